@@ -1,0 +1,103 @@
+/**
+ * RFC 9457 problem details: every error response of the API is `application/problem+json`
+ * with `type`, `title`, `status`, `detail`, the stable `code`, `retryable`, the request id
+ * and, for validation errors, `errors: [{ path, message }]`.
+ */
+import Type from 'typebox';
+import { ERROR_CATALOG, TriageError, type ErrorCode, type FieldError } from '../core/errors.js';
+import { toFieldErrors, type SchemaErrorLike } from '../core/validate.js';
+
+/** Schema of a problem body (for OpenAPI). */
+export const Problem = Type.Object({
+  type: Type.String(),
+  title: Type.String(),
+  status: Type.Integer(),
+  detail: Type.String(),
+  code: Type.String(),
+  retryable: Type.Boolean(),
+  request_id: Type.String(),
+  errors: Type.Optional(Type.Array(Type.Object({ path: Type.String(), message: Type.String() }))),
+});
+
+/** A problem body. */
+export interface ProblemBody {
+  type: string;
+  title: string;
+  status: number;
+  detail: string;
+  code: ErrorCode;
+  retryable: boolean;
+  request_id: string;
+  errors?: FieldError[];
+}
+
+/** Problem body of a catalogued error. */
+export function problemOf(e: TriageError, requestId: string): ProblemBody {
+  return {
+    type: `urn:invoice-triage:problem:${e.code}`,
+    title: e.title,
+    status: e.status,
+    detail: e.message,
+    code: e.code,
+    retryable: e.retryable,
+    request_id: requestId,
+    ...(e.errors.length > 0 ? { errors: e.errors } : {}),
+  };
+}
+
+/** Node socket errors and PostgreSQL SQLSTATEs that mean the database is down or restarting. */
+const STORE_DOWN_CODES = new Set([
+  'ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', '57P01', '57P02', '57P03', '08000', '08001', '08003', '08006',
+]);
+
+interface FastifyLikeError {
+  code?: string;
+  statusCode?: number;
+  message?: string;
+  validation?: SchemaErrorLike[];
+  validationContext?: string;
+}
+
+/**
+ * Maps any error thrown in a request to a catalogued {@link TriageError}. Fastify's own
+ * client errors (bad JSON, body too large, wrong media type) keep their 4xx meaning;
+ * anything unknown becomes `TRIAGE_INTERNAL` without leaking its message.
+ */
+export function toTriageError(err: unknown): TriageError {
+  if (err instanceof TriageError) return err;
+  const e = (err ?? {}) as FastifyLikeError;
+  if (Array.isArray(e.validation)) {
+    const prefix = e.validationContext && e.validationContext !== 'body' ? `/${e.validationContext}` : '';
+    const errors = toFieldErrors(e.validation, prefix);
+    const code: ErrorCode = e.validationContext === 'body' ? 'TRIAGE_INPUT_INVALID' : 'TRIAGE_REQUEST_INVALID';
+    const head = errors.slice(0, 3).map((x) => `${x.path} ${x.message}`).join('; ');
+    return new TriageError(code, `${errors.length} field${errors.length === 1 ? '' : 's'} invalid: ${head}`, errors);
+  }
+  if (e.code !== undefined && STORE_DOWN_CODES.has(e.code)) {
+    return new TriageError('TRIAGE_STORE_UNAVAILABLE', 'the store is unavailable; retry later');
+  }
+  switch (e.code) {
+    case 'FST_ERR_CTP_BODY_TOO_LARGE':
+      return new TriageError('TRIAGE_PAYLOAD_TOO_LARGE', 'request body exceeds the configured limit');
+    case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
+    case 'FST_ERR_CTP_INVALID_CONTENT_LENGTH':
+      return new TriageError('TRIAGE_MEDIA_TYPE_UNSUPPORTED', 'send the invoice as application/json');
+    case 'FST_ERR_CTP_EMPTY_JSON_BODY':
+      return new TriageError('TRIAGE_REQUEST_INVALID', 'request body is empty', [{ path: '/', message: 'is required' }]);
+    case 'FST_ERR_CTP_INVALID_JSON_BODY':
+      return new TriageError('TRIAGE_REQUEST_INVALID', 'request body is not valid JSON', [{ path: '/', message: 'is not valid JSON' }]);
+  }
+  if (typeof e.statusCode === 'number' && e.statusCode >= 400 && e.statusCode < 500) {
+    // Other client errors from fastify (e.g. malformed JSON reported by the parser).
+    const parseError = e instanceof SyntaxError;
+    return new TriageError('TRIAGE_REQUEST_INVALID', parseError ? 'request body is not valid JSON' : 'invalid request', [
+      { path: '/', message: parseError ? 'is not valid JSON' : 'is invalid' },
+    ]);
+  }
+  return new TriageError('TRIAGE_INTERNAL', 'internal error; quote the request id when reporting it');
+}
+
+/** The catalogue's status for a code (for OpenAPI response lists). */
+export function statusOf(code: ErrorCode): number {
+  return ERROR_CATALOG[code].status;
+}

@@ -1,0 +1,142 @@
+#!/usr/bin/env node
+/**
+ * Command-line scoring: `invoice-triage score <file>` scores a JSONL or CSV file of invoices
+ * in file order and prints a summary (decision counts, queues, top reasons, duplicates found).
+ * By default the store is a fresh in-memory PGlite, so the summary covers just that file;
+ * `--data-dir` or `--database-url` score into a persistent store instead.
+ */
+import { writeFileSync } from 'node:fs';
+import { Command, Option } from 'commander';
+import { SingleBar, Presets } from 'cli-progress';
+import Table from 'cli-table3';
+import { isTriageError } from '../core/errors.js';
+import { validateInvoice } from '../core/validate.js';
+import type { DecisionResponse } from '../core/decision.js';
+import { readInvoiceFile } from './invoice-file.js';
+import { wire } from './bootstrap.js';
+import type { StoreConfig } from '../store/index.js';
+
+/** Summary of a scored file. */
+export interface ScoreSummary {
+  invoices: number;
+  scored: number;
+  replayed: number;
+  invalid: { location: string; errors: string[] }[];
+  decisions: Record<string, number>;
+  queues: Record<string, number>;
+  reasons: Record<string, number>;
+  duplicates: { invoice_id: string; duplicate_of: string; score: number; decision: string }[];
+}
+
+/** Options of {@link scoreFile}. */
+export interface ScoreFileOptions {
+  store: StoreConfig;
+  format?: 'jsonl' | 'csv';
+  progress?: boolean;
+  /** Write every decision as JSON Lines here. */
+  out?: string;
+}
+
+/** Scores every invoice of a file and summarises. Invalid rows are reported, not fatal. */
+export async function scoreFile(path: string, opts: ScoreFileOptions): Promise<ScoreSummary> {
+  const records = readInvoiceFile(path, opts.format);
+  const { scoring, repo } = await wire(opts.store);
+  const summary: ScoreSummary = { invoices: records.length, scored: 0, replayed: 0, invalid: [], decisions: {}, queues: {}, reasons: {}, duplicates: [] };
+  const out: DecisionResponse[] = [];
+  const bar = opts.progress ? new SingleBar({ format: 'scoring [{bar}] {value}/{total} invoices | {eta_formatted} left', stream: process.stderr }, Presets.shades_classic) : null;
+  bar?.start(records.length, 0);
+  try {
+    for (const rec of records) {
+      try {
+        if (rec.parseError) throw new Error(rec.parseError);
+        const inv = validateInvoice(rec.value);
+        const { decision: d, created } = await scoring.score(inv);
+        if (!created) summary.replayed++;
+        summary.scored++;
+        out.push(d);
+        summary.decisions[d.decision] = (summary.decisions[d.decision] ?? 0) + 1;
+        if (d.queue) summary.queues[d.queue] = (summary.queues[d.queue] ?? 0) + 1;
+        for (const code of new Set(d.reasons.map((r) => r.code))) summary.reasons[code] = (summary.reasons[code] ?? 0) + 1;
+        const top = d.duplicates[0];
+        if (top && d.reasons.some((r) => r.code.startsWith('DUPLICATE_'))) {
+          summary.duplicates.push({ invoice_id: d.invoice_id, duplicate_of: top.invoice_id, score: top.score, decision: d.decision });
+        }
+      } catch (e) {
+        if (isTriageError(e) && e.errors.length > 0) {
+          summary.invalid.push({ location: rec.location, errors: e.errors.map((x) => `${x.path} ${x.message}`) });
+        } else if (isTriageError(e) && e.code === 'TRIAGE_INVOICE_CONFLICT') {
+          summary.invalid.push({ location: rec.location, errors: [e.message] });
+        } else if (!isTriageError(e) && rec.parseError) {
+          summary.invalid.push({ location: rec.location, errors: [rec.parseError] });
+        } else {
+          throw e;
+        }
+      }
+      bar?.increment();
+    }
+  } finally {
+    bar?.stop();
+    await repo.close();
+  }
+  if (opts.out) writeFileSync(opts.out, out.map((d) => JSON.stringify(d)).join('\n') + (out.length ? '\n' : ''));
+  return summary;
+}
+
+/** Renders a summary as text tables. */
+export function renderSummary(s: ScoreSummary): string {
+  const parts: string[] = [];
+  const t1 = new Table({ style: { head: [], border: [] }, head: ['invoices', 'scored', 'replayed', 'invalid', ...['AUTO_APPROVE', 'REVIEW', 'HOLD']] });
+  t1.push([s.invoices, s.scored, s.replayed, s.invalid.length, s.decisions.AUTO_APPROVE ?? 0, s.decisions.REVIEW ?? 0, s.decisions.HOLD ?? 0]);
+  parts.push(t1.toString());
+  const t2 = new Table({ style: { head: [], border: [] }, head: ['queue', 'invoices'] });
+  for (const [q, n] of Object.entries(s.queues).sort((a, b) => b[1] - a[1])) t2.push([q, n]);
+  if (t2.length > 0) parts.push(t2.toString());
+  const t3 = new Table({ style: { head: [], border: [] }, head: ['top reasons', 'invoices'] });
+  for (const [r, n] of Object.entries(s.reasons).sort((a, b) => b[1] - a[1]).slice(0, 10)) t3.push([r, n]);
+  if (t3.length > 0) parts.push(t3.toString());
+  const t4 = new Table({ style: { head: [], border: [] }, head: ['duplicate invoice', 'of earlier invoice', 'score', 'decision'] });
+  for (const d of s.duplicates) t4.push([d.invoice_id, d.duplicate_of, d.score.toFixed(3), d.decision]);
+  parts.push(`duplicates found: ${s.duplicates.length}`);
+  if (s.duplicates.length > 0) parts.push(t4.toString());
+  if (s.invalid.length > 0) {
+    parts.push(`invalid invoices: ${s.invalid.length}`);
+    for (const i of s.invalid.slice(0, 20)) parts.push(`  ${i.location}: ${i.errors.slice(0, 5).join('; ')}`);
+  }
+  return parts.join('\n');
+}
+
+const program = new Command()
+  .name('invoice-triage')
+  .description('Score healthcare supplier invoices: coding mismatch, duplicates, routing.');
+
+program
+  .command('score')
+  .description('Score a JSONL or CSV file of invoices and print a summary')
+  .argument('<file>', 'invoices: .jsonl (one API-shaped invoice per line) or .csv (one row per line)')
+  .addOption(new Option('--format <format>', 'file format (default: from the extension)').choices(['jsonl', 'csv']))
+  .option('--data-dir <dir>', 'score into a persistent PGlite store in this directory')
+  .option('--database-url <url>', 'score into PostgreSQL (with pgvector)')
+  .option('--out <file>', 'write every decision as JSON Lines to this file')
+  .option('--json', 'print the summary as JSON instead of tables')
+  .option('--no-progress', 'hide the progress bar')
+  .action(async (file: string, o: { format?: 'jsonl' | 'csv'; dataDir?: string; databaseUrl?: string; out?: string; json?: boolean; progress: boolean }) => {
+    const store: StoreConfig = o.databaseUrl
+      ? { engine: 'postgres', connectionString: o.databaseUrl }
+      : { engine: 'pglite', ...(o.dataDir ? { dataDir: o.dataDir } : {}) };
+    const summary = await scoreFile(file, {
+      store,
+      progress: o.progress && !o.json && process.stderr.isTTY === true,
+      ...(o.format ? { format: o.format } : {}),
+      ...(o.out ? { out: o.out } : {}),
+    });
+    process.stdout.write((o.json ? JSON.stringify(summary, null, 2) : renderSummary(summary)) + '\n');
+    if (summary.invalid.length > 0) process.exitCode = 1;
+  });
+
+const isMain = process.argv[1] !== undefined && /cli\.(ts|js)$/.test(process.argv[1]);
+if (isMain) {
+  program.parseAsync().catch((e: unknown) => {
+    process.stderr.write(`error: ${isTriageError(e) ? `${e.code}: ${e.message}` : (e as Error).message}\n`);
+    process.exitCode = 2;
+  });
+}

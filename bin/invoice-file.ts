@@ -1,0 +1,128 @@
+/**
+ * Reading invoice files for the CLI: JSON Lines (one invoice per line, API shape) or CSV
+ * (one row per invoice line, invoice columns repeated; see README "CSV format").
+ * Rows are returned unvalidated, each with its source location, so the caller can report
+ * every bad row and go on.
+ */
+import { readFileSync } from 'node:fs';
+import { parse } from 'csv-parse/sync';
+import { TriageError } from '../core/errors.js';
+
+/** One invoice candidate read from a file. `location` is `line 12` (JSONL) or `rows 4-6` (CSV). */
+export interface FileRecord {
+  location: string;
+  value: unknown;
+  /** Set when the row could not even be parsed (bad JSON). */
+  parseError?: string;
+}
+
+/** CSV columns; invoice-level ones repeat on every line row of the invoice. */
+export const CSV_COLUMNS = [
+  'invoice_id', 'vendor_id', 'vendor_name', 'vendor_tax_id', 'vendor_npi', 'invoice_number', 'invoice_date',
+  'due_date', 'currency', 'total_cents', 'document_type', 'po_number', 'facility_id', 'service_period_start',
+  'service_period_end', 'line_number', 'description', 'code_system', 'code', 'modifiers', 'quantity',
+  'unit_price_cents', 'amount_cents', 'service_date',
+] as const;
+
+/** Reads a `.jsonl`/`.ndjson` or `.csv` file (format from `format` or the extension). */
+export function readInvoiceFile(path: string, format?: 'jsonl' | 'csv'): FileRecord[] {
+  const fmt = format ?? (/\.csv$/i.test(path) ? 'csv' : 'jsonl');
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (e) {
+    throw new TriageError('TRIAGE_FILE_INVALID', `cannot read ${path}: ${(e as NodeJS.ErrnoException).code ?? 'error'}`);
+  }
+  return fmt === 'csv' ? parseCsv(text) : parseJsonl(text);
+}
+
+/** Parses JSON Lines; blank lines are skipped. */
+export function parseJsonl(text: string): FileRecord[] {
+  const out: FileRecord[] = [];
+  text.split(/\r?\n/).forEach((line, i) => {
+    if (line.trim() === '') return;
+    try {
+      out.push({ location: `line ${i + 1}`, value: JSON.parse(line) as unknown });
+    } catch {
+      out.push({ location: `line ${i + 1}`, value: null, parseError: 'not valid JSON' });
+    }
+  });
+  return out;
+}
+
+const INT = /^-?\d+$/;
+const NUM = /^-?\d+(\.\d+)?$/;
+const opt = (v: string | undefined): string | undefined => (v === undefined || v.trim() === '' ? undefined : v.trim());
+const int = (v: string | undefined): number | string | undefined => {
+  const s = opt(v);
+  return s !== undefined && INT.test(s) ? Number(s) : s;
+};
+const num = (v: string | undefined): number | string | undefined => {
+  const s = opt(v);
+  return s !== undefined && NUM.test(s) ? Number(s) : s;
+};
+
+/**
+ * Parses the CSV format into invoice objects (rows grouped by `invoice_id`, in order of first
+ * appearance). Numbers that do not parse are left as strings so validation names the field.
+ * @throws TriageError `TRIAGE_FILE_INVALID` when the header lacks a required column.
+ */
+export function parseCsv(text: string): FileRecord[] {
+  const rows = parse(text, { columns: true, skip_empty_lines: true, trim: false, bom: true }) as Record<string, string>[];
+  const header = rows[0] ? Object.keys(rows[0]) : [];
+  const missing = ['invoice_id', 'line_number', 'description'].filter((c) => rows.length > 0 && !header.includes(c));
+  if (missing.length > 0) throw new TriageError('TRIAGE_FILE_INVALID', `CSV header lacks column(s): ${missing.join(', ')}`);
+  const groups = new Map<string, { first: number; last: number; rows: Record<string, string>[] }>();
+  rows.forEach((r, i) => {
+    const id = r.invoice_id ?? '';
+    const g = groups.get(id) ?? { first: i + 2, last: i + 2, rows: [] };
+    g.last = i + 2;
+    g.rows.push(r);
+    groups.set(id, g);
+  });
+  return [...groups.values()].map((g) => {
+    const h = g.rows[0]!;
+    const vendor: Record<string, unknown> = { id: opt(h.vendor_id), name: opt(h.vendor_name) };
+    if (opt(h.vendor_tax_id)) vendor.tax_id = opt(h.vendor_tax_id);
+    if (opt(h.vendor_npi)) vendor.npi = opt(h.vendor_npi);
+    const inv: Record<string, unknown> = {
+      invoice_id: opt(h.invoice_id),
+      vendor,
+      invoice_number: opt(h.invoice_number),
+      invoice_date: opt(h.invoice_date),
+      currency: opt(h.currency),
+      total_cents: int(h.total_cents),
+      document_type: opt(h.document_type) ?? 'invoice',
+    };
+    for (const k of ['due_date', 'po_number', 'facility_id'] as const) if (opt(h[k])) inv[k] = opt(h[k]);
+    if (opt(h.service_period_start) || opt(h.service_period_end)) {
+      inv.service_period = { start: opt(h.service_period_start), end: opt(h.service_period_end) };
+    }
+    inv.lines = g.rows.map((r) => {
+      const line: Record<string, unknown> = {
+        line_number: int(r.line_number),
+        description: opt(r.description),
+        quantity: num(r.quantity),
+        unit_price_cents: int(r.unit_price_cents),
+        amount_cents: int(r.amount_cents),
+      };
+      if (opt(r.code)) line.code = { system: opt(r.code_system) ?? 'HCPCS', value: opt(r.code) };
+      if (opt(r.modifiers)) line.modifiers = opt(r.modifiers)!.split(/[\s,;]+/);
+      if (opt(r.service_date)) line.service_date = opt(r.service_date);
+      return line;
+    });
+    return { location: g.first === g.last ? `row ${g.first}` : `rows ${g.first}-${g.last}`, value: stripUndefined(inv) };
+  });
+}
+
+function stripUndefined(o: unknown): unknown {
+  if (Array.isArray(o)) return o.map(stripUndefined);
+  if (o !== null && typeof o === 'object') {
+    return Object.fromEntries(
+      Object.entries(o as Record<string, unknown>)
+        .filter(([, v]) => v !== undefined)
+        .map(([k, v]) => [k, stripUndefined(v)]),
+    );
+  }
+  return o;
+}

@@ -1,0 +1,64 @@
+/**
+ * The error catalog. Every error the service raises on purpose is a {@link TriageError} with a
+ * stable `code` (`TRIAGE_<AREA>_<WHAT>`), an HTTP status and whether a retry may succeed.
+ * Tests assert codes, never messages. The API renders these as RFC 9457 problem+json.
+ */
+
+/** One field-level problem: a JSON pointer into the request body and what is wrong there. */
+export interface FieldError {
+  /** JSON pointer, e.g. `/lines/0/quantity`. */
+  path: string;
+  message: string;
+}
+
+interface CatalogEntry {
+  status: number;
+  title: string;
+  retryable: boolean;
+}
+
+/** Every error code with its HTTP status, title and retryability. */
+export const ERROR_CATALOG = {
+  TRIAGE_INPUT_INVALID: { status: 400, title: 'Invalid invoice', retryable: false },
+  TRIAGE_REQUEST_INVALID: { status: 400, title: 'Invalid request', retryable: false },
+  TRIAGE_INVOICE_CONFLICT: { status: 409, title: 'Invoice id reused with different content', retryable: false },
+  TRIAGE_DECISION_NOT_FOUND: { status: 404, title: 'Decision not found', retryable: false },
+  TRIAGE_ROUTE_NOT_FOUND: { status: 404, title: 'Not found', retryable: false },
+  TRIAGE_PAYLOAD_TOO_LARGE: { status: 413, title: 'Payload too large', retryable: false },
+  TRIAGE_MEDIA_TYPE_UNSUPPORTED: { status: 415, title: 'Unsupported media type', retryable: false },
+  TRIAGE_STORE_MIGRATION_MISMATCH: { status: 500, title: 'Applied migration differs from its file', retryable: false },
+  TRIAGE_STORE_UNAVAILABLE: { status: 503, title: 'Store unavailable', retryable: true },
+  TRIAGE_CONFIG_INVALID: { status: 500, title: 'Invalid configuration', retryable: false },
+  TRIAGE_REFERENCE_DATA_INVALID: { status: 500, title: 'Reference data invalid', retryable: false },
+  TRIAGE_FEATURE_SCHEMA_MISMATCH: { status: 500, title: 'Feature schema mismatch', retryable: false },
+  TRIAGE_FILE_INVALID: { status: 400, title: 'Invalid input file', retryable: false },
+  TRIAGE_INTERNAL: { status: 500, title: 'Internal error', retryable: false },
+} as const satisfies Record<string, CatalogEntry>;
+
+/** A stable error code from {@link ERROR_CATALOG}. */
+export type ErrorCode = keyof typeof ERROR_CATALOG;
+
+/** An expected, catalogued error. `errors` lists field-level problems for validation errors. */
+export class TriageError extends Error {
+  readonly code: ErrorCode;
+  readonly status: number;
+  readonly title: string;
+  readonly retryable: boolean;
+  readonly errors: FieldError[];
+
+  constructor(code: ErrorCode, detail: string, errors: FieldError[] = [], options?: { cause?: unknown }) {
+    super(detail, options);
+    this.name = 'TriageError';
+    const entry: CatalogEntry = ERROR_CATALOG[code];
+    this.code = code;
+    this.status = entry.status;
+    this.title = entry.title;
+    this.retryable = entry.retryable;
+    this.errors = errors;
+  }
+}
+
+/** True when `e` is a {@link TriageError}, optionally of the given code. */
+export function isTriageError(e: unknown, code?: ErrorCode): e is TriageError {
+  return e instanceof TriageError && (code === undefined || e.code === code);
+}

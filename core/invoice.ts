@@ -1,0 +1,114 @@
+/**
+ * Domain schema of an incoming invoice, as the workflow systems send it to
+ * `POST /v1/invoices/score`. JSON, snake_case, money in integer minor units (cents).
+ *
+ * The TypeBox schemas below are the single source of truth: the API validates with them,
+ * the OpenAPI document is generated from them and the CLI validates file rows with them.
+ */
+import Type, { type Static } from 'typebox';
+
+/** Largest absolute money value accepted, in cents (USD 100 billion). Keeps sums inside 2^53. */
+export const MAX_ABS_CENTS = 10_000_000_000_000;
+
+/** Integer amount in minor units (cents). Negative values are allowed (credit memos). */
+export const Cents = Type.Integer({
+  minimum: -MAX_ABS_CENTS,
+  maximum: MAX_ABS_CENTS,
+  description: 'Amount in integer minor units of the invoice currency (cents).',
+});
+
+/** Calendar date `YYYY-MM-DD` (ISO 8601, no time zone). Impossible dates (2025-02-30) are rejected. */
+export const IsoDate = Type.String({ format: 'date', description: 'Calendar date, YYYY-MM-DD.' });
+
+/** Document kinds an AP system receives. A credit memo reverses (part of) an earlier invoice. */
+export const DocumentType = Type.Union(
+  [Type.Literal('invoice'), Type.Literal('credit_memo'), Type.Literal('debit_memo')],
+  { description: 'invoice | credit_memo | debit_memo' },
+);
+export type DocumentType = Static<typeof DocumentType>;
+
+/** Code systems a line may be billed under. Only HCPCS Level II is checked against reference data today. */
+export const CodeSystem = Type.Union(
+  [Type.Literal('HCPCS'), Type.Literal('CPT'), Type.Literal('NDC'), Type.Literal('UNSPSC'), Type.Literal('OTHER')],
+  { description: 'Code system of the billed code: HCPCS (Level II), CPT, NDC, UNSPSC or OTHER.' },
+);
+export type CodeSystem = Static<typeof CodeSystem>;
+
+/** The billing vendor (supplier). `id` is the client's vendor master id. */
+export const Vendor = Type.Object(
+  {
+    id: Type.String({ minLength: 1, maxLength: 64, description: 'Vendor master id in the client system.' }),
+    name: Type.String({ minLength: 1, maxLength: 200, description: 'Vendor name as printed / extracted.' }),
+    tax_id: Type.Optional(Type.String({ minLength: 1, maxLength: 32, description: 'Tax id (EIN, GST...).' })),
+    npi: Type.Optional(
+      Type.String({ pattern: '^[0-9]{10}$', description: 'National Provider Identifier, 10 digits.' }),
+    ),
+  },
+  { additionalProperties: false },
+);
+
+/** Billed code of a line, e.g. `{ system: 'HCPCS', value: 'E0601' }`. */
+export const CodeRef = Type.Object(
+  {
+    system: CodeSystem,
+    value: Type.String({ pattern: '^[A-Za-z0-9.\\-]{1,20}$', description: 'The code, e.g. E0601.' }),
+  },
+  { additionalProperties: false },
+);
+
+/** A service or supply line. `amount_cents` is the extended amount the vendor billed for the line. */
+export const InvoiceLine = Type.Object(
+  {
+    line_number: Type.Integer({ minimum: 1, maximum: 100_000 }),
+    description: Type.String({ minLength: 1, maxLength: 1000 }),
+    code: Type.Optional(CodeRef),
+    modifiers: Type.Optional(
+      Type.Array(Type.String({ pattern: '^[A-Za-z0-9]{2}$' }), {
+        maxItems: 4,
+        description: 'HCPCS/CPT modifiers, 2 characters each (e.g. NU, RR).',
+      }),
+    ),
+    quantity: Type.Number({
+      minimum: -1_000_000,
+      maximum: 1_000_000,
+      description: 'Billed units (HCPCS billing units for drugs). Negative on credit lines.',
+    }),
+    unit_price_cents: Cents,
+    amount_cents: Cents,
+    service_date: Type.Optional(IsoDate),
+  },
+  { additionalProperties: false },
+);
+export type InvoiceLine = Static<typeof InvoiceLine>;
+
+/** Service period the invoice covers (recurring services, rentals). */
+export const ServicePeriod = Type.Object({ start: IsoDate, end: IsoDate }, { additionalProperties: false });
+
+/** Maximum number of lines on one invoice. */
+export const MAX_LINES = 2000;
+
+/** An invoice submitted for scoring. `invoice_id` is the client's id and the idempotency key. */
+export const Invoice = Type.Object(
+  {
+    invoice_id: Type.String({
+      minLength: 1,
+      maxLength: 128,
+      pattern: '^[\\x21-\\x7E]+$',
+      description: 'Client id of the invoice (printable ASCII, no spaces); the idempotency key.',
+    }),
+    vendor: Vendor,
+    invoice_number: Type.String({ minLength: 1, maxLength: 64, description: 'As printed by the vendor.' }),
+    invoice_date: IsoDate,
+    due_date: Type.Optional(IsoDate),
+    currency: Type.String({ pattern: '^[A-Z]{3}$', description: 'ISO 4217 code, e.g. USD.' }),
+    total_cents: Cents,
+    document_type: DocumentType,
+    po_number: Type.Optional(Type.String({ minLength: 1, maxLength: 64 })),
+    facility_id: Type.Optional(Type.String({ minLength: 1, maxLength: 64 })),
+    service_period: Type.Optional(ServicePeriod),
+    lines: Type.Array(InvoiceLine, { minItems: 1, maxItems: MAX_LINES }),
+  },
+  { additionalProperties: false },
+);
+/** Static type of {@link Invoice}. */
+export type Invoice = Static<typeof Invoice>;

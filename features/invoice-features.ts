@@ -1,0 +1,81 @@
+/**
+ * Turns a validated invoice into the features the scorers and the store need: blocking keys,
+ * line embeddings and stems, and one invoice embedding for nearest-neighbour duplicate search.
+ * Pure and deterministic.
+ */
+import type { Invoice } from '../core/invoice.js';
+import { addHashedNgrams, EMBEDDING_DIM, hashedNgramEmbedding, l2normalise } from './hashing.js';
+import { normaliseInvoiceNumber, type InvoiceNumberForms } from './invoice-number.js';
+import { descriptionTokens, normaliseDescription } from './text.js';
+import { normaliseVendorName } from './vendor.js';
+
+/** Features of one line. */
+export interface LineFeatures {
+  lineNumber: number;
+  /** Normalised description text (lower case, abbreviations of `w/` expanded). */
+  descriptionNormalised: string;
+  /** Stemmed content tokens of the description. */
+  tokens: string[];
+  /** L2-normalised hashed n-gram embedding of the normalised description, length {@link EMBEDDING_DIM}. */
+  embedding: Float64Array;
+  /** Upper-case code value, or null when the line has no code. */
+  code: string | null;
+  codeSystem: string | null;
+  /** Key used to compare lines across invoices: code (or first stems) + amount in cents. */
+  matchKey: string;
+}
+
+/** Features of one invoice. */
+export interface InvoiceFeatures {
+  vendorKey: string;
+  invoiceNumber: InvoiceNumberForms;
+  /** L2-normalised invoice embedding, length {@link EMBEDDING_DIM}. */
+  embedding: Float64Array;
+  lines: LineFeatures[];
+}
+
+/** Relative weights of the parts of the invoice embedding. */
+const INVOICE_EMBEDDING_WEIGHTS = { vendor: 1.0, number: 0.8, total: 0.8, date: 0.5, lines: 1.0 } as const;
+
+/** Extracts the features of one line. */
+export function extractLineFeatures(line: Invoice['lines'][number]): LineFeatures {
+  const descriptionNormalised = normaliseDescription(line.description);
+  const tokens = descriptionTokens(line.description);
+  const code = line.code ? line.code.value.toUpperCase() : null;
+  const head = code ?? tokens.slice(0, 4).join('_');
+  return {
+    lineNumber: line.line_number,
+    descriptionNormalised,
+    tokens,
+    embedding: hashedNgramEmbedding(descriptionNormalised),
+    code,
+    codeSystem: line.code?.system ?? null,
+    matchKey: `${head}|${line.amount_cents}`,
+  };
+}
+
+/**
+ * Extracts invoice features. The invoice embedding is the weighted sum of unit embeddings of
+ * the vendor key, canonical invoice number, total, invoice date and the line descriptions,
+ * L2-normalised: near-identical resubmissions land close together even with OCR noise.
+ */
+export function extractInvoiceFeatures(inv: Invoice): InvoiceFeatures {
+  const vendorKey = normaliseVendorName(inv.vendor.name);
+  const invoiceNumber = normaliseInvoiceNumber(inv.invoice_number);
+  const lines = inv.lines.map(extractLineFeatures);
+  const w = INVOICE_EMBEDDING_WEIGHTS;
+  const acc = new Float64Array(EMBEDDING_DIM);
+  const addPart = (text: string, weight: number): void => {
+    const v = hashedNgramEmbedding(text);
+    for (let i = 0; i < acc.length; i++) acc[i]! += weight * v[i]!;
+  };
+  addPart(vendorKey, w.vendor);
+  addPart(`#${invoiceNumber.canonical}`, w.number);
+  addPart(`total ${inv.total_cents} ${inv.currency}`, w.total);
+  addPart(`date ${inv.invoice_date}`, w.date);
+  const lineAcc = new Float64Array(EMBEDDING_DIM);
+  for (const l of lines) addHashedNgrams(lineAcc, l.descriptionNormalised);
+  l2normalise(lineAcc);
+  for (let i = 0; i < acc.length; i++) acc[i]! += w.lines * lineAcc[i]!;
+  return { vendorKey, invoiceNumber, embedding: l2normalise(acc), lines };
+}

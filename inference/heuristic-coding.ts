@@ -1,0 +1,139 @@
+/**
+ * Heuristic coding-mismatch scorer (walking skeleton). Each check yields a probability-like
+ * risk; a line's score is their noisy-OR. Parameters are constants below, not fitted: the
+ * training issue replaces this with a calibrated model over the same line features.
+ *
+ * Checks: billed code unknown in HCPCS 2025-01; code terminated before the date of service;
+ * description does not fit the code's CMS descriptions; unit price far above the CMS 2025
+ * national fee for the code.
+ */
+import type { Invoice, InvoiceLine } from '../core/invoice.js';
+import type { FeeScheduleEntry } from '../core/reference.js';
+import { cosine } from '../features/hashing.js';
+import type { LineFeatures } from '../features/invoice-features.js';
+import type { CodingMismatchScorer, LineScore } from './scorers.js';
+import type { ReferenceIndex } from './reference-index.js';
+import { reason, round3, type Reason } from './explain.js';
+
+/** Parameters of the heuristic; changing any of them must bump `version`. */
+export const HEURISTIC_CODING_PARAMS = {
+  version: 'heuristic-coding@1',
+  unknownCodeRisk: 0.95,
+  terminatedCodeRisk: 0.9,
+  /** Fit = 0.6 * cosine + 0.4 * stem overlap; risk = sigmoid(slope * (midpoint - fit)). */
+  fitMidpoint: 0.22,
+  fitSlope: 14,
+  /** Unit price / fee ratio at which the price check starts to fire, and its risk there. */
+  priceRatioFloor: 3,
+  priceRiskAtFloor: 0.6,
+  priceRiskMax: 0.9,
+  /** Suggested codes are attached when the description risk is at least this. */
+  suggestAt: 0.3,
+} as const;
+
+const sigmoid = (z: number): number => 1 / (1 + Math.exp(-z));
+
+/** The reference price to compare with: the line's modifier entry, else the highest (conservative). */
+export function pickFee(fees: readonly FeeScheduleEntry[], modifiers: readonly string[]): FeeScheduleEntry | null {
+  if (fees.length === 0) return null;
+  const mods = new Set(modifiers.map((m) => m.toUpperCase()));
+  const byMod = fees.filter((f) => f.modifier !== '' && mods.has(f.modifier));
+  const plain = fees.filter((f) => f.modifier === '');
+  const pool = byMod.length > 0 ? byMod : plain.length > 0 ? plain : fees;
+  return pool.reduce((a, b) => (b.amountCents > a.amountCents ? b : a));
+}
+
+/** Creates the heuristic scorer over a reference index. */
+export function createHeuristicCodingScorer(ref: ReferenceIndex, p = HEURISTIC_CODING_PARAMS): CodingMismatchScorer {
+  const scoreLine = (inv: Invoice, line: InvoiceLine, f: LineFeatures): LineScore => {
+    const reasons: Reason[] = [];
+    const base = { lineNumber: line.line_number, suggestedCodes: [] as LineScore['suggestedCodes'] };
+    if (!line.code) {
+      return { ...base, score: null, reasons: [reason('CODE_MISSING', 0, {})] };
+    }
+    if (line.code.system !== 'HCPCS') {
+      return {
+        ...base,
+        score: null,
+        reasons: [reason('CODE_SYSTEM_UNVERIFIED', 0, { system: line.code.system, code: line.code.value })],
+      };
+    }
+    const code = line.code.value.toUpperCase();
+    const rc = ref.get(code);
+    const risks: number[] = [];
+    if (!rc) {
+      risks.push(p.unknownCodeRisk);
+      reasons.push(reason('CODE_UNKNOWN', p.unknownCodeRisk, { code, reference: ref.version }));
+      const suggestions = ref.nearest(f.embedding, 3).map((n) => ({ system: 'HCPCS' as const, value: n.code, description: n.description, similarity: n.similarity }));
+      return { ...base, score: round3(p.unknownCodeRisk), reasons, suggestedCodes: suggestions };
+    }
+    const serviceDate = line.service_date ?? inv.service_period?.start ?? inv.invoice_date;
+    if (rc.code.terminationDate !== null && serviceDate > rc.code.terminationDate) {
+      risks.push(p.terminatedCodeRisk);
+      reasons.push(
+        reason('CODE_TERMINATED', p.terminatedCodeRisk, {
+          code,
+          termination_date: rc.code.terminationDate,
+          service_date: serviceDate,
+        }),
+      );
+    }
+    // Description fit.
+    const cos = Math.max(cosine(f.embedding, rc.embedding), cosine(f.embedding, rc.shortEmbedding));
+    const lineStems = new Set(f.tokens);
+    let hit = 0;
+    for (const s of lineStems) if (rc.stems.has(s)) hit++;
+    const overlap = lineStems.size === 0 ? 0 : hit / lineStems.size;
+    const fit = 0.6 * Math.max(0, cos) + 0.4 * overlap;
+    const descRisk = sigmoid(p.fitSlope * (p.fitMidpoint - fit));
+    let suggestedCodes: LineScore['suggestedCodes'] = [];
+    if (descRisk >= p.suggestAt) {
+      suggestedCodes = ref
+        .nearest(f.embedding, 3, code)
+        .map((n) => ({ system: 'HCPCS' as const, value: n.code, description: n.description, similarity: n.similarity }));
+    }
+    if (descRisk >= 0.5) {
+      reasons.push(
+        reason('DESCRIPTION_CODE_MISMATCH', descRisk, {
+          code,
+          reference_description: rc.code.shortDescription,
+          description_similarity: round3(cos),
+          stem_overlap: round3(overlap),
+          best_suggestion: suggestedCodes[0]?.value ?? null,
+        }),
+      );
+    }
+    risks.push(descRisk);
+    // Price vs fee schedule.
+    const fee = pickFee(ref.fees(code), line.modifiers ?? []);
+    if (fee && fee.amountCents > 0 && line.unit_price_cents > 0) {
+      const ratio = line.unit_price_cents / fee.amountCents;
+      if (ratio >= p.priceRatioFloor) {
+        const risk = Math.min(p.priceRiskMax, p.priceRiskAtFloor + 0.15 * Math.log(ratio / p.priceRatioFloor) / Math.LN2);
+        risks.push(risk);
+        reasons.push(
+          reason('PRICE_ABOVE_FEE_SCHEDULE', risk, {
+            code,
+            unit_price_cents: line.unit_price_cents,
+            fee_schedule_cents: fee.amountCents,
+            fee_schedule: fee.source,
+            fee_modifier: fee.modifier || null,
+            billing_unit: fee.billingUnit,
+            ratio: Math.round(ratio * 100) / 100,
+          }),
+        );
+      }
+    }
+    const score = 1 - risks.reduce((acc, r) => acc * (1 - r), 1);
+    return { ...base, score: round3(score), reasons, suggestedCodes };
+  };
+
+  return {
+    task: 'coding-mismatch',
+    version: p.version,
+    scoreLines(inv, lines) {
+      const byNumber = new Map(lines.map((l) => [l.lineNumber, l]));
+      return inv.lines.map((line) => scoreLine(inv, line, byNumber.get(line.line_number)!));
+    },
+  };
+}

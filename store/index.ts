@@ -1,0 +1,39 @@
+/**
+ * Storage: the only importer of pg and PGlite. `openStore` picks the engine: PostgreSQL when a
+ * connection string is given, else embedded PGlite in a directory (default `./data/pglite`).
+ */
+import type { SqlDatabase } from './sql.js';
+import { openPglite } from './pglite.js';
+import { openPostgres } from './postgres.js';
+import { migrate } from './migrate.js';
+import { createRepository, type TriageRepository } from './repository.js';
+
+export * from './sql.js';
+export * from './repository.js';
+export { migrate, loadMigrations, type Migration } from './migrate.js';
+export { openPglite } from './pglite.js';
+export { openPostgres, type PostgresOptions } from './postgres.js';
+
+/** Where the store lives. */
+export type StoreConfig =
+  | { engine: 'postgres'; connectionString: string; schema?: string; maxConnections?: number }
+  | { engine: 'pglite'; dataDir?: string };
+
+/** Opens the configured database, applies pending migrations and returns the repository. */
+export async function openStore(cfg: StoreConfig): Promise<TriageRepository> {
+  const db: SqlDatabase =
+    cfg.engine === 'postgres'
+      ? await openPostgres({
+          connectionString: cfg.connectionString,
+          ...(cfg.schema !== undefined ? { schema: cfg.schema } : {}),
+          ...(cfg.maxConnections !== undefined ? { maxConnections: cfg.maxConnections } : {}),
+        })
+      : await openPglite(cfg.dataDir);
+  try {
+    await migrate(db);
+  } catch (e) {
+    await db.close().catch(() => undefined);
+    throw e;
+  }
+  return createRepository(db);
+}

@@ -1,0 +1,68 @@
+/**
+ * The server engine: PostgreSQL 15+ with the pgvector extension, through a `pg` pool.
+ * An optional schema isolates tenants of a shared database (and each integration test).
+ */
+import pg from 'pg';
+import type { SqlDatabase, SqlExecutor } from './sql.js';
+
+/** Options of {@link openPostgres}. */
+export interface PostgresOptions {
+  /** `postgres://user@host:port/db`. */
+  connectionString: string;
+  /** Schema to create and use (search_path `<schema>, public`); default `public`. */
+  schema?: string;
+  /** Pool size; default 10. */
+  maxConnections?: number;
+}
+
+const IDENT = /^[a-z_][a-z0-9_]{0,62}$/;
+
+/**
+ * Opens a pool to PostgreSQL. When `schema` is given it is created if absent and every
+ * connection uses it first in its search path (pgvector's types stay visible from `public`).
+ * @throws Error when the schema name is not a plain lower-case identifier.
+ */
+export async function openPostgres(opts: PostgresOptions): Promise<SqlDatabase> {
+  const schema = opts.schema ?? 'public';
+  if (!IDENT.test(schema)) throw new Error(`invalid schema name: ${schema}`);
+  const pool = new pg.Pool({
+    connectionString: opts.connectionString,
+    max: opts.maxConnections ?? 10,
+    options: `-c search_path=${schema},public`,
+  });
+  // An idle client's error (server restart) must not crash the process; the next query reconnects.
+  pool.on('error', () => undefined);
+  if (schema !== 'public') await pool.query(`CREATE SCHEMA IF NOT EXISTS ${schema}`);
+  const exec = async (sql: string): Promise<void> => {
+    await pool.query(sql);
+  };
+  return {
+    engine: 'postgres',
+    async query<T extends Record<string, unknown>>(sql: string, params: unknown[] = []): Promise<T[]> {
+      return (await pool.query(sql, params)).rows as T[];
+    },
+    exec,
+    async transaction<T>(fn: (tx: SqlExecutor) => Promise<T>): Promise<T> {
+      const client = await pool.connect();
+      try {
+        await client.query('BEGIN');
+        const tx: SqlExecutor = {
+          query: async <R extends Record<string, unknown>>(sql: string, params: unknown[] = []) =>
+            (await client.query(sql, params)).rows as R[],
+          exec: async (sql: string) => {
+            await client.query(sql);
+          },
+        };
+        const result = await fn(tx);
+        await client.query('COMMIT');
+        return result;
+      } catch (e) {
+        await client.query('ROLLBACK').catch(() => undefined);
+        throw e;
+      } finally {
+        client.release();
+      }
+    },
+    close: () => pool.end(),
+  };
+}

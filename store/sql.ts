@@ -1,0 +1,32 @@
+/**
+ * A minimal SQL executor that both engines implement, so that the repository and the
+ * migration runner are written once. Parameters are positional (`$1`); vectors are passed as
+ * pgvector text literals (`'[0.1,0.2]'`) and cast in SQL (`$1::vector`).
+ */
+
+/** Runs statements on one connection (or inside one transaction). */
+export interface SqlExecutor {
+  /** Runs one parameterised statement and returns its rows. */
+  query<T extends Record<string, unknown> = Record<string, unknown>>(sql: string, params?: unknown[]): Promise<T[]>;
+  /** Runs a script of several statements without parameters (migrations). */
+  exec(sql: string): Promise<void>;
+}
+
+/** A database: an executor plus transactions and lifecycle. */
+export interface SqlDatabase extends SqlExecutor {
+  readonly engine: 'pglite' | 'postgres';
+  /** Runs `fn` in one transaction: committed if it resolves, rolled back if it throws. */
+  transaction<T>(fn: (tx: SqlExecutor) => Promise<T>): Promise<T>;
+  close(): Promise<void>;
+}
+
+/** pgvector text literal of a vector, e.g. `[0.5,-0.25]`. Non-finite values are rejected. */
+export function toVectorLiteral(v: ArrayLike<number>): string {
+  const parts: string[] = new Array<string>(v.length);
+  for (let i = 0; i < v.length; i++) {
+    const x = v[i]!;
+    if (!Number.isFinite(x)) throw new RangeError(`vector component ${i} is not finite`);
+    parts[i] = String(Math.fround(x));
+  }
+  return `[${parts.join(',')}]`;
+}

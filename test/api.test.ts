@@ -1,0 +1,166 @@
+/** API tests through app.inject(), on the real pipeline, on both store engines. */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { FastifyInstance } from 'fastify';
+import pg from 'pg';
+import { buildApp } from '../api/app.js';
+import { wire, type Wired } from '../bin/bootstrap.js';
+import { engines, makeInvoice } from './fixtures.js';
+import type { DecisionResponse } from '../core/decision.js';
+
+describe.each(engines('api'))('API on $name', ({ config }) => {
+  let app: FastifyInstance;
+  let wired: Wired;
+  const cfg = config();
+
+  beforeAll(async () => {
+    wired = await wire(cfg);
+    app = await buildApp({ scoring: wired.scoring, ping: () => wired.repo.ping(), engine: wired.repo.engine, bodyLimitBytes: 64 * 1024 });
+  });
+  afterAll(async () => {
+    await app.close();
+    await wired.repo.close();
+    if (cfg.engine === 'postgres' && cfg.schema) {
+      const c = new pg.Client({ connectionString: cfg.connectionString });
+      await c.connect();
+      await c.query(`DROP SCHEMA ${cfg.schema} CASCADE`);
+      await c.end();
+    }
+  });
+
+  const score = (body: unknown, headers: Record<string, string> = {}) =>
+    app.inject({ method: 'POST', url: '/v1/invoices/score', payload: body as object, headers });
+
+  it('scores an invoice: decision, reasons, scores, versions', async () => {
+    const inv = makeInvoice({ invoice_id: 'api-1' });
+    inv.lines[1] = { ...inv.lines[1]!, description: 'Standard wheelchair, fixed full length arms' };
+    const res = await score(inv);
+    expect(res.statusCode).toBe(200);
+    expect(res.headers['x-request-id']).toBeTruthy();
+    const d = res.json<DecisionResponse>();
+    expect(d.invoice_id).toBe('api-1');
+    expect(d.decision).toBe('REVIEW');
+    expect(d.queue).toBe('coding');
+    expect(d.reasons[0]!.code).toBe('DESCRIPTION_CODE_MISMATCH');
+    expect(d.reasons[0]!.evidence.line_number).toBe(2);
+    expect(d.lines[1]!.suggested_codes.length).toBeGreaterThan(0);
+    expect(d.scores.coding_mismatch).toBeGreaterThan(0.5);
+    expect(d.scores.duplicate).toBe(0);
+    expect(d.versions.models).toEqual({ 'coding-mismatch': 'heuristic-coding@1', duplicate: 'heuristic-duplicate@1' });
+    expect(d.versions.feature_schema).toMatch(/^fs-/);
+    expect(d.versions.policy).toBe('policy-default@1');
+    expect(d.priority).toBeGreaterThan(0);
+
+    const got = await app.inject({ method: 'GET', url: `/v1/decisions/${d.decision_id}` });
+    expect(got.statusCode).toBe(200);
+    expect(got.json()).toEqual(d);
+  });
+
+  it('returns the stored decision when the same invoice is re-sent, and 409 for changed content', async () => {
+    const inv = makeInvoice({ invoice_id: 'api-idem' });
+    const a = (await score(inv)).json<DecisionResponse>();
+    const again = await score(inv);
+    expect(again.statusCode).toBe(200);
+    expect(again.headers['idempotent-replayed']).toBe('true');
+    expect(again.json<DecisionResponse>().decision_id).toBe(a.decision_id);
+    const changed = await score({ ...inv, total_cents: 21_501 });
+    expect(changed.statusCode).toBe(409);
+    expect(changed.headers['content-type']).toMatch(/^application\/problem\+json/);
+    expect(changed.json()).toMatchObject({ code: 'TRIAGE_INVOICE_CONFLICT', status: 409, errors: [{ path: '/invoice_id' }] });
+  });
+
+  it('holds a re-keyed resubmission and says which invoice it duplicates and how it differs', async () => {
+    await score(makeInvoice({ invoice_id: 'api-orig', invoice_number: 'INV-2044', vendor: { id: 'V-300', name: 'Keystone DME Co.' } }));
+    const res = await score(makeInvoice({ invoice_id: 'api-dup', invoice_number: 'INV-2O44', vendor: { id: 'V-300', name: 'KEYSTONE DME COMPANY' } }));
+    const d = res.json<DecisionResponse>();
+    expect(d.decision).toBe('HOLD');
+    expect(d.queue).toBe('ap');
+    expect(d.duplicates[0]!.invoice_id).toBe('api-orig');
+    expect(d.duplicates[0]!.earlier_decision).toBe('AUTO_APPROVE');
+    const num = d.duplicates[0]!.differences.find((x) => x.field === 'invoice_number')!;
+    expect(num).toMatchObject({ this_value: 'INV-2O44', earlier_value: 'INV-2044', note: "substitute '0'->'O' at 5" });
+    expect(d.reasons[0]!.code).toBe('DUPLICATE_SAME_NUMBER');
+  });
+
+  it('answers 400 problem+json naming each bad field, and stores nothing', async () => {
+    const res = await score({ ...makeInvoice({ invoice_id: 'api-bad' }), currency: 'usd', total_cents: '450.00', lines: [{ line_number: 0 }] });
+    expect(res.statusCode).toBe(400);
+    expect(res.headers['content-type']).toMatch(/^application\/problem\+json/);
+    const p = res.json<{ code: string; type: string; title: string; detail: string; errors: { path: string }[] }>();
+    expect(p.code).toBe('TRIAGE_INPUT_INVALID');
+    expect(p.type).toBe('urn:invoice-triage:problem:TRIAGE_INPUT_INVALID');
+    const paths = p.errors.map((e) => e.path);
+    expect(paths).toEqual(expect.arrayContaining(['/currency', '/total_cents', '/lines/0/line_number', '/lines/0/description', '/lines/0/quantity']));
+    expect(await wired.repo.findByInvoiceId('default', 'api-bad')).toBeNull();
+  });
+
+  it('answers 400 for cross-field errors, bad JSON and an empty body', async () => {
+    const inv = makeInvoice({ invoice_id: 'api-rules', due_date: '2024-01-01' });
+    const r1 = await score(inv);
+    expect(r1.statusCode).toBe(400);
+    expect(r1.json().errors).toEqual([{ path: '/due_date', message: 'must not be before invoice_date' }]);
+    const r2 = await app.inject({ method: 'POST', url: '/v1/invoices/score', payload: '{"invoice_id": ', headers: { 'content-type': 'application/json' } });
+    expect(r2.statusCode).toBe(400);
+    expect(r2.json()).toMatchObject({ code: 'TRIAGE_REQUEST_INVALID' });
+    const r3 = await app.inject({ method: 'POST', url: '/v1/invoices/score', headers: { 'content-type': 'application/json' } });
+    expect(r3.statusCode).toBe(400);
+  });
+
+  it('answers 415 for a non-JSON body and 413 above the body limit', async () => {
+    const r1 = await app.inject({ method: 'POST', url: '/v1/invoices/score', payload: 'a,b', headers: { 'content-type': 'text/csv' } });
+    expect(r1.statusCode).toBe(415);
+    expect(r1.json()).toMatchObject({ code: 'TRIAGE_MEDIA_TYPE_UNSUPPORTED' });
+    const big = makeInvoice({ invoice_id: 'api-big' });
+    big.lines = Array.from({ length: 400 }, (_, i) => ({ ...big.lines[0]!, line_number: i + 1, description: 'x'.repeat(200) }));
+    const r2 = await score(big);
+    expect(r2.statusCode).toBe(413);
+    expect(r2.json()).toMatchObject({ code: 'TRIAGE_PAYLOAD_TOO_LARGE' });
+  });
+
+  it('answers 404 problem+json for an unknown decision and route', async () => {
+    const r1 = await app.inject({ method: 'GET', url: '/v1/decisions/6f1c3c1e-8a3e-4d2b-9b1e-2f1a4c5d6e7f' });
+    expect(r1.statusCode).toBe(404);
+    expect(r1.json()).toMatchObject({ code: 'TRIAGE_DECISION_NOT_FOUND' });
+    const r2 = await app.inject({ method: 'GET', url: '/v1/decisions/not-a-uuid' });
+    expect(r2.statusCode).toBe(400);
+    expect(r2.json().errors[0].path).toBe('/params/id');
+    const r3 = await app.inject({ method: 'GET', url: '/v1/nothing' });
+    expect(r3.statusCode).toBe(404);
+    expect(r3.json()).toMatchObject({ code: 'TRIAGE_ROUTE_NOT_FOUND' });
+  });
+
+  it('reports health with the store engine and versions, and serves OpenAPI at /docs', async () => {
+    const h = await app.inject({ method: 'GET', url: '/healthz' });
+    expect(h.statusCode).toBe(200);
+    expect(h.json()).toMatchObject({ status: 'ok', store: cfg.engine });
+    const doc = await app.inject({ method: 'GET', url: '/docs/json' });
+    expect(doc.statusCode).toBe(200);
+    const spec = doc.json<{ openapi: string; paths: Record<string, unknown> }>();
+    expect(spec.openapi).toBe('3.1.0');
+    expect(Object.keys(spec.paths)).toEqual(expect.arrayContaining(['/v1/invoices/score', '/v1/decisions/{id}', '/healthz']));
+    const ui = await app.inject({ method: 'GET', url: '/docs/' });
+    expect(ui.statusCode).toBe(200);
+    expect(ui.headers['content-type']).toMatch(/text\/html/);
+  });
+});
+
+describe('API when the store is down', () => {
+  it('answers 503 with a retry hint', async () => {
+    const down = async (): Promise<void> => {
+      throw Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' });
+    };
+    const scoring = {
+      score: down as never,
+      getDecision: down as never,
+      versions: { models: {}, feature_schema: 'fs', policy: 'p', reference_data: 'r' },
+    };
+    const app = await buildApp({ scoring, ping: down, engine: 'postgres' });
+    const h = await app.inject({ method: 'GET', url: '/healthz' });
+    expect(h.statusCode).toBe(503);
+    expect(h.headers['retry-after']).toBe('5');
+    expect(h.json()).toMatchObject({ code: 'TRIAGE_STORE_UNAVAILABLE', retryable: true });
+    const s = await app.inject({ method: 'POST', url: '/v1/invoices/score', payload: makeInvoice() });
+    expect(s.statusCode).toBe(503);
+    expect(s.json()).toMatchObject({ code: 'TRIAGE_STORE_UNAVAILABLE' });
+    await app.close();
+  });
+});

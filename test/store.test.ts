@@ -1,0 +1,160 @@
+/**
+ * Store contract, run on both engines: embedded PGlite and PostgreSQL + pgvector
+ * (TEST_DATABASE_URL; required in CI by INVOICE_TRIAGE_REQUIRE_PG=1).
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import pg from 'pg';
+import { randomUUID } from 'node:crypto';
+import { openStore, openPglite, openPostgres, migrate, loadMigrations, type TriageRepository, type SqlDatabase } from '../store/index.js';
+import { extractInvoiceFeatures } from '../features/index.js';
+import type { DecisionResponse } from '../core/decision.js';
+import type { Invoice } from '../core/invoice.js';
+import { isTriageError } from '../core/errors.js';
+import { engines, makeInvoice, REQUIRE_PG, TEST_DATABASE_URL } from './fixtures.js';
+
+function keysOf(inv: Invoice) {
+  const f = extractInvoiceFeatures(inv);
+  return {
+    vendorKey: f.vendorKey,
+    invoiceNumberNormalised: f.invoiceNumber.normalised,
+    invoiceNumberCanonical: f.invoiceNumber.canonical,
+    embedding: f.embedding,
+    lines: f.lines.map((l) => ({ lineNumber: l.lineNumber, matchKey: l.matchKey, embedding: l.embedding })),
+  };
+}
+
+function decisionFor(inv: Invoice, kind: DecisionResponse['decision'] = 'AUTO_APPROVE'): DecisionResponse {
+  return {
+    decision_id: randomUUID(),
+    invoice_id: inv.invoice_id,
+    decision: kind,
+    priority: 12.34,
+    scores: { coding_mismatch: 0.1, duplicate: 0 },
+    reasons: [],
+    duplicates: [],
+    lines: [],
+    versions: { models: { duplicate: 'x@1' }, feature_schema: 'fs-test', policy: 'p@1', reference_data: 'r' },
+    created_at: new Date('2025-03-02T10:00:00Z').toISOString(),
+  };
+}
+
+it('the PostgreSQL suite is configured when required', () => {
+  if (REQUIRE_PG) expect(TEST_DATABASE_URL, 'INVOICE_TRIAGE_REQUIRE_PG=1 needs TEST_DATABASE_URL').toBeTruthy();
+  expect(engines('x').length).toBe(TEST_DATABASE_URL || REQUIRE_PG ? 2 : 1);
+});
+
+describe.each(engines('store'))('store on $name', ({ name, config }) => {
+  let repo: TriageRepository;
+  const cfg = config();
+
+  beforeAll(async () => {
+    repo = await openStore(cfg);
+  });
+  afterAll(async () => {
+    await repo.close();
+    if (cfg.engine === 'postgres' && cfg.schema) {
+      const c = new pg.Client({ connectionString: cfg.connectionString });
+      await c.connect();
+      await c.query(`DROP SCHEMA ${cfg.schema} CASCADE`);
+      await c.end();
+    }
+  });
+
+  it('runs on the expected engine with pgvector', async () => {
+    expect(repo.engine).toBe(name);
+    await expect(repo.ping()).resolves.toBeUndefined();
+  });
+
+  it('saves an invoice with its decision and reads both back', async () => {
+    const inv = makeInvoice({ invoice_id: 'save-1' });
+    const d = decisionFor(inv);
+    const res = await repo.saveDecision('t1', inv, 'hash-1', keysOf(inv), d);
+    expect(res.created).toBe(true);
+    expect(await repo.getDecision('t1', d.decision_id)).toEqual(d);
+    expect(await repo.findByInvoiceId('t1', 'save-1')).toEqual({ payloadSha256: 'hash-1', decision: d });
+  });
+
+  it('is idempotent on (tenant, invoice id) and refuses a changed payload', async () => {
+    const inv = makeInvoice({ invoice_id: 'idem-1' });
+    const first = await repo.saveDecision('t1', inv, 'hash-a', keysOf(inv), decisionFor(inv));
+    const again = await repo.saveDecision('t1', inv, 'hash-a', keysOf(inv), decisionFor(inv, 'HOLD'));
+    expect(again.created).toBe(false);
+    expect(again.decision.decision_id).toBe(first.decision.decision_id);
+    await expect(repo.saveDecision('t1', inv, 'hash-b', keysOf(inv), decisionFor(inv))).rejects.toSatisfy(
+      (e: unknown) => isTriageError(e, 'TRIAGE_INVOICE_CONFLICT'),
+    );
+  });
+
+  it('keeps concurrent submissions of one invoice to a single copy', async () => {
+    const inv = makeInvoice({ invoice_id: 'race-1' });
+    const results = await Promise.all(
+      Array.from({ length: 5 }, () => repo.saveDecision('t1', inv, 'hash-r', keysOf(inv), decisionFor(inv))),
+    );
+    expect(results.filter((r) => r.created)).toHaveLength(1);
+    expect(new Set(results.map((r) => r.decision.decision_id)).size).toBe(1);
+  });
+
+  it('writes nothing when any part of the transaction fails', async () => {
+    const inv = makeInvoice({ invoice_id: 'atomic-1' });
+    const bad = { ...decisionFor(inv), decision: 'MAYBE' as DecisionResponse['decision'] };
+    await expect(repo.saveDecision('t1', inv, 'h', keysOf(inv), bad)).rejects.toThrow();
+    expect(await repo.findByInvoiceId('t1', 'atomic-1')).toBeNull();
+    // ...and the id is still free for a correct submission.
+    expect((await repo.saveDecision('t1', inv, 'h', keysOf(inv), decisionFor(inv))).created).toBe(true);
+  });
+
+  it('finds duplicate candidates by kNN and by exact key, nearest first, within the tenant', async () => {
+    const base = makeInvoice({ invoice_id: 'knn-base', invoice_number: 'A-5001', vendor: { id: 'V-7', name: 'Sunrise Infusion Pharmacy LLC' } });
+    const far = makeInvoice({
+      invoice_id: 'knn-far', invoice_number: 'Z-1', vendor: { id: 'V-8', name: 'Metro Ambulance' }, total_cents: 123_400,
+      lines: [{ line_number: 1, description: 'Ambulance service, advanced life support, emergency transport', code: { system: 'HCPCS', value: 'A0427' }, quantity: 1, unit_price_cents: 123_400, amount_cents: 123_400 }],
+    });
+    await repo.saveDecision('t2', base, 'h1', keysOf(base), decisionFor(base, 'REVIEW'));
+    await repo.saveDecision('t2', far, 'h2', keysOf(far), decisionFor(far));
+    await repo.saveDecision('t3', makeInvoice({ invoice_id: 'other-tenant' }), 'h3', keysOf(makeInvoice()), decisionFor(makeInvoice({ invoice_id: 'other-tenant' })));
+    const probe = makeInvoice({ invoice_id: 'probe', invoice_number: 'A-5OO1', vendor: { id: 'V-7', name: 'SUNRISE INFUSION PHARMACY' } });
+    const k = keysOf(probe);
+    const cands = await repo.findDuplicateCandidates({
+      tenantId: 't2', embedding: k.embedding, k: 10, vendorKey: k.vendorKey, vendorId: 'V-7',
+      invoiceNumberCanonical: k.invoiceNumberCanonical, totalCents: probe.total_cents, invoiceDate: probe.invoice_date,
+    });
+    expect(cands.map((c) => c.invoiceId)).toEqual(['knn-base', 'knn-far']);
+    const top = cands[0]!;
+    expect(top.sources).toEqual(['knn', 'exact_key']);
+    expect(top.embeddingDistance).toBeLessThan(0.1);
+    expect(top).toMatchObject({ decision: 'REVIEW', invoiceDate: '2025-03-01', totalCents: 21_500, currency: 'USD', invoiceNumber: 'A-5001' });
+    expect(top.lineMatchKeys).toEqual(['E1390|20000', 'E0570|1500']);
+    expect(cands[1]!.sources).toEqual(['knn']);
+  });
+
+  it('does not show a decision to another tenant', async () => {
+    const inv = makeInvoice({ invoice_id: 'iso-1' });
+    const d = decisionFor(inv);
+    await repo.saveDecision('tA', inv, 'h', keysOf(inv), d);
+    expect(await repo.getDecision('tB', d.decision_id)).toBeNull();
+    expect(await repo.getDecision('tA', 'not-a-uuid')).toBeNull();
+  });
+});
+
+describe.each(engines('migrate'))('migrations on $name', ({ config }) => {
+  it('apply once, record checksums, and refuse an edited migration', async () => {
+    const cfg = config();
+    const db: SqlDatabase = cfg.engine === 'postgres'
+      ? await openPostgres({ connectionString: cfg.connectionString, schema: cfg.schema!, maxConnections: 2 })
+      : await openPglite();
+    try {
+      const migrations = loadMigrations();
+      expect(await migrate(db, migrations)).toEqual(migrations.map((m) => m.version));
+      expect(await migrate(db, migrations)).toEqual([]);
+      const rows = await db.query<{ version: number; checksum: string }>('SELECT version, checksum FROM schema_migrations ORDER BY version');
+      expect(rows.map((r) => r.version)).toEqual(migrations.map((m) => m.version));
+      const idx = await db.query<{ indexdef: string }>(`SELECT indexdef FROM pg_indexes WHERE indexname = 'invoices_embedding_hnsw' AND schemaname = current_schema()`);
+      expect(idx[0]?.indexdef).toMatch(/USING hnsw \(embedding vector_cosine_ops\)/);
+      const edited = migrations.map((m, i) => (i === 0 ? { ...m, checksum: 'edited' } : m));
+      await expect(migrate(db, edited)).rejects.toSatisfy((e: unknown) => isTriageError(e, 'TRIAGE_STORE_MIGRATION_MISMATCH'));
+    } finally {
+      if (cfg.engine === 'postgres') await db.exec(`DROP SCHEMA ${cfg.schema} CASCADE`);
+      await db.close();
+    }
+  });
+});
