@@ -4,7 +4,7 @@
  * This folder is the only importer of fastify.
  */
 import { randomUUID } from 'node:crypto';
-import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import { TypeBoxValidatorCompiler, type TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
@@ -23,8 +23,8 @@ export interface AppDeps {
   ping: () => Promise<void>;
   /** Store engine name, shown by /healthz. */
   engine: string;
-  /** Fastify logger option (a pino logger or options); default false. */
-  logger?: FastifyServerOptions['logger'];
+  /** A pino logger; default: no logging. Request bodies are never logged. */
+  logger?: FastifyBaseLogger;
   /** Maximum request body, bytes; default 1 MiB. */
   bodyLimitBytes?: number;
 }
@@ -34,7 +34,7 @@ const PROBLEM = 'application/problem+json';
 /** Builds the app (not listening). */
 export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const app = Fastify({
-    logger: deps.logger ?? false,
+    ...(deps.logger ? { loggerInstance: deps.logger } : { logger: false }),
     bodyLimit: deps.bodyLimitBytes ?? 1024 * 1024,
     genReqId: (req) => {
       const h = req.headers['x-request-id'];

@@ -31,5 +31,5 @@ async function shutdown(signal: string): Promise<void> {
 process.on('SIGINT', () => void shutdown('SIGINT'));
 process.on('SIGTERM', () => void shutdown('SIGTERM'));
 
-await app.listen({ port: config.port, host: config.host });
-logger.info({ store: repo.engine, versions: scoring.versions }, `invoice-triage listening on http://${config.host}:${config.port} (OpenAPI at /docs)`);
+const address = await app.listen({ port: config.port, host: config.host });
+logger.info({ store: repo.engine, address, versions: scoring.versions }, `invoice-triage listening on ${address} (OpenAPI at ${address}/docs)`);

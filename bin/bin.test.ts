@@ -1,0 +1,94 @@
+import { describe, expect, it } from 'vitest';
+import { mkdtempSync, writeFileSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { loadConfig } from './config.js';
+import { parseCsv, parseJsonl } from './invoice-file.js';
+import { renderSummary, scoreFile } from './cli.js';
+import { isTriageError } from '../core/errors.js';
+import { validateInvoice } from '../core/validate.js';
+import { makeInvoice } from '../test/fixtures.js';
+
+describe('loadConfig', () => {
+  it('defaults to the embedded store on 127.0.0.1:3000', () => {
+    const c = loadConfig({});
+    expect(c).toMatchObject({ port: 3000, host: '127.0.0.1', logLevel: 'info', store: { engine: 'pglite' } });
+    expect(c.store.engine === 'pglite' && c.store.dataDir).toMatch(/data\/pglite$/);
+    expect(Object.isFrozen(c)).toBe(true);
+  });
+
+  it('uses PostgreSQL when DATABASE_URL is set', () => {
+    expect(loadConfig({ DATABASE_URL: 'postgres://u@h/db', PORT: '8080' })).toMatchObject({
+      port: 8080,
+      store: { engine: 'postgres', connectionString: 'postgres://u@h/db' },
+    });
+  });
+
+  it('names each bad variable', () => {
+    try {
+      loadConfig({ PORT: 'eighty', DATABASE_URL: 'mysql://x', LOG_LEVEL: 'loud' });
+      expect.unreachable();
+    } catch (e) {
+      expect(isTriageError(e, 'TRIAGE_CONFIG_INVALID')).toBe(true);
+      const paths = (e as { errors: { path: string }[] }).errors.map((x) => x.path);
+      expect(paths).toEqual(expect.arrayContaining(['PORT', 'DATABASE_URL', 'LOG_LEVEL']));
+    }
+  });
+});
+
+const CSV = `invoice_id,vendor_id,vendor_name,vendor_npi,invoice_number,invoice_date,currency,total_cents,document_type,line_number,description,code_system,code,modifiers,quantity,unit_price_cents,amount_cents
+c-1,V-1,Acme Medical,1234567893,INV-1,2025-03-01,USD,21500,invoice,1,Oxygen concentrator,HCPCS,E1390,RR,1,20000,20000
+c-1,V-1,Acme Medical,1234567893,INV-1,2025-03-01,USD,21500,invoice,2,Nebulizer with compressor,HCPCS,E0570,RR,1,1500,1500
+c-2,V-1,Acme Medical,,INV-2,2025-03-02,USD,12.50,invoice,1,Nebulizer,HCPCS,E0570,,one,1250,1250
+`;
+
+describe('invoice files', () => {
+  it('groups CSV rows into invoices that validate', () => {
+    const recs = parseCsv(CSV);
+    expect(recs.map((r) => r.location)).toEqual(['rows 2-3', 'row 4']);
+    const inv = validateInvoice(recs[0]!.value);
+    expect(inv.lines).toHaveLength(2);
+    expect(inv.lines[0]).toMatchObject({ code: { system: 'HCPCS', value: 'E1390' }, modifiers: ['RR'], unit_price_cents: 20_000 });
+    expect(inv.vendor).toEqual({ id: 'V-1', name: 'Acme Medical', npi: '1234567893' });
+  });
+
+  it('leaves unparsable numbers for validation to name', () => {
+    const bad = parseCsv(CSV)[1]!.value;
+    expect(() => validateInvoice(bad)).toThrow();
+    try {
+      validateInvoice(bad);
+    } catch (e) {
+      const paths = (e as { errors: { path: string }[] }).errors.map((x) => x.path);
+      expect(paths).toEqual(expect.arrayContaining(['/total_cents', '/lines/0/quantity']));
+    }
+  });
+
+  it('refuses a CSV without the key columns', () => {
+    expect(() => parseCsv('a,b\n1,2\n')).toThrow(/invoice_id, line_number, description/);
+  });
+
+  it('reports bad JSON lines by line number', () => {
+    const recs = parseJsonl(`${JSON.stringify(makeInvoice())}\n\n{oops\n`);
+    expect(recs.map((r) => [r.location, r.parseError])).toEqual([
+      ['line 1', undefined],
+      ['line 3', 'not valid JSON'],
+    ]);
+  });
+});
+
+describe('scoreFile', () => {
+  it('scores a CSV file, reports invalid rows and writes decisions', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'triage-cli-'));
+    const file = join(dir, 'in.csv');
+    writeFileSync(file, CSV);
+    const out = join(dir, 'out.jsonl');
+    const s = await scoreFile(file, { store: { engine: 'pglite' }, out });
+    expect(s).toMatchObject({ invoices: 2, scored: 1, replayed: 0 });
+    expect(s.invalid[0]!.location).toBe('row 4');
+    expect(s.decisions).toEqual({ AUTO_APPROVE: 1 });
+    expect(readFileSync(out, 'utf8').trim().split('\n')).toHaveLength(1);
+    const text = renderSummary(s);
+    expect(text).toContain('duplicates found: 0');
+    expect(text).toContain('row 4: /total_cents');
+  });
+});
