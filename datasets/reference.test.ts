@@ -149,7 +149,8 @@ describe('loadReferenceData', () => {
     expect(ref.fees.has('99213')).toBe(false);
     expect(ref.fees.has('0001U')).toBe(false);
     const counts: Record<string, number> = {};
-    for (const list of ref.fees.values()) for (const e of list) counts[e.source] = (counts[e.source] ?? 0) + 1;
+    for (const list of ref.fees.values())
+      for (const e of list) counts[e.source] = (counts[e.source] ?? 0) + 1;
     expect(counts).toEqual({ DMEPOS: 2_637, DMEPEN: 47, PFS: 243, CLFS: 45, ASP: 841 });
     const all = [...ref.fees.values()].flat();
     expect(all.every((e) => Number.isInteger(e.amountCents) && e.amountCents > 0)).toBe(true);

@@ -12,6 +12,11 @@ import { TriageError } from '../core/errors.js';
 import { packageRoot } from '../core/paths.js';
 import type { FeeScheduleEntry, FeeScheduleSource, HcpcsCode, ReferenceData } from '../core/reference.js';
 
+/**
+ * The package root: the nearest directory above this module holding `package.json` (re-exported
+ * from `core/paths.ts`; works from source via tsx and from the compiled `dist/` tree).
+ * @throws Error when no `package.json` is found.
+ */
 export { packageRoot };
 
 /** Edition label of the shipped files, reported as {@link ReferenceData.version}. */
@@ -64,7 +69,12 @@ interface CsvTable {
 }
 
 function invalid(message: string, cause?: unknown): TriageError {
-  return new TriageError('TRIAGE_REFERENCE_DATA_INVALID', message, [], cause === undefined ? undefined : { cause });
+  return new TriageError(
+    'TRIAGE_REFERENCE_DATA_INVALID',
+    message,
+    [],
+    cause === undefined ? undefined : { cause },
+  );
 }
 
 /**
@@ -76,7 +86,11 @@ function readCsv(dir: string, relative: string): CsvTable {
   if (!existsSync(file)) throw invalid(`Reference data file is missing: ${file}`);
   let records: string[][];
   try {
-    records = parse(readFileSync(file, 'utf8'), { bom: true, skip_empty_lines: true, trim: true }) as string[][];
+    records = parse(readFileSync(file, 'utf8'), {
+      bom: true,
+      skip_empty_lines: true,
+      trim: true,
+    }) as string[][];
   } catch (e) {
     throw invalid(`Reference data file ${file} is not valid CSV: ${(e as Error).message}`, e);
   }
@@ -146,7 +160,8 @@ function loadHcpcs(dir: string): Map<string, HcpcsCode> {
 /** Amount column value in cents; throws on a non-numeric value. */
 function amountCents(t: CsvTable, value: string, code: string, columnName: string): number {
   const cents = parseDecimalToCents(value);
-  if (cents === null) throw invalid(`Reference data file ${t.file}: bad ${columnName} "${value}" for code ${code}`);
+  if (cents === null)
+    throw invalid(`Reference data file ${t.file}: bad ${columnName} "${value}" for code ${code}`);
   return cents;
 }
 
@@ -235,7 +250,10 @@ function loadFees(dir: string): Map<string, FeeScheduleEntry[]> {
       modifier: 'modifier',
     }),
     ...loadSimpleFees(dir, REFERENCE_FILES.clfs, 'CLFS', { amount: 'rate', modifier: 'modifier' }),
-    ...loadSimpleFees(dir, REFERENCE_FILES.asp, 'ASP', { amount: 'payment_limit', billingUnit: 'hcpcs_code_dosage' }),
+    ...loadSimpleFees(dir, REFERENCE_FILES.asp, 'ASP', {
+      amount: 'payment_limit',
+      billingUnit: 'hcpcs_code_dosage',
+    }),
   ];
   const byCode = new Map<string, FeeScheduleEntry[]>();
   for (const entry of all) {

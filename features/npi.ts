@@ -3,10 +3,13 @@
  * prefixed with the card issuer prefix 80840).
  */
 
-/** True when `npi` is 10 digits whose last digit is the Luhn check digit of `80840` + first 9. */
-export function isValidNpi(npi: string): boolean {
-  if (!/^\d{10}$/.test(npi)) return false;
-  const digits = `80840${npi.slice(0, 9)}`;
+/**
+ * The Luhn check digit of a 9-digit NPI base (with the 80840 prefix), 0-9.
+ * @throws RangeError when `base9` is not exactly 9 digits.
+ */
+export function npiCheckDigit(base9: string): number {
+  if (!/^\d{9}$/.test(base9)) throw new RangeError('npiCheckDigit: base must be 9 digits');
+  const digits = `80840${base9}`;
   let sum = 0;
   // Double every second digit from the right of the base (the check digit is not included).
   for (let i = digits.length - 1, dbl = true; i >= 0; i--, dbl = !dbl) {
@@ -17,5 +20,10 @@ export function isValidNpi(npi: string): boolean {
     }
     sum += d;
   }
-  return (10 - (sum % 10)) % 10 === Number(npi[9]);
+  return (10 - (sum % 10)) % 10;
+}
+
+/** True when `npi` is 10 digits whose last digit is the Luhn check digit of `80840` + first 9. */
+export function isValidNpi(npi: string): boolean {
+  return /^\d{10}$/.test(npi) && npiCheckDigit(npi.slice(0, 9)) === Number(npi[9]);
 }

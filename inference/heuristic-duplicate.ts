@@ -17,7 +17,8 @@ export const HEURISTIC_DUPLICATE_PARAMS = {
   invoiceNumberEqual: 3.5,
   invoiceNumberCanonicalEqual: 2.5, // equal only after OCR folding
   invoiceNumberOneEdit: 1.5,
-  invoiceNumberFar: -2.5, // 3+ edits apart
+  invoiceNumberFar: -2.5, // 3+ edits apart, same invoice date (a re-numbered resubmission stays suspicious)
+  invoiceNumberFarOtherDay: -4.5, // 3+ edits apart on another date: usually a separate purchase
   amountEqual: 3,
   amountWithin1Pct: 1.5,
   amountFar: -2, // more than 10% apart
@@ -48,7 +49,10 @@ export function createHeuristicDuplicateScorer(p = HEURISTIC_DUPLICATE_PARAMS): 
       if (c.invoiceNumberEqual) add('invoice_number_equal', p.invoiceNumberEqual);
       else if (c.invoiceNumberCanonicalEqual) add('invoice_number_canonical_equal', p.invoiceNumberCanonicalEqual);
       else if (c.invoiceNumberEdit === 1) add('invoice_number_one_edit', p.invoiceNumberOneEdit);
-      else if (c.invoiceNumberEdit >= 3) add('invoice_number_far', p.invoiceNumberFar);
+      else if (c.invoiceNumberEdit >= 3) {
+        if (c.daysApart === 0) add('invoice_number_far', p.invoiceNumberFar);
+        else add('invoice_number_far_other_day', p.invoiceNumberFarOtherDay);
+      }
       if (c.amountEqual) add('amount_equal', p.amountEqual);
       else if (c.amountRelDiff <= 0.01) add('amount_within_1pct', p.amountWithin1Pct);
       else if (c.amountRelDiff > 0.1) add('amount_far', p.amountFar);

@@ -113,6 +113,14 @@ describe('heuristic duplicate pair scorer', () => {
     expect(dup.scorePair(comparePair(side(april), side(march), 0.9)).score).toBeLessThan(0.3);
   });
 
+  it('does not flag a repeat purchase: same vendor and amount, another number a week later', () => {
+    const again = makeInvoice({ invoice_id: 'g', invoice_number: 'INV-1187', invoice_date: '2025-03-08', due_date: '2025-04-07' });
+    expect(dup.scorePair(comparePair(side(again), side(original), 0.95)).score).toBeLessThan(0.5);
+    // ...but the same re-numbered invoice on the same date stays suspicious.
+    const renumbered = makeInvoice({ invoice_id: 'h', invoice_number: 'INV-1187' });
+    expect(dup.scorePair(comparePair(side(renumbered), side(original), 0.95)).score).toBeGreaterThan(0.6);
+  });
+
   it('treats a credit memo against its invoice as a reversal', () => {
     const credit = makeInvoice({ invoice_id: 'e', document_type: 'credit_memo' });
     const s = dup.scorePair(comparePair(side(credit), side(original), 1));
