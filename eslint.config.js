@@ -11,7 +11,17 @@ export default tseslint.config(
   {
     rules: {
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
-      'no-restricted-imports': ['error', { paths: [{ name: 'natural', message: 'Import natural submodules only (e.g. natural/lib/natural/tokenizers).' }] }],
+      'no-restricted-imports': [
+        'error',
+        {
+          paths: [
+            {
+              name: 'natural',
+              message: 'Import natural submodules only (e.g. natural/lib/natural/tokenizers).',
+            },
+          ],
+        },
+      ],
     },
   },
 );

@@ -52,13 +52,23 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
 
   app.setErrorHandler((err, req, reply) => {
     const te = toTriageError(err);
-    if (te.status >= 500) req.log.error({ err: { code: (err as { code?: string }).code, name: (err as Error).name } }, 'request failed');
+    if (te.status >= 500)
+      req.log.error(
+        { err: { code: (err as { code?: string }).code, name: (err as Error).name } },
+        'request failed',
+      );
     if (te.retryable) void reply.header('retry-after', '5');
-    void reply.status(te.status).type(PROBLEM).send(problemOf(te, String(req.id)));
+    void reply
+      .status(te.status)
+      .type(PROBLEM)
+      .send(problemOf(te, String(req.id)));
   });
   app.setNotFoundHandler((req, reply) => {
     const te = new TriageError('TRIAGE_ROUTE_NOT_FOUND', `no route ${req.method} ${req.url.split('?')[0]}`);
-    void reply.status(404).type(PROBLEM).send(problemOf(te, String(req.id)));
+    void reply
+      .status(404)
+      .type(PROBLEM)
+      .send(problemOf(te, String(req.id)));
   });
 
   await app.register(swagger, {
@@ -75,7 +85,15 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   });
   await app.register(swaggerUi, { routePrefix: '/docs' });
 
-  const problemResponses = { 400: Problem, 404: Problem, 409: Problem, 413: Problem, 415: Problem, 500: Problem, 503: Problem };
+  const problemResponses = {
+    400: Problem,
+    404: Problem,
+    409: Problem,
+    413: Problem,
+    415: Problem,
+    500: Problem,
+    503: Problem,
+  };
 
   app.post(
     '/v1/invoices/score',
@@ -136,7 +154,9 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       try {
         await deps.ping();
       } catch (e) {
-        throw new TriageError('TRIAGE_STORE_UNAVAILABLE', 'the store does not answer; retry later', [], { cause: e });
+        throw new TriageError('TRIAGE_STORE_UNAVAILABLE', 'the store does not answer; retry later', [], {
+          cause: e,
+        });
       }
       return { status: 'ok' as const, store: deps.engine, versions: deps.scoring.versions };
     },

@@ -47,7 +47,17 @@ export function problemOf(e: TriageError, requestId: string): ProblemBody {
 
 /** Node socket errors and PostgreSQL SQLSTATEs that mean the database is down or restarting. */
 const STORE_DOWN_CODES = new Set([
-  'ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', '57P01', '57P02', '57P03', '08000', '08001', '08003', '08006',
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ETIMEDOUT',
+  'EPIPE',
+  '57P01',
+  '57P02',
+  '57P03',
+  '08000',
+  '08001',
+  '08003',
+  '08006',
 ]);
 
 interface FastifyLikeError {
@@ -69,9 +79,17 @@ export function toTriageError(err: unknown): TriageError {
   if (Array.isArray(e.validation)) {
     const prefix = e.validationContext && e.validationContext !== 'body' ? `/${e.validationContext}` : '';
     const errors = toFieldErrors(e.validation, prefix);
-    const code: ErrorCode = e.validationContext === 'body' ? 'TRIAGE_INPUT_INVALID' : 'TRIAGE_REQUEST_INVALID';
-    const head = errors.slice(0, 3).map((x) => `${x.path} ${x.message}`).join('; ');
-    return new TriageError(code, `${errors.length} field${errors.length === 1 ? '' : 's'} invalid: ${head}`, errors);
+    const code: ErrorCode =
+      e.validationContext === 'body' ? 'TRIAGE_INPUT_INVALID' : 'TRIAGE_REQUEST_INVALID';
+    const head = errors
+      .slice(0, 3)
+      .map((x) => `${x.path} ${x.message}`)
+      .join('; ');
+    return new TriageError(
+      code,
+      `${errors.length} field${errors.length === 1 ? '' : 's'} invalid: ${head}`,
+      errors,
+    );
   }
   if (e.code !== undefined && STORE_DOWN_CODES.has(e.code)) {
     return new TriageError('TRIAGE_STORE_UNAVAILABLE', 'the store is unavailable; retry later');
@@ -83,16 +101,22 @@ export function toTriageError(err: unknown): TriageError {
     case 'FST_ERR_CTP_INVALID_CONTENT_LENGTH':
       return new TriageError('TRIAGE_MEDIA_TYPE_UNSUPPORTED', 'send the invoice as application/json');
     case 'FST_ERR_CTP_EMPTY_JSON_BODY':
-      return new TriageError('TRIAGE_REQUEST_INVALID', 'request body is empty', [{ path: '/', message: 'is required' }]);
+      return new TriageError('TRIAGE_REQUEST_INVALID', 'request body is empty', [
+        { path: '/', message: 'is required' },
+      ]);
     case 'FST_ERR_CTP_INVALID_JSON_BODY':
-      return new TriageError('TRIAGE_REQUEST_INVALID', 'request body is not valid JSON', [{ path: '/', message: 'is not valid JSON' }]);
+      return new TriageError('TRIAGE_REQUEST_INVALID', 'request body is not valid JSON', [
+        { path: '/', message: 'is not valid JSON' },
+      ]);
   }
   if (typeof e.statusCode === 'number' && e.statusCode >= 400 && e.statusCode < 500) {
     // Other client errors from fastify (e.g. malformed JSON reported by the parser).
     const parseError = e instanceof SyntaxError;
-    return new TriageError('TRIAGE_REQUEST_INVALID', parseError ? 'request body is not valid JSON' : 'invalid request', [
-      { path: '/', message: parseError ? 'is not valid JSON' : 'is invalid' },
-    ]);
+    return new TriageError(
+      'TRIAGE_REQUEST_INVALID',
+      parseError ? 'request body is not valid JSON' : 'invalid request',
+      [{ path: '/', message: parseError ? 'is not valid JSON' : 'is invalid' }],
+    );
   }
   return new TriageError('TRIAGE_INTERNAL', 'internal error; quote the request id when reporting it');
 }

@@ -48,7 +48,11 @@ describe('invoice files', () => {
     expect(recs.map((r) => r.location)).toEqual(['rows 2-3', 'row 4']);
     const inv = validateInvoice(recs[0]!.value);
     expect(inv.lines).toHaveLength(2);
-    expect(inv.lines[0]).toMatchObject({ code: { system: 'HCPCS', value: 'E1390' }, modifiers: ['RR'], unit_price_cents: 20_000 });
+    expect(inv.lines[0]).toMatchObject({
+      code: { system: 'HCPCS', value: 'E1390' },
+      modifiers: ['RR'],
+      unit_price_cents: 20_000,
+    });
     expect(inv.vendor).toEqual({ id: 'V-1', name: 'Acme Medical', npi: '1234567893' });
   });
 

@@ -41,9 +41,23 @@ export interface ScoreFileOptions {
 export async function scoreFile(path: string, opts: ScoreFileOptions): Promise<ScoreSummary> {
   const records = readInvoiceFile(path, opts.format);
   const { scoring, repo } = await wire(opts.store);
-  const summary: ScoreSummary = { invoices: records.length, scored: 0, replayed: 0, invalid: [], decisions: {}, queues: {}, reasons: {}, duplicates: [] };
+  const summary: ScoreSummary = {
+    invoices: records.length,
+    scored: 0,
+    replayed: 0,
+    invalid: [],
+    decisions: {},
+    queues: {},
+    reasons: {},
+    duplicates: [],
+  };
   const out: DecisionResponse[] = [];
-  const bar = opts.progress ? new SingleBar({ format: 'scoring [{bar}] {value}/{total} invoices | {eta_formatted} left', stream: process.stderr }, Presets.shades_classic) : null;
+  const bar = opts.progress
+    ? new SingleBar(
+        { format: 'scoring [{bar}] {value}/{total} invoices | {eta_formatted} left', stream: process.stderr },
+        Presets.shades_classic,
+      )
+    : null;
   bar?.start(records.length, 0);
   try {
     for (const rec of records) {
@@ -56,14 +70,23 @@ export async function scoreFile(path: string, opts: ScoreFileOptions): Promise<S
         out.push(d);
         summary.decisions[d.decision] = (summary.decisions[d.decision] ?? 0) + 1;
         if (d.queue) summary.queues[d.queue] = (summary.queues[d.queue] ?? 0) + 1;
-        for (const code of new Set(d.reasons.map((r) => r.code))) summary.reasons[code] = (summary.reasons[code] ?? 0) + 1;
+        for (const code of new Set(d.reasons.map((r) => r.code)))
+          summary.reasons[code] = (summary.reasons[code] ?? 0) + 1;
         const top = d.duplicates[0];
         if (top && d.reasons.some((r) => r.code.startsWith('DUPLICATE_'))) {
-          summary.duplicates.push({ invoice_id: d.invoice_id, duplicate_of: top.invoice_id, score: top.score, decision: d.decision });
+          summary.duplicates.push({
+            invoice_id: d.invoice_id,
+            duplicate_of: top.invoice_id,
+            score: top.score,
+            decision: d.decision,
+          });
         }
       } catch (e) {
         if (isTriageError(e) && e.errors.length > 0) {
-          summary.invalid.push({ location: rec.location, errors: e.errors.map((x) => `${x.path} ${x.message}`) });
+          summary.invalid.push({
+            location: rec.location,
+            errors: e.errors.map((x) => `${x.path} ${x.message}`),
+          });
         } else if (isTriageError(e) && e.code === 'TRIAGE_INVOICE_CONFLICT') {
           summary.invalid.push({ location: rec.location, errors: [e.message] });
         } else if (!isTriageError(e) && rec.parseError) {
@@ -78,23 +101,41 @@ export async function scoreFile(path: string, opts: ScoreFileOptions): Promise<S
     bar?.stop();
     await repo.close();
   }
-  if (opts.out) writeFileSync(opts.out, out.map((d) => JSON.stringify(d)).join('\n') + (out.length ? '\n' : ''));
+  if (opts.out)
+    writeFileSync(opts.out, out.map((d) => JSON.stringify(d)).join('\n') + (out.length ? '\n' : ''));
   return summary;
 }
 
 /** Renders a summary as text tables. */
 export function renderSummary(s: ScoreSummary): string {
   const parts: string[] = [];
-  const t1 = new Table({ style: { head: [], border: [] }, head: ['invoices', 'scored', 'replayed', 'invalid', ...['AUTO_APPROVE', 'REVIEW', 'HOLD']] });
-  t1.push([s.invoices, s.scored, s.replayed, s.invalid.length, s.decisions.AUTO_APPROVE ?? 0, s.decisions.REVIEW ?? 0, s.decisions.HOLD ?? 0]);
+  const t1 = new Table({
+    style: { head: [], border: [] },
+    head: ['invoices', 'scored', 'replayed', 'invalid', ...['AUTO_APPROVE', 'REVIEW', 'HOLD']],
+  });
+  t1.push([
+    s.invoices,
+    s.scored,
+    s.replayed,
+    s.invalid.length,
+    s.decisions.AUTO_APPROVE ?? 0,
+    s.decisions.REVIEW ?? 0,
+    s.decisions.HOLD ?? 0,
+  ]);
   parts.push(t1.toString());
   const t2 = new Table({ style: { head: [], border: [] }, head: ['queue', 'invoices'] });
   for (const [q, n] of Object.entries(s.queues).sort((a, b) => b[1] - a[1])) t2.push([q, n]);
   if (t2.length > 0) parts.push(t2.toString());
   const t3 = new Table({ style: { head: [], border: [] }, head: ['top reasons', 'invoices'] });
-  for (const [r, n] of Object.entries(s.reasons).sort((a, b) => b[1] - a[1]).slice(0, 10)) t3.push([r, n]);
+  for (const [r, n] of Object.entries(s.reasons)
+    .sort((a, b) => b[1] - a[1])
+    .slice(0, 10))
+    t3.push([r, n]);
   if (t3.length > 0) parts.push(t3.toString());
-  const t4 = new Table({ style: { head: [], border: [] }, head: ['duplicate invoice', 'of earlier invoice', 'score', 'decision'] });
+  const t4 = new Table({
+    style: { head: [], border: [] },
+    head: ['duplicate invoice', 'of earlier invoice', 'score', 'decision'],
+  });
   for (const d of s.duplicates) t4.push([d.invoice_id, d.duplicate_of, d.score.toFixed(3), d.decision]);
   parts.push(`duplicates found: ${s.duplicates.length}`);
   if (s.duplicates.length > 0) parts.push(t4.toString());
@@ -113,25 +154,39 @@ program
   .command('score')
   .description('Score a JSONL or CSV file of invoices and print a summary')
   .argument('<file>', 'invoices: .jsonl (one API-shaped invoice per line) or .csv (one row per line)')
-  .addOption(new Option('--format <format>', 'file format (default: from the extension)').choices(['jsonl', 'csv']))
+  .addOption(
+    new Option('--format <format>', 'file format (default: from the extension)').choices(['jsonl', 'csv']),
+  )
   .option('--data-dir <dir>', 'score into a persistent PGlite store in this directory')
   .option('--database-url <url>', 'score into PostgreSQL (with pgvector)')
   .option('--out <file>', 'write every decision as JSON Lines to this file')
   .option('--json', 'print the summary as JSON instead of tables')
   .option('--no-progress', 'hide the progress bar')
-  .action(async (file: string, o: { format?: 'jsonl' | 'csv'; dataDir?: string; databaseUrl?: string; out?: string; json?: boolean; progress: boolean }) => {
-    const store: StoreConfig = o.databaseUrl
-      ? { engine: 'postgres', connectionString: o.databaseUrl }
-      : { engine: 'pglite', ...(o.dataDir ? { dataDir: o.dataDir } : {}) };
-    const summary = await scoreFile(file, {
-      store,
-      progress: o.progress && !o.json && process.stderr.isTTY === true,
-      ...(o.format ? { format: o.format } : {}),
-      ...(o.out ? { out: o.out } : {}),
-    });
-    process.stdout.write((o.json ? JSON.stringify(summary, null, 2) : renderSummary(summary)) + '\n');
-    if (summary.invalid.length > 0) process.exitCode = 1;
-  });
+  .action(
+    async (
+      file: string,
+      o: {
+        format?: 'jsonl' | 'csv';
+        dataDir?: string;
+        databaseUrl?: string;
+        out?: string;
+        json?: boolean;
+        progress: boolean;
+      },
+    ) => {
+      const store: StoreConfig = o.databaseUrl
+        ? { engine: 'postgres', connectionString: o.databaseUrl }
+        : { engine: 'pglite', ...(o.dataDir ? { dataDir: o.dataDir } : {}) };
+      const summary = await scoreFile(file, {
+        store,
+        progress: o.progress && !o.json && process.stderr.isTTY === true,
+        ...(o.format ? { format: o.format } : {}),
+        ...(o.out ? { out: o.out } : {}),
+      });
+      process.stdout.write((o.json ? JSON.stringify(summary, null, 2) : renderSummary(summary)) + '\n');
+      if (summary.invalid.length > 0) process.exitCode = 1;
+    },
+  );
 
 const isMain = process.argv[1] !== undefined && /cli\.(ts|js)$/.test(process.argv[1]);
 if (isMain) {

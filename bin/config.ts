@@ -15,7 +15,9 @@ const Env = Type.Object({
   DATABASE_URL: Type.Optional(Type.String({ pattern: '^postgres(ql)?://' })),
   DATABASE_SCHEMA: Type.Optional(Type.String({ pattern: '^[a-z_][a-z0-9_]{0,62}$' })),
   DATA_DIR: Type.String({ minLength: 1 }),
-  LOG_LEVEL: Type.Union(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map((l) => Type.Literal(l))),
+  LOG_LEVEL: Type.Union(
+    ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map((l) => Type.Literal(l)),
+  ),
   BODY_LIMIT_BYTES: Type.Integer({ minimum: 1024, maximum: 64 * 1024 * 1024 }),
 });
 
@@ -37,7 +39,8 @@ const check = Compile(Env);
  * @throws TriageError `TRIAGE_CONFIG_INVALID` naming each bad variable.
  */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Readonly<Config> {
-  const num = (v: string | undefined, d: number): number | string => (v === undefined || v === '' ? d : /^\d+$/.test(v) ? Number(v) : v);
+  const num = (v: string | undefined, d: number): number | string =>
+    v === undefined || v === '' ? d : /^\d+$/.test(v) ? Number(v) : v;
   const raw = {
     PORT: num(env.PORT, 3000),
     HOST: env.HOST || '127.0.0.1',
@@ -48,11 +51,28 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Readonly<Confi
     BODY_LIMIT_BYTES: num(env.BODY_LIMIT_BYTES, 1024 * 1024),
   };
   if (!check.Check(raw)) {
-    const errors = toFieldErrors(check.Errors(raw) as SchemaErrorLike[]).map((e) => ({ ...e, path: e.path.replace(/^\//, '') }));
-    throw new TriageError('TRIAGE_CONFIG_INVALID', `invalid environment: ${errors.map((e) => `${e.path} ${e.message}`).join('; ')}`, errors);
+    const errors = toFieldErrors(check.Errors(raw) as SchemaErrorLike[]).map((e) => ({
+      ...e,
+      path: e.path.replace(/^\//, ''),
+    }));
+    throw new TriageError(
+      'TRIAGE_CONFIG_INVALID',
+      `invalid environment: ${errors.map((e) => `${e.path} ${e.message}`).join('; ')}`,
+      errors,
+    );
   }
   const store: StoreConfig = raw.DATABASE_URL
-    ? { engine: 'postgres', connectionString: raw.DATABASE_URL, ...(raw.DATABASE_SCHEMA ? { schema: raw.DATABASE_SCHEMA } : {}) }
+    ? {
+        engine: 'postgres',
+        connectionString: raw.DATABASE_URL,
+        ...(raw.DATABASE_SCHEMA ? { schema: raw.DATABASE_SCHEMA } : {}),
+      }
     : { engine: 'pglite', dataDir: resolve(raw.DATA_DIR) };
-  return Object.freeze({ port: raw.PORT, host: raw.HOST, store, logLevel: raw.LOG_LEVEL, bodyLimitBytes: raw.BODY_LIMIT_BYTES });
+  return Object.freeze({
+    port: raw.PORT,
+    host: raw.HOST,
+    store,
+    logLevel: raw.LOG_LEVEL,
+    bodyLimitBytes: raw.BODY_LIMIT_BYTES,
+  });
 }

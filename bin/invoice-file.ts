@@ -18,10 +18,30 @@ export interface FileRecord {
 
 /** CSV columns; invoice-level ones repeat on every line row of the invoice. */
 export const CSV_COLUMNS = [
-  'invoice_id', 'vendor_id', 'vendor_name', 'vendor_tax_id', 'vendor_npi', 'invoice_number', 'invoice_date',
-  'due_date', 'currency', 'total_cents', 'document_type', 'po_number', 'facility_id', 'service_period_start',
-  'service_period_end', 'line_number', 'description', 'code_system', 'code', 'modifiers', 'quantity',
-  'unit_price_cents', 'amount_cents', 'service_date',
+  'invoice_id',
+  'vendor_id',
+  'vendor_name',
+  'vendor_tax_id',
+  'vendor_npi',
+  'invoice_number',
+  'invoice_date',
+  'due_date',
+  'currency',
+  'total_cents',
+  'document_type',
+  'po_number',
+  'facility_id',
+  'service_period_start',
+  'service_period_end',
+  'line_number',
+  'description',
+  'code_system',
+  'code',
+  'modifiers',
+  'quantity',
+  'unit_price_cents',
+  'amount_cents',
+  'service_date',
 ] as const;
 
 /** Reads a `.jsonl`/`.ndjson` or `.csv` file (format from `format` or the extension). */
@@ -31,7 +51,10 @@ export function readInvoiceFile(path: string, format?: 'jsonl' | 'csv'): FileRec
   try {
     text = readFileSync(path, 'utf8');
   } catch (e) {
-    throw new TriageError('TRIAGE_FILE_INVALID', `cannot read ${path}: ${(e as NodeJS.ErrnoException).code ?? 'error'}`);
+    throw new TriageError(
+      'TRIAGE_FILE_INVALID',
+      `cannot read ${path}: ${(e as NodeJS.ErrnoException).code ?? 'error'}`,
+    );
   }
   return fmt === 'csv' ? parseCsv(text) : parseJsonl(text);
 }
@@ -52,7 +75,8 @@ export function parseJsonl(text: string): FileRecord[] {
 
 const INT = /^-?\d+$/;
 const NUM = /^-?\d+(\.\d+)?$/;
-const opt = (v: string | undefined): string | undefined => (v === undefined || v.trim() === '' ? undefined : v.trim());
+const opt = (v: string | undefined): string | undefined =>
+  v === undefined || v.trim() === '' ? undefined : v.trim();
 const int = (v: string | undefined): number | string | undefined => {
   const s = opt(v);
   return s !== undefined && INT.test(s) ? Number(s) : s;
@@ -68,10 +92,16 @@ const num = (v: string | undefined): number | string | undefined => {
  * @throws TriageError `TRIAGE_FILE_INVALID` when the header lacks a required column.
  */
 export function parseCsv(text: string): FileRecord[] {
-  const rows = parse(text, { columns: true, skip_empty_lines: true, trim: false, bom: true }) as Record<string, string>[];
+  const rows = parse(text, { columns: true, skip_empty_lines: true, trim: false, bom: true }) as Record<
+    string,
+    string
+  >[];
   const header = rows[0] ? Object.keys(rows[0]) : [];
-  const missing = ['invoice_id', 'line_number', 'description'].filter((c) => rows.length > 0 && !header.includes(c));
-  if (missing.length > 0) throw new TriageError('TRIAGE_FILE_INVALID', `CSV header lacks column(s): ${missing.join(', ')}`);
+  const missing = ['invoice_id', 'line_number', 'description'].filter(
+    (c) => rows.length > 0 && !header.includes(c),
+  );
+  if (missing.length > 0)
+    throw new TriageError('TRIAGE_FILE_INVALID', `CSV header lacks column(s): ${missing.join(', ')}`);
   const groups = new Map<string, { first: number; last: number; rows: Record<string, string>[] }>();
   rows.forEach((r, i) => {
     const id = r.invoice_id ?? '';
@@ -111,7 +141,10 @@ export function parseCsv(text: string): FileRecord[] {
       if (opt(r.service_date)) line.service_date = opt(r.service_date);
       return line;
     });
-    return { location: g.first === g.last ? `row ${g.first}` : `rows ${g.first}-${g.last}`, value: stripUndefined(inv) };
+    return {
+      location: g.first === g.last ? `row ${g.first}` : `rows ${g.first}-${g.last}`,
+      value: stripUndefined(inv),
+    };
   });
 }
 

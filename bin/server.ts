@@ -32,4 +32,7 @@ process.on('SIGINT', () => void shutdown('SIGINT'));
 process.on('SIGTERM', () => void shutdown('SIGTERM'));
 
 const address = await app.listen({ port: config.port, host: config.host });
-logger.info({ store: repo.engine, address, versions: scoring.versions }, `invoice-triage listening on ${address} (OpenAPI at ${address}/docs)`);
+logger.info(
+  { store: repo.engine, address, versions: scoring.versions },
+  `invoice-triage listening on ${address} (OpenAPI at ${address}/docs)`,
+);

@@ -5,7 +5,11 @@
 import Type, { type Static } from 'typebox';
 
 /** Routing outcome. */
-export const DecisionKind = Type.Union([Type.Literal('AUTO_APPROVE'), Type.Literal('REVIEW'), Type.Literal('HOLD')]);
+export const DecisionKind = Type.Union([
+  Type.Literal('AUTO_APPROVE'),
+  Type.Literal('REVIEW'),
+  Type.Literal('HOLD'),
+]);
 export type DecisionKind = Static<typeof DecisionKind>;
 
 /** Review queue an exception is routed to. */
@@ -20,9 +24,18 @@ export const REASON_CODES = {
   CODE_UNKNOWN: { queue: 'coding', summary: 'Billed code is not in the HCPCS Level II code set.' },
   CODE_TERMINATED: { queue: 'coding', summary: 'Billed code was terminated before the date of service.' },
   CODE_MISSING: { queue: 'coding', summary: 'Line carries no billing code.' },
-  CODE_SYSTEM_UNVERIFIED: { queue: 'coding', summary: 'Code system has no reference data here; code not verified.' },
-  DESCRIPTION_CODE_MISMATCH: { queue: 'coding', summary: "Line description does not fit the billed code's reference description." },
-  PRICE_ABOVE_FEE_SCHEDULE: { queue: 'coding', summary: 'Unit price far above the CMS fee schedule amount for the code.' },
+  CODE_SYSTEM_UNVERIFIED: {
+    queue: 'coding',
+    summary: 'Code system has no reference data here; code not verified.',
+  },
+  DESCRIPTION_CODE_MISMATCH: {
+    queue: 'coding',
+    summary: "Line description does not fit the billed code's reference description.",
+  },
+  PRICE_ABOVE_FEE_SCHEDULE: {
+    queue: 'coding',
+    summary: 'Unit price far above the CMS fee schedule amount for the code.',
+  },
   LINE_AMOUNT_MISMATCH: { queue: 'ap', summary: 'Line amount differs from quantity x unit price.' },
   TOTAL_MISMATCH: { queue: 'ap', summary: 'Invoice total differs from the sum of its lines.' },
   DUPLICATE_SUSPECTED: { queue: 'ap', summary: 'Invoice resembles an earlier submission.' },
@@ -86,22 +99,20 @@ export const Versions = Type.Object({
 export type Versions = Static<typeof Versions>;
 
 /** The decision returned to workflow systems and stored for auditors. */
-export const DecisionResponse = Type.Object(
-  {
-    decision_id: Type.String({ format: 'uuid' }),
-    invoice_id: Type.String(),
-    decision: DecisionKind,
-    queue: Type.Optional(Queue),
-    priority: Type.Number({ minimum: 0, description: 'Expected cost at risk in dollars (see docs).' }),
-    scores: Type.Object({
-      coding_mismatch: Type.Number({ minimum: 0, maximum: 1 }),
-      duplicate: Type.Number({ minimum: 0, maximum: 1 }),
-    }),
-    reasons: Type.Array(Reason),
-    duplicates: Type.Array(DuplicateMatch),
-    lines: Type.Array(LineResult),
-    versions: Versions,
-    created_at: Type.String({ format: 'date-time' }),
-  },
-);
+export const DecisionResponse = Type.Object({
+  decision_id: Type.String({ format: 'uuid' }),
+  invoice_id: Type.String(),
+  decision: DecisionKind,
+  queue: Type.Optional(Queue),
+  priority: Type.Number({ minimum: 0, description: 'Expected cost at risk in dollars (see docs).' }),
+  scores: Type.Object({
+    coding_mismatch: Type.Number({ minimum: 0, maximum: 1 }),
+    duplicate: Type.Number({ minimum: 0, maximum: 1 }),
+  }),
+  reasons: Type.Array(Reason),
+  duplicates: Type.Array(DuplicateMatch),
+  lines: Type.Array(LineResult),
+  versions: Versions,
+  created_at: Type.String({ format: 'date-time' }),
+});
 export type DecisionResponse = Static<typeof DecisionResponse>;

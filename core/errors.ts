@@ -21,12 +21,20 @@ interface CatalogEntry {
 export const ERROR_CATALOG = {
   TRIAGE_INPUT_INVALID: { status: 400, title: 'Invalid invoice', retryable: false },
   TRIAGE_REQUEST_INVALID: { status: 400, title: 'Invalid request', retryable: false },
-  TRIAGE_INVOICE_CONFLICT: { status: 409, title: 'Invoice id reused with different content', retryable: false },
+  TRIAGE_INVOICE_CONFLICT: {
+    status: 409,
+    title: 'Invoice id reused with different content',
+    retryable: false,
+  },
   TRIAGE_DECISION_NOT_FOUND: { status: 404, title: 'Decision not found', retryable: false },
   TRIAGE_ROUTE_NOT_FOUND: { status: 404, title: 'Not found', retryable: false },
   TRIAGE_PAYLOAD_TOO_LARGE: { status: 413, title: 'Payload too large', retryable: false },
   TRIAGE_MEDIA_TYPE_UNSUPPORTED: { status: 415, title: 'Unsupported media type', retryable: false },
-  TRIAGE_STORE_MIGRATION_MISMATCH: { status: 500, title: 'Applied migration differs from its file', retryable: false },
+  TRIAGE_STORE_MIGRATION_MISMATCH: {
+    status: 500,
+    title: 'Applied migration differs from its file',
+    retryable: false,
+  },
   TRIAGE_STORE_UNAVAILABLE: { status: 503, title: 'Store unavailable', retryable: true },
   TRIAGE_CONFIG_INVALID: { status: 500, title: 'Invalid configuration', retryable: false },
   TRIAGE_REFERENCE_DATA_INVALID: { status: 500, title: 'Reference data invalid', retryable: false },

@@ -29,7 +29,13 @@ export type DocumentType = Static<typeof DocumentType>;
 
 /** Code systems a line may be billed under. Only HCPCS Level II is checked against reference data today. */
 export const CodeSystem = Type.Union(
-  [Type.Literal('HCPCS'), Type.Literal('CPT'), Type.Literal('NDC'), Type.Literal('UNSPSC'), Type.Literal('OTHER')],
+  [
+    Type.Literal('HCPCS'),
+    Type.Literal('CPT'),
+    Type.Literal('NDC'),
+    Type.Literal('UNSPSC'),
+    Type.Literal('OTHER'),
+  ],
   { description: 'Code system of the billed code: HCPCS (Level II), CPT, NDC, UNSPSC or OTHER.' },
 );
 export type CodeSystem = Static<typeof CodeSystem>;

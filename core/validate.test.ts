@@ -20,7 +20,13 @@ describe('validateInvoice', () => {
   });
 
   it('names every bad field with a JSON pointer', () => {
-    const bad = { ...makeInvoice(), currency: 'usd', total_cents: 12.5, invoice_date: '2025-02-30', colour: 'red' };
+    const bad = {
+      ...makeInvoice(),
+      currency: 'usd',
+      total_cents: 12.5,
+      invoice_date: '2025-02-30',
+      colour: 'red',
+    };
     const e = errorsOf(bad);
     expect(e.code).toBe('TRIAGE_INPUT_INVALID');
     expect(e.status).toBe(400);

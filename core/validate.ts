@@ -40,7 +40,8 @@ export function toFieldErrors(errors: readonly SchemaErrorLike[], prefix = ''): 
       for (const name of Array.isArray(missing) ? missing : [missing]) push(`${base}/${name}`, 'is required');
     } else if (e.keyword === 'additionalProperties') {
       const extra = (params.additionalProperties ?? params.additionalProperty ?? []) as string[] | string;
-      for (const name of Array.isArray(extra) ? extra : [extra]) push(`${base}/${name}`, 'is not an allowed property');
+      for (const name of Array.isArray(extra) ? extra : [extra])
+        push(`${base}/${name}`, 'is not an allowed property');
     } else if (e.keyword === 'boolean' && e.message === 'schema is false') {
       push(base, 'is not an allowed property');
     } else {

@@ -17,7 +17,8 @@ export interface EditOp {
  * @throws RangeError when either string is longer than 256 characters.
  */
 export function editScript(a: string, b: string): EditOp[] {
-  if (a.length > 256 || b.length > 256) throw new RangeError('editScript: strings longer than 256 characters');
+  if (a.length > 256 || b.length > 256)
+    throw new RangeError('editScript: strings longer than 256 characters');
   const n = a.length;
   const m = b.length;
   const d: Uint16Array[] = Array.from({ length: n + 1 }, () => new Uint16Array(m + 1));
@@ -34,7 +35,8 @@ export function editScript(a: string, b: string): EditOp[] {
   let j = m;
   while (i > 0 || j > 0) {
     if (i > 0 && j > 0 && d[i]![j] === d[i - 1]![j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1)) {
-      if (a[i - 1] !== b[j - 1]) ops.push({ op: 'substitute', position: i - 1, from: a[i - 1]!, to: b[j - 1]! });
+      if (a[i - 1] !== b[j - 1])
+        ops.push({ op: 'substitute', position: i - 1, from: a[i - 1]!, to: b[j - 1]! });
       i--;
       j--;
     } else if (i > 0 && d[i]![j] === d[i - 1]![j]! + 1) {

@@ -48,7 +48,9 @@ describe('normaliseInvoiceNumber', () => {
 
 describe('editScript', () => {
   it('gives the exact minimal edit', () => {
-    expect(editScript('INV-1008', 'INV-10O8')).toEqual([{ op: 'substitute', position: 6, from: '0', to: 'O' }]);
+    expect(editScript('INV-1008', 'INV-10O8')).toEqual([
+      { op: 'substitute', position: 6, from: '0', to: 'O' },
+    ]);
     expect(describeEdits(editScript('1008', '10089'))).toBe("insert '9' at 4");
     expect(describeEdits(editScript('A1008', '1008'))).toBe("delete 'A' at 0");
     expect(editScript('same', 'same')).toEqual([]);
@@ -66,7 +68,13 @@ describe('isValidNpi', () => {
 describe('text and embeddings', () => {
   it('expands abbreviations, drops stop words and stems', () => {
     expect(descriptionTokens('O2 Conc w/ humidifier')).toEqual(['oxygen', 'concentr', 'humidifi']);
-    expect(descriptionTokens('Inj, ceftriaxone sodium, per 250 mg')).toEqual(['inject', 'ceftriaxon', 'sodium', '250', 'mg']);
+    expect(descriptionTokens('Inj, ceftriaxone sodium, per 250 mg')).toEqual([
+      'inject',
+      'ceftriaxon',
+      'sodium',
+      '250',
+      'mg',
+    ]);
   });
 
   it('produces deterministic unit vectors where similar text is closer', () => {
@@ -82,11 +90,28 @@ describe('text and embeddings', () => {
 
   it('embeds a re-keyed resubmission next to its original', () => {
     const a = extractInvoiceFeatures(makeInvoice());
-    const b = extractInvoiceFeatures(makeInvoice({ invoice_id: 'x', invoice_number: 'INV-10O8', vendor: { id: 'V-100', name: 'ACME MEDICAL SUPPLY INC' } }));
+    const b = extractInvoiceFeatures(
+      makeInvoice({
+        invoice_id: 'x',
+        invoice_number: 'INV-10O8',
+        vendor: { id: 'V-100', name: 'ACME MEDICAL SUPPLY INC' },
+      }),
+    );
     const other = extractInvoiceFeatures(
-      makeInvoice({ vendor: { id: 'V-9', name: 'Northside Clinical Lab' }, invoice_number: '77-1', total_cents: 999, lines: [
-        { line_number: 1, description: 'Blood count; complete', quantity: 1, unit_price_cents: 999, amount_cents: 999 },
-      ] }),
+      makeInvoice({
+        vendor: { id: 'V-9', name: 'Northside Clinical Lab' },
+        invoice_number: '77-1',
+        total_cents: 999,
+        lines: [
+          {
+            line_number: 1,
+            description: 'Blood count; complete',
+            quantity: 1,
+            unit_price_cents: 999,
+            amount_cents: 999,
+          },
+        ],
+      }),
     );
     expect(cosine(a.embedding, b.embedding)).toBeGreaterThan(0.95);
     expect(cosine(a.embedding, other.embedding)).toBeLessThan(0.5);
@@ -96,6 +121,8 @@ describe('text and embeddings', () => {
   it('versions the feature schema by content hash', () => {
     const v = featureSchemaVersion();
     expect(v).toMatch(/^fs-[0-9a-f]{12}$/);
-    expect(featureSchemaVersion({ ...FEATURE_SCHEMA, embedding: { ...FEATURE_SCHEMA.embedding, dim: 64 } })).not.toBe(v);
+    expect(
+      featureSchemaVersion({ ...FEATURE_SCHEMA, embedding: { ...FEATURE_SCHEMA.embedding, dim: 64 } }),
+    ).not.toBe(v);
   });
 });

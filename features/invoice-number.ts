@@ -5,7 +5,18 @@
  */
 
 /** Characters OCR confuses, folded to one representative (letters -> digits). */
-const OCR_FOLD: Readonly<Record<string, string>> = { O: '0', Q: '0', D: '0', I: '1', L: '1', '|': '1', B: '8', S: '5', Z: '2', G: '6' };
+const OCR_FOLD: Readonly<Record<string, string>> = {
+  O: '0',
+  Q: '0',
+  D: '0',
+  I: '1',
+  L: '1',
+  '|': '1',
+  B: '8',
+  S: '5',
+  Z: '2',
+  G: '6',
+};
 
 const PREFIX_RE = /^(?:INVOICE|INV|NO|NUM|NUMBER|REF|BILL|#)+/;
 
@@ -27,7 +38,10 @@ export function normaliseInvoiceNumber(raw: string): InvoiceNumberForms {
   const noPrefix = compact.replace(PREFIX_RE, '');
   const body = noPrefix.length > 0 ? noPrefix : compact;
   const normalised = stripZeros(body.replace(/[^A-Z0-9|]/g, ''));
-  const folded = [...body].map((c) => OCR_FOLD[c] ?? c).join('').replace(/[^A-Z0-9]/g, '');
+  const folded = [...body]
+    .map((c) => OCR_FOLD[c] ?? c)
+    .join('')
+    .replace(/[^A-Z0-9]/g, '');
   return { raw, normalised, canonical: stripZeros(folded) };
 }
 

@@ -83,4 +83,3 @@ export function comparePair(a: PairSide, b: PairSide, embeddingCosine: number): 
     embeddingCosine,
   };
 }
-

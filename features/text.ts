@@ -57,8 +57,32 @@ export const ABBREVIATIONS: Readonly<Record<string, string>> = {
 };
 
 const STOP_WORDS = new Set([
-  'a', 'an', 'and', 'any', 'as', 'at', 'by', 'each', 'for', 'from', 'in', 'includes', 'including',
-  'is', 'of', 'on', 'or', 'other', 'per', 'than', 'the', 'to', 'type', 'with', 'without', 'this',
+  'a',
+  'an',
+  'and',
+  'any',
+  'as',
+  'at',
+  'by',
+  'each',
+  'for',
+  'from',
+  'in',
+  'includes',
+  'including',
+  'is',
+  'of',
+  'on',
+  'or',
+  'other',
+  'per',
+  'than',
+  'the',
+  'to',
+  'type',
+  'with',
+  'without',
+  'this',
 ]);
 
 /** Lower-cases, expands `w/` and `w/o`, and maps non-alphanumerics to spaces. */

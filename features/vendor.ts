@@ -5,8 +5,29 @@
 
 /** Legal-form suffixes dropped from vendor names (compared after punctuation removal). */
 const LEGAL_SUFFIXES = [
-  'sdn bhd', 'bhd', 'sdn', 'inc', 'incorporated', 'llc', 'l l c', 'ltd', 'limited', 'corp', 'corporation',
-  'co', 'company', 'plc', 'gmbh', 'ag', 'sa', 'pte', 'pty', 'lp', 'llp', 'pc', 'pllc',
+  'sdn bhd',
+  'bhd',
+  'sdn',
+  'inc',
+  'incorporated',
+  'llc',
+  'l l c',
+  'ltd',
+  'limited',
+  'corp',
+  'corporation',
+  'co',
+  'company',
+  'plc',
+  'gmbh',
+  'ag',
+  'sa',
+  'pte',
+  'pty',
+  'lp',
+  'llp',
+  'pc',
+  'pllc',
 ];
 const SUFFIX_RE = new RegExp(`(?:\\s(?:${LEGAL_SUFFIXES.map((s) => s.replace(/ /g, '\\s')).join('|')}))+$`);
 
@@ -21,7 +42,10 @@ export function normaliseVendorName(name: string): string {
   s = s.replace(/&/g, ' and ');
   // Join dotted initials ("d.i.y." -> "diy") before punctuation becomes spaces.
   s = s.replace(/\b([a-z0-9])\.(?=[a-z0-9]\.)/g, '$1').replace(/\b([a-z0-9])\.(?=\s|$)/g, '$1');
-  s = s.replace(/[^a-z0-9]+/g, ' ').replace(/\s+/g, ' ').trim();
+  s = s
+    .replace(/[^a-z0-9]+/g, ' ')
+    .replace(/\s+/g, ' ')
+    .trim();
   const stripped = s.replace(SUFFIX_RE, '').trim();
   return stripped.length > 0 ? stripped : s;
 }

@@ -17,6 +17,16 @@ export function round3(x: number): number {
 }
 
 /** A reason with its catalogue summary as message unless one is given. */
-export function reason(code: ReasonCode, weight: number, evidence: Record<string, unknown>, message?: string): Reason {
-  return { code, message: message ?? REASON_CODES[code].summary, weight: round3(Math.min(1, Math.max(0, weight))), evidence };
+export function reason(
+  code: ReasonCode,
+  weight: number,
+  evidence: Record<string, unknown>,
+  message?: string,
+): Reason {
+  return {
+    code,
+    message: message ?? REASON_CODES[code].summary,
+    weight: round3(Math.min(1, Math.max(0, weight))),
+    evidence,
+  };
 }

@@ -34,7 +34,10 @@ export const HEURISTIC_CODING_PARAMS = {
 const sigmoid = (z: number): number => 1 / (1 + Math.exp(-z));
 
 /** The reference price to compare with: the line's modifier entry, else the highest (conservative). */
-export function pickFee(fees: readonly FeeScheduleEntry[], modifiers: readonly string[]): FeeScheduleEntry | null {
+export function pickFee(
+  fees: readonly FeeScheduleEntry[],
+  modifiers: readonly string[],
+): FeeScheduleEntry | null {
   if (fees.length === 0) return null;
   const mods = new Set(modifiers.map((m) => m.toUpperCase()));
   const byMod = fees.filter((f) => f.modifier !== '' && mods.has(f.modifier));
@@ -44,7 +47,10 @@ export function pickFee(fees: readonly FeeScheduleEntry[], modifiers: readonly s
 }
 
 /** Creates the heuristic scorer over a reference index. */
-export function createHeuristicCodingScorer(ref: ReferenceIndex, p = HEURISTIC_CODING_PARAMS): CodingMismatchScorer {
+export function createHeuristicCodingScorer(
+  ref: ReferenceIndex,
+  p = HEURISTIC_CODING_PARAMS,
+): CodingMismatchScorer {
   const scoreLine = (inv: Invoice, line: InvoiceLine, f: LineFeatures): LineScore => {
     const reasons: Reason[] = [];
     const base = { lineNumber: line.line_number, suggestedCodes: [] as LineScore['suggestedCodes'] };
@@ -64,7 +70,12 @@ export function createHeuristicCodingScorer(ref: ReferenceIndex, p = HEURISTIC_C
     if (!rc) {
       risks.push(p.unknownCodeRisk);
       reasons.push(reason('CODE_UNKNOWN', p.unknownCodeRisk, { code, reference: ref.version }));
-      const suggestions = ref.nearest(f.embedding, 3).map((n) => ({ system: 'HCPCS' as const, value: n.code, description: n.description, similarity: n.similarity }));
+      const suggestions = ref.nearest(f.embedding, 3).map((n) => ({
+        system: 'HCPCS' as const,
+        value: n.code,
+        description: n.description,
+        similarity: n.similarity,
+      }));
       return { ...base, score: round3(p.unknownCodeRisk), reasons, suggestedCodes: suggestions };
     }
     const serviceDate = line.service_date ?? inv.service_period?.start ?? inv.invoice_date;
@@ -88,9 +99,12 @@ export function createHeuristicCodingScorer(ref: ReferenceIndex, p = HEURISTIC_C
     const descRisk = sigmoid(p.fitSlope * (p.fitMidpoint - fit));
     let suggestedCodes: LineScore['suggestedCodes'] = [];
     if (descRisk >= p.suggestAt) {
-      suggestedCodes = ref
-        .nearest(f.embedding, 3, code)
-        .map((n) => ({ system: 'HCPCS' as const, value: n.code, description: n.description, similarity: n.similarity }));
+      suggestedCodes = ref.nearest(f.embedding, 3, code).map((n) => ({
+        system: 'HCPCS' as const,
+        value: n.code,
+        description: n.description,
+        similarity: n.similarity,
+      }));
     }
     if (descRisk >= 0.5) {
       reasons.push(
@@ -109,7 +123,10 @@ export function createHeuristicCodingScorer(ref: ReferenceIndex, p = HEURISTIC_C
     if (fee && fee.amountCents > 0 && line.unit_price_cents > 0) {
       const ratio = line.unit_price_cents / fee.amountCents;
       if (ratio >= p.priceRatioFloor) {
-        const risk = Math.min(p.priceRiskMax, p.priceRiskAtFloor + 0.15 * Math.log(ratio / p.priceRatioFloor) / Math.LN2);
+        const risk = Math.min(
+          p.priceRiskMax,
+          p.priceRiskAtFloor + (0.15 * Math.log(ratio / p.priceRatioFloor)) / Math.LN2,
+        );
         risks.push(risk);
         reasons.push(
           reason('PRICE_ABOVE_FEE_SCHEDULE', risk, {

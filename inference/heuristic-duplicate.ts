@@ -47,7 +47,8 @@ export function createHeuristicDuplicateScorer(p = HEURISTIC_DUPLICATE_PARAMS): 
       else if (c.vendorNameJw >= 0.92) add('vendor_name_similar', p.vendorNameSimilar);
       else add('different_vendor', p.differentVendor);
       if (c.invoiceNumberEqual) add('invoice_number_equal', p.invoiceNumberEqual);
-      else if (c.invoiceNumberCanonicalEqual) add('invoice_number_canonical_equal', p.invoiceNumberCanonicalEqual);
+      else if (c.invoiceNumberCanonicalEqual)
+        add('invoice_number_canonical_equal', p.invoiceNumberCanonicalEqual);
       else if (c.invoiceNumberEdit === 1) add('invoice_number_one_edit', p.invoiceNumberOneEdit);
       else if (c.invoiceNumberEdit >= 3) {
         if (c.daysApart === 0) add('invoice_number_far', p.invoiceNumberFar);

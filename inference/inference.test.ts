@@ -28,20 +28,29 @@ beforeAll(() => {
 function scoreOne(line: Partial<Invoice['lines'][number]>, over: Partial<Invoice> = {}) {
   const inv = makeInvoice({
     ...over,
-    lines: [{ line_number: 1, description: 'x', quantity: 1, unit_price_cents: 100, amount_cents: 100, ...line }],
+    lines: [
+      { line_number: 1, description: 'x', quantity: 1, unit_price_cents: 100, amount_cents: 100, ...line },
+    ],
   });
   return coding.scoreLines(inv, extractInvoiceFeatures(inv).lines)[0]!;
 }
 
 describe('heuristic coding-mismatch scorer (real HCPCS 2025 + CMS fee schedules)', () => {
   it('passes a description that fits its code', () => {
-    const s = scoreOne({ description: 'Oxygen concentrator, single delivery port', code: { system: 'HCPCS', value: 'E1390' }, modifiers: ['RR'] });
+    const s = scoreOne({
+      description: 'Oxygen concentrator, single delivery port',
+      code: { system: 'HCPCS', value: 'E1390' },
+      modifiers: ['RR'],
+    });
     expect(s.score).toBeLessThan(0.2);
     expect(s.reasons).toEqual([]);
   });
 
   it('flags a wheelchair description billed as an oxygen concentrator and suggests wheelchair codes', () => {
-    const s = scoreOne({ description: 'Standard wheelchair, fixed full length arms', code: { system: 'HCPCS', value: 'E1390' } });
+    const s = scoreOne({
+      description: 'Standard wheelchair, fixed full length arms',
+      code: { system: 'HCPCS', value: 'E1390' },
+    });
     expect(s.score).toBeGreaterThan(0.5);
     expect(s.reasons.map((r) => r.code)).toContain('DESCRIPTION_CODE_MISMATCH');
     expect(s.suggestedCodes.length).toBe(3);
@@ -56,37 +65,64 @@ describe('heuristic coding-mismatch scorer (real HCPCS 2025 + CMS fee schedules)
   });
 
   it('flags a code billed after its termination date', () => {
-    const terminated = [...loadReferenceData().hcpcs.values()].find((c) => c.terminationDate !== null && c.terminationDate < '2024-12-31')!;
-    const s = scoreOne({ description: terminated.longDescription, code: { system: 'HCPCS', value: terminated.code } }, { invoice_date: '2025-03-01' });
+    const terminated = [...loadReferenceData().hcpcs.values()].find(
+      (c) => c.terminationDate !== null && c.terminationDate < '2024-12-31',
+    )!;
+    const s = scoreOne(
+      { description: terminated.longDescription, code: { system: 'HCPCS', value: terminated.code } },
+      { invoice_date: '2025-03-01' },
+    );
     expect(s.reasons.map((r) => r.code)).toContain('CODE_TERMINATED');
-    expect(s.reasons.find((r) => r.code === 'CODE_TERMINATED')!.evidence.termination_date).toBe(terminated.terminationDate);
+    expect(s.reasons.find((r) => r.code === 'CODE_TERMINATED')!.evidence.termination_date).toBe(
+      terminated.terminationDate,
+    );
   });
 
   it('flags a unit price five times the DMEPOS fee and cites the fee', () => {
     const fee = pickFee(index.fees('E0570'), [])!;
     expect(fee.source).toBe('DMEPOS');
-    const s = scoreOne({ description: 'Nebulizer with compressor', code: { system: 'HCPCS', value: 'E0570' }, unit_price_cents: fee.amountCents * 5, amount_cents: fee.amountCents * 5 });
+    const s = scoreOne({
+      description: 'Nebulizer with compressor',
+      code: { system: 'HCPCS', value: 'E0570' },
+      unit_price_cents: fee.amountCents * 5,
+      amount_cents: fee.amountCents * 5,
+    });
     const r = s.reasons.find((x) => x.code === 'PRICE_ABOVE_FEE_SCHEDULE');
     expect(r).toBeDefined();
     expect(r!.evidence.fee_schedule_cents).toBe(fee.amountCents);
     expect(r!.evidence.ratio).toBeCloseTo(5, 2);
-    const fair = scoreOne({ description: 'Nebulizer with compressor', code: { system: 'HCPCS', value: 'E0570' }, unit_price_cents: fee.amountCents, amount_cents: fee.amountCents });
+    const fair = scoreOne({
+      description: 'Nebulizer with compressor',
+      code: { system: 'HCPCS', value: 'E0570' },
+      unit_price_cents: fee.amountCents,
+      amount_cents: fee.amountCents,
+    });
     expect(fair.reasons.map((x) => x.code)).not.toContain('PRICE_ABOVE_FEE_SCHEDULE');
   });
 
   it('does not score lines without an HCPCS code', () => {
     expect(scoreOne({ description: 'Plastic bag' }).score).toBeNull();
-    expect(scoreOne({ description: 'Office visit', code: { system: 'CPT', value: '99213' } }).reasons[0]!.code).toBe('CODE_SYSTEM_UNVERIFIED');
+    expect(
+      scoreOne({ description: 'Office visit', code: { system: 'CPT', value: '99213' } }).reasons[0]!.code,
+    ).toBe('CODE_SYSTEM_UNVERIFIED');
   });
 });
 
 function side(inv: Invoice): PairSide {
   const f = extractInvoiceFeatures(inv);
   return {
-    vendorId: inv.vendor.id, vendorKey: f.vendorKey, vendorTaxId: inv.vendor.tax_id ?? null, vendorNpi: inv.vendor.npi ?? null,
-    invoiceNumberNormalised: f.invoiceNumber.normalised, invoiceNumberCanonical: f.invoiceNumber.canonical,
-    invoiceDate: inv.invoice_date, totalCents: inv.total_cents, documentType: inv.document_type, poNumber: inv.po_number ?? null,
-    servicePeriodStart: inv.service_period?.start ?? null, servicePeriodEnd: inv.service_period?.end ?? null,
+    vendorId: inv.vendor.id,
+    vendorKey: f.vendorKey,
+    vendorTaxId: inv.vendor.tax_id ?? null,
+    vendorNpi: inv.vendor.npi ?? null,
+    invoiceNumberNormalised: f.invoiceNumber.normalised,
+    invoiceNumberCanonical: f.invoiceNumber.canonical,
+    invoiceDate: inv.invoice_date,
+    totalCents: inv.total_cents,
+    documentType: inv.document_type,
+    poNumber: inv.po_number ?? null,
+    servicePeriodStart: inv.service_period?.start ?? null,
+    servicePeriodEnd: inv.service_period?.end ?? null,
     lineMatchKeys: f.lines.map((l) => l.matchKey),
   };
 }
@@ -103,18 +139,33 @@ describe('heuristic duplicate pair scorer', () => {
   });
 
   it('scores a re-keyed number with a vendor-name variant as a duplicate', () => {
-    const rekeyed = makeInvoice({ invoice_id: 'c', invoice_number: 'INV-10O8', vendor: { id: 'V-100', name: 'ACME MEDICAL SUPPLY INC' } });
+    const rekeyed = makeInvoice({
+      invoice_id: 'c',
+      invoice_number: 'INV-10O8',
+      vendor: { id: 'V-100', name: 'ACME MEDICAL SUPPLY INC' },
+    });
     expect(dup.scorePair(comparePair(side(rekeyed), side(original), 0.97)).score).toBeGreaterThan(0.9);
   });
 
   it('does not flag the next month of a recurring rental (hard negative)', () => {
     const march = makeInvoice({ service_period: { start: '2025-03-01', end: '2025-03-31' } });
-    const april = makeInvoice({ invoice_id: 'd', invoice_number: 'INV-1102', invoice_date: '2025-04-01', due_date: '2025-04-30', service_period: { start: '2025-04-01', end: '2025-04-30' } });
+    const april = makeInvoice({
+      invoice_id: 'd',
+      invoice_number: 'INV-1102',
+      invoice_date: '2025-04-01',
+      due_date: '2025-04-30',
+      service_period: { start: '2025-04-01', end: '2025-04-30' },
+    });
     expect(dup.scorePair(comparePair(side(april), side(march), 0.9)).score).toBeLessThan(0.3);
   });
 
   it('does not flag a repeat purchase: same vendor and amount, another number a week later', () => {
-    const again = makeInvoice({ invoice_id: 'g', invoice_number: 'INV-1187', invoice_date: '2025-03-08', due_date: '2025-04-07' });
+    const again = makeInvoice({
+      invoice_id: 'g',
+      invoice_number: 'INV-1187',
+      invoice_date: '2025-03-08',
+      due_date: '2025-04-07',
+    });
     expect(dup.scorePair(comparePair(side(again), side(original), 0.95)).score).toBeLessThan(0.5);
     // ...but the same re-numbered invoice on the same date stays suspicious.
     const renumbered = makeInvoice({ invoice_id: 'h', invoice_number: 'INV-1187' });
@@ -129,7 +180,11 @@ describe('heuristic duplicate pair scorer', () => {
   });
 
   it('does not flag a different vendor with the same amount and date', () => {
-    const other = makeInvoice({ invoice_id: 'f', vendor: { id: 'V-2', name: 'Northside Clinical Lab' }, invoice_number: '55-201' });
+    const other = makeInvoice({
+      invoice_id: 'f',
+      vendor: { id: 'V-2', name: 'Northside Clinical Lab' },
+      invoice_number: '55-201',
+    });
     expect(dup.scorePair(comparePair(side(other), side(original), 0.7)).score).toBeLessThan(0.3);
   });
 });
@@ -137,14 +192,31 @@ describe('heuristic duplicate pair scorer', () => {
 describe('routing policy and priority', () => {
   const r = (code: ReasonCode, weight: number) => ({ code, message: '', weight, evidence: {} });
   it('holds likely duplicates, reviews exceptions in the heaviest reason queue, approves the rest', () => {
-    expect(route(DEFAULT_POLICY, { coding_mismatch: 0.1, duplicate: 0.95 }, [r('DUPLICATE_SUSPECTED', 0.95)])).toEqual({ decision: 'HOLD', queue: 'ap' });
-    expect(route(DEFAULT_POLICY, { coding_mismatch: 0.8, duplicate: 0 }, [r('DESCRIPTION_CODE_MISMATCH', 0.8)])).toEqual({ decision: 'REVIEW', queue: 'coding' });
-    expect(route(DEFAULT_POLICY, { coding_mismatch: 0, duplicate: 0 }, [r('NPI_INVALID', 0.8), r('TOTAL_MISMATCH', 0.6)])).toEqual({ decision: 'REVIEW', queue: 'compliance' });
-    expect(route(DEFAULT_POLICY, { coding_mismatch: 0.2, duplicate: 0.1 }, [r('CODE_MISSING', 0)])).toEqual({ decision: 'AUTO_APPROVE', queue: undefined });
+    expect(
+      route(DEFAULT_POLICY, { coding_mismatch: 0.1, duplicate: 0.95 }, [r('DUPLICATE_SUSPECTED', 0.95)]),
+    ).toEqual({ decision: 'HOLD', queue: 'ap' });
+    expect(
+      route(DEFAULT_POLICY, { coding_mismatch: 0.8, duplicate: 0 }, [r('DESCRIPTION_CODE_MISMATCH', 0.8)]),
+    ).toEqual({ decision: 'REVIEW', queue: 'coding' });
+    expect(
+      route(DEFAULT_POLICY, { coding_mismatch: 0, duplicate: 0 }, [
+        r('NPI_INVALID', 0.8),
+        r('TOTAL_MISMATCH', 0.6),
+      ]),
+    ).toEqual({ decision: 'REVIEW', queue: 'compliance' });
+    expect(route(DEFAULT_POLICY, { coding_mismatch: 0.2, duplicate: 0.1 }, [r('CODE_MISSING', 0)])).toEqual({
+      decision: 'AUTO_APPROVE',
+      queue: undefined,
+    });
   });
 
   it('computes priority as expected dollars at risk', () => {
     expect(priorityDollars(100_000, 0.5, [{ amountCents: 100_000, codingScore: 0.1 }])).toBe(500);
-    expect(priorityDollars(100_000, 0, [{ amountCents: 60_000, codingScore: 0.5 }, { amountCents: 40_000, codingScore: null }])).toBe(300);
+    expect(
+      priorityDollars(100_000, 0, [
+        { amountCents: 60_000, codingScore: 0.5 },
+        { amountCents: 40_000, codingScore: null },
+      ]),
+    ).toBe(300);
   });
 });

@@ -55,7 +55,9 @@ export const DEFAULT_TENANT = 'default';
 
 /** sha256 of the invoice's canonical JSON (keys sorted): the idempotency fingerprint. */
 export function payloadSha256(invoice: Invoice): string {
-  return createHash('sha256').update(stringify(invoice) ?? '').digest('hex');
+  return createHash('sha256')
+    .update(stringify(invoice) ?? '')
+    .digest('hex');
 }
 
 function sideOfInvoice(inv: Invoice, f: InvoiceFeatures): PairSide {
@@ -81,7 +83,12 @@ function differences(inv: Invoice, c: CandidateInvoice): DuplicateMatch['differe
   const diff = (field: string, a: unknown, b: unknown, note?: string): void => {
     if (a !== b) out.push({ field, this_value: a, earlier_value: b, ...(note ? { note } : {}) });
   };
-  diff('invoice_number', inv.invoice_number, c.invoiceNumber, describeEdits(editScript(c.invoiceNumber, inv.invoice_number)));
+  diff(
+    'invoice_number',
+    inv.invoice_number,
+    c.invoiceNumber,
+    describeEdits(editScript(c.invoiceNumber, inv.invoice_number)),
+  );
   diff('vendor.id', inv.vendor.id, c.vendorId);
   diff('vendor.name', inv.vendor.name, c.vendorName);
   diff('invoice_date', inv.invoice_date, c.invoiceDate);
@@ -90,8 +97,11 @@ function differences(inv: Invoice, c: CandidateInvoice): DuplicateMatch['differe
   diff('currency', inv.currency, c.currency);
   diff('document_type', inv.document_type, c.documentType);
   diff('po_number', inv.po_number ?? null, c.poNumber);
-  diff('service_period', inv.service_period ? `${inv.service_period.start}/${inv.service_period.end}` : null,
-    c.servicePeriodStart ? `${c.servicePeriodStart}/${c.servicePeriodEnd}` : null);
+  diff(
+    'service_period',
+    inv.service_period ? `${inv.service_period.start}/${inv.service_period.end}` : null,
+    c.servicePeriodStart ? `${c.servicePeriodStart}/${c.servicePeriodEnd}` : null,
+  );
   diff('line_count', inv.lines.length, c.lineMatchKeys.length);
   return out;
 }
@@ -145,7 +155,11 @@ export function createScoringService(deps: ScoringDeps): ScoringService {
     const totalGap = invoice.total_cents - sumLines;
     if (Math.abs(totalGap) > Math.max(1, Math.abs(invoice.total_cents) * 0.005)) {
       reasons.push(
-        reason('TOTAL_MISMATCH', 0.6, { total_cents: invoice.total_cents, sum_of_lines_cents: sumLines, gap_cents: totalGap }),
+        reason('TOTAL_MISMATCH', 0.6, {
+          total_cents: invoice.total_cents,
+          sum_of_lines_cents: sumLines,
+          gap_cents: totalGap,
+        }),
       );
     }
     if (invoice.vendor.npi !== undefined && !isValidNpi(invoice.vendor.npi)) {
@@ -226,7 +240,11 @@ export function createScoringService(deps: ScoringDeps): ScoringService {
         invoiceNumberNormalised: f.invoiceNumber.normalised,
         invoiceNumberCanonical: f.invoiceNumber.canonical,
         embedding: f.embedding,
-        lines: f.lines.map((l) => ({ lineNumber: l.lineNumber, matchKey: l.matchKey, embedding: l.embedding })),
+        lines: f.lines.map((l) => ({
+          lineNumber: l.lineNumber,
+          matchKey: l.matchKey,
+          embedding: l.embedding,
+        })),
       },
       decision,
     );

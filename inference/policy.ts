@@ -3,7 +3,13 @@
  * and the priority (expected cost at risk). Thresholds are versioned with the policy; the
  * scoring-service issue makes them overridable per vendor category or facility.
  */
-import { REASON_CODES, type DecisionKind, type Queue, type Reason, type ReasonCode } from '../core/decision.js';
+import {
+  REASON_CODES,
+  type DecisionKind,
+  type Queue,
+  type Reason,
+  type ReasonCode,
+} from '../core/decision.js';
 
 /** A routing policy. Scores are probabilities in [0, 1]. */
 export interface RoutingPolicy {
@@ -46,8 +52,11 @@ export function route(
   const firing = reasons.filter(
     (r) =>
       (r.weight > 0 && policy.alwaysReview.includes(r.code as ReasonCode)) ||
-      (REASON_CODES[r.code as ReasonCode]?.queue === 'coding' && scores.coding_mismatch >= policy.codingReview && r.weight >= policy.codingReview) ||
-      ((r.code === 'DUPLICATE_SUSPECTED' || r.code === 'DUPLICATE_SAME_NUMBER') && scores.duplicate >= policy.duplicateReview),
+      (REASON_CODES[r.code as ReasonCode]?.queue === 'coding' &&
+        scores.coding_mismatch >= policy.codingReview &&
+        r.weight >= policy.codingReview) ||
+      ((r.code === 'DUPLICATE_SUSPECTED' || r.code === 'DUPLICATE_SAME_NUMBER') &&
+        scores.duplicate >= policy.duplicateReview),
   );
   if (firing.length === 0) return { decision: 'AUTO_APPROVE', queue: undefined };
   const top = firing.reduce((a, b) => (b.weight > a.weight ? b : a));

@@ -47,11 +47,14 @@ export async function migrate(db: SqlDatabase, migrations = loadMigrations()): P
   for (const m of migrations) {
     const done = await db.transaction(async (tx) => {
       if (db.engine === 'postgres') {
-        await tx.query(`SELECT pg_advisory_xact_lock(hashtext(current_schema() || ':invoice-triage-migrations'))`);
+        await tx.query(
+          `SELECT pg_advisory_xact_lock(hashtext(current_schema() || ':invoice-triage-migrations'))`,
+        );
       }
-      const rows = await tx.query<{ checksum: string }>('SELECT checksum FROM schema_migrations WHERE version = $1', [
-        m.version,
-      ]);
+      const rows = await tx.query<{ checksum: string }>(
+        'SELECT checksum FROM schema_migrations WHERE version = $1',
+        [m.version],
+      );
       if (rows[0]) {
         if (rows[0].checksum !== m.checksum) {
           throw new TriageError(

@@ -194,12 +194,29 @@ export function createRepository(db: SqlDatabase): TriageRepository {
            VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17,$18,$19,$20,$21,$22,$23::vector)
            ON CONFLICT (tenant_id, invoice_id) DO NOTHING RETURNING pk`,
           [
-            pk, tenantId, invoice.invoice_id, JSON.stringify(invoice), payloadSha256, invoice.vendor.id,
-            invoice.vendor.name, keys.vendorKey, invoice.vendor.tax_id ?? null, invoice.vendor.npi ?? null,
-            invoice.invoice_number, keys.invoiceNumberNormalised, keys.invoiceNumberCanonical, invoice.invoice_date,
-            invoice.due_date ?? null, invoice.currency, String(invoice.total_cents), invoice.document_type,
-            invoice.po_number ?? null, invoice.facility_id ?? null, invoice.service_period?.start ?? null,
-            invoice.service_period?.end ?? null, toVectorLiteral(keys.embedding),
+            pk,
+            tenantId,
+            invoice.invoice_id,
+            JSON.stringify(invoice),
+            payloadSha256,
+            invoice.vendor.id,
+            invoice.vendor.name,
+            keys.vendorKey,
+            invoice.vendor.tax_id ?? null,
+            invoice.vendor.npi ?? null,
+            invoice.invoice_number,
+            keys.invoiceNumberNormalised,
+            keys.invoiceNumberCanonical,
+            invoice.invoice_date,
+            invoice.due_date ?? null,
+            invoice.currency,
+            String(invoice.total_cents),
+            invoice.document_type,
+            invoice.po_number ?? null,
+            invoice.facility_id ?? null,
+            invoice.service_period?.start ?? null,
+            invoice.service_period?.end ?? null,
+            toVectorLiteral(keys.embedding),
           ],
         );
         if (inserted.length === 0) return null;
@@ -209,17 +226,28 @@ export function createRepository(db: SqlDatabase): TriageRepository {
              duplicate_score, reason_codes, response, model_versions, feature_schema_version, policy_version, created_at)
            VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14)`,
           [
-            decision.decision_id, tenantId, pk, decision.decision, decision.queue ?? null, decision.priority.toFixed(2),
-            decision.scores.coding_mismatch, decision.scores.duplicate, decision.reasons.map((r) => r.code),
-            JSON.stringify(decision), JSON.stringify(decision.versions.models), decision.versions.feature_schema,
-            decision.versions.policy, decision.created_at,
+            decision.decision_id,
+            tenantId,
+            pk,
+            decision.decision,
+            decision.queue ?? null,
+            decision.priority.toFixed(2),
+            decision.scores.coding_mismatch,
+            decision.scores.duplicate,
+            decision.reasons.map((r) => r.code),
+            JSON.stringify(decision),
+            JSON.stringify(decision.versions.models),
+            decision.versions.feature_schema,
+            decision.versions.policy,
+            decision.created_at,
           ],
         );
         return decision;
       });
       if (result) return { decision: result, created: true };
       const stored = await findStored(db, tenantId, invoice.invoice_id);
-      if (!stored) throw new TriageError('TRIAGE_INTERNAL', 'invoice conflicted but no stored decision was found');
+      if (!stored)
+        throw new TriageError('TRIAGE_INTERNAL', 'invoice conflicted but no stored decision was found');
       if (stored.payloadSha256 !== payloadSha256) throw conflict(invoice.invoice_id);
       return { decision: stored.decision, created: false };
     },
@@ -237,7 +265,11 @@ export function conflict(invoiceId: string): TriageError {
   );
 }
 
-async function findStored(db: SqlExecutor, tenantId: string, invoiceId: string): Promise<StoredDecision | null> {
+async function findStored(
+  db: SqlExecutor,
+  tenantId: string,
+  invoiceId: string,
+): Promise<StoredDecision | null> {
   const rows = await db.query<{ payload_sha256: string; response: DecisionResponse }>(
     `SELECT i.payload_sha256, d.response FROM invoices i JOIN decisions d ON d.invoice_pk = i.pk
      WHERE i.tenant_id = $1 AND i.invoice_id = $2`,
@@ -247,7 +279,12 @@ async function findStored(db: SqlExecutor, tenantId: string, invoiceId: string):
   return r ? { payloadSha256: r.payload_sha256, decision: r.response } : null;
 }
 
-async function insertLines(tx: SqlExecutor, pk: string, invoice: Invoice, keys: InvoiceIndexKeys): Promise<void> {
+async function insertLines(
+  tx: SqlExecutor,
+  pk: string,
+  invoice: Invoice,
+  keys: InvoiceIndexKeys,
+): Promise<void> {
   const byNumber = new Map(keys.lines.map((l) => [l.lineNumber, l]));
   // One multi-row INSERT per chunk keeps round trips low on large invoices.
   const CHUNK = 200;
@@ -259,9 +296,18 @@ async function insertLines(tx: SqlExecutor, pk: string, invoice: Invoice, keys: 
       if (!k) throw new TriageError('TRIAGE_INTERNAL', `no features for line ${line.line_number}`);
       const base = params.length;
       params.push(
-        pk, line.line_number, line.description, line.code?.system ?? null, line.code?.value ?? null,
-        line.modifiers ?? [], String(line.quantity), String(line.unit_price_cents), String(line.amount_cents),
-        line.service_date ?? null, k.matchKey, toVectorLiteral(k.embedding),
+        pk,
+        line.line_number,
+        line.description,
+        line.code?.system ?? null,
+        line.code?.value ?? null,
+        line.modifiers ?? [],
+        String(line.quantity),
+        String(line.unit_price_cents),
+        String(line.amount_cents),
+        line.service_date ?? null,
+        k.matchKey,
+        toVectorLiteral(k.embedding),
       );
       const ph = Array.from({ length: 12 }, (_, j) => `$${base + j + 1}`);
       ph[11] = `${ph[11]}::vector`;

@@ -7,7 +7,10 @@
 /** Runs statements on one connection (or inside one transaction). */
 export interface SqlExecutor {
   /** Runs one parameterised statement and returns its rows. */
-  query<T extends Record<string, unknown> = Record<string, unknown>>(sql: string, params?: unknown[]): Promise<T[]>;
+  query<T extends Record<string, unknown> = Record<string, unknown>>(
+    sql: string,
+    params?: unknown[],
+  ): Promise<T[]>;
   /** Runs a script of several statements without parameters (migrations). */
   exec(sql: string): Promise<void>;
 }

@@ -14,7 +14,12 @@ describe.each(engines('api'))('API on $name', ({ config }) => {
 
   beforeAll(async () => {
     wired = await wire(cfg);
-    app = await buildApp({ scoring: wired.scoring, ping: () => wired.repo.ping(), engine: wired.repo.engine, bodyLimitBytes: 64 * 1024 });
+    app = await buildApp({
+      scoring: wired.scoring,
+      ping: () => wired.repo.ping(),
+      engine: wired.repo.engine,
+      bodyLimitBytes: 64 * 1024,
+    });
   });
   afterAll(async () => {
     await app.close();
@@ -45,7 +50,10 @@ describe.each(engines('api'))('API on $name', ({ config }) => {
     expect(d.lines[1]!.suggested_codes.length).toBeGreaterThan(0);
     expect(d.scores.coding_mismatch).toBeGreaterThan(0.5);
     expect(d.scores.duplicate).toBe(0);
-    expect(d.versions.models).toEqual({ 'coding-mismatch': 'heuristic-coding@1', duplicate: 'heuristic-duplicate@1' });
+    expect(d.versions.models).toEqual({
+      'coding-mismatch': 'heuristic-coding@1',
+      duplicate: 'heuristic-duplicate@1',
+    });
     expect(d.versions.feature_schema).toMatch(/^fs-/);
     expect(d.versions.policy).toBe('policy-default@1');
     expect(d.priority).toBeGreaterThan(0);
@@ -65,31 +73,70 @@ describe.each(engines('api'))('API on $name', ({ config }) => {
     const changed = await score({ ...inv, total_cents: 21_501 });
     expect(changed.statusCode).toBe(409);
     expect(changed.headers['content-type']).toMatch(/^application\/problem\+json/);
-    expect(changed.json()).toMatchObject({ code: 'TRIAGE_INVOICE_CONFLICT', status: 409, errors: [{ path: '/invoice_id' }] });
+    expect(changed.json()).toMatchObject({
+      code: 'TRIAGE_INVOICE_CONFLICT',
+      status: 409,
+      errors: [{ path: '/invoice_id' }],
+    });
   });
 
   it('holds a re-keyed resubmission and says which invoice it duplicates and how it differs', async () => {
-    await score(makeInvoice({ invoice_id: 'api-orig', invoice_number: 'INV-2044', vendor: { id: 'V-300', name: 'Keystone DME Co.' } }));
-    const res = await score(makeInvoice({ invoice_id: 'api-dup', invoice_number: 'INV-2O44', vendor: { id: 'V-300', name: 'KEYSTONE DME COMPANY' } }));
+    await score(
+      makeInvoice({
+        invoice_id: 'api-orig',
+        invoice_number: 'INV-2044',
+        vendor: { id: 'V-300', name: 'Keystone DME Co.' },
+      }),
+    );
+    const res = await score(
+      makeInvoice({
+        invoice_id: 'api-dup',
+        invoice_number: 'INV-2O44',
+        vendor: { id: 'V-300', name: 'KEYSTONE DME COMPANY' },
+      }),
+    );
     const d = res.json<DecisionResponse>();
     expect(d.decision).toBe('HOLD');
     expect(d.queue).toBe('ap');
     expect(d.duplicates[0]!.invoice_id).toBe('api-orig');
     expect(d.duplicates[0]!.earlier_decision).toBe('AUTO_APPROVE');
     const num = d.duplicates[0]!.differences.find((x) => x.field === 'invoice_number')!;
-    expect(num).toMatchObject({ this_value: 'INV-2O44', earlier_value: 'INV-2044', note: "substitute '0'->'O' at 5" });
+    expect(num).toMatchObject({
+      this_value: 'INV-2O44',
+      earlier_value: 'INV-2044',
+      note: "substitute '0'->'O' at 5",
+    });
     expect(d.reasons[0]!.code).toBe('DUPLICATE_SAME_NUMBER');
   });
 
   it('answers 400 problem+json naming each bad field, and stores nothing', async () => {
-    const res = await score({ ...makeInvoice({ invoice_id: 'api-bad' }), currency: 'usd', total_cents: '450.00', lines: [{ line_number: 0 }] });
+    const res = await score({
+      ...makeInvoice({ invoice_id: 'api-bad' }),
+      currency: 'usd',
+      total_cents: '450.00',
+      lines: [{ line_number: 0 }],
+    });
     expect(res.statusCode).toBe(400);
     expect(res.headers['content-type']).toMatch(/^application\/problem\+json/);
-    const p = res.json<{ code: string; type: string; title: string; detail: string; errors: { path: string }[] }>();
+    const p = res.json<{
+      code: string;
+      type: string;
+      title: string;
+      detail: string;
+      errors: { path: string }[];
+    }>();
     expect(p.code).toBe('TRIAGE_INPUT_INVALID');
     expect(p.type).toBe('urn:invoice-triage:problem:TRIAGE_INPUT_INVALID');
     const paths = p.errors.map((e) => e.path);
-    expect(paths).toEqual(expect.arrayContaining(['/currency', '/total_cents', '/lines/0/line_number', '/lines/0/description', '/lines/0/quantity']));
+    expect(paths).toEqual(
+      expect.arrayContaining([
+        '/currency',
+        '/total_cents',
+        '/lines/0/line_number',
+        '/lines/0/description',
+        '/lines/0/quantity',
+      ]),
+    );
     expect(await wired.repo.findByInvoiceId('default', 'api-bad')).toBeNull();
   });
 
@@ -98,19 +145,37 @@ describe.each(engines('api'))('API on $name', ({ config }) => {
     const r1 = await score(inv);
     expect(r1.statusCode).toBe(400);
     expect(r1.json().errors).toEqual([{ path: '/due_date', message: 'must not be before invoice_date' }]);
-    const r2 = await app.inject({ method: 'POST', url: '/v1/invoices/score', payload: '{"invoice_id": ', headers: { 'content-type': 'application/json' } });
+    const r2 = await app.inject({
+      method: 'POST',
+      url: '/v1/invoices/score',
+      payload: '{"invoice_id": ',
+      headers: { 'content-type': 'application/json' },
+    });
     expect(r2.statusCode).toBe(400);
     expect(r2.json()).toMatchObject({ code: 'TRIAGE_REQUEST_INVALID' });
-    const r3 = await app.inject({ method: 'POST', url: '/v1/invoices/score', headers: { 'content-type': 'application/json' } });
+    const r3 = await app.inject({
+      method: 'POST',
+      url: '/v1/invoices/score',
+      headers: { 'content-type': 'application/json' },
+    });
     expect(r3.statusCode).toBe(400);
   });
 
   it('answers 415 for a non-JSON body and 413 above the body limit', async () => {
-    const r1 = await app.inject({ method: 'POST', url: '/v1/invoices/score', payload: 'a,b', headers: { 'content-type': 'text/csv' } });
+    const r1 = await app.inject({
+      method: 'POST',
+      url: '/v1/invoices/score',
+      payload: 'a,b',
+      headers: { 'content-type': 'text/csv' },
+    });
     expect(r1.statusCode).toBe(415);
     expect(r1.json()).toMatchObject({ code: 'TRIAGE_MEDIA_TYPE_UNSUPPORTED' });
     const big = makeInvoice({ invoice_id: 'api-big' });
-    big.lines = Array.from({ length: 400 }, (_, i) => ({ ...big.lines[0]!, line_number: i + 1, description: 'x'.repeat(200) }));
+    big.lines = Array.from({ length: 400 }, (_, i) => ({
+      ...big.lines[0]!,
+      line_number: i + 1,
+      description: 'x'.repeat(200),
+    }));
     const r2 = await score(big);
     expect(r2.statusCode).toBe(413);
     expect(r2.json()).toMatchObject({ code: 'TRIAGE_PAYLOAD_TOO_LARGE' });
@@ -136,7 +201,9 @@ describe.each(engines('api'))('API on $name', ({ config }) => {
     expect(doc.statusCode).toBe(200);
     const spec = doc.json<{ openapi: string; paths: Record<string, unknown> }>();
     expect(spec.openapi).toBe('3.1.0');
-    expect(Object.keys(spec.paths)).toEqual(expect.arrayContaining(['/v1/invoices/score', '/v1/decisions/{id}', '/healthz']));
+    expect(Object.keys(spec.paths)).toEqual(
+      expect.arrayContaining(['/v1/invoices/score', '/v1/decisions/{id}', '/healthz']),
+    );
     const ui = await app.inject({ method: 'GET', url: '/docs/' });
     expect(ui.statusCode).toBe(200);
     expect(ui.headers['content-type']).toMatch(/text\/html/);

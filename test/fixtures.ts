@@ -47,7 +47,9 @@ let seq = 0;
 /** A fresh, unique schema name for one test file or case. */
 export function uniqueSchema(prefix: string): string {
   seq++;
-  return `t_${prefix}_${process.pid}_${Date.now().toString(36)}_${seq}`.toLowerCase().replace(/[^a-z0-9_]/g, '_');
+  return `t_${prefix}_${process.pid}_${Date.now().toString(36)}_${seq}`
+    .toLowerCase()
+    .replace(/[^a-z0-9_]/g, '_');
 }
 
 /** Store configs to run a suite on: PGlite always, PostgreSQL when configured (or required). */
@@ -59,8 +61,14 @@ export function engines(prefix: string): { name: string; config: () => StoreConf
     list.push({
       name: 'postgres',
       config: () => {
-        if (!TEST_DATABASE_URL) throw new Error('INVOICE_TRIAGE_REQUIRE_PG=1 but TEST_DATABASE_URL is not set');
-        return { engine: 'postgres', connectionString: TEST_DATABASE_URL, schema: uniqueSchema(prefix), maxConnections: 4 };
+        if (!TEST_DATABASE_URL)
+          throw new Error('INVOICE_TRIAGE_REQUIRE_PG=1 but TEST_DATABASE_URL is not set');
+        return {
+          engine: 'postgres',
+          connectionString: TEST_DATABASE_URL,
+          schema: uniqueSchema(prefix),
+          maxConnections: 4,
+        };
       },
     });
   }

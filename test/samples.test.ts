@@ -39,7 +39,9 @@ describe('SROIE receipts', () => {
   });
 
   it('flags every known same-company/date/total group as duplicates of each other', () => {
-    const rows = parse(readFileSync(join(samples, 'sroie_same_company_date_total_groups.csv'), 'utf8'), { columns: true }) as {
+    const rows = parse(readFileSync(join(samples, 'sroie_same_company_date_total_groups.csv'), 'utf8'), {
+      columns: true,
+    }) as {
       group_id: string;
       key: string;
     }[];
@@ -53,7 +55,10 @@ describe('SROIE receipts', () => {
       const later = decisions.get(b)!;
       expect(later.duplicates[0]?.invoice_id, `group ${gid}`).toBe(earlier);
       expect(later.decision, `group ${gid}`).not.toBe('AUTO_APPROVE');
-      expect(later.reasons.some((r) => r.code.startsWith('DUPLICATE_')), `group ${gid}`).toBe(true);
+      expect(
+        later.reasons.some((r) => r.code.startsWith('DUPLICATE_')),
+        `group ${gid}`,
+      ).toBe(true);
     }
     // Precision on this set: no flagged duplicate outside the known groups.
     const known = new Set(rows.map((r) => `sroie-${r.key}`));
@@ -65,12 +70,18 @@ describe('SROIE receipts', () => {
 describe('HCPCS sample invoices', () => {
   it('catches each labelled exception with its reason and approves the rest', async () => {
     const out = join(mkdtempSync(join(tmpdir(), 'hcpcs-')), 'decisions.jsonl');
-    const summary = await scoreFile(join(samples, 'hcpcs_invoices.jsonl'), { store: { engine: 'pglite' }, out });
+    const summary = await scoreFile(join(samples, 'hcpcs_invoices.jsonl'), {
+      store: { engine: 'pglite' },
+      out,
+    });
     const decisions = readDecisions(out);
     const labels = readFileSync(join(samples, 'hcpcs_invoices.labels.jsonl'), 'utf8')
       .trim()
       .split('\n')
-      .map((l) => JSON.parse(l) as { invoice_id: string; kind: string; line_number?: number; duplicate_of?: string });
+      .map(
+        (l) =>
+          JSON.parse(l) as { invoice_id: string; kind: string; line_number?: number; duplicate_of?: string },
+      );
     const expected: Record<string, string> = {
       description_mismatch: 'DESCRIPTION_CODE_MISMATCH',
       terminated_code: 'CODE_TERMINATED',
@@ -85,9 +96,14 @@ describe('HCPCS sample invoices', () => {
         continue;
       }
       const code = expected[label.kind]!;
-      expect(d.reasons.map((r) => r.code), label.invoice_id).toContain(code);
+      expect(
+        d.reasons.map((r) => r.code),
+        label.invoice_id,
+      ).toContain(code);
       if (label.line_number !== undefined) {
-        expect(d.lines.find((l) => l.line_number === label.line_number)!.reasons.map((r) => r.code)).toContain(code);
+        expect(
+          d.lines.find((l) => l.line_number === label.line_number)!.reasons.map((r) => r.code),
+        ).toContain(code);
       }
       if (label.duplicate_of) {
         expect(d.decision).toBe('HOLD');
@@ -97,7 +113,9 @@ describe('HCPCS sample invoices', () => {
         expect(d.queue).toBe('coding');
       }
     }
-    const flagged = [...decisions.values()].filter((d) => d.decision !== 'AUTO_APPROVE').map((d) => d.invoice_id);
+    const flagged = [...decisions.values()]
+      .filter((d) => d.decision !== 'AUTO_APPROVE')
+      .map((d) => d.invoice_id);
     const labelled = new Set(labels.filter((l) => l.kind !== 'hard_negative').map((l) => l.invoice_id));
     expect(flagged.filter((id) => !labelled.has(id))).toEqual([]);
     expect(summary.scored).toBe(decisions.size);

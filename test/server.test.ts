@@ -51,9 +51,17 @@ it('starts on embedded defaults and scores the README example invoice', async ()
   expect(health.status).toBe(200);
   expect(await health.json()).toMatchObject({ status: 'ok', store: 'pglite' });
   const example = readFileSync(join(packageRoot(), 'datasets', 'samples', 'example-invoice.json'), 'utf8');
-  const res = await fetch(`${base}/v1/invoices/score`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: example });
+  const res = await fetch(`${base}/v1/invoices/score`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: example,
+  });
   expect(res.status).toBe(200);
-  const d = (await res.json()) as { decision: string; reasons: { code: string }[]; versions: { models: Record<string, string> } };
+  const d = (await res.json()) as {
+    decision: string;
+    reasons: { code: string }[];
+    versions: { models: Record<string, string> };
+  };
   expect(d.decision).toBe('REVIEW');
   expect(d.reasons.map((r) => r.code)).toContain('DESCRIPTION_CODE_MISMATCH');
   expect(Object.keys(d.versions.models)).toEqual(['coding-mismatch', 'duplicate']);

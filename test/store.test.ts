@@ -5,7 +5,15 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import pg from 'pg';
 import { randomUUID } from 'node:crypto';
-import { openStore, openPglite, openPostgres, migrate, loadMigrations, type TriageRepository, type SqlDatabase } from '../store/index.js';
+import {
+  openStore,
+  openPglite,
+  openPostgres,
+  migrate,
+  loadMigrations,
+  type TriageRepository,
+  type SqlDatabase,
+} from '../store/index.js';
 import { extractInvoiceFeatures } from '../features/index.js';
 import type { DecisionResponse } from '../core/decision.js';
 import type { Invoice } from '../core/invoice.js';
@@ -39,7 +47,8 @@ function decisionFor(inv: Invoice, kind: DecisionResponse['decision'] = 'AUTO_AP
 }
 
 it('the PostgreSQL suite is configured when required', () => {
-  if (REQUIRE_PG) expect(TEST_DATABASE_URL, 'INVOICE_TRIAGE_REQUIRE_PG=1 needs TEST_DATABASE_URL').toBeTruthy();
+  if (REQUIRE_PG)
+    expect(TEST_DATABASE_URL, 'INVOICE_TRIAGE_REQUIRE_PG=1 needs TEST_DATABASE_URL').toBeTruthy();
   expect(engines('x').length).toBe(TEST_DATABASE_URL || REQUIRE_PG ? 2 : 1);
 });
 
@@ -104,25 +113,63 @@ describe.each(engines('store'))('store on $name', ({ name, config }) => {
   });
 
   it('finds duplicate candidates by kNN and by exact key, nearest first, within the tenant', async () => {
-    const base = makeInvoice({ invoice_id: 'knn-base', invoice_number: 'A-5001', vendor: { id: 'V-7', name: 'Sunrise Infusion Pharmacy LLC' } });
+    const base = makeInvoice({
+      invoice_id: 'knn-base',
+      invoice_number: 'A-5001',
+      vendor: { id: 'V-7', name: 'Sunrise Infusion Pharmacy LLC' },
+    });
     const far = makeInvoice({
-      invoice_id: 'knn-far', invoice_number: 'Z-1', vendor: { id: 'V-8', name: 'Metro Ambulance' }, total_cents: 123_400,
-      lines: [{ line_number: 1, description: 'Ambulance service, advanced life support, emergency transport', code: { system: 'HCPCS', value: 'A0427' }, quantity: 1, unit_price_cents: 123_400, amount_cents: 123_400 }],
+      invoice_id: 'knn-far',
+      invoice_number: 'Z-1',
+      vendor: { id: 'V-8', name: 'Metro Ambulance' },
+      total_cents: 123_400,
+      lines: [
+        {
+          line_number: 1,
+          description: 'Ambulance service, advanced life support, emergency transport',
+          code: { system: 'HCPCS', value: 'A0427' },
+          quantity: 1,
+          unit_price_cents: 123_400,
+          amount_cents: 123_400,
+        },
+      ],
     });
     await repo.saveDecision('t2', base, 'h1', keysOf(base), decisionFor(base, 'REVIEW'));
     await repo.saveDecision('t2', far, 'h2', keysOf(far), decisionFor(far));
-    await repo.saveDecision('t3', makeInvoice({ invoice_id: 'other-tenant' }), 'h3', keysOf(makeInvoice()), decisionFor(makeInvoice({ invoice_id: 'other-tenant' })));
-    const probe = makeInvoice({ invoice_id: 'probe', invoice_number: 'A-5OO1', vendor: { id: 'V-7', name: 'SUNRISE INFUSION PHARMACY' } });
+    await repo.saveDecision(
+      't3',
+      makeInvoice({ invoice_id: 'other-tenant' }),
+      'h3',
+      keysOf(makeInvoice()),
+      decisionFor(makeInvoice({ invoice_id: 'other-tenant' })),
+    );
+    const probe = makeInvoice({
+      invoice_id: 'probe',
+      invoice_number: 'A-5OO1',
+      vendor: { id: 'V-7', name: 'SUNRISE INFUSION PHARMACY' },
+    });
     const k = keysOf(probe);
     const cands = await repo.findDuplicateCandidates({
-      tenantId: 't2', embedding: k.embedding, k: 10, vendorKey: k.vendorKey, vendorId: 'V-7',
-      invoiceNumberCanonical: k.invoiceNumberCanonical, totalCents: probe.total_cents, invoiceDate: probe.invoice_date,
+      tenantId: 't2',
+      embedding: k.embedding,
+      k: 10,
+      vendorKey: k.vendorKey,
+      vendorId: 'V-7',
+      invoiceNumberCanonical: k.invoiceNumberCanonical,
+      totalCents: probe.total_cents,
+      invoiceDate: probe.invoice_date,
     });
     expect(cands.map((c) => c.invoiceId)).toEqual(['knn-base', 'knn-far']);
     const top = cands[0]!;
     expect(top.sources).toEqual(['knn', 'exact_key']);
     expect(top.embeddingDistance).toBeLessThan(0.1);
-    expect(top).toMatchObject({ decision: 'REVIEW', invoiceDate: '2025-03-01', totalCents: 21_500, currency: 'USD', invoiceNumber: 'A-5001' });
+    expect(top).toMatchObject({
+      decision: 'REVIEW',
+      invoiceDate: '2025-03-01',
+      totalCents: 21_500,
+      currency: 'USD',
+      invoiceNumber: 'A-5001',
+    });
     expect(top.lineMatchKeys).toEqual(['E1390|20000', 'E0570|1500']);
     expect(cands[1]!.sources).toEqual(['knn']);
   });
@@ -139,19 +186,30 @@ describe.each(engines('store'))('store on $name', ({ name, config }) => {
 describe.each(engines('migrate'))('migrations on $name', ({ config }) => {
   it('apply once, record checksums, and refuse an edited migration', async () => {
     const cfg = config();
-    const db: SqlDatabase = cfg.engine === 'postgres'
-      ? await openPostgres({ connectionString: cfg.connectionString, schema: cfg.schema!, maxConnections: 2 })
-      : await openPglite();
+    const db: SqlDatabase =
+      cfg.engine === 'postgres'
+        ? await openPostgres({
+            connectionString: cfg.connectionString,
+            schema: cfg.schema!,
+            maxConnections: 2,
+          })
+        : await openPglite();
     try {
       const migrations = loadMigrations();
       expect(await migrate(db, migrations)).toEqual(migrations.map((m) => m.version));
       expect(await migrate(db, migrations)).toEqual([]);
-      const rows = await db.query<{ version: number; checksum: string }>('SELECT version, checksum FROM schema_migrations ORDER BY version');
+      const rows = await db.query<{ version: number; checksum: string }>(
+        'SELECT version, checksum FROM schema_migrations ORDER BY version',
+      );
       expect(rows.map((r) => r.version)).toEqual(migrations.map((m) => m.version));
-      const idx = await db.query<{ indexdef: string }>(`SELECT indexdef FROM pg_indexes WHERE indexname = 'invoices_embedding_hnsw' AND schemaname = current_schema()`);
+      const idx = await db.query<{ indexdef: string }>(
+        `SELECT indexdef FROM pg_indexes WHERE indexname = 'invoices_embedding_hnsw' AND schemaname = current_schema()`,
+      );
       expect(idx[0]?.indexdef).toMatch(/USING hnsw \(embedding vector_cosine_ops\)/);
       const edited = migrations.map((m, i) => (i === 0 ? { ...m, checksum: 'edited' } : m));
-      await expect(migrate(db, edited)).rejects.toSatisfy((e: unknown) => isTriageError(e, 'TRIAGE_STORE_MIGRATION_MISMATCH'));
+      await expect(migrate(db, edited)).rejects.toSatisfy((e: unknown) =>
+        isTriageError(e, 'TRIAGE_STORE_MIGRATION_MISMATCH'),
+      );
     } finally {
       if (cfg.engine === 'postgres') await db.exec(`DROP SCHEMA ${cfg.schema} CASCADE`);
       await db.close();
