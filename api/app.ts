@@ -4,7 +4,7 @@
  * This folder is the only importer of fastify.
  */
 import { randomUUID } from 'node:crypto';
-import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyReply } from 'fastify';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import { TypeBoxValidatorCompiler, type TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
@@ -41,9 +41,25 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       return typeof h === 'string' && /^[\w.-]{1,64}$/.test(h) ? h : randomUUID();
     },
     requestTimeout: 30_000,
-    disableRequestLogging: false,
+    // Router-level errors (malformed URL encoding, over-long path parameters) as problem+json too.
+    frameworkErrors: (err, req, reply) => {
+      const te = new TriageError(
+        'TRIAGE_REQUEST_INVALID',
+        err.code === 'FST_ERR_MAX_PARAM_LENGTH'
+          ? 'a path parameter is too long'
+          : 'the request URL is malformed',
+        [{ path: '/url', message: 'is invalid' }],
+      );
+      void (reply as FastifyReply)
+        .status(te.status)
+        .type(PROBLEM)
+        .header('x-request-id', req.id)
+        .send(problemOf(te, String(req.id)));
+    },
   }).withTypeProvider<TypeBoxTypeProvider>();
   app.setValidatorCompiler(TypeBoxValidatorCompiler);
+  // JSON only: other media types (text/plain included) are refused with 415.
+  app.removeContentTypeParser('text/plain');
 
   app.addHook('onSend', async (req, reply, payload) => {
     reply.header('x-request-id', req.id);
@@ -105,6 +121,15 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
           '(header idempotent-replayed: true); the same id with different content is a 409.',
         body: Invoice,
         response: { 200: DecisionResponse, ...problemResponses },
+      },
+      preValidation: async (req) => {
+        if (req.body === undefined || req.body === null) {
+          throw new TriageError(
+            'TRIAGE_REQUEST_INVALID',
+            'request body is required: send the invoice as JSON',
+            [{ path: '/', message: 'is required' }],
+          );
+        }
       },
     },
     async (req, reply) => {

@@ -105,9 +105,12 @@ export function toTriageError(err: unknown): TriageError {
         { path: '/', message: 'is required' },
       ]);
     case 'FST_ERR_CTP_INVALID_JSON_BODY':
-      return new TriageError('TRIAGE_REQUEST_INVALID', 'request body is not valid JSON', [
-        { path: '/', message: 'is not valid JSON' },
-      ]);
+      // Also raised for "__proto__" / "constructor.prototype" keys (prototype poisoning).
+      return new TriageError(
+        'TRIAGE_REQUEST_INVALID',
+        'request body is not valid JSON, or holds a forbidden __proto__ or constructor.prototype key',
+        [{ path: '/', message: 'is not valid JSON' }],
+      );
   }
   if (typeof e.statusCode === 'number' && e.statusCode >= 400 && e.statusCode < 500) {
     // Other client errors from fastify (e.g. malformed JSON reported by the parser).

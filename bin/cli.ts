@@ -92,7 +92,8 @@ export async function scoreFile(path: string, opts: ScoreFileOptions): Promise<S
         } else if (!isTriageError(e) && rec.parseError) {
           summary.invalid.push({ location: rec.location, errors: [rec.parseError] });
         } else {
-          throw e;
+          // Not a problem with this invoice (e.g. the store failed): stop, saying where.
+          throw new Error(`${rec.location}: ${(e as Error).message}`, { cause: e });
         }
       }
       bar?.increment();

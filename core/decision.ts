@@ -38,6 +38,10 @@ export const REASON_CODES = {
   },
   LINE_AMOUNT_MISMATCH: { queue: 'ap', summary: 'Line amount differs from quantity x unit price.' },
   TOTAL_MISMATCH: { queue: 'ap', summary: 'Invoice total differs from the sum of its lines.' },
+  NEGATIVE_TOTAL: {
+    queue: 'ap',
+    summary: 'An invoice or debit memo with a negative total (credit memos may be negative).',
+  },
   DUPLICATE_SUSPECTED: { queue: 'ap', summary: 'Invoice resembles an earlier submission.' },
   DUPLICATE_SAME_NUMBER: { queue: 'ap', summary: 'Same vendor and invoice number as an earlier submission.' },
   NPI_INVALID: { queue: 'compliance', summary: 'Vendor NPI fails its check digit.' },

@@ -64,3 +64,45 @@ describe('validateInvoice', () => {
     expect(e.errors.map((x) => x.path)).toEqual(expect.arrayContaining(['/total_cents', '/vendor/npi']));
   });
 });
+
+describe('validateInvoice: storable text, dates, currency, enums', () => {
+  it('refuses NUL characters and lone surrogates, naming the field', () => {
+    const inv = makeInvoice();
+    inv.lines[0]!.description = 'Wheel\u0000chair';
+    inv.vendor.name = 'Acme \ud800';
+    const e = errorsOf(inv);
+    expect(e.errors).toEqual([
+      { path: '/vendor/name', message: 'contains an unpaired surrogate (invalid Unicode)' },
+      { path: '/lines/0/description', message: 'contains a NUL character' },
+    ]);
+  });
+
+  it('accepts emoji, RTL marks and other well-formed text', () => {
+    expect(() => validateInvoice(makeInvoice({ invoice_number: 'INV-🦽\u200f1' }))).not.toThrow();
+  });
+
+  it('refuses dates outside 1900..2199, unknown currencies and numbers without letters or digits', () => {
+    const e = errorsOf(
+      makeInvoice({
+        invoice_date: '0000-01-01',
+        due_date: undefined,
+        currency: 'XYZ',
+        invoice_number: '///',
+      }),
+    );
+    expect(e.errors).toEqual(
+      expect.arrayContaining([
+        { path: '/invoice_date', message: 'must be between 1900-01-01 and 2199-12-31' },
+        { path: '/currency', message: 'is not an ISO 4217 currency code' },
+        { path: '/invoice_number', message: 'must contain at least one letter or digit' },
+      ]),
+    );
+  });
+
+  it('lists the allowed values of an enum once', () => {
+    const e = errorsOf({ ...makeInvoice(), document_type: 'INVOICE' });
+    expect(e.errors).toEqual([
+      { path: '/document_type', message: 'must be one of: invoice, credit_memo, debit_memo' },
+    ]);
+  });
+});

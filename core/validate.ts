@@ -32,10 +32,22 @@ export function toFieldErrors(errors: readonly SchemaErrorLike[], prefix = ''): 
       out.push({ path: path === '' ? '/' : path, message });
     }
   };
+  // A union of literals reports one `const` error per option plus an `anyOf` summary:
+  // fold them into one "must be one of" message per path.
+  const allowed = new Map<string, string[]>();
+  for (const e of errors) {
+    if (e.keyword === 'const' && e.params && 'allowedValue' in e.params) {
+      const path = prefix + (e.instancePath ?? '');
+      allowed.set(path, [...(allowed.get(path) ?? []), String(e.params.allowedValue)]);
+    }
+  }
   for (const e of errors) {
     const base = prefix + (e.instancePath ?? '');
     const params = e.params ?? {};
-    if (e.keyword === 'required') {
+    const options = allowed.get(base);
+    if (options && (e.keyword === 'const' || e.keyword === 'anyOf')) {
+      push(base, `must be one of: ${options.join(', ')}`);
+    } else if (e.keyword === 'required') {
       const missing = (params.requiredProperties ?? params.missingProperty ?? []) as string[] | string;
       for (const name of Array.isArray(missing) ? missing : [missing]) push(`${base}/${name}`, 'is required');
     } else if (e.keyword === 'additionalProperties') {
@@ -48,16 +60,57 @@ export function toFieldErrors(errors: readonly SchemaErrorLike[], prefix = ''): 
       push(base, e.message ?? 'is invalid');
     }
   }
-  // A property reported as "not allowed" needs no second message from a nested check.
   return out;
 }
 
+/** Earliest and latest calendar dates accepted (PostgreSQL has no year 0; invoices are modern). */
+export const DATE_RANGE = { min: '1900-01-01', max: '2199-12-31' } as const;
+
+/** ISO 4217 currency codes known to the runtime's ICU data (`Intl.supportedValuesOf('currency')`). */
+const CURRENCIES: ReadonlySet<string> = new Set(Intl.supportedValuesOf('currency'));
+
 /**
- * Cross-field rules: unique line numbers, service period and due date ordering.
+ * Every string in the value must be storable text: well-formed UTF-16 (no lone surrogates)
+ * and without NUL characters, which PostgreSQL text and jsonb cannot hold.
+ */
+function checkStrings(value: unknown, path: string, errors: FieldError[]): void {
+  if (typeof value === 'string') {
+    if (!value.isWellFormed())
+      errors.push({ path, message: 'contains an unpaired surrogate (invalid Unicode)' });
+    else if (value.includes('\u0000')) errors.push({ path, message: 'contains a NUL character' });
+  } else if (Array.isArray(value)) {
+    value.forEach((v, i) => checkStrings(v, `${path}/${i}`, errors));
+  } else if (value !== null && typeof value === 'object') {
+    for (const [k, v] of Object.entries(value)) checkStrings(v, `${path}/${k}`, errors);
+  }
+}
+
+/**
+ * Cross-field rules a schema cannot express: storable text, ISO 4217 currency, dates within
+ * {@link DATE_RANGE}, an invoice number with at least one letter or digit, unique line
+ * numbers, service period and due date ordering.
  * @returns field errors; empty when the invoice is consistent.
  */
 export function checkInvoiceRules(inv: Invoice): FieldError[] {
   const errors: FieldError[] = [];
+  checkStrings(inv, '', errors);
+  if (!CURRENCIES.has(inv.currency))
+    errors.push({ path: '/currency', message: 'is not an ISO 4217 currency code' });
+  if (!/[A-Za-z0-9]/.test(inv.invoice_number)) {
+    errors.push({ path: '/invoice_number', message: 'must contain at least one letter or digit' });
+  }
+  const dates: [string, string | undefined][] = [
+    ['/invoice_date', inv.invoice_date],
+    ['/due_date', inv.due_date],
+    ['/service_period/start', inv.service_period?.start],
+    ['/service_period/end', inv.service_period?.end],
+    ...inv.lines.map((l, i): [string, string | undefined] => [`/lines/${i}/service_date`, l.service_date]),
+  ];
+  for (const [path, d] of dates) {
+    if (d !== undefined && (d < DATE_RANGE.min || d > DATE_RANGE.max)) {
+      errors.push({ path, message: `must be between ${DATE_RANGE.min} and ${DATE_RANGE.max}` });
+    }
+  }
   const seen = new Map<number, number>();
   inv.lines.forEach((line, i) => {
     const first = seen.get(line.line_number);

@@ -3,7 +3,7 @@
  * evidence: which characters were substituted, inserted or deleted.
  */
 
-/** One edit turning `from` into `to`. Positions are 0-based in `from`. */
+/** One edit turning `from` into `to`. Positions are 0-based code-point indexes in `from`. */
 export interface EditOp {
   op: 'substitute' | 'insert' | 'delete';
   position: number;
@@ -12,11 +12,14 @@ export interface EditOp {
 }
 
 /**
- * Minimal Levenshtein edit script from `a` to `b` (dynamic programming with backtrace).
- * Intended for short strings (O(|a|*|b|) memory); inputs longer than 256 chars are refused.
+ * Minimal Levenshtein edit script from `a` to `b` (dynamic programming with backtrace), over
+ * Unicode code points so that no edit splits a surrogate pair. Intended for short strings
+ * (O(|a|*|b|) memory); inputs longer than 256 code points are refused.
  * @throws RangeError when either string is longer than 256 characters.
  */
-export function editScript(a: string, b: string): EditOp[] {
+export function editScript(aText: string, bText: string): EditOp[] {
+  const a = Array.from(aText);
+  const b = Array.from(bText);
   if (a.length > 256 || b.length > 256)
     throw new RangeError('editScript: strings longer than 256 characters');
   const n = a.length;

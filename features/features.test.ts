@@ -54,6 +54,8 @@ describe('editScript', () => {
     expect(describeEdits(editScript('1008', '10089'))).toBe("insert '9' at 4");
     expect(describeEdits(editScript('A1008', '1008'))).toBe("delete 'A' at 0");
     expect(editScript('same', 'same')).toEqual([]);
+    // Code points, not UTF-16 units: an emoji is one character and is never split.
+    expect(editScript('INV-1', 'INV-🦽')).toEqual([{ op: 'substitute', position: 4, from: '1', to: '🦽' }]);
   });
 });
 

@@ -51,6 +51,24 @@ export function createHeuristicCodingScorer(
   ref: ReferenceIndex,
   p = HEURISTIC_CODING_PARAMS,
 ): CodingMismatchScorer {
+  // Suggestions depend only on the description and the excluded code: memoise them (bounded),
+  // since long invoices repeat descriptions.
+  const suggestCache = new Map<string, LineScore['suggestedCodes']>();
+  const suggest = (f: LineFeatures, exclude?: string): LineScore['suggestedCodes'] => {
+    const key = `${exclude ?? ''}|${f.descriptionNormalised}`;
+    let hit = suggestCache.get(key);
+    if (!hit) {
+      hit = ref.nearest(f.embedding, 3, exclude).map((n) => ({
+        system: 'HCPCS' as const,
+        value: n.code,
+        description: n.description,
+        similarity: n.similarity,
+      }));
+      if (suggestCache.size >= 10_000) suggestCache.clear();
+      suggestCache.set(key, hit);
+    }
+    return hit;
+  };
   const scoreLine = (inv: Invoice, line: InvoiceLine, f: LineFeatures): LineScore => {
     const reasons: Reason[] = [];
     const base = { lineNumber: line.line_number, suggestedCodes: [] as LineScore['suggestedCodes'] };
@@ -70,13 +88,7 @@ export function createHeuristicCodingScorer(
     if (!rc) {
       risks.push(p.unknownCodeRisk);
       reasons.push(reason('CODE_UNKNOWN', p.unknownCodeRisk, { code, reference: ref.version }));
-      const suggestions = ref.nearest(f.embedding, 3).map((n) => ({
-        system: 'HCPCS' as const,
-        value: n.code,
-        description: n.description,
-        similarity: n.similarity,
-      }));
-      return { ...base, score: round3(p.unknownCodeRisk), reasons, suggestedCodes: suggestions };
+      return { ...base, score: round3(p.unknownCodeRisk), reasons, suggestedCodes: suggest(f) };
     }
     const serviceDate = line.service_date ?? inv.service_period?.start ?? inv.invoice_date;
     if (rc.code.terminationDate !== null && serviceDate > rc.code.terminationDate) {
@@ -99,12 +111,7 @@ export function createHeuristicCodingScorer(
     const descRisk = sigmoid(p.fitSlope * (p.fitMidpoint - fit));
     let suggestedCodes: LineScore['suggestedCodes'] = [];
     if (descRisk >= p.suggestAt) {
-      suggestedCodes = ref.nearest(f.embedding, 3, code).map((n) => ({
-        system: 'HCPCS' as const,
-        value: n.code,
-        description: n.description,
-        similarity: n.similarity,
-      }));
+      suggestedCodes = suggest(f, code);
     }
     if (descRisk >= 0.5) {
       reasons.push(
@@ -149,8 +156,12 @@ export function createHeuristicCodingScorer(
     task: 'coding-mismatch',
     version: p.version,
     scoreLines(inv, lines) {
-      const byNumber = new Map(lines.map((l) => [l.lineNumber, l]));
-      return inv.lines.map((line) => scoreLine(inv, line, byNumber.get(line.line_number)!));
+      const byNumber = new Map(inv.lines.map((l) => [l.line_number, l]));
+      return lines.map((f) => {
+        const line = byNumber.get(f.lineNumber);
+        if (!line) throw new RangeError(`line ${f.lineNumber} is not on invoice ${inv.invoice_id}`);
+        return scoreLine(inv, line, f);
+      });
     },
   };
 }

@@ -12,8 +12,14 @@ import { comparePair, type PairSide } from '../features/pair.js';
 import { describeEdits, editScript } from '../features/edits.js';
 import { isValidNpi } from '../features/npi.js';
 import { featureSchemaVersion } from '../features/schema.js';
-import { conflict, type CandidateInvoice, type TriageRepository } from '../store/repository.js';
-import type { CodingMismatchScorer, DuplicatePairScorer, PairScore } from './scorers.js';
+import {
+  conflict,
+  type CandidateInvoice,
+  type InvoiceIndexKeys,
+  type StoredDecision,
+  type TriageRepository,
+} from '../store/repository.js';
+import type { CodingMismatchScorer, DuplicatePairScorer, LineScore } from './scorers.js';
 import { priorityDollars, route, type RoutingPolicy } from './policy.js';
 import { reason, round3 } from './explain.js';
 
@@ -106,6 +112,62 @@ function differences(inv: Invoice, c: CandidateInvoice): DuplicateMatch['differe
   return out;
 }
 
+/** Lines scored between two yields to the event loop. */
+const LINE_CHUNK = 100;
+
+/**
+ * Invoice-level reasons that need no candidates: line arithmetic, total vs lines, the sign of
+ * the total, NPI check digit, and the weighted line coding reasons (with their line number).
+ * Mutates `lineScores` to add LINE_AMOUNT_MISMATCH to the affected lines.
+ */
+function invoiceReasons(invoice: Invoice, lineScores: LineScore[]): Reason[] {
+  const reasons: Reason[] = [];
+  invoice.lines.forEach((line, i) => {
+    const expected = Math.round(line.quantity * line.unit_price_cents);
+    const gap = line.amount_cents - expected;
+    if (Math.abs(gap) > Math.max(1, Math.abs(expected) * 0.005)) {
+      const r = reason('LINE_AMOUNT_MISMATCH', 0.7, {
+        line_number: line.line_number,
+        amount_cents: line.amount_cents,
+        expected_cents: expected,
+        gap_cents: gap,
+      });
+      lineScores[i]!.reasons.push(r);
+      reasons.push(r);
+    }
+  });
+  for (const ls of lineScores) {
+    for (const r of ls.reasons) {
+      if (r.weight > 0 && r.code !== 'LINE_AMOUNT_MISMATCH') {
+        reasons.push({ ...r, evidence: { line_number: ls.lineNumber, ...r.evidence } });
+      }
+    }
+  }
+  const sumLines = invoice.lines.reduce((a, l) => a + l.amount_cents, 0);
+  const totalGap = invoice.total_cents - sumLines;
+  if (Math.abs(totalGap) > Math.max(1, Math.abs(invoice.total_cents) * 0.005)) {
+    reasons.push(
+      reason('TOTAL_MISMATCH', 0.6, {
+        total_cents: invoice.total_cents,
+        sum_of_lines_cents: sumLines,
+        gap_cents: totalGap,
+      }),
+    );
+  }
+  if (invoice.document_type !== 'credit_memo' && invoice.total_cents < 0) {
+    reasons.push(
+      reason('NEGATIVE_TOTAL', 0.6, {
+        document_type: invoice.document_type,
+        total_cents: invoice.total_cents,
+      }),
+    );
+  }
+  if (invoice.vendor.npi !== undefined && !isValidNpi(invoice.vendor.npi)) {
+    reasons.push(reason('NPI_INVALID', 0.8, { check: 'Luhn with 80840 prefix' }));
+  }
+  return reasons;
+}
+
 /** Creates the scoring service. */
 export function createScoringService(deps: ScoringDeps): ScoringService {
   const k = deps.candidateK ?? 10;
@@ -120,133 +182,103 @@ export function createScoringService(deps: ScoringDeps): ScoringService {
 
   async function score(invoice: Invoice, tenantId = DEFAULT_TENANT): Promise<ScoreOutcome> {
     const hash = payloadSha256(invoice);
-    const stored = await deps.repo.findByInvoiceId(tenantId, invoice.invoice_id);
-    if (stored) {
+    const replay = (stored: StoredDecision | null): ScoreOutcome | null => {
+      if (!stored) return null;
       if (stored.payloadSha256 !== hash) throw conflict(invoice.invoice_id);
       return { decision: stored.decision, created: false };
-    }
+    };
+    const early = replay(await deps.repo.findByInvoiceId(tenantId, invoice.invoice_id));
+    if (early) return early;
     const f = extractInvoiceFeatures(invoice);
 
-    // Coding mismatch per line, plus line arithmetic.
-    const lineScores = deps.coding.scoreLines(invoice, f.lines);
-    const reasons: Reason[] = [];
-    invoice.lines.forEach((line, i) => {
-      const expected = Math.round(line.quantity * line.unit_price_cents);
-      const gap = line.amount_cents - expected;
-      if (Math.abs(gap) > Math.max(1, Math.abs(expected) * 0.005)) {
-        const r = reason('LINE_AMOUNT_MISMATCH', 0.7, {
-          line_number: line.line_number,
-          amount_cents: line.amount_cents,
-          expected_cents: expected,
-          gap_cents: gap,
-        });
-        lineScores[i]!.reasons.push(r);
-        reasons.push(r);
-      }
-    });
-    for (const ls of lineScores) {
-      for (const r of ls.reasons) {
-        if (r.weight > 0 && r.code !== 'LINE_AMOUNT_MISMATCH') {
-          reasons.push({ ...r, evidence: { line_number: ls.lineNumber, ...r.evidence } });
-        }
-      }
+    // Coding mismatch per line (CPU only, outside the transaction), yielding to the event loop
+    // between chunks so that a long invoice does not stall other requests.
+    const lineScores: LineScore[] = [];
+    for (let i = 0; i < f.lines.length; i += LINE_CHUNK) {
+      if (i > 0) await new Promise((r) => setImmediate(r));
+      lineScores.push(...deps.coding.scoreLines(invoice, f.lines.slice(i, i + LINE_CHUNK)));
     }
-    const sumLines = invoice.lines.reduce((a, l) => a + l.amount_cents, 0);
-    const totalGap = invoice.total_cents - sumLines;
-    if (Math.abs(totalGap) > Math.max(1, Math.abs(invoice.total_cents) * 0.005)) {
-      reasons.push(
-        reason('TOTAL_MISMATCH', 0.6, {
-          total_cents: invoice.total_cents,
-          sum_of_lines_cents: sumLines,
-          gap_cents: totalGap,
-        }),
-      );
-    }
-    if (invoice.vendor.npi !== undefined && !isValidNpi(invoice.vendor.npi)) {
-      reasons.push(reason('NPI_INVALID', 0.8, { check: 'Luhn with 80840 prefix' }));
-    }
+    const reasons = invoiceReasons(invoice, lineScores);
     const codingScore = lineScores.reduce((m, l) => Math.max(m, l.score ?? 0), 0);
-
-    // Duplicate candidates and pair scores.
-    const candidates = await deps.repo.findDuplicateCandidates({
-      tenantId,
-      embedding: f.embedding,
-      k,
-      vendorKey: f.vendorKey,
-      vendorId: invoice.vendor.id,
-      invoiceNumberCanonical: f.invoiceNumber.canonical,
-      totalCents: invoice.total_cents,
-      invoiceDate: invoice.invoice_date,
-    });
     const me = sideOfInvoice(invoice, f);
-    const scored: { c: CandidateInvoice; s: PairScore }[] = candidates
-      .map((c) => ({ c, s: deps.duplicate.scorePair(comparePair(me, c, 1 - c.embeddingDistance)) }))
-      .filter((x) => x.s.score >= reportAt)
-      .sort((a, b) => b.s.score - a.s.score)
-      .slice(0, 5);
-    const duplicateScore = scored[0]?.s.score ?? 0;
-    const duplicates: DuplicateMatch[] = scored.map(({ c, s }) => ({
-      invoice_id: c.invoiceId,
-      decision_id: c.decisionId,
-      earlier_decision: c.decision,
-      score: s.score,
-      match_sources: c.sources,
-      differences: differences(invoice, c),
-    }));
-    const top = scored[0];
-    if (top && duplicateScore >= deps.policy.duplicateReview) {
-      const sameNumber = top.c.invoiceNumberCanonical === f.invoiceNumber.canonical;
-      reasons.push(
-        reason(sameNumber ? 'DUPLICATE_SAME_NUMBER' : 'DUPLICATE_SUSPECTED', duplicateScore, {
-          duplicate_of: top.c.invoiceId,
-          earlier_decision: top.c.decision,
-          contributions: top.s.contributions,
-          rule: top.s.rule,
-        }),
-      );
-    }
-
-    const scores = { coding_mismatch: round3(codingScore), duplicate: round3(duplicateScore) };
-    const routed = route(deps.policy, scores, reasons);
-    reasons.sort((a, b) => b.weight - a.weight);
-    const decision: DecisionResponse = {
-      decision_id: randomUUID(),
-      invoice_id: invoice.invoice_id,
-      decision: routed.decision,
-      ...(routed.queue ? { queue: routed.queue } : {}),
-      priority: priorityDollars(
-        invoice.total_cents,
-        duplicateScore,
-        invoice.lines.map((l, i) => ({ amountCents: l.amount_cents, codingScore: lineScores[i]!.score })),
-      ),
-      scores,
-      reasons,
-      duplicates,
-      lines: lineScores.map((l) => ({
-        line_number: l.lineNumber,
-        coding_mismatch: l.score,
-        reasons: l.reasons,
-        suggested_codes: l.suggestedCodes,
-      })),
-      versions,
-      created_at: clock().toISOString(),
+    const keys: InvoiceIndexKeys = {
+      vendorKey: f.vendorKey,
+      invoiceNumberNormalised: f.invoiceNumber.normalised,
+      invoiceNumberCanonical: f.invoiceNumber.canonical,
+      embedding: f.embedding,
+      lines: f.lines.map((l) => ({ lineNumber: l.lineNumber, matchKey: l.matchKey, embedding: l.embedding })),
     };
-    return deps.repo.saveDecision(
+
+    // Candidate search and write under one lock per vendor key and vendor id: concurrent
+    // submissions of the same vendor's invoices are scored in turn and see each other.
+    return deps.repo.withScoringLock(
       tenantId,
-      invoice,
-      hash,
-      {
-        vendorKey: f.vendorKey,
-        invoiceNumberNormalised: f.invoiceNumber.normalised,
-        invoiceNumberCanonical: f.invoiceNumber.canonical,
-        embedding: f.embedding,
-        lines: f.lines.map((l) => ({
-          lineNumber: l.lineNumber,
-          matchKey: l.matchKey,
-          embedding: l.embedding,
-        })),
+      [`vendor_key:${f.vendorKey}`, `vendor_id:${invoice.vendor.id}`],
+      async (tx) => {
+        const again = replay(await tx.findByInvoiceId(invoice.invoice_id));
+        if (again) return again;
+        const candidates = await tx.findDuplicateCandidates({
+          embedding: f.embedding,
+          k,
+          vendorKey: f.vendorKey,
+          vendorId: invoice.vendor.id,
+          invoiceNumberCanonical: f.invoiceNumber.canonical,
+          totalCents: invoice.total_cents,
+          invoiceDate: invoice.invoice_date,
+        });
+        const scored = candidates
+          .map((c) => ({ c, s: deps.duplicate.scorePair(comparePair(me, c, 1 - c.embeddingDistance)) }))
+          .filter((x) => x.s.score >= reportAt)
+          .sort((a, b) => b.s.score - a.s.score)
+          .slice(0, 5);
+        const duplicateScore = scored[0]?.s.score ?? 0;
+        const allReasons = [...reasons];
+        const top = scored[0];
+        if (top && duplicateScore >= deps.policy.duplicateReview) {
+          const sameNumber = top.c.invoiceNumberCanonical === f.invoiceNumber.canonical;
+          allReasons.push(
+            reason(sameNumber ? 'DUPLICATE_SAME_NUMBER' : 'DUPLICATE_SUSPECTED', duplicateScore, {
+              duplicate_of: top.c.invoiceId,
+              earlier_decision: top.c.decision,
+              contributions: top.s.contributions,
+              rule: top.s.rule,
+            }),
+          );
+        }
+        const scores = { coding_mismatch: round3(codingScore), duplicate: round3(duplicateScore) };
+        const routed = route(deps.policy, scores, allReasons);
+        allReasons.sort((a, b) => b.weight - a.weight);
+        const decision: DecisionResponse = {
+          decision_id: randomUUID(),
+          invoice_id: invoice.invoice_id,
+          decision: routed.decision,
+          ...(routed.queue ? { queue: routed.queue } : {}),
+          priority: priorityDollars(
+            invoice.total_cents,
+            duplicateScore,
+            invoice.lines.map((l, i) => ({ amountCents: l.amount_cents, codingScore: lineScores[i]!.score })),
+          ),
+          scores,
+          reasons: allReasons,
+          duplicates: scored.map(({ c, s }) => ({
+            invoice_id: c.invoiceId,
+            decision_id: c.decisionId,
+            earlier_decision: c.decision,
+            score: s.score,
+            match_sources: c.sources,
+            differences: differences(invoice, c),
+          })),
+          lines: lineScores.map((l) => ({
+            line_number: l.lineNumber,
+            coding_mismatch: l.score,
+            reasons: l.reasons,
+            suggested_codes: l.suggestedCodes,
+          })),
+          versions,
+          created_at: clock().toISOString(),
+        };
+        return tx.insert(invoice, hash, keys, decision);
       },
-      decision,
     );
   }
 

@@ -30,7 +30,14 @@ export const DEFAULT_POLICY: RoutingPolicy = {
   duplicateHold: 0.9,
   duplicateReview: 0.6,
   codingReview: 0.5,
-  alwaysReview: ['TOTAL_MISMATCH', 'LINE_AMOUNT_MISMATCH', 'NPI_INVALID', 'CODE_UNKNOWN', 'CODE_TERMINATED'],
+  alwaysReview: [
+    'TOTAL_MISMATCH',
+    'NEGATIVE_TOTAL',
+    'LINE_AMOUNT_MISMATCH',
+    'NPI_INVALID',
+    'CODE_UNKNOWN',
+    'CODE_TERMINATED',
+  ],
 };
 
 /** Routing result. */

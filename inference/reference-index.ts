@@ -47,32 +47,41 @@ export function buildReferenceIndex(ref: ReferenceData): ReferenceIndex {
     byCode.set(c.code, rc);
     if (c.terminationDate === null) active.push(rc);
   }
-  // Flat matrix for a fast scan.
-  const matrix = new Float64Array(active.length * EMBEDDING_DIM);
+  // Flat float32 matrix for a fast scan (8k x 128 x 4 bytes = 4 MB).
+  const matrix = new Float32Array(active.length * EMBEDDING_DIM);
   active.forEach((rc, r) => matrix.set(rc.embedding, r * EMBEDDING_DIM));
+  const q = new Float32Array(EMBEDDING_DIM);
   return {
     version: ref.version,
     get: (code) => byCode.get(code.toUpperCase()),
     fees: (code) => ref.fees.get(code.toUpperCase()) ?? [],
     nearest(embedding, k, exclude) {
-      const best: { i: number; s: number }[] = [];
-      for (let r = 0; r < active.length; r++) {
+      q.set(embedding);
+      // Top k+1 (one may be excluded), kept sorted best first by insertion.
+      const keep = k + 1;
+      const idx: number[] = [];
+      const sim: number[] = [];
+      for (let r = 0, off = 0; r < active.length; r++, off += EMBEDDING_DIM) {
         let s = 0;
-        const off = r * EMBEDDING_DIM;
-        for (let d = 0; d < EMBEDDING_DIM; d++) s += matrix[off + d]! * embedding[d]!;
-        if (best.length < k + 1 || s > best[best.length - 1]!.s) {
-          best.push({ i: r, s });
-          best.sort((x, y) => y.s - x.s);
-          if (best.length > k + 1) best.pop();
+        for (let d = 0; d < EMBEDDING_DIM; d++) s += matrix[off + d]! * q[d]!;
+        if (sim.length === keep && s <= sim[keep - 1]!) continue;
+        let pos = sim.length === keep ? keep - 1 : sim.length;
+        while (pos > 0 && sim[pos - 1]! < s) pos--;
+        sim.splice(pos, 0, s);
+        idx.splice(pos, 0, r);
+        if (sim.length > keep) {
+          sim.pop();
+          idx.pop();
         }
       }
-      return best
-        .filter((b) => active[b.i]!.code.code !== exclude)
+      return idx
+        .map((i, j) => ({ rc: active[i]!, s: sim[j]! }))
+        .filter((x) => x.rc.code.code !== exclude)
         .slice(0, k)
-        .map((b) => ({
-          code: active[b.i]!.code.code,
-          description: active[b.i]!.code.shortDescription,
-          similarity: Math.round(b.s * 1000) / 1000,
+        .map((x) => ({
+          code: x.rc.code.code,
+          description: x.rc.code.shortDescription,
+          similarity: Math.round(x.s * 1000) / 1000,
         }));
     },
   };

@@ -73,6 +73,28 @@ export interface StoredDecision {
   decision: DecisionResponse;
 }
 
+/**
+ * What a scoring request may do inside its transaction: read, search candidates and write,
+ * all under the scoring locks taken by {@link TriageRepository.withScoringLock}.
+ */
+export interface ScoringTx {
+  /** The decision stored for a client invoice id, or null. */
+  findByInvoiceId(invoiceId: string): Promise<StoredDecision | null>;
+  /** Earlier invoices close to the query by embedding (kNN) or sharing an exact blocking key. */
+  findDuplicateCandidates(q: Omit<CandidateQuery, 'tenantId'>): Promise<CandidateInvoice[]>;
+  /**
+   * Writes invoice, lines and decision. When the (tenant, invoice id) is already stored,
+   * nothing is written and the stored decision is returned with `created: false`.
+   * @throws TriageError `TRIAGE_INVOICE_CONFLICT` when that id was stored with a different payload.
+   */
+  insert(
+    invoice: Invoice,
+    payloadSha256: string,
+    keys: InvoiceIndexKeys,
+    decision: DecisionResponse,
+  ): Promise<SaveResult>;
+}
+
 /** Repository operations of the service. */
 export interface TriageRepository {
   readonly engine: SqlDatabase['engine'];
@@ -85,10 +107,17 @@ export interface TriageRepository {
   /** Earlier invoices close to the query by embedding (kNN) or sharing an exact blocking key. */
   findDuplicateCandidates(q: CandidateQuery): Promise<CandidateInvoice[]>;
   /**
-   * Stores invoice, lines and decision in one transaction. When the (tenant, invoice id) is
-   * already stored, nothing is written and the stored decision is returned.
-   * @throws TriageError `TRIAGE_INVOICE_CONFLICT` when that id was stored with a different payload.
+   * Runs `fn` in one transaction holding an advisory lock per key (e.g. the vendor key and
+   * vendor id), so that two submissions of the same vendor's invoice are scored one after
+   * the other: the second sees the first as a duplicate candidate. Everything `fn` writes is
+   * committed together or not at all.
    */
+  withScoringLock<T>(
+    tenantId: string,
+    lockKeys: readonly string[],
+    fn: (tx: ScoringTx) => Promise<T>,
+  ): Promise<T>;
+  /** {@link ScoringTx.insert} in a transaction of its own (no candidate search). */
   saveDecision(
     tenantId: string,
     invoice: Invoice,
@@ -136,8 +165,121 @@ function toCandidate(r: Row, source: 'knn' | 'exact_key'): CandidateInvoice {
   };
 }
 
+async function findCandidates(db: SqlExecutor, q: CandidateQuery): Promise<CandidateInvoice[]> {
+  const vec = toVectorLiteral(q.embedding);
+  const knn = await db.query(
+    `SELECT ${CANDIDATE_COLUMNS} FROM invoices i JOIN decisions d ON d.invoice_pk = i.pk
+     WHERE i.tenant_id = $2 ORDER BY i.embedding <=> $1::vector LIMIT $3`,
+    [vec, q.tenantId, q.k],
+  );
+  const exact = await db.query(
+    `SELECT ${CANDIDATE_COLUMNS} FROM invoices i JOIN decisions d ON d.invoice_pk = i.pk
+     WHERE i.tenant_id = $2 AND (
+       (i.invoice_number_canonical = $3 AND (i.vendor_key = $4 OR i.vendor_id = $5))
+       OR (i.vendor_key = $4 AND i.total_cents = $6 AND i.invoice_date = $7::date))
+     LIMIT 50`,
+    [vec, q.tenantId, q.invoiceNumberCanonical, q.vendorKey, q.vendorId, q.totalCents, q.invoiceDate],
+  );
+  const byId = new Map<string, CandidateInvoice>();
+  for (const r of knn) byId.set(String(r.invoice_id), toCandidate(r, 'knn'));
+  for (const r of exact) {
+    const seen = byId.get(String(r.invoice_id));
+    if (seen) seen.sources.push('exact_key');
+    else byId.set(String(r.invoice_id), toCandidate(r, 'exact_key'));
+  }
+  return [...byId.values()];
+}
+
+async function insertScored(
+  tx: SqlExecutor,
+  tenantId: string,
+  invoice: Invoice,
+  payloadSha256: string,
+  keys: InvoiceIndexKeys,
+  decision: DecisionResponse,
+): Promise<SaveResult> {
+  const pk = randomUUID();
+  const inserted = await tx.query(
+    `INSERT INTO invoices (pk, tenant_id, invoice_id, payload, payload_sha256, vendor_id, vendor_name, vendor_key,
+       vendor_tax_id, vendor_npi, invoice_number, invoice_number_normalised, invoice_number_canonical,
+       invoice_date, due_date, currency, total_cents, document_type, po_number, facility_id,
+       service_period_start, service_period_end, embedding)
+     VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17,$18,$19,$20,$21,$22,$23::vector)
+     ON CONFLICT (tenant_id, invoice_id) DO NOTHING RETURNING pk`,
+    [
+      pk,
+      tenantId,
+      invoice.invoice_id,
+      JSON.stringify(invoice),
+      payloadSha256,
+      invoice.vendor.id,
+      invoice.vendor.name,
+      keys.vendorKey,
+      invoice.vendor.tax_id ?? null,
+      invoice.vendor.npi ?? null,
+      invoice.invoice_number,
+      keys.invoiceNumberNormalised,
+      keys.invoiceNumberCanonical,
+      invoice.invoice_date,
+      invoice.due_date ?? null,
+      invoice.currency,
+      String(invoice.total_cents),
+      invoice.document_type,
+      invoice.po_number ?? null,
+      invoice.facility_id ?? null,
+      invoice.service_period?.start ?? null,
+      invoice.service_period?.end ?? null,
+      toVectorLiteral(keys.embedding),
+    ],
+  );
+  if (inserted.length === 0) {
+    // Another transaction stored this id first; read committed sees its row now.
+    const stored = await findStored(tx, tenantId, invoice.invoice_id);
+    if (!stored)
+      throw new TriageError('TRIAGE_INTERNAL', 'invoice conflicted but no stored decision was found');
+    if (stored.payloadSha256 !== payloadSha256) throw conflict(invoice.invoice_id);
+    return { decision: stored.decision, created: false };
+  }
+  await insertLines(tx, pk, invoice, keys);
+  await tx.query(
+    `INSERT INTO decisions (id, tenant_id, invoice_pk, decision, queue, priority, coding_mismatch_score,
+       duplicate_score, reason_codes, response, model_versions, feature_schema_version, policy_version, created_at)
+     VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14)`,
+    [
+      decision.decision_id,
+      tenantId,
+      pk,
+      decision.decision,
+      decision.queue ?? null,
+      decision.priority.toFixed(2),
+      decision.scores.coding_mismatch,
+      decision.scores.duplicate,
+      decision.reasons.map((r) => r.code),
+      JSON.stringify(decision),
+      JSON.stringify(decision.versions.models),
+      decision.versions.feature_schema,
+      decision.versions.policy,
+      decision.created_at,
+    ],
+  );
+  return { decision, created: true };
+}
+
 /** Builds the repository over an opened, migrated database. */
 export function createRepository(db: SqlDatabase): TriageRepository {
+  const withScoringLock: TriageRepository['withScoringLock'] = (tenantId, lockKeys, fn) =>
+    db.transaction(async (tx) => {
+      // Sorted, distinct keys: every transaction takes its locks in the same order (no deadlock).
+      for (const key of [...new Set(lockKeys.map((k) => `${tenantId}\u0001${k}`))].sort()) {
+        await tx.query('SELECT pg_advisory_xact_lock(hashtextextended($1, 0))', [key]);
+      }
+      return fn({
+        findByInvoiceId: (invoiceId) => findStored(tx, tenantId, invoiceId),
+        findDuplicateCandidates: (q) => findCandidates(tx, { ...q, tenantId }),
+        insert: (invoice, hash, keys, decision) => insertScored(tx, tenantId, invoice, hash, keys, decision),
+      });
+    });
+
   return {
     engine: db.engine,
 
@@ -145,9 +287,7 @@ export function createRepository(db: SqlDatabase): TriageRepository {
       await db.query('SELECT 1');
     },
 
-    async findByInvoiceId(tenantId, invoiceId) {
-      return findStored(db, tenantId, invoiceId);
-    },
+    findByInvoiceId: (tenantId, invoiceId) => findStored(db, tenantId, invoiceId),
 
     async getDecision(tenantId, decisionId) {
       if (!/^[0-9a-f-]{36}$/i.test(decisionId)) return null;
@@ -158,99 +298,12 @@ export function createRepository(db: SqlDatabase): TriageRepository {
       return rows[0]?.response ?? null;
     },
 
-    async findDuplicateCandidates(q) {
-      const vec = toVectorLiteral(q.embedding);
-      const knn = await db.query(
-        `SELECT ${CANDIDATE_COLUMNS} FROM invoices i JOIN decisions d ON d.invoice_pk = i.pk
-         WHERE i.tenant_id = $2 ORDER BY i.embedding <=> $1::vector LIMIT $3`,
-        [vec, q.tenantId, q.k],
-      );
-      const exact = await db.query(
-        `SELECT ${CANDIDATE_COLUMNS} FROM invoices i JOIN decisions d ON d.invoice_pk = i.pk
-         WHERE i.tenant_id = $2 AND (
-           (i.invoice_number_canonical = $3 AND (i.vendor_key = $4 OR i.vendor_id = $5))
-           OR (i.vendor_key = $4 AND i.total_cents = $6 AND i.invoice_date = $7::date))
-         LIMIT 50`,
-        [vec, q.tenantId, q.invoiceNumberCanonical, q.vendorKey, q.vendorId, q.totalCents, q.invoiceDate],
-      );
-      const byId = new Map<string, CandidateInvoice>();
-      for (const r of knn) byId.set(String(r.invoice_id), toCandidate(r, 'knn'));
-      for (const r of exact) {
-        const seen = byId.get(String(r.invoice_id));
-        if (seen) seen.sources.push('exact_key');
-        else byId.set(String(r.invoice_id), toCandidate(r, 'exact_key'));
-      }
-      return [...byId.values()];
-    },
+    findDuplicateCandidates: (q) => findCandidates(db, q),
 
-    async saveDecision(tenantId, invoice, payloadSha256, keys, decision) {
-      const result = await db.transaction(async (tx) => {
-        const pk = randomUUID();
-        const inserted = await tx.query(
-          `INSERT INTO invoices (pk, tenant_id, invoice_id, payload, payload_sha256, vendor_id, vendor_name, vendor_key,
-             vendor_tax_id, vendor_npi, invoice_number, invoice_number_normalised, invoice_number_canonical,
-             invoice_date, due_date, currency, total_cents, document_type, po_number, facility_id,
-             service_period_start, service_period_end, embedding)
-           VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17,$18,$19,$20,$21,$22,$23::vector)
-           ON CONFLICT (tenant_id, invoice_id) DO NOTHING RETURNING pk`,
-          [
-            pk,
-            tenantId,
-            invoice.invoice_id,
-            JSON.stringify(invoice),
-            payloadSha256,
-            invoice.vendor.id,
-            invoice.vendor.name,
-            keys.vendorKey,
-            invoice.vendor.tax_id ?? null,
-            invoice.vendor.npi ?? null,
-            invoice.invoice_number,
-            keys.invoiceNumberNormalised,
-            keys.invoiceNumberCanonical,
-            invoice.invoice_date,
-            invoice.due_date ?? null,
-            invoice.currency,
-            String(invoice.total_cents),
-            invoice.document_type,
-            invoice.po_number ?? null,
-            invoice.facility_id ?? null,
-            invoice.service_period?.start ?? null,
-            invoice.service_period?.end ?? null,
-            toVectorLiteral(keys.embedding),
-          ],
-        );
-        if (inserted.length === 0) return null;
-        await insertLines(tx, pk, invoice, keys);
-        await tx.query(
-          `INSERT INTO decisions (id, tenant_id, invoice_pk, decision, queue, priority, coding_mismatch_score,
-             duplicate_score, reason_codes, response, model_versions, feature_schema_version, policy_version, created_at)
-           VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14)`,
-          [
-            decision.decision_id,
-            tenantId,
-            pk,
-            decision.decision,
-            decision.queue ?? null,
-            decision.priority.toFixed(2),
-            decision.scores.coding_mismatch,
-            decision.scores.duplicate,
-            decision.reasons.map((r) => r.code),
-            JSON.stringify(decision),
-            JSON.stringify(decision.versions.models),
-            decision.versions.feature_schema,
-            decision.versions.policy,
-            decision.created_at,
-          ],
-        );
-        return decision;
-      });
-      if (result) return { decision: result, created: true };
-      const stored = await findStored(db, tenantId, invoice.invoice_id);
-      if (!stored)
-        throw new TriageError('TRIAGE_INTERNAL', 'invoice conflicted but no stored decision was found');
-      if (stored.payloadSha256 !== payloadSha256) throw conflict(invoice.invoice_id);
-      return { decision: stored.decision, created: false };
-    },
+    withScoringLock,
+
+    saveDecision: (tenantId, invoice, hash, keys, decision) =>
+      withScoringLock(tenantId, [], (tx) => tx.insert(invoice, hash, keys, decision)),
 
     close: () => db.close(),
   };

@@ -181,6 +181,94 @@ describe.each(engines('api'))('API on $name', ({ config }) => {
     expect(r2.json()).toMatchObject({ code: 'TRIAGE_PAYLOAD_TOO_LARGE' });
   });
 
+  it('flags concurrent copies of one invoice under different ids: one passes, the rest are held', async () => {
+    const copies = Array.from({ length: 6 }, (_, i) =>
+      makeInvoice({
+        invoice_id: `race-${i}`,
+        invoice_number: 'RC-7001',
+        vendor: { id: 'V-race', name: 'Race Medical' },
+      }),
+    );
+    const results = await Promise.all(copies.map((c) => score(c)));
+    const decisions = results.map((r) => r.json<DecisionResponse>());
+    expect(results.every((r) => r.statusCode === 200)).toBe(true);
+    expect(decisions.filter((d) => d.decision === 'AUTO_APPROVE')).toHaveLength(1);
+    const held = decisions.filter((d) => d.decision === 'HOLD');
+    expect(held).toHaveLength(5);
+    expect(held.every((d) => d.reasons[0]!.code === 'DUPLICATE_SAME_NUMBER')).toBe(true);
+  });
+
+  it('reviews an invoice with a negative total', async () => {
+    const inv = makeInvoice({ invoice_id: 'api-neg', total_cents: -1_500 });
+    inv.lines = [{ ...inv.lines[1]!, line_number: 1, unit_price_cents: -1_500, amount_cents: -1_500 }];
+    const d = (await score(inv)).json<DecisionResponse>();
+    expect(d.decision).toBe('REVIEW');
+    expect(d.queue).toBe('ap');
+    expect(d.reasons.map((r) => r.code)).toContain('NEGATIVE_TOTAL');
+    const credit = makeInvoice({
+      invoice_id: 'api-credit',
+      document_type: 'credit_memo',
+      invoice_number: 'CM-1',
+      total_cents: -1_500,
+    });
+    credit.lines = inv.lines;
+    expect((await score(credit)).json<DecisionResponse>().reasons.map((r) => r.code)).not.toContain(
+      'NEGATIVE_TOTAL',
+    );
+  });
+
+  it('answers 400, not 500, for text the database cannot store, and stores nothing', async () => {
+    const inv = makeInvoice({ invoice_id: 'api-nul' });
+    inv.lines[0]!.description = 'Wheel\u0000chair';
+    const res = await score(inv);
+    expect(res.statusCode).toBe(400);
+    expect(res.json().errors).toEqual([
+      { path: '/lines/0/description', message: 'contains a NUL character' },
+    ]);
+    const lone = await app.inject({
+      method: 'POST',
+      url: '/v1/invoices/score',
+      headers: { 'content-type': 'application/json' },
+      payload: JSON.stringify(makeInvoice({ invoice_id: 'api-nul' })).replace('"INV-1008"', '"INV-\\ud800"'),
+    });
+    expect(lone.statusCode).toBe(400);
+    expect(lone.json().errors[0].path).toBe('/invoice_number');
+    const ok = await score(makeInvoice({ invoice_id: 'api-nul', invoice_number: 'INV-🦽' }));
+    expect(ok.statusCode).toBe(200);
+    expect(ok.headers['idempotent-replayed']).toBeUndefined();
+  });
+
+  it('answers problem+json for a missing body, text/plain, __proto__ keys and malformed URLs', async () => {
+    const noBody = await app.inject({ method: 'POST', url: '/v1/invoices/score' });
+    expect(noBody.statusCode).toBe(400);
+    expect(noBody.json()).toMatchObject({
+      code: 'TRIAGE_REQUEST_INVALID',
+      errors: [{ path: '/', message: 'is required' }],
+    });
+    const text = await app.inject({
+      method: 'POST',
+      url: '/v1/invoices/score',
+      payload: JSON.stringify(makeInvoice()),
+      headers: { 'content-type': 'text/plain' },
+    });
+    expect(text.statusCode).toBe(415);
+    const proto = await app.inject({
+      method: 'POST',
+      url: '/v1/invoices/score',
+      payload: '{"__proto__": {"x": 1}}',
+      headers: { 'content-type': 'application/json' },
+    });
+    expect(proto.statusCode).toBe(400);
+    expect(proto.json().detail).toMatch(/__proto__/);
+    for (const url of ['/v1/decisions/%E0%A4%A', `/v1/decisions/${'a'.repeat(300)}`]) {
+      const r = await app.inject({ method: 'GET', url });
+      expect(r.statusCode).toBe(400);
+      expect(r.headers['content-type']).toMatch(/^application\/problem\+json/);
+      expect(r.json()).toMatchObject({ code: 'TRIAGE_REQUEST_INVALID' });
+      expect(r.body).not.toContain('aaaa');
+    }
+  });
+
   it('answers 404 problem+json for an unknown decision and route', async () => {
     const r1 = await app.inject({ method: 'GET', url: '/v1/decisions/6f1c3c1e-8a3e-4d2b-9b1e-2f1a4c5d6e7f' });
     expect(r1.statusCode).toBe(404);
