@@ -4,7 +4,8 @@
  */
 import { distance as levenshtein } from 'fastest-levenshtein';
 import { JaroWinklerDistance } from 'natural/lib/natural/distance/index.js';
-import type { DocumentType } from '../core/invoice.js';
+import type { DocumentType, Invoice } from '../core/invoice.js';
+import type { InvoiceFeatures } from './invoice-features.js';
 import { daysApart } from './dates.js';
 
 /** The side of a pair that the comparison needs, from a new invoice or a stored candidate. */
@@ -22,6 +23,25 @@ export interface PairSide {
   servicePeriodStart: string | null;
   servicePeriodEnd: string | null;
   lineMatchKeys: readonly string[];
+}
+
+/** The pair side of a new invoice, from the invoice and its extracted features. */
+export function pairSideOfInvoice(inv: Invoice, f: InvoiceFeatures): PairSide {
+  return {
+    vendorId: inv.vendor.id,
+    vendorKey: f.vendorKey,
+    vendorTaxId: inv.vendor.tax_id ?? null,
+    vendorNpi: inv.vendor.npi ?? null,
+    invoiceNumberNormalised: f.invoiceNumber.normalised,
+    invoiceNumberCanonical: f.invoiceNumber.canonical,
+    invoiceDate: inv.invoice_date,
+    totalCents: inv.total_cents,
+    documentType: inv.document_type,
+    poNumber: inv.po_number ?? null,
+    servicePeriodStart: inv.service_period?.start ?? null,
+    servicePeriodEnd: inv.service_period?.end ?? null,
+    lineMatchKeys: f.lines.map((l) => l.matchKey),
+  };
 }
 
 /** Comparison vector of one candidate pair. Units in the names or docs. */

@@ -1,7 +1,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { loadReferenceData } from '../datasets/reference.js';
 import { extractInvoiceFeatures } from '../features/index.js';
-import { comparePair, type PairSide } from '../features/pair.js';
+import { comparePair, pairSideOfInvoice, type PairSide } from '../features/pair.js';
 import {
   buildReferenceIndex,
   createHeuristicCodingScorer,
@@ -108,24 +108,7 @@ describe('heuristic coding-mismatch scorer (real HCPCS 2025 + CMS fee schedules)
   });
 });
 
-function side(inv: Invoice): PairSide {
-  const f = extractInvoiceFeatures(inv);
-  return {
-    vendorId: inv.vendor.id,
-    vendorKey: f.vendorKey,
-    vendorTaxId: inv.vendor.tax_id ?? null,
-    vendorNpi: inv.vendor.npi ?? null,
-    invoiceNumberNormalised: f.invoiceNumber.normalised,
-    invoiceNumberCanonical: f.invoiceNumber.canonical,
-    invoiceDate: inv.invoice_date,
-    totalCents: inv.total_cents,
-    documentType: inv.document_type,
-    poNumber: inv.po_number ?? null,
-    servicePeriodStart: inv.service_period?.start ?? null,
-    servicePeriodEnd: inv.service_period?.end ?? null,
-    lineMatchKeys: f.lines.map((l) => l.matchKey),
-  };
-}
+const side = (inv: Invoice): PairSide => pairSideOfInvoice(inv, extractInvoiceFeatures(inv));
 
 describe('heuristic duplicate pair scorer', () => {
   const dup = createHeuristicDuplicateScorer();

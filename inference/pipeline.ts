@@ -7,8 +7,8 @@ import { createHash, randomUUID } from 'node:crypto';
 import stringify from 'safe-stable-stringify';
 import type { DecisionResponse, DuplicateMatch, Reason, Versions } from '../core/decision.js';
 import type { Invoice } from '../core/invoice.js';
-import { extractInvoiceFeatures, type InvoiceFeatures } from '../features/invoice-features.js';
-import { comparePair, type PairSide } from '../features/pair.js';
+import { extractInvoiceFeatures } from '../features/invoice-features.js';
+import { comparePair, pairSideOfInvoice } from '../features/pair.js';
 import { describeEdits, editScript } from '../features/edits.js';
 import { isValidNpi } from '../features/npi.js';
 import { featureSchemaVersion } from '../features/schema.js';
@@ -64,24 +64,6 @@ export function payloadSha256(invoice: Invoice): string {
   return createHash('sha256')
     .update(stringify(invoice) ?? '')
     .digest('hex');
-}
-
-function sideOfInvoice(inv: Invoice, f: InvoiceFeatures): PairSide {
-  return {
-    vendorId: inv.vendor.id,
-    vendorKey: f.vendorKey,
-    vendorTaxId: inv.vendor.tax_id ?? null,
-    vendorNpi: inv.vendor.npi ?? null,
-    invoiceNumberNormalised: f.invoiceNumber.normalised,
-    invoiceNumberCanonical: f.invoiceNumber.canonical,
-    invoiceDate: inv.invoice_date,
-    totalCents: inv.total_cents,
-    documentType: inv.document_type,
-    poNumber: inv.po_number ?? null,
-    servicePeriodStart: inv.service_period?.start ?? null,
-    servicePeriodEnd: inv.service_period?.end ?? null,
-    lineMatchKeys: f.lines.map((l) => l.matchKey),
-  };
 }
 
 function differences(inv: Invoice, c: CandidateInvoice): DuplicateMatch['differences'] {
@@ -200,7 +182,7 @@ export function createScoringService(deps: ScoringDeps): ScoringService {
     }
     const reasons = invoiceReasons(invoice, lineScores);
     const codingScore = lineScores.reduce((m, l) => Math.max(m, l.score ?? 0), 0);
-    const me = sideOfInvoice(invoice, f);
+    const me = pairSideOfInvoice(invoice, f);
     const keys: InvoiceIndexKeys = {
       vendorKey: f.vendorKey,
       invoiceNumberNormalised: f.invoiceNumber.normalised,
