@@ -34,6 +34,14 @@ describe.each(engines('api'))('API on $name', ({ config }) => {
 
   const score = (body: unknown, headers: Record<string, string> = {}) =>
     app.inject({ method: 'POST', url: '/v1/invoices/score', payload: body as object, headers });
+  /** POSTs a raw body (not serialised by the test) with the given content type. */
+  const postRaw = (payload: string | undefined, contentType = 'application/json') =>
+    app.inject({
+      method: 'POST',
+      url: '/v1/invoices/score',
+      ...(payload === undefined ? {} : { payload }),
+      headers: { 'content-type': contentType },
+    });
 
   it('scores an invoice: decision, reasons, scores, versions', async () => {
     const inv = makeInvoice({ invoice_id: 'api-1' });
@@ -145,29 +153,15 @@ describe.each(engines('api'))('API on $name', ({ config }) => {
     const r1 = await score(inv);
     expect(r1.statusCode).toBe(400);
     expect(r1.json().errors).toEqual([{ path: '/due_date', message: 'must not be before invoice_date' }]);
-    const r2 = await app.inject({
-      method: 'POST',
-      url: '/v1/invoices/score',
-      payload: '{"invoice_id": ',
-      headers: { 'content-type': 'application/json' },
-    });
+    const r2 = await postRaw('{"invoice_id": ');
     expect(r2.statusCode).toBe(400);
     expect(r2.json()).toMatchObject({ code: 'TRIAGE_REQUEST_INVALID' });
-    const r3 = await app.inject({
-      method: 'POST',
-      url: '/v1/invoices/score',
-      headers: { 'content-type': 'application/json' },
-    });
+    const r3 = await postRaw(undefined);
     expect(r3.statusCode).toBe(400);
   });
 
   it('answers 415 for a non-JSON body and 413 above the body limit', async () => {
-    const r1 = await app.inject({
-      method: 'POST',
-      url: '/v1/invoices/score',
-      payload: 'a,b',
-      headers: { 'content-type': 'text/csv' },
-    });
+    const r1 = await postRaw('a,b', 'text/csv');
     expect(r1.statusCode).toBe(415);
     expect(r1.json()).toMatchObject({ code: 'TRIAGE_MEDIA_TYPE_UNSUPPORTED' });
     const big = makeInvoice({ invoice_id: 'api-big' });
@@ -225,12 +219,9 @@ describe.each(engines('api'))('API on $name', ({ config }) => {
     expect(res.json().errors).toEqual([
       { path: '/lines/0/description', message: 'contains a NUL character' },
     ]);
-    const lone = await app.inject({
-      method: 'POST',
-      url: '/v1/invoices/score',
-      headers: { 'content-type': 'application/json' },
-      payload: JSON.stringify(makeInvoice({ invoice_id: 'api-nul' })).replace('"INV-1008"', '"INV-\\ud800"'),
-    });
+    const lone = await postRaw(
+      JSON.stringify(makeInvoice({ invoice_id: 'api-nul' })).replace('"INV-1008"', '"INV-\\ud800"'),
+    );
     expect(lone.statusCode).toBe(400);
     expect(lone.json().errors[0].path).toBe('/invoice_number');
     const ok = await score(makeInvoice({ invoice_id: 'api-nul', invoice_number: 'INV-🦽' }));
@@ -245,19 +236,9 @@ describe.each(engines('api'))('API on $name', ({ config }) => {
       code: 'TRIAGE_REQUEST_INVALID',
       errors: [{ path: '/', message: 'is required' }],
     });
-    const text = await app.inject({
-      method: 'POST',
-      url: '/v1/invoices/score',
-      payload: JSON.stringify(makeInvoice()),
-      headers: { 'content-type': 'text/plain' },
-    });
+    const text = await postRaw(JSON.stringify(makeInvoice()), 'text/plain');
     expect(text.statusCode).toBe(415);
-    const proto = await app.inject({
-      method: 'POST',
-      url: '/v1/invoices/score',
-      payload: '{"__proto__": {"x": 1}}',
-      headers: { 'content-type': 'application/json' },
-    });
+    const proto = await postRaw('{"__proto__": {"x": 1}}');
     expect(proto.statusCode).toBe(400);
     expect(proto.json().detail).toMatch(/__proto__/);
     for (const url of ['/v1/decisions/%E0%A4%A', `/v1/decisions/${'a'.repeat(300)}`]) {
