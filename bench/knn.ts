@@ -1,0 +1,166 @@
+/**
+ * Duplicate-index scale benchmark: HNSW (pgvector) vs exact kNN on invoice embeddings.
+ *
+ * Loads `n` base vectors into a scratch table, builds the HNSW cosine index (build time
+ * reported with its parameters), then for each query measures the HNSW top-k latency at
+ * several `hnsw.ef_search` values and recall@k against the exact top-k (sequential scan with
+ * index scans disabled, the reference measured in the same run), plus the exact-scan latency.
+ */
+import { toVectorLiteral, type SqlDatabase } from '../store/index.js';
+import { msSince, percentiles } from './stats.js';
+
+/** HNSW build parameters (pgvector defaults are m=16, ef_construction=64). */
+export interface HnswParams {
+  m: number;
+  efConstruction: number;
+}
+
+/** Result at one `ef_search`. */
+export interface KnnPoint {
+  efSearch: number;
+  /** Mean share of the exact top-k found by HNSW, [0, 1]. */
+  recallAtK: number;
+  /** Share of queries whose known true duplicate is among HNSW's top-k. */
+  duplicateHitAtK: number;
+  latencyMs: { p50: number; p95: number; p99: number; mean: number };
+}
+
+/** Result of one index size. */
+export interface KnnResult {
+  engine: 'pglite' | 'postgres';
+  n: number;
+  dim: number;
+  k: number;
+  queries: number;
+  loadSeconds: number;
+  buildSeconds: number;
+  hnsw: HnswParams;
+  exactLatencyMs: { p50: number; p95: number; p99: number; mean: number };
+  /** Share of queries whose true duplicate is in the exact top-k (the embedding's own ceiling). */
+  exactDuplicateHitAtK: number;
+  points: KnnPoint[];
+}
+
+/** A query: its vector and the id of the base row it duplicates. */
+export interface KnnQuery {
+  vector: Float32Array;
+  duplicateOf: number;
+}
+
+/**
+ * Runs the benchmark on `db` in table `bench_knn_<n>` (dropped first and at the end).
+ * @param base async iterable of base vectors; ids are their 0-based positions
+ * @throws Error from the database (e.g. pgvector missing)
+ */
+export async function runKnnBenchmark(
+  db: SqlDatabase,
+  base: AsyncIterable<Float32Array> | Iterable<Float32Array>,
+  queries: readonly KnnQuery[],
+  opts: {
+    n: number;
+    dim: number;
+    k?: number;
+    hnsw?: HnswParams;
+    efSearch?: readonly number[];
+    onProgress?: (stage: string, done: number, total: number) => void;
+  },
+): Promise<KnnResult> {
+  const k = opts.k ?? 10;
+  const hnsw = opts.hnsw ?? { m: 16, efConstruction: 64 };
+  const efs = opts.efSearch ?? [40, 100, 200];
+  const table = `bench_knn_${opts.n}`;
+  await db.exec(`DROP TABLE IF EXISTS ${table}`);
+  await db.exec(`CREATE TABLE ${table} (id int PRIMARY KEY, emb vector(${opts.dim}) NOT NULL)`);
+  const t0 = process.hrtime.bigint();
+  let ids: number[] = [];
+  let lits: string[] = [];
+  let id = 0;
+  const flush = async (): Promise<void> => {
+    if (!ids.length) return;
+    await db.query(
+      `INSERT INTO ${table} (id, emb) SELECT i, e::vector FROM unnest($1::int[], $2::text[]) AS u(i, e)`,
+      [ids, lits],
+    );
+    ids = [];
+    lits = [];
+    opts.onProgress?.('load', id, opts.n);
+  };
+  for await (const v of base) {
+    ids.push(id++);
+    lits.push(toVectorLiteral(v));
+    if (ids.length === 2000) await flush();
+    if (id >= opts.n) break;
+  }
+  await flush();
+  const loadSeconds = msSince(t0) / 1000;
+  opts.onProgress?.('build', 0, 1);
+  const t1 = process.hrtime.bigint();
+  if (db.engine === 'postgres') await db.exec(`SET maintenance_work_mem = '2GB'`);
+  await db.exec(
+    `CREATE INDEX ${table}_hnsw ON ${table} USING hnsw (emb vector_cosine_ops) WITH (m = ${hnsw.m}, ef_construction = ${hnsw.efConstruction})`,
+  );
+  const buildSeconds = msSince(t1) / 1000;
+  opts.onProgress?.('build', 1, 1);
+
+  // Exact reference: the same query with index scans off (sequential scan + sort).
+  const exactTop: number[][] = [];
+  const exactLat: number[] = [];
+  let exactHit = 0;
+  await db.transaction(async (tx) => {
+    await tx.exec('SET LOCAL enable_indexscan = off');
+    for (const [qi, q] of queries.entries()) {
+      const t = process.hrtime.bigint();
+      const rows = await tx.query<{ id: number }>(
+        `SELECT id FROM ${table} ORDER BY emb <=> $1::vector LIMIT ${k}`,
+        [toVectorLiteral(q.vector)],
+      );
+      exactLat.push(msSince(t));
+      const top = rows.map((r) => r.id);
+      exactTop.push(top);
+      if (top.includes(q.duplicateOf)) exactHit++;
+      opts.onProgress?.('exact', qi + 1, queries.length);
+    }
+  });
+  const points: KnnPoint[] = [];
+  for (const ef of efs) {
+    const lat: number[] = [];
+    let recallSum = 0;
+    let hit = 0;
+    await db.transaction(async (tx) => {
+      await tx.exec(`SET LOCAL hnsw.ef_search = ${ef}`);
+      for (const [qi, q] of queries.entries()) {
+        const t = process.hrtime.bigint();
+        const rows = await tx.query<{ id: number }>(
+          `SELECT id FROM ${table} ORDER BY emb <=> $1::vector LIMIT ${k}`,
+          [toVectorLiteral(q.vector)],
+        );
+        lat.push(msSince(t));
+        const got = new Set(rows.map((r) => r.id));
+        const truth = exactTop[qi]!;
+        recallSum += truth.filter((x) => got.has(x)).length / Math.max(1, truth.length);
+        if (got.has(q.duplicateOf)) hit++;
+      }
+    });
+    points.push({
+      efSearch: ef,
+      recallAtK: recallSum / queries.length,
+      duplicateHitAtK: hit / queries.length,
+      latencyMs: percentiles(lat),
+    });
+    opts.onProgress?.(`hnsw ef=${ef}`, 1, 1);
+  }
+  await db.exec(`DROP TABLE IF EXISTS ${table}`);
+  return {
+    engine: db.engine,
+    n: id,
+    dim: opts.dim,
+    k,
+    queries: queries.length,
+    loadSeconds,
+    buildSeconds,
+    hnsw,
+    exactLatencyMs: percentiles(exactLat),
+    exactDuplicateHitAtK: exactHit / queries.length,
+    points,
+  };
+}
