@@ -4,7 +4,13 @@
  * with valid check digits and the abbreviations billing systems apply to CMS descriptions.
  * Pure and deterministic: the same seed gives the same draws on every platform.
  */
-import type { InvoiceLine } from '../core/invoice.js';
+import {
+  Invoice as InvoiceSchema,
+  InvoiceLine as InvoiceLineSchema,
+  Vendor as VendorSchema,
+  type Invoice,
+  type InvoiceLine,
+} from '../core/invoice.js';
 import { npiCheckDigit } from '../features/npi.js';
 
 /** mulberry32: a tiny 32-bit PRNG. Returns a function yielding floats in [0, 1). */
@@ -55,6 +61,39 @@ export class Rng {
     for (let i = 0; i < n; i++) s += String(this.int(0, 9));
     return s;
   }
+  /** Float in [min, max). */
+  between(min: number, max: number): number {
+    return min + this.next() * (max - min);
+  }
+  /** Float in [min, max) with a uniform logarithm (both > 0): for prices and amounts. */
+  logUniform(min: number, max: number): number {
+    return Math.exp(Math.log(min) + this.next() * (Math.log(max) - Math.log(min)));
+  }
+  /**
+   * Index drawn with probability proportional to weight, given the cumulative weights
+   * (`cumulative[i]` = sum of weights 0..i, increasing). Binary search: O(log n).
+   */
+  weightedIndex(cumulative: readonly number[]): number {
+    const total = cumulative[cumulative.length - 1];
+    if (total === undefined || !(total > 0)) throw new Error('weightedIndex needs positive weights');
+    const x = this.next() * total;
+    let lo = 0;
+    let hi = cumulative.length - 1;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if ((cumulative[mid] as number) > x) hi = mid;
+      else lo = mid + 1;
+    }
+    return lo;
+  }
+}
+
+/** Cumulative sums of non-negative weights, for {@link Rng.weightedIndex}. */
+export function cumulative(weights: readonly number[]): number[] {
+  const out: number[] = [];
+  let acc = 0;
+  for (const w of weights) out.push((acc += w));
+  return out;
 }
 
 /** A type-2 (organisation) NPI, `1` + 8 random digits + the Luhn check digit of the 80840 prefix. */
@@ -66,6 +105,18 @@ export function makeNpi(rng: Rng): string {
 /** `YYYY-MM-DD` of a UTC date. */
 export function iso(d: Date): string {
   return d.toISOString().slice(0, 10);
+}
+
+const DAY_MS = 86_400_000;
+
+/** Days since 1970-01-01 of a `YYYY-MM-DD` date (UTC). */
+export function dayNumber(isoDate: string): number {
+  return Math.round(Date.parse(`${isoDate}T00:00:00Z`) / DAY_MS);
+}
+
+/** `YYYY-MM-DD` of a day number (days since 1970-01-01, UTC). */
+export function isoOfDay(day: number): string {
+  return iso(new Date(day * DAY_MS));
 }
 
 /** `isoDate` plus `days` calendar days (negative allowed), `YYYY-MM-DD`. */
@@ -140,4 +191,25 @@ export function reorder(text: string): string {
   const [first, second, ...rest] = parts;
   if (first === undefined || second === undefined || first.split(' ').length > 3) return text;
   return capitalise([`${second} ${first.toLowerCase()}`, ...rest].join(', '));
+}
+
+// Key order of the output = property order of the TypeBox schemas (one source of truth).
+const INVOICE_KEYS = Object.keys(InvoiceSchema.properties);
+const VENDOR_KEYS = Object.keys(VendorSchema.properties);
+const LINE_KEYS = Object.keys(InvoiceLineSchema.properties);
+
+/** A copy of `value` holding only `keys`, in that order (undefined values dropped). */
+export function pickInOrder(value: object, keys: readonly string[]): Record<string, unknown> {
+  const source = value as Record<string, unknown>;
+  const out: Record<string, unknown> = {};
+  for (const k of keys) if (source[k] !== undefined) out[k] = source[k];
+  return out;
+}
+
+/** The invoice with its keys in schema order (stable, readable JSONL diffs). */
+export function canonicalInvoice(inv: Invoice): Record<string, unknown> {
+  const out = pickInOrder(inv, INVOICE_KEYS);
+  out.vendor = pickInOrder(inv.vendor, VENDOR_KEYS);
+  out.lines = inv.lines.map((l) => pickInOrder(l, LINE_KEYS));
+  return out;
 }

@@ -17,12 +17,12 @@ import {
   readSroie,
   vendorSlug,
 } from '../sroie.js';
+import { canonicalInvoice } from '../synth.js';
 import {
   REKEYED_FIELDS,
   STATS_BEGIN,
   STATS_END,
   buildHcpcsSamples,
-  canonicalInvoice,
   groupKeys,
   ocrConfuse,
   type SampleLabel,
