@@ -88,6 +88,25 @@ const specValidator = Compile(TrainedModelSpec);
 const invalid = (detail: string): TriageError =>
   new TriageError('TRIAGE_MODEL_INVALID', `model spec invalid: ${detail}`);
 
+/** Validates `value` against a compiled schema, throwing `TRIAGE_MODEL_INVALID` with the first error. */
+function checkShape<T>(
+  validator: {
+    Check(v: unknown): boolean;
+    Errors(v: unknown): Iterable<{ instancePath?: string; message?: string }>;
+  },
+  value: unknown,
+  what: string,
+): T {
+  if (!validator.Check(value)) {
+    const first = [...validator.Errors(value)][0];
+    throw new TriageError(
+      'TRIAGE_MODEL_INVALID',
+      `${what} invalid: ${first?.instancePath || '/'} ${first?.message ?? 'does not match the schema'}`,
+    );
+  }
+  return value as T;
+}
+
 /**
  * Checks the JSON shape (TypeBox) and the internal consistency of a spec: layer sizes chain
  * from `featureNames.length` to 1, the last layer is linear, `std > 0`, isotonic knots sorted.
@@ -95,11 +114,7 @@ const invalid = (detail: string): TriageError =>
  * @throws TriageError `TRIAGE_MODEL_INVALID` naming the first problem found.
  */
 export function assertModelSpec(value: unknown): TrainedModelSpec {
-  if (!specValidator.Check(value)) {
-    const first = [...specValidator.Errors(value)][0];
-    throw invalid(`${first?.instancePath || '/'} ${first?.message ?? 'does not match the schema'}`);
-  }
-  const spec = value as TrainedModelSpec;
+  const spec = checkShape<TrainedModelSpec>(specValidator, value, 'model spec');
   const d = spec.featureNames.length;
   if (d === 0) throw invalid('featureNames is empty');
   if (spec.standardise.mean.length !== d || spec.standardise.std.length !== d)
@@ -373,12 +388,5 @@ const cardValidator = Compile(ModelCardDraft);
  * @throws TriageError `TRIAGE_MODEL_INVALID` naming the first field at fault.
  */
 export function assertModelCardDraft(value: unknown): ModelCardDraft {
-  if (!cardValidator.Check(value)) {
-    const first = [...cardValidator.Errors(value)][0];
-    throw new TriageError(
-      'TRIAGE_MODEL_INVALID',
-      `model card invalid: ${first?.instancePath || '/'} ${first?.message ?? 'does not match the schema'}`,
-    );
-  }
-  return value as ModelCardDraft;
+  return checkShape<ModelCardDraft>(cardValidator, value, 'model card');
 }
