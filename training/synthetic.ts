@@ -3,9 +3,10 @@
  * Features are standard normal; the true logit is `bias + sum_j coef_j x_j`, plus
  * `interaction * x_0 * x_1` when set (a pattern only a non-linear model can fit).
  */
+import { sigmoid, type ModelTask } from '../models/spec.js';
+import type { AssembledData } from './assemble.js';
 import type { Dataset } from './data.js';
-import { mulberry32, normal } from './rng.js';
-import { sigmoid } from '../models/spec.js';
+import { deriveSeed, keyUniform, mulberry32, normal } from './rng.js';
 
 /** Parameters of a synthetic table. */
 export interface SyntheticOptions {
@@ -44,7 +45,43 @@ export function syntheticRows(o: SyntheticOptions): Dataset & { p: Float64Array 
       invoiceId: `inv${i}`,
       kind: y[i] ? 'synthetic' : null,
       source: 'benchmark' as const,
+      split: 'train' as const,
       labelId: `bench:r${i}`,
     })),
+  };
+}
+
+/**
+ * A synthetic assembled task: one row per invoice, invoices split train/valid/test
+ * 60/25/15 by a seeded hash; the first true coefficient's sign decides the kind of a positive
+ * (`kind_a` / `kind_b`), so per-kind metrics have something to report.
+ */
+export function syntheticAssembled(o: SyntheticOptions & { task?: ModelTask }): AssembledData {
+  const rows = syntheticRows(o);
+  const splitSeed = deriveSeed(o.seed, 'synthetic-split');
+  const split = rows.meta.map((m): 'train' | 'valid' | 'test' => {
+    const u = keyUniform(splitSeed, m.invoiceId);
+    return u < 0.6 ? 'train' : u < 0.85 ? 'valid' : 'test';
+  });
+  const kind = (i: number): string | null => (rows.y[i] ? (rows.X[i]![0]! > 0 ? 'kind_a' : 'kind_b') : null);
+  const meta = rows.meta.map((m, i) => ({ ...m, split: split[i]!, kind: kind(i) }));
+  return {
+    task: o.task ?? 'coding-mismatch',
+    featureSchemaVersion: 'fs-synthetic',
+    data: { ...rows, meta },
+    invoices: meta.map((m, i) => ({
+      invoiceId: m.invoiceId,
+      split: m.split,
+      label: rows.y[i] as 0 | 1,
+      kind: m.kind,
+      hardNegative: null,
+    })),
+    labels: {
+      hash: 'synthetic',
+      benchmark: { files: [], rows: rows.X.length },
+      reviews: { ids: [], superseded: [], skipped: [], weight: 3 },
+    },
+    rowsFrom: 'synthetic rows, one per invoice',
+    blocking: null,
   };
 }
