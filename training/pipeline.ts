@@ -134,6 +134,11 @@ export async function runPipeline(a: AssembledData, o: PipelineOptions): Promise
   const idx: Record<Part, number[]> = { train: [], calibration: [], thresholds: [], test: [] };
   rowPart.forEach((p, i) => idx[p].push(i));
   if (idx.train.length === 0) throw new RangeError('no training rows');
+  const trainPositives = idx.train.filter((i) => d.y[i] === 1).length;
+  if (trainPositives === 0 || trainPositives === idx.train.length)
+    throw new RangeError(
+      `the training rows need both labels (${trainPositives} of ${idx.train.length} positive)`,
+    );
   if (idx.calibration.length === 0) throw new RangeError('no calibration rows (valid split empty?)');
 
   // 2. architectures
