@@ -152,3 +152,64 @@ export function fileLabelSource(dir: string): LabelSource {
     },
   };
 }
+
+/**
+ * The fields training reads from a row of the store's `listLabels()` (`store/reviews.ts`,
+ * `LabelRow`), declared structurally so training does not depend on the store's module.
+ */
+export interface StoreLabelRow {
+  review_id: string;
+  decision_id: string;
+  invoice_id: string;
+  line_number: number | null;
+  task: ModelTask;
+  label: 0 | 1;
+  corrected_code: string | null;
+  duplicate_of_invoice_id: string | null;
+  reviewer_key_id: string;
+  created_at: string;
+  /** The submitted invoice (present when listed with `includeInvoice: true`). */
+  invoice?: Invoice;
+}
+
+/**
+ * A {@link LabelSource} over the service's review store. One review can yield several rows
+ * (an invoice-level coding review labels each flagged line), so a row's label id is the
+ * review id plus `#<line>` for line rows. All reviews are listed (`latestOnly: false`) and
+ * deduplicated here by invoice + line + task, so the card records what was superseded.
+ * Invoice payloads come from the rows (`includeInvoice: true`); the earlier invoice of a
+ * duplicate pair comes from `otherInvoices` when given (else from the rows, when it was
+ * itself reviewed), otherwise the label is skipped with a reason.
+ */
+export function storeLabelSource(
+  store: { listLabels(opts: { includeInvoice: boolean; latestOnly: boolean }): Promise<StoreLabelRow[]> },
+  otherInvoices?: (ids: readonly string[]) => Promise<Map<string, Invoice>>,
+): LabelSource {
+  let rows: Promise<StoreLabelRow[]> | undefined;
+  const list = (): Promise<StoreLabelRow[]> =>
+    (rows ??= store.listLabels({ includeInvoice: true, latestOnly: false }));
+  return {
+    async listLabels() {
+      return (await list()).map((r) => ({
+        id: r.line_number === null ? r.review_id : `${r.review_id}#${r.line_number}`,
+        decisionId: r.decision_id,
+        invoiceId: r.invoice_id,
+        lineNumber: r.line_number,
+        task: r.task,
+        label: r.label,
+        correctedCode: r.corrected_code,
+        duplicateOf: r.duplicate_of_invoice_id,
+        reviewer: r.reviewer_key_id,
+        createdAt: r.created_at,
+      }));
+    },
+    async getInvoices(ids) {
+      const found = new Map<string, Invoice>();
+      for (const r of await list()) if (r.invoice) found.set(r.invoice_id, r.invoice);
+      const missing = ids.filter((id) => !found.has(id));
+      if (missing.length > 0 && otherInvoices)
+        for (const [id, inv] of await otherInvoices(missing)) found.set(id, inv);
+      return new Map(ids.filter((id) => found.has(id)).map((id) => [id, found.get(id)!] as const));
+    },
+  };
+}
