@@ -39,6 +39,7 @@ export const ERROR_CATALOG = {
   TRIAGE_CONFIG_INVALID: { status: 500, title: 'Invalid configuration', retryable: false },
   TRIAGE_REFERENCE_DATA_INVALID: { status: 500, title: 'Reference data invalid', retryable: false },
   TRIAGE_FEATURE_SCHEMA_MISMATCH: { status: 500, title: 'Feature schema mismatch', retryable: false },
+  TRIAGE_MODEL_INVALID: { status: 500, title: 'Model spec or card invalid', retryable: false },
   TRIAGE_FILE_INVALID: { status: 400, title: 'Invalid input file', retryable: false },
   TRIAGE_INTERNAL: { status: 500, title: 'Internal error', retryable: false },
 } as const satisfies Record<string, CatalogEntry>;
