@@ -1,0 +1,225 @@
+/**
+ * ONNX Runtime sessions for the served models: the only importer of `onnxruntime-node`.
+ * A served model takes float32 `features` [N, F] and gives float32 `logit` and `probability`
+ * [N, 1] (the ONNX export writes this shape; bring-your-own models are normalised to it at
+ * registration). Loading checks the model's input signature against the feature schema.
+ */
+import * as ort from 'onnxruntime-node';
+import { TriageError } from '../core/errors.js';
+import {
+  INPUT_NAME,
+  LOGIT_OUTPUT,
+  META,
+  PROBABILITY_OUTPUT,
+  readSignature,
+  type ModelSignature,
+} from '../models/onnx-graph.js';
+
+/** The input a feature schema provides: ordered feature names and, optionally, its version. */
+export interface FeatureSignature {
+  names: readonly string[];
+  /** When given, the model's `feature_schema_version` must equal it. */
+  version?: string;
+}
+
+/** What a model says it expects: names from its metadata, count from its input shape. */
+export interface ModelInputSignature {
+  names: readonly string[] | null;
+  count: number | null;
+  version: string | null;
+}
+
+function describe(
+  names: readonly string[] | null,
+  count: number | null,
+  version: string | null | undefined,
+): string {
+  const n = count ?? names?.length ?? '?';
+  return `${n} features [${names ? names.join(', ') : 'names not declared'}]${version ? ` (schema ${version})` : ''}`;
+}
+
+/**
+ * Compares a model's input signature with a feature schema: the same feature count, the same
+ * names in the same order and, when the schema gives a version, the same version.
+ * @throws TriageError `TRIAGE_MODEL_SIGNATURE_MISMATCH` naming both signatures.
+ */
+export function checkSignature(
+  model: ModelInputSignature,
+  expected: FeatureSignature,
+  label = 'model',
+): void {
+  const problems: string[] = [];
+  const want = expected.names;
+  if (model.count !== null && model.count !== want.length)
+    problems.push(`count ${model.count} != ${want.length}`);
+  if (model.names === null) problems.push('the model declares no feature names');
+  else if (model.names.length !== want.length || model.names.some((n, i) => n !== want[i])) {
+    const i = model.names.findIndex((n, k) => n !== want[k]);
+    problems.push(
+      i >= 0 && i < want.length
+        ? `feature ${i} is '${model.names[i]}', schema has '${want[i]}'`
+        : `names differ in length (${model.names.length} vs ${want.length})`,
+    );
+  }
+  if (expected.version !== undefined && model.version !== expected.version)
+    problems.push(`feature schema version ${model.version ?? 'none'} != ${expected.version}`);
+  if (problems.length > 0) {
+    throw new TriageError(
+      'TRIAGE_MODEL_SIGNATURE_MISMATCH',
+      `${label} input signature does not match the feature schema (${problems.join('; ')}): ` +
+        `model expects ${describe(model.names, model.count, model.version)}; ` +
+        `feature schema provides ${describe(want, want.length, expected.version)}`,
+    );
+  }
+}
+
+/** The model input signature read from a served model's graph and metadata. */
+export function modelInputSignature(sig: ModelSignature): ModelInputSignature {
+  const input = sig.inputs[0];
+  const d = input?.dims[1];
+  let names: string[] | null = null;
+  const raw = sig.metadata[META.featureNames];
+  if (raw) {
+    try {
+      const parsed: unknown = JSON.parse(raw);
+      if (Array.isArray(parsed) && parsed.every((x) => typeof x === 'string')) names = parsed;
+    } catch {
+      names = null;
+    }
+  }
+  return {
+    names,
+    count: typeof d === 'number' ? d : null,
+    version: sig.metadata[META.featureSchemaVersion] ?? null,
+  };
+}
+
+/** Options of {@link OnnxModelSession.fromBuffer}. */
+export interface OnnxSessionOptions {
+  /** Feature schema to check the model against; omit only for inspection tools. */
+  expected?: FeatureSignature;
+  /** ONNX Runtime intra-op threads; default: runtime's choice. */
+  intraOpNumThreads?: number;
+  /** Name used in error messages, e.g. `coding-mismatch@3`. */
+  label?: string;
+}
+
+/** Outputs of a batch: float32, one entry per row. */
+export interface BatchOutput {
+  logit: Float32Array;
+  probability: Float32Array;
+}
+
+/** A loaded served model. Safe to run concurrently. */
+export class OnnxModelSession {
+  private constructor(
+    private readonly session: ort.InferenceSession,
+    /** Signature and metadata read from the model bytes. */
+    readonly signature: ModelSignature,
+    /** Feature names the model declares, in input order. */
+    readonly featureNames: readonly string[],
+    /** Model version stamped by the registry, e.g. `coding-mismatch@3`; `unregistered` otherwise. */
+    readonly modelVersion: string,
+  ) {}
+
+  /** Number of features per row (F). */
+  get numFeatures(): number {
+    return this.featureNames.length;
+  }
+
+  /**
+   * Loads a served model from its bytes.
+   * @throws TriageError `TRIAGE_MODEL_INVALID` when the bytes are not a model with the served
+   *   IO (`features` float [N, F] -> `logit`, `probability` float [N, 1]) or ONNX Runtime
+   *   refuses them; `TRIAGE_MODEL_SIGNATURE_MISMATCH` when `expected` is given and differs.
+   */
+  static async fromBuffer(buf: Uint8Array, opts: OnnxSessionOptions = {}): Promise<OnnxModelSession> {
+    const label = opts.label ?? 'model';
+    let sig: ModelSignature;
+    try {
+      sig = readSignature(buf);
+    } catch (e) {
+      throw new TriageError('TRIAGE_MODEL_INVALID', `${label} is not an ONNX model`, [], { cause: e });
+    }
+    const input = sig.inputs[0];
+    const outs = new Set(sig.outputs.map((o) => o.name));
+    if (
+      sig.inputs.length !== 1 ||
+      input?.name !== INPUT_NAME ||
+      input.type !== 'float' ||
+      input.dims.length !== 2 ||
+      !outs.has(LOGIT_OUTPUT) ||
+      !outs.has(PROBABILITY_OUTPUT)
+    ) {
+      throw new TriageError(
+        'TRIAGE_MODEL_INVALID',
+        `${label} does not have the served IO: expected input '${INPUT_NAME}' float [N, F] and outputs ` +
+          `'${LOGIT_OUTPUT}', '${PROBABILITY_OUTPUT}'; got inputs ${JSON.stringify(sig.inputs)} outputs ` +
+          JSON.stringify(sig.outputs.map((o) => o.name)),
+      );
+    }
+    const declared = modelInputSignature(sig);
+    if (opts.expected) checkSignature(declared, opts.expected, label);
+    const names = declared.names;
+    if (names === null || declared.count !== names.length)
+      checkSignature(declared, { names: names ?? [] }, label); // count/names inconsistent: throws
+    let session: ort.InferenceSession;
+    try {
+      session = await ort.InferenceSession.create(buf, {
+        ...(opts.intraOpNumThreads ? { intraOpNumThreads: opts.intraOpNumThreads } : {}),
+        graphOptimizationLevel: 'all',
+      });
+    } catch (e) {
+      throw new TriageError(
+        'TRIAGE_MODEL_INVALID',
+        `ONNX Runtime refused ${label}: ${(e as Error).message}`,
+        [],
+        {
+          cause: e,
+        },
+      );
+    }
+    return new OnnxModelSession(session, sig, names ?? [], sig.metadata[META.modelVersion] ?? 'unregistered');
+  }
+
+  /**
+   * Scores a batch. `rows` is either row-major float32 of length N * F or an array of rows.
+   * @throws RangeError when the data length is not a multiple of F or a row has the wrong length.
+   */
+  async run(
+    rows: Float32Array | readonly (readonly number[] | Float64Array | Float32Array)[],
+  ): Promise<BatchOutput> {
+    const f = this.numFeatures;
+    let data: Float32Array;
+    if (rows instanceof Float32Array) {
+      if (rows.length % f !== 0)
+        throw new RangeError(`batch length ${rows.length} is not a multiple of ${f} features`);
+      data = rows;
+    } else {
+      data = new Float32Array(rows.length * f);
+      rows.forEach((r, i) => {
+        if (r.length !== f) throw new RangeError(`row ${i} has ${r.length} features, the model takes ${f}`);
+        data.set(r, i * f);
+      });
+    }
+    const n = data.length / f;
+    if (n === 0) return { logit: new Float32Array(0), probability: new Float32Array(0) };
+    const out = await this.session.run({ [INPUT_NAME]: new ort.Tensor('float32', data, [n, f]) });
+    const logit = out[LOGIT_OUTPUT]!.data as Float32Array;
+    const probability = out[PROBABILITY_OUTPUT]!.data as Float32Array;
+    return { logit, probability };
+  }
+
+  /** Scores one row. */
+  async runOne(
+    row: readonly number[] | Float64Array | Float32Array,
+  ): Promise<{ logit: number; probability: number }> {
+    const out = await this.run([row]);
+    return { logit: out.logit[0]!, probability: out.probability[0]! };
+  }
+
+  /** Frees the native session. Runs already started complete first (the caller awaits them). */
+  async release(): Promise<void> {
+    await this.session.release();
+  }
+}
