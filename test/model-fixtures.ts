@@ -4,6 +4,7 @@
  */
 import { mulberry32 } from '../datasets/samples/build-samples.js';
 import { LINE_FEATURES } from '../features/schema.js';
+import type { ModelCardDraft } from '../models/card.js';
 import type { CalibrationSpec, ModelTask, TrainedModelSpec } from '../models/spec.js';
 
 /** mulberry32: a seeded uniform [0, 1) generator (the sample builder's). */
@@ -96,3 +97,55 @@ export const ISOTONIC_WITH_TIE: CalibrationSpec = {
   x: [0.05, 0.2, 0.35, 0.35, 0.6, 0.8, 0.95],
   y: [0.01, 0.04, 0.1, 0.22, 0.5, 0.81, 0.97],
 };
+
+/** Options of {@link makeCardDraft}. */
+export interface CardDraftOptions {
+  prAuc?: number;
+  evalHash?: string;
+  metric?: 'pr_auc' | 'roc_auc';
+}
+
+/** A valid card draft for a spec: headline PR-AUC on an evaluation set identified by `evalHash`. */
+export function makeCardDraft(spec: TrainedModelSpec, o: CardDraftOptions = {}): ModelCardDraft {
+  const value = o.prAuc ?? 0.8;
+  const slice = {
+    n: 1000,
+    positives: 100,
+    rocAuc: 0.9,
+    prAuc: value,
+    ece: 0.02,
+    precision: 0.7,
+    recall: 0.6,
+  };
+  return {
+    task: spec.task,
+    architecture: spec.architecture,
+    featureSchema: { hash: spec.featureSchemaVersion, names: [...spec.featureNames] },
+    trainingData: { hash: 'a'.repeat(64), size: 5000, description: 'test fixture' },
+    seed: spec.seed,
+    evaluation: {
+      metric: o.metric ?? 'pr_auc',
+      value,
+      datasetHash: o.evalHash ?? 'e'.repeat(64),
+      size: 1000,
+      split: 'benchmark-test',
+    },
+    metrics: { overall: slice, byKind: { description_mismatch: { ...slice, n: 300, positives: 40 } } },
+    thresholds: { autoApprove: 0.1, hold: 0.9, method: 'fixture', targetErrorRate: 0.005, coverage: 0.7 },
+    calibration: {
+      kind: spec.calibration.kind,
+      eceBefore: 0.08,
+      eceAfter: 0.02,
+      heldOutSize: 500,
+    },
+    architectureComparison: [
+      {
+        architecture: 'logistic',
+        metric: 'pr_auc',
+        value: value - 0.01,
+        chosen: spec.architecture === 'logistic',
+      },
+      { architecture: 'mlp', metric: 'pr_auc', value, chosen: spec.architecture === 'mlp' },
+    ],
+  };
+}

@@ -1,0 +1,15 @@
+/** Models: the trained-model contract, its reference arithmetic, ONNX graph helpers, model cards and the registry. */
+export * from './spec.js';
+export * from './spec-math.js';
+export * from './signature.js';
+export * from './card.js';
+export * from './registry.js';
+export {
+  INPUT_NAME,
+  LOGIT_OUTPUT,
+  PROBABILITY_OUTPUT,
+  META,
+  readSignature,
+  type ModelSignature,
+  type TensorSignature,
+} from './onnx-graph.js';

@@ -1,0 +1,659 @@
+/**
+ * The model registry: versioned artefacts on disk, aliases, promotion.
+ *
+ * ```
+ * <root>/<name>/aliases.json                    {"champion": "2", "challenger": "3", "history": [...]}
+ * <root>/<name>/<version>/model.onnx            served graph, metadata stamped `<name>@<version>`
+ * <root>/<name>/<version>/spec.json             TrainedModelSpec (trained models only)
+ * <root>/<name>/<version>/card.json             ModelCard (TypeBox-validated)
+ * ```
+ *
+ * Versions are integers counted from 1 per name. A version directory is staged under a
+ * dot-name and renamed into place in one step, and `aliases.json` is replaced atomically, so
+ * a crash never leaves a half-registered version or a torn alias file; writers of one name
+ * are serialised by a lock directory. `aliases.json` is the source of truth for aliases.
+ *
+ * Promotion rule (see {@link promotionRefusal}): a version may become champion when there is
+ * no champion, or when its card's `evaluation` uses the same metric on the same evaluation
+ * set (`datasetHash`) as the champion's and its value is not lower. Otherwise it is refused
+ * (`TRIAGE_MODEL_PROMOTION_REFUSED`, 409) unless forced with a reason; forced promotions are
+ * recorded in both cards' history and in the alias history.
+ */
+import { createHash, randomUUID } from 'node:crypto';
+import { mkdir, readFile, readdir, rename, rm, stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import { TriageError, isTriageError } from '../core/errors.js';
+import { fsyncDir, withDirLock, writeDurable, writeFileAtomic, type LockOptions } from './atomic-fs.js';
+import {
+  validateCard,
+  validateCardDraft,
+  type CardHistoryEntry,
+  type ModelCard,
+  type ModelCardDraft,
+} from './card.js';
+import {
+  INPUT_NAME,
+  LOGIT_OUTPUT,
+  META,
+  PROBABILITY_OUTPUT,
+  readSignature,
+  withMetadata,
+} from './onnx-graph.js';
+import { checkSignature, modelInputSignature } from './signature.js';
+import { validateSpec } from './spec-math.js';
+import type { TrainedModelSpec } from './spec.js';
+
+/** Alias names. */
+export type AliasName = 'champion' | 'challenger';
+
+/** One change of an alias. */
+export interface AliasChange {
+  at: string;
+  alias: AliasName;
+  from: string | null;
+  to: string | null;
+  actor: string;
+  reason?: string;
+  forced?: boolean;
+}
+
+/** Content of `aliases.json`. */
+export interface Aliases {
+  champion: string | null;
+  challenger: string | null;
+  history: AliasChange[];
+}
+
+/** Events the registry emits (e.g. for the service's audit log). */
+export type RegistryEvent =
+  | {
+      type: 'model.registered';
+      at: string;
+      name: string;
+      version: string;
+      actor: string;
+      source: ModelCard['source'];
+      parentVersion: string | null;
+      onnxSha256: string;
+    }
+  | {
+      type: 'model.promoted';
+      at: string;
+      name: string;
+      version: string;
+      previousChampion: string | null;
+      actor: string;
+      reason: string | null;
+      forced: boolean;
+      /** Why the rule refused, when forced. */
+      overriddenRefusal: string | null;
+    }
+  | {
+      type: 'model.promotion_refused';
+      at: string;
+      name: string;
+      version: string;
+      champion: string | null;
+      actor: string;
+      refusal: string;
+    }
+  | {
+      /** The promotion was audited (`model.promoted`) but writing it failed; nothing changed. */
+      type: 'model.promotion_failed';
+      at: string;
+      name: string;
+      version: string;
+      actor: string;
+      error: string;
+    };
+
+/** Options of {@link ModelRegistry}. */
+export interface RegistryOptions {
+  /** Directory holding one folder per model name, e.g. `models/artifacts`. */
+  root: string;
+  /**
+   * Called for every event, awaited. For `model.promoted` it is called before the alias
+   * changes: if it throws, the promotion is abandoned (so no promotion escapes the audit log).
+   */
+  onEvent?: (e: RegistryEvent) => void | Promise<void>;
+  clock?: () => Date;
+  lock?: LockOptions;
+  /** Crash drills only: called at each step of a registration. */
+  onStage?: (stage: 'staged' | 'committed' | 'aliased') => void | Promise<void>;
+}
+
+/** A registered version, loaded and verified. */
+export interface ResolvedModel {
+  name: string;
+  version: string;
+  /** `<name>@<version>`, as stamped in the ONNX metadata and recorded in decisions. */
+  label: string;
+  dir: string;
+  card: ModelCard;
+  /** Null for external (bring-your-own) models. */
+  spec: TrainedModelSpec | null;
+  /** The served graph; its sha256 matched the card's. */
+  onnx: Uint8Array;
+}
+
+/** A version in a listing. */
+export interface VersionSummary {
+  version: string;
+  label: string;
+  task: ModelCard['task'];
+  architecture: string;
+  source: ModelCard['source'];
+  createdAt: string;
+  parentVersion: string | null;
+  evaluation: ModelCard['evaluation'];
+  aliases: AliasName[];
+}
+
+/** One model name in a listing. */
+export interface ModelListing {
+  name: string;
+  champion: string | null;
+  challenger: string | null;
+  versions: VersionSummary[];
+}
+
+/** What {@link ModelRegistry.register} takes. */
+export interface RegisterInput {
+  /** The served ONNX graph (`features` -> `logit`, `probability`). */
+  onnx: Uint8Array;
+  /** The trained spec; required unless `source` is `external`. */
+  spec?: TrainedModelSpec;
+  card: ModelCardDraft;
+  actor?: string;
+  /** Default `trained` when a spec is given, else `external`. */
+  source?: ModelCard['source'];
+}
+
+/** Outcome of a promotion. */
+export interface PromotionResult {
+  name: string;
+  version: string;
+  previousChampion: string | null;
+  forced: boolean;
+  /** False when the version already was the champion (nothing written). */
+  changed: boolean;
+}
+
+const NAME_RE = /^[a-z0-9][a-z0-9-]{0,63}$/;
+const VERSION_RE = /^[1-9][0-9]{0,8}$/;
+
+const sha256 = (b: Uint8Array | string): string => createHash('sha256').update(b).digest('hex');
+
+function notFound(detail: string): TriageError {
+  return new TriageError('TRIAGE_MODEL_NOT_FOUND', detail);
+}
+
+/**
+ * Whether `candidate` may replace `champion`. Allowed when there is no champion or when both
+ * cards' `evaluation` has the same `metric` and `datasetHash` and
+ * `candidate.value >= champion.value`.
+ * @returns `null` when allowed, else the reason for refusal.
+ */
+export function promotionRefusal(candidate: ModelCard, champion: ModelCard | null): string | null {
+  if (champion === null) return null;
+  const c = candidate.evaluation;
+  const h = champion.evaluation;
+  if (candidate.task !== champion.task)
+    return `task ${candidate.task} differs from the champion's ${champion.task}`;
+  if (c.metric !== h.metric) return `evaluated on ${c.metric}, the champion on ${h.metric}: not comparable`;
+  if (c.datasetHash !== h.datasetHash)
+    return (
+      `evaluated on another evaluation set (${c.split} ${c.datasetHash.slice(0, 12)}, n=${c.size}) than the ` +
+      `champion (${h.split} ${h.datasetHash.slice(0, 12)}, n=${h.size}): not comparable`
+    );
+  if (c.value < h.value)
+    return `${c.metric} ${c.value.toFixed(4)} is worse than the champion's ${h.value.toFixed(4)} on the same evaluation set`;
+  return null;
+}
+
+/** Versioned model artefacts with champion/challenger aliases. */
+export class ModelRegistry {
+  readonly root: string;
+  private readonly clock: () => Date;
+
+  constructor(private readonly opts: RegistryOptions) {
+    this.root = opts.root;
+    this.clock = opts.clock ?? (() => new Date());
+  }
+
+  private nameDir(name: string): string {
+    if (!NAME_RE.test(name)) throw notFound(`No model named ${JSON.stringify(name)} (names are [a-z0-9-])`);
+    return join(this.root, name);
+  }
+
+  private now(): string {
+    return this.clock().toISOString();
+  }
+
+  private async emit(e: RegistryEvent): Promise<void> {
+    await this.opts.onEvent?.(e);
+  }
+
+  private lock<T>(name: string, fn: () => Promise<T>): Promise<T> {
+    return withDirLock(join(this.nameDir(name), '.lock'), fn, this.opts.lock);
+  }
+
+  /** Names with at least one version or an alias file. */
+  async names(): Promise<string[]> {
+    const entries = await readdir(this.root, { withFileTypes: true }).catch(() => []);
+    return entries
+      .filter((e) => e.isDirectory() && NAME_RE.test(e.name))
+      .map((e) => e.name)
+      .sort();
+  }
+
+  /** Registered versions of `name`, ascending. */
+  async versions(name: string): Promise<string[]> {
+    const entries = await readdir(this.nameDir(name), { withFileTypes: true }).catch(() => []);
+    return entries
+      .filter((e) => e.isDirectory() && VERSION_RE.test(e.name))
+      .map((e) => e.name)
+      .sort((a, b) => Number(a) - Number(b));
+  }
+
+  /** The aliases of `name` (both null when none were set). */
+  async aliases(name: string): Promise<Aliases> {
+    const path = join(this.nameDir(name), 'aliases.json');
+    let raw: string;
+    try {
+      raw = await readFile(path, 'utf8');
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT')
+        return { champion: null, challenger: null, history: [] };
+      throw e;
+    }
+    try {
+      const a = JSON.parse(raw) as Aliases;
+      return { champion: a.champion ?? null, challenger: a.challenger ?? null, history: a.history ?? [] };
+    } catch (e) {
+      throw new TriageError('TRIAGE_MODEL_INVALID', `${path} is not valid JSON`, [], { cause: e });
+    }
+  }
+
+  private async readCard(name: string, version: string): Promise<ModelCard> {
+    const path = join(this.nameDir(name), version, 'card.json');
+    let raw: string;
+    try {
+      raw = await readFile(path, 'utf8');
+    } catch {
+      throw notFound(`Model ${name}@${version} not found`);
+    }
+    return validateCard(JSON.parse(raw));
+  }
+
+  /**
+   * Loads a version by alias (`champion`, `challenger`) or number, verifying the ONNX bytes
+   * against the card's sha256.
+   * @throws TriageError `TRIAGE_MODEL_NOT_FOUND` for an unknown name, version or unset alias;
+   *   `TRIAGE_MODEL_INVALID` when an artefact is corrupt or was altered.
+   */
+  async resolve(name: string, aliasOrVersion: string = 'champion'): Promise<ResolvedModel> {
+    const dir = this.nameDir(name);
+    let version = aliasOrVersion.replace(/^v(?=\d)/, '');
+    if (aliasOrVersion === 'champion' || aliasOrVersion === 'challenger') {
+      const v = (await this.aliases(name))[aliasOrVersion];
+      if (v === null) throw notFound(`Model ${name} has no ${aliasOrVersion}`);
+      version = v;
+    } else if (!VERSION_RE.test(version))
+      throw notFound(`Model ${name}: no alias or version ${aliasOrVersion}`);
+    const card = await this.readCard(name, version);
+    const vdir = join(dir, version);
+    const onnx = new Uint8Array(await readFile(join(vdir, 'model.onnx')));
+    if (sha256(onnx) !== card.artefacts.onnxSha256)
+      throw new TriageError(
+        'TRIAGE_MODEL_INVALID',
+        `${name}@${version}/model.onnx does not match its card's sha256`,
+      );
+    let spec: TrainedModelSpec | null = null;
+    if (card.artefacts.specSha256 !== null) {
+      const raw = await readFile(join(vdir, 'spec.json'), 'utf8');
+      if (sha256(raw) !== card.artefacts.specSha256)
+        throw new TriageError(
+          'TRIAGE_MODEL_INVALID',
+          `${name}@${version}/spec.json does not match its card's sha256`,
+        );
+      spec = validateSpec(JSON.parse(raw));
+    }
+    return { name, version, label: `${name}@${version}`, dir: vdir, card, spec, onnx };
+  }
+
+  /** Every model name with its aliases and versions (from the cards). */
+  async list(): Promise<ModelListing[]> {
+    const out: ModelListing[] = [];
+    for (const name of await this.names()) {
+      const aliases = await this.aliases(name);
+      const versions: VersionSummary[] = [];
+      for (const v of await this.versions(name)) {
+        const card = await this.readCard(name, v);
+        versions.push({
+          version: v,
+          label: `${name}@${v}`,
+          task: card.task,
+          architecture: card.architecture,
+          source: card.source,
+          createdAt: card.createdAt,
+          parentVersion: card.parentVersion,
+          evaluation: card.evaluation,
+          aliases: (['champion', 'challenger'] as const).filter((a) => aliases[a] === v),
+        });
+      }
+      if (versions.length > 0)
+        out.push({ name, champion: aliases.champion, challenger: aliases.challenger, versions });
+    }
+    return out;
+  }
+
+  private checkArtefacts(input: RegisterInput, card: ModelCardDraft, label: string): void {
+    let sig;
+    try {
+      sig = readSignature(input.onnx);
+    } catch (e) {
+      throw new TriageError('TRIAGE_MODEL_INVALID', `${label}: model.onnx is not an ONNX model`, [], {
+        cause: e,
+      });
+    }
+    const outs = sig.outputs.map((o) => o.name);
+    if (
+      sig.inputs.length !== 1 ||
+      sig.inputs[0]!.name !== INPUT_NAME ||
+      sig.inputs[0]!.type !== 'float' ||
+      !outs.includes(LOGIT_OUTPUT) ||
+      !outs.includes(PROBABILITY_OUTPUT)
+    )
+      throw new TriageError(
+        'TRIAGE_MODEL_INVALID',
+        `${label}: model.onnx lacks the served IO (input '${INPUT_NAME}' float [N, F]; outputs '${LOGIT_OUTPUT}', ` +
+          `'${PROBABILITY_OUTPUT}'); use registerExternalOnnx for models trained elsewhere`,
+      );
+    checkSignature(
+      modelInputSignature(sig),
+      { names: card.featureSchema.names, version: card.featureSchema.hash },
+      label,
+    );
+    if (sig.metadata[META.task] && sig.metadata[META.task] !== card.task)
+      throw new TriageError(
+        'TRIAGE_MODEL_INVALID',
+        `${label}: model.onnx is a ${sig.metadata[META.task]} model, card says ${card.task}`,
+      );
+    const spec = input.spec;
+    if (!spec) return;
+    validateSpec(spec);
+    const same = (a: readonly string[], b: readonly string[]): boolean =>
+      a.length === b.length && a.every((x, i) => x === b[i]);
+    const problems = [
+      spec.task !== card.task && `spec task ${spec.task} != card task ${card.task}`,
+      !same(spec.featureNames, card.featureSchema.names) && 'spec featureNames != card featureSchema.names',
+      spec.featureSchemaVersion !== card.featureSchema.hash &&
+        `spec featureSchemaVersion ${spec.featureSchemaVersion} != card featureSchema.hash ${card.featureSchema.hash}`,
+      spec.architecture !== card.architecture &&
+        `spec architecture ${spec.architecture} != card ${card.architecture}`,
+      spec.calibration.kind !== card.calibration.kind &&
+        `spec calibration ${spec.calibration.kind} != card ${card.calibration.kind}`,
+      card.seed !== null && spec.seed !== card.seed && `spec seed ${spec.seed} != card seed ${card.seed}`,
+    ].filter((p): p is string => typeof p === 'string');
+    if (problems.length > 0)
+      throw new TriageError('TRIAGE_MODEL_INVALID', `${label}: ${problems.join('; ')}`);
+  }
+
+  /**
+   * Registers a new version of `name` and points `challenger` at it.
+   * @returns the registered version, loaded back from disk.
+   * @throws TriageError `TRIAGE_MODEL_INVALID` (bad card, spec or graph, or a task other than
+   *   the name's), `TRIAGE_MODEL_SIGNATURE_MISMATCH` (graph features != card features),
+   *   `TRIAGE_MODEL_REGISTRY_BUSY` (lock timeout).
+   */
+  async register(name: string, input: RegisterInput): Promise<ResolvedModel> {
+    const dir = this.nameDir(name);
+    const draft = validateCardDraft(input.card);
+    const source = input.source ?? (input.spec ? 'trained' : 'external');
+    if (source === 'trained' && !input.spec)
+      throw new TriageError('TRIAGE_MODEL_INVALID', `${name}: a trained model is registered with its spec`);
+    this.checkArtefacts(input, draft, name);
+    const actor = input.actor ?? 'system';
+    await mkdir(dir, { recursive: true });
+    const version = await this.lock(name, async () => {
+      const versions = await this.versions(name);
+      if (versions.length > 0) {
+        const last = await this.readCard(name, versions[versions.length - 1]!);
+        if (last.task !== draft.task)
+          throw new TriageError(
+            'TRIAGE_MODEL_INVALID',
+            `${name} holds ${last.task} models, not ${draft.task}`,
+          );
+      }
+      const version = String(versions.length === 0 ? 1 : Number(versions[versions.length - 1]) + 1);
+      const aliases = await this.aliases(name);
+      const at = this.now();
+      const onnx = withMetadata(input.onnx, {
+        [META.modelVersion]: `${name}@${version}`,
+        [META.source]: source === 'trained' ? 'invoice-triage' : 'external',
+      });
+      const specJson = input.spec ? JSON.stringify(input.spec, null, 2) + '\n' : null;
+      const card: ModelCard = validateCard({
+        cardSchema: 1,
+        name,
+        version,
+        source,
+        createdAt: at,
+        ...draft,
+        parentVersion: draft.parentVersion ?? aliases.champion,
+        artefacts: { onnxSha256: sha256(onnx), specSha256: specJson === null ? null : sha256(specJson) },
+        history: [{ at, action: 'registered', actor }],
+      });
+      const staging = join(dir, `.staging-${randomUUID()}`);
+      await mkdir(staging);
+      try {
+        await writeDurable(join(staging, 'model.onnx'), onnx);
+        if (specJson !== null) await writeDurable(join(staging, 'spec.json'), specJson);
+        await writeDurable(join(staging, 'card.json'), JSON.stringify(card, null, 2) + '\n');
+        await fsyncDir(staging);
+        await this.opts.onStage?.('staged');
+        await rename(staging, join(dir, version));
+      } catch (e) {
+        await rm(staging, { recursive: true, force: true });
+        throw e;
+      }
+      await fsyncDir(dir);
+      await this.opts.onStage?.('committed');
+      await this.writeAliases(name, {
+        ...aliases,
+        challenger: version,
+        history: [
+          ...aliases.history,
+          { at, alias: 'challenger', from: aliases.challenger, to: version, actor },
+        ],
+      });
+      await this.opts.onStage?.('aliased');
+      await this.cleanStaging(name);
+      return version;
+    });
+    const resolved = await this.resolve(name, version);
+    await this.emit({
+      type: 'model.registered',
+      at: resolved.card.createdAt,
+      name,
+      version,
+      actor,
+      source,
+      parentVersion: resolved.card.parentVersion,
+      onnxSha256: resolved.card.artefacts.onnxSha256,
+    });
+    return resolved;
+  }
+
+  private async writeAliases(name: string, a: Aliases): Promise<void> {
+    await writeFileAtomic(join(this.nameDir(name), 'aliases.json'), JSON.stringify(a, null, 2) + '\n');
+  }
+
+  private async writeCard(card: ModelCard): Promise<void> {
+    await writeFileAtomic(
+      join(this.nameDir(card.name), card.version, 'card.json'),
+      JSON.stringify(validateCard(card), null, 2) + '\n',
+    );
+  }
+
+  /** Removes staging directories left by crashed registrations (older than an hour). */
+  private async cleanStaging(name: string): Promise<void> {
+    const dir = this.nameDir(name);
+    for (const e of await readdir(dir, { withFileTypes: true })) {
+      if (!e.isDirectory() || !e.name.startsWith('.staging-')) continue;
+      const s = await stat(join(dir, e.name)).catch(() => null);
+      if (s && Date.now() - s.mtimeMs > 3_600_000)
+        await rm(join(dir, e.name), { recursive: true, force: true });
+    }
+  }
+
+  /**
+   * Makes `version` the champion of `name` (see the promotion rule in the module doc).
+   * @param o.actor who promotes (recorded); o.reason why (required when forcing);
+   *   o.force promote even when the rule refuses.
+   * @throws TriageError `TRIAGE_MODEL_PROMOTION_REFUSED` (409) when the rule refuses and
+   *   `force` is not set, or `force` is set without a reason; `TRIAGE_MODEL_NOT_FOUND`.
+   */
+  async promote(
+    name: string,
+    version: string,
+    o: { actor: string; reason?: string; force?: boolean },
+  ): Promise<PromotionResult> {
+    const v = version.replace(/^v(?=\d)/, '');
+    const candidate = await this.readCard(name, v);
+    return this.lock(name, async () => {
+      const aliases = await this.aliases(name);
+      const previous = aliases.champion;
+      if (previous === v)
+        return { name, version: v, previousChampion: previous, forced: false, changed: false };
+      const champion = previous === null ? null : await this.readCard(name, previous);
+      const refusal = promotionRefusal(candidate, champion);
+      const force = o.force === true;
+      if (force && !o.reason?.trim())
+        throw new TriageError(
+          'TRIAGE_MODEL_PROMOTION_REFUSED',
+          `Forcing ${name}@${v} to champion needs a reason`,
+        );
+      const at = this.now();
+      if (refusal !== null && !force) {
+        await this.emit({
+          type: 'model.promotion_refused',
+          at,
+          name,
+          version: v,
+          champion: previous,
+          actor: o.actor,
+          refusal,
+        });
+        throw new TriageError(
+          'TRIAGE_MODEL_PROMOTION_REFUSED',
+          `Promotion of ${name}@${v} over champion ${name}@${previous} refused: ${refusal}`,
+        );
+      }
+      const forced = refusal !== null;
+      await this.emit({
+        type: 'model.promoted',
+        at,
+        name,
+        version: v,
+        previousChampion: previous,
+        actor: o.actor,
+        reason: o.reason ?? null,
+        forced,
+        overriddenRefusal: refusal,
+      });
+      try {
+        const entry: CardHistoryEntry = {
+          at,
+          action: 'promoted',
+          actor: o.actor,
+          ...(o.reason ? { reason: o.reason } : {}),
+          ...(forced ? { forced: true, overriddenRefusal: refusal! } : {}),
+          otherVersion: previous,
+        };
+        await this.writeCard({ ...candidate, history: [...candidate.history, entry] });
+        if (champion !== null)
+          await this.writeCard({
+            ...champion,
+            history: [...champion.history, { at, action: 'demoted', actor: o.actor, otherVersion: v }],
+          });
+        const history: AliasChange[] = [
+          ...aliases.history,
+          {
+            at,
+            alias: 'champion',
+            from: previous,
+            to: v,
+            actor: o.actor,
+            ...(o.reason ? { reason: o.reason } : {}),
+            ...(forced ? { forced } : {}),
+          },
+        ];
+        if (aliases.challenger === v)
+          history.push({ at, alias: 'challenger', from: v, to: null, actor: o.actor });
+        await this.writeAliases(name, {
+          champion: v,
+          challenger: aliases.challenger === v ? null : aliases.challenger,
+          history,
+        });
+      } catch (e) {
+        await this.emit({
+          type: 'model.promotion_failed',
+          at: this.now(),
+          name,
+          version: v,
+          actor: o.actor,
+          error: isTriageError(e) ? e.code : 'write failed',
+        });
+        throw e;
+      }
+      return { name, version: v, previousChampion: previous, forced, changed: true };
+    });
+  }
+
+  /**
+   * Watches an alias of `name` and calls `onChange` with the new version (or null) whenever it
+   * changes, by polling the mtime, size and inode of `aliases.json` every `intervalMs`
+   * (default 1000; cheap: one `stat`). Pass `initial`, the version the caller already holds, so
+   * that a change between loading and watching is not missed. The timer does not keep the
+   * process alive.
+   * @returns `close()` stops watching.
+   */
+  watchAlias(
+    name: string,
+    alias: AliasName,
+    onChange: (version: string | null) => void | Promise<void>,
+    o: { intervalMs?: number; initial?: string | null; onError?: (e: unknown) => void } = {},
+  ): { close(): void } {
+    const path = join(this.nameDir(name), 'aliases.json');
+    let lastStat = '';
+    let current: string | null | undefined = o.initial;
+    let busy = false;
+    const tick = async (): Promise<void> => {
+      if (busy) return;
+      busy = true;
+      try {
+        const s = await stat(path).catch(() => null);
+        const key = s ? `${s.mtimeMs}:${s.size}:${s.ino}` : 'absent';
+        if (key === lastStat) return;
+        lastStat = key;
+        const v = (await this.aliases(name))[alias];
+        if (current === undefined) current = v;
+        else if (v !== current) {
+          current = v;
+          await onChange(v);
+        }
+      } catch (e) {
+        lastStat = '';
+        o.onError?.(e);
+      } finally {
+        busy = false;
+      }
+    };
+    void tick();
+    const timer = setInterval(() => void tick(), o.intervalMs ?? 1000);
+    timer.unref();
+    return { close: () => clearInterval(timer) };
+  }
+}
