@@ -39,9 +39,10 @@ export const ERROR_CATALOG = {
   TRIAGE_CONFIG_INVALID: { status: 500, title: 'Invalid configuration', retryable: false },
   TRIAGE_REFERENCE_DATA_INVALID: { status: 500, title: 'Reference data invalid', retryable: false },
   TRIAGE_FEATURE_SCHEMA_MISMATCH: { status: 500, title: 'Feature schema mismatch', retryable: false },
+  TRIAGE_MODEL_INVALID: { status: 500, title: 'Model spec or card invalid', retryable: false },
   TRIAGE_FILE_INVALID: { status: 400, title: 'Invalid input file', retryable: false },
   TRIAGE_MODEL_NOT_FOUND: { status: 404, title: 'Model or model version not found', retryable: false },
-  TRIAGE_MODEL_INVALID: { status: 422, title: 'Invalid model artefact', retryable: false },
+  TRIAGE_MODEL_UPLOAD_INVALID: { status: 422, title: 'Uploaded model is not usable', retryable: false },
   TRIAGE_MODEL_SIGNATURE_MISMATCH: {
     status: 422,
     title: 'Model input signature does not match the feature schema',

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { isTriageError } from '../core/errors.js';
 import { DT, encodeModel, node, tensorInfo } from '../models/onnx-graph.js';
-import { specLogit, specProbability } from '../models/spec-math.js';
+import { predictProbability, specLogit } from '../models/spec.js';
 import { exportOnnx } from '../training/onnx-export.js';
 import { LINE_NAMES, lineRows, makeSpec } from '../test/model-fixtures.js';
 import { OnnxModelSession, checkSignature } from './onnx-session.js';
@@ -31,7 +31,7 @@ describe('OnnxModelSession', () => {
       const one = await s.runOne(rows[i]!);
       expect(one.probability).toBe(batch.probability[i]);
       expect(one.logit).toBeCloseTo(specLogit(spec, Float32Array.from(rows[i]!)), 5);
-      expect(one.probability).toBeCloseTo(specProbability(spec, Float32Array.from(rows[i]!)), 6);
+      expect(one.probability).toBeCloseTo(predictProbability(spec, Float32Array.from(rows[i]!)), 6);
     }
     expect((await s.run([])).probability.length).toBe(0);
     await expect(s.run([[1, 2, 3]])).rejects.toThrow(RangeError);

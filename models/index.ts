@@ -1,5 +1,9 @@
-/** Models: the trained-model contract, its reference arithmetic, ONNX graph helpers, model cards and the registry. */
+/**
+ * Models: the training/serving contract (specs, card drafts, architecture declarations), the
+ * float64 reference arithmetic, ONNX graph helpers, model cards and the registry.
+ */
 export * from './spec.js';
+export * from './specs/index.js';
 export * from './spec-math.js';
 export * from './signature.js';
 export * from './card.js';

@@ -6,7 +6,7 @@ import { promisify } from 'node:util';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { isTriageError, type ErrorCode } from '../core/errors.js';
 import { exportOnnx } from '../training/onnx-export.js';
-import { makeCardDraft, makeSpec, type CardDraftOptions } from '../test/model-fixtures.js';
+import { makeCardDraft, makeSpec } from '../test/model-fixtures.js';
 import { META, readSignature } from './onnx-graph.js';
 import { ModelRegistry, type RegistryEvent } from './registry.js';
 
@@ -23,9 +23,29 @@ afterEach(async () => {
   await rm(root, { recursive: true, force: true });
 });
 
-function trained(seed: number, card: CardDraftOptions = {}, hidden?: number[]) {
-  const spec = makeSpec({ seed, ...(hidden ? { hidden } : {}) });
-  return { onnx: exportOnnx(spec), spec, card: makeCardDraft(spec, card) };
+interface TrainedOptions {
+  prAuc?: number;
+  evalHash?: string;
+  metric?: 'pr_auc' | 'roc_auc';
+  baselines?: { version: string; value: number }[];
+  /** Derive the evaluation from the card instead of passing one. */
+  derived?: boolean;
+  labelsHash?: string;
+}
+
+function trained(seed: number, o: TrainedOptions = {}) {
+  const spec = makeSpec({ seed });
+  const card = makeCardDraft(spec, { prAuc: o.prAuc ?? 0.8, labelsHash: o.labelsHash ?? 'b'.repeat(64) });
+  const evaluation = {
+    metric: o.metric ?? ('pr_auc' as const),
+    value: o.prAuc ?? 0.8,
+    datasetHash: o.evalHash ?? 'e'.repeat(64),
+    split: 'test',
+    unit: 'line',
+    size: 1000,
+    baselines: o.baselines ?? [],
+  };
+  return { onnx: exportOnnx(spec), spec, card, ...(o.derived ? {} : { evaluation }) };
 }
 
 async function code(p: Promise<unknown>): Promise<ErrorCode | string> {
@@ -135,7 +155,7 @@ describe('ModelRegistry', () => {
     expect(await code(registry.promote('duplicate', '3', { actor: 'lead' }))).toBe(
       'TRIAGE_MODEL_PROMOTION_REFUSED',
     );
-    expect((events.at(-1) as { refusal: string }).refusal).toContain('another evaluation set');
+    expect((events.at(-1) as { refusal: string }).refusal).toContain('not comparable');
     await registry.register('duplicate', trained(4, { prAuc: 0.9, metric: 'roc_auc' }));
     expect(await code(registry.promote('duplicate', '4', { actor: 'lead' }))).toBe(
       'TRIAGE_MODEL_PROMOTION_REFUSED',
@@ -158,19 +178,51 @@ describe('ModelRegistry', () => {
     expect((await audited.resolve('coding-mismatch', '1')).card.history).toHaveLength(1);
   });
 
+  it('compares a retrained challenger through the champion baseline scored on its own evaluation set', async () => {
+    // Derived evaluations: another seed means another test set, so the cards alone are not comparable.
+    await registry.register('coding-mismatch', trained(1, { derived: true, prAuc: 0.8 }));
+    await registry.promote('coding-mismatch', '1', { actor: 'lead' });
+    await registry.register('coding-mismatch', trained(2, { derived: true, prAuc: 0.9 }));
+    expect(await code(registry.promote('coding-mismatch', '2', { actor: 'lead' }))).toBe(
+      'TRIAGE_MODEL_PROMOTION_REFUSED',
+    );
+    expect((events.at(-1) as { refusal: string }).refusal).toContain('no baseline score of the champion');
+    // The same run with the champion scored on the challenger's test set: comparable.
+    const worse = trained(3, {
+      evalHash: 'd'.repeat(64),
+      prAuc: 0.74,
+      baselines: [{ version: '1', value: 0.76 }],
+    });
+    await registry.register('coding-mismatch', worse);
+    expect(await code(registry.promote('coding-mismatch', '3', { actor: 'lead' }))).toBe(
+      'TRIAGE_MODEL_PROMOTION_REFUSED',
+    );
+    expect((events.at(-1) as { refusal: string }).refusal).toContain('0.7400 is worse than the champion');
+    const better = trained(4, {
+      evalHash: 'd'.repeat(64),
+      prAuc: 0.79,
+      baselines: [{ version: '1', value: 0.76 }],
+    });
+    await registry.register('coding-mismatch', better);
+    expect((await registry.promote('coding-mismatch', '4', { actor: 'lead' })).forced).toBe(false);
+    const derived = (await registry.resolve('coding-mismatch', '1')).card.evaluation;
+    expect(derived).toMatchObject({ metric: 'pr_auc', value: 0.8, split: 'test', unit: 'line', size: 1000 });
+    expect(derived.datasetHash).toMatch(/^[0-9a-f]{64}$/);
+  });
+
   it('refuses inconsistent artefacts at registration', async () => {
     const t = trained(1);
-    const renamed = {
-      ...t,
-      card: { ...t.card, featureSchema: { ...t.card.featureSchema, names: ['a', 'b'] } },
-    };
+    const renamed = { ...t, card: { ...t.card, featureNames: ['a', 'b'] } };
     expect(await code(registry.register('coding-mismatch', renamed))).toBe('TRIAGE_MODEL_SIGNATURE_MISMATCH');
     const otherTask = { ...t, card: { ...t.card, task: 'duplicate' as const } };
     expect(await code(registry.register('coding-mismatch', otherTask))).toBe('TRIAGE_MODEL_INVALID');
-    const badThresholds = { ...t, card: { ...t.card, thresholds: { autoApprove: 0.9, hold: 0.1 } } };
+    const otherSeed = { ...t, card: { ...t.card, seed: 99 } };
+    expect(await code(registry.register('coding-mismatch', otherSeed))).toBe('TRIAGE_MODEL_INVALID');
+    const badThresholds = structuredClone(t);
+    badThresholds.card.thresholds.autoApprove.threshold = 0.95;
     expect(await code(registry.register('coding-mismatch', badThresholds))).toBe('TRIAGE_MODEL_INVALID');
-    const noSpec = { onnx: t.onnx, card: t.card, source: 'trained' as const };
-    expect(await code(registry.register('coding-mismatch', noSpec))).toBe('TRIAGE_MODEL_INVALID');
+    const cardOnly = { onnx: t.onnx, card: t.card } as unknown as Parameters<typeof registry.register>[1];
+    expect(await code(registry.register('coding-mismatch', cardOnly))).toBe('TRIAGE_MODEL_UPLOAD_INVALID');
     await registry.register('coding-mismatch', t);
     const dupSpec = makeSpec({ seed: 3, task: 'duplicate' });
     const dup = { onnx: exportOnnx(dupSpec), spec: dupSpec, card: makeCardDraft(dupSpec) };

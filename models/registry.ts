@@ -14,10 +14,12 @@
  * are serialised by a lock directory. `aliases.json` is the source of truth for aliases.
  *
  * Promotion rule (see {@link promotionRefusal}): a version may become champion when there is
- * no champion, or when its card's `evaluation` uses the same metric on the same evaluation
- * set (`datasetHash`) as the champion's and its value is not lower. Otherwise it is refused
- * (`TRIAGE_MODEL_PROMOTION_REFUSED`, 409) unless forced with a reason; forced promotions are
- * recorded in both cards' history and in the alias history.
+ * no champion, or when its headline evaluation is not lower than the champion's on the same
+ * evaluation set with the same metric: either both cards' `evaluation` share `metric` and
+ * `datasetHash`, or the candidate's `evaluation.baselines` holds the champion's score on the
+ * candidate's set. Otherwise it is refused (`TRIAGE_MODEL_PROMOTION_REFUSED`, 409) unless
+ * forced with a reason; forced promotions are recorded in both cards' history and in the
+ * alias history.
  */
 import { createHash, randomUUID } from 'node:crypto';
 import { mkdir, readFile, readdir, rename, rm, stat } from 'node:fs/promises';
@@ -25,11 +27,14 @@ import { join } from 'node:path';
 import { TriageError, isTriageError } from '../core/errors.js';
 import { fsyncDir, withDirLock, writeDurable, writeFileAtomic, type LockOptions } from './atomic-fs.js';
 import {
+  evaluationFromTrainingCard,
   validateCard,
-  validateCardDraft,
+  validateEvaluation,
+  validateExternalCardDraft,
   type CardHistoryEntry,
+  type Evaluation,
+  type ExternalCardDraft,
   type ModelCard,
-  type ModelCardDraft,
 } from './card.js';
 import {
   INPUT_NAME,
@@ -40,8 +45,7 @@ import {
   withMetadata,
 } from './onnx-graph.js';
 import { checkSignature, modelInputSignature } from './signature.js';
-import { validateSpec } from './spec-math.js';
-import type { TrainedModelSpec } from './spec.js';
+import { assertModelCardDraft, assertModelSpec, type ModelCardDraft, type TrainedModelSpec } from './spec.js';
 
 /** Alias names. */
 export type AliasName = 'champion' | 'challenger';
@@ -157,16 +161,82 @@ export interface ModelListing {
   versions: VersionSummary[];
 }
 
-/** What {@link ModelRegistry.register} takes. */
-export interface RegisterInput {
-  /** The served ONNX graph (`features` -> `logit`, `probability`). */
+/** A model trained here: the exported graph, its spec and the training run's card draft. */
+export interface RegisterTrained {
+  /** The served ONNX graph (`features` -> `logit`, `probability`), e.g. from `exportOnnx(spec)`. */
   onnx: Uint8Array;
-  /** The trained spec; required unless `source` is `external`. */
-  spec?: TrainedModelSpec;
+  spec: TrainedModelSpec;
   card: ModelCardDraft;
+  /** Headline evaluation; default {@link evaluationFromTrainingCard}. Give `baselines` here. */
+  evaluation?: Evaluation;
+  /** Default: the champion at registration. */
+  parentVersion?: string | null;
   actor?: string;
-  /** Default `trained` when a spec is given, else `external`. */
-  source?: ModelCard['source'];
+}
+
+/** A model trained elsewhere, already normalised to the served IO (see `registerExternalOnnx`). */
+export interface RegisterExternal {
+  onnx: Uint8Array;
+  card: ExternalCardDraft;
+  parentVersion?: string | null;
+  actor?: string;
+}
+
+/** What {@link ModelRegistry.register} takes. */
+export type RegisterInput = RegisterTrained | RegisterExternal;
+
+const isTrained = (i: RegisterInput): i is RegisterTrained => 'spec' in i && i.spec !== undefined;
+
+/** The card fields derived from a draft. */
+type CardSummary = Pick<
+  ModelCard,
+  | 'source'
+  | 'task'
+  | 'architecture'
+  | 'featureSchemaVersion'
+  | 'featureNames'
+  | 'seed'
+  | 'evaluation'
+  | 'thresholds'
+  | 'training'
+  | 'external'
+>;
+
+/**
+ * The card summary of a registration input (validating the draft).
+ * @throws TriageError `TRIAGE_MODEL_INVALID` (trained) / `TRIAGE_MODEL_UPLOAD_INVALID` (external).
+ */
+function summarise(input: RegisterInput): CardSummary {
+  if (isTrained(input)) {
+    const d = assertModelCardDraft(input.card);
+    if (d.thresholds.autoApprove.threshold > d.thresholds.hold.threshold)
+      throw new TriageError('TRIAGE_MODEL_INVALID', 'model card thresholds: autoApprove is above hold');
+    return {
+      source: 'trained',
+      task: d.task,
+      architecture: d.architecture,
+      featureSchemaVersion: d.featureSchemaVersion,
+      featureNames: d.featureNames,
+      seed: d.seed,
+      evaluation: validateEvaluation(input.evaluation ?? evaluationFromTrainingCard(d)),
+      thresholds: { autoApprove: d.thresholds.autoApprove.threshold, hold: d.thresholds.hold.threshold },
+      training: d,
+      external: null,
+    };
+  }
+  const d = validateExternalCardDraft(input.card);
+  return {
+    source: 'external',
+    task: d.task,
+    architecture: d.architecture,
+    featureSchemaVersion: d.featureSchemaVersion,
+    featureNames: d.featureNames,
+    seed: d.seed,
+    evaluation: d.evaluation,
+    thresholds: d.thresholds,
+    training: null,
+    external: d,
+  };
 }
 
 /** Outcome of a promotion. */
@@ -189,9 +259,10 @@ function notFound(detail: string): TriageError {
 }
 
 /**
- * Whether `candidate` may replace `champion`. Allowed when there is no champion or when both
- * cards' `evaluation` has the same `metric` and `datasetHash` and
- * `candidate.value >= champion.value`.
+ * Whether `candidate` may replace `champion`: allowed when there is no champion, or when
+ * `candidate.evaluation.value >= v`, `v` being the champion's score on the same set with the
+ * same metric: `champion.evaluation.value` when metric and `datasetHash` match, else the
+ * candidate's `evaluation.baselines` entry for the champion's version.
  * @returns `null` when allowed, else the reason for refusal.
  */
 export function promotionRefusal(candidate: ModelCard, champion: ModelCard | null): string | null {
@@ -200,14 +271,20 @@ export function promotionRefusal(candidate: ModelCard, champion: ModelCard | nul
   const h = champion.evaluation;
   if (candidate.task !== champion.task)
     return `task ${candidate.task} differs from the champion's ${champion.task}`;
-  if (c.metric !== h.metric) return `evaluated on ${c.metric}, the champion on ${h.metric}: not comparable`;
-  if (c.datasetHash !== h.datasetHash)
-    return (
-      `evaluated on another evaluation set (${c.split} ${c.datasetHash.slice(0, 12)}, n=${c.size}) than the ` +
-      `champion (${h.split} ${h.datasetHash.slice(0, 12)}, n=${h.size}): not comparable`
-    );
-  if (c.value < h.value)
-    return `${c.metric} ${c.value.toFixed(4)} is worse than the champion's ${h.value.toFixed(4)} on the same evaluation set`;
+  let championValue: number;
+  if (c.metric === h.metric && c.datasetHash === h.datasetHash) championValue = h.value;
+  else {
+    const b = c.baselines.find((x) => x.version === champion.version);
+    if (!b)
+      return (
+        `evaluated by ${c.metric} on ${c.split} ${c.datasetHash.slice(0, 12)} (n=${c.size}), the champion ` +
+        `${champion.version} by ${h.metric} on ${h.split} ${h.datasetHash.slice(0, 12)} (n=${h.size}), and the ` +
+        `card has no baseline score of the champion on the same set: not comparable`
+      );
+    championValue = b.value;
+  }
+  if (c.value < championValue)
+    return `${c.metric} ${c.value.toFixed(4)} is worse than the champion's ${championValue.toFixed(4)} on the same evaluation set`;
   return null;
 }
 
@@ -317,7 +394,7 @@ export class ModelRegistry {
           'TRIAGE_MODEL_INVALID',
           `${name}@${version}/spec.json does not match its card's sha256`,
         );
-      spec = validateSpec(JSON.parse(raw));
+      spec = assertModelSpec(JSON.parse(raw));
     }
     return { name, version, label: `${name}@${version}`, dir: vdir, card, spec, onnx };
   }
@@ -348,14 +425,13 @@ export class ModelRegistry {
     return out;
   }
 
-  private checkArtefacts(input: RegisterInput, card: ModelCardDraft, label: string): void {
+  private checkArtefacts(input: RegisterInput, card: CardSummary, label: string): void {
+    const code = card.source === 'external' ? 'TRIAGE_MODEL_UPLOAD_INVALID' : 'TRIAGE_MODEL_INVALID';
     let sig;
     try {
       sig = readSignature(input.onnx);
     } catch (e) {
-      throw new TriageError('TRIAGE_MODEL_INVALID', `${label}: model.onnx is not an ONNX model`, [], {
-        cause: e,
-      });
+      throw new TriageError(code, `${label}: model.onnx is not an ONNX model`, [], { cause: e });
     }
     const outs = sig.outputs.map((o) => o.name);
     if (
@@ -366,64 +442,65 @@ export class ModelRegistry {
       !outs.includes(PROBABILITY_OUTPUT)
     )
       throw new TriageError(
-        'TRIAGE_MODEL_INVALID',
+        code,
         `${label}: model.onnx lacks the served IO (input '${INPUT_NAME}' float [N, F]; outputs '${LOGIT_OUTPUT}', ` +
           `'${PROBABILITY_OUTPUT}'); use registerExternalOnnx for models trained elsewhere`,
       );
     checkSignature(
       modelInputSignature(sig),
-      { names: card.featureSchema.names, version: card.featureSchema.hash },
+      { names: card.featureNames, version: card.featureSchemaVersion },
       label,
     );
     if (sig.metadata[META.task] && sig.metadata[META.task] !== card.task)
       throw new TriageError(
-        'TRIAGE_MODEL_INVALID',
+        code,
         `${label}: model.onnx is a ${sig.metadata[META.task]} model, card says ${card.task}`,
       );
-    const spec = input.spec;
-    if (!spec) return;
-    validateSpec(spec);
+    if (!isTrained(input)) return;
+    const spec = assertModelSpec(input.spec);
+    const d = input.card;
     const same = (a: readonly string[], b: readonly string[]): boolean =>
       a.length === b.length && a.every((x, i) => x === b[i]);
     const problems = [
-      spec.task !== card.task && `spec task ${spec.task} != card task ${card.task}`,
-      !same(spec.featureNames, card.featureSchema.names) && 'spec featureNames != card featureSchema.names',
-      spec.featureSchemaVersion !== card.featureSchema.hash &&
-        `spec featureSchemaVersion ${spec.featureSchemaVersion} != card featureSchema.hash ${card.featureSchema.hash}`,
-      spec.architecture !== card.architecture &&
-        `spec architecture ${spec.architecture} != card ${card.architecture}`,
-      spec.calibration.kind !== card.calibration.kind &&
-        `spec calibration ${spec.calibration.kind} != card ${card.calibration.kind}`,
-      card.seed !== null && spec.seed !== card.seed && `spec seed ${spec.seed} != card seed ${card.seed}`,
+      spec.task !== d.task && `spec task ${spec.task} != card task ${d.task}`,
+      !same(spec.featureNames, d.featureNames) && 'spec featureNames != card featureNames',
+      spec.featureSchemaVersion !== d.featureSchemaVersion &&
+        `spec featureSchemaVersion ${spec.featureSchemaVersion} != card ${d.featureSchemaVersion}`,
+      spec.architecture !== d.architecture &&
+        `spec architecture ${spec.architecture} != card ${d.architecture}`,
+      spec.calibration.kind !== d.calibration.chosen &&
+        `spec calibration ${spec.calibration.kind} != card ${d.calibration.chosen}`,
+      spec.seed !== d.seed && `spec seed ${spec.seed} != card seed ${d.seed}`,
     ].filter((p): p is string => typeof p === 'string');
     if (problems.length > 0)
       throw new TriageError('TRIAGE_MODEL_INVALID', `${label}: ${problems.join('; ')}`);
   }
 
   /**
-   * Registers a new version of `name` and points `challenger` at it.
+   * Registers a new version of `name` and points `challenger` at it. Refuses a model whose
+   * graph, spec and card disagree (task, feature names and schema version, architecture,
+   * calibration, seed).
    * @returns the registered version, loaded back from disk.
    * @throws TriageError `TRIAGE_MODEL_INVALID` (bad card, spec or graph, or a task other than
-   *   the name's), `TRIAGE_MODEL_SIGNATURE_MISMATCH` (graph features != card features),
+   *   the name's; `TRIAGE_MODEL_UPLOAD_INVALID` for external models),
+   *   `TRIAGE_MODEL_SIGNATURE_MISMATCH` (graph features != card features),
    *   `TRIAGE_MODEL_REGISTRY_BUSY` (lock timeout).
    */
   async register(name: string, input: RegisterInput): Promise<ResolvedModel> {
     const dir = this.nameDir(name);
-    const draft = validateCardDraft(input.card);
-    const source = input.source ?? (input.spec ? 'trained' : 'external');
-    if (source === 'trained' && !input.spec)
-      throw new TriageError('TRIAGE_MODEL_INVALID', `${name}: a trained model is registered with its spec`);
-    this.checkArtefacts(input, draft, name);
+    const summary = summarise(input);
+    const source = summary.source;
+    this.checkArtefacts(input, summary, name);
     const actor = input.actor ?? 'system';
     await mkdir(dir, { recursive: true });
     const version = await this.lock(name, async () => {
       const versions = await this.versions(name);
       if (versions.length > 0) {
         const last = await this.readCard(name, versions[versions.length - 1]!);
-        if (last.task !== draft.task)
+        if (last.task !== summary.task)
           throw new TriageError(
             'TRIAGE_MODEL_INVALID',
-            `${name} holds ${last.task} models, not ${draft.task}`,
+            `${name} holds ${last.task} models, not ${summary.task}`,
           );
       }
       const version = String(versions.length === 0 ? 1 : Number(versions[versions.length - 1]) + 1);
@@ -433,15 +510,14 @@ export class ModelRegistry {
         [META.modelVersion]: `${name}@${version}`,
         [META.source]: source === 'trained' ? 'invoice-triage' : 'external',
       });
-      const specJson = input.spec ? JSON.stringify(input.spec, null, 2) + '\n' : null;
+      const specJson = isTrained(input) ? JSON.stringify(input.spec, null, 2) + '\n' : null;
       const card: ModelCard = validateCard({
         cardSchema: 1,
         name,
         version,
-        source,
         createdAt: at,
-        ...draft,
-        parentVersion: draft.parentVersion ?? aliases.champion,
+        parentVersion: input.parentVersion === undefined ? aliases.champion : input.parentVersion,
+        ...summary,
         artefacts: { onnxSha256: sha256(onnx), specSha256: specJson === null ? null : sha256(specJson) },
         history: [{ at, action: 'registered', actor }],
       });

@@ -4,8 +4,7 @@
  */
 import { mulberry32 } from '../datasets/samples/build-samples.js';
 import { LINE_FEATURES } from '../features/schema.js';
-import type { ModelCardDraft } from '../models/card.js';
-import type { CalibrationSpec, ModelTask, TrainedModelSpec } from '../models/spec.js';
+import type { CalibrationSpec, ModelCardDraft, ModelTask, TrainedModelSpec } from '../models/spec.js';
 
 /** mulberry32: a seeded uniform [0, 1) generator (the sample builder's). */
 export const rng = mulberry32;
@@ -91,61 +90,122 @@ export function makeSpec(o: MakeSpecOptions = {}): TrainedModelSpec {
   };
 }
 
-/** An isotonic calibration with a tie (a jump) and flat ends. */
-export const ISOTONIC_WITH_TIE: CalibrationSpec = {
+/** An isotonic calibration (strictly increasing knots in [0, 1], flat ends). */
+export const ISOTONIC: CalibrationSpec = {
   kind: 'isotonic',
-  x: [0.05, 0.2, 0.35, 0.35, 0.6, 0.8, 0.95],
+  x: [0.05, 0.2, 0.35, 0.36, 0.6, 0.8, 0.95],
   y: [0.01, 0.04, 0.1, 0.22, 0.5, 0.81, 0.97],
 };
 
 /** Options of {@link makeCardDraft}. */
 export interface CardDraftOptions {
+  /** Test PR-AUC at the model's unit. */
   prAuc?: number;
-  evalHash?: string;
-  metric?: 'pr_auc' | 'roc_auc';
+  /** Labels hash (part of the derived evaluation-set identity). */
+  labelsHash?: string;
 }
 
-/** A valid card draft for a spec: headline PR-AUC on an evaluation set identified by `evalHash`. */
+const operatingPoint = (threshold: number) => ({
+  threshold,
+  tp: 60,
+  fp: 20,
+  tn: 880,
+  fn: 40,
+  precision: 0.75,
+  recall: 0.6,
+});
+
+const thresholdChoice = (threshold: number, risk: string) => ({
+  threshold,
+  risk,
+  alpha: 0.005,
+  delta: 0.05,
+  method: 'learn-then-test/binomial',
+  calibrationN: 2000,
+  calibrationSelected: 1400,
+  calibrationErrors: 3,
+  coverageCalibration: 0.7,
+  coverageTest: 0.69,
+  riskTest: 0.003,
+  feasible: true,
+});
+
+/** A valid training card draft (the trainer's `ModelCardDraft`) for a spec. */
 export function makeCardDraft(spec: TrainedModelSpec, o: CardDraftOptions = {}): ModelCardDraft {
-  const value = o.prAuc ?? 0.8;
-  const slice = {
+  const prAuc = o.prAuc ?? 0.8;
+  const split = (unit: 'line' | 'pair' | 'invoice') => ({
+    split: 'test',
+    unit,
     n: 1000,
     positives: 100,
     rocAuc: 0.9,
-    prAuc: value,
+    prAuc,
     ece: 0.02,
-    precision: 0.7,
-    recall: 0.6,
-  };
+    atReview: operatingPoint(0.1),
+    atHold: operatingPoint(0.9),
+  });
+  const arch = (kind: 'logistic' | 'mlp', hidden: number[], value: number) => ({
+    id: kind === 'logistic' ? 'logistic-l2' : `mlp-${hidden.join('-')}`,
+    architecture: kind,
+    hidden,
+    parameters: 7,
+    validLogLoss: 0.3,
+    validRocAuc: 0.88,
+    validPrAuc: value,
+    chosen: spec.architecture === kind,
+  });
   return {
     task: spec.task,
     architecture: spec.architecture,
-    featureSchema: { hash: spec.featureSchemaVersion, names: [...spec.featureNames] },
-    trainingData: { hash: 'a'.repeat(64), size: 5000, description: 'test fixture' },
+    featureSchemaVersion: spec.featureSchemaVersion,
+    featureNames: [...spec.featureNames],
     seed: spec.seed,
-    evaluation: {
-      metric: o.metric ?? 'pr_auc',
-      value,
-      datasetHash: o.evalHash ?? 'e'.repeat(64),
-      size: 1000,
-      split: 'benchmark-test',
+    trainedAt: '2026-01-02T03:04:05.000Z',
+    training: { epochs: 30 },
+    data: {
+      hash: 'a'.repeat(64),
+      rows: { train: 5000, test: 1000 },
+      invoices: { train: 800, test: 160 },
+      positives: { train: 500, test: 100 },
+      rowsFrom: 'test fixture',
     },
-    metrics: { overall: slice, byKind: { description_mismatch: { ...slice, n: 300, positives: 40 } } },
-    thresholds: { autoApprove: 0.1, hold: 0.9, method: 'fixture', targetErrorRate: 0.005, coverage: 0.7 },
+    labels: {
+      hash: o.labelsHash ?? 'b'.repeat(64),
+      benchmark: { files: [{ path: 'fixture.jsonl', sha256: 'c'.repeat(64), records: 960 }], rows: 6000 },
+      reviews: { ids: [], superseded: [], skipped: [], weight: 1 },
+    },
+    architectureComparison: [arch('logistic', [], prAuc - 0.01), arch('mlp', [16, 8], prAuc)],
     calibration: {
-      kind: spec.calibration.kind,
-      eceBefore: 0.08,
-      eceAfter: 0.02,
-      heldOutSize: 500,
+      chosen: spec.calibration.kind,
+      selection: 'fixture',
+      candidates: [{ kind: spec.calibration.kind, cvLogLoss: 0.3, cvEce: 0.02 }],
+      eceBeforeTest: 0.08,
+      eceAfterTest: 0.02,
+      eceBeforeCalibration: 0.07,
+      eceAfterCalibration: 0.01,
     },
-    architectureComparison: [
-      {
-        architecture: 'logistic',
-        metric: 'pr_auc',
-        value: value - 0.01,
-        chosen: spec.architecture === 'logistic',
-      },
-      { architecture: 'mlp', metric: 'pr_auc', value, chosen: spec.architecture === 'mlp' },
-    ],
+    thresholds: {
+      autoApprove: thresholdChoice(0.1, 'P(exception | auto-approved)'),
+      hold: thresholdChoice(0.9, 'P(clean | held)'),
+    },
+    metrics: {
+      test: [split(spec.task === 'coding-mismatch' ? 'line' : 'pair'), split('invoice')],
+      perKind: [
+        {
+          kind: 'price_outlier',
+          isHardNegative: false,
+          n: 40,
+          rocAuc: 0.95,
+          prAuc,
+          precisionAtReview: 0.7,
+          recallAtReview: 0.8,
+          precisionAtHold: 0.9,
+          recallAtHold: 0.5,
+          flaggedRateAtReview: null,
+          flaggedRateAtHold: null,
+        },
+      ],
+    },
+    notes: [],
   };
 }

@@ -10,7 +10,7 @@
  *   -> calibration                                         output `probability` (float32)
  *        platt:    Sigmoid(a * logit + b)
  *        isotonic: s = Sigmoid(logit); y_0 + (Min(Max(s, lo), hi) - lo) . slope
- *                  + Cast(s >= tie_x) . tie_dy           exact piecewise-linear, clamped
+ *                  (one ramp per segment: exact piecewise-linear, clamped at the ends)
  *        none:     Sigmoid(logit)
  * ```
  *
@@ -31,8 +31,7 @@ import {
   tensorInfo,
 } from '../models/onnx-graph.js';
 import type onnxProto from 'onnx-proto';
-import { validateSpec } from '../models/spec-math.js';
-import type { CalibrationSpec, TrainedModelSpec } from '../models/spec.js';
+import { assertModelSpec, type CalibrationSpec, type TrainedModelSpec } from '../models/spec.js';
 
 /** Options of {@link exportOnnx}. */
 export interface OnnxExportOptions {
@@ -56,67 +55,42 @@ function calibrationNodes(g: Graph, c: CalibrationSpec, z: string, out: string):
     );
     return;
   }
-  g.nodes.push(node('Sigmoid', [z], ['iso_s']));
-  const lo: number[] = [];
-  const hi: number[] = [];
-  const slope: number[] = [];
-  const tieX: number[] = [];
-  const tieDy: number[] = [];
-  for (let i = 0; i + 1 < c.x.length; i++) {
-    const dy = c.y[i + 1]! - c.y[i]!;
-    if (c.x[i + 1]! > c.x[i]!) {
-      lo.push(c.x[i]!);
-      hi.push(c.x[i + 1]!);
-      slope.push(dy / (c.x[i + 1]! - c.x[i]!));
-    } else {
-      tieX.push(c.x[i]!);
-      tieDy.push(dy);
-    }
+  // f(s) = y_0 + sum_i slope_i * (clamp(s, x_i, x_{i+1}) - x_i): equals the linear interpolation
+  // inside [x_0, x_n-1] (the ramps left of s are full, the one holding s is partial, the rest 0)
+  // and y_0 / y_n-1 beyond the ends. Knots increase strictly (assertModelSpec).
+  const n = c.x.length;
+  if (n === 1) {
+    g.inits.push(doubleTensor('iso_y0', [1, 1], [c.y[0]!]));
+    g.nodes.push(node('Sub', [z, z], ['iso_zero']), node('Add', ['iso_zero', 'iso_y0'], [out]));
+    return;
   }
-  g.inits.push(doubleTensor('iso_y0', [], [c.y[0]!]));
-  const terms: string[] = [];
-  if (lo.length > 0) {
-    g.inits.push(
-      doubleTensor('iso_lo', [lo.length], lo),
-      doubleTensor('iso_hi', [hi.length], hi),
-      doubleTensor('iso_slope', [slope.length, 1], slope),
-    );
-    g.nodes.push(
-      node('Max', ['iso_s', 'iso_lo'], ['iso_max']),
-      node('Min', ['iso_max', 'iso_hi'], ['iso_clamped']),
-      node('Sub', ['iso_clamped', 'iso_lo'], ['iso_ramp']),
-      node('MatMul', ['iso_ramp', 'iso_slope'], ['iso_ramps']),
-    );
-    terms.push('iso_ramps');
-  }
-  if (tieX.length > 0) {
-    g.inits.push(
-      doubleTensor('iso_tie_x', [tieX.length], tieX),
-      doubleTensor('iso_tie_dy', [tieDy.length, 1], tieDy),
-    );
-    g.nodes.push(
-      node('GreaterOrEqual', ['iso_s', 'iso_tie_x'], ['iso_ge']),
-      node('Cast', ['iso_ge'], ['iso_step'], { to: DT.DOUBLE }),
-      node('MatMul', ['iso_step', 'iso_tie_dy'], ['iso_steps']),
-    );
-    terms.push('iso_steps');
-  }
-  let acc = 'iso_y0';
-  terms.forEach((t, i) => {
-    const next = i === terms.length - 1 ? out : `iso_acc${i}`;
-    g.nodes.push(node('Add', [acc, t], [next]));
-    acc = next;
-  });
+  const lo = c.x.slice(0, -1);
+  const hi = c.x.slice(1);
+  const slope = lo.map((_, i) => (c.y[i + 1]! - c.y[i]!) / (c.x[i + 1]! - c.x[i]!));
+  g.inits.push(
+    doubleTensor('iso_y0', [], [c.y[0]!]),
+    doubleTensor('iso_lo', [n - 1], lo),
+    doubleTensor('iso_hi', [n - 1], hi),
+    doubleTensor('iso_slope', [n - 1, 1], slope),
+  );
+  g.nodes.push(
+    node('Sigmoid', [z], ['iso_s']),
+    node('Max', ['iso_s', 'iso_lo'], ['iso_max']),
+    node('Min', ['iso_max', 'iso_hi'], ['iso_clamped']),
+    node('Sub', ['iso_clamped', 'iso_lo'], ['iso_ramp']),
+    node('MatMul', ['iso_ramp', 'iso_slope'], ['iso_ramps']),
+    node('Add', ['iso_ramps', 'iso_y0'], [out]),
+  );
 }
 
 /**
  * Builds the ONNX model of a trained spec.
  * @returns the serialised ModelProto: input `features` float32 [N, F]; outputs `logit` and
  *   `probability`, float32 [N, 1].
- * @throws TriageError `TRIAGE_MODEL_INVALID` when the spec is malformed (see `validateSpec`).
+ * @throws TriageError `TRIAGE_MODEL_INVALID` when the spec is malformed (see `assertModelSpec`).
  */
 export function exportOnnx(spec: TrainedModelSpec, opts: OnnxExportOptions = {}): Uint8Array {
-  validateSpec(spec);
+  assertModelSpec(spec);
   const f = spec.featureNames.length;
   const g: Graph = { nodes: [], inits: [] };
   g.inits.push(

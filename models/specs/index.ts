@@ -1,0 +1,62 @@
+/**
+ * Architecture declarations: the candidate models each task's training run compares on the
+ * validation split (the better one by validation log-loss is kept; the comparison goes into
+ * the model card). Plain data: `training/` builds them with tfjs, nothing here imports tfjs.
+ */
+import type { ArchitectureKind, ModelTask } from '../spec.js';
+
+/** A trainable architecture and its optimisation settings. */
+export interface ArchitectureDecl {
+  /** Stable id recorded in the card, e.g. `logistic-l2` or `mlp-16-8`. */
+  id: string;
+  kind: ArchitectureKind;
+  /** Hidden layer widths (ReLU); empty for logistic regression. */
+  hidden: readonly number[];
+  /** Adam learning rate. */
+  learningRate: number;
+  /** L2 penalty on weights (not biases), per example: loss += l2 * sum(w^2). */
+  l2: number;
+  /** Full passes over the training rows. */
+  epochs: number;
+  /** Rows per gradient step. */
+  batchSize: number;
+}
+
+/** Logistic regression: one linear layer on the standardised features. */
+export const LOGISTIC: ArchitectureDecl = {
+  id: 'logistic-l2',
+  kind: 'logistic',
+  hidden: [],
+  learningRate: 0.05,
+  l2: 1e-4,
+  epochs: 30,
+  batchSize: 256,
+};
+
+/** A small MLP: two ReLU layers (16, 8), then a linear logit. */
+export const MLP_16_8: ArchitectureDecl = {
+  id: 'mlp-16-8',
+  kind: 'mlp',
+  hidden: [16, 8],
+  learningRate: 0.01,
+  l2: 1e-4,
+  epochs: 30,
+  batchSize: 256,
+};
+
+/** Candidates compared for each task, in the order they are trained. */
+export const TASK_ARCHITECTURES: Readonly<Record<ModelTask, readonly ArchitectureDecl[]>> = {
+  'coding-mismatch': [LOGISTIC, MLP_16_8],
+  duplicate: [LOGISTIC, MLP_16_8],
+};
+
+/** Number of trainable parameters of `decl` over `inputs` features. */
+export function parameterCount(decl: ArchitectureDecl, inputs: number): number {
+  let n = 0;
+  let width = inputs;
+  for (const h of [...decl.hidden, 1]) {
+    n += width * h + h;
+    width = h;
+  }
+  return n;
+}

@@ -1,0 +1,74 @@
+/**
+ * The generic training table every model is fitted on: feature rows, 0/1 labels, weights, and
+ * for each row the group (invoice) it belongs to and the exception kind behind its label.
+ */
+
+/** A labelled table. All arrays have one entry per row. */
+export interface LabelledRows {
+  /** Feature names, in column order. */
+  featureNames: readonly string[];
+  /** Feature rows, each of length `featureNames.length`. */
+  X: readonly ArrayLike<number>[];
+  /** 1 = exception (coding mismatch / duplicate pair), 0 = clean. */
+  y: ArrayLike<number>;
+  /** Example weights (> 0); reviewer labels weigh more than benchmark labels. */
+  w: ArrayLike<number>;
+}
+
+/** Extra per-row metadata used for splitting, invoice-level aggregation and per-kind metrics. */
+export interface RowMeta {
+  /** Stable row key, e.g. `inv-123#2` (line) or `inv-9>inv-3` (pair). */
+  key: string;
+  /** The invoice the row is scored for (the later invoice of a pair). */
+  invoiceId: string;
+  /** Exception or hard-negative kind behind the label, or null when clean. */
+  kind: string | null;
+  /** Where the label comes from. */
+  source: 'benchmark' | 'review';
+  /** Label id (review id, or `bench:<key>`), recorded in the card. */
+  labelId: string;
+}
+
+/** A table with metadata, as dataset assembly produces it. */
+export interface Dataset extends LabelledRows {
+  meta: readonly RowMeta[];
+}
+
+/** Rows `idx` of a table, in that order. */
+export function subset<T extends LabelledRows>(d: T & Partial<Dataset>, idx: readonly number[]): Dataset {
+  return {
+    featureNames: d.featureNames,
+    X: idx.map((i) => d.X[i]!),
+    y: Float64Array.from(idx, (i) => d.y[i]!),
+    w: Float64Array.from(idx, (i) => d.w[i]!),
+    meta: idx.map(
+      (i) =>
+        d.meta?.[i] ?? {
+          key: String(i),
+          invoiceId: String(i),
+          kind: null,
+          source: 'benchmark',
+          labelId: String(i),
+        },
+    ),
+  };
+}
+
+/**
+ * Checks that a table is rectangular, labels are 0/1 and weights positive and finite.
+ * @throws RangeError naming the first bad row.
+ */
+export function assertRows(d: LabelledRows): void {
+  const n = d.X.length;
+  if (d.y.length !== n || d.w.length !== n) throw new RangeError('X, y and w must have the same length');
+  const cols = d.featureNames.length;
+  for (let i = 0; i < n; i++) {
+    const row = d.X[i]!;
+    if (row.length !== cols) throw new RangeError(`row ${i} has ${row.length} features, want ${cols}`);
+    for (let j = 0; j < cols; j++)
+      if (!Number.isFinite(row[j]!))
+        throw new RangeError(`row ${i} feature ${d.featureNames[j]} is not finite`);
+    if (d.y[i] !== 0 && d.y[i] !== 1) throw new RangeError(`row ${i} label must be 0 or 1`);
+    if (!(d.w[i]! > 0 && Number.isFinite(d.w[i]!))) throw new RangeError(`row ${i} weight must be > 0`);
+  }
+}

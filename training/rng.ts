@@ -1,0 +1,54 @@
+/**
+ * Seeded randomness for training: every random choice of a run (initialisers, shuffling,
+ * sub-splits, synthetic data in tests) derives from the run's seed through these functions,
+ * so the same seed gives the same model.
+ */
+import { createHash } from 'node:crypto';
+
+/** A uniform [0, 1) generator. */
+export type Rng = () => number;
+
+/** Mulberry32: a small, fast 32-bit PRNG (not cryptographic). `seed` is any integer. */
+export function mulberry32(seed: number): Rng {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** A 32-bit integer derived from a seed and a purpose label, so that streams do not overlap. */
+export function deriveSeed(seed: number, purpose: string): number {
+  return createHash('sha256').update(`${seed}:${purpose}`).digest().readUInt32BE(0);
+}
+
+/** Fisher-Yates permutation of `0..n-1`. */
+export function permutation(n: number, rng: Rng): Uint32Array {
+  const p = new Uint32Array(n);
+  for (let i = 0; i < n; i++) p[i] = i;
+  for (let i = n - 1; i > 0; i--) {
+    const j = Math.floor(rng() * (i + 1));
+    const t = p[i]!;
+    p[i] = p[j]!;
+    p[j] = t;
+  }
+  return p;
+}
+
+/** Standard normal draw (Box-Muller). */
+export function normal(rng: Rng): number {
+  let u = 0;
+  while (u === 0) u = rng();
+  return Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * rng());
+}
+
+/**
+ * A stable pseudo-random number in [0, 1) for a key (e.g. an invoice id) under a seed: used to
+ * split data so that a key always lands in the same part whatever the row order.
+ */
+export function keyUniform(seed: number, key: string): number {
+  return createHash('sha256').update(`${seed}|${key}`).digest().readUInt32BE(0) / 4294967296;
+}

@@ -1,0 +1,170 @@
+import { describe, expect, it } from 'vitest';
+import { mulberry32 } from './rng.js';
+import {
+  APPROVE_NOTHING,
+  binomialCdf,
+  designGrid,
+  HOLD_NOTHING,
+  learnThenTest,
+  riskPValue,
+  type ThresholdSide,
+} from './thresholds.js';
+
+/** Direct sum of binomial probabilities, for small n. */
+function directCdf(k: number, n: number, p: number): number {
+  let s = 0;
+  let c = 1;
+  for (let j = 0; j <= k; j++) {
+    s += c * p ** j * (1 - p) ** (n - j);
+    c = (c * (n - j)) / (j + 1);
+  }
+  return s;
+}
+
+describe('binomialCdf and p-values', () => {
+  it('matches the direct sum and known values', () => {
+    expect(binomialCdf(5, 10, 0.5)).toBeCloseTo(0.623046875, 12);
+    for (const [k, n, p] of [
+      [0, 20, 0.1],
+      [3, 40, 0.05],
+      [7, 30, 0.3],
+    ] as const)
+      expect(binomialCdf(k, n, p)).toBeCloseTo(directCdf(k, n, p), 12);
+    // large n, tiny alpha: P(Bin(2000, 0.005) <= 0) = 0.995^2000
+    expect(binomialCdf(0, 2000, 0.005)).toBeCloseTo(0.995 ** 2000, 15);
+    expect(binomialCdf(-1, 10, 0.2)).toBe(0);
+    expect(binomialCdf(10, 10, 0.2)).toBe(1);
+  });
+
+  it('Hoeffding-Bentkus is valid but more conservative than the exact binomial p-value', () => {
+    for (const [k, n] of [
+      [0, 1000],
+      [2, 1000],
+      [10, 5000],
+    ] as const) {
+      const b = riskPValue(k, n, 0.005, 'binomial');
+      const hb = riskPValue(k, n, 0.005, 'hoeffding-bentkus');
+      expect(hb).toBeGreaterThanOrEqual(b);
+    }
+    expect(riskPValue(0, 0, 0.1)).toBe(1);
+  });
+});
+
+/**
+ * Scores S = U^3 (many low scores, as in triage), Y ~ Bernoulli(min(1, c S)).
+ * Approve risk R(λ) = E[cS | S <= λ] = c λ / 4 (λ <= 1/c).
+ * Hold risk with c = 1: P(Y = 0 | S >= λ) = 1 - (1 - t^4) / (4 (1 - t)), t = λ^(1/3).
+ */
+function draw(n: number, seed: number, c: number): { s: Float64Array; y: Uint8Array } {
+  const rng = mulberry32(seed);
+  const s = new Float64Array(n);
+  const y = new Uint8Array(n);
+  for (let i = 0; i < n; i++) {
+    s[i] = rng() ** 3;
+    y[i] = rng() < Math.min(1, c * s[i]!) ? 1 : 0;
+  }
+  return { s, y };
+}
+const trueApproveRisk = (lambda: number, c: number): number =>
+  lambda < 0 ? 0 : (c * Math.min(lambda, 1)) / 4;
+const trueHoldRisk = (lambda: number): number => {
+  if (lambda > 1) return 0;
+  const t = Math.cbrt(Math.max(0, lambda));
+  return 1 - (1 - t ** 4) / (4 * (1 - t));
+};
+
+/** Runs many seeded calibrations and returns the violation frequency and mean coverage. */
+function simulate(
+  side: ThresholdSide,
+  alpha: number,
+  delta: number,
+  trials: number,
+  pick: 'ltt' | 'naive',
+  c = 1,
+): { violations: number; meanCoverage: number } {
+  let violations = 0;
+  let cov = 0;
+  for (let t = 0; t < trials; t++) {
+    const design = draw(1500, 10_000 + t, c);
+    const cal = draw(3000, 20_000 + t, c);
+    const grid = designGrid(design.s, { side, alpha, delta, testN: cal.s.length }, design.y);
+    let lambda: number;
+    if (pick === 'ltt') {
+      const r = learnThenTest({ scores: cal.s, labels: cal.y, side, alpha, delta, grid });
+      lambda = r.threshold;
+      cov += r.coverage;
+    } else {
+      // naive plug-in: the most aggressive grid point whose empirical risk is <= alpha
+      lambda = side === 'approve' ? APPROVE_NOTHING : HOLD_NOTHING;
+      for (const g of grid) {
+        let sel = 0;
+        let err = 0;
+        for (let i = 0; i < cal.s.length; i++) {
+          if (side === 'approve' ? cal.s[i]! <= g : cal.s[i]! >= g) {
+            sel++;
+            if ((side === 'approve') === (cal.y[i] === 1)) err++;
+          }
+        }
+        if (sel > 0 && err / sel <= alpha) lambda = g;
+      }
+    }
+    const risk = side === 'approve' ? trueApproveRisk(lambda, c) : trueHoldRisk(lambda);
+    if (risk > alpha) violations++;
+  }
+  return { violations: violations / trials, meanCoverage: cov / trials };
+}
+
+describe('Learn-then-Test thresholds: the guarantee holds empirically', () => {
+  const trials = 300;
+  // binomial sampling slack on the violation frequency (3 standard errors)
+  const slack = (delta: number): number => 3 * Math.sqrt((delta * (1 - delta)) / trials);
+
+  it('auto-approve: P(true error rate among approved > alpha) <= delta, with useful coverage', () => {
+    const alpha = 0.01;
+    const delta = 0.1;
+    const ltt = simulate('approve', alpha, delta, trials, 'ltt');
+    expect(ltt.violations).toBeLessThanOrEqual(delta + slack(delta));
+    // the oracle threshold λ* = 4 alpha approves F(λ*) = (0.04)^(1/3) = 34% of invoices
+    expect(ltt.meanCoverage).toBeGreaterThan(0.2);
+    expect(ltt.meanCoverage).toBeLessThan(0.342);
+    // the plug-in choice violates far more often: the check can fail
+    expect(simulate('approve', alpha, delta, trials, 'naive').violations).toBeGreaterThan(2 * delta);
+  });
+
+  it('auto-approve with a mis-calibrated score (true risk 3x the score) still holds', () => {
+    const r = simulate('approve', 0.01, 0.05, trials, 'ltt', 3);
+    expect(r.violations).toBeLessThanOrEqual(0.05 + slack(0.05));
+  });
+
+  it('hold: P(true false-hold rate > alpha) <= delta', () => {
+    const alpha = 0.2;
+    const delta = 0.1;
+    const ltt = simulate('hold', alpha, delta, trials, 'ltt');
+    expect(ltt.violations).toBeLessThanOrEqual(delta + slack(delta));
+    expect(ltt.meanCoverage).toBeGreaterThan(0);
+    expect(simulate('hold', alpha, delta, trials, 'naive').violations).toBeGreaterThan(2 * delta);
+  });
+
+  it('returns the safe default when nothing can be certified', () => {
+    const { s, y } = draw(100, 1, 1); // far too few invoices for alpha = 0.001
+    const grid = designGrid(s, { side: 'approve', alpha: 0.001, delta: 0.05, testN: 100 });
+    expect(grid).toEqual([]);
+    const r = learnThenTest({
+      scores: s,
+      labels: y,
+      side: 'approve',
+      alpha: 0.001,
+      delta: 0.05,
+      grid: [0.1, 0.2],
+    });
+    expect(r.feasible).toBe(false);
+    expect(r.threshold).toBe(APPROVE_NOTHING);
+    expect(r.coverage).toBe(0);
+  });
+
+  it('refuses a grid that is not ordered safest first', () => {
+    expect(() =>
+      learnThenTest({ scores: [0.1], labels: [0], side: 'hold', alpha: 0.1, delta: 0.1, grid: [0.2, 0.5] }),
+    ).toThrow(RangeError);
+  });
+});

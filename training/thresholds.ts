@@ -1,0 +1,285 @@
+/**
+ * Routing thresholds with a finite-sample guarantee, by Learn-then-Test (Angelopoulos, Bates,
+ * Candès, Jordan, Lei 2021, "Learn then Test: Calibrating predictive algorithms to achieve
+ * risk control").
+ *
+ * ## What is guaranteed
+ * For the auto-approve threshold `λa` (AUTO_APPROVE when the calibrated invoice score `s <= λa`)
+ * the controlled risk is the **error rate among auto-approved invoices**
+ * `Ra(λ) = P(Y = 1 | s <= λ)` (share of auto-approved invoices that are true exceptions).
+ * For the hold threshold `λh` (HOLD when `s >= λh`) it is the **false-hold rate**
+ * `Rh(λ) = P(Y = 0 | s >= λ)`. With probability at least `1 - delta` over the draw of the
+ * threshold-calibration set, the returned threshold satisfies `R(λ) <= alpha`.
+ *
+ * ## Assumptions (read before relying on it)
+ * 1. The threshold-calibration invoices and the invoices scored later are i.i.d. draws from the
+ *    same distribution (exchangeability is not enough for the conditional binomial argument
+ *    below). Drift in vendors, codes or fraud patterns breaks it: monitor (PSI) and recalibrate.
+ * 2. The score function (model + calibration map) and the candidate grid were fixed before the
+ *    threshold-calibration labels were looked at: they are fitted on other splits
+ *    ({@link designGrid} uses a separate design split).
+ * 3. Labels are correct. Reviewer labels chosen by the current model are not a random sample,
+ *    so they must not be used here (training uses them; thresholds use benchmark/audit samples).
+ * 4. The guarantee holds for one threshold of one model. When the final AUTO_APPROVE needs
+ *    both models to approve, the combined error rate is not bounded by either `alpha` alone.
+ *
+ * ## Why it holds
+ * Fix `λ`. Conditional on `n_λ` (how many calibration invoices fall on the selected side), the
+ * labels of those invoices are i.i.d. Bernoulli(`R(λ)`) by assumption 1, so the number of
+ * errors `k_λ ~ Binomial(n_λ, R(λ))`, and `p_λ = P(Binomial(n_λ, alpha) <= k_λ)` is a valid
+ * p-value for the null `H_λ: R(λ) > alpha` (`P(p_λ <= t) <= t` under the null). The
+ * Hoeffding-Bentkus p-value (Bates et al. 2021) is also valid and offered for comparison; the
+ * exact binomial one is never larger than it for 0/1 losses up to the factor `e`.
+ * The grid `λ_1, λ_2, ...` is ordered from safe to aggressive before seeing the labels, and the
+ * nulls are tested by **fixed-sequence testing** (reject `H_1`, `H_2`, ... at level `delta`,
+ * stopping at the first non-rejection), which controls the family-wise error rate at `delta`
+ * with no assumption on how the p-values depend on each other (only that each is valid).
+ * So with probability `>= 1 - delta` every rejected `λ` has `R(λ) <= alpha`, in particular the
+ * last one, which is returned. If nothing is rejected the safe default is returned: approve
+ * nothing / hold nothing (`feasible: false`).
+ */
+
+/** Which routing side a threshold is for. */
+export type ThresholdSide = 'approve' | 'hold';
+
+/** The p-value used for each hypothesis. */
+export type PValueMethod = 'binomial' | 'hoeffding-bentkus';
+
+/**
+ * `P(Binomial(n, p) <= k)`, computed term by term in log space (exact up to float rounding).
+ * @throws RangeError for invalid arguments.
+ */
+export function binomialCdf(k: number, n: number, p: number): number {
+  if (!Number.isInteger(n) || n < 0 || !Number.isInteger(k))
+    throw new RangeError('n and k must be integers, n >= 0');
+  if (!(p >= 0 && p <= 1)) throw new RangeError('p must be in [0, 1]');
+  if (k < 0) return 0;
+  if (k >= n) return 1;
+  if (p === 0) return 1;
+  if (p === 1) return 0;
+  const logRatio = Math.log(p) - Math.log1p(-p);
+  let logTerm = n * Math.log1p(-p); // log P(X = 0)
+  let maxLog = logTerm;
+  const logs: number[] = [logTerm];
+  for (let j = 0; j < k; j++) {
+    logTerm += Math.log((n - j) / (j + 1)) + logRatio;
+    logs.push(logTerm);
+    if (logTerm > maxLog) maxLog = logTerm;
+  }
+  let s = 0;
+  for (const l of logs) s += Math.exp(l - maxLog);
+  return Math.min(1, Math.exp(maxLog + Math.log(s)));
+}
+
+/** Binary relative entropy `a log(a/b) + (1-a) log((1-a)/(1-b))`. */
+function klBernoulli(a: number, b: number): number {
+  const t1 = a === 0 ? 0 : a * Math.log(a / b);
+  const t2 = a === 1 ? 0 : (1 - a) * Math.log((1 - a) / (1 - b));
+  return t1 + t2;
+}
+
+/**
+ * p-value for `H: R > alpha` after observing `errors` bad outcomes among `n` selected examples.
+ * - `binomial`: `P(Binomial(n, alpha) <= errors)`; exact for 0/1 losses.
+ * - `hoeffding-bentkus`: `min(exp(-n h(min(r, alpha), alpha)), e * P(Binomial(n, alpha) <= ceil(n r)))`
+ *   with `r = errors / n` and `h` the binary relative entropy (Bates et al. 2021, eq. for
+ *   bounded losses).
+ * `n = 0` gives 1 (nothing observed, nothing rejected).
+ */
+export function riskPValue(
+  errors: number,
+  n: number,
+  alpha: number,
+  method: PValueMethod = 'binomial',
+): number {
+  if (n === 0) return 1;
+  if (method === 'binomial') return binomialCdf(errors, n, alpha);
+  const r = errors / n;
+  const hoeffding = Math.exp(-n * klBernoulli(Math.min(r, alpha), alpha));
+  const bentkus = Math.E * binomialCdf(Math.ceil(n * r), n, alpha);
+  return Math.min(1, hoeffding, bentkus);
+}
+
+/** Inputs of {@link learnThenTest}. */
+export interface LttInput {
+  /** Calibrated scores of the threshold-calibration invoices. */
+  scores: ArrayLike<number>;
+  /** 1 = exception, 0 = clean, per invoice. */
+  labels: ArrayLike<number>;
+  side: ThresholdSide;
+  /** Target risk (error rate among approved, or false-hold rate among held), in (0, 1). */
+  alpha: number;
+  /** Allowed failure probability of the guarantee, in (0, 1). */
+  delta: number;
+  /**
+   * Candidate thresholds in testing order, safest first: increasing for `approve`,
+   * decreasing for `hold`. Must not depend on these labels (see {@link designGrid}).
+   */
+  grid: readonly number[];
+  pValue?: PValueMethod;
+}
+
+/** One tested candidate. */
+export interface LttStep {
+  threshold: number;
+  selected: number;
+  errors: number;
+  pValue: number;
+  rejected: boolean;
+}
+
+/** Result of {@link learnThenTest}. */
+export interface LttResult {
+  /** The last rejected threshold; `-1` (approve nothing) or `2` (hold nothing) when none. */
+  threshold: number;
+  feasible: boolean;
+  /** Invoices on the selected side at the threshold, errors among them, and the share selected. */
+  selected: number;
+  errors: number;
+  coverage: number;
+  /** Every tested candidate until the first non-rejection (for the report). */
+  steps: LttStep[];
+}
+
+/** Sentinel thresholds that select nothing. */
+export const APPROVE_NOTHING = -1;
+export const HOLD_NOTHING = 2;
+
+/** How many scores fall on the selected side of `t`, and how many of them are errors. */
+function sideCounts(
+  scores: ArrayLike<number>,
+  labels: ArrayLike<number>,
+  side: ThresholdSide,
+  t: number,
+): [number, number] {
+  let sel = 0;
+  let err = 0;
+  for (let i = 0; i < scores.length; i++) {
+    const s = scores[i]!;
+    const inSide = side === 'approve' ? s <= t : s >= t;
+    if (!inSide) continue;
+    sel++;
+    const bad = side === 'approve' ? labels[i] === 1 : labels[i] === 0;
+    if (bad) err++;
+  }
+  return [sel, err];
+}
+
+function checkLevels(alpha: number, delta: number): void {
+  if (!(alpha > 0 && alpha < 1)) throw new RangeError('alpha must be in (0, 1)');
+  if (!(delta > 0 && delta < 1)) throw new RangeError('delta must be in (0, 1)');
+}
+
+/**
+ * Learn-then-Test with fixed-sequence testing (see the module doc for the guarantee).
+ * @throws RangeError when alpha/delta are outside (0, 1), lengths differ or the grid is not
+ *   ordered safest first.
+ */
+export function learnThenTest(input: LttInput): LttResult {
+  const { scores, labels, side, alpha, delta, grid } = input;
+  checkLevels(alpha, delta);
+  if (scores.length !== labels.length) throw new RangeError('one label per score');
+  for (let j = 1; j < grid.length; j++) {
+    const ok = side === 'approve' ? grid[j]! > grid[j - 1]! : grid[j]! < grid[j - 1]!;
+    if (!ok) throw new RangeError('grid must be strictly ordered safest first');
+  }
+  const steps: LttStep[] = [];
+  let best: LttStep | undefined;
+  for (const t of grid) {
+    const [selected, errors] = sideCounts(scores, labels, side, t);
+    const pValue = riskPValue(errors, selected, alpha, input.pValue);
+    const rejected = pValue <= delta;
+    steps.push({ threshold: t, selected, errors, pValue, rejected });
+    if (!rejected) break;
+    best = steps[steps.length - 1];
+  }
+  const n = scores.length;
+  if (!best) {
+    return {
+      threshold: side === 'approve' ? APPROVE_NOTHING : HOLD_NOTHING,
+      feasible: false,
+      selected: 0,
+      errors: 0,
+      coverage: 0,
+      steps,
+    };
+  }
+  return {
+    threshold: best.threshold,
+    feasible: true,
+    selected: best.selected,
+    errors: best.errors,
+    coverage: n ? best.selected / n : 0,
+    steps,
+  };
+}
+
+/** Options of {@link designGrid}. */
+export interface GridDesign {
+  side: ThresholdSide;
+  alpha: number;
+  delta: number;
+  /** Size of the threshold-calibration set the grid will be tested on. */
+  testN: number;
+  /** Most candidates to keep (default 50). */
+  maxPoints?: number;
+  pValue?: PValueMethod;
+}
+
+/**
+ * Builds the ordered candidate grid for {@link learnThenTest} from a separate **design split**
+ * (its scores and labels), so the grid does not depend on the threshold-calibration labels.
+ *
+ * Candidates are the distinct design scores, thinned to at most `maxPoints` evenly spaced in
+ * coverage, safest first. Fixed-sequence testing stops at its first non-rejection, so a grid
+ * that starts where the test has little power loses everything: the grid starts at the first
+ * candidate where, with a pessimistic selected count (`m - 2 sqrt(m)`, `m` the count expected
+ * at `testN` from the design share), one error would still give a p-value of at most `delta / 2`,
+ * and where the design split's own error rate is at most `alpha` (when labels are given).
+ * @throws RangeError when alpha/delta are outside (0, 1) or labels do not match scores.
+ */
+export function designGrid(
+  designScores: ArrayLike<number>,
+  o: GridDesign,
+  designLabels?: ArrayLike<number>,
+): number[] {
+  checkLevels(o.alpha, o.delta);
+  if (designLabels && designLabels.length !== designScores.length)
+    throw new RangeError('one label per score');
+  const n = designScores.length;
+  if (n === 0) return [];
+  const order = Array.from({ length: n }, (_, i) => i).sort((i, j) =>
+    o.side === 'approve' ? designScores[i]! - designScores[j]! : designScores[j]! - designScores[i]!,
+  );
+  // distinct values with the share of design scores on the selected side and their error rate
+  const distinct: { t: number; share: number; errRate: number }[] = [];
+  let errors = 0;
+  for (let r = 0; r < n; r++) {
+    const i = order[r]!;
+    if (designLabels && (o.side === 'approve' ? designLabels[i] === 1 : designLabels[i] === 0)) errors++;
+    const next = order[r + 1];
+    if (next !== undefined && designScores[next] === designScores[i]) continue;
+    distinct.push({ t: designScores[i]!, share: (r + 1) / n, errRate: errors / (r + 1) });
+  }
+  const startAt = distinct.findIndex((d) => {
+    const m = d.share * o.testN;
+    const mLow = Math.floor(m - 2 * Math.sqrt(m));
+    if (mLow <= 0) return false;
+    return d.errRate <= o.alpha && riskPValue(1, mLow, o.alpha, o.pValue) <= o.delta / 2;
+  });
+  if (startAt < 0) return [];
+  const usable = distinct.slice(startAt);
+  const maxPoints = o.maxPoints ?? 50;
+  if (usable.length <= maxPoints) return usable.map((d) => d.t);
+  const out: number[] = [];
+  const first = usable[0]!.share;
+  const step = (1 - first) / (maxPoints - 1);
+  let next = first;
+  for (const d of usable) {
+    if (d.share + 1e-12 >= next) {
+      out.push(d.t);
+      next = d.share + step;
+    }
+  }
+  return out;
+}

@@ -1,0 +1,181 @@
+/**
+ * Fits one declared architecture (`models/specs`) on a labelled table with tfjs (wasm backend)
+ * and returns it as a {@link TrainedModelSpec} with `calibration: { kind: 'none' }` (calibration
+ * is fitted afterwards on held-out data, see `calibration.ts`).
+ *
+ * Determinism: the same rows, declaration and seed give bit-identical weights. Kernels start
+ * from tfjs' Glorot-uniform initialiser with a seed derived from the run seed and the layer
+ * index; biases start at zero; each epoch visits the rows in a permutation drawn from a seeded
+ * PRNG (no `Math.random`, no `shuffle: true`); the wasm backend runs single-threaded
+ * (`tf.ts`), so float additions happen in the same order on every run.
+ *
+ * Loss: weighted binary cross-entropy on the logit, `sum_i w_i * (softplus(z_i) - y_i z_i) /
+ * sum_i w_i` per batch, plus `l2 * sum(kernel^2)` over kernels (not biases). Adam optimiser.
+ */
+import type { Scalar, Sequential, Tensor } from '@tensorflow/tfjs';
+import type { ArchitectureDecl } from '../models/specs/index.js';
+import type { ModelTask, TrainedModelSpec } from '../models/spec.js';
+import { assertRows, type LabelledRows } from './data.js';
+import { deriveSeed, mulberry32, permutation } from './rng.js';
+import { loadTf, type Tf } from './tf.js';
+
+/** Options of one training run. */
+export interface TrainOptions {
+  task: ModelTask;
+  featureSchemaVersion: string;
+  seed: number;
+  /** Called after each epoch with the mean training loss (for progress bars). */
+  onEpoch?: (epoch: number, loss: number) => void;
+}
+
+/** A fitted network and its training curve. */
+export interface TrainResult {
+  spec: TrainedModelSpec;
+  /** Mean training loss per epoch (weighted BCE + L2). */
+  lossHistory: number[];
+}
+
+/**
+ * Mean and standard deviation (population) of each column; a constant column gets std 1 so
+ * that standardising it yields 0 rather than NaN.
+ */
+export function standardisation(
+  rows: readonly ArrayLike<number>[],
+  cols: number,
+): { mean: number[]; std: number[] } {
+  const mean = new Array<number>(cols).fill(0);
+  const m2 = new Array<number>(cols).fill(0);
+  rows.forEach((r, k) => {
+    for (let j = 0; j < cols; j++) {
+      const d = r[j]! - mean[j]!;
+      mean[j]! += d / (k + 1);
+      m2[j]! += d * (r[j]! - mean[j]!);
+    }
+  });
+  const std = m2.map((s) => {
+    const sd = rows.length > 0 ? Math.sqrt(s / rows.length) : 0;
+    return sd > 1e-12 ? sd : 1;
+  });
+  return { mean, std };
+}
+
+/** Rows standardised and flattened row-major into float32, ready for a tensor. */
+function standardisedMatrix(rows: readonly ArrayLike<number>[], mean: number[], std: number[]): Float32Array {
+  const cols = mean.length;
+  const out = new Float32Array(rows.length * cols);
+  rows.forEach((r, i) => {
+    for (let j = 0; j < cols; j++) out[i * cols + j] = (r[j]! - mean[j]!) / std[j]!;
+  });
+  return out;
+}
+
+/** A tfjs sequential model of the architecture with seeded initial weights (weights [in][out]). */
+export function buildNetwork(tf: Tf, decl: ArchitectureDecl, inputs: number, seed: number): Sequential {
+  const model = tf.sequential();
+  const widths = [...decl.hidden, 1];
+  widths.forEach((units, k) => {
+    model.add(
+      tf.layers.dense({
+        units,
+        activation: k === widths.length - 1 ? 'linear' : 'relu',
+        useBias: true,
+        kernelInitializer: tf.initializers.glorotUniform({ seed: deriveSeed(seed, `kernel-${k}`) }),
+        biasInitializer: 'zeros',
+        ...(k === 0 ? { inputShape: [inputs] } : {}),
+      }),
+    );
+  });
+  return model;
+}
+
+/**
+ * Trains `decl` on `data` and returns the uncalibrated spec.
+ * @throws RangeError when the table is malformed (see `assertRows`) or empty.
+ */
+export async function trainNetwork(
+  data: LabelledRows,
+  decl: ArchitectureDecl,
+  opts: TrainOptions,
+): Promise<TrainResult> {
+  assertRows(data);
+  const n = data.X.length;
+  if (n === 0) throw new RangeError('no training rows');
+  const cols = data.featureNames.length;
+  const tf = await loadTf();
+  const { mean, std } = standardisation(data.X, cols);
+  const model = buildNetwork(tf, decl, cols, opts.seed);
+  const optimizer = tf.train.adam(decl.learningRate);
+  const X = tf.tensor2d(standardisedMatrix(data.X, mean, std), [n, cols], 'float32');
+  const Y = tf.tensor1d(Float32Array.from(data.y), 'float32');
+  const W = tf.tensor1d(Float32Array.from(data.w), 'float32');
+  const kernels = model.layers.map((l) => l.getWeights()[0]!);
+  const rng = mulberry32(deriveSeed(opts.seed, 'shuffle'));
+  const lossHistory: number[] = [];
+  try {
+    for (let epoch = 0; epoch < decl.epochs; epoch++) {
+      const order = permutation(n, rng);
+      let lossSum = 0;
+      let batches = 0;
+      for (let start = 0; start < n; start += decl.batchSize) {
+        const idx = order.subarray(start, Math.min(n, start + decl.batchSize));
+        const loss = tf.tidy((): Scalar => {
+          const ix = tf.tensor1d(Int32Array.from(idx), 'int32');
+          const xb = tf.gather(X, ix);
+          const yb = tf.gather(Y, ix);
+          const wb = tf.gather(W, ix);
+          const l = optimizer.minimize(() => {
+            const z = (model.apply(xb) as Tensor).reshape([-1]);
+            // softplus(z) - y z is the BCE of sigmoid(z), stable for large |z|
+            const bce = tf.sub(tf.softplus(z), tf.mul(yb, z));
+            const data = tf.div(tf.sum(tf.mul(wb, bce)), tf.sum(wb));
+            if (decl.l2 === 0) return data as Scalar;
+            const penalty = tf.addN(kernels.map((k) => tf.sum(tf.square(k))));
+            return tf.add(data, tf.mul(decl.l2, penalty)) as Scalar;
+          }, true);
+          if (!l) throw new Error('optimizer returned no loss');
+          return l;
+        });
+        lossSum += (await loss.data())[0]!;
+        loss.dispose();
+        batches++;
+      }
+      const mean = lossSum / batches;
+      lossHistory.push(mean);
+      opts.onEpoch?.(epoch + 1, mean);
+    }
+    const layers = await Promise.all(
+      model.layers.map(async (layer, k) => {
+        const [kernel, bias] = layer.getWeights();
+        const [inDim, outDim] = kernel!.shape as [number, number];
+        const kv = await kernel!.data();
+        const bv = await bias!.data();
+        const weights: number[][] = [];
+        for (let i = 0; i < inDim; i++) weights.push(Array.from(kv.subarray(i * outDim, (i + 1) * outDim)));
+        return {
+          weights,
+          bias: Array.from(bv),
+          activation: (k === model.layers.length - 1 ? 'linear' : 'relu') as 'linear' | 'relu',
+        };
+      }),
+    );
+    return {
+      spec: {
+        task: opts.task,
+        architecture: decl.kind,
+        featureNames: [...data.featureNames],
+        featureSchemaVersion: opts.featureSchemaVersion,
+        standardise: { mean, std },
+        layers,
+        calibration: { kind: 'none' },
+        seed: opts.seed,
+      },
+      lossHistory,
+    };
+  } finally {
+    X.dispose();
+    Y.dispose();
+    W.dispose();
+    optimizer.dispose();
+    model.dispose();
+  }
+}
