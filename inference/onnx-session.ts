@@ -152,3 +152,56 @@ export class OnnxModelSession {
     await this.session.release();
   }
 }
+
+/**
+ * Loads a served model in ONNX Runtime and scores probe rows (zeros, ones and seeded values in
+ * [-1000, 1000]): every logit must be finite and every probability in [0, 1], and a single row
+ * must score as in a batch. Meant as the registry's `verifyOnnx` hook.
+ * @throws TriageError `TRIAGE_MODEL_UPLOAD_INVALID` naming what failed;
+ *   `TRIAGE_MODEL_SIGNATURE_MISMATCH` when `expected` is given and differs.
+ */
+export async function verifyServedModel(
+  onnx: Uint8Array,
+  label = 'model',
+  expected?: FeatureSignature,
+): Promise<void> {
+  let session: OnnxModelSession;
+  try {
+    session = await OnnxModelSession.fromBuffer(onnx, { label, ...(expected ? { expected } : {}) });
+  } catch (e) {
+    if (e instanceof TriageError && e.code === 'TRIAGE_MODEL_INVALID')
+      throw new TriageError('TRIAGE_MODEL_UPLOAD_INVALID', e.message, [], { cause: e });
+    throw e;
+  }
+  try {
+    const f = session.numFeatures;
+    const rows: number[][] = [new Array<number>(f).fill(0), new Array<number>(f).fill(1)];
+    let seed = 0x9e3779b9;
+    for (let i = 0; i < 62; i++)
+      rows.push(
+        Array.from({ length: f }, () => {
+          seed = (Math.imul(seed, 1664525) + 1013904223) >>> 0;
+          const u = seed / 4294967296;
+          return (u * 2 - 1) * 10 ** (i % 4);
+        }),
+      );
+    const out = await session.run(rows);
+    const bad = rows.findIndex(
+      (_, i) =>
+        !Number.isFinite(out.logit[i]!) || !(out.probability[i]! >= -1e-6 && out.probability[i]! <= 1 + 1e-6),
+    );
+    if (bad >= 0)
+      throw new TriageError(
+        'TRIAGE_MODEL_UPLOAD_INVALID',
+        `${label} gives logit ${out.logit[bad]} / probability ${out.probability[bad]} on probe row ${bad}`,
+      );
+    const one = await session.runOne(rows[5]!);
+    if (Math.abs(one.probability - out.probability[5]!) > 1e-6)
+      throw new TriageError(
+        'TRIAGE_MODEL_UPLOAD_INVALID',
+        `${label} scores a single row unlike the same row in a batch`,
+      );
+  } finally {
+    await session.release();
+  }
+}

@@ -44,8 +44,15 @@ import {
   readSignature,
   withMetadata,
 } from './onnx-graph.js';
-import { checkSignature, modelInputSignature } from './signature.js';
-import { assertModelCardDraft, assertModelSpec, type ModelCardDraft, type TrainedModelSpec } from './spec.js';
+import { normaliseExternalOnnx, type ExternalAdaptation } from './external-onnx.js';
+import { checkSignature, modelInputSignature, type FeatureSignature } from './signature.js';
+import {
+  assertModelCardDraft,
+  assertModelSpec,
+  type ModelCardDraft,
+  type ModelTask,
+  type TrainedModelSpec,
+} from './spec.js';
 
 /** Alias names. */
 export type AliasName = 'champion' | 'challenger';
@@ -122,6 +129,16 @@ export interface RegistryOptions {
   onEvent?: (e: RegistryEvent) => void | Promise<void>;
   clock?: () => Date;
   lock?: LockOptions;
+  /**
+   * The feature schema each task is served with. Needed by {@link ModelRegistry.registerExternalOnnx};
+   * when given, promotion also refuses a model whose features differ from it (it could not serve).
+   */
+  featureSchemas?: Partial<Record<ModelTask, FeatureSignature>>;
+  /**
+   * Runs a model before it is registered (e.g. `verifyServedModel` from inference/, which loads
+   * it in ONNX Runtime and scores probe rows). Throwing refuses the registration.
+   */
+  verifyOnnx?: (onnx: Uint8Array, label: string) => Promise<void>;
   /** Crash drills only: called at each step of a registration. */
   onStage?: (stage: 'staged' | 'committed' | 'aliased') => void | Promise<void>;
 }
@@ -491,6 +508,7 @@ export class ModelRegistry {
     const summary = summarise(input);
     const source = summary.source;
     this.checkArtefacts(input, summary, name);
+    await this.opts.verifyOnnx?.(input.onnx, `${name} (new version)`);
     const actor = input.actor ?? 'system';
     await mkdir(dir, { recursive: true });
     const version = await this.lock(name, async () => {
@@ -585,11 +603,48 @@ export class ModelRegistry {
   }
 
   /**
+   * Registers a model trained elsewhere (e.g. scikit-learn exported by skl2onnx) after
+   * rewriting it to the served IO (see `normaliseExternalOnnx`) and checking that its input
+   * matches the task's served feature schema: the draft's `featureNames` must equal the
+   * schema's names in order and the graph's input width their count.
+   * @returns the registered version (as a challenger) and how the graph was adapted.
+   * @throws TriageError `TRIAGE_MODEL_SIGNATURE_MISMATCH` (both signatures in the message),
+   *   `TRIAGE_MODEL_UPLOAD_INVALID` (not a usable binary classifier, or an invalid draft),
+   *   `TRIAGE_MODEL_INVALID` when no feature schema is configured for the task.
+   */
+  async registerExternalOnnx(
+    name: string,
+    buffer: Uint8Array,
+    cardDraft: ExternalCardDraft,
+    o: { actor?: string; parentVersion?: string | null } = {},
+  ): Promise<ResolvedModel & { adaptation: ExternalAdaptation }> {
+    const draft = validateExternalCardDraft(cardDraft);
+    const expected = this.opts.featureSchemas?.[draft.task];
+    if (!expected)
+      throw new TriageError(
+        'TRIAGE_MODEL_INVALID',
+        `No served feature schema is configured for ${draft.task}`,
+      );
+    const { onnx, adaptation } = normaliseExternalOnnx(buffer, { ...draft, expected });
+    const note =
+      `Adapted to the served IO: input '${adaptation.originalInput.name}' -> 'features'; probability = column ` +
+      `${adaptation.positiveColumn} of '${adaptation.probabilityTensor}'` +
+      (adaptation.classLabels ? ` (class labels ${JSON.stringify(adaptation.classLabels)})` : '') +
+      (adaptation.droppedZipMap ? '; ZipMap dropped' : '') +
+      `; ${adaptation.prunedNodes} node(s) not needed for it pruned; logit = ln(p / (1 - p)), p clamped to [1e-7, 1 - 1e-7].`;
+    const card = { ...draft, notes: [...draft.notes, note] };
+    const resolved = await this.register(name, { onnx, card, ...o });
+    return { ...resolved, adaptation };
+  }
+
+  /**
    * Makes `version` the champion of `name` (see the promotion rule in the module doc).
    * @param o.actor who promotes (recorded); o.reason why (required when forcing);
    *   o.force promote even when the rule refuses.
    * @throws TriageError `TRIAGE_MODEL_PROMOTION_REFUSED` (409) when the rule refuses and
-   *   `force` is not set, or `force` is set without a reason; `TRIAGE_MODEL_NOT_FOUND`.
+   *   `force` is not set, or `force` is set without a reason; `TRIAGE_MODEL_NOT_FOUND`;
+   *   `TRIAGE_MODEL_SIGNATURE_MISMATCH` when `featureSchemas` is configured and the version's
+   *   features differ from the served ones (forcing cannot make such a model serve).
    */
   async promote(
     name: string,
@@ -604,6 +659,17 @@ export class ModelRegistry {
       if (previous === v)
         return { name, version: v, previousChampion: previous, forced: false, changed: false };
       const champion = previous === null ? null : await this.readCard(name, previous);
+      const served = this.opts.featureSchemas?.[candidate.task];
+      if (served)
+        checkSignature(
+          {
+            names: candidate.featureNames,
+            count: candidate.featureNames.length,
+            version: candidate.featureSchemaVersion,
+          },
+          served,
+          `${name}@${v}`,
+        );
       const refusal = promotionRefusal(candidate, champion);
       const force = o.force === true;
       if (force && !o.reason?.trim())
