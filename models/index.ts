@@ -17,3 +17,5 @@ export {
   type ModelSignature,
   type TensorSignature,
 } from './onnx-graph.js';
+export * from './served-schemas.js';
+export * from './external-onnx.js';
