@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { isTriageError } from '../core/errors.js';
 import { featureSchemaVersion } from '../features/schema.js';
-import { makeCardDraft, makeSpec } from '../test/model-fixtures.js';
+import { makeCardDraft, makeEvaluation, makeSpec } from '../test/model-fixtures.js';
 import { modelsCommand } from './models.js';
 
 let dir: string;
@@ -30,18 +30,7 @@ async function trainingRun(name: string, seed: number, prAuc: number): Promise<s
   await mkdir(out, { recursive: true });
   await writeFile(join(out, 'spec.json'), JSON.stringify(spec));
   await writeFile(join(out, 'card.json'), JSON.stringify(makeCardDraft(spec, { prAuc })));
-  await writeFile(
-    join(out, 'evaluation.json'),
-    JSON.stringify({
-      metric: 'pr_auc',
-      value: prAuc,
-      datasetHash: 'e'.repeat(64),
-      split: 'test',
-      unit: 'line',
-      size: 1000,
-      baselines: [],
-    }),
-  );
+  await writeFile(join(out, 'evaluation.json'), JSON.stringify(makeEvaluation(prAuc)));
   return out;
 }
 

@@ -8,7 +8,7 @@ import type { PairComparison } from '../features/pair.js';
 import { ModelRegistry } from '../models/registry.js';
 import { predictProbability, type TrainedModelSpec } from '../models/spec.js';
 import { makeInvoice } from '../test/fixtures.js';
-import { LINE_NAMES, makeCardDraft, makeSpec } from '../test/model-fixtures.js';
+import { LINE_NAMES, makeCardDraft, makeEvaluation, makeSpec } from '../test/model-fixtures.js';
 import { exportOnnx } from '../training/onnx-export.js';
 import type { FeatureGroup } from './explain-model.js';
 import { createModelCodingScorer, createModelPairScorer } from './model-scorers.js';
@@ -36,15 +36,7 @@ async function registerSpec(name: string, spec: TrainedModelSpec, prAuc: number)
     onnx: exportOnnx(spec),
     spec,
     card: makeCardDraft(spec, { prAuc }),
-    evaluation: {
-      metric: 'pr_auc',
-      value: prAuc,
-      datasetHash: 'e'.repeat(64),
-      split: 'test',
-      unit: 'line',
-      size: 1000,
-      baselines: [],
-    },
+    evaluation: makeEvaluation(prAuc),
   });
   specs.set(r.label, spec);
   return r.version;

@@ -6,7 +6,7 @@ import { promisify } from 'node:util';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { isTriageError, type ErrorCode } from '../core/errors.js';
 import { exportOnnx } from '../training/onnx-export.js';
-import { makeCardDraft, makeSpec } from '../test/model-fixtures.js';
+import { makeCardDraft, makeEvaluation, makeSpec } from '../test/model-fixtures.js';
 import { META, readSignature } from './onnx-graph.js';
 import { ModelRegistry, type RegistryEvent } from './registry.js';
 
@@ -36,15 +36,11 @@ interface TrainedOptions {
 function trained(seed: number, o: TrainedOptions = {}) {
   const spec = makeSpec({ seed });
   const card = makeCardDraft(spec, { prAuc: o.prAuc ?? 0.8, labelsHash: o.labelsHash ?? 'b'.repeat(64) });
-  const evaluation = {
-    metric: o.metric ?? ('pr_auc' as const),
-    value: o.prAuc ?? 0.8,
+  const evaluation = makeEvaluation(o.prAuc ?? 0.8, {
+    metric: o.metric ?? 'pr_auc',
     datasetHash: o.evalHash ?? 'e'.repeat(64),
-    split: 'test',
-    unit: 'line',
-    size: 1000,
     baselines: o.baselines ?? [],
-  };
+  });
   return { onnx: exportOnnx(spec), spec, card, ...(o.derived ? {} : { evaluation }) };
 }
 

@@ -4,6 +4,7 @@
  */
 import { mulberry32 } from '../datasets/samples/build-samples.js';
 import { LINE_FEATURES } from '../features/schema.js';
+import type { Evaluation } from '../models/card.js';
 import type { CalibrationSpec, ModelCardDraft, ModelTask, TrainedModelSpec } from '../models/spec.js';
 
 /** mulberry32: a seeded uniform [0, 1) generator (the sample builder's). */
@@ -207,5 +208,19 @@ export function makeCardDraft(spec: TrainedModelSpec, o: CardDraftOptions = {}):
       ],
     },
     notes: [],
+  };
+}
+
+/** A headline evaluation: `value` of `metric` (default PR-AUC) on the test set `datasetHash` (default `e...e`). */
+export function makeEvaluation(value: number, over: Partial<Evaluation> = {}): Evaluation {
+  return {
+    metric: 'pr_auc',
+    value,
+    datasetHash: 'e'.repeat(64),
+    split: 'test',
+    unit: 'line',
+    size: 1000,
+    baselines: [],
+    ...over,
   };
 }
