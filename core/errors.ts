@@ -41,6 +41,15 @@ export const ERROR_CATALOG = {
   TRIAGE_FEATURE_SCHEMA_MISMATCH: { status: 500, title: 'Feature schema mismatch', retryable: false },
   TRIAGE_MODEL_INVALID: { status: 500, title: 'Model spec or card invalid', retryable: false },
   TRIAGE_FILE_INVALID: { status: 400, title: 'Invalid input file', retryable: false },
+  TRIAGE_MODEL_NOT_FOUND: { status: 404, title: 'Model or model version not found', retryable: false },
+  TRIAGE_MODEL_UPLOAD_INVALID: { status: 422, title: 'Uploaded model is not usable', retryable: false },
+  TRIAGE_MODEL_SIGNATURE_MISMATCH: {
+    status: 422,
+    title: 'Model input signature does not match the feature schema',
+    retryable: false,
+  },
+  TRIAGE_MODEL_PROMOTION_REFUSED: { status: 409, title: 'Model promotion refused', retryable: false },
+  TRIAGE_MODEL_REGISTRY_BUSY: { status: 503, title: 'Model registry is locked', retryable: true },
   TRIAGE_INTERNAL: { status: 500, title: 'Internal error', retryable: false },
 } as const satisfies Record<string, CatalogEntry>;
 

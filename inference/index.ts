@@ -6,3 +6,7 @@ export * from './heuristic-coding.js';
 export * from './heuristic-duplicate.js';
 export * from './policy.js';
 export * from './pipeline.js';
+export * from './onnx-session.js';
+export * from './onnx-champion.js';
+export * from './model-scorers.js';
+export * from './explain-model.js';

@@ -1,0 +1,81 @@
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { isTriageError } from '../core/errors.js';
+import { featureSchemaVersion } from '../features/schema.js';
+import { makeCardDraft, makeEvaluation, makeSpec } from '../test/model-fixtures.js';
+import { modelsCommand } from './models.js';
+
+let dir: string;
+beforeEach(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'models-cli-'));
+});
+afterEach(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
+
+async function run(...args: string[]): Promise<string[]> {
+  const out: string[] = [];
+  await modelsCommand((l) => out.push(l)).parseAsync(['--root', join(dir, 'artifacts'), ...args], {
+    from: 'user',
+  });
+  return out;
+}
+
+/** Writes a training run's outputs (spec.json, card.json) as `npm run train` does. */
+async function trainingRun(name: string, seed: number, prAuc: number): Promise<string> {
+  const spec = makeSpec({ seed, hidden: [8], featureSchemaVersion: featureSchemaVersion() });
+  const out = join(dir, name);
+  await mkdir(out, { recursive: true });
+  await writeFile(join(out, 'spec.json'), JSON.stringify(spec));
+  await writeFile(join(out, 'card.json'), JSON.stringify(makeCardDraft(spec, { prAuc })));
+  await writeFile(join(out, 'evaluation.json'), JSON.stringify(makeEvaluation(prAuc)));
+  return out;
+}
+
+describe('npm run models', () => {
+  it('registers training runs, lists them, refuses a worse promotion and records a forced one', async () => {
+    const a = await trainingRun('run-a', 1, 0.8);
+    const b = await trainingRun('run-b', 2, 0.7);
+    const reg = await run(
+      'register',
+      'coding-mismatch',
+      '--from',
+      a,
+      '--evaluation',
+      join(a, 'evaluation.json'),
+    );
+    expect(reg[0]).toMatch(
+      /^registered coding-mismatch@1 as challenger \(ONNX vs float64 reference: max \|probability diff\| /,
+    );
+    await run('register', 'coding-mismatch', '--from', b, '--evaluation', join(b, 'evaluation.json'));
+    expect((await run('promote', 'coding-mismatch', '1', '--actor', 'lead'))[0]).toBe(
+      'coding-mismatch@1 is champion (was none)',
+    );
+    const refused = await run('promote', 'coding-mismatch', '2', '--actor', 'ds').catch((e: unknown) => e);
+    expect(isTriageError(refused, 'TRIAGE_MODEL_PROMOTION_REFUSED')).toBe(true);
+    const forced = await run(
+      'promote',
+      'coding-mismatch',
+      '2',
+      '--actor',
+      'ds',
+      '--force',
+      '--reason',
+      'incident 42',
+    );
+    expect(forced[0]).toBe('coding-mismatch@2 is champion (was 1) - FORCED');
+    const list = JSON.parse((await run('--json', 'list')).join('\n')) as {
+      versions: { aliases: string[] }[];
+    }[];
+    expect(list[0]!.versions.map((v) => v.aliases)).toEqual([[], ['champion']]);
+    const show = (await run('show', 'coding-mismatch'))[0]!;
+    expect(show).toContain('coding-mismatch@2 (trained, mlp, task coding-mismatch)');
+    expect(show).toContain('promoted by ds (FORCED): incident 42 [other: 1]');
+    const aliases = JSON.parse(
+      await readFile(join(dir, 'artifacts', 'coding-mismatch', 'aliases.json'), 'utf8'),
+    );
+    expect(aliases.champion).toBe('2');
+  });
+});

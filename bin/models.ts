@@ -1,0 +1,207 @@
+#!/usr/bin/env node
+/**
+ * `npm run models -- <command>`: the model registry from the command line.
+ *
+ * ```
+ * list                                   versions and aliases of every model
+ * show <name> [alias|version]            a version's card (default: champion)
+ * register <name> --from <dir>           export a training run (spec.json + card.json from
+ *                                        `npm run train`) to ONNX, check it against the float64
+ *                                        reference, register it as challenger
+ * register-external <name> <file.onnx> --card <draft.json>
+ *                                        register a model trained elsewhere (e.g. skl2onnx)
+ * promote <name> <version> --actor <who> [--reason <why>] [--force]
+ * ```
+ * Options: `--root <dir>` (default `models/artifacts` in the package), `--json`.
+ * Reads no environment variables.
+ */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { Command } from 'commander';
+import Table from 'cli-table3';
+import { isTriageError } from '../core/errors.js';
+import { packageRoot } from '../core/paths.js';
+import { verifyServedModel, OnnxModelSession } from '../inference/onnx-session.js';
+import { validateEvaluation, type ExternalCardDraft, type ModelCard } from '../models/card.js';
+import { ModelRegistry } from '../models/registry.js';
+import { servedFeatureSchemas } from '../models/served-schemas.js';
+import {
+  assertModelSpec,
+  predictProbability,
+  type ModelCardDraft,
+  type TrainedModelSpec,
+} from '../models/spec.js';
+import { exportOnnx } from '../training/onnx-export.js';
+
+/** Default registry root: the artefacts shipped with the package. */
+export function defaultRegistryRoot(): string {
+  return join(packageRoot(), 'models', 'artifacts');
+}
+
+const readJson = (path: string): unknown => JSON.parse(readFileSync(path, 'utf8'));
+
+/**
+ * Max |probability difference| between the ONNX graph and the float64 reference on `n`
+ * seeded rows spread around the standardisation (mean +- 4 std).
+ */
+export async function onnxReferenceGap(spec: TrainedModelSpec, onnx: Uint8Array, n = 2000): Promise<number> {
+  const session = await OnnxModelSession.fromBuffer(onnx);
+  let seed = 12345;
+  const u = (): number => {
+    seed = (Math.imul(seed, 1664525) + 1013904223) >>> 0;
+    return seed / 4294967296;
+  };
+  const rows = Array.from({ length: n }, () =>
+    spec.standardise.mean.map((m, i) => Math.fround(m + (u() * 8 - 4) * spec.standardise.std[i]!)),
+  );
+  const out = await session.run(rows);
+  await session.release();
+  return rows.reduce(
+    (g, r, i) => Math.max(g, Math.abs(out.probability[i]! - predictProbability(spec, r))),
+    0,
+  );
+}
+
+/** The `models` command; `print` receives every line of output. */
+export function modelsCommand(
+  print: (line: string) => void = (l) => process.stdout.write(l + '\n'),
+): Command {
+  const program = new Command('models')
+    .description('Model registry: list, show, register, promote')
+    .option('--root <dir>', 'registry directory', defaultRegistryRoot())
+    .option('--json', 'print JSON');
+  const registry = (): ModelRegistry =>
+    new ModelRegistry({
+      root: program.opts<{ root: string }>().root,
+      featureSchemas: servedFeatureSchemas(),
+      verifyOnnx: (onnx, label) => verifyServedModel(onnx, label),
+    });
+  const json = (): boolean => program.opts<{ json?: boolean }>().json === true;
+
+  program.command('list').action(async () => {
+    const listing = await registry().list();
+    if (json()) return print(JSON.stringify(listing, null, 2));
+    const t = new Table({
+      head: ['model', 'version', 'aliases', 'architecture', 'source', 'evaluation', 'created'],
+    });
+    for (const m of listing)
+      for (const v of m.versions)
+        t.push([
+          m.name,
+          v.version,
+          v.aliases.join(', '),
+          v.architecture,
+          v.source,
+          `${v.evaluation.metric} ${v.evaluation.value.toFixed(4)} (${v.evaluation.split}/${v.evaluation.unit}, n=${v.evaluation.size})`,
+          v.createdAt,
+        ]);
+    print(listing.length === 0 ? 'no models registered' : t.toString());
+  });
+
+  program.command('show <name> [aliasOrVersion]').action(async (name: string, which: string | undefined) => {
+    const r = await registry().resolve(name, which ?? 'champion');
+    print(json() ? JSON.stringify(r.card, null, 2) : cardSummary(r.card));
+  });
+
+  program
+    .command('register <name>')
+    .requiredOption('--from <dir>', 'training run output (spec.json, card.json)')
+    .option('--evaluation <file>', 'headline evaluation JSON (metric, value, datasetHash, ..., baselines)')
+    .option('--actor <who>', 'who registers', 'cli')
+    .action(async (name: string, o: { from: string; evaluation?: string; actor: string }) => {
+      const spec = assertModelSpec(readJson(join(o.from, 'spec.json')));
+      const onnx = exportOnnx(spec);
+      const gap = await onnxReferenceGap(spec, onnx);
+      if (!(gap <= 1e-5)) throw new Error(`ONNX graph differs from the spec: max |probability diff| ${gap}`);
+      const r = await registry().register(name, {
+        onnx,
+        spec,
+        card: readJson(join(o.from, 'card.json')) as ModelCardDraft, // validated by register
+        ...(o.evaluation ? { evaluation: validateEvaluation(readJson(o.evaluation)) } : {}),
+        actor: o.actor,
+      });
+      print(
+        json()
+          ? JSON.stringify({ label: r.label, onnxReferenceGap: gap }, null, 2)
+          : `registered ${r.label} as challenger (ONNX vs float64 reference: max |probability diff| ${gap.toExponential(2)})`,
+      );
+    });
+
+  program
+    .command('register-external <name> <file>')
+    .requiredOption('--card <file>', 'card draft JSON (ExternalCardDraft)')
+    .option('--actor <who>', 'who registers', 'cli')
+    .action(async (name: string, file: string, o: { card: string; actor: string }) => {
+      const r = await registry().registerExternalOnnx(
+        name,
+        new Uint8Array(readFileSync(file)),
+        readJson(o.card) as ExternalCardDraft, // validated by the registry
+        { actor: o.actor },
+      );
+      print(
+        json()
+          ? JSON.stringify({ label: r.label, adaptation: r.adaptation }, null, 2)
+          : `registered ${r.label} as challenger`,
+      );
+    });
+
+  program
+    .command('promote <name> <version>')
+    .requiredOption('--actor <who>', 'who promotes (recorded)')
+    .option('--reason <why>', 'why (required with --force)')
+    .option('--force', 'promote even when the challenger is worse or not comparable (recorded)')
+    .action(async (name: string, version: string, o: { actor: string; reason?: string; force?: boolean }) => {
+      const r = await registry().promote(name, version, {
+        actor: o.actor,
+        ...(o.reason ? { reason: o.reason } : {}),
+        ...(o.force ? { force: true } : {}),
+      });
+      print(
+        json()
+          ? JSON.stringify(r, null, 2)
+          : r.changed
+            ? `${name}@${r.version} is champion (was ${r.previousChampion ?? 'none'})${r.forced ? ' - FORCED' : ''}`
+            : `${name}@${r.version} already is champion`,
+      );
+    });
+  return program;
+}
+
+function cardSummary(c: ModelCard): string {
+  const e = c.evaluation;
+  const lines = [
+    `${c.name}@${c.version} (${c.source}, ${c.architecture}, task ${c.task})`,
+    `created ${c.createdAt}, parent ${c.parentVersion ?? 'none'}, seed ${c.seed ?? 'n/a'}`,
+    `features ${c.featureSchemaVersion}: ${c.featureNames.join(', ')}`,
+    `evaluation ${e.metric} ${e.value.toFixed(4)} on ${e.split}/${e.unit} n=${e.size} (${e.datasetHash.slice(0, 12)})`,
+    `thresholds auto-approve <= ${c.thresholds.autoApprove}, hold >= ${c.thresholds.hold}`,
+  ];
+  if (c.training) {
+    const cal = c.training.calibration;
+    lines.push(
+      `calibration ${cal.chosen}: ECE ${cal.eceBeforeTest ?? 'n/a'} -> ${cal.eceAfterTest ?? 'n/a'} (test)`,
+    );
+    lines.push(
+      `training data ${c.training.data.hash.slice(0, 12)}, labels ${c.training.labels.hash.slice(0, 12)}`,
+    );
+  }
+  lines.push('history:');
+  for (const h of c.history)
+    lines.push(
+      `  ${h.at} ${h.action} by ${h.actor}${h.forced ? ' (FORCED)' : ''}${h.reason ? `: ${h.reason}` : ''}` +
+        (h.otherVersion ? ` [other: ${h.otherVersion}]` : ''),
+    );
+  return lines.join('\n');
+}
+
+if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
+  modelsCommand()
+    .parseAsync()
+    .catch((e: unknown) => {
+      process.stderr.write(
+        isTriageError(e) ? `${e.code}: ${e.message}\n` : `${e instanceof Error ? e.message : String(e)}\n`,
+      );
+      process.exitCode = isTriageError(e, 'TRIAGE_MODEL_PROMOTION_REFUSED') ? 3 : 2;
+    });
+}

@@ -1,0 +1,304 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { Invoice } from '../core/invoice.js';
+import { extractInvoiceFeatures } from '../features/invoice-features.js';
+import type { PairComparison } from '../features/pair.js';
+import { ModelRegistry } from '../models/registry.js';
+import { predictProbability, type TrainedModelSpec } from '../models/spec.js';
+import { makeInvoice } from '../test/fixtures.js';
+import { LINE_NAMES, makeCardDraft, makeEvaluation, makeSpec } from '../test/model-fixtures.js';
+import { exportOnnx } from '../training/onnx-export.js';
+import type { FeatureGroup } from './explain-model.js';
+import { createModelCodingScorer, createModelPairScorer } from './model-scorers.js';
+import { ChampionModel } from './onnx-champion.js';
+import type { CodingMismatchScorer } from './scorers.js';
+
+const GROUPS: FeatureGroup[] = [
+  {
+    name: 'description_fit',
+    features: ['desc_ref_cosine', 'desc_ref_token_overlap'],
+    reason: 'DESCRIPTION_CODE_MISMATCH',
+  },
+  { name: 'code_known', features: ['code_known'] },
+  { name: 'code_terminated', features: ['code_terminated'], reason: 'CODE_TERMINATED' },
+  { name: 'price', features: ['unit_price_fee_log_ratio'], reason: 'PRICE_ABOVE_FEE_SCHEDULE' },
+  { name: 'amount', features: ['line_amount_gap_cents'], reason: 'LINE_AMOUNT_MISMATCH' },
+];
+
+let root: string;
+let registry: ModelRegistry;
+const specs = new Map<string, TrainedModelSpec>();
+
+async function registerSpec(name: string, spec: TrainedModelSpec, prAuc: number): Promise<string> {
+  const r = await registry.register(name, {
+    onnx: exportOnnx(spec),
+    spec,
+    card: makeCardDraft(spec, { prAuc }),
+    evaluation: makeEvaluation(prAuc),
+  });
+  specs.set(r.label, spec);
+  return r.version;
+}
+
+beforeEach(async () => {
+  root = await mkdtemp(join(tmpdir(), 'scorers-'));
+  registry = new ModelRegistry({ root });
+  specs.clear();
+});
+afterEach(async () => {
+  await rm(root, { recursive: true, force: true });
+});
+
+/** Registers `spec` as version 1 of coding-mismatch, promotes it and loads it (no watching). */
+async function codingChampion(spec: TrainedModelSpec): Promise<ChampionModel> {
+  await registerSpec('coding-mismatch', spec, 0.8);
+  await registry.promote('coding-mismatch', '1', { actor: 'ds' });
+  return ChampionModel.load(registry, 'coding-mismatch', {
+    expected: { names: LINE_NAMES },
+    groups: GROUPS,
+    watchIntervalMs: null,
+  });
+}
+
+/** Feature rows keyed by line number: a stand-in for features/' lineFeatureVector. */
+const ROWS: Record<number, number[]> = {
+  1: [0.91, 0.8, 1, 0, 0.1, 0], // fits its code, fair price
+  2: [-0.05, 0, 1, 0, 0.2, 0], // description does not fit the code
+  3: [0.6, 0.5, 1, 1, 2.4, 15_000], // terminated code, 11x the fee, amount gap
+};
+
+function invoice(): Invoice {
+  const base = makeInvoice({ invoice_id: 'inv-model-1' });
+  const line = base.lines[0]!;
+  return {
+    ...base,
+    lines: [1, 2, 3, 4].map((n) => ({ ...line, line_number: n, ...(n === 4 ? { code: undefined } : {}) })),
+  };
+}
+
+const vectorise = (_inv: Invoice, line: Invoice['lines'][number]) =>
+  line.code ? ROWS[line.line_number]! : null;
+
+describe('model scorers', () => {
+  it('coding: calibrated probabilities of the champion, reasons that add up to P, explanations, unscorable lines', async () => {
+    // Logistic with known signs: poor description fit, terminated codes, high prices and amount gaps raise the risk.
+    const spec = makeSpec({ seed: 41 });
+    spec.layers[0]!.weights = [[-1.5], [-0.8], [-0.3], [1.2], [1.4], [0.6]];
+    const model = await codingChampion(spec);
+    const evidence: CodingMismatchScorer = {
+      task: 'coding-mismatch',
+      version: 'rules@test',
+      scoreLines: (_inv, lines) =>
+        lines.map((l) => ({
+          lineNumber: l.lineNumber,
+          score: l.lineNumber === 4 ? null : 0.5,
+          reasons:
+            l.lineNumber === 4
+              ? [{ code: 'CODE_MISSING', message: 'no code', weight: 0, evidence: {} }]
+              : [
+                  {
+                    code: 'PRICE_ABOVE_FEE_SCHEDULE',
+                    message: 'm',
+                    weight: 0.5,
+                    evidence: { fee_schedule_cents: 1234 },
+                  },
+                ],
+          suggestedCodes: [],
+        })),
+    };
+    const scorer = createModelCodingScorer({ model, vectorise, evidence, reasonAt: 0 });
+    expect(scorer.version).toBe('coding-mismatch@1');
+    const inv = invoice();
+    const out = await scorer.scoreLines(inv, extractInvoiceFeatures(inv).lines);
+    expect(out.map((l) => l.lineNumber)).toEqual([1, 2, 3, 4]);
+    for (const l of out.slice(0, 3)) {
+      const x = Float32Array.from(ROWS[l.lineNumber]!);
+      expect(l.score!).toBeCloseTo(predictProbability(spec, x), 6);
+      expect(l.modelVersion).toBe('coding-mismatch@1');
+      const e = l.explanation!;
+      expect(Math.abs(e.completenessGap)).toBeLessThan(1e-9);
+      expect(e.baseValue + e.contributions.reduce((s, c) => s + c.value, 0)).toBeCloseTo(e.logit, 9);
+      if (l.reasons.length > 0) {
+        // weights are rounded to 3 decimals each
+        expect(l.reasons.reduce((s, r) => s + r.weight, 0)).toBeCloseTo(l.score!, 2);
+        for (const r of l.reasons) expect(r.evidence.model).toBe('coding-mismatch@1');
+      }
+    }
+    expect(out[1]!.reasons.map((r) => r.code)).toEqual(['DESCRIPTION_CODE_MISMATCH']);
+    // Sorted by contribution: terminated (z = 2) > price (z = 0.56) > amount gap.
+    expect(out[2]!.reasons.map((r) => r.code)).toEqual([
+      'CODE_TERMINATED',
+      'PRICE_ABOVE_FEE_SCHEDULE',
+      'LINE_AMOUNT_MISMATCH',
+    ]);
+    expect(out[2]!.score!).toBeGreaterThan(out[0]!.score!);
+    const price = out[2]!.reasons[1]!;
+    expect(price.evidence.fee_schedule_cents).toBe(1234); // evidence merged from the rules
+    expect(price.evidence).toMatchObject({ group: 'price', method: 'exact-linear' });
+    expect(
+      (price.evidence.features as Record<string, { value: number }>).unit_price_fee_log_ratio!.value,
+    ).toBeCloseTo(2.4, 6);
+    expect(out[3]).toMatchObject({
+      score: null,
+      reasons: [{ code: 'CODE_MISSING' }],
+      modelVersion: 'coding-mismatch@1',
+    });
+    await model.close();
+  });
+
+  it('coding: no reasons at or below the auto-approve threshold of the card', async () => {
+    const spec = makeSpec({ seed: 43 });
+    spec.layers[0]!.bias = [-30]; // every line scores ~0
+    const model = await codingChampion(spec);
+    const inv = invoice();
+    const out = await createModelCodingScorer({ model, vectorise }).scoreLines(
+      inv,
+      extractInvoiceFeatures(inv).lines,
+    );
+    expect(out.slice(0, 3).every((l) => l.score! < 0.1 && l.reasons.length === 0)).toBe(true);
+    await model.close();
+  });
+
+  it('duplicate: batch and single scoring agree; contributions by group add up to the logit', async () => {
+    const names = ['same_vendor', 'invoice_number_equal', 'amount_rel_diff', 'days_apart'];
+    const spec = makeSpec({ seed: 44, task: 'duplicate', featureNames: names, hidden: [6] });
+    await registerSpec('duplicate', spec, 0.9);
+    await registry.promote('duplicate', '1', { actor: 'ds' });
+    const model = await ChampionModel.load(registry, 'duplicate', {
+      expected: { names },
+      groups: [
+        { name: 'vendor', features: ['same_vendor'] },
+        { name: 'number', features: ['invoice_number_equal'] },
+        { name: 'amount_date', features: ['amount_rel_diff', 'days_apart'] },
+      ],
+      watchIntervalMs: null,
+    });
+    const vec = (c: PairComparison) => [
+      c.sameVendor ? 1 : 0,
+      c.invoiceNumberEqual ? 1 : 0,
+      c.amountRelDiff,
+      c.daysApart / 30,
+    ];
+    const scorer = createModelPairScorer({ model, vectorise: vec });
+    const pair = (over: Partial<PairComparison>): PairComparison => ({
+      sameVendor: true,
+      vendorNameJw: 1,
+      invoiceNumberEqual: true,
+      invoiceNumberCanonicalEqual: true,
+      invoiceNumberEdit: 0,
+      amountRelDiff: 0,
+      amountEqual: true,
+      daysApart: 0,
+      lineOverlap: 1,
+      servicePeriodsDisjoint: false,
+      samePo: null,
+      documentTypes: 'invoice/invoice',
+      embeddingCosine: 1,
+      ...over,
+    });
+    const cs = [
+      pair({}),
+      pair({ invoiceNumberEqual: false, daysApart: 45 }),
+      pair({ sameVendor: false, amountRelDiff: 0.4 }),
+    ];
+    const batch = await scorer.scorePairs(cs);
+    for (const [i, c] of cs.entries()) {
+      const one = await scorer.scorePair(c);
+      expect(one.score).toBe(batch[i]!.score);
+      expect(one.score).toBeCloseTo(predictProbability(spec, Float32Array.from(vec(c))), 6);
+      const e = one.explanation!;
+      expect(Math.abs(e.completenessGap)).toBeLessThan(1e-9);
+      expect(Object.keys(one.contributions)).toEqual(['vendor', 'number', 'amount_date']);
+      expect(one.modelVersion).toBe('duplicate@1');
+      expect(one.rule).toBeNull();
+    }
+    await model.close();
+  });
+
+  it('hot reload: a promotion swaps the session without failing or mixing up a request', async () => {
+    const v1 = makeSpec({ seed: 51 });
+    const v2 = makeSpec({ seed: 52, hidden: [8], calibration: { kind: 'none' } });
+    await registerSpec('coding-mismatch', v1, 0.8);
+    await registry.promote('coding-mismatch', '1', { actor: 'ds' });
+    await registerSpec('coding-mismatch', v2, 0.85);
+    const swaps: string[] = [];
+    const errors: unknown[] = [];
+    const model = await ChampionModel.load(registry, 'coding-mismatch', {
+      expected: { names: LINE_NAMES },
+      groups: GROUPS,
+      watchIntervalMs: 10,
+      onSwap: (from, to) => swaps.push(`${from}->${to}`),
+      onError: (e) => errors.push(e),
+    });
+    const scorer = createModelCodingScorer({ model, vectorise });
+    const inv = invoice();
+    const lines = extractInvoiceFeatures(inv).lines;
+    // A request that is in flight across the swap keeps its version and its session.
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    const pinned = model.use(async (m) => {
+      await gate;
+      return { label: m.label, out: await m.session.runOne(ROWS[1]!) };
+    });
+    const results: { version: string; score: number; line: number }[] = [];
+    let stop = false;
+    const load = (async () => {
+      while (!stop) {
+        const out = await scorer.scoreLines(inv, lines);
+        for (const l of out.slice(0, 3))
+          results.push({ version: l.modelVersion!, score: l.score!, line: l.lineNumber });
+        await new Promise((r) => setTimeout(r, 1));
+      }
+    })();
+    await new Promise((r) => setTimeout(r, 50));
+    await registry.promote('coding-mismatch', '2', { actor: 'ds' });
+    await expect.poll(() => scorer.version, { timeout: 5000, interval: 10 }).toBe('coding-mismatch@2');
+    await new Promise((r) => setTimeout(r, 50));
+    stop = true;
+    await load;
+    release();
+    const p = await pinned;
+    expect(p.label).toBe('coding-mismatch@1');
+    expect(p.out.probability).toBeCloseTo(predictProbability(v1, Float32Array.from(ROWS[1]!)), 6);
+    expect(swaps).toEqual(['coding-mismatch@1->coding-mismatch@2']);
+    expect(errors).toEqual([]);
+    const seen = new Set(results.map((r) => r.version));
+    expect(seen).toEqual(new Set(['coding-mismatch@1', 'coding-mismatch@2']));
+    for (const r of results) {
+      const spec = specs.get(r.version)!;
+      expect(r.score).toBeCloseTo(predictProbability(spec, Float32Array.from(ROWS[r.line]!)), 6);
+    }
+    // Once swapped, requests never go back to the old version.
+    const firstV2 = results.findIndex((r) => r.version === 'coding-mismatch@2');
+    expect(results.slice(firstV2).every((r) => r.version === 'coding-mismatch@2')).toBe(true);
+    console.log(`hot reload: ${results.length} line scores during the swap, ${firstV2} on v1, none failed`);
+    await model.close();
+  });
+
+  it('hot reload refuses a champion the service cannot serve and keeps the current one', async () => {
+    await registerSpec('coding-mismatch', makeSpec({ seed: 61 }), 0.8);
+    await registry.promote('coding-mismatch', '1', { actor: 'ds' });
+    const other = makeSpec({ seed: 62, featureNames: ['a', 'b', 'c', 'd', 'e', 'f'] });
+    await registerSpec('coding-mismatch', other, 0.9);
+    const errors: unknown[] = [];
+    const model = await ChampionModel.load(registry, 'coding-mismatch', {
+      expected: { names: LINE_NAMES },
+      watchIntervalMs: null,
+      onError: (e) => errors.push(e),
+    });
+    await registry.promote('coding-mismatch', '2', { actor: 'ds' });
+    expect(await model.reload()).toBe(false);
+    expect(model.label).toBe('coding-mismatch@1');
+    expect(errors).toHaveLength(1);
+    expect(errors[0]).toMatchObject({ code: 'TRIAGE_MODEL_SIGNATURE_MISMATCH' });
+    const inv = invoice();
+    const out = await createModelCodingScorer({ model, vectorise }).scoreLines(
+      inv,
+      extractInvoiceFeatures(inv).lines,
+    );
+    expect(out[0]!.modelVersion).toBe('coding-mismatch@1');
+    await model.close();
+  });
+});
