@@ -8,17 +8,8 @@ import { createHash } from 'node:crypto';
 /** A uniform [0, 1) generator. */
 export type Rng = () => number;
 
-/** Mulberry32: a small, fast 32-bit PRNG (not cryptographic). `seed` is any integer. */
-export function mulberry32(seed: number): Rng {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** Mulberry32: a small, fast 32-bit PRNG (not cryptographic), shared with the dataset generators. */
+export { mulberry32 } from '../datasets/synth.js';
 
 /** A 32-bit integer derived from a seed and a purpose label, so that streams do not overlap. */
 export function deriveSeed(seed: number, purpose: string): number {
