@@ -15,6 +15,11 @@ import { TriageError } from '../core/errors.js';
 import { checkInvoiceRules } from '../core/validate.js';
 import type { ScoringService } from '../inference/pipeline.js';
 import { Problem, problemOf, toTriageError } from './problem.js';
+import { clientErrorHandler, registerRateLimit, timeoutOptions, type RateLimits } from './limits.js';
+import { createMetrics, type TriageMetrics } from './metrics.js';
+import { installRequestMetrics, metricsRoutes } from './routes/metrics.js';
+import { readinessRoutes } from './routes/readiness.js';
+import { batchRoutes, type BatchRoutesOptions } from './routes/batches.js';
 
 /** What the app needs. */
 export interface AppDeps {
@@ -27,6 +32,16 @@ export interface AppDeps {
   logger?: FastifyBaseLogger;
   /** Maximum request body, bytes; default 1 MiB. */
   bodyLimitBytes?: number;
+  /** Time a client has to send a whole request, ms (408 after); default 30 000. See api/limits.ts. */
+  requestTimeoutMs?: number;
+  /** Rate limits (429 above); default none. See api/limits.ts. */
+  rateLimit?: RateLimits;
+  /** Prometheus instruments served on /metrics; default a fresh registry. */
+  metrics?: TriageMetrics;
+  /** Job-queue round trip for /readyz (Redis); absent when jobs run in-process. */
+  pingQueue?: () => Promise<void>;
+  /** Batch routes (/v1/batches); absent when not given. */
+  batches?: BatchRoutesOptions;
 }
 
 const PROBLEM = 'application/problem+json';
@@ -40,7 +55,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       const h = req.headers['x-request-id'];
       return typeof h === 'string' && /^[\w.-]{1,64}$/.test(h) ? h : randomUUID();
     },
-    requestTimeout: 30_000,
+    ...timeoutOptions(deps.requestTimeoutMs ?? 30_000),
+    clientErrorHandler,
     // Router-level errors (malformed URL encoding, over-long path parameters) as problem+json too.
     frameworkErrors: (err, req, reply) => {
       const te = new TriageError(
@@ -73,7 +89,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
         { err: { code: (err as { code?: string }).code, name: (err as Error).name } },
         'request failed',
       );
-    if (te.retryable) void reply.header('retry-after', '5');
+    if (te.retryable && !reply.hasHeader('retry-after')) void reply.header('retry-after', '5');
     void reply
       .status(te.status)
       .type(PROBLEM)
@@ -100,6 +116,9 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     },
   });
   await app.register(swaggerUi, { routePrefix: '/docs' });
+  const metrics = deps.metrics ?? createMetrics();
+  installRequestMetrics(app, metrics);
+  if (deps.rateLimit) await registerRateLimit(app, deps.rateLimit);
 
   const problemResponses = {
     400: Problem,
@@ -108,6 +127,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     413: Problem,
     415: Problem,
     500: Problem,
+    429: Problem,
     503: Problem,
   };
 
@@ -186,6 +206,13 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       return { status: 'ok' as const, store: deps.engine, versions: deps.scoring.versions };
     },
   );
+
+  await app.register(readinessRoutes, {
+    pingStore: deps.ping,
+    ...(deps.pingQueue ? { pingQueue: deps.pingQueue } : {}),
+  });
+  await app.register(metricsRoutes, { metrics });
+  if (deps.batches) await app.register(batchRoutes, deps.batches);
 
   return app;
 }

@@ -19,7 +19,66 @@ const Env = Type.Object({
     ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map((l) => Type.Literal(l)),
   ),
   BODY_LIMIT_BYTES: Type.Integer({ minimum: 1024, maximum: 64 * 1024 * 1024 }),
+  // Jobs and limits (issue 7); see the README's configuration table.
+  REDIS_URL: Type.Optional(Type.String({ pattern: '^rediss?://' })),
+  QUEUE_PREFIX: Type.String({ pattern: '^[A-Za-z0-9_.-]{1,64}$' }),
+  BATCH_MAX_INVOICES: Type.Integer({ minimum: 1, maximum: 100_000 }),
+  BATCH_BODY_LIMIT_BYTES: Type.Integer({ minimum: 1024, maximum: 256 * 1024 * 1024 }),
+  BATCH_CHUNK_SIZE: Type.Integer({ minimum: 1, maximum: 10_000 }),
+  REQUEST_TIMEOUT_MS: Type.Integer({ minimum: 100, maximum: 600_000 }),
+  SCORE_DEADLINE_MS: Type.Integer({ minimum: 10, maximum: 600_000 }),
+  RATE_LIMIT_MAX: Type.Integer({ minimum: 0, maximum: 10_000_000 }),
+  RATE_LIMIT_BATCH_MAX: Type.Integer({ minimum: 0, maximum: 10_000_000 }),
+  RATE_LIMIT_WINDOW_MS: Type.Integer({ minimum: 1000, maximum: 86_400_000 }),
+  JOB_ATTEMPTS: Type.Integer({ minimum: 1, maximum: 100 }),
+  JOB_BACKOFF_MS: Type.Integer({ minimum: 0, maximum: 3_600_000 }),
+  WORKER_CONCURRENCY: Type.Integer({ minimum: 1, maximum: 64 }),
+  WORKER_LOCK_MS: Type.Integer({ minimum: 1000, maximum: 3_600_000 }),
+  WORKER_STALLED_INTERVAL_MS: Type.Integer({ minimum: 500, maximum: 3_600_000 }),
+  RECOVERY_SWEEP_MS: Type.Integer({ minimum: 500, maximum: 3_600_000 }),
+  METRICS_PORT: Type.Optional(Type.Integer({ minimum: 0, maximum: 65535 })),
+  METRICS_HOST: Type.String({ minLength: 1 }),
 });
+
+/** Job queue and worker settings. */
+export interface JobsConfig {
+  /** BullMQ on Redis when set; otherwise jobs run in-process (embedded default). */
+  redisUrl: string | null;
+  /** Redis key prefix of the queues. */
+  queuePrefix: string;
+  /** Total attempts of a job (1 = no retry). */
+  attempts: number;
+  /** Base of the exponential backoff between attempts, ms. */
+  backoffMs: number;
+  /** Jobs of one queue run at the same time in one worker process. */
+  workerConcurrency: number;
+  /** Job lock, ms: a dead worker's job runs again after about this long. */
+  workerLockMs: number;
+  /** How often workers look for stalled jobs, ms. */
+  workerStalledIntervalMs: number;
+  /** Interval of the recovery sweep that re-enqueues batches with pending items, ms. */
+  recoverySweepMs: number;
+  /** Invoices per score-batch job. */
+  batchChunkSize: number;
+}
+
+/** Request limits of the API (see api/limits.ts). */
+export interface LimitsConfig {
+  /** Largest body of POST /v1/batches, bytes. */
+  batchBodyLimitBytes: number;
+  /** Most invoices in one batch. */
+  batchMaxInvoices: number;
+  /** Time a client has to send its whole request, ms (408 after). */
+  requestTimeoutMs: number;
+  /** Time scoring one invoice may take, ms (503 TRIAGE_DEADLINE_EXCEEDED after). */
+  scoreDeadlineMs: number;
+  /** Requests per window per API key or IP on each route; 0 disables rate limiting. */
+  rateLimitMax: number;
+  /** Requests per window per key on POST /v1/batches. */
+  rateLimitBatchMax: number;
+  /** Rate-limit window, ms. */
+  rateLimitWindowMs: number;
+}
 
 /** The service configuration. */
 export interface Config {
@@ -28,6 +87,10 @@ export interface Config {
   store: StoreConfig;
   logLevel: Static<typeof Env>['LOG_LEVEL'];
   bodyLimitBytes: number;
+  jobs: JobsConfig;
+  limits: LimitsConfig;
+  /** Private, unauthenticated Prometheus listener (`METRICS_PORT`), or null. */
+  metricsListener: { port: number; host: string } | null;
 }
 
 const check = Compile(Env);
@@ -35,7 +98,9 @@ const check = Compile(Env);
 /**
  * Parses the environment: `PORT` (default 3000), `HOST` (127.0.0.1), `DATABASE_URL`
  * (PostgreSQL; when absent the embedded PGlite store in `DATA_DIR`, default `./data/pglite`),
- * `DATABASE_SCHEMA` (default public), `LOG_LEVEL` (info), `BODY_LIMIT_BYTES` (1 MiB).
+ * `DATABASE_SCHEMA` (default public), `LOG_LEVEL` (info), `BODY_LIMIT_BYTES` (1 MiB), and the
+ * job and limit settings listed in the README (`REDIS_URL`, `BATCH_*`, `REQUEST_TIMEOUT_MS`,
+ * `SCORE_DEADLINE_MS`, `RATE_LIMIT_*`, `JOB_*`, `WORKER_*`, `RECOVERY_SWEEP_MS`, `METRICS_*`).
  * @throws TriageError `TRIAGE_CONFIG_INVALID` naming each bad variable.
  */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Readonly<Config> {
@@ -49,6 +114,24 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Readonly<Confi
     DATA_DIR: env.DATA_DIR || './data/pglite',
     LOG_LEVEL: env.LOG_LEVEL || 'info',
     BODY_LIMIT_BYTES: num(env.BODY_LIMIT_BYTES, 1024 * 1024),
+    ...(env.REDIS_URL ? { REDIS_URL: env.REDIS_URL } : {}),
+    QUEUE_PREFIX: env.QUEUE_PREFIX || 'invoice-triage',
+    BATCH_MAX_INVOICES: num(env.BATCH_MAX_INVOICES, 1000),
+    BATCH_BODY_LIMIT_BYTES: num(env.BATCH_BODY_LIMIT_BYTES, 16 * 1024 * 1024),
+    BATCH_CHUNK_SIZE: num(env.BATCH_CHUNK_SIZE, 50),
+    REQUEST_TIMEOUT_MS: num(env.REQUEST_TIMEOUT_MS, 30_000),
+    SCORE_DEADLINE_MS: num(env.SCORE_DEADLINE_MS, 10_000),
+    RATE_LIMIT_MAX: num(env.RATE_LIMIT_MAX, 600),
+    RATE_LIMIT_BATCH_MAX: num(env.RATE_LIMIT_BATCH_MAX, 60),
+    RATE_LIMIT_WINDOW_MS: num(env.RATE_LIMIT_WINDOW_MS, 60_000),
+    JOB_ATTEMPTS: num(env.JOB_ATTEMPTS, 5),
+    JOB_BACKOFF_MS: num(env.JOB_BACKOFF_MS, 2000),
+    WORKER_CONCURRENCY: num(env.WORKER_CONCURRENCY, 2),
+    WORKER_LOCK_MS: num(env.WORKER_LOCK_MS, 30_000),
+    WORKER_STALLED_INTERVAL_MS: num(env.WORKER_STALLED_INTERVAL_MS, 30_000),
+    RECOVERY_SWEEP_MS: num(env.RECOVERY_SWEEP_MS, 30_000),
+    ...(env.METRICS_PORT ? { METRICS_PORT: num(env.METRICS_PORT, 0) } : {}),
+    METRICS_HOST: env.METRICS_HOST || '127.0.0.1',
   };
   if (!check.Check(raw)) {
     const errors = toFieldErrors(check.Errors(raw) as SchemaErrorLike[]).map((e) => ({
@@ -74,5 +157,29 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Readonly<Confi
     store,
     logLevel: raw.LOG_LEVEL,
     bodyLimitBytes: raw.BODY_LIMIT_BYTES,
+    jobs: Object.freeze({
+      redisUrl: raw.REDIS_URL ?? null,
+      queuePrefix: raw.QUEUE_PREFIX,
+      attempts: raw.JOB_ATTEMPTS,
+      backoffMs: raw.JOB_BACKOFF_MS,
+      workerConcurrency: raw.WORKER_CONCURRENCY,
+      workerLockMs: raw.WORKER_LOCK_MS,
+      workerStalledIntervalMs: raw.WORKER_STALLED_INTERVAL_MS,
+      recoverySweepMs: raw.RECOVERY_SWEEP_MS,
+      batchChunkSize: raw.BATCH_CHUNK_SIZE,
+    }),
+    limits: Object.freeze({
+      batchBodyLimitBytes: raw.BATCH_BODY_LIMIT_BYTES,
+      batchMaxInvoices: raw.BATCH_MAX_INVOICES,
+      requestTimeoutMs: raw.REQUEST_TIMEOUT_MS,
+      scoreDeadlineMs: raw.SCORE_DEADLINE_MS,
+      rateLimitMax: raw.RATE_LIMIT_MAX,
+      rateLimitBatchMax: raw.RATE_LIMIT_BATCH_MAX,
+      rateLimitWindowMs: raw.RATE_LIMIT_WINDOW_MS,
+    }),
+    metricsListener:
+      raw.METRICS_PORT !== undefined
+        ? Object.freeze({ port: raw.METRICS_PORT, host: raw.METRICS_HOST })
+        : null,
   });
 }

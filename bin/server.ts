@@ -1,23 +1,65 @@
 #!/usr/bin/env node
 /**
- * HTTP server entry point: `npm start`. Embedded defaults (PGlite in ./data/pglite) when no
- * DATABASE_URL is set. Logs are JSON (pino) without invoice contents.
+ * HTTP server entry point: `npm start`. Embedded defaults (PGlite in ./data/pglite, jobs
+ * in-process) when no DATABASE_URL / REDIS_URL is set. Logs are JSON (pino) without invoice contents.
  */
 import { pino } from 'pino';
+import { Redis } from 'ioredis';
 import { buildApp } from '../api/app.js';
+import { withDeadline } from '../api/limits.js';
+import { createMetrics, instrumentScoring, serveMetrics, type MetricsListener } from '../api/metrics.js';
 import { loadConfig } from './config.js';
 import { wire } from './bootstrap.js';
+import { wireServerJobs } from './jobs.js';
 
 const config = loadConfig();
 const logger = pino({ level: config.logLevel, redact: ['req.headers.authorization', 'req.headers.cookie'] });
-const { scoring, repo } = await wire(config.store);
+const { scoring, repo, batches } = await wire(config.store);
+const metrics = createMetrics();
+metrics.watchModels(() => scoring.versions.models);
+const jobs = wireServerJobs(config.jobs, {
+  scoring: instrumentScoring(scoring, metrics, 'batch'),
+  batches,
+  logger,
+});
+metrics.watchQueue(jobs.queue);
+const { limits } = config;
+// Rate-limit counters shared by every replica when Redis is configured. Fail fast when Redis is
+// down (no offline queue): the limiter then lets requests through rather than blocking scoring.
+const rateLimitRedis = config.jobs.redisUrl
+  ? new Redis(config.jobs.redisUrl, {
+      enableOfflineQueue: false,
+      maxRetriesPerRequest: 1,
+      connectTimeout: 2000,
+    })
+  : null;
+rateLimitRedis?.on('error', () => undefined);
 const app = await buildApp({
-  scoring,
+  scoring: instrumentScoring(withDeadline(scoring, limits.scoreDeadlineMs), metrics, 'api'),
   ping: () => repo.ping(),
   engine: repo.engine,
   logger,
   bodyLimitBytes: config.bodyLimitBytes,
+  requestTimeoutMs: limits.requestTimeoutMs,
+  rateLimit: {
+    max: limits.rateLimitMax,
+    windowMs: limits.rateLimitWindowMs,
+    ...(rateLimitRedis ? { redis: rateLimitRedis } : {}),
+  },
+  metrics,
+  ...(jobs.queue.kind === 'bullmq' ? { pingQueue: () => jobs.queue.ping() } : {}),
+  batches: {
+    batches,
+    jobs: jobs.queue,
+    maxInvoices: limits.batchMaxInvoices,
+    bodyLimitBytes: limits.batchBodyLimitBytes,
+    chunkSize: config.jobs.batchChunkSize,
+    deadlineMs: limits.scoreDeadlineMs,
+    rateLimitMax: limits.rateLimitBatchMax,
+    rateLimitWindowMs: limits.rateLimitWindowMs,
+  },
 });
+let metricsListener: MetricsListener | null = null;
 
 let closing = false;
 async function shutdown(signal: string): Promise<void> {
@@ -25,6 +67,9 @@ async function shutdown(signal: string): Promise<void> {
   closing = true;
   logger.info({ signal }, 'shutting down');
   await app.close();
+  await metricsListener?.close();
+  await jobs.close();
+  rateLimitRedis?.disconnect();
   await repo.close();
   process.exit(0);
 }
@@ -32,7 +77,15 @@ process.on('SIGINT', () => void shutdown('SIGINT'));
 process.on('SIGTERM', () => void shutdown('SIGTERM'));
 
 const address = await app.listen({ port: config.port, host: config.host });
+if (config.metricsListener) {
+  metricsListener = await serveMetrics(
+    metrics.registry,
+    config.metricsListener.port,
+    config.metricsListener.host,
+  );
+  logger.info({ metrics: metricsListener.address }, 'metrics listener up');
+}
 logger.info(
-  { store: repo.engine, address, versions: scoring.versions },
+  { store: repo.engine, jobs: jobs.queue.kind, address, versions: scoring.versions },
   `invoice-triage listening on ${address} (OpenAPI at ${address}/docs)`,
 );

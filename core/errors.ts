@@ -51,6 +51,23 @@ export const ERROR_CATALOG = {
   TRIAGE_MODEL_PROMOTION_REFUSED: { status: 409, title: 'Model promotion refused', retryable: false },
   TRIAGE_MODEL_REGISTRY_BUSY: { status: 503, title: 'Model registry is locked', retryable: true },
   TRIAGE_INTERNAL: { status: 500, title: 'Internal error', retryable: false },
+  // Batches, jobs and limits (issue 7).
+  TRIAGE_BATCH_NOT_FOUND: { status: 404, title: 'Batch not found', retryable: false },
+  TRIAGE_IDEMPOTENCY_CONFLICT: {
+    status: 409,
+    title: 'Idempotency key reused with a different request',
+    retryable: false,
+  },
+  TRIAGE_REQUEST_TIMEOUT: { status: 408, title: 'Request not received in time', retryable: true },
+  TRIAGE_RATE_LIMITED: { status: 429, title: 'Too many requests', retryable: true },
+  TRIAGE_DEADLINE_EXCEEDED: { status: 503, title: 'Scoring deadline exceeded', retryable: true },
+  TRIAGE_QUEUE_UNAVAILABLE: { status: 503, title: 'Job queue unavailable', retryable: true },
+  TRIAGE_TRAINING_UNAVAILABLE: { status: 501, title: 'Training not available', retryable: false },
+  TRIAGE_BATCH_ITEM_ABANDONED: {
+    status: 500,
+    title: 'Batch item abandoned after repeated failures',
+    retryable: false,
+  },
 } as const satisfies Record<string, CatalogEntry>;
 
 /** A stable error code from {@link ERROR_CATALOG}. */

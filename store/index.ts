@@ -10,6 +10,7 @@ import { createRepository, type TriageRepository } from './repository.js';
 
 export * from './sql.js';
 export * from './repository.js';
+export * from './batches.js';
 export { migrate, loadMigrations, type Migration } from './migrate.js';
 export { openPglite } from './pglite.js';
 export { openPostgres, type PostgresOptions } from './postgres.js';
@@ -19,8 +20,8 @@ export type StoreConfig =
   | { engine: 'postgres'; connectionString: string; schema?: string; maxConnections?: number }
   | { engine: 'pglite'; dataDir?: string };
 
-/** Opens the configured database, applies pending migrations and returns the repository. */
-export async function openStore(cfg: StoreConfig): Promise<TriageRepository> {
+/** Opens the configured database and applies pending migrations (one handle for every repository). */
+export async function openDatabase(cfg: StoreConfig): Promise<SqlDatabase> {
   const db: SqlDatabase =
     cfg.engine === 'postgres'
       ? await openPostgres({
@@ -35,5 +36,10 @@ export async function openStore(cfg: StoreConfig): Promise<TriageRepository> {
     await db.close().catch(() => undefined);
     throw e;
   }
-  return createRepository(db);
+  return db;
+}
+
+/** Opens the configured database, applies pending migrations and returns the repository. */
+export async function openStore(cfg: StoreConfig): Promise<TriageRepository> {
+  return createRepository(await openDatabase(cfg));
 }

@@ -1,0 +1,141 @@
+/**
+ * Protective limits of the HTTP API: body size per route, how long a client may take to send
+ * its request, how long scoring may take, and how many requests a client may make.
+ *
+ * - Body size: `bodyLimitBytes` for every route (413 above), `batches.bodyLimitBytes` for
+ *   `POST /v1/batches`.
+ * - Receiving the request: `requestTimeoutMs` (Node's `server.requestTimeout`, checked every
+ *   quarter of it, at most every 30 s): a client still sending after that gets a 408
+ *   problem+json and the connection is closed (slow-loris protection). Idle sockets are closed
+ *   after twice that.
+ * - Scoring: `scoreDeadlineMs` per invoice; past it the API answers 503
+ *   `TRIAGE_DEADLINE_EXCEEDED` with `Retry-After`. Scoring may still finish and be stored: the
+ *   retry with the same `invoice_id` then returns the stored decision.
+ * - Rate: `@fastify/rate-limit`, per API key (or client IP without auth), `max` requests per
+ *   `windowMs` on every route and `batchMax` on `POST /v1/batches`; 429 problem+json
+ *   `TRIAGE_RATE_LIMITED` with `Retry-After` (seconds to the window's end). Shared by every
+ *   replica through Redis when one is given; if Redis fails, requests are let through.
+ */
+import type { Socket } from 'node:net';
+import type { FastifyInstance } from 'fastify';
+import rateLimit from '@fastify/rate-limit';
+import { TriageError } from '../core/errors.js';
+import type { ScoringService } from '../inference/pipeline.js';
+import { problemOf } from './problem.js';
+import { rateLimitKeyOf } from './principal.js';
+
+/**
+ * Rate limits; `max: 0` disables them. One bucket per key across routes, except routes with
+ * their own `config.rateLimit` (POST /v1/batches: `BatchRoutesOptions.rateLimitMax`).
+ */
+export interface RateLimits {
+  /** Requests per window per key; default 600. */
+  max: number;
+  /** Window, milliseconds; default 60 000. */
+  windowMs: number;
+  /** An ioredis client for limits shared across replicas; default per-process memory. */
+  redis?: unknown;
+  /** Redis key prefix of the counters; default `invoice-triage-rl:`. */
+  redisNamespace?: string;
+}
+
+/** Fastify server options for the request timeout (see the module comment). */
+export function timeoutOptions(requestTimeoutMs: number): {
+  requestTimeout: number;
+  connectionTimeout: number;
+  http: { connectionsCheckingInterval: number; headersTimeout: number };
+} {
+  return {
+    requestTimeout: requestTimeoutMs,
+    connectionTimeout: requestTimeoutMs * 2,
+    http: {
+      connectionsCheckingInterval: Math.max(50, Math.min(30_000, Math.floor(requestTimeoutMs / 4))),
+      headersTimeout: requestTimeoutMs,
+    },
+  };
+}
+
+/**
+ * Answers protocol-level client errors (request timeout, oversized headers, malformed HTTP)
+ * with problem+json on the raw socket, then closes it. Installed as fastify's `clientErrorHandler`.
+ */
+export function clientErrorHandler(err: Error & { code?: string }, socket: Socket): void {
+  if (err.code === 'ECONNRESET' || socket.destroyed) return;
+  const te =
+    err.code === 'ERR_HTTP_REQUEST_TIMEOUT'
+      ? new TriageError('TRIAGE_REQUEST_TIMEOUT', 'the request was not received in time; send it again')
+      : new TriageError(
+          'TRIAGE_REQUEST_INVALID',
+          err.code === 'HPE_HEADER_OVERFLOW' ? 'request headers are too large' : 'malformed HTTP request',
+          [{ path: '/', message: 'is not a valid HTTP request' }],
+        );
+  const status = err.code === 'HPE_HEADER_OVERFLOW' ? 431 : te.status;
+  const body = JSON.stringify({ ...problemOf(te, 'none'), status });
+  if (socket.writable) {
+    socket.write(
+      `HTTP/1.1 ${status} ${status === 408 ? 'Request Timeout' : status === 431 ? 'Request Header Fields Too Large' : 'Bad Request'}\r\n` +
+        `Content-Type: application/problem+json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n` +
+        `${te.retryable ? 'Retry-After: 1\r\n' : ''}Connection: close\r\n\r\n${body}`,
+    );
+  }
+  socket.destroy();
+}
+
+/**
+ * Registers the rate limiter; call before declaring routes (it attaches itself as routes are
+ * added). Routes opt out with `config: { rateLimit: false }` and set their own with
+ * `config: { rateLimit: { max } }`. Runs before the body is parsed, after the auth hook
+ * (onRequest), so it is keyed by API key.
+ */
+export async function registerRateLimit(app: FastifyInstance, limits: RateLimits): Promise<void> {
+  if (limits.max <= 0) return;
+  await app.register(rateLimit, {
+    global: true,
+    hook: 'preParsing',
+    max: limits.max,
+    timeWindow: limits.windowMs,
+    keyGenerator: rateLimitKeyOf,
+    skipOnError: true,
+    ...(limits.redis
+      ? { redis: limits.redis, nameSpace: limits.redisNamespace ?? 'invoice-triage-rl:' }
+      : {}),
+    errorResponseBuilder: (_req, ctx) =>
+      new TriageError(
+        'TRIAGE_RATE_LIMITED',
+        `rate limit of ${ctx.max} requests per ${Math.round(limits.windowMs / 1000)} s reached; retry in ${ctx.after}`,
+      ),
+  });
+}
+
+/**
+ * A scoring service whose `score` gives up after `deadlineMs` with a 503
+ * `TRIAGE_DEADLINE_EXCEEDED` (retryable). The work itself is not cancelled: if it completes,
+ * the decision is stored and a retry with the same invoice_id returns it.
+ */
+export function withDeadline(scoring: ScoringService, deadlineMs: number): ScoringService {
+  return {
+    get versions() {
+      return scoring.versions;
+    },
+    getDecision: (id, tenantId) => scoring.getDecision(id, tenantId),
+    score(invoice, tenantId) {
+      const work = scoring.score(invoice, tenantId);
+      let timer: NodeJS.Timeout | undefined;
+      const deadline = new Promise<never>((_, reject) => {
+        timer = setTimeout(
+          () =>
+            reject(
+              new TriageError(
+                'TRIAGE_DEADLINE_EXCEEDED',
+                `scoring took longer than ${deadlineMs} ms; retry with the same invoice_id (idempotent)`,
+              ),
+            ),
+          deadlineMs,
+        );
+      });
+      // The late outcome of abandoned work is dropped (its error was never awaited by anyone).
+      work.catch(() => undefined);
+      return Promise.race([work, deadline]).finally(() => clearTimeout(timer));
+    },
+  };
+}

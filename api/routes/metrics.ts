@@ -1,0 +1,42 @@
+/**
+ * `GET /metrics` (Prometheus text format) and the request-latency hook.
+ *
+ * Access: the route declares role `admin` (enforced by the auth hook). Prometheus scrapers
+ * without an API key use the private listener instead (`METRICS_PORT`, bound to `METRICS_HOST`,
+ * default 127.0.0.1), which serves the same registry without authentication.
+ */
+import type { FastifyInstance, FastifyPluginAsync } from 'fastify';
+import type { TriageMetrics } from '../metrics.js';
+
+/** Observes every response's latency by method, route pattern and status. Call on the root app. */
+export function installRequestMetrics(app: FastifyInstance, metrics: TriageMetrics): void {
+  app.addHook('onResponse', async (req, reply) => {
+    metrics.httpDuration.observe(
+      {
+        method: req.method,
+        route: req.routeOptions.url ?? 'unmatched',
+        status_code: String(reply.statusCode),
+      },
+      reply.elapsedTime / 1000,
+    );
+  });
+}
+
+/** The `/metrics` route (register with `app.register(metricsRoutes, { metrics })`). */
+export const metricsRoutes: FastifyPluginAsync<{ metrics: TriageMetrics }> = async (app, { metrics }) => {
+  app.get(
+    '/metrics',
+    {
+      config: { roles: ['admin'], rateLimit: false },
+      schema: {
+        summary: 'Prometheus metrics (role admin; or the private METRICS_PORT listener)',
+        hide: false,
+      },
+    },
+    async (_req, reply) => {
+      const body = await metrics.registry.metrics();
+      void reply.type(metrics.registry.contentType);
+      return body;
+    },
+  );
+};

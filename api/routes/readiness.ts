@@ -1,0 +1,76 @@
+/**
+ * `GET /readyz`: readiness for load balancers and orchestrators. 200 when the store and the job
+ * queue answer; otherwise 503 problem+json (`TRIAGE_STORE_UNAVAILABLE` or
+ * `TRIAGE_QUEUE_UNAVAILABLE`) with `Retry-After` and the state of each check. Each check is
+ * time-limited so a hung dependency cannot hang the probe. (`/healthz` stays a liveness probe.)
+ */
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import Type from 'typebox';
+import { TriageError } from '../../core/errors.js';
+import { Problem, problemOf } from '../problem.js';
+
+/** Options of the readiness route. */
+export interface ReadinessOptions {
+  /** Store round trip; rejects when the database is unreachable. */
+  pingStore: () => Promise<void>;
+  /** Queue round trip (Redis); absent when jobs run in-process. */
+  pingQueue?: () => Promise<void>;
+  /** Time limit of each check, milliseconds; default 2000. */
+  timeoutMs?: number;
+  /** Seconds a client should wait before retrying; default 5. */
+  retryAfterSeconds?: number;
+}
+
+const CheckState = Type.Union([Type.Literal('ok'), Type.Literal('down'), Type.Literal('not_used')]);
+const Checks = Type.Object({ store: CheckState, queue: CheckState });
+
+async function check(f: (() => Promise<void>) | undefined, ms: number): Promise<'ok' | 'down' | 'not_used'> {
+  if (!f) return 'not_used';
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    await Promise.race([
+      f(),
+      new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new Error('timed out')), ms);
+      }),
+    ]);
+    return 'ok';
+  } catch {
+    return 'down';
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** The readiness route. */
+export const readinessRoutes: FastifyPluginAsyncTypebox<ReadinessOptions> = async (app, opts) => {
+  const timeoutMs = opts.timeoutMs ?? 2000;
+  const retryAfter = String(opts.retryAfterSeconds ?? 5);
+  app.get(
+    '/readyz',
+    {
+      config: { rateLimit: false },
+      schema: {
+        summary: 'Readiness: the store and the job queue answer',
+        response: {
+          200: Type.Object({ status: Type.Literal('ready'), checks: Checks }),
+          503: Type.Object({ ...Problem.properties, checks: Checks }),
+        },
+      },
+    },
+    async (req, reply) => {
+      const [store, queue] = await Promise.all([
+        check(opts.pingStore, timeoutMs),
+        check(opts.pingQueue, timeoutMs),
+      ]);
+      const checks = { store, queue };
+      if (store === 'ok' && queue !== 'down') return { status: 'ready' as const, checks };
+      const te =
+        store !== 'ok'
+          ? new TriageError('TRIAGE_STORE_UNAVAILABLE', 'the store does not answer; retry later')
+          : new TriageError('TRIAGE_QUEUE_UNAVAILABLE', 'the job queue (Redis) does not answer; retry later');
+      void reply.status(503).type('application/problem+json').header('retry-after', retryAfter);
+      return { ...problemOf(te, String(req.id)), checks };
+    },
+  );
+};

@@ -1,0 +1,143 @@
+/**
+ * Wires the job queue for the server and the worker from configuration:
+ *
+ * - server without `REDIS_URL` (embedded default): the in-process queue runs the processors,
+ *   and the recovery sweep runs here (at start-up, then every `RECOVERY_SWEEP_MS`);
+ * - server with `REDIS_URL`: a BullMQ producer only; worker processes do the work;
+ * - worker (`bin/worker.ts`, needs `REDIS_URL`): BullMQ workers on every queue, a producer for
+ *   the recovery sweep, and the sweep itself.
+ */
+import type { Logger } from 'pino';
+import { TriageError } from '../core/errors.js';
+import type { ScoringService } from '../inference/pipeline.js';
+import type { BatchRepository } from '../store/batches.js';
+import {
+  createBullQueue,
+  createInProcessQueue,
+  createProcessors,
+  createRecoverySweep,
+  startBullWorkers,
+  trainingUnavailable,
+  type AttemptFailure,
+  type JobOptionsInput,
+  type JobQueue,
+  type RecoverySweep,
+  type RunningWorkers,
+  type TrainFn,
+} from '../jobs/index.js';
+import type { JobsConfig } from './config.js';
+
+/** What the job wiring needs. */
+export interface JobDeps {
+  scoring: ScoringService;
+  batches: BatchRepository;
+  logger: Logger;
+  /** Retraining; default: fails with TRIAGE_TRAINING_UNAVAILABLE until training is wired in. */
+  train?: TrainFn;
+}
+
+/** A wired queue and what runs around it. */
+export interface WiredJobs {
+  queue: JobQueue;
+  sweep: RecoverySweep | null;
+  workers: RunningWorkers | null;
+  /** Stops the sweep, lets active jobs finish, closes the queue. */
+  close(): Promise<void>;
+}
+
+function jobOptions(cfg: JobsConfig): JobOptionsInput {
+  return { attempts: cfg.attempts, backoff: { delayMs: cfg.backoffMs } };
+}
+
+function logFailures(logger: Logger) {
+  return (f: AttemptFailure): void => {
+    const e = f.error as { code?: string; message?: string };
+    logger.warn(
+      { job: f.name, job_id: f.id, attempt: f.attempt, will_retry: f.willRetry, code: e.code ?? null },
+      'job attempt failed',
+    );
+  };
+}
+
+function sweepFor(cfg: JobsConfig, queue: JobQueue, deps: JobDeps): RecoverySweep {
+  return createRecoverySweep({
+    queue,
+    batches: deps.batches,
+    intervalMs: cfg.recoverySweepMs,
+    onError: (e) =>
+      deps.logger.warn(
+        { err: { code: (e as { code?: string }).code ?? null } },
+        'recovery sweep could not finish',
+      ),
+  });
+}
+
+/** The queue of the API server (see the module comment). */
+export function wireServerJobs(cfg: JobsConfig, deps: JobDeps): WiredJobs {
+  if (cfg.redisUrl) {
+    const queue = createBullQueue({
+      redisUrl: cfg.redisUrl,
+      prefix: cfg.queuePrefix,
+      jobOptions: jobOptions(cfg),
+    });
+    return { queue, sweep: null, workers: null, close: () => queue.close() };
+  }
+  const queue = createInProcessQueue({
+    processors: createProcessors({ ...deps, train: deps.train ?? trainingUnavailable }),
+    jobOptions: jobOptions(cfg),
+    concurrency: { 'score-batch': cfg.workerConcurrency },
+    onFailure: logFailures(deps.logger),
+  });
+  const sweep = sweepFor(cfg, queue, deps);
+  sweep.start();
+  return {
+    queue,
+    sweep,
+    workers: null,
+    async close() {
+      await sweep.stop();
+      await queue.close();
+    },
+  };
+}
+
+/**
+ * The worker process's queue and workers.
+ * @throws TriageError `TRIAGE_CONFIG_INVALID` without `REDIS_URL`.
+ */
+export function wireWorkerJobs(cfg: JobsConfig, deps: JobDeps): WiredJobs {
+  if (!cfg.redisUrl) {
+    throw new TriageError(
+      'TRIAGE_CONFIG_INVALID',
+      'bin/worker needs REDIS_URL (and DATABASE_URL); without Redis the server runs jobs in-process',
+      [{ path: 'REDIS_URL', message: 'is required' }],
+    );
+  }
+  const queue = createBullQueue({
+    redisUrl: cfg.redisUrl,
+    prefix: cfg.queuePrefix,
+    jobOptions: jobOptions(cfg),
+  });
+  const workers = startBullWorkers({
+    redisUrl: cfg.redisUrl,
+    prefix: cfg.queuePrefix,
+    processors: createProcessors({ ...deps, train: deps.train ?? trainingUnavailable }),
+    concurrency: { 'score-batch': cfg.workerConcurrency },
+    lockDurationMs: cfg.workerLockMs,
+    stalledIntervalMs: cfg.workerStalledIntervalMs,
+    onFailure: logFailures(deps.logger),
+    onError: (e) => deps.logger.warn({ err: { message: e.message } }, 'worker connection error'),
+  });
+  const sweep = sweepFor(cfg, queue, deps);
+  sweep.start();
+  return {
+    queue,
+    sweep,
+    workers,
+    async close() {
+      await sweep.stop();
+      await workers.close();
+      await queue.close();
+    },
+  };
+}

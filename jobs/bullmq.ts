@@ -1,0 +1,286 @@
+/**
+ * BullMQ on Redis (`REDIS_URL`): the production {@link JobQueue} (producer side, used by the API)
+ * and the workers (`bin/worker.ts`, any number of processes on the same queues). This file is the
+ * only importer of bullmq. One Redis queue per job name, under a key prefix.
+ *
+ * Producer calls fail fast when Redis is down (no offline queue, a time limit per call) and
+ * raise `TRIAGE_QUEUE_UNAVAILABLE`; workers reconnect on their own. A job whose worker dies is
+ * detected as stalled once its lock expires and is run again by another worker.
+ */
+import { Queue, UnrecoverableError, Worker, type Job, type JobsOptions } from 'bullmq';
+import { TriageError } from '../core/errors.js';
+import {
+  emptyCounts,
+  isPermanent,
+  JOB_NAMES,
+  JOB_STATES,
+  jobInfo,
+  resolveJobOptions,
+  type AddOptions,
+  type AttemptFailure,
+  type JobInfo,
+  type JobMap,
+  type JobName,
+  type JobOptions,
+  type JobOptionsInput,
+  type JobQueue,
+  type JobState,
+  type Processors,
+} from './types.js';
+
+/** Connection settings parsed from a `redis://` or `rediss://` URL. */
+export interface RedisConnection {
+  host: string;
+  port: number;
+  /** Database number from the URL path (`redis://h:6379/2`); default 0. */
+  db: number;
+  username?: string;
+  password?: string;
+  tls?: Record<string, never>;
+}
+
+/**
+ * Parses `redis[s]://[user[:password]@]host[:port][/db]`.
+ * @throws TypeError when the URL is not a Redis URL.
+ */
+export function redisConnectionFromUrl(url: string): RedisConnection {
+  const u = new URL(url);
+  if (u.protocol !== 'redis:' && u.protocol !== 'rediss:') throw new TypeError('not a redis:// URL');
+  const db = u.pathname.length > 1 ? Number(u.pathname.slice(1)) : 0;
+  if (!Number.isInteger(db) || db < 0) throw new TypeError('the Redis database must be a number');
+  return {
+    host: u.hostname.replace(/^\[|\]$/g, '') || '127.0.0.1',
+    port: u.port ? Number(u.port) : 6379,
+    db,
+    ...(u.username ? { username: decodeURIComponent(u.username) } : {}),
+    ...(u.password ? { password: decodeURIComponent(u.password) } : {}),
+    ...(u.protocol === 'rediss:' ? { tls: {} } : {}),
+  };
+}
+
+/** Default key prefix of every queue in Redis. */
+export const DEFAULT_QUEUE_PREFIX = 'invoice-triage';
+
+/** Options of {@link createBullQueue}. */
+export interface BullQueueOptions {
+  redisUrl: string;
+  /** Redis key prefix; default {@link DEFAULT_QUEUE_PREFIX}. Tests use a unique one. */
+  prefix?: string;
+  /** Spread over `DEFAULT_JOB_OPTIONS` and validated. */
+  jobOptions?: JobOptionsInput;
+  /** Time limit of each producer call to Redis, milliseconds; default 2000. */
+  timeoutMs?: number;
+}
+
+/** BullMQ options of every job, from validated {@link JobOptions}. */
+export function bullJobOptions(o: JobOptions): JobsOptions {
+  return {
+    attempts: o.attempts,
+    backoff: { type: o.backoff.type, delay: o.backoff.delayMs, jitter: o.backoff.jitter },
+    removeOnComplete: { count: o.keepCompleted.count, age: o.keepCompleted.ageSeconds },
+    removeOnFail: { count: o.keepFailed.count, age: o.keepFailed.ageSeconds },
+  };
+}
+
+function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const limit = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`${what} timed out after ${ms} ms`)), ms);
+  });
+  return Promise.race([p, limit]).finally(() => clearTimeout(timer));
+}
+
+function unavailable(what: string, cause: unknown): TriageError {
+  return new TriageError(
+    'TRIAGE_QUEUE_UNAVAILABLE',
+    `the job queue (Redis) does not answer (${what}); retry later`,
+    [],
+    {
+      cause,
+    },
+  );
+}
+
+function toState(s: string): JobState | null {
+  if (s === 'waiting-children') return 'waiting';
+  return (JOB_STATES as readonly string[]).includes(s) ? (s as JobState) : null;
+}
+
+/** The BullMQ producer: {@link JobQueue} plus the validated options it applies. */
+export interface BullQueue extends JobQueue {
+  readonly kind: 'bullmq';
+  readonly options: Readonly<JobOptions>;
+}
+
+/**
+ * Creates the producer side: one BullMQ `Queue` per job name, with the validated job options
+ * as `defaultJobOptions`. Nothing is processed here (see {@link startBullWorkers}).
+ * @throws TriageError `TRIAGE_CONFIG_INVALID` for invalid job options; TypeError for a bad URL.
+ */
+export function createBullQueue(opts: BullQueueOptions): BullQueue {
+  const options = resolveJobOptions(opts.jobOptions);
+  const timeoutMs = opts.timeoutMs ?? 2000;
+  const connection = {
+    ...redisConnectionFromUrl(opts.redisUrl),
+    enableOfflineQueue: false,
+    maxRetriesPerRequest: 1,
+  };
+  const prefix = opts.prefix ?? DEFAULT_QUEUE_PREFIX;
+  const queues = Object.fromEntries(
+    JOB_NAMES.map((name) => {
+      const q = new Queue(name, { connection, prefix, defaultJobOptions: bullJobOptions(options) });
+      // Connection errors surface through the calls below; an unhandled 'error' event would crash.
+      q.on('error', () => undefined);
+      return [name, q];
+    }),
+  ) as Record<JobName, Queue>;
+
+  const call = async <T>(what: string, f: () => Promise<T>): Promise<T> => {
+    try {
+      return await withTimeout(f(), timeoutMs, what);
+    } catch (e) {
+      throw unavailable(what, e);
+    }
+  };
+
+  return {
+    kind: 'bullmq',
+    options,
+
+    async add<N extends JobName>(name: N, data: JobMap[N]['data'], addOpts: AddOptions = {}) {
+      const job = await call('add', () =>
+        queues[name].add(name, data, addOpts.jobId ? { jobId: addOpts.jobId } : {}),
+      );
+      return String(job.id);
+    },
+
+    async getJob<N extends JobName>(name: N, id: string): Promise<JobInfo<N> | null> {
+      return call('getJob', async () => {
+        const job = (await queues[name].getJob(id)) as Job | undefined;
+        if (!job) return null;
+        const state = toState(await job.getState());
+        return state
+          ? jobInfo(name, {
+              id: String(job.id),
+              state,
+              attemptsMade: job.attemptsMade,
+              result: job.returnvalue,
+              failedReason: job.failedReason,
+            })
+          : null;
+      });
+    },
+
+    async remove(name, id) {
+      await call('remove', () => queues[name].remove(id));
+    },
+
+    async counts() {
+      const out = emptyCounts();
+      for (const name of JOB_NAMES) {
+        const c = await call('counts', () => queues[name].getJobCounts(...JOB_STATES));
+        for (const state of JOB_STATES) out[name][state] = Number(c[state] ?? 0);
+      }
+      return out;
+    },
+
+    async ping() {
+      // A real round trip (a cheap read of one counter), not the client's cached status.
+      await call('ping', () => queues['score-batch'].getJobCounts('waiting'));
+    },
+
+    async close() {
+      await Promise.allSettled(JOB_NAMES.map((n) => queues[n].close()));
+    },
+  };
+}
+
+/** Options of {@link startBullWorkers}. */
+export interface BullWorkerOptions {
+  redisUrl: string;
+  /** Same prefix as the producer's. */
+  prefix?: string;
+  processors: Processors;
+  /** Job names served by this process; default all. */
+  names?: readonly JobName[];
+  /** Jobs of one name run at the same time in this process; default `score-batch` 2, `retrain` 1. */
+  concurrency?: Partial<Record<JobName, number>>;
+  /**
+   * Lock of an active job, milliseconds, renewed while the process lives; when a worker dies
+   * its job is run again by another one after at most about this long. Default 30 000.
+   */
+  lockDurationMs?: number;
+  /** How often stalled jobs are looked for, milliseconds; default 30 000. */
+  stalledIntervalMs?: number;
+  /** Stalls tolerated before a job fails (the recovery sweep re-adds failed batch chunks); default 1. */
+  maxStalledCount?: number;
+  /** Attempt failures (for logging). */
+  onFailure?: (info: AttemptFailure) => void;
+  /** Worker-level errors such as a lost connection (for logging). */
+  onError?: (error: Error) => void;
+}
+
+/** Running workers; `close()` lets active jobs finish, then disconnects. */
+export interface RunningWorkers {
+  readonly names: readonly JobName[];
+  close(): Promise<void>;
+}
+
+/**
+ * Starts one BullMQ `Worker` per job name. Processors get `{ id, attempt, updateProgress }`;
+ * a non-retryable {@link TriageError} fails the job at once (BullMQ `UnrecoverableError`),
+ * anything else is retried with the producer's backoff.
+ */
+export function startBullWorkers(opts: BullWorkerOptions): RunningWorkers {
+  const names = opts.names ?? JOB_NAMES;
+  const concurrency: Record<JobName, number> = { 'score-batch': 2, retrain: 1, ...opts.concurrency };
+  const connection = redisConnectionFromUrl(opts.redisUrl);
+  const workers = names.map((name) => {
+    const processor = opts.processors[name] as (d: unknown, c: unknown) => Promise<unknown>;
+    const w = new Worker(
+      name,
+      async (job: Job) => {
+        try {
+          return await processor(job.data, {
+            id: String(job.id),
+            attempt: job.attemptsMade + 1,
+            updateProgress: (p: number) => job.updateProgress(p),
+          });
+        } catch (e) {
+          if (isPermanent(e)) {
+            const te = e as TriageError;
+            throw new UnrecoverableError(`${te.code}: ${te.message}`);
+          }
+          throw e;
+        }
+      },
+      {
+        connection,
+        prefix: opts.prefix ?? DEFAULT_QUEUE_PREFIX,
+        concurrency: concurrency[name],
+        lockDuration: opts.lockDurationMs ?? 30_000,
+        stalledInterval: opts.stalledIntervalMs ?? 30_000,
+        maxStalledCount: opts.maxStalledCount ?? 1,
+      },
+    );
+    w.on('error', (e) => opts.onError?.(e));
+    w.on('failed', (job, error) => {
+      if (!job) return;
+      const attempts = job.opts.attempts ?? 1;
+      opts.onFailure?.({
+        name,
+        id: String(job.id),
+        attempt: job.attemptsMade,
+        willRetry: !(error instanceof UnrecoverableError) && job.attemptsMade < attempts,
+        error,
+      });
+    });
+    return w;
+  });
+  return {
+    names,
+    async close() {
+      await Promise.allSettled(workers.map((w) => w.close()));
+    },
+  };
+}

@@ -1,0 +1,232 @@
+/** Unit tests of the job contracts and the in-process queue (no Redis, no database). */
+import { describe, expect, it } from 'vitest';
+import { Backoffs } from 'bullmq';
+import { TriageError, isTriageError } from '../core/errors.js';
+import {
+  backoffDelayMs,
+  bullJobOptions,
+  chunkJobs,
+  createInProcessQueue,
+  DEFAULT_JOB_OPTIONS,
+  redisConnectionFromUrl,
+  resolveJobOptions,
+  type Processors,
+} from './index.js';
+
+const noRetrain: Processors['retrain'] = async () => {
+  throw new Error('not used');
+};
+
+describe('job options', () => {
+  it('spreads partial options over the documented defaults', () => {
+    expect(resolveJobOptions()).toEqual(DEFAULT_JOB_OPTIONS);
+    const o = resolveJobOptions({ attempts: 3, backoff: { delayMs: 10 } });
+    expect(o.attempts).toBe(3);
+    expect(o.backoff).toEqual({ type: 'exponential', delayMs: 10, jitter: 0.2 });
+    expect(o.keepFailed).toEqual(DEFAULT_JOB_OPTIONS.keepFailed);
+  });
+
+  it('rejects invalid options naming each one', () => {
+    try {
+      resolveJobOptions({ attempts: 0, backoff: { delayMs: -1, jitter: 2 } });
+      expect.unreachable();
+    } catch (e) {
+      expect(isTriageError(e, 'TRIAGE_CONFIG_INVALID')).toBe(true);
+      const paths = (e as TriageError).errors.map((x) => x.path);
+      expect(paths).toEqual(expect.arrayContaining(['/attempts', '/backoff/delayMs', '/backoff/jitter']));
+    }
+  });
+
+  it('maps to BullMQ job options', () => {
+    expect(bullJobOptions(resolveJobOptions({ attempts: 4 }))).toEqual({
+      attempts: 4,
+      backoff: { type: 'exponential', delay: 2000, jitter: 0.2 },
+      removeOnComplete: { count: 1000, age: 86_400 },
+      removeOnFail: { count: 5000, age: 604_800 },
+    });
+  });
+
+  it('computes the same backoff delays as BullMQ', () => {
+    for (const type of ['exponential', 'fixed'] as const) {
+      for (const jitter of [0, 0.5]) {
+        for (let attemptsMade = 1; attemptsMade <= 6; attemptsMade++) {
+          const fixedRandom = () => 0.37;
+          const original = Math.random;
+          Math.random = fixedRandom;
+          try {
+            const bull = Backoffs.calculate(
+              { type, delay: 1000, jitter },
+              attemptsMade,
+              new Error('x'),
+              {} as never,
+            );
+            expect(backoffDelayMs({ type, delayMs: 1000, jitter }, attemptsMade, fixedRandom)).toBe(bull);
+          } finally {
+            Math.random = original;
+          }
+        }
+      }
+    }
+    expect(backoffDelayMs({ type: 'exponential', delayMs: 1000, jitter: 0 }, 4)).toBe(8000);
+  });
+});
+
+describe('redisConnectionFromUrl', () => {
+  it('parses host, port, db, credentials and TLS', () => {
+    expect(redisConnectionFromUrl('redis://127.0.0.1:6390/2')).toEqual({
+      host: '127.0.0.1',
+      port: 6390,
+      db: 2,
+    });
+    expect(redisConnectionFromUrl('rediss://u:p%40ss@cache.internal')).toEqual({
+      host: 'cache.internal',
+      port: 6379,
+      db: 0,
+      username: 'u',
+      password: 'p@ss',
+      tls: {},
+    });
+    expect(() => redisConnectionFromUrl('http://x')).toThrow(TypeError);
+  });
+});
+
+describe('chunkJobs', () => {
+  it('splits a batch into chunk jobs with deterministic ids', () => {
+    const jobs = chunkJobs({ tenantId: 't', batchId: 'b', itemCount: 120, chunkSize: 50 });
+    expect(jobs.map((j) => [j.id, j.data.from, j.data.to])).toEqual([
+      ['sb.b.0', 0, 50],
+      ['sb.b.1', 50, 100],
+      ['sb.b.2', 100, 120],
+    ]);
+    expect(chunkJobs({ tenantId: 't', batchId: 'b', itemCount: 120, chunkSize: 50 }, [2])[0]!.data).toEqual({
+      tenantId: 't',
+      batchId: 'b',
+      chunk: 2,
+      from: 100,
+      to: 120,
+    });
+  });
+});
+
+describe('in-process queue', () => {
+  it('retries with backoff until success and reports the result', async () => {
+    const seen: number[] = [];
+    const q = createInProcessQueue({
+      jobOptions: { attempts: 4, backoff: { delayMs: 5, jitter: 0 } },
+      processors: {
+        'score-batch': async (data, ctx) => {
+          seen.push(ctx.attempt);
+          if (ctx.attempt < 3) throw new Error('transient');
+          return { scored: data.to - data.from, replayed: 0, failed: 0, skipped: 0 };
+        },
+        retrain: noRetrain,
+      },
+    });
+    const t0 = Date.now();
+    const id = await q.add('score-batch', { tenantId: 't', batchId: 'b', chunk: 0, from: 0, to: 7 });
+    await q.drained();
+    expect(Date.now() - t0).toBeGreaterThanOrEqual(5 + 10 - 2); // 5 ms then 10 ms of backoff
+    expect(seen).toEqual([1, 2, 3]);
+    expect(await q.getJob('score-batch', id)).toMatchObject({
+      state: 'completed',
+      attemptsMade: 3,
+      result: { scored: 7 },
+    });
+    await q.close();
+  });
+
+  it('fails at once on a non-retryable TriageError, and after the last attempt otherwise', async () => {
+    let calls = 0;
+    const q = createInProcessQueue({
+      jobOptions: { attempts: 3, backoff: { delayMs: 1, jitter: 0 } },
+      processors: {
+        'score-batch': async (data) => {
+          calls++;
+          if (data.batchId === 'permanent') throw new TriageError('TRIAGE_INPUT_INVALID', 'bad');
+          throw new TriageError('TRIAGE_STORE_UNAVAILABLE', 'down');
+        },
+        retrain: noRetrain,
+      },
+    });
+    const a = await q.add('score-batch', { tenantId: 't', batchId: 'permanent', chunk: 0, from: 0, to: 1 });
+    const b = await q.add('score-batch', { tenantId: 't', batchId: 'transient', chunk: 0, from: 0, to: 1 });
+    await q.drained();
+    expect(await q.getJob('score-batch', a)).toMatchObject({ state: 'failed', attemptsMade: 1 });
+    expect(await q.getJob('score-batch', b)).toMatchObject({
+      state: 'failed',
+      attemptsMade: 3,
+      failedReason: 'down',
+    });
+    expect(calls).toBe(4);
+    const counts = await q.counts();
+    expect(counts['score-batch'].failed).toBe(2);
+    expect(counts.retrain.failed).toBe(0);
+    await q.close();
+  });
+
+  it('treats a re-added job id as a no-op until the job is removed', async () => {
+    let runs = 0;
+    const q = createInProcessQueue({
+      autorun: false,
+      processors: {
+        'score-batch': async () => {
+          runs++;
+          return { scored: 1, replayed: 0, failed: 0, skipped: 0 };
+        },
+        retrain: noRetrain,
+      },
+    });
+    const data = { tenantId: 't', batchId: 'b', chunk: 0, from: 0, to: 1 };
+    await q.add('score-batch', data, { jobId: 'sb.b.0' });
+    await q.add('score-batch', data, { jobId: 'sb.b.0' });
+    expect((await q.counts())['score-batch'].waiting).toBe(1);
+    q.start();
+    await q.drained();
+    await q.add('score-batch', data, { jobId: 'sb.b.0' });
+    await q.drained();
+    expect(runs).toBe(1);
+    await q.remove('score-batch', 'sb.b.0');
+    await q.add('score-batch', data, { jobId: 'sb.b.0' });
+    await q.drained();
+    expect(runs).toBe(2);
+    await q.close();
+  });
+
+  it('runs at most `concurrency` jobs at once and lets active jobs finish on close', async () => {
+    let active = 0;
+    let peak = 0;
+    let finished = 0;
+    const q = createInProcessQueue({
+      concurrency: { 'score-batch': 2 },
+      processors: {
+        'score-batch': async () => {
+          active++;
+          peak = Math.max(peak, active);
+          await new Promise((r) => setTimeout(r, 20));
+          active--;
+          finished++;
+          return { scored: 1, replayed: 0, failed: 0, skipped: 0 };
+        },
+        retrain: noRetrain,
+      },
+    });
+    for (let i = 0; i < 6; i++)
+      await q.add('score-batch', { tenantId: 't', batchId: `b${i}`, chunk: 0, from: 0, to: 1 });
+    await new Promise((r) => setTimeout(r, 5));
+    await q.close();
+    expect(peak).toBe(2);
+    expect(finished).toBe(2); // the two active ones finished; the waiting ones were left (stored work is swept later)
+    await expect(
+      q.add('score-batch', { tenantId: 't', batchId: 'x', chunk: 0, from: 0, to: 1 }),
+    ).rejects.toThrow(/closed/);
+  });
+
+  it('validates its options in the constructor', () => {
+    const processors = {
+      'score-batch': async () => ({ scored: 0, replayed: 0, failed: 0, skipped: 0 }),
+      retrain: noRetrain,
+    };
+    expect(() => createInProcessQueue({ processors, jobOptions: { attempts: 0 } })).toThrow(/attempts/);
+    expect(() => createInProcessQueue({ processors, concurrency: { 'score-batch': 0 } })).toThrow(RangeError);
+  });
+});

@@ -1,0 +1,132 @@
+/**
+ * The processors of every job, shared by BullMQ workers and the in-process queue.
+ *
+ * `score-batch` is idempotent: it only touches items still `pending`, scoring goes through the
+ * scoring service whose write is keyed by (tenant, invoice_id), and an item moves to `done` only
+ * from `pending`. A retried, stalled-and-rerun or duplicated job therefore never writes a second
+ * decision for an invoice: at worst it finds the stored decision and records it (`replayed`).
+ */
+import type { Invoice } from '../core/invoice.js';
+import { TriageError } from '../core/errors.js';
+import { validateInvoice } from '../core/validate.js';
+import type { ScoringService } from '../inference/pipeline.js';
+import type { BatchItemError, BatchRepository } from '../store/batches.js';
+import type { Processors, RetrainData, RetrainResult, ScoreBatchData, ScoreBatchResult } from './types.js';
+
+/** Trains and registers a challenger model (training/ provides it; injected here). */
+export type TrainFn = (args: RetrainData) => Promise<RetrainResult>;
+
+/** Dependencies of the processors. */
+export interface ProcessorDeps {
+  scoring: Pick<ScoringService, 'score'>;
+  batches: BatchRepository;
+  train: TrainFn;
+  /**
+   * Failed attempts at one item (errors other than a store outage, which is not counted) after
+   * which the item is given up as `TRIAGE_BATCH_ITEM_ABANDONED`; default 10. Bounds a poison item.
+   */
+  maxItemAttempts?: number;
+}
+
+/** The error a failed item is recorded with: code, detail and field errors; never invoice contents. */
+export function itemErrorOf(e: TriageError): BatchItemError {
+  return { code: e.code, detail: e.message, ...(e.errors.length > 0 ? { errors: e.errors } : {}) };
+}
+
+/** A trainer for builds without the training module: every retrain fails at once, not retried. */
+export const trainingUnavailable: TrainFn = async () => {
+  throw new TriageError(
+    'TRIAGE_TRAINING_UNAVAILABLE',
+    'this build has no training module wired into the worker; retraining cannot run',
+  );
+};
+
+function checkScoreBatchData(d: ScoreBatchData): void {
+  const ok =
+    typeof d === 'object' &&
+    d !== null &&
+    typeof d.tenantId === 'string' &&
+    typeof d.batchId === 'string' &&
+    Number.isInteger(d.from) &&
+    Number.isInteger(d.to) &&
+    d.from >= 0 &&
+    d.to > d.from;
+  if (!ok) throw new TriageError('TRIAGE_REQUEST_INVALID', 'malformed score-batch job data');
+}
+
+function checkRetrainData(d: RetrainData): void {
+  const ok =
+    typeof d === 'object' &&
+    d !== null &&
+    typeof d.tenantId === 'string' &&
+    (d.task === 'coding-mismatch' || d.task === 'duplicate') &&
+    Number.isSafeInteger(d.seed);
+  if (!ok) throw new TriageError('TRIAGE_REQUEST_INVALID', 'malformed retrain job data');
+}
+
+/** Builds the processors of every job in the {@link JobMap}. */
+export function createProcessors(deps: ProcessorDeps): Processors {
+  const maxItemAttempts = deps.maxItemAttempts ?? 10;
+
+  async function scoreBatch(
+    data: ScoreBatchData,
+    ctx: { updateProgress(p: number): Promise<void> },
+  ): Promise<ScoreBatchResult> {
+    checkScoreBatchData(data);
+    const items = await deps.batches.pendingItems(data.tenantId, data.batchId, data.from, data.to);
+    const result: ScoreBatchResult = {
+      scored: 0,
+      replayed: 0,
+      failed: 0,
+      skipped: data.to - data.from - items.length,
+    };
+    for (const [k, item] of items.entries()) {
+      let invoice: Invoice;
+      try {
+        invoice = validateInvoice(item.payload);
+      } catch (e) {
+        if (!(e instanceof TriageError)) throw e;
+        if (await deps.batches.markFailed(data.batchId, item.index, itemErrorOf(e))) result.failed++;
+        continue;
+      }
+      try {
+        const out = await deps.scoring.score(invoice, data.tenantId);
+        await deps.batches.markDone(data.batchId, item.index, out.decision.decision_id, !out.created);
+        if (out.created) result.scored++;
+        else result.replayed++;
+      } catch (e) {
+        if (e instanceof TriageError && !e.retryable) {
+          // E.g. TRIAGE_INVOICE_CONFLICT: the same id was scored with other content. Final.
+          if (await deps.batches.markFailed(data.batchId, item.index, itemErrorOf(e))) result.failed++;
+          continue;
+        }
+        // Transient (store restarting) or unknown: retry the job, unless this item keeps failing.
+        // While the store is down the attempt cannot be recorded, so outages never use up items.
+        const attempts = await deps.batches.recordAttempt(data.batchId, item.index).catch(() => 0);
+        if (attempts >= maxItemAttempts) {
+          const gaveUp = new TriageError(
+            'TRIAGE_BATCH_ITEM_ABANDONED',
+            `scoring failed ${attempts} times; the item is given up (quote the batch id when reporting it)`,
+          );
+          if (await deps.batches.markFailed(data.batchId, item.index, itemErrorOf(gaveUp))) result.failed++;
+          continue;
+        }
+        throw e;
+      }
+      if (k % 10 === 9 || k === items.length - 1) {
+        // Progress is informative: losing it (Redis blip) must not fail the chunk.
+        await ctx.updateProgress(Math.round(((k + 1) / items.length) * 100)).catch(() => undefined);
+      }
+    }
+    await deps.batches.completeIfFinished(data.batchId);
+    return result;
+  }
+
+  return {
+    'score-batch': scoreBatch,
+    retrain: async (data) => {
+      checkRetrainData(data);
+      return deps.train(data);
+    },
+  };
+}

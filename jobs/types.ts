@@ -1,0 +1,263 @@
+/**
+ * Job contracts shared by the API (which enqueues), the workers (which process) and both queue
+ * implementations: BullMQ on Redis (`REDIS_URL`) and the in-process queue of the embedded
+ * default. A {@link JobMap} maps each job name to its `{ data, result }` types, as BullMQ's
+ * typed jobs do; both queues take the same validated {@link JobOptions}.
+ */
+import Type, { type Static } from 'typebox';
+import { Compile } from 'typebox/compile';
+import { TriageError } from '../core/errors.js';
+import { toFieldErrors, type SchemaErrorLike } from '../core/validate.js';
+
+/** Data of a `score-batch` job: one chunk of a stored batch, items with index in [from, to). */
+export interface ScoreBatchData {
+  tenantId: string;
+  batchId: string;
+  /** Chunk number (`from / chunkSize`). */
+  chunk: number;
+  from: number;
+  to: number;
+}
+
+/** What a `score-batch` job did with the pending items of its chunk. */
+export interface ScoreBatchResult {
+  /** Items scored into a new decision. */
+  scored: number;
+  /** Items whose invoice id had been scored before: the stored decision was reused. */
+  replayed: number;
+  /** Items that failed for good (e.g. invoice id reused with other content). */
+  failed: number;
+  /** Items already settled by an earlier run of the same chunk. */
+  skipped: number;
+}
+
+/** Scorer tasks that can be retrained. */
+export type RetrainTask = 'coding-mismatch' | 'duplicate';
+
+/** Arguments of a retraining run (the `retrain` job's data). */
+export interface RetrainData {
+  tenantId: string;
+  task: RetrainTask;
+  /** Seed of every random choice in training, for reproducible models. */
+  seed: number;
+  /** Who asked (API key id or CLI user), for the audit trail. */
+  requestedBy?: string;
+}
+
+/** What a retraining run registered: a challenger version and its headline metrics. */
+export interface RetrainResult {
+  task: RetrainTask;
+  /** Registered model version, e.g. `coding-mismatch@3`. */
+  version: string;
+  /** Held-out metrics by name (e.g. `pr_auc`, `ece`), unitless. */
+  metrics: Record<string, number>;
+}
+
+/** Job name -> `{ data, result }`. Adding a job is one entry here and one processor. */
+export interface JobMap {
+  'score-batch': { data: ScoreBatchData; result: ScoreBatchResult };
+  retrain: { data: RetrainData; result: RetrainResult };
+}
+
+/** A job name. Each name has its own queue (so a long retraining never delays batches). */
+export type JobName = keyof JobMap;
+/** Every job name, in a stable order. */
+export const JOB_NAMES: readonly JobName[] = ['score-batch', 'retrain'];
+
+/** Job states reported by both queues (BullMQ's names). */
+export type JobState = 'waiting' | 'active' | 'delayed' | 'prioritized' | 'completed' | 'failed';
+/** Every job state, in a stable order (for metrics). */
+export const JOB_STATES: readonly JobState[] = [
+  'waiting',
+  'active',
+  'delayed',
+  'prioritized',
+  'completed',
+  'failed',
+];
+/** States in which a job will still run (so re-adding it would be redundant). */
+export const LIVE_STATES: ReadonlySet<JobState> = new Set(['waiting', 'active', 'delayed', 'prioritized']);
+
+/** What a processor learns about its job. */
+export interface JobContext {
+  id: string;
+  /** 1 for the first run, 2 for the first retry, ... */
+  attempt: number;
+  /** Reports progress, 0-100 (percent). */
+  updateProgress(percent: number): Promise<void>;
+}
+
+/** Processes one job; throws to fail the attempt (retried unless the error is not retryable). */
+export type Processor<N extends JobName> = (
+  data: JobMap[N]['data'],
+  ctx: JobContext,
+) => Promise<JobMap[N]['result']>;
+
+/** One processor per job name. */
+export type Processors = { [N in JobName]: Processor<N> };
+
+/** A job as the queue reports it. */
+export interface JobInfo<N extends JobName = JobName> {
+  id: string;
+  name: N;
+  state: JobState;
+  /** Attempts that have finished (failed or succeeded). */
+  attemptsMade: number;
+  result?: JobMap[N]['result'];
+  failedReason?: string;
+}
+
+/** A {@link JobInfo}, leaving out a result or failure reason that is absent (null or undefined). */
+export function jobInfo<N extends JobName>(
+  name: N,
+  j: { id: string; state: JobState; attemptsMade: number; result?: unknown; failedReason?: string | null },
+): JobInfo<N> {
+  return {
+    id: j.id,
+    name,
+    state: j.state,
+    attemptsMade: j.attemptsMade,
+    ...(j.result !== undefined && j.result !== null ? { result: j.result as JobMap[N]['result'] } : {}),
+    ...(j.failedReason ? { failedReason: j.failedReason } : {}),
+  };
+}
+
+/** Job counts of every name and state, all 0. */
+export function emptyCounts(): Record<JobName, Record<JobState, number>> {
+  const out = {} as Record<JobName, Record<JobState, number>>;
+  for (const n of JOB_NAMES)
+    out[n] = Object.fromEntries(JOB_STATES.map((s) => [s, 0])) as Record<JobState, number>;
+  return out;
+}
+
+/** One failed attempt, as reported to `onFailure` (for logging). */
+export interface AttemptFailure {
+  name: JobName;
+  id: string;
+  /** Attempts made so far, this one included. */
+  attempt: number;
+  /** Whether the job will run again (false: it is now failed). */
+  willRetry: boolean;
+  error: unknown;
+}
+
+/** Options of one `add`. */
+export interface AddOptions {
+  /** Deterministic id: adding a job whose id still exists (any state) is a no-op returning it. */
+  jobId?: string;
+}
+
+/** The queue contract both implementations satisfy. */
+export interface JobQueue {
+  readonly kind: 'bullmq' | 'in-process';
+  /**
+   * Enqueues a job.
+   * @returns the job id.
+   * @throws TriageError `TRIAGE_QUEUE_UNAVAILABLE` when the queue backend does not answer.
+   */
+  add<N extends JobName>(name: N, data: JobMap[N]['data'], opts?: AddOptions): Promise<string>;
+  /** The job, or null when it does not exist (never added, removed, or lost with Redis). */
+  getJob<N extends JobName>(name: N, id: string): Promise<JobInfo<N> | null>;
+  /** Removes a finished job so that its id can be reused; no-op when absent. */
+  remove(name: JobName, id: string): Promise<void>;
+  /** Job counts by state, per job name. */
+  counts(): Promise<Record<JobName, Record<JobState, number>>>;
+  /** Rejects when the backend is unreachable. */
+  ping(): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** Retry, backoff and retention options of every job; see {@link DEFAULT_JOB_OPTIONS}. */
+export const JobOptions = Type.Object(
+  {
+    /** Total attempts including the first run (1 = no retry). */
+    attempts: Type.Integer({ minimum: 1, maximum: 100 }),
+    backoff: Type.Object(
+      {
+        type: Type.Union([Type.Literal('exponential'), Type.Literal('fixed')]),
+        /** Base delay, milliseconds: exponential waits delay × 2^(retry − 1). */
+        delayMs: Type.Integer({ minimum: 0, maximum: 3_600_000 }),
+        /** Fraction of each delay drawn at random (0 = none), as BullMQ's `jitter`. */
+        jitter: Type.Number({ minimum: 0, maximum: 1 }),
+      },
+      { additionalProperties: false },
+    ),
+    /** Finished jobs kept for inspection: at most `count`, for at most `ageSeconds`. */
+    keepCompleted: Type.Object(
+      { count: Type.Integer({ minimum: 0 }), ageSeconds: Type.Integer({ minimum: 1 }) },
+      { additionalProperties: false },
+    ),
+    keepFailed: Type.Object(
+      { count: Type.Integer({ minimum: 0 }), ageSeconds: Type.Integer({ minimum: 1 }) },
+      { additionalProperties: false },
+    ),
+  },
+  { additionalProperties: false },
+);
+/** Validated job options. */
+export type JobOptions = Static<typeof JobOptions>;
+
+/**
+ * Defaults: 5 attempts, exponential backoff from 2 s (2, 4, 8, 16 s) with 20 % jitter, the last
+ * 1000 completed jobs kept for a day and the last 5000 failed ones for a week.
+ */
+export const DEFAULT_JOB_OPTIONS: Readonly<JobOptions> = Object.freeze({
+  attempts: 5,
+  backoff: { type: 'exponential' as const, delayMs: 2000, jitter: 0.2 },
+  keepCompleted: { count: 1000, ageSeconds: 24 * 3600 },
+  keepFailed: { count: 5000, ageSeconds: 7 * 24 * 3600 },
+});
+
+/** Partial options (each group may be given in part). */
+export interface JobOptionsInput {
+  attempts?: number;
+  backoff?: Partial<JobOptions['backoff']>;
+  keepCompleted?: Partial<JobOptions['keepCompleted']>;
+  keepFailed?: Partial<JobOptions['keepFailed']>;
+}
+
+const checkJobOptions = Compile(JobOptions);
+
+/**
+ * Spreads `input` over {@link DEFAULT_JOB_OPTIONS} and validates the result.
+ * @throws TriageError `TRIAGE_CONFIG_INVALID` naming each bad option (e.g. `/attempts`).
+ */
+export function resolveJobOptions(input: JobOptionsInput = {}): JobOptions {
+  const d = DEFAULT_JOB_OPTIONS;
+  const merged = {
+    attempts: input.attempts ?? d.attempts,
+    backoff: { ...d.backoff, ...input.backoff },
+    keepCompleted: { ...d.keepCompleted, ...input.keepCompleted },
+    keepFailed: { ...d.keepFailed, ...input.keepFailed },
+  };
+  if (!checkJobOptions.Check(merged)) {
+    const errors = toFieldErrors(checkJobOptions.Errors(merged) as SchemaErrorLike[]);
+    throw new TriageError(
+      'TRIAGE_CONFIG_INVALID',
+      `invalid job options: ${errors.map((e) => `${e.path} ${e.message}`).join('; ')}`,
+      errors,
+    );
+  }
+  return merged;
+}
+
+/**
+ * Delay before the next attempt, milliseconds, after `attemptsMade` attempts failed (≥ 1):
+ * BullMQ's built-in strategies, `fixed` = delay and `exponential` = round(2^(attemptsMade−1) ×
+ * delay), with `jitter` j drawing uniformly from [(1 − j) × d, d).
+ */
+export function backoffDelayMs(
+  backoff: JobOptions['backoff'],
+  attemptsMade: number,
+  random: () => number = Math.random,
+): number {
+  const d =
+    backoff.type === 'fixed' ? backoff.delayMs : Math.round(2 ** (attemptsMade - 1) * backoff.delayMs);
+  if (backoff.jitter <= 0) return d;
+  return Math.floor(random() * d * backoff.jitter + d * (1 - backoff.jitter));
+}
+
+/** True when an error should end the job at once instead of being retried. */
+export function isPermanent(e: unknown): boolean {
+  return e instanceof TriageError && !e.retryable;
+}

@@ -1,0 +1,329 @@
+/**
+ * The batch repository (`POST /v1/batches`): a batch row and one row per submitted invoice,
+ * written together in one transaction before the API answers, then worked off item by item by
+ * the `score-batch` jobs. Every read is tenant-scoped; every item transition is guarded by its
+ * current state, so a retried or duplicated job never moves an item twice.
+ */
+import { randomUUID } from 'node:crypto';
+import type { DecisionKind, DecisionResponse } from '../core/decision.js';
+import type { FieldError } from '../core/errors.js';
+import { TriageError } from '../core/errors.js';
+import type { Invoice } from '../core/invoice.js';
+import type { SqlDatabase, SqlExecutor } from './sql.js';
+
+/** State of one batch item: waiting to be scored, scored (has a decision), or failed for good. */
+export type BatchItemState = 'pending' | 'done' | 'failed';
+
+/** A new batch to store. */
+export interface NewBatch {
+  tenantId: string;
+  /** The client's `Idempotency-Key`, or null. */
+  idempotencyKey: string | null;
+  /** sha256 (hex) of the canonical request; a re-sent key must come with the same hash. */
+  requestSha256: string;
+  /** Items per `score-batch` job (≥ 1). */
+  chunkSize: number;
+  /** Validated invoices, in submission order (index = position). Invoice ids are unique. */
+  invoices: readonly Invoice[];
+}
+
+/** Item counts by state. */
+export interface BatchCounts {
+  pending: number;
+  done: number;
+  failed: number;
+}
+
+/** Progress of a batch. Timestamps are ISO 8601 UTC. */
+export interface BatchStatus {
+  id: string;
+  tenantId: string;
+  itemCount: number;
+  chunkSize: number;
+  counts: BatchCounts;
+  /** Decisions of the done items by kind. */
+  decisions: Record<DecisionKind, number>;
+  createdAt: string;
+  /** When the last pending item was settled, or null while items are pending. */
+  completedAt: string | null;
+}
+
+/** The catalogued error a failed item ended with (no invoice contents). */
+export interface BatchItemError {
+  code: string;
+  detail: string;
+  errors?: FieldError[];
+}
+
+/** One item of the results listing. */
+export interface BatchResultItem {
+  /** 0-based position in the submitted `invoices` array. */
+  index: number;
+  invoiceId: string;
+  state: BatchItemState;
+  /** True when the invoice id had been scored before and that stored decision was reused. */
+  replayed: boolean | null;
+  decision: DecisionResponse | null;
+  error: BatchItemError | null;
+}
+
+/** A page of results; `nextAfter` is the cursor for the next page, null on the last one. */
+export interface BatchResultsPage {
+  items: BatchResultItem[];
+  nextAfter: number | null;
+}
+
+/** A still-pending item handed to a worker: its index and stored payload (validate before use). */
+export interface PendingItem {
+  index: number;
+  payload: unknown;
+}
+
+/** A batch with pending items and the chunks (item index / chunk size) they fall in. */
+export interface OpenBatch {
+  tenantId: string;
+  batchId: string;
+  itemCount: number;
+  chunkSize: number;
+  /** Chunk numbers with at least one pending item, ascending. */
+  chunks: number[];
+}
+
+/** Result of {@link BatchRepository.create}. */
+export interface CreateBatchResult {
+  batch: BatchStatus;
+  /** False when the idempotency key was already used for this same request (the stored batch). */
+  created: boolean;
+}
+
+/** Batch storage operations. */
+export interface BatchRepository {
+  /**
+   * Stores the batch and all its items in one transaction (all or nothing).
+   * @throws TriageError `TRIAGE_IDEMPOTENCY_CONFLICT` when the tenant's idempotency key was used
+   *   for a different request.
+   */
+  create(batch: NewBatch): Promise<CreateBatchResult>;
+  /** A batch's progress, or null when it does not exist for this tenant. */
+  get(tenantId: string, batchId: string): Promise<BatchStatus | null>;
+  /**
+   * Items with index > `after`, ascending, at most `limit`, with their decisions; null when the
+   * batch does not exist for this tenant.
+   */
+  results(tenantId: string, batchId: string, after: number, limit: number): Promise<BatchResultsPage | null>;
+  /** Pending items with index in [from, to), ascending. */
+  pendingItems(tenantId: string, batchId: string, from: number, to: number): Promise<PendingItem[]>;
+  /** pending -> done with the decision; false when the item was not pending any more. */
+  markDone(batchId: string, index: number, decisionId: string, replayed: boolean): Promise<boolean>;
+  /** pending -> failed with the error; false when the item was not pending any more. */
+  markFailed(batchId: string, index: number, error: BatchItemError): Promise<boolean>;
+  /** Counts one failed attempt at an item; returns the new count. */
+  recordAttempt(batchId: string, index: number): Promise<number>;
+  /** Sets `completed_at` once no item is pending; true when this call completed the batch. */
+  completeIfFinished(batchId: string): Promise<boolean>;
+  /** Completes every open batch that has no pending item left (after a crash); returns how many. */
+  completeFinished(): Promise<number>;
+  /** Open batches created at least `olderThanMs` ago with pending items, oldest first. */
+  openBatches(olderThanMs: number, limit: number): Promise<OpenBatch[]>;
+}
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+/** Rows per multi-row INSERT of items (5 parameters each). */
+const INSERT_CHUNK = 200;
+
+type Row = Record<string, unknown>;
+
+const iso = (v: unknown): string => new Date(v as string | Date).toISOString();
+
+const STATUS_SQL = `
+  SELECT b.id, b.tenant_id, b.item_count, b.chunk_size, b.created_at, b.completed_at,
+    count(*) FILTER (WHERE i.state = 'pending') AS pending,
+    count(*) FILTER (WHERE i.state = 'done') AS done,
+    count(*) FILTER (WHERE i.state = 'failed') AS failed,
+    count(*) FILTER (WHERE d.decision = 'AUTO_APPROVE') AS auto_approve,
+    count(*) FILTER (WHERE d.decision = 'REVIEW') AS review,
+    count(*) FILTER (WHERE d.decision = 'HOLD') AS hold
+  FROM batches b
+  JOIN batch_items i ON i.batch_id = b.id
+  LEFT JOIN decisions d ON d.id = i.decision_id
+  WHERE b.id = $1 AND b.tenant_id = $2
+  GROUP BY b.id`;
+
+async function status(db: SqlExecutor, tenantId: string, batchId: string): Promise<BatchStatus | null> {
+  if (!UUID.test(batchId)) return null;
+  const r = (await db.query(STATUS_SQL, [batchId, tenantId]))[0];
+  if (!r) return null;
+  return {
+    id: String(r.id),
+    tenantId: String(r.tenant_id),
+    itemCount: Number(r.item_count),
+    chunkSize: Number(r.chunk_size),
+    counts: { pending: Number(r.pending), done: Number(r.done), failed: Number(r.failed) },
+    decisions: { AUTO_APPROVE: Number(r.auto_approve), REVIEW: Number(r.review), HOLD: Number(r.hold) },
+    createdAt: iso(r.created_at),
+    completedAt: r.completed_at === null || r.completed_at === undefined ? null : iso(r.completed_at),
+  };
+}
+
+async function insertItems(tx: SqlExecutor, batchId: string, invoices: readonly Invoice[]): Promise<void> {
+  for (let start = 0; start < invoices.length; start += INSERT_CHUNK) {
+    const params: unknown[] = [];
+    const tuples = invoices.slice(start, start + INSERT_CHUNK).map((inv, j) => {
+      const b = params.length;
+      params.push(batchId, start + j, inv.invoice_id, JSON.stringify(inv), 'pending');
+      return `($${b + 1},$${b + 2},$${b + 3},$${b + 4}::jsonb,$${b + 5})`;
+    });
+    await tx.query(
+      `INSERT INTO batch_items (batch_id, idx, invoice_id, payload, state) VALUES ${tuples.join(',')}`,
+      params,
+    );
+  }
+}
+
+function toResult(r: Row): BatchResultItem {
+  return {
+    index: Number(r.idx),
+    invoiceId: String(r.invoice_id),
+    state: r.state as BatchItemState,
+    replayed: (r.replayed as boolean | null) ?? null,
+    decision: (r.response as DecisionResponse | null) ?? null,
+    error: (r.error as BatchItemError | null) ?? null,
+  };
+}
+
+/** Builds the batch repository over an opened, migrated database (shares it with the triage repository). */
+export function createBatchRepository(db: SqlDatabase): BatchRepository {
+  return {
+    create: (b) =>
+      db.transaction(async (tx) => {
+        if (b.invoices.length === 0) throw new RangeError('a batch needs at least one invoice');
+        const id = randomUUID();
+        const inserted = await tx.query(
+          `INSERT INTO batches (id, tenant_id, idempotency_key, request_sha256, item_count, chunk_size)
+           VALUES ($1, $2, $3, $4, $5, $6)
+           ON CONFLICT (tenant_id, idempotency_key) DO NOTHING RETURNING id`,
+          [id, b.tenantId, b.idempotencyKey, b.requestSha256, b.invoices.length, b.chunkSize],
+        );
+        if (inserted.length === 0) {
+          const prior = (
+            await tx.query<{ id: string; request_sha256: string }>(
+              'SELECT id, request_sha256 FROM batches WHERE tenant_id = $1 AND idempotency_key = $2',
+              [b.tenantId, b.idempotencyKey],
+            )
+          )[0];
+          if (!prior)
+            throw new TriageError('TRIAGE_INTERNAL', 'idempotency key conflicted but no batch was found');
+          if (prior.request_sha256 !== b.requestSha256) {
+            throw new TriageError(
+              'TRIAGE_IDEMPOTENCY_CONFLICT',
+              'this Idempotency-Key was already used for a different batch; use a new key for new content',
+              [{ path: '/headers/idempotency-key', message: 'already used for a different request' }],
+            );
+          }
+          const batch = await status(tx, b.tenantId, String(prior.id));
+          if (!batch) throw new TriageError('TRIAGE_INTERNAL', 'stored batch has no items');
+          return { batch, created: false };
+        }
+        await insertItems(tx, id, b.invoices);
+        const batch = await status(tx, b.tenantId, id);
+        if (!batch) throw new TriageError('TRIAGE_INTERNAL', 'batch vanished inside its transaction');
+        return { batch, created: true };
+      }),
+
+    get: (tenantId, batchId) => status(db, tenantId, batchId),
+
+    async results(tenantId, batchId, after, limit) {
+      if (!UUID.test(batchId)) return null;
+      const exists = await db.query('SELECT 1 FROM batches WHERE id = $1 AND tenant_id = $2', [
+        batchId,
+        tenantId,
+      ]);
+      if (exists.length === 0) return null;
+      const rows = await db.query(
+        `SELECT i.idx, i.invoice_id, i.state, i.replayed, i.error, d.response
+         FROM batch_items i LEFT JOIN decisions d ON d.id = i.decision_id AND d.tenant_id = $2
+         WHERE i.batch_id = $1 AND i.idx > $3 ORDER BY i.idx LIMIT $4`,
+        [batchId, tenantId, after, limit + 1],
+      );
+      const items = rows.slice(0, limit).map(toResult);
+      return { items, nextAfter: rows.length > limit ? items[items.length - 1]!.index : null };
+    },
+
+    async pendingItems(tenantId, batchId, from, to) {
+      const rows = await db.query(
+        `SELECT i.idx, i.payload FROM batch_items i JOIN batches b ON b.id = i.batch_id
+         WHERE i.batch_id = $1 AND b.tenant_id = $2 AND i.idx >= $3 AND i.idx < $4 AND i.state = 'pending'
+         ORDER BY i.idx`,
+        [batchId, tenantId, from, to],
+      );
+      return rows.map((r) => ({ index: Number(r.idx), payload: r.payload }));
+    },
+
+    async markDone(batchId, index, decisionId, replayed) {
+      const rows = await db.query(
+        `UPDATE batch_items SET state = 'done', decision_id = $3, replayed = $4, updated_at = now()
+         WHERE batch_id = $1 AND idx = $2 AND state = 'pending' RETURNING idx`,
+        [batchId, index, decisionId, replayed],
+      );
+      return rows.length > 0;
+    },
+
+    async markFailed(batchId, index, error) {
+      const rows = await db.query(
+        `UPDATE batch_items SET state = 'failed', error = $3::jsonb, updated_at = now()
+         WHERE batch_id = $1 AND idx = $2 AND state = 'pending' RETURNING idx`,
+        [batchId, index, JSON.stringify(error)],
+      );
+      return rows.length > 0;
+    },
+
+    async recordAttempt(batchId, index) {
+      const rows = await db.query<{ attempts: number }>(
+        `UPDATE batch_items SET attempts = attempts + 1, updated_at = now()
+         WHERE batch_id = $1 AND idx = $2 RETURNING attempts`,
+        [batchId, index],
+      );
+      return Number(rows[0]?.attempts ?? 0);
+    },
+
+    async completeIfFinished(batchId) {
+      const rows = await db.query(
+        `UPDATE batches b SET completed_at = now()
+         WHERE b.id = $1 AND b.completed_at IS NULL
+           AND NOT EXISTS (SELECT 1 FROM batch_items i WHERE i.batch_id = b.id AND i.state = 'pending')
+         RETURNING b.id`,
+        [batchId],
+      );
+      return rows.length > 0;
+    },
+
+    async completeFinished() {
+      const rows = await db.query(
+        `UPDATE batches b SET completed_at = now()
+         WHERE b.completed_at IS NULL
+           AND NOT EXISTS (SELECT 1 FROM batch_items i WHERE i.batch_id = b.id AND i.state = 'pending')
+         RETURNING b.id`,
+      );
+      return rows.length;
+    },
+
+    async openBatches(olderThanMs, limit) {
+      const rows = await db.query(
+        `SELECT b.id, b.tenant_id, b.item_count, b.chunk_size,
+           array_agg(DISTINCT i.idx / b.chunk_size ORDER BY i.idx / b.chunk_size) AS chunks
+         FROM batches b JOIN batch_items i ON i.batch_id = b.id AND i.state = 'pending'
+         WHERE b.completed_at IS NULL
+           AND b.created_at <= now() - ($1::double precision * interval '1 millisecond')
+         GROUP BY b.id ORDER BY min(b.created_at) LIMIT $2`,
+        [olderThanMs, limit],
+      );
+      return rows.map((r) => ({
+        batchId: String(r.id),
+        tenantId: String(r.tenant_id),
+        itemCount: Number(r.item_count),
+        chunkSize: Number(r.chunk_size),
+        chunks: (r.chunks as (number | string)[]).map(Number),
+      }));
+    },
+  };
+}

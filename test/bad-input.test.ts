@@ -1,0 +1,487 @@
+/**
+ * Bad input, generated (fast-check, fixed seed): malformed, oversized, wrongly typed,
+ * unicode-hostile and boundary-value requests against every write route. Each must get a 4xx
+ * problem+json naming the field (never a 5xx), or, when the mutation left the request valid, a
+ * 2xx that stored exactly one request's rows; a refused request stores nothing (row counts
+ * before and after).
+ *
+ * Adding a write route is one entry in {@link WRITE_ROUTES}: a URL and a valid body.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import fc from 'fast-check';
+import { MAX_ABS_CENTS } from '../core/invoice.js';
+import { engines, makeInvoice } from './fixtures.js';
+import { inProcessQueue, startStack, type RowCounts, type Stack } from './jobs-harness.js';
+
+/** A write route under test. */
+interface WriteRoute {
+  name: string;
+  url: string;
+  /** A valid body; `n` makes its ids unique. */
+  valid: (n: number) => unknown;
+  /** Rows a 2xx adds for `body`. */
+  stores: (body: unknown) => Partial<RowCounts>;
+}
+
+const lineCount = (inv: unknown): number => ((inv as { lines?: unknown[] }).lines ?? []).length;
+
+/** Every write route. (Reviews and the other scoring-service routes add their line here.) */
+const WRITE_ROUTES: WriteRoute[] = [
+  {
+    name: 'score',
+    url: '/v1/invoices/score',
+    valid: (n) => makeInvoice({ invoice_id: `bad-s-${n}`, invoice_number: `S-${n}` }),
+    stores: (b) => ({ invoices: 1, decisions: 1, invoice_lines: lineCount(b) }),
+  },
+  {
+    name: 'batches',
+    url: '/v1/batches',
+    valid: (n) => ({
+      invoices: [
+        makeInvoice({ invoice_id: `bad-b-${n}-0`, invoice_number: `B-${n}-0` }),
+        makeInvoice({ invoice_id: `bad-b-${n}-1`, invoice_number: `B-${n}-1` }),
+      ],
+    }),
+    stores: (b) => ({ batches: 1, batch_items: ((b as { invoices: unknown[] }).invoices ?? []).length }),
+  },
+];
+
+/** Fixed seed: the same cases on every run. */
+const SEED = 20_250_701;
+/** Generated cases per route and property on PGlite; PostgreSQL runs a fifth (same generator). */
+const RUNS = { mutation: 800, raw: 200 };
+
+type Json = null | boolean | number | string | Json[] | { [k: string]: Json };
+
+/** Every JSON pointer inside `v` (root excluded), with the value there. */
+function pointers(v: Json, base = ''): { path: string; value: Json }[] {
+  const out: { path: string; value: Json }[] = [];
+  if (Array.isArray(v)) {
+    v.forEach((x, i) => out.push({ path: `${base}/${i}`, value: x }, ...pointers(x, `${base}/${i}`)));
+  } else if (v !== null && typeof v === 'object') {
+    for (const [k, x] of Object.entries(v))
+      out.push({ path: `${base}/${k}`, value: x }, ...pointers(x, `${base}/${k}`));
+  }
+  return out;
+}
+
+/** Applies `f` to the parent of `path` (a deep copy of `root`). */
+function edit(
+  root: Json,
+  path: string,
+  f: (parent: Json[] | Record<string, Json>, key: string) => void,
+): Json {
+  const copy = structuredClone(root);
+  const parts = path.split('/').slice(1);
+  let node = copy as Json[] | Record<string, Json>;
+  for (const p of parts.slice(0, -1))
+    node = (node as Record<string, Json>)[p] as Json[] | Record<string, Json>;
+  f(node, parts[parts.length - 1]!);
+  return copy;
+}
+
+/** `root` with `value` at `path` (a copy). */
+const put = (root: Json, path: string, value: Json): Json =>
+  edit(root, path, (o, k) => void ((o as Record<string, Json>)[k] = value));
+
+const typeOf = (v: Json): string => (v === null ? 'null' : Array.isArray(v) ? 'array' : typeof v);
+const WRONG_TYPES: Json[] = [null, true, false, 0, -1.5, '', 'x', '12.50', [], [1], {}, { a: 1 }];
+
+/** Strings that break naive text handling. Some are valid text (accepted), some are not. */
+const HOSTILE_STRINGS: string[] = [
+  '\uD800', // lone high surrogate
+  'ab\uDFFFcd', // lone low surrogate
+  'nul\u0000byte',
+  '\u202Egnp.exe', // right-to-left override
+  '\u2066isolate\u2069',
+  'zero\u200Bwidth\u200Djoiner',
+  '💉🩺🧾', // 4-byte emoji
+  '👩‍⚕️', // ZWJ sequence
+  'Cafe\u0301', // NFD
+  'Café', // NFC
+  'ﬁ ligature Ａ fullwidth',
+  '\uFEFFbom',
+  ' ',
+  '\t\n\r',
+  'a'.repeat(1001),
+  'x'.repeat(20_000),
+  "'; DROP TABLE invoices; --",
+  '%00%0d%0a',
+  '${jndi:ldap://x}',
+  '\u0007\u001B[31mred',
+];
+
+/** Strings no field accepts: invalid Unicode, NUL, or longer than the longest field (1000). */
+const isUnstorable = (v: string): boolean => !v.isWellFormed() || v.includes('\u0000') || v.length > 1000;
+
+const BOUNDARY_NUMBERS: number[] = [
+  MAX_ABS_CENTS,
+  MAX_ABS_CENTS + 1,
+  -MAX_ABS_CENTS - 1,
+  Number.MAX_SAFE_INTEGER,
+  2 ** 53 + 2,
+  1e308,
+  -0,
+  0,
+  -1,
+  1,
+  0.5,
+  1.5,
+  100_001,
+  1_000_001,
+  -1_000_001,
+  1e-7,
+];
+
+const BOUNDARY_DATES = [
+  '1899-12-31',
+  '1900-01-01',
+  '2199-12-31',
+  '2200-01-01',
+  '2025-02-29',
+  '2024-02-29',
+  '2025-13-01',
+  '2025-1-1',
+  '20250301',
+  '2025-03-01T00:00:00Z',
+];
+
+/** One generated request. */
+interface Case {
+  label: string;
+  body: string | undefined;
+  contentType: string;
+  /**
+   * `strict`: must be refused naming one of `paths`; `any`: refused naming them, or accepted;
+   * `refuse`: not a JSON invoice document at all: must be refused (a 400 names some field).
+   */
+  expect: 'strict' | 'any' | 'refuse';
+  /** Acceptable error paths (a refusal must name at least one, or a descendant). */
+  paths: string[];
+  /** The parsed body when it is JSON (for the rows a 2xx stores). */
+  parsed?: unknown;
+}
+
+/**
+ * Cross-field rules: a change to one field may be reported on its partner (a due date before
+ * the changed invoice date), or on a sibling (the later of two equal line numbers or invoice
+ * ids). `*` matches one path segment.
+ */
+const COUPLED: [RegExp, string][] = [
+  [/\/invoice_date$/, '/due_date'],
+  [/\/service_period\/start$/, '/service_period/end'],
+  [/\/lines\/\d+\/line_number$/, '/lines/*/line_number'],
+  [/^\/invoices\/\d+\/invoice_id$/, '/invoices/*/invoice_id'],
+];
+
+function relatedPaths(path: string): string[] {
+  const out = [path];
+  for (const [re, partner] of COUPLED) if (re.test(path)) out.push(path.replace(re, partner));
+  return out;
+}
+
+/** True when `named` is `want` or inside it (`*` in `want` matches one segment). */
+function names(named: string, want: string): boolean {
+  const a = named.split('/');
+  const b = want.split('/');
+  return a.length >= b.length && b.every((seg, i) => seg === '*' || seg === a[i]);
+}
+
+/** Mutations of one valid body at one pointer. */
+function mutationArb(route: WriteRoute): fc.Arbitrary<Case> {
+  const base = route.valid(0) as Json;
+  const all = pointers(base);
+  const strings = all.filter((p) => typeof p.value === 'string');
+  const numbers = all.filter((p) => typeof p.value === 'number');
+  const objects = all.filter((p) => typeOf(p.value) === 'object');
+  const json = (label: string, body: Json, expectKind: Case['expect'], paths: string[]): Case => ({
+    label,
+    body: JSON.stringify(body),
+    contentType: 'application/json',
+    expect: expectKind,
+    paths,
+    parsed: body,
+  });
+  // Refusals are cheap and accepted requests run the whole pipeline: weight towards the former.
+  return fc.oneof(
+    // A value of another JSON type: always invalid (no field is nullable or polymorphic).
+    {
+      weight: 6,
+      arbitrary: fc
+        .tuple(fc.constantFrom(...all), fc.constantFrom(...WRONG_TYPES))
+        .filter(
+          ([p, v]) =>
+            typeOf(v) !== typeOf(p.value) && !(typeOf(p.value) === 'number' && typeOf(v) === 'number'),
+        )
+        .map(([p, v]) =>
+          json(`wrong type ${JSON.stringify(v)} at ${p.path}`, put(base, p.path, v), 'strict', [p.path]),
+        ),
+    },
+    // A removed field or array element: invalid when required, else accepted.
+    {
+      weight: 2,
+      arbitrary: fc.constantFrom(...all).map((p) =>
+        json(
+          `removed ${p.path}`,
+          edit(base, p.path, (o, k) => (Array.isArray(o) ? o.splice(Number(k), 1) : delete o[k])),
+          'any',
+          [p.path, p.path.replace(/\/[^/]+$/, '')].filter((x) => x !== ''),
+        ),
+      ),
+    },
+    // Hostile text in any string field.
+    {
+      weight: 3,
+      arbitrary: fc
+        .tuple(fc.constantFrom(...strings), fc.constantFrom(...HOSTILE_STRINGS))
+        .map(([p, v]) =>
+          json(
+            `hostile string ${JSON.stringify(v.slice(0, 20))} at ${p.path}`,
+            put(base, p.path, v),
+            isUnstorable(v) ? 'strict' : 'any',
+            relatedPaths(p.path),
+          ),
+        ),
+    },
+    // Random full-Unicode text, including unpaired surrogates.
+    {
+      weight: 2,
+      arbitrary: fc
+        .tuple(fc.constantFrom(...strings), fc.string({ unit: 'binary', maxLength: 40 }))
+        .map(([p, v]) =>
+          json(`random string at ${p.path}`, put(base, p.path, v), 'any', relatedPaths(p.path)),
+        ),
+    },
+    // Boundary numbers.
+    {
+      weight: 2,
+      arbitrary: fc
+        .tuple(fc.constantFrom(...numbers), fc.constantFrom(...BOUNDARY_NUMBERS))
+        .map(([p, v]) =>
+          json(
+            `boundary ${v} at ${p.path}`,
+            put(base, p.path, v),
+            Math.abs(v) > MAX_ABS_CENTS ? 'strict' : 'any',
+            relatedPaths(p.path),
+          ),
+        ),
+    },
+    // Random integers and doubles.
+    {
+      weight: 2,
+      arbitrary: fc
+        .tuple(
+          fc.constantFrom(...numbers),
+          fc.oneof(fc.integer(), fc.double({ noNaN: true, noDefaultInfinity: true })),
+        )
+        .map(([p, v]) => json(`number ${v} at ${p.path}`, put(base, p.path, v), 'any', relatedPaths(p.path))),
+    },
+    // Boundary and malformed dates in date fields.
+    {
+      weight: 2,
+      arbitrary: fc
+        .tuple(
+          fc.constantFrom(...strings.filter((p) => /date|start|end/.test(p.path))),
+          fc.constantFrom(...BOUNDARY_DATES),
+        )
+        .map(([p, v]) => json(`date ${v} at ${p.path}`, put(base, p.path, v), 'any', relatedPaths(p.path))),
+    },
+    // Unknown properties (a misspelt field is reported, never ignored).
+    {
+      weight: 3,
+      arbitrary: fc
+        .tuple(
+          fc.constantFrom({ path: '', value: base }, ...objects),
+          fc.constantFrom('colour', 'constructor', 'Total_cents', 'ÿ', 'a'.repeat(300)),
+        )
+        .map(([p, key]) =>
+          json(
+            `extra property ${key.slice(0, 20)} at ${p.path || '/'}`,
+            p.path === '' ? { ...(base as object), [key]: 1 } : put(base, `${p.path}/${key}`, 1),
+            'strict',
+            [`${p.path}/${key}`],
+          ),
+        ),
+    },
+  );
+}
+
+/** Requests that are not a JSON document of the right kind at all. */
+function rawArb(route: WriteRoute): fc.Arbitrary<Case> {
+  const text = JSON.stringify(route.valid(0));
+  const raw = (label: string, body: string | undefined, contentType = 'application/json'): Case => ({
+    label,
+    body,
+    contentType,
+    expect: 'refuse',
+    paths: ['/'],
+  });
+  return fc.oneof(
+    fc.integer({ min: 1, max: text.length - 1 }).map((n) => raw(`truncated at ${n}`, text.slice(0, n))),
+    fc.string({ unit: 'binary', maxLength: 200 }).map((s) => raw('random text', s)),
+    fc.uint8Array({ maxLength: 200 }).map((b) => raw('random bytes', Buffer.from(b).toString('latin1'))),
+    fc
+      .constantFrom('null', 'true', '0', '"x"', '[]', '[{}]', '{}', '""', '1e999', '{"invoices":null}')
+      .map((b) => raw(`scalar ${b}`, b)),
+    fc.integer({ min: 1000, max: 5000 }).map((d) => raw(`nesting depth ${d}`, '['.repeat(d) + ']'.repeat(d))),
+    fc
+      .constantFrom('{"__proto__":{"admin":true}}', '{"constructor":{"prototype":{"x":1}}}')
+      .map((b) => raw('prototype poisoning', b)),
+    fc
+      .constantFrom(
+        'text/plain',
+        'application/xml',
+        'multipart/form-data; boundary=x',
+        'application/x-www-form-urlencoded',
+      )
+      .map((ct) => raw(`content type ${ct}`, text, ct)),
+    fc.constant(raw('empty body', undefined)),
+    fc.constant(raw('oversized body', JSON.stringify({ pad: 'x'.repeat(300 * 1024) }))),
+  );
+}
+
+const problem = /^application\/problem\+json/;
+
+describe.each(engines('badinput'))('bad input on $name', ({ name, config }) => {
+  let s: Stack;
+  const runs = name === 'pglite' ? RUNS : { mutation: RUNS.mutation / 5, raw: RUNS.raw / 5 };
+  let cases = 0;
+  beforeAll(async () => {
+    s = await startStack(config(), {
+      // Queue not running: a stored batch stays as written, so row counts are exact.
+      queue: (w, m) => inProcessQueue(w, m, { autorun: false }),
+      batches: { bodyLimitBytes: 256 * 1024, maxInvoices: 50 },
+    });
+  });
+  afterAll(async () => {
+    await s.close();
+    console.log(`bad input on ${name}: ${cases} generated requests`);
+  });
+
+  async function check(route: WriteRoute, c: Case): Promise<void> {
+    cases++;
+    const before = await s.counts();
+    const res = await s.app.inject({
+      method: 'POST',
+      url: route.url,
+      ...(c.body === undefined ? {} : { payload: c.body }),
+      headers: { 'content-type': c.contentType },
+    });
+    const after = await s.counts();
+    const where = `${route.name}: ${c.label} -> ${res.statusCode} ${res.body.slice(0, 300)}`;
+    expect(res.statusCode, where).toBeLessThan(500);
+    if (res.statusCode >= 400) {
+      expect(res.headers['content-type'], where).toMatch(problem);
+      const p = res.json<{ status: number; code: string; errors?: { path: string }[] }>();
+      expect(p.status, where).toBe(res.statusCode);
+      expect(p.code, where).toMatch(/^TRIAGE_[A-Z_]+$/);
+      if (res.statusCode === 400) {
+        const named = (p.errors ?? []).map((e) => e.path);
+        const ok =
+          c.expect === 'refuse'
+            ? named.length > 0
+            : named.some((n) => c.paths.some((want) => names(n, want)));
+        expect(ok, `${where}\nexpected a path among ${c.paths.join(', ')}`).toBe(true);
+      }
+      expect(after, `${where}: stored something`).toEqual(before);
+    } else {
+      expect(c.expect, `${where}: should have been refused`).toBe('any');
+      const stored = route.stores(c.parsed);
+      for (const [table, n] of Object.entries(stored)) {
+        expect(after[table as keyof RowCounts] - before[table as keyof RowCounts], `${where}: ${table}`).toBe(
+          n,
+        );
+      }
+    }
+  }
+
+  for (const route of WRITE_ROUTES) {
+    it(`${route.name}: mutated bodies get 4xx naming the field, or are stored whole`, async () => {
+      let n = 0;
+      await fc.assert(
+        fc.asyncProperty(mutationArb(route), async (c) => {
+          // Unique ids per case so that accepted cases never collide with earlier ones.
+          n++;
+          if (c.parsed !== undefined) {
+            const fresh = JSON.stringify(c.parsed)
+              .replaceAll('bad-s-0', `bad-s-${n}`)
+              .replaceAll('bad-b-0-', `bad-b-${n}-`);
+            c = { ...c, body: fresh, parsed: JSON.parse(fresh) };
+          }
+          await check(route, c);
+        }),
+        { seed: SEED, numRuns: runs.mutation, endOnFailure: true },
+      );
+    });
+
+    it(`${route.name}: malformed, oversized and wrongly typed requests get 4xx problem+json`, async () => {
+      await fc.assert(
+        fc.asyncProperty(rawArb(route), (c) => check(route, c)),
+        { seed: SEED, numRuns: runs.raw, endOnFailure: true },
+      );
+    });
+
+    it(`${route.name}: hostile strings: unstorable ones in every text field, the rest in free text`, async () => {
+      const base = route.valid(0) as Json;
+      let n = 0;
+      for (const p of pointers(base).filter((x) => typeof x.value === 'string')) {
+        const freeText = /\/(description|name|invoice_number)$/.test(p.path);
+        for (const v of HOSTILE_STRINGS.filter((h) => freeText || isUnstorable(h))) {
+          n++;
+          const body = JSON.parse(
+            JSON.stringify(put(base, p.path, v))
+              .replaceAll('bad-s-0', `bad-sh-${n}`)
+              .replaceAll('bad-b-0-', `bad-bh-${n}-`),
+          ) as Json;
+          await check(route, {
+            label: `hostile ${JSON.stringify(v.slice(0, 20))} at ${p.path}`,
+            body: JSON.stringify(body),
+            contentType: 'application/json',
+            expect: isUnstorable(v) ? 'strict' : 'any',
+            paths: relatedPaths(p.path),
+            parsed: body,
+          });
+        }
+      }
+    });
+  }
+
+  it('refuses an array longer than the route allows, naming it', async () => {
+    const lines = Array.from({ length: 2001 }, (_, i) => ({
+      line_number: i + 1,
+      description: 'x',
+      quantity: 1,
+      unit_price_cents: 1,
+      amount_cents: 1,
+    }));
+    const before = await s.counts();
+    const inv = { ...makeInvoice({ invoice_id: 'too-many-lines' }), lines, total_cents: 2001 };
+    const big = await startStackLimits(s, inv);
+    expect(big.statusCode).toBe(400);
+    expect(big.json().errors.map((e: { path: string }) => e.path)).toContain('/lines');
+    const batch = await s.app.inject({
+      method: 'POST',
+      url: '/v1/batches',
+      payload: { invoices: Array.from({ length: 51 }, (_, i) => makeInvoice({ invoice_id: `over-${i}` })) },
+    });
+    expect(batch.statusCode).toBe(400);
+    expect(batch.json().errors[0].path).toBe('/invoices');
+    expect(await s.counts()).toEqual(before);
+  });
+});
+
+/** Scores on a copy of the app with a larger body limit (2001 lines exceed the 64 KiB test limit). */
+async function startStackLimits(s: Stack, body: unknown) {
+  const { buildApp } = await import('../api/app.js');
+  const app = await buildApp({
+    scoring: s.wired.scoring,
+    ping: () => s.wired.repo.ping(),
+    engine: s.wired.repo.engine,
+    bodyLimitBytes: 1024 * 1024,
+  });
+  try {
+    return await app.inject({ method: 'POST', url: '/v1/invoices/score', payload: body as object });
+  } finally {
+    await app.close();
+  }
+}

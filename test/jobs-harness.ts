@@ -1,0 +1,211 @@
+/**
+ * Test harness for the job, bad-input and fault suites: the real app (real pipeline, real store)
+ * with batch routes and a queue, row counts, polling, and clean-up of schemas and Redis keys.
+ */
+import { randomUUID } from 'node:crypto';
+import type { FastifyInstance } from 'fastify';
+import pg from 'pg';
+import { Redis } from 'ioredis';
+import { buildApp, type AppDeps } from '../api/app.js';
+import { createMetrics, instrumentScoring, type TriageMetrics } from '../api/metrics.js';
+import { wire, type Wired } from '../bin/bootstrap.js';
+import {
+  createInProcessQueue,
+  createProcessors,
+  trainingUnavailable,
+  type InProcessQueue,
+  type JobOptionsInput,
+  type JobQueue,
+  type TrainFn,
+} from '../jobs/index.js';
+import type { StoreConfig } from '../store/index.js';
+import type { Invoice } from '../core/invoice.js';
+import { makeInvoice } from './fixtures.js';
+
+/** The test Redis (CI: redis://127.0.0.1:6379), or undefined. */
+export const TEST_REDIS_URL = process.env.TEST_REDIS_URL;
+
+/** A stack under test. */
+export interface Stack {
+  app: FastifyInstance;
+  wired: Wired;
+  queue: JobQueue;
+  metrics: TriageMetrics;
+  /** Row counts of every table a write route may touch. */
+  counts(): Promise<RowCounts>;
+  /** Waits until an in-process queue has nothing left to do (no-op for BullMQ). */
+  settle(): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** Rows per table. */
+export interface RowCounts {
+  invoices: number;
+  invoice_lines: number;
+  decisions: number;
+  batches: number;
+  batch_items: number;
+}
+
+/** Options of {@link startStack}. */
+export interface StackOptions {
+  /** The queue; default an in-process queue over the real processors. */
+  queue?: (wired: Wired, metrics: TriageMetrics) => JobQueue;
+  /** Extra AppDeps (limits, rate limits...). */
+  app?: Partial<AppDeps>;
+  /** Batch route options. */
+  batches?: { maxInvoices?: number; bodyLimitBytes?: number; chunkSize?: number; deadlineMs?: number };
+  /**
+   * Sets `request.principal` from the `x-test-tenant` header, standing in for the auth hook of
+   * the scoring-service issue (tenant scoping is tested through it).
+   */
+  tenantHeader?: boolean;
+}
+
+/** An in-process queue over the real processors of a wired stack. */
+export function inProcessQueue(
+  wired: Wired,
+  metrics: TriageMetrics,
+  opts: { autorun?: boolean; jobOptions?: JobOptionsInput; train?: TrainFn } = {},
+): InProcessQueue {
+  return createInProcessQueue({
+    processors: createProcessors({
+      scoring: instrumentScoring(wired.scoring, metrics, 'batch'),
+      batches: wired.batches,
+      train: opts.train ?? trainingUnavailable,
+    }),
+    jobOptions: opts.jobOptions ?? { backoff: { delayMs: 20 } },
+    ...(opts.autorun !== undefined ? { autorun: opts.autorun } : {}),
+  });
+}
+
+/** Wires store, pipeline, queue and app. */
+export async function startStack(store: StoreConfig, opts: StackOptions = {}): Promise<Stack> {
+  const wired = await wire(store);
+  const metrics = createMetrics({ processMetrics: false });
+  metrics.watchModels(() => wired.scoring.versions.models);
+  const queue = (opts.queue ?? ((w, m) => inProcessQueue(w, m)))(wired, metrics);
+  metrics.watchQueue(queue);
+  const app = await buildApp({
+    scoring: instrumentScoring(wired.scoring, metrics, 'api'),
+    ping: () => wired.repo.ping(),
+    engine: wired.repo.engine,
+    bodyLimitBytes: 64 * 1024,
+    metrics,
+    batches: { batches: wired.batches, jobs: queue, chunkSize: 50, ...opts.batches },
+    ...opts.app,
+  });
+  if (opts.tenantHeader) {
+    app.addHook('onRequest', async (req) => {
+      const t = req.headers['x-test-tenant'];
+      if (typeof t === 'string') req.principal = { keyId: `key-${t}`, tenantId: t, roles: ['workflow'] };
+    });
+  }
+  return {
+    app,
+    wired,
+    queue,
+    metrics,
+    counts: () => rowCounts(wired),
+    settle: async () => {
+      if ('drained' in queue) await (queue as InProcessQueue).drained();
+    },
+    async close() {
+      await app.close();
+      await queue.close();
+      await wired.repo.close();
+      await dropSchema(store);
+    },
+  };
+}
+
+/** Row counts of the write tables. */
+export async function rowCounts(wired: Wired): Promise<RowCounts> {
+  const r = (
+    await wired.db.query(
+      `SELECT (SELECT count(*) FROM invoices) AS invoices, (SELECT count(*) FROM invoice_lines) AS invoice_lines,
+              (SELECT count(*) FROM decisions) AS decisions, (SELECT count(*) FROM batches) AS batches,
+              (SELECT count(*) FROM batch_items) AS batch_items`,
+    )
+  )[0]!;
+  return {
+    invoices: Number(r.invoices),
+    invoice_lines: Number(r.invoice_lines),
+    decisions: Number(r.decisions),
+    batches: Number(r.batches),
+    batch_items: Number(r.batch_items),
+  };
+}
+
+/** Drops a test's PostgreSQL schema (no-op for PGlite). */
+export async function dropSchema(store: StoreConfig): Promise<void> {
+  if (store.engine !== 'postgres' || !store.schema) return;
+  const c = new pg.Client({ connectionString: store.connectionString });
+  await c.connect();
+  try {
+    await c.query(`DROP SCHEMA IF EXISTS ${store.schema} CASCADE`);
+  } finally {
+    await c.end();
+  }
+}
+
+/** A unique Redis key prefix for one test (no ':' inside, as BullMQ wants for names). */
+export function uniquePrefix(tag: string): string {
+  return `it-${tag}-${process.pid}-${randomUUID().slice(0, 8)}`;
+}
+
+/** Deletes every Redis key under a prefix. */
+export async function deleteRedisPrefix(url: string, prefix: string): Promise<void> {
+  const r = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 1 });
+  try {
+    await r.connect();
+    let cursor = '0';
+    do {
+      const [next, keys] = await r.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 500);
+      cursor = next;
+      if (keys.length > 0) await r.del(...keys);
+    } while (cursor !== '0');
+  } finally {
+    r.disconnect();
+  }
+}
+
+/** Polls `f` until it returns a truthy value or `timeoutMs` passes (then throws with `what`). */
+export async function waitFor<T>(
+  what: string,
+  f: () => Promise<T>,
+  timeoutMs = 60_000,
+  everyMs = 100,
+): Promise<NonNullable<T>> {
+  const deadline = Date.now() + timeoutMs;
+  let last: unknown;
+  for (;;) {
+    try {
+      const v = await f();
+      if (v) return v as NonNullable<T>;
+    } catch (e) {
+      last = e;
+    }
+    if (Date.now() > deadline)
+      throw new Error(`timed out waiting for ${what}${last ? `: ${String(last)}` : ''}`);
+    await new Promise((r) => setTimeout(r, everyMs));
+  }
+}
+
+/** `n` distinct valid invoices (ids `${tag}-0`...) over five vendors, so the duplicate search has work to do. */
+export function invoiceSet(tag: string, n: number): Invoice[] {
+  return Array.from({ length: n }, (_, i) => {
+    const { due_date: _none, ...inv } = makeInvoice({
+      invoice_id: `${tag}-${i}`,
+      invoice_number: `N${tag.length}-${i * 7919}`,
+      vendor: {
+        id: `V-${i % 5}`,
+        name: `Vendor ${['Alpha', 'Bravo', 'Charlie', 'Delta', 'Echo'][i % 5]} Medical`,
+      },
+      invoice_date: `2025-0${1 + (i % 9)}-${String(1 + (i % 28)).padStart(2, '0')}`,
+    });
+    // A different price per invoice; the total stays the sum of the lines.
+    inv.lines[0] = { ...inv.lines[0]!, unit_price_cents: 20_000 + i * 100, amount_cents: 20_000 + i * 100 };
+    return { ...inv, total_cents: inv.lines.reduce((t, l) => t + l.amount_cents, 0) };
+  });
+}

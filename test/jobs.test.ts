@@ -1,0 +1,536 @@
+/**
+ * Batches and jobs end to end: `POST /v1/batches` -> stored -> chunk jobs -> decisions, on both
+ * store engines with the in-process queue, and on real Redis with BullMQ workers.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { TriageError } from '../core/errors.js';
+import type { DecisionResponse } from '../core/decision.js';
+import {
+  chunkJobId,
+  createBullQueue,
+  createProcessors,
+  createRecoverySweep,
+  startBullWorkers,
+  trainingUnavailable,
+  type JobQueue,
+  type RetrainResult,
+  type TrainFn,
+} from '../jobs/index.js';
+import { instrumentScoring } from '../api/metrics.js';
+import { engines, makeInvoice, TEST_DATABASE_URL, uniqueSchema } from './fixtures.js';
+import {
+  deleteRedisPrefix,
+  inProcessQueue,
+  invoiceSet,
+  startStack,
+  TEST_REDIS_URL,
+  uniquePrefix,
+  waitFor,
+  type Stack,
+} from './jobs-harness.js';
+import type { StoreConfig } from '../store/index.js';
+
+interface Accepted {
+  batch_id: string;
+  state: string;
+  total: number;
+  job_ids: string[];
+  enqueued: boolean;
+  counts: { pending: number; done: number; failed: number };
+}
+interface ResultsPage {
+  items: {
+    index: number;
+    invoice_id: string;
+    state: string;
+    replayed?: boolean;
+    decision?: DecisionResponse;
+    error?: { code: string };
+  }[];
+  next_after: number | null;
+}
+
+describe.each(engines('jobs'))('batches on $name with the in-process queue', ({ config }) => {
+  let s: Stack;
+  /** While false, the queue's add() fails as if Redis were unreachable. */
+  let queueUp = true;
+  const cfg = config();
+  beforeAll(async () => {
+    s = await startStack(cfg, {
+      tenantHeader: true,
+      queue: (wired, metrics) => {
+        const real = inProcessQueue(wired, metrics);
+        return Object.assign(Object.create(real) as typeof real, {
+          add: (async (...args: Parameters<JobQueue['add']>) => {
+            if (!queueUp) throw new TriageError('TRIAGE_QUEUE_UNAVAILABLE', 'down');
+            return real.add(...args);
+          }) as JobQueue['add'],
+        });
+      },
+    });
+  });
+  afterAll(async () => s.close());
+
+  /** Stores a batch of `n` invoices while the queue is down (so no job runs it); returns its id. */
+  const storedOnly = async (tag: string, n: number): Promise<string> => {
+    queueUp = false;
+    const res = await post({ invoices: invoiceSet(tag, n) });
+    expect(res.json<Accepted>()).toMatchObject({ enqueued: false, job_ids: [] });
+    return res.json<Accepted>().batch_id;
+  };
+  const post = (body: unknown, headers: Record<string, string> = {}) =>
+    s.app.inject({ method: 'POST', url: '/v1/batches', payload: body as object, headers });
+  const get = (url: string, headers: Record<string, string> = {}) =>
+    s.app.inject({ method: 'GET', url, headers });
+  const finished = (id: string) =>
+    waitFor(`batch ${id}`, async () => {
+      const r = get(`/v1/batches/${id}`);
+      const b = (await r).json<{ state: string }>();
+      return b.state === 'completed' ? b : null;
+    });
+
+  it('scores a batch: 202 with job ids, progress, paginated results; replays and conflicts per item', async () => {
+    // One invoice scored before through the sync API (replayed in the batch), one id reused with other content.
+    const before = makeInvoice({ invoice_id: 'jb-pre' });
+    const pre = (
+      await s.app.inject({ method: 'POST', url: '/v1/invoices/score', payload: before })
+    ).json<DecisionResponse>();
+    await s.app.inject({
+      method: 'POST',
+      url: '/v1/invoices/score',
+      payload: makeInvoice({ invoice_id: 'jb-clash' }),
+    });
+    const invoices = [
+      ...invoiceSet('jb', 118),
+      before,
+      makeInvoice({ invoice_id: 'jb-clash', total_cents: 1 }),
+    ];
+    const c0 = await s.counts();
+
+    const res = await post({ invoices });
+    expect(res.statusCode).toBe(202);
+    const acc = res.json<Accepted>();
+    expect(res.headers.location).toBe(`/v1/batches/${acc.batch_id}`);
+    expect(acc).toMatchObject({ total: 120, enqueued: true });
+    expect(acc.job_ids).toEqual([0, 1, 2].map((c) => chunkJobId(acc.batch_id, c)));
+    // Stored before the answer: batch and every item are there.
+    const c1 = await s.counts();
+    expect(c1.batches - c0.batches).toBe(1);
+    expect(c1.batch_items - c0.batch_items).toBe(120);
+
+    const done = await finished(acc.batch_id);
+    expect(done).toMatchObject({ total: 120, counts: { pending: 0, done: 119, failed: 1 } });
+    const c2 = await s.counts();
+    expect(c2.decisions - c0.decisions).toBe(118); // the replayed invoice reuses its decision
+
+    const pages: ResultsPage[] = [];
+    let after = -1;
+    for (;;) {
+      const page = (
+        await get(`/v1/batches/${acc.batch_id}/results?limit=50&after=${after}`)
+      ).json<ResultsPage>();
+      pages.push(page);
+      if (page.next_after === null) break;
+      after = page.next_after;
+    }
+    expect(pages.map((p) => p.items.length)).toEqual([50, 50, 20]);
+    const items = pages.flatMap((p) => p.items);
+    expect(items.map((i) => i.index)).toEqual([...Array(120).keys()]);
+    expect(items[118]).toMatchObject({ invoice_id: 'jb-pre', state: 'done', replayed: true });
+    expect(items[118]!.decision!.decision_id).toBe(pre.decision_id);
+    expect(items[119]).toMatchObject({ state: 'failed', error: { code: 'TRIAGE_INVOICE_CONFLICT' } });
+    expect(items[119]!.decision).toBeUndefined();
+    const one = items[7]!;
+    expect(one).toMatchObject({ invoice_id: 'jb-7', state: 'done', replayed: false });
+    const stored = (await get(`/v1/decisions/${one.decision!.decision_id}`)).json<DecisionResponse>();
+    expect(stored).toEqual(one.decision);
+  });
+
+  it('replays an Idempotency-Key with the same invoices and refuses it with others', async () => {
+    const invoices = invoiceSet('idem', 3);
+    const key = { 'idempotency-key': 'client-batch-0001' };
+    const a = await post({ invoices }, key);
+    expect(a.statusCode).toBe(202);
+    const c0 = await s.counts();
+    const b = await post({ invoices }, key);
+    expect(b.statusCode).toBe(202);
+    expect(b.headers['idempotent-replayed']).toBe('true');
+    expect(b.json<Accepted>().batch_id).toBe(a.json<Accepted>().batch_id);
+    const c = await post({ invoices: invoiceSet('idem-other', 3) }, key);
+    expect(c.statusCode).toBe(409);
+    expect(c.json()).toMatchObject({
+      code: 'TRIAGE_IDEMPOTENCY_CONFLICT',
+      errors: [{ path: '/headers/idempotency-key' }],
+    });
+    const c1 = await s.counts();
+    expect(c1.batches).toBe(c0.batches);
+    expect(c1.batch_items).toBe(c0.batch_items);
+    const bad = await post({ invoices }, { 'idempotency-key': 'has space' });
+    expect(bad.statusCode).toBe(400);
+    expect(bad.json().errors[0].path).toBe('/headers/idempotency-key');
+  });
+
+  it('rejects the whole batch, naming each bad field by index, and stores nothing', async () => {
+    await s.settle();
+    const c0 = await s.counts();
+    const invoices: unknown[] = invoiceSet('bad', 5);
+    invoices[3] = { ...(invoices[3] as object), total_cents: '12.50' };
+    invoices[4] = { ...(invoices[4] as object), invoice_id: 'bad-1' };
+    const res = await post({ invoices });
+    expect(res.statusCode).toBe(400);
+    expect(res.headers['content-type']).toMatch(/^application\/problem\+json/);
+    expect(res.json()).toMatchObject({ code: 'TRIAGE_INPUT_INVALID' });
+    expect(res.json().errors.map((e: { path: string }) => e.path)).toEqual(['/invoices/3/total_cents']);
+    // Schema errors first; rule errors (duplicate ids within the batch) once the schema passes.
+    invoices[3] = { ...(invoices[3] as object), total_cents: 1250 };
+    const dup = await post({ invoices });
+    expect(dup.json().errors).toEqual([
+      { path: '/invoices/4/invoice_id', message: 'duplicates invoice_id of /invoices/1' },
+    ]);
+    expect((await post({ invoices: [] })).json().errors[0].path).toBe('/invoices');
+    expect((await post({ invoices: invoiceSet('x', 1), extra: 1 })).json().errors[0].path).toBe('/extra');
+    expect(await s.counts()).toEqual(c0);
+  });
+
+  it('caps the listed field errors at 100 and says how many there were', async () => {
+    // Rule errors (an unknown ISO 4217 code) are all counted; schema errors stop at TypeBox's 8.
+    const invoices = invoiceSet('many', 300).map((inv) => ({ ...inv, currency: 'ZZZ' }));
+    const res = await s.app.inject({
+      method: 'POST',
+      url: '/v1/batches',
+      payload: { invoices },
+    });
+    expect(res.statusCode).toBe(400);
+    expect(res.json().errors).toHaveLength(100);
+    expect(res.json().detail).toMatch(/^300 fields invalid/);
+  });
+
+  it('keeps batches of one tenant invisible to another', async () => {
+    const res = await post({ invoices: invoiceSet('tenant-a', 2) }, { 'x-test-tenant': 'tenant-a' });
+    const id = res.json<Accepted>().batch_id;
+    await waitFor(
+      'tenant batch',
+      async () =>
+        (await get(`/v1/batches/${id}`, { 'x-test-tenant': 'tenant-a' })).json().state === 'completed',
+    );
+    for (const url of [`/v1/batches/${id}`, `/v1/batches/${id}/results`]) {
+      const other = await get(url, { 'x-test-tenant': 'tenant-b' });
+      expect(other.statusCode).toBe(404);
+      expect(other.json().code).toBe('TRIAGE_BATCH_NOT_FOUND');
+    }
+    const mine = (
+      await get(`/v1/batches/${id}/results`, { 'x-test-tenant': 'tenant-a' })
+    ).json<ResultsPage>();
+    expect(mine.items.map((i) => i.state)).toEqual(['done', 'done']);
+    expect((await get(`/v1/batches/00000000-0000-4000-8000-000000000000`)).statusCode).toBe(404);
+    expect((await get(`/v1/batches/not-a-uuid`)).json().errors[0].path).toBe('/params/id');
+  });
+
+  it('counts batch decisions, queue depth and model versions in /metrics', async () => {
+    const text = (await get('/metrics')).body;
+    expect(text).toMatch(
+      /invoice_triage_decisions_total\{decision="[A-Z_]+",queue="[a-z]+",source="batch"\} \d+/,
+    );
+    expect(text).toMatch(/invoice_triage_queue_jobs\{queue="score-batch",state="completed"\} [1-9]/);
+    expect(text).toContain(
+      'invoice_triage_model_info{task="coding-mismatch",version="heuristic-coding@1"} 1',
+    );
+    expect(text).toMatch(
+      /invoice_triage_http_request_duration_seconds_count\{method="POST",route="\/v1\/batches",status_code="202"\} [1-9]/,
+    );
+    expect(text).toContain('invoice_triage_queue_up 1');
+  });
+
+  it('accepts a batch while the queue is down and the sweep enqueues it once it is back', async () => {
+    queueUp = false;
+    const res = await post({ invoices: invoiceSet('rec', 60) });
+    expect(res.statusCode).toBe(202);
+    const acc = res.json<Accepted>();
+    expect(acc).toMatchObject({ enqueued: false, job_ids: [], state: 'queued', counts: { pending: 60 } });
+    const sweep = createRecoverySweep({ queue: s.queue, batches: s.wired.batches, graceMs: 0 });
+    await expect(sweep.runOnce()).rejects.toThrow(TriageError);
+    queueUp = true;
+    expect(await sweep.runOnce()).toEqual({ requeued: 2, completed: 0 });
+    await waitFor(
+      'recovered batch',
+      async () => (await s.wired.batches.get('default', acc.batch_id))?.completedAt,
+    );
+    const b = await s.wired.batches.get('default', acc.batch_id);
+    expect(b!.counts).toEqual({ pending: 0, done: 60, failed: 0 });
+    // Nothing left to do: a second sweep adds nothing.
+    expect(await sweep.runOnce()).toEqual({ requeued: 0, completed: 0 });
+  });
+
+  it('never writes a second decision when a chunk runs twice, even at the same time', async () => {
+    const id = await storedOnly('twice', 30);
+    const c0 = await s.counts();
+    const p = createProcessors({
+      scoring: s.wired.scoring,
+      batches: s.wired.batches,
+      train: trainingUnavailable,
+    });
+    const data = { tenantId: 'default', batchId: id, chunk: 0, from: 0, to: 30 };
+    const ctx = { id: 'x', attempt: 1, updateProgress: async () => undefined };
+    const [a, b] = await Promise.all([p['score-batch'](data, ctx), p['score-batch'](data, ctx)]);
+    expect(a.scored + b.scored).toBe(30);
+    expect(a.scored + a.replayed + b.scored + b.replayed + a.skipped + b.skipped).toBe(60);
+    const again = await p['score-batch'](data, ctx);
+    expect(again).toEqual({ scored: 0, replayed: 0, failed: 0, skipped: 30 });
+    const c1 = await s.counts();
+    expect(c1.decisions - c0.decisions).toBe(30);
+    expect(c1.invoices - c0.invoices).toBe(30);
+    expect((await s.wired.batches.get('default', id))!.completedAt).not.toBeNull();
+  });
+
+  it('gives up on an item that keeps failing, after the configured attempts', async () => {
+    const id = await storedOnly('poison', 2);
+    const flaky = {
+      score: async (inv: Parameters<typeof s.wired.scoring.score>[0], t?: string) => {
+        if (inv.invoice_id === 'poison-1') throw new Error('bug');
+        return s.wired.scoring.score(inv, t);
+      },
+    };
+    const p = createProcessors({
+      scoring: flaky,
+      batches: s.wired.batches,
+      train: trainingUnavailable,
+      maxItemAttempts: 3,
+    });
+    const data = { tenantId: 'default', batchId: id, chunk: 0, from: 0, to: 2 };
+    const ctx = { id: 'x', attempt: 1, updateProgress: async () => undefined };
+    await expect(p['score-batch'](data, ctx)).rejects.toThrow('bug');
+    await expect(p['score-batch'](data, ctx)).rejects.toThrow('bug');
+    expect(await p['score-batch'](data, ctx)).toEqual({ scored: 0, replayed: 0, failed: 1, skipped: 1 });
+    const page = await s.wired.batches.results('default', id, -1, 10);
+    expect(page!.items.map((i) => [i.state, i.error?.code ?? null])).toEqual([
+      ['done', null],
+      ['failed', 'TRIAGE_BATCH_ITEM_ABANDONED'],
+    ]);
+  });
+});
+
+/** A small real trainer: 1-D logistic regression by gradient descent on seeded synthetic data. */
+const tinyTrain: TrainFn = async ({ task, seed }): Promise<RetrainResult> => {
+  let state = seed >>> 0;
+  const rnd = (): number => {
+    // mulberry32
+    state = (state + 0x6d2b79f5) >>> 0;
+    let t = state;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+  const sigmoid = (z: number): number => 1 / (1 + Math.exp(-z));
+  const xs = Array.from({ length: 500 }, () => rnd() * 4 - 2);
+  const ys = xs.map((x) => (rnd() < sigmoid(3 * x - 0.5) ? 1 : 0));
+  let w = 0;
+  let b = 0;
+  for (let epoch = 0; epoch < 400; epoch++) {
+    let gw = 0;
+    let gb = 0;
+    xs.forEach((x, i) => {
+      const err = sigmoid(w * x + b) - ys[i]!;
+      gw += err * x;
+      gb += err;
+    });
+    w -= (0.5 * gw) / xs.length;
+    b -= (0.5 * gb) / xs.length;
+  }
+  const accuracy = xs.filter((x, i) => (sigmoid(w * x + b) >= 0.5 ? 1 : 0) === ys[i]).length / xs.length;
+  return { task, version: `${task}@seed-${seed}`, metrics: { accuracy, w, b } };
+};
+
+describe.skipIf(!TEST_REDIS_URL)('BullMQ on Redis', () => {
+  const redisUrl = TEST_REDIS_URL!;
+  const cfg: StoreConfig = TEST_DATABASE_URL
+    ? {
+        engine: 'postgres',
+        connectionString: TEST_DATABASE_URL,
+        schema: uniqueSchema('bull'),
+        maxConnections: 6,
+      }
+    : { engine: 'pglite' };
+  const prefix = uniquePrefix('jobs');
+  let s: Stack;
+  let producer: ReturnType<typeof createBullQueue>;
+  beforeAll(async () => {
+    s = await startStack(cfg, {
+      queue: () => {
+        producer = createBullQueue({
+          redisUrl,
+          prefix,
+          jobOptions: { attempts: 3, backoff: { delayMs: 50, jitter: 0 } },
+        });
+        return producer;
+      },
+      batches: { chunkSize: 10 },
+    });
+  });
+  afterAll(async () => {
+    await s.close();
+    await deleteRedisPrefix(redisUrl, prefix);
+  });
+
+  /** A worker whose processors note which chunks it ran. */
+  function worker(
+    tag: string,
+    ran: Map<string, string>,
+    opts: { train?: TrainFn; failFirst?: Set<string> } = {},
+  ) {
+    const p = createProcessors({
+      scoring: instrumentScoring(s.wired.scoring, s.metrics, 'batch'),
+      batches: s.wired.batches,
+      train: opts.train ?? trainingUnavailable,
+    });
+    return startBullWorkers({
+      redisUrl,
+      prefix,
+      concurrency: { 'score-batch': 1 },
+      processors: {
+        'score-batch': async (data, ctx) => {
+          if (opts.failFirst?.delete(ctx.id)) throw new Error('transient failure on the first attempt');
+          const out = await p['score-batch'](data, ctx);
+          ran.set(ctx.id, `${tag}#${ctx.attempt}`);
+          return out;
+        },
+        retrain: p.retrain,
+      },
+    });
+  }
+
+  it('two workers share one batch: every invoice scored once, no duplicate decision, retries succeed', async () => {
+    const c0 = await s.counts();
+    const res = await s.app.inject({
+      method: 'POST',
+      url: '/v1/batches',
+      payload: { invoices: invoiceSet('bull', 200) },
+    });
+    expect(res.statusCode).toBe(202);
+    const acc = res.json<Accepted>();
+    expect(acc.job_ids).toHaveLength(20);
+    const ran = new Map<string, string>();
+    const failFirst = new Set([acc.job_ids[3]!, acc.job_ids[11]!]);
+    const w1 = worker('w1', ran, { failFirst });
+    const w2 = worker('w2', ran, { failFirst });
+    try {
+      await waitFor(
+        'batch on two workers',
+        async () => (await s.wired.batches.get('default', acc.batch_id))?.completedAt,
+        90_000,
+      );
+    } finally {
+      await Promise.all([w1.close(), w2.close()]);
+    }
+    const status = (await s.wired.batches.get('default', acc.batch_id))!;
+    expect(status.counts).toEqual({ pending: 0, done: 200, failed: 0 });
+    const c1 = await s.counts();
+    expect(c1.decisions - c0.decisions).toBe(200);
+    expect(c1.invoices - c0.invoices).toBe(200);
+    const byWorker = [...ran.values()].map((v) => v.split('#')[0]);
+    expect(new Set(byWorker)).toEqual(new Set(['w1', 'w2']));
+    expect(ran.size).toBe(20);
+    for (const id of failFirst) {
+      expect(ran.get(id)).toMatch(/#2$/);
+      expect(await producer.getJob('score-batch', id)).toMatchObject({ state: 'completed', attemptsMade: 2 });
+    }
+    const counts = await producer.counts();
+    expect(counts['score-batch']).toMatchObject({ completed: 20, failed: 0, waiting: 0, active: 0 });
+  });
+
+  it('re-enqueues a batch whose jobs Redis lost', async () => {
+    const res = await s.app.inject({
+      method: 'POST',
+      url: '/v1/batches',
+      payload: { invoices: invoiceSet('lost', 25) },
+    });
+    const acc = res.json<Accepted>();
+    // Redis loses the jobs (restart without persistence, flush, eviction).
+    for (const id of acc.job_ids) await producer.remove('score-batch', id);
+    expect(await producer.getJob('score-batch', acc.job_ids[0]!)).toBeNull();
+    const sweep = createRecoverySweep({ queue: producer, batches: s.wired.batches, graceMs: 0 });
+    expect((await sweep.runOnce()).requeued).toBe(3);
+    const ran = new Map<string, string>();
+    const w = worker('w3', ran);
+    try {
+      await waitFor(
+        'recovered batch',
+        async () => (await s.wired.batches.get('default', acc.batch_id))?.completedAt,
+        60_000,
+      );
+    } finally {
+      await w.close();
+    }
+    expect((await s.wired.batches.get('default', acc.batch_id))!.counts.done).toBe(25);
+  });
+
+  it('runs retraining as a job: a real trainer returns a reproducible result, a missing one fails at once', async () => {
+    const ran = new Map<string, string>();
+    const w = worker('trainer', ran, { train: tinyTrain });
+    try {
+      const a = await producer.add('retrain', { tenantId: 'default', task: 'coding-mismatch', seed: 42 });
+      const b = await producer.add('retrain', { tenantId: 'default', task: 'coding-mismatch', seed: 42 });
+      const done = await waitFor('retrain jobs', async () => {
+        const ja = await producer.getJob('retrain', a);
+        const jb = await producer.getJob('retrain', b);
+        return ja?.state === 'completed' && jb?.state === 'completed' ? [ja, jb] : null;
+      });
+      const ra = done[0]!.result!;
+      expect(ra.version).toBe('coding-mismatch@seed-42');
+      expect(ra.metrics.w).toBeGreaterThan(2);
+      expect(ra.metrics.w).toBeLessThan(4.5);
+      expect(ra.metrics.accuracy).toBeGreaterThan(0.7);
+      expect(done[1]!.result).toEqual(ra);
+    } finally {
+      await w.close();
+    }
+    const w2 = worker('no-trainer', ran);
+    try {
+      const c = await producer.add('retrain', { tenantId: 'default', task: 'duplicate', seed: 1 });
+      const failed = await waitFor('failed retrain', async () => {
+        const j = await producer.getJob('retrain', c);
+        return j?.state === 'failed' ? j : null;
+      });
+      expect(failed.attemptsMade).toBe(1);
+      expect(failed.failedReason).toMatch(/^TRIAGE_TRAINING_UNAVAILABLE/);
+    } finally {
+      await w2.close();
+    }
+  });
+
+  it('lets an active job finish when a worker shuts down gracefully', async () => {
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    let finished = false;
+    const w = startBullWorkers({
+      redisUrl,
+      prefix,
+      names: ['retrain'],
+      processors: {
+        'score-batch': async () => ({ scored: 0, replayed: 0, failed: 0, skipped: 0 }),
+        retrain: async (d) => {
+          await gate;
+          finished = true;
+          return { task: d.task, version: 'x@1', metrics: {} };
+        },
+      },
+    });
+    const id = await producer.add('retrain', { tenantId: 'default', task: 'duplicate', seed: 7 });
+    await waitFor('active job', async () => (await producer.getJob('retrain', id))?.state === 'active');
+    const closing = w.close();
+    setTimeout(release, 200);
+    await closing;
+    expect(finished).toBe(true);
+    expect(await producer.getJob('retrain', id)).toMatchObject({ state: 'completed' });
+  });
+
+  it('reports the queue as unavailable quickly when Redis does not answer', async () => {
+    const dead = createBullQueue({ redisUrl: 'redis://127.0.0.1:1', prefix, timeoutMs: 300 });
+    const t0 = Date.now();
+    await expect(dead.ping()).rejects.toMatchObject({ code: 'TRIAGE_QUEUE_UNAVAILABLE' });
+    await expect(
+      dead.add('score-batch', { tenantId: 't', batchId: 'b', chunk: 0, from: 0, to: 1 }),
+    ).rejects.toMatchObject({ code: 'TRIAGE_QUEUE_UNAVAILABLE', status: 503, retryable: true });
+    expect(Date.now() - t0).toBeLessThan(3000);
+    await dead.close();
+  });
+});
