@@ -114,6 +114,16 @@ export function summaryTable(r: PipelineResult): string {
       ]),
     ),
     table(
+      ['target error', 'approve threshold', 'coverage (thr. part)', 'coverage (test)', 'error (test)'],
+      r.report.coverageByTarget.map((x) => [
+        x.alpha,
+        x.feasible ? fmt(x.threshold, 4) : 'none',
+        fmt(x.coverageThresholds),
+        fmt(x.coverageTest),
+        fmt(x.riskTest, 4),
+      ]),
+    ),
+    table(
       ['test', 'n', 'pos', 'ROC-AUC', 'PR-AUC', 'ECE', 'P@review', 'R@review', 'P@hold', 'R@hold'],
       c.metrics.test.map((m) => [
         m.unit,

@@ -44,6 +44,9 @@ import { trainNetwork } from './train.js';
 /** The four parts of a run's data. */
 export type Part = 'train' | 'calibration' | 'thresholds' | 'test';
 
+/** Target error rates for the coverage table of the report. */
+const COVERAGE_TARGETS = [0.002, 0.005, 0.01, 0.02, 0.05] as const;
+
 /** Progress of a run, for progress bars. */
 export type PipelineProgress =
   | { stage: 'epoch'; architecture: string; epoch: number; epochs: number; loss: number }
@@ -83,6 +86,19 @@ export interface TrainingReport {
     reliabilityAfter: ReturnType<typeof reliability>['bins'];
   };
   ltt: { autoApprove: LttResult['steps']; hold: LttResult['steps'] };
+  /**
+   * Auto-approve coverage each target error rate would allow (same delta). Each row holds for
+   * its own alpha fixed in advance; picking an alpha after looking at this table voids the
+   * guarantee of the one picked (rerun with it as `--target-error` on fresh data).
+   */
+  coverageByTarget: {
+    alpha: number;
+    threshold: number;
+    feasible: boolean;
+    coverageThresholds: number;
+    coverageTest: number | null;
+    riskTest: number | null;
+  }[];
   lossHistory: Record<string, number[]>;
   blocking: AssembledData['blocking'];
 }
@@ -373,6 +389,18 @@ export async function runPipeline(a: AssembledData, o: PipelineOptions): Promise
         reliabilityAfter: reliability(unitScored).bins,
       },
       ltt: { autoApprove: approve.steps, hold: hold.steps },
+      coverageByTarget: COVERAGE_TARGETS.map((alpha) => {
+        const r = alpha === approveAlpha ? approve : choose('approve', alpha);
+        const t = testSide('approve', r.threshold);
+        return {
+          alpha,
+          threshold: r.threshold,
+          feasible: r.feasible,
+          coverageThresholds: r.coverage,
+          coverageTest: t.coverage,
+          riskTest: t.risk,
+        };
+      }),
       lossHistory,
       blocking: a.blocking,
     },

@@ -4,12 +4,13 @@
  * so the same seed gives the same model.
  */
 import { createHash } from 'node:crypto';
+import { mulberry32 } from '../datasets/synth.js';
 
 /** A uniform [0, 1) generator. */
 export type Rng = () => number;
 
-/** Mulberry32: a small, fast 32-bit PRNG (not cryptographic), shared with the dataset generators. */
-export { mulberry32 } from '../datasets/synth.js';
+/** Mulberry32 (the generator the benchmark and samples use), re-exported for training code. */
+export { mulberry32 };
 
 /** A 32-bit integer derived from a seed and a purpose label, so that streams do not overlap. */
 export function deriveSeed(seed: number, purpose: string): number {
