@@ -11,7 +11,14 @@ import { makeInvoice } from '../test/fixtures.js';
 import { LINE_NAMES, makeCardDraft, makeEvaluation, makeSpec } from '../test/model-fixtures.js';
 import { exportOnnx } from '../training/onnx-export.js';
 import type { FeatureGroup } from './explain-model.js';
-import { createModelCodingScorer, createModelPairScorer } from './model-scorers.js';
+import { PAIR_FEATURES } from '../features/schema.js';
+import {
+  LINE_FEATURE_GROUPS,
+  PAIR_FEATURE_GROUPS,
+  createModelCodingScorer,
+  createModelPairScorer,
+  loadChampionScorers,
+} from './model-scorers.js';
 import { ChampionModel } from './onnx-champion.js';
 import type { CodingMismatchScorer } from './scorers.js';
 
@@ -300,5 +307,29 @@ describe('model scorers', () => {
     );
     expect(out[0]!.modelVersion).toBe('coding-mismatch@1');
     await model.close();
+  });
+
+  it('loadChampionScorers: a scorer per task with a champion, null otherwise; default groupings cover the schema', async () => {
+    const spec = makeSpec({ seed: 71 });
+    await registerSpec('coding-mismatch', spec, 0.8);
+    await registry.promote('coding-mismatch', '1', { actor: 'ds' });
+    const pairNames = PAIR_FEATURES.map((f) => f.name);
+    const s = await loadChampionScorers({
+      registry,
+      schemas: { 'coding-mismatch': { names: LINE_NAMES }, duplicate: { names: pairNames } },
+      coding: { vectorise },
+      duplicate: { vectorise: () => pairNames.map(() => 0) },
+      watchIntervalMs: null,
+    });
+    expect(s.coding?.version).toBe('coding-mismatch@1');
+    expect(s.duplicate).toBeNull();
+    const inv = invoice();
+    const out = await s.coding!.scoreLines(inv, extractInvoiceFeatures(inv).lines);
+    expect(out[0]!.explanation?.contributions.map((c) => c.group)).toEqual(
+      LINE_FEATURE_GROUPS.map((g) => g.name),
+    );
+    await s.close();
+    expect(LINE_FEATURE_GROUPS.flatMap((g) => g.features).sort()).toEqual([...LINE_NAMES].sort());
+    expect(PAIR_FEATURE_GROUPS.flatMap((g) => g.features).sort()).toEqual([...pairNames].sort());
   });
 });

@@ -22,8 +22,12 @@ import type { Reason } from '../core/decision.js';
 import type { LineFeatures } from '../features/invoice-features.js';
 import type { PairComparison } from '../features/pair.js';
 import { reason, round3 } from './explain.js';
-import type { ModelExplanation } from './explain-model.js';
-import type { ChampionModel, LoadedModel } from './onnx-champion.js';
+import type { ModelRegistry } from '../models/registry.js';
+import { servedFeatureSchemas } from '../models/served-schemas.js';
+import type { FeatureSignature } from '../models/signature.js';
+import type { ModelTask } from '../models/spec.js';
+import type { FeatureGroup, ModelExplanation } from './explain-model.js';
+import { ChampionModel, type LoadedModel } from './onnx-champion.js';
 import type { CodingMismatchScorer, DuplicatePairScorer, LineScore, PairScore } from './scorers.js';
 
 /** Maps a line to the model's feature vector (schema order), or null when the model cannot score it. */
@@ -212,6 +216,124 @@ export function createModelPairScorer(o: {
     scorePairs,
     async scorePair(c) {
       return (await scorePairs([c]))[0]!;
+    },
+  };
+}
+
+/**
+ * Feature groups of the line features (`LINE_FEATURES` in features/schema.ts) for
+ * explanations, with the reason code a positive contribution supports.
+ */
+export const LINE_FEATURE_GROUPS: readonly FeatureGroup[] = [
+  {
+    name: 'description_fit',
+    features: ['desc_ref_cosine', 'desc_ref_token_overlap'],
+    reason: 'DESCRIPTION_CODE_MISMATCH',
+  },
+  { name: 'code_known', features: ['code_known'], reason: 'CODE_UNKNOWN' },
+  { name: 'code_terminated', features: ['code_terminated'], reason: 'CODE_TERMINATED' },
+  {
+    name: 'price_vs_fee_schedule',
+    features: ['unit_price_fee_log_ratio'],
+    reason: 'PRICE_ABOVE_FEE_SCHEDULE',
+  },
+  { name: 'line_amount_gap', features: ['line_amount_gap_cents'], reason: 'LINE_AMOUNT_MISMATCH' },
+];
+
+/** Feature groups of the pair comparison (`PAIR_FEATURES`); duplicate reasons are chosen by the detector. */
+export const PAIR_FEATURE_GROUPS: readonly FeatureGroup[] = [
+  { name: 'vendor', features: ['same_vendor', 'vendor_name_jw'] },
+  {
+    name: 'invoice_number',
+    features: ['invoice_number_equal', 'invoice_number_canonical_equal', 'invoice_number_edit'],
+  },
+  { name: 'amount', features: ['amount_rel_diff'] },
+  { name: 'dates', features: ['days_apart'] },
+  { name: 'content', features: ['line_overlap', 'embedding_cosine'] },
+  { name: 'document_types', features: ['document_types'] },
+];
+
+/** Options of {@link loadChampionScorers}. */
+export interface ChampionScorersOptions {
+  registry: ModelRegistry;
+  /** Served feature signatures; default `servedFeatureSchemas()`. */
+  schemas?: Record<ModelTask, FeatureSignature>;
+  coding?: {
+    name?: string;
+    vectorise: LineVectoriser;
+    groups?: readonly FeatureGroup[];
+    evidence?: CodingMismatchScorer;
+  };
+  duplicate?: { name?: string; vectorise: PairVectoriser; groups?: readonly FeatureGroup[] };
+  /** Alias poll interval for hot reload (default 1000 ms; null: no reload). */
+  watchIntervalMs?: number | null;
+  onSwap?: (from: string, to: string) => void;
+  onError?: (e: unknown) => void;
+}
+
+/** The loaded scorers; a task is null when it has no champion (the caller keeps its heuristic). */
+export interface ChampionScorers {
+  coding: ModelCodingScorer | null;
+  duplicate: ModelPairScorer | null;
+  close(): Promise<void>;
+}
+
+/**
+ * Loads the champions of `coding-mismatch` and `duplicate` (names overridable) as scorers with
+ * hot reload. A task without a champion alias gives null.
+ * @throws TriageError `TRIAGE_MODEL_SIGNATURE_MISMATCH` when a champion's input differs from the
+ *   served schema, `TRIAGE_MODEL_INVALID` for corrupt artefacts; RangeError when a grouping
+ *   does not cover the model's features.
+ */
+export async function loadChampionScorers(o: ChampionScorersOptions): Promise<ChampionScorers> {
+  const schemas = o.schemas ?? servedFeatureSchemas();
+  const common = {
+    watchIntervalMs: o.watchIntervalMs === undefined ? 1000 : o.watchIntervalMs,
+    ...(o.onSwap ? { onSwap: o.onSwap } : {}),
+    ...(o.onError ? { onError: o.onError } : {}),
+  };
+  const load = async (
+    name: string,
+    task: ModelTask,
+    groups: readonly FeatureGroup[],
+  ): Promise<ChampionModel | null> => {
+    if ((await o.registry.aliases(name)).champion === null) return null;
+    return ChampionModel.load(o.registry, name, { ...common, expected: schemas[task], groups });
+  };
+  const models: ChampionModel[] = [];
+  let coding: ModelCodingScorer | null = null;
+  let duplicate: ModelPairScorer | null = null;
+  if (o.coding) {
+    const m = await load(
+      o.coding.name ?? 'coding-mismatch',
+      'coding-mismatch',
+      o.coding.groups ?? LINE_FEATURE_GROUPS,
+    );
+    if (m) {
+      models.push(m);
+      coding = createModelCodingScorer({
+        model: m,
+        vectorise: o.coding.vectorise,
+        ...(o.coding.evidence ? { evidence: o.coding.evidence } : {}),
+      });
+    }
+  }
+  if (o.duplicate) {
+    const m = await load(
+      o.duplicate.name ?? 'duplicate',
+      'duplicate',
+      o.duplicate.groups ?? PAIR_FEATURE_GROUPS,
+    );
+    if (m) {
+      models.push(m);
+      duplicate = createModelPairScorer({ model: m, vectorise: o.duplicate.vectorise });
+    }
+  }
+  return {
+    coding,
+    duplicate,
+    close: async () => {
+      await Promise.all(models.map((m) => m.close()));
     },
   };
 }

@@ -652,8 +652,9 @@ export class ModelRegistry {
     o: { actor: string; reason?: string; force?: boolean },
   ): Promise<PromotionResult> {
     const v = version.replace(/^v(?=\d)/, '');
-    const candidate = await this.readCard(name, v);
+    await this.readCard(name, v); // NOT_FOUND before taking the lock
     return this.lock(name, async () => {
+      const candidate = await this.readCard(name, v);
       const aliases = await this.aliases(name);
       const previous = aliases.champion;
       if (previous === v)
