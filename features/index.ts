@@ -9,3 +9,5 @@ export * from './npi.js';
 export * from './edits.js';
 export * from './dates.js';
 export * from './pair.js';
+export * from './amount.js';
+export * from './strings.js';
