@@ -105,7 +105,7 @@ export async function runRate(
         method: 'POST',
         path: '/v1/invoices/score',
         headers: { 'content-type': 'application/json', ...headers },
-        setupRequest: (req: Record<string, unknown>) => {
+        setupRequest: (req) => {
           const b = bodies[i % bodies.length]!;
           req.body = b.replaceAll('__ID__', `${tag}-${i}`);
           i++;

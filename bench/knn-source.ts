@@ -18,7 +18,11 @@ export interface KnnData {
  * Reads every split of the benchmark in `dir` and embeds each invoice.
  * @param maxBase stop after this many base vectors
  */
-export async function knnDataFromBenchmark(dir: string, maxBase: number, maxQueries: number): Promise<KnnData> {
+export async function knnDataFromBenchmark(
+  dir: string,
+  maxBase: number,
+  maxQueries: number,
+): Promise<KnnData> {
   const base: Float32Array[] = [];
   const indexOf = new Map<string, number>();
   const pending: { vector: Float32Array; of: string }[] = [];
