@@ -60,6 +60,10 @@ const STORE_DOWN_CODES = new Set([
   '08006',
 ]);
 
+/** node-postgres errors without a code that mean the connection to the database was lost. */
+const STORE_DOWN_MESSAGES =
+  /^(Connection terminated unexpectedly|Connection terminated|Client has encountered a connection error and is not queryable|timeout exceeded when trying to connect)$/;
+
 interface FastifyLikeError {
   code?: string;
   statusCode?: number;
@@ -91,7 +95,7 @@ export function toTriageError(err: unknown): TriageError {
       errors,
     );
   }
-  if (e.code !== undefined && STORE_DOWN_CODES.has(e.code)) {
+  if ((e.code !== undefined && STORE_DOWN_CODES.has(e.code)) || STORE_DOWN_MESSAGES.test(e.message ?? '')) {
     return new TriageError('TRIAGE_STORE_UNAVAILABLE', 'the store is unavailable; retry later');
   }
   switch (e.code) {

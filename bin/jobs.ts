@@ -64,6 +64,8 @@ function sweepFor(cfg: JobsConfig, queue: JobQueue, deps: JobDeps): RecoverySwee
     queue,
     batches: deps.batches,
     intervalMs: cfg.recoverySweepMs,
+    // Younger batches are left to the request that stored them (it is enqueuing them).
+    graceMs: Math.min(10_000, cfg.recoverySweepMs),
     onError: (e) =>
       deps.logger.warn(
         { err: { code: (e as { code?: string }).code ?? null } },

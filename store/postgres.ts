@@ -44,6 +44,10 @@ export async function openPostgres(opts: PostgresOptions): Promise<SqlDatabase> 
     exec,
     async transaction<T>(fn: (tx: SqlExecutor) => Promise<T>): Promise<T> {
       const client = await pool.connect();
+      // A checked-out client reports a dropped connection (server restart) as an 'error' event;
+      // unheard, it would crash the process. The query in flight rejects, which is what we act on.
+      const onError = (): void => undefined;
+      client.on('error', onError);
       try {
         await client.query('BEGIN');
         const tx: SqlExecutor = {
@@ -60,6 +64,7 @@ export async function openPostgres(opts: PostgresOptions): Promise<SqlDatabase> 
         await client.query('ROLLBACK').catch(() => undefined);
         throw e;
       } finally {
+        client.off('error', onError);
         client.release();
       }
     },

@@ -9,6 +9,7 @@ import type { AddressInfo } from 'node:net';
 import { Redis } from 'ioredis';
 import { buildApp } from '../api/app.js';
 import { withDeadline } from '../api/limits.js';
+import { toTriageError } from '../api/problem.js';
 import { loadConfig } from '../bin/config.js';
 import { isTriageError, TriageError } from '../core/errors.js';
 import type { ScoringService } from '../inference/pipeline.js';
@@ -236,6 +237,25 @@ describe('readiness', () => {
     } finally {
       await Promise.all([queueDown.close(), storeDown.close()]);
     }
+  });
+});
+
+describe('store outages', () => {
+  it('maps a lost database connection to 503 TRIAGE_STORE_UNAVAILABLE, never a 500', () => {
+    for (const err of [
+      Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:5432'), { code: 'ECONNREFUSED' }),
+      Object.assign(new Error('terminating connection due to administrator command'), { code: '57P01' }),
+      new Error('Connection terminated unexpectedly'),
+    ]) {
+      expect(toTriageError(err)).toMatchObject({
+        code: 'TRIAGE_STORE_UNAVAILABLE',
+        status: 503,
+        retryable: true,
+      });
+    }
+    expect(toTriageError(new Error('Connection terminated unexpectedly; and more')).code).toBe(
+      'TRIAGE_INTERNAL',
+    );
   });
 });
 
