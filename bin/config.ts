@@ -2,7 +2,7 @@
  * Configuration: read from the environment once, here in `bin/`, validated, frozen and passed
  * down. No other module reads `process.env`.
  */
-import { resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import Type, { type Static } from 'typebox';
 import { Compile } from 'typebox/compile';
 import { TriageError } from '../core/errors.js';
@@ -19,6 +19,8 @@ const Env = Type.Object({
     ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map((l) => Type.Literal(l)),
   ),
   BODY_LIMIT_BYTES: Type.Integer({ minimum: 1024, maximum: 64 * 1024 * 1024 }),
+  BOOTSTRAP_KEYS_FILE: Type.Optional(Type.String({ minLength: 1 })),
+  POLICY_FILE: Type.Optional(Type.String({ minLength: 1 })),
 });
 
 /** The service configuration. */
@@ -28,6 +30,10 @@ export interface Config {
   store: StoreConfig;
   logLevel: Static<typeof Env>['LOG_LEVEL'];
   bodyLimitBytes: number;
+  /** Where the bootstrap API keys of a new installation are written (mode 0600). */
+  bootstrapKeysFile: string;
+  /** Routing policy file (version 1 of every tenant), or undefined for the shipped default. */
+  policyFile: string | undefined;
 }
 
 const check = Compile(Env);
@@ -35,7 +41,9 @@ const check = Compile(Env);
 /**
  * Parses the environment: `PORT` (default 3000), `HOST` (127.0.0.1), `DATABASE_URL`
  * (PostgreSQL; when absent the embedded PGlite store in `DATA_DIR`, default `./data/pglite`),
- * `DATABASE_SCHEMA` (default public), `LOG_LEVEL` (info), `BODY_LIMIT_BYTES` (1 MiB).
+ * `DATABASE_SCHEMA` (default public), `LOG_LEVEL` (info), `BODY_LIMIT_BYTES` (1 MiB),
+ * `BOOTSTRAP_KEYS_FILE` (default `bootstrap-keys.json` beside `DATA_DIR`, i.e.
+ * `./data/bootstrap-keys.json`), `POLICY_FILE` (routing policy JSON; default the shipped one).
  * @throws TriageError `TRIAGE_CONFIG_INVALID` naming each bad variable.
  */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Readonly<Config> {
@@ -49,6 +57,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Readonly<Confi
     DATA_DIR: env.DATA_DIR || './data/pglite',
     LOG_LEVEL: env.LOG_LEVEL || 'info',
     BODY_LIMIT_BYTES: num(env.BODY_LIMIT_BYTES, 1024 * 1024),
+    ...(env.BOOTSTRAP_KEYS_FILE ? { BOOTSTRAP_KEYS_FILE: env.BOOTSTRAP_KEYS_FILE } : {}),
+    ...(env.POLICY_FILE ? { POLICY_FILE: env.POLICY_FILE } : {}),
   };
   if (!check.Check(raw)) {
     const errors = toFieldErrors(check.Errors(raw) as SchemaErrorLike[]).map((e) => ({
@@ -74,5 +84,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Readonly<Confi
     store,
     logLevel: raw.LOG_LEVEL,
     bodyLimitBytes: raw.BODY_LIMIT_BYTES,
+    bootstrapKeysFile: resolve(
+      raw.BOOTSTRAP_KEYS_FILE ?? join(dirname(resolve(raw.DATA_DIR)), 'bootstrap-keys.json'),
+    ),
+    policyFile: raw.POLICY_FILE ? resolve(raw.POLICY_FILE) : undefined,
   });
 }

@@ -6,3 +6,5 @@ export * from './heuristic-coding.js';
 export * from './heuristic-duplicate.js';
 export * from './policy.js';
 export * from './pipeline.js';
+export * from './priority.js';
+export * from './duplicate-detector.js';

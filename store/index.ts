@@ -6,10 +6,16 @@ import type { SqlDatabase } from './sql.js';
 import { openPglite } from './pglite.js';
 import { openPostgres } from './postgres.js';
 import { migrate } from './migrate.js';
-import { createRepository, type TriageRepository } from './repository.js';
+import { createRepository, type CandidateSearchOptions, type TriageRepository } from './repository.js';
 
 export * from './sql.js';
 export * from './repository.js';
+export * from './audit.js';
+export * from './keys.js';
+export * from './policies.js';
+export * from './vendors.js';
+export * from './reviews.js';
+export * from './worklist.js';
 export { migrate, loadMigrations, type Migration } from './migrate.js';
 export { openPglite } from './pglite.js';
 export { openPostgres, type PostgresOptions } from './postgres.js';
@@ -19,8 +25,14 @@ export type StoreConfig =
   | { engine: 'postgres'; connectionString: string; schema?: string; maxConnections?: number }
   | { engine: 'pglite'; dataDir?: string };
 
-/** Opens the configured database, applies pending migrations and returns the repository. */
-export async function openStore(cfg: StoreConfig): Promise<TriageRepository> {
+/**
+ * Opens the configured database, applies pending migrations and returns the repository.
+ * @param search tuning of the duplicate-candidate search (recall guard thresholds).
+ */
+export async function openStore(
+  cfg: StoreConfig,
+  search: CandidateSearchOptions = {},
+): Promise<TriageRepository> {
   const db: SqlDatabase =
     cfg.engine === 'postgres'
       ? await openPostgres({
@@ -35,5 +47,5 @@ export async function openStore(cfg: StoreConfig): Promise<TriageRepository> {
     await db.close().catch(() => undefined);
     throw e;
   }
-  return createRepository(db);
+  return createRepository(db, search);
 }

@@ -149,7 +149,7 @@ describe.each(engines('store'))('store on $name', ({ name, config }) => {
       vendor: { id: 'V-7', name: 'SUNRISE INFUSION PHARMACY' },
     });
     const k = keysOf(probe);
-    const cands = await repo.findDuplicateCandidates({
+    const { candidates: cands, search } = await repo.findDuplicateCandidates({
       tenantId: 't2',
       embedding: k.embedding,
       k: 10,
@@ -161,7 +161,14 @@ describe.each(engines('store'))('store on $name', ({ name, config }) => {
     });
     expect(cands.map((c) => c.invoiceId)).toEqual(['knn-base', 'knn-far']);
     const top = cands[0]!;
-    expect(top.sources).toEqual(['knn', 'exact_key']);
+    expect(top.sources).toEqual(['knn', 'vendor_knn', 'exact_key']);
+    expect(search).toMatchObject({
+      method: 'exact',
+      k: 10,
+      tenantRowsCounted: 2,
+      knnFound: 2,
+      vendorKnnFound: 1,
+    });
     expect(top.embeddingDistance).toBeLessThan(0.1);
     expect(top).toMatchObject({
       decision: 'REVIEW',
