@@ -37,6 +37,8 @@ export interface WireOptions {
   policyFile?: string;
   /** Tuning of the duplicate-candidate search. */
   search?: CandidateSearchOptions;
+  /** Clock of the scoring service (decision times, "today" of priorities); default the system clock. */
+  clock?: () => Date;
 }
 
 /**
@@ -77,6 +79,7 @@ export async function wire(store: StoreConfig, opts: WireOptions = {}): Promise<
     defaultPolicy,
     reference: index,
     referenceVersion: reference.version,
+    ...(opts.clock ? { clock: opts.clock } : {}),
   });
   return { scoring, repo };
 }

@@ -300,7 +300,7 @@ async function hasIterativeScan(db: SqlExecutor): Promise<boolean> {
 async function findCandidates(
   db: SqlExecutor,
   q: CandidateQuery,
-  opts: Required<CandidateSearchOptions> & { iterative: () => Promise<boolean> },
+  opts: Required<CandidateSearchOptions> & { iterative: (db: SqlExecutor) => Promise<boolean> },
 ): Promise<CandidateResult> {
   const vec = toVectorLiteral(q.embedding);
   const from = `FROM invoices i JOIN decisions d ON d.invoice_pk = i.pk`;
@@ -322,7 +322,8 @@ async function findCandidates(
     method = 'exact';
     knn = await exactKnn();
   } else {
-    const iterative = await opts.iterative();
+    // Asked on this executor: on PGlite a query on the database from inside a transaction waits forever.
+    const iterative = await opts.iterative(db);
     // SET LOCAL lasts until the end of the (scoring) transaction.
     await db.query(`SELECT set_config('hnsw.ef_search', $1, true)`, [String(Math.max(40, q.k * 4))]);
     if (iterative) await db.query(`SELECT set_config('hnsw.iterative_scan', 'strict_order', true)`);
@@ -500,7 +501,7 @@ export function createRepository(db: SqlDatabase, search: CandidateSearchOptions
   const searchOpts = {
     exactSearchMaxRows: search.exactSearchMaxRows ?? DEFAULT_EXACT_MAX_ROWS,
     vendorWindowDays: search.vendorWindowDays ?? DEFAULT_VENDOR_WINDOW_DAYS,
-    iterative: () => (iterative ??= hasIterativeScan(db)),
+    iterative: (ex: SqlExecutor) => (iterative ??= hasIterativeScan(ex)),
   };
   const withScoringLock: TriageRepository['withScoringLock'] = (tenantId, lockKeys, fn) =>
     db.transaction(async (tx) => {
