@@ -5,12 +5,12 @@
  * decisions, with overrides per vendor category and facility; vendor profiles flag codes
  * outside the approved categories and restrict suggestions.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { DecisionResponse, DecisionWithExplanation } from '../core/decision.js';
 import type { Invoice } from '../core/invoice.js';
 import { DEFAULT_POLICY_DOCUMENT, type PolicyDocument } from '../inference/policy.js';
 import { engines, makeInvoice } from './fixtures.js';
-import { startHarness, type Harness } from './harness.js';
+import { useHarness } from './harness.js';
 
 const wheelchairOnNebulizer = (over: Partial<Invoice>): Invoice => {
   const inv = makeInvoice(over);
@@ -19,36 +19,26 @@ const wheelchairOnNebulizer = (over: Partial<Invoice>): Invoice => {
 };
 
 describe.each(engines('audit'))('audit, policy and vendors on $name', ({ config }) => {
-  let h: Harness;
-  const cfg = config();
-  beforeAll(async () => {
-    h = await startHarness(cfg);
-  });
-  afterAll(async () => {
-    await h.close();
-  });
-
-  const score = async (i: Invoice): Promise<DecisionResponse> => {
-    const r = await h.call('workflow', { method: 'POST', url: '/v1/invoices/score', payload: i });
-    expect(r.statusCode, r.body).toBe(200);
-    return r.json<DecisionResponse>();
-  };
+  const ref = useHarness(config());
+  const score = (i: Invoice): Promise<DecisionResponse> => ref.h.scoreOk(i);
   const explanationOf = async (id: string) =>
-    (await h.call('auditor', { method: 'GET', url: `/v1/decisions/${id}` })).json<DecisionWithExplanation>()
-      .explanation!;
+    (
+      await ref.h.call('auditor', { method: 'GET', url: `/v1/decisions/${id}` })
+    ).json<DecisionWithExplanation>().explanation!;
   const sql = (text: string, params: unknown[] = []) =>
-    h.wired.repo.transaction((tx) => tx.query(text, params));
+    ref.h.wired.repo.transaction((tx) => tx.query(text, params));
 
   /** A tenant with `n` audited key creations and an auditor key; returns the auditor's plain key. */
   const tenantWithEntries = async (tenant: string, n: number): Promise<string> => {
     for (let i = 0; i < n; i++)
-      await h.wired.repo.keys.create({ tenantId: tenant, name: `k${i}`, roles: ['workflow'] }, null);
-    return (await h.wired.repo.keys.create({ tenantId: tenant, name: 'auditor', roles: ['auditor'] }, null))
-      .key;
+      await ref.h.wired.repo.keys.create({ tenantId: tenant, name: `k${i}`, roles: ['workflow'] }, null);
+    return (
+      await ref.h.wired.repo.keys.create({ tenantId: tenant, name: 'auditor', roles: ['auditor'] }, null)
+    ).key;
   };
   const verifyAs = async (key: string) =>
     (
-      await h.app.inject({
+      await ref.h.app.inject({
         method: 'GET',
         url: '/v1/audit/verify',
         headers: { authorization: `Bearer ${key}` },
@@ -63,11 +53,11 @@ describe.each(engines('audit'))('audit, policy and vendors on $name', ({ config 
 
   it('chains decisions, key changes and policy changes, and verifies them', async () => {
     const d = await score(makeInvoice({ invoice_id: 'aud-1' }));
-    const v = await verifyAs(h.keys.auditor);
+    const v = await verifyAs(ref.h.keys.auditor);
     expect(v).toMatchObject({ ok: true, first_bad_seq: null, problem: null });
     expect(v.rows_checked).toBe(v.head.seq);
     const entries = (
-      await h.call('auditor', { method: 'GET', url: `/v1/audit?subject_id=${d.decision_id}` })
+      await ref.h.call('auditor', { method: 'GET', url: `/v1/audit?subject_id=${d.decision_id}` })
     ).json<{
       items: {
         kind: string;
@@ -80,7 +70,7 @@ describe.each(engines('audit'))('audit, policy and vendors on $name', ({ config 
     expect(entries).toHaveLength(1);
     expect(entries[0]).toMatchObject({
       kind: 'decision.created',
-      actor_key_id: h.keyIds.workflow,
+      actor_key_id: ref.h.keyIds.workflow,
       payload: {
         decision_id: d.decision_id,
         invoice_id: 'aud-1',
@@ -90,7 +80,7 @@ describe.each(engines('audit'))('audit, policy and vendors on $name', ({ config 
     });
     // No invoice text in the audit log.
     expect(JSON.stringify(entries)).not.toContain('Oxygen concentrator');
-    const page = (await h.call('auditor', { method: 'GET', url: '/v1/audit?limit=2' })).json<{
+    const page = (await ref.h.call('auditor', { method: 'GET', url: '/v1/audit?limit=2' })).json<{
       items: { seq: number; prev_hash: string; hash: string }[];
       next_after_seq: number;
     }>();
@@ -151,13 +141,13 @@ describe.each(engines('audit'))('audit, policy and vendors on $name', ({ config 
       await sql('ALTER TABLE audit_log ENABLE TRIGGER audit_log_no_update');
     }
     // Each tenant's chain is its own: the default tenant still verifies.
-    expect((await verifyAs(h.keys.auditor)).ok).toBe(true);
-    const all = await h.wired.repo.audit.verifyAll();
+    expect((await verifyAs(ref.h.keys.auditor)).ok).toBe(true);
+    const all = await ref.h.wired.repo.audit.verifyAll();
     expect(all.filter((r) => !r.ok).map((r) => r.tenantId)).toEqual(['tamper-a', 'tamper-b', 'tamper-c']);
   });
 
   it('stores a new policy version, audits it, records it in decisions and replays an unchanged one', async () => {
-    const cur = await h.call('admin', { method: 'GET', url: '/v1/policy' });
+    const cur = await ref.h.call('admin', { method: 'GET', url: '/v1/policy' });
     expect(cur.json()).toMatchObject({ label: 'policy-default@1', version: 1, created_at: null });
     const doc: PolicyDocument = {
       ...DEFAULT_POLICY_DOCUMENT,
@@ -172,15 +162,15 @@ describe.each(engines('audit'))('audit, policy and vendors on $name', ({ config 
         { when: { facility_id: 'F-ICU' }, queues: { coding: { review_at: 0.99 } } },
       ],
     };
-    const put = await h.call('admin', { method: 'PUT', url: '/v1/policy', payload: doc });
+    const put = await ref.h.call('admin', { method: 'PUT', url: '/v1/policy', payload: doc });
     expect(put.statusCode, put.body).toBe(200);
     const stored = put.json<{ label: string; version: number; sha256: string; created_by: string }>();
-    expect(stored).toMatchObject({ label: 'strict@2', version: 2, created_by: h.keyIds.admin });
-    const again = await h.call('admin', { method: 'PUT', url: '/v1/policy', payload: doc });
+    expect(stored).toMatchObject({ label: 'strict@2', version: 2, created_by: ref.h.keyIds.admin });
+    const again = await ref.h.call('admin', { method: 'PUT', url: '/v1/policy', payload: doc });
     expect(again.headers['idempotent-replayed']).toBe('true');
     expect(again.json().version).toBe(2);
-    expect((await h.call('auditor', { method: 'GET', url: '/v1/policy' })).json().label).toBe('strict@2');
-    expect((await h.call('other_admin', { method: 'GET', url: '/v1/policy' })).json().label).toBe(
+    expect((await ref.h.call('auditor', { method: 'GET', url: '/v1/policy' })).json().label).toBe('strict@2');
+    expect((await ref.h.call('other_admin', { method: 'GET', url: '/v1/policy' })).json().label).toBe(
       'policy-default@1',
     );
 
@@ -201,7 +191,9 @@ describe.each(engines('audit'))('audit, policy and vendors on $name', ({ config 
       overrides_applied: [],
     });
     expect(ex.routing.thresholds['coding.review_at']).toBe(0.4);
-    const audit = (await h.call('auditor', { method: 'GET', url: '/v1/audit?subject_id=strict@2' })).json<{
+    const audit = (
+      await ref.h.call('auditor', { method: 'GET', url: '/v1/audit?subject_id=strict@2' })
+    ).json<{
       items: { kind: string; payload: { sha256: string; document: PolicyDocument } }[];
     }>().items;
     expect(audit).toHaveLength(1);
@@ -213,7 +205,7 @@ describe.each(engines('audit'))('audit, policy and vendors on $name', ({ config 
 
   it('names each bad field of a policy', async () => {
     const bad = async (doc: unknown) => {
-      const r = await h.call('admin', { method: 'PUT', url: '/v1/policy', payload: doc as object });
+      const r = await ref.h.call('admin', { method: 'PUT', url: '/v1/policy', payload: doc as object });
       expect(r.statusCode).toBe(400);
       return r.json<{ errors: { path: string }[] }>().errors.map((e) => e.path);
     };
@@ -236,26 +228,26 @@ describe.each(engines('audit'))('audit, policy and vendors on $name', ({ config 
       approved_betos: ['D1C', 'D1E'],
       approved_hcpcs_prefixes: [],
     };
-    const created = await h.call('admin', { method: 'PUT', url: '/v1/vendors/V-100', payload: body });
+    const created = await ref.h.call('admin', { method: 'PUT', url: '/v1/vendors/V-100', payload: body });
     expect(created.statusCode, created.body).toBe(201);
     expect(created.json()).toMatchObject({ vendor_id: 'V-100', category: 'dme', version: 1 });
-    const updated = await h.call('admin', { method: 'PUT', url: '/v1/vendors/V-100', payload: body });
+    const updated = await ref.h.call('admin', { method: 'PUT', url: '/v1/vendors/V-100', payload: body });
     expect(updated.statusCode).toBe(200);
     expect(updated.json().version).toBe(2);
     expect(
-      (await h.call('reviewer', { method: 'GET', url: '/v1/vendors/V-100' })).json().approved_betos,
+      (await ref.h.call('reviewer', { method: 'GET', url: '/v1/vendors/V-100' })).json().approved_betos,
     ).toEqual(['D1C', 'D1E']);
-    const other = await h.call('other_admin', { method: 'GET', url: '/v1/vendors/V-100' });
+    const other = await ref.h.call('other_admin', { method: 'GET', url: '/v1/vendors/V-100' });
     expect(other.statusCode).toBe(404);
     expect(other.json()).toMatchObject({ code: 'TRIAGE_VENDOR_NOT_FOUND' });
-    const bad = await h.call('admin', {
+    const bad = await ref.h.call('admin', {
       method: 'PUT',
       url: '/v1/vendors/V-100',
       payload: { ...body, approved_betos: ['d1e'] },
     });
     expect(bad.statusCode).toBe(400);
     expect(bad.json().errors[0].path).toBe('/approved_betos/0');
-    const audit = (await h.call('auditor', { method: 'GET', url: '/v1/audit?subject_id=V-100' })).json()
+    const audit = (await ref.h.call('auditor', { method: 'GET', url: '/v1/audit?subject_id=V-100' })).json()
       .items;
     expect(audit.map((e: { kind: string }) => e.kind)).toEqual(['vendor.updated', 'vendor.updated']);
   });

@@ -5,11 +5,11 @@
  * explanation of GET /v1/decisions/:id: contributions that add up to the scores, CMS
  * descriptions of billed and suggested codes, versions, and no invoice text (no PHI).
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { DecisionResponse, DecisionWithExplanation } from '../core/decision.js';
 import type { Invoice } from '../core/invoice.js';
 import { engines, makeInvoice } from './fixtures.js';
-import { startHarness, type Harness } from './harness.js';
+import { useHarness } from './harness.js';
 
 const credit = (inv: Invoice, over: Partial<Invoice>): Invoice => ({
   ...inv,
@@ -20,22 +20,10 @@ const credit = (inv: Invoice, over: Partial<Invoice>): Invoice => ({
 });
 
 describe.each(engines('dups'))('duplicates and explanations on $name', ({ config }) => {
-  let h: Harness;
-  const cfg = config();
-  beforeAll(async () => {
-    h = await startHarness(cfg);
-  });
-  afterAll(async () => {
-    await h.close();
-  });
-
-  const score = async (i: Invoice): Promise<DecisionResponse> => {
-    const r = await h.call('workflow', { method: 'POST', url: '/v1/invoices/score', payload: i });
-    expect(r.statusCode, r.body).toBe(200);
-    return r.json<DecisionResponse>();
-  };
+  const ref = useHarness(config());
+  const score = (i: Invoice): Promise<DecisionResponse> => ref.h.scoreOk(i);
   const read = async (id: string) => {
-    const r = await h.call('auditor', { method: 'GET', url: `/v1/decisions/${id}` });
+    const r = await ref.h.call('auditor', { method: 'GET', url: `/v1/decisions/${id}` });
     expect(r.statusCode).toBe(200);
     return { body: r.body, d: r.json<DecisionWithExplanation>() };
   };
@@ -220,7 +208,10 @@ describe.each(engines('dups'))('duplicates and explanations on $name', ({ config
     expect(ex.priority.formula).toContain('expected_loss');
     expect(ex.duplicate).toBeNull();
     // The audit entry carries no invoice text either.
-    const audit = await h.call('auditor', { method: 'GET', url: `/v1/audit?subject_id=${d.decision_id}` });
+    const audit = await ref.h.call('auditor', {
+      method: 'GET',
+      url: `/v1/audit?subject_id=${d.decision_id}`,
+    });
     for (const phi of ['Jane', 'Doe', '1950-01-02']) expect(audit.body).not.toContain(phi);
   });
 });

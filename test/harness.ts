@@ -3,7 +3,10 @@
  * every role in two tenants, `default` and `other`.
  */
 import pg from 'pg';
+import { afterAll, beforeAll } from 'vitest';
 import type { FastifyInstance, InjectOptions, LightMyRequestResponse } from 'fastify';
+import type { DecisionResponse } from '../core/decision.js';
+import type { Invoice } from '../core/invoice.js';
 import { buildApp } from '../api/app.js';
 import { wire, type Wired, type WireOptions } from '../bin/bootstrap.js';
 import type { Role } from '../core/auth.js';
@@ -47,6 +50,8 @@ export interface Harness {
   keyIds: Record<KeyName, string>;
   /** `app.inject` with the named key as a Bearer token. */
   call(key: KeyName | null, opts: InjectOptions): Promise<LightMyRequestResponse>;
+  /** Scores an invoice with a workflow key; throws with the problem body unless the answer is 200. */
+  scoreOk(invoice: Invoice, key?: KeyName): Promise<DecisionResponse>;
   close(): Promise<void>;
 }
 
@@ -83,20 +88,49 @@ export async function startHarness(
     bodyLimitBytes: opts.bodyLimitBytes ?? 64 * 1024,
     ...(opts.clock ? { clock: opts.clock } : {}),
   });
+  const call: Harness['call'] = (key, o) =>
+    app.inject({
+      ...o,
+      headers: { ...(key ? { authorization: `Bearer ${keys[key]}` } : {}), ...(o.headers ?? {}) },
+    });
   return {
     app,
     wired,
     keys,
     keyIds,
-    call: (key, o) =>
-      app.inject({
-        ...o,
-        headers: { ...(key ? { authorization: `Bearer ${keys[key]}` } : {}), ...(o.headers ?? {}) },
-      }),
+    call,
+    async scoreOk(invoice, key = 'workflow') {
+      const r = await call(key, { method: 'POST', url: '/v1/invoices/score', payload: invoice });
+      if (r.statusCode !== 200) throw new Error(`scoring ${invoice.invoice_id}: ${r.statusCode} ${r.body}`);
+      return r.json<DecisionResponse>();
+    },
     async close() {
       await app.close();
       await wired.repo.close();
       await dropSchema(cfg);
+    },
+  };
+}
+
+/**
+ * Starts a harness before the suite's tests and closes it after them; read it as `ref.h`
+ * inside tests.
+ */
+export function useHarness(
+  cfg: StoreConfig,
+  opts: Parameters<typeof startHarness>[1] = {},
+): { readonly h: Harness } {
+  let harness: Harness | undefined;
+  beforeAll(async () => {
+    harness = await startHarness(cfg, opts);
+  });
+  afterAll(async () => {
+    await harness?.close();
+  });
+  return {
+    get h(): Harness {
+      if (!harness) throw new Error('harness not started');
+      return harness;
     },
   };
 }

@@ -3,7 +3,6 @@
  * (TEST_DATABASE_URL; required in CI by INVOICE_TRIAGE_REQUIRE_PG=1).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import pg from 'pg';
 import { randomUUID } from 'node:crypto';
 import {
   openStore,
@@ -19,6 +18,7 @@ import type { DecisionResponse } from '../core/decision.js';
 import type { Invoice } from '../core/invoice.js';
 import { isTriageError } from '../core/errors.js';
 import { engines, makeInvoice, REQUIRE_PG, TEST_DATABASE_URL } from './fixtures.js';
+import { dropSchema } from './harness.js';
 
 function keysOf(inv: Invoice) {
   const f = extractInvoiceFeatures(inv);
@@ -61,12 +61,7 @@ describe.each(engines('store'))('store on $name', ({ name, config }) => {
   });
   afterAll(async () => {
     await repo.close();
-    if (cfg.engine === 'postgres' && cfg.schema) {
-      const c = new pg.Client({ connectionString: cfg.connectionString });
-      await c.connect();
-      await c.query(`DROP SCHEMA ${cfg.schema} CASCADE`);
-      await c.end();
-    }
+    await dropSchema(cfg);
   });
 
   it('runs on the expected engine with pgvector', async () => {
@@ -260,12 +255,7 @@ describe.each(engines('recall'))('recall guard for filtered HNSW on $name', ({ c
   }, 300_000);
   afterAll(async () => {
     await repo.close();
-    if (cfg.engine === 'postgres' && cfg.schema) {
-      const c = new pg.Client({ connectionString: cfg.connectionString });
-      await c.connect();
-      await c.query(`DROP SCHEMA ${cfg.schema} CASCADE`);
-      await c.end();
-    }
+    await dropSchema(cfg);
   });
 
   it('a plain filtered HNSW scan misses the small tenant; the guarded search finds it', async () => {

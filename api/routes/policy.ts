@@ -4,8 +4,9 @@
  */
 import type { FastifyInstance } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
-import Type from 'typebox';
+import Type, { type Static } from 'typebox';
 import { parsePolicyDocument, policySha256, PolicyDocument } from '../../inference/policy.js';
+import type { StoredPolicy } from '../../store/policies.js';
 import { principalOf } from '../auth.js';
 import { problemResponses, type RouteOptions } from './common.js';
 
@@ -18,6 +19,23 @@ export const PolicyResponse = Type.Object({
   created_at: Type.Union([Type.String({ format: 'date-time' }), Type.Null()]),
   created_by: Type.Union([Type.String(), Type.Null()]),
 });
+
+/** Response body of a stored version, or of version 1 (the default) when `stored` is null. */
+function view(
+  stored: StoredPolicy | null,
+  fallback: { label: string; sha256: string; document: PolicyDocument },
+): Static<typeof PolicyResponse> {
+  return stored
+    ? {
+        label: stored.label,
+        version: stored.version,
+        sha256: stored.sha256,
+        document: stored.document as PolicyDocument,
+        created_at: stored.createdAt,
+        created_by: stored.createdBy,
+      }
+    : { ...fallback, version: 1, created_at: null, created_by: null };
+}
 
 /** Registers the policy routes. */
 export default async function policyRoutes(root: FastifyInstance, { deps }: RouteOptions): Promise<void> {
@@ -33,25 +51,7 @@ export default async function policyRoutes(root: FastifyInstance, { deps }: Rout
     },
     async (req) => {
       const tenant = principalOf(req).tenantId;
-      const stored = await deps.store.policies.latest(tenant);
-      if (stored)
-        return {
-          label: stored.label,
-          version: stored.version,
-          sha256: stored.sha256,
-          document: stored.document as PolicyDocument,
-          created_at: stored.createdAt,
-          created_by: stored.createdBy,
-        };
-      const def = await deps.scoring.policyFor(tenant);
-      return {
-        label: def.label,
-        version: 1,
-        sha256: def.sha256,
-        document: def.document,
-        created_at: null,
-        created_by: null,
-      };
+      return view(await deps.store.policies.latest(tenant), await deps.scoring.policyFor(tenant));
     },
   );
   app.put(
@@ -71,16 +71,8 @@ export default async function policyRoutes(root: FastifyInstance, { deps }: Rout
       const sha256 = policySha256(doc);
       const current = await deps.scoring.policyFor(p.tenantId);
       if (current.sha256 === sha256) {
-        const stored = await deps.store.policies.latest(p.tenantId);
         void reply.header('idempotent-replayed', 'true');
-        return {
-          label: current.label,
-          version: stored?.version ?? 1,
-          sha256,
-          document: doc,
-          created_at: stored?.createdAt ?? null,
-          created_by: stored?.createdBy ?? null,
-        };
+        return view(await deps.store.policies.latest(p.tenantId), current);
       }
       const stored = await deps.store.policies.put(
         p.tenantId,
@@ -88,14 +80,7 @@ export default async function policyRoutes(root: FastifyInstance, { deps }: Rout
         p.keyId,
       );
       req.log.info({ policy: stored.label }, 'routing policy changed');
-      return {
-        label: stored.label,
-        version: stored.version,
-        sha256: stored.sha256,
-        document: doc,
-        created_at: stored.createdAt,
-        created_by: stored.createdBy,
-      };
+      return view(stored, current);
     },
   );
 }
