@@ -1,29 +1,44 @@
 /**
- * The fastify application factory. `buildApp(deps)` registers routes, OpenAPI and error
- * handling but never listens: `bin/server.ts` listens, tests call `app.inject()`.
- * This folder is the only importer of fastify.
+ * The fastify application factory. `buildApp(deps)` installs the shared hooks (request ids,
+ * authentication and role checks, problem+json errors), OpenAPI, and registers the route
+ * plugins of `api/routes/`; it never listens: `bin/server.ts` listens, tests call
+ * `app.inject()`. This folder is the only importer of fastify.
  */
 import { randomUUID } from 'node:crypto';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyReply } from 'fastify';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import { TypeBoxValidatorCompiler, type TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
-import Type from 'typebox';
-import { Invoice } from '../core/invoice.js';
-import { DecisionResponse } from '../core/decision.js';
 import { TriageError } from '../core/errors.js';
-import { checkInvoiceRules } from '../core/validate.js';
 import type { ScoringService } from '../inference/pipeline.js';
-import { Problem, problemOf, toTriageError } from './problem.js';
+import type { TriageRepository } from '../store/repository.js';
+import { installAuth } from './auth.js';
+import { problemOf, toTriageError } from './problem.js';
 import { clientErrorHandler, registerRateLimit, timeoutOptions, type RateLimits } from './limits.js';
 import { createMetrics, type TriageMetrics } from './metrics.js';
 import { installRequestMetrics, metricsRoutes } from './routes/metrics.js';
 import { readinessRoutes } from './routes/readiness.js';
 import { batchRoutes, type BatchRoutesOptions } from './routes/batches.js';
+import healthRoutes from './routes/health.js';
+import invoiceRoutes from './routes/invoices.js';
+import keyRoutes from './routes/keys.js';
+import auditRoutes from './routes/audit.js';
+import reviewRoutes from './routes/reviews.js';
+import worklistRoutes from './routes/worklist.js';
+import policyRoutes from './routes/policy.js';
+import vendorRoutes from './routes/vendors.js';
+
+/** The parts of the repository the routes use. */
+export type ApiStore = Pick<
+  TriageRepository,
+  'keys' | 'audit' | 'reviews' | 'worklist' | 'policies' | 'vendors' | 'getDecisionRecord'
+>;
 
 /** What the app needs. */
 export interface AppDeps {
   scoring: ScoringService;
+  /** Keys, audit, reviews, worklist, policy and vendor operations. */
+  store: ApiStore;
   /** Readiness probe of the store; rejects when it is unreachable. */
   ping: () => Promise<void>;
   /** Store engine name, shown by /healthz. */
@@ -32,6 +47,8 @@ export interface AppDeps {
   logger?: FastifyBaseLogger;
   /** Maximum request body, bytes; default 1 MiB. */
   bodyLimitBytes?: number;
+  /** Clock for "today" (worklist priority); default the system clock. */
+  clock?: () => Date;
   /** Time a client has to send a whole request, ms (408 after); default 30 000. See api/limits.ts. */
   requestTimeoutMs?: number;
   /** Rate limits (429 above); default none. See api/limits.ts. */
@@ -90,6 +107,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
         'request failed',
       );
     if (te.retryable && !reply.hasHeader('retry-after')) void reply.header('retry-after', '5');
+    if (te.status === 401) void reply.header('www-authenticate', 'Bearer realm="invoice-triage"');
     void reply
       .status(te.status)
       .type(PROBLEM)
@@ -103,6 +121,9 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       .send(problemOf(te, String(req.id)));
   });
 
+  // Before any route: refuse routes without roles, authenticate and check roles per request.
+  installAuth(app, deps.store.keys);
+
   await app.register(swagger, {
     openapi: {
       openapi: '3.1.0',
@@ -111,8 +132,17 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
         version: '0.1.0',
         description:
           'Scores healthcare supplier and service invoices before payment: coding-mismatch risk (HCPCS), ' +
-          'duplicate submissions, priority and routing. Money is integer cents; dates are YYYY-MM-DD.',
+          'duplicate submissions, priority and routing. Money is integer cents; dates are YYYY-MM-DD. ' +
+          'Every /v1 route needs an API key (Authorization: Bearer <key> or X-API-Key) with one of the ' +
+          'roles listed in the route description.',
       },
+      components: {
+        securitySchemes: {
+          bearer: { type: 'http', scheme: 'bearer', description: 'API key' },
+          apiKey: { type: 'apiKey', in: 'header', name: 'X-API-Key' },
+        },
+      },
+      security: [{ bearer: [] }, { apiKey: [] }],
     },
   });
   await app.register(swaggerUi, { routePrefix: '/docs' });
@@ -120,93 +150,14 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   installRequestMetrics(app, metrics);
   if (deps.rateLimit) await registerRateLimit(app, deps.rateLimit);
 
-  const problemResponses = {
-    400: Problem,
-    404: Problem,
-    409: Problem,
-    413: Problem,
-    415: Problem,
-    500: Problem,
-    429: Problem,
-    503: Problem,
-  };
-
-  app.post(
-    '/v1/invoices/score',
-    {
-      schema: {
-        summary: 'Score an invoice and index it for later duplicate checks',
-        description:
-          'Idempotent on invoice_id: re-sending the same invoice returns the stored decision ' +
-          '(header idempotent-replayed: true); the same id with different content is a 409.',
-        body: Invoice,
-        response: { 200: DecisionResponse, ...problemResponses },
-      },
-      preValidation: async (req) => {
-        if (req.body === undefined || req.body === null) {
-          throw new TriageError(
-            'TRIAGE_REQUEST_INVALID',
-            'request body is required: send the invoice as JSON',
-            [{ path: '/', message: 'is required' }],
-          );
-        }
-      },
-    },
-    async (req, reply) => {
-      const invoice = req.body;
-      const ruleErrors = checkInvoiceRules(invoice);
-      if (ruleErrors.length > 0) {
-        throw new TriageError('TRIAGE_INPUT_INVALID', `${ruleErrors.length} field(s) invalid`, ruleErrors);
-      }
-      const out = await deps.scoring.score(invoice);
-      if (!out.created) void reply.header('idempotent-replayed', 'true');
-      req.log.info(
-        { decision_id: out.decision.decision_id, decision: out.decision.decision, created: out.created },
-        'invoice scored',
-      );
-      return out.decision;
-    },
-  );
-
-  app.get(
-    '/v1/decisions/:id',
-    {
-      schema: {
-        summary: 'Read a stored decision with its reasons and versions',
-        params: Type.Object({ id: Type.String({ format: 'uuid' }) }),
-        response: { 200: DecisionResponse, ...problemResponses },
-      },
-    },
-    async (req) => {
-      const d = await deps.scoring.getDecision(req.params.id);
-      if (!d) throw new TriageError('TRIAGE_DECISION_NOT_FOUND', `no decision ${req.params.id}`);
-      return d;
-    },
-  );
-
-  app.get(
-    '/healthz',
-    {
-      schema: {
-        summary: 'Liveness and store readiness',
-        response: {
-          200: Type.Object({ status: Type.Literal('ok'), store: Type.String(), versions: Type.Unknown() }),
-          503: Problem,
-        },
-      },
-    },
-    async () => {
-      try {
-        await deps.ping();
-      } catch (e) {
-        throw new TriageError('TRIAGE_STORE_UNAVAILABLE', 'the store does not answer; retry later', [], {
-          cause: e,
-        });
-      }
-      return { status: 'ok' as const, store: deps.engine, versions: deps.scoring.versions };
-    },
-  );
-
+  await app.register(healthRoutes, { deps });
+  await app.register(invoiceRoutes, { deps });
+  await app.register(reviewRoutes, { deps });
+  await app.register(worklistRoutes, { deps });
+  await app.register(auditRoutes, { deps });
+  await app.register(keyRoutes, { deps });
+  await app.register(policyRoutes, { deps });
+  await app.register(vendorRoutes, { deps });
   await app.register(readinessRoutes, {
     pingStore: deps.ping,
     ...(deps.pingQueue ? { pingQueue: deps.pingQueue } : {}),

@@ -118,8 +118,10 @@ export function withDeadline(scoring: ScoringService, deadlineMs: number): Scori
       return scoring.versions;
     },
     getDecision: (id, tenantId) => scoring.getDecision(id, tenantId),
-    score(invoice, tenantId) {
-      const work = scoring.score(invoice, tenantId);
+    policyFor: (tenantId) => scoring.policyFor(tenantId),
+    referenceCode: (code) => scoring.referenceCode(code),
+    score(invoice, tenantId, actorKeyId) {
+      const work = scoring.score(invoice, tenantId, actorKeyId);
       let timer: NodeJS.Timeout | undefined;
       const deadline = new Promise<never>((_, reject) => {
         timer = setTimeout(

@@ -132,8 +132,10 @@ export function instrumentScoring(
       return scoring.versions;
     },
     getDecision: (id, tenantId) => scoring.getDecision(id, tenantId),
-    async score(invoice, tenantId) {
-      const out = await scoring.score(invoice, tenantId);
+    policyFor: (tenantId) => scoring.policyFor(tenantId),
+    referenceCode: (code) => scoring.referenceCode(code),
+    async score(invoice, tenantId, actorKeyId) {
+      const out = await scoring.score(invoice, tenantId, actorKeyId);
       if (out.created) metrics.observeDecision(out.decision, source);
       return out;
     },

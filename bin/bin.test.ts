@@ -1,13 +1,16 @@
 import { describe, expect, it } from 'vitest';
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, writeFileSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadConfig } from './config.js';
 import { parseCsv, parseJsonl } from './invoice-file.js';
-import { renderSummary, scoreFile } from './cli.js';
+import { createKey, renderSummary, scoreFile } from './cli.js';
 import { isTriageError } from '../core/errors.js';
 import { validateInvoice } from '../core/validate.js';
 import { makeInvoice } from '../test/fixtures.js';
+import { packageRoot } from '../core/paths.js';
+import { openPglite } from '../store/index.js';
 
 describe('loadConfig', () => {
   it('defaults to the embedded store on 127.0.0.1:3000', () => {
@@ -95,4 +98,58 @@ describe('scoreFile', () => {
     expect(text).toContain('duplicates found: 0');
     expect(text).toContain('row 4: /total_cents');
   });
+});
+
+describe('keys and audit commands', () => {
+  const root = packageRoot();
+  const run = (args: string[]) =>
+    spawnSync(process.execPath, ['--import', 'tsx', join(root, 'bin', 'cli.ts'), ...args], {
+      cwd: root,
+      env: { PATH: process.env.PATH ?? '' },
+      encoding: 'utf8',
+      timeout: 120_000,
+    });
+
+  it('creates a key, verifies the audit chain, and exits 1 naming the first bad seq after tampering', async () => {
+    const dataDir = join(mkdtempSync(join(tmpdir(), 'triage-cli-keys-')), 'pglite');
+    const created = run([
+      'keys',
+      'create',
+      '--tenant',
+      'acme',
+      '--role',
+      'reviewer',
+      '--role',
+      'auditor',
+      '--data-dir',
+      dataDir,
+    ]);
+    expect(created.status, created.stderr).toBe(0);
+    const k = JSON.parse(created.stdout) as {
+      tenant_id: string;
+      roles: string[];
+      key: string;
+      prefix: string;
+    };
+    expect(k).toMatchObject({ tenant_id: 'acme', roles: ['reviewer', 'auditor'] });
+    expect(k.prefix).toBe(k.key.slice(0, 12));
+
+    const ok = run(['audit', 'verify', '--data-dir', dataDir]);
+    expect(ok.status, ok.stderr).toBe(0);
+    expect(ok.stdout).toMatch(/^ok\s+tenant acme: 1 entries/m);
+
+    const db = await openPglite(dataDir);
+    await db.exec(`ALTER TABLE audit_log DISABLE TRIGGER audit_log_no_update;
+      UPDATE audit_log SET payload = replace(payload, 'auditor', 'admin') WHERE tenant_id = 'acme' AND seq = 1;`);
+    await db.close();
+    const broken = run(['audit', 'verify', '--tenant', 'acme', '--data-dir', dataDir]);
+    expect(broken.status).toBe(1);
+    expect(broken.stdout).toContain('BROKEN  tenant acme: first bad seq 1 (payload_altered)');
+
+    await expect(
+      createKey({ engine: 'pglite', dataDir }, { tenant: 'acme', roles: ['root'] }),
+    ).rejects.toSatisfy(
+      (e: unknown) => isTriageError(e, 'TRIAGE_REQUEST_INVALID') && e.errors[0]!.path === '--role',
+    );
+  }, 180_000);
 });

@@ -1,11 +1,20 @@
 #!/usr/bin/env node
 /**
- * Command-line scoring: `invoice-triage score <file>` scores a JSONL or CSV file of invoices
- * in file order and prints a summary (decision counts, queues, top reasons, duplicates found).
- * By default the store is a fresh in-memory PGlite, so the summary covers just that file;
- * `--data-dir` or `--database-url` score into a persistent store instead.
+ * Command line.
+ * - `invoice-triage score <file>` scores a JSONL or CSV file of invoices in file order and
+ *   prints a summary (decision counts, queues, top reasons, duplicates found). By default the
+ *   store is a fresh in-memory PGlite, so the summary covers just that file; `--data-dir` or
+ *   `--database-url` score into a persistent store instead.
+ * - `invoice-triage keys create --tenant T --role R [--role R2] [--name N]`, `keys list
+ *   --tenant T`, `keys revoke <id> --tenant T`: API keys (the new key is printed once).
+ * - `invoice-triage audit verify [--tenant T]`: recomputes the hash-chained audit log; exit
+ *   code 1 when a chain is broken.
+ * Key and audit commands use the service's store: `--database-url` / `--data-dir`, else
+ * `DATABASE_URL` / `DATA_DIR` as the server reads them. The embedded store (PGlite) is one
+ * process at a time: stop the server first, or use the admin API.
  */
 import { writeFileSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { Command, Option } from 'commander';
 import { SingleBar, Presets } from 'cli-progress';
 import Table from 'cli-table3';
@@ -14,7 +23,10 @@ import { validateInvoice } from '../core/validate.js';
 import type { DecisionResponse } from '../core/decision.js';
 import { readInvoiceFile } from './invoice-file.js';
 import { wire } from './bootstrap.js';
-import type { StoreConfig } from '../store/index.js';
+import { loadConfig } from './config.js';
+import { openStore, type AuditVerification, type CreatedApiKey, type StoreConfig } from '../store/index.js';
+import { isRole, ROLES, type Role } from '../core/auth.js';
+import { TriageError } from '../core/errors.js';
 
 /** Summary of a scored file. */
 export interface ScoreSummary {
@@ -147,6 +159,68 @@ export function renderSummary(s: ScoreSummary): string {
   return parts.join('\n');
 }
 
+/**
+ * Creates an API key in a store (audited with the system as actor).
+ * @throws TriageError `TRIAGE_REQUEST_INVALID` for an unknown role or a bad tenant id.
+ */
+export async function createKey(
+  store: StoreConfig,
+  spec: { tenant: string; roles: readonly string[]; name?: string },
+): Promise<CreatedApiKey> {
+  if (!/^[A-Za-z0-9._-]{1,64}$/.test(spec.tenant))
+    throw new TriageError('TRIAGE_REQUEST_INVALID', 'tenant must be 1-64 letters, digits, ".", "_" or "-"', [
+      { path: '--tenant', message: 'is invalid' },
+    ]);
+  const bad = spec.roles.filter((r) => !isRole(r));
+  if (spec.roles.length === 0 || bad.length > 0)
+    throw new TriageError('TRIAGE_REQUEST_INVALID', `roles must be among ${ROLES.join(', ')}`, [
+      { path: '--role', message: bad.length > 0 ? `unknown: ${bad.join(', ')}` : 'is required' },
+    ]);
+  const repo = await openStore(store);
+  try {
+    return await repo.keys.create(
+      {
+        tenantId: spec.tenant,
+        name: spec.name ?? `cli ${spec.roles.join('+')}`,
+        roles: spec.roles as Role[],
+      },
+      null,
+    );
+  } finally {
+    await repo.close();
+  }
+}
+
+/** Verifies the audit chain of one tenant, or of every tenant. */
+export async function verifyAuditLog(store: StoreConfig, tenant?: string): Promise<AuditVerification[]> {
+  const repo = await openStore(store);
+  try {
+    return tenant ? [await repo.audit.verify(tenant)] : await repo.audit.verifyAll();
+  } finally {
+    await repo.close();
+  }
+}
+
+interface StoreFlags {
+  dataDir?: string;
+  databaseUrl?: string;
+  schema?: string;
+}
+
+/** The store of key/audit commands: flags first, else the server's configuration (env). */
+function serviceStore(o: StoreFlags): StoreConfig {
+  if (o.databaseUrl)
+    return { engine: 'postgres', connectionString: o.databaseUrl, ...(o.schema ? { schema: o.schema } : {}) };
+  if (o.dataDir) return { engine: 'pglite', dataDir: resolve(o.dataDir) };
+  return loadConfig().store;
+}
+
+const withStoreFlags = (c: Command): Command =>
+  c
+    .option('--data-dir <dir>', 'embedded store directory (default: DATA_DIR or ./data/pglite)')
+    .option('--database-url <url>', 'PostgreSQL (default: DATABASE_URL)')
+    .option('--schema <schema>', 'PostgreSQL schema (default: DATABASE_SCHEMA or public)');
+
 const program = new Command()
   .name('invoice-triage')
   .description('Score healthcare supplier invoices: coding mismatch, duplicates, routing.');
@@ -188,6 +262,95 @@ program
       if (summary.invalid.length > 0) process.exitCode = 1;
     },
   );
+
+const keys = program.command('keys').description('API keys: create, list, revoke');
+withStoreFlags(
+  keys
+    .command('create')
+    .description('Create an API key and print it once (JSON)')
+    .requiredOption('--tenant <tenant>', 'tenant of the key')
+    .requiredOption(
+      '--role <role>',
+      `role (${ROLES.join(', ')}); repeat for several`,
+      (v: string, acc: string[]) => [...acc, v],
+      [] as string[],
+    )
+    .option('--name <name>', 'what the key is for'),
+).action(async (o: StoreFlags & { tenant: string; role: string[]; name?: string }) => {
+  const k = await createKey(serviceStore(o), {
+    tenant: o.tenant,
+    roles: o.role,
+    ...(o.name ? { name: o.name } : {}),
+  });
+  process.stdout.write(
+    JSON.stringify(
+      {
+        id: k.record.id,
+        tenant_id: k.record.tenantId,
+        name: k.record.name,
+        roles: k.record.roles,
+        prefix: k.record.prefix,
+        key: k.key,
+      },
+      null,
+      2,
+    ) + '\n',
+  );
+});
+withStoreFlags(
+  keys
+    .command('list')
+    .description("List a tenant's keys (prefix only)")
+    .requiredOption('--tenant <tenant>', 'tenant'),
+).action(async (o: StoreFlags & { tenant: string }) => {
+  const repo = await openStore(serviceStore(o));
+  try {
+    const t = new Table({
+      style: { head: [], border: [] },
+      head: ['id', 'prefix', 'name', 'roles', 'created', 'revoked'],
+    });
+    for (const k of await repo.keys.list(o.tenant))
+      t.push([k.id, k.prefix, k.name, k.roles.join(','), k.createdAt, k.revokedAt ?? '']);
+    process.stdout.write(t.toString() + '\n');
+  } finally {
+    await repo.close();
+  }
+});
+withStoreFlags(
+  keys
+    .command('revoke')
+    .description('Revoke a key of a tenant')
+    .argument('<id>', 'key id')
+    .requiredOption('--tenant <tenant>', 'tenant'),
+).action(async (id: string, o: StoreFlags & { tenant: string }) => {
+  const repo = await openStore(serviceStore(o));
+  try {
+    const rec = await repo.keys.revoke(o.tenant, id, null);
+    if (!rec) throw new TriageError('TRIAGE_KEY_NOT_FOUND', `tenant ${o.tenant} has no key ${id}`);
+    process.stdout.write(`revoked ${rec.id} (${rec.prefix}) at ${rec.revokedAt}\n`);
+  } finally {
+    await repo.close();
+  }
+});
+
+const audit = program.command('audit').description('Hash-chained audit log');
+withStoreFlags(
+  audit
+    .command('verify')
+    .description('Recompute the audit chain(s); exit code 1 names the first bad seq')
+    .option('--tenant <tenant>', 'only this tenant (default: every tenant)'),
+).action(async (o: StoreFlags & { tenant?: string }) => {
+  const results = await verifyAuditLog(serviceStore(o), o.tenant);
+  for (const r of results) {
+    process.stdout.write(
+      r.ok
+        ? `ok      tenant ${r.tenantId}: ${r.rowsChecked} entries, head seq ${r.head.seq} ${r.head.hash}\n`
+        : `BROKEN  tenant ${r.tenantId}: first bad seq ${r.firstBadSeq} (${r.problem}) after ${r.rowsChecked} good entries\n`,
+    );
+  }
+  if (results.length === 0) process.stdout.write('no audit entries\n');
+  if (results.some((r) => !r.ok)) process.exitCode = 1;
+});
 
 const isMain = process.argv[1] !== undefined && /cli\.(ts|js)$/.test(process.argv[1]);
 if (isMain) {

@@ -2,7 +2,7 @@
  * Configuration: read from the environment once, here in `bin/`, validated, frozen and passed
  * down. No other module reads `process.env`.
  */
-import { resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import Type, { type Static } from 'typebox';
 import { Compile } from 'typebox/compile';
 import { TriageError } from '../core/errors.js';
@@ -38,6 +38,8 @@ const Env = Type.Object({
   RECOVERY_SWEEP_MS: Type.Integer({ minimum: 500, maximum: 3_600_000 }),
   METRICS_PORT: Type.Optional(Type.Integer({ minimum: 0, maximum: 65535 })),
   METRICS_HOST: Type.String({ minLength: 1 }),
+  BOOTSTRAP_KEYS_FILE: Type.Optional(Type.String({ minLength: 1 })),
+  POLICY_FILE: Type.Optional(Type.String({ minLength: 1 })),
 });
 
 /** Job queue and worker settings. */
@@ -91,6 +93,10 @@ export interface Config {
   limits: LimitsConfig;
   /** Private, unauthenticated Prometheus listener (`METRICS_PORT`), or null. */
   metricsListener: { port: number; host: string } | null;
+  /** Where the bootstrap API keys of a new installation are written (mode 0600). */
+  bootstrapKeysFile: string;
+  /** Routing policy file (version 1 of every tenant), or undefined for the shipped default. */
+  policyFile: string | undefined;
 }
 
 const check = Compile(Env);
@@ -100,7 +106,9 @@ const check = Compile(Env);
  * (PostgreSQL; when absent the embedded PGlite store in `DATA_DIR`, default `./data/pglite`),
  * `DATABASE_SCHEMA` (default public), `LOG_LEVEL` (info), `BODY_LIMIT_BYTES` (1 MiB), and the
  * job and limit settings listed in the README (`REDIS_URL`, `BATCH_*`, `REQUEST_TIMEOUT_MS`,
- * `SCORE_DEADLINE_MS`, `RATE_LIMIT_*`, `JOB_*`, `WORKER_*`, `RECOVERY_SWEEP_MS`, `METRICS_*`).
+ * `SCORE_DEADLINE_MS`, `RATE_LIMIT_*`, `JOB_*`, `WORKER_*`, `RECOVERY_SWEEP_MS`, `METRICS_*`),
+ * `BOOTSTRAP_KEYS_FILE` (default `bootstrap-keys.json` beside `DATA_DIR`, i.e.
+ * `./data/bootstrap-keys.json`), `POLICY_FILE` (routing policy JSON; default the shipped one).
  * @throws TriageError `TRIAGE_CONFIG_INVALID` naming each bad variable.
  */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Readonly<Config> {
@@ -132,6 +140,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Readonly<Confi
     RECOVERY_SWEEP_MS: num(env.RECOVERY_SWEEP_MS, 30_000),
     ...(env.METRICS_PORT ? { METRICS_PORT: num(env.METRICS_PORT, 0) } : {}),
     METRICS_HOST: env.METRICS_HOST || '127.0.0.1',
+    ...(env.BOOTSTRAP_KEYS_FILE ? { BOOTSTRAP_KEYS_FILE: env.BOOTSTRAP_KEYS_FILE } : {}),
+    ...(env.POLICY_FILE ? { POLICY_FILE: env.POLICY_FILE } : {}),
   };
   if (!check.Check(raw)) {
     const errors = toFieldErrors(check.Errors(raw) as SchemaErrorLike[]).map((e) => ({
@@ -181,5 +191,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Readonly<Confi
       raw.METRICS_PORT !== undefined
         ? Object.freeze({ port: raw.METRICS_PORT, host: raw.METRICS_HOST })
         : null,
+    bootstrapKeysFile: resolve(
+      raw.BOOTSTRAP_KEYS_FILE ?? join(dirname(resolve(raw.DATA_DIR)), 'bootstrap-keys.json'),
+    ),
+    policyFile: raw.POLICY_FILE ? resolve(raw.POLICY_FILE) : undefined,
   });
 }

@@ -1,7 +1,9 @@
 #!/usr/bin/env node
 /**
  * HTTP server entry point: `npm start`. Embedded defaults (PGlite in ./data/pglite, jobs
- * in-process) when no DATABASE_URL / REDIS_URL is set. Logs are JSON (pino) without invoice contents.
+ * in-process) when no DATABASE_URL / REDIS_URL is set. On a store without API keys, an admin
+ * and a workflow key for tenant `default` are written once to ./data/bootstrap-keys.json
+ * (mode 0600); only the path is logged. Logs are JSON (pino) without invoice contents or keys.
  */
 import { pino } from 'pino';
 import { Redis } from 'ioredis';
@@ -9,12 +11,24 @@ import { buildApp } from '../api/app.js';
 import { withDeadline } from '../api/limits.js';
 import { createMetrics, instrumentScoring, serveMetrics, type MetricsListener } from '../api/metrics.js';
 import { loadConfig } from './config.js';
-import { wire } from './bootstrap.js';
+import { ensureBootstrapKeys, wire } from './bootstrap.js';
 import { wireServerJobs } from './jobs.js';
 
 const config = loadConfig();
-const logger = pino({ level: config.logLevel, redact: ['req.headers.authorization', 'req.headers.cookie'] });
-const { scoring, repo, batches } = await wire(config.store);
+const logger = pino({
+  level: config.logLevel,
+  redact: ['req.headers.authorization', 'req.headers["x-api-key"]', 'req.headers.cookie'],
+});
+const { scoring, repo, batches } = await wire(
+  config.store,
+  config.policyFile ? { policyFile: config.policyFile } : {},
+);
+const keysFile = await ensureBootstrapKeys(repo, config.bootstrapKeysFile);
+if (keysFile)
+  logger.warn(
+    { file: keysFile },
+    'no API keys existed: bootstrap admin and workflow keys for tenant "default" were written to this file (mode 0600)',
+  );
 const metrics = createMetrics();
 metrics.watchModels(() => scoring.versions.models);
 const jobs = wireServerJobs(config.jobs, {
@@ -36,6 +50,7 @@ const rateLimitRedis = config.jobs.redisUrl
 rateLimitRedis?.on('error', () => undefined);
 const app = await buildApp({
   scoring: instrumentScoring(withDeadline(scoring, limits.scoreDeadlineMs), metrics, 'api'),
+  store: repo,
   ping: () => repo.ping(),
   engine: repo.engine,
   logger,

@@ -45,6 +45,10 @@ export const REASON_CODES = {
   DUPLICATE_SUSPECTED: { queue: 'ap', summary: 'Invoice resembles an earlier submission.' },
   DUPLICATE_SAME_NUMBER: { queue: 'ap', summary: 'Same vendor and invoice number as an earlier submission.' },
   NPI_INVALID: { queue: 'compliance', summary: 'Vendor NPI fails its check digit.' },
+  CODE_OUTSIDE_VENDOR_PROFILE: {
+    queue: 'coding',
+    summary: "Billed code is outside the service categories the vendor's profile approves.",
+  },
 } as const satisfies Record<string, { queue: Queue; summary: string }>;
 export type ReasonCode = keyof typeof REASON_CODES;
 
@@ -65,13 +69,35 @@ export const Difference = Type.Object({
   note: Type.Optional(Type.String()),
 });
 
+/** How an earlier invoice came to be approved for payment, if it was. */
+export const EarlierApproval = Type.Union(
+  [Type.Literal('auto_approved'), Type.Literal('reviewed_not_exception'), Type.Null()],
+  {
+    description:
+      'auto_approved: routed AUTO_APPROVE; reviewed_not_exception: a reviewer marked its exception a ' +
+      'false positive; null: not (yet) approved.',
+  },
+);
+
 /** An earlier invoice this one may duplicate. */
 export const DuplicateMatch = Type.Object({
   invoice_id: Type.String(),
   decision_id: Type.String(),
   earlier_decision: DecisionKind,
+  earlier_document_type: Type.String({ description: 'invoice | credit_memo | debit_memo' }),
+  earlier_approved: Type.Boolean({
+    description: 'True when the earlier invoice was already approved (so paying this one pays twice).',
+  }),
+  earlier_approval: EarlierApproval,
   score: Type.Number({ minimum: 0, maximum: 1 }),
-  match_sources: Type.Array(Type.String(), { description: 'How the candidate was found: knn, exact_key.' }),
+  rule: Type.Union([Type.String(), Type.Null()], {
+    description:
+      'Document-kind rule that capped the score: credit_memo_reverses_invoice, rebill_after_credit.',
+  }),
+  match_sources: Type.Array(Type.String(), {
+    description:
+      'How the candidate was found: knn (tenant-wide HNSW), vendor_knn (exact, same vendor), exact_key.',
+  }),
   differences: Type.Array(Difference),
 });
 export type DuplicateMatch = Static<typeof DuplicateMatch>;
@@ -102,6 +128,15 @@ export const Versions = Type.Object({
 });
 export type Versions = Static<typeof Versions>;
 
+/** The invoice a credit memo reverses (set on credit memos when a match is found). */
+export const Reversal = Type.Object({
+  invoice_id: Type.String(),
+  decision_id: Type.String(),
+  reversed_cents: Type.Integer({ description: 'Amount credited, positive cents.' }),
+  full: Type.Boolean({ description: 'True when the credit equals the invoice total.' }),
+});
+export type Reversal = Static<typeof Reversal>;
+
 /** The decision returned to workflow systems and stored for auditors. */
 export const DecisionResponse = Type.Object({
   decision_id: Type.String({ format: 'uuid' }),
@@ -116,7 +151,132 @@ export const DecisionResponse = Type.Object({
   reasons: Type.Array(Reason),
   duplicates: Type.Array(DuplicateMatch),
   lines: Type.Array(LineResult),
+  reverses: Type.Optional(Reversal),
   versions: Versions,
   created_at: Type.String({ format: 'date-time' }),
 });
 export type DecisionResponse = Static<typeof DecisionResponse>;
+
+const Nullable = <T extends Parameters<typeof Type.Union>[0][number]>(t: T) => Type.Union([t, Type.Null()]);
+
+/** One check behind a line's coding-mismatch score. */
+const LineCheck = Type.Object({
+  code: Type.String(),
+  risk: Type.Number({ minimum: 0, maximum: 1 }),
+  log_survival: Type.Number({ description: '-ln(1 - risk): exact additive share of -ln(1 - line score).' }),
+  share_of_score: Type.Number({ description: 'Line score x log_survival / sum of log_survival.' }),
+});
+
+/** A billed or suggested code with its CMS reference text. */
+const CodeEvidence = Type.Object({
+  system: Type.String(),
+  code: Type.String(),
+  description: Nullable(Type.String({ description: 'CMS HCPCS short description.' })),
+  long_description: Nullable(Type.String({ description: 'CMS HCPCS long description.' })),
+  betos: Nullable(Type.String()),
+  in_vendor_profile: Nullable(Type.Boolean()),
+});
+
+/**
+ * Why a decision came out as it did: per-reason contributions that add up to the scores,
+ * evidence, routing thresholds and versions. Holds no invoice text (no line descriptions,
+ * hence no patient details): only codes, CMS reference text, amounts, dates and ids.
+ */
+export const Explanation = Type.Object({
+  reasons: Type.Array(
+    Type.Object({
+      code: Type.String(),
+      queue: Nullable(Queue),
+      summary: Type.String(),
+      weight: Type.Number(),
+      score: Type.String({
+        description: 'Which score the reason feeds: coding_mismatch, duplicate or rule.',
+      }),
+      line_number: Nullable(Type.Integer()),
+      fired: Type.Boolean({ description: 'True when the reason crossed its routing threshold.' }),
+    }),
+  ),
+  coding_mismatch: Type.Object({
+    score: Type.Number(),
+    method: Type.String(),
+    lines: Type.Array(
+      Type.Object({
+        line_number: Type.Integer(),
+        score: Nullable(Type.Number()),
+        checks: Type.Array(LineCheck),
+        completeness_gap: Type.Number({ description: '|line score - sum of shares|, rounding only.' }),
+      }),
+    ),
+  }),
+  duplicate: Nullable(
+    Type.Object({
+      invoice_id: Type.String(),
+      score: Type.Number(),
+      method: Type.String(),
+      contributions: Type.Record(Type.String(), Type.Number()),
+      sum_of_contributions: Type.Number(),
+      intercept: Nullable(
+        Type.Number({ description: 'Model intercept (log-odds), when the scorer states it.' }),
+      ),
+      logit_score: Nullable(Type.Number()),
+      completeness_gap: Nullable(
+        Type.Number({ description: '|intercept + sum of contributions - logit(model score)| (rounding).' }),
+      ),
+      model_score: Type.Number({ description: 'Score before document-kind rules.' }),
+      rule: Nullable(Type.String()),
+    }),
+  ),
+  evidence: Type.Object({
+    lines: Type.Array(
+      Type.Object({
+        line_number: Type.Integer(),
+        billed: Nullable(CodeEvidence),
+        suggested: Type.Array(CodeEvidence),
+        amount_cents: Type.Integer(),
+      }),
+    ),
+    duplicates: Type.Array(
+      Type.Object({
+        invoice_id: Type.String(),
+        decision_id: Type.String(),
+        embedding_distance: Type.Number({ description: 'Cosine distance of the invoice embeddings.' }),
+        match_sources: Type.Array(Type.String()),
+        earlier_approved: Type.Boolean(),
+        score: Type.Number(),
+        model_score: Type.Number(),
+        rule: Nullable(Type.String()),
+        comparison: Type.Record(Type.String(), Type.Unknown(), {
+          description: 'The pair comparison vector the scorer saw.',
+        }),
+      }),
+    ),
+    candidate_search: Type.Record(Type.String(), Type.Unknown(), {
+      description: 'How candidates were searched: HNSW with iterative scan, or exact.',
+    }),
+  }),
+  routing: Type.Object({
+    policy: Type.String(),
+    policy_sha256: Type.String(),
+    vendor_category: Nullable(Type.String()),
+    facility_id: Nullable(Type.String()),
+    overrides_applied: Type.Array(Type.String()),
+    thresholds: Type.Record(Type.String(), Type.Unknown()),
+  }),
+  priority: Type.Object({
+    dollars: Type.Number(),
+    expected_loss_dollars: Type.Number(),
+    discount_dollars: Type.Number(),
+    sla_age_dollars: Type.Number(),
+    as_of: Type.String({ format: 'date' }),
+    formula: Type.String(),
+  }),
+  versions: Versions,
+});
+export type Explanation = Static<typeof Explanation>;
+
+/** A stored decision with its explanation (`GET /v1/decisions/:id`). */
+export const DecisionWithExplanation = Type.Object({
+  ...DecisionResponse.properties,
+  explanation: Type.Optional(Explanation),
+});
+export type DecisionWithExplanation = Static<typeof DecisionWithExplanation>;

@@ -84,6 +84,13 @@ export const ERROR_CATALOG = {
     title: 'Batch item abandoned after repeated failures',
     retryable: false,
   },
+  TRIAGE_AUTH_REQUIRED: { status: 401, title: 'API key required', retryable: false },
+  TRIAGE_AUTH_INVALID: { status: 401, title: 'API key invalid or revoked', retryable: false },
+  TRIAGE_FORBIDDEN: { status: 403, title: 'Role not allowed', retryable: false },
+  TRIAGE_ROUTE_ROLES_MISSING: { status: 500, title: 'Route declares no roles', retryable: false },
+  TRIAGE_KEY_NOT_FOUND: { status: 404, title: 'API key not found', retryable: false },
+  TRIAGE_VENDOR_NOT_FOUND: { status: 404, title: 'Vendor profile not found', retryable: false },
+  TRIAGE_REVIEW_INVALID: { status: 422, title: 'Review does not fit the decision', retryable: false },
 } as const satisfies Record<string, CatalogEntry>;
 
 /** A stable error code from {@link ERROR_CATALOG}. */

@@ -90,6 +90,31 @@ export type InvoiceLine = Static<typeof InvoiceLine>;
 /** Service period the invoice covers (recurring services, rentals). */
 export const ServicePeriod = Type.Object({ start: IsoDate, end: IsoDate }, { additionalProperties: false });
 
+/**
+ * Payment terms as printed on the invoice, e.g. `2/10 net 30` =
+ * `{ discount_percent: 2, discount_days: 10, net_days: 30 }`: 2 % off when paid within 10 days
+ * of the invoice date, otherwise the full amount is due within 30 days.
+ */
+export const PaymentTerms = Type.Object(
+  {
+    discount_percent: Type.Optional(
+      Type.Number({ minimum: 0, maximum: 100, description: 'Early-payment discount, percent of the total.' }),
+    ),
+    discount_days: Type.Optional(
+      Type.Integer({
+        minimum: 0,
+        maximum: 365,
+        description: 'Days after the invoice date the discount stays available.',
+      }),
+    ),
+    net_days: Type.Optional(
+      Type.Integer({ minimum: 0, maximum: 365, description: 'Days after the invoice date payment is due.' }),
+    ),
+  },
+  { additionalProperties: false },
+);
+export type PaymentTerms = Static<typeof PaymentTerms>;
+
 /** Maximum number of lines on one invoice. */
 export const MAX_LINES = 2000;
 
@@ -112,6 +137,13 @@ export const Invoice = Type.Object(
     po_number: Type.Optional(Type.String({ minLength: 1, maxLength: 64 })),
     facility_id: Type.Optional(Type.String({ minLength: 1, maxLength: 64 })),
     service_period: Type.Optional(ServicePeriod),
+    payment_terms: Type.Optional(PaymentTerms),
+    received_date: Type.Optional(
+      Type.String({
+        format: 'date',
+        description: 'Date AP received the invoice (starts the SLA clock); default: the day it is scored.',
+      }),
+    ),
     lines: Type.Array(InvoiceLine, { minItems: 1, maxItems: MAX_LINES }),
   },
   { additionalProperties: false },

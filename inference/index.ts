@@ -10,3 +10,5 @@ export * from './onnx-session.js';
 export * from './onnx-champion.js';
 export * from './model-scorers.js';
 export * from './explain-model.js';
+export * from './priority.js';
+export * from './duplicate-detector.js';

@@ -1,34 +1,60 @@
 /**
  * The scoring pipeline: validate-free core of `POST /v1/invoices/score` (the caller validates).
- * features -> coding scorer per line -> duplicate candidates (pgvector kNN + exact keys) ->
- * pair comparison and pair scorer -> routing policy and priority -> one transactional write.
+ * features -> coding scorer per line -> vendor-profile checks -> duplicate candidates
+ * (pgvector kNN with a recall guard, vendor kNN, exact keys) -> pair scorer and document-kind
+ * rules -> routing policy (per tenant, with overrides) -> priority -> explanation -> one
+ * transactional write with its audit-log row.
  */
 import { createHash, randomUUID } from 'node:crypto';
 import stringify from 'safe-stable-stringify';
-import type { DecisionResponse, DuplicateMatch, Reason, Versions } from '../core/decision.js';
+import type { DecisionResponse, Explanation, Reason, ReasonCode, Versions } from '../core/decision.js';
+import { REASON_CODES } from '../core/decision.js';
 import type { Invoice } from '../core/invoice.js';
-import { extractInvoiceFeatures } from '../features/invoice-features.js';
-import { comparePair, pairSideOfInvoice } from '../features/pair.js';
-import { describeEdits, editScript } from '../features/edits.js';
+import { codeApproved, type VendorProfile } from '../core/vendor.js';
+import { extractInvoiceFeatures, type LineFeatures } from '../features/invoice-features.js';
+import { pairSideOfInvoice } from '../features/pair.js';
 import { isValidNpi } from '../features/npi.js';
 import { featureSchemaVersion } from '../features/schema.js';
 import {
   conflict,
-  type CandidateInvoice,
+  type CandidateSearch,
   type InvoiceIndexKeys,
   type StoredDecision,
   type TriageRepository,
 } from '../store/repository.js';
 import type { CodingMismatchScorer, DuplicatePairScorer, LineScore } from './scorers.js';
-import { priorityDollars, route, type RoutingPolicy } from './policy.js';
-import { reason, round3 } from './explain.js';
+import {
+  DEFAULT_POLICY_DEFINITION,
+  effectivePolicy,
+  parsePolicyDocument,
+  policyDefinition,
+  routeWithFiring,
+  type PolicyDefinition,
+  type RoutingPolicy,
+} from './policy.js';
+import { PRIORITY_FORMULA, priorityAsOf, priorityComponents } from './priority.js';
+import { assessDuplicates, duplicateMatch, type DuplicateAssessment } from './duplicate-detector.js';
+import {
+  decomposeLogistic,
+  decomposeNoisyOr,
+  reason,
+  round3,
+  scoreOfReason,
+  CODING_SCORE_CODES,
+  type SuggestedCode,
+} from './explain.js';
+import type { ReferenceIndex } from './reference-index.js';
+import { HEURISTIC_DUPLICATE_PARAMS } from './heuristic-duplicate.js';
 
 /** Dependencies of the scoring service (all injected; nothing here reads the environment). */
 export interface ScoringDeps {
   repo: TriageRepository;
   coding: CodingMismatchScorer;
   duplicate: DuplicatePairScorer;
-  policy: RoutingPolicy;
+  /** Version 1 of every tenant's routing policy; default the shipped `policy-default@1`. */
+  defaultPolicy?: PolicyDefinition;
+  /** HCPCS reference index, for explanations (CMS descriptions) and vendor-profile checks. */
+  reference?: ReferenceIndex;
   /** Reference data edition, recorded in every decision. */
   referenceVersion: string;
   /** Nearest neighbours fetched per invoice; default 10. */
@@ -45,18 +71,33 @@ export interface ScoreOutcome {
   created: boolean;
 }
 
-/** The scoring service used by the API, the CLI and (later) batch jobs. */
+/** CMS reference text of a HCPCS code. */
+export interface ReferenceCodeInfo {
+  code: string;
+  description: string;
+  long_description: string;
+  betos: string | null;
+  termination_date: string | null;
+}
+
+/** The scoring service used by the API, the CLI and batch jobs. */
 export interface ScoringService {
   /**
-   * Scores and indexes a validated invoice, or returns the stored decision for a re-sent one.
+   * Scores and indexes a validated invoice for a tenant, or returns the stored decision for a
+   * re-sent one. `actorKeyId` (the API key that scored it) is stored and audited.
    * @throws TriageError `TRIAGE_INVOICE_CONFLICT` when the invoice id was used for other content.
    */
-  score(invoice: Invoice, tenantId?: string): Promise<ScoreOutcome>;
+  score(invoice: Invoice, tenantId?: string, actorKeyId?: string | null): Promise<ScoreOutcome>;
   getDecision(decisionId: string, tenantId?: string): Promise<DecisionResponse | null>;
+  /** The routing policy currently in effect for a tenant (its latest version, or the default). */
+  policyFor(tenantId: string): Promise<PolicyDefinition>;
+  /** CMS reference text of a HCPCS code, or null when unknown (or no reference is loaded). */
+  referenceCode(code: string): ReferenceCodeInfo | null;
+  /** Versions of models, feature schema, default policy and reference data. */
   readonly versions: Versions;
 }
 
-/** The tenant used until API keys bring tenants (scoring-service issue). */
+/** The tenant of the CLI and of callers that do not name one. */
 export const DEFAULT_TENANT = 'default';
 
 /** sha256 of the invoice's canonical JSON (keys sorted): the idempotency fingerprint. */
@@ -66,40 +107,15 @@ export function payloadSha256(invoice: Invoice): string {
     .digest('hex');
 }
 
-function differences(inv: Invoice, c: CandidateInvoice): DuplicateMatch['differences'] {
-  const out: DuplicateMatch['differences'] = [];
-  const diff = (field: string, a: unknown, b: unknown, note?: string): void => {
-    if (a !== b) out.push({ field, this_value: a, earlier_value: b, ...(note ? { note } : {}) });
-  };
-  diff(
-    'invoice_number',
-    inv.invoice_number,
-    c.invoiceNumber,
-    describeEdits(editScript(c.invoiceNumber, inv.invoice_number)),
-  );
-  diff('vendor.id', inv.vendor.id, c.vendorId);
-  diff('vendor.name', inv.vendor.name, c.vendorName);
-  diff('invoice_date', inv.invoice_date, c.invoiceDate);
-  const dTotal = inv.total_cents - c.totalCents;
-  diff('total_cents', inv.total_cents, c.totalCents, dTotal !== 0 ? `difference ${dTotal} cents` : undefined);
-  diff('currency', inv.currency, c.currency);
-  diff('document_type', inv.document_type, c.documentType);
-  diff('po_number', inv.po_number ?? null, c.poNumber);
-  diff(
-    'service_period',
-    inv.service_period ? `${inv.service_period.start}/${inv.service_period.end}` : null,
-    c.servicePeriodStart ? `${c.servicePeriodStart}/${c.servicePeriodEnd}` : null,
-  );
-  diff('line_count', inv.lines.length, c.lineMatchKeys.length);
-  return out;
-}
-
 /** Lines scored between two yields to the event loop. */
 const LINE_CHUNK = 100;
 
+/** Weight of `CODE_OUTSIDE_VENDOR_PROFILE` (a rule, not a model score). */
+const OUTSIDE_PROFILE_WEIGHT = 0.6;
+
 /**
  * Invoice-level reasons that need no candidates: line arithmetic, total vs lines, the sign of
- * the total, NPI check digit, and the weighted line coding reasons (with their line number).
+ * the total, NPI check digit, and the weighted line reasons (with their line number).
  * Mutates `lineScores` to add LINE_AMOUNT_MISMATCH to the affected lines.
  */
 function invoiceReasons(invoice: Invoice, lineScores: LineScore[]): Reason[] {
@@ -150,19 +166,245 @@ function invoiceReasons(invoice: Invoice, lineScores: LineScore[]): Reason[] {
   return reasons;
 }
 
+/**
+ * Vendor-profile checks on the coded lines (mutates `lineScores`): a HCPCS code outside the
+ * profile's approved categories gets `CODE_OUTSIDE_VENDOR_PROFILE`, and suggested codes are
+ * restricted to approved categories (recomputed from the reference index when available).
+ */
+function applyVendorProfile(
+  invoice: Invoice,
+  features: readonly LineFeatures[],
+  lineScores: LineScore[],
+  profile: VendorProfile,
+  ref: ReferenceIndex | undefined,
+): void {
+  const betosOf = (code: string): string => ref?.get(code)?.code.betos ?? '';
+  const approved = (code: string): boolean => codeApproved(profile, code, betosOf(code));
+  invoice.lines.forEach((line, i) => {
+    const ls = lineScores[i]!;
+    const f = features[i]!;
+    if (line.code?.system === 'HCPCS') {
+      const code = line.code.value.toUpperCase();
+      if (!approved(code) && (ref === undefined || ref.get(code) !== undefined)) {
+        ls.reasons.push(
+          reason('CODE_OUTSIDE_VENDOR_PROFILE', OUTSIDE_PROFILE_WEIGHT, {
+            code,
+            betos: betosOf(code) || null,
+            vendor_category: profile.category,
+            approved_betos: profile.approved_betos,
+            approved_hcpcs_prefixes: profile.approved_hcpcs_prefixes,
+            vendor_profile_version: profile.version,
+          }),
+        );
+      }
+    }
+    if (ls.suggestedCodes.length === 0) return;
+    const billed = line.code?.value.toUpperCase();
+    let restricted: SuggestedCode[];
+    if (ref) {
+      restricted = ref
+        .nearest(f.embedding, 200, billed)
+        .filter((n) => approved(n.code))
+        .slice(0, Math.max(3, ls.suggestedCodes.length))
+        .map((n) => ({
+          system: 'HCPCS' as const,
+          value: n.code,
+          description: n.description,
+          similarity: n.similarity,
+        }));
+    } else {
+      restricted = ls.suggestedCodes.filter((s) => approved(s.value));
+    }
+    ls.suggestedCodes = restricted;
+    for (const r of ls.reasons)
+      if (r.code === 'DESCRIPTION_CODE_MISMATCH')
+        r.evidence = { ...r.evidence, best_suggestion: restricted[0]?.value ?? null };
+  });
+}
+
 /** Creates the scoring service. */
 export function createScoringService(deps: ScoringDeps): ScoringService {
   const k = deps.candidateK ?? 10;
   const reportAt = deps.reportDuplicateAt ?? 0.3;
   const clock = deps.clock ?? (() => new Date());
+  const defaultPolicy = deps.defaultPolicy ?? DEFAULT_POLICY_DEFINITION;
+  const ref = deps.reference;
   const versions: Versions = {
     models: { 'coding-mismatch': deps.coding.version, duplicate: deps.duplicate.version },
     feature_schema: featureSchemaVersion(),
-    policy: deps.policy.version,
+    policy: defaultPolicy.label,
     reference_data: deps.referenceVersion,
   };
+  const duplicateIntercept: number | null =
+    'intercept' in deps.duplicate && typeof deps.duplicate.intercept === 'number'
+      ? deps.duplicate.intercept
+      : deps.duplicate.version === HEURISTIC_DUPLICATE_PARAMS.version
+        ? HEURISTIC_DUPLICATE_PARAMS.bias
+        : null;
 
-  async function score(invoice: Invoice, tenantId = DEFAULT_TENANT): Promise<ScoreOutcome> {
+  // Per-tenant cache of the latest policy version; one cheap query per score keeps replicas in step.
+  const policyCache = new Map<string, PolicyDefinition>();
+  async function policyFor(tenantId: string): Promise<PolicyDefinition> {
+    const v = await deps.repo.policies.latestVersion(tenantId);
+    if (v <= 1) return defaultPolicy;
+    const cached = policyCache.get(tenantId);
+    if (cached && cached.label.endsWith(`@${v}`)) return cached;
+    const stored = await deps.repo.policies.latest(tenantId);
+    if (!stored) return defaultPolicy;
+    const def: PolicyDefinition = {
+      ...policyDefinition(parsePolicyDocument(stored.document), stored.version),
+      label: stored.label,
+    };
+    policyCache.set(tenantId, def);
+    return def;
+  }
+
+  function referenceCode(code: string): ReferenceCodeInfo | null {
+    const rc = ref?.get(code);
+    if (!rc) return null;
+    return {
+      code: rc.code.code,
+      description: rc.code.shortDescription,
+      long_description: rc.code.longDescription,
+      betos: rc.code.betos || null,
+      termination_date: rc.code.terminationDate,
+    };
+  }
+
+  function explain(args: {
+    invoice: Invoice;
+    lineScores: LineScore[];
+    reasons: Reason[];
+    firing: readonly ReasonCode[];
+    scores: { coding_mismatch: number; duplicate: number };
+    dup: DuplicateAssessment;
+    policy: RoutingPolicy;
+    policyDef: PolicyDefinition;
+    vendorCategory: string | null;
+    profile: VendorProfile | null;
+    priority: { components: ReturnType<typeof priorityComponents>; asOf: string };
+    search: CandidateSearch;
+    decisionVersions: Versions;
+  }): Explanation {
+    const { invoice, lineScores, dup } = args;
+    const codeEvidence = (
+      system: string,
+      code: string,
+    ): Explanation['evidence']['lines'][number]['suggested'][number] => {
+      const info = system === 'HCPCS' ? referenceCode(code) : null;
+      return {
+        system,
+        code,
+        description: info?.description ?? null,
+        long_description: info?.long_description ?? null,
+        betos: info?.betos ?? null,
+        in_vendor_profile:
+          args.profile && system === 'HCPCS' ? codeApproved(args.profile, code, info?.betos ?? '') : null,
+      };
+    };
+    const top = dup.reported[0] ?? null;
+    const p = priorityAsOf(args.priority.components, args.priority.asOf);
+    return {
+      reasons: args.reasons.map((r) => ({
+        code: r.code,
+        queue: REASON_CODES[r.code]?.queue ?? null,
+        summary: REASON_CODES[r.code]?.summary ?? r.message,
+        weight: r.weight,
+        score: scoreOfReason(r.code),
+        line_number: typeof r.evidence.line_number === 'number' ? r.evidence.line_number : null,
+        fired: args.firing.includes(r.code),
+      })),
+      coding_mismatch: {
+        score: args.scores.coding_mismatch,
+        method:
+          'max over lines of the line score; line score = noisy-OR 1 - prod(1 - risk) of its checks, so ' +
+          '-ln(1 - score) = sum of -ln(1 - risk) exactly; shares split the score in that proportion',
+        lines: lineScores.map((l) => {
+          if (l.score === null)
+            return { line_number: l.lineNumber, score: null, checks: [], completeness_gap: 0 };
+          const d = decomposeNoisyOr(
+            l.score,
+            l.reasons
+              .filter((r) => CODING_SCORE_CODES.has(r.code))
+              .map((r) => ({ code: r.code, risk: r.weight })),
+          );
+          return { line_number: l.lineNumber, score: l.score, checks: d.checks, completeness_gap: d.gap };
+        }),
+      },
+      duplicate: top
+        ? (() => {
+            const d = decomposeLogistic(
+              top.modelScore,
+              top.contributions,
+              duplicateIntercept,
+              top.rule !== null,
+            );
+            return {
+              invoice_id: top.candidate.invoiceId,
+              score: top.score,
+              method:
+                'logistic over the pair comparison vector: log-odds = intercept + sum of contributions (exact, linear)',
+              contributions: top.contributions,
+              sum_of_contributions: d.sum,
+              intercept: duplicateIntercept,
+              logit_score: d.logit,
+              completeness_gap: d.gap,
+              model_score: top.modelScore,
+              rule: top.rule,
+            };
+          })()
+        : null,
+      evidence: {
+        lines: invoice.lines.map((line, i) => ({
+          line_number: line.line_number,
+          billed: line.code ? codeEvidence(line.code.system, line.code.value.toUpperCase()) : null,
+          suggested: lineScores[i]!.suggestedCodes.map((s) => codeEvidence('HCPCS', s.value)),
+          amount_cents: line.amount_cents,
+        })),
+        duplicates: dup.scored.slice(0, 5).map((s) => ({
+          invoice_id: s.candidate.invoiceId,
+          decision_id: s.candidate.decisionId,
+          embedding_distance: round3(s.candidate.embeddingDistance),
+          match_sources: s.candidate.sources,
+          earlier_approved: s.candidate.approval !== null,
+          score: s.score,
+          model_score: s.modelScore,
+          rule: s.rule,
+          comparison: { ...s.comparison },
+        })),
+        candidate_search: { ...args.search, candidates: dup.scored.length },
+      },
+      routing: {
+        policy: args.policy.version,
+        policy_sha256: args.policyDef.sha256,
+        vendor_category: args.vendorCategory,
+        facility_id: invoice.facility_id ?? null,
+        overrides_applied: [...(args.policy.overridesApplied ?? [])],
+        thresholds: {
+          'coding.review_at': args.policy.codingReview,
+          'ap.review_at': args.policy.duplicateReview,
+          'ap.hold_at': args.policy.duplicateHold,
+          'compliance.review_at': args.policy.complianceReview ?? 0.5,
+          always_review: args.policy.alwaysReview,
+        },
+      },
+      priority: {
+        dollars: Math.round(p.totalCents) / 100,
+        expected_loss_dollars: p.expectedLossCents / 100,
+        discount_dollars: Math.round(p.discountValueCents) / 100,
+        sla_age_dollars: p.slaAgeCents / 100,
+        as_of: args.priority.asOf,
+        formula: PRIORITY_FORMULA,
+      },
+      versions: args.decisionVersions,
+    };
+  }
+
+  async function score(
+    invoice: Invoice,
+    tenantId = DEFAULT_TENANT,
+    actorKeyId: string | null = null,
+  ): Promise<ScoreOutcome> {
     const hash = payloadSha256(invoice);
     const replay = (stored: StoredDecision | null): ScoreOutcome | null => {
       if (!stored) return null;
@@ -180,8 +422,15 @@ export function createScoringService(deps: ScoringDeps): ScoringService {
       if (i > 0) await new Promise((r) => setImmediate(r));
       lineScores.push(...deps.coding.scoreLines(invoice, f.lines.slice(i, i + LINE_CHUNK)));
     }
+    const [profile, policyDef] = await Promise.all([
+      deps.repo.vendors.get(tenantId, invoice.vendor.id),
+      policyFor(tenantId),
+    ]);
+    if (profile) applyVendorProfile(invoice, f.lines, lineScores, profile, ref);
     const reasons = invoiceReasons(invoice, lineScores);
     const codingScore = lineScores.reduce((m, l) => Math.max(m, l.score ?? 0), 0);
+    const vendorCategory = profile?.category ?? null;
+    const policy = effectivePolicy(policyDef, { vendorCategory, facilityId: invoice.facility_id ?? null });
     const me = pairSideOfInvoice(invoice, f);
     const keys: InvoiceIndexKeys = {
       vendorKey: f.vendorKey,
@@ -190,6 +439,9 @@ export function createScoringService(deps: ScoringDeps): ScoringService {
       embedding: f.embedding,
       lines: f.lines.map((l) => ({ lineNumber: l.lineNumber, matchKey: l.matchKey, embedding: l.embedding })),
     };
+    const now = clock();
+    const today = now.toISOString().slice(0, 10);
+    const lineKeys = f.lines.map((l) => l.matchKey);
 
     // Candidate search and write under one lock per vendor key and vendor id: concurrent
     // submissions of the same vendor's invoices are scored in turn and see each other.
@@ -199,7 +451,7 @@ export function createScoringService(deps: ScoringDeps): ScoringService {
       async (tx) => {
         const again = replay(await tx.findByInvoiceId(invoice.invoice_id));
         if (again) return again;
-        const candidates = await tx.findDuplicateCandidates({
+        const { candidates, search } = await tx.findDuplicateCandidates({
           embedding: f.embedding,
           k,
           vendorKey: f.vendorKey,
@@ -207,59 +459,112 @@ export function createScoringService(deps: ScoringDeps): ScoringService {
           invoiceNumberCanonical: f.invoiceNumber.canonical,
           totalCents: invoice.total_cents,
           invoiceDate: invoice.invoice_date,
+          documentType: invoice.document_type,
         });
-        const scored = candidates
-          .map((c) => ({ c, s: deps.duplicate.scorePair(comparePair(me, c, 1 - c.embeddingDistance)) }))
-          .filter((x) => x.s.score >= reportAt)
-          .sort((a, b) => b.s.score - a.s.score)
-          .slice(0, 5);
-        const duplicateScore = scored[0]?.s.score ?? 0;
+        const dup = assessDuplicates(invoice, me, candidates, deps.duplicate, reportAt);
+        const duplicateScore = dup.reported[0]?.score ?? 0;
         const allReasons = [...reasons];
-        const top = scored[0];
-        if (top && duplicateScore >= deps.policy.duplicateReview) {
-          const sameNumber = top.c.invoiceNumberCanonical === f.invoiceNumber.canonical;
+        const top = dup.reported[0];
+        if (top && duplicateScore >= policy.duplicateReview) {
+          const sameNumber = top.candidate.invoiceNumberCanonical === f.invoiceNumber.canonical;
           allReasons.push(
             reason(sameNumber ? 'DUPLICATE_SAME_NUMBER' : 'DUPLICATE_SUSPECTED', duplicateScore, {
-              duplicate_of: top.c.invoiceId,
-              earlier_decision: top.c.decision,
-              contributions: top.s.contributions,
-              rule: top.s.rule,
+              duplicate_of: top.candidate.invoiceId,
+              earlier_decision: top.candidate.decision,
+              earlier_approved: top.candidate.approval !== null,
+              earlier_approval: top.candidate.approval,
+              contributions: top.contributions,
+              rule: top.rule,
             }),
           );
         }
         const scores = { coding_mismatch: round3(codingScore), duplicate: round3(duplicateScore) };
-        const routed = route(deps.policy, scores, allReasons);
+        const { route: routed, firing } = routeWithFiring(policy, scores, allReasons);
         allReasons.sort((a, b) => b.weight - a.weight);
+        const components = priorityComponents({
+          totalCents: invoice.total_cents,
+          duplicateScore,
+          lines: invoice.lines.map((l, i) => ({
+            amountCents: l.amount_cents,
+            codingScore: lineScores[i]!.score,
+            ruleWeight: Math.max(
+              0,
+              ...lineScores[i]!.reasons.filter((r) => r.code === 'CODE_OUTSIDE_VENDOR_PROFILE').map(
+                (r) => r.weight,
+              ),
+            ),
+          })),
+          reasons: allReasons,
+          invoiceDate: invoice.invoice_date,
+          paymentTerms: invoice.payment_terms,
+          receivedDate: invoice.received_date ?? today,
+          slaCentsPerDay: policy.slaCentsPerDay ?? 0,
+        });
+        const decisionVersions: Versions = { ...versions, policy: policy.version };
+        const reversal = dup.reversal;
         const decision: DecisionResponse = {
           decision_id: randomUUID(),
           invoice_id: invoice.invoice_id,
           decision: routed.decision,
           ...(routed.queue ? { queue: routed.queue } : {}),
-          priority: priorityDollars(
-            invoice.total_cents,
-            duplicateScore,
-            invoice.lines.map((l, i) => ({ amountCents: l.amount_cents, codingScore: lineScores[i]!.score })),
-          ),
+          priority: Math.round(priorityAsOf(components, today).totalCents) / 100,
           scores,
           reasons: allReasons,
-          duplicates: scored.map(({ c, s }) => ({
-            invoice_id: c.invoiceId,
-            decision_id: c.decisionId,
-            earlier_decision: c.decision,
-            score: s.score,
-            match_sources: c.sources,
-            differences: differences(invoice, c),
-          })),
+          duplicates: dup.reported.map((s) => duplicateMatch(invoice, s, lineKeys)),
           lines: lineScores.map((l) => ({
             line_number: l.lineNumber,
             coding_mismatch: l.score,
             reasons: l.reasons,
             suggested_codes: l.suggestedCodes,
           })),
-          versions,
-          created_at: clock().toISOString(),
+          ...(reversal
+            ? {
+                reverses: {
+                  invoice_id: reversal.candidate.invoiceId,
+                  decision_id: reversal.candidate.decisionId,
+                  reversed_cents: reversal.reversedCents,
+                  full: reversal.full,
+                },
+              }
+            : {}),
+          versions: decisionVersions,
+          created_at: now.toISOString(),
         };
-        return tx.insert(invoice, hash, keys, decision);
+        const explanation = explain({
+          invoice,
+          lineScores,
+          reasons: allReasons,
+          firing,
+          scores,
+          dup,
+          policy,
+          policyDef,
+          vendorCategory,
+          profile,
+          priority: { components, asOf: today },
+          search,
+          decisionVersions,
+        });
+        return tx.insert(invoice, hash, keys, decision, {
+          scoredByKeyId: actorKeyId,
+          priority: components,
+          explanation,
+          reversesInvoiceId: reversal?.candidate.invoiceId ?? null,
+          auditPayload: {
+            decision_id: decision.decision_id,
+            invoice_id: invoice.invoice_id,
+            invoice_sha256: hash,
+            decision: decision.decision,
+            queue: decision.queue ?? null,
+            priority: decision.priority,
+            scores,
+            reason_codes: allReasons.map((r) => r.code),
+            duplicate_of: top && duplicateScore >= policy.duplicateReview ? top.candidate.invoiceId : null,
+            reverses: reversal?.candidate.invoiceId ?? null,
+            versions: decisionVersions,
+            policy_sha256: policyDef.sha256,
+          },
+        });
       },
     );
   }
@@ -267,6 +572,8 @@ export function createScoringService(deps: ScoringDeps): ScoringService {
   return {
     score,
     getDecision: (id, tenantId = DEFAULT_TENANT) => deps.repo.getDecision(tenantId, id),
+    policyFor,
+    referenceCode,
     versions,
   };
 }

@@ -6,11 +6,17 @@ import type { SqlDatabase } from './sql.js';
 import { openPglite } from './pglite.js';
 import { openPostgres } from './postgres.js';
 import { migrate } from './migrate.js';
-import { createRepository, type TriageRepository } from './repository.js';
+import { createRepository, type CandidateSearchOptions, type TriageRepository } from './repository.js';
 
 export * from './sql.js';
 export * from './repository.js';
 export * from './batches.js';
+export * from './audit.js';
+export * from './keys.js';
+export * from './policies.js';
+export * from './vendors.js';
+export * from './reviews.js';
+export * from './worklist.js';
 export { migrate, loadMigrations, type Migration } from './migrate.js';
 export { openPglite } from './pglite.js';
 export { openPostgres, type PostgresOptions } from './postgres.js';
@@ -39,7 +45,10 @@ export async function openDatabase(cfg: StoreConfig): Promise<SqlDatabase> {
   return db;
 }
 
-/** Opens the configured database, applies pending migrations and returns the repository. */
-export async function openStore(cfg: StoreConfig): Promise<TriageRepository> {
-  return createRepository(await openDatabase(cfg));
+/**
+ * Opens the configured database, applies pending migrations and returns the repository.
+ * @param search tuning of the duplicate-candidate search (recall guard thresholds).
+ */
+export async function openStore(cfg: StoreConfig, search: CandidateSearchOptions = {}): Promise<TriageRepository> {
+  return createRepository(await openDatabase(cfg), search);
 }

@@ -4,11 +4,24 @@
  * (tenant, client invoice id) so that a re-sent invoice returns the stored decision.
  */
 import { randomUUID } from 'node:crypto';
-import type { DecisionKind, DecisionResponse } from '../core/decision.js';
+import type { DecisionKind, DecisionResponse, DecisionWithExplanation } from '../core/decision.js';
 import type { Invoice } from '../core/invoice.js';
 import { TriageError } from '../core/errors.js';
 import type { SqlDatabase, SqlExecutor } from './sql.js';
 import { toVectorLiteral } from './sql.js';
+import {
+  appendAudit,
+  auditTenants,
+  listAudit,
+  verifyAudit,
+  type AuditRow,
+  type AuditVerification,
+} from './audit.js';
+import { createKeyStore, type KeyStore } from './keys.js';
+import { createPolicyStore, type PolicyStore } from './policies.js';
+import { createVendorStore, type VendorStore } from './vendors.js';
+import { createReviewStore, type ReviewStore } from './reviews.js';
+import { listWorklist, type WorklistPage, type WorklistQuery } from './worklist.js';
 
 /** Blocking keys and vectors the store indexes with an invoice (computed by `features/`). */
 export interface InvoiceIndexKeys {
@@ -43,8 +56,49 @@ export interface CandidateInvoice {
   lineMatchKeys: string[];
   /** Cosine distance of the invoice embeddings (0 = identical direction). */
   embeddingDistance: number;
-  /** How the candidate was found. */
-  sources: ('knn' | 'exact_key')[];
+  /** How the candidate was found: tenant-wide kNN, exact kNN among the vendor's invoices, exact key. */
+  sources: CandidateSource[];
+  /** auto_approved, reviewed_not_exception (a reviewer called its exception a false positive), or null. */
+  approval: 'auto_approved' | 'reviewed_not_exception' | null;
+  /** Cents credited against this invoice by credit memos that reverse it (>= 0). */
+  reversedCents: number;
+  /** Client ids of the credit memos reversing it, oldest first. */
+  reversedBy: string[];
+}
+
+/** How a candidate was found. */
+export type CandidateSource = 'knn' | 'vendor_knn' | 'exact_key';
+
+/**
+ * How the tenant-wide nearest-neighbour search ran (recall guard for filtered HNSW):
+ * `exact` when the tenant holds at most `exactSearchMaxRows` invoices (a sequential scan of the
+ * tenant is cheap and exact); else `hnsw_iterative` (pgvector >= 0.8 iterative index scan in
+ * strict order, which keeps scanning until k rows pass the tenant filter) or `hnsw`; and
+ * `hnsw_then_exact` when the index scan still returned fewer than k rows of a tenant that
+ * has more, and the search was redone exactly.
+ */
+export interface CandidateSearch {
+  method: 'exact' | 'hnsw' | 'hnsw_iterative' | 'hnsw_then_exact';
+  k: number;
+  /** Tenant invoices counted (capped at exactSearchMaxRows + 1). */
+  tenantRowsCounted: number;
+  knnFound: number;
+  vendorKnnFound: number;
+  exactKeyFound: number;
+}
+
+/** Candidates and how they were searched. */
+export interface CandidateResult {
+  candidates: CandidateInvoice[];
+  search: CandidateSearch;
+}
+
+/** Tuning of the candidate search. */
+export interface CandidateSearchOptions {
+  /** Tenants with at most this many invoices are searched exactly; default 20 000. */
+  exactSearchMaxRows?: number;
+  /** The vendor-scoped exact kNN looks at invoices dated within this many days; default 400. */
+  vendorWindowDays?: number;
 }
 
 /** Query of {@link TriageRepository.findDuplicateCandidates}. */
@@ -58,6 +112,8 @@ export interface CandidateQuery {
   invoiceNumberCanonical: string;
   totalCents: number;
   invoiceDate: string;
+  /** Document kind of the new invoice; credit memos also block on the negated total. Default invoice. */
+  documentType?: Invoice['document_type'];
 }
 
 /** Result of {@link TriageRepository.saveDecision}. */
@@ -73,6 +129,26 @@ export interface StoredDecision {
   decision: DecisionResponse;
 }
 
+/** What the store keeps beside the decision response (all optional; defaults in brackets). */
+export interface DecisionExtras {
+  /** API key id that scored it [null]. */
+  scoredByKeyId?: string | null;
+  /** Priority components, cents and dates, for the worklist's as-of priority [zeros]. */
+  priority?: {
+    expectedLossCents: number;
+    discountCents: number;
+    discountDeadline: string | null;
+    receivedDate: string | null;
+    slaCentsPerDay: number;
+  };
+  /** The explanation served by GET /v1/decisions/:id [none]. */
+  explanation?: unknown;
+  /** Client id of the invoice a credit memo reverses [none]. */
+  reversesInvoiceId?: string | null;
+  /** Audit payload of `decision.created` [a summary of the decision]. */
+  auditPayload?: Record<string, unknown>;
+}
+
 /**
  * What a scoring request may do inside its transaction: read, search candidates and write,
  * all under the scoring locks taken by {@link TriageRepository.withScoringLock}.
@@ -80,11 +156,12 @@ export interface StoredDecision {
 export interface ScoringTx {
   /** The decision stored for a client invoice id, or null. */
   findByInvoiceId(invoiceId: string): Promise<StoredDecision | null>;
-  /** Earlier invoices close to the query by embedding (kNN) or sharing an exact blocking key. */
-  findDuplicateCandidates(q: Omit<CandidateQuery, 'tenantId'>): Promise<CandidateInvoice[]>;
+  /** Earlier invoices close to the query by embedding (kNN), within the vendor, or sharing an exact key. */
+  findDuplicateCandidates(q: Omit<CandidateQuery, 'tenantId'>): Promise<CandidateResult>;
   /**
-   * Writes invoice, lines and decision. When the (tenant, invoice id) is already stored,
-   * nothing is written and the stored decision is returned with `created: false`.
+   * Writes invoice, lines and decision and appends `decision.created` to the audit log. When
+   * the (tenant, invoice id) is already stored, nothing is written and the stored decision is
+   * returned with `created: false`.
    * @throws TriageError `TRIAGE_INVOICE_CONFLICT` when that id was stored with a different payload.
    */
   insert(
@@ -92,7 +169,21 @@ export interface ScoringTx {
     payloadSha256: string,
     keys: InvoiceIndexKeys,
     decision: DecisionResponse,
+    extras?: DecisionExtras,
   ): Promise<SaveResult>;
+}
+
+/** Audit-log operations. */
+export interface AuditStore {
+  /** Verifies one tenant's chain (see store/audit.ts). */
+  verify(tenantId: string): Promise<AuditVerification>;
+  /** Verifies every tenant's chain. */
+  verifyAll(): Promise<AuditVerification[]>;
+  /** A page of one tenant's rows after `afterSeq`. */
+  list(
+    tenantId: string,
+    opts?: { afterSeq?: number; limit?: number; subjectId?: string },
+  ): Promise<AuditRow[]>;
 }
 
 /** Repository operations of the service. */
@@ -104,8 +195,15 @@ export interface TriageRepository {
   findByInvoiceId(tenantId: string, invoiceId: string): Promise<StoredDecision | null>;
   /** A decision by its id, or null (also null when it belongs to another tenant). */
   getDecision(tenantId: string, decisionId: string): Promise<DecisionResponse | null>;
-  /** Earlier invoices close to the query by embedding (kNN) or sharing an exact blocking key. */
-  findDuplicateCandidates(q: CandidateQuery): Promise<CandidateInvoice[]>;
+  /**
+   * A decision with its explanation and who scored it, or null (also for another tenant's id).
+   */
+  getDecisionRecord(
+    tenantId: string,
+    decisionId: string,
+  ): Promise<{ decision: DecisionWithExplanation; scoredByKeyId: string | null } | null>;
+  /** Earlier invoices close to the query by embedding (kNN), within the vendor, or sharing an exact key. */
+  findDuplicateCandidates(q: CandidateQuery): Promise<CandidateResult>;
   /**
    * Runs `fn` in one transaction holding an advisory lock per key (e.g. the vendor key and
    * vendor id), so that two submissions of the same vendor's invoice are scored one after
@@ -124,7 +222,20 @@ export interface TriageRepository {
     payloadSha256: string,
     keys: InvoiceIndexKeys,
     decision: DecisionResponse,
+    extras?: DecisionExtras,
   ): Promise<SaveResult>;
+  /** Open exceptions by priority (see store/worklist.ts). */
+  worklist(q: WorklistQuery): Promise<WorklistPage>;
+  keys: KeyStore;
+  policies: PolicyStore;
+  vendors: VendorStore;
+  reviews: ReviewStore;
+  audit: AuditStore;
+  /**
+   * Runs `fn` in one transaction, for writes of other areas that must be audited together
+   * with their change (call `appendAudit(tx, entry)` from store/audit.ts inside `fn`).
+   */
+  transaction<T>(fn: (tx: SqlExecutor) => Promise<T>): Promise<T>;
   close(): Promise<void>;
 }
 
@@ -137,9 +248,15 @@ const CANDIDATE_COLUMNS = `
   i.po_number, i.service_period_start::text AS service_period_start,
   i.service_period_end::text AS service_period_end,
   (i.embedding <=> $1::vector) AS distance,
-  ARRAY(SELECT l.match_key FROM invoice_lines l WHERE l.invoice_pk = i.pk ORDER BY l.line_number) AS line_keys`;
+  ARRAY(SELECT l.match_key FROM invoice_lines l WHERE l.invoice_pk = i.pk ORDER BY l.line_number) AS line_keys,
+  CASE WHEN d.decision = 'AUTO_APPROVE' THEN 'auto_approved'
+       WHEN EXISTS (SELECT 1 FROM reviews r WHERE r.decision_id = d.id AND r.outcome = 'false_positive'
+                    AND r.task <> 'other' AND r.closes_item) THEN 'reviewed_not_exception'
+  END AS approval,
+  (SELECT COALESCE(sum(-c.total_cents), 0)::text FROM invoices c WHERE c.reverses_invoice_pk = i.pk) AS reversed_cents,
+  ARRAY(SELECT c.invoice_id FROM invoices c WHERE c.reverses_invoice_pk = i.pk ORDER BY c.created_at) AS reversed_by`;
 
-function toCandidate(r: Row, source: 'knn' | 'exact_key'): CandidateInvoice {
+function toCandidate(r: Row, source: CandidateSource): CandidateInvoice {
   return {
     invoiceId: String(r.invoice_id),
     decisionId: String(r.decision_id),
@@ -162,32 +279,114 @@ function toCandidate(r: Row, source: 'knn' | 'exact_key'): CandidateInvoice {
     lineMatchKeys: (r.line_keys as string[] | null) ?? [],
     embeddingDistance: Number(r.distance),
     sources: [source],
+    approval: (r.approval as CandidateInvoice['approval']) ?? null,
+    reversedCents: Number(r.reversed_cents ?? 0),
+    reversedBy: (r.reversed_by as string[] | null) ?? [],
   };
 }
 
-async function findCandidates(db: SqlExecutor, q: CandidateQuery): Promise<CandidateInvoice[]> {
+const DEFAULT_EXACT_MAX_ROWS = 20_000;
+const DEFAULT_VENDOR_WINDOW_DAYS = 400;
+
+/** pgvector >= 0.8 has iterative index scans (`hnsw.iterative_scan`); cached per database. */
+async function hasIterativeScan(db: SqlExecutor): Promise<boolean> {
+  const rows = await db.query<{ v: string }>(
+    `SELECT extversion AS v FROM pg_extension WHERE extname = 'vector'`,
+  );
+  const [major, minor] = (rows[0]?.v ?? '0.0').split('.').map(Number);
+  return (major ?? 0) > 0 || (minor ?? 0) >= 8;
+}
+
+async function findCandidates(
+  db: SqlExecutor,
+  q: CandidateQuery,
+  opts: Required<CandidateSearchOptions> & { iterative: (db: SqlExecutor) => Promise<boolean> },
+): Promise<CandidateResult> {
   const vec = toVectorLiteral(q.embedding);
-  const knn = await db.query(
-    `SELECT ${CANDIDATE_COLUMNS} FROM invoices i JOIN decisions d ON d.invoice_pk = i.pk
-     WHERE i.tenant_id = $2 ORDER BY i.embedding <=> $1::vector LIMIT $3`,
-    [vec, q.tenantId, q.k],
+  const from = `FROM invoices i JOIN decisions d ON d.invoice_pk = i.pk`;
+  // Recall guard: count the tenant's invoices up to the exact-search limit.
+  const counted = await db.query<{ n: number }>(
+    `SELECT count(*)::int AS n FROM (SELECT 1 FROM invoices WHERE tenant_id = $1 LIMIT $2) s`,
+    [q.tenantId, opts.exactSearchMaxRows + 1],
+  );
+  const tenantRows = counted[0]!.n;
+  // "+ 0" keeps the planner off the HNSW index: an exact scan of the tenant's rows.
+  const exactKnn = () =>
+    db.query(
+      `SELECT ${CANDIDATE_COLUMNS} ${from} WHERE i.tenant_id = $2 ORDER BY (i.embedding <=> $1::vector) + 0, i.pk LIMIT $3`,
+      [vec, q.tenantId, q.k],
+    );
+  let method: CandidateSearch['method'];
+  let knn: Row[];
+  if (tenantRows <= opts.exactSearchMaxRows) {
+    method = 'exact';
+    knn = await exactKnn();
+  } else {
+    // Asked on this executor: on PGlite a query on the database from inside a transaction waits forever.
+    const iterative = await opts.iterative(db);
+    // SET LOCAL lasts until the end of the (scoring) transaction.
+    await db.query(`SELECT set_config('hnsw.ef_search', $1, true)`, [String(Math.max(40, q.k * 4))]);
+    if (iterative) await db.query(`SELECT set_config('hnsw.iterative_scan', 'strict_order', true)`);
+    method = iterative ? 'hnsw_iterative' : 'hnsw';
+    knn = await db.query(
+      `SELECT ${CANDIDATE_COLUMNS} ${from} WHERE i.tenant_id = $2 ORDER BY i.embedding <=> $1::vector LIMIT $3`,
+      [vec, q.tenantId, q.k],
+    );
+    if (knn.length < q.k) {
+      method = 'hnsw_then_exact';
+      knn = await exactKnn();
+    }
+  }
+  // Exact kNN among the same vendor's invoices (by id or normalised name) near the invoice date:
+  // duplicates nearly always come from the same vendor, whatever the tenant-wide neighbours are.
+  const vendorKnn = await db.query(
+    `SELECT ${CANDIDATE_COLUMNS} ${from}
+     WHERE i.tenant_id = $2 AND (i.vendor_id = $4 OR i.vendor_key = $5)
+       AND i.invoice_date BETWEEN $6::date - $7::int AND $6::date + $7::int
+     ORDER BY (i.embedding <=> $1::vector) + 0, i.pk LIMIT $3`,
+    [vec, q.tenantId, q.k, q.vendorId, q.vendorKey, q.invoiceDate, opts.vendorWindowDays],
   );
   const exact = await db.query(
-    `SELECT ${CANDIDATE_COLUMNS} FROM invoices i JOIN decisions d ON d.invoice_pk = i.pk
+    `SELECT ${CANDIDATE_COLUMNS} ${from}
      WHERE i.tenant_id = $2 AND (
        (i.invoice_number_canonical = $3 AND (i.vendor_key = $4 OR i.vendor_id = $5))
-       OR (i.vendor_key = $4 AND i.total_cents = $6 AND i.invoice_date = $7::date))
+       OR (i.vendor_key = $4 AND i.total_cents = $6 AND i.invoice_date = $7::date)
+       OR ($8 = 'credit_memo' AND i.document_type = 'invoice' AND i.total_cents = -($6::bigint)
+           AND (i.vendor_key = $4 OR i.vendor_id = $5)))
      LIMIT 50`,
-    [vec, q.tenantId, q.invoiceNumberCanonical, q.vendorKey, q.vendorId, q.totalCents, q.invoiceDate],
+    [
+      vec,
+      q.tenantId,
+      q.invoiceNumberCanonical,
+      q.vendorKey,
+      q.vendorId,
+      q.totalCents,
+      q.invoiceDate,
+      q.documentType ?? 'invoice',
+    ],
   );
   const byId = new Map<string, CandidateInvoice>();
-  for (const r of knn) byId.set(String(r.invoice_id), toCandidate(r, 'knn'));
-  for (const r of exact) {
-    const seen = byId.get(String(r.invoice_id));
-    if (seen) seen.sources.push('exact_key');
-    else byId.set(String(r.invoice_id), toCandidate(r, 'exact_key'));
-  }
-  return [...byId.values()];
+  const add = (rows: Row[], source: CandidateSource): void => {
+    for (const r of rows) {
+      const seen = byId.get(String(r.invoice_id));
+      if (!seen) byId.set(String(r.invoice_id), toCandidate(r, source));
+      else if (!seen.sources.includes(source)) seen.sources.push(source);
+    }
+  };
+  add(knn, 'knn');
+  add(vendorKnn, 'vendor_knn');
+  add(exact, 'exact_key');
+  return {
+    candidates: [...byId.values()],
+    search: {
+      method,
+      k: q.k,
+      tenantRowsCounted: tenantRows,
+      knnFound: knn.length,
+      vendorKnnFound: vendorKnn.length,
+      exactKeyFound: exact.length,
+    },
+  };
 }
 
 async function insertScored(
@@ -197,14 +396,16 @@ async function insertScored(
   payloadSha256: string,
   keys: InvoiceIndexKeys,
   decision: DecisionResponse,
+  extras: DecisionExtras = {},
 ): Promise<SaveResult> {
   const pk = randomUUID();
   const inserted = await tx.query(
     `INSERT INTO invoices (pk, tenant_id, invoice_id, payload, payload_sha256, vendor_id, vendor_name, vendor_key,
        vendor_tax_id, vendor_npi, invoice_number, invoice_number_normalised, invoice_number_canonical,
        invoice_date, due_date, currency, total_cents, document_type, po_number, facility_id,
-       service_period_start, service_period_end, embedding)
-     VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17,$18,$19,$20,$21,$22,$23::vector)
+       service_period_start, service_period_end, embedding, reverses_invoice_pk)
+     VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17,$18,$19,$20,$21,$22,$23::vector,
+       (SELECT r.pk FROM invoices r WHERE r.tenant_id = $2 AND r.invoice_id = $24))
      ON CONFLICT (tenant_id, invoice_id) DO NOTHING RETURNING pk`,
     [
       pk,
@@ -230,6 +431,7 @@ async function insertScored(
       invoice.service_period?.start ?? null,
       invoice.service_period?.end ?? null,
       toVectorLiteral(keys.embedding),
+      extras.reversesInvoiceId ?? null,
     ],
   );
   if (inserted.length === 0) {
@@ -241,10 +443,13 @@ async function insertScored(
     return { decision: stored.decision, created: false };
   }
   await insertLines(tx, pk, invoice, keys);
+  const p = extras.priority;
   await tx.query(
     `INSERT INTO decisions (id, tenant_id, invoice_pk, decision, queue, priority, coding_mismatch_score,
-       duplicate_score, reason_codes, response, model_versions, feature_schema_version, policy_version, created_at)
-     VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14)`,
+       duplicate_score, reason_codes, response, model_versions, feature_schema_version, policy_version, created_at,
+       scored_by_key_id, review_status, expected_loss_cents, discount_cents, discount_deadline, received_date,
+       sla_cents_per_day, explanation)
+     VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17,$18,$19,$20,$21,$22)`,
     [
       decision.decision_id,
       tenantId,
@@ -260,13 +465,44 @@ async function insertScored(
       decision.versions.feature_schema,
       decision.versions.policy,
       decision.created_at,
+      extras.scoredByKeyId ?? null,
+      decision.decision === 'AUTO_APPROVE' ? null : 'open',
+      String(p?.expectedLossCents ?? Math.round(decision.priority * 100)),
+      String(p?.discountCents ?? 0),
+      p?.discountDeadline ?? null,
+      p?.receivedDate ?? decision.created_at.slice(0, 10),
+      String(p?.slaCentsPerDay ?? 0),
+      extras.explanation === undefined ? null : JSON.stringify(extras.explanation),
     ],
   );
+  await appendAudit(tx, {
+    tenantId,
+    actorKeyId: extras.scoredByKeyId ?? null,
+    kind: 'decision.created',
+    subjectId: decision.decision_id,
+    payload: extras.auditPayload ?? {
+      decision_id: decision.decision_id,
+      invoice_id: decision.invoice_id,
+      invoice_sha256: payloadSha256,
+      decision: decision.decision,
+      queue: decision.queue ?? null,
+      priority: decision.priority,
+      scores: decision.scores,
+      reason_codes: decision.reasons.map((r) => r.code),
+      versions: decision.versions,
+    },
+  });
   return { decision, created: true };
 }
 
 /** Builds the repository over an opened, migrated database. */
-export function createRepository(db: SqlDatabase): TriageRepository {
+export function createRepository(db: SqlDatabase, search: CandidateSearchOptions = {}): TriageRepository {
+  let iterative: Promise<boolean> | undefined;
+  const searchOpts = {
+    exactSearchMaxRows: search.exactSearchMaxRows ?? DEFAULT_EXACT_MAX_ROWS,
+    vendorWindowDays: search.vendorWindowDays ?? DEFAULT_VENDOR_WINDOW_DAYS,
+    iterative: (ex: SqlExecutor) => (iterative ??= hasIterativeScan(ex)),
+  };
   const withScoringLock: TriageRepository['withScoringLock'] = (tenantId, lockKeys, fn) =>
     db.transaction(async (tx) => {
       // Sorted, distinct keys: every transaction takes its locks in the same order (no deadlock).
@@ -275,8 +511,9 @@ export function createRepository(db: SqlDatabase): TriageRepository {
       }
       return fn({
         findByInvoiceId: (invoiceId) => findStored(tx, tenantId, invoiceId),
-        findDuplicateCandidates: (q) => findCandidates(tx, { ...q, tenantId }),
-        insert: (invoice, hash, keys, decision) => insertScored(tx, tenantId, invoice, hash, keys, decision),
+        findDuplicateCandidates: (q) => findCandidates(tx, { ...q, tenantId }, searchOpts),
+        insert: (invoice, hash, keys, decision, extras) =>
+          insertScored(tx, tenantId, invoice, hash, keys, decision, extras),
       });
     });
 
@@ -298,12 +535,46 @@ export function createRepository(db: SqlDatabase): TriageRepository {
       return rows[0]?.response ?? null;
     },
 
-    findDuplicateCandidates: (q) => findCandidates(db, q),
+    async getDecisionRecord(tenantId, decisionId) {
+      if (!/^[0-9a-f-]{36}$/i.test(decisionId)) return null;
+      const rows = await db.query<{
+        response: DecisionResponse;
+        explanation: DecisionWithExplanation['explanation'] | null;
+        scored_by_key_id: string | null;
+      }>('SELECT response, explanation, scored_by_key_id FROM decisions WHERE id = $1 AND tenant_id = $2', [
+        decisionId,
+        tenantId,
+      ]);
+      const r = rows[0];
+      if (!r) return null;
+      return {
+        decision: { ...r.response, ...(r.explanation ? { explanation: r.explanation } : {}) },
+        scoredByKeyId: r.scored_by_key_id,
+      };
+    },
+
+    findDuplicateCandidates: (q) => db.transaction((tx) => findCandidates(tx, q, searchOpts)),
 
     withScoringLock,
 
-    saveDecision: (tenantId, invoice, hash, keys, decision) =>
-      withScoringLock(tenantId, [], (tx) => tx.insert(invoice, hash, keys, decision)),
+    saveDecision: (tenantId, invoice, hash, keys, decision, extras) =>
+      withScoringLock(tenantId, [], (tx) => tx.insert(invoice, hash, keys, decision, extras)),
+
+    worklist: (q) => listWorklist(db, q),
+    keys: createKeyStore(db),
+    policies: createPolicyStore(db),
+    vendors: createVendorStore(db),
+    reviews: createReviewStore(db),
+    audit: {
+      verify: (tenantId) => verifyAudit(db, tenantId),
+      async verifyAll() {
+        const out: AuditVerification[] = [];
+        for (const t of await auditTenants(db)) out.push(await verifyAudit(db, t));
+        return out;
+      },
+      list: (tenantId, opts) => listAudit(db, tenantId, opts),
+    },
+    transaction: (fn) => db.transaction(fn),
 
     close: () => db.close(),
   };

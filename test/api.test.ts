@@ -1,42 +1,32 @@
 /** API tests through app.inject(), on the real pipeline, on both store engines. */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { FastifyInstance } from 'fastify';
-import pg from 'pg';
 import { buildApp } from '../api/app.js';
-import { wire, type Wired } from '../bin/bootstrap.js';
+import type { Wired } from '../bin/bootstrap.js';
 import { engines, makeInvoice } from './fixtures.js';
+import { startHarness, type Harness } from './harness.js';
 import type { DecisionResponse } from '../core/decision.js';
 
 describe.each(engines('api'))('API on $name', ({ config }) => {
+  let h: Harness;
   let app: FastifyInstance;
   let wired: Wired;
   const cfg = config();
 
   beforeAll(async () => {
-    wired = await wire(cfg);
-    app = await buildApp({
-      scoring: wired.scoring,
-      ping: () => wired.repo.ping(),
-      engine: wired.repo.engine,
-      bodyLimitBytes: 64 * 1024,
-    });
+    h = await startHarness(cfg);
+    app = h.app;
+    wired = h.wired;
   });
   afterAll(async () => {
-    await app.close();
-    await wired.repo.close();
-    if (cfg.engine === 'postgres' && cfg.schema) {
-      const c = new pg.Client({ connectionString: cfg.connectionString });
-      await c.connect();
-      await c.query(`DROP SCHEMA ${cfg.schema} CASCADE`);
-      await c.end();
-    }
+    await h.close();
   });
 
   const score = (body: unknown, headers: Record<string, string> = {}) =>
-    app.inject({ method: 'POST', url: '/v1/invoices/score', payload: body as object, headers });
+    h.call('workflow', { method: 'POST', url: '/v1/invoices/score', payload: body as object, headers });
   /** POSTs a raw body (not serialised by the test) with the given content type. */
   const postRaw = (payload: string | undefined, contentType = 'application/json') =>
-    app.inject({
+    h.call('workflow', {
       method: 'POST',
       url: '/v1/invoices/score',
       ...(payload === undefined ? {} : { payload }),
@@ -66,9 +56,9 @@ describe.each(engines('api'))('API on $name', ({ config }) => {
     expect(d.versions.policy).toBe('policy-default@1');
     expect(d.priority).toBeGreaterThan(0);
 
-    const got = await app.inject({ method: 'GET', url: `/v1/decisions/${d.decision_id}` });
+    const got = await h.call('workflow', { method: 'GET', url: `/v1/decisions/${d.decision_id}` });
     expect(got.statusCode).toBe(200);
-    expect(got.json()).toEqual(d);
+    expect(got.json()).toMatchObject(d);
   });
 
   it('returns the stored decision when the same invoice is re-sent, and 409 for changed content', async () => {
@@ -108,6 +98,8 @@ describe.each(engines('api'))('API on $name', ({ config }) => {
     expect(d.queue).toBe('ap');
     expect(d.duplicates[0]!.invoice_id).toBe('api-orig');
     expect(d.duplicates[0]!.earlier_decision).toBe('AUTO_APPROVE');
+    expect(d.duplicates[0]!.earlier_approved).toBe(true);
+    expect(d.duplicates[0]!.earlier_approval).toBe('auto_approved');
     const num = d.duplicates[0]!.differences.find((x) => x.field === 'invoice_number')!;
     expect(num).toMatchObject({
       this_value: 'INV-2O44',
@@ -230,7 +222,7 @@ describe.each(engines('api'))('API on $name', ({ config }) => {
   });
 
   it('answers problem+json for a missing body, text/plain, __proto__ keys and malformed URLs', async () => {
-    const noBody = await app.inject({ method: 'POST', url: '/v1/invoices/score' });
+    const noBody = await h.call('workflow', { method: 'POST', url: '/v1/invoices/score' });
     expect(noBody.statusCode).toBe(400);
     expect(noBody.json()).toMatchObject({
       code: 'TRIAGE_REQUEST_INVALID',
@@ -242,7 +234,7 @@ describe.each(engines('api'))('API on $name', ({ config }) => {
     expect(proto.statusCode).toBe(400);
     expect(proto.json().detail).toMatch(/__proto__/);
     for (const url of ['/v1/decisions/%E0%A4%A', `/v1/decisions/${'a'.repeat(300)}`]) {
-      const r = await app.inject({ method: 'GET', url });
+      const r = await h.call('auditor', { method: 'GET', url });
       expect(r.statusCode).toBe(400);
       expect(r.headers['content-type']).toMatch(/^application\/problem\+json/);
       expect(r.json()).toMatchObject({ code: 'TRIAGE_REQUEST_INVALID' });
@@ -251,10 +243,13 @@ describe.each(engines('api'))('API on $name', ({ config }) => {
   });
 
   it('answers 404 problem+json for an unknown decision and route', async () => {
-    const r1 = await app.inject({ method: 'GET', url: '/v1/decisions/6f1c3c1e-8a3e-4d2b-9b1e-2f1a4c5d6e7f' });
+    const r1 = await h.call('auditor', {
+      method: 'GET',
+      url: '/v1/decisions/6f1c3c1e-8a3e-4d2b-9b1e-2f1a4c5d6e7f',
+    });
     expect(r1.statusCode).toBe(404);
     expect(r1.json()).toMatchObject({ code: 'TRIAGE_DECISION_NOT_FOUND' });
-    const r2 = await app.inject({ method: 'GET', url: '/v1/decisions/not-a-uuid' });
+    const r2 = await h.call('auditor', { method: 'GET', url: '/v1/decisions/not-a-uuid' });
     expect(r2.statusCode).toBe(400);
     expect(r2.json().errors[0].path).toBe('/params/id');
     const r3 = await app.inject({ method: 'GET', url: '/v1/nothing' });
@@ -287,14 +282,22 @@ describe('API when the store is down', () => {
     const scoring = {
       score: down as never,
       getDecision: down as never,
+      policyFor: down as never,
+      referenceCode: () => null,
       versions: { models: {}, feature_schema: 'fs', policy: 'p', reference_data: 'r' },
     };
-    const app = await buildApp({ scoring, ping: down, engine: 'postgres' });
+    const store = { keys: { authenticate: down } } as never;
+    const app = await buildApp({ scoring, store, ping: down, engine: 'postgres' });
     const h = await app.inject({ method: 'GET', url: '/healthz' });
     expect(h.statusCode).toBe(503);
     expect(h.headers['retry-after']).toBe('5');
     expect(h.json()).toMatchObject({ code: 'TRIAGE_STORE_UNAVAILABLE', retryable: true });
-    const s = await app.inject({ method: 'POST', url: '/v1/invoices/score', payload: makeInvoice() });
+    const s = await app.inject({
+      method: 'POST',
+      url: '/v1/invoices/score',
+      payload: makeInvoice(),
+      headers: { authorization: 'Bearer itk_0123456789abcdefghijklmnopqrstuvwxyzABCDEFG' },
+    });
     expect(s.statusCode).toBe(503);
     expect(s.json()).toMatchObject({ code: 'TRIAGE_STORE_UNAVAILABLE' });
     await app.close();

@@ -15,6 +15,7 @@ import { isTriageError, TriageError } from '../core/errors.js';
 import type { ScoringService } from '../inference/pipeline.js';
 import { makeInvoice } from './fixtures.js';
 import {
+  authorizeInjections,
   deleteRedisPrefix,
   invoiceSet,
   startStack,
@@ -33,14 +34,17 @@ beforeAll(async () => {
 afterAll(async () => s.close());
 
 /** A bare app over the stack's store and pipeline with the given extra deps. */
-function appWith(deps: Partial<Parameters<typeof buildApp>[0]>) {
-  return buildApp({
+async function appWith(deps: Partial<Parameters<typeof buildApp>[0]>) {
+  const app = await buildApp({
     scoring: s.wired.scoring,
+    store: s.wired.repo,
     ping: () => s.wired.repo.ping(),
     engine: s.wired.repo.engine,
     bodyLimitBytes: 64 * 1024,
     ...deps,
   });
+  authorizeInjections(app, s.wired.repo);
+  return app;
 }
 
 describe('body size per route', () => {
@@ -110,6 +114,8 @@ describe('scoring deadline', () => {
     const slow: ScoringService = {
       versions: s.wired.scoring.versions,
       getDecision: (id, t) => s.wired.scoring.getDecision(id, t),
+      policyFor: (t) => s.wired.scoring.policyFor(t),
+      referenceCode: (c) => s.wired.scoring.referenceCode(c),
       async score(inv, t) {
         if (slowOnce) {
           slowOnce = false;

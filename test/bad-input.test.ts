@@ -473,12 +473,15 @@ describe.each(engines('badinput'))('bad input on $name', ({ name, config }) => {
 /** Scores on a copy of the app with a larger body limit (2001 lines exceed the 64 KiB test limit). */
 async function startStackLimits(s: Stack, body: unknown) {
   const { buildApp } = await import('../api/app.js');
+  const { authorizeInjections } = await import('./jobs-harness.js');
   const app = await buildApp({
     scoring: s.wired.scoring,
+    store: s.wired.repo,
     ping: () => s.wired.repo.ping(),
     engine: s.wired.repo.engine,
     bodyLimitBytes: 1024 * 1024,
   });
+  authorizeInjections(app, s.wired.repo);
   try {
     return await app.inject({ method: 'POST', url: '/v1/invoices/score', payload: body as object });
   } finally {

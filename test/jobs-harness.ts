@@ -3,7 +3,7 @@
  * with batch routes and a queue, row counts, polling, and clean-up of schemas and Redis keys.
  */
 import { randomUUID } from 'node:crypto';
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, InjectOptions, LightMyRequestResponse } from 'fastify';
 import pg from 'pg';
 import { Redis } from 'ioredis';
 import { buildApp, type AppDeps } from '../api/app.js';
@@ -18,8 +18,9 @@ import {
   type JobQueue,
   type TrainFn,
 } from '../jobs/index.js';
-import type { StoreConfig } from '../store/index.js';
+import type { StoreConfig, TriageRepository } from '../store/index.js';
 import type { Invoice } from '../core/invoice.js';
+import { ROLES } from '../core/auth.js';
 import { makeInvoice } from './fixtures.js';
 
 /** The test Redis (CI: redis://127.0.0.1:6379), or undefined. */
@@ -55,10 +56,7 @@ export interface StackOptions {
   app?: Partial<AppDeps>;
   /** Batch route options. */
   batches?: { maxInvoices?: number; bodyLimitBytes?: number; chunkSize?: number; deadlineMs?: number };
-  /**
-   * Sets `request.principal` from the `x-test-tenant` header, standing in for the auth hook of
-   * the scoring-service issue (tenant scoping is tested through it).
-   */
+  /** Deprecated no-op: the tenant header (`x-test-tenant`) is always honoured, see {@link authorizeInjections}. */
   tenantHeader?: boolean;
 }
 
@@ -88,6 +86,7 @@ export async function startStack(store: StoreConfig, opts: StackOptions = {}): P
   metrics.watchQueue(queue);
   const app = await buildApp({
     scoring: instrumentScoring(wired.scoring, metrics, 'api'),
+    store: wired.repo,
     ping: () => wired.repo.ping(),
     engine: wired.repo.engine,
     bodyLimitBytes: 64 * 1024,
@@ -95,12 +94,7 @@ export async function startStack(store: StoreConfig, opts: StackOptions = {}): P
     batches: { batches: wired.batches, jobs: queue, chunkSize: 50, ...opts.batches },
     ...opts.app,
   });
-  if (opts.tenantHeader) {
-    app.addHook('onRequest', async (req) => {
-      const t = req.headers['x-test-tenant'];
-      if (typeof t === 'string') req.principal = { keyId: `key-${t}`, tenantId: t, roles: ['workflow'] };
-    });
-  }
+  authorizeInjections(app, wired.repo);
   return {
     app,
     wired,
@@ -116,6 +110,37 @@ export async function startStack(store: StoreConfig, opts: StackOptions = {}): P
       await wired.repo.close();
       await dropSchema(store);
     },
+  };
+}
+
+/**
+ * Makes `app.inject` authenticate like a client: every injected request without an
+ * `authorization` header gets the Bearer key of a test key holding every role, in the tenant
+ * named by the `x-test-tenant` header (default `default`). Keys are created on first use. These
+ * suites test jobs, limits, bad input and faults; roles and tenants have their own suite.
+ */
+export function authorizeInjections(app: FastifyInstance, repo: Pick<TriageRepository, 'keys'>): void {
+  const keys = new Map<string, Promise<string>>();
+  const keyOf = (tenantId: string): Promise<string> => {
+    let k = keys.get(tenantId);
+    if (!k) {
+      k = repo.keys
+        .create({ tenantId, name: `test ${tenantId}`, roles: [...ROLES] }, null)
+        .then((c) => c.key);
+      keys.set(tenantId, k);
+    }
+    return k;
+  };
+  const inject = app.inject.bind(app) as (o: InjectOptions) => Promise<LightMyRequestResponse>;
+  (app as unknown as { inject: (o: InjectOptions) => Promise<LightMyRequestResponse> }).inject = async (
+    o,
+  ) => {
+    const headers = { ...(o.headers ?? {}) } as Record<string, string>;
+    if (headers.authorization === undefined) {
+      const t = typeof headers['x-test-tenant'] === 'string' ? headers['x-test-tenant'] : 'default';
+      headers.authorization = `Bearer ${await keyOf(t)}`;
+    }
+    return inject({ ...o, headers });
   };
 }
 

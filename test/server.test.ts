@@ -1,16 +1,18 @@
 /**
  * End to end: the server entry point as `npm start` runs it (embedded PGlite, no database
- * server, no env vars but a port and a data dir), answering the README's curl example.
+ * server, no env vars but a port and a data dir), writing the bootstrap keys once and
+ * answering the README's curl example with the workflow key.
  */
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { packageRoot } from '../core/paths.js';
 
 let child: ChildProcess;
 let base = '';
+let log = '';
 const dataDir = mkdtempSync(join(tmpdir(), 'triage-server-'));
 
 beforeAll(async () => {
@@ -20,7 +22,6 @@ beforeAll(async () => {
     env: { PATH: process.env.PATH ?? '', PORT: '0', DATA_DIR: join(dataDir, 'pglite'), LOG_LEVEL: 'info' },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
-  let log = '';
   base = await new Promise<string>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`server did not start:\n${log}`)), 90_000);
     child.stdout!.on('data', (b: Buffer) => {
@@ -45,15 +46,36 @@ afterAll(async () => {
   rmSync(dataDir, { recursive: true, force: true });
 });
 
-it('starts on embedded defaults and scores the README example invoice', async () => {
+it('starts on embedded defaults, writes the bootstrap keys once and scores the README example', async () => {
   expect(base).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
   const health = await fetch(`${base}/healthz`);
   expect(health.status).toBe(200);
   expect(await health.json()).toMatchObject({ status: 'ok', store: 'pglite' });
+
+  // Bootstrap keys: beside the data dir, mode 0600, only the path in the log.
+  const file = join(dataDir, 'bootstrap-keys.json');
+  expect(statSync(file).mode & 0o777).toBe(0o600);
+  const boot = JSON.parse(readFileSync(file, 'utf8')) as {
+    tenant_id: string;
+    keys: { roles: string[]; key: string; prefix: string }[];
+  };
+  expect(boot.tenant_id).toBe('default');
+  expect(boot.keys.map((k) => k.roles)).toEqual([['admin'], ['workflow']]);
+  expect(log).toContain(file);
+  for (const k of boot.keys) expect(log).not.toContain(k.key);
+  const workflowKey = boot.keys.find((k) => k.roles.includes('workflow'))!.key;
+
   const example = readFileSync(join(packageRoot(), 'datasets', 'samples', 'example-invoice.json'), 'utf8');
-  const res = await fetch(`${base}/v1/invoices/score`, {
+  const anonymous = await fetch(`${base}/v1/invoices/score`, {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
+    body: example,
+  });
+  expect(anonymous.status).toBe(401);
+  expect(anonymous.headers.get('www-authenticate')).toMatch(/^Bearer/);
+  const res = await fetch(`${base}/v1/invoices/score`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${workflowKey}` },
     body: example,
   });
   expect(res.status).toBe(200);

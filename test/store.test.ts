@@ -3,7 +3,6 @@
  * (TEST_DATABASE_URL; required in CI by INVOICE_TRIAGE_REQUIRE_PG=1).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import pg from 'pg';
 import { randomUUID } from 'node:crypto';
 import {
   openStore,
@@ -19,6 +18,7 @@ import type { DecisionResponse } from '../core/decision.js';
 import type { Invoice } from '../core/invoice.js';
 import { isTriageError } from '../core/errors.js';
 import { engines, makeInvoice, REQUIRE_PG, TEST_DATABASE_URL } from './fixtures.js';
+import { dropSchema } from './harness.js';
 
 function keysOf(inv: Invoice) {
   const f = extractInvoiceFeatures(inv);
@@ -61,12 +61,7 @@ describe.each(engines('store'))('store on $name', ({ name, config }) => {
   });
   afterAll(async () => {
     await repo.close();
-    if (cfg.engine === 'postgres' && cfg.schema) {
-      const c = new pg.Client({ connectionString: cfg.connectionString });
-      await c.connect();
-      await c.query(`DROP SCHEMA ${cfg.schema} CASCADE`);
-      await c.end();
-    }
+    await dropSchema(cfg);
   });
 
   it('runs on the expected engine with pgvector', async () => {
@@ -149,7 +144,7 @@ describe.each(engines('store'))('store on $name', ({ name, config }) => {
       vendor: { id: 'V-7', name: 'SUNRISE INFUSION PHARMACY' },
     });
     const k = keysOf(probe);
-    const cands = await repo.findDuplicateCandidates({
+    const { candidates: cands, search } = await repo.findDuplicateCandidates({
       tenantId: 't2',
       embedding: k.embedding,
       k: 10,
@@ -161,7 +156,14 @@ describe.each(engines('store'))('store on $name', ({ name, config }) => {
     });
     expect(cands.map((c) => c.invoiceId)).toEqual(['knn-base', 'knn-far']);
     const top = cands[0]!;
-    expect(top.sources).toEqual(['knn', 'exact_key']);
+    expect(top.sources).toEqual(['knn', 'vendor_knn', 'exact_key']);
+    expect(search).toMatchObject({
+      method: 'exact',
+      k: 10,
+      tenantRowsCounted: 2,
+      knnFound: 2,
+      vendorKnnFound: 1,
+    });
     expect(top.embeddingDistance).toBeLessThan(0.1);
     expect(top).toMatchObject({
       decision: 'REVIEW',
@@ -214,5 +216,76 @@ describe.each(engines('migrate'))('migrations on $name', ({ config }) => {
       if (cfg.engine === 'postgres') await db.exec(`DROP SCHEMA ${cfg.schema} CASCADE`);
       await db.close();
     }
+  });
+});
+
+describe.each(engines('recall'))('recall guard for filtered HNSW on $name', ({ config }) => {
+  const cfg = config();
+  let repo: TriageRepository;
+  // A big tenant full of near-copies of the probe, and a tenant with one, less similar, invoice.
+  const probe = makeInvoice({ invoice_id: 'probe', invoice_number: 'RG-1000' });
+  const needle = makeInvoice({
+    invoice_id: 'needle',
+    invoice_number: 'ZZ-9',
+    vendor: { id: 'V-N', name: 'Needle Medical' },
+    invoice_date: '2025-01-15',
+    due_date: '2025-02-14',
+  });
+  const queryFor = (tenantId: string, k: number) => {
+    const kq = keysOf(probe);
+    return {
+      tenantId,
+      embedding: kq.embedding,
+      k,
+      vendorKey: 'no-such-vendor',
+      vendorId: 'no-such-vendor',
+      invoiceNumberCanonical: 'NONE',
+      totalCents: -1,
+      invoiceDate: '1999-01-01',
+    };
+  };
+
+  beforeAll(async () => {
+    repo = await openStore(cfg, { exactSearchMaxRows: 0 });
+    for (let i = 0; i < 60; i++) {
+      const inv = makeInvoice({ invoice_id: `big-${i}`, invoice_number: `RG-${1001 + i}` });
+      await repo.saveDecision('big', inv, `h${i}`, keysOf(inv), decisionFor(inv));
+    }
+    await repo.saveDecision('needle', needle, 'hn', keysOf(needle), decisionFor(needle));
+  }, 300_000);
+  afterAll(async () => {
+    await repo.close();
+    await dropSchema(cfg);
+  });
+
+  it('a plain filtered HNSW scan misses the small tenant; the guarded search finds it', async () => {
+    const vec = `[${Array.from(keysOf(probe).embedding, (x) => Math.fround(x)).join(',')}]`;
+    // Without the guard: the index's first ef_search (40) neighbours all belong to tenant big.
+    const plain = await repo.transaction(async (tx) => {
+      // Make the planner take the HNSW index (as it does on a large table).
+      for (const s of ['enable_seqscan', 'enable_bitmapscan', 'enable_sort'])
+        await tx.query(`SELECT set_config($1, 'off', true)`, [s]);
+      await tx.query(`SELECT set_config('hnsw.iterative_scan', 'off', true)`);
+      const plan = await tx.query(
+        `EXPLAIN SELECT invoice_id FROM invoices WHERE tenant_id = 'needle' ORDER BY embedding <=> $1::vector LIMIT 5`,
+        [vec],
+      );
+      expect(JSON.stringify(plan)).toContain('invoices_embedding_hnsw');
+      return tx.query(
+        `SELECT invoice_id FROM invoices WHERE tenant_id = 'needle' ORDER BY embedding <=> $1::vector LIMIT 5`,
+        [vec],
+      );
+    });
+    expect(plain).toEqual([]);
+    const one = await repo.findDuplicateCandidates(queryFor('needle', 1));
+    expect(one.search.method).toBe('hnsw_iterative');
+    expect(one.candidates.map((c) => c.invoiceId)).toEqual(['needle']);
+    // Fewer rows than k: the index scan cannot fill k, so the search is redone exactly.
+    const ten = await repo.findDuplicateCandidates(queryFor('needle', 10));
+    expect(ten.search.method).toBe('hnsw_then_exact');
+    expect(ten.candidates.map((c) => c.invoiceId)).toEqual(['needle']);
+    const big = await repo.findDuplicateCandidates(queryFor('big', 10));
+    expect(big.search).toMatchObject({ method: 'hnsw_iterative', knnFound: 10 });
+    expect(big.candidates.every((c) => c.invoiceId.startsWith('big-'))).toBe(true);
   });
 });

@@ -1,0 +1,104 @@
+/**
+ * Authentication and role checks. Every route declares the roles it admits in its config,
+ * `config: { roles: ['workflow'] }`; a route without roles is refused when it is registered
+ * (fail closed), except the public `/healthz`, `/readyz` and `/docs`. Each request to a
+ * protected route must carry an API key, as `Authorization: Bearer <key>` or `X-API-Key:
+ * <key>`: no key or an unknown/revoked key is a 401, a key without one of the route's roles a
+ * 403 (problem+json). The authenticated caller is `request.principal = { keyId, tenantId,
+ * roles }`; handlers read it with {@link principalOf}.
+ */
+import type { FastifyInstance, FastifyRequest, RouteOptions } from 'fastify';
+import { isRole, type Principal, type Role } from '../core/auth.js';
+import { TriageError } from '../core/errors.js';
+
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    /** Roles admitted by the route; required on every non-public route. */
+    roles?: readonly Role[];
+  }
+  interface FastifyRequest {
+    /** The authenticated caller; set on every protected route before the handler runs. */
+    principal?: Principal;
+  }
+}
+
+/** Looks up the principal of a plain API key (null when unknown or revoked). */
+export interface KeyVerifier {
+  authenticate(key: string): Promise<Principal | null>;
+}
+
+/** Public paths: no key needed, no roles declared. */
+export function isPublicPath(url: string): boolean {
+  return url === '/healthz' || url === '/readyz' || url === '/docs' || url.startsWith('/docs/');
+}
+
+/** The caller of a protected route. @throws TriageError `TRIAGE_AUTH_REQUIRED` when absent (a public route). */
+export function principalOf(req: FastifyRequest): Principal {
+  if (!req.principal) throw new TriageError('TRIAGE_AUTH_REQUIRED', 'this route needs an API key');
+  return req.principal;
+}
+
+/** True when the principal holds any of `roles`. */
+export function hasRole(p: Principal, ...roles: Role[]): boolean {
+  return p.roles.some((r) => roles.includes(r));
+}
+
+function keyOf(req: FastifyRequest): string | null {
+  const auth = req.headers.authorization;
+  const header = req.headers['x-api-key'];
+  let bearer: string | null = null;
+  if (typeof auth === 'string') {
+    const m = /^Bearer\s+(\S+)\s*$/i.exec(auth);
+    if (!m) throw new TriageError('TRIAGE_AUTH_INVALID', 'Authorization must be "Bearer <API key>"');
+    bearer = m[1]!;
+  }
+  const x = typeof header === 'string' && header.trim() !== '' ? header.trim() : null;
+  if (bearer !== null && x !== null && bearer !== x)
+    throw new TriageError('TRIAGE_AUTH_INVALID', 'Authorization and X-API-Key carry different keys');
+  return bearer ?? x;
+}
+
+/**
+ * Installs the role guard on `app` (call before any route is registered): an `onRoute` hook
+ * that refuses routes without valid `config.roles`, and an `onRequest` hook that authenticates
+ * the key and checks the role.
+ * @throws TriageError `TRIAGE_ROUTE_ROLES_MISSING` at registration of a route without roles.
+ */
+export function installAuth(app: FastifyInstance, verifier: KeyVerifier): void {
+  app.addHook('onRoute', (opts: RouteOptions) => {
+    if (isPublicPath(opts.url ?? '')) return;
+    const roles = opts.config?.roles;
+    if (!Array.isArray(roles) || roles.length === 0 || !roles.every(isRole)) {
+      const methods = Array.isArray(opts.method) ? opts.method.join(',') : opts.method;
+      throw new TriageError(
+        'TRIAGE_ROUTE_ROLES_MISSING',
+        `route ${methods} ${opts.url} must declare config.roles (workflow, reviewer, data-scientist, auditor, admin)`,
+      );
+    }
+    // Document the roles in OpenAPI.
+    if (opts.schema) {
+      const s = opts.schema as { description?: string };
+      s.description = `${s.description ? `${s.description} ` : ''}Roles: ${roles.join(', ')}.`;
+    }
+  });
+  app.addHook('onRequest', async (req) => {
+    const roles = req.routeOptions.config?.roles;
+    if (!roles || isPublicPath(req.routeOptions.url ?? '')) return;
+    const key = keyOf(req);
+    if (key === null)
+      throw new TriageError(
+        'TRIAGE_AUTH_REQUIRED',
+        'send an API key: Authorization: Bearer <key> or X-API-Key',
+      );
+    const principal = await verifier.authenticate(key);
+    if (!principal) throw new TriageError('TRIAGE_AUTH_INVALID', 'the API key is unknown or revoked');
+    if (!principal.roles.some((r) => roles.includes(r))) {
+      throw new TriageError(
+        'TRIAGE_FORBIDDEN',
+        `this route needs one of the roles ${roles.join(', ')}; the key has ${principal.roles.join(', ')}`,
+      );
+    }
+    req.principal = principal;
+    req.log = req.log.child({ key_id: principal.keyId, tenant: principal.tenantId });
+  });
+}

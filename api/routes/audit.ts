@@ -1,0 +1,109 @@
+/**
+ * Audit log (auditor): `GET /v1/audit/verify` recomputes the tenant's hash chain and names the
+ * first bad sequence number; `GET /v1/audit` pages through the entries.
+ */
+import type { FastifyInstance } from 'fastify';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import Type from 'typebox';
+import { principalOf } from '../auth.js';
+import { problemResponses, type RouteOptions } from './common.js';
+
+/** Result of a verification. */
+export const AuditVerificationResponse = Type.Object({
+  tenant_id: Type.String(),
+  ok: Type.Boolean(),
+  rows_checked: Type.Integer(),
+  head: Type.Object({ seq: Type.Integer(), hash: Type.String() }),
+  first_bad_seq: Type.Union([Type.Integer(), Type.Null()]),
+  problem: Type.Union([Type.String(), Type.Null()], {
+    description: 'altered, payload_altered, gap (deleted row), broken_link, truncated, head_mismatch',
+  }),
+});
+
+/** One audit entry. */
+export const AuditEntryResponse = Type.Object({
+  seq: Type.Integer(),
+  ts: Type.String({ format: 'date-time' }),
+  actor_key_id: Type.Union([Type.String(), Type.Null()]),
+  kind: Type.String(),
+  subject_id: Type.String(),
+  payload: Type.Unknown({ description: 'The audited facts (canonical JSON; no invoice text).' }),
+  payload_sha256: Type.String(),
+  prev_hash: Type.String(),
+  hash: Type.String(),
+});
+
+/** Registers the audit routes. */
+export default async function auditRoutes(root: FastifyInstance, { deps }: RouteOptions): Promise<void> {
+  const app = root.withTypeProvider<TypeBoxTypeProvider>();
+  app.get(
+    '/v1/audit/verify',
+    {
+      config: { roles: ['auditor'] },
+      schema: {
+        summary: "Verify the tenant's hash-chained audit log",
+        description:
+          'hash = sha256(prev_hash || canonical row); reports the first altered, deleted (gap) or missing ' +
+          '(truncated) entry. Record head.hash elsewhere to detect a rewrite of the whole chain.',
+        response: { 200: AuditVerificationResponse, ...problemResponses },
+      },
+    },
+    async (req) => {
+      const v = await deps.store.audit.verify(principalOf(req).tenantId);
+      return {
+        tenant_id: v.tenantId,
+        ok: v.ok,
+        rows_checked: v.rowsChecked,
+        head: v.head,
+        first_bad_seq: v.firstBadSeq,
+        problem: v.problem,
+      };
+    },
+  );
+  app.get(
+    '/v1/audit',
+    {
+      config: { roles: ['auditor'] },
+      schema: {
+        summary: "Entries of the tenant's audit log in sequence order",
+        querystring: Type.Object(
+          {
+            after_seq: Type.Optional(Type.Integer({ minimum: 0, default: 0 })),
+            limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000, default: 100 })),
+            subject_id: Type.Optional(Type.String({ minLength: 1, maxLength: 200 })),
+          },
+          { additionalProperties: false },
+        ),
+        response: {
+          200: Type.Object({
+            items: Type.Array(AuditEntryResponse),
+            next_after_seq: Type.Union([Type.Integer(), Type.Null()]),
+          }),
+          ...problemResponses,
+        },
+      },
+    },
+    async (req) => {
+      const limit = req.query.limit ?? 100;
+      const rows = await deps.store.audit.list(principalOf(req).tenantId, {
+        afterSeq: req.query.after_seq ?? 0,
+        limit,
+        ...(req.query.subject_id ? { subjectId: req.query.subject_id } : {}),
+      });
+      return {
+        items: rows.map((r) => ({
+          seq: r.seq,
+          ts: r.ts,
+          actor_key_id: r.actorKeyId,
+          kind: r.kind,
+          subject_id: r.subjectId,
+          payload: JSON.parse(r.payload) as unknown,
+          payload_sha256: r.payloadSha256,
+          prev_hash: r.prevHash,
+          hash: r.hash,
+        })),
+        next_after_seq: rows.length === limit ? rows[rows.length - 1]!.seq : null,
+      };
+    },
+  );
+}

@@ -1,0 +1,107 @@
+/**
+ * API keys of the admin's tenant: `POST /v1/keys` creates one (the key is shown once),
+ * `GET /v1/keys` lists them (prefix only), `DELETE /v1/keys/:id` revokes one. Each change is
+ * audited. Keys of other tenants are created with the CLI (`keys create --tenant T --role R`).
+ */
+import type { FastifyInstance } from 'fastify';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import Type from 'typebox';
+import { Role } from '../../core/auth.js';
+import { TriageError } from '../../core/errors.js';
+import type { ApiKeyRecord } from '../../store/keys.js';
+import { principalOf } from '../auth.js';
+import { IdParam, problemResponses, type RouteOptions } from './common.js';
+
+/** A key as listed (never the secret). */
+export const ApiKeyResponse = Type.Object({
+  id: Type.String({ format: 'uuid' }),
+  tenant_id: Type.String(),
+  name: Type.String(),
+  roles: Type.Array(Role),
+  prefix: Type.String({ description: 'First 12 characters of the key.' }),
+  created_at: Type.String({ format: 'date-time' }),
+  created_by: Type.Union([Type.String(), Type.Null()]),
+  revoked_at: Type.Union([Type.String({ format: 'date-time' }), Type.Null()]),
+});
+
+const view = (r: ApiKeyRecord) => ({
+  id: r.id,
+  tenant_id: r.tenantId,
+  name: r.name,
+  roles: r.roles,
+  prefix: r.prefix,
+  created_at: r.createdAt,
+  created_by: r.createdBy,
+  revoked_at: r.revokedAt,
+});
+
+/** Registers the key routes. */
+export default async function keyRoutes(root: FastifyInstance, { deps }: RouteOptions): Promise<void> {
+  const app = root.withTypeProvider<TypeBoxTypeProvider>();
+  app.post(
+    '/v1/keys',
+    {
+      config: { roles: ['admin'] },
+      schema: {
+        summary: "Create an API key in the admin's tenant; the key is in this response only",
+        body: Type.Object(
+          {
+            name: Type.String({
+              minLength: 1,
+              maxLength: 100,
+              description: 'What the key is for (no personal data).',
+            }),
+            roles: Type.Array(Role, { minItems: 1, maxItems: 5, uniqueItems: true }),
+          },
+          { additionalProperties: false },
+        ),
+        response: {
+          201: Type.Object({
+            ...ApiKeyResponse.properties,
+            key: Type.String({ description: 'Shown once.' }),
+          }),
+          ...problemResponses,
+        },
+      },
+    },
+    async (req, reply) => {
+      const p = principalOf(req);
+      const created = await deps.store.keys.create(
+        { tenantId: p.tenantId, name: req.body.name, roles: req.body.roles },
+        p.keyId,
+      );
+      req.log.info({ created_key_id: created.record.id, roles: created.record.roles }, 'API key created');
+      void reply.status(201).header('cache-control', 'no-store');
+      return { ...view(created.record), key: created.key };
+    },
+  );
+  app.get(
+    '/v1/keys',
+    {
+      config: { roles: ['admin'] },
+      schema: {
+        summary: "API keys of the admin's tenant (active and revoked)",
+        response: { 200: Type.Object({ items: Type.Array(ApiKeyResponse) }), ...problemResponses },
+      },
+    },
+    async (req) => ({ items: (await deps.store.keys.list(principalOf(req).tenantId)).map(view) }),
+  );
+  app.delete(
+    '/v1/keys/:id',
+    {
+      config: { roles: ['admin'] },
+      schema: {
+        summary: 'Revoke an API key of the tenant (takes effect on the next request)',
+        params: IdParam,
+        response: { 200: ApiKeyResponse, ...problemResponses },
+      },
+    },
+    async (req) => {
+      const p = principalOf(req);
+      const rec = await deps.store.keys.revoke(p.tenantId, req.params.id, p.keyId);
+      if (!rec) throw new TriageError('TRIAGE_KEY_NOT_FOUND', `no key ${req.params.id}`);
+      req.log.info({ revoked_key_id: rec.id }, 'API key revoked');
+      return view(rec);
+    },
+  );
+}

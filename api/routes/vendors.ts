@@ -1,0 +1,55 @@
+/**
+ * Vendor master profiles of the tenant: `PUT /v1/vendors/:vendor_id` (admin, audited) and
+ * `GET /v1/vendors/:vendor_id` (admin, reviewer, auditor). The profile's category drives
+ * policy overrides; its approved categories drive `CODE_OUTSIDE_VENDOR_PROFILE` and restrict
+ * suggested codes.
+ */
+import type { FastifyInstance } from 'fastify';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import Type from 'typebox';
+import { VendorProfile, VendorProfileInput } from '../../core/vendor.js';
+import { TriageError } from '../../core/errors.js';
+import { principalOf } from '../auth.js';
+import { problemResponses, type RouteOptions } from './common.js';
+
+const VendorParam = Type.Object({ vendor_id: Type.String({ minLength: 1, maxLength: 64 }) });
+
+/** Registers the vendor routes. */
+export default async function vendorRoutes(root: FastifyInstance, { deps }: RouteOptions): Promise<void> {
+  const app = root.withTypeProvider<TypeBoxTypeProvider>();
+  app.put(
+    '/v1/vendors/:vendor_id',
+    {
+      config: { roles: ['admin'] },
+      schema: {
+        summary: 'Create or replace a vendor profile (audited): category and approved service categories',
+        params: VendorParam,
+        body: VendorProfileInput,
+        response: { 200: VendorProfile, 201: VendorProfile, ...problemResponses },
+      },
+    },
+    async (req, reply) => {
+      const p = principalOf(req);
+      const out = await deps.store.vendors.put(p.tenantId, req.params.vendor_id, req.body, p.keyId);
+      void reply.status(out.created ? 201 : 200);
+      return out.profile;
+    },
+  );
+  app.get(
+    '/v1/vendors/:vendor_id',
+    {
+      config: { roles: ['admin', 'reviewer', 'auditor'] },
+      schema: {
+        summary: 'Read a vendor profile',
+        params: VendorParam,
+        response: { 200: VendorProfile, ...problemResponses },
+      },
+    },
+    async (req) => {
+      const profile = await deps.store.vendors.get(principalOf(req).tenantId, req.params.vendor_id);
+      if (!profile)
+        throw new TriageError('TRIAGE_VENDOR_NOT_FOUND', `no profile for vendor ${req.params.vendor_id}`);
+      return profile;
+    },
+  );
+}

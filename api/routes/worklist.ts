@@ -1,0 +1,109 @@
+/**
+ * `GET /v1/worklist?queue=coding|ap|compliance` (reviewer): open exceptions of the key's tenant,
+ * highest priority first (expected cost in dollars as of today, see inference/priority.ts),
+ * paginated with an opaque cursor.
+ */
+import type { FastifyInstance } from 'fastify';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import Type from 'typebox';
+import { Queue } from '../../core/decision.js';
+import { TriageError } from '../../core/errors.js';
+import type { WorklistCursor } from '../../store/worklist.js';
+import { principalOf } from '../auth.js';
+import { decodeCursor, encodeCursor, problemResponses, type RouteOptions } from './common.js';
+
+const Dollars = Type.Number({ description: 'US dollars (2 decimals).' });
+
+/** One worklist item. */
+export const WorklistItem = Type.Object({
+  decision_id: Type.String({ format: 'uuid' }),
+  invoice_id: Type.String(),
+  decision: Type.Union([Type.Literal('REVIEW'), Type.Literal('HOLD')]),
+  queue: Queue,
+  priority: { ...Dollars, description: 'Expected cost in dollars as of as_of.' },
+  priority_components: Type.Object({ expected_loss: Dollars, discount: Dollars, sla_age: Dollars }),
+  vendor: Type.Object({ id: Type.String(), name: Type.String() }),
+  invoice_number: Type.String(),
+  invoice_date: Type.String({ format: 'date' }),
+  received_date: Type.Union([Type.String({ format: 'date' }), Type.Null()]),
+  discount_deadline: Type.Union([Type.String({ format: 'date' }), Type.Null()]),
+  days_open: Type.Integer({ minimum: 0 }),
+  total_cents: Type.Integer(),
+  currency: Type.String(),
+  reason_codes: Type.Array(Type.String()),
+  duplicate_of: Type.Union([Type.String(), Type.Null()]),
+  created_at: Type.String({ format: 'date-time' }),
+});
+
+const isCursor = (x: unknown): x is { a: string; p: string; i: string } =>
+  typeof x === 'object' &&
+  x !== null &&
+  typeof (x as { a?: unknown }).a === 'string' &&
+  /^\d{4}-\d{2}-\d{2}$/.test((x as { a: string }).a) &&
+  typeof (x as { p?: unknown }).p === 'string' &&
+  /^-?\d+(\.\d+)?$/.test((x as { p: string }).p) &&
+  typeof (x as { i?: unknown }).i === 'string' &&
+  /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test((x as { i: string }).i);
+
+/** Registers the worklist route. */
+export default async function worklistRoutes(root: FastifyInstance, { deps }: RouteOptions): Promise<void> {
+  const app = root.withTypeProvider<TypeBoxTypeProvider>();
+  const clock = deps.clock ?? (() => new Date());
+  app.get(
+    '/v1/worklist',
+    {
+      config: { roles: ['reviewer'] },
+      schema: {
+        summary: 'Open exceptions by priority (expected cost in dollars), paginated',
+        description:
+          'priority = expected_loss + discount_cents / (1 + days to the discount deadline) + ' +
+          'sla_cents_per_day x days since received, in dollars as of as_of (default today, UTC). ' +
+          'Follow next_cursor for the next page; the cursor keeps the as_of date.',
+        querystring: Type.Object(
+          {
+            queue: Type.Optional(Queue),
+            limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 500, default: 50 })),
+            cursor: Type.Optional(Type.String({ maxLength: 400 })),
+            as_of: Type.Optional(Type.String({ format: 'date' })),
+          },
+          { additionalProperties: false },
+        ),
+        response: {
+          200: Type.Object({
+            as_of: Type.String({ format: 'date' }),
+            items: Type.Array(WorklistItem),
+            next_cursor: Type.Union([Type.String(), Type.Null()]),
+          }),
+          ...problemResponses,
+        },
+      },
+    },
+    async (req) => {
+      const p = principalOf(req);
+      let after: WorklistCursor | undefined;
+      if (req.query.cursor !== undefined) {
+        const c = decodeCursor(req.query.cursor);
+        if (!isCursor(c))
+          throw new TriageError('TRIAGE_REQUEST_INVALID', 'cursor is not a worklist cursor', [
+            { path: '/querystring/cursor', message: 'is not a cursor returned by this endpoint' },
+          ]);
+        after = { asOf: c.a, priorityCents: c.p, decisionId: c.i };
+      }
+      const asOf = after?.asOf ?? req.query.as_of ?? clock().toISOString().slice(0, 10);
+      const page = await deps.store.worklist({
+        tenantId: p.tenantId,
+        ...(req.query.queue ? { queue: req.query.queue } : {}),
+        asOf,
+        limit: req.query.limit ?? 50,
+        ...(after ? { after } : {}),
+      });
+      return {
+        as_of: asOf,
+        items: page.items,
+        next_cursor: page.next
+          ? encodeCursor({ a: page.next.asOf, p: page.next.priorityCents, i: page.next.decisionId })
+          : null,
+      };
+    },
+  );
+}

@@ -1,0 +1,85 @@
+import { describe, expect, it } from 'vitest';
+import { extractInvoiceFeatures } from '../features/invoice-features.js';
+import { pairSideOfInvoice } from '../features/pair.js';
+import type { Invoice } from '../core/invoice.js';
+import type { CandidateInvoice } from '../store/repository.js';
+import { makeInvoice } from '../test/fixtures.js';
+import { assessDuplicates, differences, documentKindRule } from './duplicate-detector.js';
+import { createHeuristicDuplicateScorer } from './heuristic-duplicate.js';
+
+/** A stored candidate built from an invoice. */
+function candidate(inv: Invoice, over: Partial<CandidateInvoice> = {}): CandidateInvoice {
+  const f = extractInvoiceFeatures(inv);
+  const side = pairSideOfInvoice(inv, f);
+  return {
+    ...side,
+    invoiceId: inv.invoice_id,
+    decisionId: `d-${inv.invoice_id}`,
+    decision: 'AUTO_APPROVE',
+    vendorName: inv.vendor.name,
+    invoiceNumber: inv.invoice_number,
+    currency: inv.currency,
+    lineMatchKeys: [...side.lineMatchKeys],
+    embeddingDistance: 0.01,
+    sources: ['knn'],
+    approval: 'auto_approved',
+    reversedCents: 0,
+    reversedBy: [],
+    ...over,
+  };
+}
+
+const scorer = createHeuristicDuplicateScorer();
+const assess = (inv: Invoice, cands: CandidateInvoice[]) =>
+  assessDuplicates(inv, pairSideOfInvoice(inv, extractInvoiceFeatures(inv)), cands, scorer);
+
+describe('duplicate detector document-kind rules', () => {
+  const orig = makeInvoice({ invoice_id: 'orig' });
+  const memo = (id: string, cents: number): Invoice => ({
+    ...orig,
+    invoice_id: id,
+    invoice_number: `CM-${id}`,
+    document_type: 'credit_memo',
+    total_cents: -cents,
+    lines: [{ ...orig.lines[0]!, quantity: -1, unit_price_cents: cents, amount_cents: -cents }],
+  });
+
+  it('matches a credit memo to the invoice it reverses, partly then fully', () => {
+    const partial = assess(memo('m1', 1_500), [candidate(orig)]);
+    expect(partial.reversal).toMatchObject({ reversedCents: 1_500, full: false });
+    expect(partial.reversal!.candidate.invoiceId).toBe('orig');
+    expect(partial.scored[0]!.rule).toBe('credit_memo_reverses_invoice');
+    expect(partial.reported).toEqual([]);
+    // The rest of the invoice credited later completes the reversal...
+    const rest = assess(memo('m2', 20_000), [candidate(orig, { reversedCents: 1_500, reversedBy: ['m1'] })]);
+    expect(rest.reversal).toMatchObject({ reversedCents: 20_000, full: true });
+    // ...but a credit larger than what is left reverses nothing.
+    expect(assess(memo('m3', 21_000), [candidate(orig, { reversedCents: 1_500 })]).reversal).toBeNull();
+  });
+
+  it('does not flag a rebill after a full credit, but still flags one after a partial credit', () => {
+    const rebill = { ...orig, invoice_id: 'rebill' };
+    const full = assess(rebill, [candidate(orig, { reversedCents: 21_500, reversedBy: ['m'] })]);
+    expect(full.scored[0]).toMatchObject({ rule: 'rebill_after_credit' });
+    expect(full.scored[0]!.modelScore).toBeGreaterThan(0.9);
+    expect(full.reported).toEqual([]);
+    const part = assess(rebill, [candidate(orig, { reversedCents: 1_500 })]);
+    expect(part.reported[0]).toMatchObject({ rule: null });
+    expect(part.reported[0]!.score).toBeGreaterThan(0.9);
+    expect(documentKindRule({ ...orig, document_type: 'debit_memo' }, candidate(orig))).toBeNull();
+  });
+
+  it('lists differing fields and lines by code and amount only', () => {
+    const other = structuredClone(orig);
+    other.invoice_number = 'INV-1OO8';
+    other.lines[1]!.amount_cents = 1_600;
+    const diff = differences(
+      other,
+      candidate(orig),
+      extractInvoiceFeatures(other).lines.map((l) => l.matchKey),
+    );
+    expect(diff.map((d) => d.field)).toEqual(['invoice_number', 'lines']);
+    expect(diff[0]!.note).toBe("substitute '0'->'O' at 5; substitute '0'->'O' at 6");
+    expect(diff[1]).toMatchObject({ this_value: ['E0570|1600'], earlier_value: ['E0570|1500'] });
+  });
+});

@@ -1,0 +1,207 @@
+/**
+ * Duplicate detector, after candidate blocking (store: tenant kNN with a recall guard,
+ * vendor-scoped exact kNN, exact keys): comparison vectors, the pair scorer, then
+ * document-kind rules, and the evidence a reviewer needs (which earlier invoice, how the two
+ * differ field by field, whether the earlier one was already approved).
+ *
+ * Document-kind rules (applied to whatever pair scorer runs, heuristic or trained):
+ * - `credit_memo_reverses_invoice`: a credit memo and an invoice are a reversal, not a
+ *   resubmission; the pair's score is capped at 0.05. A new credit memo is matched to the
+ *   invoice it reverses (same vendor, credit not above what is left uncredited, best by exact
+ *   amount, same PO, nearest embedding), which is recorded so that later rebills are known.
+ * - `rebill_after_credit`: a new invoice resembling an earlier invoice that credit memos have
+ *   fully reversed is a rebill, not a duplicate; capped at 0.05.
+ */
+import type { DuplicateMatch } from '../core/decision.js';
+import type { Invoice } from '../core/invoice.js';
+import { describeEdits, editScript } from '../features/edits.js';
+import { comparePair, type PairComparison, type PairSide } from '../features/pair.js';
+import type { CandidateInvoice } from '../store/repository.js';
+import type { DuplicatePairScorer } from './scorers.js';
+
+/** Score cap of pairs a document-kind rule rules out. */
+export const RULE_SCORE_CAP = 0.05;
+
+/** One scored candidate pair. */
+export interface ScoredCandidate {
+  candidate: CandidateInvoice;
+  comparison: PairComparison;
+  /** The pair scorer's output. */
+  modelScore: number;
+  /** After document-kind rules. */
+  score: number;
+  /** Log-odds contributions by comparison, as the scorer reports them. */
+  contributions: Record<string, number>;
+  /** Document-kind rule that capped the score, or the scorer's own rule. */
+  rule: string | null;
+}
+
+/** The invoice a new credit memo reverses. */
+export interface ReversalMatch {
+  candidate: CandidateInvoice;
+  /** Cents this memo credits (positive). */
+  reversedCents: number;
+  /** True when this memo and earlier ones credit the invoice's whole total. */
+  full: boolean;
+}
+
+/** Result of {@link assessDuplicates}. */
+export interface DuplicateAssessment {
+  /** Every candidate, best score first. */
+  scored: ScoredCandidate[];
+  /** Candidates at or above the reporting threshold, at most 5. */
+  reported: ScoredCandidate[];
+  /** For a credit memo: the invoice it reverses, when found. */
+  reversal: ReversalMatch | null;
+}
+
+const isSameVendor = (c: PairComparison): boolean => c.sameVendor || c.vendorNameJw >= 0.92;
+
+/** The invoice a credit memo reverses among the candidates, or null. */
+export function matchReversal(invoice: Invoice, scored: readonly ScoredCandidate[]): ReversalMatch | null {
+  if (invoice.document_type !== 'credit_memo' || invoice.total_cents >= 0) return null;
+  const credit = -invoice.total_cents;
+  const eligible = scored.filter(
+    (s) =>
+      s.candidate.documentType === 'invoice' &&
+      s.candidate.totalCents > 0 &&
+      isSameVendor(s.comparison) &&
+      credit <= s.candidate.totalCents - s.candidate.reversedCents + 1,
+  );
+  if (eligible.length === 0) return null;
+  const rank = (s: ScoredCandidate): number[] => {
+    const left = s.candidate.totalCents - s.candidate.reversedCents;
+    return [
+      Math.abs(left - credit) <= 1 || Math.abs(s.candidate.totalCents - credit) <= 1 ? 1 : 0,
+      s.comparison.samePo === true ? 1 : 0,
+      s.candidate.invoiceDate <= invoice.invoice_date ? 1 : 0,
+      s.comparison.embeddingCosine,
+    ];
+  };
+  const better = (a: number[], b: number[]): boolean => {
+    for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return a[i]! > b[i]!;
+    return false;
+  };
+  let best = eligible[0]!;
+  for (const s of eligible.slice(1)) if (better(rank(s), rank(best))) best = s;
+  return {
+    candidate: best.candidate,
+    reversedCents: credit,
+    full: best.candidate.reversedCents + credit >= best.candidate.totalCents - 1,
+  };
+}
+
+/** Document-kind rule for a pair, or null. */
+export function documentKindRule(invoice: Invoice, c: CandidateInvoice): string | null {
+  const a = invoice.document_type;
+  const b = c.documentType;
+  if (a !== b && (a === 'credit_memo' || b === 'credit_memo')) return 'credit_memo_reverses_invoice';
+  if (a === 'invoice' && b === 'invoice' && c.totalCents > 0 && c.reversedCents >= c.totalCents - 1)
+    return 'rebill_after_credit';
+  return null;
+}
+
+/**
+ * Scores every candidate against the new invoice, applies the document-kind rules, matches a
+ * credit memo to the invoice it reverses, and keeps the candidates worth reporting.
+ * @param me the new invoice's pair side; @param reportAt lowest score reported (default 0.3).
+ */
+export function assessDuplicates(
+  invoice: Invoice,
+  me: PairSide,
+  candidates: readonly CandidateInvoice[],
+  scorer: DuplicatePairScorer,
+  reportAt = 0.3,
+): DuplicateAssessment {
+  const scored = candidates
+    .map((c): ScoredCandidate => {
+      const comparison = comparePair(me, c, 1 - c.embeddingDistance);
+      const s = scorer.scorePair(comparison);
+      const rule = documentKindRule(invoice, c);
+      return {
+        candidate: c,
+        comparison,
+        modelScore: s.score,
+        score: rule ? Math.min(s.score, RULE_SCORE_CAP) : s.score,
+        contributions: s.contributions,
+        rule: rule ?? s.rule,
+      };
+    })
+    .sort((a, b) => b.score - a.score || a.candidate.embeddingDistance - b.candidate.embeddingDistance);
+  return {
+    scored,
+    reported: scored.filter((x) => x.score >= reportAt).slice(0, 5),
+    reversal: matchReversal(invoice, scored),
+  };
+}
+
+/**
+ * Field-by-field differences between the new invoice and an earlier one: invoice number (with
+ * the exact edit, e.g. `substitute '0'->'O' at 5`), vendor, dates, total (with the gap in
+ * cents), currency, document type, PO, service period, and lines by code and amount (no line
+ * text).
+ */
+export function differences(
+  inv: Invoice,
+  c: CandidateInvoice,
+  myLineKeys: readonly string[],
+): DuplicateMatch['differences'] {
+  const out: DuplicateMatch['differences'] = [];
+  const diff = (field: string, a: unknown, b: unknown, note?: string): void => {
+    if (a !== b) out.push({ field, this_value: a, earlier_value: b, ...(note ? { note } : {}) });
+  };
+  diff(
+    'invoice_number',
+    inv.invoice_number,
+    c.invoiceNumber,
+    describeEdits(editScript(c.invoiceNumber, inv.invoice_number)),
+  );
+  diff('vendor.id', inv.vendor.id, c.vendorId);
+  diff('vendor.name', inv.vendor.name, c.vendorName);
+  diff('invoice_date', inv.invoice_date, c.invoiceDate);
+  const dTotal = inv.total_cents - c.totalCents;
+  diff('total_cents', inv.total_cents, c.totalCents, dTotal !== 0 ? `difference ${dTotal} cents` : undefined);
+  diff('currency', inv.currency, c.currency);
+  diff('document_type', inv.document_type, c.documentType);
+  diff('po_number', inv.po_number ?? null, c.poNumber);
+  diff(
+    'service_period',
+    inv.service_period ? `${inv.service_period.start}/${inv.service_period.end}` : null,
+    c.servicePeriodStart ? `${c.servicePeriodStart}/${c.servicePeriodEnd}` : null,
+  );
+  diff('line_count', inv.lines.length, c.lineMatchKeys.length);
+  const mine = new Set(myLineKeys);
+  const theirs = new Set(c.lineMatchKeys);
+  const onlyHere = [...mine].filter((k) => !theirs.has(k));
+  const onlyEarlier = [...theirs].filter((k) => !mine.has(k));
+  if (onlyHere.length > 0 || onlyEarlier.length > 0) {
+    out.push({
+      field: 'lines',
+      this_value: onlyHere,
+      earlier_value: onlyEarlier,
+      note: `${mine.size - onlyHere.length} line(s) match by code and amount; values list the lines (code|amount_cents) found on one side only`,
+    });
+  }
+  return out;
+}
+
+/** The response entry of a reported candidate. */
+export function duplicateMatch(
+  inv: Invoice,
+  s: ScoredCandidate,
+  myLineKeys: readonly string[],
+): DuplicateMatch {
+  const c = s.candidate;
+  return {
+    invoice_id: c.invoiceId,
+    decision_id: c.decisionId,
+    earlier_decision: c.decision,
+    earlier_document_type: c.documentType,
+    earlier_approved: c.approval !== null,
+    earlier_approval: c.approval,
+    score: s.score,
+    rule: s.rule,
+    match_sources: c.sources,
+    differences: differences(inv, c, myLineKeys),
+  };
+}
