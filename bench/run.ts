@@ -1,0 +1,411 @@
+#!/usr/bin/env tsx
+/**
+ * `npm run bench`: the published benchmarks (see BENCHMARKS.md). Not part of `npm test`.
+ * Prints a table per section and writes `reports/bench/bench-<timestamp>.json`.
+ *
+ * Sections (`--only a,b`): `scoring` (in-process throughput and latency of a 10-line invoice on
+ * PGlite and PostgreSQL), `http` (POST /v1/invoices/score at fixed rates with autocannon, on
+ * both stores, plus the server's resident memory), `knn` (HNSW vs exact kNN on invoice
+ * embeddings of a generated benchmark: recall@10, latency, build time), `models` (ONNX vs tfjs
+ * scoring of the same model, 100k rows), `training` (time and peak memory of a training run).
+ * PostgreSQL sections need `BENCH_DATABASE_URL` (default the test database).
+ */
+import { execFileSync, spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpus, totalmem } from 'node:os';
+import { join, resolve } from 'node:path';
+import { tmpdir } from 'node:os';
+import { Command } from 'commander';
+import Table from 'cli-table3';
+import type { Invoice } from '../core/invoice.js';
+import { generateBenchmark } from '../datasets/benchmark/index.js';
+import { wire } from '../bin/bootstrap.js';
+import { openPglite, openPostgres, type SqlDatabase } from '../store/index.js';
+import { benchInvoice } from './features.bench.js';
+import { runScoringBenchmark, type ScoringResult } from './scoring.js';
+import { runRate, startServer, type RateResult } from './http.js';
+import { runKnnBenchmark, type KnnResult } from './knn.js';
+import { knnDataFromBenchmark } from './knn-source.js';
+import { fmt, msSince } from './stats.js';
+
+const opts = new Command()
+  .option('--only <sections>', 'comma-separated sections', 'scoring,http,knn,models,training')
+  .option(
+    '--database-url <url>',
+    'PostgreSQL for the PostgreSQL sections',
+    process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/invoice_triage_test',
+  )
+  .option('--invoices <n>', 'invoices per in-process scoring run', '1000')
+  .option('--rates <list>', 'HTTP request rates, req/s', '100,250,500')
+  .option('--duration <s>', 'seconds per HTTP rate', '30')
+  .option('--knn-sizes <list>', 'PostgreSQL kNN index sizes (base invoices)', '100000,1000000')
+  .option('--pglite-knn-size <n>', 'PGlite kNN index size', '20000')
+  .option('--knn-queries <n>', 'duplicate queries per size', '500')
+  .option('--train-invoices <n>', 'benchmark invoices for the training run', '50000')
+  .option('--data-dir <dir>', 'cache of generated benchmark sets', 'reports/bench-data')
+  .parse()
+  .opts<{
+    only: string;
+    databaseUrl: string;
+    invoices: string;
+    rates: string;
+    duration: string;
+    knnSizes: string;
+    pgliteKnnSize: string;
+    knnQueries: string;
+    trainInvoices: string;
+    dataDir: string;
+  }>();
+
+const only = new Set(opts.only.split(','));
+const report: Record<string, unknown> = {
+  startedAt: new Date().toISOString(),
+  machine: {
+    cpus: cpus().length,
+    cpuModel: cpus()[0]?.model,
+    memGiB: Math.round(totalmem() / 2 ** 30),
+    node: process.version,
+  },
+};
+const schemaTag = `bench_${process.pid}_${Date.now().toString(36)}`;
+
+/** A 10-line invoice (the features micro-benchmark's lines) from one of 50 vendors, unique id and number. */
+function tenLineInvoice(i: number, tag: string): Invoice {
+  const inv = benchInvoice(i, true);
+  const v = i % 50;
+  const day = 1 + (i % 28);
+  return {
+    ...inv,
+    invoice_id: `${tag}-${i}`,
+    vendor: { id: `V-${v}`, name: `Vendor ${v} Medical Supply LLC` },
+    invoice_number: `INV-${tag}-${i}`,
+    invoice_date: `2025-03-${String(day).padStart(2, '0')}`,
+  };
+}
+
+/** A generated benchmark set of `n` invoices (seed 42), cached under --data-dir. */
+async function benchmarkSet(n: number): Promise<string> {
+  const dir = resolve(opts.dataDir, `n${n}-s42`);
+  if (existsSync(join(dir, 'card.json'))) return dir;
+  const t0 = process.hrtime.bigint();
+  await generateBenchmark({ invoices: n, seed: 42, out: dir });
+  console.log(`generated ${n} invoices in ${fmt(msSince(t0) / 1000)} s -> ${dir}`);
+  return dir;
+}
+
+function table(head: string[], rows: (string | number)[][]): string {
+  const t = new Table({ head });
+  for (const r of rows) t.push(r.map(String));
+  return t.toString();
+}
+
+async function withPg<T>(f: (db: SqlDatabase) => Promise<T>, schema: string): Promise<T> {
+  const db = await openPostgres({ connectionString: opts.databaseUrl, schema });
+  try {
+    return await f(db);
+  } finally {
+    await db.exec(`DROP SCHEMA IF EXISTS ${schema} CASCADE`).catch(() => undefined);
+    await db.close();
+  }
+}
+
+// ---------------------------------------------------------------- scoring (in-process)
+if (only.has('scoring')) {
+  const n = Number(opts.invoices);
+  const results: (ScoringResult & { store: string })[] = [];
+  for (const store of ['pglite', 'postgres'] as const) {
+    const schema = `${schemaTag}_scoring`;
+    const w = await wire(
+      store === 'pglite'
+        ? { engine: 'pglite' }
+        : { engine: 'postgres', connectionString: opts.databaseUrl, schema },
+    );
+    const invoices = Array.from({ length: n + 20 }, (_, i) => tenLineInvoice(i, `s-${store}`));
+    const r = await runScoringBenchmark(w.scoring, 'default', invoices);
+    results.push({ store, ...r });
+    await w.repo.close();
+    if (store === 'postgres') await withPg(async () => undefined, schema);
+  }
+  report.scoring = { versions: undefined, results };
+  console.log('\nIn-process scoring, 10-line invoices, sequential');
+  console.log(
+    table(
+      ['store', 'invoices/s', 'lines/s', 'p50 ms', 'p95 ms', 'p99 ms', 'n'],
+      results.map((r) => [
+        r.store,
+        fmt(r.invoicesPerSecond),
+        fmt(r.linesPerSecond),
+        fmt(r.latencyMs.p50),
+        fmt(r.latencyMs.p95),
+        fmt(r.latencyMs.p99),
+        r.invoices,
+      ]),
+    ),
+  );
+}
+
+// ---------------------------------------------------------------- http
+if (only.has('http')) {
+  execFileSync('npm', ['run', '-s', 'build'], { stdio: 'inherit' });
+  const rates = opts.rates.split(',').map(Number);
+  const seconds = Number(opts.duration);
+  const out: { store: string; rates: RateResult[]; rssMiB: number | null; models: unknown }[] = [];
+  for (const store of ['pglite', 'postgres'] as const) {
+    const tmp = mkdtempSync(join(tmpdir(), 'it-bench-'));
+    const schema = `${schemaTag}_http`;
+    const env: Record<string, string> = {
+      BOOTSTRAP_KEYS_FILE: join(tmp, 'keys.json'),
+      RATE_LIMIT_MAX: '0',
+      RATE_LIMIT_BATCH_MAX: '0',
+      ...(store === 'pglite'
+        ? { DATA_DIR: join(tmp, 'pglite') }
+        : { DATABASE_URL: opts.databaseUrl, DATABASE_SCHEMA: schema }),
+    };
+    const server = await startServer(env);
+    try {
+      const keys = JSON.parse(readFileSync(join(tmp, 'keys.json'), 'utf8')) as {
+        keys: { roles: string[]; key: string }[];
+      };
+      const key = keys.keys.find((k) => k.roles.includes('workflow'))!.key;
+      const health = (await (await fetch(`${server.url}/healthz`)).json()) as {
+        versions?: { models?: unknown };
+      };
+      const bodies = Array.from({ length: 500 }, (_, i) => JSON.stringify(tenLineInvoice(i, '__ID__')));
+      const rs: RateResult[] = [];
+      for (const rps of rates) {
+        rs.push(await runRate(server.url, bodies, rps, seconds, { authorization: `Bearer ${key}` }));
+        console.log(`  ${store} ${rps} req/s done`);
+      }
+      const status = readFileSync(`/proc/${server.child.pid}/status`, 'utf8');
+      const rss = /VmRSS:\s+(\d+) kB/.exec(status);
+      const hwm = /VmHWM:\s+(\d+) kB/.exec(status);
+      out.push({
+        store,
+        rates: rs,
+        rssMiB: rss ? Math.round(Number(rss[1]) / 1024) : null,
+        models: {
+          ...(health.versions?.models as object),
+          peakRssMiB: hwm ? Math.round(Number(hwm[1]) / 1024) : null,
+        },
+      });
+    } finally {
+      await server.stop();
+      if (store === 'postgres') await withPg(async () => undefined, schema);
+      rmSync(tmp, { recursive: true, force: true });
+    }
+  }
+  report.http = out;
+  console.log(
+    `\nHTTP POST /v1/invoices/score, 10-line invoices, ${seconds} s per rate (latency ms, coordinated omission corrected)`,
+  );
+  console.log(
+    table(
+      ['store', 'target rps', 'achieved rps', 'p50', 'p90', 'p99', 'max', 'non-2xx', 'errors+timeouts'],
+      out.flatMap((o) =>
+        o.rates.map((r) => [
+          o.store,
+          r.targetRps,
+          fmt(r.achievedRps),
+          fmt(r.p50),
+          fmt(r.p90),
+          fmt(r.p99),
+          fmt(r.max),
+          r.non2xx,
+          r.errors + r.timeouts,
+        ]),
+      ),
+    ),
+  );
+  console.log(
+    table(
+      ['store', 'server RSS after load, MiB', 'models / peak'],
+      out.map((o) => [o.store, o.rssMiB ?? 'n/a', JSON.stringify(o.models)]),
+    ),
+  );
+}
+
+// ---------------------------------------------------------------- knn
+if (only.has('knn')) {
+  const results: KnnResult[] = [];
+  const q = Number(opts.knnQueries);
+  const sizes = opts.knnSizes
+    .split(',')
+    .map(Number)
+    .filter((x) => x > 0);
+  const plSize = Number(opts.pgliteKnnSize);
+  const plan: { engine: 'pglite' | 'postgres'; n: number }[] = [
+    ...(plSize > 0 ? [{ engine: 'pglite' as const, n: plSize }] : []),
+    ...sizes.map((n) => ({ engine: 'postgres' as const, n })),
+  ];
+  for (const { engine, n } of plan) {
+    // ~3% of generated invoices are duplicates; generate enough for n base invoices.
+    const dir = await benchmarkSet(Math.ceil(n * 1.06));
+    const data = await knnDataFromBenchmark(dir, n, q);
+    const progress = (stage: string, done: number, total: number): void => {
+      if (done === total || done % 100_000 === 0)
+        process.stdout.write(`\r  ${engine} n=${n} ${stage} ${done}/${total}      `);
+    };
+    const r =
+      engine === 'pglite'
+        ? await (async () => {
+            const db = await openPglite();
+            try {
+              return await runKnnBenchmark(db, data.base, data.queries, {
+                n,
+                dim: data.dim,
+                onProgress: progress,
+              });
+            } finally {
+              await db.close();
+            }
+          })()
+        : await withPg(
+            (db) => runKnnBenchmark(db, data.base, data.queries, { n, dim: data.dim, onProgress: progress }),
+            `${schemaTag}_knn`,
+          );
+    process.stdout.write('\n');
+    results.push(r);
+  }
+  report.knn = results;
+  console.log('\nDuplicate index: invoice embeddings, HNSW (cosine) vs exact scan, k = 10; latency ms');
+  console.log(
+    table(
+      [
+        'engine',
+        'n',
+        'build s',
+        'HNSW m/efC',
+        'ef_search',
+        'recall@10 vs exact',
+        'dup in top10 (HNSW / exact)',
+        'HNSW p50',
+        'HNSW p99',
+        'exact p50',
+        'exact p99',
+        'exact/HNSW p50',
+      ],
+      results.flatMap((r) =>
+        r.points.map((p) => [
+          r.engine,
+          r.n,
+          fmt(r.buildSeconds),
+          `${r.hnsw.m}/${r.hnsw.efConstruction}`,
+          p.efSearch,
+          fmt(p.recallAtK),
+          `${fmt(p.duplicateHitAtK)} / ${fmt(r.exactDuplicateHitAtK)}`,
+          fmt(p.latencyMs.p50),
+          fmt(p.latencyMs.p99),
+          fmt(r.exactLatencyMs.p50),
+          fmt(r.exactLatencyMs.p99),
+          fmt(r.exactLatencyMs.p50 / p.latencyMs.p50),
+        ]),
+      ),
+    ),
+  );
+}
+
+// ---------------------------------------------------------------- models: ONNX vs tfjs
+if (only.has('models')) {
+  const { listChampionSpecs } = await import('./models-source.js');
+  const rows = 100_000;
+  const out: {
+    task: string;
+    version: string;
+    features: number;
+    onnxMs: number;
+    tfjsMs: number;
+    ratio: number;
+    maxAbsDiff: number;
+    onnxSingleRowUs: { p50: number; p99: number };
+  }[] = [];
+  for (const c of await listChampionSpecs()) {
+    const { compareOnnxTfjs } = await import('./models-source.js');
+    out.push(await compareOnnxTfjs(c, rows));
+  }
+  report.models = out;
+  console.log(
+    `\nModel scoring, ${rows} rows in one batch: ONNX Runtime (served) vs tfjs wasm (training) on the same champion`,
+  );
+  console.log(
+    table(
+      [
+        'task',
+        'version',
+        'features',
+        'ONNX ms',
+        'tfjs ms',
+        'tfjs/ONNX',
+        'max |p diff|',
+        'ONNX 1-row p50 us',
+        'p99 us',
+      ],
+      out.map((o) => [
+        o.task,
+        o.version,
+        o.features,
+        fmt(o.onnxMs),
+        fmt(o.tfjsMs),
+        fmt(o.ratio),
+        o.maxAbsDiff.toExponential(2),
+        fmt(o.onnxSingleRowUs.p50),
+        fmt(o.onnxSingleRowUs.p99),
+      ]),
+    ),
+  );
+}
+
+// ---------------------------------------------------------------- training
+if (only.has('training')) {
+  const dir = await benchmarkSet(Number(opts.trainInvoices));
+  const out: { model: string; seconds: number; peakRssMiB: number; examples: string }[] = [];
+  for (const model of ['coding-mismatch', 'duplicate']) {
+    const outDir = mkdtempSync(join(tmpdir(), 'it-bench-train-'));
+    const t0 = process.hrtime.bigint();
+    const r = spawnSync(
+      '/usr/bin/time',
+      [
+        '-f',
+        'PEAK_RSS_KB=%M',
+        'npx',
+        'tsx',
+        'bin/train.ts',
+        '--model',
+        model,
+        '--data',
+        dir,
+        '--seed',
+        '42',
+        '--out',
+        outDir,
+      ],
+      { encoding: 'utf8' },
+    );
+    const seconds = msSince(t0) / 1000;
+    const peak = /PEAK_RSS_KB=(\d+)/.exec(r.stderr);
+    let examples = 'n/a';
+    try {
+      const card = JSON.parse(readFileSync(join(outDir, 'card.json'), 'utf8')) as {
+        data?: unknown;
+        trainingData?: unknown;
+      };
+      examples = JSON.stringify(card.trainingData ?? card.data ?? null).slice(0, 200);
+    } catch {
+      examples = `train failed: ${r.stderr.slice(-300)}`;
+    }
+    out.push({ model, seconds, peakRssMiB: peak ? Math.round(Number(peak[1]) / 1024) : -1, examples });
+    rmSync(outDir, { recursive: true, force: true });
+  }
+  report.training = { data: dir, runs: out };
+  console.log(`\nTraining (npm run train, seed 42) on ${dir}`);
+  console.log(
+    table(
+      ['model', 'seconds', 'peak RSS MiB', 'examples'],
+      out.map((o) => [o.model, fmt(o.seconds), o.peakRssMiB, o.examples]),
+    ),
+  );
+}
+
+mkdirSync('reports/bench', { recursive: true });
+const file = `reports/bench/bench-${new Date().toISOString().replace(/[:.]/g, '-')}.json`;
+writeFileSync(file, JSON.stringify(report, null, 2));
+console.log(`\nwrote ${file}`);
