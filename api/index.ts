@@ -1,3 +1,5 @@
-/** HTTP API: the fastify app factory and problem+json helpers. */
+/** HTTP API: the fastify app factory, problem+json helpers, limits and metrics. */
 export * from './app.js';
 export * from './problem.js';
+export * from './limits.js';
+export * from './metrics.js';

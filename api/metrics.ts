@@ -59,10 +59,35 @@ export function createMetrics(opts: { processMetrics?: boolean } = {}): TriageMe
     labelNames: ['decision', 'queue', 'source'] as const,
     registers: [registry],
   });
-  const queueUp = new Gauge({
+  /**
+   * The queue's counts for one scrape: both queue gauges are collected in parallel, so they
+   * share one time-limited read (reused for 500 ms); null when the queue did not answer.
+   */
+  let scrape: { at: number; counts: Promise<Awaited<ReturnType<JobQueue['counts']>> | null> } | null = null;
+  const queueCounts = (): Promise<Awaited<ReturnType<JobQueue['counts']>> | null> => {
+    if (!queue) return Promise.resolve(null);
+    if (scrape && Date.now() - scrape.at < 500) return scrape.counts;
+    const { q, timeoutMs } = queue;
+    let timer: NodeJS.Timeout | undefined;
+    const counts = Promise.race([
+      q.counts(),
+      new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new Error('queue counts timed out')), timeoutMs);
+      }),
+    ])
+      .catch(() => null)
+      .finally(() => clearTimeout(timer));
+    scrape = { at: Date.now(), counts };
+    return counts;
+  };
+  new Gauge({
     name: 'invoice_triage_queue_up',
-    help: '1 when the job queue answered the last scrape, else 0',
+    help: '1 when the job queue answered the scrape, else 0',
     registers: [registry],
+    async collect() {
+      if (!queue) return;
+      this.set((await queueCounts()) ? 1 : 0);
+    },
   });
   new Gauge({
     name: 'invoice_triage_queue_jobs',
@@ -70,26 +95,11 @@ export function createMetrics(opts: { processMetrics?: boolean } = {}): TriageMe
     labelNames: ['queue', 'state'] as const,
     registers: [registry],
     async collect() {
-      if (!queue) return;
-      const { q, timeoutMs } = queue;
-      let timer: NodeJS.Timeout | undefined;
-      try {
-        const counts = await Promise.race([
-          q.counts(),
-          new Promise<never>((_, reject) => {
-            timer = setTimeout(() => reject(new Error('queue counts timed out')), timeoutMs);
-          }),
-        ]);
-        this.reset();
-        for (const name of JOB_NAMES) {
-          for (const state of JOB_STATES) this.set({ queue: name, state }, counts[name][state]);
-        }
-        queueUp.set(1);
-      } catch {
-        this.reset();
-        queueUp.set(0);
-      } finally {
-        clearTimeout(timer);
+      const counts = await queueCounts();
+      this.reset();
+      if (!counts) return;
+      for (const name of JOB_NAMES) {
+        for (const state of JOB_STATES) this.set({ queue: name, state }, counts[name][state]);
       }
     },
   });

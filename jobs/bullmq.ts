@@ -8,8 +8,11 @@
  * detected as stalled once its lock expires and is run again by another worker.
  */
 import { Queue, UnrecoverableError, Worker, type Job, type JobsOptions } from 'bullmq';
+import Type, { type Static } from 'typebox';
+import { Compile } from 'typebox/compile';
 import { TriageError } from '../core/errors.js';
 import {
+  checkOptions,
   emptyCounts,
   isPermanent,
   JOB_NAMES,
@@ -220,6 +223,32 @@ export interface BullWorkerOptions {
   onError?: (error: Error) => void;
 }
 
+const WorkerSettings = Type.Object({
+  concurrency: Type.Object({
+    'score-batch': Type.Integer({ minimum: 1, maximum: 256 }),
+    retrain: Type.Integer({ minimum: 1, maximum: 256 }),
+  }),
+  lockDurationMs: Type.Integer({ minimum: 1000, maximum: 3_600_000 }),
+  stalledIntervalMs: Type.Integer({ minimum: 500, maximum: 3_600_000 }),
+  maxStalledCount: Type.Integer({ minimum: 0, maximum: 100 }),
+});
+const checkWorkerSettings = Compile(WorkerSettings);
+
+/**
+ * Spreads the worker options over their defaults (concurrency `score-batch` 2 and `retrain` 1,
+ * lock 30 s, stalled check every 30 s, 1 stall tolerated) and validates them.
+ * @throws TriageError `TRIAGE_CONFIG_INVALID` naming each bad option.
+ */
+export function resolveWorkerSettings(opts: Partial<BullWorkerOptions>): Static<typeof WorkerSettings> {
+  const merged = {
+    concurrency: { 'score-batch': 2, retrain: 1, ...opts.concurrency },
+    lockDurationMs: opts.lockDurationMs ?? 30_000,
+    stalledIntervalMs: opts.stalledIntervalMs ?? 30_000,
+    maxStalledCount: opts.maxStalledCount ?? 1,
+  };
+  return checkOptions(checkWorkerSettings, merged, 'worker options');
+}
+
 /** Running workers; `close()` lets active jobs finish, then disconnects. */
 export interface RunningWorkers {
   readonly names: readonly JobName[];
@@ -233,7 +262,8 @@ export interface RunningWorkers {
  */
 export function startBullWorkers(opts: BullWorkerOptions): RunningWorkers {
   const names = opts.names ?? JOB_NAMES;
-  const concurrency: Record<JobName, number> = { 'score-batch': 2, retrain: 1, ...opts.concurrency };
+  const settings = resolveWorkerSettings(opts);
+  const { concurrency } = settings;
   const connection = redisConnectionFromUrl(opts.redisUrl);
   const workers = names.map((name) => {
     const processor = opts.processors[name] as (d: unknown, c: unknown) => Promise<unknown>;
@@ -258,9 +288,9 @@ export function startBullWorkers(opts: BullWorkerOptions): RunningWorkers {
         connection,
         prefix: opts.prefix ?? DEFAULT_QUEUE_PREFIX,
         concurrency: concurrency[name],
-        lockDuration: opts.lockDurationMs ?? 30_000,
-        stalledInterval: opts.stalledIntervalMs ?? 30_000,
-        maxStalledCount: opts.maxStalledCount ?? 1,
+        lockDuration: settings.lockDurationMs,
+        stalledInterval: settings.stalledIntervalMs,
+        maxStalledCount: settings.maxStalledCount,
       },
     );
     w.on('error', (e) => opts.onError?.(e));

@@ -10,6 +10,7 @@ import {
   DEFAULT_JOB_OPTIONS,
   redisConnectionFromUrl,
   resolveJobOptions,
+  resolveWorkerSettings,
   type Processors,
 } from './index.js';
 
@@ -68,6 +69,25 @@ describe('job options', () => {
       }
     }
     expect(backoffDelayMs({ type: 'exponential', delayMs: 1000, jitter: 0 }, 4)).toBe(8000);
+  });
+});
+
+describe('worker settings', () => {
+  it('spreads over documented defaults and names bad options', () => {
+    expect(resolveWorkerSettings({ concurrency: { 'score-batch': 4 } })).toEqual({
+      concurrency: { 'score-batch': 4, retrain: 1 },
+      lockDurationMs: 30_000,
+      stalledIntervalMs: 30_000,
+      maxStalledCount: 1,
+    });
+    try {
+      resolveWorkerSettings({ concurrency: { retrain: 0 }, lockDurationMs: 10 });
+      expect.unreachable();
+    } catch (e) {
+      expect((e as TriageError).errors.map((x) => x.path)).toEqual(
+        expect.arrayContaining(['/concurrency/retrain', '/lockDurationMs']),
+      );
+    }
   });
 });
 

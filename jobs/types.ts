@@ -230,15 +230,25 @@ export function resolveJobOptions(input: JobOptionsInput = {}): JobOptions {
     keepCompleted: { ...d.keepCompleted, ...input.keepCompleted },
     keepFailed: { ...d.keepFailed, ...input.keepFailed },
   };
-  if (!checkJobOptions.Check(merged)) {
-    const errors = toFieldErrors(checkJobOptions.Errors(merged) as SchemaErrorLike[]);
-    throw new TriageError(
-      'TRIAGE_CONFIG_INVALID',
-      `invalid job options: ${errors.map((e) => `${e.path} ${e.message}`).join('; ')}`,
-      errors,
-    );
-  }
-  return merged;
+  return checkOptions(checkJobOptions, merged, 'job options');
+}
+
+/**
+ * Returns `value` when the compiled schema accepts it.
+ * @throws TriageError `TRIAGE_CONFIG_INVALID` naming each bad option (JSON pointers).
+ */
+export function checkOptions<T>(
+  check: { Check(v: unknown): boolean; Errors(v: unknown): unknown[] },
+  value: T,
+  what: string,
+): T {
+  if (check.Check(value)) return value;
+  const errors = toFieldErrors(check.Errors(value) as SchemaErrorLike[]);
+  throw new TriageError(
+    'TRIAGE_CONFIG_INVALID',
+    `invalid ${what}: ${errors.map((e) => `${e.path} ${e.message}`).join('; ')}`,
+    errors,
+  );
 }
 
 /**

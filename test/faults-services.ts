@@ -79,6 +79,15 @@ export async function startPrivatePostgres(): Promise<PrivatePostgres> {
     run('pg_ctl', ['-D', data, '-o', opts, '-l', join(dir, 'log'), '-w', '-t', '60', 'start']);
   start();
   let running = true;
+  // If the test process ends without afterAll (a killed run), do not leave the cluster behind.
+  const onExit = (): void => {
+    if (!running) return;
+    spawnSync(join(PG_BIN, 'pg_ctl'), ['-D', data, '-m', 'immediate', 'stop'], {
+      ...(ids ? { uid: ids.uid, gid: ids.gid } : {}),
+      timeout: 10_000,
+    });
+  };
+  process.once('exit', onExit);
   return {
     url: `postgres://postgres@127.0.0.1:${port}/postgres`,
     start() {
@@ -90,6 +99,7 @@ export async function startPrivatePostgres(): Promise<PrivatePostgres> {
       running = false;
     },
     destroy() {
+      process.off('exit', onExit);
       if (running) {
         try {
           run('pg_ctl', ['-D', data, '-m', 'immediate', '-w', 'stop']);
@@ -147,11 +157,14 @@ export async function startPrivateRedis(): Promise<PrivateRedis> {
     child = null;
   };
   await start();
+  const onExit = (): void => void child?.kill('SIGKILL');
+  process.once('exit', onExit);
   return {
     url: `redis://127.0.0.1:${port}`,
     start,
     stop,
     async destroy() {
+      process.off('exit', onExit);
       await stop();
       rmSync(dir, { recursive: true, force: true });
     },
@@ -177,6 +190,9 @@ export async function startWorker(env: Record<string, string>): Promise<WorkerPr
     env: { PATH: process.env.PATH ?? '', LOG_LEVEL: 'info', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
+  const onExit = (): void => void child.kill('SIGKILL');
+  process.once('exit', onExit);
+  child.once('exit', () => process.off('exit', onExit));
   let log = '';
   child.stdout!.on('data', (b: Buffer) => (log += b.toString()));
   child.stderr!.on('data', (b: Buffer) => (log += b.toString()));

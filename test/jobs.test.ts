@@ -241,6 +241,24 @@ describe.each(engines('jobs'))('batches on $name with the in-process queue', ({ 
     expect(text).toContain('invoice_triage_queue_up 1');
   });
 
+  it('documents the batch, readiness and metrics routes in OpenAPI', async () => {
+    const doc = (await get('/docs/json')).json<{
+      paths: Record<string, Record<string, { responses: Record<string, unknown> }>>;
+    }>();
+    expect(Object.keys(doc.paths)).toEqual(
+      expect.arrayContaining([
+        '/v1/batches',
+        '/v1/batches/{id}',
+        '/v1/batches/{id}/results',
+        '/readyz',
+        '/metrics',
+      ]),
+    );
+    expect(Object.keys(doc.paths['/v1/batches']!.post!.responses)).toEqual(
+      expect.arrayContaining(['202', '400', '409', '413', '429', '503']),
+    );
+  });
+
   it('accepts a batch while the queue is down and the sweep enqueues it once it is back', async () => {
     queueUp = false;
     const res = await post({ invoices: invoiceSet('rec', 60) });

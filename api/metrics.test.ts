@@ -1,0 +1,83 @@
+/** Unit tests of the Prometheus instruments (no store, no Redis). */
+import { describe, expect, it } from 'vitest';
+import type { DecisionResponse } from '../core/decision.js';
+import type { ScoringService } from '../inference/pipeline.js';
+import { createInProcessQueue, type JobQueue } from '../jobs/index.js';
+import { createMetrics, instrumentScoring, serveMetrics } from './metrics.js';
+
+const decision = (kind: DecisionResponse['decision'], queue?: DecisionResponse['queue']) =>
+  ({ decision: kind, ...(queue ? { queue } : {}) }) as DecisionResponse;
+
+describe('metrics', () => {
+  it('reports queue depth per state and queue_up on the first scrape', async () => {
+    const q = createInProcessQueue({
+      autorun: false,
+      processors: {
+        'score-batch': async () => ({ scored: 0, replayed: 0, failed: 0, skipped: 0 }),
+        retrain: async () => ({ task: 'duplicate', version: 'x', metrics: {} }),
+      },
+    });
+    for (let i = 0; i < 3; i++)
+      await q.add('score-batch', { tenantId: 't', batchId: `b${i}`, chunk: 0, from: 0, to: 1 });
+    const m = createMetrics({ processMetrics: false });
+    m.watchQueue(q);
+    const text = await m.registry.metrics();
+    expect(text).toContain('invoice_triage_queue_up 1');
+    expect(text).toContain('invoice_triage_queue_jobs{queue="score-batch",state="waiting"} 3');
+    expect(text).toContain('invoice_triage_queue_jobs{queue="retrain",state="waiting"} 0');
+    await q.close();
+  });
+
+  it('reports queue_up 0 and no depth when the queue does not answer in time', async () => {
+    const hung = { counts: () => new Promise(() => undefined) } as unknown as JobQueue;
+    const m = createMetrics({ processMetrics: false });
+    m.watchQueue(hung, 50);
+    const text = await m.registry.metrics();
+    expect(text).toContain('invoice_triage_queue_up 0');
+    expect(text).not.toMatch(/invoice_triage_queue_jobs\{/);
+  });
+
+  it('follows the scorer versions in use, scrape by scrape', async () => {
+    const m = createMetrics({ processMetrics: false });
+    let models: Record<string, string> = { 'coding-mismatch': 'coding@1', duplicate: 'dup@1' };
+    m.watchModels(() => models);
+    expect(await m.registry.metrics()).toContain(
+      'invoice_triage_model_info{task="coding-mismatch",version="coding@1"} 1',
+    );
+    models = { 'coding-mismatch': 'coding@2', duplicate: 'dup@1' };
+    const text = await m.registry.metrics();
+    expect(text).toContain('invoice_triage_model_info{task="coding-mismatch",version="coding@2"} 1');
+    expect(text).not.toContain('version="coding@1"');
+  });
+
+  it('counts new decisions by kind, queue and source, not replays', async () => {
+    const m = createMetrics({ processMetrics: false });
+    const outcomes = [
+      { decision: decision('REVIEW', 'coding'), created: true },
+      { decision: decision('AUTO_APPROVE'), created: true },
+      { decision: decision('REVIEW', 'coding'), created: false },
+    ];
+    const fake = { versions: {}, getDecision: async () => null, score: async () => outcomes.shift()! };
+    const scoring = instrumentScoring(fake as unknown as ScoringService, m, 'api');
+    for (let i = 0; i < 3; i++) await scoring.score({} as never);
+    const text = await m.registry.metrics();
+    expect(text).toContain('invoice_triage_decisions_total{decision="REVIEW",queue="coding",source="api"} 1');
+    expect(text).toContain(
+      'invoice_triage_decisions_total{decision="AUTO_APPROVE",queue="none",source="api"} 1',
+    );
+  });
+
+  it('serves the registry on a private listener, /metrics only', async () => {
+    const m = createMetrics();
+    const l = await serveMetrics(m.registry, 0);
+    try {
+      const ok = await fetch(`${l.address}/metrics`);
+      expect(ok.status).toBe(200);
+      expect(await ok.text()).toContain('invoice_triage_process_cpu_seconds_total');
+      expect((await fetch(`${l.address}/`)).status).toBe(404);
+      expect((await fetch(`${l.address}/metrics`, { method: 'POST' })).status).toBe(404);
+    } finally {
+      await l.close();
+    }
+  });
+});
