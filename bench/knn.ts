@@ -69,6 +69,7 @@ export async function runKnnBenchmark(
   const hnsw = opts.hnsw ?? { m: 16, efConstruction: 64 };
   const efs = opts.efSearch ?? [40, 100, 200];
   const table = `bench_knn_${opts.n}`;
+  await db.exec('CREATE EXTENSION IF NOT EXISTS vector');
   await db.exec(`DROP TABLE IF EXISTS ${table}`);
   await db.exec(`CREATE TABLE ${table} (id int PRIMARY KEY, emb vector(${opts.dim}) NOT NULL)`);
   const t0 = process.hrtime.bigint();
