@@ -47,9 +47,12 @@ describe('train CLI', () => {
     const logs: string[] = [];
     const a = await runTrain(
       { ...base, out: join(dir, 'a') },
-      { provider: () => provider, log: (l) => logs.push(l) },
+      { provider: () => ({ provider }), log: (l) => logs.push(l) },
     );
-    const b = await runTrain({ ...base, out: join(dir, 'b') }, { provider: () => provider, log: () => {} });
+    const b = await runTrain(
+      { ...base, out: join(dir, 'b') },
+      { provider: () => ({ provider }), log: () => {} },
+    );
     const read = (run: string, f: string): unknown => JSON.parse(readFileSync(join(dir, run, f), 'utf8'));
     const spec = assertModelSpec(read('a', 'spec.json'));
     const card = assertModelCardDraft(read('a', 'card.json'));
@@ -68,7 +71,7 @@ describe('train CLI', () => {
   });
 
   it('rejects an unknown model and a bad rate before doing any work', async () => {
-    const cmd = trainCommand({ provider: () => provider, log: () => {} })
+    const cmd = trainCommand({ provider: () => ({ provider }), log: () => {} })
       .exitOverride()
       .configureOutput({ writeErr: () => {} });
     await expect(cmd.parseAsync(['--model', 'fraud', '--data', data], { from: 'user' })).rejects.toThrow(

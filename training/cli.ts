@@ -13,7 +13,7 @@ import Table from 'cli-table3';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import type { ModelTask } from '../models/spec.js';
 import { assembleTask } from './assemble.js';
-import { loadBenchmark } from './benchmark.js';
+import { loadBenchmark, type LoadedBenchmark } from './benchmark.js';
 import type { FeatureProvider } from './features.js';
 import { fileLabelSource } from './labels.js';
 import { runPipeline, type PipelineResult } from './pipeline.js';
@@ -36,7 +36,11 @@ export interface TrainCliOptions {
 
 /** What the command needs from outside (the feature pipeline). */
 export interface TrainCliDeps {
-  provider: () => Promise<FeatureProvider> | FeatureProvider;
+  /** The feature provider for the loaded benchmark, with the line context it used (written as `line-context.json`). */
+  provider: (ctx: { bench: LoadedBenchmark; dataDir: string; seed: number }) => {
+    provider: FeatureProvider;
+    context?: unknown;
+  };
   /** Where messages go (default stderr). */
   log?: (line: string) => void;
 }
@@ -160,9 +164,9 @@ export async function runTrain(
   deps: TrainCliDeps,
 ): Promise<PipelineResult & { outDir: string }> {
   const log = deps.log ?? ((l: string) => process.stderr.write(l + '\n'));
-  const provider = await deps.provider();
   log(`loading benchmark from ${o.data}`);
   const bench = loadBenchmark(o.data);
+  const { provider, context } = deps.provider({ bench, dataDir: o.data, seed: o.seed });
   const bar = o.progress
     ? new SingleBar(
         { format: 'train [{bar}] {percentage}% | {stage}', stream: process.stderr, hideCursor: true },
@@ -201,6 +205,8 @@ export async function runTrain(
     bar?.stop();
     const outDir = o.out ?? join('reports', 'training', `${o.model}-seed${o.seed}`);
     const paths = writeRunOutputs(outDir, result);
+    if (context !== undefined)
+      writeFileSync(join(outDir, 'line-context.json'), JSON.stringify(context, null, 2) + '\n');
     log(summaryTable(result));
     log(`wrote ${paths.spec}, ${paths.card}, ${paths.report}`);
     return { ...result, outDir };
