@@ -22,12 +22,16 @@ const dir = mkdtempSync(join(tmpdir(), 'train-cli-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 const data = join(dir, 'bench');
 mkdirSync(data);
-writeFileSync(
-  join(data, 'all.jsonl'),
-  syntheticBenchmark(3000, 9)
-    .map((r) => JSON.stringify(r))
-    .join('\n'),
-);
+// one file per split, as the benchmark generator writes them (the harness reads test.jsonl)
+const records = syntheticBenchmark(3000, 9);
+for (const split of ['train', 'valid', 'test'] as const)
+  writeFileSync(
+    join(data, `${split}.jsonl`),
+    records
+      .filter((r) => r.label.split === split)
+      .map((r) => JSON.stringify(r))
+      .join('\n'),
+  );
 
 const base: TrainCliOptions = {
   model: 'coding-mismatch',
@@ -59,7 +63,11 @@ describe('train CLI', () => {
     expect(read('b', 'spec.json')).toEqual(spec);
     expect((read('b', 'card.json') as typeof card).metrics).toEqual(card.metrics);
     expect(card.featureSchemaVersion).toBe('fs-cli-test');
-    expect(card.labels.benchmark.files).toHaveLength(1);
+    expect(card.labels.benchmark.files.map((f) => f.path)).toEqual([
+      'test.jsonl',
+      'train.jsonl',
+      'valid.jsonl',
+    ]);
     expect(card.metrics.test[1]!.rocAuc!).toBeGreaterThan(0.9);
     expect(card.thresholds.autoApprove.feasible).toBe(true);
     expect(a.card.metrics).toEqual(card.metrics);
