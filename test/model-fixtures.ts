@@ -102,8 +102,8 @@ export const ISOTONIC: CalibrationSpec = {
 export interface CardDraftOptions {
   /** Test PR-AUC at the model's unit. */
   prAuc?: number;
-  /** Labels hash (part of the derived evaluation-set identity). */
-  labelsHash?: string;
+  /** sha256 of the benchmark file (part of the derived evaluation-set identity). */
+  benchmarkSha?: string;
 }
 
 const operatingPoint = (threshold: number) => ({
@@ -171,8 +171,11 @@ export function makeCardDraft(spec: TrainedModelSpec, o: CardDraftOptions = {}):
       rowsFrom: 'test fixture',
     },
     labels: {
-      hash: o.labelsHash ?? 'b'.repeat(64),
-      benchmark: { files: [{ path: 'fixture.jsonl', sha256: 'c'.repeat(64), records: 960 }], rows: 6000 },
+      hash: 'b'.repeat(64),
+      benchmark: {
+        files: [{ path: 'fixture.jsonl', sha256: o.benchmarkSha ?? 'c'.repeat(64), records: 960 }],
+        rows: 6000,
+      },
       reviews: { ids: [], superseded: [], skipped: [], weight: 1 },
     },
     architectureComparison: [arch('logistic', [], prAuc - 0.01), arch('mlp', [16, 8], prAuc)],
