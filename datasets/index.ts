@@ -1,2 +1,5 @@
 /** Reference data (with provenance, shipped in `datasets/reference/`) and its typed loader. */
 export * from './reference.js';
+/** SROIE receipts converted to invoices, and where the shared public datasets live. */
+export * from './sroie.js';
+export * from './shared.js';

@@ -25,6 +25,8 @@ export interface RowMeta {
   kind: string | null;
   /** Where the label comes from. */
   source: 'benchmark' | 'review';
+  /** Benchmark split of the row's invoice (review rows are always `train`). */
+  split: 'train' | 'valid' | 'test';
   /** Label id (review id, or `bench:<key>`), recorded in the card. */
   labelId: string;
 }
@@ -35,22 +37,13 @@ export interface Dataset extends LabelledRows {
 }
 
 /** Rows `idx` of a table, in that order. */
-export function subset<T extends LabelledRows>(d: T & Partial<Dataset>, idx: readonly number[]): Dataset {
+export function subset(d: Dataset, idx: readonly number[]): Dataset {
   return {
     featureNames: d.featureNames,
     X: idx.map((i) => d.X[i]!),
     y: Float64Array.from(idx, (i) => d.y[i]!),
     w: Float64Array.from(idx, (i) => d.w[i]!),
-    meta: idx.map(
-      (i) =>
-        d.meta?.[i] ?? {
-          key: String(i),
-          invoiceId: String(i),
-          kind: null,
-          source: 'benchmark',
-          labelId: String(i),
-        },
-    ),
+    meta: idx.map((i) => d.meta[i]!),
   };
 }
 

@@ -4,21 +4,13 @@
  * so the same seed gives the same model.
  */
 import { createHash } from 'node:crypto';
+import { mulberry32 } from '../datasets/synth.js';
 
 /** A uniform [0, 1) generator. */
 export type Rng = () => number;
 
-/** Mulberry32: a small, fast 32-bit PRNG (not cryptographic). `seed` is any integer. */
-export function mulberry32(seed: number): Rng {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** Mulberry32 (the generator the benchmark and samples use), re-exported for training code. */
+export { mulberry32 };
 
 /** A 32-bit integer derived from a seed and a purpose label, so that streams do not overlap. */
 export function deriveSeed(seed: number, purpose: string): number {

@@ -147,19 +147,36 @@ describe('Learn-then-Test thresholds: the guarantee holds empirically', () => {
 
   it('returns the safe default when nothing can be certified', () => {
     const { s, y } = draw(100, 1, 1); // far too few invoices for alpha = 0.001
-    const grid = designGrid(s, { side: 'approve', alpha: 0.001, delta: 0.05, testN: 100 });
-    expect(grid).toEqual([]);
+    const grid = designGrid(s, { side: 'approve', alpha: 0.001, delta: 0.05, testN: 100 }, y);
+    // 100 invoices can never certify 0.1%: (1 - 0.001)^100 = 0.90 > delta, whatever the grid
     const r = learnThenTest({
       scores: s,
       labels: y,
       side: 'approve',
       alpha: 0.001,
       delta: 0.05,
-      grid: [0.1, 0.2],
+      grid,
     });
     expect(r.feasible).toBe(false);
     expect(r.threshold).toBe(APPROVE_NOTHING);
     expect(r.coverage).toBe(0);
+  });
+
+  it('designGrid starts where a pass is likely, then steps in log-share', () => {
+    const design = draw(2000, 77, 1);
+    const grid = designGrid(
+      design.s,
+      { side: 'approve', alpha: 0.01, delta: 0.1, testN: 3000, maxPoints: 20 },
+      design.y,
+    );
+    expect(grid.length).toBeLessThanOrEqual(20);
+    for (let i = 1; i < grid.length; i++) expect(grid[i]!).toBeGreaterThan(grid[i - 1]!);
+    // the grid skips the hopeless start: at the first candidate the expected count (share x 3000)
+    // is well above the ln(delta)/ln(1 - alpha) = 230 invoices that zero errors need
+    const share = Array.from(design.s).filter((v) => v <= grid[0]!).length / 2000;
+    expect(share * 3000).toBeGreaterThan(Math.log(0.1) / Math.log(0.99) + 2 * Math.sqrt(230));
+    // the last candidate approves every design invoice
+    expect(grid[grid.length - 1]).toBe(Math.max(...design.s));
   });
 
   it('refuses a grid that is not ordered safest first', () => {

@@ -230,12 +230,15 @@ export interface GridDesign {
  * Builds the ordered candidate grid for {@link learnThenTest} from a separate **design split**
  * (its scores and labels), so the grid does not depend on the threshold-calibration labels.
  *
- * Candidates are the distinct design scores, thinned to at most `maxPoints` evenly spaced in
- * coverage, safest first. Fixed-sequence testing stops at its first non-rejection, so a grid
- * that starts where the test has little power loses everything: the grid starts at the first
- * candidate where, with a pessimistic selected count (`m - 2 sqrt(m)`, `m` the count expected
- * at `testN` from the design share), one error would still give a p-value of at most `delta / 2`,
- * and where the design split's own error rate is at most `alpha` (when labels are given).
+ * Candidates are the distinct design scores, safest first, thinned to at most `maxPoints`
+ * evenly spaced in the log of the share selected (fine steps where few invoices are selected,
+ * as on the hold side, coarser ones where many are). Fixed-sequence testing stops at its first non-rejection, so a grid
+ * that starts where the test has little power loses everything. So each candidate gets a
+ * *predicted* p-value: a pessimistic selected count `m - 2 sqrt(m)` (`m` = the design share
+ * times `testN`) with the design split's error rate times that count as errors (at least one;
+ * one when no design labels are given). The grid starts at the first (safest) candidate whose
+ * predicted p-value is at most `delta / 2`, or, when there is none, at the candidate with the
+ * smallest predicted p-value. This uses only the design split, so validity is untouched.
  * @throws RangeError when alpha/delta are outside (0, 1) or labels do not match scores.
  */
 export function designGrid(
@@ -261,25 +264,47 @@ export function designGrid(
     if (next !== undefined && designScores[next] === designScores[i]) continue;
     distinct.push({ t: designScores[i]!, share: (r + 1) / n, errRate: errors / (r + 1) });
   }
-  const startAt = distinct.findIndex((d) => {
+  const maxPoints = o.maxPoints ?? 50;
+  // predicted p-value of (a thinned set of) candidates: pessimistic count, design error rate (>= 1 error)
+  const pool = thinGeometric(distinct, 4 * maxPoints);
+  const predicted = pool.map((d) => {
     const m = d.share * o.testN;
     const mLow = Math.floor(m - 2 * Math.sqrt(m));
-    if (mLow <= 0) return false;
-    return d.errRate <= o.alpha && riskPValue(1, mLow, o.alpha, o.pValue) <= o.delta / 2;
+    if (mLow <= 0) return 1;
+    const errors = Math.max(1, Math.round(d.errRate * mLow));
+    return riskPValue(errors, mLow, o.alpha, o.pValue);
   });
+  let startAt = predicted.findIndex((p) => p <= o.delta / 2);
+  if (startAt < 0) {
+    // nothing looks comfortably passable: start where the test looks most likely to pass
+    let best = 0;
+    predicted.forEach((p, k) => {
+      if (p < predicted[best]!) best = k;
+    });
+    startAt = predicted[best]! < 1 ? best : -1;
+  }
   if (startAt < 0) return [];
-  const usable = distinct.slice(startAt);
-  const maxPoints = o.maxPoints ?? 50;
-  if (usable.length <= maxPoints) return usable.map((d) => d.t);
-  const out: number[] = [];
-  const first = usable[0]!.share;
-  const step = (1 - first) / (maxPoints - 1);
+  const from = distinct.indexOf(pool[startAt]!);
+  return thinGeometric(distinct.slice(from), maxPoints).map((d) => d.t);
+}
+
+/**
+ * At most `max` items (always the first and the last), spaced evenly in `log(share)`: fine
+ * steps where few invoices are selected, coarser ones where many are.
+ */
+function thinGeometric<T extends { share: number }>(items: readonly T[], max: number): T[] {
+  if (items.length <= max) return [...items];
+  const first = items[0]!.share;
+  const last = items[items.length - 1]!.share;
+  const ratio = (last / first) ** (1 / (max - 1));
+  const out: T[] = [];
   let next = first;
-  for (const d of usable) {
-    if (d.share + 1e-12 >= next) {
-      out.push(d.t);
-      next = d.share + step;
+  for (const d of items) {
+    if (d.share >= next * (1 - 1e-12)) {
+      out.push(d);
+      next = d.share * ratio;
     }
   }
+  if (out[out.length - 1] !== items[items.length - 1]) out.push(items[items.length - 1]!);
   return out;
 }

@@ -1,27 +1,30 @@
 import { existsSync, readFileSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { Invoice } from '../../core/invoice.js';
 import type { ReferenceData } from '../../core/reference.js';
 import { validateInvoice } from '../../core/validate.js';
 import { isValidNpi } from '../../features/npi.js';
-import { loadReferenceData, packageRoot } from '../reference.js';
+import { loadReferenceData } from '../reference.js';
+import { sharedDatasetsDir } from '../shared.js';
+import {
+  convertSroie,
+  extractInvoiceNumber,
+  extractItems,
+  parseMoneyToCents,
+  parseReceiptDate,
+  readSroie,
+  vendorSlug,
+} from '../sroie.js';
+import { canonicalInvoice } from '../synth.js';
 import {
   REKEYED_FIELDS,
   STATS_BEGIN,
   STATS_END,
   buildHcpcsSamples,
-  canonicalInvoice,
-  convertSroie,
-  extractInvoiceNumber,
-  extractItems,
   groupKeys,
   ocrConfuse,
-  parseMoneyToCents,
-  parseReceiptDate,
-  readSroie,
-  vendorSlug,
   type SampleLabel,
 } from './build-samples.js';
 
@@ -310,7 +313,7 @@ describe('sroie_invoices.jsonl', () => {
     }
   });
 
-  const shared = resolve(packageRoot(), '..', 'shared', 'datasets');
+  const shared = sharedDatasetsDir();
   it.skipIf(!existsSync(join(shared, 'invoices', 'sroie', 'sroie_train.jsonl')))(
     'is reproduced by the builder from the shared SROIE copy',
     () => {

@@ -1,0 +1,560 @@
+import { createHash } from 'node:crypto';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Invoice, InvoiceLine } from '../../core/invoice.js';
+import type { ReferenceData } from '../../core/reference.js';
+import { validateInvoice } from '../../core/validate.js';
+import { isValidNpi } from '../../features/npi.js';
+import { loadReferenceData } from '../reference.js';
+import { dayNumber } from '../synth.js';
+import { generateBenchmark, resolveRates } from './generator.js';
+import { applyNumberEdit, drawNumberEdits, parseNumberEdit } from './number-edits.js';
+import { codeCategory, parseBillingUnit, plausibleQuantity, PROFILES, categoryKey } from './profiles.js';
+import { loadBenchmark, readCard, readVendors } from './read.js';
+import {
+  BENCHMARK_FILES,
+  BENCHMARK_SPLITS,
+  CODING_KINDS,
+  DUPLICATE_KINDS,
+  HARD_NEGATIVE_KINDS,
+  type BenchmarkCard,
+  type BenchmarkRecord,
+} from './types.js';
+import type { VendorProfile } from './vendors.js';
+import { Rng } from '../synth.js';
+
+const N = 3000;
+const SEED = 11;
+let dir: string;
+let again: string;
+let other: string;
+let records: BenchmarkRecord[];
+let card: BenchmarkCard;
+let vendors: VendorProfile[];
+let ref: ReferenceData;
+const byId = new Map<string, BenchmarkRecord>();
+const vendorOf = new Map<string, VendorProfile>();
+
+beforeAll(async () => {
+  ref = loadReferenceData();
+  dir = mkdtempSync(join(tmpdir(), 'bm-a-'));
+  again = mkdtempSync(join(tmpdir(), 'bm-b-'));
+  other = mkdtempSync(join(tmpdir(), 'bm-c-'));
+  await generateBenchmark({ invoices: N, seed: SEED, out: dir, reference: ref });
+  await generateBenchmark({ invoices: N, seed: SEED, out: again, reference: ref });
+  await generateBenchmark({ invoices: 500, seed: SEED + 1, out: other, reference: ref });
+  records = await loadBenchmark(dir);
+  card = readCard(dir);
+  vendors = readVendors(dir);
+  for (const r of records) byId.set(r.invoice.invoice_id, r);
+  for (const v of vendors) vendorOf.set(v.id, v);
+});
+
+afterAll(() => {
+  for (const d of [dir, again, other]) rmSync(d, { recursive: true, force: true });
+});
+
+function get(id: string): BenchmarkRecord {
+  const r = byId.get(id);
+  if (!r) throw new Error(`no record ${id}`);
+  return r;
+}
+
+/** JSON pointers of the leaves that differ between two values. */
+function diff(a: unknown, b: unknown, path = ''): string[] {
+  if (a === b) return [];
+  if (typeof a !== 'object' || typeof b !== 'object' || a === null || b === null) return [path || '/'];
+  if (Array.isArray(a) !== Array.isArray(b)) return [path];
+  const keys = new Set([...Object.keys(a), ...Object.keys(b)]);
+  return [...keys].flatMap((k) =>
+    diff((a as Record<string, unknown>)[k], (b as Record<string, unknown>)[k], `${path}/${k}`),
+  );
+}
+
+function sameExceptNumber(a: InvoiceLine, b: InvoiceLine): boolean {
+  return diff({ ...a, line_number: 0 }, { ...b, line_number: 0 }).length === 0;
+}
+
+const withKind = (kind: string) => records.filter((r) => r.label.duplicate?.kind === kind);
+const negatives = (kind: string) => records.filter((r) => r.label.hard_negative?.kind === kind);
+
+describe('benchmark generator: files and card', () => {
+  it('writes exactly the requested invoices, seq 0..N-1 in file order, ids unique', () => {
+    expect(records).toHaveLength(N);
+    records.forEach((r, i) => expect(r.label.seq).toBe(i));
+    expect(byId.size).toBe(N);
+    expect(card.totals.invoices).toBe(N);
+  });
+
+  it('is deterministic: the same seed gives byte-identical files, another seed other files', () => {
+    for (const f of [
+      ...BENCHMARK_SPLITS.map(BENCHMARK_FILES.split),
+      BENCHMARK_FILES.vendors,
+      BENCHMARK_FILES.card,
+    ]) {
+      expect(readFileSync(join(again, f)).equals(readFileSync(join(dir, f))), f).toBe(true);
+    }
+    expect(readFileSync(join(other, 'train.jsonl'), 'utf8').slice(0, 500)).not.toBe(
+      readFileSync(join(dir, 'train.jsonl'), 'utf8').slice(0, 500),
+    );
+  });
+
+  it('records every file with its sha256 and the counts per kind that the files hold', () => {
+    for (const [name, meta] of Object.entries(card.files)) {
+      const bytes = readFileSync(join(dir, name));
+      expect(createHash('sha256').update(bytes).digest('hex'), name).toBe(meta.sha256);
+      expect(bytes.length).toBe(meta.bytes);
+    }
+    for (const split of BENCHMARK_SPLITS) {
+      const rs = records.filter((r) => r.label.split === split);
+      const c = card.splits[split];
+      expect(c.invoices).toBe(rs.length);
+      expect(c.lines).toBe(rs.reduce((n, r) => n + r.invoice.lines.length, 0));
+      for (const k of DUPLICATE_KINDS)
+        expect(c.duplicates[k], k).toBe(rs.filter((r) => r.label.duplicate?.kind === k).length);
+      for (const k of HARD_NEGATIVE_KINDS)
+        expect(c.hard_negatives[k], k).toBe(rs.filter((r) => r.label.hard_negative?.kind === k).length);
+      for (const k of CODING_KINDS)
+        expect(c.coding[k], k).toBe(
+          rs.reduce((n, r) => n + r.label.coding.filter((x) => x.kind === k).length, 0),
+        );
+      // Every derived kind reaches its quota.
+      for (const [kind, q] of Object.entries(c.quotas)) expect(q.written, `${split} ${kind}`).toBe(q.target);
+    }
+    expect(card.reference_data.version).toBe(ref.version);
+    expect(Object.keys(card.reference_data.files)).toHaveLength(7);
+    expect(card.command).toContain(`--invoices ${N} --seed ${SEED}`);
+  });
+
+  it('seeds every kind, at rates near the documented ones', () => {
+    const t = card.totals;
+    for (const k of DUPLICATE_KINDS) expect(t.duplicates[k], k).toBeGreaterThan(0);
+    for (const k of HARD_NEGATIVE_KINDS) expect(t.hard_negatives[k], k).toBeGreaterThan(0);
+    for (const k of CODING_KINDS) expect(t.coding[k], k).toBeGreaterThan(0);
+    const dupShare = DUPLICATE_KINDS.reduce((n, k) => n + t.duplicates[k], 0) / N;
+    expect(dupShare).toBeGreaterThan(0.02);
+    expect(dupShare).toBeLessThan(0.045);
+    const codingShare = CODING_KINDS.reduce((n, k) => n + t.coding[k], 0) / t.lines;
+    expect(codingShare).toBeGreaterThan(0.01);
+    expect(codingShare).toBeLessThan(0.06);
+  });
+
+  it('changes the rates by flag', () => {
+    const r = resolveRates({ exact_resubmission: 0.05, price_outlier: 0 }, 2);
+    expect(r.duplicate.exact_resubmission).toBeCloseTo(0.1);
+    expect(r.coding.price_outlier).toBe(0);
+    expect(r.duplicate.rekeyed_number).toBeCloseTo(0.012);
+    expect(() => resolveRates({ nonsense: 0.1 } as never)).toThrow(/unknown kind/);
+  });
+});
+
+describe('benchmark generator: invoices are what the API accepts', () => {
+  it('validates every invoice with validateInvoice (schema + cross-field rules)', () => {
+    for (const r of records) expect(() => validateInvoice(r.invoice), r.invoice.invoice_id).not.toThrow();
+  });
+
+  it('has consistent money: line amount = quantity x unit price, total = sum of lines (except rounded totals)', () => {
+    for (const r of records) {
+      for (const l of r.invoice.lines)
+        expect(l.amount_cents, r.invoice.invoice_id).toBe(Math.round(l.quantity * l.unit_price_cents));
+      const sum = r.invoice.lines.reduce((s, l) => s + l.amount_cents, 0);
+      const rounded = r.label.duplicate?.changes.some((c) => c.startsWith('total_cents:rounded:'));
+      if (!rounded) expect(r.invoice.total_cents, r.invoice.invoice_id).toBe(sum);
+    }
+  });
+
+  it('gives NPIs valid check digits, due dates by the vendor terms, service periods to monthly vendors', () => {
+    for (const r of records) {
+      const inv = r.invoice;
+      if (inv.vendor.npi) expect(isValidNpi(inv.vendor.npi)).toBe(true);
+      const v = vendorOf.get(r.label.vendor_profile) as VendorProfile;
+      if (inv.document_type === 'invoice' && !r.label.duplicate)
+        expect(dayNumber(inv.due_date as string) - dayNumber(inv.invoice_date)).toBe(v.terms.net_days);
+      if (PROFILES[v.service_line].dating === 'period')
+        expect(inv.service_period, inv.invoice_id).toBeDefined();
+    }
+  });
+
+  it('prices clean lines near the CMS fee (0.85-1.26 x) with active codes of the vendor categories', () => {
+    let checked = 0;
+    for (const r of records) {
+      const v = vendorOf.get(r.label.vendor_profile) as VendorProfile;
+      const approved = new Set(PROFILES[v.service_line].categories.map(categoryKey));
+      const labelled = new Set(r.label.coding.map((c) => c.line_number));
+      if (r.label.hard_negative?.kind === 'same_amount_date_other_vendor') continue;
+      for (const l of r.invoice.lines) {
+        if (labelled.has(l.line_number) || !l.code) continue;
+        const code = ref.hcpcs.get(l.code.value);
+        expect(code, l.code.value).toBeDefined();
+        expect(code?.terminationDate ?? null).toBeNull();
+        expect(
+          approved.has(codeCategory(code as NonNullable<typeof code>)),
+          `${v.service_line} ${l.code.value}`,
+        ).toBe(true);
+        const item = v.catalogue.find((c) => c.code === l.code?.value);
+        if (!item) continue; // a rebill's corrected line or a copied line: checked by their own tests
+        const ratio = Math.abs(l.unit_price_cents) / item.feeCents;
+        const rebillCorrected = r.label.hard_negative?.kind === 'rebill_after_credit';
+        expect(ratio, `${r.invoice.invoice_id} ${l.code.value}`).toBeGreaterThanOrEqual(
+          rebillCorrected ? 0.8 : 0.85,
+        );
+        expect(ratio).toBeLessThanOrEqual(1.26);
+        checked++;
+      }
+    }
+    expect(checked).toBeGreaterThan(N);
+  });
+});
+
+describe('benchmark generator: splits by vendor and time without leakage', () => {
+  it('puts every vendor (ids, alternate ids, names, tax ids, NPIs) in exactly one split', () => {
+    const seen = new Map<string, string>();
+    for (const v of vendors) {
+      for (const key of [v.id, ...v.alt_ids, v.name.toLowerCase(), v.tax_id, v.npi ?? `none-${v.id}`]) {
+        const prev = seen.get(key);
+        expect(prev === undefined || prev === v.split, `${key} in ${prev} and ${v.split}`).toBe(true);
+        seen.set(key, v.split);
+      }
+    }
+    for (const r of records) {
+      const v = vendorOf.get(r.label.vendor_profile) as VendorProfile;
+      expect(v.split).toBe(r.label.split);
+      expect([v.id, ...v.alt_ids]).toContain(r.invoice.vendor.id);
+    }
+  });
+
+  it('dates every invoice inside its split window; windows are disjoint and in time order', () => {
+    for (const r of records) {
+      const w = card.splits[r.label.split].window;
+      expect(r.invoice.invoice_date >= w.from && r.invoice.invoice_date <= w.to, r.invoice.invoice_id).toBe(
+        true,
+      );
+    }
+    expect(card.splits.train.window.to < card.splits.valid.window.from).toBe(true);
+    expect(card.splits.valid.window.to < card.splits.test.window.from).toBe(true);
+  });
+
+  it('relates duplicates and hard negatives only to earlier invoices of the same split', () => {
+    for (const r of records) {
+      for (const target of [r.label.duplicate?.of, r.label.hard_negative?.related]) {
+        if (!target) continue;
+        const t = get(target);
+        expect(t.label.split).toBe(r.label.split);
+        expect(t.label.seq).toBeLessThan(r.label.seq);
+      }
+      expect(r.label.duplicate !== null && r.label.hard_negative !== null).toBe(false);
+    }
+  });
+});
+
+describe('benchmark generator: duplicate labels', () => {
+  it('exact resubmissions equal their original except invoice_id', () => {
+    const dups = withKind('exact_resubmission');
+    expect(dups.length).toBeGreaterThan(0);
+    for (const d of dups) {
+      const o = get(d.label.duplicate?.of as string);
+      expect(diff(d.invoice, o.invoice)).toEqual(['/invoice_id']);
+      expect(d.label.duplicate?.changes).toEqual([]);
+    }
+  });
+
+  it('re-keyed numbers differ only in invoice_number, by the documented edits (replayed)', () => {
+    const dups = withKind('rekeyed_number');
+    expect(dups.length).toBeGreaterThan(0);
+    for (const d of dups) {
+      const o = get(d.label.duplicate?.of as string);
+      expect(diff(d.invoice, o.invoice).sort()).toEqual(['/invoice_id', '/invoice_number']);
+      const changes = d.label.duplicate?.changes ?? [];
+      expect(changes.length).toBeGreaterThan(0);
+      let n = o.invoice.invoice_number;
+      for (const c of changes) {
+        const edit = parseNumberEdit(c);
+        expect(edit, c).not.toBeNull();
+        n = applyNumberEdit(n, edit as NonNullable<typeof edit>);
+      }
+      expect(n).toBe(d.invoice.invoice_number);
+    }
+  });
+
+  it('date-shifted duplicates move invoice and due date by the documented days, nothing else', () => {
+    for (const d of withKind('date_shifted')) {
+      const o = get(d.label.duplicate?.of as string);
+      expect(diff(d.invoice, o.invoice).sort()).toEqual(['/due_date', '/invoice_date', '/invoice_id']);
+      const shift = Number(/^invoice_date:([+-]\d+)d$/.exec(d.label.duplicate?.changes[0] ?? '')?.[1]);
+      expect(shift).not.toBe(0);
+      expect(Math.abs(shift)).toBeLessThanOrEqual(10);
+      expect(dayNumber(d.invoice.invoice_date) - dayNumber(o.invoice.invoice_date)).toBe(shift);
+      expect(dayNumber(d.invoice.due_date as string) - dayNumber(o.invoice.due_date as string)).toBe(shift);
+    }
+  });
+
+  it('vendor variants change only the vendor id (to an alternate id) and/or name (to a known variant)', () => {
+    const dups = withKind('vendor_variant');
+    expect(dups.length).toBeGreaterThan(0);
+    for (const d of dups) {
+      const o = get(d.label.duplicate?.of as string);
+      const v = vendorOf.get(d.label.vendor_profile) as VendorProfile;
+      const changed = diff(d.invoice, o.invoice).filter((p) => p !== '/invoice_id');
+      expect(changed.length).toBeGreaterThan(0);
+      for (const p of changed) expect(['/vendor/id', '/vendor/name']).toContain(p);
+      if (changed.includes('/vendor/id')) expect(v.alt_ids).toContain(d.invoice.vendor.id);
+      if (changed.includes('/vendor/name')) expect(v.name_variants).toContain(d.invoice.vendor.name);
+      expect(d.label.duplicate?.changes).toHaveLength(changed.length);
+    }
+  });
+
+  it('partial resubmissions bill a strict subset of the original lines, renumbered, same header', () => {
+    for (const d of withKind('partial_resubmission')) {
+      const o = get(d.label.duplicate?.of as string);
+      const kept = JSON.parse((d.label.duplicate?.changes[0] ?? '').replace('lines:subset:', '')) as number[];
+      expect(kept.length).toBeGreaterThan(0);
+      expect(kept.length).toBeLessThan(o.invoice.lines.length);
+      kept.forEach((n, i) => {
+        const ol = o.invoice.lines.find((l) => l.line_number === n) as InvoiceLine;
+        expect(sameExceptNumber(d.invoice.lines[i] as InvoiceLine, ol)).toBe(true);
+        expect(d.invoice.lines[i]?.line_number).toBe(i + 1);
+      });
+      const header = diff({ ...d.invoice, lines: [] }, { ...o.invoice, lines: [] }).sort();
+      expect(header).toEqual(['/invoice_id', '/total_cents']);
+    }
+  });
+
+  it('line-level duplicates repeat one or two earlier lines exactly on a new invoice of the vendor', () => {
+    const dups = withKind('line_level_duplicate');
+    expect(dups.length).toBeGreaterThan(0);
+    for (const d of dups) {
+      const o = get(d.label.duplicate?.of as string);
+      const copied = JSON.parse(
+        (d.label.duplicate?.changes.find((c) => c.startsWith('lines:copied:')) ?? '').replace(
+          'lines:copied:',
+          '',
+        ),
+      ) as number[];
+      for (const n of copied) {
+        const ol = o.invoice.lines.find((l) => l.line_number === n) as InvoiceLine;
+        expect(
+          d.invoice.lines.some((l) => sameExceptNumber(l, ol)),
+          `${d.invoice.invoice_id} copies line ${n}`,
+        ).toBe(true);
+      }
+      expect(d.label.vendor_profile).toBe(o.label.vendor_profile);
+      expect(d.invoice.invoice_number).not.toBe(o.invoice.invoice_number);
+      expect(d.invoice.invoice_date > o.invoice.invoice_date).toBe(true);
+    }
+  });
+
+  it('amount duplicates round the total to whole dollars or add one sales-tax line', () => {
+    for (const d of withKind('amount_rounding_or_tax')) {
+      const o = get(d.label.duplicate?.of as string);
+      const changed = diff({ ...d.invoice, lines: [] }, { ...o.invoice, lines: [] }).sort();
+      expect(changed).toEqual(['/invoice_id', '/total_cents']);
+      if (d.label.duplicate?.changes[0]?.startsWith('total_cents:rounded:')) {
+        expect(d.invoice.lines).toEqual(o.invoice.lines);
+        expect(d.invoice.total_cents % 100).toBe(0);
+        expect(Math.abs(d.invoice.total_cents - o.invoice.total_cents)).toBeLessThanOrEqual(50);
+      } else {
+        expect(d.invoice.lines.slice(0, -1)).toEqual(o.invoice.lines);
+        const tax = d.invoice.lines.at(-1) as InvoiceLine;
+        expect(tax.code).toBeUndefined();
+        expect(tax.description).toMatch(/sales tax/i);
+        const rate = tax.amount_cents / o.invoice.total_cents;
+        expect(rate).toBeGreaterThan(0.035);
+        expect(rate).toBeLessThan(0.09);
+      }
+    }
+  });
+});
+
+describe('benchmark generator: hard negatives are not duplicates by construction', () => {
+  it('recurring rentals bill the next service period under a new number', () => {
+    const ns = negatives('recurring_monthly');
+    expect(ns.length).toBeGreaterThan(0);
+    for (const n of ns) {
+      const o = get(n.label.hard_negative?.related as string);
+      const p = n.invoice.service_period as NonNullable<Invoice['service_period']>;
+      const q = o.invoice.service_period as NonNullable<Invoice['service_period']>;
+      expect(dayNumber(p.start)).toBe(dayNumber(q.end) + 1);
+      expect(n.invoice.invoice_number).not.toBe(o.invoice.invoice_number);
+      expect(n.invoice.total_cents).toBe(o.invoice.total_cents);
+      n.invoice.lines.forEach((l, i) =>
+        expect(diff(l, o.invoice.lines[i]).filter((x) => x !== '/service_date')).toEqual([]),
+      );
+    }
+  });
+
+  it('credit memos reverse their invoice: negative quantities and total, document type credit_memo', () => {
+    for (const n of negatives('credit_memo_reversal')) {
+      const o = get(n.label.hard_negative?.related as string);
+      expect(n.invoice.document_type).toBe('credit_memo');
+      expect(o.invoice.document_type).toBe('invoice');
+      expect(n.invoice.total_cents).toBe(-o.invoice.total_cents);
+      n.invoice.lines.forEach((l, i) => expect(l.quantity).toBe(-(o.invoice.lines[i]?.quantity ?? 0)));
+    }
+  });
+
+  it('rebills follow a credit memo of the same original and correct it', () => {
+    const ns = negatives('rebill_after_credit');
+    expect(ns.length).toBeGreaterThan(0);
+    for (const n of ns) {
+      const related = n.label.hard_negative?.related as string;
+      const credit = records.find(
+        (r) =>
+          r.label.hard_negative?.kind === 'credit_memo_reversal' && r.label.hard_negative.related === related,
+      );
+      expect(credit, `credit memo before rebill ${n.invoice.invoice_id}`).toBeDefined();
+      expect((credit as BenchmarkRecord).label.seq).toBeLessThan(n.label.seq);
+      expect(n.label.coding).toEqual([]);
+      const o = get(related);
+      expect(diff(n.invoice.lines, o.invoice.lines).length).toBeGreaterThan(0);
+    }
+  });
+
+  it('reused numbers come back at least a year later on other lines', () => {
+    for (const n of negatives('number_reused_years_later')) {
+      const o = get(n.label.hard_negative?.related as string);
+      expect(n.invoice.invoice_number).toBe(o.invoice.invoice_number);
+      expect(n.invoice.vendor.id).toBe(o.invoice.vendor.id);
+      expect(dayNumber(n.invoice.invoice_date) - dayNumber(o.invoice.invoice_date)).toBeGreaterThanOrEqual(
+        365,
+      );
+    }
+  });
+
+  it('same amount and date at another vendor: a different vendor in every identifier', () => {
+    for (const n of negatives('same_amount_date_other_vendor')) {
+      const o = get(n.label.hard_negative?.related as string);
+      expect(n.invoice.total_cents).toBe(o.invoice.total_cents);
+      expect(n.invoice.invoice_date).toBe(o.invoice.invoice_date);
+      expect(n.label.vendor_profile).not.toBe(o.label.vendor_profile);
+      expect(n.invoice.vendor.id).not.toBe(o.invoice.vendor.id);
+      expect(n.invoice.vendor.tax_id).not.toBe(o.invoice.vendor.tax_id);
+      expect(n.invoice.vendor.name).not.toBe(o.invoice.vendor.name);
+    }
+  });
+
+  it('separate partial shipments share vendor and PO but have their own number and date', () => {
+    for (const n of negatives('separate_partial_shipment')) {
+      const o = get(n.label.hard_negative?.related as string);
+      expect(n.invoice.po_number).toBeDefined();
+      expect(n.invoice.po_number).toBe(o.invoice.po_number);
+      expect(n.invoice.invoice_number).not.toBe(o.invoice.invoice_number);
+      expect(n.invoice.invoice_date > o.invoice.invoice_date).toBe(true);
+    }
+  });
+});
+
+describe('benchmark generator: coding labels have the defect against the reference data', () => {
+  const lines = (kind: string) =>
+    records.flatMap((r) =>
+      r.label.coding
+        .filter((c) => c.kind === kind)
+        .map((c) => ({
+          r,
+          c,
+          line: r.invoice.lines.find((l) => l.line_number === c.line_number) as InvoiceLine,
+        })),
+    );
+  const serviceDate = (r: BenchmarkRecord, l: InvoiceLine) => l.service_date ?? r.invoice.invoice_date;
+
+  it('terminated codes are terminated before the date of service', () => {
+    const xs = lines('terminated_code');
+    expect(xs.length).toBeGreaterThan(0);
+    for (const { r, line } of xs) {
+      const code = ref.hcpcs.get(line.code?.value ?? '');
+      expect(code?.terminationDate).not.toBeNull();
+      expect((code?.terminationDate ?? '') < serviceDate(r, line)).toBe(true);
+    }
+  });
+
+  it('unknown codes are not HCPCS codes; the true code is', () => {
+    for (const { line, c } of lines('unknown_code')) {
+      expect(ref.hcpcs.has(line.code?.value ?? '')).toBe(false);
+      expect(line.code?.value).toMatch(/^[A-Z]\d{4}$/);
+      expect(ref.hcpcs.has(c.true_code ?? '')).toBe(true);
+    }
+  });
+
+  it('wrong codes of the same family: same first 3 characters and BETOS, both active, not the true code', () => {
+    const xs = lines('wrong_code_same_family');
+    expect(xs.length).toBeGreaterThan(0);
+    for (const { line, c } of xs) {
+      const billed = ref.hcpcs.get(line.code?.value ?? '');
+      const truth = ref.hcpcs.get(c.true_code ?? '');
+      expect(billed && truth).toBeTruthy();
+      expect(billed?.code).not.toBe(truth?.code);
+      expect(billed?.code.slice(0, 3)).toBe(truth?.code.slice(0, 3));
+      expect(billed?.betos).toBe(truth?.betos);
+      expect(billed?.terminationDate).toBeNull();
+    }
+  });
+
+  it('outside-category codes lie outside the vendor approved section x BETOS categories', () => {
+    for (const { r, line } of lines('outside_vendor_categories')) {
+      const v = vendorOf.get(r.label.vendor_profile) as VendorProfile;
+      const approved = new Set(v.approved_categories.map((a) => `${a.section}:${a.betos}`));
+      const code = ref.hcpcs.get(line.code?.value ?? '');
+      expect(code).toBeDefined();
+      expect(approved.has(codeCategory(code as NonNullable<typeof code>))).toBe(false);
+    }
+  });
+
+  it('price outliers bill at least k x the CMS fee of the code and modifier', () => {
+    const xs = lines('price_outlier');
+    expect(xs.length).toBeGreaterThan(0);
+    for (const { r, line } of xs) {
+      const v = vendorOf.get(r.label.vendor_profile) as VendorProfile;
+      const modifier = line.modifiers?.[0] ?? '';
+      const fees = (ref.fees.get(line.code?.value ?? '') ?? []).filter(
+        (f) => f.modifier === modifier && PROFILES[v.service_line].sources.includes(f.source),
+      );
+      expect(fees.length, line.code?.value).toBeGreaterThan(0);
+      for (const f of fees)
+        expect(line.unit_price_cents).toBeGreaterThanOrEqual(card.options.price_outlier_k * f.amountCents);
+    }
+  });
+
+  it('implausible quantities are at least 10x the plausible maximum', () => {
+    for (const { line } of lines('implausible_quantity')) {
+      const code = ref.hcpcs.get(line.code?.value ?? '');
+      const modifier = line.modifiers?.[0] ?? '';
+      const fee =
+        (ref.fees.get(line.code?.value ?? '') ?? []).find((f) => f.modifier === modifier)?.amountCents ??
+        100_000;
+      const max = plausibleQuantity(code as NonNullable<typeof code>, modifier, fee)[1];
+      expect(line.quantity).toBeGreaterThanOrEqual(Math.max(10, 10 * max));
+    }
+  });
+
+  it('unit/dose mismatches bill the printed dose as the quantity instead of CMS billing units', () => {
+    const xs = lines('unit_dose_mismatch');
+    expect(xs.length).toBeGreaterThan(0);
+    for (const { line, c } of xs) {
+      const unit = parseBillingUnit(
+        (ref.fees.get(line.code?.value ?? '') ?? []).find((f) => f.source === 'ASP')?.billingUnit ?? null,
+      );
+      expect(unit).not.toBeNull();
+      const size = (unit as NonNullable<typeof unit>).size;
+      expect(size === 1).toBe(false);
+      const expected = Number(c.evidence?.units_expected);
+      expect(line.quantity).toBeCloseTo(expected * size, 3);
+      const printed = /(?:- |\(|dose )([\d.]+) [a-z ]+\)?$/i.exec(line.description)?.[1];
+      expect(Number(printed)).toBeCloseTo(line.quantity, 3);
+    }
+  });
+});
+
+describe('re-keying edits', () => {
+  it('replays every drawn edit and never returns the original number', () => {
+    const rng = new Rng(5);
+    for (const n of ['INV-1008', 'TCL-2025-00872', '9104513', '004417-LAB', 'KHM0104522', '2503-0117']) {
+      for (let i = 0; i < 50; i++) {
+        const { edits, result } = drawNumberEdits(n, rng);
+        expect(result).not.toBe(n);
+        expect(edits.reduce((s, e) => applyNumberEdit(s, e), n)).toBe(result);
+      }
+    }
+    expect(() => applyNumberEdit('INV-1', { op: 'ocr', at: 0, from: '0', to: 'O' })).toThrow();
+  });
+});

@@ -1,0 +1,295 @@
+/**
+ * Dataset assembly: the training table of one task from the benchmark and from reviewer
+ * labels, with exactly which labels were used.
+ *
+ * - **coding-mismatch**: one row per line the model scores (`FeatureProvider.lineVectors`),
+ *   label 1 when the benchmark lists a coding exception on that line (kind = its
+ *   `CodingKind`).
+ * - **duplicate**: one row per candidate pair from {@link candidatePairs} (kNN + exact keys,
+ *   within a split, earlier invoices only). Label 1 when both invoices belong to the same
+ *   duplicate cluster (following `duplicate.of` links to the original, so two copies of one
+ *   original are also a duplicate pair); kind = the later invoice's `DuplicateKind`, or its
+ *   `HardNegativeKind` when the pair is the hard negative's documented relation.
+ * - **reviewer labels** ({@link LabelSource}), deduplicated (latest review per invoice + line +
+ *   task wins), weigh `reviewWeight` (default 3) against 1 for a benchmark row: they are real
+ *   invoices checked by a person, while the benchmark is synthetic. They go to the training
+ *   split only, never to calibration, threshold or test data: reviewed invoices were chosen
+ *   by the current model, so they are not a random sample and would bias calibration and void
+ *   the threshold guarantee. A review of an invoice that is in the benchmark's valid/test split
+ *   is skipped (leakage); a review whose row key equals a benchmark row replaces that row.
+ */
+import { createHash } from 'node:crypto';
+import type { BenchmarkRecord } from '../datasets/benchmark/types.js';
+import type { LabelsUsed, ModelTask } from '../models/spec.js';
+import { candidatePairs, type BlockingOptions } from './blocking.js';
+import type { LoadedBenchmark } from './benchmark.js';
+import type { Dataset, RowMeta } from './data.js';
+import type { FeatureProvider, InvoiceKeys } from './features.js';
+import { dedupeLabels, type LabelSource, type ReviewLabel } from './labels.js';
+
+/** Invoice-level truth of a benchmark invoice (for invoice-level metrics and thresholds). */
+export interface InvoiceTruth {
+  invoiceId: string;
+  split: 'train' | 'valid' | 'test';
+  /** 1 when the invoice has an exception for the task (any coding exception / is a duplicate). */
+  label: 0 | 1;
+  /** The exception kind (coding: the first listed line's kind), or null. */
+  kind: string | null;
+  /** Hard-negative kind for the duplicate task, or null. */
+  hardNegative: string | null;
+}
+
+/** An assembled task. */
+export interface AssembledData {
+  task: ModelTask;
+  featureSchemaVersion: string;
+  data: Dataset;
+  invoices: InvoiceTruth[];
+  labels: LabelsUsed;
+  rowsFrom: string;
+  /** Duplicate task: how many true duplicates have their original among the candidates. */
+  blocking: { pairs: number; duplicates: number; originalInCandidates: number } | null;
+}
+
+/** Options of {@link assembleTask}. */
+export interface AssembleOptions {
+  labels?: LabelSource;
+  /** Weight of a reviewer label relative to a benchmark row (default 3). */
+  reviewWeight?: number;
+  blocking?: BlockingOptions;
+  onProgress?: (stage: string, done: number, total: number) => void;
+}
+
+interface Row {
+  x: number[];
+  y: 0 | 1;
+  w: number;
+  meta: RowMeta;
+}
+
+/** Root of an invoice's duplicate cluster: follow `duplicate.of` to the original. */
+function clusterRoots(records: readonly BenchmarkRecord[]): Map<string, string> {
+  const of = new Map(records.map((r) => [r.invoice.invoice_id, r.label.duplicate?.of ?? null]));
+  const root = new Map<string, string>();
+  for (const id of of.keys()) {
+    let cur = id;
+    const seen = new Set<string>();
+    while (of.get(cur) && !seen.has(cur)) {
+      seen.add(cur);
+      cur = of.get(cur)!;
+    }
+    root.set(id, cur);
+  }
+  return root;
+}
+
+function benchmarkCodingRows(
+  records: readonly BenchmarkRecord[],
+  p: FeatureProvider,
+  progress: AssembleOptions['onProgress'],
+): Row[] {
+  const rows: Row[] = [];
+  records.forEach((r, i) => {
+    const kinds = new Map(r.label.coding.map((c) => [c.line_number, c.kind]));
+    for (const { lineNumber, x } of p.lineVectors(r.invoice)) {
+      const kind = kinds.get(lineNumber) ?? null;
+      const key = `${r.invoice.invoice_id}#${lineNumber}`;
+      rows.push({
+        x,
+        y: kind ? 1 : 0,
+        w: 1,
+        meta: {
+          key,
+          invoiceId: r.invoice.invoice_id,
+          kind,
+          source: 'benchmark',
+          split: r.label.split,
+          labelId: `bench:${key}`,
+        },
+      });
+    }
+    if (i % 500 === 0) progress?.('line features', i, records.length);
+  });
+  return rows;
+}
+
+function benchmarkPairRows(
+  records: readonly BenchmarkRecord[],
+  p: FeatureProvider,
+  o: AssembleOptions,
+): { rows: Row[]; blocking: NonNullable<AssembledData['blocking']> } {
+  const keys: InvoiceKeys[] = records.map((r, i) => {
+    if (i % 500 === 0) o.onProgress?.('invoice keys', i, records.length);
+    return p.keys(r.invoice);
+  });
+  const pairs = candidatePairs(
+    keys,
+    records.map((r) => r.label.split),
+    o.blocking,
+  );
+  const roots = clusterRoots(records);
+  const rows: Row[] = [];
+  const found = new Set<string>();
+  pairs.forEach((pair, i) => {
+    const a = records[pair.a]!;
+    const b = records[pair.b]!;
+    const ida = a.invoice.invoice_id;
+    const idb = b.invoice.invoice_id;
+    const y = roots.get(ida) === roots.get(idb) ? 1 : 0;
+    if (y && a.label.duplicate) found.add(ida);
+    const kind = y
+      ? (a.label.duplicate?.kind ?? b.label.duplicate?.kind ?? 'duplicate')
+      : a.label.hard_negative?.related === idb
+        ? a.label.hard_negative.kind
+        : null;
+    const key = `${ida}>${idb}`;
+    rows.push({
+      x: p.pairVector(a.invoice, b.invoice, keys[pair.a]!, keys[pair.b]!),
+      y,
+      w: 1,
+      meta: { key, invoiceId: ida, kind, source: 'benchmark', split: a.label.split, labelId: `bench:${key}` },
+    });
+    if (i % 2000 === 0) o.onProgress?.('pair features', i, pairs.length);
+  });
+  const duplicates = records.filter((r) => r.label.duplicate).length;
+  return { rows, blocking: { pairs: pairs.length, duplicates, originalInCandidates: found.size } };
+}
+
+/** Rows from reviewer labels (see the module doc for the rules); records why a label is skipped. */
+async function reviewRows(
+  task: ModelTask,
+  p: FeatureProvider,
+  source: LabelSource,
+  weight: number,
+  benchmarkSplit: ReadonlyMap<string, string>,
+): Promise<{ rows: Row[]; used: string[]; superseded: string[]; skipped: { id: string; reason: string }[] }> {
+  const all = (await source.listLabels()).filter((l) => l.task === task);
+  const { kept, superseded } = dedupeLabels(all);
+  const ids = [...new Set(kept.flatMap((l) => [l.invoiceId, ...(l.duplicateOf ? [l.duplicateOf] : [])]))];
+  const invoices = await source.getInvoices(ids);
+  const rows: Row[] = [];
+  const used: string[] = [];
+  const skipped: { id: string; reason: string }[] = [];
+  const meta = (l: ReviewLabel, key: string): RowMeta => ({
+    key,
+    invoiceId: l.invoiceId,
+    kind: l.label ? 'reviewed' : null,
+    source: 'review',
+    split: 'train',
+    labelId: l.id,
+  });
+  for (const l of kept) {
+    const inv = invoices.get(l.invoiceId);
+    const split = benchmarkSplit.get(l.invoiceId);
+    if (split && split !== 'train') {
+      skipped.push({ id: l.id, reason: `invoice is in the benchmark ${split} split` });
+      continue;
+    }
+    if (!inv) {
+      skipped.push({ id: l.id, reason: 'invoice payload not found' });
+      continue;
+    }
+    if (task === 'coding-mismatch') {
+      const vectors = p.lineVectors(inv);
+      const chosen = l.lineNumber === null ? vectors : vectors.filter((v) => v.lineNumber === l.lineNumber);
+      if (l.lineNumber === null && l.label === 1) {
+        skipped.push({ id: l.id, reason: 'invoice-level coding label 1 names no line' });
+        continue;
+      }
+      if (chosen.length === 0) {
+        skipped.push({ id: l.id, reason: 'line not scored by the coding model' });
+        continue;
+      }
+      for (const v of chosen)
+        rows.push({ x: v.x, y: l.label, w: weight, meta: meta(l, `${l.invoiceId}#${v.lineNumber}`) });
+    } else {
+      const other = l.duplicateOf ? invoices.get(l.duplicateOf) : undefined;
+      if (!l.duplicateOf || !other) {
+        skipped.push({
+          id: l.id,
+          reason: l.duplicateOf ? 'duplicate-of invoice not found' : 'no duplicate-of invoice',
+        });
+        continue;
+      }
+      const x = p.pairVector(inv, other, p.keys(inv), p.keys(other));
+      rows.push({ x, y: l.label, w: weight, meta: meta(l, `${l.invoiceId}>${l.duplicateOf}`) });
+    }
+    used.push(l.id);
+  }
+  return { rows, used, superseded, skipped };
+}
+
+/** sha256 of the sorted `labelId, label, weight` triples. */
+export function labelsHash(rows: readonly { meta: RowMeta; y: number; w: number }[]): string {
+  const lines = rows.map((r) => `${r.meta.labelId}\t${r.y}\t${r.w}`).sort();
+  return createHash('sha256').update(lines.join('\n')).digest('hex');
+}
+
+/**
+ * Assembles the table of `task` from the benchmark and (optionally) reviewer labels.
+ * @throws RangeError when a feature vector's length differs from the provider's names.
+ */
+export async function assembleTask(
+  task: ModelTask,
+  bench: LoadedBenchmark,
+  p: FeatureProvider,
+  o: AssembleOptions = {},
+): Promise<AssembledData> {
+  const reviewWeight = o.reviewWeight ?? 3;
+  const featureNames = task === 'coding-mismatch' ? p.lineFeatureNames : p.pairFeatureNames;
+  let rows: Row[];
+  let blocking: AssembledData['blocking'] = null;
+  if (task === 'coding-mismatch') rows = benchmarkCodingRows(bench.records, p, o.onProgress);
+  else ({ rows, blocking } = benchmarkPairRows(bench.records, p, o));
+  const benchRows = rows.length;
+  const reviews = o.labels
+    ? await reviewRows(
+        task,
+        p,
+        o.labels,
+        reviewWeight,
+        new Map(bench.records.map((r) => [r.invoice.invoice_id, r.label.split])),
+      )
+    : { rows: [], used: [], superseded: [], skipped: [] };
+  if (reviews.rows.length > 0) {
+    const replaced = new Set(reviews.rows.map((r) => r.meta.key));
+    rows = [...rows.filter((r) => !replaced.has(r.meta.key)), ...reviews.rows];
+  }
+  for (const r of rows)
+    if (r.x.length !== featureNames.length)
+      throw new RangeError(`${r.meta.key}: ${r.x.length} features, want ${featureNames.length}`);
+  const invoices: InvoiceTruth[] = bench.records.map((r) => ({
+    invoiceId: r.invoice.invoice_id,
+    split: r.label.split,
+    label: (task === 'coding-mismatch' ? r.label.coding.length > 0 : r.label.duplicate !== null) ? 1 : 0,
+    kind: task === 'coding-mismatch' ? (r.label.coding[0]?.kind ?? null) : (r.label.duplicate?.kind ?? null),
+    hardNegative: task === 'duplicate' ? (r.label.hard_negative?.kind ?? null) : null,
+  }));
+  return {
+    task,
+    featureSchemaVersion: p.schemaVersion,
+    data: {
+      featureNames,
+      X: rows.map((r) => r.x),
+      y: Float64Array.from(rows, (r) => r.y),
+      w: Float64Array.from(rows, (r) => r.w),
+      meta: rows.map((r) => r.meta),
+    },
+    invoices,
+    labels: {
+      hash: labelsHash(rows),
+      benchmark: { files: bench.files, rows: rows.filter((r) => r.meta.source === 'benchmark').length },
+      reviews: {
+        ids: reviews.used,
+        superseded: reviews.superseded,
+        skipped: reviews.skipped,
+        weight: reviewWeight,
+      },
+    },
+    rowsFrom:
+      task === 'coding-mismatch'
+        ? `one row per scored line (${benchRows} benchmark rows)`
+        : `candidate pairs within each split, earlier invoices only: kNN k=${o.blocking?.k ?? 10} on the invoice embedding + exact keys (canonical number with same vendor key/id; vendor key + total + date), as the service's findDuplicateCandidates`,
+    blocking,
+  };
+}

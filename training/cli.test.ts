@@ -1,0 +1,81 @@
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { assertModelCardDraft, assertModelSpec } from '../models/spec.js';
+import { runTrain, trainCommand, type TrainCliOptions } from './cli.js';
+import { invoiceKeys, type FeatureProvider } from './features.js';
+import { syntheticBenchmark } from './synthetic.js';
+
+/** Line features: unit price in dollars and quantity (line 2 of an exception is overpriced). */
+const provider: FeatureProvider = {
+  schemaVersion: 'fs-cli-test',
+  lineFeatureNames: ['unit_price_dollars', 'quantity'],
+  pairFeatureNames: ['same_vendor'],
+  lineVectors: (inv) =>
+    inv.lines.map((l) => ({ lineNumber: l.line_number, x: [l.unit_price_cents / 100, l.quantity] })),
+  keys: invoiceKeys,
+  pairVector: (a, b) => [a.vendor.id === b.vendor.id ? 1 : 0],
+};
+
+const dir = mkdtempSync(join(tmpdir(), 'train-cli-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+const data = join(dir, 'bench');
+mkdirSync(data);
+writeFileSync(
+  join(data, 'all.jsonl'),
+  syntheticBenchmark(3000, 9)
+    .map((r) => JSON.stringify(r))
+    .join('\n'),
+);
+
+const base: TrainCliOptions = {
+  model: 'coding-mismatch',
+  data,
+  seed: 7,
+  targetError: 0.02,
+  holdError: 0.2,
+  delta: 0.1,
+  reviewWeight: 3,
+  epochs: 3,
+  k: 10,
+  progress: false,
+};
+
+describe('train CLI', () => {
+  it('writes spec, card and report; the same seed reproduces the same spec and metrics', async () => {
+    const logs: string[] = [];
+    const a = await runTrain(
+      { ...base, out: join(dir, 'a') },
+      { provider: () => provider, log: (l) => logs.push(l) },
+    );
+    const b = await runTrain({ ...base, out: join(dir, 'b') }, { provider: () => provider, log: () => {} });
+    const read = (run: string, f: string): unknown => JSON.parse(readFileSync(join(dir, run, f), 'utf8'));
+    const spec = assertModelSpec(read('a', 'spec.json'));
+    const card = assertModelCardDraft(read('a', 'card.json'));
+    expect(read('b', 'spec.json')).toEqual(spec);
+    expect((read('b', 'card.json') as typeof card).metrics).toEqual(card.metrics);
+    expect(card.featureSchemaVersion).toBe('fs-cli-test');
+    expect(card.labels.benchmark.files).toHaveLength(1);
+    expect(card.metrics.test[1]!.rocAuc!).toBeGreaterThan(0.9);
+    expect(card.thresholds.autoApprove.feasible).toBe(true);
+    expect(a.card.metrics).toEqual(card.metrics);
+    expect(b.outDir).toBe(join(dir, 'b'));
+    expect(logs.join('\n')).toMatch(/ROC-AUC/);
+    expect(
+      (read('a', 'report.json') as { curves: { prInvoice: unknown[] } }).curves.prInvoice.length,
+    ).toBeGreaterThan(0);
+  });
+
+  it('rejects an unknown model and a bad rate before doing any work', async () => {
+    const cmd = trainCommand({ provider: () => provider, log: () => {} })
+      .exitOverride()
+      .configureOutput({ writeErr: () => {} });
+    await expect(cmd.parseAsync(['--model', 'fraud', '--data', data], { from: 'user' })).rejects.toThrow(
+      /fraud/,
+    );
+    await expect(
+      cmd.parseAsync(['--model', 'duplicate', '--data', data, '--target-error', '2'], { from: 'user' }),
+    ).rejects.toThrow(/target-error/);
+  });
+});

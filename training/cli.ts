@@ -1,0 +1,258 @@
+/**
+ * `npm run train -- --model coding-mismatch|duplicate --data <dir> --seed 42 [--out <dir>]`:
+ * loads the benchmark (and optionally a reviewer-label export), assembles the task's table,
+ * runs the pipeline (`pipeline.ts`) and writes `spec.json` (the {@link TrainedModelSpec}),
+ * `card.json` (the {@link ModelCardDraft}) and `report.json` (curves, LTT steps, loss curves)
+ * into the output directory, with a progress bar on a terminal and a summary table.
+ * The same data, options and seed give the same spec and metrics.
+ */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { Presets, SingleBar } from 'cli-progress';
+import Table from 'cli-table3';
+import { Command, InvalidArgumentError, Option } from 'commander';
+import type { ModelTask } from '../models/spec.js';
+import { assembleTask } from './assemble.js';
+import { loadBenchmark } from './benchmark.js';
+import type { FeatureProvider } from './features.js';
+import { fileLabelSource } from './labels.js';
+import { runPipeline, type PipelineResult } from './pipeline.js';
+
+/** Parsed options of the `train` command. */
+export interface TrainCliOptions {
+  model: ModelTask;
+  data: string;
+  seed: number;
+  out?: string;
+  labels?: string;
+  targetError: number;
+  holdError: number;
+  delta: number;
+  reviewWeight: number;
+  epochs?: number;
+  k: number;
+  progress: boolean;
+}
+
+/** What the command needs from outside (the feature pipeline). */
+export interface TrainCliDeps {
+  provider: () => Promise<FeatureProvider> | FeatureProvider;
+  /** Where messages go (default stderr). */
+  log?: (line: string) => void;
+}
+
+/** No colours: the summary goes to logs and CI output as well as terminals. */
+const PLAIN = { head: [], border: [] };
+
+const fmt = (v: number | null | undefined, digits = 3): string =>
+  v === null || v === undefined ? '-' : v.toFixed(digits);
+
+/** Writes spec, card and report as pretty JSON; returns the paths. */
+export function writeRunOutputs(
+  out: string,
+  r: PipelineResult,
+): { spec: string; card: string; report: string } {
+  mkdirSync(out, { recursive: true });
+  const paths = {
+    spec: join(out, 'spec.json'),
+    card: join(out, 'card.json'),
+    report: join(out, 'report.json'),
+  };
+  writeFileSync(paths.spec, JSON.stringify(r.spec, null, 2) + '\n');
+  writeFileSync(paths.card, JSON.stringify(r.card, null, 2) + '\n');
+  writeFileSync(paths.report, JSON.stringify(r.report, null, 2) + '\n');
+  return paths;
+}
+
+/** A plain (uncoloured) table: the summary goes to logs and CI output as well as terminals. */
+function table(head: string[], rows: (string | number)[][]): string {
+  const t = new Table({ style: PLAIN, head });
+  t.push(...rows);
+  return t.toString();
+}
+
+/** A human summary of a run: test metrics, thresholds and the architecture comparison. */
+export function summaryTable(r: PipelineResult): string {
+  const c = r.card;
+  const pr = (x: { precision: number | null; recall: number | null }): string[] => [
+    fmt(x.precision),
+    fmt(x.recall),
+  ];
+  return [
+    `${c.task}: ${c.architecture}, calibration ${c.calibration.chosen} (ECE test ${fmt(c.calibration.eceBeforeTest)} -> ${fmt(c.calibration.eceAfterTest)})`,
+    table(
+      ['architecture', 'params', 'valid log-loss', 'valid ROC-AUC', 'valid PR-AUC', 'chosen'],
+      c.architectureComparison.map((x) => [
+        x.id,
+        x.parameters,
+        fmt(x.validLogLoss, 4),
+        fmt(x.validRocAuc),
+        fmt(x.validPrAuc),
+        x.chosen ? 'yes' : '',
+      ]),
+    ),
+    table(
+      [
+        'threshold',
+        'value',
+        'alpha',
+        'delta',
+        'coverage (thr. part)',
+        'coverage (test)',
+        'risk (test)',
+        'certified',
+      ],
+      Object.entries(c.thresholds).map(([name, x]) => [
+        name,
+        fmt(x.threshold, 4),
+        x.alpha,
+        x.delta,
+        fmt(x.coverageCalibration),
+        fmt(x.coverageTest),
+        fmt(x.riskTest, 4),
+        x.feasible ? 'yes' : 'no',
+      ]),
+    ),
+    table(
+      ['target error', 'approve threshold', 'coverage (thr. part)', 'coverage (test)', 'error (test)'],
+      r.report.coverageByTarget.map((x) => [
+        x.alpha,
+        x.feasible ? fmt(x.threshold, 4) : 'none',
+        fmt(x.coverageThresholds),
+        fmt(x.coverageTest),
+        fmt(x.riskTest, 4),
+      ]),
+    ),
+    table(
+      ['test', 'n', 'pos', 'ROC-AUC', 'PR-AUC', 'ECE', 'P@review', 'R@review', 'P@hold', 'R@hold'],
+      c.metrics.test.map((m) => [
+        m.unit,
+        m.n,
+        m.positives,
+        fmt(m.rocAuc),
+        fmt(m.prAuc),
+        fmt(m.ece),
+        ...pr(m.atReview),
+        ...pr(m.atHold),
+      ]),
+    ),
+    table(
+      ['kind', 'n', 'ROC-AUC', 'PR-AUC', 'P@review', 'R@review', 'P@hold', 'R@hold', 'flagged'],
+      c.metrics.perKind.map((m) => [
+        m.kind + (m.isHardNegative ? ' (hard neg.)' : ''),
+        m.n,
+        fmt(m.rocAuc),
+        fmt(m.prAuc),
+        ...pr({ precision: m.precisionAtReview, recall: m.recallAtReview }),
+        ...pr({ precision: m.precisionAtHold, recall: m.recallAtHold }),
+        fmt(m.flaggedRateAtReview),
+      ]),
+    ),
+  ].join('\n');
+}
+
+/**
+ * Runs one training from parsed options.
+ * @throws TriageError for invalid benchmark or label files; RangeError for empty splits.
+ */
+export async function runTrain(
+  o: TrainCliOptions,
+  deps: TrainCliDeps,
+): Promise<PipelineResult & { outDir: string }> {
+  const log = deps.log ?? ((l: string) => process.stderr.write(l + '\n'));
+  const provider = await deps.provider();
+  log(`loading benchmark from ${o.data}`);
+  const bench = loadBenchmark(o.data);
+  const bar = o.progress
+    ? new SingleBar(
+        { format: 'train [{bar}] {percentage}% | {stage}', stream: process.stderr, hideCursor: true },
+        Presets.shades_classic,
+      )
+    : null;
+  bar?.start(100, 0, { stage: 'assembling' });
+  try {
+    const assembled = await assembleTask(o.model, bench, provider, {
+      labels: o.labels ? fileLabelSource(o.labels) : undefined,
+      reviewWeight: o.reviewWeight,
+      blocking: { k: o.k },
+      onProgress: (stage, done, total) =>
+        bar?.update(Math.round((20 * done) / Math.max(1, total)), { stage }),
+    });
+    log(
+      `${assembled.data.X.length} rows, ${assembled.invoices.length} invoices, ${assembled.labels.reviews.ids.length} reviewer labels`,
+    );
+    let epochsDone = 0;
+    const result = await runPipeline(assembled, {
+      seed: o.seed,
+      epochs: o.epochs,
+      approveAlpha: o.targetError,
+      holdAlpha: o.holdError,
+      delta: o.delta,
+      onProgress: (p) => {
+        if (p.stage === 'epoch') {
+          epochsDone++;
+          bar?.update(Math.min(95, 20 + epochsDone), {
+            stage: `${p.architecture} epoch ${p.epoch}/${p.epochs} loss ${p.loss.toFixed(4)}`,
+          });
+        } else bar?.update({ stage: p.message });
+      },
+    });
+    bar?.update(100, { stage: 'done' });
+    bar?.stop();
+    const outDir = o.out ?? join('reports', 'training', `${o.model}-seed${o.seed}`);
+    const paths = writeRunOutputs(outDir, result);
+    log(summaryTable(result));
+    log(`wrote ${paths.spec}, ${paths.card}, ${paths.report}`);
+    return { ...result, outDir };
+  } finally {
+    bar?.stop();
+  }
+}
+
+const num =
+  (name: string, min: number, max: number) =>
+  (v: string): number => {
+    const x = Number(v);
+    if (!(x >= min && x <= max))
+      throw new InvalidArgumentError(`${name} must be a number in [${min}, ${max}]`);
+    return x;
+  };
+const int =
+  (name: string, min: number) =>
+  (v: string): number => {
+    const x = Number(v);
+    if (!Number.isInteger(x) || x < min)
+      throw new InvalidArgumentError(`${name} must be an integer >= ${min}`);
+    return x;
+  };
+
+/** Numeric options: flag, help, bounds and default. */
+const RATE_OPTIONS: readonly [string, string, number, number, number][] = [
+  ['--target-error', 'max share of auto-approved invoices that are exceptions', 1e-6, 0.5, 0.005],
+  ['--hold-error', 'max share of held invoices that are clean', 1e-6, 0.9, 0.1],
+  ['--delta', 'allowed failure probability of each threshold guarantee', 1e-6, 0.5, 0.05],
+  ['--review-weight', 'weight of a reviewer label vs a benchmark row', 1e-6, 1000, 3],
+];
+
+/** The `train` command (commander), running {@link runTrain} with `deps`. */
+export function trainCommand(deps: TrainCliDeps): Command {
+  const cmd = new Command('train')
+    .description('Train, calibrate and threshold a model on the benchmark (and reviewer labels)')
+    .addOption(
+      new Option('--model <task>', 'model to train')
+        .choices(['coding-mismatch', 'duplicate'])
+        .makeOptionMandatory(),
+    )
+    .requiredOption('--data <dir>', 'benchmark directory (JSONL {invoice, label} files)')
+    .option('--seed <n>', 'seed of the run', int('--seed', 0), 42)
+    .option('--out <dir>', 'output directory (default reports/training/<model>-seed<seed>)')
+    .option('--labels <dir>', 'reviewer-label export (labels.jsonl + invoices.jsonl)')
+    .option('--epochs <n>', 'override the declared epochs (quick runs)', int('--epochs', 1))
+    .option('--k <n>', 'kNN candidates per invoice (duplicate blocking)', int('--k', 1), 10)
+    .option('--no-progress', 'no progress bar');
+  for (const [flag, what, min, max, dflt] of RATE_OPTIONS)
+    cmd.option(`${flag} <x>`, what, num(flag, min, max), dflt);
+  return cmd.action(async (opts: Omit<TrainCliOptions, 'progress'> & { progress: boolean }) => {
+    await runTrain({ ...opts, progress: opts.progress && process.stderr.isTTY === true }, deps);
+  });
+}

@@ -1,0 +1,46 @@
+/**
+ * What dataset assembly needs from the feature pipeline (`features/`), as one interface: the
+ * feature names and schema version, a vector per scoreable line, the blocking keys and
+ * embedding of an invoice, and the comparison vector of a candidate pair. Training code is
+ * generic over it; the concrete provider wraps `features/`.
+ */
+import type { Invoice } from '../core/invoice.js';
+import { extractInvoiceFeatures } from '../features/invoice-features.js';
+
+/** Blocking keys of one invoice (as the store indexes them) and its unit-length embedding. */
+export interface InvoiceKeys {
+  vendorKey: string;
+  vendorId: string;
+  invoiceNumberCanonical: string;
+  totalCents: number;
+  /** `YYYY-MM-DD`. */
+  invoiceDate: string;
+  /** L2-normalised invoice embedding. */
+  embedding: ArrayLike<number>;
+}
+
+/** The feature pipeline as training sees it. */
+export interface FeatureProvider {
+  /** Feature schema version (`fs-…`) recorded in the spec. */
+  schemaVersion: string;
+  lineFeatureNames: readonly string[];
+  pairFeatureNames: readonly string[];
+  /** One vector per line the coding model scores (lines it does not score are omitted). */
+  lineVectors(inv: Invoice): { lineNumber: number; x: number[] }[];
+  keys(inv: Invoice): InvoiceKeys;
+  /** Comparison vector of a later invoice `a` against an earlier invoice `b`. */
+  pairVector(a: Invoice, b: Invoice, ka: InvoiceKeys, kb: InvoiceKeys): number[];
+}
+
+/** Blocking keys from the skeleton's invoice features (`features/invoice-features.ts`). */
+export function invoiceKeys(inv: Invoice): InvoiceKeys {
+  const f = extractInvoiceFeatures(inv);
+  return {
+    vendorKey: f.vendorKey,
+    vendorId: inv.vendor.id,
+    invoiceNumberCanonical: f.invoiceNumber.canonical,
+    totalCents: inv.total_cents,
+    invoiceDate: inv.invoice_date,
+    embedding: f.embedding,
+  };
+}

@@ -1,0 +1,408 @@
+/**
+ * One training run of one task, from an assembled table to a {@link TrainedModelSpec}, its
+ * {@link ModelCardDraft} and an evaluation report:
+ *
+ * 1. **Splits.** The benchmark's `train` rows (plus reviewer rows) fit the networks. Its
+ *    `valid` invoices are divided by a seeded hash of the invoice id into a **calibration**
+ *    part (`calibrationShare`, default 30%: architecture choice, calibration map, threshold
+ *    grid design) and a **thresholds** part (the rest: Learn-then-Test only, never seen by
+ *    anything else). `test` is only scored for the report. All rows of an invoice stay together.
+ * 2. **Architectures** declared in `models/specs` are trained on `train` and compared by
+ *    log-loss on the calibration part; the lowest wins (ties to the one declared first).
+ * 3. **Calibration**: none / Platt / isotonic by cross-validated log-loss on the calibration
+ *    part (`calibration.ts`).
+ * 4. **Thresholds** at the invoice level: an invoice's score is the maximum calibrated score
+ *    of its rows (lines, or candidate pairs where it is the later invoice), 0 when it has none
+ *    (as the service computes it). Auto-approve and hold thresholds by Learn-then-Test
+ *    (`thresholds.ts`) on the thresholds part.
+ * 5. **Test metrics**: per unit and per invoice, per exception kind, ECE before/after.
+ *
+ * Deterministic: the same assembled data, options and seed give the same spec and card
+ * (apart from `trainedAt`).
+ */
+import { createHash } from 'node:crypto';
+import { HARD_NEGATIVE_KINDS } from '../datasets/benchmark/types.js';
+import {
+  predictProbability,
+  sigmoid,
+  specLogit,
+  type ArchitectureResult,
+  type ModelCardDraft,
+  type ThresholdChoice,
+  type TrainedModelSpec,
+} from '../models/spec.js';
+import { parameterCount, TASK_ARCHITECTURES, type ArchitectureDecl } from '../models/specs/index.js';
+import type { AssembledData } from './assemble.js';
+import { calibrateAll, ece, logLoss, selectCalibration } from './calibration.js';
+import { subset } from './data.js';
+import { calibration as reliability, prAuc, prCurve, rocAuc, type Scored } from './eval/metrics.js';
+import { orNull, perKindMetrics, splitMetrics, type KindScored } from './evaluate.js';
+import { deriveSeed, keyUniform } from './rng.js';
+import { designGrid, HOLD_NOTHING, learnThenTest, type LttResult, type PValueMethod } from './thresholds.js';
+import { trainNetwork } from './train.js';
+
+/** The four parts of a run's data. */
+export type Part = 'train' | 'calibration' | 'thresholds' | 'test';
+
+/** Target error rates for the coverage table of the report. */
+const COVERAGE_TARGETS = [0.002, 0.005, 0.01, 0.02, 0.05] as const;
+
+/** Progress of a run, for progress bars. */
+export type PipelineProgress =
+  | { stage: 'epoch'; architecture: string; epoch: number; epochs: number; loss: number }
+  | { stage: 'step'; message: string };
+
+/** Options of {@link runPipeline}. */
+export interface PipelineOptions {
+  seed: number;
+  /** Candidates (default: the task's declarations in `models/specs`). */
+  architectures?: readonly ArchitectureDecl[];
+  /** Overrides every candidate's epochs (quick runs, tests). */
+  epochs?: number;
+  /** Target share of auto-approved invoices that are true exceptions (default 0.005). */
+  approveAlpha?: number;
+  /** Target share of held invoices that are clean (default 0.10). */
+  holdAlpha?: number;
+  /** Allowed failure probability of each threshold guarantee (default 0.05). */
+  delta?: number;
+  /** Share of valid invoices used for calibration and grid design (default 0.3). */
+  calibrationShare?: number;
+  pValue?: PValueMethod;
+  onProgress?: (p: PipelineProgress) => void;
+  /** Clock for `trainedAt` (tests). */
+  now?: () => Date;
+}
+
+/** Curves and steps behind the card's numbers. */
+export interface TrainingReport {
+  task: string;
+  card: ModelCardDraft;
+  curves: {
+    /** Test PR curve per unit and per invoice (at most 200 points each). */
+    prUnit: { threshold: number; precision: number; recall: number }[];
+    prInvoice: { threshold: number; precision: number; recall: number }[];
+    /** Reliability bins on the test units before (sigmoid of the logit) and after calibration. */
+    reliabilityBefore: ReturnType<typeof reliability>['bins'];
+    reliabilityAfter: ReturnType<typeof reliability>['bins'];
+  };
+  ltt: { autoApprove: LttResult['steps']; hold: LttResult['steps'] };
+  /**
+   * Auto-approve coverage each target error rate would allow (same delta). Each row holds for
+   * its own alpha fixed in advance; picking an alpha after looking at this table voids the
+   * guarantee of the one picked (rerun with it as `--target-error` on fresh data).
+   */
+  coverageByTarget: {
+    alpha: number;
+    threshold: number;
+    feasible: boolean;
+    coverageThresholds: number;
+    coverageTest: number | null;
+    riskTest: number | null;
+  }[];
+  lossHistory: Record<string, number[]>;
+  blocking: AssembledData['blocking'];
+}
+
+/** Result of a run. */
+export interface PipelineResult {
+  spec: TrainedModelSpec;
+  card: ModelCardDraft;
+  report: TrainingReport;
+}
+
+function thin<T>(xs: readonly T[], max: number): T[] {
+  if (xs.length <= max) return [...xs];
+  const step = (xs.length - 1) / (max - 1);
+  return Array.from({ length: max }, (_, i) => xs[Math.round(i * step)]!);
+}
+
+/** sha256 of every row (key, split, label, weight, features) in table order. */
+export function dataHash(a: AssembledData): string {
+  const h = createHash('sha256');
+  const d = a.data;
+  for (let i = 0; i < d.X.length; i++)
+    h.update(
+      `${d.meta[i]!.key}\t${d.meta[i]!.split}\t${d.y[i]}\t${d.w[i]}\t${Array.from(d.X[i]!).join(',')}\n`,
+    );
+  return h.digest('hex');
+}
+
+/**
+ * Runs training, calibration, thresholds and evaluation on an assembled task.
+ * @throws RangeError when a part the run needs is empty (no train rows, no calibration rows).
+ */
+export async function runPipeline(a: AssembledData, o: PipelineOptions): Promise<PipelineResult> {
+  const seed = o.seed;
+  const approveAlpha = o.approveAlpha ?? 0.005;
+  const holdAlpha = o.holdAlpha ?? 0.1;
+  const delta = o.delta ?? 0.05;
+  const share = o.calibrationShare ?? 0.3;
+  const step = (message: string): void => o.onProgress?.({ stage: 'step', message });
+  const splitSeed = deriveSeed(seed, 'valid-split');
+  const partOf = (split: string, invoiceId: string): Part =>
+    split === 'valid'
+      ? keyUniform(splitSeed, invoiceId) < share
+        ? 'calibration'
+        : 'thresholds'
+      : (split as 'train' | 'test');
+  const d = a.data;
+  const rowPart = d.meta.map((m) => partOf(m.split, m.invoiceId));
+  const idx: Record<Part, number[]> = { train: [], calibration: [], thresholds: [], test: [] };
+  rowPart.forEach((p, i) => idx[p].push(i));
+  if (idx.train.length === 0) throw new RangeError('no training rows');
+  const trainPositives = idx.train.filter((i) => d.y[i] === 1).length;
+  if (trainPositives === 0 || trainPositives === idx.train.length)
+    throw new RangeError(
+      `the training rows need both labels (${trainPositives} of ${idx.train.length} positive)`,
+    );
+  if (idx.calibration.length === 0) throw new RangeError('no calibration rows (valid split empty?)');
+
+  // 2. architectures
+  const decls = (o.architectures ?? TASK_ARCHITECTURES[a.task]).map((dcl) =>
+    o.epochs ? { ...dcl, epochs: o.epochs } : dcl,
+  );
+  const train = subset(d, idx.train);
+  const calY = idx.calibration.map((i) => d.y[i]!);
+  const lossHistory: Record<string, number[]> = {};
+  const candidates: { decl: ArchitectureDecl; spec: TrainedModelSpec; result: ArchitectureResult }[] = [];
+  for (const decl of decls) {
+    step(`training ${decl.id}`);
+    const { spec, lossHistory: hist } = await trainNetwork(train, decl, {
+      task: a.task,
+      featureSchemaVersion: a.featureSchemaVersion,
+      seed,
+      onEpoch: (epoch, loss) =>
+        o.onProgress?.({ stage: 'epoch', architecture: decl.id, epoch, epochs: decl.epochs, loss }),
+    });
+    lossHistory[decl.id] = hist;
+    const logits = idx.calibration.map((i) => specLogit(spec, d.X[i]!));
+    const scored: Scored[] = logits.map((z, k) => ({ score: z, label: calY[k] as 0 | 1 }));
+    candidates.push({
+      decl,
+      spec,
+      result: {
+        id: decl.id,
+        architecture: decl.kind,
+        hidden: [...decl.hidden],
+        parameters: parameterCount(decl, d.featureNames.length),
+        validLogLoss: logLoss(logits.map(sigmoid), calY),
+        validRocAuc: orNull(rocAuc(scored)),
+        validPrAuc: orNull(prAuc(scored)),
+        chosen: false,
+      },
+    });
+  }
+  let best = candidates[0]!;
+  for (const c of candidates.slice(1)) if (c.result.validLogLoss < best.result.validLogLoss - 1e-9) best = c;
+  best.result.chosen = true;
+
+  // 3. calibration
+  step('calibrating');
+  const calLogits = idx.calibration.map((i) => specLogit(best.spec, d.X[i]!));
+  const sel = selectCalibration(
+    { logit: calLogits, y: calY },
+    idx.calibration.map((i) => d.meta[i]!.key),
+    seed,
+  );
+  const spec: TrainedModelSpec = { ...best.spec, calibration: sel.chosen };
+
+  // 4. invoice-level scores and thresholds
+  step('choosing thresholds');
+  const rowScore = new Float64Array(d.X.length);
+  for (const p of ['calibration', 'thresholds', 'test'] as const)
+    for (const i of idx[p]) rowScore[i] = predictProbability(spec, d.X[i]!);
+  const invoiceScore = new Map<string, number>();
+  d.meta.forEach((m, i) => {
+    if (m.source !== 'benchmark' || rowPart[i] === 'train') return;
+    invoiceScore.set(m.invoiceId, Math.max(invoiceScore.get(m.invoiceId) ?? 0, rowScore[i]!));
+  });
+  const invoicesOf = (p: Part): { score: number; inv: AssembledData['invoices'][number] }[] =>
+    a.invoices
+      .filter((inv) => partOf(inv.split, inv.invoiceId) === p)
+      .map((inv) => ({ score: invoiceScore.get(inv.invoiceId) ?? 0, inv }));
+  const calInv = invoicesOf('calibration');
+  const thrInv = invoicesOf('thresholds');
+  const testInv = invoicesOf('test');
+  const choose = (side: 'approve' | 'hold', alpha: number): LttResult => {
+    const grid = designGrid(
+      calInv.map((x) => x.score),
+      { side, alpha, delta, testN: thrInv.length, pValue: o.pValue },
+      calInv.map((x) => x.inv.label),
+    );
+    return learnThenTest({
+      scores: thrInv.map((x) => x.score),
+      labels: thrInv.map((x) => x.inv.label),
+      side,
+      alpha,
+      delta,
+      grid,
+      pValue: o.pValue,
+    });
+  };
+  const approve = choose('approve', approveAlpha);
+  let hold = choose('hold', holdAlpha);
+  const notes: string[] = [];
+  if (hold.feasible && approve.feasible && hold.threshold <= approve.threshold) {
+    notes.push(
+      `The hold threshold (${hold.threshold}) fell at or below the auto-approve threshold (${approve.threshold}); nothing is held.`,
+    );
+    hold = { ...hold, threshold: HOLD_NOTHING, feasible: false, selected: 0, errors: 0, coverage: 0 };
+  }
+  const thresholds = { autoApprove: approve.threshold, hold: hold.threshold };
+  const testSide = (
+    side: 'approve' | 'hold',
+    t: number,
+  ): { coverage: number | null; risk: number | null } => {
+    const sel = testInv.filter((x) => (side === 'approve' ? x.score <= t : x.score >= t));
+    const bad = sel.filter((x) => (side === 'approve' ? x.inv.label === 1 : x.inv.label === 0)).length;
+    return {
+      coverage: testInv.length ? sel.length / testInv.length : null,
+      risk: sel.length ? bad / sel.length : null,
+    };
+  };
+  const unitName = a.task === 'coding-mismatch' ? 'line' : 'pair';
+  const choice = (side: 'approve' | 'hold', r: LttResult, alpha: number): ThresholdChoice => {
+    const t = testSide(side, r.threshold);
+    return {
+      threshold: r.threshold,
+      risk:
+        side === 'approve'
+          ? `P(invoice has a ${a.task} exception | max ${unitName} score <= threshold)`
+          : `P(invoice is clean | max ${unitName} score >= threshold)`,
+      alpha,
+      delta,
+      method: `Learn-then-Test, fixed-sequence over a grid designed on the calibration part, ${o.pValue ?? 'binomial'} p-values`,
+      calibrationN: thrInv.length,
+      calibrationSelected: r.selected,
+      calibrationErrors: r.errors,
+      coverageCalibration: r.coverage,
+      coverageTest: t.coverage,
+      riskTest: t.risk,
+      feasible: r.feasible,
+    };
+  };
+
+  // 5. test metrics
+  step('evaluating on test');
+  const testRows = idx.test.filter((i) => d.meta[i]!.source === 'benchmark');
+  const unitScored: KindScored[] = testRows.map((i) => ({
+    score: rowScore[i]!,
+    label: d.y[i] as 0 | 1,
+    kind: d.meta[i]!.kind,
+  }));
+  const invScored: KindScored[] = testInv.map((x) => ({
+    score: x.score,
+    label: x.inv.label,
+    kind: x.inv.label ? x.inv.kind : x.inv.hardNegative,
+  }));
+  const hardNeg = new Set<string>(HARD_NEGATIVE_KINDS);
+  const perKind =
+    a.task === 'coding-mismatch'
+      ? perKindMetrics(unitScored, thresholds, hardNeg)
+      : perKindMetrics(invScored, thresholds, hardNeg);
+  const testLogits = testRows.map((i) => specLogit(spec, d.X[i]!));
+  const testY = testRows.map((i) => d.y[i]!);
+  const before = calibrateAll({ kind: 'none' }, testLogits);
+  const count = (p: Part): number => idx[p].length;
+  const positives = (p: Part): number => idx[p].filter((i) => d.y[i] === 1).length;
+  const parts: Part[] = ['train', 'calibration', 'thresholds', 'test'];
+  notes.push(
+    "Thresholds apply to the invoice score: the maximum calibrated score over the invoice's scored units (0 when none), as the service computes it.",
+    'Threshold guarantee: with probability >= 1 - delta over the draw of the thresholds part, the stated risk is <= alpha, assuming future invoices are i.i.d. like the benchmark valid split; vendor, code and fraud drift break this (monitor and recalibrate).',
+    'The benchmark splits by vendor and time, so valid and test invoices come from different vendors; test coverage/risk show how the guarantee transfers.',
+    'Reviewer labels are used for training only (weighted), never for calibration, thresholds or test: reviewed invoices are selected by the model.',
+    'The auto-approve guarantee is per model; an invoice auto-approved by both models is not bounded by either alpha alone.',
+  );
+  if (!approve.feasible)
+    notes.push(
+      'No auto-approve threshold could be certified at the target: the model approves nothing (threshold -1).',
+    );
+  const card: ModelCardDraft = {
+    task: a.task,
+    architecture: spec.architecture,
+    featureSchemaVersion: a.featureSchemaVersion,
+    featureNames: [...d.featureNames],
+    seed,
+    trainedAt: (o.now ?? (() => new Date()))().toISOString(),
+    training: {
+      architectureId: best.decl.id,
+      hidden: [...best.decl.hidden],
+      optimizer: 'adam',
+      learningRate: best.decl.learningRate,
+      l2: best.decl.l2,
+      epochs: best.decl.epochs,
+      batchSize: best.decl.batchSize,
+      loss: 'weighted binary cross-entropy on the logit + l2 * sum(kernel^2)',
+      finalTrainLoss: lossHistory[best.decl.id]!.at(-1) ?? null,
+      backend: 'tfjs wasm (single thread)',
+    },
+    data: {
+      hash: dataHash(a),
+      rows: Object.fromEntries(parts.map((p) => [p, count(p)])),
+      invoices: Object.fromEntries(parts.map((p) => [p, invoicesOf(p).length])),
+      positives: Object.fromEntries(parts.map((p) => [p, positives(p)])),
+      rowsFrom: a.rowsFrom,
+    },
+    labels: a.labels,
+    architectureComparison: candidates.map((c) => c.result),
+    calibration: {
+      chosen: sel.chosen.kind,
+      selection: sel.selection,
+      candidates: sel.candidates,
+      eceBeforeTest: testRows.length ? orNull(ece(before, testY)) : null,
+      eceAfterTest: testRows.length
+        ? orNull(
+            ece(
+              testRows.map((i) => rowScore[i]!),
+              testY,
+            ),
+          )
+        : null,
+      eceBeforeCalibration: orNull(sel.eceBefore),
+      eceAfterCalibration: orNull(sel.eceAfter),
+    },
+    thresholds: {
+      autoApprove: choice('approve', approve, approveAlpha),
+      hold: choice('hold', hold, holdAlpha),
+    },
+    metrics: {
+      test: [
+        splitMetrics('test', unitName, unitScored, thresholds),
+        splitMetrics('test', 'invoice', invScored, thresholds),
+      ],
+      perKind,
+    },
+    notes,
+  };
+  return {
+    spec,
+    card,
+    report: {
+      task: a.task,
+      card,
+      curves: {
+        prUnit: thin(prCurve(unitScored), 200),
+        prInvoice: thin(prCurve(invScored), 200),
+        reliabilityBefore: reliability(
+          Array.from(before, (score, k) => ({ score, label: testY[k] as 0 | 1 })),
+        ).bins,
+        reliabilityAfter: reliability(unitScored).bins,
+      },
+      ltt: { autoApprove: approve.steps, hold: hold.steps },
+      coverageByTarget: COVERAGE_TARGETS.map((alpha) => {
+        const r = alpha === approveAlpha ? approve : choose('approve', alpha);
+        const t = testSide('approve', r.threshold);
+        return {
+          alpha,
+          threshold: r.threshold,
+          feasible: r.feasible,
+          coverageThresholds: r.coverage,
+          coverageTest: t.coverage,
+          riskTest: t.risk,
+        };
+      }),
+      lossHistory,
+      blocking: a.blocking,
+    },
+  };
+}
