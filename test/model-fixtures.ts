@@ -2,7 +2,7 @@
  * Small seeded model specs and feature rows for the model-platform tests (ONNX export,
  * sessions, registry, scorers, explanations). Not shipped.
  */
-import { mulberry32 } from '../datasets/samples/build-samples.js';
+import { mulberry32 } from '../datasets/synth.js';
 import { LINE_FEATURES } from '../features/schema.js';
 import type { Evaluation } from '../models/card.js';
 import type { CalibrationSpec, ModelCardDraft, ModelTask, TrainedModelSpec } from '../models/spec.js';
