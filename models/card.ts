@@ -42,8 +42,13 @@ export const Evaluation = Type.Object({
 });
 export type Evaluation = Static<typeof Evaluation>;
 
-/** Serving thresholds on the calibrated probability: AUTO_APPROVE when `p <= autoApprove`, HOLD when `p >= hold`. */
-export const ServingThresholds = Type.Object({ autoApprove: Probability, hold: Probability });
+/**
+ * Serving thresholds on the calibrated probability: AUTO_APPROVE when `p <= autoApprove`, HOLD
+ * when `p >= hold`. A value outside [0, 1] switches the side off: when no threshold met its
+ * guarantee, training records the safe defaults `autoApprove = -1` (approve nothing) and
+ * `hold = 2` (hold nothing).
+ */
+export const ServingThresholds = Type.Object({ autoApprove: Type.Number(), hold: Type.Number() });
 export type ServingThresholds = Static<typeof ServingThresholds>;
 
 /** What someone registering a model trained elsewhere (e.g. scikit-learn + skl2onnx) declares. */
