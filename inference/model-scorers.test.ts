@@ -1,6 +1,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { packageRoot } from '../core/paths.js';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { Invoice } from '../core/invoice.js';
 import { extractInvoiceFeatures } from '../features/invoice-features.js';
@@ -11,13 +12,21 @@ import { makeInvoice } from '../test/fixtures.js';
 import { LINE_NAMES, makeCardDraft, makeEvaluation, makeSpec } from '../test/model-fixtures.js';
 import { exportOnnx } from '../training/onnx-export.js';
 import type { FeatureGroup } from './explain-model.js';
+import { readFileSync } from 'node:fs';
+import { loadReferenceData } from '../datasets/reference.js';
+import { cosine } from '../features/hashing.js';
+import { comparePair, pairSideOfInvoice } from '../features/pair.js';
 import { PAIR_FEATURES } from '../features/schema.js';
+import { skeletonFeatureProvider } from '../training/skeleton-features.js';
+import { buildReferenceIndex } from './reference-index.js';
 import {
   LINE_FEATURE_GROUPS,
   PAIR_FEATURE_GROUPS,
   createModelCodingScorer,
   createModelPairScorer,
   loadChampionScorers,
+  skeletonLineVectoriser,
+  skeletonPairVectoriser,
 } from './model-scorers.js';
 import { ChampionModel } from './onnx-champion.js';
 import type { CodingMismatchScorer } from './scorers.js';
@@ -331,5 +340,38 @@ describe('model scorers', () => {
     await s.close();
     expect(LINE_FEATURE_GROUPS.flatMap((g) => g.features).sort()).toEqual([...LINE_NAMES].sort());
     expect(PAIR_FEATURE_GROUPS.flatMap((g) => g.features).sort()).toEqual([...pairNames].sort());
+  });
+
+  it('serving vectors equal the training provider vectors (no train/serve skew) on the HCPCS samples', () => {
+    const ref = loadReferenceData();
+    const provider = skeletonFeatureProvider(ref);
+    const line = skeletonLineVectoriser(buildReferenceIndex(ref));
+    const invoices = readFileSync(join(packageRoot(), 'datasets', 'samples', 'hcpcs_invoices.jsonl'), 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as Invoice);
+    let lines = 0;
+    for (const inv of invoices) {
+      const f = extractInvoiceFeatures(inv);
+      const served = inv.lines
+        .map((l, i) => ({ lineNumber: l.line_number, x: line(inv, l, f.lines[i]!) }))
+        .filter((v): v is { lineNumber: number; x: number[] } => v.x !== null);
+      expect(served).toEqual(provider.lineVectors(inv));
+      lines += served.length;
+    }
+    let pairs = 0;
+    for (let i = 1; i < invoices.length; i++) {
+      const [a, b] = [invoices[i]!, invoices[i - 1]!];
+      const [ka, kb] = [provider.keys(a), provider.keys(b)];
+      const c = comparePair(
+        pairSideOfInvoice(a, extractInvoiceFeatures(a)),
+        pairSideOfInvoice(b, extractInvoiceFeatures(b)),
+        cosine(ka.embedding, kb.embedding),
+      );
+      expect(skeletonPairVectoriser(c)).toEqual(provider.pairVector(a, b, ka, kb));
+      pairs++;
+    }
+    expect(lines).toBeGreaterThan(100);
+    expect(pairs).toBe(invoices.length - 1);
   });
 });

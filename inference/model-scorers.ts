@@ -21,7 +21,10 @@ import type { Invoice, InvoiceLine } from '../core/invoice.js';
 import type { Reason } from '../core/decision.js';
 import type { LineFeatures } from '../features/invoice-features.js';
 import type { PairComparison } from '../features/pair.js';
+import { cosine } from '../features/hashing.js';
 import { reason, round3 } from './explain.js';
+import { pickFee } from './heuristic-coding.js';
+import type { ReferenceIndex } from './reference-index.js';
 import type { ModelRegistry } from '../models/registry.js';
 import { servedFeatureSchemas } from '../models/served-schemas.js';
 import type { FeatureSignature } from '../models/signature.js';
@@ -337,3 +340,54 @@ export async function loadChampionScorers(o: ChampionScorersOptions): Promise<Ch
     },
   };
 }
+
+/**
+ * Line vectors of the walking skeleton's feature schema (`LINE_FEATURES`), as the training
+ * provider `training/skeleton-features.ts` computes them (a test pins the two equal): lines
+ * with an HCPCS code are scored; an unknown code gives `[0, 0, 0, 0, 0, gap]`; otherwise
+ * `[max cosine to the long+short / short description, share of the line's stems in the
+ * reference, 1, terminated on the service date, ln(unit price / fee) or 0, amount gap cents]`.
+ * Stand-in until features/ ships `lineFeatureVector`, which both sides should then share.
+ */
+export function skeletonLineVectoriser(ref: ReferenceIndex): LineVectoriser {
+  return (inv, line, f) => {
+    if (!line.code || line.code.system !== 'HCPCS') return null;
+    const gap = line.amount_cents - Math.round(line.quantity * line.unit_price_cents);
+    const rc = ref.get(line.code.value.toUpperCase());
+    if (!rc) return [0, 0, 0, 0, 0, gap];
+    const cos = Math.max(cosine(f.embedding, rc.embedding), cosine(f.embedding, rc.shortEmbedding));
+    const stems = new Set(f.tokens);
+    let hit = 0;
+    for (const s of stems) if (rc.stems.has(s)) hit++;
+    const serviceDate = line.service_date ?? inv.service_period?.start ?? inv.invoice_date;
+    const terminated = rc.code.terminationDate !== null && serviceDate > rc.code.terminationDate ? 1 : 0;
+    const fee = pickFee(ref.fees(rc.code.code), line.modifiers ?? []);
+    const logRatio =
+      fee && fee.amountCents > 0 && line.unit_price_cents > 0
+        ? Math.log(line.unit_price_cents / fee.amountCents)
+        : 0;
+    return [cos, stems.size ? hit / stems.size : 0, 1, terminated, logRatio, gap];
+  };
+}
+
+/**
+ * Pair vectors of the skeleton schema (`PAIR_FEATURES`), as `training/skeleton-features.ts`
+ * computes them; `document_types` is 0 for the same type, 1 when exactly one side is a credit
+ * memo, 2 otherwise.
+ */
+export const skeletonPairVectoriser: PairVectoriser = (c) => {
+  const [a, b] = c.documentTypes.split('/');
+  const credit = (a === 'credit_memo' ? 1 : 0) + (b === 'credit_memo' ? 1 : 0);
+  return [
+    c.sameVendor ? 1 : 0,
+    c.vendorNameJw,
+    c.invoiceNumberEqual ? 1 : 0,
+    c.invoiceNumberCanonicalEqual ? 1 : 0,
+    c.invoiceNumberEdit,
+    c.amountRelDiff,
+    c.daysApart,
+    c.lineOverlap,
+    c.embeddingCosine,
+    a === b ? 0 : credit === 1 ? 1 : 2,
+  ];
+};
