@@ -50,6 +50,22 @@ export const ERROR_CATALOG = {
   },
   TRIAGE_MODEL_PROMOTION_REFUSED: { status: 409, title: 'Model promotion refused', retryable: false },
   TRIAGE_MODEL_REGISTRY_BUSY: { status: 503, title: 'Model registry is locked', retryable: true },
+  /**
+   * A model (or stored decision) was made with another feature schema than the running code's
+   * `featureSchemaVersion()`. 409 Conflict: the request (load / promote / score with a model) is
+   * well formed, but conflicts with the current state of the service (its feature code).
+   */
+  TRIAGE_MODEL_SCHEMA_MISMATCH: { status: 409, title: 'Model feature schema mismatch', retryable: false },
+  /** A money text (e.g. `"12,34.5"`) could not be read as an amount. */
+  TRIAGE_FEATURES_AMOUNT_UNPARSEABLE: { status: 422, title: 'Amount not parseable', retryable: false },
+  /** A money text is valid under two decimal conventions (`"1,234"`) and no hint resolves it. */
+  TRIAGE_FEATURES_AMOUNT_AMBIGUOUS: { status: 422, title: 'Amount ambiguous', retryable: false },
+  /** A date text could not be read as a calendar date. */
+  TRIAGE_FEATURES_DATE_UNPARSEABLE: { status: 422, title: 'Date not parseable', retryable: false },
+  /** A date text (`"03/04/2018"`) reads as two dates and no ordering hint resolves it. */
+  TRIAGE_FEATURES_DATE_AMBIGUOUS: { status: 422, title: 'Date ambiguous', retryable: false },
+  /** A shipped feature artefact (IDF table) is missing or does not match its recorded hash. */
+  TRIAGE_FEATURES_ARTIFACT_INVALID: { status: 500, title: 'Feature artefact invalid', retryable: false },
   TRIAGE_INTERNAL: { status: 500, title: 'Internal error', retryable: false },
 } as const satisfies Record<string, CatalogEntry>;
 

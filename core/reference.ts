@@ -17,6 +17,12 @@ export interface HcpcsCode {
   addedDate: string | null;
   /** Date after which the code may not be billed, `YYYY-MM-DD`; null while active. */
   terminationDate: string | null;
+  /**
+   * CMS pricing indicators 1-4 that are set (e.g. `['51']` drugs, `['00']` not separately priced
+   * by Part B, `['13']` carrier priced); see `hcpcs_field_code_tables.csv`. Optional: absent when
+   * the loader or a test fixture does not provide them.
+   */
+  pricingIndicators?: readonly string[];
 }
 
 /** Which CMS fee schedule a price comes from. */

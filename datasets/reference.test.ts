@@ -92,6 +92,7 @@ describe('loadReferenceData', () => {
       coverage: 'D',
       addedDate: '1988-01-01',
       terminationDate: null,
+      pricingIndicators: ['36'], // capped rental DME
     });
   });
 

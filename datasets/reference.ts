@@ -138,6 +138,7 @@ function loadHcpcs(dir: string): Map<string, HcpcsCode> {
     coverage: column(t, 'coverage_code'),
     added: column(t, 'code_added_date'),
     terminated: column(t, 'termination_date'),
+    pricing: [1, 2, 3, 4].map((i) => column(t, `pricing_indicator_${i}`)),
   };
   const out = new Map<string, HcpcsCode>();
   for (const row of t.rows) {
@@ -151,6 +152,7 @@ function loadHcpcs(dir: string): Map<string, HcpcsCode> {
       coverage: cell(row, col.coverage),
       addedDate: toIsoDate(t, cell(row, col.added), code),
       terminationDate: toIsoDate(t, cell(row, col.terminated), code),
+      pricingIndicators: col.pricing.map((i) => cell(row, i)).filter((v) => v !== ''),
     });
   }
   if (out.size === 0) throw invalid(`Reference data file ${t.file} holds no procedure codes`);

@@ -21,7 +21,10 @@ export interface LineFeatures {
   /** Upper-case code value, or null when the line has no code. */
   code: string | null;
   codeSystem: string | null;
-  /** Key used to compare lines across invoices: code (or first stems) + amount in cents. */
+  /**
+   * Key used to compare lines across invoices: `CODE|amount_cents` for a coded line,
+   * `~stem_stem_stem_stem|amount_cents` (first four stems) otherwise.
+   */
   matchKey: string;
 }
 
@@ -34,15 +37,29 @@ export interface InvoiceFeatures {
   lines: LineFeatures[];
 }
 
-/** Relative weights of the parts of the invoice embedding. */
-const INVOICE_EMBEDDING_WEIGHTS = { vendor: 1.0, number: 0.8, total: 0.8, date: 0.5, lines: 1.0 } as const;
+/** Recipe of the invoice embedding: the weights of its parts (each a unit recipe-1 vector). */
+export interface InvoiceEmbeddingRecipe {
+  name: 'weighted-parts';
+  version: 1;
+  dim: number;
+  weights: { vendor: number; number: number; total: number; date: number; lines: number };
+}
+
+/** The invoice embedding of this version (see {@link extractInvoiceFeatures}). */
+export const INVOICE_EMBEDDING_RECIPE: InvoiceEmbeddingRecipe = {
+  name: 'weighted-parts',
+  version: 1,
+  dim: EMBEDDING_DIM,
+  weights: { vendor: 1.0, number: 0.8, total: 0.8, date: 0.5, lines: 1.0 },
+};
+const INVOICE_EMBEDDING_WEIGHTS = INVOICE_EMBEDDING_RECIPE.weights;
 
 /** Extracts the features of one line. */
 export function extractLineFeatures(line: Invoice['lines'][number]): LineFeatures {
   const descriptionNormalised = normaliseDescription(line.description);
   const tokens = descriptionTokens(line.description);
   const code = line.code ? line.code.value.toUpperCase() : null;
-  const head = code ?? tokens.slice(0, 4).join('_');
+  const head = code ?? `~${tokens.slice(0, 4).join('_')}`;
   return {
     lineNumber: line.line_number,
     descriptionNormalised,

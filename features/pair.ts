@@ -1,28 +1,44 @@
 /**
- * Pair comparison vectors for duplicate candidates (Splink-style: each comparison is a
- * declared feature with a unit; see `PAIR_FEATURES` in schema.ts).
+ * Pair comparison of duplicate candidates: the measurements between a new invoice and an
+ * earlier one ({@link comparePair}). The declarative comparison levels and the fixed-order model
+ * vector built from these measurements are in `comparisons.ts`.
  */
-import { distance as levenshtein } from 'fastest-levenshtein';
-import { JaroWinklerDistance } from 'natural/lib/natural/distance/index.js';
 import type { DocumentType, Invoice } from '../core/invoice.js';
 import type { InvoiceFeatures } from './invoice-features.js';
-import { daysApart } from './dates.js';
+import { daysApart, spanOverlap } from './dates.js';
+import { compareInvoiceNumbers } from './invoice-number.js';
+import { jaccard, jaroWinkler } from './strings.js';
+import { GENERIC_BUSINESS_WORDS } from './vendor.js';
 
-/** The side of a pair that the comparison needs, from a new invoice or a stored candidate. */
+/**
+ * The side of a pair that the comparison needs, from a new invoice ({@link pairSideOfInvoice})
+ * or a stored candidate (the store's `CandidateInvoice` satisfies it). Optional fields are
+ * compared when both sides carry them and give the comparison's null level otherwise, so a
+ * training set must build both sides the way serving does (or the model sees values in training
+ * that it never sees in production).
+ */
 export interface PairSide {
   vendorId: string;
+  /** `normaliseVendorName` of the vendor name. */
   vendorKey: string;
   vendorTaxId: string | null;
   vendorNpi: string | null;
+  /** Invoice number as printed (raw edits); optional. */
+  invoiceNumber?: string;
   invoiceNumberNormalised: string;
   invoiceNumberCanonical: string;
   invoiceDate: string;
   totalCents: number;
+  /** ISO 4217 currency of `totalCents`; optional. */
+  currency?: string;
   documentType: DocumentType;
   poNumber: string | null;
   servicePeriodStart: string | null;
   servicePeriodEnd: string | null;
+  /** Line keys `CODE|amount_cents` or `~stems|amount_cents` (see `LineFeatures.matchKey`). */
   lineMatchKeys: readonly string[];
+  /** Distinct description stems over all lines; optional (the store does not return them yet). */
+  lineDescriptionStems?: readonly string[];
 }
 
 /** The pair side of a new invoice, from the invoice and its extracted features. */
@@ -32,73 +48,187 @@ export function pairSideOfInvoice(inv: Invoice, f: InvoiceFeatures): PairSide {
     vendorKey: f.vendorKey,
     vendorTaxId: inv.vendor.tax_id ?? null,
     vendorNpi: inv.vendor.npi ?? null,
+    invoiceNumber: inv.invoice_number,
     invoiceNumberNormalised: f.invoiceNumber.normalised,
     invoiceNumberCanonical: f.invoiceNumber.canonical,
     invoiceDate: inv.invoice_date,
     totalCents: inv.total_cents,
+    currency: inv.currency,
     documentType: inv.document_type,
     poNumber: inv.po_number ?? null,
     servicePeriodStart: inv.service_period?.start ?? null,
     servicePeriodEnd: inv.service_period?.end ?? null,
     lineMatchKeys: f.lines.map((l) => l.matchKey),
+    lineDescriptionStems: [...new Set(f.lines.flatMap((l) => l.tokens))],
   };
 }
 
-/** Comparison vector of one candidate pair. Units in the names or docs. */
+/**
+ * Measurements of one candidate pair (a = new invoice, b = earlier one). Units in the names or
+ * docs; null where a side lacks the data.
+ */
 export interface PairComparison {
+  /** Same vendor id, tax id or NPI. */
   sameVendor: boolean;
+  /** Same client vendor-master id. */
+  vendorIdEqual: boolean;
+  /** Same tax id or NPI; null when no identifier is present on both sides. */
+  vendorTaxOrNpiEqual: boolean | null;
+  /**
+   * Guarded name similarity in [0, 1]: min(Jaro-Winkler of the vendor keys, Jaro-Winkler of
+   * their distinctive parts), so "ABC Enterprise" vs "XYZ Enterprise" scores low.
+   */
   vendorNameJw: number;
+  /** Jaro-Winkler of the full vendor keys, in [0, 1]. */
+  vendorNameFullJw: number;
+  /** Jaro-Winkler of the distinctive parts (generic business words removed), in [0, 1]. */
+  vendorNameDistinctiveJw: number;
+  /** Raw numbers equal after upper-casing and trimming; null when a raw number is missing. */
+  invoiceNumberRawEqual: boolean | null;
+  /** Normalised invoice numbers equal. */
   invoiceNumberEqual: boolean;
+  /** Canonical (OCR-folded) invoice numbers equal. */
   invoiceNumberCanonicalEqual: boolean;
+  /** Levenshtein distance of the raw numbers (upper-cased), in edits; null when a raw number is missing. */
+  invoiceNumberRawEdits: number | null;
   /** Levenshtein distance of the normalised numbers, in edits. */
   invoiceNumberEdit: number;
-  /** |a - b| / max(|a|, |b|); 0 when both totals are 0. */
+  /** Levenshtein distance of the canonical numbers, in edits. */
+  invoiceNumberCanonicalEdit: number;
+  /** Longer of the two normalised numbers, in characters (scales the edit counts). */
+  invoiceNumberLength: number;
+  /** One normalised number is the other plus 1-3 characters at an end ("1008" / "1008A"). */
+  invoiceNumberAffixVariant: boolean;
+  /** |a - b| / max(|a|, |b|), in [0, 2]; 0 when both totals are 0. */
   amountRelDiff: number;
+  /** |total_a - total_b|, cents. */
+  amountAbsDiffCents: number;
   amountEqual: boolean;
+  /** total_a = -total_b != 0: a reversal (credit memo against invoice). */
+  amountSignFlipped: boolean;
+  /** Currencies differ; null when a side has none. */
+  currencyDiffers: boolean | null;
+  /** Absolute difference of invoice dates, days. */
   daysApart: number;
-  /** Jaccard of line match keys, [0, 1]. */
+  /** Jaccard of the line keys (code or description stems, with amount), [0, 1]; 0 when both are empty. */
   lineOverlap: number;
+  /** Jaccard of the billed codes; null when a side has no coded line. */
+  lineCodeJaccard: number | null;
+  /** Jaccard of the description stems of all lines; null when a side lacks them. */
+  lineDescriptionJaccard: number | null;
+  /** |line count a - line count b|. */
+  lineCountDiff: number;
   /** Both service periods given and disjoint. */
   servicePeriodsDisjoint: boolean;
+  /** Shared service days (inclusive); null unless both periods are given. */
+  servicePeriodOverlapDays: number | null;
+  /** Shared days / days of either period, [0, 1]; null unless both periods are given. */
+  servicePeriodOverlapRatio: number | null;
+  /** Same PO number after normalisation; null when a side has none. */
   samePo: boolean | null;
   documentTypes: `${DocumentType}/${DocumentType}`;
-  /** Cosine of the invoice embeddings. */
+  /** Cosine of the invoice embeddings, [-1, 1]. */
   embeddingCosine: number;
 }
 
-function jaccard(a: readonly string[], b: readonly string[]): number {
-  if (a.length === 0 && b.length === 0) return 0;
-  const sa = new Set(a);
-  const sb = new Set(b);
-  let inter = 0;
-  for (const x of sa) if (sb.has(x)) inter++;
-  return inter / (sa.size + sb.size - inter);
+/** Distinctive part of a vendor key (generic business words removed; the key itself when nothing is left). */
+function distinctive(key: string): string {
+  const kept = key.split(' ').filter((t) => t.length > 0 && !GENERIC_BUSINESS_WORDS.has(t));
+  return kept.length > 0 ? kept.join(' ') : key;
 }
 
-/** Compares a new invoice `a` with an earlier one `b`. `embeddingCosine` is passed in (from the store). */
+/** Code heads of the line keys (keys of coded lines: `CODE|amount`). */
+function lineCodes(keys: readonly string[]): string[] {
+  return keys.filter((k) => !k.startsWith('~')).map((k) => k.slice(0, k.lastIndexOf('|')));
+}
+
+function normalisePo(po: string): string {
+  return po
+    .normalize('NFKC')
+    .toUpperCase()
+    .replace(/^(?:PO|P\.O\.)(?![A-Z])/, '')
+    .replace(/[^A-Z0-9]/g, '')
+    .replace(/^0+(?=.)/, '');
+}
+
+/**
+ * Compares a new invoice `a` with an earlier one `b`.
+ * @param embeddingCosine cosine of the two invoice embeddings (the store returns it with the candidate).
+ */
 export function comparePair(a: PairSide, b: PairSide, embeddingCosine: number): PairComparison {
-  const sameVendor =
-    a.vendorId === b.vendorId ||
-    (a.vendorTaxId !== null && a.vendorTaxId === b.vendorTaxId) ||
-    (a.vendorNpi !== null && a.vendorNpi === b.vendorNpi);
+  const vendorIdEqual = a.vendorId === b.vendorId;
+  const taxKnown = a.vendorTaxId !== null && b.vendorTaxId !== null;
+  const npiKnown = a.vendorNpi !== null && b.vendorNpi !== null;
+  const vendorTaxOrNpiEqual =
+    taxKnown || npiKnown
+      ? (taxKnown && a.vendorTaxId === b.vendorTaxId) || (npiKnown && a.vendorNpi === b.vendorNpi)
+      : null;
+  const fullJw = a.vendorKey === b.vendorKey ? 1 : jaroWinkler(a.vendorKey, b.vendorKey);
+  const da = distinctive(a.vendorKey);
+  const db = distinctive(b.vendorKey);
+  const distinctJw = da === db ? 1 : jaroWinkler(da, db);
+  const num = compareInvoiceNumbers(
+    {
+      raw: a.invoiceNumber ?? '',
+      normalised: a.invoiceNumberNormalised,
+      canonical: a.invoiceNumberCanonical,
+    },
+    {
+      raw: b.invoiceNumber ?? '',
+      normalised: b.invoiceNumberNormalised,
+      canonical: b.invoiceNumberCanonical,
+    },
+  );
+  const rawKnown = a.invoiceNumber !== undefined && b.invoiceNumber !== undefined;
   const maxAbs = Math.max(Math.abs(a.totalCents), Math.abs(b.totalCents));
+  const periods =
+    a.servicePeriodStart !== null &&
+    a.servicePeriodEnd !== null &&
+    b.servicePeriodStart !== null &&
+    b.servicePeriodEnd !== null
+      ? spanOverlap(
+          { start: a.servicePeriodStart, end: a.servicePeriodEnd },
+          { start: b.servicePeriodStart, end: b.servicePeriodEnd },
+        )
+      : null;
+  const codesA = lineCodes(a.lineMatchKeys);
+  const codesB = lineCodes(b.lineMatchKeys);
   return {
-    sameVendor,
-    vendorNameJw: a.vendorKey === b.vendorKey ? 1 : JaroWinklerDistance(a.vendorKey, b.vendorKey),
+    sameVendor: vendorIdEqual || vendorTaxOrNpiEqual === true,
+    vendorIdEqual,
+    vendorTaxOrNpiEqual,
+    vendorNameJw: Math.min(fullJw, distinctJw),
+    vendorNameFullJw: fullJw,
+    vendorNameDistinctiveJw: distinctJw,
+    invoiceNumberRawEqual: rawKnown
+      ? a.invoiceNumber!.normalize('NFKC').trim().toUpperCase() ===
+        b.invoiceNumber!.normalize('NFKC').trim().toUpperCase()
+      : null,
     invoiceNumberEqual: a.invoiceNumberNormalised === b.invoiceNumberNormalised,
     invoiceNumberCanonicalEqual: a.invoiceNumberCanonical === b.invoiceNumberCanonical,
-    invoiceNumberEdit: levenshtein(a.invoiceNumberNormalised, b.invoiceNumberNormalised),
+    invoiceNumberRawEdits: rawKnown ? num.rawEdits : null,
+    invoiceNumberEdit: num.normalisedEdits,
+    invoiceNumberCanonicalEdit: num.canonicalEdits,
+    invoiceNumberLength: Math.max(a.invoiceNumberNormalised.length, b.invoiceNumberNormalised.length),
+    invoiceNumberAffixVariant: num.affixVariant,
     amountRelDiff: maxAbs === 0 ? 0 : Math.abs(a.totalCents - b.totalCents) / maxAbs,
+    amountAbsDiffCents: Math.abs(a.totalCents - b.totalCents),
     amountEqual: a.totalCents === b.totalCents,
+    amountSignFlipped: a.totalCents !== 0 && a.totalCents === -b.totalCents,
+    currencyDiffers: a.currency !== undefined && b.currency !== undefined ? a.currency !== b.currency : null,
     daysApart: daysApart(a.invoiceDate, b.invoiceDate),
-    lineOverlap: jaccard(a.lineMatchKeys, b.lineMatchKeys),
-    servicePeriodsDisjoint:
-      a.servicePeriodStart !== null &&
-      a.servicePeriodEnd !== null &&
-      b.servicePeriodStart !== null &&
-      b.servicePeriodEnd !== null &&
-      (a.servicePeriodEnd < b.servicePeriodStart || b.servicePeriodEnd < a.servicePeriodStart),
-    samePo: a.poNumber !== null && b.poNumber !== null ? a.poNumber === b.poNumber : null,
+    lineOverlap: jaccard(a.lineMatchKeys, b.lineMatchKeys) ?? 0,
+    lineCodeJaccard: codesA.length > 0 && codesB.length > 0 ? jaccard(codesA, codesB) : null,
+    lineDescriptionJaccard:
+      a.lineDescriptionStems !== undefined && b.lineDescriptionStems !== undefined
+        ? jaccard(a.lineDescriptionStems, b.lineDescriptionStems)
+        : null,
+    lineCountDiff: Math.abs(a.lineMatchKeys.length - b.lineMatchKeys.length),
+    servicePeriodsDisjoint: periods !== null && periods.days === 0,
+    servicePeriodOverlapDays: periods?.days ?? null,
+    servicePeriodOverlapRatio: periods?.ratio ?? null,
+    samePo:
+      a.poNumber !== null && b.poNumber !== null ? normalisePo(a.poNumber) === normalisePo(b.poNumber) : null,
     documentTypes: `${a.documentType}/${b.documentType}`,
     embeddingCosine,
   };

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { atThreshold, calibration, prAuc, rocAuc, type Scored } from './metrics.js';
+import { atThreshold, bestF1Threshold, calibration, prAuc, rocAuc, type Scored } from './metrics.js';
 
 const xs: Scored[] = [
   { score: 0.9, label: 1 },
@@ -46,5 +46,25 @@ describe('metrics', () => {
     ];
     expect(calibration(over).ece).toBeCloseTo(0.45, 12);
     expect(() => calibration([{ score: 1.2, label: 1 }])).toThrow(RangeError);
+  });
+});
+
+describe('bestF1Threshold', () => {
+  it('picks the distinct score with the highest F1 and agrees with atThreshold there', () => {
+    const ys: Scored[] = [
+      { score: 0.95, label: 1 },
+      { score: 0.9, label: 1 },
+      { score: 0.8, label: 0 },
+      { score: 0.6, label: 1 },
+      { score: 0.4, label: 0 },
+      { score: 0.2, label: 0 },
+    ];
+    const best = bestF1Threshold(ys);
+    // at 0.6: tp 3, fp 1 -> P 0.75, R 1, F1 0.857; at 0.9: tp 2, fp 0 -> F1 0.8
+    expect(best.threshold).toBe(0.6);
+    expect(best.f1).toBeCloseTo(6 / 7, 12);
+    const again = atThreshold(ys, best.threshold);
+    expect([again.tp, again.fp, again.tn, again.fn]).toEqual([best.tp, best.fp, best.tn, best.fn]);
+    expect(bestF1Threshold([{ score: 0.3, label: 0 }]).threshold).toBeNaN();
   });
 });

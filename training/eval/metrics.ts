@@ -199,3 +199,29 @@ export function binaryReport(xs: readonly Scored[], threshold: number): BinaryRe
     at: atThreshold(xs, threshold),
   };
 }
+
+/**
+ * The threshold that maximises F1 (ties: the highest threshold), chosen among the distinct
+ * scores. Use it on a validation set, then apply the threshold unchanged on the test set.
+ * @returns the threshold and the metrics there; threshold NaN when there are no positives.
+ */
+export function bestF1Threshold(xs: readonly Scored[]): ThresholdMetrics {
+  const P = xs.filter((x) => x.label === 1).length;
+  let best: ThresholdMetrics = atThreshold(xs, Number.NaN);
+  if (P === 0) return best;
+  let tp = 0;
+  let fp = 0;
+  let bestF1 = -1;
+  for (const g of tiedGroups(xs)) {
+    tp += g.pos;
+    fp += g.neg;
+    const precision = tp / (tp + fp);
+    const recall = tp / P;
+    const f1 = precision + recall === 0 ? 0 : (2 * precision * recall) / (precision + recall);
+    if (f1 > bestF1) {
+      bestF1 = f1;
+      best = { threshold: g.score, tp, fp, tn: xs.length - P - fp, fn: P - tp, precision, recall, f1 };
+    }
+  }
+  return best;
+}

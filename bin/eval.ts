@@ -1,0 +1,158 @@
+#!/usr/bin/env node
+/**
+ * `npm run eval -- --data <dir> [--split test] [--detector current|sap|oracle|all]
+ * [--out reports/eval-<ts>] [--database-url URL]`: runs detectors over a labelled benchmark
+ * split and prints precision, recall, F1, ROC-AUC, PR-AUC and ECE per exception kind, with
+ * confusion examples; writes `report.json` and `report.html` to `--out`.
+ *
+ * `current` is the production scoring path (createScoringService over an embedded in-memory
+ * PGlite store, or PostgreSQL in a fresh schema with `--database-url`), fed in submission
+ * order. `sap` and `oracle` are the ERP duplicate rules (training/eval/baselines.ts).
+ */
+import { SingleBar, Presets } from 'cli-progress';
+import { Command, InvalidArgumentError, Option } from 'commander';
+import { openPostgres } from '../store/index.js';
+import { DEFAULT_POLICY } from '../inference/index.js';
+import { createOracleDetector, createSapDetector } from '../training/eval/baselines.js';
+import type { Detector } from '../training/eval/detector.js';
+import { evaluate } from '../training/eval/harness.js';
+import { renderExamples, renderTables, writeReport } from '../training/eval/report.js';
+import { createServiceDetector } from '../training/eval/service-detector.js';
+import type { BenchmarkSplit } from '../datasets/benchmark/types.js';
+import { wire } from './bootstrap.js';
+
+type DetectorName = 'current' | 'sap' | 'oracle';
+
+function positiveInt(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError('expected a positive integer');
+  return n;
+}
+
+/** A timestamp usable in a directory name: 20250314-101500. */
+function stamp(d = new Date()): string {
+  return d.toISOString().replace(/[-:]/g, '').replace('T', '-').slice(0, 15);
+}
+
+/** The current scoring service as a detector over a fresh store; the store is dropped on close. */
+async function currentDetector(databaseUrl: string | undefined, keepStore: boolean): Promise<Detector> {
+  if (!databaseUrl) {
+    const { scoring, repo } = await wire({ engine: 'pglite' });
+    return createServiceDetector(scoring, {
+      duplicateThreshold: DEFAULT_POLICY.duplicateReview,
+      codingThreshold: DEFAULT_POLICY.codingReview,
+      close: () => repo.close(),
+    });
+  }
+  const schema = `eval_${stamp().replace('-', '_')}_${process.pid}`;
+  const { scoring, repo } = await wire({
+    engine: 'postgres',
+    connectionString: databaseUrl,
+    schema,
+    maxConnections: 4,
+  });
+  return createServiceDetector(scoring, {
+    duplicateThreshold: DEFAULT_POLICY.duplicateReview,
+    codingThreshold: DEFAULT_POLICY.codingReview,
+    close: async () => {
+      await repo.close();
+      if (keepStore) {
+        process.stderr.write(`kept the scored store in schema ${schema}\n`);
+        return;
+      }
+      const db = await openPostgres({ connectionString: databaseUrl, maxConnections: 1 });
+      try {
+        await db.exec(`DROP SCHEMA ${schema} CASCADE`);
+      } finally {
+        await db.close();
+      }
+    },
+  });
+}
+
+const program = new Command()
+  .name('eval')
+  .description('Evaluate duplicate and coding-exception detectors on a labelled benchmark split')
+  .option('--data <dir>', 'benchmark directory written by npm run gen:benchmark')
+  .addOption(
+    new Option('--split <split>', 'split to evaluate (all: the three in submission order)')
+      .choices(['train', 'valid', 'test', 'all'])
+      .default('test'),
+  )
+  .addOption(
+    new Option('--detector <name>', 'detector to run')
+      .choices(['current', 'sap', 'oracle', 'all'])
+      .default('all'),
+  )
+  .option('--out <dir>', 'report directory (default reports/eval-<timestamp>)')
+  .option(
+    '--database-url <url>',
+    'score the current path into PostgreSQL (a fresh schema, dropped afterwards)',
+  )
+  .option('--keep-store', 'keep the PostgreSQL schema the current path scored into')
+  .option('--limit <n>', 'evaluate only the first n records of the split (reported as such)', positiveInt)
+  .option('--examples <n>', 'confusion examples kept per category', positiveInt, 8)
+  .option('--no-progress', 'hide the progress bar')
+  .action(
+    async (o: {
+      data?: string;
+      split: BenchmarkSplit | 'all';
+      detector: DetectorName | 'all';
+      out?: string;
+      databaseUrl?: string;
+      keepStore?: boolean;
+      limit?: number;
+      examples: number;
+      progress: boolean;
+    }) => {
+      const out = o.out ?? `reports/eval-${stamp()}`;
+      if (!o.data) throw new InvalidArgumentError('--data <dir> is required');
+      const names: DetectorName[] = o.detector === 'all' ? ['current', 'sap', 'oracle'] : [o.detector];
+      const detectors: Detector[] = [];
+      for (const n of names) {
+        if (n === 'current') detectors.push(await currentDetector(o.databaseUrl, o.keepStore === true));
+        else if (n === 'sap') detectors.push(createSapDetector());
+        else detectors.push(createOracleDetector());
+      }
+      const bar =
+        o.progress && process.stderr.isTTY
+          ? new SingleBar(
+              {
+                format: '{detector} [{bar}] {value}/{total} invoices | {eta_formatted} left',
+                stream: process.stderr,
+              },
+              Presets.shades_classic,
+            )
+          : null;
+      let current = '';
+      const report = await evaluate(o.data, detectors, {
+        split: o.split,
+        ...(o.limit !== undefined ? { limit: o.limit } : {}),
+        examples: o.examples,
+        onProgress: (detector, done, total) => {
+          if (!bar) {
+            if (done % 1000 === 0 || done === total) process.stderr.write(`${detector}: ${done}/${total}\n`);
+            return;
+          }
+          if (detector !== current) {
+            if (current !== '') bar.stop();
+            current = detector;
+            bar.start(total, done, { detector });
+          } else bar.update(done);
+        },
+      });
+      bar?.stop();
+      process.stdout.write(renderTables(report) + '\n\n' + renderExamples(report) + '\n');
+      const paths = await writeReport(
+        report,
+        out,
+        `invoice-triage evaluation: ${o.split} split of ${o.data}`,
+      );
+      process.stdout.write(`\nreport: ${paths.html}\n        ${paths.json}\n`);
+    },
+  );
+
+program.parseAsync().catch((e: unknown) => {
+  process.stderr.write(`error: ${(e as Error).message}\n`);
+  process.exitCode = 2;
+});

@@ -1,0 +1,155 @@
+import { describe, expect, it } from 'vitest';
+import { makeInvoice } from '../test/fixtures.js';
+import type { Invoice } from '../core/invoice.js';
+import {
+  COMPARISONS,
+  comparisonLevels,
+  comparisonVectorFeatures,
+  pairFeatureVector,
+  PAIR_VECTOR_NAMES,
+} from './comparisons.js';
+import { extractInvoiceFeatures } from './invoice-features.js';
+import { comparePair, pairSideOfInvoice, type PairSide } from './pair.js';
+
+const side = (inv: Invoice): PairSide => pairSideOfInvoice(inv, extractInvoiceFeatures(inv));
+const compare = (a: Invoice, b: Invoice, cos = 0.9) => comparePair(side(a), side(b), cos);
+const valueOf = (v: Float32Array, name: string): number => v[PAIR_VECTOR_NAMES.indexOf(name)]!;
+
+describe('COMPARISONS spec', () => {
+  it('declares unique names, a catch-all last level and a vector layout that matches the names', () => {
+    const names = comparisonVectorFeatures().map((f) => f.name);
+    expect(new Set(names).size).toBe(names.length);
+    expect(PAIR_VECTOR_NAMES).toEqual(names);
+    for (const s of COMPARISONS) expect(s.levels.length).toBeGreaterThanOrEqual(2);
+    const c = compare(makeInvoice(), makeInvoice());
+    expect(pairFeatureVector(c)).toHaveLength(PAIR_VECTOR_NAMES.length);
+  });
+
+  it('puts every pair in exactly one level per comparison (one-hot)', () => {
+    const c = compare(makeInvoice(), makeInvoice({ invoice_number: 'INV-10O8', total_cents: 21_400 }));
+    const v = pairFeatureVector(c);
+    for (const s of COMPARISONS) {
+      const sum = s.levels.reduce((acc, l) => acc + valueOf(v, `${s.name}=${l.label}`), 0);
+      expect(sum, s.name).toBe(1);
+    }
+    expect([...v].every(Number.isFinite)).toBe(true);
+  });
+});
+
+describe('comparePair and its levels', () => {
+  it('an exact resubmission', () => {
+    const c = compare(makeInvoice(), makeInvoice({ invoice_id: 'other' }), 1);
+    expect(comparisonLevels(c)).toMatchObject({
+      vendor_identity: 'same_id',
+      vendor_name: 'exact',
+      invoice_number: 'exact_raw',
+      amount: 'exact',
+      invoice_date: 'same_day',
+      lines: 'all_keys',
+      document_kinds: 'invoice|invoice',
+      po: 'same',
+      embedding: 'ge_0.95',
+      service_period: 'missing',
+    });
+    const v = pairFeatureVector(c);
+    expect(valueOf(v, 'invoice_number.raw_edits')).toBe(0);
+    expect(valueOf(v, 'invoice_number.raw_edits_missing')).toBe(0);
+    expect(valueOf(v, 'lines.code_jaccard')).toBe(1);
+    expect(valueOf(v, 'lines.description_jaccard')).toBe(1);
+  });
+
+  it('an OCR re-key and a prefix change', () => {
+    expect(
+      comparisonLevels(compare(makeInvoice(), makeInvoice({ invoice_number: 'INV-10O8' }))).invoice_number,
+    ).toBe('exact_canonical');
+    expect(
+      comparisonLevels(compare(makeInvoice(), makeInvoice({ invoice_number: 'No. 001008' }))).invoice_number,
+    ).toBe('exact_normalised');
+    expect(
+      comparisonLevels(compare(makeInvoice(), makeInvoice({ invoice_number: 'INV-1008A' }))).invoice_number,
+    ).toBe('affix_variant');
+    expect(
+      comparisonLevels(compare(makeInvoice(), makeInvoice({ invoice_number: 'INV-1009' }))).invoice_number,
+    ).toBe('one_edit');
+    const c = compare(makeInvoice(), makeInvoice({ invoice_number: 'INV-1008' }));
+    expect(c.invoiceNumberRawEdits).toBe(0);
+  });
+
+  it('does not merge vendors that share only a business word (pinned false merge)', () => {
+    const a = makeInvoice({ vendor: { id: 'V-1', name: 'ABC Enterprise' } });
+    const b = makeInvoice({ vendor: { id: 'V-2', name: 'XYZ Enterprise' } });
+    const c = compare(a, b);
+    expect(c.vendorNameFullJw).toBeGreaterThan(0.8);
+    expect(c.vendorNameJw).toBeLessThan(0.5);
+    expect(comparisonLevels(c)).toMatchObject({ vendor_identity: 'ids_differ', vendor_name: 'different' });
+    const d = compare(
+      makeInvoice({ vendor: { id: 'V-1', name: 'Acme Solutions LLC' } }),
+      makeInvoice({ vendor: { id: 'V-2', name: 'Apex Solutions Inc' } }),
+    );
+    expect(comparisonLevels(d).vendor_name).toBe('different');
+    const e = compare(
+      makeInvoice({ vendor: { id: 'V-1', name: 'Acme Medical Supply, Inc.', tax_id: '12-345' } }),
+      makeInvoice({ vendor: { id: 'V-9', name: 'ACME MEDICAL SUPPLY LLC', tax_id: '12-345' } }),
+    );
+    expect(comparisonLevels(e)).toMatchObject({ vendor_identity: 'same_tax_or_npi', vendor_name: 'exact' });
+  });
+
+  it('a credit memo reversing an invoice', () => {
+    const c = compare(makeInvoice({ document_type: 'credit_memo', total_cents: -21_500 }), makeInvoice());
+    expect(comparisonLevels(c)).toMatchObject({
+      amount: 'sign_flipped',
+      document_kinds: 'credit_memo|invoice',
+    });
+    expect(c.amountAbsDiffCents).toBe(43_000);
+  });
+
+  it('consecutive monthly rentals: disjoint service periods', () => {
+    const c = compare(
+      makeInvoice({ service_period: { start: '2025-04-01', end: '2025-04-30' }, invoice_date: '2025-04-30' }),
+      makeInvoice({ service_period: { start: '2025-03-01', end: '2025-03-31' } }),
+    );
+    expect(c.servicePeriodOverlapDays).toBe(0);
+    expect(comparisonLevels(c)).toMatchObject({ service_period: 'disjoint', invoice_date: 'within_90_days' });
+    const v = pairFeatureVector(c);
+    expect(valueOf(v, 'service_period.overlap_ratio_missing')).toBe(0);
+    expect(c.servicePeriodsDisjoint).toBe(true);
+  });
+
+  it('a store candidate without optional fields lands in the null levels', () => {
+    const full = side(makeInvoice());
+    const stored: PairSide = { ...full };
+    delete stored.invoiceNumber;
+    delete stored.lineDescriptionStems;
+    delete stored.currency;
+    const c = comparePair(full, stored, 0.97);
+    expect(c.invoiceNumberRawEdits).toBeNull();
+    expect(c.lineDescriptionJaccard).toBeNull();
+    expect(c.currencyDiffers).toBeNull();
+    expect(comparisonLevels(c).invoice_number).toBe('exact_normalised');
+    const v = pairFeatureVector(c);
+    expect(valueOf(v, 'invoice_number.raw_edits_missing')).toBe(1);
+    expect(valueOf(v, 'lines.description_jaccard_missing')).toBe(1);
+    expect(valueOf(v, 'lines.description_jaccard')).toBe(0);
+  });
+
+  it('amounts, POs, currencies and line codes', () => {
+    const c = compare(
+      makeInvoice(),
+      makeInvoice({ total_cents: 21_600, po_number: 'PO 0077', currency: 'CAD', invoice_date: '2025-03-04' }),
+    );
+    expect(c.amountRelDiff).toBeCloseTo(100 / 21_600, 10);
+    expect(c.samePo).toBe(true);
+    expect(comparisonLevels(c)).toMatchObject({
+      amount: 'currency_differs',
+      po: 'same',
+      invoice_date: 'within_7_days',
+    });
+    const v = pairFeatureVector(c);
+    expect(valueOf(v, 'amount.abs_diff')).toBeCloseTo(Math.log1p(1), 6);
+    expect(valueOf(v, 'invoice_date.days_apart')).toBeCloseTo(Math.log1p(3), 6);
+    const lines = makeInvoice().lines;
+    const d = compare(makeInvoice(), makeInvoice({ lines: [lines[0]!] }));
+    expect(d.lineCodeJaccard).toBe(0.5);
+    expect(d.lineCountDiff).toBe(1);
+  });
+});

@@ -1,0 +1,441 @@
+/**
+ * Pair comparison vectors declared as data, in the manner of Splink's comparison levels: each
+ * comparison names the measurements it encodes as numbers and an ordered list of levels whose
+ * predicates are tried in turn (the first that holds is the pair's level, the last always
+ * holds). The model vector, its names, units and order all come from {@link COMPARISONS}: add or
+ * reorder a comparison here and the vector, the schema and its version hash follow.
+ *
+ * Vector layout, comparison by comparison in spec order: its numeric features (each with a
+ * `<name>_missing` 0/1 flag after it when it can be null, the value then being 0), then the
+ * one-hot of its levels. Names: `<comparison>.<numeric>` and `<comparison>=<level>`.
+ */
+import type { PairComparison } from './pair.js';
+
+/** One level of a comparison: a label and the predicate that puts a pair in it. */
+export interface ComparisonLevel {
+  label: string;
+  description: string;
+  when: (c: PairComparison) => boolean;
+}
+
+/** A numeric encoding of a measurement. */
+export interface NumericFeature {
+  name: string;
+  unit: string;
+  description: string;
+  /** Raw value; null when the pair lacks the data (then a `<name>_missing` flag is 1). */
+  value: (c: PairComparison) => number | null;
+  /** Applied to the raw value: `log1p` of a non-negative count (days, dollars, edits). */
+  transform?: 'log1p';
+  /** Bounds applied after the transform. */
+  clip?: readonly [number, number];
+  /** True when `value` can return null (adds the `_missing` flag). */
+  nullable?: boolean;
+}
+
+/** One comparison: its numeric encodings and its levels. */
+export interface ComparisonSpec {
+  name: string;
+  description: string;
+  numeric: readonly NumericFeature[];
+  /** Ordered levels; the first whose predicate holds is the pair's level. The last must always hold. */
+  levels: readonly ComparisonLevel[];
+}
+
+const always = (): boolean => true;
+const DOC_KINDS = ['invoice', 'credit_memo', 'debit_memo'] as const;
+
+/** Unordered document-kind pair of a comparison, e.g. `credit_memo|invoice`. */
+function kindPair(c: PairComparison): string {
+  return c.documentTypes.split('/').sort().join('|');
+}
+
+const docKindLevels: ComparisonLevel[] = [];
+for (let i = 0; i < DOC_KINDS.length; i++) {
+  for (let j = i; j < DOC_KINDS.length; j++) {
+    const label = [DOC_KINDS[i]!, DOC_KINDS[j]!].sort().join('|');
+    docKindLevels.push({
+      label,
+      description: `Document kinds ${label.replace('|', ' and ')}.`,
+      when: (c) => kindPair(c) === label,
+    });
+  }
+}
+
+/** The comparisons of this version, in vector order. */
+export const COMPARISONS: readonly ComparisonSpec[] = [
+  {
+    name: 'vendor_identity',
+    description: 'Vendor identifiers: client vendor-master id, tax id, NPI.',
+    numeric: [],
+    levels: [
+      { label: 'same_id', description: 'Same vendor-master id.', when: (c) => c.vendorIdEqual },
+      {
+        label: 'same_tax_or_npi',
+        description: 'Other ids, same tax id or NPI.',
+        when: (c) => c.vendorTaxOrNpiEqual === true,
+      },
+      {
+        label: 'identifiers_differ',
+        description: 'Tax id or NPI given on both sides and different.',
+        when: (c) => c.vendorTaxOrNpiEqual === false,
+      },
+      {
+        label: 'ids_differ',
+        description: 'Different vendor-master ids, no shared identifier to check.',
+        when: always,
+      },
+    ],
+  },
+  {
+    name: 'vendor_name',
+    description: 'Normalised vendor names (legal forms dropped, abbreviations expanded).',
+    numeric: [
+      {
+        name: 'jw',
+        unit: 'Jaro-Winkler [0,1]',
+        description: 'Jaro-Winkler of the vendor keys.',
+        value: (c) => c.vendorNameFullJw,
+      },
+      {
+        name: 'distinctive_jw',
+        unit: 'Jaro-Winkler [0,1]',
+        description: 'Jaro-Winkler of the distinctive parts (generic business words removed).',
+        value: (c) => c.vendorNameDistinctiveJw,
+      },
+    ],
+    levels: [
+      { label: 'exact', description: 'Same vendor key.', when: (c) => c.vendorNameFullJw === 1 },
+      {
+        label: 'jw_ge_0.95',
+        description: 'Guarded similarity >= 0.95.',
+        when: (c) => c.vendorNameJw >= 0.95,
+      },
+      {
+        label: 'jw_ge_0.88',
+        description: 'Guarded similarity >= 0.88.',
+        when: (c) => c.vendorNameJw >= 0.88,
+      },
+      {
+        label: 'different',
+        description: 'Names differ (a shared business word alone lands here).',
+        when: always,
+      },
+    ],
+  },
+  {
+    name: 'invoice_number',
+    description:
+      'Invoice numbers: raw, normalised (prefixes, separators, leading zeros) and canonical (OCR-folded).',
+    numeric: [
+      {
+        name: 'raw_edits',
+        unit: 'ln(1 + edits)',
+        description: 'Levenshtein of the raw numbers (upper-cased).',
+        value: (c) => c.invoiceNumberRawEdits,
+        transform: 'log1p',
+        nullable: true,
+      },
+      {
+        name: 'normalised_edits',
+        unit: 'ln(1 + edits)',
+        description: 'Levenshtein of the normalised numbers.',
+        value: (c) => c.invoiceNumberEdit,
+        transform: 'log1p',
+      },
+      {
+        name: 'canonical_edits',
+        unit: 'ln(1 + edits)',
+        description: 'Levenshtein of the canonical numbers.',
+        value: (c) => c.invoiceNumberCanonicalEdit,
+        transform: 'log1p',
+      },
+      {
+        name: 'canonical_edit_ratio',
+        unit: 'edits / characters [0,1]',
+        description: 'Canonical edits over the longer normalised number.',
+        value: (c) =>
+          c.invoiceNumberLength === 0 ? 0 : c.invoiceNumberCanonicalEdit / c.invoiceNumberLength,
+        clip: [0, 1],
+      },
+    ],
+    levels: [
+      {
+        label: 'exact_raw',
+        description: 'Same number as printed.',
+        when: (c) => c.invoiceNumberRawEqual === true,
+      },
+      {
+        label: 'exact_normalised',
+        description: 'Equal after removing prefixes, separators, leading zeros.',
+        when: (c) => c.invoiceNumberEqual,
+      },
+      {
+        label: 'exact_canonical',
+        description: 'Equal only after OCR folding (O/0, I/1, B/8, S/5, Z/2).',
+        when: (c) => c.invoiceNumberCanonicalEqual,
+      },
+      {
+        label: 'affix_variant',
+        description: 'One is the other plus 1-3 characters at an end.',
+        when: (c) => c.invoiceNumberAffixVariant,
+      },
+      {
+        label: 'one_edit',
+        description: 'Canonical forms one edit apart.',
+        when: (c) => c.invoiceNumberCanonicalEdit === 1,
+      },
+      {
+        label: 'two_edits',
+        description: 'Canonical forms two edits apart.',
+        when: (c) => c.invoiceNumberCanonicalEdit === 2,
+      },
+      { label: 'different', description: 'Three or more edits apart.', when: always },
+    ],
+  },
+  {
+    name: 'amount',
+    description: 'Invoice totals, integer cents.',
+    numeric: [
+      {
+        name: 'abs_diff',
+        unit: 'ln(1 + |total_a - total_b| / 100) (dollars)',
+        description: 'Absolute difference of the totals.',
+        value: (c) => c.amountAbsDiffCents / 100,
+        transform: 'log1p',
+      },
+      {
+        name: 'rel_diff',
+        unit: 'ratio [0,2]',
+        description: '|a - b| / max(|a|, |b|).',
+        value: (c) => c.amountRelDiff,
+        clip: [0, 2],
+      },
+    ],
+    levels: [
+      {
+        label: 'currency_differs',
+        description: 'Totals in different currencies.',
+        when: (c) => c.currencyDiffers === true,
+      },
+      { label: 'exact', description: 'Same total.', when: (c) => c.amountEqual },
+      {
+        label: 'sign_flipped',
+        description: 'Same magnitude, opposite sign (a reversal).',
+        when: (c) => c.amountSignFlipped,
+      },
+      {
+        label: 'within_1pct',
+        description: 'Relative difference <= 1%.',
+        when: (c) => c.amountRelDiff <= 0.01,
+      },
+      {
+        label: 'within_10pct',
+        description: 'Relative difference <= 10%.',
+        when: (c) => c.amountRelDiff <= 0.1,
+      },
+      { label: 'different', description: 'More than 10% apart.', when: always },
+    ],
+  },
+  {
+    name: 'invoice_date',
+    description: 'Invoice dates.',
+    numeric: [
+      {
+        name: 'days_apart',
+        unit: 'ln(1 + days)',
+        description: 'Absolute difference, days.',
+        value: (c) => c.daysApart,
+        transform: 'log1p',
+      },
+    ],
+    levels: [
+      { label: 'same_day', description: 'Same date.', when: (c) => c.daysApart === 0 },
+      { label: 'within_7_days', description: '1-7 days apart.', when: (c) => c.daysApart <= 7 },
+      { label: 'within_30_days', description: '8-30 days apart.', when: (c) => c.daysApart <= 30 },
+      { label: 'within_90_days', description: '31-90 days apart.', when: (c) => c.daysApart <= 90 },
+      { label: 'over_90_days', description: 'More than 90 days apart.', when: always },
+    ],
+  },
+  {
+    name: 'service_period',
+    description: 'Service periods (recurring services, rentals).',
+    numeric: [
+      {
+        name: 'overlap_days',
+        unit: 'ln(1 + days)',
+        description: 'Shared service days, inclusive.',
+        value: (c) => c.servicePeriodOverlapDays,
+        transform: 'log1p',
+        nullable: true,
+      },
+      {
+        name: 'overlap_ratio',
+        unit: 'ratio [0,1]',
+        description: 'Shared days / days covered by either period.',
+        value: (c) => c.servicePeriodOverlapRatio,
+        nullable: true,
+      },
+    ],
+    levels: [
+      {
+        label: 'missing',
+        description: 'A side has no service period.',
+        when: (c) => c.servicePeriodOverlapRatio === null,
+      },
+      { label: 'identical', description: 'Same period.', when: (c) => c.servicePeriodOverlapRatio === 1 },
+      {
+        label: 'overlapping',
+        description: 'Periods share at least one day.',
+        when: (c) => (c.servicePeriodOverlapDays ?? 0) > 0,
+      },
+      {
+        label: 'disjoint',
+        description: 'Periods share no day (e.g. consecutive monthly rentals).',
+        when: always,
+      },
+    ],
+  },
+  {
+    name: 'lines',
+    description: 'Invoice lines: keys (code or description stems, with amount), codes, description stems.',
+    numeric: [
+      {
+        name: 'key_jaccard',
+        unit: 'Jaccard [0,1]',
+        description: 'Jaccard of the line keys.',
+        value: (c) => c.lineOverlap,
+      },
+      {
+        name: 'code_jaccard',
+        unit: 'Jaccard [0,1]',
+        description: 'Jaccard of the billed codes.',
+        value: (c) => c.lineCodeJaccard,
+        nullable: true,
+      },
+      {
+        name: 'description_jaccard',
+        unit: 'Jaccard [0,1]',
+        description: 'Jaccard of the description stems of all lines.',
+        value: (c) => c.lineDescriptionJaccard,
+        nullable: true,
+      },
+      {
+        name: 'count_diff',
+        unit: 'ln(1 + lines)',
+        description: 'Difference of the line counts.',
+        value: (c) => c.lineCountDiff,
+        transform: 'log1p',
+      },
+    ],
+    levels: [
+      { label: 'all_keys', description: 'Same line keys.', when: (c) => c.lineOverlap === 1 },
+      { label: 'most_keys', description: 'Key Jaccard >= 0.5.', when: (c) => c.lineOverlap >= 0.5 },
+      { label: 'some_keys', description: 'Some line key shared.', when: (c) => c.lineOverlap > 0 },
+      { label: 'no_keys', description: 'No line key shared.', when: always },
+    ],
+  },
+  {
+    name: 'document_kinds',
+    description: 'Unordered pair of document kinds (invoice, credit_memo, debit_memo).',
+    numeric: [],
+    levels: docKindLevels,
+  },
+  {
+    name: 'po',
+    description: 'Purchase-order numbers (normalised: PO prefix, separators, leading zeros removed).',
+    numeric: [],
+    levels: [
+      { label: 'missing', description: 'A side has no PO.', when: (c) => c.samePo === null },
+      { label: 'same', description: 'Same PO.', when: (c) => c.samePo === true },
+      { label: 'different', description: 'Different POs.', when: always },
+    ],
+  },
+  {
+    name: 'embedding',
+    description: 'Invoice embeddings (vendor, number, total, date, lines).',
+    numeric: [
+      {
+        name: 'cosine',
+        unit: 'cosine [-1,1]',
+        description: 'Cosine of the invoice embeddings.',
+        value: (c) => c.embeddingCosine,
+        clip: [-1, 1],
+      },
+    ],
+    levels: [
+      { label: 'ge_0.95', description: 'Cosine >= 0.95.', when: (c) => c.embeddingCosine >= 0.95 },
+      { label: 'ge_0.85', description: 'Cosine >= 0.85.', when: (c) => c.embeddingCosine >= 0.85 },
+      { label: 'lower', description: 'Cosine below 0.85.', when: always },
+    ],
+  },
+];
+
+/** One entry of the pair vector: its name, unit and meaning. */
+export interface VectorFeature {
+  name: string;
+  unit: string;
+  description: string;
+}
+
+/** The vector entries of a comparison spec, in order. */
+export function comparisonVectorFeatures(specs: readonly ComparisonSpec[] = COMPARISONS): VectorFeature[] {
+  const out: VectorFeature[] = [];
+  for (const s of specs) {
+    for (const n of s.numeric) {
+      out.push({ name: `${s.name}.${n.name}`, unit: n.unit, description: n.description });
+      if (n.nullable)
+        out.push({
+          name: `${s.name}.${n.name}_missing`,
+          unit: 'bool',
+          description: `${n.name} unavailable.`,
+        });
+    }
+    for (const l of s.levels)
+      out.push({ name: `${s.name}=${l.label}`, unit: 'one-hot', description: l.description });
+  }
+  return out;
+}
+
+/** Names of the pair vector, in order (the ONNX pair model's input order). */
+export const PAIR_VECTOR_NAMES: readonly string[] = comparisonVectorFeatures().map((f) => f.name);
+
+function encodeNumeric(n: NumericFeature, v: number): number {
+  let x = n.transform === 'log1p' ? Math.log1p(Math.max(0, v)) : v;
+  if (n.clip) x = Math.min(n.clip[1], Math.max(n.clip[0], x));
+  return Number.isFinite(x) ? x : 0;
+}
+
+/** The level each comparison puts a pair in, by comparison name (for explanations and reports). */
+export function comparisonLevels(
+  c: PairComparison,
+  specs: readonly ComparisonSpec[] = COMPARISONS,
+): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const s of specs)
+    out[s.name] = (s.levels.find((l) => l.when(c)) ?? s.levels[s.levels.length - 1]!).label;
+  return out;
+}
+
+/**
+ * The pair comparison vector in {@link PAIR_VECTOR_NAMES} order: numeric encodings (with their
+ * missing flags) and level one-hots of every comparison in {@link COMPARISONS}.
+ * @returns `Float32Array` of length `PAIR_VECTOR_NAMES.length`; every value finite.
+ */
+export function pairFeatureVector(
+  c: PairComparison,
+  specs: readonly ComparisonSpec[] = COMPARISONS,
+): Float32Array {
+  const out: number[] = [];
+  for (const s of specs) {
+    for (const n of s.numeric) {
+      const v = n.value(c);
+      out.push(v === null ? 0 : encodeNumeric(n, v));
+      if (n.nullable) out.push(v === null ? 1 : 0);
+    }
+    const hit = s.levels.findIndex((l) => l.when(c));
+    const level = hit < 0 ? s.levels.length - 1 : hit;
+    for (let i = 0; i < s.levels.length; i++) out.push(i === level ? 1 : 0);
+  }
+  return Float32Array.from(out);
+}

@@ -1,0 +1,369 @@
+/**
+ * Line feature vectors for the coding-mismatch model: does the description fit the billed
+ * HCPCS code, does the code fit the vendor, is the price, quantity and dose plausible for the
+ * code, and is the code billable at the date of service. Names, units and order are fixed in
+ * {@link LINE_FEATURE_SPECS}; {@link lineFeatureVector} returns them as a `Float32Array`.
+ *
+ * Reference data: CMS HCPCS Level II 2025-01 and CMS 2025 fee schedules, through
+ * {@link LineReference}. Vendor profiles and typical quantities come from the caller (fitted on
+ * the client's own history; see {@link fitTypicalQuantities} and {@link buildVendorProfile}).
+ */
+import type { Invoice, InvoiceLine } from '../core/invoice.js';
+import { dot, embedWords } from './embedding.js';
+import { HCPCS_SECTIONS, referenceFee, type CodeReference, type LineReference } from './line-reference.js';
+import { analyseDescription, totalDose, type DoseUnit } from './text.js';
+
+/**
+ * What a vendor has been approved for and has billed before (from the client's vendor master
+ * and history). Categories are those of `codeCategory` (BETOS, else `SEC:<letter>`).
+ */
+export interface VendorProfile {
+  /** Categories the vendor is contracted / approved for. */
+  approvedCategories?: readonly string[];
+  /** Number of the vendor's past lines per category. */
+  categoryCounts?: Readonly<Record<string, number>>;
+}
+
+/**
+ * Typical billed quantity per line, by code and by category (medians of accepted past lines;
+ * see {@link fitTypicalQuantities}). `source` names the data they were fitted on; it is the
+ * caller's: no CMS file gives typical quantities (the NCCI MUE table is not in the reference data).
+ */
+export interface TypicalQuantities {
+  source: string;
+  byCode: ReadonlyMap<string, number>;
+  byCategory: ReadonlyMap<string, number>;
+}
+
+/** Context of one line. */
+export interface LineContext {
+  reference: LineReference;
+  /** Date the line is judged at, ISO: the line's service date, else the service period start, else the invoice date. */
+  serviceDate: string;
+  vendorProfile?: VendorProfile;
+  typicalQuantities?: TypicalQuantities;
+}
+
+/** The date a line is judged at: its service date, else the invoice's service period start, else the invoice date. */
+export function lineServiceDate(inv: Invoice, line: InvoiceLine): string {
+  return line.service_date ?? inv.service_period?.start ?? inv.invoice_date;
+}
+
+/** One line feature: name, unit, meaning. */
+export interface LineFeatureSpec {
+  name: string;
+  unit: string;
+  description: string;
+}
+
+const f = (name: string, unit: string, description: string): LineFeatureSpec => ({ name, unit, description });
+
+/** Coverage codes meaning Medicare does not pay: I (not payable), M (non-covered), S (statutory non-coverage). */
+const NOT_PAYABLE_COVERAGE = new Set(['I', 'M', 'S']);
+/** Pricing indicators meaning no national price: carrier priced (13, 22, 46, 57) or not established (99). */
+const CARRIER_PRICED = new Set(['13', '22', '46', '57', '99']);
+
+/** The line features of this version, in vector order. */
+export const LINE_FEATURE_SPECS: readonly LineFeatureSpec[] = [
+  f('code_is_hcpcs', 'bool', 'The line carries a HCPCS code (the other features are 0 otherwise).'),
+  f('code_known', 'bool', 'The code is in HCPCS Level II 2025-01.'),
+  f('code_terminated', 'bool', 'CMS termination date is before the service date.'),
+  f('code_not_yet_effective', 'bool', 'CMS added date is after the service date.'),
+  f('code_not_payable', 'bool', 'CMS coverage code I, M or S (not payable / non-covered by Medicare).'),
+  f('code_not_separately_priced', 'bool', 'CMS pricing indicator 00 (not separately priced by Part B).'),
+  f('code_carrier_priced', 'bool', 'CMS pricing indicator 13, 22, 46, 57 or 99 (no national price).'),
+  f('desc_ref_cosine_short', 'cosine [-1,1]', 'Description embedding vs the CMS short description.'),
+  f('desc_ref_cosine_long', 'cosine [-1,1]', 'Description embedding vs the CMS long description.'),
+  f('desc_ref_cosine', 'cosine [-1,1]', 'Max of the two.'),
+  f('desc_ref_token_overlap', 'ratio [0,1]', 'Share of the description stems found in the CMS descriptions.'),
+  f(
+    'desc_ref_short_coverage',
+    'ratio [0,1]',
+    'Share of the CMS short-description stems found in the description.',
+  ),
+  f(
+    'desc_best_other_cosine',
+    'cosine [-1,1]',
+    'Cosine of the best-fitting other active code (combined descriptions).',
+  ),
+  f(
+    'desc_ref_cosine_margin',
+    'cosine difference [-2,2]',
+    'desc_ref_cosine - desc_best_other_cosine (< 0: another code fits better).',
+  ),
+  f('desc_token_count', 'ln(1 + stems)', 'Content stems in the description.'),
+  f('vendor_profile_present', 'bool', 'A vendor profile was given.'),
+  f('vendor_approved_list_present', 'bool', 'The profile lists approved categories.'),
+  f('vendor_category_approved', 'bool', "The code's category is among the approved ones (0 without a list)."),
+  f('vendor_history_present', 'bool', 'The profile has past line counts.'),
+  f(
+    'vendor_category_share_log',
+    'ln(share)',
+    "ln((count in the code's category + 1) / (vendor's lines + categories billed + 1)); 0 without history.",
+  ),
+  f('fee_known', 'bool', 'A CMS 2025 national fee exists for the code (and modifier).'),
+  f('unit_price_fee_log_ratio', 'ln(unit_price_cents / fee_cents)', 'Unit price vs the fee; 0 when unknown.'),
+  f('quantity_typical_known', 'bool', 'A typical quantity is known for the code or its category.'),
+  f(
+    'quantity_typical_log_ratio',
+    'ln(|quantity| / typical)',
+    'Quantity vs the typical quantity; 0 when unknown.',
+  ),
+  f('quantity_log1p', 'sign * ln(1 + |quantity|)', 'Billed units.'),
+  f('unit_price_log1p', 'ln(1 + |unit_price_cents| / 100)', 'Unit price in dollars, log.'),
+  f(
+    'dose_comparable',
+    'bool',
+    'A dose was parsed from the description in a unit convertible to the billing unit.',
+  ),
+  f(
+    'dose_units_log_ratio',
+    'ln(quantity / (dose / billing unit))',
+    'Billed units vs units implied by the dose; 0 unless comparable.',
+  ),
+  f('dose_consistent', 'bool', 'Comparable and within 10% (e.g. 10 mg billed as 10 units of J1100 "1 mg").'),
+  f(
+    'dose_integer_multiple',
+    'bool',
+    'Comparable, more than 10% above, and within 5% of a whole multiple (several vials).',
+  ),
+  f(
+    'line_amount_gap_rel',
+    'ratio [-1,1]',
+    '(amount - round(quantity * unit_price)) / max(|amount|, 1 cent), clipped.',
+  ),
+  f('is_credit_line', 'bool', 'Negative quantity or amount.'),
+  ...[...HCPCS_SECTIONS, 'other'].map((s) =>
+    f(`code_section=${s}`, 'one-hot', `HCPCS section ${s} (first letter of the code).`),
+  ),
+];
+
+/** Names of the line vector, in order (the ONNX coding model's input order). */
+export const LINE_VECTOR_NAMES: readonly string[] = LINE_FEATURE_SPECS.map((s) => s.name);
+
+/** Evidence behind a line's features, for explanations. */
+export interface LineFeatureEvidence {
+  code: string | null;
+  category: string | null;
+  feeCents: number | null;
+  feeSource: string | null;
+  bestOtherCode: string | null;
+  dose: { value: number; unit: DoseUnit } | null;
+  billingUnit: { value: number; unit: DoseUnit } | null;
+  typicalQuantity: number | null;
+}
+
+/** Named feature values of one line and their evidence. */
+export interface LineFeatureValues {
+  values: Record<string, number>;
+  evidence: LineFeatureEvidence;
+}
+
+const clip = (x: number, lo: number, hi: number): number => Math.min(hi, Math.max(lo, x));
+
+function doseFeatures(
+  quantity: number,
+  dose: { value: number; unit: DoseUnit } | null,
+  unit: { value: number; unit: DoseUnit } | null,
+): Record<string, number> {
+  const out = { dose_comparable: 0, dose_units_log_ratio: 0, dose_consistent: 0, dose_integer_multiple: 0 };
+  if (!dose || !unit || dose.unit !== unit.unit || unit.value <= 0 || dose.value <= 0 || quantity <= 0)
+    return out;
+  const implied = dose.value / unit.value;
+  const ratio = quantity / implied;
+  const nearest = Math.round(ratio);
+  out.dose_comparable = 1;
+  out.dose_units_log_ratio = clip(Math.log(ratio), -10, 10);
+  out.dose_consistent = Math.abs(Math.log(ratio)) <= Math.log(1.1) ? 1 : 0;
+  out.dose_integer_multiple =
+    ratio > 1.1 && nearest >= 2 && Math.abs(ratio - nearest) / nearest <= 0.05 ? 1 : 0;
+  return out;
+}
+
+function vendorFeatures(category: string | null, profile: VendorProfile | undefined): Record<string, number> {
+  const out = {
+    vendor_profile_present: profile ? 1 : 0,
+    vendor_approved_list_present: 0,
+    vendor_category_approved: 0,
+    vendor_history_present: 0,
+    vendor_category_share_log: 0,
+  };
+  if (!profile) return out;
+  if (profile.approvedCategories) {
+    out.vendor_approved_list_present = 1;
+    out.vendor_category_approved = category !== null && profile.approvedCategories.includes(category) ? 1 : 0;
+  }
+  const counts = profile.categoryCounts;
+  if (counts && category !== null) {
+    const values = Object.values(counts);
+    const total = values.reduce((a, b) => a + b, 0);
+    if (total > 0) {
+      out.vendor_history_present = 1;
+      out.vendor_category_share_log = Math.log(((counts[category] ?? 0) + 1) / (total + values.length + 1));
+    }
+  }
+  return out;
+}
+
+function descriptionFeatures(
+  ref: CodeReference,
+  embedding: Float32Array,
+  tokens: readonly string[],
+  reference: LineReference,
+  cacheKey: string,
+): { values: Record<string, number>; bestOther: string | null } {
+  const cs = dot(embedding, ref.shortEmbedding);
+  const cl = dot(embedding, ref.longEmbedding);
+  const c = Math.max(cs, cl);
+  const stems = new Set(tokens);
+  let inRef = 0;
+  for (const t of stems) if (ref.stems.has(t)) inRef++;
+  let covered = 0;
+  for (const t of ref.shortStems) if (stems.has(t)) covered++;
+  const other = stems.size > 0 ? reference.bestOther(embedding, ref.code.code, cacheKey) : null;
+  const best = other?.cosine ?? 0;
+  return {
+    values: {
+      desc_ref_cosine_short: cs,
+      desc_ref_cosine_long: cl,
+      desc_ref_cosine: c,
+      desc_ref_token_overlap: stems.size === 0 ? 0 : inRef / stems.size,
+      desc_ref_short_coverage: ref.shortStems.size === 0 ? 0 : covered / ref.shortStems.size,
+      desc_best_other_cosine: best,
+      desc_ref_cosine_margin: c - best,
+    },
+    bestOther: other?.code ?? null,
+  };
+}
+
+/**
+ * Computes the named line features and their evidence (see {@link LINE_FEATURE_SPECS}).
+ * Pure given its inputs (the nearest-other-code search is memoised per description inside the
+ * reference view; a miss scans the ~7,000 active codes).
+ */
+export function lineFeatures(line: InvoiceLine, ctx: LineContext): LineFeatureValues {
+  const v: Record<string, number> = Object.fromEntries(LINE_VECTOR_NAMES.map((n) => [n, 0]));
+  const evidence: LineFeatureEvidence = {
+    code: null,
+    category: null,
+    feeCents: null,
+    feeSource: null,
+    bestOtherCode: null,
+    dose: null,
+    billingUnit: null,
+    typicalQuantity: null,
+  };
+  const desc = analyseDescription(line.description);
+  v.desc_token_count = Math.log1p(desc.tokens.length);
+  v.quantity_log1p = Math.sign(line.quantity) * Math.log1p(Math.abs(line.quantity));
+  v.unit_price_log1p = Math.log1p(Math.abs(line.unit_price_cents) / 100);
+  const expected = Math.round(line.quantity * line.unit_price_cents);
+  v.line_amount_gap_rel = clip(
+    (line.amount_cents - expected) / Math.max(Math.abs(line.amount_cents), 1),
+    -1,
+    1,
+  );
+  v.is_credit_line = line.quantity < 0 || line.amount_cents < 0 ? 1 : 0;
+  const isHcpcs = line.code?.system === 'HCPCS';
+  const code = isHcpcs ? line.code!.value.toUpperCase() : null;
+  const section =
+    code !== null && (HCPCS_SECTIONS as readonly string[]).includes(code[0]!) ? code[0]! : 'other';
+  v[`code_section=${section}`] = 1;
+  Object.assign(v, vendorFeatures(null, ctx.vendorProfile));
+  if (code === null) return { values: v, evidence };
+  evidence.code = code;
+  v.code_is_hcpcs = 1;
+  const ref = ctx.reference.get(code);
+  if (!ref) return { values: v, evidence };
+  v.code_known = 1;
+  const c = ref.code;
+  v.code_terminated = c.terminationDate !== null && c.terminationDate < ctx.serviceDate ? 1 : 0;
+  v.code_not_yet_effective = c.addedDate !== null && c.addedDate > ctx.serviceDate ? 1 : 0;
+  v.code_not_payable = NOT_PAYABLE_COVERAGE.has(c.coverage) ? 1 : 0;
+  const pi = c.pricingIndicators ?? [];
+  v.code_not_separately_priced = pi.includes('00') ? 1 : 0;
+  v.code_carrier_priced = pi.some((p) => CARRIER_PRICED.has(p)) ? 1 : 0;
+  evidence.category = ref.category;
+  const embedding = embedWords(desc.words);
+  const d = descriptionFeatures(ref, embedding, desc.tokens, ctx.reference, desc.words.join(' '));
+  Object.assign(v, d.values);
+  evidence.bestOtherCode = d.bestOther;
+  Object.assign(v, vendorFeatures(ref.category, ctx.vendorProfile));
+  const fee = referenceFee(ref.fees, line.modifiers ?? []);
+  if (fee && fee.amountCents > 0) {
+    evidence.feeCents = fee.amountCents;
+    evidence.feeSource = fee.source;
+    v.fee_known = 1;
+    if (line.unit_price_cents > 0)
+      v.unit_price_fee_log_ratio = clip(Math.log(line.unit_price_cents / fee.amountCents), -10, 10);
+  }
+  const typical =
+    ctx.typicalQuantities?.byCode.get(code) ?? ctx.typicalQuantities?.byCategory.get(ref.category);
+  if (typical !== undefined && typical > 0 && line.quantity !== 0) {
+    evidence.typicalQuantity = typical;
+    v.quantity_typical_known = 1;
+    v.quantity_typical_log_ratio = clip(Math.log(Math.abs(line.quantity) / typical), -10, 10);
+  }
+  const dose = totalDose(desc.quantities);
+  evidence.dose = dose;
+  evidence.billingUnit = ref.billingUnit;
+  Object.assign(v, doseFeatures(line.quantity, dose, ref.billingUnit));
+  return { values: v, evidence };
+}
+
+/**
+ * The line feature vector in {@link LINE_VECTOR_NAMES} order.
+ * @returns `Float32Array` of length `LINE_VECTOR_NAMES.length`; every value finite.
+ */
+export function lineFeatureVector(line: InvoiceLine, ctx: LineContext): Float32Array {
+  const { values } = lineFeatures(line, ctx);
+  return Float32Array.from(LINE_VECTOR_NAMES, (n) => {
+    const x = values[n]!;
+    return Number.isFinite(x) ? x : 0;
+  });
+}
+
+/**
+ * Fits typical quantities: the median |quantity| per code and per category over past lines,
+ * kept where at least `minLines` lines support it (default 5).
+ * @param lines past accepted lines with their code category (see `codeCategory`).
+ * @param source what the lines are, recorded in the result (e.g. `approved lines 2024, tenant X`).
+ */
+export function fitTypicalQuantities(
+  lines: Iterable<{ code: string; category: string; quantity: number }>,
+  source: string,
+  minLines = 5,
+): TypicalQuantities {
+  const byCode = new Map<string, number[]>();
+  const byCategory = new Map<string, number[]>();
+  for (const l of lines) {
+    if (l.quantity === 0) continue;
+    const q = Math.abs(l.quantity);
+    byCode.set(l.code.toUpperCase(), [...(byCode.get(l.code.toUpperCase()) ?? []), q]);
+    byCategory.set(l.category, [...(byCategory.get(l.category) ?? []), q]);
+  }
+  const medians = (m: Map<string, number[]>): Map<string, number> => {
+    const out = new Map<string, number>();
+    for (const [k, qs] of m) {
+      if (qs.length < minLines) continue;
+      const s = [...qs].sort((a, b) => a - b);
+      const mid = Math.floor(s.length / 2);
+      out.set(k, s.length % 2 === 1 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2);
+    }
+    return out;
+  };
+  return { source, byCode: medians(byCode), byCategory: medians(byCategory) };
+}
+
+/**
+ * A vendor profile from the categories of the vendor's past lines (and, optionally, its approved
+ * categories from the vendor master).
+ */
+export function buildVendorProfile(
+  pastCategories: Iterable<string>,
+  approvedCategories?: readonly string[],
+): VendorProfile {
+  const counts: Record<string, number> = {};
+  for (const c of pastCategories) counts[c] = (counts[c] ?? 0) + 1;
+  return { categoryCounts: counts, ...(approvedCategories ? { approvedCategories } : {}) };
+}

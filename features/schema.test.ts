@@ -1,0 +1,50 @@
+import { describe, expect, it } from 'vitest';
+import { ERROR_CATALOG, isTriageError } from '../core/errors.js';
+import { PAIR_VECTOR_NAMES } from './comparisons.js';
+import { SHIPPED_IDF_ID } from './idf.js';
+import { LINE_VECTOR_NAMES } from './line-features.js';
+import { assertFeatureSchema, FEATURE_SCHEMA, featureSchemaVersion } from './schema.js';
+
+describe('feature schema', () => {
+  it('lists the line and pair vectors in model order, with units, and the embedding recipes', () => {
+    expect(FEATURE_SCHEMA.line.map((f) => f.name)).toEqual(LINE_VECTOR_NAMES);
+    expect(FEATURE_SCHEMA.pair.map((f) => f.name)).toEqual(PAIR_VECTOR_NAMES);
+    expect(
+      [...FEATURE_SCHEMA.line, ...FEATURE_SCHEMA.pair].every((f) => f.unit !== '' && f.description !== ''),
+    ).toBe(true);
+    expect(FEATURE_SCHEMA.textEmbedding.idf).toBe(SHIPPED_IDF_ID);
+    expect(FEATURE_SCHEMA.embedding.dim).toBe(128); // the store's vector(128) columns
+    expect(FEATURE_SCHEMA.invoiceEmbedding.dim).toBe(128);
+  });
+
+  it('changes version when any part changes', () => {
+    const v = featureSchemaVersion();
+    expect(v).toMatch(/^fs-[0-9a-f]{12}$/);
+    expect(featureSchemaVersion()).toBe(v);
+    const variants = [
+      { ...FEATURE_SCHEMA, revision: FEATURE_SCHEMA.revision + 1 },
+      { ...FEATURE_SCHEMA, textEmbedding: { ...FEATURE_SCHEMA.textEmbedding, idf: 'idf-000000000000' } },
+      { ...FEATURE_SCHEMA, textEmbedding: { ...FEATURE_SCHEMA.textEmbedding, charWeight: 0.5 } },
+      { ...FEATURE_SCHEMA, pair: FEATURE_SCHEMA.pair.slice(1) },
+      { ...FEATURE_SCHEMA, line: [...FEATURE_SCHEMA.line].reverse() },
+    ];
+    for (const s of variants) expect(featureSchemaVersion(s)).not.toBe(v);
+  });
+});
+
+describe('assertFeatureSchema', () => {
+  it('passes on the same version and throws TRIAGE_MODEL_SCHEMA_MISMATCH naming both otherwise', () => {
+    expect(() => assertFeatureSchema(featureSchemaVersion())).not.toThrow();
+    expect(() => assertFeatureSchema('fs-aaaaaaaaaaaa', 'fs-aaaaaaaaaaaa')).not.toThrow();
+    let caught: unknown;
+    try {
+      assertFeatureSchema('fs-111111111111', 'fs-222222222222');
+    } catch (e) {
+      caught = e;
+    }
+    expect(isTriageError(caught, 'TRIAGE_MODEL_SCHEMA_MISMATCH')).toBe(true);
+    expect((caught as Error).message).toContain('fs-111111111111');
+    expect((caught as Error).message).toContain('fs-222222222222');
+    expect(ERROR_CATALOG.TRIAGE_MODEL_SCHEMA_MISMATCH.status).toBe(409);
+  });
+});

@@ -1,0 +1,514 @@
+/**
+ * The evaluation harness: runs detectors over a labelled benchmark split in submission order
+ * and measures them per exception kind.
+ *
+ * Duplicates are scored per invoice: a positive is an invoice labelled as duplicating an
+ * earlier one. For each duplicate kind the metrics are computed on that kind's positives
+ * against all non-duplicates (so precision reads "if every duplicate were of this kind"),
+ * plus the share of flagged positives whose matched invoice is the right one (the original or
+ * an earlier copy of it). Hard negatives report their false-positive rate per kind.
+ *
+ * Coding exceptions are scored per line: a positive is a line labelled with a coding kind;
+ * lines a detector does not score count as score 0. Per kind, the kind's lines are measured
+ * against all clean lines; when the detector names kinds, "kind precision" is the share of
+ * lines it names as that kind which truly are.
+ */
+import type { Invoice } from '../../core/invoice.js';
+import { readBenchmark } from '../../datasets/benchmark/read.js';
+import {
+  CODING_KINDS,
+  DUPLICATE_KINDS,
+  HARD_NEGATIVE_KINDS,
+  type BenchmarkRecord,
+  type BenchmarkSplit,
+  type CodingKind,
+  type DuplicateKind,
+  type HardNegativeKind,
+} from '../../datasets/benchmark/types.js';
+import type { Detector, InvoiceOutput } from './detector.js';
+import {
+  binaryReport,
+  calibration,
+  prCurve,
+  type BinaryReport,
+  type PrPoint,
+  type ReliabilityBin,
+  type Scored,
+} from './metrics.js';
+
+/** The fields of an invoice shown in confusion examples. */
+export interface InvoiceSummary {
+  invoice_id: string;
+  vendor_id: string;
+  vendor_name: string;
+  invoice_number: string;
+  invoice_date: string;
+  total_cents: number;
+  currency: string;
+  document_type: string;
+  po_number: string | null;
+  service_period: string | null;
+  line_count: number;
+}
+
+/** Summary of an invoice. */
+export function summarise(inv: Invoice): InvoiceSummary {
+  return {
+    invoice_id: inv.invoice_id,
+    vendor_id: inv.vendor.id,
+    vendor_name: inv.vendor.name,
+    invoice_number: inv.invoice_number,
+    invoice_date: inv.invoice_date,
+    total_cents: inv.total_cents,
+    currency: inv.currency,
+    document_type: inv.document_type,
+    po_number: inv.po_number ?? null,
+    service_period: inv.service_period ? `${inv.service_period.start}/${inv.service_period.end}` : null,
+    line_count: inv.lines.length,
+  };
+}
+
+/** Fields that differ between two invoice summaries, as `field: a -> b`. */
+export function summaryDifferences(a: InvoiceSummary, b: InvoiceSummary): string[] {
+  const out: string[] = [];
+  for (const k of Object.keys(a) as (keyof InvoiceSummary)[]) {
+    if (k === 'invoice_id') continue;
+    if (a[k] !== b[k]) out.push(`${k}: ${JSON.stringify(b[k])} -> ${JSON.stringify(a[k])}`);
+  }
+  return out;
+}
+
+/** Ground truth of one line, kept for metrics and examples. */
+interface LineTruth {
+  lineNumber: number;
+  code: string | null;
+  description: string;
+  kind: CodingKind | null;
+  trueCode: string | null;
+  evidence: Record<string, string | number> | undefined;
+}
+
+/** Ground truth of one invoice. */
+interface Truth {
+  seq: number;
+  summary: InvoiceSummary;
+  duplicate: BenchmarkRecord['label']['duplicate'];
+  hardNegative: BenchmarkRecord['label']['hard_negative'];
+  lines: LineTruth[];
+}
+
+/** Metrics of one kind (or overall) with the share of flagged duplicates matched to the right invoice. */
+export interface KindReport extends BinaryReport {
+  /** Flagged positives whose matched invoice is the original (or an earlier copy of it) / flagged positives. */
+  matched?: number;
+  /** Lines the detector named as this kind that are this kind / lines it named as this kind. */
+  kindPrecision?: number;
+}
+
+/** Hard-negative outcome of one kind. */
+export interface NegativeReport {
+  n: number;
+  flagged: number;
+  /** flagged / n. */
+  fpr: number;
+  /** Flagged with the related invoice named as the one duplicated. */
+  flaggedAgainstRelated: number;
+}
+
+/** A confusion example. */
+export interface Example {
+  invoice_id: string;
+  line_number?: number;
+  score: number;
+  kind: string;
+  /** For duplicates: the labelled original or the invoice the detector matched. */
+  other?: string | null;
+  /** What differs, or the label's documented changes / evidence. */
+  detail: string[];
+}
+
+/** Evaluation of one detector. */
+export interface DetectorReport {
+  name: string;
+  version: string;
+  thresholds: { duplicate: number; coding: number };
+  invoices: number;
+  seconds: number;
+  invoicesPerSecond: number;
+  decisions: Record<string, number>;
+  duplicate: {
+    overall: KindReport;
+    byKind: Record<DuplicateKind, KindReport>;
+    hardNegatives: Record<HardNegativeKind | 'plain', NegativeReport>;
+    prCurve: PrPoint[];
+    reliability: ReliabilityBin[];
+  } | null;
+  coding: {
+    overall: KindReport;
+    byKind: Record<CodingKind, KindReport>;
+    /** Lines the detector gave no score (counted as 0). */
+    notScored: number;
+    prCurve: PrPoint[];
+    reliability: ReliabilityBin[];
+  } | null;
+  examples: {
+    duplicateFalseNegatives: Example[];
+    duplicateFalsePositives: Example[];
+    codingFalseNegatives: Example[];
+    codingFalsePositives: Example[];
+  };
+}
+
+/** The whole evaluation. */
+export interface EvalReport {
+  dataset: string;
+  /** The split evaluated, or `all` (train, valid and test in submission order, one store). */
+  split: BenchmarkSplit | 'all';
+  /** Records evaluated (all of the split unless `limit` was given). */
+  invoices: number;
+  lines: number;
+  limit: number | null;
+  positives: {
+    duplicates: Record<DuplicateKind, number>;
+    hardNegatives: Record<HardNegativeKind, number>;
+    coding: Record<CodingKind, number>;
+  };
+  detectors: DetectorReport[];
+}
+
+/** Options of {@link evaluate}. */
+export interface EvalOptions {
+  /** Split to evaluate, or `all` for the three in submission order; default `test`. */
+  split?: BenchmarkSplit | 'all';
+  /** Evaluate only the first `limit` records of the split (reported as such). */
+  limit?: number;
+  /** Confusion examples kept per category; default 8. */
+  examples?: number;
+  /** Called every 100 invoices per detector. */
+  onProgress?: (detector: string, done: number, total: number) => void;
+}
+
+/** Reads the ground truth of a split. */
+async function readTruth(dir: string, split: BenchmarkSplit | 'all', limit: number | null): Promise<Truth[]> {
+  const out: Truth[] = [];
+  for await (const r of readBenchmark(dir, split === 'all' ? undefined : split)) {
+    if (limit !== null && out.length >= limit) break;
+    const kinds = new Map(r.label.coding.map((c) => [c.line_number, c]));
+    out.push({
+      seq: r.label.seq,
+      summary: summarise(r.invoice),
+      duplicate: r.label.duplicate,
+      hardNegative: r.label.hard_negative,
+      lines: r.invoice.lines.map((l) => {
+        const c = kinds.get(l.line_number);
+        return {
+          lineNumber: l.line_number,
+          code: l.code?.value ?? null,
+          description: l.description,
+          kind: c?.kind ?? null,
+          trueCode: c?.true_code ?? null,
+          evidence: c?.evidence,
+        };
+      }),
+    });
+  }
+  return out;
+}
+
+/** The invoices of a split, labels stripped, in order. */
+async function* invoicesOf(
+  dir: string,
+  split: BenchmarkSplit | 'all',
+  limit: number | null,
+): AsyncGenerator<Invoice> {
+  let n = 0;
+  for await (const r of readBenchmark(dir, split === 'all' ? undefined : split)) {
+    if (limit !== null && n >= limit) return;
+    n++;
+    yield r.invoice;
+  }
+}
+
+/** At most `max` points of a PR curve, evenly spread over its length (first and last kept). */
+export function thinCurve(curve: readonly PrPoint[], max = 300): PrPoint[] {
+  if (curve.length <= max) return [...curve];
+  const out: PrPoint[] = [];
+  for (let i = 0; i < max; i++) out.push(curve[Math.round((i * (curve.length - 1)) / (max - 1))] as PrPoint);
+  return out;
+}
+
+function zeros<K extends string>(keys: readonly K[]): Record<K, number> {
+  return Object.fromEntries(keys.map((k) => [k, 0])) as Record<K, number>;
+}
+
+/** Keeps the `n` most telling examples: sorted by `rank` (ascending), ties by order seen. */
+function top(examples: (Example & { rank: number })[], n: number): Example[] {
+  return examples
+    .map((e, i) => ({ e, i }))
+    .sort((a, b) => a.e.rank - b.e.rank || a.i - b.i)
+    .slice(0, n)
+    .map(({ e }) => {
+      const { rank: _rank, ...rest } = e;
+      return rest;
+    });
+}
+
+/** Measures one detector's outputs against the truth. */
+function measure(
+  detector: Pick<Detector, 'name' | 'version' | 'tasks' | 'thresholds'>,
+  truth: readonly Truth[],
+  outputs: readonly InvoiceOutput[],
+  seconds: number,
+  exampleCount = 8,
+): DetectorReport {
+  const byId = new Map(truth.map((t) => [t.summary.invoice_id, t]));
+  const thr = detector.thresholds;
+  const decisions: Record<string, number> = {};
+  for (const o of outputs) if (o.decision) decisions[o.decision] = (decisions[o.decision] ?? 0) + 1;
+  const examples = {
+    duplicateFalseNegatives: [] as (Example & { rank: number })[],
+    duplicateFalsePositives: [] as (Example & { rank: number })[],
+    codingFalseNegatives: [] as (Example & { rank: number })[],
+    codingFalsePositives: [] as (Example & { rank: number })[],
+  };
+
+  let duplicate: DetectorReport['duplicate'] = null;
+  if (detector.tasks.duplicate) {
+    // Invoices that count as "the right match" for a duplicate: its original and earlier copies of it.
+    const copiesOf = new Map<string, { id: string; seq: number }[]>();
+    for (const t of truth) {
+      if (!t.duplicate) continue;
+      copiesOf.set(t.duplicate.of, [
+        ...(copiesOf.get(t.duplicate.of) ?? []),
+        { id: t.summary.invoice_id, seq: t.seq },
+      ]);
+    }
+    const all: Scored[] = [];
+    const negativesOnly: Scored[] = [];
+    const perKind = new Map<DuplicateKind, { xs: Scored[]; flagged: number; matched: number }>();
+    for (const k of DUPLICATE_KINDS) perKind.set(k, { xs: [], flagged: 0, matched: 0 });
+    const hn = {} as Record<HardNegativeKind | 'plain', NegativeReport>;
+    for (const k of [...HARD_NEGATIVE_KINDS, 'plain'] as const)
+      hn[k] = { n: 0, flagged: 0, fpr: Number.NaN, flaggedAgainstRelated: 0 };
+    let flaggedPos = 0;
+    let matchedPos = 0;
+    outputs.forEach((o, i) => {
+      const t = truth[i] as Truth;
+      const score = o.duplicateScore;
+      const flagged = score >= thr.duplicate;
+      if (t.duplicate) {
+        all.push({ score, label: 1 });
+        const pk = perKind.get(t.duplicate.kind) as { xs: Scored[]; flagged: number; matched: number };
+        pk.xs.push({ score, label: 1 });
+        const accepted =
+          o.duplicateOf !== null &&
+          (o.duplicateOf === t.duplicate.of ||
+            (copiesOf.get(t.duplicate.of) ?? []).some((c) => c.id === o.duplicateOf && c.seq < t.seq));
+        if (flagged) {
+          pk.flagged++;
+          flaggedPos++;
+          if (accepted) {
+            pk.matched++;
+            matchedPos++;
+          }
+        } else {
+          examples.duplicateFalseNegatives.push({
+            rank: score,
+            invoice_id: t.summary.invoice_id,
+            score,
+            kind: t.duplicate.kind,
+            other: t.duplicate.of,
+            detail: t.duplicate.changes.length > 0 ? t.duplicate.changes : ['(identical except invoice_id)'],
+          });
+        }
+      } else {
+        all.push({ score, label: 0 });
+        negativesOnly.push({ score, label: 0 });
+        const key = t.hardNegative?.kind ?? 'plain';
+        hn[key].n++;
+        if (flagged) {
+          hn[key].flagged++;
+          if (t.hardNegative && o.duplicateOf === t.hardNegative.related) hn[key].flaggedAgainstRelated++;
+          const matched = o.duplicateOf ? byId.get(o.duplicateOf) : undefined;
+          examples.duplicateFalsePositives.push({
+            rank: -score,
+            invoice_id: t.summary.invoice_id,
+            score,
+            kind: key,
+            other: o.duplicateOf,
+            detail: matched
+              ? summaryDifferences(t.summary, matched.summary)
+              : ['(matched invoice not in this split)'],
+          });
+        }
+      }
+    });
+    for (const k of [...HARD_NEGATIVE_KINDS, 'plain'] as const)
+      hn[k].fpr = hn[k].n ? hn[k].flagged / hn[k].n : Number.NaN;
+    const byKind = {} as Record<DuplicateKind, KindReport>;
+    for (const k of DUPLICATE_KINDS) {
+      const pk = perKind.get(k) as { xs: Scored[]; flagged: number; matched: number };
+      byKind[k] = {
+        ...binaryReport([...pk.xs, ...negativesOnly], thr.duplicate),
+        matched: pk.flagged ? pk.matched / pk.flagged : Number.NaN,
+      };
+    }
+    duplicate = {
+      overall: {
+        ...binaryReport(all, thr.duplicate),
+        matched: flaggedPos ? matchedPos / flaggedPos : Number.NaN,
+      },
+      byKind,
+      hardNegatives: hn,
+      prCurve: thinCurve(prCurve(all)),
+      reliability: calibration(all).bins,
+    };
+  }
+
+  let coding: DetectorReport['coding'] = null;
+  if (detector.tasks.coding) {
+    const all: Scored[] = [];
+    const clean: Scored[] = [];
+    const perKind = new Map<CodingKind, Scored[]>(CODING_KINDS.map((k) => [k, []]));
+    const named = zeros(CODING_KINDS);
+    const namedRight = zeros(CODING_KINDS);
+    let notScored = 0;
+    outputs.forEach((o, i) => {
+      const t = truth[i] as Truth;
+      const scored = new Map(o.lines.map((l) => [l.lineNumber, l]));
+      for (const line of t.lines) {
+        const out = scored.get(line.lineNumber);
+        if (!out || out.score === null) notScored++;
+        const score = out?.score ?? 0;
+        const flagged = score >= thr.coding;
+        if (flagged) {
+          for (const k of out?.kinds ?? []) {
+            named[k]++;
+            if (line.kind === k) namedRight[k]++;
+          }
+        }
+        if (line.kind) {
+          all.push({ score, label: 1 });
+          (perKind.get(line.kind) as Scored[]).push({ score, label: 1 });
+          if (!flagged)
+            examples.codingFalseNegatives.push({
+              rank: score,
+              invoice_id: t.summary.invoice_id,
+              line_number: line.lineNumber,
+              score,
+              kind: line.kind,
+              other: line.trueCode,
+              detail: [
+                `billed ${line.code ?? '(no code)'}: ${line.description.slice(0, 90)}`,
+                ...Object.entries(line.evidence ?? {}).map(([k, v]) => `${k}=${v}`),
+              ],
+            });
+        } else {
+          all.push({ score, label: 0 });
+          clean.push({ score, label: 0 });
+          if (flagged)
+            examples.codingFalsePositives.push({
+              rank: -score,
+              invoice_id: t.summary.invoice_id,
+              line_number: line.lineNumber,
+              score,
+              kind: (out?.kinds ?? []).join(',') || 'flagged',
+              detail: [`billed ${line.code ?? '(no code)'}: ${line.description.slice(0, 90)}`],
+            });
+        }
+      }
+    });
+    const byKind = {} as Record<CodingKind, KindReport>;
+    for (const k of CODING_KINDS) {
+      byKind[k] = {
+        ...binaryReport([...(perKind.get(k) as Scored[]), ...clean], thr.coding),
+        kindPrecision: named[k] ? namedRight[k] / named[k] : Number.NaN,
+      };
+    }
+    coding = {
+      overall: binaryReport(all, thr.coding),
+      byKind,
+      notScored,
+      prCurve: thinCurve(prCurve(all)),
+      reliability: calibration(all).bins,
+    };
+  }
+
+  return {
+    name: detector.name,
+    version: detector.version,
+    thresholds: thr,
+    invoices: outputs.length,
+    seconds,
+    invoicesPerSecond: seconds > 0 ? outputs.length / seconds : Number.NaN,
+    decisions,
+    duplicate,
+    coding,
+    examples: {
+      duplicateFalseNegatives: top(examples.duplicateFalseNegatives, exampleCount),
+      duplicateFalsePositives: top(examples.duplicateFalsePositives, exampleCount),
+      codingFalseNegatives: top(examples.codingFalseNegatives, exampleCount),
+      codingFalsePositives: top(examples.codingFalsePositives, exampleCount),
+    },
+  };
+}
+
+/**
+ * Runs every detector over the split (each on its own, in submission order) and measures it.
+ * @throws Error when a detector yields a different number of outputs or outputs out of order.
+ */
+export async function evaluate(
+  dir: string,
+  detectors: readonly Detector[],
+  opts: EvalOptions = {},
+): Promise<EvalReport> {
+  const split = opts.split ?? 'test';
+  const limit = opts.limit ?? null;
+  const truth = await readTruth(dir, split, limit);
+  const positives = {
+    duplicates: zeros(DUPLICATE_KINDS),
+    hardNegatives: zeros(HARD_NEGATIVE_KINDS),
+    coding: zeros(CODING_KINDS),
+  };
+  for (const t of truth) {
+    if (t.duplicate) positives.duplicates[t.duplicate.kind]++;
+    if (t.hardNegative) positives.hardNegatives[t.hardNegative.kind]++;
+    for (const l of t.lines) if (l.kind) positives.coding[l.kind]++;
+  }
+  const reports: DetectorReport[] = [];
+  for (const d of detectors) {
+    const outputs: InvoiceOutput[] = [];
+    const t0 = process.hrtime.bigint();
+    try {
+      for await (const o of d.run(invoicesOf(dir, split, limit))) {
+        const expected = truth[outputs.length];
+        if (!expected || o.invoiceId !== expected.summary.invoice_id)
+          throw new Error(
+            `${d.name} answered ${o.invoiceId} where ${expected?.summary.invoice_id ?? 'nothing'} was due`,
+          );
+        if (!(o.duplicateScore >= 0 && o.duplicateScore <= 1))
+          throw new RangeError(
+            `${d.name}: duplicate score of ${o.invoiceId} is ${o.duplicateScore}, not in [0, 1]`,
+          );
+        outputs.push(o);
+        if (outputs.length % 100 === 0) opts.onProgress?.(d.name, outputs.length, truth.length);
+      }
+    } finally {
+      await d.close?.();
+    }
+    const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
+    if (outputs.length !== truth.length)
+      throw new Error(`${d.name} answered ${outputs.length} of ${truth.length} invoices`);
+    opts.onProgress?.(d.name, outputs.length, truth.length);
+    reports.push(measure(d, truth, outputs, seconds, opts.examples ?? 8));
+  }
+  return {
+    dataset: dir,
+    split,
+    invoices: truth.length,
+    lines: truth.reduce((n, t) => n + t.lines.length, 0),
+    limit,
+    positives,
+    detectors: reports,
+  };
+}

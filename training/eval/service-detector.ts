@@ -1,0 +1,70 @@
+/**
+ * The current scoring service as a detector: every invoice goes through the production
+ * path (`createScoringService` from inference/pipeline.ts: features, coding scorer, pgvector
+ * kNN + exact-key candidates, pair scorer, routing, one transactional write) in submission
+ * order, exactly as the API would receive them. The service is injected (wired in `bin/`),
+ * so this module depends on its shape only.
+ */
+import type { DecisionResponse, Versions } from '../../core/decision.js';
+import type { Invoice } from '../../core/invoice.js';
+import type { CodingKind } from '../../datasets/benchmark/types.js';
+import { detectorFromScorer, type Detector } from './detector.js';
+
+/** The part of the scoring service the detector uses (`ScoringService` of inference/). */
+export interface ScoringServiceLike {
+  score(invoice: Invoice): Promise<{ decision: DecisionResponse; created: boolean }>;
+  readonly versions: Versions;
+}
+
+/** Reason codes that name a coding exception kind. */
+export const REASON_TO_KIND: Readonly<Record<string, CodingKind>> = {
+  CODE_UNKNOWN: 'unknown_code',
+  CODE_TERMINATED: 'terminated_code',
+  PRICE_ABOVE_FEE_SCHEDULE: 'price_outlier',
+  DESCRIPTION_CODE_MISMATCH: 'wrong_code_same_family',
+};
+
+/** Options of {@link createServiceDetector}. */
+export interface ServiceDetectorOptions {
+  /** Detector name in reports; default `current`. */
+  name?: string;
+  /** Duplicate score from which the service routes to review (the policy's `duplicateReview`). */
+  duplicateThreshold: number;
+  /** Line coding score from which the service routes to coding review (the policy's `codingReview`). */
+  codingThreshold: number;
+  /** Called after the last invoice (e.g. closes the store). */
+  close?: () => Promise<void>;
+}
+
+/**
+ * Wraps a scoring service. The duplicate score is the decision's `scores.duplicate` (the best
+ * candidate pair), the matched invoice its first reported duplicate; a line's score is its
+ * `coding_mismatch` (null when the line carries no HCPCS code) and its kinds come from the
+ * line's reason codes ({@link REASON_TO_KIND}).
+ * @throws TriageError from the service (e.g. `TRIAGE_INVOICE_CONFLICT` when an id was reused).
+ */
+export function createServiceDetector(service: ScoringServiceLike, opts: ServiceDetectorOptions): Detector {
+  const models = service.versions.models;
+  return detectorFromScorer({
+    name: opts.name ?? 'current',
+    version: `${models.duplicate ?? '?'} + ${models['coding-mismatch'] ?? '?'} (${service.versions.policy})`,
+    tasks: { duplicate: true, coding: true },
+    thresholds: { duplicate: opts.duplicateThreshold, coding: opts.codingThreshold },
+    async score(inv) {
+      const { decision } = await service.score(inv);
+      return {
+        invoiceId: inv.invoice_id,
+        duplicateScore: decision.scores.duplicate,
+        duplicateOf: decision.duplicates[0]?.invoice_id ?? null,
+        decision: decision.decision,
+        lines: decision.lines.map((l) => {
+          const kinds = [
+            ...new Set(l.reasons.filter((r) => r.weight > 0).flatMap((r) => REASON_TO_KIND[r.code] ?? [])),
+          ];
+          return { lineNumber: l.line_number, score: l.coding_mismatch, ...(kinds.length ? { kinds } : {}) };
+        }),
+      };
+    },
+    ...(opts.close ? { close: opts.close } : {}),
+  });
+}
