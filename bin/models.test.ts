@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { isTriageError } from '../core/errors.js';
-import { featureSchemaVersion } from '../features/schema.js';
+import { servedFeatureSchemas } from '../models/served-schemas.js';
 import { makeCardDraft, makeEvaluation, makeSpec } from '../test/model-fixtures.js';
 import { modelsCommand } from './models.js';
 
@@ -25,7 +25,13 @@ async function run(...args: string[]): Promise<string[]> {
 
 /** Writes a training run's outputs (spec.json, card.json) as `npm run train` does. */
 async function trainingRun(name: string, seed: number, prAuc: number): Promise<string> {
-  const spec = makeSpec({ seed, hidden: [8], featureSchemaVersion: featureSchemaVersion() });
+  const served = servedFeatureSchemas()['coding-mismatch'];
+  const spec = makeSpec({
+    seed,
+    hidden: [8],
+    featureNames: [...served.names],
+    featureSchemaVersion: served.version!,
+  });
   const out = join(dir, name);
   await mkdir(out, { recursive: true });
   await writeFile(join(out, 'spec.json'), JSON.stringify(spec));

@@ -11,13 +11,20 @@ import { makeInvoice } from '../test/fixtures.js';
 import { LINE_NAMES, makeCardDraft, makeEvaluation, makeSpec } from '../test/model-fixtures.js';
 import { exportOnnx } from '../training/onnx-export.js';
 import type { FeatureGroup } from './explain-model.js';
-import { PAIR_FEATURES } from '../features/schema.js';
+import { loadReferenceData } from '../datasets/reference.js';
+import { buildLineReference } from '../features/line-reference.js';
+import { lineServiceDate } from '../features/line-features.js';
+import { comparePair, pairSideOfInvoice } from '../features/pair.js';
+import { LINE_FEATURES, PAIR_FEATURES } from '../features/schema.js';
 import {
-  LINE_FEATURE_GROUPS,
-  PAIR_FEATURE_GROUPS,
+  LINE_GROUP_RULES,
   createModelCodingScorer,
   createModelPairScorer,
+  featureLineVectoriser,
+  featurePairVectoriser,
+  groupFeatures,
   loadChampionScorers,
+  pairGroups,
 } from './model-scorers.js';
 import { ChampionModel } from './onnx-champion.js';
 import type { CodingMismatchScorer } from './scorers.js';
@@ -189,39 +196,15 @@ describe('model scorers', () => {
       c.daysApart / 30,
     ];
     const scorer = createModelPairScorer({ model, vectorise: vec });
-    const pair = (over: Partial<PairComparison>): PairComparison => ({
-      sameVendor: true,
-      vendorIdEqual: true,
-      vendorTaxOrNpiEqual: null,
-      vendorNameJw: 1,
-      vendorNameFullJw: 1,
-      vendorNameDistinctiveJw: 1,
-      invoiceNumberRawEqual: true,
-      invoiceNumberRawEdits: 0,
-      invoiceNumberCanonicalEdit: 0,
-      invoiceNumberLength: 8,
-      invoiceNumberAffixVariant: false,
-      amountAbsDiffCents: 0,
-      amountSignFlipped: false,
-      currencyDiffers: false,
-      lineCodeJaccard: 1,
-      lineDescriptionJaccard: 1,
-      lineCountDiff: 0,
-      servicePeriodOverlapDays: null,
-      servicePeriodOverlapRatio: null,
-      invoiceNumberEqual: true,
-      invoiceNumberCanonicalEqual: true,
-      invoiceNumberEdit: 0,
-      amountRelDiff: 0,
-      amountEqual: true,
-      daysApart: 0,
-      lineOverlap: 1,
-      servicePeriodsDisjoint: false,
-      samePo: null,
-      documentTypes: 'invoice/invoice',
-      embeddingCosine: 1,
-      ...over,
-    });
+    // Only the fields this test's vectoriser reads.
+    const pair = (over: Partial<PairComparison>): PairComparison =>
+      ({
+        sameVendor: true,
+        invoiceNumberEqual: true,
+        amountRelDiff: 0,
+        daysApart: 0,
+        ...over,
+      }) as PairComparison;
     const cs = [
       pair({}),
       pair({ invoiceNumberEqual: false, daysApart: 45 }),
@@ -342,11 +325,43 @@ describe('model scorers', () => {
     expect(s.duplicate).toBeNull();
     const inv = invoice();
     const out = await s.coding!.scoreLines(inv, extractInvoiceFeatures(inv).lines);
-    expect(out[0]!.explanation?.contributions.map((c) => c.group)).toEqual(
-      LINE_FEATURE_GROUPS.map((g) => g.name),
-    );
+    expect(out[0]!.explanation?.contributions.map((c) => [c.group, c.reason])).toEqual([
+      ['code_unknown', 'CODE_UNKNOWN'],
+      ['code_dates', 'CODE_TERMINATED'],
+      ['description_fit', 'DESCRIPTION_CODE_MISMATCH'],
+      ['price_vs_fee_schedule', 'PRICE_ABOVE_FEE_SCHEDULE'],
+      ['line_amount', 'LINE_AMOUNT_MISMATCH'],
+    ]);
     await s.close();
-    expect(LINE_FEATURE_GROUPS.flatMap((g) => g.features).sort()).toEqual([...LINE_NAMES].sort());
-    expect(PAIR_FEATURE_GROUPS.flatMap((g) => g.features).sort()).toEqual([...pairNames].sort());
+  });
+
+  it('groupings cover the served line and pair features exactly once, with no feature left to "other"', () => {
+    const lineNames = LINE_FEATURES.map((f) => f.name);
+    const line = groupFeatures(lineNames, LINE_GROUP_RULES);
+    expect(line.flatMap((g) => g.features).sort()).toEqual([...lineNames].sort());
+    expect(line.map((g) => g.name)).not.toContain('other');
+    expect(line.find((g) => g.name === 'description_fit')!.features).toContain('desc_ref_cosine_margin');
+    const pairNames = PAIR_FEATURES.map((f) => f.name);
+    const pair = pairGroups(pairNames);
+    expect(pair.flatMap((g) => g.features)).toEqual(pairNames);
+    expect(pair.map((g) => g.name)).toEqual(
+      expect.arrayContaining(['vendor_identity', 'invoice_number', 'amount', 'embedding']),
+    );
+    expect(groupFeatures(['desc_x', 'brand_new_feature'], LINE_GROUP_RULES).map((g) => g.name)).toEqual([
+      'description_fit',
+      'other',
+    ]);
+  });
+
+  it('the features/ vectorisers give vectors of the served schema length', () => {
+    const reference = buildLineReference(loadReferenceData());
+    const line = featureLineVectoriser((inv, l) => ({ reference, serviceDate: lineServiceDate(inv, l) }));
+    const inv = invoice();
+    const f = extractInvoiceFeatures(inv);
+    for (const [i, l] of inv.lines.entries())
+      expect(line(inv, l, f.lines[i]!)!.length).toBe(LINE_FEATURES.length);
+    const side = pairSideOfInvoice(inv, f);
+    const v = featurePairVectoriser(comparePair(side, side, 1));
+    expect(v.length).toBe(PAIR_FEATURES.length);
   });
 });

@@ -21,13 +21,16 @@ import type { Invoice, InvoiceLine } from '../core/invoice.js';
 import type { Reason } from '../core/decision.js';
 import type { LineFeatures } from '../features/invoice-features.js';
 import type { PairComparison } from '../features/pair.js';
+import type { ReasonCode } from '../core/decision.js';
+import { pairFeatureVector } from '../features/comparisons.js';
+import { lineFeatureVector, type LineContext } from '../features/line-features.js';
 import { reason, round3 } from './explain.js';
 import type { ModelRegistry } from '../models/registry.js';
 import { servedFeatureSchemas } from '../models/served-schemas.js';
 import type { FeatureSignature } from '../models/signature.js';
 import type { ModelTask } from '../models/spec.js';
 import type { FeatureGroup, ModelExplanation } from './explain-model.js';
-import { ChampionModel, type LoadedModel } from './onnx-champion.js';
+import { ChampionModel, type GroupsOf, type LoadedModel } from './onnx-champion.js';
 import type { CodingMismatchScorer, DuplicatePairScorer, LineScore, PairScore } from './scorers.js';
 
 /** Maps a line to the model's feature vector (schema order), or null when the model cannot score it. */
@@ -220,51 +223,87 @@ export function createModelPairScorer(o: {
   };
 }
 
+/** A rule of a grouping: features whose name matches `match` form the group `name`. */
+export interface GroupRule {
+  name: string;
+  match: RegExp;
+  reason?: ReasonCode;
+}
+
 /**
- * Feature groups of the line features (`LINE_FEATURES` in features/schema.ts) for
- * explanations, with the reason code a positive contribution supports.
+ * Groups feature names by the first rule that matches each; names no rule matches go to the
+ * group `other`. Groups keep the order of the rules and are dropped when empty, so a grouping
+ * always covers every feature of a model exactly once, whatever the schema version.
  */
-export const LINE_FEATURE_GROUPS: readonly FeatureGroup[] = [
-  {
-    name: 'description_fit',
-    features: ['desc_ref_cosine', 'desc_ref_token_overlap'],
-    reason: 'DESCRIPTION_CODE_MISMATCH',
-  },
-  { name: 'code_known', features: ['code_known'], reason: 'CODE_UNKNOWN' },
-  { name: 'code_terminated', features: ['code_terminated'], reason: 'CODE_TERMINATED' },
-  {
-    name: 'price_vs_fee_schedule',
-    features: ['unit_price_fee_log_ratio'],
-    reason: 'PRICE_ABOVE_FEE_SCHEDULE',
-  },
-  { name: 'line_amount_gap', features: ['line_amount_gap_cents'], reason: 'LINE_AMOUNT_MISMATCH' },
+export function groupFeatures(names: readonly string[], rules: readonly GroupRule[]): FeatureGroup[] {
+  const members = new Map<string, string[]>();
+  for (const n of names) {
+    const rule = rules.find((r) => r.match.test(n));
+    const g = rule?.name ?? 'other';
+    members.set(g, [...(members.get(g) ?? []), n]);
+  }
+  const out: FeatureGroup[] = [];
+  for (const r of [...rules, { name: 'other' } as GroupRule]) {
+    const features = members.get(r.name);
+    if (features && !out.some((g) => g.name === r.name))
+      out.push({ name: r.name, features, ...(r.reason ? { reason: r.reason } : {}) });
+  }
+  return out;
+}
+
+/**
+ * Groups of the line features (`LINE_FEATURE_SPECS` in features/line-features.ts) with the
+ * reason code a positive contribution supports. Rule order matters: the first match wins.
+ */
+export const LINE_GROUP_RULES: readonly GroupRule[] = [
+  { name: 'code_unknown', match: /^code_(is_hcpcs|known)$/, reason: 'CODE_UNKNOWN' },
+  { name: 'code_dates', match: /^code_(terminated|not_yet_effective)$/, reason: 'CODE_TERMINATED' },
+  { name: 'code_coverage', match: /^code_(not_payable|not_separately_priced|carrier_priced)$/ },
+  { name: 'code_section', match: /^code_section=/ },
+  { name: 'description_fit', match: /^desc_/, reason: 'DESCRIPTION_CODE_MISMATCH' },
+  { name: 'vendor_fit', match: /^vendor_/ },
+  { name: 'price_vs_fee_schedule', match: /^(fee_known|unit_price_)/, reason: 'PRICE_ABOVE_FEE_SCHEDULE' },
+  { name: 'quantity_dose', match: /^(quantity_|dose_)/ },
+  { name: 'line_amount', match: /^(line_amount_|is_credit_line)/, reason: 'LINE_AMOUNT_MISMATCH' },
 ];
 
-/** Feature groups of the pair comparison (`PAIR_FEATURES`); duplicate reasons are chosen by the detector. */
-export const PAIR_FEATURE_GROUPS: readonly FeatureGroup[] = [
-  { name: 'vendor', features: ['same_vendor', 'vendor_name_jw'] },
-  {
-    name: 'invoice_number',
-    features: ['invoice_number_equal', 'invoice_number_canonical_equal', 'invoice_number_edit'],
-  },
-  { name: 'amount', features: ['amount_rel_diff'] },
-  { name: 'dates', features: ['days_apart'] },
-  { name: 'content', features: ['line_overlap', 'embedding_cosine'] },
-  { name: 'document_types', features: ['document_types'] },
-];
+/**
+ * Groups of the pair features: one group per comparison of `COMPARISONS`
+ * (features/comparisons.ts names them `<comparison>.<numeric>` and `<comparison>=<level>`).
+ * Duplicate reasons are chosen by the duplicate detector, so no reason codes here.
+ */
+export function pairGroups(names: readonly string[]): FeatureGroup[] {
+  const rules: GroupRule[] = [];
+  for (const n of names) {
+    const comparison = n.split(/[.=]/)[0]!;
+    if (!rules.some((r) => r.name === comparison))
+      rules.push({
+        name: comparison,
+        match: new RegExp(`^${comparison.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}[.=]`),
+      });
+  }
+  return groupFeatures(names, rules);
+}
+
+/** Line vectoriser over features/' `lineFeatureVector`, given each line's context (reference, vendor profile, typical quantities). */
+export function featureLineVectoriser(
+  context: (invoice: Invoice, line: InvoiceLine) => LineContext,
+): LineVectoriser {
+  return (inv, line) => lineFeatureVector(line, context(inv, line));
+}
+
+/** Pair vectoriser: features/' `pairFeatureVector` over `COMPARISONS`. */
+export const featurePairVectoriser: PairVectoriser = (c) => pairFeatureVector(c);
 
 /** Options of {@link loadChampionScorers}. */
 export interface ChampionScorersOptions {
   registry: ModelRegistry;
   /** Served feature signatures; default `servedFeatureSchemas()`. */
   schemas?: Record<ModelTask, FeatureSignature>;
-  coding?: {
-    name?: string;
-    vectorise: LineVectoriser;
-    groups?: readonly FeatureGroup[];
-    evidence?: CodingMismatchScorer;
-  };
-  duplicate?: { name?: string; vectorise: PairVectoriser; groups?: readonly FeatureGroup[] };
+  /** Coding model: vectoriser (e.g. {@link featureLineVectoriser}), grouping (default {@link LINE_GROUP_RULES}). */
+  coding?: { name?: string; vectorise: LineVectoriser; groups?: GroupsOf; evidence?: CodingMismatchScorer };
+  /** Duplicate model: vectoriser (default {@link featurePairVectoriser}), grouping (default {@link pairGroups}). */
+  duplicate?: { name?: string; vectorise?: PairVectoriser; groups?: GroupsOf };
   /** Alias poll interval for hot reload (default 1000 ms; null: no reload). */
   watchIntervalMs?: number | null;
   onSwap?: (from: string, to: string) => void;
@@ -292,11 +331,7 @@ export async function loadChampionScorers(o: ChampionScorersOptions): Promise<Ch
     ...(o.onSwap ? { onSwap: o.onSwap } : {}),
     ...(o.onError ? { onError: o.onError } : {}),
   };
-  const load = async (
-    name: string,
-    task: ModelTask,
-    groups: readonly FeatureGroup[],
-  ): Promise<ChampionModel | null> => {
+  const load = async (name: string, task: ModelTask, groups: GroupsOf): Promise<ChampionModel | null> => {
     if ((await o.registry.aliases(name)).champion === null) return null;
     return ChampionModel.load(o.registry, name, { ...common, expected: schemas[task], groups });
   };
@@ -307,7 +342,7 @@ export async function loadChampionScorers(o: ChampionScorersOptions): Promise<Ch
     const m = await load(
       o.coding.name ?? 'coding-mismatch',
       'coding-mismatch',
-      o.coding.groups ?? LINE_FEATURE_GROUPS,
+      o.coding.groups ?? ((names) => groupFeatures(names, LINE_GROUP_RULES)),
     );
     if (m) {
       models.push(m);
@@ -319,14 +354,13 @@ export async function loadChampionScorers(o: ChampionScorersOptions): Promise<Ch
     }
   }
   if (o.duplicate) {
-    const m = await load(
-      o.duplicate.name ?? 'duplicate',
-      'duplicate',
-      o.duplicate.groups ?? PAIR_FEATURE_GROUPS,
-    );
+    const m = await load(o.duplicate.name ?? 'duplicate', 'duplicate', o.duplicate.groups ?? pairGroups);
     if (m) {
       models.push(m);
-      duplicate = createModelPairScorer({ model: m, vectorise: o.duplicate.vectorise });
+      duplicate = createModelPairScorer({
+        model: m,
+        vectorise: o.duplicate.vectorise ?? featurePairVectoriser,
+      });
     }
   }
   return {

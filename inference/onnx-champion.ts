@@ -25,12 +25,16 @@ export interface LoadedModel {
   explainer: ModelExplainer | null;
 }
 
+/** A feature grouping, or a function giving one for a model's feature names. */
+export type GroupsOf =
+  readonly FeatureGroup[] | ((featureNames: readonly string[]) => readonly FeatureGroup[]);
+
 /** Options of {@link ChampionModel.load}. */
 export interface ChampionOptions {
   /** The served feature schema; a version whose input differs is refused. */
   expected: FeatureSignature;
-  /** Feature grouping for explanations. */
-  groups?: readonly FeatureGroup[];
+  /** Feature grouping for explanations (fixed, or derived from the model's feature names). */
+  groups?: GroupsOf;
   explain?: ExplainOptions;
   /** Alias to follow; default `champion`. */
   alias?: AliasName;
@@ -171,6 +175,10 @@ async function loadVersion(
     label: r.label,
     ...(opts.intraOpNumThreads ? { intraOpNumThreads: opts.intraOpNumThreads } : {}),
   });
-  const explainer = r.spec && opts.groups ? new ModelExplainer(r.spec, opts.groups, opts.explain) : null;
+  const groups = typeof opts.groups === 'function' && r.spec ? opts.groups(r.spec.featureNames) : opts.groups;
+  const explainer =
+    r.spec && groups && typeof groups !== 'function'
+      ? new ModelExplainer(r.spec, groups as readonly FeatureGroup[], opts.explain)
+      : null;
   return { name, version: r.version, label: r.label, session, card: r.card, spec: r.spec, explainer };
 }

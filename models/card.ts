@@ -42,8 +42,13 @@ export const Evaluation = Type.Object({
 });
 export type Evaluation = Static<typeof Evaluation>;
 
-/** Serving thresholds on the calibrated probability: AUTO_APPROVE when `p <= autoApprove`, HOLD when `p >= hold`. */
-export const ServingThresholds = Type.Object({ autoApprove: Probability, hold: Probability });
+/**
+ * Serving thresholds on the calibrated probability: AUTO_APPROVE when `p <= autoApprove`, HOLD
+ * when `p >= hold`. A value outside [0, 1] switches the side off: when no threshold met its
+ * guarantee, training records the safe defaults `autoApprove = -1` (approve nothing) and
+ * `hold = 2` (hold nothing).
+ */
+export const ServingThresholds = Type.Object({ autoApprove: Type.Number(), hold: Type.Number() });
 export type ServingThresholds = Static<typeof ServingThresholds>;
 
 /** What someone registering a model trained elsewhere (e.g. scikit-learn + skl2onnx) declares. */
@@ -167,11 +172,13 @@ export function modelUnit(task: ModelTask): 'line' | 'pair' {
 
 /**
  * The headline evaluation of a training run, when the caller gives none: PR-AUC on the `test`
- * split at the model's own unit (line or pair). `datasetHash` identifies the test set by
- * what the card records about it: sha256 of the labels hash, the run seed, the split's row,
- * positive and invoice counts. That is conservative: any change of labels or seed makes the
- * sets "different", so a retrained challenger must carry the champion's score on its own test
- * set in `baselines` (or be forced) to be promoted.
+ * split at the model's own unit (line or pair). `datasetHash` identifies the test examples by
+ * what the card records about them: sha256 of the benchmark files (sha256 and record count of
+ * each, sorted), the split, unit, and the split's example, positive, row and invoice counts.
+ * Neither the seed nor reviewer labels enter it: the test split is the benchmark's own, and
+ * reviews only ever go to the training part (training/README.md). So retraining on new labels
+ * keeps the set; another benchmark, or another candidate blocking (another n), changes it, and
+ * then the challenger needs the champion's score on its set in `baselines` (or a forced promotion).
  * @throws TriageError `TRIAGE_MODEL_INVALID` when the card has no test PR-AUC at that unit.
  */
 export function evaluationFromTrainingCard(d: ModelCardDraft): Evaluation {
@@ -183,8 +190,7 @@ export function evaluationFromTrainingCard(d: ModelCardDraft): Evaluation {
       `model card has no PR-AUC on the test split at unit ${unit}`,
     );
   const identity = {
-    labels: d.labels.hash,
-    seed: d.seed,
+    benchmark: d.labels.benchmark.files.map((f) => `${f.sha256}:${f.records}`).sort(),
     split: m.split,
     unit,
     n: m.n,

@@ -30,12 +30,15 @@ interface TrainedOptions {
   baselines?: { version: string; value: number }[];
   /** Derive the evaluation from the card instead of passing one. */
   derived?: boolean;
-  labelsHash?: string;
+  benchmarkSha?: string;
 }
 
 function trained(seed: number, o: TrainedOptions = {}) {
   const spec = makeSpec({ seed });
-  const card = makeCardDraft(spec, { prAuc: o.prAuc ?? 0.8, labelsHash: o.labelsHash ?? 'b'.repeat(64) });
+  const card = makeCardDraft(spec, {
+    prAuc: o.prAuc ?? 0.8,
+    ...(o.benchmarkSha ? { benchmarkSha: o.benchmarkSha } : {}),
+  });
   const evaluation = makeEvaluation(o.prAuc ?? 0.8, {
     metric: o.metric ?? 'pr_auc',
     datasetHash: o.evalHash ?? 'e'.repeat(64),
@@ -175,11 +178,20 @@ describe('ModelRegistry', () => {
   });
 
   it('compares a retrained challenger through the champion baseline scored on its own evaluation set', async () => {
-    // Derived evaluations: another seed means another test set, so the cards alone are not comparable.
+    // Derived evaluations: same benchmark test split, another seed: comparable, and worse is refused.
     await registry.register('coding-mismatch', trained(1, { derived: true, prAuc: 0.8 }));
     await registry.promote('coding-mismatch', '1', { actor: 'lead' });
-    await registry.register('coding-mismatch', trained(2, { derived: true, prAuc: 0.9 }));
+    await registry.register('coding-mismatch', trained(5, { derived: true, prAuc: 0.79 }));
     expect(await code(registry.promote('coding-mismatch', '2', { actor: 'lead' }))).toBe(
+      'TRIAGE_MODEL_PROMOTION_REFUSED',
+    );
+    expect((events.at(-1) as { refusal: string }).refusal).toContain('0.7900 is worse');
+    // Another benchmark: another test set, so the cards alone are not comparable.
+    await registry.register(
+      'coding-mismatch',
+      trained(2, { derived: true, prAuc: 0.9, benchmarkSha: 'd'.repeat(64) }),
+    );
+    expect(await code(registry.promote('coding-mismatch', '3', { actor: 'lead' }))).toBe(
       'TRIAGE_MODEL_PROMOTION_REFUSED',
     );
     expect((events.at(-1) as { refusal: string }).refusal).toContain('no baseline score of the champion');
@@ -190,7 +202,7 @@ describe('ModelRegistry', () => {
       baselines: [{ version: '1', value: 0.76 }],
     });
     await registry.register('coding-mismatch', worse);
-    expect(await code(registry.promote('coding-mismatch', '3', { actor: 'lead' }))).toBe(
+    expect(await code(registry.promote('coding-mismatch', '4', { actor: 'lead' }))).toBe(
       'TRIAGE_MODEL_PROMOTION_REFUSED',
     );
     expect((events.at(-1) as { refusal: string }).refusal).toContain('0.7400 is worse than the champion');
@@ -200,7 +212,7 @@ describe('ModelRegistry', () => {
       baselines: [{ version: '1', value: 0.76 }],
     });
     await registry.register('coding-mismatch', better);
-    expect((await registry.promote('coding-mismatch', '4', { actor: 'lead' })).forced).toBe(false);
+    expect((await registry.promote('coding-mismatch', '5', { actor: 'lead' })).forced).toBe(false);
     const derived = (await registry.resolve('coding-mismatch', '1')).card.evaluation;
     expect(derived).toMatchObject({ metric: 'pr_auc', value: 0.8, split: 'test', unit: 'line', size: 1000 });
     expect(derived.datasetHash).toMatch(/^[0-9a-f]{64}$/);

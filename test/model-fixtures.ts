@@ -3,7 +3,6 @@
  * sessions, registry, scorers, explanations). Not shipped.
  */
 import { mulberry32 } from '../datasets/synth.js';
-import { LINE_FEATURES } from '../features/schema.js';
 import type { Evaluation } from '../models/card.js';
 import type { CalibrationSpec, ModelCardDraft, ModelTask, TrainedModelSpec } from '../models/spec.js';
 
@@ -15,8 +14,18 @@ export function normal(u: () => number): () => number {
   return () => Math.sqrt(-2 * Math.log(1 - u())) * Math.cos(2 * Math.PI * u());
 }
 
-/** The coding-mismatch line feature names of the current schema. */
-export const LINE_NAMES = LINE_FEATURES.map((f) => f.name);
+/**
+ * Six line features (the walking skeleton's) for small test models. Fixed here on purpose: the
+ * platform tests must not change when the served feature schema does.
+ */
+export const LINE_NAMES = [
+  'desc_ref_cosine',
+  'desc_ref_token_overlap',
+  'code_known',
+  'code_terminated',
+  'unit_price_fee_log_ratio',
+  'line_amount_gap_cents',
+];
 
 /** Realistic ranges of the line features: [min, max] per feature, in schema order. */
 export const LINE_RANGES: [number, number][] = [
@@ -102,8 +111,8 @@ export const ISOTONIC: CalibrationSpec = {
 export interface CardDraftOptions {
   /** Test PR-AUC at the model's unit. */
   prAuc?: number;
-  /** Labels hash (part of the derived evaluation-set identity). */
-  labelsHash?: string;
+  /** sha256 of the benchmark file (part of the derived evaluation-set identity). */
+  benchmarkSha?: string;
 }
 
 const operatingPoint = (threshold: number) => ({
@@ -171,8 +180,11 @@ export function makeCardDraft(spec: TrainedModelSpec, o: CardDraftOptions = {}):
       rowsFrom: 'test fixture',
     },
     labels: {
-      hash: o.labelsHash ?? 'b'.repeat(64),
-      benchmark: { files: [{ path: 'fixture.jsonl', sha256: 'c'.repeat(64), records: 960 }], rows: 6000 },
+      hash: 'b'.repeat(64),
+      benchmark: {
+        files: [{ path: 'fixture.jsonl', sha256: o.benchmarkSha ?? 'c'.repeat(64), records: 960 }],
+        rows: 6000,
+      },
       reviews: { ids: [], superseded: [], skipped: [], weight: 1 },
     },
     architectureComparison: [arch('logistic', [], prAuc - 0.01), arch('mlp', [16, 8], prAuc)],
