@@ -72,27 +72,47 @@ export function extractLineFeatures(line: Invoice['lines'][number]): LineFeature
 }
 
 /**
- * Extracts invoice features. The invoice embedding is the weighted sum of unit embeddings of
- * the vendor key, canonical invoice number, total, invoice date and the line descriptions,
- * L2-normalised: near-identical resubmissions land close together even with OCR noise.
+ * The invoice embedding (recipe 1, {@link INVOICE_EMBEDDING_RECIPE}): the weighted sum of unit
+ * hashed n-gram embeddings of the vendor key, canonical invoice number, total, invoice date and
+ * the line descriptions, L2-normalised.
+ * @param dim vector length; default {@link EMBEDDING_DIM} (the store's `vector(128)`); other
+ *   values are for measurement only.
+ */
+export function invoiceEmbedding(
+  inv: Invoice,
+  parts: { vendorKey: string; canonicalNumber: string; lineTexts: readonly string[] },
+  dim: number = EMBEDDING_DIM,
+): Float64Array {
+  const w = INVOICE_EMBEDDING_WEIGHTS;
+  const acc = new Float64Array(dim);
+  const addPart = (text: string, weight: number): void => {
+    const v = hashedNgramEmbedding(text, { dim });
+    for (let i = 0; i < acc.length; i++) acc[i]! += weight * v[i]!;
+  };
+  addPart(parts.vendorKey, w.vendor);
+  addPart(`#${parts.canonicalNumber}`, w.number);
+  addPart(`total ${inv.total_cents} ${inv.currency}`, w.total);
+  addPart(`date ${inv.invoice_date}`, w.date);
+  const lineAcc = new Float64Array(dim);
+  for (const t of parts.lineTexts) addHashedNgrams(lineAcc, t);
+  l2normalise(lineAcc);
+  for (let i = 0; i < acc.length; i++) acc[i]! += w.lines * lineAcc[i]!;
+  return l2normalise(acc);
+}
+
+/**
+ * Extracts invoice features: blocking keys, line features and the invoice embedding
+ * ({@link invoiceEmbedding}), so near-identical resubmissions land close together even with
+ * OCR noise.
  */
 export function extractInvoiceFeatures(inv: Invoice): InvoiceFeatures {
   const vendorKey = normaliseVendorName(inv.vendor.name);
   const invoiceNumber = normaliseInvoiceNumber(inv.invoice_number);
   const lines = inv.lines.map(extractLineFeatures);
-  const w = INVOICE_EMBEDDING_WEIGHTS;
-  const acc = new Float64Array(EMBEDDING_DIM);
-  const addPart = (text: string, weight: number): void => {
-    const v = hashedNgramEmbedding(text);
-    for (let i = 0; i < acc.length; i++) acc[i]! += weight * v[i]!;
-  };
-  addPart(vendorKey, w.vendor);
-  addPart(`#${invoiceNumber.canonical}`, w.number);
-  addPart(`total ${inv.total_cents} ${inv.currency}`, w.total);
-  addPart(`date ${inv.invoice_date}`, w.date);
-  const lineAcc = new Float64Array(EMBEDDING_DIM);
-  for (const l of lines) addHashedNgrams(lineAcc, l.descriptionNormalised);
-  l2normalise(lineAcc);
-  for (let i = 0; i < acc.length; i++) acc[i]! += w.lines * lineAcc[i]!;
-  return { vendorKey, invoiceNumber, embedding: l2normalise(acc), lines };
+  const embedding = invoiceEmbedding(inv, {
+    vendorKey,
+    canonicalNumber: invoiceNumber.canonical,
+    lineTexts: lines.map((l) => l.descriptionNormalised),
+  });
+  return { vendorKey, invoiceNumber, embedding, lines };
 }
