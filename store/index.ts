@@ -49,6 +49,9 @@ export async function openDatabase(cfg: StoreConfig): Promise<SqlDatabase> {
  * Opens the configured database, applies pending migrations and returns the repository.
  * @param search tuning of the duplicate-candidate search (recall guard thresholds).
  */
-export async function openStore(cfg: StoreConfig, search: CandidateSearchOptions = {}): Promise<TriageRepository> {
+export async function openStore(
+  cfg: StoreConfig,
+  search: CandidateSearchOptions = {},
+): Promise<TriageRepository> {
   return createRepository(await openDatabase(cfg), search);
 }
