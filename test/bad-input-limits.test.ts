@@ -76,6 +76,10 @@ describe('body size per route', () => {
 describe('request timeout', () => {
   it('answers a client that stalls mid-body with 408 problem+json and closes the connection', async () => {
     const app = await appWith({ requestTimeoutMs: 400 });
+    const { key } = await s.wired.repo.keys.create(
+      { tenantId: 'default', name: 'stall', roles: ['workflow'] },
+      null,
+    );
     await app.listen({ port: 0, host: '127.0.0.1' });
     try {
       const { port } = app.server.address() as AddressInfo;
@@ -88,7 +92,7 @@ describe('request timeout', () => {
         sock.on('error', reject);
         // Headers promise 1000 bytes; only 10 arrive.
         sock.write(
-          'POST /v1/invoices/score HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n{"invoice',
+          `POST /v1/invoices/score HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${key}\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n{"invoice`,
         );
       });
       const took = Date.now() - t0;
@@ -206,7 +210,13 @@ describe('rate limits', () => {
     try {
       const url = '/v1/decisions/00000000-0000-4000-8000-000000000000';
       const codes: number[] = [];
-      for (const app of [a!, b!, a!, b!, a!, b!]) codes.push((await app.inject({ url })).statusCode);
+      // One client (one API key) calling both replicas.
+      const { key } = await s.wired.repo.keys.create(
+        { tenantId: 'default', name: 'rl', roles: ['auditor'] },
+        null,
+      );
+      const headers = { authorization: `Bearer ${key}` };
+      for (const app of [a!, b!, a!, b!, a!, b!]) codes.push((await app.inject({ url, headers })).statusCode);
       expect(codes).toEqual([404, 404, 404, 404, 429, 429]);
     } finally {
       await Promise.all([a!.close(), b!.close()]);
