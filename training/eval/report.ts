@@ -162,6 +162,7 @@ function colour(names: readonly string[]) {
     field: 'detector',
     type: 'nominal' as const,
     scale: { domain: [...names], range: PALETTE.slice(0, names.length) },
+    legend: { labelLimit: 320 },
   };
 }
 
@@ -171,7 +172,13 @@ function withOrigin(curve: readonly PrPoint[]): PrPoint[] {
   return first ? [{ threshold: first.threshold, precision: first.precision, recall: 0 }, ...curve] : [];
 }
 
-function prSpec(title: string, rows: object[], points: object[], names: readonly string[]): TopLevelSpec {
+/** A vega-lite spec of PR curves (one per detector) with the operating points as diamonds. */
+export function prSpec(
+  title: string,
+  rows: object[],
+  points: object[],
+  names: readonly string[],
+): TopLevelSpec {
   return {
     $schema: 'https://vega.github.io/schema/vega-lite/v5.json',
     title,
@@ -180,7 +187,7 @@ function prSpec(title: string, rows: object[], points: object[], names: readonly
     layer: [
       {
         data: { values: rows },
-        mark: { type: 'line', interpolate: 'step-after', strokeWidth: 2 },
+        mark: { type: 'line', interpolate: 'step-before', strokeWidth: 2 },
         encoding: {
           x: { field: 'recall', type: 'quantitative', scale: { domain: [0, 1] } },
           y: { field: 'precision', type: 'quantitative', scale: { domain: [0, 1] } },
