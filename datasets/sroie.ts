@@ -760,3 +760,14 @@ export function readSroie(shared: string): SroieReceipt[] {
     .filter((l) => l.trim() !== '')
     .map((l) => JSON.parse(l) as SroieReceipt);
 }
+
+/**
+ * The SROIE train receipts as invoices, straight from the shared datasets folder: reads
+ * `<shared>/invoices/sroie/sroie_train.jsonl` and converts it ({@link convertSroie}).
+ * @param shared the shared datasets directory (see `sharedDatasetsDir()` in datasets/shared.ts).
+ * @returns the invoices (validated, `invoice_id` = `sroie-<key>`) and the conversion counts.
+ * @throws Error when the file is missing or not JSON Lines.
+ */
+export function loadSroieInvoices(shared: string): { invoices: Invoice[]; stats: SroieStats } {
+  return convertSroie(readSroie(shared));
+}

@@ -75,6 +75,13 @@ describe('dose vs billing unit (J1100 dexamethasone, billed per 1 mg)', () => {
     );
     expect(v).toMatchObject({ dose_comparable: 1, dose_consistent: 0 });
     expect(v.dose_units_log_ratio).toBeCloseTo(Math.log(0.1), 6);
+    expect(v.dose_units_abs_log_ratio).toBeCloseTo(Math.log(10), 6);
+    // A credit of the same line is judged on its magnitude.
+    expect(
+      values(
+        line({ description: 'Dexamethasone sodium phosphate 10 mg', code: hcpcs('J1100'), quantity: -10 }),
+      ),
+    ).toMatchObject({ dose_comparable: 1, dose_consistent: 1 });
   });
 
   it('two 10 mg vials billed as 20 units are a whole multiple; a concentration times volume is read', () => {

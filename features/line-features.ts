@@ -118,9 +118,10 @@ export const LINE_FEATURE_SPECS: readonly LineFeatureSpec[] = [
   ),
   f(
     'dose_units_log_ratio',
-    'ln(quantity / (dose / billing unit))',
+    'ln(|quantity| / (dose / billing unit))',
     'Billed units vs units implied by the dose; 0 unless comparable.',
   ),
+  f('dose_units_abs_log_ratio', '|ln ratio|', 'Absolute value of dose_units_log_ratio (for linear models).'),
   f('dose_consistent', 'bool', 'Comparable and within 10% (e.g. 10 mg billed as 10 units of J1100 "1 mg").'),
   f(
     'dose_integer_multiple',
@@ -166,14 +167,22 @@ function doseFeatures(
   dose: { value: number; unit: DoseUnit } | null,
   unit: { value: number; unit: DoseUnit } | null,
 ): Record<string, number> {
-  const out = { dose_comparable: 0, dose_units_log_ratio: 0, dose_consistent: 0, dose_integer_multiple: 0 };
-  if (!dose || !unit || dose.unit !== unit.unit || unit.value <= 0 || dose.value <= 0 || quantity <= 0)
-    return out;
+  const out = {
+    dose_comparable: 0,
+    dose_units_log_ratio: 0,
+    dose_units_abs_log_ratio: 0,
+    dose_consistent: 0,
+    dose_integer_multiple: 0,
+  };
+  // A credit line (negative quantity) is judged on its magnitude.
+  const q = Math.abs(quantity);
+  if (!dose || !unit || dose.unit !== unit.unit || unit.value <= 0 || dose.value <= 0 || q === 0) return out;
   const implied = dose.value / unit.value;
-  const ratio = quantity / implied;
+  const ratio = q / implied;
   const nearest = Math.round(ratio);
   out.dose_comparable = 1;
   out.dose_units_log_ratio = clip(Math.log(ratio), -10, 10);
+  out.dose_units_abs_log_ratio = Math.abs(out.dose_units_log_ratio);
   out.dose_consistent = Math.abs(Math.log(ratio)) <= Math.log(1.1) ? 1 : 0;
   out.dose_integer_multiple =
     ratio > 1.1 && nearest >= 2 && Math.abs(ratio - nearest) / nearest <= 0.05 ? 1 : 0;

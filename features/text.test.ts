@@ -101,6 +101,29 @@ describe('parseQuantities', () => {
     expect(totalDose(parseQuantities('insulin 100 units/ml 10 ml'))).toEqual({ value: 1000, unit: 'units' });
     expect(totalDose(parseQuantities('gauze pads 25/bx'))).toBeNull();
   });
+
+  it('prefers the dose marked as given over the strength a line repeats from the code', () => {
+    expect(totalDose(parseQuantities('Dalbavancin inj, 5 mg; dose 250 mg'))).toEqual({
+      value: 250,
+      unit: 'mg',
+    });
+    expect(totalDose(parseQuantities('Imiglucerase inj, 10 units (40 units)'))).toEqual({
+      value: 40,
+      unit: 'units',
+    });
+    expect(totalDose(parseQuantities('Inj., rituximab, 10 mg (J9312) - 70 mg'))).toEqual({
+      value: 70,
+      unit: 'mg',
+    });
+    expect(totalDose(parseQuantities('Pentostatin inj, 10 mg - 10 mg'))).toEqual({ value: 10, unit: 'mg' });
+    expect(totalDose(parseQuantities('Imiglucerase 10 units 40 units'))).toEqual({
+      value: 40,
+      unit: 'units',
+    });
+    expect(parseQuantities('Dalbavancin inj, 5 mg; dose 250 mg').doses.map((d) => d.marked ?? false)).toEqual(
+      [false, true],
+    );
+  });
 });
 
 describe('parseBillingUnit', () => {

@@ -239,6 +239,11 @@ export interface ParsedDose {
   unit: DoseUnit;
   /** For a concentration (`4 mg/ml`, `250 mg per 5 ml`): the denominator. */
   per?: { value: number; unit: DoseUnit };
+  /**
+   * True when the text marks this as the dose given rather than a strength: after `dose`,
+   * `total`, `administered` or `given`, inside parentheses, or after a dash (`"rituximab, 10 mg - 70 mg"`).
+   */
+  marked?: boolean;
   /** The matched text. */
   text: string;
 }
@@ -334,6 +339,9 @@ const PACK_RES: readonly RegExp[] = [
   new RegExp(String.raw`(?<![a-z0-9.])(\d+)\s*(${EACH_WORDS})(?![a-z])`, 'g'), // 10 ea
 ];
 
+/** Text right before a dose that marks it as the dose given ("dose 250 mg", "(40 units)", "- 70 mg"). */
+const DOSE_MARKER = /(?:\b(?:dose|dosage|total|administered|given)\s*[:=]?\s*|\(\s*|\s[-\u2013]\s*)$/;
+
 const NEEDLE_CONTEXT = /needle|gauge|cannula|catheter|lancet|syringe|\bndl\b|\bsyr\b/;
 
 function toNumber(s: string): number {
@@ -361,6 +369,7 @@ export function parseQuantities(text: string): DescriptionQuantities {
     const unit = canonicalUnit(m[2]!);
     if (!unit || (gauges && m[2] === 'g')) continue;
     const dose: ParsedDose = { value: toNumber(m[1]!) * unit[1], unit: unit[0], text: m[0].trim() };
+    if (DOSE_MARKER.test(s.slice(Math.max(0, m.index - 16), m.index))) dose.marked = true;
     if (m[4] !== undefined) {
       const perUnit = canonicalUnit(m[4]);
       if (perUnit)
@@ -388,18 +397,29 @@ export function parseQuantities(text: string): DescriptionQuantities {
 
 /**
  * Total amount of active substance a description states, in a mass-like unit (mg, units,
- * meq, mmol, mci, sq cm): a plain dose (`10 mg`), or a concentration times a volume
- * (`4 mg/ml` with `5 ml` -> 20 mg). When several plain doses of the unit are stated, the first.
+ * meq, mmol, mci, sq cm), in this order of preference: the last dose marked as given
+ * (`"dalbavancin 5 mg; dose 250 mg"` -> 250 mg, see {@link ParsedDose.marked}); a concentration
+ * times a volume (`4 mg/ml` with `5 ml` -> 20 mg); the largest plain dose (a line often repeats
+ * the code's unit strength before the dose: `"imiglucerase 10 units 40 units"` -> 40 units);
+ * a bare concentration's numerator.
  * @returns null when no such dose is stated.
  */
 export function totalDose(q: DescriptionQuantities): { value: number; unit: DoseUnit } | null {
-  const conc = q.doses.find((d) => d.per !== undefined && d.unit !== 'ml' && d.unit !== '%');
+  const massLike = (d: ParsedDose): boolean => d.unit !== 'ml' && d.unit !== '%';
+  const marked = q.doses.filter((d) => d.marked && d.per === undefined && massLike(d));
+  if (marked.length > 0)
+    return { value: marked[marked.length - 1]!.value, unit: marked[marked.length - 1]!.unit };
+  const conc = q.doses.find((d) => d.per !== undefined && massLike(d));
   const volume = q.doses.find((d) => d.per === undefined && d.unit === 'ml');
   if (conc?.per && volume && conc.per.unit === 'ml' && conc.per.value > 0) {
     return { value: (conc.value / conc.per.value) * volume.value, unit: conc.unit };
   }
-  const plain = q.doses.find((d) => d.per === undefined && d.unit !== 'ml' && d.unit !== '%');
-  if (plain) return { value: plain.value, unit: plain.unit };
+  const plain = q.doses.filter((d) => d.per === undefined && massLike(d));
+  if (plain.length > 0) {
+    const unit = plain[0]!.unit;
+    const value = Math.max(...plain.filter((d) => d.unit === unit).map((d) => d.value));
+    return { value, unit };
+  }
   if (conc) return { value: conc.value, unit: conc.unit };
   return null;
 }

@@ -441,6 +441,15 @@ describe('benchmark generator: hard negatives are not duplicates by construction
       expect(n.invoice.po_number).toBe(o.invoice.po_number);
       expect(n.invoice.invoice_number).not.toBe(o.invoice.invoice_number);
       expect(n.invoice.invoice_date > o.invoice.invoice_date).toBe(true);
+      // The backorder: fewer items than the first shipment, none in a larger quantity.
+      expect(n.invoice.lines.length).toBeLessThan(o.invoice.lines.length);
+      for (const l of n.invoice.lines) {
+        const first = o.invoice.lines.find(
+          (x) => x.code?.value === l.code?.value && x.description === l.description,
+        );
+        expect(first, `${n.invoice.invoice_id} ships an item of the first shipment`).toBeDefined();
+        expect(Math.abs(l.quantity)).toBeLessThanOrEqual(Math.abs(first?.quantity ?? 0));
+      }
     }
   });
 });

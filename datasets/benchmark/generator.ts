@@ -61,7 +61,7 @@ import {
 import { catalogueAsOf, createVendors, numberFormatReusable, type VendorProfile } from './vendors.js';
 
 /** Version of the generator; bump it whenever the output for a given seed changes. */
-export const GENERATOR_VERSION = 'invoice-benchmark@1.0.0';
+export const GENERATOR_VERSION = 'invoice-benchmark@1.1.0';
 
 /**
  * Default rates. Duplicates about 3% of invoices and hard negatives about 4% (AP audit
@@ -211,7 +211,7 @@ function eligible(kind: LaneKind, slot: Slot, v: VendorProfile, windowEnd: numbe
     case 'number_reused_years_later':
       return numberFormatReusable(v.invoice_number.format);
     case 'separate_partial_shipment':
-      return profile.goods && profile.dating !== 'period';
+      return profile.goods && profile.dating !== 'period' && slot.lines >= 2;
     default:
       return true;
   }

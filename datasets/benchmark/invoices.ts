@@ -488,10 +488,12 @@ export function deriveHardNegative(
       d.invoice.invoice_number = vs.numbering.next(date);
       d.invoice.invoice_date = date;
       d.invoice.due_date = addDays(date, vs.v.terms.net_days);
+      // The backordered part of the order: a strict subset of the items (at least two were
+      // ordered), clean multi-unit items in a smaller quantity than the first shipment.
       const n = o.lines.length;
       const keep = rng
         .shuffle([...Array(n).keys()])
-        .slice(0, rng.int(1, n))
+        .slice(0, rng.int(1, n - 1))
         .sort((a, b) => a - b);
       keepLines(d, keep);
       const labelled = new Set(d.coding.map((c) => c.line_number));
@@ -500,7 +502,7 @@ export function deriveHardNegative(
         const c = d.clean[i] as InvoiceLine;
         // Labelled lines keep their (defective) quantity; clean ones ship what was backordered.
         if (!labelled.has(l.line_number) && Number.isInteger(l.quantity) && l.quantity > 1) {
-          l.quantity = rng.int(1, l.quantity);
+          l.quantity = rng.int(1, l.quantity - 1);
           c.quantity = l.quantity;
           reprice(l);
           reprice(c);

@@ -1,7 +1,6 @@
 /**
- * Where the entity-resolution benchmarks live: `er/` under the team's shared datasets
- * (see `datasets/shared.ts`). The product never reads it at run time; tests, training and
- * measurement scripts do, and skip (with a message) when it is absent.
+ * Where the team's shared benchmark data lives. The product never reads it at run time; tests,
+ * training and measurement scripts do, and skip (with a message) when it is absent.
  */
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
@@ -9,7 +8,7 @@ import { sharedDatasetsDir } from '../shared.js';
 
 export { sharedDatasetsDir };
 
-/** `<shared datasets>/er`, or null when it does not exist on this machine. */
+/** `<shared datasets>/er`, or null when absent. */
 export function sharedErDir(): string | null {
   const root = sharedDatasetsDir();
   if (root === null) return null;

@@ -162,6 +162,7 @@ function colour(names: readonly string[]) {
     field: 'detector',
     type: 'nominal' as const,
     scale: { domain: [...names], range: PALETTE.slice(0, names.length) },
+    legend: { labelLimit: 320 },
   };
 }
 
@@ -186,7 +187,7 @@ export function prSpec(
     layer: [
       {
         data: { values: rows },
-        mark: { type: 'line', interpolate: 'step-after', strokeWidth: 2 },
+        mark: { type: 'line', interpolate: 'step-before', strokeWidth: 2 },
         encoding: {
           x: { field: 'recall', type: 'quantitative', scale: { domain: [0, 1] } },
           y: { field: 'precision', type: 'quantitative', scale: { domain: [0, 1] } },
