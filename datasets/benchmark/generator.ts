@@ -536,13 +536,17 @@ export async function generateBenchmark(opts: GenerateOptions): Promise<Generate
       window: { start: dayNumber(windows[split].from), end: dayNumber(windows[split].to) },
     };
   });
-  const vendorsFile = join(opts.out, BENCHMARK_FILES.vendors);
-  const vendorsJson =
+  // vendors.json is streamed (one vendor per line): at a million invoices it is tens of MB.
+  const vendorsWriter = new HashedWriter(join(opts.out, BENCHMARK_FILES.vendors));
+  await vendorsWriter.line(
     `{"generator_version":${JSON.stringify(GENERATOR_VERSION)},"seed":${o.seed},` +
-    `"profiles":${JSON.stringify(PROFILES)},\n"vendors":[\n` +
-    plans.flatMap((p) => p.vendors.map((v) => JSON.stringify(v))).join(',\n') +
-    '\n]}\n';
-  writeFileSync(vendorsFile, vendorsJson);
+      `"profiles":${JSON.stringify(PROFILES)},\n"vendors":[`,
+  );
+  const allVendors = plans.flatMap((p) => p.vendors);
+  for (let i = 0; i < allVendors.length; i++)
+    await vendorsWriter.line(JSON.stringify(allVendors[i]) + (i < allVendors.length - 1 ? ',' : ''));
+  await vendorsWriter.line(']}');
+  const vendorsMeta = await vendorsWriter.close();
 
   const files: BenchmarkCard['files'] = {};
   const splits = {} as BenchmarkCard['splits'];
@@ -692,8 +696,7 @@ export async function generateBenchmark(opts: GenerateOptions): Promise<Generate
     addCounts(totals, counts);
   }
   opts.onProgress?.(seq, o.invoices);
-  const vendorsHash = createHash('sha256').update(vendorsJson).digest('hex');
-  files[BENCHMARK_FILES.vendors] = { sha256: vendorsHash, bytes: Buffer.byteLength(vendorsJson) };
+  files[BENCHMARK_FILES.vendors] = { sha256: vendorsMeta.sha256, bytes: vendorsMeta.bytes };
   const card: BenchmarkCard = {
     name: 'invoice-triage synthetic healthcare supplier invoice benchmark',
     generator_version: GENERATOR_VERSION,

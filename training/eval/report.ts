@@ -208,6 +208,18 @@ export function prSpec(
 }
 
 function reliabilitySpec(title: string, rows: object[], names: readonly string[]): TopLevelSpec {
+  const x = {
+    field: 'meanScore',
+    type: 'quantitative' as const,
+    title: 'mean predicted score (bins of 0.1)',
+    scale: { domain: [0, 1] },
+  };
+  const y = {
+    field: 'positiveRate',
+    type: 'quantitative' as const,
+    title: 'observed positive rate',
+    scale: { domain: [0, 1] },
+  };
   return {
     $schema: 'https://vega.github.io/schema/vega-lite/v5.json',
     title,
@@ -226,22 +238,23 @@ function reliabilitySpec(title: string, rows: object[], names: readonly string[]
       },
       {
         data: { values: rows },
-        mark: { type: 'line', point: true },
+        mark: { type: 'line', opacity: 0.6 },
+        encoding: { x, y, color: colour(names) },
+      },
+      {
+        data: { values: rows },
+        mark: { type: 'circle', opacity: 0.85 },
         encoding: {
-          x: {
-            field: 'meanScore',
-            type: 'quantitative',
-            title: 'mean predicted score',
-            scale: { domain: [0, 1] },
-          },
-          y: {
-            field: 'positiveRate',
-            type: 'quantitative',
-            title: 'observed positive rate',
-            scale: { domain: [0, 1] },
-          },
+          x,
+          y,
           color: colour(names),
-          size: { field: 'count', type: 'quantitative', scale: { type: 'sqrt' }, legend: null },
+          size: {
+            field: 'count',
+            type: 'quantitative',
+            scale: { type: 'sqrt', range: [25, 500] },
+            title: 'invoices / lines',
+          },
+          tooltip: [{ field: 'detector' }, { field: 'count' }, { field: 'positiveRate', format: '.3f' }],
         },
       },
     ],
