@@ -39,7 +39,7 @@ import type { InvoiceOutput } from './eval/detector.js';
 import { calibration as reliability, prAuc, prCurve, rocAuc, type Scored } from './eval/metrics.js';
 import { orNull, perKindMetrics, splitMetrics, type KindScored } from './evaluate.js';
 import { deriveSeed, keyUniform } from './rng.js';
-import { designGrid, HOLD_NOTHING, learnThenTest, type LttResult, type PValueMethod } from './thresholds.js';
+import { designGrid, learnThenTest, separateHold, type LttResult, type PValueMethod } from './thresholds.js';
 import { trainNetwork } from './train.js';
 
 /** The four parts of a run's data. */
@@ -248,12 +248,9 @@ export async function runPipeline(a: AssembledData, o: PipelineOptions): Promise
   const approve = choose('approve', approveAlpha);
   let hold = choose('hold', holdAlpha);
   const notes: string[] = [];
-  if (hold.feasible && approve.feasible && hold.threshold <= approve.threshold) {
-    notes.push(
-      `The hold threshold (${hold.threshold}) fell at or below the auto-approve threshold (${approve.threshold}); nothing is held.`,
-    );
-    hold = { ...hold, threshold: HOLD_NOTHING, feasible: false, selected: 0, errors: 0, coverage: 0 };
-  }
+  const separated = separateHold(approve, hold, thrInv.length);
+  hold = separated.hold;
+  if (separated.note) notes.push(separated.note);
   const thresholds = { autoApprove: approve.threshold, hold: hold.threshold };
   const testSide = (
     side: 'approve' | 'hold',

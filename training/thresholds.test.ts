@@ -7,6 +7,7 @@ import {
   HOLD_NOTHING,
   learnThenTest,
   riskPValue,
+  separateHold,
   type ThresholdSide,
 } from './thresholds.js';
 
@@ -177,6 +178,34 @@ describe('Learn-then-Test thresholds: the guarantee holds empirically', () => {
     expect(share * 3000).toBeGreaterThan(Math.log(0.1) / Math.log(0.99) + 2 * Math.sqrt(230));
     // the last candidate approves every design invoice
     expect(grid[grid.length - 1]).toBe(Math.max(...design.s));
+  });
+
+  it('separateHold keeps hold above auto-approve using only certified candidates', () => {
+    const step = (threshold: number, rejected: boolean, selected = 10) => ({
+      threshold,
+      selected,
+      errors: 0,
+      pValue: 0,
+      rejected,
+    });
+    const approve = { threshold: 0.12, feasible: true, selected: 900, errors: 2, coverage: 0.9, steps: [] };
+    const hold = {
+      threshold: 0.1,
+      feasible: true,
+      selected: 60,
+      errors: 0,
+      coverage: 0.06,
+      steps: [step(0.9, true, 50), step(0.5, true, 55), step(0.1, true, 60), step(0.05, false)],
+    };
+    const r = separateHold(approve, hold, 1000);
+    expect(r.hold).toMatchObject({ threshold: 0.5, selected: 55, coverage: 0.055, feasible: true });
+    expect(r.note).toMatch(/lowest certified hold threshold above it \(0.5\)/);
+    const none = separateHold({ ...approve, threshold: 0.95 }, hold, 1000);
+    expect(none.hold).toMatchObject({ threshold: HOLD_NOTHING, feasible: false, coverage: 0 });
+    expect(separateHold(approve, { ...hold, threshold: 0.3 }, 1000)).toEqual({
+      hold: { ...hold, threshold: 0.3 },
+      note: null,
+    });
   });
 
   it('refuses a grid that is not ordered safest first', () => {

@@ -214,6 +214,39 @@ export function learnThenTest(input: LttInput): LttResult {
   };
 }
 
+/**
+ * Keeps the hold threshold above the auto-approve threshold. When the last certified hold
+ * threshold is at or below the auto-approve one (scores with an empty gap between the two
+ * groups make both searches run into the gap), the lowest certified hold threshold that is
+ * still above it is used instead: every rejected candidate of the fixed sequence is covered by
+ * the same family-wise guarantee, so this keeps it. If there is none, nothing is held.
+ * @param n invoices of the threshold-calibration set (for the coverage).
+ */
+export function separateHold(
+  approve: LttResult,
+  hold: LttResult,
+  n: number,
+): { hold: LttResult; note: string | null } {
+  if (!hold.feasible || !approve.feasible || hold.threshold > approve.threshold) return { hold, note: null };
+  const above = hold.steps.filter((st) => st.rejected && st.threshold > approve.threshold);
+  const last = above[above.length - 1];
+  const note =
+    `The last certified hold threshold (${hold.threshold}) was at or below the auto-approve threshold (${approve.threshold}); ` +
+    (last ? `the lowest certified hold threshold above it (${last.threshold}) is used.` : 'nothing is held.');
+  return {
+    note,
+    hold: last
+      ? {
+          ...hold,
+          threshold: last.threshold,
+          selected: last.selected,
+          errors: last.errors,
+          coverage: n ? last.selected / n : 0,
+        }
+      : { ...hold, threshold: HOLD_NOTHING, feasible: false, selected: 0, errors: 0, coverage: 0 },
+  };
+}
+
 /** Options of {@link designGrid}. */
 export interface GridDesign {
   side: ThresholdSide;
