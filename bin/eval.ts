@@ -8,6 +8,9 @@
  * `current` is the production scoring path (createScoringService over an embedded in-memory
  * PGlite store, or PostgreSQL in a fresh schema with `--database-url`), fed in submission
  * order. `sap` and `oracle` are the ERP duplicate rules (training/eval/baselines.ts).
+ *
+ * `npm run eval -- --er amazon-google`: line matching on the Amazon-Google product pairs
+ * (training/eval/er.ts; threshold chosen on valid, applied on test).
  */
 import { SingleBar, Presets } from 'cli-progress';
 import { Command, InvalidArgumentError, Option } from 'commander';
@@ -18,6 +21,7 @@ import type { Detector } from '../training/eval/detector.js';
 import { evaluate } from '../training/eval/harness.js';
 import { renderExamples, renderTables, writeReport } from '../training/eval/report.js';
 import { createServiceDetector } from '../training/eval/service-detector.js';
+import { evaluateAmazonGoogle, renderErTables, writeErReport } from '../training/eval/er.js';
 import type { BenchmarkSplit } from '../datasets/benchmark/types.js';
 import { wire } from './bootstrap.js';
 
@@ -92,6 +96,12 @@ const program = new Command()
   .option('--keep-store', 'keep the PostgreSQL schema the current path scored into')
   .option('--limit <n>', 'evaluate only the first n records of the split (reported as such)', positiveInt)
   .option('--examples <n>', 'confusion examples kept per category', positiveInt, 8)
+  .addOption(
+    new Option(
+      '--er <benchmark>',
+      'evaluate line matching on an entity-resolution benchmark instead',
+    ).choices(['amazon-google']),
+  )
   .option('--no-progress', 'hide the progress bar')
   .action(
     async (o: {
@@ -103,10 +113,18 @@ const program = new Command()
       keepStore?: boolean;
       limit?: number;
       examples: number;
+      er?: 'amazon-google';
       progress: boolean;
     }) => {
       const out = o.out ?? `reports/eval-${stamp()}`;
-      if (!o.data) throw new InvalidArgumentError('--data <dir> is required');
+      if (o.er) {
+        const report = evaluateAmazonGoogle();
+        process.stdout.write(renderErTables(report) + '\n');
+        const paths = await writeErReport(report, out);
+        process.stdout.write(`report: ${paths.html}\n        ${paths.json}\n`);
+        return;
+      }
+      if (!o.data) throw new InvalidArgumentError('--data <dir> is required (or --er amazon-google)');
       const names: DetectorName[] = o.detector === 'all' ? ['current', 'sap', 'oracle'] : [o.detector];
       const detectors: Detector[] = [];
       for (const n of names) {

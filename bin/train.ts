@@ -2,12 +2,29 @@
 /**
  * `npm run train -- --model coding-mismatch|duplicate --data <dir> --seed 42 [--out <dir>]`
  * (see `training/cli.ts`). Reads no environment variables: everything comes from the flags.
+ * The harness report compares the trained model with the current scoring path (walking
+ * skeleton heuristics over an in-memory PGlite store) and the SAP- and Oracle-style rules.
  */
 import { isTriageError } from '../core/errors.js';
+import { DEFAULT_POLICY } from '../inference/index.js';
 import { trainCommand } from '../training/cli.js';
+import { createOracleDetector, createSapDetector } from '../training/eval/baselines.js';
+import { createServiceDetector } from '../training/eval/service-detector.js';
 import { createFeatureProvider } from '../training/provider.js';
+import { wire } from './bootstrap.js';
 
-trainCommand({ provider: createFeatureProvider })
+trainCommand({
+  provider: createFeatureProvider,
+  baselines: async () => {
+    const { scoring, repo } = await wire({ engine: 'pglite' });
+    const current = createServiceDetector(scoring, {
+      duplicateThreshold: DEFAULT_POLICY.duplicateReview,
+      codingThreshold: DEFAULT_POLICY.codingReview,
+      close: () => repo.close(),
+    });
+    return [current, createSapDetector(), createOracleDetector()];
+  },
+})
   .parseAsync()
   .catch((e: unknown) => {
     process.stderr.write(

@@ -1,27 +1,22 @@
 /**
  * Where the team's public datasets live (HCPCS, CMS fee schedules, SROIE, Amazon-Google,
- * Febrl; each folder has a README with provenance and licence). Only builders, benchmarks and
- * tests read them; the service itself never does (what it needs is copied into `datasets/`).
+ * Febrl; each folder has a README with provenance and licence). Only builders, benchmarks,
+ * measurement scripts and tests read them; the service never does at run time (what it needs
+ * is copied into `datasets/`). Callers skip, with a message, when the folder is absent.
  */
 import { existsSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import { packageRoot } from '../core/paths.js';
 
-/** The fallback location of the shared datasets when the checkout does not sit beside `shared/`. */
+/** The machine-wide copy, used when the checkout does not sit beside `shared/` (worktrees). */
 export const SHARED_DATASETS_FALLBACK = '/work/shared/datasets';
 
 /**
  * The shared datasets directory: `<package root>/../shared/datasets` when it exists (a checkout
- * beside `shared/`), else {@link SHARED_DATASETS_FALLBACK} when that exists, else the first
- * path anyway (callers check for the files they need and skip or fail with a clear message).
+ * beside `shared/`), else {@link SHARED_DATASETS_FALLBACK} when that exists.
+ * @returns the directory, or null when neither exists.
  */
-export function sharedDatasetsDir(): string {
-  const beside = resolve(packageRoot(), '..', 'shared', 'datasets');
-  if (existsSync(beside)) return beside;
-  return existsSync(SHARED_DATASETS_FALLBACK) ? SHARED_DATASETS_FALLBACK : beside;
-}
-
-/** `sharedDatasetsDir()` joined with a relative path, e.g. `er/amazon_google`. */
-export function sharedDatasetPath(...parts: string[]): string {
-  return join(sharedDatasetsDir(), ...parts);
+export function sharedDatasetsDir(): string | null {
+  const candidates = [resolve(packageRoot(), '..', 'shared', 'datasets'), SHARED_DATASETS_FALLBACK];
+  return candidates.find((d) => existsSync(d)) ?? null;
 }

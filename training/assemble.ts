@@ -105,6 +105,7 @@ function benchmarkCodingRows(
           source: 'benchmark',
           split: r.label.split,
           labelId: `bench:${key}`,
+          lineNumber,
         },
       });
     }
@@ -147,7 +148,15 @@ function benchmarkPairRows(
       x: p.pairVector(a.invoice, b.invoice, keys[pair.a]!, keys[pair.b]!),
       y,
       w: 1,
-      meta: { key, invoiceId: ida, kind, source: 'benchmark', split: a.label.split, labelId: `bench:${key}` },
+      meta: {
+        key,
+        invoiceId: ida,
+        kind,
+        source: 'benchmark',
+        split: a.label.split,
+        labelId: `bench:${key}`,
+        otherInvoiceId: idb,
+      },
     });
     if (i % 2000 === 0) o.onProgress?.('pair features', i, pairs.length);
   });

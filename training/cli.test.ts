@@ -22,12 +22,16 @@ const dir = mkdtempSync(join(tmpdir(), 'train-cli-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 const data = join(dir, 'bench');
 mkdirSync(data);
-writeFileSync(
-  join(data, 'all.jsonl'),
-  syntheticBenchmark(3000, 9)
-    .map((r) => JSON.stringify(r))
-    .join('\n'),
-);
+// one file per split, as the benchmark generator writes them (the harness reads test.jsonl)
+const records = syntheticBenchmark(3000, 9);
+for (const split of ['train', 'valid', 'test'] as const)
+  writeFileSync(
+    join(data, `${split}.jsonl`),
+    records
+      .filter((r) => r.label.split === split)
+      .map((r) => JSON.stringify(r))
+      .join('\n'),
+  );
 
 const base: TrainCliOptions = {
   model: 'coding-mismatch',
@@ -47,16 +51,23 @@ describe('train CLI', () => {
     const logs: string[] = [];
     const a = await runTrain(
       { ...base, out: join(dir, 'a') },
-      { provider: () => provider, log: (l) => logs.push(l) },
+      { provider: () => ({ provider }), log: (l) => logs.push(l) },
     );
-    const b = await runTrain({ ...base, out: join(dir, 'b') }, { provider: () => provider, log: () => {} });
+    const b = await runTrain(
+      { ...base, out: join(dir, 'b') },
+      { provider: () => ({ provider }), log: () => {} },
+    );
     const read = (run: string, f: string): unknown => JSON.parse(readFileSync(join(dir, run, f), 'utf8'));
     const spec = assertModelSpec(read('a', 'spec.json'));
     const card = assertModelCardDraft(read('a', 'card.json'));
     expect(read('b', 'spec.json')).toEqual(spec);
     expect((read('b', 'card.json') as typeof card).metrics).toEqual(card.metrics);
     expect(card.featureSchemaVersion).toBe('fs-cli-test');
-    expect(card.labels.benchmark.files).toHaveLength(1);
+    expect(card.labels.benchmark.files.map((f) => f.path)).toEqual([
+      'test.jsonl',
+      'train.jsonl',
+      'valid.jsonl',
+    ]);
     expect(card.metrics.test[1]!.rocAuc!).toBeGreaterThan(0.9);
     expect(card.thresholds.autoApprove.feasible).toBe(true);
     expect(a.card.metrics).toEqual(card.metrics);
@@ -68,7 +79,7 @@ describe('train CLI', () => {
   });
 
   it('rejects an unknown model and a bad rate before doing any work', async () => {
-    const cmd = trainCommand({ provider: () => provider, log: () => {} })
+    const cmd = trainCommand({ provider: () => ({ provider }), log: () => {} })
       .exitOverride()
       .configureOutput({ writeErr: () => {} });
     await expect(cmd.parseAsync(['--model', 'fraud', '--data', data], { from: 'user' })).rejects.toThrow(

@@ -6,16 +6,20 @@
  * into the output directory, with a progress bar on a terminal and a summary table.
  * The same data, options and seed give the same spec and metrics.
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Presets, SingleBar } from 'cli-progress';
 import Table from 'cli-table3';
 import { Command, InvalidArgumentError, Option } from 'commander';
+import { BENCHMARK_FILES } from '../datasets/benchmark/types.js';
 import type { ModelTask } from '../models/spec.js';
 import { assembleTask } from './assemble.js';
-import { loadBenchmark } from './benchmark.js';
+import { loadBenchmark, type LoadedBenchmark } from './benchmark.js';
 import type { FeatureProvider } from './features.js';
+import type { Detector } from './eval/detector.js';
+import { renderTables } from './eval/report.js';
 import { fileLabelSource } from './labels.js';
+import { writeHarnessReport } from './harness-report.js';
 import { runPipeline, type PipelineResult } from './pipeline.js';
 
 /** Parsed options of the `train` command. */
@@ -32,11 +36,21 @@ export interface TrainCliOptions {
   epochs?: number;
   k: number;
   progress: boolean;
+  /** Write the evaluation harness's report (HTML) for the test split (default true). */
+  evalReport?: boolean;
+  /** Evaluate the baseline detectors beside the trained model (default true). */
+  baselines?: boolean;
 }
 
 /** What the command needs from outside (the feature pipeline). */
 export interface TrainCliDeps {
-  provider: () => Promise<FeatureProvider> | FeatureProvider;
+  /** The feature provider for the loaded benchmark, with the line context it used (written as `line-context.json`). */
+  provider: (ctx: { bench: LoadedBenchmark; dataDir: string; seed: number }) => {
+    provider: FeatureProvider;
+    context?: unknown;
+  };
+  /** Baseline detectors for the harness report (the current scoring path, ERP rules). */
+  baselines?: () => Promise<Detector[]>;
   /** Where messages go (default stderr). */
   log?: (line: string) => void;
 }
@@ -160,9 +174,9 @@ export async function runTrain(
   deps: TrainCliDeps,
 ): Promise<PipelineResult & { outDir: string }> {
   const log = deps.log ?? ((l: string) => process.stderr.write(l + '\n'));
-  const provider = await deps.provider();
   log(`loading benchmark from ${o.data}`);
   const bench = loadBenchmark(o.data);
+  const { provider, context } = deps.provider({ bench, dataDir: o.data, seed: o.seed });
   const bar = o.progress
     ? new SingleBar(
         { format: 'train [{bar}] {percentage}% | {stage}', stream: process.stderr, hideCursor: true },
@@ -201,8 +215,22 @@ export async function runTrain(
     bar?.stop();
     const outDir = o.out ?? join('reports', 'training', `${o.model}-seed${o.seed}`);
     const paths = writeRunOutputs(outDir, result);
+    if (context !== undefined)
+      writeFileSync(join(outDir, 'line-context.json'), JSON.stringify(context, null, 2) + '\n');
     log(summaryTable(result));
     log(`wrote ${paths.spec}, ${paths.card}, ${paths.report}`);
+    if (o.evalReport !== false) {
+      if (existsSync(join(o.data, BENCHMARK_FILES.split('test')))) {
+        const baselines = o.baselines !== false && deps.baselines ? await deps.baselines() : [];
+        try {
+          const h = await writeHarnessReport(o.model, o.data, join(outDir, 'eval'), result, baselines);
+          log(renderTables(h.report));
+          log(`wrote ${h.html}`);
+        } finally {
+          for (const b of baselines) await b.close?.();
+        }
+      } else log(`no ${BENCHMARK_FILES.split('test')} in ${o.data}: evaluation harness report skipped`);
+    }
     return { ...result, outDir };
   } finally {
     bar?.stop();
@@ -249,7 +277,9 @@ export function trainCommand(deps: TrainCliDeps): Command {
     .option('--labels <dir>', 'reviewer-label export (labels.jsonl + invoices.jsonl)')
     .option('--epochs <n>', 'override the declared epochs (quick runs)', int('--epochs', 1))
     .option('--k <n>', 'kNN candidates per invoice (duplicate blocking)', int('--k', 1), 10)
-    .option('--no-progress', 'no progress bar');
+    .option('--no-progress', 'no progress bar')
+    .option('--no-eval-report', 'skip the evaluation harness report (HTML) on the test split')
+    .option('--no-baselines', 'harness report without the baseline detectors');
   for (const [flag, what, min, max, dflt] of RATE_OPTIONS)
     cmd.option(`${flag} <x>`, what, num(flag, min, max), dflt);
   return cmd.action(async (opts: Omit<TrainCliOptions, 'progress'> & { progress: boolean }) => {

@@ -29,6 +29,10 @@ export interface RowMeta {
   split: 'train' | 'valid' | 'test';
   /** Label id (review id, or `bench:<key>`), recorded in the card. */
   labelId: string;
+  /** Coding rows: the line number. */
+  lineNumber?: number;
+  /** Duplicate rows: the earlier invoice of the pair. */
+  otherInvoiceId?: string;
 }
 
 /** A table with metadata, as dataset assembly produces it. */

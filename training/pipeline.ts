@@ -35,6 +35,7 @@ import { parameterCount, TASK_ARCHITECTURES, type ArchitectureDecl } from '../mo
 import type { AssembledData } from './assemble.js';
 import { calibrateAll, ece, logLoss, selectCalibration } from './calibration.js';
 import { subset } from './data.js';
+import type { InvoiceOutput } from './eval/detector.js';
 import { calibration as reliability, prAuc, prCurve, rocAuc, type Scored } from './eval/metrics.js';
 import { orNull, perKindMetrics, splitMetrics, type KindScored } from './evaluate.js';
 import { deriveSeed, keyUniform } from './rng.js';
@@ -108,6 +109,11 @@ export interface PipelineResult {
   spec: TrainedModelSpec;
   card: ModelCardDraft;
   report: TrainingReport;
+  /**
+   * What the calibrated model says about each test invoice (line scores, or the best
+   * candidate pair), in submission order, in the evaluation harness's detector shape.
+   */
+  testOutputs: InvoiceOutput[];
 }
 
 function thin<T>(xs: readonly T[], max: number): T[] {
@@ -374,9 +380,26 @@ export async function runPipeline(a: AssembledData, o: PipelineOptions): Promise
     },
     notes,
   };
+  const outputs = new Map<string, InvoiceOutput>(
+    testInv.map((x) => [
+      x.inv.invoiceId,
+      { invoiceId: x.inv.invoiceId, duplicateScore: 0, duplicateOf: null, lines: [] },
+    ]),
+  );
+  for (const i of testRows) {
+    const m = d.meta[i]!;
+    const out = outputs.get(m.invoiceId);
+    if (!out) continue;
+    if (m.lineNumber !== undefined) out.lines.push({ lineNumber: m.lineNumber, score: rowScore[i]! });
+    else if (rowScore[i]! > out.duplicateScore || out.duplicateOf === null) {
+      out.duplicateScore = rowScore[i]!;
+      out.duplicateOf = m.otherInvoiceId ?? null;
+    }
+  }
   return {
     spec,
     card,
+    testOutputs: [...outputs.values()],
     report: {
       task: a.task,
       card,

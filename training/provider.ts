@@ -1,11 +1,15 @@
 /**
- * The feature provider `npm run train` uses. Today: the walking skeleton's schema
- * ({@link skeletonFeatureProvider}); the feature-engineering issue's vectors replace it.
+ * The feature provider `npm run train` uses: the feature-engineering vectors over the loaded
+ * benchmark ({@link benchmarkFeatureProvider}).
  */
-import type { FeatureProvider } from './features.js';
-import { skeletonFeatureProvider } from './skeleton-features.js';
+import type { LoadedBenchmark } from './benchmark.js';
+import { benchmarkFeatureProvider, type BenchmarkFeatures } from './benchmark-features.js';
 
-/** The provider of the current feature schema. */
-export function createFeatureProvider(): FeatureProvider {
-  return skeletonFeatureProvider();
+/** The provider of the current feature schema for a benchmark directory. */
+export function createFeatureProvider(ctx: {
+  bench: LoadedBenchmark;
+  dataDir: string;
+  seed: number;
+}): BenchmarkFeatures {
+  return benchmarkFeatureProvider(ctx.bench, ctx.dataDir, { seed: ctx.seed });
 }

@@ -888,7 +888,7 @@ function updateReadme(path: string, block: string): void {
 
 function parseArgs(argv: readonly string[]): { shared: string; out: string } {
   const root = packageRoot();
-  let shared = sharedDatasetsDir();
+  let shared = sharedDatasetsDir() ?? resolve(root, '..', 'shared', 'datasets');
   let out = join(root, 'datasets', 'samples');
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i];

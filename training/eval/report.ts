@@ -171,7 +171,13 @@ function withOrigin(curve: readonly PrPoint[]): PrPoint[] {
   return first ? [{ threshold: first.threshold, precision: first.precision, recall: 0 }, ...curve] : [];
 }
 
-function prSpec(title: string, rows: object[], points: object[], names: readonly string[]): TopLevelSpec {
+/** A vega-lite spec of PR curves (one per detector) with the operating points as diamonds. */
+export function prSpec(
+  title: string,
+  rows: object[],
+  points: object[],
+  names: readonly string[],
+): TopLevelSpec {
   return {
     $schema: 'https://vega.github.io/schema/vega-lite/v5.json',
     title,

@@ -1,0 +1,71 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { generateBenchmark } from '../datasets/benchmark/generator.js';
+import { PAIR_VECTOR_NAMES } from '../features/comparisons.js';
+import { LINE_VECTOR_NAMES } from '../features/line-features.js';
+import { featureSchemaVersion } from '../features/schema.js';
+import { assembleTask } from './assemble.js';
+import { loadBenchmark, type LoadedBenchmark } from './benchmark.js';
+import { benchmarkFeatureProvider, type BenchmarkFeatures } from './benchmark-features.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'bench-features-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+let bench: LoadedBenchmark;
+let features: BenchmarkFeatures;
+
+beforeAll(async () => {
+  await generateBenchmark({ invoices: 1000, seed: 3, out: dir });
+  bench = loadBenchmark(dir);
+  features = benchmarkFeatureProvider(bench, dir, { seed: 42 });
+}, 120_000);
+
+describe('benchmarkFeatureProvider (feature-engineering vectors over the benchmark)', () => {
+  const col = (name: string): number => LINE_VECTOR_NAMES.indexOf(name);
+
+  it('gives one fixed-order line vector per HCPCS line, with the current schema version', async () => {
+    const a = await assembleTask('coding-mismatch', bench, features.provider);
+    expect(a.featureSchemaVersion).toBe(featureSchemaVersion());
+    expect(a.data.featureNames).toEqual(LINE_VECTOR_NAMES);
+    const hcpcsLines = bench.records.reduce(
+      (n, r) => n + r.invoice.lines.filter((l) => l.code?.system === 'HCPCS').length,
+      0,
+    );
+    expect(a.data.X).toHaveLength(hcpcsLines);
+    expect(a.data.X.every((x) => x.length === LINE_VECTOR_NAMES.length)).toBe(true);
+    expect(features.context.typicalQuantities.source).toMatch(/train split/);
+    expect(Object.keys(features.context.typicalQuantities.byCode).length).toBeGreaterThan(10);
+
+    // context dropout: about 25% of train lines have no vendor profile; valid/test lines always have one
+    const present = (split: string): number[] =>
+      a.data.meta.flatMap((m, i) =>
+        m.split === split ? [a.data.X[i]![col('vendor_profile_present')]!] : [],
+      );
+    const train = present('train');
+    const share = train.filter((v) => v === 0).length / train.length;
+    expect(share).toBeGreaterThan(0.15);
+    expect(share).toBeLessThan(0.35);
+    expect(present('valid').every((v) => v === 1)).toBe(true);
+    expect(present('test').every((v) => v === 1)).toBe(true);
+    // approved categories come from vendors.json: most clean lines fall inside them
+    const approvedOnTest = a.data.meta.flatMap((m, i) =>
+      m.split === 'test' && a.data.y[i] === 0 ? [a.data.X[i]![col('vendor_category_approved')]!] : [],
+    );
+    expect(approvedOnTest.filter((v) => v === 1).length / approvedOnTest.length).toBeGreaterThan(0.9);
+  });
+
+  it('compares pairs as serving does: the stored side carries no description stems', async () => {
+    const a = await assembleTask('duplicate', bench, features.provider);
+    expect(a.data.featureNames).toEqual(PAIR_VECTOR_NAMES);
+    const missing = PAIR_VECTOR_NAMES.indexOf('lines.description_jaccard_missing');
+    expect(a.data.X.every((x) => x[missing] === 1)).toBe(true);
+    const cos = PAIR_VECTOR_NAMES.indexOf('embedding.cosine');
+    const mean = (y: number): number => {
+      const xs = a.data.X.filter((_, i) => a.data.y[i] === y).map((x) => x[cos]!);
+      return xs.reduce((s, v) => s + v, 0) / xs.length;
+    };
+    expect(mean(1)).toBeGreaterThan(mean(0));
+    expect(a.blocking!.originalInCandidates / a.blocking!.duplicates).toBeGreaterThan(0.9);
+  });
+});

@@ -1,0 +1,199 @@
+/**
+ * The {@link FeatureProvider} of `npm run train`: the feature-engineering vectors
+ * (`features/line-features.ts` `lineFeatureVector`, `features/comparisons.ts`
+ * `pairFeatureVector`), schema version `featureSchemaVersion()`, with the line context built
+ * from the benchmark the way the service has it:
+ *
+ * - **reference**: `buildLineReference` over the shipped CMS reference data and IDF table;
+ * - **vendor profile**: the approved categories of the vendor master (the benchmark's
+ *   `vendors.json`, as tenants register them with `PUT /v1/vendors/:id`; BETOS code, else
+ *   `SEC:<section>`), plus the category counts of the vendor's **earlier** HCPCS lines in
+ *   submission order (its history at the time the invoice arrives);
+ * - **typical quantities**: `fitTypicalQuantities` over the benchmark train split's clean
+ *   HCPCS lines (written next to the model as `line-context.json`, since serving needs the
+ *   same table);
+ * - **context dropout**: for a seeded share (default 25%) of the train split's invoices the
+ *   vendor profile and typical quantities are withheld, so the model also learns the regime
+ *   where the service has no profile or history for a vendor (the `*_present` / `*_known`
+ *   flags tell it which regime it is in). Valid and test invoices always get the full context.
+ *   Invoices outside the benchmark (reviewer labels) get no vendor context.
+ *
+ * Pairs: the later invoice's side is `pairSideOfInvoice`; the earlier one is built the same way
+ * minus `lineDescriptionStems`, which the store does not return for candidates, so training
+ * sees the comparison levels serving computes. The embedding cosine is that of the invoice
+ * embeddings (as pgvector's `<=>`).
+ */
+import type { Invoice } from '../core/invoice.js';
+import type { VendorProfile as BenchmarkVendor } from '../datasets/benchmark/vendors.js';
+import { readVendors } from '../datasets/benchmark/read.js';
+import { loadReferenceData } from '../datasets/reference.js';
+import { pairFeatureVector, PAIR_VECTOR_NAMES } from '../features/comparisons.js';
+import { cosine } from '../features/hashing.js';
+import { extractInvoiceFeatures } from '../features/invoice-features.js';
+import {
+  buildVendorProfile,
+  fitTypicalQuantities,
+  lineFeatureVector,
+  lineServiceDate,
+  LINE_VECTOR_NAMES,
+  type TypicalQuantities,
+  type VendorProfile,
+} from '../features/line-features.js';
+import { buildLineReference, type LineReference } from '../features/line-reference.js';
+import { comparePair, pairSideOfInvoice, type PairSide } from '../features/pair.js';
+import { featureSchemaVersion } from '../features/schema.js';
+import type { LoadedBenchmark } from './benchmark.js';
+import { invoiceKeys, type FeatureProvider } from './features.js';
+import { deriveSeed, keyUniform } from './rng.js';
+
+/** Options of {@link benchmarkFeatureProvider}. */
+export interface BenchmarkFeatureOptions {
+  seed: number;
+  /** Share of train-split invoices whose vendor profile and typical quantities are withheld (default 0.25). */
+  contextDropout?: number;
+  /** Vendor master of the benchmark (default: `vendors.json` of `dataDir`, when present). */
+  vendors?: readonly BenchmarkVendor[];
+  reference?: LineReference;
+}
+
+/** The line context a provider used, written next to the model (`line-context.json`). */
+export interface LineContextArtifact {
+  featureSchemaVersion: string;
+  referenceVersion: string;
+  idfId: string;
+  typicalQuantities: { source: string; byCode: Record<string, number>; byCategory: Record<string, number> };
+  vendorProfiles: { vendors: number; source: string };
+  contextDropout: number;
+}
+
+/** A provider and the context it was built with. */
+export interface BenchmarkFeatures {
+  provider: FeatureProvider;
+  context: LineContextArtifact;
+}
+
+/**
+ * Builds the provider for a loaded benchmark.
+ * @param dataDir the benchmark directory (for `vendors.json`).
+ */
+export function benchmarkFeatureProvider(
+  bench: LoadedBenchmark,
+  dataDir: string | null,
+  o: BenchmarkFeatureOptions,
+): BenchmarkFeatures {
+  const reference = o.reference ?? buildLineReference(loadReferenceData());
+  const dropout = o.contextDropout ?? 0.25;
+  let vendors = o.vendors;
+  if (!vendors && dataDir) {
+    try {
+      vendors = readVendors(dataDir);
+    } catch {
+      vendors = undefined;
+    }
+  }
+  const approved = new Map(
+    (vendors ?? []).map((v) => [
+      v.id,
+      v.approved_categories.map((c) => (c.betos !== '' ? c.betos : `SEC:${c.section}`)),
+    ]),
+  );
+  const categoryOf = (code: string | undefined): string | null =>
+    code ? (reference.get(code.toUpperCase())?.category ?? null) : null;
+
+  // typical quantities from the train split's clean HCPCS lines with known codes
+  const clean: { code: string; category: string; quantity: number }[] = [];
+  for (const r of bench.records) {
+    if (r.label.split !== 'train') continue;
+    const bad = new Set(r.label.coding.map((c) => c.line_number));
+    for (const l of r.invoice.lines) {
+      if (bad.has(l.line_number) || l.code?.system !== 'HCPCS') continue;
+      const category = categoryOf(l.code.value);
+      if (category) clean.push({ code: l.code.value.toUpperCase(), category, quantity: l.quantity });
+    }
+  }
+  const typical: TypicalQuantities = fitTypicalQuantities(
+    clean,
+    `benchmark train split, ${clean.length} clean HCPCS lines (files ${bench.files.map((f) => f.sha256.slice(0, 12)).join(', ')})`,
+  );
+
+  // vendor history: category counts of each vendor's earlier lines, in submission order
+  const profileOf = new Map<string, VendorProfile | undefined>();
+  const history = new Map<string, string[]>();
+  const dropSeed = deriveSeed(o.seed, 'context-dropout');
+  const dropped = new Set<string>();
+  for (const r of bench.records) {
+    const inv = r.invoice;
+    const past = history.get(inv.vendor.id) ?? [];
+    const ok = approved.get(r.label.vendor_profile);
+    const withheld = r.label.split === 'train' && keyUniform(dropSeed, inv.invoice_id) < dropout;
+    if (withheld) dropped.add(inv.invoice_id);
+    profileOf.set(inv.invoice_id, withheld ? undefined : buildVendorProfile(past, ok));
+    for (const l of inv.lines) {
+      const c = l.code?.system === 'HCPCS' ? categoryOf(l.code.value) : null;
+      if (c) past.push(c);
+    }
+    history.set(inv.vendor.id, past);
+  }
+
+  const sides = new WeakMap<Invoice, { full: PairSide; stored: PairSide }>();
+  const side = (inv: Invoice): { full: PairSide; stored: PairSide } => {
+    let s = sides.get(inv);
+    if (!s) {
+      const full = pairSideOfInvoice(inv, extractInvoiceFeatures(inv));
+      const stored: PairSide = { ...full };
+      delete stored.lineDescriptionStems; // as the store returns candidates
+      s = { full, stored };
+      sides.set(inv, s);
+    }
+    return s;
+  };
+  const provider: FeatureProvider = {
+    schemaVersion: featureSchemaVersion(),
+    lineFeatureNames: LINE_VECTOR_NAMES,
+    pairFeatureNames: PAIR_VECTOR_NAMES,
+    lineVectors(inv) {
+      const known = profileOf.has(inv.invoice_id);
+      const withheld = dropped.has(inv.invoice_id);
+      const vendorProfile = profileOf.get(inv.invoice_id);
+      return inv.lines
+        .filter((l) => l.code?.system === 'HCPCS')
+        .map((l) => ({
+          lineNumber: l.line_number,
+          x: Array.from(
+            lineFeatureVector(l, {
+              reference,
+              serviceDate: lineServiceDate(inv, l),
+              ...(vendorProfile ? { vendorProfile } : {}),
+              ...(known && !withheld ? { typicalQuantities: typical } : {}),
+            }),
+          ),
+        }));
+    },
+    keys: invoiceKeys,
+    pairVector(a, b, ka, kb) {
+      return Array.from(
+        pairFeatureVector(comparePair(side(a).full, side(b).stored, cosine(ka.embedding, kb.embedding))),
+      );
+    },
+  };
+  return {
+    provider,
+    context: {
+      featureSchemaVersion: provider.schemaVersion,
+      referenceVersion: reference.version,
+      idfId: reference.idfId,
+      typicalQuantities: {
+        source: typical.source,
+        byCode: Object.fromEntries([...typical.byCode].sort(([x], [y]) => (x < y ? -1 : 1))),
+        byCategory: Object.fromEntries([...typical.byCategory].sort(([x], [y]) => (x < y ? -1 : 1))),
+      },
+      vendorProfiles: {
+        vendors: approved.size,
+        source: vendors
+          ? 'benchmark vendors.json approved categories + category counts of earlier lines'
+          : 'category counts of earlier lines only (no vendors.json)',
+      },
+      contextDropout: dropout,
+    },
+  };
+}
