@@ -177,7 +177,7 @@ describe('benchmark generator: invoices are what the API accepts', () => {
     }
   });
 
-  it('prices clean lines near the CMS fee (0.85-1.26 x) with active codes of the vendor categories', () => {
+  it('prices clean lines near the CMS fee (0.85-1.36 x) with active codes of the vendor categories', () => {
     let checked = 0;
     for (const r of records) {
       const v = vendorOf.get(r.label.vendor_profile) as VendorProfile;
@@ -200,7 +200,8 @@ describe('benchmark generator: invoices are what the API accepts', () => {
         expect(ratio, `${r.invoice.invoice_id} ${l.code.value}`).toBeGreaterThanOrEqual(
           rebillCorrected ? 0.8 : 0.85,
         );
-        expect(ratio).toBeLessThanOrEqual(1.26);
+        // markup <= 1.22 x 1.03, raised at most 4% a year for at most 2 years within a window
+        expect(ratio).toBeLessThanOrEqual(1.36);
         checked++;
       }
     }

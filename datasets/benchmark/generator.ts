@@ -61,7 +61,7 @@ import {
 import { catalogueAsOf, createVendors, numberFormatReusable, type VendorProfile } from './vendors.js';
 
 /** Version of the generator; bump it whenever the output for a given seed changes. */
-export const GENERATOR_VERSION = 'invoice-benchmark@1.1.0';
+export const GENERATOR_VERSION = 'invoice-benchmark@1.2.0';
 
 /**
  * Default rates. Duplicates about 3% of invoices and hard negatives about 4% (AP audit
@@ -713,6 +713,11 @@ export async function generateBenchmark(opts: GenerateOptions): Promise<Generate
       price_outlier_k: o.priceOutlierK,
     },
     rates,
+    rate_units: {
+      duplicate: "share of the split's invoices (exact quota, see splits.*.quotas)",
+      hard_negative: "share of the split's invoices (exact quota, see splits.*.quotas)",
+      coding: 'share of the lines that can carry the kind (one draw per line, at most one kind per line)',
+    },
     reference_data: { version: ref.version, files: referenceChecksums() },
     splits,
     totals,

@@ -1,8 +1,8 @@
 /**
  * Invoice lines of the benchmark and the coding exceptions seeded on them.
  *
- * A clean line bills an active catalogue code at the vendor's price level (CMS fee x vendor
- * markup 0.88-1.22 x line jitter 0.97-1.03) in a plausible quantity. A line with a coding
+ * A clean line bills an active catalogue code at the vendor's list price (CMS fee x vendor
+ * markup 0.88-1.22 x 0.97-1.03, raised 0-4% each later year) in a plausible quantity. A line with a coding
  * exception carries exactly one defect, checkable against the reference data:
  *
  * | kind | defect |
@@ -183,8 +183,24 @@ function drawQuantity(item: PoolItem, rng: Rng): number {
   return lo + Math.floor((hi - lo + 1) * rng.float() ** 1.6);
 }
 
-function unitPrice(item: PoolItem, vendor: VendorProfile, rng: Rng): number {
-  return Math.max(1, Math.round(item.feeCents * vendor.price_markup * rng.between(0.97, 1.03)));
+/**
+ * The vendor's unit price of an item on a date: its catalogue list price raised by the yearly
+ * increase for every calendar year after the first of the vendor's window (a price list, so
+ * repeat purchases of an item cost the same within a year). Items outside the catalogue are
+ * priced at fee x the vendor's markup x 0.97-1.03.
+ */
+export function unitPrice(
+  item: PoolItem | CatalogueEntry,
+  vendor: VendorProfile,
+  date: string,
+  rng: Rng,
+): number {
+  const base =
+    'price_cents' in item
+      ? item.price_cents
+      : Math.round(item.feeCents * vendor.price_markup * rng.between(0.97, 1.03));
+  const years = Math.max(0, Number(date.slice(0, 4)) - Number(vendor.active_from.slice(0, 4)));
+  return Math.max(1, Math.round(base * (1 + vendor.annual_price_increase) ** years));
 }
 
 /**
@@ -279,7 +295,7 @@ export function generateLine(
 ): GeneratedLine {
   const { rng } = ctx;
   const quantity = drawQuantity(item, rng);
-  const price = unitPrice(item, ctx.vendor, rng);
+  const price = unitPrice(item, ctx.vendor, serviceDate, rng);
   const clean = build(ctx, item, item.description, lineNumber, serviceDate, quantity, price);
   const qtyMax = item.qty[1];
   const u = rng.float();
@@ -311,7 +327,7 @@ export function generateLine(
       const other = rng.pick(ctx.foreign);
       const code = ctx.cref.code(other.code);
       const q = drawQuantity(other, rng);
-      const p = unitPrice(other, ctx.vendor, rng);
+      const p = unitPrice(other, ctx.vendor, serviceDate, rng);
       const built = build(
         ctx,
         other,

@@ -141,6 +141,8 @@ export interface BenchmarkCard {
     price_outlier_k: number;
   };
   rates: BenchmarkRates;
+  /** What each group of rates is a share of. */
+  rate_units: Record<keyof BenchmarkRates, string>;
   reference_data: { version: string; files: Record<string, string> };
   splits: Record<
     BenchmarkSplit,

@@ -34,9 +34,14 @@ export interface PaymentTerms {
   discount_days: number;
 }
 
-/** A catalogue item: a pool item with the vendor's item-master description and popularity. */
+/** A catalogue item: a pool item with the vendor's item-master description, list price and popularity. */
 export interface CatalogueEntry extends PoolItem {
   description: string;
+  /**
+   * The vendor's list price per unit in the first year of its window, integer cents: CMS fee x
+   * vendor markup x 0.97-1.03. Raised by `annual_price_increase` each later calendar year.
+   */
+  price_cents: number;
   /** Relative popularity (Zipf-like): some items appear on most invoices. */
   weight: number;
 }
@@ -59,8 +64,10 @@ export interface VendorProfile {
   active_to: string;
   /** Relative invoice volume. */
   volume: number;
-  /** The vendor's price level relative to the CMS fee (clean unit price = fee x markup x 0.97-1.03). */
+  /** The vendor's price level relative to the CMS fee (list price = fee x markup x 0.97-1.03). */
   price_markup: number;
+  /** Yearly list-price increase applied every January after the first year of the window (0-4%). */
+  annual_price_increase: number;
   terms: PaymentTerms;
   invoice_number: { format: NumberFormat; prefix: string; start: number; max_step: number };
   credit_memo_number: 'CM-<invoice number>' | 'CR<n>';
@@ -272,10 +279,16 @@ export function createVendors(
     const style = drawDescriptionStyle(rng);
     const pool = codePool(ref, profile, catalogueAsOf(opts.activeFrom));
     const items = drawCatalogue(pool, profile, rng);
+    const markup = Math.round(rng.between(0.88, 1.22) * 1000) / 1000;
     const catalogue: CatalogueEntry[] = items.map((item, rank) => {
       const code = ref.hcpcs.get(item.code);
       if (!code) throw new Error(`catalogue code ${item.code} missing from HCPCS`);
-      return { ...item, description: itemDescription(code, style, rng), weight: 1 / (rank + 1) ** 0.8 };
+      return {
+        ...item,
+        description: itemDescription(code, style, rng),
+        price_cents: Math.max(1, Math.round(item.feeCents * markup * rng.between(0.97, 1.03))),
+        weight: 1 / (rank + 1) ** 0.8,
+      };
     });
     const format = rng.pick(NUMBER_FORMATS);
     const facilityCount = rng.int(1, 3);
@@ -289,7 +302,8 @@ export function createVendors(
       tax_id: `${rng.int(10, 98)}-${rng.digits(7)}`,
       npi: profile.hasNpi ? makeNpi(rng) : null,
       approved_categories: profile.categories.map((c) => ({ ...c, label: betosLabels.get(c.betos) ?? '' })),
-      price_markup: Math.round(rng.between(0.88, 1.22) * 1000) / 1000,
+      price_markup: markup,
+      annual_price_increase: rng.pick([0, 0.02, 0.025, 0.03, 0.04]),
       active_from: opts.activeFrom,
       active_to: opts.activeTo,
       volume: Math.round(Math.exp(rng.between(-1, 1) * 0.9) * 1000) / 1000,
