@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { assertModelCardDraft, assertModelSpec } from '../models/spec.js';
 import { runTrain, trainCommand, type TrainCliOptions } from './cli.js';
+import type { Detector } from './eval/detector.js';
 import { invoiceKeys, type FeatureProvider } from './features.js';
 import { syntheticBenchmark } from './synthetic.js';
 
@@ -49,12 +50,32 @@ const base: TrainCliOptions = {
 describe('train CLI', () => {
   it('writes spec, card and report; the same seed reproduces the same spec and metrics', async () => {
     const logs: string[] = [];
+    let closes = 0;
+    const constant: Detector = {
+      name: 'constant',
+      version: 'c@1',
+      tasks: { duplicate: false, coding: true },
+      thresholds: { duplicate: 1, coding: 0.5 },
+      async *run(invoices) {
+        for await (const inv of invoices)
+          yield { invoiceId: inv.invoice_id, duplicateScore: 0, duplicateOf: null, lines: [] };
+      },
+      close: () => {
+        if (++closes > 1) throw new Error('closed twice');
+        return Promise.resolve();
+      },
+    };
     const a = await runTrain(
       { ...base, out: join(dir, 'a') },
-      { provider: () => ({ provider }), log: (l) => logs.push(l) },
+      {
+        provider: () => ({ provider }),
+        baselines: () => Promise.resolve([constant]),
+        log: (l) => logs.push(l),
+      },
     );
+    expect(closes).toBe(1);
     const b = await runTrain(
-      { ...base, out: join(dir, 'b') },
+      { ...base, out: join(dir, 'b'), evalReport: false },
       { provider: () => ({ provider }), log: () => {} },
     );
     const read = (run: string, f: string): unknown => JSON.parse(readFileSync(join(dir, run, f), 'utf8'));

@@ -61,6 +61,13 @@ const PLAIN = { head: [], border: [] };
 const fmt = (v: number | null | undefined, digits = 3): string =>
   v === null || v === undefined ? '-' : v.toFixed(digits);
 
+/** A detector whose `close` runs at most once. */
+function closeOnce(d: Detector): Detector {
+  let closed: Promise<void> | undefined;
+  const close = d.close?.bind(d);
+  return close ? { ...d, run: d.run.bind(d), close: () => (closed ??= close()) } : d;
+}
+
 /** Writes spec, card and report as pretty JSON; returns the paths. */
 export function writeRunOutputs(
   out: string,
@@ -221,7 +228,10 @@ export async function runTrain(
     log(`wrote ${paths.spec}, ${paths.card}, ${paths.report}`);
     if (o.evalReport !== false) {
       if (existsSync(join(o.data, BENCHMARK_FILES.split('test')))) {
-        const baselines = o.baselines !== false && deps.baselines ? await deps.baselines() : [];
+        // the harness closes each detector after its run; closing again (on failure) is a no-op
+        const baselines = (o.baselines !== false && deps.baselines ? await deps.baselines() : []).map(
+          closeOnce,
+        );
         try {
           const h = await writeHarnessReport(o.model, o.data, join(outDir, 'eval'), result, baselines);
           log(renderTables(h.report));
