@@ -6,8 +6,9 @@
  * list                                   versions and aliases of every model
  * show <name> [alias|version]            a version's card (default: champion)
  * register <name> --from <dir>           export a training run (spec.json + card.json from
- *                                        `npm run train`) to ONNX, check it against the float64
- *                                        reference, register it as challenger
+ *                                        `npm run train`, and its line-context.json if any) to
+ *                                        ONNX, check it against the float64 reference, register
+ *                                        it as challenger
  * register-external <name> <file.onnx> --card <draft.json>
  *                                        register a model trained elsewhere (e.g. skl2onnx)
  * promote <name> <version> --actor <who> [--reason <why>] [--force]
@@ -15,7 +16,7 @@
  * Options: `--root <dir>` (default `models/artifacts` in the package), `--json`.
  * Reads no environment variables.
  */
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { Command } from 'commander';
@@ -119,6 +120,10 @@ export function modelsCommand(
         spec,
         card: readJson(join(o.from, 'card.json')) as ModelCardDraft, // validated by register
         ...(o.evaluation ? { evaluation: validateEvaluation(readJson(o.evaluation)) } : {}),
+        // The line context the run computed its features with, needed to serve it the same way.
+        ...(existsSync(join(o.from, 'line-context.json'))
+          ? { files: { 'line-context.json': readFileSync(join(o.from, 'line-context.json'), 'utf8') } }
+          : {}),
         actor: o.actor,
       });
       print(

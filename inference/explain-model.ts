@@ -71,85 +71,128 @@ export interface ExplainOptions {
 /** Cap on path pieces for exact IG before falling back to the Riemann sum. */
 const MAX_PIECES = 100_000;
 
-/**
- * Path pieces of a ReLU network along `t z`, t in [0, 1]: breakpoints where a hidden unit's
- * pre-activation changes sign. Within a piece the network is affine in z, so its gradient is
- * constant and equals the gradient at the piece's midpoint.
- */
-function pathBreakpoints(spec: TrainedModelSpec, z: Float64Array): number[] | null {
-  const points = [0];
-  let t = 0;
-  while (t < 1) {
-    // Forward pass at t with d/dt, choosing each ReLU's state just after t.
-    let h = new Float64Array(z.length);
-    let dh = new Float64Array(z.length);
+/** A spec's layers as flat row-major float64 arrays, with scratch buffers, for fast path walks. */
+class FlatNetwork {
+  readonly layers: { w: Float64Array; b: Float64Array; inDim: number; outDim: number; relu: boolean }[];
+  private readonly h: Float64Array[];
+  private readonly dh: Float64Array[];
+  private readonly mask: Uint8Array[];
+  private readonly g: Float64Array[];
+
+  constructor(spec: TrainedModelSpec) {
+    this.layers = spec.layers.map((l) => ({
+      w: Float64Array.from(l.weights.flat()),
+      b: Float64Array.from(l.bias),
+      inDim: l.weights.length,
+      outDim: l.bias.length,
+      relu: l.activation === 'relu',
+    }));
+    const widths = [spec.featureNames.length, ...spec.layers.map((l) => l.bias.length)];
+    this.h = widths.map((n) => new Float64Array(n));
+    this.dh = widths.map((n) => new Float64Array(n));
+    this.mask = widths.map((n) => new Uint8Array(n).fill(1));
+    this.g = widths.map((n) => new Float64Array(n));
+  }
+
+  /**
+   * Along `t z`: the ReLU states just after `t` (kept in the masks) and the next `t' > t`
+   * where one of them changes (1 when none does before the end of the path).
+   */
+  nextBreak(z: Float64Array, t: number): number {
+    const h0 = this.h[0]!;
+    const d0 = this.dh[0]!;
     for (let i = 0; i < z.length; i++) {
-      h[i] = t * z[i]!;
-      dh[i] = z[i]!;
+      h0[i] = t * z[i]!;
+      d0[i] = z[i]!;
     }
     let next = 1;
-    for (const l of spec.layers) {
-      const out = l.bias.length;
-      const p = new Float64Array(out);
-      const dp = new Float64Array(out);
-      for (let j = 0; j < out; j++) {
-        let s = l.bias[j]!;
-        let ds = 0;
-        for (let i = 0; i < h.length; i++) {
-          s += h[i]! * l.weights[i]![j]!;
-          ds += dh[i]! * l.weights[i]![j]!;
+    this.layers.forEach((l, k) => {
+      const hin = this.h[k]!;
+      const din = this.dh[k]!;
+      const hout = this.h[k + 1]!;
+      const dout = this.dh[k + 1]!;
+      const mask = this.mask[k + 1]!;
+      for (let j = 0; j < l.outDim; j++) {
+        let p = l.b[j]!;
+        let dp = 0;
+        for (let i = 0, off = j; i < l.inDim; i++, off += l.outDim) {
+          p += hin[i]! * l.w[off]!;
+          dp += din[i]! * l.w[off]!;
         }
-        p[j] = s;
-        dp[j] = ds;
-      }
-      if (l.activation === 'relu') {
-        for (let j = 0; j < out; j++) {
-          const scale = 1 + Math.abs(p[j]!);
-          const atZero = Math.abs(p[j]!) <= 1e-12 * scale;
-          const on = atZero ? dp[j]! > 0 : p[j]! > 0;
-          if (dp[j]! !== 0 && !atZero) {
-            const cross = t - p[j]! / dp[j]!;
+        if (l.relu) {
+          const atZero = Math.abs(p) <= 1e-12 * (1 + Math.abs(p));
+          const on = atZero ? dp > 0 : p > 0;
+          if (dp !== 0 && !atZero) {
+            const cross = t - p / dp;
             if (cross > t + 1e-12 && cross < next) next = cross;
           }
+          mask[j] = on ? 1 : 0;
           if (!on) {
-            p[j] = 0;
-            dp[j] = 0;
+            p = 0;
+            dp = 0;
           }
         }
+        hout[j] = p;
+        dout[j] = dp;
       }
-      h = p;
-      dh = dp;
-    }
-    points.push(next);
-    if (points.length > MAX_PIECES) return null;
-    t = next;
+    });
+    return next;
   }
-  return points;
+
+  /** Gradient of the logit w.r.t. the standardised input under the current masks. */
+  gradient(): Float64Array {
+    const last = this.layers.length;
+    this.g[last]![0] = 1;
+    for (let k = last - 1; k >= 0; k--) {
+      const l = this.layers[k]!;
+      const gout = this.g[k + 1]!;
+      const mask = this.mask[k + 1]!;
+      const gin = this.g[k]!;
+      if (l.relu) for (let j = 0; j < l.outDim; j++) if (mask[j] === 0) gout[j] = 0;
+      for (let i = 0; i < l.inDim; i++) {
+        let s = 0;
+        const off = i * l.outDim;
+        for (let j = 0; j < l.outDim; j++) s += l.w[off + j]! * gout[j]!;
+        gin[i] = s;
+      }
+    }
+    return this.g[0]!;
+  }
 }
 
-/** Integrated gradients in standardised space; returns per-feature contributions and the piece count. */
+/**
+ * Integrated gradients in standardised space. Exact: walk the path piece by piece (the ReLU
+ * states are constant inside a piece, so the gradient is too) and weight each piece's
+ * gradient by its length. Riemann: midpoint sum over `steps` points.
+ */
 function integratedGradients(
   spec: TrainedModelSpec,
+  net: FlatNetwork,
   z: Float64Array,
   o: Required<ExplainOptions>,
 ): { phi: Float64Array; pieces: number; exact: boolean } {
   const phi = new Float64Array(z.length);
-  const points = o.method === 'exact' ? pathBreakpoints(spec, z) : null;
+  if (o.method === 'exact') {
+    let t = 0;
+    let pieces = 0;
+    while (t < 1 && pieces < MAX_PIECES) {
+      const next = net.nextBreak(z, t);
+      const g = net.gradient();
+      const w = next - t;
+      for (let i = 0; i < z.length; i++) phi[i]! += z[i]! * g[i]! * w;
+      t = next;
+      pieces++;
+    }
+    if (t >= 1) return { phi, pieces, exact: true };
+    phi.fill(0);
+  }
   const probe = new Float64Array(z.length);
-  const accumulate = (t: number, weight: number): void => {
+  for (let k = 0; k < o.steps; k++) {
+    const t = (k + 0.5) / o.steps;
     for (let i = 0; i < z.length; i++) probe[i] = t * z[i]!;
     const g = logitGradient(spec, probe);
-    for (let i = 0; i < z.length; i++) phi[i]! += z[i]! * g[i]! * weight;
-  };
-  if (points) {
-    for (let k = 1; k < points.length; k++) {
-      const a = points[k - 1]!;
-      const b = points[k]!;
-      accumulate((a + b) / 2, b - a);
-    }
-    return { phi, pieces: points.length - 1, exact: true };
+    for (let i = 0; i < z.length; i++) phi[i]! += (z[i]! * g[i]!) / o.steps;
   }
-  for (let k = 0; k < o.steps; k++) accumulate((k + 0.5) / o.steps, 1 / o.steps);
   return { phi, pieces: o.steps, exact: false };
 }
 
@@ -161,6 +204,7 @@ function integratedGradients(
 export class ModelExplainer {
   private readonly index: Map<string, number>;
   private readonly opts: Required<ExplainOptions>;
+  private readonly net: FlatNetwork;
 
   constructor(
     readonly spec: TrainedModelSpec,
@@ -178,6 +222,7 @@ export class ModelExplainer {
     const missing = spec.featureNames.filter((n) => !seen.has(n));
     if (missing.length > 0) throw new RangeError(`features in no group: ${missing.join(', ')}`);
     this.opts = { method: opts.method ?? 'exact', steps: opts.steps ?? 64 };
+    this.net = new FlatNetwork(spec);
   }
 
   /** Explains one raw feature row (in `spec.featureNames` order). */
@@ -197,7 +242,7 @@ export class ModelExplainer {
       baseValue = spec.layers[0]!.bias[0]!;
       method = 'exact-linear';
     } else {
-      const ig = integratedGradients(spec, z, this.opts);
+      const ig = integratedGradients(spec, this.net, z, this.opts);
       phi = ig.phi;
       steps = ig.pieces;
       baseValue = logitOfStandardised(spec, new Float64Array(z.length));

@@ -26,7 +26,7 @@ import {
   loadChampionScorers,
   pairGroups,
 } from './model-scorers.js';
-import { ChampionModel } from './onnx-champion.js';
+import { ChampionModel, type LoadedModel } from './onnx-champion.js';
 import type { CodingMismatchScorer } from './scorers.js';
 
 const GROUPS: FeatureGroup[] = [
@@ -358,10 +358,11 @@ describe('model scorers', () => {
     const line = featureLineVectoriser((inv, l) => ({ reference, serviceDate: lineServiceDate(inv, l) }));
     const inv = invoice();
     const f = extractInvoiceFeatures(inv);
+    const model = { files: {} } as unknown as LoadedModel; // these vectorisers do not read the model
     for (const [i, l] of inv.lines.entries())
-      expect(line(inv, l, f.lines[i]!)!.length).toBe(LINE_FEATURES.length);
+      expect(line(inv, l, f.lines[i]!, model)!.length).toBe(LINE_FEATURES.length);
     const side = pairSideOfInvoice(inv, f);
-    const v = featurePairVectoriser(comparePair(side, side, 1));
+    const v = featurePairVectoriser(comparePair(side, side, 1), model);
     expect(v.length).toBe(PAIR_FEATURES.length);
   });
 });

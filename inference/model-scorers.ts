@@ -33,15 +33,20 @@ import type { FeatureGroup, ModelExplanation } from './explain-model.js';
 import { ChampionModel, type GroupsOf, type LoadedModel } from './onnx-champion.js';
 import type { CodingMismatchScorer, DuplicatePairScorer, LineScore, PairScore } from './scorers.js';
 
-/** Maps a line to the model's feature vector (schema order), or null when the model cannot score it. */
+/**
+ * Maps a line to the model's feature vector (schema order), or null when the model cannot
+ * score it. `model` is the version scoring the call: its `files` hold what the run trained
+ * with (e.g. `line-context.json`), so a hot-reloaded model gets its own context.
+ */
 export type LineVectoriser = (
   invoice: Invoice,
   line: InvoiceLine,
   features: LineFeatures,
+  model: LoadedModel,
 ) => ArrayLike<number> | null;
 
 /** Maps a pair comparison to the model's feature vector (schema order). */
-export type PairVectoriser = (c: PairComparison) => ArrayLike<number>;
+export type PairVectoriser = (c: PairComparison, model: LoadedModel) => ArrayLike<number>;
 
 /** Options of {@link createModelCodingScorer}. */
 export interface ModelCodingScorerOptions {
@@ -144,7 +149,7 @@ export function createModelCodingScorer(o: ModelCodingScorerOptions): ModelCodin
         const slots = lines.map((f) => {
           const line = byNumber.get(f.lineNumber);
           if (!line) throw new RangeError(`line ${f.lineNumber} is not on invoice ${invoice.invoice_id}`);
-          const v = o.vectorise(invoice, line, f);
+          const v = o.vectorise(invoice, line, f, m);
           if (v === null) return -1;
           vectors.push(v);
           return vectors.length - 1;
@@ -200,7 +205,10 @@ export function createModelPairScorer(o: {
 }): ModelPairScorer {
   const scorePairs = (cs: readonly PairComparison[]): Promise<PairScore[]> =>
     o.model.use(async (m) => {
-      const scored = await scoreVectors(m, cs.map(o.vectorise));
+      const scored = await scoreVectors(
+        m,
+        cs.map((c) => o.vectorise(c, m)),
+      );
       return scored.map(({ probability, explanation }) => ({
         score: probability,
         contributions: Object.fromEntries(
@@ -285,11 +293,14 @@ export function pairGroups(names: readonly string[]): FeatureGroup[] {
   return groupFeatures(names, rules);
 }
 
-/** Line vectoriser over features/' `lineFeatureVector`, given each line's context (reference, vendor profile, typical quantities). */
+/**
+ * Line vectoriser over features/' `lineFeatureVector`, given each line's context (reference,
+ * vendor profile, typical quantities), which may depend on the scoring model version.
+ */
 export function featureLineVectoriser(
-  context: (invoice: Invoice, line: InvoiceLine) => LineContext,
+  context: (invoice: Invoice, line: InvoiceLine, model: LoadedModel) => LineContext,
 ): LineVectoriser {
-  return (inv, line) => lineFeatureVector(line, context(inv, line));
+  return (inv, line, _f, model) => lineFeatureVector(line, context(inv, line, model));
 }
 
 /** Pair vectoriser: features/' `pairFeatureVector` over `COMPARISONS`. */

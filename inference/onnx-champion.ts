@@ -23,6 +23,8 @@ export interface LoadedModel {
   spec: TrainedModelSpec | null;
   /** Null when the model has no spec or no grouping was given. */
   explainer: ModelExplainer | null;
+  /** Extra files registered with the version (e.g. `line-context.json`), verified. */
+  files: Readonly<Record<string, Uint8Array>>;
 }
 
 /** A feature grouping, or a function giving one for a model's feature names. */
@@ -180,5 +182,14 @@ async function loadVersion(
     r.spec && groups && typeof groups !== 'function'
       ? new ModelExplainer(r.spec, groups as readonly FeatureGroup[], opts.explain)
       : null;
-  return { name, version: r.version, label: r.label, session, card: r.card, spec: r.spec, explainer };
+  return {
+    name,
+    version: r.version,
+    label: r.label,
+    session,
+    card: r.card,
+    spec: r.spec,
+    explainer,
+    files: r.files,
+  };
 }

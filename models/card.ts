@@ -17,6 +17,8 @@ import { ModelCardDraft, ModelTask } from './spec.js';
 const Nullable = <T extends TSchema>(t: T) => Type.Union([t, Type.Null()]);
 const Probability = Type.Number({ minimum: 0, maximum: 1 });
 const Sha256 = Type.String({ pattern: '^[0-9a-f]{64}$' });
+/** Extra artefact file names: plain names, not the registry's own files. */
+export const FILE_NAME_PATTERN = '^(?!model\\.onnx$|spec\\.json$|card\\.json$)[a-z0-9][a-z0-9._-]{0,63}$';
 
 /** The metric that decides promotions. */
 export const EvaluationMetric = Type.Union([Type.Literal('pr_auc'), Type.Literal('roc_auc')]);
@@ -112,7 +114,12 @@ export const ModelCard = Type.Object({
   thresholds: ServingThresholds,
   training: Nullable(ModelCardDraft),
   external: Nullable(ExternalCardDraft),
-  artefacts: Type.Object({ onnxSha256: Sha256, specSha256: Nullable(Sha256) }),
+  artefacts: Type.Object({
+    onnxSha256: Sha256,
+    specSha256: Nullable(Sha256),
+    /** Other files the model needs to be served as trained (e.g. `line-context.json`), by name. */
+    files: Type.Optional(Type.Record(Type.String({ pattern: FILE_NAME_PATTERN }), Sha256)),
+  }),
   history: Type.Array(CardHistoryEntry),
 });
 export type ModelCard = Static<typeof ModelCard>;

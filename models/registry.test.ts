@@ -238,6 +238,23 @@ describe('ModelRegistry', () => {
     expect(await registry.versions('coding-mismatch')).toEqual(['1']);
   });
 
+  it('stores extra files with a version (e.g. the line context) and verifies them', async () => {
+    const context = JSON.stringify({ typicalQuantities: { byCode: { A0425: 17.5 } } });
+    const r = await registry.register('coding-mismatch', {
+      ...trained(1),
+      files: { 'line-context.json': context },
+    });
+    expect(r.card.artefacts.files?.['line-context.json']).toMatch(/^[0-9a-f]{64}$/);
+    expect(new TextDecoder().decode(r.files['line-context.json'])).toBe(context);
+    await writeFile(join(r.dir, 'line-context.json'), context.replace('17.5', '175'));
+    expect(await code(registry.resolve('coding-mismatch', '1'))).toBe('TRIAGE_MODEL_INVALID');
+    for (const bad of ['../escape.json', 'card.json', 'Upper.json'])
+      expect(
+        await code(registry.register('coding-mismatch', { ...trained(2), files: { [bad]: '{}' } })),
+      ).toBe('TRIAGE_MODEL_INVALID');
+    expect(await registry.versions('coding-mismatch')).toEqual(['1']);
+  });
+
   it('detects an altered artefact', async () => {
     const r = await registry.register('coding-mismatch', trained(1));
     const path = join(r.dir, 'model.onnx');

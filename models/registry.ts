@@ -27,6 +27,7 @@ import { join } from 'node:path';
 import { TriageError, isTriageError } from '../core/errors.js';
 import { fsyncDir, withDirLock, writeDurable, writeFileAtomic, type LockOptions } from './atomic-fs.js';
 import {
+  FILE_NAME_PATTERN,
   evaluationFromTrainingCard,
   validateCard,
   validateEvaluation,
@@ -155,6 +156,8 @@ export interface ResolvedModel {
   spec: TrainedModelSpec | null;
   /** The served graph; its sha256 matched the card's. */
   onnx: Uint8Array;
+  /** Extra files registered with the version (e.g. `line-context.json`), verified. */
+  files: Record<string, Uint8Array>;
 }
 
 /** A version in a listing. */
@@ -189,6 +192,12 @@ export interface RegisterTrained {
   /** Default: the champion at registration. */
   parentVersion?: string | null;
   actor?: string;
+  /**
+   * Other files serving needs to reproduce the training features (e.g. the training run's
+   * `line-context.json`: typical quantities, vendor profiles), stored beside the model and
+   * hashed in the card. Names: lower-case `[a-z0-9._-]`, not model.onnx/spec.json/card.json.
+   */
+  files?: Record<string, string | Uint8Array>;
 }
 
 /** A model trained elsewhere, already normalised to the served IO (see `registerExternalOnnx`). */
@@ -413,7 +422,17 @@ export class ModelRegistry {
         );
       spec = assertModelSpec(JSON.parse(raw));
     }
-    return { name, version, label: `${name}@${version}`, dir: vdir, card, spec, onnx };
+    const files: Record<string, Uint8Array> = {};
+    for (const [file, hash] of Object.entries(card.artefacts.files ?? {})) {
+      const bytes = new Uint8Array(await readFile(join(vdir, file)));
+      if (sha256(bytes) !== hash)
+        throw new TriageError(
+          'TRIAGE_MODEL_INVALID',
+          `${name}@${version}/${file} does not match its card's sha256`,
+        );
+      files[file] = bytes;
+    }
+    return { name, version, label: `${name}@${version}`, dir: vdir, card, spec, onnx, files };
   }
 
   /** Every model name with its aliases and versions (from the cards). */
@@ -529,6 +548,18 @@ export class ModelRegistry {
         [META.source]: source === 'trained' ? 'invoice-triage' : 'external',
       });
       const specJson = isTrained(input) ? JSON.stringify(input.spec, null, 2) + '\n' : null;
+      const extra = Object.entries((isTrained(input) && input.files) || {})
+        .map(([file, data]) => {
+          if (!new RegExp(FILE_NAME_PATTERN).test(file))
+            throw new TriageError(
+              'TRIAGE_MODEL_INVALID',
+              `${name}: extra file name ${JSON.stringify(file)} is not allowed`,
+            );
+          return [file, data] as const;
+        })
+        .map(
+          ([file, data]) => [file, typeof data === 'string' ? new TextEncoder().encode(data) : data] as const,
+        );
       const card: ModelCard = validateCard({
         cardSchema: 1,
         name,
@@ -536,7 +567,11 @@ export class ModelRegistry {
         createdAt: at,
         parentVersion: input.parentVersion === undefined ? aliases.champion : input.parentVersion,
         ...summary,
-        artefacts: { onnxSha256: sha256(onnx), specSha256: specJson === null ? null : sha256(specJson) },
+        artefacts: {
+          onnxSha256: sha256(onnx),
+          specSha256: specJson === null ? null : sha256(specJson),
+          ...(extra.length > 0 ? { files: Object.fromEntries(extra.map(([f, d]) => [f, sha256(d)])) } : {}),
+        },
         history: [{ at, action: 'registered', actor }],
       });
       const staging = join(dir, `.staging-${randomUUID()}`);
@@ -544,6 +579,7 @@ export class ModelRegistry {
       try {
         await writeDurable(join(staging, 'model.onnx'), onnx);
         if (specJson !== null) await writeDurable(join(staging, 'spec.json'), specJson);
+        for (const [file, data] of extra) await writeDurable(join(staging, file), data);
         await writeDurable(join(staging, 'card.json'), JSON.stringify(card, null, 2) + '\n');
         await fsyncDir(staging);
         await this.opts.onStage?.('staged');

@@ -6,7 +6,9 @@
 import { performance } from 'node:perf_hooks';
 import { ModelExplainer } from '../inference/explain-model.js';
 import { OnnxModelSession } from '../inference/onnx-session.js';
-import { ISOTONIC, LINE_NAMES, lineRows, makeSpec } from '../test/model-fixtures.js';
+import { LINE_GROUP_RULES, groupFeatures } from '../inference/model-scorers.js';
+import { servedFeatureSchemas } from '../models/served-schemas.js';
+import { ISOTONIC, lineRows, makeSpec, randomRows } from '../test/model-fixtures.js';
 import { exportOnnx } from '../training/onnx-export.js';
 
 const quantile = (xs: number[], q: number): number =>
@@ -20,16 +22,28 @@ const groups = [
   { name: 'amount', features: ['line_amount_gap_cents'] },
 ];
 
-for (const [label, spec] of [
-  ['logistic + platt', makeSpec({ seed: 1 })],
-  ['mlp 16-8 + isotonic', makeSpec({ seed: 2, hidden: [16, 8], calibration: ISOTONIC })],
+const served = servedFeatureSchemas()['coding-mismatch'].names;
+for (const [label, spec, rowsOf] of [
+  ['logistic + platt (6 features)', makeSpec({ seed: 1 }), lineRows],
+  [
+    'mlp 16-8 + isotonic (6 features)',
+    makeSpec({ seed: 2, hidden: [16, 8], calibration: ISOTONIC }),
+    lineRows,
+  ],
+  [
+    `mlp 16-8 + isotonic (${served.length} served line features)`,
+    makeSpec({ seed: 3, hidden: [16, 8], calibration: ISOTONIC, featureNames: [...served] }),
+    null,
+  ],
 ] as const) {
+  const rowsFor = (n: number, seed: number): number[][] =>
+    rowsOf ? rowsOf(n, seed) : randomRows(spec, n, seed, 1);
   for (const threads of [1, 0]) {
     const session = await OnnxModelSession.fromBuffer(exportOnnx(spec), {
-      expected: { names: LINE_NAMES },
+      expected: { names: spec.featureNames },
       ...(threads ? { intraOpNumThreads: threads } : {}),
     });
-    const rows = lineRows(2000, 7);
+    const rows = rowsFor(2000, 7);
     for (let i = 0; i < 200; i++) await session.runOne(rows[i]!);
     const single: number[] = [];
     for (const r of rows) {
@@ -37,7 +51,7 @@ for (const [label, spec] of [
       await session.runOne(r);
       single.push((performance.now() - t) * 1000);
     }
-    const big = Float32Array.from(lineRows(100_000, 8).flat());
+    const big = Float32Array.from(rowsFor(100_000, 8).flat());
     await session.run(big);
     const batch: number[] = [];
     for (let i = 0; i < 5; i++) {
@@ -52,8 +66,9 @@ for (const [label, spec] of [
     );
     await session.release();
   }
-  const ex = new ModelExplainer(spec, groups);
-  const rows = lineRows(2000, 9);
+  const ex = new ModelExplainer(spec, rowsOf ? groups : groupFeatures(spec.featureNames, LINE_GROUP_RULES));
+  const rows = rowsFor(2000, 9);
+  for (const r of rows.slice(0, 500)) ex.explain(r); // warm-up
   const t = performance.now();
   for (const r of rows) ex.explain(r);
   console.log(`${label}: explanation ${fmt(((performance.now() - t) * 1000) / rows.length)} per row`);
