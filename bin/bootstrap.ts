@@ -4,6 +4,19 @@
  */
 import { chmodSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
+import type { FastifyBaseLogger } from 'fastify';
+import type { Config } from './config.js';
+import { shippedModelsDir } from './models-dir.js';
+import { buildLineReference } from '../features/line-reference.js';
+import { ModelRegistry } from '../models/registry.js';
+import { servedFeatureSchemas } from '../models/served-schemas.js';
+import type { ChampionModel } from '../inference/onnx-champion.js';
+import {
+  featureLineVectoriser,
+  loadChampionScorers,
+  servingLineContext,
+  type ChampionScorers,
+} from '../inference/model-scorers.js';
 import { loadReferenceData } from '../datasets/reference.js';
 import { TriageError, isTriageError } from '../core/errors.js';
 import {
@@ -37,6 +50,47 @@ export interface Wired {
   batches: BatchRepository;
   /** The database handle behind both (for tests and tools). */
   db: SqlDatabase;
+  /** The model registry the champions were loaded from; null when models are off. */
+  registry: ModelRegistry | null;
+  /** The champion models being served, by model name (empty: heuristics serve both tasks). */
+  served: ReadonlyMap<string, ChampionModel>;
+  /** Stops watching the registry and releases the ONNX sessions (after `repo.close()` is fine). */
+  closeModels(): Promise<void>;
+}
+
+/** Where the served models come from. */
+export interface ModelsWiring {
+  /** Registry directory (one folder per model name); default the shipped `models/artifacts`. */
+  dir?: string;
+  /** Poll interval of the champion aliases for hot reload, ms; null or 0: no reload. Default 2000. */
+  reloadMs?: number | null;
+  /** Told when a champion fails to load (the task then keeps its heuristic) or to reload. */
+  onError?: (e: unknown, model: string) => void;
+  /** Told when a hot reload swaps a champion in. */
+  onSwap?: (from: string, to: string) => void;
+}
+
+export { shippedModelsDir };
+
+/**
+ * The models wiring of a configuration, logging load and reload failures (error code and
+ * message only) and swaps. `null` when `MODELS_DIR=none`.
+ */
+export function modelsWiring(
+  config: Pick<Config, 'models'>,
+  logger: Pick<FastifyBaseLogger, 'error' | 'info'>,
+): ModelsWiring | null {
+  if (config.models.dir === null) return null;
+  return {
+    dir: config.models.dir,
+    reloadMs: config.models.reloadMs || null,
+    onError: (e, model) =>
+      logger.error(
+        { model, code: isTriageError(e) ? e.code : null, err: e instanceof Error ? e.message : String(e) },
+        'model not served: the task keeps its heuristic scorer (or the previous champion on reload)',
+      ),
+    onSwap: (from, to) => logger.info({ from, to }, 'champion model swapped in'),
+  };
 }
 
 /** Options of {@link wire}. */
@@ -47,6 +101,12 @@ export interface WireOptions {
   search?: CandidateSearchOptions;
   /** Clock of the scoring service (decision times, "today" of priorities); default the system clock. */
   clock?: () => Date;
+  /**
+   * The trained champions to serve (default: the shipped registry, `models/artifacts`); `null`
+   * serves the heuristic scorers. A task whose champion is missing or fails its feature-schema
+   * check keeps its heuristic (and `onError` is told): the service still starts.
+   */
+  models?: ModelsWiring | null;
 }
 
 /**
@@ -79,18 +139,90 @@ export async function wire(store: StoreConfig, opts: WireOptions = {}): Promise<
   const defaultPolicy = opts.policyFile ? loadPolicyFile(opts.policyFile) : DEFAULT_POLICY_DEFINITION;
   const reference = loadReferenceData();
   const index = buildReferenceIndex(reference);
+  const heuristicCoding = createHeuristicCodingScorer(index);
+  const champions =
+    opts.models === null ? null : await loadChampions(opts.models ?? {}, heuristicCoding, reference);
   const db = await openDatabase(store);
   const repo = createRepository(db, opts.search ?? {});
   const scoring = createScoringService({
     repo,
-    coding: createHeuristicCodingScorer(index),
-    duplicate: createHeuristicDuplicateScorer(),
+    coding: champions?.scorers.coding ?? heuristicCoding,
+    duplicate: champions?.scorers.duplicate ?? createHeuristicDuplicateScorer(),
     defaultPolicy,
+    // An operator's POLICY_FILE sets the thresholds; otherwise the champions' cards do.
+    thresholdsFromCards: opts.policyFile === undefined,
     reference: index,
     referenceVersion: reference.version,
     ...(opts.clock ? { clock: opts.clock } : {}),
   });
-  return { scoring, repo, batches: createBatchRepository(db), db };
+  return {
+    scoring,
+    repo,
+    batches: createBatchRepository(db),
+    db,
+    registry: champions?.registry ?? null,
+    served: champions?.served ?? new Map(),
+    closeModels: async () => {
+      await champions?.scorers.close();
+    },
+  };
+}
+
+/**
+ * Loads the champions of `coding-mismatch` and `duplicate` from the registry, each on its own:
+ * a missing champion, a feature-schema mismatch or a corrupt artefact leaves that task to its
+ * heuristic and is reported to `onError`.
+ */
+async function loadChampions(
+  o: ModelsWiring,
+  evidence: ReturnType<typeof createHeuristicCodingScorer>,
+  reference: ReturnType<typeof loadReferenceData>,
+): Promise<{ registry: ModelRegistry; scorers: ChampionScorers; served: Map<string, ChampionModel> }> {
+  const registry = new ModelRegistry({
+    root: o.dir ?? shippedModelsDir(),
+    featureSchemas: servedFeatureSchemas(),
+  });
+  const watchIntervalMs = o.reloadMs === undefined ? 2000 : o.reloadMs || null;
+  const common = {
+    registry,
+    watchIntervalMs,
+    ...(o.onSwap ? { onSwap: o.onSwap } : {}),
+    onError: (e: unknown) => o.onError?.(e, 'reload'),
+  };
+  const attempt = async (task: 'coding' | 'duplicate'): Promise<ChampionScorers | null> => {
+    try {
+      return await loadChampionScorers(
+        task === 'coding'
+          ? {
+              ...common,
+              coding: {
+                vectorise: featureLineVectoriser(servingLineContext(buildLineReference(reference))),
+                evidence,
+              },
+            }
+          : { ...common, duplicate: {} },
+      );
+    } catch (e) {
+      o.onError?.(e, task === 'coding' ? 'coding-mismatch' : 'duplicate');
+      return null;
+    }
+  };
+  const coding = await attempt('coding');
+  const duplicate = await attempt('duplicate');
+  const served = new Map<string, ChampionModel>();
+  for (const m of [coding?.models ?? [], duplicate?.models ?? []].flat()) served.set(m.name, m);
+  return {
+    registry,
+    served,
+    scorers: {
+      coding: coding?.coding ?? null,
+      duplicate: duplicate?.duplicate ?? null,
+      models: [...served.values()],
+      close: async () => {
+        await Promise.all([coding?.close(), duplicate?.close()]);
+      },
+    },
+  };
 }
 
 /** Tenant of the bootstrap keys. */

@@ -22,7 +22,7 @@ import { isTriageError } from '../core/errors.js';
 import { validateInvoice } from '../core/validate.js';
 import type { DecisionResponse } from '../core/decision.js';
 import { readInvoiceFile } from './invoice-file.js';
-import { wire } from './bootstrap.js';
+import { wire, type ModelsWiring } from './bootstrap.js';
 import { loadConfig } from './config.js';
 import { openStore, type AuditVerification, type CreatedApiKey, type StoreConfig } from '../store/index.js';
 import { isRole, ROLES, type Role } from '../core/auth.js';
@@ -47,12 +47,16 @@ export interface ScoreFileOptions {
   progress?: boolean;
   /** Write every decision as JSON Lines here. */
   out?: string;
+  /** Models served (default the shipped champions, no hot reload); null: the heuristic scorers. */
+  models?: ModelsWiring | null;
 }
 
 /** Scores every invoice of a file and summarises. Invalid rows are reported, not fatal. */
 export async function scoreFile(path: string, opts: ScoreFileOptions): Promise<ScoreSummary> {
   const records = readInvoiceFile(path, opts.format);
-  const { scoring, repo } = await wire(opts.store);
+  const { scoring, repo, closeModels } = await wire(opts.store, {
+    models: opts.models === undefined ? { reloadMs: null } : opts.models,
+  });
   const summary: ScoreSummary = {
     invoices: records.length,
     scored: 0,
@@ -113,6 +117,7 @@ export async function scoreFile(path: string, opts: ScoreFileOptions): Promise<S
   } finally {
     bar?.stop();
     await repo.close();
+    await closeModels();
   }
   if (opts.out)
     writeFileSync(opts.out, out.map((d) => JSON.stringify(d)).join('\n') + (out.length ? '\n' : ''));

@@ -8,6 +8,7 @@ import { Compile } from 'typebox/compile';
 import { TriageError } from '../core/errors.js';
 import { toFieldErrors, type SchemaErrorLike } from '../core/validate.js';
 import type { StoreConfig } from '../store/index.js';
+import { shippedModelsDir } from './models-dir.js';
 
 const Env = Type.Object({
   PORT: Type.Integer({ minimum: 0, maximum: 65535 }),
@@ -40,6 +41,8 @@ const Env = Type.Object({
   METRICS_HOST: Type.String({ minLength: 1 }),
   BOOTSTRAP_KEYS_FILE: Type.Optional(Type.String({ minLength: 1 })),
   POLICY_FILE: Type.Optional(Type.String({ minLength: 1 })),
+  MODELS_DIR: Type.Optional(Type.String({ minLength: 1 })),
+  MODELS_RELOAD_MS: Type.Integer({ minimum: 0, maximum: 3_600_000 }),
 });
 
 /** Job queue and worker settings. */
@@ -97,6 +100,12 @@ export interface Config {
   bootstrapKeysFile: string;
   /** Routing policy file (version 1 of every tenant), or undefined for the shipped default. */
   policyFile: string | undefined;
+  /**
+   * Model registry served (`MODELS_DIR`; default the shipped `models/artifacts`; `none`: serve the
+   * heuristic scorers), and how often its champion aliases are checked for hot reload
+   * (`MODELS_RELOAD_MS`, default 2000; 0: never).
+   */
+  models: { dir: string | null; reloadMs: number };
 }
 
 const check = Compile(Env);
@@ -108,7 +117,8 @@ const check = Compile(Env);
  * job and limit settings listed in the README (`REDIS_URL`, `BATCH_*`, `REQUEST_TIMEOUT_MS`,
  * `SCORE_DEADLINE_MS`, `RATE_LIMIT_*`, `JOB_*`, `WORKER_*`, `RECOVERY_SWEEP_MS`, `METRICS_*`),
  * `BOOTSTRAP_KEYS_FILE` (default `bootstrap-keys.json` beside `DATA_DIR`, i.e.
- * `./data/bootstrap-keys.json`), `POLICY_FILE` (routing policy JSON; default the shipped one).
+ * `./data/bootstrap-keys.json`), `POLICY_FILE` (routing policy JSON; default the shipped one),
+ * `MODELS_DIR`, `MODELS_RELOAD_MS` (see {@link Config.models}).
  * @throws TriageError `TRIAGE_CONFIG_INVALID` naming each bad variable.
  */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Readonly<Config> {
@@ -142,6 +152,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Readonly<Confi
     METRICS_HOST: env.METRICS_HOST || '127.0.0.1',
     ...(env.BOOTSTRAP_KEYS_FILE ? { BOOTSTRAP_KEYS_FILE: env.BOOTSTRAP_KEYS_FILE } : {}),
     ...(env.POLICY_FILE ? { POLICY_FILE: env.POLICY_FILE } : {}),
+    ...(env.MODELS_DIR ? { MODELS_DIR: env.MODELS_DIR } : {}),
+    MODELS_RELOAD_MS: num(env.MODELS_RELOAD_MS, 2000),
   };
   if (!check.Check(raw)) {
     const errors = toFieldErrors(check.Errors(raw) as SchemaErrorLike[]).map((e) => ({
@@ -195,5 +207,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Readonly<Confi
       raw.BOOTSTRAP_KEYS_FILE ?? join(dirname(resolve(raw.DATA_DIR)), 'bootstrap-keys.json'),
     ),
     policyFile: raw.POLICY_FILE ? resolve(raw.POLICY_FILE) : undefined,
+    models: Object.freeze({
+      dir: raw.MODELS_DIR === 'none' ? null : raw.MODELS_DIR ? resolve(raw.MODELS_DIR) : shippedModelsDir(),
+      reloadMs: raw.MODELS_RELOAD_MS,
+    }),
   });
 }

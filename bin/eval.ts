@@ -15,15 +15,14 @@
 import { SingleBar, Presets } from 'cli-progress';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { openPostgres } from '../store/index.js';
-import { DEFAULT_POLICY } from '../inference/index.js';
 import { createOracleDetector, createSapDetector } from '../training/eval/baselines.js';
 import type { Detector } from '../training/eval/detector.js';
 import { evaluate } from '../training/eval/harness.js';
 import { renderExamples, renderTables, writeReport } from '../training/eval/report.js';
-import { createServiceDetector } from '../training/eval/service-detector.js';
 import { evaluateAmazonGoogle, renderErTables, writeErReport } from '../training/eval/er.js';
 import type { BenchmarkSplit } from '../datasets/benchmark/types.js';
-import { wire } from './bootstrap.js';
+import type { ModelsWiring } from './bootstrap.js';
+import { serviceDetector } from './service-detector.js';
 
 type DetectorName = 'current' | 'sap' | 'oracle';
 
@@ -39,27 +38,19 @@ function stamp(d = new Date()): string {
 }
 
 /** The current scoring service as a detector over a fresh store; the store is dropped on close. */
-async function currentDetector(databaseUrl: string | undefined, keepStore: boolean): Promise<Detector> {
-  if (!databaseUrl) {
-    const { scoring, repo } = await wire({ engine: 'pglite' });
-    return createServiceDetector(scoring, {
-      duplicateThreshold: DEFAULT_POLICY.duplicateReview,
-      codingThreshold: DEFAULT_POLICY.codingReview,
-      close: () => repo.close(),
-    });
-  }
+async function currentDetector(
+  databaseUrl: string | undefined,
+  keepStore: boolean,
+  dataDir: string,
+  models: ModelsWiring | null,
+): Promise<Detector> {
+  if (!databaseUrl) return serviceDetector({ store: { engine: 'pglite' }, dataDir, models });
   const schema = `eval_${stamp().replace('-', '_')}_${process.pid}`;
-  const { scoring, repo } = await wire({
-    engine: 'postgres',
-    connectionString: databaseUrl,
-    schema,
-    maxConnections: 4,
-  });
-  return createServiceDetector(scoring, {
-    duplicateThreshold: DEFAULT_POLICY.duplicateReview,
-    codingThreshold: DEFAULT_POLICY.codingReview,
-    close: async () => {
-      await repo.close();
+  return serviceDetector({
+    store: { engine: 'postgres', connectionString: databaseUrl, schema, maxConnections: 4 },
+    dataDir,
+    models,
+    afterClose: async () => {
       if (keepStore) {
         process.stderr.write(`kept the scored store in schema ${schema}\n`);
         return;
@@ -94,6 +85,11 @@ const program = new Command()
     'score the current path into PostgreSQL (a fresh schema, dropped afterwards)',
   )
   .option('--keep-store', 'keep the PostgreSQL schema the current path scored into')
+  .option(
+    '--models-dir <dir>',
+    'model registry the current path serves (default the shipped models/artifacts)',
+  )
+  .option('--heuristics', 'serve the heuristic scorers on the current path instead of the champions')
   .option('--limit <n>', 'evaluate only the first n records of the split (reported as such)', positiveInt)
   .option('--examples <n>', 'confusion examples kept per category', positiveInt, 8)
   .addOption(
@@ -111,6 +107,8 @@ const program = new Command()
       out?: string;
       databaseUrl?: string;
       keepStore?: boolean;
+      modelsDir?: string;
+      heuristics?: boolean;
       limit?: number;
       examples: number;
       er?: 'amazon-google';
@@ -128,7 +126,15 @@ const program = new Command()
       const names: DetectorName[] = o.detector === 'all' ? ['current', 'sap', 'oracle'] : [o.detector];
       const detectors: Detector[] = [];
       for (const n of names) {
-        if (n === 'current') detectors.push(await currentDetector(o.databaseUrl, o.keepStore === true));
+        if (n === 'current')
+          detectors.push(
+            await currentDetector(
+              o.databaseUrl,
+              o.keepStore === true,
+              o.data,
+              o.heuristics ? null : { reloadMs: null, ...(o.modelsDir ? { dir: o.modelsDir } : {}) },
+            ),
+          );
         else if (n === 'sap') detectors.push(createSapDetector());
         else detectors.push(createOracleDetector());
       }

@@ -11,7 +11,7 @@ import { buildApp } from '../api/app.js';
 import { withDeadline } from '../api/limits.js';
 import { createMetrics, instrumentScoring, serveMetrics, type MetricsListener } from '../api/metrics.js';
 import { loadConfig } from './config.js';
-import { ensureBootstrapKeys, wire } from './bootstrap.js';
+import { ensureBootstrapKeys, modelsWiring, wire } from './bootstrap.js';
 import { wireServerJobs } from './jobs.js';
 
 const config = loadConfig();
@@ -19,10 +19,10 @@ const logger = pino({
   level: config.logLevel,
   redact: ['req.headers.authorization', 'req.headers["x-api-key"]', 'req.headers.cookie'],
 });
-const { scoring, repo, batches } = await wire(
-  config.store,
-  config.policyFile ? { policyFile: config.policyFile } : {},
-);
+const { scoring, repo, batches, closeModels } = await wire(config.store, {
+  ...(config.policyFile ? { policyFile: config.policyFile } : {}),
+  models: modelsWiring(config, logger),
+});
 const keysFile = await ensureBootstrapKeys(repo, config.bootstrapKeysFile);
 if (keysFile)
   logger.warn(
@@ -86,6 +86,7 @@ async function shutdown(signal: string): Promise<void> {
   await jobs.close();
   rateLimitRedis?.disconnect();
   await repo.close();
+  await closeModels();
   process.exit(0);
 }
 process.on('SIGINT', () => void shutdown('SIGINT'));

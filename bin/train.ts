@@ -6,23 +6,22 @@
  * skeleton heuristics over an in-memory PGlite store) and the SAP- and Oracle-style rules.
  */
 import { isTriageError } from '../core/errors.js';
-import { DEFAULT_POLICY } from '../inference/index.js';
 import { trainCommand } from '../training/cli.js';
 import { createOracleDetector, createSapDetector } from '../training/eval/baselines.js';
-import { createServiceDetector } from '../training/eval/service-detector.js';
 import { createFeatureProvider } from '../training/provider.js';
-import { wire } from './bootstrap.js';
+import { serviceDetector } from './service-detector.js';
 
 trainCommand({
   provider: createFeatureProvider,
-  baselines: async () => {
-    const { scoring, repo } = await wire({ engine: 'pglite' });
-    const current = createServiceDetector(scoring, {
-      duplicateThreshold: DEFAULT_POLICY.duplicateReview,
-      codingThreshold: DEFAULT_POLICY.codingReview,
-      close: () => repo.close(),
+  // The walking skeleton's heuristic service (the same vendor master registered) and the ERP rules.
+  baselines: async (dataDir: string) => {
+    const heuristic = await serviceDetector({
+      store: { engine: 'pglite' },
+      models: null,
+      dataDir,
+      name: 'heuristic',
     });
-    return [current, createSapDetector(), createOracleDetector()];
+    return [heuristic, createSapDetector(), createOracleDetector()];
   },
 })
   .parseAsync()

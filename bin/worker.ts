@@ -13,7 +13,7 @@ import { pino } from 'pino';
 import { createMetrics, instrumentScoring, serveMetrics, type MetricsListener } from '../api/metrics.js';
 import { isTriageError } from '../core/errors.js';
 import { loadConfig } from './config.js';
-import { wire } from './bootstrap.js';
+import { modelsWiring, wire } from './bootstrap.js';
 import { wireWorkerJobs, type WiredJobs } from './jobs.js';
 
 const config = loadConfig();
@@ -26,7 +26,10 @@ if (!config.jobs.redisUrl || config.store.engine !== 'postgres') {
   process.exit(2);
 }
 
-const { scoring, repo, batches } = await wire(config.store);
+const { scoring, repo, batches } = await wire(config.store, {
+  ...(config.policyFile ? { policyFile: config.policyFile } : {}),
+  models: modelsWiring(config, logger),
+});
 const metrics = createMetrics();
 metrics.watchModels(() => scoring.versions.models);
 let jobs: WiredJobs;

@@ -49,6 +49,16 @@ export const REASON_CODES = {
     queue: 'coding',
     summary: "Billed code is outside the service categories the vendor's profile approves.",
   },
+  QUANTITY_IMPLAUSIBLE: {
+    queue: 'coding',
+    summary:
+      'Billed quantity or dose units are implausible for the code (vs its billing unit and typical quantity).',
+  },
+  CODING_MODEL_RISK: {
+    queue: 'coding',
+    summary:
+      'The coding model scores the line as risky on signals no specific check names (code coverage, section).',
+  },
 } as const satisfies Record<string, { queue: Queue; summary: string }>;
 export type ReasonCode = keyof typeof REASON_CODES;
 
@@ -125,6 +135,14 @@ export const Versions = Type.Object({
   feature_schema: Type.String(),
   policy: Type.String(),
   reference_data: Type.String(),
+  thresholds: Type.Optional(
+    Type.Record(Type.String(), Type.String(), {
+      description:
+        'Where each routing threshold came from: `model-card:<model>@<version>` (calibrated, certified by ' +
+        'Learn-then-Test) or `policy:<name>@<version>` (hand-set or a tenant override). Keys as in ' +
+        'explanation.routing.thresholds.',
+    }),
+  ),
 });
 export type Versions = Static<typeof Versions>;
 
@@ -167,6 +185,26 @@ const LineCheck = Type.Object({
   share_of_score: Type.Number({ description: 'Line score x log_survival / sum of log_survival.' }),
 });
 
+/**
+ * How a trained model's logit splits over feature groups (integrated gradients from the training
+ * mean, exact for the piecewise-linear MLP): base_value + sum of contributions + completeness_gap
+ * = logit; the calibrated probability is the line score.
+ */
+const ModelAttribution = Type.Object({
+  model: Type.String({ description: 'e.g. coding-mismatch@1.' }),
+  method: Type.String(),
+  base_value: Type.Number({ description: 'Logit at the baseline (training mean).' }),
+  logit: Type.Number(),
+  contributions: Type.Array(
+    Type.Object({
+      group: Type.String(),
+      value: Type.Number({ description: 'Contribution to the logit.' }),
+      reason: Nullable(Type.String()),
+    }),
+  ),
+  completeness_gap: Type.Number({ description: 'logit - (base_value + sum of contributions).' }),
+});
+
 /** A billed or suggested code with its CMS reference text. */
 const CodeEvidence = Type.Object({
   system: Type.String(),
@@ -205,6 +243,7 @@ export const Explanation = Type.Object({
         score: Nullable(Type.Number()),
         checks: Type.Array(LineCheck),
         completeness_gap: Type.Number({ description: '|line score - sum of shares|, rounding only.' }),
+        model: Type.Optional(ModelAttribution),
       }),
     ),
   }),

@@ -44,26 +44,30 @@ describe('duplicate detector document-kind rules', () => {
     lines: [{ ...orig.lines[0]!, quantity: -1, unit_price_cents: cents, amount_cents: -cents }],
   });
 
-  it('matches a credit memo to the invoice it reverses, partly then fully', () => {
-    const partial = assess(memo('m1', 1_500), [candidate(orig)]);
+  it('matches a credit memo to the invoice it reverses, partly then fully', async () => {
+    const partial = await assess(memo('m1', 1_500), [candidate(orig)]);
     expect(partial.reversal).toMatchObject({ reversedCents: 1_500, full: false });
     expect(partial.reversal!.candidate.invoiceId).toBe('orig');
     expect(partial.scored[0]!.rule).toBe('credit_memo_reverses_invoice');
     expect(partial.reported).toEqual([]);
     // The rest of the invoice credited later completes the reversal...
-    const rest = assess(memo('m2', 20_000), [candidate(orig, { reversedCents: 1_500, reversedBy: ['m1'] })]);
+    const rest = await assess(memo('m2', 20_000), [
+      candidate(orig, { reversedCents: 1_500, reversedBy: ['m1'] }),
+    ]);
     expect(rest.reversal).toMatchObject({ reversedCents: 20_000, full: true });
     // ...but a credit larger than what is left reverses nothing.
-    expect(assess(memo('m3', 21_000), [candidate(orig, { reversedCents: 1_500 })]).reversal).toBeNull();
+    expect(
+      (await assess(memo('m3', 21_000), [candidate(orig, { reversedCents: 1_500 })])).reversal,
+    ).toBeNull();
   });
 
-  it('does not flag a rebill after a full credit, but still flags one after a partial credit', () => {
+  it('does not flag a rebill after a full credit, but still flags one after a partial credit', async () => {
     const rebill = { ...orig, invoice_id: 'rebill' };
-    const full = assess(rebill, [candidate(orig, { reversedCents: 21_500, reversedBy: ['m'] })]);
+    const full = await assess(rebill, [candidate(orig, { reversedCents: 21_500, reversedBy: ['m'] })]);
     expect(full.scored[0]).toMatchObject({ rule: 'rebill_after_credit' });
     expect(full.scored[0]!.modelScore).toBeGreaterThan(0.9);
     expect(full.reported).toEqual([]);
-    const part = assess(rebill, [candidate(orig, { reversedCents: 1_500 })]);
+    const part = await assess(rebill, [candidate(orig, { reversedCents: 1_500 })]);
     expect(part.reported[0]).toMatchObject({ rule: null });
     expect(part.reported[0]!.score).toBeGreaterThan(0.9);
     expect(documentKindRule({ ...orig, document_type: 'debit_memo' }, candidate(orig))).toBeNull();

@@ -17,7 +17,8 @@ import type { Invoice } from '../core/invoice.js';
 import { describeEdits, editScript } from '../features/edits.js';
 import { comparePair, type PairComparison, type PairSide } from '../features/pair.js';
 import type { CandidateInvoice } from '../store/repository.js';
-import type { DuplicatePairScorer } from './scorers.js';
+import type { DuplicatePairScorer, MaybePromise, PairScore } from './scorers.js';
+import type { ModelExplanation } from './explain-model.js';
 
 /** Score cap of pairs a document-kind rule rules out. */
 export const RULE_SCORE_CAP = 0.05;
@@ -34,6 +35,10 @@ export interface ScoredCandidate {
   contributions: Record<string, number>;
   /** Document-kind rule that capped the score, or the scorer's own rule. */
   rule: string | null;
+  /** The model's attribution of its logit, when a trained model scored the pair. */
+  explanation?: ModelExplanation;
+  /** Model version that scored the pair (hot-reloaded models). */
+  modelVersion?: string;
 }
 
 /** The invoice a new credit memo reverses. */
@@ -106,25 +111,30 @@ export function documentKindRule(invoice: Invoice, c: CandidateInvoice): string 
  * credit memo to the invoice it reverses, and keeps the candidates worth reporting.
  * @param me the new invoice's pair side; @param reportAt lowest score reported (default 0.3).
  */
-export function assessDuplicates(
+export async function assessDuplicates(
   invoice: Invoice,
   me: PairSide,
   candidates: readonly CandidateInvoice[],
-  scorer: DuplicatePairScorer,
+  scorer: DuplicatePairScorer<MaybePromise<PairScore>>,
   reportAt = 0.3,
-): DuplicateAssessment {
+): Promise<DuplicateAssessment> {
+  const comparisons = candidates.map((c) => comparePair(me, c, 1 - c.embeddingDistance));
+  const results: PairScore[] = scorer.scorePairs
+    ? await scorer.scorePairs(comparisons)
+    : await Promise.all(comparisons.map((c) => scorer.scorePair(c)));
   const scored = candidates
-    .map((c): ScoredCandidate => {
-      const comparison = comparePair(me, c, 1 - c.embeddingDistance);
-      const s = scorer.scorePair(comparison);
+    .map((c, i): ScoredCandidate => {
+      const s = results[i]!;
       const rule = documentKindRule(invoice, c);
       return {
         candidate: c,
-        comparison,
+        comparison: comparisons[i]!,
         modelScore: s.score,
         score: rule ? Math.min(s.score, RULE_SCORE_CAP) : s.score,
         contributions: s.contributions,
         rule: rule ?? s.rule,
+        ...(s.explanation ? { explanation: s.explanation } : {}),
+        ...(s.modelVersion ? { modelVersion: s.modelVersion } : {}),
       };
     })
     .sort((a, b) => b.score - a.score || a.candidate.embeddingDistance - b.candidate.embeddingDistance);

@@ -37,6 +37,8 @@ export const CODING_SCORE_CODES: ReadonlySet<string> = new Set([
   'CODE_TERMINATED',
   'DESCRIPTION_CODE_MISMATCH',
   'PRICE_ABOVE_FEE_SCHEDULE',
+  'QUANTITY_IMPLAUSIBLE',
+  'CODING_MODEL_RISK',
 ]);
 
 /** Reason codes that carry the duplicate score. */

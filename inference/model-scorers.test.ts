@@ -359,8 +359,13 @@ describe('model scorers', () => {
     const inv = invoice();
     const f = extractInvoiceFeatures(inv);
     const model = { files: {} } as unknown as LoadedModel; // these vectorisers do not read the model
-    for (const [i, l] of inv.lines.entries())
-      expect(line(inv, l, f.lines[i]!, model)!.length).toBe(LINE_FEATURES.length);
+    for (const [i, l] of inv.lines.entries()) {
+      const v = line(inv, l, f.lines[i]!, model, undefined);
+      // The coding model scores HCPCS lines only.
+      if (l.code?.system === 'HCPCS') expect(v!.length).toBe(LINE_FEATURES.length);
+      else expect(v).toBeNull();
+    }
+    expect(inv.lines.some((l) => l.code?.system === 'HCPCS')).toBe(true);
     const side = pairSideOfInvoice(inv, f);
     const v = featurePairVectoriser(comparePair(side, side, 1), model);
     expect(v.length).toBe(PAIR_FEATURES.length);

@@ -23,7 +23,16 @@ import type { LineFeatures } from '../features/invoice-features.js';
 import type { PairComparison } from '../features/pair.js';
 import type { ReasonCode } from '../core/decision.js';
 import { pairFeatureVector } from '../features/comparisons.js';
-import { lineFeatureVector, type LineContext } from '../features/line-features.js';
+import {
+  lineFeatureVector,
+  lineServiceDate,
+  type LineContext,
+  type TypicalQuantities,
+  type VendorProfile as LineVendorProfile,
+} from '../features/line-features.js';
+import type { LineReference } from '../features/line-reference.js';
+import { codeApproved } from '../core/vendor.js';
+import { TriageError } from '../core/errors.js';
 import { reason, round3 } from './explain.js';
 import type { ModelRegistry } from '../models/registry.js';
 import { servedFeatureSchemas } from '../models/served-schemas.js';
@@ -31,7 +40,14 @@ import type { FeatureSignature } from '../models/signature.js';
 import type { ModelTask } from '../models/spec.js';
 import type { FeatureGroup, ModelExplanation } from './explain-model.js';
 import { ChampionModel, type GroupsOf, type LoadedModel } from './onnx-champion.js';
-import type { CodingMismatchScorer, DuplicatePairScorer, LineScore, PairScore } from './scorers.js';
+import type {
+  CardThresholds,
+  CodingMismatchScorer,
+  DuplicatePairScorer,
+  LineScore,
+  PairScore,
+  ScoringContext,
+} from './scorers.js';
 
 /**
  * Maps a line to the model's feature vector (schema order), or null when the model cannot
@@ -43,6 +59,7 @@ export type LineVectoriser = (
   line: InvoiceLine,
   features: LineFeatures,
   model: LoadedModel,
+  context: ScoringContext | undefined,
 ) => ArrayLike<number> | null;
 
 /** Maps a pair comparison to the model's feature vector (schema order). */
@@ -59,6 +76,8 @@ export interface ModelCodingScorerOptions {
   evidence?: CodingMismatchScorer;
   /** Reasons are given when P exceeds this; default the card's `thresholds.autoApprove`. */
   reasonAt?: number;
+  /** Whether the vectoriser reads the vendor's history (`ScoringContext.vendorCodeCounts`); default true. */
+  usesVendorHistory?: boolean;
 }
 
 /** The async coding scorer over the champion model. */
@@ -131,6 +150,11 @@ function modelReasons(
     );
 }
 
+/** The routing thresholds of a loaded version's card. */
+export function cardThresholds(m: LoadedModel): CardThresholds {
+  return { model: m.label, autoApprove: m.card.thresholds.autoApprove, hold: m.card.thresholds.hold };
+}
+
 /**
  * A coding-mismatch scorer over the champion model (see the module doc for reasons).
  * @throws RangeError from `scoreLines` when a line is not on the invoice or a vector has the wrong length.
@@ -141,15 +165,19 @@ export function createModelCodingScorer(o: ModelCodingScorerOptions): ModelCodin
     get version() {
       return o.model.label;
     },
-    scoreLines(invoice, lines) {
+    get thresholds() {
+      return cardThresholds(o.model.current);
+    },
+    usesVendorHistory: o.usesVendorHistory ?? true,
+    scoreLines(invoice, lines, context) {
       return o.model.use(async (m) => {
         const byNumber = new Map(invoice.lines.map((l) => [l.line_number, l]));
-        const fallback = o.evidence?.scoreLines(invoice, lines) ?? [];
+        const fallback = o.evidence?.scoreLines(invoice, lines, context) ?? [];
         const vectors: ArrayLike<number>[] = [];
         const slots = lines.map((f) => {
           const line = byNumber.get(f.lineNumber);
           if (!line) throw new RangeError(`line ${f.lineNumber} is not on invoice ${invoice.invoice_id}`);
-          const v = o.vectorise(invoice, line, f, m);
+          const v = o.vectorise(invoice, line, f, m, context);
           if (v === null) return -1;
           vectors.push(v);
           return vectors.length - 1;
@@ -178,6 +206,14 @@ export function createModelCodingScorer(o: ModelCodingScorerOptions): ModelCodin
                   ...r,
                   evidence: { ...r.evidence, model: m.label, source: 'rules' },
                 }));
+            // A risky line always carries a reason, so routing can name why it is reviewed.
+            if (reasons.length === 0)
+              reasons = [
+                reason('CODING_MODEL_RISK', probability, {
+                  model: m.label,
+                  ...(explanation ? modelEvidence(m, explanation) : {}),
+                }),
+              ];
           }
           return {
             lineNumber: f.lineNumber,
@@ -224,6 +260,9 @@ export function createModelPairScorer(o: {
     get version() {
       return o.model.label;
     },
+    get thresholds() {
+      return cardThresholds(o.model.current);
+    },
     scorePairs,
     async scorePair(c) {
       return (await scorePairs([c]))[0]!;
@@ -266,12 +305,16 @@ export function groupFeatures(names: readonly string[], rules: readonly GroupRul
 export const LINE_GROUP_RULES: readonly GroupRule[] = [
   { name: 'code_unknown', match: /^code_(is_hcpcs|known)$/, reason: 'CODE_UNKNOWN' },
   { name: 'code_dates', match: /^code_(terminated|not_yet_effective)$/, reason: 'CODE_TERMINATED' },
-  { name: 'code_coverage', match: /^code_(not_payable|not_separately_priced|carrier_priced)$/ },
-  { name: 'code_section', match: /^code_section=/ },
+  {
+    name: 'code_coverage',
+    match: /^code_(not_payable|not_separately_priced|carrier_priced)$/,
+    reason: 'CODING_MODEL_RISK',
+  },
+  { name: 'code_section', match: /^code_section=/, reason: 'CODING_MODEL_RISK' },
   { name: 'description_fit', match: /^desc_/, reason: 'DESCRIPTION_CODE_MISMATCH' },
-  { name: 'vendor_fit', match: /^vendor_/ },
+  { name: 'vendor_fit', match: /^vendor_/, reason: 'CODING_MODEL_RISK' },
   { name: 'price_vs_fee_schedule', match: /^(fee_known|unit_price_)/, reason: 'PRICE_ABOVE_FEE_SCHEDULE' },
-  { name: 'quantity_dose', match: /^(quantity_|dose_)/ },
+  { name: 'quantity_dose', match: /^(quantity_|dose_)/, reason: 'QUANTITY_IMPLAUSIBLE' },
   { name: 'line_amount', match: /^(line_amount_|is_credit_line)/, reason: 'LINE_AMOUNT_MISMATCH' },
 ];
 
@@ -298,9 +341,109 @@ export function pairGroups(names: readonly string[]): FeatureGroup[] {
  * vendor profile, typical quantities), which may depend on the scoring model version.
  */
 export function featureLineVectoriser(
-  context: (invoice: Invoice, line: InvoiceLine, model: LoadedModel) => LineContext,
+  context: (
+    invoice: Invoice,
+    line: InvoiceLine,
+    model: LoadedModel,
+    scoring: ScoringContext | undefined,
+  ) => LineContext,
 ): LineVectoriser {
-  return (inv, line, _f, model) => lineFeatureVector(line, context(inv, line, model));
+  // The coding model is trained on HCPCS lines only: other lines (no code, tax, freight, another
+  // code system) are left to the rule-based evidence scorer.
+  return (inv, line, _f, model, scoring) =>
+    line.code?.system === 'HCPCS' ? lineFeatureVector(line, context(inv, line, model, scoring)) : null;
+}
+
+/** The run's `line-context.json` fields serving reads (training/benchmark-features.ts writes them). */
+interface LineContextFile {
+  featureSchemaVersion?: string;
+  typicalQuantities?: { source: string; byCode: Record<string, number>; byCategory: Record<string, number> };
+}
+
+const typicalCache = new WeakMap<LoadedModel, TypicalQuantities | null>();
+
+/**
+ * The typical quantities a version was trained with (its `line-context.json`), or null when the
+ * version has none (e.g. an external model).
+ * @throws TriageError `TRIAGE_MODEL_INVALID` when the file is not the expected JSON.
+ */
+export function typicalQuantitiesOf(model: LoadedModel): TypicalQuantities | null {
+  const hit = typicalCache.get(model);
+  if (hit !== undefined) return hit;
+  const raw = model.files['line-context.json'];
+  let out: TypicalQuantities | null = null;
+  if (raw) {
+    let parsed: LineContextFile;
+    try {
+      parsed = JSON.parse(Buffer.from(raw).toString('utf8')) as LineContextFile;
+    } catch (e) {
+      throw new TriageError(
+        'TRIAGE_MODEL_INVALID',
+        `${model.label}: line-context.json: ${(e as Error).message}`,
+      );
+    }
+    const t = parsed.typicalQuantities;
+    if (t)
+      out = {
+        source: t.source,
+        byCode: new Map(Object.entries(t.byCode)),
+        byCategory: new Map(Object.entries(t.byCategory)),
+      };
+  }
+  typicalCache.set(model, out);
+  return out;
+}
+
+/**
+ * The line context the service gives the coding model, in one of the two regimes training
+ * built (training/benchmark-features.ts):
+ *
+ * - **vendor in the tenant's vendor master**: the vendor profile (the master's approved
+ *   categories, the category counts of the vendor's stored lines) and the typical quantities of
+ *   the model's own training run (`line-context.json`);
+ * - **vendor not in the master**: neither, as in training's context dropout (a profile without
+ *   an approved list, or quantities without a profile, never occurred in training, so they are
+ *   not given).
+ *
+ * A line's category is approved when the master's BETOS codes or HCPCS prefixes cover its code
+ * (`codeApproved`).
+ */
+export function servingLineContext(
+  reference: LineReference,
+): (
+  invoice: Invoice,
+  line: InvoiceLine,
+  model: LoadedModel,
+  scoring: ScoringContext | undefined,
+) => LineContext {
+  const categoryCounts = new WeakMap<ReadonlyMap<string, number>, Record<string, number>>();
+  const countsOf = (codes: ReadonlyMap<string, number>): Record<string, number> => {
+    let c = categoryCounts.get(codes);
+    if (!c) {
+      c = {};
+      for (const [code, n] of codes) {
+        const cat = reference.get(code)?.category;
+        if (cat) c[cat] = (c[cat] ?? 0) + n;
+      }
+      categoryCounts.set(codes, c);
+    }
+    return c;
+  };
+  return (invoice, line, model, scoring) => {
+    const ctx: LineContext = { reference, serviceDate: lineServiceDate(invoice, line) };
+    const master = scoring?.vendorProfile;
+    if (!scoring || !master) return ctx;
+    const typical = typicalQuantitiesOf(model);
+    if (typical) ctx.typicalQuantities = typical;
+    const code = line.code?.system === 'HCPCS' ? line.code.value.toUpperCase() : null;
+    const ref = code ? reference.get(code) : undefined;
+    const profile: LineVendorProfile = {
+      categoryCounts: countsOf(scoring.vendorCodeCounts),
+      approvedCategories: ref && code && codeApproved(master, code, ref.code.betos) ? [ref.category] : [],
+    };
+    ctx.vendorProfile = profile;
+    return ctx;
+  };
 }
 
 /** Pair vectoriser: features/' `pairFeatureVector` over `COMPARISONS`. */
@@ -325,6 +468,8 @@ export interface ChampionScorersOptions {
 export interface ChampionScorers {
   coding: ModelCodingScorer | null;
   duplicate: ModelPairScorer | null;
+  /** The loaded champions (for model routes and metrics). */
+  models: readonly ChampionModel[];
   close(): Promise<void>;
 }
 
@@ -377,6 +522,7 @@ export async function loadChampionScorers(o: ChampionScorersOptions): Promise<Ch
   return {
     coding,
     duplicate,
+    models,
     close: async () => {
       await Promise.all(models.map((m) => m.close()));
     },

@@ -22,7 +22,15 @@ import {
   type StoredDecision,
   type TriageRepository,
 } from '../store/repository.js';
-import type { CodingMismatchScorer, DuplicatePairScorer, LineScore } from './scorers.js';
+import type {
+  CardThresholds,
+  CodingMismatchScorer,
+  DuplicatePairScorer,
+  LineScore,
+  MaybePromise,
+  PairScore,
+  ScoringContext,
+} from './scorers.js';
 import {
   DEFAULT_POLICY_DEFINITION,
   effectivePolicy,
@@ -49,8 +57,17 @@ import { HEURISTIC_DUPLICATE_PARAMS } from './heuristic-duplicate.js';
 /** Dependencies of the scoring service (all injected; nothing here reads the environment). */
 export interface ScoringDeps {
   repo: TriageRepository;
-  coding: CodingMismatchScorer;
-  duplicate: DuplicatePairScorer;
+  /** Heuristic (sync) or trained ONNX (async) coding scorer. */
+  coding: CodingMismatchScorer<MaybePromise<LineScore[]>>;
+  /** Heuristic (sync) or trained ONNX (async) pair scorer. */
+  duplicate: DuplicatePairScorer<MaybePromise<PairScore>>;
+  /**
+   * When true (default), the queue thresholds of the default policy yield to the thresholds the
+   * served models' cards certify (`coding.review_at`, `coding.hold_at` from the coding model;
+   * `ap.review_at`, `ap.hold_at` from the duplicate model). A tenant's stored policy (version 2+)
+   * always wins; set false when the default policy is an operator's POLICY_FILE.
+   */
+  thresholdsFromCards?: boolean;
   /** Version 1 of every tenant's routing policy; default the shipped `policy-default@1`. */
   defaultPolicy?: PolicyDefinition;
   /** HCPCS reference index, for explanations (CMS descriptions) and vendor-profile checks. */
@@ -93,7 +110,7 @@ export interface ScoringService {
   policyFor(tenantId: string): Promise<PolicyDefinition>;
   /** CMS reference text of a HCPCS code, or null when unknown (or no reference is loaded). */
   referenceCode(code: string): ReferenceCodeInfo | null;
-  /** Versions of models, feature schema, default policy and reference data. */
+  /** Versions of models (the versions serving new calls), feature schema, default policy and reference data. */
   readonly versions: Versions;
 }
 
@@ -222,6 +239,46 @@ function applyVendorProfile(
   });
 }
 
+/** Smallest step above a card's auto-approve threshold: the card approves p <= t, the policy reviews p >= review_at. */
+const ABOVE = 1e-9;
+
+/**
+ * The routing policy with the card thresholds of the served models in place of the default
+ * policy's queue thresholds (when `useCards`), and where each threshold came from in `sources`
+ * (`model-card:<model>` or `policy:<label>`). A card threshold outside [0, 1] (no threshold met
+ * its guarantee in training) means: review every scored invoice (auto-approve side) or hold none.
+ */
+export function withCardThresholds(
+  policy: RoutingPolicy,
+  useCards: boolean,
+  coding: CardThresholds | null,
+  duplicate: CardThresholds | null,
+  sources: Record<string, string>,
+): RoutingPolicy {
+  const fromPolicy = `policy:${policy.version}`;
+  sources['coding.review_at'] = fromPolicy;
+  sources['ap.review_at'] = fromPolicy;
+  sources['ap.hold_at'] = fromPolicy;
+  if (policy.codingHold !== undefined) sources['coding.hold_at'] = fromPolicy;
+  if (!useCards || (policy.overridesApplied?.length ?? 0) > 0) return policy;
+  const out: RoutingPolicy = { ...policy };
+  const review = (t: number): number => (t < 0 ? 0 : Math.min(1, t + ABOVE));
+  const hold = (t: number): number => (t > 1 ? Number.POSITIVE_INFINITY : Math.max(0, t));
+  if (coding) {
+    out.codingReview = review(coding.autoApprove);
+    out.codingHold = hold(coding.hold);
+    sources['coding.review_at'] = `model-card:${coding.model}`;
+    sources['coding.hold_at'] = `model-card:${coding.model}`;
+  }
+  if (duplicate) {
+    out.duplicateReview = review(duplicate.autoApprove);
+    out.duplicateHold = Math.max(out.duplicateReview, hold(duplicate.hold));
+    sources['ap.review_at'] = `model-card:${duplicate.model}`;
+    sources['ap.hold_at'] = `model-card:${duplicate.model}`;
+  }
+  return out;
+}
+
 /** Creates the scoring service. */
 export function createScoringService(deps: ScoringDeps): ScoringService {
   const k = deps.candidateK ?? 10;
@@ -229,12 +286,15 @@ export function createScoringService(deps: ScoringDeps): ScoringService {
   const clock = deps.clock ?? (() => new Date());
   const defaultPolicy = deps.defaultPolicy ?? DEFAULT_POLICY_DEFINITION;
   const ref = deps.reference;
-  const versions: Versions = {
+  const schemaVersion = featureSchemaVersion();
+  const currentVersions = (): Versions => ({
     models: { 'coding-mismatch': deps.coding.version, duplicate: deps.duplicate.version },
-    feature_schema: featureSchemaVersion(),
+    feature_schema: schemaVersion,
     policy: defaultPolicy.label,
     reference_data: deps.referenceVersion,
-  };
+  });
+  const fromCards = deps.thresholdsFromCards ?? true;
+  const usesContext = deps.coding.usesVendorHistory === true;
   const duplicateIntercept: number | null =
     'intercept' in deps.duplicate && typeof deps.duplicate.intercept === 'number'
       ? deps.duplicate.intercept
@@ -316,12 +376,36 @@ export function createScoringService(deps: ScoringDeps): ScoringService {
       })),
       coding_mismatch: {
         score: args.scores.coding_mismatch,
-        method:
-          'max over lines of the line score; line score = noisy-OR 1 - prod(1 - risk) of its checks, so ' +
-          '-ln(1 - score) = sum of -ln(1 - risk) exactly; shares split the score in that proportion',
+        method: lineScores.some((l) => l.explanation)
+          ? 'max over lines of the line score; line score = calibrated probability of the coding model; its ' +
+            'logit = base_value + sum of feature-group contributions (integrated gradients from the training mean) ' +
+            '+ completeness_gap'
+          : 'max over lines of the line score; line score = noisy-OR 1 - prod(1 - risk) of its checks, so ' +
+            '-ln(1 - score) = sum of -ln(1 - risk) exactly; shares split the score in that proportion',
         lines: lineScores.map((l) => {
           if (l.score === null)
             return { line_number: l.lineNumber, score: null, checks: [], completeness_gap: 0 };
+          if (l.explanation) {
+            const e = l.explanation;
+            return {
+              line_number: l.lineNumber,
+              score: l.score,
+              checks: [],
+              completeness_gap: Math.abs(e.completenessGap),
+              model: {
+                model: l.modelVersion ?? deps.coding.version,
+                method: e.method,
+                base_value: e.baseValue,
+                logit: e.logit,
+                contributions: e.contributions.map((c) => ({
+                  group: c.group,
+                  value: c.value,
+                  reason: c.reason ?? null,
+                })),
+                completeness_gap: e.completenessGap,
+              },
+            };
+          }
           const d = decomposeNoisyOr(
             l.score,
             l.reasons
@@ -333,6 +417,25 @@ export function createScoringService(deps: ScoringDeps): ScoringService {
       },
       duplicate: top
         ? (() => {
+            if (top.explanation) {
+              const e = top.explanation;
+              const sum = e.contributions.reduce((a, c) => a + c.value, 0);
+              return {
+                invoice_id: top.candidate.invoiceId,
+                score: top.score,
+                method:
+                  `${top.modelVersion ?? deps.duplicate.version}: calibrated probability of the pair model; ` +
+                  'logit = intercept (base value at the training mean) + sum of comparison-group contributions ' +
+                  `(${e.method}) + completeness_gap`,
+                contributions: top.contributions,
+                sum_of_contributions: sum,
+                intercept: e.baseValue,
+                logit_score: e.logit,
+                completeness_gap: Math.abs(e.completenessGap),
+                model_score: top.modelScore,
+                rule: top.rule,
+              };
+            }
             const d = decomposeLogistic(
               top.modelScore,
               top.contributions,
@@ -382,6 +485,7 @@ export function createScoringService(deps: ScoringDeps): ScoringService {
         overrides_applied: [...(args.policy.overridesApplied ?? [])],
         thresholds: {
           'coding.review_at': args.policy.codingReview,
+          ...(args.policy.codingHold !== undefined ? { 'coding.hold_at': args.policy.codingHold } : {}),
           'ap.review_at': args.policy.duplicateReview,
           'ap.hold_at': args.policy.duplicateHold,
           'compliance.review_at': args.policy.complianceReview ?? 0.5,
@@ -414,23 +518,34 @@ export function createScoringService(deps: ScoringDeps): ScoringService {
     const early = replay(await deps.repo.findByInvoiceId(tenantId, invoice.invoice_id));
     if (early) return early;
     const f = extractInvoiceFeatures(invoice);
+    const [profile, policyDef, vendorCodeCounts] = await Promise.all([
+      deps.repo.vendors.get(tenantId, invoice.vendor.id),
+      policyFor(tenantId),
+      usesContext
+        ? deps.repo.vendors.codeCounts(tenantId, invoice.vendor.id)
+        : Promise.resolve(new Map<string, number>()),
+    ]);
+    const context: ScoringContext = { vendorProfile: profile, vendorCodeCounts };
 
-    // Coding mismatch per line (CPU only, outside the transaction), yielding to the event loop
-    // between chunks so that a long invoice does not stall other requests.
+    // Coding mismatch per line (outside the transaction), yielding to the event loop between
+    // chunks so that a long invoice does not stall other requests.
     const lineScores: LineScore[] = [];
     for (let i = 0; i < f.lines.length; i += LINE_CHUNK) {
       if (i > 0) await new Promise((r) => setImmediate(r));
-      lineScores.push(...deps.coding.scoreLines(invoice, f.lines.slice(i, i + LINE_CHUNK)));
+      lineScores.push(...(await deps.coding.scoreLines(invoice, f.lines.slice(i, i + LINE_CHUNK), context)));
     }
-    const [profile, policyDef] = await Promise.all([
-      deps.repo.vendors.get(tenantId, invoice.vendor.id),
-      policyFor(tenantId),
-    ]);
     if (profile) applyVendorProfile(invoice, f.lines, lineScores, profile, ref);
     const reasons = invoiceReasons(invoice, lineScores);
     const codingScore = lineScores.reduce((m, l) => Math.max(m, l.score ?? 0), 0);
     const vendorCategory = profile?.category ?? null;
-    const policy = effectivePolicy(policyDef, { vendorCategory, facilityId: invoice.facility_id ?? null });
+    const thresholdSources: Record<string, string> = {};
+    const policy = withCardThresholds(
+      effectivePolicy(policyDef, { vendorCategory, facilityId: invoice.facility_id ?? null }),
+      fromCards && policyDef === defaultPolicy,
+      deps.coding.thresholds ?? null,
+      deps.duplicate.thresholds ?? null,
+      thresholdSources,
+    );
     const me = pairSideOfInvoice(invoice, f);
     const keys: InvoiceIndexKeys = {
       vendorKey: f.vendorKey,
@@ -461,7 +576,13 @@ export function createScoringService(deps: ScoringDeps): ScoringService {
           invoiceDate: invoice.invoice_date,
           documentType: invoice.document_type,
         });
-        const dup = assessDuplicates(invoice, me, candidates, deps.duplicate, reportAt);
+        const dup = await assessDuplicates(
+          invoice,
+          me,
+          candidates,
+          deps.duplicate,
+          Math.min(reportAt, policy.duplicateReview),
+        );
         const duplicateScore = dup.reported[0]?.score ?? 0;
         const allReasons = [...reasons];
         const top = dup.reported[0];
@@ -479,7 +600,12 @@ export function createScoringService(deps: ScoringDeps): ScoringService {
           );
         }
         const scores = { coding_mismatch: round3(codingScore), duplicate: round3(duplicateScore) };
-        const { route: routed, firing } = routeWithFiring(policy, scores, allReasons);
+        // Route on the unrounded scores: a card threshold is exact (p <= autoApprove goes through).
+        const { route: routed, firing } = routeWithFiring(
+          policy,
+          { coding_mismatch: codingScore, duplicate: duplicateScore },
+          allReasons,
+        );
         allReasons.sort((a, b) => b.weight - a.weight);
         const components = priorityComponents({
           totalCents: invoice.total_cents,
@@ -500,7 +626,15 @@ export function createScoringService(deps: ScoringDeps): ScoringService {
           receivedDate: invoice.received_date ?? today,
           slaCentsPerDay: policy.slaCentsPerDay ?? 0,
         });
-        const decisionVersions: Versions = { ...versions, policy: policy.version };
+        const decisionVersions: Versions = {
+          ...currentVersions(),
+          models: {
+            'coding-mismatch': lineScores.find((l) => l.modelVersion)?.modelVersion ?? deps.coding.version,
+            duplicate: dup.scored.find((s) => s.modelVersion)?.modelVersion ?? deps.duplicate.version,
+          },
+          policy: policy.version,
+          thresholds: thresholdSources,
+        };
         const reversal = dup.reversal;
         const decision: DecisionResponse = {
           decision_id: randomUUID(),
@@ -574,6 +708,8 @@ export function createScoringService(deps: ScoringDeps): ScoringService {
     getDecision: (id, tenantId = DEFAULT_TENANT) => deps.repo.getDecision(tenantId, id),
     policyFor,
     referenceCode,
-    versions,
+    get versions() {
+      return currentVersions();
+    },
   };
 }

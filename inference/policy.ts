@@ -36,6 +36,11 @@ const QueueThresholds = Type.Object(
     coding: Type.Object(
       {
         review_at: { ...Probability, description: 'Line coding-mismatch score that sends to coding review.' },
+        hold_at: Type.Optional({
+          ...Probability,
+          description:
+            'Invoice coding-mismatch score that holds the payment (pending coding review); default none.',
+        }),
       },
       { additionalProperties: false },
     ),
@@ -67,7 +72,12 @@ const PolicyOverride = Type.Object(
     queues: Type.Optional(
       Type.Object(
         {
-          coding: Type.Optional(Type.Object({ review_at: Probability }, { additionalProperties: false })),
+          coding: Type.Optional(
+            Type.Object(
+              { review_at: Type.Optional(Probability), hold_at: Type.Optional(Probability) },
+              { additionalProperties: false },
+            ),
+          ),
           ap: Type.Optional(
             Type.Object(
               { review_at: Type.Optional(Probability), hold_at: Type.Optional(Probability) },
@@ -135,6 +145,8 @@ export interface RoutingPolicy {
   duplicateReview: number;
   /** Invoice coding-mismatch score at or above which it goes to coding review. */
   codingReview: number;
+  /** Invoice coding-mismatch score at or above which it is held in the coding queue; undefined: never. */
+  codingHold?: number;
   /** Weight at or above which a compliance reason sends to review; default 0.5. */
   complianceReview?: number;
   /** Reasons that force review whatever the scores (their weight must be > 0). */
@@ -214,6 +226,7 @@ export interface PolicyContext {
 export function effectivePolicy(def: PolicyDefinition, ctx: PolicyContext): RoutingPolicy {
   const d = def.document;
   let coding = d.queues.coding.review_at;
+  let codingHold = d.queues.coding.hold_at;
   let apReview = d.queues.ap.review_at;
   let apHold = d.queues.ap.hold_at;
   let compliance = d.queues.compliance.review_at;
@@ -232,6 +245,7 @@ export function effectivePolicy(def: PolicyDefinition, ctx: PolicyContext): Rout
         .join('&'),
     );
     coding = o.queues?.coding?.review_at ?? coding;
+    codingHold = o.queues?.coding?.hold_at ?? codingHold;
     apReview = o.queues?.ap?.review_at ?? apReview;
     apHold = o.queues?.ap?.hold_at ?? apHold;
     compliance = o.queues?.compliance?.review_at ?? compliance;
@@ -242,6 +256,7 @@ export function effectivePolicy(def: PolicyDefinition, ctx: PolicyContext): Rout
     duplicateHold: apHold,
     duplicateReview: apReview,
     codingReview: coding,
+    ...(codingHold !== undefined ? { codingHold } : {}),
     complianceReview: compliance,
     alwaysReview: [...always],
     slaCentsPerDay: d.priority.sla_cents_per_day,
@@ -264,9 +279,10 @@ export interface Route {
 const isDuplicateCode = (c: string): boolean => c === 'DUPLICATE_SUSPECTED' || c === 'DUPLICATE_SAME_NUMBER';
 
 /**
- * Routes by policy. HOLD when the duplicate score reaches `duplicateHold`; REVIEW when any
- * reason fires (a forced reason with weight > 0; a coding reason with weight and invoice
- * coding score at or above `codingReview`; a duplicate reason with the duplicate score at or
+ * Routes by policy. HOLD when the duplicate score reaches `duplicateHold` (AP queue), or the
+ * coding score reaches `codingHold` with a coding reason (coding queue); REVIEW when any
+ * reason fires (a forced reason with weight > 0; with the invoice coding score at or above
+ * `codingReview`, a coding reason whose weight is too, and the heaviest coding reason; a duplicate reason with the duplicate score at or
  * above `duplicateReview`; a compliance reason with weight at or above `complianceReview`),
  * in the queue of the heaviest firing reason; else AUTO_APPROVE.
  */
@@ -284,19 +300,30 @@ export function routeWithFiring(
   scores: { coding_mismatch: number; duplicate: number },
   reasons: readonly Reason[],
 ): { route: Route; firing: ReasonCode[] } {
+  // The heaviest coding reason carries an invoice whose coding score crossed the threshold even
+  // when the score is shared among several reasons (a model's contributions, a noisy-OR).
+  let heaviestCoding: Reason | null = null;
+  for (const r of reasons)
+    if (REASON_CODES[r.code as ReasonCode]?.queue === 'coding' && !isDuplicateCode(r.code) && r.weight > 0)
+      if (!heaviestCoding || r.weight > heaviestCoding.weight) heaviestCoding = r;
   const firing = reasons.filter((r) => {
     const entry = REASON_CODES[r.code as ReasonCode];
     if (!entry || r.weight <= 0) return false;
     if (policy.alwaysReview.includes(r.code as ReasonCode)) return true;
     if (isDuplicateCode(r.code)) return scores.duplicate >= policy.duplicateReview;
     if (entry.queue === 'coding')
-      return scores.coding_mismatch >= policy.codingReview && r.weight >= policy.codingReview;
+      return (
+        scores.coding_mismatch >= policy.codingReview &&
+        (r.weight >= policy.codingReview || r === heaviestCoding)
+      );
     if (entry.queue === 'compliance') return r.weight >= (policy.complianceReview ?? 0.5);
     return false;
   });
   const codes = firing.map((r) => r.code as ReasonCode);
   if (scores.duplicate >= policy.duplicateHold)
     return { route: { decision: 'HOLD', queue: 'ap' }, firing: codes };
+  if (policy.codingHold !== undefined && scores.coding_mismatch >= policy.codingHold && heaviestCoding)
+    return { route: { decision: 'HOLD', queue: 'coding' }, firing: codes };
   if (firing.length === 0) return { route: { decision: 'AUTO_APPROVE', queue: undefined }, firing: codes };
   const top = firing.reduce((a, b) => (b.weight > a.weight ? b : a));
   return {

@@ -13,6 +13,21 @@ import type { Reason, SuggestedCode } from './explain.js';
 import type { LineFeatures } from '../features/invoice-features.js';
 import type { PairComparison } from '../features/pair.js';
 import type { ModelExplanation } from './explain-model.js';
+import type { VendorProfile } from '../core/vendor.js';
+
+/**
+ * What the store knows about the invoice's vendor when it is scored, for scorers whose features
+ * need it (the trained coding model's vendor features, as training built them).
+ */
+export interface ScoringContext {
+  /** The tenant's vendor master record of `invoice.vendor.id`, null when none is registered. */
+  vendorProfile: VendorProfile | null;
+  /**
+   * HCPCS code -> number of lines the tenant's earlier invoices of this vendor billed with it
+   * (upper-case codes; the vendor's history, before this invoice). Empty for a new vendor.
+   */
+  vendorCodeCounts: ReadonlyMap<string, number>;
+}
 
 /** A value or a promise of it. */
 export type MaybePromise<T> = T | Promise<T>;
@@ -34,7 +49,12 @@ export interface CodingMismatchScorer<R extends MaybePromise<LineScore[]> = Line
   readonly task: 'coding-mismatch';
   /** e.g. `heuristic-coding@1`; for hot-reloaded models the version serving new calls. */
   readonly version: string;
-  scoreLines(invoice: Invoice, lines: readonly LineFeatures[]): R;
+  /** @param context the vendor's master record and history; scorers that do not need it ignore it. */
+  scoreLines(invoice: Invoice, lines: readonly LineFeatures[], context?: ScoringContext): R;
+  /** See {@link DuplicatePairScorer.thresholds}. */
+  readonly thresholds?: CardThresholds | null;
+  /** True when `scoreLines` reads `context.vendorCodeCounts` (the caller then queries the vendor's history). */
+  readonly usesVendorHistory?: boolean;
 }
 
 /** Duplicate probability of one candidate pair with the comparison's contributions. */
@@ -56,4 +76,21 @@ export interface DuplicatePairScorer<R extends MaybePromise<PairScore> = PairSco
   readonly task: 'duplicate';
   readonly version: string;
   scorePair(c: PairComparison): R;
+  /** Scores many pairs at once (one model run), when the scorer can; same results as `scorePair` each. */
+  scorePairs?(cs: readonly PairComparison[]): Promise<PairScore[]>;
+  /**
+   * The calibrated routing thresholds of the model's card (invoice-level score: auto-approve at
+   * or below `autoApprove`, hold at or above `hold`), with the card's label; absent for heuristics.
+   */
+  readonly thresholds?: CardThresholds | null;
+}
+
+/** Thresholds a model card certifies (Learn-then-Test), with the model version they belong to. */
+export interface CardThresholds {
+  /** e.g. `coding-mismatch@1`. */
+  model: string;
+  /** Invoice scores at or below this go straight through; probability in [0, 1]. */
+  autoApprove: number;
+  /** Invoice scores at or above this are held; probability in [0, 1]. */
+  hold: number;
 }

@@ -11,6 +11,12 @@ export interface VendorStore {
   /** The tenant's profile of a vendor, or null. */
   get(tenantId: string, vendorId: string): Promise<VendorProfile | null>;
   /**
+   * The vendor's billing history: upper-case HCPCS code -> number of lines of the tenant's stored
+   * invoices of `vendorId` that billed it (all stored invoices, i.e. those scored before). Empty
+   * map for a new vendor. One indexed aggregate query (invoices by tenant and vendor id).
+   */
+  codeCounts(tenantId: string, vendorId: string): Promise<Map<string, number>>;
+  /**
    * Creates or replaces a profile (version + 1) and audits the change.
    * @returns the stored profile and whether it was created.
    */
@@ -50,6 +56,16 @@ export async function readVendorProfile(
 /** The vendor store over an opened, migrated database. */
 export function createVendorStore(db: SqlDatabase): VendorStore {
   return {
+    async codeCounts(tenantId, vendorId) {
+      const rows = await db.query<{ code: string; n: string | number }>(
+        `SELECT upper(l.code) AS code, count(*) AS n
+           FROM invoices i JOIN invoice_lines l ON l.invoice_pk = i.pk
+          WHERE i.tenant_id = $1 AND i.vendor_id = $2 AND l.code_system = 'HCPCS' AND l.code IS NOT NULL
+          GROUP BY upper(l.code)`,
+        [tenantId, vendorId],
+      );
+      return new Map(rows.map((r) => [r.code, Number(r.n)]));
+    },
     get: (tenantId, vendorId) => readVendorProfile(db, tenantId, vendorId),
     put: (tenantId, vendorId, input, actor) =>
       db.transaction(async (tx) => {

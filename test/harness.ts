@@ -69,7 +69,11 @@ export async function startHarness(
   cfg: StoreConfig,
   opts: { wire?: WireOptions; clock?: () => Date; bodyLimitBytes?: number } = {},
 ): Promise<Harness> {
-  const wired = await wire(cfg, { ...(opts.clock ? { clock: opts.clock } : {}), ...(opts.wire ?? {}) });
+  const wired = await wire(cfg, {
+    models: null,
+    ...(opts.clock ? { clock: opts.clock } : {}),
+    ...(opts.wire ?? {}),
+  });
   const keys = {} as Record<KeyName, string>;
   const keyIds = {} as Record<KeyName, string>;
   for (const [name, spec] of Object.entries(SPECS) as [KeyName, (typeof SPECS)[KeyName]][]) {

@@ -79,7 +79,7 @@ export function inProcessQueue(
 
 /** Wires store, pipeline, queue and app. */
 export async function startStack(store: StoreConfig, opts: StackOptions = {}): Promise<Stack> {
-  const wired = await wire(store);
+  const wired = await wire(store, { models: null });
   const metrics = createMetrics({ processMetrics: false });
   metrics.watchModels(() => wired.scoring.versions.models);
   const queue = (opts.queue ?? ((w, m) => inProcessQueue(w, m)))(wired, metrics);

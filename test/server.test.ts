@@ -84,7 +84,8 @@ it('starts on embedded defaults, writes the bootstrap keys once and scores the R
     reasons: { code: string }[];
     versions: { models: Record<string, string> };
   };
-  expect(d.decision).toBe('REVIEW');
+  // Served by the shipped champions: the wheelchair billed as a nebulizer is held for coding.
+  expect(d.decision).toBe('HOLD');
   expect(d.reasons.map((r) => r.code)).toContain('DESCRIPTION_CODE_MISMATCH');
-  expect(Object.keys(d.versions.models)).toEqual(['coding-mismatch', 'duplicate']);
+  expect(d.versions.models).toEqual({ 'coding-mismatch': 'coding-mismatch@1', duplicate: 'duplicate@1' });
 });

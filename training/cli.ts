@@ -50,7 +50,7 @@ export interface TrainCliDeps {
     context?: unknown;
   };
   /** Baseline detectors for the harness report (the current scoring path, ERP rules). */
-  baselines?: () => Promise<Detector[]>;
+  baselines?: (dataDir: string) => Promise<Detector[]>;
   /** Where messages go (default stderr). */
   log?: (line: string) => void;
 }
@@ -229,7 +229,7 @@ export async function runTrain(
     if (o.evalReport !== false) {
       if (existsSync(join(o.data, BENCHMARK_FILES.split('test')))) {
         // the harness closes each detector after its run; closing again (on failure) is a no-op
-        const baselines = (o.baselines !== false && deps.baselines ? await deps.baselines() : []).map(
+        const baselines = (o.baselines !== false && deps.baselines ? await deps.baselines(o.data) : []).map(
           closeOnce,
         );
         try {

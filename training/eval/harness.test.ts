@@ -127,7 +127,7 @@ describe('evaluation harness on a small generated set', () => {
   });
 
   it('drives the current scoring service in submission order and writes JSON and HTML reports', async () => {
-    const { scoring, repo } = await wire({ engine: 'pglite' });
+    const { scoring, repo } = await wire({ engine: 'pglite' }, { models: null });
     const current = createServiceDetector(scoring, {
       duplicateThreshold: DEFAULT_POLICY.duplicateReview,
       codingThreshold: DEFAULT_POLICY.codingReview,

@@ -136,6 +136,11 @@ export interface DetectorReport {
   seconds: number;
   invoicesPerSecond: number;
   decisions: Record<string, number>;
+  /**
+   * Per decision kind: invoices, and those with a true exception (a duplicate label or a coding
+   * label on any line). `exceptionRate` of AUTO_APPROVE is what the card thresholds certify.
+   */
+  exceptionsByDecision: Record<string, { invoices: number; exceptions: number; exceptionRate: number }>;
   duplicate: {
     overall: KindReport;
     byKind: Record<DuplicateKind, KindReport>;
@@ -265,6 +270,15 @@ function measure(
   const thr = detector.thresholds;
   const decisions: Record<string, number> = {};
   for (const o of outputs) if (o.decision) decisions[o.decision] = (decisions[o.decision] ?? 0) + 1;
+  const exceptionsByDecision: DetectorReport['exceptionsByDecision'] = {};
+  for (const o of outputs) {
+    if (!o.decision) continue;
+    const t = byId.get(o.invoiceId);
+    const e = (exceptionsByDecision[o.decision] ??= { invoices: 0, exceptions: 0, exceptionRate: 0 });
+    e.invoices++;
+    if (t && (t.duplicate !== null || t.lines.some((l) => l.kind !== null))) e.exceptions++;
+  }
+  for (const e of Object.values(exceptionsByDecision)) e.exceptionRate = e.exceptions / e.invoices;
   const examples = {
     duplicateFalseNegatives: [] as (Example & { rank: number })[],
     duplicateFalsePositives: [] as (Example & { rank: number })[],
@@ -442,6 +456,7 @@ function measure(
     seconds,
     invoicesPerSecond: seconds > 0 ? outputs.length / seconds : Number.NaN,
     decisions,
+    exceptionsByDecision,
     duplicate,
     coding,
     examples: {

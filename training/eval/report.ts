@@ -119,6 +119,13 @@ export function renderTables(report: EvalReport): string {
           .map(([k, v]) => `${k} ${v}`)
           .join(', ')}; ${d.invoicesPerSecond.toFixed(1)} invoices/s (${d.seconds.toFixed(1)} s)`,
       );
+    const byDecision = Object.entries(d.exceptionsByDecision ?? {});
+    if (byDecision.length > 0)
+      out.push(
+        `${d.name} true exceptions by decision: ${byDecision
+          .map(([k, e]) => `${k} ${e.exceptions}/${e.invoices} (${(100 * e.exceptionRate).toFixed(2)}%)`)
+          .join(', ')}`,
+      );
   }
   return out.join('\n');
 }

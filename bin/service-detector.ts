@@ -1,0 +1,83 @@
+/**
+ * The scoring service as an evaluation detector (`npm run eval`, `npm run train` baselines):
+ * wires the service over a fresh store, registers the benchmark's vendor master (as tenants do
+ * with `PUT /v1/vendors/:id`) so the service sees the approved categories training saw, and
+ * reads the routing thresholds the service will apply (the champions' card thresholds, else the
+ * default policy's).
+ */
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { readVendors } from '../datasets/benchmark/read.js';
+import { BENCHMARK_FILES } from '../datasets/benchmark/types.js';
+import { DEFAULT_POLICY, DEFAULT_TENANT, withCardThresholds } from '../inference/index.js';
+import type { StoreConfig, TriageRepository } from '../store/index.js';
+import type { Detector } from '../training/eval/detector.js';
+import { createServiceDetector } from '../training/eval/service-detector.js';
+import { wire, type ModelsWiring } from './bootstrap.js';
+
+/** Options of {@link serviceDetector}. */
+export interface ServiceDetectorWiring {
+  store: StoreConfig;
+  /** Models to serve (default the shipped champions); null: the heuristic scorers. */
+  models?: ModelsWiring | null;
+  /** Benchmark directory whose `vendors.json` is registered as the vendor master; null: none. */
+  dataDir?: string | null;
+  /** Detector name in reports (default `current`). */
+  name?: string;
+  /** Called after the store is closed (e.g. drops a PostgreSQL schema). */
+  afterClose?: () => Promise<void>;
+}
+
+/**
+ * Registers a benchmark's vendor master for the default tenant: each vendor (and its alternate
+ * ids) approved for the BETOS codes of its approved categories. @returns vendors registered.
+ */
+export async function registerBenchmarkVendors(repo: TriageRepository, dataDir: string): Promise<number> {
+  if (!existsSync(join(dataDir, BENCHMARK_FILES.vendors))) return 0;
+  let n = 0;
+  for (const v of readVendors(dataDir)) {
+    const betos = [...new Set(v.approved_categories.map((c) => c.betos).filter((b) => b !== ''))];
+    const prefixes = [
+      ...new Set(v.approved_categories.filter((c) => c.betos === '').map((c) => c.section.slice(0, 1))),
+    ];
+    for (const id of [v.id, ...v.alt_ids]) {
+      await repo.vendors.put(
+        DEFAULT_TENANT,
+        id,
+        { name: v.name, approved_betos: betos, approved_hcpcs_prefixes: prefixes },
+        null,
+      );
+      n++;
+    }
+  }
+  return n;
+}
+
+/** The scoring service as a detector over a fresh store (closed, then `afterClose`, on close). */
+export async function serviceDetector(o: ServiceDetectorWiring): Promise<Detector> {
+  const wired = await wire(o.store, { models: o.models === undefined ? { reloadMs: null } : o.models });
+  if (o.dataDir) await registerBenchmarkVendors(wired.repo, o.dataDir);
+  const sources: Record<string, string> = {};
+  const policy = withCardThresholds(
+    { ...DEFAULT_POLICY },
+    true,
+    wired.served.get('coding-mismatch') ? cardOf(wired, 'coding-mismatch') : null,
+    wired.served.get('duplicate') ? cardOf(wired, 'duplicate') : null,
+    sources,
+  );
+  return createServiceDetector(wired.scoring, {
+    ...(o.name ? { name: o.name } : {}),
+    duplicateThreshold: policy.duplicateReview,
+    codingThreshold: policy.codingReview,
+    close: async () => {
+      await wired.repo.close();
+      await wired.closeModels();
+      await o.afterClose?.();
+    },
+  });
+}
+
+function cardOf(wired: Awaited<ReturnType<typeof wire>>, name: string) {
+  const m = wired.served.get(name)!.current;
+  return { model: m.label, autoApprove: m.card.thresholds.autoApprove, hold: m.card.thresholds.hold };
+}

@@ -1,0 +1,201 @@
+/**
+ * Serving the shipped champions: the default wiring scores with the trained ONNX models and
+ * routes on their cards' thresholds; a champion whose features differ from the served schema
+ * is not served (the task keeps its heuristic, the error is reported); a promotion is picked up
+ * by hot reload without a restart; a tenant's own policy overrides the card thresholds.
+ */
+/* eslint-disable @typescript-eslint/no-explicit-any -- explanations are read as the JSON the API serves */
+import { cpSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { shippedModelsDir, wire, type Wired } from '../bin/bootstrap.js';
+import { ModelRegistry } from '../models/registry.js';
+import { servedFeatureSchemas } from '../models/served-schemas.js';
+import type { ModelCardDraft, TrainedModelSpec } from '../models/spec.js';
+import { exportOnnx } from '../training/onnx-export.js';
+import { makeInvoice } from './fixtures.js';
+
+const shippedCard = (name: string) =>
+  JSON.parse(readFileSync(join(shippedModelsDir(), name, '1', 'card.json'), 'utf8')) as {
+    thresholds: { autoApprove: number; hold: number };
+  };
+
+const tmp: string[] = [];
+const tempRegistry = (): string => {
+  const dir = mkdtempSync(join(tmpdir(), 'triage-models-'));
+  tmp.push(dir);
+  cpSync(shippedModelsDir(), dir, { recursive: true });
+  return dir;
+};
+afterAll(() => {
+  for (const d of tmp) rmSync(d, { recursive: true, force: true });
+});
+
+/** The stored explanation of a decision (as GET /v1/decisions/:id serves it). */
+async function explanationOf(w: Wired, decisionId: string): Promise<Record<string, any>> {
+  const rec = await w.repo.getDecisionRecord('default', decisionId);
+  return (rec!.decision as unknown as { explanation: Record<string, any> }).explanation;
+}
+
+async function close(w: Wired): Promise<void> {
+  await w.repo.close();
+  await w.closeModels();
+}
+
+describe('shipped champions', () => {
+  it('score out of the box with the trained models and route on the card thresholds', async () => {
+    const w = await wire({ engine: 'pglite' }, { models: { reloadMs: null } });
+    try {
+      expect(w.scoring.versions.models).toEqual({
+        'coding-mismatch': 'coding-mismatch@1',
+        duplicate: 'duplicate@1',
+      });
+      expect([...w.served.keys()].sort()).toEqual(['coding-mismatch', 'duplicate']);
+      const first = await w.scoring.score(makeInvoice({ invoice_id: 'a-1' }));
+      const d = first.decision;
+      expect(d.versions.models).toEqual({ 'coding-mismatch': 'coding-mismatch@1', duplicate: 'duplicate@1' });
+      expect(d.versions.thresholds).toEqual({
+        'coding.review_at': 'model-card:coding-mismatch@1',
+        'coding.hold_at': 'model-card:coding-mismatch@1',
+        'ap.review_at': 'model-card:duplicate@1',
+        'ap.hold_at': 'model-card:duplicate@1',
+      });
+      // Every line carries a calibrated model probability, not the heuristic's rounded risks.
+      for (const l of d.lines) expect(l.coding_mismatch).toBeGreaterThan(0);
+      const ex = await explanationOf(w, d.decision_id);
+      const coding = shippedCard('coding-mismatch').thresholds;
+      const dup = shippedCard('duplicate').thresholds;
+      expect(ex.routing.thresholds['coding.review_at']).toBeCloseTo(coding.autoApprove, 6);
+      expect(ex.routing.thresholds['coding.hold_at']).toBeCloseTo(coding.hold, 9);
+      expect(ex.routing.thresholds['ap.review_at']).toBeCloseTo(dup.autoApprove, 6);
+      expect(ex.routing.thresholds['ap.hold_at']).toBeCloseTo(dup.hold, 9);
+      // The model's attribution adds up to its logit (integrated gradients, exact for the MLP).
+      for (const line of ex.coding_mismatch.lines) {
+        const m = line.model;
+        expect(m.model).toBe('coding-mismatch@1');
+        const sum = m.contributions.reduce((a: number, c: { value: number }) => a + c.value, 0);
+        expect(Math.abs(m.base_value + sum + m.completeness_gap - m.logit)).toBeLessThan(1e-9);
+        expect(Math.abs(m.completeness_gap)).toBeLessThan(1e-6);
+        expect(1 / (1 + Math.exp(-m.logit))).toBeGreaterThan(0); // a logit, not a probability
+      }
+
+      // The same invoice resent under a new id is a duplicate the pair model holds.
+      const again = await w.scoring.score(makeInvoice({ invoice_id: 'a-2' }));
+      expect(again.decision.decision).toBe('HOLD');
+      expect(again.decision.duplicates[0]).toMatchObject({ invoice_id: 'a-1' });
+      expect(again.decision.scores.duplicate).toBeGreaterThanOrEqual(dup.hold);
+      const ex2 = await explanationOf(w, again.decision.decision_id);
+      expect(ex2.duplicate.method).toMatch(/duplicate@1/);
+      expect(
+        Math.abs(ex2.duplicate.intercept + ex2.duplicate.sum_of_contributions - ex2.duplicate.logit_score),
+      ).toBeLessThan(0.01); // contributions are rounded to 3 decimals per group
+    } finally {
+      await close(w);
+    }
+  });
+
+  it('serves the heuristics when models are off, with the default policy thresholds', async () => {
+    const w = await wire({ engine: 'pglite' }, { models: null });
+    try {
+      expect(w.scoring.versions.models).toEqual({
+        'coding-mismatch': 'heuristic-coding@1',
+        duplicate: 'heuristic-duplicate@1',
+      });
+      const d = (await w.scoring.score(makeInvoice())).decision;
+      expect(d.versions.thresholds!['ap.review_at']).toBe('policy:policy-default@1');
+    } finally {
+      await close(w);
+    }
+  });
+
+  it('a tenant policy overrides the card thresholds', async () => {
+    const w = await wire({ engine: 'pglite' }, { models: { reloadMs: null } });
+    try {
+      const doc = JSON.parse(
+        readFileSync(new URL('../inference/policies/default.json', import.meta.url), 'utf8'),
+      );
+      await w.repo.policies.put(
+        'default',
+        { name: 'strict', document: { ...doc, name: 'strict' }, sha256: 'test' },
+        null,
+      );
+      const d = (await w.scoring.score(makeInvoice())).decision;
+      expect(d.versions.policy).toBe('strict@2');
+      expect(d.versions.thresholds!['coding.review_at']).toBe('policy:strict@2');
+    } finally {
+      await close(w);
+    }
+  });
+});
+
+describe('champion loading', () => {
+  it('refuses a champion whose features differ from the served schema and keeps the heuristic', async () => {
+    const dir = tempRegistry();
+    // Version 2 of the pair model, trained on renamed features, made champion by a registry
+    // that does not know the served schema (e.g. another deployment's).
+    const v1 = join(dir, 'duplicate', '1');
+    const spec = JSON.parse(readFileSync(join(v1, 'spec.json'), 'utf8')) as TrainedModelSpec;
+    const card = JSON.parse(readFileSync(join(v1, 'card.json'), 'utf8')) as { training: ModelCardDraft };
+    const renamed = { ...spec, featureNames: [...spec.featureNames.slice(0, -1), 'renamed_feature'] };
+    const draft = { ...structuredClone(card.training), featureNames: renamed.featureNames };
+    const foreign = new ModelRegistry({ root: dir });
+    await foreign.register('duplicate', { onnx: exportOnnx(renamed), spec: renamed, card: draft });
+    await foreign.promote('duplicate', '2', { actor: 'test', reason: 'foreign schema', force: true });
+    const errors: { model: string; code: unknown }[] = [];
+    const w = await wire(
+      { engine: 'pglite' },
+      {
+        models: {
+          dir,
+          reloadMs: null,
+          onError: (e, model) => errors.push({ model, code: (e as { code?: unknown }).code }),
+        },
+      },
+    );
+    try {
+      expect(w.scoring.versions.models).toEqual({
+        'coding-mismatch': 'coding-mismatch@1',
+        duplicate: 'heuristic-duplicate@1',
+      });
+      expect(errors).toEqual([{ model: 'duplicate', code: 'TRIAGE_MODEL_SIGNATURE_MISMATCH' }]);
+      // ...and the service still scores.
+      expect((await w.scoring.score(makeInvoice())).created).toBe(true);
+    } finally {
+      await close(w);
+    }
+  });
+
+  it('hot-reloads a promoted champion: new decisions use the new version and its thresholds', async () => {
+    const dir = tempRegistry();
+    const w = await wire({ engine: 'pglite' }, { models: { dir, reloadMs: 50 } });
+    try {
+      expect(w.scoring.versions.models['coding-mismatch']).toBe('coding-mismatch@1');
+      // Version 2: the same network, with a stricter auto-approve threshold on its card.
+      const v1 = join(dir, 'coding-mismatch', '1');
+      const spec = JSON.parse(readFileSync(join(v1, 'spec.json'), 'utf8')) as TrainedModelSpec;
+      const card = JSON.parse(readFileSync(join(v1, 'card.json'), 'utf8')) as { training: ModelCardDraft };
+      const draft = structuredClone(card.training);
+      draft.thresholds.autoApprove.threshold = 0.01;
+      const registry = new ModelRegistry({ root: dir, featureSchemas: servedFeatureSchemas() });
+      await registry.register('coding-mismatch', {
+        onnx: exportOnnx(spec),
+        spec,
+        card: draft,
+        files: { 'line-context.json': readFileSync(join(v1, 'line-context.json')) },
+      });
+      await registry.promote('coding-mismatch', '2', { actor: 'test', reason: 'stricter threshold' });
+      const deadline = Date.now() + 10_000;
+      while (w.scoring.versions.models['coding-mismatch'] !== 'coding-mismatch@2' && Date.now() < deadline)
+        await new Promise((r) => setTimeout(r, 50));
+      expect(w.scoring.versions.models['coding-mismatch']).toBe('coding-mismatch@2');
+      const d = (await w.scoring.score(makeInvoice({ invoice_id: 'after-reload' }))).decision;
+      expect(d.versions.models['coding-mismatch']).toBe('coding-mismatch@2');
+      expect(d.versions.thresholds!['coding.review_at']).toBe('model-card:coding-mismatch@2');
+      const ex = await explanationOf(w, d.decision_id);
+      expect(ex.routing.thresholds['coding.review_at']).toBeCloseTo(0.01, 6);
+    } finally {
+      await close(w);
+    }
+  });
+});
