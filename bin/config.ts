@@ -40,6 +40,7 @@ const Env = Type.Object({
   METRICS_HOST: Type.String({ minLength: 1 }),
   BOOTSTRAP_KEYS_FILE: Type.Optional(Type.String({ minLength: 1 })),
   POLICY_FILE: Type.Optional(Type.String({ minLength: 1 })),
+  TRAINING_DATA_DIR: Type.Optional(Type.String({ minLength: 1 })),
 });
 
 /** Job queue and worker settings. */
@@ -97,6 +98,8 @@ export interface Config {
   bootstrapKeysFile: string;
   /** Routing policy file (version 1 of every tenant), or undefined for the shipped default. */
   policyFile: string | undefined;
+  /** Benchmark directory of retrain jobs; undefined: each run generates a seeded benchmark. */
+  trainingDataDir: string | undefined;
 }
 
 const check = Compile(Env);
@@ -108,7 +111,8 @@ const check = Compile(Env);
  * job and limit settings listed in the README (`REDIS_URL`, `BATCH_*`, `REQUEST_TIMEOUT_MS`,
  * `SCORE_DEADLINE_MS`, `RATE_LIMIT_*`, `JOB_*`, `WORKER_*`, `RECOVERY_SWEEP_MS`, `METRICS_*`),
  * `BOOTSTRAP_KEYS_FILE` (default `bootstrap-keys.json` beside `DATA_DIR`, i.e.
- * `./data/bootstrap-keys.json`), `POLICY_FILE` (routing policy JSON; default the shipped one).
+ * `./data/bootstrap-keys.json`), `POLICY_FILE` (routing policy JSON; default the shipped one), `TRAINING_DATA_DIR` (benchmark
+ * of retrain jobs; default a seeded benchmark generated per run).
  * @throws TriageError `TRIAGE_CONFIG_INVALID` naming each bad variable.
  */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Readonly<Config> {
@@ -142,6 +146,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Readonly<Confi
     METRICS_HOST: env.METRICS_HOST || '127.0.0.1',
     ...(env.BOOTSTRAP_KEYS_FILE ? { BOOTSTRAP_KEYS_FILE: env.BOOTSTRAP_KEYS_FILE } : {}),
     ...(env.POLICY_FILE ? { POLICY_FILE: env.POLICY_FILE } : {}),
+    ...(env.TRAINING_DATA_DIR ? { TRAINING_DATA_DIR: env.TRAINING_DATA_DIR } : {}),
   };
   if (!check.Check(raw)) {
     const errors = toFieldErrors(check.Errors(raw) as SchemaErrorLike[]).map((e) => ({
@@ -195,5 +200,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Readonly<Confi
       raw.BOOTSTRAP_KEYS_FILE ?? join(dirname(resolve(raw.DATA_DIR)), 'bootstrap-keys.json'),
     ),
     policyFile: raw.POLICY_FILE ? resolve(raw.POLICY_FILE) : undefined,
+    trainingDataDir: raw.TRAINING_DATA_DIR ? resolve(raw.TRAINING_DATA_DIR) : undefined,
   });
 }

@@ -13,6 +13,7 @@ import { createMetrics, instrumentScoring, serveMetrics, type MetricsListener } 
 import { loadConfig } from './config.js';
 import { ensureBootstrapKeys, wire } from './bootstrap.js';
 import { wireServerJobs } from './jobs.js';
+import { lazyRetrain, serviceRegistry, wireModelsApi } from './models-api.js';
 
 const config = loadConfig();
 const logger = pino({
@@ -31,10 +32,16 @@ if (keysFile)
   );
 const metrics = createMetrics();
 metrics.watchModels(() => scoring.versions.models);
+const registry = serviceRegistry();
 const jobs = wireServerJobs(config.jobs, {
   scoring: instrumentScoring(scoring, metrics, 'batch'),
   batches,
   logger,
+  train: lazyRetrain({
+    registry,
+    repo,
+    ...(config.trainingDataDir ? { dataDir: config.trainingDataDir } : {}),
+  }),
 });
 metrics.watchQueue(jobs.queue);
 const { limits } = config;
@@ -73,6 +80,8 @@ const app = await buildApp({
     rateLimitMax: limits.rateLimitBatchMax,
     rateLimitWindowMs: limits.rateLimitWindowMs,
   },
+  // `served`: none yet (the scoring path serves heuristics); pass the champions wire() loads.
+  models: wireModelsApi({ registry, repo, queue: jobs.queue }),
 });
 let metricsListener: MetricsListener | null = null;
 

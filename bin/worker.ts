@@ -15,6 +15,7 @@ import { isTriageError } from '../core/errors.js';
 import { loadConfig } from './config.js';
 import { wire } from './bootstrap.js';
 import { wireWorkerJobs, type WiredJobs } from './jobs.js';
+import { lazyRetrain, serviceRegistry } from './models-api.js';
 
 const config = loadConfig();
 const logger = pino({ level: config.logLevel }).child({ role: 'worker', pid: process.pid });
@@ -35,6 +36,11 @@ try {
     scoring: instrumentScoring(scoring, metrics, 'batch'),
     batches,
     logger,
+    train: lazyRetrain({
+      registry: serviceRegistry(),
+      repo,
+      ...(config.trainingDataDir ? { dataDir: config.trainingDataDir } : {}),
+    }),
   });
 } catch (e) {
   logger.fatal({ code: isTriageError(e) ? e.code : null }, 'cannot start the worker');
