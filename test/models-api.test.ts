@@ -525,6 +525,30 @@ describe.each(engines('models'))('model routes and OIP v2 on $name', ({ config }
     ]);
   });
 
+  it('documents every model and OIP route in OpenAPI with its schemas', async () => {
+    const doc = (await h.app.inject({ method: 'GET', url: '/docs/json' })).json<{
+      paths: Record<string, Record<string, { requestBody?: unknown; responses: Record<string, unknown> }>>;
+    }>();
+    for (const [path, method] of [
+      ['/v1/models', 'get'],
+      ['/v1/models/{name}/versions/{version}', 'get'],
+      ['/v1/models/{name}/promote', 'post'],
+      ['/v1/models/{name}/train', 'post'],
+      ['/v1/jobs/{id}', 'get'],
+      ['/v2/health/live', 'get'],
+      ['/v2/health/ready', 'get'],
+      ['/v2/models/{name}', 'get'],
+      ['/v2/models/{name}/ready', 'get'],
+      ['/v2/models/{name}/infer', 'post'],
+      ['/v2/models/{name}/versions/{version}/infer', 'post'],
+    ] as const) {
+      const op = doc.paths[path]?.[method];
+      expect(op, `${method} ${path}`).toBeDefined();
+      expect(Object.keys(op!.responses), path).toEqual(expect.arrayContaining(['400', '401', '403']));
+      if (method === 'post') expect(op!.requestBody, path).toBeDefined();
+    }
+  });
+
   it('audits registrations through modelAudit in the given tenant', async () => {
     const audit = modelAudit(h.wired.repo);
     const spec = makeSpec({ seed: 4 });
