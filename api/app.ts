@@ -27,6 +27,7 @@ import reviewRoutes from './routes/reviews.js';
 import worklistRoutes from './routes/worklist.js';
 import policyRoutes from './routes/policy.js';
 import vendorRoutes from './routes/vendors.js';
+import modelRoutes, { type ModelsApiDeps } from './routes/models.js';
 
 /** The parts of the repository the routes use. */
 export type ApiStore = Pick<
@@ -59,6 +60,8 @@ export interface AppDeps {
   pingQueue?: () => Promise<void>;
   /** Batch routes (/v1/batches); absent when not given. */
   batches?: BatchRoutesOptions;
+  /** Model management (/v1/models, /v1/jobs) and OIP v2 inference (/v2); absent when not given. */
+  models?: ModelsApiDeps;
 }
 
 const PROBLEM = 'application/problem+json';
@@ -164,6 +167,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   });
   await app.register(metricsRoutes, { metrics });
   if (deps.batches) await app.register(batchRoutes, deps.batches);
+  if (deps.models) await app.register(modelRoutes, { models: deps.models });
 
   return app;
 }

@@ -43,6 +43,7 @@ const Env = Type.Object({
   POLICY_FILE: Type.Optional(Type.String({ minLength: 1 })),
   MODELS_DIR: Type.Optional(Type.String({ minLength: 1 })),
   MODELS_RELOAD_MS: Type.Integer({ minimum: 0, maximum: 3_600_000 }),
+  TRAINING_DATA_DIR: Type.Optional(Type.String({ minLength: 1 })),
 });
 
 /** Job queue and worker settings. */
@@ -106,6 +107,8 @@ export interface Config {
    * (`MODELS_RELOAD_MS`, default 2000; 0: never).
    */
   models: { dir: string | null; reloadMs: number };
+  /** Benchmark directory of retrain jobs; undefined: each run generates a seeded benchmark. */
+  trainingDataDir: string | undefined;
 }
 
 const check = Compile(Env);
@@ -118,7 +121,8 @@ const check = Compile(Env);
  * `SCORE_DEADLINE_MS`, `RATE_LIMIT_*`, `JOB_*`, `WORKER_*`, `RECOVERY_SWEEP_MS`, `METRICS_*`),
  * `BOOTSTRAP_KEYS_FILE` (default `bootstrap-keys.json` beside `DATA_DIR`, i.e.
  * `./data/bootstrap-keys.json`), `POLICY_FILE` (routing policy JSON; default the shipped one),
- * `MODELS_DIR`, `MODELS_RELOAD_MS` (see {@link Config.models}).
+ * `MODELS_DIR`, `MODELS_RELOAD_MS` (see {@link Config.models}), `TRAINING_DATA_DIR` (benchmark
+ * of retrain jobs; default a seeded benchmark generated per run).
  * @throws TriageError `TRIAGE_CONFIG_INVALID` naming each bad variable.
  */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Readonly<Config> {
@@ -154,6 +158,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Readonly<Confi
     ...(env.POLICY_FILE ? { POLICY_FILE: env.POLICY_FILE } : {}),
     ...(env.MODELS_DIR ? { MODELS_DIR: env.MODELS_DIR } : {}),
     MODELS_RELOAD_MS: num(env.MODELS_RELOAD_MS, 2000),
+    ...(env.TRAINING_DATA_DIR ? { TRAINING_DATA_DIR: env.TRAINING_DATA_DIR } : {}),
   };
   if (!check.Check(raw)) {
     const errors = toFieldErrors(check.Errors(raw) as SchemaErrorLike[]).map((e) => ({
@@ -211,5 +216,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Readonly<Confi
       dir: raw.MODELS_DIR === 'none' ? null : raw.MODELS_DIR ? resolve(raw.MODELS_DIR) : shippedModelsDir(),
       reloadMs: raw.MODELS_RELOAD_MS,
     }),
+    trainingDataDir: raw.TRAINING_DATA_DIR ? resolve(raw.TRAINING_DATA_DIR) : undefined,
   });
 }

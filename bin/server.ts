@@ -13,13 +13,15 @@ import { createMetrics, instrumentScoring, serveMetrics, type MetricsListener } 
 import { loadConfig } from './config.js';
 import { ensureBootstrapKeys, modelsWiring, wire } from './bootstrap.js';
 import { wireServerJobs } from './jobs.js';
+import { shippedModelsDir } from './models-dir.js';
+import { lazyRetrain, serviceRegistry, wireModelsApi } from './models-api.js';
 
 const config = loadConfig();
 const logger = pino({
   level: config.logLevel,
   redact: ['req.headers.authorization', 'req.headers["x-api-key"]', 'req.headers.cookie'],
 });
-const { scoring, repo, batches, closeModels } = await wire(config.store, {
+const { scoring, repo, batches, served, closeModels } = await wire(config.store, {
   ...(config.policyFile ? { policyFile: config.policyFile } : {}),
   models: modelsWiring(config, logger),
 });
@@ -31,10 +33,18 @@ if (keysFile)
   );
 const metrics = createMetrics();
 metrics.watchModels(() => scoring.versions.models);
+// The registry of model management (list, promote, retrain): the served one, with the served
+// feature schemas enforced and every registration checked in ONNX Runtime.
+const registry = serviceRegistry(config.models.dir ?? shippedModelsDir());
 const jobs = wireServerJobs(config.jobs, {
   scoring: instrumentScoring(scoring, metrics, 'batch'),
   batches,
   logger,
+  train: lazyRetrain({
+    registry,
+    repo,
+    ...(config.trainingDataDir ? { dataDir: config.trainingDataDir } : {}),
+  }),
 });
 metrics.watchQueue(jobs.queue);
 const { limits } = config;
@@ -73,6 +83,7 @@ const app = await buildApp({
     rateLimitMax: limits.rateLimitBatchMax,
     rateLimitWindowMs: limits.rateLimitWindowMs,
   },
+  models: wireModelsApi({ registry, repo, queue: jobs.queue, served: () => served }),
 });
 let metricsListener: MetricsListener | null = null;
 

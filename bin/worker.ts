@@ -15,6 +15,8 @@ import { isTriageError } from '../core/errors.js';
 import { loadConfig } from './config.js';
 import { modelsWiring, wire } from './bootstrap.js';
 import { wireWorkerJobs, type WiredJobs } from './jobs.js';
+import { shippedModelsDir } from './models-dir.js';
+import { lazyRetrain, serviceRegistry } from './models-api.js';
 
 const config = loadConfig();
 const logger = pino({ level: config.logLevel }).child({ role: 'worker', pid: process.pid });
@@ -38,6 +40,11 @@ try {
     scoring: instrumentScoring(scoring, metrics, 'batch'),
     batches,
     logger,
+    train: lazyRetrain({
+      registry: serviceRegistry(config.models.dir ?? shippedModelsDir()),
+      repo,
+      ...(config.trainingDataDir ? { dataDir: config.trainingDataDir } : {}),
+    }),
   });
 } catch (e) {
   logger.fatal({ code: isTriageError(e) ? e.code : null }, 'cannot start the worker');

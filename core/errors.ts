@@ -79,6 +79,9 @@ export const ERROR_CATALOG = {
   TRIAGE_DEADLINE_EXCEEDED: { status: 503, title: 'Scoring deadline exceeded', retryable: true },
   TRIAGE_QUEUE_UNAVAILABLE: { status: 503, title: 'Job queue unavailable', retryable: true },
   TRIAGE_TRAINING_UNAVAILABLE: { status: 501, title: 'Training not available', retryable: false },
+  /** The service was started without a retraining queue (`POST /v1/models/:name/train`). */
+  TRIAGE_TRAINING_NOT_CONFIGURED: { status: 503, title: 'Training not configured', retryable: false },
+  TRIAGE_JOB_NOT_FOUND: { status: 404, title: 'Job not found', retryable: false },
   TRIAGE_BATCH_ITEM_ABANDONED: {
     status: 500,
     title: 'Batch item abandoned after repeated failures',

@@ -167,6 +167,8 @@ export function createBullQueue(opts: BullQueueOptions): BullQueue {
               id: String(job.id),
               state,
               attemptsMade: job.attemptsMade,
+              progress: job.progress,
+              data: job.data,
               result: job.returnvalue,
               failedReason: job.failedReason,
             })

@@ -56,6 +56,8 @@ interface Entry {
   data: unknown;
   state: JobState;
   attemptsMade: number;
+  /** Last reported progress, percent. */
+  progress: number;
   result?: unknown;
   failedReason?: string;
   finishedAt?: number;
@@ -114,7 +116,9 @@ export function createInProcessQueue(opts: InProcessQueueOptions): InProcessQueu
       const result = await processor(entry.data, {
         id: entry.id,
         attempt: entry.attemptsMade + 1,
-        updateProgress: async () => undefined,
+        updateProgress: async (percent: number) => {
+          entry.progress = percent;
+        },
       });
       entry.attemptsMade++;
       entry.state = 'completed';
@@ -175,7 +179,7 @@ export function createInProcessQueue(opts: InProcessQueueOptions): InProcessQueu
       const id = addOpts.jobId ?? randomUUID();
       const k = key(name, id);
       if (jobs.has(k)) return id;
-      jobs.set(k, { id, name, data, state: 'waiting', attemptsMade: 0 });
+      jobs.set(k, { id, name, data, state: 'waiting', attemptsMade: 0, progress: 0 });
       live++;
       waiting[name].push(k);
       queueMicrotask(pump);

@@ -11,10 +11,20 @@ import { TriageError } from '../core/errors.js';
 import { validateInvoice } from '../core/validate.js';
 import type { ScoringService } from '../inference/pipeline.js';
 import type { BatchItemError, BatchRepository } from '../store/batches.js';
-import type { Processors, RetrainData, RetrainResult, ScoreBatchData, ScoreBatchResult } from './types.js';
+import type {
+  JobContext,
+  Processors,
+  RetrainData,
+  RetrainResult,
+  ScoreBatchData,
+  ScoreBatchResult,
+} from './types.js';
 
-/** Trains and registers a challenger model (training/ provides it; injected here). */
-export type TrainFn = (args: RetrainData) => Promise<RetrainResult>;
+/**
+ * Trains and registers a challenger model (training/ provides it; injected here). `ctx`, when
+ * given, receives progress reports (percent).
+ */
+export type TrainFn = (args: RetrainData, ctx?: Pick<JobContext, 'updateProgress'>) => Promise<RetrainResult>;
 
 /** Dependencies of the processors. */
 export interface ProcessorDeps {
@@ -124,9 +134,9 @@ export function createProcessors(deps: ProcessorDeps): Processors {
 
   return {
     'score-batch': scoreBatch,
-    retrain: async (data) => {
+    retrain: async (data, ctx) => {
       checkRetrainData(data);
-      return deps.train(data);
+      return deps.train(data, ctx);
     },
   };
 }

@@ -103,6 +103,10 @@ export interface JobInfo<N extends JobName = JobName> {
   state: JobState;
   /** Attempts that have finished (failed or succeeded). */
   attemptsMade: number;
+  /** Progress the processor last reported, 0-100 (percent); 0 before any report. */
+  progress: number;
+  /** The job's arguments (e.g. the tenant that asked for it). */
+  data?: JobMap[N]['data'];
   result?: JobMap[N]['result'];
   failedReason?: string;
 }
@@ -110,13 +114,24 @@ export interface JobInfo<N extends JobName = JobName> {
 /** A {@link JobInfo}, leaving out a result or failure reason that is absent (null or undefined). */
 export function jobInfo<N extends JobName>(
   name: N,
-  j: { id: string; state: JobState; attemptsMade: number; result?: unknown; failedReason?: string | null },
+  j: {
+    id: string;
+    state: JobState;
+    attemptsMade: number;
+    progress?: unknown;
+    data?: unknown;
+    result?: unknown;
+    failedReason?: string | null;
+  },
 ): JobInfo<N> {
+  const progress = typeof j.progress === 'number' && Number.isFinite(j.progress) ? j.progress : 0;
   return {
     id: j.id,
     name,
     state: j.state,
     attemptsMade: j.attemptsMade,
+    progress: Math.min(100, Math.max(0, progress)),
+    ...(j.data !== undefined && j.data !== null ? { data: j.data as JobMap[N]['data'] } : {}),
     ...(j.result !== undefined && j.result !== null ? { result: j.result as JobMap[N]['result'] } : {}),
     ...(j.failedReason ? { failedReason: j.failedReason } : {}),
   };

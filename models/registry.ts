@@ -119,6 +119,9 @@ export type RegistryEvent =
       error: string;
     };
 
+/** A hook receiving registry events; awaited, and may throw (see {@link RegistryOptions.onEvent}). */
+export type EventHook = (e: RegistryEvent) => void | Promise<void>;
+
 /** Options of {@link ModelRegistry}. */
 export interface RegistryOptions {
   /** Directory holding one folder per model name, e.g. `models/artifacts`. */
@@ -170,6 +173,8 @@ export interface VersionSummary {
   createdAt: string;
   parentVersion: string | null;
   evaluation: ModelCard['evaluation'];
+  /** Serving thresholds of the card (probability). */
+  thresholds: ModelCard['thresholds'];
   aliases: AliasName[];
 }
 
@@ -333,8 +338,10 @@ export class ModelRegistry {
     return this.clock().toISOString();
   }
 
-  private async emit(e: RegistryEvent): Promise<void> {
+  /** Calls the registry's `onEvent`, then the call's own (both awaited; either may throw). */
+  private async emit(e: RegistryEvent, onEvent?: EventHook): Promise<void> {
     await this.opts.onEvent?.(e);
+    await onEvent?.(e);
   }
 
   private lock<T>(name: string, fn: () => Promise<T>): Promise<T> {
@@ -378,6 +385,27 @@ export class ModelRegistry {
     }
   }
 
+  /**
+   * The card of a version, by alias (`champion`, `challenger`) or number, without loading the
+   * model (cheap; the artefacts are verified by {@link resolve}).
+   * @throws TriageError `TRIAGE_MODEL_NOT_FOUND` for an unknown name, version or unset alias.
+   */
+  async card(name: string, aliasOrVersion: string): Promise<ModelCard> {
+    return this.readCard(name, await this.versionOf(name, aliasOrVersion));
+  }
+
+  /** The version number an alias or version (`3`, `v3`) names. @throws `TRIAGE_MODEL_NOT_FOUND`. */
+  private async versionOf(name: string, aliasOrVersion: string): Promise<string> {
+    if (aliasOrVersion === 'champion' || aliasOrVersion === 'challenger') {
+      const v = (await this.aliases(name))[aliasOrVersion];
+      if (v === null) throw notFound(`Model ${name} has no ${aliasOrVersion}`);
+      return v;
+    }
+    const version = aliasOrVersion.replace(/^v(?=\d)/, '');
+    if (!VERSION_RE.test(version)) throw notFound(`Model ${name}: no alias or version ${aliasOrVersion}`);
+    return version;
+  }
+
   private async readCard(name: string, version: string): Promise<ModelCard> {
     const path = join(this.nameDir(name), version, 'card.json');
     let raw: string;
@@ -397,13 +425,7 @@ export class ModelRegistry {
    */
   async resolve(name: string, aliasOrVersion: string = 'champion'): Promise<ResolvedModel> {
     const dir = this.nameDir(name);
-    let version = aliasOrVersion.replace(/^v(?=\d)/, '');
-    if (aliasOrVersion === 'champion' || aliasOrVersion === 'challenger') {
-      const v = (await this.aliases(name))[aliasOrVersion];
-      if (v === null) throw notFound(`Model ${name} has no ${aliasOrVersion}`);
-      version = v;
-    } else if (!VERSION_RE.test(version))
-      throw notFound(`Model ${name}: no alias or version ${aliasOrVersion}`);
+    const version = await this.versionOf(name, aliasOrVersion);
     const card = await this.readCard(name, version);
     const vdir = join(dir, version);
     const onnx = new Uint8Array(await readFile(join(vdir, 'model.onnx')));
@@ -452,6 +474,7 @@ export class ModelRegistry {
           createdAt: card.createdAt,
           parentVersion: card.parentVersion,
           evaluation: card.evaluation,
+          thresholds: card.thresholds,
           aliases: (['champion', 'challenger'] as const).filter((a) => aliases[a] === v),
         });
       }
@@ -522,7 +545,11 @@ export class ModelRegistry {
    *   `TRIAGE_MODEL_SIGNATURE_MISMATCH` (graph features != card features),
    *   `TRIAGE_MODEL_REGISTRY_BUSY` (lock timeout).
    */
-  async register(name: string, input: RegisterInput): Promise<ResolvedModel> {
+  async register(
+    name: string,
+    input: RegisterInput,
+    o: { onEvent?: EventHook } = {},
+  ): Promise<ResolvedModel> {
     const dir = this.nameDir(name);
     const summary = summarise(input);
     const source = summary.source;
@@ -603,16 +630,19 @@ export class ModelRegistry {
       return version;
     });
     const resolved = await this.resolve(name, version);
-    await this.emit({
-      type: 'model.registered',
-      at: resolved.card.createdAt,
-      name,
-      version,
-      actor,
-      source,
-      parentVersion: resolved.card.parentVersion,
-      onnxSha256: resolved.card.artefacts.onnxSha256,
-    });
+    await this.emit(
+      {
+        type: 'model.registered',
+        at: resolved.card.createdAt,
+        name,
+        version,
+        actor,
+        source,
+        parentVersion: resolved.card.parentVersion,
+        onnxSha256: resolved.card.artefacts.onnxSha256,
+      },
+      o.onEvent,
+    );
     return resolved;
   }
 
@@ -676,7 +706,8 @@ export class ModelRegistry {
   /**
    * Makes `version` the champion of `name` (see the promotion rule in the module doc).
    * @param o.actor who promotes (recorded); o.reason why (required when forcing);
-   *   o.force promote even when the rule refuses.
+   *   o.force promote even when the rule refuses; o.onEvent this call's own event hook, called
+   *   after the registry's with the same contract (throwing on `model.promoted` abandons it).
    * @throws TriageError `TRIAGE_MODEL_PROMOTION_REFUSED` (409) when the rule refuses and
    *   `force` is not set, or `force` is set without a reason; `TRIAGE_MODEL_NOT_FOUND`;
    *   `TRIAGE_MODEL_SIGNATURE_MISMATCH` when `featureSchemas` is configured and the version's
@@ -685,7 +716,7 @@ export class ModelRegistry {
   async promote(
     name: string,
     version: string,
-    o: { actor: string; reason?: string; force?: boolean },
+    o: { actor: string; reason?: string; force?: boolean; onEvent?: EventHook },
   ): Promise<PromotionResult> {
     const v = version.replace(/^v(?=\d)/, '');
     await this.readCard(name, v); // NOT_FOUND before taking the lock
@@ -716,32 +747,38 @@ export class ModelRegistry {
         );
       const at = this.now();
       if (refusal !== null && !force) {
-        await this.emit({
-          type: 'model.promotion_refused',
-          at,
-          name,
-          version: v,
-          champion: previous,
-          actor: o.actor,
-          refusal,
-        });
+        await this.emit(
+          {
+            type: 'model.promotion_refused',
+            at,
+            name,
+            version: v,
+            champion: previous,
+            actor: o.actor,
+            refusal,
+          },
+          o.onEvent,
+        );
         throw new TriageError(
           'TRIAGE_MODEL_PROMOTION_REFUSED',
           `Promotion of ${name}@${v} over champion ${name}@${previous} refused: ${refusal}`,
         );
       }
       const forced = refusal !== null;
-      await this.emit({
-        type: 'model.promoted',
-        at,
-        name,
-        version: v,
-        previousChampion: previous,
-        actor: o.actor,
-        reason: o.reason ?? null,
-        forced,
-        overriddenRefusal: refusal,
-      });
+      await this.emit(
+        {
+          type: 'model.promoted',
+          at,
+          name,
+          version: v,
+          previousChampion: previous,
+          actor: o.actor,
+          reason: o.reason ?? null,
+          forced,
+          overriddenRefusal: refusal,
+        },
+        o.onEvent,
+      );
       try {
         const entry: CardHistoryEntry = {
           at,
@@ -777,14 +814,17 @@ export class ModelRegistry {
           history,
         });
       } catch (e) {
-        await this.emit({
-          type: 'model.promotion_failed',
-          at: this.now(),
-          name,
-          version: v,
-          actor: o.actor,
-          error: isTriageError(e) ? e.code : 'write failed',
-        });
+        await this.emit(
+          {
+            type: 'model.promotion_failed',
+            at: this.now(),
+            name,
+            version: v,
+            actor: o.actor,
+            error: isTriageError(e) ? e.code : 'write failed',
+          },
+          o.onEvent,
+        );
         throw e;
       }
       return { name, version: v, previousChampion: previous, forced, changed: true };

@@ -179,7 +179,10 @@ function toRow(r: Record<string, unknown>): AuditRow {
   };
 }
 
-/** Page of one tenant's audit rows with `seq > afterSeq`, in order. */
+/**
+ * Page of one tenant's audit rows with `seq > afterSeq`, in numeric order (the selected `seq`
+ * is text, so the ORDER BY names the column, not that alias, or 10 would sort before 2).
+ */
 export async function listAudit(
   db: SqlExecutor,
   tenantId: string,
@@ -187,7 +190,7 @@ export async function listAudit(
 ): Promise<AuditRow[]> {
   const rows = await db.query(
     `SELECT ${ROW_COLUMNS} FROM audit_log WHERE tenant_id = $1 AND seq > $2
-       AND ($4::text IS NULL OR subject_id = $4) ORDER BY seq LIMIT $3`,
+       AND ($4::text IS NULL OR subject_id = $4) ORDER BY audit_log.seq LIMIT $3`,
     [tenantId, opts.afterSeq ?? 0, opts.limit ?? 100, opts.subjectId ?? null],
   );
   return rows.map(toRow);

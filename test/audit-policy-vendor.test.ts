@@ -98,6 +98,11 @@ describe.each(engines('audit'))('audit, policy and vendors on $name', ({ config 
     );
   });
 
+  it('verifies chains of more than nine entries (rows in numeric seq order)', async () => {
+    const key = await tenantWithEntries('long-chain', 11);
+    expect(await verifyAs(key)).toMatchObject({ ok: true, rows_checked: 12, first_bad_seq: null });
+  });
+
   it('detects a row altered by raw SQL and names its seq', async () => {
     const key = await tenantWithEntries('tamper-a', 3);
     expect((await verifyAs(key)).ok).toBe(true);

@@ -7,7 +7,7 @@ import { afterAll, beforeAll } from 'vitest';
 import type { FastifyInstance, InjectOptions, LightMyRequestResponse } from 'fastify';
 import type { DecisionResponse } from '../core/decision.js';
 import type { Invoice } from '../core/invoice.js';
-import { buildApp } from '../api/app.js';
+import { buildApp, type AppDeps } from '../api/app.js';
 import { wire, type Wired, type WireOptions } from '../bin/bootstrap.js';
 import type { Role } from '../core/auth.js';
 import type { StoreConfig } from '../store/index.js';
@@ -67,7 +67,13 @@ export async function dropSchema(cfg: StoreConfig): Promise<void> {
 /** Starts the app on `cfg` and creates the harness keys. */
 export async function startHarness(
   cfg: StoreConfig,
-  opts: { wire?: WireOptions; clock?: () => Date; bodyLimitBytes?: number } = {},
+  opts: {
+    wire?: WireOptions;
+    clock?: () => Date;
+    bodyLimitBytes?: number;
+    /** More app dependencies (e.g. `models`), given the wired service. */
+    app?: (wired: Wired) => Partial<AppDeps>;
+  } = {},
 ): Promise<Harness> {
   const wired = await wire(cfg, {
     models: null,
@@ -91,6 +97,7 @@ export async function startHarness(
     engine: wired.repo.engine,
     bodyLimitBytes: opts.bodyLimitBytes ?? 64 * 1024,
     ...(opts.clock ? { clock: opts.clock } : {}),
+    ...opts.app?.(wired),
   });
   const call: Harness['call'] = (key, o) =>
     app.inject({

@@ -18,7 +18,7 @@ import { loadBenchmark, type LoadedBenchmark } from './benchmark.js';
 import type { FeatureProvider } from './features.js';
 import type { Detector } from './eval/detector.js';
 import { renderTables } from './eval/report.js';
-import { fileLabelSource } from './labels.js';
+import { fileLabelSource, type LabelSource } from './labels.js';
 import { writeHarnessReport } from './harness-report.js';
 import { runPipeline, type PipelineResult } from './pipeline.js';
 
@@ -40,6 +40,8 @@ export interface TrainCliOptions {
   evalReport?: boolean;
   /** Evaluate the baseline detectors beside the trained model (default true). */
   baselines?: boolean;
+  /** Reviewer labels from another source than an export directory (e.g. the service's store). */
+  labelSource?: LabelSource;
 }
 
 /** What the command needs from outside (the feature pipeline). */
@@ -53,6 +55,8 @@ export interface TrainCliDeps {
   baselines?: (dataDir: string) => Promise<Detector[]>;
   /** Where messages go (default stderr). */
   log?: (line: string) => void;
+  /** Progress of the run, percent (0-100), with what it is doing (e.g. a job's progress). */
+  onProgress?: (percent: number, stage: string) => void;
 }
 
 /** No colours: the summary goes to logs and CI output as well as terminals. */
@@ -191,13 +195,19 @@ export async function runTrain(
       )
     : null;
   bar?.start(100, 0, { stage: 'assembling' });
+  let percent = 0;
+  const report = (p: number | null, stage: string): void => {
+    if (p !== null) percent = p;
+    if (p === null) bar?.update({ stage });
+    else bar?.update(p, { stage });
+    deps.onProgress?.(percent, stage);
+  };
   try {
     const assembled = await assembleTask(o.model, bench, provider, {
-      labels: o.labels ? fileLabelSource(o.labels) : undefined,
+      labels: o.labelSource ?? (o.labels ? fileLabelSource(o.labels) : undefined),
       reviewWeight: o.reviewWeight,
       blocking: { k: o.k },
-      onProgress: (stage, done, total) =>
-        bar?.update(Math.round((20 * done) / Math.max(1, total)), { stage }),
+      onProgress: (stage, done, total) => report(Math.round((20 * done) / Math.max(1, total)), stage),
     });
     log(
       `${assembled.data.X.length} rows, ${assembled.invoices.length} invoices, ${assembled.labels.reviews.ids.length} reviewer labels`,
@@ -212,13 +222,14 @@ export async function runTrain(
       onProgress: (p) => {
         if (p.stage === 'epoch') {
           epochsDone++;
-          bar?.update(Math.min(95, 20 + epochsDone), {
-            stage: `${p.architecture} epoch ${p.epoch}/${p.epochs} loss ${p.loss.toFixed(4)}`,
-          });
-        } else bar?.update({ stage: p.message });
+          report(
+            Math.min(95, 20 + epochsDone),
+            `${p.architecture} epoch ${p.epoch}/${p.epochs} loss ${p.loss.toFixed(4)}`,
+          );
+        } else report(null, p.message);
       },
     });
-    bar?.update(100, { stage: 'done' });
+    report(100, 'done');
     bar?.stop();
     const outDir = o.out ?? join('reports', 'training', `${o.model}-seed${o.seed}`);
     const paths = writeRunOutputs(outDir, result);

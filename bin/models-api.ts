@@ -1,0 +1,103 @@
+/**
+ * Wiring of the model routes (`api/routes/models.ts`) and the retrain job for the server and
+ * the worker: the registry over `models/artifacts` (with the served feature schemas and the
+ * ONNX Runtime check of every registration), model events appended to the hash-chained audit
+ * log, and the retraining {@link TrainFn} (loaded lazily: the training module and tfjs are
+ * imported only when a retrain job runs, so the scoring path never loads them).
+ */
+import { retrainJobsOn, type ModelsApiDeps } from '../api/routes/models.js';
+import type { ChampionModel } from '../inference/onnx-champion.js';
+import { verifyServedModel } from '../inference/onnx-session.js';
+import type { JobQueue, TrainFn } from '../jobs/index.js';
+import { ModelRegistry, type RegistryEvent } from '../models/registry.js';
+import { servedFeatureSchemas } from '../models/served-schemas.js';
+import { appendAudit, type TriageRepository } from '../store/index.js';
+import type { RetrainOptions } from '../training/retrain-job.js';
+import { defaultRegistryRoot, onnxReferenceGap } from './models.js';
+
+/** The registry the service uses: served feature schemas enforced, registrations checked in ONNX Runtime. */
+export function serviceRegistry(root: string = defaultRegistryRoot()): ModelRegistry {
+  return new ModelRegistry({
+    root,
+    featureSchemas: servedFeatureSchemas(),
+    verifyOnnx: (onnx, label) => verifyServedModel(onnx, label),
+  });
+}
+
+/**
+ * Appends a registry event to the audit log of `tenantId` (kind = the event type, subject
+ * `<name>@<version>`, payload = the event: names, versions, hashes, key ids; no invoice data).
+ */
+export function modelAudit(
+  repo: Pick<TriageRepository, 'transaction'>,
+): (event: RegistryEvent, actorKeyId: string | null, tenantId: string) => Promise<void> {
+  return async (event, actorKeyId, tenantId) => {
+    await repo.transaction((tx) =>
+      appendAudit(tx, {
+        tenantId,
+        actorKeyId,
+        kind: event.type,
+        subjectId: `${event.name}@${event.version}`,
+        payload: { ...event },
+      }),
+    );
+  };
+}
+
+/** Options of {@link wireModelsApi}. */
+export interface ModelsApiWiring {
+  registry: ModelRegistry;
+  repo: Pick<TriageRepository, 'transaction'>;
+  /** The queue the retrain jobs go to; absent: `POST /v1/models/:name/train` answers 503. */
+  queue?: JobQueue;
+  /** Champions the scoring path serves (default: none, every task served by its heuristic). */
+  served?: () => ReadonlyMap<string, ChampionModel>;
+}
+
+/** The `models` dependencies of `buildApp`. */
+export function wireModelsApi(o: ModelsApiWiring): ModelsApiDeps {
+  const none: ReadonlyMap<string, ChampionModel> = new Map();
+  return {
+    registry: o.registry,
+    served: o.served ?? (() => none),
+    audit: modelAudit(o.repo),
+    ...(o.queue ? retrainJobsOn(o.queue) : {}),
+  };
+}
+
+/** Options of {@link lazyRetrain}. */
+export interface RetrainWiring {
+  registry: ModelRegistry;
+  repo: Pick<TriageRepository, 'transaction' | 'reviews'>;
+  /** Benchmark directory (`TRAINING_DATA_DIR`); absent: a seeded benchmark is generated per run. */
+  dataDir?: string;
+  /** Size of a generated benchmark and epochs (quick runs, tests); default the trainer's. */
+  tuning?: Pick<RetrainOptions, 'generatedInvoices' | 'generatedRatesScale' | 'epochs'>;
+}
+
+/**
+ * The retrain job's trainer: `training/retrain-job.ts`, imported on first use. Registrations
+ * are audited in the requesting tenant's chain; the tenant's reviewer labels are used.
+ */
+export function lazyRetrain(o: RetrainWiring): TrainFn {
+  let train: Promise<TrainFn> | undefined;
+  return async (data, ctx) => {
+    train ??= import('../training/retrain-job.js').then((m) =>
+      m.createRetrain({
+        ...o.tuning,
+        registry: o.registry,
+        ...(o.dataDir ? { dataDir: o.dataDir } : {}),
+        labels: (tenantId) => ({
+          listLabels: (q) => o.repo.reviews.listLabels({ ...q, tenant: tenantId }),
+        }),
+        audit: modelAudit(o.repo),
+        checkOnnx: async (spec, onnx) => {
+          const gap = await onnxReferenceGap(spec, onnx);
+          if (!(gap <= 1e-5))
+            throw new Error(`ONNX graph differs from the spec: max |probability diff| ${gap}`);
+        },
+      }),
+    );
+    return (await train)(data, ctx);
+  };
+}

@@ -1,0 +1,180 @@
+/**
+ * The retrain job end to end, in-process (no Redis): a seeded benchmark of a few hundred
+ * invoices is generated, the coding-mismatch model trained for two epochs with the real
+ * feature provider, exported, checked in ONNX Runtime and registered as challenger (never
+ * champion), with progress, the tenant's label source consulted and the registration audited.
+ */
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { DecisionResponse } from '../core/decision.js';
+import { lazyRetrain, serviceRegistry, wireModelsApi } from '../bin/models-api.js';
+import { createInProcessQueue, createProcessors, type InProcessQueue } from '../jobs/index.js';
+import type { BatchRepository } from '../store/batches.js';
+import type { ModelRegistry, RegistryEvent } from '../models/registry.js';
+import { createRetrain } from '../training/retrain-job.js';
+import { makeInvoice } from './fixtures.js';
+import { startHarness, type Harness } from './harness.js';
+
+describe('retrain job', () => {
+  let root: string;
+  let registry: ModelRegistry;
+  let queue: InProcessQueue;
+  const audited: { event: RegistryEvent; actor: string | null; tenant: string }[] = [];
+  const labelTenants: string[] = [];
+
+  beforeAll(async () => {
+    root = await mkdtemp(join(tmpdir(), 'retrain-job-'));
+    registry = serviceRegistry(root);
+  });
+  afterAll(async () => {
+    await queue?.close();
+    await rm(root, { recursive: true, force: true });
+  });
+
+  const train = () =>
+    createRetrain({
+      registry,
+      generatedInvoices: 300,
+      generatedRatesScale: 4,
+      epochs: 2,
+      labels: (tenant) => {
+        labelTenants.push(tenant);
+        return { listLabels: async () => [] };
+      },
+      audit: async (event, actor, tenant) => void audited.push({ event, actor, tenant }),
+    });
+
+  it('trains on a generated benchmark and registers a challenger, reporting progress', async () => {
+    const progress: number[] = [];
+    const r = await train()(
+      { tenantId: 'default', task: 'coding-mismatch', seed: 3, requestedBy: 'key-1' },
+      { updateProgress: async (p) => void progress.push(p) },
+    );
+    expect(r.task).toBe('coding-mismatch');
+    expect(r.version).toBe('coding-mismatch@1');
+    expect(r.metrics.pr_auc).toBeGreaterThanOrEqual(0);
+    expect(r.metrics.pr_auc).toBeLessThanOrEqual(1);
+    expect(Object.keys(r.metrics)).toEqual(expect.arrayContaining(['line_roc_auc', 'invoice_pr_auc']));
+    expect(progress[0]).toBe(0);
+    expect(progress.at(-1)).toBe(100);
+    expect(progress).toEqual([...progress].sort((a, b) => a - b));
+    expect(progress.length).toBeGreaterThan(4);
+    expect(await registry.aliases('coding-mismatch')).toMatchObject({ champion: null, challenger: '1' });
+    const card = await registry.card('coding-mismatch', '1');
+    expect(card).toMatchObject({
+      source: 'trained',
+      seed: 3,
+      history: [{ action: 'registered', actor: 'key-1' }],
+    });
+    expect(card.artefacts.files).toHaveProperty(['line-context.json']);
+    expect(labelTenants).toEqual(['default']);
+    expect(audited).toEqual([
+      {
+        event: expect.objectContaining({ type: 'model.registered', name: 'coding-mismatch', version: '1' }),
+        actor: 'key-1',
+        tenant: 'default',
+      },
+    ]);
+  }, 60_000);
+
+  it('runs as the retrain job of the in-process queue and never touches the champion', async () => {
+    await registry.promote('coding-mismatch', '1', { actor: 'test' });
+    queue = createInProcessQueue({
+      processors: createProcessors({
+        scoring: { score: () => Promise.reject(new Error('not used')) },
+        batches: {} as BatchRepository,
+        train: train(),
+      }),
+      jobOptions: { attempts: 1 },
+    });
+    const id = await queue.add('retrain', { tenantId: 'acme', task: 'coding-mismatch', seed: 4 });
+    await queue.drained();
+    const job = await queue.getJob('retrain', id);
+    expect(job).toMatchObject({
+      state: 'completed',
+      progress: 100,
+      data: { tenantId: 'acme' },
+      result: { task: 'coding-mismatch', version: 'coding-mismatch@2' },
+    });
+    expect(await registry.aliases('coding-mismatch')).toMatchObject({ champion: '1', challenger: '2' });
+    expect((await registry.card('coding-mismatch', '2')).parentVersion).toBe('1');
+    expect(audited.at(-1)).toMatchObject({ actor: null, tenant: 'acme', event: { version: '2' } });
+  }, 60_000);
+
+  it('runs through the API on a real store: reviewer labels used, registration audited', async () => {
+    const apiRoot = await mkdtemp(join(tmpdir(), 'retrain-api-'));
+    const apiRegistry = serviceRegistry(apiRoot);
+    let apiQueue: InProcessQueue | undefined;
+    let h: Harness | undefined;
+    try {
+      h = await startHarness(
+        { engine: 'pglite' },
+        {
+          app: (wired) => {
+            apiQueue = createInProcessQueue({
+              processors: createProcessors({
+                scoring: wired.scoring,
+                batches: wired.batches,
+                train: lazyRetrain({
+                  registry: apiRegistry,
+                  repo: wired.repo,
+                  tuning: { generatedInvoices: 300, generatedRatesScale: 4, epochs: 2 },
+                }),
+              }),
+              jobOptions: { attempts: 1 },
+            });
+            return { models: wireModelsApi({ registry: apiRegistry, repo: wired.repo, queue: apiQueue }) };
+          },
+        },
+      );
+      // A reviewer's label: line 2 bills E0570 (nebulizer) for a wheelchair; corrected to K0001.
+      const inv = makeInvoice({ invoice_id: 'lbl-1' });
+      inv.lines[1] = { ...inv.lines[1]!, description: 'Standard wheelchair, fixed full length arms' };
+      const d = (
+        await h.call('workflow', { method: 'POST', url: '/v1/invoices/score', payload: inv })
+      ).json<DecisionResponse>();
+      const rev = await h.call('reviewer', {
+        method: 'POST',
+        url: '/v1/reviews',
+        payload: {
+          decision_id: d.decision_id,
+          outcome: 'corrected_code',
+          line_number: 2,
+          corrected_code: { system: 'HCPCS', value: 'K0001' },
+          idempotency_key: 'retrain-label-1',
+        },
+      });
+      expect(rev.statusCode, rev.body).toBe(201);
+      const reviewId = rev.json<{ review_id: string }>().review_id;
+      const res = await h.call('ds', {
+        method: 'POST',
+        url: '/v1/models/coding-mismatch/train',
+        payload: { seed: 5 },
+      });
+      expect(res.statusCode).toBe(202);
+      await apiQueue!.drained();
+      const job = await h.call('ds', { method: 'GET', url: res.headers.location as string });
+      expect(job.json(), job.body).toMatchObject({
+        state: 'completed',
+        progress: 100,
+        result: { version: 'coding-mismatch@1' },
+      });
+      const card = await apiRegistry.card('coding-mismatch', '1');
+      expect(card.training?.labels.reviews.ids).toContain(`${reviewId}#2`);
+      expect(await apiRegistry.aliases('coding-mismatch')).toMatchObject({ champion: null, challenger: '1' });
+      const audit = (
+        await h.call('auditor', { method: 'GET', url: '/v1/audit?subject_id=coding-mismatch%401' })
+      ).json<{ items: { kind: string; actor_key_id: string }[] }>();
+      expect(audit.items).toMatchObject([{ kind: 'model.registered', actor_key_id: h.keyIds.ds }]);
+      expect((await h.call('auditor', { method: 'GET', url: '/v1/audit/verify' })).json()).toMatchObject({
+        ok: true,
+      });
+    } finally {
+      await h?.close();
+      await apiQueue?.close();
+      await rm(apiRoot, { recursive: true, force: true });
+    }
+  }, 60_000);
+});
