@@ -41,7 +41,11 @@ const opts = new Command()
   .option('--knn-sizes <list>', 'PostgreSQL kNN index sizes (base invoices)', '100000,1000000')
   .option('--pglite-knn-size <n>', 'PGlite kNN index size', '20000')
   .option('--knn-queries <n>', 'duplicate queries per size', '500')
-  .option('--train-invoices <n>', 'benchmark invoices for the training run', '50000')
+  .option(
+    '--train-invoices <list>',
+    'benchmark invoices of the coding and duplicate training runs (about 3 lines and 10 candidate pairs per invoice: 200k examples each)',
+    '67000,20000',
+  )
   .option('--data-dir <dir>', 'cache of generated benchmark sets', 'reports/bench-data')
   .parse()
   .opts<{
@@ -170,6 +174,9 @@ if (only.has('http')) {
       const health = (await (await fetch(`${server.url}/healthz`)).json()) as {
         versions?: { models?: unknown };
       };
+      // Resident memory at rest, models loaded (the server loads the champions before listening).
+      const idle = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${server.child.pid}/status`, 'utf8'));
+      const idleRssMiB = idle ? Math.round(Number(idle[1]) / 1024) : null;
       const bodies = Array.from({ length: 500 }, (_, i) => JSON.stringify(tenLineInvoice(i, '__ID__')));
       const rs: RateResult[] = [];
       for (const rps of rates) {
@@ -185,6 +192,7 @@ if (only.has('http')) {
         rssMiB: rss ? Math.round(Number(rss[1]) / 1024) : null,
         models: {
           ...(health.versions?.models as object),
+          idleRssMiB,
           peakRssMiB: hwm ? Math.round(Number(hwm[1]) / 1024) : null,
         },
       });
@@ -356,9 +364,12 @@ if (only.has('models')) {
 
 // ---------------------------------------------------------------- training
 if (only.has('training')) {
-  const dir = await benchmarkSet(Number(opts.trainInvoices));
-  const out: { model: string; seconds: number; peakRssMiB: number; examples: string }[] = [];
-  for (const model of ['coding-mismatch', 'duplicate']) {
+  const sizes = opts.trainInvoices.split(',').map(Number);
+  const out: { model: string; invoices: number; seconds: number; peakRssMiB: number; examples: string }[] =
+    [];
+  for (const [i, model] of ['coding-mismatch', 'duplicate'].entries()) {
+    const invoices = sizes[i] ?? sizes[0]!;
+    const dir = await benchmarkSet(invoices);
     const outDir = mkdtempSync(join(tmpdir(), 'it-bench-train-'));
     const t0 = process.hrtime.bigint();
     const r = spawnSync(
@@ -377,30 +388,33 @@ if (only.has('training')) {
         '42',
         '--out',
         outDir,
+        '--no-progress',
+        '--no-eval-report',
       ],
       { encoding: 'utf8' },
     );
     const seconds = msSince(t0) / 1000;
     const peak = /PEAK_RSS_KB=(\d+)/.exec(r.stderr);
-    let examples = 'n/a';
-    try {
-      const card = JSON.parse(readFileSync(join(outDir, 'card.json'), 'utf8')) as {
-        data?: unknown;
-        trainingData?: unknown;
-      };
-      examples = JSON.stringify(card.trainingData ?? card.data ?? null).slice(0, 200);
-    } catch {
-      examples = `train failed: ${r.stderr.slice(-300)}`;
-    }
-    out.push({ model, seconds, peakRssMiB: peak ? Math.round(Number(peak[1]) / 1024) : -1, examples });
+    // The CLI prints "<rows> rows, <invoices> invoices, <labels> reviewer labels" once loaded.
+    const rows = /(\d+) rows, \d+ invoices/.exec(`${r.stdout}\n${r.stderr}`);
+    const examples = r.status === 0 && rows ? rows[1]! : `train failed: ${r.stderr.slice(-300)}`;
+    out.push({
+      model,
+      invoices,
+      seconds,
+      peakRssMiB: peak ? Math.round(Number(peak[1]) / 1024) : -1,
+      examples,
+    });
     rmSync(outDir, { recursive: true, force: true });
   }
-  report.training = { data: dir, runs: out };
-  console.log(`\nTraining (npm run train, seed 42) on ${dir}`);
+  report.training = { runs: out };
+  console.log(
+    '\nTraining (npm run train, seed 42, both architectures, calibration and thresholds; no harness report)',
+  );
   console.log(
     table(
-      ['model', 'seconds', 'peak RSS MiB', 'examples'],
-      out.map((o) => [o.model, fmt(o.seconds), o.peakRssMiB, o.examples]),
+      ['model', 'benchmark invoices', 'examples (rows)', 'seconds', 'peak RSS MiB'],
+      out.map((o) => [o.model, o.invoices, o.examples, fmt(o.seconds), o.peakRssMiB]),
     ),
   );
 }
