@@ -257,6 +257,9 @@ export interface RunningWorkers {
   close(): Promise<void>;
 }
 
+/** Lock of a `retrain` job, ms (2 h): longer than any training run; see {@link startBullWorkers}. */
+export const RETRAIN_LOCK_MS = 2 * 60 * 60 * 1000;
+
 /**
  * Starts one BullMQ `Worker` per job name. Processors get `{ id, attempt, updateProgress }`;
  * a non-retryable {@link TriageError} fails the job at once (BullMQ `UnrecoverableError`),
@@ -290,7 +293,11 @@ export function startBullWorkers(opts: BullWorkerOptions): RunningWorkers {
         connection,
         prefix: opts.prefix ?? DEFAULT_QUEUE_PREFIX,
         concurrency: concurrency[name],
-        lockDuration: settings.lockDurationMs,
+        // Training holds the event loop for long stretches (dataset assembly, tfjs epochs), so a
+        // retrain job's lock outlives them: a renewal missed under load must not make BullMQ
+        // think the worker died and run the job again (a second challenger).
+        lockDuration:
+          name === 'retrain' ? Math.max(settings.lockDurationMs, RETRAIN_LOCK_MS) : settings.lockDurationMs,
         stalledInterval: settings.stalledIntervalMs,
         maxStalledCount: settings.maxStalledCount,
       },
