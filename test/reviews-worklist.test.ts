@@ -201,7 +201,11 @@ describe.each(engines('review'))('worklist and reviews on $name', ({ config }) =
       { 'idempotency-key': 'rev-w1' },
     );
     expect(reused.statusCode).toBe(409);
-    expect(reused.json()).toMatchObject({ code: 'TRIAGE_IDEMPOTENCY_CONFLICT' });
+    expect(reused.headers['content-type']).toMatch(/^application\/problem\+json/);
+    expect(reused.json()).toMatchObject({
+      code: 'TRIAGE_IDEMPOTENCY_CONFLICT',
+      errors: [{ path: '/idempotency_key', message: expect.any(String) }],
+    });
 
     const listed = await h.call('auditor', {
       method: 'GET',
