@@ -3,7 +3,7 @@
  * schema cannot express. Used by the CLI directly; the API uses the same compiled schema.
  */
 import { Compile } from 'typebox/compile';
-import { Invoice } from './invoice.js';
+import { Invoice, MAX_ABS_CENTS } from './invoice.js';
 import { TriageError, type FieldError } from './errors.js';
 
 const invoiceValidator = Compile(Invoice);
@@ -87,8 +87,9 @@ function checkStrings(value: unknown, path: string, errors: FieldError[]): void 
 
 /**
  * Cross-field rules a schema cannot express: storable text, ISO 4217 currency, dates within
- * {@link DATE_RANGE}, an invoice number with at least one letter or digit, unique line
- * numbers, service period and due date ordering.
+ * {@link DATE_RANGE}, an invoice number with at least one letter or digit, each line's
+ * quantity x unit price within the money limit, unique line numbers, service period and due
+ * date ordering.
  * @returns field errors; empty when the invoice is consistent.
  */
 export function checkInvoiceRules(inv: Invoice): FieldError[] {
@@ -111,6 +112,15 @@ export function checkInvoiceRules(inv: Invoice): FieldError[] {
       errors.push({ path, message: `must be between ${DATE_RANGE.min} and ${DATE_RANGE.max}` });
     }
   }
+  inv.lines.forEach((line, i) => {
+    // The extended amount must fit the money limit too: it is compared with amount_cents, and
+    // gaps of 10^19 cents overflow the store's bigint columns.
+    if (Math.abs(line.quantity * line.unit_price_cents) > MAX_ABS_CENTS)
+      errors.push({
+        path: `/lines/${i}/unit_price_cents`,
+        message: `times quantity must be within ±${MAX_ABS_CENTS} cents`,
+      });
+  });
   const seen = new Map<number, number>();
   inv.lines.forEach((line, i) => {
     const first = seen.get(line.line_number);
