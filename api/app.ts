@@ -13,6 +13,7 @@ import { TriageError } from '../core/errors.js';
 import type { ScoringService } from '../inference/pipeline.js';
 import type { TriageRepository } from '../store/repository.js';
 import { installAuth } from './auth.js';
+import { installInputGuards } from './input.js';
 import { problemOf, toTriageError } from './problem.js';
 import { clientErrorHandler, registerRateLimit, timeoutOptions, type RateLimits } from './limits.js';
 import { createMetrics, type TriageMetrics } from './metrics.js';
@@ -96,6 +97,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   app.setValidatorCompiler(TypeBoxValidatorCompiler);
   // JSON only: other media types (text/plain included) are refused with 415.
   app.removeContentTypeParser('text/plain');
+  // Every route: prototype keys named by path, unstorable text (NUL) refused before the store.
+  installInputGuards(app);
 
   app.addHook('onSend', async (req, reply, payload) => {
     reply.header('x-request-id', req.id);

@@ -103,7 +103,7 @@ export function toTriageError(err: unknown): TriageError {
       return new TriageError('TRIAGE_PAYLOAD_TOO_LARGE', 'request body exceeds the configured limit');
     case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
     case 'FST_ERR_CTP_INVALID_CONTENT_LENGTH':
-      return new TriageError('TRIAGE_MEDIA_TYPE_UNSUPPORTED', 'send the invoice as application/json');
+      return new TriageError('TRIAGE_MEDIA_TYPE_UNSUPPORTED', 'send the request body as application/json');
     case 'FST_ERR_CTP_EMPTY_JSON_BODY':
       return new TriageError('TRIAGE_REQUEST_INVALID', 'request body is empty', [
         { path: '/', message: 'is required' },

@@ -19,7 +19,8 @@ interface CatalogEntry {
 
 /** Every error code with its HTTP status, title and retryability. */
 export const ERROR_CATALOG = {
-  TRIAGE_INPUT_INVALID: { status: 400, title: 'Invalid invoice', retryable: false },
+  /** A request body (an invoice, a review, a key...) fails its schema or rules. */
+  TRIAGE_INPUT_INVALID: { status: 400, title: 'Invalid request body', retryable: false },
   TRIAGE_REQUEST_INVALID: { status: 400, title: 'Invalid request', retryable: false },
   TRIAGE_INVOICE_CONFLICT: {
     status: 409,

@@ -49,6 +49,16 @@ describe('validateInvoice', () => {
     expect(errorsOf('invoice').code).toBe('TRIAGE_INPUT_INVALID');
   });
 
+  it('refuses a line whose quantity x unit price exceeds the money limit, naming unit_price_cents', () => {
+    const inv = makeInvoice();
+    inv.lines[1] = { ...inv.lines[1]!, quantity: 1_000_000, unit_price_cents: 10_000_000_000_000 };
+    expect(errorsOf(inv).errors.map((x) => x.path)).toEqual(['/lines/1/unit_price_cents']);
+    inv.lines[1] = { ...inv.lines[1], quantity: -1_000_000, unit_price_cents: 10_000_000 };
+    expect(validateInvoice(inv)).toBe(inv);
+    inv.lines[1] = { ...inv.lines[1], quantity: -1_000_000, unit_price_cents: 10_000_001 };
+    expect(errorsOf(inv).errors.map((x) => x.path)).toEqual(['/lines/1/unit_price_cents']);
+  });
+
   it('applies cross-field rules: duplicate line numbers, period order, due date', () => {
     const inv = makeInvoice({
       service_period: { start: '2025-03-31', end: '2025-03-01' },

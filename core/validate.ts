@@ -3,7 +3,7 @@
  * schema cannot express. Used by the CLI directly; the API uses the same compiled schema.
  */
 import { Compile } from 'typebox/compile';
-import { Invoice } from './invoice.js';
+import { Invoice, MAX_ABS_CENTS } from './invoice.js';
 import { TriageError, type FieldError } from './errors.js';
 
 const invoiceValidator = Compile(Invoice);
@@ -69,26 +69,40 @@ export const DATE_RANGE = { min: '1900-01-01', max: '2199-12-31' } as const;
 /** ISO 4217 currency codes known to the runtime's ICU data (`Intl.supportedValuesOf('currency')`). */
 const CURRENCIES: ReadonlySet<string> = new Set(Intl.supportedValuesOf('currency'));
 
+/** Why a string is not storable text, or undefined when it is. */
+function unstorable(s: string): string | undefined {
+  if (!s.isWellFormed()) return 'contains an unpaired surrogate (invalid Unicode)';
+  if (s.includes('\u0000')) return 'contains a NUL character';
+  return undefined;
+}
+
 /**
- * Every string in the value must be storable text: well-formed UTF-16 (no lone surrogates)
- * and without NUL characters, which PostgreSQL text and jsonb cannot hold.
+ * Every string in the value, object keys included, must be storable text: well-formed UTF-16
+ * (no lone surrogates) and without NUL characters, which PostgreSQL text and jsonb cannot hold.
+ * Errors are JSON pointers below `path`, at most `max` of them.
  */
-function checkStrings(value: unknown, path: string, errors: FieldError[]): void {
+export function checkStrings(value: unknown, path: string, errors: FieldError[], max = 100): void {
+  if (errors.length >= max) return;
   if (typeof value === 'string') {
-    if (!value.isWellFormed())
-      errors.push({ path, message: 'contains an unpaired surrogate (invalid Unicode)' });
-    else if (value.includes('\u0000')) errors.push({ path, message: 'contains a NUL character' });
+    const why = unstorable(value);
+    if (why !== undefined) errors.push({ path, message: why });
   } else if (Array.isArray(value)) {
-    value.forEach((v, i) => checkStrings(v, `${path}/${i}`, errors));
+    value.forEach((v, i) => checkStrings(v, `${path}/${i}`, errors, max));
   } else if (value !== null && typeof value === 'object') {
-    for (const [k, v] of Object.entries(value)) checkStrings(v, `${path}/${k}`, errors);
+    for (const [k, v] of Object.entries(value)) {
+      const why = unstorable(k);
+      if (why !== undefined && errors.length < max)
+        errors.push({ path: `${path}/${k}`, message: `property name ${why}` });
+      checkStrings(v, `${path}/${k}`, errors, max);
+    }
   }
 }
 
 /**
  * Cross-field rules a schema cannot express: storable text, ISO 4217 currency, dates within
- * {@link DATE_RANGE}, an invoice number with at least one letter or digit, unique line
- * numbers, service period and due date ordering.
+ * {@link DATE_RANGE}, an invoice number with at least one letter or digit, each line's
+ * quantity x unit price within the money limit, unique line numbers, service period and due
+ * date ordering.
  * @returns field errors; empty when the invoice is consistent.
  */
 export function checkInvoiceRules(inv: Invoice): FieldError[] {
@@ -111,6 +125,15 @@ export function checkInvoiceRules(inv: Invoice): FieldError[] {
       errors.push({ path, message: `must be between ${DATE_RANGE.min} and ${DATE_RANGE.max}` });
     }
   }
+  inv.lines.forEach((line, i) => {
+    // The extended amount must fit the money limit too: it is compared with amount_cents, and
+    // gaps of 10^19 cents overflow the store's bigint columns.
+    if (Math.abs(line.quantity * line.unit_price_cents) > MAX_ABS_CENTS)
+      errors.push({
+        path: `/lines/${i}/unit_price_cents`,
+        message: `times quantity must be within ±${MAX_ABS_CENTS} cents`,
+      });
+  });
   const seen = new Map<number, number>();
   inv.lines.forEach((line, i) => {
     const first = seen.get(line.line_number);

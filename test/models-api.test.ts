@@ -504,6 +504,25 @@ describe.each(engines('models'))('model routes and OIP v2 on $name', ({ config }
       ['output', { ...features(rows.flat()), outputs: [{ name: 'label' }] }, '/outputs/0/name'],
       ['not numbers', features(['a', 'b']), '/inputs/0/data/0'],
       ['no inputs', { inputs: [] }, '/inputs'],
+      // Beyond FP32 (±3.4e38): would become ±Infinity.
+      ['fp32 overflow', features(rows.flat().map((v, i) => (i === 3 ? 1e39 : v))), '/inputs/0/data/3'],
+      ['fp32 1e300', features(rows.flat().map((v, i) => (i === 0 ? 1e300 : v))), '/inputs/0/data/0'],
+      ['fp32 -1e39', features(rows.flat().map((v, i) => (i === 11 ? -1e39 : v))), '/inputs/0/data/11'],
+      [
+        'nested fp32 overflow',
+        features([rows[0], rows[1]!.map((v, j) => (j === 2 ? -1e39 : v))]),
+        '/inputs/0/data/1/2',
+      ],
+      ['unknown field', { ...features(rows.flat()), colour: 'red' }, '/colour'],
+      ['empty outputs', { ...features(rows.flat()), outputs: [] }, '/outputs'],
+      [
+        'duplicate outputs',
+        {
+          ...features(rows.flat()),
+          outputs: [{ name: 'logit' }, { name: 'probability' }, { name: 'logit' }],
+        },
+        '/outputs/2/name',
+      ],
     ];
     for (const [what, body, path] of cases) {
       const r = await infer(`/v2/models/${NAME}/versions/1/infer`, body);

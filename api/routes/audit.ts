@@ -68,7 +68,10 @@ export default async function auditRoutes(root: FastifyInstance, { deps }: Route
         summary: "Entries of the tenant's audit log in sequence order",
         querystring: Type.Object(
           {
-            after_seq: Type.Optional(Type.Integer({ minimum: 0, default: 0 })),
+            after_seq: Type.Optional(
+              // Bounded: beyond 2^53 - 1 the number is not exact, beyond 2^63 - 1 not a bigint.
+              Type.Integer({ minimum: 0, maximum: Number.MAX_SAFE_INTEGER, default: 0 }),
+            ),
             limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000, default: 100 })),
             subject_id: Type.Optional(Type.String({ minLength: 1, maxLength: 200 })),
           },

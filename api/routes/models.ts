@@ -214,32 +214,35 @@ export const ModelMetadataResponse = Type.Object({
   }),
 });
 
-/** OIP infer request (JSON). */
-export const InferRequest = Type.Object({
-  id: Type.Optional(Type.String({ maxLength: 256 })),
-  parameters: Type.Optional(Type.Record(Type.String(), Type.Unknown())),
-  inputs: Type.Array(
-    Type.Object({
-      name: Type.String(),
-      shape: Type.Array(Type.Integer({ minimum: -1 }), { maxItems: 8 }),
-      datatype: Type.String(),
-      parameters: Type.Optional(Type.Record(Type.String(), Type.Unknown())),
-      data: Type.Array(Type.Union([Type.Number(), Type.Array(Type.Number())]), {
-        description: 'Row-major flat values, or one array per row.',
-      }),
-    }),
-    { minItems: 1, maxItems: 8 },
-  ),
-  outputs: Type.Optional(
-    Type.Array(
+/** OIP infer request (JSON). Unknown top-level fields are refused (a misspelling is never ignored). */
+export const InferRequest = Type.Object(
+  {
+    id: Type.Optional(Type.String({ maxLength: 256 })),
+    parameters: Type.Optional(Type.Record(Type.String(), Type.Unknown())),
+    inputs: Type.Array(
       Type.Object({
         name: Type.String(),
+        shape: Type.Array(Type.Integer({ minimum: -1 }), { maxItems: 8 }),
+        datatype: Type.String(),
         parameters: Type.Optional(Type.Record(Type.String(), Type.Unknown())),
+        data: Type.Array(Type.Union([Type.Number(), Type.Array(Type.Number())]), {
+          description: 'Row-major flat values, or one array per row.',
+        }),
       }),
-      { maxItems: 8 },
+      { minItems: 1, maxItems: 8 },
     ),
-  ),
-});
+    outputs: Type.Optional(
+      Type.Array(
+        Type.Object({
+          name: Type.String(),
+          parameters: Type.Optional(Type.Record(Type.String(), Type.Unknown())),
+        }),
+        { minItems: 1, maxItems: 8, description: 'Outputs to return, each once; absent for all.' },
+      ),
+    ),
+  },
+  { additionalProperties: false },
+);
 type InferRequest = Static<typeof InferRequest>;
 
 /** OIP infer response. */
@@ -305,6 +308,7 @@ export function readFeatures(
   if (!nested) {
     if (input.data.length !== n * f)
       throw at('data', `holds ${input.data.length} values; shape [${n}, ${f}] needs ${n * f}`);
+    checkFp32(input.data as number[], 'data');
     out.set(input.data as number[]);
     return { data: out, rows: n };
   }
@@ -315,18 +319,40 @@ export function readFeatures(
       throw invalid(`inputs[0].data[${i}] must be a row of ${f} numbers`, [
         { path: `/inputs/0/data/${i}`, message: `must be an array of ${f} numbers` },
       ]);
+    checkFp32(row, `data/${i}`);
     out.set(row, i * f);
   });
   return { data: out, rows: n };
 }
 
+/** Largest finite FP32 value. */
+const FP32_MAX = 3.4028234663852886e38;
+
+/**
+ * Refuses values an FP32 tensor cannot hold (they would become ±Infinity and the outputs NaN).
+ * @throws TriageError `TRIAGE_REQUEST_INVALID` naming the first one (`/inputs/0/data/7`).
+ */
+function checkFp32(values: readonly number[], at: string): void {
+  const j = values.findIndex((v) => !Number.isFinite(Math.fround(v)));
+  if (j < 0) return;
+  const path = `/inputs/0/${at}/${j}`;
+  throw invalid(`${path.slice(1)} is ${values[j]}, beyond the FP32 range`, [
+    { path, message: `must be within ±${FP32_MAX} (FP32)` },
+  ]);
+}
+
 function requestedOutputs(body: InferRequest): (typeof OUTPUT_NAMES)[number][] {
-  if (!body.outputs || body.outputs.length === 0) return [...OUTPUT_NAMES];
+  if (!body.outputs) return [...OUTPUT_NAMES];
   return body.outputs.map((o, i) => {
     const name = OUTPUT_NAMES.find((x) => x === o.name);
     if (!name)
       throw invalid(`outputs[${i}].name must be logit or probability`, [
         { path: `/outputs/${i}/name`, message: 'must be logit or probability' },
+      ]);
+    const first = body.outputs!.findIndex((x) => x.name === o.name);
+    if (first !== i)
+      throw invalid(`outputs[${i}].name repeats outputs[${first}]`, [
+        { path: `/outputs/${i}/name`, message: `duplicates the name of /outputs/${first}` },
       ]);
     return name;
   });

@@ -1,0 +1,266 @@
+/**
+ * Bad input a fresh user sent that used to reach PostgreSQL and come back as a 500: NUL
+ * characters in bodies, path and query parameters of every route; integer query parameters
+ * beyond bigint; a line whose quantity x unit price overflows; route-neutral wording of generic
+ * problems and the path of a forbidden `__proto__` key. Each must be a 4xx problem+json naming
+ * the field, and store nothing.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import fc from 'fast-check';
+import type { InjectOptions } from 'fastify';
+import { MAX_ABS_CENTS } from '../core/invoice.js';
+import { engines, makeInvoice } from './fixtures.js';
+import { startHarness, type Harness, type KeyName } from './harness.js';
+import { rowCounts } from './jobs-harness.js';
+
+interface Problem {
+  status: number;
+  code: string;
+  title: string;
+  detail: string;
+  errors?: { path: string; message: string }[];
+}
+
+describe.each(engines('badroutes'))('bad input on every route on $name', ({ config }) => {
+  let h: Harness;
+  let decisionId: string;
+  const cfg = config();
+
+  beforeAll(async () => {
+    h = await startHarness(cfg);
+    decisionId = (await h.scoreOk(makeInvoice({ invoice_id: 'nul-decision' }))).decision_id;
+  });
+  afterAll(async () => h.close());
+
+  /** Counts of the tables the routes below write. */
+  async function counts(): Promise<Record<string, number>> {
+    const t = (await h.wired.repo.audit.list('default', { afterSeq: 0, limit: 100_000 })).length;
+    const keys = (await h.wired.repo.keys.list('default')).length;
+    const reviews = (await h.wired.repo.reviews.listForDecision('default', decisionId)).length;
+    return { audit: t, keys, reviews, ...(await rowCounts(h.wired)) };
+  }
+
+  /** Sends the request; expects a 400 problem+json naming `path`, and nothing stored. */
+  async function refused(key: KeyName, opts: InjectOptions, path: string): Promise<Problem> {
+    const before = await counts();
+    const res = await h.call(key, opts);
+    const where = `${opts.method} ${opts.url} -> ${res.statusCode} ${res.body.slice(0, 300)}`;
+    expect(res.statusCode, where).toBe(400);
+    expect(res.headers['content-type'], where).toMatch(/^application\/problem\+json/);
+    const p = res.json<Problem>();
+    expect(
+      (p.errors ?? []).map((e) => e.path),
+      where,
+    ).toContain(path);
+    expect(await counts(), `${where}: stored something`).toEqual(before);
+    return p;
+  }
+
+  /** `PUT /v1/vendors/<vendorId>` (already URL-encoded) with the given name. */
+  const putVendor = (vendorId: string, name: string): InjectOptions => ({
+    method: 'PUT',
+    url: `/v1/vendors/${vendorId}`,
+    payload: { name, category: 'dme', approved_betos: [], approved_hcpcs_prefixes: [] },
+  });
+
+  describe('NUL characters', () => {
+    it('are refused in bodies before the store, naming the field', async () => {
+      await refused(
+        'admin',
+        { method: 'POST', url: '/v1/keys', payload: { name: 'a\u0000b', roles: ['auditor'] } },
+        '/name',
+      );
+      await refused('admin', putVendor('V-100', 'a\u0000'), '/name');
+      await refused(
+        'reviewer',
+        {
+          method: 'POST',
+          url: '/v1/reviews',
+          payload: {
+            decision_id: decisionId,
+            outcome: 'confirmed',
+            duplicate_of: 'a\u0000b',
+            idempotency_key: 'nul-review',
+          },
+        },
+        '/duplicate_of',
+      );
+      // Nested in an array, and in a property name.
+      await refused(
+        'admin',
+        { method: 'POST', url: '/v1/keys', payload: { name: 'ok', roles: ['auditor\u0000'] } },
+        '/roles/0',
+      );
+      await refused(
+        'admin',
+        { method: 'POST', url: '/v1/keys', payload: { name: 'ok', roles: ['auditor'], 'x\u0000': 1 } },
+        '/x\u0000',
+      );
+    });
+
+    it('are refused in path parameters', async () => {
+      await refused('admin', putVendor('V%00X', 'Acme'), '/params/vendor_id');
+      await refused('admin', { method: 'GET', url: '/v1/vendors/V%00X' }, '/params/vendor_id');
+    });
+
+    it('are refused in query parameters', async () => {
+      await refused(
+        'auditor',
+        { method: 'GET', url: '/v1/audit?subject_id=a%00b' },
+        '/querystring/subject_id',
+      );
+    });
+  });
+
+  describe('integer query parameters', () => {
+    it('beyond the safe integer range are refused naming the parameter', async () => {
+      for (const v of ['99999999999999999999999', '9223372036854775808', '9223372036854775807', '1e300']) {
+        await refused(
+          'auditor',
+          { method: 'GET', url: `/v1/audit?after_seq=${v}` },
+          '/querystring/after_seq',
+        );
+      }
+      const ok = await h.call('auditor', {
+        method: 'GET',
+        url: `/v1/audit?after_seq=${Number.MAX_SAFE_INTEGER}`,
+      });
+      expect(ok.statusCode).toBe(200);
+      expect(ok.json().items).toEqual([]);
+    });
+  });
+
+  describe('quantity x unit price', () => {
+    const bigLine = (quantity: number, unit: number, amount: number) => ({
+      line_number: 1,
+      description: 'Oxygen concentrator',
+      quantity,
+      unit_price_cents: unit,
+      amount_cents: amount,
+    });
+
+    it('refuses a line whose extended amount exceeds the money limit, naming unit_price_cents', async () => {
+      const inv = {
+        ...makeInvoice({ invoice_id: 'overflow-1' }),
+        lines: [bigLine(1_000_000, MAX_ABS_CENTS, MAX_ABS_CENTS)],
+        total_cents: MAX_ABS_CENTS,
+      };
+      const p = await refused(
+        'workflow',
+        { method: 'POST', url: '/v1/invoices/score', payload: inv },
+        '/lines/0/unit_price_cents',
+      );
+      expect(p.code).toBe('TRIAGE_INPUT_INVALID');
+    });
+
+    it('scores every line within the limits, however large its amounts and gaps (property)', async () => {
+      let n = 0;
+      const cents = fc.oneof(
+        fc.constantFrom(MAX_ABS_CENTS, -MAX_ABS_CENTS, 0, 1),
+        fc.integer({ min: -MAX_ABS_CENTS, max: MAX_ABS_CENTS }),
+      );
+      const qty = fc.oneof(
+        fc.constantFrom(1_000_000, -1_000_000, 1, 0.5, 0),
+        fc.double({ min: -1_000_000, max: 1_000_000, noNaN: true }),
+      );
+      await fc.assert(
+        fc.asyncProperty(qty, cents, cents, cents, async (quantity, unit, amount, total) => {
+          n++;
+          const inv = {
+            ...makeInvoice({ invoice_id: `overflow-p-${n}`, invoice_number: `OV-${n}` }),
+            lines: [bigLine(quantity, unit, amount)],
+            total_cents: total,
+          };
+          const res = await h.call('workflow', { method: 'POST', url: '/v1/invoices/score', payload: inv });
+          const where = `q=${quantity} unit=${unit} amount=${amount} total=${total}: ${res.statusCode} ${res.body.slice(0, 300)}`;
+          if (Math.abs(quantity * unit) > MAX_ABS_CENTS) {
+            expect(res.statusCode, where).toBe(400);
+            expect(res.json<Problem>().errors?.[0]?.path, where).toBe('/lines/0/unit_price_cents');
+          } else {
+            expect(res.statusCode, where).toBe(200);
+          }
+        }),
+        { seed: 20_250_702, numRuns: cfg.engine === 'pglite' ? 40 : 15, endOnFailure: true },
+      );
+    });
+
+    it('accepts the extreme line a fresh user sent once its product is within the limit', async () => {
+      const inv = {
+        ...makeInvoice({ invoice_id: 'overflow-edge' }),
+        lines: [bigLine(1_000_000, MAX_ABS_CENTS / 1_000_000, MAX_ABS_CENTS)],
+        total_cents: -MAX_ABS_CENTS,
+      };
+      const res = await h.call('workflow', { method: 'POST', url: '/v1/invoices/score', payload: inv });
+      expect(res.statusCode, res.body).toBe(200);
+    });
+
+    it('stores the priority of a many-line invoice at the limits (beyond numeric(14, 2) dollars)', async () => {
+      const inv = {
+        ...makeInvoice({ invoice_id: 'overflow-lines' }),
+        lines: Array.from({ length: 100 }, (_, i) => ({
+          ...bigLine(1, MAX_ABS_CENTS, MAX_ABS_CENTS),
+          line_number: i + 1,
+        })),
+        total_cents: -MAX_ABS_CENTS,
+      };
+      const res = await h.call('workflow', { method: 'POST', url: '/v1/invoices/score', payload: inv });
+      expect(res.statusCode, res.body.slice(0, 300)).toBe(200);
+      const d = res.json<{ priority: number; decision_id: string }>();
+      expect(d.priority).toBeGreaterThan(1e12);
+      const got = await h.call('workflow', { method: 'GET', url: `/v1/decisions/${d.decision_id}` });
+      expect(got.json<{ priority: number }>().priority).toBe(d.priority);
+    });
+  });
+
+  describe('generic problems are route-neutral', () => {
+    it('415 and schema errors on a non-invoice route do not talk about invoices', async () => {
+      const wrongType = await h.call('admin', {
+        method: 'POST',
+        url: '/v1/keys',
+        payload: 'name=x',
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      });
+      expect(wrongType.statusCode).toBe(415);
+      expect(wrongType.json<Problem>().detail).not.toMatch(/invoice/i);
+      const bad = await refused(
+        'admin',
+        { method: 'POST', url: '/v1/keys', payload: { name: 1, roles: ['auditor'] } },
+        '/name',
+      );
+      expect(`${bad.title} ${bad.detail}`).not.toMatch(/invoice/i);
+    });
+
+    it('names a forbidden __proto__ key at its path', async () => {
+      const top = await refused(
+        'admin',
+        {
+          method: 'POST',
+          url: '/v1/keys',
+          payload: '{"name":"x","roles":["auditor"],"__proto__":{"admin":true}}',
+          headers: { 'content-type': 'application/json' },
+        },
+        '/__proto__',
+      );
+      expect(top.code).toBe('TRIAGE_REQUEST_INVALID');
+      const nested = await h.call('workflow', {
+        method: 'POST',
+        url: '/v1/invoices/score',
+        payload: JSON.stringify(makeInvoice({ invoice_id: 'proto-1' })).replace(
+          '"vendor":{',
+          '"vendor":{"__proto__":{"x":1},',
+        ),
+        headers: { 'content-type': 'application/json' },
+      });
+      expect(nested.statusCode).toBe(400);
+      expect(nested.json<Problem>().errors?.map((e) => e.path)).toContain('/vendor/__proto__');
+      const ctor = await h.call('workflow', {
+        method: 'POST',
+        url: '/v1/invoices/score',
+        payload: '{"constructor":{"prototype":{"x":1}}}',
+        headers: { 'content-type': 'application/json' },
+      });
+      expect(ctor.statusCode).toBe(400);
+      expect(ctor.json<Problem>().errors?.map((e) => e.path)).toContain('/constructor/prototype');
+    });
+  });
+});
