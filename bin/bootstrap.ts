@@ -6,7 +6,7 @@ import { chmodSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'n
 import { dirname } from 'node:path';
 import type { FastifyBaseLogger } from 'fastify';
 import type { Config } from './config.js';
-import { shippedModelsDir } from './models-dir.js';
+import { seedModelsDir, shippedModelsDir } from './models-dir.js';
 import { buildLineReference } from '../features/line-reference.js';
 import { ModelRegistry } from '../models/registry.js';
 import { servedFeatureSchemas } from '../models/served-schemas.js';
@@ -81,6 +81,8 @@ export function modelsWiring(
   logger: Pick<FastifyBaseLogger, 'error' | 'info'>,
 ): ModelsWiring | null {
   if (config.models.dir === null) return null;
+  if (seedModelsDir(config.models.dir))
+    logger.info({ dir: config.models.dir }, 'model registry seeded from the shipped champions');
   return {
     dir: config.models.dir,
     reloadMs: config.models.reloadMs || null,

@@ -8,7 +8,6 @@ import { Compile } from 'typebox/compile';
 import { TriageError } from '../core/errors.js';
 import { toFieldErrors, type SchemaErrorLike } from '../core/validate.js';
 import type { StoreConfig } from '../store/index.js';
-import { shippedModelsDir } from './models-dir.js';
 
 const Env = Type.Object({
   PORT: Type.Integer({ minimum: 0, maximum: 65535 }),
@@ -102,9 +101,10 @@ export interface Config {
   /** Routing policy file (version 1 of every tenant), or undefined for the shipped default. */
   policyFile: string | undefined;
   /**
-   * Model registry served (`MODELS_DIR`; default the shipped `models/artifacts`; `none`: serve the
-   * heuristic scorers), and how often its champion aliases are checked for hot reload
-   * (`MODELS_RELOAD_MS`, default 2000; 0: never).
+   * Model registry served (`MODELS_DIR`; default `models` beside `DATA_DIR`, i.e. `./data/models`,
+   * seeded from the shipped `models/artifacts` on first start; `none`: serve the heuristic
+   * scorers), and how often its champion aliases are checked for hot reload (`MODELS_RELOAD_MS`,
+   * default 2000; 0: never).
    */
   models: { dir: string | null; reloadMs: number };
   /** Benchmark directory of retrain jobs; undefined: each run generates a seeded benchmark. */
@@ -213,7 +213,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Readonly<Confi
     ),
     policyFile: raw.POLICY_FILE ? resolve(raw.POLICY_FILE) : undefined,
     models: Object.freeze({
-      dir: raw.MODELS_DIR === 'none' ? null : raw.MODELS_DIR ? resolve(raw.MODELS_DIR) : shippedModelsDir(),
+      dir:
+        raw.MODELS_DIR === 'none'
+          ? null
+          : raw.MODELS_DIR
+            ? resolve(raw.MODELS_DIR)
+            : join(dirname(resolve(raw.DATA_DIR)), 'models'),
       reloadMs: raw.MODELS_RELOAD_MS,
     }),
     trainingDataDir: raw.TRAINING_DATA_DIR ? resolve(raw.TRAINING_DATA_DIR) : undefined,

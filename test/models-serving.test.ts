@@ -5,11 +5,13 @@
  * by hot reload without a restart; a tenant's own policy overrides the card thresholds.
  */
 /* eslint-disable @typescript-eslint/no-explicit-any -- explanations are read as the JSON the API serves */
-import { cpSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { shippedModelsDir, wire, type Wired } from '../bin/bootstrap.js';
+import { loadConfig } from '../bin/config.js';
+import { seedModelsDir } from '../bin/models-dir.js';
 import { ModelRegistry } from '../models/registry.js';
 import { servedFeatureSchemas } from '../models/served-schemas.js';
 import type { ModelCardDraft, TrainedModelSpec } from '../models/spec.js';
@@ -126,6 +128,26 @@ describe('shipped champions', () => {
     } finally {
       await close(w);
     }
+  });
+});
+
+describe('the service registry', () => {
+  it('is a copy of the shipped champions in the data directory, seeded once, never the shipped one', () => {
+    const root = mkdtempSync(join(tmpdir(), 'triage-seed-'));
+    tmp.push(root);
+    const dir = join(root, 'data', 'models');
+    expect(seedModelsDir(dir)).toBe(true);
+    expect(readFileSync(join(dir, 'duplicate', '1', 'spec.json'))).toEqual(
+      readFileSync(join(shippedModelsDir(), 'duplicate', '1', 'spec.json')),
+    );
+    // A later start keeps what the service changed there.
+    writeFileSync(join(dir, 'marker'), 'kept');
+    expect(seedModelsDir(dir)).toBe(false);
+    expect(readFileSync(join(dir, 'marker'), 'utf8')).toBe('kept');
+    expect(seedModelsDir(shippedModelsDir())).toBe(false);
+    const config = loadConfig({ DATA_DIR: join(root, 'data', 'pglite') });
+    expect(config.models.dir).toBe(dir);
+    expect(loadConfig({ MODELS_DIR: 'none' }).models.dir).toBeNull();
   });
 });
 
