@@ -120,6 +120,7 @@ export function withDeadline(scoring: ScoringService, deadlineMs: number): Scori
     getDecision: (id, tenantId) => scoring.getDecision(id, tenantId),
     policyFor: (tenantId) => scoring.policyFor(tenantId),
     referenceCode: (code) => scoring.referenceCode(code),
+    unknownVendorCategories: (input) => scoring.unknownVendorCategories(input),
     score(invoice, tenantId, actorKeyId) {
       const work = scoring.score(invoice, tenantId, actorKeyId);
       let timer: NodeJS.Timeout | undefined;

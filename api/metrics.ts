@@ -144,6 +144,7 @@ export function instrumentScoring(
     getDecision: (id, tenantId) => scoring.getDecision(id, tenantId),
     policyFor: (tenantId) => scoring.policyFor(tenantId),
     referenceCode: (code) => scoring.referenceCode(code),
+    unknownVendorCategories: (input) => scoring.unknownVendorCategories(input),
     async score(invoice, tenantId, actorKeyId) {
       const out = await scoring.score(invoice, tenantId, actorKeyId);
       if (out.created) metrics.observeDecision(out.decision, source);

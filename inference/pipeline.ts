@@ -9,6 +9,7 @@ import { createHash, randomUUID } from 'node:crypto';
 import stringify from 'safe-stable-stringify';
 import type { DecisionResponse, Explanation, Reason, ReasonCode, Versions } from '../core/decision.js';
 import { REASON_CODES } from '../core/decision.js';
+import type { FieldError } from '../core/errors.js';
 import type { Invoice } from '../core/invoice.js';
 import { codeApproved, type VendorProfile } from '../core/vendor.js';
 import { extractInvoiceFeatures, type LineFeatures } from '../features/invoice-features.js';
@@ -110,6 +111,15 @@ export interface ScoringService {
   policyFor(tenantId: string): Promise<PolicyDefinition>;
   /** CMS reference text of a HCPCS code, or null when unknown (or no reference is loaded). */
   referenceCode(code: string): ReferenceCodeInfo | null;
+  /**
+   * Vendor-profile categories that name nothing in the HCPCS reference: a BETOS code no HCPCS
+   * code carries, or a prefix no code starts with (none when no reference is loaded).
+   * @returns one error per bad entry, at `/approved_betos/<i>` or `/approved_hcpcs_prefixes/<i>`.
+   */
+  unknownVendorCategories(input: {
+    approved_betos: readonly string[];
+    approved_hcpcs_prefixes: readonly string[];
+  }): FieldError[];
   /** Versions of models (the versions serving new calls), feature schema, default policy and reference data. */
   readonly versions: Versions;
 }
@@ -703,8 +713,26 @@ export function createScoringService(deps: ScoringDeps): ScoringService {
     );
   }
 
+  function unknownVendorCategories(input: {
+    approved_betos: readonly string[];
+    approved_hcpcs_prefixes: readonly string[];
+  }): FieldError[] {
+    if (!ref) return [];
+    const errors: FieldError[] = [];
+    input.approved_betos.forEach((b, i) => {
+      if (!ref.betosCodes.has(b))
+        errors.push({ path: `/approved_betos/${i}`, message: `no HCPCS code has the BETOS code ${b}` });
+    });
+    input.approved_hcpcs_prefixes.forEach((p, i) => {
+      if (!ref.coversPrefix(p))
+        errors.push({ path: `/approved_hcpcs_prefixes/${i}`, message: `no HCPCS code starts with ${p}` });
+    });
+    return errors;
+  }
+
   return {
     score,
+    unknownVendorCategories,
     getDecision: (id, tenantId = DEFAULT_TENANT) => deps.repo.getDecision(tenantId, id),
     policyFor,
     referenceCode,

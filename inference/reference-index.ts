@@ -29,6 +29,10 @@ export interface ReferenceIndex {
   readonly version: string;
   get(code: string): ReferenceCode | undefined;
   fees(code: string): readonly FeeScheduleEntry[];
+  /** The BETOS codes the HCPCS file assigns to at least one code (e.g. `D1E`). */
+  readonly betosCodes: ReadonlySet<string>;
+  /** True when at least one HCPCS code starts with `prefix` (upper case, e.g. `E`, `A4`). */
+  coversPrefix(prefix: string): boolean;
   /** Active codes nearest to an embedding (cosine), best first. */
   nearest(embedding: Float64Array, k: number, exclude?: string): NearestCode[];
 }
@@ -51,8 +55,12 @@ export function buildReferenceIndex(ref: ReferenceData): ReferenceIndex {
   const matrix = new Float32Array(active.length * EMBEDDING_DIM);
   active.forEach((rc, r) => matrix.set(rc.embedding, r * EMBEDDING_DIM));
   const q = new Float32Array(EMBEDDING_DIM);
+  const betosCodes = new Set([...byCode.values()].map((rc) => rc.code.betos).filter((b) => b !== ''));
+  const codes = [...byCode.keys()];
   return {
     version: ref.version,
+    betosCodes,
+    coversPrefix: (prefix) => codes.some((c) => c.startsWith(prefix.toUpperCase())),
     get: (code) => byCode.get(code.toUpperCase()),
     fees: (code) => ref.fees.get(code.toUpperCase()) ?? [],
     nearest(embedding, k, exclude) {

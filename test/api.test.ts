@@ -284,6 +284,7 @@ describe('API when the store is down', () => {
       getDecision: down as never,
       policyFor: down as never,
       referenceCode: () => null,
+      unknownVendorCategories: () => [],
       versions: { models: {}, feature_schema: 'fs', policy: 'p', reference_data: 'r' },
     };
     const store = { keys: { authenticate: down } } as never;

@@ -252,6 +252,21 @@ describe.each(engines('audit'))('audit, policy and vendors on $name', ({ config 
     });
     expect(bad.statusCode).toBe(400);
     expect(bad.json().errors[0].path).toBe('/approved_betos/0');
+    // Well-formed but unknown to the HCPCS 2025-01 file: refused, nothing stored or audited.
+    const unknown = await ref.h.call('admin', {
+      method: 'PUT',
+      url: '/v1/vendors/V-100',
+      payload: { ...body, approved_betos: ['D1C', 'ZZZ'], approved_hcpcs_prefixes: ['E', 'Z9'] },
+    });
+    expect(unknown.statusCode).toBe(400);
+    expect(unknown.headers['content-type']).toMatch(/application\/problem\+json/);
+    expect(unknown.json().errors).toEqual([
+      { path: '/approved_betos/1', message: 'no HCPCS code has the BETOS code ZZZ' },
+      { path: '/approved_hcpcs_prefixes/1', message: 'no HCPCS code starts with Z9' },
+    ]);
+    expect((await ref.h.call('reviewer', { method: 'GET', url: '/v1/vendors/V-100' })).json().version).toBe(
+      2,
+    );
     const audit = (await ref.h.call('auditor', { method: 'GET', url: '/v1/audit?subject_id=V-100' })).json()
       .items;
     expect(audit.map((e: { kind: string }) => e.kind)).toEqual(['vendor.updated', 'vendor.updated']);

@@ -120,6 +120,7 @@ describe('scoring deadline', () => {
       getDecision: (id, t) => s.wired.scoring.getDecision(id, t),
       policyFor: (t) => s.wired.scoring.policyFor(t),
       referenceCode: (c) => s.wired.scoring.referenceCode(c),
+      unknownVendorCategories: (i) => s.wired.scoring.unknownVendorCategories(i),
       async score(inv, t) {
         if (slowOnce) {
           slowOnce = false;

@@ -30,6 +30,13 @@ export default async function vendorRoutes(root: FastifyInstance, { deps }: Rout
     },
     async (req, reply) => {
       const p = principalOf(req);
+      const unknown = deps.scoring.unknownVendorCategories(req.body);
+      if (unknown.length > 0)
+        throw new TriageError(
+          'TRIAGE_INPUT_INVALID',
+          `vendor profile names categories the HCPCS reference does not have: ${unknown.map((e) => e.path).join(', ')}`,
+          unknown,
+        );
       const out = await deps.store.vendors.put(p.tenantId, req.params.vendor_id, req.body, p.keyId);
       void reply.status(out.created ? 201 : 200);
       return out.profile;
