@@ -20,7 +20,7 @@ import type { Socket } from 'node:net';
 import type { FastifyInstance } from 'fastify';
 import rateLimit from '@fastify/rate-limit';
 import { TriageError } from '../core/errors.js';
-import type { ScoringService } from '../inference/pipeline.js';
+import { withScore, type ScoringService } from '../inference/pipeline.js';
 import { problemOf } from './problem.js';
 import { rateLimitKeyOf } from './principal.js';
 
@@ -113,32 +113,23 @@ export async function registerRateLimit(app: FastifyInstance, limits: RateLimits
  * the decision is stored and a retry with the same invoice_id returns it.
  */
 export function withDeadline(scoring: ScoringService, deadlineMs: number): ScoringService {
-  return {
-    get versions() {
-      return scoring.versions;
-    },
-    getDecision: (id, tenantId) => scoring.getDecision(id, tenantId),
-    policyFor: (tenantId) => scoring.policyFor(tenantId),
-    referenceCode: (code) => scoring.referenceCode(code),
-    unknownVendorCategories: (input) => scoring.unknownVendorCategories(input),
-    score(invoice, tenantId, actorKeyId) {
-      const work = scoring.score(invoice, tenantId, actorKeyId);
-      let timer: NodeJS.Timeout | undefined;
-      const deadline = new Promise<never>((_, reject) => {
-        timer = setTimeout(
-          () =>
-            reject(
-              new TriageError(
-                'TRIAGE_DEADLINE_EXCEEDED',
-                `scoring took longer than ${deadlineMs} ms; retry with the same invoice_id (idempotent)`,
-              ),
+  return withScore(scoring, (invoice, tenantId, actorKeyId) => {
+    const work = scoring.score(invoice, tenantId, actorKeyId);
+    let timer: NodeJS.Timeout | undefined;
+    const deadline = new Promise<never>((_, reject) => {
+      timer = setTimeout(
+        () =>
+          reject(
+            new TriageError(
+              'TRIAGE_DEADLINE_EXCEEDED',
+              `scoring took longer than ${deadlineMs} ms; retry with the same invoice_id (idempotent)`,
             ),
-          deadlineMs,
-        );
-      });
-      // The late outcome of abandoned work is dropped (its error was never awaited by anyone).
-      work.catch(() => undefined);
-      return Promise.race([work, deadline]).finally(() => clearTimeout(timer));
-    },
-  };
+          ),
+        deadlineMs,
+      );
+    });
+    // The late outcome of abandoned work is dropped (its error was never awaited by anyone).
+    work.catch(() => undefined);
+    return Promise.race([work, deadline]).finally(() => clearTimeout(timer));
+  });
 }

@@ -16,7 +16,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { DecisionResponse } from '../core/decision.js';
-import type { ScoringService } from '../inference/pipeline.js';
+import { withScore, type ScoringService } from '../inference/pipeline.js';
 import { JOB_NAMES, JOB_STATES, type JobQueue } from '../jobs/types.js';
 
 /** Where a decision was made. */
@@ -137,20 +137,11 @@ export function instrumentScoring(
   metrics: TriageMetrics,
   source: DecisionSource,
 ): ScoringService {
-  return {
-    get versions() {
-      return scoring.versions;
-    },
-    getDecision: (id, tenantId) => scoring.getDecision(id, tenantId),
-    policyFor: (tenantId) => scoring.policyFor(tenantId),
-    referenceCode: (code) => scoring.referenceCode(code),
-    unknownVendorCategories: (input) => scoring.unknownVendorCategories(input),
-    async score(invoice, tenantId, actorKeyId) {
-      const out = await scoring.score(invoice, tenantId, actorKeyId);
-      if (out.created) metrics.observeDecision(out.decision, source);
-      return out;
-    },
-  };
+  return withScore(scoring, async (invoice, tenantId, actorKeyId) => {
+    const out = await scoring.score(invoice, tenantId, actorKeyId);
+    if (out.created) metrics.observeDecision(out.decision, source);
+    return out;
+  });
 }
 
 /** A plain HTTP listener serving `GET /metrics` (for workers, or a private metrics port). */

@@ -124,6 +124,23 @@ export interface ScoringService {
   readonly versions: Versions;
 }
 
+/**
+ * The same service with `score` replaced (for wrappers: deadlines, metrics); every other member
+ * delegates to `scoring`, and `versions` is read live (hot-reloaded models).
+ */
+export function withScore(scoring: ScoringService, score: ScoringService['score']): ScoringService {
+  return {
+    get versions() {
+      return scoring.versions;
+    },
+    getDecision: (id, tenantId) => scoring.getDecision(id, tenantId),
+    policyFor: (tenantId) => scoring.policyFor(tenantId),
+    referenceCode: (code) => scoring.referenceCode(code),
+    unknownVendorCategories: (input) => scoring.unknownVendorCategories(input),
+    score,
+  };
+}
+
 /** The tenant of the CLI and of callers that do not name one. */
 export const DEFAULT_TENANT = 'default';
 
