@@ -37,20 +37,22 @@ function rowsFor(m: ResolvedModel, n: number): Float32Array {
   return out;
 }
 
-/** Times one `n`-row batch in each runtime (after a warm-up) and compares the probabilities. */
-export async function compareOnnxTfjs(
-  m: ResolvedModel,
-  n: number,
-): Promise<{
+/** One champion scored by ONNX Runtime and by tfjs on the same rows (times in ms, single-row latency in us). */
+export interface OnnxTfjsComparison {
   task: string;
   version: string;
   features: number;
   onnxMs: number;
   tfjsMs: number;
+  /** tfjs ms / ONNX ms. */
   ratio: number;
+  /** Largest |probability difference| over the rows. */
   maxAbsDiff: number;
   onnxSingleRowUs: { p50: number; p99: number };
-}> {
+}
+
+/** Times one `n`-row batch in each runtime (after a warm-up) and compares the probabilities. */
+export async function compareOnnxTfjs(m: ResolvedModel, n: number): Promise<OnnxTfjsComparison> {
   const spec = m.spec!;
   const f = spec.featureNames.length;
   const data = rowsFor(m, n);

@@ -10,6 +10,7 @@
  * scoring of the same model, 100k rows), `training` (time and peak memory of a training run).
  * PostgreSQL sections need `BENCH_DATABASE_URL` (default the test database).
  */
+import type { OnnxTfjsComparison } from './models-source.js';
 import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
@@ -319,16 +320,7 @@ if (only.has('knn')) {
 if (only.has('models')) {
   const { listChampionSpecs } = await import('./models-source.js');
   const rows = 100_000;
-  const out: {
-    task: string;
-    version: string;
-    features: number;
-    onnxMs: number;
-    tfjsMs: number;
-    ratio: number;
-    maxAbsDiff: number;
-    onnxSingleRowUs: { p50: number; p99: number };
-  }[] = [];
+  const out: OnnxTfjsComparison[] = [];
   for (const c of await listChampionSpecs()) {
     const { compareOnnxTfjs } = await import('./models-source.js');
     out.push(await compareOnnxTfjs(c, rows));

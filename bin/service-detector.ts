@@ -13,6 +13,9 @@ import { DEFAULT_POLICY, DEFAULT_TENANT, withCardThresholds } from '../inference
 import type { StoreConfig, TriageRepository } from '../store/index.js';
 import type { Detector } from '../training/eval/detector.js';
 import { createServiceDetector } from '../training/eval/service-detector.js';
+import { cardThresholds } from '../inference/model-scorers.js';
+import type { ChampionModel } from '../inference/onnx-champion.js';
+import type { CardThresholds } from '../inference/scorers.js';
 import { wire, type ModelsWiring } from './bootstrap.js';
 
 /** Options of {@link serviceDetector}. */
@@ -61,8 +64,8 @@ export async function serviceDetector(o: ServiceDetectorWiring): Promise<Detecto
   const policy = withCardThresholds(
     { ...DEFAULT_POLICY },
     true,
-    wired.served.get('coding-mismatch') ? cardOf(wired, 'coding-mismatch') : null,
-    wired.served.get('duplicate') ? cardOf(wired, 'duplicate') : null,
+    thresholdsOf(wired.served.get('coding-mismatch')),
+    thresholdsOf(wired.served.get('duplicate')),
     sources,
   );
   return createServiceDetector(wired.scoring, {
@@ -77,7 +80,7 @@ export async function serviceDetector(o: ServiceDetectorWiring): Promise<Detecto
   });
 }
 
-function cardOf(wired: Awaited<ReturnType<typeof wire>>, name: string) {
-  const m = wired.served.get(name)!.current;
-  return { model: m.label, autoApprove: m.card.thresholds.autoApprove, hold: m.card.thresholds.hold };
+/** The card thresholds of a served champion, or null when the task is served by its heuristic. */
+function thresholdsOf(m: ChampionModel | undefined): CardThresholds | null {
+  return m ? cardThresholds(m.current) : null;
 }
