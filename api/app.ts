@@ -14,6 +14,7 @@ import type { ScoringService } from '../inference/pipeline.js';
 import type { TriageRepository } from '../store/repository.js';
 import { installAuth } from './auth.js';
 import { installInputGuards } from './input.js';
+import { installDocumentParsers } from './content-types.js';
 import { problemOf, toTriageError } from './problem.js';
 import { clientErrorHandler, registerRateLimit, timeoutOptions, type RateLimits } from './limits.js';
 import { createMetrics, type TriageMetrics } from './metrics.js';
@@ -95,10 +96,12 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     },
   }).withTypeProvider<TypeBoxTypeProvider>();
   app.setValidatorCompiler(TypeBoxValidatorCompiler);
-  // JSON only: other media types (text/plain included) are refused with 415.
+  // JSON and the intake documents only: other media types (text/plain included) are refused with 415.
   app.removeContentTypeParser('text/plain');
   // Every route: prototype keys named by path, unstorable text (NUL) refused before the store.
   installInputGuards(app);
+  // X12 810, UBL and FHIR documents on the scoring and batch routes (converted to invoices).
+  installDocumentParsers(app);
 
   app.addHook('onSend', async (req, reply, payload) => {
     reply.header('x-request-id', req.id);

@@ -43,6 +43,7 @@ import {
 } from './policy.js';
 import { PRIORITY_FORMULA, priorityAsOf, priorityComponents } from './priority.js';
 import { assessDuplicates, duplicateMatch, type DuplicateAssessment } from './duplicate-detector.js';
+import { extractionConfidenceReasons, invoiceNumberUncertain } from './extraction-confidence.js';
 import {
   decomposeLogistic,
   decomposeNoisyOr,
@@ -609,9 +610,10 @@ export function createScoringService(deps: ScoringDeps): ScoringService {
           candidates,
           deps.duplicate,
           Math.min(reportAt, policy.duplicateReview),
+          invoiceNumberUncertain(invoice, policy.extraction),
         );
         const duplicateScore = dup.reported[0]?.score ?? 0;
-        const allReasons = [...reasons];
+        const allReasons = [...reasons, ...extractionConfidenceReasons(invoice, policy.extraction)];
         const top = dup.reported[0];
         if (top && duplicateScore >= policy.duplicateReview) {
           const sameNumber = top.candidate.invoiceNumberCanonical === f.invoiceNumber.canonical;
@@ -623,6 +625,7 @@ export function createScoringService(deps: ScoringDeps): ScoringService {
               earlier_approval: top.candidate.approval,
               contributions: top.contributions,
               rule: top.rule,
+              ...(top.invoiceNumberNeutralised ? { invoice_number_neutralised: true } : {}),
             }),
           );
         }
@@ -688,6 +691,7 @@ export function createScoringService(deps: ScoringDeps): ScoringService {
                 },
               }
             : {}),
+          ...(invoice.source ? { source: invoice.source } : {}),
           versions: decisionVersions,
           created_at: now.toISOString(),
         };
