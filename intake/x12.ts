@@ -142,15 +142,15 @@ export async function convertX12(
   let setsInGroup = 0;
   let tx: Segment[] | null = null;
   let ended = false;
-  for await (const raw of stream as AsyncIterable<RawSegment>) {
+  const onSegment = (raw: RawSegment): void => {
     // Line breaks after the last terminator come out as an empty segment.
-    if (raw.name === '' && raw['1'] === undefined) continue;
+    if (raw.name === '' && raw['1'] === undefined) return;
     const s = toSegment(raw, ++position);
     if (ended) fail(s, undefined, 'follows the IEA (one interchange per document)');
     if (tx !== null) {
       tx.push(s);
       if (s.tag === 'ST') fail(s, undefined, 'opens a transaction set before the SE of the previous one');
-      if (s.tag !== 'SE') continue;
+      if (s.tag !== 'SE') return;
       const st = tx[0]!;
       if (at(s, 1) !== String(tx.length))
         fail(s, 1, `says ${at(s, 1)} segments; the transaction set has ${tx.length} (ST to SE)`);
@@ -159,7 +159,7 @@ export async function convertX12(
         fail(st, undefined, `exceeds the ${maxInvoices} invoices accepted in one request`);
       out.push(mapTransaction(tx, isa!, seps));
       tx = null;
-      continue;
+      return;
     }
     switch (s.tag) {
       case 'ISA':
@@ -197,15 +197,30 @@ export async function convertX12(
       default:
         fail(s, undefined, 'is outside a transaction set (ST/SE)');
     }
-  }
+  };
+  // Segments are handled synchronously as the parser emits them (no promise per segment).
+  await new Promise<void>((resolveAll, reject) => {
+    stream.on('data', (raw: RawSegment) => {
+      try {
+        onSegment(raw);
+      } catch (e) {
+        stream.destroy();
+        reject(e as Error);
+      }
+    });
+    stream.on('error', reject);
+    stream.on('end', resolveAll);
+  });
   const last = { tag: 'IEA', elements: [], position: position + 1 };
-  if (tx !== null)
+  // Assigned by the segment handler: the compiler's narrowing does not see it.
+  const open = tx as Segment[] | null;
+  if (open !== null)
     fail(
-      { ...tx[0]!, tag: 'SE', position: position + 1 },
+      { ...open[0]!, tag: 'SE', position: position + 1 },
       undefined,
-      `is missing: transaction set ${at(tx[0]!, 2)} is truncated`,
+      `is missing: transaction set ${at(open[0]!, 2)} is truncated`,
     );
-  if (!ended) fail(last, undefined, 'is missing: the interchange is truncated');
+  if (!(ended as boolean)) fail(last, undefined, 'is missing: the interchange is truncated');
   return out;
 }
 
