@@ -20,15 +20,17 @@ import { createMetrics, type TriageMetrics } from './metrics.js';
 import { installRequestMetrics, metricsRoutes } from './routes/metrics.js';
 import { readinessRoutes } from './routes/readiness.js';
 import { batchRoutes, type BatchRoutesOptions } from './routes/batches.js';
-import healthRoutes from './routes/health.js';
-import invoiceRoutes from './routes/invoices.js';
-import keyRoutes from './routes/keys.js';
-import auditRoutes from './routes/audit.js';
-import reviewRoutes from './routes/reviews.js';
-import worklistRoutes from './routes/worklist.js';
-import policyRoutes from './routes/policy.js';
-import vendorRoutes from './routes/vendors.js';
-import modelRoutes, { type ModelsApiDeps } from './routes/models.js';
+import { healthRoutes } from './routes/health.js';
+import { invoiceRoutes } from './routes/invoices.js';
+import { keyRoutes } from './routes/keys.js';
+import { auditRoutes } from './routes/audit.js';
+import { reviewRoutes } from './routes/reviews.js';
+import { worklistRoutes } from './routes/worklist.js';
+import { policyRoutes } from './routes/policy.js';
+import { vendorRoutes } from './routes/vendors.js';
+import { modelRoutes, type ModelsApiDeps } from './routes/models.js';
+import { jobRoutes } from './routes/jobs.js';
+import { oipRoutes } from './routes/oip.js';
 
 /** The parts of the repository the routes use. */
 export type ApiStore = Pick<
@@ -156,21 +158,26 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   installRequestMetrics(app, metrics);
   if (deps.rateLimit) await registerRateLimit(app, deps.rateLimit);
 
-  await app.register(healthRoutes, { deps });
-  await app.register(invoiceRoutes, { deps });
-  await app.register(reviewRoutes, { deps });
-  await app.register(worklistRoutes, { deps });
-  await app.register(auditRoutes, { deps });
-  await app.register(keyRoutes, { deps });
-  await app.register(policyRoutes, { deps });
-  await app.register(vendorRoutes, { deps });
+  const { scoring, store } = deps;
+  await app.register(healthRoutes, { ping: deps.ping, engine: deps.engine, scoring });
+  await app.register(invoiceRoutes, { scoring, store });
+  await app.register(reviewRoutes, { scoring, store });
+  await app.register(worklistRoutes, { store, ...(deps.clock ? { clock: deps.clock } : {}) });
+  await app.register(auditRoutes, { store });
+  await app.register(keyRoutes, { store });
+  await app.register(policyRoutes, { scoring, store });
+  await app.register(vendorRoutes, { scoring, store });
   await app.register(readinessRoutes, {
     pingStore: deps.ping,
     ...(deps.pingQueue ? { pingQueue: deps.pingQueue } : {}),
   });
   await app.register(metricsRoutes, { metrics });
   if (deps.batches) await app.register(batchRoutes, deps.batches);
-  if (deps.models) await app.register(modelRoutes, { models: deps.models });
+  if (deps.models) {
+    await app.register(modelRoutes, deps.models);
+    await app.register(jobRoutes, { jobs: deps.models });
+    await app.register(oipRoutes, deps.models);
+  }
 
   return app;
 }
