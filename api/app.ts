@@ -13,6 +13,7 @@ import { TriageError } from '../core/errors.js';
 import type { ScoringService } from '../inference/pipeline.js';
 import type { TriageRepository } from '../store/repository.js';
 import { installAuth } from './auth.js';
+import { installBodyParsers } from './body/index.js';
 import { installInputGuards } from './input.js';
 import { problemOf, toTriageError } from './problem.js';
 import { clientErrorHandler, registerRateLimit, timeoutOptions, type RateLimits } from './limits.js';
@@ -97,8 +98,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     },
   }).withTypeProvider<TypeBoxTypeProvider>();
   app.setValidatorCompiler(TypeBoxValidatorCompiler);
-  // JSON only: other media types (text/plain included) are refused with 415.
-  app.removeContentTypeParser('text/plain');
+  // The media types of api/body/ only (JSON): others (text/plain included) are refused with 415.
+  installBodyParsers(app);
   // Every route: prototype keys named by path, unstorable text (NUL) refused before the store.
   installInputGuards(app);
 
