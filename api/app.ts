@@ -142,9 +142,15 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
         description:
           'Scores healthcare supplier and service invoices before payment: coding-mismatch risk (HCPCS), ' +
           'duplicate submissions, priority and routing. Money is integer cents; dates are YYYY-MM-DD. ' +
-          'Every /v1 route needs an API key (Authorization: Bearer <key> or X-API-Key) with one of the ' +
-          'roles listed in the route description.',
+          'Every /v1 and /v2 route needs an API key, sent as `Authorization: Bearer <key>` or ' +
+          '`X-API-Key: <key>`, with one of the roles listed in the route description. Errors are ' +
+          'application/problem+json (RFC 9457) with a stable `code` and, for invalid input, ' +
+          '`errors[].path` (a JSON pointer).',
+        license: { name: 'Apache-2.0', url: 'https://www.apache.org/licenses/LICENSE-2.0' },
       },
+      servers: [
+        { url: 'http://127.0.0.1:3000', description: 'A local service (npm start; PORT and HOST move it)' },
+      ],
       components: {
         securitySchemes: {
           bearer: { type: 'http', scheme: 'bearer', description: 'API key' },

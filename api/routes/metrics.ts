@@ -33,7 +33,13 @@ export const metricsRoutes: RoutePlugin<{ metrics: TriageMetrics }> = async (app
         operationId: 'getMetrics',
         summary: 'Prometheus metrics (role admin; or the private METRICS_PORT listener)',
         description: 'Prometheus text exposition format (text/plain; version=0.0.4).',
-        response: problemResponses(PROTECTED),
+        response: {
+          200: {
+            description: 'The metrics',
+            content: { 'text/plain': { schema: { type: 'string' } } },
+          },
+          ...problemResponses(PROTECTED),
+        },
       },
     },
     async (_req, reply) => {

@@ -12,7 +12,7 @@ import type { ScoringService } from '../../inference/pipeline.js';
 
 /** A policy version. */
 export const PolicyResponse = Type.Object({
-  label: Type.String({ description: '<name>@<version>, recorded in decisions.' }),
+  label: Type.String({ description: '`<name>@<version>`, recorded in decisions.' }),
   version: Type.Integer({ minimum: 1, description: '1 = the default the service started with.' }),
   sha256: Type.String(),
   document: PolicyDocument,
