@@ -19,15 +19,8 @@ import {
   vendorSlug,
 } from '../sroie.js';
 import { canonicalInvoice } from '../synth.js';
-import {
-  REKEYED_FIELDS,
-  STATS_BEGIN,
-  STATS_END,
-  buildHcpcsSamples,
-  groupKeys,
-  ocrConfuse,
-  type SampleLabel,
-} from './build-samples.js';
+import { REKEYED_FIELDS, buildHcpcsSamples, ocrConfuse, type SampleLabel } from './hcpcs-samples.js';
+import { STATS_BEGIN, STATS_END, groupKeys } from './readme-stats.js';
 
 const dir = dirname(fileURLToPath(import.meta.url));
 
