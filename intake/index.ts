@@ -5,7 +5,7 @@
  * ({@link INTAKE_MEDIA_TYPES}); the CLI picks the format from the file extension.
  */
 import type { Invoice, SourceFormat } from '../core/invoice.js';
-import { parseJsonBody } from '../api/input.js';
+import { parseJsonBody } from '../api/body/json.js';
 import { documentSha256, finishDocument, type ConvertedInvoice } from './document.js';
 import { convertFhir } from './fhir.js';
 import { convertUbl } from './ubl.js';
@@ -60,7 +60,7 @@ export async function convertDocument(
       converted = [convertUbl(doc.toString('utf8'), sha256)];
       break;
     case 'fhir-r4':
-      converted = convertFhir(parseJsonBody(doc.toString('utf8')), sha256, max);
+      converted = convertFhir(parseJsonBody(doc), sha256, max);
       break;
   }
   return finishDocument(format, sha256, converted);
