@@ -5,8 +5,8 @@
  * rules -> routing policy (per tenant, with overrides) -> priority -> explanation -> one
  * transactional write with its audit-log row.
  */
-import { createHash, randomUUID } from 'node:crypto';
-import stringify from 'safe-stable-stringify';
+import { randomUUID } from 'node:crypto';
+import { canonicalSha256 } from '../core/canonical.js';
 import type { DecisionResponse, Explanation, Reason, ReasonCode, Versions } from '../core/decision.js';
 import { REASON_CODES } from '../core/decision.js';
 import type { FieldError } from '../core/errors.js';
@@ -146,9 +146,7 @@ export const DEFAULT_TENANT = 'default';
 
 /** sha256 of the invoice's canonical JSON (keys sorted): the idempotency fingerprint. */
 export function payloadSha256(invoice: Invoice): string {
-  return createHash('sha256')
-    .update(stringify(invoice) ?? '')
-    .digest('hex');
+  return canonicalSha256(invoice);
 }
 
 /** Lines scored between two yields to the event loop. */

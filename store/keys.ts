@@ -8,6 +8,7 @@ import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import type { Principal, Role } from '../core/auth.js';
 import { appendAudit } from './audit.js';
 import type { SqlDatabase, SqlExecutor } from './sql.js';
+import { lockForTransaction, lockKey } from './locks.js';
 
 /** A stored key, without its secret. Dates ISO 8601. */
 export interface ApiKeyRecord {
@@ -198,7 +199,7 @@ export function createKeyStore(db: SqlDatabase): KeyStore {
 
     bootstrapIfEmpty: (specs, beforeCommit) =>
       db.transaction(async (tx) => {
-        await tx.query(`SELECT pg_advisory_xact_lock(hashtextextended('invoice-triage:bootstrap-keys', 0))`);
+        await lockForTransaction(tx, [lockKey('bootstrap-keys')]);
         const n = await tx.query<{ n: number }>('SELECT count(*)::int AS n FROM api_keys');
         if (n[0]!.n > 0) return null;
         const out: CreatedApiKey[] = [];

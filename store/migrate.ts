@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { packageRoot } from '../core/paths.js';
 import { TriageError } from '../core/errors.js';
 import type { SqlDatabase } from './sql.js';
+import { lockForTransaction, lockKey } from './locks.js';
 
 /** One migration file. */
 export interface Migration {
@@ -47,9 +48,7 @@ export async function migrate(db: SqlDatabase, migrations = loadMigrations()): P
   for (const m of migrations) {
     const done = await db.transaction(async (tx) => {
       if (db.engine === 'postgres') {
-        await tx.query(
-          `SELECT pg_advisory_xact_lock(hashtext(current_schema() || ':invoice-triage-migrations'))`,
-        );
+        await lockForTransaction(tx, [lockKey('migrations')]);
       }
       const rows = await tx.query<{ checksum: string }>(
         'SELECT checksum FROM schema_migrations WHERE version = $1',
