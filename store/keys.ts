@@ -4,7 +4,8 @@
  * plain key is returned once, when it is created. Every create and revoke is audited in the
  * same transaction.
  */
-import { createHash, randomBytes, randomUUID } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
+import { sha256Hex } from '../core/canonical.js';
 import type { Principal, Role } from '../core/auth.js';
 import { appendAudit } from './audit.js';
 import type { SqlDatabase, SqlExecutor } from './sql.js';
@@ -41,7 +42,7 @@ export const KEY_PREFIX_LENGTH = 12;
 
 /** sha256 hex of a plain key. */
 export function hashApiKey(key: string): string {
-  return createHash('sha256').update(key, 'utf8').digest('hex');
+  return sha256Hex(key);
 }
 
 /** A new random key: `itk_` + base64url of 32 random bytes. */

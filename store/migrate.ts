@@ -3,7 +3,7 @@
  * each in its own transaction with its checksum recorded in `schema_migrations`.
  * On PostgreSQL an advisory lock serialises replicas that start together.
  */
-import { createHash } from 'node:crypto';
+import { sha256Hex } from '../core/canonical.js';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { packageRoot } from '../core/paths.js';
@@ -30,7 +30,7 @@ export function loadMigrations(dir = join(packageRoot(), 'store', 'migrations'))
         version: Number(f.slice(0, 3)),
         name: f.slice(4, -4),
         sql,
-        checksum: createHash('sha256').update(sql).digest('hex'),
+        checksum: sha256Hex(sql),
       };
     });
 }

@@ -1,5 +1,5 @@
 /**
- * Bad input a fresh user sent that used to reach PostgreSQL and come back as a 500: NUL
+ * Bad input that must be refused before it reaches PostgreSQL (else a 500): NUL
  * characters in bodies, path and query parameters of every route; integer query parameters
  * beyond bigint; a line whose quantity x unit price overflows; route-neutral wording of generic
  * problems and the path of a forbidden `__proto__` key. Each must be a 4xx problem+json naming
