@@ -20,6 +20,7 @@ import type { Socket } from 'node:net';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import rateLimit from '@fastify/rate-limit';
 import { TriageError } from '../core/errors.js';
+import { withTimeout } from '../core/timeout.js';
 import { withScore, type ScoringService } from '../inference/pipeline.js';
 import { problemOf } from './problem.js';
 
@@ -121,22 +122,11 @@ export async function registerRateLimit(app: FastifyInstance, limits: RateLimits
  */
 export function withDeadline(scoring: ScoringService, deadlineMs: number): ScoringService {
   return withScore(scoring, (invoice, tenantId, actorKeyId) => {
-    const work = scoring.score(invoice, tenantId, actorKeyId);
-    let timer: NodeJS.Timeout | undefined;
-    const deadline = new Promise<never>((_, reject) => {
-      timer = setTimeout(
-        () =>
-          reject(
-            new TriageError(
-              'TRIAGE_DEADLINE_EXCEEDED',
-              `scoring took longer than ${deadlineMs} ms; retry with the same invoice_id (idempotent)`,
-            ),
-          ),
-        deadlineMs,
+    const deadlineExceeded = () =>
+      new TriageError(
+        'TRIAGE_DEADLINE_EXCEEDED',
+        `scoring took longer than ${deadlineMs} ms; retry with the same invoice_id (idempotent)`,
       );
-    });
-    // The late outcome of abandoned work is dropped (its error was never awaited by anyone).
-    work.catch(() => undefined);
-    return Promise.race([work, deadline]).finally(() => clearTimeout(timer));
+    return withTimeout(scoring.score(invoice, tenantId, actorKeyId), deadlineMs, deadlineExceeded);
   });
 }

@@ -18,6 +18,7 @@ import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom
 import type { DecisionResponse } from '../core/decision.js';
 import { withScore, type ScoringService } from '../inference/pipeline.js';
 import { JOB_NAMES, JOB_STATES, type JobQueue } from '../jobs/types.js';
+import { withTimeout } from '../core/timeout.js';
 
 /** Where a decision was made. */
 export type DecisionSource = 'api' | 'batch';
@@ -68,15 +69,9 @@ export function createMetrics(opts: { processMetrics?: boolean } = {}): TriageMe
     if (!queue) return Promise.resolve(null);
     if (scrape && Date.now() - scrape.at < 500) return scrape.counts;
     const { q, timeoutMs } = queue;
-    let timer: NodeJS.Timeout | undefined;
-    const counts = Promise.race([
-      q.counts(),
-      new Promise<never>((_, reject) => {
-        timer = setTimeout(() => reject(new Error('queue counts timed out')), timeoutMs);
-      }),
-    ])
-      .catch(() => null)
-      .finally(() => clearTimeout(timer));
+    const counts = withTimeout(q.counts(), timeoutMs, () => new Error('queue counts timed out')).catch(
+      () => null,
+    );
     scrape = { at: Date.now(), counts };
     return counts;
   };

@@ -89,7 +89,7 @@ describe('scoreFile', () => {
     const file = join(dir, 'in.csv');
     writeFileSync(file, CSV);
     const out = join(dir, 'out.jsonl');
-    // The walking-skeleton heuristics: this test is about the file path, not the model's scores.
+    // The heuristic scorers: this test is about the file path, not the model's scores.
     const s = await scoreFile(file, { store: { engine: 'pglite' }, out, models: null });
     expect(s).toMatchObject({ invoices: 2, scored: 1, replayed: 0 });
     expect(s.invalid[0]!.location).toBe('row 4');

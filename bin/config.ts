@@ -19,7 +19,7 @@ const Env = Type.Object({
     ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map((l) => Type.Literal(l)),
   ),
   BODY_LIMIT_BYTES: Type.Integer({ minimum: 1024, maximum: 64 * 1024 * 1024 }),
-  // Jobs and limits (issue 7); see the README's configuration table.
+  // Jobs and limits; see the README's configuration table.
   REDIS_URL: Type.Optional(Type.String({ pattern: '^rediss?://' })),
   QUEUE_PREFIX: Type.String({ pattern: '^[A-Za-z0-9_.-]{1,64}$' }),
   BATCH_MAX_INVOICES: Type.Integer({ minimum: 1, maximum: 100_000 }),

@@ -2,8 +2,8 @@
 /**
  * `npm run train -- --model coding-mismatch|duplicate --data <dir> --seed 42 [--out <dir>]`
  * (see `training/cli.ts`). Reads no environment variables: everything comes from the flags.
- * The harness report compares the trained model with the current scoring path (walking
- * skeleton heuristics over an in-memory PGlite store) and the SAP- and Oracle-style rules.
+ * The harness report compares the trained model with the heuristic scoring path (over an
+ * in-memory PGlite store) and the SAP- and Oracle-style rules.
  */
 import { isTriageError } from '../core/errors.js';
 import { trainCommand } from '../training/cli.js';
@@ -13,7 +13,7 @@ import { serviceDetector } from './service-detector.js';
 
 trainCommand({
   provider: createFeatureProvider,
-  // The walking skeleton's heuristic service (the same vendor master registered) and the ERP rules.
+  // The heuristic service (the same vendor master registered) and the ERP rules.
   baselines: async (dataDir: string) => {
     const heuristic = await serviceDetector({
       store: { engine: 'pglite' },

@@ -10,10 +10,9 @@
  * every decision records the label (`<name>@<version>`) and sha256 of the policy it used.
  * Thresholds are hand-set defaults until the model cards supply calibrated ones.
  */
-import { createHash } from 'node:crypto';
+import { canonicalSha256 } from '../core/canonical.js';
 import Type, { type Static } from 'typebox';
 import { Compile } from 'typebox/compile';
-import stringify from 'safe-stable-stringify';
 import {
   REASON_CODES,
   type DecisionKind,
@@ -233,9 +232,7 @@ export function parsePolicyDocument(x: unknown, source = ''): PolicyDocument {
 
 /** sha256 of a document's canonical JSON (keys sorted). */
 export function policySha256(doc: PolicyDocument): string {
-  return createHash('sha256')
-    .update(stringify(doc) ?? '')
-    .digest('hex');
+  return canonicalSha256(doc);
 }
 
 /** The shipped default document (`inference/policies/default.json`). */

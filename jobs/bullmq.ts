@@ -30,6 +30,7 @@ import {
   type JobState,
   type Processors,
 } from './types.js';
+import { withTimeout } from '../core/timeout.js';
 
 /** Connection settings parsed from a `redis://` or `rediss://` URL. */
 export interface RedisConnection {
@@ -85,13 +86,7 @@ export function bullJobOptions(o: JobOptions): JobsOptions {
   };
 }
 
-function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const limit = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`${what} timed out after ${ms} ms`)), ms);
-  });
-  return Promise.race([p, limit]).finally(() => clearTimeout(timer));
-}
+const timedOut = (what: string, ms: number) => () => new Error(`${what} timed out after ${ms} ms`);
 
 function unavailable(what: string, cause: unknown): TriageError {
   return new TriageError(
@@ -140,7 +135,7 @@ export function createBullQueue(opts: BullQueueOptions): BullQueue {
 
   const call = async <T>(what: string, f: () => Promise<T>): Promise<T> => {
     try {
-      return await withTimeout(f(), timeoutMs, what);
+      return await withTimeout(f(), timeoutMs, timedOut(what, timeoutMs));
     } catch (e) {
       throw unavailable(what, e);
     }

@@ -1,5 +1,5 @@
 /**
- * The contract between training (`training/`, issue 5) and export/registry/serving (issue 5b):
+ * The contract between training (`training/`) and export, registry and serving:
  * a trained model is a plain JSON {@link TrainedModelSpec}, and each training run also writes a
  * {@link ModelCardDraft} that the registry completes (version, parent, ONNX hash, created time).
  *

@@ -16,8 +16,7 @@
  * (hash or payload hash mismatch), a deleted row (gap in `seq` or broken `prev_hash` link) or
  * a cut tail (the chain ends before the head recorded in `audit_heads`).
  */
-import { createHash } from 'node:crypto';
-import stringify from 'safe-stable-stringify';
+import { canonicalJson, sha256Hex } from '../core/canonical.js';
 import type { SqlDatabase, SqlExecutor } from './sql.js';
 
 /** `prev_hash` of the first row of every chain. */
@@ -77,21 +76,14 @@ export interface AuditVerification {
   problem: string | null;
 }
 
-const sha256 = (s: string): string => createHash('sha256').update(s).digest('hex');
-
-/** Canonical JSON (keys sorted, no whitespace) of a value. */
-export function canonicalJson(value: unknown): string {
-  const s = stringify(value);
-  if (s === undefined) throw new TypeError('value is not JSON-serialisable');
-  return s;
-}
+export { canonicalJson } from '../core/canonical.js';
 
 /** The row hash: sha256(prev_hash || canonical JSON of the row's fields). */
 export function auditRowHash(
   r: Pick<AuditRow, 'tenantId' | 'seq' | 'ts' | 'actorKeyId' | 'kind' | 'subjectId' | 'payloadSha256'>,
   prevHash: string,
 ): string {
-  return sha256(
+  return sha256Hex(
     prevHash +
       canonicalJson({
         actor_key_id: r.actorKeyId,
@@ -131,7 +123,7 @@ export async function appendAudit(tx: SqlExecutor, entry: AuditEntry): Promise<A
     kind: entry.kind,
     subjectId: entry.subjectId,
     payload,
-    payloadSha256: sha256(payload),
+    payloadSha256: sha256Hex(payload),
     prevHash: prev.hash,
     hash: '',
   };
@@ -235,7 +227,7 @@ export async function verifyAudit(
       if (r.seq !== expectedSeq) return fail(expectedSeq, 'gap');
       checked++;
       if (r.prevHash !== prevHash) return fail(r.seq, 'broken_link');
-      if (sha256(r.payload) !== r.payloadSha256) return fail(r.seq, 'payload_altered');
+      if (sha256Hex(r.payload) !== r.payloadSha256) return fail(r.seq, 'payload_altered');
       if (auditRowHash(r, prevHash) !== r.hash) return fail(r.seq, 'altered');
       prevHash = r.hash;
       expectedSeq++;

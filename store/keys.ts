@@ -4,10 +4,12 @@
  * plain key is returned once, when it is created. Every create and revoke is audited in the
  * same transaction.
  */
-import { createHash, randomBytes, randomUUID } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
+import { sha256Hex } from '../core/canonical.js';
 import type { Principal, Role } from '../core/auth.js';
 import { appendAudit } from './audit.js';
 import type { SqlDatabase, SqlExecutor } from './sql.js';
+import { lockForTransaction, lockKey } from './locks.js';
 
 /** A stored key, without its secret. Dates ISO 8601. */
 export interface ApiKeyRecord {
@@ -40,7 +42,7 @@ export const KEY_PREFIX_LENGTH = 12;
 
 /** sha256 hex of a plain key. */
 export function hashApiKey(key: string): string {
-  return createHash('sha256').update(key, 'utf8').digest('hex');
+  return sha256Hex(key);
 }
 
 /** A new random key: `itk_` + base64url of 32 random bytes. */
@@ -198,7 +200,7 @@ export function createKeyStore(db: SqlDatabase): KeyStore {
 
     bootstrapIfEmpty: (specs, beforeCommit) =>
       db.transaction(async (tx) => {
-        await tx.query(`SELECT pg_advisory_xact_lock(hashtextextended('invoice-triage:bootstrap-keys', 0))`);
+        await lockForTransaction(tx, [lockKey('bootstrap-keys')]);
         const n = await tx.query<{ n: number }>('SELECT count(*)::int AS n FROM api_keys');
         if (n[0]!.n > 0) return null;
         const out: CreatedApiKey[] = [];

@@ -3,12 +3,13 @@
  * each in its own transaction with its checksum recorded in `schema_migrations`.
  * On PostgreSQL an advisory lock serialises replicas that start together.
  */
-import { createHash } from 'node:crypto';
+import { sha256Hex } from '../core/canonical.js';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { packageRoot } from '../core/paths.js';
 import { TriageError } from '../core/errors.js';
 import type { SqlDatabase } from './sql.js';
+import { lockForTransaction, lockKey } from './locks.js';
 
 /** One migration file. */
 export interface Migration {
@@ -29,7 +30,7 @@ export function loadMigrations(dir = join(packageRoot(), 'store', 'migrations'))
         version: Number(f.slice(0, 3)),
         name: f.slice(4, -4),
         sql,
-        checksum: createHash('sha256').update(sql).digest('hex'),
+        checksum: sha256Hex(sql),
       };
     });
 }
@@ -47,9 +48,7 @@ export async function migrate(db: SqlDatabase, migrations = loadMigrations()): P
   for (const m of migrations) {
     const done = await db.transaction(async (tx) => {
       if (db.engine === 'postgres') {
-        await tx.query(
-          `SELECT pg_advisory_xact_lock(hashtext(current_schema() || ':invoice-triage-migrations'))`,
-        );
+        await lockForTransaction(tx, [lockKey('migrations')]);
       }
       const rows = await tx.query<{ checksum: string }>(
         'SELECT checksum FROM schema_migrations WHERE version = $1',

@@ -6,6 +6,7 @@
  */
 import { appendAudit } from './audit.js';
 import type { SqlDatabase } from './sql.js';
+import { lockForTransaction, lockKey } from './locks.js';
 
 /** A stored policy version. */
 export interface StoredPolicy {
@@ -69,7 +70,7 @@ export function createPolicyStore(db: SqlDatabase): PolicyStore {
 
     put: (tenantId, change, actor) =>
       db.transaction(async (tx) => {
-        await tx.query('SELECT pg_advisory_xact_lock(hashtextextended($1, 0))', [`policy:${tenantId}`]);
+        await lockForTransaction(tx, [lockKey('policy', tenantId)]);
         const cur = await tx.query<{ v: number | null }>(
           'SELECT max(version) AS v FROM policies WHERE tenant_id = $1',
           [tenantId],

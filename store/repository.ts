@@ -27,6 +27,7 @@ import { createPolicyStore, type PolicyStore } from './policies.js';
 import { createVendorStore, type VendorStore } from './vendors.js';
 import { createReviewStore, type ReviewStore } from './reviews.js';
 import { listWorklist, type WorklistPage, type WorklistQuery } from './worklist.js';
+import { lockForTransaction, lockKey } from './locks.js';
 
 /** Blocking keys and vectors the store indexes with an invoice (computed by `features/`). */
 export interface InvoiceIndexKeys {
@@ -508,10 +509,10 @@ export function createRepository(db: SqlDatabase, search: RepositoryOptions = {}
   };
   const withScoringLock: TriageRepository['withScoringLock'] = (tenantId, lockKeys, fn) =>
     db.transaction(async (tx) => {
-      // Sorted, distinct keys: every transaction takes its locks in the same order (no deadlock).
-      for (const key of [...new Set(lockKeys.map((k) => `${tenantId}\u0001${k}`))].sort()) {
-        await tx.query('SELECT pg_advisory_xact_lock(hashtextextended($1, 0))', [key]);
-      }
+      await lockForTransaction(
+        tx,
+        lockKeys.map((k) => lockKey('scoring', tenantId, k)),
+      );
       return fn({
         findByInvoiceId: (invoiceId) => findStored(tx, tenantId, invoiceId),
         findDuplicateCandidates: (q) => findCandidates(tx, { ...q, tenantId }, searchOpts),

@@ -3,6 +3,7 @@
  * migration runner are written once. Parameters are positional (`$1`); vectors are passed as
  * pgvector text literals (`'[0.1,0.2]'`) and cast in SQL (`$1::vector`).
  */
+import pgvector from 'pgvector';
 
 /** Runs statements on one connection (or inside one transaction). */
 export interface SqlExecutor {
@@ -23,13 +24,14 @@ export interface SqlDatabase extends SqlExecutor {
   close(): Promise<void>;
 }
 
-/** pgvector text literal of a vector, e.g. `[0.5,-0.25]`. Non-finite values are rejected. */
+/**
+ * pgvector text literal of a vector, e.g. `[0.5,-0.25]` (npm `pgvector`'s `toSql`).
+ * @throws RangeError when a component is not finite as a 32-bit float (pgvector stores float4).
+ */
 export function toVectorLiteral(v: ArrayLike<number>): string {
-  const parts: string[] = new Array<string>(v.length);
-  for (let i = 0; i < v.length; i++) {
-    const x = v[i]!;
-    if (!Number.isFinite(x)) throw new RangeError(`vector component ${i} is not finite`);
-    parts[i] = String(Math.fround(x));
-  }
-  return `[${parts.join(',')}]`;
+  // Rounded to float4 here, so the literal is the stored value's shortest decimal.
+  const values = Array.from(v, Math.fround);
+  const bad = values.findIndex((x) => !Number.isFinite(x));
+  if (bad >= 0) throw new RangeError(`vector component ${bad} is not finite`);
+  return pgvector.toSql(values) as string;
 }

@@ -5,6 +5,7 @@
 import type { VendorProfile, VendorProfileInput } from '../core/vendor.js';
 import { appendAudit } from './audit.js';
 import type { SqlDatabase, SqlExecutor } from './sql.js';
+import { lockForTransaction, lockKey } from './locks.js';
 
 /** Vendor profile operations. */
 export interface VendorStore {
@@ -69,9 +70,7 @@ export function createVendorStore(db: SqlDatabase): VendorStore {
     get: (tenantId, vendorId) => readVendorProfile(db, tenantId, vendorId),
     put: (tenantId, vendorId, input, actor) =>
       db.transaction(async (tx) => {
-        await tx.query('SELECT pg_advisory_xact_lock(hashtextextended($1, 0))', [
-          `vendor:${tenantId}\u0001${vendorId}`,
-        ]);
+        await lockForTransaction(tx, [lockKey('vendor', tenantId, vendorId)]);
         const prev = await tx.query<{ version: number }>(
           'SELECT version FROM vendors WHERE tenant_id = $1 AND vendor_id = $2',
           [tenantId, vendorId],

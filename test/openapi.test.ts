@@ -81,7 +81,7 @@ describe('the served OpenAPI document', () => {
     };
     expect(report.problems, stderr).toEqual([]);
     expect(report.totals).toMatchObject({ errors: 0, warnings: 0 });
-  }, 60_000);
+  }, 180_000);
 
   it('yields TypeScript types (openapi-typescript) that compile strictly', async () => {
     const ast = await openapiTS(JSON.stringify(doc));
@@ -106,5 +106,5 @@ describe('the served OpenAPI document', () => {
       .getPreEmitDiagnostics(program)
       .map((d) => ts.flattenDiagnosticMessageText(d.messageText, '\n'));
     expect(diagnostics).toEqual([]);
-  }, 60_000);
+  }, 180_000);
 });

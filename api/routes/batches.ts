@@ -9,9 +9,8 @@
  * never lost. An invoice id scored before with the same content reuses that decision; with
  * other content the item ends `failed` with `TRIAGE_INVOICE_CONFLICT` in the results.
  */
-import { createHash } from 'node:crypto';
+import { canonicalSha256 } from '../../core/canonical.js';
 import Type, { type Static } from 'typebox';
-import stringify from 'safe-stable-stringify';
 import { DecisionResponse } from '../../core/decision.js';
 import { TriageError, type FieldError } from '../../core/errors.js';
 import { Invoice } from '../../core/invoice.js';
@@ -20,6 +19,7 @@ import type { BatchRepository, BatchStatus } from '../../store/batches.js';
 import { enqueueBatch } from '../../jobs/batches.js';
 import type { JobQueue } from '../../jobs/types.js';
 import { toTriageError } from '../problem.js';
+import { withTimeout } from '../../core/timeout.js';
 import { principalOf } from '../auth.js';
 import { problemResponses, PROTECTED, WITH_BODY, type RoutePlugin } from './common.js';
 
@@ -148,23 +148,15 @@ function capped(te: TriageError): TriageError {
 }
 
 function deadline<T>(p: Promise<T>, ms: number): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  p.catch(() => undefined);
-  return Promise.race([
+  return withTimeout(
     p,
-    new Promise<never>((_, reject) => {
-      timer = setTimeout(
-        () =>
-          reject(
-            new TriageError(
-              'TRIAGE_DEADLINE_EXCEEDED',
-              `storing the batch took longer than ${ms} ms; retry with the same Idempotency-Key`,
-            ),
-          ),
-        ms,
-      );
-    }),
-  ]).finally(() => clearTimeout(timer));
+    ms,
+    () =>
+      new TriageError(
+        'TRIAGE_DEADLINE_EXCEEDED',
+        `storing the batch took longer than ${ms} ms; retry with the same Idempotency-Key`,
+      ),
+  );
 }
 
 /** The batch routes (register with `app.register(batchRoutes, options)`). */
@@ -225,9 +217,7 @@ export const batchRoutes: RoutePlugin<BatchRoutesOptions> = async (app, opts) =>
         opts.batches.create({
           tenantId,
           idempotencyKey: req.headers['idempotency-key'] ?? null,
-          requestSha256: createHash('sha256')
-            .update(stringify(invoices) ?? '')
-            .digest('hex'),
+          requestSha256: canonicalSha256(invoices),
           chunkSize,
           invoices,
         }),

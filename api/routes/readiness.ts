@@ -6,6 +6,7 @@
  */
 import Type from 'typebox';
 import { TriageError } from '../../core/errors.js';
+import { withTimeout } from '../../core/timeout.js';
 import { Problem, problemOf } from '../problem.js';
 import { problemResponses, type RoutePlugin } from './common.js';
 
@@ -26,19 +27,11 @@ const Checks = Type.Object({ store: CheckState, queue: CheckState });
 
 async function check(f: (() => Promise<void>) | undefined, ms: number): Promise<'ok' | 'down' | 'not_used'> {
   if (!f) return 'not_used';
-  let timer: NodeJS.Timeout | undefined;
   try {
-    await Promise.race([
-      f(),
-      new Promise<never>((_, reject) => {
-        timer = setTimeout(() => reject(new Error('timed out')), ms);
-      }),
-    ]);
+    await withTimeout(f(), ms, () => new Error('timed out'));
     return 'ok';
   } catch {
     return 'down';
-  } finally {
-    clearTimeout(timer);
   }
 }
 

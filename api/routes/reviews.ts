@@ -3,9 +3,8 @@
  * label, closes the worklist item and audits it; `GET /v1/reviews?decision_id=` (reviewer,
  * auditor) lists the reviews of a decision.
  */
-import { createHash } from 'node:crypto';
+import { canonicalSha256 } from '../../core/canonical.js';
 import Type from 'typebox';
-import stringify from 'safe-stable-stringify';
 import { CodeRef } from '../../core/invoice.js';
 import { TriageError } from '../../core/errors.js';
 import { principalOf } from '../auth.js';
@@ -130,9 +129,7 @@ export const reviewRoutes: RoutePlugin<ReviewRoutesOptions> = async (app, deps) 
         decisionId: review.decision_id,
         reviewerKeyId: p.keyId,
         idempotencyKey: key,
-        requestSha256: createHash('sha256')
-          .update(stringify(review) ?? '')
-          .digest('hex'),
+        requestSha256: canonicalSha256(review),
         task: review.task ?? null,
         outcome: review.outcome,
         lineNumber: review.line_number ?? null,

@@ -3,8 +3,7 @@
  * one {@link LineRecord} per line, the keys the store indexes it by, its pair side for
  * duplicate comparisons and the idempotency fingerprint. Pure.
  */
-import { createHash } from 'node:crypto';
-import stringify from 'safe-stable-stringify';
+import { canonicalSha256 } from '../../core/canonical.js';
 import type { Invoice } from '../../core/invoice.js';
 import { extractInvoiceFeatures, type InvoiceFeatures } from '../../features/invoice-features.js';
 import { pairSideOfInvoice, type PairSide } from '../../features/pair.js';
@@ -29,9 +28,7 @@ export interface Prepared {
 
 /** sha256 of the invoice's canonical JSON (keys sorted): the idempotency fingerprint, hex. */
 export function payloadSha256(invoice: Invoice): string {
-  return createHash('sha256')
-    .update(stringify(invoice) ?? '')
-    .digest('hex');
+  return canonicalSha256(invoice);
 }
 
 /** Prepares a validated invoice. */
