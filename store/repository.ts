@@ -17,6 +17,7 @@ import {
   type AuditRow,
   type AuditVerification,
 } from './audit.js';
+import { appendEvents, createEventStore, decisionCreatedEvent, type EventStore } from './events.js';
 import { createKeyStore, type KeyStore } from './keys.js';
 import { createPolicyStore, type PolicyStore } from './policies.js';
 import { createVendorStore, type VendorStore } from './vendors.js';
@@ -231,6 +232,8 @@ export interface TriageRepository {
   vendors: VendorStore;
   reviews: ReviewStore;
   audit: AuditStore;
+  /** Event feed, webhook subscriptions and deliveries (see store/events.ts). */
+  events: EventStore;
   /**
    * Runs `fn` in one transaction, for writes of other areas that must be audited together
    * with their change (call `appendAudit(tx, entry)` from store/audit.ts inside `fn`).
@@ -492,6 +495,7 @@ async function insertScored(
       versions: decision.versions,
     },
   });
+  await appendEvents(tx, [decisionCreatedEvent(tenantId, decision)]);
   return { decision, created: true };
 }
 
@@ -565,6 +569,7 @@ export function createRepository(db: SqlDatabase, search: CandidateSearchOptions
     policies: createPolicyStore(db),
     vendors: createVendorStore(db),
     reviews: createReviewStore(db),
+    events: createEventStore(db),
     audit: {
       verify: (tenantId) => verifyAudit(db, tenantId),
       async verifyAll() {
