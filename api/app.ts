@@ -29,11 +29,13 @@ import worklistRoutes from './routes/worklist.js';
 import policyRoutes from './routes/policy.js';
 import vendorRoutes from './routes/vendors.js';
 import modelRoutes, { type ModelsApiDeps } from './routes/models.js';
+import eventRoutes from './routes/events.js';
+import { webhookRoutes, type WebhookRoutesOptions } from './routes/webhooks.js';
 
 /** The parts of the repository the routes use. */
 export type ApiStore = Pick<
   TriageRepository,
-  'keys' | 'audit' | 'reviews' | 'worklist' | 'policies' | 'vendors' | 'getDecisionRecord'
+  'keys' | 'audit' | 'reviews' | 'worklist' | 'policies' | 'vendors' | 'getDecisionRecord' | 'events'
 >;
 
 /** What the app needs. */
@@ -63,6 +65,8 @@ export interface AppDeps {
   batches?: BatchRoutesOptions;
   /** Model management (/v1/models, /v1/jobs) and OIP v2 inference (/v2); absent when not given. */
   models?: ModelsApiDeps;
+  /** Webhook subscriptions (/v1/webhooks); absent when not given. The event feed is always served. */
+  webhooks?: WebhookRoutesOptions;
 }
 
 const PROBLEM = 'application/problem+json';
@@ -171,6 +175,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(metricsRoutes, { metrics });
   if (deps.batches) await app.register(batchRoutes, deps.batches);
   if (deps.models) await app.register(modelRoutes, { models: deps.models });
+  await app.register(eventRoutes, { deps });
+  if (deps.webhooks) await app.register(webhookRoutes, { deps, webhooks: deps.webhooks });
 
   return app;
 }
