@@ -5,8 +5,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { IncomingHttpHeaders } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -26,58 +25,9 @@ import {
 import type { DeliveryRelay } from '../events/delivery.js';
 import { wireWebhooks, type WiredWebhooks } from '../bin/webhooks.js';
 import { startHarness, type Harness } from './harness.js';
+import { startReceiver, type Received } from './webhook-receiver.js';
 import { decisionFor, engines, keysOf, makeInvoice } from './fixtures.js';
 import { deleteRedisPrefix, TEST_REDIS_URL, uniquePrefix, waitFor } from './jobs-harness.js';
-
-/** One request the receiver got. */
-interface Received {
-  path: string;
-  headers: IncomingHttpHeaders;
-  body: string;
-  /** Status it answered (null: never answered). */
-  status: number | null;
-}
-
-/** A loopback receiver: `/ok` answers 200, `/flaky` 500 five times then 200, `/never` holds the request. */
-async function startReceiver() {
-  const received: Received[] = [];
-  let flakyFailures = 0;
-  let neverAnswers = true;
-  const server: Server = createServer((req, res) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (c: Buffer) => chunks.push(c));
-    req.on('end', () => {
-      const r: Received = {
-        path: req.url ?? '',
-        headers: req.headers,
-        body: Buffer.concat(chunks).toString('utf8'),
-        status: null,
-      };
-      received.push(r);
-      const answer = (status: number) => {
-        r.status = status;
-        res.writeHead(status, { 'content-type': 'text/plain' }).end(status === 200 ? 'ok' : 'nope');
-      };
-      if (r.path === '/flaky') return answer(flakyFailures++ < 5 ? 500 : 200);
-      if (r.path === '/never' && neverAnswers) return;
-      answer(200);
-    });
-  });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  const port = (server.address() as AddressInfo).port;
-  return {
-    received,
-    url: (path: string) => `http://127.0.0.1:${port}${path}`,
-    answerNever: (v: boolean) => {
-      neverAnswers = v;
-    },
-    close: () =>
-      new Promise<void>((r) => {
-        server.closeAllConnections();
-        server.close(() => r());
-      }),
-  };
-}
 
 const TEST_WEBHOOKS = {
   allowLoopback: true,
