@@ -6,6 +6,9 @@
  * - server with `REDIS_URL`: a BullMQ producer only; worker processes do the work;
  * - worker (`bin/worker.ts`, needs `REDIS_URL`): BullMQ workers on every queue, a producer for
  *   the recovery sweep, and the sweep itself.
+ *
+ * With `deps.webhooks`, the process that runs jobs (the embedded server, or a worker) also
+ * delivers webhooks and runs the delivery relay (outbox to the `deliver-webhook` queue).
  */
 import type { Logger } from 'pino';
 import type { DeliveryRelay } from '../events/delivery.js';

@@ -23,6 +23,7 @@ import {
   type RunningWorkers,
 } from '../jobs/index.js';
 import type { DeliveryRelay } from '../events/delivery.js';
+import { modelAudit } from '../bin/models-api.js';
 import { wireWebhooks, type WiredWebhooks } from '../bin/webhooks.js';
 import { startHarness, type Harness } from './harness.js';
 import { startReceiver, type Received } from './webhook-receiver.js';
@@ -318,6 +319,33 @@ describe.each(cases)('events out on $name with the $queue queue', ({ config, que
     expect((await deliveries(all.id)).length).toBe(deliveriesBefore + 1);
   });
 
+  it('a model promotion is audited and emits model.promoted in the same transaction', async () => {
+    const promoted = {
+      type: 'model.promoted' as const,
+      at: new Date().toISOString(),
+      name: 'duplicate',
+      version: '7',
+      previousChampion: '1',
+      actor: h.keyIds.ds,
+      reason: null,
+      forced: false,
+      overriddenRefusal: null,
+    };
+    await modelAudit(h.wired.repo)(promoted, h.keyIds.ds, 'default');
+    const last = (await feed()).at(-1)!;
+    expect(last).toMatchObject({
+      type: 'com.invoice-triage.model.promoted.v1',
+      subject: 'duplicate@7',
+      partitionkey: 'model:duplicate',
+      data: { name: 'duplicate', version: '7', previous_champion: '1', forced: false, actor: h.keyIds.ds },
+    });
+    const audited = await h.wired.repo.audit.list('default', { subjectId: 'duplicate@7' });
+    expect(audited.map((a) => a.kind)).toEqual(['model.promoted']);
+    await waitFor('the promotion delivered', async () =>
+      receiver.received.some((r) => r.headers['webhook-id'] === last.id),
+    );
+  });
+
   it('the feed pages by sequence, per tenant, and a workflow key reads only the invoices it scored', async () => {
     const everything = await feed();
     const seqs = everything.map((e) => Number(e.sequence));
@@ -384,6 +412,22 @@ describe.each(cases)('events out on $name with the $queue queue', ({ config, que
     expect(
       (await bad({ url: 'https://example.com/hook', event_types: types, secret: 'mine' }))[0]!.path,
     ).toMatch(/secret/);
+    expect((await bad({ url: 'https://127.0.0.1/a\u0000b', event_types: types }))[0]!.path).toBe('/url');
+    const query = async (key: 'admin' | 'auditor', url: string, path: string) => {
+      const r = await h.call(key, { method: url.includes('redeliver') ? 'POST' : 'GET', url });
+      expect(r.statusCode, `${url}: ${r.body}`).toBe(400);
+      expect(r.headers['content-type']).toMatch(/^application\/problem\+json/);
+      expect(r.json<{ errors: { path: string }[] }>().errors.map((e) => e.path)).toContain(path);
+    };
+    await query('auditor', '/v1/events?after=-1', '/querystring/after');
+    await query('auditor', '/v1/events?after=9223372036854775808', '/querystring/after');
+    await query('auditor', '/v1/events?after=abc', '/querystring/after');
+    await query('auditor', '/v1/events?limit=0', '/querystring/limit');
+    await query('auditor', '/v1/events?cursor=1', '/querystring/cursor');
+    await query('admin', '/v1/webhooks/not-a-uuid', '/params/id');
+    await query('admin', '/v1/webhooks/a%00b/deliveries', '/params/id');
+    await query('admin', `/v1/webhooks/${all.id}/deliveries?state=lost`, '/querystring/state');
+    await query('admin', `/v1/webhooks/${all.id}/deliveries/x/redeliver`, '/params/delivery_id');
     const list = await h.call('admin', { method: 'GET', url: '/v1/webhooks' });
     expect(list.json().items.every((s: { url: string }) => s.url.startsWith('http://127.0.0.1'))).toBe(true);
     expect(JSON.stringify(list.json())).not.toMatch(/whsec_/);
