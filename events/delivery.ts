@@ -14,10 +14,9 @@
  * dead instead, and the lane moves on.
  */
 import { toCloudEvent } from '../core/events.js';
-import { TriageError } from '../core/errors.js';
 import type { EventStore } from '../store/events.js';
 import { LIVE_STATES, type JobQueue, type Processor } from '../jobs/types.js';
-import type { Poster } from './http.js';
+import type { Poster, PostResult } from './http.js';
 import type { SecretBox } from './secrets.js';
 import { signWebhook, WEBHOOK_HEADERS } from './signature.js';
 
@@ -39,6 +38,14 @@ export function deliveryJobId(deliveryId: string, generation: number): string {
   return `wh.${deliveryId}.${generation}`;
 }
 
+function openSecret(box: SecretBox, sealed: string, subscriptionId: string): string | null {
+  try {
+    return box.open(sealed, subscriptionId);
+  } catch {
+    return null;
+  }
+}
+
 /** A failed attempt the queue retries after its backoff. */
 class AttemptFailed extends Error {
   constructor(readonly reason: string) {
@@ -55,24 +62,24 @@ export function createDeliverProcessor(o: DeliverOptions): Processor<'deliver-we
       return { outcome: 'skipped' };
     if (!(await o.events.isHead(data.deliveryId))) return { outcome: 'blocked' };
     const { delivery, subscription, event } = work;
-    let secret: string;
-    try {
-      secret = o.secrets.open(subscription.secretEnc, subscription.id);
-    } catch {
-      throw new TriageError(
-        'TRIAGE_WEBHOOKS_NOT_CONFIGURED',
-        'the webhook secret cannot be decrypted with this key',
-      );
-    }
+    const secret = openSecret(o.secrets, subscription.secretEnc, subscription.id);
     const body = JSON.stringify(toCloudEvent(event));
     const ts = Math.floor(now().getTime() / 1000);
-    const res = await o.poster.post(subscription.url, body, {
-      'content-type': 'application/cloudevents+json; charset=utf-8',
-      'user-agent': 'invoice-triage-webhooks/1',
-      [WEBHOOK_HEADERS.id]: event.id,
-      [WEBHOOK_HEADERS.timestamp]: String(ts),
-      [WEBHOOK_HEADERS.signature]: signWebhook(secret, ts, body),
-    });
+    // A secret this process cannot decrypt (another key) is a failed attempt, never an unsigned send.
+    const res: PostResult =
+      secret === null
+        ? {
+            ok: false,
+            status: null,
+            error: 'signing secret cannot be decrypted with this WEBHOOK_SECRET_KEY',
+          }
+        : await o.poster.post(subscription.url, body, {
+            'content-type': 'application/cloudevents+json; charset=utf-8',
+            'user-agent': 'invoice-triage-webhooks/1',
+            [WEBHOOK_HEADERS.id]: event.id,
+            [WEBHOOK_HEADERS.timestamp]: String(ts),
+            [WEBHOOK_HEADERS.signature]: signWebhook(secret, ts, body),
+          });
     if (res.ok) {
       await o.events.markDelivered(delivery.id, delivery.generation, res.status ?? 200);
       o.onSettled?.();

@@ -436,6 +436,30 @@ describe.each(cases)('events out on $name with the $queue queue', ({ config, que
     expect(JSON.stringify(list.json())).not.toMatch(/whsec_/);
   });
 
+  it('the OpenAPI document lists the routes and the CloudEvents schema of the feed', async () => {
+    const doc = (await h.app.inject({ url: '/docs/json' })).json<{
+      paths: Record<string, Record<string, { responses: Record<string, unknown> }>>;
+    }>();
+    expect(Object.keys(doc.paths)).toEqual(
+      expect.arrayContaining([
+        '/v1/webhooks',
+        '/v1/webhooks/{id}',
+        '/v1/webhooks/{id}/deliveries',
+        '/v1/webhooks/{id}/deliveries/{delivery_id}/redeliver',
+        '/v1/events',
+      ]),
+    );
+    const feedSchema = JSON.stringify(doc.paths['/v1/events']!.get!.responses['200']);
+    for (const field of [
+      'specversion',
+      'datacontenttype',
+      'partitionkey',
+      'reason_codes',
+      'previous_champion',
+    ])
+      expect(feedSchema).toContain(field);
+  });
+
   it('delete cancels pending deliveries; another tenant sees a 404', async () => {
     const sub = await subscribe('/never', ['decision.created']);
     expect(
