@@ -2,8 +2,10 @@
 import type { Invoice } from '../core/invoice.js';
 import { randomUUID } from 'node:crypto';
 import type { DecisionResponse } from '../core/decision.js';
-import { extractInvoiceFeatures } from '../features/index.js';
+import { extractInvoiceFeatures } from '../features/invoice-features.js';
+import { pairSideOfInvoice } from '../features/pair.js';
 import type { StoreConfig } from '../store/index.js';
+import type { CandidateInvoice } from '../store/repository.js';
 
 /** A valid two-line DME invoice; override any field. */
 export function makeInvoice(over: Partial<Invoice> = {}): Invoice {
@@ -106,5 +108,26 @@ export function decisionFor(
     lines: [],
     versions: { models: { duplicate: 'x@1' }, feature_schema: 'fs-test', policy: 'p@1', reference_data: 'r' },
     created_at: new Date('2025-03-02T10:00:00Z').toISOString(),
+  };
+}
+
+/** A stored duplicate candidate built from an invoice (auto-approved, found by kNN); override any field. */
+export function candidateOf(inv: Invoice, over: Partial<CandidateInvoice> = {}): CandidateInvoice {
+  const side = pairSideOfInvoice(inv, extractInvoiceFeatures(inv));
+  return {
+    ...side,
+    invoiceId: inv.invoice_id,
+    decisionId: `d-${inv.invoice_id}`,
+    decision: 'AUTO_APPROVE',
+    vendorName: inv.vendor.name,
+    invoiceNumber: inv.invoice_number,
+    currency: inv.currency,
+    lineMatchKeys: [...side.lineMatchKeys],
+    embeddingDistance: 0.01,
+    sources: ['knn'],
+    approval: 'auto_approved',
+    reversedCents: 0,
+    reversedBy: [],
+    ...over,
   };
 }

@@ -4,21 +4,25 @@
  * last `sequence` processed and pass it as `after`. Roles: auditor (every event of the tenant)
  * and workflow (a workflow-only key reads the events of the invoices it scored).
  */
-import type { FastifyInstance } from 'fastify';
-import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import Type from 'typebox';
 import { CloudEvent, toCloudEvent } from '../../core/events.js';
 import { principalOf } from '../auth.js';
-import { problemResponses, type RouteOptions } from './common.js';
+import type { ApiStore } from '../app.js';
+import { problemResponses, PROTECTED, type RoutePlugin } from './common.js';
+
+/** What the event feed uses. */
+export interface EventRoutesOptions {
+  store: Pick<ApiStore, 'events'>;
+}
 
 /** Registers the event feed. */
-export default async function eventRoutes(root: FastifyInstance, { deps }: RouteOptions): Promise<void> {
-  const app = root.withTypeProvider<TypeBoxTypeProvider>();
+export const eventRoutes: RoutePlugin<EventRoutesOptions> = async (app, deps) => {
   app.get(
     '/v1/events',
     {
       config: { roles: ['auditor', 'workflow'] },
       schema: {
+        operationId: 'listEvents',
         summary: "The tenant's events (CloudEvents 1.0) after a sequence number, oldest first",
         description:
           'Events are numbered 1, 2, 3... per tenant in commit order, so paging by `after` never skips ' +
@@ -45,7 +49,7 @@ export default async function eventRoutes(root: FastifyInstance, { deps }: Route
             }),
             has_more: Type.Boolean(),
           }),
-          ...problemResponses,
+          ...problemResponses(PROTECTED),
         },
       },
     },
@@ -65,4 +69,4 @@ export default async function eventRoutes(root: FastifyInstance, { deps }: Route
       };
     },
   );
-}
+};

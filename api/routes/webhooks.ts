@@ -5,16 +5,14 @@
  * subscription is created and again at every delivery.
  */
 import { randomUUID } from 'node:crypto';
-import type { FastifyInstance } from 'fastify';
-import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import Type from 'typebox';
 import { EventNameSchema } from '../../core/events.js';
 import { TriageError } from '../../core/errors.js';
 import { newWebhookSecret, targetRefusal, type SecretBox, type UrlPolicy } from '../../events/index.js';
 import type { DeliveryRecord, SubscriptionRecord } from '../../store/events.js';
 import { principalOf } from '../auth.js';
-import type { AppDeps } from '../app.js';
-import { IdParam, problemResponses } from './common.js';
+import type { ApiStore } from '../app.js';
+import { IdParam, problemResponses, PROTECTED, WITH_BODY, type RoutePlugin } from './common.js';
 
 /** What the webhook routes need besides the store. */
 export interface WebhookRoutesOptions {
@@ -89,18 +87,17 @@ const deliveryView = (d: DeliveryRecord) => ({
 const notFound = (id: string) => new TriageError('TRIAGE_WEBHOOK_NOT_FOUND', `no webhook subscription ${id}`);
 
 /** Registers the webhook routes. */
-export async function webhookRoutes(
-  root: FastifyInstance,
-  opts: { deps: AppDeps; webhooks: WebhookRoutesOptions },
-): Promise<void> {
-  const app = root.withTypeProvider<TypeBoxTypeProvider>();
-  const { store } = opts.deps;
-  const { policy, secrets } = opts.webhooks;
+export const webhookRoutes: RoutePlugin<WebhookRoutesOptions & { store: Pick<ApiStore, 'events'> }> = async (
+  app,
+  opts,
+) => {
+  const { store, policy, secrets } = opts;
   app.post(
     '/v1/webhooks',
     {
       config: { roles: ['admin'] },
       schema: {
+        operationId: 'createWebhook',
         summary: 'Subscribe a URL to events of the tenant; the signing secret is in this response only',
         description:
           'URL: https, or http to loopback when the operator allows it; private, link-local and other ' +
@@ -119,7 +116,7 @@ export async function webhookRoutes(
             ...WebhookResponse.properties,
             secret: Type.String({ description: 'Signing secret (whsec_...). Shown once.' }),
           }),
-          ...problemResponses,
+          ...problemResponses(PROTECTED, WITH_BODY),
         },
       },
     },
@@ -149,8 +146,12 @@ export async function webhookRoutes(
     {
       config: { roles: ['admin'] },
       schema: {
+        operationId: 'listWebhooks',
         summary: "The tenant's webhook subscriptions",
-        response: { 200: Type.Object({ items: Type.Array(WebhookResponse) }), ...problemResponses },
+        response: {
+          200: Type.Object({ items: Type.Array(WebhookResponse) }),
+          ...problemResponses(PROTECTED),
+        },
       },
     },
     async (req) => ({ items: (await store.events.listSubscriptions(principalOf(req).tenantId)).map(view) }),
@@ -160,9 +161,10 @@ export async function webhookRoutes(
     {
       config: { roles: ['admin'] },
       schema: {
+        operationId: 'getWebhook',
         summary: 'One webhook subscription',
         params: IdParam,
-        response: { 200: WebhookResponse, ...problemResponses },
+        response: { 200: WebhookResponse, ...problemResponses(PROTECTED, 404) },
       },
     },
     async (req) => {
@@ -176,9 +178,10 @@ export async function webhookRoutes(
     {
       config: { roles: ['admin'] },
       schema: {
+        operationId: 'deleteWebhook',
         summary: 'Delete a webhook subscription; its pending deliveries are cancelled',
         params: IdParam,
-        response: { 200: WebhookResponse, ...problemResponses },
+        response: { 200: WebhookResponse, ...problemResponses(PROTECTED, 404) },
       },
     },
     async (req) => {
@@ -194,6 +197,7 @@ export async function webhookRoutes(
     {
       config: { roles: ['admin'] },
       schema: {
+        operationId: 'listWebhookDeliveries',
         summary: 'Deliveries of a subscription in event order',
         params: IdParam,
         querystring: Type.Object(
@@ -211,7 +215,7 @@ export async function webhookRoutes(
               description: 'Pass as `after` for the next page; null on the last page.',
             }),
           }),
-          ...problemResponses,
+          ...problemResponses(PROTECTED, 404),
         },
       },
     },
@@ -235,6 +239,7 @@ export async function webhookRoutes(
     {
       config: { roles: ['admin'] },
       schema: {
+        operationId: 'redeliverWebhookDelivery',
         summary: 'Send a delivered or dead delivery again (attempts start over)',
         description:
           'The event keeps its id (receivers deduplicate on webhook-id). It is sent once no earlier ' +
@@ -243,7 +248,7 @@ export async function webhookRoutes(
           id: Type.String({ format: 'uuid' }),
           delivery_id: Type.String({ format: 'uuid' }),
         }),
-        response: { 202: DeliveryResponse, ...problemResponses },
+        response: { 202: DeliveryResponse, ...problemResponses(PROTECTED, 404, 409) },
       },
     },
     async (req, reply) => {
@@ -258,9 +263,9 @@ export async function webhookRoutes(
           `delivery ${before.id} is ${before.state}; only delivered or dead deliveries can be sent again`,
         );
       const d = (await store.events.redeliver(tenantId, req.params.id, req.params.delivery_id))!;
-      opts.webhooks.onRedeliver?.();
+      opts.onRedeliver?.();
       void reply.status(202);
       return deliveryView(d);
     },
   );
-}
+};
