@@ -15,6 +15,7 @@ import type { TriageRepository } from '../store/repository.js';
 import { installAuth } from './auth.js';
 import { installBodyParsers } from './body/index.js';
 import { installInputGuards } from './input.js';
+import { installDocumentParsers } from './content-types.js';
 import { problemOf, toTriageError } from './problem.js';
 import { clientErrorHandler, registerRateLimit, timeoutOptions, type RateLimits } from './limits.js';
 import { createMetrics, type TriageMetrics } from './metrics.js';
@@ -102,10 +103,13 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     },
   }).withTypeProvider<TypeBoxTypeProvider>();
   app.setValidatorCompiler(TypeBoxValidatorCompiler);
-  // The media types of api/body/ only (JSON): others (text/plain included) are refused with 415.
+  // The media types of api/body/ (JSON) and, on the scoring and batch routes, the intake
+  // documents of api/content-types.ts: others (text/plain included) are refused with 415.
   installBodyParsers(app);
   // Every route: prototype keys named by path, unstorable text (NUL) refused before the store.
   installInputGuards(app);
+  // X12 810, UBL and FHIR documents on the scoring and batch routes (converted to invoices).
+  installDocumentParsers(app);
 
   app.addHook('onSend', async (req, reply, payload) => {
     reply.header('x-request-id', req.id);

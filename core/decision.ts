@@ -3,6 +3,7 @@
  * `POST /v1/invoices/score` / `GET /v1/decisions/:id`.
  */
 import Type, { type Static } from 'typebox';
+import { InvoiceSource } from './invoice.js';
 
 /** Routing outcome. */
 export const DecisionKind = Type.Union([
@@ -58,6 +59,11 @@ export const REASON_CODES = {
     queue: 'coding',
     summary:
       'The coding model scores the line as risky on signals no specific check names (code coverage, section).',
+  },
+  LOW_EXTRACTION_CONFIDENCE: {
+    queue: 'ap',
+    summary:
+      'The extractor (OCR/AI) reported low confidence on amounts, the invoice number, the vendor or codes; the evidence names the fields.',
   },
 } as const satisfies Record<string, { queue: Queue; summary: string }>;
 export type ReasonCode = keyof typeof REASON_CODES;
@@ -170,6 +176,11 @@ export const DecisionResponse = Type.Object({
   duplicates: Type.Array(DuplicateMatch),
   lines: Type.Array(LineResult),
   reverses: Type.Optional(Reversal),
+  source: Type.Optional({
+    ...InvoiceSource,
+    description:
+      'The document the invoice was converted from (X12 810, UBL, FHIR): its format and sha256; absent for JSON.',
+  }),
   versions: Versions,
   created_at: Type.String({ format: 'date-time' }),
 });

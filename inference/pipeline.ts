@@ -23,6 +23,7 @@ import {
   type PolicyDefinition,
 } from './policy.js';
 import type { ReferenceIndex } from './reference-index.js';
+import { extractionConfidenceReasons } from './extraction-confidence.js';
 import {
   applyRules,
   buildDecision,
@@ -223,6 +224,7 @@ export function createScoringService(deps: ScoringDeps): ScoringService {
       const routed = routeInvoice(policy, rules.lines, duplicates.score, [
         ...rules.reasons,
         ...duplicates.reasons,
+        ...extractionConfidenceReasons(invoice, policy.extraction),
       ]);
       const priority = prioritise(invoice, rules.lines, duplicates.score, routed.reasons, policy, today);
       const common = { prepared: p, lines: rules.lines, duplicates, policyDef, priority };

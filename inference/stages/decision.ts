@@ -90,6 +90,7 @@ export function buildDecision(i: DecisionInputs): BuiltDecision {
           },
         }
       : {}),
+    ...(invoice.source ? { source: invoice.source } : {}),
     versions: decisionVersions(i),
     created_at: i.now.toISOString(),
   };

@@ -1,12 +1,14 @@
 /**
  * Stage 6, duplicates: every candidate scored as a pair (the pair scorer, then document-kind
  * rules), a credit memo matched to the invoice it reverses, the candidates worth reporting,
- * and the duplicate reason when the best candidate reaches the policy's review threshold.
+ * and the duplicate reason when the best candidate reaches the policy's review threshold. A
+ * low-confidence invoice number (extraction) also scores each pair with the number neutralised.
  */
 import type { Reason } from '../../core/decision.js';
 import type { CandidateInvoice } from '../../store/repository.js';
 import { assessDuplicates, type DuplicateAssessment, type ScoredCandidate } from '../duplicate-detector.js';
 import { reason } from '../explain.js';
+import { invoiceNumberUncertain } from '../extraction-confidence.js';
 import type { RoutingPolicy } from '../policy.js';
 import type { DuplicatePairScorer, MaybePromise, PairScore } from '../scorers.js';
 import type { Prepared } from './prepare.js';
@@ -35,6 +37,7 @@ export function duplicateReason(p: Prepared, top: ScoredCandidate): Reason {
     earlier_approval: top.candidate.approval,
     contributions: top.contributions,
     rule: top.rule,
+    ...(top.invoiceNumberNeutralised ? { invoice_number_neutralised: true } : {}),
   });
 }
 
@@ -55,6 +58,7 @@ export async function scoreDuplicates(
     candidates,
     scorer,
     Math.min(reportAt, policy.duplicateReview),
+    invoiceNumberUncertain(p.invoice, policy.extraction),
   );
   const top = assessment.reported[0];
   const score = top?.score ?? 0;
