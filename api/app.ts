@@ -33,11 +33,13 @@ import { vendorRoutes } from './routes/vendors.js';
 import { modelRoutes, type ModelsApiDeps } from './routes/models.js';
 import { jobRoutes } from './routes/jobs.js';
 import { oipRoutes } from './routes/oip.js';
+import { eventRoutes } from './routes/events.js';
+import { webhookRoutes, type WebhookRoutesOptions } from './routes/webhooks.js';
 
 /** The parts of the repository the routes use. */
 export type ApiStore = Pick<
   TriageRepository,
-  'keys' | 'audit' | 'reviews' | 'worklist' | 'policies' | 'vendors' | 'getDecisionRecord'
+  'keys' | 'audit' | 'reviews' | 'worklist' | 'policies' | 'vendors' | 'getDecisionRecord' | 'events'
 >;
 
 /** What the app needs. */
@@ -67,6 +69,8 @@ export interface AppDeps {
   batches?: BatchRoutesOptions;
   /** Model management (/v1/models, /v1/jobs) and OIP v2 inference (/v2); absent when not given. */
   models?: ModelsApiDeps;
+  /** Webhook subscriptions (/v1/webhooks); absent when not given. The event feed is always served. */
+  webhooks?: WebhookRoutesOptions;
 }
 
 const PROBLEM = 'application/problem+json';
@@ -189,6 +193,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     await app.register(jobRoutes, { jobs: deps.models });
     await app.register(oipRoutes, deps.models);
   }
+  await app.register(eventRoutes, { store });
+  if (deps.webhooks) await app.register(webhookRoutes, { store, ...deps.webhooks });
 
   return app;
 }

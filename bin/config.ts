@@ -43,7 +43,36 @@ const Env = Type.Object({
   MODELS_DIR: Type.Optional(Type.String({ minLength: 1 })),
   MODELS_RELOAD_MS: Type.Integer({ minimum: 0, maximum: 3_600_000 }),
   TRAINING_DATA_DIR: Type.Optional(Type.String({ minLength: 1 })),
+  // Events out (webhooks); see the README's Events section.
+  WEBHOOK_ALLOW_LOOPBACK: Type.Union([Type.Literal('0'), Type.Literal('1')]),
+  WEBHOOK_ALLOW_PRIVATE: Type.Union([Type.Literal('0'), Type.Literal('1')]),
+  WEBHOOK_SECRET_KEY: Type.Optional(Type.String({ minLength: 40, maxLength: 64 })),
+  WEBHOOK_SECRET_KEY_FILE: Type.Optional(Type.String({ minLength: 1 })),
+  WEBHOOK_ATTEMPTS: Type.Integer({ minimum: 1, maximum: 100 }),
+  WEBHOOK_BACKOFF_MS: Type.Integer({ minimum: 0, maximum: 3_600_000 }),
+  WEBHOOK_TIMEOUT_MS: Type.Integer({ minimum: 100, maximum: 120_000 }),
+  WEBHOOK_RELAY_MS: Type.Integer({ minimum: 10, maximum: 3_600_000 }),
 });
+
+/** Webhook delivery settings. */
+export interface WebhooksConfig {
+  /** Loopback targets (and http to them) allowed. */
+  allowLoopback: boolean;
+  /** Private, link-local, unique-local and CGNAT targets allowed. */
+  allowPrivate: boolean;
+  /** AES-256-GCM key of the signing secrets, base64 (32 bytes); undefined: the key file. */
+  secretKey: string | undefined;
+  /** Key file, created on first use (mode 0600). */
+  secretKeyFile: string;
+  /** Attempts per delivery before it is dead. */
+  attempts: number;
+  /** Base of the exponential backoff between attempts, ms. */
+  backoffMs: number;
+  /** Time limit of one attempt, ms. */
+  timeoutMs: number;
+  /** Interval of the delivery relay (outbox to queue), ms. */
+  relayMs: number;
+}
 
 /** Job queue and worker settings. */
 export interface JobsConfig {
@@ -109,6 +138,8 @@ export interface Config {
   models: { dir: string | null; reloadMs: number };
   /** Benchmark directory of retrain jobs; undefined: each run generates a seeded benchmark. */
   trainingDataDir: string | undefined;
+  /** Webhook delivery (`WEBHOOK_*`). */
+  webhooks: WebhooksConfig;
 }
 
 const check = Compile(Env);
@@ -122,7 +153,11 @@ const check = Compile(Env);
  * `BOOTSTRAP_KEYS_FILE` (default `bootstrap-keys.json` beside `DATA_DIR`, i.e.
  * `./data/bootstrap-keys.json`), `POLICY_FILE` (routing policy JSON; default the shipped one),
  * `MODELS_DIR`, `MODELS_RELOAD_MS` (see {@link Config.models}), `TRAINING_DATA_DIR` (benchmark
- * of retrain jobs; default a seeded benchmark generated per run).
+ * of retrain jobs; default a seeded benchmark generated per run), and the webhook settings
+ * `WEBHOOK_ALLOW_LOOPBACK` (0), `WEBHOOK_ALLOW_PRIVATE` (0), `WEBHOOK_SECRET_KEY` (base64, 32
+ * bytes) or `WEBHOOK_SECRET_KEY_FILE` (default `webhook-secret.key` beside `DATA_DIR`),
+ * `WEBHOOK_ATTEMPTS` (8), `WEBHOOK_BACKOFF_MS` (10 000), `WEBHOOK_TIMEOUT_MS` (10 000),
+ * `WEBHOOK_RELAY_MS` (1000).
  * @throws TriageError `TRIAGE_CONFIG_INVALID` naming each bad variable.
  */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Readonly<Config> {
@@ -159,6 +194,14 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Readonly<Confi
     ...(env.MODELS_DIR ? { MODELS_DIR: env.MODELS_DIR } : {}),
     MODELS_RELOAD_MS: num(env.MODELS_RELOAD_MS, 2000),
     ...(env.TRAINING_DATA_DIR ? { TRAINING_DATA_DIR: env.TRAINING_DATA_DIR } : {}),
+    WEBHOOK_ALLOW_LOOPBACK: env.WEBHOOK_ALLOW_LOOPBACK || '0',
+    WEBHOOK_ALLOW_PRIVATE: env.WEBHOOK_ALLOW_PRIVATE || '0',
+    ...(env.WEBHOOK_SECRET_KEY ? { WEBHOOK_SECRET_KEY: env.WEBHOOK_SECRET_KEY } : {}),
+    ...(env.WEBHOOK_SECRET_KEY_FILE ? { WEBHOOK_SECRET_KEY_FILE: env.WEBHOOK_SECRET_KEY_FILE } : {}),
+    WEBHOOK_ATTEMPTS: num(env.WEBHOOK_ATTEMPTS, 8),
+    WEBHOOK_BACKOFF_MS: num(env.WEBHOOK_BACKOFF_MS, 10_000),
+    WEBHOOK_TIMEOUT_MS: num(env.WEBHOOK_TIMEOUT_MS, 10_000),
+    WEBHOOK_RELAY_MS: num(env.WEBHOOK_RELAY_MS, 1000),
   };
   if (!check.Check(raw)) {
     const errors = toFieldErrors(check.Errors(raw) as SchemaErrorLike[]).map((e) => ({
@@ -222,5 +265,17 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Readonly<Confi
       reloadMs: raw.MODELS_RELOAD_MS,
     }),
     trainingDataDir: raw.TRAINING_DATA_DIR ? resolve(raw.TRAINING_DATA_DIR) : undefined,
+    webhooks: Object.freeze({
+      allowLoopback: raw.WEBHOOK_ALLOW_LOOPBACK === '1',
+      allowPrivate: raw.WEBHOOK_ALLOW_PRIVATE === '1',
+      secretKey: raw.WEBHOOK_SECRET_KEY,
+      secretKeyFile: resolve(
+        raw.WEBHOOK_SECRET_KEY_FILE ?? join(dirname(resolve(raw.DATA_DIR)), 'webhook-secret.key'),
+      ),
+      attempts: raw.WEBHOOK_ATTEMPTS,
+      backoffMs: raw.WEBHOOK_BACKOFF_MS,
+      timeoutMs: raw.WEBHOOK_TIMEOUT_MS,
+      relayMs: raw.WEBHOOK_RELAY_MS,
+    }),
   });
 }

@@ -6,8 +6,12 @@
  * - server with `REDIS_URL`: a BullMQ producer only; worker processes do the work;
  * - worker (`bin/worker.ts`, needs `REDIS_URL`): BullMQ workers on every queue, a producer for
  *   the recovery sweep, and the sweep itself.
+ *
+ * With `deps.webhooks`, the process that runs jobs (the embedded server, or a worker) also
+ * delivers webhooks and runs the delivery relay (outbox to the `deliver-webhook` queue).
  */
 import type { Logger } from 'pino';
+import type { DeliveryRelay } from '../events/delivery.js';
 import { TriageError } from '../core/errors.js';
 import type { ScoringService } from '../inference/pipeline.js';
 import type { BatchRepository } from '../store/batches.js';
@@ -19,6 +23,8 @@ import {
   startBullWorkers,
   trainingUnavailable,
   type AttemptFailure,
+  type JobName,
+  type Processors,
   type JobOptionsInput,
   type JobQueue,
   type RecoverySweep,
@@ -26,6 +32,7 @@ import {
   type TrainFn,
 } from '../jobs/index.js';
 import type { JobsConfig } from './config.js';
+import type { WebhookJobs } from './webhooks.js';
 
 /** What the job wiring needs. */
 export interface JobDeps {
@@ -34,6 +41,8 @@ export interface JobDeps {
   logger: Logger;
   /** Retraining; default: fails with TRIAGE_TRAINING_UNAVAILABLE until training is wired in. */
   train?: TrainFn;
+  /** Webhook delivery (processor, job options, relay); absent: this process delivers none. */
+  webhooks?: WebhookJobs;
 }
 
 /** A wired queue and what runs around it. */
@@ -41,12 +50,35 @@ export interface WiredJobs {
   queue: JobQueue;
   sweep: RecoverySweep | null;
   workers: RunningWorkers | null;
-  /** Stops the sweep, lets active jobs finish, closes the queue. */
+  /** The webhook delivery relay of this process, or null. */
+  relay: DeliveryRelay | null;
+  /** Stops the sweep and the relay, lets active jobs finish, closes the queue. */
   close(): Promise<void>;
 }
 
 function jobOptions(cfg: JobsConfig): JobOptionsInput {
   return { attempts: cfg.attempts, backoff: { delayMs: cfg.backoffMs } };
+}
+
+function byName(deps: JobDeps): Partial<Record<JobName, JobOptionsInput>> {
+  return deps.webhooks ? { 'deliver-webhook': deps.webhooks.options } : {};
+}
+
+function processorsOf(deps: JobDeps): Processors {
+  return createProcessors({
+    ...deps,
+    train: deps.train ?? trainingUnavailable,
+    ...(deps.webhooks ? { deliverWebhook: deps.webhooks.processor } : {}),
+  });
+}
+
+function relayFor(queue: JobQueue, deps: JobDeps): DeliveryRelay | null {
+  const relay =
+    deps.webhooks?.relay(queue, (e) =>
+      deps.logger.warn({ err: { code: (e as { code?: string }).code ?? null } }, 'webhook relay pass failed'),
+    ) ?? null;
+  relay?.start();
+  return relay;
 }
 
 function logFailures(logger: Logger) {
@@ -81,23 +113,28 @@ export function wireServerJobs(cfg: JobsConfig, deps: JobDeps): WiredJobs {
       redisUrl: cfg.redisUrl,
       prefix: cfg.queuePrefix,
       jobOptions: jobOptions(cfg),
+      jobOptionsByName: byName(deps),
     });
-    return { queue, sweep: null, workers: null, close: () => queue.close() };
+    return { queue, sweep: null, workers: null, relay: null, close: () => queue.close() };
   }
   const queue = createInProcessQueue({
-    processors: createProcessors({ ...deps, train: deps.train ?? trainingUnavailable }),
+    processors: processorsOf(deps),
     jobOptions: jobOptions(cfg),
+    jobOptionsByName: byName(deps),
     concurrency: { 'score-batch': cfg.workerConcurrency },
     onFailure: logFailures(deps.logger),
   });
   const sweep = sweepFor(cfg, queue, deps);
   sweep.start();
+  const relay = relayFor(queue, deps);
   return {
     queue,
     sweep,
     workers: null,
+    relay,
     async close() {
       await sweep.stop();
+      await relay?.stop();
       await queue.close();
     },
   };
@@ -119,11 +156,12 @@ export function wireWorkerJobs(cfg: JobsConfig, deps: JobDeps): WiredJobs {
     redisUrl: cfg.redisUrl,
     prefix: cfg.queuePrefix,
     jobOptions: jobOptions(cfg),
+    jobOptionsByName: byName(deps),
   });
   const workers = startBullWorkers({
     redisUrl: cfg.redisUrl,
     prefix: cfg.queuePrefix,
-    processors: createProcessors({ ...deps, train: deps.train ?? trainingUnavailable }),
+    processors: processorsOf(deps),
     concurrency: { 'score-batch': cfg.workerConcurrency },
     lockDurationMs: cfg.workerLockMs,
     stalledIntervalMs: cfg.workerStalledIntervalMs,
@@ -132,12 +170,15 @@ export function wireWorkerJobs(cfg: JobsConfig, deps: JobDeps): WiredJobs {
   });
   const sweep = sweepFor(cfg, queue, deps);
   sweep.start();
+  const relay = relayFor(queue, deps);
   return {
     queue,
     sweep,
     workers,
+    relay,
     async close() {
       await sweep.stop();
+      await relay?.stop();
       await workers.close();
       await queue.close();
     },

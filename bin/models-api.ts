@@ -12,7 +12,7 @@ import { verifyServedModel } from '../inference/onnx-session.js';
 import type { JobQueue, TrainFn } from '../jobs/index.js';
 import { ModelRegistry, type RegistryEvent } from '../models/registry.js';
 import { servedFeatureSchemas } from '../models/served-schemas.js';
-import { appendAudit, type TriageRepository } from '../store/index.js';
+import { appendAudit, appendEvents, modelPromotedEvent, type TriageRepository } from '../store/index.js';
 import type { RetrainOptions } from '../training/retrain-job.js';
 import { defaultRegistryRoot, onnxReferenceGap } from './models.js';
 
@@ -27,21 +27,23 @@ export function serviceRegistry(root: string = defaultRegistryRoot()): ModelRegi
 
 /**
  * Appends a registry event to the audit log of `tenantId` (kind = the event type, subject
- * `<name>@<version>`, payload = the event: names, versions, hashes, key ids; no invoice data).
+ * `<name>@<version>`, payload = the event: names, versions, hashes, key ids; no invoice data),
+ * and for a promotion the `model.promoted` event to the outbox, in the same transaction.
  */
 export function modelAudit(
   repo: Pick<TriageRepository, 'transaction'>,
 ): (event: RegistryEvent, actorKeyId: string | null, tenantId: string) => Promise<void> {
   return async (event, actorKeyId, tenantId) => {
-    await repo.transaction((tx) =>
-      appendAudit(tx, {
+    await repo.transaction(async (tx) => {
+      await appendAudit(tx, {
         tenantId,
         actorKeyId,
         kind: event.type,
         subjectId: `${event.name}@${event.version}`,
         payload: { ...event },
-      }),
-    );
+      });
+      if (event.type === 'model.promoted') await appendEvents(tx, [modelPromotedEvent(tenantId, event)]);
+    });
   };
 }
 

@@ -15,6 +15,7 @@ import { ensureBootstrapKeys, modelsWiring, wire } from './bootstrap.js';
 import { wireServerJobs } from './jobs.js';
 import { shippedModelsDir } from './models-dir.js';
 import { lazyRetrain, serviceRegistry, wireModelsApi } from './models-api.js';
+import { wireWebhooks } from './webhooks.js';
 
 const config = loadConfig();
 const logger = pino({
@@ -36,7 +37,9 @@ metrics.watchModels(() => scoring.versions.models);
 // The registry of model management (list, promote, retrain): the served one, with the served
 // feature schemas enforced and every registration checked in ONNX Runtime.
 const registry = serviceRegistry(config.models.dir ?? shippedModelsDir());
+const webhooks = wireWebhooks(config.webhooks, repo.events);
 const jobs = wireServerJobs(config.jobs, {
+  webhooks: webhooks.jobs,
   scoring: instrumentScoring(scoring, metrics, 'batch'),
   batches,
   logger,
@@ -84,6 +87,7 @@ const app = await buildApp({
     rateLimitWindowMs: limits.rateLimitWindowMs,
   },
   models: wireModelsApi({ registry, repo, queue: jobs.queue, served: () => served }),
+  webhooks: webhooks.routes,
 });
 let metricsListener: MetricsListener | null = null;
 
@@ -95,6 +99,7 @@ async function shutdown(signal: string): Promise<void> {
   await app.close();
   await metricsListener?.close();
   await jobs.close();
+  await webhooks.close();
   rateLimitRedis?.disconnect();
   await repo.close();
   await closeModels();

@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 /**
  * Worker entry point: `npm run worker` (or `node dist/bin/worker.js`). Processes the BullMQ
- * queues (`score-batch`, `retrain`) and runs the batch recovery sweep. Needs `REDIS_URL` and
+ * queues (`score-batch`, `retrain`, `deliver-webhook`) and runs the batch recovery sweep and the
+ * webhook delivery relay. Needs `REDIS_URL` and
  * `DATABASE_URL` (PGlite cannot be shared between processes). Start as many as you like, on
  * as many machines: they share the queues, and a job whose worker dies runs again elsewhere
  * after its lock (`WORKER_LOCK_MS`) expires.
@@ -17,6 +18,7 @@ import { modelsWiring, wire } from './bootstrap.js';
 import { wireWorkerJobs, type WiredJobs } from './jobs.js';
 import { shippedModelsDir } from './models-dir.js';
 import { lazyRetrain, serviceRegistry } from './models-api.js';
+import { wireWebhooks, type WiredWebhooks } from './webhooks.js';
 
 const config = loadConfig();
 const logger = pino({ level: config.logLevel }).child({ role: 'worker', pid: process.pid });
@@ -35,8 +37,11 @@ const { scoring, repo, batches } = await wire(config.store, {
 const metrics = createMetrics();
 metrics.watchModels(() => scoring.versions.models);
 let jobs: WiredJobs;
+let webhooks: WiredWebhooks;
 try {
+  webhooks = wireWebhooks(config.webhooks, repo.events);
   jobs = wireWorkerJobs(config.jobs, {
+    webhooks: webhooks.jobs,
     scoring: instrumentScoring(scoring, metrics, 'batch'),
     batches,
     logger,
@@ -70,6 +75,7 @@ async function shutdown(signal: string): Promise<void> {
   closing = true;
   logger.info({ signal }, 'shutting down: finishing active jobs');
   await jobs!.close();
+  await webhooks!.close();
   await metricsListener?.close();
   await repo.close();
   logger.info('worker stopped');

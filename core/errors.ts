@@ -95,6 +95,16 @@ export const ERROR_CATALOG = {
   TRIAGE_KEY_NOT_FOUND: { status: 404, title: 'API key not found', retryable: false },
   TRIAGE_VENDOR_NOT_FOUND: { status: 404, title: 'Vendor profile not found', retryable: false },
   TRIAGE_REVIEW_INVALID: { status: 422, title: 'Review does not fit the decision', retryable: false },
+  // Events out: webhooks and the event feed.
+  TRIAGE_WEBHOOK_NOT_FOUND: { status: 404, title: 'Webhook subscription not found', retryable: false },
+  TRIAGE_DELIVERY_NOT_FOUND: { status: 404, title: 'Webhook delivery not found', retryable: false },
+  /** Only a delivered or dead delivery can be sent again (a pending one is still being sent). */
+  TRIAGE_DELIVERY_NOT_REDELIVERABLE: {
+    status: 409,
+    title: 'Delivery is pending or cancelled',
+    retryable: false,
+  },
+  TRIAGE_WEBHOOKS_NOT_CONFIGURED: { status: 500, title: 'Webhook delivery not configured', retryable: false },
 } as const satisfies Record<string, CatalogEntry>;
 
 /** A stable error code from {@link ERROR_CATALOG}. */

@@ -18,7 +18,7 @@ import {
   JOB_NAMES,
   JOB_STATES,
   jobInfo,
-  resolveJobOptions,
+  resolveJobOptionsByName,
   type AddOptions,
   type AttemptFailure,
   type JobInfo,
@@ -72,6 +72,8 @@ export interface BullQueueOptions {
   prefix?: string;
   /** Spread over `DEFAULT_JOB_OPTIONS` and validated. */
   jobOptions?: JobOptionsInput;
+  /** Options of one job name, spread over `jobOptions` (e.g. webhook attempts and backoff). */
+  jobOptionsByName?: Partial<Record<JobName, JobOptionsInput>>;
   /** Time limit of each producer call to Redis, milliseconds; default 2000. */
   timeoutMs?: number;
 }
@@ -116,7 +118,8 @@ export interface BullQueue extends JobQueue {
  * @throws TriageError `TRIAGE_CONFIG_INVALID` for invalid job options; TypeError for a bad URL.
  */
 export function createBullQueue(opts: BullQueueOptions): BullQueue {
-  const options = resolveJobOptions(opts.jobOptions);
+  const byName = resolveJobOptionsByName(opts.jobOptions, opts.jobOptionsByName);
+  const options = byName['score-batch'];
   const timeoutMs = opts.timeoutMs ?? 2000;
   const connection = {
     ...redisConnectionFromUrl(opts.redisUrl),
@@ -126,7 +129,7 @@ export function createBullQueue(opts: BullQueueOptions): BullQueue {
   const prefix = opts.prefix ?? DEFAULT_QUEUE_PREFIX;
   const queues = Object.fromEntries(
     JOB_NAMES.map((name) => {
-      const q = new Queue(name, { connection, prefix, defaultJobOptions: bullJobOptions(options) });
+      const q = new Queue(name, { connection, prefix, defaultJobOptions: bullJobOptions(byName[name]) });
       // Connection errors surface through the calls below; an unhandled 'error' event would crash.
       q.on('error', () => undefined);
       return [name, q];
@@ -201,9 +204,9 @@ export interface BullWorkerOptions {
   /** Same prefix as the producer's. */
   prefix?: string;
   processors: Processors;
-  /** Job names served by this process; default all. */
+  /** Job names served by this process; default every name with a processor. */
   names?: readonly JobName[];
-  /** Jobs of one name run at the same time in this process; default `score-batch` 2, `retrain` 1. */
+  /** Jobs of one name run at the same time in this process; default `score-batch` 2, `retrain` 1, `deliver-webhook` 4. */
   concurrency?: Partial<Record<JobName, number>>;
   /**
    * Lock of an active job, milliseconds, renewed while the process lives; when a worker dies
@@ -224,6 +227,7 @@ const WorkerSettings = Type.Object({
   concurrency: Type.Object({
     'score-batch': Type.Integer({ minimum: 1, maximum: 256 }),
     retrain: Type.Integer({ minimum: 1, maximum: 256 }),
+    'deliver-webhook': Type.Integer({ minimum: 1, maximum: 256 }),
   }),
   lockDurationMs: Type.Integer({ minimum: 1000, maximum: 3_600_000 }),
   stalledIntervalMs: Type.Integer({ minimum: 500, maximum: 3_600_000 }),
@@ -232,13 +236,13 @@ const WorkerSettings = Type.Object({
 const checkWorkerSettings = Compile(WorkerSettings);
 
 /**
- * Spreads the worker options over their defaults (concurrency `score-batch` 2 and `retrain` 1,
+ * Spreads the worker options over their defaults (concurrency `score-batch` 2, `retrain` 1 and `deliver-webhook` 4,
  * lock 30 s, stalled check every 30 s, 1 stall tolerated) and validates them.
  * @throws TriageError `TRIAGE_CONFIG_INVALID` naming each bad option.
  */
 export function resolveWorkerSettings(opts: Partial<BullWorkerOptions>): Static<typeof WorkerSettings> {
   const merged = {
-    concurrency: { 'score-batch': 2, retrain: 1, ...opts.concurrency },
+    concurrency: { 'score-batch': 2, retrain: 1, 'deliver-webhook': 4, ...opts.concurrency },
     lockDurationMs: opts.lockDurationMs ?? 30_000,
     stalledIntervalMs: opts.stalledIntervalMs ?? 30_000,
     maxStalledCount: opts.maxStalledCount ?? 1,
@@ -261,7 +265,7 @@ export const RETRAIN_LOCK_MS = 2 * 60 * 60 * 1000;
  * anything else is retried with the producer's backoff.
  */
 export function startBullWorkers(opts: BullWorkerOptions): RunningWorkers {
-  const names = opts.names ?? JOB_NAMES;
+  const names = opts.names ?? JOB_NAMES.filter((n) => opts.processors[n] !== undefined);
   const settings = resolveWorkerSettings(opts);
   const { concurrency } = settings;
   const connection = redisConnectionFromUrl(opts.redisUrl);

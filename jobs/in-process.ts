@@ -6,13 +6,14 @@
  * database) and re-enqueued by the recovery sweep at start-up.
  */
 import { randomUUID } from 'node:crypto';
+import { TriageError } from '../core/errors.js';
 import {
   backoffDelayMs,
   emptyCounts,
   isPermanent,
   JOB_NAMES,
   jobInfo,
-  resolveJobOptions,
+  resolveJobOptionsByName,
   type AddOptions,
   type AttemptFailure,
   type JobInfo,
@@ -30,7 +31,9 @@ export interface InProcessQueueOptions {
   processors: Processors;
   /** Spread over `DEFAULT_JOB_OPTIONS` and validated. */
   jobOptions?: JobOptionsInput;
-  /** Jobs of one name run at the same time; default `score-batch` 2, `retrain` 1. */
+  /** Options of one job name, spread over `jobOptions` (e.g. webhook attempts and backoff). */
+  jobOptionsByName?: Partial<Record<JobName, JobOptionsInput>>;
+  /** Jobs of one name run at the same time; default `score-batch` 2, `retrain` 1, `deliver-webhook` 4. */
   concurrency?: Partial<Record<JobName, number>>;
   /** Start processing at once; default true. With false, jobs wait until {@link InProcessQueue.start}. */
   autorun?: boolean;
@@ -64,14 +67,23 @@ interface Entry {
   timer?: NodeJS.Timeout;
 }
 
-const DEFAULT_CONCURRENCY: Record<JobName, number> = { 'score-batch': 2, retrain: 1 };
+/** The processor of a job name this process was given none for (only `deliver-webhook` may be absent). */
+const notDelivering = async (): Promise<never> => {
+  throw new TriageError(
+    'TRIAGE_WEBHOOKS_NOT_CONFIGURED',
+    'this process has no webhook delivery wired in; the delivery relay enqueues the job again',
+  );
+};
+
+const DEFAULT_CONCURRENCY: Record<JobName, number> = { 'score-batch': 2, retrain: 1, 'deliver-webhook': 4 };
 
 /**
  * Creates the in-process queue.
  * @throws TriageError `TRIAGE_CONFIG_INVALID` for invalid job options or concurrency.
  */
 export function createInProcessQueue(opts: InProcessQueueOptions): InProcessQueue {
-  const options = resolveJobOptions(opts.jobOptions);
+  const byName = resolveJobOptionsByName(opts.jobOptions, opts.jobOptionsByName);
+  const options = byName['score-batch'];
   const concurrency = { ...DEFAULT_CONCURRENCY, ...opts.concurrency };
   for (const n of JOB_NAMES) {
     if (!Number.isInteger(concurrency[n]) || concurrency[n] < 1) {
@@ -80,8 +92,8 @@ export function createInProcessQueue(opts: InProcessQueueOptions): InProcessQueu
   }
   const random = opts.random ?? Math.random;
   const jobs = new Map<string, Entry>();
-  const waiting: Record<JobName, string[]> = { 'score-batch': [], retrain: [] };
-  const active: Record<JobName, number> = { 'score-batch': 0, retrain: 0 };
+  const waiting = Object.fromEntries(JOB_NAMES.map((n) => [n, [] as string[]])) as Record<JobName, string[]>;
+  const active = Object.fromEntries(JOB_NAMES.map((n) => [n, 0])) as Record<JobName, number>;
   const running = new Set<Promise<void>>();
   let started = opts.autorun ?? true;
   let closed = false;
@@ -98,11 +110,11 @@ export function createInProcessQueue(opts: InProcessQueueOptions): InProcessQueu
     for (const f of w) f();
   }
 
-  function prune(state: 'completed' | 'failed'): void {
-    const keep = state === 'completed' ? options.keepCompleted : options.keepFailed;
+  function prune(name: JobName, state: 'completed' | 'failed'): void {
+    const keep = state === 'completed' ? byName[name].keepCompleted : byName[name].keepFailed;
     const now = Date.now();
     const done = [...jobs.entries()]
-      .filter(([, j]) => j.state === state)
+      .filter(([, j]) => j.state === state && j.name === name)
       .sort((a, b) => (b[1].finishedAt ?? 0) - (a[1].finishedAt ?? 0));
     done.forEach(([k, j], i) => {
       if (i >= keep.count || now - (j.finishedAt ?? now) > keep.ageSeconds * 1000) jobs.delete(k);
@@ -111,7 +123,10 @@ export function createInProcessQueue(opts: InProcessQueueOptions): InProcessQueu
 
   async function run(entry: Entry): Promise<void> {
     entry.state = 'active';
-    const processor = opts.processors[entry.name] as (d: unknown, c: unknown) => Promise<unknown>;
+    const processor = (opts.processors[entry.name] ?? notDelivering) as (
+      d: unknown,
+      c: unknown,
+    ) => Promise<unknown>;
     try {
       const result = await processor(entry.data, {
         id: entry.id,
@@ -125,10 +140,10 @@ export function createInProcessQueue(opts: InProcessQueueOptions): InProcessQueu
       live--;
       entry.result = result;
       entry.finishedAt = Date.now();
-      prune('completed');
+      prune(entry.name, 'completed');
     } catch (e) {
       entry.attemptsMade++;
-      const willRetry = !closed && !isPermanent(e) && entry.attemptsMade < options.attempts;
+      const willRetry = !closed && !isPermanent(e) && entry.attemptsMade < byName[entry.name].attempts;
       opts.onFailure?.({ name: entry.name, id: entry.id, attempt: entry.attemptsMade, willRetry, error: e });
       entry.failedReason = e instanceof Error ? e.message : String(e);
       if (willRetry) {
@@ -141,13 +156,13 @@ export function createInProcessQueue(opts: InProcessQueueOptions): InProcessQueu
             waiting[entry.name].push(key(entry.name, entry.id));
             pump();
           },
-          backoffDelayMs(options.backoff, entry.attemptsMade, random),
+          backoffDelayMs(byName[entry.name].backoff, entry.attemptsMade, random),
         );
       } else {
         entry.state = 'failed';
         live--;
         entry.finishedAt = Date.now();
-        prune('failed');
+        prune(entry.name, 'failed');
       }
     }
   }

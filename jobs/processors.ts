@@ -13,6 +13,7 @@ import type { ScoringService } from '../inference/pipeline.js';
 import type { BatchItemError, BatchRepository } from '../store/batches.js';
 import type {
   JobContext,
+  Processor,
   Processors,
   RetrainData,
   RetrainResult,
@@ -31,6 +32,8 @@ export interface ProcessorDeps {
   scoring: Pick<ScoringService, 'score'>;
   batches: BatchRepository;
   train: TrainFn;
+  /** Sends one webhook delivery (events/delivery.ts); absent: this process does not deliver webhooks. */
+  deliverWebhook?: Processor<'deliver-webhook'>;
   /**
    * Failed attempts at one item (errors other than a store outage, which is not counted) after
    * which the item is given up as `TRIAGE_BATCH_ITEM_ABANDONED`; default 10. Bounds a poison item.
@@ -138,5 +141,6 @@ export function createProcessors(deps: ProcessorDeps): Processors {
       checkRetrainData(data);
       return deps.train(data, ctx);
     },
+    ...(deps.deliverWebhook ? { 'deliver-webhook': deps.deliverWebhook } : {}),
   };
 }

@@ -53,16 +53,37 @@ export interface RetrainResult {
   metrics: Record<string, number>;
 }
 
+/** Data of a `deliver-webhook` job: one webhook delivery (store/events.ts) in one generation. */
+export interface DeliverWebhookData {
+  tenantId: string;
+  deliveryId: string;
+  /** Redelivery generation; a job of an older generation does nothing. */
+  generation: number;
+}
+
+/** What a `deliver-webhook` job did (a failed attempt that will be retried throws instead). */
+export interface DeliverWebhookResult {
+  /**
+   * delivered (2xx), dead (last attempt failed), blocked (an earlier event of the same ordering
+   * key is still pending: the delivery relay enqueues it again later), skipped (no longer pending
+   * in this generation).
+   */
+  outcome: 'delivered' | 'dead' | 'blocked' | 'skipped';
+  /** HTTP status of the attempt, when one was answered. */
+  status?: number;
+}
+
 /** Job name -> `{ data, result }`. Adding a job is one entry here and one processor. */
 export interface JobMap {
   'score-batch': { data: ScoreBatchData; result: ScoreBatchResult };
   retrain: { data: RetrainData; result: RetrainResult };
+  'deliver-webhook': { data: DeliverWebhookData; result: DeliverWebhookResult };
 }
 
 /** A job name. Each name has its own queue (so a long retraining never delays batches). */
 export type JobName = keyof JobMap;
 /** Every job name, in a stable order. */
-export const JOB_NAMES: readonly JobName[] = ['score-batch', 'retrain'];
+export const JOB_NAMES: readonly JobName[] = ['score-batch', 'retrain', 'deliver-webhook'];
 
 /** Job states reported by both queues (BullMQ's names). */
 export type JobState = 'waiting' | 'active' | 'delayed' | 'prioritized' | 'completed' | 'failed';
@@ -93,8 +114,14 @@ export type Processor<N extends JobName> = (
   ctx: JobContext,
 ) => Promise<JobMap[N]['result']>;
 
-/** One processor per job name. */
-export type Processors = { [N in JobName]: Processor<N> };
+/**
+ * One processor per job name. `deliver-webhook` may be left out by a process that does not
+ * deliver webhooks: BullMQ workers then do not serve that queue, and the in-process queue fails
+ * such jobs at once (the delivery relay adds them again once a deliverer runs).
+ */
+export type Processors = { [N in Exclude<JobName, 'deliver-webhook'>]: Processor<N> } & {
+  'deliver-webhook'?: Processor<'deliver-webhook'>;
+};
 
 /** A job as the queue reports it. */
 export interface JobInfo<N extends JobName = JobName> {
@@ -232,6 +259,25 @@ export interface JobOptionsInput {
 }
 
 const checkJobOptions = Compile(JobOptions);
+
+/** Options per job name: `byName[name]` spread over `base` (each group in part), then validated. */
+export function resolveJobOptionsByName(
+  base: JobOptionsInput = {},
+  byName: Partial<Record<JobName, JobOptionsInput>> = {},
+): Record<JobName, JobOptions> {
+  const out = {} as Record<JobName, JobOptions>;
+  for (const name of JOB_NAMES) {
+    const o = byName[name] ?? {};
+    out[name] = resolveJobOptions({
+      ...base,
+      ...o,
+      backoff: { ...base.backoff, ...o.backoff },
+      keepCompleted: { ...base.keepCompleted, ...o.keepCompleted },
+      keepFailed: { ...base.keepFailed, ...o.keepFailed },
+    });
+  }
+  return out;
+}
 
 /**
  * Spreads `input` over {@link DEFAULT_JOB_OPTIONS} and validates the result.

@@ -16,6 +16,7 @@ export * from './keys.js';
 export * from './policies.js';
 export * from './vendors.js';
 export * from './reviews.js';
+export * from './events.js';
 export * from './worklist.js';
 export { migrate, loadMigrations, type Migration } from './migrate.js';
 export { openPglite } from './pglite.js';

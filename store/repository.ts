@@ -22,6 +22,7 @@ import {
   type AuditRow,
   type AuditVerification,
 } from './audit.js';
+import { appendEvents, createEventStore, decisionCreatedEvent, type EventStore } from './events.js';
 import { createKeyStore, type KeyStore } from './keys.js';
 import { createPolicyStore, type PolicyStore } from './policies.js';
 import { createVendorStore, type VendorStore } from './vendors.js';
@@ -243,6 +244,8 @@ export interface TriageRepository {
   vendors: VendorStore;
   reviews: ReviewStore;
   audit: AuditStore;
+  /** Event feed, webhook subscriptions and deliveries (see store/events.ts). */
+  events: EventStore;
   /**
    * Runs `fn` in one transaction, for writes of other areas that must be audited together
    * with their change (call `appendAudit(tx, entry)` from store/audit.ts inside `fn`).
@@ -495,6 +498,7 @@ async function insertScored(
     subjectId: decision.decision_id,
     payload: extras.auditPayload ?? decisionAuditPayload(decision, payloadSha256),
   });
+  await appendEvents(tx, [decisionCreatedEvent(tenantId, decision)]);
   return { decision, created: true };
 }
 
@@ -569,6 +573,7 @@ export function createRepository(db: SqlDatabase, search: RepositoryOptions = {}
     policies: createPolicyStore(db),
     vendors: createVendorStore(db),
     reviews: createReviewStore(db),
+    events: createEventStore(db),
     audit: {
       verify: (tenantId) => verifyAudit(db, tenantId),
       async verifyAll() {

@@ -11,6 +11,7 @@ import type { DecisionResponse, Explanation } from '../core/decision.js';
 import type { Invoice } from '../core/invoice.js';
 import { TriageError, type FieldError } from '../core/errors.js';
 import { appendAudit } from './audit.js';
+import { appendEvents, reviewEvents } from './events.js';
 import type { SqlDatabase, SqlExecutor } from './sql.js';
 
 /** A reviewer's outcome. `corrected_code` confirms a coding exception and names the right code. */
@@ -344,6 +345,8 @@ export function createReviewStore(db: SqlDatabase): ReviewStore {
             item_status: stored.item_status,
           },
         });
+        const closedHold = d.response.decision === 'HOLD' && d.review_status === 'open' && input.closesItem;
+        await appendEvents(tx, await reviewEvents(tx, input.tenantId, stored, d.response, closedHold));
         return { review: stored, created: true };
       }),
 

@@ -12,11 +12,18 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { MAX_ABS_CENTS } from '../core/invoice.js';
+import { secretBox } from '../events/index.js';
 import { engines, makeInvoice } from './fixtures.js';
 import { inProcessQueue, startStack, type RowCounts, type Stack } from './jobs-harness.js';
 
 /** Rows per table of the write routes. */
-type Counts = RowCounts & { api_keys: number; vendors: number; reviews: number; policies: number };
+type Counts = RowCounts & {
+  api_keys: number;
+  vendors: number;
+  reviews: number;
+  policies: number;
+  webhook_subscriptions: number;
+};
 
 /** A write route under test. */
 interface WriteRoute {
@@ -106,6 +113,18 @@ const WRITE_ROUTES: WriteRoute[] = [
     headers: { 'x-test-tenant': 'bad-policy' },
     valid: () => ({ ...(policyDocument as object), description: 'bad-p-0' }),
     stores: () => ({ policies: 1 }),
+    share: 0.1,
+  },
+  {
+    name: 'webhooks',
+    url: '/v1/webhooks',
+    // A literal loopback address (allowed below): no DNS lookups while mutating.
+    valid: () => ({
+      url: 'https://127.0.0.1:9/hooks/bad-w-0',
+      event_types: ['decision.created', 'decision.released'],
+      description: 'bad-w-0 payment run',
+    }),
+    stores: () => ({ webhook_subscriptions: 1 }),
     share: 0.1,
   },
 ];
@@ -493,6 +512,12 @@ describe.each(engines('badinput'))('bad input on $name', ({ name, config }) => {
       // Queue not running: a stored batch stays as written, so row counts are exact.
       queue: (w, m) => inProcessQueue(w, m, { autorun: false }),
       batches: { bodyLimitBytes: 256 * 1024, maxInvoices: 50 },
+      app: {
+        webhooks: {
+          policy: { allowLoopback: true, allowPrivate: false },
+          secrets: secretBox(Buffer.alloc(32, 1)),
+        },
+      },
     });
     const scored = await s.app.inject({
       method: 'POST',
@@ -513,7 +538,7 @@ describe.each(engines('badinput'))('bad input on $name', ({ name, config }) => {
   async function counts(): Promise<Counts> {
     const tables = [
       ...['invoices', 'invoice_lines', 'decisions', 'batches', 'batch_items'],
-      ...['api_keys', 'vendors', 'reviews', 'policies'],
+      ...['api_keys', 'vendors', 'reviews', 'policies', 'webhook_subscriptions'],
     ] as const;
     const r = (
       await s.wired.db.query(`SELECT ${tables.map((t) => `(SELECT count(*) FROM ${t}) AS ${t}`).join(', ')}`)

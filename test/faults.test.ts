@@ -3,14 +3,18 @@
  * on free ports, never the shared ones), real `bin/worker.ts` processes, the real app. A worker
  * killed mid-job, PostgreSQL restarted during a batch or while reviewers submit outcomes, Redis
  * lost and back: no invoice, decision, job or reviewer label is lost or duplicated, and while a
- * dependency is down the API answers 503 with Retry-After.
+ * dependency is down the API answers 503 with Retry-After. Webhook deliveries survive a worker
+ * SIGKILL and a PostgreSQL restart: every event arrives, duplicates only by event id.
  */
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { DecisionResponse } from '../core/decision.js';
+import type { CloudEvent } from '../core/events.js';
+import { secretBox, verifyWebhook } from '../events/index.js';
 import { createBullQueue, type BullQueue } from '../jobs/index.js';
 import { makeInvoice } from './fixtures.js';
 import { invoiceSet, startStack, waitFor, type Stack } from './jobs-harness.js';
+import { startReceiver } from './webhook-receiver.js';
 import {
   faultSuiteUnavailable,
   startPrivatePostgres,
@@ -25,6 +29,8 @@ const unavailable = faultSuiteUnavailable();
 if (unavailable) console.warn(`fault suite skipped: ${unavailable}`);
 
 const PREFIX = 'faults';
+/** Key of the webhook secrets, shared by the app under test and the worker processes. */
+const WEBHOOK_KEY = Buffer.alloc(32, 3);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 describe.skipIf(unavailable !== null)('faults', () => {
@@ -48,7 +54,10 @@ describe.skipIf(unavailable !== null)('faults', () => {
           });
           return producer;
         },
-        app: { pingQueue: () => producer.ping() },
+        app: {
+          pingQueue: () => producer.ping(),
+          webhooks: { policy: { allowLoopback: true, allowPrivate: false }, secrets: secretBox(WEBHOOK_KEY) },
+        },
         batches: { chunkSize: 20 },
       },
     );
@@ -71,6 +80,12 @@ describe.skipIf(unavailable !== null)('faults', () => {
     RECOVERY_SWEEP_MS: '1000',
     JOB_ATTEMPTS: '8',
     JOB_BACKOFF_MS: '200',
+    WEBHOOK_SECRET_KEY: WEBHOOK_KEY.toString('base64'),
+    WEBHOOK_ALLOW_LOOPBACK: '1',
+    WEBHOOK_ATTEMPTS: '30',
+    WEBHOOK_BACKOFF_MS: '100',
+    WEBHOOK_TIMEOUT_MS: '2000',
+    WEBHOOK_RELAY_MS: '200',
   });
   const worker = async (): Promise<WorkerProcess> => {
     const w = await startWorker(workerEnv());
@@ -473,6 +488,93 @@ describe.skipIf(unavailable !== null)('faults', () => {
     // And the case did cut half-written work: each stopped transaction held its review row.
     expect(cutWrote, 'the stopped transactions had inserted their reviews').toEqual([true, true, true]);
   }, 90_000);
+
+  it('webhook events survive a worker SIGKILL and a PostgreSQL restart: all arrive, duplicates only by id, in order', async () => {
+    const receiver = await startReceiver();
+    try {
+      const created = await s.app.inject({
+        method: 'POST',
+        url: '/v1/webhooks',
+        payload: { url: receiver.url('/slow'), event_types: ['decision.created', 'decision.reviewed'] },
+      });
+      expect(created.statusCode, created.body).toBe(201);
+      const sub = created.json<{ id: string; secret: string }>();
+      const a = await worker();
+      const decisions: DecisionResponse[] = [];
+      for (const inv of invoiceSet('evt', 16)) {
+        const r = await s.app.inject({ method: 'POST', url: '/v1/invoices/score', payload: inv });
+        expect(r.statusCode, r.body).toBe(200);
+        decisions.push(r.json<DecisionResponse>());
+      }
+      for (const d of decisions.slice(0, 8)) {
+        const r = await s.app.inject({
+          method: 'POST',
+          url: '/v1/reviews',
+          payload: {
+            decision_id: d.decision_id,
+            outcome: 'confirmed',
+            idempotency_key: `evt-${d.decision_id}`,
+          },
+        });
+        expect(r.statusCode, r.body).toBe(201);
+      }
+      const slow = () => receiver.received.filter((r) => r.path === '/slow');
+      // Kill the worker while a delivery is in flight (the receiver holds each for 300 ms).
+      await waitFor(
+        'a delivery in flight',
+        async () => slow().length >= 3 && slow().some((r) => r.status === null),
+        60_000,
+        10,
+      );
+      await a.kill();
+      const b = await worker();
+      await waitFor('deliveries by the second worker', async () => slow().length >= 10, 60_000, 20);
+      pgsrv.stop('fast');
+      await sleep(1500);
+      pgsrv.start();
+      const total = 16 + 8;
+      await waitFor(
+        `every delivery delivered\n${logsOf().slice(-3000)}`,
+        async () => {
+          const [r] = await s.wired.db.query(
+            `SELECT count(*) FILTER (WHERE state = 'delivered') AS delivered, count(*) AS n
+             FROM webhook_deliveries WHERE subscription_id = $1`,
+            [sub.id],
+          );
+          return Number(r!.n) === total && Number(r!.delivered) === total;
+        },
+        120_000,
+        250,
+      );
+      const feed = await s.app.inject({ url: '/v1/events?limit=1000' });
+      const events = feed.json<{ items: CloudEvent[] }>().items.filter((e) => e.subject.startsWith('evt-'));
+      expect(events).toHaveLength(total);
+      const firstById = new Map<string, CloudEvent>();
+      for (const r of slow()) {
+        const ok = verifyWebhook({
+          secret: sub.secret,
+          body: r.body,
+          timestamp: String(r.headers['webhook-timestamp']),
+          signature: String(r.headers['webhook-signature']),
+        });
+        expect(ok).toBe(true);
+        const e = JSON.parse(r.body) as CloudEvent;
+        expect(r.headers['webhook-id']).toBe(e.id);
+        if (!firstById.has(e.id)) firstById.set(e.id, e);
+      }
+      // No event lost, none invented: after dedup by id the receiver holds exactly the outbox.
+      expect([...firstById.keys()].sort()).toEqual(events.map((e) => e.id).sort());
+      for (const key of new Set(events.map((e) => e.partitionkey))) {
+        const seqs = [...firstById.values()]
+          .filter((e) => e.partitionkey === key)
+          .map((e) => Number(e.sequence));
+        expect(seqs, key).toEqual([...seqs].sort((x, y) => x - y));
+      }
+      expect(b.log()).not.toMatch(/"level":60/);
+    } finally {
+      await receiver.close();
+    }
+  }, 240_000);
 
   it('Redis lost and back (its data gone): batches stay accepted and stored, the sweep re-enqueues them', async () => {
     const inflight = await submit('rds', 120);

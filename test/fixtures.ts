@@ -1,5 +1,7 @@
 /** Test fixtures: a valid invoice builder and store configs for both engines. */
 import type { Invoice } from '../core/invoice.js';
+import { randomUUID } from 'node:crypto';
+import type { DecisionResponse } from '../core/decision.js';
 import { extractInvoiceFeatures } from '../features/invoice-features.js';
 import { pairSideOfInvoice } from '../features/pair.js';
 import type { StoreConfig } from '../store/index.js';
@@ -76,6 +78,37 @@ export function engines(prefix: string): { name: string; config: () => StoreConf
     });
   }
   return list;
+}
+
+/** The blocking keys and vectors the store indexes with `inv` (as the pipeline computes them). */
+export function keysOf(inv: Invoice) {
+  const f = extractInvoiceFeatures(inv);
+  return {
+    vendorKey: f.vendorKey,
+    invoiceNumberNormalised: f.invoiceNumber.normalised,
+    invoiceNumberCanonical: f.invoiceNumber.canonical,
+    embedding: f.embedding,
+    lines: f.lines.map((l) => ({ lineNumber: l.lineNumber, matchKey: l.matchKey, embedding: l.embedding })),
+  };
+}
+
+/** A minimal stored decision of `inv` (fixed scores and versions). */
+export function decisionFor(
+  inv: Invoice,
+  kind: DecisionResponse['decision'] = 'AUTO_APPROVE',
+): DecisionResponse {
+  return {
+    decision_id: randomUUID(),
+    invoice_id: inv.invoice_id,
+    decision: kind,
+    priority: 12.34,
+    scores: { coding_mismatch: 0.1, duplicate: 0 },
+    reasons: [],
+    duplicates: [],
+    lines: [],
+    versions: { models: { duplicate: 'x@1' }, feature_schema: 'fs-test', policy: 'p@1', reference_data: 'r' },
+    created_at: new Date('2025-03-02T10:00:00Z').toISOString(),
+  };
 }
 
 /** A stored duplicate candidate built from an invoice (auto-approved, found by kNN); override any field. */

@@ -1,6 +1,6 @@
 /**
  * The served OpenAPI document (`GET /docs/json`) of an app with every optional route group
- * (batches, models, jobs, OIP v2), built without a store: the document needs no dependency
+ * (batches, models, jobs, OIP v2, webhooks), built without a store: the document needs no dependency
  * until a request arrives, so the dependencies are inert stand-ins.
  */
 import { mkdtempSync } from 'node:fs';
@@ -30,6 +30,7 @@ export async function servedOpenApi(): Promise<OpenApiDoc> {
       registry: new ModelRegistry({ root: mkdtempSync(join(tmpdir(), 'openapi-registry-')) }),
       served: () => new Map(),
     },
+    webhooks: { policy: { allowLoopback: false, allowPrivate: false }, secrets: inert },
   } as unknown as AppDeps;
   const app = await buildApp(deps);
   try {

@@ -3,7 +3,6 @@
  * (TEST_DATABASE_URL; required in CI by INVOICE_TRIAGE_REQUIRE_PG=1).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { randomUUID } from 'node:crypto';
 import {
   openStore,
   openPglite,
@@ -13,38 +12,10 @@ import {
   type TriageRepository,
   type SqlDatabase,
 } from '../store/index.js';
-import { extractInvoiceFeatures } from '../features/index.js';
 import type { DecisionResponse } from '../core/decision.js';
-import type { Invoice } from '../core/invoice.js';
 import { isTriageError } from '../core/errors.js';
-import { engines, makeInvoice, REQUIRE_PG, TEST_DATABASE_URL } from './fixtures.js';
+import { decisionFor, engines, keysOf, makeInvoice, REQUIRE_PG, TEST_DATABASE_URL } from './fixtures.js';
 import { dropSchema } from './harness.js';
-
-function keysOf(inv: Invoice) {
-  const f = extractInvoiceFeatures(inv);
-  return {
-    vendorKey: f.vendorKey,
-    invoiceNumberNormalised: f.invoiceNumber.normalised,
-    invoiceNumberCanonical: f.invoiceNumber.canonical,
-    embedding: f.embedding,
-    lines: f.lines.map((l) => ({ lineNumber: l.lineNumber, matchKey: l.matchKey, embedding: l.embedding })),
-  };
-}
-
-function decisionFor(inv: Invoice, kind: DecisionResponse['decision'] = 'AUTO_APPROVE'): DecisionResponse {
-  return {
-    decision_id: randomUUID(),
-    invoice_id: inv.invoice_id,
-    decision: kind,
-    priority: 12.34,
-    scores: { coding_mismatch: 0.1, duplicate: 0 },
-    reasons: [],
-    duplicates: [],
-    lines: [],
-    versions: { models: { duplicate: 'x@1' }, feature_schema: 'fs-test', policy: 'p@1', reference_data: 'r' },
-    created_at: new Date('2025-03-02T10:00:00Z').toISOString(),
-  };
-}
 
 it('the PostgreSQL suite is configured when required', () => {
   if (REQUIRE_PG)
