@@ -29,6 +29,7 @@ import worklistRoutes from './routes/worklist.js';
 import policyRoutes from './routes/policy.js';
 import vendorRoutes from './routes/vendors.js';
 import modelRoutes, { type ModelsApiDeps } from './routes/models.js';
+import monitoringRoutes, { type MonitoringApiDeps } from './routes/monitoring.js';
 
 /** The parts of the repository the routes use. */
 export type ApiStore = Pick<
@@ -63,6 +64,8 @@ export interface AppDeps {
   batches?: BatchRoutesOptions;
   /** Model management (/v1/models, /v1/jobs) and OIP v2 inference (/v2); absent when not given. */
   models?: ModelsApiDeps;
+  /** Model monitoring (drift, shadow, audit sample); absent when not given. */
+  monitoring?: MonitoringApiDeps;
 }
 
 const PROBLEM = 'application/problem+json';
@@ -171,6 +174,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(metricsRoutes, { metrics });
   if (deps.batches) await app.register(batchRoutes, deps.batches);
   if (deps.models) await app.register(modelRoutes, { models: deps.models });
+  if (deps.monitoring) await app.register(monitoringRoutes, { monitoring: deps.monitoring });
 
   return app;
 }

@@ -54,6 +54,7 @@ import {
 } from './explain.js';
 import type { ReferenceIndex } from './reference-index.js';
 import { HEURISTIC_DUPLICATE_PARAMS } from './heuristic-duplicate.js';
+import type { ScoredEvent, ScoringMonitor } from '../monitoring/hooks.js';
 
 /** Dependencies of the scoring service (all injected; nothing here reads the environment). */
 export interface ScoringDeps {
@@ -80,6 +81,8 @@ export interface ScoringDeps {
   /** Candidates scoring below this are not reported; default 0.3. */
   reportDuplicateAt?: number;
   clock?: () => Date;
+  /** Model monitoring (drift, shadow challengers, audit sample); absent: none. See monitoring/. */
+  monitor?: ScoringMonitor;
 }
 
 /** Outcome of scoring one invoice. */
@@ -584,10 +587,13 @@ export function createScoringService(deps: ScoringDeps): ScoringService {
     const now = clock();
     const today = now.toISOString().slice(0, 10);
     const lineKeys = f.lines.map((l) => l.matchKey);
+    // Monitoring: the tenant's audit-sample policy, read before the transaction (call site 1 of 3).
+    const drawAuditSample = await deps.monitor?.auditSampler(tenantId);
+    let scoredEvent: ScoredEvent | null = null;
 
     // Candidate search and write under one lock per vendor key and vendor id: concurrent
     // submissions of the same vendor's invoices are scored in turn and see each other.
-    return deps.repo.withScoringLock(
+    const outcome = await deps.repo.withScoringLock(
       tenantId,
       [`vendor_key:${f.vendorKey}`, `vendor_id:${invoice.vendor.id}`],
       async (tx) => {
@@ -706,7 +712,19 @@ export function createScoringService(deps: ScoringDeps): ScoringService {
           search,
           decisionVersions,
         });
+        // Monitoring: the audit-sample draw, stored with the decision (call site 2 of 3).
+        const auditSample = drawAuditSample?.(decision.decision_id, decision.decision) ?? null;
+        scoredEvent = {
+          tenantId,
+          decision,
+          invoice,
+          lineFeatures: f.lines,
+          context,
+          lineScores,
+          pairs: dup.scored.map((s) => ({ comparison: s.comparison, modelScore: s.modelScore })),
+        };
         return tx.insert(invoice, hash, keys, decision, {
+          ...(auditSample ? { auditSample } : {}),
           scoredByKeyId: actorKeyId,
           priority: components,
           explanation,
@@ -724,10 +742,14 @@ export function createScoringService(deps: ScoringDeps): ScoringService {
             reverses: reversal?.candidate.invoiceId ?? null,
             versions: decisionVersions,
             policy_sha256: policyDef.sha256,
+            ...(auditSample ? { audit_sample: auditSample } : {}),
           },
         });
       },
     );
+    // Monitoring: drift counts and shadow scoring of a new decision, off the answer's path (call site 3 of 3).
+    if (outcome.created && scoredEvent) deps.monitor?.scored(scoredEvent);
+    return outcome;
   }
 
   function unknownVendorCategories(input: {

@@ -67,6 +67,11 @@ export interface ModelsApiDeps {
   enqueueRetrain?(data: RetrainData): Promise<{ jobId: string }>;
   /** Reads a job's state/progress/result (for GET /v1/jobs/:id). */
   getJob?(id: string): Promise<RetrainJobStatus | null>;
+  /**
+   * Checked before an unforced promotion (e.g. the shadow record a policy requires,
+   * monitoring/service.ts `checkPromotion`); throwing refuses it.
+   */
+  beforePromote?(tenantId: string, name: string, version: string): Promise<void>;
   /** Non-champion versions kept loaded for `/v2/.../versions/:version/infer`; default 4. */
   maxLoadedVersions?: number;
   /** Most rows of one infer request; default 10 000. */
@@ -511,6 +516,8 @@ export default async function modelRoutes(
         throw invalid('a forced promotion needs a reason', [
           { path: '/reason', message: 'is required when force is true' },
         ]);
+      // Monitoring: a required shadow record (call site; `force` with a reason overrides it as it does the metric rule).
+      if (force !== true) await deps.beforePromote?.(p.tenantId, name, version.replace(/^v/, ''));
       const audit = deps.audit;
       try {
         const r = await registry.promote(name, version, {
