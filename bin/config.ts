@@ -43,6 +43,8 @@ const Env = Type.Object({
   MODELS_DIR: Type.Optional(Type.String({ minLength: 1 })),
   MODELS_RELOAD_MS: Type.Integer({ minimum: 0, maximum: 3_600_000 }),
   TRAINING_DATA_DIR: Type.Optional(Type.String({ minLength: 1 })),
+  AUDIT_SAMPLE_RATE: Type.Number({ minimum: 0, maximum: 1 }),
+  SHADOW_MIN_LABELLED: Type.Integer({ minimum: 0, maximum: 10_000_000 }),
 });
 
 /** Job queue and worker settings. */
@@ -109,6 +111,12 @@ export interface Config {
   models: { dir: string | null; reloadMs: number };
   /** Benchmark directory of retrain jobs; undefined: each run generates a seeded benchmark. */
   trainingDataDir: string | undefined;
+  /**
+   * Model monitoring: the audit-sample rate of tenants without a stored policy
+   * (`AUDIT_SAMPLE_RATE`, default 0.02) and the labelled shadowed invoices a challenger needs
+   * before an unforced promotion (`SHADOW_MIN_LABELLED`, default 0: no requirement).
+   */
+  monitoring: { defaultAuditRate: number; minShadowLabelled: number };
 }
 
 const check = Compile(Env);
@@ -159,6 +167,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Readonly<Confi
     ...(env.MODELS_DIR ? { MODELS_DIR: env.MODELS_DIR } : {}),
     MODELS_RELOAD_MS: num(env.MODELS_RELOAD_MS, 2000),
     ...(env.TRAINING_DATA_DIR ? { TRAINING_DATA_DIR: env.TRAINING_DATA_DIR } : {}),
+    AUDIT_SAMPLE_RATE:
+      env.AUDIT_SAMPLE_RATE === undefined || env.AUDIT_SAMPLE_RATE === ''
+        ? 0.02
+        : /^(0|1)?(\.\d+)?$/.test(env.AUDIT_SAMPLE_RATE)
+          ? Number(env.AUDIT_SAMPLE_RATE)
+          : env.AUDIT_SAMPLE_RATE,
+    SHADOW_MIN_LABELLED: num(env.SHADOW_MIN_LABELLED, 0),
   };
   if (!check.Check(raw)) {
     const errors = toFieldErrors(check.Errors(raw) as SchemaErrorLike[]).map((e) => ({
@@ -222,5 +237,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Readonly<Confi
       reloadMs: raw.MODELS_RELOAD_MS,
     }),
     trainingDataDir: raw.TRAINING_DATA_DIR ? resolve(raw.TRAINING_DATA_DIR) : undefined,
+    monitoring: Object.freeze({
+      defaultAuditRate: raw.AUDIT_SAMPLE_RATE,
+      minShadowLabelled: raw.SHADOW_MIN_LABELLED,
+    }),
   });
 }
