@@ -87,6 +87,8 @@ export interface Monitoring {
 }
 
 const STATUS_VALUE: Record<DriftStatus, number> = { insufficient_data: -1, ok: 0, watch: 1, drift: 2 };
+/** How long a tenant's audit-sample policy is cached, ms. */
+const POLICY_TTL_MS = 5_000;
 /** Shadow runs queued at most; more are dropped (and counted) rather than delaying anything. */
 const SHADOW_QUEUE_MAX = 1000;
 
@@ -377,11 +379,18 @@ export function createMonitoring(d: MonitoringDeps): Monitoring {
     return { ...all, by_model: byModel };
   }
 
+  const samplers = new Map<string, { at: number; draw: ReturnType<typeof auditSampler> }>();
   const monitor: ScoringMonitor = {
     async auditSampler(tenantId) {
-      const draw = auditSampler(
-        await d.store.auditSamplePolicy(tenantId, { rate: d.defaultAuditRate ?? 0.02 }),
-      );
+      // The tenant's policy is read at most every POLICY_TTL_MS (a new policy applies within that time).
+      const now = clock().getTime();
+      let c = samplers.get(tenantId);
+      if (!c || now - c.at > POLICY_TTL_MS) {
+        const policy = await d.store.auditSamplePolicy(tenantId, { rate: d.defaultAuditRate ?? 0.02 });
+        c = { at: now, draw: auditSampler(policy) };
+        samplers.set(tenantId, c);
+      }
+      const draw = c.draw;
       return (decisionId, decision) => (decision === 'AUTO_APPROVE' ? draw(decisionId) : null);
     },
     scored(e) {
