@@ -217,7 +217,8 @@ export async function wire(store: StoreConfig, opts: WireOptions = {}): Promise<
     monitoring,
     monitoringStore,
     closeModels: async () => {
-      await monitoring.close().catch(() => undefined);
+      // The store may be closed already: no flush here (server and worker flush before closing it).
+      await monitoring.stop();
       await champions?.scorers.close();
     },
   };

@@ -83,7 +83,10 @@ export interface Monitoring {
   flush(): Promise<void>;
   /** Resolves when queued shadow scoring has finished. */
   idle(): Promise<void>;
+  /** Flushes the drift counts and waits for queued shadow runs, then {@link stop} (before the store closes). */
   close(): Promise<void>;
+  /** Stops the flush timer and releases the shadow scorers, without touching the store. */
+  stop(): Promise<void>;
 }
 
 const STATUS_VALUE: Record<DriftStatus, number> = { insufficient_data: -1, ok: 0, watch: 1, drift: 2 };
@@ -443,7 +446,13 @@ export function createMonitoring(d: MonitoringDeps): Monitoring {
       if (timer) clearInterval(timer);
       await flush();
       await queue;
-      for (const s of scorers.values()) await (await s.catch(() => null))?.close();
+      await this.stop();
+    },
+    async stop() {
+      if (timer) clearInterval(timer);
+      const loaded = [...scorers.values()];
+      scorers.clear();
+      for (const s of loaded) await (await s.catch(() => null))?.close();
     },
   };
 }
