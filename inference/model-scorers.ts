@@ -162,6 +162,7 @@ export function cardThresholds(m: LoadedModel): CardThresholds {
 export function createModelCodingScorer(o: ModelCodingScorerOptions): ModelCodingScorer {
   return {
     task: 'coding-mismatch',
+    kind: 'model',
     get version() {
       return o.model.label;
     },
@@ -258,6 +259,7 @@ export function createModelPairScorer(o: {
     });
   return {
     task: 'duplicate',
+    kind: 'model',
     get version() {
       return o.model.label;
     },

@@ -10,8 +10,6 @@
  * - `GET /v1/audit-sample?open=&limit=` (reviewer, auditor): the `audit-sample` queue
  * - `GET|PUT /v1/audit-sample/policy` (GET admin, auditor; PUT admin; audited)
  */
-import type { FastifyInstance } from 'fastify';
-import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import Type from 'typebox';
 import type { Role } from '../../core/auth.js';
 import { TriageError } from '../../core/errors.js';
@@ -19,7 +17,7 @@ import type { Monitoring } from '../../monitoring/service.js';
 import type { MonitoringStore } from '../../store/monitoring.js';
 import { principalOf } from '../auth.js';
 import { toTriageError } from '../problem.js';
-import { problemResponses } from './common.js';
+import { problemResponses, PROTECTED, WITH_BODY, type RoutePlugin } from './common.js';
 
 /** What the monitoring routes need. */
 export interface MonitoringApiDeps {
@@ -46,11 +44,10 @@ function checkBody(req: { validationError?: Error }): void {
 }
 
 /** Registers the monitoring routes. */
-export default async function monitoringRoutes(
-  root: FastifyInstance,
-  { monitoring: deps }: { monitoring: MonitoringApiDeps },
-): Promise<void> {
-  const app = root.withTypeProvider<TypeBoxTypeProvider>();
+export const monitoringRoutes: RoutePlugin<{ monitoring: MonitoringApiDeps }> = async (
+  app,
+  { monitoring: deps },
+) => {
   const m = deps.monitoring;
 
   app.get(
@@ -58,6 +55,7 @@ export default async function monitoringRoutes(
     {
       config: { roles: READERS },
       schema: {
+        operationId: 'getModelDrift',
         summary: 'Drift of a model’s inputs and score for the tenant (PSI, Jensen-Shannon, missing share)',
         description:
           'Live rows of the window binned on the reference histograms of the model version (default: the ' +
@@ -71,7 +69,7 @@ export default async function monitoringRoutes(
           },
           { additionalProperties: false },
         ),
-        response: { 200: Body, ...problemResponses },
+        response: { 200: Body, ...problemResponses(PROTECTED, 404) },
       },
     },
     async (req) =>
@@ -87,13 +85,14 @@ export default async function monitoringRoutes(
       config: { roles: MANAGERS },
       attachValidation: true,
       schema: {
+        operationId: 'putModelShadow',
         summary: 'Put a registered version in shadow for the tenant (audited)',
         description:
           'The version scores every new invoice of the tenant beside the champion, after the decision is ' +
           'stored; it never changes a decision. Replaces the active shadow of this model, if any.',
         params: NameParams,
         body: Type.Object({ version: Version }, { additionalProperties: false }),
-        response: { 200: Body, ...problemResponses },
+        response: { 200: Body, ...problemResponses(PROTECTED, WITH_BODY, 404) },
       },
     },
     async (req) => {
@@ -108,9 +107,10 @@ export default async function monitoringRoutes(
     {
       config: { roles: MANAGERS },
       schema: {
+        operationId: 'deleteModelShadow',
         summary: 'Stop the tenant’s shadow of this model (audited)',
         params: NameParams,
-        response: { 200: Body, ...problemResponses },
+        response: { 200: Body, ...problemResponses(PROTECTED, 404) },
       },
     },
     async (req) => {
@@ -127,13 +127,14 @@ export default async function monitoringRoutes(
     {
       config: { roles: READERS },
       schema: {
+        operationId: 'getModelShadow',
         summary: 'Champion vs shadow challenger on the tenant’s invoices (labelled by reviewers)',
         description:
           'ROC-AUC, precision/recall at each card’s review and hold thresholds on reviewed invoices, agreement ' +
           'of the two routes, review load each would cause, and whether the record meets the promotion rule.',
         params: NameParams,
         querystring: Type.Object({ version: Type.Optional(Version) }, { additionalProperties: false }),
-        response: { 200: Body, ...problemResponses },
+        response: { 200: Body, ...problemResponses(PROTECTED, 404) },
       },
     },
     async (req) =>
@@ -149,6 +150,7 @@ export default async function monitoringRoutes(
     {
       config: { roles: READERS },
       schema: {
+        operationId: 'getAutoApproveError',
         summary: 'Production AUTO_APPROVE error rate from the reviewed audit sample, vs the certified bound',
         description:
           'errors / reviewed sampled decisions with a 95% Clopper-Pearson interval; certified_bound is the sum ' +
@@ -157,7 +159,7 @@ export default async function monitoringRoutes(
           { since: Type.Optional(Type.String({ format: 'date' })) },
           { additionalProperties: false },
         ),
-        response: { 200: Body, ...problemResponses },
+        response: { 200: Body, ...problemResponses(PROTECTED) },
       },
     },
     async (req) =>
@@ -172,6 +174,7 @@ export default async function monitoringRoutes(
     {
       config: { roles: ['reviewer', 'auditor'] },
       schema: {
+        operationId: 'listAuditSample',
         summary: 'The audit-sample queue: sampled AUTO_APPROVE decisions for post-payment review',
         description:
           'Review each with POST /v1/reviews on its decision_id: `confirmed` or `corrected_code` (with its task) ' +
@@ -183,7 +186,7 @@ export default async function monitoringRoutes(
           },
           { additionalProperties: false },
         ),
-        response: { 200: Body, ...problemResponses },
+        response: { 200: Body, ...problemResponses(PROTECTED) },
       },
     },
     async (req) => {
@@ -213,8 +216,9 @@ export default async function monitoringRoutes(
     {
       config: { roles: ['admin', 'auditor'] },
       schema: {
+        operationId: 'getAuditSamplePolicy',
         summary: 'The tenant’s audit-sample rate and seed',
-        response: { 200: Body, ...problemResponses },
+        response: { 200: Body, ...problemResponses(PROTECTED) },
       },
     },
     async (req) => {
@@ -228,9 +232,10 @@ export default async function monitoringRoutes(
       config: { roles: ['admin'] },
       attachValidation: true,
       schema: {
+        operationId: 'putAuditSamplePolicy',
         summary: 'Set the tenant’s audit-sample rate (and seed) (audited)',
         body: PolicyBody,
-        response: { 200: Body, ...problemResponses },
+        response: { 200: Body, ...problemResponses(PROTECTED, WITH_BODY) },
       },
     },
     async (req) => {
@@ -246,4 +251,4 @@ export default async function monitoringRoutes(
       );
     },
   );
-}
+};
