@@ -273,7 +273,7 @@ export function createScoringService(deps: ScoringDeps): ScoringService {
       return persist(
         tx,
         p,
-        auditSample
+        auditSample?.sampled
           ? { ...built, auditPayload: { ...built.auditPayload, audit_sample: auditSample } }
           : built,
         explanation,
