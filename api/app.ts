@@ -35,6 +35,7 @@ import { jobRoutes } from './routes/jobs.js';
 import { oipRoutes } from './routes/oip.js';
 import { eventRoutes } from './routes/events.js';
 import { webhookRoutes, type WebhookRoutesOptions } from './routes/webhooks.js';
+import { monitoringRoutes, type MonitoringApiDeps } from './routes/monitoring.js';
 
 /** The parts of the repository the routes use. */
 export type ApiStore = Pick<
@@ -71,6 +72,8 @@ export interface AppDeps {
   models?: ModelsApiDeps;
   /** Webhook subscriptions (/v1/webhooks); absent when not given. The event feed is always served. */
   webhooks?: WebhookRoutesOptions;
+  /** Model monitoring (drift, shadow, audit sample); absent when not given. */
+  monitoring?: MonitoringApiDeps;
 }
 
 const PROBLEM = 'application/problem+json';
@@ -195,6 +198,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   }
   await app.register(eventRoutes, { store });
   if (deps.webhooks) await app.register(webhookRoutes, { store, ...deps.webhooks });
+  if (deps.monitoring) await app.register(monitoringRoutes, { monitoring: deps.monitoring });
 
   return app;
 }

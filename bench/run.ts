@@ -4,7 +4,8 @@
  * Prints a table per section and writes `reports/bench/bench-<timestamp>.json`.
  *
  * Sections (`--only a,b`): `scoring` (in-process throughput and latency of a 10-line invoice on
- * PGlite and PostgreSQL), `http` (POST /v1/invoices/score at fixed rates with autocannon, on
+ * PGlite and PostgreSQL), `shadow` (the same with a challenger in shadow: the champion's answer
+ * must not slow by more than 20%), `http` (POST /v1/invoices/score at fixed rates with autocannon, on
  * both stores, plus the server's resident memory), `knn` (HNSW vs exact kNN on invoice
  * embeddings of a generated benchmark: recall@10, latency, build time), `models` (ONNX vs tfjs
  * scoring of the same model, 100k rows), `training` (time and peak memory of a training run), `intake` (X12 810 and UBL
@@ -25,6 +26,7 @@ import { wire } from '../bin/bootstrap.js';
 import { openPglite, openPostgres, type SqlDatabase } from '../store/index.js';
 import { benchInvoice } from './features.bench.js';
 import { runScoringBenchmark, type ScoringResult } from './scoring.js';
+import { runShadowBenchmark, type ShadowOverhead } from './shadow.js';
 import { runRate, startServer, type RateResult } from './http.js';
 import { runKnnBenchmark, type KnnResult } from './knn.js';
 import { knnDataFromBenchmark } from './knn-source.js';
@@ -32,7 +34,7 @@ import { fmt, msSince } from './stats.js';
 import { runIntakeBenchmark } from './intake.js';
 
 const opts = new Command()
-  .option('--only <sections>', 'comma-separated sections', 'scoring,http,knn,models,training,intake')
+  .option('--only <sections>', 'comma-separated sections', 'scoring,shadow,http,knn,models,training,intake')
   .option('--intake-invoices <n>', 'invoices per intake conversion run', '10000')
   .option(
     '--database-url <url>',
@@ -151,6 +153,52 @@ if (only.has('scoring')) {
         fmt(r.latencyMs.p95),
         fmt(r.latencyMs.p99),
         r.invoices,
+      ]),
+    ),
+  );
+}
+
+// ---------------------------------------------------------------- shadow (overhead of a shadow challenger)
+if (only.has('shadow')) {
+  const n = Number(opts.invoices);
+  const out: (ShadowOverhead & { store: string })[] = [];
+  for (const store of ['pglite', 'postgres'] as const) {
+    const schema = `${schemaTag}_shadow`;
+    const r = await runShadowBenchmark(
+      () =>
+        store === 'pglite'
+          ? { engine: 'pglite' }
+          : { engine: 'postgres', connectionString: opts.databaseUrl, schema },
+      (tag) => Array.from({ length: n + 20 }, (_, i) => tenLineInvoice(i, `sh-${store}-${tag}`)),
+    );
+    out.push({ store, ...r });
+    if (store === 'postgres') await withPg(async () => undefined, schema);
+  }
+  report.shadow = out;
+  console.log(
+    '\nChampion answer with a shadow challenger (coding-mismatch@2) vs without, 10-line invoices, sequential',
+  );
+  console.log(
+    table(
+      [
+        'store',
+        'p50 ms without',
+        'p50 ms with',
+        'p50 ratio',
+        'mean ratio',
+        'invoices/s without',
+        'invoices/s with',
+        'shadow scores',
+      ],
+      out.map((r) => [
+        r.store,
+        fmt(r.without.latencyMs.p50),
+        fmt(r.with.latencyMs.p50),
+        fmt(r.p50Ratio),
+        fmt(r.meanRatio),
+        fmt(r.without.invoicesPerSecond),
+        fmt(r.with.invoicesPerSecond),
+        r.shadowScores,
       ]),
     ),
   );

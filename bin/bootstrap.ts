@@ -18,6 +18,10 @@ import {
   type ChampionScorers,
 } from '../inference/model-scorers.js';
 import { loadReferenceData } from '../datasets/reference.js';
+import type { Registry } from 'prom-client';
+import { createMonitoring, type Monitoring } from '../monitoring/service.js';
+import { loadShadowScorer } from '../monitoring/shadow-scorer.js';
+import { createMonitoringStore, type MonitoringStore } from '../store/monitoring.js';
 import { TriageError, isTriageError } from '../core/errors.js';
 import {
   buildReferenceIndex,
@@ -54,8 +58,25 @@ export interface Wired {
   registry: ModelRegistry | null;
   /** The champion models being served, by model name (empty: heuristics serve both tasks). */
   served: ReadonlyMap<string, ChampionModel>;
+  /** Model monitoring (drift, shadow challengers, audit sample) and its store. */
+  monitoring: Monitoring;
+  monitoringStore: MonitoringStore;
   /** Stops watching the registry and releases the ONNX sessions (after `repo.close()` is fine). */
   closeModels(): Promise<void>;
+}
+
+/** Options of model monitoring (see monitoring/service.ts). */
+export interface MonitoringWiring {
+  /** Audit-sample rate of tenants without a stored policy; default 0.02. */
+  defaultAuditRate?: number;
+  /** Labelled shadowed invoices a challenger needs before promotion; default 0 (none). */
+  minShadowLabelled?: number;
+  /** Flush interval of live drift counts, ms; default 10 000; 0: on demand only. */
+  flushMs?: number;
+  /** Prometheus registry of the gauges. */
+  metrics?: Registry;
+  /** Warnings (alerts, failed shadow runs); no invoice contents. */
+  warn?: (fields: Record<string, unknown>, message: string) => void;
 }
 
 /** Where the served models come from. */
@@ -111,6 +132,8 @@ export interface WireOptions {
    * check keeps its heuristic (and `onError` is told): the service still starts.
    */
   models?: ModelsWiring | null;
+  /** Model monitoring options; default: the defaults of {@link MonitoringWiring}. */
+  monitoring?: MonitoringWiring;
 }
 
 /**
@@ -149,7 +172,34 @@ export async function wire(store: StoreConfig, opts: WireOptions = {}): Promise<
   const db = await openDatabase(store);
   const newId = opts.newId;
   const repo = createRepository(db, { ...opts.search, ...(newId ? { newId: () => newId('invoice') } : {}) });
+  const monitoringStore = createMonitoringStore(db);
+  let lineVectoriser: ReturnType<typeof featureLineVectoriser> | undefined;
+  const registry = champions?.registry ?? null;
+  const mo = opts.monitoring ?? {};
+  const monitoring = createMonitoring({
+    store: monitoringStore,
+    registry,
+    modelsDir: opts.models === null ? null : (opts.models?.dir ?? shippedModelsDir()),
+    ...(registry
+      ? {
+          loadShadowScorer: (name: string, version: string) =>
+            loadShadowScorer(
+              registry,
+              name,
+              version,
+              (lineVectoriser ??= featureLineVectoriser(servingLineContext(buildLineReference(reference)))),
+            ),
+        }
+      : {}),
+    ...(mo.defaultAuditRate !== undefined ? { defaultAuditRate: mo.defaultAuditRate } : {}),
+    ...(mo.minShadowLabelled !== undefined ? { minShadowLabelled: mo.minShadowLabelled } : {}),
+    ...(mo.flushMs !== undefined ? { flushMs: mo.flushMs } : {}),
+    ...(mo.metrics ? { metrics: mo.metrics } : {}),
+    ...(mo.warn ? { warn: mo.warn } : {}),
+    ...(opts.clock ? { clock: opts.clock } : {}),
+  });
   const scoring = createScoringService({
+    monitor: monitoring.monitor,
     repo,
     coding: champions?.scorers.coding ?? heuristicCoding,
     duplicate: champions?.scorers.duplicate ?? createHeuristicDuplicateScorer(),
@@ -168,7 +218,11 @@ export async function wire(store: StoreConfig, opts: WireOptions = {}): Promise<
     db,
     registry: champions?.registry ?? null,
     served: champions?.served ?? new Map(),
+    monitoring,
+    monitoringStore,
     closeModels: async () => {
+      // The store may be closed already: no flush here (server and worker flush before closing it).
+      await monitoring.stop();
       await champions?.scorers.close();
     },
   };

@@ -52,6 +52,8 @@ const Env = Type.Object({
   WEBHOOK_BACKOFF_MS: Type.Integer({ minimum: 0, maximum: 3_600_000 }),
   WEBHOOK_TIMEOUT_MS: Type.Integer({ minimum: 100, maximum: 120_000 }),
   WEBHOOK_RELAY_MS: Type.Integer({ minimum: 10, maximum: 3_600_000 }),
+  AUDIT_SAMPLE_RATE: Type.Number({ minimum: 0, maximum: 1 }),
+  SHADOW_MIN_LABELLED: Type.Integer({ minimum: 0, maximum: 10_000_000 }),
 });
 
 /** Webhook delivery settings. */
@@ -140,6 +142,12 @@ export interface Config {
   trainingDataDir: string | undefined;
   /** Webhook delivery (`WEBHOOK_*`). */
   webhooks: WebhooksConfig;
+  /**
+   * Model monitoring: the audit-sample rate of tenants without a stored policy
+   * (`AUDIT_SAMPLE_RATE`, default 0.02) and the labelled shadowed invoices a challenger needs
+   * before an unforced promotion (`SHADOW_MIN_LABELLED`, default 0: no requirement).
+   */
+  monitoring: { defaultAuditRate: number; minShadowLabelled: number };
 }
 
 const check = Compile(Env);
@@ -202,6 +210,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Readonly<Confi
     WEBHOOK_BACKOFF_MS: num(env.WEBHOOK_BACKOFF_MS, 10_000),
     WEBHOOK_TIMEOUT_MS: num(env.WEBHOOK_TIMEOUT_MS, 10_000),
     WEBHOOK_RELAY_MS: num(env.WEBHOOK_RELAY_MS, 1000),
+    AUDIT_SAMPLE_RATE:
+      env.AUDIT_SAMPLE_RATE === undefined || env.AUDIT_SAMPLE_RATE === ''
+        ? 0.02
+        : /^(0|1)?(\.\d+)?$/.test(env.AUDIT_SAMPLE_RATE)
+          ? Number(env.AUDIT_SAMPLE_RATE)
+          : env.AUDIT_SAMPLE_RATE,
+    SHADOW_MIN_LABELLED: num(env.SHADOW_MIN_LABELLED, 0),
   };
   if (!check.Check(raw)) {
     const errors = toFieldErrors(check.Errors(raw) as SchemaErrorLike[]).map((e) => ({
@@ -276,6 +291,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Readonly<Confi
       backoffMs: raw.WEBHOOK_BACKOFF_MS,
       timeoutMs: raw.WEBHOOK_TIMEOUT_MS,
       relayMs: raw.WEBHOOK_RELAY_MS,
+    }),
+    monitoring: Object.freeze({
+      defaultAuditRate: raw.AUDIT_SAMPLE_RATE,
+      minShadowLabelled: raw.SHADOW_MIN_LABELLED,
     }),
   });
 }

@@ -49,6 +49,8 @@ export async function goldenDecisions(input: GoldenInput, o: GoldenOptions = {})
     models: o.models === undefined ? { reloadMs: null } : o.models,
     clock: () => new Date(GOLDEN_CLOCK),
     newId: sequentialIds(),
+    // Scoring only: no decision is drawn into the audit sample (its draw would mark audit payloads).
+    monitoring: { defaultAuditRate: 0, flushMs: 0 },
   });
   try {
     await registerVendorMaster(wired.repo, input.vendors);

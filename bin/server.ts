@@ -22,17 +22,25 @@ const logger = pino({
   level: config.logLevel,
   redact: ['req.headers.authorization', 'req.headers["x-api-key"]', 'req.headers.cookie'],
 });
-const { scoring, repo, batches, served, closeModels } = await wire(config.store, {
-  ...(config.policyFile ? { policyFile: config.policyFile } : {}),
-  models: modelsWiring(config, logger),
-});
+const metrics = createMetrics();
+const { scoring, repo, batches, served, closeModels, monitoring, monitoringStore } = await wire(
+  config.store,
+  {
+    ...(config.policyFile ? { policyFile: config.policyFile } : {}),
+    models: modelsWiring(config, logger),
+    monitoring: {
+      ...config.monitoring,
+      metrics: metrics.registry,
+      warn: (fields, message) => logger.warn(fields, message),
+    },
+  },
+);
 const keysFile = await ensureBootstrapKeys(repo, config.bootstrapKeysFile);
 if (keysFile)
   logger.warn(
     { file: keysFile },
     'no API keys existed: bootstrap admin and workflow keys for tenant "default" were written to this file (mode 0600)',
   );
-const metrics = createMetrics();
 metrics.watchModels(() => scoring.versions.models);
 // The registry of model management (list, promote, retrain): the served one, with the served
 // feature schemas enforced and every registration checked in ONNX Runtime.
@@ -86,8 +94,12 @@ const app = await buildApp({
     rateLimitMax: limits.rateLimitBatchMax,
     rateLimitWindowMs: limits.rateLimitWindowMs,
   },
-  models: wireModelsApi({ registry, repo, queue: jobs.queue, served: () => served }),
+  models: {
+    ...wireModelsApi({ registry, repo, queue: jobs.queue, served: () => served }),
+    beforePromote: (tenantId, name, version) => monitoring.checkPromotion(tenantId, name, version),
+  },
   webhooks: webhooks.routes,
+  monitoring: { monitoring, store: monitoringStore, defaultAuditRate: config.monitoring.defaultAuditRate },
 });
 let metricsListener: MetricsListener | null = null;
 
@@ -101,6 +113,7 @@ async function shutdown(signal: string): Promise<void> {
   await jobs.close();
   await webhooks.close();
   rateLimitRedis?.disconnect();
+  await monitoring.close();
   await repo.close();
   await closeModels();
   process.exit(0);

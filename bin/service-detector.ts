@@ -33,12 +33,16 @@ export interface ServiceDetectorWiring {
 }
 
 /**
- * Registers a benchmark's vendor master for the default tenant: each vendor (and its alternate
- * ids) approved for the BETOS codes of its approved categories. @returns vendors registered.
+ * Registers a benchmark's vendor master for a tenant (default `default`): each vendor (and its
+ * alternate ids) approved for the BETOS codes of its approved categories. @returns vendors registered.
  */
-export async function registerBenchmarkVendors(repo: TriageRepository, dataDir: string): Promise<number> {
+export async function registerBenchmarkVendors(
+  repo: TriageRepository,
+  dataDir: string,
+  tenantId = DEFAULT_TENANT,
+): Promise<number> {
   if (!existsSync(join(dataDir, BENCHMARK_FILES.vendors))) return 0;
-  return registerVendorMaster(repo, readVendors(dataDir));
+  return registerVendorMaster(repo, readVendors(dataDir), tenantId);
 }
 
 /**
@@ -49,6 +53,7 @@ export async function registerBenchmarkVendors(repo: TriageRepository, dataDir: 
 export async function registerVendorMaster(
   repo: TriageRepository,
   vendors: readonly BenchmarkVendor[],
+  tenantId = DEFAULT_TENANT,
 ): Promise<number> {
   let n = 0;
   for (const v of vendors) {
@@ -58,7 +63,7 @@ export async function registerVendorMaster(
     ];
     for (const id of [v.id, ...v.alt_ids]) {
       await repo.vendors.put(
-        DEFAULT_TENANT,
+        tenantId,
         id,
         { name: v.name, approved_betos: betos, approved_hcpcs_prefixes: prefixes },
         null,

@@ -30,11 +30,16 @@ if (!config.jobs.redisUrl || config.store.engine !== 'postgres') {
   process.exit(2);
 }
 
-const { scoring, repo, batches } = await wire(config.store, {
+const metrics = createMetrics();
+const { scoring, repo, batches, monitoring } = await wire(config.store, {
   ...(config.policyFile ? { policyFile: config.policyFile } : {}),
   models: modelsWiring(config, logger),
+  monitoring: {
+    ...config.monitoring,
+    metrics: metrics.registry,
+    warn: (fields, message) => logger.warn(fields, message),
+  },
 });
-const metrics = createMetrics();
 metrics.watchModels(() => scoring.versions.models);
 let jobs: WiredJobs;
 let webhooks: WiredWebhooks;
@@ -77,6 +82,7 @@ async function shutdown(signal: string): Promise<void> {
   await jobs!.close();
   await webhooks!.close();
   await metricsListener?.close();
+  await monitoring.close();
   await repo.close();
   logger.info('worker stopped');
   process.exit(0);

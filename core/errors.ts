@@ -51,6 +51,15 @@ export const ERROR_CATALOG = {
   },
   TRIAGE_MODEL_PROMOTION_REFUSED: { status: 409, title: 'Model promotion refused', retryable: false },
   TRIAGE_MODEL_REGISTRY_BUSY: { status: 503, title: 'Model registry is locked', retryable: true },
+  /** Drift asked of a model version without reference histograms (`reference-histograms.json`). */
+  TRIAGE_MONITORING_NO_REFERENCE: {
+    status: 404,
+    title: 'Model version has no reference distributions',
+    retryable: false,
+  },
+  TRIAGE_SHADOW_NOT_FOUND: { status: 404, title: 'No shadow record of this model', retryable: false },
+  /** Promotion refused: the challenger's shadow record has fewer labelled invoices than required. */
+  TRIAGE_SHADOW_RECORD_INSUFFICIENT: { status: 409, title: 'Shadow record insufficient', retryable: false },
   /**
    * A model (or stored decision) was made with another feature schema than the running code's
    * `featureSchemaVersion()`. 409 Conflict: the request (load / promote / score with a model) is

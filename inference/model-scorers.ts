@@ -223,6 +223,7 @@ export function createModelCodingScorer(o: ModelCodingScorerOptions): ModelCodin
             suggestedCodes: rules?.suggestedCodes ?? [],
             modelVersion: m.label,
             ...(explanation ? { explanation } : {}),
+            features: vectors[k]!,
           };
         });
       });

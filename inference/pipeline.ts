@@ -42,6 +42,7 @@ import {
   type ReferenceCodeInfo,
   type ServiceVersions,
 } from './stages/index.js';
+import type { ScoredEvent, ScoringMonitor } from '../monitoring/hooks.js';
 
 /** Dependencies of the scoring service (all injected; nothing here reads the environment). */
 export interface ScoringDeps {
@@ -70,6 +71,8 @@ export interface ScoringDeps {
   clock?: () => Date;
   /** Decision ids; default `randomUUID` (golden runs pass a sequence). */
   newId?: () => string;
+  /** Model monitoring (drift, shadow challengers, audit sample); absent: none. See monitoring/. */
+  monitor?: ScoringMonitor;
 }
 
 /** Outcome of scoring one invoice. */
@@ -214,9 +217,12 @@ export function createScoringService(deps: ScoringDeps): ScoringService {
     });
     const now = clock();
     const today = now.toISOString().slice(0, 10);
+    // Monitoring: the tenant's audit-sample policy, read before the transaction (call site 1 of 3).
+    const drawAuditSample = await deps.monitor?.auditSampler(tenantId);
+    let scoredEvent: ScoredEvent | null = null;
     // Candidate search and write under one lock per vendor key and vendor id: concurrent
     // submissions of the same vendor's invoices are scored in turn and see each other.
-    return deps.repo.withScoringLock(tenantId, p.lockKeys, async (tx) => {
+    const outcome = await deps.repo.withScoringLock(tenantId, p.lockKeys, async (tx) => {
       const again = replay(p, await tx.findByInvoiceId(invoice.invoice_id));
       if (again) return again;
       const { candidates, search } = await findCandidates(tx, p, k);
@@ -252,8 +258,35 @@ export function createScoringService(deps: ScoringDeps): ScoringService {
         duplicateVersion: deps.duplicate.version,
         duplicateIntercept: deps.duplicate.intercept ?? null,
       });
-      return persist(tx, p, built, explanation, priority, actorKeyId);
+      // Monitoring: the audit-sample draw, stored with the decision (call site 2 of 3).
+      const auditSample = drawAuditSample?.(built.decision.decision_id, built.decision.decision) ?? null;
+      scoredEvent = {
+        tenantId,
+        decision: built.decision,
+        invoice,
+        lineFeatures: p.lines.map((l) => l.features),
+        context,
+        lineScores: rules.lines.map((l) => l.score),
+        pairs: duplicates.assessment.scored.map((s) => ({
+          comparison: s.comparison,
+          modelScore: s.modelScore,
+        })),
+      };
+      return persist(
+        tx,
+        p,
+        auditSample?.sampled
+          ? { ...built, auditPayload: { ...built.auditPayload, audit_sample: auditSample } }
+          : built,
+        explanation,
+        priority,
+        actorKeyId,
+        auditSample,
+      );
     });
+    // Monitoring: drift counts and shadow scoring of a new decision, off the answer's path (call site 3 of 3).
+    if (outcome.created && scoredEvent) deps.monitor?.scored(scoredEvent);
+    return outcome;
   }
 
   function unknownVendorCategories(input: {

@@ -48,6 +48,8 @@ export interface LineScore {
   modelVersion?: string;
   /** Model explanation (contributions to the logit by feature group), when the model has one. */
   explanation?: ModelExplanation;
+  /** The model's input row (schema order) behind `score`, for drift monitoring; absent for heuristics. */
+  features?: ArrayLike<number>;
 }
 
 /** Scores each line of an invoice for coding mismatch. */

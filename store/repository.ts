@@ -29,6 +29,7 @@ import { createVendorStore, type VendorStore } from './vendors.js';
 import { createReviewStore, type ReviewStore } from './reviews.js';
 import { listWorklist, type WorklistPage, type WorklistQuery } from './worklist.js';
 import { lockForTransaction, lockKey } from './locks.js';
+import { insertAuditSample } from './monitoring.js';
 
 /** Blocking keys and vectors the store indexes with an invoice (computed by `features/`). */
 export interface InvoiceIndexKeys {
@@ -160,6 +161,8 @@ export interface DecisionExtras {
   reversesInvoiceId?: string | null;
   /** Audit payload of `decision.created` [a summary of the decision]. */
   auditPayload?: Record<string, unknown>;
+  /** The audit-sample draw of an AUTO_APPROVE decision; a sampled one is queued in `audit_samples` [none]. */
+  auditSample?: { sampled: boolean; rate: number; draw: number; seed_sha256: string };
 }
 
 /**
@@ -491,6 +494,15 @@ async function insertScored(
       extras.explanation === undefined ? null : JSON.stringify(extras.explanation),
     ],
   );
+  const sample = extras.auditSample;
+  if (sample?.sampled)
+    await insertAuditSample(
+      tx,
+      tenantId,
+      decision.decision_id,
+      { rate: sample.rate, draw: sample.draw, seedSha256: sample.seed_sha256 },
+      decision.created_at,
+    );
   await appendAudit(tx, {
     tenantId,
     actorKeyId: extras.scoredByKeyId ?? null,

@@ -21,6 +21,8 @@ import { renderTables } from './eval/report.js';
 import { fileLabelSource, type LabelSource } from './labels.js';
 import { writeHarnessReport } from './harness-report.js';
 import { runPipeline, type PipelineResult } from './pipeline.js';
+import { runReference } from './reference.js';
+import { REFERENCE_FILE, writeReference } from '../monitoring/reference.js';
 
 /** Parsed options of the `train` command. */
 export interface TrainCliOptions {
@@ -235,6 +237,9 @@ export async function runTrain(
     const paths = writeRunOutputs(outDir, result);
     if (context !== undefined)
       writeFileSync(join(outDir, 'line-context.json'), JSON.stringify(context, null, 2) + '\n');
+    // Drift monitoring: the run's reference distributions (monitoring/reference.ts).
+    writeReference(outDir, runReference(assembled, result.spec, `benchmark ${o.data}`));
+    log(`wrote ${join(outDir, REFERENCE_FILE)}`);
     log(summaryTable(result));
     log(`wrote ${paths.spec}, ${paths.card}, ${paths.report}`);
     if (o.evalReport !== false) {

@@ -20,6 +20,7 @@ import { runTrain, type TrainCliDeps } from './cli.js';
 import { storeLabelSource, type StoreLabelRow } from './labels.js';
 import { exportOnnx } from './onnx-export.js';
 import { createFeatureProvider } from './provider.js';
+import { REFERENCE_FILE } from '../monitoring/reference.js';
 
 /** The review store's label listing (structural: `store/reviews.ts` `listLabels` of one tenant). */
 export interface TenantLabels {
@@ -142,7 +143,11 @@ export function createRetrain(o: RetrainOptions) {
           onnx,
           spec: run.spec,
           card: run.card,
-          ...(existsSync(context) ? { files: { 'line-context.json': await readFile(context, 'utf8') } } : {}),
+          files: {
+            ...(existsSync(context) ? { 'line-context.json': await readFile(context, 'utf8') } : {}),
+            // Drift monitoring reads it beside the registered version (monitoring/reference.ts).
+            [REFERENCE_FILE]: await readFile(join(out, REFERENCE_FILE), 'utf8'),
+          },
           actor,
         },
         audit

@@ -37,6 +37,11 @@ export interface ModelsApiDeps extends RetrainJobs {
    * acting key's tenant. Throwing aborts the promotion.
    */
   audit?(event: RegistryEvent, actorKeyId: string | null, tenantId: string): Promise<void>;
+  /**
+   * Checked before an unforced promotion (e.g. the shadow record a policy requires,
+   * monitoring/service.ts `checkPromotion`); throwing refuses it.
+   */
+  beforePromote?(tenantId: string, name: string, version: string): Promise<void>;
   /** Non-champion versions kept loaded for `/v2/.../versions/:version/infer`; default 4. */
   maxLoadedVersions?: number;
   /** Most rows of one infer request; default 10 000. */
@@ -122,7 +127,10 @@ export const TrainAccepted = Type.Object({
 });
 
 /** What the model management routes use. */
-export type ModelRoutesOptions = Pick<ModelsApiDeps, 'registry' | 'served' | 'audit' | 'enqueueRetrain'>;
+export type ModelRoutesOptions = Pick<
+  ModelsApiDeps,
+  'registry' | 'served' | 'audit' | 'enqueueRetrain' | 'beforePromote'
+>;
 
 /** Registers the model management routes. */
 export const modelRoutes: RoutePlugin<ModelRoutesOptions> = async (app, deps) => {
@@ -209,6 +217,8 @@ export const modelRoutes: RoutePlugin<ModelRoutesOptions> = async (app, deps) =>
         throw bodyInvalid('a forced promotion needs a reason', [
           { path: '/reason', message: 'is required when force is true' },
         ]);
+      // Monitoring: a required shadow record (call site; `force` with a reason overrides it as it does the metric rule).
+      if (force !== true) await deps.beforePromote?.(p.tenantId, name, version.replace(/^v/, ''));
       const audit = deps.audit;
       try {
         const r = await registry.promote(name, version, {

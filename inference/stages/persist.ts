@@ -4,13 +4,14 @@
  * transaction: all or nothing. A re-sent invoice id returns the stored decision instead.
  */
 import type { Explanation } from '../../core/decision.js';
-import type { SaveResult, ScoringTx } from '../../store/repository.js';
+import type { DecisionExtras, SaveResult, ScoringTx } from '../../store/repository.js';
 import type { BuiltDecision } from './decision.js';
 import type { Prepared } from './prepare.js';
 import type { Prioritised } from './priority.js';
 
 /**
- * Writes a scored invoice. `actorKeyId` is the API key that scored it (null for the system).
+ * Writes a scored invoice. `actorKeyId` is the API key that scored it (null for the system);
+ * `auditSample` is the decision's audit-sample draw (monitoring), queued when sampled.
  * @throws TriageError `TRIAGE_INVOICE_CONFLICT` when the invoice id was stored with other content.
  */
 export function persist(
@@ -20,8 +21,10 @@ export function persist(
   explanation: Explanation,
   priority: Prioritised,
   actorKeyId: string | null,
+  auditSample: DecisionExtras['auditSample'] | null = null,
 ): Promise<SaveResult> {
   return tx.insert(p.invoice, p.sha256, p.keys, built.decision, {
+    ...(auditSample ? { auditSample } : {}),
     scoredByKeyId: actorKeyId,
     priority: priority.components,
     explanation,
