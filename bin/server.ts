@@ -21,9 +21,11 @@ const logger = pino({
   level: config.logLevel,
   redact: ['req.headers.authorization', 'req.headers["x-api-key"]', 'req.headers.cookie'],
 });
+logger.info({ store: config.store.engine }, 'starting: loading reference data, models and the store');
 const { scoring, repo, batches, served, closeModels } = await wire(config.store, {
   ...(config.policyFile ? { policyFile: config.policyFile } : {}),
   models: modelsWiring(config, logger),
+  onStep: (step, ms) => logger.info({ step, ms }, `start-up step done: ${step}`),
 });
 const keysFile = await ensureBootstrapKeys(repo, config.bootstrapKeysFile);
 if (keysFile)
