@@ -7,7 +7,8 @@
  * PGlite and PostgreSQL), `http` (POST /v1/invoices/score at fixed rates with autocannon, on
  * both stores, plus the server's resident memory), `knn` (HNSW vs exact kNN on invoice
  * embeddings of a generated benchmark: recall@10, latency, build time), `models` (ONNX vs tfjs
- * scoring of the same model, 100k rows), `training` (time and peak memory of a training run).
+ * scoring of the same model, 100k rows), `training` (time and peak memory of a training run), `intake` (X12 810 and UBL
+ * conversion alone: invoices/s, peak RSS growth, load average).
  * PostgreSQL sections need `BENCH_DATABASE_URL` (default the test database).
  */
 import type { OnnxTfjsComparison } from './models-source.js';
@@ -28,9 +29,11 @@ import { runRate, startServer, type RateResult } from './http.js';
 import { runKnnBenchmark, type KnnResult } from './knn.js';
 import { knnDataFromBenchmark } from './knn-source.js';
 import { fmt, msSince } from './stats.js';
+import { runIntakeBenchmark } from './intake.js';
 
 const opts = new Command()
-  .option('--only <sections>', 'comma-separated sections', 'scoring,http,knn,models,training')
+  .option('--only <sections>', 'comma-separated sections', 'scoring,http,knn,models,training,intake')
+  .option('--intake-invoices <n>', 'invoices per intake conversion run', '10000')
   .option(
     '--database-url <url>',
     'PostgreSQL for the PostgreSQL sections',
@@ -60,6 +63,7 @@ const opts = new Command()
     knnQueries: string;
     trainInvoices: string;
     dataDir: string;
+    intakeInvoices: string;
   }>();
 
 const only = new Set(opts.only.split(','));
@@ -352,6 +356,41 @@ if (only.has('models')) {
         o.maxAbsDiff.toExponential(2),
         fmt(o.onnxSingleRowUs.p50),
         fmt(o.onnxSingleRowUs.p99),
+      ]),
+    ),
+  );
+}
+
+// ---------------------------------------------------------------- intake (conversion alone)
+if (only.has('intake')) {
+  const results = await runIntakeBenchmark(resolve('.'), Number(opts.intakeInvoices));
+  report.intake = results;
+  console.log('\nIntake conversion alone (parse, map, validate; no scoring)');
+  console.log(
+    table(
+      [
+        'format',
+        'invoices',
+        'lines',
+        'MiB in',
+        's',
+        'invoices/s',
+        'lines/s',
+        'peak RSS growth MiB',
+        'load 1m before/after',
+      ],
+      results.map((r) => [
+        r.format,
+        r.invoices,
+        r.lines,
+        fmt(r.documentBytes / 2 ** 20),
+        fmt(r.seconds),
+        fmt(r.cpuSeconds),
+        Math.round(r.invoicesPerSecond),
+        Math.round(r.invoicesPerCpuSecond),
+        Math.round(r.linesPerSecond),
+        fmt(r.peakRssGrowthMiB),
+        `${r.load[0].toFixed(1)} / ${r.load[1].toFixed(1)}`,
       ]),
     ),
   );

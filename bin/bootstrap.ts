@@ -103,6 +103,8 @@ export interface WireOptions {
   search?: CandidateSearchOptions;
   /** Clock of the scoring service (decision times, "today" of priorities); default the system clock. */
   clock?: () => Date;
+  /** Ids of stored invoices and of decisions, by kind; default random UUIDs (golden runs pass sequences). */
+  newId?: (kind: 'invoice' | 'decision') => string;
   /**
    * Told when each start-up step is done, with its wall time in ms: `reference data`,
    * `reference index`, `models`, `store` (opening the store and applying migrations; on a new
@@ -164,7 +166,8 @@ export async function wire(store: StoreConfig, opts: WireOptions = {}): Promise<
   step('models');
   const db = await openDatabase(store);
   step('store');
-  const repo = createRepository(db, opts.search ?? {});
+  const newId = opts.newId;
+  const repo = createRepository(db, { ...opts.search, ...(newId ? { newId: () => newId('invoice') } : {}) });
   const scoring = createScoringService({
     repo,
     coding: champions?.scorers.coding ?? heuristicCoding,
@@ -175,6 +178,7 @@ export async function wire(store: StoreConfig, opts: WireOptions = {}): Promise<
     reference: index,
     referenceVersion: reference.version,
     ...(opts.clock ? { clock: opts.clock } : {}),
+    ...(newId ? { newId: () => newId('decision') } : {}),
   });
   return {
     scoring,

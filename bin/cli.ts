@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 /**
  * Command line.
- * - `invoice-triage score <file>` scores a JSONL or CSV file of invoices in file order and
+ * - `invoice-triage score <files...>` scores JSONL or CSV files of invoices, or intake documents
+ *   (X12 810 interchanges, UBL 2.1 Invoice/CreditNote, FHIR R4 Invoice/Bundle), in file order and
  *   prints a summary (decision counts, queues, top reasons, duplicates found). By default the
  *   store is a fresh in-memory PGlite, so the summary covers just that file; `--data-dir` or
  *   `--database-url` score into a persistent store instead.
@@ -21,7 +22,7 @@ import Table from 'cli-table3';
 import { isTriageError } from '../core/errors.js';
 import { validateInvoice } from '../core/validate.js';
 import type { DecisionResponse } from '../core/decision.js';
-import { readInvoiceFile } from './invoice-file.js';
+import { readInvoiceFiles, type FileFormat } from './invoice-file.js';
 import { wire, type ModelsWiring } from './bootstrap.js';
 import { loadConfig } from './config.js';
 import { openStore, type AuditVerification, type CreatedApiKey, type StoreConfig } from '../store/index.js';
@@ -43,7 +44,7 @@ export interface ScoreSummary {
 /** Options of {@link scoreFile}. */
 export interface ScoreFileOptions {
   store: StoreConfig;
-  format?: 'jsonl' | 'csv';
+  format?: FileFormat;
   progress?: boolean;
   /** Write every decision as JSON Lines here. */
   out?: string;
@@ -51,9 +52,15 @@ export interface ScoreFileOptions {
   models?: ModelsWiring | null;
 }
 
-/** Scores every invoice of a file and summarises. Invalid rows are reported, not fatal. */
-export async function scoreFile(path: string, opts: ScoreFileOptions): Promise<ScoreSummary> {
-  const records = readInvoiceFile(path, opts.format);
+/**
+ * Scores every invoice of one or more files (JSONL, CSV, X12 810, UBL, FHIR; in order) and
+ * summarises. Invalid rows, and documents that do not convert, are reported, not fatal.
+ */
+export async function scoreFile(
+  path: string | readonly string[],
+  opts: ScoreFileOptions,
+): Promise<ScoreSummary> {
+  const records = await readInvoiceFiles(typeof path === 'string' ? [path] : path, opts.format);
   const { scoring, repo, closeModels } = await wire(opts.store, {
     models: opts.models === undefined ? { reloadMs: null } : opts.models,
   });
@@ -232,10 +239,19 @@ const program = new Command()
 
 program
   .command('score')
-  .description('Score a JSONL or CSV file of invoices and print a summary')
-  .argument('<file>', 'invoices: .jsonl (one API-shaped invoice per line) or .csv (one row per line)')
+  .description('Score files of invoices (JSONL, CSV, X12 810, UBL 2.1, FHIR R4) and print a summary')
+  .argument(
+    '<files...>',
+    'invoices: .jsonl (one API-shaped invoice per line), .csv (one row per line), .x12/.edi/.810 (an X12 810 interchange, any number of invoices), .xml (a UBL 2.1 Invoice or CreditNote), .fhir.json (a FHIR R4 Invoice or Bundle of Invoices)',
+  )
   .addOption(
-    new Option('--format <format>', 'file format (default: from the extension)').choices(['jsonl', 'csv']),
+    new Option('--format <format>', 'file format (default: from the extension)').choices([
+      'jsonl',
+      'csv',
+      'x12',
+      'ubl',
+      'fhir',
+    ]),
   )
   .option('--data-dir <dir>', 'score into a persistent PGlite store in this directory')
   .option('--database-url <url>', 'score into PostgreSQL (with pgvector)')
@@ -244,9 +260,9 @@ program
   .option('--no-progress', 'hide the progress bar')
   .action(
     async (
-      file: string,
+      files: string[],
       o: {
-        format?: 'jsonl' | 'csv';
+        format?: FileFormat;
         dataDir?: string;
         databaseUrl?: string;
         out?: string;
@@ -257,7 +273,7 @@ program
       const store: StoreConfig = o.databaseUrl
         ? { engine: 'postgres', connectionString: o.databaseUrl }
         : { engine: 'pglite', ...(o.dataDir ? { dataDir: o.dataDir } : {}) };
-      const summary = await scoreFile(file, {
+      const summary = await scoreFile(files, {
         store,
         progress: o.progress && !o.json && process.stderr.isTTY === true,
         ...(o.format ? { format: o.format } : {}),

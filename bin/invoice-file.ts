@@ -1,12 +1,14 @@
 /**
- * Reading invoice files for the CLI: JSON Lines (one invoice per line, API shape) or CSV
- * (one row per invoice line, invoice columns repeated; see README "CSV format").
+ * Reading invoice files for the CLI: JSON Lines (one invoice per line, API shape), CSV
+ * (one row per invoice line, invoice columns repeated; see README "CSV format"), or a document
+ * of `intake/` (X12 810 interchange, UBL 2.1 Invoice / CreditNote, FHIR R4 Invoice or Bundle).
  * Rows are returned unvalidated, each with its source location, so the caller can report
  * every bad row and go on.
  */
 import { readFileSync } from 'node:fs';
 import { parse } from 'csv-parse/sync';
-import { TriageError } from '../core/errors.js';
+import { TriageError, isTriageError } from '../core/errors.js';
+import { INTAKE_EXTENSIONS, convertDocument, type DocumentFormat } from '../intake/index.js';
 
 /** One invoice candidate read from a file. `location` is `line 12` (JSONL) or `rows 4-6` (CSV). */
 export interface FileRecord {
@@ -43,6 +45,61 @@ export const CSV_COLUMNS = [
   'amount_cents',
   'service_date',
 ] as const;
+
+/** File formats the CLI reads: its own two and the intake documents. */
+export type FileFormat = 'jsonl' | 'csv' | 'x12' | 'ubl' | 'fhir';
+
+const DOCUMENT_FORMATS: Readonly<Record<'x12' | 'ubl' | 'fhir', DocumentFormat>> = {
+  x12: 'x12-810',
+  ubl: 'ubl-2.1',
+  fhir: 'fhir-r4',
+};
+
+/** The intake format of a file: from `format`, else from its extension (`.x12`/`.edi`/`.810`, `.xml`, `.fhir.json`). */
+function documentFormatOf(path: string, format?: FileFormat): DocumentFormat | null {
+  if (format === 'jsonl' || format === 'csv') return null;
+  if (format) return DOCUMENT_FORMATS[format];
+  const lower = path.toLowerCase();
+  const ext = Object.keys(INTAKE_EXTENSIONS)
+    .sort((a, b) => b.length - a.length)
+    .find((e) => lower.endsWith(e));
+  return ext ? INTAKE_EXTENSIONS[ext]! : null;
+}
+
+/**
+ * Reads invoice files in order: JSONL/CSV rows as {@link readInvoiceFile}, intake documents
+ * converted (one record per invoice they carry, located `<file> <document ref>`). A document
+ * that does not convert is one record with `parseError` naming the segment, element or pointer:
+ * none of its invoices is scored.
+ */
+export async function readInvoiceFiles(paths: readonly string[], format?: FileFormat): Promise<FileRecord[]> {
+  const out: FileRecord[] = [];
+  for (const path of paths) {
+    const doc = documentFormatOf(path, format);
+    if (doc === null) {
+      out.push(...readInvoiceFile(path, format as 'jsonl' | 'csv' | undefined));
+      continue;
+    }
+    let bytes: Buffer;
+    try {
+      bytes = readFileSync(path);
+    } catch (e) {
+      throw new TriageError(
+        'TRIAGE_FILE_INVALID',
+        `cannot read ${path}: ${(e as NodeJS.ErrnoException).code ?? 'error'}`,
+      );
+    }
+    try {
+      for (const inv of await convertDocument(doc, bytes))
+        out.push({ location: `${path} ${inv.source?.document_ref ?? ''}`.trim(), value: inv });
+    } catch (e) {
+      if (!isTriageError(e)) throw e;
+      const where = e.errors.map((x) => `${x.path} ${x.message}`).join('; ');
+      out.push({ location: path, value: null, parseError: where || e.message });
+    }
+  }
+  return out;
+}
 
 /** Reads a `.jsonl`/`.ndjson` or `.csv` file (format from `format` or the extension). */
 export function readInvoiceFile(path: string, format?: 'jsonl' | 'csv'): FileRecord[] {

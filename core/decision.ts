@@ -3,6 +3,7 @@
  * `POST /v1/invoices/score` / `GET /v1/decisions/:id`.
  */
 import Type, { type Static } from 'typebox';
+import { InvoiceSource } from './invoice.js';
 
 /** Routing outcome. */
 export const DecisionKind = Type.Union([
@@ -58,6 +59,11 @@ export const REASON_CODES = {
     queue: 'coding',
     summary:
       'The coding model scores the line as risky on signals no specific check names (code coverage, section).',
+  },
+  LOW_EXTRACTION_CONFIDENCE: {
+    queue: 'ap',
+    summary:
+      'The extractor (OCR/AI) reported low confidence on amounts, the invoice number, the vendor or codes; the evidence names the fields.',
   },
 } as const satisfies Record<string, { queue: Queue; summary: string }>;
 export type ReasonCode = keyof typeof REASON_CODES;
@@ -170,6 +176,11 @@ export const DecisionResponse = Type.Object({
   duplicates: Type.Array(DuplicateMatch),
   lines: Type.Array(LineResult),
   reverses: Type.Optional(Reversal),
+  source: Type.Optional({
+    ...InvoiceSource,
+    description:
+      'The document the invoice was converted from (X12 810, UBL, FHIR): its format and sha256; absent for JSON.',
+  }),
   versions: Versions,
   created_at: Type.String({ format: 'date-time' }),
 });
@@ -319,3 +330,43 @@ export const DecisionWithExplanation = Type.Object({
   explanation: Type.Optional(Explanation),
 });
 export type DecisionWithExplanation = Static<typeof DecisionWithExplanation>;
+
+/** Links of a decision to other invoices, recorded in its audit entry. */
+export interface DecisionLinks {
+  /** Client id of the earlier invoice this one was flagged as duplicating, or null. */
+  duplicate_of: string | null;
+  /** Client id of the invoice this credit memo reverses, or null. */
+  reverses: string | null;
+  /** sha256 of the routing policy document the decision used. */
+  policy_sha256: string;
+}
+
+/**
+ * The payload of a decision's `decision.created` audit entry: ids, the invoice's sha256, the
+ * outcome, scores, reason codes and versions, never invoice text. `links` (the scoring
+ * pipeline knows them) adds the duplicated and reversed invoices and the policy's sha256.
+ */
+export function decisionAuditPayload(
+  decision: DecisionResponse,
+  invoiceSha256: string,
+  links?: DecisionLinks,
+): Record<string, unknown> {
+  return {
+    decision_id: decision.decision_id,
+    invoice_id: decision.invoice_id,
+    invoice_sha256: invoiceSha256,
+    decision: decision.decision,
+    queue: decision.queue ?? null,
+    priority: decision.priority,
+    scores: decision.scores,
+    reason_codes: decision.reasons.map((r) => r.code),
+    ...(links
+      ? {
+          duplicate_of: links.duplicate_of,
+          reverses: links.reverses,
+          versions: decision.versions,
+          policy_sha256: links.policy_sha256,
+        }
+      : { versions: decision.versions }),
+  };
+}

@@ -115,6 +115,101 @@ export const PaymentTerms = Type.Object(
 );
 export type PaymentTerms = Static<typeof PaymentTerms>;
 
+/** Formats an invoice can arrive in (see `intake/`). */
+export const SourceFormat = Type.Union(
+  [Type.Literal('json'), Type.Literal('x12-810'), Type.Literal('ubl-2.1'), Type.Literal('fhir-r4')],
+  {
+    description:
+      'json | x12-810 (ASC X12 810) | ubl-2.1 (UBL 2.1 / Peppol BIS 3.0) | fhir-r4 (FHIR R4 Invoice)',
+  },
+);
+export type SourceFormat = Static<typeof SourceFormat>;
+
+/**
+ * The document an invoice was converted from, set by the intake adapters (`intake/`) and copied
+ * onto the decision. `sha256` is the hash of the whole source document as received (an X12
+ * interchange carrying many invoices gives each of them the interchange's hash).
+ */
+export const InvoiceSource = Type.Object(
+  {
+    format: SourceFormat,
+    sha256: Type.String({
+      pattern: '^[0-9a-f]{64}$',
+      description: 'sha256 (hex) of the source document bytes.',
+    }),
+    document_ref: Type.Optional(
+      Type.String({
+        minLength: 1,
+        maxLength: 200,
+        description:
+          'Where in the document: `ISA13 000000001 / ST02 0001`, `UBL Invoice`, `/entry/3/resource`.',
+      }),
+    ),
+  },
+  { additionalProperties: false },
+);
+export type InvoiceSource = Static<typeof InvoiceSource>;
+
+/** Extraction confidence in [0, 1] (1: certain). */
+const Confidence = Type.Number({ minimum: 0, maximum: 1 });
+
+/** Confidence of the invoice-level fields an extractor read. */
+export const FieldConfidence = Type.Object(
+  {
+    invoice_number: Type.Optional(Confidence),
+    invoice_date: Type.Optional(Confidence),
+    due_date: Type.Optional(Confidence),
+    currency: Type.Optional(Confidence),
+    total_cents: Type.Optional(Confidence),
+    po_number: Type.Optional(Confidence),
+    vendor_id: Type.Optional(Confidence),
+    vendor_name: Type.Optional(Confidence),
+    vendor_tax_id: Type.Optional(Confidence),
+    vendor_npi: Type.Optional(Confidence),
+  },
+  { additionalProperties: false },
+);
+export type FieldConfidence = Static<typeof FieldConfidence>;
+
+/** Confidence of one line's fields; `line` applies to every field of the line (the lower one counts). */
+export const LineConfidence = Type.Object(
+  {
+    line_number: Type.Integer({ minimum: 1, maximum: 100_000, description: 'The line it describes.' }),
+    line: Type.Optional(Confidence),
+    description: Type.Optional(Confidence),
+    code: Type.Optional(Confidence),
+    modifiers: Type.Optional(Confidence),
+    quantity: Type.Optional(Confidence),
+    unit_price_cents: Type.Optional(Confidence),
+    amount_cents: Type.Optional(Confidence),
+    service_date: Type.Optional(Confidence),
+  },
+  { additionalProperties: false },
+);
+export type LineConfidence = Static<typeof LineConfidence>;
+
+/**
+ * What an OCR/AI extractor reported about the invoice: its name and version and its
+ * confidence (0..1) per field and per line. Absent fields mean "not reported" (treated as
+ * certain). Low confidence on amounts, invoice number, vendor or codes raises
+ * `LOW_EXTRACTION_CONFIDENCE` (thresholds: the policy's `extraction.min_confidence`).
+ */
+export const Extraction = Type.Object(
+  {
+    extractor: Type.Object(
+      {
+        name: Type.String({ minLength: 1, maxLength: 64 }),
+        version: Type.String({ minLength: 1, maxLength: 64 }),
+      },
+      { additionalProperties: false },
+    ),
+    fields: Type.Optional(FieldConfidence),
+    lines: Type.Optional(Type.Array(LineConfidence, { maxItems: 2000 })),
+  },
+  { additionalProperties: false },
+);
+export type Extraction = Static<typeof Extraction>;
+
 /** Maximum number of lines on one invoice. */
 export const MAX_LINES = 2000;
 
@@ -145,6 +240,8 @@ export const Invoice = Type.Object(
       }),
     ),
     lines: Type.Array(InvoiceLine, { minItems: 1, maxItems: MAX_LINES }),
+    source: Type.Optional(InvoiceSource),
+    extraction: Type.Optional(Extraction),
   },
   { additionalProperties: false },
 );

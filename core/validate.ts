@@ -101,8 +101,8 @@ export function checkStrings(value: unknown, path: string, errors: FieldError[],
 /**
  * Cross-field rules a schema cannot express: storable text, ISO 4217 currency, dates within
  * {@link DATE_RANGE}, an invoice number with at least one letter or digit, each line's
- * quantity x unit price within the money limit, unique line numbers, service period and due
- * date ordering.
+ * quantity x unit price within the money limit, unique line numbers, extraction confidence
+ * naming existing lines, service period and due date ordering.
  * @returns field errors; empty when the invoice is consistent.
  */
 export function checkInvoiceRules(inv: Invoice): FieldError[] {
@@ -142,6 +142,11 @@ export function checkInvoiceRules(inv: Invoice): FieldError[] {
     } else {
       seen.set(line.line_number, i);
     }
+  });
+  const lineNumbers = new Set(inv.lines.map((l) => l.line_number));
+  inv.extraction?.lines?.forEach((c, i) => {
+    if (!lineNumbers.has(c.line_number))
+      errors.push({ path: `/extraction/lines/${i}/line_number`, message: 'names no line of the invoice' });
   });
   if (inv.service_period && inv.service_period.end < inv.service_period.start) {
     errors.push({ path: '/service_period/end', message: 'must not be before service_period.start' });

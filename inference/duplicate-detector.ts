@@ -39,6 +39,25 @@ export interface ScoredCandidate {
   explanation?: ModelExplanation;
   /** Model version that scored the pair (hot-reloaded models). */
   modelVersion?: string;
+  /** True when the score came from the comparison with the invoice number neutralised (see {@link assessDuplicates}). */
+  invoiceNumberNeutralised?: boolean;
+}
+
+/**
+ * The comparison as if the two invoice numbers agreed (raw, normalised and canonical equal, no
+ * edits, no affix variant): what a misread number could have hidden.
+ */
+export function withInvoiceNumberNeutralised(c: PairComparison): PairComparison {
+  return {
+    ...c,
+    invoiceNumberRawEqual: c.invoiceNumberRawEqual === null ? null : true,
+    invoiceNumberEqual: true,
+    invoiceNumberCanonicalEqual: true,
+    invoiceNumberRawEdits: c.invoiceNumberRawEdits === null ? null : 0,
+    invoiceNumberEdit: 0,
+    invoiceNumberCanonicalEdit: 0,
+    invoiceNumberAffixVariant: false,
+  };
 }
 
 /** The invoice a new credit memo reverses. */
@@ -109,6 +128,12 @@ export function documentKindRule(invoice: Invoice, c: CandidateInvoice): string 
 /**
  * Scores every candidate against the new invoice, applies the document-kind rules, matches a
  * credit memo to the invoice it reverses, and keeps the candidates worth reporting.
+ *
+ * When `invoiceNumberUncertain` (the extractor read the number with low confidence), each pair
+ * is scored twice, as compared and with the invoice number neutralised
+ * ({@link withInvoiceNumberNeutralised}), and keeps the higher score (then
+ * `invoiceNumberNeutralised` is set), so a misread number cannot hide a duplicate that the
+ * vendor, amounts, dates and lines show.
  * @param me the new invoice's pair side; @param reportAt lowest score reported (default 0.3).
  */
 export async function assessDuplicates(
@@ -117,14 +142,18 @@ export async function assessDuplicates(
   candidates: readonly CandidateInvoice[],
   scorer: DuplicatePairScorer<MaybePromise<PairScore>>,
   reportAt = 0.3,
+  invoiceNumberUncertain = false,
 ): Promise<DuplicateAssessment> {
   const comparisons = candidates.map((c) => comparePair(me, c, 1 - c.embeddingDistance));
-  const results: PairScore[] = scorer.scorePairs
-    ? await scorer.scorePairs(comparisons)
-    : await Promise.all(comparisons.map((c) => scorer.scorePair(c)));
+  const scoreAll = async (cs: PairComparison[]): Promise<PairScore[]> =>
+    scorer.scorePairs ? await scorer.scorePairs(cs) : await Promise.all(cs.map((c) => scorer.scorePair(c)));
+  const results = await scoreAll(comparisons);
+  const neutral = invoiceNumberUncertain ? await scoreAll(comparisons.map(withInvoiceNumberNeutralised)) : [];
   const scored = candidates
     .map((c, i): ScoredCandidate => {
-      const s = results[i]!;
+      const n = neutral[i];
+      const useNeutral = n !== undefined && n.score > results[i]!.score;
+      const s = useNeutral ? n : results[i]!;
       const rule = documentKindRule(invoice, c);
       return {
         candidate: c,
@@ -135,6 +164,7 @@ export async function assessDuplicates(
         rule: rule ?? s.rule,
         ...(s.explanation ? { explanation: s.explanation } : {}),
         ...(s.modelVersion ? { modelVersion: s.modelVersion } : {}),
+        ...(useNeutral ? { invoiceNumberNeutralised: true } : {}),
       };
     })
     .sort((a, b) => b.score - a.score || a.candidate.embeddingDistance - b.candidate.embeddingDistance);

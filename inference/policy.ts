@@ -97,6 +97,30 @@ const PolicyOverride = Type.Object(
   { additionalProperties: false },
 );
 
+/**
+ * Lowest extraction confidence (0..1) accepted per field group before an invoice goes to review
+ * with `LOW_EXTRACTION_CONFIDENCE`: `amounts` (total, line quantities, unit prices and amounts),
+ * `invoice_number`, `vendor` (id, name, tax id, NPI), `codes` (line codes and modifiers).
+ */
+const ExtractionThresholds = Type.Object(
+  {
+    amounts: Probability,
+    invoice_number: Probability,
+    vendor: Probability,
+    codes: Probability,
+  },
+  { additionalProperties: false },
+);
+export type ExtractionThresholds = Static<typeof ExtractionThresholds>;
+
+/** Thresholds used when a policy document sets none (the shipped default sets the same). */
+export const DEFAULT_EXTRACTION_THRESHOLDS: ExtractionThresholds = {
+  amounts: 0.9,
+  invoice_number: 0.9,
+  vendor: 0.9,
+  codes: 0.8,
+};
+
 /** A routing policy document (the JSON file / `PUT /v1/policy` body). */
 export const PolicyDocument = Type.Object(
   {
@@ -116,6 +140,16 @@ export const PolicyDocument = Type.Object(
         }),
       },
       { additionalProperties: false },
+    ),
+    extraction: Type.Optional(
+      Type.Object(
+        { min_confidence: ExtractionThresholds },
+        {
+          additionalProperties: false,
+          description:
+            'Extraction-confidence thresholds (LOW_EXTRACTION_CONFIDENCE); default 0.9 / 0.9 / 0.9 / 0.8.',
+        },
+      ),
     ),
     overrides: Type.Array(PolicyOverride, {
       maxItems: 500,
@@ -155,6 +189,8 @@ export interface RoutingPolicy {
   slaCentsPerDay?: number;
   /** Overrides that matched, e.g. `vendor_category=dme`. */
   overridesApplied?: readonly string[];
+  /** Lowest extraction confidence accepted per field group; default {@link DEFAULT_EXTRACTION_THRESHOLDS}. */
+  extraction?: ExtractionThresholds;
 }
 
 const checkDocument = Compile(PolicyDocument);
@@ -261,6 +297,7 @@ export function effectivePolicy(def: PolicyDefinition, ctx: PolicyContext): Rout
     alwaysReview: [...always],
     slaCentsPerDay: d.priority.sla_cents_per_day,
     overridesApplied: applied,
+    extraction: d.extraction?.min_confidence ?? DEFAULT_EXTRACTION_THRESHOLDS,
   };
 }
 
@@ -310,6 +347,8 @@ export function routeWithFiring(
     const entry = REASON_CODES[r.code as ReasonCode];
     if (!entry || r.weight <= 0) return false;
     if (policy.alwaysReview.includes(r.code as ReasonCode)) return true;
+    // Raised only below the policy's extraction thresholds, so it always sends to review.
+    if (r.code === 'LOW_EXTRACTION_CONFIDENCE') return true;
     if (isDuplicateCode(r.code)) return scores.duplicate >= policy.duplicateReview;
     if (entry.queue === 'coding')
       return (

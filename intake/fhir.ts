@@ -1,0 +1,261 @@
+/**
+ * FHIR R4 `Invoice` adapter: an `Invoice` resource, or a `Bundle` whose entries are `Invoice`
+ * resources, to canonical invoices (tables in `intake/mapping/fhir.ts`).
+ *
+ * | canonical            | FHIR R4                                                                     |
+ * | -------------------- | --------------------------------------------------------------------------- |
+ * | invoice_id           | `id` (else `fhir-<first 32 hex of the sha256>[-<entry>]`)                    |
+ * | invoice_number       | `identifier[]` (`use: official` first, else the first) `.value`              |
+ * | invoice_date         | `date` (date part)                                                          |
+ * | vendor               | `issuer` -> contained `Organization` (`#id`): `name`, `identifier[]` by system; or `issuer.identifier` + `issuer.display` |
+ * | facility_id          | `recipient.identifier.value`                                                |
+ * | currency, total      | `totalGross` (else `totalNet`) `.currency`, `.value`                         |
+ * | document_type        | `type.coding[].code`                                                        |
+ * | lines                | `lineItem[]`: `sequence`, `chargeItemCodeableConcept` (`coding[0]`: code; `text`: description), `priceComponent[]` |
+ *
+ * Errors are 400 naming the JSON pointer (`/lineItem/2/priceComponent/0/amount/value`; in a
+ * Bundle `/entry/3/resource/...`). A resource of another type is refused at `/resourceType`.
+ */
+import type { SourceFormat } from '../core/invoice.js';
+import { parseAmount } from '../features/amount.js';
+import { creditSigns, defined, documentError, isoDate, type ConvertedInvoice } from './document.js';
+import {
+  FHIR_CODE_SYSTEMS,
+  FHIR_DOCUMENT_TYPES,
+  FHIR_EXTENSIONS,
+  FHIR_PRICE_COMPONENTS,
+  FHIR_VENDOR_IDENTIFIERS,
+} from './mapping/fhir.js';
+
+const FORMAT: SourceFormat = 'fhir-r4';
+
+type Json = Record<string, unknown>;
+
+const isObject = (v: unknown): v is Json => v !== null && typeof v === 'object' && !Array.isArray(v);
+
+/** Typed reads of a JSON value that name the pointer when the type is wrong. */
+class Reader {
+  constructor(private readonly base: string) {}
+  fail(path: string, message: string): never {
+    throw documentError(FORMAT, this.base + path, message);
+  }
+  object(v: unknown, path: string): Json {
+    if (!isObject(v)) this.fail(path, 'must be an object');
+    return v as Json;
+  }
+  array(v: unknown, path: string): unknown[] {
+    if (v === undefined) return [];
+    if (!Array.isArray(v)) this.fail(path, 'must be an array');
+    return v as unknown[];
+  }
+  string(v: unknown, path: string): string | undefined {
+    if (v === undefined) return undefined;
+    if (typeof v !== 'string') this.fail(path, 'must be a string');
+    return v as string;
+  }
+  number(v: unknown, path: string): number | undefined {
+    if (v === undefined) return undefined;
+    if (typeof v !== 'number' || !Number.isFinite(v)) this.fail(path, 'must be a number');
+    return v as number;
+  }
+  /** FHIR `Money` -> { cents, currency } (the JSON decimal read without float arithmetic). */
+  money(v: unknown, path: string): { cents: number; currency: string | undefined } | undefined {
+    if (v === undefined) return undefined;
+    const m = this.object(v, path);
+    const value = this.number(m.value, `${path}/value`);
+    if (value === undefined) this.fail(`${path}/value`, 'is required');
+    let cents: number;
+    try {
+      cents = parseAmount(String(value), { decimalSeparator: '.' }).cents;
+    } catch {
+      return this.fail(`${path}/value`, 'is not an amount within ±10^11 units');
+    }
+    return { cents, currency: this.string(m.currency, `${path}/currency`) };
+  }
+}
+
+/** Canonical fields carried by the extensions of {@link FHIR_EXTENSIONS} on `v`. */
+function extensions(r: Reader, v: Json, path: string): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  r.array(v.extension, `${path}/extension`).forEach((x, i) => {
+    const p = `${path}/extension/${i}`;
+    const e = r.object(x, p);
+    const spec = FHIR_EXTENSIONS[r.string(e.url, `${p}/url`) ?? ''];
+    if (!spec) return; // other extensions carry nothing the canonical invoice holds
+    const value = e[spec.value];
+    if (value === undefined) r.fail(`${p}/${spec.value}`, 'is required');
+    if (spec.value === 'valuePeriod') {
+      const period = r.object(value, `${p}/valuePeriod`);
+      out[spec.field] = {
+        start: isoDate(r.string(period.start, `${p}/valuePeriod/start`) ?? ''),
+        end: isoDate(r.string(period.end, `${p}/valuePeriod/end`) ?? ''),
+      };
+    } else if (spec.field === 'modifiers') {
+      out.modifiers = [
+        ...((out.modifiers as string[] | undefined) ?? []),
+        r.string(value, `${p}/${spec.value}`),
+      ];
+    } else {
+      const s = r.string(value, `${p}/${spec.value}`)!;
+      out[spec.field] = spec.value === 'valueDate' ? isoDate(s) : s;
+    }
+  });
+  return out;
+}
+
+/** The vendor from `issuer` (a contained Organization, or an identifier with a display). */
+function vendorOf(r: Reader, inv: Json): Record<string, unknown> {
+  const issuer = inv.issuer === undefined ? undefined : r.object(inv.issuer, '/issuer');
+  if (!issuer) return {};
+  const vendor: Record<string, unknown> = {};
+  const identify = (ids: unknown[], path: string): void =>
+    ids.forEach((x, i) => {
+      const id = r.object(x, `${path}/${i}`);
+      const value = r.string(id.value, `${path}/${i}/value`);
+      const field = FHIR_VENDOR_IDENTIFIERS[r.string(id.system, `${path}/${i}/system`) ?? ''] ?? 'id';
+      if (value !== undefined && vendor[field] === undefined) vendor[field] = value;
+    });
+  const ref = r.string(issuer.reference, '/issuer/reference');
+  if (ref !== undefined) {
+    if (!ref.startsWith('#')) r.fail('/issuer/reference', 'must reference a contained Organization (#id)');
+    const contained = r.array(inv.contained, '/contained');
+    const i = contained.findIndex((c) => isObject(c) && c.id === ref.slice(1));
+    if (i < 0) r.fail('/issuer/reference', `names no contained resource ${ref}`);
+    const org = r.object(contained[i], `/contained/${i}`);
+    if (org.resourceType !== 'Organization') r.fail(`/contained/${i}/resourceType`, 'must be Organization');
+    vendor.name = r.string(org.name, `/contained/${i}/name`);
+    identify(r.array(org.identifier, `/contained/${i}/identifier`), `/contained/${i}/identifier`);
+  } else {
+    vendor.name = r.string(issuer.display, '/issuer/display');
+    if (issuer.identifier !== undefined) identify([issuer.identifier], '/issuer/identifier');
+  }
+  return defined(vendor);
+}
+
+/** One canonical line of `lineItem[i]`. */
+function lineOf(r: Reader, v: unknown, i: number): Record<string, unknown> {
+  const p = `/lineItem/${i}`;
+  const li = r.object(v, p);
+  const concept =
+    li.chargeItemCodeableConcept === undefined
+      ? r.fail(`${p}/chargeItemCodeableConcept`, 'is required (chargeItemReference is not resolved)')
+      : r.object(li.chargeItemCodeableConcept, `${p}/chargeItemCodeableConcept`);
+  const codings = r.array(concept.coding, `${p}/chargeItemCodeableConcept/coding`);
+  let code: { system: string; value: string } | undefined;
+  let display: string | undefined;
+  codings.forEach((x, j) => {
+    const cp = `${p}/chargeItemCodeableConcept/coding/${j}`;
+    const c = r.object(x, cp);
+    const sys = r.string(c.system, `${cp}/system`) ?? '';
+    const system = FHIR_CODE_SYSTEMS[sys];
+    if (!system) r.fail(`${cp}/system`, `is an unknown code system '${sys}'`);
+    if (!code) code = { system: system!, value: r.string(c.code, `${cp}/code`) ?? '' };
+    display ??= r.string(c.display, `${cp}/display`);
+  });
+  let amount = 0;
+  let quantity: number | undefined;
+  let unit: number | undefined;
+  r.array(li.priceComponent, `${p}/priceComponent`).forEach((x, j) => {
+    const cp = `${p}/priceComponent/${j}`;
+    const c = r.object(x, cp);
+    const type = r.string(c.type, `${cp}/type`) ?? '';
+    const role = FHIR_PRICE_COMPONENTS[type];
+    if (role === undefined) r.fail(`${cp}/type`, `is an unknown price component type '${type}'`);
+    const money = r.money(c.amount, `${cp}/amount`);
+    if (role === 0) return;
+    if (!money) r.fail(`${cp}/amount`, 'is required');
+    if (role === 'base') {
+      if (quantity !== undefined) r.fail(cp, 'is a second base component');
+      quantity = r.number(c.factor, `${cp}/factor`) ?? 1;
+      if (quantity === 0) r.fail(`${cp}/factor`, 'must not be 0');
+      unit = Math.round(money!.cents / quantity);
+      amount += money!.cents;
+    } else amount += (role as number) * Math.abs(money!.cents);
+  });
+  if (quantity === undefined)
+    r.fail(`${p}/priceComponent`, 'needs a base component (amount and factor = quantity)');
+  const ext = extensions(r, li, p);
+  return defined({
+    line_number: r.number(li.sequence, `${p}/sequence`),
+    description: r.string(concept.text, `${p}/chargeItemCodeableConcept/text`) ?? display,
+    code,
+    modifiers: ext.modifiers,
+    quantity,
+    unit_price_cents: unit,
+    amount_cents: amount,
+    service_date: ext.service_date,
+  });
+}
+
+/** One Invoice resource as a canonical invoice candidate. */
+function invoiceOf(v: unknown, base: string, fallbackId: string): ConvertedInvoice {
+  const r = new Reader(base);
+  const inv = r.object(v, '');
+  if (inv.resourceType !== 'Invoice')
+    r.fail(
+      '/resourceType',
+      `is ${JSON.stringify(inv.resourceType ?? null)}; an Invoice (or a Bundle of Invoices) is expected`,
+    );
+  const ids = r.array(inv.identifier, '/identifier').map((x, i) => r.object(x, `/identifier/${i}`));
+  const official = ids.find((x) => x.use === 'official') ?? ids[0];
+  const total = r.money(inv.totalGross, '/totalGross') ?? r.money(inv.totalNet, '/totalNet');
+  let documentType = 'invoice';
+  if (inv.type !== undefined) {
+    const codings = r.array(r.object(inv.type, '/type').coding, '/type/coding');
+    codings.forEach((x, i) => {
+      const code = r.string(r.object(x, `/type/coding/${i}`).code, `/type/coding/${i}/code`) ?? '';
+      const t = FHIR_DOCUMENT_TYPES[code];
+      if (!t) r.fail(`/type/coding/${i}/code`, `is an unknown invoice type '${code}'`);
+      if (i === 0) documentType = t!;
+    });
+  }
+  const recipient = inv.recipient === undefined ? undefined : r.object(inv.recipient, '/recipient');
+  const facility =
+    recipient?.identifier === undefined
+      ? undefined
+      : r.string(
+          r.object(recipient.identifier, '/recipient/identifier').value,
+          '/recipient/identifier/value',
+        );
+  const ext = extensions(r, inv, '');
+  const invoice = defined({
+    invoice_id: r.string(inv.id, '/id') ?? fallbackId,
+    vendor: vendorOf(r, inv),
+    invoice_number: official ? r.string(official.value, '/identifier/0/value') : undefined,
+    invoice_date: inv.date === undefined ? undefined : isoDate(r.string(inv.date, '/date')!),
+    due_date: ext.due_date,
+    currency: total?.currency,
+    total_cents: total?.cents,
+    document_type: documentType,
+    po_number: ext.po_number,
+    facility_id: facility,
+    service_period: ext.service_period,
+    lines: r.array(inv.lineItem, '/lineItem').map((x, i) => lineOf(r, x, i)),
+  });
+  creditSigns(invoice);
+  return { invoice, location: base === '' ? '/' : base, documentRef: base === '' ? 'FHIR Invoice' : base };
+}
+
+/**
+ * Converts a parsed FHIR R4 JSON document: an `Invoice`, or a `Bundle` of `Invoice` entries.
+ * @param sha256 the document's sha256 (ids of resources without `id`).
+ * @param maxInvoices most invoices accepted (400 beyond).
+ * @throws TriageError 400 `TRIAGE_INPUT_INVALID` naming the JSON pointer.
+ */
+export function convertFhir(
+  doc: unknown,
+  sha256: string,
+  maxInvoices = Number.MAX_SAFE_INTEGER,
+): ConvertedInvoice[] {
+  const fallback = `fhir-${sha256.slice(0, 32)}`;
+  if (isObject(doc) && doc.resourceType === 'Bundle') {
+    const r = new Reader('');
+    const entries = r.array(doc.entry, '/entry');
+    if (entries.length > maxInvoices)
+      r.fail('/entry', `has ${entries.length} entries; at most ${maxInvoices} are accepted`);
+    return entries.map((e, i) =>
+      invoiceOf(r.object(e, `/entry/${i}`).resource, `/entry/${i}/resource`, `${fallback}-${i}`),
+    );
+  }
+  return [invoiceOf(doc, '', fallback)];
+}

@@ -1,0 +1,467 @@
+import { readFileSync, readdirSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+import type { Invoice } from '../core/invoice.js';
+import { isTriageError } from '../core/errors.js';
+import { buildIntakeSamples } from '../datasets/samples/build-intake-samples.js';
+import { writeX12 } from '../datasets/intake-writers.js';
+import { documentNumbers } from './document.js';
+import { convertDocument, type DocumentFormat } from './index.js';
+import { readIsa } from './x12.js';
+
+const samples = join(dirname(fileURLToPath(import.meta.url)), '../datasets/samples/intake');
+const twins = (name: string): Invoice[] =>
+  readFileSync(join(samples, name), 'utf8')
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l) as Invoice);
+const withoutSource = (xs: Invoice[]): Omit<Invoice, 'source'>[] => xs.map(({ source: _s, ...rest }) => rest);
+
+/** The 400 a conversion fails with: its field errors. */
+async function refusal(format: DocumentFormat, doc: string): Promise<{ path: string; message: string }[]> {
+  try {
+    await convertDocument(format, Buffer.from(doc, 'utf8'));
+  } catch (e) {
+    if (isTriageError(e) && e.status === 400) return e.errors;
+    throw e;
+  }
+  throw new Error('converted without error');
+}
+
+const ISA = (sep = '*', comp = '>', rep = '^', term = '~'): string =>
+  [
+    'ISA',
+    '00',
+    ' '.repeat(10),
+    '00',
+    ' '.repeat(10),
+    'ZZ',
+    'SENDER01       ',
+    'ZZ',
+    'HOSPITAL       ',
+    '250301',
+    '1200',
+    rep,
+    '00501',
+    '000000042',
+    '0',
+    'P',
+    comp,
+  ].join(sep) + term;
+
+/** A one-invoice interchange around `body` segments (SE count computed unless given). */
+function interchange(
+  body: string[],
+  opts: { seCount?: number; sep?: string; comp?: string; rep?: string; term?: string } = {},
+): string {
+  const sep = opts.sep ?? '*';
+  const term = opts.term ?? '~';
+  const j = (...p: string[]): string => p.join(sep) + term;
+  return (
+    ISA(sep, opts.comp, opts.rep, term) +
+    j('GS', 'IN', 'SENDER01', 'HOSPITAL', '20250301', '1200', '7', 'X', '005010') +
+    j('ST', '810', '0001') +
+    body.map((b) => b.replaceAll('*', sep).replaceAll('~', '') + term).join('') +
+    j('SE', String(opts.seCount ?? body.length + 2), '0001') +
+    j('GE', '1', '7') +
+    j('IEA', '1', '000000042')
+  );
+}
+
+const GOLDEN_X12_BODY = [
+  'BIG*20250301*INV-7*20250215*PO-1**',
+  'CUR*SE*USD',
+  'REF*PO*PO-2',
+  'N1*VN*Acme Medical Supply*92*V-100',
+  'REF*TJ*12-3456789',
+  'REF*HPI*1234567893',
+  'N1*ST*Main campus*92*FAC-1',
+  'N1*RE*Acme Remit*91*R-9',
+  'ITD*01*3*2**10*20250331*30',
+  'DTM*150*20250201',
+  'DTM*151*20250228',
+  'IT1*1*2*EA*1,234.50**VC*CAT-9*HC*E0431>RR>KX',
+  'PID*F****Oxygen system*',
+  'PID*F****portable',
+  'DTM*472*20250203',
+  'IT1*2*1*EA*15.00**N4*00002-1433-80^ALT',
+  'PID*F****Drug',
+  `SAC*C*D240***500${'*'.repeat(10)}Freight and handling`,
+  'SAC*A*C310***250',
+  'TDS*248650',
+];
+
+describe('X12 810 golden mapping (segment by segment)', () => {
+  it('maps BIG, CUR, REF (PO/TJ/HPI), N1 (VN/ST/RE), ITD, DTM (150/151/472), IT1 (+composites, repetition), PID, SAC, TDS', async () => {
+    const [inv] = await convertDocument('x12-810', Buffer.from(interchange(GOLDEN_X12_BODY)));
+    expect(inv).toEqual({
+      invoice_id: 'SENDER01-000000042-0001',
+      vendor: { id: 'V-100', name: 'Acme Medical Supply', tax_id: '12-3456789', npi: '1234567893' },
+      invoice_number: 'INV-7', // BIG02
+      invoice_date: '2025-03-01', // BIG01
+      due_date: '2025-03-31', // ITD06
+      currency: 'USD', // CUR02
+      total_cents: 248650, // TDS01 (N2)
+      document_type: 'invoice', // BIG07 absent
+      po_number: 'PO-2', // REF*PO overrides BIG04
+      facility_id: 'FAC-1', // N1*ST N104
+      service_period: { start: '2025-02-01', end: '2025-02-28' }, // DTM*150 / DTM*151
+      payment_terms: { discount_percent: 2, discount_days: 10, net_days: 30 }, // ITD03/05/07
+      lines: [
+        {
+          line_number: 1, // IT101
+          quantity: 2, // IT102
+          unit_price_cents: 123450, // IT104 "1,234.50"
+          amount_cents: 246900,
+          code: { system: 'HCPCS', value: 'E0431' }, // IT108 HC / IT109 first component
+          modifiers: ['RR', 'KX'], // IT109 further components (ISA16 '>')
+          description: 'Oxygen system portable', // PID05, joined
+          service_date: '2025-02-03', // DTM*472 in the IT1 loop
+        },
+        {
+          line_number: 2,
+          quantity: 1,
+          unit_price_cents: 1500,
+          amount_cents: 1500,
+          code: { system: 'NDC', value: '00002-1433-80' }, // N4, first repetition (ISA11 '^')
+          description: 'Drug',
+        },
+        {
+          line_number: 3, // SAC after the last IT1
+          description: 'Freight and handling', // SAC15
+          code: { system: 'OTHER', value: 'D240' },
+          quantity: 1,
+          unit_price_cents: 500, // SAC05 (N2), C = charge
+          amount_cents: 500,
+        },
+        {
+          line_number: 4,
+          description: 'Discount', // SAC02 C310 named from the table
+          code: { system: 'OTHER', value: 'C310' },
+          quantity: 1,
+          unit_price_cents: -250, // A = allowance
+          amount_cents: -250,
+        },
+      ],
+      source: expect.objectContaining({ format: 'x12-810', document_ref: 'ISA13 000000042 / ST02 0001' }),
+    });
+    expect(inv!.source!.sha256).toMatch(/^[0-9a-f]{64}$/);
+  });
+
+  it('reads the separators from the ISA (element, component, repetition, terminator)', async () => {
+    const body = GOLDEN_X12_BODY.map((s) => s.replaceAll('>', ':').replaceAll('^', '+'));
+    const a = await convertDocument('x12-810', Buffer.from(interchange(GOLDEN_X12_BODY)));
+    const b = await convertDocument(
+      'x12-810',
+      Buffer.from(interchange(body, { sep: '|', comp: ':', rep: '+', term: '\n' })),
+    );
+    expect(withoutSource(b)).toEqual(withoutSource(a));
+    expect(readIsa(ISA('|', ':', '+', '\n'))).toEqual({
+      element: '|',
+      component: ':',
+      repetition: '+',
+      segment: '\n',
+    });
+  });
+
+  it('maps BIG07 CR to a credit memo with negative total, amounts and quantities', async () => {
+    const body = [
+      'BIG*20250301*CM-7**PO-1***CR',
+      'N1*VN*Acme*92*V-100',
+      'IT1*1*2*EA*10.00**HC*E0431',
+      'PID*F****Oxygen',
+      'TDS*2000',
+    ];
+    const [inv] = await convertDocument('x12-810', Buffer.from(interchange(body)));
+    expect(inv).toMatchObject({
+      document_type: 'credit_memo',
+      total_cents: -2000,
+      lines: [{ quantity: -2, unit_price_cents: 1000, amount_cents: -2000 }],
+    });
+  });
+
+  it('refuses malformed envelopes naming the segment and element', async () => {
+    const good = interchange(GOLDEN_X12_BODY);
+    expect(await refusal('x12-810', good.slice(0, 80))).toEqual([
+      { path: '/segments/1/ISA', message: expect.stringContaining('truncated') },
+    ]);
+    expect((await refusal('x12-810', interchange(GOLDEN_X12_BODY, { seCount: 9 })))[0]).toEqual({
+      path: `/segments/${GOLDEN_X12_BODY.length + 4}/SE01`,
+      message: `says 9 segments; the transaction set has ${GOLDEN_X12_BODY.length + 2} (ST to SE)`,
+    });
+    expect((await refusal('x12-810', good.slice(0, good.indexOf('GE*')))).at(0)!.path).toBe(
+      `/segments/${GOLDEN_X12_BODY.length + 5}/IEA`,
+    );
+    expect((await refusal('x12-810', good.replace('ST*810', 'ST*850')))[0]!.path).toBe('/segments/3/ST01');
+    expect((await refusal('x12-810', good.replace('GE*1*7', 'GE*2*7')))[0]!.path).toBe(
+      `/segments/${GOLDEN_X12_BODY.length + 5}/GE01`,
+    );
+  });
+
+  it('refuses unknown qualifiers naming the element', async () => {
+    const cases: [string, string, string][] = [
+      ['N1*VN*', 'N1*ZQ*', 'N101'],
+      ['*92*V-100', '*ZZZ*V-100', 'N103'],
+      ['REF*TJ', 'REF*Q9', 'REF01'],
+      ['DTM*150', 'DTM*999', 'DTM01'],
+      ['*HC*E0431', '*QQ*E0431', 'IT108'],
+      ['SAC*C*D240', 'SAC*C*Z999', 'SAC02'],
+      ['SAC*A', 'SAC*Q', 'SAC01'],
+      ['PID*F****Drug', 'PID*Z****Drug', 'PID01'],
+    ];
+    for (const [from, to, element] of cases) {
+      const errors = await refusal('x12-810', interchange(GOLDEN_X12_BODY.map((s) => s.replace(from, to))));
+      expect(errors[0]!.path, `${from} -> ${to}`).toMatch(new RegExp(`^/segments/\\d+/${element}$`));
+    }
+  });
+});
+
+const UBL_NS =
+  'xmlns="urn:oasis:names:specification:ubl:schema:xsd:Invoice-2" xmlns:cac="urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2" xmlns:cbc="urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2"';
+const ublDoc = (
+  amounts: [string, string, string] = ['27,80', '1.234,56', '1.262,36'],
+): string => `<?xml version="1.0"?>
+<Invoice ${UBL_NS}>
+  <cbc:ID>F-2025-9</cbc:ID><cbc:UUID>ubl-golden-1</cbc:UUID>
+  <cbc:IssueDate>2025-03-01</cbc:IssueDate><cbc:DueDate>2025-03-31</cbc:DueDate>
+  <cbc:InvoiceTypeCode>380</cbc:InvoiceTypeCode><cbc:DocumentCurrencyCode>EUR</cbc:DocumentCurrencyCode>
+  <cac:InvoicePeriod><cbc:StartDate>2025-02-01</cbc:StartDate><cbc:EndDate>2025-02-28</cbc:EndDate></cac:InvoicePeriod>
+  <cac:OrderReference><cbc:ID>PO-9</cbc:ID></cac:OrderReference>
+  <cac:AccountingSupplierParty><cac:Party>
+    <cac:PartyIdentification><cbc:ID schemeID="0088">V-200</cbc:ID></cac:PartyIdentification>
+    <cac:PartyIdentification><cbc:ID schemeID="NPI">1234567893</cbc:ID></cac:PartyIdentification>
+    <cac:PartyName><cbc:Name>Medizintechnik &amp; Co</cbc:Name></cac:PartyName>
+    <cac:PartyTaxScheme><cbc:CompanyID>DE123456789</cbc:CompanyID></cac:PartyTaxScheme>
+  </cac:Party></cac:AccountingSupplierParty>
+  <cac:Delivery><cac:DeliveryLocation><cbc:ID>FAC-2</cbc:ID></cac:DeliveryLocation></cac:Delivery>
+  <cac:LegalMonetaryTotal><cbc:TaxInclusiveAmount currencyID="EUR">${amounts[2]}</cbc:TaxInclusiveAmount></cac:LegalMonetaryTotal>
+  <cac:InvoiceLine><cbc:ID>1</cbc:ID><cbc:InvoicedQuantity unitCode="C62">1</cbc:InvoicedQuantity>
+    <cbc:LineExtensionAmount currencyID="EUR">${amounts[0]}</cbc:LineExtensionAmount>
+    <cac:InvoicePeriod><cbc:StartDate>2025-02-03</cbc:StartDate></cac:InvoicePeriod>
+    <cac:Item><cbc:Name>Cannula</cbc:Name><cbc:Description>Cannula, nasal</cbc:Description>
+      <cac:CommodityClassification><cbc:ItemClassificationCode listID="HCPCS">A4615</cbc:ItemClassificationCode></cac:CommodityClassification>
+      <cac:AdditionalItemProperty><cbc:Name>HCPCS modifier</cbc:Name><cbc:Value>NU</cbc:Value></cac:AdditionalItemProperty>
+    </cac:Item>
+    <cac:Price><cbc:PriceAmount currencyID="EUR">${amounts[0]}</cbc:PriceAmount><cbc:BaseQuantity>1</cbc:BaseQuantity></cac:Price>
+  </cac:InvoiceLine>
+  <cac:InvoiceLine><cbc:ID>2</cbc:ID><cbc:InvoicedQuantity unitCode="C62">1</cbc:InvoicedQuantity>
+    <cbc:LineExtensionAmount currencyID="EUR">${amounts[1]}</cbc:LineExtensionAmount>
+    <cac:Item><cbc:Name>Oxygen concentrator</cbc:Name></cac:Item>
+    <cac:Price><cbc:PriceAmount currencyID="EUR">${amounts[1]}</cbc:PriceAmount></cac:Price>
+  </cac:InvoiceLine>
+</Invoice>`;
+
+describe('UBL 2.1 golden mapping (element by element)', () => {
+  it('maps header, supplier party, delivery, totals and lines', async () => {
+    const [inv] = await convertDocument('ubl-2.1', Buffer.from(ublDoc()));
+    expect(inv).toEqual({
+      invoice_id: 'ubl-golden-1', // cbc:UUID
+      vendor: { id: 'V-200', name: 'Medizintechnik & Co', tax_id: 'DE123456789', npi: '1234567893' },
+      invoice_number: 'F-2025-9', // cbc:ID
+      invoice_date: '2025-03-01',
+      due_date: '2025-03-31',
+      currency: 'EUR',
+      total_cents: 126236, // "1.262,36" in a comma document
+      document_type: 'invoice', // 380
+      po_number: 'PO-9',
+      facility_id: 'FAC-2',
+      service_period: { start: '2025-02-01', end: '2025-02-28' },
+      lines: [
+        {
+          line_number: 1,
+          description: 'Cannula, nasal', // cbc:Description before cbc:Name
+          code: { system: 'HCPCS', value: 'A4615' },
+          modifiers: ['NU'],
+          quantity: 1,
+          unit_price_cents: 2780, // "27,80"
+          amount_cents: 2780,
+          service_date: '2025-02-03',
+        },
+        {
+          line_number: 2,
+          description: 'Oxygen concentrator',
+          quantity: 1,
+          unit_price_cents: 123456, // "1.234,56"
+          amount_cents: 123456,
+        },
+      ],
+      source: expect.objectContaining({ format: 'ubl-2.1', document_ref: 'UBL Invoice' }),
+    });
+  });
+
+  it('reads "1,234.56" in a dot document and a CreditNote as a credit memo', async () => {
+    const [dot] = await convertDocument('ubl-2.1', Buffer.from(ublDoc(['27.80', '1,234.56', '1,262.36'])));
+    expect(dot!.lines.map((l) => l.amount_cents)).toEqual([2780, 123456]);
+    const credit = ublDoc()
+      .replaceAll('Invoice-2', 'CreditNote-2')
+      .replace('<Invoice ', '<CreditNote ')
+      .replace('</Invoice>', '</CreditNote>')
+      .replaceAll('cac:InvoiceLine', 'cac:CreditNoteLine')
+      .replaceAll('cbc:InvoicedQuantity', 'cbc:CreditedQuantity')
+      .replace(
+        '<cbc:InvoiceTypeCode>380</cbc:InvoiceTypeCode>',
+        '<cbc:CreditNoteTypeCode>381</cbc:CreditNoteTypeCode>',
+      );
+    const [cn] = await convertDocument('ubl-2.1', Buffer.from(credit));
+    expect(cn).toMatchObject({ document_type: 'credit_memo', total_cents: -126236 });
+    expect(cn!.lines.map((l) => [l.quantity, l.unit_price_cents, l.amount_cents])).toEqual([
+      [-1, 2780, -2780],
+      [-1, 123456, -123456],
+    ]);
+  });
+
+  it('refuses DTDs, entity expansion, unknown codes and wrong roots naming the element', async () => {
+    const bomb = `<?xml version="1.0"?><!DOCTYPE Invoice [<!ENTITY a "aaaaaaaaaa"><!ENTITY b "&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;">]><Invoice ${UBL_NS}><cbc:ID>&b;</cbc:ID></Invoice>`;
+    expect(await refusal('ubl-2.1', bomb)).toEqual([
+      { path: '/', message: expect.stringContaining('DOCTYPE') },
+    ]);
+    const xxe = `<?xml version="1.0"?><!DOCTYPE x SYSTEM "file:///etc/passwd"><Invoice ${UBL_NS}/>`;
+    expect((await refusal('ubl-2.1', xxe))[0]!.path).toBe('/');
+    const entity = ublDoc().replace('F-2025-9', '&undefined;');
+    expect((await refusal('ubl-2.1', entity))[0]!.path).toBe('/Invoice/cbc:ID');
+    expect((await refusal('ubl-2.1', ublDoc().replace('380', '999')))[0]!.path).toBe(
+      '/Invoice/cbc:InvoiceTypeCode',
+    );
+    expect((await refusal('ubl-2.1', ublDoc().replace('listID="HCPCS"', 'listID="XYZ"')))[0]!.path).toBe(
+      '/Invoice/cac:InvoiceLine[1]/cac:Item/cac:CommodityClassification/cbc:ItemClassificationCode',
+    );
+    expect((await refusal('ubl-2.1', ublDoc().replace('>1.234,56<', '>12x<')))[0]!.path).toBe(
+      '/Invoice/cac:InvoiceLine[2]/cbc:LineExtensionAmount',
+    );
+    expect((await refusal('ubl-2.1', '<Order xmlns="urn:x"/>'))[0]!.path).toBe('/Order');
+    expect((await refusal('ubl-2.1', `<Invoice ${UBL_NS}>${'<a>'.repeat(40)}`))[0]!.message).toContain(
+      'deeper',
+    );
+  });
+});
+
+describe('FHIR R4 Invoice golden mapping', () => {
+  const fhir = {
+    resourceType: 'Invoice',
+    id: 'fhir-golden-1',
+    extension: [
+      { url: 'urn:invoice-triage:fhir:due-date', valueDate: '2025-03-31' },
+      { url: 'urn:invoice-triage:fhir:po-number', valueString: 'PO-3' },
+      { url: 'http://example.org/other', valueString: 'ignored' },
+    ],
+    identifier: [{ value: 'SECOND' }, { use: 'official', value: 'INV-FHIR-1' }],
+    type: { coding: [{ code: 'invoice' }] },
+    recipient: { identifier: { value: 'FAC-3' } },
+    date: '2025-03-01T10:00:00Z',
+    issuer: { display: 'Acme Medical Supply', identifier: { system: 'urn:vendor-master', value: 'V-300' } },
+    lineItem: [
+      {
+        sequence: 1,
+        extension: [
+          { url: 'urn:invoice-triage:fhir:service-date', valueDate: '2025-02-03' },
+          { url: 'urn:invoice-triage:fhir:hcpcs-modifier', valueCode: 'RR' },
+        ],
+        chargeItemCodeableConcept: {
+          coding: [{ system: 'http://www.cms.gov/Medicare/Coding/HCPCSReleaseCodeSets', code: 'E0431' }],
+          text: 'Oxygen system',
+        },
+        priceComponent: [
+          { type: 'base', factor: 2, amount: { value: 37.5, currency: 'USD' } },
+          { type: 'surcharge', amount: { value: 1.25, currency: 'USD' } },
+          { type: 'discount', amount: { value: 0.5, currency: 'USD' } },
+          { type: 'informational', amount: { value: 99, currency: 'USD' } },
+        ],
+      },
+    ],
+    totalGross: { value: 38.25, currency: 'USD' },
+  };
+
+  it('maps identifier, issuer, recipient, totals, lineItem and priceComponent', async () => {
+    const [inv] = await convertDocument('fhir-r4', Buffer.from(JSON.stringify(fhir)));
+    expect(inv).toEqual({
+      invoice_id: 'fhir-golden-1',
+      vendor: { id: 'V-300', name: 'Acme Medical Supply' },
+      invoice_number: 'INV-FHIR-1', // identifier with use official
+      invoice_date: '2025-03-01',
+      due_date: '2025-03-31',
+      currency: 'USD',
+      total_cents: 3825,
+      document_type: 'invoice',
+      po_number: 'PO-3',
+      facility_id: 'FAC-3',
+      lines: [
+        {
+          line_number: 1,
+          description: 'Oxygen system',
+          code: { system: 'HCPCS', value: 'E0431' },
+          modifiers: ['RR'],
+          quantity: 2, // base factor
+          unit_price_cents: 1875, // base amount / factor
+          amount_cents: 3825, // base + surcharge - discount
+          service_date: '2025-02-03',
+        },
+      ],
+      source: expect.objectContaining({ format: 'fhir-r4', document_ref: 'FHIR Invoice' }),
+    });
+  });
+
+  it('refuses a resource of the wrong type, unknown systems and bad money naming the JSON pointer', async () => {
+    expect(await refusal('fhir-r4', JSON.stringify({ resourceType: 'Claim' }))).toEqual([
+      { path: '/resourceType', message: expect.stringContaining('"Claim"') },
+    ]);
+    const bundle = {
+      resourceType: 'Bundle',
+      entry: [{ resource: fhir }, { resource: { resourceType: 'Patient' } }],
+    };
+    expect((await refusal('fhir-r4', JSON.stringify(bundle)))[0]!.path).toBe(
+      '/entry/1/resource/resourceType',
+    );
+    const badSystem = structuredClone(fhir);
+    badSystem.lineItem[0]!.chargeItemCodeableConcept.coding[0]!.system = 'urn:nope';
+    expect((await refusal('fhir-r4', JSON.stringify(badSystem)))[0]!.path).toBe(
+      '/lineItem/0/chargeItemCodeableConcept/coding/0/system',
+    );
+    const badMoney = JSON.stringify(fhir).replace('"value":37.5', '"value":"37,5"');
+    expect((await refusal('fhir-r4', badMoney))[0]!.path).toBe('/lineItem/0/priceComponent/0/amount/value');
+  });
+});
+
+describe('money per document: integer cents without floats', () => {
+  it.each([
+    ['27,80', ['27,80'], 2780],
+    ['1.234,56', ['1.234,56'], 123456],
+    ['1,234.56', ['1,234.56'], 123456],
+    ['1,234 in a comma document', ['1,234', '27,80'], 123],
+    ['1,234 in a dot document', ['1,234', '27.80'], 123400],
+    ['0.1 + 0.2 style values', ['0.29'], 29],
+  ])('%s', (_name, texts, cents) => {
+    expect(documentNumbers('ubl-2.1', texts).cents(texts[0]!, '/x')).toBe(cents);
+  });
+});
+
+describe('samples', () => {
+  it('the committed intake samples equal a rebuild', () => {
+    for (const [name, content] of buildIntakeSamples())
+      expect(readFileSync(join(samples, name), 'utf8'), name).toBe(content);
+    expect(readdirSync(join(samples, 'ubl'))).toHaveLength(61);
+  });
+
+  it('each format converts to its JSON twins (61 invoices, one credit note)', async () => {
+    const x12 = await convertDocument('x12-810', readFileSync(join(samples, 'hcpcs_invoices.x12')));
+    expect(withoutSource(x12)).toEqual(twins('hcpcs_invoices.x12.twin.jsonl'));
+    const twin = twins('hcpcs_invoices.twin.jsonl');
+    const fhir = await convertDocument('fhir-r4', readFileSync(join(samples, 'hcpcs_invoices.fhir.json')));
+    expect(withoutSource(fhir)).toEqual(twin);
+    const ubl: Invoice[] = [];
+    for (const t of twin)
+      ubl.push(
+        ...(await convertDocument('ubl-2.1', readFileSync(join(samples, 'ubl', `${t.invoice_id}.xml`)))),
+      );
+    expect(withoutSource(ubl)).toEqual(twin);
+    expect(twin.filter((t) => t.document_type === 'credit_memo')).toHaveLength(1);
+    expect(new Set(x12.map((i) => i.source!.sha256)).size).toBe(1);
+  });
+
+  it('the writer refuses a value holding a separator', () => {
+    const [inv] = twins('hcpcs_invoices.twin.jsonl');
+    expect(() => writeX12([{ ...inv!, invoice_number: 'A~B' }], { sender: 'S', control: 1 })).toThrow(
+      /separator/,
+    );
+  });
+});

@@ -1,0 +1,99 @@
+/**
+ * UBL 2.1 Invoice / CreditNote (Peppol BIS Billing 3.0) to the canonical invoice: the mapping
+ * as data. Paths are element paths below the root (`cac:` aggregate, `cbc:` basic components);
+ * `intake/ubl.ts` streams the document and applies them. Elements not listed are passed over.
+ */
+import type { CodeSystem, DocumentType } from '../../core/invoice.js';
+
+/** Namespace URIs of UBL 2.1 and the prefix each maps to in the paths below. */
+export const UBL_NAMESPACES: Readonly<Record<string, string>> = {
+  'urn:oasis:names:specification:ubl:schema:xsd:Invoice-2': '',
+  'urn:oasis:names:specification:ubl:schema:xsd:CreditNote-2': '',
+  'urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2': 'cac:',
+  'urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2': 'cbc:',
+};
+
+/** Root elements accepted, with their line element and line quantity element. */
+export const UBL_ROOTS = {
+  Invoice: { line: 'cac:InvoiceLine', quantity: 'cbc:InvoicedQuantity', typeCode: 'cbc:InvoiceTypeCode' },
+  CreditNote: {
+    line: 'cac:CreditNoteLine',
+    quantity: 'cbc:CreditedQuantity',
+    typeCode: 'cbc:CreditNoteTypeCode',
+  },
+} as const;
+
+/**
+ * UNCL1001 document type code (BT-3) -> document type. 380 commercial invoice, 383 debit
+ * note, 381 credit note, 384 corrected invoice, 389 self-billed invoice, 751 invoice
+ * information for accounting.
+ */
+export const UNCL1001_DOCUMENT_TYPE: Readonly<Record<string, DocumentType>> = {
+  '380': 'invoice',
+  '384': 'invoice',
+  '389': 'invoice',
+  '751': 'invoice',
+  '383': 'debit_memo',
+  '381': 'credit_memo',
+  '396': 'credit_memo',
+  '261': 'credit_memo',
+};
+
+/** How a mapped value is read. */
+export type UblValue = 'text' | 'date' | 'money' | 'quantity' | 'integer';
+
+/** Header element path -> canonical field (dotted for nested fields) and how it is read. */
+export const UBL_HEADER: readonly (readonly [string, string, UblValue])[] = [
+  ['cbc:UUID', 'invoice_id', 'text'],
+  ['cbc:ID', 'invoice_number', 'text'],
+  ['cbc:IssueDate', 'invoice_date', 'date'],
+  ['cbc:DueDate', 'due_date', 'date'],
+  ['cac:PaymentMeans/cbc:PaymentDueDate', 'due_date', 'date'],
+  ['cbc:DocumentCurrencyCode', 'currency', 'text'],
+  ['cac:OrderReference/cbc:ID', 'po_number', 'text'],
+  ['cac:InvoicePeriod/cbc:StartDate', 'service_period.start', 'date'],
+  ['cac:InvoicePeriod/cbc:EndDate', 'service_period.end', 'date'],
+  ['cac:AccountingSupplierParty/cac:Party/cac:PartyName/cbc:Name', 'vendor.name', 'text'],
+  [
+    'cac:AccountingSupplierParty/cac:Party/cac:PartyLegalEntity/cbc:RegistrationName',
+    'vendor.legal_name',
+    'text',
+  ],
+  ['cac:AccountingSupplierParty/cac:Party/cac:PartyTaxScheme/cbc:CompanyID', 'vendor.tax_id', 'text'],
+  ['cac:Delivery/cac:DeliveryLocation/cbc:ID', 'facility_id', 'text'],
+  ['cac:LegalMonetaryTotal/cbc:TaxInclusiveAmount', 'total_cents', 'money'],
+  ['cac:LegalMonetaryTotal/cbc:PayableAmount', 'payable_cents', 'money'],
+];
+
+/**
+ * Supplier identifiers (`cac:AccountingSupplierParty/cac:Party/cac:PartyIdentification/cbc:ID`)
+ * by `schemeID`: `NPI` -> vendor NPI; any other scheme (or none) -> vendor master id (the first).
+ */
+export const UBL_PARTY_ID_PATH = 'cac:AccountingSupplierParty/cac:Party/cac:PartyIdentification/cbc:ID';
+export const UBL_NPI_SCHEME = 'NPI';
+
+/** Line element path (below the line element) -> canonical line field and how it is read. */
+export const UBL_LINE: readonly (readonly [string, string, UblValue])[] = [
+  ['cbc:ID', 'line_number', 'integer'],
+  ['cbc:LineExtensionAmount', 'amount_cents', 'money'],
+  ['cac:Item/cbc:Name', 'name', 'text'],
+  ['cac:Item/cbc:Description', 'description', 'text'],
+  ['cac:InvoicePeriod/cbc:StartDate', 'service_date', 'date'],
+  ['cac:Price/cbc:PriceAmount', 'unit_price_cents', 'money'],
+  ['cac:Price/cbc:BaseQuantity', 'base_quantity', 'quantity'],
+];
+
+/** Item classification (`cac:Item/cac:CommodityClassification/cbc:ItemClassificationCode`) `listID` -> code system. */
+export const UBL_CLASSIFICATION_PATH = 'cac:Item/cac:CommodityClassification/cbc:ItemClassificationCode';
+export const UBL_LIST_ID: Readonly<Record<string, CodeSystem>> = {
+  HCPCS: 'HCPCS',
+  CPT: 'CPT',
+  NDC: 'NDC',
+  UNSPSC: 'UNSPSC',
+};
+
+/** Modifiers: `cac:Item/cac:AdditionalItemProperty` whose `cbc:Name` is this, `cbc:Value` the modifier. */
+export const UBL_MODIFIER_PROPERTY = 'HCPCS modifier';
+
+/** Deepest element nesting accepted (UBL invoices nest about 6 levels). */
+export const UBL_MAX_DEPTH = 32;

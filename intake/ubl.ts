@@ -1,0 +1,254 @@
+/**
+ * UBL 2.1 Invoice / CreditNote (Peppol BIS Billing 3.0) adapter: one XML document to one
+ * canonical invoice, read as a stream of SAX events (`saxes`, a conformant non-validating
+ * parser): no DOM is built, only the mapped values of `intake/mapping/ubl.ts` are kept.
+ *
+ * XML safety: a document type declaration (`<!DOCTYPE`, hence any entity declaration, external
+ * entity or "billion laughs" expansion) is refused as soon as the parser reports it; saxes
+ * expands only the five predefined entities and character references, and an undefined entity
+ * is an error. Nesting deeper than {@link UBL_MAX_DEPTH} and element text over 10,000
+ * characters are refused. Every refusal is a 400 naming the element by its path, e.g.
+ * `/Invoice/cac:InvoiceLine[2]/cbc:LineExtensionAmount`.
+ *
+ * A CreditNote (or an Invoice with type code 381) becomes a credit memo with a negative total,
+ * negative line amounts and quantities. Without `cbc:UUID` the invoice id is
+ * `ubl-<first 32 hex of the document's sha256>`.
+ */
+import { SaxesParser, type SaxesTagNS } from 'saxes';
+import type { SourceFormat } from '../core/invoice.js';
+import {
+  creditSigns,
+  defined,
+  documentError,
+  documentNumbers,
+  isoDate,
+  type ConvertedInvoice,
+} from './document.js';
+import {
+  UBL_CLASSIFICATION_PATH,
+  UBL_HEADER,
+  UBL_LINE,
+  UBL_LIST_ID,
+  UBL_MAX_DEPTH,
+  UBL_MODIFIER_PROPERTY,
+  UBL_NAMESPACES,
+  UBL_NPI_SCHEME,
+  UBL_PARTY_ID_PATH,
+  UBL_ROOTS,
+  UNCL1001_DOCUMENT_TYPE,
+  type UblValue,
+} from './mapping/ubl.js';
+
+const FORMAT: SourceFormat = 'ubl-2.1';
+
+/** Longest text of one element, characters. */
+const MAX_TEXT = 10_000;
+
+/** A mapped value as read, converted once the document's decimal separator is known. */
+interface RawValue {
+  text: string;
+  kind: UblValue;
+  /** Element path for errors. */
+  where: string;
+}
+
+interface LineRaw {
+  values: Map<string, RawValue>;
+  code?: { system: string; value: string };
+  modifiers: string[];
+  where: string;
+}
+
+const HEADER = new Map(UBL_HEADER.map(([path, field, kind]) => [path, { field, kind }]));
+const LINE = new Map(UBL_LINE.map(([path, field, kind]) => [path, { field, kind }]));
+
+/**
+ * Converts one UBL 2.1 Invoice or CreditNote.
+ * @param sha256 the document's sha256 (the invoice id when it has no `cbc:UUID`).
+ * @throws TriageError 400 `TRIAGE_INPUT_INVALID` naming the element (see the module doc).
+ */
+export function convertUbl(doc: string, sha256: string): ConvertedInvoice {
+  const parser = new SaxesParser({ xmlns: true, position: true });
+  const stack: { name: string; attrs: Record<string, string> }[] = [];
+  let root: keyof typeof UBL_ROOTS | null = null;
+  let text = '';
+  const header = new Map<string, RawValue>();
+  const partyIds: { scheme: string; value: string }[] = [];
+  const lines: LineRaw[] = [];
+  let line: LineRaw | null = null;
+  let lineDepth = -1;
+  let property: { name?: string; value?: string } | null = null;
+
+  const xpath = (): string =>
+    '/' +
+    [root ?? '', ...stack.map((e, i) => (i === lineDepth ? `${e.name}[${lines.length}]` : e.name))].join('/');
+  const fail = (message: string, where = xpath()): never => {
+    throw documentError(FORMAT, where, message);
+  };
+
+  parser.on('doctype', () =>
+    fail('has a document type declaration (<!DOCTYPE>): DTDs and entities are refused', '/'),
+  );
+  parser.on('error', (e) => fail(`is not well-formed XML (${e.message})`));
+  parser.on('opentag', (t: SaxesTagNS) => {
+    const prefix = UBL_NAMESPACES[t.uri];
+    if (root === null) {
+      if (!(t.local in UBL_ROOTS) || prefix !== '')
+        fail(
+          `is not a UBL 2.1 Invoice or CreditNote (root element ${t.local} in namespace '${t.uri}')`,
+          `/${t.local}`,
+        );
+      root = t.local as keyof typeof UBL_ROOTS;
+      return;
+    }
+    if (stack.length >= UBL_MAX_DEPTH) fail(`nests deeper than ${UBL_MAX_DEPTH} elements`);
+    const attrs: Record<string, string> = {};
+    for (const a of Object.values(t.attributes)) if (a.uri === '') attrs[a.local] = a.value;
+    stack.push({ name: prefix === undefined ? `{${t.uri}}${t.local}` : `${prefix}${t.local}`, attrs });
+    text = '';
+    if (stack.length === 1 && stack[0]!.name === UBL_ROOTS[root].line) {
+      lineDepth = 0;
+      line = { values: new Map(), modifiers: [], where: '' };
+      lines.push(line);
+      line.where = xpath();
+    }
+    if (
+      line &&
+      stack
+        .map((e) => e.name)
+        .slice(1)
+        .join('/') === 'cac:Item/cac:AdditionalItemProperty'
+    )
+      property = {};
+  });
+  parser.on('text', (t) => {
+    text += t;
+    if (text.length > MAX_TEXT) fail(`has more than ${MAX_TEXT} characters of text`);
+  });
+  parser.on('closetag', () => {
+    if (stack.length === 0) return; // the root
+    const path = stack.map((e) => e.name).join('/');
+    const { attrs } = stack[stack.length - 1]!;
+    const value = text.trim();
+    const where = xpath();
+    if (line) {
+      const rel = stack
+        .slice(1)
+        .map((e) => e.name)
+        .join('/');
+      const m = LINE.get(rel);
+      if (m && !line.values.has(m.field)) line.values.set(m.field, { text: value, kind: m.kind, where });
+      if (rel === UBL_ROOTS[root!].quantity)
+        line.values.set('quantity', { text: value, kind: 'quantity', where });
+      if (rel === UBL_CLASSIFICATION_PATH && !line.code) {
+        const system = UBL_LIST_ID[attrs.listID ?? ''];
+        if (!system)
+          fail(
+            `has the unknown listID '${attrs.listID ?? ''}' (known: ${Object.keys(UBL_LIST_ID).join(', ')})`,
+          );
+        line.code = { system: system!, value };
+      }
+      if (property && rel === 'cac:Item/cac:AdditionalItemProperty/cbc:Name') property.name = value;
+      if (property && rel === 'cac:Item/cac:AdditionalItemProperty/cbc:Value') property.value = value;
+      if (property && rel === 'cac:Item/cac:AdditionalItemProperty') {
+        if (property.name === UBL_MODIFIER_PROPERTY && property.value) line.modifiers.push(property.value);
+        property = null;
+      }
+      if (stack.length === 1) {
+        line = null;
+        lineDepth = -1;
+      }
+    } else {
+      const m = HEADER.get(path);
+      if (m && !header.has(m.field)) header.set(m.field, { text: value, kind: m.kind, where });
+      if (path === UBL_ROOTS[root!].typeCode) header.set('type_code', { text: value, kind: 'text', where });
+      if (path === UBL_PARTY_ID_PATH) partyIds.push({ scheme: attrs.schemeID ?? '', value });
+    }
+    stack.pop();
+    text = '';
+  });
+  parser.write(doc).close();
+  if (root === null) fail('has no root element', '/');
+  return build(root!, header, partyIds, lines, sha256);
+}
+
+/** The canonical invoice from the values read. */
+function build(
+  root: keyof typeof UBL_ROOTS,
+  header: Map<string, RawValue>,
+  partyIds: { scheme: string; value: string }[],
+  lines: LineRaw[],
+  sha256: string,
+): ConvertedInvoice {
+  const all = [...header.values(), ...lines.flatMap((l) => [...l.values.values()])];
+  const numbers = documentNumbers(
+    FORMAT,
+    all.filter((v) => v.kind === 'money').map((v) => v.text),
+  );
+  const read = (v: RawValue | undefined): unknown => {
+    if (!v) return undefined;
+    switch (v.kind) {
+      case 'money':
+        return numbers.cents(v.text, v.where);
+      case 'quantity':
+        return numbers.quantity(v.text, v.where);
+      case 'date':
+        return isoDate(v.text);
+      case 'integer':
+        if (!/^\d{1,6}$/.test(v.text))
+          throw documentError(FORMAT, v.where, 'must be a line number (1 to 6 digits)');
+        return Number(v.text);
+      default:
+        return v.text;
+    }
+  };
+  const h = (field: string): unknown => read(header.get(field));
+  const typeCode = header.get('type_code');
+  let documentType: string = root === 'CreditNote' ? 'credit_memo' : 'invoice';
+  if (typeCode) {
+    const t = UNCL1001_DOCUMENT_TYPE[typeCode.text];
+    if (!t)
+      throw documentError(FORMAT, typeCode.where, `has the unknown document type code ${typeCode.text}`);
+    documentType = root === 'CreditNote' ? 'credit_memo' : t;
+  }
+  const vendorId = partyIds.find((p) => p.scheme !== UBL_NPI_SCHEME)?.value;
+  const npi = partyIds.find((p) => p.scheme === UBL_NPI_SCHEME)?.value;
+  const start = h('service_period.start');
+  const end = h('service_period.end');
+  const invoice = defined({
+    invoice_id: (h('invoice_id') as string | undefined) ?? `ubl-${sha256.slice(0, 32)}`,
+    vendor: defined({
+      id: vendorId,
+      name: (h('vendor.name') ?? h('vendor.legal_name')) as string | undefined,
+      tax_id: h('vendor.tax_id'),
+      npi,
+    }),
+    invoice_number: h('invoice_number'),
+    invoice_date: h('invoice_date'),
+    due_date: h('due_date'),
+    currency: h('currency'),
+    total_cents: h('total_cents') ?? h('payable_cents'),
+    document_type: documentType,
+    po_number: h('po_number'),
+    facility_id: h('facility_id'),
+    service_period: start !== undefined || end !== undefined ? { start, end } : undefined,
+    lines: lines.map((l) => {
+      const v = (f: string): unknown => read(l.values.get(f));
+      const base = l.values.get('base_quantity');
+      if (base && v('base_quantity') !== 1)
+        throw documentError(FORMAT, base.where, 'must be 1 (prices per base quantity are not supported)');
+      return defined({
+        line_number: v('line_number'),
+        description: v('description') ?? v('name'),
+        code: l.code,
+        modifiers: l.modifiers.length > 0 ? l.modifiers : undefined,
+        quantity: v('quantity'),
+        unit_price_cents: v('unit_price_cents'),
+        amount_cents: v('amount_cents'),
+        service_date: v('service_date'),
+      });
+    }),
+  });
+  creditSigns(invoice);
+  return { invoice, location: `/${root}`, documentRef: `UBL ${root}` };
+}

@@ -1,0 +1,409 @@
+/**
+ * ASC X12 810 adapter: an interchange (ISA ... IEA, one or more GS groups of ST/SE invoice
+ * transaction sets) to canonical invoices, one per transaction set.
+ *
+ * Tokenising is `x12-parser` (a streaming Transform: segments come out one at a time, so memory
+ * holds one transaction set, not the interchange). Before the stream starts, the fixed-length
+ * ISA is checked here (106 characters, element widths of {@link ISA_WIDTHS}); its separators
+ * are: element = character 4, repetition = ISA11 (from version 00402; `U` before), component =
+ * ISA16, segment terminator = character 106. The envelope is checked as it streams: GS01 `IN`,
+ * ST01 `810`, SE01 = segments from ST to SE inclusive, SE02 = ST02, GE01 = transaction sets in
+ * the group, GE02 = GS06, IEA01 = groups, IEA02 = ISA13.
+ *
+ * Errors are 400 `TRIAGE_INPUT_INVALID` whose path names the segment position and element,
+ * `/segments/<n>/<SEG><nn>` (n counts segments from 1 at the ISA), e.g. `/segments/7/IT104`.
+ * The mapping tables are in `intake/mapping/x12.ts`; the invoice id is
+ * `<ISA06>-<ISA13>-<ST02>` (sender, interchange control number, transaction set control
+ * number: unique per sender, and the same when the same interchange is re-sent).
+ */
+import { Readable } from 'node:stream';
+import { X12parser } from 'x12-parser';
+import type { SourceFormat } from '../core/invoice.js';
+import {
+  creditSigns,
+  defined,
+  documentError,
+  documentNumbers,
+  isoDate,
+  type ConvertedInvoice,
+  type DocumentNumbers,
+} from './document.js';
+import {
+  BIG07_DOCUMENT_TYPE,
+  DTM01_FIELD,
+  GS01_INVOICE,
+  HEADER_ELEMENTS,
+  ISA_LENGTH,
+  ISA_WIDTHS,
+  IT1_PRODUCT_QUALIFIER,
+  N101_ROLE,
+  N103_VENDOR_FIELD,
+  PID01_TYPE,
+  REF01_FIELD,
+  SAC01_SIGN,
+  SAC02_DESCRIPTION,
+  ST01_INVOICE,
+} from './mapping/x12.js';
+
+const FORMAT: SourceFormat = 'x12-810';
+
+/** A segment as x12-parser emits it: `name`, elements `"1"`..`"n"`, components `"n-1"`... */
+type RawSegment = Record<string, string> & { name: string };
+
+/** A segment with its position in the interchange. */
+interface Segment {
+  tag: string;
+  /** Elements by position (index 0 = element 01), each split into components. */
+  elements: string[][];
+  /** 1-based position in the interchange (the ISA is 1). */
+  position: number;
+}
+
+/** Separators of an interchange, from its ISA. */
+export interface X12Separators {
+  element: string;
+  component: string;
+  /** Null before version 00402 (ISA11 is then the standards identifier `U`). */
+  repetition: string | null;
+  segment: string;
+}
+
+const at = (s: Segment, i: number): string => s.elements[i - 1]?.[0] ?? '';
+const where = (s: Segment, i?: number): string =>
+  `/segments/${s.position}/${s.tag}${i === undefined ? '' : String(i).padStart(2, '0')}`;
+const fail = (s: Segment, i: number | undefined, message: string): never => {
+  throw documentError(FORMAT, where(s, i), message);
+};
+
+/**
+ * Checks the fixed-length ISA and reads the separators.
+ * @throws TriageError 400 at `/segments/1/ISA` (truncated, wrong widths) or `/segments/1/ISAnn`.
+ */
+export function readIsa(text: string): X12Separators {
+  const isa = { tag: 'ISA', elements: [], position: 1 };
+  if (!text.startsWith('ISA'))
+    fail(isa, undefined, 'is missing: an X12 interchange starts with the ISA segment');
+  if (text.length < ISA_LENGTH)
+    fail(isa, undefined, `is truncated: ${text.length} of ${ISA_LENGTH} characters`);
+  const element = text[3]!;
+  const segment = text[ISA_LENGTH - 1]!;
+  if (/[A-Za-z0-9 ]/.test(element)) fail(isa, undefined, 'has a letter, digit or space as element separator');
+  const parts = text.slice(4, ISA_LENGTH - 1).split(element);
+  if (parts.length !== ISA_WIDTHS.length)
+    fail(isa, undefined, `has ${parts.length} elements within its ${ISA_LENGTH} characters (16 expected)`);
+  parts.forEach((p, i) => {
+    if (p.length !== ISA_WIDTHS[i]) fail(isa, i + 1, `must be ${ISA_WIDTHS[i]} characters wide`);
+  });
+  const component = parts[15]!;
+  if (component === element || component === segment || /[A-Za-z0-9 ]/.test(segment))
+    fail(isa, 16, 'separators (element, component, segment terminator) must differ and be punctuation');
+  const version = parts[11]!;
+  const repetition = version >= '00402' && !/[A-Za-z0-9 ]/.test(parts[10]!) ? parts[10]! : null;
+  return { element, component, repetition, segment };
+}
+
+/** Elements of a raw x12-parser segment, each as its components. */
+function toSegment(raw: RawSegment, position: number): Segment {
+  const elements: string[][] = [];
+  for (let i = 1; raw[String(i)] !== undefined; i++) {
+    const comps = [raw[String(i)]!];
+    for (let j = 1; raw[`${i}-${j}`] !== undefined; j++) comps.push(raw[`${i}-${j}`]!);
+    elements.push(comps);
+  }
+  return { tag: raw.name, elements, position };
+}
+
+/** Document chunks fed to the parser (the whole interchange is never split into strings at once). */
+function* chunks(doc: Buffer, size = 64 * 1024): Generator<Buffer> {
+  for (let i = 0; i < doc.length; i += size) yield doc.subarray(i, i + size);
+}
+
+/**
+ * Converts an X12 810 interchange to canonical invoice candidates, one per transaction set, in
+ * document order.
+ * @param maxInvoices most transaction sets accepted (400 beyond).
+ * @throws TriageError 400 naming the segment/element (see the module doc).
+ */
+export async function convertX12(
+  doc: Buffer,
+  maxInvoices = Number.MAX_SAFE_INTEGER,
+): Promise<ConvertedInvoice[]> {
+  // A byte-order mark or blank lines before the ISA are tolerated.
+  const lead = /^[\uFEFF\s]*/.exec(doc.subarray(0, 256).toString('utf8'))![0];
+  const start = Buffer.byteLength(lead);
+  const seps = readIsa(doc.subarray(start, start + 256).toString('utf8'));
+  const parser = new X12parser('utf8');
+  const stream = Readable.from(chunks(doc.subarray(start))).pipe(parser);
+  const out: ConvertedInvoice[] = [];
+  let position = 0;
+  let isa: Segment | null = null;
+  let gs: Segment | null = null;
+  let groups = 0;
+  let setsInGroup = 0;
+  let tx: Segment[] | null = null;
+  let ended = false;
+  const onSegment = (raw: RawSegment): void => {
+    // Line breaks after the last terminator come out as an empty segment.
+    if (raw.name === '' && raw['1'] === undefined) return;
+    const s = toSegment(raw, ++position);
+    if (ended) fail(s, undefined, 'follows the IEA (one interchange per document)');
+    if (tx !== null) {
+      tx.push(s);
+      if (s.tag === 'ST') fail(s, undefined, 'opens a transaction set before the SE of the previous one');
+      if (s.tag !== 'SE') return;
+      const st = tx[0]!;
+      if (at(s, 1) !== String(tx.length))
+        fail(s, 1, `says ${at(s, 1)} segments; the transaction set has ${tx.length} (ST to SE)`);
+      if (at(s, 2) !== at(st, 2)) fail(s, 2, `(${at(s, 2)}) does not match ST02 (${at(st, 2)})`);
+      if (out.length >= maxInvoices)
+        fail(st, undefined, `exceeds the ${maxInvoices} invoices accepted in one request`);
+      out.push(mapTransaction(tx, isa!, seps));
+      tx = null;
+      return;
+    }
+    switch (s.tag) {
+      case 'ISA':
+        if (position !== 1) fail(s, undefined, 'appears twice');
+        isa = s;
+        break;
+      case 'GS':
+        if (gs) fail(s, undefined, 'opens a group before the GE of the previous one');
+        if (at(s, 1) !== GS01_INVOICE) fail(s, 1, `is ${at(s, 1)}; an invoice group is ${GS01_INVOICE}`);
+        gs = s;
+        setsInGroup = 0;
+        break;
+      case 'ST':
+        if (!gs) fail(s, undefined, 'is outside a GS/GE group');
+        if (at(s, 1) !== ST01_INVOICE)
+          fail(s, 1, `is ${at(s, 1)}; only ${ST01_INVOICE} (invoice) is accepted`);
+        if (at(s, 2) === '') fail(s, 2, 'is required (transaction set control number)');
+        setsInGroup++;
+        tx = [s];
+        break;
+      case 'GE':
+        if (!gs) fail(s, undefined, 'closes no group');
+        if (at(s, 1) !== String(setsInGroup))
+          fail(s, 1, `says ${at(s, 1)} transaction sets; the group has ${setsInGroup}`);
+        if (at(s, 2) !== at(gs!, 6)) fail(s, 2, `(${at(s, 2)}) does not match GS06 (${at(gs!, 6)})`);
+        gs = null;
+        groups++;
+        break;
+      case 'IEA':
+        if (gs) fail(s, undefined, 'closes the interchange inside a group (GE missing)');
+        if (at(s, 1) !== String(groups)) fail(s, 1, `says ${at(s, 1)} groups; the interchange has ${groups}`);
+        if (at(s, 2) !== at(isa!, 13)) fail(s, 2, `(${at(s, 2)}) does not match ISA13 (${at(isa!, 13)})`);
+        ended = true;
+        break;
+      default:
+        fail(s, undefined, 'is outside a transaction set (ST/SE)');
+    }
+  };
+  // Segments are handled synchronously as the parser emits them (no promise per segment).
+  await new Promise<void>((resolveAll, reject) => {
+    stream.on('data', (raw: RawSegment) => {
+      try {
+        onSegment(raw);
+      } catch (e) {
+        stream.destroy();
+        reject(e as Error);
+      }
+    });
+    stream.on('error', reject);
+    stream.on('end', resolveAll);
+  });
+  const last = { tag: 'IEA', elements: [], position: position + 1 };
+  // Assigned by the segment handler: the compiler's narrowing does not see it.
+  const open = tx as Segment[] | null;
+  if (open !== null)
+    fail(
+      { ...open[0]!, tag: 'SE', position: position + 1 },
+      undefined,
+      `is missing: transaction set ${at(open[0]!, 2)} is truncated`,
+    );
+  if (!(ended as boolean)) fail(last, undefined, 'is missing: the interchange is truncated');
+  return out;
+}
+
+/** Canonical invoice of one ST..SE transaction set (tables of `intake/mapping/x12.ts`). */
+function mapTransaction(tx: Segment[], isa: Segment, seps: X12Separators): ConvertedInvoice {
+  const st = tx[0]!;
+  const numbers = documentNumbers(
+    FORMAT,
+    tx
+      .filter((s) => s.tag === 'IT1')
+      .map((s) => at(s, 4))
+      .filter((t) => t !== ''),
+  );
+  const inv: Record<string, unknown> = { currency: 'USD', document_type: 'invoice' };
+  const vendor: Record<string, unknown> = {};
+  const lines: Record<string, unknown>[] = [];
+  const period: Record<string, string> = {};
+  const terms: Record<string, number> = {};
+  let role: 'vendor' | 'facility' | 'ignore' | null = null;
+  let line: Record<string, unknown> | null = null;
+  let seenBig = false;
+  let seenTds = false;
+  const set = (target: Record<string, unknown>, path: string, value: unknown): void => {
+    const [a, b] = path.split('.');
+    if (b === undefined) target[a!] = value;
+    else if (a === 'payment_terms') terms[b] = value as number;
+    else if (a === 'service_period') period[b] = value as string;
+    else if (a === 'vendor') vendor[b] = value;
+  };
+  const int = (s: Segment, i: number): number => {
+    const t = at(s, i);
+    if (!/^-?\d{1,15}$/.test(t)) fail(s, i, 'must be an integer');
+    return Number(t);
+  };
+  for (const s of tx.slice(1, -1)) {
+    switch (s.tag) {
+      case 'BIG': {
+        seenBig = true;
+        for (const [i, field] of Object.entries(HEADER_ELEMENTS.BIG))
+          if (at(s, Number(i)) !== '')
+            set(inv, field, field === 'invoice_date' ? isoDate(at(s, Number(i))) : at(s, Number(i)));
+        const type = at(s, 7);
+        if (type !== '') {
+          const kind = BIG07_DOCUMENT_TYPE[type];
+          if (!kind) fail(s, 7, `has the unknown transaction type code ${type}`);
+          inv.document_type = kind;
+        }
+        break;
+      }
+      case 'CUR':
+        if (at(s, 2) !== '') inv.currency = at(s, 2);
+        break;
+      case 'ITD':
+        if (at(s, 3) !== '') terms.discount_percent = numbers.quantity(at(s, 3), where(s, 3));
+        if (at(s, 5) !== '') terms.discount_days = int(s, 5);
+        if (at(s, 6) !== '') inv.due_date = isoDate(at(s, 6));
+        if (at(s, 7) !== '') terms.net_days = int(s, 7);
+        break;
+      case 'TDS': {
+        seenTds = true;
+        const t = at(s, 1);
+        inv.total_cents = /^-?\d+$/.test(t) ? int(s, 1) : numbers.cents(t, where(s, 1));
+        line = null;
+        break;
+      }
+      case 'N1': {
+        const r = N101_ROLE[at(s, 1)];
+        if (!r) fail(s, 1, `has the unknown entity identifier code ${at(s, 1)}`);
+        role = r!;
+        line = null;
+        const q = at(s, 3);
+        const id = at(s, 4);
+        if (q !== '' && !(q in N103_VENDOR_FIELD))
+          fail(s, 3, `has the unknown identification code qualifier ${q}`);
+        if (role === 'vendor') {
+          if (at(s, 2) !== '') vendor.name = at(s, 2);
+          const f = N103_VENDOR_FIELD[q];
+          if (f && f !== 'ignore' && id !== '') vendor[f] = id;
+        } else if (role === 'facility' && id !== '') {
+          inv.facility_id = id;
+        }
+        break;
+      }
+      case 'REF': {
+        const f = REF01_FIELD[at(s, 1)];
+        if (!f) fail(s, 1, `has the unknown reference identification qualifier ${at(s, 1)}`);
+        if (f === 'ignore' || at(s, 2) === '') break;
+        if (f === 'po_number') inv.po_number = at(s, 2);
+        else if (role === 'vendor' && line === null) set(inv, f!, at(s, 2));
+        break;
+      }
+      case 'DTM': {
+        const f = DTM01_FIELD[at(s, 1)];
+        if (!f) fail(s, 1, `has the unknown date/time qualifier ${at(s, 1)}`);
+        if (f === 'ignore') break;
+        const d = isoDate(at(s, 2));
+        if (f === 'service_date') {
+          if (!line) fail(s, 1, 'is a service date (472) outside an IT1 loop');
+          line!.service_date = d;
+        } else set(inv, f!, d);
+        break;
+      }
+      case 'IT1': {
+        role = null;
+        line = mapIt1(s, numbers, seps);
+        lines.push(line);
+        break;
+      }
+      case 'PID': {
+        const kind = PID01_TYPE[at(s, 1)];
+        if (!kind) fail(s, 1, `has the unknown item description type ${at(s, 1)}`);
+        if (kind === 'ignore') break;
+        if (!line) fail(s, undefined, 'describes no line (PID outside an IT1 loop)');
+        const text = at(s, 5);
+        line!.description = line!.description ? `${String(line!.description)} ${text}` : text;
+        break;
+      }
+      case 'SAC': {
+        const sign = SAC01_SIGN[at(s, 1)];
+        if (sign === undefined) fail(s, 1, `has the unknown allowance or charge indicator ${at(s, 1)}`);
+        if (sign === 0) break;
+        const code = at(s, 2);
+        const name = SAC02_DESCRIPTION[code];
+        if (!name) fail(s, 2, `has the unknown service, promotion, allowance or charge code ${code}`);
+        const t = at(s, 5);
+        const amount = sign! * Math.abs(/^-?\d+$/.test(t) ? int(s, 5) : numbers.cents(t, where(s, 5)));
+        lines.push({
+          line_number: 0,
+          description: at(s, 15) !== '' ? at(s, 15) : name,
+          code: { system: 'OTHER', value: code },
+          quantity: 1,
+          unit_price_cents: amount,
+          amount_cents: amount,
+        });
+        line = null;
+        break;
+      }
+      default:
+        break;
+    }
+  }
+  if (!seenBig) fail({ ...st, tag: 'BIG' }, undefined, `is missing in transaction set ${at(st, 2)}`);
+  if (!seenTds) fail({ ...st, tag: 'TDS' }, undefined, `is missing in transaction set ${at(st, 2)}`);
+  // SAC lines take the numbers after the last IT1 line.
+  let next = lines.reduce((m, l) => Math.max(m, Number(l.line_number) || 0), 0);
+  for (const l of lines) if (l.line_number === 0) l.line_number = ++next;
+  if (Object.keys(terms).length > 0) inv.payment_terms = terms;
+  if (Object.keys(period).length > 0) inv.service_period = period;
+  const sender = at(isa, 6).replace(/\s+/g, '');
+  const control = `${at(isa, 13)}-${at(st, 2)}`;
+  const invoice = defined({ invoice_id: `${sender}-${control}`, vendor, ...inv, lines });
+  creditSigns(invoice);
+  return {
+    invoice,
+    location: `ST02 ${at(st, 2)} (segment ${st.position})`,
+    documentRef: `ISA13 ${at(isa, 13)} / ST02 ${at(st, 2)}`,
+  };
+}
+
+/** One IT1 (baseline item data) as a canonical line; PID and DTM*472 complete it. */
+function mapIt1(s: Segment, numbers: DocumentNumbers, seps: X12Separators): Record<string, unknown> {
+  const ln = at(s, 1);
+  if (!/^\d{1,6}$/.test(ln)) fail(s, 1, 'must be the line number (1 to 6 digits)');
+  const quantity = numbers.quantity(at(s, 2), where(s, 2));
+  const unitPrice = numbers.cents(at(s, 4), where(s, 4));
+  const line: Record<string, unknown> = {
+    line_number: Number(ln),
+    quantity,
+    unit_price_cents: unitPrice,
+    amount_cents: Math.round(quantity * unitPrice),
+  };
+  // Product/service ID pairs: IT106/IT107, IT108/IT109, ... up to IT124/IT125.
+  for (let q = 6; q <= 24; q += 2) {
+    const qualifier = at(s, q);
+    if (qualifier === '') continue;
+    const system = IT1_PRODUCT_QUALIFIER[qualifier];
+    if (!system) fail(s, q, `has the unknown product/service ID qualifier ${qualifier}`);
+    if (system === 'ignore' || line.code) continue;
+    const comps = s.elements[q]!;
+    const value = seps.repetition ? comps[0]!.split(seps.repetition)[0]! : comps[0]!;
+    line.code = { system, value };
+    const modifiers = comps.slice(1).filter((m) => m !== '');
+    if (modifiers.length > 0) line.modifiers = modifiers;
+  }
+  return line;
+}
