@@ -127,6 +127,12 @@ export interface WireOptions {
   /** Ids of stored invoices and of decisions, by kind; default random UUIDs (golden runs pass sequences). */
   newId?: (kind: 'invoice' | 'decision') => string;
   /**
+   * Told when each start-up step is done, with its wall time in ms: `reference data`,
+   * `reference index`, `models`, `store` (opening the store and applying migrations; on a new
+   * embedded store this includes PGlite's initdb, the longest step of a first start).
+   */
+  onStep?: (step: WireStep, ms: number) => void;
+  /**
    * The trained champions to serve (default: the shipped registry, `models/artifacts`); `null`
    * serves the heuristic scorers. A task whose champion is missing or fails its feature-schema
    * check keeps its heuristic (and `onError` is told): the service still starts.
@@ -161,15 +167,28 @@ export function loadPolicyFile(path: string): PolicyDefinition {
   }
 }
 
+/** A start-up step of {@link wire}, reported to `onStep`. */
+export type WireStep = 'reference data' | 'reference index' | 'models' | 'store';
+
 /** Opens the store (applying migrations), loads the shipped reference data and builds the service. */
 export async function wire(store: StoreConfig, opts: WireOptions = {}): Promise<Wired> {
+  let t = performance.now();
+  const step = (name: WireStep): void => {
+    const now = performance.now();
+    opts.onStep?.(name, Math.round(now - t));
+    t = now;
+  };
   const defaultPolicy = opts.policyFile ? loadPolicyFile(opts.policyFile) : DEFAULT_POLICY_DEFINITION;
   const reference = loadReferenceData();
+  step('reference data');
   const index = buildReferenceIndex(reference);
   const heuristicCoding = createHeuristicCodingScorer(index);
+  step('reference index');
   const champions =
     opts.models === null ? null : await loadChampions(opts.models ?? {}, heuristicCoding, reference);
+  step('models');
   const db = await openDatabase(store);
+  step('store');
   const newId = opts.newId;
   const repo = createRepository(db, { ...opts.search, ...(newId ? { newId: () => newId('invoice') } : {}) });
   const monitoringStore = createMonitoringStore(db);

@@ -23,6 +23,7 @@ const logger = pino({
   redact: ['req.headers.authorization', 'req.headers["x-api-key"]', 'req.headers.cookie'],
 });
 const metrics = createMetrics();
+logger.info({ store: config.store.engine }, 'starting: loading reference data, models and the store');
 const { scoring, repo, batches, served, closeModels, monitoring, monitoringStore } = await wire(
   config.store,
   {
@@ -33,6 +34,7 @@ const { scoring, repo, batches, served, closeModels, monitoring, monitoringStore
       metrics: metrics.registry,
       warn: (fields, message) => logger.warn(fields, message),
     },
+    onStep: (step, ms) => logger.info({ step, ms }, `start-up step done: ${step}`),
   },
 );
 const keysFile = await ensureBootstrapKeys(repo, config.bootstrapKeysFile);
