@@ -12,6 +12,7 @@ import { TypeBoxValidatorCompiler, type TypeBoxTypeProvider } from '@fastify/typ
 import { TriageError } from '../core/errors.js';
 import type { ScoringService } from '../inference/pipeline.js';
 import type { TriageRepository } from '../store/repository.js';
+import type { CertifiedBound } from '../store/kpis.js';
 import { installAuth } from './auth.js';
 import { installInputGuards } from './input.js';
 import { problemOf, toTriageError } from './problem.js';
@@ -29,11 +30,25 @@ import worklistRoutes from './routes/worklist.js';
 import policyRoutes from './routes/policy.js';
 import vendorRoutes from './routes/vendors.js';
 import modelRoutes, { type ModelsApiDeps } from './routes/models.js';
+import claimRoutes from './routes/claims.js';
+import kpiRoutes from './routes/kpis.js';
+import auditExportRoutes from './routes/audit-export.js';
+import consoleRoutes from './routes/console.js';
+import { registerSecurityHeaders } from './security.js';
 
 /** The parts of the repository the routes use. */
 export type ApiStore = Pick<
   TriageRepository,
-  'keys' | 'audit' | 'reviews' | 'worklist' | 'policies' | 'vendors' | 'getDecisionRecord'
+  | 'keys'
+  | 'audit'
+  | 'reviews'
+  | 'worklist'
+  | 'policies'
+  | 'vendors'
+  | 'getDecisionRecord'
+  | 'claims'
+  | 'decisionFacts'
+  | 'console'
 >;
 
 /** What the app needs. */
@@ -63,6 +78,8 @@ export interface AppDeps {
   batches?: BatchRoutesOptions;
   /** Model management (/v1/models, /v1/jobs) and OIP v2 inference (/v2); absent when not given. */
   models?: ModelsApiDeps;
+  /** Auto-approve bounds the served model cards certify (dashboard, /v1/kpis/auto-approve); default none. */
+  certifiedBounds?: () => CertifiedBound[];
 }
 
 const PROBLEM = 'application/problem+json';
@@ -127,6 +144,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       .send(problemOf(te, String(req.id)));
   });
 
+  // Security headers first, so that refused requests (401, 403) carry them too.
+  await registerSecurityHeaders(app);
   // Before any route: refuse routes without roles, authenticate and check roles per request.
   installAuth(app, deps.store.keys);
 
@@ -164,6 +183,10 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(keyRoutes, { deps });
   await app.register(policyRoutes, { deps });
   await app.register(vendorRoutes, { deps });
+  await app.register(claimRoutes, { deps });
+  await app.register(kpiRoutes, { deps });
+  await app.register(auditExportRoutes, { deps });
+  await app.register(consoleRoutes, { deps });
   await app.register(readinessRoutes, {
     pingStore: deps.ping,
     ...(deps.pingQueue ? { pingQueue: deps.pingQueue } : {}),

@@ -8,6 +8,7 @@
 import { pino } from 'pino';
 import { Redis } from 'ioredis';
 import { buildApp } from '../api/app.js';
+import { certifiedBoundOf } from '../api/routes/kpis.js';
 import { withDeadline } from '../api/limits.js';
 import { createMetrics, instrumentScoring, serveMetrics, type MetricsListener } from '../api/metrics.js';
 import { loadConfig } from './config.js';
@@ -84,6 +85,7 @@ const app = await buildApp({
     rateLimitWindowMs: limits.rateLimitWindowMs,
   },
   models: wireModelsApi({ registry, repo, queue: jobs.queue, served: () => served }),
+  certifiedBounds: () => [...served.values()].flatMap((m) => certifiedBoundOf(m.current.card) ?? []),
 });
 let metricsListener: MetricsListener | null = null;
 

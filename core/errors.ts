@@ -95,6 +95,12 @@ export const ERROR_CATALOG = {
   TRIAGE_KEY_NOT_FOUND: { status: 404, title: 'API key not found', retryable: false },
   TRIAGE_VENDOR_NOT_FOUND: { status: 404, title: 'Vendor profile not found', retryable: false },
   TRIAGE_REVIEW_INVALID: { status: 422, title: 'Review does not fit the decision', retryable: false },
+  /** Another reviewer holds an unexpired claim on the worklist item (store/claims.ts). */
+  TRIAGE_CLAIM_CONFLICT: {
+    status: 409,
+    title: 'Worklist item claimed by another reviewer',
+    retryable: false,
+  },
 } as const satisfies Record<string, CatalogEntry>;
 
 /** A stable error code from {@link ERROR_CATALOG}. */

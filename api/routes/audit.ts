@@ -4,7 +4,8 @@
  */
 import type { FastifyInstance } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
-import Type from 'typebox';
+import Type, { type Static } from 'typebox';
+import type { AuditRow } from '../../store/audit.js';
 import { principalOf } from '../auth.js';
 import { problemResponses, type RouteOptions } from './common.js';
 
@@ -32,6 +33,21 @@ export const AuditEntryResponse = Type.Object({
   prev_hash: Type.String(),
   hash: Type.String(),
 });
+
+/** An audit row as the API returns it (payload parsed). */
+export function auditEntryOf(r: AuditRow): Static<typeof AuditEntryResponse> {
+  return {
+    seq: r.seq,
+    ts: r.ts,
+    actor_key_id: r.actorKeyId,
+    kind: r.kind,
+    subject_id: r.subjectId,
+    payload: JSON.parse(r.payload) as unknown,
+    payload_sha256: r.payloadSha256,
+    prev_hash: r.prevHash,
+    hash: r.hash,
+  };
+}
 
 /** Registers the audit routes. */
 export default async function auditRoutes(root: FastifyInstance, { deps }: RouteOptions): Promise<void> {
@@ -94,17 +110,7 @@ export default async function auditRoutes(root: FastifyInstance, { deps }: Route
         ...(req.query.subject_id ? { subjectId: req.query.subject_id } : {}),
       });
       return {
-        items: rows.map((r) => ({
-          seq: r.seq,
-          ts: r.ts,
-          actor_key_id: r.actorKeyId,
-          kind: r.kind,
-          subject_id: r.subjectId,
-          payload: JSON.parse(r.payload) as unknown,
-          payload_sha256: r.payloadSha256,
-          prev_hash: r.prevHash,
-          hash: r.hash,
-        })),
+        items: rows.map(auditEntryOf),
         next_after_seq: rows.length === limit ? rows[rows.length - 1]!.seq : null,
       };
     },

@@ -39,3 +39,13 @@ export function decodeCursor(cursor: string): unknown {
     return null;
   }
 }
+
+/** The problem responses a route can answer with, by status, for its OpenAPI operation. */
+export function problemsOf<S extends keyof typeof problemResponses>(
+  ...statuses: S[]
+): Pick<typeof problemResponses, S> {
+  return Object.fromEntries(statuses.map((s) => [s, problemResponses[s]])) as Pick<
+    typeof problemResponses,
+    S
+  >;
+}
