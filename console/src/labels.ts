@@ -46,8 +46,9 @@ function save(list: PendingLabel[]): void {
  * @throws ApiError when the post failed; the label stays pending with the error.
  */
 export async function submitLabel(body: ReviewBody, invoiceNumber: string): Promise<void> {
-  const others = pendingLabels().filter((p) => p.body.idempotency_key !== body.idempotency_key);
-  save([...others, { body, invoice_number: invoiceNumber, error: null }]);
+  // A retried label keeps its last error (and its place in the banner) until the service acknowledges it.
+  if (!pendingLabels().some((p) => p.body.idempotency_key === body.idempotency_key))
+    save([...pendingLabels(), { body, invoice_number: invoiceNumber, error: null }]);
   try {
     await api('/v1/reviews', { method: 'POST', body });
     save(pendingLabels().filter((p) => p.body.idempotency_key !== body.idempotency_key));
