@@ -107,6 +107,11 @@ describe(`review console in Chromium on ${engine.name}`, () => {
   it('a failed label post is shown, kept, and stored once on retry', async () => {
     const page = await signIn('reviewer');
     await page.goto(`${server.base}/console/#/invoice/${seeded.coding.decision_id}`);
+    // The line's contributions are charted and add up to its score.
+    const attribution = page.locator('#attr-2 figcaption');
+    await attribution.waitFor();
+    const line2 = seeded.coding.lines[1]!.coding_mismatch!;
+    expect(await attribution.textContent()).toContain(`(line score ${(line2 * 100).toFixed(1)}%)`);
     await page.route('**/v1/reviews', (r) => r.abort('connectionrefused'));
     await page.getByRole('button', { name: 'Confirm exception' }).click();
     await page.getByRole('heading', { name: /Labels not yet stored \(1\)/ }).waitFor();

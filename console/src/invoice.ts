@@ -168,10 +168,11 @@ function Lines({ invoice, decision }: { invoice: Invoice; decision: Decision }) 
 }
 
 function Reasons({ decision }: { decision: Decision }) {
-  const attributed = (decision.explanation?.coding_mismatch.lines ?? []).filter(
-    (l): l is typeof l & { model: ModelAttribution } => l.model !== undefined,
+  const explained = (decision.explanation?.coding_mismatch.lines ?? []).filter(
+    // Lines worth explaining: a score of at least 5 % with a model attribution or checks to split it over.
+    (l) => (l.score ?? 0) >= 0.05 && (l.model !== undefined || l.checks.length > 0),
   );
-  const top = [...attributed].sort((a, b) => (b.score ?? 0) - (a.score ?? 0)).slice(0, 2);
+  const top = [...explained].sort((a, b) => (b.score ?? 0) - (a.score ?? 0)).slice(0, 2);
   return html`<section aria-labelledby="why-title">
     <h2 id="why-title">Reasons</h2>
     <ul class="reasons">
@@ -180,7 +181,11 @@ function Reasons({ decision }: { decision: Decision }) {
       )}${decision.reasons.length === 0 ? html`<li>No reason raised.</li>` : null}
     </ul>
     <div class="chart-row">
-      ${top.map((l) => html`<${Attribution} line=${l.line_number} score=${l.score} m=${l.model} />`)}
+      ${top.map((l) =>
+        l.model
+          ? html`<${Attribution} line=${l.line_number} score=${l.score} m=${l.model} />`
+          : html`<${CheckShares} line=${l.line_number} score=${l.score} checks=${l.checks} />`,
+      )}
     </div>
   </section>`;
 }
@@ -220,6 +225,42 @@ function Attribution({ line, score, m }: { line: number; score: number | null; m
   />`;
 }
 
+/** A heuristic line score split over its checks: the shares add up to the line score. */
+function CheckShares({
+  line,
+  score,
+  checks,
+}: {
+  line: number;
+  score: number | null;
+  checks: { code: string; share_of_score: number }[];
+}) {
+  const sum = checks.reduce((a, c) => a + c.share_of_score, 0);
+  return html`<${ChartFigure}
+    id=${`attr-${line}`}
+    title=${`Line ${line}: contributions to the coding score`}
+    caption=${`${checks.map((c) => `${c.code} ${pct(c.share_of_score)}`).join(' + ')} = ${pct(sum)} (line score ${pct(score)}).`}
+    config=${{
+      type: 'bar',
+      data: {
+        labels: checks.map((c) => c.code),
+        datasets: [
+          {
+            label: 'share of the line score',
+            data: checks.map((c) => c.share_of_score),
+            backgroundColor: PALETTE[1],
+          },
+        ],
+      },
+      options: {
+        indexAxis: 'y',
+        plugins: { legend: { display: false } },
+        scales: { x: { min: 0, max: 1, ticks: { format: { style: 'percent' } } } },
+      },
+    }}
+  />`;
+}
+
 function Duplicates({ invoice, dup }: { invoice: Invoice; dup: DuplicateMatch }) {
   const [earlier, setEarlier] = useState<Invoice | null>(null);
   const [error, setError] = useState<string | null>(null);
@@ -248,8 +289,7 @@ function Duplicates({ invoice, dup }: { invoice: Invoice; dup: DuplicateMatch })
   return html`<section aria-labelledby="dup-title">
     <h2 id="dup-title">Possible duplicate of ${dup.invoice_id}</h2>
     <p>
-      Duplicate score ${pct(dup.score)}; the earlier invoice was
-      ${dup.earlier_decision}${dup.earlier_approved ? ' and already approved (paying this one pays twice)' : ''}.
+      ${`Duplicate score ${pct(dup.score)}; the earlier invoice was ${dup.earlier_decision}`}${dup.earlier_approved ? ' and already approved (paying this one pays twice)' : ''}.
     </p>
     ${edit && html`<p class="edit" data-testid="number-edit">Invoice number edit: <code>${text(edit.earlier_value)}</code> → <code>${text(edit.this_value)}</code>${edit.note ? html` (${edit.note})` : null}</p>`}
     ${error && html`<p role="alert" class="error">${error}</p>`}

@@ -137,4 +137,6 @@ function App() {
   </div>`;
 }
 
-render(html`<${App} />`, document.getElementById('app')!);
+const root = document.getElementById('app')!;
+root.replaceChildren(); // drop the static "Loading" text
+render(html`<${App} />`, root);

@@ -118,7 +118,12 @@ export interface Decision {
   created_at: string;
   explanation?: {
     coding_mismatch: {
-      lines: { line_number: number; score: number | null; model?: ModelAttribution }[];
+      lines: {
+        line_number: number;
+        score: number | null;
+        checks: { code: string; risk: number; share_of_score: number }[];
+        model?: ModelAttribution;
+      }[];
     };
     evidence: {
       lines: {
