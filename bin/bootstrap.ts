@@ -103,6 +103,8 @@ export interface WireOptions {
   search?: CandidateSearchOptions;
   /** Clock of the scoring service (decision times, "today" of priorities); default the system clock. */
   clock?: () => Date;
+  /** Ids of stored invoices and of decisions, by kind; default random UUIDs (golden runs pass sequences). */
+  newId?: (kind: 'invoice' | 'decision') => string;
   /**
    * The trained champions to serve (default: the shipped registry, `models/artifacts`); `null`
    * serves the heuristic scorers. A task whose champion is missing or fails its feature-schema
@@ -145,7 +147,8 @@ export async function wire(store: StoreConfig, opts: WireOptions = {}): Promise<
   const champions =
     opts.models === null ? null : await loadChampions(opts.models ?? {}, heuristicCoding, reference);
   const db = await openDatabase(store);
-  const repo = createRepository(db, opts.search ?? {});
+  const newId = opts.newId;
+  const repo = createRepository(db, { ...opts.search, ...(newId ? { newId: () => newId('invoice') } : {}) });
   const scoring = createScoringService({
     repo,
     coding: champions?.scorers.coding ?? heuristicCoding,
@@ -156,6 +159,7 @@ export async function wire(store: StoreConfig, opts: WireOptions = {}): Promise<
     reference: index,
     referenceVersion: reference.version,
     ...(opts.clock ? { clock: opts.clock } : {}),
+    ...(newId ? { newId: () => newId('decision') } : {}),
   });
   return {
     scoring,

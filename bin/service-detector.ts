@@ -9,6 +9,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { readVendors } from '../datasets/benchmark/read.js';
 import { BENCHMARK_FILES } from '../datasets/benchmark/types.js';
+import type { VendorProfile as BenchmarkVendor } from '../datasets/benchmark/vendors.js';
 import { DEFAULT_POLICY, DEFAULT_TENANT, withCardThresholds } from '../inference/index.js';
 import type { StoreConfig, TriageRepository } from '../store/index.js';
 import type { Detector } from '../training/eval/detector.js';
@@ -37,8 +38,20 @@ export interface ServiceDetectorWiring {
  */
 export async function registerBenchmarkVendors(repo: TriageRepository, dataDir: string): Promise<number> {
   if (!existsSync(join(dataDir, BENCHMARK_FILES.vendors))) return 0;
+  return registerVendorMaster(repo, readVendors(dataDir));
+}
+
+/**
+ * Registers benchmark vendors (`vendors.json` entries) as the default tenant's vendor master, in
+ * order: each vendor id and alternate id approved for the BETOS codes of its approved categories
+ * (HCPCS prefixes for categories without a BETOS code). @returns vendor ids registered.
+ */
+export async function registerVendorMaster(
+  repo: TriageRepository,
+  vendors: readonly BenchmarkVendor[],
+): Promise<number> {
   let n = 0;
-  for (const v of readVendors(dataDir)) {
+  for (const v of vendors) {
     const betos = [...new Set(v.approved_categories.map((c) => c.betos).filter((b) => b !== ''))];
     const prefixes = [
       ...new Set(v.approved_categories.filter((c) => c.betos === '').map((c) => c.section.slice(0, 1))),
@@ -60,13 +73,11 @@ export async function registerBenchmarkVendors(repo: TriageRepository, dataDir: 
 export async function serviceDetector(o: ServiceDetectorWiring): Promise<Detector> {
   const wired = await wire(o.store, { models: o.models === undefined ? { reloadMs: null } : o.models });
   if (o.dataDir) await registerBenchmarkVendors(wired.repo, o.dataDir);
-  const sources: Record<string, string> = {};
-  const policy = withCardThresholds(
+  const { policy } = withCardThresholds(
     { ...DEFAULT_POLICY },
     true,
     thresholdsOf(wired.served.get('coding-mismatch')),
     thresholdsOf(wired.served.get('duplicate')),
-    sources,
   );
   return createServiceDetector(wired.scoring, {
     ...(o.name ? { name: o.name } : {}),

@@ -319,3 +319,43 @@ export const DecisionWithExplanation = Type.Object({
   explanation: Type.Optional(Explanation),
 });
 export type DecisionWithExplanation = Static<typeof DecisionWithExplanation>;
+
+/** Links of a decision to other invoices, recorded in its audit entry. */
+export interface DecisionLinks {
+  /** Client id of the earlier invoice this one was flagged as duplicating, or null. */
+  duplicate_of: string | null;
+  /** Client id of the invoice this credit memo reverses, or null. */
+  reverses: string | null;
+  /** sha256 of the routing policy document the decision used. */
+  policy_sha256: string;
+}
+
+/**
+ * The payload of a decision's `decision.created` audit entry: ids, the invoice's sha256, the
+ * outcome, scores, reason codes and versions, never invoice text. `links` (the scoring
+ * pipeline knows them) adds the duplicated and reversed invoices and the policy's sha256.
+ */
+export function decisionAuditPayload(
+  decision: DecisionResponse,
+  invoiceSha256: string,
+  links?: DecisionLinks,
+): Record<string, unknown> {
+  return {
+    decision_id: decision.decision_id,
+    invoice_id: decision.invoice_id,
+    invoice_sha256: invoiceSha256,
+    decision: decision.decision,
+    queue: decision.queue ?? null,
+    priority: decision.priority,
+    scores: decision.scores,
+    reason_codes: decision.reasons.map((r) => r.code),
+    ...(links
+      ? {
+          duplicate_of: links.duplicate_of,
+          reverses: links.reverses,
+          versions: decision.versions,
+          policy_sha256: links.policy_sha256,
+        }
+      : { versions: decision.versions }),
+  };
+}

@@ -1,14 +1,24 @@
 import { describe, expect, it } from 'vitest';
 import { ERROR_CATALOG, isTriageError } from '../core/errors.js';
-import { PAIR_VECTOR_NAMES } from './comparisons.js';
 import { SHIPPED_IDF_ID } from './idf.js';
-import { LINE_VECTOR_NAMES } from './line-features.js';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { packageRoot } from '../core/paths.js';
 import { assertFeatureSchema, FEATURE_SCHEMA, featureSchemaVersion } from './schema.js';
 
 describe('feature schema', () => {
   it('lists the line and pair vectors in model order, with units, and the embedding recipes', () => {
-    expect(FEATURE_SCHEMA.line.map((f) => f.name)).toEqual(LINE_VECTOR_NAMES);
-    expect(FEATURE_SCHEMA.pair.map((f) => f.name)).toEqual(PAIR_VECTOR_NAMES);
+    // The shipped champions were trained on vectors in schema order: their specs name the inputs.
+    const trained = (task: string): string[] =>
+      (
+        JSON.parse(
+          readFileSync(join(packageRoot(), 'models', 'artifacts', task, '1', 'spec.json'), 'utf8'),
+        ) as { featureNames: string[] }
+      ).featureNames;
+    expect(FEATURE_SCHEMA.line.map((f) => f.name)).toEqual(trained('coding-mismatch'));
+    expect(FEATURE_SCHEMA.pair.map((f) => f.name)).toEqual(trained('duplicate'));
+    expect(FEATURE_SCHEMA.line).toHaveLength(51);
+    expect(FEATURE_SCHEMA.pair).toHaveLength(67);
     expect(
       [...FEATURE_SCHEMA.line, ...FEATURE_SCHEMA.pair].every((f) => f.unit !== '' && f.description !== ''),
     ).toBe(true);

@@ -3,31 +3,11 @@ import { extractInvoiceFeatures } from '../features/invoice-features.js';
 import { pairSideOfInvoice } from '../features/pair.js';
 import type { Invoice } from '../core/invoice.js';
 import type { CandidateInvoice } from '../store/repository.js';
-import { makeInvoice } from '../test/fixtures.js';
+import { candidateOf, makeInvoice } from '../test/fixtures.js';
 import { assessDuplicates, differences, documentKindRule } from './duplicate-detector.js';
 import { createHeuristicDuplicateScorer } from './heuristic-duplicate.js';
 
-/** A stored candidate built from an invoice. */
-function candidate(inv: Invoice, over: Partial<CandidateInvoice> = {}): CandidateInvoice {
-  const f = extractInvoiceFeatures(inv);
-  const side = pairSideOfInvoice(inv, f);
-  return {
-    ...side,
-    invoiceId: inv.invoice_id,
-    decisionId: `d-${inv.invoice_id}`,
-    decision: 'AUTO_APPROVE',
-    vendorName: inv.vendor.name,
-    invoiceNumber: inv.invoice_number,
-    currency: inv.currency,
-    lineMatchKeys: [...side.lineMatchKeys],
-    embeddingDistance: 0.01,
-    sources: ['knn'],
-    approval: 'auto_approved',
-    reversedCents: 0,
-    reversedBy: [],
-    ...over,
-  };
-}
+const candidate = candidateOf;
 
 const scorer = createHeuristicDuplicateScorer();
 const assess = (inv: Invoice, cands: CandidateInvoice[]) =>

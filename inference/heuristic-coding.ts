@@ -154,6 +154,7 @@ export function createHeuristicCodingScorer(
 
   return {
     task: 'coding-mismatch',
+    kind: 'heuristic',
     version: p.version,
     scoreLines(inv, lines) {
       const byNumber = new Map(inv.lines.map((l) => [l.line_number, l]));

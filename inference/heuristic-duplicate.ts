@@ -37,7 +37,9 @@ const sigmoid = (z: number): number => 1 / (1 + Math.exp(-z));
 export function createHeuristicDuplicateScorer(p = HEURISTIC_DUPLICATE_PARAMS): DuplicatePairScorer {
   return {
     task: 'duplicate',
+    kind: 'heuristic',
     version: p.version,
+    intercept: p.bias,
     scorePair(c: PairComparison): PairScore {
       const contrib: Record<string, number> = {};
       const add = (name: string, v: number): void => {

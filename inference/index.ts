@@ -12,3 +12,4 @@ export * from './model-scorers.js';
 export * from './explain-model.js';
 export * from './priority.js';
 export * from './duplicate-detector.js';
+export * from './stages/index.js';

@@ -103,6 +103,7 @@ describe('model scorers', () => {
     const model = await codingChampion(spec);
     const evidence: CodingMismatchScorer = {
       task: 'coding-mismatch',
+      kind: 'heuristic',
       version: 'rules@test',
       scoreLines: (_inv, lines) =>
         lines.map((l) => ({

@@ -162,6 +162,7 @@ export function cardThresholds(m: LoadedModel): CardThresholds {
 export function createModelCodingScorer(o: ModelCodingScorerOptions): ModelCodingScorer {
   return {
     task: 'coding-mismatch',
+    kind: 'model',
     get version() {
       return o.model.label;
     },
@@ -257,6 +258,7 @@ export function createModelPairScorer(o: {
     });
   return {
     task: 'duplicate',
+    kind: 'model',
     get version() {
       return o.model.label;
     },

@@ -70,3 +70,39 @@ describe('routing policy documents', () => {
     }
   });
 });
+
+describe('the heaviest coding reason', () => {
+  const coding = (code: 'CODE_UNKNOWN' | 'PRICE_ABOVE_FEE_SCHEDULE', weight: number) => ({
+    code,
+    message: '',
+    weight,
+    evidence: {},
+  });
+  const policy = { ...DEFAULT_POLICY, alwaysReview: [], codingReview: 0.5, codingHold: 0.9 };
+
+  it('sends to coding review when the score crosses the threshold though every reason weighs less', () => {
+    // A model's contributions share the line score 0.6 between two reasons of 0.35 and 0.25.
+    const reasons = [coding('PRICE_ABOVE_FEE_SCHEDULE', 0.25), coding('CODE_UNKNOWN', 0.35)];
+    expect(routeWithFiring(policy, { coding_mismatch: 0.6, duplicate: 0 }, reasons)).toEqual({
+      route: { decision: 'REVIEW', queue: 'coding' },
+      firing: ['CODE_UNKNOWN'],
+    });
+  });
+
+  it('does not fire below the coding threshold', () => {
+    const reasons = [coding('CODE_UNKNOWN', 0.35)];
+    expect(routeWithFiring(policy, { coding_mismatch: 0.45, duplicate: 0 }, reasons).route.decision).toBe(
+      'AUTO_APPROVE',
+    );
+  });
+
+  it('holds at the coding hold threshold only with a coding reason', () => {
+    expect(
+      routeWithFiring(policy, { coding_mismatch: 0.95, duplicate: 0 }, [coding('CODE_UNKNOWN', 0.4)]).route,
+    ).toEqual({ decision: 'HOLD', queue: 'coding' });
+    expect(routeWithFiring(policy, { coding_mismatch: 0.95, duplicate: 0 }, []).route).toEqual({
+      decision: 'AUTO_APPROVE',
+      queue: undefined,
+    });
+  });
+});

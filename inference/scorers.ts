@@ -32,6 +32,12 @@ export interface ScoringContext {
 /** A value or a promise of it. */
 export type MaybePromise<T> = T | Promise<T>;
 
+/**
+ * How a scorer scores: `heuristic` (hand-set rules and weights, explained exactly by their
+ * terms) or `model` (a trained model, explained by feature-group attributions).
+ */
+export type ScorerKind = 'heuristic' | 'model';
+
 /** Coding-mismatch result of one line. `score` is P(exception) in [0,1], null when not scorable. */
 export interface LineScore {
   lineNumber: number;
@@ -47,6 +53,7 @@ export interface LineScore {
 /** Scores each line of an invoice for coding mismatch. */
 export interface CodingMismatchScorer<R extends MaybePromise<LineScore[]> = LineScore[]> {
   readonly task: 'coding-mismatch';
+  readonly kind: ScorerKind;
   /** e.g. `heuristic-coding@1`; for hot-reloaded models the version serving new calls. */
   readonly version: string;
   /** @param context the vendor's master record and history; scorers that do not need it ignore it. */
@@ -74,7 +81,10 @@ export interface PairScore {
 /** Scores candidate pairs from their comparison vectors. */
 export interface DuplicatePairScorer<R extends MaybePromise<PairScore> = PairScore> {
   readonly task: 'duplicate';
+  readonly kind: ScorerKind;
   readonly version: string;
+  /** Log-odds intercept of a linear scorer (its contributions plus this make the logit); absent otherwise. */
+  readonly intercept?: number;
   scorePair(c: PairComparison): R;
   /** Scores many pairs at once (one model run), when the scorer can; same results as `scorePair` each. */
   scorePairs?(cs: readonly PairComparison[]): Promise<PairScore[]>;

@@ -4,7 +4,12 @@
  * (tenant, client invoice id) so that a re-sent invoice returns the stored decision.
  */
 import { randomUUID } from 'node:crypto';
-import type { DecisionKind, DecisionResponse, DecisionWithExplanation } from '../core/decision.js';
+import {
+  decisionAuditPayload,
+  type DecisionKind,
+  type DecisionResponse,
+  type DecisionWithExplanation,
+} from '../core/decision.js';
 import type { Invoice } from '../core/invoice.js';
 import { TriageError } from '../core/errors.js';
 import type { SqlDatabase, SqlExecutor } from './sql.js';
@@ -103,6 +108,12 @@ export interface CandidateSearchOptions {
   exactSearchMaxRows?: number;
   /** The vendor-scoped exact kNN looks at invoices dated within this many days; default 400. */
   vendorWindowDays?: number;
+}
+
+/** Options of {@link createRepository}. */
+export interface RepositoryOptions extends CandidateSearchOptions {
+  /** Primary keys of stored invoices; default `randomUUID` (golden runs pass a sequence). */
+  newId?: () => string;
 }
 
 /** Query of {@link TriageRepository.findDuplicateCandidates}. */
@@ -397,6 +408,7 @@ async function findCandidates(
 }
 
 async function insertScored(
+  newId: () => string,
   tx: SqlExecutor,
   tenantId: string,
   invoice: Invoice,
@@ -405,7 +417,7 @@ async function insertScored(
   decision: DecisionResponse,
   extras: DecisionExtras = {},
 ): Promise<SaveResult> {
-  const pk = randomUUID();
+  const pk = newId();
   const inserted = await tx.query(
     `INSERT INTO invoices (pk, tenant_id, invoice_id, payload, payload_sha256, vendor_id, vendor_name, vendor_key,
        vendor_tax_id, vendor_npi, invoice_number, invoice_number_normalised, invoice_number_canonical,
@@ -487,23 +499,14 @@ async function insertScored(
     actorKeyId: extras.scoredByKeyId ?? null,
     kind: 'decision.created',
     subjectId: decision.decision_id,
-    payload: extras.auditPayload ?? {
-      decision_id: decision.decision_id,
-      invoice_id: decision.invoice_id,
-      invoice_sha256: payloadSha256,
-      decision: decision.decision,
-      queue: decision.queue ?? null,
-      priority: decision.priority,
-      scores: decision.scores,
-      reason_codes: decision.reasons.map((r) => r.code),
-      versions: decision.versions,
-    },
+    payload: extras.auditPayload ?? decisionAuditPayload(decision, payloadSha256),
   });
   return { decision, created: true };
 }
 
 /** Builds the repository over an opened, migrated database. */
-export function createRepository(db: SqlDatabase, search: CandidateSearchOptions = {}): TriageRepository {
+export function createRepository(db: SqlDatabase, search: RepositoryOptions = {}): TriageRepository {
+  const newId = search.newId ?? randomUUID;
   let iterative: Promise<boolean> | undefined;
   const searchOpts = {
     exactSearchMaxRows: search.exactSearchMaxRows ?? DEFAULT_EXACT_MAX_ROWS,
@@ -520,7 +523,7 @@ export function createRepository(db: SqlDatabase, search: CandidateSearchOptions
         findByInvoiceId: (invoiceId) => findStored(tx, tenantId, invoiceId),
         findDuplicateCandidates: (q) => findCandidates(tx, { ...q, tenantId }, searchOpts),
         insert: (invoice, hash, keys, decision, extras) =>
-          insertScored(tx, tenantId, invoice, hash, keys, decision, extras),
+          insertScored(newId, tx, tenantId, invoice, hash, keys, decision, extras),
       });
     });
 

@@ -117,7 +117,6 @@ describe('scoring deadline', () => {
     let slowOnce = true;
     const slow: ScoringService = {
       versions: s.wired.scoring.versions,
-      getDecision: (id, t) => s.wired.scoring.getDecision(id, t),
       policyFor: (t) => s.wired.scoring.policyFor(t),
       referenceCode: (c) => s.wired.scoring.referenceCode(c),
       unknownVendorCategories: (i) => s.wired.scoring.unknownVendorCategories(i),

@@ -1,6 +1,9 @@
 /** Test fixtures: a valid invoice builder and store configs for both engines. */
 import type { Invoice } from '../core/invoice.js';
+import { extractInvoiceFeatures } from '../features/invoice-features.js';
+import { pairSideOfInvoice } from '../features/pair.js';
 import type { StoreConfig } from '../store/index.js';
+import type { CandidateInvoice } from '../store/repository.js';
 
 /** A valid two-line DME invoice; override any field. */
 export function makeInvoice(over: Partial<Invoice> = {}): Invoice {
@@ -73,4 +76,25 @@ export function engines(prefix: string): { name: string; config: () => StoreConf
     });
   }
   return list;
+}
+
+/** A stored duplicate candidate built from an invoice (auto-approved, found by kNN); override any field. */
+export function candidateOf(inv: Invoice, over: Partial<CandidateInvoice> = {}): CandidateInvoice {
+  const side = pairSideOfInvoice(inv, extractInvoiceFeatures(inv));
+  return {
+    ...side,
+    invoiceId: inv.invoice_id,
+    decisionId: `d-${inv.invoice_id}`,
+    decision: 'AUTO_APPROVE',
+    vendorName: inv.vendor.name,
+    invoiceNumber: inv.invoice_number,
+    currency: inv.currency,
+    lineMatchKeys: [...side.lineMatchKeys],
+    embeddingDistance: 0.01,
+    sources: ['knn'],
+    approval: 'auto_approved',
+    reversedCents: 0,
+    reversedBy: [],
+    ...over,
+  };
 }

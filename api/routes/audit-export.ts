@@ -6,15 +6,14 @@
  * the stream, so memory stays flat whatever the range.
  */
 import { Readable } from 'node:stream';
-import type { FastifyInstance } from 'fastify';
-import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import Type from 'typebox';
 import { stringify } from 'csv-stringify';
 import type { AuditRow } from '../../store/audit.js';
 import { TriageError } from '../../core/errors.js';
 import { principalOf } from '../auth.js';
 import { auditEntryOf } from './audit.js';
-import { problemsOf, type RouteOptions } from './common.js';
+import { problemResponses, PROTECTED, type RoutePlugin } from './common.js';
+import type { ApiStore } from '../app.js';
 
 /** Rows read per store round trip. */
 export const EXPORT_PAGE = 1000;
@@ -32,12 +31,13 @@ export const AUDIT_CSV_COLUMNS = [
   'hash',
 ] as const;
 
+/** What the export route uses. */
+export interface AuditExportRoutesOptions {
+  store: Pick<ApiStore, 'audit'>;
+}
+
 /** Registers the export route. */
-export default async function auditExportRoutes(
-  root: FastifyInstance,
-  { deps }: RouteOptions,
-): Promise<void> {
-  const app = root.withTypeProvider<TypeBoxTypeProvider>();
+export const auditExportRoutes: RoutePlugin<AuditExportRoutesOptions> = async (app, deps) => {
   app.get(
     '/v1/audit/export',
     {
@@ -58,11 +58,10 @@ export default async function auditExportRoutes(
           },
           { additionalProperties: false },
         ),
-        produces: ['application/x-ndjson', 'text/csv'],
         response: {
           // A stream (application/x-ndjson or text/csv): fastify sends streams without serialising them.
           200: Type.Unknown({ description: 'JSON Lines or CSV text.' }),
-          ...problemsOf(400, 401, 403),
+          ...problemResponses(PROTECTED),
         },
       },
     },
@@ -111,4 +110,4 @@ export default async function auditExportRoutes(
       );
     },
   );
-}
+};

@@ -4,11 +4,10 @@
  * reviewer holds it), `DELETE /v1/worklist/{id}/claim` releases the caller's claim,
  * `GET /v1/worklist/claims` lists the tenant's active claims. See store/claims.ts.
  */
-import type { FastifyInstance } from 'fastify';
-import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import Type from 'typebox';
 import { principalOf } from '../auth.js';
-import { IdParam, problemsOf, type RouteOptions } from './common.js';
+import { IdParam, problemResponses, PROTECTED, type RoutePlugin } from './common.js';
+import type { ApiStore } from '../app.js';
 
 /** Claim length when the request names none, seconds. */
 export const DEFAULT_CLAIM_SECONDS = 900;
@@ -23,9 +22,15 @@ export const ClaimResponse = Type.Object({
   expires_at: Type.String({ format: 'date-time' }),
 });
 
-/** Registers the claim routes. */
-export default async function claimRoutes(root: FastifyInstance, { deps }: RouteOptions): Promise<void> {
-  const app = root.withTypeProvider<TypeBoxTypeProvider>();
+/** What the claim routes use. */
+export interface ClaimRoutesOptions {
+  store: Pick<ApiStore, 'claims'>;
+  /** Clock of claim times; default the system clock. */
+  clock?: () => Date;
+}
+
+/** Registers the routes. */
+export const claimRoutes: RoutePlugin<ClaimRoutesOptions> = async (app, deps) => {
   const clock = deps.clock ?? (() => new Date());
   app.post(
     '/v1/worklist/:id/claim',
@@ -44,7 +49,7 @@ export default async function claimRoutes(root: FastifyInstance, { deps }: Route
         ),
         response: {
           200: ClaimResponse,
-          ...problemsOf(400, 401, 403, 404, 409),
+          ...problemResponses(PROTECTED, 404, 409),
         },
       },
     },
@@ -72,7 +77,7 @@ export default async function claimRoutes(root: FastifyInstance, { deps }: Route
         params: IdParam,
         response: {
           200: Type.Object({ released: Type.Boolean() }),
-          ...problemsOf(400, 401, 403, 409),
+          ...problemResponses(PROTECTED, 409),
         },
       },
     },
@@ -90,7 +95,7 @@ export default async function claimRoutes(root: FastifyInstance, { deps }: Route
         summary: "Active claims on the tenant's open worklist items",
         response: {
           200: Type.Object({ items: Type.Array(ClaimResponse) }),
-          ...problemsOf(401, 403),
+          ...problemResponses(PROTECTED),
         },
       },
     },
@@ -100,4 +105,4 @@ export default async function claimRoutes(root: FastifyInstance, { deps }: Route
       return { items: items.map((c) => ({ ...c, claimed_by_me: c.key_id === p.keyId })) };
     },
   );
-}
+};

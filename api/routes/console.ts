@@ -9,8 +9,6 @@
  */
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import type { FastifyInstance } from 'fastify';
-import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import fastifyStatic from '@fastify/static';
 import Type from 'typebox';
 import { ROLES, Role } from '../../core/auth.js';
@@ -18,9 +16,11 @@ import { TriageError } from '../../core/errors.js';
 import { Invoice } from '../../core/invoice.js';
 import { packageRoot } from '../../core/paths.js';
 import { DEFAULT_SLA_DAYS } from '../../inference/policy.js';
+import type { ScoringService } from '../../inference/pipeline.js';
 import { principalOf } from '../auth.js';
 import { AuditEntryResponse, auditEntryOf } from './audit.js';
-import { IdParam, problemsOf, type RouteOptions } from './common.js';
+import { IdParam, problemResponses, PROTECTED, type RoutePlugin } from './common.js';
+import type { ApiStore } from '../app.js';
 
 /** URL prefix of the console page. */
 export const CONSOLE_PREFIX = '/console/';
@@ -30,18 +30,23 @@ export function consoleBundleDir(): string {
   return join(packageRoot(), 'dist', 'console');
 }
 
-/** Registers the console page and its reads. */
-export default async function consoleRoutes(root: FastifyInstance, { deps }: RouteOptions): Promise<void> {
-  const app = root.withTypeProvider<TypeBoxTypeProvider>();
+/** What the console routes use. */
+export interface ConsoleRoutesOptions {
+  scoring: Pick<ScoringService, 'policyFor'>;
+  store: Pick<ApiStore, 'console'>;
+}
+
+/** Registers the routes. */
+export const consoleRoutes: RoutePlugin<ConsoleRoutesOptions> = async (app, deps) => {
   const dir = consoleBundleDir();
   if (existsSync(join(dir, 'index.html'))) {
     await app.register(fastifyStatic, { root: dir, prefix: CONSOLE_PREFIX, index: 'index.html' });
   } else {
-    app.get(`${CONSOLE_PREFIX}*`, async () => {
+    app.get(`${CONSOLE_PREFIX}*`, { schema: { hide: true } }, async () => {
       throw new TriageError('TRIAGE_ROUTE_NOT_FOUND', 'the console is not built: run npm run build');
     });
   }
-  app.get('/console', async (_req, reply) => reply.redirect(CONSOLE_PREFIX));
+  app.get('/console', { schema: { hide: true } }, async (_req, reply) => reply.redirect(CONSOLE_PREFIX));
 
   app.get(
     '/v1/console/session',
@@ -57,7 +62,7 @@ export default async function consoleRoutes(root: FastifyInstance, { deps }: Rou
             roles: Type.Array(Role),
             sla_days: Type.Integer({ description: 'Days since received before an exception is escalated.' }),
           }),
-          ...problemsOf(401, 403),
+          ...problemResponses(PROTECTED),
         },
       },
     },
@@ -83,7 +88,7 @@ export default async function consoleRoutes(root: FastifyInstance, { deps }: Rou
         description:
           "Holds the invoice's text (line descriptions): for reviewers and auditors of the tenant only.",
         params: IdParam,
-        response: { 200: Invoice, ...problemsOf(400, 401, 403, 404) },
+        response: { 200: Invoice, ...problemResponses(PROTECTED, 404) },
       },
     },
     async (req) => {
@@ -103,7 +108,7 @@ export default async function consoleRoutes(root: FastifyInstance, { deps }: Rou
         params: IdParam,
         response: {
           200: Type.Object({ items: Type.Array(AuditEntryResponse) }),
-          ...problemsOf(400, 401, 403, 404),
+          ...problemResponses(PROTECTED, 404),
         },
       },
     },
@@ -113,4 +118,4 @@ export default async function consoleRoutes(root: FastifyInstance, { deps }: Rou
       return { items: rows.map(auditEntryOf) };
     },
   );
-}
+};

@@ -6,8 +6,6 @@
  * `date_field`) and answers `{ figure, title, definition, query, periods, points, ... }`; the
  * definitions and arithmetic are in store/kpis.ts.
  */
-import type { FastifyInstance } from 'fastify';
-import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import Type from 'typebox';
 import { DEFAULT_SLA_DAYS } from '../../inference/policy.js';
 import type { ModelCard } from '../../models/card.js';
@@ -28,8 +26,10 @@ import {
   type DecisionFact,
   type GroupBy,
 } from '../../store/kpis.js';
+import type { ScoringService } from '../../inference/pipeline.js';
 import { principalOf } from '../auth.js';
-import { problemsOf, type RouteOptions } from './common.js';
+import { problemResponses, PROTECTED, type RoutePlugin } from './common.js';
+import type { ApiStore } from '../app.js';
 
 /** Longest range one request may span, days. */
 export const KPI_MAX_DAYS = 731;
@@ -176,9 +176,18 @@ export function certifiedBoundOf(card: ModelCard): CertifiedBound | null {
 const operationId = (figure: string) =>
   `getKpi${figure.replace(/(^|-)([a-z])/g, (_m, _d, c: string) => c.toUpperCase())}`;
 
-/** Registers one GET route per figure. */
-export default async function kpiRoutes(root: FastifyInstance, { deps }: RouteOptions): Promise<void> {
-  const app = root.withTypeProvider<TypeBoxTypeProvider>();
+/** What the KPI routes use. */
+export interface KpiRoutesOptions {
+  scoring: Pick<ScoringService, 'policyFor'>;
+  store: Pick<ApiStore, 'decisionFacts'>;
+  /** Clock for "today"; default the system clock. */
+  clock?: () => Date;
+  /** Auto-approve bounds of the served model cards; default none. */
+  certifiedBounds?: () => CertifiedBound[];
+}
+
+/** Registers the routes. */
+export const kpiRoutes: RoutePlugin<KpiRoutesOptions> = async (app, deps) => {
   const clock = deps.clock ?? (() => new Date());
   for (const [name, figure] of Object.entries(FIGURES)) {
     app.get(
@@ -190,7 +199,7 @@ export default async function kpiRoutes(root: FastifyInstance, { deps }: RouteOp
           summary: figure.title,
           description: `${figure.definition} At most ${KPI_MAX_DAYS} days per request.`,
           querystring: KpiQuery,
-          response: { 200: KpiResponse, ...problemsOf(400, 401, 403) },
+          response: { 200: KpiResponse, ...problemResponses(PROTECTED) },
         },
       },
       async (req) => {
@@ -239,4 +248,4 @@ export default async function kpiRoutes(root: FastifyInstance, { deps }: RouteOp
       },
     );
   }
-}
+};

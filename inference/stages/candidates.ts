@@ -1,0 +1,29 @@
+/**
+ * Stage 5, candidates: earlier invoices that may be the same one (pgvector kNN of the invoice
+ * embedding with a recall guard, kNN within the vendor, exact blocking keys), searched inside
+ * the scoring transaction so that concurrent submissions of one vendor see each other.
+ */
+import type { CandidateResult, ScoringTx } from '../../store/repository.js';
+import type { Prepared } from './prepare.js';
+
+/** Default nearest neighbours fetched per invoice. */
+export const DEFAULT_CANDIDATE_K = 10;
+
+/** Searches the duplicate candidates of a prepared invoice; `k` neighbours per kNN search. */
+export function findCandidates(
+  tx: Pick<ScoringTx, 'findDuplicateCandidates'>,
+  p: Prepared,
+  k: number,
+): Promise<CandidateResult> {
+  const { invoice, features } = p;
+  return tx.findDuplicateCandidates({
+    embedding: features.embedding,
+    k,
+    vendorKey: features.vendorKey,
+    vendorId: invoice.vendor.id,
+    invoiceNumberCanonical: features.invoiceNumber.canonical,
+    totalCents: invoice.total_cents,
+    invoiceDate: invoice.invoice_date,
+    documentType: invoice.document_type,
+  });
+}

@@ -1,0 +1,59 @@
+/**
+ * Stage 1, prepare: the invoice's features (normalised vendor and invoice number, embeddings),
+ * one {@link LineRecord} per line, the keys the store indexes it by, its pair side for
+ * duplicate comparisons and the idempotency fingerprint. Pure.
+ */
+import { createHash } from 'node:crypto';
+import stringify from 'safe-stable-stringify';
+import type { Invoice } from '../../core/invoice.js';
+import { extractInvoiceFeatures, type InvoiceFeatures } from '../../features/invoice-features.js';
+import { pairSideOfInvoice, type PairSide } from '../../features/pair.js';
+import type { InvoiceIndexKeys } from '../../store/repository.js';
+import type { LineRecord } from './types.js';
+
+/** A prepared invoice: what every later stage reads. */
+export interface Prepared {
+  invoice: Invoice;
+  /** sha256 of the invoice's canonical JSON: the idempotency fingerprint. */
+  sha256: string;
+  features: InvoiceFeatures;
+  /** One record per line, in the invoice's order, without a score yet. */
+  lines: readonly Omit<LineRecord, 'score'>[];
+  /** What the store indexes the invoice by (blocking keys, embeddings, line match keys). */
+  keys: InvoiceIndexKeys;
+  /** The invoice as one side of a candidate pair. */
+  pairSide: PairSide;
+  /** Scoring-lock keys: one per vendor key and vendor id. */
+  lockKeys: readonly string[];
+}
+
+/** sha256 of the invoice's canonical JSON (keys sorted): the idempotency fingerprint, hex. */
+export function payloadSha256(invoice: Invoice): string {
+  return createHash('sha256')
+    .update(stringify(invoice) ?? '')
+    .digest('hex');
+}
+
+/** Prepares a validated invoice. */
+export function prepare(invoice: Invoice): Prepared {
+  const features = extractInvoiceFeatures(invoice);
+  return {
+    invoice,
+    sha256: payloadSha256(invoice),
+    features,
+    lines: invoice.lines.map((line, i) => ({ line, features: features.lines[i] as LineRecord['features'] })),
+    keys: {
+      vendorKey: features.vendorKey,
+      invoiceNumberNormalised: features.invoiceNumber.normalised,
+      invoiceNumberCanonical: features.invoiceNumber.canonical,
+      embedding: features.embedding,
+      lines: features.lines.map((l) => ({
+        lineNumber: l.lineNumber,
+        matchKey: l.matchKey,
+        embedding: l.embedding,
+      })),
+    },
+    pairSide: pairSideOfInvoice(invoice, features),
+    lockKeys: [`vendor_key:${features.vendorKey}`, `vendor_id:${invoice.vendor.id}`],
+  };
+}
