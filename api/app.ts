@@ -12,6 +12,7 @@ import { TypeBoxValidatorCompiler, type TypeBoxTypeProvider } from '@fastify/typ
 import { TriageError } from '../core/errors.js';
 import type { ScoringService } from '../inference/pipeline.js';
 import type { TriageRepository } from '../store/repository.js';
+import type { CertifiedBound } from '../store/kpis.js';
 import { installAuth } from './auth.js';
 import { installBodyParsers } from './body/index.js';
 import { installInputGuards } from './input.js';
@@ -36,11 +37,26 @@ import { oipRoutes } from './routes/oip.js';
 import { eventRoutes } from './routes/events.js';
 import { webhookRoutes, type WebhookRoutesOptions } from './routes/webhooks.js';
 import { monitoringRoutes, type MonitoringApiDeps } from './routes/monitoring.js';
+import { claimRoutes } from './routes/claims.js';
+import { kpiRoutes } from './routes/kpis.js';
+import { auditExportRoutes } from './routes/audit-export.js';
+import { consoleRoutes } from './routes/console.js';
+import { registerSecurityHeaders } from './security.js';
 
 /** The parts of the repository the routes use. */
 export type ApiStore = Pick<
   TriageRepository,
-  'keys' | 'audit' | 'reviews' | 'worklist' | 'policies' | 'vendors' | 'getDecisionRecord' | 'events'
+  | 'keys'
+  | 'audit'
+  | 'reviews'
+  | 'worklist'
+  | 'policies'
+  | 'vendors'
+  | 'getDecisionRecord'
+  | 'claims'
+  | 'decisionFacts'
+  | 'console'
+  | 'events'
 >;
 
 /** What the app needs. */
@@ -74,6 +90,8 @@ export interface AppDeps {
   webhooks?: WebhookRoutesOptions;
   /** Model monitoring (drift, shadow, audit sample); absent when not given. */
   monitoring?: MonitoringApiDeps;
+  /** Auto-approve bounds the served model cards certify (dashboard, /v1/kpis/auto-approve); default none. */
+  certifiedBounds?: () => CertifiedBound[];
 }
 
 const PROBLEM = 'application/problem+json';
@@ -141,6 +159,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       .send(problemOf(te, String(req.id)));
   });
 
+  // Security headers first, so that refused requests (401, 403) carry them too.
+  await registerSecurityHeaders(app);
   // Before any route: refuse routes without roles, authenticate and check roles per request.
   installAuth(app, deps.store.keys);
 
@@ -185,6 +205,15 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(keyRoutes, { store });
   await app.register(policyRoutes, { scoring, store });
   await app.register(vendorRoutes, { scoring, store });
+  await app.register(claimRoutes, { store, ...(deps.clock ? { clock: deps.clock } : {}) });
+  await app.register(kpiRoutes, {
+    scoring,
+    store,
+    ...(deps.clock ? { clock: deps.clock } : {}),
+    ...(deps.certifiedBounds ? { certifiedBounds: deps.certifiedBounds } : {}),
+  });
+  await app.register(auditExportRoutes, { store });
+  await app.register(consoleRoutes, { scoring, store });
   await app.register(readinessRoutes, {
     pingStore: deps.ping,
     ...(deps.pingQueue ? { pingQueue: deps.pingQueue } : {}),

@@ -27,9 +27,16 @@ export interface KeyVerifier {
   authenticate(key: string): Promise<Principal | null>;
 }
 
-/** Public paths: no key needed, no roles declared. */
+/** Public paths: no key needed, no roles declared (the console page holds no data). */
 export function isPublicPath(url: string): boolean {
-  return url === '/healthz' || url === '/readyz' || url === '/docs' || url.startsWith('/docs/');
+  return (
+    url === '/healthz' ||
+    url === '/readyz' ||
+    url === '/docs' ||
+    url.startsWith('/docs/') ||
+    url === '/console' ||
+    url.startsWith('/console/')
+  );
 }
 
 /** The caller of a protected route. @throws TriageError `TRIAGE_AUTH_REQUIRED` when absent (a public route). */

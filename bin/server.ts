@@ -8,6 +8,7 @@
 import { pino } from 'pino';
 import { Redis } from 'ioredis';
 import { buildApp } from '../api/app.js';
+import { certifiedBoundOf } from '../api/routes/kpis.js';
 import { withDeadline } from '../api/limits.js';
 import { createMetrics, instrumentScoring, serveMetrics, type MetricsListener } from '../api/metrics.js';
 import { loadConfig } from './config.js';
@@ -102,6 +103,7 @@ const app = await buildApp({
   },
   webhooks: webhooks.routes,
   monitoring: { monitoring, store: monitoringStore, defaultAuditRate: config.monitoring.defaultAuditRate },
+  certifiedBounds: () => [...served.values()].flatMap((m) => certifiedBoundOf(m.current.card) ?? []),
 });
 let metricsListener: MetricsListener | null = null;
 

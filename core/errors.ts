@@ -114,6 +114,12 @@ export const ERROR_CATALOG = {
     retryable: false,
   },
   TRIAGE_WEBHOOKS_NOT_CONFIGURED: { status: 500, title: 'Webhook delivery not configured', retryable: false },
+  /** Another reviewer holds an unexpired claim on the worklist item (store/claims.ts). */
+  TRIAGE_CLAIM_CONFLICT: {
+    status: 409,
+    title: 'Worklist item claimed by another reviewer',
+    retryable: false,
+  },
 } as const satisfies Record<string, CatalogEntry>;
 
 /** A stable error code from {@link ERROR_CATALOG}. */

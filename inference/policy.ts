@@ -120,6 +120,9 @@ export const DEFAULT_EXTRACTION_THRESHOLDS: ExtractionThresholds = {
   codes: 0.8,
 };
 
+/** Review SLA in days since received when a policy sets no `priority.sla_days`. */
+export const DEFAULT_SLA_DAYS = 5;
+
 /** A routing policy document (the JSON file / `PUT /v1/policy` body). */
 export const PolicyDocument = Type.Object(
   {
@@ -137,6 +140,13 @@ export const PolicyDocument = Type.Object(
           maximum: 10_000_000,
           description: 'Cost of one more day in the queue, cents per day (SLA age term of the priority).',
         }),
+        sla_days: Type.Optional(
+          Type.Integer({
+            minimum: 1,
+            maximum: 365,
+            description: `Days since received within which an exception should be cleared; older ones are escalated (the console marks them). Default ${DEFAULT_SLA_DAYS}.`,
+          }),
+        ),
       },
       { additionalProperties: false },
     ),

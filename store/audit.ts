@@ -171,6 +171,18 @@ function toRow(r: Record<string, unknown>): AuditRow {
   };
 }
 
+/** Filters of {@link listAudit}; days are UTC `YYYY-MM-DD`, inclusive. */
+export interface AuditListOptions {
+  afterSeq?: number;
+  /** Page size; default 100. */
+  limit?: number;
+  subjectId?: string;
+  /** Any of these subjects (e.g. a decision and its reviews). */
+  subjectIds?: string[];
+  fromDay?: string;
+  toDay?: string;
+}
+
 /**
  * Page of one tenant's audit rows with `seq > afterSeq`, in numeric order (the selected `seq`
  * is text, so the ORDER BY names the column, not that alias, or 10 would sort before 2).
@@ -178,12 +190,24 @@ function toRow(r: Record<string, unknown>): AuditRow {
 export async function listAudit(
   db: SqlExecutor,
   tenantId: string,
-  opts: { afterSeq?: number; limit?: number; subjectId?: string } = {},
+  opts: AuditListOptions = {},
 ): Promise<AuditRow[]> {
   const rows = await db.query(
     `SELECT ${ROW_COLUMNS} FROM audit_log WHERE tenant_id = $1 AND seq > $2
-       AND ($4::text IS NULL OR subject_id = $4) ORDER BY audit_log.seq LIMIT $3`,
-    [tenantId, opts.afterSeq ?? 0, opts.limit ?? 100, opts.subjectId ?? null],
+       AND ($4::text IS NULL OR subject_id = $4)
+       AND ($5::text[] IS NULL OR subject_id = ANY ($5::text[]))
+       AND ($6::date IS NULL OR ts >= ($6::date)::timestamp AT TIME ZONE 'UTC')
+       AND ($7::date IS NULL OR ts < ($7::date + 1)::timestamp AT TIME ZONE 'UTC')
+     ORDER BY audit_log.seq LIMIT $3`,
+    [
+      tenantId,
+      opts.afterSeq ?? 0,
+      opts.limit ?? 100,
+      opts.subjectId ?? null,
+      opts.subjectIds ?? null,
+      opts.fromDay ?? null,
+      opts.toDay ?? null,
+    ],
   );
   return rows.map(toRow);
 }

@@ -19,6 +19,7 @@ import {
   auditTenants,
   listAudit,
   verifyAudit,
+  type AuditListOptions,
   type AuditRow,
   type AuditVerification,
 } from './audit.js';
@@ -30,6 +31,9 @@ import { createReviewStore, type ReviewStore } from './reviews.js';
 import { listWorklist, type WorklistPage, type WorklistQuery } from './worklist.js';
 import { lockForTransaction, lockKey } from './locks.js';
 import { insertAuditSample } from './monitoring.js';
+import { createClaimStore, type ClaimStore } from './claims.js';
+import { createConsoleStore, type ConsoleStore } from './console.js';
+import { listDecisionFacts, type DecisionFact, type FactQuery } from './kpis.js';
 
 /** Blocking keys and vectors the store indexes with an invoice (computed by `features/`). */
 export interface InvoiceIndexKeys {
@@ -196,10 +200,7 @@ export interface AuditStore {
   /** Verifies every tenant's chain. */
   verifyAll(): Promise<AuditVerification[]>;
   /** A page of one tenant's rows after `afterSeq`. */
-  list(
-    tenantId: string,
-    opts?: { afterSeq?: number; limit?: number; subjectId?: string },
-  ): Promise<AuditRow[]>;
+  list(tenantId: string, opts?: AuditListOptions): Promise<AuditRow[]>;
 }
 
 /** Repository operations of the service. */
@@ -249,6 +250,12 @@ export interface TriageRepository {
   audit: AuditStore;
   /** Event feed, webhook subscriptions and deliveries (see store/events.ts). */
   events: EventStore;
+  /** Claims on worklist items (store/claims.ts). */
+  claims: ClaimStore;
+  /** One fact row per decision, the input of the dashboard's KPIs (store/kpis.ts). */
+  decisionFacts(q: FactQuery): Promise<DecisionFact[]>;
+  /** Invoice and history reads of the review console (store/console.ts). */
+  console: ConsoleStore;
   /**
    * Runs `fn` in one transaction, for writes of other areas that must be audited together
    * with their change (call `appendAudit(tx, entry)` from store/audit.ts inside `fn`).
@@ -595,6 +602,9 @@ export function createRepository(db: SqlDatabase, search: RepositoryOptions = {}
       },
       list: (tenantId, opts) => listAudit(db, tenantId, opts),
     },
+    claims: createClaimStore(db),
+    decisionFacts: (q) => listDecisionFacts(db, q),
+    console: createConsoleStore(db),
     transaction: (fn) => db.transaction(fn),
 
     close: () => db.close(),

@@ -24,6 +24,8 @@ export interface WorklistItem {
   priority: number;
   priority_components: { expected_loss: number; discount: number; sla_age: number };
   vendor: { id: string; name: string };
+  /** The facility the invoice is for, when given. */
+  facility_id: string | null;
   invoice_number: string;
   invoice_date: string;
   received_date: string | null;
@@ -68,7 +70,7 @@ export async function listWorklist(db: SqlExecutor, q: WorklistQuery): Promise<W
     `WITH w AS (
        SELECT d.id, d.decision, d.queue, d.reason_codes, d.created_at, d.received_date, d.discount_deadline,
          d.response #>> '{duplicates,0,invoice_id}' AS duplicate_of,
-         i.invoice_id, i.vendor_id, i.vendor_name, i.invoice_number, i.invoice_date, i.total_cents, i.currency,
+         i.invoice_id, i.vendor_id, i.vendor_name, i.facility_id, i.invoice_number, i.invoice_date, i.total_cents, i.currency,
          d.expected_loss_cents::numeric AS loss,
          CASE WHEN d.discount_deadline IS NOT NULL AND d.discount_deadline >= $2::date
               THEN d.discount_cents::numeric / (1 + (d.discount_deadline - $2::date)) ELSE 0 END AS discount,
@@ -107,6 +109,7 @@ export async function listWorklist(db: SqlExecutor, q: WorklistQuery): Promise<W
       sla_age: dollars(r.sla),
     },
     vendor: { id: String(r.vendor_id), name: String(r.vendor_name) },
+    facility_id: (r.facility_id as string | null) ?? null,
     invoice_number: String(r.invoice_number),
     invoice_date: String(r.invoice_date_text),
     received_date: (r.received_text as string | null) ?? null,

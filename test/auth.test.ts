@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildApp } from '../api/app.js';
+import { FIGURES } from '../api/routes/kpis.js';
 import { ensureBootstrapKeys } from '../bin/bootstrap.js';
 import type { DecisionResponse } from '../core/decision.js';
 import { openStore } from '../store/index.js';
@@ -32,6 +33,22 @@ const ROUTES: { method: 'GET' | 'POST' | 'PUT' | 'DELETE'; url: string; roles: s
   { method: 'PUT', url: '/v1/policy', roles: ['admin'] },
   { method: 'PUT', url: '/v1/vendors/{vendor_id}', roles: ['admin'] },
   { method: 'GET', url: '/v1/vendors/{vendor_id}', roles: ['admin', 'reviewer', 'auditor'] },
+  { method: 'POST', url: '/v1/worklist/{id}/claim', roles: ['reviewer'] },
+  { method: 'DELETE', url: '/v1/worklist/{id}/claim', roles: ['reviewer'] },
+  { method: 'GET', url: '/v1/worklist/claims', roles: ['reviewer'] },
+  { method: 'GET', url: '/v1/audit/export', roles: ['auditor'] },
+  {
+    method: 'GET',
+    url: '/v1/console/session',
+    roles: ['workflow', 'reviewer', 'data-scientist', 'auditor', 'admin'],
+  },
+  { method: 'GET', url: '/v1/decisions/{id}/invoice', roles: ['reviewer', 'auditor'] },
+  { method: 'GET', url: '/v1/decisions/{id}/history', roles: ['auditor'] },
+  ...Object.keys(FIGURES).map((f) => ({
+    method: 'GET' as const,
+    url: `/v1/kpis/${f}`,
+    roles: ['reviewer', 'auditor', 'data-scientist', 'admin'],
+  })),
 ];
 const ROLE_KEYS: Record<string, KeyName> = {
   workflow: 'workflow',

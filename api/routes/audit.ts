@@ -2,7 +2,8 @@
  * Audit log (auditor): `GET /v1/audit/verify` recomputes the tenant's hash chain and names the
  * first bad sequence number; `GET /v1/audit` pages through the entries.
  */
-import Type from 'typebox';
+import Type, { type Static } from 'typebox';
+import type { AuditRow } from '../../store/audit.js';
 import { principalOf } from '../auth.js';
 import { problemResponses, PROTECTED, type RoutePlugin } from './common.js';
 import type { ApiStore } from '../app.js';
@@ -31,6 +32,21 @@ export const AuditEntryResponse = Type.Object({
   prev_hash: Type.String(),
   hash: Type.String(),
 });
+
+/** An audit row as the API returns it (payload parsed). */
+export function auditEntryOf(r: AuditRow): Static<typeof AuditEntryResponse> {
+  return {
+    seq: r.seq,
+    ts: r.ts,
+    actor_key_id: r.actorKeyId,
+    kind: r.kind,
+    subject_id: r.subjectId,
+    payload: JSON.parse(r.payload) as unknown,
+    payload_sha256: r.payloadSha256,
+    prev_hash: r.prevHash,
+    hash: r.hash,
+  };
+}
 
 /** What the audit log reads and verification routes use. */
 export interface AuditRoutesOptions {
@@ -99,17 +115,7 @@ export const auditRoutes: RoutePlugin<AuditRoutesOptions> = async (app, deps) =>
         ...(req.query.subject_id ? { subjectId: req.query.subject_id } : {}),
       });
       return {
-        items: rows.map((r) => ({
-          seq: r.seq,
-          ts: r.ts,
-          actor_key_id: r.actorKeyId,
-          kind: r.kind,
-          subject_id: r.subjectId,
-          payload: JSON.parse(r.payload) as unknown,
-          payload_sha256: r.payloadSha256,
-          prev_hash: r.prevHash,
-          hash: r.hash,
-        })),
+        items: rows.map(auditEntryOf),
         next_after_seq: rows.length === limit ? rows[rows.length - 1]!.seq : null,
       };
     },

@@ -22,6 +22,7 @@ export const WorklistItem = Type.Object({
   priority: { ...Dollars, description: 'Expected cost in dollars as of as_of.' },
   priority_components: Type.Object({ expected_loss: Dollars, discount: Dollars, sla_age: Dollars }),
   vendor: Type.Object({ id: Type.String(), name: Type.String() }),
+  facility_id: Type.Union([Type.String(), Type.Null()]),
   invoice_number: Type.String(),
   invoice_date: Type.String({ format: 'date' }),
   received_date: Type.Union([Type.String({ format: 'date' }), Type.Null()]),

@@ -1,0 +1,234 @@
+/**
+ * The review console in real headless Chromium (Debian's chromium via playwright-core) against
+ * the real service on 127.0.0.1 and a real store (PostgreSQL when TEST_DATABASE_URL is set,
+ * else PGlite), seeded with a small scored benchmark. Sign in; clear a worklist item with a
+ * label (and a failed post that is retried); open a duplicate and see the differing fields;
+ * verify the audit chain; load the dashboard; roles decide what the page offers; the key is
+ * sent only to this origin; a description with <script> renders as text.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Browser, Page } from 'playwright-core';
+import { engines } from './fixtures.js';
+import {
+  ensureConsoleBuilt,
+  launchChromium,
+  seedConsole,
+  startConsoleServer,
+  XSS_DESCRIPTION,
+  type ConsoleServer,
+  type Seeded,
+} from './console-harness.js';
+import type { KeyName } from './harness.js';
+
+const engine = engines('cbrowser').at(-1)!;
+
+describe(`review console in Chromium on ${engine.name}`, () => {
+  let server: ConsoleServer;
+  let browser: Browser;
+  let seeded: Seeded;
+  /** Requests that carried an API key, by URL. */
+  const keyed: string[] = [];
+  const dialogs: string[] = [];
+
+  beforeAll(async () => {
+    await ensureConsoleBuilt();
+    server = await startConsoleServer(engine.config());
+    seeded = await seedConsole(server.h);
+    browser = await launchChromium();
+  }, 240_000);
+  afterAll(async () => {
+    await browser?.close();
+    await server?.h.close();
+  });
+
+  /** A fresh page signed in with the named harness key. */
+  async function signIn(key: KeyName): Promise<Page> {
+    const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
+    const page = await context.newPage();
+    page.on('request', (r) => {
+      if (r.headers().authorization) keyed.push(r.url());
+    });
+    page.on('dialog', (d) => {
+      dialogs.push(d.message());
+      void d.dismiss();
+    });
+    await page.goto(`${server.base}/console/`);
+    await page.getByLabel('API key').fill(server.h.keys[key]);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByRole('button', { name: 'Sign out' }).waitFor();
+    return page;
+  }
+  const api = (key: KeyName, url: string, init: { method?: string; body?: unknown } = {}) =>
+    server.h.call(key, {
+      method: (init.method ?? 'GET') as 'GET',
+      url,
+      ...(init.body ? { payload: init.body as object } : {}),
+    });
+
+  it('serves the page with anti-clickjacking and CSP headers; a wrong key is refused', async () => {
+    const context = await browser.newContext();
+    const page = await context.newPage();
+    const res = await page.goto(`${server.base}/console/`);
+    expect(res!.headers()['x-frame-options']).toBe('DENY');
+    expect(res!.headers()['content-security-policy']).toContain("frame-ancestors 'none'");
+    await page.getByLabel('API key').fill('itk_wrong');
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await expect(page.getByRole('alert').textContent()).resolves.toContain('unknown or revoked');
+    await context.close();
+  });
+
+  it('a reviewer signs in, sees the worklist by priority, clears an item with a label; it is stored', async () => {
+    const page = await signIn('reviewer');
+    await page.getByRole('heading', { name: 'Worklist' }).waitFor();
+    const rows = page.locator('table.worklist tbody tr');
+    await rows.first().waitFor();
+    const open = (await api('reviewer', '/v1/worklist?limit=500')).json().items as { decision_id: string }[];
+    expect(await rows.count()).toBe(open.length);
+    expect(await rows.first().getAttribute('data-decision')).toBe(open[0]!.decision_id);
+    // Keyboard: j moves to the second item, k back, Enter opens the first.
+    await page.keyboard.press('j');
+    expect(await rows.nth(1).getAttribute('aria-selected')).toBe('true');
+    await page.keyboard.press('k');
+    await page.keyboard.press('Enter');
+    await page.waitForURL(`**/#/invoice/${open[0]!.decision_id}`);
+    await page.getByText('Claimed by you').waitFor();
+    await page.getByRole('button', { name: 'False alarm' }).click();
+    await page.waitForURL('**/#/worklist');
+    const reviews = (await api('auditor', `/v1/reviews?decision_id=${open[0]!.decision_id}`)).json().items;
+    expect(reviews).toHaveLength(1);
+    expect(reviews[0]).toMatchObject({ outcome: 'false_positive', item_status: 'closed' });
+    const after = (await api('reviewer', '/v1/worklist?limit=500')).json().items as { decision_id: string }[];
+    expect(after.map((i) => i.decision_id)).not.toContain(open[0]!.decision_id);
+    await rows.first().waitFor();
+    expect(await page.locator(`tr[data-decision="${open[0]!.decision_id}"]`).count()).toBe(0);
+    await page.context().close();
+  });
+
+  it('a failed label post is shown, kept, and stored once on retry', async () => {
+    const page = await signIn('reviewer');
+    await page.goto(`${server.base}/console/#/invoice/${seeded.coding.decision_id}`);
+    // The line's contributions are charted and add up to its score.
+    const attribution = page.locator('#attr-2 figcaption');
+    await attribution.waitFor();
+    const line2 = seeded.coding.lines[1]!.coding_mismatch!;
+    expect(await attribution.textContent()).toContain(`(line score ${(line2 * 100).toFixed(1)}%)`);
+    await page.route('**/v1/reviews', (r) => r.abort('connectionrefused'));
+    await page.getByRole('button', { name: 'Confirm exception' }).click();
+    await page.getByRole('heading', { name: /Labels not yet stored \(1\)/ }).waitFor();
+    expect(await page.evaluate("localStorage.getItem('invoice-triage.pending-labels')")).toContain(
+      seeded.coding.decision_id,
+    );
+    await page.unroute('**/v1/reviews');
+    await page.getByRole('button', { name: 'Retry' }).click();
+    await page.getByRole('heading', { name: /Labels not yet stored/ }).waitFor({ state: 'detached' });
+    const reviews = (await api('auditor', `/v1/reviews?decision_id=${seeded.coding.decision_id}`)).json()
+      .items;
+    expect(reviews).toHaveLength(1);
+    expect(reviews[0].outcome).toBe('confirmed');
+    expect(await page.evaluate("localStorage.getItem('invoice-triage.pending-labels')")).toBe('[]');
+    await page.context().close();
+  });
+
+  it('opens a duplicate: side by side, differing fields highlighted, the number edit spelled out', async () => {
+    expect(seeded.duplicate.duplicates[0]?.invoice_id).toBe('cs-dup-a');
+    const page = await signIn('multi');
+    await page.goto(`${server.base}/console/#/invoice/${seeded.duplicate.decision_id}`);
+    await page.getByRole('heading', { name: 'Possible duplicate of cs-dup-a' }).waitFor();
+    const numberRow = page.locator('tr.differs[data-field="invoice_number"]');
+    await numberRow.waitFor();
+    expect(await numberRow.textContent()).toContain('INV-1OO80');
+    expect(await numberRow.textContent()).toContain('INV-10080');
+    expect(await page.locator('tr[data-field="total_cents"]').getAttribute('class')).toBe('');
+    expect(await page.getByTestId('number-edit').textContent()).toMatch(/INV-10080.*INV-1OO80/);
+    await page.context().close();
+  });
+
+  it('renders a description with <script> as text: nothing runs, no dialog', async () => {
+    const page = await signIn('reviewer');
+    await page.goto(`${server.base}/console/#/invoice/${seeded.xss.decision_id}`);
+    await page.getByText(XSS_DESCRIPTION, { exact: true }).waitFor();
+    expect(await page.evaluate('window.__xss')).toBeUndefined();
+    expect(await page.locator('td.desc script, td.desc img').count()).toBe(0);
+    expect(dialogs).toEqual([]);
+    await page.context().close();
+  });
+
+  it('roles decide what the page offers: a reviewer sees no admin actions; an auditor cannot label', async () => {
+    const reviewer = await signIn('reviewer');
+    const nav = reviewer.getByRole('navigation', { name: 'Views' });
+    expect(await nav.getByRole('link').allTextContents()).toEqual(['Worklist', 'Dashboard']);
+    await reviewer.goto(`${server.base}/console/#/admin`);
+    await reviewer.getByText('This view is not available for your roles').waitFor();
+    expect(await reviewer.getByRole('button', { name: 'Revoke' }).count()).toBe(0);
+    await reviewer.context().close();
+
+    const auditor = await signIn('auditor');
+    expect(
+      await auditor.getByRole('navigation', { name: 'Views' }).getByRole('link').allTextContents(),
+    ).toEqual(['Audit', 'Dashboard']);
+    const target = seeded.benchmark.find((d) => d.decision !== 'AUTO_APPROVE') ?? seeded.xss;
+    await auditor.goto(`${server.base}/console/#/invoice/${target.decision_id}`);
+    await auditor.getByRole('heading', { name: 'Versions that decided' }).waitFor();
+    expect(await auditor.getByRole('button', { name: /Confirm exception|False alarm/ }).count()).toBe(0);
+    const post = await api('auditor', '/v1/reviews', {
+      method: 'POST',
+      body: { decision_id: target.decision_id, outcome: 'confirmed', idempotency_key: 'auditor-try' },
+    });
+    expect(post.statusCode).toBe(403);
+
+    const admin = await signIn('admin');
+    await admin.goto(`${server.base}/console/#/admin`);
+    await admin.getByRole('button', { name: 'Revoke' }).first().waitFor();
+    await admin.context().close();
+    await auditor.context().close();
+  });
+
+  it('shows an item claimed by another reviewer as claimed, read only', async () => {
+    // The duplicate was opened (so claimed) by the multi-role key above; claiming again renews it.
+    const held = seeded.duplicate.decision_id;
+    expect((await api('multi', `/v1/worklist/${held}/claim`, { method: 'POST' })).statusCode).toBe(200);
+    const page = await signIn('reviewer');
+    await page.locator(`tr[data-decision="${held}"]`).getByText('Claimed by test multi').waitFor();
+    await page.goto(`${server.base}/console/#/invoice/${held}`);
+    await page.getByText(/Claimed by test multi until .*: read only/).waitFor();
+    expect(await page.getByRole('button', { name: 'False alarm' }).count()).toBe(0);
+    await page.context().close();
+  });
+
+  it("an auditor verifies the audit chain and reads a decision's history", async () => {
+    const page = await signIn('auditor');
+    await page.getByRole('heading', { name: 'Audit' }).waitFor();
+    await page.getByRole('button', { name: 'Verify the audit chain' }).click();
+    const v = (await api('auditor', '/v1/audit/verify')).json();
+    await page.getByText(`Chain intact: ${v.rows_checked} entries checked`).waitFor();
+    await page.getByLabel('Decision id').fill(seeded.coding.decision_id);
+    await page.getByRole('button', { name: 'Show history' }).click();
+    const kinds = await page.locator('ol.timeline > li > b').allTextContents();
+    expect(kinds).toEqual(['decision.created', 'review.created']);
+    await page.context().close();
+  });
+
+  it('loads the dashboard: every figure charted, captions match the KPI routes', async () => {
+    const page = await signIn('auditor');
+    await page.goto(`${server.base}/console/#/dashboard`);
+    const caption = page.locator('#kpi-straight-through figcaption');
+    await caption.waitFor();
+    const st = (await api('auditor', '/v1/kpis/straight-through')).json() as {
+      points: { n: number; count: number }[];
+    };
+    const n = st.points.reduce((a, p) => a + p.n, 0);
+    const c = st.points.reduce((a, p) => a + p.count, 0);
+    expect(n).toBe(seeded.benchmark.length + 4);
+    expect(await caption.textContent()).toContain(`(${c} of ${n} invoices)`);
+    expect(await page.locator('figure.chart canvas').count()).toBe(10);
+    expect(await page.locator('#kpi-discount-capture figcaption').textContent()).toMatch(
+      /discounts captured|n\/a/,
+    );
+    await page.context().close();
+  });
+
+  it('sent the API key only to its own origin', () => {
+    expect(keyed.length).toBeGreaterThan(10);
+    expect(keyed.filter((u) => !u.startsWith(`${server.base}/`))).toEqual([]);
+  });
+});
