@@ -6,6 +6,7 @@
  */
 import type { PairComparison } from '../features/pair.js';
 import type { DuplicatePairScorer, PairScore } from './scorers.js';
+import { sigmoid } from '../models/spec.js';
 
 /** Weights in log-odds; changing any of them must bump `version`. */
 export const HEURISTIC_DUPLICATE_PARAMS = {
@@ -30,8 +31,6 @@ export const HEURISTIC_DUPLICATE_PARAMS = {
   servicePeriodsDisjoint: -6,
   differentPo: -1.5,
 } as const;
-
-const sigmoid = (z: number): number => 1 / (1 + Math.exp(-z));
 
 /** Creates the heuristic pair scorer. */
 export function createHeuristicDuplicateScorer(p = HEURISTIC_DUPLICATE_PARAMS): DuplicatePairScorer {

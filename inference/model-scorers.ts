@@ -28,7 +28,7 @@ import {
   lineServiceDate,
   type LineContext,
   type TypicalQuantities,
-  type VendorProfile as LineVendorProfile,
+  type VendorHistory,
 } from '../features/line-features.js';
 import type { LineReference } from '../features/line-reference.js';
 import { codeApproved } from '../core/vendor.js';
@@ -439,7 +439,7 @@ export function servingLineContext(
     if (typical) ctx.typicalQuantities = typical;
     const code = line.code?.system === 'HCPCS' ? line.code.value.toUpperCase() : null;
     const ref = code ? reference.get(code) : undefined;
-    const profile: LineVendorProfile = {
+    const profile: VendorHistory = {
       categoryCounts: countsOf(scoring.vendorCodeCounts),
       approvedCategories: ref && code && codeApproved(master, code, ref.code.betos) ? [ref.category] : [],
     };
