@@ -1,7 +1,7 @@
 /**
- * Heuristic coding-mismatch scorer (walking skeleton). Each check yields a probability-like
- * risk; a line's score is their noisy-OR. Parameters are constants below, not fitted: the
- * training issue replaces this with a calibrated model over the same line features.
+ * Heuristic coding-mismatch scorer. Each check yields a probability-like risk; a line's score
+ * is their noisy-OR. Parameters are constants below, not fitted. It is served when no trained
+ * coding model is (`MODELS_DIR=none`), and lends the trained model its evidence and suggestions.
  *
  * Checks: billed code unknown in HCPCS 2025-01; code terminated before the date of service;
  * description does not fit the code's CMS descriptions; unit price far above the CMS 2025

@@ -1,8 +1,8 @@
 /**
- * Heuristic duplicate pair scorer (walking skeleton): a hand-set logistic model over the pair
- * comparison vector, plus document-kind rules. Contributions are exact (the model is linear
- * in log-odds), so explanations add up to the score. Replaced by a trained pair classifier
- * in the training issue.
+ * Heuristic duplicate pair scorer: a hand-set logistic model over the pair comparison vector,
+ * plus document-kind rules. Contributions are exact (the model is linear in log-odds, with the
+ * scorer's `intercept`), so explanations add up to the score. Served when no trained pair
+ * model is (`MODELS_DIR=none`).
  */
 import type { PairComparison } from '../features/pair.js';
 import type { DuplicatePairScorer, PairScore } from './scorers.js';
