@@ -13,6 +13,7 @@ import { TriageError } from '../core/errors.js';
 import type { ScoringService } from '../inference/pipeline.js';
 import type { TriageRepository } from '../store/repository.js';
 import { installAuth } from './auth.js';
+import { installBodyParsers } from './body/index.js';
 import { installInputGuards } from './input.js';
 import { problemOf, toTriageError } from './problem.js';
 import { clientErrorHandler, registerRateLimit, timeoutOptions, type RateLimits } from './limits.js';
@@ -20,15 +21,17 @@ import { createMetrics, type TriageMetrics } from './metrics.js';
 import { installRequestMetrics, metricsRoutes } from './routes/metrics.js';
 import { readinessRoutes } from './routes/readiness.js';
 import { batchRoutes, type BatchRoutesOptions } from './routes/batches.js';
-import healthRoutes from './routes/health.js';
-import invoiceRoutes from './routes/invoices.js';
-import keyRoutes from './routes/keys.js';
-import auditRoutes from './routes/audit.js';
-import reviewRoutes from './routes/reviews.js';
-import worklistRoutes from './routes/worklist.js';
-import policyRoutes from './routes/policy.js';
-import vendorRoutes from './routes/vendors.js';
-import modelRoutes, { type ModelsApiDeps } from './routes/models.js';
+import { healthRoutes } from './routes/health.js';
+import { invoiceRoutes } from './routes/invoices.js';
+import { keyRoutes } from './routes/keys.js';
+import { auditRoutes } from './routes/audit.js';
+import { reviewRoutes } from './routes/reviews.js';
+import { worklistRoutes } from './routes/worklist.js';
+import { policyRoutes } from './routes/policy.js';
+import { vendorRoutes } from './routes/vendors.js';
+import { modelRoutes, type ModelsApiDeps } from './routes/models.js';
+import { jobRoutes } from './routes/jobs.js';
+import { oipRoutes } from './routes/oip.js';
 
 /** The parts of the repository the routes use. */
 export type ApiStore = Pick<
@@ -95,8 +98,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     },
   }).withTypeProvider<TypeBoxTypeProvider>();
   app.setValidatorCompiler(TypeBoxValidatorCompiler);
-  // JSON only: other media types (text/plain included) are refused with 415.
-  app.removeContentTypeParser('text/plain');
+  // The media types of api/body/ only (JSON): others (text/plain included) are refused with 415.
+  installBodyParsers(app);
   // Every route: prototype keys named by path, unstorable text (NUL) refused before the store.
   installInputGuards(app);
 
@@ -139,9 +142,15 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
         description:
           'Scores healthcare supplier and service invoices before payment: coding-mismatch risk (HCPCS), ' +
           'duplicate submissions, priority and routing. Money is integer cents; dates are YYYY-MM-DD. ' +
-          'Every /v1 route needs an API key (Authorization: Bearer <key> or X-API-Key) with one of the ' +
-          'roles listed in the route description.',
+          'Every /v1 and /v2 route needs an API key, sent as `Authorization: Bearer <key>` or ' +
+          '`X-API-Key: <key>`, with one of the roles listed in the route description. Errors are ' +
+          'application/problem+json (RFC 9457) with a stable `code` and, for invalid input, ' +
+          '`errors[].path` (a JSON pointer).',
+        license: { name: 'Apache-2.0', url: 'https://www.apache.org/licenses/LICENSE-2.0' },
       },
+      servers: [
+        { url: 'http://127.0.0.1:3000', description: 'A local service (npm start; PORT and HOST move it)' },
+      ],
       components: {
         securitySchemes: {
           bearer: { type: 'http', scheme: 'bearer', description: 'API key' },
@@ -156,21 +165,26 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   installRequestMetrics(app, metrics);
   if (deps.rateLimit) await registerRateLimit(app, deps.rateLimit);
 
-  await app.register(healthRoutes, { deps });
-  await app.register(invoiceRoutes, { deps });
-  await app.register(reviewRoutes, { deps });
-  await app.register(worklistRoutes, { deps });
-  await app.register(auditRoutes, { deps });
-  await app.register(keyRoutes, { deps });
-  await app.register(policyRoutes, { deps });
-  await app.register(vendorRoutes, { deps });
+  const { scoring, store } = deps;
+  await app.register(healthRoutes, { ping: deps.ping, engine: deps.engine, scoring });
+  await app.register(invoiceRoutes, { scoring, store });
+  await app.register(reviewRoutes, { scoring, store });
+  await app.register(worklistRoutes, { store, ...(deps.clock ? { clock: deps.clock } : {}) });
+  await app.register(auditRoutes, { store });
+  await app.register(keyRoutes, { store });
+  await app.register(policyRoutes, { scoring, store });
+  await app.register(vendorRoutes, { scoring, store });
   await app.register(readinessRoutes, {
     pingStore: deps.ping,
     ...(deps.pingQueue ? { pingQueue: deps.pingQueue } : {}),
   });
   await app.register(metricsRoutes, { metrics });
   if (deps.batches) await app.register(batchRoutes, deps.batches);
-  if (deps.models) await app.register(modelRoutes, { models: deps.models });
+  if (deps.models) {
+    await app.register(modelRoutes, deps.models);
+    await app.register(jobRoutes, { jobs: deps.models });
+    await app.register(oipRoutes, deps.models);
+  }
 
   return app;
 }

@@ -75,11 +75,11 @@ export function installAuth(app: FastifyInstance, verifier: KeyVerifier): void {
         `route ${methods} ${opts.url} must declare config.roles (workflow, reviewer, data-scientist, auditor, admin)`,
       );
     }
-    // Document the roles in OpenAPI.
-    if (opts.schema) {
-      const s = opts.schema as { description?: string };
-      s.description = `${s.description ? `${s.description} ` : ''}Roles: ${roles.join(', ')}.`;
-    }
+    // Document the roles in OpenAPI (once: a GET's HEAD route shares its schema object).
+    const s = opts.schema as { description?: string } | undefined;
+    const note = `Roles: ${roles.join(', ')}.`;
+    if (s && !s.description?.endsWith(note))
+      s.description = `${s.description ? `${s.description} ` : ''}${note}`;
   });
   app.addHook('onRequest', async (req) => {
     const roles = req.routeOptions.config?.roles;

@@ -17,12 +17,11 @@
  *   replica through Redis when one is given; if Redis fails, requests are let through.
  */
 import type { Socket } from 'node:net';
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
 import rateLimit from '@fastify/rate-limit';
 import { TriageError } from '../core/errors.js';
 import { withScore, type ScoringService } from '../inference/pipeline.js';
 import { problemOf } from './problem.js';
-import { rateLimitKeyOf } from './principal.js';
 
 /**
  * Rate limits; `max: 0` disables them. One bucket per key across routes, except routes with
@@ -37,6 +36,14 @@ export interface RateLimits {
   redis?: unknown;
   /** Redis key prefix of the counters; default `invoice-triage-rl:`. */
   redisNamespace?: string;
+}
+
+/**
+ * Rate-limit bucket of a request: the API key when authenticated (so one client behind a
+ * shared proxy address does not starve another), else the client IP address.
+ */
+export function rateLimitKeyOf(req: FastifyRequest): string {
+  return req.principal ? `key:${req.principal.keyId}` : `ip:${req.ip}`;
 }
 
 /** Fastify server options for the request timeout (see the module comment). */

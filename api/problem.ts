@@ -45,6 +45,23 @@ export function problemOf(e: TriageError, requestId: string): ProblemBody {
   };
 }
 
+/**
+ * The code of a request body that fails its schema or a rule, on every route:
+ * `TRIAGE_INPUT_INVALID`. Path, query and header problems, and a body that cannot be parsed, are
+ * `TRIAGE_REQUEST_INVALID`.
+ */
+export const BODY_INVALID = 'TRIAGE_INPUT_INVALID' satisfies ErrorCode;
+
+/** The code of a validation failure in `context` (`body`, `params`, `querystring`, `headers`). */
+export function validationCode(context: string | undefined): ErrorCode {
+  return context === 'body' ? BODY_INVALID : 'TRIAGE_REQUEST_INVALID';
+}
+
+/** A body field problem found by a handler (after the schema), with the body code. */
+export function bodyInvalid(detail: string, errors: FieldError[]): TriageError {
+  return new TriageError(BODY_INVALID, detail, errors);
+}
+
 /** Node socket errors and PostgreSQL SQLSTATEs that mean the database is down or restarting. */
 const STORE_DOWN_CODES = new Set([
   'ECONNREFUSED',
@@ -83,8 +100,7 @@ export function toTriageError(err: unknown): TriageError {
   if (Array.isArray(e.validation)) {
     const prefix = e.validationContext && e.validationContext !== 'body' ? `/${e.validationContext}` : '';
     const errors = toFieldErrors(e.validation, prefix);
-    const code: ErrorCode =
-      e.validationContext === 'body' ? 'TRIAGE_INPUT_INVALID' : 'TRIAGE_REQUEST_INVALID';
+    const code = validationCode(e.validationContext);
     const head = errors
       .slice(0, 3)
       .map((x) => `${x.path} ${x.message}`)

@@ -5,7 +5,8 @@
  * log, and the retraining {@link TrainFn} (loaded lazily: the training module and tfjs are
  * imported only when a retrain job runs, so the scoring path never loads them).
  */
-import { retrainJobsOn, type ModelsApiDeps } from '../api/routes/models.js';
+import type { ModelsApiDeps } from '../api/routes/models.js';
+import { retrainJobsOn } from '../api/routes/jobs.js';
 import type { ChampionModel } from '../inference/onnx-champion.js';
 import { verifyServedModel } from '../inference/onnx-session.js';
 import type { JobQueue, TrainFn } from '../jobs/index.js';

@@ -68,7 +68,7 @@ export const ERROR_CATALOG = {
   /** A shipped feature artefact (IDF table) is missing or does not match its recorded hash. */
   TRIAGE_FEATURES_ARTIFACT_INVALID: { status: 500, title: 'Feature artefact invalid', retryable: false },
   TRIAGE_INTERNAL: { status: 500, title: 'Internal error', retryable: false },
-  // Batches, jobs and limits (issue 7).
+  // Batches, jobs and limits.
   TRIAGE_BATCH_NOT_FOUND: { status: 404, title: 'Batch not found', retryable: false },
   TRIAGE_IDEMPOTENCY_CONFLICT: {
     status: 409,

@@ -1,13 +1,16 @@
 /**
- * Crash-safe file operations for the registry: atomic file replacement (write a temporary
- * file, fsync, rename over the target, fsync the directory) and a directory lock that works
- * across processes (`mkdir` is atomic) with stale-lock recovery: a lock whose owner process
- * (same host) is gone, or that is older than `staleMs`, is broken.
+ * Crash-safe file operations for the registry, over two well-kept libraries:
+ *
+ * - atomic replacement with `write-file-atomic` (temporary file, fsync, rename over the
+ *   target), followed by an fsync of the directory so that the rename itself is durable;
+ * - a cross-process lock with `proper-lockfile` (an atomic `mkdir` lock directory whose mtime
+ *   the holder refreshes while it works, so a slow holder keeps its lock and only the lock of a
+ *   crashed process goes stale).
  */
-import { randomUUID } from 'node:crypto';
-import { mkdir, open, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
-import { hostname } from 'node:os';
-import { basename, dirname, join } from 'node:path';
+import { open } from 'node:fs/promises';
+import { dirname } from 'node:path';
+import lockfile from 'proper-lockfile';
+import writeFileAtomic from 'write-file-atomic';
 import { TriageError } from '../core/errors.js';
 
 /** fsyncs a directory so that a rename inside it is durable. */
@@ -20,90 +23,94 @@ export async function fsyncDir(dir: string): Promise<void> {
   }
 }
 
-/** Writes `data` to `path` and fsyncs it (the file is new, not yet visible under its final name). */
+/**
+ * Writes `path` atomically with its content fsynced (write-file-atomic); the directory entry is
+ * durable once the directory is fsynced (see {@link replaceFile}, or {@link fsyncDir} after
+ * several writes into one new directory).
+ */
 export async function writeDurable(path: string, data: string | Uint8Array): Promise<void> {
-  const h = await open(path, 'wx');
-  try {
-    await h.writeFile(data);
-    await h.sync();
-  } finally {
-    await h.close();
-  }
+  await writeFileAtomic(path, typeof data === 'string' ? data : Buffer.from(data), { fsync: true });
 }
 
 /**
- * Replaces `path` atomically: readers see the old content or the new, never a mix, and a
- * crash leaves the old file (plus, at worst, a `.tmp` file that is ignored).
+ * Replaces (or creates) `path` atomically and durably: readers see the old content or the new,
+ * never a mix, and a crash leaves the old file (plus, at worst, an ignored temporary file).
  */
-export async function writeFileAtomic(path: string, data: string | Uint8Array): Promise<void> {
-  const dir = dirname(path);
-  const tmp = join(dir, `.${basename(path)}.${process.pid}.${randomUUID()}.tmp`);
-  try {
-    await writeDurable(tmp, data);
-    await rename(tmp, path);
-  } catch (e) {
-    await rm(tmp, { force: true });
-    throw e;
-  }
-  await fsyncDir(dir);
+export async function replaceFile(path: string, data: string | Uint8Array): Promise<void> {
+  await writeDurable(path, data);
+  await fsyncDir(dirname(path));
 }
 
-/** True when the lock's owner file names a process on this host that no longer exists. */
-async function ownerIsDead(lockDir: string): Promise<boolean> {
-  try {
-    const o = JSON.parse(await readFile(join(lockDir, 'owner'), 'utf8')) as { pid: number; host: string };
-    if (o.host !== hostname() || o.pid === process.pid) return false;
-    process.kill(o.pid, 0);
-    return false;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'ESRCH';
-  }
-}
-
-/** Options of {@link withDirLock}. */
+/** Options of {@link withFileLock}. */
 export interface LockOptions {
-  /** Give up after this long; default 10 s. */
+  /** Give up waiting for the lock after about this long, ms; default 10 000. */
   timeoutMs?: number;
-  /** A lock older than this is taken to belong to a crashed process and removed; default 60 s. */
+  /**
+   * A lock not refreshed for this long belongs to a crashed process and is broken, ms; default
+   * 10 000, at least 2 000. The holder refreshes it every `staleMs / 2`.
+   */
   staleMs?: number;
 }
 
+/** Wait between two attempts to take a held lock, ms. */
+const RETRY_MS = 50;
+
 /**
- * Runs `fn` holding the lock directory `lockDir` (created with `mkdir`, removed afterwards).
- * @throws TriageError `TRIAGE_MODEL_REGISTRY_BUSY` when the lock is not obtained in time.
+ * Runs `fn` holding the cross-process lock `lockPath` (a directory created and refreshed by
+ * proper-lockfile, removed afterwards). `fn` receives `assertHeld`, to call before each step
+ * that must not happen without the lock (a rename into place): it throws when the lock was
+ * lost meanwhile (its refresh failed, or another process broke it as stale).
+ * @throws TriageError `TRIAGE_MODEL_REGISTRY_BUSY` when the lock is not obtained within
+ *   `timeoutMs`, or when `assertHeld` finds it lost.
  */
-export async function withDirLock<T>(lockDir: string, fn: () => Promise<T>, o: LockOptions = {}): Promise<T> {
+export async function withFileLock<T>(
+  lockPath: string,
+  fn: (assertHeld: () => void) => Promise<T>,
+  o: LockOptions = {},
+): Promise<T> {
   const timeoutMs = o.timeoutMs ?? 10_000;
-  const staleMs = o.staleMs ?? 60_000;
-  const start = Date.now();
-  for (;;) {
-    try {
-      await mkdir(lockDir);
-      break;
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
-      const age = await stat(lockDir).then(
-        (s) => Date.now() - s.mtimeMs,
-        () => 0,
-      );
-      if (age > staleMs || (await ownerIsDead(lockDir))) {
-        await rm(lockDir, { recursive: true, force: true });
-        continue;
-      }
-      if (Date.now() - start > timeoutMs) {
-        const owner = await readFile(join(lockDir, 'owner'), 'utf8').catch(() => 'an unknown process');
-        throw new TriageError('TRIAGE_MODEL_REGISTRY_BUSY', `Registry lock ${lockDir} held by ${owner}`);
-      }
-      await new Promise((r) => setTimeout(r, 20 + Math.random() * 30));
-    }
-  }
+  let lost: Error | null = null;
+  let release: () => Promise<void>;
   try {
-    await writeFile(
-      join(lockDir, 'owner'),
-      JSON.stringify({ pid: process.pid, host: hostname(), at: new Date() }),
+    release = await lockfile.lock(dirname(lockPath), {
+      lockfilePath: lockPath,
+      realpath: false,
+      stale: Math.max(o.staleMs ?? 10_000, 2_000),
+      retries: {
+        retries: Math.ceil(timeoutMs / RETRY_MS),
+        factor: 1,
+        minTimeout: RETRY_MS,
+        maxTimeout: RETRY_MS,
+      },
+      onCompromised: (e) => {
+        lost = e;
+      },
+    });
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'ELOCKED') throw e;
+    throw new TriageError(
+      'TRIAGE_MODEL_REGISTRY_BUSY',
+      `Registry lock ${lockPath} is held by another writer`,
+      [],
+      {
+        cause: e,
+      },
     );
-    return await fn();
+  }
+  const assertHeld = (): void => {
+    if (lost)
+      throw new TriageError(
+        'TRIAGE_MODEL_REGISTRY_BUSY',
+        `Registry lock ${lockPath} was lost: ${lost.message}`,
+        [],
+        {
+          cause: lost,
+        },
+      );
+  };
+  try {
+    return await fn(assertHeld);
   } finally {
-    await rm(lockDir, { recursive: true, force: true });
+    if (!lost) await release();
   }
 }

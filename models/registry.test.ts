@@ -278,8 +278,48 @@ describe('ModelRegistry', () => {
     expect(seeds.sort()).toEqual([1, 2, 3, 4, 5, 6]);
   });
 
+  it('keeps the lock through a registration slower than the stale time', async () => {
+    // The holder refreshes its lock, so a writer waiting meanwhile never breaks it as stale.
+    const staleMs = 2000;
+    let staged = (): void => undefined;
+    const slow = new ModelRegistry({
+      root,
+      lock: { staleMs },
+      onStage: async (s) => {
+        if (s !== 'staged') return;
+        staged();
+        await new Promise((r) => setTimeout(r, staleMs * 1.5));
+      },
+    });
+    const eager = new ModelRegistry({ root, lock: { staleMs, timeoutMs: 20_000 } });
+    const first = slow.register('coding-mismatch', trained(1));
+    await new Promise<void>((r) => (staged = r));
+    const second = await eager.register('coding-mismatch', trained(2));
+    expect((await first).version).toBe('1');
+    expect(second.version).toBe('2');
+    expect((await registry.resolve('coding-mismatch', '1')).spec!.seed).toBe(1);
+    expect((await registry.resolve('coding-mismatch', '2')).spec!.seed).toBe(2);
+    expect((await registry.aliases('coding-mismatch')).challenger).toBe('2');
+  }, 30_000);
+
+  it('refuses to wait past the lock timeout (503, retryable)', async () => {
+    let release = (): void => undefined;
+    const holder = new ModelRegistry({
+      root,
+      onStage: (s) => (s === 'staged' ? new Promise<void>((r) => (release = r)) : undefined),
+    });
+    const held = holder.register('coding-mismatch', trained(1));
+    await expect.poll(() => readdir(join(root, 'coding-mismatch')).catch(() => [])).toContain('.lock');
+    const impatient = new ModelRegistry({ root, lock: { timeoutMs: 200 } });
+    expect(await code(impatient.register('coding-mismatch', trained(2)))).toBe('TRIAGE_MODEL_REGISTRY_BUSY');
+    release();
+    expect((await held).version).toBe('1');
+  });
+
   it('survives a crash (SIGKILL) at every step of a registration', async () => {
     const run = promisify(execFile);
+    // As the crash child's: the lock a killed process held is broken after 2 s.
+    registry = new ModelRegistry({ root, lock: { staleMs: 2000 } });
     await registry.register('coding-mismatch', trained(1));
     const stages = ['staged', 'committed', 'aliased'] as const;
     for (const [i, stage] of stages.entries()) {
@@ -299,7 +339,7 @@ describe('ModelRegistry', () => {
       for (const v of [a.champion, a.challenger]) if (v !== null) expect(versions).toContain(v);
       expect(versions.length).toBe(1 + i); // 'staged' adds nothing; each later step adds its version
     }
-    // The leftover staging directory is invisible, the lock was released and numbering continues.
+    // The leftover staging directory is invisible, the dead process's lock was broken and numbering continues.
     expect((await readdir(join(root, 'coding-mismatch'))).some((n) => n.startsWith('.staging-'))).toBe(true);
     const next = await registry.register('coding-mismatch', trained(20));
     expect(next.version).toBe('4');

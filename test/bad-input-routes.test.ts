@@ -1,5 +1,5 @@
 /**
- * Bad input a fresh user sent that used to reach PostgreSQL and come back as a 500: NUL
+ * Bad input that must be refused before it reaches PostgreSQL (else a 500): NUL
  * characters in bodies, path and query parameters of every route; integer query parameters
  * beyond bigint; a line whose quantity x unit price overflows; route-neutral wording of generic
  * problems and the path of a forbidden `__proto__` key. Each must be a 4xx problem+json naming
@@ -228,6 +228,53 @@ describe.each(engines('badroutes'))('bad input on every route on $name', ({ conf
         '/name',
       );
       expect(`${bad.title} ${bad.detail}`).not.toMatch(/invoice/i);
+    });
+
+    it('refuses a repeated key, naming its JSON pointer, on every JSON route', async () => {
+      const invoice = JSON.stringify(makeInvoice({ invoice_id: 'dup-key-1' }));
+      const twice = invoice.replace('"total_cents":', '"total_cents":1,"total_cents":');
+      const json = { 'content-type': 'application/json' };
+      const score = await refused(
+        'workflow',
+        { method: 'POST', url: '/v1/invoices/score', payload: twice, headers: json },
+        '/total_cents',
+      );
+      expect(score.detail).toMatch(/repeats a key/);
+      const line = invoice.replace('"quantity":', '"quantity":3,"quantity":');
+      await refused(
+        'workflow',
+        { method: 'POST', url: '/v1/invoices/score', payload: line, headers: json },
+        '/lines/0/quantity',
+      );
+      const res = await h.call('admin', {
+        method: 'POST',
+        url: '/v1/keys',
+        payload: '{"name":"a","roles":["auditor"],"name":"b"}',
+        headers: json,
+      });
+      expect(res).toBeProblem(400, 'TRIAGE_REQUEST_INVALID', '/name');
+    });
+
+    it('refuses bytes that are not UTF-8, naming the byte offset, instead of replacing them', async () => {
+      const invoice = JSON.stringify(
+        makeInvoice({ invoice_id: 'utf8-1', vendor: { id: 'V-1', name: 'Caf#' } }),
+      );
+      const at = Buffer.byteLength(invoice.slice(0, invoice.indexOf('#')));
+      const bytes = Buffer.from(invoice);
+      bytes[at] = 0xe9; // Latin-1 'é': not UTF-8 on its own
+      const p = await refused(
+        'workflow',
+        {
+          method: 'POST',
+          url: '/v1/invoices/score',
+          payload: bytes,
+          headers: { 'content-type': 'application/json' },
+        },
+        '/',
+      );
+      expect(p.code).toBe('TRIAGE_REQUEST_INVALID');
+      expect(p.errors?.[0]?.message).toBe(`holds a byte that is not UTF-8 at byte offset ${at}`);
+      expect(p.detail).toContain(`byte ${at} (0xe9)`);
     });
 
     it('names a forbidden __proto__ key at its path', async () => {

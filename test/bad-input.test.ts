@@ -225,7 +225,8 @@ const BOUNDARY_DATES = [
 /** One generated request. */
 interface Case {
   label: string;
-  body: string | undefined;
+  /** A string is sent as UTF-8; bytes as they are. */
+  body: string | Buffer | undefined;
   contentType: string;
   /**
    * `strict`: must be refused naming one of `paths`; `any`: refused naming them, or accepted;
@@ -462,6 +463,22 @@ function rawArb(route: WriteRoute): fc.Arbitrary<Case> {
       .map((ct) => raw(`content type ${ct}`, text, ct)),
     fc.constant(raw('empty body', undefined)),
     fc.constant(raw('oversized body', JSON.stringify({ pad: 'x'.repeat(300 * 1024) }))),
+    // Refused naming the place, never read as U+FFFD or as the last of two values.
+    fc
+      .tuple(
+        fc.integer({ min: 0, max: text.length }),
+        fc.constantFrom([0xff], [0xc3], [0xe2, 0x82], [0xed, 0xa0, 0x80], [0xc0, 0xaf]),
+      )
+      .map(([at, bad]): Case => ({
+        ...raw(`bytes ${bad.map((b) => b.toString(16)).join(' ')} at ${at}`, undefined),
+        body: Buffer.concat([Buffer.from(text.slice(0, at)), Buffer.from(bad), Buffer.from(text.slice(at))]),
+        expect: 'strict',
+      })),
+    fc.constantFrom(...Object.keys(route.valid(0) as object)).map((key): Case => ({
+      ...raw(`repeated key ${key}`, `{${JSON.stringify(key)}:null,${text.slice(1)}`),
+      expect: 'strict',
+      paths: [`/${key}`],
+    })),
   );
 }
 

@@ -15,7 +15,7 @@ export function normal(u: () => number): () => number {
 }
 
 /**
- * Six line features (the walking skeleton's) for small test models. Fixed here on purpose: the
+ * Six line features for small test models. Fixed here on purpose: the
  * platform tests must not change when the served feature schema does.
  */
 export const LINE_NAMES = [

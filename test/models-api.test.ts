@@ -528,7 +528,7 @@ describe.each(engines('models'))('model routes and OIP v2 on $name', ({ config }
       const r = await infer(`/v2/models/${NAME}/versions/1/infer`, body);
       expect(r.statusCode, what).toBe(400);
       const p = problem(r);
-      expect(p.code, what).toBe('TRIAGE_REQUEST_INVALID');
+      expect(p.code, what).toBe('TRIAGE_INPUT_INVALID');
       expect(
         p.errors?.map((e) => e.path),
         what,

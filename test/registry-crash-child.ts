@@ -11,6 +11,8 @@ const [root, stage, seed] = process.argv.slice(2);
 const spec = makeSpec({ seed: Number(seed) });
 const registry = new ModelRegistry({
   root: root!,
+  // The lock this process dies holding goes stale soon, as the next drill's registry expects.
+  lock: { staleMs: 2000 },
   onStage: (s) => {
     if (s === stage) process.kill(process.pid, 'SIGKILL');
   },

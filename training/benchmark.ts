@@ -1,5 +1,5 @@
 /**
- * Reads the seeded benchmark (issue 3, `datasets/benchmark/types.ts`): every `*.jsonl` file of
+ * Reads the seeded benchmark (`datasets/benchmark/types.ts`): every `*.jsonl` file of
  * a directory, one `{ invoice, label }` record per line, validated and put in submission order
  * (`label.seq`). Each file's sha256 is returned for the model card.
  */

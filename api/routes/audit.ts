@@ -2,11 +2,10 @@
  * Audit log (auditor): `GET /v1/audit/verify` recomputes the tenant's hash chain and names the
  * first bad sequence number; `GET /v1/audit` pages through the entries.
  */
-import type { FastifyInstance } from 'fastify';
-import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import Type from 'typebox';
 import { principalOf } from '../auth.js';
-import { problemResponses, type RouteOptions } from './common.js';
+import { problemResponses, PROTECTED, type RoutePlugin } from './common.js';
+import type { ApiStore } from '../app.js';
 
 /** Result of a verification. */
 export const AuditVerificationResponse = Type.Object({
@@ -33,19 +32,24 @@ export const AuditEntryResponse = Type.Object({
   hash: Type.String(),
 });
 
-/** Registers the audit routes. */
-export default async function auditRoutes(root: FastifyInstance, { deps }: RouteOptions): Promise<void> {
-  const app = root.withTypeProvider<TypeBoxTypeProvider>();
+/** What the audit log reads and verification routes use. */
+export interface AuditRoutesOptions {
+  store: Pick<ApiStore, 'audit'>;
+}
+
+/** Registers the audit log reads and verification routes. */
+export const auditRoutes: RoutePlugin<AuditRoutesOptions> = async (app, deps) => {
   app.get(
     '/v1/audit/verify',
     {
       config: { roles: ['auditor'] },
       schema: {
+        operationId: 'verifyAuditChain',
         summary: "Verify the tenant's hash-chained audit log",
         description:
           'hash = sha256(prev_hash || canonical row); reports the first altered, deleted (gap) or missing ' +
           '(truncated) entry. Record head.hash elsewhere to detect a rewrite of the whole chain.',
-        response: { 200: AuditVerificationResponse, ...problemResponses },
+        response: { 200: AuditVerificationResponse, ...problemResponses(PROTECTED) },
       },
     },
     async (req) => {
@@ -65,6 +69,7 @@ export default async function auditRoutes(root: FastifyInstance, { deps }: Route
     {
       config: { roles: ['auditor'] },
       schema: {
+        operationId: 'listAuditEntries',
         summary: "Entries of the tenant's audit log in sequence order",
         querystring: Type.Object(
           {
@@ -82,7 +87,7 @@ export default async function auditRoutes(root: FastifyInstance, { deps }: Route
             items: Type.Array(AuditEntryResponse),
             next_after_seq: Type.Union([Type.Integer(), Type.Null()]),
           }),
-          ...problemResponses,
+          ...problemResponses(PROTECTED),
         },
       },
     },
@@ -109,4 +114,4 @@ export default async function auditRoutes(root: FastifyInstance, { deps }: Route
       };
     },
   );
-}
+};

@@ -10,7 +10,6 @@
  * other content the item ends `failed` with `TRIAGE_INVOICE_CONFLICT` in the results.
  */
 import { createHash } from 'node:crypto';
-import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import Type, { type Static } from 'typebox';
 import stringify from 'safe-stable-stringify';
 import { DecisionResponse } from '../../core/decision.js';
@@ -20,8 +19,9 @@ import { checkInvoiceRules } from '../../core/validate.js';
 import type { BatchRepository, BatchStatus } from '../../store/batches.js';
 import { enqueueBatch } from '../../jobs/batches.js';
 import type { JobQueue } from '../../jobs/types.js';
-import { Problem, toTriageError } from '../problem.js';
-import { tenantOf } from '../principal.js';
+import { toTriageError } from '../problem.js';
+import { principalOf } from '../auth.js';
+import { problemResponses, PROTECTED, WITH_BODY, type RoutePlugin } from './common.js';
 
 /** Options of the batch routes. */
 export interface BatchRoutesOptions {
@@ -103,16 +103,6 @@ export const BatchResultsBody = Type.Object({
 });
 
 const IdParams = Type.Object({ id: Type.String({ format: 'uuid' }) });
-const problems = {
-  400: Problem,
-  404: Problem,
-  409: Problem,
-  413: Problem,
-  415: Problem,
-  429: Problem,
-  503: Problem,
-};
-
 function statusBody(b: BatchStatus): Static<typeof BatchStatusBody> {
   const settled = b.counts.done + b.counts.failed;
   return {
@@ -178,7 +168,7 @@ function deadline<T>(p: Promise<T>, ms: number): Promise<T> {
 }
 
 /** The batch routes (register with `app.register(batchRoutes, options)`). */
-export const batchRoutes: FastifyPluginAsyncTypebox<BatchRoutesOptions> = async (app, opts) => {
+export const batchRoutes: RoutePlugin<BatchRoutesOptions> = async (app, opts) => {
   const maxInvoices = opts.maxInvoices ?? 1000;
   const chunkSize = opts.chunkSize ?? 50;
   const deadlineMs = opts.deadlineMs ?? 10_000;
@@ -199,6 +189,7 @@ export const batchRoutes: FastifyPluginAsyncTypebox<BatchRoutesOptions> = async 
           : {}),
       },
       schema: {
+        operationId: 'submitBatch',
         summary: 'Submit many invoices for asynchronous scoring',
         description:
           `Up to ${maxInvoices} invoices in \`invoices\`. All or nothing: any invalid invoice rejects the ` +
@@ -210,7 +201,7 @@ export const batchRoutes: FastifyPluginAsyncTypebox<BatchRoutesOptions> = async 
           'idempotency-key': Type.Optional(Type.String({ pattern: '^[\\x21-\\x7E]{1,128}$' })),
         }),
         body: Body,
-        response: { 202: BatchAccepted, ...problems },
+        response: { 202: BatchAccepted, ...problemResponses(PROTECTED, WITH_BODY, 409) },
       },
     },
     async (req, reply) => {
@@ -229,7 +220,7 @@ export const batchRoutes: FastifyPluginAsyncTypebox<BatchRoutesOptions> = async 
           new TriageError('TRIAGE_INPUT_INVALID', `${ruleErrors.length} field(s) invalid`, ruleErrors),
         );
       }
-      const tenantId = tenantOf(req);
+      const tenantId = principalOf(req).tenantId;
       const { batch, created } = await deadline(
         opts.batches.create({
           tenantId,
@@ -270,13 +261,14 @@ export const batchRoutes: FastifyPluginAsyncTypebox<BatchRoutesOptions> = async 
     {
       config: { roles: ['workflow'] },
       schema: {
+        operationId: 'getBatch',
         summary: 'Progress of a batch: item counts by state and decisions by kind',
         params: IdParams,
-        response: { 200: BatchStatusBody, ...problems },
+        response: { 200: BatchStatusBody, ...problemResponses(PROTECTED, 404) },
       },
     },
     async (req) => {
-      const b = await opts.batches.get(tenantOf(req), req.params.id);
+      const b = await opts.batches.get(principalOf(req).tenantId, req.params.id);
       if (!b) throw new TriageError('TRIAGE_BATCH_NOT_FOUND', `no batch ${req.params.id}`);
       return statusBody(b);
     },
@@ -287,6 +279,7 @@ export const batchRoutes: FastifyPluginAsyncTypebox<BatchRoutesOptions> = async 
     {
       config: { roles: ['workflow'] },
       schema: {
+        operationId: 'getBatchResults',
         summary: 'Per-invoice results of a batch, in submission order, paginated',
         description:
           'Keyset pagination: `after` is the last index already read (default -1), `limit` 1-500 (default 100).',
@@ -298,12 +291,12 @@ export const batchRoutes: FastifyPluginAsyncTypebox<BatchRoutesOptions> = async 
           },
           { additionalProperties: false },
         ),
-        response: { 200: BatchResultsBody, ...problems },
+        response: { 200: BatchResultsBody, ...problemResponses(PROTECTED, 404) },
       },
     },
     async (req) => {
       const page = await opts.batches.results(
-        tenantOf(req),
+        principalOf(req).tenantId,
         req.params.id,
         req.query.after ?? -1,
         req.query.limit ?? 100,

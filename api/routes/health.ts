@@ -1,14 +1,20 @@
 /** Public probes: `GET /healthz` (liveness and store) and `GET /readyz` (ready to serve). */
-import type { FastifyInstance } from 'fastify';
-import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import Type from 'typebox';
 import { TriageError } from '../../core/errors.js';
-import { Problem } from '../problem.js';
-import type { RouteOptions } from './common.js';
+import { problemResponses, type RoutePlugin } from './common.js';
+import type { ScoringService } from '../../inference/pipeline.js';
 
-/** Registers the probes. */
-export default async function healthRoutes(root: FastifyInstance, { deps }: RouteOptions): Promise<void> {
-  const app = root.withTypeProvider<TypeBoxTypeProvider>();
+/** What the liveness probe routes use. */
+export interface HealthRoutesOptions {
+  /** Store round trip; rejects when it is unreachable. */
+  ping: () => Promise<void>;
+  /** Store engine name. */
+  engine: string;
+  scoring: Pick<ScoringService, 'versions'>;
+}
+
+/** Registers the liveness probe routes. */
+export const healthRoutes: RoutePlugin<HealthRoutesOptions> = async (app, deps) => {
   const ping = async (): Promise<void> => {
     try {
       await deps.ping();
@@ -22,10 +28,11 @@ export default async function healthRoutes(root: FastifyInstance, { deps }: Rout
     '/healthz',
     {
       schema: {
+        operationId: 'getHealth',
         summary: 'Liveness and store readiness (public)',
         response: {
           200: Type.Object({ status: Type.Literal('ok'), store: Type.String(), versions: Type.Unknown() }),
-          503: Problem,
+          ...problemResponses(400, 429, 500, 503),
         },
       },
     },
@@ -34,4 +41,4 @@ export default async function healthRoutes(root: FastifyInstance, { deps }: Rout
       return { status: 'ok' as const, store: deps.engine, versions: deps.scoring.versions };
     },
   );
-}
+};

@@ -2,30 +2,35 @@
  * Scoring and decisions: `POST /v1/invoices/score` (workflow) and `GET /v1/decisions/:id`
  * (auditor and reviewer of the tenant; a workflow key only for decisions it scored).
  */
-import type { FastifyInstance } from 'fastify';
-import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Invoice } from '../../core/invoice.js';
 import { DecisionResponse, DecisionWithExplanation } from '../../core/decision.js';
 import { TriageError } from '../../core/errors.js';
 import { checkInvoiceRules } from '../../core/validate.js';
 import { hasRole, principalOf } from '../auth.js';
-import { IdParam, problemResponses, type RouteOptions } from './common.js';
+import { IdParam, problemResponses, PROTECTED, WITH_BODY, type RoutePlugin } from './common.js';
+import type { ApiStore } from '../app.js';
+import type { ScoringService } from '../../inference/pipeline.js';
 
-/** Registers the scoring and decision routes. */
-export default async function invoiceRoutes(root: FastifyInstance, { deps }: RouteOptions): Promise<void> {
-  const app = root.withTypeProvider<TypeBoxTypeProvider>();
+/** What the scoring and decisions routes use. */
+export interface InvoiceRoutesOptions {
+  scoring: Pick<ScoringService, 'score'>;
+  store: Pick<ApiStore, 'getDecisionRecord'>;
+}
 
+/** Registers the scoring and decisions routes. */
+export const invoiceRoutes: RoutePlugin<InvoiceRoutesOptions> = async (app, deps) => {
   app.post(
     '/v1/invoices/score',
     {
       config: { roles: ['workflow'] },
       schema: {
+        operationId: 'scoreInvoice',
         summary: "Score an invoice and index it for later duplicate checks (in the key's tenant)",
         description:
           'Idempotent on invoice_id: re-sending the same invoice returns the stored decision ' +
           '(header idempotent-replayed: true); the same id with different content is a 409.',
         body: Invoice,
-        response: { 200: DecisionResponse, ...problemResponses },
+        response: { 200: DecisionResponse, ...problemResponses(PROTECTED, WITH_BODY, 409) },
       },
       preValidation: async (req) => {
         if (req.body === undefined || req.body === null) {
@@ -59,13 +64,14 @@ export default async function invoiceRoutes(root: FastifyInstance, { deps }: Rou
     {
       config: { roles: ['auditor', 'reviewer', 'workflow'] },
       schema: {
+        operationId: 'getDecision',
         summary: 'Read a stored decision with its explanation',
         description:
           'Reasons, per-reason contributions, evidence (matched invoices, distances, CMS descriptions of billed ' +
           'and suggested codes), routing thresholds, priority and versions; no invoice text. A workflow key ' +
           "reads only the decisions it scored; another tenant's decision is a 404.",
         params: IdParam,
-        response: { 200: DecisionWithExplanation, ...problemResponses },
+        response: { 200: DecisionWithExplanation, ...problemResponses(PROTECTED, 404) },
       },
     },
     async (req) => {
@@ -77,4 +83,4 @@ export default async function invoiceRoutes(root: FastifyInstance, { deps }: Rou
       return rec.decision;
     },
   );
-}
+};

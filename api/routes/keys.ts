@@ -3,14 +3,13 @@
  * `GET /v1/keys` lists them (prefix only), `DELETE /v1/keys/:id` revokes one. Each change is
  * audited. Keys of other tenants are created with the CLI (`keys create --tenant T --role R`).
  */
-import type { FastifyInstance } from 'fastify';
-import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import Type from 'typebox';
 import { Role } from '../../core/auth.js';
 import { TriageError } from '../../core/errors.js';
 import type { ApiKeyRecord } from '../../store/keys.js';
 import { principalOf } from '../auth.js';
-import { IdParam, problemResponses, type RouteOptions } from './common.js';
+import { IdParam, problemResponses, PROTECTED, WITH_BODY, type RoutePlugin } from './common.js';
+import type { ApiStore } from '../app.js';
 
 /** A key as listed (never the secret). */
 export const ApiKeyResponse = Type.Object({
@@ -35,14 +34,19 @@ const view = (r: ApiKeyRecord) => ({
   revoked_at: r.revokedAt,
 });
 
-/** Registers the key routes. */
-export default async function keyRoutes(root: FastifyInstance, { deps }: RouteOptions): Promise<void> {
-  const app = root.withTypeProvider<TypeBoxTypeProvider>();
+/** What the api keys routes use. */
+export interface KeyRoutesOptions {
+  store: Pick<ApiStore, 'keys'>;
+}
+
+/** Registers the api keys routes. */
+export const keyRoutes: RoutePlugin<KeyRoutesOptions> = async (app, deps) => {
   app.post(
     '/v1/keys',
     {
       config: { roles: ['admin'] },
       schema: {
+        operationId: 'createKey',
         summary: "Create an API key in the admin's tenant; the key is in this response only",
         body: Type.Object(
           {
@@ -60,7 +64,7 @@ export default async function keyRoutes(root: FastifyInstance, { deps }: RouteOp
             ...ApiKeyResponse.properties,
             key: Type.String({ description: 'Shown once.' }),
           }),
-          ...problemResponses,
+          ...problemResponses(PROTECTED, WITH_BODY),
         },
       },
     },
@@ -80,8 +84,9 @@ export default async function keyRoutes(root: FastifyInstance, { deps }: RouteOp
     {
       config: { roles: ['admin'] },
       schema: {
+        operationId: 'listKeys',
         summary: "API keys of the admin's tenant (active and revoked)",
-        response: { 200: Type.Object({ items: Type.Array(ApiKeyResponse) }), ...problemResponses },
+        response: { 200: Type.Object({ items: Type.Array(ApiKeyResponse) }), ...problemResponses(PROTECTED) },
       },
     },
     async (req) => ({ items: (await deps.store.keys.list(principalOf(req).tenantId)).map(view) }),
@@ -91,9 +96,10 @@ export default async function keyRoutes(root: FastifyInstance, { deps }: RouteOp
     {
       config: { roles: ['admin'] },
       schema: {
+        operationId: 'revokeKey',
         summary: 'Revoke an API key of the tenant (takes effect on the next request)',
         params: IdParam,
-        response: { 200: ApiKeyResponse, ...problemResponses },
+        response: { 200: ApiKeyResponse, ...problemResponses(PROTECTED, 404) },
       },
     },
     async (req) => {
@@ -104,4 +110,4 @@ export default async function keyRoutes(root: FastifyInstance, { deps }: RouteOp
       return view(rec);
     },
   );
-}
+};

@@ -5,8 +5,9 @@
  * without an API key use the private listener instead (`METRICS_PORT`, bound to `METRICS_HOST`,
  * default 127.0.0.1), which serves the same registry without authentication.
  */
-import type { FastifyInstance, FastifyPluginAsync } from 'fastify';
+import type { FastifyInstance } from 'fastify';
 import type { TriageMetrics } from '../metrics.js';
+import { problemResponses, PROTECTED, type RoutePlugin } from './common.js';
 
 /** Observes every response's latency by method, route pattern and status. Call on the root app. */
 export function installRequestMetrics(app: FastifyInstance, metrics: TriageMetrics): void {
@@ -23,14 +24,22 @@ export function installRequestMetrics(app: FastifyInstance, metrics: TriageMetri
 }
 
 /** The `/metrics` route (register with `app.register(metricsRoutes, { metrics })`). */
-export const metricsRoutes: FastifyPluginAsync<{ metrics: TriageMetrics }> = async (app, { metrics }) => {
+export const metricsRoutes: RoutePlugin<{ metrics: TriageMetrics }> = async (app, { metrics }) => {
   app.get(
     '/metrics',
     {
       config: { roles: ['admin'], rateLimit: false },
       schema: {
+        operationId: 'getMetrics',
         summary: 'Prometheus metrics (role admin; or the private METRICS_PORT listener)',
-        hide: false,
+        description: 'Prometheus text exposition format (text/plain; version=0.0.4).',
+        response: {
+          200: {
+            description: 'The metrics',
+            content: { 'text/plain': { schema: { type: 'string' } } },
+          },
+          ...problemResponses(PROTECTED),
+        },
       },
     },
     async (_req, reply) => {

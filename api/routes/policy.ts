@@ -2,17 +2,17 @@
  * Routing policy of the tenant: `GET /v1/policy` (admin, auditor) returns the version in
  * effect; `PUT /v1/policy` (admin) stores a new version (audited); decisions record the label.
  */
-import type { FastifyInstance } from 'fastify';
-import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import Type, { type Static } from 'typebox';
 import { parsePolicyDocument, policySha256, PolicyDocument } from '../../inference/policy.js';
 import type { StoredPolicy } from '../../store/policies.js';
 import { principalOf } from '../auth.js';
-import { problemResponses, type RouteOptions } from './common.js';
+import { problemResponses, PROTECTED, WITH_BODY, type RoutePlugin } from './common.js';
+import type { ApiStore } from '../app.js';
+import type { ScoringService } from '../../inference/pipeline.js';
 
 /** A policy version. */
 export const PolicyResponse = Type.Object({
-  label: Type.String({ description: '<name>@<version>, recorded in decisions.' }),
+  label: Type.String({ description: '`<name>@<version>`, recorded in decisions.' }),
   version: Type.Integer({ minimum: 1, description: '1 = the default the service started with.' }),
   sha256: Type.String(),
   document: PolicyDocument,
@@ -37,16 +37,22 @@ function view(
     : { ...fallback, version: 1, created_at: null, created_by: null };
 }
 
-/** Registers the policy routes. */
-export default async function policyRoutes(root: FastifyInstance, { deps }: RouteOptions): Promise<void> {
-  const app = root.withTypeProvider<TypeBoxTypeProvider>();
+/** What the routing policy routes use. */
+export interface PolicyRoutesOptions {
+  scoring: Pick<ScoringService, 'policyFor'>;
+  store: Pick<ApiStore, 'policies'>;
+}
+
+/** Registers the routing policy routes. */
+export const policyRoutes: RoutePlugin<PolicyRoutesOptions> = async (app, deps) => {
   app.get(
     '/v1/policy',
     {
       config: { roles: ['admin', 'auditor'] },
       schema: {
+        operationId: 'getPolicy',
         summary: 'The routing policy in effect for the tenant',
-        response: { 200: PolicyResponse, ...problemResponses },
+        response: { 200: PolicyResponse, ...problemResponses(PROTECTED) },
       },
     },
     async (req) => {
@@ -59,10 +65,11 @@ export default async function policyRoutes(root: FastifyInstance, { deps }: Rout
     {
       config: { roles: ['admin'] },
       schema: {
+        operationId: 'putPolicy',
         summary: 'Store a new version of the routing policy (audited); applies to the next invoices scored',
         description: 'Sending the document in effect again changes nothing (200, idempotent-replayed: true).',
         body: PolicyDocument,
-        response: { 200: PolicyResponse, ...problemResponses },
+        response: { 200: PolicyResponse, ...problemResponses(PROTECTED, WITH_BODY) },
       },
     },
     async (req, reply) => {
@@ -83,4 +90,4 @@ export default async function policyRoutes(root: FastifyInstance, { deps }: Rout
       return view(stored, current);
     },
   );
-}
+};

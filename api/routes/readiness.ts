@@ -4,10 +4,10 @@
  * `TRIAGE_QUEUE_UNAVAILABLE`) with `Retry-After` and the state of each check. Each check is
  * time-limited so a hung dependency cannot hang the probe. (`/healthz` stays a liveness probe.)
  */
-import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import Type from 'typebox';
 import { TriageError } from '../../core/errors.js';
 import { Problem, problemOf } from '../problem.js';
+import { problemResponses, type RoutePlugin } from './common.js';
 
 /** Options of the readiness route. */
 export interface ReadinessOptions {
@@ -43,7 +43,7 @@ async function check(f: (() => Promise<void>) | undefined, ms: number): Promise<
 }
 
 /** The readiness route. */
-export const readinessRoutes: FastifyPluginAsyncTypebox<ReadinessOptions> = async (app, opts) => {
+export const readinessRoutes: RoutePlugin<ReadinessOptions> = async (app, opts) => {
   const timeoutMs = opts.timeoutMs ?? 2000;
   const retryAfter = String(opts.retryAfterSeconds ?? 5);
   app.get(
@@ -51,10 +51,15 @@ export const readinessRoutes: FastifyPluginAsyncTypebox<ReadinessOptions> = asyn
     {
       config: { rateLimit: false },
       schema: {
+        operationId: 'getReadiness',
         summary: 'Readiness: the store and the job queue answer',
         response: {
           200: Type.Object({ status: Type.Literal('ready'), checks: Checks }),
-          503: Type.Object({ ...Problem.properties, checks: Checks }),
+          ...problemResponses(400, 500),
+          503: Type.Object(
+            { ...Problem.properties, checks: Checks },
+            { description: 'Not ready: a check is down' },
+          ),
         },
       },
     },

@@ -4,14 +4,14 @@
  * auditor) lists the reviews of a decision.
  */
 import { createHash } from 'node:crypto';
-import type { FastifyInstance } from 'fastify';
-import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import Type from 'typebox';
 import stringify from 'safe-stable-stringify';
 import { CodeRef } from '../../core/invoice.js';
 import { TriageError } from '../../core/errors.js';
 import { principalOf } from '../auth.js';
-import { problemResponses, type RouteOptions } from './common.js';
+import { problemResponses, PROTECTED, WITH_BODY, type RoutePlugin } from './common.js';
+import type { ApiStore } from '../app.js';
+import type { ScoringService } from '../../inference/pipeline.js';
 
 const IdempotencyKey = Type.String({
   minLength: 1,
@@ -77,15 +77,20 @@ export const ReviewResponse = Type.Object({
   item_status: Type.Union([Type.Literal('open'), Type.Literal('closed'), Type.Null()]),
 });
 
-/** Registers the review routes. */
-export default async function reviewRoutes(root: FastifyInstance, { deps }: RouteOptions): Promise<void> {
-  const app = root.withTypeProvider<TypeBoxTypeProvider>();
+/** What the reviews routes use. */
+export interface ReviewRoutesOptions {
+  scoring: Pick<ScoringService, 'referenceCode'>;
+  store: Pick<ApiStore, 'getDecisionRecord' | 'reviews'>;
+}
 
+/** Registers the reviews routes. */
+export const reviewRoutes: RoutePlugin<ReviewRoutesOptions> = async (app, deps) => {
   app.post(
     '/v1/reviews',
     {
       config: { roles: ['reviewer'] },
       schema: {
+        operationId: 'submitReview',
         summary: "Record a reviewer's outcome on a decision (a training label); closes the worklist item",
         description:
           'Idempotent: send an Idempotency-Key header or idempotency_key field; the same key with the same ' +
@@ -93,7 +98,11 @@ export default async function reviewRoutes(root: FastifyInstance, { deps }: Rout
           'A new review is a 201.',
         headers: Type.Object({ 'idempotency-key': Type.Optional(IdempotencyKey) }),
         body: ReviewRequest,
-        response: { 200: ReviewResponse, 201: ReviewResponse, ...problemResponses },
+        response: {
+          200: ReviewResponse,
+          201: ReviewResponse,
+          ...problemResponses(PROTECTED, WITH_BODY, 404, 409, 422),
+        },
       },
     },
     async (req, reply) => {
@@ -145,12 +154,16 @@ export default async function reviewRoutes(root: FastifyInstance, { deps }: Rout
     {
       config: { roles: ['reviewer', 'auditor'] },
       schema: {
+        operationId: 'listReviews',
         summary: 'Reviews of one decision, oldest first',
         querystring: Type.Object(
           { decision_id: Type.String({ format: 'uuid' }) },
           { additionalProperties: false },
         ),
-        response: { 200: Type.Object({ items: Type.Array(ReviewResponse) }), ...problemResponses },
+        response: {
+          200: Type.Object({ items: Type.Array(ReviewResponse) }),
+          ...problemResponses(PROTECTED, 404),
+        },
       },
     },
     async (req) => {
@@ -160,4 +173,4 @@ export default async function reviewRoutes(root: FastifyInstance, { deps }: Rout
       return { items: await deps.store.reviews.listForDecision(p.tenantId, req.query.decision_id) };
     },
   );
-}
+};

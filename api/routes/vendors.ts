@@ -4,28 +4,34 @@
  * policy overrides; its approved categories drive `CODE_OUTSIDE_VENDOR_PROFILE` and restrict
  * suggested codes.
  */
-import type { FastifyInstance } from 'fastify';
-import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import Type from 'typebox';
 import { VendorProfile, VendorProfileInput } from '../../core/vendor.js';
 import { TriageError } from '../../core/errors.js';
 import { principalOf } from '../auth.js';
-import { problemResponses, type RouteOptions } from './common.js';
+import { problemResponses, PROTECTED, WITH_BODY, type RoutePlugin } from './common.js';
+import type { ApiStore } from '../app.js';
+import type { ScoringService } from '../../inference/pipeline.js';
 
 const VendorParam = Type.Object({ vendor_id: Type.String({ minLength: 1, maxLength: 64 }) });
 
-/** Registers the vendor routes. */
-export default async function vendorRoutes(root: FastifyInstance, { deps }: RouteOptions): Promise<void> {
-  const app = root.withTypeProvider<TypeBoxTypeProvider>();
+/** What the vendor profiles routes use. */
+export interface VendorRoutesOptions {
+  scoring: Pick<ScoringService, 'unknownVendorCategories'>;
+  store: Pick<ApiStore, 'vendors'>;
+}
+
+/** Registers the vendor profiles routes. */
+export const vendorRoutes: RoutePlugin<VendorRoutesOptions> = async (app, deps) => {
   app.put(
     '/v1/vendors/:vendor_id',
     {
       config: { roles: ['admin'] },
       schema: {
+        operationId: 'putVendorProfile',
         summary: 'Create or replace a vendor profile (audited): category and approved service categories',
         params: VendorParam,
         body: VendorProfileInput,
-        response: { 200: VendorProfile, 201: VendorProfile, ...problemResponses },
+        response: { 200: VendorProfile, 201: VendorProfile, ...problemResponses(PROTECTED, WITH_BODY) },
       },
     },
     async (req, reply) => {
@@ -47,9 +53,10 @@ export default async function vendorRoutes(root: FastifyInstance, { deps }: Rout
     {
       config: { roles: ['admin', 'reviewer', 'auditor'] },
       schema: {
+        operationId: 'getVendorProfile',
         summary: 'Read a vendor profile',
         params: VendorParam,
-        response: { 200: VendorProfile, ...problemResponses },
+        response: { 200: VendorProfile, ...problemResponses(PROTECTED, 404) },
       },
     },
     async (req) => {
@@ -59,4 +66,4 @@ export default async function vendorRoutes(root: FastifyInstance, { deps }: Rout
       return profile;
     },
   );
-}
+};

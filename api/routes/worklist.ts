@@ -3,14 +3,13 @@
  * highest priority first (expected cost in dollars as of today, see inference/priority.ts),
  * paginated with an opaque cursor.
  */
-import type { FastifyInstance } from 'fastify';
-import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import Type from 'typebox';
 import { Queue } from '../../core/decision.js';
 import { TriageError } from '../../core/errors.js';
 import type { WorklistCursor } from '../../store/worklist.js';
 import { principalOf } from '../auth.js';
-import { decodeCursor, encodeCursor, problemResponses, type RouteOptions } from './common.js';
+import { decodeCursor, encodeCursor, problemResponses, PROTECTED, type RoutePlugin } from './common.js';
+import type { ApiStore } from '../app.js';
 
 const Dollars = Type.Number({ description: 'US dollars (2 decimals).' });
 
@@ -45,15 +44,22 @@ const isCursor = (x: unknown): x is { a: string; p: string; i: string } =>
   typeof (x as { i?: unknown }).i === 'string' &&
   /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test((x as { i: string }).i);
 
-/** Registers the worklist route. */
-export default async function worklistRoutes(root: FastifyInstance, { deps }: RouteOptions): Promise<void> {
-  const app = root.withTypeProvider<TypeBoxTypeProvider>();
+/** What the worklist routes use. */
+export interface WorklistRoutesOptions {
+  store: Pick<ApiStore, 'worklist'>;
+  /** Clock for "today" (priority); default the system clock. */
+  clock?: () => Date;
+}
+
+/** Registers the worklist routes. */
+export const worklistRoutes: RoutePlugin<WorklistRoutesOptions> = async (app, deps) => {
   const clock = deps.clock ?? (() => new Date());
   app.get(
     '/v1/worklist',
     {
       config: { roles: ['reviewer'] },
       schema: {
+        operationId: 'getWorklist',
         summary: 'Open exceptions by priority (expected cost in dollars), paginated',
         description:
           'priority = expected_loss + discount_cents / (1 + days to the discount deadline) + ' +
@@ -74,7 +80,7 @@ export default async function worklistRoutes(root: FastifyInstance, { deps }: Ro
             items: Type.Array(WorklistItem),
             next_cursor: Type.Union([Type.String(), Type.Null()]),
           }),
-          ...problemResponses,
+          ...problemResponses(PROTECTED),
         },
       },
     },
@@ -106,4 +112,4 @@ export default async function worklistRoutes(root: FastifyInstance, { deps }: Ro
       };
     },
   );
-}
+};

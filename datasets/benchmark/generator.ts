@@ -13,27 +13,26 @@
  * Exact derived counts come from selection sampling over "lanes": a planning pass counts the
  * originals that qualify for each kind, then each kind draws exactly its quota among them.
  */
-import { createHash } from 'node:crypto';
-import { once } from 'node:events';
-import { createWriteStream, mkdirSync, readFileSync, writeFileSync, type WriteStream } from 'node:fs';
+import { readFileSync, writeFileSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ReferenceData } from '../../core/reference.js';
 import { validateInvoice } from '../../core/validate.js';
-import { fnv1a32 } from '../../features/hashing.js';
 import { defaultReferenceDir, loadFieldCodeTables, loadReferenceData } from '../reference.js';
 import { Rng, canonicalInvoice, cumulative, dayNumber, isoOfDay } from '../synth.js';
+import { addCounts, emptyCounts, zeros } from './counts.js';
 import {
-  Hospital,
-  VendorState,
-  buildInvoice,
-  deriveDuplicate,
-  deriveHardNegative,
-  deriveRebill,
-  drawLineCount,
-  type DeriveContext,
-  type DeriveTask,
-  type Draft,
-} from './invoices.js';
+  LANE_KINDS,
+  eligible,
+  laneOf,
+  planLanes,
+  planSlots,
+  rateOf,
+  subSeed,
+  type SplitPlan,
+} from './plan.js';
+import { DraftHeap, HashedWriter } from './stream.js';
+import { Hospital, VendorState, buildInvoice, type DeriveTask, type Draft } from './invoices.js';
+import { deriveDuplicate, deriveHardNegative, deriveRebill, type DeriveContext } from './derive.js';
 import { CodingReference, type LineContext } from './lines.js';
 import {
   categoryKey,
@@ -50,7 +49,6 @@ import {
   DUPLICATE_KINDS,
   HARD_NEGATIVE_KINDS,
   type BenchmarkCard,
-  type BenchmarkCounts,
   type BenchmarkLabel,
   type BenchmarkRates,
   type BenchmarkSplit,
@@ -58,7 +56,9 @@ import {
   type DuplicateKind,
   type HardNegativeKind,
 } from './types.js';
-import { catalogueAsOf, createVendors, numberFormatReusable, type VendorProfile } from './vendors.js';
+import { catalogueAsOf, createVendors } from './vendors.js';
+
+export { subSeed } from './plan.js';
 
 /** Version of the generator; bump it whenever the output for a given seed changes. */
 export const GENERATOR_VERSION = 'invoice-benchmark@1.2.0';
@@ -142,269 +142,6 @@ export const DEFAULT_WINDOWS = {
   testFrom: '2024-07-01',
   end: '2025-12-31',
 } as const;
-
-/** Derived kinds drawn at an original invoice ("lanes"); rebills follow their credit memo. */
-const LANE_KINDS = [
-  ...DUPLICATE_KINDS,
-  ...HARD_NEGATIVE_KINDS.filter((k) => k !== 'rebill_after_credit'),
-] as const;
-type LaneKind = (typeof LANE_KINDS)[number];
-
-/** Days an original needs before its window ends for each derived kind (longest delay + AP lag). */
-const HORIZON: Record<LaneKind, number> = {
-  exact_resubmission: 66,
-  rekeyed_number: 66,
-  date_shifted: 56,
-  vendor_variant: 66,
-  partial_resubmission: 96,
-  line_level_duplicate: 81,
-  amount_rounding_or_tax: 51,
-  recurring_monthly: 70,
-  credit_memo_reversal: 92,
-  number_reused_years_later: 400,
-  same_amount_date_other_vendor: 8,
-  separate_partial_shipment: 27,
-};
-
-/** A 32-bit seed for one named random stream of a run. */
-export function subSeed(seed: number, stream: string): number {
-  return fnv1a32(`${seed}:${stream}`);
-}
-
-/** One planned base invoice. */
-interface Slot {
-  day: number;
-  vendor: number;
-  lines: number;
-  lane: number;
-}
-
-interface SplitPlan {
-  split: BenchmarkSplit;
-  window: { start: number; end: number };
-  target: number;
-  vendors: VendorProfile[];
-  cumVolume: number[];
-}
-
-/** The date-ordered base invoices of a split (replayable: same seed, same stream). */
-function* planSlots(seed: number, plan: SplitPlan, nBase: number): Generator<Slot> {
-  const rng = new Rng(subSeed(seed, `plan:${plan.split}`));
-  const len = plan.window.end - plan.window.start + 1;
-  for (let i = 0; i < nBase; i++) {
-    const day = plan.window.start + Math.floor(((i + rng.float()) * len) / nBase);
-    const vendor = rng.weightedIndex(plan.cumVolume);
-    const profile = PROFILES[(plan.vendors[vendor] as VendorProfile).service_line];
-    const lines = drawLineCount(profile, rng);
-    yield { day, vendor, lines, lane: rng.float() };
-  }
-}
-
-function eligible(kind: LaneKind, slot: Slot, v: VendorProfile, windowEnd: number): boolean {
-  if (slot.day + HORIZON[kind] > windowEnd) return false;
-  const profile = PROFILES[v.service_line];
-  switch (kind) {
-    case 'partial_resubmission':
-      return slot.lines >= 2;
-    case 'recurring_monthly':
-      return profile.dating === 'period';
-    case 'number_reused_years_later':
-      return numberFormatReusable(v.invoice_number.format);
-    case 'separate_partial_shipment':
-      return profile.goods && profile.dating !== 'period' && slot.lines >= 2;
-    default:
-      return true;
-  }
-}
-
-/** Lane probabilities and exact quotas of a split. */
-interface Lanes {
-  nBase: number;
-  quota: Record<LaneKind, number>;
-  rebills: number;
-  cumLane: number[];
-  laneCount: Record<LaneKind, number>;
-}
-
-function zeros<K extends string>(keys: readonly K[]): Record<K, number> {
-  return Object.fromEntries(keys.map((k) => [k, 0])) as Record<K, number>;
-}
-
-function rateOf(rates: BenchmarkRates, kind: LaneKind | 'rebill_after_credit'): number {
-  return (DUPLICATE_KINDS as readonly string[]).includes(kind)
-    ? rates.duplicate[kind as DuplicateKind]
-    : rates.hard_negative[kind as HardNegativeKind];
-}
-
-/**
- * Plans the derived counts of a split: quotas from the rates, capped by how many originals
- * qualify; lane probabilities so that each kind's lane holds about 3x its quota.
- */
-function planLanes(seed: number, plan: SplitPlan, rates: BenchmarkRates): Lanes {
-  const want = zeros(LANE_KINDS);
-  for (const k of LANE_KINDS) want[k] = Math.round(plan.target * rateOf(rates, k));
-  const wantRebills = Math.min(
-    want.credit_memo_reversal,
-    Math.round(plan.target * rates.hard_negative.rebill_after_credit),
-  );
-  let quota = { ...want };
-  let rebills = wantRebills;
-  let result: Lanes | null = null;
-  for (let iteration = 0; iteration < 8; iteration++) {
-    const derived = LANE_KINDS.reduce((s, k) => s + quota[k], 0) + rebills;
-    const nBase = plan.target - derived;
-    if (nBase < 1)
-      throw new Error(`rates too high: ${derived} derived invoices of ${plan.target} in ${plan.split}`);
-    const elig = zeros(LANE_KINDS);
-    for (const slot of planSlots(seed, plan, nBase)) {
-      const v = plan.vendors[slot.vendor] as VendorProfile;
-      for (const k of LANE_KINDS) if (eligible(k, slot, v, plan.window.end)) elig[k]++;
-    }
-    // Each lane holds about 3x its quota (at least quota + 8) of qualifying originals.
-    const pi = LANE_KINDS.map((k) =>
-      elig[k] > 0 && want[k] > 0 ? Math.min(0.9, Math.max(3 * want[k], want[k] + 8) / elig[k]) : 0,
-    );
-    const sum = pi.reduce((a, b) => a + b, 0);
-    const scale = sum > 0.95 ? 0.95 / sum : 1;
-    const cumLane = cumulative(pi.map((p) => p * scale));
-    const laneCount = zeros(LANE_KINDS);
-    for (const slot of planSlots(seed, plan, nBase)) {
-      const k = laneOf(cumLane, slot.lane);
-      if (k && eligible(k, slot, plan.vendors[slot.vendor] as VendorProfile, plan.window.end)) laneCount[k]++;
-    }
-    const next = zeros(LANE_KINDS);
-    for (const k of LANE_KINDS) next[k] = Math.min(want[k], laneCount[k]);
-    const nextRebills = Math.min(wantRebills, next.credit_memo_reversal);
-    result = { nBase, quota, rebills, cumLane, laneCount };
-    const stable = LANE_KINDS.every((k) => next[k] === quota[k]) && nextRebills === rebills;
-    if (stable) return result;
-    // Fewer originals qualify than the rates ask for: plan again with more base invoices.
-    quota = next;
-    rebills = nextRebills;
-  }
-  // Not settled (tiny splits): keep the last plan, capped by what its lanes can hold.
-  const last = result as Lanes;
-  for (const k of LANE_KINDS) last.quota[k] = Math.min(last.quota[k], last.laneCount[k]);
-  last.rebills = Math.min(last.rebills, last.quota.credit_memo_reversal);
-  return last;
-}
-
-function laneOf(cumLane: readonly number[], u: number): LaneKind | null {
-  for (let i = 0; i < cumLane.length; i++) if (u < (cumLane[i] as number)) return LANE_KINDS[i] as LaneKind;
-  return null;
-}
-
-/** A binary min-heap of drafts by (received day, insertion order). */
-class DraftHeap {
-  private readonly items: { d: Draft; tie: number }[] = [];
-  private tie = 0;
-  get size(): number {
-    return this.items.length;
-  }
-  private less(a: number, b: number): boolean {
-    const x = this.items[a] as { d: Draft; tie: number };
-    const y = this.items[b] as { d: Draft; tie: number };
-    return x.d.received < y.d.received || (x.d.received === y.d.received && x.tie < y.tie);
-  }
-  private swap(a: number, b: number): void {
-    const t = this.items[a] as { d: Draft; tie: number };
-    this.items[a] = this.items[b] as { d: Draft; tie: number };
-    this.items[b] = t;
-  }
-  push(d: Draft): void {
-    this.items.push({ d, tie: this.tie++ });
-    for (let i = this.items.length - 1; i > 0;) {
-      const p = (i - 1) >> 1;
-      if (!this.less(i, p)) break;
-      this.swap(i, p);
-      i = p;
-    }
-  }
-  peek(): Draft | undefined {
-    return this.items[0]?.d;
-  }
-  pop(): Draft | undefined {
-    const top = this.items[0];
-    const last = this.items.pop();
-    if (top && last && this.items.length > 0) {
-      this.items[0] = last;
-      for (let i = 0; ;) {
-        const l = 2 * i + 1;
-        const r = l + 1;
-        let m = i;
-        if (l < this.items.length && this.less(l, m)) m = l;
-        if (r < this.items.length && this.less(r, m)) m = r;
-        if (m === i) break;
-        this.swap(i, m);
-        i = m;
-      }
-    }
-    return top?.d;
-  }
-}
-
-/** Buffered writer of one output file with its sha256, byte and record counts. */
-class HashedWriter {
-  private readonly stream: WriteStream;
-  private readonly hash = createHash('sha256');
-  private buffer: string[] = [];
-  private buffered = 0;
-  bytes = 0;
-  records = 0;
-  constructor(readonly path: string) {
-    this.stream = createWriteStream(path);
-  }
-  async line(text: string): Promise<void> {
-    this.buffer.push(text, '\n');
-    this.buffered += text.length + 1;
-    this.records++;
-    if (this.buffered >= 1 << 20) await this.flush();
-  }
-  private async flush(): Promise<void> {
-    if (this.buffer.length === 0) return;
-    const chunk = Buffer.from(this.buffer.join(''), 'utf8');
-    this.buffer = [];
-    this.buffered = 0;
-    this.hash.update(chunk);
-    this.bytes += chunk.length;
-    if (!this.stream.write(chunk)) await once(this.stream, 'drain');
-  }
-  async close(): Promise<{ sha256: string; bytes: number; records: number }> {
-    await this.flush();
-    this.stream.end();
-    await once(this.stream, 'finish');
-    return { sha256: this.hash.digest('hex'), bytes: this.bytes, records: this.records };
-  }
-}
-
-function emptyCounts(): BenchmarkCounts {
-  return {
-    invoices: 0,
-    lines: 0,
-    vendors: 0,
-    plain_invoices: 0,
-    document_types: {},
-    duplicates: zeros(DUPLICATE_KINDS),
-    hard_negatives: zeros(HARD_NEGATIVE_KINDS),
-    coding: zeros(CODING_KINDS),
-    invoices_with_coding_exceptions: 0,
-    total_cents: 0,
-  };
-}
-
-function addCounts(into: BenchmarkCounts, from: BenchmarkCounts): void {
-  into.invoices += from.invoices;
-  into.lines += from.lines;
-  into.vendors += from.vendors;
-  into.plain_invoices += from.plain_invoices;
-  into.invoices_with_coding_exceptions += from.invoices_with_coding_exceptions;
-  into.total_cents += from.total_cents;
-  for (const [k, v] of Object.entries(from.document_types))
-    into.document_types[k] = (into.document_types[k] ?? 0) + v;
-  for (const k of DUPLICATE_KINDS) into.duplicates[k] += from.duplicates[k];
-  for (const k of HARD_NEGATIVE_KINDS) into.hard_negatives[k] += from.hard_negatives[k];
-  for (const k of CODING_KINDS) into.coding[k] += from.coding[k];
-}
 
 /** Effective rates: defaults, then overrides by kind name, then the scale. */
 export function resolveRates(overrides: GenerateOptions['rates'] = {}, scale = 1): BenchmarkRates {

@@ -1,5 +1,5 @@
 /**
- * Record format of the seeded invoice benchmark (issue 3). One JSONL line per invoice, in
+ * Record format of the seeded invoice benchmark. One JSONL line per invoice, in
  * submission order: `{ "invoice": Invoice, "label": BenchmarkLabel }`. The invoice is exactly
  * what a workflow system would POST to `/v1/invoices/score`; the label is the ground truth.
  * Consumers: the evaluation harness (training/eval), training (training/), recall scripts.

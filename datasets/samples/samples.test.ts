@@ -8,26 +8,12 @@ import { validateInvoice } from '../../core/validate.js';
 import { isValidNpi } from '../../features/npi.js';
 import { loadReferenceData } from '../reference.js';
 import { sharedDatasetsDir } from '../shared.js';
-import {
-  convertSroie,
-  extractInvoiceNumber,
-  extractItems,
-  loadSroieInvoices,
-  parseMoneyToCents,
-  parseReceiptDate,
-  readSroie,
-  vendorSlug,
-} from '../sroie.js';
+import { convertSroie, loadSroieInvoices, readSroie } from '../sroie.js';
+import { extractInvoiceNumber, parseMoneyToCents, parseReceiptDate, vendorSlug } from '../sroie-fields.js';
+import { extractItems } from '../sroie-items.js';
 import { canonicalInvoice } from '../synth.js';
-import {
-  REKEYED_FIELDS,
-  STATS_BEGIN,
-  STATS_END,
-  buildHcpcsSamples,
-  groupKeys,
-  ocrConfuse,
-  type SampleLabel,
-} from './build-samples.js';
+import { REKEYED_FIELDS, buildHcpcsSamples, ocrConfuse, type SampleLabel } from './hcpcs-samples.js';
+import { STATS_BEGIN, STATS_END, groupKeys } from './readme-stats.js';
 
 const dir = dirname(fileURLToPath(import.meta.url));
 
@@ -344,6 +330,7 @@ describe('SROIE conversion rules', () => {
       ['(06/12/2016)', '2016-12-06'],
       ['12/28/2017', '2017-12-28'], // impossible day first: month first
       ['31/02/2018', null],
+      ['01/01/1999', null], // outside the receipts' years: OCR noise
       ['TODAY', null],
     ];
     for (const [text, expected] of cases) expect(parseReceiptDate(text), text).toBe(expected);
@@ -357,6 +344,10 @@ describe('SROIE conversion rules', () => {
     expect(parseMoneyToCents('1,234.50')).toBe(123_450);
     expect(parseMoneyToCents('-1.73')).toBe(-173);
     expect(parseMoneyToCents('')).toBeNull();
+    // Receipts print a decimal point: a comma groups thousands, a decimal comma is no amount.
+    expect(parseMoneyToCents('1,234')).toBe(123_400);
+    expect(parseMoneyToCents('12,50')).toBeNull();
+    expect(parseMoneyToCents('TOTAL')).toBeNull();
   });
 
   it('slugs company names', () => {

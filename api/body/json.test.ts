@@ -1,0 +1,81 @@
+import { describe, expect, it } from 'vitest';
+import { invalidUtf8Offset, jsonKeyProblem, MAX_BODY_DEPTH, parseJsonBody } from './json.js';
+
+const parse = (text: string | Buffer) => () =>
+  parseJsonBody(Buffer.isBuffer(text) ? text : Buffer.from(text));
+
+/** What `f` throws (a test failure when it returns). */
+function thrown(f: () => unknown): unknown {
+  try {
+    f();
+  } catch (e) {
+    return e;
+  }
+  throw new Error('expected a throw');
+}
+
+describe('parseJsonBody', () => {
+  it('parses a body, escaped keys and strings included', () => {
+    expect(parseJsonBody(Buffer.from('{"a":[1,{"b":"x,\\"}{"}],"c\\u0041":null}'))).toEqual({
+      a: [1, { b: 'x,"}{' }],
+      cA: null,
+    });
+  });
+
+  it('names a repeated key by its JSON pointer, escaped spellings included', () => {
+    expect(thrown(parse('{"total_cents":100,"total_cents":200}'))).toBeProblem(
+      400,
+      'TRIAGE_REQUEST_INVALID',
+      '/total_cents',
+    );
+    expect(thrown(parse('{"lines":[{"a":1},{"code":"A","quantity":1,"code":"B"}]}'))).toBeProblem(
+      400,
+      'TRIAGE_REQUEST_INVALID',
+      '/lines/1/code',
+    );
+    expect(thrown(parse('{"total_cents":1,"total\\u005fcents":2}'))).toBeProblem(
+      400,
+      'TRIAGE_REQUEST_INVALID',
+      '/total_cents',
+    );
+    expect(thrown(parse('{"a/b":{"x~":1,"x~":2}}'))).toBeProblem(400, 'TRIAGE_REQUEST_INVALID', '/a~1b/x~0');
+    // The same key in sibling objects, or as a value, is no repeat.
+    expect(parseJsonBody(Buffer.from('[{"a":1},{"a":2},{"b":"a"}]'))).toEqual([
+      { a: 1 },
+      { a: 2 },
+      { b: 'a' },
+    ]);
+  });
+
+  it('gives the byte offset of the first byte that is not UTF-8', () => {
+    const body = Buffer.concat([Buffer.from('{"name":"caf'), Buffer.from([0xc3]), Buffer.from('"}')]);
+    expect(invalidUtf8Offset(body)).toBe(12);
+    expect(thrown(parse(body))).toBeProblem(400, 'TRIAGE_REQUEST_INVALID', '/');
+    expect(() => parseJsonBody(body)).toThrow(/byte 12 \(0xc3\)/);
+    // A real U+FFFD (EF BF BD) and 4-byte characters before the bad byte are counted in bytes.
+    const after = Buffer.concat([Buffer.from('["\uFFFD😀"'), Buffer.from([0xff]), Buffer.from(']')]);
+    expect(invalidUtf8Offset(after)).toBe(Buffer.byteLength('["\uFFFD😀"'));
+    expect(invalidUtf8Offset(Buffer.from('{"a":"\uFFFD"}'))).toBe(-1);
+  });
+
+  it('names forbidden prototype keys and refuses deep nesting, empty and malformed bodies', () => {
+    expect(thrown(parse('{"vendor":{"__proto__":{"x":1}}}'))).toBeProblem(
+      400,
+      'TRIAGE_REQUEST_INVALID',
+      '/vendor/__proto__',
+    );
+    expect(thrown(parse('{"constructor":{"prototype":{"x":1}}}'))).toBeProblem(
+      400,
+      'TRIAGE_REQUEST_INVALID',
+      '/constructor/prototype',
+    );
+    expect(parseJsonBody(Buffer.from('{"constructor":[{"prototype":1}]}'))).toEqual({
+      constructor: [{ prototype: 1 }],
+    });
+    const deep = (n: number) => '['.repeat(n) + ']'.repeat(n);
+    expect(jsonKeyProblem(deep(MAX_BODY_DEPTH))).toBeUndefined();
+    expect(jsonKeyProblem(deep(MAX_BODY_DEPTH + 1))?.message).toMatch(/deeper than 64/);
+    expect(thrown(parse(''))).toBeProblem(400, 'TRIAGE_REQUEST_INVALID', '/');
+    expect(thrown(parse('{"a":'))).toBeProblem(400, 'TRIAGE_REQUEST_INVALID', '/');
+  });
+});

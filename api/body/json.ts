@@ -1,0 +1,146 @@
+/**
+ * The JSON request-body parser (`application/json`). It refuses, naming the place, what
+ * `JSON.parse` would silently accept or change:
+ *
+ * - bytes that are not UTF-8 (a decoder would replace them with U+FFFD): `/` with the byte
+ *   offset of the first bad byte;
+ * - a key repeated in one object (`JSON.parse` keeps the last value): the JSON pointer of the
+ *   repeated key, `/lines/0/total_cents`;
+ * - forbidden prototype keys (`__proto__`, `constructor.prototype`) at their pointer;
+ * - nesting deeper than {@link MAX_BODY_DEPTH} (no route's schema nests half as deep).
+ *
+ * `JSON.parse` reads the value; one linear scan of the text then checks keys and depth.
+ */
+import { isUtf8 } from 'node:buffer';
+import { TriageError, type FieldError } from '../../core/errors.js';
+
+/** Deepest nesting of arrays and objects a body may have. */
+export const MAX_BODY_DEPTH = 64;
+
+/** Escapes a property name for a JSON pointer (RFC 6901). */
+export const pointerToken = (k: string): string => k.replaceAll('~', '~0').replaceAll('/', '~1');
+
+const QUOTE = 0x22;
+const BACKSLASH = 0x5c;
+const OPEN_OBJECT = 0x7b;
+const CLOSE_OBJECT = 0x7d;
+const OPEN_ARRAY = 0x5b;
+const CLOSE_ARRAY = 0x5d;
+const COMMA = 0x2c;
+
+/** A container open at a point of the scan: an object (with its keys so far) or an array. */
+type Frame = { keys: Set<string>; key: string; expectKey: boolean } | { keys: null; index: number };
+
+const pointerOf = (stack: readonly Frame[], last: string): string =>
+  stack
+    .slice(0, -1)
+    .map((f) => `/${f.keys === null ? f.index : pointerToken(f.key)}`)
+    .join('') + `/${pointerToken(last)}`;
+
+const PROTOTYPE_MESSAGE = 'is a forbidden property name (prototype pollution)';
+
+/**
+ * The first problem of the keys and nesting of a valid JSON text: a repeated key, a forbidden
+ * prototype key or nesting beyond {@link MAX_BODY_DEPTH}; undefined when there is none.
+ */
+export function jsonKeyProblem(text: string): FieldError | undefined {
+  const stack: Frame[] = [];
+  const n = text.length;
+  for (let i = 0; i < n; i++) {
+    const c = text.charCodeAt(i);
+    if (c === QUOTE) {
+      let j = i + 1;
+      let escaped = false;
+      for (let d = text.charCodeAt(j); d !== QUOTE; d = text.charCodeAt(j)) {
+        if (d === BACKSLASH) {
+          escaped = true;
+          j += 2;
+        } else j++;
+      }
+      const top = stack[stack.length - 1];
+      if (top !== undefined && top.keys !== null && top.expectKey) {
+        const key = escaped ? (JSON.parse(text.slice(i, j + 1)) as string) : text.slice(i + 1, j);
+        if (top.keys.has(key))
+          return { path: pointerOf(stack, key), message: 'repeats a key of the same object' };
+        if (key === '__proto__') return { path: pointerOf(stack, key), message: PROTOTYPE_MESSAGE };
+        const parent = stack[stack.length - 2];
+        if (
+          key === 'prototype' &&
+          parent !== undefined &&
+          parent.keys !== null &&
+          parent.key === 'constructor'
+        )
+          return { path: pointerOf(stack, key), message: PROTOTYPE_MESSAGE };
+        top.keys.add(key);
+        top.key = key;
+        top.expectKey = false;
+      }
+      i = j;
+    } else if (c === OPEN_OBJECT || c === OPEN_ARRAY) {
+      if (stack.length >= MAX_BODY_DEPTH)
+        return { path: '/', message: `nests arrays or objects deeper than ${MAX_BODY_DEPTH} levels` };
+      stack.push(
+        c === OPEN_OBJECT ? { keys: new Set(), key: '', expectKey: true } : { keys: null, index: 0 },
+      );
+    } else if (c === CLOSE_OBJECT || c === CLOSE_ARRAY) stack.pop();
+    else if (c === COMMA) {
+      const top = stack[stack.length - 1]!;
+      if (top.keys === null) top.index++;
+      else top.expectKey = true;
+    }
+  }
+  return undefined;
+}
+
+/** Byte offset of the first byte of `bytes` that is not part of valid UTF-8, or -1. */
+export function invalidUtf8Offset(bytes: Buffer): number {
+  if (isUtf8(bytes)) return -1;
+  // Decoding replaces each invalid sequence with U+FFFD; the first U+FFFD not encoded in the
+  // input (EF BF BD) marks it, and everything before it decoded as is.
+  const text = bytes.toString('utf8');
+  let offset = 0;
+  let from = 0;
+  for (let at = text.indexOf('\uFFFD'); at >= 0; at = text.indexOf('\uFFFD', at + 1)) {
+    offset += Buffer.byteLength(text.slice(from, at));
+    if (bytes[offset] !== 0xef || bytes[offset + 1] !== 0xbf || bytes[offset + 2] !== 0xbd) return offset;
+    offset += 3;
+    from = at + 1;
+  }
+  return -1;
+}
+
+const refuse = (detail: string, error: FieldError): TriageError =>
+  new TriageError('TRIAGE_REQUEST_INVALID', detail, [error]);
+
+/**
+ * Parses a JSON request body.
+ * @param bytes the raw body.
+ * @returns the parsed value.
+ * @throws TriageError `TRIAGE_REQUEST_INVALID` for an empty body (`/`), bytes that are not
+ *   UTF-8 (`/`, the byte offset in the message), malformed JSON (`/`), a repeated or forbidden
+ *   key (its JSON pointer) or too deep nesting (`/`).
+ */
+export function parseJsonBody(bytes: Buffer): unknown {
+  if (bytes.length === 0) throw refuse('request body is empty', { path: '/', message: 'is required' });
+  const bad = invalidUtf8Offset(bytes);
+  if (bad >= 0)
+    throw refuse(
+      `request body is not valid UTF-8: byte ${bad} (0x${bytes[bad]!.toString(16).padStart(2, '0')})`,
+      {
+        path: '/',
+        message: `holds a byte that is not UTF-8 at byte offset ${bad}`,
+      },
+    );
+  const text = bytes.toString('utf8');
+  let value: unknown;
+  try {
+    // JSON.parse defines "__proto__" as an own property (never the prototype); refused below.
+    value = JSON.parse(text) as unknown;
+  } catch {
+    throw refuse('request body is not valid JSON', { path: '/', message: 'is not valid JSON' });
+  }
+  const problem = jsonKeyProblem(text);
+  if (problem !== undefined)
+    throw refuse(`request body invalid: ${problem.path} ${problem.message}`, problem);
+  return value;
+}
