@@ -7,7 +7,7 @@ import { loadReferenceData } from '../datasets/reference.js';
 import { makeInvoice } from '../test/fixtures.js';
 import { buildLineReference, codeCategory, referenceFee, type LineReference } from './line-reference.js';
 import {
-  buildVendorProfile,
+  buildVendorHistory,
   fitTypicalQuantities,
   lineFeatures,
   lineFeatureVector,
@@ -203,7 +203,7 @@ describe('price, quantity and vendor profile', () => {
   it('scores the code against the vendor profile', () => {
     const cat = codeCategory(reference.get('K0001')!.code);
     expect(cat).toBe('D1D');
-    const profile = buildVendorProfile(['D1D', 'D1D', 'D1D', 'D1E'], ['D1D', 'D1E']);
+    const profile = buildVendorHistory(['D1D', 'D1D', 'D1D', 'D1E'], ['D1D', 'D1E']);
     const inProfile = values(line({ code: hcpcs('K0001') }), ctx({ vendorProfile: profile }));
     const outside = values(line({ code: hcpcs('J1100') }), ctx({ vendorProfile: profile }));
     expect(inProfile).toMatchObject({

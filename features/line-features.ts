@@ -6,7 +6,7 @@
  *
  * Reference data: CMS HCPCS Level II 2025-01 and CMS 2025 fee schedules, through
  * {@link LineReference}. Vendor profiles and typical quantities come from the caller (fitted on
- * the client's own history; see {@link fitTypicalQuantities} and {@link buildVendorProfile}).
+ * the client's own history; see {@link fitTypicalQuantities} and {@link buildVendorHistory}).
  */
 import type { Invoice, InvoiceLine } from '../core/invoice.js';
 import { dot, embedWords } from './embedding.js';
@@ -17,7 +17,7 @@ import { analyseDescription, totalDose, type DoseUnit } from './text.js';
  * What a vendor has been approved for and has billed before (from the client's vendor master
  * and history). Categories are those of `codeCategory` (BETOS, else `SEC:<letter>`).
  */
-export interface VendorProfile {
+export interface VendorHistory {
   /** Categories the vendor is contracted / approved for. */
   approvedCategories?: readonly string[];
   /** Number of the vendor's past lines per category. */
@@ -40,7 +40,7 @@ export interface LineContext {
   reference: LineReference;
   /** Date the line is judged at, ISO: the line's service date, else the service period start, else the invoice date. */
   serviceDate: string;
-  vendorProfile?: VendorProfile;
+  vendorProfile?: VendorHistory;
   typicalQuantities?: TypicalQuantities;
 }
 
@@ -189,7 +189,7 @@ function doseFeatures(
   return out;
 }
 
-function vendorFeatures(category: string | null, profile: VendorProfile | undefined): Record<string, number> {
+function vendorFeatures(category: string | null, profile: VendorHistory | undefined): Record<string, number> {
   const out = {
     vendor_profile_present: profile ? 1 : 0,
     vendor_approved_list_present: 0,
@@ -368,10 +368,10 @@ export function fitTypicalQuantities(
  * A vendor profile from the categories of the vendor's past lines (and, optionally, its approved
  * categories from the vendor master).
  */
-export function buildVendorProfile(
+export function buildVendorHistory(
   pastCategories: Iterable<string>,
   approvedCategories?: readonly string[],
-): VendorProfile {
+): VendorHistory {
   const counts: Record<string, number> = {};
   for (const c of pastCategories) counts[c] = (counts[c] ?? 0) + 1;
   return { categoryCounts: counts, ...(approvedCategories ? { approvedCategories } : {}) };

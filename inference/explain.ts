@@ -1,5 +1,6 @@
 /** Builders for reasons and suggestions in the response's shape. */
 import { REASON_CODES, type Reason, type ReasonCode } from '../core/decision.js';
+import { sigmoid } from '../models/spec.js';
 
 export type { Reason };
 
@@ -58,7 +59,6 @@ export function scoreOfReason(code: string): 'coding_mismatch' | 'duplicate' | '
 
 const logSurvival = (p: number): number => -Math.log(Math.max(1e-6, 1 - p));
 const round6 = (x: number): number => Math.round(x * 1e6) / 1e6;
-const sigmoid = (z: number): number => 1 / (1 + Math.exp(-z));
 
 /**
  * Exact decomposition of a noisy-OR line score, 1 - prod(1 - risk_i): each reported check

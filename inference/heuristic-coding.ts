@@ -1,19 +1,20 @@
 /**
- * Heuristic coding-mismatch scorer (walking skeleton). Each check yields a probability-like
- * risk; a line's score is their noisy-OR. Parameters are constants below, not fitted: the
- * training issue replaces this with a calibrated model over the same line features.
+ * Heuristic coding-mismatch scorer. Each check yields a probability-like risk; a line's score
+ * is their noisy-OR. Parameters are constants below, not fitted. It is served when no trained
+ * coding model is (`MODELS_DIR=none`), and lends the trained model its evidence and suggestions.
  *
  * Checks: billed code unknown in HCPCS 2025-01; code terminated before the date of service;
  * description does not fit the code's CMS descriptions; unit price far above the CMS 2025
  * national fee for the code.
  */
 import type { Invoice, InvoiceLine } from '../core/invoice.js';
-import type { FeeScheduleEntry } from '../core/reference.js';
 import { cosine } from '../features/hashing.js';
 import type { LineFeatures } from '../features/invoice-features.js';
 import type { CodingMismatchScorer, LineScore } from './scorers.js';
 import type { ReferenceIndex } from './reference-index.js';
 import { reason, round3, type Reason } from './explain.js';
+import { sigmoid } from '../models/spec.js';
+import { referenceFee } from '../features/line-reference.js';
 
 /** Parameters of the heuristic; changing any of them must bump `version`. */
 export const HEURISTIC_CODING_PARAMS = {
@@ -30,21 +31,6 @@ export const HEURISTIC_CODING_PARAMS = {
   /** Suggested codes are attached when the description risk is at least this. */
   suggestAt: 0.3,
 } as const;
-
-const sigmoid = (z: number): number => 1 / (1 + Math.exp(-z));
-
-/** The reference price to compare with: the line's modifier entry, else the highest (conservative). */
-export function pickFee(
-  fees: readonly FeeScheduleEntry[],
-  modifiers: readonly string[],
-): FeeScheduleEntry | null {
-  if (fees.length === 0) return null;
-  const mods = new Set(modifiers.map((m) => m.toUpperCase()));
-  const byMod = fees.filter((f) => f.modifier !== '' && mods.has(f.modifier));
-  const plain = fees.filter((f) => f.modifier === '');
-  const pool = byMod.length > 0 ? byMod : plain.length > 0 ? plain : fees;
-  return pool.reduce((a, b) => (b.amountCents > a.amountCents ? b : a));
-}
 
 /** Creates the heuristic scorer over a reference index. */
 export function createHeuristicCodingScorer(
@@ -126,7 +112,7 @@ export function createHeuristicCodingScorer(
     }
     risks.push(descRisk);
     // Price vs fee schedule.
-    const fee = pickFee(ref.fees(code), line.modifiers ?? []);
+    const fee = referenceFee(ref.fees(code), line.modifiers ?? []);
     if (fee && fee.amountCents > 0 && line.unit_price_cents > 0) {
       const ratio = line.unit_price_cents / fee.amountCents;
       if (ratio >= p.priceRatioFloor) {

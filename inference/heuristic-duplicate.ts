@@ -1,11 +1,12 @@
 /**
- * Heuristic duplicate pair scorer (walking skeleton): a hand-set logistic model over the pair
- * comparison vector, plus document-kind rules. Contributions are exact (the model is linear
- * in log-odds), so explanations add up to the score. Replaced by a trained pair classifier
- * in the training issue.
+ * Heuristic duplicate pair scorer: a hand-set logistic model over the pair comparison vector,
+ * plus document-kind rules. Contributions are exact (the model is linear in log-odds, with the
+ * scorer's `intercept`), so explanations add up to the score. Served when no trained pair
+ * model is (`MODELS_DIR=none`).
  */
 import type { PairComparison } from '../features/pair.js';
 import type { DuplicatePairScorer, PairScore } from './scorers.js';
+import { sigmoid } from '../models/spec.js';
 
 /** Weights in log-odds; changing any of them must bump `version`. */
 export const HEURISTIC_DUPLICATE_PARAMS = {
@@ -30,8 +31,6 @@ export const HEURISTIC_DUPLICATE_PARAMS = {
   servicePeriodsDisjoint: -6,
   differentPo: -1.5,
 } as const;
-
-const sigmoid = (z: number): number => 1 / (1 + Math.exp(-z));
 
 /** Creates the heuristic pair scorer. */
 export function createHeuristicDuplicateScorer(p = HEURISTIC_DUPLICATE_PARAMS): DuplicatePairScorer {

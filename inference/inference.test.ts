@@ -7,13 +7,13 @@ import {
   createHeuristicCodingScorer,
   createHeuristicDuplicateScorer,
   DEFAULT_POLICY,
-  pickFee,
   priorityDollars,
   route,
   type CodingMismatchScorer,
   type ReferenceIndex,
 } from './index.js';
 import { makeInvoice } from '../test/fixtures.js';
+import { referenceFee } from '../features/line-reference.js';
 import type { Invoice } from '../core/invoice.js';
 import type { ReasonCode } from '../core/decision.js';
 
@@ -79,7 +79,7 @@ describe('heuristic coding-mismatch scorer (real HCPCS 2025 + CMS fee schedules)
   });
 
   it('flags a unit price five times the DMEPOS fee and cites the fee', () => {
-    const fee = pickFee(index.fees('E0570'), [])!;
+    const fee = referenceFee(index.fees('E0570'), [])!;
     expect(fee.source).toBe('DMEPOS');
     const s = scoreOne({
       description: 'Nebulizer with compressor',

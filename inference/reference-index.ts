@@ -1,11 +1,13 @@
 /**
  * In-memory index of the HCPCS reference descriptions: per-code embeddings and stems for the
  * description-fit check, and brute-force nearest codes for suggestions (8k x 128 dims: well
- * under a millisecond per query). Built once at start-up from {@link ReferenceData}.
+ * under a millisecond per query; the scan is features/knn.ts' `topKRows`, the one nearest-code
+ * search of the tree). Built once at start-up from {@link ReferenceData}.
  */
 import type { FeeScheduleEntry, HcpcsCode, ReferenceData } from '../core/reference.js';
 import { EMBEDDING_DIM, hashedNgramEmbedding } from '../features/hashing.js';
 import { descriptionTokens, normaliseDescription } from '../features/text.js';
+import { toMatrix, topKRows } from '../features/knn.js';
 
 /** Reference view of one code. */
 export interface ReferenceCode {
@@ -52,9 +54,11 @@ export function buildReferenceIndex(ref: ReferenceData): ReferenceIndex {
     if (c.terminationDate === null) active.push(rc);
   }
   // Flat float32 matrix for a fast scan (8k x 128 x 4 bytes = 4 MB).
-  const matrix = new Float32Array(active.length * EMBEDDING_DIM);
-  active.forEach((rc, r) => matrix.set(rc.embedding, r * EMBEDDING_DIM));
-  const q = new Float32Array(EMBEDDING_DIM);
+  const matrix = toMatrix(
+    active.map((rc) => rc.embedding),
+    EMBEDDING_DIM,
+  );
+  const rowOf = new Map(active.map((rc, r) => [rc.code.code, r]));
   const betosCodes = new Set([...byCode.values()].map((rc) => rc.code.betos).filter((b) => b !== ''));
   const codes = [...byCode.keys()];
   return {
@@ -64,33 +68,15 @@ export function buildReferenceIndex(ref: ReferenceData): ReferenceIndex {
     get: (code) => byCode.get(code.toUpperCase()),
     fees: (code) => ref.fees.get(code.toUpperCase()) ?? [],
     nearest(embedding, k, exclude) {
-      q.set(embedding);
-      // Top k+1 (one may be excluded), kept sorted best first by insertion.
-      const keep = k + 1;
-      const idx: number[] = [];
-      const sim: number[] = [];
-      for (let r = 0, off = 0; r < active.length; r++, off += EMBEDDING_DIM) {
-        let s = 0;
-        for (let d = 0; d < EMBEDDING_DIM; d++) s += matrix[off + d]! * q[d]!;
-        if (sim.length === keep && s <= sim[keep - 1]!) continue;
-        let pos = sim.length === keep ? keep - 1 : sim.length;
-        while (pos > 0 && sim[pos - 1]! < s) pos--;
-        sim.splice(pos, 0, s);
-        idx.splice(pos, 0, r);
-        if (sim.length > keep) {
-          sim.pop();
-          idx.pop();
-        }
-      }
-      return idx
-        .map((i, j) => ({ rc: active[i]!, s: sim[j]! }))
-        .filter((x) => x.rc.code.code !== exclude)
-        .slice(0, k)
-        .map((x) => ({
-          code: x.rc.code.code,
-          description: x.rc.code.shortDescription,
-          similarity: Math.round(x.s * 1000) / 1000,
-        }));
+      const { rows, scores } = topKRows(matrix, embedding, k, exclude ? (rowOf.get(exclude) ?? -1) : -1);
+      return rows.map((r, j) => {
+        const code = (active[r] as ReferenceCode).code;
+        return {
+          code: code.code,
+          description: code.shortDescription,
+          similarity: Math.round((scores[j] as number) * 1000) / 1000,
+        };
+      });
     },
   };
 }

@@ -1,7 +1,7 @@
 /**
- * Scorer seams. The walking skeleton ships heuristic scorers; the training issue replaces them
- * with trained, calibrated ONNX models behind the same interfaces (a registry maps the task
- * names `coding-mismatch` and `duplicate` to a scorer, its feature schema and its version).
+ * Scorer interfaces: heuristic scorers and trained, calibrated ONNX models serve behind the
+ * same interfaces (a registry maps the task names `coding-mismatch` and `duplicate` to a
+ * scorer, its feature schema and its version); each scorer declares its `kind`.
  *
  * ONNX Runtime scores asynchronously, so the interfaces take the result type as a parameter:
  * the heuristics are synchronous (the default), the model scorers (`model-scorers.ts`) return

@@ -13,7 +13,7 @@ import type { DecisionResponse } from '../core/decision.js';
 import type { Invoice } from '../core/invoice.js';
 import { packageRoot } from '../core/paths.js';
 import { consoleBundleDir } from '../api/routes/console.js';
-import { generateBenchmark, loadBenchmark } from '../datasets/benchmark/index.js';
+import { generateBenchmark, readSplitRecords } from '../datasets/benchmark/index.js';
 import type { StoreConfig } from '../store/index.js';
 import { makeInvoice } from './fixtures.js';
 import { startHarness, type Harness } from './harness.js';
@@ -97,7 +97,7 @@ export async function seedConsole(h: Harness, benchmarkInvoices = 30): Promise<S
   let records: { invoice: Invoice }[];
   try {
     await generateBenchmark({ invoices: 1000, seed: 7, out: dir, splitFractions: [0.9, 0.05, 0.05] });
-    records = (await loadBenchmark(dir, 'test')) as unknown as { invoice: Invoice }[];
+    records = (await readSplitRecords(dir, 'test')) as unknown as { invoice: Invoice }[];
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

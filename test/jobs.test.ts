@@ -29,6 +29,7 @@ import {
   type Stack,
 } from './jobs-harness.js';
 import type { StoreConfig } from '../store/index.js';
+import { sigmoid } from '../models/spec.js';
 
 interface Accepted {
   batch_id: string;
@@ -339,7 +340,6 @@ const tinyTrain: TrainFn = async ({ task, seed }): Promise<RetrainResult> => {
     t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
     return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
   };
-  const sigmoid = (z: number): number => 1 / (1 + Math.exp(-z));
   const xs = Array.from({ length: 500 }, () => rnd() * 4 - 2);
   const ys = xs.map((x) => (rnd() < sigmoid(3 * x - 0.5) ? 1 : 0));
   let w = 0;

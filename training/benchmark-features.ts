@@ -31,13 +31,13 @@ import { pairFeatureVector, PAIR_VECTOR_NAMES } from '../features/comparisons.js
 import { cosine } from '../features/hashing.js';
 import { extractInvoiceFeatures } from '../features/invoice-features.js';
 import {
-  buildVendorProfile,
+  buildVendorHistory,
   fitTypicalQuantities,
   lineFeatureVector,
   lineServiceDate,
   LINE_VECTOR_NAMES,
   type TypicalQuantities,
-  type VendorProfile,
+  type VendorHistory,
 } from '../features/line-features.js';
 import { buildLineReference, type LineReference } from '../features/line-reference.js';
 import { comparePair, pairSideOfInvoice, type PairSide } from '../features/pair.js';
@@ -117,7 +117,7 @@ export function benchmarkFeatureProvider(
   );
 
   // vendor history: category counts of each vendor's earlier lines, in submission order
-  const profileOf = new Map<string, VendorProfile | undefined>();
+  const profileOf = new Map<string, VendorHistory | undefined>();
   const history = new Map<string, string[]>();
   const dropSeed = deriveSeed(o.seed, 'context-dropout');
   const dropped = new Set<string>();
@@ -127,7 +127,7 @@ export function benchmarkFeatureProvider(
     const ok = approved.get(r.label.vendor_profile);
     const withheld = r.label.split === 'train' && keyUniform(dropSeed, inv.invoice_id) < dropout;
     if (withheld) dropped.add(inv.invoice_id);
-    profileOf.set(inv.invoice_id, withheld ? undefined : buildVendorProfile(past, ok));
+    profileOf.set(inv.invoice_id, withheld ? undefined : buildVendorHistory(past, ok));
     for (const l of inv.lines) {
       const c = l.code?.system === 'HCPCS' ? categoryOf(l.code.value) : null;
       if (c) past.push(c);

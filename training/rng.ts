@@ -7,7 +7,7 @@ import { createHash } from 'node:crypto';
 import { mulberry32 } from '../datasets/synth.js';
 
 /** A uniform [0, 1) generator. */
-export type Rng = () => number;
+export type UniformSource = () => number;
 
 /** Mulberry32 (the generator the benchmark and samples use), re-exported for training code. */
 export { mulberry32 };
@@ -18,7 +18,7 @@ export function deriveSeed(seed: number, purpose: string): number {
 }
 
 /** Fisher-Yates permutation of `0..n-1`. */
-export function permutation(n: number, rng: Rng): Uint32Array {
+export function permutation(n: number, rng: UniformSource): Uint32Array {
   const p = new Uint32Array(n);
   for (let i = 0; i < n; i++) p[i] = i;
   for (let i = n - 1; i > 0; i--) {
@@ -31,7 +31,7 @@ export function permutation(n: number, rng: Rng): Uint32Array {
 }
 
 /** Standard normal draw (Box-Muller). */
-export function normal(rng: Rng): number {
+export function normal(rng: UniformSource): number {
   let u = 0;
   while (u === 0) u = rng();
   return Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * rng());

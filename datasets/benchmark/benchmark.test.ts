@@ -11,8 +11,14 @@ import { loadReferenceData } from '../reference.js';
 import { dayNumber } from '../synth.js';
 import { generateBenchmark, resolveRates } from './generator.js';
 import { applyNumberEdit, drawNumberEdits, parseNumberEdit } from './number-edits.js';
-import { codeCategory, parseBillingUnit, plausibleQuantity, PROFILES, categoryKey } from './profiles.js';
-import { loadBenchmark, readCard, readVendors } from './read.js';
+import {
+  categoryKeyOfCode,
+  parseCmsBillingUnit,
+  plausibleQuantity,
+  PROFILES,
+  categoryKey,
+} from './profiles.js';
+import { readSplitRecords, readCard, readVendors } from './read.js';
 import {
   BENCHMARK_FILES,
   BENCHMARK_SPLITS,
@@ -45,7 +51,7 @@ beforeAll(async () => {
   await generateBenchmark({ invoices: N, seed: SEED, out: dir, reference: ref });
   await generateBenchmark({ invoices: N, seed: SEED, out: again, reference: ref });
   await generateBenchmark({ invoices: 500, seed: SEED + 1, out: other, reference: ref });
-  records = await loadBenchmark(dir);
+  records = await readSplitRecords(dir);
   card = readCard(dir);
   vendors = readVendors(dir);
   for (const r of records) byId.set(r.invoice.invoice_id, r);
@@ -190,7 +196,7 @@ describe('benchmark generator: invoices are what the API accepts', () => {
         expect(code, l.code.value).toBeDefined();
         expect(code?.terminationDate ?? null).toBeNull();
         expect(
-          approved.has(codeCategory(code as NonNullable<typeof code>)),
+          approved.has(categoryKeyOfCode(code as NonNullable<typeof code>)),
           `${v.service_line} ${l.code.value}`,
         ).toBe(true);
         const item = v.catalogue.find((c) => c.code === l.code?.value);
@@ -506,7 +512,7 @@ describe('benchmark generator: coding labels have the defect against the referen
       const approved = new Set(v.approved_categories.map((a) => `${a.section}:${a.betos}`));
       const code = ref.hcpcs.get(line.code?.value ?? '');
       expect(code).toBeDefined();
-      expect(approved.has(codeCategory(code as NonNullable<typeof code>))).toBe(false);
+      expect(approved.has(categoryKeyOfCode(code as NonNullable<typeof code>))).toBe(false);
     }
   });
 
@@ -541,7 +547,7 @@ describe('benchmark generator: coding labels have the defect against the referen
     const xs = lines('unit_dose_mismatch');
     expect(xs.length).toBeGreaterThan(0);
     for (const { line, c } of xs) {
-      const unit = parseBillingUnit(
+      const unit = parseCmsBillingUnit(
         (ref.fees.get(line.code?.value ?? '') ?? []).find((f) => f.source === 'ASP')?.billingUnit ?? null,
       );
       expect(unit).not.toBeNull();

@@ -19,7 +19,7 @@ import type { InvoiceLine } from '../../core/invoice.js';
 import type { HcpcsCode, ReferenceData } from '../../core/reference.js';
 import type { Rng } from '../synth.js';
 import { addTypo, doseText, itemDescription } from './phrasing.js';
-import { codeCategory, parseBillingUnit, type PoolItem } from './profiles.js';
+import { categoryKeyOfCode, parseCmsBillingUnit, type PoolItem } from './profiles.js';
 import type { CatalogueEntry, VendorProfile } from './vendors.js';
 import { CODING_KINDS, type BenchmarkLabel, type CodingKind } from './types.js';
 
@@ -38,7 +38,7 @@ export class CodingReference {
     this.active = [...ref.hcpcs.values()].filter((c) => c.terminationDate === null);
     for (const c of ref.hcpcs.values()) {
       if (c.terminationDate === null) continue;
-      const key = codeCategory(c);
+      const key = categoryKeyOfCode(c);
       const list = this.terminatedByCategory.get(key) ?? [];
       list.push(c);
       this.terminatedByCategory.set(key, list);
@@ -210,7 +210,7 @@ export function unitPrice(
 export function describeLine(ctx: LineContext, base: string, item: PoolItem, quantity: number): string {
   const style = ctx.vendor.description_style;
   let text = base;
-  const unit = parseBillingUnit(item.billingUnit);
+  const unit = parseCmsBillingUnit(item.billingUnit);
   if (isDrug(item) && unit)
     text += doseText(style, Math.round(quantity * unit.size * 1000) / 1000, unit.measure);
   if (item.modifier === 'RR') text += style.rental_suffix;
@@ -252,7 +252,7 @@ function eligibleKinds(
   serviceDate: string,
   quantity: number,
 ): CodingKind[] {
-  const unit = parseBillingUnit(item.billingUnit);
+  const unit = parseCmsBillingUnit(item.billingUnit);
   const out: CodingKind[] = [];
   for (const kind of CODING_KINDS) {
     switch (kind) {
@@ -339,10 +339,10 @@ export function generateLine(
       );
       Object.assign(line, built);
       if (!built.modifiers) delete line.modifiers;
-      return label(null, { category: codeCategory(code), replaced: item.code });
+      return label(null, { category: categoryKeyOfCode(code), replaced: item.code });
     }
     case 'unit_dose_mismatch': {
-      const unit = parseBillingUnit(item.billingUnit);
+      const unit = parseCmsBillingUnit(item.billingUnit);
       if (!unit) throw new Error('unit_dose_mismatch needs a billing unit');
       line.quantity = Math.round(quantity * unit.size * 1000) / 1000;
       reprice(line);

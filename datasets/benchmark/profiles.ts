@@ -312,7 +312,7 @@ export function categoryKey(c: CodeCategory): string {
 }
 
 /** The category key of a HCPCS code (first letter + BETOS). */
-export function codeCategory(code: HcpcsCode): string {
+export function categoryKeyOfCode(code: HcpcsCode): string {
   return `${code.code.charAt(0)}:${code.betos}`;
 }
 
@@ -335,7 +335,7 @@ export interface PoolItem {
 const CATCH_ALL = /\b(noc|not otherwise|nos|miscellaneous|unlisted|unspecified|not elsewhere)\b/i;
 
 /** A CMS billing unit parsed: `10 MG` -> 10 MG; `0.5 ML` -> 0.5 ML; `PER VIAL` -> null. */
-export function parseBillingUnit(unit: string | null): { size: number; measure: string } | null {
+export function parseCmsBillingUnit(unit: string | null): { size: number; measure: string } | null {
   if (!unit) return null;
   const m = /^([\d.,]+)\s*([A-Za-z][A-Za-z ]*)$/.exec(unit.trim());
   if (!m) return null;
@@ -385,7 +385,7 @@ export function codePool(ref: ReferenceData, profile: ServiceLineProfile, asOf: 
   const allowed = new Set(profile.categories.map(categoryKey));
   const out: PoolItem[] = [];
   for (const code of ref.hcpcs.values()) {
-    if (!allowed.has(codeCategory(code)) || code.terminationDate !== null) continue;
+    if (!allowed.has(categoryKeyOfCode(code)) || code.terminationDate !== null) continue;
     if (code.addedDate !== null && code.addedDate > asOf) continue;
     if (CATCH_ALL.test(code.longDescription)) continue;
     const list = profile.listPrices?.[code.code];

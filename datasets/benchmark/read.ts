@@ -41,7 +41,7 @@ export async function* readBenchmark(
 }
 
 /** Reads all records of a split into memory (small sets, tests). */
-export async function loadBenchmark(dir: string, split?: BenchmarkSplit): Promise<BenchmarkRecord[]> {
+export async function readSplitRecords(dir: string, split?: BenchmarkSplit): Promise<BenchmarkRecord[]> {
   const out: BenchmarkRecord[] = [];
   for await (const r of readBenchmark(dir, split)) out.push(r);
   return out;

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateBenchmark } from '../../datasets/benchmark/generator.js';
-import { loadBenchmark } from '../../datasets/benchmark/read.js';
+import { readSplitRecords } from '../../datasets/benchmark/read.js';
 import type { BenchmarkRecord } from '../../datasets/benchmark/types.js';
 import { loadReferenceData } from '../../datasets/reference.js';
 import { wire } from '../../bin/bootstrap.js';
@@ -29,7 +29,7 @@ beforeAll(async () => {
     reference: loadReferenceData(),
     rates: { unknown_code: 0.04, terminated_code: 0.04 },
   });
-  test = await loadBenchmark(dir, 'test');
+  test = await readSplitRecords(dir, 'test');
 });
 
 afterAll(() => {

@@ -28,6 +28,15 @@ describe('metrics', () => {
     ).toBe(0.5);
     expect(rocAuc([{ score: 0.5, label: 1 }])).toBeNaN();
   });
+  it('ROC-AUC edge cases: undefined without both classes, 1 and 0 for perfect orders, 0.5 when all tie', () => {
+    expect(rocAuc([])).toBeNaN();
+    expect(rocAuc([{ score: 0.2, label: 0 }])).toBeNaN();
+    const pos = (score: number) => ({ score, label: 1 as const });
+    const neg = (score: number) => ({ score, label: 0 as const });
+    expect(rocAuc([pos(0.9), pos(0.8), neg(0.1)])).toBe(1);
+    expect(rocAuc([pos(0.1), neg(0.8), neg(0.9)])).toBe(0);
+    expect(rocAuc([pos(0.4), pos(0.4), neg(0.4), neg(0.4), neg(0.4)])).toBe(0.5);
+  });
   it('PR-AUC is the step-wise average precision (as scikit-learn)', () => {
     // sklearn.metrics.average_precision_score([1,0,1,0,0],[.9,.8,.7,.3,.1]) = 0.8333...
     expect(prAuc(xs)).toBeCloseTo(0.5 * 1 + 0.5 * (2 / 3), 12);

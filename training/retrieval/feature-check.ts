@@ -21,20 +21,14 @@ import {
   lineServiceDate,
   LINE_VECTOR_NAMES,
 } from '../../features/line-features.js';
+import { rocAuc } from '../eval/metrics.js';
 
-/** ROC-AUC of scores for positives vs negatives (Mann-Whitney, ties counted half). */
-export function rocAuc(pos: readonly number[], neg: readonly number[]): number {
-  if (pos.length === 0 || neg.length === 0) return 0.5;
-  const all = [...pos.map((s) => ({ s, p: 1 })), ...neg.map((s) => ({ s, p: 0 }))].sort((a, b) => a.s - b.s);
-  let rankSum = 0;
-  for (let i = 0; i < all.length;) {
-    let j = i;
-    while (j < all.length && all[j]!.s === all[i]!.s) j++;
-    const avg = (i + j + 1) / 2; // mean of ranks i+1 .. j
-    for (let k = i; k < j; k++) if (all[k]!.p === 1) rankSum += avg;
-    i = j;
-  }
-  return (rankSum - (pos.length * (pos.length + 1)) / 2) / (pos.length * neg.length);
+/** ROC-AUC of scores for positives vs negatives (training/eval/metrics.ts); NaN when either is empty. */
+function separation(pos: readonly number[], neg: readonly number[]): number {
+  return rocAuc([
+    ...pos.map((score) => ({ score, label: 1 as const })),
+    ...neg.map((score) => ({ score, label: 0 as const })),
+  ]);
 }
 
 async function main(): Promise<void> {
@@ -111,7 +105,7 @@ async function main(): Promise<void> {
   const top = Number(opts.top);
   for (const [kind, rows] of [...byKind].sort()) {
     const scored = LINE_VECTOR_NAMES.map((name, i) => {
-      const auc = rocAuc(
+      const auc = separation(
         rows.map((v) => v[i]!),
         cleanRows.map((v) => v[i]!),
       );

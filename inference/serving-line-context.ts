@@ -1,0 +1,109 @@
+/**
+ * The line context the service gives the trained coding model at serving time (reference,
+ * service date, the vendor's history and the typical quantities of the model's own training
+ * run), as training built it (training/benchmark-features.ts).
+ */
+import type { Invoice, InvoiceLine } from '../core/invoice.js';
+import { codeApproved } from '../core/vendor.js';
+import { TriageError } from '../core/errors.js';
+import {
+  lineServiceDate,
+  type LineContext,
+  type TypicalQuantities,
+  type VendorHistory,
+} from '../features/line-features.js';
+import type { LineReference } from '../features/line-reference.js';
+import type { LoadedModel } from './onnx-champion.js';
+import type { ScoringContext } from './scorers.js';
+
+/** The run's `line-context.json` fields serving reads (training/benchmark-features.ts writes them). */
+interface LineContextFile {
+  featureSchemaVersion?: string;
+  typicalQuantities?: { source: string; byCode: Record<string, number>; byCategory: Record<string, number> };
+}
+
+const typicalCache = new WeakMap<LoadedModel, TypicalQuantities | null>();
+
+/**
+ * The typical quantities a version was trained with (its `line-context.json`), or null when the
+ * version has none (e.g. an external model).
+ * @throws TriageError `TRIAGE_MODEL_INVALID` when the file is not the expected JSON.
+ */
+export function typicalQuantitiesOf(model: LoadedModel): TypicalQuantities | null {
+  const hit = typicalCache.get(model);
+  if (hit !== undefined) return hit;
+  const raw = model.files['line-context.json'];
+  let out: TypicalQuantities | null = null;
+  if (raw) {
+    let parsed: LineContextFile;
+    try {
+      parsed = JSON.parse(Buffer.from(raw).toString('utf8')) as LineContextFile;
+    } catch (e) {
+      throw new TriageError(
+        'TRIAGE_MODEL_INVALID',
+        `${model.label}: line-context.json: ${(e as Error).message}`,
+      );
+    }
+    const t = parsed.typicalQuantities;
+    if (t)
+      out = {
+        source: t.source,
+        byCode: new Map(Object.entries(t.byCode)),
+        byCategory: new Map(Object.entries(t.byCategory)),
+      };
+  }
+  typicalCache.set(model, out);
+  return out;
+}
+
+/**
+ * The line context the service gives the coding model, in one of the two regimes training
+ * built (training/benchmark-features.ts):
+ *
+ * - **vendor in the tenant's vendor master**: the vendor profile (the master's approved
+ *   categories, the category counts of the vendor's stored lines) and the typical quantities of
+ *   the model's own training run (`line-context.json`);
+ * - **vendor not in the master**: neither, as in training's context dropout (a profile without
+ *   an approved list, or quantities without a profile, never occurred in training, so they are
+ *   not given).
+ *
+ * A line's category is approved when the master's BETOS codes or HCPCS prefixes cover its code
+ * (`codeApproved`).
+ */
+export function servingLineContext(
+  reference: LineReference,
+): (
+  invoice: Invoice,
+  line: InvoiceLine,
+  model: LoadedModel,
+  scoring: ScoringContext | undefined,
+) => LineContext {
+  const categoryCounts = new WeakMap<ReadonlyMap<string, number>, Record<string, number>>();
+  const countsOf = (codes: ReadonlyMap<string, number>): Record<string, number> => {
+    let c = categoryCounts.get(codes);
+    if (!c) {
+      c = {};
+      for (const [code, n] of codes) {
+        const cat = reference.get(code)?.category;
+        if (cat) c[cat] = (c[cat] ?? 0) + n;
+      }
+      categoryCounts.set(codes, c);
+    }
+    return c;
+  };
+  return (invoice, line, model, scoring) => {
+    const ctx: LineContext = { reference, serviceDate: lineServiceDate(invoice, line) };
+    const master = scoring?.vendorProfile;
+    if (!scoring || !master) return ctx;
+    const typical = typicalQuantitiesOf(model);
+    if (typical) ctx.typicalQuantities = typical;
+    const code = line.code?.system === 'HCPCS' ? line.code.value.toUpperCase() : null;
+    const ref = code ? reference.get(code) : undefined;
+    const profile: VendorHistory = {
+      categoryCounts: countsOf(scoring.vendorCodeCounts),
+      approvedCategories: ref && code && codeApproved(master, code, ref.code.betos) ? [ref.category] : [],
+    };
+    ctx.vendorProfile = profile;
+    return ctx;
+  };
+}
