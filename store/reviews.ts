@@ -25,6 +25,11 @@ export interface ReviewInput {
   decisionId: string;
   reviewerKeyId: string;
   idempotencyKey: string;
+  /**
+   * The time claims are judged at: a review is refused while another key holds a claim on the
+   * item that expires after it (store/claims.ts). Default now.
+   */
+  asOf?: Date;
   /** Fingerprint of the request content, to tell a replay from a reused key. */
   requestSha256: string;
   /** Null: inferred from the decision (see {@link resolveReview}). */
@@ -233,7 +238,8 @@ export interface ReviewStore {
    * reused idempotency key, resolves the review against the decision, inserts it, closes the
    * worklist item and audits it, in one transaction.
    * @throws TriageError `TRIAGE_DECISION_NOT_FOUND`, `TRIAGE_IDEMPOTENCY_CONFLICT`,
-   *   `TRIAGE_REVIEW_INVALID` (see {@link resolveReview}).
+   *   `TRIAGE_REVIEW_INVALID` (see {@link resolveReview}), `TRIAGE_CLAIM_CONFLICT` (409) when
+   *   another key holds an unexpired claim on the item (store/claims.ts).
    */
   save(input: ReviewInput): Promise<SaveReviewResult>;
   /** Reviews of one decision of the tenant, oldest first. */
@@ -271,6 +277,17 @@ export function createReviewStore(db: SqlDatabase): ReviewStore {
         );
         const d = rows[0];
         if (!d) throw new TriageError('TRIAGE_DECISION_NOT_FOUND', `no decision ${input.decisionId}`);
+        const claimedByOther = await tx.query<{ key_id: string }>(
+          `SELECT key_id FROM worklist_claims
+           WHERE decision_id = $1 AND tenant_id = $2 AND key_id <> $3 AND expires_at > $4`,
+          [input.decisionId, input.tenantId, input.reviewerKeyId, (input.asOf ?? new Date()).toISOString()],
+        );
+        if (claimedByOther.length > 0)
+          throw new TriageError(
+            'TRIAGE_CLAIM_CONFLICT',
+            'another reviewer holds an unexpired claim on this worklist item',
+            [{ path: '/decision_id', message: 'is claimed by another reviewer' }],
+          );
         const lines = await tx.query<{ line_number: number }>(
           'SELECT line_number FROM invoice_lines WHERE invoice_pk = $1 ORDER BY line_number',
           [d.invoice_pk],

@@ -82,6 +82,20 @@ describe.each(engines('console'))('console API on $name', ({ config }) => {
     expect((await as('auditor', 'POST', `/v1/worklist/${d.decision_id}/claim`)).statusCode).toBe(403);
   });
 
+  it('claims: a review by anyone but the claimant is a 409 and stores nothing', async () => {
+    expect((await as('reviewer', 'POST', `/v1/worklist/${d.decision_id}/claim`)).statusCode).toBe(200);
+    const review = await h.app.inject({
+      method: 'POST',
+      url: '/v1/reviews',
+      headers: { authorization: `Bearer ${(h.keys as Record<string, string>).reviewer2}` },
+      payload: { decision_id: d.decision_id, outcome: 'false_positive', idempotency_key: 'claim-test-1' },
+    });
+    expect(review).toBeProblem(409, 'TRIAGE_CLAIM_CONFLICT', '/decision_id');
+    const stored = await as('reviewer', 'GET', `/v1/reviews?decision_id=${d.decision_id}`);
+    expect(stored.json().items).toEqual([]);
+    expect((await as('reviewer', 'DELETE', `/v1/worklist/${d.decision_id}/claim`)).statusCode).toBe(200);
+  });
+
   it('session names tenant, roles and the SLA', async () => {
     const r = await as('multi', 'GET', '/v1/console/session');
     expect(r.json()).toEqual({

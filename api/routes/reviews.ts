@@ -80,6 +80,8 @@ export const ReviewResponse = Type.Object({
 export interface ReviewRoutesOptions {
   scoring: Pick<ScoringService, 'referenceCode'>;
   store: Pick<ApiStore, 'getDecisionRecord' | 'reviews'>;
+  /** Clock that claims are judged by (store/claims.ts); default the system clock. */
+  clock?: () => Date;
 }
 
 /** Registers the reviews routes. */
@@ -138,6 +140,7 @@ export const reviewRoutes: RoutePlugin<ReviewRoutesOptions> = async (app, deps) 
           : null,
         duplicateOfInvoiceId: review.duplicate_of ?? null,
         closesItem: review.close_item ?? true,
+        asOf: (deps.clock ?? (() => new Date()))(),
       });
       if (!out.created) void reply.header('idempotent-replayed', 'true');
       void reply.status(out.created ? 201 : 200);
