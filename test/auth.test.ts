@@ -44,6 +44,7 @@ const ROUTES: { method: 'GET' | 'POST' | 'PUT' | 'DELETE'; url: string; roles: s
   },
   { method: 'GET', url: '/v1/decisions/{id}/invoice', roles: ['reviewer', 'auditor'] },
   { method: 'GET', url: '/v1/decisions/{id}/history', roles: ['auditor'] },
+  { method: 'GET', url: '/v1/events', roles: ['auditor', 'workflow'] },
   ...Object.keys(FIGURES).map((f) => ({
     method: 'GET' as const,
     url: `/v1/kpis/${f}`,
