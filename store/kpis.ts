@@ -139,7 +139,10 @@ export function periodEnd(start: string, bucket: Bucket): string {
 /** Every period start from the period of `from` to the period of `to`. */
 export function periodsBetween(from: string, to: string, bucket: Bucket): string[] {
   const out: string[] = [];
-  for (let p = periodOf(from, bucket); p <= to; p = toDay(msOf(periodEnd(p, bucket)) + DAY_MS)) out.push(p);
+  // Compared as instants: as text, the day after 9999-12-31 ('+010000-01-01') sorts first.
+  const last = msOf(to);
+  for (let p = periodOf(from, bucket); msOf(p) <= last; p = toDay(msOf(periodEnd(p, bucket)) + DAY_MS))
+    out.push(p);
   return out;
 }
 

@@ -113,6 +113,12 @@ describe('periods', () => {
     expect(periodEnd('2025-03-03', 'week')).toBe('2025-03-09');
     expect(periodsBetween('2025-03-01', '2025-03-16', 'week')).toEqual(['2025-02-24', ...WEEKS]);
   });
+
+  it('ends at the last day of year 9999 (the day after it sorts first as text)', () => {
+    expect(periodsBetween('9999-12-01', '9999-12-31', 'day')).toHaveLength(31);
+    expect(periodsBetween('9999-12-01', '9999-12-31', 'month')).toEqual(['9999-12-01']);
+    expect(periodsBetween('9999-12-20', '9999-12-31', 'week')).toEqual(['9999-12-20', '9999-12-27']);
+  });
 });
 
 describe('rate KPIs', () => {
