@@ -342,6 +342,8 @@ export function createReviewStore(db: SqlDatabase): ReviewStore {
             `UPDATE decisions SET review_status = 'closed', closed_at = $2, closed_by_review = $3 WHERE id = $1`,
             [input.decisionId, now, id],
           );
+          // A closed item has nothing left to claim.
+          await tx.query('DELETE FROM worklist_claims WHERE decision_id = $1', [input.decisionId]);
         }
         const stored = (await findByKey(tx, input.tenantId, input.idempotencyKey))!.review;
         await appendAudit(tx, {

@@ -117,6 +117,7 @@ describe.each(engines('console'))('console API on $name', ({ config }) => {
   });
 
   it('history: scored then reviewed, in chain order (auditor only)', async () => {
+    expect((await as('reviewer', 'POST', `/v1/worklist/${d.decision_id}/claim`)).statusCode).toBe(200);
     const review = await h.call('reviewer', {
       method: 'POST',
       url: '/v1/reviews',
@@ -128,6 +129,10 @@ describe.each(engines('console'))('console API on $name', ({ config }) => {
       },
     });
     expect(review.statusCode, review.body).toBe(201);
+    // The review closed the item, so its claim is gone and nothing is left to claim.
+    expect((await as('reviewer', 'GET', '/v1/worklist/claims')).json().items).toEqual([]);
+    expect((await as('reviewer', 'POST', `/v1/worklist/${d.decision_id}/claim`)).statusCode).toBe(404);
+    expect((await as('reviewer2', 'POST', `/v1/worklist/${d.decision_id}/claim`)).statusCode).toBe(404);
     const r = await as('auditor', 'GET', `/v1/decisions/${d.decision_id}/history`);
     expect(r.statusCode, r.body).toBe(200);
     expect(r.json().items.map((e: { kind: string }) => e.kind)).toEqual([
