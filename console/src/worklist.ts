@@ -23,6 +23,14 @@ export function WorklistView({ session }: { session: Session }) {
   const [claims, setClaims] = useState<Map<string, Claim>>(new Map());
   const [error, setError] = useState<string | null>(null);
   const [cursor, setCursor] = useState(0);
+  // The key handler reads the cursor from this ref: keys pressed faster than a re-render
+  // (j, k, Enter in one burst) must act on the cursor the previous key left.
+  const cursorRef = useRef(0);
+  cursorRef.current = cursor;
+  const moveTo = (c: number) => {
+    cursorRef.current = c;
+    setCursor(c);
+  };
   const table = useRef<HTMLTableSectionElement>(null);
 
   useEffect(() => {
@@ -59,9 +67,9 @@ export function WorklistView({ session }: { session: Session }) {
   };
   const onKey = (e: KeyboardEvent) => {
     if ((e.target as HTMLElement).closest('input, select, textarea')) return;
-    if (e.key === 'j' || e.key === 'ArrowDown') setCursor((c) => Math.min(shown.length - 1, c + 1));
-    else if (e.key === 'k' || e.key === 'ArrowUp') setCursor((c) => Math.max(0, c - 1));
-    else if (e.key === 'Enter') open(shown[cursor]);
+    if (e.key === 'j' || e.key === 'ArrowDown') moveTo(Math.min(shown.length - 1, cursorRef.current + 1));
+    else if (e.key === 'k' || e.key === 'ArrowUp') moveTo(Math.max(0, cursorRef.current - 1));
+    else if (e.key === 'Enter') open(shown[cursorRef.current]);
     else return;
     e.preventDefault();
   };
