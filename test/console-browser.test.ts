@@ -203,6 +203,7 @@ describe(`review console in Chromium on ${engine.name}`, () => {
     await page.getByText(`Chain intact: ${v.rows_checked} entries checked`).waitFor();
     await page.getByLabel('Decision id').fill(seeded.coding.decision_id);
     await page.getByRole('button', { name: 'Show history' }).click();
+    await page.locator('ol.timeline > li').nth(1).waitFor();
     const kinds = await page.locator('ol.timeline > li > b').allTextContents();
     expect(kinds).toEqual(['decision.created', 'review.created']);
     await page.context().close();
