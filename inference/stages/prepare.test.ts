@@ -22,4 +22,13 @@ describe('prepare stage', () => {
     expect(payloadSha256(makeInvoice({ total_cents: 21_501 }))).not.toBe(payloadSha256(inv));
     expect(prepare(inv).sha256).toMatch(/^[0-9a-f]{64}$/);
   });
+
+  it('leaves the envelope out of the fingerprint: the same invoice from another document replays', () => {
+    const inv = makeInvoice();
+    const fromX12 = { ...inv, source: { format: 'x12-810', sha256: 'a'.repeat(64) } } as typeof inv;
+    const fromUbl = { ...inv, source: { format: 'ubl-2.1', sha256: 'b'.repeat(64) } } as typeof inv;
+    expect(payloadSha256(fromX12)).toBe(payloadSha256(inv));
+    expect(payloadSha256(fromUbl)).toBe(payloadSha256(fromX12));
+    expect(payloadSha256({ ...fromX12, total_cents: 1 })).not.toBe(payloadSha256(inv));
+  });
 });

@@ -26,9 +26,17 @@ export interface Prepared {
   lockKeys: readonly string[];
 }
 
-/** sha256 of the invoice's canonical JSON (keys sorted): the idempotency fingerprint, hex. */
+/**
+ * sha256 of the invoice's canonical JSON (keys sorted) without its `source` (the envelope it came
+ * in: format, document hash, place in the document): the idempotency fingerprint, hex. The same
+ * invoice re-sent in another envelope (a re-cut X12 interchange, UBL then FHIR) replays its
+ * decision instead of being a conflict.
+ */
 export function payloadSha256(invoice: Invoice): string {
-  return canonicalSha256(invoice);
+  if (invoice.source === undefined) return canonicalSha256(invoice);
+  const content: Partial<Invoice> = { ...invoice };
+  delete content.source;
+  return canonicalSha256(content);
 }
 
 /** Prepares a validated invoice. */
