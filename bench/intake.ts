@@ -7,6 +7,8 @@
  * the wall-clock figures down (the CPU-time figures much less).
  */
 import { loadavg } from 'node:os';
+import Table from 'cli-table3';
+import { fmt } from './stats.js';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Invoice } from '../core/invoice.js';
@@ -116,4 +118,40 @@ export async function runIntakeBenchmark(root: string, n: number): Promise<Intak
     ),
   );
   return out;
+}
+
+/** The figures of {@link runIntakeBenchmark} as a text table (wall and CPU columns named apart). */
+export function intakeTable(results: readonly IntakeResult[]): string {
+  const t = new Table({
+    head: [
+      'format',
+      'invoices',
+      'lines',
+      'MiB in',
+      'wall s',
+      'CPU s',
+      'invoices/s (wall)',
+      'invoices per CPU s',
+      'lines/s (wall)',
+      'peak RSS growth MiB',
+      'load 1m before/after',
+    ],
+  });
+  for (const r of results)
+    t.push(
+      [
+        r.format,
+        r.invoices,
+        r.lines,
+        fmt(r.documentBytes / 2 ** 20),
+        fmt(r.seconds),
+        fmt(r.cpuSeconds),
+        Math.round(r.invoicesPerSecond),
+        Math.round(r.invoicesPerCpuSecond),
+        Math.round(r.linesPerSecond),
+        fmt(r.peakRssGrowthMiB),
+        `${r.load[0].toFixed(1)} / ${r.load[1].toFixed(1)}`,
+      ].map(String),
+    );
+  return t.toString();
 }

@@ -31,7 +31,7 @@ import { runRate, startServer, type RateResult } from './http.js';
 import { runKnnBenchmark, type KnnResult } from './knn.js';
 import { knnDataFromBenchmark } from './knn-source.js';
 import { fmt, msSince } from './stats.js';
-import { runIntakeBenchmark } from './intake.js';
+import { intakeTable, runIntakeBenchmark } from './intake.js';
 
 const opts = new Command()
   .option('--only <sections>', 'comma-separated sections', 'scoring,shadow,http,knn,models,training,intake')
@@ -414,36 +414,7 @@ if (only.has('intake')) {
   const results = await runIntakeBenchmark(resolve('.'), Number(opts.intakeInvoices));
   report.intake = results;
   console.log('\nIntake conversion alone (parse, map, validate; no scoring)');
-  console.log(
-    table(
-      [
-        'format',
-        'invoices',
-        'lines',
-        'MiB in',
-        'wall s',
-        'CPU s',
-        'invoices/s (wall)',
-        'invoices per CPU s',
-        'lines/s (wall)',
-        'peak RSS growth MiB',
-        'load 1m before/after',
-      ],
-      results.map((r) => [
-        r.format,
-        r.invoices,
-        r.lines,
-        fmt(r.documentBytes / 2 ** 20),
-        fmt(r.seconds),
-        fmt(r.cpuSeconds),
-        Math.round(r.invoicesPerSecond),
-        Math.round(r.invoicesPerCpuSecond),
-        Math.round(r.linesPerSecond),
-        fmt(r.peakRssGrowthMiB),
-        `${r.load[0].toFixed(1)} / ${r.load[1].toFixed(1)}`,
-      ]),
-    ),
-  );
+  console.log(intakeTable(results));
 }
 
 // ---------------------------------------------------------------- training
