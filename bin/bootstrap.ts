@@ -116,6 +116,27 @@ export function modelsWiring(
   };
 }
 
+/**
+ * The wire options a server or worker process takes from its configuration: the policy file, the
+ * served models (see {@link modelsWiring}) and model monitoring with its gauges in `metrics` and
+ * its warnings in `logger` (counts and codes only, no invoice contents).
+ */
+export function processWiring(
+  config: Pick<Config, 'policyFile' | 'models' | 'monitoring'>,
+  logger: Pick<FastifyBaseLogger, 'error' | 'info' | 'warn'>,
+  metrics: Registry,
+): WireOptions {
+  return {
+    ...(config.policyFile ? { policyFile: config.policyFile } : {}),
+    models: modelsWiring(config, logger),
+    monitoring: {
+      ...config.monitoring,
+      metrics,
+      warn: (fields, message) => logger.warn(fields, message),
+    },
+  };
+}
+
 /** Options of {@link wire}. */
 export interface WireOptions {
   /** Routing policy JSON file used as version 1 of every tenant; default the shipped default. */

@@ -12,7 +12,7 @@ import { certifiedBoundOf } from '../api/routes/kpis.js';
 import { withDeadline } from '../api/limits.js';
 import { createMetrics, instrumentScoring, serveMetrics, type MetricsListener } from '../api/metrics.js';
 import { loadConfig } from './config.js';
-import { ensureBootstrapKeys, modelsWiring, wire } from './bootstrap.js';
+import { ensureBootstrapKeys, processWiring, wire } from './bootstrap.js';
 import { wireServerJobs } from './jobs.js';
 import { shippedModelsDir } from './models-dir.js';
 import { lazyRetrain, serviceRegistry, wireModelsApi } from './models-api.js';
@@ -28,13 +28,7 @@ logger.info({ store: config.store.engine }, 'starting: loading reference data, m
 const { scoring, repo, batches, served, closeModels, monitoring, monitoringStore } = await wire(
   config.store,
   {
-    ...(config.policyFile ? { policyFile: config.policyFile } : {}),
-    models: modelsWiring(config, logger),
-    monitoring: {
-      ...config.monitoring,
-      metrics: metrics.registry,
-      warn: (fields, message) => logger.warn(fields, message),
-    },
+    ...processWiring(config, logger, metrics.registry),
     onStep: (step, ms) => logger.info({ step, ms }, `start-up step done: ${step}`),
   },
 );

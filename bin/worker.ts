@@ -14,7 +14,7 @@ import { pino } from 'pino';
 import { createMetrics, instrumentScoring, serveMetrics, type MetricsListener } from '../api/metrics.js';
 import { isTriageError } from '../core/errors.js';
 import { loadConfig } from './config.js';
-import { modelsWiring, wire } from './bootstrap.js';
+import { processWiring, wire } from './bootstrap.js';
 import { wireWorkerJobs, type WiredJobs } from './jobs.js';
 import { shippedModelsDir } from './models-dir.js';
 import { lazyRetrain, serviceRegistry } from './models-api.js';
@@ -31,15 +31,10 @@ if (!config.jobs.redisUrl || config.store.engine !== 'postgres') {
 }
 
 const metrics = createMetrics();
-const { scoring, repo, batches, monitoring } = await wire(config.store, {
-  ...(config.policyFile ? { policyFile: config.policyFile } : {}),
-  models: modelsWiring(config, logger),
-  monitoring: {
-    ...config.monitoring,
-    metrics: metrics.registry,
-    warn: (fields, message) => logger.warn(fields, message),
-  },
-});
+const { scoring, repo, batches, monitoring } = await wire(
+  config.store,
+  processWiring(config, logger, metrics.registry),
+);
 metrics.watchModels(() => scoring.versions.models);
 let jobs: WiredJobs;
 let webhooks: WiredWebhooks;
