@@ -30,11 +30,16 @@ import { runShadowBenchmark, type ShadowOverhead } from './shadow.js';
 import { runRate, startServer, type RateResult } from './http.js';
 import { runKnnBenchmark, type KnnResult } from './knn.js';
 import { knnDataFromBenchmark } from './knn-source.js';
+import { runStoreOpenBenchmark, storeOpenTable } from './store-open.js';
 import { fmt, msSince } from './stats.js';
 import { intakeTable, runIntakeBenchmark } from './intake.js';
 
 const opts = new Command()
-  .option('--only <sections>', 'comma-separated sections', 'scoring,shadow,http,knn,models,training,intake')
+  .option(
+    '--only <sections>',
+    'comma-separated sections',
+    'scoring,shadow,http,knn,models,training,intake,store-open',
+  )
   .option('--intake-invoices <n>', 'invoices per intake conversion run', '10000')
   .option(
     '--database-url <url>',
@@ -415,6 +420,14 @@ if (only.has('intake')) {
   report.intake = results;
   console.log('\nIntake conversion alone (parse, map, validate; no scoring)');
   console.log(intakeTable(results));
+}
+
+// ---------------------------------------------------------------- store-open (in-memory PGlite)
+if (only.has('store-open')) {
+  const result = await runStoreOpenBenchmark(5);
+  report.storeOpen = result;
+  console.log('\nOpening an in-memory PGlite store: initdb + migrations vs a copy of the migrated template');
+  console.log(storeOpenTable(result));
 }
 
 // ---------------------------------------------------------------- training

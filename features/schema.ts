@@ -36,7 +36,7 @@ export interface FeatureSpec {
 export interface FeatureSchema {
   name: string;
   revision: number;
-  /** Line vector then pair vector (kept for readers of the walking-skeleton shape). */
+  /** The line vector then the pair vector in one list (hashed into {@link featureSchemaVersion}). */
   features: readonly FeatureSpec[];
   /** The coding-mismatch line vector, in order. */
   line: readonly FeatureSpec[];

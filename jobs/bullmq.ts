@@ -8,6 +8,7 @@
  * detected as stalled once its lock expires and is run again by another worker.
  */
 import { Queue, UnrecoverableError, Worker, type Job, type JobsOptions } from 'bullmq';
+import { Redis, type RedisOptions } from 'ioredis';
 import Type, { type Static } from 'typebox';
 import { Compile } from 'typebox/compile';
 import { TriageError } from '../core/errors.js';
@@ -32,34 +33,19 @@ import {
 } from './types.js';
 import { withTimeout } from '../core/timeout.js';
 
-/** Connection settings parsed from a `redis://` or `rediss://` URL. */
-export interface RedisConnection {
-  host: string;
-  port: number;
-  /** Database number from the URL path (`redis://h:6379/2`); default 0. */
-  db: number;
-  username?: string;
-  password?: string;
-  tls?: Record<string, never>;
-}
-
 /**
- * Parses `redis[s]://[user[:password]@]host[:port][/db]`.
+ * An ioredis client for a `redis://` or `rediss://` URL (ioredis parses host, port, database,
+ * credentials and TLS from it).
+ * @param options ioredis options laid over what the URL gives.
  * @throws TypeError when the URL is not a Redis URL.
  */
-export function redisConnectionFromUrl(url: string): RedisConnection {
-  const u = new URL(url);
-  if (u.protocol !== 'redis:' && u.protocol !== 'rediss:') throw new TypeError('not a redis:// URL');
-  const db = u.pathname.length > 1 ? Number(u.pathname.slice(1)) : 0;
-  if (!Number.isInteger(db) || db < 0) throw new TypeError('the Redis database must be a number');
-  return {
-    host: u.hostname.replace(/^\[|\]$/g, '') || '127.0.0.1',
-    port: u.port ? Number(u.port) : 6379,
-    db,
-    ...(u.username ? { username: decodeURIComponent(u.username) } : {}),
-    ...(u.password ? { password: decodeURIComponent(u.password) } : {}),
-    ...(u.protocol === 'rediss:' ? { tls: {} } : {}),
-  };
+export function redisClient(url: string, options: RedisOptions = {}): Redis {
+  if (!/^rediss?:\/\//i.test(url)) throw new TypeError('not a redis:// URL');
+  const client = new Redis(url, options);
+  // Connection errors surface through the calls that use the client; an unhandled 'error'
+  // event would crash the process.
+  client.on('error', () => undefined);
+  return client;
 }
 
 /** Default key prefix of every queue in Redis. */
@@ -121,11 +107,8 @@ export function createBullQueue(opts: BullQueueOptions): BullQueue {
   const byName = resolveJobOptionsByName(opts.jobOptions, opts.jobOptionsByName);
   const options = byName['score-batch'];
   const timeoutMs = opts.timeoutMs ?? 2000;
-  const connection = {
-    ...redisConnectionFromUrl(opts.redisUrl),
-    enableOfflineQueue: false,
-    maxRetriesPerRequest: 1,
-  };
+  // One connection shared by the queues (BullMQ does not close a connection it was given).
+  const connection = redisClient(opts.redisUrl, { enableOfflineQueue: false, maxRetriesPerRequest: 1 });
   const prefix = opts.prefix ?? DEFAULT_QUEUE_PREFIX;
   const queues = Object.fromEntries(
     JOB_NAMES.map((name) => {
@@ -194,6 +177,7 @@ export function createBullQueue(opts: BullQueueOptions): BullQueue {
 
     async close() {
       await Promise.allSettled(JOB_NAMES.map((n) => queues[n].close()));
+      connection.disconnect();
     },
   };
 }
@@ -268,7 +252,8 @@ export function startBullWorkers(opts: BullWorkerOptions): RunningWorkers {
   const names = opts.names ?? JOB_NAMES.filter((n) => opts.processors[n] !== undefined);
   const settings = resolveWorkerSettings(opts);
   const { concurrency } = settings;
-  const connection = redisConnectionFromUrl(opts.redisUrl);
+  // Shared by the workers for their commands; BullMQ duplicates it for each blocking connection.
+  const connection = redisClient(opts.redisUrl, { maxRetriesPerRequest: null });
   const workers = names.map((name) => {
     const processor = opts.processors[name] as (d: unknown, c: unknown) => Promise<unknown>;
     const w = new Worker(
@@ -319,6 +304,7 @@ export function startBullWorkers(opts: BullWorkerOptions): RunningWorkers {
     names,
     async close() {
       await Promise.allSettled(workers.map((w) => w.close()));
+      connection.disconnect();
     },
   };
 }

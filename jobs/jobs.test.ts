@@ -8,7 +8,7 @@ import {
   chunkJobs,
   createInProcessQueue,
   DEFAULT_JOB_OPTIONS,
-  redisConnectionFromUrl,
+  redisClient,
   resolveJobOptions,
   resolveWorkerSettings,
   type Processors,
@@ -91,22 +91,24 @@ describe('worker settings', () => {
   });
 });
 
-describe('redisConnectionFromUrl', () => {
-  it('parses host, port, db, credentials and TLS', () => {
-    expect(redisConnectionFromUrl('redis://127.0.0.1:6390/2')).toEqual({
-      host: '127.0.0.1',
-      port: 6390,
-      db: 2,
-    });
-    expect(redisConnectionFromUrl('rediss://u:p%40ss@cache.internal')).toEqual({
-      host: 'cache.internal',
-      port: 6379,
-      db: 0,
-      username: 'u',
-      password: 'p@ss',
-      tls: {},
-    });
-    expect(() => redisConnectionFromUrl('http://x')).toThrow(TypeError);
+describe('redisClient', () => {
+  it('takes host, port, db, credentials and TLS from the URL', () => {
+    const plain = redisClient('redis://127.0.0.1:6390/2', { lazyConnect: true });
+    expect([plain.options.host, plain.options.port, plain.options.db]).toEqual(['127.0.0.1', 6390, 2]);
+    const secure = redisClient('rediss://u:p%40ss@cache.internal', { lazyConnect: true });
+    expect([secure.options.host, secure.options.port, secure.options.db]).toEqual([
+      'cache.internal',
+      6379,
+      0,
+    ]);
+    expect([secure.options.username, secure.options.password]).toEqual(['u', 'p@ss']);
+    expect(secure.options.tls).toBeTruthy();
+    plain.disconnect();
+    secure.disconnect();
+  });
+
+  it('refuses a URL that is not a Redis URL', () => {
+    expect(() => redisClient('http://x')).toThrow(TypeError);
   });
 });
 

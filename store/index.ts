@@ -3,7 +3,7 @@
  * connection string is given, else embedded PGlite in a directory (default `./data/pglite`).
  */
 import type { SqlDatabase } from './sql.js';
-import { openPglite } from './pglite.js';
+import { isInMemory, openMigratedInMemory, openPglite } from './pglite.js';
 import { openPostgres } from './postgres.js';
 import { migrate } from './migrate.js';
 import { createRepository, type CandidateSearchOptions, type TriageRepository } from './repository.js';
@@ -27,7 +27,10 @@ export type StoreConfig =
   | { engine: 'postgres'; connectionString: string; schema?: string; maxConnections?: number }
   | { engine: 'pglite'; dataDir?: string };
 
-/** Opens the configured database and applies pending migrations (one handle for every repository). */
+/**
+ * Opens the configured database and applies pending migrations (one handle for every
+ * repository). In-memory PGlite databases are copies of one migrated template per process.
+ */
 export async function openDatabase(cfg: StoreConfig): Promise<SqlDatabase> {
   const db: SqlDatabase =
     cfg.engine === 'postgres'
@@ -36,7 +39,9 @@ export async function openDatabase(cfg: StoreConfig): Promise<SqlDatabase> {
           ...(cfg.schema !== undefined ? { schema: cfg.schema } : {}),
           ...(cfg.maxConnections !== undefined ? { maxConnections: cfg.maxConnections } : {}),
         })
-      : await openPglite(cfg.dataDir);
+      : isInMemory(cfg.dataDir)
+        ? await openMigratedInMemory(migrate)
+        : await openPglite(cfg.dataDir);
   try {
     await migrate(db);
   } catch (e) {

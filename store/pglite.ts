@@ -19,14 +19,12 @@ function wrap(q: PGlite | Transaction): SqlExecutor {
   };
 }
 
-/**
- * Opens (creating if needed) a PGlite database with pgvector.
- * @param dataDir directory for the data files, or `memory://` / undefined for an in-memory database.
- */
-export async function openPglite(dataDir?: string): Promise<SqlDatabase> {
-  const inMemory = dataDir === undefined || dataDir.startsWith('memory://');
-  if (!inMemory) mkdirSync(dataDir, { recursive: true });
-  const pg = await PGlite.create(inMemory ? undefined : dataDir, { extensions: { vector } });
+/** True for the data directories that mean an in-memory database (`undefined`, `memory://...`). */
+export function isInMemory(dataDir: string | undefined): boolean {
+  return dataDir === undefined || dataDir.startsWith('memory://');
+}
+
+function asDatabase(pg: PGlite): SqlDatabase {
   const base = wrap(pg);
   return {
     engine: 'pglite',
@@ -35,4 +33,46 @@ export async function openPglite(dataDir?: string): Promise<SqlDatabase> {
     transaction: <T>(fn: (tx: SqlExecutor) => Promise<T>) => pg.transaction((tx) => fn(wrap(tx))),
     close: () => pg.close(),
   };
+}
+
+/**
+ * Opens (creating if needed) a PGlite database with pgvector.
+ * @param dataDir directory for the data files, or `memory://` / undefined for an in-memory database.
+ */
+export async function openPglite(dataDir?: string): Promise<SqlDatabase> {
+  const inMemory = isInMemory(dataDir);
+  if (!inMemory) mkdirSync(dataDir!, { recursive: true });
+  return asDatabase(await PGlite.create(inMemory ? undefined : dataDir, { extensions: { vector } }));
+}
+
+/** This process's migrated in-memory database, as an uncompressed data-directory tarball. */
+let memoryTemplate: Promise<Blob> | undefined;
+
+/**
+ * Opens an in-memory PGlite database already migrated by `migrateFn`. The first call creates
+ * and migrates a template database and keeps its data directory (about 40 MB); every call,
+ * the first included, loads a copy of it, which is several times faster than PGlite's initdb
+ * and the migrations (figures in BENCHMARKS.md, `npm run bench -- --only store-open`).
+ * @throws whatever creating or migrating the template throws (the next call tries again).
+ */
+export async function openMigratedInMemory(
+  migrateFn: (db: SqlDatabase) => Promise<unknown>,
+): Promise<SqlDatabase> {
+  memoryTemplate ??= (async () => {
+    const pg = await PGlite.create(undefined, { extensions: { vector } });
+    try {
+      await migrateFn(asDatabase(pg));
+      return await pg.dumpDataDir('none');
+    } finally {
+      await pg.close();
+    }
+  })();
+  let template: Blob;
+  try {
+    template = await memoryTemplate;
+  } catch (e) {
+    memoryTemplate = undefined;
+    throw e;
+  }
+  return asDatabase(await PGlite.create({ loadDataDir: template, extensions: { vector } }));
 }

@@ -68,8 +68,7 @@ describe('body size per route', () => {
     const tooBig = { invoices: Array.from({ length: 4 }, (_, i) => ({ ...big, invoice_id: `big-x-${i}` })) };
     expect(Buffer.byteLength(JSON.stringify(tooBig))).toBeGreaterThan(256 * 1024);
     const refused = await s.app.inject({ method: 'POST', url: '/v1/batches', payload: tooBig });
-    expect(refused.statusCode).toBe(413);
-    expect(refused.json().code).toBe('TRIAGE_PAYLOAD_TOO_LARGE');
+    expect(refused).toBeProblem(413, 'TRIAGE_PAYLOAD_TOO_LARGE');
   });
 });
 

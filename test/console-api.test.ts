@@ -53,9 +53,7 @@ describe.each(engines('console'))('console API on $name', ({ config }) => {
     expect(first.json().expires_at).toBe('2025-03-20T12:15:00.000Z');
 
     const second = await as('reviewer2', 'POST', `/v1/worklist/${d.decision_id}/claim`);
-    expect(second.statusCode).toBe(409);
-    expect(second.headers['content-type']).toContain('application/problem+json');
-    expect(second.json().code).toBe('TRIAGE_CLAIM_CONFLICT');
+    expect(second).toBeProblem(409, 'TRIAGE_CLAIM_CONFLICT');
 
     const seen = await as('reviewer2', 'GET', '/v1/worklist/claims');
     expect(seen.json().items).toEqual([

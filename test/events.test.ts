@@ -294,8 +294,7 @@ describe.each(cases)('events out on $name with the $queue queue', ({ config, que
       method: 'POST',
       url: `/v1/webhooks/${sub.id}/deliveries/${randomUUID()}/redeliver`,
     });
-    expect(missing.statusCode).toBe(404);
-    expect(missing.json().code).toBe('TRIAGE_DELIVERY_NOT_FOUND');
+    expect(missing).toBeProblem(404, 'TRIAGE_DELIVERY_NOT_FOUND');
     expect(d.invoice_id).toBe(`${tag}-never`);
   });
 

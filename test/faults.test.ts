@@ -203,8 +203,7 @@ describe.skipIf(unavailable !== null)('faults', () => {
         url: '/v1/batches',
         payload: { invoices: invoiceSet('pgdown', 2) },
       });
-      expect(post.statusCode).toBe(503);
-      expect(post.json().code).toBe('TRIAGE_STORE_UNAVAILABLE');
+      expect(post).toBeProblem(503, 'TRIAGE_STORE_UNAVAILABLE');
       const status = await s.app.inject({ url: `/v1/batches/${batch.batch_id}` });
       expect(status.statusCode).toBe(503);
       await sleep(1500);

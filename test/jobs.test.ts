@@ -217,8 +217,7 @@ describe.each(engines('jobs'))('batches on $name with the in-process queue', ({ 
     );
     for (const url of [`/v1/batches/${id}`, `/v1/batches/${id}/results`]) {
       const other = await get(url, { 'x-test-tenant': 'tenant-b' });
-      expect(other.statusCode).toBe(404);
-      expect(other.json().code).toBe('TRIAGE_BATCH_NOT_FOUND');
+      expect(other).toBeProblem(404, 'TRIAGE_BATCH_NOT_FOUND');
     }
     const mine = (
       await get(`/v1/batches/${id}/results`, { 'x-test-tenant': 'tenant-a' })
