@@ -6,8 +6,12 @@
 import { recordFromFields } from '../../matching/fields.js';
 import type { LineMatcherCard } from '../../matching/line-matcher.js';
 import type { MatchRecord } from '../../matching/record.js';
-import { trainLineMatcher, type LabelledPair, type TrainedLineMatcher } from '../../matching/train.js';
-import { atThreshold, calibration, prAuc, rocAuc } from './metrics.js';
+import {
+  pairSetMetrics,
+  trainLineMatcher,
+  type LabelledPair,
+  type TrainedLineMatcher,
+} from '../../matching/train.js';
 import type { PairScorer } from './er.js';
 
 /** Seed of the line matcher trained by the evaluations (the figures in the README use it). */
@@ -57,18 +61,5 @@ export function withTestMetrics(
   threshold: number,
 ): LineMatcherCard {
   const s = test.map((p) => ({ score: scorer.score(p.a, p.b), label: p.label }));
-  const at = atThreshold(s, threshold);
-  return {
-    ...card,
-    test: {
-      pairs: s.length,
-      matches: s.filter((x) => x.label === 1).length,
-      precision: at.precision,
-      recall: at.recall,
-      f1: at.f1,
-      rocAuc: rocAuc(s),
-      prAuc: prAuc(s),
-      ece: calibration(s).ece,
-    },
-  };
+  return { ...card, test: pairSetMetrics(s, threshold) };
 }
