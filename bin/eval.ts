@@ -10,7 +10,9 @@
  * order. `sap` and `oracle` are the ERP duplicate rules (training/eval/baselines.ts).
  *
  * `npm run eval -- --er amazon-google`: line matching on the Amazon-Google product pairs
- * (training/eval/er.ts; threshold chosen on valid, applied on test).
+ * (training/eval/er.ts; threshold chosen on valid, applied on test), including the line
+ * matcher of `matching/` trained on the train pairs. `npm run eval -- --er-pairs DIR`: the
+ * same for labelled pairs in the DeepMatcher layout (training/eval/er-pairs.ts).
  */
 import { SingleBar, Presets } from 'cli-progress';
 import { Command, InvalidArgumentError, Option } from 'commander';
@@ -19,7 +21,8 @@ import { createOracleDetector, createSapDetector } from '../training/eval/baseli
 import type { Detector } from '../training/eval/detector.js';
 import { evaluate } from '../training/eval/harness.js';
 import { renderExamples, renderTables, writeReport } from '../training/eval/report.js';
-import { evaluateAmazonGoogle, renderErTables, writeErReport } from '../training/eval/er.js';
+import { evaluateAmazonGoogle, renderErTables, writeErReport, type ErReport } from '../training/eval/er.js';
+import { evaluatePairDirectory } from '../training/eval/er-pairs.js';
 import type { BenchmarkSplit } from '../datasets/benchmark/types.js';
 import type { ModelsWiring } from './bootstrap.js';
 import { serviceDetector } from './service-detector.js';
@@ -98,6 +101,11 @@ const program = new Command()
       'evaluate line matching on an entity-resolution benchmark instead',
     ).choices(['amazon-google']),
   )
+  .option(
+    '--er-pairs <dir>',
+    'train the line matcher on DIR/*_train.csv, threshold on *_valid.csv, report on *_test.csv (DeepMatcher layout)',
+  )
+  .option('--seed <n>', 'seed of the line matcher trained by --er / --er-pairs', positiveInt)
   .option('--no-progress', 'hide the progress bar')
   .action(
     async (o: {
@@ -112,17 +120,26 @@ const program = new Command()
       limit?: number;
       examples: number;
       er?: 'amazon-google';
+      erPairs?: string;
+      seed?: number;
       progress: boolean;
     }) => {
       const out = o.out ?? `reports/eval-${stamp()}`;
-      if (o.er) {
-        const report = evaluateAmazonGoogle();
+      if (o.er || o.erPairs) {
+        const opts = o.seed === undefined ? {} : { seed: o.seed };
+        const report: ErReport = o.erPairs
+          ? evaluatePairDirectory(o.erPairs, opts)
+          : evaluateAmazonGoogle(undefined, undefined, opts);
         process.stdout.write(renderErTables(report) + '\n');
         const paths = await writeErReport(report, out);
         process.stdout.write(`report: ${paths.html}\n        ${paths.json}\n`);
+        if (paths.card) process.stdout.write(`        ${paths.card}\n`);
         return;
       }
-      if (!o.data) throw new InvalidArgumentError('--data <dir> is required (or --er amazon-google)');
+      if (!o.data)
+        throw new InvalidArgumentError(
+          '--data <dir> is required (or --er amazon-google, or --er-pairs <dir>)',
+        );
       const names: DetectorName[] = o.detector === 'all' ? ['current', 'sap', 'oracle'] : [o.detector];
       const detectors: Detector[] = [];
       for (const n of names) {

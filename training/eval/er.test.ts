@@ -1,4 +1,4 @@
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { sharedErDir } from '../../datasets/er/index.js';
@@ -31,6 +31,20 @@ describe('Amazon-Google line matching', () => {
       expect(emb?.test.rocAuc).toBeGreaterThan(0.75);
       expect(r.scorers.find((s) => s.name === 'match-key')?.threshold).toBe(1);
       expect(renderErTables(r)).toContain('line-embedding');
+      // the trained line matcher: the floor on test F1, threshold chosen on valid
+      const m = r.scorers.find((s) => s.name === 'line-matcher')!;
+      expect(m.threshold).toBe(r.lineMatcher!.threshold);
+      expect(m.test.f1).toBeGreaterThanOrEqual(0.7);
+      expect(m.test.f1).toBeGreaterThan(emb!.test.f1 + 0.2);
+      expect(r.lineMatcher?.test?.f1).toBe(m.test.f1);
+      expect(r.lineMatcher?.valid.f1).toBeCloseTo(m.valid.f1, 12);
+      expect(r.lineMatcher?.test?.ece).toBeLessThan(0.1);
+      // the committed card (README figures) is what this seeded run reproduces
+      const card = JSON.parse(
+        readFileSync(join(import.meta.dirname, '../../matching/cards/amazon-google.card.json'), 'utf8'),
+      ) as unknown;
+      expect(r.lineMatcher).toEqual(card);
     },
+    300_000,
   );
 });
