@@ -30,6 +30,7 @@ import { createReviewStore, type ReviewStore } from './reviews.js';
 import { listWorklist, type WorklistPage, type WorklistQuery } from './worklist.js';
 import { lockForTransaction, lockKey } from './locks.js';
 import { insertAuditSample } from './monitoring.js';
+import { addVendorCodeCounts } from './vendor-stats.js';
 import { createClaimStore, type ClaimStore } from './claims.js';
 import { createConsoleStore, type ConsoleStore } from './console.js';
 import { listDecisionFacts, type DecisionFact, type FactQuery } from './kpis.js';
@@ -246,6 +247,7 @@ async function insertScored(
     return { decision: stored.decision, created: false };
   }
   await insertLines(tx, pk, invoice, keys);
+  await addVendorCodeCounts(tx, tenantId, [{ vendorId: invoice.vendor.id, lines: invoice.lines }]);
   const p = extras.priority;
   await tx.query(
     `INSERT INTO decisions (id, tenant_id, invoice_pk, decision, queue, priority, coding_mismatch_score,

@@ -6,6 +6,7 @@ import type { VendorProfile, VendorProfileInput } from '../core/vendor.js';
 import { appendAudit } from './audit.js';
 import type { SqlDatabase, SqlExecutor } from './sql.js';
 import { lockForTransaction, lockKey } from './locks.js';
+import { readVendorCodeCounts } from './vendor-stats.js';
 
 /** Vendor profile operations. */
 export interface VendorStore {
@@ -14,7 +15,8 @@ export interface VendorStore {
   /**
    * The vendor's billing history: upper-case HCPCS code -> number of lines of the tenant's stored
    * invoices of `vendorId` that billed it (all stored invoices, i.e. those scored before). Empty
-   * map for a new vendor. One indexed aggregate query (invoices by tenant and vendor id).
+   * map for a new vendor. One primary-key range read of `vendor_code_counts`, which every write
+   * of lines keeps current (store/vendor-stats.ts).
    */
   codeCounts(tenantId: string, vendorId: string): Promise<Map<string, number>>;
   /**
@@ -57,16 +59,7 @@ export async function readVendorProfile(
 /** The vendor store over an opened, migrated database. */
 export function createVendorStore(db: SqlDatabase): VendorStore {
   return {
-    async codeCounts(tenantId, vendorId) {
-      const rows = await db.query<{ code: string; n: string | number }>(
-        `SELECT upper(l.code) AS code, count(*) AS n
-           FROM invoices i JOIN invoice_lines l ON l.invoice_pk = i.pk
-          WHERE i.tenant_id = $1 AND i.vendor_id = $2 AND l.code_system = 'HCPCS' AND l.code IS NOT NULL
-          GROUP BY upper(l.code)`,
-        [tenantId, vendorId],
-      );
-      return new Map(rows.map((r) => [r.code, Number(r.n)]));
-    },
+    codeCounts: (tenantId, vendorId) => readVendorCodeCounts(db, tenantId, vendorId),
     get: (tenantId, vendorId) => readVendorProfile(db, tenantId, vendorId),
     put: (tenantId, vendorId, input, actor) =>
       db.transaction(async (tx) => {

@@ -1,0 +1,80 @@
+/**
+ * The vendor's history kept incrementally (store/vendor-stats.ts), on both engines: the counts
+ * equal the aggregate over the stored lines after scoring writes, replays and rejected writes.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { openStore, type TriageRepository } from '../store/index.js';
+import type { Invoice } from '../core/invoice.js';
+import { decisionFor, engines, keysOf, makeInvoice } from './fixtures.js';
+import { dropSchema } from './harness.js';
+
+/** The vendor's code counts as an aggregate over every stored line (the definition). */
+async function aggregateCounts(repo: TriageRepository, tenantId: string, vendorId: string) {
+  const rows = await repo.transaction((tx) =>
+    tx.query<{ code: string; n: number }>(
+      `SELECT upper(l.code) AS code, count(*)::int AS n
+         FROM invoices i JOIN invoice_lines l ON l.invoice_pk = i.pk
+        WHERE i.tenant_id = $1 AND i.vendor_id = $2 AND l.code_system = 'HCPCS' AND l.code IS NOT NULL
+        GROUP BY upper(l.code)`,
+      [tenantId, vendorId],
+    ),
+  );
+  return new Map(rows.map((r) => [r.code, r.n]));
+}
+
+function invoiceWithCodes(id: string, codes: (string | null)[], vendorId = 'V-100'): Invoice {
+  const base = makeInvoice();
+  return makeInvoice({
+    invoice_id: id,
+    vendor: { ...base.vendor, id: vendorId },
+    lines: codes.map((c, i) => ({
+      line_number: i + 1,
+      description: `Supply item ${i + 1}`,
+      ...(c === null
+        ? {}
+        : { code: { system: c.startsWith('NDC:') ? 'NDC' : 'HCPCS', value: c.replace('NDC:', '') } }),
+      quantity: 1,
+      unit_price_cents: 100,
+      amount_cents: 100,
+    })),
+    total_cents: codes.length * 100,
+  } as Partial<Invoice>);
+}
+
+describe.each(engines('vendorhist'))('vendor history on $name', ({ config }) => {
+  let repo: TriageRepository;
+  const cfg = config();
+  beforeAll(async () => {
+    repo = await openStore(cfg);
+  });
+  afterAll(async () => {
+    await repo.close();
+    await dropSchema(cfg);
+  });
+
+  it('keeps per-vendor code counts equal to the aggregate over stored lines', async () => {
+    const invoices = [
+      invoiceWithCodes('c-1', ['E1390', 'e1390', 'A4253']),
+      invoiceWithCodes('c-2', ['A4253', null, 'NDC:12345-678-90']),
+      invoiceWithCodes('c-3', ['E1390'], 'V-200'),
+    ];
+    expect(await repo.vendors.codeCounts('t1', 'V-100')).toEqual(new Map());
+    for (const inv of invoices)
+      await repo.saveDecision('t1', inv, `h-${inv.invoice_id}`, keysOf(inv), decisionFor(inv));
+    // A replay writes nothing; a conflicting payload is refused and writes nothing either.
+    await repo.saveDecision('t1', invoices[0]!, 'h-c-1', keysOf(invoices[0]!), decisionFor(invoices[0]!));
+    await expect(
+      repo.saveDecision('t1', invoices[1]!, 'other', keysOf(invoices[1]!), decisionFor(invoices[1]!)),
+    ).rejects.toThrow();
+    const counts = await repo.vendors.codeCounts('t1', 'V-100');
+    expect(counts).toEqual(
+      new Map([
+        ['E1390', 2],
+        ['A4253', 2],
+      ]),
+    );
+    expect(counts).toEqual(await aggregateCounts(repo, 't1', 'V-100'));
+    expect(await repo.vendors.codeCounts('t1', 'V-200')).toEqual(new Map([['E1390', 1]]));
+    expect(await repo.vendors.codeCounts('t2', 'V-100')).toEqual(new Map());
+  });
+});
