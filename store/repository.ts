@@ -31,6 +31,7 @@ import { listWorklist, type WorklistPage, type WorklistQuery } from './worklist.
 import { lockForTransaction, lockKey } from './locks.js';
 import { insertAuditSample } from './monitoring.js';
 import { addVendorCodeCounts } from './vendor-stats.js';
+import { createHistoryStore, historyConflict, type HistoryStore } from './history.js';
 import { createClaimStore, type ClaimStore } from './claims.js';
 import { createConsoleStore, type ConsoleStore } from './console.js';
 import { listDecisionFacts, type DecisionFact, type FactQuery } from './kpis.js';
@@ -174,6 +175,8 @@ export interface TriageRepository {
   keys: KeyStore;
   policies: PolicyStore;
   vendors: VendorStore;
+  /** History import: past invoices indexed without scoring (store/history.ts). */
+  history: HistoryStore;
   reviews: ReviewStore;
   audit: AuditStore;
   /** Event feed, webhook subscriptions and deliveries (see store/events.ts). */
@@ -241,8 +244,7 @@ async function insertScored(
   if (inserted.length === 0) {
     // Another transaction stored this id first; read committed sees its row now.
     const stored = await findStored(tx, tenantId, invoice.invoice_id);
-    if (!stored)
-      throw new TriageError('TRIAGE_INTERNAL', 'invoice conflicted but no stored decision was found');
+    if (!stored) throw historyConflict(invoice.invoice_id);
     if (stored.payloadSha256 !== payloadSha256) throw conflict(invoice.invoice_id);
     return { decision: stored.decision, created: false };
   }
@@ -370,6 +372,7 @@ export function createRepository(db: SqlDatabase, search: RepositoryOptions = {}
     keys: createKeyStore(db),
     policies: createPolicyStore(db),
     vendors: createVendorStore(db),
+    history: createHistoryStore(db, newId),
     reviews: createReviewStore(db),
     events: createEventStore(db),
     audit: {
