@@ -13,7 +13,7 @@ import { appendAudit } from './audit.js';
 import type { SqlDatabase, SqlExecutor } from './sql.js';
 import { toVectorLiteral } from './sql.js';
 import type { InvoiceIndexKeys } from './repository.js';
-import { addVendorCodeCounts } from './vendor-stats.js';
+import { addVendorLineStats } from './vendor-stats.js';
 
 /** One validated past invoice with what the store indexes it by. */
 export interface HistoryRecord {
@@ -219,10 +219,10 @@ export function createHistoryStore(db: SqlDatabase, newId: () => string): Histor
               throw recordConflict(x.r, 'is already stored with different content');
         }
         await insertHistoryLines(tx, written);
-        await addVendorCodeCounts(
+        await addVendorLineStats(
           tx,
           tenantId,
-          written.map(({ r }) => ({ vendorId: r.invoice.vendor.id, lines: r.invoice.lines })),
+          written.map(({ r }) => ({ vendorId: r.invoice.vendor.id, lines: r.invoice.lines, baseline: true })),
         );
         if (written.length > 0) {
           const ids = written.map(({ r }) => r.invoice.invoice_id);

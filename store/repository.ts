@@ -30,7 +30,7 @@ import { createReviewStore, type ReviewStore } from './reviews.js';
 import { listWorklist, type WorklistPage, type WorklistQuery } from './worklist.js';
 import { lockForTransaction, lockKey } from './locks.js';
 import { insertAuditSample } from './monitoring.js';
-import { addVendorCodeCounts } from './vendor-stats.js';
+import { addVendorLineStats } from './vendor-stats.js';
 import { createHistoryStore, historyConflict, type HistoryStore } from './history.js';
 import { createClaimStore, type ClaimStore } from './claims.js';
 import { createConsoleStore, type ConsoleStore } from './console.js';
@@ -249,7 +249,9 @@ async function insertScored(
     return { decision: stored.decision, created: false };
   }
   await insertLines(tx, pk, invoice, keys);
-  await addVendorCodeCounts(tx, tenantId, [{ vendorId: invoice.vendor.id, lines: invoice.lines }]);
+  await addVendorLineStats(tx, tenantId, [
+    { vendorId: invoice.vendor.id, lines: invoice.lines, baseline: decision.decision === 'AUTO_APPROVE' },
+  ]);
   const p = extras.priority;
   await tx.query(
     `INSERT INTO decisions (id, tenant_id, invoice_pk, decision, queue, priority, coding_mismatch_score,

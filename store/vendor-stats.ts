@@ -1,34 +1,49 @@
 /**
- * Per-vendor, per-code statistics kept incrementally: `vendor_code_counts` (how many stored lines
- * of a vendor billed each HCPCS code). Every write of invoice lines (the scoring write, the
- * history import) adds its lines in the same transaction, so reading the vendor's history is one
- * indexed lookup whatever the size of the history.
+ * Per-vendor, per-code statistics kept incrementally by every write of invoice lines (the
+ * scoring write, the history import), in the same transaction and one statement:
+ *
+ * - `vendor_code_counts`: how many stored lines of a vendor billed each HCPCS code (every line);
+ * - `vendor_code_bins`: log-binned histograms of quantity and unit price per vendor and code
+ *   (features/baselines.ts), from the lines that count as the vendor's normal billing: imported
+ *   history, and invoices the service auto-approved.
+ *
+ * Reading a vendor's history is then one primary-key range read, whatever its length.
  */
 import type { InvoiceLine } from '../core/invoice.js';
+import { baselineBin, baselineOfBins, hcpcsCode, type VendorCodeBaseline } from '../features/baselines.js';
 import type { SqlExecutor } from './sql.js';
 
-/** The lines of one vendor's invoice written together (all of one tenant). */
+/** The lines of one invoice of a vendor, and whether they feed the vendor's baselines. */
 export interface VendorLines {
   vendorId: string;
-  lines: readonly Pick<InvoiceLine, 'code'>[];
+  lines: readonly Pick<InvoiceLine, 'code' | 'quantity' | 'unit_price_cents'>[];
+  /** True for lines that show the vendor's normal billing (history, auto-approved). */
+  baseline: boolean;
 }
 
-/** Upper-case HCPCS code of a line, or null for lines without one (the only lines counted). */
-export function hcpcsCode(line: Pick<InvoiceLine, 'code'>): string | null {
-  return line.code?.system === 'HCPCS' && line.code.value ? line.code.value.toUpperCase() : null;
-}
+const byKey = <T>(m: Map<string, T>): T[] =>
+  [...m.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([, v]) => v);
 
 /**
- * Adds the HCPCS lines of `invoices` to the tenant's `vendor_code_counts` in one statement (an
- * upsert per vendor and code, in key order so concurrent writers lock rows in the same order).
- * Call inside the transaction that writes the lines.
+ * Adds the HCPCS lines of `invoices` to the tenant's code counts and baseline histograms in one
+ * statement (upserts in key order, so concurrent writers lock rows in the same order). Call
+ * inside the transaction that writes the lines.
  */
-export async function addVendorCodeCounts(
+export async function addVendorLineStats(
   tx: SqlExecutor,
   tenantId: string,
   invoices: readonly VendorLines[],
 ): Promise<void> {
   const counts = new Map<string, { vendorId: string; code: string; n: number }>();
+  const bins = new Map<string, { vendorId: string; code: string; metric: string; bin: number; n: number }>();
+  const addBin = (vendorId: string, code: string, metric: string, value: number): void => {
+    const bin = baselineBin(value);
+    if (bin === null) return;
+    const key = `${vendorId}\u0001${code}\u0001${metric}\u0001${bin}`;
+    const hit = bins.get(key);
+    if (hit) hit.n++;
+    else bins.set(key, { vendorId, code, metric, bin, n: 1 });
+  };
   for (const inv of invoices)
     for (const line of inv.lines) {
       const code = hcpcsCode(line);
@@ -37,14 +52,34 @@ export async function addVendorCodeCounts(
       const hit = counts.get(key);
       if (hit) hit.n++;
       else counts.set(key, { vendorId: inv.vendorId, code, n: 1 });
+      if (inv.baseline) {
+        addBin(inv.vendorId, code, 'quantity', line.quantity);
+        addBin(inv.vendorId, code, 'unit_price', line.unit_price_cents);
+      }
     }
   if (counts.size === 0) return;
-  const rows = [...counts.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([, r]) => r);
+  const c = byKey(counts);
+  const b = byKey(bins);
   await tx.query(
-    `INSERT INTO vendor_code_counts (tenant_id, vendor_id, code, lines)
-     SELECT $1, v, c, n FROM unnest($2::text[], $3::text[], $4::bigint[]) AS u(v, c, n)
-     ON CONFLICT (tenant_id, vendor_id, code) DO UPDATE SET lines = vendor_code_counts.lines + EXCLUDED.lines`,
-    [tenantId, rows.map((r) => r.vendorId), rows.map((r) => r.code), rows.map((r) => String(r.n))],
+    `WITH counted AS (
+       INSERT INTO vendor_code_counts (tenant_id, vendor_id, code, lines)
+       SELECT $1, v, c, n FROM unnest($2::text[], $3::text[], $4::bigint[]) AS u(v, c, n)
+       ON CONFLICT (tenant_id, vendor_id, code) DO UPDATE SET lines = vendor_code_counts.lines + EXCLUDED.lines
+       RETURNING 1)
+     INSERT INTO vendor_code_bins (tenant_id, vendor_id, code, metric, bin, n)
+     SELECT $1, v, c, m, b, n FROM unnest($5::text[], $6::text[], $7::text[], $8::int[], $9::bigint[]) AS u(v, c, m, b, n)
+     ON CONFLICT (tenant_id, vendor_id, code, metric, bin) DO UPDATE SET n = vendor_code_bins.n + EXCLUDED.n`,
+    [
+      tenantId,
+      c.map((r) => r.vendorId),
+      c.map((r) => r.code),
+      c.map((r) => String(r.n)),
+      b.map((r) => r.vendorId),
+      b.map((r) => r.code),
+      b.map((r) => r.metric),
+      b.map((r) => r.bin),
+      b.map((r) => String(r.n)),
+    ],
   );
 }
 
@@ -62,4 +97,34 @@ export async function readVendorCodeCounts(
     [tenantId, vendorId],
   );
   return new Map(rows.map((r) => [r.code, Number(r.lines)]));
+}
+
+/**
+ * The vendor's quantity and unit-price baselines of `codes` (upper-case HCPCS), from its
+ * histograms; codes without observations are absent.
+ */
+export async function readVendorBaselines(
+  db: SqlExecutor,
+  tenantId: string,
+  vendorId: string,
+  codes: readonly string[],
+): Promise<Map<string, VendorCodeBaseline>> {
+  if (codes.length === 0) return new Map();
+  const rows = await db.query<{ code: string; metric: string; bin: number; n: string | number }>(
+    `SELECT code, metric, bin, n FROM vendor_code_bins
+      WHERE tenant_id = $1 AND vendor_id = $2 AND code = ANY($3::text[])`,
+    [tenantId, vendorId, [...new Set(codes)]],
+  );
+  const hist = new Map<string, { quantity: Map<number, number>; unit_price: Map<number, number> }>();
+  for (const r of rows) {
+    let h = hist.get(r.code);
+    if (!h) hist.set(r.code, (h = { quantity: new Map(), unit_price: new Map() }));
+    (r.metric === 'quantity' ? h.quantity : h.unit_price).set(Number(r.bin), Number(r.n));
+  }
+  return new Map(
+    [...hist.entries()].map(([code, h]) => [
+      code,
+      { quantity: baselineOfBins(h.quantity), unitPrice: baselineOfBins(h.unit_price) },
+    ]),
+  );
 }

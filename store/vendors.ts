@@ -6,7 +6,8 @@ import type { VendorProfile, VendorProfileInput } from '../core/vendor.js';
 import { appendAudit } from './audit.js';
 import type { SqlDatabase, SqlExecutor } from './sql.js';
 import { lockForTransaction, lockKey } from './locks.js';
-import { readVendorCodeCounts } from './vendor-stats.js';
+import { readVendorBaselines, readVendorCodeCounts } from './vendor-stats.js';
+import type { VendorCodeBaseline } from '../features/baselines.js';
 
 /** Vendor profile operations. */
 export interface VendorStore {
@@ -19,6 +20,16 @@ export interface VendorStore {
    * of lines keeps current (store/vendor-stats.ts).
    */
   codeCounts(tenantId: string, vendorId: string): Promise<Map<string, number>>;
+  /**
+   * The vendor's quantity and unit-price baselines for `codes` (upper-case HCPCS), learned from
+   * its imported history and auto-approved invoices (store/vendor-stats.ts); codes without
+   * observations are absent.
+   */
+  baselines(
+    tenantId: string,
+    vendorId: string,
+    codes: readonly string[],
+  ): Promise<Map<string, VendorCodeBaseline>>;
   /**
    * Creates or replaces a profile (version + 1) and audits the change.
    * @returns the stored profile and whether it was created.
@@ -60,6 +71,7 @@ export async function readVendorProfile(
 export function createVendorStore(db: SqlDatabase): VendorStore {
   return {
     codeCounts: (tenantId, vendorId) => readVendorCodeCounts(db, tenantId, vendorId),
+    baselines: (tenantId, vendorId, codes) => readVendorBaselines(db, tenantId, vendorId, codes),
     get: (tenantId, vendorId) => readVendorProfile(db, tenantId, vendorId),
     put: (tenantId, vendorId, input, actor) =>
       db.transaction(async (tx) => {

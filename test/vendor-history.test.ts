@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openStore, type TriageRepository } from '../store/index.js';
 import type { Invoice } from '../core/invoice.js';
 import { decisionFor, engines, keysOf, makeInvoice } from './fixtures.js';
-import { dropSchema } from './harness.js';
+import { dropSchema, useHarness } from './harness.js';
 
 /** The vendor's code counts as an aggregate over every stored line (the definition). */
 async function aggregateCounts(repo: TriageRepository, tenantId: string, vendorId: string) {
@@ -76,5 +76,52 @@ describe.each(engines('vendorhist'))('vendor history on $name', ({ config }) => 
     expect(counts).toEqual(await aggregateCounts(repo, 't1', 'V-100'));
     expect(await repo.vendors.codeCounts('t1', 'V-200')).toEqual(new Map([['E1390', 1]]));
     expect(await repo.vendors.codeCounts('t2', 'V-100')).toEqual(new Map());
+  });
+});
+
+describe.each(engines('baselines'))('tenant-adaptive baselines on $name', ({ config }) => {
+  const ref = useHarness(config());
+  /** A nebulizer billed at a contract price far above the CMS fee schedule. */
+  const contract = (id: string, vendorId: string, day: number): Invoice => {
+    const base = makeInvoice();
+    const line = { ...base.lines[1]!, line_number: 1, unit_price_cents: 90_000, amount_cents: 90_000 };
+    return makeInvoice({
+      invoice_id: id,
+      invoice_number: `C-${id}`,
+      vendor: { id: vendorId, name: `Contract Supplier ${vendorId}` },
+      invoice_date: `2024-${String(1 + (day % 12)).padStart(2, '0')}-${String(1 + (day % 27)).padStart(2, '0')}`,
+      due_date: undefined,
+      total_cents: 90_000,
+      lines: [line],
+      po_number: undefined,
+    } as Partial<Invoice>);
+  };
+  const priceReason = (d: { lines: { reasons: { code: string; evidence: Record<string, unknown> }[] }[] }) =>
+    d.lines[0]!.reasons.find((r) => r.code === 'PRICE_ABOVE_FEE_SCHEDULE');
+  const importHistory = async (invs: Invoice[]) => {
+    const r = await ref.h.call('admin', { method: 'POST', url: '/v1/history', payload: invs });
+    expect(r.statusCode).toBe(200);
+  };
+
+  it("a vendor's usual contract price is no longer flagged once its history holds it", async () => {
+    const first = await ref.h.scoreOk(contract('deep-0', 'V-DEEP', 0));
+    expect(priceReason(first)?.evidence.unit_price_baseline).toEqual({
+      source: 'reference',
+      observations: 0,
+    });
+    await importHistory(Array.from({ length: 8 }, (_, i) => contract(`deep-h${i}`, 'V-DEEP', i + 1)));
+    const later = await ref.h.scoreOk(contract('deep-9', 'V-DEEP', 20));
+    expect(priceReason(later)).toBeUndefined();
+    // Far above the vendor's own usual price it is flagged again, against its own baseline.
+    const higher = contract('deep-10', 'V-DEEP', 21);
+    higher.lines[0] = { ...higher.lines[0]!, unit_price_cents: 300_000, amount_cents: 300_000 };
+    const over = await ref.h.scoreOk({ ...higher, total_cents: 300_000 });
+    expect(priceReason(over)).toBeDefined();
+  });
+
+  it('a thin history falls back to the fee schedule and says so', async () => {
+    await importHistory(Array.from({ length: 3 }, (_, i) => contract(`thin-h${i}`, 'V-THIN', i + 1)));
+    const d = await ref.h.scoreOk(contract('thin-9', 'V-THIN', 20));
+    expect(priceReason(d)?.evidence.unit_price_baseline).toEqual({ source: 'reference', observations: 3 });
   });
 });
