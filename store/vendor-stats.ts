@@ -17,8 +17,10 @@ import type { SqlExecutor } from './sql.js';
 export interface VendorLines {
   vendorId: string;
   lines: readonly Pick<InvoiceLine, 'code' | 'quantity' | 'unit_price_cents'>[];
-  /** True for lines that show the vendor's normal billing (history, auto-approved). */
+  /** True for lines that show the vendor's normal billing (history, auto-approved, reviewed). */
   baseline: boolean;
+  /** False for lines already counted in `vendor_code_counts` (default true). */
+  count?: boolean;
 }
 
 const byKey = <T>(m: Map<string, T>): T[] =>
@@ -50,14 +52,16 @@ export async function addVendorLineStats(
       if (code === null) continue;
       const key = `${inv.vendorId}\u0001${code}`;
       const hit = counts.get(key);
-      if (hit) hit.n++;
+      if (inv.count === false) {
+        // Already counted when the lines were stored.
+      } else if (hit) hit.n++;
       else counts.set(key, { vendorId: inv.vendorId, code, n: 1 });
       if (inv.baseline) {
         addBin(inv.vendorId, code, 'quantity', line.quantity);
         addBin(inv.vendorId, code, 'unit_price', line.unit_price_cents);
       }
     }
-  if (counts.size === 0) return;
+  if (counts.size === 0 && bins.size === 0) return;
   const c = byKey(counts);
   const b = byKey(bins);
   await tx.query(
@@ -81,6 +85,34 @@ export async function addVendorLineStats(
       b.map((r) => String(r.n)),
     ],
   );
+}
+
+/**
+ * Adds the lines of a stored invoice to its vendor's baselines (not to the code counts, which
+ * hold them already): for an invoice a reviewer closed as a coding false positive, whose lines
+ * are then the vendor's normal billing. Call inside the review's transaction, once per invoice.
+ */
+export async function addReviewedLines(tx: SqlExecutor, tenantId: string, invoicePk: string): Promise<void> {
+  const rows = await tx.query<{
+    vendor_id: string;
+    code_system: string | null;
+    code: string | null;
+    quantity: string | number;
+    unit_price_cents: string | number;
+  }>(
+    `SELECT i.vendor_id, l.code_system, l.code, l.quantity, l.unit_price_cents
+       FROM invoices i JOIN invoice_lines l ON l.invoice_pk = i.pk WHERE i.pk = $1 ORDER BY l.line_number`,
+    [invoicePk],
+  );
+  if (rows.length === 0) return;
+  const lines = rows.map((r) => ({
+    code: r.code_system && r.code ? { system: r.code_system as 'HCPCS', value: r.code } : undefined,
+    quantity: Number(r.quantity),
+    unit_price_cents: Number(r.unit_price_cents),
+  }));
+  await addVendorLineStats(tx, tenantId, [
+    { vendorId: rows[0]!.vendor_id, lines, baseline: true, count: false },
+  ]);
 }
 
 /**

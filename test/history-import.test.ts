@@ -122,5 +122,5 @@ describe.each(engines('history'))('history import on $name', ({ name, config }) 
     expect({ imported: second.imported, skipped: second.skipped }).toEqual({ imported: 0, skipped: 2 });
     expect(second.invalid).toHaveLength(2);
     await dropSchema(cfg);
-  });
+  }, 240_000); // two PGlite starts with migrations on the embedded engine
 });

@@ -119,6 +119,22 @@ describe.each(engines('baselines'))('tenant-adaptive baselines on $name', ({ con
     expect(priceReason(over)).toBeDefined();
   });
 
+  it('learns from reviews: prices a reviewer closed as false positives become the baseline', async () => {
+    for (let i = 0; i < 8; i++) {
+      const d = await ref.h.scoreOk(contract(`rev-${i}`, 'V-REV', i + 1));
+      expect(priceReason(d)).toBeDefined();
+      const r = await ref.h.call('reviewer', {
+        method: 'POST',
+        url: '/v1/reviews',
+        headers: { 'idempotency-key': `rev-fp-${i}` },
+        payload: { decision_id: d.decision_id, outcome: 'false_positive', line_number: 1 },
+      });
+      expect(r.statusCode, r.body).toBe(201);
+    }
+    const d = await ref.h.scoreOk(contract('rev-9', 'V-REV', 20));
+    expect(priceReason(d)).toBeUndefined();
+  });
+
   it('a thin history falls back to the fee schedule and says so', async () => {
     await importHistory(Array.from({ length: 3 }, (_, i) => contract(`thin-h${i}`, 'V-THIN', i + 1)));
     const d = await ref.h.scoreOk(contract('thin-9', 'V-THIN', 20));
