@@ -9,7 +9,8 @@
  * both stores, plus the server's resident memory), `knn` (HNSW vs exact kNN on invoice
  * embeddings of a generated benchmark: recall@10, latency, build time), `models` (ONNX vs tfjs
  * scoring of the same model, 100k rows), `training` (time and peak memory of a training run), `intake` (X12 810 and UBL
- * conversion alone: invoices/s, peak RSS growth, load average).
+ * conversion alone: invoices/s, peak RSS growth, load average), `history` (history import of
+ * `--history-invoices` 10-line invoices into PostgreSQL, bench/history.ts).
  * PostgreSQL sections need `BENCH_DATABASE_URL` (default the test database).
  */
 import type { OnnxTfjsComparison } from './models-source.js';
@@ -32,10 +33,17 @@ import { runKnnBenchmark, type KnnResult } from './knn.js';
 import { knnDataFromBenchmark } from './knn-source.js';
 import { fmt, msSince } from './stats.js';
 import { intakeTable, runIntakeBenchmark } from './intake.js';
+import { historySection } from './history.js';
 
 const opts = new Command()
-  .option('--only <sections>', 'comma-separated sections', 'scoring,shadow,http,knn,models,training,intake')
+  .option(
+    '--only <sections>',
+    'comma-separated sections',
+    'scoring,shadow,http,knn,models,training,intake,history',
+  )
   .option('--intake-invoices <n>', 'invoices per intake conversion run', '10000')
+  .option('--history-invoices <n>', 'invoices of the history import run (PostgreSQL)', '100000')
+  .option('--history-chunk <n>', 'invoices per history import transaction', '500')
   .option(
     '--database-url <url>',
     'PostgreSQL for the PostgreSQL sections',
@@ -66,6 +74,8 @@ const opts = new Command()
     trainInvoices: string;
     dataDir: string;
     intakeInvoices: string;
+    historyInvoices: string;
+    historyChunk: string;
   }>();
 
 const only = new Set(opts.only.split(','));
@@ -416,6 +426,14 @@ if (only.has('intake')) {
   console.log('\nIntake conversion alone (parse, map, validate; no scoring)');
   console.log(intakeTable(results));
 }
+
+// ---------------------------------------------------------------- history import
+if (only.has('history'))
+  report.history = await historySection(
+    { engine: 'postgres', connectionString: opts.databaseUrl, schema: `${schemaTag}_history` },
+    [Number(opts.historyInvoices), Number(opts.historyChunk)],
+    (i) => tenLineInvoice(i, 'h'),
+  );
 
 // ---------------------------------------------------------------- training
 if (only.has('training')) {
