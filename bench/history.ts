@@ -30,6 +30,21 @@ export interface HistoryImportResult {
   candidateFound: boolean;
   /** 1-minute load average before and after. */
   load: [number, number];
+  /**
+   * A vendor's code counts after the import, median ms over 30 reads: the kept table
+   * (`vendor_code_counts`) vs the aggregate over the vendor's stored lines it replaced.
+   */
+  codeCounts: { keptMs: number; aggregateMs: number; vendorLines: number };
+}
+
+async function medianMs(runs: number, f: () => Promise<unknown>): Promise<number> {
+  const times: number[] = [];
+  for (let i = 0; i < runs; i++) {
+    const t0 = process.hrtime.bigint();
+    await f();
+    times.push(Number(process.hrtime.bigint() - t0) / 1e6);
+  }
+  return times.sort((a, b) => a - b)[Math.floor(runs / 2)]!;
 }
 
 /**
@@ -75,7 +90,24 @@ export async function runHistoryBenchmark(
       totalCents: probe.total_cents,
       invoiceDate: probe.invoice_date,
     });
+    const aggregate = () =>
+      repo.transaction((tx) =>
+        tx.query<{ n: number }>(
+          `SELECT upper(l.code) AS code, count(*)::int AS n
+             FROM invoices i JOIN invoice_lines l ON l.invoice_pk = i.pk
+            WHERE i.tenant_id = $1 AND i.vendor_id = $2 AND l.code_system = 'HCPCS' AND l.code IS NOT NULL
+            GROUP BY upper(l.code)`,
+          ['bench', probe.vendor.id],
+        ),
+      );
+    const vendorLines = (await aggregate()).reduce((a, r) => a + r.n, 0);
+    const codeCounts = {
+      keptMs: await medianMs(30, () => repo.vendors.codeCounts('bench', probe.vendor.id)),
+      aggregateMs: await medianMs(30, aggregate),
+      vendorLines,
+    };
     return {
+      codeCounts,
       invoices: n,
       lines,
       chunk,
@@ -117,6 +149,7 @@ export function historyTable(r: HistoryImportResult): string {
       fmt(r.minutesPer1M),
       r.candidateFound ? 'yes' : 'NO',
       `${fmt(r.load[0])} -> ${fmt(r.load[1])}`,
+      `${fmt(r.codeCounts.keptMs)} / ${fmt(r.codeCounts.aggregateMs)} (${r.codeCounts.vendorLines})`,
     ].map(String),
   );
   return t.toString();
