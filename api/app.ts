@@ -31,6 +31,7 @@ import { reviewRoutes } from './routes/reviews.js';
 import { worklistRoutes } from './routes/worklist.js';
 import { policyRoutes } from './routes/policy.js';
 import { vendorRoutes } from './routes/vendors.js';
+import { historyRoutes } from './routes/history.js';
 import { modelRoutes, type ModelsApiDeps } from './routes/models.js';
 import { jobRoutes } from './routes/jobs.js';
 import { oipRoutes } from './routes/oip.js';
@@ -52,6 +53,7 @@ export type ApiStore = Pick<
   | 'worklist'
   | 'policies'
   | 'vendors'
+  | 'history'
   | 'getDecisionRecord'
   | 'claims'
   | 'decisionFacts'
@@ -205,6 +207,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(keyRoutes, { store });
   await app.register(policyRoutes, { scoring, store });
   await app.register(vendorRoutes, { scoring, store });
+  await app.register(historyRoutes, { store });
   await app.register(claimRoutes, { store, ...(deps.clock ? { clock: deps.clock } : {}) });
   await app.register(kpiRoutes, {
     scoring,

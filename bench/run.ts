@@ -9,7 +9,8 @@
  * both stores, plus the server's resident memory), `knn` (HNSW vs exact kNN on invoice
  * embeddings of a generated benchmark: recall@10, latency, build time), `models` (ONNX vs tfjs
  * scoring of the same model, 100k rows), `training` (time and peak memory of a training run), `intake` (X12 810 and UBL
- * conversion alone: invoices/s, peak RSS growth, load average).
+ * conversion alone: invoices/s, peak RSS growth, load average), `history` (history import of
+ * `--history-invoices` 10-line invoices into PostgreSQL, bench/history.ts).
  * PostgreSQL sections need `BENCH_DATABASE_URL` (default the test database).
  */
 import type { OnnxTfjsComparison } from './models-source.js';
@@ -33,14 +34,17 @@ import { knnDataFromBenchmark } from './knn-source.js';
 import { runStoreOpenBenchmark, storeOpenTable } from './store-open.js';
 import { fmt, msSince } from './stats.js';
 import { intakeTable, runIntakeBenchmark } from './intake.js';
+import { historySection } from './history.js';
 
 const opts = new Command()
   .option(
     '--only <sections>',
     'comma-separated sections',
-    'scoring,shadow,http,knn,models,training,intake,store-open',
+    'scoring,shadow,http,knn,models,training,intake,store-open,history',
   )
   .option('--intake-invoices <n>', 'invoices per intake conversion run', '10000')
+  .option('--history-invoices <n>', 'invoices of the history import run (PostgreSQL)', '100000')
+  .option('--history-chunk <n>', 'invoices per history import transaction', '500')
   .option(
     '--database-url <url>',
     'PostgreSQL for the PostgreSQL sections',
@@ -71,6 +75,8 @@ const opts = new Command()
     trainInvoices: string;
     dataDir: string;
     intakeInvoices: string;
+    historyInvoices: string;
+    historyChunk: string;
   }>();
 
 const only = new Set(opts.only.split(','));
@@ -429,6 +435,13 @@ if (only.has('store-open')) {
   console.log('\nOpening an in-memory PGlite store: initdb + migrations vs a copy of the migrated template');
   console.log(storeOpenTable(result));
 }
+// ---------------------------------------------------------------- history import
+if (only.has('history'))
+  report.history = await historySection(
+    { engine: 'postgres', connectionString: opts.databaseUrl, schema: `${schemaTag}_history` },
+    [Number(opts.historyInvoices), Number(opts.historyChunk)],
+    (i) => tenLineInvoice(i, 'h'),
+  );
 
 // ---------------------------------------------------------------- training
 if (only.has('training')) {

@@ -8,6 +8,8 @@
  *   `--database-url` score into a persistent store instead.
  * - `invoice-triage keys create --tenant T --role R [--role R2] [--name N]`, `keys list
  *   --tenant T`, `keys revoke <id> --tenant T`: API keys (the new key is printed once).
+ * - `invoice-triage import <files...> [--tenant T]`: indexes past invoices without scoring them
+ *   (bin/import.ts); idempotent, re-run to continue.
  * - `invoice-triage audit verify [--tenant T]`: recomputes the hash-chained audit log; exit
  *   code 1 when a chain is broken.
  * Key and audit commands use the service's store: `--database-url` / `--data-dir`, else
@@ -28,6 +30,8 @@ import { loadConfig } from './config.js';
 import { openStore, type AuditVerification, type CreatedApiKey, type StoreConfig } from '../store/index.js';
 import { isRole, ROLES, type Role } from '../core/auth.js';
 import { TriageError } from '../core/errors.js';
+import { importFiles, renderImport } from './import.js';
+import { DEFAULT_HISTORY_CHUNK } from '../inference/history.js';
 
 /** Summary of a scored file. */
 export interface ScoreSummary {
@@ -353,6 +357,46 @@ withStoreFlags(
     await repo.close();
   }
 });
+
+withStoreFlags(
+  program
+    .command('import')
+    .description(
+      'Index past invoices (JSONL, CSV) for duplicate search and vendor baselines without scoring them; idempotent, re-run to continue',
+    )
+    .argument(
+      '<files...>',
+      'invoices: .jsonl (one API-shaped invoice per line, streamed) or .csv (one row per line)',
+    )
+    .addOption(
+      new Option('--format <format>', 'file format (default: from the extension)').choices(['jsonl', 'csv']),
+    )
+    .option('--tenant <tenant>', 'tenant the history belongs to', 'default')
+    .option('--chunk <n>', 'invoices per transaction', (v) => Number(v), DEFAULT_HISTORY_CHUNK)
+    .option('--json', 'print the result as JSON (every invalid record)')
+    .option('--no-progress', 'hide the progress bar'),
+).action(
+  async (
+    files: string[],
+    o: StoreFlags & {
+      format?: 'jsonl' | 'csv';
+      tenant: string;
+      chunk: number;
+      json?: boolean;
+      progress: boolean;
+    },
+  ) => {
+    const r = await importFiles(files, {
+      store: serviceStore(o),
+      tenant: o.tenant,
+      chunkSize: o.chunk,
+      progress: o.progress && !o.json && process.stderr.isTTY === true,
+      ...(o.format ? { format: o.format } : {}),
+    });
+    process.stdout.write((o.json ? JSON.stringify(r, null, 2) : renderImport(r)) + '\n');
+    if (r.invalid.length > 0) process.exitCode = 1;
+  },
+);
 
 const audit = program.command('audit').description('Hash-chained audit log');
 withStoreFlags(

@@ -87,19 +87,29 @@ export const Difference = Type.Object({
 
 /** How an earlier invoice came to be approved for payment, if it was. */
 export const EarlierApproval = Type.Union(
-  [Type.Literal('auto_approved'), Type.Literal('reviewed_not_exception'), Type.Null()],
+  [
+    Type.Literal('auto_approved'),
+    Type.Literal('reviewed_not_exception'),
+    Type.Literal('history'),
+    Type.Null(),
+  ],
   {
     description:
       'auto_approved: routed AUTO_APPROVE; reviewed_not_exception: a reviewer marked its exception a ' +
-      'false positive; null: not (yet) approved.',
+      "false positive; history: imported as the tenant's past (POST /v1/history), i.e. already " +
+      'processed outside this service; null: not (yet) approved.',
   },
 );
 
 /** An earlier invoice this one may duplicate. */
 export const DuplicateMatch = Type.Object({
   invoice_id: Type.String(),
-  decision_id: Type.String(),
-  earlier_decision: DecisionKind,
+  decision_id: Type.Union([Type.String(), Type.Null()], {
+    description: 'The earlier decision; null when the earlier invoice was imported as history (not scored).',
+  }),
+  earlier_decision: Type.Union([DecisionKind, Type.Null()], {
+    description: 'null when the earlier invoice was imported as history (not scored).',
+  }),
   earlier_document_type: Type.String({ description: 'invoice | credit_memo | debit_memo' }),
   earlier_approved: Type.Boolean({
     description: 'True when the earlier invoice was already approved (so paying this one pays twice).',
@@ -155,7 +165,9 @@ export type Versions = Static<typeof Versions>;
 /** The invoice a credit memo reverses (set on credit memos when a match is found). */
 export const Reversal = Type.Object({
   invoice_id: Type.String(),
-  decision_id: Type.String(),
+  decision_id: Type.Union([Type.String(), Type.Null()], {
+    description: 'null when the reversed invoice was imported as history (not scored).',
+  }),
   reversed_cents: Type.Integer({ description: 'Amount credited, positive cents.' }),
   full: Type.Boolean({ description: 'True when the credit equals the invoice total.' }),
 });
@@ -288,7 +300,7 @@ export const Explanation = Type.Object({
     duplicates: Type.Array(
       Type.Object({
         invoice_id: Type.String(),
-        decision_id: Type.String(),
+        decision_id: Nullable(Type.String()),
         embedding_distance: Type.Number({ description: 'Cosine distance of the invoice embeddings.' }),
         match_sources: Type.Array(Type.String()),
         earlier_approved: Type.Boolean(),

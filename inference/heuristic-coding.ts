@@ -10,7 +10,8 @@
 import type { Invoice, InvoiceLine } from '../core/invoice.js';
 import { cosine } from '../features/hashing.js';
 import type { LineFeatures } from '../features/invoice-features.js';
-import type { CodingMismatchScorer, LineScore } from './scorers.js';
+import type { CodingMismatchScorer, LineScore, ScoringContext } from './scorers.js';
+import { usableBaseline } from './stages/baselines.js';
 import type { ReferenceIndex } from './reference-index.js';
 import { reason, round3, type Reason } from './explain.js';
 import { sigmoid } from '../models/spec.js';
@@ -32,7 +33,28 @@ export const HEURISTIC_CODING_PARAMS = {
   suggestAt: 0.3,
 } as const;
 
-/** Creates the heuristic scorer over a reference index. */
+/**
+ * Spread, in ln units, within which a unit price counts as the vendor's usual price: 3 MADs of
+ * the vendor's ln(unit price), at least 0.1 (10%, two histogram bins).
+ */
+export const USUAL_PRICE_SPREAD_MADS = 3;
+
+/**
+ * True when the line's unit price is within the vendor's usual price for the code (its own
+ * median x exp(3 MAD), the history holding enough observations): a contract price the vendor
+ * always bills, not an overcharge against the CMS fee schedule.
+ */
+function usualPriceOfVendor(line: InvoiceLine, code: string, context: ScoringContext | undefined): boolean {
+  const own = usableBaseline(context?.vendorBaselines?.get(code.toUpperCase())?.unitPrice);
+  if (!own) return false;
+  const spread = Math.max(0.1, USUAL_PRICE_SPREAD_MADS * own.madLog);
+  return Math.log(line.unit_price_cents / own.median) <= spread;
+}
+
+/**
+ * Creates the heuristic scorer over a reference index. The price check yields to the vendor's
+ * own usual price when the scoring context carries a deep enough baseline.
+ */
 export function createHeuristicCodingScorer(
   ref: ReferenceIndex,
   p = HEURISTIC_CODING_PARAMS,
@@ -55,7 +77,12 @@ export function createHeuristicCodingScorer(
     }
     return hit;
   };
-  const scoreLine = (inv: Invoice, line: InvoiceLine, f: LineFeatures): LineScore => {
+  const scoreLine = (
+    inv: Invoice,
+    line: InvoiceLine,
+    f: LineFeatures,
+    context: ScoringContext | undefined,
+  ): LineScore => {
     const reasons: Reason[] = [];
     const base = { lineNumber: line.line_number, suggestedCodes: [] as LineScore['suggestedCodes'] };
     if (!line.code) {
@@ -113,7 +140,7 @@ export function createHeuristicCodingScorer(
     risks.push(descRisk);
     // Price vs fee schedule.
     const fee = referenceFee(ref.fees(code), line.modifiers ?? []);
-    if (fee && fee.amountCents > 0 && line.unit_price_cents > 0) {
+    if (fee && fee.amountCents > 0 && line.unit_price_cents > 0 && !usualPriceOfVendor(line, code, context)) {
       const ratio = line.unit_price_cents / fee.amountCents;
       if (ratio >= p.priceRatioFloor) {
         const risk = Math.min(
@@ -142,12 +169,12 @@ export function createHeuristicCodingScorer(
     task: 'coding-mismatch',
     kind: 'heuristic',
     version: p.version,
-    scoreLines(inv, lines) {
+    scoreLines(inv, lines, context) {
       const byNumber = new Map(inv.lines.map((l) => [l.line_number, l]));
       return lines.map((f) => {
         const line = byNumber.get(f.lineNumber);
         if (!line) throw new RangeError(`line ${f.lineNumber} is not on invoice ${inv.invoice_id}`);
-        return scoreLine(inv, line, f);
+        return scoreLine(inv, line, f, context);
       });
     },
   };

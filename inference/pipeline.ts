@@ -41,7 +41,9 @@ import {
   type Prepared,
   type ReferenceCodeInfo,
   type ServiceVersions,
+  withBaselineEvidence,
 } from './stages/index.js';
+import { hcpcsCode } from '../features/baselines.js';
 import type { ScoredEvent, ScoringMonitor } from '../monitoring/hooks.js';
 
 /** Dependencies of the scoring service (all injected; nothing here reads the environment). */
@@ -179,16 +181,21 @@ export function createScoringService(deps: ScoringDeps): ScoringService {
     };
   }
 
-  /** The vendor's master record, the tenant's policy and (when the coding scorer reads it) the vendor's code history. */
+  /**
+   * The vendor's master record, the tenant's policy, (when the coding scorer reads it) the
+   * vendor's code history, and the vendor's quantity and unit-price baselines of the invoice's codes.
+   */
   async function vendorAndPolicy(tenantId: string, invoice: Invoice) {
-    const [profile, policyDef, vendorCodeCounts] = await Promise.all([
+    const codes = invoice.lines.map(hcpcsCode).filter((c): c is string => c !== null);
+    const [profile, policyDef, vendorCodeCounts, vendorBaselines] = await Promise.all([
       deps.repo.vendors.get(tenantId, invoice.vendor.id),
       policyFor(tenantId),
       deps.coding.usesVendorHistory === true
         ? deps.repo.vendors.codeCounts(tenantId, invoice.vendor.id)
         : Promise.resolve(new Map<string, number>()),
+      deps.repo.vendors.baselines(tenantId, invoice.vendor.id, codes),
     ]);
-    return { profile, policyDef, context: { vendorProfile: profile, vendorCodeCounts } };
+    return { profile, policyDef, context: { vendorProfile: profile, vendorCodeCounts, vendorBaselines } };
   }
 
   async function score(
@@ -202,7 +209,7 @@ export function createScoringService(deps: ScoringDeps): ScoringService {
     const { profile, policyDef, context } = await vendorAndPolicy(tenantId, invoice);
     const rules = applyRules(
       invoice,
-      await scoreCoding(deps.coding, invoice, p.lines, context),
+      withBaselineEvidence(await scoreCoding(deps.coding, invoice, p.lines, context), context),
       profile,
       ref,
     );

@@ -14,6 +14,7 @@ import type { LineFeatures } from '../features/invoice-features.js';
 import type { PairComparison } from '../features/pair.js';
 import type { ModelExplanation } from './explain-model.js';
 import type { VendorProfile } from '../core/vendor.js';
+import type { VendorCodeBaseline } from '../features/baselines.js';
 
 /**
  * What the store knows about the invoice's vendor when it is scored, for scorers whose features
@@ -27,6 +28,12 @@ export interface ScoringContext {
    * (upper-case codes; the vendor's history, before this invoice). Empty for a new vendor.
    */
   vendorCodeCounts: ReadonlyMap<string, number>;
+  /**
+   * Upper-case HCPCS code -> the vendor's own quantity and unit-price baselines for the codes of
+   * this invoice (features/baselines.ts; learned from its imported history and auto-approved
+   * invoices). Absent or missing codes: no history.
+   */
+  vendorBaselines?: ReadonlyMap<string, VendorCodeBaseline>;
 }
 
 /** A value or a promise of it. */

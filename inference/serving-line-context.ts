@@ -15,6 +15,7 @@ import {
 import type { LineReference } from '../features/line-reference.js';
 import type { LoadedModel } from './onnx-champion.js';
 import type { ScoringContext } from './scorers.js';
+import { usableBaseline } from './stages/baselines.js';
 
 /** The run's `line-context.json` fields serving reads (training/benchmark-features.ts writes them). */
 interface LineContextFile {
@@ -57,12 +58,36 @@ export function typicalQuantitiesOf(model: LoadedModel): TypicalQuantities | nul
 }
 
 /**
+ * The typical quantities a line is judged against: the model's training-run table, with the
+ * code's entry replaced by the vendor's own median quantity when the tenant's history of the
+ * vendor and code holds enough observations (inference/stages/baselines.ts `usableBaseline`).
+ * The vendor median is what the table itself is (a median of accepted past lines), fitted on
+ * this tenant's vendor instead of the training data.
+ */
+function withVendorQuantity(
+  typical: TypicalQuantities,
+  code: string | null,
+  scoring: ScoringContext,
+): TypicalQuantities {
+  const own = code ? usableBaseline(scoring.vendorBaselines?.get(code)?.quantity) : null;
+  if (!code || !own) return typical;
+  const byCode = new Map(typical.byCode);
+  byCode.set(code, own.median);
+  return {
+    ...typical,
+    source: `${typical.source}; ${code}: vendor history (${own.observations} lines)`,
+    byCode,
+  };
+}
+
+/**
  * The line context the service gives the coding model, in one of the two regimes training
  * built (training/benchmark-features.ts):
  *
  * - **vendor in the tenant's vendor master**: the vendor profile (the master's approved
  *   categories, the category counts of the vendor's stored lines) and the typical quantities of
- *   the model's own training run (`line-context.json`);
+ *   the model's own training run (`line-context.json`), where the vendor's own median quantity
+ *   of the code replaces the table's when its history is deep enough;
  * - **vendor not in the master**: neither, as in training's context dropout (a profile without
  *   an approved list, or quantities without a profile, never occurred in training, so they are
  *   not given).
@@ -96,8 +121,8 @@ export function servingLineContext(
     const master = scoring?.vendorProfile;
     if (!scoring || !master) return ctx;
     const typical = typicalQuantitiesOf(model);
-    if (typical) ctx.typicalQuantities = typical;
     const code = line.code?.system === 'HCPCS' ? line.code.value.toUpperCase() : null;
+    if (typical) ctx.typicalQuantities = withVendorQuantity(typical, code, scoring);
     const ref = code ? reference.get(code) : undefined;
     const profile: VendorHistory = {
       categoryCounts: countsOf(scoring.vendorCodeCounts),

@@ -12,8 +12,9 @@ import { toVectorLiteral } from './sql.js';
 /** An earlier invoice returned as a duplicate candidate. Money in cents, dates `YYYY-MM-DD`. */
 export interface CandidateInvoice {
   invoiceId: string;
-  decisionId: string;
-  decision: DecisionKind;
+  /** The earlier invoice's decision; null for an invoice imported as history (never scored). */
+  decisionId: string | null;
+  decision: DecisionKind | null;
   vendorId: string;
   vendorName: string;
   vendorKey: string;
@@ -34,8 +35,11 @@ export interface CandidateInvoice {
   embeddingDistance: number;
   /** How the candidate was found: tenant-wide kNN, exact kNN among the vendor's invoices, exact key. */
   sources: CandidateSource[];
-  /** auto_approved, reviewed_not_exception (a reviewer called its exception a false positive), or null. */
-  approval: 'auto_approved' | 'reviewed_not_exception' | null;
+  /**
+   * auto_approved, reviewed_not_exception (a reviewer called its exception a false positive),
+   * history (imported as the tenant's past, processed outside the service), or null.
+   */
+  approval: 'auto_approved' | 'reviewed_not_exception' | 'history' | null;
   /** Cents credited against this invoice by credit memos that reverse it (>= 0). */
   reversedCents: number;
   /** Client ids of the credit memos reversing it, oldest first. */
@@ -102,7 +106,8 @@ const CANDIDATE_COLUMNS = `
   i.service_period_end::text AS service_period_end,
   (i.embedding <=> $1::vector) AS distance,
   ARRAY(SELECT l.match_key FROM invoice_lines l WHERE l.invoice_pk = i.pk ORDER BY l.line_number) AS line_keys,
-  CASE WHEN d.decision = 'AUTO_APPROVE' THEN 'auto_approved'
+  CASE WHEN i.indexed_as = 'history' THEN 'history'
+       WHEN d.decision = 'AUTO_APPROVE' THEN 'auto_approved'
        WHEN EXISTS (SELECT 1 FROM reviews r WHERE r.decision_id = d.id AND r.outcome = 'false_positive'
                     AND r.task <> 'other' AND r.closes_item) THEN 'reviewed_not_exception'
   END AS approval,
@@ -112,8 +117,8 @@ const CANDIDATE_COLUMNS = `
 function toCandidate(r: Row, source: CandidateSource): CandidateInvoice {
   return {
     invoiceId: String(r.invoice_id),
-    decisionId: String(r.decision_id),
-    decision: r.decision as DecisionKind,
+    decisionId: r.decision_id == null ? null : String(r.decision_id),
+    decision: (r.decision as DecisionKind | null) ?? null,
     vendorId: String(r.vendor_id),
     vendorName: String(r.vendor_name),
     vendorKey: String(r.vendor_key),
@@ -156,7 +161,8 @@ export async function findCandidates(
   opts: Required<CandidateSearchOptions> & { iterative: (db: SqlExecutor) => Promise<boolean> },
 ): Promise<CandidateResult> {
   const vec = toVectorLiteral(q.embedding);
-  const from = `FROM invoices i JOIN decisions d ON d.invoice_pk = i.pk`;
+  // LEFT JOIN: invoices imported as history have no decision and are candidates all the same.
+  const from = `FROM invoices i LEFT JOIN decisions d ON d.invoice_pk = i.pk`;
   // Recall guard: count the tenant's invoices up to the exact-search limit.
   const counted = await db.query<{ n: number }>(
     `SELECT count(*)::int AS n FROM (SELECT 1 FROM invoices WHERE tenant_id = $1 LIMIT $2) s`,

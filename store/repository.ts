@@ -30,6 +30,8 @@ import { createReviewStore, type ReviewStore } from './reviews.js';
 import { listWorklist, type WorklistPage, type WorklistQuery } from './worklist.js';
 import { lockForTransaction, lockKey } from './locks.js';
 import { insertAuditSample } from './monitoring.js';
+import { addVendorLineStats } from './vendor-stats.js';
+import { createHistoryStore, historyConflict, type HistoryStore } from './history.js';
 import { createClaimStore, type ClaimStore } from './claims.js';
 import { createConsoleStore, type ConsoleStore } from './console.js';
 import { listDecisionFacts, type DecisionFact, type FactQuery } from './kpis.js';
@@ -173,6 +175,8 @@ export interface TriageRepository {
   keys: KeyStore;
   policies: PolicyStore;
   vendors: VendorStore;
+  /** History import: past invoices indexed without scoring (store/history.ts). */
+  history: HistoryStore;
   reviews: ReviewStore;
   audit: AuditStore;
   /** Event feed, webhook subscriptions and deliveries (see store/events.ts). */
@@ -240,12 +244,14 @@ async function insertScored(
   if (inserted.length === 0) {
     // Another transaction stored this id first; read committed sees its row now.
     const stored = await findStored(tx, tenantId, invoice.invoice_id);
-    if (!stored)
-      throw new TriageError('TRIAGE_INTERNAL', 'invoice conflicted but no stored decision was found');
+    if (!stored) throw historyConflict(invoice.invoice_id);
     if (stored.payloadSha256 !== payloadSha256) throw conflict(invoice.invoice_id);
     return { decision: stored.decision, created: false };
   }
   await insertLines(tx, pk, invoice, keys);
+  await addVendorLineStats(tx, tenantId, [
+    { vendorId: invoice.vendor.id, lines: invoice.lines, baseline: decision.decision === 'AUTO_APPROVE' },
+  ]);
   const p = extras.priority;
   await tx.query(
     `INSERT INTO decisions (id, tenant_id, invoice_pk, decision, queue, priority, coding_mismatch_score,
@@ -368,6 +374,7 @@ export function createRepository(db: SqlDatabase, search: RepositoryOptions = {}
     keys: createKeyStore(db),
     policies: createPolicyStore(db),
     vendors: createVendorStore(db),
+    history: createHistoryStore(db, newId),
     reviews: createReviewStore(db),
     events: createEventStore(db),
     audit: {

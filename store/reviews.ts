@@ -10,6 +10,7 @@ import { randomUUID } from 'node:crypto';
 import type { DecisionResponse, Explanation } from '../core/decision.js';
 import type { Invoice } from '../core/invoice.js';
 import { TriageError, type FieldError } from '../core/errors.js';
+import { addReviewedLines } from './vendor-stats.js';
 import { appendAudit } from './audit.js';
 import { appendEvents, reviewEvents } from './events.js';
 import type { SqlDatabase, SqlExecutor } from './sql.js';
@@ -344,6 +345,9 @@ export function createReviewStore(db: SqlDatabase): ReviewStore {
           );
           // A closed item has nothing left to claim.
           await tx.query('DELETE FROM worklist_claims WHERE decision_id = $1', [input.decisionId]);
+          // A coding flag closed as a false positive: the invoice's lines are the vendor's normal billing.
+          if (input.outcome === 'false_positive' && resolved.task === 'coding-mismatch')
+            await addReviewedLines(tx, input.tenantId, d.invoice_pk);
         }
         const stored = (await findByKey(tx, input.tenantId, input.idempotencyKey))!.review;
         await appendAudit(tx, {

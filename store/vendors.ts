@@ -6,6 +6,8 @@ import type { VendorProfile, VendorProfileInput } from '../core/vendor.js';
 import { appendAudit } from './audit.js';
 import type { SqlDatabase, SqlExecutor } from './sql.js';
 import { lockForTransaction, lockKey } from './locks.js';
+import { readVendorBaselines, readVendorCodeCounts } from './vendor-stats.js';
+import type { VendorCodeBaseline } from '../features/baselines.js';
 
 /** Vendor profile operations. */
 export interface VendorStore {
@@ -14,9 +16,20 @@ export interface VendorStore {
   /**
    * The vendor's billing history: upper-case HCPCS code -> number of lines of the tenant's stored
    * invoices of `vendorId` that billed it (all stored invoices, i.e. those scored before). Empty
-   * map for a new vendor. One indexed aggregate query (invoices by tenant and vendor id).
+   * map for a new vendor. One primary-key range read of `vendor_code_counts`, which every write
+   * of lines keeps current (store/vendor-stats.ts).
    */
   codeCounts(tenantId: string, vendorId: string): Promise<Map<string, number>>;
+  /**
+   * The vendor's quantity and unit-price baselines for `codes` (upper-case HCPCS), learned from
+   * its imported history and auto-approved invoices (store/vendor-stats.ts); codes without
+   * observations are absent.
+   */
+  baselines(
+    tenantId: string,
+    vendorId: string,
+    codes: readonly string[],
+  ): Promise<Map<string, VendorCodeBaseline>>;
   /**
    * Creates or replaces a profile (version + 1) and audits the change.
    * @returns the stored profile and whether it was created.
@@ -57,16 +70,8 @@ export async function readVendorProfile(
 /** The vendor store over an opened, migrated database. */
 export function createVendorStore(db: SqlDatabase): VendorStore {
   return {
-    async codeCounts(tenantId, vendorId) {
-      const rows = await db.query<{ code: string; n: string | number }>(
-        `SELECT upper(l.code) AS code, count(*) AS n
-           FROM invoices i JOIN invoice_lines l ON l.invoice_pk = i.pk
-          WHERE i.tenant_id = $1 AND i.vendor_id = $2 AND l.code_system = 'HCPCS' AND l.code IS NOT NULL
-          GROUP BY upper(l.code)`,
-        [tenantId, vendorId],
-      );
-      return new Map(rows.map((r) => [r.code, Number(r.n)]));
-    },
+    codeCounts: (tenantId, vendorId) => readVendorCodeCounts(db, tenantId, vendorId),
+    baselines: (tenantId, vendorId, codes) => readVendorBaselines(db, tenantId, vendorId, codes),
     get: (tenantId, vendorId) => readVendorProfile(db, tenantId, vendorId),
     put: (tenantId, vendorId, input, actor) =>
       db.transaction(async (tx) => {

@@ -3,7 +3,8 @@
  * each:
  *
  * 1. {@link prepare} (prepare.ts): features, one {@link LineRecord} per line, index keys, fingerprint;
- * 2. {@link scoreCoding} (coding.ts): the coding-mismatch scorer's result per line;
+ * 2. {@link scoreCoding} (coding.ts): the coding-mismatch scorer's result per line, then
+ *    {@link withBaselineEvidence} (baselines.ts): which quantity / price baseline each line's reasons rest on;
  * 3. {@link applyRules} (rules.ts): vendor-profile, line-amount and invoice checks, reasons lifted to the invoice;
  * 4. {@link thresholdsFor} (thresholds.ts): the policy in effect, card thresholds merged in;
  * 5. {@link findCandidates} (candidates.ts): earlier invoices by kNN and blocking keys, in the scoring transaction;
@@ -26,6 +27,7 @@
 export * from './types.js';
 export * from './prepare.js';
 export * from './coding.js';
+export * from './baselines.js';
 export * from './rules.js';
 export * from './thresholds.js';
 export * from './candidates.js';

@@ -39,6 +39,21 @@ export function payloadSha256(invoice: Invoice): string {
   return canonicalSha256(content);
 }
 
+/** What the store indexes an invoice by, from its features (scoring and history import alike). */
+export function indexKeysOf(features: InvoiceFeatures): InvoiceIndexKeys {
+  return {
+    vendorKey: features.vendorKey,
+    invoiceNumberNormalised: features.invoiceNumber.normalised,
+    invoiceNumberCanonical: features.invoiceNumber.canonical,
+    embedding: features.embedding,
+    lines: features.lines.map((l) => ({
+      lineNumber: l.lineNumber,
+      matchKey: l.matchKey,
+      embedding: l.embedding,
+    })),
+  };
+}
+
 /** Prepares a validated invoice. */
 export function prepare(invoice: Invoice): Prepared {
   const features = extractInvoiceFeatures(invoice);
@@ -47,17 +62,7 @@ export function prepare(invoice: Invoice): Prepared {
     sha256: payloadSha256(invoice),
     features,
     lines: invoice.lines.map((line, i) => ({ line, features: features.lines[i] as LineRecord['features'] })),
-    keys: {
-      vendorKey: features.vendorKey,
-      invoiceNumberNormalised: features.invoiceNumber.normalised,
-      invoiceNumberCanonical: features.invoiceNumber.canonical,
-      embedding: features.embedding,
-      lines: features.lines.map((l) => ({
-        lineNumber: l.lineNumber,
-        matchKey: l.matchKey,
-        embedding: l.embedding,
-      })),
-    },
+    keys: indexKeysOf(features),
     pairSide: pairSideOfInvoice(invoice, features),
     lockKeys: [`vendor_key:${features.vendorKey}`, `vendor_id:${invoice.vendor.id}`],
   };

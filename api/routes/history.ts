@@ -1,0 +1,147 @@
+/**
+ * History import: `POST /v1/history` (role admin) indexes the tenant's past invoices for
+ * duplicate search and the vendor's history without scoring them (inference/history.ts).
+ *
+ * The body is a JSON array of invoices (`application/json`, up to the route's body limit) or
+ * NDJSON (`application/x-ndjson`, one invoice per line, read as a stream, so memory stays flat
+ * whatever the size). Records are written a chunk per transaction. A bad record is a 400 (a
+ * conflicting invoice id a 409) naming it by index (`/12`, and the field inside: `/12/lines/0/
+ * quantity`) before its chunk is written: the chunks before it are committed and the detail
+ * says how many records they held. Re-sending is safe (idempotent per invoice id: invoices
+ * stored with the same content are skipped), so a client resumes by re-sending from the named
+ * record, or everything.
+ */
+import { createInterface } from 'node:readline';
+import type { Readable } from 'node:stream';
+import Type from 'typebox';
+import { TriageError, isTriageError } from '../../core/errors.js';
+import {
+  DEFAULT_HISTORY_CHUNK,
+  importHistoryChunk,
+  type HistoryImportResult,
+  type HistoryInput,
+} from '../../inference/history.js';
+import { principalOf } from '../auth.js';
+import type { ApiStore } from '../app.js';
+import { problemResponses, PROTECTED, WITH_BODY, type RoutePlugin } from './common.js';
+
+/** Options of the history route. */
+export interface HistoryRoutesOptions {
+  store: Pick<ApiStore, 'history'>;
+  /** Invoices per transaction; default {@link DEFAULT_HISTORY_CHUNK}. */
+  chunkSize?: number;
+  /** Largest JSON-array body and largest NDJSON line, bytes; default 64 MiB and 1 MiB. */
+  bodyLimitBytes?: number;
+  lineLimitBytes?: number;
+}
+
+const NDJSON = 'application/x-ndjson';
+
+/** An NDJSON body: the request stream, held privately so that body guards do not walk it. */
+class NdjsonBody {
+  readonly #stream: Readable;
+  constructor(stream: Readable) {
+    this.#stream = stream;
+  }
+  get stream(): Readable {
+    return this.#stream;
+  }
+}
+
+const HistoryResult = Type.Object({
+  records: Type.Integer({ minimum: 0, description: 'Records read.' }),
+  imported: Type.Integer({ minimum: 0, description: 'Invoices stored by this request.' }),
+  skipped: Type.Integer({
+    minimum: 0,
+    description: 'Invoices already stored with the same content (an earlier request, or repeated).',
+  }),
+});
+
+async function* ndjsonRecords(stream: Readable, lineLimit: number): AsyncGenerator<HistoryInput> {
+  let index = 0;
+  let lineNo = 0;
+  for await (const line of createInterface({ input: stream, crlfDelay: Infinity })) {
+    lineNo++;
+    if (line.trim() === '') continue;
+    const location = `/${index++}`;
+    if (Buffer.byteLength(line) > lineLimit)
+      throw new TriageError(
+        'TRIAGE_PAYLOAD_TOO_LARGE',
+        `${location} (line ${lineNo}) is over ${lineLimit} bytes`,
+        [{ path: location, message: `line ${lineNo} is too large` }],
+      );
+    try {
+      yield { location, value: JSON.parse(line) as unknown };
+    } catch {
+      yield { location, value: null, parseError: `line ${lineNo} is not valid JSON` };
+    }
+  }
+}
+
+/** Registers `POST /v1/history`. */
+export const historyRoutes: RoutePlugin<HistoryRoutesOptions> = async (app, deps) => {
+  const chunkSize = deps.chunkSize ?? DEFAULT_HISTORY_CHUNK;
+  const lineLimit = deps.lineLimitBytes ?? 1024 * 1024;
+  // NDJSON reaches the handler as the request stream (this plugin's routes only).
+  app.addContentTypeParser(NDJSON, (_req, payload, done) => done(null, new NdjsonBody(payload)));
+
+  app.post(
+    '/v1/history',
+    {
+      config: { roles: ['admin'] },
+      bodyLimit: deps.bodyLimitBytes ?? 64 * 1024 * 1024,
+      schema: {
+        operationId: 'importHistory',
+        summary: 'Index past invoices for duplicate search and vendor baselines, without scoring them',
+        description:
+          'Body: a JSON array of invoices (application/json) or one invoice per line (application/x-ndjson, ' +
+          'streamed). Idempotent per invoice id; written a chunk per transaction. A bad record is a 400 ' +
+          '(a conflicting invoice id a 409) naming it by index; the chunks before it are committed ' +
+          '(the detail says how many records): re-send from that record, or everything.',
+        response: { 200: HistoryResult, ...problemResponses(PROTECTED, WITH_BODY, 409) },
+      },
+    },
+    async (req) => {
+      const p = principalOf(req);
+      let source: AsyncIterable<HistoryInput> | Iterable<HistoryInput>;
+      if (req.body instanceof NdjsonBody) source = ndjsonRecords(req.body.stream, lineLimit);
+      else if (Array.isArray(req.body))
+        source = (req.body as unknown[]).map((value, i) => ({ location: `/${i}`, value }));
+      else
+        throw new TriageError(
+          'TRIAGE_INPUT_INVALID',
+          'the body must be a JSON array of invoices (or NDJSON)',
+          [{ path: '/', message: 'must be an array' }],
+        );
+      const total: HistoryImportResult = { records: 0, imported: 0, skipped: 0, invalid: [] };
+      let chunk: HistoryInput[] = [];
+      const flush = async (): Promise<void> => {
+        if (chunk.length === 0) return;
+        const out = await importHistoryChunk(deps.store.history, p.tenantId, chunk, {
+          actorKeyId: p.keyId,
+          onBadRecord: 'refuse',
+        });
+        total.records += out.records;
+        total.imported += out.imported;
+        total.skipped += out.skipped;
+        chunk = [];
+      };
+      try {
+        for await (const input of source) {
+          chunk.push(input);
+          if (chunk.length >= chunkSize) await flush();
+        }
+        await flush();
+      } catch (e) {
+        if (!isTriageError(e) || e.status >= 500) throw e;
+        throw new TriageError(
+          e.code,
+          `${e.message} (${total.records} records before this chunk are committed: ${total.imported} imported, ${total.skipped} already stored; re-send from the named record, or everything)`,
+          e.errors,
+          { cause: e },
+        );
+      }
+      return { records: total.records, imported: total.imported, skipped: total.skipped };
+    },
+  );
+};

@@ -1,0 +1,147 @@
+/**
+ * `invoice-triage import FILE...`: indexes past invoices (JSONL or CSV, as `score` reads them)
+ * for duplicate search and the vendor baselines without scoring them (inference/history.ts).
+ * JSON Lines files are read as a stream (memory stays flat whatever the size); CSV files are
+ * read whole, since the rows of one invoice may be anywhere in the file. Records are written a
+ * chunk per transaction; bad records are reported (location and fields) and left out of their
+ * chunk; the run is idempotent per invoice id, so re-running after a stop continues (invoices
+ * stored before are skipped without being featurised).
+ */
+import { createReadStream, statSync } from 'node:fs';
+import { createInterface } from 'node:readline';
+import { SingleBar, Presets } from 'cli-progress';
+import {
+  DEFAULT_HISTORY_CHUNK,
+  importHistoryChunk,
+  type HistoryImportResult,
+  type HistoryInput,
+} from '../inference/history.js';
+import { openStore, type StoreConfig } from '../store/index.js';
+import { readInvoiceFile } from './invoice-file.js';
+import { TriageError } from '../core/errors.js';
+
+/** Options of {@link importFiles}. */
+export interface ImportOptions {
+  store: StoreConfig;
+  /** Tenant the history belongs to; default `default`. */
+  tenant?: string;
+  /** `jsonl` or `csv`; default from each file's extension. */
+  format?: 'jsonl' | 'csv';
+  /** Invoices per transaction; default {@link DEFAULT_HISTORY_CHUNK}. */
+  chunkSize?: number;
+  /** Show a progress bar on stderr (bytes of JSONL, records of CSV). */
+  progress?: boolean;
+}
+
+/** Records of one file; `advance` is told the bytes read (JSONL only: a CSV file is parsed whole). */
+async function* fileRecords(
+  path: string,
+  format: 'jsonl' | 'csv',
+  advance: (n: number) => void,
+): AsyncGenerator<HistoryInput> {
+  if (format === 'csv') {
+    for (const r of readInvoiceFile(path, 'csv')) {
+      yield {
+        location: `${path} ${r.location}`,
+        value: r.value,
+        ...(r.parseError ? { parseError: r.parseError } : {}),
+      };
+    }
+    return;
+  }
+  let lineNo = 0;
+  for await (const line of createInterface({ input: createReadStream(path), crlfDelay: Infinity })) {
+    lineNo++;
+    advance(Buffer.byteLength(line) + 1);
+    if (line.trim() === '') continue;
+    const location = `${path} line ${lineNo}`;
+    try {
+      yield { location, value: JSON.parse(line) as unknown };
+    } catch {
+      yield { location, value: null, parseError: 'not valid JSON' };
+    }
+  }
+}
+
+function fileSize(path: string): number {
+  try {
+    return statSync(path).size;
+  } catch (e) {
+    throw new TriageError(
+      'TRIAGE_FILE_INVALID',
+      `cannot read ${path}: ${(e as NodeJS.ErrnoException).code ?? 'error'}`,
+    );
+  }
+}
+
+/**
+ * Imports files of past invoices into a store, chunk by chunk.
+ * @returns counts and the records not imported, with why.
+ * @throws TriageError `TRIAGE_FILE_INVALID` when a file cannot be read; store errors as they come
+ *   (the chunks before are committed; re-run to continue).
+ */
+export async function importFiles(
+  paths: readonly string[],
+  opts: ImportOptions,
+): Promise<HistoryImportResult> {
+  const tenant = opts.tenant ?? 'default';
+  const chunkSize = opts.chunkSize ?? DEFAULT_HISTORY_CHUNK;
+  const formats = paths.map((p) => opts.format ?? (/\.csv$/i.test(p) ? 'csv' : 'jsonl'));
+  const total = paths.reduce((acc, p, i) => acc + (formats[i] === 'csv' ? 0 : fileSize(p)), 0);
+  const bar = opts.progress
+    ? new SingleBar(
+        {
+          format:
+            'importing [{bar}] {percentage}% | {imported} imported, {skipped} skipped, {invalid} invalid | {eta_formatted} left',
+          stream: process.stderr,
+        },
+        Presets.shades_classic,
+      )
+    : null;
+  const result: HistoryImportResult = { records: 0, imported: 0, skipped: 0, invalid: [] };
+  const counts = () => ({
+    imported: result.imported,
+    skipped: result.skipped,
+    invalid: result.invalid.length,
+  });
+  bar?.start(Math.max(1, total), 0, counts());
+  const repo = await openStore(opts.store);
+  try {
+    let chunk: HistoryInput[] = [];
+    const flush = async (): Promise<void> => {
+      if (chunk.length === 0) return;
+      const out = await importHistoryChunk(repo.history, tenant, chunk, {
+        actorKeyId: null,
+        onBadRecord: 'report',
+      });
+      result.records += out.records;
+      result.imported += out.imported;
+      result.skipped += out.skipped;
+      result.invalid.push(...out.invalid);
+      chunk = [];
+      bar?.update(counts());
+    };
+    for (const [i, path] of paths.entries()) {
+      const format = formats[i]!;
+      for await (const rec of fileRecords(path, format, (n) => bar?.increment(n))) {
+        chunk.push(rec);
+        if (chunk.length >= chunkSize) await flush();
+      }
+    }
+    await flush();
+  } finally {
+    bar?.stop();
+    await repo.close();
+  }
+  return result;
+}
+
+/** The import summary as text: counts, then up to 20 bad records. */
+export function renderImport(r: HistoryImportResult): string {
+  const lines = [
+    `records ${r.records}, imported ${r.imported}, already stored ${r.skipped}, invalid ${r.invalid.length}`,
+  ];
+  for (const i of r.invalid.slice(0, 20)) lines.push(`  ${i.location}: ${i.errors.slice(0, 5).join('; ')}`);
+  if (r.invalid.length > 20) lines.push(`  ... ${r.invalid.length - 20} more (use --json)`);
+  return lines.join('\n');
+}

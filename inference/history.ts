@@ -1,0 +1,160 @@
+/**
+ * History import: indexes a tenant's past invoices for duplicate search and the vendor's
+ * history without scoring them (no decision). Records are validated as the scoring routes
+ * validate, fingerprinted as scoring fingerprints (so re-sending the same invoice is a skip and
+ * other content under a stored id a conflict), featurised for the index only (the invoice and
+ * line embeddings and blocking keys of stage 1) and written a chunk per transaction
+ * (store/history.ts). Used by `POST /v1/history` and `npm run cli -- import`.
+ */
+import { extractInvoiceFeatures } from '../features/invoice-features.js';
+import { TriageError, isTriageError } from '../core/errors.js';
+import { validateInvoice } from '../core/validate.js';
+import type { HistoryRecord, HistoryStore } from '../store/history.js';
+import { indexKeysOf, payloadSha256 } from './stages/prepare.js';
+
+/** One record as read from a request or file: unvalidated, with where it came from. */
+export interface HistoryInput {
+  /** `/3` (API record index) or `line 12` / `rows 4-6` (file). */
+  location: string;
+  value: unknown;
+  /** Set when the record could not be parsed at all (bad JSON). */
+  parseError?: string;
+}
+
+/** A record that was not imported, with why (field paths inside the invoice). */
+export interface HistoryRecordError {
+  location: string;
+  errors: string[];
+}
+
+/** Outcome of importing records. */
+export interface HistoryImportResult {
+  /** Records read. */
+  records: number;
+  /** Invoices written by this run. */
+  imported: number;
+  /** Invoices already stored with the same content (an earlier run, or repeated). */
+  skipped: number;
+  /** Records not imported (only when bad records are reported rather than refused). */
+  invalid: HistoryRecordError[];
+}
+
+/** Invoices per transaction by default (two INSERT statements each). */
+export const DEFAULT_HISTORY_CHUNK = 500;
+
+/**
+ * What to do with a bad record: `refuse` throws a 4xx naming it before its chunk is written
+ * (the API), `report` leaves it out of its chunk and lists it in the result (the CLI).
+ */
+export type BadRecordPolicy = 'refuse' | 'report';
+
+function recordError(input: HistoryInput, e: unknown): HistoryRecordError {
+  if (input.parseError) return { location: input.location, errors: [input.parseError] };
+  if (isTriageError(e))
+    return {
+      location: input.location,
+      errors: e.errors.length > 0 ? e.errors.map((x) => `${x.path} ${x.message}`) : [e.message],
+    };
+  throw e;
+}
+
+function refuse(input: HistoryInput, e: unknown): TriageError {
+  if (input.parseError)
+    return new TriageError('TRIAGE_INPUT_INVALID', `${input.location}: ${input.parseError}`, [
+      { path: input.location, message: input.parseError },
+    ]);
+  if (isTriageError(e, 'TRIAGE_INPUT_INVALID'))
+    return new TriageError(
+      'TRIAGE_INPUT_INVALID',
+      `${input.location}: ${e.message}`,
+      e.errors.map((x) => ({ path: `${input.location}${x.path}`, message: x.message })),
+    );
+  return e as TriageError;
+}
+
+/**
+ * Imports one chunk of records for a tenant: validates every record, skips those stored before
+ * with the same content without featurising them (a re-run resumes cheaply), and writes the
+ * rest in one transaction.
+ * @throws TriageError `TRIAGE_INPUT_INVALID` (policy `refuse`) naming the first bad record,
+ *   before anything of the chunk is written; `TRIAGE_INVOICE_CONFLICT` naming the record whose
+ *   id is stored with other content (policy `refuse`; `report` lists it instead).
+ */
+export async function importHistoryChunk(
+  store: HistoryStore,
+  tenantId: string,
+  inputs: readonly HistoryInput[],
+  opts: { actorKeyId: string | null; onBadRecord: BadRecordPolicy },
+): Promise<HistoryImportResult> {
+  const invalid: HistoryRecordError[] = [];
+  const valid: { input: HistoryInput; invoice: ReturnType<typeof validateInvoice>; sha: string }[] = [];
+  for (const input of inputs) {
+    try {
+      if (input.parseError) throw new Error(input.parseError);
+      const invoice = validateInvoice(input.value);
+      valid.push({ input, invoice, sha: payloadSha256(invoice) });
+    } catch (e) {
+      if (opts.onBadRecord === 'refuse') throw refuse(input, e);
+      invalid.push(recordError(input, e));
+    }
+  }
+  const stored = await store.stored(
+    tenantId,
+    valid.map((v) => v.invoice.invoice_id),
+  );
+  const records: HistoryRecord[] = [];
+  let skipped = 0;
+  for (const v of valid) {
+    const sha = stored.get(v.invoice.invoice_id);
+    if (sha === v.sha) {
+      skipped++;
+      continue;
+    }
+    if (sha !== undefined) {
+      const err = {
+        location: v.input.location,
+        errors: [
+          `/invoice_id ${JSON.stringify(v.invoice.invoice_id)} is already stored with different content`,
+        ],
+      };
+      if (opts.onBadRecord === 'refuse')
+        throw new TriageError('TRIAGE_INVOICE_CONFLICT', `${err.location}: ${err.errors[0]!}`, [
+          { path: `${v.input.location}/invoice_id`, message: 'is already stored with different content' },
+        ]);
+      invalid.push(err);
+      continue;
+    }
+    records.push({
+      location: v.input.location,
+      invoice: v.invoice,
+      payloadSha256: v.sha,
+      keys: indexKeysOf(extractInvoiceFeatures(v.invoice)),
+    });
+  }
+  let imported = 0;
+  if (records.length > 0) {
+    try {
+      const out = await store.importChunk(tenantId, records, opts.actorKeyId);
+      imported = out.imported;
+      skipped += out.skipped;
+    } catch (e) {
+      if (opts.onBadRecord === 'refuse' || !isTriageError(e, 'TRIAGE_INVOICE_CONFLICT')) throw e;
+      // A conflict found inside the transaction (a repeat within the chunk with other content,
+      // a concurrent writer): the chunk was rolled back; import it again without that record.
+      const bad = e.errors[0]?.path ?? '';
+      if (!inputs.some((i) => i.location === bad)) throw e;
+      const rest = await importHistoryChunk(
+        store,
+        tenantId,
+        inputs.filter((i) => i.location !== bad),
+        opts,
+      );
+      return {
+        ...rest,
+        records: inputs.length,
+        invalid: [{ location: bad, errors: [e.message] }, ...rest.invalid],
+      };
+    }
+  }
+  return { records: inputs.length, imported, skipped, invalid };
+}

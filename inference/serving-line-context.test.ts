@@ -1,0 +1,56 @@
+import { beforeAll, describe, expect, it } from 'vitest';
+import { loadReferenceData } from '../datasets/reference.js';
+import { buildLineReference, type LineReference } from '../features/line-reference.js';
+import { lineFeatures } from '../features/line-features.js';
+import { makeInvoice } from '../test/fixtures.js';
+import type { VendorProfile } from '../core/vendor.js';
+import type { VendorCodeBaseline } from '../features/baselines.js';
+import type { LoadedModel } from './onnx-champion.js';
+import { servingLineContext } from './serving-line-context.js';
+
+let reference: LineReference;
+beforeAll(() => {
+  reference = buildLineReference(loadReferenceData());
+});
+
+const model = {
+  label: 'coding-test@1',
+  files: {
+    'line-context.json': Buffer.from(
+      JSON.stringify({ typicalQuantities: { source: 'training run', byCode: { E0570: 1 }, byCategory: {} } }),
+    ),
+  },
+} as unknown as LoadedModel;
+const profile: VendorProfile = {
+  vendor_id: 'V-100',
+  name: null,
+  category: null,
+  approved_betos: [],
+  approved_hcpcs_prefixes: ['E'],
+  version: 1,
+  updated_at: '2025-01-01T00:00:00.000Z',
+};
+const baseline = (observations: number): Map<string, VendorCodeBaseline> =>
+  new Map([['E0570', { quantity: { median: 30, madLog: 0, observations }, unitPrice: null }]]);
+
+describe('serving line context with tenant-adaptive quantity baselines', () => {
+  const invoice = makeInvoice();
+  const line = { ...invoice.lines[1]!, quantity: 30 };
+  const ratioWith = (vendorBaselines: Map<string, VendorCodeBaseline>) => {
+    const ctx = servingLineContext(reference)(invoice, line, model, {
+      vendorProfile: profile,
+      vendorCodeCounts: new Map(),
+      vendorBaselines,
+    });
+    return lineFeatures(line, ctx).values.quantity_typical_log_ratio;
+  };
+
+  it("judges the vendor's usual quantity against its own median once its history is deep enough", () => {
+    expect(ratioWith(baseline(8))).toBe(0);
+  });
+
+  it('falls back to the training-run table on a thin history', () => {
+    expect(ratioWith(baseline(7))).toBeCloseTo(Math.log(30), 6);
+    expect(ratioWith(new Map())).toBeCloseTo(Math.log(30), 6);
+  });
+});

@@ -1,0 +1,246 @@
+/**
+ * History import: a tenant's past invoices stored for duplicate search and the vendor's history
+ * without being scored (`invoices.indexed_as = 'history'`, no decision). One chunk is one
+ * transaction: invoices and lines each in one multi-row INSERT (`unnest` of column arrays, so a
+ * chunk is two statements whatever its size), the vendor statistics and one audit entry
+ * (`history.imported`). Idempotent per (tenant, invoice id): an invoice already stored with the
+ * same content is skipped, so re-running an import continues where it stopped.
+ */
+import type { Invoice } from '../core/invoice.js';
+import { TriageError } from '../core/errors.js';
+import { sha256Hex } from '../core/canonical.js';
+import { appendAudit } from './audit.js';
+import type { SqlDatabase, SqlExecutor } from './sql.js';
+import { toVectorLiteral } from './sql.js';
+import type { InvoiceIndexKeys } from './repository.js';
+import { addVendorLineStats } from './vendor-stats.js';
+
+/** One validated past invoice with what the store indexes it by. */
+export interface HistoryRecord {
+  /** Where the record came from, named in errors: `/3` (API array index), `line 12` (file). */
+  location: string;
+  invoice: Invoice;
+  /** Idempotency fingerprint (sha256 hex of the canonical invoice, as scoring computes it). */
+  payloadSha256: string;
+  keys: InvoiceIndexKeys;
+}
+
+/** Outcome of one chunk. */
+export interface HistoryChunkResult {
+  /** Invoices written by this chunk. */
+  imported: number;
+  /** Invoices already stored with the same content (earlier run, or sent twice). */
+  skipped: number;
+}
+
+/** History import operations of the store. */
+export interface HistoryStore {
+  /**
+   * Payload fingerprints of the tenant's stored invoices among `invoiceIds` (scored or history),
+   * by invoice id: lets an importer skip the work for invoices a previous run stored.
+   */
+  stored(tenantId: string, invoiceIds: readonly string[]): Promise<Map<string, string>>;
+  /**
+   * Writes one chunk in one transaction (all or nothing).
+   * @throws TriageError `TRIAGE_INVOICE_CONFLICT` naming the record (its `location`) when its
+   *   invoice id is stored with other content, or appears twice in the chunk with other content.
+   */
+  importChunk(
+    tenantId: string,
+    records: readonly HistoryRecord[],
+    actorKeyId: string | null,
+  ): Promise<HistoryChunkResult>;
+}
+
+/** The error for scoring an invoice id that was imported as history (it has no decision to replay). */
+export function historyConflict(invoiceId: string): TriageError {
+  return new TriageError(
+    'TRIAGE_INVOICE_CONFLICT',
+    `invoice_id ${JSON.stringify(invoiceId)} was imported as history (indexed for duplicate search, not scored); send a new invoice under a new invoice_id`,
+    [{ path: '/invoice_id', message: 'already imported as history' }],
+  );
+}
+
+function recordConflict(r: HistoryRecord, why: string): TriageError {
+  return new TriageError(
+    'TRIAGE_INVOICE_CONFLICT',
+    `${r.location}: invoice_id ${JSON.stringify(r.invoice.invoice_id)} ${why}; nothing of this chunk was written`,
+    [{ path: r.location, message: why }],
+  );
+}
+
+async function storedFingerprints(
+  db: SqlExecutor,
+  tenantId: string,
+  invoiceIds: readonly string[],
+): Promise<Map<string, string>> {
+  if (invoiceIds.length === 0) return new Map();
+  const rows = await db.query<{ invoice_id: string; payload_sha256: string }>(
+    'SELECT invoice_id, payload_sha256 FROM invoices WHERE tenant_id = $1 AND invoice_id = ANY($2::text[])',
+    [tenantId, invoiceIds],
+  );
+  return new Map(rows.map((r) => [r.invoice_id, r.payload_sha256]));
+}
+
+async function insertInvoices(
+  tx: SqlExecutor,
+  tenantId: string,
+  rows: readonly { pk: string; r: HistoryRecord }[],
+): Promise<Set<string>> {
+  const col = <T>(f: (r: HistoryRecord) => T): T[] => rows.map(({ r }) => f(r));
+  const inserted = await tx.query<{ invoice_id: string }>(
+    `INSERT INTO invoices (pk, tenant_id, invoice_id, payload, payload_sha256, vendor_id, vendor_name, vendor_key,
+       vendor_tax_id, vendor_npi, invoice_number, invoice_number_normalised, invoice_number_canonical,
+       invoice_date, due_date, currency, total_cents, document_type, po_number, facility_id,
+       service_period_start, service_period_end, embedding, indexed_as)
+     SELECT pk, $1, invoice_id, payload::jsonb, sha, vendor_id, vendor_name, vendor_key, tax_id, npi, num, num_norm,
+       num_canon, inv_date::date, due::date, currency, total, doc_type, po, facility, sp_start::date, sp_end::date,
+       emb::vector, 'history'
+       FROM unnest($2::uuid[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::text[],
+         $10::text[], $11::text[], $12::text[], $13::text[], $14::text[], $15::text[], $16::text[], $17::bigint[],
+         $18::text[], $19::text[], $20::text[], $21::text[], $22::text[], $23::text[])
+         AS u(pk, invoice_id, payload, sha, vendor_id, vendor_name, vendor_key, tax_id, npi, num, num_norm, num_canon,
+              inv_date, due, currency, total, doc_type, po, facility, sp_start, sp_end, emb)
+     ON CONFLICT (tenant_id, invoice_id) DO NOTHING RETURNING invoice_id`,
+    [
+      tenantId,
+      rows.map((x) => x.pk),
+      col((r) => r.invoice.invoice_id),
+      col((r) => JSON.stringify(r.invoice)),
+      col((r) => r.payloadSha256),
+      col((r) => r.invoice.vendor.id),
+      col((r) => r.invoice.vendor.name),
+      col((r) => r.keys.vendorKey),
+      col((r) => r.invoice.vendor.tax_id ?? null),
+      col((r) => r.invoice.vendor.npi ?? null),
+      col((r) => r.invoice.invoice_number),
+      col((r) => r.keys.invoiceNumberNormalised),
+      col((r) => r.keys.invoiceNumberCanonical),
+      col((r) => r.invoice.invoice_date),
+      col((r) => r.invoice.due_date ?? null),
+      col((r) => r.invoice.currency),
+      col((r) => String(r.invoice.total_cents)),
+      col((r) => r.invoice.document_type),
+      col((r) => r.invoice.po_number ?? null),
+      col((r) => r.invoice.facility_id ?? null),
+      col((r) => r.invoice.service_period?.start ?? null),
+      col((r) => r.invoice.service_period?.end ?? null),
+      col((r) => toVectorLiteral(r.keys.embedding)),
+    ],
+  );
+  return new Set(inserted.map((x) => x.invoice_id));
+}
+
+async function insertHistoryLines(
+  tx: SqlExecutor,
+  rows: readonly { pk: string; r: HistoryRecord }[],
+): Promise<void> {
+  const pks: string[] = [];
+  const nums: number[] = [];
+  const descs: string[] = [];
+  const systems: (string | null)[] = [];
+  const codes: (string | null)[] = [];
+  const mods: string[] = [];
+  const qtys: string[] = [];
+  const prices: string[] = [];
+  const amounts: string[] = [];
+  const dates: (string | null)[] = [];
+  const matchKeys: string[] = [];
+  const embs: string[] = [];
+  for (const { pk, r } of rows) {
+    const byNumber = new Map(r.keys.lines.map((l) => [l.lineNumber, l]));
+    for (const line of r.invoice.lines) {
+      const k = byNumber.get(line.line_number);
+      if (!k)
+        throw new TriageError('TRIAGE_INTERNAL', `${r.location}: no features for line ${line.line_number}`);
+      pks.push(pk);
+      nums.push(line.line_number);
+      descs.push(line.description);
+      systems.push(line.code?.system ?? null);
+      codes.push(line.code?.value ?? null);
+      mods.push(JSON.stringify(line.modifiers ?? []));
+      qtys.push(String(line.quantity));
+      prices.push(String(line.unit_price_cents));
+      amounts.push(String(line.amount_cents));
+      dates.push(line.service_date ?? null);
+      matchKeys.push(k.matchKey);
+      embs.push(toVectorLiteral(k.embedding));
+    }
+  }
+  if (pks.length === 0) return;
+  await tx.query(
+    `INSERT INTO invoice_lines (invoice_pk, line_number, description, code_system, code, modifiers, quantity,
+       unit_price_cents, amount_cents, service_date, match_key, embedding)
+     SELECT pk, num, descr, sys, code, ARRAY(SELECT jsonb_array_elements_text(mods::jsonb)), qty, price, amount,
+       sdate::date, mkey, emb::vector
+       FROM unnest($1::uuid[], $2::int[], $3::text[], $4::text[], $5::text[], $6::text[], $7::numeric[],
+         $8::bigint[], $9::bigint[], $10::text[], $11::text[], $12::text[])
+         AS u(pk, num, descr, sys, code, mods, qty, price, amount, sdate, mkey, emb)`,
+    [pks, nums, descs, systems, codes, mods, qtys, prices, amounts, dates, matchKeys, embs],
+  );
+}
+
+/** The history store over an opened, migrated database; `newId` makes invoice primary keys. */
+export function createHistoryStore(db: SqlDatabase, newId: () => string): HistoryStore {
+  return {
+    stored: (tenantId, ids) => storedFingerprints(db, tenantId, ids),
+    importChunk: (tenantId, records, actorKeyId) =>
+      db.transaction(async (tx) => {
+        // First occurrence of each id; a repeat with other content is a conflict.
+        const unique = new Map<string, HistoryRecord>();
+        for (const r of records) {
+          const seen = unique.get(r.invoice.invoice_id);
+          if (!seen) unique.set(r.invoice.invoice_id, r);
+          else if (seen.payloadSha256 !== r.payloadSha256)
+            throw recordConflict(r, `repeats ${seen.location} with different content`);
+        }
+        const before = await storedFingerprints(tx, tenantId, [...unique.keys()]);
+        const fresh: { pk: string; r: HistoryRecord }[] = [];
+        for (const r of unique.values()) {
+          const sha = before.get(r.invoice.invoice_id);
+          if (sha === undefined) fresh.push({ pk: newId(), r });
+          else if (sha !== r.payloadSha256)
+            throw recordConflict(r, 'is already stored with different content');
+        }
+        const inserted = fresh.length > 0 ? await insertInvoices(tx, tenantId, fresh) : new Set<string>();
+        const written = fresh.filter((x) => inserted.has(x.r.invoice.invoice_id));
+        if (written.length < fresh.length) {
+          // Stored by a concurrent writer since the read above: same content is a skip.
+          const now = await storedFingerprints(
+            tx,
+            tenantId,
+            fresh.filter((x) => !inserted.has(x.r.invoice.invoice_id)).map((x) => x.r.invoice.invoice_id),
+          );
+          for (const x of fresh)
+            if (
+              !inserted.has(x.r.invoice.invoice_id) &&
+              now.get(x.r.invoice.invoice_id) !== x.r.payloadSha256
+            )
+              throw recordConflict(x.r, 'is already stored with different content');
+        }
+        await insertHistoryLines(tx, written);
+        await addVendorLineStats(
+          tx,
+          tenantId,
+          written.map(({ r }) => ({ vendorId: r.invoice.vendor.id, lines: r.invoice.lines, baseline: true })),
+        );
+        if (written.length > 0) {
+          const ids = written.map(({ r }) => r.invoice.invoice_id);
+          const idsSha256 = sha256Hex(ids.join('\n'));
+          await appendAudit(tx, {
+            tenantId,
+            actorKeyId,
+            kind: 'history.imported',
+            subjectId: `history:${idsSha256.slice(0, 16)}`,
+            payload: {
+              invoices: ids.length,
+              invoice_ids_sha256: idsSha256,
+              first_invoice_id: ids[0],
+              last_invoice_id: ids.at(-1),
+            },
+          });
+        }
+        return { imported: written.length, skipped: records.length - written.length };
+      }),
+  };
+}

@@ -1,0 +1,126 @@
+/**
+ * History import (POST /v1/history, `cli import`): past invoices are indexed without a decision,
+ * found by the candidate search of later scoring, idempotent per invoice id, and bad records are
+ * refused (API, naming the record, nothing of its chunk written) or reported (CLI).
+ */
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import type { Invoice } from '../core/invoice.js';
+import { importFiles } from '../bin/import.js';
+import type { StoreConfig } from '../store/index.js';
+import { engines, makeInvoice, TEST_DATABASE_URL, uniqueSchema } from './fixtures.js';
+import { dropSchema, useHarness } from './harness.js';
+import './problem-matcher.js';
+
+function past(i: number, over: Partial<Invoice> = {}): Invoice {
+  return makeInvoice({
+    invoice_id: `hist-${i}`,
+    invoice_number: `H-${1000 + i}`,
+    invoice_date: `2024-0${1 + (i % 9)}-1${i % 10}`,
+    due_date: undefined,
+    ...over,
+  } as Partial<Invoice>);
+}
+const ndjson = (invs: unknown[]): string => invs.map((x) => JSON.stringify(x)).join('\n') + '\n';
+
+describe.each(engines('history'))('history import on $name', ({ name, config }) => {
+  const ref = useHarness(config());
+  const post = (
+    payload: string | unknown[],
+    type = 'application/json',
+    key: 'admin' | 'workflow' = 'admin',
+  ) =>
+    ref.h.call(key, {
+      method: 'POST',
+      url: '/v1/history',
+      headers: { 'content-type': type },
+      payload: typeof payload === 'string' ? payload : JSON.stringify(payload),
+    });
+  const storedIds = async (): Promise<string[]> =>
+    (
+      await ref.h.wired.repo.transaction((tx) =>
+        tx.query<{ invoice_id: string }>(
+          `SELECT invoice_id FROM invoices WHERE tenant_id = 'default' AND indexed_as = 'history' ORDER BY invoice_id`,
+        ),
+      )
+    ).map((r) => r.invoice_id);
+
+  it('imports a JSON array once and skips it when re-sent; only admins may', async () => {
+    const invs = [past(1), past(2), past(3)];
+    expect(await post(invs, 'application/json', 'workflow')).toBeProblem(403, 'TRIAGE_FORBIDDEN');
+    const r1 = await post(invs);
+    expect(r1.statusCode).toBe(200);
+    expect(r1.json()).toEqual({ records: 3, imported: 3, skipped: 0 });
+    expect((await post(invs)).json()).toEqual({ records: 3, imported: 0, skipped: 3 });
+    expect(await storedIds()).toEqual(['hist-1', 'hist-2', 'hist-3']);
+    // No decision was made for them; the vendor's history counts their lines.
+    const decisions = await ref.h.wired.repo.transaction((tx) =>
+      tx.query<{ n: number }>(`SELECT count(*)::int AS n FROM decisions WHERE tenant_id = 'default'`),
+    );
+    expect(decisions[0]!.n).toBe(0);
+    expect(await ref.h.wired.repo.vendors.codeCounts('default', 'V-100')).toEqual(
+      new Map([
+        ['E1390', 3],
+        ['E0570', 3],
+      ]),
+    );
+    const audit = await ref.h.wired.repo.audit.list('default');
+    expect(audit.filter((a) => a.kind === 'history.imported')).toHaveLength(1);
+    expect((await ref.h.wired.repo.audit.verify('default')).ok).toBe(true);
+  });
+
+  it('a later invoice is scored against the imported history (candidate search finds it)', async () => {
+    const resent = past(2, { invoice_id: 'new-after-history' });
+    const d = await ref.h.scoreOk(resent);
+    const match = d.duplicates.find((x) => x.invoice_id === 'hist-2');
+    expect(match).toBeDefined();
+    expect(match!.decision_id).toBeNull();
+    expect(match!.earlier_decision).toBeNull();
+    expect(match!.earlier_approval).toBe('history');
+    expect(d.reasons.map((r) => r.code)).toContain('DUPLICATE_SAME_NUMBER');
+    // Scoring an id imported as history is a conflict, not a replay.
+    const again = await ref.h.call('workflow', {
+      method: 'POST',
+      url: '/v1/invoices/score',
+      payload: past(1),
+    });
+    expect(again).toBeProblem(409, 'TRIAGE_INVOICE_CONFLICT', '/invoice_id');
+  });
+
+  it('streams NDJSON; a bad record is refused by index and nothing of its chunk is written', async () => {
+    const bad = { ...past(12), total_cents: 'lots' };
+    const r = await post(ndjson([past(10), past(11), bad, past(13)]), 'application/x-ndjson');
+    expect(r).toBeProblem(400, 'TRIAGE_INPUT_INVALID', '/2/total_cents');
+    expect(await storedIds()).not.toContain('hist-10');
+    const ok = await post(ndjson([past(10), past(11), past(13)]), 'application/x-ndjson');
+    expect(ok.json()).toEqual({ records: 3, imported: 3, skipped: 0 });
+    const notJson = await post(`${JSON.stringify(past(14))}\n{oops\n`, 'application/x-ndjson');
+    expect(notJson).toBeProblem(400, 'TRIAGE_INPUT_INVALID', '/1');
+    expect(await storedIds()).not.toContain('hist-14');
+  });
+
+  it('refuses an id stored with other content (409 naming the record)', async () => {
+    const changed = past(3, { total_cents: 99_999 });
+    expect(await post([past(20), changed])).toBeProblem(409, 'TRIAGE_INVOICE_CONFLICT', '/1/invoice_id');
+    expect(await storedIds()).not.toContain('hist-20');
+  });
+
+  it('the CLI reports bad records, imports the rest and continues on re-run', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'hist-'));
+    const file = join(dir, 'past.jsonl');
+    writeFileSync(file, ndjson([past(30), { ...past(31), lines: [] }, past(32)]) + 'not json\n');
+    const cfg: StoreConfig =
+      name === 'postgres'
+        ? { engine: 'postgres', connectionString: TEST_DATABASE_URL!, schema: uniqueSchema('histcli') }
+        : { engine: 'pglite', dataDir: join(dir, 'db') };
+    const first = await importFiles([file], { store: cfg, chunkSize: 2 });
+    expect(first.imported).toBe(2);
+    expect(first.invalid.map((i) => i.location)).toEqual([`${file} line 2`, `${file} line 4`]);
+    const second = await importFiles([file], { store: cfg, chunkSize: 2 });
+    expect({ imported: second.imported, skipped: second.skipped }).toEqual({ imported: 0, skipped: 2 });
+    expect(second.invalid).toHaveLength(2);
+    await dropSchema(cfg);
+  }, 240_000); // two PGlite starts with migrations on the embedded engine
+});
