@@ -3,7 +3,8 @@
  * `npm run bench`: the published benchmarks (see BENCHMARKS.md). Not part of `npm test`.
  * Prints a table per section and writes `reports/bench/bench-<timestamp>.json`.
  *
- * Sections (`--only a,b`): `scoring` (in-process throughput and latency of a 10-line invoice on
+ * Sections (`--only a,b`): `compute` (the scoring path with the store stubbed: CPU cost per
+ * invoice), `scoring` (in-process throughput and latency of a 10-line invoice on
  * PGlite and PostgreSQL), `shadow` (the same with a challenger in shadow: the champion's answer
  * must not slow by more than 20%), `http` (POST /v1/invoices/score at fixed rates with autocannon, on
  * both stores, plus the server's resident memory), `knn` (HNSW vs exact kNN on invoice
@@ -32,9 +33,14 @@ import { runKnnBenchmark, type KnnResult } from './knn.js';
 import { knnDataFromBenchmark } from './knn-source.js';
 import { fmt, msSince } from './stats.js';
 import { intakeTable, runIntakeBenchmark } from './intake.js';
+import { computeTable, runComputeBenchmark } from './compute.js';
 
 const opts = new Command()
-  .option('--only <sections>', 'comma-separated sections', 'scoring,shadow,http,knn,models,training,intake')
+  .option(
+    '--only <sections>',
+    'comma-separated sections',
+    'compute,scoring,shadow,http,knn,models,training,intake',
+  )
   .option('--intake-invoices <n>', 'invoices per intake conversion run', '10000')
   .option(
     '--database-url <url>',
@@ -118,6 +124,16 @@ async function withPg<T>(f: (db: SqlDatabase) => Promise<T>, schema: string): Pr
     await db.exec(`DROP SCHEMA IF EXISTS ${schema} CASCADE`).catch(() => undefined);
     await db.close();
   }
+}
+
+// ---------------------------------------------------------------- compute (in-process, store stubbed)
+if (only.has('compute')) {
+  const invoices = Array.from({ length: Number(opts.invoices) + 50 }, (_, i) => tenLineInvoice(i, 'c'));
+  const earlier = Array.from({ length: 10 }, (_, i) => tenLineInvoice(1_000_000 + i, 'e'));
+  const r = await runComputeBenchmark(invoices, earlier);
+  report.compute = r;
+  console.log('\nIn-process compute, store stubbed, 10-line invoices with new descriptions, sequential');
+  console.log(computeTable([r]));
 }
 
 // ---------------------------------------------------------------- scoring (in-process)
