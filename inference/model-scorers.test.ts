@@ -25,6 +25,7 @@ import {
   groupFeatures,
   loadChampionScorers,
   pairGroups,
+  perLineVectoriser,
 } from './model-scorers.js';
 import { ChampionModel, type LoadedModel } from './onnx-champion.js';
 import type { CodingMismatchScorer } from './scorers.js';
@@ -92,8 +93,9 @@ function invoice(): Invoice {
   };
 }
 
-const vectorise = (_inv: Invoice, line: Invoice['lines'][number]) =>
-  line.code ? ROWS[line.line_number]! : null;
+const vectorise = perLineVectoriser((_inv: Invoice, line: Invoice['lines'][number]) =>
+  line.code ? ROWS[line.line_number]! : null,
+);
 
 describe('model scorers', () => {
   it('coding: calibrated probabilities of the champion, reasons that add up to P, explanations, unscorable lines', async () => {
@@ -360,8 +362,14 @@ describe('model scorers', () => {
     const inv = invoice();
     const f = extractInvoiceFeatures(inv);
     const model = { files: {} } as unknown as LoadedModel; // these vectorisers do not read the model
+    const vectors = line(
+      inv,
+      inv.lines.map((l, i) => ({ line: l, features: f.lines[i]! })),
+      model,
+      undefined,
+    );
     for (const [i, l] of inv.lines.entries()) {
-      const v = line(inv, l, f.lines[i]!, model, undefined);
+      const v = vectors[i];
       // The coding model scores HCPCS lines only.
       if (l.code?.system === 'HCPCS') expect(v!.length).toBe(LINE_FEATURES.length);
       else expect(v).toBeNull();

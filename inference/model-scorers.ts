@@ -23,7 +23,7 @@ import type { LineFeatures } from '../features/invoice-features.js';
 import type { PairComparison } from '../features/pair.js';
 import type { ReasonCode } from '../core/decision.js';
 import { pairFeatureVector } from '../features/comparisons.js';
-import { lineFeatureVector, type LineContext } from '../features/line-features.js';
+import { lineFeatureVectors, type LineContext } from '../features/line-features.js';
 import { reason, round3 } from './explain.js';
 import type { ModelRegistry } from '../models/registry.js';
 import { servedFeatureSchemas } from '../models/served-schemas.js';
@@ -45,13 +45,31 @@ import type {
  * score it. `model` is the version scoring the call: its `files` hold what the run trained
  * with (e.g. `line-context.json`), so a hot-reloaded model gets its own context.
  */
-export type LineVectoriser = (
+export type LineVectoriserOne = (
   invoice: Invoice,
   line: InvoiceLine,
   features: LineFeatures,
   model: LoadedModel,
   context: ScoringContext | undefined,
 ) => ArrayLike<number> | null;
+
+/**
+ * Maps the lines of one invoice to the model's feature vectors at once (one per line, in
+ * order; null where the model cannot score the line), so work shared by the lines (the
+ * reference search) is done once. See {@link LineVectoriserOne} for `model`.
+ */
+export type LineVectoriser = (
+  invoice: Invoice,
+  lines: readonly { line: InvoiceLine; features: LineFeatures }[],
+  model: LoadedModel,
+  context: ScoringContext | undefined,
+) => (ArrayLike<number> | null)[];
+
+/** A {@link LineVectoriser} that maps each line on its own. */
+export function perLineVectoriser(one: LineVectoriserOne): LineVectoriser {
+  return (invoice, lines, model, context) =>
+    lines.map(({ line, features }) => one(invoice, line, features, model, context));
+}
 
 /** Maps a pair comparison to the model's feature vector (schema order). */
 export type PairVectoriser = (c: PairComparison, model: LoadedModel) => ArrayLike<number>;
@@ -166,10 +184,13 @@ export function createModelCodingScorer(o: ModelCodingScorerOptions): ModelCodin
         const byNumber = new Map(invoice.lines.map((l) => [l.line_number, l]));
         const fallback = o.evidence?.scoreLines(invoice, lines, context) ?? [];
         const vectors: ArrayLike<number>[] = [];
-        const slots = lines.map((f) => {
-          const line = byNumber.get(f.lineNumber);
-          if (!line) throw new RangeError(`line ${f.lineNumber} is not on invoice ${invoice.invoice_id}`);
-          const v = o.vectorise(invoice, line, f, m, context);
+        const items = lines.map((features) => {
+          const line = byNumber.get(features.lineNumber);
+          if (!line)
+            throw new RangeError(`line ${features.lineNumber} is not on invoice ${invoice.invoice_id}`);
+          return { line, features };
+        });
+        const slots = o.vectorise(invoice, items, m, context).map((v) => {
           if (v === null) return -1;
           vectors.push(v);
           return vectors.length - 1;
@@ -344,8 +365,18 @@ export function featureLineVectoriser(
 ): LineVectoriser {
   // The coding model is trained on HCPCS lines only: other lines (no code, tax, freight, another
   // code system) are left to the rule-based evidence scorer.
-  return (inv, line, _f, model, scoring) =>
-    line.code?.system === 'HCPCS' ? lineFeatureVector(line, context(inv, line, model, scoring)) : null;
+  return (inv, lines, model, scoring) => {
+    const hcpcs = lines.flatMap(({ line }, i) => (line.code?.system === 'HCPCS' ? [i] : []));
+    const vectors = lineFeatureVectors(
+      hcpcs.map((i) => {
+        const { line } = lines[i]!;
+        return { line, ctx: context(inv, line, model, scoring) };
+      }),
+    );
+    const out: (Float32Array | null)[] = lines.map(() => null);
+    hcpcs.forEach((i, j) => (out[i] = vectors[j]!));
+    return out;
+  };
 }
 
 /** Pair vectoriser: features/' `pairFeatureVector` over `COMPARISONS`. */
