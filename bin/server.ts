@@ -74,6 +74,7 @@ const app = await buildApp({
   logger,
   bodyLimitBytes: config.bodyLimitBytes,
   requestTimeoutMs: limits.requestTimeoutMs,
+  admission: { maxInFlight: limits.scoreMaxInFlight },
   rateLimit: {
     max: limits.rateLimitMax,
     windowMs: limits.rateLimitWindowMs,
