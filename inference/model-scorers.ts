@@ -108,16 +108,20 @@ function toRows(vectors: readonly ArrayLike<number>[], f: number): Float32Array 
   return data;
 }
 
-/** Runs the model and explains each row (when the model can be explained). */
+/**
+ * Runs the model (the ONNX session: its probability is the score) and, with `explain`, explains
+ * each row (when the model can be explained).
+ */
 async function scoreVectors(
   m: LoadedModel,
   vectors: readonly ArrayLike<number>[],
+  explain = true,
 ): Promise<{ probability: number; explanation?: ModelExplanation }[]> {
   if (vectors.length === 0) return [];
   const out = await m.session.run(toRows(vectors, m.session.numFeatures));
   return vectors.map((v, i) => {
     const probability = out.probability[i]!;
-    if (!m.explainer) return { probability };
+    if (!m.explainer || !explain) return { probability };
     return { probability, explanation: m.explainer.explain(Float32Array.from(v)) };
   });
 }
@@ -253,20 +257,31 @@ export function createModelPairScorer(o: {
   model: ChampionModel;
   vectorise: PairVectoriser;
 }): ModelPairScorer {
+  // One ONNX run scores the candidates; the explanation (integrated gradients, a float64
+  // forward pass of its own) is computed only for the pairs the detector reports.
   const scorePairs = (cs: readonly PairComparison[]): Promise<PairScore[]> =>
     o.model.use(async (m) => {
-      const scored = await scoreVectors(
-        m,
-        cs.map((c) => o.vectorise(c, m)),
-      );
-      return scored.map(({ probability, explanation }) => ({
+      const vectors = cs.map((c) => o.vectorise(c, m));
+      const scored = await scoreVectors(m, vectors, false);
+      const explainer = m.explainer;
+      return scored.map(({ probability }, i) => ({
         score: probability,
-        contributions: Object.fromEntries(
-          (explanation?.contributions ?? []).map((c) => [c.group, round3(c.value)]),
-        ),
+        contributions: {},
         rule: null,
         modelVersion: m.label,
-        ...(explanation ? { explanation } : {}),
+        ...(explainer
+          ? {
+              explain: () => {
+                const explanation = explainer.explain(Float32Array.from(vectors[i]!));
+                return {
+                  contributions: Object.fromEntries(
+                    explanation.contributions.map((c) => [c.group, round3(c.value)]),
+                  ),
+                  explanation,
+                };
+              },
+            }
+          : {}),
       }));
     });
   return {
