@@ -49,6 +49,7 @@ const opts = new Command()
   )
   .option('--invoices <n>', 'invoices per in-process scoring run', '1000')
   .option('--rates <list>', 'HTTP request rates, req/s', '100,250,500')
+  .option('--http-stores <list>', 'stores of the http section', 'pglite,postgres')
   .option('--duration <s>', 'seconds per HTTP rate', '30')
   .option('--knn-sizes <list>', 'PostgreSQL kNN index sizes (base invoices)', '100000,1000000')
   .option('--pglite-knn-size <n>', 'PGlite kNN index size', '20000')
@@ -65,6 +66,7 @@ const opts = new Command()
     databaseUrl: string;
     invoices: string;
     rates: string;
+    httpStores: string;
     duration: string;
     knnSizes: string;
     pgliteKnnSize: string;
@@ -226,7 +228,7 @@ if (only.has('http')) {
   const rates = opts.rates.split(',').map(Number);
   const seconds = Number(opts.duration);
   const out: { store: string; rates: RateResult[]; rssMiB: number | null; models: unknown }[] = [];
-  for (const store of ['pglite', 'postgres'] as const) {
+  for (const store of opts.httpStores.split(',') as ('pglite' | 'postgres')[]) {
     const tmp = mkdtempSync(join(tmpdir(), 'it-bench-'));
     const schema = `${schemaTag}_http`;
     const env: Record<string, string> = {
