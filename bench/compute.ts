@@ -225,3 +225,19 @@ export function computeTable(results: readonly ComputeResult[]): string {
     );
   return t.toString();
 }
+
+/**
+ * The `compute` section of `npm run bench`: `n` timed invoices made by `invoiceOf` (after 50
+ * untimed ones), ten more as every invoice's candidates; prints the section's table.
+ */
+export async function computeSection(
+  n: number,
+  invoiceOf: (i: number, tag: string) => Invoice,
+): Promise<ComputeResult> {
+  const invoices = Array.from({ length: n + 50 }, (_, i) => invoiceOf(i, 'c'));
+  const earlier = Array.from({ length: 10 }, (_, i) => invoiceOf(1_000_000 + i, 'e'));
+  const r = await runComputeBenchmark(invoices, earlier);
+  console.log('\nIn-process compute, store stubbed, 10-line invoices with new descriptions, sequential');
+  console.log(computeTable([r]));
+  return r;
+}

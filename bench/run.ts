@@ -3,8 +3,8 @@
  * `npm run bench`: the published benchmarks (see BENCHMARKS.md). Not part of `npm test`.
  * Prints a table per section and writes `reports/bench/bench-<timestamp>.json`.
  *
- * Sections (`--only a,b`): `compute` (the scoring path with the store stubbed: CPU cost per
- * invoice), `scoring` (in-process throughput and latency of a 10-line invoice on
+ * Sections (`--only a,b`): `compute` (the scoring path, store stubbed: bench/compute.ts),
+ * `scoring` (in-process throughput and latency of a 10-line invoice on
  * PGlite and PostgreSQL), `shadow` (the same with a challenger in shadow: the champion's answer
  * must not slow by more than 20%), `http` (POST /v1/invoices/score at fixed rates with autocannon, on
  * both stores, plus the server's resident memory), `knn` (HNSW vs exact kNN on invoice
@@ -33,7 +33,7 @@ import { runKnnBenchmark, type KnnResult } from './knn.js';
 import { knnDataFromBenchmark } from './knn-source.js';
 import { fmt, msSince } from './stats.js';
 import { intakeTable, runIntakeBenchmark } from './intake.js';
-import { computeTable, runComputeBenchmark } from './compute.js';
+import { computeSection } from './compute.js';
 
 const opts = new Command()
   .option(
@@ -129,14 +129,7 @@ async function withPg<T>(f: (db: SqlDatabase) => Promise<T>, schema: string): Pr
 }
 
 // ---------------------------------------------------------------- compute (in-process, store stubbed)
-if (only.has('compute')) {
-  const invoices = Array.from({ length: Number(opts.invoices) + 50 }, (_, i) => tenLineInvoice(i, 'c'));
-  const earlier = Array.from({ length: 10 }, (_, i) => tenLineInvoice(1_000_000 + i, 'e'));
-  const r = await runComputeBenchmark(invoices, earlier);
-  report.compute = r;
-  console.log('\nIn-process compute, store stubbed, 10-line invoices with new descriptions, sequential');
-  console.log(computeTable([r]));
-}
+if (only.has('compute')) report.compute = await computeSection(Number(opts.invoices), tenLineInvoice);
 
 // ---------------------------------------------------------------- scoring (in-process)
 if (only.has('scoring')) {
