@@ -13,7 +13,8 @@ import { TriageError } from '../core/errors.js';
 import type { ScoringService } from '../inference/pipeline.js';
 import type { TriageRepository } from '../store/repository.js';
 import type { CertifiedBound } from '../store/kpis.js';
-import { installAuth } from './auth.js';
+import { installAdmission, type AdmissionOptions } from './admission.js';
+import { cachedKeyVerifier, installAuth } from './auth.js';
 import { installBodyParsers } from './body/index.js';
 import { installInputGuards } from './input.js';
 import { installDocumentParsers } from './content-types.js';
@@ -78,6 +79,10 @@ export interface AppDeps {
   clock?: () => Date;
   /** Time a client has to send a whole request, ms (408 after); default 30 000. See api/limits.ts. */
   requestTimeoutMs?: number;
+  /** How long an API key's lookup is reused, ms (0..1000, default 500); see `cachedKeyVerifier` in api/auth.ts. */
+  keyCacheMs?: number;
+  /** Admission limit of the scoring route (503 above); default none. See api/admission.ts. */
+  admission?: AdmissionOptions;
   /** Rate limits (429 above); default none. See api/limits.ts. */
   rateLimit?: RateLimits;
   /** Prometheus instruments served on /metrics; default a fresh registry. */
@@ -163,8 +168,11 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
 
   // Security headers first, so that refused requests (401, 403) carry them too.
   await registerSecurityHeaders(app);
+  // Before the key lookup: refuse scoring requests above the concurrency limit.
+  installAdmission(app, deps.admission ?? { maxInFlight: 0 });
   // Before any route: refuse routes without roles, authenticate and check roles per request.
-  installAuth(app, deps.store.keys);
+  const keys = cachedKeyVerifier(deps.store.keys, { ttlMs: deps.keyCacheMs ?? 500 });
+  installAuth(app, keys);
 
   await app.register(swagger, {
     openapi: {
@@ -204,7 +212,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(reviewRoutes, { scoring, store, ...(deps.clock ? { clock: deps.clock } : {}) });
   await app.register(worklistRoutes, { store, ...(deps.clock ? { clock: deps.clock } : {}) });
   await app.register(auditRoutes, { store });
-  await app.register(keyRoutes, { store });
+  await app.register(keyRoutes, { store, onRevoked: () => keys.forget() });
   await app.register(policyRoutes, { scoring, store });
   await app.register(vendorRoutes, { scoring, store });
   await app.register(historyRoutes, { store });

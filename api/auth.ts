@@ -9,6 +9,7 @@
  */
 import type { FastifyInstance, FastifyRequest, RouteOptions } from 'fastify';
 import { isRole, type Principal, type Role } from '../core/auth.js';
+import { sha256Hex } from '../core/canonical.js';
 import { TriageError } from '../core/errors.js';
 
 declare module 'fastify' {
@@ -25,6 +26,61 @@ declare module 'fastify' {
 /** Looks up the principal of a plain API key (null when unknown or revoked). */
 export interface KeyVerifier {
   authenticate(key: string): Promise<Principal | null>;
+}
+
+/** Options of {@link cachedKeyVerifier}. */
+export interface KeyCacheOptions {
+  /**
+   * How long an active key's principal is reused, ms (default 500): a key revoked in any
+   * process stops working everywhere within this time. At most 1000 (the revocation promise).
+   */
+  ttlMs?: number;
+  /** Most keys held (default 10,000); the cache starts afresh beyond. */
+  maxEntries?: number;
+  /** Clock, ms; default `Date.now`. */
+  now?: () => number;
+}
+
+/**
+ * A verifier that asks `verifier` at most once per key per `ttlMs` (concurrent requests with
+ * one key share the lookup), instead of once per request; `forget()` drops every entry (a
+ * revocation through this process then takes effect on the next request). Only active keys are remembered, so a
+ * key created in another process works at once; keys are held by their sha256, never in clear.
+ * @throws RangeError when `ttlMs` is outside 0..1000.
+ */
+export function cachedKeyVerifier(
+  verifier: KeyVerifier,
+  o: KeyCacheOptions = {},
+): KeyVerifier & { forget(): void } {
+  const ttlMs = o.ttlMs ?? 500;
+  if (!(ttlMs >= 0 && ttlMs <= 1000)) throw new RangeError(`key cache ttlMs ${ttlMs} is outside 0..1000`);
+  const maxEntries = o.maxEntries ?? 10_000;
+  const now = o.now ?? Date.now;
+  const entries = new Map<string, { until: number; principal: Promise<Principal | null> }>();
+  return {
+    forget: () => entries.clear(),
+    authenticate(key) {
+      if (ttlMs === 0) return verifier.authenticate(key);
+      const id = sha256Hex(key);
+      const t = now();
+      const hit = entries.get(id);
+      if (hit && hit.until > t) return hit.principal;
+      if (entries.size >= maxEntries) entries.clear();
+      const principal = verifier.authenticate(key);
+      const entry = { until: t + ttlMs, principal };
+      entries.set(id, entry);
+      // Unknown, revoked or failed lookups are not remembered.
+      principal.then(
+        (p) => {
+          if (p === null && entries.get(id) === entry) entries.delete(id);
+        },
+        () => {
+          if (entries.get(id) === entry) entries.delete(id);
+        },
+      );
+      return principal;
+    },
+  };
 }
 
 /** Public paths: no key needed, no roles declared (the console page holds no data). */

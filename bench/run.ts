@@ -3,7 +3,8 @@
  * `npm run bench`: the published benchmarks (see BENCHMARKS.md). Not part of `npm test`.
  * Prints a table per section and writes `reports/bench/bench-<timestamp>.json`.
  *
- * Sections (`--only a,b`): `scoring` (in-process throughput and latency of a 10-line invoice on
+ * Sections (`--only a,b`): `compute` (the scoring path, store stubbed: bench/compute.ts),
+ * `scoring` (in-process throughput and latency of a 10-line invoice on
  * PGlite and PostgreSQL), `shadow` (the same with a challenger in shadow: the champion's answer
  * must not slow by more than 20%), `http` (POST /v1/invoices/score at fixed rates with autocannon, on
  * both stores, plus the server's resident memory), `knn` (HNSW vs exact kNN on invoice
@@ -35,12 +36,13 @@ import { runStoreOpenBenchmark, storeOpenTable } from './store-open.js';
 import { fmt, msSince } from './stats.js';
 import { intakeTable, runIntakeBenchmark } from './intake.js';
 import { historySection } from './history.js';
+import { computeSection } from './compute.js';
 
 const opts = new Command()
   .option(
     '--only <sections>',
     'comma-separated sections',
-    'scoring,shadow,http,knn,models,training,intake,store-open,history',
+    'compute,scoring,shadow,http,knn,models,training,intake,store-open,history',
   )
   .option('--intake-invoices <n>', 'invoices per intake conversion run', '10000')
   .option('--history-invoices <n>', 'invoices of the history import run (PostgreSQL)', '100000')
@@ -52,6 +54,7 @@ const opts = new Command()
   )
   .option('--invoices <n>', 'invoices per in-process scoring run', '1000')
   .option('--rates <list>', 'HTTP request rates, req/s', '100,250,500')
+  .option('--http-stores <list>', 'stores of the http section', 'pglite,postgres')
   .option('--duration <s>', 'seconds per HTTP rate', '30')
   .option('--knn-sizes <list>', 'PostgreSQL kNN index sizes (base invoices)', '100000,1000000')
   .option('--pglite-knn-size <n>', 'PGlite kNN index size', '20000')
@@ -68,6 +71,7 @@ const opts = new Command()
     databaseUrl: string;
     invoices: string;
     rates: string;
+    httpStores: string;
     duration: string;
     knnSizes: string;
     pgliteKnnSize: string;
@@ -130,6 +134,9 @@ async function withPg<T>(f: (db: SqlDatabase) => Promise<T>, schema: string): Pr
     await db.close();
   }
 }
+
+// ---------------------------------------------------------------- compute (in-process, store stubbed)
+if (only.has('compute')) report.compute = await computeSection(Number(opts.invoices), tenLineInvoice);
 
 // ---------------------------------------------------------------- scoring (in-process)
 if (only.has('scoring')) {
@@ -221,7 +228,7 @@ if (only.has('http')) {
   const rates = opts.rates.split(',').map(Number);
   const seconds = Number(opts.duration);
   const out: { store: string; rates: RateResult[]; rssMiB: number | null; models: unknown }[] = [];
-  for (const store of ['pglite', 'postgres'] as const) {
+  for (const store of opts.httpStores.split(',') as ('pglite' | 'postgres')[]) {
     const tmp = mkdtempSync(join(tmpdir(), 'it-bench-'));
     const schema = `${schemaTag}_http`;
     const env: Record<string, string> = {

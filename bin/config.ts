@@ -27,6 +27,7 @@ const Env = Type.Object({
   BATCH_CHUNK_SIZE: Type.Integer({ minimum: 1, maximum: 10_000 }),
   REQUEST_TIMEOUT_MS: Type.Integer({ minimum: 100, maximum: 600_000 }),
   SCORE_DEADLINE_MS: Type.Integer({ minimum: 10, maximum: 600_000 }),
+  SCORE_MAX_IN_FLIGHT: Type.Integer({ minimum: 0, maximum: 100_000 }),
   RATE_LIMIT_MAX: Type.Integer({ minimum: 0, maximum: 10_000_000 }),
   RATE_LIMIT_BATCH_MAX: Type.Integer({ minimum: 0, maximum: 10_000_000 }),
   RATE_LIMIT_WINDOW_MS: Type.Integer({ minimum: 1000, maximum: 86_400_000 }),
@@ -108,6 +109,8 @@ export interface LimitsConfig {
   requestTimeoutMs: number;
   /** Time scoring one invoice may take, ms (503 TRIAGE_DEADLINE_EXCEEDED after). */
   scoreDeadlineMs: number;
+  /** Scoring requests in the server at once; one more gets 503 TRIAGE_OVERLOADED (0: no limit). */
+  scoreMaxInFlight: number;
   /** Requests per window per API key or IP on each route; 0 disables rate limiting. */
   rateLimitMax: number;
   /** Requests per window per key on POST /v1/batches. */
@@ -157,7 +160,7 @@ const check = Compile(Env);
  * (PostgreSQL; when absent the embedded PGlite store in `DATA_DIR`, default `./data/pglite`),
  * `DATABASE_SCHEMA` (default public), `LOG_LEVEL` (info), `BODY_LIMIT_BYTES` (1 MiB), and the
  * job and limit settings listed in the README (`REDIS_URL`, `BATCH_*`, `REQUEST_TIMEOUT_MS`,
- * `SCORE_DEADLINE_MS`, `RATE_LIMIT_*`, `JOB_*`, `WORKER_*`, `RECOVERY_SWEEP_MS`, `METRICS_*`),
+ * `SCORE_DEADLINE_MS`, `SCORE_MAX_IN_FLIGHT`, `RATE_LIMIT_*`, `JOB_*`, `WORKER_*`, `RECOVERY_SWEEP_MS`, `METRICS_*`),
  * `BOOTSTRAP_KEYS_FILE` (default `bootstrap-keys.json` beside `DATA_DIR`, i.e.
  * `./data/bootstrap-keys.json`), `POLICY_FILE` (routing policy JSON; default the shipped one),
  * `MODELS_DIR`, `MODELS_RELOAD_MS` (see {@link Config.models}), `TRAINING_DATA_DIR` (benchmark
@@ -186,6 +189,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Readonly<Confi
     BATCH_CHUNK_SIZE: num(env.BATCH_CHUNK_SIZE, 50),
     REQUEST_TIMEOUT_MS: num(env.REQUEST_TIMEOUT_MS, 30_000),
     SCORE_DEADLINE_MS: num(env.SCORE_DEADLINE_MS, 10_000),
+    SCORE_MAX_IN_FLIGHT: num(env.SCORE_MAX_IN_FLIGHT, 32),
     RATE_LIMIT_MAX: num(env.RATE_LIMIT_MAX, 600),
     RATE_LIMIT_BATCH_MAX: num(env.RATE_LIMIT_BATCH_MAX, 60),
     RATE_LIMIT_WINDOW_MS: num(env.RATE_LIMIT_WINDOW_MS, 60_000),
@@ -258,6 +262,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Readonly<Confi
       batchMaxInvoices: raw.BATCH_MAX_INVOICES,
       requestTimeoutMs: raw.REQUEST_TIMEOUT_MS,
       scoreDeadlineMs: raw.SCORE_DEADLINE_MS,
+      scoreMaxInFlight: raw.SCORE_MAX_IN_FLIGHT,
       rateLimitMax: raw.RATE_LIMIT_MAX,
       rateLimitBatchMax: raw.RATE_LIMIT_BATCH_MAX,
       rateLimitWindowMs: raw.RATE_LIMIT_WINDOW_MS,

@@ -5,13 +5,13 @@
  * and a workflow key for tenant `default` are written once to ./data/bootstrap-keys.json
  * (mode 0600); only the path is logged. Logs are JSON (pino) without invoice contents or keys.
  */
-import { pino } from 'pino';
 import { Redis } from 'ioredis';
 import { buildApp } from '../api/app.js';
 import { certifiedBoundOf } from '../api/routes/kpis.js';
 import { withDeadline } from '../api/limits.js';
 import { createMetrics, instrumentScoring, serveMetrics, type MetricsListener } from '../api/metrics.js';
 import { loadConfig } from './config.js';
+import { processLogger } from './logger.js';
 import { ensureBootstrapKeys, processWiring, wire } from './bootstrap.js';
 import { wireServerJobs } from './jobs.js';
 import { shippedModelsDir } from './models-dir.js';
@@ -19,8 +19,7 @@ import { lazyRetrain, serviceRegistry, wireModelsApi } from './models-api.js';
 import { wireWebhooks } from './webhooks.js';
 
 const config = loadConfig();
-const logger = pino({
-  level: config.logLevel,
+const { logger, flush: flushLogs } = processLogger(config.logLevel, {
   redact: ['req.headers.authorization', 'req.headers["x-api-key"]', 'req.headers.cookie'],
 });
 const metrics = createMetrics();
@@ -74,6 +73,7 @@ const app = await buildApp({
   logger,
   bodyLimitBytes: config.bodyLimitBytes,
   requestTimeoutMs: limits.requestTimeoutMs,
+  admission: { maxInFlight: limits.scoreMaxInFlight },
   rateLimit: {
     max: limits.rateLimitMax,
     windowMs: limits.rateLimitWindowMs,
@@ -114,6 +114,7 @@ async function shutdown(signal: string): Promise<void> {
   await monitoring.close();
   await repo.close();
   await closeModels();
+  flushLogs();
   process.exit(0);
 }
 process.on('SIGINT', () => void shutdown('SIGINT'));

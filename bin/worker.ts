@@ -10,10 +10,10 @@
  * SIGTERM / SIGINT: stop taking jobs, let active ones finish, close connections, exit 0.
  * A second signal exits at once (an interrupted job is picked up by another worker).
  */
-import { pino } from 'pino';
 import { createMetrics, instrumentScoring, serveMetrics, type MetricsListener } from '../api/metrics.js';
 import { isTriageError } from '../core/errors.js';
 import { loadConfig } from './config.js';
+import { processLogger } from './logger.js';
 import { processWiring, wire } from './bootstrap.js';
 import { wireWorkerJobs, type WiredJobs } from './jobs.js';
 import { shippedModelsDir } from './models-dir.js';
@@ -21,7 +21,9 @@ import { lazyRetrain, serviceRegistry } from './models-api.js';
 import { wireWebhooks, type WiredWebhooks } from './webhooks.js';
 
 const config = loadConfig();
-const logger = pino({ level: config.logLevel }).child({ role: 'worker', pid: process.pid });
+const processLog = processLogger(config.logLevel);
+const flushLogs = processLog.flush;
+const logger = processLog.logger.child({ role: 'worker', pid: process.pid });
 if (!config.jobs.redisUrl || config.store.engine !== 'postgres') {
   logger.fatal(
     { redis: Boolean(config.jobs.redisUrl), store: config.store.engine },
@@ -80,6 +82,7 @@ async function shutdown(signal: string): Promise<void> {
   await monitoring.close();
   await repo.close();
   logger.info('worker stopped');
+  flushLogs();
   process.exit(0);
 }
 process.on('SIGINT', () => void shutdown('SIGINT'));

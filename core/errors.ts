@@ -87,6 +87,7 @@ export const ERROR_CATALOG = {
   TRIAGE_REQUEST_TIMEOUT: { status: 408, title: 'Request not received in time', retryable: true },
   TRIAGE_RATE_LIMITED: { status: 429, title: 'Too many requests', retryable: true },
   TRIAGE_DEADLINE_EXCEEDED: { status: 503, title: 'Scoring deadline exceeded', retryable: true },
+  TRIAGE_OVERLOADED: { status: 503, title: 'Server at its scoring concurrency limit', retryable: true },
   TRIAGE_QUEUE_UNAVAILABLE: { status: 503, title: 'Job queue unavailable', retryable: true },
   TRIAGE_TRAINING_UNAVAILABLE: { status: 501, title: 'Training not available', retryable: false },
   /** The service was started without a retraining queue (`POST /v1/models/:name/train`). */

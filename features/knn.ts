@@ -1,13 +1,27 @@
 /**
  * Exact nearest neighbours over a row-major matrix of unit vectors by dot product (cosine):
  * the brute-force scan used for reference-code search and for recall measurement.
+ *
+ * A batch of queries is screened as one matrix product (./dot-kernel.ts: float32 SIMD, every
+ * row read once per four queries); the rows whose screening score is within the kernel's error
+ * bound of the k-th best are then scored exactly, and the top k is selected from those exact
+ * scores. Exact scores are float64 sums over the dimensions in order of the float32 row and
+ * the query rounded to float32, so results are the same as a plain scalar scan, whatever the
+ * batch, with or without the kernel.
  */
+import { createDotKernel, kernelErrorBound, type DotKernel } from './dot-kernel.js';
 
-/** A flat row-major matrix of `n` vectors of length `dim`. */
+/** A flat row-major matrix of `n` vectors of length `dim`; not to be changed once searched. */
 export interface VectorMatrix {
   dim: number;
   n: number;
   data: Float32Array;
+}
+
+/** The best rows of one query: row indexes and their scores, best first. */
+export interface TopRows {
+  rows: number[];
+  scores: number[];
 }
 
 /**
@@ -24,32 +38,114 @@ export function toMatrix(vectors: readonly ArrayLike<number>[], dim: number): Ve
 }
 
 /**
- * The `k` rows with the highest dot product with `q`, best first (ties to the lower row),
- * skipping row `skip` (-1 for none).
- * @returns row indexes and their scores, at most `k`.
+ * The top-k primitive: rows offered in increasing row order, the `k` best kept, best first,
+ * ties to the row offered first.
  */
-export function topKRows(
-  m: VectorMatrix,
-  q: ArrayLike<number>,
-  k: number,
-  skip = -1,
-): { rows: number[]; scores: number[] } {
-  const { dim, n, data } = m;
-  const query = Float32Array.from({ length: dim }, (_, d) => q[d]!);
-  const rows: number[] = [];
-  const scores: number[] = [];
-  for (let r = 0, off = 0; r < n; r++, off += dim) {
-    let s = 0;
-    for (let d = 0; d < dim; d++) s += data[off + d]! * query[d]!;
-    if (r === skip || (rows.length === k && s <= scores[k - 1]!)) continue;
+class TopK {
+  readonly rows: number[] = [];
+  readonly scores: number[] = [];
+  constructor(private readonly k: number) {}
+
+  /** The k-th best score so far (-Infinity until k rows were offered). */
+  get floor(): number {
+    return this.rows.length === this.k ? this.scores[this.k - 1]! : -Infinity;
+  }
+
+  offer(row: number, s: number): void {
+    const { k, rows, scores } = this;
+    if (k <= 0 || (rows.length === k && s <= scores[k - 1]!)) return;
     let pos = rows.length === k ? k - 1 : rows.length;
     while (pos > 0 && scores[pos - 1]! < s) pos--;
     scores.splice(pos, 0, s);
-    rows.splice(pos, 0, r);
+    rows.splice(pos, 0, row);
     if (rows.length > k) {
       rows.pop();
       scores.pop();
     }
   }
-  return { rows, scores };
+}
+
+/** Exact score of row `r`: float64 sum in dimension order. */
+function exactScore(m: VectorMatrix, r: number, q: Float64Array): number {
+  const { dim, data } = m;
+  let s = 0;
+  for (let d = 0, off = r * dim; d < dim; d++) s += data[off + d]! * q[d]!;
+  return s;
+}
+
+interface Screen {
+  kernel: DotKernel | null;
+  /** Largest row norm. */
+  maxNorm: number;
+}
+
+const screens = new WeakMap<VectorMatrix, Screen>();
+
+function screenOf(m: VectorMatrix): Screen {
+  let s = screens.get(m);
+  if (!s) {
+    let maxNorm = 0;
+    for (let r = 0, off = 0; r < m.n; r++, off += m.dim) {
+      let ss = 0;
+      for (let d = 0; d < m.dim; d++) ss += m.data[off + d]! * m.data[off + d]!;
+      maxNorm = Math.max(maxNorm, Math.sqrt(ss));
+    }
+    s = { kernel: createDotKernel(m.data, m.n, m.dim), maxNorm };
+    screens.set(m, s);
+  }
+  return s;
+}
+
+/**
+ * The `k` rows with the highest dot product with each query, best first (ties to the lower
+ * row), skipping row `skips[i]` for query i (-1 or absent for none).
+ * @returns one {@link TopRows} per query, at most `k` rows each.
+ * @throws RangeError when a query's length is not `m.dim`.
+ */
+export function topKRowsBatch(
+  m: VectorMatrix,
+  queries: readonly ArrayLike<number>[],
+  k: number,
+  skips: readonly number[] = [],
+): TopRows[] {
+  const { dim, n } = m;
+  const qs = queries.map((v, i) => {
+    if (v.length !== dim) throw new RangeError(`query ${i} has length ${v.length}, expected ${dim}`);
+    return Float64Array.from({ length: dim }, (_, d) => Math.fround(v[d]!));
+  });
+  const screen = screenOf(m);
+  const out: TopRows[] = [];
+  for (let b = 0; b < qs.length; b += 4) {
+    const block = qs.slice(b, b + 4);
+    const fast = screen.kernel?.dots4(block) ?? null;
+    block.forEach((q, j) => {
+      const skip = skips[b + j] ?? -1;
+      const top = new TopK(k);
+      if (fast === null) {
+        for (let r = 0; r < n; r++) if (r !== skip) top.offer(r, exactScore(m, r, q));
+        out.push({ rows: top.rows, scores: top.scores });
+        return;
+      }
+      // Screening: the k-th best float32 score, then every row that may beat it exactly.
+      const screened = new TopK(k);
+      for (let r = 0; r < n; r++) if (r !== skip) screened.offer(r, fast[r * 4 + j]!);
+      let qNorm = 0;
+      for (let d = 0; d < dim; d++) qNorm += q[d]! * q[d]!;
+      const margin = 2 * kernelErrorBound(dim) * screen.maxNorm * Math.sqrt(qNorm);
+      const threshold = screened.floor - margin;
+      for (let r = 0; r < n; r++)
+        if (r !== skip && fast[r * 4 + j]! >= threshold) top.offer(r, exactScore(m, r, q));
+      out.push({ rows: top.rows, scores: top.scores });
+    });
+  }
+  return out;
+}
+
+/**
+ * The `k` rows with the highest dot product with `q`, best first (ties to the lower row),
+ * skipping row `skip` (-1 for none): {@link topKRowsBatch} for one query.
+ * @returns row indexes and their scores, at most `k`.
+ */
+export function topKRows(m: VectorMatrix, q: ArrayLike<number>, k: number, skip = -1): TopRows {
+  return topKRowsBatch(m, [q], k, [skip])[0]!;
 }

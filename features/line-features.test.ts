@@ -11,6 +11,7 @@ import {
   fitTypicalQuantities,
   lineFeatures,
   lineFeatureVector,
+  lineFeatureVectors,
   lineServiceDate,
   LINE_FEATURE_SPECS,
   LINE_VECTOR_NAMES,
@@ -54,6 +55,38 @@ describe('line feature vector', () => {
     LINE_VECTOR_NAMES.forEach((n, i) => expect(v[i]).toBeCloseTo(named[n]!, 5));
     expect([...v].every(Number.isFinite)).toBe(true);
   });
+});
+
+describe('line feature vectors of an invoice at once', () => {
+  it('equal the vectors line by line, searched on two fresh reference views', () => {
+    const data = loadReferenceData();
+    const lines = [
+      line({
+        description: 'Dexamethasone sodium phosphate 10 mg, lot 77',
+        code: hcpcs('J1100'),
+        quantity: 10,
+      }),
+      line({ line_number: 2, description: 'Standard wheelchair fixed arms', code: hcpcs('K0001') }),
+      line({ line_number: 3, description: 'freight', code: undefined }),
+      line({
+        line_number: 4,
+        description: 'Gauze pad sterile 4x4, 25/bx',
+        code: hcpcs('A6402'),
+        quantity: 4,
+      }),
+      line({ line_number: 5, description: '', code: hcpcs('E0601') }),
+      line({ line_number: 6, description: 'Walker folding wheeled', code: hcpcs('ZZZZZ') }),
+      line({ line_number: 7, description: 'Standard wheelchair fixed arms', code: hcpcs('K0001') }),
+    ];
+    const fresh = buildLineReference(data);
+    const batch = lineFeatureVectors(lines.map((l) => ({ line: l, ctx: ctx({ reference: fresh }) })));
+    const other = buildLineReference(data);
+    const one = lines.map((l) => lineFeatureVector(l, ctx({ reference: other })));
+    expect(batch.map((v) => [...v])).toEqual(one.map((v) => [...v]));
+    // The nearest other code was searched (not left at 0) for the described HCPCS lines.
+    const best = LINE_VECTOR_NAMES.indexOf('desc_best_other_cosine');
+    expect(batch[0]![best]).toBeGreaterThan(0.2);
+  }, 120_000);
 });
 
 describe('dose vs billing unit (J1100 dexamethasone, billed per 1 mg)', () => {

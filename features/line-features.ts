@@ -10,7 +10,13 @@
  */
 import type { Invoice, InvoiceLine } from '../core/invoice.js';
 import { dot, embedWords } from './embedding.js';
-import { HCPCS_SECTIONS, referenceFee, type CodeReference, type LineReference } from './line-reference.js';
+import {
+  HCPCS_SECTIONS,
+  referenceFee,
+  type CodeReference,
+  type LineReference,
+  type NearestOtherQuery,
+} from './line-reference.js';
 import { analyseDescription, totalDose, type DoseUnit } from './text.js';
 
 /**
@@ -218,8 +224,7 @@ function descriptionFeatures(
   ref: CodeReference,
   embedding: Float32Array,
   tokens: readonly string[],
-  reference: LineReference,
-  cacheKey: string,
+  other: { code: string; cosine: number } | null,
 ): { values: Record<string, number>; bestOther: string | null } {
   const cs = dot(embedding, ref.shortEmbedding);
   const cl = dot(embedding, ref.longEmbedding);
@@ -229,7 +234,6 @@ function descriptionFeatures(
   for (const t of stems) if (ref.stems.has(t)) inRef++;
   let covered = 0;
   for (const t of ref.shortStems) if (stems.has(t)) covered++;
-  const other = stems.size > 0 ? reference.bestOther(embedding, ref.code.code, cacheKey) : null;
   const best = other?.cosine ?? 0;
   return {
     values: {
@@ -245,12 +249,66 @@ function descriptionFeatures(
   };
 }
 
+/** What a line's features need before the nearest-other-code search, and that search's query. */
+interface LineSearch {
+  desc: ReturnType<typeof analyseDescription>;
+  code: string | null;
+  ref: CodeReference | undefined;
+  /** Recipe-2 embedding of the description; null when the code is not in the reference. */
+  embedding: Float32Array | null;
+  /** The search for the nearest other code; null when there is nothing to search. */
+  query: NearestOtherQuery | null;
+}
+
+function lineSearch(line: InvoiceLine, ctx: LineContext): LineSearch {
+  const desc = analyseDescription(line.description);
+  const code = line.code?.system === 'HCPCS' ? line.code.value.toUpperCase() : null;
+  const ref = code === null ? undefined : ctx.reference.get(code);
+  const embedding = ref ? embedWords(desc.words) : null;
+  const query =
+    ref && embedding && desc.tokens.length > 0
+      ? { embedding, exclude: ref.code.code, cacheKey: desc.words.join(' ') }
+      : null;
+  return { desc, code, ref, embedding, query };
+}
+
+/**
+ * Computes the named line features and their evidence (see {@link LINE_FEATURE_SPECS}) of
+ * several lines, with one nearest-other-code search for all of them per reference (one batched
+ * scan of the ~7,000 active codes for the descriptions not memoised in the reference view).
+ * Pure given its inputs; the same values as {@link lineFeatures} line by line.
+ */
+export function lineFeaturesMany(
+  items: readonly { line: InvoiceLine; ctx: LineContext }[],
+): LineFeatureValues[] {
+  const searches = items.map(({ line, ctx }) => lineSearch(line, ctx));
+  const found: ({ code: string; cosine: number } | null)[] = items.map(() => null);
+  const byReference = new Map<LineReference, number[]>();
+  searches.forEach((s, i) => {
+    if (s.query === null) return;
+    const ref = items[i]!.ctx.reference;
+    byReference.set(ref, [...(byReference.get(ref) ?? []), i]);
+  });
+  for (const [reference, idx] of byReference)
+    reference.bestOthers(idx.map((i) => searches[i]!.query!)).forEach((r, j) => (found[idx[j]!] = r));
+  return items.map(({ line, ctx }, i) => lineFeaturesOf(line, ctx, searches[i]!, found[i]!));
+}
+
 /**
  * Computes the named line features and their evidence (see {@link LINE_FEATURE_SPECS}).
  * Pure given its inputs (the nearest-other-code search is memoised per description inside the
  * reference view; a miss scans the ~7,000 active codes).
  */
 export function lineFeatures(line: InvoiceLine, ctx: LineContext): LineFeatureValues {
+  return lineFeaturesMany([{ line, ctx }])[0]!;
+}
+
+function lineFeaturesOf(
+  line: InvoiceLine,
+  ctx: LineContext,
+  search: LineSearch,
+  other: { code: string; cosine: number } | null,
+): LineFeatureValues {
   const v: Record<string, number> = Object.fromEntries(LINE_VECTOR_NAMES.map((n) => [n, 0]));
   const evidence: LineFeatureEvidence = {
     code: null,
@@ -262,7 +320,7 @@ export function lineFeatures(line: InvoiceLine, ctx: LineContext): LineFeatureVa
     billingUnit: null,
     typicalQuantity: null,
   };
-  const desc = analyseDescription(line.description);
+  const { desc, code, ref } = search;
   v.desc_token_count = Math.log1p(desc.tokens.length);
   v.quantity_log1p = Math.sign(line.quantity) * Math.log1p(Math.abs(line.quantity));
   v.unit_price_log1p = Math.log1p(Math.abs(line.unit_price_cents) / 100);
@@ -273,8 +331,6 @@ export function lineFeatures(line: InvoiceLine, ctx: LineContext): LineFeatureVa
     1,
   );
   v.is_credit_line = line.quantity < 0 || line.amount_cents < 0 ? 1 : 0;
-  const isHcpcs = line.code?.system === 'HCPCS';
-  const code = isHcpcs ? line.code!.value.toUpperCase() : null;
   const section =
     code !== null && (HCPCS_SECTIONS as readonly string[]).includes(code[0]!) ? code[0]! : 'other';
   v[`code_section=${section}`] = 1;
@@ -282,7 +338,6 @@ export function lineFeatures(line: InvoiceLine, ctx: LineContext): LineFeatureVa
   if (code === null) return { values: v, evidence };
   evidence.code = code;
   v.code_is_hcpcs = 1;
-  const ref = ctx.reference.get(code);
   if (!ref) return { values: v, evidence };
   v.code_known = 1;
   const c = ref.code;
@@ -293,8 +348,7 @@ export function lineFeatures(line: InvoiceLine, ctx: LineContext): LineFeatureVa
   v.code_not_separately_priced = pi.includes('00') ? 1 : 0;
   v.code_carrier_priced = pi.some((p) => CARRIER_PRICED.has(p)) ? 1 : 0;
   evidence.category = ref.category;
-  const embedding = embedWords(desc.words);
-  const d = descriptionFeatures(ref, embedding, desc.tokens, ctx.reference, desc.words.join(' '));
+  const d = descriptionFeatures(ref, search.embedding!, desc.tokens, other);
   Object.assign(v, d.values);
   evidence.bestOtherCode = d.bestOther;
   Object.assign(v, vendorFeatures(ref.category, ctx.vendorProfile));
@@ -325,7 +379,20 @@ export function lineFeatures(line: InvoiceLine, ctx: LineContext): LineFeatureVa
  * @returns `Float32Array` of length `LINE_VECTOR_NAMES.length`; every value finite.
  */
 export function lineFeatureVector(line: InvoiceLine, ctx: LineContext): Float32Array {
-  const { values } = lineFeatures(line, ctx);
+  return toVector(lineFeatures(line, ctx).values);
+}
+
+/**
+ * The line feature vectors of several lines ({@link lineFeatureVector} each), with one
+ * nearest-other-code search for all of them (see {@link lineFeaturesMany}).
+ */
+export function lineFeatureVectors(
+  items: readonly { line: InvoiceLine; ctx: LineContext }[],
+): Float32Array[] {
+  return lineFeaturesMany(items).map((f) => toVector(f.values));
+}
+
+function toVector(values: Record<string, number>): Float32Array {
   return Float32Array.from(LINE_VECTOR_NAMES, (n) => {
     const x = values[n]!;
     return Number.isFinite(x) ? x : 0;

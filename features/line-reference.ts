@@ -11,7 +11,7 @@
 import type { FeeScheduleEntry, HcpcsCode, ReferenceData } from '../core/reference.js';
 import { embedWords, TEXT_EMBEDDING_RECIPE } from './embedding.js';
 import { shippedIdf, type IdfTable } from './idf.js';
-import { toMatrix, topKRows } from './knn.js';
+import { toMatrix, topKRowsBatch } from './knn.js';
 import { descriptionWords, parseBillingUnit, stem, type DoseUnit } from './text.js';
 
 /** HCPCS Level II sections by first letter (CMS HCPCS code ranges); `other` for anything else. */
@@ -67,8 +67,8 @@ export interface LineReference {
   get(code: string): CodeReference | undefined;
   /**
    * The active code (no termination date) whose combined description embedding is nearest to
-   * `embedding`, other than `exclude`; cosine in [-1, 1]. A brute-force scan (about 7,000 x 128
-   * multiply-adds); when `cacheKey` (the text the embedding was made from) is given, results are
+   * `embedding`, other than `exclude`; cosine in [-1, 1]. An exact search (about 7,000 x 128
+   * multiply-adds, screened in float32 SIMD; features/knn.ts); when `cacheKey` (the text the embedding was made from) is given, results are
    * memoised per key and excluded code (bounded at 20,000 entries), since vendors bill the same
    * descriptions again and again.
    */
@@ -77,6 +77,19 @@ export interface LineReference {
     exclude: string,
     cacheKey?: string,
   ): { code: string; cosine: number } | null;
+  /**
+   * {@link LineReference.bestOther} of several queries, the ones not memoised searched in one
+   * batched scan (features/knn.ts); one result per query, in order, the same as one by one.
+   */
+  bestOthers(queries: readonly NearestOtherQuery[]): ({ code: string; cosine: number } | null)[];
+}
+
+/** A nearest-other-code query: a recipe-2 description embedding, the billed code, the cache key. */
+export interface NearestOtherQuery {
+  embedding: ArrayLike<number>;
+  exclude: string;
+  /** The text the embedding was made from (memoisation key); none: not memoised. */
+  cacheKey?: string;
 }
 
 /** Category of a code for profiles: BETOS, else `SEC:<first letter>`. */
@@ -131,28 +144,41 @@ export function buildLineReference(ref: ReferenceData, opts: { idf?: IdfTable } 
   }
   const matrix = toMatrix(combined, dim);
   const rowOf = new Map(active.map((c, i) => [c, i]));
-  const cache = new Map<string, { code: string; cosine: number } | null>();
-  const scan = (embedding: ArrayLike<number>, exclude: string): { code: string; cosine: number } | null => {
-    const { rows, scores } = topKRows(matrix, embedding, 1, rowOf.get(exclude) ?? -1);
-    return rows.length === 0 ? null : { code: active[rows[0]!]!, cosine: scores[0]! };
+  type Found = { code: string; cosine: number } | null;
+  const cache = new Map<string, Found>();
+  const bestOthers = (queries: readonly NearestOtherQuery[]): Found[] => {
+    const keys = queries.map((q) =>
+      q.cacheKey === undefined ? undefined : `${q.exclude}\u0000${q.cacheKey}`,
+    );
+    const out = keys.map((key) => (key === undefined ? undefined : cache.get(key)));
+    const misses = out.flatMap((hit, i) => (hit === undefined ? [i] : []));
+    if (misses.length > 0) {
+      const top = topKRowsBatch(
+        matrix,
+        misses.map((i) => queries[i]!.embedding),
+        1,
+        misses.map((i) => rowOf.get(queries[i]!.exclude) ?? -1),
+      );
+      misses.forEach((i, j) => {
+        const { rows, scores } = top[j]!;
+        const found: Found = rows.length === 0 ? null : { code: active[rows[0]!]!, cosine: scores[0]! };
+        out[i] = found;
+        const key = keys[i];
+        if (key !== undefined) {
+          if (cache.size >= 20_000) cache.clear();
+          cache.set(key, found);
+        }
+      });
+    }
+    return out as Found[];
   };
   return {
     version: ref.version,
     idfId: idf.id,
     get: (code) => byCode.get(code.toUpperCase()),
-    bestOther(embedding, exclude, cacheKey) {
-      const key = cacheKey === undefined ? undefined : `${exclude}\u0000${cacheKey}`;
-      if (key !== undefined) {
-        const hit = cache.get(key);
-        if (hit !== undefined) return hit;
-      }
-      const found = scan(embedding, exclude);
-      if (key !== undefined) {
-        if (cache.size >= 20_000) cache.clear();
-        cache.set(key, found);
-      }
-      return found;
-    },
+    bestOther: (embedding, exclude, cacheKey) =>
+      bestOthers([{ embedding, exclude, ...(cacheKey === undefined ? {} : { cacheKey }) }])[0]!,
+    bestOthers,
   };
 }
 

@@ -67,3 +67,43 @@ describe('duplicate detector document-kind rules', () => {
     expect(diff[1]).toMatchObject({ this_value: ['E0570|1600'], earlier_value: ['E0570|1500'] });
   });
 });
+
+describe('explanations on demand', () => {
+  it('explains the best reported pair only, with the explanation the scorer gives for it', async () => {
+    const inv = makeInvoice({ invoice_id: 'q' });
+    const cands = ['a', 'b', 'c'].map((id, i) =>
+      candidate(makeInvoice({ invoice_id: id, invoice_number: `N-${id}` }), { embeddingDistance: 0.1 * i }),
+    );
+    const explained: number[] = [];
+    let calls = 0;
+    const lazy = {
+      ...scorer,
+      scorePair: (c: Parameters<typeof scorer.scorePair>[0]) => {
+        const s = scorer.scorePair(c);
+        const at = calls++; // a distinct mark per pair
+        return {
+          ...s,
+          contributions: {},
+          explain: () => {
+            explained.push(at);
+            return { contributions: { marked: at } };
+          },
+        };
+      },
+    };
+    const out = await assessDuplicates(
+      inv,
+      pairSideOfInvoice(inv, extractInvoiceFeatures(inv)),
+      cands,
+      lazy,
+      0,
+    );
+    expect(out.reported.length).toBeGreaterThan(1);
+    expect(explained).toHaveLength(1);
+    expect(out.reported[0]!.contributions).toEqual({ marked: explained[0] });
+    expect(out.scored[0]).toBe(out.reported[0]);
+    // The mark is that of the pair reported first (candidates are scored in their order).
+    expect(explained[0]).toBe(cands.findIndex((c) => c.invoiceId === out.reported[0]!.candidate.invoiceId));
+    expect(out.reported.slice(1).every((s) => Object.keys(s.contributions).length === 0)).toBe(true);
+  });
+});

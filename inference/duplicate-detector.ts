@@ -149,13 +149,14 @@ export async function assessDuplicates(
     scorer.scorePairs ? await scorer.scorePairs(cs) : await Promise.all(cs.map((c) => scorer.scorePair(c)));
   const results = await scoreAll(comparisons);
   const neutral = invoiceNumberUncertain ? await scoreAll(comparisons.map(withInvoiceNumberNeutralised)) : [];
+  const explainers = new Map<ScoredCandidate, NonNullable<PairScore['explain']>>();
   const scored = candidates
     .map((c, i): ScoredCandidate => {
       const n = neutral[i];
       const useNeutral = n !== undefined && n.score > results[i]!.score;
       const s = useNeutral ? n : results[i]!;
       const rule = documentKindRule(invoice, c);
-      return {
+      const out: ScoredCandidate = {
         candidate: c,
         comparison: comparisons[i]!,
         modelScore: s.score,
@@ -166,11 +167,23 @@ export async function assessDuplicates(
         ...(s.modelVersion ? { modelVersion: s.modelVersion } : {}),
         ...(useNeutral ? { invoiceNumberNeutralised: true } : {}),
       };
+      if (s.explain) explainers.set(out, s.explain);
+      return out;
     })
     .sort((a, b) => b.score - a.score || a.candidate.embeddingDistance - b.candidate.embeddingDistance);
+  const reported = scored.filter((x) => x.score >= reportAt).slice(0, 5);
+  // Only the best reported pair's contributions and explanation are read (reason evidence,
+  // the decision's explanation): a scorer that explains on demand does it for that pair alone.
+  const top = reported[0];
+  const explain = top && explainers.get(top);
+  if (top && explain) {
+    const explained: ScoredCandidate = { ...top, ...explain() };
+    reported[0] = explained;
+    scored[scored.indexOf(top)] = explained;
+  }
   return {
     scored,
-    reported: scored.filter((x) => x.score >= reportAt).slice(0, 5),
+    reported,
     reversal: matchReversal(invoice, scored),
   };
 }

@@ -62,20 +62,43 @@ export function createHeuristicCodingScorer(
   // Suggestions depend only on the description and the excluded code: memoise them (bounded),
   // since long invoices repeat descriptions.
   const suggestCache = new Map<string, LineScore['suggestedCodes']>();
-  const suggest = (f: LineFeatures, exclude?: string): LineScore['suggestedCodes'] => {
-    const key = `${exclude ?? ''}|${f.descriptionNormalised}`;
-    let hit = suggestCache.get(key);
-    if (!hit) {
-      hit = ref.nearest(f.embedding, 3, exclude).map((n) => ({
-        system: 'HCPCS' as const,
-        value: n.code,
-        description: n.description,
-        similarity: n.similarity,
-      }));
+  const suggestKey = (f: LineFeatures, exclude?: string): string =>
+    `${exclude ?? ''}|${f.descriptionNormalised}`;
+  /** Searches the suggestions of several lines not memoised yet in one batch and memoises them. */
+  const prefetch = (wanted: readonly { f: LineFeatures; exclude?: string }[]): void => {
+    const misses = wanted.filter(({ f, exclude }) => !suggestCache.has(suggestKey(f, exclude)));
+    if (misses.length === 0) return;
+    const found = ref.nearestMany(
+      misses.map(({ f, exclude }) => ({ embedding: f.embedding, ...(exclude ? { exclude } : {}) })),
+      3,
+    );
+    misses.forEach(({ f, exclude }, i) => {
       if (suggestCache.size >= 10_000) suggestCache.clear();
-      suggestCache.set(key, hit);
-    }
-    return hit;
+      suggestCache.set(
+        suggestKey(f, exclude),
+        found[i]!.map((n) => ({
+          system: 'HCPCS' as const,
+          value: n.code,
+          description: n.description,
+          similarity: n.similarity,
+        })),
+      );
+    });
+  };
+  const suggest = (f: LineFeatures, exclude?: string): LineScore['suggestedCodes'] => {
+    const key = suggestKey(f, exclude);
+    if (!suggestCache.has(key)) prefetch([{ f, ...(exclude ? { exclude } : {}) }]);
+    return suggestCache.get(key)!;
+  };
+  /** The description-fit check of a line against its code: cosine, stem overlap, risk. */
+  const descriptionFit = (f: LineFeatures, rc: NonNullable<ReturnType<ReferenceIndex['get']>>) => {
+    const cos = Math.max(cosine(f.embedding, rc.embedding), cosine(f.embedding, rc.shortEmbedding));
+    const lineStems = new Set(f.tokens);
+    let hit = 0;
+    for (const s of lineStems) if (rc.stems.has(s)) hit++;
+    const overlap = lineStems.size === 0 ? 0 : hit / lineStems.size;
+    const fit = 0.6 * Math.max(0, cos) + 0.4 * overlap;
+    return { cos, overlap, descRisk: sigmoid(p.fitSlope * (p.fitMidpoint - fit)) };
   };
   const scoreLine = (
     inv: Invoice,
@@ -115,13 +138,7 @@ export function createHeuristicCodingScorer(
       );
     }
     // Description fit.
-    const cos = Math.max(cosine(f.embedding, rc.embedding), cosine(f.embedding, rc.shortEmbedding));
-    const lineStems = new Set(f.tokens);
-    let hit = 0;
-    for (const s of lineStems) if (rc.stems.has(s)) hit++;
-    const overlap = lineStems.size === 0 ? 0 : hit / lineStems.size;
-    const fit = 0.6 * Math.max(0, cos) + 0.4 * overlap;
-    const descRisk = sigmoid(p.fitSlope * (p.fitMidpoint - fit));
+    const { cos, overlap, descRisk } = descriptionFit(f, rc);
     let suggestedCodes: LineScore['suggestedCodes'] = [];
     if (descRisk >= p.suggestAt) {
       suggestedCodes = suggest(f, code);
@@ -171,6 +188,17 @@ export function createHeuristicCodingScorer(
     version: p.version,
     scoreLines(inv, lines, context) {
       const byNumber = new Map(inv.lines.map((l) => [l.line_number, l]));
+      // The lines that will want suggestions (unknown code, poor description fit), searched at once.
+      prefetch(
+        lines.flatMap((f) => {
+          const code = byNumber.get(f.lineNumber)?.code;
+          if (code?.system !== 'HCPCS') return [];
+          const value = code.value.toUpperCase();
+          const rc = ref.get(value);
+          if (!rc) return [{ f }];
+          return descriptionFit(f, rc).descRisk >= p.suggestAt ? [{ f, exclude: value }] : [];
+        }),
+      );
       return lines.map((f) => {
         const line = byNumber.get(f.lineNumber);
         if (!line) throw new RangeError(`line ${f.lineNumber} is not on invoice ${inv.invoice_id}`);

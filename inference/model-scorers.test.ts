@@ -25,6 +25,7 @@ import {
   groupFeatures,
   loadChampionScorers,
   pairGroups,
+  perLineVectoriser,
 } from './model-scorers.js';
 import { ChampionModel, type LoadedModel } from './onnx-champion.js';
 import type { CodingMismatchScorer } from './scorers.js';
@@ -92,8 +93,9 @@ function invoice(): Invoice {
   };
 }
 
-const vectorise = (_inv: Invoice, line: Invoice['lines'][number]) =>
-  line.code ? ROWS[line.line_number]! : null;
+const vectorise = perLineVectoriser((_inv: Invoice, line: Invoice['lines'][number]) =>
+  line.code ? ROWS[line.line_number]! : null,
+);
 
 describe('model scorers', () => {
   it('coding: calibrated probabilities of the champion, reasons that add up to P, explanations, unscorable lines', async () => {
@@ -176,7 +178,7 @@ describe('model scorers', () => {
     await model.close();
   });
 
-  it('duplicate: batch and single scoring agree; contributions by group add up to the logit', async () => {
+  it('duplicate: batch and single scoring agree; contributions by group, explained on demand, add up to the logit', async () => {
     const names = ['same_vendor', 'invoice_number_equal', 'amount_rel_diff', 'days_apart'];
     const spec = makeSpec({ seed: 44, task: 'duplicate', featureNames: names, hidden: [6] });
     await registerSpec('duplicate', spec, 0.9);
@@ -216,9 +218,14 @@ describe('model scorers', () => {
       const one = await scorer.scorePair(c);
       expect(one.score).toBe(batch[i]!.score);
       expect(one.score).toBeCloseTo(predictProbability(spec, Float32Array.from(vec(c))), 6);
-      const e = one.explanation!;
-      expect(Math.abs(e.completenessGap)).toBeLessThan(1e-9);
-      expect(Object.keys(one.contributions)).toEqual(['vendor', 'number', 'amount_date']);
+      // Explained on demand only: the score alone costs one ONNX run.
+      expect(one.explanation).toBeUndefined();
+      expect(one.contributions).toEqual({});
+      const { explanation: e, contributions } = one.explain!();
+      expect(Math.abs(e!.completenessGap)).toBeLessThan(1e-9);
+      expect(e!.probability).toBeCloseTo(one.score, 6);
+      expect(Object.keys(contributions)).toEqual(['vendor', 'number', 'amount_date']);
+      expect(batch[i]!.explain!()).toEqual({ explanation: e, contributions });
       expect(one.modelVersion).toBe('duplicate@1');
       expect(one.rule).toBeNull();
     }
@@ -360,8 +367,14 @@ describe('model scorers', () => {
     const inv = invoice();
     const f = extractInvoiceFeatures(inv);
     const model = { files: {} } as unknown as LoadedModel; // these vectorisers do not read the model
+    const vectors = line(
+      inv,
+      inv.lines.map((l, i) => ({ line: l, features: f.lines[i]! })),
+      model,
+      undefined,
+    );
     for (const [i, l] of inv.lines.entries()) {
-      const v = line(inv, l, f.lines[i]!, model, undefined);
+      const v = vectors[i];
       // The coding model scores HCPCS lines only.
       if (l.code?.system === 'HCPCS') expect(v!.length).toBe(LINE_FEATURES.length);
       else expect(v).toBeNull();

@@ -23,7 +23,7 @@ import type { LineFeatures } from '../features/invoice-features.js';
 import type { PairComparison } from '../features/pair.js';
 import type { ReasonCode } from '../core/decision.js';
 import { pairFeatureVector } from '../features/comparisons.js';
-import { lineFeatureVector, type LineContext } from '../features/line-features.js';
+import { lineFeatureVectors, type LineContext } from '../features/line-features.js';
 import { reason, round3 } from './explain.js';
 import type { ModelRegistry } from '../models/registry.js';
 import { servedFeatureSchemas } from '../models/served-schemas.js';
@@ -45,13 +45,31 @@ import type {
  * score it. `model` is the version scoring the call: its `files` hold what the run trained
  * with (e.g. `line-context.json`), so a hot-reloaded model gets its own context.
  */
-export type LineVectoriser = (
+export type LineVectoriserOne = (
   invoice: Invoice,
   line: InvoiceLine,
   features: LineFeatures,
   model: LoadedModel,
   context: ScoringContext | undefined,
 ) => ArrayLike<number> | null;
+
+/**
+ * Maps the lines of one invoice to the model's feature vectors at once (one per line, in
+ * order; null where the model cannot score the line), so work shared by the lines (the
+ * reference search) is done once. See {@link LineVectoriserOne} for `model`.
+ */
+export type LineVectoriser = (
+  invoice: Invoice,
+  lines: readonly { line: InvoiceLine; features: LineFeatures }[],
+  model: LoadedModel,
+  context: ScoringContext | undefined,
+) => (ArrayLike<number> | null)[];
+
+/** A {@link LineVectoriser} that maps each line on its own. */
+export function perLineVectoriser(one: LineVectoriserOne): LineVectoriser {
+  return (invoice, lines, model, context) =>
+    lines.map(({ line, features }) => one(invoice, line, features, model, context));
+}
 
 /** Maps a pair comparison to the model's feature vector (schema order). */
 export type PairVectoriser = (c: PairComparison, model: LoadedModel) => ArrayLike<number>;
@@ -90,16 +108,20 @@ function toRows(vectors: readonly ArrayLike<number>[], f: number): Float32Array 
   return data;
 }
 
-/** Runs the model and explains each row (when the model can be explained). */
+/**
+ * Runs the model (the ONNX session: its probability is the score) and, with `explain`, explains
+ * each row (when the model can be explained).
+ */
 async function scoreVectors(
   m: LoadedModel,
   vectors: readonly ArrayLike<number>[],
+  explain = true,
 ): Promise<{ probability: number; explanation?: ModelExplanation }[]> {
   if (vectors.length === 0) return [];
   const out = await m.session.run(toRows(vectors, m.session.numFeatures));
   return vectors.map((v, i) => {
     const probability = out.probability[i]!;
-    if (!m.explainer) return { probability };
+    if (!m.explainer || !explain) return { probability };
     return { probability, explanation: m.explainer.explain(Float32Array.from(v)) };
   });
 }
@@ -166,10 +188,13 @@ export function createModelCodingScorer(o: ModelCodingScorerOptions): ModelCodin
         const byNumber = new Map(invoice.lines.map((l) => [l.line_number, l]));
         const fallback = o.evidence?.scoreLines(invoice, lines, context) ?? [];
         const vectors: ArrayLike<number>[] = [];
-        const slots = lines.map((f) => {
-          const line = byNumber.get(f.lineNumber);
-          if (!line) throw new RangeError(`line ${f.lineNumber} is not on invoice ${invoice.invoice_id}`);
-          const v = o.vectorise(invoice, line, f, m, context);
+        const items = lines.map((features) => {
+          const line = byNumber.get(features.lineNumber);
+          if (!line)
+            throw new RangeError(`line ${features.lineNumber} is not on invoice ${invoice.invoice_id}`);
+          return { line, features };
+        });
+        const slots = o.vectorise(invoice, items, m, context).map((v) => {
           if (v === null) return -1;
           vectors.push(v);
           return vectors.length - 1;
@@ -232,20 +257,31 @@ export function createModelPairScorer(o: {
   model: ChampionModel;
   vectorise: PairVectoriser;
 }): ModelPairScorer {
+  // One ONNX run scores the candidates; the explanation (integrated gradients, a float64
+  // forward pass of its own) is computed only for the pairs the detector reports.
   const scorePairs = (cs: readonly PairComparison[]): Promise<PairScore[]> =>
     o.model.use(async (m) => {
-      const scored = await scoreVectors(
-        m,
-        cs.map((c) => o.vectorise(c, m)),
-      );
-      return scored.map(({ probability, explanation }) => ({
+      const vectors = cs.map((c) => o.vectorise(c, m));
+      const scored = await scoreVectors(m, vectors, false);
+      const explainer = m.explainer;
+      return scored.map(({ probability }, i) => ({
         score: probability,
-        contributions: Object.fromEntries(
-          (explanation?.contributions ?? []).map((c) => [c.group, round3(c.value)]),
-        ),
+        contributions: {},
         rule: null,
         modelVersion: m.label,
-        ...(explanation ? { explanation } : {}),
+        ...(explainer
+          ? {
+              explain: () => {
+                const explanation = explainer.explain(Float32Array.from(vectors[i]!));
+                return {
+                  contributions: Object.fromEntries(
+                    explanation.contributions.map((c) => [c.group, round3(c.value)]),
+                  ),
+                  explanation,
+                };
+              },
+            }
+          : {}),
       }));
     });
   return {
@@ -344,8 +380,18 @@ export function featureLineVectoriser(
 ): LineVectoriser {
   // The coding model is trained on HCPCS lines only: other lines (no code, tax, freight, another
   // code system) are left to the rule-based evidence scorer.
-  return (inv, line, _f, model, scoring) =>
-    line.code?.system === 'HCPCS' ? lineFeatureVector(line, context(inv, line, model, scoring)) : null;
+  return (inv, lines, model, scoring) => {
+    const hcpcs = lines.flatMap(({ line }, i) => (line.code?.system === 'HCPCS' ? [i] : []));
+    const vectors = lineFeatureVectors(
+      hcpcs.map((i) => {
+        const { line } = lines[i]!;
+        return { line, ctx: context(inv, line, model, scoring) };
+      }),
+    );
+    const out: (Float32Array | null)[] = lines.map(() => null);
+    hcpcs.forEach((i, j) => (out[i] = vectors[j]!));
+    return out;
+  };
 }
 
 /** Pair vectoriser: features/' `pairFeatureVector` over `COMPARISONS`. */

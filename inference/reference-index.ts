@@ -1,13 +1,13 @@
 /**
  * In-memory index of the HCPCS reference descriptions: per-code embeddings and stems for the
  * description-fit check, and brute-force nearest codes for suggestions (8k x 128 dims: well
- * under a millisecond per query; the scan is features/knn.ts' `topKRows`, the one nearest-code
- * search of the tree). Built once at start-up from {@link ReferenceData}.
+ * under a millisecond per query; the search is features/knn.ts' `topKRowsBatch`, the one
+ * nearest-code search of the tree). Built once at start-up from {@link ReferenceData}.
  */
 import type { FeeScheduleEntry, HcpcsCode, ReferenceData } from '../core/reference.js';
 import { EMBEDDING_DIM, hashedNgramEmbedding } from '../features/hashing.js';
 import { descriptionTokens, normaliseDescription } from '../features/text.js';
-import { toMatrix, topKRows } from '../features/knn.js';
+import { toMatrix, topKRowsBatch } from '../features/knn.js';
 
 /** Reference view of one code. */
 export interface ReferenceCode {
@@ -37,6 +37,8 @@ export interface ReferenceIndex {
   coversPrefix(prefix: string): boolean;
   /** Active codes nearest to an embedding (cosine), best first. */
   nearest(embedding: Float64Array, k: number, exclude?: string): NearestCode[];
+  /** {@link ReferenceIndex.nearest} of several embeddings in one batched search; one list per query. */
+  nearestMany(queries: readonly { embedding: Float64Array; exclude?: string }[], k: number): NearestCode[][];
 }
 
 /** Builds the index over every HCPCS procedure code; `nearest` searches active codes only. */
@@ -67,16 +69,28 @@ export function buildReferenceIndex(ref: ReferenceData): ReferenceIndex {
     coversPrefix: (prefix) => codes.some((c) => c.startsWith(prefix.toUpperCase())),
     get: (code) => byCode.get(code.toUpperCase()),
     fees: (code) => ref.fees.get(code.toUpperCase()) ?? [],
-    nearest(embedding, k, exclude) {
-      const { rows, scores } = topKRows(matrix, embedding, k, exclude ? (rowOf.get(exclude) ?? -1) : -1);
-      return rows.map((r, j) => {
+    nearest: (embedding, k, exclude) => nearestMany([{ embedding, ...(exclude ? { exclude } : {}) }], k)[0]!,
+    nearestMany,
+  };
+  function nearestMany(
+    queries: readonly { embedding: Float64Array; exclude?: string }[],
+    k: number,
+  ): NearestCode[][] {
+    const top = topKRowsBatch(
+      matrix,
+      queries.map((q) => q.embedding),
+      k,
+      queries.map((q) => (q.exclude ? (rowOf.get(q.exclude) ?? -1) : -1)),
+    );
+    return top.map(({ rows, scores }) =>
+      rows.map((r, j) => {
         const code = (active[r] as ReferenceCode).code;
         return {
           code: code.code,
           description: code.shortDescription,
           similarity: Math.round((scores[j] as number) * 1000) / 1000,
         };
-      });
-    },
-  };
+      }),
+    );
+  }
 }

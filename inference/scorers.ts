@@ -85,6 +85,12 @@ export interface PairScore {
   modelVersion?: string;
   /** Model explanation (contributions to the logit by feature group), when the model has one. */
   explanation?: ModelExplanation;
+  /**
+   * For scorers whose explanation costs more than the score (integrated gradients): computes
+   * `contributions` and `explanation` on demand, for the pairs that are reported; until then
+   * `contributions` is empty and `explanation` absent.
+   */
+  explain?: () => Pick<PairScore, 'contributions' | 'explanation'>;
 }
 
 /** Scores candidate pairs from their comparison vectors. */

@@ -293,6 +293,7 @@ describe('configuration', () => {
       batchMaxInvoices: 1000,
       requestTimeoutMs: 30_000,
       scoreDeadlineMs: 10_000,
+      scoreMaxInFlight: 32,
       rateLimitMax: 600,
       rateLimitBatchMax: 60,
       rateLimitWindowMs: 60_000,
@@ -306,11 +307,17 @@ describe('configuration', () => {
       REDIS_URL: 'redis://cache:6380/1',
       RATE_LIMIT_MAX: '0',
       SCORE_DEADLINE_MS: '2500',
+      SCORE_MAX_IN_FLIGHT: '0',
       METRICS_PORT: '9464',
       BATCH_MAX_INVOICES: '50',
     });
     expect(c.jobs.redisUrl).toBe('redis://cache:6380/1');
-    expect(c.limits).toMatchObject({ rateLimitMax: 0, scoreDeadlineMs: 2500, batchMaxInvoices: 50 });
+    expect(c.limits).toMatchObject({
+      rateLimitMax: 0,
+      scoreDeadlineMs: 2500,
+      scoreMaxInFlight: 0,
+      batchMaxInvoices: 50,
+    });
     expect(c.metricsListener).toEqual({ port: 9464, host: '127.0.0.1' });
     try {
       loadConfig({
@@ -318,12 +325,19 @@ describe('configuration', () => {
         REQUEST_TIMEOUT_MS: '5',
         JOB_ATTEMPTS: 'many',
         QUEUE_PREFIX: 'a:b',
+        SCORE_MAX_IN_FLIGHT: '-1',
       });
       expect.unreachable();
     } catch (e) {
       expect(isTriageError(e, 'TRIAGE_CONFIG_INVALID')).toBe(true);
       expect((e as TriageError).errors.map((x) => x.path)).toEqual(
-        expect.arrayContaining(['REDIS_URL', 'REQUEST_TIMEOUT_MS', 'JOB_ATTEMPTS', 'QUEUE_PREFIX']),
+        expect.arrayContaining([
+          'REDIS_URL',
+          'REQUEST_TIMEOUT_MS',
+          'JOB_ATTEMPTS',
+          'QUEUE_PREFIX',
+          'SCORE_MAX_IN_FLIGHT',
+        ]),
       );
     }
   });

@@ -22,7 +22,7 @@ export const invoiceRoutes: RoutePlugin<InvoiceRoutesOptions> = async (app, deps
   app.post(
     '/v1/invoices/score',
     {
-      config: { roles: ['workflow'] },
+      config: { roles: ['workflow'], admission: true },
       schema: {
         operationId: 'scoreInvoice',
         summary: "Score an invoice and index it for later duplicate checks (in the key's tenant)",

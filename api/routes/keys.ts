@@ -37,6 +37,8 @@ const view = (r: ApiKeyRecord) => ({
 /** What the api keys routes use. */
 export interface KeyRoutesOptions {
   store: Pick<ApiStore, 'keys'>;
+  /** Told after a key was revoked (e.g. to drop cached key lookups). */
+  onRevoked?: () => void;
 }
 
 /** Registers the api keys routes. */
@@ -106,6 +108,7 @@ export const keyRoutes: RoutePlugin<KeyRoutesOptions> = async (app, deps) => {
       const p = principalOf(req);
       const rec = await deps.store.keys.revoke(p.tenantId, req.params.id, p.keyId);
       if (!rec) throw new TriageError('TRIAGE_KEY_NOT_FOUND', `no key ${req.params.id}`);
+      deps.onRevoked?.();
       req.log.info({ revoked_key_id: rec.id }, 'API key revoked');
       return view(rec);
     },
