@@ -15,7 +15,7 @@
  * PostgreSQL sections need `BENCH_DATABASE_URL` (default the test database).
  */
 import type { OnnxTfjsComparison } from './models-source.js';
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -36,6 +36,7 @@ import { runStoreOpenBenchmark, storeOpenTable } from './store-open.js';
 import { fmt, msSince } from './stats.js';
 import { intakeTable, runIntakeBenchmark } from './intake.js';
 import { historySection } from './history.js';
+import { trainingSection } from './training.js';
 import { computeSection } from './compute.js';
 
 const opts = new Command()
@@ -451,61 +452,8 @@ if (only.has('history'))
   );
 
 // ---------------------------------------------------------------- training
-if (only.has('training')) {
-  const sizes = opts.trainInvoices.split(',').map(Number);
-  const out: { model: string; invoices: number; seconds: number; peakRssMiB: number; examples: string }[] =
-    [];
-  for (const [i, model] of ['coding-mismatch', 'duplicate'].entries()) {
-    const invoices = sizes[i] ?? sizes[0]!;
-    const dir = await benchmarkSet(invoices);
-    const outDir = mkdtempSync(join(tmpdir(), 'it-bench-train-'));
-    const t0 = process.hrtime.bigint();
-    const r = spawnSync(
-      '/usr/bin/time',
-      [
-        '-f',
-        'PEAK_RSS_KB=%M',
-        'npx',
-        'tsx',
-        'bin/train.ts',
-        '--model',
-        model,
-        '--data',
-        dir,
-        '--seed',
-        '42',
-        '--out',
-        outDir,
-        '--no-progress',
-        '--no-eval-report',
-      ],
-      { encoding: 'utf8' },
-    );
-    const seconds = msSince(t0) / 1000;
-    const peak = /PEAK_RSS_KB=(\d+)/.exec(r.stderr);
-    // The CLI prints "<rows> rows, <invoices> invoices, <labels> reviewer labels" once loaded.
-    const rows = /(\d+) rows, \d+ invoices/.exec(`${r.stdout}\n${r.stderr}`);
-    const examples = r.status === 0 && rows ? rows[1]! : `train failed: ${r.stderr.slice(-300)}`;
-    out.push({
-      model,
-      invoices,
-      seconds,
-      peakRssMiB: peak ? Math.round(Number(peak[1]) / 1024) : -1,
-      examples,
-    });
-    rmSync(outDir, { recursive: true, force: true });
-  }
-  report.training = { runs: out };
-  console.log(
-    '\nTraining (npm run train, seed 42, both architectures, calibration and thresholds; no harness report)',
-  );
-  console.log(
-    table(
-      ['model', 'benchmark invoices', 'examples (rows)', 'seconds', 'peak RSS MiB'],
-      out.map((o) => [o.model, o.invoices, o.examples, fmt(o.seconds), o.peakRssMiB]),
-    ),
-  );
-}
+if (only.has('training'))
+  report.training = await trainingSection(opts.trainInvoices.split(',').map(Number), benchmarkSet);
 
 mkdirSync('reports/bench', { recursive: true });
 const file = `reports/bench/bench-${new Date().toISOString().replace(/[:.]/g, '-')}.json`;
