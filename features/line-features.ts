@@ -10,9 +10,8 @@
  */
 import type { Invoice, InvoiceLine } from '../core/invoice.js';
 import { dot, embedWords } from './embedding.js';
-import { printedCodeDiffers } from './printed-code.js';
 import { HCPCS_SECTIONS, referenceFee, type CodeReference, type LineReference } from './line-reference.js';
-import { analyseDescription, givenDose, type DoseUnit } from './text.js';
+import { analyseDescription, totalDose, type DoseUnit } from './text.js';
 
 /**
  * What a vendor has been approved for and has billed before (from the client's vendor master
@@ -93,11 +92,6 @@ export const LINE_FEATURE_SPECS: readonly LineFeatureSpec[] = [
     'desc_ref_cosine - desc_best_other_cosine (< 0: another code fits better).',
   ),
   f('desc_token_count', 'ln(1 + stems)', 'Content stems in the description.'),
-  f(
-    'printed_code_differs',
-    'bool',
-    'The description prints HCPCS codes of the reference and none is the billed code (features/printed-code.ts).',
-  ),
   f('vendor_profile_present', 'bool', 'A vendor profile was given.'),
   f('vendor_approved_list_present', 'bool', 'The profile lists approved categories.'),
   f('vendor_category_approved', 'bool', "The code's category is among the approved ones (0 without a list)."),
@@ -109,11 +103,7 @@ export const LINE_FEATURE_SPECS: readonly LineFeatureSpec[] = [
   ),
   f('fee_known', 'bool', 'A CMS 2025 national fee exists for the code (and modifier).'),
   f('unit_price_fee_log_ratio', 'ln(unit_price_cents / fee_cents)', 'Unit price vs the fee; 0 when unknown.'),
-  f(
-    'quantity_typical_known',
-    'bool',
-    'A typical quantity is known: the code median, else for a code billed per dose unit the units its printed dose implies, else the category median (see typicalQuantity).',
-  ),
+  f('quantity_typical_known', 'bool', 'A typical quantity is known for the code or its category.'),
   f(
     'quantity_typical_log_ratio',
     'ln(|quantity| / typical)',
@@ -124,7 +114,7 @@ export const LINE_FEATURE_SPECS: readonly LineFeatureSpec[] = [
   f(
     'dose_comparable',
     'bool',
-    'A dose given was parsed from the description (not the billing unit repeated, see givenDose) in a unit convertible to the billing unit.',
+    'A dose was parsed from the description in a unit convertible to the billing unit.',
   ),
   f(
     'dose_units_log_ratio',
@@ -162,8 +152,6 @@ export interface LineFeatureEvidence {
   dose: { value: number; unit: DoseUnit } | null;
   billingUnit: { value: number; unit: DoseUnit } | null;
   typicalQuantity: number | null;
-  /** Where `typicalQuantity` comes from (see {@link typicalQuantity}). */
-  typicalQuantitySource?: TypicalQuantitySource;
 }
 
 /** Named feature values of one line and their evidence. */
@@ -257,34 +245,6 @@ function descriptionFeatures(
   };
 }
 
-/** Where a line's typical quantity comes from: its code's history, the printed dose, its category's history. */
-export type TypicalQuantitySource = 'code' | 'dose' | 'category';
-
-/**
- * The typical billed quantity of a line's code: the code's median in the history when it has
- * one; else, for a code billed per dose unit (a CMS billing unit such as J1100 "1 MG", from the
- * ASP file or the HCPCS long description), the units the printed dose implies (dose / billing
- * unit), or none when no dose is printed in that unit (the billing units of one category's drugs
- * differ by orders of magnitude, so a category median says nothing about one drug); else the
- * category median. Values are billed units, > 0.
- */
-export function typicalQuantity(
-  code: string,
-  ref: CodeReference,
-  dose: { value: number; unit: DoseUnit } | null,
-  history: TypicalQuantities,
-): { value: number; source: TypicalQuantitySource } | null {
-  const byCode = history.byCode.get(code);
-  if (byCode !== undefined && byCode > 0) return { value: byCode, source: 'code' };
-  const unit = ref.billingUnit;
-  if (unit !== null) {
-    if (dose === null || dose.unit !== unit.unit || dose.value <= 0 || unit.value <= 0) return null;
-    return { value: dose.value / unit.value, source: 'dose' };
-  }
-  const byCategory = history.byCategory.get(ref.category);
-  return byCategory !== undefined && byCategory > 0 ? { value: byCategory, source: 'category' } : null;
-}
-
 /**
  * Computes the named line features and their evidence (see {@link LINE_FEATURE_SPECS}).
  * Pure given its inputs (the nearest-other-code search is memoised per description inside the
@@ -325,13 +285,6 @@ export function lineFeatures(line: InvoiceLine, ctx: LineContext): LineFeatureVa
   const ref = ctx.reference.get(code);
   if (!ref) return { values: v, evidence };
   v.code_known = 1;
-  v.printed_code_differs = printedCodeDiffers(
-    line.description,
-    code,
-    (p) => ctx.reference.get(p) !== undefined,
-  )
-    ? 1
-    : 0;
   const c = ref.code;
   v.code_terminated = c.terminationDate !== null && c.terminationDate < ctx.serviceDate ? 1 : 0;
   v.code_not_yet_effective = c.addedDate !== null && c.addedDate > ctx.serviceDate ? 1 : 0;
@@ -353,16 +306,16 @@ export function lineFeatures(line: InvoiceLine, ctx: LineContext): LineFeatureVa
     if (line.unit_price_cents > 0)
       v.unit_price_fee_log_ratio = clip(Math.log(line.unit_price_cents / fee.amountCents), -10, 10);
   }
-  const dose = givenDose(desc.quantities, ref.billingUnit);
+  const typical =
+    ctx.typicalQuantities?.byCode.get(code) ?? ctx.typicalQuantities?.byCategory.get(ref.category);
+  if (typical !== undefined && typical > 0 && line.quantity !== 0) {
+    evidence.typicalQuantity = typical;
+    v.quantity_typical_known = 1;
+    v.quantity_typical_log_ratio = clip(Math.log(Math.abs(line.quantity) / typical), -10, 10);
+  }
+  const dose = totalDose(desc.quantities);
   evidence.dose = dose;
   evidence.billingUnit = ref.billingUnit;
-  const typical = ctx.typicalQuantities ? typicalQuantity(code, ref, dose, ctx.typicalQuantities) : null;
-  if (typical !== null && line.quantity !== 0) {
-    evidence.typicalQuantity = typical.value;
-    evidence.typicalQuantitySource = typical.source;
-    v.quantity_typical_known = 1;
-    v.quantity_typical_log_ratio = clip(Math.log(Math.abs(line.quantity) / typical.value), -10, 10);
-  }
   Object.assign(v, doseFeatures(line.quantity, dose, ref.billingUnit));
   return { values: v, evidence };
 }

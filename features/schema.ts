@@ -23,7 +23,7 @@ import { LINE_FEATURE_SPECS } from './line-features.js';
  * Revision of the feature code. Bump it when a computation changes while names, units and
  * descriptions stay the same (a predicate, a clip, a tokeniser detail).
  */
-export const FEATURE_CODE_REVISION = 3;
+export const FEATURE_CODE_REVISION = 2;
 
 /** One feature: stable name, unit and meaning. */
 export interface FeatureSpec {

@@ -425,24 +425,6 @@ export function totalDose(q: DescriptionQuantities): { value: number; unit: Dose
 }
 
 /**
- * The dose given according to a description, judged against the code's billing unit: the
- * {@link totalDose}, except that an unmarked dose equal to the billing unit (within 0.1 %) is
- * the code's own descriptor repeated (`"Heparin lock flush, per 10 units"` billed as J1642 "per
- * 10 units", `"Denosumab inj, 1 mg"`), which says nothing about the dose given: null then.
- * @param billingUnit the code's CMS billing unit ({@link parseBillingUnit}), null when unknown.
- */
-export function givenDose(
-  q: DescriptionQuantities,
-  billingUnit: { value: number; unit: DoseUnit } | null,
-): { value: number; unit: DoseUnit } | null {
-  const dose = totalDose(q);
-  if (dose === null || billingUnit === null || q.doses.some((d) => d.marked)) return dose;
-  const same =
-    dose.unit === billingUnit.unit && Math.abs(dose.value - billingUnit.value) <= 0.001 * billingUnit.value;
-  return same ? null : dose;
-}
-
-/**
  * The billing unit of a code as a single dose (`"10 MG"` -> 10 mg, `"1 ML"` -> 1 ml,
  * `"100,000 UNITS"` -> 100000 units), from a CMS ASP dosage string or the dose at the end of a
  * HCPCS long description (`"Injection, dexamethasone sodium phosphate, 1 mg"`, `"..., per 10 mg"`).
