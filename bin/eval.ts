@@ -43,13 +43,16 @@ async function currentDetector(
   keepStore: boolean,
   dataDir: string,
   models: ModelsWiring | null,
+  policyFile: string | undefined,
 ): Promise<Detector> {
-  if (!databaseUrl) return serviceDetector({ store: { engine: 'pglite' }, dataDir, models });
+  const policy = policyFile ? { policyFile } : {};
+  if (!databaseUrl) return serviceDetector({ store: { engine: 'pglite' }, dataDir, models, ...policy });
   const schema = `eval_${stamp().replace('-', '_')}_${process.pid}`;
   return serviceDetector({
     store: { engine: 'postgres', connectionString: databaseUrl, schema, maxConnections: 4 },
     dataDir,
     models,
+    ...policy,
     afterClose: async () => {
       if (keepStore) {
         process.stderr.write(`kept the scored store in schema ${schema}\n`);
@@ -98,6 +101,7 @@ const program = new Command()
       'evaluate line matching on an entity-resolution benchmark instead',
     ).choices(['amazon-google']),
   )
+  .option('--policy <file>', 'route the current path with this policy file (e.g. written by npm run certify)')
   .option('--no-progress', 'hide the progress bar')
   .action(
     async (o: {
@@ -112,6 +116,7 @@ const program = new Command()
       limit?: number;
       examples: number;
       er?: 'amazon-google';
+      policy?: string;
       progress: boolean;
     }) => {
       const out = o.out ?? `reports/eval-${stamp()}`;
@@ -133,6 +138,7 @@ const program = new Command()
               o.keepStore === true,
               o.data,
               o.heuristics ? null : { reloadMs: null, ...(o.modelsDir ? { dir: o.modelsDir } : {}) },
+              o.policy,
             ),
           );
         else if (n === 'sap') detectors.push(createSapDetector());
