@@ -1,4 +1,8 @@
 import { beforeAll, describe, expect, it } from 'vitest';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Invoice } from '../../core/invoice.js';
+import { packageRoot } from '../../core/paths.js';
 import type { VendorProfile } from '../../core/vendor.js';
 import { loadReferenceData } from '../../datasets/reference.js';
 import { makeInvoice } from '../../test/fixtures.js';
@@ -180,5 +184,16 @@ describe('rules stage', () => {
       code: 'TOTAL_MISMATCH',
       evidence: { stated_tax_cents: 1_000, gap_cents: 505 },
     });
+  });
+
+  it('explains the un-itemised GST of the SROIE receipts as tax (96 -> 66 total mismatches of 626)', () => {
+    const receipts = readFileSync(join(packageRoot(), 'datasets', 'samples', 'sroie_invoices.jsonl'), 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as Invoice);
+    const codes = receipts.map((inv) => totalCheck(inv)?.code);
+    expect(receipts).toHaveLength(626);
+    expect(codes.filter((c) => c === 'TOTAL_MISMATCH')).toHaveLength(66);
+    expect(codes.filter((c) => c === 'TOTAL_INCLUDES_TAX')).toHaveLength(30);
   });
 });
