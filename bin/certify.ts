@@ -109,19 +109,24 @@ const program = new Command()
         },
       };
       writeFileSync(o.out, `${JSON.stringify(doc, null, 2)}\n`);
-      const { steps: _a, ...approve } = cert.autoApprove;
-      const { steps: _h, ...hold } = cert.hold;
       writeFileSync(
         o.out.replace(/\.json$/, '') + '.certification.json',
-        `${JSON.stringify({ ...cert, autoApprove: approve, hold }, null, 2)}\n`,
+        `${JSON.stringify(cert, null, 2)}\n`,
       );
-      const line = (name: string, r: typeof approve, t: number | undefined) =>
-        `${name}: ${r.feasible ? `threshold ${t}` : 'not certifiable'} (${r.errors} errors among ${r.selected} selected test-part invoices)`;
+      const line = (name: string, r: typeof cert.autoApprove, t: number | undefined) => {
+        const first = r.steps[0];
+        return r.feasible
+          ? `${name}: threshold ${t} (${r.errors} errors among ${r.selected} selected test-part invoices)`
+          : `${name}: NOT certifiable, nothing is selected` +
+              (first
+                ? ` (first candidate ${first.threshold}: ${first.errors} errors among ${first.selected}, deff ${first.deff?.toFixed(2)}, p ${first.pValue.toPrecision(3)} > delta)`
+                : ' (no candidate threshold)');
+      };
       process.stdout.write(
         [
           `certified on ${cert.rows} invoices (${cert.vendors.design} design vendors, ${cert.vendors.test} test vendors)`,
-          line('coding.review_at (auto-approve)', approve, cert.codingReviewAt),
-          line('coding.hold_at (hold)', hold, cert.codingHoldAt),
+          line('coding.review_at (auto-approve)', cert.autoApprove, cert.codingReviewAt),
+          line('coding.hold_at (hold)', cert.hold, cert.codingHoldAt),
           `served before: coding.review_at ${served.codingReview}, coding.hold_at ${served.codingHold ?? 'none'}`,
           `wrote ${o.out}`,
         ].join('\n') + '\n',
