@@ -46,13 +46,16 @@ async function currentDetector(
   keepStore: boolean,
   dataDir: string,
   models: ModelsWiring | null,
+  policyFile: string | undefined,
 ): Promise<Detector> {
-  if (!databaseUrl) return serviceDetector({ store: { engine: 'pglite' }, dataDir, models });
+  const policy = policyFile ? { policyFile } : {};
+  if (!databaseUrl) return serviceDetector({ store: { engine: 'pglite' }, dataDir, models, ...policy });
   const schema = `eval_${stamp().replace('-', '_')}_${process.pid}`;
   return serviceDetector({
     store: { engine: 'postgres', connectionString: databaseUrl, schema, maxConnections: 4 },
     dataDir,
     models,
+    ...policy,
     afterClose: async () => {
       if (keepStore) {
         process.stderr.write(`kept the scored store in schema ${schema}\n`);
@@ -106,6 +109,7 @@ const program = new Command()
     'train the line matcher on DIR/*_train.csv, threshold on *_valid.csv, report on *_test.csv (DeepMatcher layout)',
   )
   .option('--seed <n>', 'seed of the line matcher trained by --er / --er-pairs', positiveInt)
+  .option('--policy <file>', 'route the current path with this policy file (e.g. written by npm run certify)')
   .option('--no-progress', 'hide the progress bar')
   .action(
     async (o: {
@@ -122,6 +126,7 @@ const program = new Command()
       er?: 'amazon-google';
       erPairs?: string;
       seed?: number;
+      policy?: string;
       progress: boolean;
     }) => {
       const out = o.out ?? `reports/eval-${stamp()}`;
@@ -150,6 +155,7 @@ const program = new Command()
               o.keepStore === true,
               o.data,
               o.heuristics ? null : { reloadMs: null, ...(o.modelsDir ? { dir: o.modelsDir } : {}) },
+              o.policy,
             ),
           );
         else if (n === 'sap') detectors.push(createSapDetector());

@@ -10,14 +10,14 @@ import { join } from 'node:path';
 import { readVendors } from '../datasets/benchmark/read.js';
 import { BENCHMARK_FILES } from '../datasets/benchmark/types.js';
 import type { VendorProfile as BenchmarkVendor } from '../datasets/benchmark/vendors.js';
-import { DEFAULT_POLICY, DEFAULT_TENANT, withCardThresholds } from '../inference/index.js';
+import { DEFAULT_POLICY, DEFAULT_TENANT, effectivePolicy, withCardThresholds } from '../inference/index.js';
 import type { StoreConfig, TriageRepository } from '../store/index.js';
 import type { Detector } from '../training/eval/detector.js';
 import { createServiceDetector } from '../training/eval/service-detector.js';
 import { cardThresholds } from '../inference/model-scorers.js';
 import type { ChampionModel } from '../inference/onnx-champion.js';
 import type { CardThresholds } from '../inference/scorers.js';
-import { wire, type ModelsWiring } from './bootstrap.js';
+import { loadPolicyFile, wire, type ModelsWiring } from './bootstrap.js';
 
 /** Options of {@link serviceDetector}. */
 export interface ServiceDetectorWiring {
@@ -30,6 +30,8 @@ export interface ServiceDetectorWiring {
   name?: string;
   /** Called after the store is closed (e.g. drops a PostgreSQL schema). */
   afterClose?: () => Promise<void>;
+  /** Routing policy file the service uses in place of the card thresholds (`POLICY_FILE`). */
+  policyFile?: string;
 }
 
 /**
@@ -76,14 +78,19 @@ export async function registerVendorMaster(
 
 /** The scoring service as a detector over a fresh store (closed, then `afterClose`, on close). */
 export async function serviceDetector(o: ServiceDetectorWiring): Promise<Detector> {
-  const wired = await wire(o.store, { models: o.models === undefined ? { reloadMs: null } : o.models });
+  const wired = await wire(o.store, {
+    models: o.models === undefined ? { reloadMs: null } : o.models,
+    ...(o.policyFile ? { policyFile: o.policyFile } : {}),
+  });
   if (o.dataDir) await registerBenchmarkVendors(wired.repo, o.dataDir);
-  const { policy } = withCardThresholds(
-    { ...DEFAULT_POLICY },
-    true,
-    thresholdsOf(wired.served.get('coding-mismatch')),
-    thresholdsOf(wired.served.get('duplicate')),
-  );
+  const { policy } = o.policyFile
+    ? { policy: effectivePolicy(loadPolicyFile(o.policyFile), { vendorCategory: null, facilityId: null }) }
+    : withCardThresholds(
+        { ...DEFAULT_POLICY },
+        true,
+        thresholdsOf(wired.served.get('coding-mismatch')),
+        thresholdsOf(wired.served.get('duplicate')),
+      );
   return createServiceDetector(wired.scoring, {
     ...(o.name ? { name: o.name } : {}),
     duplicateThreshold: policy.duplicateReview,

@@ -65,6 +65,15 @@ export const REASON_CODES = {
     summary:
       'The extractor (OCR/AI) reported low confidence on amounts, the invoice number, the vendor or codes; the evidence names the fields.',
   },
+  PRINTED_CODE_DIFFERS: {
+    queue: 'coding',
+    summary: 'The line description prints a HCPCS code other than the billed code.',
+  },
+  TOTAL_INCLUDES_TAX: {
+    queue: 'ap',
+    summary:
+      'The total is the sum of the lines plus a tax (stated on the invoice, or at a rate in force for its currency and date).',
+  },
 } as const satisfies Record<string, { queue: Queue; summary: string }>;
 export type ReasonCode = keyof typeof REASON_CODES;
 

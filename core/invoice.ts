@@ -228,6 +228,11 @@ export const Invoice = Type.Object(
     due_date: Type.Optional(IsoDate),
     currency: Type.String({ pattern: '^[A-Z]{3}$', description: 'ISO 4217 code, e.g. USD.' }),
     total_cents: Cents,
+    tax_cents: Type.Optional({
+      ...Cents,
+      description:
+        'Tax amount printed on the invoice (sales tax, GST/VAT) in cents, included in total_cents and not itemised as a line; total_cents must equal the lines plus this amount.',
+    }),
     document_type: DocumentType,
     po_number: Type.Optional(Type.String({ minLength: 1, maxLength: 64 })),
     facility_id: Type.Optional(Type.String({ minLength: 1, maxLength: 64 })),

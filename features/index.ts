@@ -17,3 +17,5 @@ export * from './comparisons.js';
 export * from './line-reference.js';
 export * from './line-features.js';
 export * from './knn.js';
+export * from './printed-code.js';
+export * from './tax.js';

@@ -39,6 +39,8 @@
  * nothing / hold nothing (`feasible: false`).
  */
 
+import { clusterCounts, designEffect, groupedRiskPValue } from './grouped-risk.js';
+
 /** Which routing side a threshold is for. */
 export type ThresholdSide = 'approve' | 'hold';
 
@@ -117,6 +119,12 @@ export interface LttInput {
    */
   grid: readonly number[];
   pValue?: PValueMethod;
+  /**
+   * Vendor id per invoice. When given, each candidate is tested on vendor-clustered counts
+   * (training/grouped-risk.ts: Kish effective sample size from the intra-vendor correlation)
+   * instead of as independent invoices; `pValue` is then ignored.
+   */
+  groups?: ArrayLike<string>;
 }
 
 /** One tested candidate. */
@@ -126,6 +134,8 @@ export interface LttStep {
   errors: number;
   pValue: number;
   rejected: boolean;
+  /** Design effect of the selected invoices' vendor clusters (grouped tests only). */
+  deff?: number;
 }
 
 /** Result of {@link learnThenTest}. */
@@ -185,11 +195,22 @@ export function learnThenTest(input: LttInput): LttResult {
   }
   const steps: LttStep[] = [];
   let best: LttStep | undefined;
+  if (input.groups && input.groups.length !== scores.length) throw new RangeError('one group per score');
   for (const t of grid) {
     const [selected, errors] = sideCounts(scores, labels, side, t);
-    const pValue = riskPValue(errors, selected, alpha, input.pValue);
+    let pValue: number;
+    let deff: number | undefined;
+    if (input.groups) {
+      const clusters = clusterCounts(
+        Array.from(scores, (s) => (side === 'approve' ? s <= t : s >= t)),
+        Array.from(labels, (y) => (side === 'approve' ? y === 1 : y === 0)),
+        input.groups,
+      );
+      pValue = groupedRiskPValue(clusters, alpha);
+      deff = designEffect(clusters).deff;
+    } else pValue = riskPValue(errors, selected, alpha, input.pValue);
     const rejected = pValue <= delta;
-    steps.push({ threshold: t, selected, errors, pValue, rejected });
+    steps.push({ threshold: t, selected, errors, pValue, rejected, ...(deff !== undefined ? { deff } : {}) });
     if (!rejected) break;
     best = steps[steps.length - 1];
   }

@@ -1,11 +1,22 @@
 import { beforeAll, describe, expect, it } from 'vitest';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Invoice } from '../../core/invoice.js';
+import { packageRoot } from '../../core/paths.js';
 import type { VendorProfile } from '../../core/vendor.js';
 import { loadReferenceData } from '../../datasets/reference.js';
 import { makeInvoice } from '../../test/fixtures.js';
 import { reason } from '../explain.js';
 import { buildReferenceIndex, type ReferenceIndex } from '../reference-index.js';
 import { prepare } from './prepare.js';
-import { applyRules, applyVendorProfile, invoiceChecks, lineAmountCheck } from './rules.js';
+import {
+  applyRules,
+  applyVendorProfile,
+  invoiceChecks,
+  lineAmountCheck,
+  printedCodeCheck,
+  totalCheck,
+} from './rules.js';
 import type { LineRecord } from './types.js';
 
 let ref: ReferenceIndex;
@@ -102,5 +113,87 @@ describe('rules stage', () => {
       'LINE_AMOUNT_MISMATCH',
     ]);
     expect(lines[1]!.score.reasons).toHaveLength(1);
+  });
+
+  it('flags a line that prints another HCPCS code than it bills, lifted with its line number', () => {
+    const base = makeInvoice();
+    const wrong = {
+      ...base.lines[1]!,
+      description: 'a-6563 Gradient compression bandage roll, elastic',
+      code: { system: 'HCPCS' as const, value: 'A6564' },
+    };
+    const own = { ...base.lines[0]!, description: '[E1390] Oxygen concentrator, single delivery port' };
+    const inv = { ...base, lines: [own, wrong] };
+    expect(printedCodeCheck(own, ref)).toBeNull();
+    const r = printedCodeCheck(wrong, ref);
+    expect(r).toMatchObject({
+      code: 'PRINTED_CODE_DIFFERS',
+      weight: 0.8,
+      evidence: { line_number: 2, billed_code: 'A6564', printed_codes: ['A6563'] },
+    });
+    // A code-shaped model number that is no HCPCS code is not read as a printed code.
+    expect(printedCodeCheck({ ...wrong, description: 'Wrap model Z9999' }, ref)).toBeNull();
+    const { reasons } = applyRules(inv, records(inv), null, ref);
+    expect(
+      reasons.filter((x) => x.code === 'PRINTED_CODE_DIFFERS').map((x) => x.evidence.line_number),
+    ).toEqual([2]);
+  });
+
+  it('does not call a total that includes a tax a mismatch, and says how the tax is known', () => {
+    // A tax-inclusive Malaysian receipt: RM 20.00 + RM 5.00 of goods, RM 26.50 paid (6% GST, 2017).
+    const receipt = makeInvoice({
+      currency: 'MYR',
+      invoice_date: '2017-05-02',
+      total_cents: 2_650,
+      lines: [
+        {
+          line_number: 1,
+          description: 'PLASTIC BAG',
+          quantity: 1,
+          unit_price_cents: 2_000,
+          amount_cents: 2_000,
+        },
+        { line_number: 2, description: 'TAPE', quantity: 1, unit_price_cents: 500, amount_cents: 500 },
+      ],
+    });
+    const r = totalCheck(receipt);
+    expect(r).toMatchObject({
+      code: 'TOTAL_INCLUDES_TAX',
+      weight: 0,
+      evidence: {
+        basis: 'rate_table',
+        tax_cents: 150,
+        rate: 0.06,
+        jurisdiction: 'MY',
+        sum_of_lines_cents: 2_500,
+      },
+    });
+    expect(invoiceChecks(receipt).map((x) => x.code)).toEqual(['TOTAL_INCLUDES_TAX']);
+    // Lines priced with the tax in them: total = lines, nothing to say even with a stated tax.
+    expect(totalCheck({ ...receipt, total_cents: 2_500, tax_cents: 142 })).toBeNull();
+    // A US invoice with its sales tax stated.
+    const us = makeInvoice({ total_cents: 23_005, tax_cents: 1_505 });
+    expect(totalCheck(us)).toMatchObject({
+      code: 'TOTAL_INCLUDES_TAX',
+      evidence: { basis: 'stated', tax_cents: 1_505 },
+    });
+    // Without the stated amount the same gap is a mismatch (no US rate table).
+    expect(totalCheck({ ...us, tax_cents: undefined })?.code).toBe('TOTAL_MISMATCH');
+    // A stated tax that does not close the gap: the mismatch names it and the gap after it.
+    expect(totalCheck({ ...us, tax_cents: 1_000 })).toMatchObject({
+      code: 'TOTAL_MISMATCH',
+      evidence: { stated_tax_cents: 1_000, gap_cents: 505 },
+    });
+  });
+
+  it('explains the un-itemised GST of the SROIE receipts as tax (96 -> 66 total mismatches of 626)', () => {
+    const receipts = readFileSync(join(packageRoot(), 'datasets', 'samples', 'sroie_invoices.jsonl'), 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as Invoice);
+    const codes = receipts.map((inv) => totalCheck(inv)?.code);
+    expect(receipts).toHaveLength(626);
+    expect(codes.filter((c) => c === 'TOTAL_MISMATCH')).toHaveLength(66);
+    expect(codes.filter((c) => c === 'TOTAL_INCLUDES_TAX')).toHaveLength(30);
   });
 });

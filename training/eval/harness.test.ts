@@ -150,7 +150,15 @@ describe('evaluation harness on a small generated set', () => {
     for (const k of ['unknown_code', 'terminated_code'] as const)
       if ((byKind?.[k].positives ?? 0) > 0) expect(byKind?.[k].at.recall).toBe(1);
     expect(cur?.invoicesPerSecond).toBeGreaterThan(0);
+    // The routing promise is tested on the decisions: the counts add up to the split.
+    const g = cur?.guarantee;
+    expect(g?.reviewLoad.invoices).toBe(25);
+    expect(g?.autoApprove.invoices).toBe(cur?.decisions.AUTO_APPROVE ?? 0);
+    expect(g?.hold.invoices).toBe(cur?.decisions.HOLD ?? 0);
+    expect(g?.autoApprove.errors).toBe(cur?.exceptionsByDecision.AUTO_APPROVE?.exceptions ?? 0);
+    expect(report.detectors[1]?.guarantee).toBeNull();
     const html = await renderHtml(report);
+    expect(html).toContain('Routing promise and review load');
     expect(html).toContain('<svg');
     expect(html.match(/<svg/g)?.length).toBeGreaterThanOrEqual(7);
     expect(html).not.toContain('<script');

@@ -13,6 +13,7 @@
  * against all clean lines; when the detector names kinds, "kind precision" is the share of
  * lines it names as that kind which truly are.
  */
+import { decisionGuarantee, type DecisionGuarantee } from './guarantee.js';
 import type { Invoice } from '../../core/invoice.js';
 import { readBenchmark } from '../../datasets/benchmark/read.js';
 import {
@@ -100,6 +101,8 @@ export interface DetectorReport {
    * label on any line). `exceptionRate` of AUTO_APPROVE is what the card thresholds certify.
    */
   exceptionsByDecision: Record<string, { invoices: number; exceptions: number; exceptionRate: number }>;
+  /** The routing promise tested on this split, with the review load (null without decisions; guarantee.ts). */
+  guarantee?: DecisionGuarantee | null;
   duplicate: {
     overall: KindReport;
     byKind: Record<DuplicateKind, KindReport>;
@@ -238,6 +241,13 @@ function measure(
     if (t && (t.duplicate !== null || t.lines.some((l) => l.kind !== null))) e.exceptions++;
   }
   for (const e of Object.values(exceptionsByDecision)) e.exceptionRate = e.exceptions / e.invoices;
+  const routed = outputs.flatMap((o) => {
+    const t = byId.get(o.invoiceId);
+    if (!o.decision || !t) return [];
+    const exception = t.duplicate !== null || t.lines.some((l) => l.kind !== null);
+    return [{ decision: o.decision, exception, vendorId: t.summary.vendor_id }];
+  });
+  const guarantee = routed.length > 0 ? decisionGuarantee(routed) : null;
   const examples = {
     duplicateFalseNegatives: [] as (Example & { rank: number })[],
     duplicateFalsePositives: [] as (Example & { rank: number })[],
@@ -415,6 +425,7 @@ function measure(
     seconds,
     invoicesPerSecond: seconds > 0 ? outputs.length / seconds : Number.NaN,
     decisions,
+    guarantee,
     exceptionsByDecision,
     duplicate,
     coding,

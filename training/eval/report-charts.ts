@@ -1,12 +1,13 @@
 /**
  * Plots of an evaluation as SVG rendered in Node with vega-lite + vega: PR curves, reliability
- * diagrams, per-kind recall and false-positive bars.
+ * diagrams, per-kind recall and false-positive bars with 95% intervals and their example counts.
  */
 import { parse, View } from 'vega';
 import { compile, type TopLevelSpec } from 'vega-lite';
 import { CODING_KINDS, DUPLICATE_KINDS, HARD_NEGATIVE_KINDS } from '../../datasets/benchmark/types.js';
+import { clopperPearson } from '../../monitoring/stats.js';
 import type { EvalReport } from './harness.js';
-import type { PrPoint } from './metrics.js';
+import type { BinaryReport, PrPoint } from './metrics.js';
 
 export async function renderSvg(spec: TopLevelSpec): Promise<string> {
   const view = new View(parse(compile(spec).spec), { renderer: 'none' });
@@ -123,42 +124,89 @@ function reliabilitySpec(title: string, rows: object[], names: readonly string[]
   };
 }
 
+/** One bar: a rate of `k` out of `n` (recall: caught of the kind's positives; FPR: flagged of the negatives). */
+interface BarRow {
+  detector: string;
+  kind: string;
+  k: number;
+  n: number;
+}
+
+/**
+ * Bars of rates with their 95% Clopper-Pearson interval as an error bar and `n` printed above,
+ * so that a rate on 3 examples does not read like one on 300. A kind without examples gets no
+ * bar but the text `n=0` on the axis, so an empty place does not look like missing data.
+ */
 function barSpec(
   title: string,
-  rows: { detector: string; kind: string; value: number | null | undefined }[],
+  rows: readonly BarRow[],
   names: readonly string[],
   measure: string,
   kinds: readonly string[],
 ): TopLevelSpec {
+  const values = rows.map((r) => {
+    const ci = r.n > 0 ? clopperPearson(r.k, r.n, 0.95) : null;
+    return {
+      detector: r.detector,
+      kind: r.kind,
+      n: r.n,
+      label: `n=${r.n}`,
+      value: r.n > 0 ? r.k / r.n : null,
+      lower: ci?.lower ?? null,
+      upper: ci?.upper ?? null,
+      labelAt: r.n > 0 ? Math.min(1, (ci?.upper ?? 0) + 0.02) : 0.02,
+    };
+  });
+  const x = {
+    field: 'kind',
+    type: 'nominal' as const,
+    title: null,
+    axis: { labelAngle: -35, labelLimit: 240 },
+    scale: { domain: [...kinds] },
+    sort: [...kinds],
+  };
   return {
     $schema: 'https://vega.github.io/schema/vega-lite/v5.json',
-    title,
+    title: { text: title, subtitle: 'bars: rate; whiskers: 95% Clopper-Pearson interval; n: examples' },
     width: { step: Math.max(30, 14 * names.length) },
     height: 220,
-    // Undefined values (no examples of a kind) leave a gap; every kind keeps its place on the axis.
-    data: {
-      values: rows.map((r) => ({
-        ...r,
-        value: r.value === undefined || Number.isNaN(r.value) ? null : r.value,
-      })),
-    },
-    mark: { type: 'bar' },
-    encoding: {
-      x: {
-        field: 'kind',
-        type: 'nominal',
-        title: null,
-        axis: { labelAngle: -35, labelLimit: 240 },
-        scale: { domain: [...kinds] },
-        sort: [...kinds],
+    data: { values },
+    encoding: { x, xOffset: { field: 'detector' } },
+    layer: [
+      {
+        mark: { type: 'bar' },
+        encoding: {
+          y: { field: 'value', type: 'quantitative', title: measure, scale: { domain: [0, 1] } },
+          color: colour(names),
+          tooltip: [
+            { field: 'detector' },
+            { field: 'kind' },
+            { field: 'value', format: '.3f' },
+            { field: 'lower', format: '.3f' },
+            { field: 'upper', format: '.3f' },
+            { field: 'n' },
+          ],
+        },
       },
-      xOffset: { field: 'detector' },
-      y: { field: 'value', type: 'quantitative', title: measure, scale: { domain: [0, 1] } },
-      color: colour(names),
-      tooltip: [{ field: 'detector' }, { field: 'kind' }, { field: 'value', format: '.3f' }],
-    },
+      {
+        mark: { type: 'rule', color: '#333' },
+        encoding: { y: { field: 'lower', type: 'quantitative' }, y2: { field: 'upper' } },
+      },
+      {
+        mark: { type: 'text', fontSize: 8, baseline: 'bottom', color: '#555' },
+        encoding: { y: { field: 'labelAt', type: 'quantitative' }, text: { field: 'label' } },
+      },
+    ],
   };
 }
+
+/** Caught of a kind's positives at the operating threshold. */
+const recallRow = (detector: string, kind: string, r: BinaryReport | undefined): BarRow => ({
+  detector,
+  kind,
+  k: r?.at.tp ?? 0,
+  n: r?.positives ?? 0,
+});
 
 export async function renderPlots(report: EvalReport): Promise<Record<string, string>> {
   const dup = report.detectors.filter((d) => d.duplicate);
@@ -192,13 +240,7 @@ export async function renderPlots(report: EvalReport): Promise<Record<string, st
     plots.duplicateRecall = await renderSvg(
       barSpec(
         'Duplicate recall by kind',
-        dup.flatMap((d) =>
-          DUPLICATE_KINDS.map((k) => ({
-            detector: d.name,
-            kind: k,
-            value: d.duplicate?.byKind[k].at.recall,
-          })),
-        ),
+        dup.flatMap((d) => DUPLICATE_KINDS.map((k) => recallRow(d.name, k, d.duplicate?.byKind[k]))),
         names,
         'recall',
         DUPLICATE_KINDS,
@@ -211,7 +253,8 @@ export async function renderPlots(report: EvalReport): Promise<Record<string, st
           [...HARD_NEGATIVE_KINDS, 'plain' as const].map((k) => ({
             detector: d.name,
             kind: k === 'plain' ? '(plain invoices)' : k,
-            value: d.duplicate?.hardNegatives[k].fpr,
+            k: d.duplicate?.hardNegatives[k].flagged ?? 0,
+            n: d.duplicate?.hardNegatives[k].n ?? 0,
           })),
         ),
         names,
@@ -245,9 +288,7 @@ export async function renderPlots(report: EvalReport): Promise<Record<string, st
     plots.codingRecall = await renderSvg(
       barSpec(
         'Coding exception recall by kind',
-        cod.flatMap((d) =>
-          CODING_KINDS.map((k) => ({ detector: d.name, kind: k, value: d.coding?.byKind[k].at.recall })),
-        ),
+        cod.flatMap((d) => CODING_KINDS.map((k) => recallRow(d.name, k, d.coding?.byKind[k]))),
         names,
         'recall',
         CODING_KINDS,

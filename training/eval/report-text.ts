@@ -2,6 +2,7 @@
  * Text rendering of an evaluation for the terminal (cli-table3): metric tables per detector and
  * kind, and example decisions per category.
  */
+import { renderGuarantee } from './guarantee.js';
 import Table from 'cli-table3';
 import { CODING_KINDS, DUPLICATE_KINDS, HARD_NEGATIVE_KINDS } from '../../datasets/benchmark/types.js';
 import type { DetectorReport, EvalReport, Example, KindReport } from './harness.js';
@@ -123,6 +124,7 @@ export function renderTables(report: EvalReport): string {
           .map(([k, e]) => `${k} ${e.exceptions}/${e.invoices} (${(100 * e.exceptionRate).toFixed(2)}%)`)
           .join(', ')}`,
       );
+    if (d.guarantee) out.push(...renderGuarantee(d.name, d.guarantee));
   }
   return out.join('\n');
 }

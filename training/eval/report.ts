@@ -136,6 +136,63 @@ export async function renderHtml(report: EvalReport, title = 'invoice-triage eva
       );
     }
   }
+  const guaranteed = report.detectors.filter((d) => d.guarantee);
+  if (guaranteed.length > 0) {
+    parts.push(
+      '<h2>Routing promise and review load</h2><p class="muted">Observed error rate of the decision as a whole, ' +
+        'with its one-sided upper confidence bound on vendor clusters and as independent invoices; PASS when the observed rate is within the promise.</p>',
+    );
+    const pct = (x: number): string => `${(100 * x).toFixed(2)}%`;
+    parts.push(
+      htmlTable(
+        [
+          'detector',
+          'side',
+          'errors / invoices',
+          'rate',
+          'promised',
+          'upper (vendors)',
+          'upper (independent)',
+          'deff',
+          'result',
+        ],
+        guaranteed.flatMap((d) => {
+          const g = d.guarantee!;
+          return (
+            [
+              ['exceptions among AUTO_APPROVE', g.autoApprove],
+              ['clean among HOLD', g.hold],
+            ] as const
+          ).map(([side, c]) => [
+            d.name,
+            side,
+            `${c.errors} / ${c.invoices}`,
+            pct(c.rate),
+            `<= ${pct(c.promised)}`,
+            pct(c.upper),
+            pct(c.upperIndependent),
+            c.deff.toFixed(2),
+            c.pass ? 'PASS' : 'FAIL',
+          ]);
+        }),
+      ),
+    );
+    parts.push(
+      htmlTable(
+        ['detector', 'clean invoices', 'clean sent to people', 'per 1,000 clean', 'per 1,000 invoices'],
+        guaranteed.map((d) => {
+          const l = d.guarantee!.reviewLoad;
+          return [
+            d.name,
+            String(l.clean),
+            String(l.cleanToPeople),
+            l.perThousandClean.toFixed(1),
+            l.perThousandInvoices.toFixed(1),
+          ];
+        }),
+      ),
+    );
+  }
   parts.push('<h2>Confusion examples</h2>');
   for (const d of report.detectors) {
     const cats: [string, Example[]][] = [

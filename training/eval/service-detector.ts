@@ -22,6 +22,7 @@ export const REASON_TO_KIND: Readonly<Record<string, CodingKind>> = {
   CODE_TERMINATED: 'terminated_code',
   PRICE_ABOVE_FEE_SCHEDULE: 'price_outlier',
   DESCRIPTION_CODE_MISMATCH: 'wrong_code_same_family',
+  PRINTED_CODE_DIFFERS: 'wrong_code_same_family',
 };
 
 /** Options of {@link createServiceDetector}. */

@@ -1,0 +1,55 @@
+import { describe, expect, it } from 'vitest';
+import { decisionGuarantee, renderGuarantee, type RoutedTruth } from './guarantee.js';
+
+const rows = (decision: string, exception: boolean, vendorId: string, n: number): RoutedTruth[] =>
+  Array.from({ length: n }, () => ({ decision, exception, vendorId }));
+
+describe('decision guarantee on a split', () => {
+  it('tests both sides of the promise and counts the clean invoices sent to people', () => {
+    const split = [
+      // 1,000 auto-approved at 50 vendors, 4 exceptions (0.4%) at 4 vendors
+      ...Array.from({ length: 50 }, (_, v) => rows('AUTO_APPROVE', false, `V${v}`, v < 4 ? 19 : 20)).flat(),
+      ...Array.from({ length: 4 }, (_, v) => rows('AUTO_APPROVE', true, `V${v}`, 1)).flat(),
+      // 40 held: 10 clean (25%), all at one vendor that bills the same way every time
+      ...rows('HOLD', true, 'V1', 30),
+      ...rows('HOLD', false, 'V7', 10),
+      // 60 reviews, 20 of them clean
+      ...rows('REVIEW', true, 'V2', 40),
+      ...rows('REVIEW', false, 'V3', 20),
+    ];
+    const g = decisionGuarantee(split);
+    expect(g.autoApprove).toMatchObject({
+      promised: 0.005,
+      invoices: 1000,
+      errors: 4,
+      rate: 0.004,
+      pass: true,
+      vendors: 50,
+    });
+    expect(g.autoApprove.upper).toBeGreaterThan(0.004);
+    expect(g.autoApprove.upper).toBeGreaterThanOrEqual(g.autoApprove.upperIndependent);
+    expect(g.hold).toMatchObject({
+      promised: 0.1,
+      invoices: 40,
+      errors: 10,
+      rate: 0.25,
+      pass: false,
+      vendors: 2,
+    });
+    // clustered false holds: the grouped bound is wider than the independent one
+    expect(g.hold.deff).toBeGreaterThan(1);
+    expect(g.hold.upper).toBeGreaterThan(g.hold.upperIndependent);
+    expect(g.reviewLoad).toEqual({
+      invoices: 1100,
+      clean: 1026,
+      cleanToPeople: 30,
+      perThousandInvoices: (1000 * 30) / 1100,
+      perThousandClean: (1000 * 30) / 1026,
+    });
+    const text = renderGuarantee('current', g).join('\n');
+    expect(text).toContain('exceptions among AUTO_APPROVE 4/1000 = 0.40% (promised <= 0.50%');
+    expect(text).toContain('clean among HOLD 10/40 = 25.00%');
+    expect(text).toMatch(/HOLD.*FAIL/);
+    expect(text).toContain('30 of 1026 clean invoices sent to people');
+  });
+});
