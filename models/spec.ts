@@ -324,6 +324,22 @@ export const CalibrationReport = Type.Object({
   eceAfterTest: Metric,
   eceBeforeCalibration: Metric,
   eceAfterCalibration: Metric,
+  /**
+   * Reliability diagram of the calibrated score on the test split, at the unit the model scores
+   * (line or pair): 10 equal-width bins [lo, hi) with their count, mean score and share of
+   * positives (null when empty). Absent in cards trained before it was recorded.
+   */
+  reliabilityTest: Type.Optional(
+    Type.Array(
+      Type.Object({
+        lo: Type.Number(),
+        hi: Type.Number(),
+        count: Type.Integer(),
+        meanScore: Metric,
+        positiveRate: Metric,
+      }),
+    ),
+  ),
 });
 export type CalibrationReport = Static<typeof CalibrationReport>;
 
