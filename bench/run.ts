@@ -195,7 +195,7 @@ if (only.has('shadow')) {
   }
   report.shadow = out;
   console.log(
-    '\nChampion answer with a shadow challenger (coding-mismatch@2) vs without, 10-line invoices, sequential',
+    '\nChampion answer with a shadow challenger (coding-mismatch@2) vs without (alternating blocks of 20 on one store), 10-line invoices, sequential',
   );
   console.log(
     table(

@@ -39,12 +39,16 @@ export async function runScoringBenchmark(
     lat.push(msSince(t));
     lines += inv.lines.length;
   }
-  const seconds = msSince(t0) / 1000;
+  return scoringResult(lat, lines, msSince(t0) / 1000);
+}
+
+/** A {@link ScoringResult} from per-invoice latencies (ms), the lines scored and the seconds taken. */
+export function scoringResult(lat: readonly number[], lines: number, seconds: number): ScoringResult {
   return {
-    invoices: timed.length,
+    invoices: lat.length,
     lines,
     seconds,
-    invoicesPerSecond: timed.length / seconds,
+    invoicesPerSecond: lat.length / seconds,
     linesPerSecond: lines / seconds,
     latencyMs: percentiles(lat),
   };

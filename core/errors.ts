@@ -58,6 +58,8 @@ export const ERROR_CATALOG = {
     retryable: false,
   },
   TRIAGE_SHADOW_NOT_FOUND: { status: 404, title: 'No shadow record of this model', retryable: false },
+  /** A shadow must be another version than the champion it is compared with. */
+  TRIAGE_SHADOW_IS_CHAMPION: { status: 409, title: 'Version is the serving champion', retryable: false },
   /** Promotion refused: the challenger's shadow record has fewer labelled invoices than required. */
   TRIAGE_SHADOW_RECORD_INSUFFICIENT: { status: 409, title: 'Shadow record insufficient', retryable: false },
   /**

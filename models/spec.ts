@@ -324,6 +324,22 @@ export const CalibrationReport = Type.Object({
   eceAfterTest: Metric,
   eceBeforeCalibration: Metric,
   eceAfterCalibration: Metric,
+  /**
+   * Reliability diagram of the calibrated score on the test split, at the unit the model scores
+   * (line or pair): 10 equal-width bins [lo, hi) with their count, mean score and share of
+   * positives (null when empty). Absent in cards trained before it was recorded.
+   */
+  reliabilityTest: Type.Optional(
+    Type.Array(
+      Type.Object({
+        lo: Type.Number(),
+        hi: Type.Number(),
+        count: Type.Integer(),
+        meanScore: Metric,
+        positiveRate: Metric,
+      }),
+    ),
+  ),
 });
 export type CalibrationReport = Static<typeof CalibrationReport>;
 
@@ -344,6 +360,25 @@ export const LabelsUsed = Type.Object({
     skipped: Type.Array(Type.Object({ id: Type.String(), reason: Type.String() })),
     weight: Type.Number(),
   }),
+  /**
+   * Label mix by provenance (core/labels.ts): the provenances admitted and, per provenance
+   * (reviewer, audit_sample, erp), labels used, their rows, positive rows and weight. Absent
+   * in cards trained before provenance was recorded.
+   */
+  mix: Type.Optional(
+    Type.Object({
+      sources: Type.Array(Type.String()),
+      perSource: Type.Record(
+        Type.String(),
+        Type.Object({
+          labels: Type.Integer(),
+          rows: Type.Integer(),
+          positives: Type.Integer(),
+          weight: Type.Number(),
+        }),
+      ),
+    }),
+  ),
 });
 export type LabelsUsed = Static<typeof LabelsUsed>;
 

@@ -5,11 +5,12 @@
  */
 import { join } from 'node:path';
 import { Counter, Gauge, type Registry } from 'prom-client';
-import { TriageError } from '../core/errors.js';
+import { isTriageError, TriageError } from '../core/errors.js';
 import type { ModelCard } from '../models/card.js';
 import type { ModelRegistry } from '../models/registry.js';
 import type { MonitoringStore, ShadowAssignment } from '../store/monitoring.js';
 import { auditSampler, estimateAutoApproveError, type AutoApproveErrorEstimate } from './audit-sample.js';
+import type { CardDrift } from './card-page.js';
 import { DriftAccumulator, driftReport, type DriftReport, type DriftStatus } from './drift.js';
 import type { ScoredEvent, ScoringMonitor } from './hooks.js';
 import { readReference, type ReferenceHistograms } from './reference.js';
@@ -59,7 +60,20 @@ export interface Monitoring {
    * served champion). @throws TriageError `TRIAGE_MODEL_NOT_FOUND`, `TRIAGE_MONITORING_NO_REFERENCE`.
    */
   drift(tenantId: string, name: string, opts?: { version?: string; hours?: number }): Promise<DriftReport>;
-  /** Puts a registered version in shadow for the tenant. @throws TriageError `TRIAGE_MODEL_NOT_FOUND`. */
+  /**
+   * The card of a registered version with the tenant's drift of it (or why there is none), for
+   * the card page. @throws TriageError `TRIAGE_MODEL_NOT_FOUND`.
+   */
+  cardWithDrift(
+    tenantId: string,
+    name: string,
+    version: string,
+  ): Promise<{ card: ModelCard; drift: CardDrift }>;
+  /**
+   * Puts a registered version in shadow for the tenant.
+   * @throws TriageError `TRIAGE_MODEL_NOT_FOUND`; `TRIAGE_SHADOW_IS_CHAMPION` (409, `/version`)
+   *   when the version is the serving champion.
+   */
   startShadow(
     tenantId: string,
     name: string,
@@ -409,8 +423,26 @@ export function createMonitoring(d: MonitoringDeps): Monitoring {
   return {
     monitor,
     drift,
+    async cardWithDrift(tenantId, name, version) {
+      const card = await cardOf(name, version);
+      let report: CardDrift;
+      try {
+        report = { report: await drift(tenantId, name, { version: card.version }) };
+      } catch (err) {
+        if (!isTriageError(err)) throw err;
+        report = { unavailable: err.message };
+      }
+      return { card, drift: report };
+    },
     async startShadow(tenantId, name, version, actor) {
       await cardOf(name, version);
+      const champion = await d.registry?.card(name, 'champion').catch(() => null);
+      if (champion?.version === version)
+        throw new TriageError(
+          'TRIAGE_SHADOW_IS_CHAMPION',
+          `${name}@${version} is the serving champion: shadow another version to compare with it`,
+          [{ path: '/version', message: 'is the serving champion; shadow a challenger' }],
+        );
       const a = await d.store.startShadow(tenantId, name, version, actor);
       await refreshAssignments();
       return a;

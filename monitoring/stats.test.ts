@@ -97,6 +97,26 @@ describe('audit sample', () => {
     expect(mid.lower).toBeCloseTo(0.187086, 5);
     expect(mid.upper).toBeCloseTo(0.812914, 5);
     expect(clopperPearson(0, 0)).toEqual({ lower: 0, upper: 1 });
+    // Reference: Boost's beta quantiles at 95% (as @stdlib/stats-base-dists-beta-quantile 0.2.3
+    // computes them); jStat's agree to 2e-9.
+    const boost: [number, number, number, number][] = [
+      [1, 10, 0.0025285785444617848, 0.44501611702819527],
+      [2, 40, 0.0061136465993508375, 0.16919686395941755],
+      [1, 200, 0.00012658102786701825, 0.02754189845720562],
+      [5, 400, 0.00407083584459972, 0.028928343785286817],
+      [12, 400, 0.015595552999894333, 0.05181721543058359],
+      [3, 1000, 0.0006190999316495715, 0.008742023238478303],
+      [20, 1000, 0.012258267972406327, 0.03072003268260911],
+      [0, 50, 0, 0.07112173646419764],
+      [50, 50, 0.9288782635358024, 1],
+      [7, 20000, 0.00014072936111137778, 0.0007209999554352942],
+      [54, 100, 0.4374115798664715, 0.640156647020588],
+    ];
+    for (const [k, n, lower, upper] of boost) {
+      const ci = clopperPearson(k, n);
+      expect(Math.abs(ci.lower - lower), `lower ${k}/${n}`).toBeLessThan(2e-9);
+      expect(Math.abs(ci.upper - upper), `upper ${k}/${n}`).toBeLessThan(2e-9);
+    }
     expect(() => clopperPearson(3, 2)).toThrow(RangeError);
   });
 

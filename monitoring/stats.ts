@@ -4,8 +4,8 @@
  * threshold metrics on labelled scores (ROC-AUC, precision/recall), and the seeded
  * deterministic draw of the audit sample. Pure functions; no I/O.
  */
-import betaQuantile from '@stdlib/stats-base-dists-beta-quantile';
 import { createHash } from 'node:crypto';
+import jstat from 'jstat';
 
 /**
  * Bin index of `x` given ascending cut points: bin 0 is `(-inf, edges[0])`, bin i is
@@ -105,9 +105,13 @@ export interface Interval {
   upper: number;
 }
 
+/** Quantile (inverse CDF) of the Beta(a, b) distribution at `p` (jStat). */
+const betaQuantile = (p: number, a: number, b: number): number => jstat.jStat.beta.inv(p, a, b);
+
 /**
  * Clopper-Pearson ("exact") interval of `k` successes in `n` trials at `confidence`
- * (beta quantiles; coverage at least nominal for every p). `n = 0` gives [0, 1].
+ * (beta quantiles; coverage at least nominal for every p). `n = 0` gives [0, 1]. The beta
+ * quantiles are jStat's (within 1.1e-9 of Boost's to n = 20,000; monitoring/stats.test.ts).
  * @throws RangeError unless 0 <= k <= n and 0 < confidence < 1.
  */
 export function clopperPearson(k: number, n: number, confidence = 0.95): Interval {

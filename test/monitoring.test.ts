@@ -75,6 +75,15 @@ function pricier(inv: Invoice): Invoice {
   };
 }
 
+/** The vendor with the most lines in `invoices` (the one whose prices shift alone), and its share of lines. */
+function topVendor(invoices: readonly Invoice[]): { id: string; share: number } {
+  const lines = new Map<string, number>();
+  for (const inv of invoices) lines.set(inv.vendor.id, (lines.get(inv.vendor.id) ?? 0) + inv.lines.length);
+  const total = [...lines.values()].reduce((a, b) => a + b, 0);
+  const [id, n] = [...lines.entries()].sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1))[0]!;
+  return { id, share: n / total };
+}
+
 /**
  * A registry copy with version 2 of coding-mismatch (the champion's network on shifted inputs),
  * and the champion's reference histograms rebuilt, as `npm run drift:reference` builds them, from
@@ -146,6 +155,31 @@ for (const engine of engines('monitoring')) {
       for (const inv of stream) decisions.push((await h.wired.scoring.score(inv, 'default')).decision);
       // Tenant other: the same invoices, prices x1.5.
       for (const inv of stream) await h.wired.scoring.score(pricier(inv), 'other');
+      // Tenants vendor-base and one-vendor: a tenant whose main supplier (the stream's top vendor,
+      // its invoices three times over) bills about 40% of the lines; in one-vendor that supplier's
+      // prices are x1.5, every other invoice is the same.
+      const top = topVendor(stream).id;
+      const mainSupplier = stream.flatMap((inv) =>
+        inv.vendor.id === top
+          ? [0, 1, 2].map((k) =>
+              k === 0
+                ? inv
+                : {
+                    ...inv,
+                    invoice_id: `${inv.invoice_id}-r${k}`,
+                    invoice_number: `${inv.invoice_number}-R${k}`,
+                  },
+            )
+          : [inv],
+      );
+      for (const tenant of ['vendor-base', 'one-vendor']) {
+        await registerBenchmarkVendors(h.wired.repo, benchDir, tenant);
+        for (const inv of mainSupplier)
+          await h.wired.scoring.score(
+            tenant === 'one-vendor' && inv.vendor.id === top ? pricier(inv) : inv,
+            tenant,
+          );
+      }
       await h.wired.monitoring.idle();
       // Labels: reviewers close every flagged invoice (confirmed when a line scored above 0.5),
       // and the audit sample's first 12 auto-approved ones (the third found to be an exception).
@@ -209,6 +243,38 @@ for (const engine of engines('monitoring')) {
       const ok = unaffected.filter((x) => x.status === 'ok' || x.status === 'insufficient_data');
       expect(ok.length / unaffected.length).toBeGreaterThanOrEqual(0.9);
       expect(shifted.status).toBe('drift');
+    });
+
+    it('drift: prices x1.5 for ONE vendor (the main supplier) cross the PSI drift threshold of the price feature; the other features stay as they were', async () => {
+      const base = await h.wired.monitoring.drift('vendor-base', 'coding-mismatch', { hours: 24 });
+      const one = await h.wired.monitoring.drift('one-vendor', 'coding-mismatch', { hours: 24 });
+      const of = (r: DriftReport, f: string) => r.features.find((x) => x.feature === f)!;
+      const lines = (id: string | null) =>
+        stream
+          .filter((i) => id === null || i.vendor.id === id)
+          .reduce((n, i) => n + i.lines.length * (i.vendor.id === topVendor(stream).id ? 3 : 1), 0);
+      const share = lines(topVendor(stream).id) / lines(null);
+      console.log(
+        JSON.stringify({
+          share,
+          rows: one.rows,
+          price: [...PRICE_FEATURES].map((f) => [f, of(base, f).psi, of(one, f).psi, of(one, f).status]),
+        }),
+      );
+      expect(share).toBeGreaterThan(0.3);
+      expect(share).toBeLessThan(0.5);
+      expect(one.rows).toBe(base.rows);
+      const ratio = of(one, 'unit_price_fee_log_ratio');
+      expect(of(base, 'unit_price_fee_log_ratio').status).not.toBe('drift');
+      expect(ratio.statistic).toBe('psi');
+      expect(ratio.psi!).toBeGreaterThanOrEqual(0.25);
+      expect(ratio.status).toBe('drift');
+      for (const f of base.features.filter((x) => !PRICE_FEATURES.has(x.feature))) {
+        const s = of(one, f.feature);
+        expect(s.psi, f.feature).toBe(f.psi);
+        expect(s.status, f.feature).toBe(f.status);
+      }
+      expect(one.score.psi).not.toBe(base.score.psi);
     });
 
     it('shadow: the comparison matches a hand computation from the stored scores and the labels', async () => {
@@ -291,6 +357,28 @@ for (const engine of engines('monitoring')) {
       // the challenger differs from the champion (else the comparison would be vacuous)
       expect(rows.some((x) => Number(x.champion_score) !== Number(x.challenger_score))).toBe(true);
       expect(c.promotion).toEqual({ min_labelled: 1000, ready: false });
+    });
+
+    it('refuses to shadow the serving champion itself; schema errors carry the central body code', async () => {
+      const put = (url: string, payload: unknown, key: 'ds' | 'admin' = 'ds') =>
+        h.call(key, { method: 'PUT', url, payload: payload as Record<string, unknown> });
+      expect(await put('/v1/models/coding-mismatch/shadow', { version: '1' })).toBeProblem(
+        409,
+        'TRIAGE_SHADOW_IS_CHAMPION',
+        '/version',
+      );
+      expect(await put('/v1/models/coding-mismatch/shadow', { version: 'latest' })).toBeProblem(
+        400,
+        'TRIAGE_INPUT_INVALID',
+        '/version',
+      );
+      expect(await put('/v1/audit-sample/policy', { rate: 2 }, 'admin')).toBeProblem(
+        400,
+        'TRIAGE_INPUT_INVALID',
+        '/rate',
+      );
+      // the challenger's shadow is still the active one
+      expect((await h.wired.monitoringStore.activeShadow('default', 'coding-mismatch'))?.version).toBe('2');
     });
 
     it('promotion: refused with 409 problem+json while the shadow record is below the policy minimum', async () => {

@@ -363,6 +363,13 @@ export async function runPipeline(a: AssembledData, o: PipelineOptions): Promise
         : null,
       eceBeforeCalibration: orNull(sel.eceBefore),
       eceAfterCalibration: orNull(sel.eceAfter),
+      reliabilityTest: reliability(unitScored).bins.map((b) => ({
+        lo: b.lo,
+        hi: b.hi,
+        count: b.count,
+        meanScore: orNull(b.meanScore),
+        positiveRate: orNull(b.positiveRate),
+      })),
     },
     thresholds: {
       autoApprove: choice('approve', approve, approveAlpha),

@@ -4,6 +4,8 @@
  * tenant's.
  *
  * - `GET /v1/models/:name/drift?version=&hours=` (data-scientist, auditor, admin)
+ * - `GET /v1/models/:name/versions/:version/card.html` (data-scientist, auditor, admin): the card
+ *   as a page with the tenant's drift (monitoring/card-page.ts)
  * - `PUT /v1/models/:name/shadow` `{ version }` (data-scientist, admin; audited), `DELETE` stops it
  * - `GET /v1/models/:name/shadow?version=` (data-scientist, auditor, admin): champion vs challenger
  * - `GET /v1/metrics/auto-approve-error?since=` (data-scientist, auditor, admin)
@@ -16,6 +18,7 @@ import { TriageError } from '../../core/errors.js';
 import type { Monitoring } from '../../monitoring/service.js';
 import type { MonitoringStore } from '../../store/monitoring.js';
 import { principalOf } from '../auth.js';
+import { renderCardPage } from '../../monitoring/card-page.js';
 import { toTriageError } from '../problem.js';
 import { problemResponses, PROTECTED, WITH_BODY, type RoutePlugin } from './common.js';
 
@@ -37,10 +40,12 @@ const NameParams = Type.Object({ name: Name });
 const Body = Type.Unknown({ description: 'JSON object (see the route description)' });
 const plain = (v: string): string => v.replace(/^v/, '');
 
+/**
+ * Throws the schema error of a route validated after its role check (`attachValidation`), with
+ * the central code (`TRIAGE_INPUT_INVALID` for the body, api/problem.ts `validationCode`).
+ */
 function checkBody(req: { validationError?: Error }): void {
-  if (!req.validationError) return;
-  const te = toTriageError(req.validationError);
-  throw new TriageError('TRIAGE_REQUEST_INVALID', te.message, te.errors);
+  if (req.validationError) throw toTriageError(req.validationError);
 }
 
 /** Registers the monitoring routes. */
@@ -79,6 +84,35 @@ export const monitoringRoutes: RoutePlugin<{ monitoring: MonitoringApiDeps }> = 
       }),
   );
 
+  app.get(
+    '/v1/models/:name/versions/:version/card.html',
+    {
+      config: { roles: READERS },
+      schema: {
+        operationId: 'getModelCardPage',
+        summary: 'The model card of a version as an HTML page, with the tenant’s drift of that version',
+        description:
+          'Metrics on the test split and per exception kind, reliability diagram (SVG), thresholds with ' +
+          'their Learn-then-Test guarantee, data and label hashes, label mix by provenance, drift status. ' +
+          'text/html; self-contained (no script, no network).',
+        params: Type.Object({ name: Name, version: Version }),
+        response: {
+          200: Type.String({ description: 'text/html page' }),
+          ...problemResponses(PROTECTED, 404),
+        },
+      },
+    },
+    async (req, reply) => {
+      const { card, drift } = await m.cardWithDrift(
+        principalOf(req).tenantId,
+        req.params.name,
+        plain(req.params.version),
+      );
+      void reply.type('text/html; charset=utf-8');
+      return renderCardPage(card, drift);
+    },
+  );
+
   app.put(
     '/v1/models/:name/shadow',
     {
@@ -89,10 +123,11 @@ export const monitoringRoutes: RoutePlugin<{ monitoring: MonitoringApiDeps }> = 
         summary: 'Put a registered version in shadow for the tenant (audited)',
         description:
           'The version scores every new invoice of the tenant beside the champion, after the decision is ' +
-          'stored; it never changes a decision. Replaces the active shadow of this model, if any.',
+          'stored; it never changes a decision. Replaces the active shadow of this model, if any. The ' +
+          'serving champion itself cannot be shadowed (409 TRIAGE_SHADOW_IS_CHAMPION at /version).',
         params: NameParams,
         body: Type.Object({ version: Version }, { additionalProperties: false }),
-        response: { 200: Body, ...problemResponses(PROTECTED, WITH_BODY, 404) },
+        response: { 200: Body, ...problemResponses(PROTECTED, WITH_BODY, 404, 409) },
       },
     },
     async (req) => {

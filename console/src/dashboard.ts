@@ -1,12 +1,14 @@
 /**
  * The operations dashboard: every figure comes from its own /v1/kpis/<figure> route, drawn as
- * a chart (people compare shapes) with a caption that states the latest numbers.
+ * a chart (people compare shapes) with a caption that states the latest numbers; below them the
+ * served models' drift (drift.ts).
  */
 import { html } from 'htm/preact';
 import { useEffect, useState } from 'preact/hooks';
 import type { ChartConfiguration } from 'chart.js';
 import { api } from './api.js';
 import { ChartFigure, PALETTE } from './charts.js';
+import { DriftFigures } from './drift.js';
 import { pct } from './format.js';
 import type { KpiResponse } from './types.js';
 
@@ -133,6 +135,7 @@ export function DashboardView() {
     </form>
     ${error && html`<p role="alert" class="error">${error}</p>`} ${!data && !error && html`<p>Loading…</p>`}
     ${data && html`<div class="grid">${charts(data)}</div>`}
+    <div class="grid drift"><${DriftFigures} /></div>
   </section>`;
 }
 

@@ -157,3 +157,26 @@ export interface KpiResponse<P> {
   sla_days?: number;
   bounds?: { model: string; alpha: number; delta: number; coverage_test: number | null }[];
 }
+
+/** One distribution of `GET /v1/models/{name}/drift` (monitoring/drift.ts DistributionDrift). */
+export interface DriftDistribution {
+  feature: string;
+  n: number;
+  psi: number | null;
+  js_bits: number | null;
+  statistic: 'psi' | 'js';
+  missing_share: number | null;
+  status: 'insufficient_data' | 'ok' | 'watch' | 'drift';
+}
+
+/** `GET /v1/models/{name}/drift` (monitoring/drift.ts DriftReport), the fields the dashboard draws. */
+export interface DriftResponse {
+  model: string;
+  unit: string;
+  window: { from: string; to: string; hours: number };
+  rows: number;
+  status: DriftDistribution['status'];
+  thresholds: { psi: { watch: number; drift: number } };
+  score: DriftDistribution;
+  features: DriftDistribution[];
+}
