@@ -25,13 +25,25 @@ describe('COMPARISONS spec', () => {
     expect(pairFeatureVector(c)).toHaveLength(PAIR_VECTOR_NAMES.length);
   });
 
-  it('puts every pair in exactly one level per comparison (one-hot)', () => {
+  it('puts every pair in exactly one level per comparison (one-hot, or cumulative when ordinal)', () => {
     const c = compare(makeInvoice(), makeInvoice({ invoice_number: 'INV-10O8', total_cents: 21_400 }));
     const v = pairFeatureVector(c);
+    const levels = comparisonLevels(c);
     for (const s of COMPARISONS) {
-      const sum = s.levels.reduce((acc, l) => acc + valueOf(v, `${s.name}=${l.label}`), 0);
-      expect(sum, s.name).toBe(1);
+      const at = s.levels.findIndex((l) => l.label === levels[s.name]);
+      if (s.ordinal) {
+        const cum = s.levels.slice(0, -1).map((l) => valueOf(v, `${s.name}>=${l.label}`));
+        expect(cum, s.name).toEqual(cum.map((_, i) => (at <= i ? 1 : 0)));
+      } else {
+        const sum = s.levels.reduce((acc, l) => acc + valueOf(v, `${s.name}=${l.label}`), 0);
+        expect(sum, s.name).toBe(1);
+        expect(valueOf(v, `${s.name}=${levels[s.name]}`)).toBe(1);
+      }
     }
+    expect(levels.invoice_number).toBe('exact_canonical');
+    expect(valueOf(v, 'invoice_number>=exact_canonical')).toBe(1);
+    expect(valueOf(v, 'invoice_number>=exact_normalised')).toBe(0);
+    expect(valueOf(v, 'invoice_number>=two_edits')).toBe(1);
     expect([...v].every(Number.isFinite)).toBe(true);
   });
 });
@@ -94,10 +106,40 @@ describe('comparePair and its levels', () => {
     expect(comparisonLevels(e)).toMatchObject({ vendor_identity: 'same_tax_or_npi', vendor_name: 'exact' });
   });
 
+  it('keeps "Bank of the West" and "Bank of the East" apart (generic words swapped, not dropped)', () => {
+    const c = compare(
+      makeInvoice({ vendor: { id: 'V-1', name: 'Bank of the West' } }),
+      makeInvoice({ vendor: { id: 'V-2', name: 'Bank of the East' } }),
+    );
+    expect(c.vendorNameFullJw).toBeGreaterThan(0.95);
+    expect(c.vendorNameDistinctiveJw).toBe(0.6);
+    expect(comparisonLevels(c).vendor_name).toBe('different');
+    // an added generic word is still the same business
+    const d = compare(
+      makeInvoice({ vendor: { id: 'V-1', name: 'Acme Medical' } }),
+      makeInvoice({ vendor: { id: 'V-2', name: 'Acme' } }),
+    );
+    expect(d.vendorNameDistinctiveJw).toBe(1);
+  });
+
+  it('measures the step between numbers of one series', () => {
+    const c = compare(makeInvoice(), makeInvoice({ invoice_number: 'INV-1009' }));
+    expect(c.invoiceNumberSequenceGap).toBe(1);
+    expect(valueOf(pairFeatureVector(c), 'invoice_number.sequence_step')).toBe(1);
+    const far = compare(makeInvoice(), makeInvoice({ invoice_number: 'INV-1080' }));
+    expect(far.invoiceNumberSequenceGap).toBe(72);
+    expect(valueOf(pairFeatureVector(far), 'invoice_number.sequence_step')).toBe(0);
+    expect(compare(makeInvoice(), makeInvoice()).invoiceNumberSequenceGap).toBeNull();
+    expect(
+      compare(makeInvoice(), makeInvoice({ invoice_number: 'CR-1009' })).invoiceNumberSequenceGap,
+    ).toBeNull();
+  });
+
   it('a credit memo reversing an invoice', () => {
     const c = compare(makeInvoice({ document_type: 'credit_memo', total_cents: -21_500 }), makeInvoice());
     expect(comparisonLevels(c)).toMatchObject({
-      amount: 'sign_flipped',
+      amount: 'different',
+      amount_kind: 'sign_flipped',
       document_kinds: 'credit_memo|invoice',
     });
     expect(c.amountAbsDiffCents).toBe(43_000);
@@ -140,7 +182,8 @@ describe('comparePair and its levels', () => {
     expect(c.amountRelDiff).toBeCloseTo(100 / 21_600, 10);
     expect(c.samePo).toBe(true);
     expect(comparisonLevels(c)).toMatchObject({
-      amount: 'currency_differs',
+      amount: 'within_1pct',
+      amount_kind: 'currency_differs',
       po: 'same',
       invoice_date: 'within_7_days',
     });
