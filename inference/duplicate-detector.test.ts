@@ -147,3 +147,23 @@ describe('look-alikes: evidence of two bills', () => {
     expect(again.reported[0]!.score).toBeGreaterThan(0.9);
   });
 });
+
+describe('receipts that print no number', () => {
+  it('are compared as if the numbers agreed, so a made-up number cannot hide a duplicate', async () => {
+    const receipt = makeInvoice({
+      invoice_id: 'r1',
+      invoice_number: 'NONUM-1A2B3C4D5E',
+      po_number: undefined,
+    });
+    const copy = { ...receipt, invoice_id: 'r2', invoice_number: 'NONUM-9F8E7D6C5B' };
+    const r = await assess(copy, [candidate(receipt)]);
+    expect(r.scored[0]!.invoiceNumberNeutralised).toBe(true);
+    expect(r.reported[0]!.score).toBeGreaterThan(0.9);
+    // control: two printed numbers that differ keep their comparison
+    const numbered = await assess({ ...copy, invoice_number: 'RCPT-77310' }, [
+      candidate({ ...receipt, invoice_number: 'RCPT-10452' }),
+    ]);
+    expect(numbered.scored[0]!.invoiceNumberNeutralised).toBeUndefined();
+    expect(numbered.scored[0]!.score).toBeLessThan(r.scored[0]!.score);
+  });
+});

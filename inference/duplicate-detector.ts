@@ -26,7 +26,7 @@
  * so it never reaches review on its own.
  */
 import type { DuplicateMatch } from '../core/decision.js';
-import type { Invoice } from '../core/invoice.js';
+import { isUnprintedNumber, type Invoice } from '../core/invoice.js';
 import { MAX_SEQUENCE_STEP } from '../features/comparisons.js';
 import { daysApart } from '../features/dates.js';
 import { describeEdits, editScript } from '../features/edits.js';
@@ -193,7 +193,8 @@ export function lookAlikeRule(invoice: Invoice, c: CandidateInvoice, cmp: PairCo
  * is scored twice, as compared and with the invoice number neutralised
  * ({@link withInvoiceNumberNeutralised}), and keeps the higher score (then
  * `invoiceNumberNeutralised` is set), so a misread number cannot hide a duplicate that the
- * vendor, amounts, dates and lines show.
+ * vendor, amounts, dates and lines show. The same holds for a pair where either side prints no
+ * number (`NONUM-…`, see `UNPRINTED_NUMBER_PREFIX` in core/invoice.ts).
  * @param me the new invoice's pair side; @param reportAt lowest score reported (default 0.3).
  * @param ruleCap score cap of pairs a rule rules out ({@link ruleScoreCap} of the review threshold).
  */
@@ -210,10 +211,17 @@ export async function assessDuplicates(
   const scoreAll = async (cs: PairComparison[]): Promise<PairScore[]> =>
     scorer.scorePairs ? await scorer.scorePairs(cs) : await Promise.all(cs.map((c) => scorer.scorePair(c)));
   const results = await scoreAll(comparisons);
-  const neutral = invoiceNumberUncertain ? await scoreAll(comparisons.map(withInvoiceNumberNeutralised)) : [];
+  // A number the extractor misread, or none printed on either side: the number is no evidence.
+  const unknownNumber = candidates.map(
+    (c) =>
+      invoiceNumberUncertain || isUnprintedNumber(me.invoiceNumber) || isUnprintedNumber(c.invoiceNumber),
+  );
+  const neutral = unknownNumber.some(Boolean)
+    ? await scoreAll(comparisons.map(withInvoiceNumberNeutralised))
+    : [];
   const scored = candidates
     .map((c, i): ScoredCandidate => {
-      const n = neutral[i];
+      const n = unknownNumber[i] ? neutral[i] : undefined;
       const useNeutral = n !== undefined && n.score > results[i]!.score;
       const s = useNeutral ? n : results[i]!;
       const rule = documentKindRule(invoice, c) ?? lookAlikeRule(invoice, c, comparisons[i]!);
