@@ -187,7 +187,6 @@ export interface CalibrationSelection {
  * order), then refits the winner on all of `d`. Log-loss rather than ECE decides because ECE
  * depends on the binning and rewards a constant prediction; ties go to the simpler map.
  * @param keys one stable key per example (e.g. invoice id + line), used to assign folds.
- * @param kinds the maps to choose from (default all three).
  * @throws RangeError when `d` is empty or `keys` has the wrong length.
  */
 export function selectCalibration(
@@ -195,19 +194,17 @@ export function selectCalibration(
   keys: readonly string[],
   seed: number,
   folds = 5,
-  kinds: readonly CalibrationSpec['kind'][] = ['none', 'platt', 'isotonic'],
 ): CalibrationSelection {
   const n = d.logit.length;
   if (n === 0) throw new RangeError('no examples to calibrate on');
   if (keys.length !== n) throw new RangeError('one key per example');
   const foldSeed = deriveSeed(seed, 'calibration-folds');
   const fold = keys.map((k) => Math.floor(keyUniform(foldSeed, k) * folds));
-  const all: { kind: CalibrationSpec['kind']; fit: (s: LogitSet) => CalibrationSpec }[] = [
+  const fitters: { kind: CalibrationSpec['kind']; fit: (s: LogitSet) => CalibrationSpec }[] = [
     { kind: 'none', fit: () => ({ kind: 'none' }) },
     { kind: 'platt', fit: fitPlatt },
     { kind: 'isotonic', fit: fitIsotonic },
   ];
-  const fitters = all.filter((f) => kinds.includes(f.kind));
   const candidates = fitters.map(({ kind, fit }) => {
     const p = new Float64Array(n);
     for (let f = 0; f < folds; f++) {

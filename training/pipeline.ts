@@ -208,15 +208,10 @@ export async function runPipeline(a: AssembledData, o: PipelineOptions): Promise
   // 3. calibration
   step('calibrating');
   const calLogits = idx.calibration.map((i) => specLogit(best.spec, d.X[i]!));
-  // The duplicate score is a maximum over pairs where almost every invoice sits in the bottom
-  // few thousandths: isotonic's flat end would give ~97% of invoices one score, leaving
-  // Learn-then-Test no threshold between them, so its maps must be strictly increasing.
   const sel = selectCalibration(
     { logit: calLogits, y: calY },
     idx.calibration.map((i) => d.meta[i]!.key),
     seed,
-    5,
-    a.task === 'duplicate' ? ['none', 'platt'] : undefined,
   );
   const spec: TrainedModelSpec = { ...best.spec, calibration: sel.chosen };
 
