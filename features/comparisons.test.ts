@@ -25,25 +25,13 @@ describe('COMPARISONS spec', () => {
     expect(pairFeatureVector(c)).toHaveLength(PAIR_VECTOR_NAMES.length);
   });
 
-  it('puts every pair in exactly one level per comparison (one-hot, or cumulative when ordinal)', () => {
+  it('puts every pair in exactly one level per comparison (one-hot)', () => {
     const c = compare(makeInvoice(), makeInvoice({ invoice_number: 'INV-10O8', total_cents: 21_400 }));
     const v = pairFeatureVector(c);
-    const levels = comparisonLevels(c);
     for (const s of COMPARISONS) {
-      const at = s.levels.findIndex((l) => l.label === levels[s.name]);
-      if (s.ordinal) {
-        const cum = s.levels.slice(0, -1).map((l) => valueOf(v, `${s.name}>=${l.label}`));
-        expect(cum, s.name).toEqual(cum.map((_, i) => (at <= i ? 1 : 0)));
-      } else {
-        const sum = s.levels.reduce((acc, l) => acc + valueOf(v, `${s.name}=${l.label}`), 0);
-        expect(sum, s.name).toBe(1);
-        expect(valueOf(v, `${s.name}=${levels[s.name]}`)).toBe(1);
-      }
+      const sum = s.levels.reduce((acc, l) => acc + valueOf(v, `${s.name}=${l.label}`), 0);
+      expect(sum, s.name).toBe(1);
     }
-    expect(levels.invoice_number).toBe('exact_canonical');
-    expect(valueOf(v, 'invoice_number>=exact_canonical')).toBe(1);
-    expect(valueOf(v, 'invoice_number>=exact_normalised')).toBe(0);
-    expect(valueOf(v, 'invoice_number>=two_edits')).toBe(1);
     expect([...v].every(Number.isFinite)).toBe(true);
   });
 });
@@ -123,12 +111,12 @@ describe('comparePair and its levels', () => {
   });
 
   it('measures the step between numbers of one series', () => {
-    const c = compare(makeInvoice(), makeInvoice({ invoice_number: 'INV-1009' }));
-    expect(c.invoiceNumberSequenceGap).toBe(1);
-    expect(valueOf(pairFeatureVector(c), 'invoice_number.sequence_step')).toBe(1);
-    const far = compare(makeInvoice(), makeInvoice({ invoice_number: 'INV-1080' }));
-    expect(far.invoiceNumberSequenceGap).toBe(72);
-    expect(valueOf(pairFeatureVector(far), 'invoice_number.sequence_step')).toBe(0);
+    expect(compare(makeInvoice(), makeInvoice({ invoice_number: 'INV-1009' })).invoiceNumberSequenceGap).toBe(
+      1,
+    );
+    expect(compare(makeInvoice(), makeInvoice({ invoice_number: 'INV-1080' })).invoiceNumberSequenceGap).toBe(
+      72,
+    );
     expect(compare(makeInvoice(), makeInvoice()).invoiceNumberSequenceGap).toBeNull();
     expect(
       compare(makeInvoice(), makeInvoice({ invoice_number: 'CR-1009' })).invoiceNumberSequenceGap,
@@ -138,8 +126,7 @@ describe('comparePair and its levels', () => {
   it('a credit memo reversing an invoice', () => {
     const c = compare(makeInvoice({ document_type: 'credit_memo', total_cents: -21_500 }), makeInvoice());
     expect(comparisonLevels(c)).toMatchObject({
-      amount: 'different',
-      amount_kind: 'sign_flipped',
+      amount: 'sign_flipped',
       document_kinds: 'credit_memo|invoice',
     });
     expect(c.amountAbsDiffCents).toBe(43_000);
@@ -182,8 +169,7 @@ describe('comparePair and its levels', () => {
     expect(c.amountRelDiff).toBeCloseTo(100 / 21_600, 10);
     expect(c.samePo).toBe(true);
     expect(comparisonLevels(c)).toMatchObject({
-      amount: 'within_1pct',
-      amount_kind: 'currency_differs',
+      amount: 'currency_differs',
       po: 'same',
       invoice_date: 'within_7_days',
     });

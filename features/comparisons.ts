@@ -6,18 +6,8 @@
  * reorder a comparison here and the vector, the schema and its version hash follow.
  *
  * Vector layout, comparison by comparison in spec order: its numeric features (each with a
- * `<name>_missing` 0/1 flag after it when it can be null, the value then being 0), then its
- * levels: the one-hot of the levels (`<comparison>=<level>`), or for an `ordinal` comparison
- * (levels listed from most to least agreement) the cumulative encoding `<comparison>>=<level>`
- * for every level but the last (1 when the pair's level is that one or a more agreeing one).
- * Names of numeric features: `<comparison>.<numeric>`.
- *
- * Monotonicity: {@link PAIR_MONOTONE_SIGNS} gives, per vector entry, +1 when more of it is more
- * agreement (a cumulative level, a similarity), -1 when more of it is less agreement (edits,
- * days, amount differences, a sequence step between numbers) and 0 when the domain fixes no
- * direction (document kinds, missing flags). A model whose logit is non-decreasing in
- * `sign * x` for every signed entry (the duplicate pair model is trained that way, see
- * `training/monotone.ts`) never scores a pair lower because it agrees more, all else equal.
+ * `<name>_missing` 0/1 flag after it when it can be null, the value then being 0), then the
+ * one-hot of its levels. Names: `<comparison>.<numeric>` and `<comparison>=<level>`.
  */
 import type { PairComparison } from './pair.js';
 
@@ -41,8 +31,6 @@ export interface NumericFeature {
   clip?: readonly [number, number];
   /** True when `value` can return null (adds the `_missing` flag). */
   nullable?: boolean;
-  /** +1: a larger value is more agreement; -1: less agreement; absent: no direction. */
-  monotone?: 1 | -1;
 }
 
 /** One comparison: its numeric encodings and its levels. */
@@ -52,13 +40,11 @@ export interface ComparisonSpec {
   numeric: readonly NumericFeature[];
   /** Ordered levels; the first whose predicate holds is the pair's level. The last must always hold. */
   levels: readonly ComparisonLevel[];
-  /** Levels run from most to least agreement: encoded cumulatively and monotone (+1). */
-  ordinal?: boolean;
 }
 
 const always = (): boolean => true;
 
-/** Largest gap between two numbers of one series that counts as a sequence step (`sequence_step`). */
+/** Largest gap between two numbers of one series that counts as a sequence step (look-alike rule `sequential_numbers`). */
 export const MAX_SEQUENCE_STEP = 20;
 const DOC_KINDS = ['invoice', 'credit_memo', 'debit_memo'] as const;
 
@@ -93,17 +79,16 @@ export const COMPARISONS: readonly ComparisonSpec[] = [
         when: (c) => c.vendorTaxOrNpiEqual === true,
       },
       {
-        label: 'ids_differ',
-        description: 'Different vendor-master ids, no shared identifier to check.',
-        when: (c) => c.vendorTaxOrNpiEqual === null,
-      },
-      {
         label: 'identifiers_differ',
         description: 'Tax id or NPI given on both sides and different.',
+        when: (c) => c.vendorTaxOrNpiEqual === false,
+      },
+      {
+        label: 'ids_differ',
+        description: 'Different vendor-master ids, no shared identifier to check.',
         when: always,
       },
     ],
-    ordinal: true,
   },
   {
     name: 'vendor_name',
@@ -113,14 +98,12 @@ export const COMPARISONS: readonly ComparisonSpec[] = [
         name: 'jw',
         unit: 'Jaro-Winkler [0,1]',
         description: 'Jaro-Winkler of the vendor keys.',
-        monotone: 1,
         value: (c) => c.vendorNameFullJw,
       },
       {
         name: 'distinctive_jw',
         unit: 'Jaro-Winkler [0,1]',
         description: 'Jaro-Winkler of the distinctive parts (generic business words removed).',
-        monotone: 1,
         value: (c) => c.vendorNameDistinctiveJw,
       },
     ],
@@ -142,7 +125,6 @@ export const COMPARISONS: readonly ComparisonSpec[] = [
         when: always,
       },
     ],
-    ordinal: true,
   },
   {
     name: 'invoice_number',
@@ -153,7 +135,6 @@ export const COMPARISONS: readonly ComparisonSpec[] = [
         name: 'raw_edits',
         unit: 'ln(1 + edits)',
         description: 'Levenshtein of the raw numbers (upper-cased).',
-        monotone: -1,
         value: (c) => c.invoiceNumberRawEdits,
         transform: 'log1p',
         nullable: true,
@@ -162,7 +143,6 @@ export const COMPARISONS: readonly ComparisonSpec[] = [
         name: 'normalised_edits',
         unit: 'ln(1 + edits)',
         description: 'Levenshtein of the normalised numbers.',
-        monotone: -1,
         value: (c) => c.invoiceNumberEdit,
         transform: 'log1p',
       },
@@ -170,7 +150,6 @@ export const COMPARISONS: readonly ComparisonSpec[] = [
         name: 'canonical_edits',
         unit: 'ln(1 + edits)',
         description: 'Levenshtein of the canonical numbers.',
-        monotone: -1,
         value: (c) => c.invoiceNumberCanonicalEdit,
         transform: 'log1p',
       },
@@ -178,19 +157,9 @@ export const COMPARISONS: readonly ComparisonSpec[] = [
         name: 'canonical_edit_ratio',
         unit: 'edits / characters [0,1]',
         description: 'Canonical edits over the longer normalised number.',
-        monotone: -1,
         value: (c) =>
           c.invoiceNumberLength === 0 ? 0 : c.invoiceNumberCanonicalEdit / c.invoiceNumberLength,
         clip: [0, 1],
-      },
-      {
-        name: 'sequence_step',
-        unit: 'bool',
-        description:
-          'Numbers of one series (same prefix) 1-20 apart: the next bills of a vendor, evidence of two bills.',
-        monotone: -1,
-        value: (c) =>
-          c.invoiceNumberSequenceGap !== null && c.invoiceNumberSequenceGap <= MAX_SEQUENCE_STEP ? 1 : 0,
       },
     ],
     levels: [
@@ -226,7 +195,6 @@ export const COMPARISONS: readonly ComparisonSpec[] = [
       },
       { label: 'different', description: 'Three or more edits apart.', when: always },
     ],
-    ordinal: true,
   },
   {
     name: 'amount',
@@ -236,7 +204,6 @@ export const COMPARISONS: readonly ComparisonSpec[] = [
         name: 'abs_diff',
         unit: 'ln(1 + |total_a - total_b| / 100) (dollars)',
         description: 'Absolute difference of the totals.',
-        monotone: -1,
         value: (c) => c.amountAbsDiffCents / 100,
         transform: 'log1p',
       },
@@ -244,13 +211,22 @@ export const COMPARISONS: readonly ComparisonSpec[] = [
         name: 'rel_diff',
         unit: 'ratio [0,2]',
         description: '|a - b| / max(|a|, |b|).',
-        monotone: -1,
         value: (c) => c.amountRelDiff,
         clip: [0, 2],
       },
     ],
     levels: [
+      {
+        label: 'currency_differs',
+        description: 'Totals in different currencies.',
+        when: (c) => c.currencyDiffers === true,
+      },
       { label: 'exact', description: 'Same total.', when: (c) => c.amountEqual },
+      {
+        label: 'sign_flipped',
+        description: 'Same magnitude, opposite sign (a reversal).',
+        when: (c) => c.amountSignFlipped,
+      },
       {
         label: 'within_1pct',
         description: 'Relative difference <= 1%.',
@@ -263,25 +239,6 @@ export const COMPARISONS: readonly ComparisonSpec[] = [
       },
       { label: 'different', description: 'More than 10% apart.', when: always },
     ],
-    ordinal: true,
-  },
-  {
-    name: 'amount_kind',
-    description: 'How the totals relate besides their size: currencies, signs.',
-    numeric: [],
-    levels: [
-      {
-        label: 'currency_differs',
-        description: 'Totals in different currencies.',
-        when: (c) => c.currencyDiffers === true,
-      },
-      {
-        label: 'sign_flipped',
-        description: 'Same magnitude, opposite sign (a reversal).',
-        when: (c) => c.amountSignFlipped,
-      },
-      { label: 'comparable', description: 'Same currency (or unknown), no reversal.', when: always },
-    ],
   },
   {
     name: 'invoice_date',
@@ -291,7 +248,6 @@ export const COMPARISONS: readonly ComparisonSpec[] = [
         name: 'days_apart',
         unit: 'ln(1 + days)',
         description: 'Absolute difference, days.',
-        monotone: -1,
         value: (c) => c.daysApart,
         transform: 'log1p',
       },
@@ -303,7 +259,6 @@ export const COMPARISONS: readonly ComparisonSpec[] = [
       { label: 'within_90_days', description: '31-90 days apart.', when: (c) => c.daysApart <= 90 },
       { label: 'over_90_days', description: 'More than 90 days apart.', when: always },
     ],
-    ordinal: true,
   },
   {
     name: 'service_period',
@@ -313,7 +268,6 @@ export const COMPARISONS: readonly ComparisonSpec[] = [
         name: 'overlap_days',
         unit: 'ln(1 + days)',
         description: 'Shared service days, inclusive.',
-        monotone: 1,
         value: (c) => c.servicePeriodOverlapDays,
         transform: 'log1p',
         nullable: true,
@@ -322,12 +276,16 @@ export const COMPARISONS: readonly ComparisonSpec[] = [
         name: 'overlap_ratio',
         unit: 'ratio [0,1]',
         description: 'Shared days / days covered by either period.',
-        monotone: 1,
         value: (c) => c.servicePeriodOverlapRatio,
         nullable: true,
       },
     ],
     levels: [
+      {
+        label: 'missing',
+        description: 'A side has no service period.',
+        when: (c) => c.servicePeriodOverlapRatio === null,
+      },
       { label: 'identical', description: 'Same period.', when: (c) => c.servicePeriodOverlapRatio === 1 },
       {
         label: 'overlapping',
@@ -335,17 +293,11 @@ export const COMPARISONS: readonly ComparisonSpec[] = [
         when: (c) => (c.servicePeriodOverlapDays ?? 0) > 0,
       },
       {
-        label: 'missing',
-        description: 'A side has no service period (nothing known either way).',
-        when: (c) => c.servicePeriodOverlapRatio === null,
-      },
-      {
         label: 'disjoint',
         description: 'Periods share no day (e.g. consecutive monthly rentals).',
         when: always,
       },
     ],
-    ordinal: true,
   },
   {
     name: 'lines',
@@ -355,14 +307,12 @@ export const COMPARISONS: readonly ComparisonSpec[] = [
         name: 'key_jaccard',
         unit: 'Jaccard [0,1]',
         description: 'Jaccard of the line keys.',
-        monotone: 1,
         value: (c) => c.lineOverlap,
       },
       {
         name: 'code_jaccard',
         unit: 'Jaccard [0,1]',
         description: 'Jaccard of the billed codes.',
-        monotone: 1,
         value: (c) => c.lineCodeJaccard,
         nullable: true,
       },
@@ -370,7 +320,6 @@ export const COMPARISONS: readonly ComparisonSpec[] = [
         name: 'description_jaccard',
         unit: 'Jaccard [0,1]',
         description: 'Jaccard of the description stems of all lines.',
-        monotone: 1,
         value: (c) => c.lineDescriptionJaccard,
         nullable: true,
       },
@@ -378,7 +327,6 @@ export const COMPARISONS: readonly ComparisonSpec[] = [
         name: 'count_diff',
         unit: 'ln(1 + lines)',
         description: 'Difference of the line counts.',
-        monotone: -1,
         value: (c) => c.lineCountDiff,
         transform: 'log1p',
       },
@@ -389,7 +337,6 @@ export const COMPARISONS: readonly ComparisonSpec[] = [
       { label: 'some_keys', description: 'Some line key shared.', when: (c) => c.lineOverlap > 0 },
       { label: 'no_keys', description: 'No line key shared.', when: always },
     ],
-    ordinal: true,
   },
   {
     name: 'document_kinds',
@@ -402,11 +349,10 @@ export const COMPARISONS: readonly ComparisonSpec[] = [
     description: 'Purchase-order numbers (normalised: PO prefix, separators, leading zeros removed).',
     numeric: [],
     levels: [
-      { label: 'same', description: 'Same PO.', when: (c) => c.samePo === true },
       { label: 'missing', description: 'A side has no PO.', when: (c) => c.samePo === null },
+      { label: 'same', description: 'Same PO.', when: (c) => c.samePo === true },
       { label: 'different', description: 'Different POs.', when: always },
     ],
-    ordinal: true,
   },
   {
     name: 'embedding',
@@ -416,7 +362,6 @@ export const COMPARISONS: readonly ComparisonSpec[] = [
         name: 'cosine',
         unit: 'cosine [-1,1]',
         description: 'Cosine of the invoice embeddings.',
-        monotone: 1,
         value: (c) => c.embeddingCosine,
         clip: [-1, 1],
       },
@@ -426,7 +371,6 @@ export const COMPARISONS: readonly ComparisonSpec[] = [
       { label: 'ge_0.85', description: 'Cosine >= 0.85.', when: (c) => c.embeddingCosine >= 0.85 },
       { label: 'lower', description: 'Cosine below 0.85.', when: always },
     ],
-    ordinal: true,
   },
 ];
 
@@ -435,25 +379,6 @@ export interface VectorFeature {
   name: string;
   unit: string;
   description: string;
-  /** +1 / -1: the direction in which the entry is more agreement (see the module doc); 0: none. */
-  monotone: 1 | -1 | 0;
-}
-
-/** Level entries of a comparison: one-hot, or cumulative for an ordinal comparison (all but the last level). */
-function levelEntries(s: ComparisonSpec): VectorFeature[] {
-  if (!s.ordinal)
-    return s.levels.map((l) => ({
-      name: `${s.name}=${l.label}`,
-      unit: 'one-hot',
-      description: l.description,
-      monotone: 0,
-    }));
-  return s.levels.slice(0, -1).map((l) => ({
-    name: `${s.name}>=${l.label}`,
-    unit: 'cumulative 0/1',
-    description: `Level ${l.label} or a more agreeing one (${l.description})`,
-    monotone: 1,
-  }));
 }
 
 /** The vector entries of a comparison spec, in order. */
@@ -461,30 +386,22 @@ export function comparisonVectorFeatures(specs: readonly ComparisonSpec[] = COMP
   const out: VectorFeature[] = [];
   for (const s of specs) {
     for (const n of s.numeric) {
-      out.push({
-        name: `${s.name}.${n.name}`,
-        unit: n.unit,
-        description: n.description,
-        monotone: n.monotone ?? 0,
-      });
+      out.push({ name: `${s.name}.${n.name}`, unit: n.unit, description: n.description });
       if (n.nullable)
         out.push({
           name: `${s.name}.${n.name}_missing`,
           unit: 'bool',
           description: `${n.name} unavailable.`,
-          monotone: 0,
         });
     }
-    out.push(...levelEntries(s));
+    for (const l of s.levels)
+      out.push({ name: `${s.name}=${l.label}`, unit: 'one-hot', description: l.description });
   }
   return out;
 }
 
 /** Names of the pair vector, in order (the ONNX pair model's input order). */
 export const PAIR_VECTOR_NAMES: readonly string[] = comparisonVectorFeatures().map((f) => f.name);
-
-/** Monotone direction of each pair vector entry, in {@link PAIR_VECTOR_NAMES} order (see the module doc). */
-export const PAIR_MONOTONE_SIGNS: readonly (1 | -1 | 0)[] = comparisonVectorFeatures().map((f) => f.monotone);
 
 function encodeNumeric(n: NumericFeature, v: number): number {
   let x = n.transform === 'log1p' ? Math.log1p(Math.max(0, v)) : v;
@@ -521,8 +438,7 @@ export function pairFeatureVector(
     }
     const hit = s.levels.findIndex((l) => l.when(c));
     const level = hit < 0 ? s.levels.length - 1 : hit;
-    if (s.ordinal) for (let i = 0; i < s.levels.length - 1; i++) out.push(level <= i ? 1 : 0);
-    else for (let i = 0; i < s.levels.length; i++) out.push(i === level ? 1 : 0);
+    for (let i = 0; i < s.levels.length; i++) out.push(i === level ? 1 : 0);
   }
   return Float32Array.from(out);
 }

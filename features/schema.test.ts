@@ -6,27 +6,19 @@ import { join } from 'node:path';
 import { packageRoot } from '../core/paths.js';
 import { assertFeatureSchema, FEATURE_SCHEMA, featureSchemaVersion } from './schema.js';
 
-/** The version the `champion` alias of a shipped model names. */
-const champion = (task: string): string =>
-  (
-    JSON.parse(readFileSync(join(packageRoot(), 'models', 'artifacts', task, 'aliases.json'), 'utf8')) as {
-      champion: string;
-    }
-  ).champion;
-
 describe('feature schema', () => {
   it('lists the line and pair vectors in model order, with units, and the embedding recipes', () => {
     // The shipped champions were trained on vectors in schema order: their specs name the inputs.
     const trained = (task: string): string[] =>
       (
         JSON.parse(
-          readFileSync(join(packageRoot(), 'models', 'artifacts', task, champion(task), 'spec.json'), 'utf8'),
+          readFileSync(join(packageRoot(), 'models', 'artifacts', task, '1', 'spec.json'), 'utf8'),
         ) as { featureNames: string[] }
       ).featureNames;
     expect(FEATURE_SCHEMA.line.map((f) => f.name)).toEqual(trained('coding-mismatch'));
     expect(FEATURE_SCHEMA.pair.map((f) => f.name)).toEqual(trained('duplicate'));
     expect(FEATURE_SCHEMA.line).toHaveLength(51);
-    expect(FEATURE_SCHEMA.pair).toHaveLength(60);
+    expect(FEATURE_SCHEMA.pair).toHaveLength(67);
     expect(
       [...FEATURE_SCHEMA.line, ...FEATURE_SCHEMA.pair].every((f) => f.unit !== '' && f.description !== ''),
     ).toBe(true);

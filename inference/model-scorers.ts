@@ -314,18 +314,17 @@ export const LINE_GROUP_RULES: readonly GroupRule[] = [
 
 /**
  * Groups of the pair features: one group per comparison of `COMPARISONS`
- * (features/comparisons.ts names them `<comparison>.<numeric>`, `<comparison>=<level>` and, for
- * ordinal comparisons, `<comparison>>=<level>`).
+ * (features/comparisons.ts names them `<comparison>.<numeric>` and `<comparison>=<level>`).
  * Duplicate reasons are chosen by the duplicate detector, so no reason codes here.
  */
 export function pairGroups(names: readonly string[]): FeatureGroup[] {
   const rules: GroupRule[] = [];
   for (const n of names) {
-    const comparison = n.split(/>=|[.=]/)[0]!;
+    const comparison = n.split(/[.=]/)[0]!;
     if (!rules.some((r) => r.name === comparison))
       rules.push({
         name: comparison,
-        match: new RegExp(`^${comparison.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}(?:[.=]|>=)`),
+        match: new RegExp(`^${comparison.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}[.=]`),
       });
   }
   return groupFeatures(names, rules);

@@ -51,17 +51,17 @@ describe('shipped champions', () => {
     try {
       expect(w.scoring.versions.models).toEqual({
         'coding-mismatch': 'coding-mismatch@1',
-        duplicate: 'duplicate@2',
+        duplicate: 'duplicate@1',
       });
       expect([...w.served.keys()].sort()).toEqual(['coding-mismatch', 'duplicate']);
       const first = await w.scoring.score(makeInvoice({ invoice_id: 'a-1' }));
       const d = first.decision;
-      expect(d.versions.models).toEqual({ 'coding-mismatch': 'coding-mismatch@1', duplicate: 'duplicate@2' });
+      expect(d.versions.models).toEqual({ 'coding-mismatch': 'coding-mismatch@1', duplicate: 'duplicate@1' });
       expect(d.versions.thresholds).toEqual({
         'coding.review_at': 'model-card:coding-mismatch@1',
         'coding.hold_at': 'model-card:coding-mismatch@1',
-        'ap.review_at': 'model-card:duplicate@2',
-        'ap.hold_at': 'model-card:duplicate@2',
+        'ap.review_at': 'model-card:duplicate@1',
+        'ap.hold_at': 'model-card:duplicate@1',
       });
       // Every line carries a calibrated model probability, not the heuristic's rounded risks.
       for (const l of d.lines) expect(l.coding_mismatch).toBeGreaterThan(0);
@@ -88,7 +88,7 @@ describe('shipped champions', () => {
       expect(again.decision.duplicates[0]).toMatchObject({ invoice_id: 'a-1' });
       expect(again.decision.scores.duplicate).toBeGreaterThanOrEqual(dup.hold);
       const ex2 = await explanationOf(w, again.decision.decision_id);
-      expect(ex2.duplicate.method).toMatch(/duplicate@2/);
+      expect(ex2.duplicate.method).toMatch(/duplicate@1/);
       expect(
         Math.abs(ex2.duplicate.intercept + ex2.duplicate.sum_of_contributions - ex2.duplicate.logit_score),
       ).toBeLessThan(0.01); // contributions are rounded to 3 decimals per group

@@ -41,7 +41,6 @@ import { orNull, perKindMetrics, splitMetrics, type KindScored } from './evaluat
 import { deriveSeed, keyUniform } from './rng.js';
 import { designGrid, learnThenTest, separateHold, type LttResult, type PValueMethod } from './thresholds.js';
 import { trainNetwork } from './train.js';
-import { monotoneSigns } from './monotone.js';
 
 /** The four parts of a run's data. */
 export type Part = 'train' | 'calibration' | 'thresholds' | 'test';
@@ -170,7 +169,6 @@ export async function runPipeline(a: AssembledData, o: PipelineOptions): Promise
   );
   const train = subset(d, idx.train);
   const calY = idx.calibration.map((i) => d.y[i]!);
-  const monotone = monotoneSigns(a.task, d.featureNames);
   const lossHistory: Record<string, number[]> = {};
   const candidates: { decl: ArchitectureDecl; spec: TrainedModelSpec; result: ArchitectureResult }[] = [];
   for (const decl of decls) {
@@ -179,7 +177,6 @@ export async function runPipeline(a: AssembledData, o: PipelineOptions): Promise
       task: a.task,
       featureSchemaVersion: a.featureSchemaVersion,
       seed,
-      ...(monotone ? { monotone } : {}),
       onEpoch: (epoch, loss) =>
         o.onProgress?.({ stage: 'epoch', architecture: decl.id, epoch, epochs: decl.epochs, loss }),
     });
@@ -319,10 +316,6 @@ export async function runPipeline(a: AssembledData, o: PipelineOptions): Promise
     'Reviewer labels are used for training only (weighted), never for calibration, thresholds or test: reviewed invoices are selected by the model.',
     'The auto-approve guarantee is per model; an invoice auto-approved by both models is not bounded by either alpha alone.',
   );
-  if (monotone)
-    notes.push(
-      `Monotone in agreement: the weights keep the logit non-decreasing in each of the ${monotone.filter((m) => m !== 0).length} signed comparison inputs (cumulative levels, similarities; edits, day and amount gaps reversed), so more agreement never lowers a pair's score, all else equal (training/monotone.ts).`,
-    );
   if (!approve.feasible)
     notes.push(
       'No auto-approve threshold could be certified at the target: the model approves nothing (threshold -1).',

@@ -16,7 +16,6 @@ import type { Scalar, Sequential, Tensor } from '@tensorflow/tfjs';
 import type { ArchitectureDecl } from '../models/specs/index.js';
 import type { ModelTask, TrainedModelSpec } from '../models/spec.js';
 import { assertRows, type LabelledRows } from './data.js';
-import { projectMonotone } from './monotone.js';
 import { deriveSeed, mulberry32, permutation } from './rng.js';
 import { loadTf, type Tf } from './tf.js';
 
@@ -27,11 +26,6 @@ export interface TrainOptions {
   seed: number;
   /** Called after each epoch with the mean training loss (for progress bars). */
   onEpoch?: (epoch: number, loss: number) => void;
-  /**
-   * Monotone sign per input (+1, -1, 0): the weights are projected after every step so the
-   * logit never decreases in `sign * x` (see `monotone.ts`); absent: unconstrained.
-   */
-  monotone?: readonly number[];
 }
 
 /** A fitted network and its training curve. */
@@ -115,7 +109,6 @@ export async function trainNetwork(
   const Y = tf.tensor1d(Float32Array.from(data.y), 'float32');
   const W = tf.tensor1d(Float32Array.from(data.w), 'float32');
   const kernels = model.layers.map((l) => l.getWeights()[0]!);
-  if (opts.monotone) projectMonotone(tf, model, opts.monotone);
   const rng = mulberry32(deriveSeed(opts.seed, 'shuffle'));
   const lossHistory: number[] = [];
   try {
@@ -142,7 +135,6 @@ export async function trainNetwork(
           if (!l) throw new Error('optimizer returned no loss');
           return l;
         });
-        if (opts.monotone) projectMonotone(tf, model, opts.monotone);
         lossSum += (await loss.data())[0]!;
         loss.dispose();
         batches++;
