@@ -104,6 +104,7 @@ function stubRepository(earlier: readonly Invoice[], explanationBytes: number[])
         },
       });
     },
+    findEarlierLines: () => Promise.resolve([]),
     insert: (_inv, _sha, _keys, decision, extras) => {
       explanationBytes.push(Buffer.byteLength(JSON.stringify(extras?.explanation ?? null)));
       return Promise.resolve({ decision, created: true });

@@ -45,6 +45,11 @@ export const REASON_CODES = {
   },
   DUPLICATE_SUSPECTED: { queue: 'ap', summary: 'Invoice resembles an earlier submission.' },
   DUPLICATE_SAME_NUMBER: { queue: 'ap', summary: 'Same vendor and invoice number as an earlier submission.' },
+  LINE_REBILLED: {
+    queue: 'ap',
+    summary:
+      'Lines of an earlier invoice of the vendor billed again (same item, amount, quantity, service date).',
+  },
   NPI_INVALID: { queue: 'compliance', summary: 'Vendor NPI fails its check digit.' },
   CODE_OUTSIDE_VENDOR_PROFILE: {
     queue: 'coding',

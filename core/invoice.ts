@@ -213,6 +213,21 @@ export type Extraction = Static<typeof Extraction>;
 /** Maximum number of lines on one invoice. */
 export const MAX_LINES = 2000;
 
+/**
+ * Prefix of the invoice number of a document that prints none (a till receipt): send
+ * `NONUM-<any id of yours>`. Duplicate detection then treats the number as unknown: each pair
+ * with such a number on either side is scored as if the numbers agreed (as for a misread
+ * number), so a made-up number cannot hide a duplicate.
+ */
+export const UNPRINTED_NUMBER_PREFIX = 'NONUM-';
+
+/** True when an invoice number says the document prints none ({@link UNPRINTED_NUMBER_PREFIX}). */
+export function isUnprintedNumber(invoiceNumber: string | undefined): boolean {
+  return (
+    invoiceNumber !== undefined && invoiceNumber.trim().toUpperCase().startsWith(UNPRINTED_NUMBER_PREFIX)
+  );
+}
+
 /** An invoice submitted for scoring. `invoice_id` is the client's id and the idempotency key. */
 export const Invoice = Type.Object(
   {
@@ -223,7 +238,11 @@ export const Invoice = Type.Object(
       description: 'Client id of the invoice (printable ASCII, no spaces); the idempotency key.',
     }),
     vendor: Vendor,
-    invoice_number: Type.String({ minLength: 1, maxLength: 64, description: 'As printed by the vendor.' }),
+    invoice_number: Type.String({
+      minLength: 1,
+      maxLength: 64,
+      description: 'As printed by the vendor; `NONUM-<id>` when the document prints none.',
+    }),
     invoice_date: IsoDate,
     due_date: Type.Optional(IsoDate),
     currency: Type.String({ pattern: '^[A-Z]{3}$', description: 'ISO 4217 code, e.g. USD.' }),

@@ -5,6 +5,7 @@
  */
 import { createHash } from 'node:crypto';
 import { isTriageError } from '../core/errors.js';
+import { UNPRINTED_NUMBER_PREFIX } from '../core/invoice.js';
 import { parseAmount } from '../features/amount.js';
 import { parseDate } from '../features/dates.js';
 
@@ -12,9 +13,10 @@ import { parseDate } from '../features/dates.js';
  * Invoice number for a receipt that prints none: `NONUM-` + 10 hex of sha256(SROIE key).
  * The SROIE key itself is not printed on the receipt, and near-consecutive keys would fake a
  * near-identical invoice number between unrelated receipts; the hash carries no such signal.
+ * The prefix tells the service the number is not printed (see `UNPRINTED_NUMBER_PREFIX`).
  */
 export function unnumberedReceiptNumber(key: string): string {
-  return `NONUM-${createHash('sha256').update(key).digest('hex').slice(0, 10).toUpperCase()}`;
+  return `${UNPRINTED_NUMBER_PREFIX}${createHash('sha256').update(key).digest('hex').slice(0, 10).toUpperCase()}`;
 }
 
 /** Years a SROIE receipt date may fall in; a date outside is OCR noise (the receipts are 2015-2019). */

@@ -94,6 +94,35 @@ describe('comparePair and its levels', () => {
     expect(comparisonLevels(e)).toMatchObject({ vendor_identity: 'same_tax_or_npi', vendor_name: 'exact' });
   });
 
+  it('keeps "Bank of the West" and "Bank of the East" apart (generic words swapped, not dropped)', () => {
+    const c = compare(
+      makeInvoice({ vendor: { id: 'V-1', name: 'Bank of the West' } }),
+      makeInvoice({ vendor: { id: 'V-2', name: 'Bank of the East' } }),
+    );
+    expect(c.vendorNameFullJw).toBeGreaterThan(0.95);
+    expect(c.vendorNameDistinctiveJw).toBe(0.6);
+    expect(comparisonLevels(c).vendor_name).toBe('different');
+    // an added generic word is still the same business
+    const d = compare(
+      makeInvoice({ vendor: { id: 'V-1', name: 'Acme Medical' } }),
+      makeInvoice({ vendor: { id: 'V-2', name: 'Acme' } }),
+    );
+    expect(d.vendorNameDistinctiveJw).toBe(1);
+  });
+
+  it('measures the step between numbers of one series', () => {
+    expect(compare(makeInvoice(), makeInvoice({ invoice_number: 'INV-1009' })).invoiceNumberSequenceGap).toBe(
+      1,
+    );
+    expect(compare(makeInvoice(), makeInvoice({ invoice_number: 'INV-1080' })).invoiceNumberSequenceGap).toBe(
+      72,
+    );
+    expect(compare(makeInvoice(), makeInvoice()).invoiceNumberSequenceGap).toBeNull();
+    expect(
+      compare(makeInvoice(), makeInvoice({ invoice_number: 'CR-1009' })).invoiceNumberSequenceGap,
+    ).toBeNull();
+  });
+
   it('a credit memo reversing an invoice', () => {
     const c = compare(makeInvoice({ document_type: 'credit_memo', total_cents: -21_500 }), makeInvoice());
     expect(comparisonLevels(c)).toMatchObject({

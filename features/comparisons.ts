@@ -43,6 +43,9 @@ export interface ComparisonSpec {
 }
 
 const always = (): boolean => true;
+
+/** Largest gap between two numbers of one series that counts as a sequence step (look-alike rule `sequential_numbers`). */
+export const MAX_SEQUENCE_STEP = 20;
 const DOC_KINDS = ['invoice', 'credit_memo', 'debit_memo'] as const;
 
 /** Unordered document-kind pair of a comparison, e.g. `credit_memo|invoice`. */

@@ -99,6 +99,11 @@ export interface PairComparison {
   invoiceNumberLength: number;
   /** One normalised number is the other plus 1-3 characters at an end ("1008" / "1008A"). */
   invoiceNumberAffixVariant: boolean;
+  /**
+   * |n_a - n_b| of the trailing numbers when the normalised numbers share everything before
+   * them and the trailing numbers differ ("BSW20411" / "BSW20412" -> 1); null otherwise.
+   */
+  invoiceNumberSequenceGap: number | null;
   /** |a - b| / max(|a|, |b|), in [0, 2]; 0 when both totals are 0. */
   amountRelDiff: number;
   /** |total_a - total_b|, cents. */
@@ -137,6 +142,37 @@ function distinctive(key: string): string {
   return kept.length > 0 ? kept.join(' ') : key;
 }
 
+/**
+ * Similarity of the distinctive parts of two vendor keys, in [0, 1]: Jaro-Winkler of the parts;
+ * when both parts are equal but the keys are not, the names differ only in generic words, and a
+ * generic word in place of another ("Bank of the West" / "Bank of the East", both "bank") tells
+ * two businesses apart: then the token Jaccard of the keys. An added or dropped generic word
+ * ("Acme" / "Acme Medical") keeps 1.
+ */
+export function distinctiveSimilarity(keyA: string, keyB: string): number {
+  const da = distinctive(keyA);
+  const db = distinctive(keyB);
+  if (da !== db) return jaroWinkler(da, db);
+  if (keyA === keyB) return 1;
+  const ta = keyA.split(' ');
+  const tb = keyB.split(' ');
+  const substituted = ta.some((t) => !tb.includes(t)) && tb.some((t) => !ta.includes(t));
+  return substituted ? (jaccard(ta, tb) ?? 0) : 1;
+}
+
+/** Longest trailing number compared as a sequence (longer ones are not counters). */
+const MAX_SEQUENCE_DIGITS = 15;
+
+/** See {@link PairComparison.invoiceNumberSequenceGap}. */
+export function sequenceGap(a: string, b: string): number | null {
+  const ma = /^(.*?)(\d+)$/.exec(a);
+  const mb = /^(.*?)(\d+)$/.exec(b);
+  if (!ma || !mb || ma[1] !== mb[1]) return null;
+  if (ma[2]!.length > MAX_SEQUENCE_DIGITS || mb[2]!.length > MAX_SEQUENCE_DIGITS) return null;
+  const gap = Math.abs(Number(ma[2]) - Number(mb[2]));
+  return gap > 0 ? gap : null;
+}
+
 /** Code heads of the line keys (keys of coded lines: `CODE|amount`). */
 function lineCodes(keys: readonly string[]): string[] {
   return keys.filter((k) => !k.startsWith('~')).map((k) => k.slice(0, k.lastIndexOf('|')));
@@ -164,9 +200,7 @@ export function comparePair(a: PairSide, b: PairSide, embeddingCosine: number): 
       ? (taxKnown && a.vendorTaxId === b.vendorTaxId) || (npiKnown && a.vendorNpi === b.vendorNpi)
       : null;
   const fullJw = a.vendorKey === b.vendorKey ? 1 : jaroWinkler(a.vendorKey, b.vendorKey);
-  const da = distinctive(a.vendorKey);
-  const db = distinctive(b.vendorKey);
-  const distinctJw = da === db ? 1 : jaroWinkler(da, db);
+  const distinctJw = distinctiveSimilarity(a.vendorKey, b.vendorKey);
   const num = compareInvoiceNumbers(
     {
       raw: a.invoiceNumber ?? '',
@@ -211,6 +245,7 @@ export function comparePair(a: PairSide, b: PairSide, embeddingCosine: number): 
     invoiceNumberCanonicalEdit: num.canonicalEdits,
     invoiceNumberLength: Math.max(a.invoiceNumberNormalised.length, b.invoiceNumberNormalised.length),
     invoiceNumberAffixVariant: num.affixVariant,
+    invoiceNumberSequenceGap: sequenceGap(a.invoiceNumberNormalised, b.invoiceNumberNormalised),
     amountRelDiff: maxAbs === 0 ? 0 : Math.abs(a.totalCents - b.totalCents) / maxAbs,
     amountAbsDiffCents: Math.abs(a.totalCents - b.totalCents),
     amountEqual: a.totalCents === b.totalCents,

@@ -10,18 +10,45 @@
  *   invoice it reverses (same vendor, credit not above what is left uncredited, best by exact
  *   amount, same PO, nearest embedding), which is recorded so that later rebills are known.
  * - `rebill_after_credit`: a new invoice resembling an earlier invoice that credit memos have
- *   fully reversed is a rebill, not a duplicate; capped at 0.05.
+ *   fully reversed is a rebill, not a duplicate.
+ *
+ * Look-alike rules (evidence of two bills, whatever the pair scorer says):
+ * - `separate_service_periods`: both documents carry service periods that share no day, and
+ *   either one starts 1-3 days after the other ends (the next period of a recurring bill:
+ *   rentals, monthly supplies) or both print the same number (a contract or payment reference
+ *   printed as the invoice number on every monthly invoice). A resubmission bills the same
+ *   period again.
+ * - `sequential_numbers`: the same vendor, numbers of one series (same prefix, same length) 1-20
+ *   apart: the vendor's next invoices, e.g. two deliveries billed the same day as BSW-20411
+ *   and BSW-20412.
+ *
+ * A ruled-out pair's score is capped at {@link ruleScoreCap} of the policy's review threshold,
+ * so it never reaches review on its own.
  */
 import type { DuplicateMatch } from '../core/decision.js';
-import type { Invoice } from '../core/invoice.js';
+import { isUnprintedNumber, type Invoice } from '../core/invoice.js';
+import { MAX_SEQUENCE_STEP } from '../features/comparisons.js';
+import { daysApart } from '../features/dates.js';
 import { describeEdits, editScript } from '../features/edits.js';
 import { comparePair, type PairComparison, type PairSide } from '../features/pair.js';
 import type { CandidateInvoice } from '../store/repository.js';
 import type { DuplicatePairScorer, MaybePromise, PairScore } from './scorers.js';
 import type { ModelExplanation } from './explain-model.js';
 
-/** Score cap of pairs a document-kind rule rules out. */
+/** Highest score of a pair a rule rules out (lower when the review threshold is lower, see {@link ruleScoreCap}). */
 export const RULE_SCORE_CAP = 0.05;
+
+/**
+ * Score cap of ruled-out pairs under a review threshold: min(0.05, half the threshold), so a
+ * ruled-out pair stays below review (the duplicate champion's review threshold is 0.027).
+ * @param reviewAt the policy's duplicate review threshold, probability in [0, 1].
+ */
+export function ruleScoreCap(reviewAt: number): number {
+  return Math.min(RULE_SCORE_CAP, Math.max(0, reviewAt) / 2);
+}
+
+/** Days a service period may start after the previous one ends and still be its next period. */
+const NEXT_PERIOD_MAX_GAP_DAYS = 3;
 
 /** One scored candidate pair. */
 export interface ScoredCandidate {
@@ -57,6 +84,7 @@ export function withInvoiceNumberNeutralised(c: PairComparison): PairComparison 
     invoiceNumberEdit: 0,
     invoiceNumberCanonicalEdit: 0,
     invoiceNumberAffixVariant: false,
+    invoiceNumberSequenceGap: null,
   };
 }
 
@@ -125,6 +153,38 @@ export function documentKindRule(invoice: Invoice, c: CandidateInvoice): string 
   return null;
 }
 
+/** True when one period starts 1-3 days after the other ends (its next period). */
+function nextPeriod(
+  a: { start: string; end: string } | undefined,
+  bStart: string | null,
+  bEnd: string | null,
+): boolean {
+  if (!a || bStart === null || bEnd === null) return false;
+  const after = (s: string, e: string): boolean => {
+    const gap = daysApart(s, e);
+    return s > e && gap >= 1 && gap <= NEXT_PERIOD_MAX_GAP_DAYS;
+  };
+  return after(a.start, bEnd) || after(bStart, a.end);
+}
+
+/** Look-alike rule for a pair (see the module doc), or null. */
+export function lookAlikeRule(invoice: Invoice, c: CandidateInvoice, cmp: PairComparison): string | null {
+  if (
+    cmp.servicePeriodsDisjoint &&
+    (cmp.invoiceNumberCanonicalEqual ||
+      nextPeriod(invoice.service_period, c.servicePeriodStart, c.servicePeriodEnd))
+  )
+    return 'separate_service_periods';
+  if (
+    isSameVendor(cmp) &&
+    cmp.invoiceNumberSequenceGap !== null &&
+    cmp.invoiceNumberSequenceGap <= MAX_SEQUENCE_STEP &&
+    invoice.invoice_number.trim().length === c.invoiceNumber.trim().length
+  )
+    return 'sequential_numbers';
+  return null;
+}
+
 /**
  * Scores every candidate against the new invoice, applies the document-kind rules, matches a
  * credit memo to the invoice it reverses, and keeps the candidates worth reporting.
@@ -133,8 +193,10 @@ export function documentKindRule(invoice: Invoice, c: CandidateInvoice): string 
  * is scored twice, as compared and with the invoice number neutralised
  * ({@link withInvoiceNumberNeutralised}), and keeps the higher score (then
  * `invoiceNumberNeutralised` is set), so a misread number cannot hide a duplicate that the
- * vendor, amounts, dates and lines show.
+ * vendor, amounts, dates and lines show. The same holds for a pair where either side prints no
+ * number (`NONUM-…`, see `UNPRINTED_NUMBER_PREFIX` in core/invoice.ts).
  * @param me the new invoice's pair side; @param reportAt lowest score reported (default 0.3).
+ * @param ruleCap score cap of pairs a rule rules out ({@link ruleScoreCap} of the review threshold).
  */
 export async function assessDuplicates(
   invoice: Invoice,
@@ -143,24 +205,32 @@ export async function assessDuplicates(
   scorer: DuplicatePairScorer<MaybePromise<PairScore>>,
   reportAt = 0.3,
   invoiceNumberUncertain = false,
+  ruleCap = RULE_SCORE_CAP,
 ): Promise<DuplicateAssessment> {
   const comparisons = candidates.map((c) => comparePair(me, c, 1 - c.embeddingDistance));
   const scoreAll = async (cs: PairComparison[]): Promise<PairScore[]> =>
     scorer.scorePairs ? await scorer.scorePairs(cs) : await Promise.all(cs.map((c) => scorer.scorePair(c)));
   const results = await scoreAll(comparisons);
-  const neutral = invoiceNumberUncertain ? await scoreAll(comparisons.map(withInvoiceNumberNeutralised)) : [];
+  // A number the extractor misread, or none printed on either side: the number is no evidence.
+  const unknownNumber = candidates.map(
+    (c) =>
+      invoiceNumberUncertain || isUnprintedNumber(me.invoiceNumber) || isUnprintedNumber(c.invoiceNumber),
+  );
+  const neutral = unknownNumber.some(Boolean)
+    ? await scoreAll(comparisons.map(withInvoiceNumberNeutralised))
+    : [];
   const explainers = new Map<ScoredCandidate, NonNullable<PairScore['explain']>>();
   const scored = candidates
     .map((c, i): ScoredCandidate => {
-      const n = neutral[i];
+      const n = unknownNumber[i] ? neutral[i] : undefined;
       const useNeutral = n !== undefined && n.score > results[i]!.score;
       const s = useNeutral ? n : results[i]!;
-      const rule = documentKindRule(invoice, c);
+      const rule = documentKindRule(invoice, c) ?? lookAlikeRule(invoice, c, comparisons[i]!);
       const out: ScoredCandidate = {
         candidate: c,
         comparison: comparisons[i]!,
         modelScore: s.score,
-        score: rule ? Math.min(s.score, RULE_SCORE_CAP) : s.score,
+        score: rule ? Math.min(s.score, ruleCap) : s.score,
         contributions: s.contributions,
         rule: rule ?? s.rule,
         ...(s.explanation ? { explanation: s.explanation } : {}),

@@ -46,6 +46,7 @@ export const CODING_SCORE_CODES: ReadonlySet<string> = new Set([
 export const DUPLICATE_SCORE_CODES: ReadonlySet<string> = new Set([
   'DUPLICATE_SAME_NUMBER',
   'DUPLICATE_SUSPECTED',
+  'LINE_REBILLED',
 ]);
 
 /** Which score a reason feeds. */

@@ -37,6 +37,8 @@ import {
   routeInvoice,
   scoreCoding,
   scoreDuplicates,
+  findLineRebills,
+  withLineRebills,
   thresholdsFor,
   type Prepared,
   type ReferenceCodeInfo,
@@ -233,7 +235,10 @@ export function createScoringService(deps: ScoringDeps): ScoringService {
       const again = replay(p, await tx.findByInvoiceId(invoice.invoice_id));
       if (again) return again;
       const { candidates, search } = await findCandidates(tx, p, k);
-      const duplicates = await scoreDuplicates(p, candidates, deps.duplicate, policy, reportAt);
+      const duplicates = withLineRebills(
+        await scoreDuplicates(p, candidates, deps.duplicate, policy, reportAt),
+        await findLineRebills(tx, p),
+      );
       const routed = routeInvoice(policy, rules.lines, duplicates.score, [
         ...rules.reasons,
         ...duplicates.reasons,

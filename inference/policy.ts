@@ -23,6 +23,7 @@ import {
 import { TriageError } from '../core/errors.js';
 import { toFieldErrors, type SchemaErrorLike } from '../core/validate.js';
 import defaultDocument from './policies/default.json' with { type: 'json' };
+import { DUPLICATE_SCORE_CODES } from './explain.js';
 
 const Probability = Type.Number({ minimum: 0, maximum: 1 });
 const ReasonCodeSchema = Type.Enum(Object.keys(REASON_CODES) as [ReasonCode, ...ReasonCode[]], {
@@ -320,7 +321,7 @@ export interface Route {
   queue: Queue | undefined;
 }
 
-const isDuplicateCode = (c: string): boolean => c === 'DUPLICATE_SUSPECTED' || c === 'DUPLICATE_SAME_NUMBER';
+const isDuplicateCode = (c: string): boolean => DUPLICATE_SCORE_CODES.has(c);
 
 /**
  * Routes by policy. HOLD when the duplicate score reaches `duplicateHold` (AP queue), or the

@@ -35,6 +35,7 @@ import { createHistoryStore, historyConflict, type HistoryStore } from './histor
 import { createClaimStore, type ClaimStore } from './claims.js';
 import { createConsoleStore, type ConsoleStore } from './console.js';
 import { listDecisionFacts, type DecisionFact, type FactQuery } from './kpis.js';
+import { findEarlierLines, type EarlierLine, type LineRebillQuery } from './line-rebills.js';
 import {
   DEFAULT_EXACT_MAX_ROWS,
   DEFAULT_VENDOR_WINDOW_DAYS,
@@ -107,6 +108,8 @@ export interface ScoringTx {
   findByInvoiceId(invoiceId: string): Promise<StoredDecision | null>;
   /** Earlier invoices close to the query by embedding (kNN), within the vendor, or sharing an exact key. */
   findDuplicateCandidates(q: Omit<CandidateQuery, 'tenantId'>): Promise<CandidateResult>;
+  /** Earlier lines of the vendor billed again (same line key, quantity and service date), see store/line-rebills.ts. */
+  findEarlierLines(q: Omit<LineRebillQuery, 'tenantId'>): Promise<EarlierLine[]>;
   /**
    * Writes invoice, lines and decision and appends `decision.created` to the audit log. When
    * the (tenant, invoice id) is already stored, nothing is written and the stored decision is
@@ -322,6 +325,7 @@ export function createRepository(db: SqlDatabase, search: RepositoryOptions = {}
       return fn({
         findByInvoiceId: (invoiceId) => findStored(tx, tenantId, invoiceId),
         findDuplicateCandidates: (q) => findCandidates(tx, { ...q, tenantId }, searchOpts),
+        findEarlierLines: (q) => findEarlierLines(tx, { ...q, tenantId }),
         insert: (invoice, hash, keys, decision, extras) =>
           insertScored(newId, tx, tenantId, invoice, hash, keys, decision, extras),
       });

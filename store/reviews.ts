@@ -75,7 +75,7 @@ export interface ResolvedReview {
   duplicateOfInvoiceId: string | null;
 }
 
-const DUPLICATE_CODES = new Set(['DUPLICATE_SAME_NUMBER', 'DUPLICATE_SUSPECTED']);
+const DUPLICATE_CODES = new Set(['DUPLICATE_SAME_NUMBER', 'DUPLICATE_SUSPECTED', 'LINE_REBILLED']);
 
 /**
  * Infers and checks a review against its decision:

@@ -10,6 +10,7 @@ import { isValidNpi } from '../../features/npi.js';
 import { loadReferenceData } from '../reference.js';
 import { dayNumber } from '../synth.js';
 import { generateBenchmark, resolveRates } from './generator.js';
+import { COMBINABLE_KINDS, combinationOf, EXTRA_CHANGES } from './combine.js';
 import { applyNumberEdit, drawNumberEdits, parseNumberEdit } from './number-edits.js';
 import {
   categoryKeyOfCode,
@@ -83,7 +84,9 @@ function sameExceptNumber(a: InvoiceLine, b: InvoiceLine): boolean {
   return diff({ ...a, line_number: 0 }, { ...b, line_number: 0 }).length === 0;
 }
 
-const withKind = (kind: string) => records.filter((r) => r.label.duplicate?.kind === kind);
+/** Duplicates of one kind carrying that change alone (the combined ones are tested below). */
+const withKind = (kind: string) =>
+  records.filter((r) => r.label.duplicate?.kind === kind && !r.label.duplicate.combined);
 const negatives = (kind: string) => records.filter((r) => r.label.hard_negative?.kind === kind);
 
 describe('benchmark generator: files and card', () => {
@@ -166,7 +169,9 @@ describe('benchmark generator: invoices are what the API accepts', () => {
       for (const l of r.invoice.lines)
         expect(l.amount_cents, r.invoice.invoice_id).toBe(Math.round(l.quantity * l.unit_price_cents));
       const sum = r.invoice.lines.reduce((s, l) => s + l.amount_cents, 0);
-      const rounded = r.label.duplicate?.changes.some((c) => c.startsWith('total_cents:rounded:'));
+      const rounded =
+        r.label.duplicate?.changes.some((c) => c.startsWith('total_cents:rounded:')) ||
+        r.label.duplicate?.combined?.includes('retotalled');
       if (!rounded) expect(r.invoice.total_cents, r.invoice.invoice_id).toBe(sum);
     }
   });
@@ -572,5 +577,41 @@ describe('re-keying edits', () => {
       }
     }
     expect(() => applyNumberEdit('INV-1', { op: 'ocr', at: 0, from: '0', to: 'O' })).toThrow();
+  });
+});
+
+describe('combined perturbations', () => {
+  it('give a share of whole-copy duplicates extra changes of other kinds, each documented in changes', () => {
+    const dups = records.filter(
+      (r) => r.label.duplicate && COMBINABLE_KINDS.includes(r.label.duplicate.kind),
+    );
+    const combined = dups.filter((r) => (r.label.duplicate!.combined ?? []).length > 0);
+    expect(dups.length).toBeGreaterThan(50);
+    // 40% drawn; a vendor variant can fall back to nothing when the vendor has one name and id
+    expect(combined.length / dups.length).toBeGreaterThan(0.25);
+    expect(combined.length / dups.length).toBeLessThan(0.55);
+    const prefix: Record<string, string> = {
+      rekeyed_number: 'invoice_number:',
+      date_shifted: 'invoice_date:',
+      retotalled: 'total_cents:',
+      vendor_variant: 'vendor.',
+    };
+    for (const r of combined) {
+      const d = r.label.duplicate!;
+      expect(d.combined!.length).toBeLessThanOrEqual(2);
+      for (const x of d.combined!) {
+        expect(EXTRA_CHANGES).toContain(x);
+        expect(
+          d.changes.some((c) => c.startsWith(prefix[x]!)),
+          `${d.kind} + ${x}`,
+        ).toBe(true);
+      }
+      const o = byId.get(d.of)!.invoice;
+      if (d.combined!.includes('retotalled')) expect(r.invoice.total_cents).not.toBe(o.total_cents);
+    }
+    expect(combinationOf('exact_resubmission', ['date_shifted'])).toBeNull();
+    expect(combinationOf('rekeyed_number', ['retotalled', 'date_shifted'])).toBe(
+      'date_shifted+rekeyed_number+retotalled',
+    );
   });
 });

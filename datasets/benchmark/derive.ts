@@ -13,6 +13,7 @@ import { buildInvoice, drawLineCount, type Draft, type Hospital, type VendorStat
 import { describeLine, reprice, type CodingLabel } from './lines.js';
 import { drawNumberEdits, formatNumberEdit } from './number-edits.js';
 import { itemDescription } from './phrasing.js';
+import { combinePerturbations } from './combine.js';
 import type { DuplicateKind, HardNegativeKind } from './types.js';
 
 /** What derivations need besides the original. */
@@ -23,6 +24,8 @@ export interface DeriveContext {
   peers: (vs: VendorState) => VendorState[];
   /** First and last day of the split's window. */
   window: { start: number; end: number };
+  /** The random stream of a duplicate's extra changes (`combine.ts`), by key; none: no combinations. */
+  combineRng?: (key: string) => Rng;
 }
 
 /** A deep copy of the original as a new draft (labels reset, lines and coding labels copied). */
@@ -201,7 +204,10 @@ export function deriveDuplicate(kind: DuplicateKind, orig: Draft, origId: string
       break;
     }
   }
-  d.duplicate = { kind, of: origId, changes };
+  const combined = g.combineRng
+    ? combinePerturbations(kind, d, changes, g.combineRng(`${kind}:${origId}`), g.window)
+    : [];
+  d.duplicate = { kind, of: origId, changes, ...(combined.length > 0 ? { combined } : {}) };
   return d;
 }
 

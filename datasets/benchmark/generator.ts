@@ -61,7 +61,7 @@ import { catalogueAsOf, createVendors } from './vendors.js';
 export { subSeed } from './plan.js';
 
 /** Version of the generator; bump it whenever the output for a given seed changes. */
-export const GENERATOR_VERSION = 'invoice-benchmark@1.2.0';
+export const GENERATOR_VERSION = 'invoice-benchmark@1.3.0';
 
 /**
  * Default rates. Duplicates about 3% of invoices and hard negatives about 4% (AP audit
@@ -331,6 +331,7 @@ export async function generateBenchmark(opts: GenerateOptions): Promise<Generate
       rng,
       hospital,
       window: plan.window,
+      combineRng: (key) => new Rng(subSeed(o.seed, `combine:${key}`)),
       peers: (vs) => (byService.get(vs.v.service_line) ?? []).filter((x) => x !== vs),
     };
     const counts = emptyCounts();

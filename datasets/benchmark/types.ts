@@ -56,6 +56,11 @@ export interface BenchmarkLabel {
     of: string;
     /** The documented changes applied, e.g. ['invoice_number:O->0@3', 'invoice_date:+2d']. */
     changes: string[];
+    /**
+     * Extra changes of other kinds applied on top of `kind` (additive field, `combine.ts`), e.g.
+     * `['date_shifted', 'retotalled']`; absent for a single-change duplicate.
+     */
+    combined?: string[];
   } | null;
   /** Set when this invoice is a hard negative with respect to an earlier one. */
   hard_negative: {

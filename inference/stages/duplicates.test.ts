@@ -24,13 +24,13 @@ describe('duplicates stage', () => {
   });
 
   it('calls a re-numbered copy DUPLICATE_SUSPECTED', async () => {
-    const p = prepare({ ...orig, invoice_id: 'renumbered', invoice_number: 'INV-1009' });
+    const p = prepare({ ...orig, invoice_id: 'renumbered', invoice_number: 'INV-1080' });
     const r = await scoreDuplicates(p, [candidateOf(orig)], scorer, DEFAULT_POLICY, 0.3);
     expect(r.reasons.map((x) => x.code)).toEqual(['DUPLICATE_SUSPECTED']);
   });
 
   it('reports from the lower of reportAt and the review threshold, but flags only at review', async () => {
-    const p = prepare({ ...orig, invoice_id: 'renumbered', invoice_number: 'INV-1009' });
+    const p = prepare({ ...orig, invoice_id: 'renumbered', invoice_number: 'INV-1080' });
     const loose = await scoreDuplicates(p, [candidateOf(orig)], scorer, DEFAULT_POLICY, 0.3);
     expect(loose.score).toBeLessThan(0.999);
     const strict = { ...DEFAULT_POLICY, duplicateReview: loose.score + 0.0005, duplicateHold: 1 };

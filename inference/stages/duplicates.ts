@@ -6,7 +6,12 @@
  */
 import type { Reason } from '../../core/decision.js';
 import type { CandidateInvoice } from '../../store/repository.js';
-import { assessDuplicates, type DuplicateAssessment, type ScoredCandidate } from '../duplicate-detector.js';
+import {
+  assessDuplicates,
+  ruleScoreCap,
+  type DuplicateAssessment,
+  type ScoredCandidate,
+} from '../duplicate-detector.js';
 import { reason } from '../explain.js';
 import { invoiceNumberUncertain } from '../extraction-confidence.js';
 import type { RoutingPolicy } from '../policy.js';
@@ -59,6 +64,7 @@ export async function scoreDuplicates(
     scorer,
     Math.min(reportAt, policy.duplicateReview),
     invoiceNumberUncertain(p.invoice, policy.extraction),
+    ruleScoreCap(policy.duplicateReview),
   );
   const top = assessment.reported[0];
   const score = top?.score ?? 0;

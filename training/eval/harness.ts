@@ -16,6 +16,7 @@
 import { decisionGuarantee, type DecisionGuarantee } from './guarantee.js';
 import type { Invoice } from '../../core/invoice.js';
 import { readBenchmark } from '../../datasets/benchmark/read.js';
+import { combinationOf } from '../../datasets/benchmark/combine.js';
 import {
   CODING_KINDS,
   DUPLICATE_KINDS,
@@ -106,6 +107,8 @@ export interface DetectorReport {
   duplicate: {
     overall: KindReport;
     byKind: Record<DuplicateKind, KindReport>;
+    /** Recall of the duplicates carrying two or more changes, by combination (`combinationOf`). */
+    byCombination: Record<string, { n: number; flagged: number; recall: number }>;
     hardNegatives: Record<HardNegativeKind | 'plain', NegativeReport>;
     prCurve: PrPoint[];
     reliability: ReliabilityBin[];
@@ -275,6 +278,7 @@ function measure(
       hn[k] = { n: 0, flagged: 0, fpr: Number.NaN, flaggedAgainstRelated: 0 };
     let flaggedPos = 0;
     let matchedPos = 0;
+    const byCombination: Record<string, { n: number; flagged: number; recall: number }> = {};
     outputs.forEach((o, i) => {
       const t = truth[i] as Truth;
       const score = o.duplicateScore;
@@ -283,6 +287,13 @@ function measure(
         all.push({ score, label: 1 });
         const pk = perKind.get(t.duplicate.kind) as { xs: Scored[]; flagged: number; matched: number };
         pk.xs.push({ score, label: 1 });
+        const combo = combinationOf(t.duplicate.kind, t.duplicate.combined);
+        if (combo) {
+          const c = (byCombination[combo] ??= { n: 0, flagged: 0, recall: 0 });
+          c.n++;
+          if (flagged) c.flagged++;
+          c.recall = c.flagged / c.n;
+        }
         const accepted =
           o.duplicateOf !== null &&
           (o.duplicateOf === t.duplicate.of ||
@@ -342,6 +353,7 @@ function measure(
         matched: flaggedPos ? matchedPos / flaggedPos : Number.NaN,
       },
       byKind,
+      byCombination,
       hardNegatives: hn,
       prCurve: thinCurve(prCurve(all)),
       reliability: calibration(all).bins,

@@ -78,6 +78,22 @@ export function renderTables(report: EvalReport): string {
       ]);
     }
     out.push('Duplicate recall by kind (matched = flagged against the right earlier invoice)', r.toString());
+    const combos = [...new Set(withDup.flatMap((d) => Object.keys(d.duplicate?.byCombination ?? {})))].sort();
+    if (combos.length > 0) {
+      const c = table(['changes combined', 'n', ...withDup.map((d) => `${d.name} recall (flagged)`)]);
+      for (const k of combos) {
+        const n = withDup.map((d) => d.duplicate?.byCombination[k]).find((x) => x)?.n ?? 0;
+        c.push([
+          k,
+          String(n),
+          ...withDup.map((d) => {
+            const x = d.duplicate?.byCombination[k];
+            return x ? `${fmt(x.recall)} (${x.flagged})` : '-';
+          }),
+        ]);
+      }
+      out.push('Duplicate recall by combination of changes (two or more changes at once)', c.toString());
+    }
     const h = table(['hard negative kind', 'n', ...withDup.map((d) => `${d.name} FPR`)]);
     for (const k of [...HARD_NEGATIVE_KINDS, 'plain'] as const) {
       h.push([

@@ -1,0 +1,93 @@
+/**
+ * Line-level duplicates through app.inject(), on both store engines: one line of an earlier
+ * invoice billed again among new lines is named (LINE_REBILLED with the earlier invoice and
+ * line numbers) and sent to AP review; the same items billed for the next month, or a second
+ * invoice of the same day's service, are not.
+ */
+import { describe, expect, it } from 'vitest';
+import type { DecisionResponse } from '../core/decision.js';
+import type { Invoice, InvoiceLine } from '../core/invoice.js';
+import { engines, makeInvoice } from './fixtures.js';
+import { useHarness } from './harness.js';
+
+const DESCRIPTIONS: Record<string, string> = {
+  E0601: 'Continuous positive airway pressure (CPAP) device',
+  A7037: 'Tubing used with positive airway pressure device',
+  E0562: 'Humidifier, heated, used with positive airway pressure device',
+  A4604: 'Tubing with integrated heating element for use with positive airway pressure device',
+  E0570: 'Nebulizer, with compressor',
+};
+
+const line = (n: number, code: string, cents: number, serviceDate: string): InvoiceLine => ({
+  line_number: n,
+  description: DESCRIPTIONS[code]!,
+  code: { system: 'HCPCS', value: code },
+  quantity: 1,
+  unit_price_cents: cents,
+  amount_cents: cents,
+  service_date: serviceDate,
+});
+
+const invoice = (id: string, number: string, date: string, lines: InvoiceLine[]): Invoice =>
+  makeInvoice({
+    invoice_id: id,
+    invoice_number: number,
+    vendor: { id: 'V-LR', name: 'Lakeside Rehab Supply' },
+    invoice_date: date,
+    due_date: undefined,
+    po_number: undefined,
+    total_cents: lines.reduce((s, l) => s + l.amount_cents, 0),
+    lines: lines.map((l, i) => ({ ...l, line_number: i + 1 })),
+  });
+
+describe.each(engines('lrb'))('line-level duplicates on $name', ({ config }) => {
+  const ref = useHarness(config());
+  const score = (i: Invoice): Promise<DecisionResponse> => ref.h.scoreOk(i);
+
+  it('names a line billed again among new lines, and leaves repeat purchases alone', async () => {
+    const march = [line(1, 'E0601', 9_800, '2025-03-03'), line(2, 'A7037', 2_150, '2025-03-03')];
+    const first = await score(invoice('lr-1', 'LR-5001', '2025-03-05', march));
+    expect(first.reasons.filter((x) => x.code.startsWith('DUPLICATE') || x.code === 'LINE_REBILLED')).toEqual(
+      [],
+    );
+
+    // April: two new items plus the March mask line (same code, amount, quantity, service date).
+    const april = await score(
+      invoice('lr-2', 'LR-5107', '2025-04-14', [
+        line(1, 'E0562', 31_000, '2025-04-10'),
+        march[1]!,
+        line(3, 'A4604', 4_400, '2025-04-10'),
+      ]),
+    );
+    const r = april.reasons.find((x) => x.code === 'LINE_REBILLED');
+    expect(r).toBeDefined();
+    expect(r!.evidence).toEqual({
+      duplicate_of: 'lr-1',
+      lines: [{ line_number: 2, earlier_line_number: 2 }],
+    });
+    expect(
+      april.decision,
+      JSON.stringify([april.queue, april.scores, april.reasons.map((x) => [x.code, x.weight])]),
+    ).toBe('REVIEW');
+    expect(april.scores.duplicate).toBeGreaterThanOrEqual(0.85);
+
+    // May: the same items again for May (their own service date): a repeat purchase.
+    const may = await score(
+      invoice('lr-3', 'LR-5230', '2025-05-05', [
+        line(1, 'E0601', 9_800, '2025-05-02'),
+        line(2, 'A7037', 2_150, '2025-05-02'),
+        line(3, 'A4604', 4_400, '2025-05-09'),
+      ]),
+    );
+    expect(may.reasons.map((x) => x.code)).not.toContain('LINE_REBILLED');
+
+    // A second invoice for the same day's service with one shared item: no newer line, not flagged.
+    const sameDay = await score(
+      invoice('lr-4', 'LR-5231', '2025-05-06', [
+        line(1, 'E0601', 9_800, '2025-05-02'),
+        line(2, 'E0570', 1_500, '2025-05-02'),
+      ]),
+    );
+    expect(sameDay.reasons.map((x) => x.code)).not.toContain('LINE_REBILLED');
+  });
+});
