@@ -41,6 +41,7 @@ import { claimRoutes } from './routes/claims.js';
 import { kpiRoutes } from './routes/kpis.js';
 import { auditExportRoutes } from './routes/audit-export.js';
 import { consoleRoutes } from './routes/console.js';
+import { erpRoutes } from './routes/erp.js';
 import { registerSecurityHeaders } from './security.js';
 
 /** The parts of the repository the routes use. */
@@ -57,6 +58,7 @@ export type ApiStore = Pick<
   | 'decisionFacts'
   | 'console'
   | 'events'
+  | 'erp'
 >;
 
 /** What the app needs. */
@@ -205,6 +207,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(keyRoutes, { store });
   await app.register(policyRoutes, { scoring, store });
   await app.register(vendorRoutes, { scoring, store });
+  await app.register(erpRoutes, { store, ...(deps.clock ? { clock: deps.clock } : {}) });
   await app.register(claimRoutes, { store, ...(deps.clock ? { clock: deps.clock } : {}) });
   await app.register(kpiRoutes, {
     scoring,

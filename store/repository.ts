@@ -26,6 +26,7 @@ import { appendEvents, createEventStore, decisionCreatedEvent, type EventStore }
 import { createKeyStore, type KeyStore } from './keys.js';
 import { createPolicyStore, type PolicyStore } from './policies.js';
 import { createVendorStore, type VendorStore } from './vendors.js';
+import { createErpStore, type ErpStore } from './erp.js';
 import { createReviewStore, type ReviewStore } from './reviews.js';
 import { listWorklist, type WorklistPage, type WorklistQuery } from './worklist.js';
 import { lockForTransaction, lockKey } from './locks.js';
@@ -173,6 +174,8 @@ export interface TriageRepository {
   keys: KeyStore;
   policies: PolicyStore;
   vendors: VendorStore;
+  /** ERP reference data and status callbacks (store/erp.ts). */
+  erp: ErpStore;
   reviews: ReviewStore;
   audit: AuditStore;
   /** Event feed, webhook subscriptions and deliveries (see store/events.ts). */
@@ -368,6 +371,7 @@ export function createRepository(db: SqlDatabase, search: RepositoryOptions = {}
     keys: createKeyStore(db),
     policies: createPolicyStore(db),
     vendors: createVendorStore(db),
+    erp: createErpStore(db),
     reviews: createReviewStore(db),
     events: createEventStore(db),
     audit: {
