@@ -217,3 +217,32 @@ export type ErpCallbackResult = Static<typeof ErpCallbackResult>;
 
 /** Pack size of a record (1 when not stated). */
 export const packOf = (r: { pack_qty?: number | undefined }): number => r.pack_qty ?? 1;
+
+/** What one PO line had billed against it by earlier invoices: base units (each) and cents. */
+export interface InvoicedSoFar {
+  baseQuantity: number;
+  amountCents: number;
+  /** Invoices that billed it, oldest first. */
+  invoiceIds: string[];
+}
+
+/**
+ * The ERP data one invoice is matched against, read in its scoring transaction: the PO it cites
+ * (or the vendor's one open PO), that PO's receipts, what earlier invoices billed against each
+ * of its lines, and the vendor's contracts.
+ */
+export interface ProcurementContext {
+  po: PurchaseOrder;
+  /** `cited`: the invoice's `po_number`; `only_open_po`: the vendor's one open PO (the invoice cites none). */
+  chosenBy: 'cited' | 'only_open_po';
+  receipts: GoodsReceipt[];
+  /** By PO line number; absent lines have had nothing billed. */
+  invoiced: Map<number, InvoicedSoFar>;
+  contracts: Contract[];
+}
+
+/** Answer of the context read: a context, nothing to match (no ERP data), or a cited PO the ERP does not have. */
+export type ProcurementLookup =
+  | { kind: 'context'; context: ProcurementContext }
+  | { kind: 'none' }
+  | { kind: 'po_unknown'; poNumber: string };

@@ -27,6 +27,13 @@ import { createKeyStore, type KeyStore } from './keys.js';
 import { createPolicyStore, type PolicyStore } from './policies.js';
 import { createVendorStore, type VendorStore } from './vendors.js';
 import { createErpStore, type ErpStore } from './erp.js';
+import {
+  readProcurementContext,
+  recordInvoiced,
+  type PoAllocation,
+  type ProcurementQuery,
+} from './erp-context.js';
+import type { ProcurementLookup } from '../core/erp.js';
 import { createReviewStore, type ReviewStore } from './reviews.js';
 import { listWorklist, type WorklistPage, type WorklistQuery } from './worklist.js';
 import { lockForTransaction, lockKey } from './locks.js';
@@ -119,6 +126,13 @@ export interface ScoringTx {
     decision: DecisionResponse,
     extras?: DecisionExtras,
   ): Promise<SaveResult>;
+  /** The ERP data to match the invoice against (store/erp-context.ts). */
+  procurementContext(q: Omit<ProcurementQuery, 'tenantId'>): Promise<ProcurementLookup>;
+  /** Records what a scored invoice billed against PO lines (store/erp-context.ts). */
+  recordPoBilling(
+    x: Omit<Parameters<typeof recordInvoiced>[1], 'tenantId'>,
+    allocations: readonly PoAllocation[],
+  ): Promise<void>;
 }
 
 /** Audit-log operations. */
@@ -321,6 +335,8 @@ export function createRepository(db: SqlDatabase, search: RepositoryOptions = {}
         findDuplicateCandidates: (q) => findCandidates(tx, { ...q, tenantId }, searchOpts),
         insert: (invoice, hash, keys, decision, extras) =>
           insertScored(newId, tx, tenantId, invoice, hash, keys, decision, extras),
+        procurementContext: (q) => readProcurementContext(tx, { ...q, tenantId }),
+        recordPoBilling: (x, allocations) => recordInvoiced(tx, { ...x, tenantId }, allocations),
       });
     });
 

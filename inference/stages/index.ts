@@ -8,6 +8,7 @@
  * 4. {@link thresholdsFor} (thresholds.ts): the policy in effect, card thresholds merged in;
  * 5. {@link findCandidates} (candidates.ts): earlier invoices by kNN and blocking keys, in the scoring transaction;
  * 6. {@link scoreDuplicates} (duplicates.ts): pair scores, document-kind rules, reversal, the duplicate reason;
+ * 6b. {@link matchProcurement} (procurement.ts): PO, receipt and contract match of a PO-backed invoice;
  * 7. {@link routeInvoice} (route.ts): AUTO_APPROVE / REVIEW(queue) / HOLD with the reasons that fired;
  * 8. {@link prioritise} (priority.ts): expected cost, discount and SLA terms;
  * 9. {@link buildDecision} (decision.ts) and {@link buildExplanation} (explanation.ts): the response, its audit payload, its explanation;
@@ -30,6 +31,7 @@ export * from './rules.js';
 export * from './thresholds.js';
 export * from './candidates.js';
 export * from './duplicates.js';
+export * from './procurement.js';
 export * from './route.js';
 export * from './priority.js';
 export * from './decision.js';
