@@ -1,0 +1,147 @@
+import { describe, expect, it } from 'vitest';
+import { thrownCode } from '../test/error-code.js';
+import { mulberry32 } from '../training/rng.js';
+import { DENSE_FEATURE_NAMES, denseComparisons } from './compare.js';
+import { idfTable } from '../features/idf.js';
+import { fitIdf } from '../features/idf.js';
+import { loadLineMatcher, type LineMatcherSpec } from './line-matcher.js';
+import type { MatchRecord } from './record.js';
+import { trainLineMatcher, type LabelledPair } from './train.js';
+
+const ITEMS = [
+  ['nitrile exam glove powder free', 'medline', 'GL-7725'],
+  ['sterile gauze sponge 4x4 12 ply', 'covidien', 'GZ-4412'],
+  ['iv start kit with chlorhexidine', 'bd', 'IV-3001'],
+  ['foley catheter 16 fr silicone', 'bard', 'FC-1616'],
+  ['surgical mask ear loop level 3', 'halyard', 'SM-3300'],
+  ['syringe 10 ml luer lock', 'bd', 'SY-1010'],
+  ['alcohol prep pad medium', 'pdi', 'AP-2020'],
+  ['wound dressing foam 6x6 adhesive', 'molnlycke', 'WD-6606'],
+  ['blood pressure cuff adult large', 'welch allyn', 'BP-5501'],
+  ['underpad disposable 30x36 heavy', 'cardinal', 'UP-3036'],
+  ['oxygen cannula adult 7 ft', 'salter', 'OC-0707'],
+  ['suture nylon 4-0 black monofilament', 'ethicon', 'SU-4040'],
+] as const;
+
+/** Invoice-like and PO-like renderings of the same item, and pairs of different items. */
+function pairs(seed: number, n: number): LabelledPair[] {
+  const rng = mulberry32(seed);
+  const pick = <T>(xs: readonly T[]): T => xs[Math.floor(rng() * xs.length)]!;
+  const render = (i: number, style: 'po' | 'inv'): MatchRecord => {
+    const [desc, mfr, part] = ITEMS[i]!;
+    const price = 1000 + i * 137;
+    return style === 'po'
+      ? { description: desc, manufacturer: mfr, identifiers: [part], unitPriceCents: price, uom: 'EA' }
+      : {
+          description: `${mfr} ${desc}`.toUpperCase(),
+          identifiers: [part.replace('-', '').toLowerCase()],
+          unitPriceCents: price * 10,
+          uom: 'BX/10',
+        };
+  };
+  const out: LabelledPair[] = [];
+  const idx = ITEMS.map((_, i) => i);
+  for (let k = 0; k < n; k++) {
+    const i = pick(idx);
+    if (rng() < 0.4) out.push({ a: render(i, 'po'), b: render(i, 'inv'), label: 1 });
+    else {
+      let j = pick(idx);
+      while (j === i) j = pick(idx);
+      out.push({ a: render(i, 'po'), b: render(j, 'inv'), label: 0 });
+    }
+  }
+  return out;
+}
+
+describe('line matcher comparisons', () => {
+  const idf = idfTable(fitIdf([['glove'], ['gauz']], { source: 't', tokenizer: 't' }));
+
+  it('are symmetric and see identifiers, pack conversion and prices per base unit', () => {
+    const po: MatchRecord = {
+      description: 'Nitrile exam glove, powder free, M',
+      identifiers: ['010-00715-20'],
+      manufacturer: 'Medline',
+      unitPriceCents: 412,
+      uom: 'EA',
+      quantity: 200,
+    };
+    const inv: MatchRecord = {
+      description: 'MEDLINE NITRILE EXAM GLOVE PF M 100/BX',
+      identifiers: ['0100071520'],
+      unitPriceCents: 41_200,
+      uom: 'BX',
+      quantity: 2,
+    };
+    const x = denseComparisons(po, inv, idf);
+    const y = denseComparisons(inv, po, idf);
+    expect(Array.from(x)).toEqual(Array.from(y));
+    const f = (n: string): number => x[DENSE_FEATURE_NAMES.indexOf(n)]!;
+    expect(f('identifiers_exact')).toBe(1);
+    expect(f('price_log_ratio')).toBe(0);
+    expect(f('price_within_5pct')).toBe(1);
+    expect(f('quantity_log_ratio')).toBe(0);
+    expect(f('manufacturer_agree')).toBe(1);
+    expect(f('uom_same_code')).toBe(0);
+    expect(f('pack_log_ratio')).toBeCloseTo(Math.log(100), 9);
+    // billed per each at the box price: 100 times the price per base unit
+    const wrong = denseComparisons(po, { ...inv, uom: 'EA' }, idf);
+    expect(wrong[DENSE_FEATURE_NAMES.indexOf('price_log_ratio')]).toBeCloseTo(Math.log(100), 9);
+    const variant = denseComparisons(po, { ...inv, identifiers: ['010-00715-20-BLU'] }, idf);
+    expect(variant[DENSE_FEATURE_NAMES.indexOf('identifiers_variant')]).toBe(1);
+  });
+});
+
+describe('trained line matcher', () => {
+  const train = pairs(1, 300);
+  const valid = pairs(2, 120);
+  const test = pairs(3, 120);
+  const { spec, matcher } = trainLineMatcher(train, { seed: 5, valid, epochs: 150, trainedOn: 'synthetic' });
+
+  it('separates matches from non-matches on unseen pairs, with a calibrated threshold', () => {
+    const right = test.filter((p) => (matcher.score(p.a, p.b) >= spec.threshold ? 1 : 0) === p.label).length;
+    expect(right / test.length).toBeGreaterThan(0.95);
+    expect(spec.card.valid.f1).toBeGreaterThan(0.9);
+    expect(spec.threshold).toBeGreaterThan(0);
+    expect(spec.threshold).toBeLessThanOrEqual(1);
+    const p = test[0]!;
+    expect(matcher.score(p.a, p.b)).toBeCloseTo(matcher.score(p.b, p.a), 12);
+  });
+
+  it('keeps similarity weights non-negative and difference weights non-positive', () => {
+    const w = (n: string): number => spec.denseWeights[spec.denseFeatures.indexOf(n)]!;
+    for (const n of ['desc_tfidf_cosine', 'identifiers_exact', 'manufacturer_agree'])
+      expect(w(n)).toBeGreaterThanOrEqual(0);
+    for (const n of ['price_log_ratio', 'identifiers_conflict', 'identifiers_variant'])
+      expect(w(n)).toBeLessThanOrEqual(0);
+  });
+
+  it('is reproducible for a seed and survives a JSON round trip with the same scores', () => {
+    const again = trainLineMatcher(train, { seed: 5, valid, epochs: 150, trainedOn: 'synthetic' });
+    expect(again.spec.version).toBe(spec.version);
+    const loaded = loadLineMatcher(JSON.parse(JSON.stringify(spec)) as LineMatcherSpec);
+    for (const p of test.slice(0, 20)) expect(loaded.score(p.a, p.b)).toBe(matcher.score(p.a, p.b));
+    const e = loaded.explain(test[0]!.a, test[0]!.b);
+    expect(Object.keys(e)).toEqual([
+      ...DENSE_FEATURE_NAMES,
+      'tokens_common_logit',
+      'tokens_different_logit',
+      'logit',
+    ]);
+  });
+
+  it('refuses a tampered or foreign spec', () => {
+    const tampered = { ...spec, bias: spec.bias + 1 };
+    expect(thrownCode(() => loadLineMatcher(tampered))).toBe('TRIAGE_MODEL_INVALID');
+    const foreign = { ...spec, denseFeatures: spec.denseFeatures.slice(1) };
+    expect(thrownCode(() => loadLineMatcher(foreign))).toBe('TRIAGE_MODEL_INVALID');
+    expect(thrownCode(() => loadLineMatcher({ format: 'x' } as unknown as LineMatcherSpec))).toBe(
+      'TRIAGE_MODEL_INVALID',
+    );
+    expect(() =>
+      trainLineMatcher(
+        train.filter((p) => p.label === 0),
+        { seed: 1, valid },
+      ),
+    ).toThrow(RangeError);
+  });
+});
