@@ -9,8 +9,9 @@
 import type { PoLine } from '../../core/erp.js';
 import { packOf } from '../../core/erp.js';
 import type { InvoiceLine } from '../../core/invoice.js';
-import { identifierList } from './identifiers.js';
-import type { LineRecordForMatch, ProcurementMatcher } from './matcher.js';
+import type { MatchRecord } from '../../matching/record.js';
+import type { ProcurementMatcher } from './matcher.js';
+import { identifierList } from './units.js';
 
 /** The PO lines one invoice line is aligned to (none: not on the PO), best first, with P(same item). */
 export interface LineAlignment {
@@ -21,7 +22,7 @@ export interface LineAlignment {
 }
 
 /** An invoice line as the matcher sees it. */
-export function invoiceMatchRecord(l: InvoiceLine): LineRecordForMatch {
+export function invoiceMatchRecord(l: InvoiceLine): MatchRecord {
   return {
     description: l.description,
     identifiers: [...(l.item_identifiers ?? []), ...(l.code ? [l.code.value] : [])],
@@ -33,7 +34,7 @@ export function invoiceMatchRecord(l: InvoiceLine): LineRecordForMatch {
 }
 
 /** A PO line as the matcher sees it. */
-export function poMatchRecord(l: PoLine): LineRecordForMatch {
+export function poMatchRecord(l: PoLine): MatchRecord {
   return {
     description: l.description,
     identifiers: identifierList(l.identifiers),

@@ -19,9 +19,10 @@ import { packOf } from '../../core/erp.js';
 import type { Reason } from '../../core/decision.js';
 import type { InvoiceLine } from '../../core/invoice.js';
 import { reason } from '../explain.js';
-import { identifierList, shareIdentifier } from './identifiers.js';
+import { compareIdentifiers } from '../../matching/identifiers.js';
+import { baseUnitsPer } from '../../matching/uom.js';
 import { exceeds, type ProcurementTolerances } from './tolerances.js';
-import { convertPrice, normaliseUom, toBase, type UnitOf } from './uom.js';
+import { convertPrice, identifierList, toBase, uomCode, type UnitOf } from './units.js';
 
 /** Weight of every procurement reason (a check beyond tolerance, not a model score). */
 export const PROCUREMENT_WEIGHT = 0.8;
@@ -74,7 +75,7 @@ function suggestion(
   basis: SuggestedLine['basis'],
 ): SuggestedLine {
   const unitPrice = cents(price);
-  const billedUom = billed.uom ? normaliseUom(billed.uom) : uom;
+  const billedUom = billed.uom ? uomCode(billed.uom) : uom;
   return {
     quantity: q,
     uom,
@@ -87,7 +88,7 @@ function suggestion(
 
 /** The unit of a record (`uom`, `pack_qty`). */
 const unitOf = (r: { uom: string; pack_qty?: number | undefined }): UnitOf => ({
-  uom: normaliseUom(r.uom),
+  uom: uomCode(r.uom),
   pack: packOf(r),
 });
 
@@ -97,22 +98,25 @@ function contractItems(po: PoLine, line: InvoiceLine, contracts: readonly Contra
   const out: { contract: Contract; item: ContractItem }[] = [];
   for (const c of contracts)
     for (const item of c.items)
-      if (shareIdentifier(ids, identifierList(item.identifiers))) out.push({ contract: c, item });
+      if (compareIdentifiers(ids, identifierList(item.identifiers)).exact) out.push({ contract: c, item });
   return out;
 }
 
 /**
- * The size of an invoice unit: stated on the line, the PO line's for the same unit, 1 for EA,
- * else a contract item's for that unit; null when unknown.
+ * The size of an invoice unit: stated on the line, the PO line's for the same unit, a contract
+ * item's for that unit, else what matching/uom.ts reads (EA 1, `BX/100`, `box of 50` in the
+ * description); null when unknown.
  */
 function invoicePack(line: InvoiceLine, po: PoLine, items: { item: ContractItem }[]): UnitOf | null {
   const poUnit = unitOf(po);
-  const uom = line.uom ? normaliseUom(line.uom) : poUnit.uom;
+  const uom = line.uom ? uomCode(line.uom) : poUnit.uom;
   if (line.pack_qty !== undefined) return { uom, pack: line.pack_qty };
   if (uom === poUnit.uom) return poUnit;
-  if (uom === 'EA') return { uom, pack: 1 };
-  const fromContract = items.find(({ item }) => normaliseUom(item.uom) === uom);
-  return fromContract ? unitOf(fromContract.item) : null;
+  const fromContract = items.find(({ item }) => uomCode(item.uom) === uom);
+  if (fromContract) return unitOf(fromContract.item);
+  // A fixed-count unit (EA, DZ...) or a count in the unit text or the description (`BX/100`, `box of 50`).
+  const pack = baseUnitsPer({ uom: line.uom ?? null, description: line.description });
+  return pack === null ? null : { uom, pack };
 }
 
 /** Checks one aligned line (see the module doc). */

@@ -1,29 +1,17 @@
 /**
- * The line matcher the procurement stage aligns invoice lines to PO lines with: a probability
- * that two line records are the same item. The trained, calibrated matcher (matching/) is
- * served when loaded; {@link identifierRuleMatcher} is the fallback without a trained model.
+ * The line matcher the procurement stage aligns invoice lines to PO lines with: a calibrated
+ * probability that two {@link MatchRecord}s are the same item. The trained matcher
+ * (matching/line-matcher.ts, shipped in models/artifacts/line-matcher/) is served when loaded;
+ * {@link identifierRuleMatcher} is the fallback without it.
  */
 import { descriptionTokens } from '../../features/text.js';
-import { shareIdentifier } from './identifiers.js';
+import { compareIdentifiers } from '../../matching/identifiers.js';
+import type { LineMatcher, MatchRecord } from '../../matching/line-matcher.js';
 
-/** One line as the matcher sees it (an invoice line, a PO line or a contract item). Money in cents. */
-export interface LineRecordForMatch {
-  description: string;
-  identifiers?: string[];
-  manufacturer?: string | null;
-  unitPriceCents?: number | null;
-  uom?: string | null;
-  packQty?: number | null;
-  quantity?: number | null;
-}
+/** What the stage needs of a line matcher. */
+export type ProcurementMatcher = Pick<LineMatcher, 'version' | 'score'>;
 
-/** A line matcher: `score` is P(same item) in [0, 1]. */
-export interface ProcurementMatcher {
-  readonly version: string;
-  score(a: LineRecordForMatch, b: LineRecordForMatch): number;
-}
-
-/** Probability at or above which two lines are taken as the same item, when the matcher's card sets none. */
+/** Probability at or above which two lines are taken as the same item, when no card sets one. */
 export const DEFAULT_MATCH_THRESHOLD = 0.5;
 
 function jaccard(a: readonly string[], b: readonly string[]): number {
@@ -36,13 +24,16 @@ function jaccard(a: readonly string[], b: readonly string[]): number {
 }
 
 /**
- * The untrained fallback: 0.95 when the lines share a normalised identifier, else the
- * description-token Jaccard similarity (0..1) scaled by 0.9.
+ * The untrained fallback: 0.95 when the lines share an identifier (matching/identifiers.ts
+ * `compareIdentifiers(...).exact`), 0 when both carry identifiers that conflict, else the
+ * description-token Jaccard similarity scaled by 0.9.
  */
 export const identifierRuleMatcher: ProcurementMatcher = {
   version: 'identifier-rule@1',
-  score(a, b) {
-    if (shareIdentifier(a.identifiers ?? [], b.identifiers ?? [])) return 0.95;
+  score(a: MatchRecord, b: MatchRecord) {
+    const ids = compareIdentifiers(a.identifiers ?? [], b.identifiers ?? []);
+    if (ids.exact) return 0.95;
+    if (ids.conflict || ids.variant) return 0;
     return 0.9 * jaccard(descriptionTokens(a.description), descriptionTokens(b.description));
   },
 };

@@ -4,8 +4,8 @@
  * variance is an exception when it exceeds the larger of the absolute and the percent
  * tolerance (`max(abs, percent x expected / 100)`).
  *
- * Defaults (no `procurement` section): unit price vs PO 5 cents or 1 %, unit price vs contract
- * 2 cents or 0 %, quantity vs received-minus-invoiced 0 base units or 0 %; the invoice is held
+ * Defaults (no `procurement` section): unit price vs PO and vs contract 5 cents or 0.5 % per unit
+ * (a net-to-net tolerance of a few cents on cheap items), quantity vs received-minus-invoiced 0 base units or 0 %; the invoice is held
  * in the `procurement` queue on any exception (`hold: true`); lines match PO lines at the line
  * matcher's card threshold (else 0.5).
  */
@@ -62,8 +62,8 @@ export interface ProcurementTolerances {
 /** The documented defaults (see the module doc). */
 export const DEFAULT_PROCUREMENT_TOLERANCES: ProcurementTolerances = {
   hold: true,
-  pricePo: { abs: 5, percent: 1 },
-  priceContract: { abs: 2, percent: 0 },
+  pricePo: { abs: 5, percent: 0.5 },
+  priceContract: { abs: 5, percent: 0.5 },
   quantity: { abs: 0, percent: 0 },
 };
 

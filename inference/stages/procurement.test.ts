@@ -97,11 +97,12 @@ describe('procurement stage', () => {
     expect(r.amountAtRiskCents).toBe(3_800);
   });
 
-  it('keeps a price within tolerance (1 %)', () => {
-    const within = invoiceOf([gloves({ unit_price_cents: 4_160, amount_cents: 41_600 })]);
-    expect(codes(within, context({ contracts: [] }))).toEqual([]);
-    // The contract's tolerance is 2 cents: the same price is above the contract.
-    expect(codes(within)).toEqual(['PRICE_ABOVE_CONTRACT']);
+  it('keeps a price within tolerance (0.5 %)', () => {
+    expect(codes(invoiceOf([gloves({ unit_price_cents: 4_140, amount_cents: 41_400 })]))).toEqual([]);
+    expect(codes(invoiceOf([gloves({ unit_price_cents: 4_150, amount_cents: 41_500 })]))).toEqual([
+      'PRICE_ABOVE_PO',
+      'PRICE_ABOVE_CONTRACT',
+    ]);
   });
 
   it('flags a price above the contract in force, an expired contract and a facility not eligible', () => {
