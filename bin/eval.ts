@@ -23,6 +23,8 @@ import { evaluateAmazonGoogle, renderErTables, writeErReport } from '../training
 import type { BenchmarkSplit } from '../datasets/benchmark/types.js';
 import type { ModelsWiring } from './bootstrap.js';
 import { serviceDetector } from './service-detector.js';
+import { evaluateShippedPoMatch } from './eval-procurement.js';
+import { PO_MATCHER_SEED } from '../training/po-matcher.js';
 
 type DetectorName = 'current' | 'sap' | 'oracle';
 
@@ -98,6 +100,8 @@ const program = new Command()
       'evaluate line matching on an entity-resolution benchmark instead',
     ).choices(['amazon-google']),
   )
+  .option('--procurement', 'evaluate the PO match on the seeded procurement benchmark instead')
+  .option('--procurement-seed <n>', 'seed of the procurement benchmark', positiveInt, PO_MATCHER_SEED)
   .option('--no-progress', 'hide the progress bar')
   .action(
     async (o: {
@@ -112,9 +116,15 @@ const program = new Command()
       limit?: number;
       examples: number;
       er?: 'amazon-google';
+      procurement?: boolean;
+      procurementSeed: number;
       progress: boolean;
     }) => {
       const out = o.out ?? `reports/eval-${stamp()}`;
+      if (o.procurement) {
+        process.stdout.write((await evaluateShippedPoMatch(o.procurementSeed, out)) + '\n');
+        return;
+      }
       if (o.er) {
         const report = evaluateAmazonGoogle();
         process.stdout.write(renderErTables(report) + '\n');
