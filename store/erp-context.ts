@@ -1,7 +1,8 @@
 /**
  * The scoring side of the ERP data (store/erp.ts loads it): the procurement context of one
  * invoice, read inside its scoring transaction, and the quantities it billed against PO lines,
- * written in the same transaction so that the next invoice against the line sees them.
+ * written in the same transaction so that the next invoice against the line sees them (unless
+ * the ERP rejects it: a rejected invoice's billing no longer counts).
  */
 import type { Contract, GoodsReceipt, InvoicedSoFar, ProcurementLookup, PurchaseOrder } from '../core/erp.js';
 import type { SqlExecutor } from './sql.js';
@@ -52,8 +53,12 @@ export async function readProcurementContext(
       [q.tenantId, po.po_number],
     ),
     tx.query<{ po_line_number: number; base: number; cents: string | number; invoice_id: string }>(
-      `SELECT po_line_number, base_quantity AS base, amount_cents AS cents, invoice_id FROM erp_po_invoiced
-        WHERE tenant_id = $1 AND po_number = $2 AND invoice_id <> $3 ORDER BY created_at, invoice_id`,
+      // Invoices the ERP rejected do not count as billed.
+      `SELECT b.po_line_number, b.base_quantity AS base, b.amount_cents AS cents, b.invoice_id
+         FROM erp_po_invoiced b JOIN decisions d ON d.id = b.decision_id
+        WHERE b.tenant_id = $1 AND b.po_number = $2 AND b.invoice_id <> $3
+          AND d.erp_status IS DISTINCT FROM 'rejected'
+        ORDER BY b.created_at, b.invoice_id`,
       [q.tenantId, po.po_number, q.invoiceId],
     ),
     tx.query<{ record: Contract }>(
