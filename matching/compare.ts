@@ -30,12 +30,16 @@ export const DENSE_FEATURES = [
   ['desc_unmatched_idf_max', -1],
   ['desc_unmatched_idf_min', -1],
   ['desc_jaro_winkler', 1],
+  ['desc_soft_containment_min', 1],
+  ['desc_soft_containment_max', 1],
   ['desc_first_token_equal', 1],
   ['desc_length_log_ratio', 0],
   ['numbers_jaccard', 1],
   ['numbers_subset', 1],
   ['numbers_disjoint', -1],
   ['numbers_missing', 0],
+  ['versions_jaccard', 1],
+  ['versions_disjoint', -1],
   ['codes_exact', 1],
   ['codes_conflict', -1],
   ['identifiers_exact', 1],
@@ -64,6 +68,7 @@ interface Profile {
   words: Set<string>;
   normalised: string;
   numbers: Set<string>;
+  versions: Set<string>;
   codes: string[];
   embedding: Float32Array;
   manufacturer: string;
@@ -86,8 +91,15 @@ function profile(r: MatchRecord): Profile {
       .filter((t) => /^\d+(?:\.\d+)?$/.test(t))
       .map((t) => String(Number(t))),
   );
+  const versions = new Set(
+    tokens
+      .filter((t) => /\d/.test(t) && /[a-z]/.test(t))
+      .map((t) => t.replace(/^v(?=\d)/, ''))
+      .concat([...numbers]),
+  );
   p = {
     tokens,
+    versions,
     tokenSet: new Set(tokens),
     words: new Set(descriptionWords(description)),
     normalised: tokens.join(' '),
@@ -137,6 +149,33 @@ function tfidfCosine(a: Profile, b: Profile, idf: IdfTable): number {
   return na > 0 && nb > 0 ? s / Math.sqrt(na * nb) : 0;
 }
 
+/**
+ * IDF-weighted share of one side's tokens that have a close token on the other side (best
+ * Jaro-Winkler, or 1 when one token abbreviates the other as a prefix of at least 3 letters):
+ * catches `immers`/`immersion`, `upg`/`upgrade`, typos.
+ */
+function softContainment(from: Profile, to: Profile, idf: IdfTable): number {
+  let num = 0;
+  let den = 0;
+  for (const t of from.tokenSet) {
+    const w = idf.idf(t);
+    den += w;
+    if (to.tokenSet.has(t)) {
+      num += w;
+      continue;
+    }
+    let best = 0;
+    for (const u of to.tokenSet) {
+      const prefix =
+        Math.min(t.length, u.length) >= 3 && (t.startsWith(u) || u.startsWith(t)) && !/\d/.test(t + u);
+      const s = prefix ? 1 : jaroWinkler(t, u);
+      if (s > best) best = s;
+    }
+    num += w * (best >= 0.85 ? best : 0);
+  }
+  return den > 0 ? num / den : 0;
+}
+
 /** The manufacturer agreement: name similarity, or one side's manufacturer named in the other's description. */
 function manufacturerAgree(a: Profile, b: Profile): number | null {
   const named = (m: string, other: Profile): boolean => {
@@ -182,6 +221,10 @@ export function denseComparisons(first: MatchRecord, second: MatchRecord, idf: I
   const numJaccard = numbersBoth ? numInter / (pa.numbers.size + pb.numbers.size - numInter) : 0;
   const numSubset = numbersBoth && numInter === Math.min(pa.numbers.size, pb.numbers.size) ? 1 : 0;
 
+  const versionsBoth = pa.versions.size > 0 && pb.versions.size > 0;
+  const versionJaccard = versionsBoth ? (jaccard(pa.versions, pb.versions) ?? 0) : 0;
+  const sa = softContainment(pa, pb, idf);
+  const sb = softContainment(pb, pa, idf);
   const codes = compareIdentifiers(pa.codes, pb.codes);
   const ids = compareIdentifiers(a.identifiers ?? [], b.identifiers ?? []);
   const mfr = manufacturerAgree(pa, pb);
@@ -196,12 +239,16 @@ export function denseComparisons(first: MatchRecord, second: MatchRecord, idf: I
     desc_unmatched_idf_max: Math.max(ua, ub),
     desc_unmatched_idf_min: Math.min(ua, ub),
     desc_jaro_winkler: jaroWinkler(pa.normalised, pb.normalised),
+    desc_soft_containment_min: Math.min(sa, sb),
+    desc_soft_containment_max: Math.max(sa, sb),
     desc_first_token_equal: pa.tokens[0] !== undefined && pa.tokens[0] === pb.tokens[0] ? 1 : 0,
     desc_length_log_ratio: logRatio(Math.max(1, pa.tokens.length), Math.max(1, pb.tokens.length)),
     numbers_jaccard: numJaccard,
     numbers_subset: numSubset,
     numbers_disjoint: numbersBoth && numInter === 0 ? 1 : 0,
     numbers_missing: numbersBoth ? 0 : 1,
+    versions_jaccard: versionJaccard,
+    versions_disjoint: versionsBoth && versionJaccard === 0 ? 1 : 0,
     codes_exact: codes.exact ? 1 : 0,
     codes_conflict: codes.conflict ? 1 : 0,
     identifiers_exact: ids.exact ? 1 : 0,

@@ -125,6 +125,7 @@ describe('trained line matcher', () => {
       ...DENSE_FEATURE_NAMES,
       'tokens_common_logit',
       'tokens_different_logit',
+      'linear_logit',
       'logit',
     ]);
   });
@@ -143,5 +144,25 @@ describe('trained line matcher', () => {
         { seed: 1, valid },
       ),
     ).toThrow(RangeError);
+  });
+});
+
+describe('line matcher with the boosted stage', () => {
+  it('trains, round-trips and records its settings on the card', () => {
+    const train = pairs(4, 300);
+    const valid = pairs(5, 120);
+    const { spec, matcher } = trainLineMatcher(train, {
+      seed: 9,
+      valid,
+      epochs: 100,
+      boosting: { trees: 20 },
+    });
+    expect(spec.trees).not.toBeNull();
+    expect(spec.card.boosting).toMatchObject({ depth: 3 });
+    expect(spec.card.boosting!.trees).toBeLessThanOrEqual(20);
+    const loaded = loadLineMatcher(JSON.parse(JSON.stringify(spec)) as LineMatcherSpec);
+    const p = valid[0]!;
+    expect(loaded.score(p.a, p.b)).toBe(matcher.score(p.a, p.b));
+    expect(spec.card.valid.f1).toBeGreaterThan(0.9);
   });
 });

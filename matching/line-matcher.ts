@@ -5,14 +5,16 @@
  *
  * ```
  * x      = denseComparisons(a, b)                       // matching/compare.ts, named features
- * logit  = bias + Σ denseWeights[i] * (x[i] - mean[i]) / std[i]
+ * linear = bias + Σ denseWeights[i] * (x[i] - mean[i]) / std[i]
  *        + Σ_{t shared}     commonTokenWeights[h(t)]    // h = fnv1a32(token) mod tokenBuckets
  *        + Σ_{t one side}   differentTokenWeights[h(t)]
+ * logit  = trees ? treesMargin(trees, [...x, linear]) : linear   // matching/gbdt.ts
  * p      = calibration(logit)                           // models/spec.ts applyCalibration
  * ```
  *
  * Weights of similarity features are held non-negative and of difference features
- * non-positive in training (the signs in `DENSE_FEATURES`), so the score is monotone in them.
+ * non-positive in training, and the trees are monotone in the same features and in `linear`
+ * (the signs in `DENSE_FEATURES`), so the score never falls as such a similarity rises.
  * Pure: no tfjs, no I/O; runtime code may import it.
  */
 import Type, { type Static } from 'typebox';
@@ -23,6 +25,7 @@ import { fnv1a32 } from '../features/hashing.js';
 import { idfTable, type IdfArtifact, type IdfTable } from '../features/idf.js';
 import { applyCalibration, CalibrationSpec } from '../models/spec.js';
 import { DENSE_FEATURE_NAMES, denseComparisons, tokenOverlap } from './compare.js';
+import { BoostedTrees, treesMargin, treesProblem } from './gbdt.js';
 import type { MatchRecord } from './record.js';
 
 export type { MatchRecord } from './record.js';
@@ -38,7 +41,7 @@ export interface LineMatcher {
   /**
    * Feature comparisons behind a score, for evidence: every dense comparison by name, plus
    * `tokens_common_logit` and `tokens_different_logit` (the shared/unshared tokens' part of
-   * the logit) and `logit`.
+   * the linear stage), `linear_logit` and the final `logit`.
    */
   explain(a: MatchRecord, b: MatchRecord): Record<string, number>;
 }
@@ -65,9 +68,21 @@ export const LineMatcherCard = Type.Object({
   /** sha256 of the canonical JSON of the training and validation pairs. */
   dataSha256: Type.String(),
   seed: Type.Integer(),
-  /** L2 penalty and epochs of the logistic fit. */
+  /** L2 penalty and epochs of the logistic stage. */
   l2: Type.Number(),
   epochs: Type.Integer(),
+  /** Settings of the boosted stage (null: logistic stage alone). */
+  boosting: Type.Union([
+    Type.Object({
+      trees: Type.Integer(),
+      depth: Type.Integer(),
+      learningRate: Type.Number(),
+      lambda: Type.Number(),
+      minChildWeight: Type.Number(),
+      subsample: Type.Number(),
+    }),
+    Type.Null(),
+  ]),
   /** How calibration was chosen and on what (`training/calibration.ts` selectCalibration). */
   calibration: Type.Object({
     on: Type.String(),
@@ -99,6 +114,8 @@ export const LineMatcherSpec = Type.Object(
     differentTokenWeights: Type.Array(Type.Number()),
     /** Document frequencies of description tokens in the training records. */
     idf: Type.Unsafe<IdfArtifact>(Type.Object({ format: Type.Literal('invoice-triage/idf@1') })),
+    /** Second stage over {@link STAGE2_FEATURES}; null when the logistic stage is the model. */
+    trees: Type.Union([BoostedTrees, Type.Null()]),
     calibration: CalibrationSpec,
     threshold: Type.Number({ minimum: 0, maximum: 1 }),
     card: LineMatcherCard,
@@ -109,9 +126,13 @@ export type LineMatcherSpec = Static<typeof LineMatcherSpec>;
 
 const checkSpec = Compile(LineMatcherSpec);
 
+/** Inputs of the boosted stage: the dense comparisons, then the logistic stage's logit. */
+export const STAGE2_FEATURES: readonly string[] = [...DENSE_FEATURE_NAMES, 'linear_logit'];
+
 /** The part of a spec its version hashes: everything that changes a score. */
 export function scoringContent(spec: Omit<LineMatcherSpec, 'version' | 'card'>): unknown {
-  const { denseFeatures, standardise, denseWeights, bias, tokenBuckets, calibration, threshold, idf } = spec;
+  const { denseFeatures, standardise, denseWeights, bias, tokenBuckets, calibration, threshold, idf, trees } =
+    spec;
   return {
     denseFeatures,
     standardise,
@@ -121,6 +142,7 @@ export function scoringContent(spec: Omit<LineMatcherSpec, 'version' | 'card'>):
     commonTokenWeights: spec.commonTokenWeights,
     differentTokenWeights: spec.differentTokenWeights,
     idf,
+    trees,
     calibration,
     threshold,
   };
@@ -137,7 +159,7 @@ function logitParts(
   idf: IdfTable,
   a: MatchRecord,
   b: MatchRecord,
-): { x: Float64Array; dense: number; common: number; different: number } {
+): { x: Float64Array; dense: number; common: number; different: number; logit: number } {
   const x = denseComparisons(a, b, idf);
   let dense = spec.bias;
   for (let i = 0; i < x.length; i++)
@@ -147,7 +169,9 @@ function logitParts(
   let different = 0;
   for (const t of o.common) common += spec.commonTokenWeights[tokenBucket(t, spec.tokenBuckets)]!;
   for (const t of o.different) different += spec.differentTokenWeights[tokenBucket(t, spec.tokenBuckets)]!;
-  return { x, dense, common, different };
+  const linear = dense + common + different;
+  const logit = spec.trees ? treesMargin(spec.trees, [...x, linear]) : linear;
+  return { x, dense, common, different, logit };
 }
 
 /**
@@ -179,6 +203,12 @@ export function assertLineMatcherSpec(value: unknown): LineMatcherSpec {
     spec.differentTokenWeights.length !== spec.tokenBuckets
   )
     throw new TriageError('TRIAGE_MODEL_INVALID', 'line-matcher spec has vectors of the wrong length');
+  if (spec.trees) {
+    const problem =
+      spec.trees.features.join(',') !== STAGE2_FEATURES.join(',') ? 'other inputs' : treesProblem(spec.trees);
+    if (problem !== null)
+      throw new TriageError('TRIAGE_MODEL_INVALID', `line-matcher spec trees are invalid: ${problem}`);
+  }
   if (lineMatcherVersion(spec) !== spec.version)
     throw new TriageError('TRIAGE_MODEL_INVALID', 'line-matcher spec version does not match its content');
   return spec;
@@ -201,7 +231,7 @@ export function loadLineMatcher(spec: LineMatcherSpec): LineMatcher {
     threshold: s.threshold,
     score(a, b) {
       const p = logitParts(s, idf, a, b);
-      return applyCalibration(s.calibration, p.dense + p.common + p.different);
+      return applyCalibration(s.calibration, p.logit);
     },
     explain(a, b) {
       const p = logitParts(s, idf, a, b);
@@ -209,7 +239,8 @@ export function loadLineMatcher(spec: LineMatcherSpec): LineMatcher {
       DENSE_FEATURE_NAMES.forEach((name, i) => (out[name] = p.x[i]!));
       out.tokens_common_logit = p.common;
       out.tokens_different_logit = p.different;
-      out.logit = p.dense + p.common + p.different;
+      out.linear_logit = p.dense + p.common + p.different;
+      out.logit = p.logit;
       return out;
     },
   };
