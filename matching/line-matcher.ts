@@ -90,6 +90,8 @@ export const LineMatcherCard = Type.Object({
     eceBefore: Type.Number(),
     eceAfter: Type.Number(),
   }),
+  /** The operating threshold on the calibrated probability (also the spec's `threshold`). */
+  threshold: Type.Number(),
   thresholdRule: Type.String(),
   train: PairSetMetrics,
   valid: PairSetMetrics,

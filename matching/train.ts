@@ -268,6 +268,7 @@ export function trainLineMatcher(
         eceBefore: sel.eceBefore,
         eceAfter: sel.eceAfter,
       },
+      threshold,
       thresholdRule: `maximum F1 of the calibrated probability on ${calibrationOn}`,
       train: metricsOf(trainScored, threshold),
       valid: metricsOf(validScored, threshold),
