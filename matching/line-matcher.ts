@@ -63,6 +63,8 @@ export type PairSetMetrics = Static<typeof PairSetMetrics>;
 /** The model card of a trained line matcher. */
 export const LineMatcherCard = Type.Object({
   name: Type.Literal('line-matcher'),
+  /** The spec's version (`lm-<12 hex>`). */
+  version: Type.String(),
   /** What the pairs were (e.g. `amazon-google DeepMatcher train split`). */
   trainedOn: Type.String(),
   /** sha256 of the canonical JSON of the training and validation pairs. */

@@ -82,7 +82,8 @@ export interface TrainedLineMatcher {
   matcher: LineMatcher;
 }
 
-function metricsOf(scored: Scored[], threshold: number): PairSetMetrics {
+/** Metrics of calibrated scores at a threshold, with ROC-AUC, PR-AUC and ECE (a card's entry). */
+export function pairSetMetrics(scored: readonly Scored[], threshold: number): PairSetMetrics {
   const at = atThreshold(scored, threshold);
   return {
     pairs: scored.length,
@@ -251,11 +252,13 @@ export function trainLineMatcher(
     calibration: sel.chosen,
     threshold,
   };
+  const version = lineMatcherVersion(body);
   const spec: LineMatcherSpec = {
     ...body,
-    version: lineMatcherVersion(body),
+    version,
     card: {
       name: 'line-matcher',
+      version,
       trainedOn: o.trainedOn ?? `${pairs.length} labelled pairs`,
       dataSha256: canonicalSha256({ train: pairs, valid: o.valid ?? null }),
       seed: o.seed,
@@ -270,8 +273,8 @@ export function trainLineMatcher(
       },
       threshold,
       thresholdRule: `maximum F1 of the calibrated probability on ${calibrationOn}`,
-      train: metricsOf(trainScored, threshold),
-      valid: metricsOf(validScored, threshold),
+      train: pairSetMetrics(trainScored, threshold),
+      valid: pairSetMetrics(validScored, threshold),
       intendedUse:
         'Scores whether two item records (invoice line, PO line, contract item, product offer) are the same item; ' +
         'retrain on pairs of the lines it will match.',
