@@ -3,16 +3,18 @@
  * `false_positive`, or `corrected_code` with the right code), per line or per invoice, for
  * the coding or the duplicate task. It is stored append-only with who and when, closes the
  * worklist item (unless `closes_item` is false) and is audited, all in one transaction; an
- * idempotency key makes re-sending it safe. {@link listLabels} turns reviews into training
- * labels.
+ * idempotency key makes re-sending it safe. Training labels (reviews with their provenance and
+ * labels from the ERP) are listed by store/labels.ts.
  */
 import { randomUUID } from 'node:crypto';
-import type { DecisionResponse, Explanation } from '../core/decision.js';
-import type { Invoice } from '../core/invoice.js';
+import type { DecisionResponse } from '../core/decision.js';
 import { TriageError, type FieldError } from '../core/errors.js';
 import { appendAudit } from './audit.js';
 import { appendEvents, reviewEvents } from './events.js';
+import { listLabels, type LabelRow, type ListLabelsOptions } from './labels.js';
 import type { SqlDatabase, SqlExecutor } from './sql.js';
+
+export type { LabelRow, ListLabelsOptions } from './labels.js';
 
 /** A reviewer's outcome. `corrected_code` confirms a coding exception and names the right code. */
 export type ReviewOutcome = 'confirmed' | 'false_positive' | 'corrected_code';
@@ -136,6 +138,39 @@ export function resolveReview(
   return { task, lineNumber, duplicateOfInvoiceId: duplicateOf };
 }
 
+/**
+ * {@link resolveReview} against a stored decision: reads the invoice's line numbers and checks
+ * that the pair's earlier invoice is one of the tenant's.
+ * @throws TriageError `TRIAGE_REVIEW_INVALID` (422) naming each field that does not fit.
+ */
+export async function resolveStoredReview(
+  tx: SqlExecutor,
+  tenantId: string,
+  d: { response: DecisionResponse; invoice_pk: string },
+  input: Parameters<typeof resolveReview>[2],
+): Promise<ResolvedReview> {
+  const lines = await tx.query<{ line_number: number }>(
+    'SELECT line_number FROM invoice_lines WHERE invoice_pk = $1 ORDER BY line_number',
+    [d.invoice_pk],
+  );
+  const resolved = resolveReview(
+    d.response,
+    lines.map((l) => l.line_number),
+    input,
+  );
+  if (resolved.duplicateOfInvoiceId !== null) {
+    const other = await tx.query('SELECT 1 FROM invoices WHERE tenant_id = $1 AND invoice_id = $2', [
+      tenantId,
+      resolved.duplicateOfInvoiceId,
+    ]);
+    if (other.length === 0)
+      throw new TriageError('TRIAGE_REVIEW_INVALID', 'duplicate_of names no invoice of this tenant', [
+        { path: '/duplicate_of', message: 'is not an invoice of this tenant' },
+      ]);
+  }
+  return resolved;
+}
+
 const REVIEW_COLUMNS = `r.id::text AS review_id, r.decision_id::text AS decision_id, i.invoice_id, r.task, r.outcome,
   r.line_number, r.corrected_code, r.corrected_code_system, r.duplicate_of_invoice_id, r.closes_item,
   r.reviewer, r.created_at, d.review_status, r.request_sha256`;
@@ -181,56 +216,6 @@ function idempotencyConflict(): TriageError {
   );
 }
 
-/** One training label. Dates ISO 8601; money in cents. */
-export interface LabelRow {
-  review_id: string;
-  decision_id: string;
-  invoice_id: string;
-  /** The labelled line; null for an invoice-level label (duplicates, or a decision without flagged lines). */
-  line_number: number | null;
-  task: 'coding-mismatch' | 'duplicate';
-  /** 1 = exception (duplicate / coding error), 0 = not an exception. */
-  label: 0 | 1;
-  outcome: ReviewOutcome;
-  /** The right code when the reviewer corrected it. */
-  corrected_code: string | null;
-  corrected_code_system: string | null;
-  /** For duplicate labels: the earlier invoice of the labelled pair. */
-  duplicate_of_invoice_id: string | null;
-  reviewer_key_id: string;
-  created_at: string;
-  feature_schema_version: string;
-  model_versions: Record<string, string>;
-  /**
-   * Features stored with the decision, when available: for a line, its billed code, amount,
-   * check risks and description embedding; for a duplicate pair, the comparison vector.
-   */
-  features: {
-    line?: {
-      code: string | null;
-      amount_cents: number;
-      score: number | null;
-      checks: { code: string; risk: number }[];
-      embedding: number[] | null;
-    };
-    comparison?: Record<string, unknown>;
-  } | null;
-  /** The invoice as submitted (only with `includeInvoice`; holds line descriptions). */
-  invoice?: Invoice;
-}
-
-/** Options of {@link ReviewStore.listLabels}. */
-export interface ListLabelsOptions {
-  /** Only reviews created after this instant (ISO 8601). */
-  since?: string;
-  /** Only this tenant's reviews; default all tenants. */
-  tenant?: string;
-  /** Keep only the latest review per decision, task, line and pair (default true). */
-  latestOnly?: boolean;
-  /** Attach the submitted invoice (holds line text: keep it inside the training environment). */
-  includeInvoice?: boolean;
-}
-
 /** Review and label operations. */
 export interface ReviewStore {
   /**
@@ -245,16 +230,11 @@ export interface ReviewStore {
   /** Reviews of one decision of the tenant, oldest first. */
   listForDecision(tenantId: string, decisionId: string): Promise<ReviewRecord[]>;
   /**
-   * Training labels from reviews of the coding and duplicate tasks, oldest first. An
-   * invoice-level coding review labels every line the decision flagged (label 1 for
-   * confirmed/corrected, 0 for false_positive); a line-level review labels its line; a
-   * duplicate review labels the pair (invoice, duplicate_of). Reviews of task `other` are skipped.
+   * Training labels with their provenance: reviews, audit-sample reviews and external (ERP)
+   * labels, see store/labels.ts {@link listLabels}.
    */
   listLabels(opts?: ListLabelsOptions): Promise<LabelRow[]>;
 }
-
-const parseVector = (v: unknown): number[] | null =>
-  typeof v === 'string' && v.startsWith('[') ? v.slice(1, -1).split(',').map(Number) : null;
 
 /** The review store over an opened, migrated database. */
 export function createReviewStore(db: SqlDatabase): ReviewStore {
@@ -288,25 +268,7 @@ export function createReviewStore(db: SqlDatabase): ReviewStore {
             'another reviewer holds an unexpired claim on this worklist item',
             [{ path: '/decision_id', message: 'is claimed by another reviewer' }],
           );
-        const lines = await tx.query<{ line_number: number }>(
-          'SELECT line_number FROM invoice_lines WHERE invoice_pk = $1 ORDER BY line_number',
-          [d.invoice_pk],
-        );
-        const resolved = resolveReview(
-          d.response,
-          lines.map((l) => l.line_number),
-          input,
-        );
-        if (resolved.duplicateOfInvoiceId !== null) {
-          const other = await tx.query('SELECT 1 FROM invoices WHERE tenant_id = $1 AND invoice_id = $2', [
-            input.tenantId,
-            resolved.duplicateOfInvoiceId,
-          ]);
-          if (other.length === 0)
-            throw new TriageError('TRIAGE_REVIEW_INVALID', 'duplicate_of names no invoice of this tenant', [
-              { path: '/duplicate_of', message: 'is not an invoice of this tenant' },
-            ]);
-        }
+        const resolved = await resolveStoredReview(tx, input.tenantId, d, input);
         const id = randomUUID();
         const now = new Date().toISOString();
         const inserted = await tx.query(
@@ -379,100 +341,6 @@ export function createReviewStore(db: SqlDatabase): ReviewStore {
       return rows.map(toReview);
     },
 
-    async listLabels(opts = {}) {
-      const rows = await db.query(
-        `SELECT ${REVIEW_COLUMNS}, d.response, d.explanation, d.feature_schema_version, d.model_versions,
-           d.invoice_pk::text AS invoice_pk ${opts.includeInvoice ? ', i.payload' : ''}
-         FROM reviews r JOIN decisions d ON d.id = r.decision_id JOIN invoices i ON i.pk = d.invoice_pk
-         WHERE r.task <> 'other' AND ($1::timestamptz IS NULL OR r.created_at > $1::timestamptz)
-           AND ($2::text IS NULL OR r.tenant_id = $2)
-         ORDER BY r.created_at, r.id`,
-        [opts.since ?? null, opts.tenant ?? null],
-      );
-      // Line embeddings of the labelled lines, fetched per invoice.
-      const embeddings = new Map<string, Map<number, number[] | null>>();
-      const lineEmbedding = async (invoicePk: string, line: number): Promise<number[] | null> => {
-        let m = embeddings.get(invoicePk);
-        if (!m) {
-          const ls = await db.query<{ line_number: number; embedding: string }>(
-            'SELECT line_number, embedding::text AS embedding FROM invoice_lines WHERE invoice_pk = $1',
-            [invoicePk],
-          );
-          m = new Map(ls.map((l) => [l.line_number, parseVector(l.embedding)]));
-          embeddings.set(invoicePk, m);
-        }
-        return m.get(line) ?? null;
-      };
-      const out: LabelRow[] = [];
-      for (const row of rows) {
-        const review = toReview(row);
-        const decision = row.response as DecisionResponse;
-        const explanation = (row.explanation as Explanation | null) ?? null;
-        const base = {
-          review_id: review.review_id,
-          decision_id: review.decision_id,
-          invoice_id: review.invoice_id,
-          outcome: review.outcome,
-          label: (review.outcome === 'false_positive' ? 0 : 1) as 0 | 1,
-          reviewer_key_id: review.reviewer_key_id,
-          created_at: review.created_at,
-          feature_schema_version: String(row.feature_schema_version),
-          model_versions: row.model_versions as Record<string, string>,
-          ...(opts.includeInvoice ? { invoice: row.payload as Invoice } : {}),
-        };
-        if (review.task === 'duplicate') {
-          const ev = explanation?.evidence.duplicates.find(
-            (x) => x.invoice_id === review.duplicate_of_invoice_id,
-          );
-          out.push({
-            ...base,
-            task: 'duplicate',
-            line_number: null,
-            corrected_code: null,
-            corrected_code_system: null,
-            duplicate_of_invoice_id: review.duplicate_of_invoice_id,
-            features: ev ? { comparison: ev.comparison } : null,
-          });
-          continue;
-        }
-        const flagged =
-          review.line_number !== null
-            ? [review.line_number]
-            : decision.lines
-                .filter((l) => l.reasons.some((r) => r.weight > 0 && r.code !== 'LINE_AMOUNT_MISMATCH'))
-                .map((l) => l.line_number);
-        const targets: (number | null)[] = flagged.length > 0 ? flagged : [null];
-        for (const ln of targets) {
-          const lineEx = explanation?.evidence.lines.find((l) => l.line_number === ln);
-          const lineScore = explanation?.coding_mismatch.lines.find((l) => l.line_number === ln);
-          out.push({
-            ...base,
-            task: 'coding-mismatch',
-            line_number: ln,
-            corrected_code: review.corrected_code?.value ?? null,
-            corrected_code_system: review.corrected_code?.system ?? null,
-            duplicate_of_invoice_id: null,
-            features:
-              ln === null
-                ? null
-                : {
-                    line: {
-                      code: lineEx?.billed?.code ?? null,
-                      amount_cents: lineEx?.amount_cents ?? 0,
-                      score: lineScore?.score ?? null,
-                      checks: (lineScore?.checks ?? []).map((c) => ({ code: c.code, risk: c.risk })),
-                      embedding: await lineEmbedding(String(row.invoice_pk), ln),
-                    },
-                  },
-          });
-        }
-      }
-      if (opts.latestOnly === false) return out;
-      const latest = new Map<string, LabelRow>();
-      for (const l of out)
-        latest.set(`${l.decision_id}|${l.task}|${l.line_number}|${l.duplicate_of_invoice_id}`, l);
-      const keep = new Set(latest.values());
-      return out.filter((l) => keep.has(l));
-    },
+    listLabels: (opts) => listLabels(db, opts),
   };
 }
