@@ -7,6 +7,7 @@
 import Type, { type Static } from 'typebox';
 import { Compile } from 'typebox/compile';
 import { TriageError } from '../core/errors.js';
+import type { LabelProvenance } from '../core/labels.js';
 import { toFieldErrors, type SchemaErrorLike } from '../core/validate.js';
 
 /** Data of a `score-batch` job: one chunk of a stored batch, items with index in [from, to). */
@@ -42,6 +43,10 @@ export interface RetrainData {
   seed: number;
   /** Who asked (API key id or CLI user), for the audit trail. */
   requestedBy?: string;
+  /** Only the tenant's labels of these provenances (core/labels.ts); default all. */
+  labelSources?: LabelProvenance[];
+  /** Weight per provenance against a benchmark row; provenances absent weigh 3. */
+  labelWeights?: Partial<Record<LabelProvenance, number>>;
 }
 
 /** What a retraining run registered: a challenger version and its headline metrics. */

@@ -344,6 +344,25 @@ export const LabelsUsed = Type.Object({
     skipped: Type.Array(Type.Object({ id: Type.String(), reason: Type.String() })),
     weight: Type.Number(),
   }),
+  /**
+   * Label mix by provenance (core/labels.ts): the provenances admitted and, per provenance
+   * (reviewer, audit_sample, erp), labels used, their rows, positive rows and weight. Absent
+   * in cards trained before provenance was recorded.
+   */
+  mix: Type.Optional(
+    Type.Object({
+      sources: Type.Array(Type.String()),
+      perSource: Type.Record(
+        Type.String(),
+        Type.Object({
+          labels: Type.Integer(),
+          rows: Type.Integer(),
+          positives: Type.Integer(),
+          weight: Type.Number(),
+        }),
+      ),
+    }),
+  ),
 });
 export type LabelsUsed = Static<typeof LabelsUsed>;
 

@@ -394,6 +394,15 @@ describe.each(engines('models'))('model routes and OIP v2 on $name', ({ config }
       payload: { seed: -1 },
     });
     expect(badSeed.statusCode).toBe(400);
+    const badSource = await call('ds', {
+      method: 'POST',
+      url: `/v1/models/${NAME}/train`,
+      payload: { label_sources: ['crm'], label_weights: { erp: 0 } },
+    });
+    expect(badSource.statusCode).toBe(400);
+    expect((problem(badSource).errors ?? []).map((e) => e.path)).toEqual(
+      expect.arrayContaining([expect.stringMatching(/^\/label_sources/), '/label_weights/erp']),
+    );
     // Default seed 42 without a body.
     const noBody = await call('admin', { method: 'POST', url: `/v1/models/${NAME}/train` });
     expect(noBody.statusCode).toBe(202);

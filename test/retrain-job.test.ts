@@ -151,7 +151,7 @@ describe('retrain job', () => {
       const res = await h.call('ds', {
         method: 'POST',
         url: '/v1/models/coding-mismatch/train',
-        payload: { seed: 5 },
+        payload: { seed: 5, label_sources: ['reviewer', 'erp'], label_weights: { reviewer: 2 } },
       });
       expect(res.statusCode).toBe(202);
       await apiQueue!.drained();
@@ -163,6 +163,15 @@ describe('retrain job', () => {
       });
       const card = await apiRegistry.card('coding-mismatch', '1');
       expect(card.training?.labels.reviews.ids).toContain(`${reviewId}#2`);
+      // the label mix: provenances admitted, and per provenance labels, rows, positives, weight
+      expect(card.training?.labels.mix).toEqual({
+        sources: ['reviewer', 'erp'],
+        perSource: {
+          reviewer: { labels: 1, rows: 1, positives: 1, weight: 2 },
+          audit_sample: { labels: 0, rows: 0, positives: 0, weight: 3 },
+          erp: { labels: 0, rows: 0, positives: 0, weight: 3 },
+        },
+      });
       expect(await apiRegistry.aliases('coding-mismatch')).toMatchObject({ champion: null, challenger: '1' });
       const audit = (
         await h.call('auditor', { method: 'GET', url: '/v1/audit?subject_id=coding-mismatch%401' })

@@ -185,6 +185,68 @@ describe('assembleTask', () => {
     expect(a.labels.hash).not.toBe(base.labels.hash);
   });
 
+  it('labels by provenance: a person beats the ERP whatever the order, weights and filter per source, mix in the card', async () => {
+    const mem = (labels: ReviewLabel[]) => ({
+      listLabels: () => Promise.resolve(labels),
+      getInvoices: (ids: readonly string[]) =>
+        Promise.resolve(
+          new Map(
+            records
+              .map((r) => r.invoice)
+              .filter((i) => ids.includes(i.invoice_id))
+              .map((i) => [i.invoice_id, i] as const),
+          ),
+        ),
+    });
+    const l = (id: string, over: Partial<ReviewLabel>): ReviewLabel => ({
+      id,
+      decisionId: `d-${id}`,
+      invoiceId: 'i1',
+      lineNumber: 1,
+      task: 'coding-mismatch',
+      label: 1,
+      correctedCode: null,
+      duplicateOf: null,
+      reviewer: 'k',
+      createdAt: '2026-02-01T00:00:00Z',
+      ...over,
+    });
+    const labels = [
+      l('rev', { label: 1, source: 'reviewer' }),
+      l('erp-late', { label: 0, source: 'erp', createdAt: '2026-03-01T00:00:00Z' }), // loses to the reviewer
+      l('erp', { invoiceId: 'i2', label: 0, source: 'erp' }),
+      l('aud', { invoiceId: 'i4', lineNumber: 2, label: 1, source: 'audit_sample' }),
+      l('old', { invoiceId: 'i4', lineNumber: 1, label: 0 }), // no source: a reviewer label
+    ];
+    const a = await assembleTask('coding-mismatch', bench, provider, {
+      labels: mem(labels),
+      reviewWeight: 3,
+      labelWeights: { erp: 0.5 },
+    });
+    const w = (labelId: string) => a.data.w[a.data.meta.findIndex((m) => m.labelId === labelId)];
+    const y = (labelId: string) => a.data.y[a.data.meta.findIndex((m) => m.labelId === labelId)];
+    expect(a.labels.reviews.superseded).toEqual(['erp-late']);
+    expect(a.labels.reviews.ids).toEqual(['aud', 'erp', 'old', 'rev']);
+    expect([w('rev'), y('rev'), w('erp'), w('aud'), w('old')]).toEqual([3, 1, 0.5, 3, 3]);
+    expect(a.labels.mix).toEqual({
+      sources: ['reviewer', 'audit_sample', 'erp'],
+      perSource: {
+        reviewer: { labels: 2, rows: 2, positives: 1, weight: 3 },
+        audit_sample: { labels: 1, rows: 1, positives: 1, weight: 3 },
+        erp: { labels: 1, rows: 1, positives: 0, weight: 0.5 },
+      },
+    });
+    // only ERP labels: the late ERP label is now the only one on i1#1
+    const erpOnly = await assembleTask('coding-mismatch', bench, provider, {
+      labels: mem(labels),
+      labelSources: ['erp'],
+    });
+    expect(erpOnly.labels.reviews.ids).toEqual(['erp', 'erp-late']);
+    expect(erpOnly.labels.mix?.perSource.reviewer).toEqual({ labels: 0, rows: 0, positives: 0, weight: 3 });
+    expect(erpOnly.labels.mix?.sources).toEqual(['erp']);
+    expect(erpOnly.labels.hash).not.toBe(a.labels.hash);
+  });
+
   it('dedupeLabels breaks createdAt ties by id', () => {
     const l = (id: string): ReviewLabel => ({
       id,

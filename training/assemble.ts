@@ -10,9 +10,11 @@
  *   duplicate cluster (following `duplicate.of` links to the original, so two copies of one
  *   original are also a duplicate pair); kind = the later invoice's `DuplicateKind`, or its
  *   `HardNegativeKind` when the pair is the hard negative's documented relation.
- * - **reviewer labels** ({@link LabelSource}), deduplicated (latest review per invoice + line +
- *   task wins), weigh `reviewWeight` (default 3) against 1 for a benchmark row: they are real
- *   invoices checked by a person, while the benchmark is synthetic. They go to the training
+ * - **labels** ({@link LabelSource}: reviewer, audit-sample and ERP labels, each with its
+ *   provenance), optionally filtered to `labelSources`, deduplicated (per invoice + line + task,
+ *   by provenance rank then latest, core/labels.ts), weigh `labelWeights[source]`, else
+ *   `reviewWeight` (default 3), against 1 for a benchmark row: they are real invoices, while the
+ *   benchmark is synthetic. They go to the training
  *   split only, never to calibration, threshold or test data: reviewed invoices were chosen
  *   by the current model, so they are not a random sample and would bias calibration and void
  *   the threshold guarantee. A review of an invoice that is in the benchmark's valid/test split
@@ -20,6 +22,7 @@
  */
 import { createHash } from 'node:crypto';
 import type { BenchmarkRecord } from '../datasets/benchmark/types.js';
+import { LABEL_PROVENANCES, type LabelProvenance } from '../core/labels.js';
 import type { LabelsUsed, ModelTask } from '../models/spec.js';
 import { candidatePairs, type BlockingOptions } from './blocking.js';
 import type { LoadedBenchmark } from './benchmark.js';
@@ -54,8 +57,12 @@ export interface AssembledData {
 /** Options of {@link assembleTask}. */
 export interface AssembleOptions {
   labels?: LabelSource;
-  /** Weight of a reviewer label relative to a benchmark row (default 3). */
+  /** Weight of a label relative to a benchmark row, for provenances not in `labelWeights` (default 3). */
   reviewWeight?: number;
+  /** Weight per provenance (e.g. `{ erp: 1 }`); absent provenances weigh `reviewWeight`. */
+  labelWeights?: Partial<Record<LabelProvenance, number>>;
+  /** Only labels of these provenances are used (before deduplication); default all. */
+  labelSources?: readonly LabelProvenance[];
   blocking?: BlockingOptions;
   onProgress?: (stage: string, done: number, total: number) => void;
 }
@@ -169,15 +176,23 @@ async function reviewRows(
   task: ModelTask,
   p: FeatureProvider,
   source: LabelSource,
-  weight: number,
+  weightOf: (l: ReviewLabel) => number,
   benchmarkSplit: ReadonlyMap<string, string>,
-): Promise<{ rows: Row[]; used: string[]; superseded: string[]; skipped: { id: string; reason: string }[] }> {
-  const all = (await source.listLabels()).filter((l) => l.task === task);
+  sources: readonly LabelProvenance[] | undefined,
+): Promise<{
+  rows: Row[];
+  used: ReviewLabel[];
+  superseded: string[];
+  skipped: { id: string; reason: string }[];
+}> {
+  const all = (await source.listLabels()).filter(
+    (l) => l.task === task && (!sources || sources.includes(l.source ?? 'reviewer')),
+  );
   const { kept, superseded } = dedupeLabels(all);
   const ids = [...new Set(kept.flatMap((l) => [l.invoiceId, ...(l.duplicateOf ? [l.duplicateOf] : [])]))];
   const invoices = await source.getInvoices(ids);
   const rows: Row[] = [];
-  const used: string[] = [];
+  const used: ReviewLabel[] = [];
   const skipped: { id: string; reason: string }[] = [];
   const meta = (l: ReviewLabel, key: string): RowMeta => ({
     key,
@@ -188,6 +203,7 @@ async function reviewRows(
     labelId: l.id,
   });
   for (const l of kept) {
+    const weight = weightOf(l);
     const inv = invoices.get(l.invoiceId);
     const split = benchmarkSplit.get(l.invoiceId);
     if (split && split !== 'train') {
@@ -223,9 +239,37 @@ async function reviewRows(
       const x = p.pairVector(inv, other, p.keys(inv), p.keys(other));
       rows.push({ x, y: l.label, w: weight, meta: meta(l, `${l.invoiceId}>${l.duplicateOf}`) });
     }
-    used.push(l.id);
+    used.push(l);
   }
   return { rows, used, superseded, skipped };
+}
+
+/**
+ * The label mix of a run: per provenance, the labels used (after filtering and deduplication),
+ * their rows, positives and weight; and the provenance filter applied.
+ */
+function labelMix(
+  used: readonly ReviewLabel[],
+  rows: readonly Row[],
+  weightOf: (s: LabelProvenance) => number,
+  sources: readonly LabelProvenance[] | undefined,
+): NonNullable<LabelsUsed['mix']> {
+  const bySource = new Map(used.map((l) => [l.id, l.source ?? 'reviewer']));
+  const perSource = Object.fromEntries(
+    LABEL_PROVENANCES.map((s) => {
+      const mine = rows.filter((r) => bySource.get(r.meta.labelId) === s);
+      return [
+        s,
+        {
+          labels: used.filter((l) => (l.source ?? 'reviewer') === s).length,
+          rows: mine.length,
+          positives: mine.filter((r) => r.y === 1).length,
+          weight: weightOf(s),
+        },
+      ];
+    }),
+  );
+  return { sources: sources ? [...sources] : [...LABEL_PROVENANCES], perSource };
 }
 
 /** sha256 of the sorted `labelId, label, weight` triples. */
@@ -245,6 +289,7 @@ export async function assembleTask(
   o: AssembleOptions = {},
 ): Promise<AssembledData> {
   const reviewWeight = o.reviewWeight ?? 3;
+  const weightOf = (source: LabelProvenance): number => o.labelWeights?.[source] ?? reviewWeight;
   const featureNames = task === 'coding-mismatch' ? p.lineFeatureNames : p.pairFeatureNames;
   let rows: Row[];
   let blocking: AssembledData['blocking'] = null;
@@ -256,8 +301,9 @@ export async function assembleTask(
         task,
         p,
         o.labels,
-        reviewWeight,
+        (l) => weightOf(l.source ?? 'reviewer'),
         new Map(bench.records.map((r) => [r.invoice.invoice_id, r.label.split])),
+        o.labelSources,
       )
     : { rows: [], used: [], superseded: [], skipped: [] };
   if (reviews.rows.length > 0) {
@@ -289,11 +335,12 @@ export async function assembleTask(
       hash: labelsHash(rows),
       benchmark: { files: bench.files, rows: rows.filter((r) => r.meta.source === 'benchmark').length },
       reviews: {
-        ids: reviews.used,
+        ids: reviews.used.map((l) => l.id),
         superseded: reviews.superseded,
         skipped: reviews.skipped,
         weight: reviewWeight,
       },
+      mix: labelMix(reviews.used, reviews.rows, weightOf, o.labelSources),
     },
     rowsFrom:
       task === 'coding-mismatch'

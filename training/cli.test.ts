@@ -109,5 +109,34 @@ describe('train CLI', () => {
     await expect(
       cmd.parseAsync(['--model', 'duplicate', '--data', data, '--target-error', '2'], { from: 'user' }),
     ).rejects.toThrow(/target-error/);
+    const args = (...more: string[]) => ['--model', 'duplicate', '--data', data, ...more];
+    await expect(cmd.parseAsync(args('--label-sources', 'reviewer,crm'), { from: 'user' })).rejects.toThrow(
+      /--label-sources: crm is not one of reviewer, audit_sample, erp/,
+    );
+    await expect(cmd.parseAsync(args('--label-sources', 'erp,erp'), { from: 'user' })).rejects.toThrow(
+      /repeated/,
+    );
+    await expect(cmd.parseAsync(args('--label-weight', 'erp=0'), { from: 'user' })).rejects.toThrow(
+      /--label-weight: want/,
+    );
+    await expect(cmd.parseAsync(args('--label-weight', 'erp'), { from: 'user' })).rejects.toThrow(
+      /--label-weight: want/,
+    );
+  });
+
+  it('parses label provenance filters and weights (repeatable)', () => {
+    const cmd = trainCommand({ provider: () => ({ provider }), log: () => {} });
+    cmd.parseOptions([
+      '--label-sources',
+      'reviewer,erp',
+      '--label-weight',
+      'erp=0.5',
+      '--label-weight',
+      'audit_sample=4',
+    ]);
+    expect(cmd.opts()).toMatchObject({
+      labelSources: ['reviewer', 'erp'],
+      labelWeight: { erp: 0.5, audit_sample: 4 },
+    });
   });
 });

@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { Presets, SingleBar } from 'cli-progress';
 import Table from 'cli-table3';
 import { Command, InvalidArgumentError, Option } from 'commander';
+import { isLabelProvenance, LABEL_PROVENANCES, type LabelProvenance } from '../core/labels.js';
 import { BENCHMARK_FILES } from '../datasets/benchmark/types.js';
 import type { ModelTask } from '../models/spec.js';
 import { assembleTask } from './assemble.js';
@@ -35,6 +36,10 @@ export interface TrainCliOptions {
   holdError: number;
   delta: number;
   reviewWeight: number;
+  /** Only labels of these provenances (reviewer, audit_sample, erp); default all. */
+  labelSources?: LabelProvenance[];
+  /** Weight per provenance; provenances absent weigh `reviewWeight`. */
+  labelWeight?: Partial<Record<LabelProvenance, number>>;
   epochs?: number;
   k: number;
   progress: boolean;
@@ -208,11 +213,17 @@ export async function runTrain(
     const assembled = await assembleTask(o.model, bench, provider, {
       labels: o.labelSource ?? (o.labels ? fileLabelSource(o.labels) : undefined),
       reviewWeight: o.reviewWeight,
+      ...(o.labelWeight ? { labelWeights: o.labelWeight } : {}),
+      ...(o.labelSources ? { labelSources: o.labelSources } : {}),
       blocking: { k: o.k },
       onProgress: (stage, done, total) => report(Math.round((20 * done) / Math.max(1, total)), stage),
     });
     log(
-      `${assembled.data.X.length} rows, ${assembled.invoices.length} invoices, ${assembled.labels.reviews.ids.length} reviewer labels`,
+      `${assembled.data.X.length} rows, ${assembled.invoices.length} invoices, ${assembled.labels.reviews.ids.length} labels (${Object.entries(
+        assembled.labels.mix?.perSource ?? {},
+      )
+        .map(([s, m]) => `${s} ${m.labels}`)
+        .join(', ')})`,
     );
     let epochsDone = 0;
     const result = await runPipeline(assembled, {
@@ -280,6 +291,31 @@ const int =
     return x;
   };
 
+/** `reviewer,erp` -> the provenances, each known, none repeated. */
+function labelSources(v: string): LabelProvenance[] {
+  const list = v.split(',').map((x) => x.trim());
+  for (const x of list)
+    if (!isLabelProvenance(x))
+      throw new InvalidArgumentError(`--label-sources: ${x} is not one of ${LABEL_PROVENANCES.join(', ')}`);
+  if (new Set(list).size !== list.length)
+    throw new InvalidArgumentError('--label-sources: repeated provenance');
+  return list as LabelProvenance[];
+}
+
+/** `erp=0.5` (repeatable) -> weight per provenance, each in (0, 1000] (exclude with --label-sources). */
+function labelWeight(
+  v: string,
+  prev: Partial<Record<LabelProvenance, number>> = {},
+): Partial<Record<LabelProvenance, number>> {
+  const [source, w] = v.split('=');
+  const x = Number(w);
+  if (!isLabelProvenance(source) || w === undefined || w.trim() === '' || !(x > 0 && x <= 1000))
+    throw new InvalidArgumentError(
+      `--label-weight: want <${LABEL_PROVENANCES.join('|')}>=<weight in (0, 1000]>, got ${v}`,
+    );
+  return { ...prev, [source]: x };
+}
+
 /** Numeric options: flag, help, bounds and default. */
 const RATE_OPTIONS: readonly [string, string, number, number, number][] = [
   ['--target-error', 'max share of auto-approved invoices that are exceptions', 1e-6, 0.5, 0.005],
@@ -301,6 +337,16 @@ export function trainCommand(deps: TrainCliDeps): Command {
     .option('--seed <n>', 'seed of the run', int('--seed', 0), 42)
     .option('--out <dir>', 'output directory (default reports/training/<model>-seed<seed>)')
     .option('--labels <dir>', 'reviewer-label export (labels.jsonl + invoices.jsonl)')
+    .option(
+      '--label-sources <list>',
+      `only labels of these provenances, comma-separated (${LABEL_PROVENANCES.join(', ')}); default all`,
+      labelSources,
+    )
+    .option(
+      '--label-weight <source=x>',
+      'weight of the labels of one provenance (repeatable, e.g. erp=1); default --review-weight',
+      labelWeight,
+    )
     .option('--epochs <n>', 'override the declared epochs (quick runs)', int('--epochs', 1))
     .option('--k <n>', 'kNN candidates per invoice (duplicate blocking)', int('--k', 1), 10)
     .option('--no-progress', 'no progress bar')

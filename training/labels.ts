@@ -3,13 +3,16 @@
  * by the service), as training reads them. The store provides them through a
  * {@link LabelSource}; a JSONL export works the same way ({@link fileLabelSource}).
  *
- * Deduplication: one label per (invoice, line, task); when a reviewer changes their mind or a
- * second reviewer disagrees, the **latest** review (by `createdAt`, then id) wins and the
- * others are recorded as superseded.
+ * Each label carries its provenance (`source`: reviewer, audit_sample, erp; core/labels.ts).
+ * Deduplication: one label per (invoice, line, task); a person's outcome (reviewer,
+ * audit_sample) beats an ERP status, and among labels of the same rank, e.g. when a reviewer
+ * changes their mind or a second reviewer disagrees, the **latest** (by `createdAt`, then id)
+ * wins; the others are recorded as superseded.
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Invoice } from '../core/invoice.js';
+import { isLabelProvenance, supersedes, type LabelProvenance } from '../core/labels.js';
 import { validateInvoice } from '../core/validate.js';
 import type { ModelTask } from '../models/spec.js';
 
@@ -35,6 +38,8 @@ export interface ReviewLabel {
   reviewer: string;
   /** ISO 8601 timestamp of the review. */
   createdAt: string;
+  /** Where the label came from; absent in older exports: `reviewer`. */
+  source?: LabelProvenance;
 }
 
 /** Where reviewer labels and the invoices they refer to come from. */
@@ -58,7 +63,10 @@ export function labelKey(l: Pick<ReviewLabel, 'invoiceId' | 'lineNumber' | 'task
   return `${l.task}|${l.invoiceId}|${l.lineNumber ?? '*'}`;
 }
 
-/** Keeps the latest label per (invoice, line, task); ties on `createdAt` go to the larger id. */
+/**
+ * Keeps one label per (invoice, line, task): the one that {@link supersedes} the others
+ * (provenance rank, then the latest `createdAt`, then the larger id).
+ */
 export function dedupeLabels(labels: readonly ReviewLabel[]): DedupedLabels {
   const latest = new Map<string, ReviewLabel>();
   const superseded: string[] = [];
@@ -69,9 +77,7 @@ export function dedupeLabels(labels: readonly ReviewLabel[]): DedupedLabels {
       latest.set(k, l);
       continue;
     }
-    const t = Date.parse(l.createdAt);
-    const tp = Date.parse(prev.createdAt);
-    const newer = t > tp || (t === tp && l.id > prev.id);
+    const newer = supersedes(l, prev);
     superseded.push(newer ? prev.id : l.id);
     if (newer) latest.set(k, l);
   }
@@ -101,6 +107,8 @@ export function parseReviewLabel(v: unknown, where: string): ReviewLabel {
   const createdAt = str('createdAt');
   if (Number.isNaN(Date.parse(createdAt)))
     throw new RangeError(`${where}: createdAt must be an ISO timestamp`);
+  if (o.source !== undefined && !isLabelProvenance(o.source))
+    throw new RangeError(`${where}: source must be reviewer, audit_sample or erp`);
   return {
     id: str('id'),
     decisionId: str('decisionId'),
@@ -112,6 +120,7 @@ export function parseReviewLabel(v: unknown, where: string): ReviewLabel {
     duplicateOf: optStr('duplicateOf'),
     reviewer: str('reviewer'),
     createdAt,
+    ...(o.source !== undefined ? { source: o.source as LabelProvenance } : {}),
   };
 }
 
@@ -168,13 +177,15 @@ export interface StoreLabelRow {
   duplicate_of_invoice_id: string | null;
   reviewer_key_id: string;
   created_at: string;
+  /** Provenance of the label; absent: `reviewer`. */
+  source?: LabelProvenance;
   /** The submitted invoice (present when listed with `includeInvoice: true`). */
   invoice?: Invoice;
 }
 
 /**
- * A {@link LabelSource} over the service's review store. One review can yield several rows
- * (an invoice-level coding review labels each flagged line), so a row's label id is the
+ * A {@link LabelSource} over the service's label store (reviews, audit-sample reviews, ERP
+ * labels). One review can yield several rows (an invoice-level coding review labels each flagged line), so a row's label id is the
  * review id plus `#<line>` for line rows. All reviews are listed (`latestOnly: false`) and
  * deduplicated here by invoice + line + task, so the card records what was superseded.
  * Invoice payloads come from the rows (`includeInvoice: true`); the earlier invoice of a
@@ -201,6 +212,7 @@ export function storeLabelSource(
         duplicateOf: r.duplicate_of_invoice_id,
         reviewer: r.reviewer_key_id,
         createdAt: r.created_at,
+        source: r.source ?? 'reviewer',
       }));
     },
     async getInvoices(ids) {

@@ -117,6 +117,8 @@ export function createRetrain(o: RetrainOptions) {
           holdError: 0.1,
           delta: 0.05,
           reviewWeight: 3,
+          ...(data.labelSources ? { labelSources: data.labelSources } : {}),
+          ...(data.labelWeights ? { labelWeight: data.labelWeights } : {}),
           k: 10,
           progress: false,
           evalReport: false,

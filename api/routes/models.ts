@@ -18,6 +18,7 @@
 import Type from 'typebox';
 import type { Role } from '../../core/auth.js';
 import { TriageError, isTriageError, type FieldError } from '../../core/errors.js';
+import { LABEL_PROVENANCES, type LabelProvenance } from '../../core/labels.js';
 import type { ChampionModel } from '../../inference/onnx-champion.js';
 import { ModelCard } from '../../models/card.js';
 import type { ModelRegistry, RegistryEvent } from '../../models/registry.js';
@@ -113,8 +114,32 @@ export const PromotionResponse = Type.Object({
 });
 
 /** Body of `POST /v1/models/:name/train`. */
+const Provenance = Type.Union(
+  LABEL_PROVENANCES.map((s) => Type.Literal(s)),
+  { description: 'label provenance' },
+);
 export const TrainBody = Type.Object(
-  { seed: Type.Optional(Type.Integer({ minimum: 0, maximum: 4294967295, default: 42 })) },
+  {
+    seed: Type.Optional(Type.Integer({ minimum: 0, maximum: 4294967295, default: 42 })),
+    label_sources: Type.Optional(
+      Type.Array(Provenance, {
+        minItems: 1,
+        uniqueItems: true,
+        description: 'only the tenant’s labels of these provenances (default all)',
+      }),
+    ),
+    label_weights: Type.Optional(
+      Type.Partial(
+        Type.Object(
+          Object.fromEntries(
+            LABEL_PROVENANCES.map((s) => [s, Type.Number({ exclusiveMinimum: 0, maximum: 1000 })]),
+          ) as Record<LabelProvenance, ReturnType<typeof Type.Number>>,
+          { additionalProperties: false },
+        ),
+        { description: 'weight per provenance against a benchmark row (default 3)' },
+      ),
+    ),
+  },
   { additionalProperties: false },
 );
 
@@ -278,7 +303,14 @@ export const modelRoutes: RoutePlugin<ModelRoutesOptions> = async (app, deps) =>
       if (!deps.enqueueRetrain) throw trainingNotConfigured();
       const p = principalOf(req);
       const seed = req.body.seed ?? 42;
-      const { jobId } = await deps.enqueueRetrain({ tenantId: p.tenantId, task, seed, requestedBy: p.keyId });
+      const { jobId } = await deps.enqueueRetrain({
+        tenantId: p.tenantId,
+        task,
+        seed,
+        requestedBy: p.keyId,
+        ...(req.body.label_sources ? { labelSources: req.body.label_sources } : {}),
+        ...(req.body.label_weights ? { labelWeights: req.body.label_weights } : {}),
+      });
       req.log.info({ job_id: jobId, task, seed }, 'retrain enqueued');
       const self = jobPath(jobId);
       void reply.status(202).header('location', self);
