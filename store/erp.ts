@@ -16,7 +16,9 @@ import {
   type PurchaseOrder,
 } from '../core/erp.js';
 import { TriageError, type FieldError } from '../core/errors.js';
+import { REASON_CODES, type DecisionResponse, type ReasonCode } from '../core/decision.js';
 import { appendAudit } from './audit.js';
+import { erpStatusLabels, recordLabel } from './labels.js';
 import { lockForTransaction, lockKey } from './locks.js';
 import type { SqlDatabase, SqlExecutor } from './sql.js';
 
@@ -336,9 +338,19 @@ export async function loadErp(
   return { ...result, audit_seq: row.seq };
 }
 
+/**
+ * The rejection reason as store/labels.ts reads it: `duplicate` for a duplicate reason code,
+ * `coding` for a coding reason code, else the ERP's code (no model label).
+ */
+function labelReason(code: string | undefined): string | null {
+  if (code === undefined) return null;
+  if (code === 'DUPLICATE_SUSPECTED' || code === 'DUPLICATE_SAME_NUMBER') return 'duplicate';
+  return REASON_CODES[code as ReasonCode]?.queue === 'coding' ? 'coding' : code;
+}
+
 /** Reason codes the decision raised (invoice level), for "a rejection confirms the flag". */
-function raisedCodes(response: { reasons?: { code: string }[] }): Set<string> {
-  return new Set((response.reasons ?? []).map((r) => r.code));
+function raisedCodes(response: DecisionResponse): Set<string> {
+  return new Set<string>(response.reasons.map((r) => r.code));
 }
 
 /** Runs a status callback inside `tx` (see {@link ErpStore.callback}). */
@@ -357,7 +369,7 @@ export async function erpCallback(
   );
   const rows = await tx.query<{
     id: string;
-    response: { reasons?: { code: string }[] };
+    response: DecisionResponse;
     review_status: string | null;
     erp_status: string | null;
   }>(
@@ -413,6 +425,20 @@ export async function erpCallback(
       now.toISOString(),
     ],
   );
+  // Labels for retraining, source erp (store/labels.ts decides which statuses say what).
+  for (const l of erpStatusLabels(cb.status, d.response, labelReason(cb.reason_code)))
+    await recordLabel(tx, {
+      tenantId,
+      decisionId: d.id,
+      source: 'erp',
+      task: l.task,
+      label: l.label,
+      event: cb.status,
+      reference: cb.idempotency_key,
+      idempotencyKey: `${cb.idempotency_key}:${l.task}`,
+      actorKeyId,
+      at: now,
+    });
   await appendAudit(tx, {
     tenantId,
     actorKeyId,

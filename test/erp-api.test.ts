@@ -152,6 +152,12 @@ describe.each(engines('erp'))('ERP data API on $name', ({ config }) => {
       'TRIAGE_DECISION_NOT_FOUND',
       '/invoice_id',
     );
+    // The rejection's reason (a total mismatch) says nothing about the models; paid after review: coding 0.
+    const labels = await sql(
+      'SELECT source, task, label::int AS label, event FROM external_labels WHERE decision_id = $1 ORDER BY created_at',
+      [d.decision_id],
+    );
+    expect(labels).toEqual([{ source: 'erp', task: 'coding-mismatch', label: 0, event: 'paid' }]);
     const rows = await sql('SELECT erp_status, review_status FROM decisions WHERE id = $1', [d.decision_id]);
     expect(rows[0]).toEqual({ erp_status: 'paid', review_status: 'closed' });
     const audit = await sql(
