@@ -23,6 +23,7 @@ import { isTriageError } from '../core/errors.js';
 import { validateInvoice } from '../core/validate.js';
 import type { DecisionResponse } from '../core/decision.js';
 import { readInvoiceFiles, type FileFormat } from './invoice-file.js';
+import { readErpFile } from './erp-file.js';
 import { wire, type ModelsWiring } from './bootstrap.js';
 import { loadConfig } from './config.js';
 import { openStore, type AuditVerification, type CreatedApiKey, type StoreConfig } from '../store/index.js';
@@ -349,6 +350,24 @@ withStoreFlags(
     const rec = await repo.keys.revoke(o.tenant, id, null);
     if (!rec) throw new TriageError('TRIAGE_KEY_NOT_FOUND', `tenant ${o.tenant} has no key ${id}`);
     process.stdout.write(`revoked ${rec.id} (${rec.prefix}) at ${rec.revokedAt}\n`);
+  } finally {
+    await repo.close();
+  }
+});
+
+const erp = program
+  .command('erp')
+  .description('ERP reference data: purchase orders, goods receipts, contracts');
+withStoreFlags(
+  erp
+    .command('load <file>')
+    .description('Upsert POs, receipts and contracts from JSON, JSONL or CSV (all or nothing; audited)')
+    .requiredOption('--tenant <tenant>', 'tenant the data belongs to'),
+).action(async (file: string, o: StoreFlags & { tenant: string }) => {
+  const load = readErpFile(resolve(file));
+  const repo = await openStore(serviceStore(o));
+  try {
+    process.stdout.write(JSON.stringify(await repo.erp.load(o.tenant, load, null), null, 2) + '\n');
   } finally {
     await repo.close();
   }
