@@ -26,6 +26,7 @@ import { wire } from '../bin/bootstrap.js';
 import { openPglite, openPostgres, type SqlDatabase } from '../store/index.js';
 import { benchInvoice } from './features.bench.js';
 import { runScoringBenchmark, type ScoringResult } from './scoring.js';
+import { procurementTable, runProcurementBenchmark } from './procurement.js';
 import { runShadowBenchmark, type ShadowOverhead } from './shadow.js';
 import { runRate, startServer, type RateResult } from './http.js';
 import { runKnnBenchmark, type KnnResult } from './knn.js';
@@ -34,7 +35,11 @@ import { fmt, msSince } from './stats.js';
 import { intakeTable, runIntakeBenchmark } from './intake.js';
 
 const opts = new Command()
-  .option('--only <sections>', 'comma-separated sections', 'scoring,shadow,http,knn,models,training,intake')
+  .option(
+    '--only <sections>',
+    'comma-separated sections',
+    'scoring,procurement,shadow,http,knn,models,training,intake',
+  )
   .option('--intake-invoices <n>', 'invoices per intake conversion run', '10000')
   .option(
     '--database-url <url>',
@@ -156,6 +161,19 @@ if (only.has('scoring')) {
       ]),
     ),
   );
+}
+
+if (only.has('procurement')) {
+  const w = await wire(
+    { engine: 'postgres', connectionString: opts.databaseUrl, schema: `${schemaTag}_po` },
+    { models: { reloadMs: null } },
+  );
+  const pr = await runProcurementBenchmark(w, Math.min(Number(opts.invoices), 300), tenLineInvoice);
+  report.procurement = pr;
+  console.log(`\nPO-backed scoring on PostgreSQL, sequential\n${procurementTable(pr, fmt)}`);
+  await w.repo.close();
+  await w.closeModels();
+  await withPg(async () => undefined, `${schemaTag}_po`);
 }
 
 // ---------------------------------------------------------------- shadow (overhead of a shadow challenger)

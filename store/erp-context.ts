@@ -47,25 +47,29 @@ export async function readProcurementContext(
     po = rows[0]!.record;
     chosenBy = 'only_open_po';
   }
-  const [receipts, invoiced, contracts] = await Promise.all([
-    tx.query<{ record: GoodsReceipt }>(
-      'SELECT record FROM erp_receipts WHERE tenant_id = $1 AND po_number = $2',
-      [q.tenantId, po.po_number],
-    ),
-    tx.query<{ po_line_number: number; base: number; cents: string | number; invoice_id: string }>(
-      // Invoices the ERP rejected do not count as billed.
-      `SELECT b.po_line_number, b.base_quantity AS base, b.amount_cents AS cents, b.invoice_id
+  // One after another: a transaction is one connection.
+  const receipts = await tx.query<{ record: GoodsReceipt }>(
+    'SELECT record FROM erp_receipts WHERE tenant_id = $1 AND po_number = $2',
+    [q.tenantId, po.po_number],
+  );
+  const invoiced = await tx.query<{
+    po_line_number: number;
+    base: number;
+    cents: string | number;
+    invoice_id: string;
+  }>(
+    // Invoices the ERP rejected do not count as billed.
+    `SELECT b.po_line_number, b.base_quantity AS base, b.amount_cents AS cents, b.invoice_id
          FROM erp_po_invoiced b JOIN decisions d ON d.id = b.decision_id
         WHERE b.tenant_id = $1 AND b.po_number = $2 AND b.invoice_id <> $3
           AND d.erp_status IS DISTINCT FROM 'rejected'
         ORDER BY b.created_at, b.invoice_id`,
-      [q.tenantId, po.po_number, q.invoiceId],
-    ),
-    tx.query<{ record: Contract }>(
-      'SELECT record FROM erp_contracts WHERE tenant_id = $1 AND vendor_id = $2',
-      [q.tenantId, q.vendorId],
-    ),
-  ]);
+    [q.tenantId, po.po_number, q.invoiceId],
+  );
+  const contracts = await tx.query<{ record: Contract }>(
+    'SELECT record FROM erp_contracts WHERE tenant_id = $1 AND vendor_id = $2',
+    [q.tenantId, q.vendorId],
+  );
   const byLine = new Map<number, InvoicedSoFar>();
   for (const r of invoiced) {
     const cur = byLine.get(r.po_line_number) ?? { baseQuantity: 0, amountCents: 0, invoiceIds: [] };

@@ -1,6 +1,7 @@
 /**
- * Line alignment: which PO line(s) each invoice line bills. The matcher scores every (invoice
- * line, PO line) pair; pairs at or above the threshold are assigned one to one, best first;
+ * Line alignment: which PO line(s) each invoice line bills. The matcher scores the (invoice
+ * line, PO line) pairs (only the PO lines sharing an exact identifier with the invoice line when
+ * there are such, all of them otherwise); pairs at or above the threshold are assigned one to one, best first;
  * an invoice line whose candidates are all taken shares its best PO line (two invoice lines
  * billing one PO line, e.g. a split shipment); an invoice line billing more base units than its
  * PO line ordered also takes its other free candidates (one invoice line covering two PO lines
@@ -9,6 +10,7 @@
 import type { PoLine } from '../../core/erp.js';
 import { packOf } from '../../core/erp.js';
 import type { InvoiceLine } from '../../core/invoice.js';
+import { compareIdentifiers } from '../../matching/identifiers.js';
 import type { MatchRecord } from '../../matching/record.js';
 import type { ProcurementMatcher } from './matcher.js';
 import { identifierList } from './units.js';
@@ -55,7 +57,13 @@ export function alignLines(
   const poRecs = poLines.map(poMatchRecord);
   const scores = invoiceLines.map((il) => {
     const rec = invoiceMatchRecord(il);
-    return poRecs.map((pr) => matcher.score(rec, pr));
+    // Blocking: when the line shares an exact identifier with some PO lines, only those are
+    // scored (the others stay 0); otherwise every PO line is.
+    const ids = rec.identifiers ?? [];
+    const sharing =
+      ids.length === 0 ? [] : poRecs.map((pr) => compareIdentifiers(ids, pr.identifiers ?? []).exact);
+    const blocked = sharing.some(Boolean);
+    return poRecs.map((pr, j) => (blocked && !sharing[j] ? 0 : matcher.score(rec, pr)));
   });
   const primary = new Map<number, number>();
   const taken = new Set<number>();
