@@ -33,6 +33,8 @@ const ROUTES: { method: 'GET' | 'POST' | 'PUT' | 'DELETE'; url: string; roles: s
   { method: 'PUT', url: '/v1/policy', roles: ['admin'] },
   { method: 'PUT', url: '/v1/vendors/{vendor_id}', roles: ['admin'] },
   { method: 'GET', url: '/v1/vendors/{vendor_id}', roles: ['admin', 'reviewer', 'auditor'] },
+  { method: 'POST', url: '/v1/erp/load', roles: ['erp', 'admin'] },
+  { method: 'POST', url: '/v1/erp/callbacks', roles: ['erp'] },
   { method: 'POST', url: '/v1/worklist/{id}/claim', roles: ['reviewer'] },
   { method: 'DELETE', url: '/v1/worklist/{id}/claim', roles: ['reviewer'] },
   { method: 'GET', url: '/v1/worklist/claims', roles: ['reviewer'] },
