@@ -42,7 +42,7 @@ const ROUTES: { method: 'GET' | 'POST' | 'PUT' | 'DELETE'; url: string; roles: s
   {
     method: 'GET',
     url: '/v1/console/session',
-    roles: ['workflow', 'reviewer', 'data-scientist', 'auditor', 'admin'],
+    roles: ['workflow', 'reviewer', 'data-scientist', 'auditor', 'admin', 'erp'],
   },
   { method: 'GET', url: '/v1/decisions/{id}/invoice', roles: ['reviewer', 'auditor'] },
   { method: 'GET', url: '/v1/decisions/{id}/history', roles: ['auditor'] },
