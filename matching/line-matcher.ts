@@ -36,7 +36,12 @@ export interface LineMatcher {
   readonly version: string;
   /** The threshold chosen at training (maximum F1 on the validation pairs), in probability. */
   readonly threshold: number;
-  /** Calibrated probability that a and b are the same item (0..1). Symmetric in a and b. */
+  /**
+   * Calibrated probability that a and b are the same item (0..1). Symmetric in a and b.
+   * What is derived from a record (tokens, embedding, base-unit price) is cached per record
+   * object, so treat records as immutable once scored. About 0.2 ms per pair once both records
+   * have been seen, 0.7 ms when neither has (Amazon-Google test pairs, 2 busy cores).
+   */
   score(a: MatchRecord, b: MatchRecord): number;
   /**
    * Feature comparisons behind a score, for evidence: every dense comparison by name, plus
