@@ -147,6 +147,18 @@ describe('trained line matcher', () => {
   });
 });
 
+describe('line matcher without validation pairs', () => {
+  it('holds out a seeded 20% of the training pairs for calibration and the threshold', () => {
+    const train = pairs(6, 300);
+    const { spec } = trainLineMatcher(train, { seed: 3, epochs: 100 });
+    expect(spec.card.calibration.on).toMatch(/20% of the training pairs/);
+    expect(spec.card.train.pairs + spec.card.valid.pairs).toBe(300);
+    expect(spec.card.valid.pairs).toBeGreaterThan(30);
+    expect(spec.card.valid.pairs).toBeLessThan(90);
+    expect(spec.card.valid.f1).toBeGreaterThan(0.9);
+  });
+});
+
 describe('line matcher with the boosted stage', () => {
   it('trains, round-trips and records its settings on the card', () => {
     const train = pairs(4, 300);
