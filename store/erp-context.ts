@@ -103,22 +103,22 @@ export async function recordInvoiced(
   x: { tenantId: string; invoiceId: string; poNumber: string; decisionId: string; createdAt: string },
   allocations: readonly PoAllocation[],
 ): Promise<void> {
-  for (const a of allocations)
-    await tx.query(
-      `INSERT INTO erp_po_invoiced (tenant_id, invoice_id, po_number, po_line_number, base_quantity, amount_cents,
-         decision_id, created_at) VALUES ($1,$2,$3,$4,$5,$6,$7,$8)
-       ON CONFLICT (tenant_id, invoice_id, po_number, po_line_number) DO UPDATE
-         SET base_quantity = erp_po_invoiced.base_quantity + EXCLUDED.base_quantity,
-             amount_cents = erp_po_invoiced.amount_cents + EXCLUDED.amount_cents`,
-      [
-        x.tenantId,
-        x.invoiceId,
-        x.poNumber,
-        a.poLineNumber,
-        a.baseQuantity,
-        a.amountCents,
-        x.decisionId,
-        x.createdAt,
-      ],
-    );
+  if (allocations.length === 0) return;
+  // One statement for every line of the invoice.
+  await tx.query(
+    `INSERT INTO erp_po_invoiced (tenant_id, invoice_id, po_number, po_line_number, base_quantity, amount_cents,
+       decision_id, created_at)
+     SELECT $1, $2, $3, l.n, sum(l.q), sum(l.c), $4, $5
+       FROM unnest($6::int[], $7::float8[], $8::bigint[]) AS l(n, q, c) GROUP BY l.n`,
+    [
+      x.tenantId,
+      x.invoiceId,
+      x.poNumber,
+      x.decisionId,
+      x.createdAt,
+      allocations.map((a) => a.poLineNumber),
+      allocations.map((a) => a.baseQuantity),
+      allocations.map((a) => a.amountCents),
+    ],
+  );
 }

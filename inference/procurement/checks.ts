@@ -19,7 +19,7 @@ import { packOf } from '../../core/erp.js';
 import type { Reason } from '../../core/decision.js';
 import type { InvoiceLine } from '../../core/invoice.js';
 import { reason } from '../explain.js';
-import { compareIdentifiers } from '../../matching/identifiers.js';
+import { identifierKeys } from '../../matching/identifiers.js';
 import { baseUnitsPer } from '../../matching/uom.js';
 import { exceeds, type ProcurementTolerances } from './tolerances.js';
 import { convertPrice, identifierList, toBase, uomCode, type UnitOf } from './units.js';
@@ -59,6 +59,8 @@ export interface LineCheckInput {
   receipts: readonly GoodsReceipt[];
   invoiced: ReadonlyMap<number, InvoicedSoFar>;
   contracts: readonly Contract[];
+  /** {@link indexContracts} of `contracts`. */
+  contractIndex: ContractIndex;
   invoiceDate: string;
   facilityId: string | null;
   tolerances: ProcurementTolerances;
@@ -92,14 +94,25 @@ const unitOf = (r: { uom: string; pack_qty?: number | undefined }): UnitOf => ({
   pack: packOf(r),
 });
 
-/** Contract items for the item of a PO line (shared identifier), with their contract. */
-function contractItems(po: PoLine, line: InvoiceLine, contracts: readonly Contract[]) {
+/** Contract items by identifier key (matching/identifiers.ts `identifierKeys`), built once per invoice. */
+export type ContractIndex = Map<string, { contract: Contract; item: ContractItem }[]>;
+
+/** Indexes the contract items of a vendor by identifier key. */
+export function indexContracts(contracts: readonly Contract[]): ContractIndex {
+  const index: ContractIndex = new Map();
+  for (const contract of contracts)
+    for (const item of contract.items)
+      for (const key of new Set(identifierList(item.identifiers).flatMap(identifierKeys)))
+        index.set(key, [...(index.get(key) ?? []), { contract, item }]);
+  return index;
+}
+
+/** Contract items for the item of a PO line (an identifier shared exactly), with their contract. */
+function contractItems(po: PoLine, line: InvoiceLine, index: ContractIndex) {
   const ids = [...identifierList(po.identifiers), ...(line.item_identifiers ?? [])];
-  const out: { contract: Contract; item: ContractItem }[] = [];
-  for (const c of contracts)
-    for (const item of c.items)
-      if (compareIdentifiers(ids, identifierList(item.identifiers)).exact) out.push({ contract: c, item });
-  return out;
+  const out = new Set<{ contract: Contract; item: ContractItem }>();
+  for (const key of new Set(ids.flatMap(identifierKeys))) for (const e of index.get(key) ?? []) out.add(e);
+  return [...out];
 }
 
 /**
@@ -124,7 +137,7 @@ export function checkLine(x: LineCheckInput): LineCheck {
   const { line, tolerances: tol } = x;
   const po = x.poLines[0]!;
   const poUnit = unitOf(po);
-  const items = contractItems(po, line, x.contracts);
+  const items = contractItems(po, line, x.contractIndex);
   const unit = invoicePack(line, po, items);
   const reasons: Reason[] = [];
   let atRisk = 0;

@@ -15,7 +15,7 @@ import type { Invoice } from '../../core/invoice.js';
 import { priorityAsOf } from '../priority.js';
 import { reason } from '../explain.js';
 import { alignLines } from '../procurement/align.js';
-import { checkLine, PROCUREMENT_WEIGHT, type SuggestedLine } from '../procurement/checks.js';
+import { checkLine, indexContracts, PROCUREMENT_WEIGHT, type SuggestedLine } from '../procurement/checks.js';
 import { DEFAULT_MATCH_THRESHOLD, type ProcurementMatcher } from '../procurement/matcher.js';
 import type { ProcurementTolerances } from '../procurement/tolerances.js';
 import type { Prioritised } from './priority.js';
@@ -101,6 +101,7 @@ export function matchProcurement(
   const allocations: PoBilling['allocations'] = [];
   // Earlier invoices' billing plus this invoice's lines checked so far (two lines billing one PO line).
   const running = new Map(lookup.context.invoiced);
+  const contractIndex = indexContracts(lookup.context.contracts);
   const lines = aligned.map((a): ProcurementLineResult => {
     const score = Math.round(a.bestScore * 1000) / 1000;
     if (a.matches.length === 0) {
@@ -129,6 +130,7 @@ export function matchProcurement(
       receipts: lookup.context.receipts,
       invoiced: running,
       contracts: lookup.context.contracts,
+      contractIndex,
       invoiceDate: invoice.invoice_date,
       facilityId,
       tolerances,
