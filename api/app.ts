@@ -43,6 +43,7 @@ import { claimRoutes } from './routes/claims.js';
 import { kpiRoutes } from './routes/kpis.js';
 import { auditExportRoutes } from './routes/audit-export.js';
 import { consoleRoutes } from './routes/console.js';
+import { erpRoutes } from './routes/erp.js';
 import { registerSecurityHeaders } from './security.js';
 
 /** The parts of the repository the routes use. */
@@ -60,6 +61,7 @@ export type ApiStore = Pick<
   | 'decisionFacts'
   | 'console'
   | 'events'
+  | 'erp'
 >;
 
 /** What the app needs. */
@@ -216,6 +218,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(policyRoutes, { scoring, store });
   await app.register(vendorRoutes, { scoring, store });
   await app.register(historyRoutes, { store });
+  await app.register(erpRoutes, { store, ...(deps.clock ? { clock: deps.clock } : {}) });
   await app.register(claimRoutes, { store, ...(deps.clock ? { clock: deps.clock } : {}) });
   await app.register(kpiRoutes, {
     scoring,

@@ -135,7 +135,7 @@ export function installAuth(app: FastifyInstance, verifier: KeyVerifier): void {
       const methods = Array.isArray(opts.method) ? opts.method.join(',') : opts.method;
       throw new TriageError(
         'TRIAGE_ROUTE_ROLES_MISSING',
-        `route ${methods} ${opts.url} must declare config.roles (workflow, reviewer, data-scientist, auditor, admin)`,
+        `route ${methods} ${opts.url} must declare config.roles (workflow, reviewer, data-scientist, auditor, admin, erp)`,
       );
     }
     // Document the roles in OpenAPI (once: a GET's HEAD route shares its schema object).

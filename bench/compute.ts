@@ -105,6 +105,8 @@ function stubRepository(earlier: readonly Invoice[], explanationBytes: number[])
       });
     },
     findEarlierLines: () => Promise.resolve([]),
+    procurementContext: () => Promise.resolve({ kind: 'none' }),
+    recordPoBilling: () => Promise.resolve(),
     insert: (_inv, _sha, _keys, decision, extras) => {
       explanationBytes.push(Buffer.byteLength(JSON.stringify(extras?.explanation ?? null)));
       return Promise.resolve({ decision, created: true });

@@ -28,6 +28,7 @@ import { wire } from '../bin/bootstrap.js';
 import { openPglite, openPostgres, type SqlDatabase } from '../store/index.js';
 import { benchInvoice } from './features.bench.js';
 import { runScoringBenchmark, type ScoringResult } from './scoring.js';
+import { procurementTable, runProcurementBenchmark } from './procurement.js';
 import { runShadowBenchmark, type ShadowOverhead } from './shadow.js';
 import { runRate, startServer, type RateResult } from './http.js';
 import { runKnnBenchmark, type KnnResult } from './knn.js';
@@ -43,7 +44,7 @@ const opts = new Command()
   .option(
     '--only <sections>',
     'comma-separated sections',
-    'compute,scoring,shadow,http,knn,models,training,intake,store-open,history',
+    'compute,scoring,procurement,shadow,http,knn,models,training,intake,store-open,history',
   )
   .option('--intake-invoices <n>', 'invoices per intake conversion run', '10000')
   .option('--history-invoices <n>', 'invoices of the history import run (PostgreSQL)', '100000')
@@ -175,6 +176,19 @@ if (only.has('scoring')) {
       ]),
     ),
   );
+}
+
+if (only.has('procurement')) {
+  const w = await wire(
+    { engine: 'postgres', connectionString: opts.databaseUrl, schema: `${schemaTag}_po` },
+    { models: { reloadMs: null } },
+  );
+  const pr = await runProcurementBenchmark(w, Math.min(Number(opts.invoices), 300), tenLineInvoice);
+  report.procurement = pr;
+  console.log(`\nPO-backed scoring on PostgreSQL, sequential\n${procurementTable(pr, fmt)}`);
+  await w.repo.close();
+  await w.closeModels();
+  await withPg(async () => undefined, `${schemaTag}_po`);
 }
 
 // ---------------------------------------------------------------- shadow (overhead of a shadow challenger)

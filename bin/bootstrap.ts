@@ -7,6 +7,7 @@ import { dirname } from 'node:path';
 import type { FastifyBaseLogger } from 'fastify';
 import type { Config } from './config.js';
 import { seedModelsDir, shippedModelsDir } from './models-dir.js';
+import { loadShippedPoMatcher } from './po-matcher.js';
 import { buildLineReference } from '../features/line-reference.js';
 import { ModelRegistry } from '../models/registry.js';
 import { servedFeatureSchemas } from '../models/served-schemas.js';
@@ -238,6 +239,7 @@ export async function wire(store: StoreConfig, opts: WireOptions = {}): Promise<
     ...(mo.warn ? { warn: mo.warn } : {}),
     ...(opts.clock ? { clock: opts.clock } : {}),
   });
+  const poMatcher = loadShippedPoMatcher();
   const scoring = createScoringService({
     monitor: monitoring.monitor,
     repo,
@@ -248,6 +250,7 @@ export async function wire(store: StoreConfig, opts: WireOptions = {}): Promise<
     thresholdsFromCards: opts.policyFile === undefined,
     reference: index,
     referenceVersion: reference.version,
+    ...(poMatcher ? { lineMatcher: poMatcher } : {}),
     ...(opts.clock ? { clock: opts.clock } : {}),
     ...(newId ? { newId: () => newId('decision') } : {}),
   });

@@ -25,6 +25,7 @@ import { isTriageError } from '../core/errors.js';
 import { validateInvoice } from '../core/validate.js';
 import type { DecisionResponse } from '../core/decision.js';
 import { readInvoiceFiles, type FileFormat } from './invoice-file.js';
+import { readErpFile } from './erp-file.js';
 import { wire, type ModelsWiring } from './bootstrap.js';
 import { loadConfig } from './config.js';
 import { openStore, type AuditVerification, type CreatedApiKey, type StoreConfig } from '../store/index.js';
@@ -397,6 +398,23 @@ withStoreFlags(
     if (r.invalid.length > 0) process.exitCode = 1;
   },
 );
+const erp = program
+  .command('erp')
+  .description('ERP reference data: purchase orders, goods receipts, contracts');
+withStoreFlags(
+  erp
+    .command('load <file>')
+    .description('Upsert POs, receipts and contracts from JSON, JSONL or CSV (all or nothing; audited)')
+    .requiredOption('--tenant <tenant>', 'tenant the data belongs to'),
+).action(async (file: string, o: StoreFlags & { tenant: string }) => {
+  const load = readErpFile(resolve(file));
+  const repo = await openStore(serviceStore(o));
+  try {
+    process.stdout.write(JSON.stringify(await repo.erp.load(o.tenant, load, null), null, 2) + '\n');
+  } finally {
+    await repo.close();
+  }
+});
 
 const audit = program.command('audit').description('Hash-chained audit log');
 withStoreFlags(

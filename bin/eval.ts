@@ -26,6 +26,8 @@ import { evaluatePairDirectory } from '../training/eval/er-pairs.js';
 import type { BenchmarkSplit } from '../datasets/benchmark/types.js';
 import type { ModelsWiring } from './bootstrap.js';
 import { serviceDetector } from './service-detector.js';
+import { evaluateShippedPoMatch } from './eval-procurement.js';
+import { PO_MATCHER_SEED } from '../training/po-matcher.js';
 
 type DetectorName = 'current' | 'sap' | 'oracle';
 
@@ -110,6 +112,8 @@ const program = new Command()
   )
   .option('--seed <n>', 'seed of the line matcher trained by --er / --er-pairs', positiveInt)
   .option('--policy <file>', 'route the current path with this policy file (e.g. written by npm run certify)')
+  .option('--procurement', 'evaluate the PO match on the seeded procurement benchmark instead')
+  .option('--procurement-seed <n>', 'seed of the procurement benchmark', positiveInt, PO_MATCHER_SEED)
   .option('--no-progress', 'hide the progress bar')
   .action(
     async (o: {
@@ -127,9 +131,15 @@ const program = new Command()
       erPairs?: string;
       seed?: number;
       policy?: string;
+      procurement?: boolean;
+      procurementSeed: number;
       progress: boolean;
     }) => {
       const out = o.out ?? `reports/eval-${stamp()}`;
+      if (o.procurement) {
+        process.stdout.write((await evaluateShippedPoMatch(o.procurementSeed, out)) + '\n');
+        return;
+      }
       if (o.er || o.erPairs) {
         const opts = o.seed === undefined ? {} : { seed: o.seed };
         const report: ErReport = o.erPairs

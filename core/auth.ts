@@ -9,15 +9,16 @@
  * | `data-scientist` | models, training, promotion                                |
  * | `auditor`        | read decisions, the audit log and its verification         |
  * | `admin`          | API keys, routing policy, vendor profiles                  |
+ * | `erp`            | load ERP reference data (POs, receipts, contracts), post ERP status callbacks |
  */
 import Type, { type Static } from 'typebox';
 
 /** Every role, in the order the docs list them. */
-export const ROLES = ['workflow', 'reviewer', 'data-scientist', 'auditor', 'admin'] as const;
+export const ROLES = ['workflow', 'reviewer', 'data-scientist', 'auditor', 'admin', 'erp'] as const;
 
 /** A role (TypeBox schema). */
 export const Role = Type.Enum(ROLES, {
-  description: 'workflow | reviewer | data-scientist | auditor | admin',
+  description: 'workflow | reviewer | data-scientist | auditor | admin | erp',
 });
 /** A role. */
 export type Role = (typeof ROLES)[number];

@@ -14,7 +14,12 @@ export const DecisionKind = Type.Union([
 export type DecisionKind = Static<typeof DecisionKind>;
 
 /** Review queue an exception is routed to. */
-export const Queue = Type.Union([Type.Literal('coding'), Type.Literal('ap'), Type.Literal('compliance')]);
+export const Queue = Type.Union([
+  Type.Literal('coding'),
+  Type.Literal('ap'),
+  Type.Literal('compliance'),
+  Type.Literal('procurement'),
+]);
 export type Queue = Static<typeof Queue>;
 
 /**
@@ -78,6 +83,44 @@ export const REASON_CODES = {
     queue: 'ap',
     summary:
       'The total is the sum of the lines plus a tax (stated on the invoice, or at a rate in force for its currency and date).',
+  },
+  ITEM_NOT_ON_PO: {
+    queue: 'procurement',
+    summary: 'No line of the purchase order matches the invoice line.',
+  },
+  PRICE_ABOVE_PO: { queue: 'procurement', summary: 'Unit price above the PO price beyond tolerance.' },
+  PRICE_ABOVE_CONTRACT: {
+    queue: 'procurement',
+    summary: 'Unit price above the contract price in force on the invoice date for the facility.',
+  },
+  CONTRACT_EXPIRED: {
+    queue: 'procurement',
+    summary:
+      'The PO line is priced on a contract not in force on the invoice date, and no other contract covers the item.',
+  },
+  CONTRACT_FACILITY_NOT_ELIGIBLE: {
+    queue: 'procurement',
+    summary: 'The PO line is priced on a contract the facility is not eligible for.',
+  },
+  QUANTITY_ABOVE_RECEIVED: {
+    queue: 'procurement',
+    summary:
+      'Quantity above what was received minus what earlier invoices already billed against the PO line.',
+  },
+  UOM_MISMATCH: {
+    queue: 'procurement',
+    summary: 'Unit of measure differs from the PO line and the price does not fit the pack conversion.',
+  },
+  NO_RECEIPT: { queue: 'procurement', summary: 'No goods receipt for the PO line yet.' },
+  PO_CLOSED: { queue: 'procurement', summary: 'The cited purchase order is closed.' },
+  PO_EXHAUSTED: {
+    queue: 'procurement',
+    summary: 'Earlier invoices already billed the whole ordered quantity of the PO line.',
+  },
+  PO_OTHER_VENDOR: { queue: 'procurement', summary: 'The cited purchase order belongs to another vendor.' },
+  PO_UNKNOWN: {
+    queue: 'procurement',
+    summary: 'The cited PO number is not in the ERP data, though the vendor has purchase orders there.',
   },
 } as const satisfies Record<string, { queue: Queue; summary: string }>;
 export type ReasonCode = keyof typeof REASON_CODES;
@@ -188,6 +231,38 @@ export const Reversal = Type.Object({
 export type Reversal = Static<typeof Reversal>;
 
 /** The decision returned to workflow systems and stored for auditors. */
+/** A line's expected values from the PO, contract or receipt (suggested; never applied). */
+const SuggestedLine = Type.Object({
+  quantity: Type.Number(),
+  uom: Type.String(),
+  unit_price_cents: Type.Integer(),
+  amount_cents: Type.Integer(),
+  text: Type.String({ description: 'e.g. "bill 10 EA at 412 cents, not 10 BX at 41200 cents".' }),
+  basis: Type.Union([Type.Literal('po'), Type.Literal('contract'), Type.Literal('receipt')]),
+});
+
+/** The PO match of a PO-backed invoice (inference/stages/procurement.ts); absent without ERP data. */
+export const ProcurementMatch = Type.Object({
+  po_number: Type.String(),
+  chosen_by: Type.Union([Type.Literal('cited'), Type.Literal('only_open_po')], {
+    description: "cited: the invoice's po_number; only_open_po: the vendor's one open PO.",
+  }),
+  matcher_version: Type.String(),
+  all_lines_matched: Type.Boolean({ description: 'Every line matched a PO line within tolerance.' }),
+  amount_at_risk_cents: Type.Integer({ description: 'Overbilled cents over the lines.' }),
+  lines: Type.Array(
+    Type.Object({
+      line_number: Type.Integer(),
+      po_line_numbers: Type.Array(Type.Integer()),
+      match_score: Type.Number({ minimum: 0, maximum: 1 }),
+      conversion: Type.Union([Type.String(), Type.Null()]),
+      reason_codes: Type.Array(Type.String()),
+      suggested: Type.Union([SuggestedLine, Type.Null()]),
+      amount_at_risk_cents: Type.Integer(),
+    }),
+  ),
+});
+
 export const DecisionResponse = Type.Object({
   decision_id: Type.String({ format: 'uuid' }),
   invoice_id: Type.String(),
@@ -202,6 +277,7 @@ export const DecisionResponse = Type.Object({
   duplicates: Type.Array(DuplicateMatch),
   lines: Type.Array(LineResult),
   reverses: Type.Optional(Reversal),
+  procurement: Type.Optional(ProcurementMatch),
   source: Type.Optional({
     ...InvoiceSource,
     description:

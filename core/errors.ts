@@ -123,6 +123,14 @@ export const ERROR_CATALOG = {
     title: 'Worklist item claimed by another reviewer',
     retryable: false,
   },
+  /** An ERP load refers to a record that does not exist (a vendor without profile, a receipt's PO line). */
+  TRIAGE_ERP_REFERENCE_INVALID: {
+    status: 422,
+    title: 'ERP record refers to an unknown record',
+    retryable: false,
+  },
+  /** An ERP record arrives with a version already stored (or sent twice) with other content. */
+  TRIAGE_ERP_VERSION_CONFLICT: { status: 409, title: 'ERP record version conflict', retryable: false },
 } as const satisfies Record<string, CatalogEntry>;
 
 /** A stable error code from {@link ERROR_CATALOG}. */

@@ -7,6 +7,7 @@
  * vendor names, tax ids or NPIs): the same facts an auditor reads in the audit log.
  */
 import Type, { type Static } from 'typebox';
+import { Queue } from './decision.js';
 
 /** Short names of the event types a subscription lists. */
 export const EVENT_NAMES = [
@@ -50,7 +51,7 @@ export const DecisionCreatedData = Type.Object({
     description: "The client's invoice id (the scoring request's idempotency key).",
   }),
   decision: Type.Union([Type.Literal('AUTO_APPROVE'), Type.Literal('REVIEW'), Type.Literal('HOLD')]),
-  queue: Nullable(Type.Union([Type.Literal('coding'), Type.Literal('ap'), Type.Literal('compliance')])),
+  queue: Nullable(Queue),
   reason_codes: Type.Array(Type.String()),
   scores: Type.Object({
     coding_mismatch: Type.Number({ minimum: 0, maximum: 1 }),

@@ -82,6 +82,33 @@ export const InvoiceLine = Type.Object(
     unit_price_cents: Cents,
     amount_cents: Cents,
     service_date: Type.Optional(IsoDate),
+    uom: Type.Optional(
+      Type.String({
+        pattern: '^[A-Za-z]{1,8}$',
+        description: "Unit of measure of quantity and unit price (EA, BX, CS...); default the PO line's.",
+      }),
+    ),
+    pack_qty: Type.Optional(
+      Type.Integer({
+        minimum: 1,
+        maximum: 1_000_000,
+        description: 'Base units (each) in one `uom`, as billed.',
+      }),
+    ),
+    item_identifiers: Type.Optional(
+      Type.Array(Type.String({ minLength: 1, maxLength: 64 }), {
+        maxItems: 8,
+        description:
+          'Item numbers as printed: supplier or manufacturer part number, NDC, GTIN, buyer item number.',
+      }),
+    ),
+    po_line_number: Type.Optional(
+      Type.Integer({
+        minimum: 1,
+        maximum: 100_000,
+        description: 'The PO line the vendor bills against, when printed.',
+      }),
+    ),
   },
   { additionalProperties: false },
 );

@@ -31,6 +31,7 @@ import {
   DEFAULT_CANDIDATE_K,
   DEFAULT_REPORT_DUPLICATE_AT,
   findCandidates,
+  matchProcurement,
   persist,
   prepare,
   prioritise,
@@ -44,8 +45,12 @@ import {
   type ReferenceCodeInfo,
   type ServiceVersions,
   withBaselineEvidence,
+  withAmountAtRisk,
+  withProcurement,
 } from './stages/index.js';
 import { hcpcsCode } from '../features/baselines.js';
+import { identifierRuleMatcher, type ProcurementMatcher } from './procurement/matcher.js';
+import { DEFAULT_PROCUREMENT_TOLERANCES } from './procurement/tolerances.js';
 import type { ScoredEvent, ScoringMonitor } from '../monitoring/hooks.js';
 
 /** Dependencies of the scoring service (all injected; nothing here reads the environment). */
@@ -77,6 +82,8 @@ export interface ScoringDeps {
   newId?: () => string;
   /** Model monitoring (drift, shadow challengers, audit sample); absent: none. See monitoring/. */
   monitor?: ScoringMonitor;
+  /** Line matcher of the PO match and its card threshold; default the identifier rule at 0.5. */
+  lineMatcher?: { matcher: ProcurementMatcher; threshold: number | null };
 }
 
 /** Outcome of scoring one invoice. */
@@ -239,22 +246,40 @@ export function createScoringService(deps: ScoringDeps): ScoringService {
         await scoreDuplicates(p, candidates, deps.duplicate, policy, reportAt),
         await findLineRebills(tx, p),
       );
+      const procurement = matchProcurement(
+        invoice,
+        await tx.procurementContext({
+          invoiceId: invoice.invoice_id,
+          vendorId: invoice.vendor.id,
+          poNumber: invoice.po_number,
+        }),
+        deps.lineMatcher?.matcher ?? identifierRuleMatcher,
+        policy.procurement ?? DEFAULT_PROCUREMENT_TOLERANCES,
+        deps.lineMatcher?.threshold ?? null,
+      );
       const routed = routeInvoice(policy, rules.lines, duplicates.score, [
         ...rules.reasons,
         ...duplicates.reasons,
         ...extractionConfidenceReasons(invoice, policy.extraction),
+        ...procurement.reasons,
       ]);
-      const priority = prioritise(invoice, rules.lines, duplicates.score, routed.reasons, policy, today);
+      const priority = withAmountAtRisk(
+        prioritise(invoice, rules.lines, duplicates.score, routed.reasons, policy, today),
+        procurement.amountAtRiskCents,
+      );
       const common = { prepared: p, lines: rules.lines, duplicates, policyDef, priority };
-      const built = buildDecision({
-        ...common,
-        routed,
-        policyVersion: policy.version,
-        thresholdSources: sources,
-        serviceVersions: currentVersions(),
-        decisionId: newId(),
-        now,
-      });
+      const built = withProcurement(
+        buildDecision({
+          ...common,
+          routed,
+          policyVersion: policy.version,
+          thresholdSources: sources,
+          serviceVersions: currentVersions(),
+          decisionId: newId(),
+          now,
+        }),
+        procurement,
+      );
       const explanation = buildExplanation({
         ...common,
         reasons: routed.reasons,
@@ -284,7 +309,7 @@ export function createScoringService(deps: ScoringDeps): ScoringService {
           modelScore: s.modelScore,
         })),
       };
-      return persist(
+      const saved = await persist(
         tx,
         p,
         auditSample?.sampled
@@ -295,6 +320,17 @@ export function createScoringService(deps: ScoringDeps): ScoringService {
         actorKeyId,
         auditSample,
       );
+      if (saved.created && procurement.billing)
+        await tx.recordPoBilling(
+          {
+            invoiceId: invoice.invoice_id,
+            poNumber: procurement.billing.poNumber,
+            decisionId: built.decision.decision_id,
+            createdAt: now.toISOString(),
+          },
+          procurement.billing.allocations,
+        );
+      return saved;
     });
     // Monitoring: drift counts and shadow scoring of a new decision, off the answer's path (call site 3 of 3).
     if (outcome.created && scoredEvent) deps.monitor?.scored(scoredEvent);

@@ -24,6 +24,11 @@ import { TriageError } from '../core/errors.js';
 import { toFieldErrors, type SchemaErrorLike } from '../core/validate.js';
 import defaultDocument from './policies/default.json' with { type: 'json' };
 import { DUPLICATE_SCORE_CODES } from './explain.js';
+import {
+  procurementTolerances,
+  ProcurementPolicy,
+  type ProcurementTolerances,
+} from './procurement/tolerances.js';
 
 const Probability = Type.Number({ minimum: 0, maximum: 1 });
 const ReasonCodeSchema = Type.Enum(Object.keys(REASON_CODES) as [ReasonCode, ...ReasonCode[]], {
@@ -161,6 +166,7 @@ export const PolicyDocument = Type.Object(
         },
       ),
     ),
+    procurement: Type.Optional(ProcurementPolicy),
     overrides: Type.Array(PolicyOverride, {
       maxItems: 500,
       description: 'Applied in order; a later matching override wins.',
@@ -199,6 +205,8 @@ export interface RoutingPolicy {
   slaCentsPerDay?: number;
   /** Overrides that matched, e.g. `vendor_category=dme`. */
   overridesApplied?: readonly string[];
+  /** PO match tolerances and hold (inference/procurement/tolerances.ts); absent: the documented defaults. */
+  procurement?: ProcurementTolerances;
   /** Lowest extraction confidence accepted per field group; default {@link DEFAULT_EXTRACTION_THRESHOLDS}. */
   extraction?: ExtractionThresholds;
 }
@@ -306,6 +314,7 @@ export function effectivePolicy(def: PolicyDefinition, ctx: PolicyContext): Rout
     slaCentsPerDay: d.priority.sla_cents_per_day,
     overridesApplied: applied,
     extraction: d.extraction?.min_confidence ?? DEFAULT_EXTRACTION_THRESHOLDS,
+    ...(d.procurement ? { procurement: procurementTolerances(d.procurement) } : {}),
   };
 }
 
@@ -325,10 +334,13 @@ const isDuplicateCode = (c: string): boolean => DUPLICATE_SCORE_CODES.has(c);
 
 /**
  * Routes by policy. HOLD when the duplicate score reaches `duplicateHold` (AP queue), or the
- * coding score reaches `codingHold` with a coding reason (coding queue); REVIEW when any
+ * coding score reaches `codingHold` with a coding reason (coding queue), or a procurement reason
+ * (PO, receipt or contract exception) fires and the policy holds on them (`procurement.hold`,
+ * default true; procurement queue); REVIEW when any
  * reason fires (a forced reason with weight > 0; with the invoice coding score at or above
  * `codingReview`, a coding reason whose weight is too, and the heaviest coding reason; a duplicate reason with the duplicate score at or
- * above `duplicateReview`; a compliance reason with weight at or above `complianceReview`),
+ * above `duplicateReview`; a compliance reason with weight at or above `complianceReview`; any
+ * procurement reason),
  * in the queue of the heaviest firing reason; else AUTO_APPROVE.
  */
 export function route(
@@ -364,6 +376,8 @@ export function routeWithFiring(
         (r.weight >= policy.codingReview || r === heaviestCoding)
       );
     if (entry.queue === 'compliance') return r.weight >= (policy.complianceReview ?? 0.5);
+    // Raised only beyond the tenant's procurement tolerances.
+    if (entry.queue === 'procurement') return true;
     return false;
   });
   const codes = firing.map((r) => r.code as ReasonCode);
@@ -371,6 +385,9 @@ export function routeWithFiring(
     return { route: { decision: 'HOLD', queue: 'ap' }, firing: codes };
   if (policy.codingHold !== undefined && scores.coding_mismatch >= policy.codingHold && heaviestCoding)
     return { route: { decision: 'HOLD', queue: 'coding' }, firing: codes };
+  const procurementHold = policy.procurement?.hold ?? true;
+  if (procurementHold && firing.some((r) => REASON_CODES[r.code as ReasonCode].queue === 'procurement'))
+    return { route: { decision: 'HOLD', queue: 'procurement' }, firing: codes };
   if (firing.length === 0) return { route: { decision: 'AUTO_APPROVE', queue: undefined }, firing: codes };
   const top = firing.reduce((a, b) => (b.weight > a.weight ? b : a));
   return {

@@ -26,6 +26,14 @@ import { appendEvents, createEventStore, decisionCreatedEvent, type EventStore }
 import { createKeyStore, type KeyStore } from './keys.js';
 import { createPolicyStore, type PolicyStore } from './policies.js';
 import { createVendorStore, type VendorStore } from './vendors.js';
+import { createErpStore, type ErpStore } from './erp.js';
+import {
+  readProcurementContext,
+  recordInvoiced,
+  type PoAllocation,
+  type ProcurementQuery,
+} from './erp-context.js';
+import type { ProcurementLookup } from '../core/erp.js';
 import { createReviewStore, type ReviewStore } from './reviews.js';
 import { listWorklist, type WorklistPage, type WorklistQuery } from './worklist.js';
 import { lockForTransaction, lockKey } from './locks.js';
@@ -123,6 +131,13 @@ export interface ScoringTx {
     decision: DecisionResponse,
     extras?: DecisionExtras,
   ): Promise<SaveResult>;
+  /** The ERP data to match the invoice against (store/erp-context.ts). */
+  procurementContext(q: Omit<ProcurementQuery, 'tenantId'>): Promise<ProcurementLookup>;
+  /** Records what a scored invoice billed against PO lines (store/erp-context.ts). */
+  recordPoBilling(
+    x: Omit<Parameters<typeof recordInvoiced>[1], 'tenantId'>,
+    allocations: readonly PoAllocation[],
+  ): Promise<void>;
 }
 
 /** Audit-log operations. */
@@ -180,6 +195,8 @@ export interface TriageRepository {
   vendors: VendorStore;
   /** History import: past invoices indexed without scoring (store/history.ts). */
   history: HistoryStore;
+  /** ERP reference data and status callbacks (store/erp.ts). */
+  erp: ErpStore;
   reviews: ReviewStore;
   audit: AuditStore;
   /** Event feed, webhook subscriptions and deliveries (see store/events.ts). */
@@ -328,6 +345,8 @@ export function createRepository(db: SqlDatabase, search: RepositoryOptions = {}
         findEarlierLines: (q) => findEarlierLines(tx, { ...q, tenantId }),
         insert: (invoice, hash, keys, decision, extras) =>
           insertScored(newId, tx, tenantId, invoice, hash, keys, decision, extras),
+        procurementContext: (q) => readProcurementContext(tx, { ...q, tenantId }),
+        recordPoBilling: (x, allocations) => recordInvoiced(tx, { ...x, tenantId }, allocations),
       });
     });
 
@@ -379,6 +398,7 @@ export function createRepository(db: SqlDatabase, search: RepositoryOptions = {}
     policies: createPolicyStore(db),
     vendors: createVendorStore(db),
     history: createHistoryStore(db, newId),
+    erp: createErpStore(db),
     reviews: createReviewStore(db),
     events: createEventStore(db),
     audit: {

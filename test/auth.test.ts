@@ -34,6 +34,8 @@ const ROUTES: { method: 'GET' | 'POST' | 'PUT' | 'DELETE'; url: string; roles: s
   { method: 'PUT', url: '/v1/vendors/{vendor_id}', roles: ['admin'] },
   { method: 'GET', url: '/v1/vendors/{vendor_id}', roles: ['admin', 'reviewer', 'auditor'] },
   { method: 'POST', url: '/v1/history', roles: ['admin'] },
+  { method: 'POST', url: '/v1/erp/load', roles: ['erp', 'admin'] },
+  { method: 'POST', url: '/v1/erp/callbacks', roles: ['erp'] },
   { method: 'POST', url: '/v1/worklist/{id}/claim', roles: ['reviewer'] },
   { method: 'DELETE', url: '/v1/worklist/{id}/claim', roles: ['reviewer'] },
   { method: 'GET', url: '/v1/worklist/claims', roles: ['reviewer'] },
@@ -41,7 +43,7 @@ const ROUTES: { method: 'GET' | 'POST' | 'PUT' | 'DELETE'; url: string; roles: s
   {
     method: 'GET',
     url: '/v1/console/session',
-    roles: ['workflow', 'reviewer', 'data-scientist', 'auditor', 'admin'],
+    roles: ['workflow', 'reviewer', 'data-scientist', 'auditor', 'admin', 'erp'],
   },
   { method: 'GET', url: '/v1/decisions/{id}/invoice', roles: ['reviewer', 'auditor'] },
   { method: 'GET', url: '/v1/decisions/{id}/history', roles: ['auditor'] },

@@ -20,6 +20,7 @@ export type KeyName =
   | 'auditor'
   | 'admin'
   | 'ds'
+  | 'erp'
   | 'multi'
   | 'other_workflow'
   | 'other_reviewer'
@@ -33,6 +34,7 @@ const SPECS: Record<KeyName, { tenant: string; roles: Role[] }> = {
   auditor: { tenant: 'default', roles: ['auditor'] },
   admin: { tenant: 'default', roles: ['admin'] },
   ds: { tenant: 'default', roles: ['data-scientist'] },
+  erp: { tenant: 'default', roles: ['erp'] },
   multi: { tenant: 'default', roles: ['reviewer', 'auditor'] },
   other_workflow: { tenant: 'other', roles: ['workflow'] },
   other_reviewer: { tenant: 'other', roles: ['reviewer'] },

@@ -10,6 +10,7 @@
  * 5. {@link findCandidates} (candidates.ts): earlier invoices by kNN and blocking keys, in the scoring transaction;
  * 6. {@link scoreDuplicates} (duplicates.ts): pair scores, document-kind rules, reversal, the duplicate reason;
  *    {@link findLineRebills} (line-rebills.ts): lines of an earlier invoice billed again, `LINE_REBILLED`;
+ * 6b. {@link matchProcurement} (procurement.ts): PO, receipt and contract match of a PO-backed invoice;
  * 7. {@link routeInvoice} (route.ts): AUTO_APPROVE / REVIEW(queue) / HOLD with the reasons that fired;
  * 8. {@link prioritise} (priority.ts): expected cost, discount and SLA terms;
  * 9. {@link buildDecision} (decision.ts) and {@link buildExplanation} (explanation.ts): the response, its audit payload, its explanation;
@@ -34,6 +35,7 @@ export * from './thresholds.js';
 export * from './candidates.js';
 export * from './duplicates.js';
 export * from './line-rebills.js';
+export * from './procurement.js';
 export * from './route.js';
 export * from './priority.js';
 export * from './decision.js';

@@ -1,0 +1,60 @@
+/**
+ * ERP reference data and status callbacks (role `erp`, audited): `POST /v1/erp/load` upserts
+ * purchase orders, goods receipts and contracts (all or nothing; versioned, so re-sending a load
+ * is harmless); `POST /v1/erp/callbacks` records that the ERP posted, rejected or paid a scored
+ * invoice. See core/erp.ts for the records and store/erp.ts for the rules.
+ */
+import { ErpCallback, ErpCallbackResult, ErpLoad, ErpLoadResult } from '../../core/erp.js';
+import { principalOf } from '../auth.js';
+import { problemResponses, PROTECTED, WITH_BODY, type RoutePlugin } from './common.js';
+import type { ApiStore } from '../app.js';
+
+/** What the ERP routes use. */
+export interface ErpRoutesOptions {
+  store: Pick<ApiStore, 'erp'>;
+  clock?: () => Date;
+}
+
+/** Registers the ERP routes. */
+export const erpRoutes: RoutePlugin<ErpRoutesOptions> = async (app, deps) => {
+  const clock = deps.clock ?? (() => new Date());
+  app.post(
+    '/v1/erp/load',
+    {
+      config: { roles: ['erp', 'admin'] },
+      schema: {
+        operationId: 'loadErpData',
+        summary: 'Upsert purchase orders, goods receipts and contracts (all or nothing; audited)',
+        description:
+          'Each record carries the ERP version; an older version than the stored one is ignored (stale), the same ' +
+          'version with the same content is unchanged, the same version with other content is a 409. A vendor ' +
+          'without a profile or a receipt for a PO line that does not exist is a 422 naming the record; nothing is stored.',
+        body: ErpLoad,
+        response: { 200: ErpLoadResult, ...problemResponses(PROTECTED, WITH_BODY, 409, 422) },
+      },
+    },
+    async (req) => {
+      const p = principalOf(req);
+      return deps.store.erp.load(p.tenantId, req.body, p.keyId);
+    },
+  );
+  app.post(
+    '/v1/erp/callbacks',
+    {
+      config: { roles: ['erp'] },
+      schema: {
+        operationId: 'postErpCallback',
+        summary: 'Record that the ERP posted, rejected or paid a scored invoice (idempotent; audited)',
+        description:
+          'posted and paid close the decision’s worklist item; rejected reopens it. A rejection whose reason_code ' +
+          'is a reason the decision raised confirms that flag.',
+        body: ErpCallback,
+        response: { 200: ErpCallbackResult, ...problemResponses(PROTECTED, WITH_BODY, 404, 409) },
+      },
+    },
+    async (req) => {
+      const p = principalOf(req);
+      return deps.store.erp.callback(p.tenantId, req.body, p.keyId, clock());
+    },
+  );
+};

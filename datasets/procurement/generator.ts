@@ -1,0 +1,360 @@
+/**
+ * The seeded procurement benchmark: vendors with catalogues, one purchase order per case with
+ * its goods receipts and GPO contracts, and invoices drawn from them, each labelled with its
+ * kind: a clean invoice, a match exception (the reason codes that must catch it) or a hard
+ * negative (a correct invoice that looks like an exception). Cases alternate between the train
+ * split (line-matcher training pairs) and the test split (evaluation). Money in cents.
+ */
+import type { ReasonCode } from '../../core/decision.js';
+import type { Contract, ErpLoad, GoodsReceipt, PoLine, PurchaseOrder } from '../../core/erp.js';
+import type { Invoice, InvoiceLine } from '../../core/invoice.js';
+import { addDays, Rng } from '../synth.js';
+import { drawCatalogue, reformatPart, rephrase, type CatalogueItem } from './catalogue.js';
+
+/** Exception kinds and the reason codes that catch each. */
+export const EXCEPTION_KINDS = {
+  price_variance: ['PRICE_ABOVE_PO'],
+  contract_not_honoured: ['PRICE_ABOVE_CONTRACT'],
+  expired_contract: ['CONTRACT_EXPIRED'],
+  uom_confusion: ['UOM_MISMATCH'],
+  qty_above_receipt: ['QUANTITY_ABOVE_RECEIVED'],
+  overbilling_across_invoices: ['QUANTITY_ABOVE_RECEIVED', 'PO_EXHAUSTED'],
+  item_not_ordered: ['ITEM_NOT_ON_PO'],
+  no_receipt: ['NO_RECEIPT'],
+  other_vendor_po: ['PO_OTHER_VENDOR'],
+} as const satisfies Record<string, readonly ReasonCode[]>;
+export type ExceptionKind = keyof typeof EXCEPTION_KINDS;
+
+/** Hard negatives: correct invoices that a naive match flags. */
+export const HARD_NEGATIVE_KINDS = [
+  'pack_conversion',
+  'identifier_format',
+  'partial_shipment',
+  'price_within_tolerance',
+  'contract_change_on_effective_date',
+] as const;
+export type HardNegativeKind = (typeof HARD_NEGATIVE_KINDS)[number];
+
+/** A case's kind. */
+export type CaseKind = ExceptionKind | HardNegativeKind | 'clean';
+
+/** One labelled invoice of the benchmark. */
+export interface ProcurementCase {
+  caseId: string;
+  split: 'train' | 'test';
+  kind: CaseKind;
+  label: 'exception' | 'hard_negative' | 'clean';
+  invoice: Invoice;
+  /** Invoices scored before this one against the same PO (over-billing across invoices). */
+  prior: Invoice[];
+  /** The catalogue item id of each invoice line (null: an item not on the PO), by line number. */
+  lineItems: Record<number, string | null>;
+}
+
+/** The generated benchmark. */
+export interface ProcurementBenchmark {
+  seed: number;
+  vendors: { id: string; name: string }[];
+  load: ErpLoad;
+  cases: ProcurementCase[];
+  /** PO lines by PO number and line number -> catalogue item id (to label matcher pairs). */
+  poItems: Record<string, Record<number, string>>;
+}
+
+/** Options of {@link generateProcurementBenchmark}. */
+export interface ProcurementBenchmarkOptions {
+  seed: number;
+  /** Cases per kind (half train, half test); default 80. */
+  perKind?: number;
+  vendors?: number;
+}
+
+const ALL_KINDS: CaseKind[] = [
+  ...(Object.keys(EXCEPTION_KINDS) as ExceptionKind[]),
+  ...HARD_NEGATIVE_KINDS,
+  'clean',
+];
+const FACILITIES = ['FAC-N', 'FAC-S', 'FAC-E', 'FAC-W'];
+
+interface Built {
+  po: PurchaseOrder;
+  receipts: GoodsReceipt[];
+  contracts: Contract[];
+  items: CatalogueItem[];
+}
+
+function poLineOf(item: CatalogueItem, n: number, qty: number, contractId: string | null): PoLine {
+  return {
+    line_number: n,
+    description: item.description,
+    identifiers: {
+      supplier_part: item.supplierPart,
+      manufacturer_part: item.manufacturerPart,
+      ...(item.gtin ? { gtin: item.gtin } : {}),
+    },
+    uom: item.uom,
+    pack_qty: item.pack,
+    quantity: qty,
+    unit_price_cents: item.priceCents,
+    ...(contractId ? { contract_id: contractId } : {}),
+  };
+}
+
+function invoiceLineOf(
+  item: CatalogueItem,
+  n: number,
+  qty: number,
+  rng: Rng,
+  over: Partial<InvoiceLine> = {},
+): InvoiceLine {
+  const price = over.unit_price_cents ?? item.priceCents;
+  return {
+    line_number: n,
+    description: rephrase(item.description, rng),
+    // A quarter of the lines print no item number: the description alone has to match.
+    ...(rng.chance(0.25)
+      ? {}
+      : { item_identifiers: [rng.chance(0.7) ? item.supplierPart : item.manufacturerPart] }),
+    uom: item.uom,
+    quantity: qty,
+    unit_price_cents: price,
+    amount_cents: Math.round(qty * price),
+    ...over,
+  };
+}
+
+/** Generates the benchmark (see the module doc). Deterministic in `seed`. */
+export function generateProcurementBenchmark(o: ProcurementBenchmarkOptions): ProcurementBenchmark {
+  const rng = new Rng(o.seed);
+  const perKind = o.perKind ?? 80;
+  const vendors = Array.from({ length: o.vendors ?? 24 }, (_, i) => ({
+    id: `SUP-${String(i + 1).padStart(3, '0')}`,
+    name: `Supplier ${i + 1} Medical`,
+  }));
+  const catalogues = vendors.map((_, i) => drawCatalogue(i, 14, rng));
+  const load: Required<ErpLoad> = { purchase_orders: [], receipts: [], contracts: [] };
+  const cases: ProcurementCase[] = [];
+  const poItems: Record<string, Record<number, string>> = {};
+  let seq = 0;
+  for (let k = 0; k < perKind; k++)
+    for (const kind of ALL_KINDS) {
+      seq++;
+      const v = seq % vendors.length;
+      const vendor = vendors[v]!;
+      const cat = catalogues[v]!;
+      const poNumber = `PO-${String(seq).padStart(6, '0')}`;
+      const orderDate = addDays('2025-01-06', rng.int(0, 300));
+      const invoiceDate = addDays(orderDate, rng.int(10, 40));
+      // One facility per case, so that the contracts of other cases (same vendor, same items) do not apply.
+      const facility = `${rng.pick(FACILITIES)}-${seq}`;
+      const nLines = rng.int(2, 5);
+      // Items of one PO: often two variants of one family side by side.
+      const items = rng.shuffle(cat).slice(0, nLines);
+      const contractId = `GPO-${seq}`;
+      const qtys = items.map(() => rng.int(2, 20));
+      const po: PurchaseOrder = {
+        po_number: poNumber,
+        vendor_id: vendor.id,
+        facility_id: facility,
+        status: 'open',
+        order_date: orderDate,
+        version: 1,
+        lines: items.map((it, j) => poLineOf(it, j + 1, qtys[j]!, contractId)),
+      };
+      const contract: Contract = {
+        contract_id: contractId,
+        vendor_id: vendor.id,
+        kind: 'gpo',
+        tier: 'T1',
+        effective_date: addDays(orderDate, -200),
+        end_date: addDays(invoiceDate, 200),
+        facilities: [facility],
+        items: items.map((it) => ({
+          identifiers: { supplier_part: it.supplierPart, manufacturer_part: it.manufacturerPart },
+          uom: it.uom,
+          pack_qty: it.pack,
+          price_cents: it.priceCents,
+        })),
+        version: 1,
+      };
+      const receipts: GoodsReceipt[] = items.map((it, j) => ({
+        receipt_id: `GR-${seq}-${j + 1}`,
+        po_number: poNumber,
+        po_line_number: j + 1,
+        quantity: qtys[j]!,
+        uom: it.uom,
+        pack_qty: it.pack,
+        received_date: addDays(orderDate, 5),
+        version: 1,
+      }));
+      const b: Built = { po, receipts, contracts: [contract], items };
+      const lines = items.map((it, j) => invoiceLineOf(it, j + 1, qtys[j]!, rng));
+      const lineItems: Record<number, string | null> = Object.fromEntries(
+        items.map((it, j) => [j + 1, it.itemId]),
+      );
+      const prior: Invoice[] = [];
+      // The line the case changes: one sold in packs when the kind is about units.
+      const packed = items.map((it, j) => (it.pack > 1 ? j : -1)).filter((j) => j >= 0);
+      const t =
+        (kind === 'pack_conversion' || kind === 'uom_confusion') && packed.length > 0
+          ? rng.pick(packed)
+          : rng.int(0, items.length - 1);
+      const target = items[t]!;
+      const tl = lines[t]!;
+      let invoicePo = poNumber;
+      let invVendor = vendor;
+      switch (kind) {
+        case 'price_variance': {
+          const up = Math.round(target.priceCents * rng.between(1.03, 1.2));
+          lines[t] = { ...tl, unit_price_cents: up, amount_cents: Math.round(tl.quantity * up) };
+          break;
+        }
+        case 'contract_not_honoured': {
+          // A new contract price took effect before the invoice; the vendor bills the old (PO) price.
+          const lower = Math.max(
+            1,
+            Math.min(Math.floor(target.priceCents * rng.between(0.8, 0.95)), target.priceCents - 10),
+          );
+          contract.end_date = addDays(invoiceDate, -rng.int(5, 30));
+          b.contracts.push({
+            ...contract,
+            contract_id: `${contractId}-R`,
+            effective_date: addDays(contract.end_date, 1),
+            end_date: addDays(invoiceDate, 200),
+            items: contract.items.map((ci, j) => (j === t ? { ...ci, price_cents: lower } : ci)),
+          });
+          break;
+        }
+        case 'expired_contract':
+          contract.end_date = addDays(invoiceDate, -rng.int(1, 60));
+          break;
+        case 'uom_confusion': {
+          // Billed per each at the box price, or per box at the each price x box quantity.
+          if (target.pack > 1) lines[t] = { ...tl, uom: 'EA', amount_cents: tl.quantity * target.priceCents };
+          else {
+            const box = rng.pick([10, 12, 50]);
+            lines[t] = {
+              ...tl,
+              uom: 'BX',
+              unit_price_cents: target.priceCents * box,
+              amount_cents: tl.quantity * target.priceCents * box,
+            };
+          }
+          break;
+        }
+        case 'qty_above_receipt': {
+          const got = Math.max(1, Math.floor(qtys[t]! * rng.between(0.3, 0.8)));
+          receipts[t] = { ...receipts[t]!, quantity: got };
+          break;
+        }
+        case 'overbilling_across_invoices': {
+          // An earlier invoice billed part of the line; this one bills the whole line again.
+          const part = Math.max(1, Math.floor(qtys[t]! / 2));
+          prior.push(
+            invoiceOf(`${poNumber}-A`, vendor, poNumber, facility, addDays(invoiceDate, -10), [
+              invoiceLineOf(target, 1, part, rng),
+            ]),
+          );
+          break;
+        }
+        case 'item_not_ordered': {
+          const other = catalogues[(v + 1) % vendors.length]!.find(
+            (x) => !items.some((it) => it.family === x.family),
+          )!;
+          lines.push(invoiceLineOf(other, lines.length + 1, rng.int(1, 5), rng));
+          lineItems[lines.length] = null;
+          break;
+        }
+        case 'no_receipt':
+          receipts.splice(t, 1);
+          break;
+        case 'other_vendor_po': {
+          invVendor = vendors[(v + 1) % vendors.length]!;
+          invoicePo = poNumber;
+          break;
+        }
+        case 'pack_conversion':
+          if (target.pack > 1)
+            lines[t] = {
+              ...tl,
+              uom: 'EA',
+              quantity: tl.quantity * target.pack,
+              unit_price_cents: target.priceCents / target.pack,
+              amount_cents: tl.quantity * target.priceCents,
+            };
+          break;
+        case 'identifier_format':
+          lines.forEach((l, j) => {
+            if (j < items.length) l.item_identifiers = [reformatPart(items[j]!.supplierPart, rng)];
+          });
+          break;
+        case 'partial_shipment': {
+          const got = Math.max(1, Math.floor(qtys[t]! * rng.between(0.3, 0.8)));
+          receipts[t] = { ...receipts[t]!, quantity: got };
+          lines[t] = { ...tl, quantity: got, amount_cents: got * tl.unit_price_cents };
+          break;
+        }
+        case 'price_within_tolerance': {
+          const up =
+            target.priceCents +
+            Math.max(1, Math.floor(Math.max(5, target.priceCents * 0.005) * rng.between(0.2, 0.9)));
+          lines[t] = { ...tl, unit_price_cents: up, amount_cents: Math.round(tl.quantity * up) };
+          break;
+        }
+        case 'contract_change_on_effective_date': {
+          const lower = Math.max(
+            1,
+            Math.min(Math.floor(target.priceCents * rng.between(0.8, 0.95)), target.priceCents - 10),
+          );
+          contract.end_date = addDays(invoiceDate, -1);
+          b.contracts.push({
+            ...contract,
+            contract_id: `${contractId}-R`,
+            effective_date: invoiceDate,
+            end_date: addDays(invoiceDate, 200),
+            items: contract.items.map((ci, j) => (j === t ? { ...ci, price_cents: lower } : ci)),
+          });
+          lines[t] = { ...tl, unit_price_cents: lower, amount_cents: tl.quantity * lower };
+          break;
+        }
+        case 'clean':
+          break;
+      }
+      load.purchase_orders.push(po);
+      load.receipts.push(...receipts);
+      load.contracts.push(...b.contracts);
+      poItems[poNumber] = Object.fromEntries(items.map((it, j) => [j + 1, it.itemId]));
+      cases.push({
+        caseId: `case-${seq}`,
+        split: k % 2 === 0 ? 'train' : 'test',
+        kind,
+        label: kind === 'clean' ? 'clean' : kind in EXCEPTION_KINDS ? 'exception' : 'hard_negative',
+        invoice: invoiceOf(`${poNumber}-B`, invVendor, invoicePo, facility, invoiceDate, lines),
+        prior,
+        lineItems,
+      });
+    }
+  return { seed: o.seed, vendors, load, cases, poItems };
+}
+
+function invoiceOf(
+  id: string,
+  vendor: { id: string; name: string },
+  poNumber: string,
+  facility: string,
+  date: string,
+  lines: InvoiceLine[],
+): Invoice {
+  return {
+    invoice_id: `INV-${id}`,
+    vendor: { id: vendor.id, name: vendor.name },
+    invoice_number: `N${id.replace(/\D/g, '')}`,
+    invoice_date: date,
+    currency: 'USD',
+    total_cents: lines.reduce((a, l) => a + l.amount_cents, 0),
+    document_type: 'invoice',
+    po_number: poNumber,
+    facility_id: facility,
+    lines,
+  };
+}

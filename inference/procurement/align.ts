@@ -1,0 +1,114 @@
+/**
+ * Line alignment: which PO line(s) each invoice line bills. The matcher scores the (invoice
+ * line, PO line) pairs (only the PO lines sharing an exact identifier with the invoice line when
+ * there are such, all of them otherwise); pairs at or above the threshold are assigned one to one, best first;
+ * an invoice line whose candidates are all taken shares its best PO line (two invoice lines
+ * billing one PO line, e.g. a split shipment); an invoice line billing more base units than its
+ * PO line ordered also takes its other free candidates (one invoice line covering two PO lines
+ * of the same item). A PO line number printed on the invoice line wins when the PO has it.
+ */
+import type { PoLine } from '../../core/erp.js';
+import { packOf } from '../../core/erp.js';
+import type { InvoiceLine } from '../../core/invoice.js';
+import { compareIdentifiers } from '../../matching/identifiers.js';
+import type { MatchRecord } from '../../matching/record.js';
+import type { ProcurementMatcher } from './matcher.js';
+import { identifierList } from './units.js';
+
+/** The PO lines one invoice line is aligned to (none: not on the PO), best first, with P(same item). */
+export interface LineAlignment {
+  invoiceLine: InvoiceLine;
+  matches: { poLine: PoLine; score: number }[];
+  /** Best matcher score over the PO's lines (0 for a PO without lines). */
+  bestScore: number;
+}
+
+/** An invoice line as the matcher sees it. */
+export function invoiceMatchRecord(l: InvoiceLine): MatchRecord {
+  return {
+    description: l.description,
+    identifiers: [...(l.item_identifiers ?? []), ...(l.code ? [l.code.value] : [])],
+    unitPriceCents: l.unit_price_cents,
+    uom: l.uom ?? null,
+    packQty: l.pack_qty ?? null,
+    quantity: l.quantity,
+  };
+}
+
+/** A PO line as the matcher sees it. */
+export function poMatchRecord(l: PoLine): MatchRecord {
+  return {
+    description: l.description,
+    identifiers: identifierList(l.identifiers),
+    unitPriceCents: l.unit_price_cents,
+    uom: l.uom,
+    packQty: packOf(l),
+    quantity: l.quantity,
+  };
+}
+
+/** Aligns the invoice lines to the PO lines (see the module doc). */
+export function alignLines(
+  invoiceLines: readonly InvoiceLine[],
+  poLines: readonly PoLine[],
+  matcher: ProcurementMatcher,
+  threshold: number,
+): LineAlignment[] {
+  const poRecs = poLines.map(poMatchRecord);
+  const scores = invoiceLines.map((il) => {
+    const rec = invoiceMatchRecord(il);
+    // Blocking: when the line shares an exact identifier with some PO lines, only those are
+    // scored (the others stay 0); otherwise every PO line is.
+    const ids = rec.identifiers ?? [];
+    const sharing =
+      ids.length === 0 ? [] : poRecs.map((pr) => compareIdentifiers(ids, pr.identifiers ?? []).exact);
+    const blocked = sharing.some(Boolean);
+    return poRecs.map((pr, j) => (blocked && !sharing[j] ? 0 : matcher.score(rec, pr)));
+  });
+  const primary = new Map<number, number>();
+  const taken = new Set<number>();
+  invoiceLines.forEach((il, i) => {
+    if (il.po_line_number === undefined) return;
+    const j = poLines.findIndex((p) => p.line_number === il.po_line_number);
+    if (j >= 0 && scores[i]![j]! >= threshold) {
+      primary.set(i, j);
+      taken.add(j);
+    }
+  });
+  const pairs: { i: number; j: number; s: number }[] = [];
+  scores.forEach((row, i) =>
+    row.forEach((s, j) => {
+      if (s >= threshold && !primary.has(i)) pairs.push({ i, j, s });
+    }),
+  );
+  pairs.sort((a, b) => b.s - a.s || a.i - b.i || a.j - b.j);
+  for (const p of pairs)
+    if (!primary.has(p.i) && !taken.has(p.j)) {
+      primary.set(p.i, p.j);
+      taken.add(p.j);
+    }
+  for (const p of pairs) if (!primary.has(p.i)) primary.set(p.i, p.j);
+  return invoiceLines.map((il, i) => {
+    const row = scores[i]!;
+    const bestScore = row.reduce((m, s) => Math.max(m, s), 0);
+    const j = primary.get(i);
+    if (j === undefined) return { invoiceLine: il, matches: [], bestScore };
+    const matches = [{ poLine: poLines[j]!, score: row[j]! }];
+    const ordered = (l: PoLine) => l.quantity * packOf(l);
+    const billed = il.quantity * (il.pack_qty ?? packOf(poLines[j]!));
+    let covered = ordered(poLines[j]!);
+    if (billed > covered) {
+      const extra = row
+        .map((s, k) => ({ s, k }))
+        .filter(({ s, k }) => k !== j && s >= threshold && !taken.has(k))
+        .sort((a, b) => b.s - a.s || a.k - b.k);
+      for (const { s, k } of extra) {
+        if (covered >= billed) break;
+        matches.push({ poLine: poLines[k]!, score: s });
+        covered += ordered(poLines[k]!);
+        taken.add(k);
+      }
+    }
+    return { invoiceLine: il, matches, bestScore };
+  });
+}

@@ -1,0 +1,366 @@
+/**
+ * The checks of one aligned invoice line against its PO line(s), receipts and contracts, each
+ * a reason code with evidence (matched PO line, receipt, contract price, variance in cents and
+ * percent, the conversion used), the suggested correction and the cents at risk:
+ *
+ * - `UOM_MISMATCH`: the billed unit differs from the PO line's and the unit price does not fit
+ *   the pack conversion (billed per each at the box price, or a unit whose size is unknown);
+ * - `PRICE_ABOVE_PO`: unit price, converted to the PO unit, above the PO price;
+ * - `PRICE_ABOVE_CONTRACT`: above the lowest price of a contract item for the same item in force
+ *   on the invoice date for the facility; `CONTRACT_EXPIRED` / `CONTRACT_FACILITY_NOT_ELIGIBLE`:
+ *   the PO line's contract is not in force or not for this facility and no other contract is;
+ * - `NO_RECEIPT`, `PO_EXHAUSTED`, `QUANTITY_ABOVE_RECEIVED`: base units billed vs received
+ *   minus what earlier invoices billed against the line.
+ *
+ * Amounts are cents; quantities in base units (each) unless named otherwise. Pure.
+ */
+import type { Contract, ContractItem, GoodsReceipt, InvoicedSoFar, PoLine } from '../../core/erp.js';
+import { packOf } from '../../core/erp.js';
+import type { Reason } from '../../core/decision.js';
+import type { InvoiceLine } from '../../core/invoice.js';
+import { reason } from '../explain.js';
+import { identifierKeys } from '../../matching/identifiers.js';
+import { baseUnitsPer } from '../../matching/uom.js';
+import { exceeds, type ProcurementTolerances } from './tolerances.js';
+import { convertPrice, identifierList, toBase, uomCode, type UnitOf } from './units.js';
+
+/** Weight of every procurement reason (a check beyond tolerance, not a model score). */
+export const PROCUREMENT_WEIGHT = 0.8;
+
+/** What the line should have billed, from the PO or contract (never applied; shown to the reviewer). */
+export interface SuggestedLine {
+  quantity: number;
+  uom: string;
+  unit_price_cents: number;
+  amount_cents: number;
+  /** "bill 10 EA at 412 cents, not 10 BX at 41200 cents". */
+  text: string;
+  basis: 'po' | 'contract' | 'receipt';
+}
+
+/** Result of checking one line. */
+export interface LineCheck {
+  reasons: Reason[];
+  suggested: SuggestedLine | null;
+  /** Overbilled cents on the line (the largest of its checks' gaps, never negative). */
+  atRiskCents: number;
+  /** How the invoice unit was converted to the PO unit (`1 BX = 100 EA`), or null when the units are the same. */
+  conversion: string | null;
+  /** Base units (each) the line bills against each matched PO line. */
+  allocations: { poLine: PoLine; baseQuantity: number; amountCents: number }[];
+}
+
+/** The data one line is checked against. */
+export interface LineCheckInput {
+  line: InvoiceLine;
+  /** Matched PO lines, best first (at least one). */
+  poLines: PoLine[];
+  score: number;
+  receipts: readonly GoodsReceipt[];
+  invoiced: ReadonlyMap<number, InvoicedSoFar>;
+  contracts: readonly Contract[];
+  /** {@link indexContracts} of `contracts`. */
+  contractIndex: ContractIndex;
+  invoiceDate: string;
+  facilityId: string | null;
+  tolerances: ProcurementTolerances;
+}
+
+const pct = (gap: number, base: number): number => (base === 0 ? 0 : Math.round((gap / base) * 10_000) / 100);
+const cents = (x: number): number => Math.round(x);
+
+function suggestion(
+  q: number,
+  uom: string,
+  price: number,
+  billed: InvoiceLine,
+  basis: SuggestedLine['basis'],
+): SuggestedLine {
+  const unitPrice = cents(price);
+  const billedUom = billed.uom ? uomCode(billed.uom) : uom;
+  return {
+    quantity: q,
+    uom,
+    unit_price_cents: unitPrice,
+    amount_cents: cents(q * price),
+    text: `bill ${q} ${uom} at ${unitPrice} cents, not ${billed.quantity} ${billedUom} at ${billed.unit_price_cents} cents`,
+    basis,
+  };
+}
+
+/** The unit of a record (`uom`, `pack_qty`). */
+const unitOf = (r: { uom: string; pack_qty?: number | undefined }): UnitOf => ({
+  uom: uomCode(r.uom),
+  pack: packOf(r),
+});
+
+/** Contract items by identifier key (matching/identifiers.ts `identifierKeys`), built once per invoice. */
+export type ContractIndex = Map<string, { contract: Contract; item: ContractItem }[]>;
+
+/** Indexes the contract items of a vendor by identifier key. */
+export function indexContracts(contracts: readonly Contract[]): ContractIndex {
+  const index: ContractIndex = new Map();
+  for (const contract of contracts)
+    for (const item of contract.items)
+      for (const key of new Set(identifierList(item.identifiers).flatMap(identifierKeys)))
+        index.set(key, [...(index.get(key) ?? []), { contract, item }]);
+  return index;
+}
+
+/** Contract items for the item of a PO line (an identifier shared exactly), with their contract. */
+function contractItems(po: PoLine, line: InvoiceLine, index: ContractIndex) {
+  const ids = [...identifierList(po.identifiers), ...(line.item_identifiers ?? [])];
+  const out = new Set<{ contract: Contract; item: ContractItem }>();
+  for (const key of new Set(ids.flatMap(identifierKeys))) for (const e of index.get(key) ?? []) out.add(e);
+  return [...out];
+}
+
+/**
+ * The size of an invoice unit: stated on the line, the PO line's for the same unit, a contract
+ * item's for that unit, else what matching/uom.ts reads (EA 1, `BX/100`, `box of 50` in the
+ * description); null when unknown.
+ */
+function invoicePack(line: InvoiceLine, po: PoLine, items: { item: ContractItem }[]): UnitOf | null {
+  const poUnit = unitOf(po);
+  const uom = line.uom ? uomCode(line.uom) : poUnit.uom;
+  if (line.pack_qty !== undefined) return { uom, pack: line.pack_qty };
+  if (uom === poUnit.uom) return poUnit;
+  const fromContract = items.find(({ item }) => uomCode(item.uom) === uom);
+  if (fromContract) return unitOf(fromContract.item);
+  // A fixed-count unit (EA, DZ...) or a count in the unit text or the description (`BX/100`, `box of 50`).
+  const pack = baseUnitsPer({ uom: line.uom ?? null, description: line.description });
+  return pack === null ? null : { uom, pack };
+}
+
+/** Checks one aligned line (see the module doc). */
+export function checkLine(x: LineCheckInput): LineCheck {
+  const { line, tolerances: tol } = x;
+  const po = x.poLines[0]!;
+  const poUnit = unitOf(po);
+  const items = contractItems(po, line, x.contractIndex);
+  const unit = invoicePack(line, po, items);
+  const reasons: Reason[] = [];
+  let atRisk = 0;
+  let suggested: SuggestedLine | null = null;
+  const flag = (
+    code: Parameters<typeof reason>[0],
+    evidence: Record<string, unknown>,
+    gapCents: number,
+    s: SuggestedLine | null,
+  ) => {
+    reasons.push(
+      reason(code, PROCUREMENT_WEIGHT, {
+        line_number: line.line_number,
+        po_line_number: po.line_number,
+        match_score: Math.round(x.score * 1000) / 1000,
+        ...evidence,
+      }),
+    );
+    if (gapCents > atRisk || (suggested === null && s !== null)) {
+      atRisk = Math.max(atRisk, gapCents);
+      suggested = s ?? suggested;
+    }
+  };
+  const conversion =
+    unit && unit.uom !== poUnit.uom ? `1 ${poUnit.uom} = ${poUnit.pack / unit.pack} ${unit.uom}` : null;
+  // Unit of measure: the billed unit must convert, and the price must fit the conversion.
+  const expectedInUnit = unit ? convertPrice(po.unit_price_cents, poUnit, unit) : null;
+  if (
+    !unit ||
+    (unit.uom !== poUnit.uom &&
+      expectedInUnit !== null &&
+      exceeds(line.unit_price_cents, expectedInUnit, tol.pricePo))
+  ) {
+    const qPo = unit ? (line.quantity * unit.pack) / poUnit.pack : line.quantity;
+    const s = suggestion(qPo, poUnit.uom, po.unit_price_cents, line, 'po');
+    flag(
+      'UOM_MISMATCH',
+      {
+        billed_uom: line.uom ?? null,
+        po_uom: poUnit.uom,
+        po_pack_qty: poUnit.pack,
+        conversion: unit ? `1 ${unit.uom} = ${unit.pack} EA, 1 ${poUnit.uom} = ${poUnit.pack} EA` : 'unknown',
+        po_unit_price_cents: po.unit_price_cents,
+        expected_unit_price_cents: expectedInUnit === null ? null : cents(expectedInUnit),
+        billed_unit_price_cents: line.unit_price_cents,
+      },
+      Math.max(0, line.amount_cents - s.amount_cents),
+      s,
+    );
+    return {
+      reasons,
+      suggested,
+      atRiskCents: atRisk,
+      conversion,
+      allocations: allocate(x, line.quantity * (unit?.pack ?? poUnit.pack)),
+    };
+  }
+  const billedBase = toBase(line.quantity, unit);
+  // Price against the PO, per PO unit.
+  const billedPerPoUnit = convertPrice(line.unit_price_cents, unit, poUnit);
+  if (exceeds(billedPerPoUnit, po.unit_price_cents, tol.pricePo)) {
+    const s = suggestion(line.quantity, unit.uom, expectedInUnit!, line, 'po');
+    const gap = billedPerPoUnit - po.unit_price_cents;
+    flag(
+      'PRICE_ABOVE_PO',
+      {
+        po_unit_price_cents: po.unit_price_cents,
+        billed_unit_price_cents: line.unit_price_cents,
+        variance_cents_per_unit: cents(gap),
+        variance_percent: pct(gap, po.unit_price_cents),
+        variance_cents: Math.max(0, line.amount_cents - s.amount_cents),
+        conversion,
+        tolerance: tol.pricePo,
+      },
+      Math.max(0, line.amount_cents - s.amount_cents),
+      s,
+    );
+  }
+  contractCheck(x, po, unit, items, flag);
+  quantityCheck(x, po, unit, billedBase, flag);
+  return { reasons, suggested, atRiskCents: atRisk, conversion, allocations: allocate(x, billedBase) };
+}
+
+type Flag = (
+  code: Parameters<typeof reason>[0],
+  evidence: Record<string, unknown>,
+  gapCents: number,
+  s: SuggestedLine | null,
+) => void;
+
+function contractCheck(
+  x: LineCheckInput,
+  po: PoLine,
+  unit: UnitOf,
+  items: { contract: Contract; item: ContractItem }[],
+  flag: Flag,
+): void {
+  const { line } = x;
+  const inForce = items.filter(
+    ({ contract: c }) => c.effective_date <= x.invoiceDate && x.invoiceDate <= c.end_date,
+  );
+  const eligible = inForce.filter(
+    ({ contract: c }) =>
+      c.facilities.length === 0 || (x.facilityId !== null && c.facilities.includes(x.facilityId)),
+  );
+  if (eligible.length > 0) {
+    const best = eligible
+      .map((e) => ({ ...e, price: convertPrice(e.item.price_cents, unitOf(e.item), unit) }))
+      .sort((a, b) => a.price - b.price || a.contract.contract_id.localeCompare(b.contract.contract_id))[0]!;
+    if (exceeds(line.unit_price_cents, best.price, x.tolerances.priceContract)) {
+      const s = suggestion(line.quantity, unit.uom, best.price, line, 'contract');
+      const gap = line.unit_price_cents - best.price;
+      flag(
+        'PRICE_ABOVE_CONTRACT',
+        {
+          contract_id: best.contract.contract_id,
+          contract_tier: best.contract.tier ?? null,
+          contract_effective_date: best.contract.effective_date,
+          contract_end_date: best.contract.end_date,
+          contract_unit_price_cents: cents(best.price),
+          billed_unit_price_cents: line.unit_price_cents,
+          variance_cents_per_unit: cents(gap),
+          variance_percent: pct(gap, best.price),
+          variance_cents: Math.max(0, line.amount_cents - s.amount_cents),
+          tolerance: x.tolerances.priceContract,
+        },
+        Math.max(0, line.amount_cents - s.amount_cents),
+        s,
+      );
+    }
+    return;
+  }
+  if (po.contract_id === undefined) return;
+  const own = x.contracts.find((c) => c.contract_id === po.contract_id);
+  if (!own) return;
+  const dated = own.effective_date <= x.invoiceDate && x.invoiceDate <= own.end_date;
+  const evidence = {
+    contract_id: own.contract_id,
+    contract_effective_date: own.effective_date,
+    contract_end_date: own.end_date,
+    invoice_date: x.invoiceDate,
+    facility_id: x.facilityId,
+    eligible_facilities: own.facilities,
+  };
+  if (!dated) flag('CONTRACT_EXPIRED', evidence, 0, null);
+  else flag('CONTRACT_FACILITY_NOT_ELIGIBLE', evidence, 0, null);
+}
+
+/** Base units received for a PO line (receipts in their own units). */
+function receivedBase(receipts: readonly GoodsReceipt[], po: PoLine): { base: number; ids: string[] } {
+  const mine = receipts.filter((r) => r.po_line_number === po.line_number);
+  return {
+    base: mine.reduce((a, r) => a + toBase(r.quantity, unitOf(r)), 0),
+    ids: mine.map((r) => r.receipt_id),
+  };
+}
+
+function quantityCheck(x: LineCheckInput, po: PoLine, unit: UnitOf, billedBase: number, flag: Flag): void {
+  const { line } = x;
+  let received = 0;
+  let ordered = 0;
+  let already = 0;
+  const receiptIds: string[] = [];
+  const earlier: string[] = [];
+  for (const p of x.poLines) {
+    const r = receivedBase(x.receipts, p);
+    received += r.base;
+    receiptIds.push(...r.ids);
+    ordered += p.quantity * packOf(p);
+    const inv = x.invoiced.get(p.line_number);
+    already += inv?.baseQuantity ?? 0;
+    earlier.push(...(inv?.invoiceIds ?? []));
+  }
+  const perBase = line.unit_price_cents / unit.pack;
+  if (receiptIds.length === 0) {
+    flag(
+      'NO_RECEIPT',
+      { po_line_numbers: x.poLines.map((p) => p.line_number), billed_base_units: billedBase },
+      0,
+      null,
+    );
+    return;
+  }
+  if (already >= ordered && billedBase > 0) {
+    const s = suggestion(0, unit.uom, line.unit_price_cents, line, 'po');
+    flag(
+      'PO_EXHAUSTED',
+      { ordered_base_units: ordered, already_invoiced_base_units: already, earlier_invoices: earlier },
+      line.amount_cents,
+      s,
+    );
+    return;
+  }
+  const available = Math.max(0, received - already);
+  if (exceeds(billedBase, available, x.tolerances.quantity)) {
+    const q = Math.floor(available / unit.pack);
+    const s = suggestion(q, unit.uom, line.unit_price_cents, line, 'receipt');
+    flag(
+      'QUANTITY_ABOVE_RECEIVED',
+      {
+        billed_base_units: billedBase,
+        received_base_units: received,
+        already_invoiced_base_units: already,
+        available_base_units: available,
+        receipts: receiptIds,
+        earlier_invoices: earlier,
+        across_invoices: already > 0,
+        variance_base_units: billedBase - available,
+        variance_cents: cents((billedBase - available) * perBase),
+      },
+      cents((billedBase - available) * perBase),
+      s,
+    );
+  }
+}
+
+/** Splits the billed base units over the matched PO lines: each up to its ordered quantity, the rest on the last. */
+function allocate(x: LineCheckInput, billedBase: number): LineCheck['allocations'] {
+  let left = billedBase;
+  return x.poLines.map((p, k) => {
+    const take = k === x.poLines.length - 1 ? left : Math.min(left, p.quantity * packOf(p));
+    left -= take;
+    const share = billedBase === 0 ? 0 : take / billedBase;
+    return { poLine: p, baseQuantity: take, amountCents: Math.round(x.line.amount_cents * share) };
+  });
+}

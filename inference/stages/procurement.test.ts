@@ -1,0 +1,208 @@
+import { describe, expect, it } from 'vitest';
+import type { ProcurementContext, ProcurementLookup } from '../../core/erp.js';
+import type { Invoice, InvoiceLine } from '../../core/invoice.js';
+import { makeContract, makePo, makeReceipts } from '../../test/erp-fixtures.js';
+import { makeInvoice } from '../../test/fixtures.js';
+import { identifierRuleMatcher } from '../procurement/matcher.js';
+import { DEFAULT_PROCUREMENT_TOLERANCES } from '../procurement/tolerances.js';
+import { matchProcurement } from './procurement.js';
+
+const gloves = (over: Partial<InvoiceLine> = {}): InvoiceLine => ({
+  line_number: 1,
+  description: 'Nitrile exam gloves, medium',
+  item_identifiers: ['0100071520'],
+  uom: 'BX',
+  quantity: 10,
+  unit_price_cents: 4_120,
+  amount_cents: 41_200,
+  ...over,
+});
+
+const invoiceOf = (lines: InvoiceLine[], over: Partial<Invoice> = {}): Invoice =>
+  makeInvoice({
+    invoice_id: 'po-inv-1',
+    po_number: 'PO-1001',
+    facility_id: 'FAC-1',
+    invoice_date: '2025-03-01',
+    lines,
+    total_cents: lines.reduce((a, l) => a + l.amount_cents, 0),
+    ...over,
+  });
+
+const context = (over: Partial<ProcurementContext> = {}): ProcurementLookup => ({
+  kind: 'context',
+  context: {
+    po: makePo(),
+    chosenBy: 'cited',
+    receipts: makeReceipts(),
+    invoiced: new Map(),
+    contracts: [makeContract()],
+    ...over,
+  },
+});
+
+const run = (inv: Invoice, lookup: ProcurementLookup = context()) =>
+  matchProcurement(inv, lookup, identifierRuleMatcher, DEFAULT_PROCUREMENT_TOLERANCES);
+const codes = (inv: Invoice, lookup?: ProcurementLookup) => run(inv, lookup).reasons.map((r) => r.code);
+
+describe('procurement stage', () => {
+  it('passes an invoice that matches PO, receipt and contract, and records what it billed', () => {
+    const r = run(invoiceOf([gloves()]));
+    expect(r.reasons).toEqual([]);
+    expect(r.summary).toMatchObject({ po_number: 'PO-1001', chosen_by: 'cited', all_lines_matched: true });
+    expect(r.summary!.lines[0]!.po_line_numbers).toEqual([1]);
+    expect(r.billing).toEqual({
+      poNumber: 'PO-1001',
+      allocations: [{ poLineNumber: 1, baseQuantity: 1000, amountCents: 41_200 }],
+    });
+  });
+
+  it('does nothing without ERP data or for a credit memo', () => {
+    expect(run(invoiceOf([gloves()]), { kind: 'none' })).toMatchObject({
+      reasons: [],
+      summary: null,
+      billing: null,
+    });
+    expect(run(invoiceOf([gloves()], { document_type: 'credit_memo' })).summary).toBeNull();
+  });
+
+  it('accepts a correct pack conversion (1 000 EA at the each price)', () => {
+    const r = run(
+      invoiceOf([gloves({ uom: 'EA', quantity: 1000, unit_price_cents: 41, amount_cents: 41_000 })]),
+    );
+    expect(r.reasons).toEqual([]);
+    expect(r.summary!.lines[0]!.conversion).toBe('1 BX = 100 EA');
+  });
+
+  it('flags billing per each at the box price as UOM_MISMATCH with a suggested correction', () => {
+    const r = run(
+      invoiceOf([gloves({ uom: 'EA', quantity: 10, unit_price_cents: 4_120, amount_cents: 41_200 })]),
+    );
+    expect(r.reasons.map((x) => x.code)).toEqual(['UOM_MISMATCH']);
+    expect(r.summary!.lines[0]!.suggested).toMatchObject({
+      quantity: 0.1,
+      uom: 'BX',
+      unit_price_cents: 4_120,
+      amount_cents: 412,
+    });
+    expect(r.amountAtRiskCents).toBe(41_200 - 412);
+  });
+
+  it('flags a price above the PO with variance in cents and percent', () => {
+    const r = run(invoiceOf([gloves({ unit_price_cents: 4_500, amount_cents: 45_000 })]));
+    const codes = r.reasons.map((x) => x.code);
+    expect(codes).toContain('PRICE_ABOVE_PO');
+    const ev = r.reasons.find((x) => x.code === 'PRICE_ABOVE_PO')!.evidence;
+    expect(ev).toMatchObject({ variance_cents_per_unit: 380, variance_percent: 9.22, variance_cents: 3_800 });
+    expect(r.amountAtRiskCents).toBe(3_800);
+  });
+
+  it('keeps a price within tolerance (0.5 %)', () => {
+    expect(codes(invoiceOf([gloves({ unit_price_cents: 4_140, amount_cents: 41_400 })]))).toEqual([]);
+    expect(codes(invoiceOf([gloves({ unit_price_cents: 4_150, amount_cents: 41_500 })]))).toEqual([
+      'PRICE_ABOVE_PO',
+      'PRICE_ABOVE_CONTRACT',
+    ]);
+  });
+
+  it('flags a price above the contract in force, an expired contract and a facility not eligible', () => {
+    const cheaper = context({
+      contracts: [
+        makeContract({
+          items: [
+            { identifiers: { supplier_part: '010-00715-20' }, uom: 'BX', pack_qty: 100, price_cents: 3_900 },
+          ],
+        }),
+      ],
+    });
+    expect(codes(invoiceOf([gloves()]), cheaper)).toEqual(['PRICE_ABOVE_CONTRACT']);
+    expect(codes(invoiceOf([gloves()], { invoice_date: '2026-02-01' }))).toEqual(['CONTRACT_EXPIRED']);
+    expect(codes(invoiceOf([gloves()], { facility_id: 'FAC-9' }))).toEqual([
+      'CONTRACT_FACILITY_NOT_ELIGIBLE',
+    ]);
+  });
+
+  it('honours a contract price change on its effective date', () => {
+    const old = makeContract({ end_date: '2025-02-28' });
+    const next = makeContract({
+      contract_id: 'GPO-7B',
+      effective_date: '2025-03-01',
+      items: [
+        { identifiers: { supplier_part: '010-00715-20' }, uom: 'BX', pack_qty: 100, price_cents: 4_000 },
+      ],
+    });
+    const lookup = context({ contracts: [old, next] });
+    expect(codes(invoiceOf([gloves({ unit_price_cents: 4_000, amount_cents: 40_000 })]), lookup)).toEqual([]);
+    expect(codes(invoiceOf([gloves()]), lookup)).toEqual(['PRICE_ABOVE_CONTRACT']);
+  });
+
+  it('flags quantity above received minus invoiced, across invoices, and no receipt', () => {
+    expect(codes(invoiceOf([gloves({ quantity: 12, amount_cents: 49_440 })]))).toEqual([
+      'QUANTITY_ABOVE_RECEIVED',
+    ]);
+    const earlier = context({
+      invoiced: new Map([[1, { baseQuantity: 600, amountCents: 24_720, invoiceIds: ['a'] }]]),
+    });
+    const r = run(invoiceOf([gloves({ quantity: 5, amount_cents: 20_600 })]), earlier);
+    expect(r.reasons.map((x) => x.code)).toEqual(['QUANTITY_ABOVE_RECEIVED']);
+    expect(r.reasons[0]!.evidence).toMatchObject({
+      across_invoices: true,
+      available_base_units: 400,
+      earlier_invoices: ['a'],
+    });
+    expect(r.summary!.lines[0]!.suggested).toMatchObject({ quantity: 4, uom: 'BX', basis: 'receipt' });
+    expect(codes(invoiceOf([gloves()]), context({ receipts: [] }))).toEqual(['NO_RECEIPT']);
+  });
+
+  it('flags an item not on the PO, a closed PO and a PO of another vendor', () => {
+    const stapler = gloves({
+      line_number: 2,
+      description: 'Surgical skin stapler 35 wide',
+      item_identifiers: ['SS-35W'],
+    });
+    expect(codes(invoiceOf([gloves(), stapler]))).toEqual(['ITEM_NOT_ON_PO']);
+    expect(codes(invoiceOf([gloves()]), context({ po: makePo({ status: 'closed' }) }))).toEqual([
+      'PO_CLOSED',
+    ]);
+    const r = run(invoiceOf([gloves()]), context({ po: makePo({ vendor_id: 'V-999' }) }));
+    expect(r.reasons.map((x) => x.code)).toEqual(['PO_OTHER_VENDOR']);
+    expect(r.billing).toBeNull();
+  });
+
+  it('aligns one invoice line to two PO lines of the same item, and two invoice lines to one PO line', () => {
+    const po = makePo({
+      lines: [makePo().lines[0]!, { ...makePo().lines[0]!, line_number: 3, quantity: 5 }],
+    });
+    const receipts = [
+      ...makeReceipts(),
+      { ...makeReceipts()[0]!, receipt_id: 'GR-3', po_line_number: 3, quantity: 5 },
+    ];
+    const both = run(invoiceOf([gloves({ quantity: 15, amount_cents: 61_800 })]), context({ po, receipts }));
+    expect(both.reasons).toEqual([]);
+    expect(both.summary!.lines[0]!.po_line_numbers).toEqual([1, 3]);
+    expect(both.billing!.allocations.map((a) => [a.poLineNumber, a.baseQuantity])).toEqual([
+      [1, 1000],
+      [3, 500],
+    ]);
+    const split = run(
+      invoiceOf([
+        gloves({ quantity: 6, amount_cents: 24_720 }),
+        gloves({ line_number: 2, quantity: 4, amount_cents: 16_480 }),
+      ]),
+    );
+    expect(split.reasons).toEqual([]);
+    expect(split.summary!.lines.map((l) => l.po_line_numbers)).toEqual([[1], [1]]);
+  });
+});
+
+describe('procurement stage, lines of one invoice', () => {
+  it('sums two invoice lines billing one PO line against its receipt', () => {
+    const r = run(
+      invoiceOf([
+        gloves({ quantity: 6, amount_cents: 24_720 }),
+        gloves({ line_number: 2, quantity: 8, amount_cents: 32_960 }),
+      ]),
+    );
+    expect(r.reasons.map((x) => [x.code, x.evidence.line_number])).toEqual([['QUANTITY_ABOVE_RECEIVED', 2]]);
+  });
+});

@@ -1,0 +1,103 @@
+/**
+ * The PO match through the API on both engines: ERP data loaded with the erp role, a
+ * PO-backed invoice auto-approved when every line matches, held in the procurement queue with
+ * a suggested correction for a unit-of-measure error, over-billing split over two invoices
+ * caught from the stored billing, a rejected invoice's billing released, and an invoice without
+ * ERP data scored as before.
+ */
+import { describe, expect, it } from 'vitest';
+import type { DecisionResponse } from '../core/decision.js';
+import type { Invoice, InvoiceLine } from '../core/invoice.js';
+import { engines, makeInvoice } from './fixtures.js';
+import { useHarness } from './harness.js';
+import { makeErpLoad } from './erp-fixtures.js';
+
+const gloves = (over: Partial<InvoiceLine> = {}): InvoiceLine => ({
+  line_number: 1,
+  description: 'Exam gloves nitrile medium powder free',
+  item_identifiers: ['0100071520'],
+  uom: 'BX',
+  quantity: 10,
+  unit_price_cents: 4_120,
+  amount_cents: 41_200,
+  ...over,
+});
+
+const poInvoice = (id: string, lines: InvoiceLine[], over: Partial<Invoice> = {}): Invoice =>
+  makeInvoice({
+    invoice_id: id,
+    invoice_number: id,
+    po_number: 'PO-1001',
+    facility_id: 'FAC-1',
+    vendor: { id: 'V-100', name: 'Acme Medical Supply, Inc.' },
+    lines,
+    total_cents: lines.reduce((a, l) => a + l.amount_cents, 0),
+    ...over,
+  });
+
+describe.each(engines('procapi'))('PO match through the API on $name', ({ config }) => {
+  const ref = useHarness(config());
+  const setUp = async () => {
+    const v = await ref.h.call('admin', {
+      method: 'PUT',
+      url: '/v1/vendors/V-100',
+      payload: { approved_betos: [], approved_hcpcs_prefixes: ['A', 'E'] },
+    });
+    expect([200, 201]).toContain(v.statusCode);
+    const r = await ref.h.call('erp', { method: 'POST', url: '/v1/erp/load', payload: makeErpLoad() });
+    expect(r.statusCode).toBe(200);
+  };
+  const score = (inv: Invoice): Promise<DecisionResponse> => ref.h.scoreOk(inv);
+
+  it('holds a unit-of-measure error in the procurement queue with the expected line', async () => {
+    await setUp();
+    const d = await score(poInvoice('uom-1', [gloves({ uom: 'EA', amount_cents: 41_200 })]));
+    expect(d.decision).toBe('HOLD');
+    expect(d.queue).toBe('procurement');
+    expect(d.reasons.map((r) => r.code)).toContain('UOM_MISMATCH');
+    expect(d.procurement).toMatchObject({
+      po_number: 'PO-1001',
+      chosen_by: 'cited',
+      amount_at_risk_cents: 40_788,
+    });
+    expect(d.procurement!.lines[0]!.suggested).toMatchObject({
+      quantity: 0.1,
+      uom: 'BX',
+      unit_price_cents: 4_120,
+    });
+    // Expected loss = the overbilled cents.
+    expect(d.priority).toBeGreaterThanOrEqual(407.88);
+  });
+
+  it('catches over-billing split over two invoices, and releases a rejected invoice', async () => {
+    const first = await score(poInvoice('split-1', [gloves({ quantity: 6, amount_cents: 24_720 })]));
+    expect(first.reasons.filter((r) => r.code === 'QUANTITY_ABOVE_RECEIVED')).toEqual([]);
+    const second = await score(poInvoice('split-2', [gloves({ quantity: 6, amount_cents: 24_720 })]));
+    const q = second.reasons.find((r) => r.code === 'QUANTITY_ABOVE_RECEIVED')!;
+    // 1 000 EA received; uom-1 billed 10 EA and split-1 600 EA before.
+    expect(q.evidence).toMatchObject({
+      across_invoices: true,
+      already_invoiced_base_units: 610,
+      available_base_units: 390,
+      earlier_invoices: ['uom-1', 'split-1'],
+    });
+    // The ERP rejects the first invoice: its billing no longer counts for the next one.
+    const cb = await ref.h.call('erp', {
+      method: 'POST',
+      url: '/v1/erp/callbacks',
+      payload: { invoice_id: 'split-1', status: 'rejected', reason_code: 'OTHER', idempotency_key: 'rej-1' },
+    });
+    expect(cb.statusCode).toBe(200);
+    // Counted now: uom-1 (10 EA) and split-2 (600 EA); 3 BX fit the 390 EA left.
+    const third = await score(poInvoice('split-3', [gloves({ quantity: 3, amount_cents: 12_360 })]));
+    expect(third.reasons.map((r) => r.code)).not.toContain('QUANTITY_ABOVE_RECEIVED');
+  });
+
+  it('leaves an invoice of a vendor without ERP data on its path', async () => {
+    const plain = await score(
+      makeInvoice({ invoice_id: 'plain-1', vendor: { id: 'V-NONE', name: 'Other Co' } }),
+    );
+    expect(plain.procurement).toBeUndefined();
+    expect(plain.reasons.some((r) => r.code.startsWith('PO_') || r.code === 'ITEM_NOT_ON_PO')).toBe(false);
+  });
+});
