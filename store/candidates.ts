@@ -1,9 +1,11 @@
 /**
- * Duplicate-candidate search: earlier invoices of a tenant close to a new one by embedding
- * (pgvector kNN, exact up to a row count and by HNSW beyond it), within the same vendor near
- * the invoice date, or sharing an exact blocking key (vendor + canonical invoice number;
- * vendor + total + date; a credit memo's negated total).
+ * Duplicate-candidate search: the blocking spec of core/blocking.ts rendered to SQL. Earlier
+ * invoices of a tenant close to a new one by embedding (pgvector kNN, exact up to a row count
+ * and by HNSW beyond it), within the same vendor near the invoice date, or sharing an exact
+ * blocking key (vendor + canonical invoice number; vendor + total + date; a credit memo's
+ * negated total).
  */
+import { BLOCKING_SPEC, exactKeysSql, vendorWindowSql, type BlockingKeys } from '../core/blocking.js';
 import type { DecisionKind } from '../core/decision.js';
 import type { Invoice } from '../core/invoice.js';
 import type { SqlExecutor } from './sql.js';
@@ -77,19 +79,14 @@ export interface CandidateSearchOptions {
   vendorWindowDays?: number;
 }
 
-/** Query of {@link TriageRepository.findDuplicateCandidates}. */
-export interface CandidateQuery {
+/**
+ * Query of {@link TriageRepository.findDuplicateCandidates}: the new invoice's blocking keys
+ * (credit memos also block on the negated total) and its tenant.
+ */
+export interface CandidateQuery extends BlockingKeys {
   tenantId: string;
-  embedding: ArrayLike<number>;
   /** Nearest neighbours to fetch by embedding. */
   k: number;
-  vendorKey: string;
-  vendorId: string;
-  invoiceNumberCanonical: string;
-  totalCents: number;
-  invoiceDate: string;
-  /** Document kind of the new invoice; credit memos also block on the negated total. Default invoice. */
-  documentType?: Invoice['document_type'];
 }
 
 type Row = Record<string, unknown>;
@@ -138,8 +135,20 @@ function toCandidate(r: Row, source: CandidateSource): CandidateInvoice {
   };
 }
 
-export const DEFAULT_EXACT_MAX_ROWS = 20_000;
-export const DEFAULT_VENDOR_WINDOW_DAYS = 400;
+/** Default of {@link CandidateSearchOptions.exactSearchMaxRows}: the spec's crossover. */
+export const DEFAULT_EXACT_MAX_ROWS = BLOCKING_SPEC.exactSearchMaxRows;
+/** Default of {@link CandidateSearchOptions.vendorWindowDays}: the spec's window. */
+export const DEFAULT_VENDOR_WINDOW_DAYS = BLOCKING_SPEC.vendorWindowDays;
+
+/** Placeholders of the exact-key query below. */
+const EXACT_PARAMS = {
+  invoiceNumberCanonical: '$3',
+  vendorKey: '$4',
+  vendorId: '$5',
+  totalCents: '$6',
+  invoiceDate: '$7',
+  documentType: '$8',
+} as const;
 
 /** pgvector >= 0.8 has iterative index scans (`hnsw.iterative_scan`); cached per database. */
 export async function hasIterativeScan(db: SqlExecutor): Promise<boolean> {
@@ -194,19 +203,14 @@ export async function findCandidates(
   // duplicates nearly always come from the same vendor, whatever the tenant-wide neighbours are.
   const vendorKnn = await db.query(
     `SELECT ${CANDIDATE_COLUMNS} ${from}
-     WHERE i.tenant_id = $2 AND (i.vendor_id = $4 OR i.vendor_key = $5)
-       AND i.invoice_date BETWEEN $6::date - $7::int AND $6::date + $7::int
+     WHERE i.tenant_id = $2 AND ${vendorWindowSql({ vendorId: '$4', vendorKey: '$5', invoiceDate: '$6' }, '$7')}
      ORDER BY (i.embedding <=> $1::vector) + 0, i.pk LIMIT $3`,
     [vec, q.tenantId, q.k, q.vendorId, q.vendorKey, q.invoiceDate, opts.vendorWindowDays],
   );
   const exact = await db.query(
     `SELECT ${CANDIDATE_COLUMNS} ${from}
-     WHERE i.tenant_id = $2 AND (
-       (i.invoice_number_canonical = $3 AND (i.vendor_key = $4 OR i.vendor_id = $5))
-       OR (i.vendor_key = $4 AND i.total_cents = $6 AND i.invoice_date = $7::date)
-       OR ($8 = 'credit_memo' AND i.document_type = 'invoice' AND i.total_cents = -($6::bigint)
-           AND (i.vendor_key = $4 OR i.vendor_id = $5)))
-     LIMIT 50`,
+     WHERE i.tenant_id = $2 AND ${exactKeysSql(BLOCKING_SPEC, EXACT_PARAMS)}
+     ORDER BY i.created_at DESC, i.pk DESC LIMIT $9`,
     [
       vec,
       q.tenantId,
@@ -216,6 +220,7 @@ export async function findCandidates(
       q.totalCents,
       q.invoiceDate,
       q.documentType ?? 'invoice',
+      BLOCKING_SPEC.exactLimit,
     ],
   );
   const byId = new Map<string, CandidateInvoice>();

@@ -6,7 +6,7 @@ import type { SqlDatabase } from './sql.js';
 import { openPglite } from './pglite.js';
 import { openPostgres } from './postgres.js';
 import { migrate } from './migrate.js';
-import { createRepository, type CandidateSearchOptions, type TriageRepository } from './repository.js';
+import { createRepository, type RepositoryOptions, type TriageRepository } from './repository.js';
 
 export * from './sql.js';
 export * from './repository.js';
@@ -48,11 +48,8 @@ export async function openDatabase(cfg: StoreConfig): Promise<SqlDatabase> {
 
 /**
  * Opens the configured database, applies pending migrations and returns the repository.
- * @param search tuning of the duplicate-candidate search (recall guard thresholds).
+ * @param search tuning of the duplicate-candidate search (recall guard thresholds) and the id source.
  */
-export async function openStore(
-  cfg: StoreConfig,
-  search: CandidateSearchOptions = {},
-): Promise<TriageRepository> {
+export async function openStore(cfg: StoreConfig, search: RepositoryOptions = {}): Promise<TriageRepository> {
   return createRepository(await openDatabase(cfg), search);
 }

@@ -5,7 +5,7 @@
  * - **coding-mismatch**: one row per line the model scores (`FeatureProvider.lineVectors`),
  *   label 1 when the benchmark lists a coding exception on that line (kind = its
  *   `CodingKind`).
- * - **duplicate**: one row per candidate pair from {@link candidatePairs} (kNN + exact keys,
+ * - **duplicate**: one row per candidate pair from {@link candidatePairs} (core/blocking.ts spec,
  *   within a split, earlier invoices only). Label 1 when both invoices belong to the same
  *   duplicate cluster (following `duplicate.of` links to the original, so two copies of one
  *   original are also a duplicate pair); kind = the later invoice's `DuplicateKind`, or its
@@ -21,6 +21,7 @@
 import { createHash } from 'node:crypto';
 import type { BenchmarkRecord } from '../datasets/benchmark/types.js';
 import type { LabelsUsed, ModelTask } from '../models/spec.js';
+import { BLOCKING_SPEC } from '../core/blocking.js';
 import { candidatePairs, type BlockingOptions } from './blocking.js';
 import type { LoadedBenchmark } from './benchmark.js';
 import type { Dataset, RowMeta } from './data.js';
@@ -298,7 +299,7 @@ export async function assembleTask(
     rowsFrom:
       task === 'coding-mismatch'
         ? `one row per scored line (${benchRows} benchmark rows)`
-        : `candidate pairs within each split, earlier invoices only: kNN k=${o.blocking?.k ?? 10} on the invoice embedding + exact keys (canonical number with same vendor key/id; vendor key + total + date), as the service's findDuplicateCandidates`,
+        : `candidate pairs within each split, earlier invoices only, by core/blocking.ts BLOCKING_SPEC as the service's findDuplicateCandidates: kNN k=${o.blocking?.k ?? BLOCKING_SPEC.k} on the invoice embedding, vendor kNN within ${BLOCKING_SPEC.vendorWindowDays} days, exact keys (${BLOCKING_SPEC.exactKeys.map((r) => r.name).join(', ')})`,
     blocking,
   };
 }

@@ -4,19 +4,13 @@
  * embedding of an invoice, and the comparison vector of a candidate pair. Training code is
  * generic over it; the concrete provider wraps `features/`.
  */
+import type { BlockingKeys } from '../core/blocking.js';
 import type { Invoice } from '../core/invoice.js';
 import { extractInvoiceFeatures } from '../features/invoice-features.js';
 
-/** Blocking keys of one invoice (as the store indexes them) and its unit-length embedding. */
-export interface InvoiceKeys {
-  vendorKey: string;
-  vendorId: string;
-  invoiceNumberCanonical: string;
-  totalCents: number;
-  /** `YYYY-MM-DD`. */
-  invoiceDate: string;
-  /** L2-normalised invoice embedding. */
-  embedding: ArrayLike<number>;
+/** Blocking keys of an invoice (core/blocking.ts); the document type is always set. */
+export interface InvoiceKeys extends BlockingKeys {
+  documentType: Invoice['document_type'];
 }
 
 /** The feature pipeline as training sees it. */
@@ -41,6 +35,7 @@ export function invoiceKeys(inv: Invoice): InvoiceKeys {
     invoiceNumberCanonical: f.invoiceNumber.canonical,
     totalCents: inv.total_cents,
     invoiceDate: inv.invoice_date,
+    documentType: inv.document_type,
     embedding: f.embedding,
   };
 }

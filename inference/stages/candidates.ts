@@ -3,11 +3,12 @@
  * embedding with a recall guard, kNN within the vendor, exact blocking keys), searched inside
  * the scoring transaction so that concurrent submissions of one vendor see each other.
  */
+import { BLOCKING_SPEC } from '../../core/blocking.js';
 import type { CandidateResult, ScoringTx } from '../../store/repository.js';
 import type { Prepared } from './prepare.js';
 
-/** Default nearest neighbours fetched per invoice. */
-export const DEFAULT_CANDIDATE_K = 10;
+/** Default nearest neighbours fetched per invoice: the blocking spec's k. */
+export const DEFAULT_CANDIDATE_K = BLOCKING_SPEC.k;
 
 /** Searches the duplicate candidates of a prepared invoice; `k` neighbours per kNN search. */
 export function findCandidates(

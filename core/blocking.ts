@@ -1,0 +1,157 @@
+/**
+ * Duplicate blocking declared once (in the style of Splink's blocking rules): which earlier
+ * invoices a new invoice is compared with. The store renders this spec to SQL
+ * (`store/candidates.ts`) and training evaluates it in memory (`training/blocking.ts`), so the
+ * pair model is trained on the pairs the service scores. `test/blocking-parity.test.ts` runs
+ * both on the same invoices and compares the candidate sets.
+ *
+ * A candidate is an earlier invoice that is
+ * 1. among the `k` nearest by cosine distance of the invoice embeddings (tenant-wide kNN);
+ * 2. among the `k` nearest of the **same vendor** (vendor id or vendor key equal) dated within
+ *    `vendorWindowDays` days of the new invoice (vendor kNN);
+ * 3. or matched by one of the `exactKeys` rules (at most `exactLimit`, most recent first).
+ *
+ * kNN ties go to the earlier invoice.
+ */
+import type { Invoice } from './invoice.js';
+
+/** The fields of an invoice that blocking reads. Money in cents, dates `YYYY-MM-DD`. */
+export interface BlockingKeys {
+  vendorKey: string;
+  vendorId: string;
+  invoiceNumberCanonical: string;
+  totalCents: number;
+  invoiceDate: string;
+  /** Default `invoice`. */
+  documentType?: Invoice['document_type'];
+  /** L2-normalised invoice embedding. */
+  embedding: ArrayLike<number>;
+}
+
+/** How the vendor of a candidate must match: by vendor key only, or by vendor key or vendor id. */
+export type VendorMatch = 'key' | 'key_or_id';
+
+/** An exact-key rule: every condition holds between the new invoice and the candidate. */
+export interface ExactKeyRule {
+  /** Name of the rule (documentation and tests). */
+  name: string;
+  vendor: VendorMatch;
+  /** Fields that are equal. */
+  equal: readonly ('invoiceNumberCanonical' | 'invoiceDate')[];
+  /** `same`: equal totals; `negated`: the candidate's total is minus the new one's; absent: not compared. */
+  total?: 'same' | 'negated';
+  /** The rule applies only when the new document is of this type. */
+  queryDocumentType?: Invoice['document_type'];
+  /** Only candidates of this document type match. */
+  candidateDocumentType?: Invoice['document_type'];
+}
+
+/** The whole blocking specification. */
+export interface BlockingSpec {
+  /** Nearest neighbours per kNN search (tenant-wide and vendor). */
+  k: number;
+  /** Vendor kNN looks at the vendor's invoices dated within this many days (inclusive). */
+  vendorWindowDays: number;
+  exactKeys: readonly ExactKeyRule[];
+  /** Most exact-key candidates per invoice (the most recently stored first). */
+  exactLimit: number;
+  /**
+   * Tenants with at most this many indexed invoices are searched exactly (a scan of the
+   * tenant); larger ones by HNSW with pgvector's iterative scan. Measured crossover, see
+   * BENCHMARKS.md "Candidate search". Does not change the candidate set, only its cost.
+   */
+  exactSearchMaxRows: number;
+}
+
+/** The blocking of the service and of training. */
+export const BLOCKING_SPEC: BlockingSpec = Object.freeze({
+  k: 10,
+  vendorWindowDays: 400,
+  exactKeys: Object.freeze([
+    { name: 'vendor_number', vendor: 'key_or_id', equal: ['invoiceNumberCanonical'] },
+    { name: 'vendor_total_date', vendor: 'key', equal: ['invoiceDate'], total: 'same' },
+    {
+      name: 'credit_memo_reversal',
+      vendor: 'key_or_id',
+      equal: [],
+      total: 'negated',
+      queryDocumentType: 'credit_memo',
+      candidateDocumentType: 'invoice',
+    },
+  ] satisfies ExactKeyRule[]),
+  exactLimit: 50,
+  exactSearchMaxRows: 20_000,
+});
+
+/** True when the candidate's vendor matches the new invoice's as `how` requires. */
+export function vendorMatches(how: VendorMatch, q: BlockingKeys, c: BlockingKeys): boolean {
+  return q.vendorKey === c.vendorKey || (how === 'key_or_id' && q.vendorId === c.vendorId);
+}
+
+/** True when the rule matches the new invoice `q` with the earlier invoice `c`. */
+export function exactKeyMatches(rule: ExactKeyRule, q: BlockingKeys, c: BlockingKeys): boolean {
+  if (rule.queryDocumentType && (q.documentType ?? 'invoice') !== rule.queryDocumentType) return false;
+  if (rule.candidateDocumentType && (c.documentType ?? 'invoice') !== rule.candidateDocumentType)
+    return false;
+  if (rule.total === 'same' && q.totalCents !== c.totalCents) return false;
+  if (rule.total === 'negated' && c.totalCents !== -q.totalCents) return false;
+  return rule.equal.every((f) => q[f] === c[f]) && vendorMatches(rule.vendor, q, c);
+}
+
+/** Whole days from `a` to `b` (`YYYY-MM-DD`, UTC). */
+function daysBetween(a: string, b: string): number {
+  return Math.round((Date.parse(`${b}T00:00:00Z`) - Date.parse(`${a}T00:00:00Z`)) / 86_400_000);
+}
+
+/** True when `c` is a vendor-kNN candidate of `q` by vendor and date window (the distance aside). */
+export function inVendorWindow(spec: BlockingSpec, q: BlockingKeys, c: BlockingKeys): boolean {
+  return (
+    vendorMatches('key_or_id', q, c) &&
+    Math.abs(daysBetween(q.invoiceDate, c.invoiceDate)) <= spec.vendorWindowDays
+  );
+}
+
+/** SQL placeholders (e.g. `$4`) of the new invoice's fields, for {@link exactKeysSql}. */
+export interface BlockingSqlParams {
+  vendorKey: string;
+  vendorId: string;
+  invoiceNumberCanonical: string;
+  totalCents: string;
+  invoiceDate: string;
+  documentType: string;
+}
+
+/**
+ * The exact-key rules as one SQL condition over the candidate row alias `i`
+ * (columns vendor_key, vendor_id, invoice_number_canonical, total_cents, invoice_date,
+ * document_type), with the new invoice's fields as the given placeholders.
+ */
+export function exactKeysSql(spec: BlockingSpec, p: BlockingSqlParams, alias = 'i'): string {
+  const column = { invoiceNumberCanonical: 'invoice_number_canonical', invoiceDate: 'invoice_date' } as const;
+  const cast = { invoiceNumberCanonical: '::text', invoiceDate: '::date' } as const;
+  const rules = spec.exactKeys.map((r) => {
+    const c: string[] = [];
+    if (r.queryDocumentType) c.push(`${p.documentType}::text = '${r.queryDocumentType}'`);
+    if (r.candidateDocumentType) c.push(`${alias}.document_type = '${r.candidateDocumentType}'`);
+    for (const f of r.equal) c.push(`${alias}.${column[f]} = ${p[f]}${cast[f]}`);
+    if (r.total === 'same') c.push(`${alias}.total_cents = ${p.totalCents}::bigint`);
+    if (r.total === 'negated') c.push(`${alias}.total_cents = -(${p.totalCents}::bigint)`);
+    c.push(
+      r.vendor === 'key'
+        ? `${alias}.vendor_key = ${p.vendorKey}::text`
+        : `(${alias}.vendor_key = ${p.vendorKey}::text OR ${alias}.vendor_id = ${p.vendorId}::text)`,
+    );
+    return `(${c.join(' AND ')})`;
+  });
+  return `(${rules.join(' OR ')})`;
+}
+
+/** The vendor-kNN filter over the candidate row alias `i` (vendor key or id, date window). */
+export function vendorWindowSql(
+  p: Pick<BlockingSqlParams, 'vendorKey' | 'vendorId' | 'invoiceDate'>,
+  windowDays: string,
+  alias = 'i',
+): string {
+  return `(${alias}.vendor_id = ${p.vendorId}::text OR ${alias}.vendor_key = ${p.vendorKey}::text)
+    AND ${alias}.invoice_date BETWEEN ${p.invoiceDate}::date - ${windowDays}::int AND ${p.invoiceDate}::date + ${windowDays}::int`;
+}

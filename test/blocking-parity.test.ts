@@ -1,0 +1,158 @@
+/**
+ * Blocking parity: the store's SQL rendering of core/blocking.ts and training's in-memory
+ * evaluation (`training/blocking.ts` candidatePairs) find the same candidate set, with the same
+ * sources, for every invoice of one seeded fixture, on both engines. The fixture exercises
+ * every rule: tenant kNN, vendor kNN inside and outside the date window, vendor id versus
+ * vendor key, the canonical number, vendor + total + date, and credit memos on the negated
+ * total.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Invoice } from '../core/invoice.js';
+import { BLOCKING_SPEC } from '../core/blocking.js';
+import { openStore, type TriageRepository } from '../store/index.js';
+import { candidatePairs } from '../training/blocking.js';
+import { invoiceKeys } from '../training/features.js';
+import { mulberry32 } from '../training/rng.js';
+import { decisionFor, engines, keysOf, makeInvoice } from './fixtures.js';
+import { dropSchema } from './harness.js';
+
+const ITEMS = [
+  'Oxygen concentrator monthly rental',
+  'Gradient compression stocking below knee',
+  'Alginate dressing 16 sq in',
+  'Blood glucose test strips box of 50',
+  'Walker folding with wheels',
+  'Nebulizer compressor',
+  'Hospital bed semi electric',
+  'Enteral feeding supply kit pump fed',
+];
+
+/** 90 invoices of 6 vendors (two share a name under different ids) over two years. */
+function fixture(): Invoice[] {
+  const rng = mulberry32(20261204);
+  const pick = <T>(xs: readonly T[]): T => xs[Math.floor(rng() * xs.length)]!;
+  const vendors = [
+    { id: 'V-1', name: 'Acme Medical Supply' },
+    { id: 'V-2', name: 'Acme Medical Supply, Inc.' },
+    { id: 'V-3', name: 'Northwind Home Health' },
+    { id: 'V-4', name: 'Contoso Durable Equipment' },
+    { id: 'V-5', name: 'Fabrikam Wound Care' },
+    { id: 'V-6', name: 'Tailspin Respiratory' },
+  ];
+  const out: Invoice[] = [];
+  for (let i = 0; i < 90; i++) {
+    const earlier = out.length > 0 && rng() < 0.3 ? pick(out) : null;
+    const v = earlier && rng() < 0.7 ? earlier.vendor : pick(vendors);
+    const day = Math.floor(rng() * 730);
+    const date = new Date(Date.UTC(2024, 0, 1) + day * 86_400_000).toISOString().slice(0, 10);
+    const items = [pick(ITEMS), pick(ITEMS)];
+    const cents = [1 + Math.floor(rng() * 40), 1 + Math.floor(rng() * 40)].map((x) => x * 2_500);
+    let inv = makeInvoice({
+      invoice_id: `p-${i}`,
+      vendor: { id: v.id, name: v.name },
+      invoice_number: `INV-${1000 + Math.floor(rng() * 60)}`,
+      invoice_date: date,
+      total_cents: cents[0]! + cents[1]!,
+      lines: items.map((d, j) => ({
+        line_number: j + 1,
+        description: d,
+        quantity: 1,
+        unit_price_cents: cents[j]!,
+        amount_cents: cents[j]!,
+      })),
+    });
+    if (earlier && rng() < 0.5) {
+      // Resubmission, same-day rebill or reversal of an earlier invoice.
+      const r = rng();
+      inv =
+        r < 0.4
+          ? { ...earlier, invoice_id: `p-${i}` }
+          : r < 0.7
+            ? {
+                ...inv,
+                vendor: earlier.vendor,
+                invoice_date: earlier.invoice_date,
+                total_cents: earlier.total_cents,
+              }
+            : {
+                ...inv,
+                vendor: earlier.vendor,
+                document_type: 'credit_memo',
+                total_cents: -earlier.total_cents,
+                lines: earlier.lines.map((l) => ({
+                  ...l,
+                  quantity: -l.quantity,
+                  amount_cents: -l.amount_cents,
+                })),
+              };
+    }
+    out.push(inv);
+  }
+  return out;
+}
+
+describe.each(engines('blocking'))('blocking parity on $name', ({ config }) => {
+  let repo: TriageRepository;
+  const cfg = config();
+  let n = 0;
+  beforeAll(async () => {
+    // Primary keys in submission order, so the store's kNN tie-break (pk) is training's (earlier first).
+    repo = await openStore(cfg, { newId: () => `00000000-0000-4000-8000-${String(++n).padStart(12, '0')}` });
+  });
+  afterAll(async () => {
+    await repo.close();
+    await dropSchema(cfg);
+  });
+
+  it('the store and training find the same candidates with the same sources', async () => {
+    const invoices = fixture();
+    const keys = invoices.map(invoiceKeys);
+    const k = 3;
+    const pairs = candidatePairs(
+      keys,
+      invoices.map(() => 'all'),
+      { k },
+    );
+    const memo = new Map<string, string[]>();
+    for (const p of pairs) memo.set(`${p.a}>${p.b}`, [...p.sources].sort());
+    const store = new Map<string, string[]>();
+    const bySource = { knn: 0, vendor_knn: 0, exact_key: 0 };
+    for (const [a, inv] of invoices.entries()) {
+      const { candidates } = await repo.findDuplicateCandidates({
+        tenantId: 'parity',
+        embedding: keys[a]!.embedding,
+        k,
+        vendorKey: keys[a]!.vendorKey,
+        vendorId: inv.vendor.id,
+        invoiceNumberCanonical: keys[a]!.invoiceNumberCanonical,
+        totalCents: inv.total_cents,
+        invoiceDate: inv.invoice_date,
+        documentType: inv.document_type,
+      });
+      for (const c of candidates) {
+        const b = Number(c.invoiceId.slice(2));
+        store.set(`${a}>${b}`, [...c.sources].sort());
+        for (const s of c.sources) bySource[s]++;
+      }
+      await repo.saveDecision('parity', inv, `h${a}`, keysOf(inv), decisionFor(inv));
+    }
+    expect(Object.fromEntries([...store].sort())).toEqual(Object.fromEntries([...memo].sort()));
+    // Every rule found something, and the vendor window excluded someone kNN alone would reach.
+    expect(bySource.knn).toBeGreaterThan(100);
+    expect(bySource.vendor_knn).toBeGreaterThan(50);
+    expect(bySource.exact_key).toBeGreaterThan(10);
+    const reversal = BLOCKING_SPEC.exactKeys.find((r) => r.name === 'credit_memo_reversal')!;
+    expect(reversal).toBeDefined();
+    const memoPairs = pairs.filter(
+      (p) => keys[p.a]!.documentType === 'credit_memo' && p.sources.includes('exact_key'),
+    );
+    expect(memoPairs.length).toBeGreaterThan(0);
+    const outOfWindow = pairs.filter(
+      (p) =>
+        p.sources.includes('knn') &&
+        !p.sources.includes('vendor_knn') &&
+        keys[p.a]!.vendorId === keys[p.b]!.vendorId,
+    );
+    expect(outOfWindow.length).toBeGreaterThan(0);
+  }, 120_000);
+});
