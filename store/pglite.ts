@@ -5,8 +5,10 @@
 import { mkdirSync } from 'node:fs';
 import { PGlite, type Transaction } from '@electric-sql/pglite';
 import { vector } from '@electric-sql/pglite-pgvector';
-import type { SqlDatabase, SqlExecutor } from './sql.js';
+import { lockForTransaction } from './locks.js';
+import type { SqlDatabase, SqlExecutor, TransactionOptions } from './sql.js';
 
+/** PGlite runs in this process: no round trips to save, so statement names are ignored. */
 function wrap(q: PGlite | Transaction): SqlExecutor {
   return {
     async query<T extends Record<string, unknown>>(sql: string, params: unknown[] = []): Promise<T[]> {
@@ -27,12 +29,19 @@ export async function openPglite(dataDir?: string): Promise<SqlDatabase> {
   const inMemory = dataDir === undefined || dataDir.startsWith('memory://');
   if (!inMemory) mkdirSync(dataDir, { recursive: true });
   const pg = await PGlite.create(inMemory ? undefined : dataDir, { extensions: { vector } });
+  // As store/postgres.ts: iterative HNSW scans for the tenant-filtered candidate search.
+  await pg.exec('SET hnsw.iterative_scan = strict_order');
   const base = wrap(pg);
   return {
     engine: 'pglite',
     query: base.query,
     exec: base.exec,
-    transaction: <T>(fn: (tx: SqlExecutor) => Promise<T>) => pg.transaction((tx) => fn(wrap(tx))),
+    transaction: <T>(fn: (tx: SqlExecutor) => Promise<T>, o: TransactionOptions = {}) =>
+      pg.transaction(async (tx) => {
+        const t = wrap(tx);
+        await lockForTransaction(t, o.lockKeys ?? []);
+        return fn(t);
+      }),
     close: () => pg.close(),
   };
 }

@@ -41,6 +41,7 @@ import {
   type CandidateQuery,
   type CandidateResult,
   type CandidateSearchOptions,
+  type StoredDecision,
 } from './candidates.js';
 
 export type * from './candidates.js';
@@ -66,12 +67,6 @@ export interface SaveResult {
   decision: DecisionResponse;
   /** False when the invoice id was already stored (idempotent replay): `decision` is the stored one. */
   created: boolean;
-}
-
-/** A stored decision with the hash of the payload it was made for. */
-export interface StoredDecision {
-  payloadSha256: string;
-  decision: DecisionResponse;
 }
 
 /** What the store keeps beside the decision response (all optional; defaults in brackets). */
@@ -103,7 +98,10 @@ export interface DecisionExtras {
 export interface ScoringTx {
   /** The decision stored for a client invoice id, or null. */
   findByInvoiceId(invoiceId: string): Promise<StoredDecision | null>;
-  /** Earlier invoices close to the query by embedding (kNN), within the vendor, or sharing an exact key. */
+  /**
+   * Earlier invoices close to the query by embedding (kNN), within the vendor, or sharing an
+   * exact key; with `replayInvoiceId`, also the decision stored under that id, in one statement.
+   */
   findDuplicateCandidates(q: Omit<CandidateQuery, 'tenantId'>): Promise<CandidateResult>;
   /**
    * Writes invoice, lines and decision and appends `decision.created` to the audit log. When
