@@ -235,21 +235,25 @@ export async function findCandidates(
     exact_key_found: number;
     stored: { payload_sha256: string; response: DecisionResponse } | null;
     candidates: (Row & { blocks: number[] })[] | null;
-  }>(SEARCH_SQL, [
-    vec,
-    q.tenantId,
-    q.k,
-    q.vendorKey,
-    q.vendorId,
-    q.invoiceNumberCanonical,
-    q.totalCents,
-    q.invoiceDate,
-    q.documentType ?? 'invoice',
-    opts.vendorWindowDays,
-    opts.exactSearchMaxRows,
-    q.replayInvoiceId ?? null,
-    BLOCKING_SPEC.exactLimit,
-  ]);
+  }>(
+    SEARCH_SQL,
+    [
+      vec,
+      q.tenantId,
+      q.k,
+      q.vendorKey,
+      q.vendorId,
+      q.invoiceNumberCanonical,
+      q.totalCents,
+      q.invoiceDate,
+      q.documentType ?? 'invoice',
+      opts.vendorWindowDays,
+      opts.exactSearchMaxRows,
+      q.replayInvoiceId ?? null,
+      BLOCKING_SPEC.exactLimit,
+    ],
+    { name: 'candidate_search' },
+  );
   const r = rows[0]!;
   const byId = new Map<string, CandidateInvoice>();
   for (const c of r.candidates ?? [])
