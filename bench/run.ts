@@ -32,6 +32,7 @@ import { runKnnBenchmark, type KnnResult } from './knn.js';
 import { knnDataFromBenchmark } from './knn-source.js';
 import { fmt, msSince } from './stats.js';
 import { intakeTable, runIntakeBenchmark } from './intake.js';
+import { runStoreScaleBenchmark, storeScaleTable } from './store-scale.js';
 
 const opts = new Command()
   .option('--only <sections>', 'comma-separated sections', 'scoring,shadow,http,knn,models,training,intake')
@@ -53,6 +54,8 @@ const opts = new Command()
     '67000,20000',
   )
   .option('--data-dir <dir>', 'cache of generated benchmark sets', 'reports/bench-data')
+  .option('--scale-sizes <list>', 'store-scale: indexed invoices before each point', '0,100000')
+  .option('--scale-invoices <n>', 'store-scale: invoices scored per point', '300')
   .parse()
   .opts<{
     only: string;
@@ -66,6 +69,8 @@ const opts = new Command()
     trainInvoices: string;
     dataDir: string;
     intakeInvoices: string;
+    scaleSizes: string;
+    scaleInvoices: string;
   }>();
 
 const only = new Set(opts.only.split(','));
@@ -415,6 +420,21 @@ if (only.has('intake')) {
   report.intake = results;
   console.log('\nIntake conversion alone (parse, map, validate; no scoring)');
   console.log(intakeTable(results));
+}
+
+// ---------------------------------------------------------------- store cost against history
+if (only.has('store-scale')) {
+  const sizes = opts.scaleSizes.split(',').map(Number);
+  const points = await runStoreScaleBenchmark(
+    opts.databaseUrl,
+    `${schemaTag}_scale`,
+    sizes,
+    Number(opts.scaleInvoices),
+    (m) => process.stdout.write(`\r  store-scale ${m}      `),
+  );
+  report.storeScale = points;
+  console.log('\nStore cost per invoice against history (scoring transaction + audit link, PostgreSQL)');
+  console.log(storeScaleTable(points));
 }
 
 // ---------------------------------------------------------------- training
