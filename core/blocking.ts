@@ -60,7 +60,8 @@ export interface BlockingSpec {
    * tenant); larger ones by HNSW with pgvector's iterative scan. Does not change the candidate
    * set of small tenants, only the cost. 2,000 from measured costs (BENCHMARKS.md "Store cost
    * against history"): the exact scan costs about 0.7-1.2 ms per 1,000 invoices, an HNSW query
-   * 1.3-3.6 ms at p50.
+   * 1.3-3.6 ms at p50. Must stay below 10,000, where the tenant counter of migration 060
+   * stops counting.
    */
   exactSearchMaxRows: number;
 }

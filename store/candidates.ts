@@ -81,7 +81,10 @@ export interface StoredDecision {
 
 /** Tuning of the candidate search. */
 export interface CandidateSearchOptions {
-  /** Tenants with at most this many invoices are searched exactly; default the blocking spec's crossover. */
+  /**
+   * Tenants with at most this many invoices are searched exactly; default the blocking spec's
+   * crossover. At most 9,999: the tenant counter stops counting past 10,000 (migration 060).
+   */
   exactSearchMaxRows?: number;
   /** The vendor-scoped exact kNN looks at invoices dated within this many days; default 400. */
   vendorWindowDays?: number;

@@ -14,6 +14,7 @@ import {
 } from '../store/index.js';
 import type { DecisionResponse } from '../core/decision.js';
 import { findCandidates } from '../store/candidates.js';
+import { BLOCKING_SPEC } from '../core/blocking.js';
 import { isTriageError } from '../core/errors.js';
 import { decisionFor, engines, keysOf, makeInvoice, REQUIRE_PG, TEST_DATABASE_URL } from './fixtures.js';
 import { dropSchema } from './harness.js';
@@ -91,6 +92,8 @@ describe.each(engines('store'))('store on $name', ({ name, config }) => {
       ),
     );
     expect(after).toEqual([{ n: '3' }]);
+    // The counter stops past 10,000; the crossover must stay below that.
+    expect(BLOCKING_SPEC.exactSearchMaxRows).toBeLessThan(10_000);
   });
 
   it('writes nothing when any part of the transaction fails', async () => {
