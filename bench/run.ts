@@ -39,6 +39,7 @@ import { intakeTable, runIntakeBenchmark } from './intake.js';
 import { historySection } from './history.js';
 import { trainingSection } from './training.js';
 import { computeSection } from './compute.js';
+import { runStoreScaleBenchmark, storeScaleTable } from './store-scale.js';
 
 const opts = new Command()
   .option(
@@ -67,6 +68,8 @@ const opts = new Command()
     '67000,20000',
   )
   .option('--data-dir <dir>', 'cache of generated benchmark sets', 'reports/bench-data')
+  .option('--scale-sizes <list>', 'store-scale: indexed invoices before each point', '0,100000')
+  .option('--scale-invoices <n>', 'store-scale: invoices scored per point', '300')
   .parse()
   .opts<{
     only: string;
@@ -83,6 +86,8 @@ const opts = new Command()
     intakeInvoices: string;
     historyInvoices: string;
     historyChunk: string;
+    scaleSizes: string;
+    scaleInvoices: string;
   }>();
 
 const only = new Set(opts.only.split(','));
@@ -456,6 +461,21 @@ if (only.has('store-open')) {
   report.storeOpen = result;
   console.log('\nOpening an in-memory PGlite store: initdb + migrations vs a copy of the migrated template');
   console.log(storeOpenTable(result));
+}
+
+// ---------------------------------------------------------------- store cost against history
+if (only.has('store-scale')) {
+  const sizes = opts.scaleSizes.split(',').map(Number);
+  const points = await runStoreScaleBenchmark(
+    opts.databaseUrl,
+    `${schemaTag}_scale`,
+    sizes,
+    Number(opts.scaleInvoices),
+    (m) => process.stdout.write(`\r  store-scale ${m}      `),
+  );
+  report.storeScale = points;
+  console.log('\nStore cost per invoice against history (scoring transaction + audit link, PostgreSQL)');
+  console.log(storeScaleTable(points));
 }
 // ---------------------------------------------------------------- history import
 if (only.has('history'))

@@ -239,9 +239,9 @@ export function createScoringService(deps: ScoringDeps): ScoringService {
     // Candidate search and write under one lock per vendor key and vendor id: concurrent
     // submissions of the same vendor's invoices are scored in turn and see each other.
     const outcome = await deps.repo.withScoringLock(tenantId, p.lockKeys, async (tx) => {
-      const again = replay(p, await tx.findByInvoiceId(invoice.invoice_id));
+      const { candidates, search, stored } = await findCandidates(tx, p, k);
+      const again = replay(p, stored ?? null);
       if (again) return again;
-      const { candidates, search } = await findCandidates(tx, p, k);
       const duplicates = withLineRebills(
         await scoreDuplicates(p, candidates, deps.duplicate, policy, reportAt),
         await findLineRebills(tx, p),

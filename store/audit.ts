@@ -12,6 +12,10 @@
  *
  * with `prev_hash` of the first row = 64 zeros. Rows are appended inside the transaction of
  * the change they record ({@link appendAudit}), so a change and its audit row commit together.
+ * The hot path (scoring) instead writes an outbox row in its transaction ({@link enqueueAudit},
+ * no lock on the chain head); {@link linkAudit}, one linker per tenant under an advisory lock,
+ * hashes outbox rows onto the chain in batches, in commit-visible id order. Every append and
+ * every read (list, verify) links the pending rows first, so the chain order stays causal.
  * {@link verifyAudit} recomputes the chain and names the first bad `seq`: an altered row
  * (hash or payload hash mismatch), a deleted row (gap in `seq` or broken `prev_hash` link) or
  * a cut tail (the chain ends before the head recorded in `audit_heads`).
@@ -72,8 +76,13 @@ export interface AuditVerification {
   head: { seq: number; hash: string };
   /** First sequence number that fails, or null when the chain is intact. */
   firstBadSeq: number | null;
-  /** What is wrong at `firstBadSeq`: altered, payload_altered, gap, broken_link, truncated, head_mismatch. */
+  /**
+   * What is wrong at `firstBadSeq`: altered, payload_altered, gap, broken_link, truncated,
+   * head_mismatch, or pending_payload_altered (an outbox row not linked yet, numbered as it would be).
+   */
   problem: string | null;
+  /** Outbox rows committed but not linked yet (each checked against its payload hash). */
+  pending: number;
 }
 
 export { canonicalJson } from '../core/canonical.js';
@@ -105,51 +114,167 @@ export function auditRowHash(
  * @returns the appended row.
  */
 export async function appendAudit(tx: SqlExecutor, entry: AuditEntry): Promise<AuditRow> {
-  await tx.query(
-    'INSERT INTO audit_heads (tenant_id, seq, hash) VALUES ($1, 0, $2) ON CONFLICT (tenant_id) DO NOTHING',
-    [entry.tenantId, GENESIS_HASH],
+  const prev = await lockHead(tx, entry.tenantId);
+  // Outbox rows committed before this append come first in the chain.
+  const pending = await tx.query(`${OUTBOX_SELECT} LIMIT $2`, [entry.tenantId, LINK_ALL]);
+  const rows = chainRows(prev, [...pending.map(outboxEntry), entryRow(entry)]);
+  await writeLinked(
+    tx,
+    entry.tenantId,
+    rows,
+    pending.map((r) => String(r.id)),
   );
-  const head = await tx.query<{ seq: string; hash: string }>(
-    'SELECT seq::text AS seq, hash FROM audit_heads WHERE tenant_id = $1 FOR UPDATE',
-    [entry.tenantId],
-  );
-  const prev = head[0]!;
+  return rows[rows.length - 1]!;
+}
+
+/** An entry with its canonical payload and time, not yet on the chain. */
+type Unlinked = Pick<
+  AuditRow,
+  'tenantId' | 'ts' | 'actorKeyId' | 'kind' | 'subjectId' | 'payload' | 'payloadSha256'
+>;
+
+/** No limit on the pending rows an append links first. */
+const LINK_ALL = 1_000_000;
+
+const OUTBOX_SELECT = `SELECT id::text AS id, tenant_id,
+  to_char(ts AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') AS ts,
+  actor_key_id, kind, subject_id, payload, payload_sha256
+  FROM audit_outbox WHERE tenant_id = $1 ORDER BY id`;
+
+function entryRow(entry: AuditEntry): Unlinked {
   const payload = canonicalJson(entry.payload);
-  const row: AuditRow = {
+  return {
     tenantId: entry.tenantId,
-    seq: Number(prev.seq) + 1,
     ts: new Date().toISOString(),
     actorKeyId: entry.actorKeyId,
     kind: entry.kind,
     subjectId: entry.subjectId,
     payload,
     payloadSha256: sha256Hex(payload),
-    prevHash: prev.hash,
-    hash: '',
   };
-  row.hash = auditRowHash(row, prev.hash);
-  await tx.query(
-    `INSERT INTO audit_log (tenant_id, seq, ts, actor_key_id, kind, subject_id, payload, payload_sha256, prev_hash, hash)
-     VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10)`,
-    [
-      row.tenantId,
-      row.seq,
-      row.ts,
-      row.actorKeyId,
-      row.kind,
-      row.subjectId,
-      row.payload,
-      row.payloadSha256,
-      row.prevHash,
-      row.hash,
-    ],
+}
+
+function outboxEntry(r: Record<string, unknown>): Unlinked {
+  return {
+    tenantId: String(r.tenant_id),
+    ts: String(r.ts),
+    actorKeyId: (r.actor_key_id as string | null) ?? null,
+    kind: String(r.kind),
+    subjectId: String(r.subject_id),
+    payload: String(r.payload),
+    payloadSha256: String(r.payload_sha256),
+  };
+}
+
+/** Creates the tenant's head if absent and locks it for the rest of the transaction. */
+async function lockHead(tx: SqlExecutor, tenantId: string): Promise<{ seq: number; hash: string }> {
+  const head = await tx.query<{ seq: string; hash: string }>(
+    `INSERT INTO audit_heads AS h (tenant_id, seq, hash) VALUES ($1, 0, $2)
+     ON CONFLICT (tenant_id) DO UPDATE SET seq = h.seq RETURNING seq::text AS seq, hash`,
+    [tenantId, GENESIS_HASH],
+    { name: 'audit_lock_head' },
   );
-  await tx.query('UPDATE audit_heads SET seq = $2, hash = $3 WHERE tenant_id = $1', [
-    row.tenantId,
-    row.seq,
-    row.hash,
-  ]);
-  return row;
+  return { seq: Number(head[0]!.seq), hash: head[0]!.hash };
+}
+
+/** The entries hashed onto the chain after `prev`, in order. */
+function chainRows(prev: { seq: number; hash: string }, entries: readonly Unlinked[]): AuditRow[] {
+  let { seq, hash } = prev;
+  return entries.map((e) => {
+    seq++;
+    const row: AuditRow = { ...e, seq, prevHash: hash, hash: '' };
+    row.hash = auditRowHash(row, hash);
+    hash = row.hash;
+    return row;
+  });
+}
+
+/** Inserts the linked rows, moves the head and deletes their outbox rows, in one statement. */
+async function writeLinked(
+  tx: SqlExecutor,
+  tenantId: string,
+  rows: readonly AuditRow[],
+  outboxIds: string[],
+) {
+  const last = rows[rows.length - 1];
+  if (!last) return;
+  await tx.query(
+    `WITH ins AS (
+       INSERT INTO audit_log (tenant_id, seq, ts, actor_key_id, kind, subject_id, payload, payload_sha256, prev_hash, hash)
+       SELECT $1, * FROM unnest($2::bigint[], $3::timestamptz[], $4::text[], $5::text[], $6::text[], $7::text[],
+         $8::text[], $9::text[], $10::text[])),
+     head AS (UPDATE audit_heads SET seq = $11, hash = $12 WHERE tenant_id = $1)
+     DELETE FROM audit_outbox WHERE id = ANY ($13::bigint[])`,
+    [
+      tenantId,
+      rows.map((r) => r.seq),
+      rows.map((r) => r.ts),
+      rows.map((r) => r.actorKeyId),
+      rows.map((r) => r.kind),
+      rows.map((r) => r.subjectId),
+      rows.map((r) => r.payload),
+      rows.map((r) => r.payloadSha256),
+      rows.map((r) => r.prevHash),
+      rows.map((r) => r.hash),
+      last.seq,
+      last.hash,
+      outboxIds,
+    ],
+    { name: 'audit_write_linked' },
+  );
+}
+
+/**
+ * Writes `entry` to the audit outbox inside the caller's transaction: one INSERT, no lock on the
+ * chain head. It joins the chain when {@link linkAudit} (or any append or read of the tenant's
+ * chain) runs after this transaction commits.
+ */
+export async function enqueueAudit(tx: SqlExecutor, entry: AuditEntry): Promise<void> {
+  const e = entryRow(entry);
+  await tx.query(
+    `INSERT INTO audit_outbox (tenant_id, ts, actor_key_id, kind, subject_id, payload, payload_sha256)
+     VALUES ($1, $2, $3, $4, $5, $6, $7)`,
+    [e.tenantId, e.ts, e.actorKeyId, e.kind, e.subjectId, e.payload, e.payloadSha256],
+    { name: 'audit_enqueue' },
+  );
+}
+
+/**
+ * Links up to `batch` committed outbox rows of the tenant onto its chain, in one transaction
+ * under the tenant's head lock (concurrent linkers and appenders queue on it; a crash rolls
+ * the whole batch back and the rows stay in the outbox).
+ * @returns the number of rows linked.
+ */
+export async function linkAudit(db: SqlDatabase, tenantId: string, batch = 1000): Promise<number> {
+  return db.transaction(async (tx) => {
+    const pending = await tx.query(`${OUTBOX_SELECT} LIMIT $2`, [tenantId, batch]);
+    if (pending.length === 0) return 0;
+    const prev = await lockHead(tx, tenantId);
+    // Re-read under the lock: another linker may have taken some rows meanwhile.
+    const locked = await tx.query(`${OUTBOX_SELECT} LIMIT $2`, [tenantId, batch]);
+    await writeLinked(
+      tx,
+      tenantId,
+      chainRows(prev, locked.map(outboxEntry)),
+      locked.map((r) => String(r.id)),
+    );
+    return locked.length;
+  });
+}
+
+/** Links every committed outbox row of the tenant (batches of 1000 until none is left). */
+export async function linkAllAudit(db: SqlDatabase, tenantId: string): Promise<number> {
+  let total = 0;
+  for (let n = -1; n !== 0; total += n) n = await linkAudit(db, tenantId);
+  return total;
+}
+
+/** Tenants with outbox rows waiting to be linked. */
+export async function pendingAuditTenants(db: SqlExecutor): Promise<string[]> {
+  const rows = await db.query<{ tenant_id: string }>(
+    'SELECT DISTINCT tenant_id FROM audit_outbox ORDER BY tenant_id',
+  );
+  return rows.map((r) => r.tenant_id);
 }
 
 const ROW_COLUMNS = `tenant_id, seq::text AS seq,
@@ -157,18 +282,7 @@ const ROW_COLUMNS = `tenant_id, seq::text AS seq,
   actor_key_id, kind, subject_id, payload, payload_sha256, prev_hash, hash`;
 
 function toRow(r: Record<string, unknown>): AuditRow {
-  return {
-    tenantId: String(r.tenant_id),
-    seq: Number(r.seq),
-    ts: String(r.ts),
-    actorKeyId: (r.actor_key_id as string | null) ?? null,
-    kind: String(r.kind),
-    subjectId: String(r.subject_id),
-    payload: String(r.payload),
-    payloadSha256: String(r.payload_sha256),
-    prevHash: String(r.prev_hash),
-    hash: String(r.hash),
-  };
+  return { ...outboxEntry(r), seq: Number(r.seq), prevHash: String(r.prev_hash), hash: String(r.hash) };
 }
 
 /** Filters of {@link listAudit}; days are UTC `YYYY-MM-DD`, inclusive. */
@@ -244,6 +358,7 @@ export async function verifyAudit(
     head,
     firstBadSeq: seq,
     problem,
+    pending: 0,
   });
   for (;;) {
     const page = await listAudit(db, tenantId, { afterSeq: expectedSeq - 1, limit: pageSize });
@@ -261,5 +376,17 @@ export async function verifyAudit(
   const last = expectedSeq - 1;
   if (last < head.seq) return fail(last + 1, 'truncated');
   if (last > head.seq || prevHash !== head.hash) return fail(head.seq === 0 ? 1 : head.seq, 'head_mismatch');
-  return { tenantId, ok: true, rowsChecked: checked, head, firstBadSeq: null, problem: null };
+  // The tail not linked yet: each waiting row must still match its payload hash.
+  const pending = (await db.query(`${OUTBOX_SELECT} LIMIT $2`, [tenantId, LINK_ALL])).map(outboxEntry);
+  const bad = pending.findIndex((e) => sha256Hex(e.payload) !== e.payloadSha256);
+  if (bad >= 0) return { ...fail(last + 1 + bad, 'pending_payload_altered'), pending: pending.length };
+  return {
+    tenantId,
+    ok: true,
+    rowsChecked: checked,
+    head,
+    firstBadSeq: null,
+    problem: null,
+    pending: pending.length,
+  };
 }

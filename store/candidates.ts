@@ -6,7 +6,7 @@
  * negated total).
  */
 import { BLOCKING_SPEC, exactKeysSql, vendorWindowSql, type BlockingKeys } from '../core/blocking.js';
-import type { DecisionKind } from '../core/decision.js';
+import type { DecisionKind, DecisionResponse } from '../core/decision.js';
 import type { Invoice } from '../core/invoice.js';
 import type { SqlExecutor } from './sql.js';
 import { toVectorLiteral } from './sql.js';
@@ -53,8 +53,8 @@ export type CandidateSource = 'knn' | 'vendor_knn' | 'exact_key';
 
 /**
  * How the tenant-wide nearest-neighbour search ran (recall guard for filtered HNSW):
- * `exact` when the tenant holds at most `exactSearchMaxRows` invoices (a sequential scan of the
- * tenant is cheap and exact); else `hnsw_iterative` (pgvector >= 0.8 iterative index scan in
+ * `exact` when the tenant holds at most `exactSearchMaxRows` invoices (by the counter of
+ * `tenant_invoice_counts`; a scan of the tenant is then cheaper than the index); else `hnsw_iterative` (pgvector >= 0.8 iterative index scan in
  * strict order, which keeps scanning until k rows pass the tenant filter) or `hnsw`; and
  * `hnsw_then_exact` when the index scan still returned fewer than k rows of a tenant that
  * has more, and the search was redone exactly.
@@ -62,7 +62,7 @@ export type CandidateSource = 'knn' | 'vendor_knn' | 'exact_key';
 export interface CandidateSearch {
   method: 'exact' | 'hnsw' | 'hnsw_iterative' | 'hnsw_then_exact';
   k: number;
-  /** Tenant invoices counted (capped at exactSearchMaxRows + 1). */
+  /** Tenant invoices indexed, from the tenant counter (capped at exactSearchMaxRows + 1). */
   tenantRowsCounted: number;
   knnFound: number;
   vendorKnnFound: number;
@@ -73,11 +73,22 @@ export interface CandidateSearch {
 export interface CandidateResult {
   candidates: CandidateInvoice[];
   search: CandidateSearch;
+  /** The stored decision of `CandidateQuery.replayInvoiceId`, or null (absent when not asked). */
+  stored?: StoredDecision | null;
+}
+
+/** A stored decision with the hash of the payload it was made for. */
+export interface StoredDecision {
+  payloadSha256: string;
+  decision: DecisionResponse;
 }
 
 /** Tuning of the candidate search. */
 export interface CandidateSearchOptions {
-  /** Tenants with at most this many invoices are searched exactly; default 20 000. */
+  /**
+   * Tenants with at most this many invoices are searched exactly; default the blocking spec's
+   * crossover. At most 9,999: the tenant counter stops counting past 10,000 (migration 060).
+   */
   exactSearchMaxRows?: number;
   /** The vendor-scoped exact kNN looks at invoices dated within this many days; default 400. */
   vendorWindowDays?: number;
@@ -91,6 +102,8 @@ export interface CandidateQuery extends BlockingKeys {
   tenantId: string;
   /** Nearest neighbours to fetch by embedding. */
   k: number;
+  /** Also return the decision stored under this client invoice id (the replay check), in the same statement. */
+  replayInvoiceId?: string;
 }
 
 type Row = Record<string, unknown>;
@@ -111,7 +124,7 @@ const CANDIDATE_COLUMNS = `
   (SELECT COALESCE(sum(-c.total_cents), 0)::text FROM invoices c WHERE c.reverses_invoice_pk = i.pk) AS reversed_cents,
   ARRAY(SELECT c.invoice_id FROM invoices c WHERE c.reverses_invoice_pk = i.pk ORDER BY c.created_at) AS reversed_by`;
 
-function toCandidate(r: Row, source: CandidateSource): CandidateInvoice {
+function toCandidate(r: Row): CandidateInvoice {
   return {
     invoiceId: String(r.invoice_id),
     decisionId: r.decision_id == null ? null : String(r.decision_id),
@@ -133,7 +146,7 @@ function toCandidate(r: Row, source: CandidateSource): CandidateInvoice {
     servicePeriodEnd: (r.service_period_end as string | null) ?? null,
     lineMatchKeys: (r.line_keys as string[] | null) ?? [],
     embeddingDistance: Number(r.distance),
-    sources: [source],
+    sources: [],
     approval: (r.approval as CandidateInvoice['approval']) ?? null,
     reversedCents: Number(r.reversed_cents ?? 0),
     reversedBy: (r.reversed_by as string[] | null) ?? [],
@@ -145,16 +158,6 @@ export const DEFAULT_EXACT_MAX_ROWS = BLOCKING_SPEC.exactSearchMaxRows;
 /** Default of {@link CandidateSearchOptions.vendorWindowDays}: the spec's window. */
 export const DEFAULT_VENDOR_WINDOW_DAYS = BLOCKING_SPEC.vendorWindowDays;
 
-/** Placeholders of the exact-key query below. */
-const EXACT_PARAMS = {
-  invoiceNumberCanonical: '$3',
-  vendorKey: '$4',
-  vendorId: '$5',
-  totalCents: '$6',
-  invoiceDate: '$7',
-  documentType: '$8',
-} as const;
-
 /** pgvector >= 0.8 has iterative index scans (`hnsw.iterative_scan`); cached per database. */
 export async function hasIterativeScan(db: SqlExecutor): Promise<boolean> {
   const rows = await db.query<{ v: string }>(
@@ -164,91 +167,140 @@ export async function hasIterativeScan(db: SqlExecutor): Promise<boolean> {
   return (major ?? 0) > 0 || (minor ?? 0) >= 8;
 }
 
+/** Placeholders of the statement below: $1 vector, $2 tenant, $3 k, $4-$9 the new invoice's keys. */
+const P = {
+  vendorKey: '$4',
+  vendorId: '$5',
+  invoiceNumberCanonical: '$6',
+  totalCents: '$7',
+  invoiceDate: '$8',
+  documentType: '$9',
+} as const;
+
+/** Tenant-wide kNN, exact (`+ 0` keeps the planner off the HNSW index) or by the index. */
+const EXACT_KNN = `SELECT i.pk, i.embedding <=> $1::vector AS dist FROM invoices i
+  WHERE i.tenant_id = $2 ORDER BY (i.embedding <=> $1::vector) + 0, i.pk LIMIT $3`;
+
+/**
+ * The whole search in one statement: the tenant's indexed-invoice count (store/migrations/060),
+ * the stored decision of a re-sent invoice id ($12, replay check), then the top k of each block
+ * chosen from `invoices` alone, and only those rows joined to decisions (LEFT: invoices imported
+ * as history have none and are candidates all the same), lines, reviews and credit memos. The exact and the HNSW kNN branches are gated by the count (one-time filters),
+ * so only one of them runs.
+ */
+const SEARCH_SQL = `
+WITH n AS MATERIALIZED (
+  SELECT COALESCE((SELECT invoices FROM tenant_invoice_counts WHERE tenant_id = $2), 0) AS n),
+knn AS (
+  (SELECT i.pk, i.embedding <=> $1::vector AS dist FROM invoices i
+   WHERE i.tenant_id = $2 AND (SELECT n FROM n) <= $11
+   ORDER BY (i.embedding <=> $1::vector) + 0, i.pk LIMIT $3)
+  UNION ALL
+  (SELECT i.pk, i.embedding <=> $1::vector FROM invoices i
+   WHERE i.tenant_id = $2 AND (SELECT n FROM n) > $11
+   ORDER BY i.embedding <=> $1::vector LIMIT $3)),
+vknn AS (
+  SELECT i.pk, i.embedding <=> $1::vector AS dist FROM invoices i
+  WHERE i.tenant_id = $2 AND ${vendorWindowSql(P, '$10')}
+  ORDER BY (i.embedding <=> $1::vector) + 0, i.pk LIMIT $3),
+ex AS (
+  SELECT i.pk, i.created_at FROM invoices i
+  WHERE i.tenant_id = $2 AND ${exactKeysSql(BLOCKING_SPEC, P)}
+  ORDER BY i.created_at DESC, i.pk DESC LIMIT $13),
+hits AS (
+  SELECT pk, 0 AS b, row_number() OVER (ORDER BY dist, pk) AS r FROM knn
+  UNION ALL SELECT pk, 1, row_number() OVER (ORDER BY dist, pk) FROM vknn
+  UNION ALL SELECT pk, 2, row_number() OVER (ORDER BY created_at DESC, pk DESC) FROM ex),
+agg AS (SELECT pk, array_agg(b ORDER BY b) AS blocks, min(b * 100000 + r) AS pos FROM hits GROUP BY pk)
+SELECT (SELECT n FROM n)::int AS tenant_rows,
+  (SELECT count(*) FROM knn)::int AS knn_found,
+  (SELECT count(*) FROM vknn)::int AS vendor_knn_found,
+  (SELECT count(*) FROM ex)::int AS exact_key_found,
+  (SELECT json_build_object('payload_sha256', i.payload_sha256, 'response', d.response)
+     FROM invoices i JOIN decisions d ON d.invoice_pk = i.pk
+     WHERE i.tenant_id = $2 AND i.invoice_id = $12::text) AS stored,
+  (SELECT json_agg(c ORDER BY c.pos) FROM (
+     SELECT agg.blocks, agg.pos, ${CANDIDATE_COLUMNS}
+     FROM agg JOIN invoices i ON i.pk = agg.pk LEFT JOIN decisions d ON d.invoice_pk = i.pk) c) AS candidates`;
+
+const BLOCK_SOURCES: readonly CandidateSource[] = ['knn', 'vendor_knn', 'exact_key'];
+
+/**
+ * Searches the duplicate candidates of `q` (and, when `q.replayInvoiceId` is set, the stored
+ * decision of that id) in one statement; a second statement only when HNSW returned fewer than
+ * k rows of a tenant that has more (the search is then redone exactly).
+ */
 export async function findCandidates(
   db: SqlExecutor,
   q: CandidateQuery,
   opts: Required<CandidateSearchOptions> & { iterative: (db: SqlExecutor) => Promise<boolean> },
 ): Promise<CandidateResult> {
   const vec = toVectorLiteral(q.embedding);
-  // LEFT JOIN: invoices imported as history have no decision and are candidates all the same.
-  const from = `FROM invoices i LEFT JOIN decisions d ON d.invoice_pk = i.pk`;
-  // Recall guard: count the tenant's invoices up to the exact-search limit.
-  const counted = await db.query<{ n: number }>(
-    `SELECT count(*)::int AS n FROM (SELECT 1 FROM invoices WHERE tenant_id = $1 LIMIT $2) s`,
-    [q.tenantId, opts.exactSearchMaxRows + 1],
-  );
-  const tenantRows = counted[0]!.n;
-  // "+ 0" keeps the planner off the HNSW index: an exact scan of the tenant's rows.
-  const exactKnn = () =>
-    db.query(
-      `SELECT ${CANDIDATE_COLUMNS} ${from} WHERE i.tenant_id = $2 ORDER BY (i.embedding <=> $1::vector) + 0, i.pk LIMIT $3`,
-      [vec, q.tenantId, q.k],
-    );
-  let method: CandidateSearch['method'];
-  let knn: Row[];
-  if (tenantRows <= opts.exactSearchMaxRows) {
-    method = 'exact';
-    knn = await exactKnn();
-  } else {
-    // Asked on this executor: on PGlite a query on the database from inside a transaction waits forever.
-    const iterative = await opts.iterative(db);
-    // SET LOCAL lasts until the end of the (scoring) transaction.
-    await db.query(`SELECT set_config('hnsw.ef_search', $1, true)`, [String(Math.max(40, q.k * 4))]);
-    if (iterative) await db.query(`SELECT set_config('hnsw.iterative_scan', 'strict_order', true)`);
-    method = iterative ? 'hnsw_iterative' : 'hnsw';
-    knn = await db.query(
-      `SELECT ${CANDIDATE_COLUMNS} ${from} WHERE i.tenant_id = $2 ORDER BY i.embedding <=> $1::vector LIMIT $3`,
-      [vec, q.tenantId, q.k],
-    );
-    if (knn.length < q.k) {
-      method = 'hnsw_then_exact';
-      knn = await exactKnn();
-    }
-  }
-  // Exact kNN among the same vendor's invoices (by id or normalised name) near the invoice date:
-  // duplicates nearly always come from the same vendor, whatever the tenant-wide neighbours are.
-  const vendorKnn = await db.query(
-    `SELECT ${CANDIDATE_COLUMNS} ${from}
-     WHERE i.tenant_id = $2 AND ${vendorWindowSql({ vendorId: '$4', vendorKey: '$5', invoiceDate: '$6' }, '$7')}
-     ORDER BY (i.embedding <=> $1::vector) + 0, i.pk LIMIT $3`,
-    [vec, q.tenantId, q.k, q.vendorId, q.vendorKey, q.invoiceDate, opts.vendorWindowDays],
-  );
-  const exact = await db.query(
-    `SELECT ${CANDIDATE_COLUMNS} ${from}
-     WHERE i.tenant_id = $2 AND ${exactKeysSql(BLOCKING_SPEC, EXACT_PARAMS)}
-     ORDER BY i.created_at DESC, i.pk DESC LIMIT $9`,
+  const rows = await db.query<{
+    tenant_rows: number;
+    knn_found: number;
+    vendor_knn_found: number;
+    exact_key_found: number;
+    stored: { payload_sha256: string; response: DecisionResponse } | null;
+    candidates: (Row & { blocks: number[] })[] | null;
+  }>(
+    SEARCH_SQL,
     [
       vec,
       q.tenantId,
-      q.invoiceNumberCanonical,
+      q.k,
       q.vendorKey,
       q.vendorId,
+      q.invoiceNumberCanonical,
       q.totalCents,
       q.invoiceDate,
       q.documentType ?? 'invoice',
+      opts.vendorWindowDays,
+      opts.exactSearchMaxRows,
+      q.replayInvoiceId ?? null,
       BLOCKING_SPEC.exactLimit,
     ],
+    { name: 'candidate_search' },
   );
+  const r = rows[0]!;
   const byId = new Map<string, CandidateInvoice>();
-  const add = (rows: Row[], source: CandidateSource): void => {
-    for (const r of rows) {
-      const seen = byId.get(String(r.invoice_id));
-      if (!seen) byId.set(String(r.invoice_id), toCandidate(r, source));
-      else if (!seen.sources.includes(source)) seen.sources.push(source);
+  for (const c of r.candidates ?? [])
+    byId.set(String(c.invoice_id), { ...toCandidate(c), sources: c.blocks.map((b) => BLOCK_SOURCES[b]!) });
+  let method: CandidateSearch['method'] = 'exact';
+  let knnFound = r.knn_found;
+  if (r.tenant_rows > opts.exactSearchMaxRows) {
+    // Asked on this executor: on PGlite a query on the database from inside a transaction waits forever.
+    method = (await opts.iterative(db)) ? 'hnsw_iterative' : 'hnsw';
+    if (knnFound < q.k && r.tenant_rows > knnFound) {
+      method = 'hnsw_then_exact';
+      const exact = await db.query(
+        `SELECT ${CANDIDATE_COLUMNS} FROM (${EXACT_KNN}) e JOIN invoices i ON i.pk = e.pk
+         LEFT JOIN decisions d ON d.invoice_pk = i.pk ORDER BY e.dist, e.pk`,
+        [vec, q.tenantId, q.k],
+      );
+      knnFound = exact.length;
+      // The exact neighbours replace the index's, ahead of the other blocks.
+      const rest = [...byId.values()].filter((c) => !(c.sources.length === 1 && c.sources[0] === 'knn'));
+      byId.clear();
+      for (const e of exact) byId.set(String(e.invoice_id), { ...toCandidate(e), sources: ['knn'] });
+      for (const c of rest) {
+        const seen = byId.get(c.invoiceId);
+        const others = c.sources.filter((s) => s !== 'knn');
+        if (seen) seen.sources.push(...others);
+        else byId.set(c.invoiceId, { ...c, sources: others });
+      }
     }
-  };
-  add(knn, 'knn');
-  add(vendorKnn, 'vendor_knn');
-  add(exact, 'exact_key');
+  }
   return {
     candidates: [...byId.values()],
     search: {
       method,
       k: q.k,
-      tenantRowsCounted: tenantRows,
-      knnFound: knn.length,
-      vendorKnnFound: vendorKnn.length,
-      exactKeyFound: exact.length,
+      tenantRowsCounted: Math.min(r.tenant_rows, opts.exactSearchMaxRows + 1),
+      knnFound,
+      vendorKnnFound: r.vendor_knn_found,
+      exactKeyFound: r.exact_key_found,
     },
+    stored: r.stored ? { payloadSha256: r.stored.payload_sha256, decision: r.stored.response } : null,
   };
 }

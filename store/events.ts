@@ -28,46 +28,35 @@ export type DeliveryState = 'pending' | 'delivered' | 'dead' | 'cancelled';
 export async function appendEvents(tx: SqlExecutor, events: readonly EventInput[]): Promise<StoredEvent[]> {
   const out: StoredEvent[] = [];
   for (const e of events) {
-    await tx.query(
-      'INSERT INTO event_heads (tenant_id, seq) VALUES ($1, 0) ON CONFLICT (tenant_id) DO NOTHING',
-      [e.tenantId],
-    );
+    const id = randomUUID();
+    const time = new Date().toISOString();
+    // Next sequence number, the event and its deliveries to the matching subscriptions: one statement.
     const head = await tx.query<{ seq: string }>(
-      'UPDATE event_heads SET seq = seq + 1 WHERE tenant_id = $1 RETURNING seq::text AS seq',
-      [e.tenantId],
+      `WITH h AS (
+         INSERT INTO event_heads AS h (tenant_id, seq) VALUES ($1, 1)
+         ON CONFLICT (tenant_id) DO UPDATE SET seq = h.seq + 1 RETURNING seq),
+       ev AS (
+         INSERT INTO events (tenant_id, seq, id, type, subject, ordering_key, time, data, scope_key_id)
+         SELECT $1, h.seq, $2, $3, $4, $5, $6, $7,
+           (SELECT scored_by_key_id FROM decisions WHERE id = $8::uuid AND tenant_id = $1) FROM h),
+       dl AS (
+         INSERT INTO webhook_deliveries (id, tenant_id, subscription_id, event_seq, event_id, ordering_key, created_at)
+         SELECT gen_random_uuid(), $1, s.id, h.seq, $2, $5, now() FROM h, webhook_subscriptions s
+         WHERE s.tenant_id = $1 AND s.deleted_at IS NULL AND $3 = ANY (s.event_types))
+       SELECT seq::text AS seq FROM h`,
+      [e.tenantId, id, e.name, e.subject, e.orderingKey, time, JSON.stringify(e.data), e.decisionId ?? null],
+      { name: 'append_event' },
     );
     const stored: StoredEvent = {
       tenantId: e.tenantId,
       seq: Number(head[0]!.seq),
-      id: randomUUID(),
+      id,
       name: e.name,
       subject: e.subject,
       orderingKey: e.orderingKey,
-      time: new Date().toISOString(),
+      time,
       data: e.data,
     };
-    await tx.query(
-      `INSERT INTO events (tenant_id, seq, id, type, subject, ordering_key, time, data, scope_key_id)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8,
-         (SELECT scored_by_key_id FROM decisions WHERE id = $9::uuid AND tenant_id = $1))`,
-      [
-        stored.tenantId,
-        stored.seq,
-        stored.id,
-        stored.name,
-        stored.subject,
-        stored.orderingKey,
-        stored.time,
-        JSON.stringify(stored.data),
-        e.decisionId ?? null,
-      ],
-    );
-    await tx.query(
-      `INSERT INTO webhook_deliveries (id, tenant_id, subscription_id, event_seq, event_id, ordering_key, created_at)
-       SELECT gen_random_uuid(), $1, s.id, $2, $3, $4, now() FROM webhook_subscriptions s
-       WHERE s.tenant_id = $1 AND s.deleted_at IS NULL AND $5 = ANY (s.event_types)`,
-      [stored.tenantId, stored.seq, stored.id, stored.orderingKey, stored.name],
-    );
     out.push(stored);
   }
   return out;

@@ -12,11 +12,21 @@ export function lockKey(scope: string, ...parts: string[]): string {
   return [scope, ...parts].join('\u0001');
 }
 
+/** One statement taking the locks of `$1` (a text array, already distinct and sorted) in array order. */
+export const LOCK_SQL = `SELECT pg_advisory_xact_lock(hashtextextended(current_schema() || ':' || k, 0))
+  FROM unnest($1::text[]) AS k`;
+
+/** The keys as {@link LOCK_SQL} takes them: distinct and sorted, so every transaction takes its locks in one order. */
+export function lockOrder(keys: readonly string[]): string[] {
+  return [...new Set(keys)].sort();
+}
+
 /**
  * Takes the advisory locks of `keys` for the rest of the transaction `tx`, distinct and sorted,
- * so every transaction takes its locks in the same order (no deadlock between them).
+ * so every transaction takes its locks in the same order (no deadlock between them), in one
+ * statement. (`SqlDatabase.transaction`'s `lockKeys` does the same in BEGIN's round trip.)
  */
 export async function lockForTransaction(tx: SqlExecutor, keys: readonly string[]): Promise<void> {
-  for (const key of [...new Set(keys)].sort())
-    await tx.query(`SELECT pg_advisory_xact_lock(hashtextextended(current_schema() || ':' || $1, 0))`, [key]);
+  const ordered = lockOrder(keys);
+  if (ordered.length > 0) await tx.query(LOCK_SQL, [ordered], { name: 'advisory_locks' });
 }

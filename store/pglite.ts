@@ -5,8 +5,10 @@
 import { mkdirSync } from 'node:fs';
 import { PGlite, type Transaction } from '@electric-sql/pglite';
 import { vector } from '@electric-sql/pglite-pgvector';
-import type { SqlDatabase, SqlExecutor } from './sql.js';
+import { lockForTransaction } from './locks.js';
+import type { SqlDatabase, SqlExecutor, TransactionOptions } from './sql.js';
 
+/** PGlite runs in this process: no round trips to save, so statement names are ignored. */
 function wrap(q: PGlite | Transaction): SqlExecutor {
   return {
     async query<T extends Record<string, unknown>>(sql: string, params: unknown[] = []): Promise<T[]> {
@@ -24,13 +26,20 @@ export function isInMemory(dataDir: string | undefined): boolean {
   return dataDir === undefined || dataDir.startsWith('memory://');
 }
 
-function asDatabase(pg: PGlite): SqlDatabase {
+async function asDatabase(pg: PGlite): Promise<SqlDatabase> {
+  // As store/postgres.ts: iterative HNSW scans for the tenant-filtered candidate search.
+  await pg.exec('SET hnsw.iterative_scan = strict_order');
   const base = wrap(pg);
   return {
     engine: 'pglite',
     query: base.query,
     exec: base.exec,
-    transaction: <T>(fn: (tx: SqlExecutor) => Promise<T>) => pg.transaction((tx) => fn(wrap(tx))),
+    transaction: <T>(fn: (tx: SqlExecutor) => Promise<T>, o: TransactionOptions = {}) =>
+      pg.transaction(async (tx) => {
+        const t = wrap(tx);
+        await lockForTransaction(t, o.lockKeys ?? []);
+        return fn(t);
+      }),
     close: () => pg.close(),
   };
 }
@@ -61,7 +70,7 @@ export async function openMigratedInMemory(
   memoryTemplate ??= (async () => {
     const pg = await PGlite.create(undefined, { extensions: { vector } });
     try {
-      await migrateFn(asDatabase(pg));
+      await migrateFn(await asDatabase(pg));
       return await pg.dumpDataDir('none');
     } finally {
       await pg.close();

@@ -3,7 +3,8 @@
  * An optional schema isolates tenants of a shared database (and each integration test).
  */
 import pg from 'pg';
-import type { SqlDatabase, SqlExecutor } from './sql.js';
+import { LOCK_SQL, lockOrder } from './locks.js';
+import type { QueryOptions, SqlDatabase, SqlExecutor, TransactionOptions } from './sql.js';
 
 /** Options of {@link openPostgres}. */
 export interface PostgresOptions {
@@ -17,6 +18,11 @@ export interface PostgresOptions {
 
 const IDENT = /^[a-z_][a-z0-9_]{0,62}$/;
 
+/** A pg query config: named (a prepared statement per connection) when the caller names it. */
+function config(text: string, values: unknown[], o: QueryOptions): pg.QueryConfig {
+  return o.name ? { name: o.name, text, values } : { text, values };
+}
+
 /**
  * Opens a pool to PostgreSQL. When `schema` is given it is created if absent and every
  * connection uses it first in its search path (pgvector's types stay visible from `public`).
@@ -28,7 +34,9 @@ export async function openPostgres(opts: PostgresOptions): Promise<SqlDatabase> 
   const pool = new pg.Pool({
     connectionString: opts.connectionString,
     max: opts.maxConnections ?? 10,
-    options: `-c search_path=${schema},public`,
+    // pgvector >= 0.8 iterative index scans keep the filtered HNSW search going until k rows of
+    // the tenant are found (older versions ignore it with a warning; the search then falls back).
+    options: `-c search_path=${schema},public -c hnsw.iterative_scan=strict_order`,
   });
   // An idle client's error (server restart) must not crash the process; the next query reconnects.
   pool.on('error', () => undefined);
@@ -38,21 +46,34 @@ export async function openPostgres(opts: PostgresOptions): Promise<SqlDatabase> 
   };
   return {
     engine: 'postgres',
-    async query<T extends Record<string, unknown>>(sql: string, params: unknown[] = []): Promise<T[]> {
-      return (await pool.query(sql, params)).rows as T[];
+    async query<T extends Record<string, unknown>>(
+      sql: string,
+      params: unknown[] = [],
+      o: QueryOptions = {},
+    ): Promise<T[]> {
+      return (await pool.query(config(sql, params, o))).rows as T[];
     },
     exec,
-    async transaction<T>(fn: (tx: SqlExecutor) => Promise<T>): Promise<T> {
+    async transaction<T>(fn: (tx: SqlExecutor) => Promise<T>, o: TransactionOptions = {}): Promise<T> {
       const client = await pool.connect();
       // A checked-out client reports a dropped connection (server restart) as an 'error' event;
       // unheard, it would crash the process. The query in flight rejects, which is what we act on.
       const onError = (): void => undefined;
       client.on('error', onError);
       try {
-        await client.query('BEGIN');
+        const keys = lockOrder(o.lockKeys ?? []);
+        // BEGIN and the locks in one simple-protocol round trip (the keys inlined as literals).
+        await client.query(
+          keys.length === 0
+            ? 'BEGIN'
+            : `BEGIN; ${LOCK_SQL.replace('$1::text[]', `ARRAY[${keys.map((k) => client.escapeLiteral(k)).join(',')}]::text[]`)}`,
+        );
         const tx: SqlExecutor = {
-          query: async <R extends Record<string, unknown>>(sql: string, params: unknown[] = []) =>
-            (await client.query(sql, params)).rows as R[],
+          query: async <R extends Record<string, unknown>>(
+            sql: string,
+            params: unknown[] = [],
+            qo: QueryOptions = {},
+          ) => (await client.query(config(sql, params, qo))).rows as R[],
           exec: async (sql: string) => {
             await client.query(sql);
           },

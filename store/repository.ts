@@ -4,25 +4,20 @@
  * (tenant, client invoice id) so that a re-sent invoice returns the stored decision.
  */
 import { randomUUID } from 'node:crypto';
-import {
-  decisionAuditPayload,
-  type DecisionResponse,
-  type DecisionWithExplanation,
-} from '../core/decision.js';
+import { type DecisionResponse, type DecisionWithExplanation } from '../core/decision.js';
 import type { Invoice } from '../core/invoice.js';
-import { TriageError } from '../core/errors.js';
 import type { SqlDatabase, SqlExecutor } from './sql.js';
-import { toVectorLiteral } from './sql.js';
 import {
-  appendAudit,
   auditTenants,
+  linkAllAudit,
   listAudit,
+  pendingAuditTenants,
   verifyAudit,
   type AuditListOptions,
   type AuditRow,
   type AuditVerification,
 } from './audit.js';
-import { appendEvents, createEventStore, decisionCreatedEvent, type EventStore } from './events.js';
+import { createEventStore, type EventStore } from './events.js';
 import { createKeyStore, type KeyStore } from './keys.js';
 import { createPolicyStore, type PolicyStore } from './policies.js';
 import { createVendorStore, type VendorStore } from './vendors.js';
@@ -36,10 +31,11 @@ import {
 import type { ProcurementLookup } from '../core/erp.js';
 import { createReviewStore, type ReviewStore } from './reviews.js';
 import { listWorklist, type WorklistPage, type WorklistQuery } from './worklist.js';
-import { lockForTransaction, lockKey } from './locks.js';
-import { insertAuditSample } from './monitoring.js';
-import { addVendorLineStats } from './vendor-stats.js';
-import { createHistoryStore, historyConflict, type HistoryStore } from './history.js';
+import { lockKey } from './locks.js';
+import { createHistoryStore, type HistoryStore } from './history.js';
+import { findStored, insertScored } from './scoring-write.js';
+
+export { conflict } from './scoring-write.js';
 import { createClaimStore, type ClaimStore } from './claims.js';
 import { createConsoleStore, type ConsoleStore } from './console.js';
 import { listDecisionFacts, type DecisionFact, type FactQuery } from './kpis.js';
@@ -52,6 +48,7 @@ import {
   type CandidateQuery,
   type CandidateResult,
   type CandidateSearchOptions,
+  type StoredDecision,
 } from './candidates.js';
 
 export type * from './candidates.js';
@@ -70,6 +67,13 @@ export interface InvoiceIndexKeys {
 export interface RepositoryOptions extends CandidateSearchOptions {
   /** Primary keys of stored invoices; default `randomUUID` (golden runs pass a sequence). */
   newId?: () => string;
+  /**
+   * Link a scored decision's audit outbox row onto the chain right after its transaction
+   * commits (coalesced per tenant, off the answer's path); default true. False leaves linking
+   * to the next append, read or {@link AuditStore.link} (the fault tests use it as a crash
+   * between commit and linking).
+   */
+  linkAfterCommit?: boolean;
 }
 
 /** Result of {@link TriageRepository.saveDecision}. */
@@ -77,12 +81,6 @@ export interface SaveResult {
   decision: DecisionResponse;
   /** False when the invoice id was already stored (idempotent replay): `decision` is the stored one. */
   created: boolean;
-}
-
-/** A stored decision with the hash of the payload it was made for. */
-export interface StoredDecision {
-  payloadSha256: string;
-  decision: DecisionResponse;
 }
 
 /** What the store keeps beside the decision response (all optional; defaults in brackets). */
@@ -114,7 +112,10 @@ export interface DecisionExtras {
 export interface ScoringTx {
   /** The decision stored for a client invoice id, or null. */
   findByInvoiceId(invoiceId: string): Promise<StoredDecision | null>;
-  /** Earlier invoices close to the query by embedding (kNN), within the vendor, or sharing an exact key. */
+  /**
+   * Earlier invoices close to the query by embedding (kNN), within the vendor, or sharing an
+   * exact key; with `replayInvoiceId`, also the decision stored under that id, in one statement.
+   */
   findDuplicateCandidates(q: Omit<CandidateQuery, 'tenantId'>): Promise<CandidateResult>;
   /** Earlier lines of the vendor billed again (same line key, quantity and service date), see store/line-rebills.ts. */
   findEarlierLines(q: Omit<LineRebillQuery, 'tenantId'>): Promise<EarlierLine[]>;
@@ -148,6 +149,8 @@ export interface AuditStore {
   verifyAll(): Promise<AuditVerification[]>;
   /** A page of one tenant's rows after `afterSeq`. */
   list(tenantId: string, opts?: AuditListOptions): Promise<AuditRow[]>;
+  /** Links the committed outbox rows of one tenant, or of every tenant; returns how many. */
+  link(tenantId?: string): Promise<number>;
 }
 
 /** Repository operations of the service. */
@@ -215,115 +218,6 @@ export interface TriageRepository {
   close(): Promise<void>;
 }
 
-async function insertScored(
-  newId: () => string,
-  tx: SqlExecutor,
-  tenantId: string,
-  invoice: Invoice,
-  payloadSha256: string,
-  keys: InvoiceIndexKeys,
-  decision: DecisionResponse,
-  extras: DecisionExtras = {},
-): Promise<SaveResult> {
-  const pk = newId();
-  const inserted = await tx.query(
-    `INSERT INTO invoices (pk, tenant_id, invoice_id, payload, payload_sha256, vendor_id, vendor_name, vendor_key,
-       vendor_tax_id, vendor_npi, invoice_number, invoice_number_normalised, invoice_number_canonical,
-       invoice_date, due_date, currency, total_cents, document_type, po_number, facility_id,
-       service_period_start, service_period_end, embedding, reverses_invoice_pk)
-     VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17,$18,$19,$20,$21,$22,$23::vector,
-       (SELECT r.pk FROM invoices r WHERE r.tenant_id = $2 AND r.invoice_id = $24))
-     ON CONFLICT (tenant_id, invoice_id) DO NOTHING RETURNING pk`,
-    [
-      pk,
-      tenantId,
-      invoice.invoice_id,
-      JSON.stringify(invoice),
-      payloadSha256,
-      invoice.vendor.id,
-      invoice.vendor.name,
-      keys.vendorKey,
-      invoice.vendor.tax_id ?? null,
-      invoice.vendor.npi ?? null,
-      invoice.invoice_number,
-      keys.invoiceNumberNormalised,
-      keys.invoiceNumberCanonical,
-      invoice.invoice_date,
-      invoice.due_date ?? null,
-      invoice.currency,
-      String(invoice.total_cents),
-      invoice.document_type,
-      invoice.po_number ?? null,
-      invoice.facility_id ?? null,
-      invoice.service_period?.start ?? null,
-      invoice.service_period?.end ?? null,
-      toVectorLiteral(keys.embedding),
-      extras.reversesInvoiceId ?? null,
-    ],
-  );
-  if (inserted.length === 0) {
-    // Another transaction stored this id first; read committed sees its row now.
-    const stored = await findStored(tx, tenantId, invoice.invoice_id);
-    if (!stored) throw historyConflict(invoice.invoice_id);
-    if (stored.payloadSha256 !== payloadSha256) throw conflict(invoice.invoice_id);
-    return { decision: stored.decision, created: false };
-  }
-  await insertLines(tx, pk, invoice, keys);
-  await addVendorLineStats(tx, tenantId, [
-    { vendorId: invoice.vendor.id, lines: invoice.lines, baseline: decision.decision === 'AUTO_APPROVE' },
-  ]);
-  const p = extras.priority;
-  await tx.query(
-    `INSERT INTO decisions (id, tenant_id, invoice_pk, decision, queue, priority, coding_mismatch_score,
-       duplicate_score, reason_codes, response, model_versions, feature_schema_version, policy_version, created_at,
-       scored_by_key_id, review_status, expected_loss_cents, discount_cents, discount_deadline, received_date,
-       sla_cents_per_day, explanation)
-     VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17,$18,$19,$20,$21,$22)`,
-    [
-      decision.decision_id,
-      tenantId,
-      pk,
-      decision.decision,
-      decision.queue ?? null,
-      decision.priority.toFixed(2),
-      decision.scores.coding_mismatch,
-      decision.scores.duplicate,
-      decision.reasons.map((r) => r.code),
-      JSON.stringify(decision),
-      JSON.stringify(decision.versions.models),
-      decision.versions.feature_schema,
-      decision.versions.policy,
-      decision.created_at,
-      extras.scoredByKeyId ?? null,
-      decision.decision === 'AUTO_APPROVE' ? null : 'open',
-      String(p?.expectedLossCents ?? Math.round(decision.priority * 100)),
-      String(p?.discountCents ?? 0),
-      p?.discountDeadline ?? null,
-      p?.receivedDate ?? decision.created_at.slice(0, 10),
-      String(p?.slaCentsPerDay ?? 0),
-      extras.explanation === undefined ? null : JSON.stringify(extras.explanation),
-    ],
-  );
-  const sample = extras.auditSample;
-  if (sample?.sampled)
-    await insertAuditSample(
-      tx,
-      tenantId,
-      decision.decision_id,
-      { rate: sample.rate, draw: sample.draw, seedSha256: sample.seed_sha256 },
-      decision.created_at,
-    );
-  await appendAudit(tx, {
-    tenantId,
-    actorKeyId: extras.scoredByKeyId ?? null,
-    kind: 'decision.created',
-    subjectId: decision.decision_id,
-    payload: extras.auditPayload ?? decisionAuditPayload(decision, payloadSha256),
-  });
-  await appendEvents(tx, [decisionCreatedEvent(tenantId, decision)]);
-  return { decision, created: true };
-}
-
 /** Builds the repository over an opened, migrated database. */
 export function createRepository(db: SqlDatabase, search: RepositoryOptions = {}): TriageRepository {
   const newId = search.newId ?? randomUUID;
@@ -333,22 +227,49 @@ export function createRepository(db: SqlDatabase, search: RepositoryOptions = {}
     vendorWindowDays: search.vendorWindowDays ?? DEFAULT_VENDOR_WINDOW_DAYS,
     iterative: (ex: SqlExecutor) => (iterative ??= hasIterativeScan(ex)),
   };
-  const withScoringLock: TriageRepository['withScoringLock'] = (tenantId, lockKeys, fn) =>
-    db.transaction(async (tx) => {
-      await lockForTransaction(
-        tx,
-        lockKeys.map((k) => lockKey('scoring', tenantId, k)),
-      );
-      return fn({
-        findByInvoiceId: (invoiceId) => findStored(tx, tenantId, invoiceId),
-        findDuplicateCandidates: (q) => findCandidates(tx, { ...q, tenantId }, searchOpts),
-        findEarlierLines: (q) => findEarlierLines(tx, { ...q, tenantId }),
-        insert: (invoice, hash, keys, decision, extras) =>
-          insertScored(newId, tx, tenantId, invoice, hash, keys, decision, extras),
-        procurementContext: (q) => readProcurementContext(tx, { ...q, tenantId }),
-        recordPoBilling: (x, allocations) => recordInvoiced(tx, { ...x, tenantId }, allocations),
+  // One linker per tenant in this process: a link requested while one runs runs once after it.
+  const linking = new Map<string, Promise<unknown>>();
+  const again = new Set<string>();
+  const scheduleLink = (tenantId: string): void => {
+    if (linking.has(tenantId)) {
+      again.add(tenantId);
+      return;
+    }
+    const run: Promise<unknown> = linkAllAudit(db, tenantId)
+      // A failed link leaves the rows in the outbox; the next append, read or link takes them.
+      .catch(() => undefined)
+      .finally(() => {
+        linking.delete(tenantId);
+        if (again.delete(tenantId)) scheduleLink(tenantId);
       });
-    });
+    linking.set(tenantId, run);
+  };
+  const linkAfterCommit = search.linkAfterCommit ?? true;
+  const withScoringLock: TriageRepository['withScoringLock'] = async (tenantId, lockKeys, fn) => {
+    let audited = false;
+    const out = await db.transaction(
+      async (tx) =>
+        fn({
+          findByInvoiceId: (invoiceId) => findStored(tx, tenantId, invoiceId),
+          findDuplicateCandidates: (q) => findCandidates(tx, { ...q, tenantId }, searchOpts),
+          findEarlierLines: (q) => findEarlierLines(tx, { ...q, tenantId }),
+          procurementContext: (q) => readProcurementContext(tx, { ...q, tenantId }),
+          recordPoBilling: (x, allocations) => recordInvoiced(tx, { ...x, tenantId }, allocations),
+          insert: async (invoice, hash, keys, decision, extras) => {
+            const saved = await insertScored(newId, tx, tenantId, invoice, hash, keys, decision, extras);
+            audited ||= saved.created;
+            return saved;
+          },
+        }),
+      { lockKeys: lockKeys.map((k) => lockKey('scoring', tenantId, k)) },
+    );
+    if (audited && linkAfterCommit) scheduleLink(tenantId);
+    return out;
+  };
+  const linkThen = async <T>(tenantId: string, read: () => Promise<T>): Promise<T> => {
+    await linkAllAudit(db, tenantId);
+    return read();
+  };
 
   return {
     engine: db.engine,
@@ -401,85 +322,30 @@ export function createRepository(db: SqlDatabase, search: RepositoryOptions = {}
     erp: createErpStore(db),
     reviews: createReviewStore(db),
     events: createEventStore(db),
+    // Reads link the committed outbox rows first, so they see every committed decision.
     audit: {
-      verify: (tenantId) => verifyAudit(db, tenantId),
+      verify: (tenantId) => linkThen(tenantId, () => verifyAudit(db, tenantId)),
       async verifyAll() {
+        for (const t of await pendingAuditTenants(db)) await linkAllAudit(db, t);
         const out: AuditVerification[] = [];
         for (const t of await auditTenants(db)) out.push(await verifyAudit(db, t));
         return out;
       },
-      list: (tenantId, opts) => listAudit(db, tenantId, opts),
+      list: (tenantId, opts) => linkThen(tenantId, () => listAudit(db, tenantId, opts)),
+      async link(tenantId) {
+        let n = 0;
+        for (const t of tenantId ? [tenantId] : await pendingAuditTenants(db)) n += await linkAllAudit(db, t);
+        return n;
+      },
     },
     claims: createClaimStore(db),
     decisionFacts: (q) => listDecisionFacts(db, q),
     console: createConsoleStore(db),
     transaction: (fn) => db.transaction(fn),
 
-    close: () => db.close(),
+    async close() {
+      while (linking.size > 0) await Promise.all(linking.values());
+      await db.close();
+    },
   };
-}
-
-/** The error for an invoice id re-sent with a different payload. */
-export function conflict(invoiceId: string): TriageError {
-  return new TriageError(
-    'TRIAGE_INVOICE_CONFLICT',
-    `invoice_id ${JSON.stringify(invoiceId)} was already scored with different content; send changes under a new invoice_id`,
-    [{ path: '/invoice_id', message: 'already used for a different invoice' }],
-  );
-}
-
-async function findStored(
-  db: SqlExecutor,
-  tenantId: string,
-  invoiceId: string,
-): Promise<StoredDecision | null> {
-  const rows = await db.query<{ payload_sha256: string; response: DecisionResponse }>(
-    `SELECT i.payload_sha256, d.response FROM invoices i JOIN decisions d ON d.invoice_pk = i.pk
-     WHERE i.tenant_id = $1 AND i.invoice_id = $2`,
-    [tenantId, invoiceId],
-  );
-  const r = rows[0];
-  return r ? { payloadSha256: r.payload_sha256, decision: r.response } : null;
-}
-
-async function insertLines(
-  tx: SqlExecutor,
-  pk: string,
-  invoice: Invoice,
-  keys: InvoiceIndexKeys,
-): Promise<void> {
-  const byNumber = new Map(keys.lines.map((l) => [l.lineNumber, l]));
-  // One multi-row INSERT per chunk keeps round trips low on large invoices.
-  const CHUNK = 200;
-  for (let start = 0; start < invoice.lines.length; start += CHUNK) {
-    const chunk = invoice.lines.slice(start, start + CHUNK);
-    const params: unknown[] = [];
-    const tuples = chunk.map((line) => {
-      const k = byNumber.get(line.line_number);
-      if (!k) throw new TriageError('TRIAGE_INTERNAL', `no features for line ${line.line_number}`);
-      const base = params.length;
-      params.push(
-        pk,
-        line.line_number,
-        line.description,
-        line.code?.system ?? null,
-        line.code?.value ?? null,
-        line.modifiers ?? [],
-        String(line.quantity),
-        String(line.unit_price_cents),
-        String(line.amount_cents),
-        line.service_date ?? null,
-        k.matchKey,
-        toVectorLiteral(k.embedding),
-      );
-      const ph = Array.from({ length: 12 }, (_, j) => `$${base + j + 1}`);
-      ph[11] = `${ph[11]}::vector`;
-      return `(${ph.join(',')})`;
-    });
-    await tx.query(
-      `INSERT INTO invoice_lines (invoice_pk, line_number, description, code_system, code, modifiers, quantity,
-         unit_price_cents, amount_cents, service_date, match_key, embedding) VALUES ${tuples.join(',')}`,
-      params,
-    );
-  }
 }

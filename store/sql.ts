@@ -5,22 +5,43 @@
  */
 import pgvector from 'pgvector';
 
+/** Options of {@link SqlExecutor.query}. */
+export interface QueryOptions {
+  /**
+   * Name of a prepared statement (PostgreSQL parses and plans it once per connection, then
+   * reuses it). Give it only to statements whose text never changes for that name; PGlite
+   * ignores it.
+   */
+  name?: string;
+}
+
 /** Runs statements on one connection (or inside one transaction). */
 export interface SqlExecutor {
   /** Runs one parameterised statement and returns its rows. */
   query<T extends Record<string, unknown> = Record<string, unknown>>(
     sql: string,
     params?: unknown[],
+    opts?: QueryOptions,
   ): Promise<T[]>;
   /** Runs a script of several statements without parameters (migrations). */
   exec(sql: string): Promise<void>;
 }
 
+/** Options of {@link SqlDatabase.transaction}. */
+export interface TransactionOptions {
+  /** Advisory lock keys (`lockKey(...)` of store/locks.ts) to hold for the whole transaction. */
+  lockKeys?: readonly string[];
+}
+
 /** A database: an executor plus transactions and lifecycle. */
 export interface SqlDatabase extends SqlExecutor {
   readonly engine: 'pglite' | 'postgres';
-  /** Runs `fn` in one transaction: committed if it resolves, rolled back if it throws. */
-  transaction<T>(fn: (tx: SqlExecutor) => Promise<T>): Promise<T>;
+  /**
+   * Runs `fn` in one transaction: committed if it resolves, rolled back if it throws. With
+   * `lockKeys`, takes their transaction advisory locks first (store/locks.ts), in the same round
+   * trip as BEGIN on PostgreSQL.
+   */
+  transaction<T>(fn: (tx: SqlExecutor) => Promise<T>, opts?: TransactionOptions): Promise<T>;
   close(): Promise<void>;
 }
 

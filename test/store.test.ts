@@ -13,6 +13,8 @@ import {
   type SqlDatabase,
 } from '../store/index.js';
 import type { DecisionResponse } from '../core/decision.js';
+import { findCandidates } from '../store/candidates.js';
+import { BLOCKING_SPEC } from '../core/blocking.js';
 import { isTriageError } from '../core/errors.js';
 import { decisionFor, engines, keysOf, makeInvoice, REQUIRE_PG, TEST_DATABASE_URL } from './fixtures.js';
 import { dropSchema } from './harness.js';
@@ -67,6 +69,31 @@ describe.each(engines('store'))('store on $name', ({ name, config }) => {
     );
     expect(results.filter((r) => r.created)).toHaveLength(1);
     expect(new Set(results.map((r) => r.decision.decision_id)).size).toBe(1);
+  });
+
+  it("counts each tenant's indexed invoices in tenant_invoice_counts as they are written", async () => {
+    const before = await repo.transaction((tx) =>
+      tx.query<{ n: string; c: string }>(
+        `SELECT (SELECT invoices FROM tenant_invoice_counts WHERE tenant_id = 't-count')::text AS n,
+                (SELECT count(*) FROM invoices WHERE tenant_id = 't-count')::text AS c`,
+      ),
+    );
+    expect(before[0]).toEqual({ n: null, c: '0' });
+    for (const id of ['c-1', 'c-2', 'c-3']) {
+      const inv = makeInvoice({ invoice_id: id });
+      await repo.saveDecision('t-count', inv, 'h', keysOf(inv), decisionFor(inv));
+    }
+    // A replay writes no invoice and counts nothing.
+    const again = makeInvoice({ invoice_id: 'c-1' });
+    await repo.saveDecision('t-count', again, 'h', keysOf(again), decisionFor(again));
+    const after = await repo.transaction((tx) =>
+      tx.query<{ n: string }>(
+        `SELECT invoices::text AS n FROM tenant_invoice_counts WHERE tenant_id = 't-count'`,
+      ),
+    );
+    expect(after).toEqual([{ n: '3' }]);
+    // The counter stops past 10,000; the crossover must stay below that.
+    expect(BLOCKING_SPEC.exactSearchMaxRows).toBeLessThan(10_000);
   });
 
   it('writes nothing when any part of the transaction fails', async () => {
@@ -251,10 +278,24 @@ describe.each(engines('recall'))('recall guard for filtered HNSW on $name', ({ c
     const one = await repo.findDuplicateCandidates(queryFor('needle', 1));
     expect(one.search.method).toBe('hnsw_iterative');
     expect(one.candidates.map((c) => c.invoiceId)).toEqual(['needle']);
-    // Fewer rows than k: the index scan cannot fill k, so the search is redone exactly.
+    // The tenant holds fewer rows than k and the index found them all: nothing to redo.
     const ten = await repo.findDuplicateCandidates(queryFor('needle', 10));
-    expect(ten.search.method).toBe('hnsw_then_exact');
+    expect(ten.search).toMatchObject({ method: 'hnsw_iterative', knnFound: 1, tenantRowsCounted: 1 });
     expect(ten.candidates.map((c) => c.invoiceId)).toEqual(['needle']);
+    // Without iterative scans (pgvector < 0.8) the index returns none of the tenant's rows, fewer
+    // than the tenant holds, so the search is redone exactly.
+    const redone = await repo.transaction(async (tx) => {
+      for (const s of ['enable_seqscan', 'enable_bitmapscan', 'enable_sort'])
+        await tx.query(`SELECT set_config($1, 'off', true)`, [s]);
+      await tx.query(`SELECT set_config('hnsw.iterative_scan', 'off', true)`);
+      return findCandidates(tx, queryFor('needle', 10), {
+        exactSearchMaxRows: 0,
+        vendorWindowDays: 400,
+        iterative: async () => false,
+      });
+    });
+    expect(redone.search).toMatchObject({ method: 'hnsw_then_exact', knnFound: 1 });
+    expect(redone.candidates.map((c) => [c.invoiceId, c.sources])).toEqual([['needle', ['knn']]]);
     const big = await repo.findDuplicateCandidates(queryFor('big', 10));
     expect(big.search).toMatchObject({ method: 'hnsw_iterative', knnFound: 10 });
     expect(big.candidates.every((c) => c.invoiceId.startsWith('big-'))).toBe(true);

@@ -10,7 +10,10 @@ import type { Prepared } from './prepare.js';
 /** Default nearest neighbours fetched per invoice: the blocking spec's k. */
 export const DEFAULT_CANDIDATE_K = BLOCKING_SPEC.k;
 
-/** Searches the duplicate candidates of a prepared invoice; `k` neighbours per kNN search. */
+/**
+ * Searches the duplicate candidates of a prepared invoice, `k` neighbours per kNN search, and
+ * the decision already stored under its invoice id (`stored`, the replay check) in the same query.
+ */
 export function findCandidates(
   tx: Pick<ScoringTx, 'findDuplicateCandidates'>,
   p: Prepared,
@@ -26,5 +29,6 @@ export function findCandidates(
     totalCents: invoice.total_cents,
     invoiceDate: invoice.invoice_date,
     documentType: invoice.document_type,
+    replayInvoiceId: invoice.invoice_id,
   });
 }

@@ -78,6 +78,7 @@ describe('candidates and persist stages', () => {
         totalCents: 21_500,
         invoiceDate: '2025-03-01',
         documentType: 'invoice',
+        replayInvoiceId: i.prepared.invoice.invoice_id,
       },
     ]);
     const built = buildDecision(i);

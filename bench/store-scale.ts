@@ -1,0 +1,185 @@
+/**
+ * Store cost per invoice against history (`npm run bench -- --only store-scale`): the scoring
+ * transaction (BEGIN + scoring locks, candidate search with the replay check, the scoring
+ * write, audit outbox row, event, COMMIT; the audit link after commit) of a 10-line invoice
+ * with new descriptions, on a tenant already holding 0, 100k, ... indexed invoices.
+ *
+ * The tenant is filled fast with one multi-row INSERT ... SELECT per 20,000 synthetic invoices
+ * (random unit embeddings, 5,000 vendors, dates over 5.5 years; no lines or decisions, which
+ * the search only joins for its top k); the HNSW index is maintained as rows arrive.
+ * PostgreSQL CPU is the backend's user+system time from /proc/<pid>/stat (the pool holds one
+ * connection, so one backend serves every statement; 10 ms clock ticks, summed over the run),
+ * so it needs PostgreSQL on this machine; latency is wall time per scoring transaction.
+ */
+import { readFileSync } from 'node:fs';
+import { createRepository, openPostgres } from '../store/index.js';
+import { extractInvoiceFeatures } from '../features/invoice-features.js';
+import { benchInvoice } from './features.bench.js';
+import Table from 'cli-table3';
+import { fmt, msSince, percentiles } from './stats.js';
+
+/** One point: the tenant's size and the cost per scored invoice. */
+export interface StoreScalePoint {
+  indexedInvoices: number;
+  invoices: number;
+  /** PostgreSQL backend CPU per invoice, ms (null when /proc of the backend is not readable). */
+  pgCpuMsPerInvoice: number | null;
+  latencyMs: { p50: number; p95: number; p99: number; mean: number };
+  fillSeconds: number;
+  searchMethod: string;
+}
+
+const FILL_CHUNK = 20_000;
+
+function backendCpuMs(pid: number): number | null {
+  try {
+    const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+    // Fields 14 and 15 of stat (utime, stime), counted after the ") " that ends the command name.
+    return ((Number(f[11]) + Number(f[12])) * 1000) / 100;
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * Scores `perPoint` invoices at each tenant size of `sizes` (ascending), growing one tenant.
+ * @param url PostgreSQL on this machine; a scratch schema is created and dropped.
+ */
+export async function runStoreScaleBenchmark(
+  url: string,
+  schema: string,
+  sizes: readonly number[],
+  perPoint: number,
+  onProgress?: (msg: string) => void,
+): Promise<StoreScalePoint[]> {
+  const db = await openPostgres({ connectionString: url, schema, maxConnections: 1 });
+  const { migrate } = await import('../store/migrate.js');
+  await migrate(db);
+  const repo = createRepository(db);
+  const tenant = 'scale';
+  const out: StoreScalePoint[] = [];
+  let filled = 0;
+  let scored = 0;
+  try {
+    const pid = (await db.query<{ pid: number }>('SELECT pg_backend_pid() AS pid'))[0]!.pid;
+    for (const size of sizes) {
+      const t0 = process.hrtime.bigint();
+      while (filled < size) {
+        const n = Math.min(FILL_CHUNK, size - filled);
+        await db.query(
+          `INSERT INTO invoices (pk, tenant_id, invoice_id, payload, payload_sha256, vendor_id, vendor_name,
+             vendor_key, invoice_number, invoice_number_normalised, invoice_number_canonical, invoice_date,
+             currency, total_cents, document_type, embedding)
+           SELECT gen_random_uuid(), $1, 'fill-' || g, '{}'::jsonb, 'fill', 'FV-' || (g % 5000), 'Filler ' || (g % 5000),
+             'filler ' || (g % 5000), 'F' || g, 'F' || g, 'F' || g, date '2020-01-01' + (g % 2000), 'USD',
+             (g * 37) % 1000000, 'invoice',
+             (SELECT l2_normalize(array_agg(random() - 0.5 + d * 0 + g * 0)::real[]::vector) FROM generate_series(1, 128) AS d)
+           FROM generate_series($2::int, $3::int) AS g`,
+          [tenant, filled + 1, filled + n],
+        );
+        filled += n;
+        onProgress?.(`filled ${filled}/${size}`);
+      }
+      const fillSeconds = msSince(t0) / 1000;
+      await db.exec('ANALYZE invoices');
+      const lat: number[] = [];
+      let method = '';
+      const cpu0 = backendCpuMs(pid);
+      for (let i = 0; i < perPoint; i++) {
+        const inv = { ...benchInvoice(scored + i, true), invoice_id: `scale-${scored + i}` };
+        const f = extractInvoiceFeatures(inv);
+        const keys = {
+          vendorKey: f.vendorKey,
+          invoiceNumberNormalised: f.invoiceNumber.normalised,
+          invoiceNumberCanonical: f.invoiceNumber.canonical,
+          embedding: f.embedding,
+          lines: f.lines.map((l) => ({
+            lineNumber: l.lineNumber,
+            matchKey: l.matchKey,
+            embedding: l.embedding,
+          })),
+        };
+        const t = process.hrtime.bigint();
+        await repo.withScoringLock(tenant, [f.vendorKey, inv.vendor.id], async (tx) => {
+          const { stored, search } = await tx.findDuplicateCandidates({
+            embedding: f.embedding,
+            k: 10,
+            vendorKey: f.vendorKey,
+            vendorId: inv.vendor.id,
+            invoiceNumberCanonical: f.invoiceNumber.canonical,
+            totalCents: inv.total_cents,
+            invoiceDate: inv.invoice_date,
+            documentType: inv.document_type,
+            replayInvoiceId: inv.invoice_id,
+          });
+          method = search.method;
+          if (stored) return;
+          await tx.insert(inv, 'bench', keys, benchDecision(inv.invoice_id));
+        });
+        lat.push(msSince(t));
+      }
+      await repo.audit.link(tenant);
+      const cpu1 = backendCpuMs(pid);
+      scored += perPoint;
+      filled += perPoint;
+      out.push({
+        indexedInvoices: size,
+        invoices: perPoint,
+        pgCpuMsPerInvoice: cpu0 === null || cpu1 === null ? null : (cpu1 - cpu0) / perPoint,
+        latencyMs: percentiles(lat.slice(Math.min(20, Math.floor(perPoint / 10)))),
+        fillSeconds,
+        searchMethod: method,
+      });
+    }
+  } finally {
+    await db.exec(`DROP SCHEMA IF EXISTS ${schema} CASCADE`).catch(() => undefined);
+    await repo.close();
+  }
+  return out;
+}
+
+function benchDecision(invoiceId: string) {
+  return {
+    decision_id: crypto.randomUUID(),
+    invoice_id: invoiceId,
+    decision: 'AUTO_APPROVE' as const,
+    priority: 0,
+    scores: { coding_mismatch: 0.01, duplicate: 0 },
+    reasons: [],
+    duplicates: [],
+    lines: [],
+    versions: { models: {}, feature_schema: 'bench', policy: 'bench', reference_data: 'bench' },
+    created_at: new Date().toISOString(),
+  };
+}
+
+/** The printed table of the section, with the ratio of each point to the first. */
+export function storeScaleTable(points: readonly StoreScalePoint[]): string {
+  const t = new Table({
+    head: [
+      'indexed invoices',
+      'fill s',
+      'search',
+      'PG CPU ms/invoice',
+      'p50 ms',
+      'p99 ms',
+      'CPU vs first',
+      'p50 vs first',
+    ],
+  });
+  const first = points[0];
+  for (const p of points)
+    t.push([
+      p.indexedInvoices,
+      fmt(p.fillSeconds),
+      p.searchMethod,
+      p.pgCpuMsPerInvoice === null ? 'n/a' : fmt(p.pgCpuMsPerInvoice),
+      fmt(p.latencyMs.p50),
+      fmt(p.latencyMs.p99),
+      first?.pgCpuMsPerInvoice && p.pgCpuMsPerInvoice !== null
+        ? fmt(p.pgCpuMsPerInvoice / first.pgCpuMsPerInvoice)
+        : 'n/a',
+      first ? fmt(p.latencyMs.p50 / first.latencyMs.p50) : 'n/a',
+    ]);
+  return t.toString();
+}
