@@ -13,7 +13,7 @@
 import { gunzipSync, gzipSync } from 'node:zlib';
 import { readFileSync, writeFileSync } from 'node:fs';
 import type { Invoice } from '../core/invoice.js';
-import type { VendorProfile as BenchmarkVendor } from '../datasets/benchmark/vendors.js';
+import type { BenchmarkVendor } from '../datasets/benchmark/vendors.js';
 import { DEFAULT_TENANT } from '../inference/index.js';
 import type { StoreConfig } from '../store/index.js';
 import { wire, type ModelsWiring } from './bootstrap.js';

@@ -1,4 +1,4 @@
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
 
 /** Runs a script in a child Node.js process (TypeScript through tsx) and returns its stdout lines. */
@@ -38,5 +38,38 @@ describe('processLogger', () => {
       'first',
       'marker',
     ]);
+  }, 60_000);
+
+  it('writes a line at once while the process keeps running (no buffer waiting to fill)', async () => {
+    const child = spawn(
+      process.execPath,
+      [
+        '--import',
+        'tsx',
+        '--input-type=module',
+        '-e',
+        `import { processLogger } from './bin/logger.ts';
+         const { logger } = processLogger('info');
+         logger.info('ready');
+         setTimeout(() => undefined, 20_000);`,
+      ],
+      { cwd: process.cwd(), stdio: ['ignore', 'pipe', 'inherit'] },
+    );
+    try {
+      const seen = await new Promise<string>((resolve, reject) => {
+        let out = '';
+        const timer = setTimeout(() => reject(new Error(`no line within 15 s: ${out}`)), 15_000);
+        child.stdout.on('data', (b: Buffer) => {
+          out += b.toString();
+          if (out.includes('\n')) {
+            clearTimeout(timer);
+            resolve(out);
+          }
+        });
+      });
+      expect((JSON.parse(seen.split('\n')[0]!) as { msg: string }).msg).toBe('ready');
+    } finally {
+      child.kill('SIGKILL');
+    }
   }, 60_000);
 });

@@ -9,7 +9,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { readVendors } from '../datasets/benchmark/read.js';
 import { BENCHMARK_FILES } from '../datasets/benchmark/types.js';
-import type { VendorProfile as BenchmarkVendor } from '../datasets/benchmark/vendors.js';
+import type { BenchmarkVendor } from '../datasets/benchmark/vendors.js';
 import { DEFAULT_POLICY, DEFAULT_TENANT, effectivePolicy, withCardThresholds } from '../inference/index.js';
 import type { StoreConfig, TriageRepository } from '../store/index.js';
 import type { Detector } from '../training/eval/detector.js';

@@ -189,16 +189,21 @@ describe('look-alikes: evidence of two bills', () => {
 });
 
 describe('receipts that print no number', () => {
-  it('are compared as if the numbers agreed, so a made-up number cannot hide a duplicate', async () => {
+  it('are compared as if the numbers agreed with a same-vendor, same-day, same-total twin, so a made-up number cannot hide a duplicate', async () => {
     const receipt = makeInvoice({
       invoice_id: 'r1',
       invoice_number: 'NONUM-1A2B3C4D5E',
       po_number: undefined,
     });
     const copy = { ...receipt, invoice_id: 'r2', invoice_number: 'NONUM-9F8E7D6C5B' };
-    const r = await assess(copy, [candidate(receipt)]);
+    const r = await assess(copy, [candidate(receipt, { sources: ['exact_key'] })]);
     expect(r.scored[0]!.invoiceNumberNeutralised).toBe(true);
     expect(r.reported[0]!.score).toBeGreaterThan(0.9);
+    // control: another number-less receipt of the shop, another day and total, stays two sales
+    const other = await assess({ ...copy, invoice_date: '2025-03-02', total_cents: copy.total_cents + 700 }, [
+      candidate(receipt, { sources: ['knn'] }),
+    ]);
+    expect(other.scored[0]!.invoiceNumberNeutralised).toBeUndefined();
     // control: two printed numbers that differ keep their comparison
     const numbered = await assess({ ...copy, invoice_number: 'RCPT-77310' }, [
       candidate({ ...receipt, invoice_number: 'RCPT-10452' }),

@@ -212,10 +212,15 @@ export async function assessDuplicates(
     scorer.scorePairs ? await scorer.scorePairs(cs) : await Promise.all(cs.map((c) => scorer.scorePair(c)));
   const results = await scoreAll(comparisons);
   // A number the extractor misread, or none printed on either side: the number is no evidence.
-  const unknownNumber = candidates.map(
-    (c) =>
-      invoiceNumberUncertain || isUnprintedNumber(me.invoiceNumber) || isUnprintedNumber(c.invoiceNumber),
-  );
+  // A receipt that prints no number only counts as agreeing on it with an earlier receipt of the
+  // same vendor, total and day (the exact blocking key): otherwise every number-less receipt of
+  // a shop would look like a copy of every other.
+  const unprintedTwin = (c: CandidateInvoice): boolean =>
+    (isUnprintedNumber(me.invoiceNumber) || isUnprintedNumber(c.invoiceNumber)) &&
+    c.sources.includes('exact_key') &&
+    c.totalCents === invoice.total_cents &&
+    c.invoiceDate === invoice.invoice_date;
+  const unknownNumber = candidates.map((c) => invoiceNumberUncertain || unprintedTwin(c));
   const neutral = unknownNumber.some(Boolean)
     ? await scoreAll(comparisons.map(withInvoiceNumberNeutralised))
     : [];

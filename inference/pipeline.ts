@@ -8,7 +8,14 @@ import type { DecisionResponse, Versions } from '../core/decision.js';
 import type { FieldError } from '../core/errors.js';
 import type { Invoice } from '../core/invoice.js';
 import { featureSchemaVersion } from '../features/schema.js';
-import { conflict, type StoredDecision, type TriageRepository } from '../store/repository.js';
+import {
+  conflict,
+  type CandidateSearch,
+  type DecisionExtras,
+  type ScoringTx,
+  type StoredDecision,
+  type TriageRepository,
+} from '../store/repository.js';
 import type {
   CodingMismatchScorer,
   DuplicatePairScorer,
@@ -207,21 +214,14 @@ export function createScoringService(deps: ScoringDeps): ScoringService {
     return { profile, policyDef, context: { vendorProfile: profile, vendorCodeCounts, vendorBaselines } };
   }
 
-  async function score(
-    invoice: Invoice,
-    tenantId = DEFAULT_TENANT,
-    actorKeyId: string | null = null,
-  ): Promise<ScoreOutcome> {
-    const p = prepare(invoice);
-    const early = replay(p, await deps.repo.findByInvoiceId(tenantId, invoice.invoice_id));
-    if (early) return early;
+  /**
+   * Stages 2-4, before the scoring transaction: the vendor's profile and history, the tenant's
+   * policy, the coding scorer per line, the rules, and the thresholds the routing applies.
+   */
+  async function scoreLines(invoice: Invoice, tenantId: string, p: Prepared) {
     const { profile, policyDef, context } = await vendorAndPolicy(tenantId, invoice);
-    const rules = applyRules(
-      invoice,
-      withBaselineEvidence(await scoreCoding(deps.coding, invoice, p.lines, context), context),
-      profile,
-      ref,
-    );
+    const coded = await scoreCoding(deps.coding, invoice, p.lines, context);
+    const rules = applyRules(invoice, withBaselineEvidence(coded, context), profile, ref);
     const vendorCategory = profile?.category ?? null;
     const { policy, sources } = thresholdsFor({
       policyDef,
@@ -231,8 +231,145 @@ export function createScoringService(deps: ScoringDeps): ScoringService {
       vendorCategory,
       facilityId: invoice.facility_id ?? null,
     });
-    const now = clock();
+    return { profile, policyDef, context, rules, policy, sources, vendorCategory };
+  }
+  type LineStage = Awaited<ReturnType<typeof scoreLines>>;
+  type Duplicates = ReturnType<typeof withLineRebills>;
+  type Procurement = ReturnType<typeof matchProcurement>;
+  type AuditSampleDraw = NonNullable<DecisionExtras['auditSample']>;
+
+  /** Stage 6c: the PO, receipt and contract match against the tenant's ERP data. */
+  async function procurementOf(tx: ScoringTx, invoice: Invoice, policy: LineStage['policy']) {
+    const lookup = await tx.procurementContext({
+      invoiceId: invoice.invoice_id,
+      vendorId: invoice.vendor.id,
+      poNumber: invoice.po_number,
+    });
+    return matchProcurement(
+      invoice,
+      lookup,
+      deps.lineMatcher?.matcher ?? identifierRuleMatcher,
+      policy.procurement ?? DEFAULT_PROCUREMENT_TOLERANCES,
+      deps.lineMatcher?.threshold ?? null,
+    );
+  }
+
+  /** Stage 10's inputs that come from the service rather than from the invoice's stages. */
+  function serviceExplanationInputs() {
+    return {
+      referenceCode,
+      codingVersion: deps.coding.version,
+      duplicateVersion: deps.duplicate.version,
+      duplicateIntercept: deps.duplicate.intercept ?? null,
+    };
+  }
+
+  /** What monitoring sees of a new decision (drift counts, shadow scoring). */
+  function scoredEventOf(
+    tenantId: string,
+    p: Prepared,
+    s: LineStage,
+    duplicates: Duplicates,
+    decision: DecisionResponse,
+  ): ScoredEvent {
+    return {
+      tenantId,
+      decision,
+      invoice: p.invoice,
+      lineFeatures: p.lines.map((l) => l.features),
+      context: s.context,
+      lineScores: s.rules.lines.map((l) => l.score),
+      pairs: duplicates.assessment.scored.map((x) => ({
+        comparison: x.comparison,
+        modelScore: x.modelScore,
+      })),
+    };
+  }
+
+  /** Stages 7-10 inside the transaction: route, priority, the decision and its explanation. */
+  function decide(
+    p: Prepared,
+    s: LineStage,
+    duplicates: Duplicates,
+    procurement: Procurement,
+    search: CandidateSearch,
+    now: Date,
+  ) {
+    const { policy, rules } = s;
+    const routed = routeInvoice(policy, rules.lines, duplicates.score, [
+      ...rules.reasons,
+      ...duplicates.reasons,
+      ...extractionConfidenceReasons(p.invoice, policy.extraction),
+      ...procurement.reasons,
+    ]);
     const today = now.toISOString().slice(0, 10);
+    const priority = withAmountAtRisk(
+      prioritise(p.invoice, rules.lines, duplicates.score, routed.reasons, policy, today),
+      procurement.amountAtRiskCents,
+    );
+    const common = { prepared: p, lines: rules.lines, duplicates, policyDef: s.policyDef, priority };
+    const versions = {
+      policyVersion: policy.version,
+      thresholdSources: s.sources,
+      serviceVersions: currentVersions(),
+    };
+    const built = withProcurement(
+      buildDecision({ ...common, routed, ...versions, decisionId: newId(), now }),
+      procurement,
+    );
+    const explanation = buildExplanation({
+      ...common,
+      reasons: routed.reasons,
+      firing: routed.firing,
+      scores: routed.scores,
+      ...serviceExplanationInputs(),
+      policy,
+      vendorCategory: s.vendorCategory,
+      profile: s.profile,
+      search,
+      decisionVersions: built.decision.versions,
+    });
+    return { built, explanation, priority };
+  }
+
+  /** Stage 11: the write, with the audit-sample draw, and what a PO-backed invoice billed. */
+  async function save(
+    tx: ScoringTx,
+    p: Prepared,
+    d: ReturnType<typeof decide>,
+    procurement: Procurement,
+    actorKeyId: string | null,
+    auditSample: AuditSampleDraw | null,
+    now: Date,
+  ) {
+    const { built } = d;
+    const sampled = auditSample?.sampled
+      ? { ...built, auditPayload: { ...built.auditPayload, audit_sample: auditSample } }
+      : built;
+    const saved = await persist(tx, p, sampled, d.explanation, d.priority, actorKeyId, auditSample);
+    if (saved.created && procurement.billing)
+      await tx.recordPoBilling(
+        {
+          invoiceId: p.invoice.invoice_id,
+          poNumber: procurement.billing.poNumber,
+          decisionId: built.decision.decision_id,
+          createdAt: now.toISOString(),
+        },
+        procurement.billing.allocations,
+      );
+    return saved;
+  }
+
+  async function score(
+    invoice: Invoice,
+    tenantId = DEFAULT_TENANT,
+    actorKeyId: string | null = null,
+  ): Promise<ScoreOutcome> {
+    const p = prepare(invoice);
+    const early = replay(p, await deps.repo.findByInvoiceId(tenantId, invoice.invoice_id));
+    if (early) return early;
+    const s = await scoreLines(invoice, tenantId, p);
+    const now = clock();
     // Monitoring: the tenant's audit-sample policy, read before the transaction (call site 1 of 3).
     const drawAuditSample = await deps.monitor?.auditSampler(tenantId);
     let scoredEvent: ScoredEvent | null = null;
@@ -242,95 +379,15 @@ export function createScoringService(deps: ScoringDeps): ScoringService {
       const { candidates, search, stored } = await findCandidates(tx, p, k);
       const again = replay(p, stored ?? null);
       if (again) return again;
-      const duplicates = withLineRebills(
-        await scoreDuplicates(p, candidates, deps.duplicate, policy, reportAt),
-        await findLineRebills(tx, p),
-      );
-      const procurement = matchProcurement(
-        invoice,
-        await tx.procurementContext({
-          invoiceId: invoice.invoice_id,
-          vendorId: invoice.vendor.id,
-          poNumber: invoice.po_number,
-        }),
-        deps.lineMatcher?.matcher ?? identifierRuleMatcher,
-        policy.procurement ?? DEFAULT_PROCUREMENT_TOLERANCES,
-        deps.lineMatcher?.threshold ?? null,
-      );
-      const routed = routeInvoice(policy, rules.lines, duplicates.score, [
-        ...rules.reasons,
-        ...duplicates.reasons,
-        ...extractionConfidenceReasons(invoice, policy.extraction),
-        ...procurement.reasons,
-      ]);
-      const priority = withAmountAtRisk(
-        prioritise(invoice, rules.lines, duplicates.score, routed.reasons, policy, today),
-        procurement.amountAtRiskCents,
-      );
-      const common = { prepared: p, lines: rules.lines, duplicates, policyDef, priority };
-      const built = withProcurement(
-        buildDecision({
-          ...common,
-          routed,
-          policyVersion: policy.version,
-          thresholdSources: sources,
-          serviceVersions: currentVersions(),
-          decisionId: newId(),
-          now,
-        }),
-        procurement,
-      );
-      const explanation = buildExplanation({
-        ...common,
-        reasons: routed.reasons,
-        firing: routed.firing,
-        scores: routed.scores,
-        policy,
-        vendorCategory,
-        profile,
-        search,
-        decisionVersions: built.decision.versions,
-        referenceCode,
-        codingVersion: deps.coding.version,
-        duplicateVersion: deps.duplicate.version,
-        duplicateIntercept: deps.duplicate.intercept ?? null,
-      });
+      const found = await scoreDuplicates(p, candidates, deps.duplicate, s.policy, reportAt);
+      const duplicates = withLineRebills(found, await findLineRebills(tx, p));
+      const procurement = await procurementOf(tx, invoice, s.policy);
+      const d = decide(p, s, duplicates, procurement, search, now);
+      const { decision } = d.built;
       // Monitoring: the audit-sample draw, stored with the decision (call site 2 of 3).
-      const auditSample = drawAuditSample?.(built.decision.decision_id, built.decision.decision) ?? null;
-      scoredEvent = {
-        tenantId,
-        decision: built.decision,
-        invoice,
-        lineFeatures: p.lines.map((l) => l.features),
-        context,
-        lineScores: rules.lines.map((l) => l.score),
-        pairs: duplicates.assessment.scored.map((s) => ({
-          comparison: s.comparison,
-          modelScore: s.modelScore,
-        })),
-      };
-      const saved = await persist(
-        tx,
-        p,
-        auditSample?.sampled
-          ? { ...built, auditPayload: { ...built.auditPayload, audit_sample: auditSample } }
-          : built,
-        explanation,
-        priority,
-        actorKeyId,
-        auditSample,
-      );
-      if (saved.created && procurement.billing)
-        await tx.recordPoBilling(
-          {
-            invoiceId: invoice.invoice_id,
-            poNumber: procurement.billing.poNumber,
-            decisionId: built.decision.decision_id,
-            createdAt: now.toISOString(),
-          },
-          procurement.billing.allocations,
-        );
-      return saved;
+      const auditSample = drawAuditSample?.(decision.decision_id, decision.decision) ?? null;
+      scoredEvent = scoredEventOf(tenantId, p, s, duplicates, decision);
+      return save(tx, p, d, procurement, actorKeyId, auditSample, now);
     });
     // Monitoring: drift counts and shadow scoring of a new decision, off the answer's path (call site 3 of 3).
     if (outcome.created && scoredEvent) deps.monitor?.scored(scoredEvent);

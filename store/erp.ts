@@ -400,10 +400,11 @@ export async function erpCallback(
     };
   }
   // Posted or paid: the ERP accepted the invoice, so an open exception is closed; rejected:
-  // the item is (re)opened for the reviewers.
+  // the item is (re)opened for the reviewers, an auto-approved invoice in the AP queue.
   const reviewStatus = cb.status === 'rejected' ? 'open' : d.review_status === null ? null : 'closed';
   await tx.query(
     `UPDATE decisions SET erp_status = $2, review_status = $3,
+       queue = CASE WHEN $3 = 'open' THEN COALESCE(queue, 'ap') ELSE queue END,
        closed_at = CASE WHEN $3 = 'closed' AND review_status = 'open' THEN $4::timestamptz
                         WHEN $3 = 'open' THEN NULL ELSE closed_at END
      WHERE id = $1`,

@@ -84,6 +84,7 @@ export async function addVendorLineStats(
       b.map((r) => r.bin),
       b.map((r) => String(r.n)),
     ],
+    { name: 'vendor_line_stats' },
   );
 }
 

@@ -18,7 +18,8 @@ import type { SqlExecutor } from './sql.js';
 export interface WorklistItem {
   decision_id: string;
   invoice_id: string;
-  decision: 'REVIEW' | 'HOLD';
+  /** AUTO_APPROVE only for an auto-approved invoice the ERP then rejected. */
+  decision: 'REVIEW' | 'HOLD' | 'AUTO_APPROVE';
   queue: Queue;
   /** Expected cost in dollars as of `as_of` (see module doc). */
   priority: number;
@@ -100,7 +101,7 @@ export async function listWorklist(db: SqlExecutor, q: WorklistQuery): Promise<W
   const items: WorklistItem[] = page.map((r) => ({
     decision_id: String(r.id_text),
     invoice_id: String(r.invoice_id),
-    decision: r.decision as 'REVIEW' | 'HOLD',
+    decision: r.decision as WorklistItem['decision'],
     queue: r.queue as Queue,
     priority: dollars(r.priority_text),
     priority_components: {

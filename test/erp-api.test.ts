@@ -166,4 +166,32 @@ describe.each(engines('erp'))('ERP data API on $name', ({ config }) => {
     );
     expect(audit[0]!.n).toBe(2);
   });
+
+  it('a rejection of an auto-approved invoice opens an item in the AP queue (the worklist still answers)', async () => {
+    const d = await ref.h.scoreOk(
+      makeInvoice({
+        invoice_id: 'erp-aa-1',
+        invoice_number: 'AA-77',
+        vendor: { id: 'V-AA1', name: 'Harbor Surgical Supply' },
+      }),
+    );
+    expect(d.decision).toBe('AUTO_APPROVE');
+    const rejected = await ref.h.call('erp', {
+      method: 'POST',
+      url: '/v1/erp/callbacks',
+      payload: {
+        invoice_id: 'erp-aa-1',
+        status: 'rejected',
+        reason_code: 'PRICE_ABOVE_PO',
+        idempotency_key: 'aa-1',
+      },
+    });
+    expect(rejected.statusCode).toBe(200);
+    const list = await ref.h.call('reviewer', { method: 'GET', url: '/v1/worklist?limit=500' });
+    expect(list.statusCode).toBe(200);
+    const item = list
+      .json<{ items: { decision_id: string; queue: string }[] }>()
+      .items.find((i) => i.decision_id === d.decision_id);
+    expect(item?.queue).toBe('ap');
+  });
 });

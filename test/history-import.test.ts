@@ -101,6 +101,34 @@ describe.each(engines('history'))('history import on $name', ({ name, config }) 
     expect(await storedIds()).not.toContain('hist-14');
   });
 
+  it('NDJSON lines are parsed as strictly as JSON bodies, and an over-long line is refused (413)', async () => {
+    const repeated = JSON.stringify(past(15)).replace('"total_cents":', '"total_cents":1,"total_cents":');
+    expect(await post(`${repeated}\n`, 'application/x-ndjson')).toBeProblem(
+      400,
+      'TRIAGE_INPUT_INVALID',
+      '/0',
+    );
+    const latin1 = Buffer.concat([
+      Buffer.from(JSON.stringify(past(16)).replace('"name":"', '"name":"\u0000'.slice(0, 8))),
+      Buffer.from([0xff]),
+      Buffer.from('\n'),
+    ]);
+    expect(
+      await ref.h.call('admin', {
+        method: 'POST',
+        url: '/v1/history',
+        headers: { 'content-type': 'application/x-ndjson' },
+        payload: latin1,
+      }),
+    ).toBeProblem(400, 'TRIAGE_INPUT_INVALID', '/0');
+    const long = `${JSON.stringify(past(17))}\n${'a'.repeat(1024 * 1024 + 10)}\n`;
+    expect(await post(long, 'application/x-ndjson')).toBeProblem(413, 'TRIAGE_PAYLOAD_TOO_LARGE', '/1');
+    const bom = `\ufeff${JSON.stringify(past(18))}\n`;
+    expect((await post(bom, 'application/x-ndjson')).json()).toEqual({ records: 1, imported: 1, skipped: 0 });
+    expect(await storedIds()).not.toContain('hist-15');
+    expect(await storedIds()).not.toContain('hist-16');
+  });
+
   it('refuses an id stored with other content (409 naming the record)', async () => {
     const changed = past(3, { total_cents: 99_999 });
     expect(await post([past(20), changed])).toBeProblem(409, 'TRIAGE_INVOICE_CONFLICT', '/1/invoice_id');

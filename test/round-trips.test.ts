@@ -79,7 +79,7 @@ describe.each(engines('trips'))('scoring round trips on $name', ({ config }) => 
     });
   };
 
-  it('a new invoice: 6 round trips in the scoring transaction; a replay: 3', async () => {
+  it('a new invoice: 7 round trips in the scoring transaction; a replay: 3', async () => {
     await scoreTx(makeInvoice({ invoice_id: 'warm' }));
     counted.trips.length = 0;
     const inv = makeInvoice({ invoice_id: 'trip-1', invoice_number: 'T-1' });
@@ -88,6 +88,7 @@ describe.each(engines('trips'))('scoring round trips on $name', ({ config }) => 
       'BEGIN+locks',
       'candidate_search',
       `score_write_${inv.lines.length}`,
+      'vendor_line_stats',
       'audit_enqueue',
       'append_event',
       'COMMIT',

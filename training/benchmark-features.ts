@@ -24,7 +24,7 @@
  * embeddings (as pgvector's `<=>`).
  */
 import type { Invoice } from '../core/invoice.js';
-import type { VendorProfile as BenchmarkVendor } from '../datasets/benchmark/vendors.js';
+import type { BenchmarkVendor } from '../datasets/benchmark/vendors.js';
 import { readVendors } from '../datasets/benchmark/read.js';
 import { loadReferenceData } from '../datasets/reference.js';
 import { pairFeatureVector, PAIR_VECTOR_NAMES } from '../features/comparisons.js';

@@ -11,9 +11,9 @@
  * stored with the same content are skipped), so a client resumes by re-sending from the named
  * record, or everything.
  */
-import { createInterface } from 'node:readline';
 import type { Readable } from 'node:stream';
 import Type from 'typebox';
+import { parseJsonBody } from '../body/index.js';
 import { TriageError, isTriageError } from '../../core/errors.js';
 import {
   DEFAULT_HISTORY_CHUNK,
@@ -57,24 +57,72 @@ const HistoryResult = Type.Object({
   }),
 });
 
-async function* ndjsonRecords(stream: Readable, lineLimit: number): AsyncGenerator<HistoryInput> {
+/**
+ * The records of an NDJSON body, read line by line as the bytes arrive. A line longer than
+ * `lineLimit` bytes, or a body longer than `bodyLimit`, is refused as soon as it is seen (413),
+ * without buffering the rest; each line is parsed as strictly as a JSON body (api/body: UTF-8,
+ * repeated keys); a byte-order mark before the first line is skipped.
+ * @throws TriageError `TRIAGE_PAYLOAD_TOO_LARGE` naming the record (line) or the body.
+ */
+async function* ndjsonRecords(
+  stream: Readable,
+  lineLimit: number,
+  bodyLimit: number,
+): AsyncGenerator<HistoryInput> {
   let index = 0;
   let lineNo = 0;
-  for await (const line of createInterface({ input: stream, crlfDelay: Infinity })) {
+  let total = 0;
+  let pending: Buffer[] = [];
+  let pendingBytes = 0;
+  const tooLong = (): TriageError => {
+    const location = `/${index}`;
+    return new TriageError(
+      'TRIAGE_PAYLOAD_TOO_LARGE',
+      `${location} (line ${lineNo + 1}) is over ${lineLimit} bytes`,
+      [{ path: location, message: `line ${lineNo + 1} is too large` }],
+    );
+  };
+  const record = (bytes: Buffer): HistoryInput | null => {
     lineNo++;
-    if (line.trim() === '') continue;
+    const line =
+      lineNo === 1 && bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf ? bytes.subarray(3) : bytes;
+    const text = line.toString('latin1');
+    if (text.trim() === '') return null;
     const location = `/${index++}`;
-    if (Buffer.byteLength(line) > lineLimit)
-      throw new TriageError(
-        'TRIAGE_PAYLOAD_TOO_LARGE',
-        `${location} (line ${lineNo}) is over ${lineLimit} bytes`,
-        [{ path: location, message: `line ${lineNo} is too large` }],
-      );
     try {
-      yield { location, value: JSON.parse(line) as unknown };
-    } catch {
-      yield { location, value: null, parseError: `line ${lineNo} is not valid JSON` };
+      return { location, value: parseJsonBody(line) };
+    } catch (e) {
+      const detail = e instanceof TriageError ? (e.errors[0]?.message ?? e.message) : 'is not valid JSON';
+      return { location, value: null, parseError: `line ${lineNo}: ${detail}` };
     }
+  };
+  for await (const chunk of stream as AsyncIterable<Buffer>) {
+    total += chunk.length;
+    if (total > bodyLimit)
+      throw new TriageError('TRIAGE_PAYLOAD_TOO_LARGE', `request body is over ${bodyLimit} bytes`, [
+        { path: '/', message: `is over ${bodyLimit} bytes` },
+      ]);
+    let from = 0;
+    for (let nl = chunk.indexOf(0x0a, from); nl >= 0; nl = chunk.indexOf(0x0a, from)) {
+      const piece = chunk.subarray(from, nl);
+      if (pendingBytes + piece.length > lineLimit) throw tooLong();
+      const bytes = pending.length === 0 ? piece : Buffer.concat([...pending, piece]);
+      pending = [];
+      pendingBytes = 0;
+      from = nl + 1;
+      const r = record(bytes[bytes.length - 1] === 0x0d ? bytes.subarray(0, -1) : bytes);
+      if (r) yield r;
+    }
+    const rest = chunk.subarray(from);
+    if (pendingBytes + rest.length > lineLimit) throw tooLong();
+    if (rest.length > 0) {
+      pending.push(rest);
+      pendingBytes += rest.length;
+    }
+  }
+  if (pendingBytes > 0) {
+    const r = record(Buffer.concat(pending));
+    if (r) yield r;
   }
 }
 
@@ -82,6 +130,7 @@ async function* ndjsonRecords(stream: Readable, lineLimit: number): AsyncGenerat
 export const historyRoutes: RoutePlugin<HistoryRoutesOptions> = async (app, deps) => {
   const chunkSize = deps.chunkSize ?? DEFAULT_HISTORY_CHUNK;
   const lineLimit = deps.lineLimitBytes ?? 1024 * 1024;
+  const bodyLimit = deps.bodyLimitBytes ?? 64 * 1024 * 1024;
   // NDJSON reaches the handler as the request stream (this plugin's routes only).
   app.addContentTypeParser(NDJSON, (_req, payload, done) => done(null, new NdjsonBody(payload)));
 
@@ -89,7 +138,7 @@ export const historyRoutes: RoutePlugin<HistoryRoutesOptions> = async (app, deps
     '/v1/history',
     {
       config: { roles: ['admin'] },
-      bodyLimit: deps.bodyLimitBytes ?? 64 * 1024 * 1024,
+      bodyLimit,
       schema: {
         operationId: 'importHistory',
         summary: 'Index past invoices for duplicate search and vendor baselines, without scoring them',
@@ -104,7 +153,7 @@ export const historyRoutes: RoutePlugin<HistoryRoutesOptions> = async (app, deps
     async (req) => {
       const p = principalOf(req);
       let source: AsyncIterable<HistoryInput> | Iterable<HistoryInput>;
-      if (req.body instanceof NdjsonBody) source = ndjsonRecords(req.body.stream, lineLimit);
+      if (req.body instanceof NdjsonBody) source = ndjsonRecords(req.body.stream, lineLimit, bodyLimit);
       else if (Array.isArray(req.body))
         source = (req.body as unknown[]).map((value, i) => ({ location: `/${i}`, value }));
       else

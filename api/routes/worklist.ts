@@ -17,7 +17,10 @@ const Dollars = Type.Number({ description: 'US dollars (2 decimals).' });
 export const WorklistItem = Type.Object({
   decision_id: Type.String({ format: 'uuid' }),
   invoice_id: Type.String(),
-  decision: Type.Union([Type.Literal('REVIEW'), Type.Literal('HOLD')]),
+  decision: Type.Union([Type.Literal('REVIEW'), Type.Literal('HOLD'), Type.Literal('AUTO_APPROVE')], {
+    description:
+      'AUTO_APPROVE only for an auto-approved invoice the ERP then rejected (POST /v1/erp/callbacks).',
+  }),
   queue: Queue,
   priority: { ...Dollars, description: 'Expected cost in dollars as of as_of.' },
   priority_components: Type.Object({ expected_loss: Dollars, discount: Dollars, sla_age: Dollars }),

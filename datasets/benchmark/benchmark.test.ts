@@ -29,7 +29,7 @@ import {
   type BenchmarkCard,
   type BenchmarkRecord,
 } from './types.js';
-import type { VendorProfile } from './vendors.js';
+import type { BenchmarkVendor } from './vendors.js';
 import { Rng } from '../synth.js';
 
 const N = 3000;
@@ -39,10 +39,10 @@ let again: string;
 let other: string;
 let records: BenchmarkRecord[];
 let card: BenchmarkCard;
-let vendors: VendorProfile[];
+let vendors: BenchmarkVendor[];
 let ref: ReferenceData;
 const byId = new Map<string, BenchmarkRecord>();
-const vendorOf = new Map<string, VendorProfile>();
+const vendorOf = new Map<string, BenchmarkVendor>();
 
 beforeAll(async () => {
   ref = loadReferenceData();
@@ -180,7 +180,7 @@ describe('benchmark generator: invoices are what the API accepts', () => {
     for (const r of records) {
       const inv = r.invoice;
       if (inv.vendor.npi) expect(isValidNpi(inv.vendor.npi)).toBe(true);
-      const v = vendorOf.get(r.label.vendor_profile) as VendorProfile;
+      const v = vendorOf.get(r.label.vendor_profile) as BenchmarkVendor;
       if (inv.document_type === 'invoice' && !r.label.duplicate)
         expect(dayNumber(inv.due_date as string) - dayNumber(inv.invoice_date)).toBe(v.terms.net_days);
       if (PROFILES[v.service_line].dating === 'period')
@@ -191,7 +191,7 @@ describe('benchmark generator: invoices are what the API accepts', () => {
   it('prices clean lines near the CMS fee (0.85-1.36 x) with active codes of the vendor categories', () => {
     let checked = 0;
     for (const r of records) {
-      const v = vendorOf.get(r.label.vendor_profile) as VendorProfile;
+      const v = vendorOf.get(r.label.vendor_profile) as BenchmarkVendor;
       const approved = new Set(PROFILES[v.service_line].categories.map(categoryKey));
       const labelled = new Set(r.label.coding.map((c) => c.line_number));
       if (r.label.hard_negative?.kind === 'same_amount_date_other_vendor') continue;
@@ -231,7 +231,7 @@ describe('benchmark generator: splits by vendor and time without leakage', () =>
       }
     }
     for (const r of records) {
-      const v = vendorOf.get(r.label.vendor_profile) as VendorProfile;
+      const v = vendorOf.get(r.label.vendor_profile) as BenchmarkVendor;
       expect(v.split).toBe(r.label.split);
       expect([v.id, ...v.alt_ids]).toContain(r.invoice.vendor.id);
     }
@@ -307,7 +307,7 @@ describe('benchmark generator: duplicate labels', () => {
     expect(dups.length).toBeGreaterThan(0);
     for (const d of dups) {
       const o = get(d.label.duplicate?.of as string);
-      const v = vendorOf.get(d.label.vendor_profile) as VendorProfile;
+      const v = vendorOf.get(d.label.vendor_profile) as BenchmarkVendor;
       const changed = diff(d.invoice, o.invoice).filter((p) => p !== '/invoice_id');
       expect(changed.length).toBeGreaterThan(0);
       for (const p of changed) expect(['/vendor/id', '/vendor/name']).toContain(p);
@@ -513,7 +513,7 @@ describe('benchmark generator: coding labels have the defect against the referen
 
   it('outside-category codes lie outside the vendor approved section x BETOS categories', () => {
     for (const { r, line } of lines('outside_vendor_categories')) {
-      const v = vendorOf.get(r.label.vendor_profile) as VendorProfile;
+      const v = vendorOf.get(r.label.vendor_profile) as BenchmarkVendor;
       const approved = new Set(v.approved_categories.map((a) => `${a.section}:${a.betos}`));
       const code = ref.hcpcs.get(line.code?.value ?? '');
       expect(code).toBeDefined();
@@ -525,7 +525,7 @@ describe('benchmark generator: coding labels have the defect against the referen
     const xs = lines('price_outlier');
     expect(xs.length).toBeGreaterThan(0);
     for (const { r, line } of xs) {
-      const v = vendorOf.get(r.label.vendor_profile) as VendorProfile;
+      const v = vendorOf.get(r.label.vendor_profile) as BenchmarkVendor;
       const modifier = line.modifiers?.[0] ?? '';
       const fees = (ref.fees.get(line.code?.value ?? '') ?? []).filter(
         (f) => f.modifier === modifier && PROFILES[v.service_line].sources.includes(f.source),

@@ -19,7 +19,7 @@ import { addDays, cumulative, isoOfDay, monthEnd, sumLines } from '../synth.js';
 import { generateLine, type CodingLabel, type LineContext } from './lines.js';
 import { PROFILES, type ServiceLineProfile } from './profiles.js';
 import type { BenchmarkLabel, DuplicateKind, HardNegativeKind } from './types.js';
-import { VendorNumbering, type CatalogueEntry, type VendorProfile } from './vendors.js';
+import { VendorNumbering, type CatalogueEntry, type BenchmarkVendor } from './vendors.js';
 
 /** A vendor while invoices are generated: profile, numbering and line context. */
 export class VendorState {
@@ -28,7 +28,7 @@ export class VendorState {
   readonly cumWeights: number[];
   private readonly standingPo = new Map<string, string>();
   constructor(
-    readonly v: VendorProfile,
+    readonly v: BenchmarkVendor,
     readonly lines: LineContext,
     rng: Rng,
   ) {

@@ -20,7 +20,7 @@ import type { HcpcsCode, ReferenceData } from '../../core/reference.js';
 import type { Rng } from '../synth.js';
 import { addTypo, doseText, itemDescription } from './phrasing.js';
 import { categoryKeyOfCode, parseCmsBillingUnit, type PoolItem } from './profiles.js';
-import type { CatalogueEntry, VendorProfile } from './vendors.js';
+import type { CatalogueEntry, BenchmarkVendor } from './vendors.js';
 import { CODING_KINDS, type BenchmarkLabel, type CodingKind } from './types.js';
 
 /** A coding label of one line. */
@@ -148,7 +148,7 @@ export class CodingReference {
 /** Everything a line needs from its invoice. */
 export interface LineContext {
   cref: CodingReference;
-  vendor: VendorProfile;
+  vendor: BenchmarkVendor;
   /** Approved category keys of the vendor (`section:betos`), sorted. */
   approved: readonly string[];
   /** Codes of other service lines, for lines billed outside the vendor's categories. */
@@ -191,7 +191,7 @@ function drawQuantity(item: PoolItem, rng: Rng): number {
  */
 export function unitPrice(
   item: PoolItem | CatalogueEntry,
-  vendor: VendorProfile,
+  vendor: BenchmarkVendor,
   date: string,
   rng: Rng,
 ): number {

@@ -16,7 +16,7 @@ import {
   type DuplicateKind,
   type HardNegativeKind,
 } from './types.js';
-import { numberFormatReusable, type VendorProfile } from './vendors.js';
+import { numberFormatReusable, type BenchmarkVendor } from './vendors.js';
 
 /** Derived kinds drawn at an original invoice ("lanes"); rebills follow their credit memo. */
 export const LANE_KINDS = [
@@ -60,7 +60,7 @@ export interface SplitPlan {
   split: BenchmarkSplit;
   window: { start: number; end: number };
   target: number;
-  vendors: VendorProfile[];
+  vendors: BenchmarkVendor[];
   cumVolume: number[];
 }
 
@@ -71,14 +71,14 @@ export function* planSlots(seed: number, plan: SplitPlan, nBase: number): Genera
   for (let i = 0; i < nBase; i++) {
     const day = plan.window.start + Math.floor(((i + rng.float()) * len) / nBase);
     const vendor = rng.weightedIndex(plan.cumVolume);
-    const profile = PROFILES[(plan.vendors[vendor] as VendorProfile).service_line];
+    const profile = PROFILES[(plan.vendors[vendor] as BenchmarkVendor).service_line];
     const lines = drawLineCount(profile, rng);
     yield { day, vendor, lines, lane: rng.float() };
   }
 }
 
 /** True when the slot's original can carry `kind` (enough days left in the window, right profile). */
-export function eligible(kind: LaneKind, slot: Slot, v: VendorProfile, windowEnd: number): boolean {
+export function eligible(kind: LaneKind, slot: Slot, v: BenchmarkVendor, windowEnd: number): boolean {
   if (slot.day + HORIZON[kind] > windowEnd) return false;
   const profile = PROFILES[v.service_line];
   switch (kind) {
@@ -132,7 +132,7 @@ export function planLanes(seed: number, plan: SplitPlan, rates: BenchmarkRates):
       throw new Error(`rates too high: ${derived} derived invoices of ${plan.target} in ${plan.split}`);
     const elig = zeros(LANE_KINDS);
     for (const slot of planSlots(seed, plan, nBase)) {
-      const v = plan.vendors[slot.vendor] as VendorProfile;
+      const v = plan.vendors[slot.vendor] as BenchmarkVendor;
       for (const k of LANE_KINDS) if (eligible(k, slot, v, plan.window.end)) elig[k]++;
     }
     // Each lane holds about 3x its quota (at least quota + 8) of qualifying originals.
@@ -145,7 +145,8 @@ export function planLanes(seed: number, plan: SplitPlan, rates: BenchmarkRates):
     const laneCount = zeros(LANE_KINDS);
     for (const slot of planSlots(seed, plan, nBase)) {
       const k = laneOf(cumLane, slot.lane);
-      if (k && eligible(k, slot, plan.vendors[slot.vendor] as VendorProfile, plan.window.end)) laneCount[k]++;
+      if (k && eligible(k, slot, plan.vendors[slot.vendor] as BenchmarkVendor, plan.window.end))
+        laneCount[k]++;
     }
     const next = zeros(LANE_KINDS);
     for (const k of LANE_KINDS) next[k] = Math.min(want[k], laneCount[k]);

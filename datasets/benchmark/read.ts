@@ -5,7 +5,7 @@
 import { createReadStream, existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
-import type { VendorProfile } from './vendors.js';
+import type { BenchmarkVendor } from './vendors.js';
 import {
   BENCHMARK_FILES,
   BENCHMARK_SPLITS,
@@ -53,8 +53,8 @@ export function readCard(dir: string): BenchmarkCard {
 }
 
 /** The vendor profiles (`vendors.json`). @throws Error when missing or not JSON. */
-export function readVendors(dir: string): VendorProfile[] {
+export function readVendors(dir: string): BenchmarkVendor[] {
   return (
-    JSON.parse(readFileSync(join(dir, BENCHMARK_FILES.vendors), 'utf8')) as { vendors: VendorProfile[] }
+    JSON.parse(readFileSync(join(dir, BENCHMARK_FILES.vendors), 'utf8')) as { vendors: BenchmarkVendor[] }
   ).vendors;
 }

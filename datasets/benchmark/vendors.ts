@@ -47,7 +47,7 @@ export interface CatalogueEntry extends PoolItem {
 }
 
 /** A vendor as written to `vendors.json`. */
-export interface VendorProfile {
+export interface BenchmarkVendor {
   id: string;
   split: BenchmarkSplit;
   service_line: ServiceLine;
@@ -262,10 +262,10 @@ export function createVendors(
   rng: Rng,
   takenNames: Set<string>,
   betosLabels: ReadonlyMap<string, string>,
-): VendorProfile[] {
+): BenchmarkVendor[] {
   const services = Object.keys(PROFILES) as ServiceLine[];
   const shares = cumulative(services.map((s) => PROFILES[s].vendorShare));
-  const vendors: VendorProfile[] = [];
+  const vendors: BenchmarkVendor[] = [];
   for (let i = 0; i < opts.count; i++) {
     const service = (
       i < 2 * services.length ? services[i % services.length] : services[rng.weightedIndex(shares)]
@@ -337,7 +337,7 @@ export class VendorNumbering {
   private creditCounter: number;
   private readonly periodCounters = new Map<string, number>();
   constructor(
-    private readonly v: VendorProfile,
+    private readonly v: BenchmarkVendor,
     private readonly rng: Rng,
   ) {
     this.counter = v.invoice_number.start;

@@ -13,7 +13,7 @@
  * against all clean lines; when the detector names kinds, "kind precision" is the share of
  * lines it names as that kind which truly are.
  */
-import { decisionGuarantee, type DecisionGuarantee } from './guarantee.js';
+import { decisionGuarantee } from './guarantee.js';
 import type { Invoice } from '../../core/invoice.js';
 import { readBenchmark } from '../../datasets/benchmark/read.js';
 import { combinationOf } from '../../datasets/benchmark/combine.js';
@@ -29,15 +29,7 @@ import {
 } from '../../datasets/benchmark/types.js';
 import type { Detector, InvoiceOutput } from './detector.js';
 import { summarise, summaryDifferences, type InvoiceSummary } from './summary.js';
-import {
-  binaryReport,
-  calibration,
-  prCurve,
-  type BinaryReport,
-  type PrPoint,
-  type ReliabilityBin,
-  type Scored,
-} from './metrics.js';
+import { binaryReport, calibration, prCurve, type PrPoint, type Scored } from './metrics.js';
 
 /** Ground truth of one line, kept for metrics and examples. */
 interface LineTruth {
@@ -58,105 +50,22 @@ interface Truth {
   lines: LineTruth[];
 }
 
-/** Metrics of one kind (or overall) with the share of flagged duplicates matched to the right invoice. */
-export interface KindReport extends BinaryReport {
-  /** Flagged positives whose matched invoice is the original (or an earlier copy of it) / flagged positives. */
-  matched?: number;
-  /** Lines the detector named as this kind that are this kind / lines it named as this kind. */
-  kindPrecision?: number;
-}
-
-/** Hard-negative outcome of one kind. */
-export interface NegativeReport {
-  n: number;
-  flagged: number;
-  /** flagged / n. */
-  fpr: number;
-  /** Flagged with the related invoice named as the one duplicated. */
-  flaggedAgainstRelated: number;
-}
-
-/** A confusion example. */
-export interface Example {
-  invoice_id: string;
-  line_number?: number;
-  score: number;
-  kind: string;
-  /** For duplicates: the labelled original or the invoice the detector matched. */
-  other?: string | null;
-  /** What differs, or the label's documented changes / evidence. */
-  detail: string[];
-}
-
-/** Evaluation of one detector. */
-export interface DetectorReport {
-  name: string;
-  version: string;
-  thresholds: { duplicate: number; coding: number };
-  invoices: number;
-  seconds: number;
-  invoicesPerSecond: number;
-  decisions: Record<string, number>;
-  /**
-   * Per decision kind: invoices, and those with a true exception (a duplicate label or a coding
-   * label on any line). `exceptionRate` of AUTO_APPROVE is what the card thresholds certify.
-   */
-  exceptionsByDecision: Record<string, { invoices: number; exceptions: number; exceptionRate: number }>;
-  /** The routing promise tested on this split, with the review load (null without decisions; guarantee.ts). */
-  guarantee?: DecisionGuarantee | null;
-  duplicate: {
-    overall: KindReport;
-    byKind: Record<DuplicateKind, KindReport>;
-    /** Recall of the duplicates carrying two or more changes, by combination (`combinationOf`). */
-    byCombination: Record<string, { n: number; flagged: number; recall: number }>;
-    hardNegatives: Record<HardNegativeKind | 'plain', NegativeReport>;
-    prCurve: PrPoint[];
-    reliability: ReliabilityBin[];
-  } | null;
-  coding: {
-    overall: KindReport;
-    byKind: Record<CodingKind, KindReport>;
-    /** Lines the detector gave no score (counted as 0). */
-    notScored: number;
-    prCurve: PrPoint[];
-    reliability: ReliabilityBin[];
-  } | null;
-  examples: {
-    duplicateFalseNegatives: Example[];
-    duplicateFalsePositives: Example[];
-    codingFalseNegatives: Example[];
-    codingFalsePositives: Example[];
-  };
-}
-
-/** The whole evaluation. */
-export interface EvalReport {
-  dataset: string;
-  /** The split evaluated, or `all` (train, valid and test in submission order, one store). */
-  split: BenchmarkSplit | 'all';
-  /** Records evaluated (all of the split unless `limit` was given). */
-  invoices: number;
-  lines: number;
-  limit: number | null;
-  positives: {
-    duplicates: Record<DuplicateKind, number>;
-    hardNegatives: Record<HardNegativeKind, number>;
-    coding: Record<CodingKind, number>;
-  };
-  detectors: DetectorReport[];
-}
-
-/** Options of {@link evaluate}. */
-export interface EvalOptions {
-  /** Split to evaluate, or `all` for the three in submission order; default `test`. */
-  split?: BenchmarkSplit | 'all';
-  /** Evaluate only the first `limit` records of the split (reported as such). */
-  limit?: number;
-  /** Confusion examples kept per category; default 8. */
-  examples?: number;
-  /** Called every 100 invoices per detector. */
-  onProgress?: (detector: string, done: number, total: number) => void;
-}
+export type {
+  KindReport,
+  NegativeReport,
+  Example,
+  DetectorReport,
+  EvalReport,
+  EvalOptions,
+} from './report-types.js';
+import type {
+  KindReport,
+  NegativeReport,
+  Example,
+  DetectorReport,
+  EvalReport,
+  EvalOptions,
+} from './report-types.js';
 
 /** Reads the ground truth of a split. */
 async function readTruth(dir: string, split: BenchmarkSplit | 'all', limit: number | null): Promise<Truth[]> {
