@@ -71,4 +71,17 @@ describe('ERP files', () => {
       expect(e).toBeProblem(400, 'TRIAGE_FILE_INVALID', '/purchase_orders/0/lines/0/quantity');
     }
   });
+
+  it('names the line of a JSONL record that is not an object (null, an array)', () => {
+    for (const bad of ['null', '[1]', '42']) {
+      const p = file('c.jsonl', `${JSON.stringify({ type: 'contract', ...makeContract() })}\n${bad}\n`);
+      let thrown: unknown;
+      try {
+        readErpFile(p);
+      } catch (e) {
+        thrown = e;
+      }
+      expect(thrown).toBeProblem(400, 'TRIAGE_FILE_INVALID', 'line 2');
+    }
+  });
 });

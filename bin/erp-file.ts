@@ -34,13 +34,15 @@ function fromJsonl(text: string, path: string): Record<string, unknown[]> {
   const out: Record<string, unknown[]> = {};
   text.split('\n').forEach((line, i) => {
     if (line.trim() === '') return;
-    let rec: Record<string, unknown>;
+    let rec: unknown;
     try {
-      rec = JSON.parse(line) as Record<string, unknown>;
+      rec = JSON.parse(line) as unknown;
     } catch {
       throw invalid(path, [{ path: `line ${i + 1}`, message: 'is not JSON' }]);
     }
-    const { type, ...body } = rec;
+    if (typeof rec !== 'object' || rec === null || Array.isArray(rec))
+      throw invalid(path, [{ path: `line ${i + 1}`, message: 'must be a JSON object with a type' }]);
+    const { type, ...body } = rec as Record<string, unknown>;
     const kind = KINDS[type as keyof typeof KINDS];
     if (!kind)
       throw invalid(path, [

@@ -166,16 +166,26 @@ async function referenceErrors(tx: SqlExecutor, tenantId: string, load: ErpLoad)
   });
   const receipts = load.receipts ?? [];
   if (receipts.length > 0) {
-    const inLoad = new Map(pos.map((p) => [p.po_number, new Set(p.lines.map((l) => l.line_number))]));
-    const missing = [...new Set(receipts.map((r) => r.po_number).filter((n) => !inLoad.has(n)))];
-    const rows =
-      missing.length === 0
-        ? []
-        : await tx.query<{ po_number: string; record: PurchaseOrder }>(
-            'SELECT po_number, record FROM erp_purchase_orders WHERE tenant_id = $1 AND po_number = ANY($2::text[])',
-            [tenantId, missing],
-          );
-    for (const r of rows) inLoad.set(r.po_number, new Set(r.record.lines.map((l) => l.line_number)));
+    // The PO lines a receipt may refer to are those of the PO as it will stand after this load:
+    // the loaded version when it is newer than the stored one, else the stored one (a stale
+    // version in the load is ignored, so its lines do not count).
+    const numbers = [...new Set(receipts.map((r) => r.po_number))];
+    const rows = await tx.query<{ po_number: string; version: string | number; record: PurchaseOrder }>(
+      'SELECT po_number, version, record FROM erp_purchase_orders WHERE tenant_id = $1 AND po_number = ANY($2::text[])',
+      [tenantId, numbers],
+    );
+    const standing = new Map<string, { version: number; lines: Set<number> }>();
+    for (const r of rows)
+      standing.set(r.po_number, {
+        version: Number(r.version),
+        lines: new Set(r.record.lines.map((l) => l.line_number)),
+      });
+    for (const p of pos) {
+      const stored = standing.get(p.po_number);
+      if (!stored || p.version > stored.version)
+        standing.set(p.po_number, { version: p.version, lines: new Set(p.lines.map((l) => l.line_number)) });
+    }
+    const inLoad = new Map([...standing].map(([n, x]) => [n, x.lines]));
     receipts.forEach((r, i) => {
       const lines = inLoad.get(r.po_number);
       if (!lines)

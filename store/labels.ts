@@ -77,7 +77,10 @@ export function erpStatusLabels(
   rejectionReason?: string | null,
 ): { task: LabelTask; label: 0 | 1 }[] {
   if (status === 'rejected') {
-    if (rejectionReason === 'duplicate') return [{ task: 'duplicate', label: 1 }];
+    // A duplicate label names its pair: the decision's best candidate. Without one the ERP's
+    // rejection is recorded as a status only (the ERP does not say which invoice it duplicates).
+    if (rejectionReason === 'duplicate')
+      return decision.duplicates.length > 0 ? [{ task: 'duplicate', label: 1 }] : [];
     if (rejectionReason === 'coding' || rejectionReason === 'price')
       return [{ task: 'coding-mismatch', label: 1 }];
     return [];

@@ -188,6 +188,12 @@ describe('GET /v1/models/{name}/versions/{v}/card.html', () => {
     expect(r.body).toContain('<title>Model card coding-mismatch@1</title>');
     // nothing scored yet in this tenant: the shipped reference exists, so the status is insufficient data
     expect(r.body).toMatch(/<b data-status="insufficient_data">insufficient_data<\/b>/);
+    const byAlias = await h.call('auditor', {
+      method: 'GET',
+      url: '/v1/models/coding-mismatch/versions/champion/card.html',
+    });
+    expect(byAlias.statusCode, byAlias.body).toBe(200);
+    expect(byAlias.body).toContain('<title>Model card coding-mismatch@1</title>');
     expect(
       await h.call('auditor', { method: 'GET', url: '/v1/models/coding-mismatch/versions/99/card.html' }),
     ).toBeProblem(404, 'TRIAGE_MODEL_NOT_FOUND');

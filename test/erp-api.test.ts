@@ -105,6 +105,23 @@ describe.each(engines('erp'))('ERP data API on $name', ({ config }) => {
     );
   });
 
+  it('a receipt may refer only to lines of the PO as it stands after the load (a stale version in the load does not count)', async () => {
+    await vendor('V-100');
+    const v2 = makePo({ po_number: 'PO-STALE', version: 2 });
+    v2.lines = v2.lines.slice(0, 1);
+    expect((await load({ purchase_orders: [v2] })).statusCode).toBe(200);
+    const receiptsBefore = await count('erp_receipts');
+    const r = await load({
+      purchase_orders: [makePo({ po_number: 'PO-STALE', version: 1 })],
+      receipts: makeReceipts({ receipt_id: 'GR-STALE', po_number: 'PO-STALE', po_line_number: 2 }).slice(
+        0,
+        1,
+      ),
+    } satisfies ErpLoad);
+    expect(r).toBeProblem(422, 'TRIAGE_ERP_REFERENCE_INVALID', '/receipts/0/po_line_number');
+    expect(await count('erp_receipts')).toBe(receiptsBefore);
+  });
+
   it('needs the erp (or admin) role', async () => {
     expect(await load(makeErpLoad(), 'workflow')).toBeProblem(403, 'TRIAGE_FORBIDDEN');
     const cb = await ref.h.call('admin', {

@@ -123,6 +123,8 @@ describe.each(engines('labels'))('labels with provenance on $name', ({ config })
   it('an ERP rejection for coding labels every flagged line; statuses map to labels as documented', async () => {
     expect(erpStatusLabels('rejected', dec.m2!, 'coding')).toEqual([{ task: 'coding-mismatch', label: 1 }]);
     expect(erpStatusLabels('rejected', dec.m2!, 'missing_po')).toEqual([]);
+    // A duplicate rejection labels the pair the decision named; with none it is a status only.
+    expect(erpStatusLabels('rejected', { ...dec.m2!, duplicates: [] }, 'duplicate')).toEqual([]);
     expect(erpStatusLabels('posted', dec.clean!)).toEqual([]);
     expect(erpStatusLabels('paid', { ...dec.m2!, duplicates: [] })).toEqual([
       { task: 'coding-mismatch', label: 0 },

@@ -403,6 +403,12 @@ describe.each(engines('models'))('model routes and OIP v2 on $name', ({ config }
     expect((problem(badSource).errors ?? []).map((e) => e.path)).toEqual(
       expect.arrayContaining([expect.stringMatching(/^\/label_sources/), '/label_weights/erp']),
     );
+    const unknownSource = await call('ds', {
+      method: 'POST',
+      url: `/v1/models/${NAME}/train`,
+      payload: { label_weights: { nope: 1 } },
+    });
+    expect(unknownSource).toBeProblem(400, 'TRIAGE_INPUT_INVALID');
     // Default seed 42 without a body.
     const noBody = await call('admin', { method: 'POST', url: `/v1/models/${NAME}/train` });
     expect(noBody.statusCode).toBe(202);

@@ -136,7 +136,10 @@ export const TrainBody = Type.Object(
           ) as Record<LabelProvenance, ReturnType<typeof Type.Number>>,
           { additionalProperties: false },
         ),
-        { description: 'weight per provenance against a benchmark row (default 3)' },
+        {
+          additionalProperties: false,
+          description: 'weight per provenance against a benchmark row (default 3)',
+        },
       ),
     ),
   },

@@ -21,6 +21,7 @@ import { principalOf } from '../auth.js';
 import { renderCardPage } from '../../monitoring/card-page.js';
 import { toTriageError } from '../problem.js';
 import { problemResponses, PROTECTED, WITH_BODY, type RoutePlugin } from './common.js';
+import { VersionParams } from './models.js';
 
 /** What the monitoring routes need. */
 export interface MonitoringApiDeps {
@@ -95,7 +96,7 @@ export const monitoringRoutes: RoutePlugin<{ monitoring: MonitoringApiDeps }> = 
           'Metrics on the test split and per exception kind, reliability diagram (SVG), thresholds with ' +
           'their Learn-then-Test guarantee, data and label hashes, label mix by provenance, drift status. ' +
           'text/html; self-contained (no script, no network).',
-        params: Type.Object({ name: Name, version: Version }),
+        params: VersionParams,
         response: {
           200: Type.String({ description: 'text/html page' }),
           ...problemResponses(PROTECTED, 404),
