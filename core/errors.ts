@@ -131,6 +131,8 @@ export const ERROR_CATALOG = {
   },
   /** An ERP record arrives with a version already stored (or sent twice) with other content. */
   TRIAGE_ERP_VERSION_CONFLICT: { status: 409, title: 'ERP record version conflict', retryable: false },
+  /** An ERP status callback for an invoice already reported paid, with another status. */
+  TRIAGE_ERP_STATUS_CONFLICT: { status: 409, title: 'ERP status conflicts with payment', retryable: false },
 } as const satisfies Record<string, CatalogEntry>;
 
 /** A stable error code from {@link ERROR_CATALOG}. */

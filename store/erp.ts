@@ -409,6 +409,13 @@ export async function erpCallback(
       replayed: true,
     };
   }
+  // Paid is final: a later rejection would free the PO quantity the payment used.
+  if (d.erp_status === 'paid' && cb.status !== 'paid')
+    throw new TriageError(
+      'TRIAGE_ERP_STATUS_CONFLICT',
+      `invoice ${cb.invoice_id} was reported paid; its status cannot become ${cb.status} (record a credit memo instead)`,
+      [{ path: '/status', message: 'the invoice was reported paid' }],
+    );
   // Posted or paid: the ERP accepted the invoice, so an open exception is closed; rejected:
   // the item is (re)opened for the reviewers, an auto-approved invoice in the AP queue.
   const reviewStatus = cb.status === 'rejected' ? 'open' : d.review_status === null ? null : 'closed';

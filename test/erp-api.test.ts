@@ -164,6 +164,15 @@ describe.each(engines('erp'))('ERP data API on $name', ({ config }) => {
       'TRIAGE_IDEMPOTENCY_CONFLICT',
       '/idempotency_key',
     );
+    // Paid is final: a later rejection would free the PO quantity the payment used.
+    expect(
+      await post({
+        invoice_id: 'erp-cb-1',
+        status: 'rejected',
+        reason_code: 'TOTAL_MISMATCH',
+        idempotency_key: 'cb-4',
+      }),
+    ).toBeProblem(409, 'TRIAGE_ERP_STATUS_CONFLICT', '/status');
     expect(await post({ invoice_id: 'nope', status: 'paid', idempotency_key: 'cb-3' })).toBeProblem(
       404,
       'TRIAGE_DECISION_NOT_FOUND',

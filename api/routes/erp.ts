@@ -49,7 +49,7 @@ export const erpRoutes: RoutePlugin<ErpRoutesOptions> = async (app, deps) => {
           'posted and paid close the decision’s worklist item; rejected reopens it. A rejection whose reason_code ' +
           'is a reason the decision raised confirms that flag.',
         body: ErpCallback,
-        response: { 200: ErpCallbackResult, ...problemResponses(PROTECTED, WITH_BODY, 404, 409) },
+        response: { 200: ErpCallbackResult, ...problemResponses(PROTECTED, WITH_BODY, 404, 409, 422) },
       },
     },
     async (req) => {
