@@ -13,7 +13,8 @@
  */
 import { readFileSync } from 'node:fs';
 import { createRepository, openPostgres } from '../store/index.js';
-import { extractInvoiceFeatures } from '../features/invoice-features.js';
+import { DEFAULT_CANDIDATE_K, findCandidates } from '../inference/stages/candidates.js';
+import { prepare } from '../inference/stages/prepare.js';
 import { benchInvoice } from './features.bench.js';
 import Table from 'cli-table3';
 import { fmt, msSince, percentiles } from './stats.js';
@@ -87,34 +88,13 @@ export async function runStoreScaleBenchmark(
       const cpu0 = backendCpuMs(pid);
       for (let i = 0; i < perPoint; i++) {
         const inv = { ...benchInvoice(scored + i, true), invoice_id: `scale-${scored + i}` };
-        const f = extractInvoiceFeatures(inv);
-        const keys = {
-          vendorKey: f.vendorKey,
-          invoiceNumberNormalised: f.invoiceNumber.normalised,
-          invoiceNumberCanonical: f.invoiceNumber.canonical,
-          embedding: f.embedding,
-          lines: f.lines.map((l) => ({
-            lineNumber: l.lineNumber,
-            matchKey: l.matchKey,
-            embedding: l.embedding,
-          })),
-        };
+        const p = prepare(inv);
         const t = process.hrtime.bigint();
-        await repo.withScoringLock(tenant, [f.vendorKey, inv.vendor.id], async (tx) => {
-          const { stored, search } = await tx.findDuplicateCandidates({
-            embedding: f.embedding,
-            k: 10,
-            vendorKey: f.vendorKey,
-            vendorId: inv.vendor.id,
-            invoiceNumberCanonical: f.invoiceNumber.canonical,
-            totalCents: inv.total_cents,
-            invoiceDate: inv.invoice_date,
-            documentType: inv.document_type,
-            replayInvoiceId: inv.invoice_id,
-          });
+        await repo.withScoringLock(tenant, p.lockKeys, async (tx) => {
+          const { stored, search } = await findCandidates(tx, p, DEFAULT_CANDIDATE_K);
           method = search.method;
           if (stored) return;
-          await tx.insert(inv, 'bench', keys, benchDecision(inv.invoice_id));
+          await tx.insert(inv, 'bench', p.keys, benchDecision(inv.invoice_id));
         });
         lat.push(msSince(t));
       }
