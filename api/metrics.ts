@@ -132,11 +132,25 @@ export function instrumentScoring(
   metrics: TriageMetrics,
   source: DecisionSource,
 ): ScoringService {
-  return withScore(scoring, async (invoice, tenantId, actorKeyId) => {
-    const out = await scoring.score(invoice, tenantId, actorKeyId);
-    if (out.created) metrics.observeDecision(out.decision, source);
-    return out;
-  });
+  const chunk = scoring.scoreChunk;
+  return withScore(
+    scoring,
+    async (invoice, tenantId, actorKeyId) => {
+      const out = await scoring.score(invoice, tenantId, actorKeyId);
+      if (out.created) metrics.observeDecision(out.decision, source);
+      return out;
+    },
+    chunk &&
+      ((invoices, tenantId, opts = {}) =>
+        chunk(invoices, tenantId, {
+          ...opts,
+          committed: (settled) => {
+            for (const x of settled)
+              if ('outcome' in x && x.outcome.created) metrics.observeDecision(x.outcome.decision, source);
+            opts.committed?.(settled);
+          },
+        })),
+  );
 }
 
 /** A plain HTTP listener serving `GET /metrics` (for workers, or a private metrics port). */

@@ -11,7 +11,7 @@ import { featureSchemaVersion } from '../features/schema.js';
 import {
   conflict,
   type CandidateSearch,
-  type DecisionExtras,
+  type CandidateResult,
   type ScoringTx,
   type StoredDecision,
   type TriageRepository,
@@ -40,6 +40,7 @@ import {
   findCandidates,
   matchProcurement,
   persist,
+  persistExtras,
   prepare,
   prioritise,
   routeInvoice,
@@ -59,6 +60,7 @@ import { hcpcsCode } from '../features/baselines.js';
 import { identifierRuleMatcher, type ProcurementMatcher } from './procurement/matcher.js';
 import { DEFAULT_PROCUREMENT_TOLERANCES } from './procurement/tolerances.js';
 import type { ScoredEvent, ScoringMonitor } from '../monitoring/hooks.js';
+import { createChunkScorer, type ChunkScorer } from './chunk-scoring.js';
 
 /** Dependencies of the scoring service (all injected; nothing here reads the environment). */
 export interface ScoringDeps {
@@ -108,6 +110,11 @@ export interface ScoringService {
    * @throws TriageError `TRIAGE_INVOICE_CONFLICT` when the invoice id was used for other content.
    */
   score(invoice: Invoice, tenantId?: string, actorKeyId?: string | null): Promise<ScoreOutcome>;
+  /**
+   * Scores validated invoices of one tenant in order, a group of them per transaction, with the
+   * decisions `score` would make one by one (inference/chunk-scoring.ts).
+   */
+  scoreChunk?: ChunkScorer;
   /** The routing policy currently in effect for a tenant (its latest version, or the default). */
   policyFor(tenantId: string): Promise<PolicyDefinition>;
   /** CMS reference text of a HCPCS code, or null when unknown (or no reference is loaded). */
@@ -126,10 +133,15 @@ export interface ScoringService {
 }
 
 /**
- * The same service with `score` replaced (for wrappers: deadlines, metrics); every other member
- * delegates to `scoring`, and `versions` is read live (hot-reloaded models).
+ * The same service with `score` replaced (for wrappers: deadlines, metrics), and `scoreChunk`
+ * when given; every other member delegates to `scoring`, and `versions` is read live
+ * (hot-reloaded models).
  */
-export function withScore(scoring: ScoringService, score: ScoringService['score']): ScoringService {
+export function withScore(
+  scoring: ScoringService,
+  score: ScoringService['score'],
+  scoreChunk: ScoringService['scoreChunk'] = scoring.scoreChunk,
+): ScoringService {
   return {
     get versions() {
       return scoring.versions;
@@ -137,6 +149,7 @@ export function withScore(scoring: ScoringService, score: ScoringService['score'
     policyFor: (tenantId) => scoring.policyFor(tenantId),
     referenceCode: (code) => scoring.referenceCode(code),
     unknownVendorCategories: (input) => scoring.unknownVendorCategories(input),
+    ...(scoreChunk ? { scoreChunk } : {}),
     score,
   };
 }
@@ -236,10 +249,14 @@ export function createScoringService(deps: ScoringDeps): ScoringService {
   type LineStage = Awaited<ReturnType<typeof scoreLines>>;
   type Duplicates = ReturnType<typeof withLineRebills>;
   type Procurement = ReturnType<typeof matchProcurement>;
-  type AuditSampleDraw = NonNullable<DecisionExtras['auditSample']>;
+  type AuditSampler = NonNullable<Awaited<ReturnType<ScoringMonitor['auditSampler']>>>;
 
   /** Stage 6c: the PO, receipt and contract match against the tenant's ERP data. */
-  async function procurementOf(tx: ScoringTx, invoice: Invoice, policy: LineStage['policy']) {
+  async function procurementOf(
+    tx: Pick<ScoringTx, 'procurementContext'>,
+    invoice: Invoice,
+    policy: LineStage['policy'],
+  ) {
     const lookup = await tx.procurementContext({
       invoiceId: invoice.invoice_id,
       vendorId: invoice.vendor.id,
@@ -332,33 +349,73 @@ export function createScoringService(deps: ScoringDeps): ScoringService {
     return { built, explanation, priority };
   }
 
-  /** Stage 11: the write, with the audit-sample draw, and what a PO-backed invoice billed. */
-  async function save(
-    tx: ScoringTx,
-    p: Prepared,
-    d: ReturnType<typeof decide>,
-    procurement: Procurement,
-    actorKeyId: string | null,
-    auditSample: AuditSampleDraw | null,
-    now: Date,
+  /**
+   * Stages 6-10 inside the transaction, from the candidates to the decision with its
+   * audit-sample draw and what monitoring sees of it.
+   */
+  async function judge(
+    tx: Pick<ScoringTx, 'findEarlierLines' | 'procurementContext'>,
+    tenantId: string,
+    pre: Pre,
+    found: CandidateResult,
+    drawAuditSample: AuditSampler | undefined,
   ) {
-    const { built } = d;
-    const sampled = auditSample?.sampled
-      ? { ...built, auditPayload: { ...built.auditPayload, audit_sample: auditSample } }
+    const { p, s, now } = pre;
+    const scored = await scoreDuplicates(p, found.candidates, deps.duplicate, s.policy, reportAt);
+    const duplicates = withLineRebills(scored, await findLineRebills(tx, p));
+    const procurement = await procurementOf(tx, p.invoice, s.policy);
+    const d = decide(p, s, duplicates, procurement, found.search, now);
+    const { decision } = d.built;
+    // Monitoring: the audit-sample draw, stored with the decision (call site 2 of 3).
+    const auditSample = drawAuditSample?.(decision.decision_id, decision.decision) ?? null;
+    return { d, procurement, auditSample, event: scoredEventOf(tenantId, p, s, duplicates, decision) };
+  }
+  type Judged = Awaited<ReturnType<typeof judge>>;
+
+  /** Stage 11's record of a judged invoice: the decision, with the audit-sample draw in its audit payload. */
+  function recordOf(j: Judged) {
+    const { built } = j.d;
+    return j.auditSample?.sampled
+      ? { ...built, auditPayload: { ...built.auditPayload, audit_sample: j.auditSample } }
       : built;
-    const saved = await persist(tx, p, sampled, d.explanation, d.priority, actorKeyId, auditSample);
-    if (saved.created && procurement.billing)
-      await tx.recordPoBilling(
-        {
-          invoiceId: p.invoice.invoice_id,
-          poNumber: procurement.billing.poNumber,
-          decisionId: built.decision.decision_id,
-          createdAt: now.toISOString(),
-        },
-        procurement.billing.allocations,
-      );
+  }
+
+  /** What a PO-backed invoice billed against its PO lines, to record once its decision is stored. */
+  function billingOf(pre: Pre, j: Judged) {
+    const b = j.procurement.billing;
+    if (!b) return null;
+    const x = {
+      invoiceId: pre.p.invoice.invoice_id,
+      poNumber: b.poNumber,
+      decisionId: j.d.built.decision.decision_id,
+      createdAt: pre.now.toISOString(),
+    };
+    return { x, allocations: b.allocations };
+  }
+
+  /** Stage 11: the write, with the audit-sample draw, and what a PO-backed invoice billed. */
+  async function save(tx: ScoringTx, pre: Pre, j: Judged, actorKeyId: string | null) {
+    const saved = await persist(
+      tx,
+      pre.p,
+      recordOf(j),
+      j.d.explanation,
+      j.d.priority,
+      actorKeyId,
+      j.auditSample,
+    );
+    const billing = billingOf(pre, j);
+    if (saved.created && billing) await tx.recordPoBilling(billing.x, billing.allocations);
     return saved;
   }
+
+  /** Stages 1-4 and the clock, before the transaction. */
+  async function before(invoice: Invoice, tenantId: string, prepared?: Prepared) {
+    const p = prepared ?? prepare(invoice);
+    const s = await scoreLines(invoice, tenantId, p);
+    return { p, s, now: clock() };
+  }
+  type Pre = Awaited<ReturnType<typeof before>>;
 
   async function score(
     invoice: Invoice,
@@ -368,31 +425,43 @@ export function createScoringService(deps: ScoringDeps): ScoringService {
     const p = prepare(invoice);
     const early = replay(p, await deps.repo.findByInvoiceId(tenantId, invoice.invoice_id));
     if (early) return early;
-    const s = await scoreLines(invoice, tenantId, p);
-    const now = clock();
+    const pre = await before(invoice, tenantId, p);
     // Monitoring: the tenant's audit-sample policy, read before the transaction (call site 1 of 3).
     const drawAuditSample = await deps.monitor?.auditSampler(tenantId);
     let scoredEvent: ScoredEvent | null = null;
     // Candidate search and write under one lock per vendor key and vendor id: concurrent
     // submissions of the same vendor's invoices are scored in turn and see each other.
     const outcome = await deps.repo.withScoringLock(tenantId, p.lockKeys, async (tx) => {
-      const { candidates, search, stored } = await findCandidates(tx, p, k);
-      const again = replay(p, stored ?? null);
+      const found = await findCandidates(tx, p, k);
+      const again = replay(p, found.stored ?? null);
       if (again) return again;
-      const found = await scoreDuplicates(p, candidates, deps.duplicate, s.policy, reportAt);
-      const duplicates = withLineRebills(found, await findLineRebills(tx, p));
-      const procurement = await procurementOf(tx, invoice, s.policy);
-      const d = decide(p, s, duplicates, procurement, search, now);
-      const { decision } = d.built;
-      // Monitoring: the audit-sample draw, stored with the decision (call site 2 of 3).
-      const auditSample = drawAuditSample?.(decision.decision_id, decision.decision) ?? null;
-      scoredEvent = scoredEventOf(tenantId, p, s, duplicates, decision);
-      return save(tx, p, d, procurement, actorKeyId, auditSample, now);
+      const j = await judge(tx, tenantId, pre, found, drawAuditSample);
+      scoredEvent = j.event;
+      return save(tx, pre, j, actorKeyId);
     });
     // Monitoring: drift counts and shadow scoring of a new decision, off the answer's path (call site 3 of 3).
     if (outcome.created && scoredEvent) deps.monitor?.scored(scoredEvent);
     return outcome;
   }
+
+  const scoreChunk = createChunkScorer<Pre, Judged, AuditSampler>({
+    repo: deps.repo,
+    k,
+    prepare,
+    before: (p, tenantId) => before(p.invoice, tenantId, p),
+    judge,
+    write: (pre, j, actorKeyId) => ({
+      invoice: pre.p.invoice,
+      payloadSha256: pre.p.sha256,
+      keys: pre.p.keys,
+      decision: j.d.built.decision,
+      extras: persistExtras(recordOf(j), j.d.explanation, j.d.priority, actorKeyId, j.auditSample),
+    }),
+    billing: billingOf,
+    auditSampler: async (tenantId) => deps.monitor?.auditSampler(tenantId),
+    scored: (j) => deps.monitor?.scored(j.event),
+    replay,
+  });
 
   function unknownVendorCategories(input: {
     approved_betos: readonly string[];
@@ -413,6 +482,7 @@ export function createScoringService(deps: ScoringDeps): ScoringService {
 
   return {
     score,
+    scoreChunk,
     unknownVendorCategories,
     policyFor,
     referenceCode,

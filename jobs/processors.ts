@@ -3,14 +3,17 @@
  *
  * `score-batch` is idempotent: it only touches items still `pending`, scoring goes through the
  * scoring service whose write is keyed by (tenant, invoice_id), and an item moves to `done` only
- * from `pending`. A retried, stalled-and-rerun or duplicated job therefore never writes a second
+ * from `pending`. With the service's `scoreChunk`, the chunk's items are scored together and each
+ * group's item states commit in the group's transaction; a group that fails leaves its items
+ * pending and the rest of the chunk goes one by one, as without it. A retried, stalled-and-rerun or duplicated job therefore never writes a second
  * decision for an invoice: at worst it finds the stored decision and records it (`replayed`).
  */
 import type { Invoice } from '../core/invoice.js';
 import { TriageError } from '../core/errors.js';
 import { validateInvoice } from '../core/validate.js';
 import type { ScoringService } from '../inference/pipeline.js';
-import type { BatchItemError, BatchRepository } from '../store/batches.js';
+import type { ChunkSettled } from '../inference/chunk-scoring.js';
+import type { BatchItemError, BatchRepository, PendingItem, SettledItem } from '../store/batches.js';
 import type {
   JobContext,
   Processor,
@@ -29,7 +32,8 @@ export type TrainFn = (args: RetrainData, ctx?: Pick<JobContext, 'updateProgress
 
 /** Dependencies of the processors. */
 export interface ProcessorDeps {
-  scoring: Pick<ScoringService, 'score'>;
+  /** The scoring service; with `scoreChunk`, a chunk's pending items are scored together. */
+  scoring: Pick<ScoringService, 'score' | 'scoreChunk'>;
   batches: BatchRepository;
   train: TrainFn;
   /** Sends one webhook delivery (events/delivery.ts); absent: this process does not deliver webhooks. */
@@ -86,13 +90,25 @@ export function createProcessors(deps: ProcessorDeps): Processors {
     ctx: { updateProgress(p: number): Promise<void> },
   ): Promise<ScoreBatchResult> {
     checkScoreBatchData(data);
-    const items = await deps.batches.pendingItems(data.tenantId, data.batchId, data.from, data.to);
+    let items = await deps.batches.pendingItems(data.tenantId, data.batchId, data.from, data.to);
     const result: ScoreBatchResult = {
       scored: 0,
       replayed: 0,
       failed: 0,
       skipped: data.to - data.from - items.length,
     };
+    if (deps.scoring.scoreChunk && items.length > 0) {
+      try {
+        await scoreAsChunk(deps.scoring.scoreChunk, data, items, result);
+        await ctx.updateProgress(100).catch(() => undefined);
+        await deps.batches.completeIfFinished(data.batchId);
+        return result;
+      } catch {
+        // A group failed and was rolled back whole: the items still pending go one by one, which
+        // counts attempts per item (a poison item is given up) and retries the job on an outage.
+        items = await deps.batches.pendingItems(data.tenantId, data.batchId, data.from, data.to);
+      }
+    }
     for (const [k, item] of items.entries()) {
       let invoice: Invoice;
       try {
@@ -133,6 +149,50 @@ export function createProcessors(deps: ProcessorDeps): Processors {
     }
     await deps.batches.completeIfFinished(data.batchId);
     return result;
+  }
+
+  /**
+   * Scores the pending items as one chunk (ScoringService.scoreChunk): invalid payloads fail at
+   * once, the rest settle in their group's transaction, so an item is done exactly when its
+   * decision is stored.
+   */
+  async function scoreAsChunk(
+    scoreChunk: NonNullable<ScoringService['scoreChunk']>,
+    data: ScoreBatchData,
+    items: readonly PendingItem[],
+    result: ScoreBatchResult,
+  ): Promise<void> {
+    const valid: { index: number; invoice: Invoice }[] = [];
+    for (const item of items) {
+      try {
+        valid.push({ index: item.index, invoice: validateInvoice(item.payload) });
+      } catch (e) {
+        if (!(e instanceof TriageError)) throw e;
+        if (await deps.batches.markFailed(data.batchId, item.index, itemErrorOf(e))) result.failed++;
+      }
+    }
+    const settledOf = (x: ChunkSettled): SettledItem => {
+      const index = valid[x.index]!.index;
+      return 'error' in x
+        ? { index, error: itemErrorOf(x.error) }
+        : { index, decisionId: x.outcome.decision.decision_id, replayed: !x.outcome.created };
+    };
+    await scoreChunk(
+      valid.map((v) => v.invoice),
+      data.tenantId,
+      {
+        commit: async (tx, settled) => {
+          await deps.batches.settle(tx, data.batchId, settled.map(settledOf));
+        },
+        committed: (settled) => {
+          for (const x of settled) {
+            if ('error' in x) result.failed++;
+            else if (x.outcome.created) result.scored++;
+            else result.replayed++;
+          }
+        },
+      },
+    );
   }
 
   return {

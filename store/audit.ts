@@ -239,6 +239,28 @@ export async function enqueueAudit(tx: SqlExecutor, entry: AuditEntry): Promise<
   );
 }
 
+/** {@link enqueueAudit} for several entries in one statement, in order (outbox ids ascend with it). */
+export async function enqueueAuditMany(tx: SqlExecutor, entries: readonly AuditEntry[]): Promise<void> {
+  if (entries.length === 0) return;
+  const rows = entries.map(entryRow);
+  await tx.query(
+    `INSERT INTO audit_outbox (tenant_id, ts, actor_key_id, kind, subject_id, payload, payload_sha256)
+     SELECT e.tenant_id, e.ts, e.actor_key_id, e.kind, e.subject_id, e.payload, e.payload_sha256
+     FROM unnest($1::text[], $2::timestamptz[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[])
+       WITH ORDINALITY AS e(tenant_id, ts, actor_key_id, kind, subject_id, payload, payload_sha256, ord)
+     ORDER BY ord`,
+    [
+      rows.map((e) => e.tenantId),
+      rows.map((e) => e.ts),
+      rows.map((e) => e.actorKeyId),
+      rows.map((e) => e.kind),
+      rows.map((e) => e.subjectId),
+      rows.map((e) => e.payload),
+      rows.map((e) => e.payloadSha256),
+    ],
+  );
+}
+
 /**
  * Links up to `batch` committed outbox rows of the tenant onto its chain, in one transaction
  * under the tenant's head lock (concurrent linkers and appenders queue on it; a crash rolls

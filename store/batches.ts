@@ -96,6 +96,10 @@ export interface CreateBatchResult {
   created: boolean;
 }
 
+/** What became of an item: its decision (`replayed`: stored before), or the error it failed with. */
+export type SettledItem =
+  { index: number; decisionId: string; replayed: boolean } | { index: number; error: BatchItemError };
+
 /** Batch storage operations. */
 export interface BatchRepository {
   /**
@@ -117,6 +121,12 @@ export interface BatchRepository {
   markDone(batchId: string, index: number, decisionId: string, replayed: boolean): Promise<boolean>;
   /** pending -> failed with the error; false when the item was not pending any more. */
   markFailed(batchId: string, index: number, error: BatchItemError): Promise<boolean>;
+  /**
+   * {@link markDone} and {@link markFailed} of several items in one statement on `tx` (a batch
+   * chunk's scoring transaction, so that the states commit with the decisions).
+   * @returns the indexes that moved (those still pending).
+   */
+  settle(tx: SqlExecutor, batchId: string, items: readonly SettledItem[]): Promise<number[]>;
   /** Counts one failed attempt at an item; returns the new count. */
   recordAttempt(batchId: string, index: number): Promise<number>;
   /** Sets `completed_at` once no item is pending; true when this call completed the batch. */
@@ -275,6 +285,26 @@ export function createBatchRepository(db: SqlDatabase): BatchRepository {
         [batchId, index, JSON.stringify(error)],
       );
       return rows.length > 0;
+    },
+
+    async settle(tx, batchId, items) {
+      if (items.length === 0) return [];
+      const rows = await tx.query<{ idx: number }>(
+        `UPDATE batch_items i SET state = s.state, decision_id = COALESCE(s.decision_id::uuid, i.decision_id),
+           replayed = COALESCE(s.replayed, i.replayed), error = COALESCE(s.error::jsonb, i.error), updated_at = now()
+         FROM unnest($2::int[], $3::text[], $4::text[], $5::bool[], $6::text[])
+           AS s(idx, state, decision_id, replayed, error)
+         WHERE i.batch_id = $1 AND i.idx = s.idx AND i.state = 'pending' RETURNING i.idx`,
+        [
+          batchId,
+          items.map((x) => x.index),
+          items.map((x) => ('error' in x ? 'failed' : 'done')),
+          items.map((x) => ('error' in x ? null : x.decisionId)),
+          items.map((x) => ('error' in x ? null : x.replayed)),
+          items.map((x) => ('error' in x ? JSON.stringify(x.error) : null)),
+        ],
+      );
+      return rows.map((r) => Number(r.idx));
     },
 
     async recordAttempt(batchId, index) {

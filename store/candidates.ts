@@ -108,7 +108,7 @@ export interface CandidateQuery extends BlockingKeys {
 
 type Row = Record<string, unknown>;
 
-const CANDIDATE_COLUMNS = `
+export const CANDIDATE_COLUMNS = `
   i.pk, i.invoice_id, d.id AS decision_id, d.decision, i.vendor_id, i.vendor_name, i.vendor_key,
   i.vendor_tax_id, i.vendor_npi, i.invoice_number, i.invoice_number_normalised, i.invoice_number_canonical,
   i.invoice_date::text AS invoice_date, i.total_cents::text AS total_cents, i.currency, i.document_type,
@@ -124,7 +124,8 @@ const CANDIDATE_COLUMNS = `
   (SELECT COALESCE(sum(-c.total_cents), 0)::text FROM invoices c WHERE c.reverses_invoice_pk = i.pk) AS reversed_cents,
   ARRAY(SELECT c.invoice_id FROM invoices c WHERE c.reverses_invoice_pk = i.pk ORDER BY c.created_at) AS reversed_by`;
 
-function toCandidate(r: Row): CandidateInvoice {
+/** A candidate row of {@link SEARCH_SQL} (snake_case columns) as a {@link CandidateInvoice} without sources. */
+export function toCandidate(r: Row): CandidateInvoice {
   return {
     invoiceId: String(r.invoice_id),
     decisionId: r.decision_id == null ? null : String(r.decision_id),
@@ -178,19 +179,20 @@ const P = {
 } as const;
 
 /** Tenant-wide kNN, exact (`+ 0` keeps the planner off the HNSW index) or by the index. */
-const EXACT_KNN = `SELECT i.pk, i.embedding <=> $1::vector AS dist FROM invoices i
+export const EXACT_KNN = `SELECT i.pk, i.embedding <=> $1::vector AS dist FROM invoices i
   WHERE i.tenant_id = $2 ORDER BY (i.embedding <=> $1::vector) + 0, i.pk LIMIT $3`;
 
 /**
- * The whole search in one statement: the tenant's indexed-invoice count (store/migrations/060),
+ * The whole search in one statement: the tenant's indexed-invoice count (store/migrations/060)
+ * plus $14 (invoices written ahead of this one but not yet stored: store/chunk-search.ts),
  * the stored decision of a re-sent invoice id ($12, replay check), then the top k of each block
  * chosen from `invoices` alone, and only those rows joined to decisions (LEFT: invoices imported
  * as history have none and are candidates all the same), lines, reviews and credit memos. The exact and the HNSW kNN branches are gated by the count (one-time filters),
  * so only one of them runs.
  */
-const SEARCH_SQL = `
+export const SEARCH_SQL = `
 WITH n AS MATERIALIZED (
-  SELECT COALESCE((SELECT invoices FROM tenant_invoice_counts WHERE tenant_id = $2), 0) AS n),
+  SELECT COALESCE((SELECT invoices FROM tenant_invoice_counts WHERE tenant_id = $2), 0) + $14::int AS n),
 knn AS (
   (SELECT i.pk, i.embedding <=> $1::vector AS dist FROM invoices i
    WHERE i.tenant_id = $2 AND (SELECT n FROM n) <= $11
@@ -211,7 +213,8 @@ hits AS (
   SELECT pk, 0 AS b, row_number() OVER (ORDER BY dist, pk) AS r FROM knn
   UNION ALL SELECT pk, 1, row_number() OVER (ORDER BY dist, pk) FROM vknn
   UNION ALL SELECT pk, 2, row_number() OVER (ORDER BY created_at DESC, pk DESC) FROM ex),
-agg AS (SELECT pk, array_agg(b ORDER BY b) AS blocks, min(b * 100000 + r) AS pos FROM hits GROUP BY pk)
+agg AS (SELECT pk, array_agg(b ORDER BY b) AS blocks, array_agg(b * 100000 + r ORDER BY b) AS ranks,
+  min(b * 100000 + r) AS pos FROM hits GROUP BY pk)
 SELECT (SELECT n FROM n)::int AS tenant_rows,
   (SELECT count(*) FROM knn)::int AS knn_found,
   (SELECT count(*) FROM vknn)::int AS vendor_knn_found,
@@ -220,7 +223,7 @@ SELECT (SELECT n FROM n)::int AS tenant_rows,
      FROM invoices i JOIN decisions d ON d.invoice_pk = i.pk
      WHERE i.tenant_id = $2 AND i.invoice_id = $12::text) AS stored,
   (SELECT json_agg(c ORDER BY c.pos) FROM (
-     SELECT agg.blocks, agg.pos, ${CANDIDATE_COLUMNS}
+     SELECT agg.blocks, agg.ranks, agg.pos, ${CANDIDATE_COLUMNS}
      FROM agg JOIN invoices i ON i.pk = agg.pk LEFT JOIN decisions d ON d.invoice_pk = i.pk) c) AS candidates`;
 
 const BLOCK_SOURCES: readonly CandidateSource[] = ['knn', 'vendor_knn', 'exact_key'];
@@ -259,6 +262,7 @@ export async function findCandidates(
       opts.exactSearchMaxRows,
       q.replayInvoiceId ?? null,
       BLOCKING_SPEC.exactLimit,
+      0,
     ],
     { name: 'candidate_search' },
   );

@@ -33,7 +33,8 @@ import { createReviewStore, type ReviewStore } from './reviews.js';
 import { listWorklist, type WorklistPage, type WorklistQuery } from './worklist.js';
 import { lockKey } from './locks.js';
 import { createHistoryStore, type HistoryStore } from './history.js';
-import { findStored, insertScored } from './scoring-write.js';
+import { findStored, insertScored, insertScoredMany, type ScoredRow } from './scoring-write.js';
+import { searchMany, type MemberSearch } from './chunk-search.js';
 
 export { conflict } from './scoring-write.js';
 import { createClaimStore, type ClaimStore } from './claims.js';
@@ -52,6 +53,8 @@ import {
 } from './candidates.js';
 
 export type * from './candidates.js';
+export type { MemberSearch, GroupMember, MergedSearch } from './chunk-search.js';
+export type { ScoredRow } from './scoring-write.js';
 
 /** Blocking keys and vectors the store indexes with an invoice (computed by `features/`). */
 export interface InvoiceIndexKeys {
@@ -141,6 +144,23 @@ export interface ScoringTx {
   ): Promise<void>;
 }
 
+/**
+ * The transaction of a group of a batch chunk ({@link TriageRepository.withChunkLock}): the reads
+ * of {@link ScoringTx}, the group's candidate search in one statement, and one write for all.
+ */
+export interface ChunkTx extends Omit<ScoringTx, 'insert' | 'findByInvoiceId'> {
+  /** Stored candidates of every member, member `j` counting the `j` ahead of it (store/chunk-search.ts). */
+  searchMany(queries: readonly Omit<CandidateQuery, 'tenantId'>[]): Promise<MemberSearch[]>;
+  /** The search tuning in effect (for store/chunk-search.ts mergeGroup) and whether pgvector scans HNSW iteratively. */
+  searchOptions(): Promise<{ exactSearchMaxRows: number; iterative: boolean }>;
+  /** Primary key for a member's invoice row (the repository's id source). */
+  newPk(): string;
+  /** Writes the group's scored invoices (store/scoring-write.ts {@link insertScoredMany}). */
+  insertMany(rows: readonly ScoredRow[]): Promise<void>;
+  /** The transaction itself, for writes of other areas committed with the group (batch item states). */
+  readonly sql: SqlExecutor;
+}
+
 /** Audit-log operations. */
 export interface AuditStore {
   /** Verifies one tenant's chain (see store/audit.ts). */
@@ -181,6 +201,15 @@ export interface TriageRepository {
     tenantId: string,
     lockKeys: readonly string[],
     fn: (tx: ScoringTx) => Promise<T>,
+  ): Promise<T>;
+  /**
+   * {@link withScoringLock} for a group of a batch chunk: one transaction holding the locks of
+   * every member's keys (sorted, so no deadlock with single scores), committed all or nothing.
+   */
+  withChunkLock<T>(
+    tenantId: string,
+    lockKeys: readonly string[],
+    fn: (tx: ChunkTx) => Promise<T>,
   ): Promise<T>;
   /** {@link ScoringTx.insert} in a transaction of its own (no candidate search). */
   saveDecision(
@@ -266,6 +295,32 @@ export function createRepository(db: SqlDatabase, search: RepositoryOptions = {}
     if (audited && linkAfterCommit) scheduleLink(tenantId);
     return out;
   };
+  const withChunkLock: TriageRepository['withChunkLock'] = async (tenantId, lockKeys, fn) => {
+    let audited = false;
+    const out = await db.transaction(
+      async (tx) =>
+        fn({
+          sql: tx,
+          findDuplicateCandidates: (q) => findCandidates(tx, { ...q, tenantId }, searchOpts),
+          findEarlierLines: (q) => findEarlierLines(tx, { ...q, tenantId }),
+          procurementContext: (q) => readProcurementContext(tx, { ...q, tenantId }),
+          recordPoBilling: (x, allocations) => recordInvoiced(tx, { ...x, tenantId }, allocations),
+          searchMany: (queries) => searchMany(tx, tenantId, queries, searchOpts),
+          searchOptions: async () => ({
+            exactSearchMaxRows: searchOpts.exactSearchMaxRows,
+            iterative: await searchOpts.iterative(tx),
+          }),
+          newPk: newId,
+          insertMany: async (rows) => {
+            await insertScoredMany(tx, tenantId, rows);
+            audited ||= rows.length > 0;
+          },
+        }),
+      { lockKeys: lockKeys.map((k) => lockKey('scoring', tenantId, k)) },
+    );
+    if (audited && linkAfterCommit) scheduleLink(tenantId);
+    return out;
+  };
   const linkThen = async <T>(tenantId: string, read: () => Promise<T>): Promise<T> => {
     await linkAllAudit(db, tenantId);
     return read();
@@ -310,6 +365,7 @@ export function createRepository(db: SqlDatabase, search: RepositoryOptions = {}
     findDuplicateCandidates: (q) => db.transaction((tx) => findCandidates(tx, q, searchOpts)),
 
     withScoringLock,
+    withChunkLock,
 
     saveDecision: (tenantId, invoice, hash, keys, decision, extras) =>
       withScoringLock(tenantId, [], (tx) => tx.insert(invoice, hash, keys, decision, extras)),

@@ -5,7 +5,7 @@
 import { decisionAuditPayload, type DecisionResponse } from '../core/decision.js';
 import type { Invoice } from '../core/invoice.js';
 import { TriageError } from '../core/errors.js';
-import { enqueueAudit } from './audit.js';
+import { enqueueAudit, enqueueAuditMany } from './audit.js';
 import { appendEvents, decisionCreatedEvent } from './events.js';
 import { historyConflict } from './history.js';
 import { insertAuditSample } from './monitoring.js';
@@ -37,7 +37,8 @@ function scoredWrite(
   keys: InvoiceIndexKeys,
   decision: DecisionResponse,
   extras: DecisionExtras,
-): { sql: string; params: unknown[] } {
+  at: { base: number; tag: string } = { base: 0, tag: '' },
+): { ctes: string; params: unknown[] } {
   const p = extras.priority;
   const params: unknown[] = [
     pk,
@@ -86,15 +87,17 @@ function scoredWrite(
     String(p?.slaCentsPerDay ?? 0),
     extras.explanation === undefined ? null : JSON.stringify(extras.explanation),
   ];
-  const ph = (from: number, n: number): string[] => Array.from({ length: n }, (_, j) => `$${from + j}`);
+  const { base, tag } = at;
+  const ph = (from: number, n: number): string[] =>
+    Array.from({ length: n }, (_, j) => `$${base + from + j}`);
   const inv = ph(1, 24);
   inv[22] = `${inv[22]}::vector`;
-  inv[23] = `(SELECT r.pk FROM invoices r WHERE r.tenant_id = $2 AND r.invoice_id = $24)`;
+  inv[23] = `(SELECT r.pk FROM invoices r WHERE r.tenant_id = $${base + 2} AND r.invoice_id = $${base + 24})`;
   const byNumber = new Map(keys.lines.map((l) => [l.lineNumber, l]));
   const tuples = invoice.lines.map((line) => {
     const k = byNumber.get(line.line_number);
     if (!k) throw new TriageError('TRIAGE_INTERNAL', `no features for line ${line.line_number}`);
-    const base = params.length + 1;
+    const from = params.length + 1;
     params.push(
       line.line_number,
       line.description,
@@ -108,7 +111,7 @@ function scoredWrite(
       k.matchKey,
       toVectorLiteral(k.embedding),
     );
-    const t = ph(base, 11);
+    const t = ph(from, 11);
     // Typed casts: VALUES rows are typed from their first row otherwise.
     const casts = [
       '::int',
@@ -125,22 +128,21 @@ function scoredWrite(
     ];
     return `(${t.map((x, j) => x + casts[j]!).join(',')})`;
   });
-  const sql = `WITH inv AS (
+  const ctes = `inv${tag} AS (
       INSERT INTO invoices (${INVOICE_COLUMNS}) VALUES (${inv.join(',')})
       ON CONFLICT (tenant_id, invoice_id) DO NOTHING RETURNING pk),
     ${
       tuples.length === 0
         ? ''
-        : `lines AS (
+        : `lines${tag} AS (
       INSERT INTO invoice_lines (invoice_pk, line_number, description, code_system, code, modifiers, quantity,
         unit_price_cents, amount_cents, service_date, match_key, embedding)
-      SELECT inv.pk, v.* FROM inv, (VALUES ${tuples.join(',')}) AS v),`
+      SELECT inv${tag}.pk, v.* FROM inv${tag}, (VALUES ${tuples.join(',')}) AS v),`
     }
-    dec AS (
+    dec${tag} AS (
       INSERT INTO decisions (${DECISION_COLUMNS})
-      SELECT ${['$25', '$2', 'inv.pk', ...ph(26, 19)].join(',')} FROM inv)
-    SELECT pk FROM inv`;
-  return { sql, params };
+      SELECT ${[`$${base + 25}`, `$${base + 2}`, `inv${tag}.pk`, ...ph(26, 19)].join(',')} FROM inv${tag})`;
+  return { ctes, params };
 }
 
 /**
@@ -158,10 +160,10 @@ export async function insertScored(
   decision: DecisionResponse,
   extras: DecisionExtras = {},
 ): Promise<SaveResult> {
-  const { sql, params } = scoredWrite(tenantId, newId(), invoice, payloadSha256, keys, decision, extras);
+  const { ctes, params } = scoredWrite(tenantId, newId(), invoice, payloadSha256, keys, decision, extras);
   const n = invoice.lines.length;
   const inserted = await tx.query(
-    sql,
+    `WITH ${ctes} SELECT pk FROM inv`,
     params,
     n <= NAMED_WRITE_MAX_LINES ? { name: `score_write_${n}` } : {},
   );
@@ -194,6 +196,84 @@ export async function insertScored(
   });
   await appendEvents(tx, [decisionCreatedEvent(tenantId, decision)]);
   return { decision, created: true };
+}
+
+/** One scored invoice of {@link insertScoredMany}. */
+export interface ScoredRow {
+  /** Primary key of the invoice row. */
+  pk: string;
+  invoice: Invoice;
+  payloadSha256: string;
+  keys: InvoiceIndexKeys;
+  decision: DecisionResponse;
+  extras: DecisionExtras;
+}
+
+/**
+ * Writes several scored invoices of one tenant (a batch chunk's group, none of them stored):
+ * invoices, lines and decisions in one statement (one chain of insert CTEs per invoice), then
+ * the vendor statistics, audit-sample rows, audit outbox rows (in order) and events.
+ * @throws TriageError `TRIAGE_STORE_UNAVAILABLE` (retryable) when one of the ids was stored
+ *   meanwhile by another transaction: the caller's transaction must roll back, and its retry
+ *   finds the stored decision.
+ */
+export async function insertScoredMany(
+  tx: SqlExecutor,
+  tenantId: string,
+  rows: readonly ScoredRow[],
+): Promise<void> {
+  if (rows.length === 0) return;
+  const parts: string[] = [];
+  const params: unknown[] = [];
+  rows.forEach((r, j) => {
+    const w = scoredWrite(tenantId, r.pk, r.invoice, r.payloadSha256, r.keys, r.decision, r.extras, {
+      base: params.length,
+      tag: `_${j}`,
+    });
+    parts.push(w.ctes);
+    params.push(...w.params);
+  });
+  const union = rows.map((_, j) => `SELECT pk FROM inv_${j}`).join(' UNION ALL ');
+  const inserted = await tx.query(`WITH ${parts.join(',\n')} ${union}`, params);
+  if (inserted.length !== rows.length)
+    throw new TriageError(
+      'TRIAGE_STORE_UNAVAILABLE',
+      'an invoice of the chunk was stored meanwhile by another request; the chunk is retried',
+    );
+  await addVendorLineStats(
+    tx,
+    tenantId,
+    rows.map((r) => ({
+      vendorId: r.invoice.vendor.id,
+      lines: r.invoice.lines,
+      baseline: r.decision.decision === 'AUTO_APPROVE',
+    })),
+  );
+  for (const r of rows) {
+    const sample = r.extras.auditSample;
+    if (sample?.sampled)
+      await insertAuditSample(
+        tx,
+        tenantId,
+        r.decision.decision_id,
+        { rate: sample.rate, draw: sample.draw, seedSha256: sample.seed_sha256 },
+        r.decision.created_at,
+      );
+  }
+  await enqueueAuditMany(
+    tx,
+    rows.map((r) => ({
+      tenantId,
+      actorKeyId: r.extras.scoredByKeyId ?? null,
+      kind: 'decision.created',
+      subjectId: r.decision.decision_id,
+      payload: r.extras.auditPayload ?? decisionAuditPayload(r.decision, r.payloadSha256),
+    })),
+  );
+  await appendEvents(
+    tx,
+    rows.map((r) => decisionCreatedEvent(tenantId, r.decision)),
+  );
 }
 
 /** The error for an invoice id re-sent with a different payload. */

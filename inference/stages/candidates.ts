@@ -4,11 +4,27 @@
  * the scoring transaction so that concurrent submissions of one vendor see each other.
  */
 import { BLOCKING_SPEC } from '../../core/blocking.js';
-import type { CandidateResult, ScoringTx } from '../../store/repository.js';
+import type { CandidateQuery, CandidateResult, ScoringTx } from '../../store/repository.js';
 import type { Prepared } from './prepare.js';
 
 /** Default nearest neighbours fetched per invoice: the blocking spec's k. */
 export const DEFAULT_CANDIDATE_K = BLOCKING_SPEC.k;
+
+/** The candidate query of a prepared invoice, `k` neighbours per kNN search, with the replay check of its id. */
+export function candidateQuery(p: Prepared, k: number): Omit<CandidateQuery, 'tenantId'> {
+  const { invoice, features } = p;
+  return {
+    embedding: features.embedding,
+    k,
+    vendorKey: features.vendorKey,
+    vendorId: invoice.vendor.id,
+    invoiceNumberCanonical: features.invoiceNumber.canonical,
+    totalCents: invoice.total_cents,
+    invoiceDate: invoice.invoice_date,
+    documentType: invoice.document_type,
+    replayInvoiceId: invoice.invoice_id,
+  };
+}
 
 /**
  * Searches the duplicate candidates of a prepared invoice, `k` neighbours per kNN search, and
@@ -19,16 +35,5 @@ export function findCandidates(
   p: Prepared,
   k: number,
 ): Promise<CandidateResult> {
-  const { invoice, features } = p;
-  return tx.findDuplicateCandidates({
-    embedding: features.embedding,
-    k,
-    vendorKey: features.vendorKey,
-    vendorId: invoice.vendor.id,
-    invoiceNumberCanonical: features.invoiceNumber.canonical,
-    totalCents: invoice.total_cents,
-    invoiceDate: invoice.invoice_date,
-    documentType: invoice.document_type,
-    replayInvoiceId: invoice.invoice_id,
-  });
+  return tx.findDuplicateCandidates(candidateQuery(p, k));
 }

@@ -23,12 +23,29 @@ export function persist(
   actorKeyId: string | null,
   auditSample: DecisionExtras['auditSample'] | null = null,
 ): Promise<SaveResult> {
-  return tx.insert(p.invoice, p.sha256, p.keys, built.decision, {
+  return tx.insert(
+    p.invoice,
+    p.sha256,
+    p.keys,
+    built.decision,
+    persistExtras(built, explanation, priority, actorKeyId, auditSample),
+  );
+}
+
+/** What the store keeps beside the decision of a scored invoice (shared by {@link persist} and batch chunks). */
+export function persistExtras(
+  built: BuiltDecision,
+  explanation: Explanation,
+  priority: Prioritised,
+  actorKeyId: string | null,
+  auditSample: DecisionExtras['auditSample'] | null = null,
+): DecisionExtras {
+  return {
     ...(auditSample ? { auditSample } : {}),
     scoredByKeyId: actorKeyId,
     priority: priority.components,
     explanation,
     reversesInvoiceId: built.decision.reverses?.invoice_id ?? null,
     auditPayload: built.auditPayload,
-  });
+  };
 }

@@ -1,0 +1,239 @@
+/**
+ * Scoring a batch chunk: the invoices of one tenant in order, with the decisions that scoring
+ * them one by one (`ScoringService.score`) would make, in a few statements per group instead
+ * of about seven per invoice.
+ *
+ * The chunk is cut into groups of consecutive invoices that share no scoring-lock key (vendor
+ * key, vendor id), invoice id or PO number. Per group: the vendor and policy reads of stages
+ * 2-4 for each member (committed state, as a single score reads them), then one transaction
+ * holding every member's locks: one candidate statement for all members (store/chunk-search.ts,
+ * the replay check included), the members judged in order, each seeing the members ahead of it
+ * in its tenant-wide kNN block as if they were stored (the only block another vendor's invoice
+ * can reach; every other read is scoped to the vendor or the PO), one write for the group
+ * (store/scoring-write.ts insertScoredMany), and the caller's own writes (the batch items'
+ * states) before the commit. A failure rolls the group back whole: nothing of it is written.
+ */
+import type { DecisionResponse } from '../core/decision.js';
+import { TriageError } from '../core/errors.js';
+import type { Invoice } from '../core/invoice.js';
+import { mergeGroup, type GroupMember } from '../store/chunk-search.js';
+import { historyConflict } from '../store/history.js';
+import type {
+  CandidateInvoice,
+  CandidateResult,
+  ChunkTx,
+  ScoredRow,
+  StoredDecision,
+  TriageRepository,
+} from '../store/repository.js';
+import type { SqlExecutor } from '../store/sql.js';
+import { candidateQuery, findCandidates, type Prepared } from './stages/index.js';
+
+/** Outcome of scoring one invoice (as `ScoringService.score` answers it). */
+export interface ChunkOutcome {
+  decision: DecisionResponse;
+  /** False when the invoice id had been scored before and the stored decision was returned. */
+  created: boolean;
+}
+
+/** What became of one invoice of a chunk: its outcome, or the final error it was refused with. */
+export type ChunkSettled = { index: number; outcome: ChunkOutcome } | { index: number; error: TriageError };
+
+/** Options of a {@link ChunkScorer} call. */
+export interface ChunkOptions {
+  /** API key that scored the chunk (stored and audited); default null (the system). */
+  actorKeyId?: string | null;
+  /**
+   * Runs inside each group's transaction, after its write, with what became of its members
+   * (indexes into the chunk): writes committed with the group or not at all.
+   */
+  commit?: (tx: SqlExecutor, settled: readonly ChunkSettled[]) => Promise<void>;
+  /** Told after each group's commit with what became of its members. */
+  committed?: (settled: readonly ChunkSettled[]) => void;
+  /** Most invoices per group; default 100. */
+  maxGroup?: number;
+}
+
+/**
+ * Scores validated invoices of one tenant in order.
+ * @returns one entry per invoice, in order: an outcome, or a non-retryable `TriageError`
+ *   (`TRIAGE_INVOICE_CONFLICT`: the id was scored with other content or imported as history).
+ * @throws any other error of a group (store outage, model failure): that group and the ones
+ *   after it are not written; the groups before it are committed.
+ */
+export type ChunkScorer = (
+  invoices: readonly Invoice[],
+  tenantId: string,
+  opts?: ChunkOptions,
+) => Promise<ChunkSettled[]>;
+
+/** The single-invoice stages the chunk scorer runs (inference/pipeline.ts provides them). */
+export interface ChunkKernel<Pre, Judged, Draw> {
+  repo: Pick<TriageRepository, 'withChunkLock'>;
+  /** Nearest neighbours per kNN block. */
+  k: number;
+  prepare(invoice: Invoice): Prepared;
+  /** Stages 2-4 and the clock, before the transaction. */
+  before(p: Prepared, tenantId: string): Promise<Pre>;
+  /** Stages 6-10 from the candidates to the decision. */
+  judge(
+    tx: ChunkTx,
+    tenantId: string,
+    pre: Pre,
+    found: CandidateResult,
+    draw: Draw | undefined,
+  ): Promise<Judged>;
+  /** The stored record of a judged invoice (stage 11). */
+  write(pre: Pre, j: Judged, actorKeyId: string | null): Omit<ScoredRow, 'pk'>;
+  /** What a PO-backed invoice billed, recorded after its decision is stored. */
+  billing(
+    pre: Pre,
+    j: Judged,
+  ): {
+    x: Parameters<ChunkTx['recordPoBilling']>[0];
+    allocations: Parameters<ChunkTx['recordPoBilling']>[1];
+  } | null;
+  /** The tenant's audit-sample draw (monitoring), read once per group. */
+  auditSampler(tenantId: string): Promise<Draw | undefined>;
+  /** Tells monitoring about a new decision, after its group committed. */
+  scored(j: Judged): void;
+  /** The stored decision of a re-sent invoice, or null. @throws TriageError `TRIAGE_INVOICE_CONFLICT` */
+  replay(p: Prepared, stored: StoredDecision | null): ChunkOutcome | null;
+}
+
+/** A member of a group as a candidate of the members after it (the columns the store would return). */
+function memberCandidate(p: Prepared, decision: DecisionResponse): CandidateInvoice {
+  const inv = p.invoice;
+  return {
+    invoiceId: inv.invoice_id,
+    decisionId: decision.decision_id,
+    decision: decision.decision,
+    vendorId: inv.vendor.id,
+    vendorName: inv.vendor.name,
+    vendorKey: p.keys.vendorKey,
+    vendorTaxId: inv.vendor.tax_id ?? null,
+    vendorNpi: inv.vendor.npi ?? null,
+    invoiceNumber: inv.invoice_number,
+    invoiceNumberNormalised: p.keys.invoiceNumberNormalised,
+    invoiceNumberCanonical: p.keys.invoiceNumberCanonical,
+    invoiceDate: inv.invoice_date,
+    totalCents: inv.total_cents,
+    currency: inv.currency,
+    documentType: inv.document_type,
+    poNumber: inv.po_number ?? null,
+    servicePeriodStart: inv.service_period?.start ?? null,
+    servicePeriodEnd: inv.service_period?.end ?? null,
+    lineMatchKeys: [...p.keys.lines].sort((a, b) => a.lineNumber - b.lineNumber).map((l) => l.matchKey),
+    embeddingDistance: 0,
+    sources: [],
+    approval: decision.decision === 'AUTO_APPROVE' ? 'auto_approved' : null,
+    reversedCents: 0,
+    reversedBy: [],
+  };
+}
+
+/** Keys two members of one group may not share. */
+function groupKeys(p: Prepared): string[] {
+  const inv = p.invoice;
+  return [...p.lockKeys, `invoice_id:${inv.invoice_id}`, ...(inv.po_number ? [`po:${inv.po_number}`] : [])];
+}
+
+/** Creates the chunk scorer over the single-invoice stages. */
+export function createChunkScorer<Pre extends { p: Prepared }, Judged, Draw>(
+  kernel: ChunkKernel<Pre, Judged, Draw>,
+): ChunkScorer {
+  /** The members `from..` that form the next group. */
+  function nextGroup(prepared: readonly Prepared[], from: number, max: number): number[] {
+    const taken = new Set<string>();
+    const group: number[] = [];
+    for (let i = from; i < prepared.length && group.length < max; i++) {
+      const keys = groupKeys(prepared[i]!);
+      if (group.length > 0 && keys.some((x) => taken.has(x))) break;
+      for (const x of keys) taken.add(x);
+      group.push(i);
+    }
+    return group;
+  }
+
+  /** Scores one group in one transaction; returns how many members were settled (a prefix). */
+  async function scoreGroup(
+    prepared: readonly Prepared[],
+    group: readonly number[],
+    tenantId: string,
+    opts: ChunkOptions,
+    out: ChunkSettled[],
+  ): Promise<number> {
+    const pres = await Promise.all(group.map((i) => kernel.before(prepared[i]!, tenantId)));
+    const draw = await kernel.auditSampler(tenantId);
+    const lockKeys = group.flatMap((i) => prepared[i]!.lockKeys);
+    const created: Judged[] = [];
+    const settled = await kernel.repo.withChunkLock(tenantId, lockKeys, async (tx) => {
+      created.length = 0;
+      const searches = await tx.searchMany(group.map((i) => candidateQuery(prepared[i]!, kernel.k)));
+      const { exactSearchMaxRows, iterative } = await tx.searchOptions();
+      const ahead: GroupMember[] = [];
+      const rows: ScoredRow[] = [];
+      const billings: NonNullable<ReturnType<ChunkKernel<Pre, Judged, Draw>['billing']>>[] = [];
+      const done: ChunkSettled[] = [];
+      for (const [m, index] of group.entries()) {
+        const pre = pres[m]!;
+        const { p } = pre;
+        const s = searches[m]!;
+        try {
+          const again = kernel.replay(p, s.stored);
+          if (again) {
+            done.push({ index, outcome: again });
+            continue;
+          }
+        } catch (e) {
+          if (!(e instanceof TriageError)) throw e;
+          done.push({ index, error: e });
+          continue;
+        }
+        if (s.taken) {
+          // Imported as history: the single write would refuse it the same way.
+          done.push({ index, error: historyConflict(p.invoice.invoice_id) });
+          continue;
+        }
+        let found: CandidateResult;
+        const merged = mergeGroup(s, m, ahead, kernel.k, exactSearchMaxRows, iterative);
+        if ('result' in merged) found = merged.result;
+        else if (ahead.length === 0) found = await findCandidates(tx, p, kernel.k);
+        // A search of its own on stored rows: first in a later group.
+        else break;
+        const j = await kernel.judge(tx, tenantId, pre, found, draw);
+        const row = { pk: tx.newPk(), ...kernel.write(pre, j, opts.actorKeyId ?? null) };
+        rows.push(row);
+        const b = kernel.billing(pre, j);
+        if (b) billings.push(b);
+        ahead.push({
+          pk: row.pk,
+          position: m,
+          candidate: memberCandidate(p, row.decision),
+          reversesInvoiceId: row.extras.reversesInvoiceId ?? null,
+          totalCents: p.invoice.total_cents,
+        });
+        created.push(j);
+        done.push({ index, outcome: { decision: row.decision, created: true } });
+      }
+      await tx.insertMany(rows);
+      for (const b of billings) await tx.recordPoBilling(b.x, b.allocations);
+      await opts.commit?.(tx.sql, done);
+      return done;
+    });
+    for (const j of created) kernel.scored(j);
+    opts.committed?.(settled);
+    out.push(...settled);
+    return settled.length;
+  }
+
+  return async (invoices, tenantId, opts = {}) => {
+    const prepared = invoices.map((inv) => kernel.prepare(inv));
+    const out: ChunkSettled[] = [];
+    for (let from = 0; from < prepared.length;) {
+      const group = nextGroup(prepared, from, opts.maxGroup ?? 100);
+      from += await scoreGroup(prepared, group, tenantId, opts, out);
+    }
+    return out;
+  };
+}

@@ -1,0 +1,247 @@
+/**
+ * Batch chunks scored together (inference/chunk-scoring.ts) make the decisions that scoring the
+ * same invoices one by one in order makes, byte for byte (with the same clock and id sequences):
+ * duplicates inside the chunk, a look-alike of another vendor reached only by the tenant-wide
+ * kNN, a credit memo reversing an invoice of the chunk, a re-sent invoice (replayed) and a
+ * conflicting one (refused). A group that fails is rolled back whole and the job resumes.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Invoice } from '../core/invoice.js';
+import { wire, type Wired } from '../bin/bootstrap.js';
+import { createProcessors } from '../jobs/processors.js';
+import type { ChunkSettled } from '../inference/chunk-scoring.js';
+import { engines, makeInvoice } from './fixtures.js';
+import { dropSchema } from './harness.js';
+
+const CLOCK = new Date('2025-04-01T12:00:00.000Z');
+
+/** Deterministic UUIDs per kind, so that both runs store the same ids. */
+function sequenceIds(): (kind: 'invoice' | 'decision') => string {
+  let n = 0;
+  return (kind) =>
+    `00000000-0000-4000-${kind === 'invoice' ? '8' : '9'}000-${(++n).toString(16).padStart(12, '0')}`;
+}
+
+const LINES = [
+  ['Oxygen concentrator, single delivery port, monthly rental', 'E1390'],
+  ['Nebulizer with compressor', 'E0570'],
+  ['Standard wheelchair, fixed full length arms', 'K0001'],
+  ['Hospital bed, semi-electric, with mattress', 'E0260'],
+  ['Walker, folding, wheeled, adjustable', 'E0143'],
+  ['Blood glucose test strips, box of 50', 'A4253'],
+  ['CPAP device', 'E0601'],
+  ['Cane, quad or three prong, adjustable', 'E0105'],
+] as const;
+
+function invoice(i: number, over: Partial<Invoice> = {}): Invoice {
+  const v = i % 6;
+  const lines = [0, 1, 2].slice(0, 1 + (i % 3)).map((k) => {
+    const [description, code] = LINES[(i * 3 + k) % LINES.length]!;
+    const amount = 1_000 * (1 + ((i + k) % 7));
+    return {
+      line_number: k + 1,
+      description,
+      code: { system: 'HCPCS' as const, value: code },
+      quantity: 1,
+      unit_price_cents: amount,
+      amount_cents: amount,
+    };
+  });
+  return makeInvoice({
+    invoice_id: `c-${i}`,
+    vendor: { id: `V-${v}`, name: `Vendor ${v} Medical Supply LLC` },
+    invoice_number: `N-${1000 + i}`,
+    invoice_date: `2025-03-${String(1 + (i % 20)).padStart(2, '0')}`,
+    due_date: undefined,
+    po_number: undefined,
+    lines,
+    total_cents: lines.reduce((s, l) => s + l.amount_cents, 0),
+    ...over,
+  } as Partial<Invoice>);
+}
+
+/** Negated copy of an invoice as a credit memo of the same vendor. */
+function creditMemo(of: Invoice, id: string): Invoice {
+  return {
+    ...of,
+    invoice_id: id,
+    document_type: 'credit_memo',
+    invoice_number: `CM-${of.invoice_number}`,
+    total_cents: -of.total_cents,
+    lines: of.lines.map((l) => ({
+      ...l,
+      unit_price_cents: -l.unit_price_cents,
+      amount_cents: -l.amount_cents,
+    })),
+  };
+}
+
+/** Invoices stored before the chunk, then the chunk itself (with its special cases mixed in). */
+function scenario(): { before: Invoice[]; chunk: Invoice[] } {
+  const before = [100, 101, 102, 103].map((i) => invoice(i));
+  const base = Array.from({ length: 20 }, (_, i) => invoice(i));
+  const c3dup = { ...base[3]!, invoice_id: 'dup-of-3' };
+  const lookalike5 = {
+    ...base[5]!,
+    invoice_id: 'look-5',
+    vendor: { id: 'V-9', name: 'Other Ninth Supplier Inc' },
+  };
+  const lookalike1 = {
+    ...base[1]!,
+    invoice_id: 'look-1',
+    vendor: { id: 'V-8', name: 'Eighth Home Care Co' },
+  };
+  const priorDup = { ...before[1]!, invoice_id: 'dup-of-prior' };
+  const chunk = [
+    ...base.slice(0, 10),
+    c3dup,
+    lookalike5,
+    ...base.slice(10, 15),
+    creditMemo(base[1]!, 'cm-1'),
+    lookalike1,
+    base[2]!, // re-sent: replayed
+    { ...base[2]!, total_cents: base[2]!.total_cents + 1 }, // same id, other content: refused
+    priorDup,
+    ...base.slice(15),
+    invoice(30, { po_number: 'PO-7' }),
+    invoice(31, { po_number: 'PO-7' }),
+    invoice(40, { vendor: { id: 'V-40', name: 'Fortieth Respiratory Partners' } }),
+    invoice(40, { invoice_id: 'look-40', vendor: { id: 'V-41', name: 'Forty First Oxygen Ltd' } }),
+  ];
+  return { before, chunk };
+}
+
+type Outcome = { decision: unknown } | { error: string };
+
+describe.each(engines('bchunk'))('batch chunks on $name', ({ name, config }) => {
+  let one: Wired;
+  let many: Wired;
+  const configs = [config(), config()];
+  const opts = () => ({ clock: () => CLOCK, newId: sequenceIds() });
+
+  beforeAll(async () => {
+    one = await wire(configs[0]!, opts());
+    many = await wire(configs[1]!, opts());
+  }, 120_000);
+  afterAll(async () => {
+    for (const [w, c] of [
+      [one, configs[0]!],
+      [many, configs[1]!],
+    ] as const) {
+      await w?.closeModels();
+      await w?.repo.close();
+      await dropSchema(c);
+    }
+  });
+
+  it('decides a chunk exactly as one by one, within-chunk duplicates and credit memos included', async () => {
+    const { before, chunk } = scenario();
+    for (const w of [one, many]) for (const inv of before) await w.scoring.score(inv, 'default');
+
+    const single: Outcome[] = [];
+    for (const inv of chunk) {
+      try {
+        single.push({ decision: (await one.scoring.score(inv, 'default')).decision });
+      } catch (e) {
+        single.push({ error: (e as { code: string }).code });
+      }
+    }
+    const groups: number[] = [];
+    const settled = await many.scoring.scoreChunk!(chunk, 'default', {
+      committed: (s) => groups.push(s.length),
+    });
+    const chunked: Outcome[] = settled.map((x: ChunkSettled) =>
+      'error' in x ? { error: x.error.code } : { decision: x.outcome.decision },
+    );
+    expect(settled.map((x) => x.index)).toEqual(chunk.map((_, i) => i));
+    expect(chunked).toEqual(single);
+    // The cases the test is about happened.
+    const codes = (i: number) =>
+      ((single[i] as { decision: { reasons: { code: string }[] } }).decision?.reasons ?? []).map(
+        (r) => r.code,
+      );
+    expect(codes(10)).toContain('DUPLICATE_SAME_NUMBER');
+    expect(single[20]).toEqual({ error: 'TRIAGE_INVOICE_CONFLICT' });
+    expect(settled[19]).toMatchObject({ outcome: { created: false } });
+    // Groups of several invoices, cut at a shared vendor: fewer groups than invoices.
+    expect(groups.length).toBeGreaterThan(1);
+    expect(groups.length).toBeLessThan(chunk.length / 2);
+    const groupOf = (i: number) =>
+      groups.findIndex((_, g) => groups.slice(0, g + 1).reduce((a, b) => a + b, 0) > i);
+    // look-40 (another vendor) shares a group with c-40, not yet stored when look-40 is judged:
+    // it is found by the tenant-wide kNN all the same.
+    expect(groupOf(29)).toBe(groupOf(30));
+    const look40 = (single[30] as { decision: { reasons: { evidence: { duplicate_of?: string } }[] } })
+      .decision;
+    expect(look40.reasons.map((r) => r.evidence.duplicate_of)).toContain('c-40');
+
+    // The stored explanations (candidate search included) are the same too.
+    for (const o of single) {
+      if (!('decision' in o)) continue;
+      const id = (o.decision as { decision_id: string }).decision_id;
+      const a = await one.repo.getDecisionRecord('default', id);
+      const b = await many.repo.getDecisionRecord('default', id);
+      expect(b).toEqual(a);
+    }
+    const count = (w: Wired) =>
+      w.db.query<{ n: number; c: number }>(
+        `SELECT (SELECT count(*) FROM invoices)::int AS n, (SELECT invoices FROM tenant_invoice_counts WHERE tenant_id = 'default')::int AS c`,
+      );
+    expect(await count(many)).toEqual(await count(one));
+    const audit = await many.repo.audit.verify('default');
+    expect(audit.ok).toBe(true);
+    expect(audit).toMatchObject({ ok: true });
+  }, 240_000);
+
+  it('a failing group writes nothing of itself; the job resumes and settles every item once', async () => {
+    const w = many;
+    const invs = Array.from({ length: 24 }, (_, i) => invoice(200 + i, { invoice_id: `f-${i}` }));
+    const { batch } = await w.batches.create({
+      tenantId: 'fail',
+      idempotencyKey: null,
+      requestSha256: 'x'.repeat(64),
+      chunkSize: 24,
+      invoices: invs,
+    });
+    await w.db.exec(`CREATE FUNCTION fail_f13() RETURNS trigger LANGUAGE plpgsql AS $$
+      BEGIN IF NEW.invoice_id = 'f-13' THEN RAISE EXCEPTION 'injected'; END IF; RETURN NEW; END $$;
+      CREATE TRIGGER fail_f13 BEFORE INSERT ON invoices FOR EACH ROW EXECUTE FUNCTION fail_f13()`);
+    const p = createProcessors({
+      scoring: w.scoring,
+      batches: w.batches,
+      train: async () => {
+        throw new Error('unused');
+      },
+    });
+    const data = { tenantId: 'fail', batchId: batch.id, chunk: 0, from: 0, to: 24 };
+    const ctx = { updateProgress: async () => undefined };
+    await expect(p['score-batch'](data, ctx as never)).rejects.toThrow();
+    const state = async () =>
+      w.db.query<{ idx: number; state: string; stored: boolean; decided: boolean }>(
+        `SELECT b.idx, b.state, EXISTS (SELECT 1 FROM invoices i WHERE i.tenant_id = 'fail' AND i.invoice_id = 'f-' || b.idx) AS stored,
+           b.decision_id IS NOT NULL AS decided
+         FROM batch_items b WHERE b.batch_id = $1 ORDER BY b.idx`,
+        [batch.id],
+      );
+    const mid = await state();
+    // Nothing half-written: an item is stored exactly when it is done.
+    for (const r of mid) expect([r.idx, r.stored]).toEqual([r.idx, r.state === 'done']);
+    expect(mid.find((r) => r.idx === 13)!.state).toBe('pending');
+    expect(mid.filter((r) => r.state === 'done').length).toBeGreaterThan(0);
+
+    await w.db.exec(`DROP TRIGGER fail_f13 ON invoices; DROP FUNCTION fail_f13()`);
+    const second = await p['score-batch'](data, ctx as never);
+    const doneBefore = mid.filter((r) => r.state === 'done').length;
+    expect(second).toMatchObject({ scored: 24 - doneBefore, replayed: 0, failed: 0, skipped: doneBefore });
+    const third = await p['score-batch'](data, ctx as never);
+    expect(third).toMatchObject({ scored: 0, skipped: 24 });
+    const end = await state();
+    expect(end.every((r) => r.state === 'done' && r.stored && r.decided)).toBe(true);
+    const [n] = await w.db.query<{ n: number }>(
+      `SELECT count(*)::int AS n FROM decisions d JOIN invoices i ON i.pk = d.invoice_pk WHERE i.tenant_id = 'fail'`,
+    );
+    expect(n!.n).toBe(24);
+    expect((await w.repo.audit.verify('fail')).ok).toBe(true);
+    expect(name).toBeTruthy();
+  }, 240_000);
+});
