@@ -11,7 +11,9 @@
  * embeddings of a generated benchmark: recall@10, latency, build time), `models` (ONNX vs tfjs
  * scoring of the same model, 100k rows), `training` (time and peak memory of a training run), `intake` (X12 810 and UBL
  * conversion alone: invoices/s, peak RSS growth, load average), `history` (history import of
- * `--history-invoices` 10-line invoices into PostgreSQL, bench/history.ts).
+ * `--history-invoices` 10-line invoices into PostgreSQL, bench/history.ts), `batch` (a stored batch
+ * of `--batch-invoices` 10-line invoices scored by the score-batch processor on PostgreSQL, one by
+ * one and per chunk, bench/batch.ts).
  * PostgreSQL sections need `BENCH_DATABASE_URL` (default the test database).
  */
 import type { OnnxTfjsComparison } from './models-source.js';
@@ -37,6 +39,7 @@ import { runStoreOpenBenchmark, storeOpenTable } from './store-open.js';
 import { fmt, msSince } from './stats.js';
 import { intakeTable, runIntakeBenchmark } from './intake.js';
 import { historySection } from './history.js';
+import { batchRows, runBatchBenchmark } from './batch.js';
 import { trainingSection } from './training.js';
 import { computeSection } from './compute.js';
 import { runStoreScaleBenchmark, storeScaleTable } from './store-scale.js';
@@ -50,6 +53,8 @@ const opts = new Command()
   .option('--intake-invoices <n>', 'invoices per intake conversion run', '10000')
   .option('--history-invoices <n>', 'invoices of the history import run (PostgreSQL)', '100000')
   .option('--history-chunk <n>', 'invoices per history import transaction', '500')
+  .option('--batch-invoices <n>', 'invoices of the batch section (PostgreSQL)', '600')
+  .option('--batch-chunk <n>', 'items per score-batch job in the batch section', '100')
   .option(
     '--database-url <url>',
     'PostgreSQL for the PostgreSQL sections',
@@ -86,6 +91,8 @@ const opts = new Command()
     intakeInvoices: string;
     historyInvoices: string;
     historyChunk: string;
+    batchInvoices: string;
+    batchChunk: string;
     scaleSizes: string;
     scaleInvoices: string;
   }>();
@@ -484,6 +491,25 @@ if (only.has('history'))
     [Number(opts.historyInvoices), Number(opts.historyChunk)],
     (i) => tenLineInvoice(i, 'h'),
   );
+
+// ---------------------------------------------------------------- batch scoring
+if (only.has('batch')) {
+  const schema = `${schemaTag}_batch`;
+  const runs = await runBatchBenchmark(
+    { engine: 'postgres', connectionString: opts.databaseUrl, schema },
+    Number(opts.batchInvoices),
+    Number(opts.batchChunk),
+    tenLineInvoice,
+  );
+  await withPg(async () => undefined, schema);
+  report.batch = runs;
+  console.log(
+    `\nBatch scoring on PostgreSQL, ${opts.batchInvoices} 10-line invoices, chunks of ${opts.batchChunk}`,
+  );
+  console.log(
+    table(['mode', 'invoices/s', 'lines/s', 'node CPU ms/invoice', 's', 'load 1m'], batchRows(runs)),
+  );
+}
 
 // ---------------------------------------------------------------- training
 if (only.has('training'))

@@ -1,0 +1,106 @@
+/**
+ * Batch scoring throughput on PostgreSQL (`npm run bench -- --only batch`): the same stored
+ * batch of 10-line invoices scored by the `score-batch` processor one invoice at a time
+ * (`ScoringService.score` per item, the path without `scoreChunk`) and per chunk
+ * (`scoreChunk`: a group per transaction), each on a fresh tenant, in one run. Vendors are
+ * drawn at random (seeded) among 50, so groups are cut where a vendor repeats.
+ */
+import { loadavg } from 'node:os';
+import type { Invoice } from '../core/invoice.js';
+import { wire } from '../bin/bootstrap.js';
+import { createProcessors, trainingUnavailable } from '../jobs/processors.js';
+import type { StoreConfig } from '../store/index.js';
+import { fmt, msSince } from './stats.js';
+
+/** One way of scoring the batch. */
+export interface BatchRun {
+  mode: 'one-by-one' | 'chunked';
+  invoices: number;
+  lines: number;
+  seconds: number;
+  invoicesPerSecond: number;
+  linesPerSecond: number;
+  /** CPU seconds of this process (scoring, features, models, driver) per invoice, ms. */
+  nodeCpuMsPerInvoice: number;
+  /** 1-minute load average at the end of the run. */
+  load1: number;
+}
+
+/** Seeded vendor of invoice `i` among 50 (a 32-bit integer hash). */
+function vendorOf(i: number): number {
+  let x = (i + 1) * 0x9e3779b1;
+  x ^= x >>> 16;
+  x = Math.imul(x, 0x85ebca6b);
+  x ^= x >>> 13;
+  return (x >>> 0) % 50;
+}
+
+/**
+ * Scores `n` invoices as a stored batch with chunks of `chunkSize`, one by one and chunked.
+ * @param invoiceOf a 10-line invoice by index and tag (unique ids per tag).
+ */
+export async function runBatchBenchmark(
+  store: StoreConfig,
+  n: number,
+  chunkSize: number,
+  invoiceOf: (i: number, tag: string) => Invoice,
+): Promise<BatchRun[]> {
+  const w = await wire(store, { models: { reloadMs: null } });
+  const runs: BatchRun[] = [];
+  try {
+    for (const mode of ['one-by-one', 'chunked'] as const) {
+      const tenantId = `bench-batch-${mode}`;
+      const invoices = Array.from({ length: n }, (_, i) => {
+        const inv = invoiceOf(i, `b-${mode}`);
+        const v = vendorOf(i);
+        return { ...inv, vendor: { id: `V-${v}`, name: `Vendor ${v} Medical Supply LLC` } };
+      });
+      const { batch } = await w.batches.create({
+        tenantId,
+        idempotencyKey: null,
+        requestSha256: '0'.repeat(64),
+        chunkSize,
+        invoices,
+      });
+      const scoring = mode === 'chunked' ? w.scoring : { score: w.scoring.score.bind(w.scoring) };
+      const p = createProcessors({ scoring, batches: w.batches, train: trainingUnavailable });
+      const ctx = { updateProgress: async () => undefined };
+      const cpu0 = process.cpuUsage();
+      const t0 = process.hrtime.bigint();
+      for (let from = 0; from < n; from += chunkSize)
+        await p['score-batch'](
+          { tenantId, batchId: batch.id, chunk: from / chunkSize, from, to: Math.min(n, from + chunkSize) },
+          ctx as never,
+        );
+      const seconds = msSince(t0) / 1000;
+      const cpu = process.cpuUsage(cpu0);
+      const lines = invoices.reduce((s, inv) => s + inv.lines.length, 0);
+      runs.push({
+        mode,
+        invoices: n,
+        lines,
+        seconds,
+        invoicesPerSecond: n / seconds,
+        linesPerSecond: lines / seconds,
+        nodeCpuMsPerInvoice: (cpu.user + cpu.system) / 1000 / n,
+        load1: loadavg()[0]!,
+      });
+    }
+  } finally {
+    await w.closeModels();
+    await w.repo.close();
+  }
+  return runs;
+}
+
+/** The runs as table rows (mode, invoices/s, lines/s, node CPU ms per invoice, seconds, load). */
+export function batchRows(runs: readonly BatchRun[]): string[][] {
+  return runs.map((r) => [
+    r.mode,
+    fmt(r.invoicesPerSecond),
+    fmt(r.linesPerSecond),
+    fmt(r.nodeCpuMsPerInvoice),
+    fmt(r.seconds),
+    fmt(r.load1),
+  ]);
+}
