@@ -10,6 +10,7 @@ import type { Invoice } from '../core/invoice.js';
 import { wire, type Wired } from '../bin/bootstrap.js';
 import { createProcessors } from '../jobs/processors.js';
 import type { ChunkSettled } from '../inference/chunk-scoring.js';
+import { importHistoryChunk } from '../inference/history.js';
 import { engines, makeInvoice } from './fixtures.js';
 import { dropSchema } from './harness.js';
 
@@ -192,6 +193,23 @@ describe.each(engines('bchunk'))('batch chunks on $name', ({ name, config }) => 
     expect(audit.ok).toBe(true);
     expect(audit).toMatchObject({ ok: true });
   }, 240_000);
+
+  it('refuses an id imported as history as the single write does, and scores the rest of its group', async () => {
+    const past = invoice(300, { invoice_id: 'h-300' });
+    await importHistoryChunk(many.repo.history, 'hist', [{ location: '/0', value: past }], {
+      actorKeyId: null,
+      onBadRecord: 'refuse',
+    });
+    const later = invoice(301, { invoice_id: 'h-301' });
+    const settled = await many.scoring.scoreChunk!([later, past], 'hist');
+    expect('outcome' in settled[0]! && settled[0].outcome.created).toBe(true);
+    const refused = settled[1]!;
+    expect('error' in refused && refused.error.code).toBe('TRIAGE_INVOICE_CONFLICT');
+    expect('error' in refused && refused.error.errors).toEqual([
+      { path: '/invoice_id', message: 'already imported as history' },
+    ]);
+    await expect(one.scoring.score(past, 'hist')).resolves.toBeDefined(); // not imported in the other store
+  }, 120_000);
 
   it('a failing group writes nothing of itself; the job resumes and settles every item once', async () => {
     const w = many;
