@@ -59,6 +59,8 @@ export interface ProcurementBenchmark {
   cases: ProcurementCase[];
   /** PO lines by PO number and line number -> catalogue item id (to label matcher pairs). */
   poItems: Record<string, Record<number, string>>;
+  /** Each vendor's catalogue by vendor id (near-miss items for matcher pairs). */
+  catalogues: Record<string, CatalogueItem[]>;
 }
 
 /** Options of {@link generateProcurementBenchmark}. */
@@ -83,7 +85,8 @@ interface Built {
   items: CatalogueItem[];
 }
 
-function poLineOf(item: CatalogueItem, n: number, qty: number, contractId: string | null): PoLine {
+/** The PO line that orders `qty` of a catalogue item at its catalogue price. */
+export function poLineOf(item: CatalogueItem, n: number, qty: number, contractId: string | null): PoLine {
   return {
     line_number: n,
     description: item.description,
@@ -334,7 +337,8 @@ export function generateProcurementBenchmark(o: ProcurementBenchmarkOptions): Pr
         lineItems,
       });
     }
-  return { seed: o.seed, vendors, load, cases, poItems };
+  const byVendor = Object.fromEntries(vendors.map((v, i) => [v.id, catalogues[i]!]));
+  return { seed: o.seed, vendors, load, cases, poItems, catalogues: byVendor };
 }
 
 function invoiceOf(

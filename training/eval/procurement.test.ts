@@ -41,4 +41,24 @@ describe('procurement benchmark and evaluation', () => {
     expect(pairs.some((p) => p.label === 0)).toBe(true);
     expect(pairs.filter((p) => p.label === 1).length).toBeLessThan(pairs.length / 2);
   });
+
+  it('adds near misses: the item in a larger pack and the other variants of its family', () => {
+    const pairs = procurementPairs(bench, 'train');
+    const packs = pairs.filter((p) => p.b.identifiers?.some((x) => /-CS\d+$/.test(x)));
+    expect(packs.length).toBeGreaterThan(10);
+    expect(packs.every((p) => p.label === 0)).toBe(true);
+    // A variant of the same family not on the PO: same stem, another suffix.
+    const variants = pairs.filter(
+      (p) =>
+        p.label === 0 &&
+        p.a.identifiers?.length === 1 &&
+        p.b.identifiers?.[0]?.slice(0, 10) === p.a.identifiers[0]!.slice(0, 10) &&
+        !/-CS\d+$/.test(p.b.identifiers[0]!),
+    );
+    expect(variants.length).toBeGreaterThan(0);
+    // Some positives print their part number reformatted.
+    expect(pairs.some((p) => p.label === 1 && p.a.identifiers?.some((x) => /^000|\.|[a-z]/.test(x)))).toBe(
+      true,
+    );
+  });
 });

@@ -23,7 +23,11 @@ import {
   type ProcurementBenchmark,
   type ProcurementCase,
 } from '../../datasets/procurement/generator.js';
+import { packSibling, reformatPart } from '../../datasets/procurement/catalogue.js';
+import { poLineOf } from '../../datasets/procurement/generator.js';
+import { Rng } from '../../datasets/synth.js';
 import type { LabelledPair } from '../../matching/train.js';
+import { deriveSeed } from '../rng.js';
 import { invoiceMatchRecord, poMatchRecord } from '../../inference/procurement/align.js';
 import type { ProcurementMatcher } from '../../inference/procurement/matcher.js';
 import { DEFAULT_PROCUREMENT_TOLERANCES, exceeds } from '../../inference/procurement/tolerances.js';
@@ -187,25 +191,68 @@ export function evaluateProcurement(
   };
 }
 
+/** `text` without the words of `words` (case-insensitive), spaces collapsed. */
+function dropWords(text: string, words: string): string {
+  const drop = new Set(words.toLowerCase().split(/\s+/));
+  return text
+    .split(/\s+/)
+    .filter((w) => !drop.has(w.toLowerCase()))
+    .join(' ');
+}
+
+/** A labelled line pair with the benchmark case (invoice) it comes from. */
+export interface CasePair extends LabelledPair {
+  caseId: string;
+}
+
 /**
  * Labelled line pairs of a split: every invoice line of an item on the PO against every line of
- * its PO (1 = the same catalogue item), other-vendor cases left out.
+ * its PO (1 = the same catalogue item), other-vendor cases left out. Near misses are added
+ * (label 0) for each invoice line of an item: the other variants of its family in the vendor's
+ * catalogue that are not on the PO (another size or colour, part number differing only in its
+ * variant suffix) and the same product in a larger pack under its own part number
+ * (datasets/procurement/catalogue.ts `packSibling`). On a third of the lines of an item that
+ * print a part number, the positives' part number is written as another system writes it
+ * (`reformatPart`: separators, case, leading zeros); on a third of those that print none,
+ * the description drops the variant words (`Exam gloves nitrile powder free` for a box of
+ * medium ones: only price, unit and quantity tell the variants apart). Seeded by the benchmark seed.
  */
-export function procurementPairs(b: ProcurementBenchmark, split: 'train' | 'test'): LabelledPair[] {
+export function procurementPairs(b: ProcurementBenchmark, split: 'train' | 'test'): CasePair[] {
   const pos = new Map((b.load.purchase_orders ?? []).map((p) => [p.po_number, p]));
-  const out: LabelledPair[] = [];
+  const rng = new Rng(deriveSeed(b.seed, `procurement-pairs-${split}`));
+  const out: CasePair[] = [];
   for (const c of b.cases) {
     if (c.split !== split || c.kind === 'other_vendor_po') continue;
     const po = pos.get(c.invoice.po_number ?? '');
     if (!po) continue;
     const items = b.poItems[po.po_number] ?? {};
-    for (const l of c.invoice.lines)
+    const onPo = new Set(Object.values(items));
+    const catalogue = b.catalogues[po.vendor_id] ?? [];
+    for (const l of c.invoice.lines) {
+      const itemId = c.lineItems[l.line_number];
+      const item = catalogue.find((x) => x.itemId === itemId);
+      let a = invoiceMatchRecord(l);
+      if (item && l.item_identifiers && rng.chance(1 / 3))
+        a = { ...a, identifiers: l.item_identifiers.map((x) => reformatPart(x, rng)) };
+      else if (item && !l.item_identifiers && rng.chance(1 / 3))
+        a = { ...a, description: dropWords(a.description, item.variant) };
       for (const pl of po.lines)
         out.push({
-          a: invoiceMatchRecord(l),
+          caseId: c.caseId,
+          a,
           b: poMatchRecord(pl),
-          label: c.lineItems[l.line_number] === items[pl.line_number] ? 1 : 0,
+          label: itemId === items[pl.line_number] ? 1 : 0,
         });
+      if (!item) continue;
+      const nearMisses = [
+        ...catalogue.filter(
+          (x) => x.family === item.family && x.itemId !== item.itemId && !onPo.has(x.itemId),
+        ),
+        packSibling(item),
+      ];
+      for (const x of nearMisses)
+        out.push({ caseId: c.caseId, a, b: poMatchRecord(poLineOf(x, 1, l.quantity, null)), label: 0 });
+    }
   }
   return out;
 }
