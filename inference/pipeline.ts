@@ -39,6 +39,7 @@ import {
   DEFAULT_REPORT_DUPLICATE_AT,
   findCandidates,
   matchProcurement,
+  matchThresholdOf,
   persist,
   prepare,
   prioritise,
@@ -57,6 +58,7 @@ import {
 } from './stages/index.js';
 import { hcpcsCode } from '../features/baselines.js';
 import { identifierRuleMatcher, type ProcurementMatcher } from './procurement/matcher.js';
+import { choosePo } from './procurement/choose.js';
 import { DEFAULT_PROCUREMENT_TOLERANCES } from './procurement/tolerances.js';
 import type { ScoredEvent, ScoringMonitor } from '../monitoring/hooks.js';
 
@@ -238,20 +240,31 @@ export function createScoringService(deps: ScoringDeps): ScoringService {
   type Procurement = ReturnType<typeof matchProcurement>;
   type AuditSampleDraw = NonNullable<DecisionExtras['auditSample']>;
 
-  /** Stage 6c: the PO, receipt and contract match against the tenant's ERP data. */
+  /**
+   * Stage 6c: the PO, receipt and contract match against the tenant's ERP data. When the invoice
+   * cites no PO and its vendor has several open ones, the matcher chooses (choosePo) and the
+   * chosen PO's context is read, or the choice is ambiguous.
+   */
   async function procurementOf(tx: ScoringTx, invoice: Invoice, policy: LineStage['policy']) {
-    const lookup = await tx.procurementContext({
-      invoiceId: invoice.invoice_id,
-      vendorId: invoice.vendor.id,
-      poNumber: invoice.po_number,
-    });
-    return matchProcurement(
-      invoice,
-      lookup,
-      deps.lineMatcher?.matcher ?? identifierRuleMatcher,
-      policy.procurement ?? DEFAULT_PROCUREMENT_TOLERANCES,
-      deps.lineMatcher?.threshold ?? null,
-    );
+    const query = { invoiceId: invoice.invoice_id, vendorId: invoice.vendor.id };
+    const matcher = deps.lineMatcher?.matcher ?? identifierRuleMatcher;
+    const tolerances = policy.procurement ?? DEFAULT_PROCUREMENT_TOLERANCES;
+    const cardThreshold = deps.lineMatcher?.threshold ?? null;
+    let lookup = await tx.procurementContext({ ...query, poNumber: invoice.po_number });
+    if (lookup.kind === 'po_choice' && invoice.document_type !== 'credit_memo') {
+      const choice = choosePo(
+        invoice.lines,
+        lookup.candidates,
+        matcher,
+        matchThresholdOf(tolerances, cardThreshold),
+      );
+      if (!choice.chosen) lookup = { kind: 'po_ambiguous', candidates: choice.candidates };
+      else {
+        lookup = await tx.procurementContext({ ...query, poNumber: choice.chosen.po_number });
+        if (lookup.kind === 'context') lookup.context.chosenBy = 'matcher';
+      }
+    }
+    return matchProcurement(invoice, lookup, matcher, tolerances, cardThreshold);
   }
 
   /** Stage 10's inputs that come from the service rather than from the invoice's stages. */

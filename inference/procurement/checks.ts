@@ -10,7 +10,8 @@
  *   on the invoice date for the facility; `CONTRACT_EXPIRED` / `CONTRACT_FACILITY_NOT_ELIGIBLE`:
  *   the PO line's contract is not in force or not for this facility and no other contract is;
  * - `NO_RECEIPT`, `PO_EXHAUSTED`, `QUANTITY_ABOVE_RECEIVED`: base units billed vs received
- *   minus what earlier invoices billed against the line.
+ *   minus what earlier invoices billed against the line. At risk: the cents billed beyond what
+ *   is available; for `NO_RECEIPT` the whole line amount (nothing received to pay for).
  *
  * Amounts are cents; quantities in base units (each) unless named otherwise. Pure.
  */
@@ -120,7 +121,12 @@ function contractItems(po: PoLine, line: InvoiceLine, index: ContractIndex) {
  * item's for that unit, else what matching/uom.ts reads (EA 1, `BX/100`, `box of 50` in the
  * description); null when unknown.
  */
-function invoicePack(line: InvoiceLine, po: PoLine, items: { item: ContractItem }[]): UnitOf | null {
+/**
+ * The billed unit of an invoice line and its size in base units: the line's `pack_qty`, the PO
+ * line's unit when the same, a contract item's, a fixed-count unit or a count in the text; null
+ * when unknown.
+ */
+export function invoicePack(line: InvoiceLine, po: PoLine, items: { item: ContractItem }[]): UnitOf | null {
   const poUnit = unitOf(po);
   const uom = line.uom ? uomCode(line.uom) : poUnit.uom;
   if (line.pack_qty !== undefined) return { uom, pack: line.pack_qty };
@@ -313,10 +319,16 @@ function quantityCheck(x: LineCheckInput, po: PoLine, unit: UnitOf, billedBase: 
   }
   const perBase = line.unit_price_cents / unit.pack;
   if (receiptIds.length === 0) {
+    // Nothing received: the whole billed amount is unreceived, the expected cost of paying now.
+    const unreceived = Math.max(0, line.amount_cents);
     flag(
       'NO_RECEIPT',
-      { po_line_numbers: x.poLines.map((p) => p.line_number), billed_base_units: billedBase },
-      0,
+      {
+        po_line_numbers: x.poLines.map((p) => p.line_number),
+        billed_base_units: billedBase,
+        unreceived_cents: unreceived,
+      },
+      unreceived,
       null,
     );
     return;
