@@ -4,7 +4,8 @@
  * percent, the conversion used), the suggested correction and the cents at risk:
  *
  * - `UOM_MISMATCH`: the billed unit differs from the PO line's and the unit price does not fit
- *   the pack conversion (billed per each at the box price, or a unit whose size is unknown);
+ *   the pack conversion (billed per each at the box price: above {@link UOM_PRICE_FACTOR} times
+ *   the converted price; or a unit whose size is unknown);
  * - `PRICE_ABOVE_PO`: unit price, converted to the PO unit, above the PO price;
  * - `PRICE_ABOVE_CONTRACT`: above the lowest price of a contract item for the same item in force
  *   on the invoice date for the facility; `CONTRACT_EXPIRED` / `CONTRACT_FACILITY_NOT_ELIGIBLE`:
@@ -24,6 +25,13 @@ import { identifierKeys } from '../../matching/identifiers.js';
 import { baseUnitsPer } from '../../matching/uom.js';
 import { exceeds, type ProcurementTolerances } from './tolerances.js';
 import { convertPrice, identifierList, toBase, uomCode, type UnitOf } from './units.js';
+
+/**
+ * A price in another unit than the PO's more than this many times the PO price converted to that
+ * unit is billed in the wrong unit (`UOM_MISMATCH`: per each at the box price is 10 to 1 000
+ * times); up to it, a price above the PO's in a converted unit (`PRICE_ABOVE_PO`).
+ */
+export const UOM_PRICE_FACTOR = 1.5;
 
 /** Weight of every procurement reason (a check beyond tolerance, not a model score). */
 export const PROCUREMENT_WEIGHT = 0.8;
@@ -169,13 +177,15 @@ export function checkLine(x: LineCheckInput): LineCheck {
   };
   const conversion =
     unit && unit.uom !== poUnit.uom ? `1 ${poUnit.uom} = ${poUnit.pack / unit.pack} ${unit.uom}` : null;
-  // Unit of measure: the billed unit must convert, and the price must fit the conversion.
+  // Unit of measure: the billed unit must convert, and the price must fit the conversion (a
+  // price above it by less than UOM_PRICE_FACTOR is a price variance, checked below in PO units).
   const expectedInUnit = unit ? convertPrice(po.unit_price_cents, poUnit, unit) : null;
   if (
     !unit ||
     (unit.uom !== poUnit.uom &&
       expectedInUnit !== null &&
-      exceeds(line.unit_price_cents, expectedInUnit, tol.pricePo))
+      exceeds(line.unit_price_cents, expectedInUnit, tol.pricePo) &&
+      line.unit_price_cents > expectedInUnit * UOM_PRICE_FACTOR)
   ) {
     const qPo = unit ? (line.quantity * unit.pack) / poUnit.pack : line.quantity;
     const s = suggestion(qPo, poUnit.uom, po.unit_price_cents, line, 'po');

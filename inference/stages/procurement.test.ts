@@ -90,6 +90,16 @@ describe('procurement stage', () => {
     expect(r.amountAtRiskCents).toBe(41_200 - 412);
   });
 
+  it('reads a price above the PO billed per each as a price variance, not a unit error', () => {
+    // 1 000 EA at 45 cents: the PO's box of 100 at 4 120 cents is 41.2 cents each.
+    const r = run(
+      invoiceOf([gloves({ uom: 'EA', quantity: 1000, unit_price_cents: 45, amount_cents: 45_000 })]),
+    );
+    expect(r.reasons.map((x) => x.code)).toContain('PRICE_ABOVE_PO');
+    expect(r.reasons.map((x) => x.code)).not.toContain('UOM_MISMATCH');
+    expect(r.summary!.lines[0]!.conversion).toBe('1 BX = 100 EA');
+  });
+
   it('flags a price above the PO with variance in cents and percent', () => {
     const r = run(invoiceOf([gloves({ unit_price_cents: 4_500, amount_cents: 45_000 })]));
     const codes = r.reasons.map((x) => x.code);
