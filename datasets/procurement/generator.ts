@@ -274,7 +274,9 @@ export function generateProcurementBenchmark(o: ProcurementBenchmarkOptions): Pr
           const other =
             variant > 0 && sibling
               ? sibling
-              : catalogues[(v + 1) % vendors.length]!.find((x) => !items.some((it) => it.family === x.family))!;
+              : catalogues[(v + 1) % vendors.length]!.find(
+                  (x) => !items.some((it) => it.family === x.family),
+                )!;
           const extra = invoiceLineOf(other, lines.length + 1, rng.int(1, 5), rng);
           lines.push(extra);
           lineItems[lines.length] = null;

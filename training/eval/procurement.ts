@@ -176,7 +176,9 @@ export function evaluateProcurement(
       .sort((a, b) => a - b);
     const sameLines = (ls: readonly unknown[]) =>
       JSON.stringify([...ls].map(Number).sort((a, b) => a - b)) === JSON.stringify(notOrdered);
-    const stageNotOnPo = r.reasons.filter((x) => x.code === 'ITEM_NOT_ON_PO').map((x) => x.evidence.line_number);
+    const stageNotOnPo = r.reasons
+      .filter((x) => x.code === 'ITEM_NOT_ON_PO')
+      .map((x) => x.evidence.line_number);
     const k = byKind.get(c.kind) ?? { label: c.label, n: 0, f: 0, right: 0, base: 0, baseRight: 0 };
     k.n++;
     if (codes.size > 0) k.f++;
