@@ -120,7 +120,12 @@ export const REASON_CODES = {
   PO_OTHER_VENDOR: { queue: 'procurement', summary: 'The cited purchase order belongs to another vendor.' },
   PO_UNKNOWN: {
     queue: 'procurement',
-    summary: 'The cited PO number is not in the ERP data, though the vendor has purchase orders there.',
+    summary: 'The cited PO number is not in the ERP data loaded for the tenant.',
+  },
+  PO_AMBIGUOUS: {
+    queue: 'procurement',
+    summary:
+      'The invoice cites no PO and its vendor has several open ones, none of which the line matcher clearly prefers.',
   },
 } as const satisfies Record<string, { queue: Queue; summary: string }>;
 export type ReasonCode = keyof typeof REASON_CODES;
@@ -244,12 +249,15 @@ const SuggestedLine = Type.Object({
 /** The PO match of a PO-backed invoice (inference/stages/procurement.ts); absent without ERP data. */
 export const ProcurementMatch = Type.Object({
   po_number: Type.String(),
-  chosen_by: Type.Union([Type.Literal('cited'), Type.Literal('only_open_po')], {
-    description: "cited: the invoice's po_number; only_open_po: the vendor's one open PO.",
+  chosen_by: Type.Union([Type.Literal('cited'), Type.Literal('only_open_po'), Type.Literal('matcher')], {
+    description:
+      "cited: the invoice's po_number; only_open_po: the vendor's one open PO; matcher: the vendor's open PO whose lines the invoice's lines matched clearly best.",
   }),
   matcher_version: Type.String(),
   all_lines_matched: Type.Boolean({ description: 'Every line matched a PO line within tolerance.' }),
-  amount_at_risk_cents: Type.Integer({ description: 'Overbilled cents over the lines.' }),
+  amount_at_risk_cents: Type.Integer({
+    description: 'Cents at risk over the lines: overbilled, unreceived (NO_RECEIPT) or not on the PO.',
+  }),
   lines: Type.Array(
     Type.Object({
       line_number: Type.Integer(),

@@ -233,16 +233,27 @@ export interface InvoicedSoFar {
  */
 export interface ProcurementContext {
   po: PurchaseOrder;
-  /** `cited`: the invoice's `po_number`; `only_open_po`: the vendor's one open PO (the invoice cites none). */
-  chosenBy: 'cited' | 'only_open_po';
+  /**
+   * `cited`: the invoice's `po_number`; `only_open_po`: the vendor's one open PO (the invoice
+   * cites none); `matcher`: the open PO of the vendor the line matcher clearly preferred
+   * (inference/procurement/choose.ts).
+   */
+  chosenBy: 'cited' | 'only_open_po' | 'matcher';
   receipts: GoodsReceipt[];
   /** By PO line number; absent lines have had nothing billed. */
   invoiced: Map<number, InvoicedSoFar>;
   contracts: Contract[];
 }
 
-/** Answer of the context read: a context, nothing to match (no ERP data), or a cited PO the ERP does not have. */
+/**
+ * Answer of the context read: a context; nothing to match (the tenant has no ERP data, or the
+ * invoice cites no PO and its vendor has no open one); a cited PO the ERP does not have (the
+ * tenant has POs loaded); or, when the invoice cites none, the vendor's open POs to choose from
+ * (several), or a choice the matcher could not make (`po_ambiguous`, with each candidate's score).
+ */
 export type ProcurementLookup =
   | { kind: 'context'; context: ProcurementContext }
   | { kind: 'none' }
-  | { kind: 'po_unknown'; poNumber: string };
+  | { kind: 'po_unknown'; poNumber: string }
+  | { kind: 'po_choice'; candidates: PurchaseOrder[] }
+  | { kind: 'po_ambiguous'; candidates: { po_number: string; score: number }[] };

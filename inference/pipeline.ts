@@ -57,8 +57,8 @@ import {
   withProcurement,
 } from './stages/index.js';
 import { hcpcsCode } from '../features/baselines.js';
-import { identifierRuleMatcher, type ProcurementMatcher } from './procurement/matcher.js';
-import { DEFAULT_PROCUREMENT_TOLERANCES } from './procurement/tolerances.js';
+import type { ProcurementMatcher } from './procurement/matcher.js';
+import { matchInvoiceProcurement } from './procurement/match-invoice.js';
 import type { ScoredEvent, ScoringMonitor } from '../monitoring/hooks.js';
 import { createChunkScorer, type ChunkScorer } from './chunk-scoring.js';
 
@@ -252,22 +252,16 @@ export function createScoringService(deps: ScoringDeps): ScoringService {
   type AuditSampler = NonNullable<Awaited<ReturnType<ScoringMonitor['auditSampler']>>>;
 
   /** Stage 6c: the PO, receipt and contract match against the tenant's ERP data. */
-  async function procurementOf(
+  function procurementOf(
     tx: Pick<ScoringTx, 'procurementContext'>,
     invoice: Invoice,
     policy: LineStage['policy'],
   ) {
-    const lookup = await tx.procurementContext({
-      invoiceId: invoice.invoice_id,
-      vendorId: invoice.vendor.id,
-      poNumber: invoice.po_number,
-    });
-    return matchProcurement(
+    return matchInvoiceProcurement(
+      (q) => tx.procurementContext(q),
       invoice,
-      lookup,
-      deps.lineMatcher?.matcher ?? identifierRuleMatcher,
-      policy.procurement ?? DEFAULT_PROCUREMENT_TOLERANCES,
-      deps.lineMatcher?.threshold ?? null,
+      deps.lineMatcher,
+      policy.procurement,
     );
   }
 

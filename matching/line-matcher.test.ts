@@ -6,7 +6,7 @@ import { idfTable } from '../features/idf.js';
 import { fitIdf } from '../features/idf.js';
 import { loadLineMatcher, type LineMatcherSpec } from './line-matcher.js';
 import type { MatchRecord } from './record.js';
-import { trainLineMatcher, type LabelledPair } from './train.js';
+import { CERTIFY_GRID, trainLineMatcher, type LabelledPair } from './train.js';
 
 const ITEMS = [
   ['nitrile exam glove powder free', 'medline', 'GL-7725'],
@@ -176,5 +176,44 @@ describe('line matcher with the boosted stage', () => {
     const p = valid[0]!;
     expect(loaded.score(p.a, p.b)).toBe(matcher.score(p.a, p.b));
     expect(spec.card.valid.f1).toBeGreaterThan(0.9);
+  });
+});
+
+describe('line matcher with a certified threshold', () => {
+  const train = pairs(7, 300);
+  const valid = pairs(8, 120);
+  const cert = pairs(9, 600);
+
+  /** The certification pairs' decisions, plus `wrong` wrong matches scored 0.3. */
+  const certifyOn = (wrong: number) => ({
+    decisions: (score: (a: MatchRecord, b: MatchRecord) => number) => ({
+      scores: [...cert.map((p) => score(p.a, p.b)), ...Array<number>(wrong).fill(0.3)],
+      labels: [...cert.map((p) => p.label), ...Array<0>(wrong).fill(0)],
+      groups: [...cert, ...Array<null>(wrong).fill(null)].map((_, i) => `inv-${Math.floor(i / 3)}`),
+    }),
+    alpha: 0.05,
+    delta: 0.05,
+    on: 'synthetic decisions',
+  });
+
+  it('writes the lowest certified grid threshold and its guarantee on the card', () => {
+    const { spec } = trainLineMatcher(train, { seed: 2, valid, epochs: 100, certify: certifyOn(0) });
+    const g = spec.card.guarantee!;
+    expect(g).toMatchObject({ alpha: 0.05, delta: 0.05, feasible: true, decisions: 600 });
+    expect(spec.threshold).toBe(CERTIFY_GRID[CERTIFY_GRID.length - 1]);
+    expect(spec.card.threshold).toBe(spec.threshold);
+    expect(g.upperBound).toBeLessThanOrEqual(0.05);
+    expect(spec.card.thresholdRule).toMatch(/Learn-then-Test/);
+  });
+
+  it('raises the threshold above wrong matches scored in the middle', () => {
+    // 60 wrong matches scored 0.3: the fixed sequence stops before reaching them.
+    const { spec } = trainLineMatcher(train, { seed: 2, valid, epochs: 100, certify: certifyOn(60) });
+    expect(spec.threshold).toBeGreaterThan(0.3);
+    expect(spec.card.guarantee!.errors).toBe(0);
+    expect(spec.card.guarantee!.upperBound).toBeLessThanOrEqual(0.05);
+    const without = trainLineMatcher(train, { seed: 2, valid, epochs: 100 });
+    expect(without.spec.card.guarantee).toBeUndefined();
+    expect(without.spec.card.thresholdRule).toMatch(/maximum F1/);
   });
 });

@@ -65,6 +65,31 @@ export const PairSetMetrics = Type.Object({
 });
 export type PairSetMetrics = Static<typeof PairSetMetrics>;
 
+/** The stated guarantee of a certified threshold (matching/train.ts `ThresholdCertification`). */
+export const ThresholdGuarantee = Type.Object({
+  risk: Type.String(),
+  /** Bound on the risk, and the allowed probability that the bound does not hold. */
+  alpha: Type.Number(),
+  delta: Type.Number(),
+  /** The certification decisions. */
+  on: Type.String(),
+  /** False when no candidate was certified (the threshold is then 1). */
+  feasible: Type.Boolean(),
+  decisions: Type.Integer(),
+  /** Right matches among the decisions. */
+  matches: Type.Integer(),
+  /** Decisions at or above the threshold, and wrong matches among them. */
+  selected: Type.Integer(),
+  errors: Type.Integer(),
+  /** One-sided `1 - delta` Clopper-Pearson upper bound of the risk on the invoice-clustered effective counts. */
+  upperBound: Type.Number(),
+  /** Design effect of the clusters (training/grouped-risk.ts). */
+  deff: Type.Number(),
+  /** Share of the right matches at or above the threshold. */
+  recall: Type.Number(),
+});
+export type ThresholdGuarantee = Static<typeof ThresholdGuarantee>;
+
 /** The model card of a trained line matcher. */
 export const LineMatcherCard = Type.Object({
   name: Type.Literal('line-matcher'),
@@ -100,6 +125,8 @@ export const LineMatcherCard = Type.Object({
   /** The operating threshold on the calibrated probability (also the spec's `threshold`). */
   threshold: Type.Number(),
   thresholdRule: Type.String(),
+  /** Present when the threshold was certified rather than chosen by maximum F1. */
+  guarantee: Type.Optional(ThresholdGuarantee),
   train: PairSetMetrics,
   valid: PairSetMetrics,
   /** Filled by the evaluation (`npm run eval -- --er ...`) when test pairs exist. */

@@ -39,7 +39,10 @@ import {
   type LineMatcher,
   type LineMatcherSpec,
   type PairSetMetrics,
+  type ThresholdGuarantee,
 } from './line-matcher.js';
+import { learnThenTest } from '../training/thresholds.js';
+import { clusterCounts, riskUpperBound } from '../training/grouped-risk.js';
 import {
   encode,
   fitLogistic,
@@ -74,7 +77,38 @@ export interface TrainLineMatcherOptions {
   boosting?: false | Partial<Omit<BoostOptions, 'rng'>>;
   /** What the pairs are, for the card. */
   trainedOn?: string;
+  /** Certify the threshold on these pairs instead of taking the maximum F1 (see {@link certifyThreshold}). */
+  certify?: ThresholdCertification;
 }
+
+/**
+ * A threshold with a precision guarantee: Learn-then-Test (training/thresholds.ts, side `hold`:
+ * the decisions scored at or above the threshold are the selected ones, a wrong match among
+ * them an error) over the fixed grid {@link CERTIFY_GRID}, tested highest first, on decisions
+ * that played no part in the fit or the calibration, clustered by group (training/grouped-risk.ts:
+ * decisions of one invoice are not independent). With probability at least `1 - delta` over the
+ * draw of these decisions, the wrong-match rate among decisions at or above the threshold is at
+ * most `alpha` (precision at least `1 - alpha`), for decisions drawn like them.
+ */
+export interface ThresholdCertification {
+  /**
+   * The decisions to certify on, given the trained matcher's calibrated score: one score, label
+   * (1 = a right match) and group per decision. For pairs, the pairs' own scores and labels; for
+   * an alignment, each line's chosen counterpart.
+   */
+  decisions(score: (a: MatchRecord, b: MatchRecord) => number): {
+    scores: number[];
+    labels: (0 | 1)[];
+    groups: string[];
+  };
+  alpha: number;
+  delta: number;
+  /** What the decisions are, for the card. */
+  on: string;
+}
+
+/** Candidate thresholds of {@link ThresholdCertification}, safest (highest) first: 0.99 down to 0.01. */
+export const CERTIFY_GRID: readonly number[] = Array.from({ length: 99 }, (_, i) => (99 - i) / 100);
 
 /** A trained matcher with its JSON spec (save the spec; {@link loadLineMatcher} reads it back). */
 export interface TrainedLineMatcher {
@@ -171,6 +205,52 @@ function fitStage2(
 
 const sigmoidOf = (z: number): number => 1 / (1 + Math.exp(-z));
 
+/** Runs the certification of {@link ThresholdCertification}; the threshold is 1 when no candidate is certified. */
+function certifyThreshold(
+  c: ThresholdCertification,
+  score: (a: MatchRecord, b: MatchRecord) => number,
+): { threshold: number; guarantee: ThresholdGuarantee } {
+  const { scores, labels, groups } = c.decisions(score);
+  if (groups.length !== scores.length || labels.length !== scores.length)
+    throw new RangeError('one label and one group per certification decision');
+  const ltt = learnThenTest({
+    scores,
+    labels,
+    side: 'hold',
+    alpha: c.alpha,
+    delta: c.delta,
+    grid: CERTIFY_GRID,
+    groups,
+  });
+  const threshold = ltt.feasible ? ltt.threshold : 1;
+  const bound = riskUpperBound(
+    clusterCounts(
+      scores.map((s) => s >= threshold),
+      labels.map((y) => y === 0),
+      groups,
+    ),
+    c.delta,
+  );
+  const matches = labels.filter((y) => y === 1).length;
+  return {
+    threshold,
+    guarantee: {
+      risk: 'wrong-match rate among decisions scored at or above the threshold (1 - precision)',
+      alpha: c.alpha,
+      delta: c.delta,
+      on: c.on,
+      feasible: ltt.feasible,
+      decisions: scores.length,
+      matches,
+      selected: bound.n,
+      errors: bound.errors,
+      upperBound: round(bound.upper),
+      deff: round(bound.deff),
+      recall: matches === 0 ? 0 : round((bound.n - bound.errors) / matches),
+    },
+  };
+}
+
 /**
  * Trains, calibrates and thresholds a line matcher.
  * @param pairs training pairs (both labels needed).
@@ -235,53 +315,65 @@ export function trainLineMatcher(
   const scoredOf = (e: Encoded, logits: Float64Array): Scored[] =>
     Array.from(calibrateAll(sel.chosen, logits), (score, i) => ({ score, label: e.y[i] as 0 | 1 }));
   const validScored = scoredOf(ev, validLogits);
-  const threshold = bestF1Threshold(validScored).threshold;
+  const f1Threshold = bestF1Threshold(validScored).threshold;
   const trainScored = scoredOf(et, logitsOf(et));
 
-  const body = {
-    format: 'invoice-triage/line-matcher@1' as const,
-    denseFeatures: [...DENSE_FEATURE_NAMES],
-    standardise: { mean: m.mean, std: m.std },
-    denseWeights: Array.from(m.w),
-    bias: m.bias,
-    tokenBuckets: buckets,
-    commonTokenWeights: Array.from(m.common),
-    differentTokenWeights: Array.from(m.different),
-    idf: idfArtifact,
-    trees,
-    calibration: sel.chosen,
-    threshold,
-  };
-  const version = lineMatcherVersion(body);
-  const spec: LineMatcherSpec = {
-    ...body,
-    version,
-    card: {
-      name: 'line-matcher',
-      version,
-      trainedOn: o.trainedOn ?? `${pairs.length} labelled pairs`,
-      dataSha256: canonicalSha256({ train: pairs, valid: o.valid ?? null }),
-      seed: o.seed,
-      l2,
-      epochs,
-      boosting: trees ? { trees: trees.trees.length, ...boostSettings(o.boosting || {}) } : null,
-      calibration: {
-        on: calibrationOn,
-        kind: sel.chosen.kind,
-        eceBefore: sel.eceBefore,
-        eceAfter: sel.eceAfter,
-      },
+  const specOf = (threshold: number, certified: ThresholdGuarantee | null): LineMatcherSpec => {
+    const body = {
+      format: 'invoice-triage/line-matcher@1' as const,
+      denseFeatures: [...DENSE_FEATURE_NAMES],
+      standardise: { mean: m.mean, std: m.std },
+      denseWeights: Array.from(m.w),
+      bias: m.bias,
+      tokenBuckets: buckets,
+      commonTokenWeights: Array.from(m.common),
+      differentTokenWeights: Array.from(m.different),
+      idf: idfArtifact,
+      trees,
+      calibration: sel.chosen,
       threshold,
-      thresholdRule: `maximum F1 of the calibrated probability on ${calibrationOn}`,
-      train: pairSetMetrics(trainScored, threshold),
-      valid: pairSetMetrics(validScored, threshold),
-      intendedUse:
-        'Scores whether two item records (invoice line, PO line, contract item, product offer) are the same item; ' +
-        'retrain on pairs of the lines it will match.',
-      limitations:
-        'A linear model over hand-made comparisons and hashed tokens: token weights are learnt for the vocabulary ' +
-        'of the training pairs only; prices are compared per base unit only when the unit conversion is known.',
-    },
+    };
+    const version = lineMatcherVersion(body);
+    return {
+      ...body,
+      version,
+      card: {
+        name: 'line-matcher',
+        version,
+        trainedOn: o.trainedOn ?? `${pairs.length} labelled pairs`,
+        dataSha256: canonicalSha256({ train: pairs, valid: o.valid ?? null }),
+        seed: o.seed,
+        l2,
+        epochs,
+        boosting: trees ? { trees: trees.trees.length, ...boostSettings(o.boosting || {}) } : null,
+        calibration: {
+          on: calibrationOn,
+          kind: sel.chosen.kind,
+          eceBefore: sel.eceBefore,
+          eceAfter: sel.eceAfter,
+        },
+        threshold,
+        thresholdRule: certified
+          ? `lowest threshold of ${CERTIFY_GRID[0]} down to ${CERTIFY_GRID[CERTIFY_GRID.length - 1]} certified by Learn-then-Test ` +
+            `(fixed sequence, grouped binomial test) to keep the wrong-match rate among decisions at or above it at most ` +
+            `${o.certify!.alpha} with probability ${1 - o.certify!.delta}, on ${o.certify!.on}`
+          : `maximum F1 of the calibrated probability on ${calibrationOn}`,
+        ...(certified ? { guarantee: certified } : {}),
+        train: pairSetMetrics(trainScored, threshold),
+        valid: pairSetMetrics(validScored, threshold),
+        intendedUse:
+          'Scores whether two item records (invoice line, PO line, contract item, product offer) are the same item; ' +
+          'retrain on pairs of the lines it will match.',
+        limitations:
+          'A linear model over hand-made comparisons and hashed tokens: token weights are learnt for the vocabulary ' +
+          'of the training pairs only; prices are compared per base unit only when the unit conversion is known.',
+      },
+    };
   };
+  let spec = specOf(f1Threshold, null);
+  if (o.certify) {
+    const c = certifyThreshold(o.certify, loadLineMatcher(spec).score);
+    spec = specOf(c.threshold, c.guarantee);
+  }
   return { spec, matcher: loadLineMatcher(spec) };
 }

@@ -4,7 +4,14 @@
  * written in the same transaction so that the next invoice against the line sees them (unless
  * the ERP rejects it: a rejected invoice's billing no longer counts).
  */
-import type { Contract, GoodsReceipt, InvoicedSoFar, ProcurementLookup, PurchaseOrder } from '../core/erp.js';
+import type {
+  Contract,
+  GoodsReceipt,
+  InvoicedSoFar,
+  ProcurementContext,
+  ProcurementLookup,
+  PurchaseOrder,
+} from '../core/erp.js';
 import type { SqlExecutor } from './sql.js';
 
 /** What is read to choose the PO: the cited number and the invoice's vendor. */
@@ -15,16 +22,23 @@ export interface ProcurementQuery {
   poNumber: string | undefined;
 }
 
+/** Open POs of a vendor offered to the matcher when the invoice cites none (most recent first). */
+export const MAX_PO_CANDIDATES = 20;
+
 /**
- * The ERP data to match one invoice against (see core/erp.ts `ProcurementContext`). One indexed
- * query when the tenant has no ERP data for the invoice; four when it has.
+ * The ERP data to match one invoice against (see core/erp.ts `ProcurementContext`,
+ * `ProcurementLookup`). A cited PO the tenant does not have is `po_unknown` when the tenant has
+ * any PO loaded (the invoice's vendor or not), nothing to match otherwise. An invoice citing no
+ * PO gets its vendor's one open PO, or up to {@link MAX_PO_CANDIDATES} open ones to choose from
+ * (`po_choice`, newest order date first). One or two indexed queries when there is nothing to
+ * match; four when there is.
  */
 export async function readProcurementContext(
   tx: SqlExecutor,
   q: ProcurementQuery,
 ): Promise<ProcurementLookup> {
   let po: PurchaseOrder | undefined;
-  let chosenBy: 'cited' | 'only_open_po' = 'cited';
+  let chosenBy: ProcurementContext['chosenBy'] = 'cited';
   if (q.poNumber !== undefined) {
     const rows = await tx.query<{ record: PurchaseOrder }>(
       'SELECT record FROM erp_purchase_orders WHERE tenant_id = $1 AND po_number = $2',
@@ -32,18 +46,19 @@ export async function readProcurementContext(
     );
     po = rows[0]?.record;
     if (!po) {
-      const any = await tx.query(
-        'SELECT 1 FROM erp_purchase_orders WHERE tenant_id = $1 AND vendor_id = $2 LIMIT 1',
-        [q.tenantId, q.vendorId],
-      );
+      const any = await tx.query('SELECT 1 FROM erp_purchase_orders WHERE tenant_id = $1 LIMIT 1', [
+        q.tenantId,
+      ]);
       return any.length > 0 ? { kind: 'po_unknown', poNumber: q.poNumber } : { kind: 'none' };
     }
   } else {
     const rows = await tx.query<{ record: PurchaseOrder }>(
-      `SELECT record FROM erp_purchase_orders WHERE tenant_id = $1 AND vendor_id = $2 AND status = 'open' LIMIT 2`,
-      [q.tenantId, q.vendorId],
+      `SELECT record FROM erp_purchase_orders WHERE tenant_id = $1 AND vendor_id = $2 AND status = 'open'
+        ORDER BY order_date DESC, po_number LIMIT $3`,
+      [q.tenantId, q.vendorId, MAX_PO_CANDIDATES],
     );
-    if (rows.length !== 1) return { kind: 'none' };
+    if (rows.length === 0) return { kind: 'none' };
+    if (rows.length > 1) return { kind: 'po_choice', candidates: rows.map((r) => r.record) };
     po = rows[0]!.record;
     chosenBy = 'only_open_po';
   }

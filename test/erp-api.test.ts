@@ -199,6 +199,8 @@ describe.each(engines('erp'))('ERP data API on $name', ({ config }) => {
         invoice_id: 'erp-aa-1',
         invoice_number: 'AA-77',
         vendor: { id: 'V-AA1', name: 'Harbor Surgical Supply' },
+        // Citing a PO the tenant's ERP data lacks would be PO_UNKNOWN.
+        po_number: undefined,
       }),
     );
     expect(d.decision).toBe('AUTO_APPROVE');

@@ -3,14 +3,17 @@
  * PO-backed invoice auto-approved when every line matches, held in the procurement queue with
  * a suggested correction for a unit-of-measure error, over-billing split over two invoices
  * caught from the stored billing, a rejected invoice's billing released, and an invoice without
- * ERP data scored as before.
+ * ERP data scored as before; an invoice citing no PO matched to the vendor's open PO the matcher
+ * clearly prefers or held as PO_AMBIGUOUS, an unknown cited PO, and a credit memo giving back
+ * billed quantity.
  */
 import { describe, expect, it } from 'vitest';
 import type { DecisionResponse } from '../core/decision.js';
 import type { Invoice, InvoiceLine } from '../core/invoice.js';
 import { engines, makeInvoice } from './fixtures.js';
 import { useHarness } from './harness.js';
-import { makeErpLoad } from './erp-fixtures.js';
+import type { ErpLoad } from '../core/erp.js';
+import { makeErpLoad, makePo, makeReceipts } from './erp-fixtures.js';
 
 const gloves = (over: Partial<InvoiceLine> = {}): InvoiceLine => ({
   line_number: 1,
@@ -93,11 +96,130 @@ describe.each(engines('procapi'))('PO match through the API on $name', ({ config
     expect(third.reasons.map((r) => r.code)).not.toContain('QUANTITY_ABOVE_RECEIVED');
   });
 
-  it('leaves an invoice of a vendor without ERP data on its path', async () => {
+  it('leaves an invoice citing no PO, of a vendor without ERP data, on its path', async () => {
     const plain = await score(
-      makeInvoice({ invoice_id: 'plain-1', vendor: { id: 'V-NONE', name: 'Other Co' } }),
+      makeInvoice({
+        invoice_id: 'plain-1',
+        vendor: { id: 'V-NONE', name: 'Other Co' },
+        po_number: undefined,
+      }),
     );
     expect(plain.procurement).toBeUndefined();
     expect(plain.reasons.some((r) => r.code.startsWith('PO_') || r.code === 'ITEM_NOT_ON_PO')).toBe(false);
   });
 });
+
+describe.each(engines('procapi2'))(
+  'PO choice, unknown POs and credit memos through the API on $name',
+  ({ config }) => {
+    const ref = useHarness(config());
+    const sutures = (over: Partial<InvoiceLine> = {}): InvoiceLine => ({
+      line_number: 1,
+      description: 'Suture nylon 4-0 PS-2 18 inch',
+      item_identifiers: ['SU-4040-PS2'],
+      uom: 'EA',
+      quantity: 10,
+      unit_price_cents: 412,
+      amount_cents: 4_120,
+      ...over,
+    });
+    const suturePo = {
+      ...makePo({ po_number: 'PO-2001', order_date: '2025-02-12' }),
+      lines: [
+        {
+          line_number: 1,
+          description: 'Suture nylon 4-0 PS-2 18 inch',
+          identifiers: { supplier_part: 'SU-4040-PS2' },
+          uom: 'EA',
+          quantity: 10,
+          unit_price_cents: 412,
+        },
+      ],
+    };
+    const load = async (payload: ErpLoad) => {
+      const r = await ref.h.call('erp', { method: 'POST', url: '/v1/erp/load', payload });
+      expect(r.statusCode).toBe(200);
+    };
+    const score = (inv: Invoice): Promise<DecisionResponse> => ref.h.scoreOk(inv);
+    const codes = (d: DecisionResponse) => d.reasons.map((r) => r.code);
+
+    it('chooses among a vendor\u2019s open POs by the matcher, or routes an ambiguous choice to procurement', async () => {
+      const v = await ref.h.call('admin', {
+        method: 'PUT',
+        url: '/v1/vendors/V-100',
+        payload: { approved_betos: [], approved_hcpcs_prefixes: ['A', 'E'] },
+      });
+      expect([200, 201]).toContain(v.statusCode);
+      await load({
+        ...makeErpLoad(),
+        purchase_orders: [makePo(), suturePo],
+        receipts: [
+          ...makeReceipts(),
+          {
+            ...makeReceipts()[1]!,
+            receipt_id: 'GR-21',
+            po_number: 'PO-2001',
+            po_line_number: 1,
+            quantity: 10,
+          },
+        ],
+      });
+      const chosen = await score(
+        poInvoice('choose-1', [gloves({ quantity: 2, amount_cents: 8_240 })], { po_number: undefined }),
+      );
+      expect(chosen.procurement).toMatchObject({ po_number: 'PO-1001', chosen_by: 'matcher' });
+      expect(codes(chosen).filter((c) => c.startsWith('PO_'))).toEqual([]);
+      // A second open PO ordering the same gloves: no clear choice.
+      await load({ purchase_orders: [makePo({ po_number: 'PO-2002', order_date: '2025-02-14' })] });
+      const amb = await score(
+        poInvoice('choose-2', [gloves({ quantity: 2, amount_cents: 8_240 })], { po_number: undefined }),
+      );
+      expect(codes(amb)).toContain('PO_AMBIGUOUS');
+      expect(amb.queue).toBe('procurement');
+      expect(amb.procurement).toBeUndefined();
+      const ev = amb.reasons.find((r) => r.code === 'PO_AMBIGUOUS')!.evidence as {
+        candidates: { po_number: string }[];
+      };
+      expect(ev.candidates.map((c) => c.po_number).sort()).toEqual(['PO-1001', 'PO-2001', 'PO-2002']);
+      expect(amb.priority).toBeGreaterThanOrEqual(82.4);
+    });
+
+    it('flags a cited PO the ERP data lacks even for a vendor without POs', async () => {
+      const d = await score(
+        poInvoice('unknown-1', [gloves()], {
+          po_number: 'PO-404',
+          vendor: { id: 'V-NOPO', name: 'No PO Co' },
+        }),
+      );
+      expect(codes(d)).toContain('PO_UNKNOWN');
+      expect(d.queue).toBe('procurement');
+    });
+
+    it('gives back quantity a credit memo citing the PO credits', async () => {
+      const first = await score(poInvoice('su-1', [sutures()], { po_number: 'PO-2001' }));
+      expect(codes(first)).not.toContain('QUANTITY_ABOVE_RECEIVED');
+      const over = await score(
+        poInvoice('su-2', [sutures({ quantity: 4, amount_cents: 1_648 })], { po_number: 'PO-2001' }),
+      );
+      expect(codes(over)).toContain('PO_EXHAUSTED');
+      const cm = await score(
+        poInvoice('su-cm', [sutures({ quantity: -8, amount_cents: -3_296 })], {
+          po_number: 'PO-2001',
+          document_type: 'credit_memo',
+        }),
+      );
+      expect(cm.procurement).toBeUndefined();
+      const rows = await ref.h.wired.repo.transaction((tx) =>
+        tx.query(
+          "SELECT po_line_number, base_quantity::int AS q, amount_cents::int AS c FROM erp_po_invoiced WHERE invoice_id = 'su-cm'",
+        ),
+      );
+      expect(rows).toEqual([{ po_line_number: 1, q: -8, c: -3_296 }]);
+      // su-1 (10) + su-2 (4) - 8 = 6 of the 10 EA received: 4 more fit.
+      const again = await score(
+        poInvoice('su-3', [sutures({ quantity: 4, amount_cents: 1_648 })], { po_number: 'PO-2001' }),
+      );
+      expect(codes(again)).not.toContain('QUANTITY_ABOVE_RECEIVED');
+    });
+  },
+);

@@ -11,6 +11,8 @@ export interface CatalogueItem {
   /** Stable id within the benchmark (same id = same item). */
   itemId: string;
   family: string;
+  /** The variant word(s) of the description (`medium`, `14 Fr`). */
+  variant: string;
   description: string;
   supplierPart: string;
   manufacturerPart: string;
@@ -243,6 +245,7 @@ export function drawCatalogue(vendorIdx: number, n: number, rng: Rng): Catalogue
       out.push({
         itemId: `${prefix}-${fam.name}-${SUFFIX(fam, v)}-${vendorIdx}`,
         family: fam.name,
+        variant: v,
         description: fam.text(v),
         supplierPart: `0${stem}-${SUFFIX(fam, v)}`,
         manufacturerPart: `${mfr}${SUFFIX(fam, v)}`,
@@ -255,6 +258,28 @@ export function drawCatalogue(vendorIdx: number, n: number, rng: Rng): Catalogue
     }
   }
   return out;
+}
+
+/**
+ * The same product sold in a larger pack under its own part number (a different item to bill
+ * against): ten times the pack (a case of ten boxes; ten each for an item sold by the each),
+ * unit `CS`, the part numbers with a pack suffix (`-CS100`), the description with the pack
+ * (`..., 10 BX/CS`), 8% less per base unit (case discount, rounded to keep whole cents).
+ */
+export function packSibling(item: CatalogueItem): CatalogueItem {
+  const pack = item.pack * 10;
+  const inner = item.pack > 1 ? `10 ${item.uom}/CS` : '10 EA/CS';
+  return {
+    ...item,
+    itemId: `${item.itemId}-CS`,
+    description: `${item.description}, ${inner}`,
+    supplierPart: `${item.supplierPart}-CS${pack}`,
+    manufacturerPart: `${item.manufacturerPart}CS`,
+    gtin: null,
+    uom: 'CS',
+    pack,
+    priceCents: Math.round((item.priceCents / item.pack) * 0.92) * pack,
+  };
 }
 
 /** The description as another system writes it: abbreviated, upper-cased, words moved or dropped. */

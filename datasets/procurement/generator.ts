@@ -59,6 +59,8 @@ export interface ProcurementBenchmark {
   cases: ProcurementCase[];
   /** PO lines by PO number and line number -> catalogue item id (to label matcher pairs). */
   poItems: Record<string, Record<number, string>>;
+  /** Each vendor's catalogue by vendor id (near-miss items for matcher pairs). */
+  catalogues: Record<string, CatalogueItem[]>;
 }
 
 /** Options of {@link generateProcurementBenchmark}. */
@@ -83,7 +85,8 @@ interface Built {
   items: CatalogueItem[];
 }
 
-function poLineOf(item: CatalogueItem, n: number, qty: number, contractId: string | null): PoLine {
+/** The PO line that orders `qty` of a catalogue item at its catalogue price. */
+export function poLineOf(item: CatalogueItem, n: number, qty: number, contractId: string | null): PoLine {
   return {
     line_number: n,
     description: item.description,
@@ -206,7 +209,11 @@ export function generateProcurementBenchmark(o: ProcurementBenchmarkOptions): Pr
       switch (kind) {
         case 'price_variance': {
           const up = Math.round(target.priceCents * rng.between(1.03, 1.2));
-          lines[t] = { ...tl, unit_price_cents: up, amount_cents: Math.round(tl.quantity * up) };
+          lines[t] = priceVariant(
+            { ...tl, unit_price_cents: up, amount_cents: Math.round(tl.quantity * up) },
+            target,
+            rng,
+          );
           break;
         }
         case 'contract_not_honoured': {
@@ -258,11 +265,27 @@ export function generateProcurementBenchmark(o: ProcurementBenchmarkOptions): Pr
           break;
         }
         case 'item_not_ordered': {
-          const other = catalogues[(v + 1) % vendors.length]!.find(
-            (x) => !items.some((it) => it.family === x.family),
-          )!;
-          lines.push(invoiceLineOf(other, lines.length + 1, rng.int(1, 5), rng));
+          // A third as drawn (another family); the others bill another size or colour of an
+          // ordered item, with every part number of the invoice reformatted or with none.
+          const sibling = cat.find(
+            (x) => items.some((it) => it.family === x.family) && !items.some((it) => it.itemId === x.itemId),
+          );
+          const variant = rng.int(0, 2);
+          const other =
+            variant > 0 && sibling
+              ? sibling
+              : catalogues[(v + 1) % vendors.length]!.find(
+                  (x) => !items.some((it) => it.family === x.family),
+                )!;
+          const extra = invoiceLineOf(other, lines.length + 1, rng.int(1, 5), rng);
+          lines.push(extra);
           lineItems[lines.length] = null;
+          if (variant === 1 && sibling)
+            lines.forEach((l, j) => {
+              const it = j < items.length ? items[j]! : other;
+              if (l.item_identifiers) l.item_identifiers = [reformatPart(it.supplierPart, rng)];
+            });
+          if (variant === 2 && sibling) delete extra.item_identifiers;
           break;
         }
         case 'no_receipt':
@@ -334,7 +357,30 @@ export function generateProcurementBenchmark(o: ProcurementBenchmarkOptions): Pr
         lineItems,
       });
     }
-  return { seed: o.seed, vendors, load, cases, poItems };
+  const byVendor = Object.fromEntries(vendors.map((v, i) => [v.id, catalogues[i]!]));
+  return { seed: o.seed, vendors, load, cases, poItems, catalogues: byVendor };
+}
+
+/**
+ * A price-variance line as vendors also send it, which an exact-part-number rule reads as an
+ * item not on the PO or prices per another unit: a quarter each as drawn, with the part number
+ * written differently, billed per each at a converted price above the PO's (items sold in
+ * packs; the others get the reformatted part number), or with no part number at all.
+ */
+function priceVariant(l: InvoiceLine, item: CatalogueItem, rng: Rng): InvoiceLine {
+  const v = rng.int(0, 3);
+  if (v === 0) return l;
+  if (v === 2 && item.pack > 1) {
+    const quantity = l.quantity * item.pack;
+    const each = Math.ceil(l.unit_price_cents / item.pack);
+    return { ...l, uom: 'EA', quantity, unit_price_cents: each, amount_cents: quantity * each };
+  }
+  if (v === 3) {
+    const out = { ...l };
+    delete out.item_identifiers;
+    return out;
+  }
+  return { ...l, item_identifiers: [reformatPart(item.supplierPart, rng)] };
 }
 
 function invoiceOf(

@@ -5,7 +5,9 @@
  * an invoice line whose candidates are all taken shares its best PO line (two invoice lines
  * billing one PO line, e.g. a split shipment); an invoice line billing more base units than its
  * PO line ordered also takes its other free candidates (one invoice line covering two PO lines
- * of the same item). A PO line number printed on the invoice line wins when the PO has it.
+ * of the same item). A PO line number printed on the invoice line wins when the PO has it; an
+ * invoice line citing a PO line number the PO lacks is aligned to nothing (`citedLineMissing`:
+ * the stage reports it as not on the PO rather than guessing another line).
  */
 import type { PoLine } from '../../core/erp.js';
 import { packOf } from '../../core/erp.js';
@@ -21,6 +23,8 @@ export interface LineAlignment {
   matches: { poLine: PoLine; score: number }[];
   /** Best matcher score over the PO's lines (0 for a PO without lines). */
   bestScore: number;
+  /** The invoice line cites a PO line number the PO does not have (then `matches` is empty). */
+  citedLineMissing: boolean;
 }
 
 /** An invoice line as the matcher sees it. */
@@ -67,6 +71,9 @@ export function alignLines(
   });
   const primary = new Map<number, number>();
   const taken = new Set<number>();
+  const missing = invoiceLines.map(
+    (il) => il.po_line_number !== undefined && !poLines.some((p) => p.line_number === il.po_line_number),
+  );
   invoiceLines.forEach((il, i) => {
     if (il.po_line_number === undefined) return;
     const j = poLines.findIndex((p) => p.line_number === il.po_line_number);
@@ -78,7 +85,7 @@ export function alignLines(
   const pairs: { i: number; j: number; s: number }[] = [];
   scores.forEach((row, i) =>
     row.forEach((s, j) => {
-      if (s >= threshold && !primary.has(i)) pairs.push({ i, j, s });
+      if (s >= threshold && !primary.has(i) && !missing[i]) pairs.push({ i, j, s });
     }),
   );
   pairs.sort((a, b) => b.s - a.s || a.i - b.i || a.j - b.j);
@@ -92,7 +99,8 @@ export function alignLines(
     const row = scores[i]!;
     const bestScore = row.reduce((m, s) => Math.max(m, s), 0);
     const j = primary.get(i);
-    if (j === undefined) return { invoiceLine: il, matches: [], bestScore };
+    const citedLineMissing = missing[i]!;
+    if (j === undefined) return { invoiceLine: il, matches: [], bestScore, citedLineMissing };
     const matches = [{ poLine: poLines[j]!, score: row[j]! }];
     const ordered = (l: PoLine) => l.quantity * packOf(l);
     const billed = il.quantity * (il.pack_qty ?? packOf(poLines[j]!));
@@ -109,6 +117,6 @@ export function alignLines(
         taken.add(k);
       }
     }
-    return { invoiceLine: il, matches, bestScore };
+    return { invoiceLine: il, matches, bestScore, citedLineMissing };
   });
 }

@@ -4,13 +4,15 @@
  * percent, the conversion used), the suggested correction and the cents at risk:
  *
  * - `UOM_MISMATCH`: the billed unit differs from the PO line's and the unit price does not fit
- *   the pack conversion (billed per each at the box price, or a unit whose size is unknown);
+ *   the pack conversion (billed per each at the box price: above {@link UOM_PRICE_FACTOR} times
+ *   the converted price; or a unit whose size is unknown);
  * - `PRICE_ABOVE_PO`: unit price, converted to the PO unit, above the PO price;
  * - `PRICE_ABOVE_CONTRACT`: above the lowest price of a contract item for the same item in force
  *   on the invoice date for the facility; `CONTRACT_EXPIRED` / `CONTRACT_FACILITY_NOT_ELIGIBLE`:
  *   the PO line's contract is not in force or not for this facility and no other contract is;
  * - `NO_RECEIPT`, `PO_EXHAUSTED`, `QUANTITY_ABOVE_RECEIVED`: base units billed vs received
- *   minus what earlier invoices billed against the line.
+ *   minus what earlier invoices billed against the line. At risk: the cents billed beyond what
+ *   is available; for `NO_RECEIPT` the whole line amount (nothing received to pay for).
  *
  * Amounts are cents; quantities in base units (each) unless named otherwise. Pure.
  */
@@ -23,6 +25,13 @@ import { identifierKeys } from '../../matching/identifiers.js';
 import { baseUnitsPer } from '../../matching/uom.js';
 import { exceeds, type ProcurementTolerances } from './tolerances.js';
 import { convertPrice, identifierList, toBase, uomCode, type UnitOf } from './units.js';
+
+/**
+ * A price in another unit than the PO's more than this many times the PO price converted to that
+ * unit is billed in the wrong unit (`UOM_MISMATCH`: per each at the box price is 10 to 1 000
+ * times); up to it, a price above the PO's in a converted unit (`PRICE_ABOVE_PO`).
+ */
+export const UOM_PRICE_FACTOR = 1.5;
 
 /** Weight of every procurement reason (a check beyond tolerance, not a model score). */
 export const PROCUREMENT_WEIGHT = 0.8;
@@ -120,7 +129,12 @@ function contractItems(po: PoLine, line: InvoiceLine, index: ContractIndex) {
  * item's for that unit, else what matching/uom.ts reads (EA 1, `BX/100`, `box of 50` in the
  * description); null when unknown.
  */
-function invoicePack(line: InvoiceLine, po: PoLine, items: { item: ContractItem }[]): UnitOf | null {
+/**
+ * The billed unit of an invoice line and its size in base units: the line's `pack_qty`, the PO
+ * line's unit when the same, a contract item's, a fixed-count unit or a count in the text; null
+ * when unknown.
+ */
+export function invoicePack(line: InvoiceLine, po: PoLine, items: { item: ContractItem }[]): UnitOf | null {
   const poUnit = unitOf(po);
   const uom = line.uom ? uomCode(line.uom) : poUnit.uom;
   if (line.pack_qty !== undefined) return { uom, pack: line.pack_qty };
@@ -163,13 +177,15 @@ export function checkLine(x: LineCheckInput): LineCheck {
   };
   const conversion =
     unit && unit.uom !== poUnit.uom ? `1 ${poUnit.uom} = ${poUnit.pack / unit.pack} ${unit.uom}` : null;
-  // Unit of measure: the billed unit must convert, and the price must fit the conversion.
+  // Unit of measure: the billed unit must convert, and the price must fit the conversion (a
+  // price above it by less than UOM_PRICE_FACTOR is a price variance, checked below in PO units).
   const expectedInUnit = unit ? convertPrice(po.unit_price_cents, poUnit, unit) : null;
   if (
     !unit ||
     (unit.uom !== poUnit.uom &&
       expectedInUnit !== null &&
-      exceeds(line.unit_price_cents, expectedInUnit, tol.pricePo))
+      exceeds(line.unit_price_cents, expectedInUnit, tol.pricePo) &&
+      line.unit_price_cents > expectedInUnit * UOM_PRICE_FACTOR)
   ) {
     const qPo = unit ? (line.quantity * unit.pack) / poUnit.pack : line.quantity;
     const s = suggestion(qPo, poUnit.uom, po.unit_price_cents, line, 'po');
@@ -313,10 +329,16 @@ function quantityCheck(x: LineCheckInput, po: PoLine, unit: UnitOf, billedBase: 
   }
   const perBase = line.unit_price_cents / unit.pack;
   if (receiptIds.length === 0) {
+    // Nothing received: the whole billed amount is unreceived, the expected cost of paying now.
+    const unreceived = Math.max(0, line.amount_cents);
     flag(
       'NO_RECEIPT',
-      { po_line_numbers: x.poLines.map((p) => p.line_number), billed_base_units: billedBase },
-      0,
+      {
+        po_line_numbers: x.poLines.map((p) => p.line_number),
+        billed_base_units: billedBase,
+        unreceived_cents: unreceived,
+      },
+      unreceived,
       null,
     );
     return;

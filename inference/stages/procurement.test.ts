@@ -3,7 +3,8 @@ import type { ProcurementContext, ProcurementLookup } from '../../core/erp.js';
 import type { Invoice, InvoiceLine } from '../../core/invoice.js';
 import { makeContract, makePo, makeReceipts } from '../../test/erp-fixtures.js';
 import { makeInvoice } from '../../test/fixtures.js';
-import { identifierRuleMatcher } from '../procurement/matcher.js';
+import { choosePo } from '../procurement/choose.js';
+import { DEFAULT_MATCH_THRESHOLD, identifierRuleMatcher } from '../procurement/matcher.js';
 import { DEFAULT_PROCUREMENT_TOLERANCES } from '../procurement/tolerances.js';
 import { matchProcurement } from './procurement.js';
 
@@ -64,6 +65,7 @@ describe('procurement stage', () => {
       billing: null,
     });
     expect(run(invoiceOf([gloves()], { document_type: 'credit_memo' })).summary).toBeNull();
+    expect(run(invoiceOf([gloves()], { document_type: 'credit_memo' })).reasons).toEqual([]);
   });
 
   it('accepts a correct pack conversion (1 000 EA at the each price)', () => {
@@ -86,6 +88,16 @@ describe('procurement stage', () => {
       amount_cents: 412,
     });
     expect(r.amountAtRiskCents).toBe(41_200 - 412);
+  });
+
+  it('reads a price above the PO billed per each as a price variance, not a unit error', () => {
+    // 1 000 EA at 45 cents: the PO's box of 100 at 4 120 cents is 41.2 cents each.
+    const r = run(
+      invoiceOf([gloves({ uom: 'EA', quantity: 1000, unit_price_cents: 45, amount_cents: 45_000 })]),
+    );
+    expect(r.reasons.map((x) => x.code)).toContain('PRICE_ABOVE_PO');
+    expect(r.reasons.map((x) => x.code)).not.toContain('UOM_MISMATCH');
+    expect(r.summary!.lines[0]!.conversion).toBe('1 BX = 100 EA');
   });
 
   it('flags a price above the PO with variance in cents and percent', () => {
@@ -204,5 +216,92 @@ describe('procurement stage, lines of one invoice', () => {
       ]),
     );
     expect(r.reasons.map((x) => [x.code, x.evidence.line_number])).toEqual([['QUANTITY_ABOVE_RECEIVED', 2]]);
+  });
+});
+
+describe('procurement stage, unmatched invoices get a reason', () => {
+  it('reports a line citing a PO line the PO lacks as not on the PO, without matching it elsewhere', () => {
+    // The identifiers match PO line 1, but the line cites line 7.
+    const r = run(invoiceOf([gloves({ po_line_number: 7 })]));
+    expect(r.reasons.map((x) => x.code)).toEqual(['ITEM_NOT_ON_PO']);
+    expect(r.reasons[0]!.evidence).toMatchObject({ cited_po_line_number: 7, po_number: 'PO-1001' });
+    expect(r.summary!.lines[0]!.po_line_numbers).toEqual([]);
+    expect(r.billing).toBeNull();
+    // A cited line the PO has still wins.
+    expect(codes(invoiceOf([gloves({ po_line_number: 1 })]))).toEqual([]);
+  });
+
+  it('puts the whole amount at risk for an unknown PO and an ambiguous choice', () => {
+    const inv = invoiceOf([gloves()]);
+    const unknown = run(inv, { kind: 'po_unknown', poNumber: 'PO-404' });
+    expect(unknown.reasons.map((x) => x.code)).toEqual(['PO_UNKNOWN']);
+    expect(unknown.amountAtRiskCents).toBe(41_200);
+    const candidates = [
+      { po_number: 'PO-A', score: 0.95 },
+      { po_number: 'PO-B', score: 0.9 },
+    ];
+    const amb = run(invoiceOf([gloves()], { po_number: undefined }), { kind: 'po_ambiguous', candidates });
+    expect(amb.reasons.map((x) => x.code)).toEqual(['PO_AMBIGUOUS']);
+    expect(amb.reasons[0]!.evidence).toMatchObject({ candidates });
+    expect(amb.amountAtRiskCents).toBe(41_200);
+  });
+
+  it('chooses the open PO whose lines clearly match, else none', () => {
+    const mine = makePo({ po_number: 'PO-G' });
+    const other = makePo({
+      po_number: 'PO-S',
+      lines: [{ ...makePo().lines[1]!, line_number: 1 }],
+    });
+    const clear = choosePo([gloves()], [other, mine], identifierRuleMatcher, DEFAULT_MATCH_THRESHOLD);
+    expect(clear.chosen?.po_number).toBe('PO-G');
+    expect(clear.candidates.map((c) => c.po_number)).toEqual(['PO-G', 'PO-S']);
+    const twin = makePo({ po_number: 'PO-G2' });
+    const tie = choosePo([gloves()], [mine, twin], identifierRuleMatcher, DEFAULT_MATCH_THRESHOLD);
+    expect(tie.chosen).toBeNull();
+    expect(tie.candidates.map((c) => c.score)).toEqual([0.95, 0.95]);
+  });
+});
+
+describe('procurement stage, priority of held invoices', () => {
+  it('puts the unreceived amount at risk for NO_RECEIPT', () => {
+    const r = run(invoiceOf([gloves()]), context({ receipts: [] }));
+    expect(r.reasons.map((x) => x.code)).toEqual(['NO_RECEIPT']);
+    expect(r.reasons[0]!.evidence).toMatchObject({ unreceived_cents: 41_200 });
+    expect(r.amountAtRiskCents).toBe(41_200);
+    expect(r.summary!.amount_at_risk_cents).toBe(41_200);
+  });
+});
+
+describe('procurement stage, credit memos', () => {
+  const credit = (lines: InvoiceLine[], over: Partial<Invoice> = {}) =>
+    invoiceOf(lines, { document_type: 'credit_memo', invoice_id: 'cm-1', ...over });
+  const billed = context({
+    invoiced: new Map([[1, { baseQuantity: 600, amountCents: 24_720, invoiceIds: ['a'] }]]),
+  });
+
+  it('gives back the credited quantity of a PO line billed before, with no reason', () => {
+    const r = run(credit([gloves({ quantity: -2, amount_cents: -8_240 })]), billed);
+    expect(r.reasons).toEqual([]);
+    expect(r.summary).toBeNull();
+    expect(r.billing).toEqual({
+      poNumber: 'PO-1001',
+      allocations: [{ poLineNumber: 1, baseQuantity: -200, amountCents: -8_240 }],
+    });
+  });
+
+  it('never gives back more than was billed, nor for a PO of another vendor or not cited', () => {
+    const r = run(credit([gloves({ quantity: -9, amount_cents: -37_080 })]), billed);
+    expect(r.billing!.allocations).toEqual([{ poLineNumber: 1, baseQuantity: -600, amountCents: -24_720 }]);
+    expect(run(credit([gloves({ quantity: -2, amount_cents: -8_240 })])).billing).toBeNull();
+    const foreign = context({
+      po: makePo({ vendor_id: 'V-999' }),
+      invoiced: billed.kind === 'context' ? billed.context.invoiced : new Map(),
+    });
+    expect(run(credit([gloves({ quantity: -2, amount_cents: -8_240 })]), foreign).billing).toBeNull();
+    const onlyOpen = context({
+      chosenBy: 'only_open_po',
+      invoiced: billed.kind === 'context' ? billed.context.invoiced : new Map(),
+    });
+    expect(run(credit([gloves({ quantity: -2, amount_cents: -8_240 })]), onlyOpen).billing).toBeNull();
   });
 });

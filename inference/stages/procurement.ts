@@ -1,13 +1,18 @@
 /**
  * Stage 6b, procurement: two- and three-way match of a PO-backed invoice against the tenant's
  * ERP data (store/erp-context.ts reads it in the scoring transaction). The PO is the one the
- * invoice cites (`po_number`), or, when it cites none, the vendor's only open PO; an invoice
- * whose vendor has no ERP data, or with several open POs and none cited, is not matched (no
- * reasons: today's path). Invoice lines are aligned to PO lines by the line matcher
- * (../procurement/align.ts); a line with no match at the threshold is `ITEM_NOT_ON_PO`; matched
- * lines are checked against the PO, receipts and contracts (../procurement/checks.ts). Invoice
- * level: `PO_OTHER_VENDOR` (no line checks then), `PO_CLOSED`, `PO_UNKNOWN`. Credit memos are
- * not matched. Pure: the matcher and the tolerances are passed in.
+ * invoice cites (`po_number`), or, when it cites none, the vendor's only open PO, or among
+ * several open ones the one the line matcher clearly prefers (../procurement/choose.ts, chosen
+ * by the pipeline before this stage). Not matched, today's path: a tenant without ERP data, and
+ * an invoice citing no PO whose vendor has no open PO. Invoice lines are aligned to PO lines by
+ * the line matcher (../procurement/align.ts); a line with no match at the threshold, or citing
+ * a `po_line_number` the PO lacks, is `ITEM_NOT_ON_PO`; matched lines are checked against the
+ * PO, receipts and contracts (../procurement/checks.ts). Invoice level: `PO_OTHER_VENDOR` (no
+ * line checks then), `PO_CLOSED`, `PO_UNKNOWN` (a cited PO the tenant's ERP data lacks, whether
+ * or not the vendor has POs), `PO_AMBIGUOUS` (no PO cited, several open ones, no clear choice);
+ * the last two put the whole invoice amount at risk. Credit memos get no reasons (today's path);
+ * one citing a PO of its vendor records negative billing against the PO lines it credits
+ * (../procurement/credit.ts). Pure: the matcher and the tolerances are passed in.
  */
 import type { DecisionResponse, Reason } from '../../core/decision.js';
 import type { ProcurementLookup } from '../../core/erp.js';
@@ -15,6 +20,7 @@ import type { Invoice } from '../../core/invoice.js';
 import { priorityAsOf } from '../priority.js';
 import { reason } from '../explain.js';
 import { alignLines } from '../procurement/align.js';
+import { creditAllocations } from '../procurement/credit.js';
 import { checkLine, indexContracts, PROCUREMENT_WEIGHT, type SuggestedLine } from '../procurement/checks.js';
 import { DEFAULT_MATCH_THRESHOLD, type ProcurementMatcher } from '../procurement/matcher.js';
 import type { ProcurementTolerances } from '../procurement/tolerances.js';
@@ -38,17 +44,17 @@ export interface ProcurementLineResult {
 /** The procurement part of a decision. */
 export interface ProcurementSummary {
   po_number: string;
-  /** `cited` (the invoice's po_number) or `only_open_po` (the vendor's one open PO). */
-  chosen_by: 'cited' | 'only_open_po';
+  /** `cited` (the invoice's po_number), `only_open_po` (the vendor's one open PO) or `matcher` (../procurement/choose.ts). */
+  chosen_by: 'cited' | 'only_open_po' | 'matcher';
   matcher_version: string;
   /** True when every line matched a PO line within tolerance (no procurement reason). */
   all_lines_matched: boolean;
-  /** Overbilled cents over the lines (expected loss of the procurement exceptions). */
+  /** Cents at risk over the lines: overbilled, unreceived or not on the PO (expected loss of the procurement exceptions). */
   amount_at_risk_cents: number;
   lines: ProcurementLineResult[];
 }
 
-/** What a PO-backed invoice billed against each PO line, recorded with the decision. */
+/** What a PO-backed invoice billed against each PO line (negative for a credit memo), recorded with the decision. */
 export interface PoBilling {
   poNumber: string;
   allocations: { poLineNumber: number; baseQuantity: number; amountCents: number }[];
@@ -66,6 +72,14 @@ export interface ProcurementResult {
 
 const NONE: ProcurementResult = { reasons: [], summary: null, amountAtRiskCents: 0, billing: null };
 
+/**
+ * The line-match threshold in use: the tenant's `match_threshold`, else the served matcher's card
+ * threshold, else the identifier rule's {@link DEFAULT_MATCH_THRESHOLD}.
+ */
+export function matchThresholdOf(tolerances: ProcurementTolerances, cardThreshold: number | null): number {
+  return tolerances.matchThreshold ?? cardThreshold ?? DEFAULT_MATCH_THRESHOLD;
+}
+
 /** Matches an invoice against its PO, receipts and contracts (see the module doc). */
 export function matchProcurement(
   invoice: Invoice,
@@ -74,9 +88,33 @@ export function matchProcurement(
   tolerances: ProcurementTolerances,
   cardThreshold: number | null = null,
 ): ProcurementResult {
-  if (invoice.document_type === 'credit_memo' || lookup.kind === 'none') return NONE;
+  if (lookup.kind === 'none') return NONE;
+  if (invoice.document_type === 'credit_memo') {
+    // A credit memo keeps today's decision path; citing its own vendor's PO, it gives back what it credits.
+    if (lookup.kind !== 'context' || lookup.context.chosenBy !== 'cited') return NONE;
+    const { po, invoiced } = lookup.context;
+    if (po.vendor_id !== invoice.vendor.id) return NONE;
+    const threshold = matchThresholdOf(tolerances, cardThreshold);
+    const allocations = creditAllocations(invoice.lines, po.lines, invoiced, matcher, threshold);
+    return { ...NONE, billing: allocations.length > 0 ? { poNumber: po.po_number, allocations } : null };
+  }
+  // Unmatched invoices: the whole amount is at risk (nothing is known to back it).
+  const unmatched = (r: Reason): ProcurementResult => ({
+    ...NONE,
+    reasons: [r],
+    amountAtRiskCents: Math.max(0, invoice.total_cents),
+  });
   if (lookup.kind === 'po_unknown')
-    return { ...NONE, reasons: [reason('PO_UNKNOWN', PROCUREMENT_WEIGHT, { po_number: lookup.poNumber })] };
+    return unmatched(reason('PO_UNKNOWN', PROCUREMENT_WEIGHT, { po_number: lookup.poNumber }));
+  if (lookup.kind === 'po_ambiguous' || lookup.kind === 'po_choice') {
+    const candidates =
+      lookup.kind === 'po_ambiguous'
+        ? lookup.candidates
+        : lookup.candidates.map((p) => ({ po_number: p.po_number, score: null }));
+    return unmatched(
+      reason('PO_AMBIGUOUS', PROCUREMENT_WEIGHT, { vendor_id: invoice.vendor.id, candidates }),
+    );
+  }
   const { po, chosenBy } = lookup.context;
   const base = { po_number: po.po_number, chosen_by: chosenBy, matcher_version: matcher.version };
   if (po.vendor_id !== invoice.vendor.id) {
@@ -95,7 +133,7 @@ export function matchProcurement(
   const reasons: Reason[] = [];
   if (po.status === 'closed')
     reasons.push(reason('PO_CLOSED', PROCUREMENT_WEIGHT, { po_number: po.po_number }));
-  const threshold = tolerances.matchThreshold ?? cardThreshold ?? DEFAULT_MATCH_THRESHOLD;
+  const threshold = matchThresholdOf(tolerances, cardThreshold);
   const aligned = alignLines(invoice.lines, po.lines, matcher, threshold);
   const facilityId = invoice.facility_id ?? po.facility_id ?? null;
   const allocations: PoBilling['allocations'] = [];
@@ -110,6 +148,7 @@ export function matchProcurement(
         po_number: po.po_number,
         best_match_score: score,
         threshold,
+        ...(a.citedLineMissing ? { cited_po_line_number: a.invoiceLine.po_line_number } : {}),
       });
       reasons.push(r);
       const atRisk = Math.max(0, a.invoiceLine.amount_cents);
