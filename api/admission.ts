@@ -1,10 +1,12 @@
 /**
  * Admission control: at most `maxInFlight` requests of the routes that declare
  * `config: { admission: true }` (the scoring route) are in the server at once. One more is
- * refused at once, before its body is read or its key looked up, with 503 problem+json
+ * refused at once, before its body is validated or scored, with 503 problem+json
  * `TRIAGE_OVERLOADED` and `Retry-After: 1`, rather than queueing behind the others until the
- * scoring deadline passes. A request counts from its arrival until its response is sent (or its
- * client goes away).
+ * scoring deadline passes. A request counts from the moment its body has been received and
+ * parsed (the `preValidation` hook) until its response is sent (or its client goes away), so a
+ * client uploading slowly holds no slot while the server waits for its bytes (the body read is
+ * bounded by the request timeout instead).
  */
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { TriageError } from '../core/errors.js';
@@ -23,8 +25,7 @@ export interface AdmissionOptions {
 }
 
 /**
- * Installs the limit on `app` (call before the auth hook, so a refused request costs no key
- * lookup). `inFlight()` reads the current count (for metrics and tests).
+ * Installs the limit on `app`. `inFlight()` reads the current count (for metrics and tests).
  */
 export function installAdmission(app: FastifyInstance, o: AdmissionOptions): { inFlight(): number } {
   let inFlight = 0;
@@ -33,7 +34,7 @@ export function installAdmission(app: FastifyInstance, o: AdmissionOptions): { i
     if (admitted.delete(req)) inFlight--;
   };
   if (o.maxInFlight > 0) {
-    app.addHook('onRequest', async (req, reply) => {
+    app.addHook('preValidation', async (req, reply) => {
       if (req.routeOptions.config?.admission !== true) return;
       if (inFlight >= o.maxInFlight) {
         void reply.header('retry-after', '1');

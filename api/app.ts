@@ -170,7 +170,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
 
   // Security headers first, so that refused requests (401, 403) carry them too.
   await registerSecurityHeaders(app);
-  // Before the key lookup: refuse scoring requests above the concurrency limit.
+  // Scoring requests above the concurrency limit are refused once their body is in (preValidation).
   installAdmission(app, deps.admission ?? { maxInFlight: 0 });
   // Before any route: refuse routes without roles, authenticate and check roles per request.
   const keys = cachedKeyVerifier(deps.store.keys, { ttlMs: deps.keyCacheMs ?? 500 });

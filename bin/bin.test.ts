@@ -70,6 +70,41 @@ describe('invoice files', () => {
     }
   });
 
+  it('sets aside a row with an unclosed quote (and its invoice), naming the line, and reads the rest', () => {
+    const [head, a1, a2, b1] = CSV.trim().split('\n');
+    const c1 = a1!.replaceAll('c-1', 'c-3').replace('INV-1', 'INV-3');
+    const d1 = a1!.replaceAll('c-1', 'c-4').replace('INV-1', 'INV-4');
+    // c-1's second row opens a quote in its description that never closes.
+    const text = [
+      head,
+      a1,
+      a2!.replace('Nebulizer with compressor', '"Nebulizer with compressor'),
+      '',
+      c1,
+      `${d1},extra`,
+      b1,
+      '',
+    ].join('\n');
+    const recs = parseCsv(text);
+    expect(recs.map((r) => [r.location, r.parseError])).toEqual([
+      [
+        'rows 2-3',
+        'line 3: a quoted field opened on this line is not closed; the row is not read; the invoice is not read',
+      ],
+      ['row 5', undefined],
+      ['row 6', 'line 6: the row has another number of fields than the header (17); it is not read'],
+      ['row 7', undefined],
+    ]);
+    expect(validateInvoice(recs[1]!.value).invoice_id).toBe('c-3');
+    expect((recs[3]!.value as { invoice_id: string }).invoice_id).toBe('c-2');
+  });
+
+  it('names file lines when a quoted value spans lines', () => {
+    const [head, a1, a2, b1] = CSV.trim().split('\n');
+    const text = [head, a1!.replace('Oxygen concentrator', '"Oxygen\nconcentrator"'), a2, b1, ''].join('\n');
+    expect(parseCsv(text).map((r) => r.location)).toEqual(['rows 2-4', 'row 5']);
+  });
+
   it('refuses a CSV without the key columns', () => {
     expect(() => parseCsv('a,b\n1,2\n')).toThrow(/invoice_id, line_number, description/);
   });

@@ -25,7 +25,7 @@ import { isTriageError } from '../core/errors.js';
 import { validateInvoice } from '../core/validate.js';
 import type { DecisionResponse } from '../core/decision.js';
 import { readInvoiceFiles, type FileFormat } from './invoice-file.js';
-import { readErpFile } from './erp-file.js';
+import { openErpFile } from './erp-file.js';
 import { wire, type ModelsWiring } from './bootstrap.js';
 import { loadConfig } from './config.js';
 import { openStore, type AuditVerification, type CreatedApiKey, type StoreConfig } from '../store/index.js';
@@ -407,10 +407,13 @@ withStoreFlags(
     .description('Upsert POs, receipts and contracts from JSON, JSONL or CSV (all or nothing; audited)')
     .requiredOption('--tenant <tenant>', 'tenant the data belongs to'),
 ).action(async (file: string, o: StoreFlags & { tenant: string }) => {
-  const load = readErpFile(resolve(file));
+  const erpFile = openErpFile(resolve(file));
   const repo = await openStore(serviceStore(o));
   try {
-    process.stdout.write(JSON.stringify(await repo.erp.load(o.tenant, load, null), null, 2) + '\n');
+    const result = await repo.erp.load(o.tenant, erpFile.load, null).catch((e: unknown) => {
+      throw isTriageError(e) ? erpFile.locate(e) : e;
+    });
+    process.stdout.write(JSON.stringify(result, null, 2) + '\n');
   } finally {
     await repo.close();
   }

@@ -1,8 +1,12 @@
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { makeContract, makePo, makeReceipts } from '../test/erp-fixtures.js';
+import { packageRoot } from '../core/paths.js';
+import { isTriageError, type TriageError } from '../core/errors.js';
+import { openStore } from '../store/index.js';
 import { readErpFile } from './erp-file.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'erp-file-'));
@@ -68,7 +72,7 @@ describe('ERP files', () => {
     try {
       readErpFile(p);
     } catch (e) {
-      expect(e).toBeProblem(400, 'TRIAGE_FILE_INVALID', '/purchase_orders/0/lines/0/quantity');
+      expect(e).toBeProblem(400, 'TRIAGE_FILE_INVALID', 'line 1, /lines/0/quantity');
     }
   });
 
@@ -84,4 +88,158 @@ describe('ERP files', () => {
       expect(thrown).toBeProblem(400, 'TRIAGE_FILE_INVALID', 'line 2');
     }
   });
+});
+
+const HEADER =
+  'record_type,po_number,vendor_id,status,order_date,version,line_number,description,supplier_part,uom,pack_qty,quantity,unit_price_cents,receipt_id,po_line_number,received_date';
+const thrown = (p: string): TriageError => {
+  try {
+    readErpFile(p);
+  } catch (e) {
+    if (isTriageError(e)) return e;
+    throw e;
+  }
+  throw new Error('expected the file to be refused');
+};
+
+describe('ERP CSV files name the file line and column', () => {
+  it('names the line and column of a schema problem (a PO line field, a header field, a receipt field)', () => {
+    const p = file(
+      'rows.csv',
+      `${HEADER}\n` +
+        'po_line,PO-1,V-100,open,2025-02-10,1,1,Gloves,010-00715-20,BX,100,10,4120,,,\n' +
+        '\n' +
+        'po_line,PO-1,V-100,open,2025-02-10,1,2,"Catheter,\nsilicone",,EA,,-5,1850,,,\n' +
+        'po_line,PO-2,V-100,open,2025-02-31,1,1,Gauze,,EA,,5,100,,,\n' +
+        'receipt,PO-1,,,,1,,,,BX,100,abc,,GR-1,1,2025-02-20\n',
+    );
+    const e = thrown(p);
+    expect(e).toBeProblem(400, 'TRIAGE_FILE_INVALID', 'line 4, column quantity');
+    expect(e).toBeProblem(400, 'TRIAGE_FILE_INVALID', 'line 6, column order_date');
+    expect(e).toBeProblem(400, 'TRIAGE_FILE_INVALID', 'line 7, column quantity');
+    expect(e.message).toContain('rows.csv line 4, column quantity: ');
+    expect(e.message).toContain('(/purchase_orders/0/lines/1/quantity)');
+  });
+
+  it('names identifier columns and the row of a check beyond the schema (amount over the limit, unknown unit)', () => {
+    const p = file(
+      'amount.csv',
+      `${HEADER}\n` +
+        'po_line,PO-1,V-100,open,2025-02-10,1,1,Gloves,010-00715-20,BX,100,1000000,10000000000000,,,\n' +
+        'receipt,PO-1,,,,1,,,,QQ,,1,,GR-1,1,2025-02-20\n',
+    );
+    const e = thrown(p);
+    expect(e).toBeProblem(400, 'TRIAGE_FILE_INVALID', 'line 2, column unit_price_cents');
+    expect(e).toBeProblem(400, 'TRIAGE_FILE_INVALID', 'line 3, column uom');
+    const ids = file(
+      'ids.csv',
+      `${HEADER}\npo_line,PO-1,V-100,open,2025-02-10,1,1,Gloves,${'x'.repeat(65)},BX,100,1,1,,,\n`,
+    );
+    expect(thrown(ids)).toBeProblem(400, 'TRIAGE_FILE_INVALID', 'line 2, column supplier_part');
+  });
+
+  it('names a PO header that differs between the rows of one PO, and an unknown record type', () => {
+    const p = file(
+      'header.csv',
+      `${HEADER}\n` +
+        'po_line,PO-1,V-100,open,2025-02-10,1,1,Gloves,,BX,100,1,1,,,\n' +
+        'po_line,PO-1,V-200,open,2025-02-10,1,2,Gauze,,EA,,1,1,,,\n' +
+        'invoice,PO-1,,,,,,,,,,,,,,\n',
+    );
+    const e = thrown(p);
+    expect(e).toBeProblem(400, 'TRIAGE_FILE_INVALID', 'line 3, column vendor_id');
+    expect(e.errors.find((x) => x.path === 'line 3, column vendor_id')!.message).toBe(
+      'differs from line 2 of the same record',
+    );
+    expect(e).toBeProblem(400, 'TRIAGE_FILE_INVALID', 'line 4, column record_type');
+  });
+
+  it('names the line of a row the CSV parser cannot read', () => {
+    const p = file('quote.csv', `${HEADER}\npo_line,PO-1,V-100,open,2025-02-10,1,1,"Gloves,,BX,100,1,1,,,\n`);
+    const e = thrown(p);
+    expect(e).toBeProblem(400, 'TRIAGE_FILE_INVALID', 'line 2');
+    expect(e.message).toContain('Quote Not Closed');
+  });
+
+  it('reads contracts from contract_item rows, grouped by contract, facilities separated by ;', () => {
+    const load = readErpFile(join(packageRoot(), 'datasets', 'samples', 'erp', 'erp_load.csv'));
+    expect(load.purchase_orders?.map((p) => [p.po_number, p.lines.length])).toEqual([['PO-1001', 2]]);
+    expect(load.purchase_orders![0]!.lines[1]!.description).toBe(
+      'Foley catheter 16 Fr silicone, 5 ml balloon',
+    );
+    expect(load.receipts?.map((r) => r.receipt_id)).toEqual(['GR-1', 'GR-2']);
+    expect(load.contracts).toEqual([
+      {
+        contract_id: 'GPO-7',
+        vendor_id: 'V-100',
+        kind: 'gpo',
+        tier: 'T1',
+        effective_date: '2025-01-01',
+        end_date: '2025-12-31',
+        facilities: ['FAC-1', 'FAC-2'],
+        version: 1,
+        items: [
+          {
+            description: 'Exam gloves nitrile medium',
+            identifiers: { supplier_part: '0100071520' },
+            uom: 'BX',
+            pack_qty: 100,
+            price_cents: 4_120,
+          },
+          {
+            description: 'Exam gloves nitrile large',
+            identifiers: { supplier_part: '0100071530' },
+            uom: 'BX',
+            pack_qty: 100,
+            price_cents: 4_120,
+          },
+        ],
+      },
+    ]);
+    const bad = file(
+      'contract.csv',
+      'record_type,contract_id,vendor_id,effective_date,end_date,facilities,version,description,uom,price_cents\n' +
+        'contract_item,C-1,V-100,2025-06-01,2025-05-01,,1,Gloves,BX,-1\n',
+    );
+    expect(thrown(bad)).toBeProblem(400, 'TRIAGE_FILE_INVALID', 'line 2, column price_cents');
+    const backwards = file(
+      'contract2.csv',
+      'record_type,contract_id,vendor_id,effective_date,end_date,facilities,version,description,uom,price_cents\n' +
+        'contract_item,C-1,V-100,2025-06-01,2025-05-01,,1,Gloves,BX,100\n',
+    );
+    expect(thrown(backwards)).toBeProblem(400, 'TRIAGE_FILE_INVALID', 'line 2, column end_date');
+  });
+});
+
+describe('npm run cli -- erp load FILE.csv', () => {
+  const root = packageRoot();
+  const run = (args: string[]) =>
+    spawnSync(process.execPath, ['--import', 'tsx', join(root, 'bin', 'cli.ts'), ...args], {
+      cwd: root,
+      env: { PATH: process.env.PATH ?? '' },
+      encoding: 'utf8',
+      timeout: 120_000,
+    });
+
+  it('loads the sample CSV once the vendor has a profile; before, names the file line and column', async () => {
+    const dataDir = join(mkdtempSync(join(tmpdir(), 'triage-cli-erp-')), 'pglite');
+    const sample = join(root, 'datasets', 'samples', 'erp', 'erp_load.csv');
+    const refused = run(['erp', 'load', sample, '--tenant', 'acme', '--data-dir', dataDir]);
+    expect(refused.status).toBe(2);
+    expect(refused.stderr).toContain('TRIAGE_ERP_REFERENCE_INVALID');
+    expect(refused.stderr).toContain(
+      'erp_load.csv line 2, column vendor_id: PO PO-1001: vendor V-100 is unknown',
+    );
+    expect(refused.stderr).toContain('erp_load.csv line 6, column vendor_id: contract GPO-7');
+    const repo = await openStore({ engine: 'pglite', dataDir });
+    await repo.vendors.put('acme', 'V-100', { approved_betos: [], approved_hcpcs_prefixes: [] }, null);
+    await repo.close();
+    const ok = run(['erp', 'load', sample, '--tenant', 'acme', '--data-dir', dataDir]);
+    expect(ok.status, ok.stderr).toBe(0);
+    expect(JSON.parse(ok.stdout)).toMatchObject({
+      purchase_orders: { created: 1 },
+      receipts: { created: 2 },
+      contracts: { created: 1 },
+    });
+  }, 180_000);
 });

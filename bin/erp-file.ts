@@ -3,34 +3,128 @@
  *
  * - `.json`: one load, `{ purchase_orders, receipts, contracts }` as `POST /v1/erp/load` takes it;
  * - `.jsonl`: one record a line with `"type": "purchase_order" | "receipt" | "contract"`;
- * - `.csv`: flat rows with `record_type` `po_line` or `receipt`; PO line rows carry the PO header
- *   (`po_number, vendor_id, facility_id, status, order_date, version`) and the line
- *   (`line_number, description, supplier_part, manufacturer_part, ndc, gtin, buyer_item, hcpcs,
- *   uom, pack_qty, quantity, unit_price_cents, contract_id`); rows of one PO are grouped.
- *   Receipt rows: `receipt_id, po_number, po_line_number, quantity, uom, pack_qty,
- *   received_date, version`. Contracts are JSON or JSONL only (their items are nested).
+ * - `.csv`: flat rows with `record_type` `po_line`, `receipt` or `contract_item` (one header
+ *   row; a file may mix the three; unused columns stay empty). Sample:
+ *   `datasets/samples/erp/erp_load.csv`.
+ *   - `po_line` rows carry the PO header (`po_number, vendor_id, facility_id, status,
+ *     order_date, version`) and the line (`line_number, description, supplier_part,
+ *     manufacturer_part, ndc, gtin, buyer_item, hcpcs, uom, pack_qty, quantity,
+ *     unit_price_cents, contract_id`); rows of one PO are grouped, the header from its first row.
+ *   - `receipt` rows: `receipt_id, po_number, po_line_number, quantity, uom, pack_qty,
+ *     received_date, version`.
+ *   - `contract_item` rows carry the contract (`contract_id, vendor_id, kind, tier,
+ *     effective_date, end_date, facilities, version`; `facilities` separated by `;`, empty:
+ *     every facility) and one priced item (`description, supplier_part, manufacturer_part, ndc,
+ *     gtin, buyer_item, hcpcs, uom, pack_qty, price_cents`); rows of one contract are grouped.
+ *     The `contract_id` column is the line's contract on a `po_line` row, the contract's id here.
+ *
+ * Problems name the file row: `line N, column X` for CSV (N is the file line the row starts on,
+ * X the column's header), `line N` with the pointer inside the record for JSONL, the JSON pointer
+ * for `.json`. A PO or contract header that differs between its rows names the later row.
  *
  * @throws TriageError `TRIAGE_FILE_INVALID` naming the line and field of the first problems.
  */
 import { readFileSync } from 'node:fs';
-import { extname } from 'node:path';
+import { basename, extname } from 'node:path';
 import { parse } from 'csv-parse/sync';
 import { Compile } from 'typebox/compile';
-import { ErpLoad, type PurchaseOrder } from '../core/erp.js';
-import { TriageError, type FieldError } from '../core/errors.js';
+import { ErpLoad } from '../core/erp.js';
+import { isTriageError, TriageError, type FieldError } from '../core/errors.js';
 import { toFieldErrors, type SchemaErrorLike } from '../core/validate.js';
+import { checkErpLoad } from '../store/erp-checks.js';
 
 const check = Compile(ErpLoad);
 const KINDS = { purchase_order: 'purchase_orders', receipt: 'receipts', contract: 'contracts' } as const;
 
-const invalid = (path: string, errors: FieldError[]) =>
-  new TriageError(
-    'TRIAGE_FILE_INVALID',
-    `${path}: ${errors.map((e) => `${e.path} ${e.message}`).join('; ')}`,
-    errors,
-  );
+/** Where a record (or a nested record) of the load came from in the file. */
+interface Origin {
+  line: number;
+  /** CSV: field name (as it appears after the record's pointer) -> column header. */
+  columns?: Readonly<Record<string, string>>;
+}
 
-function fromJsonl(text: string, path: string): Record<string, unknown[]> {
+/** An ERP file read into a load, with the file rows its records came from. */
+export interface ErpFile {
+  load: ErpLoad;
+  /**
+   * The same error with each field path naming the file row (`line N, column X` in a CSV) in
+   * place of the JSON pointer into the load; for errors the store raises on this file's load.
+   */
+  locate(e: TriageError): TriageError;
+}
+
+const ID_COLUMNS = ['buyer_item', 'supplier_part', 'manufacturer_part', 'ndc', 'gtin', 'hcpcs'] as const;
+const idColumns = (prefix: string) => Object.fromEntries(ID_COLUMNS.map((c) => [`${prefix}${c}`, c]));
+const same = (names: readonly string[]) => Object.fromEntries(names.map((n) => [n, n]));
+const PO_HEADER = ['po_number', 'vendor_id', 'facility_id', 'status', 'order_date', 'version'] as const;
+const PO_LINE = [
+  'line_number',
+  'description',
+  'uom',
+  'pack_qty',
+  'quantity',
+  'unit_price_cents',
+  'contract_id',
+];
+const RECEIPT = [
+  'receipt_id',
+  'po_number',
+  'po_line_number',
+  'quantity',
+  'uom',
+  'pack_qty',
+  'received_date',
+  'version',
+];
+const CONTRACT_HEADER = [
+  'contract_id',
+  'vendor_id',
+  'kind',
+  'tier',
+  'effective_date',
+  'end_date',
+  'facilities',
+  'version',
+] as const;
+const CONTRACT_ITEM = ['description', 'uom', 'pack_qty', 'price_cents'];
+
+const num = (v: string | undefined): number | undefined =>
+  v === undefined || v === '' ? undefined : Number(v);
+const str = (v: string | undefined): string | undefined => (v === undefined || v === '' ? undefined : v);
+const defined = (o: Record<string, unknown>) =>
+  Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined));
+const identifiers = (r: Record<string, string>) => {
+  const ids = defined(Object.fromEntries(ID_COLUMNS.map((c) => [c, str(r[c])])));
+  return Object.keys(ids).length > 0 ? { identifiers: ids } : {};
+};
+
+class Origins {
+  private readonly byPointer = new Map<string, Origin>();
+  set(pointer: string, origin: Origin): void {
+    this.byPointer.set(pointer, origin);
+  }
+  /** `line N, column X` (or `line N` and the rest of the pointer) for a pointer into the load. */
+  name(pointer: string): string | null {
+    let prefix = pointer;
+    for (;;) {
+      const o = this.byPointer.get(prefix);
+      if (o) {
+        const rest = pointer.slice(prefix.length).replace(/^\//, '');
+        if (rest === '') return `line ${o.line}`;
+        if (o.columns) {
+          const column = o.columns[rest] ?? o.columns[rest.split('/')[0]!];
+          if (column) return `line ${o.line}, column ${column}`;
+        }
+        return `line ${o.line}, /${rest}`;
+      }
+      const cut = prefix.lastIndexOf('/');
+      if (cut <= 0) return null;
+      prefix = prefix.slice(0, cut);
+    }
+  }
+}
+
+function fromJsonl(text: string, fail: (errors: FieldError[]) => never, origins: Origins) {
   const out: Record<string, unknown[]> = {};
   text.split('\n').forEach((line, i) => {
     if (line.trim() === '') return;
@@ -38,33 +132,67 @@ function fromJsonl(text: string, path: string): Record<string, unknown[]> {
     try {
       rec = JSON.parse(line) as unknown;
     } catch {
-      throw invalid(path, [{ path: `line ${i + 1}`, message: 'is not JSON' }]);
+      fail([{ path: `line ${i + 1}`, message: 'is not JSON' }]);
     }
     if (typeof rec !== 'object' || rec === null || Array.isArray(rec))
-      throw invalid(path, [{ path: `line ${i + 1}`, message: 'must be a JSON object with a type' }]);
+      fail([{ path: `line ${i + 1}`, message: 'must be a JSON object with a type' }]);
     const { type, ...body } = rec as Record<string, unknown>;
     const kind = KINDS[type as keyof typeof KINDS];
-    if (!kind)
-      throw invalid(path, [
-        { path: `line ${i + 1}/type`, message: 'must be purchase_order, receipt or contract' },
-      ]);
-    (out[kind] ??= []).push(body);
+    if (!kind) fail([{ path: `line ${i + 1}/type`, message: 'must be purchase_order, receipt or contract' }]);
+    const list = (out[kind] ??= []);
+    origins.set(`/${kind}/${list.length}`, { line: i + 1 });
+    list.push(body);
   });
   return out;
 }
 
-const num = (v: string | undefined): number | undefined =>
-  v === undefined || v === '' ? undefined : Number(v);
-const str = (v: string | undefined): string | undefined => (v === undefined || v === '' ? undefined : v);
-const defined = (o: Record<string, unknown>) =>
-  Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined));
-
-function fromCsv(text: string, path: string): Record<string, unknown[]> {
-  const rows = parse(text, { columns: true, skip_empty_lines: true, bom: true }) as Record<string, string>[];
-  const pos = new Map<string, PurchaseOrder>();
+function fromCsv(text: string, fail: (errors: FieldError[]) => never, origins: Origins) {
+  let rows: { record: Record<string, string>; info: { lines: number } }[];
+  try {
+    rows = parse(text, { columns: true, skip_empty_lines: true, bom: true, info: true }) as typeof rows;
+  } catch (e) {
+    const line = (e as { lines?: number }).lines;
+    fail([{ path: line ? `line ${line}` : '/', message: `is not CSV: ${(e as Error).message}` }]);
+  }
+  const pos = new Map<
+    string,
+    {
+      rec: { lines: unknown[] } & Record<string, unknown>;
+      index: number;
+      row: Record<string, string>;
+      line: number;
+    }
+  >();
+  const contracts = new Map<
+    string,
+    {
+      rec: { items: unknown[] } & Record<string, unknown>;
+      index: number;
+      row: Record<string, string>;
+      line: number;
+    }
+  >();
   const receipts: unknown[] = [];
-  rows.forEach((r, i) => {
-    if (r.record_type === 'receipt')
+  const errors: FieldError[] = [];
+  /** A header column that differs from the group's first row. */
+  const differs = (
+    cols: readonly string[],
+    r: Record<string, string>,
+    first: { row: Record<string, string>; line: number },
+    line: number,
+  ) => {
+    for (const c of cols)
+      if ((r[c] ?? '') !== (first.row[c] ?? ''))
+        errors.push({
+          path: `line ${line}, column ${c}`,
+          message: `differs from line ${first.line} of the same record`,
+        });
+  };
+  for (const { record: r, info } of rows) {
+    // info.lines is the line the row ends on; a quoted value may span lines.
+    const line = info.lines - Object.values(r).reduce((n, v) => n + (v.match(/\n/g)?.length ?? 0), 0);
+    if (r.record_type === 'receipt') {
+      origins.set(`/receipts/${receipts.length}`, { line, columns: same(RECEIPT) });
       receipts.push(
         defined({
           receipt_id: str(r.receipt_id),
@@ -77,62 +205,148 @@ function fromCsv(text: string, path: string): Record<string, unknown[]> {
           version: num(r.version),
         }),
       );
-    else if (r.record_type === 'po_line') {
+    } else if (r.record_type === 'po_line') {
       const key = r.po_number ?? '';
-      const po =
-        pos.get(key) ??
-        (defined({
-          po_number: str(r.po_number),
-          vendor_id: str(r.vendor_id),
-          facility_id: str(r.facility_id),
-          status: str(r.status),
-          order_date: str(r.order_date),
-          version: num(r.version),
-          lines: [],
-        }) as unknown as PurchaseOrder);
-      pos.set(key, po);
-      const ids = defined({
-        buyer_item: str(r.buyer_item),
-        supplier_part: str(r.supplier_part),
-        manufacturer_part: str(r.manufacturer_part),
-        ndc: str(r.ndc),
-        gtin: str(r.gtin),
-        hcpcs: str(r.hcpcs),
+      let po = pos.get(key);
+      if (po) differs(PO_HEADER, r, po, line);
+      else {
+        po = {
+          rec: {
+            ...defined({
+              po_number: str(r.po_number),
+              vendor_id: str(r.vendor_id),
+              facility_id: str(r.facility_id),
+              status: str(r.status),
+              order_date: str(r.order_date),
+              version: num(r.version),
+            }),
+            lines: [],
+          },
+          index: pos.size,
+          row: r,
+          line,
+        };
+        pos.set(key, po);
+        origins.set(`/purchase_orders/${po.index}`, { line, columns: same(PO_HEADER) });
+      }
+      origins.set(`/purchase_orders/${po.index}/lines/${po.rec.lines.length}`, {
+        line,
+        columns: { ...same(PO_LINE), ...idColumns('identifiers/') },
       });
-      po.lines.push(
+      po.rec.lines.push(
         defined({
           line_number: num(r.line_number),
           description: str(r.description),
-          ...(Object.keys(ids).length > 0 ? { identifiers: ids } : {}),
+          ...identifiers(r),
           uom: str(r.uom),
           pack_qty: num(r.pack_qty),
           quantity: num(r.quantity),
           unit_price_cents: num(r.unit_price_cents),
           contract_id: str(r.contract_id),
-        }) as unknown as PurchaseOrder['lines'][number],
+        }),
       );
-    } else throw invalid(path, [{ path: `row ${i + 2}/record_type`, message: 'must be po_line or receipt' }]);
-  });
+    } else if (r.record_type === 'contract_item') {
+      const key = r.contract_id ?? '';
+      let c = contracts.get(key);
+      if (c) differs(CONTRACT_HEADER, r, c, line);
+      else {
+        const facilities = (r.facilities ?? '')
+          .split(';')
+          .map((f) => f.trim())
+          .filter((f) => f !== '');
+        c = {
+          rec: {
+            ...defined({
+              contract_id: str(r.contract_id),
+              vendor_id: str(r.vendor_id),
+              kind: str(r.kind),
+              tier: str(r.tier),
+              effective_date: str(r.effective_date),
+              end_date: str(r.end_date),
+              version: num(r.version),
+            }),
+            facilities,
+            items: [],
+          },
+          index: contracts.size,
+          row: r,
+          line,
+        };
+        contracts.set(key, c);
+        origins.set(`/contracts/${c.index}`, { line, columns: same(CONTRACT_HEADER) });
+      }
+      origins.set(`/contracts/${c.index}/items/${c.rec.items.length}`, {
+        line,
+        columns: { ...same(CONTRACT_ITEM), ...idColumns('identifiers/') },
+      });
+      c.rec.items.push(
+        defined({
+          description: str(r.description),
+          identifiers: identifiers(r).identifiers ?? {},
+          uom: str(r.uom),
+          pack_qty: num(r.pack_qty),
+          price_cents: num(r.price_cents),
+        }),
+      );
+    } else
+      errors.push({
+        path: `line ${line}, column record_type`,
+        message: 'must be po_line, receipt or contract_item',
+      });
+  }
+  if (errors.length > 0) fail(errors.slice(0, 20));
   return {
-    ...(pos.size > 0 ? { purchase_orders: [...pos.values()] } : {}),
+    ...(pos.size > 0 ? { purchase_orders: [...pos.values()].map((p) => p.rec) } : {}),
     ...(receipts.length > 0 ? { receipts } : {}),
+    ...(contracts.size > 0 ? { contracts: [...contracts.values()].map((c) => c.rec) } : {}),
   };
 }
 
-/** Reads and validates an ERP file (see the module doc). */
-export function readErpFile(path: string): ErpLoad {
+/** Reads and validates an ERP file, keeping where each record came from (see the module doc). */
+export function openErpFile(path: string): ErpFile {
   const text = readFileSync(path, 'utf8');
+  const file = basename(path);
   const ext = extname(path).toLowerCase();
+  const origins = new Origins();
+  const named = (errors: readonly FieldError[]): FieldError[] =>
+    errors.map((e) => {
+      const at = origins.name(e.path);
+      return at ? { path: at, message: `${e.message} (${e.path})` } : e;
+    });
+  const describe = (errors: readonly FieldError[]) =>
+    errors.map((e) => `${file} ${e.path}: ${e.message}`).join('; ');
+  const fail = (errors: FieldError[]): never => {
+    throw new TriageError('TRIAGE_FILE_INVALID', describe(errors), errors);
+  };
   let value: unknown;
-  if (ext === '.jsonl' || ext === '.ndjson') value = fromJsonl(text, path);
-  else if (ext === '.csv') value = fromCsv(text, path);
+  if (ext === '.jsonl' || ext === '.ndjson') value = fromJsonl(text, fail, origins);
+  else if (ext === '.csv') value = fromCsv(text, fail, origins);
   else
     try {
       value = JSON.parse(text) as unknown;
     } catch {
-      throw invalid(path, [{ path: '', message: 'is not JSON' }]);
+      fail([{ path: '', message: 'is not JSON' }]);
     }
   if (!check.Check(value))
-    throw invalid(path, toFieldErrors([...check.Errors(value)] as SchemaErrorLike[]).slice(0, 20));
-  return value;
+    fail(named(toFieldErrors([...check.Errors(value)] as SchemaErrorLike[]).slice(0, 20)));
+  const load = value as ErpLoad;
+  const locate = (e: TriageError): TriageError => {
+    const errors = named(e.errors);
+    return new TriageError(e.code, `${describe(errors)}; nothing was stored`, errors, { cause: e });
+  };
+  try {
+    checkErpLoad(load);
+  } catch (e) {
+    if (isTriageError(e)) {
+      const errors = named(e.errors);
+      throw new TriageError('TRIAGE_FILE_INVALID', describe(errors), errors, { cause: e });
+    }
+    throw e;
+  }
+  return { load, locate };
+}
+
+/** Reads and validates an ERP file (see the module doc). */
+export function readErpFile(path: string): ErpLoad {
+  return openErpFile(path).load;
 }

@@ -143,66 +143,171 @@ const num = (v: string | undefined): number | string | undefined => {
   return s !== undefined && NUM.test(s) ? Number(s) : s;
 };
 
+/** A CSV row with the file line it starts on. */
+interface CsvRow {
+  line: number;
+  row: Record<string, string>;
+}
+
+/** A row the CSV parser could not read: its file line, why, and its invoice id when it can be told. */
+interface BrokenRow {
+  line: number;
+  reason: string;
+  invoiceId: string | undefined;
+}
+
+/**
+ * Reads the rows of a CSV with the file line each starts on, going on past a row the parser
+ * cannot read. A quote that is never closed would swallow the rest of the file into one field,
+ * so that row alone is set aside (its line, and its invoice id read without quoting) and the
+ * parse resumes at the next line; a row with another number of fields than the header is set
+ * aside the same way. Rows of an invoice with a row set aside are not used (the invoice would be
+ * read with lines missing).
+ */
+function csvRows(text: string): { header: string[]; rows: CsvRow[]; broken: BrokenRow[] } {
+  const rows: CsvRow[] = [];
+  const broken: BrokenRow[] = [];
+  const all = text.split('\n');
+  const headerText = all[0] ?? '';
+  const header = ((parse(headerText, { bom: true, relax_quotes: true }) as string[][])[0] ?? []).map(
+    (h) => h,
+  );
+  let chunk = text;
+  // File line of chunk line k is k + delta.
+  let delta = 0;
+  for (;;) {
+    const got: { record: Record<string, string>; info: { lines: number } }[] = [];
+    try {
+      parse(chunk, {
+        columns: true,
+        skip_empty_lines: true,
+        trim: false,
+        bom: true,
+        info: true,
+        on_record: (rec: { record: Record<string, string>; info: { lines: number } }) => {
+          got.push(rec);
+          return rec;
+        },
+      });
+    } catch (e) {
+      const code = (e as { code?: string }).code;
+      if (code !== 'CSV_QUOTE_NOT_CLOSED' && code !== 'CSV_RECORD_INCONSISTENT_COLUMNS')
+        throw new TriageError(
+          'TRIAGE_FILE_INVALID',
+          `CSV line ${((e as { lines?: number }).lines ?? 0) + delta}: ${(e as Error).message}`,
+        );
+      for (const g of got) rows.push(toRow(g, delta));
+      const lines = chunk.split('\n');
+      let start = (got.at(-1)?.info.lines ?? 1) + 1;
+      while (start <= lines.length && lines[start - 1]!.trim() === '') start++;
+      const end = code === 'CSV_QUOTE_NOT_CLOSED' ? start : Math.max(start, (e as { lines: number }).lines);
+      const raw = lines[start - 1] ?? '';
+      const loose = (parse(raw, { quote: false, relax_column_count: true }) as string[][])[0] ?? [];
+      const id = loose[header.indexOf('invoice_id')]?.trim();
+      broken.push({
+        line: start + delta,
+        reason:
+          code === 'CSV_QUOTE_NOT_CLOSED'
+            ? 'a quoted field opened on this line is not closed; the row is not read'
+            : `the row has another number of fields than the header (${header.length}); it is not read`,
+        invoiceId: id === '' ? undefined : id,
+      });
+      chunk = [headerText, ...lines.slice(end)].join('\n');
+      delta += end - 1;
+      continue;
+    }
+    for (const g of got) rows.push(toRow(g, delta));
+    return { header, rows, broken };
+  }
+}
+
+/** The row with the file line it starts on (info.lines is where it ends; quoted values may span lines). */
+function toRow(g: { record: Record<string, string>; info: { lines: number } }, delta: number): CsvRow {
+  const inner = Object.values(g.record).reduce((n, v) => n + (v.match(/\n/g)?.length ?? 0), 0);
+  return { line: g.info.lines - inner + delta, row: g.record };
+}
+
 /**
  * Parses the CSV format into invoice objects (rows grouped by `invoice_id`, in order of first
- * appearance). Numbers that do not parse are left as strings so validation names the field.
+ * appearance; locations are file lines). Numbers that do not parse are left as strings so
+ * validation names the field. A row the parser cannot read (a quote never closed, a wrong number
+ * of fields) makes a record with `parseError` naming its line, and its invoice's other rows are
+ * not used; the rows after it are read.
  * @throws TriageError `TRIAGE_FILE_INVALID` when the header lacks a required column.
  */
 export function parseCsv(text: string): FileRecord[] {
-  const rows = parse(text, { columns: true, skip_empty_lines: true, trim: false, bom: true }) as Record<
-    string,
-    string
-  >[];
-  const header = rows[0] ? Object.keys(rows[0]) : [];
+  const { header, rows, broken } = csvRows(text);
   const missing = ['invoice_id', 'line_number', 'description'].filter(
-    (c) => rows.length > 0 && !header.includes(c),
+    (c) => (rows.length > 0 || broken.length > 0) && !header.includes(c),
   );
   if (missing.length > 0)
     throw new TriageError('TRIAGE_FILE_INVALID', `CSV header lacks column(s): ${missing.join(', ')}`);
-  const groups = new Map<string, { first: number; last: number; rows: Record<string, string>[] }>();
-  rows.forEach((r, i) => {
-    const id = r.invoice_id ?? '';
-    const g = groups.get(id) ?? { first: i + 2, last: i + 2, rows: [] };
-    g.last = i + 2;
-    g.rows.push(r);
+  const groups = new Map<
+    string,
+    { first: number; last: number; rows: Record<string, string>[]; broken: BrokenRow[] }
+  >();
+  const group = (id: string, line: number) => {
+    const g = groups.get(id) ?? { first: line, last: line, rows: [], broken: [] };
+    g.first = Math.min(g.first, line);
+    g.last = Math.max(g.last, line);
     groups.set(id, g);
-  });
-  return [...groups.values()].map((g) => {
-    const h = g.rows[0]!;
-    const vendor: Record<string, unknown> = { id: opt(h.vendor_id), name: opt(h.vendor_name) };
-    if (opt(h.vendor_tax_id)) vendor.tax_id = opt(h.vendor_tax_id);
-    if (opt(h.vendor_npi)) vendor.npi = opt(h.vendor_npi);
-    const inv: Record<string, unknown> = {
-      invoice_id: opt(h.invoice_id),
-      vendor,
-      invoice_number: opt(h.invoice_number),
-      invoice_date: opt(h.invoice_date),
-      currency: opt(h.currency),
-      total_cents: int(h.total_cents),
-      document_type: opt(h.document_type) ?? 'invoice',
-    };
-    for (const k of ['due_date', 'po_number', 'facility_id'] as const) if (opt(h[k])) inv[k] = opt(h[k]);
-    if (opt(h.service_period_start) || opt(h.service_period_end)) {
-      inv.service_period = { start: opt(h.service_period_start), end: opt(h.service_period_end) };
-    }
-    inv.lines = g.rows.map((r) => {
-      const line: Record<string, unknown> = {
-        line_number: int(r.line_number),
-        description: opt(r.description),
-        quantity: num(r.quantity),
-        unit_price_cents: int(r.unit_price_cents),
-        amount_cents: int(r.amount_cents),
-      };
-      if (opt(r.code)) line.code = { system: opt(r.code_system) ?? 'HCPCS', value: opt(r.code) };
-      if (opt(r.modifiers)) line.modifiers = opt(r.modifiers)!.split(/[\s,;]+/);
-      if (opt(r.service_date)) line.service_date = opt(r.service_date);
-      return line;
+    return g;
+  };
+  for (const r of rows) group(r.row.invoice_id ?? '', r.line).rows.push(r.row);
+  broken.forEach((b, i) => group(b.invoiceId ?? `\u0000unknown ${i}`, b.line).broken.push(b));
+  const where = (g: { first: number; last: number }) =>
+    g.first === g.last ? `row ${g.first}` : `rows ${g.first}-${g.last}`;
+  return [...groups.values()]
+    .sort((a, b) => a.first - b.first)
+    .map((g) => {
+      if (g.broken.length > 0)
+        return {
+          location: where(g),
+          value: null,
+          parseError:
+            g.broken.map((b) => `line ${b.line}: ${b.reason}`).join('; ') +
+            (g.rows.length > 0 ? '; the invoice is not read' : ''),
+        };
+      return read(g);
     });
-    return {
-      location: g.first === g.last ? `row ${g.first}` : `rows ${g.first}-${g.last}`,
-      value: stripUndefined(inv),
+}
+
+/** The invoice of a group of readable rows. */
+function read(g: { first: number; last: number; rows: Record<string, string>[] }): FileRecord {
+  const h = g.rows[0]!;
+  const vendor: Record<string, unknown> = { id: opt(h.vendor_id), name: opt(h.vendor_name) };
+  if (opt(h.vendor_tax_id)) vendor.tax_id = opt(h.vendor_tax_id);
+  if (opt(h.vendor_npi)) vendor.npi = opt(h.vendor_npi);
+  const inv: Record<string, unknown> = {
+    invoice_id: opt(h.invoice_id),
+    vendor,
+    invoice_number: opt(h.invoice_number),
+    invoice_date: opt(h.invoice_date),
+    currency: opt(h.currency),
+    total_cents: int(h.total_cents),
+    document_type: opt(h.document_type) ?? 'invoice',
+  };
+  for (const k of ['due_date', 'po_number', 'facility_id'] as const) if (opt(h[k])) inv[k] = opt(h[k]);
+  if (opt(h.service_period_start) || opt(h.service_period_end)) {
+    inv.service_period = { start: opt(h.service_period_start), end: opt(h.service_period_end) };
+  }
+  inv.lines = g.rows.map((r) => {
+    const line: Record<string, unknown> = {
+      line_number: int(r.line_number),
+      description: opt(r.description),
+      quantity: num(r.quantity),
+      unit_price_cents: int(r.unit_price_cents),
+      amount_cents: int(r.amount_cents),
     };
+    if (opt(r.code)) line.code = { system: opt(r.code_system) ?? 'HCPCS', value: opt(r.code) };
+    if (opt(r.modifiers)) line.modifiers = opt(r.modifiers)!.split(/[\s,;]+/);
+    if (opt(r.service_date)) line.service_date = opt(r.service_date);
+    return line;
   });
+  return {
+    location: g.first === g.last ? `row ${g.first}` : `rows ${g.first}-${g.last}`,
+    value: stripUndefined(inv),
+  };
 }
 
 function stripUndefined(o: unknown): unknown {

@@ -22,10 +22,14 @@ const UnitPrice = Type.Integer({
   maximum: 10_000_000_000_000,
   description: 'Price of one unit of `uom`, integer cents.',
 });
-/** Unit of measure code as the ERP writes it (`EA`, `BX`, `CS`, `PK`...), upper-cased when compared. */
+/**
+ * Unit of measure code as the ERP writes it (`EA`, `BX`, `CS`, `PK`...), upper-cased when
+ * compared; one of the codes or spellings of the unit table in matching/uom.ts (ANSI X12 355).
+ */
 export const Uom = Type.String({
   pattern: '^[A-Za-z]{1,8}$',
-  description: 'Unit of measure, e.g. EA, BX, CS.',
+  description:
+    'Unit of measure, e.g. EA, BX, CS: an ANSI X12 355 code or spelling of the unit table (matching/uom.ts); another is a 400.',
 });
 const PackQty = Type.Integer({
   minimum: 1,

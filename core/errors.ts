@@ -123,10 +123,24 @@ export const ERROR_CATALOG = {
     title: 'Worklist item claimed by another reviewer',
     retryable: false,
   },
-  /** An ERP load refers to a record that does not exist (a vendor without profile, a receipt's PO line). */
+  /** An ERP load refers to a record that does not exist (a vendor without profile, a receipt's PO or PO line). */
   TRIAGE_ERP_REFERENCE_INVALID: {
     status: 422,
     title: 'ERP record refers to an unknown record',
+    retryable: false,
+  },
+  /** A purchase order of an ERP load lists two lines with one line number. */
+  TRIAGE_ERP_LINE_NUMBER_REPEATED: { status: 422, title: 'PO line number repeated', retryable: false },
+  /** A contract of an ERP load ends before it starts. */
+  TRIAGE_ERP_CONTRACT_DATES_INVALID: {
+    status: 422,
+    title: 'Contract ends before it starts',
+    retryable: false,
+  },
+  /** A new PO version drops a line that stored receipts were received against. */
+  TRIAGE_ERP_RECEIPTS_ORPHANED: {
+    status: 409,
+    title: 'PO version drops lines with receipts',
     retryable: false,
   },
   /** An ERP record arrives with a version already stored (or sent twice) with other content. */

@@ -277,7 +277,7 @@ export const Invoice = Type.Object(
     tax_cents: Type.Optional({
       ...Cents,
       description:
-        'Tax amount printed on the invoice (sales tax, GST/VAT) in cents, included in total_cents and not itemised as a line; total_cents must equal the lines plus this amount.',
+        'Tax amount printed on the invoice (sales tax, GST/VAT) in cents, included in total_cents and not itemised as a line; total_cents must equal the lines plus this amount. Not negative on an invoice or debit memo, not positive on a credit memo (400 otherwise).',
     }),
     document_type: DocumentType,
     po_number: Type.Optional(Type.String({ minLength: 1, maxLength: 64 })),

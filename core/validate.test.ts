@@ -69,6 +69,22 @@ describe('validateInvoice', () => {
     expect(paths).toEqual(['/lines/1/line_number', '/service_period/end', '/due_date']);
   });
 
+  it('refuses a tax amount against the sign of the document, naming tax_cents', () => {
+    const inv = makeInvoice({ tax_cents: -1 });
+    expect(errorsOf(inv).errors).toEqual([
+      { path: '/tax_cents', message: 'must not be negative on an invoice' },
+    ]);
+    expect(errorsOf({ ...inv, document_type: 'debit_memo' }).errors.map((x) => x.path)).toEqual([
+      '/tax_cents',
+    ]);
+    const credit = makeInvoice({ document_type: 'credit_memo', tax_cents: 150 });
+    expect(errorsOf(credit).errors).toEqual([
+      { path: '/tax_cents', message: 'must not be positive on a credit memo' },
+    ]);
+    expect(validateInvoice({ ...credit, tax_cents: -150 })).toMatchObject({ tax_cents: -150 });
+    expect(validateInvoice({ ...inv, tax_cents: 0 })).toMatchObject({ tax_cents: 0 });
+  });
+
   it('rejects money beyond the safe range and malformed NPIs', () => {
     const e = errorsOf({ ...makeInvoice(), total_cents: 1e16, vendor: { id: 'v', name: 'n', npi: '12345' } });
     expect(e.errors.map((x) => x.path)).toEqual(expect.arrayContaining(['/total_cents', '/vendor/npi']));

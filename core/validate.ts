@@ -102,7 +102,8 @@ export function checkStrings(value: unknown, path: string, errors: FieldError[],
  * Cross-field rules a schema cannot express: storable text, ISO 4217 currency, dates within
  * {@link DATE_RANGE}, an invoice number with at least one letter or digit, each line's
  * quantity x unit price within the money limit, unique line numbers, extraction confidence
- * naming existing lines, service period and due date ordering.
+ * naming existing lines, service period and due date ordering, and a tax amount with the sign
+ * of the document (not negative on an invoice or debit memo, not positive on a credit memo).
  * @returns field errors; empty when the invoice is consistent.
  */
 export function checkInvoiceRules(inv: Invoice): FieldError[] {
@@ -134,6 +135,18 @@ export function checkInvoiceRules(inv: Invoice): FieldError[] {
         message: `times quantity must be within ±${MAX_ABS_CENTS} cents`,
       });
   });
+  // total_cents = lines + tax_cents, so the tax of a credit memo (negative lines) is negative too;
+  // a tax of the other sign would make a total check pass on a wrong total.
+  if (inv.tax_cents !== undefined) {
+    const credit = inv.document_type === 'credit_memo';
+    if (credit ? inv.tax_cents > 0 : inv.tax_cents < 0)
+      errors.push({
+        path: '/tax_cents',
+        message: credit
+          ? 'must not be positive on a credit memo'
+          : `must not be negative on ${inv.document_type === 'invoice' ? 'an invoice' : 'a debit memo'}`,
+      });
+  }
   const seen = new Map<number, number>();
   inv.lines.forEach((line, i) => {
     const first = seen.get(line.line_number);

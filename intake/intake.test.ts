@@ -81,15 +81,18 @@ const GOLDEN_X12_BODY = [
   'ITD*01*3*2**10*20250331*30',
   'DTM*150*20250201',
   'DTM*151*20250228',
-  'IT1*1*2*EA*1,234.50**VC*CAT-9*HC*E0431>RR>KX',
+  'IT1*1*2*EA*1,234.50**VC*CAT-9*HC*E0431>RR>KX*PL*4',
   'PID*F****Oxygen system*',
   'PID*F****portable',
   'DTM*472*20250203',
-  'IT1*2*1*EA*15.00**N4*00002-1433-80^ALT',
+  'IT1*2*1*UN*15.00**N4*00002-1433-80^ALT',
   'PID*F****Drug',
+  'IT1*3*10*BX*41.20**VP*010-00715-20*MG*NI-M-100*UP*012345678905*PL*1',
+  'PO4*100',
+  'PID*F****Exam gloves',
   `SAC*C*D240***500${'*'.repeat(10)}Freight and handling`,
   'SAC*A*C310***250',
-  'TDS*248650',
+  'TDS*289850',
 ];
 
 describe('X12 810 golden mapping (segment by segment)', () => {
@@ -102,7 +105,7 @@ describe('X12 810 golden mapping (segment by segment)', () => {
       invoice_date: '2025-03-01', // BIG01
       due_date: '2025-03-31', // ITD06
       currency: 'USD', // CUR02
-      total_cents: 248650, // TDS01 (N2)
+      total_cents: 289850, // TDS01 (N2)
       document_type: 'invoice', // BIG07 absent
       po_number: 'PO-2', // REF*PO overrides BIG04
       facility_id: 'FAC-1', // N1*ST N104
@@ -116,6 +119,9 @@ describe('X12 810 golden mapping (segment by segment)', () => {
           amount_cents: 246900,
           code: { system: 'HCPCS', value: 'E0431' }, // IT108 HC / IT109 first component
           modifiers: ['RR', 'KX'], // IT109 further components (ISA16 '>')
+          uom: 'EA', // IT103
+          item_identifiers: ['CAT-9'], // IT106 VC / IT107
+          po_line_number: 4, // IT110 PL / IT111
           description: 'Oxygen system portable', // PID05, joined
           service_date: '2025-02-03', // DTM*472 in the IT1 loop
         },
@@ -125,10 +131,22 @@ describe('X12 810 golden mapping (segment by segment)', () => {
           unit_price_cents: 1500,
           amount_cents: 1500,
           code: { system: 'NDC', value: '00002-1433-80' }, // N4, first repetition (ISA11 '^')
+          item_identifiers: ['00002-1433-80'], // an NDC is an item number too; IT103 UN states no unit
           description: 'Drug',
         },
         {
-          line_number: 3, // SAC after the last IT1
+          line_number: 3,
+          quantity: 10,
+          unit_price_cents: 4120,
+          amount_cents: 41200,
+          uom: 'BX',
+          pack_qty: 100, // PO401
+          item_identifiers: ['010-00715-20', 'NI-M-100', '012345678905'], // VP, MG, UP
+          po_line_number: 1, // PL
+          description: 'Exam gloves',
+        },
+        {
+          line_number: 4, // SAC after the last IT1
           description: 'Freight and handling', // SAC15
           code: { system: 'OTHER', value: 'D240' },
           quantity: 1,
@@ -136,7 +154,7 @@ describe('X12 810 golden mapping (segment by segment)', () => {
           amount_cents: 500,
         },
         {
-          line_number: 4,
+          line_number: 5,
           description: 'Discount', // SAC02 C310 named from the table
           code: { system: 'OTHER', value: 'C310' },
           quantity: 1,
@@ -209,6 +227,8 @@ describe('X12 810 golden mapping (segment by segment)', () => {
       ['SAC*C*D240', 'SAC*C*Z999', 'SAC02'],
       ['SAC*A', 'SAC*Q', 'SAC01'],
       ['PID*F****Drug', 'PID*Z****Drug', 'PID01'],
+      ['*PL*1', '*PL*A1', 'IT113'],
+      ['PO4*100', 'PO4*0', 'PO401'],
     ];
     for (const [from, to, element] of cases) {
       const errors = await refusal('x12-810', interchange(GOLDEN_X12_BODY.map((s) => s.replace(from, to))));
@@ -245,9 +265,13 @@ const ublDoc = (
     </cac:Item>
     <cac:Price><cbc:PriceAmount currencyID="EUR">${amounts[0]}</cbc:PriceAmount><cbc:BaseQuantity>1</cbc:BaseQuantity></cac:Price>
   </cac:InvoiceLine>
-  <cac:InvoiceLine><cbc:ID>2</cbc:ID><cbc:InvoicedQuantity unitCode="C62">1</cbc:InvoicedQuantity>
+  <cac:InvoiceLine><cbc:ID>2</cbc:ID><cbc:InvoicedQuantity unitCode="XBX">1</cbc:InvoicedQuantity>
     <cbc:LineExtensionAmount currencyID="EUR">${amounts[1]}</cbc:LineExtensionAmount>
-    <cac:Item><cbc:Name>Oxygen concentrator</cbc:Name></cac:Item>
+    <cac:OrderLineReference><cbc:LineID>3</cbc:LineID></cac:OrderLineReference>
+    <cac:Item><cbc:PackSizeNumeric>100</cbc:PackSizeNumeric><cbc:Name>Oxygen concentrator</cbc:Name>
+      <cac:SellersItemIdentification><cbc:ID>010-00715-20</cbc:ID></cac:SellersItemIdentification>
+      <cac:StandardItemIdentification><cbc:ID schemeID="0160">00012345678905</cbc:ID></cac:StandardItemIdentification>
+    </cac:Item>
     <cac:Price><cbc:PriceAmount currencyID="EUR">${amounts[1]}</cbc:PriceAmount></cac:Price>
   </cac:InvoiceLine>
 </Invoice>`;
@@ -284,6 +308,10 @@ describe('UBL 2.1 golden mapping (element by element)', () => {
           quantity: 1,
           unit_price_cents: 123456, // "1.234,56"
           amount_cents: 123456,
+          uom: 'BX', // InvoicedQuantity@unitCode XBX (Rec 21 box); C62 on line 1 states no unit
+          pack_qty: 100, // cac:Item/cbc:PackSizeNumeric
+          item_identifiers: ['010-00715-20', '00012345678905'], // Sellers..., Standard...Identification
+          po_line_number: 3, // cac:OrderLineReference/cbc:LineID
         },
       ],
       source: expect.objectContaining({ format: 'ubl-2.1', document_ref: 'UBL Invoice' }),

@@ -27,14 +27,18 @@ import {
 import {
   UBL_CLASSIFICATION_PATH,
   UBL_HEADER,
+  UBL_ITEM_ID_PATHS,
   UBL_LINE,
   UBL_LIST_ID,
   UBL_MAX_DEPTH,
   UBL_MODIFIER_PROPERTY,
   UBL_NAMESPACES,
   UBL_NPI_SCHEME,
+  UBL_ORDER_LINE_PATH,
+  UBL_PACK_SIZE_PATH,
   UBL_PARTY_ID_PATH,
   UBL_ROOTS,
+  UBL_UNIT_CODES,
   UNCL1001_DOCUMENT_TYPE,
   type UblValue,
 } from './mapping/ubl.js';
@@ -56,7 +60,25 @@ interface LineRaw {
   values: Map<string, RawValue>;
   code?: { system: string; value: string };
   modifiers: string[];
+  uom?: string;
+  items: string[];
+  poLine?: number;
+  pack?: number;
   where: string;
+}
+
+/** The canonical unit of a UN/ECE Rec 20 `unitCode` (see {@link UBL_UNIT_CODES}), or undefined. */
+function unitOf(code: string | undefined): string | undefined {
+  const c = (code ?? '').trim().toUpperCase();
+  const mapped = UBL_UNIT_CODES[c];
+  if (mapped !== undefined) return mapped ?? undefined;
+  return /^[A-Z]{1,8}$/.test(c) ? c : undefined;
+}
+
+/** A whole number from 1 to `max` written in `text`, or undefined. */
+function whole(text: string, max: number): number | undefined {
+  const n = /^\d{1,7}$/.test(text) ? Number(text) : NaN;
+  return n >= 1 && n <= max ? n : undefined;
 }
 
 const HEADER = new Map(UBL_HEADER.map(([path, field, kind]) => [path, { field, kind }]));
@@ -108,7 +130,7 @@ export function convertUbl(doc: string, sha256: string): ConvertedInvoice {
     text = '';
     if (stack.length === 1 && stack[0]!.name === UBL_ROOTS[root].line) {
       lineDepth = 0;
-      line = { values: new Map(), modifiers: [], where: '' };
+      line = { values: new Map(), modifiers: [], items: [], where: '' };
       lines.push(line);
       line.where = xpath();
     }
@@ -138,8 +160,14 @@ export function convertUbl(doc: string, sha256: string): ConvertedInvoice {
         .join('/');
       const m = LINE.get(rel);
       if (m && !line.values.has(m.field)) line.values.set(m.field, { text: value, kind: m.kind, where });
-      if (rel === UBL_ROOTS[root!].quantity)
+      if (rel === UBL_ROOTS[root!].quantity) {
         line.values.set('quantity', { text: value, kind: 'quantity', where });
+        line.uom = unitOf(attrs.unitCode);
+      }
+      if (UBL_ITEM_ID_PATHS.includes(rel) && value !== '' && value.length <= 64)
+        if (line.items.length < 8 && !line.items.includes(value)) line.items.push(value);
+      if (rel === UBL_ORDER_LINE_PATH) line.poLine ??= whole(value, 100_000);
+      if (rel === UBL_PACK_SIZE_PATH) line.pack ??= whole(value, 1_000_000);
       if (rel === UBL_CLASSIFICATION_PATH && !line.code) {
         const system = UBL_LIST_ID[attrs.listID ?? ''];
         if (!system)
@@ -246,6 +274,10 @@ function build(
         unit_price_cents: v('unit_price_cents'),
         amount_cents: v('amount_cents'),
         service_date: v('service_date'),
+        uom: l.uom,
+        pack_qty: l.pack,
+        item_identifiers: l.items.length > 0 ? l.items : undefined,
+        po_line_number: l.poLine,
       });
     }),
   });

@@ -35,6 +35,8 @@ import {
   HEADER_ELEMENTS,
   ISA_LENGTH,
   ISA_WIDTHS,
+  IT1_CODE_IS_ITEM,
+  IT103_NO_UNIT,
   IT1_PRODUCT_QUALIFIER,
   N101_ROLE,
   N103_VENDOR_FIELD,
@@ -329,6 +331,17 @@ function mapTransaction(tx: Segment[], isa: Segment, seps: X12Separators): Conve
         lines.push(line);
         break;
       }
+      case 'PO4': {
+        // PO401: inner pack units in one unit of the line (a BX of 100 EA: 100).
+        if (!line) fail(s, undefined, 'describes no line (PO4 outside an IT1 loop)');
+        const pack = at(s, 1);
+        if (pack !== '') {
+          if (!/^\d{1,7}$/.test(pack) || Number(pack) < 1)
+            fail(s, 1, 'must be the pack (a whole number of units)');
+          line!.pack_qty = Number(pack);
+        }
+        break;
+      }
       case 'PID': {
         const kind = PID01_TYPE[at(s, 1)];
         if (!kind) fail(s, 1, `has the unknown item description type ${at(s, 1)}`);
@@ -380,7 +393,12 @@ function mapTransaction(tx: Segment[], isa: Segment, seps: X12Separators): Conve
   };
 }
 
-/** One IT1 (baseline item data) as a canonical line; PID and DTM*472 complete it. */
+/**
+ * One IT1 (baseline item data) as a canonical line; PID, PO4 and DTM*472 complete it. IT103
+ * (unit or basis for measurement, X12 355) is the line's `uom` (not `UN`, see
+ * {@link IT103_NO_UNIT}); the product
+ * IDs fill the code, `item_identifiers` (at most 8, in order) and `po_line_number` (qualifier PL).
+ */
 function mapIt1(s: Segment, numbers: DocumentNumbers, seps: X12Separators): Record<string, unknown> {
   const ln = at(s, 1);
   if (!/^\d{1,6}$/.test(ln)) fail(s, 1, 'must be the line number (1 to 6 digits)');
@@ -392,18 +410,33 @@ function mapIt1(s: Segment, numbers: DocumentNumbers, seps: X12Separators): Reco
     unit_price_cents: unitPrice,
     amount_cents: Math.round(quantity * unitPrice),
   };
+  const uom = at(s, 3).toUpperCase();
+  if (/^[A-Z]{1,8}$/.test(uom) && !IT103_NO_UNIT.has(uom)) line.uom = uom;
+  const items: string[] = [];
   // Product/service ID pairs: IT106/IT107, IT108/IT109, ... up to IT124/IT125.
   for (let q = 6; q <= 24; q += 2) {
     const qualifier = at(s, q);
     if (qualifier === '') continue;
-    const system = IT1_PRODUCT_QUALIFIER[qualifier];
-    if (!system) fail(s, q, `has the unknown product/service ID qualifier ${qualifier}`);
-    if (system === 'ignore' || line.code) continue;
+    const kind = IT1_PRODUCT_QUALIFIER[qualifier];
+    if (!kind) fail(s, q, `has the unknown product/service ID qualifier ${qualifier}`);
     const comps = s.elements[q]!;
-    const value = seps.repetition ? comps[0]!.split(seps.repetition)[0]! : comps[0]!;
-    line.code = { system, value };
+    const value = (seps.repetition ? comps[0]!.split(seps.repetition)[0]! : comps[0]!).trim();
+    if (value === '' || kind === 'ignore') continue;
+    if (kind === 'po_line') {
+      if (!/^\d{1,6}$/.test(value) || Number(value) < 1)
+        fail(s, q + 1, 'must be the PO line number (1 to 6 digits)');
+      line.po_line_number ??= Number(value);
+      continue;
+    }
+    if (kind === 'item' || IT1_CODE_IS_ITEM.has(qualifier)) {
+      if (value.length <= 64 && items.length < 8 && !items.includes(value)) items.push(value);
+      if (kind === 'item') continue;
+    }
+    if (line.code) continue;
+    line.code = { system: kind, value };
     const modifiers = comps.slice(1).filter((m) => m !== '');
     if (modifiers.length > 0) line.modifiers = modifiers;
   }
+  if (items.length > 0) line.item_identifiers = items;
   return line;
 }

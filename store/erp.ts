@@ -18,6 +18,7 @@ import {
 import { TriageError, type FieldError } from '../core/errors.js';
 import { REASON_CODES, type DecisionResponse, type ReasonCode } from '../core/decision.js';
 import { appendAudit } from './audit.js';
+import { checkErpLoad, orphanedReceipts, referenceErrors } from './erp-checks.js';
 import { erpStatusLabels, recordLabel } from './labels.js';
 import { lockForTransaction, lockKey } from './locks.js';
 import type { SqlDatabase, SqlExecutor } from './sql.js';
@@ -28,8 +29,12 @@ export interface ErpStore {
    * Upserts a bulk load for a tenant in one transaction (all records or none) and audits it.
    * A record whose stored version is higher is left alone (`stale`); the same version with the
    * same content is `unchanged`.
+   * @throws TriageError `TRIAGE_INPUT_INVALID` (400), `TRIAGE_ERP_LINE_NUMBER_REPEATED` or
+   *   `TRIAGE_ERP_CONTRACT_DATES_INVALID` (422): see store/erp-checks.ts `checkErpLoad`.
    * @throws TriageError `TRIAGE_ERP_REFERENCE_INVALID` (422) naming the record and field: a vendor
-   *   without a profile, a receipt for a PO line that does not exist, a PO with two lines of one number.
+   *   without a profile, a receipt for a PO or PO line that does not exist.
+   * @throws TriageError `TRIAGE_ERP_RECEIPTS_ORPHANED` (409): a new PO version drops a line that
+   *   stored receipts were received against (store/erp-checks.ts `orphanedReceipts`).
    * @throws TriageError `TRIAGE_ERP_VERSION_CONFLICT` (409): the same version stored (or sent twice) with other content.
    */
   load(tenantId: string, load: ErpLoad, actorKeyId: string | null): Promise<ErpLoadResult>;
@@ -119,90 +124,6 @@ function plan<T extends { version: number }>(
   return { writes, counts };
 }
 
-async function knownVendors(tx: SqlExecutor, tenantId: string, ids: string[]): Promise<Set<string>> {
-  if (ids.length === 0) return new Set();
-  const rows = await tx.query<{ vendor_id: string }>(
-    'SELECT vendor_id FROM vendors WHERE tenant_id = $1 AND vendor_id = ANY($2::text[])',
-    [tenantId, ids],
-  );
-  return new Set(rows.map((r) => r.vendor_id));
-}
-
-/** Field errors of references a load makes that nothing resolves (vendors, PO lines), and repeated PO line numbers. */
-async function referenceErrors(tx: SqlExecutor, tenantId: string, load: ErpLoad): Promise<FieldError[]> {
-  const errors: FieldError[] = [];
-  const pos = load.purchase_orders ?? [];
-  const contracts = load.contracts ?? [];
-  const vendors = await knownVendors(tx, tenantId, [
-    ...new Set([...pos.map((p) => p.vendor_id), ...contracts.map((c) => c.vendor_id)]),
-  ]);
-  pos.forEach((po, i) => {
-    if (!vendors.has(po.vendor_id))
-      errors.push({
-        path: `/purchase_orders/${i}/vendor_id`,
-        message: `PO ${po.po_number}: vendor ${po.vendor_id} is unknown (no vendor profile; PUT /v1/vendors/${po.vendor_id} first)`,
-      });
-    const lines = new Set<number>();
-    po.lines.forEach((l, j) => {
-      if (lines.has(l.line_number))
-        errors.push({
-          path: `/purchase_orders/${i}/lines/${j}/line_number`,
-          message: `PO ${po.po_number}: line ${l.line_number} appears twice`,
-        });
-      lines.add(l.line_number);
-    });
-  });
-  contracts.forEach((c, i) => {
-    if (!vendors.has(c.vendor_id))
-      errors.push({
-        path: `/contracts/${i}/vendor_id`,
-        message: `contract ${c.contract_id}: vendor ${c.vendor_id} is unknown (no vendor profile)`,
-      });
-    if (c.end_date < c.effective_date)
-      errors.push({
-        path: `/contracts/${i}/end_date`,
-        message: `contract ${c.contract_id}: ends before it starts`,
-      });
-  });
-  const receipts = load.receipts ?? [];
-  if (receipts.length > 0) {
-    // The PO lines a receipt may refer to are those of the PO as it will stand after this load:
-    // the loaded version when it is newer than the stored one, else the stored one (a stale
-    // version in the load is ignored, so its lines do not count).
-    const numbers = [...new Set(receipts.map((r) => r.po_number))];
-    const rows = await tx.query<{ po_number: string; version: string | number; record: PurchaseOrder }>(
-      'SELECT po_number, version, record FROM erp_purchase_orders WHERE tenant_id = $1 AND po_number = ANY($2::text[])',
-      [tenantId, numbers],
-    );
-    const standing = new Map<string, { version: number; lines: Set<number> }>();
-    for (const r of rows)
-      standing.set(r.po_number, {
-        version: Number(r.version),
-        lines: new Set(r.record.lines.map((l) => l.line_number)),
-      });
-    for (const p of pos) {
-      const stored = standing.get(p.po_number);
-      if (!stored || p.version > stored.version)
-        standing.set(p.po_number, { version: p.version, lines: new Set(p.lines.map((l) => l.line_number)) });
-    }
-    const inLoad = new Map([...standing].map(([n, x]) => [n, x.lines]));
-    receipts.forEach((r, i) => {
-      const lines = inLoad.get(r.po_number);
-      if (!lines)
-        errors.push({
-          path: `/receipts/${i}/po_number`,
-          message: `receipt ${r.receipt_id}: PO ${r.po_number} does not exist`,
-        });
-      else if (!lines.has(r.po_line_number))
-        errors.push({
-          path: `/receipts/${i}/po_line_number`,
-          message: `receipt ${r.receipt_id}: PO ${r.po_number} has no line ${r.po_line_number}`,
-        });
-    });
-  }
-  return errors;
-}
-
 async function writePo(tx: SqlExecutor, tenantId: string, po: PurchaseOrder, sha: string, now: string) {
   await tx.query(
     `INSERT INTO erp_purchase_orders (tenant_id, po_number, vendor_id, facility_id, status, order_date, version,
@@ -255,6 +176,7 @@ export async function loadErp(
   actorKeyId: string | null,
   now = new Date(),
 ): Promise<ErpLoadResult> {
+  checkErpLoad(load);
   await lockForTransaction(tx, [lockKey('erp', tenantId)]);
   const invalid = await referenceErrors(tx, tenantId, load);
   if (invalid.length > 0)
@@ -308,6 +230,18 @@ export async function loadErp(
       'TRIAGE_ERP_VERSION_CONFLICT',
       `conflicting versions: ${conflicts.map((e) => e.path).join(', ')}; nothing was stored`,
       conflicts,
+    );
+  const orphans = await orphanedReceipts(
+    tx,
+    tenantId,
+    load,
+    p.writes.filter((w) => !w.created).map((w) => w.rec),
+  );
+  if (orphans.length > 0)
+    throw new TriageError(
+      'TRIAGE_ERP_RECEIPTS_ORPHANED',
+      `${orphans.map((e) => e.message).join('; ')}; nothing was stored`,
+      orphans,
     );
   const ts = now.toISOString();
   for (const w of p.writes) await writePo(tx, tenantId, w.rec, w.sha, ts);

@@ -6,7 +6,8 @@
  * an active key reach the database at most once per cache period.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { AddressInfo } from 'node:net';
+import { once } from 'node:events';
+import { connect, type AddressInfo } from 'node:net';
 import type { FastifyInstance } from 'fastify';
 import { buildApp } from '../api/app.js';
 import { withScore } from '../inference/pipeline.js';
@@ -83,6 +84,33 @@ describe.skipIf(!pg)('admission control and key cache (PostgreSQL, real HTTP)', 
     const retried = await score(base, key, 'adm-3');
     expect(retried.status).toBe(200);
     expect(((await retried.json()) as { invoice_id: string }).invoice_id).toBe('adm-3');
+  });
+
+  it('counts a request only once its body is in: a slow upload holds no slot', async () => {
+    const base = await listen({ admission: { maxInFlight: 1 } });
+    const { key } = await a.wired.repo.keys.create(
+      { tenantId: 'default', name: 'adm-slow', roles: ['workflow'] },
+      null,
+    );
+    const body = Buffer.from(JSON.stringify(makeInvoice({ invoice_id: 'adm-slow' })));
+    const { port } = new URL(base);
+    const socket = connect(Number(port), '127.0.0.1');
+    await once(socket, 'connect');
+    let answer = '';
+    socket.on('data', (d: Buffer) => (answer += d.toString('utf8')));
+    socket.write(
+      `POST /v1/invoices/score HTTP/1.1\r\nhost: 127.0.0.1\r\nauthorization: Bearer ${key}\r\n` +
+        `content-type: application/json\r\ncontent-length: ${body.length}\r\nconnection: close\r\n\r\n`,
+    );
+    socket.write(body.subarray(0, 20));
+    await new Promise((r) => setTimeout(r, 300));
+    // The slow client has sent headers and 20 bytes; the one slot is still free for others.
+    const other = await score(base, key, 'adm-fast');
+    expect(other.status).toBe(200);
+    socket.write(body.subarray(20));
+    await once(socket, 'close');
+    expect(answer).toMatch(/^HTTP\/1\.1 200 /);
+    expect(answer).toContain('"invoice_id":"adm-slow"');
   });
 
   it('reuses a key lookup within the cache period and honours a revocation from another process within a second', async () => {

@@ -153,6 +153,19 @@ describe.each(engines('badroutes'))('bad input on every route on $name', ({ conf
       expect(p.code).toBe('TRIAGE_INPUT_INVALID');
     });
 
+    it('refuses a negative tax amount on an invoice, naming tax_cents', async () => {
+      const p = await refused(
+        'workflow',
+        {
+          method: 'POST',
+          url: '/v1/invoices/score',
+          payload: makeInvoice({ invoice_id: 'neg-tax', tax_cents: -500 }),
+        },
+        '/tax_cents',
+      );
+      expect(p.code).toBe('TRIAGE_INPUT_INVALID');
+    });
+
     it('scores every line within the limits, however large its amounts and gaps (property)', async () => {
       let n = 0;
       const cents = fc.oneof(

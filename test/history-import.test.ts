@@ -129,6 +129,30 @@ describe.each(engines('history'))('history import on $name', ({ name, config }) 
     expect(await storedIds()).not.toContain('hist-16');
   });
 
+  it('limits a JSON array body to 1 MiB (413 pointing to NDJSON); the same records stream as NDJSON', async () => {
+    // 20 lines of 1,000-character descriptions: about 22 kB an invoice, 50 of them over 1 MiB.
+    const wide = (i: number): Invoice => {
+      const inv = past(1000 + i);
+      const line = inv.lines[0]!;
+      inv.lines = Array.from({ length: 20 }, (_, j) => ({
+        ...line,
+        line_number: j + 1,
+        description: `${'Oxygen concentrator '.repeat(50)}`.slice(0, 1000),
+      }));
+      inv.total_cents = 20 * line.amount_cents;
+      return inv;
+    };
+    const n = Math.ceil((1024 * 1024) / JSON.stringify(wide(0)).length) + 2;
+    const invs = Array.from({ length: n }, (_, i) => wide(i));
+    const big = await post(invs);
+    expect(big).toBeProblem(413, 'TRIAGE_PAYLOAD_TOO_LARGE', '/');
+    expect(big.json<{ detail: string }>().detail).toContain('send a larger import as application/x-ndjson');
+    expect(await storedIds()).not.toContain('hist-1000');
+    const streamed = await post(ndjson(invs), 'application/x-ndjson');
+    expect(streamed.statusCode).toBe(200);
+    expect(streamed.json()).toEqual({ records: n, imported: n, skipped: 0 });
+  });
+
   it('refuses an id stored with other content (409 naming the record)', async () => {
     const changed = past(3, { total_cents: 99_999 });
     expect(await post([past(20), changed])).toBeProblem(409, 'TRIAGE_INVOICE_CONFLICT', '/1/invoice_id');

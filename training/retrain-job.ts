@@ -6,21 +6,23 @@
  * that becomes the **challenger** (the registry's `register` moves only that alias; promotion
  * to champion stays an explicit, audited action). Progress is reported as the run goes:
  * 0-10 % data, 10-85 % assembly and training, 85-100 % export and registration.
+ *
+ * The compute (training/retrain-train.ts) runs in a worker thread (training/retrain-worker.ts)
+ * so a server running jobs in-process keeps answering while it trains (tfjs holds the thread
+ * for seconds at a time); the labels are read and the version registered and audited here, on
+ * the caller's store and registry.
  */
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
-import { existsSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { TriageError } from '../core/errors.js';
-import { generateBenchmark } from '../datasets/benchmark/generator.js';
+import { Worker } from 'node:worker_threads';
+import { TriageError, type ErrorCode, type FieldError } from '../core/errors.js';
 import type { RetrainData, RetrainResult } from '../jobs/types.js';
 import type { ModelRegistry, RegistryEvent } from '../models/registry.js';
 import type { TrainedModelSpec } from '../models/spec.js';
-import { runTrain, type TrainCliDeps } from './cli.js';
-import { storeLabelSource, type StoreLabelRow } from './labels.js';
-import { exportOnnx } from './onnx-export.js';
-import { createFeatureProvider } from './provider.js';
-import { REFERENCE_FILE } from '../monitoring/reference.js';
+import type { TrainCliDeps } from './cli.js';
+import type { StoreLabelRow } from './labels.js';
+import { trainRetrain, type RetrainProduct, type RetrainWork } from './retrain-train.js';
 
 /** The review store's label listing (structural: `store/reviews.ts` `listLabels` of one tenant). */
 export interface TenantLabels {
@@ -58,13 +60,54 @@ export interface RetrainOptions {
   workDir?: string;
   /** Training messages (default: dropped). */
   log?: (line: string) => void;
+  /**
+   * Where the compute runs: `worker` (default), a worker thread; `inline`, this thread (used
+   * when `provider` or `log` is given, since functions cannot be posted to a worker).
+   */
+  run?: 'worker' | 'inline';
+}
+
+/** Worker messages (training/retrain-worker.ts). */
+type WorkerMessage =
+  | { kind: 'progress'; percent: number }
+  | { kind: 'done'; product: RetrainProduct }
+  | { kind: 'error'; message: string; code?: ErrorCode; errors?: FieldError[] };
+
+/**
+ * Runs {@link trainRetrain} in a worker thread. From TypeScript sources (tsx, tests) the worker
+ * starts at retrain-worker-tsx.mjs, which registers tsx first; a build runs the compiled
+ * `retrain-worker.js` directly.
+ */
+function trainInWorker(w: RetrainWork, progress: (percent: number) => void): Promise<RetrainProduct> {
+  const ts = import.meta.url.endsWith('.ts');
+  const entry = new URL(ts ? './retrain-worker-tsx.mjs' : './retrain-worker.js', import.meta.url);
+  const worker = new Worker(entry, { workerData: w });
+  return new Promise((resolve, reject) => {
+    let settled = false;
+    worker.on('message', (m: WorkerMessage) => {
+      if (m.kind === 'progress') progress(m.percent);
+      else {
+        settled = true;
+        if (m.kind === 'done') resolve(m.product);
+        else reject(m.code ? new TriageError(m.code, m.message, m.errors ?? []) : new Error(m.message));
+        void worker.terminate();
+      }
+    });
+    worker.on('error', (e) => {
+      settled = true;
+      reject(e);
+    });
+    worker.on('exit', (code) => {
+      if (!settled) reject(new Error(`the training worker exited with code ${code} before finishing`));
+    });
+  });
 }
 
 /** Progress reporter of a job (`JobContext.updateProgress`). */
 type Progress = { updateProgress(percent: number): Promise<void> } | undefined;
 
 /** Unitless headline metrics of a run's card, by `<unit>_<metric>` (nulls left out). */
-function metricsOf(card: Awaited<ReturnType<typeof runTrain>>['card']): Record<string, number> {
+function metricsOf(card: RetrainProduct['card']): Record<string, number> {
   const out: Record<string, number> = {};
   for (const m of card.metrics.test)
     for (const [k, v] of [
@@ -92,51 +135,32 @@ export function createRetrain(o: RetrainOptions) {
     };
     const work = await mkdtemp(join(o.workDir ?? tmpdir(), `retrain-${data.task}-`));
     try {
-      await progress(0);
-      let dir = o.dataDir;
-      if (!dir) {
-        dir = join(work, 'benchmark');
-        await generateBenchmark({
-          invoices: o.generatedInvoices ?? 20_000,
-          seed: o.generatedSeed ?? 42,
-          out: dir,
-          ...(o.generatedRatesScale ? { ratesScale: o.generatedRatesScale } : {}),
-        });
-      }
-      await progress(10);
       const source = o.labels?.(data.tenantId);
-      const out = join(work, 'run');
+      const labelRows: StoreLabelRow[] | undefined = source
+        ? await source.listLabels({ includeInvoice: true, latestOnly: false })
+        : undefined;
+      const w: RetrainWork = {
+        data,
+        work,
+        ...(o.dataDir ? { dataDir: o.dataDir } : {}),
+        ...(o.generatedInvoices ? { generatedInvoices: o.generatedInvoices } : {}),
+        ...(o.generatedSeed ? { generatedSeed: o.generatedSeed } : {}),
+        ...(o.generatedRatesScale ? { generatedRatesScale: o.generatedRatesScale } : {}),
+        ...(o.epochs ? { epochs: o.epochs } : {}),
+        ...(labelRows ? { labelRows } : {}),
+      };
       const pending: Promise<void>[] = [];
-      const run = await runTrain(
-        {
-          model: data.task,
-          data: dir,
-          seed: data.seed,
-          out,
-          targetError: 0.005,
-          holdError: 0.1,
-          delta: 0.05,
-          reviewWeight: 3,
-          ...(data.labelSources ? { labelSources: data.labelSources } : {}),
-          ...(data.labelWeights ? { labelWeight: data.labelWeights } : {}),
-          k: 10,
-          progress: false,
-          evalReport: false,
-          baselines: false,
-          ...(o.epochs ? { epochs: o.epochs } : {}),
-          ...(source ? { labelSource: storeLabelSource(source) } : {}),
-        },
-        {
-          provider: o.provider ?? createFeatureProvider,
-          log: o.log ?? (() => undefined),
-          onProgress: (p) => void pending.push(progress(10 + 0.75 * p)),
-        },
-      );
+      const onProgress = (p: number) => void pending.push(progress(p));
+      const inline = o.run === 'inline' || o.provider !== undefined || o.log !== undefined;
+      const run = inline
+        ? await trainRetrain(w, onProgress, {
+            ...(o.provider ? { provider: o.provider } : {}),
+            ...(o.log ? { log: o.log } : {}),
+          })
+        : await trainInWorker(w, onProgress);
       await Promise.all(pending);
-      const onnx = exportOnnx(run.spec);
+      const onnx = run.onnx;
       await o.checkOnnx?.(run.spec, onnx);
-      await progress(90);
-      const context = join(out, 'line-context.json');
       const actor = data.requestedBy ?? 'retrain-job';
       const audit = o.audit;
       const registered = await o.registry.register(
@@ -145,11 +169,7 @@ export function createRetrain(o: RetrainOptions) {
           onnx,
           spec: run.spec,
           card: run.card,
-          files: {
-            ...(existsSync(context) ? { 'line-context.json': await readFile(context, 'utf8') } : {}),
-            // Drift monitoring reads it beside the registered version (monitoring/reference.ts).
-            [REFERENCE_FILE]: await readFile(join(out, REFERENCE_FILE), 'utf8'),
-          },
+          files: run.files,
           actor,
         },
         audit

@@ -83,6 +83,54 @@ export const UBL_LINE: readonly (readonly [string, string, UblValue])[] = [
   ['cac:Price/cbc:BaseQuantity', 'base_quantity', 'quantity'],
 ];
 
+/**
+ * Item numbers of a line (below the line element), read into the line's `item_identifiers` in
+ * this order: the seller's, the standard one (GTIN, `schemeID` 0160), the manufacturer's, the
+ * buyer's.
+ */
+export const UBL_ITEM_ID_PATHS: readonly string[] = [
+  'cac:Item/cac:SellersItemIdentification/cbc:ID',
+  'cac:Item/cac:StandardItemIdentification/cbc:ID',
+  'cac:Item/cac:ManufacturersItemIdentification/cbc:ID',
+  'cac:Item/cac:BuyersItemIdentification/cbc:ID',
+];
+/** The purchase order line billed (`po_line_number` when it is a whole number). */
+export const UBL_ORDER_LINE_PATH = 'cac:OrderLineReference/cbc:LineID';
+/** Units in one pack of the item (`pack_qty` when it is a whole number). */
+export const UBL_PACK_SIZE_PATH = 'cac:Item/cbc:PackSizeNumeric';
+
+/**
+ * `unitCode` of the invoiced quantity (UN/ECE Recommendation 20, with the Rec 21 package codes
+ * as `X` + code) -> unit of measure of the unit table (matching/uom.ts), or null for `C62`
+ * ("one", the code of a plain count, written when no unit applies): no unit is stated and the
+ * PO line's applies. Another code made of letters is kept upper-cased; any other leaves `uom`
+ * unset.
+ */
+export const UBL_UNIT_CODES: Readonly<Record<string, string | null>> = {
+  C62: null, // one
+  H87: 'EA', // piece
+  EA: 'EA', // each
+  PR: 'PR', // pair
+  DZN: 'DZ', // dozen
+  GRO: 'GR', // gross
+  CEN: 'HD', // hundred
+  MIL: 'TH', // thousand
+  XBX: 'BX', // box
+  XCS: 'CS', // case
+  XPK: 'PK', // package
+  XPA: 'PK', // packet
+  XCT: 'CTN', // carton
+  XBG: 'BG', // bag
+  XBO: 'BT', // bottle
+  XKI: 'KT', // kit
+  XRO: 'RL', // roll
+  XTU: 'TB', // tube
+  XVI: 'VL', // vial
+  XAM: 'AM', // ampoule
+  XSY: 'SY', // syringe
+  XPU: 'TR', // tray
+};
+
 /** Item classification (`cac:Item/cac:CommodityClassification/cbc:ItemClassificationCode`) `listID` -> code system. */
 export const UBL_CLASSIFICATION_PATH = 'cac:Item/cac:CommodityClassification/cbc:ItemClassificationCode';
 export const UBL_LIST_ID: Readonly<Record<string, CodeSystem>> = {

@@ -100,24 +100,37 @@ export const DTM01_FIELD: Readonly<
 };
 
 /**
- * IT1 product/service ID qualifier (IT106, IT108, ...) -> code system of the following
- * product ID; for HC the components after the first are HCPCS modifiers (`E0431>RR`, with the
- * component separator of ISA16).
+ * IT1 product/service ID qualifier (IT106, IT108, ...) -> what the following product ID is: a
+ * code system of the line's billing code (for HC the components after the first are HCPCS
+ * modifiers, `E0431>RR`, with the component separator of ISA16), an item number printed on the
+ * line (`item`: the line's `item_identifiers`, compared with the PO's identifiers; an NDC is
+ * both), or the purchase order line billed (`po_line`: `po_line_number`). Codes of X12 element
+ * 235.
  */
-export const IT1_PRODUCT_QUALIFIER: Readonly<Record<string, CodeSystem | 'ignore'>> = {
+export const IT1_PRODUCT_QUALIFIER: Readonly<Record<string, CodeSystem | 'item' | 'po_line' | 'ignore'>> = {
   HC: 'HCPCS',
   N4: 'NDC',
-  VN: 'ignore', // vendor's item number
-  VC: 'ignore', // vendor's catalog number
-  VP: 'ignore', // vendor's part number
-  BP: 'ignore', // buyer's part number
-  IN: 'ignore', // buyer's item number
-  MG: 'ignore', // manufacturer's part number
-  UP: 'ignore', // UPC
-  UK: 'ignore', // GTIN-14
-  EN: 'ignore', // EAN
-  SK: 'ignore', // SKU
+  VN: 'item', // vendor's item number
+  VC: 'item', // vendor's catalog number
+  VP: 'item', // vendor's part number
+  BP: 'item', // buyer's part number
+  IN: 'item', // buyer's item number
+  MG: 'item', // manufacturer's part number
+  UP: 'item', // UPC
+  UK: 'item', // GTIN-14
+  EN: 'item', // EAN
+  SK: 'item', // SKU
+  PL: 'po_line', // purchaser's order line number
 };
+
+/**
+ * IT103 unit codes (X12 355) that state no unit: `UN` ("unit", a plain count); the line's `uom`
+ * stays unset so the PO line's unit applies. Any other code of letters is the line's `uom`.
+ */
+export const IT103_NO_UNIT: ReadonlySet<string> = new Set(['UN']);
+
+/** Product ID qualifiers whose value is an item identifier besides being the line's code. */
+export const IT1_CODE_IS_ITEM: ReadonlySet<string> = new Set(['N4']);
 
 /** PID01 item description type: F free-form (PID05 is the line description). */
 export const PID01_TYPE: Readonly<Record<string, 'description' | 'ignore'>> = {
@@ -146,4 +159,16 @@ export const SAC02_DESCRIPTION: Readonly<Record<string, string>> = {
 };
 
 /** Segments read in a transaction set; any other segment inside ST..SE is passed over. */
-export const MAPPED_SEGMENTS = ['BIG', 'CUR', 'REF', 'N1', 'ITD', 'DTM', 'IT1', 'PID', 'SAC', 'TDS'] as const;
+export const MAPPED_SEGMENTS = [
+  'BIG',
+  'CUR',
+  'REF',
+  'N1',
+  'ITD',
+  'DTM',
+  'IT1',
+  'PID',
+  'PO4',
+  'SAC',
+  'TDS',
+] as const;

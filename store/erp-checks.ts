@@ -1,0 +1,199 @@
+/**
+ * Checks of an ERP load (core/erp.ts) before anything is written: what the records say by
+ * themselves ({@link checkErpLoad}, also run by the CLI's file reader so it can name file rows),
+ * the references they make to stored records ({@link referenceErrors}) and the receipts a new
+ * PO version would leave without their line ({@link orphanedReceipts}).
+ */
+import { TriageError, type ErrorCode, type FieldError } from '../core/errors.js';
+import type { ErpLoad, GoodsReceipt, PurchaseOrder } from '../core/erp.js';
+import { MAX_ABS_CENTS } from '../core/invoice.js';
+import { parseUom } from '../matching/uom.js';
+import type { SqlExecutor } from './sql.js';
+
+/**
+ * The checks of a load that need no stored data, in the order they are reported: money and
+ * units (400 `TRIAGE_INPUT_INVALID`: a PO line whose quantity x unit price exceeds
+ * {@link MAX_ABS_CENTS}, the invoices' money limit; a unit of measure outside the unit table
+ * of matching/uom.ts), then a PO with two lines of one number (422
+ * `TRIAGE_ERP_LINE_NUMBER_REPEATED`), then a contract ending before it starts (422
+ * `TRIAGE_ERP_CONTRACT_DATES_INVALID`). Paths are JSON pointers into the load.
+ * @throws TriageError of the first kind found, listing every problem of that kind.
+ */
+export function checkErpLoad(load: ErpLoad): void {
+  const money: FieldError[] = [];
+  const repeated: FieldError[] = [];
+  const dates: FieldError[] = [];
+  const unit = (uom: string, path: string, what: string) => {
+    if (!parseUom(uom)?.known)
+      money.push({
+        path,
+        message: `${what}: unit of measure ${uom} is not in the unit table (EA, BX, CS, PK, ...)`,
+      });
+  };
+  (load.purchase_orders ?? []).forEach((po, i) => {
+    const seen = new Map<number, number>();
+    po.lines.forEach((l, j) => {
+      const at = `/purchase_orders/${i}/lines/${j}`;
+      if (l.quantity * l.unit_price_cents > MAX_ABS_CENTS)
+        money.push({
+          path: `${at}/unit_price_cents`,
+          message: `PO ${po.po_number} line ${l.line_number}: quantity x unit price must be at most ${MAX_ABS_CENTS} cents`,
+        });
+      unit(l.uom, `${at}/uom`, `PO ${po.po_number} line ${l.line_number}`);
+      const first = seen.get(l.line_number);
+      if (first !== undefined)
+        repeated.push({
+          path: `${at}/line_number`,
+          message: `PO ${po.po_number}: line ${l.line_number} appears twice (first at /purchase_orders/${i}/lines/${first})`,
+        });
+      else seen.set(l.line_number, j);
+    });
+  });
+  (load.receipts ?? []).forEach((r, i) => unit(r.uom, `/receipts/${i}/uom`, `receipt ${r.receipt_id}`));
+  (load.contracts ?? []).forEach((c, i) => {
+    c.items.forEach((it, j) =>
+      unit(it.uom, `/contracts/${i}/items/${j}/uom`, `contract ${c.contract_id} item ${j + 1}`),
+    );
+    if (c.end_date < c.effective_date)
+      dates.push({
+        path: `/contracts/${i}/end_date`,
+        message: `contract ${c.contract_id}: end_date ${c.end_date} is before effective_date ${c.effective_date}`,
+      });
+  });
+  const kinds: [ErrorCode, FieldError[]][] = [
+    ['TRIAGE_INPUT_INVALID', money],
+    ['TRIAGE_ERP_LINE_NUMBER_REPEATED', repeated],
+    ['TRIAGE_ERP_CONTRACT_DATES_INVALID', dates],
+  ];
+  for (const [code, errors] of kinds)
+    if (errors.length > 0)
+      throw new TriageError(
+        code,
+        `${errors
+          .slice(0, 3)
+          .map((e) => `${e.path}: ${e.message}`)
+          .join('; ')}${errors.length > 3 ? '; ...' : ''}; nothing was stored`,
+        errors,
+      );
+}
+
+async function knownVendors(tx: SqlExecutor, tenantId: string, ids: string[]): Promise<Set<string>> {
+  if (ids.length === 0) return new Set();
+  const rows = await tx.query<{ vendor_id: string }>(
+    'SELECT vendor_id FROM vendors WHERE tenant_id = $1 AND vendor_id = ANY($2::text[])',
+    [tenantId, ids],
+  );
+  return new Set(rows.map((r) => r.vendor_id));
+}
+
+/** Field errors of references a load makes that nothing resolves (vendors, POs, PO lines). */
+export async function referenceErrors(
+  tx: SqlExecutor,
+  tenantId: string,
+  load: ErpLoad,
+): Promise<FieldError[]> {
+  const errors: FieldError[] = [];
+  const pos = load.purchase_orders ?? [];
+  const contracts = load.contracts ?? [];
+  const vendors = await knownVendors(tx, tenantId, [
+    ...new Set([...pos.map((p) => p.vendor_id), ...contracts.map((c) => c.vendor_id)]),
+  ]);
+  pos.forEach((po, i) => {
+    if (!vendors.has(po.vendor_id))
+      errors.push({
+        path: `/purchase_orders/${i}/vendor_id`,
+        message: `PO ${po.po_number}: vendor ${po.vendor_id} is unknown (no vendor profile; PUT /v1/vendors/${po.vendor_id} first)`,
+      });
+  });
+  contracts.forEach((c, i) => {
+    if (!vendors.has(c.vendor_id))
+      errors.push({
+        path: `/contracts/${i}/vendor_id`,
+        message: `contract ${c.contract_id}: vendor ${c.vendor_id} is unknown (no vendor profile)`,
+      });
+  });
+  const receipts = load.receipts ?? [];
+  if (receipts.length > 0) {
+    // The PO lines a receipt may refer to are those of the PO as it will stand after this load:
+    // the loaded version when it is newer than the stored one, else the stored one (a stale
+    // version in the load is ignored, so its lines do not count).
+    const numbers = [...new Set(receipts.map((r) => r.po_number))];
+    const rows = await tx.query<{ po_number: string; version: string | number; record: PurchaseOrder }>(
+      'SELECT po_number, version, record FROM erp_purchase_orders WHERE tenant_id = $1 AND po_number = ANY($2::text[])',
+      [tenantId, numbers],
+    );
+    const standing = new Map<string, { version: number; lines: Set<number> }>();
+    for (const r of rows)
+      standing.set(r.po_number, {
+        version: Number(r.version),
+        lines: new Set(r.record.lines.map((l) => l.line_number)),
+      });
+    for (const p of pos) {
+      const stored = standing.get(p.po_number);
+      if (!stored || p.version > stored.version)
+        standing.set(p.po_number, { version: p.version, lines: new Set(p.lines.map((l) => l.line_number)) });
+    }
+    const inLoad = new Map([...standing].map(([n, x]) => [n, x.lines]));
+    receipts.forEach((r, i) => {
+      const lines = inLoad.get(r.po_number);
+      if (!lines)
+        errors.push({
+          path: `/receipts/${i}/po_number`,
+          message: `receipt ${r.receipt_id}: PO ${r.po_number} does not exist`,
+        });
+      else if (!lines.has(r.po_line_number))
+        errors.push({
+          path: `/receipts/${i}/po_line_number`,
+          message: `receipt ${r.receipt_id}: PO ${r.po_number} has no line ${r.po_line_number}`,
+        });
+    });
+  }
+  return errors;
+}
+
+/**
+ * Receipts a load would leave pointing at a PO line that no longer exists: for each PO the load
+ * writes (`written`, a newer version than the stored one), the stored receipts of that PO whose
+ * line the new version drops, unless the load also sends a newer version of the receipt (which
+ * `referenceErrors` has checked against the new lines). The rule is to refuse: the ERP either
+ * keeps the line (e.g. with its received quantity) or moves its receipts in the same load.
+ * @returns one field error per dropped line, at `/purchase_orders/<i>/lines`, naming the receipts.
+ */
+export async function orphanedReceipts(
+  tx: SqlExecutor,
+  tenantId: string,
+  load: ErpLoad,
+  written: readonly PurchaseOrder[],
+): Promise<FieldError[]> {
+  if (written.length === 0) return [];
+  const rows = await tx.query<{
+    receipt_id: string;
+    po_number: string;
+    po_line_number: number;
+    version: string | number;
+  }>(
+    `SELECT receipt_id, po_number, po_line_number, version FROM erp_receipts
+      WHERE tenant_id = $1 AND po_number = ANY($2::text[]) ORDER BY receipt_id`,
+    [tenantId, written.map((p) => p.po_number)],
+  );
+  const resent = new Map<string, GoodsReceipt>((load.receipts ?? []).map((r) => [r.receipt_id, r]));
+  const index = new Map((load.purchase_orders ?? []).map((p, i) => [p.po_number, i]));
+  const errors: FieldError[] = [];
+  for (const po of written) {
+    const lines = new Set(po.lines.map((l) => l.line_number));
+    const dropped = new Map<number, string[]>();
+    for (const r of rows) {
+      if (r.po_number !== po.po_number || lines.has(Number(r.po_line_number))) continue;
+      const newer = resent.get(r.receipt_id);
+      if (newer && newer.version > Number(r.version)) continue;
+      const n = Number(r.po_line_number);
+      dropped.set(n, [...(dropped.get(n) ?? []), r.receipt_id]);
+    }
+    for (const [line, ids] of [...dropped].sort((a, b) => a[0] - b[0]))
+      errors.push({
+        path: `/purchase_orders/${index.get(po.po_number)}/lines`,
+        message: `PO ${po.po_number} version ${po.version} drops line ${line}, which receipts ${ids.join(', ')} were received against; keep the line or send those receipts with a higher version against another line in the same load`,
+      });
+  }
+  return errors;
+}

@@ -1,0 +1,125 @@
+/**
+ * ERP loads that must be refused as a whole, naming the record and field, through app.inject()
+ * on both engines: a PO line whose quantity x unit price exceeds the money limit, a unit of
+ * measure outside the unit table, a PO line number given twice, a contract ending before it
+ * starts, and a new PO version that drops a line with stored receipts.
+ */
+import { describe, expect, it } from 'vitest';
+import type { ErpLoad, ErpLoadResult } from '../core/erp.js';
+import { MAX_ABS_CENTS } from '../core/invoice.js';
+import { engines } from './fixtures.js';
+import { useHarness } from './harness.js';
+import { makeContract, makePo, makeReceipts } from './erp-fixtures.js';
+
+describe.each(engines('erpbad'))('bad ERP loads on $name', ({ config }) => {
+  const ref = useHarness(config());
+  const load = (body: ErpLoad) => ref.h.call('erp', { method: 'POST', url: '/v1/erp/load', payload: body });
+  const sql = (text: string, params: unknown[] = []) =>
+    ref.h.wired.repo.transaction((tx) => tx.query(text, params));
+  const stored = async () =>
+    (
+      await sql(
+        `SELECT (SELECT count(*) FROM erp_purchase_orders WHERE tenant_id = 'default')::int AS pos,
+                (SELECT count(*) FROM erp_receipts WHERE tenant_id = 'default')::int AS receipts,
+                (SELECT count(*) FROM erp_contracts WHERE tenant_id = 'default')::int AS contracts`,
+      )
+    )[0];
+  const vendor = async (id: string) => {
+    const r = await ref.h.call('admin', {
+      method: 'PUT',
+      url: `/v1/vendors/${id}`,
+      payload: { approved_betos: [], approved_hcpcs_prefixes: ['A', 'E'] },
+    });
+    expect([200, 201]).toContain(r.statusCode);
+  };
+  const detail = (r: { json: () => unknown }) => r.json() as { detail: string; title: string };
+
+  it('refuses a PO line whose quantity x unit price exceeds the money limit (400 naming record and field)', async () => {
+    await vendor('V-100');
+    const before = await stored();
+    const po = makePo({ po_number: 'PO-HUGE' });
+    po.lines[1] = { ...po.lines[1]!, quantity: 1_000_000, unit_price_cents: MAX_ABS_CENTS };
+    const r = await load({ purchase_orders: [po] });
+    expect(r).toBeProblem(400, 'TRIAGE_INPUT_INVALID', '/purchase_orders/0/lines/1/unit_price_cents');
+    expect(detail(r).detail).toContain('PO PO-HUGE line 2');
+    expect(await stored()).toEqual(before);
+    // At the limit exactly it is accepted.
+    po.lines[1] = { ...po.lines[1], quantity: 1_000, unit_price_cents: MAX_ABS_CENTS / 1_000 };
+    expect((await load({ purchase_orders: [po] })).statusCode).toBe(200);
+  });
+
+  it('refuses a receipt (and a PO line or contract item) whose unit is not in the unit table', async () => {
+    await vendor('V-100');
+    expect((await load({ purchase_orders: [makePo({ po_number: 'PO-UOM' })] })).statusCode).toBe(200);
+    const before = await stored();
+    const receipt = makeReceipts({ receipt_id: 'GR-UOM', po_number: 'PO-UOM', uom: 'QQ' })[0]!;
+    const r = await load({ receipts: [receipt] });
+    expect(r).toBeProblem(400, 'TRIAGE_INPUT_INVALID', '/receipts/0/uom');
+    expect(detail(r).detail).toContain('receipt GR-UOM: unit of measure QQ');
+    const po = makePo({ po_number: 'PO-UOM2' });
+    po.lines[0]!.uom = 'BOXX';
+    expect(await load({ purchase_orders: [po] })).toBeProblem(
+      400,
+      'TRIAGE_INPUT_INVALID',
+      '/purchase_orders/0/lines/0/uom',
+    );
+    const c = makeContract({ contract_id: 'C-UOM' });
+    c.items[0]!.uom = 'ZZ';
+    expect(await load({ contracts: [c] })).toBeProblem(
+      400,
+      'TRIAGE_INPUT_INVALID',
+      '/contracts/0/items/0/uom',
+    );
+    expect(await stored()).toEqual(before);
+    // Spellings of the table are accepted (CASE, box, ea).
+    const ok = makeReceipts({ receipt_id: 'GR-UOM-OK', po_number: 'PO-UOM', uom: 'box' })[0]!;
+    expect((await load({ receipts: [ok] })).statusCode).toBe(200);
+  });
+
+  it('names a repeated PO line number and a contract ending before it starts with their own codes', async () => {
+    await vendor('V-100');
+    const before = await stored();
+    const po = makePo({ po_number: 'PO-TWICE' });
+    po.lines[1]!.line_number = 1;
+    const r = await load({ purchase_orders: [po] });
+    expect(r).toBeProblem(422, 'TRIAGE_ERP_LINE_NUMBER_REPEATED', '/purchase_orders/0/lines/1/line_number');
+    expect(detail(r).title).toBe('PO line number repeated');
+    const c = await load({
+      contracts: [
+        makeContract({ contract_id: 'C-BACK', effective_date: '2025-06-01', end_date: '2025-05-31' }),
+      ],
+    });
+    expect(c).toBeProblem(422, 'TRIAGE_ERP_CONTRACT_DATES_INVALID', '/contracts/0/end_date');
+    expect(detail(c).title).toBe('Contract ends before it starts');
+    expect(detail(c).detail).toContain('end_date 2025-05-31 is before effective_date 2025-06-01');
+    expect(await stored()).toEqual(before);
+  });
+
+  it('refuses a PO version that drops a line with receipts (409 naming them) unless the load moves them', async () => {
+    await vendor('V-100');
+    const v1 = makePo({ po_number: 'PO-DROP' });
+    const receipts = makeReceipts().map((x) => ({
+      ...x,
+      receipt_id: `${x.receipt_id}-DROP`,
+      po_number: 'PO-DROP',
+    }));
+    expect((await load({ purchase_orders: [v1], receipts })).statusCode).toBe(200);
+    const before = await stored();
+    const v2 = makePo({ po_number: 'PO-DROP', version: 2 });
+    v2.lines = v2.lines.slice(0, 1);
+    const r = await load({ purchase_orders: [v2] });
+    expect(r).toBeProblem(409, 'TRIAGE_ERP_RECEIPTS_ORPHANED', '/purchase_orders/0/lines');
+    expect(detail(r).detail).toContain(
+      'PO PO-DROP version 2 drops line 2, which receipts GR-2-DROP were received',
+    );
+    expect(await stored()).toEqual(before);
+    const po = (await sql("SELECT version FROM erp_purchase_orders WHERE po_number = 'PO-DROP'"))[0];
+    expect(Number(po!.version)).toBe(1);
+    // Moving the receipt to the kept line in the same load is accepted.
+    const moved = { ...receipts[1]!, po_line_number: 1, uom: 'BX', pack_qty: 100, quantity: 0, version: 2 };
+    const ok = await load({ purchase_orders: [v2], receipts: [moved] });
+    expect(ok.statusCode).toBe(200);
+    expect(ok.json<ErpLoadResult>().purchase_orders.updated).toBe(1);
+    expect(ok.json<ErpLoadResult>().receipts.updated).toBe(1);
+  });
+});
