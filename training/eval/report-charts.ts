@@ -7,6 +7,7 @@ import { compile, type TopLevelSpec } from 'vega-lite';
 import { CODING_KINDS, DUPLICATE_KINDS, HARD_NEGATIVE_KINDS } from '../../datasets/benchmark/types.js';
 import { clopperPearson } from '../../monitoring/stats.js';
 import type { EvalReport } from './harness.js';
+import type { DetectorReport } from './report-types.js';
 import type { BinaryReport, PrPoint } from './metrics.js';
 
 export async function renderSvg(spec: TopLevelSpec): Promise<string> {
@@ -208,35 +209,54 @@ const recallRow = (detector: string, kind: string, r: BinaryReport | undefined):
   n: r?.positives ?? 0,
 });
 
+/** What both tasks of a detector report for the curves: the operating point, PR curve and reliability bins. */
+type TaskCurves = Pick<NonNullable<DetectorReport['coding']>, 'overall' | 'prCurve' | 'reliability'>;
+
+/** The precision-recall and reliability plots (SVG) of one task over the detectors reporting it. */
+async function curvePlots(
+  prTitle: string,
+  reliabilityTitle: string,
+  tasks: readonly { detector: string; task: TaskCurves }[],
+  names: readonly string[],
+): Promise<{ pr: string; reliability: string }> {
+  const pr = await renderSvg(
+    prSpec(
+      prTitle,
+      tasks.flatMap(({ detector, task }) => withOrigin(task.prCurve).map((p) => ({ detector, ...p }))),
+      tasks.map(({ detector, task }) => ({
+        detector,
+        recall: task.overall.at.recall,
+        precision: task.overall.at.precision,
+      })),
+      names,
+    ),
+  );
+  const reliability = await renderSvg(
+    reliabilitySpec(
+      reliabilityTitle,
+      tasks.flatMap(({ detector, task }) =>
+        task.reliability.filter((b) => b.count > 0).map((b) => ({ detector, ...b })),
+      ),
+      names,
+    ),
+  );
+  return { pr, reliability };
+}
+
 export async function renderPlots(report: EvalReport): Promise<Record<string, string>> {
   const dup = report.detectors.filter((d) => d.duplicate);
   const cod = report.detectors.filter((d) => d.coding);
   const names = report.detectors.map((d) => d.name);
   const plots: Record<string, string> = {};
   if (dup.length > 0) {
-    plots.duplicatePr = await renderSvg(
-      prSpec(
-        'Duplicates: precision-recall (diamond = operating threshold)',
-        dup.flatMap((d) => withOrigin(d.duplicate?.prCurve ?? []).map((p) => ({ detector: d.name, ...p }))),
-        dup.map((d) => ({
-          detector: d.name,
-          recall: d.duplicate?.overall.at.recall ?? 0,
-          precision: d.duplicate?.overall.at.precision ?? 0,
-        })),
-        names,
-      ),
+    const curves = await curvePlots(
+      'Duplicates: precision-recall (diamond = operating threshold)',
+      'Duplicates: reliability diagram',
+      dup.flatMap((d) => (d.duplicate ? [{ detector: d.name, task: d.duplicate }] : [])),
+      names,
     );
-    plots.duplicateReliability = await renderSvg(
-      reliabilitySpec(
-        'Duplicates: reliability diagram',
-        dup.flatMap((d) =>
-          (d.duplicate?.reliability ?? [])
-            .filter((b) => b.count > 0)
-            .map((b) => ({ detector: d.name, ...b })),
-        ),
-        names,
-      ),
-    );
+    plots.duplicatePr = curves.pr;
+    plots.duplicateReliability = curves.reliability;
     plots.duplicateRecall = await renderSvg(
       barSpec(
         'Duplicate recall by kind',
@@ -264,27 +284,14 @@ export async function renderPlots(report: EvalReport): Promise<Record<string, st
     );
   }
   if (cod.length > 0) {
-    plots.codingPr = await renderSvg(
-      prSpec(
-        'Coding exceptions (lines): precision-recall',
-        cod.flatMap((d) => withOrigin(d.coding?.prCurve ?? []).map((p) => ({ detector: d.name, ...p }))),
-        cod.map((d) => ({
-          detector: d.name,
-          recall: d.coding?.overall.at.recall ?? 0,
-          precision: d.coding?.overall.at.precision ?? 0,
-        })),
-        names,
-      ),
+    const curves = await curvePlots(
+      'Coding exceptions (lines): precision-recall',
+      'Coding exceptions: reliability diagram',
+      cod.flatMap((d) => (d.coding ? [{ detector: d.name, task: d.coding }] : [])),
+      names,
     );
-    plots.codingReliability = await renderSvg(
-      reliabilitySpec(
-        'Coding exceptions: reliability diagram',
-        cod.flatMap((d) =>
-          (d.coding?.reliability ?? []).filter((b) => b.count > 0).map((b) => ({ detector: d.name, ...b })),
-        ),
-        names,
-      ),
-    );
+    plots.codingPr = curves.pr;
+    plots.codingReliability = curves.reliability;
     plots.codingRecall = await renderSvg(
       barSpec(
         'Coding exception recall by kind',
