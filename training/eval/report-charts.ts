@@ -209,19 +209,22 @@ const recallRow = (detector: string, kind: string, r: BinaryReport | undefined):
   n: r?.positives ?? 0,
 });
 
-/** What both tasks of a detector report for the curves: the operating point, PR curve and reliability bins. */
-type TaskCurves = Pick<NonNullable<DetectorReport['coding']>, 'overall' | 'prCurve' | 'reliability'>;
+/** What both tasks of a detector report for their plots: operating point, PR curve, reliability bins, recall by kind. */
+type TaskPlotInput<K extends string> = Pick<
+  NonNullable<DetectorReport['coding']>,
+  'overall' | 'prCurve' | 'reliability'
+> & { byKind: Record<K, BinaryReport> };
 
-/** The precision-recall and reliability plots (SVG) of one task over the detectors reporting it. */
-async function curvePlots(
-  prTitle: string,
-  reliabilityTitle: string,
-  tasks: readonly { detector: string; task: TaskCurves }[],
+/** The precision-recall, reliability and recall-by-kind plots (SVG) of one task over the detectors reporting it. */
+async function taskPlots<K extends string>(
+  titles: { pr: string; reliability: string; recall: string },
+  tasks: readonly { detector: string; task: TaskPlotInput<K> }[],
+  kinds: readonly K[],
   names: readonly string[],
-): Promise<{ pr: string; reliability: string }> {
+): Promise<{ pr: string; reliability: string; recall: string }> {
   const pr = await renderSvg(
     prSpec(
-      prTitle,
+      titles.pr,
       tasks.flatMap(({ detector, task }) => withOrigin(task.prCurve).map((p) => ({ detector, ...p }))),
       tasks.map(({ detector, task }) => ({
         detector,
@@ -233,14 +236,23 @@ async function curvePlots(
   );
   const reliability = await renderSvg(
     reliabilitySpec(
-      reliabilityTitle,
+      titles.reliability,
       tasks.flatMap(({ detector, task }) =>
         task.reliability.filter((b) => b.count > 0).map((b) => ({ detector, ...b })),
       ),
       names,
     ),
   );
-  return { pr, reliability };
+  const recall = await renderSvg(
+    barSpec(
+      titles.recall,
+      tasks.flatMap(({ detector, task }) => kinds.map((k) => recallRow(detector, k, task.byKind[k]))),
+      names,
+      'recall',
+      kinds,
+    ),
+  );
+  return { pr, reliability, recall };
 }
 
 export async function renderPlots(report: EvalReport): Promise<Record<string, string>> {
@@ -249,23 +261,19 @@ export async function renderPlots(report: EvalReport): Promise<Record<string, st
   const names = report.detectors.map((d) => d.name);
   const plots: Record<string, string> = {};
   if (dup.length > 0) {
-    const curves = await curvePlots(
-      'Duplicates: precision-recall (diamond = operating threshold)',
-      'Duplicates: reliability diagram',
+    const p = await taskPlots(
+      {
+        pr: 'Duplicates: precision-recall (diamond = operating threshold)',
+        reliability: 'Duplicates: reliability diagram',
+        recall: 'Duplicate recall by kind',
+      },
       dup.flatMap((d) => (d.duplicate ? [{ detector: d.name, task: d.duplicate }] : [])),
+      DUPLICATE_KINDS,
       names,
     );
-    plots.duplicatePr = curves.pr;
-    plots.duplicateReliability = curves.reliability;
-    plots.duplicateRecall = await renderSvg(
-      barSpec(
-        'Duplicate recall by kind',
-        dup.flatMap((d) => DUPLICATE_KINDS.map((k) => recallRow(d.name, k, d.duplicate?.byKind[k]))),
-        names,
-        'recall',
-        DUPLICATE_KINDS,
-      ),
-    );
+    plots.duplicatePr = p.pr;
+    plots.duplicateReliability = p.reliability;
+    plots.duplicateRecall = p.recall;
     plots.hardNegativeFpr = await renderSvg(
       barSpec(
         'False-positive rate on hard negatives (lower is better)',
@@ -284,23 +292,19 @@ export async function renderPlots(report: EvalReport): Promise<Record<string, st
     );
   }
   if (cod.length > 0) {
-    const curves = await curvePlots(
-      'Coding exceptions (lines): precision-recall',
-      'Coding exceptions: reliability diagram',
+    const p = await taskPlots(
+      {
+        pr: 'Coding exceptions (lines): precision-recall',
+        reliability: 'Coding exceptions: reliability diagram',
+        recall: 'Coding exception recall by kind',
+      },
       cod.flatMap((d) => (d.coding ? [{ detector: d.name, task: d.coding }] : [])),
+      CODING_KINDS,
       names,
     );
-    plots.codingPr = curves.pr;
-    plots.codingReliability = curves.reliability;
-    plots.codingRecall = await renderSvg(
-      barSpec(
-        'Coding exception recall by kind',
-        cod.flatMap((d) => CODING_KINDS.map((k) => recallRow(d.name, k, d.coding?.byKind[k]))),
-        names,
-        'recall',
-        CODING_KINDS,
-      ),
-    );
+    plots.codingPr = p.pr;
+    plots.codingReliability = p.reliability;
+    plots.codingRecall = p.recall;
   }
   return plots;
 }
