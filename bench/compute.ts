@@ -10,10 +10,9 @@ import { loadavg } from 'node:os';
 import Table from 'cli-table3';
 import type { Invoice } from '../core/invoice.js';
 import { validateInvoice } from '../core/validate.js';
-import { loadReferenceData } from '../datasets/reference.js';
-import { buildLineReference } from '../features/line-reference.js';
+import { sharedReferenceData } from '../datasets/reference.js';
+import { referenceIndex } from '../features/reference-index.js';
 import {
-  buildReferenceIndex,
   createHeuristicCodingScorer,
   createScoringService,
   type ScoringService,
@@ -127,14 +126,14 @@ export async function computeService(
   earlier: readonly Invoice[],
   explanationBytes: number[],
 ): Promise<{ scoring: ScoringService; close(): Promise<void> }> {
-  const reference = loadReferenceData();
-  const index = buildReferenceIndex(reference);
+  const reference = sharedReferenceData();
+  const index = referenceIndex(reference);
   const registry = new ModelRegistry({ root: shippedModelsDir(), featureSchemas: servedFeatureSchemas() });
   const scorers = await loadChampionScorers({
     registry,
     watchIntervalMs: null,
     coding: {
-      vectorise: featureLineVectoriser(servingLineContext(buildLineReference(reference))),
+      vectorise: featureLineVectoriser(servingLineContext(index)),
       evidence: createHeuristicCodingScorer(index),
     },
     duplicate: {},

@@ -17,16 +17,15 @@ import { Command } from 'commander';
 import type { Invoice } from '../core/invoice.js';
 import { loadReferenceData } from '../datasets/reference.js';
 import {
-  buildLineReference,
   comparePair,
   extractInvoiceFeatures,
   lineFeatureVector,
   lineServiceDate,
   pairFeatureVector,
   pairSideOfInvoice,
-  type LineReference,
   type PairSide,
 } from '../features/index.js';
+import { buildReferenceIndex, type ReferenceIndex } from '../features/reference-index.js';
 
 const LINES: [string, string, number, number][] = [
   ['Oxygen concentrator, single delivery port, monthly rental', 'E1390', 1, 17_900],
@@ -106,7 +105,7 @@ function main(): void {
     .opts<{ seconds: string }>();
   const budget = Number(seconds);
   const t0 = performance.now();
-  const reference: LineReference = buildLineReference(loadReferenceData());
+  const reference: ReferenceIndex = buildReferenceIndex(loadReferenceData());
   const setupMs = Math.round(performance.now() - t0);
   const invoices = Array.from({ length: 64 }, (_, i) => benchInvoice(i));
   let freshSeq = 0;

@@ -8,7 +8,7 @@ import type { FastifyBaseLogger } from 'fastify';
 import type { Config } from './config.js';
 import { seedModelsDir, shippedModelsDir } from './models-dir.js';
 import { loadShippedPoMatcher } from './po-matcher.js';
-import { buildLineReference } from '../features/line-reference.js';
+import { referenceIndex, type ReferenceIndex } from '../features/reference-index.js';
 import { ModelRegistry } from '../models/registry.js';
 import { servedFeatureSchemas } from '../models/served-schemas.js';
 import type { ChampionModel } from '../inference/onnx-champion.js';
@@ -18,14 +18,13 @@ import {
   servingLineContext,
   type ChampionScorers,
 } from '../inference/model-scorers.js';
-import { loadReferenceData } from '../datasets/reference.js';
+import { sharedReferenceData } from '../datasets/reference.js';
 import type { Registry } from 'prom-client';
 import { createMonitoring, type Monitoring } from '../monitoring/service.js';
 import { loadShadowScorer } from '../monitoring/shadow-scorer.js';
 import { createMonitoringStore, type MonitoringStore } from '../store/monitoring.js';
 import { TriageError, isTriageError } from '../core/errors.js';
 import {
-  buildReferenceIndex,
   createHeuristicCodingScorer,
   createHeuristicDuplicateScorer,
   createScoringService,
@@ -201,13 +200,13 @@ export async function wire(store: StoreConfig, opts: WireOptions = {}): Promise<
     t = now;
   };
   const defaultPolicy = opts.policyFile ? loadPolicyFile(opts.policyFile) : DEFAULT_POLICY_DEFINITION;
-  const reference = loadReferenceData();
+  const reference = sharedReferenceData();
   step('reference data');
-  const index = buildReferenceIndex(reference);
+  const index = referenceIndex(reference);
   const heuristicCoding = createHeuristicCodingScorer(index);
   step('reference index');
   const champions =
-    opts.models === null ? null : await loadChampions(opts.models ?? {}, heuristicCoding, reference);
+    opts.models === null ? null : await loadChampions(opts.models ?? {}, heuristicCoding, index);
   step('models');
   const db = await openDatabase(store);
   step('store');
@@ -228,7 +227,7 @@ export async function wire(store: StoreConfig, opts: WireOptions = {}): Promise<
               registry,
               name,
               version,
-              (lineVectoriser ??= featureLineVectoriser(servingLineContext(buildLineReference(reference)))),
+              (lineVectoriser ??= featureLineVectoriser(servingLineContext(index))),
             ),
         }
       : {}),
@@ -279,7 +278,7 @@ export async function wire(store: StoreConfig, opts: WireOptions = {}): Promise<
 async function loadChampions(
   o: ModelsWiring,
   evidence: ReturnType<typeof createHeuristicCodingScorer>,
-  reference: ReturnType<typeof loadReferenceData>,
+  index: ReferenceIndex,
 ): Promise<{ registry: ModelRegistry; scorers: ChampionScorers; served: Map<string, ChampionModel> }> {
   const registry = new ModelRegistry({
     root: o.dir ?? shippedModelsDir(),
@@ -299,7 +298,7 @@ async function loadChampions(
           ? {
               ...common,
               coding: {
-                vectorise: featureLineVectoriser(servingLineContext(buildLineReference(reference))),
+                vectorise: featureLineVectoriser(servingLineContext(index)),
                 evidence,
               },
             }

@@ -291,6 +291,19 @@ export function loadReferenceData(dir: string = defaultReferenceDir()): Referenc
   return { version: REFERENCE_DATA_VERSION, hcpcs: loadHcpcs(dir), fees: loadFees(dir) };
 }
 
+let shipped: ReferenceData | undefined;
+
+/**
+ * The shipped reference data ({@link loadReferenceData} of the package's directory), read on
+ * the first call and the same object for every later call in this process, so that
+ * `features/reference-index.ts` `referenceIndex` builds its index once per process.
+ * @throws TriageError `TRIAGE_REFERENCE_DATA_INVALID` as {@link loadReferenceData}.
+ */
+export function sharedReferenceData(): ReferenceData {
+  shipped ??= loadReferenceData();
+  return shipped;
+}
+
 /**
  * Loads the CMS code tables transcribed from the HCPCS record layout (`hcpcs_field_code_tables.csv`):
  * field name (`betos_code`, `pricing_indicator`, `coverage_code`, `action_code`,

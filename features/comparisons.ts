@@ -44,6 +44,15 @@ export interface ComparisonSpec {
 
 const always = (): boolean => true;
 
+/** A {@link NumericFeature}: name, unit, meaning, raw value, then transform, clip and nullability. */
+const num = (
+  name: string,
+  unit: string,
+  description: string,
+  value: NumericFeature['value'],
+  more: Pick<NumericFeature, 'transform' | 'clip' | 'nullable'> = {},
+): NumericFeature => ({ name, unit, description, value, ...more });
+
 /** Largest gap between two numbers of one series that counts as a sequence step (look-alike rule `sequential_numbers`). */
 export const MAX_SEQUENCE_STEP = 20;
 const DOC_KINDS = ['invoice', 'credit_memo', 'debit_memo'] as const;
@@ -94,18 +103,13 @@ export const COMPARISONS: readonly ComparisonSpec[] = [
     name: 'vendor_name',
     description: 'Normalised vendor names (legal forms dropped, abbreviations expanded).',
     numeric: [
-      {
-        name: 'jw',
-        unit: 'Jaro-Winkler [0,1]',
-        description: 'Jaro-Winkler of the vendor keys.',
-        value: (c) => c.vendorNameFullJw,
-      },
-      {
-        name: 'distinctive_jw',
-        unit: 'Jaro-Winkler [0,1]',
-        description: 'Jaro-Winkler of the distinctive parts (generic business words removed).',
-        value: (c) => c.vendorNameDistinctiveJw,
-      },
+      num('jw', 'Jaro-Winkler [0,1]', 'Jaro-Winkler of the vendor keys.', (c) => c.vendorNameFullJw),
+      num(
+        'distinctive_jw',
+        'Jaro-Winkler [0,1]',
+        'Jaro-Winkler of the distinctive parts (generic business words removed).',
+        (c) => c.vendorNameDistinctiveJw,
+      ),
     ],
     levels: [
       { label: 'exact', description: 'Same vendor key.', when: (c) => c.vendorNameFullJw === 1 },
@@ -131,36 +135,34 @@ export const COMPARISONS: readonly ComparisonSpec[] = [
     description:
       'Invoice numbers: raw, normalised (prefixes, separators, leading zeros) and canonical (OCR-folded).',
     numeric: [
-      {
-        name: 'raw_edits',
-        unit: 'ln(1 + edits)',
-        description: 'Levenshtein of the raw numbers (upper-cased).',
-        value: (c) => c.invoiceNumberRawEdits,
-        transform: 'log1p',
-        nullable: true,
-      },
-      {
-        name: 'normalised_edits',
-        unit: 'ln(1 + edits)',
-        description: 'Levenshtein of the normalised numbers.',
-        value: (c) => c.invoiceNumberEdit,
-        transform: 'log1p',
-      },
-      {
-        name: 'canonical_edits',
-        unit: 'ln(1 + edits)',
-        description: 'Levenshtein of the canonical numbers.',
-        value: (c) => c.invoiceNumberCanonicalEdit,
-        transform: 'log1p',
-      },
-      {
-        name: 'canonical_edit_ratio',
-        unit: 'edits / characters [0,1]',
-        description: 'Canonical edits over the longer normalised number.',
-        value: (c) =>
-          c.invoiceNumberLength === 0 ? 0 : c.invoiceNumberCanonicalEdit / c.invoiceNumberLength,
-        clip: [0, 1],
-      },
+      num(
+        'raw_edits',
+        'ln(1 + edits)',
+        'Levenshtein of the raw numbers (upper-cased).',
+        (c) => c.invoiceNumberRawEdits,
+        { transform: 'log1p', nullable: true },
+      ),
+      num(
+        'normalised_edits',
+        'ln(1 + edits)',
+        'Levenshtein of the normalised numbers.',
+        (c) => c.invoiceNumberEdit,
+        { transform: 'log1p' },
+      ),
+      num(
+        'canonical_edits',
+        'ln(1 + edits)',
+        'Levenshtein of the canonical numbers.',
+        (c) => c.invoiceNumberCanonicalEdit,
+        { transform: 'log1p' },
+      ),
+      num(
+        'canonical_edit_ratio',
+        'edits / characters [0,1]',
+        'Canonical edits over the longer normalised number.',
+        (c) => (c.invoiceNumberLength === 0 ? 0 : c.invoiceNumberCanonicalEdit / c.invoiceNumberLength),
+        { clip: [0, 1] },
+      ),
     ],
     levels: [
       {
@@ -200,20 +202,14 @@ export const COMPARISONS: readonly ComparisonSpec[] = [
     name: 'amount',
     description: 'Invoice totals, integer cents.',
     numeric: [
-      {
-        name: 'abs_diff',
-        unit: 'ln(1 + |total_a - total_b| / 100) (dollars)',
-        description: 'Absolute difference of the totals.',
-        value: (c) => c.amountAbsDiffCents / 100,
-        transform: 'log1p',
-      },
-      {
-        name: 'rel_diff',
-        unit: 'ratio [0,2]',
-        description: '|a - b| / max(|a|, |b|).',
-        value: (c) => c.amountRelDiff,
-        clip: [0, 2],
-      },
+      num(
+        'abs_diff',
+        'ln(1 + |total_a - total_b| / 100) (dollars)',
+        'Absolute difference of the totals.',
+        (c) => c.amountAbsDiffCents / 100,
+        { transform: 'log1p' },
+      ),
+      num('rel_diff', 'ratio [0,2]', '|a - b| / max(|a|, |b|).', (c) => c.amountRelDiff, { clip: [0, 2] }),
     ],
     levels: [
       {
@@ -244,13 +240,9 @@ export const COMPARISONS: readonly ComparisonSpec[] = [
     name: 'invoice_date',
     description: 'Invoice dates.',
     numeric: [
-      {
-        name: 'days_apart',
-        unit: 'ln(1 + days)',
-        description: 'Absolute difference, days.',
-        value: (c) => c.daysApart,
+      num('days_apart', 'ln(1 + days)', 'Absolute difference, days.', (c) => c.daysApart, {
         transform: 'log1p',
-      },
+      }),
     ],
     levels: [
       { label: 'same_day', description: 'Same date.', when: (c) => c.daysApart === 0 },
@@ -264,21 +256,20 @@ export const COMPARISONS: readonly ComparisonSpec[] = [
     name: 'service_period',
     description: 'Service periods (recurring services, rentals).',
     numeric: [
-      {
-        name: 'overlap_days',
-        unit: 'ln(1 + days)',
-        description: 'Shared service days, inclusive.',
-        value: (c) => c.servicePeriodOverlapDays,
-        transform: 'log1p',
-        nullable: true,
-      },
-      {
-        name: 'overlap_ratio',
-        unit: 'ratio [0,1]',
-        description: 'Shared days / days covered by either period.',
-        value: (c) => c.servicePeriodOverlapRatio,
-        nullable: true,
-      },
+      num(
+        'overlap_days',
+        'ln(1 + days)',
+        'Shared service days, inclusive.',
+        (c) => c.servicePeriodOverlapDays,
+        { transform: 'log1p', nullable: true },
+      ),
+      num(
+        'overlap_ratio',
+        'ratio [0,1]',
+        'Shared days / days covered by either period.',
+        (c) => c.servicePeriodOverlapRatio,
+        { nullable: true },
+      ),
     ],
     levels: [
       {
@@ -303,33 +294,20 @@ export const COMPARISONS: readonly ComparisonSpec[] = [
     name: 'lines',
     description: 'Invoice lines: keys (code or description stems, with amount), codes, description stems.',
     numeric: [
-      {
-        name: 'key_jaccard',
-        unit: 'Jaccard [0,1]',
-        description: 'Jaccard of the line keys.',
-        value: (c) => c.lineOverlap,
-      },
-      {
-        name: 'code_jaccard',
-        unit: 'Jaccard [0,1]',
-        description: 'Jaccard of the billed codes.',
-        value: (c) => c.lineCodeJaccard,
+      num('key_jaccard', 'Jaccard [0,1]', 'Jaccard of the line keys.', (c) => c.lineOverlap),
+      num('code_jaccard', 'Jaccard [0,1]', 'Jaccard of the billed codes.', (c) => c.lineCodeJaccard, {
         nullable: true,
-      },
-      {
-        name: 'description_jaccard',
-        unit: 'Jaccard [0,1]',
-        description: 'Jaccard of the description stems of all lines.',
-        value: (c) => c.lineDescriptionJaccard,
-        nullable: true,
-      },
-      {
-        name: 'count_diff',
-        unit: 'ln(1 + lines)',
-        description: 'Difference of the line counts.',
-        value: (c) => c.lineCountDiff,
+      }),
+      num(
+        'description_jaccard',
+        'Jaccard [0,1]',
+        'Jaccard of the description stems of all lines.',
+        (c) => c.lineDescriptionJaccard,
+        { nullable: true },
+      ),
+      num('count_diff', 'ln(1 + lines)', 'Difference of the line counts.', (c) => c.lineCountDiff, {
         transform: 'log1p',
-      },
+      }),
     ],
     levels: [
       { label: 'all_keys', description: 'Same line keys.', when: (c) => c.lineOverlap === 1 },
@@ -358,13 +336,9 @@ export const COMPARISONS: readonly ComparisonSpec[] = [
     name: 'embedding',
     description: 'Invoice embeddings (vendor, number, total, date, lines).',
     numeric: [
-      {
-        name: 'cosine',
-        unit: 'cosine [-1,1]',
-        description: 'Cosine of the invoice embeddings.',
-        value: (c) => c.embeddingCosine,
+      num('cosine', 'cosine [-1,1]', 'Cosine of the invoice embeddings.', (c) => c.embeddingCosine, {
         clip: [-1, 1],
-      },
+      }),
     ],
     levels: [
       { label: 'ge_0.95', description: 'Cosine >= 0.95.', when: (c) => c.embeddingCosine >= 0.95 },

@@ -14,7 +14,7 @@ export * from './strings.js';
 export * from './idf.js';
 export * from './embedding.js';
 export * from './comparisons.js';
-export * from './line-reference.js';
+export * from './reference-index.js';
 export * from './line-features.js';
 export * from './knn.js';
 export * from './printed-code.js';

@@ -5,7 +5,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import type { InvoiceLine } from '../core/invoice.js';
 import { loadReferenceData } from '../datasets/reference.js';
 import { makeInvoice } from '../test/fixtures.js';
-import { buildLineReference, codeCategory, referenceFee, type LineReference } from './line-reference.js';
+import { buildReferenceIndex, codeCategory, referenceFee, type ReferenceIndex } from './reference-index.js';
 import {
   buildVendorHistory,
   fitTypicalQuantities,
@@ -18,9 +18,9 @@ import {
   type LineContext,
 } from './line-features.js';
 
-let reference: LineReference;
+let reference: ReferenceIndex;
 beforeAll(() => {
-  reference = buildLineReference(loadReferenceData());
+  reference = buildReferenceIndex(loadReferenceData());
 }, 120_000);
 
 const line = (over: Partial<InvoiceLine>): InvoiceLine => ({
@@ -78,9 +78,9 @@ describe('line feature vectors of an invoice at once', () => {
       line({ line_number: 6, description: 'Walker folding wheeled', code: hcpcs('ZZZZZ') }),
       line({ line_number: 7, description: 'Standard wheelchair fixed arms', code: hcpcs('K0001') }),
     ];
-    const fresh = buildLineReference(data);
+    const fresh = buildReferenceIndex(data);
     const batch = lineFeatureVectors(lines.map((l) => ({ line: l, ctx: ctx({ reference: fresh }) })));
-    const other = buildLineReference(data);
+    const other = buildReferenceIndex(data);
     const one = lines.map((l) => lineFeatureVector(l, ctx({ reference: other })));
     expect(batch.map((v) => [...v])).toEqual(one.map((v) => [...v]));
     // The nearest other code was searched (not left at 0) for the described HCPCS lines.

@@ -5,7 +5,7 @@
  * {@link LINE_FEATURE_SPECS}; {@link lineFeatureVector} returns them as a `Float32Array`.
  *
  * Reference data: CMS HCPCS Level II 2025-01 and CMS 2025 fee schedules, through
- * {@link LineReference}. Vendor profiles and typical quantities come from the caller (fitted on
+ * {@link ReferenceIndex}. Vendor profiles and typical quantities come from the caller (fitted on
  * the client's own history; see {@link fitTypicalQuantities} and {@link buildVendorHistory}).
  */
 import type { Invoice, InvoiceLine } from '../core/invoice.js';
@@ -14,9 +14,9 @@ import {
   HCPCS_SECTIONS,
   referenceFee,
   type CodeReference,
-  type LineReference,
-  type NearestOtherQuery,
-} from './line-reference.js';
+  type NearestQuery,
+  type ReferenceIndex,
+} from './reference-index.js';
 import { analyseDescription, totalDose, type DoseUnit } from './text.js';
 
 /**
@@ -43,7 +43,7 @@ export interface TypicalQuantities {
 
 /** Context of one line. */
 export interface LineContext {
-  reference: LineReference;
+  reference: ReferenceIndex;
   /** Date the line is judged at, ISO: the line's service date, else the service period start, else the invoice date. */
   serviceDate: string;
   vendorProfile?: VendorHistory;
@@ -226,14 +226,14 @@ function descriptionFeatures(
   tokens: readonly string[],
   other: { code: string; cosine: number } | null,
 ): { values: Record<string, number>; bestOther: string | null } {
-  const cs = dot(embedding, ref.shortEmbedding);
-  const cl = dot(embedding, ref.longEmbedding);
+  const cs = dot(embedding, ref.words.short);
+  const cl = dot(embedding, ref.words.long);
   const c = Math.max(cs, cl);
   const stems = new Set(tokens);
   let inRef = 0;
-  for (const t of stems) if (ref.stems.has(t)) inRef++;
+  for (const t of stems) if (ref.words.stems.has(t)) inRef++;
   let covered = 0;
-  for (const t of ref.shortStems) if (stems.has(t)) covered++;
+  for (const t of ref.words.shortStems) if (stems.has(t)) covered++;
   const best = other?.cosine ?? 0;
   return {
     values: {
@@ -241,7 +241,7 @@ function descriptionFeatures(
       desc_ref_cosine_long: cl,
       desc_ref_cosine: c,
       desc_ref_token_overlap: stems.size === 0 ? 0 : inRef / stems.size,
-      desc_ref_short_coverage: ref.shortStems.size === 0 ? 0 : covered / ref.shortStems.size,
+      desc_ref_short_coverage: ref.words.shortStems.size === 0 ? 0 : covered / ref.words.shortStems.size,
       desc_best_other_cosine: best,
       desc_ref_cosine_margin: c - best,
     },
@@ -257,7 +257,7 @@ interface LineSearch {
   /** Recipe-2 embedding of the description; null when the code is not in the reference. */
   embedding: Float32Array | null;
   /** The search for the nearest other code; null when there is nothing to search. */
-  query: NearestOtherQuery | null;
+  query: NearestQuery | null;
 }
 
 function lineSearch(line: InvoiceLine, ctx: LineContext): LineSearch {
@@ -281,17 +281,31 @@ function lineSearch(line: InvoiceLine, ctx: LineContext): LineSearch {
 export function lineFeaturesMany(
   items: readonly { line: InvoiceLine; ctx: LineContext }[],
 ): LineFeatureValues[] {
-  const searches = items.map(({ line, ctx }) => lineSearch(line, ctx));
-  const found: ({ code: string; cosine: number } | null)[] = items.map(() => null);
-  const byReference = new Map<LineReference, number[]>();
-  searches.forEach((s, i) => {
-    if (s.query === null) return;
-    const ref = items[i]!.ctx.reference;
-    byReference.set(ref, [...(byReference.get(ref) ?? []), i]);
-  });
-  for (const [reference, idx] of byReference)
-    reference.bestOthers(idx.map((i) => searches[i]!.query!)).forEach((r, j) => (found[idx[j]!] = r));
-  return items.map(({ line, ctx }, i) => lineFeaturesOf(line, ctx, searches[i]!, found[i]!));
+  const searched = items.map(({ line, ctx }) => ({
+    line,
+    ctx,
+    search: lineSearch(line, ctx),
+    other: null as { code: string; cosine: number } | null,
+  }));
+  const byReference = new Map<ReferenceIndex, { query: NearestQuery; item: (typeof searched)[number] }[]>();
+  for (const item of searched) {
+    const { query } = item.search;
+    if (query === null) continue;
+    const ref = item.ctx.reference;
+    byReference.set(ref, [...(byReference.get(ref) ?? []), { query, item }]);
+  }
+  for (const [reference, group] of byReference) {
+    const found = reference.nearest(
+      'words',
+      group.map((g) => g.query),
+      1,
+    );
+    group.forEach(({ item }, j) => {
+      const top = found[j]?.[0];
+      item.other = top ? { code: top.code.code, cosine: top.cosine } : null;
+    });
+  }
+  return searched.map(({ line, ctx, search, other }) => lineFeaturesOf(line, ctx, search, other));
 }
 
 /**

@@ -12,10 +12,14 @@ import { cosine } from '../features/hashing.js';
 import type { LineFeatures } from '../features/invoice-features.js';
 import type { CodingMismatchScorer, LineScore, ScoringContext } from './scorers.js';
 import { usableBaseline } from './stages/baselines.js';
-import type { ReferenceIndex } from './reference-index.js';
 import { reason, round3, type Reason } from './explain.js';
 import { sigmoid } from '../models/spec.js';
-import { referenceFee } from '../features/line-reference.js';
+import {
+  referenceFee,
+  type CodeReference,
+  type NearestCode,
+  type ReferenceIndex,
+} from '../features/reference-index.js';
 
 /** Parameters of the heuristic; changing any of them must bump `version`. */
 export const HEURISTIC_CODING_PARAMS = {
@@ -32,6 +36,22 @@ export const HEURISTIC_CODING_PARAMS = {
   /** Suggested codes are attached when the description risk is at least this. */
   suggestAt: 0.3,
 } as const;
+
+/** Number of suggested codes a line gets. */
+const SUGGESTED_CODES = 3;
+
+/**
+ * A nearest reference code as a suggested code: its short CMS description, the cosine rounded
+ * to 3 decimals.
+ */
+export function suggestedCode(n: NearestCode): LineScore['suggestedCodes'][number] {
+  return {
+    system: 'HCPCS',
+    value: n.code.code,
+    description: n.code.shortDescription,
+    similarity: Math.round(n.cosine * 1000) / 1000,
+  };
+}
 
 /**
  * Spread, in ln units, within which a unit price counts as the vendor's usual price: 3 MADs of
@@ -59,43 +79,19 @@ export function createHeuristicCodingScorer(
   ref: ReferenceIndex,
   p = HEURISTIC_CODING_PARAMS,
 ): CodingMismatchScorer {
-  // Suggestions depend only on the description and the excluded code: memoise them (bounded),
-  // since long invoices repeat descriptions.
-  const suggestCache = new Map<string, LineScore['suggestedCodes']>();
-  const suggestKey = (f: LineFeatures, exclude?: string): string =>
-    `${exclude ?? ''}|${f.descriptionNormalised}`;
-  /** Searches the suggestions of several lines not memoised yet in one batch and memoises them. */
-  const prefetch = (wanted: readonly { f: LineFeatures; exclude?: string }[]): void => {
-    const misses = wanted.filter(({ f, exclude }) => !suggestCache.has(suggestKey(f, exclude)));
-    if (misses.length === 0) return;
-    const found = ref.nearestMany(
-      misses.map(({ f, exclude }) => ({ embedding: f.embedding, ...(exclude ? { exclude } : {}) })),
-      3,
-    );
-    misses.forEach(({ f, exclude }, i) => {
-      if (suggestCache.size >= 10_000) suggestCache.clear();
-      suggestCache.set(
-        suggestKey(f, exclude),
-        found[i]!.map((n) => ({
-          system: 'HCPCS' as const,
-          value: n.code,
-          description: n.description,
-          similarity: n.similarity,
-        })),
-      );
-    });
-  };
-  const suggest = (f: LineFeatures, exclude?: string): LineScore['suggestedCodes'] => {
-    const key = suggestKey(f, exclude);
-    if (!suggestCache.has(key)) prefetch([{ f, ...(exclude ? { exclude } : {}) }]);
-    return suggestCache.get(key)!;
-  };
+  const query = (f: LineFeatures, exclude?: string) => ({
+    embedding: f.embedding,
+    cacheKey: f.descriptionNormalised,
+    ...(exclude ? { exclude } : {}),
+  });
+  const suggest = (f: LineFeatures, exclude?: string): LineScore['suggestedCodes'] =>
+    (ref.nearest('ngram', [query(f, exclude)], SUGGESTED_CODES)[0] ?? []).map(suggestedCode);
   /** The description-fit check of a line against its code: cosine, stem overlap, risk. */
-  const descriptionFit = (f: LineFeatures, rc: NonNullable<ReturnType<ReferenceIndex['get']>>) => {
-    const cos = Math.max(cosine(f.embedding, rc.embedding), cosine(f.embedding, rc.shortEmbedding));
+  const descriptionFit = (f: LineFeatures, rc: CodeReference) => {
+    const cos = Math.max(cosine(f.embedding, rc.ngram.combined), cosine(f.embedding, rc.ngram.short));
     const lineStems = new Set(f.tokens);
     let hit = 0;
-    for (const s of lineStems) if (rc.stems.has(s)) hit++;
+    for (const s of lineStems) if (rc.ngram.stems.has(s)) hit++;
     const overlap = lineStems.size === 0 ? 0 : hit / lineStems.size;
     const fit = 0.6 * Math.max(0, cos) + 0.4 * overlap;
     return { cos, overlap, descRisk: sigmoid(p.fitSlope * (p.fitMidpoint - fit)) };
@@ -188,16 +184,19 @@ export function createHeuristicCodingScorer(
     version: p.version,
     scoreLines(inv, lines, context) {
       const byNumber = new Map(inv.lines.map((l) => [l.line_number, l]));
-      // The lines that will want suggestions (unknown code, poor description fit), searched at once.
-      prefetch(
+      // The lines that will want suggestions (unknown code, poor description fit), searched at
+      // once; the index memoises the results the lines then read one by one.
+      ref.nearest(
+        'ngram',
         lines.flatMap((f) => {
           const code = byNumber.get(f.lineNumber)?.code;
           if (code?.system !== 'HCPCS') return [];
           const value = code.value.toUpperCase();
           const rc = ref.get(value);
-          if (!rc) return [{ f }];
-          return descriptionFit(f, rc).descRisk >= p.suggestAt ? [{ f, exclude: value }] : [];
+          if (!rc) return [query(f)];
+          return descriptionFit(f, rc).descRisk >= p.suggestAt ? [query(f, value)] : [];
         }),
+        SUGGESTED_CODES,
       );
       return lines.map((f) => {
         const line = byNumber.get(f.lineNumber);

@@ -1,7 +1,6 @@
 /** Inference: scorers, duplicate detection, routing policy and the scoring pipeline. */
 export * from './scorers.js';
 export * from './explain.js';
-export * from './reference-index.js';
 export * from './heuristic-coding.js';
 export * from './heuristic-duplicate.js';
 export * from './policy.js';

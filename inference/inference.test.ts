@@ -3,17 +3,15 @@ import { loadReferenceData } from '../datasets/reference.js';
 import { extractInvoiceFeatures } from '../features/index.js';
 import { comparePair, pairSideOfInvoice, type PairSide } from '../features/pair.js';
 import {
-  buildReferenceIndex,
   createHeuristicCodingScorer,
   createHeuristicDuplicateScorer,
   DEFAULT_POLICY,
   priorityDollars,
   route,
   type CodingMismatchScorer,
-  type ReferenceIndex,
 } from './index.js';
 import { makeInvoice } from '../test/fixtures.js';
-import { referenceFee } from '../features/line-reference.js';
+import { buildReferenceIndex, referenceFee, type ReferenceIndex } from '../features/reference-index.js';
 import type { Invoice } from '../core/invoice.js';
 import type { ReasonCode } from '../core/decision.js';
 

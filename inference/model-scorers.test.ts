@@ -12,7 +12,7 @@ import { LINE_NAMES, makeCardDraft, makeEvaluation, makeSpec } from '../test/mod
 import { exportOnnx } from '../training/onnx-export.js';
 import type { FeatureGroup } from './explain-model.js';
 import { loadReferenceData } from '../datasets/reference.js';
-import { buildLineReference } from '../features/line-reference.js';
+import { buildReferenceIndex } from '../features/reference-index.js';
 import { lineServiceDate } from '../features/line-features.js';
 import { comparePair, pairSideOfInvoice } from '../features/pair.js';
 import { LINE_FEATURES, PAIR_FEATURES } from '../features/schema.js';
@@ -362,7 +362,7 @@ describe('model scorers', () => {
   });
 
   it('the features/ vectorisers give vectors of the served schema length', () => {
-    const reference = buildLineReference(loadReferenceData());
+    const reference = buildReferenceIndex(loadReferenceData());
     const line = featureLineVectoriser((inv, l) => ({ reference, serviceDate: lineServiceDate(inv, l) }));
     const inv = invoice();
     const f = extractInvoiceFeatures(inv);

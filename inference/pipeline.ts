@@ -29,7 +29,7 @@ import {
   policyDefinition,
   type PolicyDefinition,
 } from './policy.js';
-import type { ReferenceIndex } from './reference-index.js';
+import type { ReferenceIndex } from '../features/reference-index.js';
 import { extractionConfidenceReasons } from './extraction-confidence.js';
 import {
   applyRules,

@@ -1,6 +1,6 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { loadReferenceData } from '../datasets/reference.js';
-import { buildLineReference, type LineReference } from '../features/line-reference.js';
+import { buildReferenceIndex, type ReferenceIndex } from '../features/reference-index.js';
 import { lineFeatures } from '../features/line-features.js';
 import { makeInvoice } from '../test/fixtures.js';
 import type { VendorProfile } from '../core/vendor.js';
@@ -8,9 +8,9 @@ import type { VendorCodeBaseline } from '../features/baselines.js';
 import type { LoadedModel } from './onnx-champion.js';
 import { servingLineContext } from './serving-line-context.js';
 
-let reference: LineReference;
+let reference: ReferenceIndex;
 beforeAll(() => {
-  reference = buildLineReference(loadReferenceData());
+  reference = buildReferenceIndex(loadReferenceData());
 });
 
 const model = {

@@ -12,7 +12,7 @@ import {
   type TypicalQuantities,
   type VendorHistory,
 } from '../features/line-features.js';
-import type { LineReference } from '../features/line-reference.js';
+import type { ReferenceIndex } from '../features/reference-index.js';
 import type { LoadedModel } from './onnx-champion.js';
 import type { ScoringContext } from './scorers.js';
 import { usableBaseline } from './stages/baselines.js';
@@ -96,7 +96,7 @@ function withVendorQuantity(
  * (`codeApproved`).
  */
 export function servingLineContext(
-  reference: LineReference,
+  reference: ReferenceIndex,
 ): (
   invoice: Invoice,
   line: InvoiceLine,

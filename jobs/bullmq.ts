@@ -22,14 +22,14 @@ import {
   resolveJobOptionsByName,
   type AddOptions,
   type AttemptFailure,
+  type ConfiguredJobQueue,
   type JobInfo,
   type JobMap,
   type JobName,
   type JobOptions,
-  type JobOptionsInput,
-  type JobQueue,
   type JobState,
   type Processors,
+  type QueueJobOptions,
 } from './types.js';
 import { withTimeout } from '../core/timeout.js';
 
@@ -52,14 +52,10 @@ export function redisClient(url: string, options: RedisOptions = {}): Redis {
 export const DEFAULT_QUEUE_PREFIX = 'invoice-triage';
 
 /** Options of {@link createBullQueue}. */
-export interface BullQueueOptions {
+export interface BullQueueOptions extends QueueJobOptions {
   redisUrl: string;
   /** Redis key prefix; default {@link DEFAULT_QUEUE_PREFIX}. Tests use a unique one. */
   prefix?: string;
-  /** Spread over `DEFAULT_JOB_OPTIONS` and validated. */
-  jobOptions?: JobOptionsInput;
-  /** Options of one job name, spread over `jobOptions` (e.g. webhook attempts and backoff). */
-  jobOptionsByName?: Partial<Record<JobName, JobOptionsInput>>;
   /** Time limit of each producer call to Redis, milliseconds; default 2000. */
   timeoutMs?: number;
 }
@@ -92,10 +88,9 @@ function toState(s: string): JobState | null {
   return (JOB_STATES as readonly string[]).includes(s) ? (s as JobState) : null;
 }
 
-/** The BullMQ producer: {@link JobQueue} plus the validated options it applies. */
-export interface BullQueue extends JobQueue {
+/** The BullMQ producer: a {@link ConfiguredJobQueue}. */
+export interface BullQueue extends ConfiguredJobQueue {
   readonly kind: 'bullmq';
-  readonly options: Readonly<JobOptions>;
 }
 
 /**

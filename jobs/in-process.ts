@@ -1,5 +1,5 @@
 /**
- * The in-process queue of the embedded default (no `REDIS_URL`): the same {@link JobQueue}
+ * The in-process queue of the embedded default (no `REDIS_URL`): the same {@link ConfiguredJobQueue}
  * contract and the same retry semantics as BullMQ (attempts, exponential or fixed backoff with
  * jitter, permanent errors fail at once, a re-added id is a no-op), processed in this process.
  * Jobs live in memory: work that must survive a restart is stored first (batches are in the
@@ -16,23 +16,18 @@ import {
   resolveJobOptionsByName,
   type AddOptions,
   type AttemptFailure,
+  type ConfiguredJobQueue,
   type JobInfo,
   type JobMap,
   type JobName,
-  type JobOptions,
-  type JobOptionsInput,
-  type JobQueue,
   type JobState,
   type Processors,
+  type QueueJobOptions,
 } from './types.js';
 
 /** Options of {@link createInProcessQueue}. */
-export interface InProcessQueueOptions {
+export interface InProcessQueueOptions extends QueueJobOptions {
   processors: Processors;
-  /** Spread over `DEFAULT_JOB_OPTIONS` and validated. */
-  jobOptions?: JobOptionsInput;
-  /** Options of one job name, spread over `jobOptions` (e.g. webhook attempts and backoff). */
-  jobOptionsByName?: Partial<Record<JobName, JobOptionsInput>>;
   /** Jobs of one name run at the same time; default `score-batch` 2, `retrain` 1, `deliver-webhook` 4. */
   concurrency?: Partial<Record<JobName, number>>;
   /** Start processing at once; default true. With false, jobs wait until {@link InProcessQueue.start}. */
@@ -43,10 +38,9 @@ export interface InProcessQueueOptions {
   random?: () => number;
 }
 
-/** The in-process queue: a {@link JobQueue} that also runs the processors. */
-export interface InProcessQueue extends JobQueue {
+/** The in-process queue: a {@link ConfiguredJobQueue} that also runs the processors. */
+export interface InProcessQueue extends ConfiguredJobQueue {
   readonly kind: 'in-process';
-  readonly options: Readonly<JobOptions>;
   /** Starts processing (when created with `autorun: false`). */
   start(): void;
   /** Resolves once nothing is waiting, delayed or active. */

@@ -244,6 +244,11 @@ export const JobOptions = Type.Object(
 /** Validated job options. */
 export type JobOptions = Static<typeof JobOptions>;
 
+/** A {@link JobQueue} and the validated options it applies to every job. */
+export interface ConfiguredJobQueue extends JobQueue {
+  readonly options: Readonly<JobOptions>;
+}
+
 /**
  * Defaults: 5 attempts, exponential backoff from 2 s (2, 4, 8, 16 s) with 20 % jitter, the last
  * 1000 completed jobs kept for a day and the last 5000 failed ones for a week.
@@ -261,6 +266,14 @@ export interface JobOptionsInput {
   backoff?: Partial<JobOptions['backoff']>;
   keepCompleted?: Partial<JobOptions['keepCompleted']>;
   keepFailed?: Partial<JobOptions['keepFailed']>;
+}
+
+/** The job options either queue is created with (the in-process one and BullMQ's). */
+export interface QueueJobOptions {
+  /** Spread over `DEFAULT_JOB_OPTIONS` and validated. */
+  jobOptions?: JobOptionsInput;
+  /** Options of one job name, spread over `jobOptions` (e.g. webhook attempts and backoff). */
+  jobOptionsByName?: Partial<Record<JobName, JobOptionsInput>>;
 }
 
 const checkJobOptions = Compile(JobOptions);

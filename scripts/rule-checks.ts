@@ -11,7 +11,7 @@ import { packageRoot } from '../core/paths.js';
 import type { Invoice } from '../core/invoice.js';
 import { readBenchmark } from '../datasets/benchmark/read.js';
 import { loadReferenceData } from '../datasets/reference.js';
-import { buildReferenceIndex } from '../inference/reference-index.js';
+import { buildReferenceIndex } from '../features/reference-index.js';
 import { printedCodeCheck, totalCheck } from '../inference/stages/rules.js';
 import { printedCodes } from '../features/printed-code.js';
 

@@ -146,16 +146,14 @@ describe.each(engines('api'))('API on $name', ({ config }) => {
     expect(r1.statusCode).toBe(400);
     expect(r1.json().errors).toEqual([{ path: '/due_date', message: 'must not be before invoice_date' }]);
     const r2 = await postRaw('{"invoice_id": ');
-    expect(r2.statusCode).toBe(400);
-    expect(r2.json()).toMatchObject({ code: 'TRIAGE_REQUEST_INVALID' });
+    expect(r2).toBeProblem(400, 'TRIAGE_REQUEST_INVALID');
     const r3 = await postRaw(undefined);
     expect(r3.statusCode).toBe(400);
   });
 
   it('answers 415 for a non-JSON body and 413 above the body limit', async () => {
     const r1 = await postRaw('a,b', 'text/csv');
-    expect(r1.statusCode).toBe(415);
-    expect(r1.json()).toMatchObject({ code: 'TRIAGE_MEDIA_TYPE_UNSUPPORTED' });
+    expect(r1).toBeProblem(415, 'TRIAGE_MEDIA_TYPE_UNSUPPORTED');
     const big = makeInvoice({ invoice_id: 'api-big' });
     big.lines = Array.from({ length: 400 }, (_, i) => ({
       ...big.lines[0]!,
@@ -163,8 +161,7 @@ describe.each(engines('api'))('API on $name', ({ config }) => {
       description: 'x'.repeat(200),
     }));
     const r2 = await score(big);
-    expect(r2.statusCode).toBe(413);
-    expect(r2.json()).toMatchObject({ code: 'TRIAGE_PAYLOAD_TOO_LARGE' });
+    expect(r2).toBeProblem(413, 'TRIAGE_PAYLOAD_TOO_LARGE');
   });
 
   it('flags concurrent copies of one invoice under different ids: one passes, the rest are held', async () => {
@@ -235,9 +232,7 @@ describe.each(engines('api'))('API on $name', ({ config }) => {
     expect(proto.json().detail).toMatch(/__proto__/);
     for (const url of ['/v1/decisions/%E0%A4%A', `/v1/decisions/${'a'.repeat(300)}`]) {
       const r = await h.call('auditor', { method: 'GET', url });
-      expect(r.statusCode).toBe(400);
-      expect(r.headers['content-type']).toMatch(/^application\/problem\+json/);
-      expect(r.json()).toMatchObject({ code: 'TRIAGE_REQUEST_INVALID' });
+      expect(r).toBeProblem(400, 'TRIAGE_REQUEST_INVALID');
       expect(r.body).not.toContain('aaaa');
     }
   });
@@ -247,14 +242,12 @@ describe.each(engines('api'))('API on $name', ({ config }) => {
       method: 'GET',
       url: '/v1/decisions/6f1c3c1e-8a3e-4d2b-9b1e-2f1a4c5d6e7f',
     });
-    expect(r1.statusCode).toBe(404);
-    expect(r1.json()).toMatchObject({ code: 'TRIAGE_DECISION_NOT_FOUND' });
+    expect(r1).toBeProblem(404, 'TRIAGE_DECISION_NOT_FOUND');
     const r2 = await h.call('auditor', { method: 'GET', url: '/v1/decisions/not-a-uuid' });
     expect(r2.statusCode).toBe(400);
     expect(r2.json().errors[0].path).toBe('/params/id');
     const r3 = await app.inject({ method: 'GET', url: '/v1/nothing' });
-    expect(r3.statusCode).toBe(404);
-    expect(r3.json()).toMatchObject({ code: 'TRIAGE_ROUTE_NOT_FOUND' });
+    expect(r3).toBeProblem(404, 'TRIAGE_ROUTE_NOT_FOUND');
   });
 
   it('reports health with the store engine and versions, and serves OpenAPI at /docs', async () => {
@@ -299,8 +292,7 @@ describe('API when the store is down', () => {
       payload: makeInvoice(),
       headers: { authorization: 'Bearer itk_0123456789abcdefghijklmnopqrstuvwxyzABCDEFG' },
     });
-    expect(s.statusCode).toBe(503);
-    expect(s.json()).toMatchObject({ code: 'TRIAGE_STORE_UNAVAILABLE' });
+    expect(s).toBeProblem(503, 'TRIAGE_STORE_UNAVAILABLE');
     await app.close();
   });
 });

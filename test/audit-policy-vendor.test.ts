@@ -243,8 +243,7 @@ describe.each(engines('audit'))('audit, policy and vendors on $name', ({ config 
       (await ref.h.call('reviewer', { method: 'GET', url: '/v1/vendors/V-100' })).json().approved_betos,
     ).toEqual(['D1C', 'D1E']);
     const other = await ref.h.call('other_admin', { method: 'GET', url: '/v1/vendors/V-100' });
-    expect(other.statusCode).toBe(404);
-    expect(other.json()).toMatchObject({ code: 'TRIAGE_VENDOR_NOT_FOUND' });
+    expect(other).toBeProblem(404, 'TRIAGE_VENDOR_NOT_FOUND');
     const bad = await ref.h.call('admin', {
       method: 'PUT',
       url: '/v1/vendors/V-100',

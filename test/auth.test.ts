@@ -102,15 +102,13 @@ describe.each(engines('auth'))('roles and keys on $name', ({ config }) => {
         url,
         headers: { 'x-api-key': 'itk_not-a-real-key-at-all' },
       });
-      expect(bad.statusCode).toBe(401);
-      expect(bad.json()).toMatchObject({ code: 'TRIAGE_AUTH_INVALID' });
+      expect(bad).toBeProblem(401, 'TRIAGE_AUTH_INVALID');
       for (const [role, key] of Object.entries(ROLE_KEYS)) {
         const res = await h.call(key, { method: r.method, url });
         if (r.roles.includes(role))
           expect([401, 403], `${role} ${r.method} ${r.url}`).not.toContain(res.statusCode);
         else {
-          expect(res.statusCode, `${role} ${r.method} ${r.url}`).toBe(403);
-          expect(res.json()).toMatchObject({ code: 'TRIAGE_FORBIDDEN', status: 403 });
+          expect(res, `${role} ${r.method} ${r.url}`).toBeProblem(403, 'TRIAGE_FORBIDDEN');
         }
       }
     }
@@ -178,8 +176,7 @@ describe.each(engines('auth'))('roles and keys on $name', ({ config }) => {
       url: '/v1/worklist',
       headers: { authorization: `Bearer ${k.key}` },
     });
-    expect(after.statusCode).toBe(401);
-    expect(after.json()).toMatchObject({ code: 'TRIAGE_AUTH_INVALID' });
+    expect(after).toBeProblem(401, 'TRIAGE_AUTH_INVALID');
 
     const audit = await h.call('auditor', { method: 'GET', url: `/v1/audit?subject_id=${k.id}` });
     const entries = audit.json<{
@@ -208,8 +205,7 @@ describe.each(engines('auth'))('roles and keys on $name', ({ config }) => {
       method: 'DELETE',
       url: '/v1/keys/6f1c3c1e-8a3e-4d2b-9b1e-2f1a4c5d6e7f',
     });
-    expect(missing.statusCode).toBe(404);
-    expect(missing.json()).toMatchObject({ code: 'TRIAGE_KEY_NOT_FOUND' });
+    expect(missing).toBeProblem(404, 'TRIAGE_KEY_NOT_FOUND');
   });
 
   it("keeps tenants apart: another tenant's decision is a 404, and a workflow key reads only its own", async () => {
@@ -240,8 +236,7 @@ describe.each(engines('auth'))('roles and keys on $name', ({ config }) => {
     expect((await read('workflow2', mine.decision_id)).statusCode).toBe(404);
     for (const k of ['other_auditor', 'other_reviewer', 'other_workflow'] as const) {
       const r = await read(k, mine.decision_id);
-      expect(r.statusCode, k).toBe(404);
-      expect(r.json()).toMatchObject({ code: 'TRIAGE_DECISION_NOT_FOUND' });
+      expect(r, k).toBeProblem(404, 'TRIAGE_DECISION_NOT_FOUND');
     }
     expect((await read('auditor', theirId)).statusCode).toBe(404);
     expect((await read('other_auditor', theirId)).statusCode).toBe(200);

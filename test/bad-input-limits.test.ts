@@ -56,9 +56,7 @@ describe('body size per route', () => {
     const bytes = Buffer.byteLength(JSON.stringify(big));
     expect(bytes).toBeGreaterThan(64 * 1024);
     const score = await s.app.inject({ method: 'POST', url: '/v1/invoices/score', payload: big });
-    expect(score.statusCode).toBe(413);
-    expect(score.headers['content-type']).toMatch(/^application\/problem\+json/);
-    expect(score.json()).toMatchObject({ code: 'TRIAGE_PAYLOAD_TOO_LARGE', status: 413 });
+    expect(score).toBeProblem(413, 'TRIAGE_PAYLOAD_TOO_LARGE');
     expect(await s.counts()).toEqual(c0);
 
     const batch = await s.app.inject({ method: 'POST', url: '/v1/batches', payload: { invoices: [big] } });

@@ -179,9 +179,7 @@ describe.each(engines('jobs'))('batches on $name with the in-process queue', ({ 
     invoices[3] = { ...(invoices[3] as object), total_cents: '12.50' };
     invoices[4] = { ...(invoices[4] as object), invoice_id: 'bad-1' };
     const res = await post({ invoices });
-    expect(res.statusCode).toBe(400);
-    expect(res.headers['content-type']).toMatch(/^application\/problem\+json/);
-    expect(res.json()).toMatchObject({ code: 'TRIAGE_INPUT_INVALID' });
+    expect(res).toBeProblem(400, 'TRIAGE_INPUT_INVALID');
     expect(res.json().errors.map((e: { path: string }) => e.path)).toEqual(['/invoices/3/total_cents']);
     // Schema errors first; rule errors (duplicate ids within the batch) once the schema passes.
     invoices[3] = { ...(invoices[3] as object), total_cents: 1250 };

@@ -147,12 +147,10 @@ describe.each(engines('models'))('model routes and OIP v2 on $name', ({ config }
     for (const r of routes) {
       const o = { method: r.method, url: r.url, ...(r.payload ? { payload: r.payload } : {}) };
       const anon = await call(null, o);
-      expect(anon.statusCode, `${r.url} without key`).toBe(401);
-      expect(problem(anon).code).toBe('TRIAGE_AUTH_REQUIRED');
+      expect(anon, `${r.url} without key`).toBeProblem(401, 'TRIAGE_AUTH_REQUIRED');
       for (const key of roles.filter((k) => !r.allowed.includes(k))) {
         const res = await call(key, o);
-        expect(res.statusCode, `${r.method} ${r.url} as ${key}`).toBe(403);
-        expect(problem(res).code).toBe('TRIAGE_FORBIDDEN');
+        expect(res, `${r.method} ${r.url} as ${key}`).toBeProblem(403, 'TRIAGE_FORBIDDEN');
       }
     }
   });
@@ -211,8 +209,7 @@ describe.each(engines('models'))('model routes and OIP v2 on $name', ({ config }
     });
     for (const url of [`/v1/models/nope/versions/1`, `/v1/models/${NAME}/versions/9`]) {
       const r = await call('ds', { method: 'GET', url });
-      expect(r.statusCode, url).toBe(404);
-      expect(problem(r).code).toBe('TRIAGE_MODEL_NOT_FOUND');
+      expect(r, url).toBeProblem(404, 'TRIAGE_MODEL_NOT_FOUND');
     }
     const bad = await call('ds', { method: 'GET', url: `/v1/models/${NAME}/versions/latest` });
     expect(bad.statusCode).toBe(400);
@@ -357,8 +354,7 @@ describe.each(engines('models'))('model routes and OIP v2 on $name', ({ config }
         payload: {},
         headers: { authorization: `Bearer ${h.keys.ds}` },
       });
-      expect(train.statusCode).toBe(503);
-      expect(problem(train).code).toBe('TRIAGE_TRAINING_NOT_CONFIGURED');
+      expect(train).toBeProblem(503, 'TRIAGE_TRAINING_NOT_CONFIGURED');
     } finally {
       await app.close();
     }
@@ -386,8 +382,7 @@ describe.each(engines('models'))('model routes and OIP v2 on $name', ({ config }
     const unknown = await call('ds', { method: 'GET', url: '/v1/jobs/no-such-job' });
     expect(problem(unknown).code).toBe('TRIAGE_JOB_NOT_FOUND');
     const nope = await call('ds', { method: 'POST', url: '/v1/models/priority/train', payload: {} });
-    expect(nope.statusCode).toBe(404);
-    expect(problem(nope).code).toBe('TRIAGE_MODEL_NOT_FOUND');
+    expect(nope).toBeProblem(404, 'TRIAGE_MODEL_NOT_FOUND');
     const badSeed = await call('ds', {
       method: 'POST',
       url: `/v1/models/${NAME}/train`,
@@ -448,8 +443,7 @@ describe.each(engines('models'))('model routes and OIP v2 on $name', ({ config }
     });
     for (const url of [`/v2/models/nope`, `/v2/models/nope/ready`, `/v2/models/${NAME}/versions/9/ready`]) {
       const r = await call('ds', { method: 'GET', url });
-      expect(r.statusCode, url).toBe(404);
-      expect(problem(r).code).toBe('TRIAGE_MODEL_NOT_FOUND');
+      expect(r, url).toBeProblem(404, 'TRIAGE_MODEL_NOT_FOUND');
     }
   });
 

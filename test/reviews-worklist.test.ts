@@ -245,8 +245,7 @@ describe.each(engines('review'))('worklist and reviews on $name', ({ config }) =
         { ...base, ...extra },
         { 'idempotency-key': `bad-${path}-${JSON.stringify(extra)}` },
       );
-      expect(res.statusCode, JSON.stringify(extra)).toBe(422);
-      expect(res.json().code).toBe('TRIAGE_REVIEW_INVALID');
+      expect(res, JSON.stringify(extra)).toBeProblem(422, 'TRIAGE_REVIEW_INVALID');
       expect(res.json().errors.map((e: { path: string }) => e.path)).toContain(path);
     }
     const bodyErr = await review({ ...base, outcome: 'maybe' }, { 'idempotency-key': 'bad-outcome' });
@@ -257,8 +256,7 @@ describe.each(engines('review'))('worklist and reviews on $name', ({ config }) =
       url: '/v1/reviews',
       payload: { ...base, idempotency_key: 'foreign' },
     });
-    expect(foreign.statusCode).toBe(404);
-    expect(foreign.json()).toMatchObject({ code: 'TRIAGE_DECISION_NOT_FOUND' });
+    expect(foreign).toBeProblem(404, 'TRIAGE_DECISION_NOT_FOUND');
     // Nothing was stored by the refused reviews, and the item is still open.
     const reviews = await h.call('reviewer', {
       method: 'GET',

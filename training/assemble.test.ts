@@ -69,6 +69,20 @@ mkdirSync(benchDir);
 writeFileSync(join(benchDir, 'part-b.jsonl'), jsonl(records.slice(3)));
 writeFileSync(join(benchDir, 'part-a.jsonl'), jsonl(records.slice(0, 3)));
 
+/** A builder of coding-mismatch review labels of line 1 with these defaults; `over` sets the rest. */
+const reviewLabels =
+  (defaults: Pick<ReviewLabel, 'invoiceId' | 'reviewer' | 'createdAt'>) =>
+  (id: string, over: Partial<ReviewLabel>): ReviewLabel => ({
+    id,
+    decisionId: `d-${id}`,
+    lineNumber: 1,
+    task: 'coding-mismatch',
+    label: 1,
+    correctedCode: null,
+    duplicateOf: null,
+    ...defaults,
+    ...over,
+  });
 describe('loadBenchmark', () => {
   it('reads every .jsonl file, sorts by seq and hashes each file', () => {
     const b = loadBenchmark(benchDir);
@@ -131,19 +145,7 @@ describe('assembleTask', () => {
   it('merges reviewer labels: latest review wins, weighted, replacing the benchmark row; skips what it cannot use', async () => {
     const rdir = join(dir, 'reviews');
     mkdirSync(rdir);
-    const review = (id: string, over: Partial<ReviewLabel>): ReviewLabel => ({
-      id,
-      decisionId: `d-${id}`,
-      invoiceId: 'r1',
-      lineNumber: 1,
-      task: 'coding-mismatch',
-      label: 1,
-      correctedCode: null,
-      duplicateOf: null,
-      reviewer: 'coder-7',
-      createdAt: '2026-01-01T10:00:00Z',
-      ...over,
-    });
+    const review = reviewLabels({ invoiceId: 'r1', reviewer: 'coder-7', createdAt: '2026-01-01T10:00:00Z' });
     const labels = [
       review('a1', { label: 1 }),
       review('a2', { label: 0, createdAt: '2026-01-02T10:00:00Z' }), // later: wins
@@ -198,19 +200,7 @@ describe('assembleTask', () => {
           ),
         ),
     });
-    const l = (id: string, over: Partial<ReviewLabel>): ReviewLabel => ({
-      id,
-      decisionId: `d-${id}`,
-      invoiceId: 'i1',
-      lineNumber: 1,
-      task: 'coding-mismatch',
-      label: 1,
-      correctedCode: null,
-      duplicateOf: null,
-      reviewer: 'k',
-      createdAt: '2026-02-01T00:00:00Z',
-      ...over,
-    });
+    const l = reviewLabels({ invoiceId: 'i1', reviewer: 'k', createdAt: '2026-02-01T00:00:00Z' });
     const labels = [
       l('rev', { label: 1, source: 'reviewer' }),
       l('erp-late', { label: 0, source: 'erp', createdAt: '2026-03-01T00:00:00Z' }), // loses to the reviewer

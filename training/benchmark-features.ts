@@ -4,7 +4,7 @@
  * `pairFeatureVector`), schema version `featureSchemaVersion()`, with the line context built
  * from the benchmark the way the service has it:
  *
- * - **reference**: `buildLineReference` over the shipped CMS reference data and IDF table;
+ * - **reference**: `referenceIndex` over the shipped CMS reference data and IDF table;
  * - **vendor profile**: the approved categories of the vendor master (the benchmark's
  *   `vendors.json`, as tenants register them with `PUT /v1/vendors/:id`; BETOS code, else
  *   `SEC:<section>`), plus the category counts of the vendor's **earlier** HCPCS lines in
@@ -26,7 +26,7 @@
 import type { Invoice } from '../core/invoice.js';
 import type { BenchmarkVendor } from '../datasets/benchmark/vendors.js';
 import { readVendors } from '../datasets/benchmark/read.js';
-import { loadReferenceData } from '../datasets/reference.js';
+import { sharedReferenceData } from '../datasets/reference.js';
 import { pairFeatureVector, PAIR_VECTOR_NAMES } from '../features/comparisons.js';
 import { cosine } from '../features/hashing.js';
 import { extractInvoiceFeatures } from '../features/invoice-features.js';
@@ -39,7 +39,7 @@ import {
   type TypicalQuantities,
   type VendorHistory,
 } from '../features/line-features.js';
-import { buildLineReference, type LineReference } from '../features/line-reference.js';
+import { referenceIndex, type ReferenceIndex } from '../features/reference-index.js';
 import { comparePair, pairSideOfInvoice, type PairSide } from '../features/pair.js';
 import { featureSchemaVersion } from '../features/schema.js';
 import type { LoadedBenchmark } from './benchmark.js';
@@ -53,7 +53,7 @@ export interface BenchmarkFeatureOptions {
   contextDropout?: number;
   /** Vendor master of the benchmark (default: `vendors.json` of `dataDir`, when present). */
   vendors?: readonly BenchmarkVendor[];
-  reference?: LineReference;
+  reference?: ReferenceIndex;
 }
 
 /** The line context a provider used, written next to the model (`line-context.json`). */
@@ -81,7 +81,7 @@ export function benchmarkFeatureProvider(
   dataDir: string | null,
   o: BenchmarkFeatureOptions,
 ): BenchmarkFeatures {
-  const reference = o.reference ?? buildLineReference(loadReferenceData());
+  const reference = o.reference ?? referenceIndex(sharedReferenceData());
   const dropout = o.contextDropout ?? 0.25;
   let vendors = o.vendors;
   if (!vendors && dataDir) {

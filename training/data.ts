@@ -40,14 +40,43 @@ export interface Dataset extends LabelledRows {
   meta: readonly RowMeta[];
 }
 
+/** One row of a {@link Dataset} as a record: its position in the table and its entries. */
+export interface DatasetRow {
+  /** Position of the row in the table. */
+  index: number;
+  x: ArrayLike<number>;
+  y: number;
+  w: number;
+  meta: RowMeta;
+}
+
+/**
+ * Rows of a table as records, so that callers iterate rows instead of indexing the parallel
+ * columns: rows `idx` in that order, every row when `idx` is omitted.
+ * @throws RangeError when an index is outside the table or a column is shorter than `X`.
+ */
+export function datasetRows(d: Dataset, idx?: readonly number[]): DatasetRow[] {
+  const at = (i: number): DatasetRow => {
+    const x = d.X[i];
+    const meta = d.meta[i];
+    const y = d.y[i];
+    const w = d.w[i];
+    if (x === undefined || meta === undefined || y === undefined || w === undefined)
+      throw new RangeError(`row ${i} is not in the table (${d.X.length} rows)`);
+    return { index: i, x, y, w, meta };
+  };
+  return idx ? idx.map(at) : Array.from({ length: d.X.length }, (_, i) => at(i));
+}
+
 /** Rows `idx` of a table, in that order. */
 export function subset(d: Dataset, idx: readonly number[]): Dataset {
+  const rows = datasetRows(d, idx);
   return {
     featureNames: d.featureNames,
-    X: idx.map((i) => d.X[i]!),
-    y: Float64Array.from(idx, (i) => d.y[i]!),
-    w: Float64Array.from(idx, (i) => d.w[i]!),
-    meta: idx.map((i) => d.meta[i]!),
+    X: rows.map((r) => r.x),
+    y: Float64Array.from(rows, (r) => r.y),
+    w: Float64Array.from(rows, (r) => r.w),
+    meta: rows.map((r) => r.meta),
   };
 }
 

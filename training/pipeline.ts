@@ -34,7 +34,7 @@ import {
 import { parameterCount, TASK_ARCHITECTURES, type ArchitectureDecl } from '../models/specs/index.js';
 import type { AssembledData } from './assemble.js';
 import { calibrateAll, ece, logLoss, selectCalibration } from './calibration.js';
-import { subset } from './data.js';
+import { datasetRows, subset, type DatasetRow } from './data.js';
 import type { InvoiceOutput } from './eval/detector.js';
 import { calibration as reliability, prAuc, prCurve, rocAuc, type Scored } from './eval/metrics.js';
 import { orNull, perKindMetrics, splitMetrics, type KindScored } from './evaluate.js';
@@ -125,11 +125,8 @@ function thin<T>(xs: readonly T[], max: number): T[] {
 /** sha256 of every row (key, split, label, weight, features) in table order. */
 export function dataHash(a: AssembledData): string {
   const h = createHash('sha256');
-  const d = a.data;
-  for (let i = 0; i < d.X.length; i++)
-    h.update(
-      `${d.meta[i]!.key}\t${d.meta[i]!.split}\t${d.y[i]}\t${d.w[i]}\t${Array.from(d.X[i]!).join(',')}\n`,
-    );
+  for (const r of datasetRows(a.data))
+    h.update(`${r.meta.key}\t${r.meta.split}\t${r.y}\t${r.w}\t${Array.from(r.x).join(',')}\n`);
   return h.digest('hex');
 }
 
@@ -168,7 +165,8 @@ export async function runPipeline(a: AssembledData, o: PipelineOptions): Promise
     o.epochs ? { ...dcl, epochs: o.epochs } : dcl,
   );
   const train = subset(d, idx.train);
-  const calY = idx.calibration.map((i) => d.y[i]!);
+  const calRows = datasetRows(d, idx.calibration);
+  const calY = calRows.map((r) => r.y);
   const lossHistory: Record<string, number[]> = {};
   const candidates: { decl: ArchitectureDecl; spec: TrainedModelSpec; result: ArchitectureResult }[] = [];
   for (const decl of decls) {
@@ -181,7 +179,7 @@ export async function runPipeline(a: AssembledData, o: PipelineOptions): Promise
         o.onProgress?.({ stage: 'epoch', architecture: decl.id, epoch, epochs: decl.epochs, loss }),
     });
     lossHistory[decl.id] = hist;
-    const logits = idx.calibration.map((i) => specLogit(spec, d.X[i]!));
+    const logits = calRows.map((r) => specLogit(spec, r.x));
     const scored: Scored[] = logits.map((z, k) => ({ score: z, label: calY[k] as 0 | 1 }));
     candidates.push({
       decl,
@@ -204,24 +202,26 @@ export async function runPipeline(a: AssembledData, o: PipelineOptions): Promise
 
   // 3. calibration
   step('calibrating');
-  const calLogits = idx.calibration.map((i) => specLogit(best.spec, d.X[i]!));
+  const calLogits = calRows.map((r) => specLogit(best.spec, r.x));
   const sel = selectCalibration(
     { logit: calLogits, y: calY },
-    idx.calibration.map((i) => d.meta[i]!.key),
+    calRows.map((r) => r.meta.key),
     seed,
   );
   const spec: TrainedModelSpec = { ...best.spec, calibration: sel.chosen };
 
   // 4. invoice-level scores and thresholds
   step('choosing thresholds');
-  const rowScore = new Float64Array(d.X.length);
+  // Calibrated probability of every row outside the train part.
+  const rowScore = new Map<number, number>();
   for (const p of ['calibration', 'thresholds', 'test'] as const)
-    for (const i of idx[p]) rowScore[i] = predictProbability(spec, d.X[i]!);
+    for (const r of datasetRows(d, idx[p])) rowScore.set(r.index, predictProbability(spec, r.x));
+  const scoreOf = (r: DatasetRow): number => rowScore.get(r.index) ?? 0;
   const invoiceScore = new Map<string, number>();
-  d.meta.forEach((m, i) => {
-    if (m.source !== 'benchmark' || rowPart[i] === 'train') return;
-    invoiceScore.set(m.invoiceId, Math.max(invoiceScore.get(m.invoiceId) ?? 0, rowScore[i]!));
-  });
+  for (const r of datasetRows(d)) {
+    if (r.meta.source !== 'benchmark' || !rowScore.has(r.index)) continue;
+    invoiceScore.set(r.meta.invoiceId, Math.max(invoiceScore.get(r.meta.invoiceId) ?? 0, scoreOf(r)));
+  }
   const invoicesOf = (p: Part): { score: number; inv: AssembledData['invoices'][number] }[] =>
     a.invoices
       .filter((inv) => partOf(inv.split, inv.invoiceId) === p)
@@ -287,11 +287,11 @@ export async function runPipeline(a: AssembledData, o: PipelineOptions): Promise
 
   // 5. test metrics
   step('evaluating on test');
-  const testRows = idx.test.filter((i) => d.meta[i]!.source === 'benchmark');
-  const unitScored: KindScored[] = testRows.map((i) => ({
-    score: rowScore[i]!,
-    label: d.y[i] as 0 | 1,
-    kind: d.meta[i]!.kind,
+  const testRows = datasetRows(d, idx.test).filter((r) => r.meta.source === 'benchmark');
+  const unitScored: KindScored[] = testRows.map((r) => ({
+    score: scoreOf(r),
+    label: r.y as 0 | 1,
+    kind: r.meta.kind,
   }));
   const invScored: KindScored[] = testInv.map((x) => ({
     score: x.score,
@@ -303,8 +303,8 @@ export async function runPipeline(a: AssembledData, o: PipelineOptions): Promise
     a.task === 'coding-mismatch'
       ? perKindMetrics(unitScored, thresholds, hardNeg)
       : perKindMetrics(invScored, thresholds, hardNeg);
-  const testLogits = testRows.map((i) => specLogit(spec, d.X[i]!));
-  const testY = testRows.map((i) => d.y[i]!);
+  const testLogits = testRows.map((r) => specLogit(spec, r.x));
+  const testY = testRows.map((r) => r.y);
   const before = calibrateAll({ kind: 'none' }, testLogits);
   const count = (p: Part): number => idx[p].length;
   const positives = (p: Part): number => idx[p].filter((i) => d.y[i] === 1).length;
@@ -353,14 +353,7 @@ export async function runPipeline(a: AssembledData, o: PipelineOptions): Promise
       selection: sel.selection,
       candidates: sel.candidates,
       eceBeforeTest: testRows.length ? orNull(ece(before, testY)) : null,
-      eceAfterTest: testRows.length
-        ? orNull(
-            ece(
-              testRows.map((i) => rowScore[i]!),
-              testY,
-            ),
-          )
-        : null,
+      eceAfterTest: testRows.length ? orNull(ece(testRows.map(scoreOf), testY)) : null,
       eceBeforeCalibration: orNull(sel.eceBefore),
       eceAfterCalibration: orNull(sel.eceAfter),
       reliabilityTest: reliability(unitScored).bins.map((b) => ({
@@ -390,13 +383,14 @@ export async function runPipeline(a: AssembledData, o: PipelineOptions): Promise
       { invoiceId: x.inv.invoiceId, duplicateScore: 0, duplicateOf: null, lines: [] },
     ]),
   );
-  for (const i of testRows) {
-    const m = d.meta[i]!;
+  for (const r of testRows) {
+    const m = r.meta;
     const out = outputs.get(m.invoiceId);
     if (!out) continue;
-    if (m.lineNumber !== undefined) out.lines.push({ lineNumber: m.lineNumber, score: rowScore[i]! });
-    else if (rowScore[i]! > out.duplicateScore || out.duplicateOf === null) {
-      out.duplicateScore = rowScore[i]!;
+    const score = scoreOf(r);
+    if (m.lineNumber !== undefined) out.lines.push({ lineNumber: m.lineNumber, score });
+    else if (score > out.duplicateScore || out.duplicateOf === null) {
+      out.duplicateScore = score;
       out.duplicateOf = m.otherInvoiceId ?? null;
     }
   }

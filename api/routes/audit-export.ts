@@ -13,7 +13,7 @@ import { TriageError } from '../../core/errors.js';
 import { principalOf } from '../auth.js';
 import { auditEntryOf } from './audit.js';
 import { problemResponses, PROTECTED, type RoutePlugin } from './common.js';
-import type { ApiStore } from '../app.js';
+import type { AuditRoutesOptions } from './audit.js';
 
 /** Rows read per store round trip. */
 export const EXPORT_PAGE = 1000;
@@ -31,13 +31,8 @@ export const AUDIT_CSV_COLUMNS = [
   'hash',
 ] as const;
 
-/** What the export route uses. */
-export interface AuditExportRoutesOptions {
-  store: Pick<ApiStore, 'audit'>;
-}
-
 /** Registers the export route. */
-export const auditExportRoutes: RoutePlugin<AuditExportRoutesOptions> = async (app, deps) => {
+export const auditExportRoutes: RoutePlugin<AuditRoutesOptions> = async (app, deps) => {
   app.get(
     '/v1/audit/export',
     {

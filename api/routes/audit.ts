@@ -48,7 +48,7 @@ export function auditEntryOf(r: AuditRow): Static<typeof AuditEntryResponse> {
   };
 }
 
-/** What the audit log reads and verification routes use. */
+/** What the audit routes use: the audit log reads, verification and export (api/routes/audit-export.ts). */
 export interface AuditRoutesOptions {
   store: Pick<ApiStore, 'audit'>;
 }

@@ -6,7 +6,7 @@
  */
 import Type from 'typebox';
 import { principalOf } from '../auth.js';
-import { IdParam, problemResponses, PROTECTED, type RoutePlugin } from './common.js';
+import { IdParam, problemResponses, PROTECTED, nowOf, type ClockOption, type RoutePlugin } from './common.js';
 import type { ApiStore } from '../app.js';
 
 /** Claim length when the request names none, seconds. */
@@ -23,15 +23,12 @@ export const ClaimResponse = Type.Object({
 });
 
 /** What the claim routes use. */
-export interface ClaimRoutesOptions {
+export interface ClaimRoutesOptions extends ClockOption {
   store: Pick<ApiStore, 'claims'>;
-  /** Clock of claim times; default the system clock. */
-  clock?: () => Date;
 }
 
 /** Registers the routes. */
 export const claimRoutes: RoutePlugin<ClaimRoutesOptions> = async (app, deps) => {
-  const clock = deps.clock ?? (() => new Date());
   app.post(
     '/v1/worklist/:id/claim',
     {
@@ -59,7 +56,7 @@ export const claimRoutes: RoutePlugin<ClaimRoutesOptions> = async (app, deps) =>
         p.tenantId,
         req.params.id,
         p.keyId,
-        clock(),
+        nowOf(deps),
         req.query.ttl_seconds ?? DEFAULT_CLAIM_SECONDS,
       );
       return { ...c, claimed_by_me: true };
@@ -83,7 +80,7 @@ export const claimRoutes: RoutePlugin<ClaimRoutesOptions> = async (app, deps) =>
     },
     async (req) => {
       const p = principalOf(req);
-      return { released: await deps.store.claims.release(p.tenantId, req.params.id, p.keyId, clock()) };
+      return { released: await deps.store.claims.release(p.tenantId, req.params.id, p.keyId, nowOf(deps)) };
     },
   );
   app.get(
@@ -101,7 +98,7 @@ export const claimRoutes: RoutePlugin<ClaimRoutesOptions> = async (app, deps) =>
     },
     async (req) => {
       const p = principalOf(req);
-      const items = await deps.store.claims.active(p.tenantId, clock());
+      const items = await deps.store.claims.active(p.tenantId, nowOf(deps));
       return { items: items.map((c) => ({ ...c, claimed_by_me: c.key_id === p.keyId })) };
     },
   );

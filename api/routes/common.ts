@@ -58,6 +58,20 @@ export function problemResponses(
   );
 }
 
+/**
+ * The clock option of the route plugins whose handlers read the time (claim times and their
+ * expiry, "today" of priorities and KPIs, ERP load times).
+ */
+export interface ClockOption {
+  /** The handlers' clock; default the system clock. */
+  clock?: () => Date;
+}
+
+/** The time now by a plugin's clock: its own, else the system clock. */
+export function nowOf(o: ClockOption): Date {
+  return o.clock ? o.clock() : new Date();
+}
+
 /** UUID path parameter `id`. */
 export const IdParam = Type.Object({ id: Type.String({ format: 'uuid' }) });
 

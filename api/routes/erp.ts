@@ -6,18 +6,23 @@
  */
 import { ErpCallback, ErpCallbackResult, ErpLoad, ErpLoadResult } from '../../core/erp.js';
 import { principalOf } from '../auth.js';
-import { problemResponses, PROTECTED, WITH_BODY, type RoutePlugin } from './common.js';
+import {
+  problemResponses,
+  PROTECTED,
+  WITH_BODY,
+  nowOf,
+  type ClockOption,
+  type RoutePlugin,
+} from './common.js';
 import type { ApiStore } from '../app.js';
 
 /** What the ERP routes use. */
-export interface ErpRoutesOptions {
+export interface ErpRoutesOptions extends ClockOption {
   store: Pick<ApiStore, 'erp'>;
-  clock?: () => Date;
 }
 
 /** Registers the ERP routes. */
 export const erpRoutes: RoutePlugin<ErpRoutesOptions> = async (app, deps) => {
-  const clock = deps.clock ?? (() => new Date());
   app.post(
     '/v1/erp/load',
     {
@@ -54,7 +59,7 @@ export const erpRoutes: RoutePlugin<ErpRoutesOptions> = async (app, deps) => {
     },
     async (req) => {
       const p = principalOf(req);
-      return deps.store.erp.callback(p.tenantId, req.body, p.keyId, clock());
+      return deps.store.erp.callback(p.tenantId, req.body, p.keyId, nowOf(deps));
     },
   );
 };

@@ -28,7 +28,7 @@ import {
 } from '../../store/kpis.js';
 import type { ScoringService } from '../../inference/pipeline.js';
 import { principalOf } from '../auth.js';
-import { problemResponses, PROTECTED, type RoutePlugin } from './common.js';
+import { problemResponses, PROTECTED, nowOf, type ClockOption, type RoutePlugin } from './common.js';
 import type { ApiStore } from '../app.js';
 
 /** Longest range one request may span, days. */
@@ -177,18 +177,15 @@ const operationId = (figure: string) =>
   `getKpi${figure.replace(/(^|-)([a-z])/g, (_m, _d, c: string) => c.toUpperCase())}`;
 
 /** What the KPI routes use. */
-export interface KpiRoutesOptions {
+export interface KpiRoutesOptions extends ClockOption {
   scoring: Pick<ScoringService, 'policyFor'>;
   store: Pick<ApiStore, 'decisionFacts'>;
-  /** Clock for "today"; default the system clock. */
-  clock?: () => Date;
   /** Auto-approve bounds of the served model cards; default none. */
   certifiedBounds?: () => CertifiedBound[];
 }
 
 /** Registers the routes. */
 export const kpiRoutes: RoutePlugin<KpiRoutesOptions> = async (app, deps) => {
-  const clock = deps.clock ?? (() => new Date());
   for (const [name, figure] of Object.entries(FIGURES)) {
     app.get(
       `/v1/kpis/${name}`,
@@ -204,7 +201,7 @@ export const kpiRoutes: RoutePlugin<KpiRoutesOptions> = async (app, deps) => {
       },
       async (req) => {
         const p = principalOf(req);
-        const today = clock().toISOString().slice(0, 10);
+        const today = nowOf(deps).toISOString().slice(0, 10);
         const to = req.query.to ?? today;
         const from =
           req.query.from ??

@@ -8,7 +8,14 @@ import Type from 'typebox';
 import { CodeRef } from '../../core/invoice.js';
 import { TriageError } from '../../core/errors.js';
 import { principalOf } from '../auth.js';
-import { problemResponses, PROTECTED, WITH_BODY, type RoutePlugin } from './common.js';
+import {
+  problemResponses,
+  PROTECTED,
+  WITH_BODY,
+  nowOf,
+  type ClockOption,
+  type RoutePlugin,
+} from './common.js';
 import type { ApiStore } from '../app.js';
 import type { ScoringService } from '../../inference/pipeline.js';
 
@@ -77,11 +84,9 @@ export const ReviewResponse = Type.Object({
 });
 
 /** What the reviews routes use. */
-export interface ReviewRoutesOptions {
+export interface ReviewRoutesOptions extends ClockOption {
   scoring: Pick<ScoringService, 'referenceCode'>;
   store: Pick<ApiStore, 'getDecisionRecord' | 'reviews'>;
-  /** Clock that claims are judged by (store/claims.ts); default the system clock. */
-  clock?: () => Date;
 }
 
 /** Registers the reviews routes. */
@@ -140,7 +145,7 @@ export const reviewRoutes: RoutePlugin<ReviewRoutesOptions> = async (app, deps) 
           : null,
         duplicateOfInvoiceId: review.duplicate_of ?? null,
         closesItem: review.close_item ?? true,
-        asOf: (deps.clock ?? (() => new Date()))(),
+        asOf: nowOf(deps),
       });
       if (!out.created) void reply.header('idempotent-replayed', 'true');
       void reply.status(out.created ? 201 : 200);

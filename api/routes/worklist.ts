@@ -8,7 +8,15 @@ import { Queue } from '../../core/decision.js';
 import { TriageError } from '../../core/errors.js';
 import type { WorklistCursor } from '../../store/worklist.js';
 import { principalOf } from '../auth.js';
-import { decodeCursor, encodeCursor, problemResponses, PROTECTED, type RoutePlugin } from './common.js';
+import {
+  decodeCursor,
+  encodeCursor,
+  problemResponses,
+  PROTECTED,
+  nowOf,
+  type ClockOption,
+  type RoutePlugin,
+} from './common.js';
 import type { ApiStore } from '../app.js';
 
 const Dollars = Type.Number({ description: 'US dollars (2 decimals).' });
@@ -49,15 +57,12 @@ const isCursor = (x: unknown): x is { a: string; p: string; i: string } =>
   /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test((x as { i: string }).i);
 
 /** What the worklist routes use. */
-export interface WorklistRoutesOptions {
+export interface WorklistRoutesOptions extends ClockOption {
   store: Pick<ApiStore, 'worklist'>;
-  /** Clock for "today" (priority); default the system clock. */
-  clock?: () => Date;
 }
 
 /** Registers the worklist routes. */
 export const worklistRoutes: RoutePlugin<WorklistRoutesOptions> = async (app, deps) => {
-  const clock = deps.clock ?? (() => new Date());
   app.get(
     '/v1/worklist',
     {
@@ -99,7 +104,7 @@ export const worklistRoutes: RoutePlugin<WorklistRoutesOptions> = async (app, de
           ]);
         after = { asOf: c.a, priorityCents: c.p, decisionId: c.i };
       }
-      const asOf = after?.asOf ?? req.query.as_of ?? clock().toISOString().slice(0, 10);
+      const asOf = after?.asOf ?? req.query.as_of ?? nowOf(deps).toISOString().slice(0, 10);
       const page = await deps.store.worklist({
         tenantId: p.tenantId,
         ...(req.query.queue ? { queue: req.query.queue } : {}),

@@ -134,7 +134,12 @@ export function generateProcurementBenchmark(o: ProcurementBenchmarkOptions): Pr
     id: `SUP-${String(i + 1).padStart(3, '0')}`,
     name: `Supplier ${i + 1} Medical`,
   }));
-  const catalogues = vendors.map((_, i) => drawCatalogue(i, 14, rng));
+  const suppliers = vendors.map((vendor, i) => ({ vendor, catalogue: drawCatalogue(i, 14, rng) }));
+  const supplierAt = (i: number): (typeof suppliers)[number] => {
+    const s = suppliers[i % suppliers.length];
+    if (!s) throw new RangeError('no vendors');
+    return s;
+  };
   const load: Required<ErpLoad> = { purchase_orders: [], receipts: [], contracts: [] };
   const cases: ProcurementCase[] = [];
   const poItems: Record<string, Record<number, string>> = {};
@@ -142,9 +147,7 @@ export function generateProcurementBenchmark(o: ProcurementBenchmarkOptions): Pr
   for (let k = 0; k < perKind; k++)
     for (const kind of ALL_KINDS) {
       seq++;
-      const v = seq % vendors.length;
-      const vendor = vendors[v]!;
-      const cat = catalogues[v]!;
+      const { vendor, catalogue: cat } = supplierAt(seq);
       const poNumber = `PO-${String(seq).padStart(6, '0')}`;
       const orderDate = addDays('2025-01-06', rng.int(0, 300));
       const invoiceDate = addDays(orderDate, rng.int(10, 40));
@@ -154,7 +157,8 @@ export function generateProcurementBenchmark(o: ProcurementBenchmarkOptions): Pr
       // Items of one PO: often two variants of one family side by side.
       const items = rng.shuffle(cat).slice(0, nLines);
       const contractId = `GPO-${seq}`;
-      const qtys = items.map(() => rng.int(2, 20));
+      // Each PO line: the item and its ordered quantity.
+      const ordered = items.map((item) => ({ item, qty: rng.int(2, 20) }));
       const po: PurchaseOrder = {
         po_number: poNumber,
         vendor_id: vendor.id,
@@ -162,7 +166,7 @@ export function generateProcurementBenchmark(o: ProcurementBenchmarkOptions): Pr
         status: 'open',
         order_date: orderDate,
         version: 1,
-        lines: items.map((it, j) => poLineOf(it, j + 1, qtys[j]!, contractId)),
+        lines: ordered.map(({ item, qty }, j) => poLineOf(item, j + 1, qty, contractId)),
       };
       const contract: Contract = {
         contract_id: contractId,
@@ -180,18 +184,18 @@ export function generateProcurementBenchmark(o: ProcurementBenchmarkOptions): Pr
         })),
         version: 1,
       };
-      const receipts: GoodsReceipt[] = items.map((it, j) => ({
+      const receipts: GoodsReceipt[] = ordered.map(({ item: it, qty }, j) => ({
         receipt_id: `GR-${seq}-${j + 1}`,
         po_number: poNumber,
         po_line_number: j + 1,
-        quantity: qtys[j]!,
+        quantity: qty,
         uom: it.uom,
         pack_qty: it.pack,
         received_date: addDays(orderDate, 5),
         version: 1,
       }));
       const b: Built = { po, receipts, contracts: [contract], items };
-      const lines = items.map((it, j) => invoiceLineOf(it, j + 1, qtys[j]!, rng));
+      const lines = ordered.map(({ item, qty }, j) => invoiceLineOf(item, j + 1, qty, rng));
       const lineItems: Record<number, string | null> = Object.fromEntries(
         items.map((it, j) => [j + 1, it.itemId]),
       );
@@ -202,8 +206,11 @@ export function generateProcurementBenchmark(o: ProcurementBenchmarkOptions): Pr
         (kind === 'pack_conversion' || kind === 'uom_confusion') && packed.length > 0
           ? rng.pick(packed)
           : rng.int(0, items.length - 1);
-      const target = items[t]!;
-      const tl = lines[t]!;
+      const targetLine = ordered[t];
+      const tl = lines[t];
+      const receipt = receipts[t];
+      if (!targetLine || !tl || !receipt) throw new RangeError(`line ${t} is not on PO ${poNumber}`);
+      const { item: target, qty: targetQty } = targetLine;
       let invoicePo = poNumber;
       let invVendor = vendor;
       switch (kind) {
@@ -250,13 +257,13 @@ export function generateProcurementBenchmark(o: ProcurementBenchmarkOptions): Pr
           break;
         }
         case 'qty_above_receipt': {
-          const got = Math.max(1, Math.floor(qtys[t]! * rng.between(0.3, 0.8)));
-          receipts[t] = { ...receipts[t]!, quantity: got };
+          const got = Math.max(1, Math.floor(targetQty * rng.between(0.3, 0.8)));
+          receipts[t] = { ...receipt, quantity: got };
           break;
         }
         case 'overbilling_across_invoices': {
           // An earlier invoice billed part of the line; this one bills the whole line again.
-          const part = Math.max(1, Math.floor(qtys[t]! / 2));
+          const part = Math.max(1, Math.floor(targetQty / 2));
           prior.push(
             invoiceOf(`${poNumber}-A`, vendor, poNumber, facility, addDays(invoiceDate, -10), [
               invoiceLineOf(target, 1, part, rng),
@@ -274,9 +281,7 @@ export function generateProcurementBenchmark(o: ProcurementBenchmarkOptions): Pr
           const other =
             variant > 0 && sibling
               ? sibling
-              : catalogues[(v + 1) % vendors.length]!.find(
-                  (x) => !items.some((it) => it.family === x.family),
-                )!;
+              : supplierAt(seq + 1).catalogue.find((x) => !items.some((it) => it.family === x.family))!;
           const extra = invoiceLineOf(other, lines.length + 1, rng.int(1, 5), rng);
           lines.push(extra);
           lineItems[lines.length] = null;
@@ -292,7 +297,7 @@ export function generateProcurementBenchmark(o: ProcurementBenchmarkOptions): Pr
           receipts.splice(t, 1);
           break;
         case 'other_vendor_po': {
-          invVendor = vendors[(v + 1) % vendors.length]!;
+          invVendor = supplierAt(seq + 1).vendor;
           invoicePo = poNumber;
           break;
         }
@@ -307,13 +312,14 @@ export function generateProcurementBenchmark(o: ProcurementBenchmarkOptions): Pr
             };
           break;
         case 'identifier_format':
-          lines.forEach((l, j) => {
-            if (j < items.length) l.item_identifiers = [reformatPart(items[j]!.supplierPart, rng)];
+          ordered.forEach(({ item }, j) => {
+            const l = lines[j];
+            if (l) l.item_identifiers = [reformatPart(item.supplierPart, rng)];
           });
           break;
         case 'partial_shipment': {
-          const got = Math.max(1, Math.floor(qtys[t]! * rng.between(0.3, 0.8)));
-          receipts[t] = { ...receipts[t]!, quantity: got };
+          const got = Math.max(1, Math.floor(targetQty * rng.between(0.3, 0.8)));
+          receipts[t] = { ...receipt, quantity: got };
           lines[t] = { ...tl, quantity: got, amount_cents: got * tl.unit_price_cents };
           break;
         }
@@ -357,7 +363,7 @@ export function generateProcurementBenchmark(o: ProcurementBenchmarkOptions): Pr
         lineItems,
       });
     }
-  const byVendor = Object.fromEntries(vendors.map((v, i) => [v.id, catalogues[i]!]));
+  const byVendor = Object.fromEntries(suppliers.map((s) => [s.vendor.id, s.catalogue]));
   return { seed: o.seed, vendors, load, cases, poItems, catalogues: byVendor };
 }
 

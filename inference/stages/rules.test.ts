@@ -7,7 +7,7 @@ import type { VendorProfile } from '../../core/vendor.js';
 import { loadReferenceData } from '../../datasets/reference.js';
 import { makeInvoice } from '../../test/fixtures.js';
 import { reason } from '../explain.js';
-import { buildReferenceIndex, type ReferenceIndex } from '../reference-index.js';
+import { buildReferenceIndex, type ReferenceIndex } from '../../features/reference-index.js';
 import { prepare } from './prepare.js';
 import {
   applyRules,

@@ -14,7 +14,8 @@ import { isValidNpi } from '../../features/npi.js';
 import { printedCodeDiffers } from '../../features/printed-code.js';
 import { explainTax } from '../../features/tax.js';
 import { reason, type SuggestedCode } from '../explain.js';
-import type { ReferenceIndex } from '../reference-index.js';
+import type { ReferenceIndex } from '../../features/reference-index.js';
+import { suggestedCode } from '../heuristic-coding.js';
 import type { LineRecord } from './types.js';
 
 /** Weight of `CODE_OUTSIDE_VENDOR_PROFILE` (a rule, not a model score). */
@@ -75,15 +76,15 @@ export function applyVendorProfile(
   const billed = line.code?.value.toUpperCase();
   const restricted: SuggestedCode[] = ref
     ? ref
-        .nearest(rec.features.embedding, PROFILE_SUGGESTION_SEARCH, billed)
-        .filter((n) => approved(n.code))
+        .nearest(
+          'ngram',
+          [{ embedding: rec.features.embedding, ...(billed ? { exclude: billed } : {}) }],
+          PROFILE_SUGGESTION_SEARCH,
+        )
+        .flat()
+        .filter((n) => approved(n.code.code))
         .slice(0, Math.max(3, score.suggestedCodes.length))
-        .map((n) => ({
-          system: 'HCPCS' as const,
-          value: n.code,
-          description: n.description,
-          similarity: n.similarity,
-        }))
+        .map(suggestedCode)
     : score.suggestedCodes.filter((s) => approved(s.value));
   reasons = reasons.map((r) =>
     r.code === 'DESCRIPTION_CODE_MISMATCH'

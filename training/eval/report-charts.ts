@@ -7,6 +7,7 @@ import { compile, type TopLevelSpec } from 'vega-lite';
 import { CODING_KINDS, DUPLICATE_KINDS, HARD_NEGATIVE_KINDS } from '../../datasets/benchmark/types.js';
 import { clopperPearson } from '../../monitoring/stats.js';
 import type { EvalReport } from './harness.js';
+import type { DetectorReport } from './report-types.js';
 import type { BinaryReport, PrPoint } from './metrics.js';
 
 export async function renderSvg(spec: TopLevelSpec): Promise<string> {
@@ -208,44 +209,71 @@ const recallRow = (detector: string, kind: string, r: BinaryReport | undefined):
   n: r?.positives ?? 0,
 });
 
+/** What both tasks of a detector report for their plots: operating point, PR curve, reliability bins, recall by kind. */
+type TaskPlotInput<K extends string> = Pick<
+  NonNullable<DetectorReport['coding']>,
+  'overall' | 'prCurve' | 'reliability'
+> & { byKind: Record<K, BinaryReport> };
+
+/** The precision-recall, reliability and recall-by-kind plots (SVG) of one task over the detectors reporting it. */
+async function taskPlots<K extends string>(
+  titles: { pr: string; reliability: string; recall: string },
+  tasks: readonly { detector: string; task: TaskPlotInput<K> }[],
+  kinds: readonly K[],
+  names: readonly string[],
+): Promise<{ pr: string; reliability: string; recall: string }> {
+  const pr = await renderSvg(
+    prSpec(
+      titles.pr,
+      tasks.flatMap(({ detector, task }) => withOrigin(task.prCurve).map((p) => ({ detector, ...p }))),
+      tasks.map(({ detector, task }) => ({
+        detector,
+        recall: task.overall.at.recall,
+        precision: task.overall.at.precision,
+      })),
+      names,
+    ),
+  );
+  const reliability = await renderSvg(
+    reliabilitySpec(
+      titles.reliability,
+      tasks.flatMap(({ detector, task }) =>
+        task.reliability.filter((b) => b.count > 0).map((b) => ({ detector, ...b })),
+      ),
+      names,
+    ),
+  );
+  const recall = await renderSvg(
+    barSpec(
+      titles.recall,
+      tasks.flatMap(({ detector, task }) => kinds.map((k) => recallRow(detector, k, task.byKind[k]))),
+      names,
+      'recall',
+      kinds,
+    ),
+  );
+  return { pr, reliability, recall };
+}
+
 export async function renderPlots(report: EvalReport): Promise<Record<string, string>> {
   const dup = report.detectors.filter((d) => d.duplicate);
   const cod = report.detectors.filter((d) => d.coding);
   const names = report.detectors.map((d) => d.name);
   const plots: Record<string, string> = {};
   if (dup.length > 0) {
-    plots.duplicatePr = await renderSvg(
-      prSpec(
-        'Duplicates: precision-recall (diamond = operating threshold)',
-        dup.flatMap((d) => withOrigin(d.duplicate?.prCurve ?? []).map((p) => ({ detector: d.name, ...p }))),
-        dup.map((d) => ({
-          detector: d.name,
-          recall: d.duplicate?.overall.at.recall ?? 0,
-          precision: d.duplicate?.overall.at.precision ?? 0,
-        })),
-        names,
-      ),
+    const p = await taskPlots(
+      {
+        pr: 'Duplicates: precision-recall (diamond = operating threshold)',
+        reliability: 'Duplicates: reliability diagram',
+        recall: 'Duplicate recall by kind',
+      },
+      dup.flatMap((d) => (d.duplicate ? [{ detector: d.name, task: d.duplicate }] : [])),
+      DUPLICATE_KINDS,
+      names,
     );
-    plots.duplicateReliability = await renderSvg(
-      reliabilitySpec(
-        'Duplicates: reliability diagram',
-        dup.flatMap((d) =>
-          (d.duplicate?.reliability ?? [])
-            .filter((b) => b.count > 0)
-            .map((b) => ({ detector: d.name, ...b })),
-        ),
-        names,
-      ),
-    );
-    plots.duplicateRecall = await renderSvg(
-      barSpec(
-        'Duplicate recall by kind',
-        dup.flatMap((d) => DUPLICATE_KINDS.map((k) => recallRow(d.name, k, d.duplicate?.byKind[k]))),
-        names,
-        'recall',
-        DUPLICATE_KINDS,
-      ),
-    );
+    plots.duplicatePr = p.pr;
+    plots.duplicateReliability = p.reliability;
+    plots.duplicateRecall = p.recall;
     plots.hardNegativeFpr = await renderSvg(
       barSpec(
         'False-positive rate on hard negatives (lower is better)',
@@ -264,36 +292,19 @@ export async function renderPlots(report: EvalReport): Promise<Record<string, st
     );
   }
   if (cod.length > 0) {
-    plots.codingPr = await renderSvg(
-      prSpec(
-        'Coding exceptions (lines): precision-recall',
-        cod.flatMap((d) => withOrigin(d.coding?.prCurve ?? []).map((p) => ({ detector: d.name, ...p }))),
-        cod.map((d) => ({
-          detector: d.name,
-          recall: d.coding?.overall.at.recall ?? 0,
-          precision: d.coding?.overall.at.precision ?? 0,
-        })),
-        names,
-      ),
+    const p = await taskPlots(
+      {
+        pr: 'Coding exceptions (lines): precision-recall',
+        reliability: 'Coding exceptions: reliability diagram',
+        recall: 'Coding exception recall by kind',
+      },
+      cod.flatMap((d) => (d.coding ? [{ detector: d.name, task: d.coding }] : [])),
+      CODING_KINDS,
+      names,
     );
-    plots.codingReliability = await renderSvg(
-      reliabilitySpec(
-        'Coding exceptions: reliability diagram',
-        cod.flatMap((d) =>
-          (d.coding?.reliability ?? []).filter((b) => b.count > 0).map((b) => ({ detector: d.name, ...b })),
-        ),
-        names,
-      ),
-    );
-    plots.codingRecall = await renderSvg(
-      barSpec(
-        'Coding exception recall by kind',
-        cod.flatMap((d) => CODING_KINDS.map((k) => recallRow(d.name, k, d.coding?.byKind[k]))),
-        names,
-        'recall',
-        CODING_KINDS,
-      ),
-    );
+    plots.codingPr = p.pr;
+    plots.codingReliability = p.reliability;
+    plots.codingRecall = p.recall;
   }
   return plots;
 }

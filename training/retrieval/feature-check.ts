@@ -14,7 +14,7 @@ import { Command } from 'commander';
 import { loadReferenceData } from '../../datasets/reference.js';
 import { readBenchmark, readVendors } from '../../datasets/benchmark/read.js';
 import type { BenchmarkRecord, BenchmarkSplit } from '../../datasets/benchmark/types.js';
-import { buildLineReference, codeCategory } from '../../features/line-reference.js';
+import { codeCategory, referenceIndex } from '../../features/reference-index.js';
 import {
   fitTypicalQuantities,
   lineFeatureVector,
@@ -44,7 +44,7 @@ async function main(): Promise<void> {
     return;
   }
   const ref = loadReferenceData();
-  const reference = buildLineReference(ref);
+  const reference = referenceIndex(ref);
   const category = (code: string): string | null => {
     const c = ref.hcpcs.get(code.toUpperCase());
     return c ? codeCategory(c) : null;
