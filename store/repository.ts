@@ -74,6 +74,12 @@ export interface RepositoryOptions extends CandidateSearchOptions {
    * between commit and linking).
    */
   linkAfterCommit?: boolean;
+  /**
+   * Completes a stored explanation whose parts are computed when read (deferred line
+   * explanations, inference/stages/explanation.ts): the served explanation, or null when
+   * nothing is deferred. Absent: explanations are served as stored.
+   */
+  completeExplanation?: (stored: unknown) => Promise<unknown>;
 }
 
 /** Result of {@link TriageRepository.saveDecision}. */
@@ -301,8 +307,17 @@ export function createRepository(db: SqlDatabase, search: RepositoryOptions = {}
       ]);
       const r = rows[0];
       if (!r) return null;
+      const completed = r.explanation ? await search.completeExplanation?.(r.explanation) : null;
+      // Through jsonb once more, so a completed explanation reads back exactly as one stored whole.
+      const explanation = completed
+        ? (
+            await db.query<{ e: DecisionWithExplanation['explanation'] }>('SELECT $1::jsonb AS e', [
+              JSON.stringify(completed),
+            ])
+          )[0]!.e
+        : r.explanation;
       return {
-        decision: { ...r.response, ...(r.explanation ? { explanation: r.explanation } : {}) },
+        decision: { ...r.response, ...(explanation ? { explanation } : {}) },
         scoredByKeyId: r.scored_by_key_id,
       };
     },
