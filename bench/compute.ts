@@ -136,6 +136,7 @@ function stubRepository(earlier: readonly Invoice[], explanationBytes: number[])
       baselines: () => Promise.resolve(new Map()),
     },
     policies: { latestVersion: () => Promise.resolve(1), latest: () => Promise.resolve(null) },
+    configVersions: () => Promise.resolve({ policy: 1, vendor: null }),
     withScoringLock: (_t: string, _k: readonly string[], fn: (t: ScoringTx) => Promise<unknown>) => fn(tx),
   };
   return repo as unknown as TriageRepository;

@@ -202,6 +202,13 @@ export interface TriageRepository {
   keys: KeyStore;
   policies: PolicyStore;
   vendors: VendorStore;
+  /**
+   * The versions of what scoring reads before its transaction, in one statement: the tenant's
+   * latest policy version (1 when none is stored) and the vendor profile's version (null when
+   * none is registered). Callers cache the documents by these versions, so a change made
+   * through any process is seen by the next score everywhere.
+   */
+  configVersions(tenantId: string, vendorId: string): Promise<{ policy: number; vendor: number | null }>;
   /** History import: past invoices indexed without scoring (store/history.ts). */
   history: HistoryStore;
   /** ERP reference data and status callbacks (store/erp.ts). */
@@ -332,6 +339,19 @@ export function createRepository(db: SqlDatabase, search: RepositoryOptions = {}
     worklist: (q) => listWorklist(db, q),
     keys: createKeyStore(db),
     policies: createPolicyStore(db),
+    async configVersions(tenantId, vendorId) {
+      const rows = await db.query<{ policy: number | null; vendor: number | null }>(
+        `SELECT (SELECT max(version) FROM policies WHERE tenant_id = $1) AS policy,
+                (SELECT version FROM vendors WHERE tenant_id = $1 AND vendor_id = $2) AS vendor`,
+        [tenantId, vendorId],
+        { name: 'config_versions' },
+      );
+      const r = rows[0];
+      return {
+        policy: r?.policy ?? 1,
+        vendor: r?.vendor === null || r?.vendor === undefined ? null : Number(r.vendor),
+      };
+    },
     vendors: createVendorStore(db),
     history: createHistoryStore(db, newId),
     erp: createErpStore(db),
