@@ -49,12 +49,15 @@ export interface ComputeResult {
   load: [number, number];
 }
 
-/** An earlier invoice as the candidate search returns it. */
-function candidateOf(inv: Invoice, query: Float32Array): CandidateInvoice {
+/**
+ * An earlier invoice as the candidate search returns it, prepared once: `at(query)` gives the
+ * candidate with its embedding distance to `query` (the database computes the distance, so the
+ * stub does only that per query and keeps its own preparation out of the figure).
+ */
+function candidateOf(inv: Invoice): (query: Float32Array) => CandidateInvoice {
   const p = prepare(inv);
-  let dot = 0;
-  for (let i = 0; i < query.length; i++) dot += query[i]! * p.features.embedding[i]!;
-  return {
+  const embedding = p.features.embedding;
+  const row: Omit<CandidateInvoice, 'embeddingDistance'> = {
     invoiceId: inv.invoice_id,
     decisionId: `d-${inv.invoice_id}`,
     decision: 'AUTO_APPROVE',
@@ -74,11 +77,22 @@ function candidateOf(inv: Invoice, query: Float32Array): CandidateInvoice {
     servicePeriodStart: null,
     servicePeriodEnd: null,
     lineMatchKeys: p.features.lines.map((l) => l.matchKey),
-    embeddingDistance: 1 - dot,
     sources: ['knn'],
     approval: 'auto_approved',
     reversedCents: 0,
     reversedBy: [],
+  };
+  return (query) => {
+    let dot = 0;
+    for (let i = 0; i < query.length; i++) dot += query[i]! * embedding[i]!;
+    // A fresh object (and arrays) per query, as rows read from the database would be.
+    return {
+      ...row,
+      lineMatchKeys: [...row.lineMatchKeys],
+      sources: [...row.sources],
+      reversedBy: [],
+      embeddingDistance: 1 - dot,
+    };
   };
 }
 
@@ -87,12 +101,13 @@ function candidateOf(inv: Invoice, query: Float32Array): CandidateInvoice {
  * (as candidates of every query); the write echoes the decision. Only what `score()` calls.
  */
 function stubRepository(earlier: readonly Invoice[], explanationBytes: number[]): TriageRepository {
+  const rows = earlier.map(candidateOf);
   const tx: ScoringTx = {
     findByInvoiceId: () => Promise.resolve(null),
     findDuplicateCandidates: (q) => {
       const query = Float32Array.from(q.embedding);
       return Promise.resolve({
-        candidates: earlier.map((inv) => candidateOf(inv, query)),
+        candidates: rows.map((at) => at(query)),
         search: {
           method: 'exact',
           k: q.k,
@@ -114,8 +129,13 @@ function stubRepository(earlier: readonly Invoice[], explanationBytes: number[])
   const repo = {
     engine: 'postgres',
     findByInvoiceId: () => Promise.resolve(null),
-    vendors: { get: () => Promise.resolve(null), codeCounts: () => Promise.resolve(new Map()) },
+    vendors: {
+      get: () => Promise.resolve(null),
+      codeCounts: () => Promise.resolve(new Map()),
+      baselines: () => Promise.resolve(new Map()),
+    },
     policies: { latestVersion: () => Promise.resolve(1), latest: () => Promise.resolve(null) },
+    configVersions: () => Promise.resolve({ policy: 1, vendor: null }),
     withScoringLock: (_t: string, _k: readonly string[], fn: (t: ScoringTx) => Promise<unknown>) => fn(tx),
   };
   return repo as unknown as TriageRepository;

@@ -18,10 +18,9 @@
  */
 import type { OnnxTfjsComparison } from './models-source.js';
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import { join, resolve } from 'node:path';
-import { tmpdir } from 'node:os';
 import { Command } from 'commander';
 import Table from 'cli-table3';
 import type { Invoice } from '../core/invoice.js';
@@ -32,7 +31,7 @@ import { benchInvoice } from './features.bench.js';
 import { runScoringBenchmark, type ScoringResult } from './scoring.js';
 import { procurementTable, runProcurementBenchmark } from './procurement.js';
 import { runShadowBenchmark, type ShadowOverhead } from './shadow.js';
-import { runRate, startServer, type RateResult } from './http.js';
+import { httpSection } from './http.js';
 import { runKnnBenchmark, type KnnResult } from './knn.js';
 import { knnDataFromBenchmark } from './knn-source.js';
 import { runStoreOpenBenchmark, storeOpenTable } from './store-open.js';
@@ -63,6 +62,8 @@ const opts = new Command()
   .option('--invoices <n>', 'invoices per in-process scoring run', '1000')
   .option('--rates <list>', 'HTTP request rates, req/s', '100,250,500')
   .option('--http-stores <list>', 'stores of the http section', 'pglite,postgres')
+  .option('--http-processes <list>', 'API processes of the http section (PostgreSQL only above 1)', '1')
+  .option('--server-dir <dir>', 'the checkout whose dist/bin/server.js the http section runs', '.')
   .option('--duration <s>', 'seconds per HTTP rate', '30')
   .option('--knn-sizes <list>', 'PostgreSQL kNN index sizes (base invoices)', '100000,1000000')
   .option('--pglite-knn-size <n>', 'PGlite kNN index size', '20000')
@@ -82,6 +83,8 @@ const opts = new Command()
     invoices: string;
     rates: string;
     httpStores: string;
+    httpProcesses: string;
+    serverDir: string;
     duration: string;
     knnSizes: string;
     pgliteKnnSize: string;
@@ -252,85 +255,17 @@ if (only.has('shadow')) {
 // ---------------------------------------------------------------- http
 if (only.has('http')) {
   execFileSync('npm', ['run', '-s', 'build'], { stdio: 'inherit' });
-  const rates = opts.rates.split(',').map(Number);
-  const seconds = Number(opts.duration);
-  const out: { store: string; rates: RateResult[]; rssMiB: number | null; models: unknown }[] = [];
-  for (const store of opts.httpStores.split(',') as ('pglite' | 'postgres')[]) {
-    const tmp = mkdtempSync(join(tmpdir(), 'it-bench-'));
-    const schema = `${schemaTag}_http`;
-    const env: Record<string, string> = {
-      BOOTSTRAP_KEYS_FILE: join(tmp, 'keys.json'),
-      RATE_LIMIT_MAX: '0',
-      RATE_LIMIT_BATCH_MAX: '0',
-      ...(store === 'pglite'
-        ? { DATA_DIR: join(tmp, 'pglite') }
-        : { DATABASE_URL: opts.databaseUrl, DATABASE_SCHEMA: schema }),
-    };
-    const server = await startServer(env);
-    try {
-      const keys = JSON.parse(readFileSync(join(tmp, 'keys.json'), 'utf8')) as {
-        keys: { roles: string[]; key: string }[];
-      };
-      const key = keys.keys.find((k) => k.roles.includes('workflow'))!.key;
-      const health = (await (await fetch(`${server.url}/healthz`)).json()) as {
-        versions?: { models?: unknown };
-      };
-      // Resident memory at rest, models loaded (the server loads the champions before listening).
-      const idle = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${server.child.pid}/status`, 'utf8'));
-      const idleRssMiB = idle ? Math.round(Number(idle[1]) / 1024) : null;
-      const bodies = Array.from({ length: 500 }, (_, i) => JSON.stringify(tenLineInvoice(i, '__ID__')));
-      const rs: RateResult[] = [];
-      for (const rps of rates) {
-        rs.push(await runRate(server.url, bodies, rps, seconds, { authorization: `Bearer ${key}` }));
-        console.log(`  ${store} ${rps} req/s done`);
-      }
-      const status = readFileSync(`/proc/${server.child.pid}/status`, 'utf8');
-      const rss = /VmRSS:\s+(\d+) kB/.exec(status);
-      const hwm = /VmHWM:\s+(\d+) kB/.exec(status);
-      out.push({
-        store,
-        rates: rs,
-        rssMiB: rss ? Math.round(Number(rss[1]) / 1024) : null,
-        models: {
-          ...(health.versions?.models as object),
-          idleRssMiB,
-          peakRssMiB: hwm ? Math.round(Number(hwm[1]) / 1024) : null,
-        },
-      });
-    } finally {
-      await server.stop();
-      if (store === 'postgres') await withPg(async () => undefined, schema);
-      rmSync(tmp, { recursive: true, force: true });
-    }
-  }
-  report.http = out;
-  console.log(
-    `\nHTTP POST /v1/invoices/score, 10-line invoices, ${seconds} s per rate (latency ms, coordinated omission corrected)`,
-  );
-  console.log(
-    table(
-      ['store', 'target rps', 'achieved rps', 'p50', 'p90', 'p99', 'max', 'non-2xx', 'errors+timeouts'],
-      out.flatMap((o) =>
-        o.rates.map((r) => [
-          o.store,
-          r.targetRps,
-          fmt(r.achievedRps),
-          fmt(r.p50),
-          fmt(r.p90),
-          fmt(r.p99),
-          fmt(r.max),
-          r.non2xx,
-          r.errors + r.timeouts,
-        ]),
-      ),
-    ),
-  );
-  console.log(
-    table(
-      ['store', 'server RSS after load, MiB', 'models / peak'],
-      out.map((o) => [o.store, o.rssMiB ?? 'n/a', JSON.stringify(o.models)]),
-    ),
-  );
+  report.http = await httpSection({
+    rates: opts.rates.split(',').map(Number),
+    seconds: Number(opts.duration),
+    stores: opts.httpStores.split(',') as ('pglite' | 'postgres')[],
+    processes: opts.httpProcesses.split(',').map(Number),
+    serverDir: resolve(opts.serverDir),
+    databaseUrl: opts.databaseUrl,
+    schema: `${schemaTag}_http`,
+    invoiceOf: tenLineInvoice,
+    dropSchema: (schema) => withPg(async () => undefined, schema),
+  });
 }
 
 // ---------------------------------------------------------------- knn

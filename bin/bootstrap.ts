@@ -31,8 +31,10 @@ import {
   DEFAULT_POLICY_DEFINITION,
   parsePolicyDocument,
   policyDefinition,
+  resolveStoredExplanation,
   type PolicyDefinition,
   type ScoringService,
+  type StoredExplanation,
 } from '../inference/index.js';
 import {
   createBatchRepository,
@@ -89,6 +91,11 @@ export interface ModelsWiring {
   onError?: (e: unknown, model: string) => void;
   /** Told when a hot reload swaps a champion in. */
   onSwap?: (from: string, to: string) => void;
+  /**
+   * Explain every line of the coding model while scoring; default false (lines below the
+   * reason threshold are explained when their decision is read, with the same numbers).
+   */
+  explainAllLines?: boolean;
 }
 
 export { shippedModelsDir };
@@ -211,7 +218,19 @@ export async function wire(store: StoreConfig, opts: WireOptions = {}): Promise<
   const db = await openDatabase(store);
   step('store');
   const newId = opts.newId;
-  const repo = createRepository(db, { ...opts.search, ...(newId ? { newId: () => newId('invoice') } : {}) });
+  const coding = champions?.scorers.coding ?? heuristicCoding;
+  // Line explanations deferred at scoring are computed when a decision is read, by the same model version.
+  const explainStored = coding.explainStored?.bind(coding);
+  const repo = createRepository(db, {
+    ...opts.search,
+    ...(newId ? { newId: () => newId('invoice') } : {}),
+    ...(explainStored
+      ? {
+          completeExplanation: (e: unknown) =>
+            resolveStoredExplanation(e as StoredExplanation, explainStored),
+        }
+      : {}),
+  });
   const monitoringStore = createMonitoringStore(db);
   let lineVectoriser: ReturnType<typeof featureLineVectoriser> | undefined;
   const registry = champions?.registry ?? null;
@@ -242,7 +261,7 @@ export async function wire(store: StoreConfig, opts: WireOptions = {}): Promise<
   const scoring = createScoringService({
     monitor: monitoring.monitor,
     repo,
-    coding: champions?.scorers.coding ?? heuristicCoding,
+    coding,
     duplicate: champions?.scorers.duplicate ?? createHeuristicDuplicateScorer(),
     defaultPolicy,
     // An operator's POLICY_FILE sets the thresholds; otherwise the champions' cards do.
@@ -300,6 +319,7 @@ async function loadChampions(
               coding: {
                 vectorise: featureLineVectoriser(servingLineContext(index)),
                 evidence,
+                ...(o.explainAllLines ? { explainAllLines: true } : {}),
               },
             }
           : { ...common, duplicate: {} },

@@ -97,6 +97,27 @@ function screenOf(m: VectorMatrix): Screen {
 }
 
 /**
+ * The best screening score of query `j` (column `j` of the kernel's `n x 4` output), row
+ * `skip` left out; -Infinity when no row is left. The k = 1 case of {@link screenedFloor}
+ * as one pass without the top-k bookkeeping (the reference search asks for k = 1).
+ */
+function screenedMax(fast: Float32Array, n: number, j: number, skip: number): number {
+  let best = -Infinity;
+  for (let r = 0, i = j; r < n; r++, i += 4) {
+    const s = fast[i]!;
+    if (s > best && r !== skip) best = s;
+  }
+  return best;
+}
+
+/** The k-th best screening score of query `j`, row `skip` left out (-Infinity below k rows). */
+function screenedFloor(fast: Float32Array, n: number, j: number, skip: number, k: number): number {
+  const screened = new TopK(k);
+  for (let r = 0; r < n; r++) if (r !== skip) screened.offer(r, fast[r * 4 + j]!);
+  return screened.floor;
+}
+
+/**
  * The `k` rows with the highest dot product with each query, best first (ties to the lower
  * row), skipping row `skips[i]` for query i (-1 or absent for none).
  * @returns one {@link TopRows} per query, at most `k` rows each.
@@ -127,14 +148,13 @@ export function topKRowsBatch(
         return;
       }
       // Screening: the k-th best float32 score, then every row that may beat it exactly.
-      const screened = new TopK(k);
-      for (let r = 0; r < n; r++) if (r !== skip) screened.offer(r, fast[r * 4 + j]!);
+      const floor = k === 1 ? screenedMax(fast, n, j, skip) : screenedFloor(fast, n, j, skip, k);
       let qNorm = 0;
       for (let d = 0; d < dim; d++) qNorm += q[d]! * q[d]!;
       const margin = 2 * kernelErrorBound(dim) * screen.maxNorm * Math.sqrt(qNorm);
-      const threshold = screened.floor - margin;
-      for (let r = 0; r < n; r++)
-        if (r !== skip && fast[r * 4 + j]! >= threshold) top.offer(r, exactScore(m, r, q));
+      const threshold = floor - margin;
+      for (let r = 0, i = j; r < n; r++, i += 4)
+        if (fast[i]! >= threshold && r !== skip) top.offer(r, exactScore(m, r, q));
       out.push({ rows: top.rows, scores: top.scores });
     });
   }

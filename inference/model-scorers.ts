@@ -34,6 +34,7 @@ import { ChampionModel, type GroupsOf, type LoadedModel } from './onnx-champion.
 import type {
   CardThresholds,
   CodingMismatchScorer,
+  DeferredLineExplanation,
   DuplicatePairScorer,
   LineScore,
   PairScore,
@@ -87,6 +88,12 @@ export interface ModelCodingScorerOptions {
   reasonAt?: number;
   /** Whether the vectoriser reads the vendor's history (`ScoringContext.vendorCodeCounts`); default true. */
   usesVendorHistory?: boolean;
+  /**
+   * Explain every line while scoring; default false: only lines above `reasonAt` (their
+   * reasons are made from the explanation), the others carry `explainLater` and are explained
+   * when the stored explanation is read (`explainStored`), with the same numbers.
+   */
+  explainAllLines?: boolean;
 }
 
 /** The async coding scorer over the champion model. */
@@ -108,22 +115,11 @@ function toRows(vectors: readonly ArrayLike<number>[], f: number): Float32Array 
   return data;
 }
 
-/**
- * Runs the model (the ONNX session: its probability is the score) and, with `explain`, explains
- * each row (when the model can be explained).
- */
-async function scoreVectors(
-  m: LoadedModel,
-  vectors: readonly ArrayLike<number>[],
-  explain = true,
-): Promise<{ probability: number; explanation?: ModelExplanation }[]> {
+/** Runs the model (the ONNX session: its probability is the score); explanations are the callers'. */
+async function scoreVectors(m: LoadedModel, vectors: readonly ArrayLike<number>[]): Promise<number[]> {
   if (vectors.length === 0) return [];
   const out = await m.session.run(toRows(vectors, m.session.numFeatures));
-  return vectors.map((v, i) => {
-    const probability = out.probability[i]!;
-    if (!m.explainer || !explain) return { probability };
-    return { probability, explanation: m.explainer.explain(Float32Array.from(v)) };
-  });
+  return vectors.map((_, i) => out.probability[i]!);
 }
 
 /** Evidence block shared by every model reason: where the numbers come from. */
@@ -201,6 +197,7 @@ export function createModelCodingScorer(o: ModelCodingScorerOptions): ModelCodin
         });
         const scored = await scoreVectors(m, vectors);
         const reasonAt = o.reasonAt ?? m.card.thresholds.autoApprove;
+        const explainer = m.explainer;
         return lines.map((f, i): LineScore => {
           const rules = fallback[i];
           const k = slots[i]!;
@@ -214,7 +211,15 @@ export function createModelCodingScorer(o: ModelCodingScorerOptions): ModelCodin
                   suggestedCodes: [],
                   modelVersion: m.label,
                 };
-          const { probability, explanation } = scored[k]!;
+          const probability = scored[k]!;
+          // Integrated gradients cost more than the ONNX run: only lines whose reasons need
+          // them are explained now; the others keep their input row for a later explanation.
+          const now = explainer !== null && (o.explainAllLines === true || probability > reasonAt);
+          const explanation = now ? explainer.explain(Float32Array.from(vectors[k]!)) : undefined;
+          const later: DeferredLineExplanation | null =
+            explainer !== null && !now
+              ? { model: m.label, features: Array.from(Float32Array.from(vectors[k]!)) }
+              : null;
           let reasons: Reason[] = [];
           if (probability > reasonAt) {
             reasons = explanation
@@ -239,10 +244,18 @@ export function createModelCodingScorer(o: ModelCodingScorerOptions): ModelCodin
             suggestedCodes: rules?.suggestedCodes ?? [],
             modelVersion: m.label,
             ...(explanation ? { explanation } : {}),
+            ...(later ? { explainLater: later } : {}),
             features: vectors[k]!,
           };
         });
       });
+    },
+    async explainStored(deferred) {
+      const at = deferred.model.lastIndexOf('@');
+      if (at < 0 || deferred.model.slice(0, at) !== o.model.name) return null;
+      const explainer = await o.model.explainerOf(deferred.model.slice(at + 1));
+      if (!explainer || deferred.features.length !== explainer.spec.featureNames.length) return null;
+      return explainer.explain(Float32Array.from(deferred.features));
     },
   };
 }
@@ -262,9 +275,9 @@ export function createModelPairScorer(o: {
   const scorePairs = (cs: readonly PairComparison[]): Promise<PairScore[]> =>
     o.model.use(async (m) => {
       const vectors = cs.map((c) => o.vectorise(c, m));
-      const scored = await scoreVectors(m, vectors, false);
+      const scored = await scoreVectors(m, vectors);
       const explainer = m.explainer;
-      return scored.map(({ probability }, i) => ({
+      return scored.map((probability, i) => ({
         score: probability,
         contributions: {},
         rule: null,
@@ -403,7 +416,10 @@ export interface ChampionScorersOptions {
   /** Served feature signatures; default `servedFeatureSchemas()`. */
   schemas?: Record<ModelTask, FeatureSignature>;
   /** Coding model: vectoriser (e.g. {@link featureLineVectoriser}), grouping (default {@link LINE_GROUP_RULES}). */
-  coding?: { name?: string; vectorise: LineVectoriser; groups?: GroupsOf; evidence?: CodingMismatchScorer };
+  coding?: Pick<ModelCodingScorerOptions, 'vectorise' | 'evidence' | 'explainAllLines'> & {
+    name?: string;
+    groups?: GroupsOf;
+  };
   /** Duplicate model: vectoriser (default {@link featurePairVectoriser}), grouping (default {@link pairGroups}). */
   duplicate?: { name?: string; vectorise?: PairVectoriser; groups?: GroupsOf };
   /** Alias poll interval for hot reload (default 1000 ms; null: no reload). */
@@ -454,6 +470,7 @@ export async function loadChampionScorers(o: ChampionScorersOptions): Promise<Ch
         model: m,
         vectorise: o.coding.vectorise,
         ...(o.coding.evidence ? { evidence: o.coding.evidence } : {}),
+        ...(o.coding.explainAllLines ? { explainAllLines: true } : {}),
       });
     }
   }

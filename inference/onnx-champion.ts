@@ -59,6 +59,7 @@ export class ChampionModel {
   private reloading: Promise<boolean> = Promise.resolve(false);
   private watcher: { close(): void } | null = null;
   private closed = false;
+  private readonly explainers = new Map<string, Promise<ModelExplainer | null>>();
 
   private constructor(
     private readonly registry: ModelRegistry,
@@ -95,6 +96,26 @@ export class ChampionModel {
   /** `<name>@<version>` serving new requests. */
   get label(): string {
     return this.slot.model.label;
+  }
+
+  /**
+   * The explainer of `version` of this model: the serving version's, else one built from that
+   * version's spec in the registry (kept for later calls; the ONNX graph is not loaded).
+   * @returns null when the version has no spec or no grouping, or cannot be read from the registry.
+   */
+  explainerOf(version: string): Promise<ModelExplainer | null> {
+    if (version === this.slot.model.version) return Promise.resolve(this.slot.model.explainer);
+    const known = this.explainers.get(version);
+    if (known) return known;
+    const loading = this.registry.resolve(this.name, version).then(
+      (r) => explainerFor(r.spec, this.opts),
+      () => {
+        this.explainers.delete(version);
+        return null;
+      },
+    );
+    this.explainers.set(version, loading);
+    return loading;
   }
 
   /**
@@ -165,6 +186,14 @@ export class ChampionModel {
   }
 }
 
+/** The explainer of a spec under the options' grouping; null without a spec or a grouping. */
+function explainerFor(spec: TrainedModelSpec | null, opts: ChampionOptions): ModelExplainer | null {
+  const groups = typeof opts.groups === 'function' && spec ? opts.groups(spec.featureNames) : opts.groups;
+  return spec && groups && typeof groups !== 'function'
+    ? new ModelExplainer(spec, groups as readonly FeatureGroup[], opts.explain)
+    : null;
+}
+
 async function loadVersion(
   registry: ModelRegistry,
   name: string,
@@ -177,11 +206,7 @@ async function loadVersion(
     label: r.label,
     ...(opts.intraOpNumThreads ? { intraOpNumThreads: opts.intraOpNumThreads } : {}),
   });
-  const groups = typeof opts.groups === 'function' && r.spec ? opts.groups(r.spec.featureNames) : opts.groups;
-  const explainer =
-    r.spec && groups && typeof groups !== 'function'
-      ? new ModelExplainer(r.spec, groups as readonly FeatureGroup[], opts.explain)
-      : null;
+  const explainer = explainerFor(r.spec, opts);
   return {
     name,
     version: r.version,

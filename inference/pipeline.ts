@@ -7,6 +7,7 @@ import { randomUUID } from 'node:crypto';
 import type { DecisionResponse, Versions } from '../core/decision.js';
 import type { FieldError } from '../core/errors.js';
 import type { Invoice } from '../core/invoice.js';
+import type { VendorProfile } from '../core/vendor.js';
 import { featureSchemaVersion } from '../features/schema.js';
 import {
   conflict,
@@ -154,6 +155,9 @@ export function withScore(
   };
 }
 
+/** Entries of each of the service's policy and vendor-profile caches before they are emptied. */
+const CACHE_MAX = 10_000;
+
 /** The tenant of the CLI and of callers that do not name one. */
 export const DEFAULT_TENANT = 'default';
 
@@ -181,10 +185,16 @@ export function createScoringService(deps: ScoringDeps): ScoringService {
   });
   const fromCards = deps.thresholdsFromCards ?? true;
 
-  // Per-tenant cache of the latest policy version; one cheap query per score keeps replicas in step.
+  // Policies and vendor profiles are cached by version: each score reads the current versions
+  // (one statement, repo.configVersions) and reads a document only when its version changed,
+  // so a change made through any process is used by the next score of every process.
   const policyCache = new Map<string, PolicyDefinition>();
-  async function policyFor(tenantId: string): Promise<PolicyDefinition> {
-    const v = await deps.repo.policies.latestVersion(tenantId);
+  const profileCache = new Map<string, VendorProfile>();
+  function policyFor(tenantId: string): Promise<PolicyDefinition> {
+    return deps.repo.policies.latestVersion(tenantId).then((v) => policyAt(tenantId, v));
+  }
+  /** The tenant's policy of version `v` (its latest), from the cache when it holds that version. */
+  async function policyAt(tenantId: string, v: number): Promise<PolicyDefinition> {
     if (v <= 1) return defaultPolicy;
     const cached = policyCache.get(tenantId);
     if (cached && cached.label.endsWith(`@${v}`)) return cached;
@@ -194,8 +204,25 @@ export function createScoringService(deps: ScoringDeps): ScoringService {
       ...policyDefinition(parsePolicyDocument(stored.document), stored.version),
       label: stored.label,
     };
+    if (policyCache.size >= CACHE_MAX) policyCache.clear();
     policyCache.set(tenantId, def);
     return def;
+  }
+
+  /** The vendor's profile of version `v` (null: none registered), from the cache when it holds that version. */
+  async function profileAt(
+    tenantId: string,
+    vendorId: string,
+    v: number | null,
+  ): Promise<VendorProfile | null> {
+    if (v === null) return null;
+    const key = `${tenantId}\u0000${vendorId}`;
+    const cached = profileCache.get(key);
+    if (cached && cached.version === v) return cached;
+    const read = await deps.repo.vendors.get(tenantId, vendorId);
+    if (profileCache.size >= CACHE_MAX) profileCache.clear();
+    if (read) profileCache.set(key, read);
+    return read;
   }
 
   function referenceCode(code: string): ReferenceCodeInfo | null {
@@ -216,9 +243,16 @@ export function createScoringService(deps: ScoringDeps): ScoringService {
    */
   async function vendorAndPolicy(tenantId: string, invoice: Invoice) {
     const codes = invoice.lines.map(hcpcsCode).filter((c): c is string => c !== null);
-    const [profile, policyDef, vendorCodeCounts, vendorBaselines] = await Promise.all([
-      deps.repo.vendors.get(tenantId, invoice.vendor.id),
-      policyFor(tenantId),
+    const config = deps.repo
+      .configVersions(tenantId, invoice.vendor.id)
+      .then((v) =>
+        Promise.all([
+          profileAt(tenantId, invoice.vendor.id, v.vendor),
+          policyAt(tenantId, v.policy),
+        ] as const),
+      );
+    const [[profile, policyDef], vendorCodeCounts, vendorBaselines] = await Promise.all([
+      config,
       deps.coding.usesVendorHistory === true
         ? deps.repo.vendors.codeCounts(tenantId, invoice.vendor.id)
         : Promise.resolve(new Map<string, number>()),

@@ -55,8 +55,25 @@ export interface LineScore {
   modelVersion?: string;
   /** Model explanation (contributions to the logit by feature group), when the model has one. */
   explanation?: ModelExplanation;
+  /**
+   * Set instead of `explanation` when the model can explain the line but the explanation was
+   * not computed (a line at or below the reason threshold, whose reasons do not need it): the
+   * stored explanation keeps this input row and the explanation is computed when read
+   * ({@link CodingMismatchScorer.explainStored}), with the same numbers.
+   */
+  explainLater?: DeferredLineExplanation;
   /** The model's input row (schema order) behind `score`, for drift monitoring; absent for heuristics. */
   features?: ArrayLike<number>;
+}
+
+/**
+ * What a line's explanation is computed from later: the model version (`<name>@<version>`)
+ * and its input row in schema order, rounded to float32 as the model reads it (so the JSON
+ * numbers convert back to the same float32 values).
+ */
+export interface DeferredLineExplanation {
+  model: string;
+  features: number[];
 }
 
 /** Scores each line of an invoice for coding mismatch. */
@@ -71,6 +88,13 @@ export interface CodingMismatchScorer<R extends MaybePromise<LineScore[]> = Line
   readonly thresholds?: CardThresholds | null;
   /** True when `scoreLines` reads `context.vendorCodeCounts` (the caller then queries the vendor's history). */
   readonly usesVendorHistory?: boolean;
+  /**
+   * Computes a deferred line explanation ({@link LineScore.explainLater}): the explanation the
+   * model version named there gives its input row, the same as when scoring. Absent for
+   * scorers that never defer.
+   * @returns null when that version is no longer in the registry or cannot be explained.
+   */
+  explainStored?(deferred: DeferredLineExplanation): Promise<ModelExplanation | null>;
 }
 
 /** Duplicate probability of one candidate pair with the comparison's contributions. */

@@ -77,6 +77,12 @@ export interface RepositoryOptions extends CandidateSearchOptions {
    * between commit and linking).
    */
   linkAfterCommit?: boolean;
+  /**
+   * Completes a stored explanation whose parts are computed when read (deferred line
+   * explanations, inference/stages/explanation.ts): the served explanation, or null when
+   * nothing is deferred. Absent: explanations are served as stored.
+   */
+  completeExplanation?: (stored: unknown) => Promise<unknown>;
 }
 
 /** Result of {@link TriageRepository.saveDecision}. */
@@ -225,6 +231,13 @@ export interface TriageRepository {
   keys: KeyStore;
   policies: PolicyStore;
   vendors: VendorStore;
+  /**
+   * The versions of what scoring reads before its transaction, in one statement: the tenant's
+   * latest policy version (1 when none is stored) and the vendor profile's version (null when
+   * none is registered). Callers cache the documents by these versions, so a change made
+   * through any process is seen by the next score everywhere.
+   */
+  configVersions(tenantId: string, vendorId: string): Promise<{ policy: number; vendor: number | null }>;
   /** History import: past invoices indexed without scoring (store/history.ts). */
   history: HistoryStore;
   /** ERP reference data and status callbacks (store/erp.ts). */
@@ -356,8 +369,17 @@ export function createRepository(db: SqlDatabase, search: RepositoryOptions = {}
       ]);
       const r = rows[0];
       if (!r) return null;
+      const completed = r.explanation ? await search.completeExplanation?.(r.explanation) : null;
+      // Through jsonb once more, so a completed explanation reads back exactly as one stored whole.
+      const explanation = completed
+        ? (
+            await db.query<{ e: DecisionWithExplanation['explanation'] }>('SELECT $1::jsonb AS e', [
+              JSON.stringify(completed),
+            ])
+          )[0]!.e
+        : r.explanation;
       return {
-        decision: { ...r.response, ...(r.explanation ? { explanation: r.explanation } : {}) },
+        decision: { ...r.response, ...(explanation ? { explanation } : {}) },
         scoredByKeyId: r.scored_by_key_id,
       };
     },
@@ -373,6 +395,19 @@ export function createRepository(db: SqlDatabase, search: RepositoryOptions = {}
     worklist: (q) => listWorklist(db, q),
     keys: createKeyStore(db),
     policies: createPolicyStore(db),
+    async configVersions(tenantId, vendorId) {
+      const rows = await db.query<{ policy: number | null; vendor: number | null }>(
+        `SELECT (SELECT max(version) FROM policies WHERE tenant_id = $1) AS policy,
+                (SELECT version FROM vendors WHERE tenant_id = $1 AND vendor_id = $2) AS vendor`,
+        [tenantId, vendorId],
+        { name: 'config_versions' },
+      );
+      const r = rows[0];
+      return {
+        policy: r?.policy ?? 1,
+        vendor: r?.vendor === null || r?.vendor === undefined ? null : Number(r.vendor),
+      };
+    },
     vendors: createVendorStore(db),
     history: createHistoryStore(db, newId),
     erp: createErpStore(db),

@@ -10,6 +10,8 @@ import type { Explanation, Reason, ReasonCode, Versions } from '../../core/decis
 import { REASON_CODES } from '../../core/decision.js';
 import { codeApproved, type VendorProfile } from '../../core/vendor.js';
 import type { CandidateSearch } from '../../store/repository.js';
+import type { ModelExplanation } from '../explain-model.js';
+import type { DeferredLineExplanation } from '../scorers.js';
 import {
   CODING_SCORE_CODES,
   decomposeLogistic,
@@ -59,7 +61,85 @@ export interface ExplanationInputs {
   duplicateIntercept: number | null;
 }
 
-export function buildExplanation(args: ExplanationInputs): Explanation {
+type ExplanationLine = Explanation['coding_mismatch']['lines'][number];
+
+/**
+ * A line of a stored explanation whose model attribution is computed when read: the line's
+ * score with the model version and input row it is computed from (see
+ * {@link resolveStoredExplanation}).
+ */
+export interface DeferredExplanationLine {
+  line_number: number;
+  score: number;
+  checks: [];
+  completeness_gap: 0;
+  explain_later: DeferredLineExplanation;
+}
+
+/**
+ * The explanation as stored: an {@link Explanation} whose coding lines below the reason
+ * threshold may be {@link DeferredExplanationLine}s.
+ */
+export type StoredExplanation = Omit<Explanation, 'coding_mismatch'> & {
+  coding_mismatch: Omit<Explanation['coding_mismatch'], 'lines'> & {
+    lines: (ExplanationLine | DeferredExplanationLine)[];
+  };
+};
+
+/** A line's model attribution as served: the explanation `e` of `model`'s score `score`. */
+function modelLine(lineNumber: number, score: number, model: string, e: ModelExplanation): ExplanationLine {
+  return {
+    line_number: lineNumber,
+    score,
+    checks: [],
+    completeness_gap: Math.abs(e.completenessGap),
+    model: {
+      model,
+      method: e.method,
+      base_value: e.baseValue,
+      logit: e.logit,
+      contributions: e.contributions.map((c) => ({
+        group: c.group,
+        value: c.value,
+        reason: c.reason ?? null,
+      })),
+      completeness_gap: e.completenessGap,
+    },
+  };
+}
+
+function isDeferred(l: ExplanationLine | DeferredExplanationLine): l is DeferredExplanationLine {
+  return 'explain_later' in l;
+}
+
+/**
+ * The served explanation of a stored one: each deferred line's attribution computed by
+ * `explain` (the coding scorer's `explainStored`), the same line a scoring-time explanation
+ * gives. A line whose model version can no longer be explained keeps its score with no
+ * attribution. @returns null when `stored` holds no deferred line (nothing to compute).
+ */
+export async function resolveStoredExplanation(
+  stored: StoredExplanation,
+  explain: (d: DeferredLineExplanation) => Promise<ModelExplanation | null>,
+): Promise<Explanation | null> {
+  const lines = stored.coding_mismatch?.lines;
+  if (!Array.isArray(lines) || !lines.some(isDeferred)) return null;
+  const resolved = await Promise.all(
+    lines.map(async (l): Promise<ExplanationLine> => {
+      if (!isDeferred(l)) return l;
+      const e = await explain(l.explain_later);
+      if (!e) return { line_number: l.line_number, score: l.score, checks: [], completeness_gap: 0 };
+      return modelLine(l.line_number, l.score, l.explain_later.model, e);
+    }),
+  );
+  return { ...stored, coding_mismatch: { ...stored.coding_mismatch, lines: resolved } };
+}
+
+/**
+ * The explanation of a decision, as stored: lines whose model explanation was deferred
+ * (`LineScore.explainLater`, inference/scorers.ts) are stored as {@link DeferredExplanationLine}s.
+ */
+export function buildExplanation(args: ExplanationInputs): StoredExplanation {
   const { invoice } = args.prepared;
   const lineScores = args.lines.map((l) => l.score);
   const dup = args.duplicates.assessment;
@@ -92,36 +172,25 @@ export function buildExplanation(args: ExplanationInputs): Explanation {
     })),
     coding_mismatch: {
       score: args.scores.coding_mismatch,
-      method: lineScores.some((l) => l.explanation)
+      method: lineScores.some((l) => l.explanation || l.explainLater)
         ? 'max over lines of the line score; line score = calibrated probability of the coding model; its ' +
           'logit = base_value + sum of feature-group contributions (integrated gradients from the training mean) ' +
           '+ completeness_gap'
         : 'max over lines of the line score; line score = noisy-OR 1 - prod(1 - risk) of its checks, so ' +
           '-ln(1 - score) = sum of -ln(1 - risk) exactly; shares split the score in that proportion',
-      lines: lineScores.map((l) => {
+      lines: lineScores.map((l): ExplanationLine | DeferredExplanationLine => {
         if (l.score === null)
           return { line_number: l.lineNumber, score: null, checks: [], completeness_gap: 0 };
-        if (l.explanation) {
-          const e = l.explanation;
+        if (l.explanation)
+          return modelLine(l.lineNumber, l.score, l.modelVersion ?? args.codingVersion, l.explanation);
+        if (l.explainLater)
           return {
             line_number: l.lineNumber,
             score: l.score,
             checks: [],
-            completeness_gap: Math.abs(e.completenessGap),
-            model: {
-              model: l.modelVersion ?? args.codingVersion,
-              method: e.method,
-              base_value: e.baseValue,
-              logit: e.logit,
-              contributions: e.contributions.map((c) => ({
-                group: c.group,
-                value: c.value,
-                reason: c.reason ?? null,
-              })),
-              completeness_gap: e.completenessGap,
-            },
+            completeness_gap: 0,
+            explain_later: l.explainLater,
           };
-        }
         const d = decomposeNoisyOr(
           l.score,
           l.reasons

@@ -3,9 +3,9 @@
  * components and explanation, and the `decision.created` audit entry, written in the scoring
  * transaction: all or nothing. A re-sent invoice id returns the stored decision instead.
  */
-import type { Explanation } from '../../core/decision.js';
 import type { DecisionExtras, SaveResult, ScoringTx } from '../../store/repository.js';
 import type { BuiltDecision } from './decision.js';
+import type { StoredExplanation } from './explanation.js';
 import type { Prepared } from './prepare.js';
 import type { Prioritised } from './priority.js';
 
@@ -18,7 +18,7 @@ export function persist(
   tx: Pick<ScoringTx, 'insert'>,
   p: Prepared,
   built: BuiltDecision,
-  explanation: Explanation,
+  explanation: StoredExplanation,
   priority: Prioritised,
   actorKeyId: string | null,
   auditSample: DecisionExtras['auditSample'] | null = null,
@@ -35,7 +35,7 @@ export function persist(
 /** What the store keeps beside the decision of a scored invoice (shared by {@link persist} and batch chunks). */
 export function persistExtras(
   built: BuiltDecision,
-  explanation: Explanation,
+  explanation: StoredExplanation,
   priority: Prioritised,
   actorKeyId: string | null,
   auditSample: DecisionExtras['auditSample'] | null = null,
