@@ -14,6 +14,8 @@
  * matcher of `matching/` trained on the train pairs. `npm run eval -- --er-pairs DIR`: the
  * same for labelled pairs in the DeepMatcher layout (training/eval/er-pairs.ts).
  */
+import { appendFileSync, mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { SingleBar, Presets } from 'cli-progress';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { openPostgres } from '../store/index.js';
@@ -71,6 +73,26 @@ async function currentDetector(
       }
     },
   });
+}
+
+/**
+ * The detector, with each of its answers also written to `<out>/outputs-<name>.jsonl` (one
+ * `InvoiceOutput` per line, in submission order: scores, decision and cause per invoice), for
+ * analyses the report does not make.
+ */
+function teeOutputs(d: Detector, out: string): Detector {
+  return {
+    ...d,
+    async *run(invoices) {
+      mkdirSync(out, { recursive: true });
+      const file = join(out, `outputs-${d.name}.jsonl`);
+      writeFileSync(file, '');
+      for await (const o of d.run(invoices)) {
+        appendFileSync(file, JSON.stringify(o) + '\n');
+        yield o;
+      }
+    },
+  };
 }
 
 const program = new Command()
@@ -182,22 +204,27 @@ const program = new Command()
             )
           : null;
       let current = '';
-      const report = await evaluate(o.data, detectors, {
-        split: o.split,
-        ...(o.limit !== undefined ? { limit: o.limit } : {}),
-        examples: o.examples,
-        onProgress: (detector, done, total) => {
-          if (!bar) {
-            if (done % 1000 === 0 || done === total) process.stderr.write(`${detector}: ${done}/${total}\n`);
-            return;
-          }
-          if (detector !== current) {
-            if (current !== '') bar.stop();
-            current = detector;
-            bar.start(total, done, { detector });
-          } else bar.update(done);
+      const report = await evaluate(
+        o.data,
+        detectors.map((d) => teeOutputs(d, out)),
+        {
+          split: o.split,
+          ...(o.limit !== undefined ? { limit: o.limit } : {}),
+          examples: o.examples,
+          onProgress: (detector, done, total) => {
+            if (!bar) {
+              if (done % 1000 === 0 || done === total)
+                process.stderr.write(`${detector}: ${done}/${total}\n`);
+              return;
+            }
+            if (detector !== current) {
+              if (current !== '') bar.stop();
+              current = detector;
+              bar.start(total, done, { detector });
+            } else bar.update(done);
+          },
         },
-      });
+      );
       bar?.stop();
       process.stdout.write(renderTables(report) + '\n\n' + renderExamples(report) + '\n');
       const paths = await writeReport(

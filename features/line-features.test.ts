@@ -8,7 +8,6 @@ import { makeInvoice } from '../test/fixtures.js';
 import { buildReferenceIndex, codeCategory, referenceFee, type ReferenceIndex } from './reference-index.js';
 import {
   buildVendorHistory,
-  fitTypicalQuantities,
   lineFeatures,
   lineFeatureVector,
   lineFeatureVectors,
@@ -17,6 +16,7 @@ import {
   LINE_VECTOR_NAMES,
   type LineContext,
 } from './line-features.js';
+import { fitTypicalQuantities } from './typical-quantities.js';
 
 let reference: ReferenceIndex;
 beforeAll(() => {

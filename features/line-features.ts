@@ -6,7 +6,8 @@
  *
  * Reference data: CMS HCPCS Level II 2025-01 and CMS 2025 fee schedules, through
  * {@link ReferenceIndex}. Vendor profiles and typical quantities come from the caller (fitted on
- * the client's own history; see {@link fitTypicalQuantities} and {@link buildVendorHistory}).
+ * the client's own history; see `fitTypicalQuantities` in features/typical-quantities.ts and
+ * {@link buildVendorHistory}).
  */
 import type { Invoice, InvoiceLine } from '../core/invoice.js';
 import { dot, embedWords } from './embedding.js';
@@ -32,7 +33,7 @@ export interface VendorHistory {
 
 /**
  * Typical billed quantity per line, by code and by category (medians of accepted past lines;
- * see {@link fitTypicalQuantities}). `source` names the data they were fitted on; it is the
+ * see `fitTypicalQuantities` in features/typical-quantities.ts). `source` names the data they were fitted on; it is the
  * caller's: no CMS file gives typical quantities (the NCCI MUE table is not in the reference data).
  */
 export interface TypicalQuantities {
@@ -411,38 +412,6 @@ function toVector(values: Record<string, number>): Float32Array {
     const x = values[n]!;
     return Number.isFinite(x) ? x : 0;
   });
-}
-
-/**
- * Fits typical quantities: the median |quantity| per code and per category over past lines,
- * kept where at least `minLines` lines support it (default 5).
- * @param lines past accepted lines with their code category (see `codeCategory`).
- * @param source what the lines are, recorded in the result (e.g. `approved lines 2024, tenant X`).
- */
-export function fitTypicalQuantities(
-  lines: Iterable<{ code: string; category: string; quantity: number }>,
-  source: string,
-  minLines = 5,
-): TypicalQuantities {
-  const byCode = new Map<string, number[]>();
-  const byCategory = new Map<string, number[]>();
-  for (const l of lines) {
-    if (l.quantity === 0) continue;
-    const q = Math.abs(l.quantity);
-    byCode.set(l.code.toUpperCase(), [...(byCode.get(l.code.toUpperCase()) ?? []), q]);
-    byCategory.set(l.category, [...(byCategory.get(l.category) ?? []), q]);
-  }
-  const medians = (m: Map<string, number[]>): Map<string, number> => {
-    const out = new Map<string, number>();
-    for (const [k, qs] of m) {
-      if (qs.length < minLines) continue;
-      const s = [...qs].sort((a, b) => a - b);
-      const mid = Math.floor(s.length / 2);
-      out.set(k, s.length % 2 === 1 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2);
-    }
-    return out;
-  };
-  return { source, byCode: medians(byCode), byCategory: medians(byCategory) };
 }
 
 /**

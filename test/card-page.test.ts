@@ -181,11 +181,11 @@ describe('GET /v1/models/{name}/versions/{v}/card.html', () => {
   it('answers the shipped card as text/html with its tenant’s drift; 404 problem for an unknown version; readers only', async () => {
     const r = await h.call('auditor', {
       method: 'GET',
-      url: '/v1/models/coding-mismatch/versions/v1/card.html',
+      url: '/v1/models/coding-mismatch/versions/v2/card.html',
     });
     expect(r.statusCode, r.body).toBe(200);
     expect(r.headers['content-type']).toBe('text/html; charset=utf-8');
-    expect(r.body).toContain('<title>Model card coding-mismatch@1</title>');
+    expect(r.body).toContain('<title>Model card coding-mismatch@2</title>');
     // nothing scored yet in this tenant: the shipped reference exists, so the status is insufficient data
     expect(r.body).toMatch(/<b data-status="insufficient_data">insufficient_data<\/b>/);
     const byAlias = await h.call('auditor', {
@@ -193,7 +193,7 @@ describe('GET /v1/models/{name}/versions/{v}/card.html', () => {
       url: '/v1/models/coding-mismatch/versions/champion/card.html',
     });
     expect(byAlias.statusCode, byAlias.body).toBe(200);
-    expect(byAlias.body).toContain('<title>Model card coding-mismatch@1</title>');
+    expect(byAlias.body).toContain('<title>Model card coding-mismatch@2</title>');
     expect(
       await h.call('auditor', { method: 'GET', url: '/v1/models/coding-mismatch/versions/99/card.html' }),
     ).toBeProblem(404, 'TRIAGE_MODEL_NOT_FOUND');

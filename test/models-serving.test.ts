@@ -18,8 +18,12 @@ import type { ModelCardDraft, TrainedModelSpec } from '../models/spec.js';
 import { exportOnnx } from '../training/onnx-export.js';
 import { makeInvoice } from './fixtures.js';
 
+/** The shipped champion's version of a model (its `aliases.json`). */
+const championOf = (name: string): string =>
+  (JSON.parse(readFileSync(join(shippedModelsDir(), name, 'aliases.json'), 'utf8')) as { champion: string })
+    .champion;
 const shippedCard = (name: string) =>
-  JSON.parse(readFileSync(join(shippedModelsDir(), name, '1', 'card.json'), 'utf8')) as {
+  JSON.parse(readFileSync(join(shippedModelsDir(), name, championOf(name), 'card.json'), 'utf8')) as {
     thresholds: { autoApprove: number; hold: number };
   };
 
@@ -50,16 +54,16 @@ describe('shipped champions', () => {
     const w = await wire({ engine: 'pglite' }, { models: { reloadMs: null } });
     try {
       expect(w.scoring.versions.models).toEqual({
-        'coding-mismatch': 'coding-mismatch@1',
+        'coding-mismatch': 'coding-mismatch@2',
         duplicate: 'duplicate@1',
       });
       expect([...w.served.keys()].sort()).toEqual(['coding-mismatch', 'duplicate']);
       const first = await w.scoring.score(makeInvoice({ invoice_id: 'a-1' }));
       const d = first.decision;
-      expect(d.versions.models).toEqual({ 'coding-mismatch': 'coding-mismatch@1', duplicate: 'duplicate@1' });
+      expect(d.versions.models).toEqual({ 'coding-mismatch': 'coding-mismatch@2', duplicate: 'duplicate@1' });
       expect(d.versions.thresholds).toEqual({
-        'coding.review_at': 'model-card:coding-mismatch@1',
-        'coding.hold_at': 'model-card:coding-mismatch@1',
+        'coding.review_at': 'model-card:coding-mismatch@2',
+        'coding.hold_at': 'model-card:coding-mismatch@2',
         'ap.review_at': 'model-card:duplicate@1',
         'ap.hold_at': 'model-card:duplicate@1',
       });
@@ -75,7 +79,7 @@ describe('shipped champions', () => {
       // The model's attribution adds up to its logit (integrated gradients, exact for the MLP).
       for (const line of ex.coding_mismatch.lines) {
         const m = line.model;
-        expect(m.model).toBe('coding-mismatch@1');
+        expect(m.model).toBe('coding-mismatch@2');
         const sum = m.contributions.reduce((a: number, c: { value: number }) => a + c.value, 0);
         expect(Math.abs(m.base_value + sum + m.completeness_gap - m.logit)).toBeLessThan(1e-9);
         expect(Math.abs(m.completeness_gap)).toBeLessThan(1e-6);
@@ -177,7 +181,7 @@ describe('champion loading', () => {
     );
     try {
       expect(w.scoring.versions.models).toEqual({
-        'coding-mismatch': 'coding-mismatch@1',
+        'coding-mismatch': 'coding-mismatch@2',
         duplicate: 'heuristic-duplicate@1',
       });
       expect(errors).toEqual([{ model: 'duplicate', code: 'TRIAGE_MODEL_SIGNATURE_MISMATCH' }]);
@@ -192,9 +196,9 @@ describe('champion loading', () => {
     const dir = tempRegistry();
     const w = await wire({ engine: 'pglite' }, { models: { dir, reloadMs: 50 } });
     try {
-      expect(w.scoring.versions.models['coding-mismatch']).toBe('coding-mismatch@1');
-      // Version 2: the same network, with a stricter auto-approve threshold on its card.
-      const v1 = join(dir, 'coding-mismatch', '1');
+      expect(w.scoring.versions.models['coding-mismatch']).toBe('coding-mismatch@2');
+      // Version 3: the champion's network, with a stricter auto-approve threshold on its card.
+      const v1 = join(dir, 'coding-mismatch', '2');
       const spec = JSON.parse(readFileSync(join(v1, 'spec.json'), 'utf8')) as TrainedModelSpec;
       const card = JSON.parse(readFileSync(join(v1, 'card.json'), 'utf8')) as { training: ModelCardDraft };
       const draft = structuredClone(card.training);
@@ -206,14 +210,14 @@ describe('champion loading', () => {
         card: draft,
         files: { 'line-context.json': readFileSync(join(v1, 'line-context.json')) },
       });
-      await registry.promote('coding-mismatch', '2', { actor: 'test', reason: 'stricter threshold' });
+      await registry.promote('coding-mismatch', '3', { actor: 'test', reason: 'stricter threshold' });
       const deadline = Date.now() + 10_000;
-      while (w.scoring.versions.models['coding-mismatch'] !== 'coding-mismatch@2' && Date.now() < deadline)
+      while (w.scoring.versions.models['coding-mismatch'] !== 'coding-mismatch@3' && Date.now() < deadline)
         await new Promise((r) => setTimeout(r, 50));
-      expect(w.scoring.versions.models['coding-mismatch']).toBe('coding-mismatch@2');
+      expect(w.scoring.versions.models['coding-mismatch']).toBe('coding-mismatch@3');
       const d = (await w.scoring.score(makeInvoice({ invoice_id: 'after-reload' }))).decision;
-      expect(d.versions.models['coding-mismatch']).toBe('coding-mismatch@2');
-      expect(d.versions.thresholds!['coding.review_at']).toBe('model-card:coding-mismatch@2');
+      expect(d.versions.models['coding-mismatch']).toBe('coding-mismatch@3');
+      expect(d.versions.thresholds!['coding.review_at']).toBe('model-card:coding-mismatch@3');
       const ex = await explanationOf(w, d.decision_id);
       expect(ex.routing.thresholds['coding.review_at']).toBeCloseTo(0.01, 6);
     } finally {

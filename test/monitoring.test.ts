@@ -3,7 +3,7 @@
  * shifted stream, a shadow challenger compared on labelled invoices (checked against a hand
  * computation), the audit sample and its error estimate, and the promotion gate.
  */
-import { cpSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { cpSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -94,7 +94,16 @@ function registryWithChallenger(): { dir: string; register: () => Promise<void> 
   const dir = mkdtempSync(join(tmpdir(), 'triage-mon-models-'));
   tmp.push(dir);
   cpSync(shippedModelsDir(), dir, { recursive: true });
-  const v1 = join(dir, 'coding-mismatch', '1');
+  // The test's world: coding-mismatch@1 as the champion and a challenger @2 registered here
+  // (the shipped registry's later versions are left out).
+  const codingDir = join(dir, 'coding-mismatch');
+  for (const v of readdirSync(codingDir))
+    if (/^\d+$/.test(v) && v !== '1') rmSync(join(codingDir, v), { recursive: true });
+  writeFileSync(
+    join(codingDir, 'aliases.json'),
+    JSON.stringify({ champion: '1', challenger: null, history: [] }, null, 2),
+  );
+  const v1 = join(codingDir, '1');
   return {
     dir,
     register: async () => {

@@ -148,7 +148,7 @@ describe('HCPCS sample invoices', () => {
     expect(exceptions).toHaveLength(9);
     for (const label of exceptions) {
       const d = decisions.get(label.invoice_id)!;
-      expect(d.versions.models['coding-mismatch'], label.invoice_id).toBe('coding-mismatch@1');
+      expect(d.versions.models['coding-mismatch'], label.invoice_id).toBe('coding-mismatch@2');
       expect(d.decision, label.invoice_id).not.toBe('AUTO_APPROVE');
       if (label.duplicate_of) {
         expect(d.decision).toBe('HOLD');

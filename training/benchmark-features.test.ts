@@ -55,6 +55,28 @@ describe('benchmarkFeatureProvider (feature-engineering vectors over the benchma
     expect(approvedOnTest.filter((v) => v === 1).length / approvedOnTest.length).toBeGreaterThan(0.9);
   });
 
+  it('keeps the code/category table for every code the train split bills; estimates only codes it never bills', () => {
+    const t = features.context.typicalQuantities;
+    const clean = bench.records
+      .filter((r) => r.label.split === 'train')
+      .flatMap((r) => {
+        const bad = new Set(r.label.coding.map((c) => c.line_number));
+        return r.invoice.lines.filter((l) => l.code?.system === 'HCPCS' && !bad.has(l.line_number));
+      });
+    const billed = new Set(
+      bench.records
+        .filter((r) => r.label.split === 'train')
+        .flatMap((r) => r.invoice.lines.flatMap((l) => (l.code?.system === 'HCPCS' ? [l.code.value] : []))),
+    );
+    const count = new Map<string, number>();
+    for (const l of clean) count.set(l.code!.value, (count.get(l.code!.value) ?? 0) + 1);
+    // a billed code has an entry only with 5 clean lines of its own (then its median), as before
+    for (const code of billed) expect(code in t.byCode, code).toBe((count.get(code) ?? 0) >= 5);
+    const estimated = Object.keys(t.byCode).filter((c) => !billed.has(c));
+    expect(estimated.length).toBeGreaterThan(1000);
+    expect(t.source).toMatch(/never bills: median of their section's lines/);
+  });
+
   it('compares pairs as serving does: the stored side carries no description stems', async () => {
     const a = await assembleTask('duplicate', bench, features.provider);
     expect(a.data.featureNames).toEqual(PAIR_VECTOR_NAMES);

@@ -10,8 +10,9 @@
  *   `SEC:<section>`), plus the category counts of the vendor's **earlier** HCPCS lines in
  *   submission order (its history at the time the invoice arrives);
  * - **typical quantities**: `fitTypicalQuantities` over the benchmark train split's clean
- *   HCPCS lines (written next to the model as `line-context.json`, since serving needs the
- *   same table);
+ *   HCPCS lines, with an estimate from the price band for every priced code of the reference
+ *   that no train line bills (written next to the model as `line-context.json`, since serving
+ *   needs the same table);
  * - **context dropout**: for a seeded share (default 25%) of the train split's invoices the
  *   vendor profile and typical quantities are withheld, so the model also learns the regime
  *   where the service has no profile or history for a vendor (the `*_present` / `*_known`
@@ -32,14 +33,18 @@ import { cosine } from '../features/hashing.js';
 import { extractInvoiceFeatures } from '../features/invoice-features.js';
 import {
   buildVendorHistory,
-  fitTypicalQuantities,
   lineFeatureVector,
   lineServiceDate,
   LINE_VECTOR_NAMES,
   type TypicalQuantities,
   type VendorHistory,
 } from '../features/line-features.js';
-import { referenceIndex, type ReferenceIndex } from '../features/reference-index.js';
+import { referenceFee, referenceIndex, type ReferenceIndex } from '../features/reference-index.js';
+import {
+  fitTypicalQuantities,
+  type PricedCode,
+  type TypicalQuantityLine,
+} from '../features/typical-quantities.js';
 import { comparePair, pairSideOfInvoice, type PairSide } from '../features/pair.js';
 import { featureSchemaVersion } from '../features/schema.js';
 import type { LoadedBenchmark } from './benchmark.js';
@@ -100,20 +105,43 @@ export function benchmarkFeatureProvider(
   const categoryOf = (code: string | undefined): string | null =>
     code ? (reference.get(code.toUpperCase())?.category ?? null) : null;
 
-  // typical quantities from the train split's clean HCPCS lines with known codes
-  const clean: { code: string; category: string; quantity: number }[] = [];
+  // typical quantities from the train split's clean HCPCS lines with known codes; priced codes
+  // with too few lines of their own get their price band's median (features/typical-quantities.ts)
+  const feeOf = (code: string): number | null => {
+    const fee = referenceFee(reference.get(code)?.fees ?? [], []);
+    return fee && fee.amountCents > 0 ? fee.amountCents : null;
+  };
+  const clean: TypicalQuantityLine[] = [];
   for (const r of bench.records) {
     if (r.label.split !== 'train') continue;
     const bad = new Set(r.label.coding.map((c) => c.line_number));
     for (const l of r.invoice.lines) {
       if (bad.has(l.line_number) || l.code?.system !== 'HCPCS') continue;
-      const category = categoryOf(l.code.value);
-      if (category) clean.push({ code: l.code.value.toUpperCase(), category, quantity: l.quantity });
+      const code = l.code.value.toUpperCase();
+      const category = categoryOf(code);
+      if (category) clean.push({ code, category, quantity: l.quantity, feeCents: feeOf(code) });
     }
+  }
+  // Only codes the train split never bills get an estimate: every train line keeps the table
+  // it had (code median, else category median), so the fitted weights do not change, while
+  // the calibration, thresholds and test parts (other vendors, other catalogues) and serving
+  // judge a code never seen in training by its price band.
+  const billed = new Set<string>();
+  for (const r of bench.records)
+    if (r.label.split === 'train')
+      for (const l of r.invoice.lines) if (l.code?.system === 'HCPCS') billed.add(l.code.value.toUpperCase());
+  const priced: PricedCode[] = [];
+  for (const [code, fees] of sharedReferenceData().fees) {
+    const fee = referenceFee(fees, []);
+    if (fee && fee.amountCents > 0 && reference.get(code) && !billed.has(code.toUpperCase()))
+      priced.push({ code, feeCents: fee.amountCents });
   }
   const typical: TypicalQuantities = fitTypicalQuantities(
     clean,
-    `benchmark train split, ${clean.length} clean HCPCS lines (files ${bench.files.map((f) => f.sha256.slice(0, 12)).join(', ')})`,
+    `benchmark train split, ${clean.length} clean HCPCS lines (files ${bench.files.map((f) => f.sha256.slice(0, 12)).join(', ')}); ` +
+      `codes the split never bills: median of their section's lines with a CMS 2025 fee within the same factor-of-2 band`,
+    5,
+    priced,
   );
 
   // vendor history: category counts of each vendor's earlier lines, in submission order

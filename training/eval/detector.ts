@@ -28,6 +28,12 @@ export interface InvoiceOutput {
   lines: LineOutput[];
   /** Routing outcome when the detector makes one (`AUTO_APPROVE`, `REVIEW`, `HOLD`). */
   decision?: string;
+  /**
+   * What sent the invoice to people, when the detector says: the code of its heaviest reason in
+   * the queue it was routed to (e.g. `QUANTITY_IMPLAUSIBLE`), and the line that reason is about
+   * (null for an invoice-level reason). For the review-load breakdown of the report.
+   */
+  cause?: { reason: string; lineNumber: number | null };
 }
 
 /** Which tasks a detector scores. */

@@ -45,11 +45,53 @@ describe('decision guarantee on a split', () => {
       cleanToPeople: 30,
       perThousandInvoices: (1000 * 30) / 1100,
       perThousandClean: (1000 * 30) / 1026,
+      causes: { byReason: { '(none)': 30 }, byCode: { '(none)': 30 }, byVendor: { V7: 10, V3: 20 } },
     });
     const text = renderGuarantee('current', g).join('\n');
     expect(text).toContain('exceptions among AUTO_APPROVE 4/1000 = 0.40% (promised <= 0.50%');
     expect(text).toContain('clean among HOLD 10/40 = 25.00%');
     expect(text).toMatch(/HOLD.*FAIL/);
     expect(text).toContain('30 of 1026 clean invoices sent to people');
+  });
+
+  it('counts what sent the clean invoices to people, most frequent first', () => {
+    const g = decisionGuarantee([
+      ...Array.from({ length: 3 }, () => ({
+        decision: 'REVIEW',
+        exception: false,
+        vendorId: 'V1',
+        cause: 'QUANTITY_IMPLAUSIBLE',
+        causeCode: 'A6604',
+      })),
+      {
+        decision: 'HOLD',
+        exception: false,
+        vendorId: 'V2',
+        cause: 'DESCRIPTION_CODE_MISMATCH',
+        causeCode: 'G0306',
+      },
+      { decision: 'REVIEW', exception: false, vendorId: 'V2', cause: 'LINE_REBILLED', causeCode: null },
+      // not counted: an exception sent to people, a clean invoice approved
+      {
+        decision: 'REVIEW',
+        exception: true,
+        vendorId: 'V3',
+        cause: 'PRICE_ABOVE_FEE_SCHEDULE',
+        causeCode: 'E0601',
+      },
+      { decision: 'AUTO_APPROVE', exception: false, vendorId: 'V3' },
+    ]);
+    expect(g.reviewLoad.cleanToPeople).toBe(5);
+    expect(g.reviewLoad.causes).toEqual({
+      byReason: { QUANTITY_IMPLAUSIBLE: 3, DESCRIPTION_CODE_MISMATCH: 1, LINE_REBILLED: 1 },
+      byCode: { A6604: 3, '(invoice)': 1, G0306: 1 },
+      byVendor: { V1: 3, V2: 2 },
+    });
+    expect(Object.keys(g.reviewLoad.causes.byVendor)).toEqual(['V1', 'V2']);
+    const text = renderGuarantee('current', g).join('\n');
+    expect(text).toContain(
+      'clean sent to people by reason: QUANTITY_IMPLAUSIBLE 3, DESCRIPTION_CODE_MISMATCH 1, LINE_REBILLED 1',
+    );
+    expect(text).toContain('by code: A6604 3, (invoice) 1, G0306 1');
   });
 });

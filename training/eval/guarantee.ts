@@ -43,6 +43,16 @@ export interface ReviewLoad {
   cleanToPeople: number;
   perThousandInvoices: number;
   perThousandClean: number;
+  /**
+   * The clean invoices sent to people, counted by what sent them (the decision's heaviest reason
+   * in its queue, `(none)` when the detector does not say), by the HCPCS code of the line that
+   * reason is about (`(invoice)` for an invoice-level reason) and by vendor; most frequent first.
+   */
+  causes: {
+    byReason: Record<string, number>;
+    byCode: Record<string, number>;
+    byVendor: Record<string, number>;
+  };
 }
 
 /** {@link decisionGuarantee}'s result. */
@@ -58,6 +68,17 @@ export interface RoutedTruth {
   decision: string;
   exception: boolean;
   vendorId: string;
+  /** The reason code that sent the invoice to people, if known (see {@link ReviewLoad}). */
+  cause?: string;
+  /** HCPCS code of the line that reason is about; null for an invoice-level reason. */
+  causeCode?: string | null;
+}
+
+/** Counts of `keys`, most frequent first (ties by key). */
+function tally(keys: readonly string[]): Record<string, number> {
+  const m = new Map<string, number>();
+  for (const k of keys) m.set(k, (m.get(k) ?? 0) + 1);
+  return Object.fromEntries([...m].sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1)));
 }
 
 function check(rows: readonly RoutedTruth[], side: string, promised: number, delta: number): PromiseCheck {
@@ -92,7 +113,8 @@ export function decisionGuarantee(
   promise: { autoApprove: number; hold: number; delta: number } = DECISION_PROMISE,
 ): DecisionGuarantee {
   const clean = rows.filter((r) => !r.exception);
-  const cleanToPeople = clean.filter((r) => r.decision === 'REVIEW' || r.decision === 'HOLD').length;
+  const toPeople = clean.filter((r) => r.decision === 'REVIEW' || r.decision === 'HOLD');
+  const cleanToPeople = toPeople.length;
   return {
     delta: promise.delta,
     autoApprove: check(rows, 'AUTO_APPROVE', promise.autoApprove, promise.delta),
@@ -103,6 +125,13 @@ export function decisionGuarantee(
       cleanToPeople,
       perThousandInvoices: rows.length ? (1000 * cleanToPeople) / rows.length : 0,
       perThousandClean: clean.length ? (1000 * cleanToPeople) / clean.length : 0,
+      causes: {
+        byReason: tally(toPeople.map((r) => r.cause ?? '(none)')),
+        byCode: tally(
+          toPeople.map((r) => (r.causeCode === undefined ? '(none)' : (r.causeCode ?? '(invoice)'))),
+        ),
+        byVendor: tally(toPeople.map((r) => r.vendorId)),
+      },
     },
   };
 }
@@ -120,5 +149,19 @@ export function renderGuarantee(name: string, g: DecisionGuarantee): string[] {
     `${name} decision guarantee: ${side('clean among HOLD', g.hold)}`,
     `${name} review load: ${l.cleanToPeople} of ${l.clean} clean invoices sent to people (REVIEW or HOLD): ` +
       `${l.perThousandClean.toFixed(1)} per 1,000 clean, ${l.perThousandInvoices.toFixed(1)} per 1,000 invoices`,
+    ...(l.cleanToPeople > 0
+      ? [
+          `${name} clean sent to people by reason: ${top(l.causes.byReason)}`,
+          `${name} clean sent to people by code: ${top(l.causes.byCode)}`,
+          `${name} clean sent to people by vendor: ${top(l.causes.byVendor)}`,
+        ]
+      : []),
   ];
+}
+
+/** The `n` most frequent entries of a tally as `key n, key n, ...` (and how many more keys). */
+function top(counts: Record<string, number>, n = 10): string {
+  const entries = Object.entries(counts);
+  const shown = entries.slice(0, n).map(([k, v]) => `${k} ${v}`);
+  return entries.length > n ? `${shown.join(', ')} (+${entries.length - n} more)` : shown.join(', ');
 }

@@ -157,7 +157,16 @@ function measure(
     const t = byId.get(o.invoiceId);
     if (!o.decision || !t) return [];
     const exception = t.duplicate !== null || t.lines.some((l) => l.kind !== null);
-    return [{ decision: o.decision, exception, vendorId: t.summary.vendor_id }];
+    const cause = o.cause
+      ? {
+          cause: o.cause.reason,
+          causeCode:
+            o.cause.lineNumber === null
+              ? null
+              : (t.lines.find((l) => l.lineNumber === o.cause?.lineNumber)?.code ?? null),
+        }
+      : {};
+    return [{ decision: o.decision, exception, vendorId: t.summary.vendor_id, ...cause }];
   });
   const guarantee = routed.length > 0 ? decisionGuarantee(routed) : null;
   const examples = {

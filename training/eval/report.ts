@@ -192,6 +192,20 @@ export async function renderHtml(report: EvalReport, title = 'invoice-triage eva
         }),
       ),
     );
+    const list = (counts: Record<string, number>): string =>
+      Object.entries(counts)
+        .slice(0, 12)
+        .map(([k, v]) => `${k} ${v}`)
+        .join(', ');
+    parts.push(
+      htmlTable(
+        ['detector', 'clean sent to people by reason', 'by code of that line', 'by vendor'],
+        guaranteed.map((d) => {
+          const c = d.guarantee!.reviewLoad.causes;
+          return [d.name, list(c.byReason), list(c.byCode), list(c.byVendor)];
+        }),
+      ),
+    );
   }
   parts.push('<h2>Confusion examples</h2>');
   for (const d of report.detectors) {

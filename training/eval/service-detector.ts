@@ -5,7 +5,7 @@
  * order, exactly as the API would receive them. The service is injected (wired in `bin/`),
  * so this module depends on its shape only.
  */
-import type { DecisionResponse, Versions } from '../../core/decision.js';
+import { REASON_CODES, type DecisionResponse, type Versions } from '../../core/decision.js';
 import type { Invoice } from '../../core/invoice.js';
 import type { CodingKind } from '../../datasets/benchmark/types.js';
 import { detectorFromScorer, type Detector } from './detector.js';
@@ -24,6 +24,21 @@ export const REASON_TO_KIND: Readonly<Record<string, CodingKind>> = {
   DESCRIPTION_CODE_MISMATCH: 'wrong_code_same_family',
   PRINTED_CODE_DIFFERS: 'wrong_code_same_family',
 };
+
+/**
+ * The heaviest reason of a decision that sends an invoice to people, in the queue it was routed
+ * to (any queue when none of its reasons is in it); null for an auto-approved invoice.
+ */
+export function causeOf(decision: DecisionResponse): { reason: string; lineNumber: number | null } | null {
+  if (decision.decision === 'AUTO_APPROVE' || decision.reasons.length === 0) return null;
+  const queueOf = (code: string): string | undefined =>
+    (REASON_CODES as Record<string, { queue: string }>)[code]?.queue;
+  const inQueue = decision.reasons.filter((r) => queueOf(r.code) === decision.queue);
+  const pool = inQueue.length > 0 ? inQueue : decision.reasons;
+  const top = pool.reduce((a, b) => (b.weight > a.weight ? b : a));
+  const line = top.evidence['line_number'];
+  return { reason: top.code, lineNumber: typeof line === 'number' ? line : null };
+}
 
 /** Options of {@link createServiceDetector}. */
 export interface ServiceDetectorOptions {
@@ -53,7 +68,9 @@ export function createServiceDetector(service: ScoringServiceLike, opts: Service
     thresholds: { duplicate: opts.duplicateThreshold, coding: opts.codingThreshold },
     async score(inv) {
       const { decision } = await service.score(inv);
+      const cause = causeOf(decision);
       return {
+        ...(cause ? { cause } : {}),
         invoiceId: inv.invoice_id,
         duplicateScore: decision.scores.duplicate,
         duplicateOf: decision.duplicates[0]?.invoice_id ?? null,

@@ -15,12 +15,8 @@ import { loadReferenceData } from '../../datasets/reference.js';
 import { readBenchmark, readVendors } from '../../datasets/benchmark/read.js';
 import type { BenchmarkRecord, BenchmarkSplit } from '../../datasets/benchmark/types.js';
 import { codeCategory, referenceIndex } from '../../features/reference-index.js';
-import {
-  fitTypicalQuantities,
-  lineFeatureVector,
-  lineServiceDate,
-  LINE_VECTOR_NAMES,
-} from '../../features/line-features.js';
+import { lineFeatureVector, lineServiceDate, LINE_VECTOR_NAMES } from '../../features/line-features.js';
+import { fitTypicalQuantities } from '../../features/typical-quantities.js';
 import { rocAuc } from '../eval/metrics.js';
 
 /** ROC-AUC of scores for positives vs negatives (training/eval/metrics.ts); NaN when either is empty. */
