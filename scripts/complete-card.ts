@@ -65,7 +65,7 @@ if (opts.unseen) {
     if (!current) throw new Error(`${file}: no current detector`);
     const what =
       `${bench.generator_version} seed ${bench.seed}, ${report.split} split ` +
-      `(${report.invoices} invoices${report.limit ? `, the first ${report.limit}` : ''})`;
+      `(${report.limit ? `its first ${report.invoices}` : report.invoices} invoices)`;
     return unseenEvaluationNote(what, current);
   });
   completed = withUnseenNotes(completed, notes);

@@ -173,10 +173,10 @@ describe('unseen-data notes', () => {
     },
   } as unknown as DetectorReport;
 
-  it('states precision and recall, each kind with positives, each combination, hard negatives, the promise and the review load', () => {
+  it('states precision and recall, the recall of each kind with positives, each combination, hard negatives, the promise and the review load', () => {
     expect(unseenEvaluationNote('seed 101, test split (1000 invoices)', report)).toBe(
       `${UNSEEN_NOTE_PREFIX} seed 101, test split (1000 invoices), served as duplicate@1 + coding-mismatch@1 (policy-default@1): ` +
-        'duplicates at review precision 0.750, recall 0.900 (9/10); per kind caught exact_resubmission 6/6 (precision 1.000); ' +
+        'duplicates at review precision 0.750, recall 0.900 (9/10); per kind caught exact_resubmission 6/6; ' +
         'with two or more changes caught date_shifted+retotalled 1/1, rekeyed_number+retotalled 1/2; ' +
         'hard negatives flagged recurring_monthly 1/12; exceptions among AUTO_APPROVE 2/800 = 0.25% ' +
         '(promised <= 0.50%; 95% upper bound 1.23% over 40 vendors) PASS; clean invoices sent to people 90 of 900, 100 per 1,000 clean.',
