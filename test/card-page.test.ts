@@ -154,6 +154,22 @@ describe('model card page', () => {
     expect(await other.locator('.no-reliability').count()).toBe(1);
     await other.close();
   });
+
+  it('draws the shipped duplicate card’s reliability diagram and label mix', async () => {
+    const dup = JSON.parse(
+      readFileSync(join(shippedModelsDir(), 'duplicate', '1', 'card.json'), 'utf8'),
+    ) as ModelCard;
+    const bins = dup.training!.calibration.reliabilityTest!;
+    const other = await browser.newPage();
+    await other.setContent(renderCardPage(dup, { unavailable: 'no tenant' }));
+    expect(await other.locator('svg.reliability circle').count()).toBe(
+      bins.filter((b) => b.count > 0).length,
+    );
+    expect(bins.filter((b) => b.count > 0).length).toBeGreaterThan(3);
+    const mix = await other.locator('h2#labels + table tbody tr').allInnerTexts();
+    expect(mix.map((r) => r.split('\t')[0])).toEqual(['reviewer', 'audit_sample', 'erp']);
+    await other.close();
+  });
 });
 
 describe('GET /v1/models/{name}/versions/{v}/card.html', () => {

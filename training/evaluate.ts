@@ -3,11 +3,26 @@
  * flagged (not auto-approved) when `score > autoApprove`, held when `score >= hold`. Built on
  * the shared metric functions of `training/eval/metrics.ts` (ROC-AUC, PR-AUC, ECE).
  */
-import type { KindMetrics, OperatingPoint, SplitMetrics } from '../models/spec.js';
+import type { CalibrationReport, KindMetrics, OperatingPoint, SplitMetrics } from '../models/spec.js';
 import { calibration, prAuc, rocAuc, type Scored } from './eval/metrics.js';
 
 /** NaN (undefined metric) as null, for JSON. */
 export const orNull = (v: number): number | null => (Number.isFinite(v) ? v : null);
+
+/**
+ * The reliability diagram a card records for its test split (`calibration.reliabilityTest`):
+ * ten bins of width 0.1 over the calibrated score, each with its count, mean score and share
+ * of positives (null when the bin is empty).
+ */
+export function reliabilityBins(xs: readonly Scored[]): NonNullable<CalibrationReport['reliabilityTest']> {
+  return calibration(xs).bins.map((b) => ({
+    lo: b.lo,
+    hi: b.hi,
+    count: b.count,
+    meanScore: orNull(b.meanScore),
+    positiveRate: orNull(b.positiveRate),
+  }));
+}
 
 /** Confusion when "flagged" means `score > t` (review side) or `score >= t` (hold side). */
 export function operatingPoint(xs: readonly Scored[], t: number, side: 'review' | 'hold'): OperatingPoint {

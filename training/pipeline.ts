@@ -37,7 +37,7 @@ import { calibrateAll, ece, logLoss, selectCalibration } from './calibration.js'
 import { datasetRows, subset, type DatasetRow } from './data.js';
 import type { InvoiceOutput } from './eval/detector.js';
 import { calibration as reliability, prAuc, prCurve, rocAuc, type Scored } from './eval/metrics.js';
-import { orNull, perKindMetrics, splitMetrics, type KindScored } from './evaluate.js';
+import { orNull, perKindMetrics, reliabilityBins, splitMetrics, type KindScored } from './evaluate.js';
 import { deriveSeed, keyUniform } from './rng.js';
 import { designGrid, learnThenTest, separateHold, type LttResult, type PValueMethod } from './thresholds.js';
 import { trainNetwork } from './train.js';
@@ -356,13 +356,7 @@ export async function runPipeline(a: AssembledData, o: PipelineOptions): Promise
       eceAfterTest: testRows.length ? orNull(ece(testRows.map(scoreOf), testY)) : null,
       eceBeforeCalibration: orNull(sel.eceBefore),
       eceAfterCalibration: orNull(sel.eceAfter),
-      reliabilityTest: reliability(unitScored).bins.map((b) => ({
-        lo: b.lo,
-        hi: b.hi,
-        count: b.count,
-        meanScore: orNull(b.meanScore),
-        positiveRate: orNull(b.positiveRate),
-      })),
+      reliabilityTest: reliabilityBins(unitScored),
     },
     thresholds: {
       autoApprove: choice('approve', approve, approveAlpha),

@@ -1,0 +1,123 @@
+/**
+ * The shipped duplicate champion (models/artifacts/duplicate, its `champion` alias) on a
+ * resubmission changed in two ways at once: same vendor and invoice number, dated one day later,
+ * total 5 cents higher. The pair model scores it above the card's review threshold (each change
+ * alone too), and through the served pipeline the resubmission goes to people as a duplicate of
+ * the original instead of being auto-approved.
+ */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { shippedModelsDir, wire, type Wired } from '../bin/bootstrap.js';
+import type { Invoice } from '../core/invoice.js';
+import { pairFeatureVector } from '../features/comparisons.js';
+import { extractInvoiceFeatures } from '../features/invoice-features.js';
+import { comparePair, pairSideOfInvoice } from '../features/pair.js';
+import type { ModelCard } from '../models/card.js';
+import { predictProbability, type TrainedModelSpec } from '../models/spec.js';
+
+const dir = join(shippedModelsDir(), 'duplicate');
+const version = (JSON.parse(readFileSync(join(dir, 'aliases.json'), 'utf8')) as { champion: string })
+  .champion;
+const spec = JSON.parse(readFileSync(join(dir, version, 'spec.json'), 'utf8')) as TrainedModelSpec;
+const card = JSON.parse(readFileSync(join(dir, version, 'card.json'), 'utf8')) as ModelCard;
+
+/**
+ * A clean invoice (codes billed under their CMS descriptors at usual quantities), so that only
+ * the duplicate check can keep it from auto-approval.
+ */
+const original: Invoice = {
+  invoice_id: 'orig',
+  vendor: { id: 'V-300042', name: 'Heritage Ambulance Service Co.', tax_id: '97-2456213' },
+  invoice_number: 'HAS-2024-00027',
+  invoice_date: '2024-07-01',
+  due_date: '2024-08-15',
+  currency: 'USD',
+  total_cents: 54_217,
+  document_type: 'invoice',
+  lines: [
+    {
+      line_number: 1,
+      description: 'Ambulance service, basic life support, non-emergency transport',
+      code: { system: 'HCPCS', value: 'A0428' },
+      quantity: 1,
+      unit_price_cents: 46_411,
+      amount_cents: 46_411,
+      service_date: '2024-06-28',
+    },
+    {
+      line_number: 2,
+      description: 'Ground mileage, per statute mile',
+      code: { system: 'HCPCS', value: 'A0425' },
+      quantity: 6,
+      unit_price_cents: 1_301,
+      amount_cents: 7_806,
+      service_date: '2024-06-28',
+    },
+  ],
+};
+/** The resubmission: same vendor and number, one day later, total and last line 5 cents higher. */
+const resubmitted: Invoice = {
+  ...original,
+  invoice_id: 'again',
+  invoice_date: '2024-07-02',
+  total_cents: 54_222,
+  lines: [original.lines[0]!, { ...original.lines[1]!, unit_price_cents: 1_301, amount_cents: 7_811 }],
+};
+
+const pairScore = (a: Invoice, b: Invoice, cosine: number): number =>
+  predictProbability(
+    spec,
+    pairFeatureVector(
+      comparePair(
+        pairSideOfInvoice(a, extractInvoiceFeatures(a)),
+        pairSideOfInvoice(b, extractInvoiceFeatures(b)),
+        cosine,
+      ),
+    ),
+  );
+
+describe('the duplicate champion on a resubmission dated one day later with a total 5 cents higher', () => {
+  it('scores the pair above the review threshold at every embedding similarity, as each change alone', () => {
+    for (const cosine of [0.8, 0.9, 0.97, 0.99]) {
+      const both = pairScore(resubmitted, original, cosine);
+      const dateOnly = pairScore(
+        { ...original, invoice_id: 'd', invoice_date: '2024-07-02' },
+        original,
+        cosine,
+      );
+      const totalOnly = pairScore(
+        { ...resubmitted, invoice_id: 't', invoice_date: '2024-07-01' },
+        original,
+        cosine,
+      );
+      for (const s of [both, dateOnly, totalOnly])
+        expect(s, `cosine ${cosine}`).toBeGreaterThan(card.thresholds.autoApprove);
+      // an unchanged copy at the same similarity is held
+      expect(pairScore({ ...original, invoice_id: 'c' }, original, cosine)).toBeGreaterThanOrEqual(
+        card.thresholds.hold,
+      );
+    }
+  });
+
+  describe('through the served pipeline', () => {
+    let w: Wired;
+    beforeAll(async () => {
+      w = await wire({ engine: 'pglite' }, { models: { reloadMs: null } });
+    }, 120_000);
+    afterAll(async () => {
+      await w?.repo.close();
+      await w?.closeModels();
+    });
+
+    it('auto-approves the original and sends the resubmission to people as its duplicate', async () => {
+      expect(w.scoring.versions.models.duplicate).toBe(`duplicate@${version}`);
+      const first = await w.scoring.score(original);
+      expect(first.decision.decision).toBe('AUTO_APPROVE');
+      const again = await w.scoring.score(resubmitted);
+      expect(['REVIEW', 'HOLD']).toContain(again.decision.decision);
+      expect(again.decision.duplicates[0]).toMatchObject({ invoice_id: 'orig' });
+      expect(again.decision.scores.duplicate).toBeGreaterThan(card.thresholds.autoApprove);
+    });
+  });
+});
