@@ -7,7 +7,6 @@ import { randomUUID } from 'node:crypto';
 import type { DecisionResponse, Versions } from '../core/decision.js';
 import type { FieldError } from '../core/errors.js';
 import type { Invoice } from '../core/invoice.js';
-import type { VendorProfile } from '../core/vendor.js';
 import { featureSchemaVersion } from '../features/schema.js';
 import {
   conflict,
@@ -24,12 +23,7 @@ import type {
   MaybePromise,
   PairScore,
 } from './scorers.js';
-import {
-  DEFAULT_POLICY_DEFINITION,
-  parsePolicyDocument,
-  policyDefinition,
-  type PolicyDefinition,
-} from './policy.js';
+import { DEFAULT_POLICY_DEFINITION, type PolicyDefinition } from './policy.js';
 import type { ReferenceIndex } from '../features/reference-index.js';
 import { extractionConfidenceReasons } from './extraction-confidence.js';
 import {
@@ -62,6 +56,7 @@ import type { ProcurementMatcher } from './procurement/matcher.js';
 import { matchInvoiceProcurement } from './procurement/match-invoice.js';
 import type { ScoredEvent, ScoringMonitor } from '../monitoring/hooks.js';
 import { createChunkScorer, type ChunkScorer } from './chunk-scoring.js';
+import { createConfigCache } from './config-cache.js';
 
 /** Dependencies of the scoring service (all injected; nothing here reads the environment). */
 export interface ScoringDeps {
@@ -155,9 +150,6 @@ export function withScore(
   };
 }
 
-/** Entries of each of the service's policy and vendor-profile caches before they are emptied. */
-const CACHE_MAX = 10_000;
-
 /** The tenant of the CLI and of callers that do not name one. */
 export const DEFAULT_TENANT = 'default';
 
@@ -185,44 +177,9 @@ export function createScoringService(deps: ScoringDeps): ScoringService {
   });
   const fromCards = deps.thresholdsFromCards ?? true;
 
-  // Policies and vendor profiles are cached by version: each score reads the current versions
-  // (one statement, repo.configVersions) and reads a document only when its version changed,
-  // so a change made through any process is used by the next score of every process.
-  const policyCache = new Map<string, PolicyDefinition>();
-  const profileCache = new Map<string, VendorProfile>();
+  const configCache = createConfigCache(deps.repo, defaultPolicy);
   function policyFor(tenantId: string): Promise<PolicyDefinition> {
-    return deps.repo.policies.latestVersion(tenantId).then((v) => policyAt(tenantId, v));
-  }
-  /** The tenant's policy of version `v` (its latest), from the cache when it holds that version. */
-  async function policyAt(tenantId: string, v: number): Promise<PolicyDefinition> {
-    if (v <= 1) return defaultPolicy;
-    const cached = policyCache.get(tenantId);
-    if (cached && cached.label.endsWith(`@${v}`)) return cached;
-    const stored = await deps.repo.policies.latest(tenantId);
-    if (!stored) return defaultPolicy;
-    const def: PolicyDefinition = {
-      ...policyDefinition(parsePolicyDocument(stored.document), stored.version),
-      label: stored.label,
-    };
-    if (policyCache.size >= CACHE_MAX) policyCache.clear();
-    policyCache.set(tenantId, def);
-    return def;
-  }
-
-  /** The vendor's profile of version `v` (null: none registered), from the cache when it holds that version. */
-  async function profileAt(
-    tenantId: string,
-    vendorId: string,
-    v: number | null,
-  ): Promise<VendorProfile | null> {
-    if (v === null) return null;
-    const key = `${tenantId}\u0000${vendorId}`;
-    const cached = profileCache.get(key);
-    if (cached && cached.version === v) return cached;
-    const read = await deps.repo.vendors.get(tenantId, vendorId);
-    if (profileCache.size >= CACHE_MAX) profileCache.clear();
-    if (read) profileCache.set(key, read);
-    return read;
+    return deps.repo.policies.latestVersion(tenantId).then((v) => configCache.policyAt(tenantId, v));
   }
 
   function referenceCode(code: string): ReferenceCodeInfo | null {
@@ -247,8 +204,8 @@ export function createScoringService(deps: ScoringDeps): ScoringService {
       .configVersions(tenantId, invoice.vendor.id)
       .then((v) =>
         Promise.all([
-          profileAt(tenantId, invoice.vendor.id, v.vendor),
-          policyAt(tenantId, v.policy),
+          configCache.profileAt(tenantId, invoice.vendor.id, v.vendor),
+          configCache.policyAt(tenantId, v.policy),
         ] as const),
       );
     const [[profile, policyDef], vendorCodeCounts, vendorBaselines] = await Promise.all([
