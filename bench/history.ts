@@ -29,7 +29,10 @@ export interface HistoryImportResult {
   seconds: number;
   /** Of which the index build. */
   indexSeconds: number;
-  /** CPU seconds of the PostgreSQL backends of the import (user + system, /proc), null if unreadable. */
+  /**
+   * CPU seconds of the import's PostgreSQL backends (user + system, /proc; the writes, not the
+   * deferred index build, whose parallel workers are other processes), null if unreadable.
+   */
   pgCpuSeconds: number | null;
   /** CPU seconds of this process (user + system) during the run. */
   cpuSeconds: number;
@@ -57,18 +60,23 @@ async function medianMs(runs: number, f: () => Promise<unknown>): Promise<number
   return times.sort((a, b) => a - b)[Math.floor(runs / 2)]!;
 }
 
-/** Summed user + system CPU seconds of PostgreSQL backends on this machine (/proc), or null. */
+/**
+ * Summed user + system CPU seconds of PostgreSQL backends on this machine (/proc), or null
+ * when none is readable (PostgreSQL elsewhere).
+ */
 function backendsCpuSeconds(pids: readonly number[]): number | null {
   let ticks = 0;
-  try {
-    for (const pid of pids) {
+  let read = 0;
+  for (const pid of pids) {
+    try {
       const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
       ticks += Number(f[11]) + Number(f[12]);
+      read++;
+    } catch {
+      // Not on this machine, or not ours to read.
     }
-  } catch {
-    return null;
   }
-  return ticks / 100;
+  return read > 0 ? ticks / 100 : null;
 }
 
 /** Options of {@link runHistoryBenchmark}. */
@@ -131,8 +139,8 @@ export async function runHistoryBenchmark(
             )
           ).map((r) => r.pid)
         : [];
+    const pgCpu = backendsCpuSeconds(pids);
     const index = deferIndex ? await repo.history.buildIndex() : { seconds: 0 };
-    const pgCpu1 = backendsCpuSeconds(pids);
     const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
     const cpu = process.cpuUsage(cpu0);
     const probe = make(Math.floor(n / 2));
@@ -172,7 +180,7 @@ export async function runHistoryBenchmark(
       deferIndex,
       seconds,
       indexSeconds: index.seconds,
-      pgCpuSeconds: pgCpu1 === null || pids.length === 0 ? null : pgCpu1,
+      pgCpuSeconds: pgCpu,
       cpuSeconds: (cpu.user + cpu.system) / 1e6,
       invoicesPerSecond: n / seconds,
       minutesPer1M: 1e6 / (n / seconds) / 60,
