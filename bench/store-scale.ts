@@ -139,7 +139,7 @@ export async function runStoreScaleBenchmark(
   return out;
 }
 
-/** EXPLAIN (ANALYZE, BUFFERS) of the candidate search of a new invoice on the tenant. */
+/** EXPLAIN (ANALYZE, BUFFERS) of the candidate search of a new invoice, planned as in scoring. */
 async function explainSearch(db: SqlDatabase, tenant: string, i: number): Promise<string> {
   const inv = { ...benchInvoice(i, true), invoice_id: `scale-explain-${i}` };
   const p = prepare(inv);
@@ -158,8 +158,9 @@ async function explainSearch(db: SqlDatabase, tenant: string, i: number): Promis
     },
     { exactSearchMaxRows: DEFAULT_EXACT_MAX_ROWS, vendorWindowDays: DEFAULT_VENDOR_WINDOW_DAYS },
   );
-  const rows = await db.transaction((tx) =>
-    tx.query<{ 'QUERY PLAN': string }>(`EXPLAIN (ANALYZE, BUFFERS) ${text}`, values),
+  const rows = await db.transaction(
+    (tx) => tx.query<{ 'QUERY PLAN': string }>(`EXPLAIN (ANALYZE, BUFFERS) ${text}`, values),
+    { parallelQuery: false },
   );
   return rows.map((r) => r['QUERY PLAN']).join('\n');
 }

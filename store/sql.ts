@@ -31,6 +31,15 @@ export interface SqlExecutor {
 export interface TransactionOptions {
   /** Advisory lock keys (`lockKey(...)` of store/locks.ts) to hold for the whole transaction. */
   lockKeys?: readonly string[];
+  /**
+   * False: the transaction's statements are planned without parallel workers (PostgreSQL
+   * `SET LOCAL max_parallel_workers_per_gather = 0`, in BEGIN's round trip; PGlite has none).
+   * For the short scoring transaction: on a tenant of 1M invoices the planner gave the candidate
+   * search's exact-kNN branch (switched off by a one-time filter) a parallel sort, and every
+   * search launched two workers only to evaluate that filter (84 ms of backend CPU and 630 ms p50
+   * per scored invoice, against 9.7 ms and 150 ms at 100k).
+   */
+  parallelQuery?: boolean;
 }
 
 /** A database: an executor plus transactions and lifecycle. */

@@ -184,6 +184,41 @@ describe.each(engines('store'))('store on $name', ({ name, config }) => {
 });
 
 describe.each(engines('migrate'))('migrations on $name', ({ config }) => {
+  it('a transaction with parallelQuery false is planned without parallel workers; the setting ends with it', async () => {
+    const cfg = config();
+    const db: SqlDatabase =
+      cfg.engine === 'postgres'
+        ? await openPostgres({
+            connectionString: cfg.connectionString,
+            schema: cfg.schema!,
+            maxConnections: 1,
+          })
+        : await openPglite();
+    try {
+      const workers = async (o: Parameters<SqlDatabase['transaction']>[1]): Promise<string> =>
+        (
+          await db.transaction(
+            (tx) =>
+              tx.query<{ max_parallel_workers_per_gather: string }>('SHOW max_parallel_workers_per_gather'),
+            o,
+          )
+        )[0]!.max_parallel_workers_per_gather;
+      const before = await workers({});
+      const serial = await workers({ parallelQuery: false, lockKeys: ['scoring:t:k'] });
+      const serialNoLocks = await workers({ parallelQuery: false });
+      // One pooled connection: SET LOCAL did not outlive its transaction.
+      const after = await workers({});
+      if (cfg.engine === 'postgres') {
+        expect(before).not.toBe('0');
+        expect([serial, serialNoLocks]).toEqual(['0', '0']);
+      } else expect([serial, serialNoLocks]).toEqual([before, before]);
+      expect(after).toBe(before);
+    } finally {
+      if (cfg.engine === 'postgres') await db.exec(`DROP SCHEMA ${cfg.schema} CASCADE`);
+      await db.close();
+    }
+  });
+
   it('apply once, record checksums, and refuse an edited migration', async () => {
     const cfg = config();
     const db: SqlDatabase =
