@@ -160,7 +160,7 @@ async function explainSearch(db: SqlDatabase, tenant: string, i: number): Promis
   );
   const rows = await db.transaction(
     (tx) => tx.query<{ 'QUERY PLAN': string }>(`EXPLAIN (ANALYZE, BUFFERS) ${text}`, values),
-    { parallelQuery: false },
+    { oltp: true },
   );
   return rows.map((r) => r['QUERY PLAN']).join('\n');
 }

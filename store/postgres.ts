@@ -62,9 +62,9 @@ export async function openPostgres(opts: PostgresOptions): Promise<SqlDatabase> 
       client.on('error', onError);
       try {
         const keys = lockOrder(o.lockKeys ?? []);
-        // BEGIN, the planner setting and the locks in one simple-protocol round trip (the keys
+        // BEGIN, the planner settings and the locks in one simple-protocol round trip (the keys
         // inlined as literals).
-        const serial = o.parallelQuery === false ? ' SET LOCAL max_parallel_workers_per_gather = 0;' : '';
+        const serial = o.oltp ? ' SET LOCAL max_parallel_workers_per_gather = 0; SET LOCAL jit = off;' : '';
         await client.query(
           keys.length === 0
             ? `BEGIN;${serial}`

@@ -32,14 +32,16 @@ export interface TransactionOptions {
   /** Advisory lock keys (`lockKey(...)` of store/locks.ts) to hold for the whole transaction. */
   lockKeys?: readonly string[];
   /**
-   * False: the transaction's statements are planned without parallel workers (PostgreSQL
-   * `SET LOCAL max_parallel_workers_per_gather = 0`, in BEGIN's round trip; PGlite has none).
-   * For the short scoring transaction: on a tenant of 1M invoices the planner gave the candidate
-   * search's exact-kNN branch (switched off by a one-time filter) a parallel sort, and every
-   * search launched two workers only to evaluate that filter (84 ms of backend CPU and 630 ms p50
-   * per scored invoice, against 9.7 ms and 150 ms at 100k).
+   * True for short OLTP transactions (scoring): their statements are planned without parallel
+   * workers and without JIT compilation (PostgreSQL `SET LOCAL max_parallel_workers_per_gather
+   * = 0` and `jit = off`, in BEGIN's round trip; PGlite has neither). The candidate search holds
+   * an exact-kNN branch that a one-time filter switches off on large tenants; its estimated cost
+   * (a sort of the whole tenant) still shaped the plan: at 1M invoices a Gather Merge launched
+   * two workers per search only to evaluate the filter, and the plan's cost crossed
+   * `jit_above_cost`, so every search compiled 177 functions (510 ms). Store cost per scored
+   * invoice was 84.5 ms PG CPU and 628 ms p50 at 1M against 6.4 ms and 43 ms at 0.
    */
-  parallelQuery?: boolean;
+  oltp?: boolean;
 }
 
 /** A database: an executor plus transactions and lifecycle. */

@@ -184,7 +184,7 @@ describe.each(engines('store'))('store on $name', ({ name, config }) => {
 });
 
 describe.each(engines('migrate'))('migrations on $name', ({ config }) => {
-  it('a transaction with parallelQuery false is planned without parallel workers; the setting ends with it', async () => {
+  it('an oltp transaction is planned without parallel workers or JIT; the settings end with it', async () => {
     const cfg = config();
     const db: SqlDatabase =
       cfg.engine === 'postgres'
@@ -199,18 +199,22 @@ describe.each(engines('migrate'))('migrations on $name', ({ config }) => {
         (
           await db.transaction(
             (tx) =>
-              tx.query<{ max_parallel_workers_per_gather: string }>('SHOW max_parallel_workers_per_gather'),
+              tx.query<{ w: string; jit: string }>(
+                `SELECT current_setting('max_parallel_workers_per_gather') AS w, current_setting('jit') AS jit`,
+              ),
             o,
           )
-        )[0]!.max_parallel_workers_per_gather;
+        )
+          .map((r) => `${r.w}/${r.jit}`)
+          .join();
       const before = await workers({});
-      const serial = await workers({ parallelQuery: false, lockKeys: ['scoring:t:k'] });
-      const serialNoLocks = await workers({ parallelQuery: false });
+      const serial = await workers({ oltp: true, lockKeys: ['scoring:t:k'] });
+      const serialNoLocks = await workers({ oltp: true });
       // One pooled connection: SET LOCAL did not outlive its transaction.
       const after = await workers({});
       if (cfg.engine === 'postgres') {
-        expect(before).not.toBe('0');
-        expect([serial, serialNoLocks]).toEqual(['0', '0']);
+        expect(before).not.toBe('0/off');
+        expect([serial, serialNoLocks]).toEqual(['0/off', '0/off']);
       } else expect([serial, serialNoLocks]).toEqual([before, before]);
       expect(after).toBe(before);
     } finally {
