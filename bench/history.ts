@@ -7,11 +7,12 @@
  * load average, the extrapolation to 1M invoices at the measured rate, and a check that a
  * candidate search finds an imported invoice.
  */
+import { readFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import Table from 'cli-table3';
 import { fmt } from './stats.js';
 import type { Invoice } from '../core/invoice.js';
-import { importHistoryChunk, type HistoryInput } from '../inference/history.js';
+import { importHistoryStream, type HistoryInput } from '../inference/history.js';
 import { extractInvoiceFeatures } from '../features/invoice-features.js';
 import { openPostgres, openStore, type StoreConfig } from '../store/index.js';
 
@@ -20,7 +21,19 @@ export interface HistoryImportResult {
   invoices: number;
   lines: number;
   chunk: number;
+  /** Chunks in flight at once (featurising the next while PostgreSQL writes the last). */
+  parallel: number;
+  /** True when the HNSW index was dropped for the import and built after it. */
+  deferIndex: boolean;
+  /** Wall seconds of the import, including the index build when deferred. */
   seconds: number;
+  /** Of which the index build. */
+  indexSeconds: number;
+  /**
+   * CPU seconds of the import's PostgreSQL backends (user + system, /proc; the writes, not the
+   * deferred index build, whose parallel workers are other processes), null if unreadable.
+   */
+  pgCpuSeconds: number | null;
   /** CPU seconds of this process (user + system) during the run. */
   cpuSeconds: number;
   invoicesPerSecond: number;
@@ -48,6 +61,33 @@ async function medianMs(runs: number, f: () => Promise<unknown>): Promise<number
 }
 
 /**
+ * Summed user + system CPU seconds of PostgreSQL backends on this machine (/proc), or null
+ * when none is readable (PostgreSQL elsewhere).
+ */
+function backendsCpuSeconds(pids: readonly number[]): number | null {
+  let ticks = 0;
+  let read = 0;
+  for (const pid of pids) {
+    try {
+      const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+      ticks += Number(f[11]) + Number(f[12]);
+      read++;
+    } catch {
+      // Not on this machine, or not ours to read.
+    }
+  }
+  return read > 0 ? ticks / 100 : null;
+}
+
+/** Options of {@link runHistoryBenchmark}. */
+export interface HistoryBenchOptions {
+  /** Chunks in flight (default 2). */
+  parallel?: number;
+  /** Drop the HNSW index before the import and build it after (default false). */
+  deferIndex?: boolean;
+}
+
+/**
  * Imports `n` invoices made by `make(i)` into `store` (an empty schema), `chunk` per transaction.
  * @throws Error when the store refuses a chunk.
  */
@@ -56,26 +96,51 @@ export async function runHistoryBenchmark(
   n: number,
   chunk: number,
   make: (i: number) => Invoice,
+  opts: HistoryBenchOptions = {},
 ): Promise<HistoryImportResult> {
-  const repo = await openStore(store);
+  const parallel = opts.parallel ?? 2;
+  const deferIndex = opts.deferIndex ?? false;
+  const tag = `history_bench_${process.pid}`;
+  const tagged: StoreConfig =
+    store.engine === 'postgres'
+      ? {
+          ...store,
+          connectionString: `${store.connectionString}${store.connectionString.includes('?') ? '&' : '?'}application_name=${tag}`,
+        }
+      : store;
+  const repo = await openStore(tagged);
   try {
     const loadBefore = loadavg()[0]!;
     const t0 = process.hrtime.bigint();
     const cpu0 = process.cpuUsage();
     let lines = 0;
-    for (let start = 0; start < n; start += chunk) {
-      const inputs: HistoryInput[] = [];
-      for (let i = start; i < Math.min(n, start + chunk); i++) {
+    function* inputs(): Generator<HistoryInput> {
+      for (let i = 0; i < n; i++) {
         const inv = make(i);
         lines += inv.lines.length;
-        inputs.push({ location: `/${i}`, value: inv });
+        yield { location: `/${i}`, value: inv };
       }
-      const out = await importHistoryChunk(repo.history, 'bench', inputs, {
-        actorKeyId: null,
-        onBadRecord: 'refuse',
-      });
-      if (out.imported !== inputs.length) throw new Error(`chunk at ${start}: imported ${out.imported}`);
     }
+    if (deferIndex) await repo.history.suspendIndex();
+    const out = await importHistoryStream(repo.history, 'bench', inputs(), {
+      actorKeyId: null,
+      onBadRecord: 'refuse',
+      chunkSize: chunk,
+      parallel,
+    });
+    if (out.imported !== n) throw new Error(`imported ${out.imported} of ${n}`);
+    const pids =
+      store.engine === 'postgres'
+        ? (
+            await repo.transaction((tx) =>
+              tx.query<{ pid: number }>('SELECT pid FROM pg_stat_activity WHERE application_name = $1', [
+                tag,
+              ]),
+            )
+          ).map((r) => r.pid)
+        : [];
+    const pgCpu = backendsCpuSeconds(pids);
+    const index = deferIndex ? await repo.history.buildIndex() : { seconds: 0 };
     const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
     const cpu = process.cpuUsage(cpu0);
     const probe = make(Math.floor(n / 2));
@@ -111,7 +176,11 @@ export async function runHistoryBenchmark(
       invoices: n,
       lines,
       chunk,
+      parallel,
+      deferIndex,
       seconds,
+      indexSeconds: index.seconds,
+      pgCpuSeconds: pgCpu,
       cpuSeconds: (cpu.user + cpu.system) / 1e6,
       invoicesPerSecond: n / seconds,
       minutesPer1M: 1e6 / (n / seconds) / 60,
@@ -130,12 +199,17 @@ export function historyTable(r: HistoryImportResult): string {
       'invoices',
       'lines',
       'chunk',
+      'parallel',
+      'index',
       'seconds',
+      'of which index s',
       'CPU s (node)',
+      'CPU s (PG)',
       'invoices/s',
       'min per 1M',
       'found',
       'load',
+      'code counts ms kept / aggregate (lines)',
     ],
   });
   t.push(
@@ -143,8 +217,12 @@ export function historyTable(r: HistoryImportResult): string {
       r.invoices,
       r.lines,
       r.chunk,
+      r.parallel,
+      r.deferIndex ? 'built after' : 'maintained',
       fmt(r.seconds),
+      fmt(r.indexSeconds),
       fmt(r.cpuSeconds),
+      r.pgCpuSeconds === null ? 'n/a' : fmt(r.pgCpuSeconds),
       fmt(r.invoicesPerSecond),
       fmt(r.minutesPer1M),
       r.candidateFound ? 'yes' : 'NO',
@@ -160,9 +238,10 @@ export async function historySection(
   store: Extract<StoreConfig, { engine: 'postgres' }>,
   [n, chunk]: [number, number],
   make: (i: number) => Invoice,
+  opts: HistoryBenchOptions = {},
 ): Promise<HistoryImportResult> {
   try {
-    const r = await runHistoryBenchmark(store, n, chunk, make);
+    const r = await runHistoryBenchmark(store, n, chunk, make, opts);
     console.log(
       '\nHistory import into PostgreSQL (10-line invoices, the POST /v1/history and cli import path)',
     );

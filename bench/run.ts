@@ -54,6 +54,8 @@ const opts = new Command()
   .option('--history-chunk <n>', 'invoices per history import transaction', '500')
   .option('--batch-invoices <n>', 'invoices of the batch section (PostgreSQL)', '600')
   .option('--batch-chunk <n>', 'items per score-batch job in the batch section', '100')
+  .option('--history-parallel <n>', 'history import chunks in flight', '2')
+  .option('--history-defer-index', 'history import: drop the HNSW index before, build it after')
   .option(
     '--database-url <url>',
     'PostgreSQL for the PostgreSQL sections',
@@ -76,6 +78,7 @@ const opts = new Command()
   .option('--data-dir <dir>', 'cache of generated benchmark sets', 'reports/bench-data')
   .option('--scale-sizes <list>', 'store-scale: indexed invoices before each point', '0,100000')
   .option('--scale-invoices <n>', 'store-scale: invoices scored per point', '300')
+  .option('--scale-explain', 'store-scale: print EXPLAIN ANALYZE of one candidate search per point')
   .parse()
   .opts<{
     only: string;
@@ -96,8 +99,11 @@ const opts = new Command()
     historyChunk: string;
     batchInvoices: string;
     batchChunk: string;
+    historyParallel: string;
+    historyDeferIndex?: boolean;
     scaleSizes: string;
     scaleInvoices: string;
+    scaleExplain?: boolean;
   }>();
 
 const only = new Set(opts.only.split(','));
@@ -414,10 +420,13 @@ if (only.has('store-scale')) {
     sizes,
     Number(opts.scaleInvoices),
     (m) => process.stdout.write(`\r  store-scale ${m}      `),
+    { explain: opts.scaleExplain === true },
   );
   report.storeScale = points;
   console.log('\nStore cost per invoice against history (scoring transaction + audit link, PostgreSQL)');
   console.log(storeScaleTable(points));
+  for (const p of points)
+    if (p.plan) console.log(`\nCandidate search at ${p.indexedInvoices} indexed invoices:\n${p.plan}`);
 }
 // ---------------------------------------------------------------- history import
 if (only.has('history'))
@@ -425,6 +434,7 @@ if (only.has('history'))
     { engine: 'postgres', connectionString: opts.databaseUrl, schema: `${schemaTag}_history` },
     [Number(opts.historyInvoices), Number(opts.historyChunk)],
     (i) => tenLineInvoice(i, 'h'),
+    { parallel: Number(opts.historyParallel), deferIndex: opts.historyDeferIndex === true },
   );
 
 // ---------------------------------------------------------------- batch scoring

@@ -6,13 +6,21 @@
  *
  * The tenant is filled fast with one multi-row INSERT ... SELECT per 20,000 synthetic invoices
  * (random unit embeddings, 5,000 vendors, dates over 5.5 years; no lines or decisions, which
- * the search only joins for its top k); the HNSW index is maintained as rows arrive.
+ * the search only joins for its top k), with the HNSW index dropped during the fill and built
+ * once after it (store/embedding-index.ts, as a large history import does).
  * PostgreSQL CPU is the backend's user+system time from /proc/<pid>/stat (the pool holds one
  * connection, so one backend serves every statement; 10 ms clock ticks, summed over the run),
  * so it needs PostgreSQL on this machine; latency is wall time per scoring transaction.
  */
 import { readFileSync } from 'node:fs';
 import { createRepository, openPostgres } from '../store/index.js';
+import type { SqlDatabase } from '../store/sql.js';
+import {
+  candidateSearchStatement,
+  DEFAULT_EXACT_MAX_ROWS,
+  DEFAULT_VENDOR_WINDOW_DAYS,
+} from '../store/candidates.js';
+import { buildEmbeddingIndex, suspendEmbeddingIndex } from '../store/embedding-index.js';
 import { DEFAULT_CANDIDATE_K, findCandidates } from '../inference/stages/candidates.js';
 import { prepare } from '../inference/stages/prepare.js';
 import { benchInvoice } from './features.bench.js';
@@ -26,8 +34,12 @@ export interface StoreScalePoint {
   /** PostgreSQL backend CPU per invoice, ms (null when /proc of the backend is not readable). */
   pgCpuMsPerInvoice: number | null;
   latencyMs: { p50: number; p95: number; p99: number; mean: number };
+  /** Seconds to fill the tenant up to this point, of which building the HNSW index. */
   fillSeconds: number;
+  indexSeconds: number;
   searchMethod: string;
+  /** EXPLAIN (ANALYZE, BUFFERS) of one candidate search at this size, when asked. */
+  plan?: string;
 }
 
 const FILL_CHUNK = 20_000;
@@ -52,6 +64,7 @@ export async function runStoreScaleBenchmark(
   sizes: readonly number[],
   perPoint: number,
   onProgress?: (msg: string) => void,
+  opts: { explain?: boolean; indexMemory?: string } = {},
 ): Promise<StoreScalePoint[]> {
   const db = await openPostgres({ connectionString: url, schema, maxConnections: 1 });
   const { migrate } = await import('../store/migrate.js');
@@ -65,6 +78,8 @@ export async function runStoreScaleBenchmark(
     const pid = (await db.query<{ pid: number }>('SELECT pg_backend_pid() AS pid'))[0]!.pid;
     for (const size of sizes) {
       const t0 = process.hrtime.bigint();
+      const fill = filled < size;
+      if (fill) await suspendEmbeddingIndex(db);
       while (filled < size) {
         const n = Math.min(FILL_CHUNK, size - filled);
         await db.query(
@@ -81,6 +96,10 @@ export async function runStoreScaleBenchmark(
         filled += n;
         onProgress?.(`filled ${filled}/${size}`);
       }
+      onProgress?.(`building the index at ${size}`);
+      const index = fill
+        ? await buildEmbeddingIndex(db, { memory: opts.indexMemory ?? '2GB' })
+        : { seconds: 0 };
       const fillSeconds = msSince(t0) / 1000;
       await db.exec('ANALYZE invoices');
       const lat: number[] = [];
@@ -108,7 +127,9 @@ export async function runStoreScaleBenchmark(
         pgCpuMsPerInvoice: cpu0 === null || cpu1 === null ? null : (cpu1 - cpu0) / perPoint,
         latencyMs: percentiles(lat.slice(Math.min(20, Math.floor(perPoint / 10)))),
         fillSeconds,
+        indexSeconds: index.seconds,
         searchMethod: method,
+        ...(opts.explain ? { plan: await explainSearch(db, tenant, scored + perPoint) } : {}),
       });
     }
   } finally {
@@ -116,6 +137,32 @@ export async function runStoreScaleBenchmark(
     await repo.close();
   }
   return out;
+}
+
+/** EXPLAIN (ANALYZE, BUFFERS) of the candidate search of a new invoice, planned as in scoring. */
+async function explainSearch(db: SqlDatabase, tenant: string, i: number): Promise<string> {
+  const inv = { ...benchInvoice(i, true), invoice_id: `scale-explain-${i}` };
+  const p = prepare(inv);
+  const { text, values } = candidateSearchStatement(
+    {
+      embedding: p.features.embedding,
+      tenantId: tenant,
+      k: DEFAULT_CANDIDATE_K,
+      vendorKey: p.features.vendorKey,
+      vendorId: inv.vendor.id,
+      invoiceNumberCanonical: p.features.invoiceNumber.canonical,
+      totalCents: inv.total_cents,
+      invoiceDate: inv.invoice_date,
+      documentType: inv.document_type,
+      replayInvoiceId: inv.invoice_id,
+    },
+    { exactSearchMaxRows: DEFAULT_EXACT_MAX_ROWS, vendorWindowDays: DEFAULT_VENDOR_WINDOW_DAYS },
+  );
+  const rows = await db.transaction(
+    (tx) => tx.query<{ 'QUERY PLAN': string }>(`EXPLAIN (ANALYZE, BUFFERS) ${text}`, values),
+    { oltp: true },
+  );
+  return rows.map((r) => r['QUERY PLAN']).join('\n');
 }
 
 function benchDecision(invoiceId: string) {
@@ -139,6 +186,7 @@ export function storeScaleTable(points: readonly StoreScalePoint[]): string {
     head: [
       'indexed invoices',
       'fill s',
+      'of which index s',
       'search',
       'PG CPU ms/invoice',
       'p50 ms',
@@ -152,6 +200,7 @@ export function storeScaleTable(points: readonly StoreScalePoint[]): string {
     t.push([
       p.indexedInvoices,
       fmt(p.fillSeconds),
+      fmt(p.indexSeconds),
       p.searchMethod,
       p.pgCpuMsPerInvoice === null ? 'n/a' : fmt(p.pgCpuMsPerInvoice),
       fmt(p.latencyMs.p50),

@@ -374,6 +374,17 @@ withStoreFlags(
     )
     .option('--tenant <tenant>', 'tenant the history belongs to', 'default')
     .option('--chunk <n>', 'invoices per transaction', (v) => Number(v), DEFAULT_HISTORY_CHUNK)
+    .option(
+      '--parallel <n>',
+      'chunks in flight (featurise one while the last is written)',
+      (v) => Number(v),
+      2,
+    )
+    .option(
+      '--defer-index',
+      'drop the duplicate-search HNSW index for the import and build it once at the end (large backfills; writers wait during the build)',
+    )
+    .option('--index-memory <size>', 'PostgreSQL maintenance_work_mem for the index build', '1GB')
     .option('--json', 'print the result as JSON (every invalid record)')
     .option('--no-progress', 'hide the progress bar'),
 ).action(
@@ -383,6 +394,9 @@ withStoreFlags(
       format?: 'jsonl' | 'csv';
       tenant: string;
       chunk: number;
+      parallel: number;
+      deferIndex?: boolean;
+      indexMemory: string;
       json?: boolean;
       progress: boolean;
     },
@@ -391,6 +405,10 @@ withStoreFlags(
       store: serviceStore(o),
       tenant: o.tenant,
       chunkSize: o.chunk,
+      parallel: o.parallel,
+      deferIndex: o.deferIndex === true,
+      indexMemory: o.indexMemory,
+      onIndexBuild: () => process.stderr.write('building the duplicate-search index...\n'),
       progress: o.progress && !o.json && process.stderr.isTTY === true,
       ...(o.format ? { format: o.format } : {}),
     });

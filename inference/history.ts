@@ -158,3 +158,67 @@ export async function importHistoryChunk(
   }
   return { records: inputs.length, imported, skipped, invalid };
 }
+
+/** Options of {@link importHistoryStream}. */
+export interface HistoryStreamOptions {
+  actorKeyId: string | null;
+  onBadRecord: BadRecordPolicy;
+  /** Invoices per transaction; default {@link DEFAULT_HISTORY_CHUNK}. */
+  chunkSize?: number;
+  /**
+   * Chunks in flight at once (default 1). With 2, the next chunk is validated and featurised in
+   * this process while PostgreSQL writes the previous one, on another connection. Chunks are
+   * independent and idempotent, so their commit order does not matter for a re-run; with
+   * policy `refuse` keep 1, so that "the records before the bad one are committed" holds.
+   */
+  parallel?: number;
+  /** Told each chunk's outcome as it commits (progress). */
+  onChunk?: (chunk: HistoryImportResult) => void;
+}
+
+/**
+ * Imports a stream of records chunk by chunk ({@link importHistoryChunk}), keeping memory flat
+ * (at most `parallel` chunks held).
+ * @returns the summed outcome.
+ * @throws the first chunk's error, after the chunks in flight have settled.
+ */
+export async function importHistoryStream(
+  store: HistoryStore,
+  tenantId: string,
+  source: AsyncIterable<HistoryInput> | Iterable<HistoryInput>,
+  opts: HistoryStreamOptions,
+): Promise<HistoryImportResult> {
+  const chunkSize = opts.chunkSize ?? DEFAULT_HISTORY_CHUNK;
+  const parallel = Math.max(1, opts.parallel ?? 1);
+  const total: HistoryImportResult = { records: 0, imported: 0, skipped: 0, invalid: [] };
+  const inFlight = new Set<Promise<void>>();
+  let failure: { error: unknown } | null = null;
+  const start = (chunk: HistoryInput[]): void => {
+    const p: Promise<void> = importHistoryChunk(store, tenantId, chunk, opts)
+      .then((out) => {
+        total.records += out.records;
+        total.imported += out.imported;
+        total.skipped += out.skipped;
+        total.invalid.push(...out.invalid);
+        opts.onChunk?.(out);
+      })
+      .catch((error: unknown) => {
+        failure ??= { error };
+      })
+      .finally(() => inFlight.delete(p));
+    inFlight.add(p);
+  };
+  let chunk: HistoryInput[] = [];
+  for await (const input of source) {
+    chunk.push(input);
+    if (chunk.length < chunkSize) continue;
+    start(chunk);
+    chunk = [];
+    while (inFlight.size >= parallel) await Promise.race(inFlight);
+    if (failure) break;
+  }
+  if (!failure && chunk.length > 0) start(chunk);
+  await Promise.all(inFlight);
+  if (failure) throw (failure as { error: unknown }).error;
+  return total;
+}

@@ -226,30 +226,18 @@ SELECT (SELECT n FROM n)::int AS tenant_rows,
      SELECT agg.blocks, agg.ranks, agg.pos, ${CANDIDATE_COLUMNS}
      FROM agg JOIN invoices i ON i.pk = agg.pk LEFT JOIN decisions d ON d.invoice_pk = i.pk) c) AS candidates`;
 
-const BLOCK_SOURCES: readonly CandidateSource[] = ['knn', 'vendor_knn', 'exact_key'];
-
 /**
- * Searches the duplicate candidates of `q` (and, when `q.replayInvoiceId` is set, the stored
- * decision of that id) in one statement; a second statement only when HNSW returned fewer than
- * k rows of a tenant that has more (the search is then redone exactly).
+ * The candidate search statement of `q` and its parameters (what {@link findCandidates} runs
+ * first; also for EXPLAIN in bench/store-scale.ts).
  */
-export async function findCandidates(
-  db: SqlExecutor,
+export function candidateSearchStatement(
   q: CandidateQuery,
-  opts: Required<CandidateSearchOptions> & { iterative: (db: SqlExecutor) => Promise<boolean> },
-): Promise<CandidateResult> {
-  const vec = toVectorLiteral(q.embedding);
-  const rows = await db.query<{
-    tenant_rows: number;
-    knn_found: number;
-    vendor_knn_found: number;
-    exact_key_found: number;
-    stored: { payload_sha256: string; response: DecisionResponse } | null;
-    candidates: (Row & { blocks: number[] })[] | null;
-  }>(
-    SEARCH_SQL,
-    [
-      vec,
+  opts: Required<CandidateSearchOptions>,
+): { text: string; values: unknown[] } {
+  return {
+    text: SEARCH_SQL,
+    values: [
+      toVectorLiteral(q.embedding),
       q.tenantId,
       q.k,
       q.vendorKey,
@@ -264,8 +252,31 @@ export async function findCandidates(
       BLOCKING_SPEC.exactLimit,
       0,
     ],
-    { name: 'candidate_search' },
-  );
+  };
+}
+
+const BLOCK_SOURCES: readonly CandidateSource[] = ['knn', 'vendor_knn', 'exact_key'];
+
+/**
+ * Searches the duplicate candidates of `q` (and, when `q.replayInvoiceId` is set, the stored
+ * decision of that id) in one statement; a second statement only when HNSW returned fewer than
+ * k rows of a tenant that has more (the search is then redone exactly).
+ */
+export async function findCandidates(
+  db: SqlExecutor,
+  q: CandidateQuery,
+  opts: Required<CandidateSearchOptions> & { iterative: (db: SqlExecutor) => Promise<boolean> },
+): Promise<CandidateResult> {
+  const { text, values } = candidateSearchStatement(q, opts);
+  const vec = values[0] as string;
+  const rows = await db.query<{
+    tenant_rows: number;
+    knn_found: number;
+    vendor_knn_found: number;
+    exact_key_found: number;
+    stored: { payload_sha256: string; response: DecisionResponse } | null;
+    candidates: (Row & { blocks: number[] })[] | null;
+  }>(text, values, { name: 'candidate_search' });
   const r = rows[0]!;
   const byId = new Map<string, CandidateInvoice>();
   for (const c of r.candidates ?? [])

@@ -11,9 +11,11 @@ import { TriageError } from '../core/errors.js';
 import { sha256Hex } from '../core/canonical.js';
 import { appendAudit } from './audit.js';
 import type { SqlDatabase, SqlExecutor } from './sql.js';
-import { toVectorLiteral } from './sql.js';
+import { float4ArrayBinary, toVectorLiteral } from './sql.js';
+import { EMBEDDING_DIM } from '../features/hashing.js';
 import type { InvoiceIndexKeys } from './repository.js';
 import { addVendorLineStats } from './vendor-stats.js';
+import { buildEmbeddingIndex, suspendEmbeddingIndex, type BuildIndexOptions } from './embedding-index.js';
 
 /** One validated past invoice with what the store indexes it by. */
 export interface HistoryRecord {
@@ -50,6 +52,14 @@ export interface HistoryStore {
     records: readonly HistoryRecord[],
     actorKeyId: string | null,
   ): Promise<HistoryChunkResult>;
+  /**
+   * Drops the HNSW index of invoice embeddings before a large import (store/embedding-index.ts);
+   * the candidate search stays correct, slower, until {@link HistoryStore.buildIndex}.
+   * @returns true when it was present.
+   */
+  suspendIndex(): Promise<boolean>;
+  /** Builds the HNSW index when absent, in one pass; writers to `invoices` wait meanwhile. */
+  buildIndex(opts?: BuildIndexOptions): Promise<{ built: boolean; seconds: number }>;
 }
 
 /** The error for scoring an invoice id that was imported as history (it has no decision to replay). */
@@ -82,12 +92,41 @@ async function storedFingerprints(
   return new Map(rows.map((r) => [r.invoice_id, r.payload_sha256]));
 }
 
+/**
+ * How a chunk's embeddings travel: `binary` (PostgreSQL) as one `real[]` parameter in the binary
+ * wire format, sliced per row in SQL; `text` (PGlite) as one pgvector literal per row.
+ */
+type VectorTransport = 'binary' | 'text';
+
+/**
+ * The embedding parameter of a multi-row insert and the SQL that reads row `ord`'s vector from
+ * it (`ord` is the 1-based row number of the `unnest ... WITH ORDINALITY` it is used in).
+ */
+function vectorColumn(
+  transport: VectorTransport,
+  vectors: readonly ArrayLike<number>[],
+  param: number,
+): { value: unknown; sql: string } {
+  if (transport === 'text')
+    return { value: vectors.map((v) => toVectorLiteral(v)), sql: `($${param}::text[])[ord]::vector` };
+  return {
+    value: float4ArrayBinary(vectors, EMBEDDING_DIM),
+    sql: `($${param}::real[])[(ord - 1) * ${EMBEDDING_DIM} + 1 : ord * ${EMBEDDING_DIM}]::vector`,
+  };
+}
+
 async function insertInvoices(
   tx: SqlExecutor,
   tenantId: string,
   rows: readonly { pk: string; r: HistoryRecord }[],
+  transport: VectorTransport,
 ): Promise<Set<string>> {
   const col = <T>(f: (r: HistoryRecord) => T): T[] => rows.map(({ r }) => f(r));
+  const emb = vectorColumn(
+    transport,
+    rows.map(({ r }) => r.keys.embedding),
+    23,
+  );
   const inserted = await tx.query<{ invoice_id: string }>(
     `INSERT INTO invoices (pk, tenant_id, invoice_id, payload, payload_sha256, vendor_id, vendor_name, vendor_key,
        vendor_tax_id, vendor_npi, invoice_number, invoice_number_normalised, invoice_number_canonical,
@@ -95,12 +134,12 @@ async function insertInvoices(
        service_period_start, service_period_end, embedding, indexed_as)
      SELECT pk, $1, invoice_id, payload::jsonb, sha, vendor_id, vendor_name, vendor_key, tax_id, npi, num, num_norm,
        num_canon, inv_date::date, due::date, currency, total, doc_type, po, facility, sp_start::date, sp_end::date,
-       emb::vector, 'history'
+       ${emb.sql}, 'history'
        FROM unnest($2::uuid[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::text[],
          $10::text[], $11::text[], $12::text[], $13::text[], $14::text[], $15::text[], $16::text[], $17::bigint[],
-         $18::text[], $19::text[], $20::text[], $21::text[], $22::text[], $23::text[])
+         $18::text[], $19::text[], $20::text[], $21::text[], $22::text[]) WITH ORDINALITY
          AS u(pk, invoice_id, payload, sha, vendor_id, vendor_name, vendor_key, tax_id, npi, num, num_norm, num_canon,
-              inv_date, due, currency, total, doc_type, po, facility, sp_start, sp_end, emb)
+              inv_date, due, currency, total, doc_type, po, facility, sp_start, sp_end, ord)
      ON CONFLICT (tenant_id, invoice_id) DO NOTHING RETURNING invoice_id`,
     [
       tenantId,
@@ -125,8 +164,9 @@ async function insertInvoices(
       col((r) => r.invoice.facility_id ?? null),
       col((r) => r.invoice.service_period?.start ?? null),
       col((r) => r.invoice.service_period?.end ?? null),
-      col((r) => toVectorLiteral(r.keys.embedding)),
+      emb.value,
     ],
+    { name: `history_invoices_${transport}` },
   );
   return new Set(inserted.map((x) => x.invoice_id));
 }
@@ -134,6 +174,7 @@ async function insertInvoices(
 async function insertHistoryLines(
   tx: SqlExecutor,
   rows: readonly { pk: string; r: HistoryRecord }[],
+  transport: VectorTransport,
 ): Promise<void> {
   const pks: string[] = [];
   const nums: number[] = [];
@@ -146,7 +187,7 @@ async function insertHistoryLines(
   const amounts: string[] = [];
   const dates: (string | null)[] = [];
   const matchKeys: string[] = [];
-  const embs: string[] = [];
+  const embs: ArrayLike<number>[] = [];
   for (const { pk, r } of rows) {
     const byNumber = new Map(r.keys.lines.map((l) => [l.lineNumber, l]));
     for (const line of r.invoice.lines) {
@@ -164,26 +205,31 @@ async function insertHistoryLines(
       amounts.push(String(line.amount_cents));
       dates.push(line.service_date ?? null);
       matchKeys.push(k.matchKey);
-      embs.push(toVectorLiteral(k.embedding));
+      embs.push(k.embedding);
     }
   }
   if (pks.length === 0) return;
+  const emb = vectorColumn(transport, embs, 12);
   await tx.query(
     `INSERT INTO invoice_lines (invoice_pk, line_number, description, code_system, code, modifiers, quantity,
        unit_price_cents, amount_cents, service_date, match_key, embedding)
      SELECT pk, num, descr, sys, code, ARRAY(SELECT jsonb_array_elements_text(mods::jsonb)), qty, price, amount,
-       sdate::date, mkey, emb::vector
+       sdate::date, mkey, ${emb.sql}
        FROM unnest($1::uuid[], $2::int[], $3::text[], $4::text[], $5::text[], $6::text[], $7::numeric[],
-         $8::bigint[], $9::bigint[], $10::text[], $11::text[], $12::text[])
-         AS u(pk, num, descr, sys, code, mods, qty, price, amount, sdate, mkey, emb)`,
-    [pks, nums, descs, systems, codes, mods, qtys, prices, amounts, dates, matchKeys, embs],
+         $8::bigint[], $9::bigint[], $10::text[], $11::text[]) WITH ORDINALITY
+         AS u(pk, num, descr, sys, code, mods, qty, price, amount, sdate, mkey, ord)`,
+    [pks, nums, descs, systems, codes, mods, qtys, prices, amounts, dates, matchKeys, emb.value],
+    { name: `history_lines_${transport}` },
   );
 }
 
 /** The history store over an opened, migrated database; `newId` makes invoice primary keys. */
 export function createHistoryStore(db: SqlDatabase, newId: () => string): HistoryStore {
+  const transport: VectorTransport = db.engine === 'postgres' ? 'binary' : 'text';
   return {
     stored: (tenantId, ids) => storedFingerprints(db, tenantId, ids),
+    suspendIndex: () => suspendEmbeddingIndex(db),
+    buildIndex: (opts) => buildEmbeddingIndex(db, opts),
     importChunk: (tenantId, records, actorKeyId) =>
       db.transaction(async (tx) => {
         // First occurrence of each id; a repeat with other content is a conflict.
@@ -202,7 +248,8 @@ export function createHistoryStore(db: SqlDatabase, newId: () => string): Histor
           else if (sha !== r.payloadSha256)
             throw recordConflict(r, 'is already stored with different content');
         }
-        const inserted = fresh.length > 0 ? await insertInvoices(tx, tenantId, fresh) : new Set<string>();
+        const inserted =
+          fresh.length > 0 ? await insertInvoices(tx, tenantId, fresh, transport) : new Set<string>();
         const written = fresh.filter((x) => inserted.has(x.r.invoice.invoice_id));
         if (written.length < fresh.length) {
           // Stored by a concurrent writer since the read above: same content is a skip.
@@ -218,7 +265,7 @@ export function createHistoryStore(db: SqlDatabase, newId: () => string): Histor
             )
               throw recordConflict(x.r, 'is already stored with different content');
         }
-        await insertHistoryLines(tx, written);
+        await insertHistoryLines(tx, written, transport);
         await addVendorLineStats(
           tx,
           tenantId,

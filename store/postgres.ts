@@ -62,11 +62,13 @@ export async function openPostgres(opts: PostgresOptions): Promise<SqlDatabase> 
       client.on('error', onError);
       try {
         const keys = lockOrder(o.lockKeys ?? []);
-        // BEGIN and the locks in one simple-protocol round trip (the keys inlined as literals).
+        // BEGIN, the planner settings and the locks in one simple-protocol round trip (the keys
+        // inlined as literals).
+        const serial = o.oltp ? ' SET LOCAL max_parallel_workers_per_gather = 0; SET LOCAL jit = off;' : '';
         await client.query(
           keys.length === 0
-            ? 'BEGIN'
-            : `BEGIN; ${LOCK_SQL.replace('$1::text[]', `ARRAY[${keys.map((k) => client.escapeLiteral(k)).join(',')}]::text[]`)}`,
+            ? `BEGIN;${serial}`
+            : `BEGIN;${serial} ${LOCK_SQL.replace('$1::text[]', `ARRAY[${keys.map((k) => client.escapeLiteral(k)).join(',')}]::text[]`)}`,
         );
         const tx: SqlExecutor = {
           query: async <R extends Record<string, unknown>>(

@@ -303,7 +303,7 @@ export function createRepository(db: SqlDatabase, search: RepositoryOptions = {}
             return saved;
           },
         }),
-      { lockKeys: lockKeys.map((k) => lockKey('scoring', tenantId, k)) },
+      { lockKeys: lockKeys.map((k) => lockKey('scoring', tenantId, k)), oltp: true },
     );
     if (audited && linkAfterCommit) scheduleLink(tenantId);
     return out;

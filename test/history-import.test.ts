@@ -9,7 +9,10 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { Invoice } from '../core/invoice.js';
 import { importFiles } from '../bin/import.js';
-import type { StoreConfig } from '../store/index.js';
+import { openStore, type StoreConfig } from '../store/index.js';
+import { extractInvoiceFeatures } from '../features/invoice-features.js';
+import { indexKeysOf, payloadSha256 } from '../inference/stages/prepare.js';
+import { validateInvoice } from '../core/validate.js';
 import { engines, makeInvoice, TEST_DATABASE_URL, uniqueSchema } from './fixtures.js';
 import { dropSchema, useHarness } from './harness.js';
 import './problem-matcher.js';
@@ -159,6 +162,58 @@ describe.each(engines('history'))('history import on $name', ({ name, config }) 
     expect(await storedIds()).not.toContain('hist-20');
   });
 
+  it('stores each row its own embeddings, as float4 (binary transport on PostgreSQL, literals on PGlite)', async () => {
+    const invs = [40, 41, 42].map((i) =>
+      past(i, {
+        vendor: { id: `V-${i}`, name: `Vendor ${i} Medical` },
+        lines: [0, 1, 2].map((j) => ({
+          line_number: j + 1,
+          description: `item ${i}-${j} ${'abcdefgh'[j]}`,
+          quantity: 1 + j,
+          unit_price_cents: 100 * (i + j),
+          amount_cents: 100 * (i + j) * (1 + j),
+        })),
+        total_cents: [0, 1, 2].reduce((a, j) => a + 100 * (i + j) * (1 + j), 0),
+      }),
+    );
+    expect((await post(invs)).json()).toEqual({ records: 3, imported: 3, skipped: 0 });
+    const f32 = (v: ArrayLike<number>): number[] => Array.from(v, Math.fround);
+    const parse = (t: string): number[] => f32(JSON.parse(t) as number[]);
+    for (const inv of invs) {
+      const f = extractInvoiceFeatures(validateInvoice(inv));
+      const rows = await ref.h.wired.repo.transaction((tx) =>
+        tx.query<{ inv: string; line: number; emb: string }>(
+          `SELECT i.embedding::text AS inv, l.line_number AS line, l.embedding::text AS emb
+             FROM invoices i JOIN invoice_lines l ON l.invoice_pk = i.pk
+            WHERE i.tenant_id = 'default' AND i.invoice_id = $1 ORDER BY l.line_number`,
+          [inv.invoice_id],
+        ),
+      );
+      expect(rows).toHaveLength(3);
+      expect(parse(rows[0]!.inv)).toEqual(f32(f.embedding));
+      for (const r of rows) expect(parse(r.emb)).toEqual(f32(f.lines[r.line - 1]!.embedding));
+    }
+  });
+
+  it('a chunk that fails after its invoices are inserted leaves nothing written', async () => {
+    const records = [50, 51].map((i) => {
+      const invoice = validateInvoice(past(i));
+      return {
+        location: `/${i}`,
+        invoice,
+        payloadSha256: payloadSha256(invoice),
+        keys: indexKeysOf(extractInvoiceFeatures(invoice)),
+      };
+    });
+    // The second record lacks its line keys: the line insert refuses it after the invoice insert.
+    records[1]!.keys = { ...records[1]!.keys, lines: [] };
+    await expect(ref.h.wired.repo.history.importChunk('default', records, null)).rejects.toThrow(
+      '/51: no features for line 1',
+    );
+    expect(await storedIds()).not.toContain('hist-50');
+    expect(await storedIds()).not.toContain('hist-51');
+  });
+
   it('the CLI reports bad records, imports the rest and continues on re-run', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'hist-'));
     const file = join(dir, 'past.jsonl');
@@ -167,12 +222,31 @@ describe.each(engines('history'))('history import on $name', ({ name, config }) 
       name === 'postgres'
         ? { engine: 'postgres', connectionString: TEST_DATABASE_URL!, schema: uniqueSchema('histcli') }
         : { engine: 'pglite', dataDir: join(dir, 'db') };
-    const first = await importFiles([file], { store: cfg, chunkSize: 2 });
+    // One record per chunk, two chunks in flight, the index dropped and built after.
+    const first = await importFiles([file], { store: cfg, chunkSize: 1, parallel: 2, deferIndex: true });
     expect(first.imported).toBe(2);
-    expect(first.invalid.map((i) => i.location)).toEqual([`${file} line 2`, `${file} line 4`]);
+    expect(first.invalid.map((i) => i.location).sort()).toEqual([`${file} line 2`, `${file} line 4`]);
+    const indexed = async (drop: boolean): Promise<boolean> => {
+      const repo = await openStore(cfg);
+      try {
+        const present = (
+          await repo.transaction((tx) =>
+            tx.query<{ ok: boolean }>(`SELECT to_regclass('invoices_embedding_hnsw') IS NOT NULL AS ok`),
+          )
+        )[0]!.ok;
+        if (drop) await repo.history.suspendIndex();
+        return present;
+      } finally {
+        await repo.close();
+      }
+    };
+    // Built after the run; then dropped as by a deferred run that was killed.
+    expect(await indexed(true)).toBe(true);
     const second = await importFiles([file], { store: cfg, chunkSize: 2 });
     expect({ imported: second.imported, skipped: second.skipped }).toEqual({ imported: 0, skipped: 2 });
     expect(second.invalid).toHaveLength(2);
+    // The next run, deferred or not, builds it again.
+    expect(await indexed(false)).toBe(true);
     await dropSchema(cfg);
   }, 240_000); // two PGlite starts with migrations on the embedded engine
 });

@@ -184,6 +184,45 @@ describe.each(engines('store'))('store on $name', ({ name, config }) => {
 });
 
 describe.each(engines('migrate'))('migrations on $name', ({ config }) => {
+  it('an oltp transaction is planned without parallel workers or JIT; the settings end with it', async () => {
+    const cfg = config();
+    const db: SqlDatabase =
+      cfg.engine === 'postgres'
+        ? await openPostgres({
+            connectionString: cfg.connectionString,
+            schema: cfg.schema!,
+            maxConnections: 1,
+          })
+        : await openPglite();
+    try {
+      const workers = async (o: Parameters<SqlDatabase['transaction']>[1]): Promise<string> =>
+        (
+          await db.transaction(
+            (tx) =>
+              tx.query<{ w: string; jit: string }>(
+                `SELECT current_setting('max_parallel_workers_per_gather') AS w, current_setting('jit') AS jit`,
+              ),
+            o,
+          )
+        )
+          .map((r) => `${r.w}/${r.jit}`)
+          .join();
+      const before = await workers({});
+      const serial = await workers({ oltp: true, lockKeys: ['scoring:t:k'] });
+      const serialNoLocks = await workers({ oltp: true });
+      // One pooled connection: SET LOCAL did not outlive its transaction.
+      const after = await workers({});
+      if (cfg.engine === 'postgres') {
+        expect(before).not.toBe('0/off');
+        expect([serial, serialNoLocks]).toEqual(['0/off', '0/off']);
+      } else expect([serial, serialNoLocks]).toEqual([before, before]);
+      expect(after).toBe(before);
+    } finally {
+      if (cfg.engine === 'postgres') await db.exec(`DROP SCHEMA ${cfg.schema} CASCADE`);
+      await db.close();
+    }
+  });
+
   it('apply once, record checksums, and refuse an edited migration', async () => {
     const cfg = config();
     const db: SqlDatabase =

@@ -16,12 +16,7 @@ import type { Readable } from 'node:stream';
 import Type from 'typebox';
 import { parseJsonBody } from '../body/index.js';
 import { TriageError, isTriageError } from '../../core/errors.js';
-import {
-  DEFAULT_HISTORY_CHUNK,
-  importHistoryChunk,
-  type HistoryImportResult,
-  type HistoryInput,
-} from '../../inference/history.js';
+import { DEFAULT_HISTORY_CHUNK, importHistoryStream, type HistoryInput } from '../../inference/history.js';
 import { principalOf } from '../auth.js';
 import type { ApiStore } from '../app.js';
 import { problemResponses, PROTECTED, WITH_BODY, type RoutePlugin } from './common.js';
@@ -176,25 +171,19 @@ export const historyRoutes: RoutePlugin<HistoryRoutesOptions> = async (app, deps
           'the body must be a JSON array of invoices (or NDJSON)',
           [{ path: '/', message: 'must be an array' }],
         );
-      const total: HistoryImportResult = { records: 0, imported: 0, skipped: 0, invalid: [] };
-      let chunk: HistoryInput[] = [];
-      const flush = async (): Promise<void> => {
-        if (chunk.length === 0) return;
-        const out = await importHistoryChunk(deps.store.history, p.tenantId, chunk, {
+      // Committed so far, for the message of a refused record.
+      const total = { records: 0, imported: 0, skipped: 0 };
+      try {
+        await importHistoryStream(deps.store.history, p.tenantId, source, {
           actorKeyId: p.keyId,
           onBadRecord: 'refuse',
+          chunkSize,
+          onChunk: (out) => {
+            total.records += out.records;
+            total.imported += out.imported;
+            total.skipped += out.skipped;
+          },
         });
-        total.records += out.records;
-        total.imported += out.imported;
-        total.skipped += out.skipped;
-        chunk = [];
-      };
-      try {
-        for await (const input of source) {
-          chunk.push(input);
-          if (chunk.length >= chunkSize) await flush();
-        }
-        await flush();
       } catch (e) {
         if (!isTriageError(e) || e.status >= 500) throw e;
         throw new TriageError(
