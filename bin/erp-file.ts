@@ -56,43 +56,75 @@ export interface ErpFile {
 const ID_COLUMNS = ['buyer_item', 'supplier_part', 'manufacturer_part', 'ndc', 'gtin', 'hcpcs'] as const;
 const idColumns = (prefix: string) => Object.fromEntries(ID_COLUMNS.map((c) => [`${prefix}${c}`, c]));
 const same = (names: readonly string[]) => Object.fromEntries(names.map((n) => [n, n]));
-const PO_HEADER = ['po_number', 'vendor_id', 'facility_id', 'status', 'order_date', 'version'] as const;
-const PO_LINE = [
-  'line_number',
-  'description',
-  'uom',
-  'pack_qty',
-  'quantity',
-  'unit_price_cents',
-  'contract_id',
-];
-const RECEIPT = [
-  'receipt_id',
-  'po_number',
-  'po_line_number',
-  'quantity',
-  'uom',
-  'pack_qty',
-  'received_date',
-  'version',
-];
-const CONTRACT_HEADER = [
-  'contract_id',
-  'vendor_id',
-  'kind',
-  'tier',
-  'effective_date',
-  'end_date',
-  'facilities',
-  'version',
-] as const;
-const CONTRACT_ITEM = ['description', 'uom', 'pack_qty', 'price_cents'];
+/** How a CSV cell becomes a field: text, a number, or a `;`-separated list. */
+type ColumnKind = 'str' | 'num' | 'list';
+/** The CSV columns of each record kind and their kinds, in field order (identifier columns aside). */
+const PO_HEADER = {
+  po_number: 'str',
+  vendor_id: 'str',
+  facility_id: 'str',
+  status: 'str',
+  order_date: 'str',
+  version: 'num',
+} as const satisfies Record<string, ColumnKind>;
+const PO_LINE = {
+  line_number: 'num',
+  description: 'str',
+  uom: 'str',
+  pack_qty: 'num',
+  quantity: 'num',
+  unit_price_cents: 'num',
+  contract_id: 'str',
+} as const satisfies Record<string, ColumnKind>;
+const RECEIPT = {
+  receipt_id: 'str',
+  po_number: 'str',
+  po_line_number: 'num',
+  quantity: 'num',
+  uom: 'str',
+  pack_qty: 'num',
+  received_date: 'str',
+  version: 'num',
+} as const satisfies Record<string, ColumnKind>;
+const CONTRACT_HEADER = {
+  contract_id: 'str',
+  vendor_id: 'str',
+  kind: 'str',
+  tier: 'str',
+  effective_date: 'str',
+  end_date: 'str',
+  facilities: 'list',
+  version: 'num',
+} as const satisfies Record<string, ColumnKind>;
+const CONTRACT_ITEM = {
+  description: 'str',
+  uom: 'str',
+  pack_qty: 'num',
+  price_cents: 'num',
+} as const satisfies Record<string, ColumnKind>;
 
 const num = (v: string | undefined): number | undefined =>
   v === undefined || v === '' ? undefined : Number(v);
 const str = (v: string | undefined): string | undefined => (v === undefined || v === '' ? undefined : v);
 const defined = (o: Record<string, unknown>) =>
   Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined));
+/** The fields of `table`'s columns in row `r`; empty cells are left out (a list is never left out). */
+const fieldsOf = (table: Record<string, ColumnKind>, r: Record<string, string>) =>
+  defined(
+    Object.fromEntries(
+      Object.entries(table).map(([c, kind]) => [
+        c,
+        kind === 'num'
+          ? num(r[c])
+          : kind === 'list'
+            ? (r[c] ?? '')
+                .split(';')
+                .map((f) => f.trim())
+                .filter((f) => f !== '')
+            : str(r[c]),
+      ]),
+    ),
+  );
 const identifiers = (r: Record<string, string>) => {
   const ids = defined(Object.fromEntries(ID_COLUMNS.map((c) => [c, str(r[c])])));
   return Object.keys(ids).length > 0 ? { identifiers: ids } : {};
@@ -154,24 +186,15 @@ function fromCsv(text: string, fail: (errors: FieldError[]) => never, origins: O
     const line = (e as { lines?: number }).lines;
     fail([{ path: line ? `line ${line}` : '/', message: `is not CSV: ${(e as Error).message}` }]);
   }
-  const pos = new Map<
-    string,
-    {
-      rec: { lines: unknown[] } & Record<string, unknown>;
-      index: number;
-      row: Record<string, string>;
-      line: number;
-    }
-  >();
-  const contracts = new Map<
-    string,
-    {
-      rec: { items: unknown[] } & Record<string, unknown>;
-      index: number;
-      row: Record<string, string>;
-      line: number;
-    }
-  >();
+  /** A header record (PO, contract) built from the first row of its key, with its children. */
+  interface Group {
+    rec: { children: unknown[]; fields: Record<string, unknown> };
+    index: number;
+    row: Record<string, string>;
+    line: number;
+  }
+  const pos = new Map<string, Group>();
+  const contracts = new Map<string, Group>();
   const receipts: unknown[] = [];
   const errors: FieldError[] = [];
   /** A header column that differs from the group's first row. */
@@ -188,106 +211,58 @@ function fromCsv(text: string, fail: (errors: FieldError[]) => never, origins: O
           message: `differs from line ${first.line} of the same record`,
         });
   };
+  /**
+   * The group of a child row: created from the first row of its key (header fields from
+   * `cols.header`, origin at `base/index`), later rows checked against that row's header columns.
+   * The child's origin is recorded at `base/index/childKey/n`.
+   */
+  const groupRow = (
+    groups: Map<string, Group>,
+    key: string,
+    cols: { header: Record<string, ColumnKind>; child: Record<string, ColumnKind> },
+    paths: { base: string; childKey: string },
+    r: Record<string, string>,
+    line: number,
+  ): Group => {
+    let g = groups.get(key);
+    if (g) differs(Object.keys(cols.header), r, g, line);
+    else {
+      g = { rec: { fields: fieldsOf(cols.header, r), children: [] }, index: groups.size, row: r, line };
+      groups.set(key, g);
+      origins.set(`${paths.base}/${g.index}`, { line, columns: same(Object.keys(cols.header)) });
+    }
+    origins.set(`${paths.base}/${g.index}/${paths.childKey}/${g.rec.children.length}`, {
+      line,
+      columns: { ...same(Object.keys(cols.child)), ...idColumns('identifiers/') },
+    });
+    return g;
+  };
   for (const { record: r, info } of rows) {
     // info.lines is the line the row ends on; a quoted value may span lines.
     const line = info.lines - Object.values(r).reduce((n, v) => n + (v.match(/\n/g)?.length ?? 0), 0);
     if (r.record_type === 'receipt') {
-      origins.set(`/receipts/${receipts.length}`, { line, columns: same(RECEIPT) });
-      receipts.push(
-        defined({
-          receipt_id: str(r.receipt_id),
-          po_number: str(r.po_number),
-          po_line_number: num(r.po_line_number),
-          quantity: num(r.quantity),
-          uom: str(r.uom),
-          pack_qty: num(r.pack_qty),
-          received_date: str(r.received_date),
-          version: num(r.version),
-        }),
-      );
+      origins.set(`/receipts/${receipts.length}`, { line, columns: same(Object.keys(RECEIPT)) });
+      receipts.push(fieldsOf(RECEIPT, r));
     } else if (r.record_type === 'po_line') {
-      const key = r.po_number ?? '';
-      let po = pos.get(key);
-      if (po) differs(PO_HEADER, r, po, line);
-      else {
-        po = {
-          rec: {
-            ...defined({
-              po_number: str(r.po_number),
-              vendor_id: str(r.vendor_id),
-              facility_id: str(r.facility_id),
-              status: str(r.status),
-              order_date: str(r.order_date),
-              version: num(r.version),
-            }),
-            lines: [],
-          },
-          index: pos.size,
-          row: r,
-          line,
-        };
-        pos.set(key, po);
-        origins.set(`/purchase_orders/${po.index}`, { line, columns: same(PO_HEADER) });
-      }
-      origins.set(`/purchase_orders/${po.index}/lines/${po.rec.lines.length}`, {
+      const po = groupRow(
+        pos,
+        r.po_number ?? '',
+        { header: PO_HEADER, child: PO_LINE },
+        { base: '/purchase_orders', childKey: 'lines' },
+        r,
         line,
-        columns: { ...same(PO_LINE), ...idColumns('identifiers/') },
-      });
-      po.rec.lines.push(
-        defined({
-          line_number: num(r.line_number),
-          description: str(r.description),
-          ...identifiers(r),
-          uom: str(r.uom),
-          pack_qty: num(r.pack_qty),
-          quantity: num(r.quantity),
-          unit_price_cents: num(r.unit_price_cents),
-          contract_id: str(r.contract_id),
-        }),
       );
+      po.rec.children.push({ ...fieldsOf(PO_LINE, r), ...identifiers(r) });
     } else if (r.record_type === 'contract_item') {
-      const key = r.contract_id ?? '';
-      let c = contracts.get(key);
-      if (c) differs(CONTRACT_HEADER, r, c, line);
-      else {
-        const facilities = (r.facilities ?? '')
-          .split(';')
-          .map((f) => f.trim())
-          .filter((f) => f !== '');
-        c = {
-          rec: {
-            ...defined({
-              contract_id: str(r.contract_id),
-              vendor_id: str(r.vendor_id),
-              kind: str(r.kind),
-              tier: str(r.tier),
-              effective_date: str(r.effective_date),
-              end_date: str(r.end_date),
-              version: num(r.version),
-            }),
-            facilities,
-            items: [],
-          },
-          index: contracts.size,
-          row: r,
-          line,
-        };
-        contracts.set(key, c);
-        origins.set(`/contracts/${c.index}`, { line, columns: same(CONTRACT_HEADER) });
-      }
-      origins.set(`/contracts/${c.index}/items/${c.rec.items.length}`, {
+      const c = groupRow(
+        contracts,
+        r.contract_id ?? '',
+        { header: CONTRACT_HEADER, child: CONTRACT_ITEM },
+        { base: '/contracts', childKey: 'items' },
+        r,
         line,
-        columns: { ...same(CONTRACT_ITEM), ...idColumns('identifiers/') },
-      });
-      c.rec.items.push(
-        defined({
-          description: str(r.description),
-          identifiers: identifiers(r).identifiers ?? {},
-          uom: str(r.uom),
-          pack_qty: num(r.pack_qty),
-          price_cents: num(r.price_cents),
-        }),
       );
+      c.rec.children.push({ ...fieldsOf(CONTRACT_ITEM, r), identifiers: identifiers(r).identifiers ?? {} });
     } else
       errors.push({
         path: `line ${line}, column record_type`,
@@ -296,9 +271,13 @@ function fromCsv(text: string, fail: (errors: FieldError[]) => never, origins: O
   }
   if (errors.length > 0) fail(errors.slice(0, 20));
   return {
-    ...(pos.size > 0 ? { purchase_orders: [...pos.values()].map((p) => p.rec) } : {}),
+    ...(pos.size > 0
+      ? { purchase_orders: [...pos.values()].map((p) => ({ ...p.rec.fields, lines: p.rec.children })) }
+      : {}),
     ...(receipts.length > 0 ? { receipts } : {}),
-    ...(contracts.size > 0 ? { contracts: [...contracts.values()].map((c) => c.rec) } : {}),
+    ...(contracts.size > 0
+      ? { contracts: [...contracts.values()].map((c) => ({ ...c.rec.fields, items: c.rec.children })) }
+      : {}),
   };
 }
 

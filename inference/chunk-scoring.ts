@@ -103,26 +103,16 @@ export interface ChunkKernel<Pre, Judged, Draw> {
 
 /** A member of a group as a candidate of the members after it (the columns the store would return). */
 function memberCandidate(p: Prepared, decision: DecisionResponse): CandidateInvoice {
-  const inv = p.invoice;
+  // The store returns no description stems, so the member does not carry them either.
+  const { lineDescriptionStems: _stems, ...side } = p.pairSide;
   return {
-    invoiceId: inv.invoice_id,
+    ...side,
+    invoiceId: p.invoice.invoice_id,
     decisionId: decision.decision_id,
     decision: decision.decision,
-    vendorId: inv.vendor.id,
-    vendorName: inv.vendor.name,
-    vendorKey: p.keys.vendorKey,
-    vendorTaxId: inv.vendor.tax_id ?? null,
-    vendorNpi: inv.vendor.npi ?? null,
-    invoiceNumber: inv.invoice_number,
-    invoiceNumberNormalised: p.keys.invoiceNumberNormalised,
-    invoiceNumberCanonical: p.keys.invoiceNumberCanonical,
-    invoiceDate: inv.invoice_date,
-    totalCents: inv.total_cents,
-    currency: inv.currency,
-    documentType: inv.document_type,
-    poNumber: inv.po_number ?? null,
-    servicePeriodStart: inv.service_period?.start ?? null,
-    servicePeriodEnd: inv.service_period?.end ?? null,
+    vendorName: p.invoice.vendor.name,
+    invoiceNumber: p.invoice.invoice_number,
+    currency: p.invoice.currency,
     lineMatchKeys: [...p.keys.lines].sort((a, b) => a.lineNumber - b.lineNumber).map((l) => l.matchKey),
     embeddingDistance: 0,
     sources: [],
