@@ -252,12 +252,12 @@ export interface ProcurementContext {
 /**
  * Answer of the context read: a context; nothing to match (the tenant has no ERP data, or the
  * invoice cites no PO and its vendor has no open one); a cited PO the ERP does not have (the
- * tenant has POs loaded); or, when the invoice cites none, the vendor's open POs to choose from
+ * tenant has POs loaded; `vendorHasPos`: the invoice's vendor has some); or, when the invoice cites none, the vendor's open POs to choose from
  * (several), or a choice the matcher could not make (`po_ambiguous`, with each candidate's score).
  */
 export type ProcurementLookup =
   | { kind: 'context'; context: ProcurementContext }
   | { kind: 'none' }
-  | { kind: 'po_unknown'; poNumber: string }
+  | { kind: 'po_unknown'; poNumber: string; vendorHasPos: boolean }
   | { kind: 'po_choice'; candidates: PurchaseOrder[] }
   | { kind: 'po_ambiguous'; candidates: { po_number: string; score: number }[] };

@@ -28,7 +28,7 @@ export const MAX_PO_CANDIDATES = 20;
 /**
  * The ERP data to match one invoice against (see core/erp.ts `ProcurementContext`,
  * `ProcurementLookup`). A cited PO the tenant does not have is `po_unknown` when the tenant has
- * any PO loaded (the invoice's vendor or not), nothing to match otherwise. An invoice citing no
+ * any PO loaded (saying whether the invoice's vendor has some), nothing to match otherwise. An invoice citing no
  * PO gets its vendor's one open PO, or up to {@link MAX_PO_CANDIDATES} open ones to choose from
  * (`po_choice`, newest order date first). One or two indexed queries when there is nothing to
  * match; four when there is.
@@ -46,10 +46,14 @@ export async function readProcurementContext(
     );
     po = rows[0]?.record;
     if (!po) {
-      const any = await tx.query('SELECT 1 FROM erp_purchase_orders WHERE tenant_id = $1 LIMIT 1', [
-        q.tenantId,
-      ]);
-      return any.length > 0 ? { kind: 'po_unknown', poNumber: q.poNumber } : { kind: 'none' };
+      const [has] = await tx.query<{ tenant: boolean; vendor: boolean }>(
+        `SELECT EXISTS (SELECT 1 FROM erp_purchase_orders WHERE tenant_id = $1) AS tenant,
+                EXISTS (SELECT 1 FROM erp_purchase_orders WHERE tenant_id = $1 AND vendor_id = $2) AS vendor`,
+        [q.tenantId, q.vendorId],
+      );
+      return has?.tenant
+        ? { kind: 'po_unknown', poNumber: q.poNumber, vendorHasPos: has.vendor }
+        : { kind: 'none' };
     }
   } else {
     const rows = await tx.query<{ record: PurchaseOrder }>(

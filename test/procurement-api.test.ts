@@ -184,15 +184,26 @@ describe.each(engines('procapi2'))(
       expect(amb.priority).toBeGreaterThanOrEqual(82.4);
     });
 
-    it('flags a cited PO the ERP data lacks even for a vendor without POs', async () => {
-      const d = await score(
-        poInvoice('unknown-1', [gloves()], {
-          po_number: 'PO-404',
-          vendor: { id: 'V-NOPO', name: 'No PO Co' },
-        }),
-      );
-      expect(codes(d)).toContain('PO_UNKNOWN');
-      expect(d.queue).toBe('procurement');
+    it('flags a cited PO the ERP data lacks for a vendor with POs; others keep the non-PO path unless the policy says tenant', async () => {
+      const mine = await score(poInvoice('unknown-0', [gloves()], { po_number: 'PO-404' }));
+      expect(codes(mine)).toContain('PO_UNKNOWN');
+      expect(mine.queue).toBe('procurement');
+      const notSynced = (id: string) =>
+        poInvoice(id, [gloves()], { po_number: 'PO-404', vendor: { id: 'V-NOPO', name: 'No PO Co' } });
+      const before = await score(notSynced('unknown-1'));
+      expect(codes(before)).not.toContain('PO_UNKNOWN');
+      expect(before.procurement).toBeUndefined();
+      const policy = await ref.h.call('admin', { method: 'GET', url: '/v1/policy' });
+      const doc = { ...policy.json<{ document: Record<string, unknown> }>().document };
+      const put = await ref.h.call('admin', {
+        method: 'PUT',
+        url: '/v1/policy',
+        payload: { ...doc, name: 'all-pos', procurement: { unknown_po: 'tenant' } },
+      });
+      expect(put.statusCode, put.body).toBe(200);
+      const after = await score(notSynced('unknown-2'));
+      expect(codes(after)).toContain('PO_UNKNOWN');
+      expect(after.queue).toBe('procurement');
     });
 
     it('gives back quantity a credit memo citing the PO credits', async () => {

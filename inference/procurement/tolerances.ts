@@ -7,7 +7,9 @@
  * Defaults (no `procurement` section): unit price vs PO and vs contract 5 cents or 0.5 % per unit
  * (a net-to-net tolerance of a few cents on cheap items), quantity vs received-minus-invoiced 0 base units or 0 %; the invoice is held
  * in the `procurement` queue on any exception (`hold: true`); lines match PO lines at the line
- * matcher's card threshold (else 0.5).
+ * matcher's card threshold (else 0.5); a cited PO missing from the ERP data is `PO_UNKNOWN` only
+ * when the invoice's vendor has POs loaded (`unknown_po: 'vendor'`), so a tenant that syncs some
+ * vendors' POs does not hold the others' invoices.
  */
 import Type, { type Static } from 'typebox';
 
@@ -35,6 +37,14 @@ export const ProcurementPolicy = Type.Object(
         description: 'P(same item) at which an invoice line matches a PO line.',
       }),
     ),
+    unknown_po: Type.Optional(
+      Type.Union([Type.Literal('vendor'), Type.Literal('tenant')], {
+        description:
+          "When a cited PO is not in the ERP data: 'vendor' (default) raises PO_UNKNOWN only when the " +
+          "invoice's vendor has POs loaded (vendors not synced keep the non-PO path); 'tenant' raises it " +
+          'whenever the tenant has any PO loaded.',
+      }),
+    ),
     price_po: Type.Optional(Tolerance('cents per unit')),
     price_contract: Type.Optional(Tolerance('cents per unit')),
     quantity: Type.Optional(Tolerance('base units (each)')),
@@ -54,6 +64,8 @@ export interface ProcurementTolerances {
   hold: boolean;
   /** Undefined: the matcher's card threshold. */
   matchThreshold?: number;
+  /** Scope of `PO_UNKNOWN`: the invoice's vendor has POs loaded ('vendor') or the tenant has any ('tenant'). */
+  unknownPo: 'vendor' | 'tenant';
   pricePo: Tolerance;
   priceContract: Tolerance;
   quantity: Tolerance;
@@ -62,6 +74,7 @@ export interface ProcurementTolerances {
 /** The documented defaults (see the module doc). */
 export const DEFAULT_PROCUREMENT_TOLERANCES: ProcurementTolerances = {
   hold: true,
+  unknownPo: 'vendor',
   pricePo: { abs: 5, percent: 0.5 },
   priceContract: { abs: 5, percent: 0.5 },
   quantity: { abs: 0, percent: 0 },
@@ -73,6 +86,7 @@ export function procurementTolerances(p: ProcurementPolicy | undefined): Procure
   return {
     hold: p?.hold ?? d.hold,
     ...(p?.match_threshold !== undefined ? { matchThreshold: p.match_threshold } : {}),
+    unknownPo: p?.unknown_po ?? d.unknownPo,
     pricePo: p?.price_po ?? d.pricePo,
     priceContract: p?.price_contract ?? d.priceContract,
     quantity: p?.quantity ?? d.quantity,

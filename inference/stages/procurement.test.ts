@@ -233,9 +233,16 @@ describe('procurement stage, unmatched invoices get a reason', () => {
 
   it('puts the whole amount at risk for an unknown PO and an ambiguous choice', () => {
     const inv = invoiceOf([gloves()]);
-    const unknown = run(inv, { kind: 'po_unknown', poNumber: 'PO-404' });
+    const unknown = run(inv, { kind: 'po_unknown', poNumber: 'PO-404', vendorHasPos: true });
     expect(unknown.reasons.map((x) => x.code)).toEqual(['PO_UNKNOWN']);
     expect(unknown.amountAtRiskCents).toBe(41_200);
+    // A vendor without POs loaded keeps the non-PO path unless the policy scopes PO_UNKNOWN to the tenant.
+    const notSynced = { kind: 'po_unknown', poNumber: 'PO-404', vendorHasPos: false } as const;
+    expect(run(inv, notSynced).reasons).toEqual([]);
+    const tenantWide = { ...DEFAULT_PROCUREMENT_TOLERANCES, unknownPo: 'tenant' as const };
+    expect(
+      matchProcurement(inv, notSynced, identifierRuleMatcher, tenantWide).reasons.map((x) => x.code),
+    ).toEqual(['PO_UNKNOWN']);
     const candidates = [
       { po_number: 'PO-A', score: 0.95 },
       { po_number: 'PO-B', score: 0.9 },

@@ -8,8 +8,8 @@
  * the line matcher (../procurement/align.ts); a line with no match at the threshold, or citing
  * a `po_line_number` the PO lacks, is `ITEM_NOT_ON_PO`; matched lines are checked against the
  * PO, receipts and contracts (../procurement/checks.ts). Invoice level: `PO_OTHER_VENDOR` (no
- * line checks then), `PO_CLOSED`, `PO_UNKNOWN` (a cited PO the tenant's ERP data lacks, whether
- * or not the vendor has POs), `PO_AMBIGUOUS` (no PO cited, several open ones, no clear choice);
+ * line checks then), `PO_CLOSED`, `PO_UNKNOWN` (a cited PO the tenant's ERP data lacks, when the
+ * vendor has POs loaded, or whenever the tenant has any with policy `procurement.unknown_po: tenant`), `PO_AMBIGUOUS` (no PO cited, several open ones, no clear choice);
  * the last two put the whole invoice amount at risk. Credit memos get no reasons (today's path);
  * one citing a PO of its vendor records negative billing against the PO lines it credits
  * (../procurement/credit.ts). Pure: the matcher and the tolerances are passed in.
@@ -89,6 +89,8 @@ export function matchProcurement(
   cardThreshold: number | null = null,
 ): ProcurementResult {
   if (lookup.kind === 'none') return NONE;
+  // A vendor whose POs are not synced keeps the non-PO path unless the policy scopes PO_UNKNOWN to the tenant.
+  if (lookup.kind === 'po_unknown' && !lookup.vendorHasPos && tolerances.unknownPo === 'vendor') return NONE;
   if (invoice.document_type === 'credit_memo') {
     // A credit memo keeps today's decision path; citing its own vendor's PO, it gives back what it credits.
     if (lookup.kind !== 'context' || lookup.context.chosenBy !== 'cited') return NONE;
