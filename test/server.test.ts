@@ -1,7 +1,8 @@
 /**
  * End to end: the server entry point as `npm start` runs it (embedded PGlite, no database
  * server, no env vars but a port and a data dir), writing the bootstrap keys once and
- * answering the README's curl example with the workflow key.
+ * answering the README's curl example with the workflow key, and the answer the README shows
+ * for it holding the served figures.
  */
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -79,13 +80,57 @@ it('starts on embedded defaults, writes the bootstrap keys once and scores the R
     body: example,
   });
   expect(res.status).toBe(200);
-  const d = (await res.json()) as {
-    decision: string;
-    reasons: { code: string }[];
-    versions: { models: Record<string, string> };
-  };
+  const d = (await res.json()) as ScoreAnswer;
   // Served by the shipped champions: the wheelchair billed as a nebulizer is held for coding.
   expect(d.decision).toBe('HOLD');
   expect(d.reasons.map((r) => r.code)).toContain('DESCRIPTION_CODE_MISMATCH');
   expect(d.versions.models).toEqual({ 'coding-mismatch': 'coding-mismatch@2', duplicate: 'duplicate@1' });
+
+  // The README shows this answer (shortened, numbers rounded): its figures must be the served ones.
+  const shown = readmeScoreAnswer();
+  expect(shown.decision).toBe(d.decision);
+  expect(shown.queue).toBe(d.queue);
+  expect(shown.priority).toBe(d.priority);
+  expect(shown.scores).toEqual(d.scores);
+  expect(shown.versions.models).toEqual(d.versions.models);
+  expect(shown.versions.thresholds).toEqual(d.versions.thresholds);
+  const shownReasons = shown.reasons.filter(
+    (r): r is ScoreAnswer['reasons'][number] => typeof r !== 'string',
+  );
+  expect(shownReasons.length).toBeGreaterThan(0);
+  shownReasons.forEach((r, i) => {
+    expect(r.code).toBe(d.reasons[i]!.code);
+    expect(r.weight).toBe(d.reasons[i]!.weight);
+    expect(r.evidence.line_number).toBe(d.reasons[i]!.evidence.line_number);
+    if (r.evidence.model !== undefined) expect(r.evidence.model).toBe(d.reasons[i]!.evidence.model);
+  });
+  for (const line of shown.lines) {
+    const served = d.lines.find((l) => l.line_number === line.line_number)!;
+    expect(line.coding_mismatch).toBe(Number(served.coding_mismatch.toFixed(4)));
+  }
 });
+
+/** The fields of a scoring answer that the README's example shows. */
+interface ScoreAnswer {
+  decision: string;
+  queue?: string;
+  priority: number;
+  scores: Record<string, number>;
+  reasons: { code: string; weight: number; evidence: { line_number?: number; model?: string } }[];
+  lines: { line_number: number; coding_mismatch: number }[];
+  versions: { models: Record<string, string>; thresholds: Record<string, string> };
+}
+
+/**
+ * The answer shown under "Score an invoice" in README.md: the first JSON block of that section,
+ * parsed (its "…" placeholders are JSON strings, so reasons may hold strings).
+ */
+function readmeScoreAnswer(): Omit<ScoreAnswer, 'reasons'> & {
+  reasons: (ScoreAnswer['reasons'][number] | string)[];
+} {
+  const readme = readFileSync(join(packageRoot(), 'README.md'), 'utf8');
+  const section = readme.slice(readme.indexOf('\n## Score an invoice\n'));
+  const block = /```json\n([\s\S]*?)\n```/.exec(section);
+  if (!block) throw new Error('README has no JSON answer under "Score an invoice"');
+  return JSON.parse(block[1]!) as ReturnType<typeof readmeScoreAnswer>;
+}
