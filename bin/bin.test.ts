@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, writeFileSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadConfig } from './config.js';
@@ -187,5 +187,26 @@ describe('keys and audit commands', () => {
     ).rejects.toSatisfy(
       (e: unknown) => isTriageError(e, 'TRIAGE_REQUEST_INVALID') && e.errors[0]!.path === '--role',
     );
+  }, 180_000);
+
+  it('refuses a numeric option that is not a positive integer with a usage error (exit 2) naming it', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'triage-cli-args-'));
+    const file = join(dir, 'past.jsonl');
+    writeFileSync(file, JSON.stringify(makeInvoice()) + '\n');
+    const cases: [string[], string][] = [
+      [['--parallel', '--defer-index'], "option '--parallel <n>' argument '--defer-index' is invalid"],
+      [['--parallel', 'foo'], "option '--parallel <n>' argument 'foo' is invalid"],
+      [['--chunk', '0'], "option '--chunk <n>' argument '0' is invalid"],
+      [['--chunk', 'abc'], "option '--chunk <n>' argument 'abc' is invalid"],
+      [['--chunk', '-5'], "option '--chunk <n>' argument '-5' is invalid"],
+    ];
+    for (const [flags, message] of cases) {
+      const r = run(['import', file, '--data-dir', join(dir, 'db'), ...flags]);
+      expect(r.status, flags.join(' ')).toBe(2);
+      expect(r.stderr).toContain(message);
+      expect(r.stderr).toContain('must be a positive integer');
+      expect(r.stdout).toBe('');
+    }
+    expect(existsSync(join(dir, 'db'))).toBe(false);
   }, 180_000);
 });

@@ -33,6 +33,7 @@ import { isRole, ROLES, type Role } from '../core/auth.js';
 import { TriageError } from '../core/errors.js';
 import { importFiles, renderImport } from './import.js';
 import { DEFAULT_HISTORY_CHUNK } from '../inference/history.js';
+import { positiveInt } from './cli-args.js';
 
 /** Summary of a scored file. */
 export interface ScoreSummary {
@@ -238,9 +239,12 @@ const withStoreFlags = (c: Command): Command =>
     .option('--database-url <url>', 'PostgreSQL (default: DATABASE_URL)')
     .option('--schema <schema>', 'PostgreSQL schema (default: DATABASE_SCHEMA or public)');
 
+// A usage error (bad option value, unknown option, missing argument) exits 2, like a failed run;
+// set before the subcommands are declared so that they inherit it.
 const program = new Command()
   .name('invoice-triage')
-  .description('Score healthcare supplier invoices: coding mismatch, duplicates, routing.');
+  .description('Score healthcare supplier invoices: coding mismatch, duplicates, routing.')
+  .exitOverride((e) => process.exit(e.exitCode === 0 ? 0 : 2));
 
 program
   .command('score')
@@ -373,13 +377,8 @@ withStoreFlags(
       new Option('--format <format>', 'file format (default: from the extension)').choices(['jsonl', 'csv']),
     )
     .option('--tenant <tenant>', 'tenant the history belongs to', 'default')
-    .option('--chunk <n>', 'invoices per transaction', (v) => Number(v), DEFAULT_HISTORY_CHUNK)
-    .option(
-      '--parallel <n>',
-      'chunks in flight (featurise one while the last is written)',
-      (v) => Number(v),
-      2,
-    )
+    .option('--chunk <n>', 'invoices per transaction', positiveInt, DEFAULT_HISTORY_CHUNK)
+    .option('--parallel <n>', 'chunks in flight (featurise one while the last is written)', positiveInt, 2)
     .option(
       '--defer-index',
       'drop the duplicate-search HNSW index for the import and build it once at the end (large backfills; writers wait during the build)',

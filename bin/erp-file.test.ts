@@ -121,6 +121,41 @@ describe('ERP CSV files name the file line and column', () => {
     expect(e.message).toContain('(/purchase_orders/0/lines/1/quantity)');
   });
 
+  it('reads numeric cells in plain decimal only: hex, binary, octal, exponent and blank cells are named', () => {
+    const p = file(
+      'numbers.csv',
+      `${HEADER}\n` +
+        'po_line,PO-1,V-100,open,2025-02-10,0x10,1,Gloves,,BX,100,1,100,,,\n' +
+        'po_line,PO-2,V-100,open,2025-02-10,1,0b1,Gloves,,BX,100,1,100,,,\n' +
+        'po_line,PO-3,V-100,open,2025-02-10,1,1,Gloves,,BX,0o7,1,100,,,\n' +
+        'po_line,PO-4,V-100,open,2025-02-10,1,1,Gloves,,BX,100,1e3,100,,,\n' +
+        'po_line,PO-5,V-100,open,2025-02-10,1,1,Gloves,,BX,100,1, ,,,\n' +
+        'po_line,PO-6,V-100,open,2025-02-10,1,1,Gloves,,BX,100,1,12.5,,,\n' +
+        'receipt,PO-1,,,,0x1,,,,BX,100,1,,GR-1,1e0,2025-02-20\n',
+    );
+    const e = thrown(p);
+    const at = [
+      'line 2, column version',
+      'line 3, column line_number',
+      'line 4, column pack_qty',
+      'line 5, column quantity',
+      'line 6, column unit_price_cents',
+      'line 7, column unit_price_cents',
+      'line 8, column version',
+      'line 8, column po_line_number',
+    ];
+    for (const path of at) expect(e).toBeProblem(400, 'TRIAGE_FILE_INVALID', path);
+    expect(e.message).toContain('numbers.csv line 2, column version: ');
+    const good = file(
+      'decimal.csv',
+      `${HEADER}\npo_line,PO-1,V-100,open,2025-02-10,2,1,Gloves,,BX, 100 ,2.5,100,,,\n`,
+    );
+    expect(readErpFile(good).purchase_orders![0]).toMatchObject({
+      version: 2,
+      lines: [{ line_number: 1, pack_qty: 100, quantity: 2.5, unit_price_cents: 100 }],
+    });
+  });
+
   it('names identifier columns and the row of a check beyond the schema (amount over the limit, unknown unit)', () => {
     const p = file(
       'amount.csv',

@@ -27,6 +27,7 @@
 import { readFileSync } from 'node:fs';
 import { basename, extname } from 'node:path';
 import { parse } from 'csv-parse/sync';
+import { intCell, numCell } from './csv-cells.js';
 import { Compile } from 'typebox/compile';
 import { ErpLoad } from '../core/erp.js';
 import { isTriageError, TriageError, type FieldError } from '../core/errors.js';
@@ -56,8 +57,11 @@ export interface ErpFile {
 const ID_COLUMNS = ['buyer_item', 'supplier_part', 'manufacturer_part', 'ndc', 'gtin', 'hcpcs'] as const;
 const idColumns = (prefix: string) => Object.fromEntries(ID_COLUMNS.map((c) => [`${prefix}${c}`, c]));
 const same = (names: readonly string[]) => Object.fromEntries(names.map((n) => [n, n]));
-/** How a CSV cell becomes a field: text, a number, or a `;`-separated list. */
-type ColumnKind = 'str' | 'num' | 'list';
+/**
+ * How a CSV cell becomes a field: text, an integer, a decimal number (bin/csv-cells.ts: plain
+ * decimal digits only, other text is refused naming the cell), or a `;`-separated list.
+ */
+type ColumnKind = 'str' | 'int' | 'num' | 'list';
 /** The CSV columns of each record kind and their kinds, in field order (identifier columns aside). */
 const PO_HEADER = {
   po_number: 'str',
@@ -65,26 +69,26 @@ const PO_HEADER = {
   facility_id: 'str',
   status: 'str',
   order_date: 'str',
-  version: 'num',
+  version: 'int',
 } as const satisfies Record<string, ColumnKind>;
 const PO_LINE = {
-  line_number: 'num',
+  line_number: 'int',
   description: 'str',
   uom: 'str',
-  pack_qty: 'num',
+  pack_qty: 'int',
   quantity: 'num',
-  unit_price_cents: 'num',
+  unit_price_cents: 'int',
   contract_id: 'str',
 } as const satisfies Record<string, ColumnKind>;
 const RECEIPT = {
   receipt_id: 'str',
   po_number: 'str',
-  po_line_number: 'num',
+  po_line_number: 'int',
   quantity: 'num',
   uom: 'str',
-  pack_qty: 'num',
+  pack_qty: 'int',
   received_date: 'str',
-  version: 'num',
+  version: 'int',
 } as const satisfies Record<string, ColumnKind>;
 const CONTRACT_HEADER = {
   contract_id: 'str',
@@ -94,17 +98,15 @@ const CONTRACT_HEADER = {
   effective_date: 'str',
   end_date: 'str',
   facilities: 'list',
-  version: 'num',
+  version: 'int',
 } as const satisfies Record<string, ColumnKind>;
 const CONTRACT_ITEM = {
   description: 'str',
   uom: 'str',
-  pack_qty: 'num',
-  price_cents: 'num',
+  pack_qty: 'int',
+  price_cents: 'int',
 } as const satisfies Record<string, ColumnKind>;
 
-const num = (v: string | undefined): number | undefined =>
-  v === undefined || v === '' ? undefined : Number(v);
 const str = (v: string | undefined): string | undefined => (v === undefined || v === '' ? undefined : v);
 const defined = (o: Record<string, unknown>) =>
   Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined));
@@ -114,14 +116,16 @@ const fieldsOf = (table: Record<string, ColumnKind>, r: Record<string, string>) 
     Object.fromEntries(
       Object.entries(table).map(([c, kind]) => [
         c,
-        kind === 'num'
-          ? num(r[c])
-          : kind === 'list'
-            ? (r[c] ?? '')
-                .split(';')
-                .map((f) => f.trim())
-                .filter((f) => f !== '')
-            : str(r[c]),
+        kind === 'int'
+          ? intCell(r[c])
+          : kind === 'num'
+            ? numCell(r[c])
+            : kind === 'list'
+              ? (r[c] ?? '')
+                  .split(';')
+                  .map((f) => f.trim())
+                  .filter((f) => f !== '')
+              : str(r[c]),
       ]),
     ),
   );

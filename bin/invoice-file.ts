@@ -8,6 +8,7 @@
 import { readFileSync } from 'node:fs';
 import { parse } from 'csv-parse/sync';
 import { TriageError, isTriageError } from '../core/errors.js';
+import { intCell, numCell, textCell } from './csv-cells.js';
 import { INTAKE_EXTENSIONS, convertDocument, type DocumentFormat } from '../intake/index.js';
 
 /** One invoice candidate read from a file. `location` is `line 12` (JSONL) or `rows 4-6` (CSV). */
@@ -129,19 +130,6 @@ export function parseJsonl(text: string): FileRecord[] {
   });
   return out;
 }
-
-const INT = /^-?\d+$/;
-const NUM = /^-?\d+(\.\d+)?$/;
-const opt = (v: string | undefined): string | undefined =>
-  v === undefined || v.trim() === '' ? undefined : v.trim();
-const int = (v: string | undefined): number | string | undefined => {
-  const s = opt(v);
-  return s !== undefined && INT.test(s) ? Number(s) : s;
-};
-const num = (v: string | undefined): number | string | undefined => {
-  const s = opt(v);
-  return s !== undefined && NUM.test(s) ? Number(s) : s;
-};
 
 /** A CSV row with the file line it starts on. */
 interface CsvRow {
@@ -275,33 +263,34 @@ export function parseCsv(text: string): FileRecord[] {
 /** The invoice of a group of readable rows. */
 function read(g: { first: number; last: number; rows: Record<string, string>[] }): FileRecord {
   const h = g.rows[0]!;
-  const vendor: Record<string, unknown> = { id: opt(h.vendor_id), name: opt(h.vendor_name) };
-  if (opt(h.vendor_tax_id)) vendor.tax_id = opt(h.vendor_tax_id);
-  if (opt(h.vendor_npi)) vendor.npi = opt(h.vendor_npi);
+  const vendor: Record<string, unknown> = { id: textCell(h.vendor_id), name: textCell(h.vendor_name) };
+  if (textCell(h.vendor_tax_id)) vendor.tax_id = textCell(h.vendor_tax_id);
+  if (textCell(h.vendor_npi)) vendor.npi = textCell(h.vendor_npi);
   const inv: Record<string, unknown> = {
-    invoice_id: opt(h.invoice_id),
+    invoice_id: textCell(h.invoice_id),
     vendor,
-    invoice_number: opt(h.invoice_number),
-    invoice_date: opt(h.invoice_date),
-    currency: opt(h.currency),
-    total_cents: int(h.total_cents),
-    document_type: opt(h.document_type) ?? 'invoice',
+    invoice_number: textCell(h.invoice_number),
+    invoice_date: textCell(h.invoice_date),
+    currency: textCell(h.currency),
+    total_cents: intCell(h.total_cents),
+    document_type: textCell(h.document_type) ?? 'invoice',
   };
-  for (const k of ['due_date', 'po_number', 'facility_id'] as const) if (opt(h[k])) inv[k] = opt(h[k]);
-  if (opt(h.service_period_start) || opt(h.service_period_end)) {
-    inv.service_period = { start: opt(h.service_period_start), end: opt(h.service_period_end) };
+  for (const k of ['due_date', 'po_number', 'facility_id'] as const)
+    if (textCell(h[k])) inv[k] = textCell(h[k]);
+  if (textCell(h.service_period_start) || textCell(h.service_period_end)) {
+    inv.service_period = { start: textCell(h.service_period_start), end: textCell(h.service_period_end) };
   }
   inv.lines = g.rows.map((r) => {
     const line: Record<string, unknown> = {
-      line_number: int(r.line_number),
-      description: opt(r.description),
-      quantity: num(r.quantity),
-      unit_price_cents: int(r.unit_price_cents),
-      amount_cents: int(r.amount_cents),
+      line_number: intCell(r.line_number),
+      description: textCell(r.description),
+      quantity: numCell(r.quantity),
+      unit_price_cents: intCell(r.unit_price_cents),
+      amount_cents: intCell(r.amount_cents),
     };
-    if (opt(r.code)) line.code = { system: opt(r.code_system) ?? 'HCPCS', value: opt(r.code) };
-    if (opt(r.modifiers)) line.modifiers = opt(r.modifiers)!.split(/[\s,;]+/);
-    if (opt(r.service_date)) line.service_date = opt(r.service_date);
+    if (textCell(r.code)) line.code = { system: textCell(r.code_system) ?? 'HCPCS', value: textCell(r.code) };
+    if (textCell(r.modifiers)) line.modifiers = textCell(r.modifiers)!.split(/[\s,;]+/);
+    if (textCell(r.service_date)) line.service_date = textCell(r.service_date);
     return line;
   });
   return {

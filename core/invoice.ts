@@ -85,7 +85,8 @@ export const InvoiceLine = Type.Object(
     uom: Type.Optional(
       Type.String({
         pattern: '^[A-Za-z]{1,8}$',
-        description: "Unit of measure of quantity and unit price (EA, BX, CS...); default the PO line's.",
+        description:
+          "Unit of measure of quantity and unit price: a code or spelling of the unit table (EA, BX, CS, BOX, EACH...; core/units.ts, ANSI X12 355), another is a 400; default the PO line's.",
       }),
     ),
     pack_qty: Type.Optional(

@@ -19,6 +19,21 @@ describe('validateInvoice', () => {
     expect(validateInvoice(inv)).toBe(inv);
   });
 
+  it('refuses a line unit of measure outside the unit table, naming the line; accepts its spellings', () => {
+    const inv = makeInvoice();
+    const line = inv.lines[0]!;
+    const e = errorsOf({ ...inv, lines: [line, { ...line, line_number: 2, uom: 'BOXES' }] });
+    expect(e).toBeProblem(400, 'TRIAGE_INPUT_INVALID', '/lines/1/uom');
+    expect(e.errors).toEqual([
+      {
+        path: '/lines/1/uom',
+        message: 'unit of measure BOXES is not in the unit table (EA, BX, CS, PK, ...)',
+      },
+    ]);
+    for (const uom of ['EA', 'bx', 'Box', 'EACH', 'CTN', 'DOZEN', 'VIAL'])
+      expect(validateInvoice({ ...inv, lines: [{ ...line, uom }] }).lines[0]!.uom).toBe(uom);
+  });
+
   it('names every bad field with a JSON pointer', () => {
     const bad = {
       ...makeInvoice(),

@@ -5,6 +5,7 @@
 import { Compile } from 'typebox/compile';
 import { Invoice, MAX_ABS_CENTS } from './invoice.js';
 import { TriageError, type FieldError } from './errors.js';
+import { unitCodeOf } from './units.js';
 
 const invoiceValidator = Compile(Invoice);
 
@@ -101,7 +102,8 @@ export function checkStrings(value: unknown, path: string, errors: FieldError[],
 /**
  * Cross-field rules a schema cannot express: storable text, ISO 4217 currency, dates within
  * {@link DATE_RANGE}, an invoice number with at least one letter or digit, each line's
- * quantity x unit price within the money limit, unique line numbers, extraction confidence
+ * quantity x unit price within the money limit, each line's unit of measure in the unit table
+ * of core/units.ts (the ERP records' table), unique line numbers, extraction confidence
  * naming existing lines, service period and due date ordering, and a tax amount with the sign
  * of the document (not negative on an invoice or debit memo, not positive on a credit memo).
  * @returns field errors; empty when the invoice is consistent.
@@ -127,6 +129,13 @@ export function checkInvoiceRules(inv: Invoice): FieldError[] {
     }
   }
   inv.lines.forEach((line, i) => {
+    // The unit table the ERP records are checked against: a unit outside it could never be
+    // compared with the PO line's and would only hold the invoice as a unit mismatch.
+    if (line.uom !== undefined && unitCodeOf(line.uom) === undefined)
+      errors.push({
+        path: `/lines/${i}/uom`,
+        message: `unit of measure ${line.uom} is not in the unit table (EA, BX, CS, PK, ...)`,
+      });
     // The extended amount must fit the money limit too: it is compared with amount_cents, and
     // gaps of 10^19 cents overflow the store's bigint columns.
     if (Math.abs(line.quantity * line.unit_price_cents) > MAX_ABS_CENTS)

@@ -180,6 +180,7 @@ export interface HistoryStreamOptions {
  * Imports a stream of records chunk by chunk ({@link importHistoryChunk}), keeping memory flat
  * (at most `parallel` chunks held).
  * @returns the summed outcome.
+ * @throws RangeError when `chunkSize` or `parallel` is not a positive integer (nothing is read).
  * @throws the first chunk's error, after the chunks in flight have settled.
  */
 export async function importHistoryStream(
@@ -189,7 +190,12 @@ export async function importHistoryStream(
   opts: HistoryStreamOptions,
 ): Promise<HistoryImportResult> {
   const chunkSize = opts.chunkSize ?? DEFAULT_HISTORY_CHUNK;
-  const parallel = Math.max(1, opts.parallel ?? 1);
+  const parallel = opts.parallel ?? 1;
+  // NaN or 0 would lift the in-flight bound (`size >= NaN` is never true) or chunk every record.
+  if (!Number.isSafeInteger(chunkSize) || chunkSize < 1)
+    throw new RangeError(`chunkSize must be a positive integer, got ${chunkSize}`);
+  if (!Number.isSafeInteger(parallel) || parallel < 1)
+    throw new RangeError(`parallel must be a positive integer, got ${parallel}`);
   const total: HistoryImportResult = { records: 0, imported: 0, skipped: 0, invalid: [] };
   const inFlight = new Set<Promise<void>>();
   let failure: { error: unknown } | null = null;

@@ -31,9 +31,11 @@
  * | SL | sleeve | pack quantity |
  *
  * `CT` is "count" (each) in hospital item masters but "carton" in X12; a bare `CT` is read as
- * each, `CTN` as carton.
+ * each, `CTN` as carton. The codes and spellings are declared in core/units.ts (also read by the
+ * invoice validation).
  */
 import { parseQuantities } from '../features/text.js';
+import { unitCodeOf } from '../core/units.js';
 
 /** A unit of measure read from its raw text. */
 export interface UnitOfMeasure {
@@ -50,63 +52,6 @@ export interface UnitOfMeasure {
 const FIXED: Readonly<Record<string, number>> = { EA: 1, PR: 2, DZ: 12, GR: 144, HD: 100, TH: 1000 };
 /** Containers that hold one base unit unless a pack quantity says otherwise. */
 const SINGLE_CONTAINERS = new Set(['VL', 'AM', 'SY']);
-const ALIASES: Readonly<Record<string, string>> = {
-  EA: 'EA',
-  EACH: 'EA',
-  UN: 'EA',
-  UNIT: 'EA',
-  UNITS: 'EA',
-  PC: 'EA',
-  PCS: 'EA',
-  PIECE: 'EA',
-  CT: 'EA',
-  COUNT: 'EA',
-  PR: 'PR',
-  PAIR: 'PR',
-  DZ: 'DZ',
-  DOZ: 'DZ',
-  DOZEN: 'DZ',
-  GR: 'GR',
-  GROSS: 'GR',
-  HD: 'HD',
-  HUNDRED: 'HD',
-  TH: 'TH',
-  THOUSAND: 'TH',
-  BX: 'BX',
-  BOX: 'BX',
-  CS: 'CS',
-  CASE: 'CS',
-  PK: 'PK',
-  PKG: 'PK',
-  PACK: 'PK',
-  PACKAGE: 'PK',
-  CTN: 'CT',
-  CARTON: 'CT',
-  BG: 'BG',
-  BAG: 'BG',
-  BT: 'BT',
-  BTL: 'BT',
-  BOTTLE: 'BT',
-  KT: 'KT',
-  KIT: 'KT',
-  RL: 'RL',
-  ROLL: 'RL',
-  TB: 'TB',
-  TUBE: 'TB',
-  VL: 'VL',
-  VIAL: 'VL',
-  AM: 'AM',
-  AMP: 'AM',
-  AMPULE: 'AM',
-  AMPOULE: 'AM',
-  SY: 'SY',
-  SYR: 'SY',
-  SYRINGE: 'SY',
-  TR: 'TR',
-  TRAY: 'TR',
-  SL: 'SL',
-  SLEEVE: 'SL',
-};
 
 /**
  * Reads a unit of measure: `"EA"`, `"bx/100"`, `"100/BX"`, `"CS 10X10"`, `"box of 50"`.
@@ -116,8 +61,9 @@ export function parseUom(raw: string | null | undefined): UnitOfMeasure | null {
   const t = (raw ?? '').normalize('NFKC').trim().toUpperCase();
   if (t === '') return null;
   const word = /[A-Z]+/.exec(t)?.[0] ?? '';
-  const code = ALIASES[word] ?? (word || t);
-  const known = ALIASES[word] !== undefined;
+  const canonical = unitCodeOf(word);
+  const code = canonical ?? (word || t);
+  const known = canonical !== undefined;
   let statedPack: number | null = null;
   const product = /(\d+)\s*X\s*(\d+)/.exec(t);
   const single = /(\d+(?:\.\d+)?)/.exec(t);

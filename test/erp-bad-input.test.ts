@@ -122,4 +122,27 @@ describe.each(engines('erpbad'))('bad ERP loads on $name', ({ config }) => {
     expect(ok.json<ErpLoadResult>().purchase_orders.updated).toBe(1);
     expect(ok.json<ErpLoadResult>().receipts.updated).toBe(1);
   });
+
+  it('refuses a load over the body limit (413 saying the limit and pointing to the CLI), storing nothing', async () => {
+    const before = await stored();
+    const po = makePo({ po_number: 'PO-BIG' });
+    const lines = Array.from({ length: 400 }, (_, i) => ({
+      ...po.lines[0]!,
+      line_number: i + 1,
+      description: 'Exam gloves nitrile medium powder free '.repeat(5),
+    }));
+    const payload = JSON.stringify({ purchase_orders: [{ ...po, lines }] });
+    expect(payload.length).toBeGreaterThan(64 * 1024);
+    const r = await ref.h.call('erp', {
+      method: 'POST',
+      url: '/v1/erp/load',
+      headers: { 'content-type': 'application/json' },
+      payload,
+    });
+    expect(r).toBeProblem(413, 'TRIAGE_PAYLOAD_TOO_LARGE', '/');
+    expect(detail(r).detail).toBe(
+      'an ERP load body is limited to 65536 bytes (BODY_LIMIT_BYTES); send a larger load in several requests, or from a file with npm run cli -- erp load FILE --tenant T',
+    );
+    expect(await stored()).toEqual(before);
+  });
 });

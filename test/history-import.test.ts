@@ -156,6 +156,17 @@ describe.each(engines('history'))('history import on $name', ({ name, config }) 
     expect(streamed.json()).toEqual({ records: n, imported: n, skipped: 0 });
   });
 
+  it('answers another media type with 415 naming both accepted ones', async () => {
+    for (const type of ['text/plain', 'application/xml']) {
+      const r = await post(ndjson([past(40)]), type);
+      expect(r).toBeProblem(415, 'TRIAGE_MEDIA_TYPE_UNSUPPORTED');
+      expect(r.json<{ detail: string }>().detail).toBe(
+        'send the body as application/json (an array of invoices, up to 1048576 bytes) or application/x-ndjson (one invoice per line, streamed, up to 67108864 bytes)',
+      );
+    }
+    expect(await storedIds()).not.toContain('hist-40');
+  });
+
   it('refuses an id stored with other content (409 naming the record)', async () => {
     const changed = past(3, { total_cents: 99_999 });
     expect(await post([past(20), changed])).toBeProblem(409, 'TRIAGE_INVOICE_CONFLICT', '/1/invoice_id');

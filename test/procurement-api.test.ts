@@ -107,6 +107,21 @@ describe.each(engines('procapi'))('PO match through the API on $name', ({ config
     expect(plain.procurement).toBeUndefined();
     expect(plain.reasons.some((r) => r.code.startsWith('PO_') || r.code === 'ITEM_NOT_ON_PO')).toBe(false);
   });
+
+  it('refuses an invoice line whose unit is not in the ERP unit table (400 naming it, nothing stored)', async () => {
+    const bad = poInvoice('uom-unknown', [gloves({ uom: 'BOXES' })]);
+    const r = await ref.h.call('workflow', { method: 'POST', url: '/v1/invoices/score', payload: bad });
+    expect(r).toBeProblem(400, 'TRIAGE_INPUT_INVALID', '/lines/0/uom');
+    expect(r.json<{ errors: { path: string; message: string }[] }>().errors).toEqual([
+      {
+        path: '/lines/0/uom',
+        message: 'unit of measure BOXES is not in the unit table (EA, BX, CS, PK, ...)',
+      },
+    ]);
+    // The same id with a spelling of the table scores: nothing of the refused request was kept.
+    const d = await score(poInvoice('uom-unknown', [gloves({ uom: 'box' })]));
+    expect(d.reasons.map((x) => x.code)).not.toContain('UOM_MISMATCH');
+  });
 });
 
 describe.each(engines('procapi2'))(

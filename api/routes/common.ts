@@ -11,6 +11,7 @@
 import type { FastifyPluginOptions } from 'fastify';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import Type from 'typebox';
+import type { TriageError } from '../../core/errors.js';
 import { Problem } from '../problem.js';
 
 /** A route plugin: an async fastify plugin (TypeBox-typed) over its own options. */
@@ -88,3 +89,24 @@ export function decodeCursor(cursor: string): unknown {
     return null;
   }
 }
+
+/**
+ * A route `errorHandler` giving the route's own wording to some refusals (matched by `when`, for
+ * instance fastify's `FST_ERR_CTP_BODY_TOO_LARGE`): it throws `reword()` for those and the error
+ * itself otherwise, and fastify hands what it throws to the app's handler (problem+json).
+ * @throws always.
+ */
+export function rewordErrors(
+  when: (e: unknown) => boolean,
+  reword: () => TriageError,
+): (e: unknown) => never {
+  return (e) => {
+    throw when(e) ? reword() : e;
+  };
+}
+
+/** The fastify (or intake) error code of `e`, if any. */
+export const errorCodeOf = (e: unknown): string | undefined =>
+  typeof e === 'object' && e !== null && typeof (e as { code?: unknown }).code === 'string'
+    ? (e as { code: string }).code
+    : undefined;

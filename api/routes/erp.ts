@@ -5,8 +5,11 @@
  * invoice. See core/erp.ts for the records and store/erp.ts for the rules.
  */
 import { ErpCallback, ErpCallbackResult, ErpLoad, ErpLoadResult } from '../../core/erp.js';
+import { TriageError } from '../../core/errors.js';
 import { principalOf } from '../auth.js';
 import {
+  errorCodeOf,
+  rewordErrors,
   problemResponses,
   PROTECTED,
   WITH_BODY,
@@ -23,10 +26,21 @@ export interface ErpRoutesOptions extends ClockOption {
 
 /** Registers the ERP routes. */
 export const erpRoutes: RoutePlugin<ErpRoutesOptions> = async (app, deps) => {
+  // The app's body limit (BODY_LIMIT_BYTES); a larger load goes through the CLI, which reads the file.
+  const bodyLimit = app.initialConfig.bodyLimit ?? 1024 * 1024;
   app.post(
     '/v1/erp/load',
     {
       config: { roles: ['erp', 'admin'] },
+      errorHandler: rewordErrors(
+        (e) => errorCodeOf(e) === 'FST_ERR_CTP_BODY_TOO_LARGE',
+        () =>
+          new TriageError(
+            'TRIAGE_PAYLOAD_TOO_LARGE',
+            `an ERP load body is limited to ${bodyLimit} bytes (BODY_LIMIT_BYTES); send a larger load in several requests, or from a file with npm run cli -- erp load FILE --tenant T`,
+            [{ path: '/', message: `is over ${bodyLimit} bytes` }],
+          ),
+      ),
       schema: {
         operationId: 'loadErpData',
         summary: 'Upsert purchase orders, goods receipts and contracts (all or nothing; audited)',

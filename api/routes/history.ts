@@ -19,7 +19,14 @@ import { TriageError, isTriageError } from '../../core/errors.js';
 import { DEFAULT_HISTORY_CHUNK, importHistoryStream, type HistoryInput } from '../../inference/history.js';
 import { principalOf } from '../auth.js';
 import type { ApiStore } from '../app.js';
-import { problemResponses, PROTECTED, WITH_BODY, type RoutePlugin } from './common.js';
+import {
+  errorCodeOf,
+  problemResponses,
+  PROTECTED,
+  rewordErrors,
+  WITH_BODY,
+  type RoutePlugin,
+} from './common.js';
 
 /** Options of the history route. */
 export interface HistoryRoutesOptions {
@@ -137,6 +144,17 @@ export const historyRoutes: RoutePlugin<HistoryRoutesOptions> = async (app, deps
     '/v1/history',
     {
       config: { roles: ['admin'] },
+      // Another media type (text/plain, or an intake document type refused by its parser).
+      errorHandler: rewordErrors(
+        (e) =>
+          errorCodeOf(e) === 'FST_ERR_CTP_INVALID_MEDIA_TYPE' ||
+          isTriageError(e, 'TRIAGE_MEDIA_TYPE_UNSUPPORTED'),
+        () =>
+          new TriageError(
+            'TRIAGE_MEDIA_TYPE_UNSUPPORTED',
+            `send the body as application/json (an array of invoices, up to ${jsonLimit} bytes) or ${NDJSON} (one invoice per line, streamed, up to ${bodyLimit} bytes)`,
+          ),
+      ),
       // The JSON parser's limit; the NDJSON stream is bounded by ndjsonRecords.
       bodyLimit: jsonLimit,
       preParsing: async (req) => {

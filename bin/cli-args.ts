@@ -1,0 +1,19 @@
+/**
+ * Parsers of command-line option values shared by the CLI entry points (commander argParsers).
+ */
+import { InvalidArgumentError } from 'commander';
+
+const POSITIVE_INT = /^[1-9]\d*$/;
+
+/**
+ * Reads an option value that must be a positive integer written in decimal digits (`1`, `500`;
+ * not `0`, `-5`, `abc`, `1e3`, `0x10` or an empty string), up to `Number.MAX_SAFE_INTEGER`.
+ * Commander names the option in its usage error (`option '--chunk <n>' argument 'abc' is invalid`).
+ * @throws InvalidArgumentError for any other text.
+ */
+export function positiveInt(value: string): number {
+  const n = Number(value);
+  if (!POSITIVE_INT.test(value) || !Number.isSafeInteger(n))
+    throw new InvalidArgumentError('must be a positive integer.');
+  return n;
+}
