@@ -30,7 +30,7 @@ describe('validateInvoice', () => {
         message: 'unit of measure BOXES is not in the unit table (EA, BX, CS, PK, ...)',
       },
     ]);
-    for (const uom of ['EA', 'bx', 'Box', 'EACH', 'CTN', 'DOZEN', 'VIAL'])
+    for (const uom of ['EA', 'bx', 'Box', 'EACH', 'CTN', 'DOZEN', 'VIAL', 'ML', 'lb', 'mg'])
       expect(validateInvoice({ ...inv, lines: [{ ...line, uom }] }).lines[0]!.uom).toBe(uom);
   });
 

@@ -90,6 +90,10 @@ describe('units of measure and pack conversion', () => {
     expect(baseUnitsPer({ uom: 'BX', description: 'Exam gloves nitrile M 25/bx' })).toBe(25);
     expect(baseUnitsPer({ uom: 'BX', description: 'Exam gloves nitrile M' })).toBeNull();
     expect(baseUnitsPer({ uom: 'VL' })).toBe(1);
+    // A measure is one of itself: 250 ML at 3 cents per ML compares with a PO line in ML.
+    expect(parseUom('milliliter')).toMatchObject({ code: 'ML', known: true });
+    expect(basePriceCents({ unitPriceCents: 3, uom: 'ML' })).toBe(3);
+    expect(baseQuantity({ quantity: 250, uom: 'ml' })).toBe(250);
     expect(basePriceCents({ unitPriceCents: 41_200, uom: 'BX', packQty: 100 })).toBe(412);
     expect(basePriceCents({ unitPriceCents: 412, uom: 'EA' })).toBe(412);
     expect(baseQuantity({ quantity: 10, uom: 'CS', packQty: 4 })).toBe(40);

@@ -29,6 +29,7 @@
  * | SY | syringe | pack quantity (1 when unstated) |
  * | TR | tray | pack quantity |
  * | SL | sleeve | pack quantity |
+ * | ML, LT, ME, GM, KG, LB, OZ, GA, CM, MR, FT, IN, YD | measures (millilitre ... yard) | 1 of itself (compared with the same measure only) |
  *
  * `CT` is "count" (each) in hospital item masters but "carton" in X12; a bare `CT` is read as
  * each, `CTN` as carton. The codes and spellings are declared in core/units.ts (also read by the
@@ -52,6 +53,8 @@ export interface UnitOfMeasure {
 const FIXED: Readonly<Record<string, number>> = { EA: 1, PR: 2, DZ: 12, GR: 144, HD: 100, TH: 1000 };
 /** Containers that hold one base unit unless a pack quantity says otherwise. */
 const SINGLE_CONTAINERS = new Set(['VL', 'AM', 'SY']);
+/** Measures (core/units.ts): one of themselves; a line and a PO line in the same measure compare directly. */
+const MEASURES = new Set(['ML', 'LT', 'ME', 'GM', 'KG', 'LB', 'OZ', 'GA', 'CM', 'MR', 'FT', 'IN', 'YD']);
 
 /**
  * Reads a unit of measure: `"EA"`, `"bx/100"`, `"100/BX"`, `"CS 10X10"`, `"box of 50"`.
@@ -94,7 +97,7 @@ export function baseUnitsPer(r: {
     const pack = parseQuantities(r.description).packs.find((p) => p.per === container);
     if (pack) return pack.count;
   }
-  return SINGLE_CONTAINERS.has(u.code) ? 1 : null;
+  return SINGLE_CONTAINERS.has(u.code) || MEASURES.has(u.code) ? 1 : null;
 }
 
 /** The `features/text.ts` pack container of each container code (for counts in descriptions). */
