@@ -189,42 +189,14 @@ export async function loadErp(
   const receipts = load.receipts ?? [];
   const contracts = load.contracts ?? [];
   const conflicts: FieldError[] = [];
-  const p = plan(
-    'purchase_orders',
-    pos,
-    (r) => r.po_number,
-    await storedVersions(
-      tx,
-      tenantId,
-      'purchase_orders',
-      pos.map((r) => r.po_number),
-    ),
-    conflicts,
-  );
-  const r = plan(
-    'receipts',
-    receipts,
-    (x) => x.receipt_id,
-    await storedVersions(
-      tx,
-      tenantId,
-      'receipts',
-      receipts.map((x) => x.receipt_id),
-    ),
-    conflicts,
-  );
-  const c = plan(
-    'contracts',
-    contracts,
-    (x) => x.contract_id,
-    await storedVersions(
-      tx,
-      tenantId,
-      'contracts',
-      contracts.map((x) => x.contract_id),
-    ),
-    conflicts,
-  );
+  const planOf = async <T extends { version: number }>(
+    kind: Kind,
+    records: readonly T[],
+    idOf: (r: T) => string,
+  ) => plan(kind, records, idOf, await storedVersions(tx, tenantId, kind, records.map(idOf)), conflicts);
+  const p = await planOf('purchase_orders', pos, (x) => x.po_number);
+  const r = await planOf('receipts', receipts, (x) => x.receipt_id);
+  const c = await planOf('contracts', contracts, (x) => x.contract_id);
   if (conflicts.length > 0)
     throw new TriageError(
       'TRIAGE_ERP_VERSION_CONFLICT',
