@@ -37,6 +37,10 @@ const KNOWN_FAILURES: Readonly<Record<string, string>> = {
   'nt-02': 'AUTO_APPROVE: 16 Fr catheter GRFC2S16 aligned to the only PO line, 14 Fr, at match score 0.013',
   'nt-03':
     'AUTO_APPROVE: blue XL gowns (description only) aligned to the only PO line, yellow universal, at match score 0.019',
+  'nt-07':
+    'AUTO_APPROVE: on a two-line PO, large gloves N8832-L aligned to the medium line at match score 0.011 (card threshold 0.01)',
+  'hn-23':
+    'HOLD ITEM_NOT_ON_PO on line 1: the syringe line without a unit of measure scores 0.008 against its own PO line (exact part number)',
   'fe-01':
     'AUTO_APPROVE: a surgery-center PO priced under the main-hospital-only T1 contract (745, below its own T2 790) is not flagged',
 };
