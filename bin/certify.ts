@@ -2,14 +2,16 @@
 /**
  * `npm run certify -- --data <benchmark dir> [--split valid] [--out certified-policy.json]
  * [--procurement-seed 303] [--procurement-per-kind 20] [--alpha 0.005] [--hold-alpha 0.1]
- * [--delta 0.05] [--seed 42] [--limit N] [--rows-out F] [--rows F...] [--verify DIR...]`:
+ * [--delta 0.05] [--seed 42] [--limit N] [--rows-out F] [--rows F...] [--verify DIR...]
+ * [--verify-rows F...]`:
  * scores a labelled benchmark split and the seeded procurement benchmark (ERP data loaded)
  * through the served champions (in-memory PGlite, the benchmark's vendor master registered),
  * certifies the thresholds that gate AUTO_APPROVE and HOLD for the decision as a whole on
  * vendor clusters (training/certify.ts), and writes a routing policy document with them
  * (`POLICY_FILE`, or `PUT /v1/policy`) beside a `.certification.json` record naming the
  * champions it was certified with. `--verify` scores the test split of each given benchmark and
- * reports the promise (observed, upper bound, PASS/FAIL) with the certified thresholds. Re-run
+ * reports the promise (observed, upper bound, PASS/FAIL) with the certified thresholds
+ * (`--verify-rows` on rows scored before: routing is re-applied to the recorded scores). Re-run
  * it after any champion changes (every model's scores enter the decision).
  */
 import { writeFileSync } from 'node:fs';
@@ -61,6 +63,7 @@ interface Options {
   procurementPerKind: number;
   procurementVendors: number;
   verify?: string[];
+  verifyRows?: string[];
 }
 
 /** A fresh in-memory service with the benchmark's vendor master; the served policy and champions. */
@@ -83,7 +86,7 @@ async function service(dataDir: string) {
 }
 
 /** The rows' promise check routed with `policy` (rows as scored, routing re-applied). */
-function verifyRows(rows: readonly CertifyRow[], policy: RoutingPolicy) {
+function promiseOn(rows: readonly CertifyRow[], policy: RoutingPolicy) {
   return decisionGuarantee(
     rows.map((r) => ({
       decision: routeWithFiring(policy, { coding_mismatch: r.coding, duplicate: r.duplicate }, r.reasons)
@@ -100,6 +103,9 @@ function policyDocument(cert: JointCertification, o: Options, champions: string[
     ...DEFAULT_POLICY_DOCUMENT,
     name: 'policy-certified',
     description:
+      (cert.autoApprove.feasible
+        ? ''
+        : `Auto-approve NOT certified at ${o.alpha} (card review thresholds kept). `) +
       `Thresholds certified for the whole decision (coding, duplicate, PO match) with ${champions.join(' and ')} ` +
       `on ${cert.rows} invoices (${o.data} ${o.split}, procurement seed ${o.procurementSeed}), vendor-clustered ` +
       `Learn-then-Test: exceptions among AUTO_APPROVE <= ${o.alpha}, clean among HOLD <= ${o.holdAlpha}, delta ${o.delta}.`,
@@ -120,7 +126,7 @@ function summary(cert: JointCertification, served: RoutingPolicy): string[] {
     const last = r.steps[r.steps.length - 1];
     return r.feasible && scale !== undefined
       ? `${name}: scale ${scale.toPrecision(4)} of the card thresholds (${r.errors} errors among ${r.selected} selected test-part invoices; next candidate ${last && !last.rejected ? `${last.errors}/${last.selected}, p ${last.pValue.toPrecision(3)}` : 'none'})`
-      : `${name}: NOT certifiable` +
+      : `${name}: NOT certifiable (served thresholds kept)` +
           (first
             ? ` (first candidate: ${first.errors} errors among ${first.selected}, deff ${first.deff?.toFixed(2)}, p ${first.pValue.toPrecision(3)} > delta)`
             : ' (no candidate threshold)');
@@ -166,6 +172,10 @@ const program = new Command()
     '--verify <dir...>',
     "score each benchmark's test split and test the promise with the certified thresholds",
   )
+  .option(
+    '--verify-rows <file...>',
+    'test the promise on rows written by --rows-out (e.g. an unseen test split)',
+  )
   .action(async (o: Options) => {
     const started = process.hrtime.bigint();
     let rows: CertifyRow[] = [];
@@ -197,16 +207,20 @@ const program = new Command()
     });
     const certified = withThresholds(served, cert.thresholds);
     const report = [...summary(cert, served)];
-    const verified: Record<string, ReturnType<typeof verifyRows>> = {};
+    const verified: Record<string, ReturnType<typeof promiseOn>> = {};
     for (const dir of o.verify ?? []) {
       const v = await service(dir);
       try {
         const vr = await scoreBenchmarkRows(v.wired, dir, 'test', undefined, rowSink(undefined));
-        verified[dir] = verifyRows(vr, certified);
+        verified[dir] = promiseOn(vr, certified);
         report.push(...renderGuarantee(`${dir} test, certified`, verified[dir]));
       } finally {
         await v.close();
       }
+    }
+    for (const f of o.verifyRows ?? []) {
+      verified[f] = promiseOn(readRows(f), certified);
+      report.push(...renderGuarantee(`${f}, certified`, verified[f]));
     }
     const doc = policyDocument(cert, o, champions);
     writeFileSync(o.out, `${JSON.stringify(doc, null, 2)}\n`);

@@ -7,8 +7,10 @@ import {
   scaledThresholds,
   thresholdScores,
   withThresholds,
+  stratifiedLtt,
   type CertifyRow,
 } from './certify.js';
+import { learnThenTest } from './thresholds.js';
 import { mulberry32 } from './rng.js';
 
 const served: RoutingPolicy = {
@@ -146,7 +148,45 @@ describe('joint certification of the coding thresholds', () => {
       seed: 42,
     });
     expect(small.autoApprove.feasible).toBe(false);
-    expect(small.thresholds.codingReviewAt).toBe(0);
-    expect(small.thresholds.duplicateReviewAt).toBe(0);
+    // not certified: the served review thresholds stay
+    expect(small.scale.approve).toBe(1);
+    expect(small.thresholds.codingReviewAt).toBe(served.codingReview);
+  });
+
+  it('tests every source of rows on its own: a pooled rate within the promise does not hide a stratum above it', () => {
+    const rng = mulberry32(11);
+    // 300 vendors x 8 held invoices; clean among held: 2% for invoices, 30% for PO-backed ones
+    const scores: number[] = [];
+    const labels: number[] = [];
+    const groups: string[] = [];
+    const strata: string[] = [];
+    for (let v = 0; v < 300; v++)
+      for (let j = 0; j < 8; j++) {
+        const po = v % 10 === 0;
+        scores.push(rng());
+        labels.push(rng() < (po ? 0.3 : 0.02) ? 0 : 1);
+        groups.push(`V${v}`);
+        strata.push(po ? 'procurement' : 'invoices');
+      }
+    const grid = [0.5, 0.25, 0];
+    const pooled = learnThenTest({ scores, labels, groups, side: 'hold', alpha: 0.1, delta: 0.05, grid });
+    const oneStratum = stratifiedLtt(
+      scores,
+      labels,
+      groups,
+      scores.map(() => 'all'),
+      'hold',
+      0.1,
+      0.05,
+      grid,
+    );
+    // one stratum: the grouped Learn-then-Test, step for step
+    expect(oneStratum.steps.map((s) => [s.selected, s.errors, s.pValue])).toEqual(
+      pooled.steps.map((s) => [s.selected, s.errors, s.pValue]),
+    );
+    expect(pooled.feasible).toBe(true); // about 4.8% clean overall
+    const split = stratifiedLtt(scores, labels, groups, strata, 'hold', 0.1, 0.05, grid);
+    expect(split.feasible).toBe(false); // 30% clean among the PO-backed ones
+    expect(split.steps[0]!.pValue).toBeGreaterThan(0.05);
   });
 });

@@ -14,8 +14,8 @@
  * - **hold**, scale `μ`: `coding.hold_at = μ ch0`, `ap.hold_at = μ dh0`: clean invoices among
  *   HOLD invoices (held on either score or by a procurement reason) `<= holdAlpha`;
  * each with probability about `1 - delta` over the draw of the calibration vendors (the grouped
- * test is an approximation, see grouped-risk.ts), assuming future invoices are drawn like the
- * calibration ones (vendors, and the share of PO-backed invoices). The procurement stage has no
+ * test is an approximation, see grouped-risk.ts), assuming future invoices of each kind (with or
+ * without a PO) are drawn like the calibration ones of that kind; their mix does not matter. The procurement stage has no
  * score threshold in the routing (any PO, receipt or contract exception holds; its line
  * matcher's threshold is certified on its own card), so its holds and misses enter both
  * guarantees as fixed parts of the decision.
@@ -33,14 +33,17 @@
  * what the service approves at that scale. Rows are split by
  * vendor (a seeded hash of the vendor id) into a design third, whose scores and labels only
  * shape the candidate grid (`designGrid`), and a test two-thirds, on which each candidate is
- * tested on vendor clusters in fixed sequence.
+ * tested on vendor clusters in fixed sequence, in each source of rows (the invoice benchmark,
+ * the PO-backed procurement benchmark) separately ({@link stratifiedLtt}): the promise holds
+ * for invoices of either kind, whatever their mix.
  */
 import type { Reason } from '../core/decision.js';
 import { REASON_CODES, type ReasonCode } from '../core/decision.js';
 import { DUPLICATE_SCORE_CODES } from '../inference/explain.js';
 import { routeWithFiring, type RoutingPolicy } from '../inference/policy.js';
 import { keyUniform } from './rng.js';
-import { designGrid, learnThenTest, type LttResult } from './thresholds.js';
+import { clusterCounts, designEffect, groupedRiskPValue } from './grouped-risk.js';
+import { APPROVE_NOTHING, designGrid, HOLD_NOTHING, type LttResult, type LttStep } from './thresholds.js';
 
 /** One scored calibration invoice. */
 export interface CertifyRow {
@@ -83,7 +86,7 @@ export interface JointCertification {
   vendors: { design: number; test: number };
   /** The served thresholds the scales multiply. */
   base: ScoreThresholds;
-  /** Certified scales: `approve` (`λ`, 0 when nothing can be approved), `hold` (`μ`, undefined when nothing can be held on a score). */
+  /** Scales: `approve` (`λ`; 1, the served thresholds, when not certified: see `autoApprove.feasible`), `hold` (`μ`, undefined when nothing can be held on a score). */
   scale: { approve: number; hold: number | undefined };
   /** The thresholds to serve. */
   thresholds: ScoreThresholds;
@@ -162,7 +165,8 @@ export function scaledThresholds(
 ): ScoreThresholds {
   // The per-row approve scales are measured with the base hold thresholds in place: a review
   // threshold above them would approve invoices no scale accounts for.
-  const review = (t: number, cap: number): number => (approve <= 0 ? 0 : Math.min(cap, approve * t + ABOVE));
+  const review = (t: number, cap: number): number =>
+    approve <= 0 ? 0 : Math.min(cap, approve === 1 ? t : approve * t + ABOVE);
   const duplicateHoldAt = hold === undefined ? 1 : Math.min(1, hold * base.duplicateHoldAt);
   return {
     // The coding model gives a line a reason only above its card's threshold (the base), so a
@@ -192,6 +196,72 @@ export function withThresholds(served: RoutingPolicy, t: ScoreThresholds): Routi
 }
 
 /**
+ * Learn-then-Test in fixed sequence on vendor clusters (training/thresholds.ts `learnThenTest`
+ * with groups), each candidate tested in every stratum (row source): its p-value is the largest
+ * of the strata's, so a rejection says the risk is at most `alpha` in each stratum, hence for
+ * any mix of them (an intersection-union test, valid at level `delta`). A stratum with nothing
+ * selected gives no evidence against the null (p = 1), so every stratum must have invoices on the
+ * selected side. With one stratum it is `learnThenTest` with groups.
+ * @throws RangeError when the grid is not ordered safest first.
+ */
+export function stratifiedLtt(
+  scores: readonly number[],
+  labels: readonly number[],
+  groups: readonly string[],
+  strata: readonly string[],
+  side: 'approve' | 'hold',
+  alpha: number,
+  delta: number,
+  grid: readonly number[],
+): LttResult {
+  for (let j = 1; j < grid.length; j++)
+    if (!(side === 'approve' ? grid[j]! > grid[j - 1]! : grid[j]! < grid[j - 1]!))
+      throw new RangeError('grid must be strictly ordered safest first');
+  const names = [...new Set(strata)];
+  const steps: LttStep[] = [];
+  let best: LttStep | undefined;
+  for (const t of grid) {
+    const selected = scores.map((x) => (side === 'approve' ? x <= t : x >= t));
+    const errors = labels.map((y) => (side === 'approve' ? y === 1 : y === 0));
+    let pValue = 0;
+    let deff = 1;
+    for (const name of names) {
+      const inStratum = strata.map((x) => x === name);
+      const clusters = clusterCounts(
+        selected.map((x, i) => x && inStratum[i]!),
+        errors,
+        groups,
+      );
+      pValue = Math.max(pValue, groupedRiskPValue(clusters, alpha));
+      deff = Math.max(deff, designEffect(clusters).deff);
+    }
+    const n = selected.filter(Boolean).length;
+    const e = selected.filter((x, i) => x && errors[i]).length;
+    const step: LttStep = { threshold: t, selected: n, errors: e, pValue, rejected: pValue <= delta, deff };
+    steps.push(step);
+    if (!step.rejected) break;
+    best = step;
+  }
+  if (!best)
+    return {
+      threshold: side === 'approve' ? APPROVE_NOTHING : HOLD_NOTHING,
+      feasible: false,
+      selected: 0,
+      errors: 0,
+      coverage: 0,
+      steps,
+    };
+  return {
+    threshold: best.threshold,
+    feasible: true,
+    selected: best.selected,
+    errors: best.errors,
+    coverage: scores.length ? best.selected / scores.length : 0,
+    steps,
+  };
+}
+
+/**
  * Certifies the auto-approve and hold thresholds of the decision as a whole (see the module doc).
  * @throws RangeError for levels outside (0, 1).
  */
@@ -205,6 +275,7 @@ export function certifyDecision(
   const pick = <T>(xs: readonly T[], inDesign: boolean): T[] => xs.filter((_, i) => design[i] === inDesign);
   const labels = rows.map((r) => (r.exception ? 1 : 0));
   const groups = rows.map((r) => r.vendorId);
+  const strata = rows.map((r) => r.source ?? 'invoices');
   const testN = design.filter((d) => !d).length;
   const finite = (xs: number[], ys: number[]): [number[], number[]] => {
     const keep = xs.map((x) => Number.isFinite(x));
@@ -215,20 +286,25 @@ export function certifyDecision(
     // the grid is built on the finite ones, the test counts all.
     const [ds, dl] = finite(pick(scores, true), pick(labels, true));
     const grid = designGrid(ds, { side: s, alpha, delta: levels.delta, testN }, dl);
-    return learnThenTest({
-      scores: pick(scores, false),
-      labels: pick(labels, false),
-      groups: pick(groups, false),
-      side: s,
+    return stratifiedLtt(
+      pick(scores, false),
+      pick(labels, false),
+      pick(groups, false),
+      pick(strata, false),
+      s,
       alpha,
-      delta: levels.delta,
+      levels.delta,
       grid,
-    });
+    );
   };
   const autoApprove = side(approve, 'approve', levels.alpha);
   const held = side(hold, 'hold', levels.holdAlpha);
   const base = baseThresholds(served);
-  const lambda = autoApprove.feasible ? autoApprove.threshold : 0;
+  // Nothing certified on the approve side: the review thresholds stay the served ones (scale 1),
+  // and the record says the auto-approve promise is not certified. Thresholds cannot make the
+  // service approve nothing: a score reason needs a candidate (duplicate) or a card-level score
+  // (coding).
+  const lambda = autoApprove.feasible ? autoApprove.threshold : 1;
   // The duplicate hold must not fall below the duplicate review threshold: take the last
   // certified hold scale that keeps it there (every rejected step of the fixed sequence is
   // covered by the same family-wise guarantee).
