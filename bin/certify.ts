@@ -1,27 +1,40 @@
 #!/usr/bin/env node
 /**
  * `npm run certify -- --data <benchmark dir> [--split valid] [--out certified-policy.json]
- * [--alpha 0.005] [--hold-alpha 0.1] [--delta 0.05] [--seed 42] [--limit N]`: scores a
- * labelled benchmark split through the served champions (in-memory PGlite, the benchmark's
- * vendor master registered), certifies the coding review and hold thresholds of the decision as
- * a whole on vendor clusters (training/certify.ts), and writes a routing policy document with
- * them (`POLICY_FILE`, or `PUT /v1/policy`) beside a `.certification.json` record. Re-run it
- * after any champion changes (both models' scores enter the decision).
+ * [--procurement-seed 303] [--procurement-per-kind 20] [--alpha 0.005] [--hold-alpha 0.1]
+ * [--delta 0.05] [--seed 42] [--limit N] [--rows-out F] [--rows F...] [--verify DIR...]
+ * [--verify-rows F...]`:
+ * scores a labelled benchmark split and the seeded procurement benchmark (ERP data loaded)
+ * through the served champions (in-memory PGlite, the benchmark's vendor master registered),
+ * certifies the thresholds that gate AUTO_APPROVE and HOLD for the decision as a whole on
+ * vendor clusters (training/certify.ts), and writes a routing policy document with them
+ * (`POLICY_FILE`, or `PUT /v1/policy`) beside a `.certification.json` record naming the
+ * champions it was certified with. `--verify` scores the test split of each given benchmark and
+ * reports the promise (observed, upper bound, PASS/FAIL) with the certified thresholds
+ * (`--verify-rows` on rows scored before: routing is re-applied to the recorded scores). Re-run
+ * it after any champion changes (every model's scores enter the decision).
  */
 import { writeFileSync } from 'node:fs';
 import { Command, InvalidArgumentError, Option } from 'commander';
-import { readBenchmark } from '../datasets/benchmark/read.js';
 import type { BenchmarkSplit } from '../datasets/benchmark/types.js';
 import {
   DEFAULT_POLICY,
   DEFAULT_POLICY_DOCUMENT,
   type PolicyDocument,
+  routeWithFiring,
   withCardThresholds,
 } from '../inference/index.js';
-import type { Reason } from '../core/decision.js';
 import { cardThresholds } from '../inference/model-scorers.js';
-import { certifyDecision, type CertifyRow } from '../training/certify.js';
+import {
+  certifyDecision,
+  withThresholds,
+  type CertifyRow,
+  type JointCertification,
+} from '../training/certify.js';
+import { decisionGuarantee, renderGuarantee } from '../training/eval/guarantee.js';
+import type { RoutingPolicy } from '../inference/policy.js';
 import { wire } from './bootstrap.js';
+import { readRows, rowSink, scoreBenchmarkRows, scoreProcurementRows } from './certify-rows.js';
 import { registerBenchmarkVendors } from './service-detector.js';
 
 const level = (flag: string) => (v: string) => {
@@ -29,11 +42,111 @@ const level = (flag: string) => (v: string) => {
   if (!(x > 0 && x < 1)) throw new InvalidArgumentError(`${flag} must be in (0, 1)`);
   return x;
 };
+const int = (v: string): number => {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 0) throw new InvalidArgumentError('not a non-negative integer');
+  return n;
+};
+
+interface Options {
+  data: string;
+  split: BenchmarkSplit;
+  out: string;
+  alpha: number;
+  holdAlpha: number;
+  delta: number;
+  seed: number;
+  limit?: number;
+  rowsOut?: string;
+  rows?: string[];
+  procurementSeed: number;
+  procurementPerKind: number;
+  procurementVendors: number;
+  verify?: string[];
+  verifyRows?: string[];
+}
+
+/** A fresh in-memory service with the benchmark's vendor master; the served policy and champions. */
+async function service(dataDir: string) {
+  const wired = await wire({ engine: 'pglite' }, { models: { reloadMs: null } });
+  await registerBenchmarkVendors(wired.repo, dataDir);
+  const card = (task: 'coding-mismatch' | 'duplicate') => {
+    const m = wired.served.get(task);
+    return m ? cardThresholds(m.current) : null;
+  };
+  const coding = card('coding-mismatch');
+  const duplicate = card('duplicate');
+  const served = withCardThresholds({ ...DEFAULT_POLICY }, true, coding, duplicate).policy;
+  const champions = [coding?.model ?? 'heuristic coding', duplicate?.model ?? 'heuristic duplicate'];
+  const close = async () => {
+    await wired.repo.close();
+    await wired.closeModels();
+  };
+  return { wired, served, champions, close };
+}
+
+/** The rows' promise check routed with `policy` (rows as scored, routing re-applied). */
+function promiseOn(rows: readonly CertifyRow[], policy: RoutingPolicy) {
+  return decisionGuarantee(
+    rows.map((r) => ({
+      decision: routeWithFiring(policy, { coding_mismatch: r.coding, duplicate: r.duplicate }, r.reasons)
+        .route.decision,
+      exception: r.exception,
+      vendorId: r.vendorId,
+    })),
+  );
+}
+
+function policyDocument(cert: JointCertification, o: Options, champions: string[]): PolicyDocument {
+  const t = cert.thresholds;
+  return {
+    ...DEFAULT_POLICY_DOCUMENT,
+    name: 'policy-certified',
+    description:
+      (cert.autoApprove.feasible
+        ? ''
+        : `Auto-approve NOT certified at ${o.alpha} (card review thresholds kept). `) +
+      `Thresholds certified for the whole decision (coding, duplicate, PO match) with ${champions.join(' and ')} ` +
+      `on ${cert.rows} invoices (${o.data} ${o.split}, procurement seed ${o.procurementSeed}), vendor-clustered ` +
+      `Learn-then-Test: exceptions among AUTO_APPROVE <= ${o.alpha}, clean among HOLD <= ${o.holdAlpha}, delta ${o.delta}.`,
+    queues: {
+      ...DEFAULT_POLICY_DOCUMENT.queues,
+      coding: {
+        review_at: t.codingReviewAt,
+        ...(t.codingHoldAt !== undefined ? { hold_at: t.codingHoldAt } : {}),
+      },
+      ap: { review_at: t.duplicateReviewAt, hold_at: t.duplicateHoldAt },
+    },
+  };
+}
+
+function summary(cert: JointCertification, served: RoutingPolicy): string[] {
+  const line = (name: string, r: JointCertification['autoApprove'], scale: number | undefined) => {
+    const first = r.steps[0];
+    const last = r.steps[r.steps.length - 1];
+    return r.feasible && scale !== undefined
+      ? `${name}: scale ${scale.toPrecision(4)} of the card thresholds (${r.errors} errors among ${r.selected} selected test-part invoices; next candidate ${last && !last.rejected ? `${last.errors}/${last.selected}, p ${last.pValue.toPrecision(3)}` : 'none'})`
+      : `${name}: NOT certifiable (served thresholds kept)` +
+          (first
+            ? ` (first candidate: ${first.errors} errors among ${first.selected}, deff ${first.deff?.toFixed(2)}, p ${first.pValue.toPrecision(3)} > delta)`
+            : ' (no candidate threshold)');
+  };
+  const t = cert.thresholds;
+  return [
+    `certified on ${cert.rows} invoices (${Object.entries(cert.sources)
+      .map(([k, v]) => `${k} ${v.rows}, ${v.exceptions} exceptions`)
+      .join('; ')}; ${cert.vendors.design} design vendors, ${cert.vendors.test} test vendors)`,
+    line('auto-approve (coding.review_at, ap.review_at)', cert.autoApprove, cert.scale.approve),
+    line('hold (coding.hold_at, ap.hold_at)', cert.hold, cert.scale.hold),
+    `served before: coding.review_at ${served.codingReview}, ap.review_at ${served.duplicateReview}, coding.hold_at ${served.codingHold ?? 'none'}, ap.hold_at ${served.duplicateHold}`,
+    `certified:     coding.review_at ${t.codingReviewAt}, ap.review_at ${t.duplicateReviewAt}, coding.hold_at ${t.codingHoldAt ?? 'none'}, ap.hold_at ${t.duplicateHoldAt}`,
+  ];
+}
 
 const program = new Command()
   .name('certify')
   .description(
-    'Certify the coding review and hold thresholds of the whole routing decision on vendor clusters',
+    'Certify the thresholds that gate AUTO_APPROVE and HOLD for the whole routing decision on vendor clusters',
   )
   .requiredOption('--data <dir>', 'benchmark directory written by npm run gen:benchmark')
   .addOption(
@@ -43,96 +156,83 @@ const program = new Command()
   .option('--alpha <x>', 'max share of exceptions among auto-approved invoices', level('--alpha'), 0.005)
   .option('--hold-alpha <x>', 'max share of clean invoices among held invoices', level('--hold-alpha'), 0.1)
   .option('--delta <x>', 'allowed failure probability of each guarantee', level('--delta'), 0.05)
-  .option('--seed <n>', 'seed of the design/test vendor split', (v) => Number.parseInt(v, 10), 42)
-  .option('--limit <n>', 'only the first n invoices of the split', (v) => Number.parseInt(v, 10))
-  .action(
-    async (o: {
-      data: string;
-      split: BenchmarkSplit;
-      out: string;
-      alpha: number;
-      holdAlpha: number;
-      delta: number;
-      seed: number;
-      limit?: number;
-    }) => {
-      const wired = await wire({ engine: 'pglite' }, { models: { reloadMs: null } });
-      const rows: CertifyRow[] = [];
-      let served;
-      try {
-        await registerBenchmarkVendors(wired.repo, o.data);
-        const card = (task: 'coding-mismatch' | 'duplicate') => {
-          const m = wired.served.get(task);
-          return m ? cardThresholds(m.current) : null;
-        };
-        served = withCardThresholds(
-          { ...DEFAULT_POLICY },
-          true,
-          card('coding-mismatch'),
-          card('duplicate'),
-        ).policy;
-        for await (const r of readBenchmark(o.data, o.split)) {
-          if (o.limit !== undefined && rows.length >= o.limit) break;
-          const { decision } = await wired.scoring.score(r.invoice);
-          rows.push({
-            vendorId: r.invoice.vendor.id,
-            exception: r.label.duplicate !== null || r.label.coding.length > 0,
-            coding: decision.lines.reduce((m, l) => Math.max(m, l.coding_mismatch ?? 0), 0),
-            duplicate: decision.scores.duplicate,
-            reasons: decision.reasons as Reason[], // the service emits codes of REASON_CODES only
-          });
-          if (rows.length % 500 === 0) process.stderr.write(`scored ${rows.length}\n`);
-        }
-      } finally {
-        await wired.repo.close();
-        await wired.closeModels();
+  .option('--seed <n>', 'seed of the design/test vendor split', int, 42)
+  .option('--limit <n>', 'only the first n invoices of the split', int)
+  .option(
+    '--procurement-seed <n>',
+    'seed of the procurement benchmark (not the line matcher one, 15)',
+    int,
+    303,
+  )
+  .option('--procurement-per-kind <n>', 'procurement cases per kind (15 kinds; 0: none)', int, 20)
+  .option('--procurement-vendors <n>', 'vendors of the procurement benchmark', int, 60)
+  .option('--rows-out <file>', 'also write the scored calibration rows (JSONL)')
+  .option('--rows <file...>', 'certify on rows written by --rows-out instead of scoring')
+  .option(
+    '--verify <dir...>',
+    "score each benchmark's test split and test the promise with the certified thresholds",
+  )
+  .option(
+    '--verify-rows <file...>',
+    'test the promise on rows written by --rows-out (e.g. an unseen test split)',
+  )
+  .action(async (o: Options) => {
+    const started = process.hrtime.bigint();
+    let rows: CertifyRow[] = [];
+    const svc = await service(o.data);
+    const { served, champions } = svc;
+    try {
+      if (o.rows) {
+        for (const f of o.rows) rows.push(...readRows(f));
+      } else {
+        const sink = rowSink(o.rowsOut);
+        rows = await scoreBenchmarkRows(svc.wired, o.data, o.split, o.limit, sink);
+        if (o.procurementPerKind > 0)
+          rows.push(
+            ...(await scoreProcurementRows(
+              svc.wired,
+              { seed: o.procurementSeed, perKind: o.procurementPerKind, vendors: o.procurementVendors },
+              sink,
+            )),
+          );
       }
-      const cert = certifyDecision(rows, served, {
-        alpha: o.alpha,
-        holdAlpha: o.holdAlpha,
-        delta: o.delta,
-        seed: o.seed,
-      });
-      const doc: PolicyDocument = {
-        ...DEFAULT_POLICY_DOCUMENT,
-        name: 'policy-certified',
-        description:
-          `Coding thresholds certified for the whole decision on ${cert.rows} invoices of ${o.data} (${o.split}), ` +
-          `vendor-clustered Learn-then-Test: exceptions among AUTO_APPROVE <= ${o.alpha}, clean among HOLD <= ${o.holdAlpha}, delta ${o.delta}.`,
-        queues: {
-          ...DEFAULT_POLICY_DOCUMENT.queues,
-          coding: {
-            review_at: cert.codingReviewAt,
-            ...(cert.codingHoldAt !== undefined ? { hold_at: cert.codingHoldAt } : {}),
-          },
-          ap: { review_at: served.duplicateReview, hold_at: served.duplicateHold },
-        },
-      };
-      writeFileSync(o.out, `${JSON.stringify(doc, null, 2)}\n`);
-      writeFileSync(
-        o.out.replace(/\.json$/, '') + '.certification.json',
-        `${JSON.stringify(cert, null, 2)}\n`,
-      );
-      const line = (name: string, r: typeof cert.autoApprove, t: number | undefined) => {
-        const first = r.steps[0];
-        return r.feasible
-          ? `${name}: threshold ${t} (${r.errors} errors among ${r.selected} selected test-part invoices)`
-          : `${name}: NOT certifiable, nothing is selected` +
-              (first
-                ? ` (first candidate ${first.threshold}: ${first.errors} errors among ${first.selected}, deff ${first.deff?.toFixed(2)}, p ${first.pValue.toPrecision(3)} > delta)`
-                : ' (no candidate threshold)');
-      };
-      process.stdout.write(
-        [
-          `certified on ${cert.rows} invoices (${cert.vendors.design} design vendors, ${cert.vendors.test} test vendors)`,
-          line('coding.review_at (auto-approve)', cert.autoApprove, cert.codingReviewAt),
-          line('coding.hold_at (hold)', cert.hold, cert.codingHoldAt),
-          `served before: coding.review_at ${served.codingReview}, coding.hold_at ${served.codingHold ?? 'none'}`,
-          `wrote ${o.out}`,
-        ].join('\n') + '\n',
-      );
-    },
-  );
+    } finally {
+      await svc.close();
+    }
+    const cert = certifyDecision(rows, served, {
+      alpha: o.alpha,
+      holdAlpha: o.holdAlpha,
+      delta: o.delta,
+      seed: o.seed,
+    });
+    const certified = withThresholds(served, cert.thresholds);
+    const report = [...summary(cert, served)];
+    const verified: Record<string, ReturnType<typeof promiseOn>> = {};
+    for (const dir of o.verify ?? []) {
+      const v = await service(dir);
+      try {
+        const vr = await scoreBenchmarkRows(v.wired, dir, 'test', undefined, rowSink(undefined));
+        verified[dir] = promiseOn(vr, certified);
+        report.push(...renderGuarantee(`${dir} test, certified`, verified[dir]));
+      } finally {
+        await v.close();
+      }
+    }
+    for (const f of o.verifyRows ?? []) {
+      verified[f] = promiseOn(readRows(f), certified);
+      report.push(...renderGuarantee(`${f}, certified`, verified[f]));
+    }
+    const doc = policyDocument(cert, o, champions);
+    writeFileSync(o.out, `${JSON.stringify(doc, null, 2)}\n`);
+    const record = { champions, data: o.data, split: o.split, certification: cert, verified };
+    writeFileSync(
+      o.out.replace(/\.json$/, '') + '.certification.json',
+      `${JSON.stringify(record, null, 2)}\n`,
+    );
+    const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+    report.push(`wrote ${o.out} in ${seconds.toFixed(0)} s (champions ${champions.join(', ')})`);
+    process.stdout.write(report.join('\n') + '\n');
+  });
 
 program.parseAsync().catch((e: unknown) => {
   process.stderr.write(`error: ${(e as Error).message}\n`);

@@ -1,7 +1,16 @@
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_POLICY, type RoutingPolicy } from '../inference/policy.js';
+import { DEFAULT_POLICY, route, type RoutingPolicy } from '../inference/policy.js';
 import { reason } from '../inference/explain.js';
-import { certifyDecision, thresholdScores, type CertifyRow } from './certify.js';
+import {
+  baseThresholds,
+  certifyDecision,
+  scaledThresholds,
+  thresholdScores,
+  withThresholds,
+  stratifiedLtt,
+  type CertifyRow,
+} from './certify.js';
+import { learnThenTest } from './thresholds.js';
 import { mulberry32 } from './rng.js';
 
 const served: RoutingPolicy = {
@@ -29,7 +38,7 @@ function row(
 }
 
 describe('joint certification of the coding thresholds', () => {
-  it('acts on the coding score only where nothing else decides the invoice', () => {
+  it('scales the score thresholds only where nothing else decides the invoice', () => {
     const rows = [
       row('A', false, 0.01),
       row('A', false, 0.01, {
@@ -37,12 +46,62 @@ describe('joint certification of the coding thresholds', () => {
       }),
       row('B', true, 0.5, { duplicate: 0.95 }),
       row('C', false, 0.3, { reasons: [] }),
+      row('D', false, 0.001, { duplicate: 0.06, reasons: [] }),
+      row('E', true, 0, { reasons: [reason('PRICE_ABOVE_PO', 0.8, { line_number: 1 })] }),
     ];
     const { approve, hold } = thresholdScores(rows, served);
-    // a forced review reason or a duplicate review never auto-approve, whatever the coding threshold
-    expect(approve).toEqual([0.01, Infinity, Infinity, 0.3]);
-    // held anyway by the duplicate score; no coding reason: never held on the coding score
-    expect(hold).toEqual([0.01, 0.01, Infinity, -Infinity]);
+    // approve: the larger of coding / 0.02 (with a coding reason) and duplicate / 0.03; a forced
+    // review, a duplicate hold or a procurement exception never auto-approve, whatever the scale
+    expect(approve.map((x) => (Number.isFinite(x) ? Number(x.toFixed(6)) : x))).toEqual([
+      0.5,
+      Infinity,
+      Infinity,
+      0,
+      2,
+      Infinity,
+    ]);
+    // hold: the larger of duplicate / 0.9 and coding / 0.13 (with a coding reason); a procurement
+    // exception is held at every scale
+    expect(hold.map((x) => (Number.isFinite(x) ? Number(x.toFixed(6)) : x))).toEqual([
+      Number((0.01 / 0.13).toFixed(6)),
+      Number((0.01 / 0.13).toFixed(6)),
+      Number((0.5 / 0.13).toFixed(6)),
+      0,
+      Number((0.06 / 0.9).toFixed(6)),
+      Infinity,
+    ]);
+  });
+
+  it('routes exactly as its per-row scales say, for any certified scale', () => {
+    const rng = mulberry32(7);
+    const rows: CertifyRow[] = Array.from({ length: 400 }, (_, i) => {
+      const coding = rng() ** 3;
+      const duplicate = rng() < 0.3 ? rng() : 0;
+      const reasons = [
+        // the coding model gives a reason above its card threshold, the duplicate stage from the review threshold
+        ...(coding > served.codingReview ? [reason('CODING_MODEL_RISK', coding, { line_number: 1 })] : []),
+        ...(duplicate > 0 ? [reason('DUPLICATE_SUSPECTED', duplicate, {})] : []),
+        ...(i % 17 === 0 ? [reason('NO_RECEIPT', 0.8, { line_number: 1 })] : []),
+        ...(i % 23 === 0 ? [reason('TOTAL_MISMATCH', 0.6, {})] : []),
+      ];
+      return { vendorId: `V${i % 40}`, exception: false, coding, duplicate, reasons };
+    });
+    const { approve, hold } = thresholdScores(rows, served);
+    const base = baseThresholds(served);
+    for (const [lambda, mu] of [
+      [0.3, 1.5],
+      [1, 1],
+      [2.5, 0.8],
+    ] as const) {
+      const t = scaledThresholds(base, lambda, mu);
+      const policy = withThresholds(served, t);
+      rows.forEach((r, i) => {
+        const d = route(policy, { coding_mismatch: r.coding, duplicate: r.duplicate }, r.reasons).decision;
+        expect(d === 'AUTO_APPROVE').toBe(approve[i]! <= lambda);
+        if (t.duplicateHoldAt === Math.min(1, mu * base.duplicateHoldAt))
+          expect(d === 'HOLD').toBe(hold[i]! >= mu);
+      });
+    }
   });
 
   it('certifies thresholds whose decision meets the promise on fresh vendors, and none on too little data', () => {
@@ -68,12 +127,18 @@ describe('joint certification of the coding thresholds', () => {
     expect(cert.autoApprove.feasible).toBe(true);
     expect(cert.hold.feasible).toBe(true);
     expect(cert.vendors.design + cert.vendors.test).toBe(600);
-    expect(cert.codingReviewAt).toBeGreaterThan(0);
-    expect(cert.codingHoldAt).toBeGreaterThan(cert.codingReviewAt);
+    const t = cert.thresholds;
+    expect(t.codingReviewAt).toBeGreaterThan(0);
+    expect(t.codingHoldAt).toBeGreaterThan(t.codingReviewAt);
+    expect(t.duplicateHoldAt).toBeGreaterThanOrEqual(t.duplicateReviewAt);
     // the decision routed with them on 2,000 fresh vendors
     const fresh = draw(2, 2000);
-    const approved = fresh.filter((r) => r.coding < cert.codingReviewAt);
-    const held = fresh.filter((r) => r.coding >= cert.codingHoldAt!);
+    const policy = withThresholds(served, t);
+    const routed = fresh.map((r) =>
+      route(policy, { coding_mismatch: r.coding, duplicate: r.duplicate }, r.reasons),
+    );
+    const approved = fresh.filter((_, i) => routed[i]!.decision === 'AUTO_APPROVE');
+    const held = fresh.filter((_, i) => routed[i]!.decision === 'HOLD');
     expect(approved.filter((r) => r.exception).length / approved.length).toBeLessThanOrEqual(0.005);
     expect(held.filter((r) => !r.exception).length / held.length).toBeLessThanOrEqual(0.1);
     const small = certifyDecision(draw(3, 20), served, {
@@ -83,6 +148,45 @@ describe('joint certification of the coding thresholds', () => {
       seed: 42,
     });
     expect(small.autoApprove.feasible).toBe(false);
-    expect(small.codingReviewAt).toBe(0);
+    // not certified: the served review thresholds stay
+    expect(small.scale.approve).toBe(1);
+    expect(small.thresholds.codingReviewAt).toBe(served.codingReview);
+  });
+
+  it('tests every source of rows on its own: a pooled rate within the promise does not hide a stratum above it', () => {
+    const rng = mulberry32(11);
+    // 300 vendors x 8 held invoices; clean among held: 2% for invoices, 30% for PO-backed ones
+    const scores: number[] = [];
+    const labels: number[] = [];
+    const groups: string[] = [];
+    const strata: string[] = [];
+    for (let v = 0; v < 300; v++)
+      for (let j = 0; j < 8; j++) {
+        const po = v % 10 === 0;
+        scores.push(rng());
+        labels.push(rng() < (po ? 0.3 : 0.02) ? 0 : 1);
+        groups.push(`V${v}`);
+        strata.push(po ? 'procurement' : 'invoices');
+      }
+    const grid = [0.5, 0.25, 0];
+    const pooled = learnThenTest({ scores, labels, groups, side: 'hold', alpha: 0.1, delta: 0.05, grid });
+    const oneStratum = stratifiedLtt(
+      scores,
+      labels,
+      groups,
+      scores.map(() => 'all'),
+      'hold',
+      0.1,
+      0.05,
+      grid,
+    );
+    // one stratum: the grouped Learn-then-Test, step for step
+    expect(oneStratum.steps.map((s) => [s.selected, s.errors, s.pValue])).toEqual(
+      pooled.steps.map((s) => [s.selected, s.errors, s.pValue]),
+    );
+    expect(pooled.feasible).toBe(true); // about 4.8% clean overall
+    const split = stratifiedLtt(scores, labels, groups, strata, 'hold', 0.1, 0.05, grid);
+    expect(split.feasible).toBe(false); // 30% clean among the PO-backed ones
+    expect(split.steps[0]!.pValue).toBeGreaterThan(0.05);
   });
 });

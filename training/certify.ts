@@ -1,45 +1,62 @@
 /**
- * Certifies the coding thresholds of the routing decision as a whole (every detector and rule
- * together, as the service routes), with vendor-clustered Learn-then-Test
- * (training/thresholds.ts with groups, training/grouped-risk.ts).
+ * Certifies the thresholds that gate AUTO_APPROVE and HOLD for the routing decision as a whole
+ * (the coding and duplicate scores, every rule, and the PO match of the procurement stage, as
+ * the service routes), with vendor-clustered Learn-then-Test (training/thresholds.ts with
+ * groups, training/grouped-risk.ts).
  *
  * ## What is certified
  * Calibration rows are invoices scored by the service in submission order (their reasons, the
- * maximum line coding score, the duplicate score) with the truth (any duplicate or coding label)
- * and the vendor. The duplicate thresholds stay those of the served policy (the duplicate
- * card's); the two coding thresholds are chosen so that, for the decision routed with them:
- * - **auto-approve** (`coding.review_at`): exceptions among AUTO_APPROVE invoices `<= alpha`;
- * - **hold** (`coding.hold_at`): clean invoices among HOLD invoices (held by the duplicate score
- *   or by the coding score) `<= holdAlpha`;
+ * maximum line coding score, the duplicate score) with the truth (a duplicate, coding or PO-match
+ * exception label) and the vendor. The four score thresholds are certified on two one-parameter
+ * paths that keep the ratios of the served (card) thresholds:
+ * - **auto-approve**, scale `λ`: `coding.review_at = λ c0`, `ap.review_at = λ d0` (`c0`, `d0` the
+ *   served review thresholds): exceptions among AUTO_APPROVE invoices `<= alpha`;
+ * - **hold**, scale `μ`: `coding.hold_at = μ ch0`, `ap.hold_at = μ dh0`: clean invoices among
+ *   HOLD invoices (held on either score or by a procurement reason) `<= holdAlpha`;
  * each with probability about `1 - delta` over the draw of the calibration vendors (the grouped
- * test is an approximation, see grouped-risk.ts), assuming future vendors are drawn like the
- * calibration vendors.
+ * test is an approximation, see grouped-risk.ts), assuming future invoices of each kind (with or
+ * without a PO) are drawn like the calibration ones of that kind; their mix does not matter. The procurement stage has no
+ * score threshold in the routing (any PO, receipt or contract exception holds; its line
+ * matcher's threshold is certified on its own card), so its holds and misses enter both
+ * guarantees as fixed parts of the decision.
  *
  * ## How
- * Rows are split by vendor (a seeded hash of the vendor id) into a design third, whose scores
- * and labels only shape the candidate grid (`designGrid`), and a test two-thirds, on which
- * each candidate is tested on vendor clusters in fixed sequence. Per row, the score that the
- * coding threshold acts on: for auto-approve, the coding score when nothing else stops the
- * invoice (routing with no coding threshold gives AUTO_APPROVE), else +infinity; for hold,
- * +infinity when the duplicate score holds it anyway, the coding score when it carries a
- * coding reason, else -infinity.
+ * Per row, the scale at which the decision changes: for auto-approve,
+ * `max(coding / c0 when it carries a coding reason, duplicate / d0)` when nothing but those two
+ * scores stops the invoice (routed with both review thresholds out of reach it is AUTO_APPROVE),
+ * else +infinity (approved at `λ` iff below `λ`); for hold, +infinity when a procurement reason
+ * holds it, else `max(duplicate / dh0, coding / ch0 when it carries a coding reason)` (held at
+ * `μ` iff at or above `μ`). The coding model gives a line a reason only above its card's
+ * threshold (`c0`), so the coding review threshold is never served below `c0`; the duplicate
+ * stage reports candidates only from the review threshold, so below `λ = 1` the rows miss the
+ * duplicate scores between `λ d0` and `d0` (recorded as 0): the rows then approve a superset of
+ * what the service approves at that scale. Rows are split by
+ * vendor (a seeded hash of the vendor id) into a design third, whose scores and labels only
+ * shape the candidate grid (`designGrid`), and a test two-thirds, on which each candidate is
+ * tested on vendor clusters in fixed sequence, in each source of rows (the invoice benchmark,
+ * the PO-backed procurement benchmark) separately ({@link stratifiedLtt}): the promise holds
+ * for invoices of either kind, whatever their mix.
  */
 import type { Reason } from '../core/decision.js';
 import { REASON_CODES, type ReasonCode } from '../core/decision.js';
+import { DUPLICATE_SCORE_CODES } from '../inference/explain.js';
 import { routeWithFiring, type RoutingPolicy } from '../inference/policy.js';
 import { keyUniform } from './rng.js';
-import { designGrid, learnThenTest, type LttResult } from './thresholds.js';
+import { clusterCounts, designEffect, groupedRiskPValue } from './grouped-risk.js';
+import { APPROVE_NOTHING, designGrid, HOLD_NOTHING, type LttResult, type LttStep } from './thresholds.js';
 
 /** One scored calibration invoice. */
 export interface CertifyRow {
   vendorId: string;
-  /** A duplicate label or a coding label on any line. */
+  /** A duplicate label, a coding label on any line, or a PO-match exception. */
   exception: boolean;
   /** Maximum line coding score, unrounded, [0, 1]. */
   coding: number;
   /** Duplicate score, [0, 1]. */
   duplicate: number;
   reasons: readonly Reason[];
+  /** Which benchmark the row comes from (reporting only); default `invoices`. */
+  source?: 'invoices' | 'procurement';
 }
 
 /** Levels of {@link certifyDecision}. */
@@ -51,49 +68,201 @@ export interface CertifyLevels {
   seed: number;
 }
 
+/** The four score thresholds of a routing policy (probabilities; hold thresholds may be absent). */
+export interface ScoreThresholds {
+  codingReviewAt: number;
+  duplicateReviewAt: number;
+  /** undefined: never held on the coding score. */
+  codingHoldAt: number | undefined;
+  duplicateHoldAt: number;
+}
+
 /** Result of {@link certifyDecision}. */
 export interface JointCertification {
   levels: CertifyLevels;
   rows: number;
+  /** Rows per source and exceptions among them. */
+  sources: Record<string, { rows: number; exceptions: number }>;
   vendors: { design: number; test: number };
-  /** Certified `coding.review_at` (AUTO_APPROVE when the coding score is below it); 0 when nothing can be approved. */
-  codingReviewAt: number;
-  /** Certified `coding.hold_at`; undefined when nothing can be held on the coding score. */
-  codingHoldAt: number | undefined;
+  /** The served thresholds the scales multiply. */
+  base: ScoreThresholds;
+  /** Scales: `approve` (`λ`; 1, the served thresholds, when not certified: see `autoApprove.feasible`), `hold` (`μ`, undefined when nothing can be held on a score). */
+  scale: { approve: number; hold: number | undefined };
+  /** The thresholds to serve. */
+  thresholds: ScoreThresholds;
   autoApprove: LttResult;
   hold: LttResult;
 }
 
-const isCoding = (r: Reason): boolean =>
-  REASON_CODES[r.code as ReasonCode]?.queue === 'coding' && r.weight > 0;
+/** Smallest step above a certified approve threshold: LTT selects `s <= t`, routing reviews `s >= review_at`. */
+const ABOVE = 1e-9;
 
-/** The per-row scores the two coding thresholds act on (see the module doc). */
+const queueOf = (r: Reason): string | undefined => REASON_CODES[r.code as ReasonCode]?.queue;
+const isCoding = (r: Reason): boolean =>
+  queueOf(r) === 'coding' && !DUPLICATE_SCORE_CODES.has(r.code) && r.weight > 0;
+
+/** The served thresholds of a routing policy. */
+export function baseThresholds(served: RoutingPolicy): ScoreThresholds {
+  return {
+    codingReviewAt: served.codingReview,
+    duplicateReviewAt: served.duplicateReview,
+    codingHoldAt:
+      served.codingHold !== undefined && Number.isFinite(served.codingHold) ? served.codingHold : undefined,
+    duplicateHoldAt: served.duplicateHold,
+  };
+}
+
+/** The per-row scales at which the decision changes (see the module doc). */
 export function thresholdScores(
   rows: readonly CertifyRow[],
   served: RoutingPolicy,
 ): { approve: number[]; hold: number[] } {
-  const noCoding: RoutingPolicy = { ...served, codingReview: 2 };
-  delete noCoding.codingHold;
+  const b = baseThresholds(served);
+  const ratio = (x: number, t: number | undefined): number =>
+    t === undefined ? Number.NEGATIVE_INFINITY : t > 0 ? x / t : x > 0 ? Number.POSITIVE_INFINITY : 0;
+  // Score reasons never fire; holds as served (approve side) or never (hold side).
+  const noScores: RoutingPolicy = { ...served, codingReview: Infinity, duplicateReview: Infinity };
+  const noScoreHolds: RoutingPolicy = { ...noScores, duplicateHold: Infinity };
+  delete noScoreHolds.codingHold;
   const approve = rows.map((r) => {
     const { route } = routeWithFiring(
-      noCoding,
+      noScores,
       { coding_mismatch: r.coding, duplicate: r.duplicate },
       r.reasons,
     );
-    return route.decision === 'AUTO_APPROVE' ? r.coding : Number.POSITIVE_INFINITY;
+    if (route.decision !== 'AUTO_APPROVE') return Number.POSITIVE_INFINITY;
+    return Math.max(
+      0,
+      r.reasons.some(isCoding) ? ratio(r.coding, b.codingReviewAt) : 0,
+      ratio(r.duplicate, b.duplicateReviewAt),
+    );
   });
-  const hold = rows.map((r) =>
-    r.duplicate >= served.duplicateHold
-      ? Number.POSITIVE_INFINITY
-      : r.reasons.some(isCoding)
-        ? r.coding
-        : Number.NEGATIVE_INFINITY,
-  );
+  const hold = rows.map((r) => {
+    const { route } = routeWithFiring(
+      noScoreHolds,
+      { coding_mismatch: r.coding, duplicate: r.duplicate },
+      r.reasons,
+    );
+    if (route.decision === 'HOLD') return Number.POSITIVE_INFINITY;
+    return Math.max(
+      ratio(r.duplicate, b.duplicateHoldAt),
+      r.reasons.some(isCoding) ? ratio(r.coding, b.codingHoldAt) : Number.NEGATIVE_INFINITY,
+    );
+  });
   return { approve, hold };
 }
 
 /**
- * Certifies `coding.review_at` and `coding.hold_at` for the decision as a whole (see the module doc).
+ * The thresholds served at scales `λ` (approve) and `μ` (hold; undefined: hold on no score):
+ * review thresholds just above `λ` times the base (never above the base hold thresholds),
+ * hold thresholds `μ` times the base, within [0, 1], the duplicate hold never below the
+ * duplicate review threshold.
+ */
+export function scaledThresholds(
+  base: ScoreThresholds,
+  approve: number,
+  hold: number | undefined,
+): ScoreThresholds {
+  // The per-row approve scales are measured with the base hold thresholds in place: a review
+  // threshold above them would approve invoices no scale accounts for.
+  const review = (t: number, cap: number): number =>
+    approve <= 0 ? 0 : Math.min(cap, approve === 1 ? t : approve * t + ABOVE);
+  const duplicateHoldAt = hold === undefined ? 1 : Math.min(1, hold * base.duplicateHoldAt);
+  return {
+    // The coding model gives a line a reason only above its card's threshold (the base), so a
+    // lower coding review threshold would change nothing: it is never served below the base.
+    codingReviewAt:
+      approve <= 0 ? 0 : Math.max(base.codingReviewAt, review(base.codingReviewAt, base.codingHoldAt ?? 1)),
+    duplicateReviewAt: Math.min(review(base.duplicateReviewAt, base.duplicateHoldAt), duplicateHoldAt),
+    codingHoldAt:
+      hold === undefined || base.codingHoldAt === undefined
+        ? undefined
+        : Math.min(1, hold * base.codingHoldAt),
+    duplicateHoldAt,
+  };
+}
+
+/** `served` with the given thresholds. */
+export function withThresholds(served: RoutingPolicy, t: ScoreThresholds): RoutingPolicy {
+  const out: RoutingPolicy = {
+    ...served,
+    codingReview: t.codingReviewAt,
+    duplicateReview: t.duplicateReviewAt,
+    duplicateHold: t.duplicateHoldAt,
+  };
+  if (t.codingHoldAt === undefined) delete out.codingHold;
+  else out.codingHold = t.codingHoldAt;
+  return out;
+}
+
+/**
+ * Learn-then-Test in fixed sequence on vendor clusters (training/thresholds.ts `learnThenTest`
+ * with groups), each candidate tested in every stratum (row source): its p-value is the largest
+ * of the strata's, so a rejection says the risk is at most `alpha` in each stratum, hence for
+ * any mix of them (an intersection-union test, valid at level `delta`). A stratum with nothing
+ * selected gives no evidence against the null (p = 1), so every stratum must have invoices on the
+ * selected side. With one stratum it is `learnThenTest` with groups.
+ * @throws RangeError when the grid is not ordered safest first.
+ */
+export function stratifiedLtt(
+  scores: readonly number[],
+  labels: readonly number[],
+  groups: readonly string[],
+  strata: readonly string[],
+  side: 'approve' | 'hold',
+  alpha: number,
+  delta: number,
+  grid: readonly number[],
+): LttResult {
+  for (let j = 1; j < grid.length; j++)
+    if (!(side === 'approve' ? grid[j]! > grid[j - 1]! : grid[j]! < grid[j - 1]!))
+      throw new RangeError('grid must be strictly ordered safest first');
+  const names = [...new Set(strata)];
+  const steps: LttStep[] = [];
+  let best: LttStep | undefined;
+  for (const t of grid) {
+    const selected = scores.map((x) => (side === 'approve' ? x <= t : x >= t));
+    const errors = labels.map((y) => (side === 'approve' ? y === 1 : y === 0));
+    let pValue = 0;
+    let deff = 1;
+    for (const name of names) {
+      const inStratum = strata.map((x) => x === name);
+      const clusters = clusterCounts(
+        selected.map((x, i) => x && inStratum[i]!),
+        errors,
+        groups,
+      );
+      pValue = Math.max(pValue, groupedRiskPValue(clusters, alpha));
+      deff = Math.max(deff, designEffect(clusters).deff);
+    }
+    const n = selected.filter(Boolean).length;
+    const e = selected.filter((x, i) => x && errors[i]).length;
+    const step: LttStep = { threshold: t, selected: n, errors: e, pValue, rejected: pValue <= delta, deff };
+    steps.push(step);
+    if (!step.rejected) break;
+    best = step;
+  }
+  if (!best)
+    return {
+      threshold: side === 'approve' ? APPROVE_NOTHING : HOLD_NOTHING,
+      feasible: false,
+      selected: 0,
+      errors: 0,
+      coverage: 0,
+      steps,
+    };
+  return {
+    threshold: best.threshold,
+    feasible: true,
+    selected: best.selected,
+    errors: best.errors,
+    coverage: scores.length ? best.selected / scores.length : 0,
+    steps,
+  };
+}
+
+/**
+ * Certifies the auto-approve and hold thresholds of the decision as a whole (see the module doc).
  * @throws RangeError for levels outside (0, 1).
  */
 export function certifyDecision(
@@ -106,38 +275,64 @@ export function certifyDecision(
   const pick = <T>(xs: readonly T[], inDesign: boolean): T[] => xs.filter((_, i) => design[i] === inDesign);
   const labels = rows.map((r) => (r.exception ? 1 : 0));
   const groups = rows.map((r) => r.vendorId);
+  const strata = rows.map((r) => r.source ?? 'invoices');
   const testN = design.filter((d) => !d).length;
   const finite = (xs: number[], ys: number[]): [number[], number[]] => {
     const keep = xs.map((x) => Number.isFinite(x));
     return [xs.filter((_, i) => keep[i]), ys.filter((_, i) => keep[i])];
   };
   const side = (scores: number[], s: 'approve' | 'hold', alpha: number): LttResult => {
-    // Infinite scores are never (approve) or always (hold) selected whatever the threshold:
+    // Infinite scores are never (approve) or always (hold) selected whatever the scale:
     // the grid is built on the finite ones, the test counts all.
     const [ds, dl] = finite(pick(scores, true), pick(labels, true));
     const grid = designGrid(ds, { side: s, alpha, delta: levels.delta, testN }, dl);
-    return learnThenTest({
-      scores: pick(scores, false),
-      labels: pick(labels, false),
-      groups: pick(groups, false),
-      side: s,
+    return stratifiedLtt(
+      pick(scores, false),
+      pick(labels, false),
+      pick(groups, false),
+      pick(strata, false),
+      s,
       alpha,
-      delta: levels.delta,
+      levels.delta,
       grid,
-    });
+    );
   };
   const autoApprove = side(approve, 'approve', levels.alpha);
   const held = side(hold, 'hold', levels.holdAlpha);
+  const base = baseThresholds(served);
+  // Nothing certified on the approve side: the review thresholds stay the served ones (scale 1),
+  // and the record says the auto-approve promise is not certified. Thresholds cannot make the
+  // service approve nothing: a score reason needs a candidate (duplicate) or a card-level score
+  // (coding).
+  const lambda = autoApprove.feasible ? autoApprove.threshold : 1;
+  // The duplicate hold must not fall below the duplicate review threshold: take the last
+  // certified hold scale that keeps it there (every rejected step of the fixed sequence is
+  // covered by the same family-wise guarantee).
+  let mu: number | undefined;
+  for (const st of held.steps)
+    if (
+      st.rejected &&
+      st.threshold * base.duplicateHoldAt >= lambda * base.duplicateReviewAt &&
+      (base.codingHoldAt === undefined || st.threshold * base.codingHoldAt >= lambda * base.codingReviewAt)
+    )
+      mu = st.threshold;
+  const sources: JointCertification['sources'] = {};
+  for (const r of rows) {
+    const s = (sources[r.source ?? 'invoices'] ??= { rows: 0, exceptions: 0 });
+    s.rows++;
+    if (r.exception) s.exceptions++;
+  }
   return {
     levels,
     rows: rows.length,
+    sources,
     vendors: {
       design: new Set(pick(groups, true)).size,
       test: new Set(pick(groups, false)).size,
     },
-    // AUTO_APPROVE needs coding < review_at; the test selected coding <= threshold.
-    codingReviewAt: autoApprove.feasible ? Math.min(1, autoApprove.threshold + 1e-9) : 0,
-    codingHoldAt: held.feasible ? held.threshold : undefined,
+    base,
+    scale: { approve: lambda, hold: mu },
+    thresholds: scaledThresholds(base, lambda, mu),
     autoApprove,
     hold: held,
   };

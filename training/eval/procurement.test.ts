@@ -25,6 +25,14 @@ describe('procurement benchmark and evaluation', () => {
     }
     for (const k of r.kinds.filter((x) => x.label !== 'exception'))
       expect([k.kind, k.flagged]).toEqual([k.kind, 0]);
+    // the promise on the stage's routing: every exception held, every other invoice approved
+    const n = (label: string) => r.kinds.filter((k) => k.label === label).reduce((a, k) => a + k.invoices, 0);
+    expect(r.guarantee.hold).toMatchObject({ invoices: n('exception'), errors: 0, pass: true });
+    expect(r.guarantee.autoApprove).toMatchObject({
+      invoices: n('clean') + n('hard_negative'),
+      errors: 0,
+      pass: true,
+    });
     // The rule baseline misses receipts and contracts and trips on formats and units.
     const base = Object.fromEntries(r.kinds.map((k) => [k.kind, k.baselineFlagged]));
     expect(base.identifier_format).toBe(1);

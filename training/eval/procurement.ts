@@ -36,6 +36,7 @@ import { invoiceMatchRecord, poMatchRecord } from '../../inference/procurement/a
 import type { ProcurementMatcher } from '../../inference/procurement/matcher.js';
 import { DEFAULT_PROCUREMENT_TOLERANCES, exceeds } from '../../inference/procurement/tolerances.js';
 import { matchProcurement } from '../../inference/stages/procurement.js';
+import { decisionGuarantee, renderGuarantee, type DecisionGuarantee, type RoutedTruth } from './guarantee.js';
 
 /** Figures of one kind. */
 export interface KindFigures {
@@ -63,6 +64,11 @@ export interface ProcurementReport {
   hardNegativesFlagged: { stage: number; baseline: number };
   /** Share of invoice lines of items on the PO aligned to the PO line of their item. */
   lineAlignmentAccuracy: number;
+  /**
+   * The decision's promise (training/eval/guarantee.ts) with the stage routing alone: HOLD when
+   * a procurement reason fires, else AUTO_APPROVE; exceptions are the exception kinds.
+   */
+  guarantee: DecisionGuarantee;
 }
 
 /** The benchmark's ERP data indexed for in-memory lookups. */
@@ -150,6 +156,7 @@ export function evaluateProcurement(
   >();
   let aligned = 0;
   let alignable = 0;
+  const routed: RoutedTruth[] = [];
   for (const c of b.cases.filter((x) => x.split === 'test')) {
     const invoiced = new Map<number, InvoicedSoFar>();
     for (const p of c.prior) {
@@ -179,6 +186,11 @@ export function evaluateProcurement(
     const stageNotOnPo = r.reasons
       .filter((x) => x.code === 'ITEM_NOT_ON_PO')
       .map((x) => x.evidence.line_number);
+    routed.push({
+      decision: codes.size > 0 ? 'HOLD' : 'AUTO_APPROVE',
+      exception: c.label === 'exception',
+      vendorId: c.invoice.vendor.id,
+    });
     const k = byKind.get(c.kind) ?? { label: c.label, n: 0, f: 0, right: 0, base: 0, baseRight: 0 };
     k.n++;
     if (codes.size > 0) k.f++;
@@ -230,6 +242,7 @@ export function evaluateProcurement(
       ),
     },
     lineAlignmentAccuracy: share(aligned, alignable),
+    guarantee: decisionGuarantee(routed),
   };
 }
 
@@ -312,5 +325,6 @@ export function renderProcurementTable(r: ProcurementReport): string {
     ...rows,
     `hard negatives flagged: stage ${pct(r.hardNegativesFlagged.stage)}, baseline ${pct(r.hardNegativesFlagged.baseline)}`,
     `line alignment accuracy: ${pct(r.lineAlignmentAccuracy)}`,
+    ...renderGuarantee('procurement stage', r.guarantee).slice(0, 2),
   ].join('\n');
 }

@@ -1,0 +1,120 @@
+/**
+ * Calibration rows for `npm run certify` (training/certify.ts): invoices of a labelled benchmark
+ * split, and the seeded procurement benchmark's invoices with their ERP data loaded, scored
+ * through the served champions in submission order. Rows can be written to and read back from
+ * JSONL so that a certification can be re-run without scoring again.
+ */
+import { appendFileSync, readFileSync, writeFileSync } from 'node:fs';
+import type { Reason } from '../core/decision.js';
+import type { DecisionResponse } from '../core/decision.js';
+import type { Invoice } from '../core/invoice.js';
+import { readBenchmark } from '../datasets/benchmark/read.js';
+import type { BenchmarkSplit } from '../datasets/benchmark/types.js';
+import { generateProcurementBenchmark } from '../datasets/procurement/generator.js';
+import { DEFAULT_TENANT } from '../inference/index.js';
+import type { TriageRepository } from '../store/index.js';
+import type { CertifyRow } from '../training/certify.js';
+
+/** The part of the wired service the rows need. */
+export interface RowScorer {
+  repo: TriageRepository;
+  scoring: { score(invoice: Invoice): Promise<{ decision: DecisionResponse }> };
+}
+
+/** A certification row from a decision. */
+export function rowOf(
+  decision: DecisionResponse,
+  vendorId: string,
+  exception: boolean,
+  source: CertifyRow['source'],
+): CertifyRow {
+  return {
+    vendorId,
+    exception,
+    coding: decision.lines.reduce((m, l) => Math.max(m, l.coding_mismatch ?? 0), 0),
+    duplicate: decision.scores.duplicate,
+    reasons: decision.reasons as Reason[], // the service emits codes of REASON_CODES only
+    source,
+  };
+}
+
+/** Writes each row to `file` (JSONL, truncated first) when given. */
+export function rowSink(file: string | undefined): (r: CertifyRow) => void {
+  if (!file) return () => undefined;
+  writeFileSync(file, '');
+  return (r) => appendFileSync(file, `${JSON.stringify(r)}\n`);
+}
+
+/** Reads rows written by {@link rowSink}. */
+export function readRows(file: string): CertifyRow[] {
+  return readFileSync(file, 'utf8')
+    .split('\n')
+    .filter((l) => l.trim() !== '')
+    .map((l) => JSON.parse(l) as CertifyRow);
+}
+
+/** Scores a benchmark split in submission order (exception: a duplicate or coding label). */
+export async function scoreBenchmarkRows(
+  s: RowScorer,
+  dataDir: string,
+  split: BenchmarkSplit,
+  limit: number | undefined,
+  sink: (r: CertifyRow) => void,
+): Promise<CertifyRow[]> {
+  const rows: CertifyRow[] = [];
+  for await (const r of readBenchmark(dataDir, split)) {
+    if (limit !== undefined && rows.length >= limit) break;
+    const { decision } = await s.scoring.score(r.invoice);
+    const row = rowOf(
+      decision,
+      r.invoice.vendor.id,
+      r.label.duplicate !== null || r.label.coding.length > 0,
+      'invoices',
+    );
+    rows.push(row);
+    sink(row);
+    if (rows.length % 500 === 0) process.stderr.write(`scored ${rows.length} of ${dataDir} (${split})\n`);
+  }
+  return rows;
+}
+
+/** Options of {@link scoreProcurementRows}. */
+export interface ProcurementRowsOptions {
+  seed: number;
+  /** Cases per kind (9 exception kinds, 5 hard-negative kinds, clean). */
+  perKind: number;
+  vendors: number;
+}
+
+/**
+ * Scores the seeded procurement benchmark (every case, both of its splits: the seed must differ
+ * from the line matcher's) with its ERP data loaded for the default tenant and its vendors
+ * registered (no HCPCS approvals: the lines carry item numbers, not codes). Each case's earlier
+ * invoices against the same PO are scored first and not returned. Exception: a PO-match
+ * exception case; hard negatives and clean cases are clean. Vendor ids are prefixed `po:` so
+ * they never merge with the invoice benchmark's vendors.
+ */
+export async function scoreProcurementRows(
+  s: RowScorer,
+  o: ProcurementRowsOptions,
+  sink: (r: CertifyRow) => void,
+): Promise<CertifyRow[]> {
+  const b = generateProcurementBenchmark({ seed: o.seed, perKind: o.perKind, vendors: o.vendors });
+  for (const v of b.vendors)
+    await s.repo.vendors.put(
+      DEFAULT_TENANT,
+      v.id,
+      { name: v.name, approved_betos: [], approved_hcpcs_prefixes: [] },
+      null,
+    );
+  await s.repo.erp.load(DEFAULT_TENANT, b.load, null);
+  const rows: CertifyRow[] = [];
+  for (const c of b.cases) {
+    for (const p of c.prior) await s.scoring.score(p);
+    const { decision } = await s.scoring.score(c.invoice);
+    const row = rowOf(decision, `po:${c.invoice.vendor.id}`, c.label === 'exception', 'procurement');
+    rows.push(row);
+    sink(row);
+  }
+  return rows;
+}
