@@ -2,14 +2,14 @@
  * Exact nearest neighbours over a row-major matrix of unit vectors by dot product (cosine):
  * the brute-force scan used for reference-code search and for recall measurement.
  *
- * A batch of queries is screened as one matrix product (./dot-kernel.ts: float32 SIMD, every
- * row read once per four queries); the rows whose screening score is within the kernel's error
- * bound of the k-th best are then scored exactly, and the top k is selected from those exact
- * scores. Exact scores are float64 sums over the dimensions in order of the float32 row and
- * the query rounded to float32, so results are the same as a plain scalar scan, whatever the
- * batch, with or without the kernel.
+ * A batch of queries is screened as one matrix product (./dot-kernel.ts: 16-bit integer SIMD
+ * over quantised rows and queries, every row read once per four queries); the rows whose
+ * screening score is within twice the quantisation's error bound of the k-th best are then
+ * scored exactly, and the top k is selected from those exact scores. Exact scores are float64
+ * sums over the dimensions in order of the float32 row and the query rounded to float32, so
+ * results are the same as a plain scalar scan, whatever the batch, with or without the kernel.
  */
-import { createDotKernel, kernelErrorBound, type DotKernel } from './dot-kernel.js';
+import { createDotKernel, type DotKernel } from './dot-kernel.js';
 
 /** A flat row-major matrix of `n` vectors of length `dim`; not to be changed once searched. */
 export interface VectorMatrix {
@@ -73,45 +73,50 @@ function exactScore(m: VectorMatrix, r: number, q: Float64Array): number {
   return s;
 }
 
-interface Screen {
-  kernel: DotKernel | null;
-  /** Largest row norm. */
-  maxNorm: number;
-}
+const kernels = new WeakMap<VectorMatrix, DotKernel | null>();
 
-const screens = new WeakMap<VectorMatrix, Screen>();
-
-function screenOf(m: VectorMatrix): Screen {
-  let s = screens.get(m);
-  if (!s) {
-    let maxNorm = 0;
-    for (let r = 0, off = 0; r < m.n; r++, off += m.dim) {
-      let ss = 0;
-      for (let d = 0; d < m.dim; d++) ss += m.data[off + d]! * m.data[off + d]!;
-      maxNorm = Math.max(maxNorm, Math.sqrt(ss));
-    }
-    s = { kernel: createDotKernel(m.data, m.n, m.dim), maxNorm };
-    screens.set(m, s);
+function kernelOf(m: VectorMatrix): DotKernel | null {
+  let k = kernels.get(m);
+  if (k === undefined) {
+    k = createDotKernel(m.data, m.n, m.dim);
+    kernels.set(m, k);
   }
-  return s;
+  return k;
 }
+
+/** Row indexes of the screening candidates of one query; grown as needed, reused across queries. */
+let candidateRows = new Int32Array(1024);
 
 /**
- * The best screening score of query `j` (column `j` of the kernel's `n x 4` output), row
- * `skip` left out; -Infinity when no row is left. The k = 1 case of {@link screenedFloor}
- * as one pass without the top-k bookkeeping (the reference search asks for k = 1).
+ * The rows that may hold the best exact score of query `j` (column `j` of the kernel's
+ * `n x 4` output), row `skip` left out, in increasing order: every row whose screening sum is
+ * at least the best screening sum minus `margin` (in the sums' units). The k = 1 case in one
+ * pass over the sums: a row is kept when it is within `margin` of the best so far, and the kept
+ * rows are filtered against the final best. Returns the number of rows written to
+ * `candidateRows`.
  */
-function screenedMax(fast: Float32Array, n: number, j: number, skip: number): number {
+function screenBest(fast: Int32Array, n: number, j: number, skip: number, margin: number): number {
+  if (candidateRows.length < n) candidateRows = new Int32Array(n);
+  const kept = candidateRows;
   let best = -Infinity;
+  let count = 0;
   for (let r = 0, i = j; r < n; r++, i += 4) {
     const s = fast[i]!;
-    if (s > best && r !== skip) best = s;
+    if (r === skip) continue;
+    if (s > best) best = s;
+    if (s >= best - margin) kept[count++] = r;
   }
-  return best;
+  const threshold = best - margin;
+  let out = 0;
+  for (let c = 0; c < count; c++) {
+    const r = kept[c]!;
+    if (fast[r * 4 + j]! >= threshold) kept[out++] = r;
+  }
+  return out;
 }
 
-/** The k-th best screening score of query `j`, row `skip` left out (-Infinity below k rows). */
-function screenedFloor(fast: Float32Array, n: number, j: number, skip: number, k: number): number {
+/** The k-th best screening sum of query `j`, row `skip` left out (-Infinity below k rows). */
+function screenedFloor(fast: Int32Array, n: number, j: number, skip: number, k: number): number {
   const screened = new TopK(k);
   for (let r = 0; r < n; r++) if (r !== skip) screened.offer(r, fast[r * 4 + j]!);
   return screened.floor;
@@ -132,29 +137,38 @@ export function topKRowsBatch(
   const { dim, n } = m;
   const qs = queries.map((v, i) => {
     if (v.length !== dim) throw new RangeError(`query ${i} has length ${v.length}, expected ${dim}`);
-    return Float64Array.from({ length: dim }, (_, d) => Math.fround(v[d]!));
+    const q = new Float64Array(dim);
+    for (let d = 0; d < dim; d++) q[d] = Math.fround(v[d]!);
+    return q;
   });
-  const screen = screenOf(m);
+  const kernel = kernelOf(m);
   const out: TopRows[] = [];
   for (let b = 0; b < qs.length; b += 4) {
     const block = qs.slice(b, b + 4);
-    const fast = screen.kernel?.dots4(block) ?? null;
+    const screening = kernel?.dots4(block) ?? null;
     block.forEach((q, j) => {
       const skip = skips[b + j] ?? -1;
       const top = new TopK(k);
-      if (fast === null) {
+      if (screening === null) {
         for (let r = 0; r < n; r++) if (r !== skip) top.offer(r, exactScore(m, r, q));
         out.push({ rows: top.rows, scores: top.scores });
         return;
       }
-      // Screening: the k-th best float32 score, then every row that may beat it exactly.
-      const floor = k === 1 ? screenedMax(fast, n, j, skip) : screenedFloor(fast, n, j, skip, k);
-      let qNorm = 0;
-      for (let d = 0; d < dim; d++) qNorm += q[d]! * q[d]!;
-      const margin = 2 * kernelErrorBound(dim) * screen.maxNorm * Math.sqrt(qNorm);
-      const threshold = floor - margin;
-      for (let r = 0, i = j; r < n; r++, i += 4)
-        if (fast[i]! >= threshold && r !== skip) top.offer(r, exactScore(m, r, q));
+      // Screening: the k-th best approximate score, then every row that may beat it exactly:
+      // a row more than twice the error bound below it is below the k-th best exact score.
+      const fast = screening.sums;
+      const margin = (2 * screening.bound[j]!) / screening.scale[j]!;
+      if (k === 1) {
+        const count = screenBest(fast, n, j, skip, margin);
+        for (let c = 0; c < count; c++) {
+          const r = candidateRows[c]!;
+          top.offer(r, exactScore(m, r, q));
+        }
+      } else {
+        const threshold = screenedFloor(fast, n, j, skip, k) - margin;
+        for (let r = 0, i = j; r < n; r++, i += 4)
+          if (fast[i]! >= threshold && r !== skip) top.offer(r, exactScore(m, r, q));
+      }
       out.push({ rows: top.rows, scores: top.scores });
     });
   }

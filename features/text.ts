@@ -6,6 +6,7 @@
  */
 import { WordTokenizer } from 'natural/lib/natural/tokenizers/index.js';
 import { PorterStemmer } from 'natural/lib/natural/stemmers/index.js';
+import { LRUCache } from 'lru-cache';
 
 const tokenizer = new WordTokenizer();
 
@@ -177,8 +178,26 @@ const STOP_WORDS = new Set([
   'this',
 ]);
 
+/**
+ * Recently seen descriptions: a scoring reads each line's description several times (the
+ * invoice features, the line features, the coding evidence), so the text pipeline runs once
+ * per description. Bounded by count; values are never handed out to be changed.
+ */
+const RECENT_DESCRIPTIONS = 4_096;
+const normalisedCache = new LRUCache<string, string>({ max: RECENT_DESCRIPTIONS });
+const wordsCache = new LRUCache<string, readonly string[]>({ max: RECENT_DESCRIPTIONS });
+
 /** Lower-cases, expands `w/`, `w/o`, `w/in`, `w/c`, and maps other non-alphanumerics to spaces (decimal points kept). */
 export function normaliseDescription(text: string): string {
+  let out = normalisedCache.get(text);
+  if (out === undefined) {
+    out = normaliseUncached(text);
+    normalisedCache.set(text, out);
+  }
+  return out;
+}
+
+function normaliseUncached(text: string): string {
   const lowered = text.normalize('NFKC').toLowerCase();
   const expanded = lowered
     .replace(/\bw\/o\b/g, ' without ')
@@ -210,6 +229,15 @@ export function stem(word: string): string {
  * abbreviations expanded, stop words dropped; not stemmed.
  */
 export function descriptionWords(text: string): string[] {
+  let words = wordsCache.get(text);
+  if (words === undefined) {
+    words = wordsUncached(text);
+    wordsCache.set(text, words);
+  }
+  return [...words];
+}
+
+function wordsUncached(text: string): string[] {
   const out: string[] = [];
   for (const raw of tokenizer.tokenize(normaliseDescription(text))) {
     const expanded = ABBREVIATIONS[raw] ?? raw;

@@ -5,6 +5,7 @@
  * distinctive part and its generic business words ("Enterprise", "Solutions", "Medical
  * Supply"), so that two firms sharing only a business word never compare as the same vendor.
  */
+import { LRUCache } from 'lru-cache';
 import { jaroWinkler } from './strings.js';
 
 /**
@@ -268,12 +269,20 @@ export function normaliseVendor(name: string): VendorNameForms {
   };
 }
 
+/** Keys of recently seen vendor names: a tenant bills from a few hundred names again and again. */
+const vendorKeys = new LRUCache<string, string>({ max: 4_096 });
+
 /**
- * Canonical vendor key (the `normalised` form of {@link normaliseVendor}).
+ * Canonical vendor key (the `normalised` form of {@link normaliseVendor}), memoised per name.
  * @example normaliseVendorName('MR. D.I.Y. (M) SDN BHD') === 'mr diy'
  */
 export function normaliseVendorName(name: string): string {
-  return normaliseVendor(name).normalised;
+  let key = vendorKeys.get(name);
+  if (key === undefined) {
+    key = normaliseVendor(name).normalised;
+    vendorKeys.set(name, key);
+  }
+  return key;
 }
 
 /** Similarities of two vendor names, each in [0, 1]. */

@@ -1,0 +1,58 @@
+import { describe, expect, it } from 'vitest';
+import { createDotKernel, quantisationRange } from './dot-kernel.js';
+
+function rng(seed: number): () => number {
+  let x = seed;
+  return () => {
+    x = (x * 1103515245 + 12345) % 2147483648;
+    return x / 2147483648 - 0.5;
+  };
+}
+
+describe('createDotKernel', () => {
+  it('screens every row within its stated error bound of the exact dot product', () => {
+    const rand = rng(11);
+    const dim = 128;
+    const n = 300;
+    const data = new Float32Array(n * dim).map(() => rand());
+    // One row with the largest value alone, one all zeros, one tiny.
+    data[5 * dim + 3] = 4;
+    data.fill(0, 7 * dim, 8 * dim);
+    for (let d = 0; d < dim; d++) data[9 * dim + d] = rand() * 1e-6;
+    const kernel = createDotKernel(data, n, dim);
+    expect(kernel).not.toBeNull();
+    const queries = [
+      Float64Array.from({ length: dim }, () => Math.fround(rand())),
+      Float64Array.from({ length: dim }, (_, d) => (d === 0 ? 1 : 0)),
+      new Float64Array(dim),
+    ];
+    const { sums, scale, bound } = kernel!.dots4(queries);
+    let worst = 0;
+    queries.forEach((q, j) => {
+      expect(bound[j]).toBeGreaterThan(0);
+      expect(bound[j]).toBeLessThan(0.05);
+      for (let r = 0; r < n; r++) {
+        let exact = 0;
+        for (let d = 0; d < dim; d++) exact += data[r * dim + d]! * q[d]!;
+        const error = Math.abs(sums[r * 4 + j]! * scale[j]! - exact);
+        expect(error).toBeLessThanOrEqual(bound[j]!);
+        worst = Math.max(worst, error / bound[j]!);
+      }
+    });
+    // The bound is not vacuous: some row uses a good part of it.
+    expect(worst).toBeGreaterThan(0.01);
+  });
+
+  it('keeps every quantised dot product inside a 32-bit integer', () => {
+    for (const dim of [8, 128, 512, 4096]) {
+      const r = quantisationRange(dim);
+      expect(r).toBeLessThanOrEqual(32_767);
+      expect(dim * r * r).toBeLessThanOrEqual(2 ** 31 - 1);
+    }
+  });
+
+  it('declines dimensions it does not take and all-zero matrices', () => {
+    expect(createDotKernel(new Float32Array(12), 2, 6)).toBeNull();
+    expect(createDotKernel(new Float32Array(16), 2, 8)).toBeNull();
+  });
+});
