@@ -17,7 +17,7 @@ import { installAdmission, type AdmissionOptions } from './admission.js';
 import { cachedKeyVerifier, installAuth } from './auth.js';
 import { installBodyParsers } from './body/index.js';
 import { installInputGuards } from './input.js';
-import { installDocumentParsers } from './content-types.js';
+import { installDocumentParsers, withDocumentMediaTypes } from './content-types.js';
 import { problemOf, toTriageError } from './problem.js';
 import { clientErrorHandler, registerRateLimit, timeoutOptions, type RateLimits } from './limits.js';
 import { createMetrics, type TriageMetrics } from './metrics.js';
@@ -202,6 +202,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       },
       security: [{ bearer: [] }, { apiKey: [] }],
     },
+    transformObject: (d) =>
+      'openapiObject' in d ? withDocumentMediaTypes(d.openapiObject) : d.swaggerObject,
   });
   await app.register(swaggerUi, { routePrefix: '/docs' });
   const metrics = deps.metrics ?? createMetrics();

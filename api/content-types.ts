@@ -9,13 +9,54 @@
  */
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { TriageError } from '../core/errors.js';
-import { INTAKE_MEDIA_TYPES, convertDocument } from '../intake/index.js';
+import { INTAKE_MEDIA_TYPES, convertDocument, type DocumentFormat } from '../intake/index.js';
 
 /** Routes that take documents, and the body each gets. */
 const DOCUMENT_ROUTES: Readonly<Record<string, 'invoice' | 'batch'>> = {
   'POST /v1/invoices/score': 'invoice',
   'POST /v1/batches': 'batch',
 };
+
+/** What each document format's request body is, for the OpenAPI document. */
+const DOCUMENT_BODIES: Readonly<Record<DocumentFormat, { type: 'string' | 'object'; description: string }>> =
+  {
+    'x12-810': { type: 'string', description: 'An ASC X12 810 interchange.' },
+    'ubl-2.1': { type: 'string', description: 'A UBL 2.1 Invoice or CreditNote document.' },
+    'fhir-r4': { type: 'object', description: 'A FHIR R4 Invoice resource, or a Bundle of them.' },
+  };
+
+/** The part of an OpenAPI document {@link withDocumentMediaTypes} reads and extends. */
+interface OpenApiPaths {
+  paths?: Record<string, Record<string, { requestBody?: { content?: Record<string, unknown> } } | undefined>>;
+}
+
+/**
+ * The OpenAPI document with the intake media types added to the request body of each route
+ * that takes documents (`@fastify/swagger`'s `transformObject`; the route schemas describe JSON
+ * only). Each entry says what the document must carry and what the route makes of it.
+ */
+export function withDocumentMediaTypes<T extends object>(doc: T): T {
+  const { paths } = doc as OpenApiPaths;
+  for (const [route, shape] of Object.entries(DOCUMENT_ROUTES)) {
+    const [method, url] = route.split(' ') as [string, string];
+    const body = paths?.[url]?.[method.toLowerCase()]?.requestBody;
+    if (!body) continue;
+    const carries =
+      shape === 'invoice'
+        ? 'It must carry exactly one invoice.'
+        : 'Each invoice it carries is one item of the batch.';
+    for (const [mediaType, format] of Object.entries(INTAKE_MEDIA_TYPES)) {
+      const { type, description } = DOCUMENT_BODIES[format];
+      body.content = {
+        ...body.content,
+        [mediaType]: {
+          schema: { type, description: `${description} ${carries} Recorded as source ${format}.` },
+        },
+      };
+    }
+  }
+  return doc;
+}
 
 /** Registers one body parser per intake media type on `app` (before the routes). */
 export function installDocumentParsers(app: FastifyInstance): void {

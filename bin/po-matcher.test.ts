@@ -2,8 +2,8 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { generateProcurementBenchmark } from '../datasets/procurement/generator.js';
 import { assertLineMatcherSpec } from '../matching/line-matcher.js';
-import { procurementPairs } from '../training/eval/procurement.js';
-import { PO_MATCH_GUARANTEE } from '../training/po-matcher.js';
+import { evaluateProcurement, procurementPairs } from '../training/eval/procurement.js';
+import { PO_MATCH_GUARANTEE, PO_MATCHER_SEED } from '../training/po-matcher.js';
 import { loadShippedPoMatcher, shippedPoMatcherPath } from './po-matcher.js';
 
 describe('the shipped PO line matcher', () => {
@@ -18,6 +18,24 @@ describe('the shipped PO line matcher', () => {
     expect(g.upperBound).toBeLessThanOrEqual(PO_MATCH_GUARANTEE.alpha);
     expect(g.decisions).toBeGreaterThan(1000);
     expect(g.recall).toBeGreaterThan(0.95);
+  });
+
+  it('on the shipped benchmark, catches each exception kind for its own reason, beats the baseline, flags no hard negative', () => {
+    const r = evaluateProcurement(
+      generateProcurementBenchmark({ seed: PO_MATCHER_SEED }),
+      shipped.matcher,
+      shipped.threshold,
+    );
+    const kinds = Object.fromEntries(r.kinds.map((k) => [k.kind, k]));
+    for (const k of r.kinds.filter((x) => x.label === 'exception')) {
+      expect(k.rightReason!, k.kind).toBeGreaterThanOrEqual(0.95);
+      expect(k.rightReason!, k.kind).toBeGreaterThan(k.baselineRightReason!);
+    }
+    // Another size of an ordered item billed beside it is not on the PO, not a split line.
+    expect(kinds.item_not_ordered!.rightReason).toBe(1);
+    expect(kinds.other_vendor_po!.baselineRightReason).toBeLessThan(0.6);
+    for (const k of r.kinds.filter((x) => x.label !== 'exception'))
+      expect([k.kind, k.flagged]).toEqual([k.kind, 0]);
   });
 
   it('gives near misses and description-only lines scores between certainties', () => {

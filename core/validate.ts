@@ -179,6 +179,11 @@ export function checkInvoiceRules(inv: Invoice): FieldError[] {
   return errors;
 }
 
+/** Whether `value` has the {@link Invoice} schema's shape (the rules of {@link checkInvoiceRules} aside). */
+export function isInvoiceShaped(value: unknown): value is Invoice {
+  return invoiceValidator.Check(value);
+}
+
 /**
  * Validates an unknown value as an {@link Invoice}.
  * @returns the same value, typed.

@@ -62,6 +62,29 @@ describe('the served OpenAPI document', () => {
     expect(doc.info.description!.replaceAll(/`[^`]*`/g, '')).not.toMatch(/<[a-z]/);
   });
 
+  it('declares the document media types (X12, UBL, FHIR) on the routes that take documents, and only there', () => {
+    const content = (path: string) =>
+      (
+        doc.paths[path]!.post as unknown as {
+          requestBody: { content: Record<string, { schema: { type?: string; description?: string } }> };
+        }
+      ).requestBody.content;
+    for (const path of ['/v1/invoices/score', '/v1/batches']) {
+      const c = content(path);
+      expect(Object.keys(c).sort()).toEqual(
+        ['application/edi-x12', 'application/fhir+json', 'application/json', 'application/xml'].sort(),
+      );
+      expect(c['application/edi-x12']!.schema).toMatchObject({ type: 'string' });
+      expect(c['application/xml']!.schema.description).toMatch(/UBL 2\.1/);
+      expect(c['application/fhir+json']!.schema).toMatchObject({ type: 'object' });
+    }
+    expect(content('/v1/invoices/score')['application/edi-x12']!.schema.description).toMatch(
+      /exactly one invoice/,
+    );
+    // The ERP load takes JSON only.
+    expect(Object.keys(content('/v1/erp/load'))).toEqual(['application/json']);
+  });
+
   it('passes redocly lint with the recommended rules, without a warning', async () => {
     const run = promisify(execFile);
     const bin = join(process.cwd(), 'node_modules', '.bin', 'redocly');

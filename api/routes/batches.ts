@@ -14,7 +14,7 @@ import Type, { type Static } from 'typebox';
 import { DecisionResponse } from '../../core/decision.js';
 import { TriageError, type FieldError } from '../../core/errors.js';
 import { Invoice } from '../../core/invoice.js';
-import { checkInvoiceRules } from '../../core/validate.js';
+import { checkInvoiceRules, isInvoiceShaped } from '../../core/validate.js';
 import type { BatchRepository, BatchStatus } from '../../store/batches.js';
 import { enqueueBatch } from '../../jobs/batches.js';
 import type { JobQueue } from '../../jobs/types.js';
@@ -117,11 +117,16 @@ function statusBody(b: BatchStatus): Static<typeof BatchStatusBody> {
   };
 }
 
-/** Rules a schema cannot express, per invoice, plus unique invoice ids within the batch. */
-function batchRuleErrors(invoices: readonly Invoice[]): FieldError[] {
+/**
+ * Rules a schema cannot express, per invoice, plus unique invoice ids within the batch. Items
+ * that do not have the invoice schema's shape (when the schema rejected the batch) are skipped:
+ * the schema errors name them.
+ */
+function batchRuleErrors(invoices: readonly unknown[]): FieldError[] {
   const errors: FieldError[] = [];
   const firstIndex = new Map<string, number>();
   invoices.forEach((inv, i) => {
+    if (!isInvoiceShaped(inv)) return;
     for (const e of checkInvoiceRules(inv))
       errors.push({ path: `/invoices/${i}${e.path}`, message: e.message });
     const first = firstIndex.get(inv.invoice_id);
@@ -135,6 +140,25 @@ function batchRuleErrors(invoices: readonly Invoice[]): FieldError[] {
     }
   });
   return errors;
+}
+
+/** Index of the batch item a field error's path names (`/invoices/3/...`), or -1. */
+function itemOf(path: string): number {
+  const m = /^\/invoices\/(\d+)(?:\/|$)/.exec(path);
+  return m ? Number(m[1]) : -1;
+}
+
+/**
+ * The schema's errors of a rejected batch with the rule errors of its items that pass the
+ * schema, by item index, so that the 400 names every bad invoice, not only those the schema finds.
+ */
+function withRuleErrors(te: TriageError, body: unknown): TriageError {
+  const invoices = (body as { invoices?: unknown } | null | undefined)?.invoices;
+  if (!Array.isArray(invoices)) return te;
+  const rules = batchRuleErrors(invoices);
+  if (rules.length === 0) return te;
+  const errors = [...te.errors, ...rules].sort((a, b) => itemOf(a.path) - itemOf(b.path));
+  return new TriageError(te.code, `${errors.length} field(s) invalid`, errors);
 }
 
 /** At most {@link MAX_REPORTED_ERRORS} field errors, with the total in the detail. */
@@ -197,7 +221,7 @@ export const batchRoutes: RoutePlugin<BatchRoutesOptions> = async (app, opts) =>
       },
     },
     async (req, reply) => {
-      if (req.validationError) throw capped(toTriageError(req.validationError));
+      if (req.validationError) throw capped(withRuleErrors(toTriageError(req.validationError), req.body));
       if (req.body === undefined || req.body === null) {
         throw new TriageError(
           'TRIAGE_REQUEST_INVALID',

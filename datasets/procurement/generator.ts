@@ -8,6 +8,7 @@
 import type { ReasonCode } from '../../core/decision.js';
 import type { Contract, ErpLoad, GoodsReceipt, PoLine, PurchaseOrder } from '../../core/erp.js';
 import type { Invoice, InvoiceLine } from '../../core/invoice.js';
+import { deriveSeed } from '../../training/rng.js';
 import { addDays, Rng } from '../synth.js';
 import { drawCatalogue, reformatPart, rephrase, type CatalogueItem } from './catalogue.js';
 
@@ -140,6 +141,7 @@ export function generateProcurementBenchmark(o: ProcurementBenchmarkOptions): Pr
     if (!s) throw new RangeError('no vendors');
     return s;
   };
+  const otherVendorRng = new Rng(deriveSeed(o.seed, 'procurement-other-vendor'));
   const load: Required<ErpLoad> = { purchase_orders: [], receipts: [], contracts: [] };
   const cases: ProcurementCase[] = [];
   const poItems: Record<string, Record<number, string>> = {};
@@ -297,8 +299,16 @@ export function generateProcurementBenchmark(o: ProcurementBenchmarkOptions): Pr
           receipts.splice(t, 1);
           break;
         case 'other_vendor_po': {
+          // Another distributor bills the PO. Half as drawn (the PO vendor's part numbers, some
+          // lines without any); half carry the same manufacturer items: every line prints the
+          // manufacturer part number at the PO (contract) price, so the document matches the PO
+          // line for line. Drawn from a stream of its own, so the other cases stay as they were.
           invVendor = supplierAt(seq + 1).vendor;
           invoicePo = poNumber;
+          if (otherVendorRng.chance(0.5))
+            lines.forEach((l, j) => {
+              l.item_identifiers = [items[j]!.manufacturerPart];
+            });
           break;
         }
         case 'pack_conversion':

@@ -3,8 +3,13 @@ import type { ProcurementContext, ProcurementLookup } from '../../core/erp.js';
 import type { Invoice, InvoiceLine } from '../../core/invoice.js';
 import { makeContract, makePo, makeReceipts } from '../../test/erp-fixtures.js';
 import { makeInvoice } from '../../test/fixtures.js';
+import { SHARE_MIN_SCORE } from '../procurement/align.js';
 import { choosePo } from '../procurement/choose.js';
-import { DEFAULT_MATCH_THRESHOLD, identifierRuleMatcher } from '../procurement/matcher.js';
+import {
+  DEFAULT_MATCH_THRESHOLD,
+  identifierRuleMatcher,
+  type ProcurementMatcher,
+} from '../procurement/matcher.js';
 import { DEFAULT_PROCUREMENT_TOLERANCES } from '../procurement/tolerances.js';
 import { matchProcurement } from './procurement.js';
 
@@ -208,6 +213,36 @@ describe('procurement stage', () => {
 });
 
 describe('procurement stage, lines of one invoice', () => {
+  it('reports another size of an ordered item billed beside it as not on the PO, unless it shares confidently', () => {
+    // A matcher that gives large gloves without a part number `large` against the medium ones,
+    // above a permissive threshold of 0.01, and the identifier rule otherwise.
+    const sized = (large: number): ProcurementMatcher => ({
+      version: 'sized',
+      score: (a, b) =>
+        a.description.includes('large')
+          ? b.description.includes('gloves')
+            ? large
+            : 0
+          : identifierRuleMatcher.score(a, b),
+    });
+    const large = gloves({
+      line_number: 2,
+      description: 'Nitrile exam gloves, large',
+      quantity: 2,
+      amount_cents: 8_240,
+    });
+    delete large.item_identifiers;
+    const tol = { ...DEFAULT_PROCUREMENT_TOLERANCES, matchThreshold: 0.01 };
+    const inv = invoiceOf([gloves({ quantity: 8, amount_cents: 32_960 }), large]);
+    const low = matchProcurement(inv, context(), sized(0.05), tol);
+    expect(low.reasons.map((x) => [x.code, x.evidence.line_number])).toEqual([['ITEM_NOT_ON_PO', 2]]);
+    expect(low.summary!.lines.map((l) => l.po_line_numbers)).toEqual([[1], []]);
+    // At SHARE_MIN_SCORE it is a split line of the same item: billed against PO line 1.
+    const shared = matchProcurement(inv, context(), sized(SHARE_MIN_SCORE), tol);
+    expect(shared.reasons).toEqual([]);
+    expect(shared.summary!.lines.map((l) => l.po_line_numbers)).toEqual([[1], [1]]);
+  });
+
   it('sums two invoice lines billing one PO line against its receipt', () => {
     const r = run(
       invoiceOf([

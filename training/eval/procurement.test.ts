@@ -1,10 +1,38 @@
 import { describe, expect, it } from 'vitest';
 import { generateProcurementBenchmark } from '../../datasets/procurement/generator.js';
 import { DEFAULT_MATCH_THRESHOLD, identifierRuleMatcher } from '../../inference/procurement/matcher.js';
-import { evaluateProcurement, procurementPairs, ruleBaselineFlags } from './procurement.js';
+import { DEFAULT_PROCUREMENT_TOLERANCES } from '../../inference/procurement/tolerances.js';
+import { matchProcurement } from '../../inference/stages/procurement.js';
+import type { ProcurementCase } from '../../datasets/procurement/generator.js';
+import {
+  evaluateProcurement,
+  procurementPairs,
+  ruleBaselineFlags,
+  ruleBaselineReasons,
+} from './procurement.js';
 
 describe('procurement benchmark and evaluation', () => {
   const bench = generateProcurementBenchmark({ seed: 3, perKind: 6, vendors: 6 });
+  /** The stage's reason codes for a case with no earlier invoices, with the identifier rule. */
+  const codesOf = (c: ProcurementCase) => {
+    const po = bench.load.purchase_orders!.find((p) => p.po_number === c.invoice.po_number)!;
+    const lookup = {
+      kind: 'context' as const,
+      context: {
+        po,
+        chosenBy: 'cited' as const,
+        receipts: bench.load.receipts!.filter((r) => r.po_number === po.po_number),
+        invoiced: new Map(),
+        contracts: bench.load.contracts!.filter((x) => x.vendor_id === po.vendor_id),
+      },
+    };
+    return matchProcurement(
+      c.invoice,
+      lookup,
+      identifierRuleMatcher,
+      DEFAULT_PROCUREMENT_TOLERANCES,
+    ).reasons.map((r) => r.code);
+  };
 
   it('is deterministic in its seed', () => {
     const again = generateProcurementBenchmark({ seed: 3, perKind: 6, vendors: 6 });
@@ -50,6 +78,32 @@ describe('procurement benchmark and evaluation', () => {
     )!;
     const po = bench.load.purchase_orders!.find((p) => p.po_number === c.invoice.po_number);
     expect(ruleBaselineFlags(c.invoice, po)).toBe(true);
+  });
+
+  it('the baseline resolves a distributor billing another vendor’s PO line for line, and not an exception', () => {
+    const others = bench.cases.filter((c) => c.kind === 'other_vendor_po');
+    const poOf = (c: (typeof others)[number]) =>
+      bench.load.purchase_orders!.find((p) => p.po_number === c.invoice.po_number)!;
+    // Half print the manufacturer part number on every line, at the PO price.
+    const byMfr = others.filter((c) =>
+      c.invoice.lines.every(
+        (l, j) => l.item_identifiers?.[0] === poOf(c).lines[j]!.identifiers?.manufacturer_part,
+      ),
+    );
+    expect(byMfr.length).toBeGreaterThan(0);
+    expect(byMfr.length).toBeLessThan(others.length);
+    for (const c of byMfr) {
+      expect(c.invoice.vendor.id).not.toBe(poOf(c).vendor_id);
+      expect(ruleBaselineReasons(c.invoice, poOf(c)).size).toBe(0);
+      expect(codesOf(c)).toEqual(['PO_OTHER_VENDOR']);
+    }
+    // A line the PO does not match makes it an exception, reported as the other vendor's PO.
+    const c = byMfr[0]!;
+    const off = {
+      ...c.invoice,
+      lines: c.invoice.lines.map((l, j) => (j === 0 ? { ...l, item_identifiers: ['ZZ-1'] } : l)),
+    };
+    expect([...ruleBaselineReasons(off, poOf(c))]).toEqual([['PO_OTHER_VENDOR', []]]);
   });
 
   it('labels matcher pairs by catalogue item', () => {

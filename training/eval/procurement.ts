@@ -102,21 +102,22 @@ function lookupOf(
 }
 
 /**
- * The rule baseline's reasons: `PO_OTHER_VENDOR` when the PO is another vendor's (nothing
- * else then); `ITEM_NOT_ON_PO` for a line with no PO line carrying exactly its part number
- * (upper case); `PRICE_ABOVE_PO` for a matched line whose extended amount is not within the PO
+ * The rule baseline's reasons, in the style of the exchanges' auto-resolution, which keys on
+ * the document: the PO is the one whose number the invoice cites (exactly); `ITEM_NOT_ON_PO` for
+ * a line with no PO line carrying exactly its part number, supplier's or manufacturer's (upper
+ * case); `PRICE_ABOVE_PO` for a matched line whose extended amount is not within the PO
  * tolerance of PO price x quantity and whose unit price is above the PO's or quantity above the
- * PO line's. Each with the invoice lines it names. Empty: the baseline passes the invoice.
+ * PO line's. Each with the invoice lines it names. An invoice with no such line is
+ * auto-resolved whoever sent it; one with some, on a PO of another vendor, gets
+ * `PO_OTHER_VENDOR` alone (the exception is investigated at the header first). So a
+ * distributor billing another distributor's PO for the same manufacturer items, by
+ * manufacturer part number at the contract price, passes. Empty: the baseline passes the invoice.
  */
 export function ruleBaselineReasons(inv: Invoice, po: PurchaseOrder | undefined): Map<ReasonCode, number[]> {
   const out = new Map<ReasonCode, number[]>();
   const add = (code: ReasonCode, line: number | null) =>
     out.set(code, [...(out.get(code) ?? []), ...(line === null ? [] : [line])]);
   if (!po) return out;
-  if (po.vendor_id !== inv.vendor.id) {
-    add('PO_OTHER_VENDOR', null);
-    return out;
-  }
   const tol = DEFAULT_PROCUREMENT_TOLERANCES.pricePo;
   for (const l of inv.lines) {
     const ids = new Set((l.item_identifiers ?? []).map((x) => x.toUpperCase()));
@@ -134,6 +135,7 @@ export function ruleBaselineReasons(inv: Invoice, po: PurchaseOrder | undefined)
     if (exceeds(l.unit_price_cents, pl.unit_price_cents, tol) || l.quantity > pl.quantity)
       add('PRICE_ABOVE_PO', l.line_number);
   }
+  if (out.size > 0 && po.vendor_id !== inv.vendor.id) return new Map([['PO_OTHER_VENDOR', []]]);
   return out;
 }
 
