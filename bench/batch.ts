@@ -41,17 +41,19 @@ function vendorOf(i: number): number {
 /**
  * Scores `n` invoices as a stored batch with chunks of `chunkSize`, one by one and chunked.
  * @param invoiceOf a 10-line invoice by index and tag (unique ids per tag).
+ * @param modes the runs to make, in order (default both).
  */
 export async function runBatchBenchmark(
   store: Extract<StoreConfig, { engine: 'postgres' }>,
   n: number,
   chunkSize: number,
   invoiceOf: (i: number, tag: string) => Invoice,
+  modes: readonly BatchRun['mode'][] = ['one-by-one', 'chunked'],
 ): Promise<BatchRun[]> {
   const w = await wire(store, { models: { reloadMs: null } });
   const runs: BatchRun[] = [];
   try {
-    for (const mode of ['one-by-one', 'chunked'] as const) {
+    for (const mode of modes) {
       const tenantId = `bench-batch-${mode}`;
       const invoices = Array.from({ length: n }, (_, i) => {
         const inv = invoiceOf(i, `b-${mode}`);
