@@ -11,6 +11,7 @@ import { wire } from '../bin/bootstrap.js';
 import { createProcessors, trainingUnavailable } from '../jobs/processors.js';
 import type { StoreConfig } from '../store/index.js';
 import { fmt, msSince } from './stats.js';
+import { trackBackendCpu } from './pg-cpu.js';
 
 /** One way of scoring the batch. */
 export interface BatchRun {
@@ -22,6 +23,8 @@ export interface BatchRun {
   linesPerSecond: number;
   /** CPU seconds of this process (scoring, features, models, driver) per invoice, ms. */
   nodeCpuMsPerInvoice: number;
+  /** CPU of the database's client backends (PostgreSQL on this machine) per invoice, ms. */
+  pgCpuMsPerInvoice: number;
   /** 1-minute load average at the end of the run. */
   load1: number;
 }
@@ -38,17 +41,19 @@ function vendorOf(i: number): number {
 /**
  * Scores `n` invoices as a stored batch with chunks of `chunkSize`, one by one and chunked.
  * @param invoiceOf a 10-line invoice by index and tag (unique ids per tag).
+ * @param modes the runs to make, in order (default both).
  */
 export async function runBatchBenchmark(
-  store: StoreConfig,
+  store: Extract<StoreConfig, { engine: 'postgres' }>,
   n: number,
   chunkSize: number,
   invoiceOf: (i: number, tag: string) => Invoice,
+  modes: readonly BatchRun['mode'][] = ['one-by-one', 'chunked'],
 ): Promise<BatchRun[]> {
   const w = await wire(store, { models: { reloadMs: null } });
   const runs: BatchRun[] = [];
   try {
-    for (const mode of ['one-by-one', 'chunked'] as const) {
+    for (const mode of modes) {
       const tenantId = `bench-batch-${mode}`;
       const invoices = Array.from({ length: n }, (_, i) => {
         const inv = invoiceOf(i, `b-${mode}`);
@@ -65,6 +70,7 @@ export async function runBatchBenchmark(
       const scoring = mode === 'chunked' ? w.scoring : { score: w.scoring.score.bind(w.scoring) };
       const p = createProcessors({ scoring, batches: w.batches, train: trainingUnavailable });
       const ctx = { updateProgress: async () => undefined };
+      const pgCpu = await trackBackendCpu(store.connectionString);
       const cpu0 = process.cpuUsage();
       const t0 = process.hrtime.bigint();
       for (let from = 0; from < n; from += chunkSize)
@@ -74,6 +80,7 @@ export async function runBatchBenchmark(
         );
       const seconds = msSince(t0) / 1000;
       const cpu = process.cpuUsage(cpu0);
+      const pgMs = await pgCpu.stop();
       const lines = invoices.reduce((s, inv) => s + inv.lines.length, 0);
       runs.push({
         mode,
@@ -83,6 +90,7 @@ export async function runBatchBenchmark(
         invoicesPerSecond: n / seconds,
         linesPerSecond: lines / seconds,
         nodeCpuMsPerInvoice: (cpu.user + cpu.system) / 1000 / n,
+        pgCpuMsPerInvoice: pgMs / n,
         load1: loadavg()[0]!,
       });
     }
@@ -93,13 +101,14 @@ export async function runBatchBenchmark(
   return runs;
 }
 
-/** The runs as table rows (mode, invoices/s, lines/s, node CPU ms per invoice, seconds, load). */
+/** The runs as table rows (mode, invoices/s, lines/s, node and PostgreSQL CPU ms per invoice, seconds, load). */
 export function batchRows(runs: readonly BatchRun[]): string[][] {
   return runs.map((r) => [
     r.mode,
     fmt(r.invoicesPerSecond),
     fmt(r.linesPerSecond),
     fmt(r.nodeCpuMsPerInvoice),
+    fmt(r.pgCpuMsPerInvoice),
     fmt(r.seconds),
     fmt(r.load1),
   ]);

@@ -452,7 +452,10 @@ if (only.has('batch')) {
     `\nBatch scoring on PostgreSQL, ${opts.batchInvoices} 10-line invoices, chunks of ${opts.batchChunk}`,
   );
   console.log(
-    table(['mode', 'invoices/s', 'lines/s', 'node CPU ms/invoice', 's', 'load 1m'], batchRows(runs)),
+    table(
+      ['mode', 'invoices/s', 'lines/s', 'node CPU ms/invoice', 'pg CPU ms/invoice', 's', 'load 1m'],
+      batchRows(runs),
+    ),
   );
 }
 

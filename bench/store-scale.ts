@@ -12,7 +12,6 @@
  * connection, so one backend serves every statement; 10 ms clock ticks, summed over the run),
  * so it needs PostgreSQL on this machine; latency is wall time per scoring transaction.
  */
-import { readFileSync } from 'node:fs';
 import { createRepository, openPostgres } from '../store/index.js';
 import type { SqlDatabase } from '../store/sql.js';
 import {
@@ -26,6 +25,7 @@ import { prepare } from '../inference/stages/prepare.js';
 import { benchInvoice } from './features.bench.js';
 import Table from 'cli-table3';
 import { fmt, msSince, percentiles } from './stats.js';
+import { backendCpuMs } from './pg-cpu.js';
 
 /** One point: the tenant's size and the cost per scored invoice. */
 export interface StoreScalePoint {
@@ -43,16 +43,6 @@ export interface StoreScalePoint {
 }
 
 const FILL_CHUNK = 20_000;
-
-function backendCpuMs(pid: number): number | null {
-  try {
-    const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-    // Fields 14 and 15 of stat (utime, stime), counted after the ") " that ends the command name.
-    return ((Number(f[11]) + Number(f[12])) * 1000) / 100;
-  } catch {
-    return null;
-  }
-}
 
 /**
  * Scores `perPoint` invoices at each tenant size of `sizes` (ascending), growing one tenant.

@@ -5,9 +5,11 @@
  *
  * The chunk is cut into groups of consecutive invoices that share no scoring-lock key (vendor
  * key, vendor id), invoice id or PO number. Per group: the vendor and policy reads of stages
- * 2-4 for each member (committed state, as a single score reads them), then one transaction
- * holding every member's locks: one candidate statement for all members (store/chunk-search.ts,
- * the replay check included), the members judged in order, each seeing the members ahead of it
+ * 2-4 for all members in one statement (committed state, as a single score reads them), then
+ * one transaction holding every member's locks: one candidate statement for all members
+ * (store/chunk-search.ts, the replay check included), one statement each for the members' line
+ * rebills and first ERP reads (vendor- or PO-scoped, so no member's read can see another's
+ * write), the members judged in order, each seeing the members ahead of it
  * in its tenant-wide kNN block as if they were stored (the only block another vendor's invoice
  * can reach; every other read is scoped to the vendor or the PO), one write for the group
  * (store/scoring-write.ts insertScoredMany), and the caller's own writes (the batch items'
@@ -23,11 +25,13 @@ import type {
   CandidateResult,
   ChunkTx,
   ScoredRow,
+  ScoringTx,
   StoredDecision,
   TriageRepository,
 } from '../store/repository.js';
 import type { SqlExecutor } from '../store/sql.js';
-import { candidateQuery, findCandidates, type Prepared } from './stages/index.js';
+import { candidateQuery, findCandidates, lineRebillQuery, type Prepared } from './stages/index.js';
+import type { ProcurementLookup } from '../core/erp.js';
 
 /** Outcome of scoring one invoice (as `ScoringService.score` answers it). */
 export interface ChunkOutcome {
@@ -67,17 +71,20 @@ export type ChunkScorer = (
   opts?: ChunkOptions,
 ) => Promise<ChunkSettled[]>;
 
+/** The reads a member's judgement makes inside its group's transaction. */
+export type MemberReads = Pick<ScoringTx, 'findEarlierLines' | 'procurementContext'>;
+
 /** The single-invoice stages the chunk scorer runs (inference/pipeline.ts provides them). */
 export interface ChunkKernel<Pre, Judged, Draw> {
   repo: Pick<TriageRepository, 'withChunkLock'>;
   /** Nearest neighbours per kNN block. */
   k: number;
   prepare(invoice: Invoice): Prepared;
-  /** Stages 2-4 and the clock, before the transaction. */
-  before(p: Prepared, tenantId: string): Promise<Pre>;
+  /** Stages 2-4 and the clock of a group's members, before the transaction (their reads in one statement). */
+  beforeGroup(ps: readonly Prepared[], tenantId: string): Promise<Pre[]>;
   /** Stages 6-10 from the candidates to the decision. */
   judge(
-    tx: ChunkTx,
+    reads: MemberReads,
     tenantId: string,
     pre: Pre,
     found: CandidateResult,
@@ -122,6 +129,37 @@ function memberCandidate(p: Prepared, decision: DecisionResponse): CandidateInvo
   };
 }
 
+/**
+ * The in-transaction reads of a group's members: their line-rebill searches in one statement
+ * and their first ERP reads in another; an ERP lookup that needs the PO's details (a cited or
+ * only open PO) is completed by the member's own read. Per member, the reads its judgement
+ * makes, answering as the transaction would.
+ */
+async function groupReads(tx: ChunkTx, ps: readonly Prepared[]): Promise<MemberReads[]> {
+  const queries = ps.map((p) => lineRebillQuery(p));
+  const found = await tx.findEarlierLinesMany(queries.filter((q) => q !== null));
+  let next = 0;
+  const earlier = queries.map((q) => (q ? found[next++]! : []));
+  const firsts = await tx.procurementFirstMany(
+    ps.map((p) => ({
+      invoiceId: p.invoice.invoice_id,
+      vendorId: p.invoice.vendor.id,
+      poNumber: p.invoice.po_number,
+    })),
+  );
+  return ps.map((_, m) => {
+    let first: ProcurementLookup | null = firsts[m]!;
+    return {
+      findEarlierLines: async () => earlier[m]!,
+      procurementContext: (q) => {
+        const settled = first;
+        first = null;
+        return settled ? Promise.resolve(settled) : tx.procurementContext(q);
+      },
+    };
+  });
+}
+
 /** Keys two members of one group may not share. */
 function groupKeys(p: Prepared): string[] {
   const inv = p.invoice;
@@ -153,7 +191,10 @@ export function createChunkScorer<Pre extends { p: Prepared }, Judged, Draw>(
     opts: ChunkOptions,
     out: ChunkSettled[],
   ): Promise<number> {
-    const pres = await Promise.all(group.map((i) => kernel.before(prepared[i]!, tenantId)));
+    const pres = await kernel.beforeGroup(
+      group.map((i) => prepared[i]!),
+      tenantId,
+    );
     const draw = await kernel.auditSampler(tenantId);
     const lockKeys = group.flatMap((i) => prepared[i]!.lockKeys);
     const created: Judged[] = [];
@@ -161,6 +202,10 @@ export function createChunkScorer<Pre extends { p: Prepared }, Judged, Draw>(
       created.length = 0;
       const searches = await tx.searchMany(group.map((i) => candidateQuery(prepared[i]!, kernel.k)));
       const { exactSearchMaxRows, iterative } = await tx.searchOptions();
+      const reads = await groupReads(
+        tx,
+        pres.map((x) => x.p),
+      );
       const ahead: GroupMember[] = [];
       const rows: ScoredRow[] = [];
       const billings: NonNullable<ReturnType<ChunkKernel<Pre, Judged, Draw>['billing']>>[] = [];
@@ -191,7 +236,7 @@ export function createChunkScorer<Pre extends { p: Prepared }, Judged, Draw>(
         else if (ahead.length === 0) found = await findCandidates(tx, p, kernel.k);
         // A search of its own on stored rows: first in a later group.
         else break;
-        const j = await kernel.judge(tx, tenantId, pre, found, draw);
+        const j = await kernel.judge(reads[m]!, tenantId, pre, found, draw);
         const row = { pk: tx.newPk(), ...kernel.write(pre, j, opts.actorKeyId ?? null) };
         rows.push(row);
         const b = kernel.billing(pre, j);

@@ -12,6 +12,7 @@ import {
   conflict,
   type CandidateSearch,
   type CandidateResult,
+  type ScoringInputs,
   type ScoringTx,
   type StoredDecision,
   type TriageRepository,
@@ -55,7 +56,7 @@ import { hcpcsCode } from '../features/baselines.js';
 import type { ProcurementMatcher } from './procurement/matcher.js';
 import { matchInvoiceProcurement } from './procurement/match-invoice.js';
 import type { ScoredEvent, ScoringMonitor } from '../monitoring/hooks.js';
-import { createChunkScorer, type ChunkScorer } from './chunk-scoring.js';
+import { createChunkScorer, type ChunkScorer, type MemberReads } from './chunk-scoring.js';
 import { createConfigCache } from './config-cache.js';
 
 /** Dependencies of the scoring service (all injected; nothing here reads the environment). */
@@ -194,36 +195,41 @@ export function createScoringService(deps: ScoringDeps): ScoringService {
     };
   }
 
-  /**
-   * The vendor's master record, the tenant's policy, (when the coding scorer reads it) the
-   * vendor's code history, and the vendor's quantity and unit-price baselines of the invoice's codes.
-   */
-  async function vendorAndPolicy(tenantId: string, invoice: Invoice) {
-    const codes = invoice.lines.map(hcpcsCode).filter((c): c is string => c !== null);
-    const config = deps.repo
-      .configVersions(tenantId, invoice.vendor.id)
-      .then((v) =>
-        Promise.all([
-          configCache.profileAt(tenantId, invoice.vendor.id, v.vendor),
-          configCache.policyAt(tenantId, v.policy),
-        ] as const),
-      );
-    const [[profile, policyDef], vendorCodeCounts, vendorBaselines] = await Promise.all([
-      config,
+  /** Upper-case HCPCS codes of an invoice's lines, whose vendor baselines scoring reads. */
+  const codesOf = (invoice: Invoice) => invoice.lines.map(hcpcsCode).filter((c): c is string => c !== null);
+
+  /** The store reads before one invoice's transaction (store/scoring-reads.ts has them for many). */
+  async function storedInputs(tenantId: string, invoice: Invoice): Promise<ScoringInputs> {
+    const [versions, codeCounts, baselines] = await Promise.all([
+      deps.repo.configVersions(tenantId, invoice.vendor.id),
       deps.coding.usesVendorHistory === true
         ? deps.repo.vendors.codeCounts(tenantId, invoice.vendor.id)
         : Promise.resolve(new Map<string, number>()),
-      deps.repo.vendors.baselines(tenantId, invoice.vendor.id, codes),
+      deps.repo.vendors.baselines(tenantId, invoice.vendor.id, codesOf(invoice)),
     ]);
-    return { profile, policyDef, context: { vendorProfile: profile, vendorCodeCounts, vendorBaselines } };
+    return { versions, codeCounts, baselines };
+  }
+
+  /** The vendor's master record and the tenant's policy at the versions read, with the scoring context. */
+  async function vendorAndPolicy(tenantId: string, invoice: Invoice, inputs: ScoringInputs) {
+    const [profile, policyDef] = await Promise.all([
+      configCache.profileAt(tenantId, invoice.vendor.id, inputs.versions.vendor),
+      configCache.policyAt(tenantId, inputs.versions.policy),
+    ]);
+    const context = { vendorProfile: profile, vendorCodeCounts: inputs.codeCounts };
+    return { profile, policyDef, context: { ...context, vendorBaselines: inputs.baselines } };
   }
 
   /**
    * Stages 2-4, before the scoring transaction: the vendor's profile and history, the tenant's
    * policy, the coding scorer per line, the rules, and the thresholds the routing applies.
    */
-  async function scoreLines(invoice: Invoice, tenantId: string, p: Prepared) {
-    const { profile, policyDef, context } = await vendorAndPolicy(tenantId, invoice);
+  async function scoreLines(invoice: Invoice, tenantId: string, p: Prepared, inputs?: ScoringInputs) {
+    const { profile, policyDef, context } = await vendorAndPolicy(
+      tenantId,
+      invoice,
+      inputs ?? (await storedInputs(tenantId, invoice)),
+    );
     const coded = await scoreCoding(deps.coding, invoice, p.lines, context);
     const rules = applyRules(invoice, withBaselineEvidence(coded, context), profile, ref);
     const vendorCategory = profile?.category ?? null;
@@ -339,7 +345,7 @@ export function createScoringService(deps: ScoringDeps): ScoringService {
    * audit-sample draw and what monitoring sees of it.
    */
   async function judge(
-    tx: Pick<ScoringTx, 'findEarlierLines' | 'procurementContext'>,
+    tx: MemberReads,
     tenantId: string,
     pre: Pre,
     found: CandidateResult,
@@ -394,13 +400,23 @@ export function createScoringService(deps: ScoringDeps): ScoringService {
     return saved;
   }
 
-  /** Stages 1-4 and the clock, before the transaction. */
-  async function before(invoice: Invoice, tenantId: string, prepared?: Prepared) {
+  /** Stages 1-4 and the clock, before the transaction (`inputs`: the store reads, when made already). */
+  async function before(invoice: Invoice, tenantId: string, prepared?: Prepared, inputs?: ScoringInputs) {
     const p = prepared ?? prepare(invoice);
-    const s = await scoreLines(invoice, tenantId, p);
+    const s = await scoreLines(invoice, tenantId, p, inputs);
     return { p, s, now: clock() };
   }
   type Pre = Awaited<ReturnType<typeof before>>;
+
+  /** {@link before} for a batch group's members, their store reads in one statement. */
+  async function beforeGroup(ps: readonly Prepared[], tenantId: string): Promise<Pre[]> {
+    const inputs = await deps.repo.scoringInputsMany(
+      tenantId,
+      ps.map((p) => ({ vendorId: p.invoice.vendor.id, codes: codesOf(p.invoice) })),
+      deps.coding.usesVendorHistory === true,
+    );
+    return Promise.all(ps.map((p, m) => before(p.invoice, tenantId, p, inputs[m])));
+  }
 
   async function score(
     invoice: Invoice,
@@ -433,7 +449,7 @@ export function createScoringService(deps: ScoringDeps): ScoringService {
     repo: deps.repo,
     k,
     prepare,
-    before: (p, tenantId) => before(p.invoice, tenantId, p),
+    beforeGroup,
     judge,
     write: (pre, j, actorKeyId) => ({
       invoice: pre.p.invoice,

@@ -141,3 +141,51 @@ export async function recordInvoiced(
     ],
   );
 }
+
+const FIRST_MANY_SQL = `
+SELECT q.ord::int AS ord,
+  CASE WHEN q.po_number IS NULL THEN
+    (SELECT json_agg(x.record ORDER BY x.order_date DESC, x.po_number) FROM (
+       SELECT record, order_date, po_number FROM erp_purchase_orders
+        WHERE tenant_id = $1 AND vendor_id = q.vendor_id AND status = 'open'
+        ORDER BY order_date DESC, po_number LIMIT $4) x)
+  ELSE (SELECT json_agg(record) FROM erp_purchase_orders WHERE tenant_id = $1 AND po_number = q.po_number)
+  END AS pos,
+  EXISTS (SELECT 1 FROM erp_purchase_orders WHERE tenant_id = $1) AS tenant_has,
+  EXISTS (SELECT 1 FROM erp_purchase_orders WHERE tenant_id = $1 AND vendor_id = q.vendor_id) AS vendor_has
+FROM unnest($2::text[], $3::text[]) WITH ORDINALITY AS q(vendor_id, po_number, ord)
+ORDER BY q.ord`;
+
+/**
+ * The first read of {@link readProcurementContext} for several invoices of one tenant in one
+ * statement: per query, the lookup when that read settles it (`none`, `po_unknown`,
+ * `po_choice`), or null when the PO's receipts, billing and contracts are needed (then
+ * {@link readProcurementContext} gives the whole lookup).
+ * @returns one entry per query, in order.
+ */
+export async function readProcurementFirstMany(
+  tx: SqlExecutor,
+  tenantId: string,
+  queries: readonly Omit<ProcurementQuery, 'tenantId'>[],
+): Promise<(ProcurementLookup | null)[]> {
+  if (queries.length === 0) return [];
+  const rows = await tx.query<{
+    pos: PurchaseOrder[] | null;
+    tenant_has: boolean;
+    vendor_has: boolean;
+  }>(
+    FIRST_MANY_SQL,
+    [tenantId, queries.map((q) => q.vendorId), queries.map((q) => q.poNumber ?? null), MAX_PO_CANDIDATES],
+    { name: 'procurement_first_many' },
+  );
+  return rows.map((r, j): ProcurementLookup | null => {
+    const pos = r.pos ?? [];
+    const poNumber = queries[j]!.poNumber;
+    if (poNumber !== undefined) {
+      if (pos.length > 0) return null;
+      return r.tenant_has ? { kind: 'po_unknown', poNumber, vendorHasPos: r.vendor_has } : { kind: 'none' };
+    }
+    if (pos.length === 0) return { kind: 'none' };
+    return pos.length > 1 ? { kind: 'po_choice', candidates: pos } : null;
+  });
+}

@@ -73,10 +73,70 @@ export async function findEarlierLines(db: SqlExecutor, q: LineRebillQuery): Pro
       q.windowDays,
     ],
   );
-  return rows.map((r) => ({
+  return rows.map(earlierLineOf);
+}
+
+function earlierLineOf(r: {
+  line_number: number;
+  invoice_id: string;
+  earlier_line_number: number;
+  invoice_date: string;
+}): EarlierLine {
+  return {
     lineNumber: Number(r.line_number),
     invoiceId: r.invoice_id,
     earlierLineNumber: Number(r.earlier_line_number),
     earlierInvoiceDate: r.invoice_date,
-  }));
+  };
+}
+
+const MANY_SQL = `
+SELECT p.m, p.line_number, i.invoice_id, l.line_number AS earlier_line_number, i.invoice_date::text AS invoice_date
+  FROM unnest($2::int[], $3::int[], $4::text[], $5::numeric[], $6::date[])
+         AS p(m, line_number, match_key, quantity, service_date)
+  JOIN unnest($7::text[], $8::text[], $9::date[], $10::int[]) WITH ORDINALITY
+         AS q(vendor_id, vendor_key, invoice_date, window_days, m) ON q.m = p.m
+  JOIN invoice_lines l ON l.match_key = p.match_key AND l.service_date = p.service_date AND l.quantity = p.quantity
+  JOIN invoices i ON i.pk = l.invoice_pk
+ WHERE i.tenant_id = $1 AND (i.vendor_id = q.vendor_id OR i.vendor_key = q.vendor_key) AND i.document_type = 'invoice'
+   AND i.invoice_date BETWEEN q.invoice_date - q.window_days AND q.invoice_date
+   AND COALESCE((SELECT sum(-c.total_cents) FROM invoices c WHERE c.reverses_invoice_pk = i.pk), 0) < i.total_cents - 1
+ ORDER BY p.m, p.line_number, i.invoice_date DESC, i.invoice_id, l.line_number`;
+
+/**
+ * {@link findEarlierLines} of several queries of one tenant in one statement.
+ * @returns per query, in order, what {@link findEarlierLines} returns for it alone.
+ */
+export async function findEarlierLinesMany(
+  db: SqlExecutor,
+  tenantId: string,
+  queries: readonly Omit<LineRebillQuery, 'tenantId'>[],
+): Promise<EarlierLine[][]> {
+  const out: EarlierLine[][] = queries.map(() => []);
+  const probes = queries.flatMap((q, j) => q.lines.map((l) => ({ m: j + 1, l })));
+  if (probes.length === 0) return out;
+  const rows = await db.query<{
+    m: number;
+    line_number: number;
+    invoice_id: string;
+    earlier_line_number: number;
+    invoice_date: string;
+  }>(
+    MANY_SQL,
+    [
+      tenantId,
+      probes.map((x) => x.m),
+      probes.map((x) => x.l.lineNumber),
+      probes.map((x) => x.l.matchKey),
+      probes.map((x) => String(x.l.quantity)),
+      probes.map((x) => x.l.serviceDate),
+      queries.map((q) => q.vendorId),
+      queries.map((q) => q.vendorKey),
+      queries.map((q) => q.invoiceDate),
+      queries.map((q) => q.windowDays),
+    ],
+    { name: 'earlier_lines_many' },
+  );
+  for (const r of rows) out[Number(r.m) - 1]!.push(earlierLineOf(r));
+  return out;
 }

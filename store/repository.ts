@@ -24,6 +24,7 @@ import { createVendorStore, type VendorStore } from './vendors.js';
 import { createErpStore, type ErpStore } from './erp.js';
 import {
   readProcurementContext,
+  readProcurementFirstMany,
   recordInvoiced,
   type PoAllocation,
   type ProcurementQuery,
@@ -40,7 +41,13 @@ export { conflict } from './scoring-write.js';
 import { createClaimStore, type ClaimStore } from './claims.js';
 import { createConsoleStore, type ConsoleStore } from './console.js';
 import { listDecisionFacts, type DecisionFact, type FactQuery } from './kpis.js';
-import { findEarlierLines, type EarlierLine, type LineRebillQuery } from './line-rebills.js';
+import {
+  findEarlierLines,
+  findEarlierLinesMany,
+  type EarlierLine,
+  type LineRebillQuery,
+} from './line-rebills.js';
+import { readScoringInputsMany, type ScoringInputs, type ScoringInputsQuery } from './scoring-reads.js';
 import {
   DEFAULT_EXACT_MAX_ROWS,
   DEFAULT_VENDOR_WINDOW_DAYS,
@@ -55,6 +62,7 @@ import {
 export type * from './candidates.js';
 export type { MemberSearch, GroupMember, MergedSearch } from './chunk-search.js';
 export type { ScoredRow } from './scoring-write.js';
+export type { ScoringInputs, ScoringInputsQuery } from './scoring-reads.js';
 
 /** Blocking keys and vectors the store indexes with an invoice (computed by `features/`). */
 export interface InvoiceIndexKeys {
@@ -163,6 +171,15 @@ export interface ChunkTx extends Omit<ScoringTx, 'insert' | 'findByInvoiceId'> {
   newPk(): string;
   /** Writes the group's scored invoices (store/scoring-write.ts {@link insertScoredMany}). */
   insertMany(rows: readonly ScoredRow[]): Promise<void>;
+  /** {@link ScoringTx.findEarlierLines} of every member in one statement (store/line-rebills.ts). */
+  findEarlierLinesMany(queries: readonly Omit<LineRebillQuery, 'tenantId'>[]): Promise<EarlierLine[][]>;
+  /**
+   * The first ERP read of every member in one statement: the lookup when it settles it, else null
+   * (store/erp-context.ts `readProcurementFirstMany`).
+   */
+  procurementFirstMany(
+    queries: readonly Omit<ProcurementQuery, 'tenantId'>[],
+  ): Promise<(ProcurementLookup | null)[]>;
   /** The transaction itself, for writes of other areas committed with the group (batch item states). */
   readonly sql: SqlExecutor;
 }
@@ -238,6 +255,15 @@ export interface TriageRepository {
    * through any process is seen by the next score everywhere.
    */
   configVersions(tenantId: string, vendorId: string): Promise<{ policy: number; vendor: number | null }>;
+  /**
+   * `configVersions`, the vendor's code counts (when `withCodeCounts`, else empty) and baselines
+   * of several invoices in one statement (store/scoring-reads.ts), as batch groups read them.
+   */
+  scoringInputsMany(
+    tenantId: string,
+    queries: readonly ScoringInputsQuery[],
+    withCodeCounts: boolean,
+  ): Promise<ScoringInputs[]>;
   /** History import: past invoices indexed without scoring (store/history.ts). */
   history: HistoryStore;
   /** ERP reference data and status callbacks (store/erp.ts). */
@@ -324,6 +350,8 @@ export function createRepository(db: SqlDatabase, search: RepositoryOptions = {}
             iterative: await searchOpts.iterative(tx),
           }),
           newPk: newId,
+          findEarlierLinesMany: (queries) => findEarlierLinesMany(tx, tenantId, queries),
+          procurementFirstMany: (queries) => readProcurementFirstMany(tx, tenantId, queries),
           insertMany: async (rows) => {
             await insertScoredMany(tx, tenantId, rows);
             audited ||= rows.length > 0;
@@ -408,6 +436,8 @@ export function createRepository(db: SqlDatabase, search: RepositoryOptions = {}
         vendor: r?.vendor === null || r?.vendor === undefined ? null : Number(r.vendor),
       };
     },
+    scoringInputsMany: (tenantId, queries, withCodeCounts) =>
+      readScoringInputsMany(db, tenantId, queries, withCodeCounts),
     vendors: createVendorStore(db),
     history: createHistoryStore(db, newId),
     erp: createErpStore(db),

@@ -143,11 +143,25 @@ export async function readVendorBaselines(
   codes: readonly string[],
 ): Promise<Map<string, VendorCodeBaseline>> {
   if (codes.length === 0) return new Map();
-  const rows = await db.query<{ code: string; metric: string; bin: number; n: string | number }>(
+  const rows = await db.query<VendorBinRow>(
     `SELECT code, metric, bin, n FROM vendor_code_bins
       WHERE tenant_id = $1 AND vendor_id = $2 AND code = ANY($3::text[])`,
     [tenantId, vendorId, [...new Set(codes)]],
   );
+  return baselinesOfBins(rows);
+}
+
+/** A stored histogram bin of a vendor's code (`vendor_code_bins`). */
+export type VendorBinRow = {
+  code: string;
+  /** `quantity` or `unit_price`. */
+  metric: string;
+  bin: number;
+  n: string | number;
+};
+
+/** The baselines of the codes of histogram bins (in the order the codes first appear). */
+export function baselinesOfBins(rows: readonly VendorBinRow[]): Map<string, VendorCodeBaseline> {
   const hist = new Map<string, { quantity: Map<number, number>; unit_price: Map<number, number> }>();
   for (const r of rows) {
     let h = hist.get(r.code);

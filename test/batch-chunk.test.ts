@@ -3,7 +3,9 @@
  * same invoices one by one in order makes, byte for byte (with the same clock and id sequences):
  * duplicates inside the chunk, a look-alike of another vendor reached only by the tenant-wide
  * kNN, a credit memo reversing an invoice of the chunk, a re-sent invoice (replayed) and a
- * conflicting one (refused). A group that fails is rolled back whole and the job resumes.
+ * conflicting one (refused); and the reads batched per group (policy and vendor-profile
+ * versions, code counts, baselines, line rebills, the ERP lookups) as the single score makes
+ * them. A group that fails is rolled back whole and the job resumes.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Invoice } from '../core/invoice.js';
@@ -13,6 +15,7 @@ import type { ChunkSettled } from '../inference/chunk-scoring.js';
 import { importHistoryChunk } from '../inference/history.js';
 import { engines, makeInvoice } from './fixtures.js';
 import { dropSchema } from './harness.js';
+import { makePo } from './erp-fixtures.js';
 
 const CLOCK = new Date('2025-04-01T12:00:00.000Z');
 
@@ -114,6 +117,61 @@ function scenario(): { before: Invoice[]; chunk: Invoice[] } {
 
 type Outcome = { decision: unknown } | { error: string };
 
+/** A line with a service date (for the line-rebill search). */
+function datedLine(n: number, code: string, cents: number, serviceDate: string) {
+  const description = LINES.find((l) => l[1] === code)?.[0] ?? 'Medical supply';
+  return {
+    line_number: n,
+    description,
+    code: { system: 'HCPCS' as const, value: code },
+    quantity: 1,
+    unit_price_cents: cents,
+    amount_cents: cents,
+    service_date: serviceDate,
+  };
+}
+
+/** An invoice of `vendor` with the given lines (total their sum). */
+function withLines(id: string, vendor: number, date: string, lines: ReturnType<typeof datedLine>[]): Invoice {
+  return invoice(0, {
+    invoice_id: id,
+    invoice_number: `R-${id}`,
+    invoice_date: date,
+    vendor: { id: `V-${vendor}`, name: `Vendor ${vendor} Medical Supply LLC` },
+    lines,
+    total_cents: lines.reduce((s, l) => s + l.amount_cents, 0),
+  } as Partial<Invoice>);
+}
+
+/**
+ * The store state every batched read looks at (a vendor profile, a policy version, open and
+ * cited POs) and a chunk whose vendors repeat, so that later groups read what earlier ones wrote.
+ */
+function readsScenario(): Invoice[] {
+  const r1 = withLines('r-1', 1, '2025-03-10', [
+    datedLine(1, 'E0570', 5_000, '2025-03-01'),
+    datedLine(2, 'A4253', 2_000, '2025-03-02'),
+  ]);
+  // Line 1 of r-1 again beside a line served two weeks later: a stale line among new ones.
+  const r1b = withLines('r-1b', 1, '2025-03-20', [
+    datedLine(1, 'E0570', 5_000, '2025-03-01'),
+    datedLine(2, 'K0001', 3_000, '2025-03-15'),
+  ]);
+  return [
+    invoice(50, { invoice_id: 'r-50' }), // V-2: a profile allowing K codes only
+    r1,
+    invoice(51, { invoice_id: 'r-51' }), // V-3: one open PO
+    invoice(52, { invoice_id: 'r-52' }), // V-4: two open POs to choose from
+    invoice(54, { invoice_id: 'r-54', po_number: 'PO-X' }), // V-0: a PO the tenant lacks
+    invoice(53, { invoice_id: 'r-53', po_number: 'PO-D' }), // V-5: its own cited PO
+    invoice(56, { invoice_id: 'r-56' }), // V-2 again: a later group
+    r1b,
+    invoice(57, { invoice_id: 'r-57' }),
+    invoice(58, { invoice_id: 'r-58' }),
+    invoice(62, { invoice_id: 'r-62' }), // V-2 a third time
+  ];
+}
+
 describe.each(engines('bchunk'))('batch chunks on $name', ({ name, config }) => {
   let one: Wired;
   let many: Wired;
@@ -192,6 +250,72 @@ describe.each(engines('bchunk'))('batch chunks on $name', ({ name, config }) => 
     const audit = await many.repo.audit.verify('default');
     expect(audit.ok).toBe(true);
     expect(audit).toMatchObject({ ok: true });
+  }, 240_000);
+
+  it('reads vendor profiles, code counts, baselines, line rebills and ERP data per group as one by one does', async () => {
+    const tenant = 'reads';
+    const po = (n: string, v: string) =>
+      makePo({ po_number: n, vendor_id: v, lines: makePo().lines.map(({ contract_id: _, ...l }) => l) });
+    for (const w of [one, many]) {
+      await w.repo.vendors.put(tenant, 'V-2', { approved_betos: [], approved_hcpcs_prefixes: ['K'] }, null);
+      for (const v of ['V-3', 'V-4', 'V-5'])
+        await w.repo.vendors.put(
+          tenant,
+          v,
+          { approved_betos: [], approved_hcpcs_prefixes: ['A', 'E', 'K'] },
+          null,
+        );
+      await w.repo.erp.load(
+        tenant,
+        {
+          purchase_orders: [
+            po('PO-A', 'V-3'),
+            po('PO-B', 'V-4'),
+            { ...po('PO-C', 'V-4'), order_date: '2025-02-11' },
+            po('PO-D', 'V-5'),
+          ],
+        },
+        null,
+      );
+    }
+    const chunk = readsScenario();
+    const single: Outcome[] = [];
+    for (const inv of chunk) single.push({ decision: (await one.scoring.score(inv, tenant)).decision });
+    const groups: number[] = [];
+    const settled = await many.scoring.scoreChunk!(chunk, tenant, {
+      committed: (s) => groups.push(s.length),
+    });
+    expect(settled.map((x) => ('outcome' in x ? { decision: x.outcome.decision } : x))).toEqual(single);
+    expect(groups).toEqual([6, 4, 1]);
+    const codes = (id: string) =>
+      (
+        single.find((o) => (o as { decision: { invoice_id: string } }).decision.invoice_id === id) as {
+          decision: { reasons: { code: string }[] };
+        }
+      ).decision.reasons.map((r) => r.code);
+    // The cases the batched reads answer happened, in groups after the ones that wrote their inputs.
+    expect(codes('r-1b')).toContain('LINE_REBILLED');
+    expect(codes('r-1')).not.toContain('LINE_REBILLED');
+    expect(codes('r-50')).toContain('CODE_OUTSIDE_VENDOR_PROFILE');
+    expect(codes('r-62')).toContain('CODE_OUTSIDE_VENDOR_PROFILE');
+    const stored = async (w: Wired) =>
+      w.db.query<{ invoice_id: string; procurement: unknown }>(
+        `SELECT i.invoice_id, d.response -> 'procurement' AS procurement FROM decisions d
+           JOIN invoices i ON i.pk = d.invoice_pk WHERE i.tenant_id = $1 ORDER BY i.invoice_id`,
+        [tenant],
+      );
+    const procurement = await stored(one);
+    expect(await stored(many)).toEqual(procurement);
+    // PO-A (the only open one) and PO-D (cited) were matched: their context was read; PO-X
+    // (cited, unknown) and V-4's two open POs were settled by the group's first ERP read.
+    expect(JSON.stringify(procurement)).toContain('PO-A');
+    expect(JSON.stringify(procurement)).toContain('PO-D');
+    for (const o of single) {
+      const id = (o as { decision: { decision_id: string } }).decision.decision_id;
+      expect(await many.repo.getDecisionRecord(tenant, id)).toEqual(
+        await one.repo.getDecisionRecord(tenant, id),
+      );
+    }
   }, 240_000);
 
   it('refuses an id imported as history as the single write does, and scores the rest of its group', async () => {

@@ -19,7 +19,7 @@
  * `LINE_REBILLED` reason naming the earlier invoice and its line numbers.
  */
 import type { Reason } from '../../core/decision.js';
-import type { EarlierLine } from '../../store/line-rebills.js';
+import type { EarlierLine, LineRebillQuery } from '../../store/line-rebills.js';
 import type { ScoringTx } from '../../store/repository.js';
 import { daysApart } from '../../features/dates.js';
 import { reason } from '../explain.js';
@@ -71,13 +71,13 @@ export function rebilledLines(p: Prepared, matches: readonly EarlierLine[]): Reb
   return out.sort((a, b) => a.lineNumber - b.lineNumber);
 }
 
-/** Searches the re-billed lines of a prepared invoice (invoices only; memos are not re-billed). */
-export async function findLineRebills(
-  tx: Pick<ScoringTx, 'findEarlierLines'>,
-  p: Prepared,
-): Promise<LineRebillsResult> {
+/**
+ * What {@link findLineRebills} asks the store for a prepared invoice, or null when it asks
+ * nothing (a memo, or fewer than two lines with a service date).
+ */
+export function lineRebillQuery(p: Prepared): Omit<LineRebillQuery, 'tenantId'> | null {
   const inv = p.invoice;
-  if (inv.document_type !== 'invoice') return { lines: [], score: 0, reasons: [] };
+  if (inv.document_type !== 'invoice') return null;
   const probes = p.lines.flatMap((r) =>
     r.line.service_date
       ? [
@@ -90,14 +90,25 @@ export async function findLineRebills(
         ]
       : [],
   );
-  if (probes.length < 2) return { lines: [], score: 0, reasons: [] };
-  const matches = await tx.findEarlierLines({
+  if (probes.length < 2) return null;
+  return {
     vendorId: inv.vendor.id,
     vendorKey: p.features.vendorKey,
     invoiceDate: inv.invoice_date,
     windowDays: LINE_REBILL_WINDOW_DAYS,
     lines: probes,
-  });
+  };
+}
+
+/** Searches the re-billed lines of a prepared invoice (invoices only; memos are not re-billed). */
+export async function findLineRebills(
+  tx: Pick<ScoringTx, 'findEarlierLines'>,
+  p: Prepared,
+): Promise<LineRebillsResult> {
+  const inv = p.invoice;
+  const q = lineRebillQuery(p);
+  if (!q) return { lines: [], score: 0, reasons: [] };
+  const matches = await tx.findEarlierLines(q);
   const lines = rebilledLines(
     p,
     matches.filter((m) => m.invoiceId !== inv.invoice_id),

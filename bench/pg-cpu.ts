@@ -1,0 +1,70 @@
+/**
+ * PostgreSQL backend CPU of a process's connections, read from /proc/<pid>/stat (PostgreSQL on
+ * this machine): user + system time of each backend.
+ */
+import { readFileSync } from 'node:fs';
+import pg from 'pg';
+
+/**
+ * CPU time a backend process has used so far, ms (user + system), or null when its /proc entry
+ * is not readable (another machine, or the backend exited).
+ */
+export function backendCpuMs(pid: number): number | null {
+  try {
+    const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+    // Fields 14 and 15 of stat (utime, stime, in clock ticks of 10 ms), counted after the ") "
+    // that ends the command name.
+    return ((Number(f[11]) + Number(f[12])) * 1000) / 100;
+  } catch {
+    return null;
+  }
+}
+
+/** A running measurement of {@link trackBackendCpu}. */
+export interface BackendCpuTracker {
+  /** Stops sampling. @returns CPU ms the database's client backends used since the start. */
+  stop(): Promise<number>;
+}
+
+/**
+ * Measures the CPU of every client backend of `url`'s database (other than the tracker's own
+ * connection) from now until `stop()`: backends present at the start count from their CPU then,
+ * backends opened later from zero. Sampled every `everyMs` so a backend that exits in between
+ * keeps its last reading. Meant for a database only the measured process uses.
+ */
+export async function trackBackendCpu(url: string, everyMs = 250): Promise<BackendCpuTracker> {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  const first = new Map<number, number>();
+  const last = new Map<number, number>();
+  const sample = async (): Promise<void> => {
+    const { rows } = await client.query<{ pid: number }>(
+      `SELECT pid FROM pg_stat_activity
+        WHERE datname = current_database() AND backend_type = 'client backend' AND pid <> pg_backend_pid()`,
+    );
+    for (const { pid } of rows) {
+      const ms = backendCpuMs(pid);
+      if (ms === null) continue;
+      if (!last.has(pid)) first.set(pid, started ? 0 : ms);
+      last.set(pid, ms);
+    }
+  };
+  let started = false;
+  await sample();
+  started = true;
+  let pending: Promise<void> = Promise.resolve();
+  const timer = setInterval(() => {
+    pending = pending.then(sample).catch(() => undefined);
+  }, everyMs);
+  return {
+    async stop() {
+      clearInterval(timer);
+      await pending;
+      await sample();
+      await client.end();
+      let total = 0;
+      for (const [pid, ms] of last) total += ms - (first.get(pid) ?? 0);
+      return total;
+    },
+  };
+}
