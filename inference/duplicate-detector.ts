@@ -194,7 +194,10 @@ export function lookAlikeRule(invoice: Invoice, c: CandidateInvoice, cmp: PairCo
  * ({@link withInvoiceNumberNeutralised}), and keeps the higher score (then
  * `invoiceNumberNeutralised` is set), so a misread number cannot hide a duplicate that the
  * vendor, amounts, dates and lines show. The same holds for a pair where either side prints no
- * number (`NONUM-…`, see `UNPRINTED_NUMBER_PREFIX` in core/invoice.ts).
+ * number (`NONUM-…`, see `UNPRINTED_NUMBER_PREFIX` in core/invoice.ts). Conversely, a pair of
+ * two unrelated vendors (neither id, tax id, NPI nor name agree) whose numbers differ keeps the
+ * lower of the two scores, so a look-alike number at an unrelated vendor never scores above the
+ * same number at that vendor (the pair model alone is not monotone in the number's agreement).
  * @param me the new invoice's pair side; @param reportAt lowest score reported (default 0.3).
  * @param ruleCap score cap of pairs a rule rules out ({@link ruleScoreCap} of the review threshold).
  */
@@ -221,14 +224,22 @@ export async function assessDuplicates(
     c.totalCents === invoice.total_cents &&
     c.invoiceDate === invoice.invoice_date;
   const unknownNumber = candidates.map((c) => invoiceNumberUncertain || unprintedTwin(c));
-  const neutral = unknownNumber.some(Boolean)
-    ? await scoreAll(comparisons.map(withInvoiceNumberNeutralised))
-    : [];
+  // Vendor identity weighed consistently: at an unrelated vendor a look-alike number (an O/0
+  // swap, a re-keyed digit) is no stronger evidence than the same number there, so such a pair
+  // scores at most what it would with the numbers agreeing.
+  const unrelatedLookAlike = comparisons.map(
+    (c) => !isSameVendor(c) && (!c.invoiceNumberEqual || c.invoiceNumberRawEqual === false),
+  );
+  const neutral =
+    unknownNumber.some(Boolean) || unrelatedLookAlike.some(Boolean)
+      ? await scoreAll(comparisons.map(withInvoiceNumberNeutralised))
+      : [];
   const explainers = new Map<ScoredCandidate, NonNullable<PairScore['explain']>>();
   const scored = candidates
     .map((c, i): ScoredCandidate => {
-      const n = unknownNumber[i] ? neutral[i] : undefined;
-      const useNeutral = n !== undefined && n.score > results[i]!.score;
+      const n = unknownNumber[i] || unrelatedLookAlike[i] ? neutral[i] : undefined;
+      const useNeutral =
+        n !== undefined && (unknownNumber[i] ? n.score > results[i]!.score : n.score < results[i]!.score);
       const s = useNeutral ? n : results[i]!;
       const rule = documentKindRule(invoice, c) ?? lookAlikeRule(invoice, c, comparisons[i]!);
       const out: ScoredCandidate = {

@@ -55,17 +55,17 @@ describe('shipped champions', () => {
     try {
       expect(w.scoring.versions.models).toEqual({
         'coding-mismatch': 'coding-mismatch@2',
-        duplicate: 'duplicate@1',
+        duplicate: 'duplicate@2',
       });
       expect([...w.served.keys()].sort()).toEqual(['coding-mismatch', 'duplicate']);
       const first = await w.scoring.score(makeInvoice({ invoice_id: 'a-1' }));
       const d = first.decision;
-      expect(d.versions.models).toEqual({ 'coding-mismatch': 'coding-mismatch@2', duplicate: 'duplicate@1' });
+      expect(d.versions.models).toEqual({ 'coding-mismatch': 'coding-mismatch@2', duplicate: 'duplicate@2' });
       expect(d.versions.thresholds).toEqual({
         'coding.review_at': 'model-card:coding-mismatch@2',
         'coding.hold_at': 'model-card:coding-mismatch@2',
-        'ap.review_at': 'model-card:duplicate@1',
-        'ap.hold_at': 'model-card:duplicate@1',
+        'ap.review_at': 'model-card:duplicate@2',
+        'ap.hold_at': 'model-card:duplicate@2',
       });
       // Every line carries a calibrated model probability, not the heuristic's rounded risks.
       for (const l of d.lines) expect(l.coding_mismatch).toBeGreaterThan(0);
@@ -92,7 +92,7 @@ describe('shipped champions', () => {
       expect(again.decision.duplicates[0]).toMatchObject({ invoice_id: 'a-1' });
       expect(again.decision.scores.duplicate).toBeGreaterThanOrEqual(dup.hold);
       const ex2 = await explanationOf(w, again.decision.decision_id);
-      expect(ex2.duplicate.method).toMatch(/duplicate@1/);
+      expect(ex2.duplicate.method).toMatch(/duplicate@2/);
       expect(
         Math.abs(ex2.duplicate.intercept + ex2.duplicate.sum_of_contributions - ex2.duplicate.logit_score),
       ).toBeLessThan(0.01); // contributions are rounded to 3 decimals per group
@@ -158,7 +158,7 @@ describe('the service registry', () => {
 describe('champion loading', () => {
   it('refuses a champion whose features differ from the served schema and keeps the heuristic', async () => {
     const dir = tempRegistry();
-    // Version 2 of the pair model, trained on renamed features, made champion by a registry
+    // Version 3 of the pair model (after the shipped @2), trained on renamed features, made champion by a registry
     // that does not know the served schema (e.g. another deployment's).
     const v1 = join(dir, 'duplicate', '1');
     const spec = JSON.parse(readFileSync(join(v1, 'spec.json'), 'utf8')) as TrainedModelSpec;
@@ -167,7 +167,7 @@ describe('champion loading', () => {
     const draft = { ...structuredClone(card.training), featureNames: renamed.featureNames };
     const foreign = new ModelRegistry({ root: dir });
     await foreign.register('duplicate', { onnx: exportOnnx(renamed), spec: renamed, card: draft });
-    await foreign.promote('duplicate', '2', { actor: 'test', reason: 'foreign schema', force: true });
+    await foreign.promote('duplicate', '3', { actor: 'test', reason: 'foreign schema', force: true });
     const errors: { model: string; code: unknown }[] = [];
     const w = await wire(
       { engine: 'pglite' },
