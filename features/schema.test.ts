@@ -4,15 +4,33 @@ import { SHIPPED_IDF_ID } from './idf.js';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { packageRoot } from '../core/paths.js';
-import { assertFeatureSchema, FEATURE_SCHEMA, featureSchemaVersion } from './schema.js';
+import { checkSignature } from '../models/signature.js';
+import { servedFeatureSchemas } from '../models/served-schemas.js';
+import {
+  acceptedSchemaVersions,
+  assertFeatureSchema,
+  FEATURE_CODE_REVISIONS,
+  FEATURE_SCHEMA,
+  featureSchemaVersion,
+  PRE_SPLIT_SCHEMA_VERSIONS,
+  vectorSchemaVersion,
+} from './schema.js';
 
 describe('feature schema', () => {
   it('lists the line and pair vectors in model order, with units, and the embedding recipes', () => {
     // The shipped champions were trained on vectors in schema order: their specs name the inputs.
+    const champion = (task: string): string =>
+      (
+        JSON.parse(
+          readFileSync(join(packageRoot(), 'models', 'artifacts', task, 'aliases.json'), 'utf8'),
+        ) as {
+          champion: string;
+        }
+      ).champion;
     const trained = (task: string): string[] =>
       (
         JSON.parse(
-          readFileSync(join(packageRoot(), 'models', 'artifacts', task, '1', 'spec.json'), 'utf8'),
+          readFileSync(join(packageRoot(), 'models', 'artifacts', task, champion(task), 'spec.json'), 'utf8'),
         ) as { featureNames: string[] }
       ).featureNames;
     expect(FEATURE_SCHEMA.line.map((f) => f.name)).toEqual(trained('coding-mismatch'));
@@ -29,6 +47,8 @@ describe('feature schema', () => {
 
   it('changes version when any part changes', () => {
     const v = featureSchemaVersion();
+    // The whole-schema version the shipped models and the golden decisions record.
+    expect(v).toBe('fs-ca204ebda249');
     expect(v).toMatch(/^fs-[0-9a-f]{12}$/);
     expect(featureSchemaVersion()).toBe(v);
     const variants = [
@@ -39,6 +59,84 @@ describe('feature schema', () => {
       { ...FEATURE_SCHEMA, line: [...FEATURE_SCHEMA.line].reverse() },
     ];
     for (const s of variants) expect(featureSchemaVersion(s)).not.toBe(v);
+  });
+});
+
+describe('per-vector schema versions', () => {
+  const bump = (vector: 'line' | 'pair'): Record<'line' | 'pair', number> => ({
+    ...FEATURE_CODE_REVISIONS,
+    [vector]: FEATURE_CODE_REVISIONS[vector] + 1,
+  });
+
+  it('versions each vector on its own: a line change leaves the pair version alone and vice versa', () => {
+    const line = vectorSchemaVersion('line');
+    const pair = vectorSchemaVersion('pair');
+    expect(line).toMatch(/^fs-[0-9a-f]{12}$/);
+    expect(line).not.toBe(pair);
+    expect(vectorSchemaVersion('line', FEATURE_SCHEMA, bump('line'))).not.toBe(line);
+    expect(vectorSchemaVersion('pair', FEATURE_SCHEMA, bump('line'))).toBe(pair);
+    expect(vectorSchemaVersion('pair', FEATURE_SCHEMA, bump('pair'))).not.toBe(pair);
+    expect(vectorSchemaVersion('line', FEATURE_SCHEMA, bump('pair'))).toBe(line);
+    const renamed = { ...FEATURE_SCHEMA, line: FEATURE_SCHEMA.line.slice(1) };
+    expect(vectorSchemaVersion('pair', renamed)).toBe(pair);
+    expect(vectorSchemaVersion('line', renamed)).not.toBe(line);
+  });
+
+  it('serves each task the version of its own vector; the shipped pre-split champions are accepted', () => {
+    const served = servedFeatureSchemas();
+    expect(served['coding-mismatch'].version).toBe(vectorSchemaVersion('line'));
+    expect(served.duplicate.version).toBe(vectorSchemaVersion('pair'));
+    const card = (task: string, v: string): { featureSchemaVersion: string } =>
+      JSON.parse(readFileSync(join(packageRoot(), 'models', 'artifacts', task, v, 'card.json'), 'utf8')) as {
+        featureSchemaVersion: string;
+      };
+    const dup = card('duplicate', '1').featureSchemaVersion;
+    expect(dup).toBe('fs-ca204ebda249');
+    expect(card('coding-mismatch', '2').featureSchemaVersion).toBe(dup);
+    const pairNames = FEATURE_SCHEMA.pair.map((f) => f.name);
+    const lineNames = FEATURE_SCHEMA.line.map((f) => f.name);
+    expect(() =>
+      checkSignature({ names: pairNames, count: pairNames.length, version: dup }, served.duplicate),
+    ).not.toThrow();
+    expect(() =>
+      checkSignature({ names: lineNames, count: lineNames.length, version: dup }, served['coding-mismatch']),
+    ).not.toThrow();
+  });
+
+  it('a line change retires the pre-split version for coding models only', () => {
+    const line = bump('line');
+    expect(acceptedSchemaVersions('line', FEATURE_SCHEMA, line)).toEqual([
+      vectorSchemaVersion('line', FEATURE_SCHEMA, line),
+    ]);
+    expect(acceptedSchemaVersions('pair', FEATURE_SCHEMA, line)).toEqual([
+      vectorSchemaVersion('pair'),
+      'fs-ca204ebda249',
+    ]);
+    const lineNames = FEATURE_SCHEMA.line.map((f) => f.name);
+    const signature = {
+      names: lineNames,
+      version: vectorSchemaVersion('line', FEATURE_SCHEMA, line),
+      accepted: acceptedSchemaVersions('line', FEATURE_SCHEMA, line).slice(1),
+    };
+    expect(() =>
+      checkSignature({ names: lineNames, count: lineNames.length, version: 'fs-ca204ebda249' }, signature),
+    ).toThrow(/feature schema version fs-ca204ebda249/);
+  });
+
+  it('still refuses a model trained on another schema of its own vector', () => {
+    const served = servedFeatureSchemas();
+    const pairNames = FEATURE_SCHEMA.pair.map((f) => f.name);
+    const otherPair = vectorSchemaVersion('pair', FEATURE_SCHEMA, bump('pair'));
+    expect(() =>
+      checkSignature({ names: pairNames, count: pairNames.length, version: otherPair }, served.duplicate),
+    ).toThrow(/TRIAGE_MODEL_SIGNATURE_MISMATCH|feature schema version/);
+    // Once the pair vector changes, the pre-split version is no longer equivalent and is refused.
+    expect(acceptedSchemaVersions('pair', FEATURE_SCHEMA, bump('pair'))).toEqual([otherPair]);
+    for (const vector of ['line', 'pair'] as const)
+      expect(acceptedSchemaVersions(vector)).toEqual([
+        vectorSchemaVersion(vector),
+        ...PRE_SPLIT_SCHEMA_VERSIONS.filter((p) => p.vector === vector).map((p) => p.version),
+      ]);
   });
 });
 

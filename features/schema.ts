@@ -4,11 +4,16 @@
  * hash is stored with every decision and every model; a model trained on another schema is
  * refused with {@link assertFeatureSchema}.
  *
- * What the hash covers: names, units and descriptions of the line and pair vectors (level
- * descriptions state their thresholds), the embedding recipes, the IDF artefact id and
- * {@link FEATURE_CODE_REVISION}. Predicates are code and cannot be hashed reproducibly (tsx
- * and the compiled `dist/` print functions differently): whoever changes how a feature is
- * computed without changing its name or description must bump the revision.
+ * Two vectors, two versions: the coding-mismatch model reads the line vector, the duplicate
+ * model the pair vector, and each model is checked against the version of the vector it reads
+ * ({@link vectorSchemaVersion}), so a change to one vector does not refuse the other's model.
+ * {@link featureSchemaVersion} hashes the whole schema and is recorded with every decision.
+ *
+ * What a hash covers: names, units and descriptions of the vector(s) (level descriptions state
+ * their thresholds), the embedding recipes, the IDF artefact id and the vector's revision in
+ * {@link FEATURE_CODE_REVISIONS}. Predicates are code and cannot be hashed reproducibly (tsx and
+ * the compiled `dist/` print functions differently): whoever changes how a feature is computed
+ * without changing its name or description must bump its vector's revision.
  */
 import { createHash } from 'node:crypto';
 import { TriageError } from '../core/errors.js';
@@ -19,11 +24,22 @@ import { SHIPPED_IDF_ID } from './idf.js';
 import { INVOICE_EMBEDDING_RECIPE, type InvoiceEmbeddingRecipe } from './invoice-features.js';
 import { LINE_FEATURE_SPECS } from './line-features.js';
 
+/** A model's input vector: `line` (coding-mismatch) or `pair` (duplicate). */
+export type FeatureVector = 'line' | 'pair';
+
 /**
- * Revision of the feature code. Bump it when a computation changes while names, units and
- * descriptions stay the same (a predicate, a clip, a tokeniser detail).
+ * Revision of the code computing each vector. Bump a vector's revision when its computation
+ * changes while names, units and descriptions stay the same (a predicate, a clip, a tokeniser
+ * detail).
  */
-export const FEATURE_CODE_REVISION = 2;
+export const FEATURE_CODE_REVISIONS: Readonly<Record<FeatureVector, number>> = { line: 2, pair: 2 };
+
+/**
+ * Revision of the feature code as a whole (hashed into {@link featureSchemaVersion}), derived
+ * from {@link FEATURE_CODE_REVISIONS}: 2 while both vectors are at revision 2 (the last
+ * whole-schema revision, so decisions keep their recorded version), raised by any vector's bump.
+ */
+export const FEATURE_CODE_REVISION = FEATURE_CODE_REVISIONS.line + FEATURE_CODE_REVISIONS.pair - 2;
 
 /** One feature: stable name, unit and meaning. */
 export interface FeatureSpec {
@@ -35,6 +51,7 @@ export interface FeatureSpec {
 /** A named, versioned list of features. */
 export interface FeatureSchema {
   name: string;
+  /** {@link FEATURE_CODE_REVISION}. */
   revision: number;
   /** The line vector then the pair vector in one list (hashed into {@link featureSchemaVersion}). */
   features: readonly FeatureSpec[];
@@ -74,6 +91,64 @@ export const FEATURE_SCHEMA: FeatureSchema = {
 /** `sha256(JSON(schema))`, first 12 hex chars, prefixed: e.g. `fs-1a2b3c4d5e6f`. */
 export function featureSchemaVersion(schema: FeatureSchema = FEATURE_SCHEMA): string {
   return `fs-${createHash('sha256').update(JSON.stringify(schema)).digest('hex').slice(0, 12)}`;
+}
+
+/**
+ * Version of one vector: `sha256` of the schema's name, that vector's features and revision
+ * (`revisions[vector]`), and the embedding recipes (first 12 hex chars, prefixed `fs-`). A model
+ * is checked against the version of the vector it reads.
+ */
+export function vectorSchemaVersion(
+  vector: FeatureVector,
+  schema: FeatureSchema = FEATURE_SCHEMA,
+  revisions: Readonly<Record<FeatureVector, number>> = FEATURE_CODE_REVISIONS,
+): string {
+  const { name, embedding, textEmbedding, invoiceEmbedding } = schema;
+  const part = {
+    name,
+    vector,
+    revision: revisions[vector],
+    features: schema[vector],
+    embedding,
+    textEmbedding,
+    invoiceEmbedding,
+  };
+  return `fs-${createHash('sha256').update(JSON.stringify(part)).digest('hex').slice(0, 12)}`;
+}
+
+/**
+ * Versions from before the schema was split per vector (one hash over both vectors), each with
+ * the vector version it is equivalent to: `fs-ca204ebda249` (revision 2, carried by
+ * `duplicate@1` and `coding-mismatch@1`/`@2`) computed the line and the pair vector exactly as
+ * line and pair revision 2 do. Such a version is accepted for its vector only while that
+ * vector's version is still the equivalent one (see {@link acceptedSchemaVersions}): a change to
+ * the line vector retires it for coding models without touching the duplicate model.
+ */
+export const PRE_SPLIT_SCHEMA_VERSIONS: readonly {
+  version: string;
+  vector: FeatureVector;
+  equivalent: string;
+}[] = [
+  { version: 'fs-ca204ebda249', vector: 'line', equivalent: 'fs-ded86bbdb3b7' },
+  { version: 'fs-ca204ebda249', vector: 'pair', equivalent: 'fs-7b1f5698ee81' },
+];
+
+/**
+ * The versions a model reading `vector` may carry: the vector's {@link vectorSchemaVersion}
+ * first, then the pre-split versions equivalent to it ({@link PRE_SPLIT_SCHEMA_VERSIONS}).
+ */
+export function acceptedSchemaVersions(
+  vector: FeatureVector,
+  schema: FeatureSchema = FEATURE_SCHEMA,
+  revisions: Readonly<Record<FeatureVector, number>> = FEATURE_CODE_REVISIONS,
+): string[] {
+  const current = vectorSchemaVersion(vector, schema, revisions);
+  return [
+    current,
+    ...PRE_SPLIT_SCHEMA_VERSIONS.filter((p) => p.vector === vector && p.equivalent === current).map(
+      (p) => p.version,
+    ),
+  ];
 }
 
 /**

@@ -4,15 +4,37 @@
  * promoted only if its input matches (see `checkSignature`). One place to change when the
  * feature pipeline's vectors change.
  */
-import { featureSchemaVersion, LINE_FEATURES, PAIR_FEATURES } from '../features/schema.js';
+import {
+  acceptedSchemaVersions,
+  LINE_FEATURES,
+  PAIR_FEATURES,
+  vectorSchemaVersion,
+  type FeatureVector,
+} from '../features/schema.js';
 import type { FeatureSignature } from './signature.js';
 import type { ModelTask } from './spec.js';
 
-/** Served feature signatures per task. */
+/** The vector each task's model reads. */
+export const TASK_VECTOR: Readonly<Record<ModelTask, FeatureVector>> = {
+  'coding-mismatch': 'line',
+  duplicate: 'pair',
+};
+
+/** Served feature signatures per task: the names and version of the vector the task's model reads. */
 export function servedFeatureSchemas(): Record<ModelTask, FeatureSignature> {
-  const version = featureSchemaVersion();
+  const signature = (vector: FeatureVector, names: readonly string[]): FeatureSignature => ({
+    names,
+    version: vectorSchemaVersion(vector),
+    accepted: acceptedSchemaVersions(vector).slice(1),
+  });
   return {
-    'coding-mismatch': { names: LINE_FEATURES.map((f) => f.name), version },
-    duplicate: { names: PAIR_FEATURES.map((f) => f.name), version },
+    'coding-mismatch': signature(
+      'line',
+      LINE_FEATURES.map((f) => f.name),
+    ),
+    duplicate: signature(
+      'pair',
+      PAIR_FEATURES.map((f) => f.name),
+    ),
   };
 }

@@ -8,8 +8,13 @@ import { META, type ModelSignature } from './onnx-graph.js';
 /** The input a feature schema provides: ordered feature names and, optionally, its version. */
 export interface FeatureSignature {
   names: readonly string[];
-  /** When given, the model's `feature_schema_version` must equal it. */
+  /** When given, the model's `feature_schema_version` must equal it or one of `accepted`. */
   version?: string;
+  /**
+   * Other versions computing the same vector (pre-split schema versions, see
+   * `acceptedSchemaVersions` in features/schema.ts); only read with `version`.
+   */
+  accepted?: readonly string[];
 }
 
 /** What a model says it expects: names from its metadata, count from its input shape. */
@@ -51,7 +56,11 @@ export function checkSignature(
         : `names differ in length (${model.names.length} vs ${want.length})`,
     );
   }
-  if (expected.version !== undefined && model.version !== expected.version)
+  if (
+    expected.version !== undefined &&
+    model.version !== expected.version &&
+    !(model.version !== null && (expected.accepted ?? []).includes(model.version))
+  )
     problems.push(`feature schema version ${model.version ?? 'none'} != ${expected.version}`);
   if (problems.length > 0) {
     throw new TriageError(

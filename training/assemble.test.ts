@@ -25,7 +25,7 @@ function label(
 
 /** A transparent provider: line = [amount in dollars, quantity]; pair = [same vendor id, |total gap| in dollars]. */
 const provider: FeatureProvider = {
-  schemaVersion: 'fs-fake',
+  schemaVersions: { line: 'fs-fake', pair: 'fs-fake' },
   lineFeatureNames: ['amount_dollars', 'quantity'],
   pairFeatureNames: ['same_vendor', 'total_gap_dollars'],
   lineVectors: (inv) =>

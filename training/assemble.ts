@@ -323,7 +323,7 @@ export async function assembleTask(
   }));
   return {
     task,
-    featureSchemaVersion: p.schemaVersion,
+    featureSchemaVersion: p.schemaVersions[task === 'coding-mismatch' ? 'line' : 'pair'],
     data: {
       featureNames,
       X: rows.map((r) => r.x),

@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateBenchmark } from '../datasets/benchmark/generator.js';
 import { PAIR_VECTOR_NAMES } from '../features/comparisons.js';
 import { LINE_VECTOR_NAMES } from '../features/line-features.js';
-import { featureSchemaVersion } from '../features/schema.js';
+import { vectorSchemaVersion } from '../features/schema.js';
 import { assembleTask } from './assemble.js';
 import { loadBenchmark, type LoadedBenchmark } from './benchmark.js';
 import { benchmarkFeatureProvider, type BenchmarkFeatures } from './benchmark-features.js';
@@ -26,7 +26,7 @@ describe('benchmarkFeatureProvider (feature-engineering vectors over the benchma
 
   it('gives one fixed-order line vector per HCPCS line, with the current schema version', async () => {
     const a = await assembleTask('coding-mismatch', bench, features.provider);
-    expect(a.featureSchemaVersion).toBe(featureSchemaVersion());
+    expect(a.featureSchemaVersion).toBe(vectorSchemaVersion('line'));
     expect(a.data.featureNames).toEqual(LINE_VECTOR_NAMES);
     const hcpcsLines = bench.records.reduce(
       (n, r) => n + r.invoice.lines.filter((l) => l.code?.system === 'HCPCS').length,

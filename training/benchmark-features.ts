@@ -1,7 +1,7 @@
 /**
  * The {@link FeatureProvider} of `npm run train`: the feature-engineering vectors
  * (`features/line-features.ts` `lineFeatureVector`, `features/comparisons.ts`
- * `pairFeatureVector`), schema version `featureSchemaVersion()`, with the line context built
+ * `pairFeatureVector`), schema versions `vectorSchemaVersion()` (line, pair), with the line context built
  * from the benchmark the way the service has it:
  *
  * - **reference**: `referenceIndex` over the shipped CMS reference data and IDF table;
@@ -46,7 +46,7 @@ import {
   type TypicalQuantityLine,
 } from '../features/typical-quantities.js';
 import { comparePair, pairSideOfInvoice, type PairSide } from '../features/pair.js';
-import { featureSchemaVersion } from '../features/schema.js';
+import { vectorSchemaVersion } from '../features/schema.js';
 import type { LoadedBenchmark } from './benchmark.js';
 import { invoiceKeys, type FeatureProvider } from './features.js';
 import { deriveSeed, keyUniform } from './rng.js';
@@ -176,7 +176,7 @@ export function benchmarkFeatureProvider(
     return s;
   };
   const provider: FeatureProvider = {
-    schemaVersion: featureSchemaVersion(),
+    schemaVersions: { line: vectorSchemaVersion('line'), pair: vectorSchemaVersion('pair') },
     lineFeatureNames: LINE_VECTOR_NAMES,
     pairFeatureNames: PAIR_VECTOR_NAMES,
     lineVectors(inv) {
@@ -207,7 +207,7 @@ export function benchmarkFeatureProvider(
   return {
     provider,
     context: {
-      featureSchemaVersion: provider.schemaVersion,
+      featureSchemaVersion: provider.schemaVersions.line,
       referenceVersion: reference.version,
       idfId: reference.idfId,
       typicalQuantities: {

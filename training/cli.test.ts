@@ -10,7 +10,7 @@ import { syntheticBenchmark } from './synthetic.js';
 
 /** Line features: unit price in dollars and quantity (line 2 of an exception is overpriced). */
 const provider: FeatureProvider = {
-  schemaVersion: 'fs-cli-test',
+  schemaVersions: { line: 'fs-cli-test', pair: 'fs-cli-test' },
   lineFeatureNames: ['unit_price_dollars', 'quantity'],
   pairFeatureNames: ['same_vendor'],
   lineVectors: (inv) =>

@@ -15,8 +15,11 @@ export interface InvoiceKeys extends BlockingKeys {
 
 /** The feature pipeline as training sees it. */
 export interface FeatureProvider {
-  /** Feature schema version (`fs-…`) recorded in the spec. */
-  schemaVersion: string;
+  /**
+   * Version (`fs-…`) of each vector's schema (`vectorSchemaVersion` in features/schema.ts); a
+   * model's spec records the version of the vector it reads.
+   */
+  schemaVersions: Readonly<Record<'line' | 'pair', string>>;
   lineFeatureNames: readonly string[];
   pairFeatureNames: readonly string[];
   /** One vector per line the coding model scores (lines it does not score are omitted). */
