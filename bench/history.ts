@@ -15,6 +15,24 @@ import type { Invoice } from '../core/invoice.js';
 import { importHistoryStream, type HistoryInput } from '../inference/history.js';
 import { extractInvoiceFeatures } from '../features/invoice-features.js';
 import { openPostgres, openStore, type StoreConfig } from '../store/index.js';
+import { benchInvoice } from './features.bench.js';
+
+/**
+ * A 10-line invoice (the features micro-benchmark's lines, descriptions unique per invoice) from
+ * one of 50 vendors, with an id and number unique per `i` and `tag`.
+ */
+export function tenLineInvoice(i: number, tag: string): Invoice {
+  const inv = benchInvoice(i, true);
+  const v = i % 50;
+  const day = 1 + (i % 28);
+  return {
+    ...inv,
+    invoice_id: `${tag}-${i}`,
+    vendor: { id: `V-${v}`, name: `Vendor ${v} Medical Supply LLC` },
+    invoice_number: `INV-${tag}-${i}`,
+    invoice_date: `2025-03-${String(day).padStart(2, '0')}`,
+  };
+}
 
 /** Figures of one history import run. */
 export interface HistoryImportResult {
@@ -34,6 +52,14 @@ export interface HistoryImportResult {
    * deferred index build, whose parallel workers are other processes), null if unreadable.
    */
   pgCpuSeconds: number | null;
+  /**
+   * CPU seconds of the deferred index build in PostgreSQL: the leader backend and its parallel
+   * workers (/proc, sampled every 200 ms, so a worker's last 200 ms may be missed); null when
+   * not deferred or unreadable.
+   */
+  indexCpuSeconds: number | null;
+  /** Wall seconds of the rows (validation, features, writes), without the index build. */
+  rowSeconds: number;
   /** CPU seconds of this process (user + system) during the run. */
   cpuSeconds: number;
   invoicesPerSecond: number;
@@ -65,18 +91,62 @@ async function medianMs(runs: number, f: () => Promise<unknown>): Promise<number
  * when none is readable (PostgreSQL elsewhere).
  */
 function backendsCpuSeconds(pids: readonly number[]): number | null {
-  let ticks = 0;
-  let read = 0;
-  for (const pid of pids) {
-    try {
-      const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-      ticks += Number(f[11]) + Number(f[12]);
-      read++;
-    } catch {
-      // Not on this machine, or not ours to read.
-    }
+  const ticks = pids.map(ticksOf).filter((t): t is number => t !== null);
+  return ticks.length > 0 ? ticks.reduce((a, t) => a + t, 0) / 100 : null;
+}
+
+/** CPU ticks of one process (user + system, /proc), or null when unreadable. */
+function ticksOf(pid: number): number | null {
+  try {
+    const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+    return Number(f[11]) + Number(f[12]);
+  } catch {
+    return null;
   }
-  return read > 0 ? ticks / 100 : null;
+}
+
+/**
+ * Runs `build` while sampling, every 200 ms from another connection, the CPU of the parallel
+ * workers of the backends `leaders` (pg_stat_activity.leader_pid), and returns `build`'s result
+ * with the workers' CPU seconds plus the leaders' CPU growth (null when /proc is unreadable).
+ */
+async function withBuildCpu<T>(
+  store: StoreConfig,
+  leaders: readonly number[],
+  build: () => Promise<T>,
+): Promise<{ value: T; cpuSeconds: number | null }> {
+  if (store.engine !== 'postgres') return { value: await build(), cpuSeconds: null };
+  const before = backendsCpuSeconds(leaders);
+  const db = await openPostgres({ connectionString: store.connectionString });
+  const workers = new Map<number, number>();
+  let done = false;
+  const sample = async (): Promise<void> => {
+    while (!done) {
+      const rows = await db.query<{ pid: number }>(
+        'SELECT pid FROM pg_stat_activity WHERE leader_pid = ANY($1::int[]) AND pid <> leader_pid',
+        [leaders],
+      );
+      for (const { pid } of rows) {
+        const t = ticksOf(pid);
+        if (t !== null) workers.set(pid, Math.max(t, workers.get(pid) ?? 0));
+      }
+      await new Promise((r) => setTimeout(r, 200));
+    }
+  };
+  const sampler = sample();
+  try {
+    const value = await build();
+    const after = backendsCpuSeconds(leaders);
+    const workerSeconds = [...workers.values()].reduce((a, t) => a + t, 0) / 100;
+    return {
+      value,
+      cpuSeconds: before === null || after === null ? null : after - before + workerSeconds,
+    };
+  } finally {
+    done = true;
+    await sampler;
+    await db.close();
+  }
 }
 
 /** Options of {@link runHistoryBenchmark}. */
@@ -140,7 +210,11 @@ export async function runHistoryBenchmark(
           ).map((r) => r.pid)
         : [];
     const pgCpu = backendsCpuSeconds(pids);
-    const index = deferIndex ? await repo.history.buildIndex() : { seconds: 0 };
+    const rowSeconds = Number(process.hrtime.bigint() - t0) / 1e9;
+    const built = deferIndex
+      ? await withBuildCpu(store, pids, () => repo.history.buildIndex())
+      : { value: { seconds: 0 }, cpuSeconds: null };
+    const index = built.value;
     const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
     const cpu = process.cpuUsage(cpu0);
     const probe = make(Math.floor(n / 2));
@@ -181,6 +255,8 @@ export async function runHistoryBenchmark(
       seconds,
       indexSeconds: index.seconds,
       pgCpuSeconds: pgCpu,
+      indexCpuSeconds: built.cpuSeconds,
+      rowSeconds,
       cpuSeconds: (cpu.user + cpu.system) / 1e6,
       invoicesPerSecond: n / seconds,
       minutesPer1M: 1e6 / (n / seconds) / 60,
@@ -203,6 +279,7 @@ export function historyTable(r: HistoryImportResult): string {
       'index',
       'seconds',
       'of which index s',
+      'index CPU s (PG)',
       'CPU s (node)',
       'CPU s (PG)',
       'invoices/s',
@@ -221,6 +298,7 @@ export function historyTable(r: HistoryImportResult): string {
       r.deferIndex ? 'built after' : 'maintained',
       fmt(r.seconds),
       fmt(r.indexSeconds),
+      r.indexCpuSeconds === null ? 'n/a' : fmt(r.indexCpuSeconds),
       fmt(r.cpuSeconds),
       r.pgCpuSeconds === null ? 'n/a' : fmt(r.pgCpuSeconds),
       fmt(r.invoicesPerSecond),

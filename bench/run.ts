@@ -23,11 +23,9 @@ import { cpus, totalmem } from 'node:os';
 import { join, resolve } from 'node:path';
 import { Command } from 'commander';
 import Table from 'cli-table3';
-import type { Invoice } from '../core/invoice.js';
 import { generateBenchmark } from '../datasets/benchmark/index.js';
 import { wire } from '../bin/bootstrap.js';
 import { openPglite, openPostgres, type SqlDatabase } from '../store/index.js';
-import { benchInvoice } from './features.bench.js';
 import { runScoringBenchmark, type ScoringResult } from './scoring.js';
 import { procurementTable, runProcurementBenchmark } from './procurement.js';
 import { runShadowBenchmark, type ShadowOverhead } from './shadow.js';
@@ -37,7 +35,7 @@ import { knnDataFromBenchmark } from './knn-source.js';
 import { runStoreOpenBenchmark, storeOpenTable } from './store-open.js';
 import { fmt, msSince } from './stats.js';
 import { intakeTable, runIntakeBenchmark } from './intake.js';
-import { historySection } from './history.js';
+import { historySection, tenLineInvoice } from './history.js';
 import { batchRows, runBatchBenchmark } from './batch.js';
 import { trainingSection } from './training.js';
 import { computeSection } from './compute.js';
@@ -117,20 +115,6 @@ const report: Record<string, unknown> = {
   },
 };
 const schemaTag = `bench_${process.pid}_${Date.now().toString(36)}`;
-
-/** A 10-line invoice (the features micro-benchmark's lines) from one of 50 vendors, unique id and number. */
-function tenLineInvoice(i: number, tag: string): Invoice {
-  const inv = benchInvoice(i, true);
-  const v = i % 50;
-  const day = 1 + (i % 28);
-  return {
-    ...inv,
-    invoice_id: `${tag}-${i}`,
-    vendor: { id: `V-${v}`, name: `Vendor ${v} Medical Supply LLC` },
-    invoice_number: `INV-${tag}-${i}`,
-    invoice_date: `2025-03-${String(day).padStart(2, '0')}`,
-  };
-}
 
 /** A generated benchmark set of `n` invoices (seed 42), cached under --data-dir. */
 async function benchmarkSet(n: number): Promise<string> {

@@ -383,7 +383,10 @@ withStoreFlags(
       '--defer-index',
       'drop the duplicate-search HNSW index for the import and build it once at the end (large backfills; writers wait during the build)',
     )
-    .option('--index-memory <size>', 'PostgreSQL maintenance_work_mem for the index build', '1GB')
+    .option(
+      '--index-memory <size>',
+      'PostgreSQL maintenance_work_mem for the index build (default: enough for the graph of the stored rows, at most 8GB)',
+    )
     .option('--json', 'print the result as JSON (every invalid record)')
     .option('--no-progress', 'hide the progress bar'),
 ).action(
@@ -395,7 +398,7 @@ withStoreFlags(
       chunk: number;
       parallel: number;
       deferIndex?: boolean;
-      indexMemory: string;
+      indexMemory?: string;
       json?: boolean;
       progress: boolean;
     },
@@ -406,7 +409,7 @@ withStoreFlags(
       chunkSize: o.chunk,
       parallel: o.parallel,
       deferIndex: o.deferIndex === true,
-      indexMemory: o.indexMemory,
+      ...(o.indexMemory ? { indexMemory: o.indexMemory } : {}),
       onIndexBuild: () => process.stderr.write('building the duplicate-search index...\n'),
       progress: o.progress && !o.json && process.stderr.isTTY === true,
       ...(o.format ? { format: o.format } : {}),

@@ -45,7 +45,10 @@ export interface ImportOptions {
    * stays correct but slower meanwhile, and writers wait during the build. Default false.
    */
   deferIndex?: boolean;
-  /** PostgreSQL `maintenance_work_mem` of the index build, e.g. `1GB` (default). */
+  /**
+   * PostgreSQL `maintenance_work_mem` of the index build, e.g. `2GB`; default sized to hold the
+   * graph of the stored rows in memory (store/embedding-index.ts `indexBuildMemory`).
+   */
   indexMemory?: string;
   /** Told when the index build starts (it can take minutes for a million invoices). */
   onIndexBuild?: () => void;

@@ -16,6 +16,15 @@ import { EMBEDDING_DIM } from '../features/hashing.js';
 import type { InvoiceIndexKeys } from './repository.js';
 import { addVendorLineStats } from './vendor-stats.js';
 import { buildEmbeddingIndex, suspendEmbeddingIndex, type BuildIndexOptions } from './embedding-index.js';
+import { v7 as uuidv7 } from 'uuid';
+
+/**
+ * Primary key of an imported invoice: a UUIDv7 (RFC 9562, time ordered), so a backfill appends
+ * at the right edge of the primary-key indexes of `invoices` and `invoice_lines` (and the
+ * foreign-key check of each line finds its invoice in a recently used page) instead of touching
+ * a random leaf per row (random leaves stop fitting in shared buffers as the indexes grow).
+ */
+export const historyId = (): string => uuidv7();
 
 /** One validated past invoice with what the store indexes it by. */
 export interface HistoryRecord {
@@ -85,8 +94,13 @@ async function storedFingerprints(
   invoiceIds: readonly string[],
 ): Promise<Map<string, string>> {
   if (invoiceIds.length === 0) return new Map();
+  // A join on the unique key rather than `invoice_id = ANY($2)`: without statistics (a table
+  // filling faster than autovacuum analyzes it), the planner takes `ANY` of 500 ids as barely
+  // selective and reads the whole tenant through a (tenant_id, ...) index on every chunk, which
+  // made an import quadratic (4.5 s per lookup at 166k invoices, 16 ms this way).
   const rows = await db.query<{ invoice_id: string; payload_sha256: string }>(
-    'SELECT invoice_id, payload_sha256 FROM invoices WHERE tenant_id = $1 AND invoice_id = ANY($2::text[])',
+    `SELECT i.invoice_id, i.payload_sha256
+       FROM unnest($2::text[]) AS u(id) JOIN invoices i ON i.tenant_id = $1 AND i.invoice_id = u.id`,
     [tenantId, invoiceIds],
   );
   return new Map(rows.map((r) => [r.invoice_id, r.payload_sha256]));

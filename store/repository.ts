@@ -33,7 +33,7 @@ import type { ProcurementLookup } from '../core/erp.js';
 import { createReviewStore, type ReviewStore } from './reviews.js';
 import { listWorklist, type WorklistPage, type WorklistQuery } from './worklist.js';
 import { lockKey } from './locks.js';
-import { createHistoryStore, type HistoryStore } from './history.js';
+import { createHistoryStore, historyId, type HistoryStore } from './history.js';
 import { findStored, insertScored, insertScoredMany, type ScoredRow } from './scoring-write.js';
 import { searchMany, type MemberSearch } from './chunk-search.js';
 
@@ -76,7 +76,10 @@ export interface InvoiceIndexKeys {
 
 /** Options of {@link createRepository}. */
 export interface RepositoryOptions extends CandidateSearchOptions {
-  /** Primary keys of stored invoices; default `randomUUID` (golden runs pass a sequence). */
+  /**
+   * Primary keys of stored invoices; default `randomUUID` for scored invoices and UUIDv7 (time
+   * ordered, store/history.ts) for history imports (golden runs pass a sequence, used for both).
+   */
   newId?: () => string;
   /**
    * Link a scored decision's audit outbox row onto the chain right after its transaction
@@ -439,7 +442,7 @@ export function createRepository(db: SqlDatabase, search: RepositoryOptions = {}
     scoringInputsMany: (tenantId, queries, withCodeCounts) =>
       readScoringInputsMany(db, tenantId, queries, withCodeCounts),
     vendors: createVendorStore(db),
-    history: createHistoryStore(db, newId),
+    history: createHistoryStore(db, search.newId ?? historyId),
     erp: createErpStore(db),
     reviews: createReviewStore(db),
     events: createEventStore(db),

@@ -72,6 +72,17 @@ describe.each(engines('history'))('history import on $name', ({ name, config }) 
     const audit = await ref.h.wired.repo.audit.list('default');
     expect(audit.filter((a) => a.kind === 'history.imported')).toHaveLength(1);
     expect((await ref.h.wired.repo.audit.verify('default')).ok).toBe(true);
+    // Primary keys are UUIDv7, increasing in import order (appended to the primary-key indexes).
+    const pks = (
+      await ref.h.wired.repo.transaction((tx) =>
+        tx.query<{ pk: string }>(
+          `SELECT pk::text AS pk FROM invoices WHERE tenant_id = 'default' AND indexed_as = 'history' ORDER BY invoice_id`,
+        ),
+      )
+    ).map((r) => r.pk);
+    expect(pks).toHaveLength(3);
+    for (const pk of pks) expect(pk).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab]/);
+    expect([...pks].sort()).toEqual(pks);
   });
 
   it('a later invoice is scored against the imported history (candidate search finds it)', async () => {
