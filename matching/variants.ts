@@ -104,11 +104,12 @@ export function variantAttributes(description: string): VariantAttributes {
 
 /**
  * The attribute kinds both descriptions state with no value in common (empty: no conflict).
+ * Takes descriptions, or their {@link variantAttributes} when compared many times.
  * @example variantConflicts('glove medium 100/box', 'GLOVE LG 100/BX') -> ['size']
  */
-export function variantConflicts(a: string, b: string): string[] {
-  const va = variantAttributes(a);
-  const vb = variantAttributes(b);
+export function variantConflicts(a: string | VariantAttributes, b: string | VariantAttributes): string[] {
+  const va = typeof a === 'string' ? variantAttributes(a) : a;
+  const vb = typeof b === 'string' ? variantAttributes(b) : b;
   const out: string[] = [];
   for (const [kind, values] of va) {
     const other = vb.get(kind);

@@ -21,7 +21,7 @@ import type { PoLine } from '../../core/erp.js';
 import { packOf } from '../../core/erp.js';
 import type { InvoiceLine } from '../../core/invoice.js';
 import { compareIdentifiers } from '../../matching/identifiers.js';
-import { variantConflicts } from '../../matching/variants.js';
+import { variantAttributes, variantConflicts } from '../../matching/variants.js';
 import type { MatchRecord } from '../../matching/record.js';
 import type { ProcurementMatcher } from './matcher.js';
 import { identifierList } from './units.js';
@@ -76,6 +76,7 @@ export function alignLines(
   threshold: number,
 ): LineAlignment[] {
   const poRecs = poLines.map(poMatchRecord);
+  const poVariants = poLines.map((l) => variantAttributes(l.description));
   const exact: boolean[][] = [];
   const scores = invoiceLines.map((il) => {
     const rec = invoiceMatchRecord(il);
@@ -85,11 +86,12 @@ export function alignLines(
     const sharing =
       ids.length === 0 ? [] : poRecs.map((pr) => compareIdentifiers(ids, pr.identifiers ?? []).exact);
     const blocked = sharing.some(Boolean);
+    const variants = variantAttributes(il.description);
     exact.push(poRecs.map((_, j) => sharing[j] === true));
     return poRecs.map((pr, j) =>
       blocked && !sharing[j]
         ? 0
-        : !sharing[j] && variantConflicts(rec.description, pr.description).length > 0
+        : !sharing[j] && variantConflicts(variants, poVariants[j]!).length > 0
           ? 0
           : matcher.score(rec, pr),
     );
