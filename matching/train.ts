@@ -107,8 +107,17 @@ export interface ThresholdCertification {
   on: string;
 }
 
-/** Candidate thresholds of {@link ThresholdCertification}, safest (highest) first: 0.99 down to 0.01. */
-export const CERTIFY_GRID: readonly number[] = Array.from({ length: 99 }, (_, i) => (99 - i) / 100);
+/**
+ * Candidate thresholds of {@link ThresholdCertification}, safest (highest) first: 0.999 and
+ * 0.995, 0.99 down to 0.01 in steps of 0.01, then 1-2-5 steps down to 1e-6, so that a
+ * certification passing at 0.01 still finds where its bound binds.
+ */
+export const CERTIFY_GRID: readonly number[] = [
+  0.999,
+  0.995,
+  ...Array.from({ length: 99 }, (_, i) => (99 - i) / 100),
+  ...[1e-3, 1e-4, 1e-5, 1e-6].flatMap((d) => [5 * d, 2 * d, d]),
+];
 
 /** A trained matcher with its JSON spec (save the spec; {@link loadLineMatcher} reads it back). */
 export interface TrainedLineMatcher {

@@ -1,7 +1,12 @@
 /**
  * Line alignment: which PO line(s) each invoice line bills. The matcher scores the (invoice
  * line, PO line) pairs (only the PO lines sharing an exact identifier with the invoice line when
- * there are such, all of them otherwise); pairs at or above the threshold are assigned one to one, best first;
+ * there are such, all of them otherwise); a pair whose descriptions state different variant
+ * attributes (size, colour, French size, gauge...: matching/variants.ts) and that shares no exact
+ * identifier scores 0 (another member of the family, not the item ordered). Pairs at or above
+ * the threshold, and pairs sharing an exact identifier whatever their score (the identifier
+ * names the item; price and unit differences are the checks' to report), are assigned one to
+ * one, best first;
  * an invoice line whose candidates are all taken shares its best PO line (two invoice lines
  * billing one PO line, e.g. a split shipment) when that pair scores at least
  * {@link SHARE_MIN_SCORE}, and is otherwise aligned to nothing (another size or colour of an
@@ -16,6 +21,7 @@ import type { PoLine } from '../../core/erp.js';
 import { packOf } from '../../core/erp.js';
 import type { InvoiceLine } from '../../core/invoice.js';
 import { compareIdentifiers } from '../../matching/identifiers.js';
+import { variantAttributes, variantConflicts } from '../../matching/variants.js';
 import type { MatchRecord } from '../../matching/record.js';
 import type { ProcurementMatcher } from './matcher.js';
 import { identifierList } from './units.js';
@@ -70,6 +76,8 @@ export function alignLines(
   threshold: number,
 ): LineAlignment[] {
   const poRecs = poLines.map(poMatchRecord);
+  const poVariants = poLines.map((l) => variantAttributes(l.description));
+  const exact: boolean[][] = [];
   const scores = invoiceLines.map((il) => {
     const rec = invoiceMatchRecord(il);
     // Blocking: when the line shares an exact identifier with some PO lines, only those are
@@ -78,8 +86,18 @@ export function alignLines(
     const sharing =
       ids.length === 0 ? [] : poRecs.map((pr) => compareIdentifiers(ids, pr.identifiers ?? []).exact);
     const blocked = sharing.some(Boolean);
-    return poRecs.map((pr, j) => (blocked && !sharing[j] ? 0 : matcher.score(rec, pr)));
+    const variants = variantAttributes(il.description);
+    exact.push(poRecs.map((_, j) => sharing[j] === true));
+    return poRecs.map((pr, j) =>
+      blocked && !sharing[j]
+        ? 0
+        : !sharing[j] && variantConflicts(variants, poVariants[j]!).length > 0
+          ? 0
+          : matcher.score(rec, pr),
+    );
   });
+  // An exact identifier is the item: the pair is a candidate whatever its score.
+  const candidate = (i: number, j: number): boolean => scores[i]![j]! >= threshold || exact[i]![j]!;
   const primary = new Map<number, number>();
   const taken = new Set<number>();
   const missing = invoiceLines.map(
@@ -88,7 +106,7 @@ export function alignLines(
   invoiceLines.forEach((il, i) => {
     if (il.po_line_number === undefined) return;
     const j = poLines.findIndex((p) => p.line_number === il.po_line_number);
-    if (j >= 0 && scores[i]![j]! >= threshold) {
+    if (j >= 0 && candidate(i, j)) {
       primary.set(i, j);
       taken.add(j);
     }
@@ -96,7 +114,7 @@ export function alignLines(
   const pairs: { i: number; j: number; s: number }[] = [];
   scores.forEach((row, i) =>
     row.forEach((s, j) => {
-      if (s >= threshold && !primary.has(i) && !missing[i]) pairs.push({ i, j, s });
+      if (candidate(i, j) && !primary.has(i) && !missing[i]) pairs.push({ i, j, s });
     }),
   );
   pairs.sort((a, b) => b.s - a.s || a.i - b.i || a.j - b.j);
@@ -119,7 +137,7 @@ export function alignLines(
     if (billed > covered) {
       const extra = row
         .map((s, k) => ({ s, k }))
-        .filter(({ s, k }) => k !== j && s >= threshold && !taken.has(k))
+        .filter(({ k }) => k !== j && candidate(i, k) && !taken.has(k))
         .sort((a, b) => b.s - a.s || a.k - b.k);
       for (const { s, k } of extra) {
         if (covered >= billed) break;

@@ -5,11 +5,16 @@
  *
  * - `UOM_MISMATCH`: the billed unit differs from the PO line's and the unit price does not fit
  *   the pack conversion (billed per each at the box price: above {@link UOM_PRICE_FACTOR} times
- *   the converted price; or a unit whose size is unknown);
+ *   the converted price; or a unit whose size is unknown); or the quantity was not converted
+ *   (beside `QUANTITY_ABOVE_RECEIVED`: the billed count exceeds what is available and is the
+ *   PO line's ordered, received or available count in the PO's unit, as 24 DZ billed for 24 EA
+ *   ordered);
  * - `PRICE_ABOVE_PO`: unit price, converted to the PO unit, above the PO price;
  * - `PRICE_ABOVE_CONTRACT`: above the lowest price of a contract item for the same item in force
- *   on the invoice date for the facility; `CONTRACT_EXPIRED` / `CONTRACT_FACILITY_NOT_ELIGIBLE`:
- *   the PO line's contract is not in force or not for this facility and no other contract is;
+ *   on the invoice date for the facility; `CONTRACT_EXPIRED`: the PO line's contract is not in
+ *   force and no other contract is; `CONTRACT_FACILITY_NOT_ELIGIBLE`: the PO line cites a
+ *   contract in force that does not list the facility (a tier the facility is not entitled to),
+ *   whether or not another contract prices the line;
  * - `NO_RECEIPT`, `PO_EXHAUSTED`, `QUANTITY_ABOVE_RECEIVED`: base units billed vs received
  *   minus what earlier invoices billed against the line. At risk: the cents billed beyond what
  *   is available; for `NO_RECEIPT` the whole line amount (nothing received to pay for).
@@ -284,12 +289,13 @@ function contractCheck(
         s,
       );
     }
-    return;
   }
   if (po.contract_id === undefined) return;
   const own = x.contracts.find((c) => c.contract_id === po.contract_id);
-  if (!own) return;
+  if (!own || eligible.some((e) => e.contract === own)) return;
   const dated = own.effective_date <= x.invoiceDate && x.invoiceDate <= own.end_date;
+  // Another contract in force for the facility prices the line; an expired citation is then moot.
+  if (eligible.length > 0 && !dated) return;
   const evidence = {
     contract_id: own.contract_id,
     contract_effective_date: own.effective_date,
@@ -373,6 +379,29 @@ function quantityCheck(x: LineCheckInput, po: PoLine, unit: UnitOf, billedBase: 
       cents((billedBase - available) * perBase),
       s,
     );
+    // The count is the PO's own count in its unit (ordered, received or still available), not
+    // converted to the billed unit: 24 DZ billed for 24 EA ordered.
+    const poPack = packOf(po);
+    const poCounts = [ordered, received, available].map((base) => base / poPack);
+    if (unit.pack !== poPack && poCounts.includes(line.quantity)) {
+      const q = (line.quantity * poPack) / unit.pack;
+      flag(
+        'UOM_MISMATCH',
+        {
+          billed_uom: line.uom ?? null,
+          billed_quantity: line.quantity,
+          po_uom: uomCode(po.uom),
+          po_pack_qty: poPack,
+          conversion: `1 ${unit.uom} = ${unit.pack} EA, 1 ${uomCode(po.uom)} = ${poPack} EA`,
+          quantity_not_converted: true,
+          available_base_units: available,
+        },
+        cents((billedBase - line.quantity * poPack) * perBase),
+        Number.isInteger(q)
+          ? suggestion(q, unit.uom, line.unit_price_cents, line, 'po')
+          : suggestion(line.quantity, uomCode(po.uom), po.unit_price_cents, line, 'po'),
+      );
+    }
   }
 }
 

@@ -213,13 +213,13 @@ describe('procurement stage', () => {
 });
 
 describe('procurement stage, lines of one invoice', () => {
-  it('reports another size of an ordered item billed beside it as not on the PO, unless it shares confidently', () => {
-    // A matcher that gives large gloves without a part number `large` against the medium ones,
-    // above a permissive threshold of 0.01, and the identifier rule otherwise.
+  it('reports another item of an ordered family billed beside it as not on the PO, unless it shares confidently', () => {
+    // A matcher that gives textured gloves without a part number `large` against the ordered
+    // ones, above a permissive threshold of 0.01, and the identifier rule otherwise.
     const sized = (large: number): ProcurementMatcher => ({
       version: 'sized',
       score: (a, b) =>
-        a.description.includes('large')
+        a.description.includes('textured')
           ? b.description.includes('gloves')
             ? large
             : 0
@@ -227,7 +227,7 @@ describe('procurement stage, lines of one invoice', () => {
     });
     const large = gloves({
       line_number: 2,
-      description: 'Nitrile exam gloves, large',
+      description: 'Nitrile exam gloves, textured',
       quantity: 2,
       amount_cents: 8_240,
     });
@@ -241,6 +241,86 @@ describe('procurement stage, lines of one invoice', () => {
     const shared = matchProcurement(inv, context(), sized(SHARE_MIN_SCORE), tol);
     expect(shared.reasons).toEqual([]);
     expect(shared.summary!.lines.map((l) => l.po_line_numbers)).toEqual([[1], [1]]);
+  });
+
+  it('never aligns another size, colour or French size, however high the matcher scores it', () => {
+    // Sure of any two lines of one family (gloves with gloves, catheters with catheters).
+    const glove = (d: string) => /glove/i.test(d);
+    const fond: ProcurementMatcher = {
+      version: 'fond',
+      score: (a, b) => (glove(a.description) === glove(b.description) ? 0.9 : 0),
+    };
+    const tol = { ...DEFAULT_PROCUREMENT_TOLERANCES, matchThreshold: 0.01 };
+    const large = gloves({ description: 'NITRILE EXAM GLOVES LG', item_identifiers: ['NI-L-100'] });
+    const r = matchProcurement(invoiceOf([large]), context(), fond, tol);
+    expect(r.reasons.map((x) => x.code)).toEqual(['ITEM_NOT_ON_PO']);
+    expect(r.summary!.lines[0]!.po_line_numbers).toEqual([]);
+    const foley = gloves({
+      description: 'FOLEY CATH SILICONE 18FR 5CC',
+      item_identifiers: [],
+      uom: 'EA',
+      quantity: 5,
+      unit_price_cents: 1_850,
+      amount_cents: 9_250,
+    });
+    const f = matchProcurement(invoiceOf([foley]), context(), fond, tol);
+    expect(f.reasons.map((x) => x.code)).toEqual(['ITEM_NOT_ON_PO']);
+    // The same words without a conflicting attribute are aligned (MED = medium, 5CC = 5 ml).
+    const medium = gloves({ description: 'NITRILE EXAM GLOVES MED PF', item_identifiers: [] });
+    expect(matchProcurement(invoiceOf([medium]), context(), fond, tol).reasons).toEqual([]);
+  });
+
+  it('aligns a line sharing an exact part number with a PO line whatever its score', () => {
+    const shy: ProcurementMatcher = { version: 'shy', score: () => 0.001 };
+    const tol = { ...DEFAULT_PROCUREMENT_TOLERANCES, matchThreshold: 0.01 };
+    const r = matchProcurement(
+      invoiceOf([gloves({ item_identifiers: ['0100071520'] })]),
+      context(),
+      shy,
+      tol,
+    );
+    expect(r.reasons).toEqual([]);
+    expect(r.summary!.lines[0]!.po_line_numbers).toEqual([1]);
+    const none = matchProcurement(invoiceOf([gloves({ item_identifiers: [] })]), context(), shy, tol);
+    expect(none.reasons.map((x) => x.code)).toEqual(['ITEM_NOT_ON_PO']);
+  });
+
+  it('names a count billed in another unit without conversion a unit error, beside the excess', () => {
+    // 10 CS of 1 000 billed for 10 BX of 100 ordered and received: the count was not converted.
+    const cs = gloves({
+      uom: 'CS',
+      pack_qty: 1_000,
+      quantity: 10,
+      unit_price_cents: 41_200,
+      amount_cents: 412_000,
+    });
+    const r = run(invoiceOf([cs]));
+    expect(r.reasons.map((x) => x.code)).toEqual(['QUANTITY_ABOVE_RECEIVED', 'UOM_MISMATCH']);
+    expect(r.reasons[1]!.evidence).toMatchObject({ quantity_not_converted: true, billed_quantity: 10 });
+    expect(r.summary!.lines[0]!.suggested).toMatchObject({ quantity: 1, uom: 'CS' });
+    // 2 CS of 1 000 for 10 BX received is an excess in a converted count, not a unit error.
+    const two = gloves({
+      uom: 'CS',
+      pack_qty: 1_000,
+      quantity: 2,
+      unit_price_cents: 41_200,
+      amount_cents: 82_400,
+    });
+    expect(codes(invoiceOf([two]))).toEqual(['QUANTITY_ABOVE_RECEIVED']);
+  });
+
+  it('flags a PO citing a contract its facility is not eligible for, even when another contract prices the line', () => {
+    const own = makeContract({ contract_id: 'GPO-7-T2', tier: 'T2', facilities: ['FAC-2'] });
+    const lookup = context({ contracts: [makeContract(), own] });
+    const po = makePo();
+    po.lines[0]!.contract_id = 'GPO-7';
+    const r = run(
+      invoiceOf([gloves()], { facility_id: 'FAC-2' }),
+      context({ po, contracts: [makeContract(), own] }),
+    );
+    expect(r.reasons.map((x) => x.code)).toEqual(['CONTRACT_FACILITY_NOT_ELIGIBLE']);
+    expect(r.reasons[0]!.evidence).toMatchObject({ contract_id: 'GPO-7', facility_id: 'FAC-2' });
+    expect(codes(invoiceOf([gloves()]), lookup)).toEqual([]);
   });
 
   it('sums two invoice lines billing one PO line against its receipt', () => {
