@@ -180,8 +180,12 @@ describe.each(engines('jobs'))('batches on $name with the in-process queue', ({ 
     invoices[4] = { ...(invoices[4] as object), invoice_id: 'bad-1' };
     const res = await post({ invoices });
     expect(res).toBeProblem(400, 'TRIAGE_INPUT_INVALID');
-    expect(res.json().errors.map((e: { path: string }) => e.path)).toEqual(['/invoices/3/total_cents']);
-    // Schema errors first; rule errors (duplicate ids within the batch) once the schema passes.
+    // Every bad invoice is named: the schema fault of item 3 and the rule fault (an invoice_id
+    // repeated within the batch) of item 4 in one answer.
+    expect(res.json().errors.map((e: { path: string }) => e.path)).toEqual([
+      '/invoices/3/total_cents',
+      '/invoices/4/invoice_id',
+    ]);
     invoices[3] = { ...(invoices[3] as object), total_cents: 1250 };
     const dup = await post({ invoices });
     expect(dup.json().errors).toEqual([
