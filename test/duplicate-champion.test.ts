@@ -15,6 +15,7 @@ import { extractInvoiceFeatures } from '../features/invoice-features.js';
 import { comparePair, pairSideOfInvoice } from '../features/pair.js';
 import type { ModelCard } from '../models/card.js';
 import { predictProbability, type TrainedModelSpec } from '../models/spec.js';
+import { ambulanceInvoice } from './fixtures.js';
 
 const dir = join(shippedModelsDir(), 'duplicate');
 const version = (JSON.parse(readFileSync(join(dir, 'aliases.json'), 'utf8')) as { champion: string })
@@ -22,40 +23,8 @@ const version = (JSON.parse(readFileSync(join(dir, 'aliases.json'), 'utf8')) as 
 const spec = JSON.parse(readFileSync(join(dir, version, 'spec.json'), 'utf8')) as TrainedModelSpec;
 const card = JSON.parse(readFileSync(join(dir, version, 'card.json'), 'utf8')) as ModelCard;
 
-/**
- * A clean invoice (codes billed under their CMS descriptors at usual quantities), so that only
- * the duplicate check can keep it from auto-approval.
- */
-const original: Invoice = {
-  invoice_id: 'orig',
-  vendor: { id: 'V-300042', name: 'Heritage Ambulance Service Co.', tax_id: '97-2456213' },
-  invoice_number: 'HAS-2024-00027',
-  invoice_date: '2024-07-01',
-  due_date: '2024-08-15',
-  currency: 'USD',
-  total_cents: 54_217,
-  document_type: 'invoice',
-  lines: [
-    {
-      line_number: 1,
-      description: 'Ambulance service, basic life support, non-emergency transport',
-      code: { system: 'HCPCS', value: 'A0428' },
-      quantity: 1,
-      unit_price_cents: 46_411,
-      amount_cents: 46_411,
-      service_date: '2024-06-28',
-    },
-    {
-      line_number: 2,
-      description: 'Ground mileage, per statute mile',
-      code: { system: 'HCPCS', value: 'A0425' },
-      quantity: 6,
-      unit_price_cents: 1_301,
-      amount_cents: 7_806,
-      service_date: '2024-06-28',
-    },
-  ],
-};
+/** A clean invoice, so that only the duplicate check can keep it from auto-approval. */
+const original: Invoice = ambulanceInvoice({ invoice_id: 'orig' });
 /** The resubmission: same vendor and number, one day later, total and last line 5 cents higher. */
 const resubmitted: Invoice = {
   ...original,

@@ -15,45 +15,12 @@ import { pairSideOfInvoice } from '../features/pair.js';
 import { assessDuplicates } from '../inference/duplicate-detector.js';
 import type { DuplicatePairScorer, PairScore } from '../inference/scorers.js';
 import type { ModelCard } from '../models/card.js';
-import { candidateOf, engines } from './fixtures.js';
+import { ambulanceInvoice, candidateOf, engines } from './fixtures.js';
 
 const dir = join(shippedModelsDir(), 'duplicate');
 const version = (JSON.parse(readFileSync(join(dir, 'aliases.json'), 'utf8')) as { champion: string })
   .champion;
 const card = JSON.parse(readFileSync(join(dir, version, 'card.json'), 'utf8')) as ModelCard;
-
-/** A clean two-line ambulance invoice (codes billed under their CMS descriptors). */
-const ambulance = (over: Partial<Invoice>): Invoice => ({
-  invoice_id: 'a1',
-  vendor: { id: 'V-300042', name: 'Heritage Ambulance Service Co.', tax_id: '97-2456213' },
-  invoice_number: 'HAS-2024-00027',
-  invoice_date: '2024-07-01',
-  due_date: '2024-08-15',
-  currency: 'USD',
-  total_cents: 54_217,
-  document_type: 'invoice',
-  lines: [
-    {
-      line_number: 1,
-      description: 'Ambulance service, basic life support, non-emergency transport',
-      code: { system: 'HCPCS', value: 'A0428' },
-      quantity: 1,
-      unit_price_cents: 46_411,
-      amount_cents: 46_411,
-      service_date: '2024-06-28',
-    },
-    {
-      line_number: 2,
-      description: 'Ground mileage, per statute mile',
-      code: { system: 'HCPCS', value: 'A0425' },
-      quantity: 6,
-      unit_price_cents: 1_301,
-      amount_cents: 7_806,
-      service_date: '2024-06-28',
-    },
-  ],
-  ...over,
-});
 
 /** An unrelated vendor's invoice (other id, tax id, name, amount and lines) under a given number. */
 const unrelated = (id: string, invoiceNumber: string): Invoice => ({
@@ -90,7 +57,7 @@ describe('look-alikes through the served pipeline (duplicate champion)', () => {
   });
 
   it('an O/0-swapped number at an unrelated vendor never scores above the same number there', async () => {
-    const original = ambulance({ invoice_id: 'orig' });
+    const original = ambulanceInvoice({ invoice_id: 'orig' });
     // the same earlier invoice in two tenants; the later one prints the number exactly, or with
     // one 0 read as O
     await w.scoring.score(original, 'o0-exact');
@@ -104,7 +71,7 @@ describe('look-alikes through the served pipeline (duplicate champion)', () => {
     }
     // the same swap at the same vendor is still a suspected duplicate of the original
     const rekeyed = await w.scoring.score(
-      ambulance({ invoice_id: 'again', invoice_number: 'HAS-2024-O0027' }),
+      ambulanceInvoice({ invoice_id: 'again', invoice_number: 'HAS-2024-O0027' }),
       'o0-swap',
     );
     expect(['REVIEW', 'HOLD']).toContain(rekeyed.decision.decision);
@@ -112,12 +79,12 @@ describe('look-alikes through the served pipeline (duplicate champion)', () => {
   });
 
   it('"Bank of the West" and "Bank of the East" are two vendors, not a vendor variant', async () => {
-    const west = ambulance({
+    const west = ambulanceInvoice({
       invoice_id: 'bw',
       vendor: { id: 'V-BW', name: 'Bank of the West' },
       invoice_number: 'BW-88120',
     });
-    const east = ambulance({
+    const east = ambulanceInvoice({
       invoice_id: 'be',
       vendor: { id: 'V-BE', name: 'Bank of the East' },
       invoice_number: 'BE-40317',
@@ -136,12 +103,12 @@ describe('look-alikes through the served pipeline (duplicate champion)', () => {
 
   it('monthly invoices printing one contract reference with consecutive service periods are four bills', async () => {
     const month = (m: number): Invoice =>
-      ambulance({
+      ambulanceInvoice({
         invoice_id: `month-${m}`,
         invoice_number: 'CONTRACT-4471',
         invoice_date: `2024-0${m}-28`,
         service_period: { start: `2024-0${m}-01`, end: `2024-0${m}-28` },
-        lines: ambulance({}).lines.map((l) => ({ ...l, service_date: `2024-0${m}-15` })),
+        lines: ambulanceInvoice({}).lines.map((l) => ({ ...l, service_date: `2024-0${m}-15` })),
       });
     const decisions = [];
     for (const m of [1, 2, 3, 4]) decisions.push((await w.scoring.score(month(m), 'rhythm')).decision);
@@ -169,7 +136,7 @@ describe('vendor identity weighed consistently, whatever the pair scorer', () =>
         rule: null,
       }),
     };
-    const earlier = ambulance({ invoice_id: 'orig' });
+    const earlier = ambulanceInvoice({ invoice_id: 'orig' });
     const assess = (inv: Invoice) =>
       assessDuplicates(
         inv,
@@ -183,7 +150,9 @@ describe('vendor identity weighed consistently, whatever the pair scorer', () =>
     expect(swapped.scored[0]!.score).toBe(0.01);
     expect(swapped.scored[0]!.invoiceNumberNeutralised).toBe(true);
     // at the same vendor the number's agreement is evidence as scored
-    const sameVendor = await assess(ambulance({ invoice_id: 'again', invoice_number: 'HAS-2024-O0027' }));
+    const sameVendor = await assess(
+      ambulanceInvoice({ invoice_id: 'again', invoice_number: 'HAS-2024-O0027' }),
+    );
     expect(sameVendor.scored[0]!.score).toBe(0.7);
     expect(sameVendor.scored[0]!.invoiceNumberNeutralised).toBeUndefined();
   });

@@ -131,3 +131,42 @@ export function candidateOf(inv: Invoice, over: Partial<CandidateInvoice> = {}):
     ...over,
   };
 }
+
+/**
+ * A clean two-line ambulance invoice (A0428 and A0425 billed under their CMS descriptors at
+ * usual quantities; 54,217 cents), so that only the duplicate check can keep it from
+ * auto-approval. Used by the duplicate champion's tests.
+ */
+export function ambulanceInvoice(over: Partial<Invoice> = {}): Invoice {
+  return {
+    invoice_id: 'a1',
+    vendor: { id: 'V-300042', name: 'Heritage Ambulance Service Co.', tax_id: '97-2456213' },
+    invoice_number: 'HAS-2024-00027',
+    invoice_date: '2024-07-01',
+    due_date: '2024-08-15',
+    currency: 'USD',
+    total_cents: 54_217,
+    document_type: 'invoice',
+    lines: [
+      {
+        line_number: 1,
+        description: 'Ambulance service, basic life support, non-emergency transport',
+        code: { system: 'HCPCS', value: 'A0428' },
+        quantity: 1,
+        unit_price_cents: 46_411,
+        amount_cents: 46_411,
+        service_date: '2024-06-28',
+      },
+      {
+        line_number: 2,
+        description: 'Ground mileage, per statute mile',
+        code: { system: 'HCPCS', value: 'A0425' },
+        quantity: 6,
+        unit_price_cents: 1_301,
+        amount_cents: 7_806,
+        service_date: '2024-06-28',
+      },
+    ],
+    ...over,
+  };
+}

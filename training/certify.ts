@@ -43,7 +43,7 @@ import { DUPLICATE_SCORE_CODES } from '../inference/explain.js';
 import { routeWithFiring, type RoutingPolicy } from '../inference/policy.js';
 import { keyUniform } from './rng.js';
 import { clusterCounts, designEffect, groupedRiskPValue } from './grouped-risk.js';
-import { APPROVE_NOTHING, designGrid, HOLD_NOTHING, type LttResult, type LttStep } from './thresholds.js';
+import { designGrid, fixedSequence, type LttResult } from './thresholds.js';
 
 /** One scored calibration invoice. */
 export interface CertifyRow {
@@ -214,15 +214,10 @@ export function stratifiedLtt(
   delta: number,
   grid: readonly number[],
 ): LttResult {
-  for (let j = 1; j < grid.length; j++)
-    if (!(side === 'approve' ? grid[j]! > grid[j - 1]! : grid[j]! < grid[j - 1]!))
-      throw new RangeError('grid must be strictly ordered safest first');
   const names = [...new Set(strata)];
-  const steps: LttStep[] = [];
-  let best: LttStep | undefined;
-  for (const t of grid) {
+  const errors = labels.map((y) => (side === 'approve' ? y === 1 : y === 0));
+  return fixedSequence(side, delta, grid, scores.length, (t) => {
     const selected = scores.map((x) => (side === 'approve' ? x <= t : x >= t));
-    const errors = labels.map((y) => (side === 'approve' ? y === 1 : y === 0));
     let pValue = 0;
     let deff = 1;
     for (const name of names) {
@@ -237,28 +232,8 @@ export function stratifiedLtt(
     }
     const n = selected.filter(Boolean).length;
     const e = selected.filter((x, i) => x && errors[i]).length;
-    const step: LttStep = { threshold: t, selected: n, errors: e, pValue, rejected: pValue <= delta, deff };
-    steps.push(step);
-    if (!step.rejected) break;
-    best = step;
-  }
-  if (!best)
-    return {
-      threshold: side === 'approve' ? APPROVE_NOTHING : HOLD_NOTHING,
-      feasible: false,
-      selected: 0,
-      errors: 0,
-      coverage: 0,
-      steps,
-    };
-  return {
-    threshold: best.threshold,
-    feasible: true,
-    selected: best.selected,
-    errors: best.errors,
-    coverage: scores.length ? best.selected / scores.length : 0,
-    steps,
-  };
+    return { selected: n, errors: e, pValue, deff };
+  });
 }
 
 /**

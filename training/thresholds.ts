@@ -189,32 +189,62 @@ export function learnThenTest(input: LttInput): LttResult {
   const { scores, labels, side, alpha, delta, grid } = input;
   checkLevels(alpha, delta);
   if (scores.length !== labels.length) throw new RangeError('one label per score');
+  if (input.groups && input.groups.length !== scores.length) throw new RangeError('one group per score');
+  return fixedSequence(side, delta, grid, scores.length, (t) => {
+    const [selected, errors] = sideCounts(scores, labels, side, t);
+    if (!input.groups) return { selected, errors, pValue: riskPValue(errors, selected, alpha, input.pValue) };
+    const clusters = clusterCounts(
+      Array.from(scores, (s) => (side === 'approve' ? s <= t : s >= t)),
+      Array.from(labels, (y) => (side === 'approve' ? y === 1 : y === 0)),
+      input.groups,
+    );
+    return {
+      selected,
+      errors,
+      pValue: groupedRiskPValue(clusters, alpha),
+      deff: designEffect(clusters).deff,
+    };
+  });
+}
+
+/** One candidate's test in {@link fixedSequence}: counts on the selected side and the p-value. */
+export type LttTest = Omit<LttStep, 'threshold' | 'rejected'>;
+
+/**
+ * The fixed-sequence walk of Learn-then-Test shared by every variant: tests `grid` (safest
+ * first) with `test` until the first candidate whose p-value exceeds `delta`, and returns the
+ * last rejected one (or the select-nothing sentinel). `n` is the number of scored invoices
+ * (for the coverage).
+ * @throws RangeError when the grid is not strictly ordered safest first.
+ */
+export function fixedSequence(
+  side: ThresholdSide,
+  delta: number,
+  grid: readonly number[],
+  n: number,
+  test: (t: number) => LttTest,
+): LttResult {
   for (let j = 1; j < grid.length; j++) {
     const ok = side === 'approve' ? grid[j]! > grid[j - 1]! : grid[j]! < grid[j - 1]!;
     if (!ok) throw new RangeError('grid must be strictly ordered safest first');
   }
   const steps: LttStep[] = [];
   let best: LttStep | undefined;
-  if (input.groups && input.groups.length !== scores.length) throw new RangeError('one group per score');
   for (const t of grid) {
-    const [selected, errors] = sideCounts(scores, labels, side, t);
-    let pValue: number;
-    let deff: number | undefined;
-    if (input.groups) {
-      const clusters = clusterCounts(
-        Array.from(scores, (s) => (side === 'approve' ? s <= t : s >= t)),
-        Array.from(labels, (y) => (side === 'approve' ? y === 1 : y === 0)),
-        input.groups,
-      );
-      pValue = groupedRiskPValue(clusters, alpha);
-      deff = designEffect(clusters).deff;
-    } else pValue = riskPValue(errors, selected, alpha, input.pValue);
+    const { selected, errors, pValue, deff } = test(t);
     const rejected = pValue <= delta;
-    steps.push({ threshold: t, selected, errors, pValue, rejected, ...(deff !== undefined ? { deff } : {}) });
-    if (!rejected) break;
-    best = steps[steps.length - 1];
+    const step: LttStep = {
+      threshold: t,
+      selected,
+      errors,
+      pValue,
+      rejected,
+      ...(deff !== undefined ? { deff } : {}),
+    };
+    steps.push(step);
+    if (!step.rejected) break;
+    best = step;
   }
-  const n = scores.length;
   if (!best) {
     return {
       threshold: side === 'approve' ? APPROVE_NOTHING : HOLD_NOTHING,
