@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadConfig } from './config.js';
 import { parseCsv, parseJsonl } from './invoice-file.js';
-import { createKey, renderSummary, scoreFile } from './cli.js';
+import { createKey, renderSummary, scoreFile, serviceStore } from './cli.js';
 import { isTriageError } from '../core/errors.js';
 import { validateInvoice } from '../core/validate.js';
 import { makeInvoice } from '../test/fixtures.js';
@@ -188,6 +188,40 @@ describe('keys and audit commands', () => {
       (e: unknown) => isTriageError(e, 'TRIAGE_REQUEST_INVALID') && e.errors[0]!.path === '--role',
     );
   }, 180_000);
+
+  it('refuses, without a stack trace, a store held by another process (the running server)', async () => {
+    const dataDir = join(mkdtempSync(join(tmpdir(), 'triage-cli-held-')), 'pglite');
+    const server = await openPglite(dataDir);
+    try {
+      const r = run(['keys', 'create', '--tenant', 'acme', '--role', 'reviewer', '--data-dir', dataDir]);
+      expect(r.status).toBe(2);
+      expect(r.stdout).toBe('');
+      expect(r.stderr).toContain(
+        `TRIAGE_STORE_UNAVAILABLE: the embedded store ${dataDir} is in use by another process`,
+      );
+      expect(r.stderr).toContain('--database-url');
+      expect(r.stderr).not.toMatch(/^\s+at /m);
+    } finally {
+      await server.close();
+    }
+    const after = run(['keys', 'create', '--tenant', 'acme', '--role', 'reviewer', '--data-dir', dataDir]);
+    expect(after.status, after.stderr).toBe(0);
+  }, 180_000);
+
+  it('takes the schema of --database-url from --schema, else DATABASE_SCHEMA', () => {
+    const url = 'postgres://u@h/db';
+    expect(serviceStore({ databaseUrl: url }, { DATABASE_SCHEMA: 'tenant_a' })).toEqual({
+      engine: 'postgres',
+      connectionString: url,
+      schema: 'tenant_a',
+    });
+    expect(serviceStore({ databaseUrl: url, schema: 'other' }, { DATABASE_SCHEMA: 'tenant_a' })).toEqual({
+      engine: 'postgres',
+      connectionString: url,
+      schema: 'other',
+    });
+    expect(serviceStore({ databaseUrl: url }, {})).toEqual({ engine: 'postgres', connectionString: url });
+  });
 
   it('refuses a numeric option that is not a positive integer with a usage error (exit 2) naming it', () => {
     const dir = mkdtempSync(join(tmpdir(), 'triage-cli-args-'));

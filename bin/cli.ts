@@ -219,16 +219,21 @@ export async function verifyAuditLog(store: StoreConfig, tenant?: string): Promi
   }
 }
 
-interface StoreFlags {
+/** The store flags of key/audit commands (`--data-dir`, `--database-url`, `--schema`). */
+export interface StoreFlags {
   dataDir?: string;
   databaseUrl?: string;
   schema?: string;
 }
 
-/** The store of key/audit commands: flags first, else the server's configuration (env). */
-function serviceStore(o: StoreFlags): StoreConfig {
+/**
+ * The store of key/audit commands: flags first, else the server's configuration (env). With
+ * `--database-url`, the schema is `--schema`, else `DATABASE_SCHEMA`, else the default (public).
+ */
+export function serviceStore(o: StoreFlags, env: NodeJS.ProcessEnv = process.env): StoreConfig {
+  const schema = o.schema ?? env.DATABASE_SCHEMA;
   if (o.databaseUrl)
-    return { engine: 'postgres', connectionString: o.databaseUrl, ...(o.schema ? { schema: o.schema } : {}) };
+    return { engine: 'postgres', connectionString: o.databaseUrl, ...(schema ? { schema } : {}) };
   if (o.dataDir) return { engine: 'pglite', dataDir: resolve(o.dataDir) };
   return loadConfig().store;
 }

@@ -55,19 +55,26 @@ export interface LockOptions {
 /** Wait between two attempts to take a held lock, ms. */
 const RETRY_MS = 50;
 
+/** A cross-process lock taken by {@link acquireFileLock}. */
+export interface HeldLock {
+  /** Throws when the lock was lost meanwhile (its refresh failed, or another process broke it as stale). */
+  assertHeld(): void;
+  /** Removes the lock (nothing to do when it was lost); call once. */
+  release(): Promise<void>;
+}
+
 /**
- * Runs `fn` holding the cross-process lock `lockPath` (a directory created and refreshed by
- * proper-lockfile, removed afterwards). `fn` receives `assertHeld`, to call before each step
- * that must not happen without the lock (a rename into place): it throws when the lock was
- * lost meanwhile (its refresh failed, or another process broke it as stale).
- * @throws TriageError `TRIAGE_MODEL_REGISTRY_BUSY` when the lock is not obtained within
- *   `timeoutMs`, or when `assertHeld` finds it lost.
+ * Takes the cross-process lock `lockPath` (a directory created and then refreshed by
+ * proper-lockfile every `staleMs / 2` until released; removed at process exit too).
+ * @param busy builds the error thrown when the lock is held by another live holder after
+ *   `timeoutMs` (0: fail at once), or when `assertHeld` finds the lock lost (`lost` set).
+ * @throws the error of `busy`; the file-system error when the lock cannot be created.
  */
-export async function withFileLock<T>(
+export async function acquireFileLock(
   lockPath: string,
-  fn: (assertHeld: () => void) => Promise<T>,
+  busy: (cause: Error, lost: boolean) => Error,
   o: LockOptions = {},
-): Promise<T> {
+): Promise<HeldLock> {
   const timeoutMs = o.timeoutMs ?? 10_000;
   let lost: Error | null = null;
   let release: () => Promise<void>;
@@ -88,29 +95,46 @@ export async function withFileLock<T>(
     });
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code !== 'ELOCKED') throw e;
-    throw new TriageError(
-      'TRIAGE_MODEL_REGISTRY_BUSY',
-      `Registry lock ${lockPath} is held by another writer`,
-      [],
-      {
-        cause: e,
-      },
-    );
+    throw busy(e as Error, false);
   }
-  const assertHeld = (): void => {
-    if (lost)
-      throw new TriageError(
-        'TRIAGE_MODEL_REGISTRY_BUSY',
-        `Registry lock ${lockPath} was lost: ${lost.message}`,
-        [],
-        {
-          cause: lost,
-        },
-      );
+  return {
+    assertHeld: () => {
+      if (lost) throw busy(lost, true);
+    },
+    release: async () => {
+      if (!lost) await release();
+    },
   };
+}
+
+/**
+ * Runs `fn` holding the cross-process lock `lockPath` (see {@link acquireFileLock}). `fn`
+ * receives `assertHeld`, to call before each step that must not happen without the lock (a
+ * rename into place): it throws when the lock was lost meanwhile.
+ * @throws TriageError `TRIAGE_MODEL_REGISTRY_BUSY` when the lock is not obtained within
+ *   `timeoutMs`, or when `assertHeld` finds it lost.
+ */
+export async function withFileLock<T>(
+  lockPath: string,
+  fn: (assertHeld: () => void) => Promise<T>,
+  o: LockOptions = {},
+): Promise<T> {
+  const lock = await acquireFileLock(
+    lockPath,
+    (cause, lost) =>
+      new TriageError(
+        'TRIAGE_MODEL_REGISTRY_BUSY',
+        lost
+          ? `Registry lock ${lockPath} was lost: ${cause.message}`
+          : `Registry lock ${lockPath} is held by another writer`,
+        [],
+        { cause },
+      ),
+    o,
+  );
   try {
-    return await fn(assertHeld);
+    return await fn(() => lock.assertHeld());
   } finally {
-    if (!lost) await release();
+    await lock.release();
   }
 }

@@ -9,6 +9,14 @@
 # certified-policy.certification.json in the current directory. Scoring is about 0.05 s of CPU
 # per invoice (12,300 invoices plus the procurement cases' earlier invoices).
 set -euo pipefail
+usage() {
+  echo "usage: npm run certify:policy [-- WORKDIR [extra npm run certify options]]"
+  echo "  WORKDIR  where the generated benchmarks are kept (default: data); extra options go to npm run certify"
+}
+case ${1:-} in
+  -h | --help) usage; exit 0 ;;
+  -*) echo "certify-policy: unknown option $1 (WORKDIR comes first)" >&2; usage >&2; exit 2 ;;
+esac
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 work=${1:-data}
 shift || true

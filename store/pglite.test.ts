@@ -1,4 +1,8 @@
+import { existsSync, mkdirSync, mkdtempSync, utimesSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { isTriageError } from '../core/errors.js';
 import { loadMigrations, openDatabase } from './index.js';
 
 describe('in-memory PGlite databases (copies of one migrated template)', () => {
@@ -26,4 +30,47 @@ describe('in-memory PGlite databases (copies of one migrated template)', () => {
       await b.close();
     }
   });
+});
+
+describe('on-disk PGlite databases (one opener at a time)', () => {
+  it('refuses a second open of a held data directory at once, and opens it again after close', async () => {
+    const dir = join(mkdtempSync(join(tmpdir(), 'triage-pglite-lock-')), 'pglite');
+    const first = await openDatabase({ engine: 'pglite', dataDir: dir });
+    try {
+      await first.exec(`INSERT INTO policies (tenant_id, version, label, document, sha256, created_at)
+        VALUES ('t', 2, 'p@2', '{}', 'x', now())`);
+      const t0 = Date.now();
+      const second = openDatabase({ engine: 'pglite', dataDir: dir });
+      await expect(second).rejects.toSatisfy(
+        (e: unknown) =>
+          isTriageError(e, 'TRIAGE_STORE_UNAVAILABLE') &&
+          e.message.includes(dir) &&
+          e.message.includes('in use by another process'),
+      );
+      expect(Date.now() - t0).toBeLessThan(2_000);
+      expect(existsSync(`${dir}.lock`)).toBe(true);
+    } finally {
+      await first.close();
+    }
+    expect(existsSync(`${dir}.lock`)).toBe(false);
+    const again = await openDatabase({ engine: 'pglite', dataDir: dir });
+    try {
+      expect(await again.query('SELECT tenant_id FROM policies')).toEqual([{ tenant_id: 't' }]);
+    } finally {
+      await again.close();
+    }
+  }, 120_000);
+
+  it('breaks the stale lock of a crashed process', async () => {
+    const dir = join(mkdtempSync(join(tmpdir(), 'triage-pglite-stale-')), 'pglite');
+    mkdirSync(`${dir}.lock`, { recursive: true });
+    const old = new Date(Date.now() - 120_000);
+    utimesSync(`${dir}.lock`, old, old);
+    const db = await openDatabase({ engine: 'pglite', dataDir: dir });
+    try {
+      expect(await db.query('SELECT 1 AS one')).toEqual([{ one: 1 }]);
+    } finally {
+      await db.close();
+    }
+  }, 120_000);
 });

@@ -3,8 +3,11 @@
  * in a directory (default `./data/pglite`) or in memory. Used when no `DATABASE_URL` is set.
  */
 import { mkdirSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { PGlite, type Transaction } from '@electric-sql/pglite';
 import { vector } from '@electric-sql/pglite-pgvector';
+import { TriageError } from '../core/errors.js';
+import { acquireFileLock } from '../models/atomic-fs.js';
 import { lockForTransaction } from './locks.js';
 import type { SqlDatabase, SqlExecutor, TransactionOptions } from './sql.js';
 
@@ -26,7 +29,7 @@ export function isInMemory(dataDir: string | undefined): boolean {
   return dataDir === undefined || dataDir.startsWith('memory://');
 }
 
-async function asDatabase(pg: PGlite): Promise<SqlDatabase> {
+async function asDatabase(pg: PGlite, onClose?: () => Promise<void>): Promise<SqlDatabase> {
   // As store/postgres.ts: iterative HNSW scans for the tenant-filtered candidate search.
   await pg.exec('SET hnsw.iterative_scan = strict_order');
   const base = wrap(pg);
@@ -40,18 +43,53 @@ async function asDatabase(pg: PGlite): Promise<SqlDatabase> {
         await lockForTransaction(t, o.lockKeys ?? []);
         return fn(t);
       }),
-    close: () => pg.close(),
+    close: async () => {
+      try {
+        await pg.close();
+      } finally {
+        await onClose?.();
+      }
+    },
   };
 }
 
 /**
- * Opens (creating if needed) a PGlite database with pgvector.
+ * A directory's data files are used by one process at a time (PGlite has no locking of its
+ * own: two writers corrupt them), so a lock older than this belongs to a crashed process, ms.
+ * The holder refreshes it every half of this.
+ */
+const DATA_DIR_LOCK_STALE_MS = 30_000;
+
+/**
+ * Opens (creating if needed) a PGlite database with pgvector. An on-disk database is locked
+ * against other openers (the lock directory `<dataDir>.lock`, beside it) until closed.
  * @param dataDir directory for the data files, or `memory://` / undefined for an in-memory database.
+ * @throws TriageError `TRIAGE_STORE_UNAVAILABLE` at once when another open store (this process
+ *   or another, e.g. the running server) holds `dataDir`.
  */
 export async function openPglite(dataDir?: string): Promise<SqlDatabase> {
-  const inMemory = isInMemory(dataDir);
-  if (!inMemory) mkdirSync(dataDir!, { recursive: true });
-  return asDatabase(await PGlite.create(inMemory ? undefined : dataDir, { extensions: { vector } }));
+  if (isInMemory(dataDir)) return asDatabase(await PGlite.create(undefined, { extensions: { vector } }));
+  const dir = resolve(dataDir!);
+  mkdirSync(dir, { recursive: true });
+  const lock = await acquireFileLock(
+    `${dir}.lock`,
+    (cause, lost) =>
+      new TriageError(
+        'TRIAGE_STORE_UNAVAILABLE',
+        lost
+          ? `the lock on the embedded store ${dir} was lost: ${cause.message}`
+          : `the embedded store ${dir} is in use by another process (a running server?): stop it, or use PostgreSQL (--database-url / DATABASE_URL)`,
+        [],
+        { cause },
+      ),
+    { timeoutMs: 0, staleMs: DATA_DIR_LOCK_STALE_MS },
+  );
+  try {
+    return await asDatabase(await PGlite.create(dir, { extensions: { vector } }), () => lock.release());
+  } catch (e) {
+    await lock.release();
+    throw e;
+  }
 }
 
 /** This process's migrated in-memory database, as an uncompressed data-directory tarball. */
