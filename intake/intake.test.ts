@@ -440,6 +440,16 @@ describe('FHIR R4 Invoice golden mapping', () => {
     expect((await refusal('fhir-r4', JSON.stringify(bundle)))[0]!.path).toBe(
       '/entry/1/resource/resourceType',
     );
+    const patient = { resource: { resourceType: 'Patient' } };
+    const several = {
+      resourceType: 'Bundle',
+      entry: [0, 1, 2, 3, 4, 5, 6, 7].map((i) => (i % 2 === 1 && i > 1 ? patient : { resource: fhir })),
+    };
+    expect((await refusal('fhir-r4', JSON.stringify(several))).map((e) => e.path)).toEqual([
+      '/entry/3/resource/resourceType',
+      '/entry/5/resource/resourceType',
+      '/entry/7/resource/resourceType',
+    ]);
     const badSystem = structuredClone(fhir);
     badSystem.lineItem[0]!.chargeItemCodeableConcept.coding[0]!.system = 'urn:nope';
     expect((await refusal('fhir-r4', JSON.stringify(badSystem)))[0]!.path).toBe(
