@@ -65,6 +65,9 @@ class Reader {
     const m = this.object(v, path);
     const value = this.number(m.value, `${path}/value`);
     if (value === undefined) this.fail(`${path}/value`, 'is required');
+    // Amounts are integer cents: a digit below the cent would be rounded away silently.
+    if (/\.\d{2}\d*[1-9]/.test(String(value)) || /e-/i.test(String(value)))
+      this.fail(`${path}/value`, 'has a fraction of a cent (amounts are whole cents)');
     let cents: number;
     try {
       cents = parseAmount(String(value), { decimalSeparator: '.' }).cents;

@@ -455,6 +455,13 @@ describe('FHIR R4 Invoice golden mapping', () => {
     expect((await refusal('fhir-r4', JSON.stringify(badSystem)))[0]!.path).toBe(
       '/lineItem/0/chargeItemCodeableConcept/coding/0/system',
     );
+    const subCent = JSON.stringify(fhir).replace('"value":37.5', '"value":0.001');
+    expect(await refusal('fhir-r4', subCent)).toEqual([
+      {
+        path: '/lineItem/0/priceComponent/0/amount/value',
+        message: expect.stringContaining('fraction of a cent'),
+      },
+    ]);
     const badMoney = JSON.stringify(fhir).replace('"value":37.5', '"value":"37,5"');
     expect((await refusal('fhir-r4', badMoney))[0]!.path).toBe('/lineItem/0/priceComponent/0/amount/value');
   });
