@@ -357,6 +357,13 @@ describe('UBL 2.1 golden mapping (element by element)', () => {
     expect((await refusal('ubl-2.1', ublDoc().replace('>1.234,56<', '>12x<')))[0]!.path).toBe(
       '/Invoice/cac:InvoiceLine[2]/cbc:LineExtensionAmount',
     );
+    const usd = ublDoc().replace('>EUR</cbc:DocumentCurrencyCode>', '>USD</cbc:DocumentCurrencyCode>');
+    expect(await refusal('ubl-2.1', usd)).toEqual([
+      {
+        path: expect.stringContaining('cbc:TaxInclusiveAmount'),
+        message: 'has currencyID EUR, not the document currency USD',
+      },
+    ]);
     expect((await refusal('ubl-2.1', '<Order xmlns="urn:x"/>'))[0]!.path).toBe('/Order');
     expect((await refusal('ubl-2.1', `<Invoice ${UBL_NS}>${'<a>'.repeat(40)}`))[0]!.message).toContain(
       'deeper',
