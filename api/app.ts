@@ -32,7 +32,7 @@ import { reviewRoutes } from './routes/reviews.js';
 import { worklistRoutes } from './routes/worklist.js';
 import { policyRoutes } from './routes/policy.js';
 import { vendorRoutes } from './routes/vendors.js';
-import { historyRoutes } from './routes/history.js';
+import { historyRoutes, withHistoryBody } from './routes/history.js';
 import { modelRoutes, type ModelsApiDeps } from './routes/models.js';
 import { jobRoutes } from './routes/jobs.js';
 import { oipRoutes } from './routes/oip.js';
@@ -203,7 +203,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       security: [{ bearer: [] }, { apiKey: [] }],
     },
     transformObject: (d) =>
-      'openapiObject' in d ? withDocumentMediaTypes(d.openapiObject) : d.swaggerObject,
+      'openapiObject' in d ? withHistoryBody(withDocumentMediaTypes(d.openapiObject)) : d.swaggerObject,
   });
   await app.register(swaggerUi, { routePrefix: '/docs' });
   const metrics = deps.metrics ?? createMetrics();
