@@ -8,7 +8,7 @@ import { randomUUID } from 'node:crypto';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyReply } from 'fastify';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
-import { TypeBoxValidatorCompiler, type TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { TriageError } from '../core/errors.js';
 import type { ScoringService } from '../inference/pipeline.js';
 import type { TriageRepository } from '../store/repository.js';
@@ -16,7 +16,7 @@ import type { CertifiedBound } from '../store/kpis.js';
 import { installAdmission, type AdmissionOptions } from './admission.js';
 import { cachedKeyVerifier, installAuth } from './auth.js';
 import { installBodyParsers } from './body/index.js';
-import { installInputGuards } from './input.js';
+import { installInputGuards, validatorCompiler } from './input.js';
 import { installDocumentParsers, withDocumentMediaTypes } from './content-types.js';
 import { problemOf, toTriageError } from './problem.js';
 import { clientErrorHandler, registerRateLimit, timeoutOptions, type RateLimits } from './limits.js';
@@ -32,7 +32,7 @@ import { reviewRoutes } from './routes/reviews.js';
 import { worklistRoutes } from './routes/worklist.js';
 import { policyRoutes } from './routes/policy.js';
 import { vendorRoutes } from './routes/vendors.js';
-import { historyRoutes } from './routes/history.js';
+import { historyRoutes, withHistoryBody } from './routes/history.js';
 import { modelRoutes, type ModelsApiDeps } from './routes/models.js';
 import { jobRoutes } from './routes/jobs.js';
 import { oipRoutes } from './routes/oip.js';
@@ -132,7 +132,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
         .send(problemOf(te, String(req.id)));
     },
   }).withTypeProvider<TypeBoxTypeProvider>();
-  app.setValidatorCompiler(TypeBoxValidatorCompiler);
+  app.setValidatorCompiler(validatorCompiler);
   // The media types of api/body/ (JSON) and, on the scoring and batch routes, the intake
   // documents of api/content-types.ts: others (text/plain included) are refused with 415.
   installBodyParsers(app);
@@ -203,7 +203,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       security: [{ bearer: [] }, { apiKey: [] }],
     },
     transformObject: (d) =>
-      'openapiObject' in d ? withDocumentMediaTypes(d.openapiObject) : d.swaggerObject,
+      'openapiObject' in d ? withHistoryBody(withDocumentMediaTypes(d.openapiObject)) : d.swaggerObject,
   });
   await app.register(swaggerUi, { routePrefix: '/docs' });
   const metrics = deps.metrics ?? createMetrics();

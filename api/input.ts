@@ -4,9 +4,13 @@
  * a `preValidation` hook refuses text PostgreSQL cannot store (NUL characters, unpaired
  *   surrogates) in the body, the path parameters and the query string, naming the field as
  *   schema errors do (`/name`, `/params/vendor_id`, `/querystring/subject_id`), before any
- *   store access.
+ *   store access;
+ * - {@link validatorCompiler} refuses a query string or path number that TypeBox's conversion
+ *   would silently truncate (`after=1.5` read as 1).
  */
-import type { FastifyInstance } from 'fastify';
+import { TypeBoxValidatorCompiler } from '@fastify/type-provider-typebox';
+import type { FastifyInstance, FastifySchemaCompiler, FastifySchemaValidationError } from 'fastify';
+import type { TSchema } from 'typebox';
 import { TriageError, type FieldError } from '../core/errors.js';
 import { checkStrings } from '../core/validate.js';
 import { BODY_INVALID } from './problem.js';
@@ -34,4 +38,42 @@ export function installInputGuards(app: FastifyInstance): void {
       errors,
     );
   });
+}
+
+/**
+ * The TypeBox validator compiler of `@fastify/type-provider-typebox`, except that a query-string,
+ * path or header value whose conversion changed the number it spells (`"1.5"` converted to the
+ * integer 1) is an error at that property ("must be an integer"), not a silent truncation.
+ */
+export const validatorCompiler: FastifySchemaCompiler<TSchema> = (route) => {
+  const inner = TypeBoxValidatorCompiler(route) as (value: unknown) => ValidationResult;
+  if (route.httpPart === 'body') return inner;
+  return (value: unknown): ValidationResult => {
+    // A copy: the conversion may write the converted values into `value`.
+    const raw: Record<string, unknown> = isRecord(value) ? { ...value } : {};
+    const result = inner(value);
+    if (result.error !== undefined || !isRecord(result.value)) return result;
+    const errors: FastifySchemaValidationError[] = [];
+    for (const [key, converted] of Object.entries(result.value)) {
+      const text = raw[key];
+      if (typeof converted === 'number' && typeof text === 'string' && Number(text) !== converted)
+        errors.push({
+          keyword: 'type',
+          instancePath: `/${key}`,
+          schemaPath: `#/properties/${key}`,
+          params: {},
+          message: 'must be an integer',
+        });
+    }
+    return errors.length > 0 ? { error: errors } : result;
+  };
+};
+
+interface ValidationResult {
+  value?: unknown;
+  error?: Error | FastifySchemaValidationError[];
+}
+
+function isRecord(v: unknown): v is Record<string, unknown> {
+  return v !== null && typeof v === 'object';
 }

@@ -11,6 +11,9 @@ export interface FieldError {
   message: string;
 }
 
+/** Field errors listed in one 400 at most (the detail gives the total). */
+export const MAX_REPORTED_ERRORS = 100;
+
 interface CatalogEntry {
   status: number;
   title: string;

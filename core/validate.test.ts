@@ -140,6 +140,15 @@ describe('validateInvoice: storable text, dates, currency, enums', () => {
     );
   });
 
+  it('refuses a received_date outside 1900..2199 like the other dates', () => {
+    for (const received_date of ['0001-01-01', '9999-12-31']) {
+      expect(errorsOf(makeInvoice({ received_date })).errors).toEqual([
+        { path: '/received_date', message: 'must be between 1900-01-01 and 2199-12-31' },
+      ]);
+    }
+    expect(() => validateInvoice(makeInvoice({ received_date: '2199-12-31' }))).not.toThrow();
+  });
+
   it('lists the allowed values of an enum once', () => {
     const e = errorsOf({ ...makeInvoice(), document_type: 'INVOICE' });
     expect(e.errors).toEqual([

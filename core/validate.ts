@@ -3,9 +3,15 @@
  * schema cannot express. Used by the CLI directly; the API uses the same compiled schema.
  */
 import { Compile } from 'typebox/compile';
+import { Settings } from 'typebox/system';
 import { Invoice, MAX_ABS_CENTS } from './invoice.js';
-import { TriageError, type FieldError } from './errors.js';
+import { MAX_REPORTED_ERRORS, TriageError, type FieldError } from './errors.js';
 import { unitCodeOf } from './units.js';
+
+// TypeBox stops collecting schema errors after 8 by default, so a batch of 12 bad invoices
+// named only the first 8. Collect enough raw errors (a union reports one per option plus a
+// summary, folded by toFieldErrors) to name every bad field up to MAX_REPORTED_ERRORS.
+Settings.Set({ maxErrors: 10 * MAX_REPORTED_ERRORS });
 
 const invoiceValidator = Compile(Invoice);
 
@@ -67,6 +73,15 @@ export function toFieldErrors(errors: readonly SchemaErrorLike[], prefix = ''): 
 /** Earliest and latest calendar dates accepted (PostgreSQL has no year 0; invoices are modern). */
 export const DATE_RANGE = { min: '1900-01-01', max: '2199-12-31' } as const;
 
+/**
+ * Field error for a `YYYY-MM-DD` date outside {@link DATE_RANGE}.
+ * @returns `{ path, message }`, or undefined when `date` is absent or within the range.
+ */
+export function dateRangeError(path: string, date: string | undefined): FieldError | undefined {
+  if (date === undefined || (date >= DATE_RANGE.min && date <= DATE_RANGE.max)) return undefined;
+  return { path, message: `must be between ${DATE_RANGE.min} and ${DATE_RANGE.max}` };
+}
+
 /** ISO 4217 currency codes known to the runtime's ICU data (`Intl.supportedValuesOf('currency')`). */
 const CURRENCIES: ReadonlySet<string> = new Set(Intl.supportedValuesOf('currency'));
 
@@ -119,14 +134,14 @@ export function checkInvoiceRules(inv: Invoice): FieldError[] {
   const dates: [string, string | undefined][] = [
     ['/invoice_date', inv.invoice_date],
     ['/due_date', inv.due_date],
+    ['/received_date', inv.received_date],
     ['/service_period/start', inv.service_period?.start],
     ['/service_period/end', inv.service_period?.end],
     ...inv.lines.map((l, i): [string, string | undefined] => [`/lines/${i}/service_date`, l.service_date]),
   ];
   for (const [path, d] of dates) {
-    if (d !== undefined && (d < DATE_RANGE.min || d > DATE_RANGE.max)) {
-      errors.push({ path, message: `must be between ${DATE_RANGE.min} and ${DATE_RANGE.max}` });
-    }
+    const e = dateRangeError(path, d);
+    if (e) errors.push(e);
   }
   inv.lines.forEach((line, i) => {
     // The unit table the ERP records are checked against: a unit outside it could never be

@@ -16,6 +16,7 @@
  * Errors are 400 naming the JSON pointer (`/lineItem/2/priceComponent/0/amount/value`; in a
  * Bundle `/entry/3/resource/...`). A resource of another type is refused at `/resourceType`.
  */
+import { isTriageError, MAX_REPORTED_ERRORS, TriageError, type FieldError } from '../core/errors.js';
 import type { SourceFormat } from '../core/invoice.js';
 import { parseAmount } from '../features/amount.js';
 import { creditSigns, defined, documentError, isoDate, type ConvertedInvoice } from './document.js';
@@ -64,6 +65,9 @@ class Reader {
     const m = this.object(v, path);
     const value = this.number(m.value, `${path}/value`);
     if (value === undefined) this.fail(`${path}/value`, 'is required');
+    // Amounts are integer cents: a digit below the cent would be rounded away silently.
+    if (/\.\d{2}\d*[1-9]/.test(String(value)) || /e-/i.test(String(value)))
+      this.fail(`${path}/value`, 'has a fraction of a cent (amounts are whole cents)');
     let cents: number;
     try {
       cents = parseAmount(String(value), { decimalSeparator: '.' }).cents;
@@ -253,9 +257,27 @@ export function convertFhir(
     const entries = r.array(doc.entry, '/entry');
     if (entries.length > maxInvoices)
       r.fail('/entry', `has ${entries.length} entries; at most ${maxInvoices} are accepted`);
-    return entries.map((e, i) =>
-      invoiceOf(r.object(e, `/entry/${i}`).resource, `/entry/${i}/resource`, `${fallback}-${i}`),
-    );
+    // Every bad entry is named, not only the first (each entry stops at its own first fault).
+    const errors: FieldError[] = [];
+    const out: ConvertedInvoice[] = [];
+    entries.forEach((e, i) => {
+      try {
+        out.push(invoiceOf(r.object(e, `/entry/${i}`).resource, `/entry/${i}/resource`, `${fallback}-${i}`));
+      } catch (err) {
+        if (!isTriageError(err, 'TRIAGE_INPUT_INVALID')) throw err;
+        errors.push(...err.errors);
+      }
+    });
+    if (errors.length > 0)
+      throw new TriageError(
+        'TRIAGE_INPUT_INVALID',
+        `${FORMAT} document invalid: ${errors.length} field(s): ${errors
+          .slice(0, 3)
+          .map((x) => `${x.path} ${x.message}`)
+          .join('; ')}`,
+        errors.slice(0, MAX_REPORTED_ERRORS),
+      );
+    return out;
   }
   return [invoiceOf(doc, '', fallback)];
 }

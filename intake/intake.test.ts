@@ -357,6 +357,13 @@ describe('UBL 2.1 golden mapping (element by element)', () => {
     expect((await refusal('ubl-2.1', ublDoc().replace('>1.234,56<', '>12x<')))[0]!.path).toBe(
       '/Invoice/cac:InvoiceLine[2]/cbc:LineExtensionAmount',
     );
+    const usd = ublDoc().replace('>EUR</cbc:DocumentCurrencyCode>', '>USD</cbc:DocumentCurrencyCode>');
+    expect(await refusal('ubl-2.1', usd)).toEqual([
+      {
+        path: expect.stringContaining('cbc:TaxInclusiveAmount'),
+        message: 'has currencyID EUR, not the document currency USD',
+      },
+    ]);
     expect((await refusal('ubl-2.1', '<Order xmlns="urn:x"/>'))[0]!.path).toBe('/Order');
     expect((await refusal('ubl-2.1', `<Invoice ${UBL_NS}>${'<a>'.repeat(40)}`))[0]!.message).toContain(
       'deeper',
@@ -440,11 +447,28 @@ describe('FHIR R4 Invoice golden mapping', () => {
     expect((await refusal('fhir-r4', JSON.stringify(bundle)))[0]!.path).toBe(
       '/entry/1/resource/resourceType',
     );
+    const patient = { resource: { resourceType: 'Patient' } };
+    const several = {
+      resourceType: 'Bundle',
+      entry: [0, 1, 2, 3, 4, 5, 6, 7].map((i) => (i % 2 === 1 && i > 1 ? patient : { resource: fhir })),
+    };
+    expect((await refusal('fhir-r4', JSON.stringify(several))).map((e) => e.path)).toEqual([
+      '/entry/3/resource/resourceType',
+      '/entry/5/resource/resourceType',
+      '/entry/7/resource/resourceType',
+    ]);
     const badSystem = structuredClone(fhir);
     badSystem.lineItem[0]!.chargeItemCodeableConcept.coding[0]!.system = 'urn:nope';
     expect((await refusal('fhir-r4', JSON.stringify(badSystem)))[0]!.path).toBe(
       '/lineItem/0/chargeItemCodeableConcept/coding/0/system',
     );
+    const subCent = JSON.stringify(fhir).replace('"value":37.5', '"value":0.001');
+    expect(await refusal('fhir-r4', subCent)).toEqual([
+      {
+        path: '/lineItem/0/priceComponent/0/amount/value',
+        message: expect.stringContaining('fraction of a cent'),
+      },
+    ]);
     const badMoney = JSON.stringify(fhir).replace('"value":37.5', '"value":"37,5"');
     expect((await refusal('fhir-r4', badMoney))[0]!.path).toBe('/lineItem/0/priceComponent/0/amount/value');
   });

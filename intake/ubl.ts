@@ -54,6 +54,8 @@ interface RawValue {
   kind: UblValue;
   /** Element path for errors. */
   where: string;
+  /** The element's `currencyID` attribute (amounts), when present. */
+  currencyId?: string | undefined;
 }
 
 interface LineRaw {
@@ -159,7 +161,8 @@ export function convertUbl(doc: string, sha256: string): ConvertedInvoice {
         .map((e) => e.name)
         .join('/');
       const m = LINE.get(rel);
-      if (m && !line.values.has(m.field)) line.values.set(m.field, { text: value, kind: m.kind, where });
+      if (m && !line.values.has(m.field))
+        line.values.set(m.field, { text: value, kind: m.kind, where, currencyId: attrs.currencyID });
       if (rel === UBL_ROOTS[root!].quantity) {
         line.values.set('quantity', { text: value, kind: 'quantity', where });
         line.uom = unitOf(attrs.unitCode);
@@ -188,7 +191,8 @@ export function convertUbl(doc: string, sha256: string): ConvertedInvoice {
       }
     } else {
       const m = HEADER.get(path);
-      if (m && !header.has(m.field)) header.set(m.field, { text: value, kind: m.kind, where });
+      if (m && !header.has(m.field))
+        header.set(m.field, { text: value, kind: m.kind, where, currencyId: attrs.currencyID });
       if (path === UBL_ROOTS[root!].typeCode) header.set('type_code', { text: value, kind: 'text', where });
       if (path === UBL_PARTY_ID_PATH) partyIds.push({ scheme: attrs.schemeID ?? '', value });
     }
@@ -213,10 +217,18 @@ function build(
     FORMAT,
     all.filter((v) => v.kind === 'money').map((v) => v.text),
   );
+  const currency = header.get('currency')?.text;
   const read = (v: RawValue | undefined): unknown => {
     if (!v) return undefined;
     switch (v.kind) {
       case 'money':
+        // One currency per invoice: an amount in another cannot be summed with the others.
+        if (v.currencyId !== undefined && currency !== undefined && v.currencyId !== currency)
+          throw documentError(
+            FORMAT,
+            v.where,
+            `has currencyID ${v.currencyId}, not the document currency ${currency}`,
+          );
         return numbers.cents(v.text, v.where);
       case 'quantity':
         return numbers.quantity(v.text, v.where);

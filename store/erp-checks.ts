@@ -7,12 +7,13 @@
 import { TriageError, type ErrorCode, type FieldError } from '../core/errors.js';
 import type { ErpLoad, GoodsReceipt, PurchaseOrder } from '../core/erp.js';
 import { MAX_ABS_CENTS } from '../core/invoice.js';
+import { dateRangeError } from '../core/validate.js';
 import { parseUom } from '../matching/uom.js';
 import type { SqlExecutor } from './sql.js';
 
 /**
- * The checks of a load that need no stored data, in the order they are reported: money and
- * units (400 `TRIAGE_INPUT_INVALID`: a PO line whose quantity x unit price exceeds
+ * The checks of a load that need no stored data, in the order they are reported: money, units
+ * and dates (400 `TRIAGE_INPUT_INVALID`: a date outside core/validate.ts `DATE_RANGE`; a PO line whose quantity x unit price exceeds
  * {@link MAX_ABS_CENTS}, the invoices' money limit; a unit of measure outside the unit table
  * of matching/uom.ts), then a PO with two lines of one number (422
  * `TRIAGE_ERP_LINE_NUMBER_REPEATED`), then a contract ending before it starts (422
@@ -30,7 +31,12 @@ export function checkErpLoad(load: ErpLoad): void {
         message: `${what}: unit of measure ${uom} is not in the unit table (EA, BX, CS, PK, ...)`,
       });
   };
+  const date = (path: string, d: string) => {
+    const e = dateRangeError(path, d);
+    if (e) money.push(e);
+  };
   (load.purchase_orders ?? []).forEach((po, i) => {
+    date(`/purchase_orders/${i}/order_date`, po.order_date);
     const seen = new Map<number, number>();
     po.lines.forEach((l, j) => {
       const at = `/purchase_orders/${i}/lines/${j}`;
@@ -49,8 +55,13 @@ export function checkErpLoad(load: ErpLoad): void {
       else seen.set(l.line_number, j);
     });
   });
-  (load.receipts ?? []).forEach((r, i) => unit(r.uom, `/receipts/${i}/uom`, `receipt ${r.receipt_id}`));
+  (load.receipts ?? []).forEach((r, i) => {
+    unit(r.uom, `/receipts/${i}/uom`, `receipt ${r.receipt_id}`);
+    date(`/receipts/${i}/received_date`, r.received_date);
+  });
   (load.contracts ?? []).forEach((c, i) => {
+    date(`/contracts/${i}/effective_date`, c.effective_date);
+    date(`/contracts/${i}/end_date`, c.end_date);
     c.items.forEach((it, j) =>
       unit(it.uom, `/contracts/${i}/items/${j}/uom`, `contract ${c.contract_id} item ${j + 1}`),
     );

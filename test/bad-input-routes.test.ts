@@ -5,6 +5,7 @@
  * problems and the path of a forbidden `__proto__` key. Each must be a 4xx problem+json naming
  * the field, and store nothing.
  */
+import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import type { InjectOptions } from 'fastify';
@@ -127,6 +128,25 @@ describe.each(engines('badroutes'))('bad input on every route on $name', ({ conf
       });
       expect(ok.statusCode).toBe(200);
       expect(ok.json().items).toEqual([]);
+    });
+
+    it('with a fraction are refused naming the parameter, not truncated', async () => {
+      await refused('auditor', { method: 'GET', url: '/v1/audit?after_seq=1.5' }, '/querystring/after_seq');
+    });
+  });
+
+  describe('content-encoding', () => {
+    it('a compressed body is refused with 415 naming the header, nothing stored', async () => {
+      const before = await counts();
+      const res = await h.call('workflow', {
+        method: 'POST',
+        url: '/v1/invoices/score',
+        payload: gzipSync(JSON.stringify(makeInvoice({ invoice_id: 'gz-1' }))),
+        headers: { 'content-type': 'application/json', 'content-encoding': 'gzip' },
+      });
+      expect(res.statusCode, res.body).toBe(415);
+      expect(res.json<Problem>().errors?.map((e) => e.path)).toEqual(['/headers/content-encoding']);
+      expect(await counts()).toEqual(before);
     });
   });
 

@@ -49,4 +49,30 @@ describe.each(engines('batcherr'))('batch errors on $name', ({ config }) => {
     );
     expect(await s.counts()).toEqual(before);
   });
+
+  it('names each of more than 8 invoices the schema refuses, with the rule faults of the others', async () => {
+    const post = async (invoices: Record<string, unknown>[]) => {
+      const r = await s.app.inject({ method: 'POST', url: '/v1/batches', payload: { invoices } });
+      expect(r.statusCode).toBe(400);
+      const paths = r.json<{ errors: { path: string }[] }>().errors.map((e) => e.path);
+      return [...new Set(paths.map((p) => Number(/^\/invoices\/(\d+)\//.exec(p)?.[1])))].sort(
+        (a, b) => a - b,
+      );
+    };
+    const twelve: Record<string, unknown>[] = Array.from({ length: 12 }, (_, i) =>
+      makeInvoice({ invoice_id: `bt-${i}`, total_cents: 'x' as unknown as number }),
+    );
+    expect(await post(twelve)).toEqual(Array.from({ length: 12 }, (_, i) => i));
+    // 30 invoices: bad totals (schema) at 0, 3, ..., 27 and unknown currencies (rule) at 1, 4, ..., 28.
+    const thirty: Record<string, unknown>[] = Array.from({ length: 30 }, (_, i) =>
+      makeInvoice({ invoice_id: `bh-${i}` }),
+    );
+    const bad: number[] = [];
+    thirty.forEach((inv, i) => {
+      if (i % 3 === 0) inv.total_cents = 'x';
+      if (i % 3 === 1) inv.currency = 'ZZZ';
+      if (i % 3 !== 2) bad.push(i);
+    });
+    expect(await post(thirty)).toEqual(bad);
+  });
 });

@@ -76,6 +76,31 @@ describe.each(engines('erpbad'))('bad ERP loads on $name', ({ config }) => {
     expect((await load({ receipts: [ok] })).statusCode).toBe(200);
   });
 
+  it('refuses ERP dates outside 1900-01-01..2199-12-31 (400 naming each), storing nothing', async () => {
+    await vendor('V-100');
+    expect((await load({ purchase_orders: [makePo({ po_number: 'PO-DATE' })] })).statusCode).toBe(200);
+    const before = await stored();
+    const r = await load({
+      purchase_orders: [makePo({ po_number: 'PO-1066', order_date: '1066-10-14' })],
+      receipts: makeReceipts({
+        receipt_id: 'GR-DATE',
+        po_number: 'PO-DATE',
+        received_date: '9999-12-31',
+      }).slice(0, 1),
+      contracts: [makeContract({ contract_id: 'C-DATE', effective_date: '1899-12-31' })],
+    });
+    expect(r).toBeProblem(400, 'TRIAGE_INPUT_INVALID', '/purchase_orders/0/order_date');
+    const paths = (r.json() as { errors: { path: string; message: string }[] }).errors;
+    expect(paths).toEqual(
+      expect.arrayContaining([
+        { path: '/purchase_orders/0/order_date', message: 'must be between 1900-01-01 and 2199-12-31' },
+        { path: '/receipts/0/received_date', message: 'must be between 1900-01-01 and 2199-12-31' },
+        { path: '/contracts/0/effective_date', message: 'must be between 1900-01-01 and 2199-12-31' },
+      ]),
+    );
+    expect(await stored()).toEqual(before);
+  });
+
   it('names a repeated PO line number and a contract ending before it starts with their own codes', async () => {
     await vendor('V-100');
     const before = await stored();

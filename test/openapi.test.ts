@@ -62,6 +62,23 @@ describe('the served OpenAPI document', () => {
     expect(doc.info.description!.replaceAll(/`[^`]*`/g, '')).not.toMatch(/<[a-z]/);
   });
 
+  it('declares the request body of POST /v1/history: a JSON array of invoices, or NDJSON', () => {
+    const body = (
+      doc.paths['/v1/history']!.post as unknown as {
+        requestBody: { required: boolean; content: Record<string, { schema: Record<string, unknown> }> };
+      }
+    ).requestBody;
+    expect(body.required).toBe(true);
+    expect(Object.keys(body.content).sort()).toEqual(['application/json', 'application/x-ndjson']);
+    const score = (
+      doc.paths['/v1/invoices/score']!.post as unknown as {
+        requestBody: { content: Record<string, { schema: unknown }> };
+      }
+    ).requestBody.content['application/json']!.schema;
+    expect(body.content['application/json']!.schema).toMatchObject({ type: 'array', items: score });
+    expect(body.content['application/x-ndjson']!.schema).toMatchObject({ type: 'string' });
+  });
+
   it('declares the document media types (X12, UBL, FHIR) on the routes that take documents, and only there', () => {
     const content = (path: string) =>
       (

@@ -161,6 +161,17 @@ describe.each(engines('review'))('worklist and reviews on $name', ({ config }) =
     expect(badQueue.statusCode).toBe(400);
   });
 
+  it('refuses an as_of date outside 1900-01-01..2199-12-31 naming it', async () => {
+    for (const asOf of ['9999-12-31', '1899-12-31']) {
+      const r = await h.call('reviewer', { method: 'GET', url: `/v1/worklist?as_of=${asOf}` });
+      expect(r.statusCode, r.body).toBe(400);
+      expect(r.json().errors).toEqual([
+        { path: '/querystring/as_of', message: 'must be between 1900-01-01 and 2199-12-31' },
+      ]);
+    }
+    expect((await worklist('as_of=2199-12-31')).as_of).toBe('2199-12-31');
+  });
+
   it('shows each tenant only its own exceptions; AP and compliance queues are separate', async () => {
     const other = await worklist(`as_of=${TODAY}`, 'other_reviewer');
     expect(other.items.map((i) => i.invoice_id)).toEqual(['x1']);

@@ -12,7 +12,7 @@
 import { canonicalSha256 } from '../../core/canonical.js';
 import Type, { type Static } from 'typebox';
 import { DecisionResponse } from '../../core/decision.js';
-import { TriageError, type FieldError } from '../../core/errors.js';
+import { MAX_REPORTED_ERRORS, TriageError, type FieldError } from '../../core/errors.js';
 import { Invoice } from '../../core/invoice.js';
 import { checkInvoiceRules, isInvoiceShaped } from '../../core/validate.js';
 import type { BatchRepository, BatchStatus } from '../../store/batches.js';
@@ -41,8 +41,7 @@ export interface BatchRoutesOptions {
   rateLimitWindowMs?: number;
 }
 
-/** Field errors listed in one 400 at most (the detail gives the total). */
-export const MAX_REPORTED_ERRORS = 100;
+export { MAX_REPORTED_ERRORS };
 
 const Counts = Type.Object({
   pending: Type.Integer({ minimum: 0 }),

@@ -6,6 +6,7 @@
 import Type from 'typebox';
 import { Queue } from '../../core/decision.js';
 import { TriageError } from '../../core/errors.js';
+import { dateRangeError } from '../../core/validate.js';
 import type { WorklistCursor } from '../../store/worklist.js';
 import { principalOf } from '../auth.js';
 import {
@@ -104,6 +105,9 @@ export const worklistRoutes: RoutePlugin<WorklistRoutesOptions> = async (app, de
           ]);
         after = { asOf: c.a, priorityCents: c.p, decisionId: c.i };
       }
+      const outOfRange = dateRangeError('/querystring/as_of', req.query.as_of);
+      if (outOfRange)
+        throw new TriageError('TRIAGE_REQUEST_INVALID', `as_of ${outOfRange.message}`, [outOfRange]);
       const asOf = after?.asOf ?? req.query.as_of ?? nowOf(deps).toISOString().slice(0, 10);
       const page = await deps.store.worklist({
         tenantId: p.tenantId,

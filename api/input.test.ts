@@ -1,0 +1,23 @@
+import Fastify from 'fastify';
+import Type from 'typebox';
+import { describe, expect, it } from 'vitest';
+import { validatorCompiler } from './input.js';
+
+describe('validatorCompiler', () => {
+  it('refuses a query integer that conversion would truncate, naming it, and converts whole numbers', async () => {
+    const app = Fastify();
+    app.setValidatorCompiler(validatorCompiler);
+    app.get(
+      '/x',
+      { schema: { querystring: Type.Object({ after: Type.Optional(Type.Integer({ minimum: -1 })) }) } },
+      async (req) => ({ after: (req.query as { after?: number }).after ?? null }),
+    );
+    const bad = await app.inject({ method: 'GET', url: '/x?after=1.5' });
+    expect(bad.statusCode).toBe(400);
+    expect(bad.json<{ message: string }>().message).toContain('/after must be an integer');
+    const ok = await app.inject({ method: 'GET', url: '/x?after=7' });
+    expect(ok.json()).toEqual({ after: 7 });
+    expect((await app.inject({ method: 'GET', url: '/x?after=abc' })).statusCode).toBe(400);
+    await app.close();
+  });
+});
