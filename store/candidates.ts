@@ -258,6 +258,19 @@ export function candidateSearchStatement(
 const BLOCK_SOURCES: readonly CandidateSource[] = ['knn', 'vendor_knn', 'exact_key'];
 
 /**
+ * The columns every candidate search statement returns besides its candidates: the tenant's
+ * row count, how many rows each block found, and the decision already stored for the payload
+ * (the replay check), or null.
+ */
+export type SearchRowHead = {
+  tenant_rows: number;
+  knn_found: number;
+  vendor_knn_found: number;
+  exact_key_found: number;
+  stored: { payload_sha256: string; response: DecisionResponse } | null;
+};
+
+/**
  * Searches the duplicate candidates of `q` (and, when `q.replayInvoiceId` is set, the stored
  * decision of that id) in one statement; a second statement only when HNSW returned fewer than
  * k rows of a tenant that has more (the search is then redone exactly).
@@ -269,14 +282,11 @@ export async function findCandidates(
 ): Promise<CandidateResult> {
   const { text, values } = candidateSearchStatement(q, opts);
   const vec = values[0] as string;
-  const rows = await db.query<{
-    tenant_rows: number;
-    knn_found: number;
-    vendor_knn_found: number;
-    exact_key_found: number;
-    stored: { payload_sha256: string; response: DecisionResponse } | null;
-    candidates: (Row & { blocks: number[] })[] | null;
-  }>(text, values, { name: 'candidate_search' });
+  const rows = await db.query<SearchRowHead & { candidates: (Row & { blocks: number[] })[] | null }>(
+    text,
+    values,
+    { name: 'candidate_search' },
+  );
   const r = rows[0]!;
   const byId = new Map<string, CandidateInvoice>();
   for (const c of r.candidates ?? [])

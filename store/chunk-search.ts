@@ -12,7 +12,6 @@
  * stored count plus `j`, as if the members before it were stored.
  */
 import { BLOCKING_SPEC } from '../core/blocking.js';
-import type { DecisionResponse } from '../core/decision.js';
 import {
   SEARCH_SQL,
   toCandidate,
@@ -21,6 +20,7 @@ import {
   type CandidateResult,
   type CandidateSearch,
   type CandidateSource,
+  type SearchRowHead,
   type StoredDecision,
 } from './candidates.js';
 import type { SqlExecutor } from './sql.js';
@@ -84,16 +84,13 @@ export async function searchMany(
   opts: { exactSearchMaxRows: number; vendorWindowDays: number },
 ): Promise<MemberSearch[]> {
   if (queries.length === 0) return [];
-  const rows = await db.query<{
-    tenant_rows: number;
-    knn_found: number;
-    vendor_knn_found: number;
-    exact_key_found: number;
-    stored: { payload_sha256: string; response: DecisionResponse } | null;
-    taken: boolean;
-    distances: number[] | null;
-    candidates: (Record<string, unknown> & { ranks: number[]; pk: string })[] | null;
-  }>(MANY_SQL, [
+  const rows = await db.query<
+    SearchRowHead & {
+      taken: boolean;
+      distances: number[] | null;
+      candidates: (Record<string, unknown> & { ranks: number[]; pk: string })[] | null;
+    }
+  >(MANY_SQL, [
     tenantId,
     queries[0]!.k,
     opts.vendorWindowDays,
