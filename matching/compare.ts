@@ -15,6 +15,7 @@ import { descriptionTokens, descriptionWords, normaliseDescription } from '../fe
 import { compareIdentifiers, descriptionCodes } from './identifiers.js';
 import type { MatchRecord } from './record.js';
 import { basePriceCents, baseQuantity, baseUnitsPer, parseUom } from './uom.js';
+import { variantAgreement, variantAttributes, type VariantAttributes } from './variants.js';
 
 /**
  * The dense comparisons, in vector order, with the sign their weight is held to (`+1`: more
@@ -56,6 +57,8 @@ export const DENSE_FEATURES = [
   ['pack_log_ratio', 0],
   ['quantity_log_ratio', 0],
   ['quantity_missing', 0],
+  ['variant_agree', 1],
+  ['variant_conflict', -1],
 ] as const satisfies readonly (readonly [string, -1 | 0 | 1])[];
 
 /** Names of {@link DENSE_FEATURES}, in vector order. */
@@ -76,6 +79,7 @@ interface Profile {
   baseQty: number | null;
   perBase: number | null;
   uomCode: string | null;
+  variants: VariantAttributes;
 }
 
 const profiles = new WeakMap<MatchRecord, Profile>();
@@ -111,6 +115,7 @@ function profile(r: MatchRecord): Profile {
     baseQty: baseQuantity(r),
     perBase: r.uom ? baseUnitsPer(r) : null,
     uomCode: parseUom(r.uom)?.code ?? null,
+    variants: variantAttributes(description),
   };
   profiles.set(r, p);
   return p;
@@ -230,6 +235,7 @@ export function denseComparisons(first: MatchRecord, second: MatchRecord, idf: I
   const mfr = manufacturerAgree(pa, pb);
   const priceBoth = pa.basePrice !== null && pb.basePrice !== null;
   const qtyBoth = pa.baseQty !== null && pb.baseQty !== null;
+  const variants = variantAgreement(pa.variants, pb.variants);
   const values: Record<(typeof DENSE_FEATURES)[number][0], number> = {
     desc_tfidf_cosine: tfidfCosine(pa, pb, idf),
     desc_embedding_cosine: Math.max(0, dot(pa.embedding, pb.embedding)),
@@ -265,6 +271,8 @@ export function denseComparisons(first: MatchRecord, second: MatchRecord, idf: I
     pack_log_ratio: pa.perBase !== null && pb.perBase !== null ? logRatio(pa.perBase, pb.perBase) : 0,
     quantity_log_ratio: qtyBoth ? logRatio(pa.baseQty!, pb.baseQty!) : 0,
     quantity_missing: qtyBoth ? 0 : 1,
+    variant_agree: Math.min(3, variants.agree.length),
+    variant_conflict: Math.min(3, variants.conflict.length),
   };
   return Float64Array.from(DENSE_FEATURES, ([name]) => values[name]);
 }

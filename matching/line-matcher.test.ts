@@ -89,6 +89,26 @@ describe('line matcher comparisons', () => {
     const variant = denseComparisons(po, { ...inv, identifiers: ['010-00715-20-BLU'] }, idf);
     expect(variant[DENSE_FEATURE_NAMES.indexOf('identifiers_variant')]).toBe(1);
   });
+
+  it('counts the variant attributes both descriptions state alike and differently', () => {
+    const rec = (description: string) => ({ description, identifiers: [], unitPriceCents: 745, uom: 'BX' });
+    const at = (a: string, b: string) => {
+      const x = denseComparisons(rec(a), rec(b), idf);
+      return [
+        x[DENSE_FEATURE_NAMES.indexOf('variant_agree')],
+        x[DENSE_FEATURE_NAMES.indexOf('variant_conflict')],
+      ];
+    };
+    expect(
+      at('NITRILE EXAM GLOVE PF TEXTURED LARGE 100/BX', 'Gloves, exam, nitrile, medium, 100/box'),
+    ).toEqual([0, 1]);
+    expect(at('NITRILE EXAM GLOVE PF TEXTURED MED 100/BX', 'Gloves, exam, nitrile, medium, 100/box')).toEqual(
+      [1, 0],
+    );
+    expect(at('ISOLATION GOWN LVL 2 BLUE XL', 'Isolation gown level 2, yellow, universal')).toEqual([0, 2]);
+    expect(at('ISOLATION GOWN LVL 2 YEL XL', 'Isolation gown level 2, yellow, universal')).toEqual([1, 1]);
+    expect(at('Foley catheter 16 Fr', 'Foley catheter silicone')).toEqual([0, 0]);
+  });
 });
 
 describe('trained line matcher', () => {

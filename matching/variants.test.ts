@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { variantAttributes, variantConflicts } from './variants.js';
+import { variantAgreement, variantAttributes, variantConflicts } from './variants.js';
 
 describe('variant attributes of item descriptions', () => {
   it('reads sizes, colours and measures with their abbreviations and units folded', () => {
@@ -40,5 +40,20 @@ describe('variant attributes of item descriptions', () => {
     ).toEqual(['colour', 'size']);
     expect(variantConflicts('Foley catheter 16 Fr', 'Foley catheter silicone')).toEqual([]);
     expect(variantConflicts('Syringe 10 mL luer lock', 'SYRINGE 10ML LUER LOCK STERILE 100/BX')).toEqual([]);
+  });
+
+  it('splits the attributes both state into agreeing and conflicting kinds', () => {
+    expect(variantAgreement('glove medium blue', 'GLOVE LG BLU')).toEqual({
+      agree: ['colour'],
+      conflict: ['size'],
+    });
+    expect(variantAgreement('Foley 16 Fr 5 mL', 'FOLEY 16FR 10CC')).toEqual({
+      agree: ['french'],
+      conflict: ['volume_ml'],
+    });
+    expect(variantAgreement('Foley catheter 16 Fr', 'Foley catheter silicone')).toEqual({
+      agree: [],
+      conflict: [],
+    });
   });
 });

@@ -3,7 +3,11 @@
  * product family apart (size `medium`/`large`/`XL`, colour, French size `16 Fr`, needle gauge
  * `22G`, suture size `4-0`, volume `10 mL`, length `18 in`, strength `10 mg`, ply). Two records
  * that both state an attribute of one kind with no value in common are different items, however
- * alike the rest of their descriptions: a large glove is not the medium glove ordered.
+ * alike the rest of their descriptions: a large glove is not the medium glove ordered. The line
+ * matcher reads the kinds two descriptions state alike and differently as features
+ * (matching/compare.ts `variant_agree`, `variant_conflict`); the alignment
+ * (inference/procurement/align.ts) also keeps a conflict from aligning, since the matcher's
+ * permissive certified threshold still passes some conflicting pairs.
  *
  * Only what both sides state is compared: a description without a colour says nothing about it.
  * Units are folded (`cc` = `mL`, `inch`/`"` = `in`, `french` = `Fr`, `ga`/`gauge` = `G`) and
@@ -103,17 +107,30 @@ export function variantAttributes(description: string): VariantAttributes {
 }
 
 /**
+ * The attribute kinds both descriptions state, split by whether they have a value in common
+ * (`agree`) or none (`conflict`). Kinds only one side states are in neither. Takes
+ * descriptions, or their {@link variantAttributes} when compared many times.
+ * @example variantAgreement('glove medium blue', 'GLOVE LG BLU') -> { agree: ['colour'], conflict: ['size'] }
+ */
+export function variantAgreement(
+  a: string | VariantAttributes,
+  b: string | VariantAttributes,
+): { agree: string[]; conflict: string[] } {
+  const va = typeof a === 'string' ? variantAttributes(a) : a;
+  const vb = typeof b === 'string' ? variantAttributes(b) : b;
+  const agree: string[] = [];
+  const conflict: string[] = [];
+  for (const [kind, values] of va) {
+    const other = vb.get(kind);
+    if (other) ([...values].some((v) => other.has(v)) ? agree : conflict).push(kind);
+  }
+  return { agree, conflict };
+}
+
+/**
  * The attribute kinds both descriptions state with no value in common (empty: no conflict).
- * Takes descriptions, or their {@link variantAttributes} when compared many times.
  * @example variantConflicts('glove medium 100/box', 'GLOVE LG 100/BX') -> ['size']
  */
 export function variantConflicts(a: string | VariantAttributes, b: string | VariantAttributes): string[] {
-  const va = typeof a === 'string' ? variantAttributes(a) : a;
-  const vb = typeof b === 'string' ? variantAttributes(b) : b;
-  const out: string[] = [];
-  for (const [kind, values] of va) {
-    const other = vb.get(kind);
-    if (other && ![...values].some((v) => other.has(v))) out.push(kind);
-  }
-  return out;
+  return variantAgreement(a, b).conflict;
 }

@@ -15,7 +15,7 @@ import type { ChunkSettled } from '../inference/chunk-scoring.js';
 import { importHistoryChunk } from '../inference/history.js';
 import { engines, makeInvoice } from './fixtures.js';
 import { dropSchema } from './harness.js';
-import { makePo } from './erp-fixtures.js';
+import { makePo, makeReceipts } from './erp-fixtures.js';
 
 const CLOCK = new Date('2025-04-01T12:00:00.000Z');
 
@@ -310,6 +310,85 @@ describe.each(engines('bchunk'))('batch chunks on $name', ({ name, config }) => 
     // (cited, unknown) and V-4's two open POs were settled by the group's first ERP read.
     expect(JSON.stringify(procurement)).toContain('PO-A');
     expect(JSON.stringify(procurement)).toContain('PO-D');
+    for (const o of single) {
+      const id = (o as { decision: { decision_id: string } }).decision.decision_id;
+      expect(await many.repo.getDecisionRecord(tenant, id)).toEqual(
+        await one.repo.getDecisionRecord(tenant, id),
+      );
+    }
+  }, 240_000);
+
+  it("records a member's PO billing at its group's end without changing the decision of another vendor citing that PO", async () => {
+    // A PO's billing is read for a decision only by invoices of the PO's own vendor (of another
+    // vendor: PO_OTHER_VENDOR, or a credit memo that gives nothing back), and no two members of
+    // a group share a vendor. So an invoice of another vendor citing the PO a member bills, in
+    // the member's group before or after it, is decided as one by one; the vendor's next invoice
+    // falls in a later group and sees the billing.
+    const tenant = 'xpo';
+    const { contract_id: _, ...gloveLine } = makePo().lines[0]!;
+    const po = makePo({ po_number: 'PO-E', vendor_id: 'V-3', lines: [gloveLine] });
+    for (const w of [one, many]) {
+      await w.repo.vendors.put(tenant, 'V-3', { approved_betos: [], approved_hcpcs_prefixes: ['A'] }, null);
+      await w.repo.erp.load(
+        tenant,
+        { purchase_orders: [po], receipts: [{ ...makeReceipts()[0]!, po_number: 'PO-E' }] },
+        null,
+      );
+    }
+    const gloves = (quantity: number) => ({
+      line_number: 1,
+      description: 'Exam gloves nitrile medium powder free',
+      item_identifiers: ['010-00715-20'],
+      uom: 'BX',
+      quantity,
+      unit_price_cents: 4_120,
+      amount_cents: quantity * 4_120,
+    });
+    const of = (id: string, vendor: number, quantity: number, over: Partial<Invoice> = {}): Invoice =>
+      invoice(0, {
+        invoice_id: id,
+        invoice_number: `X-${id}`,
+        invoice_date: '2025-03-05',
+        vendor: { id: `V-${vendor}`, name: `Vendor ${vendor} Medical Supply LLC` },
+        facility_id: 'FAC-1',
+        lines: [gloves(quantity)],
+        total_cents: quantity * 4_120,
+        ...over,
+      } as Partial<Invoice>);
+    const chunk = [
+      of('x-2', 6, 10, { po_number: 'PO-E' }), // another vendor cites PO-E, ahead of the member billing it
+      of('x-1', 3, 10), // V-3's only open PO: bills all 10 BX received, recorded at the group's end
+      of('x-5', 3, 1), // V-3 again (a later group): PO-E is billed in full
+      creditMemo(of('x-4', 7, 2, { po_number: 'PO-E' }), 'x-4'), // another vendor's credit on PO-E, after x-5
+      of('x-3', 3, 2, { po_number: 'PO-E' }), // V-3 cites PO-E (a third group)
+    ];
+    const single: Outcome[] = [];
+    for (const inv of chunk) single.push({ decision: (await one.scoring.score(inv, tenant)).decision });
+    const groups: number[] = [];
+    const settled = await many.scoring.scoreChunk!(chunk, tenant, {
+      committed: (s) => groups.push(s.length),
+    });
+    expect(settled.map((x) => ('outcome' in x ? { decision: x.outcome.decision } : x))).toEqual(single);
+    expect(groups).toEqual([2, 2, 1]);
+    const codes = (i: number) =>
+      (single[i] as { decision: { reasons: { code: string }[] } }).decision.reasons.map((r) => r.code);
+    expect(codes(0)).toContain('PO_OTHER_VENDOR');
+    expect(codes(1).filter((c) => c.startsWith('PO_') || c.includes('QUANTITY'))).toEqual([]);
+    expect(codes(2)).toContain('PO_EXHAUSTED');
+    expect(codes(4)).toContain('PO_EXHAUSTED');
+    const billed = (w: Wired) =>
+      w.db.query<{ invoice_id: string; po_line_number: number; base_quantity: number }>(
+        `SELECT invoice_id, po_line_number, base_quantity::float8 AS base_quantity FROM erp_po_invoiced
+          WHERE tenant_id = $1 ORDER BY invoice_id, po_line_number`,
+        [tenant],
+      );
+    const rows = await billed(one);
+    expect(rows.map((r) => [r.invoice_id, r.base_quantity])).toEqual([
+      ['x-1', 1_000],
+      ['x-3', 200],
+      ['x-5', 100],
+    ]);
+    expect(await billed(many)).toEqual(rows);
     for (const o of single) {
       const id = (o as { decision: { decision_id: string } }).decision.decision_id;
       expect(await many.repo.getDecisionRecord(tenant, id)).toEqual(

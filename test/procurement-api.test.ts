@@ -122,6 +122,45 @@ describe.each(engines('procapi'))('PO match through the API on $name', ({ config
     const d = await score(poInvoice('uom-unknown', [gloves({ uom: 'box' })]));
     expect(d.reasons.map((x) => x.code)).not.toContain('UOM_MISMATCH');
   });
+
+  it("applies the tenant's price tolerance per unit and per line, names a bad one, and audits the change", async () => {
+    // After the tests above (PO-1001's quantities are billed; only the price codes are read).
+    await setUp();
+    // 4 150 per box against 4 120 on PO and contract: 0.73 % per unit, 300 cents on the line.
+    const pricey = (id: string) => poInvoice(id, [gloves({ unit_price_cents: 4_150, amount_cents: 41_500 })]);
+    const price = (d: DecisionResponse) => d.reasons.map((r) => r.code).filter((c) => c.startsWith('PRICE_'));
+    expect(price(await score(pricey('tol-1')))).toEqual(['PRICE_ABOVE_PO', 'PRICE_ABOVE_CONTRACT']);
+    const policy = await ref.h.call('admin', { method: 'GET', url: '/v1/policy' });
+    const doc = { ...policy.json<{ document: Record<string, unknown> }>().document };
+    const bad = await ref.h.call('admin', {
+      method: 'PUT',
+      url: '/v1/policy',
+      payload: { ...doc, procurement: { price_po: { abs: 0, percent: 1, line_cents: -1 } } },
+    });
+    expect(bad.statusCode).toBe(400);
+    expect(bad.json<{ errors: { path: string }[] }>().errors.map((e) => e.path)).toEqual([
+      '/procurement/price_po/line_cents',
+    ]);
+    const tolerance = { abs: 0, percent: 1, line_cents: 5 };
+    const put = await ref.h.call('admin', {
+      method: 'PUT',
+      url: '/v1/policy',
+      payload: { ...doc, name: 'tolerant', procurement: { price_po: tolerance, price_contract: tolerance } },
+    });
+    expect(put.statusCode, put.body).toBe(200);
+    expect(price(await score(pricey('tol-2')))).toEqual([]);
+    const audit = (await ref.h.call('auditor', { method: 'GET', url: '/v1/audit?limit=1000' })).json<{
+      items: { kind: string; payload: { document: { name: string; procurement?: unknown } } }[];
+    }>().items;
+    const changed = audit.filter(
+      (a) => a.kind === 'policy.changed' && a.payload.document.name === 'tolerant',
+    );
+    expect(changed).toHaveLength(1);
+    expect(changed[0]!.payload.document.procurement).toEqual({
+      price_po: tolerance,
+      price_contract: tolerance,
+    });
+  });
 });
 
 describe.each(engines('procapi2'))(

@@ -8,6 +8,7 @@
 import type { ReasonCode } from '../../core/decision.js';
 import type { Contract, ErpLoad, GoodsReceipt, PoLine, PurchaseOrder } from '../../core/erp.js';
 import type { Invoice, InvoiceLine } from '../../core/invoice.js';
+import { DEFAULT_PROCUREMENT_TOLERANCES } from '../../inference/procurement/tolerances.js';
 import { deriveSeed } from '../../training/rng.js';
 import { addDays, Rng } from '../synth.js';
 import { drawCatalogue, reformatPart, rephrase, type CatalogueItem } from './catalogue.js';
@@ -334,10 +335,17 @@ export function generateProcurementBenchmark(o: ProcurementBenchmarkOptions): Pr
           break;
         }
         case 'price_within_tolerance': {
-          const up =
-            target.priceCents +
-            Math.max(1, Math.floor(Math.max(5, target.priceCents * 0.005) * rng.between(0.2, 0.9)));
-          lines[t] = { ...tl, unit_price_cents: up, amount_cents: Math.round(tl.quantity * up) };
+          // Within the default price tolerance (inference/procurement/tolerances.ts): above the PO
+          // price by less than its percent per unit; an item too cheap for a whole cent within
+          // the percent is billed a cent above on so few units that the line stays within its
+          // cents (a few units of a partial billing).
+          const { percent, lineCents } = DEFAULT_PROCUREMENT_TOLERANCES.pricePo;
+          const u = rng.between(0.2, 0.9);
+          const perUnit = Math.floor(((target.priceCents * percent) / 100) * u);
+          const quantity =
+            perUnit >= 1 ? tl.quantity : Math.min(tl.quantity, Math.max(1, Math.floor(lineCents * u)));
+          const up = target.priceCents + Math.max(1, perUnit);
+          lines[t] = { ...tl, quantity, unit_price_cents: up, amount_cents: quantity * up };
           break;
         }
         case 'contract_change_on_effective_date': {

@@ -28,7 +28,7 @@ import type { InvoiceLine } from '../../core/invoice.js';
 import { reason } from '../explain.js';
 import { identifierKeys } from '../../matching/identifiers.js';
 import { baseUnitsPer } from '../../matching/uom.js';
-import { exceeds, type ProcurementTolerances } from './tolerances.js';
+import { exceeds, priceExceeds, priceVariance, type ProcurementTolerances } from './tolerances.js';
 import { convertPrice, identifierList, toBase, uomCode, type UnitOf } from './units.js';
 
 /**
@@ -189,7 +189,12 @@ export function checkLine(x: LineCheckInput): LineCheck {
     !unit ||
     (unit.uom !== poUnit.uom &&
       expectedInUnit !== null &&
-      exceeds(line.unit_price_cents, expectedInUnit, tol.pricePo) &&
+      priceExceeds(
+        line.unit_price_cents,
+        expectedInUnit,
+        priceVariance(line, expectedInUnit).lineCents,
+        tol.pricePo,
+      ) &&
       line.unit_price_cents > expectedInUnit * UOM_PRICE_FACTOR)
   ) {
     const qPo = unit ? (line.quantity * unit.pack) / poUnit.pack : line.quantity;
@@ -217,9 +222,10 @@ export function checkLine(x: LineCheckInput): LineCheck {
     };
   }
   const billedBase = toBase(line.quantity, unit);
-  // Price against the PO, per PO unit.
+  // Price against the PO: per PO unit and on the extended line amount.
   const billedPerPoUnit = convertPrice(line.unit_price_cents, unit, poUnit);
-  if (exceeds(billedPerPoUnit, po.unit_price_cents, tol.pricePo)) {
+  const poLineVariance = priceVariance(line, expectedInUnit!).lineCents;
+  if (priceExceeds(billedPerPoUnit, po.unit_price_cents, poLineVariance, tol.pricePo)) {
     const s = suggestion(line.quantity, unit.uom, expectedInUnit!, line, 'po');
     const gap = billedPerPoUnit - po.unit_price_cents;
     flag(
@@ -268,7 +274,8 @@ function contractCheck(
     const best = eligible
       .map((e) => ({ ...e, price: convertPrice(e.item.price_cents, unitOf(e.item), unit) }))
       .sort((a, b) => a.price - b.price || a.contract.contract_id.localeCompare(b.contract.contract_id))[0]!;
-    if (exceeds(line.unit_price_cents, best.price, x.tolerances.priceContract)) {
+    const lineVariance = priceVariance(line, best.price).lineCents;
+    if (priceExceeds(line.unit_price_cents, best.price, lineVariance, x.tolerances.priceContract)) {
       const s = suggestion(line.quantity, unit.uom, best.price, line, 'contract');
       const gap = line.unit_price_cents - best.price;
       flag(

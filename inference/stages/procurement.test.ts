@@ -10,7 +10,7 @@ import {
   identifierRuleMatcher,
   type ProcurementMatcher,
 } from '../procurement/matcher.js';
-import { DEFAULT_PROCUREMENT_TOLERANCES } from '../procurement/tolerances.js';
+import { DEFAULT_PROCUREMENT_TOLERANCES, procurementTolerances } from '../procurement/tolerances.js';
 import { matchProcurement } from './procurement.js';
 
 const gloves = (over: Partial<InvoiceLine> = {}): InvoiceLine => ({
@@ -120,6 +120,55 @@ describe('procurement stage', () => {
       'PRICE_ABOVE_PO',
       'PRICE_ABOVE_CONTRACT',
     ]);
+  });
+
+  it('flags 5 cents per each above a contract per case (+6.3 %), within 5 cents per unit but not per line', () => {
+    // The PO prices gowns at 84 each; the contract 3 950 per case of 50, 79 each.
+    const po = makePo({
+      lines: [
+        {
+          line_number: 1,
+          description: 'Isolation gown AAMI level 2 yellow universal',
+          identifiers: { supplier_part: 'IG-L2-YEL-U' },
+          uom: 'EA',
+          quantity: 300,
+          unit_price_cents: 84,
+          contract_id: 'GPO-7',
+        },
+      ],
+    });
+    const contract = makeContract({
+      items: [{ identifiers: { supplier_part: 'IG-L2-YEL-U' }, uom: 'CS', pack_qty: 50, price_cents: 3_950 }],
+    });
+    const receipt = { ...makeReceipts()[1]!, po_line_number: 1, quantity: 300 };
+    const lookup = context({ po, contracts: [contract], receipts: [receipt] });
+    const gowns = (quantity: number, unit: number): InvoiceLine => ({
+      line_number: 1,
+      description: 'ISOLATION GOWN AAMI LVL 2 YELLOW UNIVERSAL EA',
+      item_identifiers: ['IG-L2-YEL-U'],
+      uom: 'EA',
+      quantity,
+      unit_price_cents: unit,
+      amount_cents: quantity * unit,
+    });
+    const r = run(invoiceOf([gowns(300, 84)]), lookup);
+    expect(r.reasons.map((x) => x.code)).toEqual(['PRICE_ABOVE_CONTRACT']);
+    expect(r.reasons[0]!.evidence).toMatchObject({
+      contract_unit_price_cents: 79,
+      variance_cents_per_unit: 5,
+      variance_percent: 6.33,
+      variance_cents: 1_500,
+      tolerance: DEFAULT_PROCUREMENT_TOLERANCES.priceContract,
+    });
+    expect(r.amountAtRiskCents).toBe(1_500);
+    // At the contract price, or a cent above on 5 gowns (5 cents on the line), nothing.
+    expect(codes(invoiceOf([gowns(300, 79)]), lookup)).toEqual([]);
+    expect(codes(invoiceOf([gowns(5, 80)]), lookup)).toEqual([]);
+    // A tenant whose policy allows 5 cents per unit keeps the old answer.
+    const lenient = procurementTolerances({ price_contract: { abs: 5, percent: 0.5 } });
+    expect(
+      matchProcurement(invoiceOf([gowns(300, 84)]), lookup, identifierRuleMatcher, lenient).reasons,
+    ).toEqual([]);
   });
 
   it('flags a price above the contract in force, an expired contract and a facility not eligible', () => {

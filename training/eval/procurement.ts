@@ -118,7 +118,9 @@ export function ruleBaselineReasons(inv: Invoice, po: PurchaseOrder | undefined)
   const add = (code: ReasonCode, line: number | null) =>
     out.set(code, [...(out.get(code) ?? []), ...(line === null ? [] : [line])]);
   if (!po) return out;
-  const tol = DEFAULT_PROCUREMENT_TOLERANCES.pricePo;
+  // The exchanges' tolerance: a few cents or a percent of the amount compared, whichever is larger.
+  const { lineCents, percent } = DEFAULT_PROCUREMENT_TOLERANCES.pricePo;
+  const tol = { abs: lineCents, percent };
   for (const l of inv.lines) {
     const ids = new Set((l.item_identifiers ?? []).map((x) => x.toUpperCase()));
     const pl = po.lines.find((p) =>
