@@ -74,13 +74,25 @@ class Reader {
     if (typeof v !== 'number' || !Number.isFinite(v)) this.fail(path, 'must be a number');
     return v as number;
   }
-  /** FHIR `Money` -> { cents, currency } (the JSON decimal read without float arithmetic). */
+  /** The invoice's currency (its total's), once read: the currency of every other amount. */
+  documentCurrency: string | undefined;
+  /**
+   * FHIR `Money` -> { cents, currency } (the JSON decimal read without float arithmetic). An
+   * amount without `currency` is in {@link documentCurrency}; one in another currency is refused
+   * (it could not be summed with the others).
+   */
   money(v: unknown, path: string): { cents: number; currency: string | undefined } | undefined {
     if (v === undefined) return undefined;
     const m = this.object(v, path);
     const value = this.number(m.value, `${path}/value`);
     if (value === undefined) this.fail(`${path}/value`, 'is required');
-    const currency = this.string(m.currency, `${path}/currency`);
+    const stated = this.string(m.currency, `${path}/currency`);
+    if (stated !== undefined && this.documentCurrency !== undefined && stated !== this.documentCurrency)
+      this.fail(
+        `${path}/currency`,
+        `is ${stated}, not the invoice currency ${this.documentCurrency} (of its total)`,
+      );
+    const currency = stated ?? this.documentCurrency;
     // Amounts are integer minor units of the currency (ISO 4217: JPY 0 decimals, USD 2, KWD 3):
     // a digit below the minor unit would be rounded away silently.
     if (/e-/i.test(String(value)) || digitsBelowMinorUnit(String(value), '.', currency ?? null) > 0)
@@ -248,6 +260,7 @@ function invoiceOf(v: unknown, base: string, fallbackId: string): ConvertedInvoi
   const official = ids[officialAt];
   const total = r.money(inv.totalGross, '/totalGross') ?? r.money(inv.totalNet, '/totalNet');
   const totalAt = inv.totalGross !== undefined ? '/totalGross' : '/totalNet';
+  r.documentCurrency = total?.currency;
   r.mark('/invoice_id', '/id');
   r.mark('/invoice_number', `/identifier/${officialAt}/value`);
   r.mark('/invoice_date', '/date');

@@ -707,5 +707,18 @@ describe('amounts in minor units of the currency (ISO 4217: JPY 0 decimals, KWD 
       message: expect.stringContaining('below the minor unit of JPY (0 decimals'),
     });
     expect((await refusal('fhir-r4', JSON.stringify(doc(1.2345, 'KWD'))))[0]!.path).toBe('/totalGross/value');
+    // A line amount without currency is in the total's currency; one in another currency is refused.
+    const noLineCurrency = doc(1200, 'JPY');
+    delete (noLineCurrency.lineItem[0]!.priceComponent[0]!.amount as { currency?: string }).currency;
+    const [yen] = await convertDocument('fhir-r4', Buffer.from(JSON.stringify(noLineCurrency)));
+    expect(yen!.lines.map((l) => [l.unit_price_cents, l.amount_cents])).toEqual([[1200, 1200]]);
+    const euroLine = doc(12.5, 'USD');
+    euroLine.lineItem[0]!.priceComponent[0]!.amount.currency = 'EUR';
+    expect(await refusal('fhir-r4', JSON.stringify(euroLine))).toEqual([
+      {
+        path: '/lineItem/0/priceComponent/0/amount/currency',
+        message: 'is EUR, not the invoice currency USD (of its total)',
+      },
+    ]);
   });
 });
