@@ -1,7 +1,7 @@
 import { thrownCode } from '../test/error-code.js';
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { currencyExponent, detectDecimalSeparator, parseAmount } from './amount.js';
+import { currencyExponent, detectDecimalSeparator, digitsBelowMinorUnit, parseAmount } from './amount.js';
 
 const code = thrownCode;
 
@@ -108,5 +108,16 @@ describe('currencyExponent', () => {
     expect(currencyExponent('JPY')).toBe(0);
     expect(currencyExponent('KWD')).toBe(3);
     expect(currencyExponent(null)).toBe(2);
+    // Where CLDR (Intl) differs from ISO 4217, ISO wins: Iraqi dinar 3 (CLDR 0), rupiah and forint 2 (CLDR 0).
+    expect(['IQD', 'BHD', 'IDR', 'HUF', 'CLF', 'ZZZ'].map(currencyExponent)).toEqual([3, 3, 2, 2, 4, 2]);
+  });
+
+  it('counts the digits of a text below the minor unit', () => {
+    expect(digitsBelowMinorUnit('12.345', '.', 'USD')).toBe(1);
+    expect(digitsBelowMinorUnit('12.340', '.', 'USD')).toBe(0);
+    expect(digitsBelowMinorUnit('12.345', '.', 'KWD')).toBe(0);
+    expect(digitsBelowMinorUnit('1200.5', '.', 'JPY')).toBe(1);
+    expect(digitsBelowMinorUnit('1,200', '.', 'JPY')).toBe(0);
+    expect(digitsBelowMinorUnit('1.234,567', ',', 'EUR')).toBe(1);
   });
 });

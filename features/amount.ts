@@ -6,6 +6,7 @@
  * separator the document uses (see {@link detectDecimalSeparator} to find it from the other
  * amounts of the same document).
  */
+import isoCurrencies from 'currency-codes';
 import { TriageError } from '../core/errors.js';
 
 /** A money text read into integer minor units. */
@@ -62,12 +63,42 @@ const CURRENCY_MARKS: readonly (readonly [string, string])[] = [
 const ISO_CURRENCIES: ReadonlySet<string> = new Set(Intl.supportedValuesOf('currency'));
 const DOLLAR_CURRENCIES = new Set(['USD', 'CAD', 'AUD', 'NZD', 'SGD', 'HKD', 'TWD', 'MXN', 'BND']);
 
-/** ISO 4217 exponent (digits of the minor unit) of a currency; 2 when unknown. */
+/**
+ * ISO 4217 exponent (digits of the minor unit) of a currency: JPY 0, USD 2, KWD/BHD/IQD 3,
+ * CLF 4. Source: the ISO 4217 list one as packaged by `currency-codes` (its publish date is
+ * `isoCurrencies.publishDate`); a code newer than that list takes the CLDR digits of `Intl`
+ * (which differ from ISO 4217 for some codes, e.g. IQD 0, IDR 0, so they are not the first
+ * source); 2 when the currency is unknown.
+ */
 export function currencyExponent(currency: string | null): number {
-  if (currency === null || !ISO_CURRENCIES.has(currency)) return 2;
+  if (currency === null) return 2;
+  const iso = isoCurrencies.code(currency);
+  if (iso) return iso.digits;
+  if (!ISO_CURRENCIES.has(currency)) return 2;
   return (
     new Intl.NumberFormat('en', { style: 'currency', currency }).resolvedOptions().maximumFractionDigits ?? 2
   );
+}
+
+/**
+ * Digits of a plain decimal text (`"12.345"`, `"12,345"` with `,` as `decimalSeparator`) beyond
+ * the minor unit of `currency`, as written (`"12.345"` in USD: 1; `"1200.5"` in JPY: 1; trailing
+ * zeros do not count). A text with such digits names an amount the canonical integer minor units
+ * cannot hold; {@link parseAmount} would round them.
+ */
+export function digitsBelowMinorUnit(
+  text: string,
+  decimalSeparator: '.' | ',',
+  currency: string | null,
+): number {
+  const t = text.trim();
+  const at = t.lastIndexOf(decimalSeparator);
+  if (at < 0) return 0;
+  const frac = t
+    .slice(at + 1)
+    .replace(/[^0-9].*$/, '')
+    .replace(/0+$/, '');
+  return Math.max(0, frac.length - currencyExponent(currency));
 }
 
 function fail(

@@ -5,10 +5,15 @@
  * source location of a bad invoice.
  */
 import { createHash } from 'node:crypto';
-import { TriageError, isTriageError, type FieldError } from '../core/errors.js';
+import { MAX_REPORTED_ERRORS, TriageError, isTriageError, type FieldError } from '../core/errors.js';
 import type { Invoice, InvoiceSource, SourceFormat } from '../core/invoice.js';
 import { validateInvoice } from '../core/validate.js';
-import { detectDecimalSeparator, parseAmount } from '../features/amount.js';
+import {
+  currencyExponent,
+  detectDecimalSeparator,
+  digitsBelowMinorUnit,
+  parseAmount,
+} from '../features/amount.js';
 
 /** An invoice converted from a document, not yet validated, with where it came from. */
 export interface ConvertedInvoice {
@@ -18,6 +23,38 @@ export interface ConvertedInvoice {
   location: string;
   /** `source.document_ref` recorded on the invoice. */
   documentRef: string;
+  /**
+   * Where each canonical field was read: canonical JSON pointer (`/lines/0/quantity`) -> source
+   * path (`/segments/12/IT102`, `/entry/2/resource/lineItem/0/priceComponent/0/factor`,
+   * `/Invoice/cac:InvoiceLine[1]/cbc:InvoicedQuantity`). The key `''` is the invoice itself
+   * (its ST segment, Bundle entry or root element), the fallback of every unmapped field.
+   */
+  sources: ReadonlyMap<string, string>;
+}
+
+/** Builds the {@link ConvertedInvoice.sources} map of one invoice while an adapter reads it. */
+export class SourceMap {
+  readonly map = new Map<string, string>();
+  /** @param root source path of the invoice itself. */
+  constructor(root: string) {
+    this.map.set('', root);
+  }
+  /** Records that canonical `pointer` was read at `source` (the first record of a pointer wins). */
+  mark(pointer: string, source: string): void {
+    if (!this.map.has(pointer)) this.map.set(pointer, source);
+  }
+}
+
+/**
+ * The source path of a canonical pointer: that of the pointer itself or of its nearest
+ * recorded parent (`/lines/0/code/value` -> the code's element), else the invoice's own.
+ */
+export function sourceOf(sources: ReadonlyMap<string, string>, pointer: string): string {
+  for (let p = pointer; ; p = p.slice(0, p.lastIndexOf('/'))) {
+    const found = sources.get(p);
+    if (found !== undefined) return found;
+    if (p === '') return '/';
+  }
 }
 
 /** Largest source document accepted by the adapters, bytes (the API's body limits are lower). */
@@ -40,10 +77,18 @@ export interface DocumentNumbers {
   /** The separator read as the decimal point in this document (`.` when no value decides). */
   readonly decimalSeparator: '.' | ',';
   /**
-   * A money text (`"27,80"`, `"1.234,56"`, `"1,234.56"`, `"-8.20"`) as integer cents.
-   * @throws TriageError `TRIAGE_INPUT_INVALID` naming `path` when it is not an amount.
+   * A money text (`"27,80"`, `"1.234,56"`, `"1,234.56"`, `"-8.20"`) as integer minor units of
+   * the document's currency (cents; whole yen for JPY, fils for KWD).
+   * @throws TriageError `TRIAGE_INPUT_INVALID` naming `path` when it is not an amount, or has
+   *   digits below the currency's minor unit (`"12.345"` in USD, `"1200.5"` in JPY).
    */
   cents(text: string, path: string): number;
+  /**
+   * An X12 N2 integer (implied two decimals: `"289850"` = 2898.50) as minor units of the
+   * document's currency (JPY `"120000"` = 1200 yen; KWD `"123456"` = 1234560 fils).
+   * @throws TriageError `TRIAGE_INPUT_INVALID` naming `path` when it is below the minor unit.
+   */
+  impliedTwoDecimals(n: number, path: string): number;
   /**
    * A quantity text (`"2"`, `"1.5"`, `"1,5"` in a comma document) as a number of units.
    * @throws TriageError `TRIAGE_INPUT_INVALID` naming `path` when it is not a number.
@@ -55,15 +100,35 @@ export interface DocumentNumbers {
  * Money and quantity readers for one document. `moneyTexts` are all its money texts: the
  * separator is the one its unambiguous values agree on (`"27,80"` -> `,`), so `"1,234"` in a
  * document that also has `"27,80"` reads as 1.234 euros, in a `.` document as 1234.00.
+ * `currency` (ISO 4217; null: unknown, two decimals) sets the minor unit of amounts.
  */
-export function documentNumbers(format: SourceFormat, moneyTexts: Iterable<string>): DocumentNumbers {
+export function documentNumbers(
+  format: SourceFormat,
+  moneyTexts: Iterable<string>,
+  currency: string | null,
+): DocumentNumbers {
   const decimalSeparator = detectDecimalSeparator(moneyTexts) ?? '.';
   const group = decimalSeparator === '.' ? ',' : '.';
+  const exponent = currencyExponent(currency);
+  const belowMinorUnit = (path: string): never => {
+    throw documentError(
+      format,
+      path,
+      `has digits below the minor unit of ${currency ?? 'the currency'} (${exponent} decimal${exponent === 1 ? '' : 's'}, ISO 4217); amounts are whole minor units`,
+    );
+  };
   return {
     decimalSeparator,
+    impliedTwoDecimals(n, path) {
+      if (exponent >= 2) return n * 10 ** (exponent - 2);
+      const scale = 10 ** (2 - exponent);
+      if (n % scale !== 0) belowMinorUnit(path);
+      return n / scale;
+    },
     cents(text, path) {
+      if (digitsBelowMinorUnit(text, decimalSeparator, currency) > 0) belowMinorUnit(path);
       try {
-        return parseAmount(text, { decimalSeparator }).cents;
+        return parseAmount(text, { decimalSeparator, ...(currency ? { currency } : {}) }).cents;
       } catch (e) {
         if (isTriageError(e))
           throw documentError(format, path, `is not an amount (${e.message.replace(/^.*?: /, '')})`);
@@ -80,10 +145,13 @@ export function documentNumbers(format: SourceFormat, moneyTexts: Iterable<strin
 }
 
 /**
- * Validates each converted invoice (schema and rules of core/validate.ts) and stamps its
- * `source`. All or nothing: one bad invoice rejects the document.
- * @throws TriageError `TRIAGE_INPUT_INVALID` listing the bad fields as canonical JSON pointers,
- *   each message prefixed with the invoice's source location (`ST02 0002 (segment 9): ...`).
+ * Validates each converted invoice (schema and rules of core/validate.ts), checks that no two
+ * carry the same `invoice_id`, and stamps each one's `source`. All or nothing: one bad invoice
+ * rejects the document.
+ * @throws TriageError `TRIAGE_INPUT_INVALID` whose paths are source locations (see
+ *   {@link ConvertedInvoice.sources}: `/segments/14/IT102`), each message naming the invoice's
+ *   place in the document and the canonical field (`invoice 2 of 3 (ST02 0002 (segment 9)),
+ *   /lines/0/quantity: ...`).
  */
 export function finishDocument(
   format: SourceFormat,
@@ -93,23 +161,35 @@ export function finishDocument(
   if (converted.length === 0) throw documentError(format, '/', 'carries no invoice');
   const errors: FieldError[] = [];
   const out: Invoice[] = [];
-  for (const c of converted) {
+  const firstOf = new Map<unknown, number>();
+  const which = (i: number): string => `invoice ${i + 1} of ${converted.length} (${converted[i]!.location})`;
+  converted.forEach((c, i) => {
+    const bad = (pointer: string, message: string): void => {
+      errors.push({
+        path: sourceOf(c.sources, pointer),
+        message: `${which(i)}, ${pointer || '/'}: ${message}`,
+      });
+    };
     const source: InvoiceSource = { format, sha256, document_ref: c.documentRef };
     try {
       out.push(validateInvoice({ ...c.invoice, source }));
     } catch (e) {
       if (!isTriageError(e)) throw e;
-      for (const fe of e.errors) errors.push({ path: fe.path, message: `${c.location}: ${fe.message}` });
+      for (const fe of e.errors) bad(fe.path, fe.message);
     }
-  }
+    const id = c.invoice.invoice_id;
+    const first = firstOf.get(id);
+    if (first === undefined) firstOf.set(id, i);
+    else bad('/invoice_id', `repeats the invoice_id of ${which(first)}`);
+  });
   if (errors.length > 0)
     throw new TriageError(
       'TRIAGE_INPUT_INVALID',
-      `${format} document converts to an invalid invoice: ${errors
+      `${format} document converts to ${errors.length === 1 ? 'an invalid invoice' : 'invalid invoices'}: ${errors
         .slice(0, 3)
         .map((e) => `${e.path} ${e.message}`)
         .join('; ')}`,
-      errors,
+      errors.slice(0, MAX_REPORTED_ERRORS),
     );
   return out;
 }

@@ -18,8 +18,15 @@
  */
 import { isTriageError, MAX_REPORTED_ERRORS, TriageError, type FieldError } from '../core/errors.js';
 import type { SourceFormat } from '../core/invoice.js';
-import { parseAmount } from '../features/amount.js';
-import { creditSigns, defined, documentError, isoDate, type ConvertedInvoice } from './document.js';
+import { currencyExponent, digitsBelowMinorUnit, parseAmount } from '../features/amount.js';
+import {
+  creditSigns,
+  defined,
+  documentError,
+  isoDate,
+  SourceMap,
+  type ConvertedInvoice,
+} from './document.js';
 import {
   FHIR_CODE_SYSTEMS,
   FHIR_DOCUMENT_TYPES,
@@ -36,7 +43,15 @@ const isObject = (v: unknown): v is Json => v !== null && typeof v === 'object' 
 
 /** Typed reads of a JSON value that name the pointer when the type is wrong. */
 class Reader {
-  constructor(private readonly base: string) {}
+  /** Canonical pointer -> JSON pointer in the document it was read from. */
+  readonly sources: SourceMap;
+  constructor(private readonly base: string) {
+    this.sources = new SourceMap(base === '' ? '/' : base);
+  }
+  /** Records that canonical `pointer` was read at `path` (relative to the resource). */
+  mark(pointer: string, path: string): void {
+    this.sources.mark(pointer, this.base + path);
+  }
   fail(path: string, message: string): never {
     throw documentError(FORMAT, this.base + path, message);
   }
@@ -59,27 +74,47 @@ class Reader {
     if (typeof v !== 'number' || !Number.isFinite(v)) this.fail(path, 'must be a number');
     return v as number;
   }
-  /** FHIR `Money` -> { cents, currency } (the JSON decimal read without float arithmetic). */
+  /** The invoice's currency (its total's), once read: the currency of every other amount. */
+  documentCurrency: string | undefined;
+  /**
+   * FHIR `Money` -> { cents, currency } (the JSON decimal read without float arithmetic). An
+   * amount without `currency` is in {@link documentCurrency}; one in another currency is refused
+   * (it could not be summed with the others).
+   */
   money(v: unknown, path: string): { cents: number; currency: string | undefined } | undefined {
     if (v === undefined) return undefined;
     const m = this.object(v, path);
     const value = this.number(m.value, `${path}/value`);
     if (value === undefined) this.fail(`${path}/value`, 'is required');
-    // Amounts are integer cents: a digit below the cent would be rounded away silently.
-    if (/\.\d{2}\d*[1-9]/.test(String(value)) || /e-/i.test(String(value)))
-      this.fail(`${path}/value`, 'has a fraction of a cent (amounts are whole cents)');
+    const stated = this.string(m.currency, `${path}/currency`);
+    if (stated !== undefined && this.documentCurrency !== undefined && stated !== this.documentCurrency)
+      this.fail(
+        `${path}/currency`,
+        `is ${stated}, not the invoice currency ${this.documentCurrency} (of its total)`,
+      );
+    const currency = stated ?? this.documentCurrency;
+    // Amounts are integer minor units of the currency (ISO 4217: JPY 0 decimals, USD 2, KWD 3):
+    // a digit below the minor unit would be rounded away silently.
+    if (/e-/i.test(String(value)) || digitsBelowMinorUnit(String(value), '.', currency ?? null) > 0)
+      this.fail(
+        `${path}/value`,
+        `has digits below the minor unit of ${currency ?? 'the currency'} (${currencyExponent(currency ?? null)} decimals, ISO 4217); amounts are whole minor units`,
+      );
     let cents: number;
     try {
-      cents = parseAmount(String(value), { decimalSeparator: '.' }).cents;
+      cents = parseAmount(String(value), { decimalSeparator: '.', ...(currency ? { currency } : {}) }).cents;
     } catch {
       return this.fail(`${path}/value`, 'is not an amount within ±10^11 units');
     }
-    return { cents, currency: this.string(m.currency, `${path}/currency`) };
+    return { cents, currency };
   }
 }
 
-/** Canonical fields carried by the extensions of {@link FHIR_EXTENSIONS} on `v`. */
-function extensions(r: Reader, v: Json, path: string): Record<string, unknown> {
+/**
+ * Canonical fields carried by the extensions of {@link FHIR_EXTENSIONS} on `v`.
+ * @param at canonical pointer of the object the fields belong to (`''`, `/lines/2`).
+ */
+function extensions(r: Reader, v: Json, path: string, at: string): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   r.array(v.extension, `${path}/extension`).forEach((x, i) => {
     const p = `${path}/extension/${i}`;
@@ -88,6 +123,7 @@ function extensions(r: Reader, v: Json, path: string): Record<string, unknown> {
     if (!spec) return; // other extensions carry nothing the canonical invoice holds
     const value = e[spec.value];
     if (value === undefined) r.fail(`${p}/${spec.value}`, 'is required');
+    r.mark(`${at}/${spec.field}`, `${p}/${spec.value}`);
     if (spec.value === 'valuePeriod') {
       const period = r.object(value, `${p}/valuePeriod`);
       out[spec.field] = {
@@ -111,13 +147,17 @@ function extensions(r: Reader, v: Json, path: string): Record<string, unknown> {
 function vendorOf(r: Reader, inv: Json): Record<string, unknown> {
   const issuer = inv.issuer === undefined ? undefined : r.object(inv.issuer, '/issuer');
   if (!issuer) return {};
+  r.mark('/vendor', '/issuer');
   const vendor: Record<string, unknown> = {};
   const identify = (ids: unknown[], path: string): void =>
     ids.forEach((x, i) => {
       const id = r.object(x, `${path}/${i}`);
       const value = r.string(id.value, `${path}/${i}/value`);
       const field = FHIR_VENDOR_IDENTIFIERS[r.string(id.system, `${path}/${i}/system`) ?? ''] ?? 'id';
-      if (value !== undefined && vendor[field] === undefined) vendor[field] = value;
+      if (value !== undefined && vendor[field] === undefined) {
+        vendor[field] = value;
+        r.mark(`/vendor/${field}`, `${path}/${i}/value`);
+      }
     });
   const ref = r.string(issuer.reference, '/issuer/reference');
   if (ref !== undefined) {
@@ -128,9 +168,11 @@ function vendorOf(r: Reader, inv: Json): Record<string, unknown> {
     const org = r.object(contained[i], `/contained/${i}`);
     if (org.resourceType !== 'Organization') r.fail(`/contained/${i}/resourceType`, 'must be Organization');
     vendor.name = r.string(org.name, `/contained/${i}/name`);
+    r.mark('/vendor/name', `/contained/${i}/name`);
     identify(r.array(org.identifier, `/contained/${i}/identifier`), `/contained/${i}/identifier`);
   } else {
     vendor.name = r.string(issuer.display, '/issuer/display');
+    r.mark('/vendor/name', '/issuer/display');
     if (issuer.identifier !== undefined) identify([issuer.identifier], '/issuer/identifier');
   }
   return defined(vendor);
@@ -139,6 +181,10 @@ function vendorOf(r: Reader, inv: Json): Record<string, unknown> {
 /** One canonical line of `lineItem[i]`. */
 function lineOf(r: Reader, v: unknown, i: number): Record<string, unknown> {
   const p = `/lineItem/${i}`;
+  const at = `/lines/${i}`;
+  r.mark(at, p);
+  r.mark(`${at}/line_number`, `${p}/sequence`);
+  r.mark(`${at}/description`, `${p}/chargeItemCodeableConcept/text`);
   const li = r.object(v, p);
   const concept =
     li.chargeItemCodeableConcept === undefined
@@ -153,7 +199,10 @@ function lineOf(r: Reader, v: unknown, i: number): Record<string, unknown> {
     const sys = r.string(c.system, `${cp}/system`) ?? '';
     const system = FHIR_CODE_SYSTEMS[sys];
     if (!system) r.fail(`${cp}/system`, `is an unknown code system '${sys}'`);
-    if (!code) code = { system: system!, value: r.string(c.code, `${cp}/code`) ?? '' };
+    if (!code) {
+      code = { system: system!, value: r.string(c.code, `${cp}/code`) ?? '' };
+      r.mark(`${at}/code`, `${cp}/code`);
+    }
     display ??= r.string(c.display, `${cp}/display`);
   });
   let amount = 0;
@@ -171,6 +220,9 @@ function lineOf(r: Reader, v: unknown, i: number): Record<string, unknown> {
     if (role === 'base') {
       if (quantity !== undefined) r.fail(cp, 'is a second base component');
       quantity = r.number(c.factor, `${cp}/factor`) ?? 1;
+      r.mark(`${at}/quantity`, c.factor === undefined ? cp : `${cp}/factor`);
+      r.mark(`${at}/unit_price_cents`, `${cp}/amount/value`);
+      r.mark(`${at}/amount_cents`, `${cp}/amount/value`);
       if (quantity === 0) r.fail(`${cp}/factor`, 'must not be 0');
       unit = Math.round(money!.cents / quantity);
       amount += money!.cents;
@@ -178,7 +230,7 @@ function lineOf(r: Reader, v: unknown, i: number): Record<string, unknown> {
   });
   if (quantity === undefined)
     r.fail(`${p}/priceComponent`, 'needs a base component (amount and factor = quantity)');
-  const ext = extensions(r, li, p);
+  const ext = extensions(r, li, p, at);
   return defined({
     line_number: r.number(li.sequence, `${p}/sequence`),
     description: r.string(concept.text, `${p}/chargeItemCodeableConcept/text`) ?? display,
@@ -201,8 +253,22 @@ function invoiceOf(v: unknown, base: string, fallbackId: string): ConvertedInvoi
       `is ${JSON.stringify(inv.resourceType ?? null)}; an Invoice (or a Bundle of Invoices) is expected`,
     );
   const ids = r.array(inv.identifier, '/identifier').map((x, i) => r.object(x, `/identifier/${i}`));
-  const official = ids.find((x) => x.use === 'official') ?? ids[0];
+  const officialAt = Math.max(
+    0,
+    ids.findIndex((x) => x.use === 'official'),
+  );
+  const official = ids[officialAt];
   const total = r.money(inv.totalGross, '/totalGross') ?? r.money(inv.totalNet, '/totalNet');
+  const totalAt = inv.totalGross !== undefined ? '/totalGross' : '/totalNet';
+  r.documentCurrency = total?.currency;
+  r.mark('/invoice_id', '/id');
+  r.mark('/invoice_number', `/identifier/${officialAt}/value`);
+  r.mark('/invoice_date', '/date');
+  r.mark('/currency', `${totalAt}/currency`);
+  r.mark('/total_cents', `${totalAt}/value`);
+  r.mark('/document_type', '/type/coding/0/code');
+  r.mark('/facility_id', '/recipient/identifier/value');
+  r.mark('/lines', '/lineItem');
   let documentType = 'invoice';
   if (inv.type !== undefined) {
     const codings = r.array(r.object(inv.type, '/type').coding, '/type/coding');
@@ -221,11 +287,11 @@ function invoiceOf(v: unknown, base: string, fallbackId: string): ConvertedInvoi
           r.object(recipient.identifier, '/recipient/identifier').value,
           '/recipient/identifier/value',
         );
-  const ext = extensions(r, inv, '');
+  const ext = extensions(r, inv, '', '');
   const invoice = defined({
     invoice_id: r.string(inv.id, '/id') ?? fallbackId,
     vendor: vendorOf(r, inv),
-    invoice_number: official ? r.string(official.value, '/identifier/0/value') : undefined,
+    invoice_number: official ? r.string(official.value, `/identifier/${officialAt}/value`) : undefined,
     invoice_date: inv.date === undefined ? undefined : isoDate(r.string(inv.date, '/date')!),
     due_date: ext.due_date,
     currency: total?.currency,
@@ -237,7 +303,12 @@ function invoiceOf(v: unknown, base: string, fallbackId: string): ConvertedInvoi
     lines: r.array(inv.lineItem, '/lineItem').map((x, i) => lineOf(r, x, i)),
   });
   creditSigns(invoice);
-  return { invoice, location: base === '' ? '/' : base, documentRef: base === '' ? 'FHIR Invoice' : base };
+  return {
+    invoice,
+    location: base === '' ? '/' : base,
+    documentRef: base === '' ? 'FHIR Invoice' : base,
+    sources: r.sources.map,
+  };
 }
 
 /**

@@ -466,7 +466,7 @@ describe('FHIR R4 Invoice golden mapping', () => {
     expect(await refusal('fhir-r4', subCent)).toEqual([
       {
         path: '/lineItem/0/priceComponent/0/amount/value',
-        message: expect.stringContaining('fraction of a cent'),
+        message: expect.stringContaining('below the minor unit of USD (2 decimals'),
       },
     ]);
     const badMoney = JSON.stringify(fhir).replace('"value":37.5', '"value":"37,5"');
@@ -476,14 +476,20 @@ describe('FHIR R4 Invoice golden mapping', () => {
 
 describe('money per document: integer cents without floats', () => {
   it.each([
-    ['27,80', ['27,80'], 2780],
-    ['1.234,56', ['1.234,56'], 123456],
-    ['1,234.56', ['1,234.56'], 123456],
-    ['1,234 in a comma document', ['1,234', '27,80'], 123],
-    ['1,234 in a dot document', ['1,234', '27.80'], 123400],
-    ['0.1 + 0.2 style values', ['0.29'], 29],
-  ])('%s', (_name, texts, cents) => {
-    expect(documentNumbers('ubl-2.1', texts).cents(texts[0]!, '/x')).toBe(cents);
+    ['27,80', ['27,80'], 2780, 'EUR'],
+    ['1.234,56', ['1.234,56'], 123456, 'EUR'],
+    ['1,234.56', ['1,234.56'], 123456, 'USD'],
+    ['1,234 in a comma document (1.234 dinars = 1234 fils)', ['1,234', '27,80'], 1234, 'KWD'],
+    ['1,234 in a dot document', ['1,234', '27.80'], 123400, 'USD'],
+    ['0.1 + 0.2 style values', ['0.29'], 29, null],
+  ])('%s', (_name, texts, cents, currency) => {
+    expect(documentNumbers('ubl-2.1', texts, currency).cents(texts[0]!, '/x')).toBe(cents);
+  });
+
+  it('refuses digits below the minor unit instead of rounding them (1,234 in a comma EUR document)', () => {
+    expect(() => documentNumbers('ubl-2.1', ['1,234', '27,80'], 'EUR').cents('1,234', '/x')).toThrow(
+      /below the minor unit of EUR/,
+    );
   });
 });
 
@@ -515,5 +521,204 @@ describe('samples', () => {
     expect(() => writeX12([{ ...inv!, invoice_number: 'A~B' }], { sender: 'S', control: 1 })).toThrow(
       /separator/,
     );
+  });
+});
+
+describe('a converted invoice that fails validation is named by its source location', () => {
+  /** An interchange of one transaction set per body (control numbers given or 0001, 0002...). */
+  const interchangeOf = (bodies: string[][], controls = bodies.map((_, i) => `000${i + 1}`)): string =>
+    ISA() +
+    'GS*IN*SENDER01*HOSPITAL*20250301*1200*7*X*005010~' +
+    bodies
+      .map((b, i) => [`ST*810*${controls[i]}`, ...b, `SE*${b.length + 2}*${controls[i]}`].join('~') + '~')
+      .join('') +
+    `GE*${bodies.length}*7~IEA*1*000000042~`;
+  const GOOD = [
+    'BIG*20250301*INV-7',
+    'N1*VN*Acme*92*V-100',
+    'IT1*1*2*EA*10.00**HC*E0431',
+    'PID*F****Oxygen',
+    'TDS*2000',
+  ];
+
+  it('X12: segment position and element, and which transaction set of the interchange', async () => {
+    // ISA 1, GS 2, ST 3..SE 9; second set: ST 10, BIG 11, CUR 12, N1 13, IT1 14, PID 15, IT1 16, PID 17, DTM 18, TDS 19.
+    const bad = [
+      'BIG*18990101*INV-8',
+      'CUR*SE*XYZ',
+      'N1*VN*Acme*92*V-100',
+      'IT1*1*2*EA*10.00**HC*E0431',
+      'PID*F****Oxygen',
+      'IT1*1*1*EA*5.00**HC*A4253',
+      'PID*F****Strips',
+      'DTM*472*22000101',
+      'TDS*2500',
+    ];
+    const errors = await refusal('x12-810', interchangeOf([GOOD, bad]));
+    expect(errors.map((e) => e.path).sort()).toEqual([
+      '/segments/11/BIG01',
+      '/segments/12/CUR02',
+      '/segments/16/IT101',
+      '/segments/18/DTM02',
+    ]);
+    for (const e of errors) expect(e.message).toMatch(/^invoice 2 of 2 \(ST02 0002 \(segment 10\)\), \/\w/);
+    expect(errors.find((e) => e.path === '/segments/16/IT101')!.message).toContain('/lines/1/line_number');
+    // The same ST02 twice gives the same invoice id: the second set's ST02 is named.
+    const twice = await refusal('x12-810', interchangeOf([GOOD, GOOD], ['0001', '0001']));
+    expect(twice).toEqual([
+      {
+        path: '/segments/10/ST02',
+        message: expect.stringContaining('repeats the invoice_id of invoice 1 of 2 (ST02 0001 (segment 3))'),
+      },
+    ]);
+  });
+
+  it('FHIR: the JSON pointer of the element in its Bundle entry', async () => {
+    const inv = (id: string, date: string, currency: string, sequences: number[]) => ({
+      resourceType: 'Invoice',
+      id,
+      identifier: [{ value: id }],
+      date,
+      issuer: { display: 'Acme', identifier: { system: 'urn:vendor-master', value: 'V-300' } },
+      lineItem: sequences.map((sequence) => ({
+        sequence,
+        chargeItemCodeableConcept: {
+          coding: [{ system: 'http://www.cms.gov/Medicare/Coding/HCPCSReleaseCodeSets', code: 'E0431' }],
+          text: 'Oxygen system',
+        },
+        priceComponent: [{ type: 'base', factor: 1, amount: { value: 10, currency } }],
+      })),
+      totalGross: { value: 10 * sequences.length, currency },
+    });
+    const bundle = {
+      resourceType: 'Bundle',
+      entry: [
+        { resource: inv('f-1', '2025-03-01', 'USD', [1]) },
+        { resource: inv('f-2', '1800-01-01', 'XYZ', [1, 1]) },
+      ],
+    };
+    const errors = await refusal('fhir-r4', JSON.stringify(bundle));
+    expect(errors.map((e) => e.path).sort()).toEqual([
+      '/entry/1/resource/date',
+      '/entry/1/resource/lineItem/1/sequence',
+      '/entry/1/resource/totalGross/currency',
+    ]);
+    for (const e of errors) expect(e.message).toMatch(/^invoice 2 of 2 \(\/entry\/1\/resource\), \/\w/);
+  });
+
+  it('UBL: the element path', async () => {
+    const doc = ublDoc()
+      .replace('<cbc:IssueDate>2025-03-01', '<cbc:IssueDate>1800-01-01')
+      .replace('<cbc:ID>2</cbc:ID>', '<cbc:ID>1</cbc:ID>');
+    const errors = await refusal('ubl-2.1', doc);
+    expect(errors.map((e) => e.path).sort()).toEqual([
+      '/Invoice/cac:InvoiceLine[2]/cbc:ID',
+      '/Invoice/cbc:IssueDate',
+    ]);
+    for (const e of errors) expect(e.message).toMatch(/^invoice 1 of 1 \(\/Invoice\), \/\w/);
+  });
+});
+
+describe('amounts in minor units of the currency (ISO 4217: JPY 0 decimals, KWD 3)', () => {
+  it('X12: IT104 and the N2 TDS01/SAC05 read in the CUR02 currency', async () => {
+    const body = (cur: string, price: string, total: string) => [
+      'BIG*20250301*INV-7',
+      `CUR*SE*${cur}`,
+      'N1*VN*Acme*92*V-100',
+      `IT1*1*2*EA*${price}**HC*E0431`,
+      'PID*F****Oxygen',
+      'SAC*C*D240***100',
+      `TDS*${total}`,
+    ];
+    const [jpy] = await convertDocument('x12-810', Buffer.from(interchange(body('JPY', '1200', '240100'))));
+    expect(jpy).toMatchObject({ currency: 'JPY', total_cents: 2401 });
+    expect(jpy!.lines.map((l) => [l.unit_price_cents, l.amount_cents])).toEqual([
+      [1200, 2400],
+      [1, 1],
+    ]);
+    const [kwd] = await convertDocument('x12-810', Buffer.from(interchange(body('KWD', '12.345', '2470'))));
+    expect(kwd).toMatchObject({ total_cents: 24700 });
+    expect(kwd!.lines.map((l) => [l.unit_price_cents, l.amount_cents])).toEqual([
+      [12345, 24690],
+      [1000, 1000], // SAC05 100 (N2) = 1.00 KWD = 1000 fils
+    ]);
+    // BIG 4, CUR 5, N1 6, IT1 7, PID 8, SAC 9, TDS 10
+    expect(await refusal('x12-810', interchange(body('JPY', '1200.5', '240100')))).toEqual([
+      {
+        path: '/segments/7/IT104',
+        message: expect.stringContaining('below the minor unit of JPY (0 decimals'),
+      },
+    ]);
+    expect((await refusal('x12-810', interchange(body('JPY', '1200', '240150'))))[0]!.path).toBe(
+      '/segments/10/TDS01',
+    );
+    expect((await refusal('x12-810', interchange(body('USD', '12.345', '2470'))))[0]!.path).toBe(
+      '/segments/7/IT104',
+    );
+  });
+
+  it('UBL: amounts in the DocumentCurrencyCode', async () => {
+    const inCurrency = (cur: string, amounts: [string, string, string]): string =>
+      ublDoc(amounts).replaceAll('EUR', cur);
+    const [jpy] = await convertDocument(
+      'ubl-2.1',
+      Buffer.from(inCurrency('JPY', ['2780', '123456', '126236'])),
+    );
+    expect([jpy!.total_cents, ...jpy!.lines.map((l) => l.amount_cents)]).toEqual([126236, 2780, 123456]);
+    const [kwd] = await convertDocument(
+      'ubl-2.1',
+      Buffer.from(inCurrency('KWD', ['27.805', '1,234.560', '1,262.365'])),
+    );
+    expect([kwd!.total_cents, ...kwd!.lines.map((l) => l.amount_cents)]).toEqual([1262365, 27805, 1234560]);
+    expect((await refusal('ubl-2.1', inCurrency('USD', ['27.805', '1,234.56', '1,262.365'])))[0]!.path).toBe(
+      '/Invoice/cac:LegalMonetaryTotal/cbc:TaxInclusiveAmount',
+    );
+    expect(
+      (await refusal('ubl-2.1', inCurrency('JPY', ['2780.5', '123456', '126236.5'])))[0]!.message,
+    ).toContain('below the minor unit of JPY');
+  });
+
+  it('FHIR: Money.value in Money.currency', async () => {
+    const doc = (value: number, currency: string) => ({
+      resourceType: 'Invoice',
+      id: 'f-cur',
+      identifier: [{ value: 'F-1' }],
+      date: '2025-03-01',
+      issuer: { display: 'Acme', identifier: { system: 'urn:vendor-master', value: 'V-300' } },
+      lineItem: [
+        {
+          sequence: 1,
+          chargeItemCodeableConcept: {
+            coding: [{ system: 'http://www.cms.gov/Medicare/Coding/HCPCSReleaseCodeSets', code: 'E0431' }],
+            text: 'Oxygen system',
+          },
+          priceComponent: [{ type: 'base', factor: 1, amount: { value, currency } }],
+        },
+      ],
+      totalGross: { value, currency },
+    });
+    const convert = async (value: number, currency: string) =>
+      (await convertDocument('fhir-r4', Buffer.from(JSON.stringify(doc(value, currency)))))[0]!.total_cents;
+    expect(await convert(1200, 'JPY')).toBe(1200);
+    expect(await convert(1.234, 'KWD')).toBe(1234);
+    expect(await convert(12.5, 'USD')).toBe(1250);
+    expect((await refusal('fhir-r4', JSON.stringify(doc(1200.5, 'JPY'))))[0]!).toEqual({
+      path: '/totalGross/value',
+      message: expect.stringContaining('below the minor unit of JPY (0 decimals'),
+    });
+    expect((await refusal('fhir-r4', JSON.stringify(doc(1.2345, 'KWD'))))[0]!.path).toBe('/totalGross/value');
+    // A line amount without currency is in the total's currency; one in another currency is refused.
+    const noLineCurrency = doc(1200, 'JPY');
+    delete (noLineCurrency.lineItem[0]!.priceComponent[0]!.amount as { currency?: string }).currency;
+    const [yen] = await convertDocument('fhir-r4', Buffer.from(JSON.stringify(noLineCurrency)));
+    expect(yen!.lines.map((l) => [l.unit_price_cents, l.amount_cents])).toEqual([[1200, 1200]]);
+    const euroLine = doc(12.5, 'USD');
+    euroLine.lineItem[0]!.priceComponent[0]!.amount.currency = 'EUR';
+    expect(await refusal('fhir-r4', JSON.stringify(euroLine))).toEqual([
+      {
+        path: '/lineItem/0/priceComponent/0/amount/currency',
+        message: 'is EUR, not the invoice currency USD (of its total)',
+      },
+    ]);
   });
 });

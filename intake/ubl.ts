@@ -22,6 +22,7 @@ import {
   documentError,
   documentNumbers,
   isoDate,
+  SourceMap,
   type ConvertedInvoice,
 } from './document.js';
 import {
@@ -97,7 +98,7 @@ export function convertUbl(doc: string, sha256: string): ConvertedInvoice {
   let root: keyof typeof UBL_ROOTS | null = null;
   let text = '';
   const header = new Map<string, RawValue>();
-  const partyIds: { scheme: string; value: string }[] = [];
+  const partyIds: { scheme: string; value: string; where: string }[] = [];
   const lines: LineRaw[] = [];
   let line: LineRaw | null = null;
   let lineDepth = -1;
@@ -194,7 +195,7 @@ export function convertUbl(doc: string, sha256: string): ConvertedInvoice {
       if (m && !header.has(m.field))
         header.set(m.field, { text: value, kind: m.kind, where, currencyId: attrs.currencyID });
       if (path === UBL_ROOTS[root!].typeCode) header.set('type_code', { text: value, kind: 'text', where });
-      if (path === UBL_PARTY_ID_PATH) partyIds.push({ scheme: attrs.schemeID ?? '', value });
+      if (path === UBL_PARTY_ID_PATH) partyIds.push({ scheme: attrs.schemeID ?? '', value, where });
     }
     stack.pop();
     text = '';
@@ -208,16 +209,17 @@ export function convertUbl(doc: string, sha256: string): ConvertedInvoice {
 function build(
   root: keyof typeof UBL_ROOTS,
   header: Map<string, RawValue>,
-  partyIds: { scheme: string; value: string }[],
+  partyIds: { scheme: string; value: string; where: string }[],
   lines: LineRaw[],
   sha256: string,
 ): ConvertedInvoice {
   const all = [...header.values(), ...lines.flatMap((l) => [...l.values.values()])];
+  const currency = header.get('currency')?.text;
   const numbers = documentNumbers(
     FORMAT,
     all.filter((v) => v.kind === 'money').map((v) => v.text),
+    currency ?? null,
   );
-  const currency = header.get('currency')?.text;
   const read = (v: RawValue | undefined): unknown => {
     if (!v) return undefined;
     switch (v.kind) {
@@ -251,8 +253,27 @@ function build(
       throw documentError(FORMAT, typeCode.where, `has the unknown document type code ${typeCode.text}`);
     documentType = root === 'CreditNote' ? 'credit_memo' : t;
   }
-  const vendorId = partyIds.find((p) => p.scheme !== UBL_NPI_SCHEME)?.value;
-  const npi = partyIds.find((p) => p.scheme === UBL_NPI_SCHEME)?.value;
+  const vendorIdAt = partyIds.find((p) => p.scheme !== UBL_NPI_SCHEME);
+  const npiAt = partyIds.find((p) => p.scheme === UBL_NPI_SCHEME);
+  const vendorId = vendorIdAt?.value;
+  const npi = npiAt?.value;
+  // Canonical pointer -> element path it was read from (errors after conversion).
+  const src = new SourceMap(`/${root}`);
+  for (const [field, v] of header) src.mark(`/${field.replace('.', '/')}`, v.where);
+  const alias = (pointer: string, field: string): void => {
+    const v = header.get(field);
+    if (v) src.mark(pointer, v.where);
+  };
+  alias('/vendor/name', 'vendor.legal_name');
+  if (vendorIdAt) src.mark('/vendor/id', vendorIdAt.where);
+  if (npiAt) src.mark('/vendor/npi', npiAt.where);
+  alias('/total_cents', 'payable_cents');
+  alias('/document_type', 'type_code');
+  lines.forEach((l, i) => {
+    src.mark(`/lines/${i}`, l.where);
+    for (const [field, v] of l.values)
+      src.mark(`/lines/${i}/${field === 'name' ? 'description' : field}`, v.where);
+  });
   const start = h('service_period.start');
   const end = h('service_period.end');
   const invoice = defined({
@@ -294,5 +315,5 @@ function build(
     }),
   });
   creditSigns(invoice);
-  return { invoice, location: `/${root}`, documentRef: `UBL ${root}` };
+  return { invoice, location: `/${root}`, documentRef: `UBL ${root}`, sources: src.map };
 }

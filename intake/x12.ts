@@ -11,10 +11,10 @@
  * the group, GE02 = GS06, IEA01 = groups, IEA02 = ISA13.
  *
  * Errors are 400 `TRIAGE_INPUT_INVALID` whose path names the segment position and element,
- * `/segments/<n>/<SEG><nn>` (n counts segments from 1 at the ISA), e.g. `/segments/7/IT104`.
- * The mapping tables are in `intake/mapping/x12.ts`; the invoice id is
- * `<ISA06>-<ISA13>-<ST02>` (sender, interchange control number, transaction set control
- * number: unique per sender, and the same when the same interchange is re-sent).
+ * `/segments/<n>/<SEG><nn>` (n counts from 1 at the ISA), e.g. `/segments/7/IT104`, also when a
+ * converted invoice fails validation (each field's element is recorded, `ConvertedInvoice.sources`).
+ * Mapping tables: `intake/mapping/x12.ts`. Invoice id `<ISA06>-<ISA13>-<ST02>` (sender, interchange
+ * and transaction set control numbers: unique per sender, the same when an interchange is re-sent).
  */
 import { Readable } from 'node:stream';
 import { X12parser } from 'x12-parser';
@@ -25,6 +25,7 @@ import {
   documentError,
   documentNumbers,
   isoDate,
+  SourceMap,
   type ConvertedInvoice,
   type DocumentNumbers,
 } from './document.js';
@@ -229,13 +230,18 @@ export async function convertX12(
 /** Canonical invoice of one ST..SE transaction set (tables of `intake/mapping/x12.ts`). */
 function mapTransaction(tx: Segment[], isa: Segment, seps: X12Separators): ConvertedInvoice {
   const st = tx[0]!;
+  // CUR02 (default USD) sets the minor unit of every amount of the set, wherever CUR stands.
+  const cur = tx.find((s) => s.tag === 'CUR' && at(s, 2) !== '');
+  const currency = cur ? at(cur, 2) : 'USD';
   const numbers = documentNumbers(
     FORMAT,
     tx
       .filter((s) => s.tag === 'IT1')
       .map((s) => at(s, 4))
       .filter((t) => t !== ''),
+    currency,
   );
+  const n2 = (s: Segment, i: number): number => numbers.impliedTwoDecimals(int(s, i), where(s, i));
   const inv: Record<string, unknown> = { currency: 'USD', document_type: 'invoice' };
   const vendor: Record<string, unknown> = {};
   const lines: Record<string, unknown>[] = [];
@@ -245,7 +251,19 @@ function mapTransaction(tx: Segment[], isa: Segment, seps: X12Separators): Conve
   let line: Record<string, unknown> | null = null;
   let seenBig = false;
   let seenTds = false;
-  const set = (target: Record<string, unknown>, path: string, value: unknown): void => {
+  // Canonical pointer -> `/segments/<n>/<element>` it was read from (errors after conversion).
+  const src = new SourceMap(where(st));
+  src.mark('/invoice_id', where(st, 2));
+  const mark = (pointer: string, s: Segment, i?: number): void => src.mark(pointer, where(s, i));
+  const lineAt = (): string => `/lines/${lines.length - 1}`;
+  const set = (
+    target: Record<string, unknown>,
+    path: string,
+    value: unknown,
+    s: Segment,
+    i: number,
+  ): void => {
+    mark(`/${path.replace('.', '/')}`, s, i);
     const [a, b] = path.split('.');
     if (b === undefined) target[a!] = value;
     else if (a === 'payment_terms') terms[b] = value as number;
@@ -261,10 +279,12 @@ function mapTransaction(tx: Segment[], isa: Segment, seps: X12Separators): Conve
     switch (s.tag) {
       case 'BIG': {
         seenBig = true;
-        for (const [i, field] of Object.entries(HEADER_ELEMENTS.BIG))
-          if (at(s, Number(i)) !== '')
-            set(inv, field, field === 'invoice_date' ? isoDate(at(s, Number(i))) : at(s, Number(i)));
+        for (const [i, field] of Object.entries(HEADER_ELEMENTS.BIG)) {
+          const v = at(s, Number(i));
+          if (v !== '') set(inv, field, field === 'invoice_date' ? isoDate(v) : v, s, Number(i));
+        }
         const type = at(s, 7);
+        mark('/document_type', s, type === '' ? undefined : 7);
         if (type !== '') {
           const kind = BIG07_DOCUMENT_TYPE[type];
           if (!kind) fail(s, 7, `has the unknown transaction type code ${type}`);
@@ -273,18 +293,20 @@ function mapTransaction(tx: Segment[], isa: Segment, seps: X12Separators): Conve
         break;
       }
       case 'CUR':
-        if (at(s, 2) !== '') inv.currency = at(s, 2);
+        if (at(s, 2) !== '') set(inv, 'currency', at(s, 2), s, 2);
         break;
       case 'ITD':
-        if (at(s, 3) !== '') terms.discount_percent = numbers.quantity(at(s, 3), where(s, 3));
-        if (at(s, 5) !== '') terms.discount_days = int(s, 5);
-        if (at(s, 6) !== '') inv.due_date = isoDate(at(s, 6));
-        if (at(s, 7) !== '') terms.net_days = int(s, 7);
+        mark('/payment_terms', s);
+        if (at(s, 3) !== '')
+          set(inv, 'payment_terms.discount_percent', numbers.quantity(at(s, 3), where(s, 3)), s, 3);
+        if (at(s, 5) !== '') set(inv, 'payment_terms.discount_days', int(s, 5), s, 5);
+        if (at(s, 6) !== '') set(inv, 'due_date', isoDate(at(s, 6)), s, 6);
+        if (at(s, 7) !== '') set(inv, 'payment_terms.net_days', int(s, 7), s, 7);
         break;
       case 'TDS': {
         seenTds = true;
         const t = at(s, 1);
-        inv.total_cents = /^-?\d+$/.test(t) ? int(s, 1) : numbers.cents(t, where(s, 1));
+        set(inv, 'total_cents', /^-?\d+$/.test(t) ? n2(s, 1) : numbers.cents(t, where(s, 1)), s, 1);
         line = null;
         break;
       }
@@ -298,11 +320,12 @@ function mapTransaction(tx: Segment[], isa: Segment, seps: X12Separators): Conve
         if (q !== '' && !(q in N103_VENDOR_FIELD))
           fail(s, 3, `has the unknown identification code qualifier ${q}`);
         if (role === 'vendor') {
-          if (at(s, 2) !== '') vendor.name = at(s, 2);
+          mark('/vendor', s);
+          if (at(s, 2) !== '') set(inv, 'vendor.name', at(s, 2), s, 2);
           const f = N103_VENDOR_FIELD[q];
-          if (f && f !== 'ignore' && id !== '') vendor[f] = id;
+          if (f && f !== 'ignore' && id !== '') set(inv, `vendor.${f}`, id, s, 4);
         } else if (role === 'facility' && id !== '') {
-          inv.facility_id = id;
+          set(inv, 'facility_id', id, s, 4);
         }
         break;
       }
@@ -310,8 +333,10 @@ function mapTransaction(tx: Segment[], isa: Segment, seps: X12Separators): Conve
         const f = REF01_FIELD[at(s, 1)];
         if (!f) fail(s, 1, `has the unknown reference identification qualifier ${at(s, 1)}`);
         if (f === 'ignore' || at(s, 2) === '') break;
-        if (f === 'po_number') inv.po_number = at(s, 2);
-        else if (role === 'vendor' && line === null) set(inv, f!, at(s, 2));
+        if (f === 'po_number') {
+          inv.po_number = at(s, 2);
+          src.map.set('/po_number', where(s, 2)); // REF*PO overrides BIG04
+        } else if (role === 'vendor' && line === null) set(inv, f!, at(s, 2), s, 2);
         break;
       }
       case 'DTM': {
@@ -322,13 +347,15 @@ function mapTransaction(tx: Segment[], isa: Segment, seps: X12Separators): Conve
         if (f === 'service_date') {
           if (!line) fail(s, 1, 'is a service date (472) outside an IT1 loop');
           line!.service_date = d;
-        } else set(inv, f!, d);
+          mark(`${lineAt()}/service_date`, s, 2);
+        } else set(inv, f!, d, s, 2);
         break;
       }
       case 'IT1': {
         role = null;
         line = mapIt1(s, numbers, seps);
         lines.push(line);
+        for (const [pointer, element] of it1Sources(line, s)) src.mark(`${lineAt()}${pointer}`, element);
         break;
       }
       case 'PO4': {
@@ -339,6 +366,7 @@ function mapTransaction(tx: Segment[], isa: Segment, seps: X12Separators): Conve
           if (!/^\d{1,7}$/.test(pack) || Number(pack) < 1)
             fail(s, 1, 'must be the pack (a whole number of units)');
           line!.pack_qty = Number(pack);
+          mark(`${lineAt()}/pack_qty`, s, 1);
         }
         break;
       }
@@ -349,6 +377,7 @@ function mapTransaction(tx: Segment[], isa: Segment, seps: X12Separators): Conve
         if (!line) fail(s, undefined, 'describes no line (PID outside an IT1 loop)');
         const text = at(s, 5);
         line!.description = line!.description ? `${String(line!.description)} ${text}` : text;
+        mark(`${lineAt()}/description`, s, 5);
         break;
       }
       case 'SAC': {
@@ -359,7 +388,7 @@ function mapTransaction(tx: Segment[], isa: Segment, seps: X12Separators): Conve
         const name = SAC02_DESCRIPTION[code];
         if (!name) fail(s, 2, `has the unknown service, promotion, allowance or charge code ${code}`);
         const t = at(s, 5);
-        const amount = sign! * Math.abs(/^-?\d+$/.test(t) ? int(s, 5) : numbers.cents(t, where(s, 5)));
+        const amount = sign! * Math.abs(/^-?\d+$/.test(t) ? n2(s, 5) : numbers.cents(t, where(s, 5)));
         lines.push({
           line_number: 0,
           description: at(s, 15) !== '' ? at(s, 15) : name,
@@ -368,6 +397,9 @@ function mapTransaction(tx: Segment[], isa: Segment, seps: X12Separators): Conve
           unit_price_cents: amount,
           amount_cents: amount,
         });
+        mark(lineAt(), s);
+        for (const f of ['/quantity', '/unit_price_cents', '/amount_cents']) mark(`${lineAt()}${f}`, s, 5);
+        mark(`${lineAt()}/description`, s, at(s, 15) !== '' ? 15 : 2);
         line = null;
         break;
       }
@@ -390,7 +422,33 @@ function mapTransaction(tx: Segment[], isa: Segment, seps: X12Separators): Conve
     invoice,
     location: `ST02 ${at(st, 2)} (segment ${st.position})`,
     documentRef: `ISA13 ${at(isa, 13)} / ST02 ${at(st, 2)}`,
+    sources: src.map,
   };
+}
+
+/** Where the fields of an IT1 line were read (pointers relative to the line; amount: IT104). */
+function it1Sources(line: Record<string, unknown>, s: Segment): [string, string][] {
+  const out: [string, string][] = [
+    ['', where(s)],
+    ['/line_number', where(s, 1)],
+    ['/quantity', where(s, 2)],
+    ['/uom', where(s, 3)],
+    ['/unit_price_cents', where(s, 4)],
+    ['/amount_cents', where(s, 4)],
+  ];
+  const code = line.code as { value: string } | undefined;
+  for (let q = 7; q <= 25; q += 2) {
+    const v = s.elements[q - 1]?.[0] ?? '';
+    if (code && v.startsWith(code.value)) {
+      out.push(['/code', where(s, q)], ['/modifiers', where(s, q)]);
+      break;
+    }
+  }
+  for (let q = 7; q <= 25; q += 2) {
+    if (at(s, q - 1) === 'PL') out.push(['/po_line_number', where(s, q)]);
+    else if (line.item_identifiers && at(s, q) !== '') out.push(['/item_identifiers', where(s, q)]);
+  }
+  return out;
 }
 
 /**

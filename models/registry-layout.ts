@@ -255,7 +255,12 @@ export class RegistryLayout {
   async versionOf(name: string, aliasOrVersion: string): Promise<string> {
     if (aliasOrVersion === 'champion' || aliasOrVersion === 'challenger') {
       const v = (await this.aliases(name))[aliasOrVersion];
-      if (v === null) throw notFound(`Model ${name} has no ${aliasOrVersion}`);
+      if (v === null) {
+        const names = await this.names();
+        if (!names.includes(name))
+          throw notFound(`No model named ${name} (registered: ${names.join(', ') || 'none'})`);
+        throw notFound(`Model ${name} has no ${aliasOrVersion}`);
+      }
       return v;
     }
     const version = aliasOrVersion.replace(/^v(?=\d)/, '');

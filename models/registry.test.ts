@@ -82,6 +82,11 @@ describe('ModelRegistry', () => {
     expect(events.map((e) => e.type)).toEqual(['model.registered', 'model.promoted', 'model.registered']);
     expect(await code(registry.resolve('coding-mismatch', '9'))).toBe('TRIAGE_MODEL_NOT_FOUND');
     expect(await code(registry.resolve('../etc', '1'))).toBe('TRIAGE_MODEL_NOT_FOUND');
+    // An unknown name is said to be unknown, not to lack a champion.
+    await expect(registry.card('coding-mismach', 'champion')).rejects.toThrow(
+      'No model named coding-mismach (registered: coding-mismatch)',
+    );
+    await expect(registry.card('coding-mismatch', 'champion')).resolves.toMatchObject({ version: '1' });
   });
 
   it('refuses a worse challenger (409) and records a forced promotion in the card history', async () => {

@@ -323,15 +323,16 @@ export function createMonitoring(d: MonitoringDeps): Monitoring {
       );
     const challengerCard = await cardOf(name, a.version);
     const pairs = await d.store.shadowPairs(a.id, challengerCard.task);
-    const championLabel = pairs[pairs.length - 1]?.champion;
-    const championCard = championLabel
-      ? await cardOf(name, championLabel.slice(championLabel.lastIndexOf('@') + 1))
-      : await cardOf(name, 'champion');
+    // The champion of the latest shadowed invoice; before any, the one serving now.
+    const championLabel =
+      pairs[pairs.length - 1]?.champion ?? `${name}@${await d.registry!.versionOf(name, 'champion')}`;
+    const championCard = await cardOf(name, championLabel.slice(championLabel.lastIndexOf('@') + 1));
     return compareShadow(
       a,
       pairs,
       { champion: championCard.thresholds, challenger: challengerCard.thresholds },
       minLabelled,
+      championLabel,
     );
   }
 

@@ -77,12 +77,17 @@ function side(
   };
 }
 
-/** Compares champion and challenger over the stored pairs of an assignment. */
+/**
+ * Compares champion and challenger over the stored pairs of an assignment.
+ * @param servingChampion `<name>@<version>` of the champion serving now: the champion side's
+ *   name before any invoice is shadowed (afterwards, the champion that scored the latest pair).
+ */
 export function compareShadow(
   assignment: ShadowAssignment,
   pairs: readonly ShadowPair[],
   thresholds: { champion: RouteThresholds; challenger: RouteThresholds },
   minLabelled: number,
+  servingChampion: string,
 ): ShadowComparison {
   const labelled = pairs.filter((p) => p.label !== null);
   const agreeShare = (ps: readonly ShadowPair[]): number | null =>
@@ -96,7 +101,7 @@ export function compareShadow(
         )
       : null;
   const names = {
-    champion: pairs[pairs.length - 1]?.champion ?? '',
+    champion: pairs[pairs.length - 1]?.champion ?? servingChampion,
     challenger: pairs[0]?.challenger ?? `${assignment.model_name}@${assignment.version}`,
   };
   return {

@@ -161,6 +161,17 @@ for (const engine of engines('monitoring')) {
         payload: { version: '2' },
       });
       expect(shadow.statusCode, shadow.body).toBe(200);
+      // Before any shadowed invoice the comparison names the serving champion, with empty counts.
+      const empty = await h.call('ds', { method: 'GET', url: '/v1/models/coding-mismatch/shadow' });
+      expect(empty.statusCode, empty.body).toBe(200);
+      const none = empty.json<ShadowComparison>();
+      expect([none.invoices, none.labelled, none.champion.model, none.challenger.model]).toEqual([
+        0,
+        0,
+        'coding-mismatch@1',
+        'coding-mismatch@2',
+      ]);
+      expect([none.champion.review_load, none.agreement.all]).toEqual([null, null]);
       for (const inv of stream) decisions.push((await h.wired.scoring.score(inv, 'default')).decision);
       // Tenant other: the same invoices, prices x1.5.
       for (const inv of stream) await h.wired.scoring.score(pricier(inv), 'other');

@@ -121,6 +121,9 @@ function zeros<K extends string>(keys: readonly K[]): Record<K, number> {
 }
 
 /** Keeps the `n` most telling examples: sorted by `rank` (ascending), ties by order seen. */
+/** The predicted kind of an example the detector did not flag at its threshold. */
+const NOT_FLAGGED = 'not flagged';
+
 function top(examples: (Example & { rank: number })[], n: number): Example[] {
   return examples
     .map((e, i) => ({ e, i }))
@@ -228,7 +231,8 @@ function measure(
             rank: score,
             invoice_id: t.summary.invoice_id,
             score,
-            kind: t.duplicate.kind,
+            true_kind: t.duplicate.kind,
+            predicted_kind: NOT_FLAGGED,
             other: t.duplicate.of,
             detail: t.duplicate.changes.length > 0 ? t.duplicate.changes : ['(identical except invoice_id)'],
           });
@@ -246,7 +250,8 @@ function measure(
             rank: -score,
             invoice_id: t.summary.invoice_id,
             score,
-            kind: key,
+            true_kind: key,
+            predicted_kind: 'duplicate',
             other: o.duplicateOf,
             detail: matched
               ? summaryDifferences(t.summary, matched.summary)
@@ -286,6 +291,7 @@ function measure(
     const named = zeros(CODING_KINDS);
     const namedRight = zeros(CODING_KINDS);
     let notScored = 0;
+    const confusion: Record<string, Record<string, number>> = {};
     outputs.forEach((o, i) => {
       const t = truth[i] as Truth;
       const scored = new Map(o.lines.map((l) => [l.lineNumber, l]));
@@ -294,6 +300,9 @@ function measure(
         if (!out || out.score === null) notScored++;
         const score = out?.score ?? 0;
         const flagged = score >= thr.coding;
+        const row = (confusion[line.kind ?? 'clean'] ??= {});
+        const said = !flagged ? [NOT_FLAGGED] : out?.kinds?.length ? out.kinds : ['flagged'];
+        for (const k of said) row[k] = (row[k] ?? 0) + 1;
         if (flagged) {
           for (const k of out?.kinds ?? []) {
             named[k]++;
@@ -309,7 +318,8 @@ function measure(
               invoice_id: t.summary.invoice_id,
               line_number: line.lineNumber,
               score,
-              kind: line.kind,
+              true_kind: line.kind,
+              predicted_kind: NOT_FLAGGED,
               other: line.trueCode,
               detail: [
                 `billed ${line.code ?? '(no code)'}: ${line.description.slice(0, 90)}`,
@@ -325,7 +335,8 @@ function measure(
               invoice_id: t.summary.invoice_id,
               line_number: line.lineNumber,
               score,
-              kind: (out?.kinds ?? []).join(',') || 'flagged',
+              true_kind: 'clean',
+              predicted_kind: (out?.kinds ?? []).join(',') || 'flagged',
               detail: [`billed ${line.code ?? '(no code)'}: ${line.description.slice(0, 90)}`],
             });
         }
@@ -342,6 +353,7 @@ function measure(
       overall: binaryReport(all, thr.coding),
       byKind,
       notScored,
+      confusion,
       prCurve: thinCurve(prCurve(all)),
       reliability: calibration(all).bins,
     };

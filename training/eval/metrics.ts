@@ -91,6 +91,9 @@ export interface PrPoint {
   threshold: number;
   precision: number;
   recall: number;
+  /** Positives and negatives at or above `threshold` (the counts behind precision, for its interval). */
+  tp: number;
+  fp: number;
 }
 
 /** The PR curve, one point per distinct score, in order of increasing recall. */
@@ -103,7 +106,7 @@ export function prCurve(xs: readonly Scored[]): PrPoint[] {
   for (const g of tiedGroups(xs)) {
     tp += g.pos;
     fp += g.neg;
-    out.push({ threshold: g.score, precision: tp / (tp + fp), recall: tp / P });
+    out.push({ threshold: g.score, precision: tp / (tp + fp), recall: tp / P, tp, fp });
   }
   return out;
 }

@@ -8,7 +8,7 @@ import { CODING_KINDS, DUPLICATE_KINDS, HARD_NEGATIVE_KINDS } from '../../datase
 import { clopperPearson } from '../../monitoring/stats.js';
 import type { EvalReport } from './harness.js';
 import type { DetectorReport } from './report-types.js';
-import type { BinaryReport, PrPoint } from './metrics.js';
+import type { BinaryReport, PrPoint, ReliabilityBin } from './metrics.js';
 
 export async function renderSvg(spec: TopLevelSpec): Promise<string> {
   const view = new View(parse(compile(spec).spec), { renderer: 'none' });
@@ -21,11 +21,18 @@ export async function renderSvg(spec: TopLevelSpec): Promise<string> {
 
 const PALETTE = ['#4c78a8', '#f58518', '#54a24b', '#e45756', '#72b7b2', '#b279a2'];
 
-function colour(names: readonly string[]) {
+/**
+ * Colour by detector: the legend lists `names` (the detectors with data in this chart), each in
+ * the colour of its place among `all` (every detector of the report), the same in every chart.
+ */
+function colour(names: readonly string[], all: readonly string[] = names) {
   return {
     field: 'detector',
     type: 'nominal' as const,
-    scale: { domain: [...names], range: PALETTE.slice(0, names.length) },
+    scale: {
+      domain: [...names],
+      range: names.map((n) => PALETTE[Math.max(0, all.indexOf(n)) % PALETTE.length]!),
+    },
     legend: { labelLimit: 320 },
   };
 }
@@ -33,29 +40,70 @@ function colour(names: readonly string[]) {
 /** The PR curve drawn from recall 0 (at the precision of its first point), as plots usually start. */
 function withOrigin(curve: readonly PrPoint[]): PrPoint[] {
   const first = curve[0];
-  return first ? [{ threshold: first.threshold, precision: first.precision, recall: 0 }, ...curve] : [];
+  return first ? [{ ...first, recall: 0 }, ...curve] : [];
 }
 
-/** A vega-lite spec of PR curves (one per detector) with the operating points as diamonds. */
-export function prSpec(
-  title: string,
-  rows: object[],
-  points: object[],
-  names: readonly string[],
-): TopLevelSpec {
+/** 95% Clopper-Pearson interval of `k` of `n` as `{ lower, upper }` (nulls when n = 0). */
+function interval(k: number, n: number): { lower: number | null; upper: number | null } {
+  if (n <= 0) return { lower: null, upper: null };
+  const ci = clopperPearson(k, n, 0.95);
+  return { lower: ci.lower, upper: ci.upper };
+}
+
+/**
+ * A chart with nothing to plot says so in words, at the chart's size, instead of empty axes
+ * that look like data failed to load.
+ */
+function emptySpec(title: string, message: string): TopLevelSpec {
   return {
     $schema: 'https://vega.github.io/schema/vega-lite/v5.json',
     title,
     width: 360,
+    height: 120,
+    data: { values: [{ message }] },
+    mark: { type: 'text', fontSize: 13, color: '#555', lineBreak: '\n' },
+    encoding: { text: { field: 'message', type: 'nominal' } },
+  };
+}
+
+/**
+ * A vega-lite spec of PR curves (one per detector) with the operating points as diamonds and a
+ * shaded 95% Clopper-Pearson band of precision (`tp` of `tp + fp` at each threshold), so that
+ * a curve on a handful of positives shows how little it rests on. No curve: {@link emptySpec}.
+ */
+export function prSpec(
+  title: string,
+  curves: readonly (PrPoint & { detector: string })[],
+  points: object[],
+  names: readonly string[],
+  all: readonly string[] = names,
+): TopLevelSpec {
+  if (curves.length === 0)
+    return emptySpec(title, 'No positives in this split (n = 0):\nno precision-recall curve to draw.');
+  const rows = curves.map((p) => ({ ...p, ...interval(p.tp, p.tp + p.fp) }));
+  return {
+    $schema: 'https://vega.github.io/schema/vega-lite/v5.json',
+    title: { text: title, subtitle: 'band: 95% Clopper-Pearson interval of precision' },
+    width: 360,
     height: 260,
     layer: [
+      {
+        data: { values: rows },
+        mark: { type: 'area', interpolate: 'step-before', opacity: 0.18 },
+        encoding: {
+          x: { field: 'recall', type: 'quantitative', scale: { domain: [0, 1] } },
+          y: { field: 'lower', type: 'quantitative', scale: { domain: [0, 1] }, title: 'precision' },
+          y2: { field: 'upper' },
+          color: colour(names, all),
+        },
+      },
       {
         data: { values: rows },
         mark: { type: 'line', interpolate: 'step-before', strokeWidth: 2 },
         encoding: {
           x: { field: 'recall', type: 'quantitative', scale: { domain: [0, 1] } },
           y: { field: 'precision', type: 'quantitative', scale: { domain: [0, 1] } },
-          color: colour(names),
+          color: colour(names, all),
         },
       },
       {
@@ -64,14 +112,27 @@ export function prSpec(
         encoding: {
           x: { field: 'recall', type: 'quantitative' },
           y: { field: 'precision', type: 'quantitative' },
-          color: colour(names),
+          color: colour(names, all),
         },
       },
     ],
   };
 }
 
-function reliabilitySpec(title: string, rows: object[], names: readonly string[]): TopLevelSpec {
+/**
+ * Reliability diagram: observed positive rate against mean score per bin of 0.1, dot area by
+ * examples, whiskers the 95% Clopper-Pearson interval of the observed rate. No examples:
+ * {@link emptySpec}.
+ */
+function reliabilitySpec(
+  title: string,
+  bins: readonly (ReliabilityBin & { detector: string })[],
+  names: readonly string[],
+  all: readonly string[] = names,
+): TopLevelSpec {
+  if (bins.length === 0)
+    return emptySpec(title, 'No scored examples in this split:\nno reliability to draw.');
+  const rows = bins.map((b) => ({ ...b, ...interval(Math.round(b.positiveRate * b.count), b.count) }));
   const x = {
     field: 'meanScore',
     type: 'quantitative' as const,
@@ -86,7 +147,7 @@ function reliabilitySpec(title: string, rows: object[], names: readonly string[]
   };
   return {
     $schema: 'https://vega.github.io/schema/vega-lite/v5.json',
-    title,
+    title: { text: title, subtitle: 'whiskers: 95% Clopper-Pearson interval of the observed rate' },
     width: 300,
     height: 260,
     layer: [
@@ -103,7 +164,17 @@ function reliabilitySpec(title: string, rows: object[], names: readonly string[]
       {
         data: { values: rows },
         mark: { type: 'line', opacity: 0.6 },
-        encoding: { x, y, color: colour(names) },
+        encoding: { x, y, color: colour(names, all) },
+      },
+      {
+        data: { values: rows },
+        mark: { type: 'rule', opacity: 0.7 },
+        encoding: {
+          x,
+          y: { field: 'lower', type: 'quantitative' },
+          y2: { field: 'upper' },
+          color: colour(names, all),
+        },
       },
       {
         data: { values: rows },
@@ -111,7 +182,7 @@ function reliabilitySpec(title: string, rows: object[], names: readonly string[]
         encoding: {
           x,
           y,
-          color: colour(names),
+          color: colour(names, all),
           size: {
             field: 'count',
             type: 'quantitative',
@@ -144,7 +215,13 @@ function barSpec(
   names: readonly string[],
   measure: string,
   kinds: readonly string[],
+  all: readonly string[] = names,
 ): TopLevelSpec {
+  if (rows.every((r) => r.n === 0))
+    return emptySpec(
+      title,
+      `No examples of any kind in this split (n = 0 for ${kinds.length} kinds):\nno ${measure} to draw.`,
+    );
   const values = rows.map((r) => {
     const ci = r.n > 0 ? clopperPearson(r.k, r.n, 0.95) : null;
     return {
@@ -178,7 +255,7 @@ function barSpec(
         mark: { type: 'bar' },
         encoding: {
           y: { field: 'value', type: 'quantitative', title: measure, scale: { domain: [0, 1] } },
-          color: colour(names),
+          color: colour(names, all),
           tooltip: [
             { field: 'detector' },
             { field: 'kind' },
@@ -192,6 +269,11 @@ function barSpec(
       {
         mark: { type: 'rule', color: '#333' },
         encoding: { y: { field: 'lower', type: 'quantitative' }, y2: { field: 'upper' } },
+      },
+      {
+        // A rate of 0 has no bar: the tick shows it was measured (n > 0) and is 0.
+        mark: { type: 'tick', color: '#333', thickness: 2 },
+        encoding: { y: { field: 'value', type: 'quantitative' } },
       },
       {
         mark: { type: 'text', fontSize: 8, baseline: 'bottom', color: '#555' },
@@ -222,6 +304,7 @@ async function taskPlots<K extends string>(
   kinds: readonly K[],
   names: readonly string[],
 ): Promise<{ pr: string; reliability: string; recall: string }> {
+  const shown = tasks.map((t) => t.detector);
   const pr = await renderSvg(
     prSpec(
       titles.pr,
@@ -231,6 +314,7 @@ async function taskPlots<K extends string>(
         recall: task.overall.at.recall,
         precision: task.overall.at.precision,
       })),
+      shown,
       names,
     ),
   );
@@ -240,6 +324,7 @@ async function taskPlots<K extends string>(
       tasks.flatMap(({ detector, task }) =>
         task.reliability.filter((b) => b.count > 0).map((b) => ({ detector, ...b })),
       ),
+      shown,
       names,
     ),
   );
@@ -247,14 +332,16 @@ async function taskPlots<K extends string>(
     barSpec(
       titles.recall,
       tasks.flatMap(({ detector, task }) => kinds.map((k) => recallRow(detector, k, task.byKind[k]))),
-      names,
+      shown,
       'recall',
       kinds,
+      names,
     ),
   );
   return { pr, reliability, recall };
 }
 
+/** The plots of a report as SVG strings keyed by name (a task's only when a detector reports it). */
 export async function renderPlots(report: EvalReport): Promise<Record<string, string>> {
   const dup = report.detectors.filter((d) => d.duplicate);
   const cod = report.detectors.filter((d) => d.coding);
@@ -285,9 +372,10 @@ export async function renderPlots(report: EvalReport): Promise<Record<string, st
             n: d.duplicate?.hardNegatives[k].n ?? 0,
           })),
         ),
-        names,
+        dup.map((d) => d.name),
         'false-positive rate',
         [...HARD_NEGATIVE_KINDS, '(plain invoices)'],
+        names,
       ),
     );
   }

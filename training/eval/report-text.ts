@@ -149,7 +149,7 @@ export function renderTables(report: EvalReport): string {
 export function renderExamples(report: EvalReport, perCategory = 4): string {
   const out: string[] = [];
   const line = (e: Example) =>
-    `  ${e.invoice_id}${e.line_number !== undefined ? `#${e.line_number}` : ''} score ${fmt(e.score)} ${e.kind}` +
+    `  ${e.invoice_id}${e.line_number !== undefined ? `#${e.line_number}` : ''} score ${fmt(e.score)} true ${e.true_kind}, predicted ${e.predicted_kind}` +
     `${e.other ? ` vs ${e.other}` : ''}: ${e.detail.slice(0, 4).join('; ')}`;
   for (const d of report.detectors) {
     const cats: [string, Example[]][] = [

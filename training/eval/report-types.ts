@@ -35,7 +35,16 @@ export interface Example {
   invoice_id: string;
   line_number?: number;
   score: number;
-  kind: string;
+  /**
+   * What the example truly is: a duplicate kind (`exact_resubmission`), a hard-negative kind or
+   * `plain` (not a duplicate), a coding kind (`unbundling`), or `clean` (a line without exception).
+   */
+  true_kind: string;
+  /**
+   * What the detector said: `duplicate` (flagged at its threshold), the coding kinds it named
+   * (`unbundling,wrong_code`), `flagged` (a coding flag naming no kind), or `not flagged`.
+   */
+  predicted_kind: string;
   /** For duplicates: the labelled original or the invoice the detector matched. */
   other?: string | null;
   /** What differs, or the label's documented changes / evidence. */
@@ -72,6 +81,11 @@ export interface DetectorReport {
     byKind: Record<CodingKind, KindReport>;
     /** Lines the detector gave no score (counted as 0). */
     notScored: number;
+    /**
+     * Lines by true kind (`clean` or a coding kind) and what the detector said at its threshold
+     * (each kind it named, `flagged` naming none, or `not flagged`): true kind -> predicted -> lines.
+     */
+    confusion: Record<string, Record<string, number>>;
     prCurve: PrPoint[];
     reliability: ReliabilityBin[];
   } | null;

@@ -27,7 +27,25 @@ function htmlTable(head: readonly string[], rows: readonly (readonly string[])[]
   );
 }
 
-/** The plots of a report, as SVG strings keyed by name. */
+/**
+ * The coding confusion matrix: one row per true kind with lines (`clean` first), one column per
+ * predicted kind that occurs (`not flagged`, `flagged`, then the coding kinds), line counts (a
+ * line naming two kinds counts in both, so a row's sum can exceed its lines).
+ */
+export function confusionTable(confusion: Record<string, Record<string, number>>): string {
+  const rows = ['clean', ...CODING_KINDS].filter((k) => confusion[k] !== undefined);
+  const said = new Set(Object.values(confusion).flatMap((r) => Object.keys(r)));
+  const cols = ['not flagged', 'flagged', ...CODING_KINDS].filter((k) => said.has(k));
+  return htmlTable(
+    ['true kind \\ predicted', ...cols, 'sum'],
+    rows.map((t) => {
+      const r = confusion[t] ?? {};
+      const lines = Object.values(r).reduce((a, b) => a + b, 0);
+      return [t, ...cols.map((c) => String(r[c] ?? 0)), String(lines)];
+    }),
+  );
+}
+
 const CSS = `body{font:14px/1.45 system-ui,-apple-system,Segoe UI,Roboto,sans-serif;margin:2rem auto;max-width:1200px;color:#222;padding:0 1rem}
 h1{font-size:1.5rem}h2{font-size:1.2rem;margin-top:2rem;border-bottom:1px solid #ddd;padding-bottom:.2rem}
 table{border-collapse:collapse;margin:.6rem 0 1rem;font-size:13px}th,td{padding:.25rem .6rem;border-bottom:1px solid #eee;text-align:left}
@@ -53,7 +71,7 @@ export async function renderHtml(report: EvalReport, title = 'invoice-triage eva
     const o = d.duplicate?.overall;
     const c = d.coding?.overall;
     parts.push(
-      `<div>${esc(d.name)}<b>dup F1 ${fmt(o?.at.f1)}</b>` +
+      `<div>${esc(d.name)}<b>dup F1 ${o?.positives === 0 ? 'n/a (no duplicates in split)' : fmt(o?.at.f1)}</b>` +
         `${c ? `coding F1 ${fmt(c.at.f1)} · ` : ''}${d.invoicesPerSecond.toFixed(0)} inv/s</div>`,
     );
   }
@@ -133,6 +151,10 @@ export async function renderHtml(report: EvalReport, title = 'invoice-triage eva
             ...CODING_KINDS.map((k) => [k, ...metricCells(c.byKind[k]), fmt(c.byKind[k].kindPrecision)]),
           ],
         ),
+      );
+      parts.push(
+        `<h3>${esc(d.name)}: lines by true kind (rows) and predicted kind (columns)</h3>`,
+        confusionTable(c.confusion),
       );
     }
   }
@@ -220,11 +242,19 @@ export async function renderHtml(report: EvalReport, title = 'invoice-triage eva
       parts.push(`<h3>${esc(d.name)}: ${title}</h3>`);
       parts.push(
         htmlTable(
-          ['invoice', 'score', 'kind', 'other invoice / true code', 'what differs / evidence'],
+          [
+            'invoice',
+            'score',
+            'true kind',
+            'predicted kind',
+            'other invoice / true code',
+            'what differs / evidence',
+          ],
           xs.map((e) => [
             `${e.invoice_id}${e.line_number !== undefined ? ` line ${e.line_number}` : ''}`,
             fmt(e.score),
-            e.kind,
+            e.true_kind,
+            e.predicted_kind,
             e.other ?? '',
             e.detail.join('; '),
           ]),
