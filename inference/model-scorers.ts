@@ -110,7 +110,7 @@ function toRows(vectors: readonly ArrayLike<number>[], f: number): Float32Array 
   vectors.forEach((v, i) => {
     if (v.length !== f)
       throw new RangeError(`feature vector ${i} has ${v.length} values, the model takes ${f}`);
-    data.set(Array.from(v), i * f);
+    data.set(v, i * f);
   });
   return data;
 }
@@ -134,6 +134,18 @@ function modelEvidence(m: LoadedModel, e: ModelExplanation): Record<string, unkn
   };
 }
 
+/** Column of each feature name, per loaded spec. */
+const featureIndexes = new WeakMap<object, Map<string, number>>();
+
+function featureIndex(spec: NonNullable<LoadedModel['spec']>): Map<string, number> {
+  let index = featureIndexes.get(spec);
+  if (!index) {
+    index = new Map(spec.featureNames.map((n, i) => [n, i]));
+    featureIndexes.set(spec, index);
+  }
+  return index;
+}
+
 function modelReasons(
   m: LoadedModel,
   p: number,
@@ -141,7 +153,7 @@ function modelReasons(
   values: ArrayLike<number>,
   from: readonly Reason[],
 ): Reason[] {
-  const index = new Map(m.spec!.featureNames.map((n, i) => [n, i]));
+  const index = featureIndex(m.spec!);
   const positive = e.contributions.filter((c) => c.reason && c.value > 0);
   const total = positive.reduce((s, c) => s + c.value, 0);
   return positive
