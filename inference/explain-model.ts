@@ -93,6 +93,7 @@ class FlatNetwork {
   /** Per width, the indices of the units that are on under the current masks. */
   private readonly on: Int32Array[];
   private readonly onCount: Int32Array;
+  private readonly slope0: Float64Array;
 
   constructor(spec: TrainedModelSpec) {
     this.layers = spec.layers.map((l) => {
@@ -110,19 +111,29 @@ class FlatNetwork {
     this.g = widths.map((n) => new Float64Array(n));
     this.on = widths.map((n) => new Int32Array(n));
     this.onCount = new Int32Array(widths.length);
+    this.slope0 = new Float64Array(widths[1] ?? 0);
   }
 
   /**
-   * Along `t z`: the ReLU states just after `t` (kept in the masks) and the next `t' > t`
+   * Starts a walk along `t z`: the first layer's pre-activation slopes `sum_i z_i w_ij`
+   * (summed in input order, as the forward pass sums).
+   */
+  start(z: Float64Array): void {
+    const { wt, inDim, outDim } = this.layers[0]!;
+    for (let j = 0; j < outDim; j++) {
+      let dp = 0;
+      for (let i = 0, off = j * inDim; i < inDim; i++, off++) dp += z[i]! * wt[off]!;
+      this.slope0[j] = dp;
+    }
+  }
+
+  /**
+   * Along `t z` (after {@link start} with the same `z`): the ReLU states just after `t` (kept in the masks) and the next `t' > t`
    * where one of them changes (1 when none does before the end of the path).
    */
   nextBreak(z: Float64Array, t: number): number {
     const h0 = this.h[0]!;
-    const d0 = this.dh[0]!;
-    for (let i = 0; i < z.length; i++) {
-      h0[i] = t * z[i]!;
-      d0[i] = z[i]!;
-    }
+    for (let i = 0; i < z.length; i++) h0[i] = t * z[i]!;
     let next = 1;
     for (let k = 0; k < this.layers.length; k++) {
       const l = this.layers[k]!;
@@ -134,13 +145,17 @@ class FlatNetwork {
       const on = this.on[k + 1]!;
       let count = 0;
       const { wt, b, inDim } = l;
+      const first = k === 0;
       for (let j = 0; j < l.outDim; j++) {
         let p = b[j]!;
-        let dp = 0;
-        for (let i = 0, off = j * inDim; i < inDim; i++, off++) {
-          p += hin[i]! * wt[off]!;
-          dp += din[i]! * wt[off]!;
-        }
+        // The first layer's slope along the path is the same at every t (start).
+        let dp = first ? this.slope0[j]! : 0;
+        if (first) for (let i = 0, off = j * inDim; i < inDim; i++, off++) p += hin[i]! * wt[off]!;
+        else
+          for (let i = 0, off = j * inDim; i < inDim; i++, off++) {
+            p += hin[i]! * wt[off]!;
+            dp += din[i]! * wt[off]!;
+          }
         if (l.relu) {
           const atZero = Math.abs(p) <= 1e-12 * (1 + Math.abs(p));
           const isOn = atZero ? dp > 0 : p > 0;
@@ -206,6 +221,7 @@ function integratedGradients(
   if (o.method === 'exact') {
     let t = 0;
     let pieces = 0;
+    net.start(z);
     while (t < 1 && pieces < MAX_PIECES) {
       const next = net.nextBreak(z, t);
       const g = net.gradient();
