@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { standardiseRow } from '../models/spec-math.js';
+import { logitOfStandardised, standardiseRow } from '../models/spec-math.js';
 import { specLogit, type TrainedModelSpec } from '../models/spec.js';
 import { LINE_NAMES, lineRows, makeSpec, randomRows } from '../test/model-fixtures.js';
 import { ModelExplainer, type FeatureGroup } from './explain-model.js';
@@ -90,6 +90,7 @@ describe('ModelExplainer', () => {
         const plain = plainWalk(spec, x);
         expect(e.method).toBe('integrated-gradients-exact');
         expect(e.steps).toBe(plain.pieces);
+        expect(Object.is(e.logit, logitOfStandardised(spec, standardiseRow(spec, x)))).toBe(true);
         const features = e.contributions[0]!.features;
         spec.featureNames.forEach((n, i) => expect(Object.is(features[n], plain.phi[i])).toBe(true));
         rows++;

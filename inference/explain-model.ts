@@ -19,7 +19,7 @@
  * the spec, which the served ONNX graph reproduces to float32 precision.
  */
 import type { ReasonCode } from '../core/decision.js';
-import { layerActivations, logitGradient, logitOfStandardised, standardiseRow } from '../models/spec-math.js';
+import { logitGradient, logitOfStandardised, standardiseRow } from '../models/spec-math.js';
 import { applyCalibration, type TrainedModelSpec } from '../models/spec.js';
 
 /** A named group of features whose contributions are reported together. */
@@ -112,6 +112,22 @@ class FlatNetwork {
     this.on = widths.map((n) => new Int32Array(n));
     this.onCount = new Int32Array(widths.length);
     this.slope0 = new Float64Array(widths[1] ?? 0);
+  }
+
+  /** The logit at `z`: the forward pass of `layerActivations` (models/spec-math.ts), same sums in the same order. */
+  logit(z: Float64Array): number {
+    let hin: Float64Array = z;
+    for (let k = 0; k < this.layers.length; k++) {
+      const { wt, b, inDim, outDim, relu } = this.layers[k]!;
+      const hout = this.h[k + 1]!;
+      for (let j = 0; j < outDim; j++) {
+        let s = b[j]!;
+        for (let i = 0, off = j * inDim; i < inDim; i++, off++) s += hin[i]! * wt[off]!;
+        hout[j] = relu && s < 0 ? 0 : s;
+      }
+      hin = hout;
+    }
+    return hin[0]!;
   }
 
   /**
@@ -282,8 +298,7 @@ export class ModelExplainer {
   explain(x: ArrayLike<number>): ModelExplanation {
     const spec = this.spec;
     const z = standardiseRow(spec, x);
-    const acts = layerActivations(spec, z);
-    const logit = acts[acts.length - 1]![0]!;
+    const logit = this.net.logit(z);
     let phi: Float64Array;
     let baseValue: number;
     let method: ModelExplanation['method'];
