@@ -146,6 +146,18 @@ function featureIndex(spec: NonNullable<LoadedModel['spec']>): Map<string, numbe
   return index;
 }
 
+/** Per feature of a group, in the group's order: its value in the row and its contribution. */
+function featureEvidence(
+  contributions: Record<string, number>,
+  values: ArrayLike<number>,
+  index: Map<string, number>,
+): Record<string, { value: number; contribution: number }> {
+  const out: Record<string, { value: number; contribution: number }> = {};
+  for (const k of Object.keys(contributions))
+    out[k] = { value: values[index.get(k)!]!, contribution: contributions[k]! };
+  return out;
+}
+
 function modelReasons(
   m: LoadedModel,
   p: number,
@@ -164,9 +176,7 @@ function modelReasons(
         ...modelEvidence(m, e),
         group: c.group,
         contribution: c.value,
-        features: Object.fromEntries(
-          Object.entries(c.features).map(([k, v]) => [k, { value: values[index.get(k)!]!, contribution: v }]),
-        ),
+        features: featureEvidence(c.features, values, index),
       }),
     );
 }
