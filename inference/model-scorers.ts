@@ -29,7 +29,8 @@ import type { ModelRegistry } from '../models/registry.js';
 import { servedFeatureSchemas } from '../models/served-schemas.js';
 import type { FeatureSignature } from '../models/signature.js';
 import type { ModelTask } from '../models/spec.js';
-import type { FeatureGroup, ModelExplanation } from './explain-model.js';
+import type { FeatureGroup } from './explain-model.js';
+import { modelEvidence, modelReasons } from './model-reasons.js';
 import { ChampionModel, type GroupsOf, type LoadedModel } from './onnx-champion.js';
 import type {
   CardThresholds,
@@ -120,65 +121,6 @@ async function scoreVectors(m: LoadedModel, vectors: readonly ArrayLike<number>[
   if (vectors.length === 0) return [];
   const out = await m.session.run(toRows(vectors, m.session.numFeatures));
   return vectors.map((_, i) => out.probability[i]!);
-}
-
-/** Evidence block shared by every model reason: where the numbers come from. */
-function modelEvidence(m: LoadedModel, e: ModelExplanation): Record<string, unknown> {
-  return {
-    model: m.label,
-    method: e.method,
-    baseline: e.baseline,
-    base_value: e.baseValue,
-    logit: e.logit,
-    completeness_gap: e.completenessGap,
-  };
-}
-
-/** Column of each feature name, per loaded spec. */
-const featureIndexes = new WeakMap<object, Map<string, number>>();
-
-function featureIndex(spec: NonNullable<LoadedModel['spec']>): Map<string, number> {
-  let index = featureIndexes.get(spec);
-  if (!index) {
-    index = new Map(spec.featureNames.map((n, i) => [n, i]));
-    featureIndexes.set(spec, index);
-  }
-  return index;
-}
-
-/** Per feature of a group, in the group's order: its value in the row and its contribution. */
-function featureEvidence(
-  contributions: Record<string, number>,
-  values: ArrayLike<number>,
-  index: Map<string, number>,
-): Record<string, { value: number; contribution: number }> {
-  const out: Record<string, { value: number; contribution: number }> = {};
-  for (const k of Object.keys(contributions))
-    out[k] = { value: values[index.get(k)!]!, contribution: contributions[k]! };
-  return out;
-}
-
-function modelReasons(
-  m: LoadedModel,
-  p: number,
-  e: ModelExplanation,
-  values: ArrayLike<number>,
-  from: readonly Reason[],
-): Reason[] {
-  const index = featureIndex(m.spec!);
-  const positive = e.contributions.filter((c) => c.reason && c.value > 0);
-  const total = positive.reduce((s, c) => s + c.value, 0);
-  return positive
-    .sort((a, b) => b.value - a.value)
-    .map((c) =>
-      reason(c.reason!, (p * c.value) / total, {
-        ...(from.find((r) => r.code === c.reason)?.evidence ?? {}),
-        ...modelEvidence(m, e),
-        group: c.group,
-        contribution: c.value,
-        features: featureEvidence(c.features, values, index),
-      }),
-    );
 }
 
 /** The routing thresholds of a loaded version's card. */
