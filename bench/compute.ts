@@ -6,6 +6,7 @@
  * Ten-line invoices whose descriptions are all new (no per-description cache hit), one after
  * another on one thread: invoices/s per core is invoices per CPU second of the process.
  */
+import { createHash } from 'node:crypto';
 import { loadavg } from 'node:os';
 import Table from 'cli-table3';
 import type { Invoice } from '../core/invoice.js';
@@ -44,6 +45,11 @@ export interface ComputeResult {
   latencyMs: { p50: number; p95: number; p99: number; mean: number };
   /** Mean size of the stored explanation JSON, bytes. */
   explanationBytes: number;
+  /**
+   * sha256 (hex, first 16 digits) of the timed decisions and stored explanations in order:
+   * equal in two trees when both decide and explain the same (decision ids are a sequence).
+   */
+  digest: string;
   models: Record<string, string>;
   /** 1-minute load average before and after the run. */
   load: [number, number];
@@ -100,7 +106,7 @@ function candidateOf(inv: Invoice): (query: Float32Array) => CandidateInvoice {
  * A repository whose scoring reads find nothing and whose candidate search returns `earlier`
  * (as candidates of every query); the write echoes the decision. Only what `score()` calls.
  */
-function stubRepository(earlier: readonly Invoice[], explanationBytes: number[]): TriageRepository {
+function stubRepository(earlier: readonly Invoice[], explanations: string[]): TriageRepository {
   const rows = earlier.map(candidateOf);
   const tx: ScoringTx = {
     findByInvoiceId: () => Promise.resolve(null),
@@ -122,7 +128,7 @@ function stubRepository(earlier: readonly Invoice[], explanationBytes: number[])
     procurementContext: () => Promise.resolve({ kind: 'none' }),
     recordPoBilling: () => Promise.resolve(),
     insert: (_inv, _sha, _keys, decision, extras) => {
-      explanationBytes.push(Buffer.byteLength(JSON.stringify(extras?.explanation ?? null)));
+      explanations.push(JSON.stringify(extras?.explanation ?? null));
       return Promise.resolve({ decision, created: true });
     },
   };
@@ -141,13 +147,17 @@ function stubRepository(earlier: readonly Invoice[], explanationBytes: number[])
   return repo as unknown as TriageRepository;
 }
 
-/** The scoring service over the shipped champions and a stubbed store. */
+/**
+ * The scoring service over the shipped champions and a stubbed store; the stored explanations'
+ * JSON is appended to `explanations`.
+ */
 export async function computeService(
   earlier: readonly Invoice[],
-  explanationBytes: number[],
+  explanations: string[],
 ): Promise<{ scoring: ScoringService; close(): Promise<void> }> {
   const reference = sharedReferenceData();
   const index = referenceIndex(reference);
+  let nextId = 0;
   const registry = new ModelRegistry({ root: shippedModelsDir(), featureSchemas: servedFeatureSchemas() });
   const scorers = await loadChampionScorers({
     registry,
@@ -160,12 +170,13 @@ export async function computeService(
   });
   if (!scorers.coding || !scorers.duplicate) throw new Error('the shipped champions did not load');
   const scoring = createScoringService({
-    repo: stubRepository(earlier, explanationBytes),
+    repo: stubRepository(earlier, explanations),
     coding: scorers.coding,
     duplicate: scorers.duplicate,
     reference: index,
     referenceVersion: reference.version,
     clock: () => new Date('2025-04-01T12:00:00Z'),
+    newId: () => `d-${(nextId++).toString().padStart(8, '0')}`,
   });
   return { scoring, close: () => scorers.close() };
 }
@@ -179,11 +190,12 @@ export async function runComputeBenchmark(
   earlier: readonly Invoice[],
   warmup = 50,
 ): Promise<ComputeResult> {
-  const bytes: number[] = [];
-  const { scoring, close } = await computeService(earlier, bytes);
+  const explanations: string[] = [];
+  const decisions: unknown[] = [];
+  const { scoring, close } = await computeService(earlier, explanations);
   try {
     for (const inv of invoices.slice(0, warmup)) await scoring.score(validateInvoice(inv));
-    bytes.length = 0;
+    explanations.length = 0;
     const timed = invoices.slice(warmup);
     const lat: number[] = [];
     let lines = 0;
@@ -192,13 +204,15 @@ export async function runComputeBenchmark(
     const t0 = process.hrtime.bigint();
     for (const inv of timed) {
       const t = process.hrtime.bigint();
-      await scoring.score(validateInvoice(inv));
+      decisions.push((await scoring.score(validateInvoice(inv))).decision);
       lat.push(msSince(t));
       lines += inv.lines.length;
     }
     const seconds = msSince(t0) / 1000;
     const cpu = process.cpuUsage(cpu0);
     const cpuSeconds = (cpu.user + cpu.system) / 1e6;
+    const hash = createHash('sha256');
+    decisions.forEach((d, i) => hash.update(JSON.stringify(d)).update(explanations[i] ?? ''));
     return {
       invoices: timed.length,
       lines,
@@ -207,7 +221,9 @@ export async function runComputeBenchmark(
       invoicesPerSecond: timed.length / seconds,
       invoicesPerCpuSecond: timed.length / cpuSeconds,
       latencyMs: percentiles(lat),
-      explanationBytes: bytes.reduce((a, b) => a + b, 0) / Math.max(bytes.length, 1),
+      explanationBytes:
+        explanations.reduce((a, e) => a + Buffer.byteLength(e), 0) / Math.max(explanations.length, 1),
+      digest: hash.digest('hex').slice(0, 16),
       models: scoring.versions.models,
       load: [load0, loadavg()[0]!],
     };
@@ -228,6 +244,7 @@ export function computeTable(results: readonly ComputeResult[]): string {
       'p50 ms',
       'p99 ms',
       'explanation bytes',
+      'digest',
       'load 1m before/after',
     ],
   });
@@ -242,6 +259,7 @@ export function computeTable(results: readonly ComputeResult[]): string {
         fmt(r.latencyMs.p50),
         fmt(r.latencyMs.p99),
         Math.round(r.explanationBytes),
+        r.digest,
         `${r.load[0].toFixed(1)} / ${r.load[1].toFixed(1)}`,
       ].map(String),
     );

@@ -17,6 +17,16 @@ export function fnv1a32(s: string, seed = 0x811c9dc5): number {
   return h >>> 0;
 }
 
+/** {@link fnv1a32} of `s.slice(start, end)`, without making the substring. */
+function fnv1a32Range(s: string, start: number, end: number): number {
+  let h = 0x811c9dc5;
+  for (let i = start; i < end; i++) {
+    h ^= s.charCodeAt(i);
+    h = Math.imul(h, 0x01000193) >>> 0;
+  }
+  return h >>> 0;
+}
+
 /** Options of {@link hashedNgramEmbedding}. */
 export interface NgramOptions {
   /** Vector length; default {@link EMBEDDING_DIM}. */
@@ -40,7 +50,7 @@ export function addHashedNgrams(acc: Float64Array, text: string, opts: NgramOpti
     for (const n of ngrams) {
       if (padded.length < n) continue;
       for (let i = 0; i + n <= padded.length; i++) {
-        const h = fnv1a32(padded.slice(i, i + n));
+        const h = fnv1a32Range(padded, i, i + n);
         acc[h % dim]! += (h & 0x80000000 ? -1 : 1) * weight;
       }
     }
@@ -63,13 +73,22 @@ export function l2normalise(v: Float64Array): Float64Array {
 }
 
 /**
+ * The signed hashed n-gram counts of already-normalised text ({@link addHashedNgrams} into a
+ * zero vector): integers, so sums of them are exact in any order.
+ * @returns `Float64Array` of length `opts.dim` (default 128).
+ */
+export function hashedNgramCounts(text: string, opts: NgramOptions = {}): Float64Array {
+  const acc = new Float64Array(opts.dim ?? EMBEDDING_DIM);
+  addHashedNgrams(acc, text, opts);
+  return acc;
+}
+
+/**
  * Embeds already-normalised text as an L2-normalised hashed character n-gram vector.
  * @returns `Float64Array` of length `opts.dim` (default 128); all zeros for empty text.
  */
 export function hashedNgramEmbedding(text: string, opts: NgramOptions = {}): Float64Array {
-  const acc = new Float64Array(opts.dim ?? EMBEDDING_DIM);
-  addHashedNgrams(acc, text, opts);
-  return l2normalise(acc);
+  return l2normalise(hashedNgramCounts(text, opts));
 }
 
 /** Cosine similarity of two vectors of equal length (dot product when both are unit vectors). */

@@ -4,7 +4,13 @@
  * Pure and deterministic.
  */
 import type { Invoice } from '../core/invoice.js';
-import { addHashedNgrams, EMBEDDING_DIM, hashedNgramEmbedding, l2normalise } from './hashing.js';
+import {
+  addHashedNgrams,
+  EMBEDDING_DIM,
+  hashedNgramCounts,
+  hashedNgramEmbedding,
+  l2normalise,
+} from './hashing.js';
 import { normaliseInvoiceNumber, type InvoiceNumberForms } from './invoice-number.js';
 import { descriptionTokens, normaliseDescription } from './text.js';
 import { normaliseVendorName } from './vendor.js';
@@ -56,19 +62,29 @@ const INVOICE_EMBEDDING_WEIGHTS = INVOICE_EMBEDDING_RECIPE.weights;
 
 /** Extracts the features of one line. */
 export function extractLineFeatures(line: Invoice['lines'][number]): LineFeatures {
+  return lineFeaturesWithCounts(line).features;
+}
+
+/** {@link extractLineFeatures} and the line's hashed n-gram counts, which the invoice embedding sums. */
+function lineFeaturesWithCounts(line: Invoice['lines'][number]): {
+  features: LineFeatures;
+  counts: Float64Array;
+} {
   const descriptionNormalised = normaliseDescription(line.description);
   const tokens = descriptionTokens(line.description);
   const code = line.code ? line.code.value.toUpperCase() : null;
   const head = code ?? `~${tokens.slice(0, 4).join('_')}`;
-  return {
+  const counts = hashedNgramCounts(descriptionNormalised);
+  const features = {
     lineNumber: line.line_number,
     descriptionNormalised,
     tokens,
-    embedding: hashedNgramEmbedding(descriptionNormalised),
+    embedding: l2normalise(Float64Array.from(counts)),
     code,
     codeSystem: line.code?.system ?? null,
     matchKey: `${head}|${line.amount_cents}`,
   };
+  return { features, counts };
 }
 
 /**
@@ -80,7 +96,13 @@ export function extractLineFeatures(line: Invoice['lines'][number]): LineFeature
  */
 export function invoiceEmbedding(
   inv: Invoice,
-  parts: { vendorKey: string; canonicalNumber: string; lineTexts: readonly string[] },
+  parts: {
+    vendorKey: string;
+    canonicalNumber: string;
+    lineTexts: readonly string[];
+    /** The lines' {@link hashedNgramCounts} at `dim`, when computed already (their sum is the lines' part). */
+    lineCounts?: readonly Float64Array[];
+  },
   dim: number = EMBEDDING_DIM,
 ): Float64Array {
   const w = INVOICE_EMBEDDING_WEIGHTS;
@@ -94,7 +116,8 @@ export function invoiceEmbedding(
   addPart(`total ${inv.total_cents} ${inv.currency}`, w.total);
   addPart(`date ${inv.invoice_date}`, w.date);
   const lineAcc = new Float64Array(dim);
-  for (const t of parts.lineTexts) addHashedNgrams(lineAcc, t);
+  if (parts.lineCounts) for (const c of parts.lineCounts) for (let i = 0; i < dim; i++) lineAcc[i]! += c[i]!;
+  else for (const t of parts.lineTexts) addHashedNgrams(lineAcc, t);
   l2normalise(lineAcc);
   for (let i = 0; i < acc.length; i++) acc[i]! += w.lines * lineAcc[i]!;
   return l2normalise(acc);
@@ -108,11 +131,13 @@ export function invoiceEmbedding(
 export function extractInvoiceFeatures(inv: Invoice): InvoiceFeatures {
   const vendorKey = normaliseVendorName(inv.vendor.name);
   const invoiceNumber = normaliseInvoiceNumber(inv.invoice_number);
-  const lines = inv.lines.map(extractLineFeatures);
+  const withCounts = inv.lines.map(lineFeaturesWithCounts);
+  const lines = withCounts.map((l) => l.features);
   const embedding = invoiceEmbedding(inv, {
     vendorKey,
     canonicalNumber: invoiceNumber.canonical,
     lineTexts: lines.map((l) => l.descriptionNormalised),
+    lineCounts: withCounts.map((l) => l.counts),
   });
   return { vendorKey, invoiceNumber, embedding, lines };
 }

@@ -149,6 +149,11 @@ export const LINE_FEATURE_SPECS: readonly LineFeatureSpec[] = [
 /** Names of the line vector, in order (the ONNX coding model's input order). */
 export const LINE_VECTOR_NAMES: readonly string[] = LINE_FEATURE_SPECS.map((s) => s.name);
 
+/** Every line feature at 0, in vector order: the start of each line's values (copied, never changed). */
+const ZERO_VALUES: Readonly<Record<string, number>> = Object.freeze(
+  Object.fromEntries(LINE_VECTOR_NAMES.map((n) => [n, 0])),
+);
+
 /** Evidence behind a line's features, for explanations. */
 export interface LineFeatureEvidence {
   code: string | null;
@@ -324,7 +329,7 @@ function lineFeaturesOf(
   search: LineSearch,
   other: { code: string; cosine: number } | null,
 ): LineFeatureValues {
-  const v: Record<string, number> = Object.fromEntries(LINE_VECTOR_NAMES.map((n) => [n, 0]));
+  const v: Record<string, number> = { ...ZERO_VALUES };
   const evidence: LineFeatureEvidence = {
     code: null,
     category: null,
@@ -408,10 +413,12 @@ export function lineFeatureVectors(
 }
 
 function toVector(values: Record<string, number>): Float32Array {
-  return Float32Array.from(LINE_VECTOR_NAMES, (n) => {
-    const x = values[n]!;
-    return Number.isFinite(x) ? x : 0;
-  });
+  const out = new Float32Array(LINE_VECTOR_NAMES.length);
+  for (let i = 0; i < out.length; i++) {
+    const x = values[LINE_VECTOR_NAMES[i]!]!;
+    out[i] = Number.isFinite(x) ? x : 0;
+  }
+  return out;
 }
 
 /**

@@ -1,5 +1,7 @@
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { specLogit } from '../models/spec.js';
+import { logitOfStandardised, standardiseRow } from '../models/spec-math.js';
+import { specLogit, type TrainedModelSpec } from '../models/spec.js';
 import { LINE_NAMES, lineRows, makeSpec, randomRows } from '../test/model-fixtures.js';
 import { ModelExplainer, type FeatureGroup } from './explain-model.js';
 
@@ -14,7 +16,91 @@ const GROUPS: FeatureGroup[] = [
   { name: 'amount', features: ['line_amount_gap_cents'], reason: 'LINE_AMOUNT_MISMATCH' },
 ];
 
+/**
+ * The exact path walk written plainly over the spec's nested weights (every product summed,
+ * off units zeroed, both passes recomputed at every piece): what the explainer's walk must
+ * equal bit for bit. Returns the per-feature contributions and the number of pieces.
+ */
+function plainWalk(spec: TrainedModelSpec, x: readonly number[]): { phi: number[]; pieces: number } {
+  const z = standardiseRow(spec, x);
+  const phi = new Array<number>(z.length).fill(0);
+  let t = 0;
+  let pieces = 0;
+  while (t < 1) {
+    let h = Array.from(z, (v) => t * v);
+    let d = Array.from(z);
+    let next = 1;
+    const masks: boolean[][] = [];
+    for (const l of spec.layers) {
+      const hOut: number[] = [];
+      const dOut: number[] = [];
+      const mask: boolean[] = [];
+      for (let j = 0; j < l.bias.length; j++) {
+        let p = l.bias[j]!;
+        let dp = 0;
+        for (let i = 0; i < h.length; i++) {
+          p += h[i]! * l.weights[i]![j]!;
+          dp += d[i]! * l.weights[i]![j]!;
+        }
+        let on = true;
+        if (l.activation === 'relu') {
+          const atZero = Math.abs(p) <= 1e-12 * (1 + Math.abs(p));
+          on = atZero ? dp > 0 : p > 0;
+          if (dp !== 0 && !atZero) {
+            const cross = t - p / dp;
+            if (cross > t + 1e-12 && cross < next) next = cross;
+          }
+          if (!on) [p, dp] = [0, 0];
+        }
+        hOut.push(p);
+        dOut.push(dp);
+        mask.push(on);
+      }
+      masks.push(mask);
+      [h, d] = [hOut, dOut];
+    }
+    let g = [1];
+    for (let k = spec.layers.length - 1; k >= 0; k--) {
+      const l = spec.layers[k]!;
+      const gated = g.map((v, j) => (masks[k]![j] ? v : 0));
+      g = l.weights.map((row) => row.reduce((s, w, j) => s + w * gated[j]!, 0));
+    }
+    for (let i = 0; i < z.length; i++) phi[i]! += z[i]! * g[i]! * (next - t);
+    t = next;
+    pieces++;
+  }
+  return { phi, pieces };
+}
+
 describe('ModelExplainer', () => {
+  it("the exact path walk gives the plain walk's numbers bit for bit (test MLP and the shipped champions)", () => {
+    const shipped = ['coding-mismatch/2', 'duplicate/2'].map(
+      (v) =>
+        JSON.parse(
+          readFileSync(new URL(`../models/artifacts/${v}/spec.json`, import.meta.url), 'utf8'),
+        ) as TrainedModelSpec,
+    );
+    const specs = [makeSpec({ seed: 32, hidden: [16, 8], weightScale: 1.5 }), ...shipped];
+    let rows = 0;
+    let maxPieces = 0;
+    for (const spec of specs) {
+      const ex = new ModelExplainer(spec, [{ name: 'all', features: spec.featureNames }]);
+      for (const x of randomRows(spec, 150, 7, 2)) {
+        const e = ex.explain(x);
+        const plain = plainWalk(spec, x);
+        expect(e.method).toBe('integrated-gradients-exact');
+        expect(e.steps).toBe(plain.pieces);
+        expect(Object.is(e.logit, logitOfStandardised(spec, standardiseRow(spec, x)))).toBe(true);
+        const features = e.contributions[0]!.features;
+        spec.featureNames.forEach((n, i) => expect(Object.is(features[n], plain.phi[i])).toBe(true));
+        rows++;
+        maxPieces = Math.max(maxPieces, plain.pieces);
+      }
+    }
+    expect(rows).toBe(450);
+    expect(maxPieces).toBeGreaterThan(3); // the walks cross ReLU switches, not a single piece
+  });
+
   it('logistic: exact contributions w_i * z_i that add up to the logit (gap <= 1e-9)', () => {
     const spec = makeSpec({ seed: 31 });
     const ex = new ModelExplainer(spec, GROUPS);

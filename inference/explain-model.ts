@@ -19,7 +19,7 @@
  * the spec, which the served ONNX graph reproduces to float32 precision.
  */
 import type { ReasonCode } from '../core/decision.js';
-import { layerActivations, logitGradient, logitOfStandardised, standardiseRow } from '../models/spec-math.js';
+import { logitGradient, logitOfStandardised, standardiseRow } from '../models/spec-math.js';
 import { applyCalibration, type TrainedModelSpec } from '../models/spec.js';
 
 /** A named group of features whose contributions are reported together. */
@@ -71,88 +71,150 @@ export interface ExplainOptions {
 /** Cap on path pieces for exact IG before falling back to the Riemann sum. */
 const MAX_PIECES = 100_000;
 
-/** A spec's layers as flat row-major float64 arrays, with scratch buffers, for fast path walks. */
+/**
+ * A spec's layers as flat float64 arrays, with scratch buffers, for fast path walks. Each
+ * layer is kept twice: `w` row-major by input (`w[i * outDim + j]`, the backward pass reads a
+ * row per input) and `wt` row-major by output (`wt[j * inDim + i]`, the forward pass reads a
+ * row per output), so both passes read contiguous memory and sum in the same order as the spec.
+ */
 class FlatNetwork {
-  readonly layers: { w: Float64Array; b: Float64Array; inDim: number; outDim: number; relu: boolean }[];
+  readonly layers: {
+    w: Float64Array;
+    wt: Float64Array;
+    b: Float64Array;
+    inDim: number;
+    outDim: number;
+    relu: boolean;
+  }[];
   private readonly h: Float64Array[];
   private readonly dh: Float64Array[];
   private readonly mask: Uint8Array[];
   private readonly g: Float64Array[];
+  /** Per width, the indices of the units that are on under the current masks. */
+  private readonly on: Int32Array[];
+  private readonly onCount: Int32Array;
+  private readonly slope0: Float64Array;
 
   constructor(spec: TrainedModelSpec) {
-    this.layers = spec.layers.map((l) => ({
-      w: Float64Array.from(l.weights.flat()),
-      b: Float64Array.from(l.bias),
-      inDim: l.weights.length,
-      outDim: l.bias.length,
-      relu: l.activation === 'relu',
-    }));
+    this.layers = spec.layers.map((l) => {
+      const inDim = l.weights.length;
+      const outDim = l.bias.length;
+      const w = Float64Array.from(l.weights.flat());
+      const wt = new Float64Array(w.length);
+      for (let i = 0; i < inDim; i++) for (let j = 0; j < outDim; j++) wt[j * inDim + i] = w[i * outDim + j]!;
+      return { w, wt, b: Float64Array.from(l.bias), inDim, outDim, relu: l.activation === 'relu' };
+    });
     const widths = [spec.featureNames.length, ...spec.layers.map((l) => l.bias.length)];
     this.h = widths.map((n) => new Float64Array(n));
     this.dh = widths.map((n) => new Float64Array(n));
     this.mask = widths.map((n) => new Uint8Array(n).fill(1));
     this.g = widths.map((n) => new Float64Array(n));
+    this.on = widths.map((n) => new Int32Array(n));
+    this.onCount = new Int32Array(widths.length);
+    this.slope0 = new Float64Array(widths[1] ?? 0);
+  }
+
+  /** The logit at `z`: the forward pass of `layerActivations` (models/spec-math.ts), same sums in the same order. */
+  logit(z: Float64Array): number {
+    let hin: Float64Array = z;
+    for (let k = 0; k < this.layers.length; k++) {
+      const { wt, b, inDim, outDim, relu } = this.layers[k]!;
+      const hout = this.h[k + 1]!;
+      for (let j = 0; j < outDim; j++) {
+        let s = b[j]!;
+        for (let i = 0, off = j * inDim; i < inDim; i++, off++) s += hin[i]! * wt[off]!;
+        hout[j] = relu && s < 0 ? 0 : s;
+      }
+      hin = hout;
+    }
+    return hin[0]!;
   }
 
   /**
-   * Along `t z`: the ReLU states just after `t` (kept in the masks) and the next `t' > t`
+   * Starts a walk along `t z`: the first layer's pre-activation slopes `sum_i z_i w_ij`
+   * (summed in input order, as the forward pass sums).
+   */
+  start(z: Float64Array): void {
+    const { wt, inDim, outDim } = this.layers[0]!;
+    for (let j = 0; j < outDim; j++) {
+      let dp = 0;
+      for (let i = 0, off = j * inDim; i < inDim; i++, off++) dp += z[i]! * wt[off]!;
+      this.slope0[j] = dp;
+    }
+  }
+
+  /**
+   * Along `t z` (after {@link start} with the same `z`): the ReLU states just after `t` (kept in the masks) and the next `t' > t`
    * where one of them changes (1 when none does before the end of the path).
    */
   nextBreak(z: Float64Array, t: number): number {
     const h0 = this.h[0]!;
-    const d0 = this.dh[0]!;
-    for (let i = 0; i < z.length; i++) {
-      h0[i] = t * z[i]!;
-      d0[i] = z[i]!;
-    }
+    for (let i = 0; i < z.length; i++) h0[i] = t * z[i]!;
     let next = 1;
-    this.layers.forEach((l, k) => {
+    for (let k = 0; k < this.layers.length; k++) {
+      const l = this.layers[k]!;
       const hin = this.h[k]!;
       const din = this.dh[k]!;
       const hout = this.h[k + 1]!;
       const dout = this.dh[k + 1]!;
       const mask = this.mask[k + 1]!;
+      const on = this.on[k + 1]!;
+      let count = 0;
+      const { wt, b, inDim } = l;
+      const first = k === 0;
       for (let j = 0; j < l.outDim; j++) {
-        let p = l.b[j]!;
-        let dp = 0;
-        for (let i = 0, off = j; i < l.inDim; i++, off += l.outDim) {
-          p += hin[i]! * l.w[off]!;
-          dp += din[i]! * l.w[off]!;
-        }
+        let p = b[j]!;
+        // The first layer's slope along the path is the same at every t (start).
+        let dp = first ? this.slope0[j]! : 0;
+        if (first) for (let i = 0, off = j * inDim; i < inDim; i++, off++) p += hin[i]! * wt[off]!;
+        else
+          for (let i = 0, off = j * inDim; i < inDim; i++, off++) {
+            p += hin[i]! * wt[off]!;
+            dp += din[i]! * wt[off]!;
+          }
         if (l.relu) {
           const atZero = Math.abs(p) <= 1e-12 * (1 + Math.abs(p));
-          const on = atZero ? dp > 0 : p > 0;
+          const isOn = atZero ? dp > 0 : p > 0;
           if (dp !== 0 && !atZero) {
             const cross = t - p / dp;
             if (cross > t + 1e-12 && cross < next) next = cross;
           }
-          mask[j] = on ? 1 : 0;
-          if (!on) {
+          mask[j] = isOn ? 1 : 0;
+          if (!isOn) {
             p = 0;
             dp = 0;
-          }
-        }
+          } else on[count++] = j;
+        } else on[count++] = j;
         hout[j] = p;
         dout[j] = dp;
       }
-    });
+      this.onCount[k + 1] = count;
+    }
     return next;
   }
 
-  /** Gradient of the logit w.r.t. the standardised input under the current masks. */
+  /**
+   * Gradient of the logit w.r.t. the standardised input under the current masks. Units that
+   * are off pass a zero gradient, whose terms are left out of the sums (adding `+-0` to a sum
+   * that starts at `+0` never changes it).
+   */
   gradient(): Float64Array {
     const last = this.layers.length;
     this.g[last]![0] = 1;
     for (let k = last - 1; k >= 0; k--) {
       const l = this.layers[k]!;
       const gout = this.g[k + 1]!;
-      const mask = this.mask[k + 1]!;
       const gin = this.g[k]!;
-      if (l.relu) for (let j = 0; j < l.outDim; j++) if (mask[j] === 0) gout[j] = 0;
+      const on = this.on[k + 1]!;
+      const count = this.onCount[k + 1]!;
+      const { w, outDim } = l;
       for (let i = 0; i < l.inDim; i++) {
         let s = 0;
-        const off = i * l.outDim;
-        for (let j = 0; j < l.outDim; j++) s += l.w[off + j]! * gout[j]!;
+        const off = i * outDim;
+        for (let n = 0; n < count; n++) {
+          const j = on[n]!;
+          s += w[off + j]! * gout[j]!;
+        }
         gin[i] = s;
       }
     }
@@ -175,6 +237,7 @@ function integratedGradients(
   if (o.method === 'exact') {
     let t = 0;
     let pieces = 0;
+    net.start(z);
     while (t < 1 && pieces < MAX_PIECES) {
       const next = net.nextBreak(z, t);
       const g = net.gradient();
@@ -205,6 +268,8 @@ export class ModelExplainer {
   private readonly index: Map<string, number>;
   private readonly opts: Required<ExplainOptions>;
   private readonly net: FlatNetwork;
+  /** Logit at the baseline (`z = 0`), the same for every row. */
+  private readonly baseValue: number;
 
   constructor(
     readonly spec: TrainedModelSpec,
@@ -223,14 +288,17 @@ export class ModelExplainer {
     if (missing.length > 0) throw new RangeError(`features in no group: ${missing.join(', ')}`);
     this.opts = { method: opts.method ?? 'exact', steps: opts.steps ?? 64 };
     this.net = new FlatNetwork(spec);
+    this.baseValue =
+      spec.layers.length === 1
+        ? spec.layers[0]!.bias[0]!
+        : logitOfStandardised(spec, new Float64Array(spec.featureNames.length));
   }
 
   /** Explains one raw feature row (in `spec.featureNames` order). */
   explain(x: ArrayLike<number>): ModelExplanation {
     const spec = this.spec;
     const z = standardiseRow(spec, x);
-    const acts = layerActivations(spec, z);
-    const logit = acts[acts.length - 1]![0]!;
+    const logit = this.net.logit(z);
     let phi: Float64Array;
     let baseValue: number;
     let method: ModelExplanation['method'];
@@ -245,7 +313,7 @@ export class ModelExplainer {
       const ig = integratedGradients(spec, this.net, z, this.opts);
       phi = ig.phi;
       steps = ig.pieces;
-      baseValue = logitOfStandardised(spec, new Float64Array(z.length));
+      baseValue = this.baseValue;
       method = ig.exact ? 'integrated-gradients-exact' : 'integrated-gradients-riemann';
     }
     let total = baseValue;

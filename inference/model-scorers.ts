@@ -29,7 +29,8 @@ import type { ModelRegistry } from '../models/registry.js';
 import { servedFeatureSchemas } from '../models/served-schemas.js';
 import type { FeatureSignature } from '../models/signature.js';
 import type { ModelTask } from '../models/spec.js';
-import type { FeatureGroup, ModelExplanation } from './explain-model.js';
+import type { FeatureGroup } from './explain-model.js';
+import { modelEvidence, modelReasons } from './model-reasons.js';
 import { ChampionModel, type GroupsOf, type LoadedModel } from './onnx-champion.js';
 import type {
   CardThresholds,
@@ -110,7 +111,7 @@ function toRows(vectors: readonly ArrayLike<number>[], f: number): Float32Array 
   vectors.forEach((v, i) => {
     if (v.length !== f)
       throw new RangeError(`feature vector ${i} has ${v.length} values, the model takes ${f}`);
-    data.set(Array.from(v), i * f);
+    data.set(v, i * f);
   });
   return data;
 }
@@ -120,43 +121,6 @@ async function scoreVectors(m: LoadedModel, vectors: readonly ArrayLike<number>[
   if (vectors.length === 0) return [];
   const out = await m.session.run(toRows(vectors, m.session.numFeatures));
   return vectors.map((_, i) => out.probability[i]!);
-}
-
-/** Evidence block shared by every model reason: where the numbers come from. */
-function modelEvidence(m: LoadedModel, e: ModelExplanation): Record<string, unknown> {
-  return {
-    model: m.label,
-    method: e.method,
-    baseline: e.baseline,
-    base_value: e.baseValue,
-    logit: e.logit,
-    completeness_gap: e.completenessGap,
-  };
-}
-
-function modelReasons(
-  m: LoadedModel,
-  p: number,
-  e: ModelExplanation,
-  values: ArrayLike<number>,
-  from: readonly Reason[],
-): Reason[] {
-  const index = new Map(m.spec!.featureNames.map((n, i) => [n, i]));
-  const positive = e.contributions.filter((c) => c.reason && c.value > 0);
-  const total = positive.reduce((s, c) => s + c.value, 0);
-  return positive
-    .sort((a, b) => b.value - a.value)
-    .map((c) =>
-      reason(c.reason!, (p * c.value) / total, {
-        ...(from.find((r) => r.code === c.reason)?.evidence ?? {}),
-        ...modelEvidence(m, e),
-        group: c.group,
-        contribution: c.value,
-        features: Object.fromEntries(
-          Object.entries(c.features).map(([k, v]) => [k, { value: values[index.get(k)!]!, contribution: v }]),
-        ),
-      }),
-    );
 }
 
 /** The routing thresholds of a loaded version's card. */

@@ -1,0 +1,74 @@
+/**
+ * Reasons of the coding model for one line: each feature group with a declared reason code and
+ * a positive contribution to the logit gives a reason weighted by its share of the positive
+ * contributions (see ./model-scorers.ts), with the explanation's numbers as evidence.
+ */
+import type { Reason } from '../core/decision.js';
+import { reason } from './explain.js';
+import type { ModelExplanation } from './explain-model.js';
+import type { LoadedModel } from './onnx-champion.js';
+
+/** Evidence block shared by every model reason: where the numbers come from. */
+export function modelEvidence(m: LoadedModel, e: ModelExplanation): Record<string, unknown> {
+  return {
+    model: m.label,
+    method: e.method,
+    baseline: e.baseline,
+    base_value: e.baseValue,
+    logit: e.logit,
+    completeness_gap: e.completenessGap,
+  };
+}
+
+/** Column of each feature name, per loaded spec. */
+const featureIndexes = new WeakMap<object, Map<string, number>>();
+
+function featureIndex(spec: NonNullable<LoadedModel['spec']>): Map<string, number> {
+  let index = featureIndexes.get(spec);
+  if (!index) {
+    index = new Map(spec.featureNames.map((n, i) => [n, i]));
+    featureIndexes.set(spec, index);
+  }
+  return index;
+}
+
+/** Per feature of a group, in the group's order: its value in the row and its contribution. */
+function featureEvidence(
+  contributions: Record<string, number>,
+  values: ArrayLike<number>,
+  index: Map<string, number>,
+): Record<string, { value: number; contribution: number }> {
+  const out: Record<string, { value: number; contribution: number }> = {};
+  for (const k of Object.keys(contributions))
+    out[k] = { value: values[index.get(k)!]!, contribution: contributions[k]! };
+  return out;
+}
+
+/**
+ * The model reasons of a line scored `p` (calibrated probability) with explanation `e` of its
+ * feature row `values` (schema order): one per group with a reason code and a positive
+ * contribution, largest first, weights adding up to `p`; the evidence of the same reason in
+ * `from` (the rule-based scorer's) is merged in.
+ */
+export function modelReasons(
+  m: LoadedModel,
+  p: number,
+  e: ModelExplanation,
+  values: ArrayLike<number>,
+  from: readonly Reason[],
+): Reason[] {
+  const index = featureIndex(m.spec!);
+  const positive = e.contributions.filter((c) => c.reason && c.value > 0);
+  const total = positive.reduce((s, c) => s + c.value, 0);
+  return positive
+    .sort((a, b) => b.value - a.value)
+    .map((c) =>
+      reason(c.reason!, (p * c.value) / total, {
+        ...(from.find((r) => r.code === c.reason)?.evidence ?? {}),
+        ...modelEvidence(m, e),
+        group: c.group,
+        contribution: c.value,
+        features: featureEvidence(c.features, values, index),
+      }),
+    );
+}
