@@ -8,6 +8,7 @@ import { CopyBinaryWriter, numericParts } from '../store/copy-binary.js';
 import { openPostgres } from '../store/postgres.js';
 import type { SqlDatabase } from '../store/sql.js';
 import { engines } from './fixtures.js';
+import { dropSchema } from './harness.js';
 
 describe('numericParts', () => {
   it('splits decimals into base-10000 digits with weight and scale as PostgreSQL stores them', () => {
@@ -30,8 +31,8 @@ const pgEngine = engines('copybin').find((e) => e.name === 'postgres');
 
 describe.skipIf(!pgEngine)('binary COPY on PostgreSQL', () => {
   let db: SqlDatabase;
+  const c = pgEngine!.config();
   beforeAll(async () => {
-    const c = pgEngine!.config();
     if (c.engine !== 'postgres') throw new Error('postgres expected');
     db = await openPostgres({ connectionString: c.connectionString, schema: c.schema!, maxConnections: 2 });
     await db.exec(`CREATE TABLE copy_t (id int, u uuid, t text, c char(3), j jsonb, d date, n numeric,
@@ -39,6 +40,7 @@ describe.skipIf(!pgEngine)('binary COPY on PostgreSQL', () => {
   }, 60_000);
   afterAll(async () => {
     await db?.close();
+    await dropSchema(c);
   });
 
   const quantities = [

@@ -326,7 +326,11 @@ describe.each(engines('history'))('history import on $name', ({ name, config }) 
     ]);
     expect(outs.map((o) => o.imported).sort()).toEqual([0, 3]);
     expect(outs.map((o) => o.skipped).sort()).toEqual([0, 3]);
-    expect((await storedIds()).filter((id) => /^hist-7\d$/.test(id))).toEqual(['hist-70', 'hist-71', 'hist-72']);
+    expect((await storedIds()).filter((id) => /^hist-7\d$/.test(id))).toEqual([
+      'hist-70',
+      'hist-71',
+      'hist-72',
+    ]);
   });
 
   it('a chunk that fails after its invoices are inserted leaves nothing written', async () => {
