@@ -184,7 +184,7 @@ describe.each(engines('history'))('history import on $name', ({ name, config }) 
     expect(await storedIds()).not.toContain('hist-20');
   });
 
-  it('stores each row its own embeddings, as float4 (binary transport on PostgreSQL, literals on PGlite)', async () => {
+  it('stores each row its own embeddings, as float4 (binary COPY on PostgreSQL, literals on PGlite)', async () => {
     const invs = [40, 41, 42].map((i) =>
       past(i, {
         vendor: { id: `V-${i}`, name: `Vendor ${i} Medical` },
