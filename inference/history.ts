@@ -39,7 +39,7 @@ export interface HistoryImportResult {
   invalid: HistoryRecordError[];
 }
 
-/** Invoices per transaction by default (two INSERT statements each). */
+/** Invoices per transaction by default (one COPY of invoices and one of lines on PostgreSQL). */
 export const DEFAULT_HISTORY_CHUNK = 500;
 
 /**

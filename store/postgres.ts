@@ -2,7 +2,10 @@
  * The server engine: PostgreSQL 15+ with the pgvector extension, through a `pg` pool.
  * An optional schema isolates tenants of a shared database (and each integration test).
  */
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 import pg from 'pg';
+import { from as copyFromStdin } from 'pg-copy-streams';
 import { LOCK_SQL, lockOrder } from './locks.js';
 import type { QueryOptions, SqlDatabase, SqlExecutor, TransactionOptions } from './sql.js';
 
@@ -65,10 +68,11 @@ export async function openPostgres(opts: PostgresOptions): Promise<SqlDatabase> 
         // BEGIN, the planner settings and the locks in one simple-protocol round trip (the keys
         // inlined as literals).
         const serial = o.oltp ? ' SET LOCAL max_parallel_workers_per_gather = 0; SET LOCAL jit = off;' : '';
+        const settings = o.asyncCommit ? `${serial} SET LOCAL synchronous_commit = off;` : serial;
         await client.query(
           keys.length === 0
-            ? `BEGIN;${serial}`
-            : `BEGIN;${serial} ${LOCK_SQL.replace('$1::text[]', `ARRAY[${keys.map((k) => client.escapeLiteral(k)).join(',')}]::text[]`)}`,
+            ? `BEGIN;${settings}`
+            : `BEGIN;${settings} ${LOCK_SQL.replace('$1::text[]', `ARRAY[${keys.map((k) => client.escapeLiteral(k)).join(',')}]::text[]`)}`,
         );
         const tx: SqlExecutor = {
           query: async <R extends Record<string, unknown>>(
@@ -78,6 +82,11 @@ export async function openPostgres(opts: PostgresOptions): Promise<SqlDatabase> 
           ) => (await client.query(config(sql, params, qo))).rows as R[],
           exec: async (sql: string) => {
             await client.query(sql);
+          },
+          copyFrom: async (sql: string, data: Buffer) => {
+            const stream = client.query(copyFromStdin(sql));
+            await pipeline(Readable.from([data]), stream);
+            return stream.rowCount;
           },
         };
         const result = await fn(tx);

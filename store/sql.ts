@@ -25,6 +25,12 @@ export interface SqlExecutor {
   ): Promise<T[]>;
   /** Runs a script of several statements without parameters (migrations). */
   exec(sql: string): Promise<void>;
+  /**
+   * PostgreSQL only (absent on PGlite): runs `sql`, a `COPY ... FROM STDIN`, sending `data` as
+   * its input (e.g. store/copy-binary.ts rows with `(FORMAT binary)`).
+   * @returns the rows copied.
+   */
+  copyFrom?(sql: string, data: Buffer): Promise<number>;
 }
 
 /** Options of {@link SqlDatabase.transaction}. */
@@ -42,6 +48,13 @@ export interface TransactionOptions {
    * invoice was 84.5 ms PG CPU and 628 ms p50 at 1M against 6.4 ms and 43 ms at 0.
    */
   oltp?: boolean;
+  /**
+   * True for bulk writes that a re-run repeats idempotently (the history import): the commit
+   * does not wait for its WAL to reach disk (PostgreSQL `SET LOCAL synchronous_commit = off`, in
+   * BEGIN's round trip). A server crash may lose the last commits (never half of one); the
+   * client has been told they committed, so it must be able to write them again.
+   */
+  asyncCommit?: boolean;
 }
 
 /** A database: an executor plus transactions and lifecycle. */
@@ -66,39 +79,4 @@ export function toVectorLiteral(v: ArrayLike<number>): string {
   const bad = values.findIndex((x) => !Number.isFinite(x));
   if (bad >= 0) throw new RangeError(`vector component ${bad} is not finite`);
   return pgvector.toSql(values) as string;
-}
-
-/**
- * Vectors of one length `dim` as one PostgreSQL `real[]` parameter in the binary wire format
- * (one dimension, `vectors.length * dim` elements, vector i at 1-based elements
- * `i * dim + 1 .. (i + 1) * dim`), for `($n::real[])[a:b]::vector` in SQL. node-postgres sends a
- * Buffer parameter in binary format, so PostgreSQL reads 4 bytes per component instead of
- * parsing a decimal literal of about 20 characters (the text form costs both sides several
- * times more CPU than the rest of a bulk insert). PostgreSQL only; PGlite takes
- * {@link toVectorLiteral}. Components are rounded to float4 as pgvector stores them.
- * @throws RangeError when a vector's length is not `dim` or a component is not finite as float4.
- */
-export function float4ArrayBinary(vectors: readonly ArrayLike<number>[], dim: number): Buffer {
-  const n = vectors.length * dim;
-  // Header: ndim, has-nulls flag, element type (float4, oid 700), length, lower bound; then
-  // each element as a 4-byte length and a big-endian float4.
-  const buf = Buffer.alloc(20 + n * 8);
-  const view = new DataView(buf.buffer, buf.byteOffset, buf.length);
-  view.setInt32(0, 1);
-  view.setInt32(4, 0);
-  view.setInt32(8, 700);
-  view.setInt32(12, n);
-  view.setInt32(16, 1);
-  let at = 20;
-  for (const v of vectors) {
-    if (v.length !== dim) throw new RangeError(`vector of length ${v.length}, expected ${dim}`);
-    for (let j = 0; j < dim; j++) {
-      const x = Math.fround(v[j]!);
-      if (!Number.isFinite(x)) throw new RangeError(`vector component ${j} is not finite`);
-      view.setInt32(at, 4);
-      view.setFloat32(at + 4, x);
-      at += 8;
-    }
-  }
-  return buf;
 }

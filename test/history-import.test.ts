@@ -184,7 +184,7 @@ describe.each(engines('history'))('history import on $name', ({ name, config }) 
     expect(await storedIds()).not.toContain('hist-20');
   });
 
-  it('stores each row its own embeddings, as float4 (binary transport on PostgreSQL, literals on PGlite)', async () => {
+  it('stores each row its own embeddings, as float4 (binary COPY on PostgreSQL, literals on PGlite)', async () => {
     const invs = [40, 41, 42].map((i) =>
       past(i, {
         vendor: { id: `V-${i}`, name: `Vendor ${i} Medical` },
@@ -215,6 +215,122 @@ describe.each(engines('history'))('history import on $name', ({ name, config }) 
       expect(parse(rows[0]!.inv)).toEqual(f32(f.embedding));
       for (const r of rows) expect(parse(r.emb)).toEqual(f32(f.lines[r.line - 1]!.embedding));
     }
+  });
+
+  it('stores every column of the invoice and its lines as sent (binary COPY on PostgreSQL)', async () => {
+    const inv = past(60, {
+      vendor: { id: 'V-60', name: 'Vendor 60 Médical', tax_id: '12-3456789', npi: '1234567893' },
+      due_date: '2024-08-30',
+      po_number: 'PO-60',
+      facility_id: 'FAC-1',
+      service_period: { start: '2024-06-01', end: '2024-06-30' },
+      document_type: 'credit_memo',
+      lines: [
+        {
+          line_number: 1,
+          description: 'Foley catheter 16 Fr "silicone"\tcase',
+          code: { system: 'HCPCS', value: 'A4344' },
+          modifiers: ['NU', 'RR'],
+          quantity: -2.5,
+          unit_price_cents: 1_234,
+          amount_cents: -3_085,
+          service_date: '2024-06-15',
+        },
+        { line_number: 2, description: 'gloves', quantity: 0.125, unit_price_cents: 80, amount_cents: 10 },
+      ],
+      total_cents: -3_075,
+    } as Partial<Invoice>);
+    expect((await post([inv])).json()).toEqual({ records: 1, imported: 1, skipped: 0 });
+    const [row] = await ref.h.wired.repo.transaction((tx) =>
+      tx.query(
+        `SELECT payload::text AS payload, payload_sha256, vendor_id, vendor_name, vendor_tax_id, vendor_npi,
+                invoice_number, invoice_date::text AS invoice_date, due_date::text AS due_date, currency,
+                total_cents::text AS total_cents, document_type, po_number, facility_id,
+                service_period_start::text AS sps, service_period_end::text AS spe, indexed_as
+           FROM invoices WHERE tenant_id = 'default' AND invoice_id = 'hist-60'`,
+      ),
+    );
+    const valid = validateInvoice(inv);
+    expect({ ...row, payload: JSON.parse(row!.payload as string) as unknown }).toEqual({
+      payload: JSON.parse(JSON.stringify(valid)) as unknown,
+      payload_sha256: payloadSha256(valid),
+      vendor_id: 'V-60',
+      vendor_name: 'Vendor 60 Médical',
+      vendor_tax_id: '12-3456789',
+      vendor_npi: '1234567893',
+      invoice_number: inv.invoice_number,
+      invoice_date: inv.invoice_date,
+      due_date: '2024-08-30',
+      currency: 'USD',
+      total_cents: '-3075',
+      document_type: 'credit_memo',
+      po_number: 'PO-60',
+      facility_id: 'FAC-1',
+      sps: '2024-06-01',
+      spe: '2024-06-30',
+      indexed_as: 'history',
+    });
+    const lines = await ref.h.wired.repo.transaction((tx) =>
+      tx.query(
+        `SELECT l.line_number, l.description, l.code_system, l.code, l.modifiers::text AS modifiers,
+                l.quantity::text AS quantity, l.unit_price_cents::text AS price, l.amount_cents::text AS amount,
+                l.service_date::text AS service_date, l.match_key
+           FROM invoices i JOIN invoice_lines l ON l.invoice_pk = i.pk
+          WHERE i.tenant_id = 'default' AND i.invoice_id = 'hist-60' ORDER BY l.line_number`,
+      ),
+    );
+    const keys = indexKeysOf(extractInvoiceFeatures(valid)).lines;
+    expect(lines).toEqual([
+      {
+        line_number: 1,
+        description: 'Foley catheter 16 Fr "silicone"\tcase',
+        code_system: 'HCPCS',
+        code: 'A4344',
+        modifiers: '{NU,RR}',
+        quantity: '-2.5',
+        price: '1234',
+        amount: '-3085',
+        service_date: '2024-06-15',
+        match_key: keys[0]!.matchKey,
+      },
+      {
+        line_number: 2,
+        description: 'gloves',
+        code_system: null,
+        code: null,
+        modifiers: '{}',
+        quantity: '0.125',
+        price: '80',
+        amount: '10',
+        service_date: null,
+        match_key: keys[1]!.matchKey,
+      },
+    ]);
+  });
+
+  it('two writers of the same chunk at once store it once; the later one skips it', async () => {
+    const records = [70, 71, 72].map((i) => {
+      const invoice = validateInvoice(past(i));
+      return {
+        location: `/${i}`,
+        invoice,
+        payloadSha256: payloadSha256(invoice),
+        keys: indexKeysOf(extractInvoiceFeatures(invoice)),
+      };
+    });
+    // On PostgreSQL the second COPY waits on the first's unique keys, fails when it commits and
+    // runs again, reading the three as stored.
+    const outs = await Promise.all([
+      ref.h.wired.repo.history.importChunk('default', records, null),
+      ref.h.wired.repo.history.importChunk('default', records, null),
+    ]);
+    expect(outs.map((o) => o.imported).sort()).toEqual([0, 3]);
+    expect(outs.map((o) => o.skipped).sort()).toEqual([0, 3]);
+    expect((await storedIds()).filter((id) => /^hist-7\d$/.test(id))).toEqual([
+      'hist-70',
+      'hist-71',
+      'hist-72',
+    ]);
   });
 
   it('a chunk that fails after its invoices are inserted leaves nothing written', async () => {
