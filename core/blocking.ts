@@ -12,6 +12,10 @@
  * 3. or matched by one of the `exactKeys` rules (at most `exactLimit`, most recent first).
  *
  * kNN ties go to the earlier invoice.
+ *
+ * The vendor's billing rhythm (its typical interval between invoices) is read from the
+ * candidates this spec returns ({@link vendorBillingIntervalDays}), so that training and
+ * serving, which both hold the candidate set, compute it from the same history.
  */
 import type { Invoice } from './invoice.js';
 
@@ -64,6 +68,11 @@ export interface BlockingSpec {
    * stops counting.
    */
   exactSearchMaxRows: number;
+  /**
+   * Fewest distinct earlier invoice dates of the vendor among the candidates that give a
+   * billing interval ({@link vendorBillingIntervalDays}); fewer give none.
+   */
+  rhythmMinDates: number;
 }
 
 /** The blocking of the service and of training. */
@@ -84,10 +93,15 @@ export const BLOCKING_SPEC: BlockingSpec = Object.freeze({
   ] satisfies ExactKeyRule[]),
   exactLimit: 50,
   exactSearchMaxRows: 2_000,
+  rhythmMinDates: 3,
 });
 
 /** True when the candidate's vendor matches the new invoice's as `how` requires. */
-export function vendorMatches(how: VendorMatch, q: BlockingKeys, c: BlockingKeys): boolean {
+export function vendorMatches(
+  how: VendorMatch,
+  q: Pick<BlockingKeys, 'vendorKey' | 'vendorId'>,
+  c: Pick<BlockingKeys, 'vendorKey' | 'vendorId'>,
+): boolean {
   return q.vendorKey === c.vendorKey || (how === 'key_or_id' && q.vendorId === c.vendorId);
 }
 
@@ -112,6 +126,35 @@ export function inVendorWindow(spec: BlockingSpec, q: BlockingKeys, c: BlockingK
     vendorMatches('key_or_id', q, c) &&
     Math.abs(daysBetween(q.invoiceDate, c.invoiceDate)) <= spec.vendorWindowDays
   );
+}
+
+/**
+ * The vendor's typical interval between invoices, in days, as the candidates of a new invoice
+ * `q` show it: the median gap between consecutive distinct invoice dates of the candidates of
+ * the same vendor (vendor key or id) dated on or before `q`'s date. The new invoice itself is
+ * left out, so a copy dated a day later does not shorten its own vendor's rhythm.
+ * @param candidates the blocking candidates of `q` (in any order).
+ * @returns days (> 0), or null with fewer than `spec.rhythmMinDates` such dates.
+ */
+export function vendorBillingIntervalDays(
+  spec: BlockingSpec,
+  q: Pick<BlockingKeys, 'vendorKey' | 'vendorId' | 'invoiceDate'>,
+  candidates: readonly Pick<BlockingKeys, 'vendorKey' | 'vendorId' | 'invoiceDate'>[],
+): number | null {
+  const dates = [
+    ...new Set(
+      candidates
+        .filter((c) => vendorMatches('key_or_id', q, c) && c.invoiceDate <= q.invoiceDate)
+        .map((c) => c.invoiceDate),
+    ),
+  ].sort();
+  if (dates.length < Math.max(2, spec.rhythmMinDates)) return null;
+  const gaps = dates
+    .slice(1)
+    .map((d, i) => daysBetween(dates[i]!, d))
+    .sort((x, y) => x - y);
+  const mid = gaps.length >> 1;
+  return gaps.length % 2 === 1 ? gaps[mid]! : (gaps[mid - 1]! + gaps[mid]!) / 2;
 }
 
 /** SQL placeholders (e.g. `$4`) of the new invoice's fields, for {@link exactKeysSql}. */

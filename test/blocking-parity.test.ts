@@ -8,7 +8,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Invoice } from '../core/invoice.js';
-import { BLOCKING_SPEC } from '../core/blocking.js';
+import { BLOCKING_SPEC, vendorBillingIntervalDays } from '../core/blocking.js';
 import { openStore, type TriageRepository } from '../store/index.js';
 import { candidatePairs } from '../training/blocking.js';
 import { invoiceKeys } from '../training/features.js';
@@ -116,6 +116,8 @@ describe.each(engines('blocking'))('blocking parity on $name', ({ config }) => {
     const memo = new Map<string, string[]>();
     for (const p of pairs) memo.set(`${p.a}>${p.b}`, [...p.sources].sort());
     const store = new Map<string, string[]>();
+    // The vendor's billing interval each side reads from its candidates (a pair feature).
+    const storeInterval: (number | null)[] = [];
     const bySource = { knn: 0, vendor_knn: 0, exact_key: 0 };
     for (const [a, inv] of invoices.entries()) {
       const { candidates } = await repo.findDuplicateCandidates({
@@ -129,6 +131,7 @@ describe.each(engines('blocking'))('blocking parity on $name', ({ config }) => {
         invoiceDate: inv.invoice_date,
         documentType: inv.document_type,
       });
+      storeInterval.push(vendorBillingIntervalDays(BLOCKING_SPEC, keys[a]!, candidates));
       for (const c of candidates) {
         const b = Number(c.invoiceId.slice(2));
         store.set(`${a}>${b}`, [...c.sources].sort());
@@ -137,6 +140,15 @@ describe.each(engines('blocking'))('blocking parity on $name', ({ config }) => {
       await repo.saveDecision('parity', inv, `h${a}`, keysOf(inv), decisionFor(inv));
     }
     expect(Object.fromEntries([...store].sort())).toEqual(Object.fromEntries([...memo].sort()));
+    const memoInterval = invoices.map((_, a) =>
+      vendorBillingIntervalDays(
+        BLOCKING_SPEC,
+        keys[a]!,
+        pairs.filter((p) => p.a === a).map((p) => keys[p.b]!),
+      ),
+    );
+    expect(storeInterval).toEqual(memoInterval);
+    expect(memoInterval.filter((x) => x !== null).length).toBeGreaterThan(10);
     // Every rule found something, and the vendor window excluded someone kNN alone would reach.
     expect(bySource.knn).toBeGreaterThan(100);
     expect(bySource.vendor_knn).toBeGreaterThan(50);

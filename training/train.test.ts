@@ -1,11 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { LOGISTIC, MLP_16_8 } from '../models/specs/index.js';
+import { LOGISTIC, MLP_16_8, MONOTONE_MLP_16_8 } from '../models/specs/index.js';
 import { predictProbability, specLogit, type TrainedModelSpec } from '../models/spec.js';
 import { rocAuc } from './eval/metrics.js';
 import { logLoss } from './calibration.js';
 import { syntheticRows } from './synthetic.js';
 import { toTfjsModel } from './tfjs-model.js';
-import { trainNetwork } from './train.js';
+import { kernelSigns, trainNetwork } from './train.js';
 
 const opts = { task: 'duplicate' as const, featureSchemaVersion: 'fs-test', seed: 42 };
 const small = { epochs: 8, batchSize: 128 };
@@ -29,6 +29,46 @@ describe('trainNetwork (tfjs wasm)', () => {
     expect(JSON.stringify(c.spec.layers)).not.toBe(JSON.stringify(a.spec.layers));
     // the training loss goes down
     expect(a.lossHistory[a.lossHistory.length - 1]!).toBeLessThan(a.lossHistory[0]!);
+  });
+
+  it('a monotone declaration keeps each weight on its sign, even where the data pulls the other way', async () => {
+    // x0 agrees (+1, true coefficient 2), x1 is declared agreeing but its coefficient is -1.5,
+    // x2 disagrees (-1, true coefficient 1), x3 is free.
+    const agreement = [1, 1, -1, 0];
+    const decl = { ...MONOTONE_MLP_16_8, ...small, epochs: 6 };
+    const { spec } = await trainNetwork(train, decl, { ...opts, agreement });
+    const signs = kernelSigns(decl, agreement);
+    expect(signs.map((m) => [m.length, m[0]!.length])).toEqual([
+      [4, 16],
+      [16, 8],
+      [8, 1],
+    ]);
+    spec.layers.forEach((l, k) =>
+      l.weights.forEach((row, i) =>
+        row.forEach((w, o) => {
+          const sgn = signs[k]![i]![o]!;
+          if (sgn > 0) expect(w, `layer ${k} [${i}][${o}]`).toBeGreaterThanOrEqual(0);
+          if (sgn < 0) expect(w, `layer ${k} [${i}][${o}]`).toBeLessThanOrEqual(0);
+        }),
+      ),
+    );
+    // the logit never falls as x0 or x1 grow, or as x2 shrinks, from any of 200 starting points
+    for (const x of valid.X.slice(0, 200))
+      for (const [j, dir] of [
+        [0, 1],
+        [1, 1],
+        [2, -1],
+      ] as const) {
+        const up = Float64Array.from(x);
+        up[j] = up[j]! + dir * 0.7;
+        expect(specLogit(spec, up)).toBeGreaterThanOrEqual(specLogit(spec, x) - 1e-12);
+      }
+    // and it still learns the signal it is allowed to use
+    const auc = rocAuc(valid.X.map((x, i) => ({ score: specLogit(spec, x), label: valid.y[i] as 0 | 1 })));
+    expect(auc).toBeGreaterThan(0.65);
+    // without the constraint the same data gives x1 negative weight somewhere
+    const free = await trainNetwork(train, { ...MLP_16_8, ...small, epochs: 6 }, opts);
+    expect(Math.min(...free.spec.layers[0]!.weights[1]!)).toBeLessThan(0);
   });
 
   it('logistic regression learns the linear signal; the MLP also fits the interaction', async () => {

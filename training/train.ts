@@ -9,6 +9,10 @@
  * PRNG (no `Math.random`, no `shuffle: true`); the wasm backend runs single-threaded
  * (`tf.ts`), so float additions happen in the same order on every run.
  *
+ * Monotone declarations (`ArchitectureDecl.monotone`): the kernels start as the initialiser's
+ * draws with the sign each entry must carry (`|w|` or `-|w|`) and are projected back onto their
+ * bounds (`w >= 0`, `w <= 0` or free) after every optimiser step.
+ *
  * Loss: weighted binary cross-entropy on the logit, `sum_i w_i * (softplus(z_i) - y_i z_i) /
  * sum_i w_i` per batch, plus `l2 * sum(kernel^2)` over kernels (not biases). Adam optimiser.
  */
@@ -24,6 +28,12 @@ export interface TrainOptions {
   task: ModelTask;
   featureSchemaVersion: string;
   seed: number;
+  /**
+   * Agreement direction of each input column: +1 when a larger value means more agreement,
+   * -1 when a smaller one does, 0 not agreement; read when the declaration is monotone (absent:
+   * all 0, then only the later layers are constrained).
+   */
+  agreement?: readonly number[];
   /** Called after each epoch with the mean training loss (for progress bars). */
   onEpoch?: (epoch: number, loss: number) => void;
 }
@@ -89,6 +99,33 @@ export function buildNetwork(tf: Tf, decl: ArchitectureDecl, inputs: number, see
 }
 
 /**
+ * Sign each kernel entry must carry in a monotone network ({@link kernelSigns}): +1 (>= 0),
+ * -1 (<= 0) or 0 (free). Layer 0 follows the input's agreement direction; later layers are
+ * all >= 0.
+ * @returns one `[in][out]` matrix of signs per layer.
+ */
+export function kernelSigns(decl: ArchitectureDecl, agreement: readonly number[]): number[][][] {
+  const widths = [agreement.length, ...decl.hidden, 1];
+  return widths
+    .slice(1)
+    .map((out, k) =>
+      Array.from({ length: widths[k]! }, (_, i) =>
+        new Array<number>(out).fill(k === 0 ? Math.sign(agreement[i] ?? 0) : 1),
+      ),
+    );
+}
+
+/** Clamps each kernel to its signs (in place on the variables): `w >= 0`, `w <= 0` or free. */
+function projectKernels(tf: Tf, model: Sequential, bounds: readonly { lo: Tensor; hi: Tensor }[]): void {
+  tf.tidy(() => {
+    model.layers.forEach((layer, k) => {
+      const v = layer.trainableWeights[0]!;
+      v.write(tf.minimum(tf.maximum(v.read(), bounds[k]!.lo), bounds[k]!.hi));
+    });
+  });
+}
+
+/**
  * Trains `decl` on `data` and returns the uncalibrated spec.
  * @throws RangeError when the table is malformed (see `assertRows`) or empty.
  */
@@ -104,6 +141,23 @@ export async function trainNetwork(
   const tf = await loadTf();
   const { mean, std } = standardisation(data.X, cols);
   const model = buildNetwork(tf, decl, cols, opts.seed);
+  const bounds = decl.monotone
+    ? kernelSigns(decl, opts.agreement ?? new Array<number>(cols).fill(0)).map((m) => ({
+        lo: tf.tensor2d(m.map((r) => r.map((x) => (x > 0 ? 0 : -1e30)))),
+        hi: tf.tensor2d(m.map((r) => r.map((x) => (x < 0 ? 0 : 1e30)))),
+      }))
+    : [];
+  if (decl.monotone) {
+    // start from the initialiser's magnitudes with the required signs
+    const signs = kernelSigns(decl, opts.agreement ?? new Array<number>(cols).fill(0));
+    tf.tidy(() => {
+      model.layers.forEach((layer, k) => {
+        const v = layer.trainableWeights[0]!;
+        const s = tf.tensor2d(signs[k]!);
+        v.write(tf.where(tf.equal(s, 0), v.read(), tf.mul(tf.abs(v.read()), s)));
+      });
+    });
+  }
   const optimizer = tf.train.adam(decl.learningRate);
   const X = tf.tensor2d(standardisedMatrix(data.X, mean, std), [n, cols], 'float32');
   const Y = tf.tensor1d(Float32Array.from(data.y), 'float32');
@@ -135,6 +189,7 @@ export async function trainNetwork(
           if (!l) throw new Error('optimizer returned no loss');
           return l;
         });
+        if (decl.monotone) projectKernels(tf, model, bounds);
         lossSum += (await loss.data())[0]!;
         loss.dispose();
         batches++;
@@ -177,5 +232,9 @@ export async function trainNetwork(
     W.dispose();
     optimizer.dispose();
     model.dispose();
+    for (const b of bounds) {
+      b.lo.dispose();
+      b.hi.dispose();
+    }
   }
 }

@@ -20,6 +20,15 @@ export interface ArchitectureDecl {
   epochs: number;
   /** Rows per gradient step. */
   batchSize: number;
+  /**
+   * Monotone by construction in the inputs with an agreement direction (`TrainOptions.agreement`
+   * of training/train.ts: +1, -1 or 0 per input): their first-layer weights carry the
+   * direction's sign (>= 0 where more is more agreement, <= 0 where less is), every later
+   * layer's weights are >= 0, and ReLU never decreases, so the logit never falls as agreement
+   * grows, whatever the other inputs (they keep free first-layer weights). Kept by projecting
+   * the weights after every optimiser step.
+   */
+  monotone?: boolean;
 }
 
 /** Logistic regression: one linear layer on the standardised features. */
@@ -43,6 +52,16 @@ export const MLP_16_8: ArchitectureDecl = {
   epochs: 30,
   batchSize: 256,
 };
+
+/** {@link LOGISTIC}, monotone in agreement (see {@link ArchitectureDecl.monotone}). */
+export const MONOTONE_LOGISTIC: ArchitectureDecl = {
+  ...LOGISTIC,
+  id: 'monotone-logistic-l2',
+  monotone: true,
+};
+
+/** {@link MLP_16_8}, monotone in agreement (see {@link ArchitectureDecl.monotone}). */
+export const MONOTONE_MLP_16_8: ArchitectureDecl = { ...MLP_16_8, id: 'monotone-mlp-16-8', monotone: true };
 
 /** Candidates compared for each task, in the order they are trained. */
 export const TASK_ARCHITECTURES: Readonly<Record<ModelTask, readonly ArchitectureDecl[]>> = {
