@@ -102,3 +102,35 @@ export function float4ArrayBinary(vectors: readonly ArrayLike<number>[], dim: nu
   }
   return buf;
 }
+
+/**
+ * How the embeddings of a multi-row insert travel: `binary` (PostgreSQL) as one `real[]`
+ * parameter in the binary wire format ({@link float4ArrayBinary}), sliced per row in SQL;
+ * `text` (PGlite) as one pgvector literal per row.
+ */
+export type VectorTransport = 'binary' | 'text';
+
+/** The transport of an engine's multi-row inserts. */
+export const vectorTransport = (engine: 'pglite' | 'postgres'): VectorTransport =>
+  engine === 'postgres' ? 'binary' : 'text';
+
+/**
+ * The embedding parameter of a multi-row insert and the SQL that reads row `ord`'s vector from
+ * it (`ord` is the 1-based row number of the `unnest ... WITH ORDINALITY` it is used in).
+ * @param dim components per vector.
+ * @param param the parameter's 1-based position.
+ * @throws RangeError as {@link float4ArrayBinary} and {@link toVectorLiteral}.
+ */
+export function vectorColumn(
+  transport: VectorTransport,
+  vectors: readonly ArrayLike<number>[],
+  dim: number,
+  param: number,
+): { value: unknown; sql: string } {
+  if (transport === 'text')
+    return { value: vectors.map((v) => toVectorLiteral(v)), sql: `($${param}::text[])[ord]::vector` };
+  return {
+    value: float4ArrayBinary(vectors, dim),
+    sql: `($${param}::real[])[(ord - 1) * ${dim} + 1 : ord * ${dim}]::vector`,
+  };
+}
