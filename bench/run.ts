@@ -37,6 +37,7 @@ import { fmt, msSince } from './stats.js';
 import { intakeTable, runIntakeBenchmark } from './intake.js';
 import { historySection, tenLineInvoice } from './history.js';
 import { batchRows, runBatchBenchmark } from './batch.js';
+import { recordStatementCpu } from './pg-statements.js';
 import { trainingSection } from './training.js';
 import { computeSection } from './compute.js';
 import { runStoreScaleBenchmark, storeScaleTable } from './store-scale.js';
@@ -77,6 +78,10 @@ const opts = new Command()
   .option('--scale-sizes <list>', 'store-scale: indexed invoices before each point', '0,100000')
   .option('--scale-invoices <n>', 'store-scale: invoices scored per point', '300')
   .option('--scale-explain', 'store-scale: print EXPLAIN ANALYZE of one candidate search per point')
+  .option(
+    '--batch-statements',
+    'batch: also print PostgreSQL CPU per statement (log_statement_stats, superuser; bench/pg-statements.ts)',
+  )
   .parse()
   .opts<{
     only: string;
@@ -102,6 +107,7 @@ const opts = new Command()
     scaleSizes: string;
     scaleInvoices: string;
     scaleExplain?: boolean;
+    batchStatements?: boolean;
   }>();
 
 const only = new Set(opts.only.split(','));
@@ -424,6 +430,7 @@ if (only.has('history'))
 // ---------------------------------------------------------------- batch scoring
 if (only.has('batch')) {
   const schema = `${schemaTag}_batch`;
+  const statements = opts.batchStatements === true ? recordStatementCpu() : null;
   const runs = await runBatchBenchmark(
     { engine: 'postgres', connectionString: opts.databaseUrl, schema },
     Number(opts.batchInvoices),
@@ -441,6 +448,19 @@ if (only.has('batch')) {
       batchRows(runs),
     ),
   );
+  if (statements) {
+    const n = runs.reduce((x, r) => x + r.invoices, 0);
+    console.log('\nPostgreSQL CPU per statement, both modes and the set-up together, ms per scored invoice');
+    console.log(
+      table(
+        ['ms/invoice', 'messages', 'statement'],
+        statements
+          .stop()
+          .slice(0, 25)
+          .map((t) => [fmt(t.cpuMs / n), String(t.calls), t.statement]),
+      ),
+    );
+  }
 }
 
 // ---------------------------------------------------------------- training

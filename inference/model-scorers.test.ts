@@ -1,7 +1,7 @@
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { Invoice } from '../core/invoice.js';
 import { extractInvoiceFeatures } from '../features/invoice-features.js';
 import type { PairComparison } from '../features/pair.js';
@@ -28,6 +28,7 @@ import {
   perLineVectoriser,
 } from './model-scorers.js';
 import { ChampionModel, type LoadedModel } from './onnx-champion.js';
+import { OnnxModelSession } from './onnx-session.js';
 import type { CodingMismatchScorer } from './scorers.js';
 
 const GROUPS: FeatureGroup[] = [
@@ -176,6 +177,63 @@ describe('model scorers', () => {
     );
     expect(out.slice(0, 3).every((l) => l.score! < 0.1 && l.reasons.length === 0)).toBe(true);
     await model.close();
+  });
+
+  it('coding: calls started together share one ONNX run and get exactly the scores they get alone', async () => {
+    const spec = makeSpec({ seed: 43 });
+    const model = await codingChampion(spec);
+    const scorer = createModelCodingScorer({ model, vectorise, reasonAt: 1 });
+    const inv = invoice();
+    const lines = extractInvoiceFeatures(inv).lines;
+    const alone = [];
+    for (const ls of [lines, lines.slice(1, 3), lines.slice(2)]) alone.push(await scorer.scoreLines(inv, ls));
+    const session = await model.use(async (m) => m.session);
+    const runs = vi.spyOn(session, 'run');
+    const together = await Promise.all(
+      [lines, lines.slice(1, 3), lines.slice(2)].map((ls) => scorer.scoreLines(inv, ls)),
+    );
+    expect(runs).toHaveBeenCalledTimes(1);
+    expect(together.map((o) => o.map((l) => l.score))).toEqual(alone.map((o) => o.map((l) => l.score)));
+    expect(together.flat().filter((l) => l.score !== null).length).toBe(3 + 2 + 1);
+    // A bad vector fails its own call only.
+    const bad = createModelCodingScorer({ model, vectorise: perLineVectoriser(() => [1, 2]), reasonAt: 1 });
+    const [ok, refused] = await Promise.allSettled([
+      scorer.scoreLines(inv, lines),
+      bad.scoreLines(inv, lines),
+    ]);
+    expect(ok).toMatchObject({ status: 'fulfilled', value: alone[0] });
+    expect(refused).toMatchObject({ status: 'rejected', reason: expect.any(RangeError) });
+  });
+
+  it('the shipped models score a row bit for bit the same alone and in batches of any size', async () => {
+    const dir = join(import.meta.dirname, '..', 'models', 'artifacts');
+    const files = (await readdir(dir, { recursive: true })).filter((f) => f.endsWith('model.onnx'));
+    expect(files.length).toBeGreaterThanOrEqual(2);
+    for (const file of files) {
+      const session = await OnnxModelSession.fromBuffer(await readFile(join(dir, file)));
+      const f = session.numFeatures;
+      let seed = 12345;
+      const rnd = () => {
+        seed = (Math.imul(seed, 1664525) + 1013904223) >>> 0;
+        return seed / 4294967296;
+      };
+      const rows = Array.from({ length: 257 }, () =>
+        Array.from({ length: f }, () => (rnd() < 0.4 ? 0 : (rnd() * 2 - 1) * 10 ** Math.floor(rnd() * 4))),
+      );
+      const all = await session.run(rows);
+      for (const [a, b] of [
+        [0, 1],
+        [1, 11],
+        [11, 14],
+        [14, 114],
+        [114, 257],
+      ] as const) {
+        const part = await session.run(rows.slice(a, b));
+        expect(Array.from(part.logit), file).toEqual(Array.from(all.logit.subarray(a, b)));
+        expect(Array.from(part.probability), file).toEqual(Array.from(all.probability.subarray(a, b)));
+      }
+      await session.release();
+    }
   });
 
   it('duplicate: batch and single scoring agree; contributions by group, explained on demand, add up to the logit', async () => {

@@ -31,6 +31,7 @@ import type { FeatureSignature } from '../models/signature.js';
 import type { ModelTask } from '../models/spec.js';
 import type { FeatureGroup } from './explain-model.js';
 import { modelEvidence, modelReasons } from './model-reasons.js';
+import { scoreVectors } from './model-runs.js';
 import { ChampionModel, type GroupsOf, type LoadedModel } from './onnx-champion.js';
 import type {
   CardThresholds,
@@ -104,23 +105,6 @@ export type ModelCodingScorer = CodingMismatchScorer<Promise<LineScore[]>>;
 export interface ModelPairScorer extends DuplicatePairScorer<Promise<PairScore>> {
   /** Scores many pairs in one ONNX run (same version for all). */
   scorePairs(cs: readonly PairComparison[]): Promise<PairScore[]>;
-}
-
-function toRows(vectors: readonly ArrayLike<number>[], f: number): Float32Array {
-  const data = new Float32Array(vectors.length * f);
-  vectors.forEach((v, i) => {
-    if (v.length !== f)
-      throw new RangeError(`feature vector ${i} has ${v.length} values, the model takes ${f}`);
-    data.set(v, i * f);
-  });
-  return data;
-}
-
-/** Runs the model (the ONNX session: its probability is the score); explanations are the callers'. */
-async function scoreVectors(m: LoadedModel, vectors: readonly ArrayLike<number>[]): Promise<number[]> {
-  if (vectors.length === 0) return [];
-  const out = await m.session.run(toRows(vectors, m.session.numFeatures));
-  return vectors.map((_, i) => out.probability[i]!);
 }
 
 /** The routing thresholds of a loaded version's card. */

@@ -90,22 +90,26 @@ export async function searchMany(
       distances: number[] | null;
       candidates: (Record<string, unknown> & { ranks: number[]; pk: string })[] | null;
     }
-  >(MANY_SQL, [
-    tenantId,
-    queries[0]!.k,
-    opts.vendorWindowDays,
-    opts.exactSearchMaxRows,
-    BLOCKING_SPEC.exactLimit,
-    queries.map((q) => toVectorLiteral(q.embedding)),
-    queries.map((q) => q.vendorKey),
-    queries.map((q) => q.vendorId),
-    queries.map((q) => q.invoiceNumberCanonical),
-    queries.map((q) => String(q.totalCents)),
-    queries.map((q) => q.invoiceDate),
-    queries.map((q) => q.documentType ?? 'invoice'),
-    queries.map((q) => q.replayInvoiceId ?? null),
-    queries.map((_, j) => j),
-  ]);
+  >(
+    MANY_SQL,
+    [
+      tenantId,
+      queries[0]!.k,
+      opts.vendorWindowDays,
+      opts.exactSearchMaxRows,
+      BLOCKING_SPEC.exactLimit,
+      queries.map((q) => toVectorLiteral(q.embedding)),
+      queries.map((q) => q.vendorKey),
+      queries.map((q) => q.vendorId),
+      queries.map((q) => q.invoiceNumberCanonical),
+      queries.map((q) => String(q.totalCents)),
+      queries.map((q) => q.invoiceDate),
+      queries.map((q) => q.documentType ?? 'invoice'),
+      queries.map((q) => q.replayInvoiceId ?? null),
+      queries.map((_, j) => j),
+    ],
+    { name: 'search_many' },
+  );
   return rows.map((r) => ({
     tenantRows: r.tenant_rows,
     knnFound: r.knn_found,

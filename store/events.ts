@@ -22,44 +22,60 @@ export type DeliveryState = 'pending' | 'delivered' | 'dead' | 'cancelled';
 
 /**
  * Appends events to the outbox inside `tx`, with a pending delivery per matching live
- * subscription. Call it in the transaction of the change the events report.
+ * subscription, in one statement whatever their number: the tenant's head moves by the number
+ * of events, and event `j` (1-based) takes sequence number `head - n + j`, so the events keep
+ * their order and every delivery carries its own event's number. Call it in the transaction of
+ * the change the events report; the events of one call belong to one tenant.
  * @returns the stored events, in order.
+ * @throws RangeError when the events belong to more than one tenant.
  */
 export async function appendEvents(tx: SqlExecutor, events: readonly EventInput[]): Promise<StoredEvent[]> {
-  const out: StoredEvent[] = [];
-  for (const e of events) {
-    const id = randomUUID();
-    const time = new Date().toISOString();
-    // Next sequence number, the event and its deliveries to the matching subscriptions: one statement.
-    const head = await tx.query<{ seq: string }>(
-      `WITH h AS (
-         INSERT INTO event_heads AS h (tenant_id, seq) VALUES ($1, 1)
-         ON CONFLICT (tenant_id) DO UPDATE SET seq = h.seq + 1 RETURNING seq),
-       ev AS (
-         INSERT INTO events (tenant_id, seq, id, type, subject, ordering_key, time, data, scope_key_id)
-         SELECT $1, h.seq, $2, $3, $4, $5, $6, $7,
-           (SELECT scored_by_key_id FROM decisions WHERE id = $8::uuid AND tenant_id = $1) FROM h),
-       dl AS (
-         INSERT INTO webhook_deliveries (id, tenant_id, subscription_id, event_seq, event_id, ordering_key, created_at)
-         SELECT gen_random_uuid(), $1, s.id, h.seq, $2, $5, now() FROM h, webhook_subscriptions s
-         WHERE s.tenant_id = $1 AND s.deleted_at IS NULL AND $3 = ANY (s.event_types))
-       SELECT seq::text AS seq FROM h`,
-      [e.tenantId, id, e.name, e.subject, e.orderingKey, time, JSON.stringify(e.data), e.decisionId ?? null],
-      { name: 'append_event' },
-    );
-    const stored: StoredEvent = {
-      tenantId: e.tenantId,
-      seq: Number(head[0]!.seq),
-      id,
-      name: e.name,
-      subject: e.subject,
-      orderingKey: e.orderingKey,
+  if (events.length === 0) return [];
+  const tenantId = events[0]!.tenantId;
+  if (events.some((e) => e.tenantId !== tenantId)) throw new RangeError('events of one tenant per append');
+  const time = new Date().toISOString();
+  const ids = events.map(() => randomUUID());
+  const rows = await tx.query<{ seq: string }>(
+    `WITH h AS (
+       INSERT INTO event_heads AS h (tenant_id, seq) VALUES ($1, $2)
+       ON CONFLICT (tenant_id) DO UPDATE SET seq = h.seq + $2 RETURNING seq),
+     e AS (
+       SELECT h.seq - $2 + u.ord AS seq, u.*
+       FROM h, unnest($3::uuid[], $4::text[], $5::text[], $6::text[], $7::text[], $8::uuid[])
+         WITH ORDINALITY AS u(id, type, subject, ordering_key, data, decision_id, ord)),
+     ev AS (
+       INSERT INTO events (tenant_id, seq, id, type, subject, ordering_key, time, data, scope_key_id)
+       SELECT $1, e.seq, e.id, e.type, e.subject, e.ordering_key, $9, e.data::jsonb,
+         (SELECT d.scored_by_key_id FROM decisions d WHERE d.id = e.decision_id AND d.tenant_id = $1)
+       FROM e),
+     dl AS (
+       INSERT INTO webhook_deliveries (id, tenant_id, subscription_id, event_seq, event_id, ordering_key, created_at)
+       SELECT gen_random_uuid(), $1, s.id, e.seq, e.id, e.ordering_key, now() FROM e, webhook_subscriptions s
+       WHERE s.tenant_id = $1 AND s.deleted_at IS NULL AND e.type = ANY (s.event_types))
+     SELECT seq::text AS seq FROM e ORDER BY e.ord`,
+    [
+      tenantId,
+      events.length,
+      ids,
+      events.map((e) => e.name),
+      events.map((e) => e.subject),
+      events.map((e) => e.orderingKey),
+      events.map((e) => JSON.stringify(e.data)),
+      events.map((e) => e.decisionId ?? null),
       time,
-      data: e.data,
-    };
-    out.push(stored);
-  }
-  return out;
+    ],
+    { name: 'append_events' },
+  );
+  return events.map((e, j) => ({
+    tenantId,
+    seq: Number(rows[j]!.seq),
+    id: ids[j]!,
+    name: e.name,
+    subject: e.subject,
+    orderingKey: e.orderingKey,
+    time,
+    data: e.data,
+  }));
 }
 
 /** The `decision.created` event of a newly stored decision. */

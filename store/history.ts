@@ -12,7 +12,8 @@ import { TriageError } from '../core/errors.js';
 import { sha256Hex } from '../core/canonical.js';
 import { appendAudit } from './audit.js';
 import type { SqlDatabase, SqlExecutor } from './sql.js';
-import { toVectorLiteral } from './sql.js';
+import { vectorColumn } from './sql.js';
+import { EMBEDDING_DIM } from '../features/hashing.js';
 import type { InvoiceIndexKeys } from './repository.js';
 import { addVendorLineStats } from './vendor-stats.js';
 import { buildEmbeddingIndex, suspendEmbeddingIndex, type BuildIndexOptions } from './embedding-index.js';
@@ -124,15 +125,7 @@ async function storedFingerprints(
  * ({@link copyInvoices}, {@link copyLines}); `text` (PGlite, which has no COPY from a client) as
  * multi-row INSERTs of column arrays with one pgvector literal per row.
  */
-type VectorTransport = 'copy' | 'text';
-
-/**
- * The embedding parameter of a multi-row insert (one pgvector literal per row) and the SQL that
- * reads row `ord`'s vector from it (`ord`: the 1-based row of the `unnest ... WITH ORDINALITY`).
- */
-function vectorColumn(vectors: readonly ArrayLike<number>[], param: number): { value: unknown; sql: string } {
-  return { value: vectors.map((v) => toVectorLiteral(v)), sql: `($${param}::text[])[ord]::vector` };
-}
+type RowTransport = 'copy' | 'text';
 
 /** Columns of `invoices` a history row fills, in the order {@link copyInvoices} writes them. */
 const INVOICE_COLUMNS = `pk, tenant_id, invoice_id, payload, payload_sha256, vendor_id, vendor_name, vendor_key,
@@ -227,7 +220,9 @@ async function insertInvoices(
 ): Promise<Set<string>> {
   const col = <T>(f: (r: HistoryRecord) => T): T[] => rows.map(({ r }) => f(r));
   const emb = vectorColumn(
+    'text',
     rows.map(({ r }) => r.keys.embedding),
+    EMBEDDING_DIM,
     23,
   );
   const inserted = await tx.query<{ invoice_id: string }>(
@@ -311,7 +306,7 @@ async function insertHistoryLines(
     }
   }
   if (pks.length === 0) return;
-  const emb = vectorColumn(embs, 12);
+  const emb = vectorColumn('text', embs, EMBEDDING_DIM, 12);
   await tx.query(
     `INSERT INTO invoice_lines (invoice_pk, line_number, description, code_system, code, modifiers, quantity,
        unit_price_cents, amount_cents, service_date, match_key, embedding)
@@ -336,7 +331,7 @@ async function writeRows(
   tx: SqlExecutor,
   tenantId: string,
   fresh: readonly { pk: string; r: HistoryRecord }[],
-  transport: VectorTransport,
+  transport: RowTransport,
 ): Promise<{ pk: string; r: HistoryRecord }[]> {
   if (fresh.length === 0) return [];
   const { copyFrom } = tx;
@@ -370,7 +365,7 @@ const isUniqueViolation = (e: unknown): boolean => (e as { code?: unknown } | nu
 
 /** The history store over an opened, migrated database; `newId` makes invoice primary keys. */
 export function createHistoryStore(db: SqlDatabase, newId: () => string): HistoryStore {
-  const transport: VectorTransport = db.engine === 'postgres' ? 'copy' : 'text';
+  const transport: RowTransport = db.engine === 'postgres' ? 'copy' : 'text';
   const importOnce = (
     tenantId: string,
     records: readonly HistoryRecord[],

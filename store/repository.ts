@@ -6,7 +6,7 @@
 import { randomUUID } from 'node:crypto';
 import { type DecisionResponse, type DecisionWithExplanation } from '../core/decision.js';
 import type { Invoice } from '../core/invoice.js';
-import type { SqlDatabase, SqlExecutor } from './sql.js';
+import { vectorTransport, type SqlDatabase, type SqlExecutor } from './sql.js';
 import {
   auditTenants,
   linkAllAudit,
@@ -356,11 +356,11 @@ export function createRepository(db: SqlDatabase, search: RepositoryOptions = {}
           findEarlierLinesMany: (queries) => findEarlierLinesMany(tx, tenantId, queries),
           procurementFirstMany: (queries) => readProcurementFirstMany(tx, tenantId, queries),
           insertMany: async (rows) => {
-            await insertScoredMany(tx, tenantId, rows);
+            await insertScoredMany(tx, tenantId, rows, vectorTransport(db.engine));
             audited ||= rows.length > 0;
           },
         }),
-      { lockKeys: lockKeys.map((k) => lockKey('scoring', tenantId, k)) },
+      { lockKeys: lockKeys.map((k) => lockKey('scoring', tenantId, k)), oltp: true },
     );
     if (audited && linkAfterCommit) scheduleLink(tenantId);
     return out;

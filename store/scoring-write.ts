@@ -11,7 +11,8 @@ import { historyConflict } from './history.js';
 import { insertAuditSample } from './monitoring.js';
 import { addVendorLineStats } from './vendor-stats.js';
 import type { SqlExecutor } from './sql.js';
-import { toVectorLiteral } from './sql.js';
+import { toVectorLiteral, vectorColumn, type VectorTransport } from './sql.js';
+import { EMBEDDING_DIM } from '../features/hashing.js';
 import type { DecisionExtras, InvoiceIndexKeys, SaveResult, StoredDecision } from './repository.js';
 
 const INVOICE_COLUMNS = `pk, tenant_id, invoice_id, payload, payload_sha256, vendor_id, vendor_name, vendor_key,
@@ -37,7 +38,6 @@ function scoredWrite(
   keys: InvoiceIndexKeys,
   decision: DecisionResponse,
   extras: DecisionExtras,
-  at: { base: number; tag: string } = { base: 0, tag: '' },
 ): { ctes: string; params: unknown[] } {
   const p = extras.priority;
   const params: unknown[] = [
@@ -87,12 +87,10 @@ function scoredWrite(
     String(p?.slaCentsPerDay ?? 0),
     extras.explanation === undefined ? null : JSON.stringify(extras.explanation),
   ];
-  const { base, tag } = at;
-  const ph = (from: number, n: number): string[] =>
-    Array.from({ length: n }, (_, j) => `$${base + from + j}`);
+  const ph = (from: number, n: number): string[] => Array.from({ length: n }, (_, j) => `$${from + j}`);
   const inv = ph(1, 24);
   inv[22] = `${inv[22]}::vector`;
-  inv[23] = `(SELECT r.pk FROM invoices r WHERE r.tenant_id = $${base + 2} AND r.invoice_id = $${base + 24})`;
+  inv[23] = `(SELECT r.pk FROM invoices r WHERE r.tenant_id = $2 AND r.invoice_id = $24)`;
   const byNumber = new Map(keys.lines.map((l) => [l.lineNumber, l]));
   const tuples = invoice.lines.map((line) => {
     const k = byNumber.get(line.line_number);
@@ -128,20 +126,20 @@ function scoredWrite(
     ];
     return `(${t.map((x, j) => x + casts[j]!).join(',')})`;
   });
-  const ctes = `inv${tag} AS (
+  const ctes = `inv AS (
       INSERT INTO invoices (${INVOICE_COLUMNS}) VALUES (${inv.join(',')})
       ON CONFLICT (tenant_id, invoice_id) DO NOTHING RETURNING pk),
     ${
       tuples.length === 0
         ? ''
-        : `lines${tag} AS (
+        : `lines AS (
       INSERT INTO invoice_lines (invoice_pk, line_number, description, code_system, code, modifiers, quantity,
         unit_price_cents, amount_cents, service_date, match_key, embedding)
-      SELECT inv${tag}.pk, v.* FROM inv${tag}, (VALUES ${tuples.join(',')}) AS v),`
+      SELECT inv.pk, v.* FROM inv, (VALUES ${tuples.join(',')}) AS v),`
     }
-    dec${tag} AS (
+    dec AS (
       INSERT INTO decisions (${DECISION_COLUMNS})
-      SELECT ${[`$${base + 25}`, `$${base + 2}`, `inv${tag}.pk`, ...ph(26, 19)].join(',')} FROM inv${tag})`;
+      SELECT ${['$25', '$2', 'inv.pk', ...ph(26, 19)].join(',')} FROM inv)`;
   return { ctes, params };
 }
 
@@ -210,9 +208,158 @@ export interface ScoredRow {
 }
 
 /**
+ * A select-list item of a multi-row insert: a column unnested from one array parameter
+ * (`type`, `values`, optionally how the row reads its element `v`), a whole parameter read per
+ * row (`vector`: the embeddings, see {@link vectorColumn}), or plain SQL.
+ */
+type BulkItem =
+  | { type: string; values: unknown[]; read?: (v: string) => string }
+  | { vector: readonly ArrayLike<number>[] }
+  | { sql: string };
+
+/**
+ * `SELECT <items> FROM unnest(<one array per column>) WITH ORDINALITY AS u(c.., ord)`, with
+ * parameters numbered from `params.length + 1` and appended to `params`.
+ */
+function bulkSelect(items: readonly BulkItem[], params: unknown[], transport: VectorTransport): string {
+  const arrays: string[] = [];
+  const names: string[] = [];
+  const select = items.map((it) => {
+    if ('sql' in it) return it.sql;
+    if ('vector' in it) {
+      const v = vectorColumn(transport, it.vector, EMBEDDING_DIM, params.length + 1);
+      params.push(v.value);
+      return v.sql;
+    }
+    params.push(it.values);
+    const name = `u.c${names.length}`;
+    names.push(`c${names.length}`);
+    arrays.push(`$${params.length}::${it.type}[]`);
+    return it.read ? it.read(name) : name;
+  });
+  return `SELECT ${select.join(', ')}
+    FROM unnest(${arrays.join(', ')}) WITH ORDINALITY AS u(${names.join(', ')}, ord)`;
+}
+
+/** A JSON array of strings (text) as a PostgreSQL `text[]` (arrays of arrays do not unnest). */
+const textArray = (v: string): string => `ARRAY(SELECT jsonb_array_elements_text(${v}::jsonb))`;
+const asDate = (v: string): string => `${v}::date`;
+const asJson = (v: string): string => `${v}::jsonb`;
+
+/** The invoice rows of {@link insertScoredMany}, in {@link INVOICE_COLUMNS} order. */
+function invoiceItems(rows: readonly ScoredRow[]): BulkItem[] {
+  const col = (type: string, f: (r: ScoredRow) => unknown, read?: (v: string) => string): BulkItem => ({
+    type,
+    values: rows.map(f),
+    ...(read ? { read } : {}),
+  });
+  return [
+    col('uuid', (r) => r.pk),
+    { sql: '$1' },
+    col('text', (r) => r.invoice.invoice_id),
+    col('text', (r) => JSON.stringify(r.invoice), asJson),
+    col('text', (r) => r.payloadSha256),
+    col('text', (r) => r.invoice.vendor.id),
+    col('text', (r) => r.invoice.vendor.name),
+    col('text', (r) => r.keys.vendorKey),
+    col('text', (r) => r.invoice.vendor.tax_id ?? null),
+    col('text', (r) => r.invoice.vendor.npi ?? null),
+    col('text', (r) => r.invoice.invoice_number),
+    col('text', (r) => r.keys.invoiceNumberNormalised),
+    col('text', (r) => r.keys.invoiceNumberCanonical),
+    col('text', (r) => r.invoice.invoice_date, asDate),
+    col('text', (r) => r.invoice.due_date ?? null, asDate),
+    col('text', (r) => r.invoice.currency),
+    col('bigint', (r) => String(r.invoice.total_cents)),
+    col('text', (r) => r.invoice.document_type),
+    col('text', (r) => r.invoice.po_number ?? null),
+    col('text', (r) => r.invoice.facility_id ?? null),
+    col('text', (r) => r.invoice.service_period?.start ?? null, asDate),
+    col('text', (r) => r.invoice.service_period?.end ?? null, asDate),
+    { vector: rows.map((r) => r.keys.embedding) },
+    col(
+      'text',
+      (r) => r.extras.reversesInvoiceId ?? null,
+      (v) => `(SELECT r.pk FROM invoices r WHERE r.tenant_id = $1 AND r.invoice_id = ${v})`,
+    ),
+  ];
+}
+
+/** The line rows of {@link insertScoredMany} (invoice pk first). */
+function lineItems(rows: readonly ScoredRow[]): BulkItem[] {
+  const lines = rows.flatMap((r) => {
+    const byNumber = new Map(r.keys.lines.map((l) => [l.lineNumber, l]));
+    return r.invoice.lines.map((line) => {
+      const k = byNumber.get(line.line_number);
+      if (!k) throw new TriageError('TRIAGE_INTERNAL', `no features for line ${line.line_number}`);
+      return { pk: r.pk, line, k };
+    });
+  });
+  const col = (
+    type: string,
+    f: (l: (typeof lines)[number]) => unknown,
+    read?: (v: string) => string,
+  ): BulkItem => ({ type, values: lines.map(f), ...(read ? { read } : {}) });
+  return [
+    col('uuid', (l) => l.pk),
+    col('int', (l) => l.line.line_number),
+    col('text', (l) => l.line.description),
+    col('text', (l) => l.line.code?.system ?? null),
+    col('text', (l) => l.line.code?.value ?? null),
+    col('text', (l) => JSON.stringify(l.line.modifiers ?? []), textArray),
+    col('numeric', (l) => String(l.line.quantity)),
+    col('bigint', (l) => String(l.line.unit_price_cents)),
+    col('bigint', (l) => String(l.line.amount_cents)),
+    col('text', (l) => l.line.service_date ?? null, asDate),
+    col('text', (l) => l.k.matchKey),
+    { vector: lines.map((l) => l.k.embedding) },
+  ];
+}
+
+/** The decision rows of {@link insertScoredMany}, in {@link DECISION_COLUMNS} order. */
+function decisionItems(rows: readonly ScoredRow[]): BulkItem[] {
+  const col = (type: string, f: (r: ScoredRow) => unknown, read?: (v: string) => string): BulkItem => ({
+    type,
+    values: rows.map(f),
+    ...(read ? { read } : {}),
+  });
+  return [
+    col('uuid', (r) => r.decision.decision_id),
+    { sql: '$1' },
+    col('uuid', (r) => r.pk),
+    col('text', (r) => r.decision.decision),
+    col('text', (r) => r.decision.queue ?? null),
+    col('numeric', (r) => r.decision.priority.toFixed(2)),
+    col('float8', (r) => r.decision.scores.coding_mismatch),
+    col('float8', (r) => r.decision.scores.duplicate),
+    col('text', (r) => JSON.stringify(r.decision.reasons.map((x) => x.code)), textArray),
+    col('text', (r) => JSON.stringify(r.decision), asJson),
+    col('text', (r) => JSON.stringify(r.decision.versions.models), asJson),
+    col('text', (r) => r.decision.versions.feature_schema),
+    col('text', (r) => r.decision.versions.policy),
+    col('timestamptz', (r) => r.decision.created_at),
+    col('text', (r) => r.extras.scoredByKeyId ?? null),
+    col('text', (r) => (r.decision.decision === 'AUTO_APPROVE' ? null : 'open')),
+    col('bigint', (r) =>
+      String(r.extras.priority?.expectedLossCents ?? Math.round(r.decision.priority * 100)),
+    ),
+    col('bigint', (r) => String(r.extras.priority?.discountCents ?? 0)),
+    col('text', (r) => r.extras.priority?.discountDeadline ?? null, asDate),
+    col('text', (r) => r.extras.priority?.receivedDate ?? r.decision.created_at.slice(0, 10), asDate),
+    col('bigint', (r) => String(r.extras.priority?.slaCentsPerDay ?? 0)),
+    col(
+      'text',
+      (r) => (r.extras.explanation === undefined ? null : JSON.stringify(r.extras.explanation)),
+      asJson,
+    ),
+  ];
+}
+
+/**
  * Writes several scored invoices of one tenant (a batch chunk's group, none of them stored):
- * invoices, lines and decisions in one statement (one chain of insert CTEs per invoice), then
- * the vendor statistics, audit-sample rows, audit outbox rows (in order) and events.
+ * invoices, lines and decisions in one named statement of three multi-row inserts (`unnest`
+ * of one array per column, embeddings in `transport`), then the vendor statistics, audit-sample
+ * rows, audit outbox rows (in order) and events, one statement each.
  * @throws TriageError `TRIAGE_STORE_UNAVAILABLE` (retryable) when one of the ids was stored
  *   meanwhile by another transaction: the caller's transaction must roll back, and its retry
  *   finds the stored decision.
@@ -221,20 +368,26 @@ export async function insertScoredMany(
   tx: SqlExecutor,
   tenantId: string,
   rows: readonly ScoredRow[],
+  transport: VectorTransport,
 ): Promise<void> {
   if (rows.length === 0) return;
-  const parts: string[] = [];
-  const params: unknown[] = [];
-  rows.forEach((r, j) => {
-    const w = scoredWrite(tenantId, r.pk, r.invoice, r.payloadSha256, r.keys, r.decision, r.extras, {
-      base: params.length,
-      tag: `_${j}`,
-    });
-    parts.push(w.ctes);
-    params.push(...w.params);
-  });
-  const union = rows.map((_, j) => `SELECT pk FROM inv_${j}`).join(' UNION ALL ');
-  const inserted = await tx.query(`WITH ${parts.join(',\n')} ${union}`, params);
+  const params: unknown[] = [tenantId];
+  // Lines and decisions only for the invoice rows inserted (a taken id writes nothing more).
+  const inserted = await tx.query(
+    `WITH inv AS (
+       INSERT INTO invoices (${INVOICE_COLUMNS})
+       ${bulkSelect(invoiceItems(rows), params, transport)}
+       ON CONFLICT (tenant_id, invoice_id) DO NOTHING RETURNING pk AS stored_pk),
+     lines AS (
+       INSERT INTO invoice_lines (invoice_pk, line_number, description, code_system, code, modifiers, quantity,
+         unit_price_cents, amount_cents, service_date, match_key, embedding)
+       ${bulkSelect(lineItems(rows), params, transport)} JOIN inv ON inv.stored_pk = u.c0)
+     INSERT INTO decisions (${DECISION_COLUMNS})
+     ${bulkSelect(decisionItems(rows), params, transport)} JOIN inv ON inv.stored_pk = u.c1
+     RETURNING invoice_pk`,
+    params,
+    { name: `score_write_many_${transport}` },
+  );
   if (inserted.length !== rows.length)
     throw new TriageError(
       'TRIAGE_STORE_UNAVAILABLE',

@@ -90,7 +90,7 @@ describe.each(engines('trips'))('scoring round trips on $name', ({ config }) => 
       `score_write_${inv.lines.length}`,
       'vendor_line_stats',
       'audit_enqueue',
-      'append_event',
+      'append_events',
       'COMMIT',
     ]);
     counted.trips.length = 0;
