@@ -249,7 +249,10 @@ const program = new Command()
       }
     }
     for (const f of o.verifyRows ?? []) {
-      verified[f] = promiseOn(readRows(f), certified, o);
+      const vr = readRows(f);
+      verified[f] = promiseOn(vr, certified, o);
+      // The served (card) thresholds beside the certified ones: what changes if it is served.
+      report.push(...renderGuarantee(`${f}, served`, promiseOn(vr, served, o)).slice(0, 3));
       report.push(...renderGuarantee(`${f}, certified`, verified[f]));
     }
     const doc = policyDocument(cert, o, champions);
