@@ -14,6 +14,24 @@ import { generateProcurementBenchmark } from '../datasets/procurement/generator.
 import { DEFAULT_TENANT } from '../inference/index.js';
 import type { TriageRepository } from '../store/index.js';
 import type { CertifyRow } from '../training/certify.js';
+import { keyUniform } from '../training/rng.js';
+
+/**
+ * Part `index` (0-based) of `count` of a benchmark split, by vendor profile: every invoice of a
+ * vendor, under any of its ids (a vendor-variant duplicate bills under an alternate id), lands in
+ * the same part, so duplicates of one vendor meet their originals. Parts can be scored in
+ * parallel processes; only candidates across vendor profiles (a look-alike at another vendor)
+ * are not seen.
+ */
+export interface Shard {
+  index: number;
+  count: number;
+}
+
+/** Whether a vendor profile belongs to `shard` (all of them without one). */
+export function inShard(shard: Shard | undefined, vendorProfile: string): boolean {
+  return shard === undefined || Math.floor(keyUniform(7, vendorProfile) * shard.count) === shard.index;
+}
 
 /** The part of the wired service the rows need. */
 export interface RowScorer {
@@ -29,6 +47,7 @@ export function rowOf(
   source: CertifyRow['source'],
 ): CertifyRow {
   return {
+    invoiceId: decision.invoice_id,
     vendorId,
     exception,
     coding: decision.lines.reduce((m, l) => Math.max(m, l.coding_mismatch ?? 0), 0),
@@ -60,10 +79,12 @@ export async function scoreBenchmarkRows(
   split: BenchmarkSplit,
   limit: number | undefined,
   sink: (r: CertifyRow) => void,
+  shard?: Shard,
 ): Promise<CertifyRow[]> {
   const rows: CertifyRow[] = [];
   for await (const r of readBenchmark(dataDir, split)) {
     if (limit !== undefined && rows.length >= limit) break;
+    if (!inShard(shard, r.label.vendor_profile)) continue;
     const { decision } = await s.scoring.score(r.invoice);
     const row = rowOf(
       decision,

@@ -31,16 +31,24 @@ import {
   type CertifyRow,
   type JointCertification,
 } from '../training/certify.js';
-import { decisionGuarantee, renderGuarantee } from '../training/eval/guarantee.js';
+import { DECISION_PROMISE, decisionGuarantee, renderGuarantee } from '../training/eval/guarantee.js';
 import type { RoutingPolicy } from '../inference/policy.js';
 import { wire } from './bootstrap.js';
-import { readRows, rowSink, scoreBenchmarkRows, scoreProcurementRows } from './certify-rows.js';
+import { readRows, rowSink, scoreBenchmarkRows, scoreProcurementRows, type Shard } from './certify-rows.js';
 import { registerBenchmarkVendors } from './service-detector.js';
 
 const level = (flag: string) => (v: string) => {
   const x = Number(v);
   if (!(x > 0 && x < 1)) throw new InvalidArgumentError(`${flag} must be in (0, 1)`);
   return x;
+};
+const shardOf = (v: string): Shard => {
+  const m = /^(\d+)\/(\d+)$/.exec(v);
+  const index = Number(m?.[1]);
+  const count = Number(m?.[2]);
+  if (!m || !(count >= 1 && index < count))
+    throw new InvalidArgumentError('expected k/n with 0 <= k < n, e.g. 0/4');
+  return { index, count };
 };
 const int = (v: string): number => {
   const n = Number(v);
@@ -64,6 +72,7 @@ interface Options {
   procurementVendors: number;
   verify?: string[];
   verifyRows?: string[];
+  shard?: Shard;
 }
 
 /** A fresh in-memory service with the benchmark's vendor master; the served policy and champions. */
@@ -85,8 +94,8 @@ async function service(dataDir: string) {
   return { wired, served, champions, close };
 }
 
-/** The rows' promise check routed with `policy` (rows as scored, routing re-applied). */
-function promiseOn(rows: readonly CertifyRow[], policy: RoutingPolicy) {
+/** The rows' promise check (at the certified levels) routed with `policy` (rows as scored, routing re-applied). */
+function promiseOn(rows: readonly CertifyRow[], policy: RoutingPolicy, o: Options) {
   return decisionGuarantee(
     rows.map((r) => ({
       decision: routeWithFiring(policy, { coding_mismatch: r.coding, duplicate: r.duplicate }, r.reasons)
@@ -94,6 +103,7 @@ function promiseOn(rows: readonly CertifyRow[], policy: RoutingPolicy) {
       exception: r.exception,
       vendorId: r.vendorId,
     })),
+    { autoApprove: o.alpha, hold: o.holdAlpha, delta: o.delta },
   );
 }
 
@@ -153,9 +163,24 @@ const program = new Command()
     new Option('--split <split>', 'calibration split').choices(['train', 'valid', 'test']).default('valid'),
   )
   .option('--out <file>', 'policy document to write', 'certified-policy.json')
-  .option('--alpha <x>', 'max share of exceptions among auto-approved invoices', level('--alpha'), 0.005)
-  .option('--hold-alpha <x>', 'max share of clean invoices among held invoices', level('--hold-alpha'), 0.1)
-  .option('--delta <x>', 'allowed failure probability of each guarantee', level('--delta'), 0.05)
+  .option(
+    '--alpha <x>',
+    'max share of exceptions among auto-approved invoices (default: the promise, DECISION_PROMISE)',
+    level('--alpha'),
+    DECISION_PROMISE.autoApprove,
+  )
+  .option(
+    '--hold-alpha <x>',
+    'max share of clean invoices among held invoices',
+    level('--hold-alpha'),
+    DECISION_PROMISE.hold,
+  )
+  .option(
+    '--delta <x>',
+    'allowed failure probability of each guarantee',
+    level('--delta'),
+    DECISION_PROMISE.delta,
+  )
   .option('--seed <n>', 'seed of the design/test vendor split', int, 42)
   .option('--limit <n>', 'only the first n invoices of the split', int)
   .option(
@@ -166,6 +191,11 @@ const program = new Command()
   )
   .option('--procurement-per-kind <n>', 'procurement cases per kind (15 kinds; 0: none)', int, 20)
   .option('--procurement-vendors <n>', 'vendors of the procurement benchmark', int, 60)
+  .option(
+    '--shard <k/n>',
+    'score only part k of n of the split (by vendor profile; the procurement rows go with part 0): run the parts in parallel with --rows-out, then certify on them with --rows',
+    shardOf,
+  )
   .option('--rows-out <file>', 'also write the scored calibration rows (JSONL)')
   .option('--rows <file...>', 'certify on rows written by --rows-out instead of scoring')
   .option(
@@ -186,8 +216,8 @@ const program = new Command()
         for (const f of o.rows) rows.push(...readRows(f));
       } else {
         const sink = rowSink(o.rowsOut);
-        rows = await scoreBenchmarkRows(svc.wired, o.data, o.split, o.limit, sink);
-        if (o.procurementPerKind > 0)
+        rows = await scoreBenchmarkRows(svc.wired, o.data, o.split, o.limit, sink, o.shard);
+        if (o.procurementPerKind > 0 && (o.shard?.index ?? 0) === 0)
           rows.push(
             ...(await scoreProcurementRows(
               svc.wired,
@@ -212,14 +242,17 @@ const program = new Command()
       const v = await service(dir);
       try {
         const vr = await scoreBenchmarkRows(v.wired, dir, 'test', undefined, rowSink(undefined));
-        verified[dir] = promiseOn(vr, certified);
+        verified[dir] = promiseOn(vr, certified, o);
         report.push(...renderGuarantee(`${dir} test, certified`, verified[dir]));
       } finally {
         await v.close();
       }
     }
     for (const f of o.verifyRows ?? []) {
-      verified[f] = promiseOn(readRows(f), certified);
+      const vr = readRows(f);
+      verified[f] = promiseOn(vr, certified, o);
+      // The served (card) thresholds beside the certified ones: what changes if it is served.
+      report.push(...renderGuarantee(`${f}, served`, promiseOn(vr, served, o)).slice(0, 3));
       report.push(...renderGuarantee(`${f}, certified`, verified[f]));
     }
     const doc = policyDocument(cert, o, champions);

@@ -9,7 +9,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { readVendors } from '../datasets/benchmark/read.js';
 import { BENCHMARK_FILES } from '../datasets/benchmark/types.js';
-import type { BenchmarkVendor } from '../datasets/benchmark/vendors.js';
+import { vendorMasterApprovals, type BenchmarkVendor } from '../datasets/benchmark/vendors.js';
 import { DEFAULT_POLICY, DEFAULT_TENANT, effectivePolicy, withCardThresholds } from '../inference/index.js';
 import type { StoreConfig, TriageRepository } from '../store/index.js';
 import type { Detector } from '../training/eval/detector.js';
@@ -59,17 +59,9 @@ export async function registerVendorMaster(
 ): Promise<number> {
   let n = 0;
   for (const v of vendors) {
-    const betos = [...new Set(v.approved_categories.map((c) => c.betos).filter((b) => b !== ''))];
-    const prefixes = [
-      ...new Set(v.approved_categories.filter((c) => c.betos === '').map((c) => c.section.slice(0, 1))),
-    ];
+    const approvals = vendorMasterApprovals(v);
     for (const id of [v.id, ...v.alt_ids]) {
-      await repo.vendors.put(
-        tenantId,
-        id,
-        { name: v.name, approved_betos: betos, approved_hcpcs_prefixes: prefixes },
-        null,
-      );
+      await repo.vendors.put(tenantId, id, { name: v.name, ...approvals }, null);
       n++;
     }
   }

@@ -57,6 +57,8 @@ export interface CertifyRow {
   reasons: readonly Reason[];
   /** Which benchmark the row comes from (reporting only); default `invoices`. */
   source?: 'invoices' | 'procurement';
+  /** The invoice's `invoice_id` (joins a cached row back to its label; reporting only). */
+  invoiceId?: string;
 }
 
 /** Levels of {@link certifyDecision}. */

@@ -29,7 +29,8 @@ import {
   type BenchmarkCard,
   type BenchmarkRecord,
 } from './types.js';
-import type { BenchmarkVendor } from './vendors.js';
+import { vendorMasterApprovals, type BenchmarkVendor } from './vendors.js';
+import { codeApproved } from '../../core/vendor.js';
 import { Rng } from '../synth.js';
 
 const N = 3000;
@@ -188,11 +189,12 @@ describe('benchmark generator: invoices are what the API accepts', () => {
     }
   });
 
-  it('prices clean lines near the CMS fee (0.85-1.36 x) with active codes of the vendor categories', () => {
+  it('prices clean lines near the CMS fee (0.85-1.36 x) with active codes the vendor master approves', () => {
     let checked = 0;
     for (const r of records) {
       const v = vendorOf.get(r.label.vendor_profile) as BenchmarkVendor;
       const approved = new Set(PROFILES[v.service_line].categories.map(categoryKey));
+      const master = vendorMasterApprovals(v);
       const labelled = new Set(r.label.coding.map((c) => c.line_number));
       if (r.label.hard_negative?.kind === 'same_amount_date_other_vendor') continue;
       for (const l of r.invoice.lines) {
@@ -200,8 +202,11 @@ describe('benchmark generator: invoices are what the API accepts', () => {
         const code = ref.hcpcs.get(l.code.value);
         expect(code, l.code.value).toBeDefined();
         expect(code?.terminationDate ?? null).toBeNull();
+        const c = code as NonNullable<typeof code>;
+        // Inside the vendor's section x BETOS categories, or (billed from another service line)
+        // inside the vendor master's BETOS approvals, which is all the service can check.
         expect(
-          approved.has(categoryKeyOfCode(code as NonNullable<typeof code>)),
+          approved.has(categoryKeyOfCode(c)) || codeApproved(master, c.code, c.betos),
           `${v.service_line} ${l.code.value}`,
         ).toBe(true);
         const item = v.catalogue.find((c) => c.code === l.code?.value);
@@ -511,13 +516,18 @@ describe('benchmark generator: coding labels have the defect against the referen
     }
   });
 
-  it('outside-category codes lie outside the vendor approved section x BETOS categories', () => {
-    for (const { r, line } of lines('outside_vendor_categories')) {
+  it('outside-category codes lie outside the vendor approved categories and the vendor master', () => {
+    const xs = lines('outside_vendor_categories');
+    expect(xs.length).toBeGreaterThan(0);
+    for (const { r, line } of xs) {
       const v = vendorOf.get(r.label.vendor_profile) as BenchmarkVendor;
       const approved = new Set(v.approved_categories.map((a) => `${a.section}:${a.betos}`));
-      const code = ref.hcpcs.get(line.code?.value ?? '');
+      const code = ref.hcpcs.get(line.code?.value ?? '') as NonNullable<ReturnType<typeof ref.hcpcs.get>>;
       expect(code).toBeDefined();
-      expect(approved.has(categoryKeyOfCode(code as NonNullable<typeof code>))).toBe(false);
+      expect(approved.has(categoryKeyOfCode(code))).toBe(false);
+      // What the service checks (the vendor master the benchmark registers) must see it too: a
+      // code of an approved BETOS code in another section is no exception it could ever raise.
+      expect(codeApproved(vendorMasterApprovals(v), code.code, code.betos), code.code).toBe(false);
     }
   });
 

@@ -61,7 +61,7 @@ import { catalogueAsOf, createVendors } from './vendors.js';
 export { subSeed } from './plan.js';
 
 /** Version of the generator; bump it whenever the output for a given seed changes. */
-export const GENERATOR_VERSION = 'invoice-benchmark@1.3.0';
+export const GENERATOR_VERSION = 'invoice-benchmark@1.4.0';
 
 /**
  * Default rates. Duplicates about 3% of invoices and hard negatives about 4% (AP audit

@@ -8,7 +8,7 @@
  * | kind | defect |
  * | --- | --- |
  * | `wrong_code_same_family` | billed code is a different active code of the same HCPCS family (first 3 characters) and BETOS category; description and price are those of the true code |
- * | `outside_vendor_categories` | billed code (correctly described and priced) lies outside the vendor's approved section x BETOS categories |
+ * | `outside_vendor_categories` | billed code (correctly described and priced) of another service line, outside the vendor master's approvals (the BETOS codes of the vendor's categories: a code of an approved BETOS code in another section is billed as a clean line) |
  * | `unit_dose_mismatch` | ASP drug billed with quantity = the dose in the drug's measure (mg, ml, units) instead of CMS billing units |
  * | `price_outlier` | unit price >= k x the CMS fee of the code/modifier (k = `priceOutlierK`, default 3) |
  * | `implausible_quantity` | quantity >= max(10, 10 x the highest plausible quantity for the code) |
@@ -20,7 +20,8 @@ import type { HcpcsCode, ReferenceData } from '../../core/reference.js';
 import type { Rng } from '../synth.js';
 import { addTypo, doseText, itemDescription } from './phrasing.js';
 import { categoryKeyOfCode, parseCmsBillingUnit, type PoolItem } from './profiles.js';
-import type { CatalogueEntry, BenchmarkVendor } from './vendors.js';
+import { codeApproved } from '../../core/vendor.js';
+import { vendorMasterApprovals, type CatalogueEntry, type BenchmarkVendor } from './vendors.js';
 import { CODING_KINDS, type BenchmarkLabel, type CodingKind } from './types.js';
 
 /** A coding label of one line. */
@@ -339,6 +340,11 @@ export function generateLine(
       );
       Object.assign(line, built);
       if (!built.modifiers) delete line.modifiers;
+      // A code of another section whose BETOS category the vendor is approved for is inside the
+      // vendor master the benchmark registers (vendors.ts `vendorMasterApprovals`): billing it
+      // changes nothing the service can see, so the line is a clean line of that item.
+      if (codeApproved(vendorMasterApprovals(ctx.vendor), code.code, code.betos))
+        return { line, coding: null, clean: line, qtyMax: other.qty[1] };
       return label(null, { category: categoryKeyOfCode(code), replaced: item.code });
     }
     case 'unit_dose_mismatch': {

@@ -232,6 +232,25 @@ function drawTerms(rng: Rng): PaymentTerms {
   return { net_days: 45, discount_pct: 1, discount_days: 15 };
 }
 
+/**
+ * The vendor master entry the benchmark registers for a vendor (every id and alternate id):
+ * the BETOS codes of its approved categories, and the HCPCS section letter of a category without
+ * a BETOS code. The service checks a billed code against exactly this (core/vendor.ts
+ * `codeApproved`), so it is also what decides whether a code billed from another service line
+ * is outside the vendor's categories in the benchmark's labels.
+ */
+export function vendorMasterApprovals(v: Pick<BenchmarkVendor, 'approved_categories'>): {
+  approved_betos: string[];
+  approved_hcpcs_prefixes: string[];
+} {
+  return {
+    approved_betos: [...new Set(v.approved_categories.map((c) => c.betos).filter((b) => b !== ''))],
+    approved_hcpcs_prefixes: [
+      ...new Set(v.approved_categories.filter((c) => c.betos === '').map((c) => c.section.slice(0, 1))),
+    ],
+  };
+}
+
 /** Lines may date from up to this many days before the window (services billed in arrears). */
 export const CATALOGUE_LEAD_DAYS = 62;
 
