@@ -85,6 +85,9 @@ export function dateRangeError(path: string, date: string | undefined): FieldErr
 /** ISO 4217 currency codes known to the runtime's ICU data (`Intl.supportedValuesOf('currency')`). */
 const CURRENCIES: ReadonlySet<string> = new Set(Intl.supportedValuesOf('currency'));
 
+/** Whether `code` is an ISO 4217 currency code (the check of an invoice's `currency`). */
+export const isIsoCurrency = (code: string): boolean => CURRENCIES.has(code);
+
 /** Why a string is not storable text, or undefined when it is. */
 function unstorable(s: string): string | undefined {
   if (!s.isWellFormed()) return 'contains an unpaired surrogate (invalid Unicode)';
@@ -126,7 +129,7 @@ export function checkStrings(value: unknown, path: string, errors: FieldError[],
 export function checkInvoiceRules(inv: Invoice): FieldError[] {
   const errors: FieldError[] = [];
   checkStrings(inv, '', errors);
-  if (!CURRENCIES.has(inv.currency))
+  if (!isIsoCurrency(inv.currency))
     errors.push({ path: '/currency', message: 'is not an ISO 4217 currency code' });
   if (!/[A-Za-z0-9]/.test(inv.invoice_number)) {
     errors.push({ path: '/invoice_number', message: 'must contain at least one letter or digit' });

@@ -72,6 +72,27 @@ export function documentError(format: SourceFormat, path: string, message: strin
   ]);
 }
 
+/**
+ * An element-level 400 of one invoice of a document, naming the invoice as {@link finishDocument}
+ * names it in rule-level errors: `invoice 2 of 3 (ST02 0002 (segment 11)), /segments/15/IT104 is
+ * not an amount`. `total` null: the document broke before its invoices could be counted.
+ */
+export function invoiceError(
+  format: SourceFormat,
+  e: TriageError,
+  index: number,
+  total: number | null,
+  location: string,
+): TriageError {
+  const which = `invoice ${index + 1}${total === null ? '' : ` of ${total}`} (${location})`;
+  const errors = e.errors.map((fe) => ({ path: fe.path, message: `${which}: ${fe.message}` }));
+  const first = e.errors[0];
+  const detail = first
+    ? `${format} document invalid: ${which}, ${first.path} ${first.message}`
+    : `${which}: ${e.message}`;
+  return new TriageError(e.code, detail, errors, { cause: e });
+}
+
 /** Reads money and quantity texts of one document with the decimal separator it uses. */
 export interface DocumentNumbers {
   /** The separator read as the decimal point in this document (`.` when no value decides). */

@@ -545,7 +545,7 @@ describe('a converted invoice that fails validation is named by its source locat
     // ISA 1, GS 2, ST 3..SE 9; second set: ST 10, BIG 11, CUR 12, N1 13, IT1 14, PID 15, IT1 16, PID 17, DTM 18, TDS 19.
     const bad = [
       'BIG*18990101*INV-8',
-      'CUR*SE*XYZ',
+      'CUR*SE*USD',
       'N1*VN*Acme*92*V-100',
       'IT1*1*2*EA*10.00**HC*E0431',
       'PID*F****Oxygen',
@@ -557,7 +557,6 @@ describe('a converted invoice that fails validation is named by its source locat
     const errors = await refusal('x12-810', interchangeOf([GOOD, bad]));
     expect(errors.map((e) => e.path).sort()).toEqual([
       '/segments/11/BIG01',
-      '/segments/12/CUR02',
       '/segments/16/IT101',
       '/segments/18/DTM02',
     ]);
@@ -571,6 +570,27 @@ describe('a converted invoice that fails validation is named by its source locat
         message: expect.stringContaining('repeats the invoice_id of invoice 1 of 2 (ST02 0001 (segment 3))'),
       },
     ]);
+  });
+
+  it('X12: an element-level error names the invoice as rule-level errors do', async () => {
+    // Three sets of 7 segments: ST 3, 10, 17; the second set's IT1 is segment 13.
+    const it104 = (v: string): string[] =>
+      GOOD.map((g) => (g.startsWith('IT1') ? `IT1*1*2*EA*${v}**HC*E0431` : g));
+    for (const v of ['abc', '1.125']) {
+      let error: unknown;
+      await convertDocument('x12-810', Buffer.from(interchangeOf([GOOD, it104(v), GOOD]))).catch(
+        (e) => (error = e),
+      );
+      expect(isTriageError(error), v).toBe(true);
+      const e = error as { message: string; errors: { path: string; message: string }[] };
+      expect(e.errors).toEqual([
+        {
+          path: '/segments/13/IT104',
+          message: expect.stringMatching(/^invoice 2 of 3 \(ST02 0002 \(segment 10\)\): /),
+        },
+      ]);
+      expect(e.message).toContain('invoice 2 of 3 (ST02 0002 (segment 10)), /segments/13/IT104 ');
+    }
   });
 
   it('FHIR: the JSON pointer of the element in its Bundle entry', async () => {
@@ -655,6 +675,61 @@ describe('amounts in minor units of the currency (ISO 4217: JPY 0 decimals, KWD 
     expect((await refusal('x12-810', interchange(body('USD', '12.345', '2470'))))[0]!.path).toBe(
       '/segments/7/IT104',
     );
+  });
+
+  it('X12: every CUR02 is ISO 4217, read before the amounts, and one currency per transaction set', async () => {
+    const body = (curs: string[], price = '1200', total = '120000') => [
+      'BIG*20250301*INV-7',
+      ...curs.map((c) => `CUR*SE*${c}`),
+      'N1*VN*Acme*92*V-100',
+      `IT1*1*1*EA*${price}**HC*E0431`,
+      'PID*F****Oxygen',
+      `TDS*${total}`,
+    ];
+    // BIG 4, CUR 5, CUR 6
+    const one = 'invoice 1 of 1 (ST02 0001 (segment 3)): ';
+    expect(await refusal('x12-810', interchange(body(['JPY', 'KWD'])))).toEqual([
+      {
+        path: '/segments/6/CUR02',
+        message: expect.stringContaining('(KWD) differs from CUR02 JPY (segment 5)'),
+      },
+    ]);
+    expect(await refusal('x12-810', interchange(body(['ZZQ', 'USD'])))).toEqual([
+      { path: '/segments/5/CUR02', message: `${one}(ZZQ) is not an ISO 4217 currency code` },
+    ]);
+    expect(await refusal('x12-810', interchange(body(['USD', 'ZZQ'])))).toEqual([
+      { path: '/segments/6/CUR02', message: `${one}(ZZQ) is not an ISO 4217 currency code` },
+    ]);
+    expect(await refusal('x12-810', interchange(body(['XXX'], '1.12', '112')))).toEqual([
+      { path: '/segments/5/CUR02', message: `${one}(XXX) is not an ISO 4217 currency code` },
+    ]);
+    const [same] = await convertDocument('x12-810', Buffer.from(interchange(body(['JPY', 'JPY']))));
+    expect(same).toMatchObject({ currency: 'JPY', total_cents: 1200 });
+  });
+
+  it('X12: an N2 element (TDS01, SAC05) is digits with an optional minus sign, nothing else', async () => {
+    const body = (total: string, sac = '100') => [
+      'BIG*20250301*INV-7',
+      'N1*VN*Acme*92*V-100',
+      'IT1*1*1*EA*111.50**HC*E0431',
+      'PID*F****Oxygen',
+      `SAC*C*D240***${sac}`,
+      `TDS*${total}`,
+    ];
+    // BIG 4, N1 5, IT1 6, PID 7, SAC 8, TDS 9
+    const [ok] = await convertDocument('x12-810', Buffer.from(interchange(body('11250'))));
+    expect(ok).toMatchObject({ total_cents: 11250 });
+    expect(ok!.lines[1]).toMatchObject({ amount_cents: 100 });
+    for (const t of ['112.5', '112.50', '1,12', '+11250', '1 12', '']) {
+      expect(await refusal('x12-810', interchange(body(t))), t).toEqual([
+        { path: '/segments/9/TDS01', message: expect.stringContaining('is not an N2 number') },
+      ]);
+    }
+    for (const t of ['1.00', '1,00']) {
+      expect(await refusal('x12-810', interchange(body('11250', t))), t).toEqual([
+        { path: '/segments/8/SAC05', message: expect.stringContaining('is not an N2 number') },
+      ]);
+    }
   });
 
   it('UBL: amounts in the DocumentCurrencyCode', async () => {

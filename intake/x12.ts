@@ -18,16 +18,16 @@
  */
 import { Readable } from 'node:stream';
 import { X12parser } from 'x12-parser';
-import type { SourceFormat } from '../core/invoice.js';
+import { isTriageError, type TriageError } from '../core/errors.js';
+import { isIsoCurrency } from '../core/validate.js';
 import {
   creditSigns,
   defined,
-  documentError,
   documentNumbers,
+  invoiceError,
   isoDate,
   SourceMap,
   type ConvertedInvoice,
-  type DocumentNumbers,
 } from './document.js';
 import {
   BIG07_DOCUMENT_TYPE,
@@ -36,9 +36,6 @@ import {
   HEADER_ELEMENTS,
   ISA_LENGTH,
   ISA_WIDTHS,
-  IT1_CODE_IS_ITEM,
-  IT103_NO_UNIT,
-  IT1_PRODUCT_QUALIFIER,
   N101_ROLE,
   N103_VENDOR_FIELD,
   PID01_TYPE,
@@ -47,20 +44,7 @@ import {
   SAC02_DESCRIPTION,
   ST01_INVOICE,
 } from './mapping/x12.js';
-
-const FORMAT: SourceFormat = 'x12-810';
-
-/** A segment as x12-parser emits it: `name`, elements `"1"`..`"n"`, components `"n-1"`... */
-type RawSegment = Record<string, string> & { name: string };
-
-/** A segment with its position in the interchange. */
-interface Segment {
-  tag: string;
-  /** Elements by position (index 0 = element 01), each split into components. */
-  elements: string[][];
-  /** 1-based position in the interchange (the ISA is 1). */
-  position: number;
-}
+import { at, fail, FORMAT, it1Sources, mapIt1, where, type RawSegment, type Segment } from './x12-line.js';
 
 /** Separators of an interchange, from its ISA. */
 export interface X12Separators {
@@ -70,13 +54,6 @@ export interface X12Separators {
   repetition: string | null;
   segment: string;
 }
-
-const at = (s: Segment, i: number): string => s.elements[i - 1]?.[0] ?? '';
-const where = (s: Segment, i?: number): string =>
-  `/segments/${s.position}/${s.tag}${i === undefined ? '' : String(i).padStart(2, '0')}`;
-const fail = (s: Segment, i: number | undefined, message: string): never => {
-  throw documentError(FORMAT, where(s, i), message);
-};
 
 /**
  * Checks the fixed-length ISA and reads the separators.
@@ -144,6 +121,9 @@ export async function convertX12(
   let groups = 0;
   let setsInGroup = 0;
   let tx: Segment[] | null = null;
+  let sets = 0;
+  // The first invoice that failed to map; the rest are only counted (its error says `k of n`).
+  let bad: { error: TriageError; index: number; location: string } | null = null;
   let ended = false;
   const onSegment = (raw: RawSegment): void => {
     // Line breaks after the last terminator come out as an empty segment.
@@ -158,10 +138,19 @@ export async function convertX12(
       if (at(s, 1) !== String(tx.length))
         fail(s, 1, `says ${at(s, 1)} segments; the transaction set has ${tx.length} (ST to SE)`);
       if (at(s, 2) !== at(st, 2)) fail(s, 2, `(${at(s, 2)}) does not match ST02 (${at(st, 2)})`);
-      if (out.length >= maxInvoices)
+      if (sets >= maxInvoices)
         fail(st, undefined, `exceeds the ${maxInvoices} invoices accepted in one request`);
-      out.push(mapTransaction(tx, isa!, seps));
+      const done = tx;
       tx = null;
+      if (bad === null) {
+        try {
+          out.push(mapTransaction(done, isa!, seps));
+        } catch (e) {
+          if (!isTriageError(e)) throw e;
+          bad = { error: e, index: sets, location: setLocation(st) };
+        }
+      }
+      sets++;
       return;
     }
     switch (s.tag) {
@@ -208,7 +197,8 @@ export async function convertX12(
         onSegment(raw);
       } catch (e) {
         stream.destroy();
-        reject(e as Error);
+        // An earlier invoice's error comes first; the broken document leaves the count unknown.
+        reject(bad ? invoiceError(FORMAT, bad.error, bad.index, null, bad.location) : (e as Error));
       }
     });
     stream.on('error', reject);
@@ -217,6 +207,9 @@ export async function convertX12(
   const last = { tag: 'IEA', elements: [], position: position + 1 };
   // Assigned by the segment handler: the compiler's narrowing does not see it.
   const open = tx as Segment[] | null;
+  const failed = bad as { error: TriageError; index: number; location: string } | null;
+  const complete = open === null && (ended as boolean);
+  if (failed) throw invoiceError(FORMAT, failed.error, failed.index, complete ? sets : null, failed.location);
   if (open !== null)
     fail(
       { ...open[0]!, tag: 'SE', position: position + 1 },
@@ -227,12 +220,13 @@ export async function convertX12(
   return out;
 }
 
+/** Human locator of a transaction set, by its ST: `ST02 0002 (segment 11)`. */
+const setLocation = (st: Segment): string => `ST02 ${at(st, 2)} (segment ${st.position})`;
+
 /** Canonical invoice of one ST..SE transaction set (tables of `intake/mapping/x12.ts`). */
 function mapTransaction(tx: Segment[], isa: Segment, seps: X12Separators): ConvertedInvoice {
   const st = tx[0]!;
-  // CUR02 (default USD) sets the minor unit of every amount of the set, wherever CUR stands.
-  const cur = tx.find((s) => s.tag === 'CUR' && at(s, 2) !== '');
-  const currency = cur ? at(cur, 2) : 'USD';
+  const currency = transactionCurrency(tx);
   const numbers = documentNumbers(
     FORMAT,
     tx
@@ -241,7 +235,12 @@ function mapTransaction(tx: Segment[], isa: Segment, seps: X12Separators): Conve
       .filter((t) => t !== ''),
     currency,
   );
-  const n2 = (s: Segment, i: number): number => numbers.impliedTwoDecimals(int(s, i), where(s, i));
+  // An N2 element is digits with an optional minus sign, two decimals implied (`11250` = 112.50).
+  const n2 = (s: Segment, i: number): number => {
+    if (!/^-?\d{1,15}$/.test(at(s, i)))
+      fail(s, i, 'is not an N2 number (digits, optional minus sign; two decimals implied, no point)');
+    return numbers.impliedTwoDecimals(Number(at(s, i)), where(s, i));
+  };
   const inv: Record<string, unknown> = { currency: 'USD', document_type: 'invoice' };
   const vendor: Record<string, unknown> = {};
   const lines: Record<string, unknown>[] = [];
@@ -305,8 +304,7 @@ function mapTransaction(tx: Segment[], isa: Segment, seps: X12Separators): Conve
         break;
       case 'TDS': {
         seenTds = true;
-        const t = at(s, 1);
-        set(inv, 'total_cents', /^-?\d+$/.test(t) ? n2(s, 1) : numbers.cents(t, where(s, 1)), s, 1);
+        set(inv, 'total_cents', n2(s, 1), s, 1);
         line = null;
         break;
       }
@@ -387,8 +385,7 @@ function mapTransaction(tx: Segment[], isa: Segment, seps: X12Separators): Conve
         const code = at(s, 2);
         const name = SAC02_DESCRIPTION[code];
         if (!name) fail(s, 2, `has the unknown service, promotion, allowance or charge code ${code}`);
-        const t = at(s, 5);
-        const amount = sign! * Math.abs(/^-?\d+$/.test(t) ? n2(s, 5) : numbers.cents(t, where(s, 5)));
+        const amount = sign! * Math.abs(n2(s, 5));
         lines.push({
           line_number: 0,
           description: at(s, 15) !== '' ? at(s, 15) : name,
@@ -420,81 +417,29 @@ function mapTransaction(tx: Segment[], isa: Segment, seps: X12Separators): Conve
   creditSigns(invoice);
   return {
     invoice,
-    location: `ST02 ${at(st, 2)} (segment ${st.position})`,
+    location: setLocation(st),
     documentRef: `ISA13 ${at(isa, 13)} / ST02 ${at(st, 2)}`,
     sources: src.map,
   };
 }
 
-/** Where the fields of an IT1 line were read (pointers relative to the line; amount: IT104). */
-function it1Sources(line: Record<string, unknown>, s: Segment): [string, string][] {
-  const out: [string, string][] = [
-    ['', where(s)],
-    ['/line_number', where(s, 1)],
-    ['/quantity', where(s, 2)],
-    ['/uom', where(s, 3)],
-    ['/unit_price_cents', where(s, 4)],
-    ['/amount_cents', where(s, 4)],
-  ];
-  const code = line.code as { value: string } | undefined;
-  for (let q = 7; q <= 25; q += 2) {
-    const v = s.elements[q - 1]?.[0] ?? '';
-    if (code && v.startsWith(code.value)) {
-      out.push(['/code', where(s, q)], ['/modifiers', where(s, q)]);
-      break;
-    }
-  }
-  for (let q = 7; q <= 25; q += 2) {
-    if (at(s, q - 1) === 'PL') out.push(['/po_line_number', where(s, q)]);
-    else if (line.item_identifiers && at(s, q) !== '') out.push(['/item_identifiers', where(s, q)]);
-  }
-  return out;
-}
-
 /**
- * One IT1 (baseline item data) as a canonical line; PID, PO4 and DTM*472 complete it. IT103
- * (unit or basis for measurement, X12 355) is the line's `uom` (not `UN`, see
- * {@link IT103_NO_UNIT}); the product
- * IDs fill the code, `item_identifiers` (at most 8, in order) and `po_line_number` (qualifier PL).
+ * CUR02 of a transaction set (default USD): it sets the minor unit of every amount of the set,
+ * wherever CUR stands, so it is checked before any amount is read.
+ * @throws TriageError 400 at a CUR02 that is not ISO 4217, or that differs from an earlier one.
  */
-function mapIt1(s: Segment, numbers: DocumentNumbers, seps: X12Separators): Record<string, unknown> {
-  const ln = at(s, 1);
-  if (!/^\d{1,6}$/.test(ln)) fail(s, 1, 'must be the line number (1 to 6 digits)');
-  const quantity = numbers.quantity(at(s, 2), where(s, 2));
-  const unitPrice = numbers.cents(at(s, 4), where(s, 4));
-  const line: Record<string, unknown> = {
-    line_number: Number(ln),
-    quantity,
-    unit_price_cents: unitPrice,
-    amount_cents: Math.round(quantity * unitPrice),
-  };
-  const uom = at(s, 3).toUpperCase();
-  if (/^[A-Z]{1,8}$/.test(uom) && !IT103_NO_UNIT.has(uom)) line.uom = uom;
-  const items: string[] = [];
-  // Product/service ID pairs: IT106/IT107, IT108/IT109, ... up to IT124/IT125.
-  for (let q = 6; q <= 24; q += 2) {
-    const qualifier = at(s, q);
-    if (qualifier === '') continue;
-    const kind = IT1_PRODUCT_QUALIFIER[qualifier];
-    if (!kind) fail(s, q, `has the unknown product/service ID qualifier ${qualifier}`);
-    const comps = s.elements[q]!;
-    const value = (seps.repetition ? comps[0]!.split(seps.repetition)[0]! : comps[0]!).trim();
-    if (value === '' || kind === 'ignore') continue;
-    if (kind === 'po_line') {
-      if (!/^\d{1,6}$/.test(value) || Number(value) < 1)
-        fail(s, q + 1, 'must be the PO line number (1 to 6 digits)');
-      line.po_line_number ??= Number(value);
-      continue;
-    }
-    if (kind === 'item' || IT1_CODE_IS_ITEM.has(qualifier)) {
-      if (value.length <= 64 && items.length < 8 && !items.includes(value)) items.push(value);
-      if (kind === 'item') continue;
-    }
-    if (line.code) continue;
-    line.code = { system: kind, value };
-    const modifiers = comps.slice(1).filter((m) => m !== '');
-    if (modifiers.length > 0) line.modifiers = modifiers;
+function transactionCurrency(tx: Segment[]): string {
+  let first: Segment | undefined;
+  for (const s of tx) {
+    if (s.tag !== 'CUR' || at(s, 2) === '') continue;
+    if (!isIsoCurrency(at(s, 2))) fail(s, 2, `(${at(s, 2)}) is not an ISO 4217 currency code`);
+    if (first && at(s, 2) !== at(first, 2))
+      fail(
+        s,
+        2,
+        `(${at(s, 2)}) differs from CUR02 ${at(first, 2)} (segment ${first.position}): one currency per invoice`,
+      );
+    first ??= s;
   }
-  if (items.length > 0) line.item_identifiers = items;
-  return line;
+  return first ? at(first, 2) : 'USD';
 }

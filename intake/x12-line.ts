@@ -1,0 +1,102 @@
+/**
+ * Segments of the X12 810 adapter (`intake/x12.ts`): positions, element access and errors
+ * naming `/segments/<n>/<SEG><nn>`, and the IT1 (baseline item data) line mapping.
+ */
+import type { SourceFormat } from '../core/invoice.js';
+import { documentError, type DocumentNumbers } from './document.js';
+import { IT1_CODE_IS_ITEM, IT103_NO_UNIT, IT1_PRODUCT_QUALIFIER } from './mapping/x12.js';
+import type { X12Separators } from './x12.js';
+
+export const FORMAT: SourceFormat = 'x12-810';
+
+/** A segment as x12-parser emits it: `name`, elements `"1"`..`"n"`, components `"n-1"`... */
+export type RawSegment = Record<string, string> & { name: string };
+
+/** A segment with its position in the interchange. */
+export interface Segment {
+  tag: string;
+  /** Elements by position (index 0 = element 01), each split into components. */
+  elements: string[][];
+  /** 1-based position in the interchange (the ISA is 1). */
+  position: number;
+}
+
+export const at = (s: Segment, i: number): string => s.elements[i - 1]?.[0] ?? '';
+export const where = (s: Segment, i?: number): string =>
+  `/segments/${s.position}/${s.tag}${i === undefined ? '' : String(i).padStart(2, '0')}`;
+export const fail = (s: Segment, i: number | undefined, message: string): never => {
+  throw documentError(FORMAT, where(s, i), message);
+};
+
+/** Where the fields of an IT1 line were read (pointers relative to the line; amount: IT104). */
+export function it1Sources(line: Record<string, unknown>, s: Segment): [string, string][] {
+  const out: [string, string][] = [
+    ['', where(s)],
+    ['/line_number', where(s, 1)],
+    ['/quantity', where(s, 2)],
+    ['/uom', where(s, 3)],
+    ['/unit_price_cents', where(s, 4)],
+    ['/amount_cents', where(s, 4)],
+  ];
+  const code = line.code as { value: string } | undefined;
+  for (let q = 7; q <= 25; q += 2) {
+    const v = s.elements[q - 1]?.[0] ?? '';
+    if (code && v.startsWith(code.value)) {
+      out.push(['/code', where(s, q)], ['/modifiers', where(s, q)]);
+      break;
+    }
+  }
+  for (let q = 7; q <= 25; q += 2) {
+    if (at(s, q - 1) === 'PL') out.push(['/po_line_number', where(s, q)]);
+    else if (line.item_identifiers && at(s, q) !== '') out.push(['/item_identifiers', where(s, q)]);
+  }
+  return out;
+}
+
+/**
+ * One IT1 (baseline item data) as a canonical line; PID, PO4 and DTM*472 complete it. IT103
+ * (unit or basis for measurement, X12 355) is the line's `uom` (not `UN`, see
+ * {@link IT103_NO_UNIT}); the product
+ * IDs fill the code, `item_identifiers` (at most 8, in order) and `po_line_number` (qualifier PL).
+ */
+export function mapIt1(s: Segment, numbers: DocumentNumbers, seps: X12Separators): Record<string, unknown> {
+  const ln = at(s, 1);
+  if (!/^\d{1,6}$/.test(ln)) fail(s, 1, 'must be the line number (1 to 6 digits)');
+  const quantity = numbers.quantity(at(s, 2), where(s, 2));
+  const unitPrice = numbers.cents(at(s, 4), where(s, 4));
+  const line: Record<string, unknown> = {
+    line_number: Number(ln),
+    quantity,
+    unit_price_cents: unitPrice,
+    amount_cents: Math.round(quantity * unitPrice),
+  };
+  const uom = at(s, 3).toUpperCase();
+  if (/^[A-Z]{1,8}$/.test(uom) && !IT103_NO_UNIT.has(uom)) line.uom = uom;
+  const items: string[] = [];
+  // Product/service ID pairs: IT106/IT107, IT108/IT109, ... up to IT124/IT125.
+  for (let q = 6; q <= 24; q += 2) {
+    const qualifier = at(s, q);
+    if (qualifier === '') continue;
+    const kind = IT1_PRODUCT_QUALIFIER[qualifier];
+    if (!kind) fail(s, q, `has the unknown product/service ID qualifier ${qualifier}`);
+    const comps = s.elements[q]!;
+    const value = (seps.repetition ? comps[0]!.split(seps.repetition)[0]! : comps[0]!).trim();
+    if (value === '' || kind === 'ignore') continue;
+    if (kind === 'po_line') {
+      if (!/^\d{1,6}$/.test(value) || Number(value) < 1)
+        fail(s, q + 1, 'must be the PO line number (1 to 6 digits)');
+      line.po_line_number ??= Number(value);
+      continue;
+    }
+    if (kind === 'item' || IT1_CODE_IS_ITEM.has(qualifier)) {
+      if (value.length <= 64 && items.length < 8 && !items.includes(value)) items.push(value);
+      if (kind === 'item') continue;
+    }
+    if (line.code) continue;
+    line.code = { system: kind, value };
+    const modifiers = comps.slice(1).filter((m) => m !== '');
+    if (modifiers.length > 0) line.modifiers = modifiers;
+  }
+  if (items.length > 0) line.item_identifiers = items;
+  return line;
+}
