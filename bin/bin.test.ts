@@ -223,6 +223,20 @@ describe('keys and audit commands', () => {
     expect(serviceStore({ databaseUrl: url }, {})).toEqual({ engine: 'postgres', connectionString: url });
   });
 
+  it('refuses an X12 file with one usage error (exit 2): import takes JSONL/NDJSON or CSV', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'triage-cli-import-x12-'));
+    const file = join(dir, 'inv.x12');
+    writeFileSync(file, 'ISA*00*          *00*          *ZZ*SENDER~\nGS*IN~\nST*810*0001~\n');
+    const r = run(['import', file, '--data-dir', join(dir, 'db')]);
+    expect(r.status).toBe(2);
+    expect(r.stderr).toContain('import takes JSONL/NDJSON or CSV');
+    expect(r.stderr).toContain(file);
+    expect(r.stderr).not.toContain('not valid JSON');
+    expect(r.stderr.trim().split('\n')).toHaveLength(1);
+    expect(r.stdout).toBe('');
+    expect(existsSync(join(dir, 'db'))).toBe(false);
+  }, 180_000);
+
   it('refuses a numeric option that is not a positive integer with a usage error (exit 2) naming it', () => {
     const dir = mkdtempSync(join(tmpdir(), 'triage-cli-args-'));
     const file = join(dir, 'past.jsonl');

@@ -10,7 +10,7 @@
  * invoice embeddings for a large backfill and builds it once at the end
  * (store/embedding-index.ts).
  */
-import { createReadStream, statSync } from 'node:fs';
+import { closeSync, createReadStream, openSync, readSync, statSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { SingleBar, Presets } from 'cli-progress';
 import {
@@ -84,6 +84,41 @@ async function* fileRecords(
   }
 }
 
+/**
+ * The format of a history file: `--format`, else the extension (`.csv`; `.jsonl`, `.ndjson`,
+ * `.json`), else the first non-blank byte (`{` JSONL; a comma-separated header line CSV).
+ * @throws TriageError `TRIAGE_FILE_INVALID` (a usage error, exit 2) for any other file, e.g. an
+ *   X12, UBL or FHIR document, which `score` reads and `import` does not.
+ */
+export function importFormat(path: string, forced?: 'jsonl' | 'csv'): 'jsonl' | 'csv' {
+  if (forced) return forced;
+  if (/\.csv$/i.test(path)) return 'csv';
+  if (/\.(jsonl|ndjson|json)$/i.test(path)) return 'jsonl';
+  const head = Buffer.alloc(4096);
+  let n: number;
+  try {
+    const fd = openSync(path, 'r');
+    try {
+      n = readSync(fd, head, 0, head.length, 0);
+    } finally {
+      closeSync(fd);
+    }
+  } catch {
+    return 'jsonl'; // unreadable: fileSize names the error
+  }
+  const text = head
+    .subarray(0, n)
+    .toString('utf8')
+    .replace(/^[\uFEFF\s]*/, '');
+  if (text === '' || text.startsWith('{')) return 'jsonl';
+  const firstLine = text.split(/\r?\n/, 1)[0]!;
+  if (/^[\w"][^<*{]*,/.test(firstLine)) return 'csv';
+  throw new TriageError(
+    'TRIAGE_FILE_INVALID',
+    `${path} is neither JSONL/NDJSON (a JSON object per line) nor CSV (a header line of columns), by extension or first byte (${JSON.stringify(text.slice(0, 3))}): import takes JSONL/NDJSON or CSV; X12, UBL and FHIR documents are read by score`,
+  );
+}
+
 function fileSize(path: string): number {
   try {
     return statSync(path).size;
@@ -107,7 +142,7 @@ export async function importFiles(
 ): Promise<HistoryImportResult> {
   const tenant = opts.tenant ?? 'default';
   const chunkSize = opts.chunkSize ?? DEFAULT_HISTORY_CHUNK;
-  const formats = paths.map((p) => opts.format ?? (/\.csv$/i.test(p) ? 'csv' : 'jsonl'));
+  const formats = paths.map((p) => importFormat(p, opts.format));
   const total = paths.reduce((acc, p, i) => acc + (formats[i] === 'csv' ? 0 : fileSize(p)), 0);
   const bar = opts.progress
     ? new SingleBar(
