@@ -161,7 +161,19 @@ describe.each(engines('intake'))('intake through the API on $name', { timeout: 3
     const r = await post('x12bad', '/v1/batches', bad, 'application/edi-x12');
     expect(r.statusCode).toBe(400);
     expect(r.headers['content-type']).toContain('application/problem+json');
-    expect(r.json<{ errors: { path: string }[] }>().errors[0]!.path).toMatch(/^\/segments\/\d+\/IT104$/);
+    const [e] = r.json<{ errors: { path: string; message: string }[] }>().errors;
+    expect(e!.path).toMatch(/^\/segments\/\d+\/IT104$/);
+    expect(e!.message).toMatch(/^invoice \d+ of 61 \(ST02 \d{4} \(segment \d+\)\): is not an amount/);
+    // An unknown CUR02 (in place of the first PID) is refused, not dropped.
+    const zzq = good.replace(/PID\*[^~]*~/, 'CUR*SE*ZZQ~');
+    const cur = await post('x12bad', '/v1/batches', zzq, 'application/edi-x12');
+    expect(cur.statusCode).toBe(400);
+    expect(cur.json<{ errors: { path: string; message: string }[] }>().errors).toEqual([
+      {
+        path: expect.stringMatching(/^\/segments\/\d+\/CUR02$/),
+        message: expect.stringMatching(/^invoice 1 of 61 .*: \(ZZQ\) is not an ISO 4217 currency code$/),
+      },
+    ]);
     const many = await post('x12bad', '/v1/invoices/score', good, 'application/edi-x12');
     expect(many.statusCode).toBe(400);
     expect(many.json<{ detail: string }>().detail).toContain('carries 61 invoices');
