@@ -10,7 +10,11 @@ import type { DecisionResponse } from '../core/decision.js';
 import type { Invoice } from '../core/invoice.js';
 import { readBenchmark } from '../datasets/benchmark/read.js';
 import type { BenchmarkSplit } from '../datasets/benchmark/types.js';
-import { generateProcurementBenchmark } from '../datasets/procurement/generator.js';
+import {
+  EXCEPTION_KINDS,
+  generateProcurementBenchmark,
+  HARD_NEGATIVE_KINDS,
+} from '../datasets/procurement/generator.js';
 import { DEFAULT_TENANT } from '../inference/index.js';
 import type { TriageRepository } from '../store/index.js';
 import type { CertifyRow } from '../training/certify.js';
@@ -97,6 +101,29 @@ export async function scoreBenchmarkRows(
     if (rows.length % 500 === 0) process.stderr.write(`scored ${rows.length} of ${dataDir} (${split})\n`);
   }
   return rows;
+}
+
+/** Case kinds of the procurement benchmark (exceptions, hard negatives, clean), 15. */
+export const PROCUREMENT_CASE_KINDS = Object.keys(EXCEPTION_KINDS).length + HARD_NEGATIVE_KINDS.length + 1;
+
+const gcd = (a: number, b: number): number => (b === 0 ? a : gcd(b, a % b));
+
+/**
+ * Why a vendor count of the procurement benchmark is refused for certification, or null when
+ * it is usable. The generator deals case `s` (1-based, kinds in turn) to vendor `s mod n`; when
+ * `n` shares a factor with the {@link PROCUREMENT_CASE_KINDS} kinds, each vendor bills only one
+ * or a few kinds (with 60 or 180 vendors: every clean and hard-negative case comes from 24 or 72
+ * vendors that bill nothing else), so the vendor clusters of the certification confound vendor
+ * with kind and one missed kind makes a huge design effect. A count coprime with the kinds gives
+ * every vendor every kind in turn.
+ */
+export function procurementVendorsProblem(n: number): string | null {
+  if (!Number.isInteger(n) || n < 1) return 'must be a positive integer';
+  const g = gcd(n, PROCUREMENT_CASE_KINDS);
+  if (g === 1) return null;
+  let next = n + 1;
+  while (gcd(next, PROCUREMENT_CASE_KINDS) !== 1) next++;
+  return `must be coprime with the ${PROCUREMENT_CASE_KINDS} case kinds (${n} shares the factor ${g}: each vendor would bill only some kinds), e.g. ${next}`;
 }
 
 /** Options of {@link scoreProcurementRows}. */

@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 /**
  * `npm run certify -- --data <benchmark dir> [--split valid] [--out certified-policy.json]
- * [--procurement-seed 303] [--procurement-per-kind 20] [--alpha 0.005] [--hold-alpha 0.1]
+ * [--procurement-seed 303] [--procurement-per-kind 20] [--procurement-vendors 61] [--alpha 0.005] [--hold-alpha 0.1]
  * [--delta 0.05] [--seed 42] [--limit N] [--rows-out F] [--rows F...] [--verify DIR...]
  * [--verify-rows F...]`:
  * scores a labelled benchmark split and the seeded procurement benchmark (ERP data loaded)
@@ -34,7 +34,14 @@ import {
 import { DECISION_PROMISE, decisionGuarantee, renderGuarantee } from '../training/eval/guarantee.js';
 import type { RoutingPolicy } from '../inference/policy.js';
 import { wire } from './bootstrap.js';
-import { readRows, rowSink, scoreBenchmarkRows, scoreProcurementRows, type Shard } from './certify-rows.js';
+import {
+  procurementVendorsProblem,
+  readRows,
+  rowSink,
+  scoreBenchmarkRows,
+  scoreProcurementRows,
+  type Shard,
+} from './certify-rows.js';
 import { registerBenchmarkVendors } from './service-detector.js';
 
 const level = (flag: string) => (v: string) => {
@@ -190,7 +197,17 @@ const program = new Command()
     303,
   )
   .option('--procurement-per-kind <n>', 'procurement cases per kind (15 kinds; 0: none)', int, 20)
-  .option('--procurement-vendors <n>', 'vendors of the procurement benchmark', int, 60)
+  .option(
+    '--procurement-vendors <n>',
+    'vendors of the procurement benchmark (coprime with its 15 case kinds, so that each vendor bills every kind)',
+    (v: string) => {
+      const n = int(v);
+      const problem = procurementVendorsProblem(n);
+      if (problem) throw new InvalidArgumentError(problem);
+      return n;
+    },
+    61,
+  )
   .option(
     '--shard <k/n>',
     'score only part k of n of the split (by vendor profile; the procurement rows go with part 0): run the parts in parallel with --rows-out, then certify on them with --rows',

@@ -3,20 +3,23 @@
 # (`npm run certify:policy [-- WORKDIR [extra npm run certify options]]`): generates the
 # calibration benchmark (12,000 invoices, seed 303, about 13 invoices per vendor, 90% in the
 # valid split: 10,800 invoices of about 830 vendors) and the unseen seeds 101 and 202 (4,000
-# invoices each) unless WORKDIR already holds them; scores the valid split plus 300 invoices of
-# the procurement benchmark (seed 303, ERP data loaded) and the test splits of seeds 101 and 202
-# in CERTIFY_PARTS parallel parts by vendor profile (default 4; `npm run certify -- --shard`),
-# keeping the scored rows in WORKDIR/rows (a part whose rows are complete is not scored again:
-# delete WORKDIR/rows after a champion changes); then certifies on the rows and checks the
-# promise on seeds 101 and 202 (`--rows`, `--verify-rows`). Writes certified-policy.json and
-# certified-policy.certification.json in the current directory. Scoring is about 0.05 s of CPU
-# per invoice (12,300 invoices plus the procurement cases' earlier invoices) plus about 20 s of
-# start-up per part.
+# invoices each) unless WORKDIR already holds them; scores, at most CERTIFY_PARTS processes at a
+# time (default 4), the valid split in CERTIFY_PARTS parts by vendor profile (`npm run certify --
+# --shard`), the procurement benchmark (seed 303, ERP data loaded; CERTIFY_PROCUREMENT_PER_KIND
+# cases of each of its 15 kinds, default 20, billed by CERTIFY_PROCUREMENT_VENDORS vendors,
+# default 61) and the whole test splits of seeds 101 and 202, keeping the scored rows in
+# WORKDIR/rows (a job whose rows are complete, marked by NAME.jsonl.done, is not scored again:
+# delete WORKDIR/rows after a champion changes; a failed job's messages are in NAME.err); then
+# certifies on the rows and checks the promise on seeds 101 and 202 (`--rows`, `--verify-rows`).
+# Writes certified-policy.json and certified-policy.certification.json in the package root.
+# Scoring is about 0.05 s of CPU per invoice (12,000 invoices plus the procurement cases) plus
+# about 20 s of start-up per job. CERTIFY_CMD replaces `npm run -s certify --` (tests).
 set -euo pipefail
 usage() {
   echo "usage: npm run certify:policy [-- WORKDIR [extra npm run certify options]]"
   echo "  WORKDIR  where the generated benchmarks and scored rows are kept (default: data); extra options go to npm run certify"
-  echo "  CERTIFY_PARTS=n  parallel scoring processes (default 4)"
+  echo "  CERTIFY_PARTS=n  parts of the calibration split and most scoring processes at a time (default 4)"
+  echo "  CERTIFY_PROCUREMENT_PER_KIND=n CERTIFY_PROCUREMENT_VENDORS=m  PO-backed cases (default 20 per kind, 61 vendors)"
 }
 case ${1:-} in
   -h | --help) usage; exit 0 ;;
@@ -26,29 +29,66 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 work=${1:-data}
 shift || true
 parts=${CERTIFY_PARTS:-4}
+per_kind=${CERTIFY_PROCUREMENT_PER_KIND:-20}
+po_vendors=${CERTIFY_PROCUREMENT_VENDORS:-61}
+read -r -a certify <<<"${CERTIFY_CMD:-npm run -s certify --}"
 gen() { [[ -f $2/card.json ]] || npm run -s gen:benchmark -- --no-progress --out "$2" --seed "$1" "${@:3}"; }
 gen 303 "$work/calib-303" --invoices 12000 --invoices-per-vendor 13 --split-fractions 0.05,0.9,0.05
 gen 101 "$work/bench-101" --invoices 4000
 gen 202 "$work/bench-202" --invoices 4000
-mkdir -p "$work/rows"
-# score NAME DIR SPLIT PROCUREMENT_PER_KIND: rows of each part in $work/rows/NAME-k-of-n.jsonl;
-# a part is complete when its .done marker exists (written after its last row).
-score() {
-  local pids=() k
-  for ((k = 0; k < parts; k++)); do
-    local rows="$work/rows/$1-$k-of-$parts.jsonl"
-    [[ -f $rows.done ]] && continue
-    (npm run -s certify -- --data "$2" --split "$3" --shard "$k/$parts" --procurement-per-kind "$4" \
-      --rows-out "$rows" --out "$work/rows/$1-$k-of-$parts.policy.json" >/dev/null && touch "$rows.done") &
-    pids+=($!)
-  done
-  for p in "${pids[@]}"; do wait "$p"; done
+rows=$work/rows
+mkdir -p "$rows"
+
+# Scoring jobs, one a line: NAME DIR SPLIT SHARD PROCUREMENT_PER_KIND LIMIT (SHARD and LIMIT
+# "-" for none). The procurement cases are a job of their own (LIMIT 0: no benchmark invoice),
+# named by their size so that another size is scored again.
+jobs=()
+for ((k = 0; k < parts; k++)); do jobs+=("calib-303-valid-$k-of-$parts $work/calib-303 valid $k/$parts 0 -"); done
+procurement=procurement-303-${per_kind}x$po_vendors
+((per_kind > 0)) && jobs+=("$procurement $work/calib-303 valid - $per_kind 0")
+# The unseen seeds' test splits are scored whole: a part would not see look-alikes across parts.
+jobs+=("bench-101-test $work/bench-101 test - 0 -" "bench-202-test $work/bench-202 test - 0 -")
+
+run_job() {
+  local name=$1 dir=$2 split=$3 shard=$4 pk=$5 limit=$6 opts=()
+  [[ $shard != - ]] && opts+=(--shard "$shard")
+  [[ $limit != - ]] && opts+=(--limit "$limit")
+  "${certify[@]}" --data "$dir" --split "$split" "${opts[@]}" --procurement-per-kind "$pk" \
+    --procurement-vendors "$po_vendors" --rows-out "$rows/$name.jsonl" --out "$rows/$name.policy.json" \
+    >"$rows/$name.out" 2>"$rows/$name.err"
+  touch "$rows/$name.jsonl.done"
 }
-score calib-303-valid "$work/calib-303" valid 20
-score bench-101-test "$work/bench-101" test 0
-score bench-202-test "$work/bench-202" test 0
-# One file per unseen seed: the promise is checked on each seed's whole test split.
-for s in 101 202; do cat "$work"/rows/bench-$s-test-*-of-"$parts".jsonl >"$work/rows/bench-$s-test.jsonl"; done
-npm run -s certify -- --data "$work/calib-303" --split valid --procurement-seed 303 \
-  --rows "$work"/rows/calib-303-valid-*-of-"$parts".jsonl --out certified-policy.json \
-  --verify-rows "$work/rows/bench-101-test.jsonl" "$work/rows/bench-202-test.jsonl" "$@"
+
+declare -A names=()
+failed=()
+reap() { # waits for one job; records it when it failed
+  local pid=
+  local status=0
+  wait -n -p pid || status=$?
+  if ((status != 0)); then failed+=("${names[$pid]}"); fi
+  unset "names[$pid]"
+}
+for job in "${jobs[@]}"; do
+  read -r name _ <<<"$job"
+  [[ -f $rows/$name.jsonl.done ]] && continue
+  while ((${#names[@]} >= parts)); do reap; done
+  # shellcheck disable=SC2086 # the job line is split into its fields on purpose
+  run_job $job &
+  names[$!]=$name
+done
+while ((${#names[@]} > 0)); do reap; done
+if ((${#failed[@]} > 0)); then
+  for name in "${failed[@]}"; do
+    echo "certify-policy: scoring $name failed (rows kept for the other jobs); its last messages ($rows/$name.err):" >&2
+    tail -n 5 "$rows/$name.err" >&2 || true
+  done
+  exit 1
+fi
+
+calib=()
+for ((k = 0; k < parts; k++)); do calib+=("$rows/calib-303-valid-$k-of-$parts.jsonl"); done
+((per_kind > 0)) && calib+=("$rows/$procurement.jsonl")
+"${certify[@]}" --data "$work/calib-303" --split valid --procurement-seed 303 \
+  --procurement-per-kind "$per_kind" --procurement-vendors "$po_vendors" \
+  --rows "${calib[@]}" --out certified-policy.json \
+  --verify-rows "$rows/bench-101-test.jsonl" "$rows/bench-202-test.jsonl" "$@"
