@@ -56,6 +56,11 @@ export interface ScoreFileOptions {
   out?: string;
   /** Models served (default the shipped champions, no hot reload); null: the heuristic scorers. */
   models?: ModelsWiring | null;
+  /**
+   * Routing policy document to score under (the server's `POLICY_FILE`, e.g.
+   * `datasets/policies/certified-policy.json`); default the shipped policy with the cards' thresholds.
+   */
+  policyFile?: string;
 }
 
 /**
@@ -69,6 +74,7 @@ export async function scoreFile(
   const records = await readInvoiceFiles(typeof path === 'string' ? [path] : path, opts.format);
   const { scoring, repo, closeModels } = await wire(opts.store, {
     models: opts.models === undefined ? { reloadMs: null } : opts.models,
+    ...(opts.policyFile ? { policyFile: opts.policyFile } : {}),
   });
   const summary: ScoreSummary = {
     invoices: records.length,
@@ -270,6 +276,10 @@ program
   .option('--data-dir <dir>', 'score into a persistent PGlite store in this directory')
   .option('--database-url <url>', 'score into PostgreSQL (with pgvector)')
   .option('--out <file>', 'write every decision as JSON Lines to this file')
+  .option(
+    '--policy-file <file>',
+    "routing policy to score under (default: POLICY_FILE, else the shipped policy with the cards' thresholds)",
+  )
   .option('--json', 'print the summary as JSON instead of tables')
   .option('--no-progress', 'hide the progress bar')
   .action(
@@ -280,10 +290,12 @@ program
         dataDir?: string;
         databaseUrl?: string;
         out?: string;
+        policyFile?: string;
         json?: boolean;
         progress: boolean;
       },
     ) => {
+      const policyFile = o.policyFile ?? process.env.POLICY_FILE;
       const store: StoreConfig = o.databaseUrl
         ? { engine: 'postgres', connectionString: o.databaseUrl }
         : { engine: 'pglite', ...(o.dataDir ? { dataDir: o.dataDir } : {}) };
@@ -292,6 +304,7 @@ program
         progress: o.progress && !o.json && process.stderr.isTTY === true,
         ...(o.format ? { format: o.format } : {}),
         ...(o.out ? { out: o.out } : {}),
+        ...(policyFile ? { policyFile: resolve(policyFile) } : {}),
       });
       process.stdout.write((o.json ? JSON.stringify(summary, null, 2) : renderSummary(summary)) + '\n');
       if (summary.invalid.length > 0) process.exitCode = 1;

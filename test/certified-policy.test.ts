@@ -10,6 +10,7 @@ import { loadConfig } from '../bin/config.js';
 import { wire } from '../bin/bootstrap.js';
 import { readGzipJson, type GoldenInput } from '../bin/golden-decisions.js';
 import { registerVendorMaster } from '../bin/service-detector.js';
+import { scoreFile } from '../bin/cli.js';
 
 const policyFile = fileURLToPath(new URL('../datasets/policies/certified-policy.json', import.meta.url));
 const golden = readGzipJson<GoldenInput>(fileURLToPath(new URL('./golden/input.json.gz', import.meta.url)));
@@ -48,4 +49,19 @@ describe('datasets/policies/certified-policy.json through POLICY_FILE', () => {
     expect(certified.versions.policy).toBe('policy-certified@1');
     expect(certified.versions.thresholds?.['coding.review_at']).toBe('policy:policy-certified@1');
   }, 120_000);
+
+  it('is the policy the CLI scores a file under with --policy-file', async () => {
+    const samples = fileURLToPath(new URL('../datasets/samples/hcpcs_invoices.jsonl', import.meta.url));
+    const out = `${process.env.TMPDIR ?? '/tmp'}/certified-policy-cli-${process.pid}.jsonl`;
+    await scoreFile(samples, { store: { engine: 'pglite' }, policyFile, out });
+    const { readFileSync, rmSync } = await import('node:fs');
+    const decisions = readFileSync(out, 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { versions: { policy: string; thresholds?: Record<string, string> } });
+    rmSync(out);
+    expect(decisions.length).toBe(60);
+    expect(new Set(decisions.map((d) => d.versions.policy))).toEqual(new Set(['policy-certified@1']));
+    expect(decisions[0]!.versions.thresholds?.['ap.hold_at']).toBe('policy:policy-certified@1');
+  }, 300_000);
 });
