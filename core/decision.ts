@@ -393,6 +393,12 @@ export const Explanation = Type.Object({
         billed: Nullable(CodeEvidence),
         suggested: Type.Array(CodeEvidence),
         amount_cents: Type.Integer(),
+        fee_schedule: Type.Optional(
+          Type.String({
+            description:
+              'Set when the line was not compared with the CMS fee schedule (USD), e.g. "not comparable: invoice in KWD, fee schedule in USD".',
+          }),
+        ),
       }),
     ),
     duplicates: Type.Array(

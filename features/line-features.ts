@@ -13,6 +13,7 @@ import type { Invoice, InvoiceLine } from '../core/invoice.js';
 import { dot, embedWords } from './embedding.js';
 import {
   HCPCS_SECTIONS,
+  feeNotComparable,
   referenceFee,
   type CodeReference,
   type NearestQuery,
@@ -49,6 +50,8 @@ export interface LineContext {
   serviceDate: string;
   vendorProfile?: VendorHistory;
   typicalQuantities?: TypicalQuantities;
+  /** The invoice's currency (ISO 4217); the fee is known only in the fee schedules' currency ({@link feeNotComparable}). Absent: USD. */
+  currency?: string;
 }
 
 /** The date a line is judged at: its service date, else the invoice's service period start, else the invoice date. */
@@ -373,7 +376,7 @@ function lineFeaturesOf(
   evidence.bestOtherCode = d.bestOther;
   Object.assign(v, vendorFeatures(ref.category, ctx.vendorProfile));
   const fee = referenceFee(ref.fees, line.modifiers ?? []);
-  if (fee && fee.amountCents > 0) {
+  if (fee && fee.amountCents > 0 && feeNotComparable(ctx.currency) === null) {
     evidence.feeCents = fee.amountCents;
     evidence.feeSource = fee.source;
     v.fee_known = 1;

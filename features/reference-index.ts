@@ -284,6 +284,20 @@ export function referenceIndex(ref: ReferenceData, opts: { idf?: IdfTable } = {}
   return index;
 }
 
+/** Currency of the CMS fee schedules (DMEPOS, DMEPEN, ASP, CLFS): US dollars, amounts in US cents. */
+export const FEE_SCHEDULE_CURRENCY = 'USD';
+
+/**
+ * Why an invoice's prices cannot be compared with the CMS fee schedules, or null when they can:
+ * the schedules are in {@link FEE_SCHEDULE_CURRENCY}, so a line of an invoice in another currency
+ * (ISO 4217) has no comparable fee. The fee is then unknown to the model and the rules alike.
+ */
+export function feeNotComparable(currency: string | undefined): string | null {
+  return currency === undefined || currency === FEE_SCHEDULE_CURRENCY
+    ? null
+    : `not comparable: invoice in ${currency}, fee schedule in ${FEE_SCHEDULE_CURRENCY}`;
+}
+
 /** The reference fee for a line: its pricing modifier's entry, else the plain one, else the highest (conservative). */
 export function referenceFee(
   fees: readonly FeeScheduleEntry[],

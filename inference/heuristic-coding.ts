@@ -15,6 +15,7 @@ import { usableBaseline } from './stages/baselines.js';
 import { reason, round3, type Reason } from './explain.js';
 import { sigmoid } from '../models/spec.js';
 import {
+  feeNotComparable,
   referenceFee,
   type CodeReference,
   type NearestCode,
@@ -153,7 +154,13 @@ export function createHeuristicCodingScorer(
     risks.push(descRisk);
     // Price vs fee schedule.
     const fee = referenceFee(ref.fees(code), line.modifiers ?? []);
-    if (fee && fee.amountCents > 0 && line.unit_price_cents > 0 && !usualPriceOfVendor(line, code, context)) {
+    if (
+      fee &&
+      fee.amountCents > 0 &&
+      line.unit_price_cents > 0 &&
+      feeNotComparable(inv.currency) === null &&
+      !usualPriceOfVendor(line, code, context)
+    ) {
       const ratio = line.unit_price_cents / fee.amountCents;
       if (ratio >= p.priceRatioFloor) {
         const risk = Math.min(

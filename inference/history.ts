@@ -7,7 +7,7 @@
  * (store/history.ts). Used by `POST /v1/history` and `npm run cli -- import`.
  */
 import { extractInvoiceFeatures } from '../features/invoice-features.js';
-import { TriageError, isTriageError } from '../core/errors.js';
+import { MAX_REPORTED_ERRORS, TriageError, isTriageError, type FieldError } from '../core/errors.js';
 import { validateInvoice } from '../core/validate.js';
 import type { HistoryRecord, HistoryStore } from '../store/history.js';
 import { indexKeysOf, payloadSha256 } from './stages/prepare.js';
@@ -58,26 +58,69 @@ function recordError(input: HistoryInput, e: unknown): HistoryRecordError {
   throw e;
 }
 
-function refuse(input: HistoryInput, e: unknown): TriageError {
-  if (input.parseError)
-    return new TriageError('TRIAGE_INPUT_INVALID', `${input.location}: ${input.parseError}`, [
-      { path: input.location, message: input.parseError },
-    ]);
+/** The field errors of a bad record, at paths under its location (`/3/lines/0/hcpcs`). */
+function fieldErrorsOf(input: HistoryInput, e: unknown): FieldError[] {
+  if (input.parseError) return [{ path: input.location, message: input.parseError }];
   if (isTriageError(e, 'TRIAGE_INPUT_INVALID'))
-    return new TriageError(
+    return e.errors.length > 0
+      ? e.errors.map((x) => ({ path: `${input.location}${x.path}`, message: x.message }))
+      : [{ path: input.location, message: e.message }];
+  throw e;
+}
+
+/** A record with its validated invoice and the invoice's payload fingerprint. */
+interface ValidRecord {
+  input: HistoryInput;
+  invoice: ReturnType<typeof validateInvoice>;
+  sha: string;
+}
+
+/**
+ * Validates records as the scoring routes do. With policy `refuse`, every bad record is named in
+ * one error; with `report`, bad records are returned in `invalid`.
+ * @throws TriageError `TRIAGE_INPUT_INVALID` (policy `refuse`) naming every bad record (their field
+ *   errors, at most {@link MAX_REPORTED_ERRORS}; the detail gives how many records and the first ones).
+ */
+export function validateHistoryRecords(
+  inputs: readonly HistoryInput[],
+  onBadRecord: BadRecordPolicy,
+): { valid: ValidRecord[]; invalid: HistoryRecordError[] } {
+  const valid: ValidRecord[] = [];
+  const invalid: HistoryRecordError[] = [];
+  const bad: { location: string; errors: FieldError[] }[] = [];
+  for (const input of inputs) {
+    try {
+      if (input.parseError) throw new Error(input.parseError);
+      const invoice = validateInvoice(input.value);
+      valid.push({ input, invoice, sha: payloadSha256(invoice) });
+    } catch (e) {
+      if (onBadRecord === 'refuse') bad.push({ location: input.location, errors: fieldErrorsOf(input, e) });
+      else invalid.push(recordError(input, e));
+    }
+  }
+  if (bad.length > 0) {
+    const errors = bad.flatMap((b) => b.errors);
+    const named = bad.slice(0, 10).map((b) => b.location);
+    throw new TriageError(
       'TRIAGE_INPUT_INVALID',
-      `${input.location}: ${e.message}`,
-      e.errors.map((x) => ({ path: `${input.location}${x.path}`, message: x.message })),
+      bad.length === 1
+        ? `${bad[0]!.location}: ${errors.length} field(s) invalid`
+        : `${bad.length} records invalid (${named.join(', ')}${bad.length > named.length ? ', ...' : ''})` +
+            (errors.length > MAX_REPORTED_ERRORS
+              ? `; the first ${MAX_REPORTED_ERRORS} of ${errors.length} field errors are listed`
+              : ''),
+      errors.slice(0, MAX_REPORTED_ERRORS),
     );
-  return e as TriageError;
+  }
+  return { valid, invalid };
 }
 
 /**
  * Imports one chunk of records for a tenant: validates every record, skips those stored before
  * with the same content without featurising them (a re-run resumes cheaply), and writes the
  * rest in one transaction.
- * @throws TriageError `TRIAGE_INPUT_INVALID` (policy `refuse`) naming the first bad record,
- *   before anything of the chunk is written; `TRIAGE_INVOICE_CONFLICT` naming the record whose
+ * @throws TriageError `TRIAGE_INPUT_INVALID` (policy `refuse`) naming every bad record of the
+ *   chunk ({@link validateHistoryRecords}), before anything of the chunk is written; `TRIAGE_INVOICE_CONFLICT` naming the record whose
  *   id is stored with other content (policy `refuse`; `report` lists it instead).
  */
 export async function importHistoryChunk(
@@ -86,18 +129,7 @@ export async function importHistoryChunk(
   inputs: readonly HistoryInput[],
   opts: { actorKeyId: string | null; onBadRecord: BadRecordPolicy },
 ): Promise<HistoryImportResult> {
-  const invalid: HistoryRecordError[] = [];
-  const valid: { input: HistoryInput; invoice: ReturnType<typeof validateInvoice>; sha: string }[] = [];
-  for (const input of inputs) {
-    try {
-      if (input.parseError) throw new Error(input.parseError);
-      const invoice = validateInvoice(input.value);
-      valid.push({ input, invoice, sha: payloadSha256(invoice) });
-    } catch (e) {
-      if (opts.onBadRecord === 'refuse') throw refuse(input, e);
-      invalid.push(recordError(input, e));
-    }
-  }
+  const { valid, invalid } = validateHistoryRecords(inputs, opts.onBadRecord);
   const stored = await store.stored(
     tenantId,
     valid.map((v) => v.invoice.invoice_id),

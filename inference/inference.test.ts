@@ -11,7 +11,13 @@ import {
   type CodingMismatchScorer,
 } from './index.js';
 import { makeInvoice } from '../test/fixtures.js';
-import { buildReferenceIndex, referenceFee, type ReferenceIndex } from '../features/reference-index.js';
+import {
+  buildReferenceIndex,
+  feeNotComparable,
+  referenceFee,
+  type ReferenceIndex,
+} from '../features/reference-index.js';
+import { lineFeatures } from '../features/line-features.js';
 import type { Invoice } from '../core/invoice.js';
 import type { ReasonCode } from '../core/decision.js';
 
@@ -96,6 +102,34 @@ describe('heuristic coding-mismatch scorer (real HCPCS 2025 + CMS fee schedules)
       amount_cents: fee.amountCents,
     });
     expect(fair.reasons.map((x) => x.code)).not.toContain('PRICE_ABOVE_FEE_SCHEDULE');
+  });
+
+  it('does not compare a KWD or JPY invoice with the USD fee schedule (fee unknown, no price reason)', () => {
+    const fee = referenceFee(index.fees('E0570'), [])!;
+    const line = {
+      description: 'Nebulizer with compressor',
+      code: { system: 'HCPCS' as const, value: 'E0570' },
+      unit_price_cents: fee.amountCents * 5,
+      amount_cents: fee.amountCents * 5,
+    };
+    for (const currency of ['KWD', 'JPY']) {
+      const s = scoreOne(line, { currency });
+      expect(s.reasons.map((x) => x.code)).not.toContain('PRICE_ABOVE_FEE_SCHEDULE');
+      const inv = makeInvoice({ currency, lines: [{ line_number: 1, quantity: 1, ...line }] });
+      const f = lineFeatures(inv.lines[0]!, { reference: index, serviceDate: inv.invoice_date, currency });
+      expect(f.values.fee_known ?? 0).toBe(0);
+      expect(f.values.unit_price_fee_log_ratio ?? 0).toBe(0);
+      expect(f.evidence.feeCents).toBeNull();
+    }
+    expect(feeNotComparable('KWD')).toBe('not comparable: invoice in KWD, fee schedule in USD');
+    expect(feeNotComparable('USD')).toBeNull();
+    const usd = makeInvoice({ lines: [{ line_number: 1, quantity: 1, ...line }] });
+    const fu = lineFeatures(usd.lines[0]!, {
+      reference: index,
+      serviceDate: usd.invoice_date,
+      currency: 'USD',
+    });
+    expect(fu.values.fee_known).toBe(1);
   });
 
   it('does not score lines without an HCPCS code', () => {

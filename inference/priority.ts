@@ -24,6 +24,13 @@
  * The worklist computes the same formula in SQL as of the day it is read
  * (`store/worklist.ts`); a decision's `priority` is its value on the day it was scored.
  * Components are kept in integer cents; the total is rounded to 2 decimals of a cent.
+ *
+ * Currency: amounts are the invoice's minor units (`amount_cents` of its `currency`), never
+ * converted: "dollars" is minor units / 100 whatever the currency, so at full risk a KWD total
+ * (3 decimals, KWD 12.345 = 12 345) counts 123.45 and a JPY one (no decimals, JPY 1 000 = 1 000)
+ * 10.00, while the SLA age cost is in the policy's cents. Priorities of invoices in different
+ * currencies are not comparable; the CMS fee schedules (USD) are not used for a non-USD invoice
+ * (features/reference-index.ts `feeNotComparable`).
  */
 import type { Reason } from '../core/decision.js';
 import type { PaymentTerms } from '../core/invoice.js';

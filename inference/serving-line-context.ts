@@ -117,7 +117,11 @@ export function servingLineContext(
     return c;
   };
   return (invoice, line, model, scoring) => {
-    const ctx: LineContext = { reference, serviceDate: lineServiceDate(invoice, line) };
+    const ctx: LineContext = {
+      reference,
+      serviceDate: lineServiceDate(invoice, line),
+      currency: invoice.currency,
+    };
     const master = scoring?.vendorProfile;
     if (!scoring || !master) return ctx;
     const typical = typicalQuantitiesOf(model);

@@ -80,8 +80,13 @@ export interface Monitoring {
     version: string,
     actor: string | null,
   ): Promise<ShadowAssignment>;
+  /** Stops the active shadow (null: none). @throws TriageError `TRIAGE_MODEL_NOT_FOUND` for a model not registered. */
   stopShadow(tenantId: string, name: string, actor: string | null): Promise<ShadowAssignment | null>;
-  /** Comparison of the tenant's latest (or `version`'s) assignment; @throws TriageError `TRIAGE_SHADOW_NOT_FOUND`. */
+  /**
+   * Comparison of the tenant's latest (or `version`'s) assignment.
+   * @throws TriageError `TRIAGE_MODEL_NOT_FOUND` for a model not registered, `TRIAGE_SHADOW_NOT_FOUND`
+   *   for a registered model without a shadow record in the tenant.
+   */
   compareShadow(tenantId: string, name: string, version?: string): Promise<ShadowComparison>;
   /**
    * Refuses a promotion whose challenger lacks the minimum shadow record in the tenant.
@@ -314,7 +319,18 @@ export function createMonitoring(d: MonitoringDeps): Monitoring {
     }
   }
 
+  /** @throws TriageError `TRIAGE_MODEL_NOT_FOUND` (as the drift route says it) when no model is named `name`. */
+  async function requireModel(name: string): Promise<void> {
+    const names = d.registry ? await d.registry.names() : [];
+    if (!names.includes(name))
+      throw new TriageError(
+        'TRIAGE_MODEL_NOT_FOUND',
+        `No model named ${name} (registered: ${names.join(', ') || 'none'})`,
+      );
+  }
+
   async function compare(tenantId: string, name: string, version?: string): Promise<ShadowComparison> {
+    await requireModel(name);
     const a = await d.store.latestShadow(tenantId, name, version);
     if (!a)
       throw new TriageError(
@@ -449,6 +465,7 @@ export function createMonitoring(d: MonitoringDeps): Monitoring {
       return a;
     },
     async stopShadow(tenantId, name, actor) {
+      await requireModel(name);
       const a = await d.store.stopShadow(tenantId, name, actor);
       await refreshAssignments();
       return a;

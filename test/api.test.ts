@@ -1,6 +1,7 @@
 /** API tests through app.inject(), on the real pipeline, on both store engines. */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { FastifyInstance } from 'fastify';
+import { pino } from 'pino';
 import { buildApp } from '../api/app.js';
 import type { Wired } from '../bin/bootstrap.js';
 import { engines, makeInvoice } from './fixtures.js';
@@ -294,5 +295,38 @@ describe('API when the store is down', () => {
     });
     expect(s).toBeProblem(503, 'TRIAGE_STORE_UNAVAILABLE');
     await app.close();
+  });
+});
+
+describe('request log', () => {
+  it('records the route pattern, never the raw URL with its vendor id', async () => {
+    const lines: string[] = [];
+    const logger = pino({ level: 'info' }, { write: (s: string) => void lines.push(s) });
+    const down = async (): Promise<void> => {
+      throw Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' });
+    };
+    const scoring = {
+      score: down as never,
+      getDecision: down as never,
+      policyFor: down as never,
+      referenceCode: () => null,
+      unknownVendorCategories: () => [],
+      versions: { models: {}, feature_schema: 'fs', policy: 'p', reference_data: 'r' },
+    };
+    const store = { keys: { authenticate: down } } as never;
+    const app = await buildApp({ scoring, store, ping: down, engine: 'postgres', logger });
+    await app.inject({
+      method: 'GET',
+      url: '/v1/vendors/V-100?x=V-200',
+      headers: { authorization: 'Bearer itk_0123456789abcdefghijklmnopqrstuvwxyzABCDEFG' },
+    });
+    await app.inject({ method: 'GET', url: '/v1/no-such/V-300' });
+    await app.close();
+    const reqs = lines.map((l) => JSON.parse(l) as { req?: unknown }).flatMap((l) => (l.req ? [l.req] : []));
+    expect(reqs).toEqual([
+      { method: 'GET', route: '/v1/vendors/:vendor_id', remoteAddress: '127.0.0.1' },
+      { method: 'GET', route: '(no route)', remoteAddress: '127.0.0.1' },
+    ]);
+    expect(lines.join('\n')).not.toMatch(/V-[123]00/);
   });
 });

@@ -224,6 +224,9 @@ describe.each(engines('audit'))('audit, policy and vendors on $name', ({ config 
     ]);
     expect(await bad({ ...base, overrides: [{ when: {} }] })).toContain('/overrides/0/when');
     expect(await bad({ ...base, colour: 'red' })).toEqual(['/colour']);
+    expect(await bad({ ...base, procurement: { price_contract: { abs: 0.5, percent: 1 } } })).toEqual([
+      '/procurement/price_contract/abs',
+    ]);
   });
 
   it('keeps vendor profiles per tenant, versioned and audited', async () => {

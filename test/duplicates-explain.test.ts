@@ -28,6 +28,35 @@ describe.each(engines('dups'))('duplicates and explanations on $name', ({ config
     return { body: r.body, d: r.json<DecisionWithExplanation>() };
   };
 
+  it('a KWD or JPY invoice is not held on the USD fee schedule; its explanation says why', async () => {
+    for (const currency of ['KWD', 'JPY']) {
+      const inv = makeInvoice({
+        invoice_id: `fx-${currency}`,
+        invoice_number: `FX-${currency}`,
+        currency,
+        lines: [
+          {
+            line_number: 1,
+            description: 'Nebulizer with compressor',
+            code: { system: 'HCPCS', value: 'E0570' },
+            quantity: 1,
+            unit_price_cents: 123450,
+            amount_cents: 123450,
+          },
+        ],
+        total_cents: 123450,
+      } as Partial<Invoice>);
+      const d = await score(inv);
+      expect(d.reasons.map((r) => r.code)).not.toContain('PRICE_ABOVE_FEE_SCHEDULE');
+      const ex = (await read(d.decision_id)).d.explanation!;
+      expect(ex.evidence.lines[0]!.fee_schedule).toBe(
+        `not comparable: invoice in ${currency}, fee schedule in USD`,
+      );
+    }
+    const usd = await score(makeInvoice({ invoice_id: 'fx-USD', invoice_number: 'FX-USD' }));
+    expect((await read(usd.decision_id)).d.explanation!.evidence.lines[0]!.fee_schedule).toBeUndefined();
+  });
+
   it('pairs a credit memo with the invoice it reverses, and does not flag the rebill after it', async () => {
     const orig = makeInvoice({
       invoice_id: 'cm-orig',

@@ -115,6 +115,37 @@ describe.each(engines('history'))('history import on $name', ({ name, config }) 
     expect(await storedIds()).not.toContain('hist-14');
   });
 
+  it('names every bad record of a JSON array (up to 100 field errors, as batches) and writes nothing', async () => {
+    const invs = [
+      past(20),
+      { ...past(21), total_cents: 'lots' },
+      past(22),
+      { ...past(23), currency: 5 },
+      past(24),
+    ];
+    const r = await post(invs);
+    expect(r.statusCode).toBe(400);
+    const body = r.json<{ code: string; detail: string; errors: { path: string }[] }>();
+    expect(body.code).toBe('TRIAGE_INPUT_INVALID');
+    expect(body.errors.map((e) => e.path)).toEqual(['/1/total_cents', '/3/currency']);
+    expect(body.detail).toMatch(/^2 records invalid \(\/1, \/3\)/);
+    expect(await storedIds()).not.toContain('hist-20');
+    const many = Array.from({ length: 130 }, (_, i) => ({ ...past(200 + i), total_cents: 'lots' }));
+    const capped = (await post(many)).json<{ detail: string; errors: { path: string }[] }>();
+    expect(capped.errors).toHaveLength(100);
+    expect(capped.errors[99]!.path).toBe('/99/total_cents');
+    expect(capped.detail).toMatch(/^130 records invalid .*the first 100 of 130 field errors are listed/);
+    const nd = await post(
+      ndjson([past(25), { ...past(26), total_cents: 'x' }, { ...past(27), total_cents: 'y' }]),
+      'application/x-ndjson',
+    );
+    expect(nd.json<{ errors: { path: string }[] }>().errors.map((e) => e.path)).toEqual([
+      '/1/total_cents',
+      '/2/total_cents',
+    ]);
+    expect(await storedIds()).not.toContain('hist-25');
+  });
+
   it('NDJSON lines are parsed as strictly as JSON bodies, and an over-long line is refused (413)', async () => {
     const repeated = JSON.stringify(past(15)).replace('"total_cents":', '"total_cents":1,"total_cents":');
     expect(await post(`${repeated}\n`, 'application/x-ndjson')).toBeProblem(

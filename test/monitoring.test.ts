@@ -401,6 +401,20 @@ for (const engine of engines('monitoring')) {
       expect((await h.wired.monitoringStore.activeShadow('default', 'coding-mismatch'))?.version).toBe('2');
     });
 
+    it('shadow of an unknown model: 404 TRIAGE_MODEL_NOT_FOUND naming the registered models, as drift says it', async () => {
+      const detailOf = async (method: 'GET' | 'DELETE', url: string) => {
+        const r = await h.call(method === 'GET' ? 'auditor' : 'ds', { method, url });
+        expect(r.statusCode).toBe(404);
+        const body = r.json<{ code: string; detail: string }>();
+        expect(body.code).toBe('TRIAGE_MODEL_NOT_FOUND');
+        return body.detail;
+      };
+      const drift = await detailOf('GET', '/v1/models/nosuch/drift');
+      expect(drift).toMatch(/^No model named nosuch \(registered: .*coding-mismatch/);
+      expect(await detailOf('GET', '/v1/models/nosuch/shadow')).toBe(drift);
+      expect(await detailOf('DELETE', '/v1/models/nosuch/shadow')).toBe(drift);
+    });
+
     it('promotion: refused with 409 problem+json while the shadow record is below the policy minimum', async () => {
       const r = await h.call('ds', {
         method: 'POST',

@@ -16,7 +16,12 @@ import type { Readable } from 'node:stream';
 import Type from 'typebox';
 import { parseJsonBody } from '../body/index.js';
 import { TriageError, isTriageError } from '../../core/errors.js';
-import { DEFAULT_HISTORY_CHUNK, importHistoryStream, type HistoryInput } from '../../inference/history.js';
+import {
+  DEFAULT_HISTORY_CHUNK,
+  importHistoryStream,
+  validateHistoryRecords,
+  type HistoryInput,
+} from '../../inference/history.js';
 import { principalOf } from '../auth.js';
 import type { ApiStore } from '../app.js';
 import {
@@ -171,9 +176,11 @@ export const historyRoutes: RoutePlugin<HistoryRoutesOptions> = async (app, deps
         summary: 'Index past invoices for duplicate search and vendor baselines, without scoring them',
         description:
           'Body: a JSON array of invoices (application/json, up to 1 MiB) or one invoice per line ' +
-          '(application/x-ndjson, streamed, up to 64 MiB; a line up to 1 MiB). Idempotent per invoice id; written a chunk per transaction. A bad record is a 400 ' +
-          '(a conflicting invoice id a 409) naming it by index; the chunks before it are committed ' +
-          '(the detail says how many records): re-send from that record, or everything.',
+          '(application/x-ndjson, streamed, up to 64 MiB; a line up to 1 MiB). Idempotent per invoice id; written a chunk per transaction. ' +
+          'Bad records are a 400 naming every one by index (field errors, at most 100): a JSON array is ' +
+          'validated whole, nothing written; an NDJSON stream names the bad records of the first chunk ' +
+          'holding any, and the chunks before it are committed (the detail says how many records). A ' +
+          'conflicting invoice id is a 409 naming it. Re-send from the named record, or everything.',
         response: { 200: HistoryResult, ...problemResponses(PROTECTED, WITH_BODY, 409) },
       },
     },
@@ -181,9 +188,12 @@ export const historyRoutes: RoutePlugin<HistoryRoutesOptions> = async (app, deps
       const p = principalOf(req);
       let source: AsyncIterable<HistoryInput> | Iterable<HistoryInput>;
       if (req.body instanceof NdjsonBody) source = ndjsonRecords(req.body.stream, lineLimit, bodyLimit);
-      else if (Array.isArray(req.body))
-        source = (req.body as unknown[]).map((value, i) => ({ location: `/${i}`, value }));
-      else
+      else if (Array.isArray(req.body)) {
+        const records = (req.body as unknown[]).map((value, i) => ({ location: `/${i}`, value }));
+        // A JSON array (at most 1 MiB) is validated whole first: every bad record is named, nothing written.
+        validateHistoryRecords(records, 'refuse');
+        source = records;
+      } else
         throw new TriageError(
           'TRIAGE_INPUT_INVALID',
           'the body must be a JSON array of invoices (or NDJSON)',

@@ -65,6 +65,8 @@ describe('price tolerances in a policy document', () => {
     expect(t.pricePo).toEqual(DEFAULT_PROCUREMENT_TOLERANCES.pricePo);
     expect(policy.Check({ price_po: { abs: 0, percent: 1, line_cents: -1 } })).toBe(false);
     expect(policy.Check({ price_po: { abs: 0, percent: 1, line_cents: 2.5 } })).toBe(false);
+    expect(policy.Check({ price_contract: { abs: 0.5, percent: 1 } })).toBe(false);
+    expect(policy.Check({ price_po: { abs: 2.5, percent: 1, line_cents: 5 } })).toBe(false);
   });
 
   it('keeps a tolerance written before line_cents (5 cents per unit) as it was, with the default line cents', () => {

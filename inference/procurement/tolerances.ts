@@ -35,10 +35,10 @@ const Tolerance = (what: string) =>
 
 const PriceToleranceSchema = Type.Object(
   {
-    abs: Type.Number({
+    abs: Type.Integer({
       minimum: 0,
       maximum: 10_000_000,
-      description: 'Unit tolerance, cents per unit (the larger of this and `percent` applies).',
+      description: 'Unit tolerance, whole cents per unit (the larger of this and `percent` applies).',
     }),
     percent: Type.Number({
       minimum: 0,

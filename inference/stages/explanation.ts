@@ -10,6 +10,7 @@ import type { Explanation, Reason, ReasonCode, Versions } from '../../core/decis
 import { REASON_CODES } from '../../core/decision.js';
 import { codeApproved, type VendorProfile } from '../../core/vendor.js';
 import type { CandidateSearch } from '../../store/repository.js';
+import { feeNotComparable } from '../../features/reference-index.js';
 import type { ModelExplanation } from '../explain-model.js';
 import type { DeferredLineExplanation } from '../scorers.js';
 import {
@@ -141,6 +142,8 @@ export async function resolveStoredExplanation(
  */
 export function buildExplanation(args: ExplanationInputs): StoredExplanation {
   const { invoice } = args.prepared;
+  // The CMS fees are USD: a line of an invoice in another currency was not compared with them.
+  const feeNote = feeNotComparable(invoice.currency);
   const lineScores = args.lines.map((l) => l.score);
   const dup = args.duplicates.assessment;
   const codeEvidence = (
@@ -248,6 +251,7 @@ export function buildExplanation(args: ExplanationInputs): StoredExplanation {
         billed: line.code ? codeEvidence(line.code.system, line.code.value.toUpperCase()) : null,
         suggested: score.suggestedCodes.map((s) => codeEvidence('HCPCS', s.value)),
         amount_cents: line.amount_cents,
+        ...(feeNote !== null && line.code?.system === 'HCPCS' ? { fee_schedule: feeNote } : {}),
       })),
       duplicates: dup.scored.slice(0, 5).map((s) => ({
         invoice_id: s.candidate.invoiceId,
