@@ -53,17 +53,24 @@ describe.skipIf(!pgEngine)('history lookup plan on PostgreSQL', () => {
       ...Array.from({ length: 40 }, (_, i) => `new-${i}`),
       ...Array.from({ length: 10 }, (_, i) => `plan-${i * 7}`),
     ];
-    // Rows the lookup read from the table, counted by PostgreSQL in the lookup's transaction.
+    // Rows the lookup read from the table, counted by PostgreSQL in the lookup's transaction: the
+    // difference of the backend's pending counters around the lookup (pg_stat_xact_* also shows
+    // counts of the session's earlier transactions that are not flushed yet, such as the import's).
     const { found, read } = await repo.transaction(async (tx) => {
+      const counters = async () => {
+        const [stat] = await tx.query<{ seq: string; idx: string }>(
+          `SELECT coalesce(seq_tup_read, 0) AS seq, coalesce(idx_tup_fetch, 0) AS idx
+             FROM pg_stat_xact_user_tables WHERE relid = 'invoices'::regclass`,
+        );
+        return { seq: Number(stat?.seq ?? 0), idx: Number(stat?.idx ?? 0) };
+      };
+      const before = await counters();
       const found = await tx.query<{ invoice_id: string; payload_sha256: string | null }>(
         STORED_FINGERPRINTS,
         ['default', ids],
       );
-      const [stat] = await tx.query<{ seq: string; idx: string }>(
-        `SELECT coalesce(seq_tup_read, 0) AS seq, coalesce(idx_tup_fetch, 0) AS idx
-           FROM pg_stat_xact_user_tables WHERE relid = 'invoices'::regclass`,
-      );
-      return { found, read: { seq: Number(stat!.seq), idx: Number(stat!.idx) } };
+      const after = await counters();
+      return { found, read: { seq: after.seq - before.seq, idx: after.idx - before.idx } };
     });
     expect(read).toEqual({ seq: 0, idx: 10 });
     expect(found.filter((r) => r.payload_sha256 !== null).map((r) => r.invoice_id)).toEqual(ids.slice(40));
