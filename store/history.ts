@@ -181,6 +181,28 @@ async function copyInvoices(
   await tx.copyFrom(`COPY invoices (${INVOICE_COLUMNS}) FROM STDIN (FORMAT binary)`, w.finish());
 }
 
+/**
+ * Every line of the chunk's invoices, in order, with its invoice's key and the line's index keys.
+ * @throws TriageError `TRIAGE_INTERNAL` when a line has no features (a bug in preparing the record).
+ */
+function* linesWithKeys(
+  rows: readonly { pk: string; r: HistoryRecord }[],
+): Generator<{
+  pk: string;
+  line: HistoryRecord['invoice']['lines'][number];
+  k: HistoryRecord['keys']['lines'][number];
+}> {
+  for (const { pk, r } of rows) {
+    const byNumber = new Map(r.keys.lines.map((l) => [l.lineNumber, l]));
+    for (const line of r.invoice.lines) {
+      const k = byNumber.get(line.line_number);
+      if (!k)
+        throw new TriageError('TRIAGE_INTERNAL', `${r.location}: no features for line ${line.line_number}`);
+      yield { pk, line, k };
+    }
+  }
+}
+
 /** Writes the lines of the chunk's invoices with one binary COPY. */
 async function copyLines(
   tx: SqlExecutor & Required<Pick<SqlExecutor, 'copyFrom'>>,
@@ -188,27 +210,21 @@ async function copyLines(
 ): Promise<void> {
   const w = new CopyBinaryWriter(rows.length * 8192);
   let n = 0;
-  for (const { pk, r } of rows) {
-    const byNumber = new Map(r.keys.lines.map((l) => [l.lineNumber, l]));
-    for (const line of r.invoice.lines) {
-      const k = byNumber.get(line.line_number);
-      if (!k)
-        throw new TriageError('TRIAGE_INTERNAL', `${r.location}: no features for line ${line.line_number}`);
-      w.row(LINE_FIELDS)
-        .uuid(pk)
-        .int4(line.line_number)
-        .text(line.description)
-        .text(line.code?.system)
-        .text(line.code?.value)
-        .textArray(line.modifiers ?? [])
-        .numeric(line.quantity)
-        .int8(line.unit_price_cents)
-        .int8(line.amount_cents)
-        .date(line.service_date)
-        .text(k.matchKey)
-        .vector(k.embedding);
-      n++;
-    }
+  for (const { pk, line, k } of linesWithKeys(rows)) {
+    w.row(LINE_FIELDS)
+      .uuid(pk)
+      .int4(line.line_number)
+      .text(line.description)
+      .text(line.code?.system)
+      .text(line.code?.value)
+      .textArray(line.modifiers ?? [])
+      .numeric(line.quantity)
+      .int8(line.unit_price_cents)
+      .int8(line.amount_cents)
+      .date(line.service_date)
+      .text(k.matchKey)
+      .vector(k.embedding);
+    n++;
   }
   if (n > 0) await tx.copyFrom(`COPY invoice_lines (${LINE_COLUMNS}) FROM STDIN (FORMAT binary)`, w.finish());
 }
@@ -285,25 +301,19 @@ async function insertHistoryLines(
   const dates: (string | null)[] = [];
   const matchKeys: string[] = [];
   const embs: ArrayLike<number>[] = [];
-  for (const { pk, r } of rows) {
-    const byNumber = new Map(r.keys.lines.map((l) => [l.lineNumber, l]));
-    for (const line of r.invoice.lines) {
-      const k = byNumber.get(line.line_number);
-      if (!k)
-        throw new TriageError('TRIAGE_INTERNAL', `${r.location}: no features for line ${line.line_number}`);
-      pks.push(pk);
-      nums.push(line.line_number);
-      descs.push(line.description);
-      systems.push(line.code?.system ?? null);
-      codes.push(line.code?.value ?? null);
-      mods.push(JSON.stringify(line.modifiers ?? []));
-      qtys.push(String(line.quantity));
-      prices.push(String(line.unit_price_cents));
-      amounts.push(String(line.amount_cents));
-      dates.push(line.service_date ?? null);
-      matchKeys.push(k.matchKey);
-      embs.push(k.embedding);
-    }
+  for (const { pk, line, k } of linesWithKeys(rows)) {
+    pks.push(pk);
+    nums.push(line.line_number);
+    descs.push(line.description);
+    systems.push(line.code?.system ?? null);
+    codes.push(line.code?.value ?? null);
+    mods.push(JSON.stringify(line.modifiers ?? []));
+    qtys.push(String(line.quantity));
+    prices.push(String(line.unit_price_cents));
+    amounts.push(String(line.amount_cents));
+    dates.push(line.service_date ?? null);
+    matchKeys.push(k.matchKey);
+    embs.push(k.embedding);
   }
   if (pks.length === 0) return;
   const emb = vectorColumn('text', embs, EMBEDDING_DIM, 12);
