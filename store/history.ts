@@ -185,9 +185,7 @@ async function copyInvoices(
  * Every line of the chunk's invoices, in order, with its invoice's key and the line's index keys.
  * @throws TriageError `TRIAGE_INTERNAL` when a line has no features (a bug in preparing the record).
  */
-function* linesWithKeys(
-  rows: readonly { pk: string; r: HistoryRecord }[],
-): Generator<{
+function* linesWithKeys(rows: readonly { pk: string; r: HistoryRecord }[]): Generator<{
   pk: string;
   line: HistoryRecord['invoice']['lines'][number];
   k: HistoryRecord['keys']['lines'][number];
