@@ -2,7 +2,7 @@
 /**
  * `npm run certify -- --data <benchmark dir> [--split valid] [--out certified-policy.json]
  * [--procurement-seed 303] [--procurement-per-kind 20] [--procurement-vendors 61] [--alpha 0.005] [--hold-alpha 0.1]
- * [--delta 0.05] [--seed 42] [--limit N] [--rows-out F] [--rows F...] [--verify DIR...]
+ * [--delta 0.05] [--seed 42] [--hold-family coding|both] [--limit N] [--rows-out F] [--rows F...] [--verify DIR...]
  * [--verify-rows F...]`:
  * scores a labelled benchmark split and the seeded procurement benchmark (ERP data loaded)
  * through the served champions (in-memory PGlite, the benchmark's vendor master registered),
@@ -27,8 +27,10 @@ import {
 import { cardThresholds } from '../inference/model-scorers.js';
 import {
   certifyDecision,
+  HOLD_FAMILIES,
   withThresholds,
   type CertifyRow,
+  type HoldFamily,
   type JointCertification,
 } from '../training/certify.js';
 import { DECISION_PROMISE, decisionGuarantee, renderGuarantee } from '../training/eval/guarantee.js';
@@ -71,6 +73,7 @@ interface Options {
   holdAlpha: number;
   delta: number;
   seed: number;
+  holdFamily: HoldFamily;
   limit?: number;
   rowsOut?: string;
   rows?: string[];
@@ -154,7 +157,13 @@ function summary(cert: JointCertification, served: RoutingPolicy): string[] {
       .map(([k, v]) => `${k} ${v.rows}, ${v.exceptions} exceptions`)
       .join('; ')}; ${cert.vendors.design} design vendors, ${cert.vendors.test} test vendors)`,
     line('auto-approve (coding.review_at, ap.review_at)', cert.autoApprove, cert.scale.approve),
-    line('hold (coding.hold_at, ap.hold_at)', cert.hold, cert.scale.hold),
+    line(
+      cert.holdFamily === 'coding'
+        ? "hold (coding.hold_at; ap.hold_at the duplicate card's)"
+        : 'hold (coding.hold_at, ap.hold_at)',
+      cert.hold,
+      cert.scale.hold,
+    ),
     `served before: coding.review_at ${served.codingReview}, ap.review_at ${served.duplicateReview}, coding.hold_at ${served.codingHold ?? 'none'}, ap.hold_at ${served.duplicateHold}`,
     `certified:     coding.review_at ${t.codingReviewAt}, ap.review_at ${t.duplicateReviewAt}, coding.hold_at ${t.codingHoldAt ?? 'none'}, ap.hold_at ${t.duplicateHoldAt}`,
   ];
@@ -189,6 +198,14 @@ const program = new Command()
     DECISION_PROMISE.delta,
   )
   .option('--seed <n>', 'seed of the design/test vendor split', int, 42)
+  .addOption(
+    new Option(
+      '--hold-family <family>',
+      "which hold thresholds the hold scale moves: coding (ap.hold_at stays at the duplicate card's) or both",
+    )
+      .choices(HOLD_FAMILIES)
+      .default('coding'),
+  )
   .option('--limit <n>', 'only the first n invoices of the split', int)
   .option(
     '--procurement-seed <n>',
@@ -246,12 +263,17 @@ const program = new Command()
     } finally {
       await svc.close();
     }
-    const cert = certifyDecision(rows, served, {
-      alpha: o.alpha,
-      holdAlpha: o.holdAlpha,
-      delta: o.delta,
-      seed: o.seed,
-    });
+    const cert = certifyDecision(
+      rows,
+      served,
+      {
+        alpha: o.alpha,
+        holdAlpha: o.holdAlpha,
+        delta: o.delta,
+        seed: o.seed,
+      },
+      o.holdFamily,
+    );
     const certified = withThresholds(served, cert.thresholds);
     const report = [...summary(cert, served)];
     const verified: Record<string, ReturnType<typeof promiseOn>> = {};
