@@ -144,8 +144,10 @@ function summary(cert: JointCertification, served: RoutingPolicy): string[] {
   const line = (name: string, r: JointCertification['autoApprove'], scale: number | undefined) => {
     const first = r.steps[0];
     const last = r.steps[r.steps.length - 1];
+    // The served scale may be an earlier rejected step than the last one (hold: see certifyDecision).
+    const at = r.steps.find((s) => s.threshold === scale) ?? r;
     return r.feasible && scale !== undefined
-      ? `${name}: scale ${scale.toPrecision(4)} of the card thresholds (${r.errors} errors among ${r.selected} selected test-part invoices; next candidate ${last && !last.rejected ? `${last.errors}/${last.selected}, p ${last.pValue.toPrecision(3)}` : 'none'})`
+      ? `${name}: scale ${scale.toPrecision(4)} of the card thresholds (${at.errors} errors among ${at.selected} selected test-part invoices${scale === r.threshold ? '' : `; last rejected ${r.threshold.toPrecision(4)}: ${r.errors}/${r.selected}`}; next candidate ${last && !last.rejected ? `${last.errors}/${last.selected}, p ${last.pValue.toPrecision(3)}` : 'none'})`
       : `${name}: NOT certifiable (served thresholds kept)` +
           (first
             ? ` (first candidate: ${first.errors} errors among ${first.selected}, deff ${first.deff?.toFixed(2)}, p ${first.pValue.toPrecision(3)} > delta)`
