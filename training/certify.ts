@@ -25,9 +25,9 @@
  *
  * ## Why the duplicate hold is fixed (family `coding`)
  * With one scale for both hold thresholds, `μ` is driven by the coding score (most held
- * invoices), and any `μ > 1 / dh0` pushes `ap.hold_at` to 1: nothing is held on the duplicate
- * score alone, not even an exact resubmission (`coding-mismatch@3` + `duplicate@2`: `μ` 2.159,
- * `dh0` 0.951). Fixing `ap.hold_at` at `dh0` keeps the hold path one-dimensional and ordered
+ * invoices), and any `μ > 1 / dh0` pushes `ap.hold_at` to 1: only a duplicate score of exactly 1
+ * holds, and an exact resubmission scored 0.9999 goes to review (`coding-mismatch@3` +
+ * `duplicate@2`: `μ` 2.159, `dh0` 0.951). Fixing `ap.hold_at` at `dh0` keeps the hold path one-dimensional and ordered
  * (`μ` from large to small, safest first) and declared before the calibration labels are seen:
  * `dh0` is certified on the duplicate model's own calibration split (its card), not on these
  * rows. Fixed-sequence testing along `μ` then controls clean invoices among **all** HOLD
