@@ -192,12 +192,20 @@ export function exactKeysSql(spec: BlockingSpec, p: BlockingSqlParams, alias = '
   return `(${rules.join(' OR ')})`;
 }
 
-/** The vendor-kNN filter over the candidate row alias `i` (vendor key or id, date window). */
+/**
+ * The vendor-kNN filter over the candidate row alias `i`: the vendor (`either` its key or its id,
+ * as the blocking spec matches vendors; or only `key` or only `id`, one side of that OR) and the
+ * date window of `windowDays` days either side of the new invoice's date.
+ */
 export function vendorWindowSql(
   p: Pick<BlockingSqlParams, 'vendorKey' | 'vendorId' | 'invoiceDate'>,
   windowDays: string,
   alias = 'i',
+  vendor: 'either' | 'key' | 'id' = 'either',
 ): string {
-  return `(${alias}.vendor_id = ${p.vendorId}::text OR ${alias}.vendor_key = ${p.vendorKey}::text)
+  const byId = `${alias}.vendor_id = ${p.vendorId}::text`;
+  const byKey = `${alias}.vendor_key = ${p.vendorKey}::text`;
+  const who = vendor === 'key' ? byKey : vendor === 'id' ? byId : `(${byId} OR ${byKey})`;
+  return `${who}
     AND ${alias}.invoice_date BETWEEN ${p.invoiceDate}::date - ${windowDays}::int AND ${p.invoiceDate}::date + ${windowDays}::int`;
 }
