@@ -173,9 +173,17 @@ export interface BlockingSqlParams {
  * document_type), with the new invoice's fields as the given placeholders.
  */
 export function exactKeysSql(spec: BlockingSpec, p: BlockingSqlParams, alias = 'i'): string {
+  return `(${exactKeyRulesSql(spec, p, alias).join(' OR ')})`;
+}
+
+/**
+ * Each exact-key rule of `spec` as its own SQL condition (same columns and placeholders as
+ * {@link exactKeysSql}, whose OR they make), in the spec's order.
+ */
+export function exactKeyRulesSql(spec: BlockingSpec, p: BlockingSqlParams, alias = 'i'): string[] {
   const column = { invoiceNumberCanonical: 'invoice_number_canonical', invoiceDate: 'invoice_date' } as const;
   const cast = { invoiceNumberCanonical: '::text', invoiceDate: '::date' } as const;
-  const rules = spec.exactKeys.map((r) => {
+  return spec.exactKeys.map((r) => {
     const c: string[] = [];
     if (r.queryDocumentType) c.push(`${p.documentType}::text = '${r.queryDocumentType}'`);
     if (r.candidateDocumentType) c.push(`${alias}.document_type = '${r.candidateDocumentType}'`);
@@ -189,7 +197,6 @@ export function exactKeysSql(spec: BlockingSpec, p: BlockingSqlParams, alias = '
     );
     return `(${c.join(' AND ')})`;
   });
-  return `(${rules.join(' OR ')})`;
 }
 
 /**

@@ -5,7 +5,7 @@
  * blocking key (vendor + canonical invoice number; vendor + total + date; a credit memo's
  * negated total).
  */
-import { BLOCKING_SPEC, exactKeysSql, vendorWindowSql, type BlockingKeys } from '../core/blocking.js';
+import { BLOCKING_SPEC, exactKeyRulesSql, vendorWindowSql, type BlockingKeys } from '../core/blocking.js';
 import type { DecisionKind, DecisionResponse } from '../core/decision.js';
 import type { Invoice } from '../core/invoice.js';
 import type { SqlExecutor } from './sql.js';
@@ -217,9 +217,14 @@ vknn AS (
   SELECT pk, dist FROM (${VENDOR_KNN_BRANCH('key')} UNION ${VENDOR_KNN_BRANCH('id')}) v
   ORDER BY dist, pk LIMIT $3),
 ex AS (
-  SELECT i.pk, i.created_at FROM invoices i
-  WHERE i.tenant_id = $2 AND ${exactKeysSql(BLOCKING_SPEC, P)}
-  ORDER BY i.created_at DESC, i.pk DESC LIMIT $13),
+  SELECT pk, created_at FROM (${exactKeyRulesSql(BLOCKING_SPEC, P)
+    .map(
+      (rule) => `
+    (SELECT i.pk, i.created_at FROM invoices i WHERE i.tenant_id = $2 AND ${rule}
+     ORDER BY i.created_at DESC, i.pk DESC LIMIT $13)`,
+    )
+    .join(' UNION ')}) e
+  ORDER BY created_at DESC, pk DESC LIMIT $13),
 hits AS (
   SELECT pk, 0 AS b, row_number() OVER (ORDER BY dist, pk) AS r FROM knn
   UNION ALL SELECT pk, 1, row_number() OVER (ORDER BY dist, pk) FROM vknn
