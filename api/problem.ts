@@ -148,3 +148,25 @@ export function toTriageError(err: unknown): TriageError {
 export function statusOf(code: ErrorCode): number {
   return ERROR_CATALOG[code].status;
 }
+
+/**
+ * A request the client abandoned: it closed the connection while its body was still being
+ * read (Node fails the request stream with `ECONNRESET` "aborted"). Not a failure of the
+ * service: logged at info with the route and `progress` (counts only, never contents).
+ */
+export class ClientClosedError extends Error {
+  /** @param progress what the request had done when the client left (e.g. records committed). */
+  constructor(readonly progress: Readonly<Record<string, number>> = {}) {
+    super('the client closed the connection before the request body was read');
+    this.name = 'ClientClosedError';
+  }
+}
+
+/**
+ * Whether `err` is the client's closing of the connection mid-body: the error the request
+ * stream itself failed with (`req.errored`), or a {@link ClientClosedError}. An error of the
+ * service (a database `ECONNRESET`, a stream the service stopped reading) is not.
+ */
+export function isClientClosed(req: { errored: Error | null }, err: unknown): boolean {
+  return err instanceof ClientClosedError || (req.errored !== null && err === req.errored);
+}
