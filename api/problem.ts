@@ -5,7 +5,7 @@
  */
 import Type from 'typebox';
 import { ERROR_CATALOG, TriageError, type ErrorCode, type FieldError } from '../core/errors.js';
-import { toFieldErrors, type SchemaErrorLike } from '../core/validate.js';
+import { describeFieldErrors, toFieldErrors, type SchemaErrorLike } from '../core/validate.js';
 
 /** Schema of a problem body (for OpenAPI). */
 export const Problem = Type.Object({
@@ -101,15 +101,7 @@ export function toTriageError(err: unknown): TriageError {
     const prefix = e.validationContext && e.validationContext !== 'body' ? `/${e.validationContext}` : '';
     const errors = toFieldErrors(e.validation, prefix);
     const code = validationCode(e.validationContext);
-    const head = errors
-      .slice(0, 3)
-      .map((x) => `${x.path} ${x.message}`)
-      .join('; ');
-    return new TriageError(
-      code,
-      `${errors.length} field${errors.length === 1 ? '' : 's'} invalid: ${head}`,
-      errors,
-    );
+    return new TriageError(code, describeFieldErrors(errors), errors);
   }
   if ((e.code !== undefined && STORE_DOWN_CODES.has(e.code)) || STORE_DOWN_MESSAGES.test(e.message ?? '')) {
     return new TriageError('TRIAGE_STORE_UNAVAILABLE', 'the store is unavailable; retry later');

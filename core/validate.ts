@@ -206,14 +206,19 @@ export function isInvoiceShaped(value: unknown): value is Invoice {
 export function validateInvoice(value: unknown, prefix = ''): Invoice {
   if (!invoiceValidator.Check(value)) {
     const errors = toFieldErrors(invoiceValidator.Errors(value) as SchemaErrorLike[], prefix);
-    throw new TriageError('TRIAGE_INPUT_INVALID', describe(errors), errors);
+    throw new TriageError('TRIAGE_INPUT_INVALID', describeFieldErrors(errors), errors);
   }
   const rules = checkInvoiceRules(value).map((e) => ({ ...e, path: prefix + e.path }));
-  if (rules.length > 0) throw new TriageError('TRIAGE_INPUT_INVALID', describe(rules), rules);
+  if (rules.length > 0) throw new TriageError('TRIAGE_INPUT_INVALID', describeFieldErrors(rules), rules);
   return value;
 }
 
-function describe(errors: FieldError[]): string {
+/**
+ * The `detail` of a 400 listing field errors: `2 fields invalid: /currency (XAU) is ...;
+ * /due_date must not be before invoice_date` (the first three, `; ...` after them). One wording
+ * for schema and rule errors on every route.
+ */
+export function describeFieldErrors(errors: readonly FieldError[]): string {
   const n = errors.length;
   const head = errors
     .slice(0, 3)

@@ -146,6 +146,8 @@ describe.each(engines('api'))('API on $name', ({ config }) => {
     const r1 = await score(inv);
     expect(r1.statusCode).toBe(400);
     expect(r1.json().errors).toEqual([{ path: '/due_date', message: 'must not be before invoice_date' }]);
+    // The detail names the field and the rule, as a schema error's does (it said "1 field(s) invalid").
+    expect(r1.json().detail).toBe('1 field invalid: /due_date must not be before invoice_date');
     const r2 = await postRaw('{"invoice_id": ');
     expect(r2).toBeProblem(400, 'TRIAGE_REQUEST_INVALID');
     const r3 = await postRaw(undefined);
