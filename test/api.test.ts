@@ -157,6 +157,11 @@ describe.each(engines('api'))('API on $name', ({ config }) => {
   it('answers 415 for a non-JSON body and 413 above the body limit', async () => {
     const r1 = await postRaw('a,b', 'text/csv');
     expect(r1).toBeProblem(415, 'TRIAGE_MEDIA_TYPE_UNSUPPORTED');
+    // JSON declared in another charset would be misread as UTF-8: 415 naming the header.
+    const utf16 = await postRaw('{}', 'application/json; charset=UTF-16');
+    expect(utf16).toBeProblem(415, 'TRIAGE_MEDIA_TYPE_UNSUPPORTED', '/headers/content-type');
+    expect(utf16.json().detail).toBe('charset utf-16 is not supported; send application/json as UTF-8');
+    expect((await postRaw('{}', 'application/json; charset="utf-8"')).statusCode).toBe(400); // read: {} lacks fields
     const big = makeInvoice({ invoice_id: 'api-big' });
     big.lines = Array.from({ length: 400 }, (_, i) => ({
       ...big.lines[0]!,
