@@ -16,6 +16,7 @@ import { importHistoryStream, type HistoryInput } from '../inference/history.js'
 import { extractInvoiceFeatures } from '../features/invoice-features.js';
 import { openPostgres, openStore, type StoreConfig } from '../store/index.js';
 import { benchInvoice } from './features.bench.js';
+import { openHistoryWorkers } from '../inference/history-workers.js';
 
 /**
  * A 10-line invoice (the features micro-benchmark's lines, descriptions unique per invoice) from
@@ -155,6 +156,8 @@ export interface HistoryBenchOptions {
   parallel?: number;
   /** Drop the HNSW index before the import and build it after (default false). */
   deferIndex?: boolean;
+  /** Worker threads that prepare the chunks (inference/history-workers.ts); default 0. */
+  workers?: number;
 }
 
 /**
@@ -179,6 +182,7 @@ export async function runHistoryBenchmark(
         }
       : store;
   const repo = await openStore(tagged);
+  const workers = (opts.workers ?? 0) > 0 ? openHistoryWorkers(opts.workers!) : null;
   try {
     const loadBefore = loadavg()[0]!;
     const t0 = process.hrtime.bigint();
@@ -197,6 +201,7 @@ export async function runHistoryBenchmark(
       onBadRecord: 'refuse',
       chunkSize: chunk,
       parallel,
+      ...(workers ? { prepare: workers.prepare } : {}),
     });
     if (out.imported !== n) throw new Error(`imported ${out.imported} of ${n}`);
     const pids =
@@ -264,6 +269,7 @@ export async function runHistoryBenchmark(
       load: [loadBefore, loadavg()[0]!],
     };
   } finally {
+    await workers?.close();
     await repo.close();
   }
 }

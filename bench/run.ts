@@ -56,6 +56,7 @@ const opts = new Command()
   .option('--batch-chunk <n>', 'items per score-batch job in the batch section', '100')
   .option('--history-parallel <n>', 'history import chunks in flight', '2')
   .option('--history-defer-index', 'history import: drop the HNSW index before, build it after')
+  .option('--history-workers <n>', 'history import: worker threads preparing the chunks', '0')
   .option(
     '--database-url <url>',
     'PostgreSQL for the PostgreSQL sections',
@@ -112,6 +113,7 @@ const opts = new Command()
     batchChunk: string;
     historyParallel: string;
     historyDeferIndex?: boolean;
+    historyWorkers: string;
     scaleSizes: string;
     scaleInvoices: string;
     scaleExplain?: boolean;
@@ -444,7 +446,11 @@ if (only.has('history'))
     { engine: 'postgres', connectionString: opts.databaseUrl, schema: `${schemaTag}_history` },
     [Number(opts.historyInvoices), Number(opts.historyChunk)],
     (i) => tenLineInvoice(i, 'h'),
-    { parallel: Number(opts.historyParallel), deferIndex: opts.historyDeferIndex === true },
+    {
+      parallel: Number(opts.historyParallel),
+      deferIndex: opts.historyDeferIndex === true,
+      workers: Number(opts.historyWorkers),
+    },
   );
 
 // ---------------------------------------------------------------- batch scoring

@@ -17,3 +17,17 @@ export function positiveInt(value: string): number {
     throw new InvalidArgumentError('must be a positive integer.');
   return n;
 }
+
+/**
+ * Reads an option value that must be 0 or a positive integer in decimal digits (as
+ * {@link positiveInt}, and `0`).
+ * @throws InvalidArgumentError for any other text.
+ */
+export function nonNegativeInt(value: string): number {
+  if (value === '0') return 0;
+  try {
+    return positiveInt(value);
+  } catch {
+    throw new InvalidArgumentError('must be 0 or a positive integer.');
+  }
+}

@@ -33,7 +33,7 @@ import { isRole, ROLES, type Role } from '../core/auth.js';
 import { TriageError } from '../core/errors.js';
 import { importFiles, renderImport } from './import.js';
 import { DEFAULT_HISTORY_CHUNK } from '../inference/history.js';
-import { positiveInt } from './cli-args.js';
+import { nonNegativeInt, positiveInt } from './cli-args.js';
 
 /** Summary of a scored file. */
 export interface ScoreSummary {
@@ -396,7 +396,16 @@ withStoreFlags(
     )
     .option('--tenant <tenant>', 'tenant the history belongs to', 'default')
     .option('--chunk <n>', 'invoices per transaction', positiveInt, DEFAULT_HISTORY_CHUNK)
-    .option('--parallel <n>', 'chunks in flight (featurise one while the last is written)', positiveInt, 2)
+    .option(
+      '--parallel <n>',
+      'chunks in flight (featurise one while the last is written; default 2, 3 with workers)',
+      positiveInt,
+    )
+    .option(
+      '--workers <n>',
+      'worker threads that parse and featurise chunks while the main thread writes (0: none; default: cores - 1, at most 2)',
+      nonNegativeInt,
+    )
     .option(
       '--defer-index',
       'drop the duplicate-search HNSW index for the import and build it once at the end (large backfills; writers wait during the build)',
@@ -414,7 +423,8 @@ withStoreFlags(
       format?: 'jsonl' | 'csv';
       tenant: string;
       chunk: number;
-      parallel: number;
+      parallel?: number;
+      workers?: number;
       deferIndex?: boolean;
       indexMemory?: string;
       json?: boolean;
@@ -425,7 +435,8 @@ withStoreFlags(
       store: serviceStore(o),
       tenant: o.tenant,
       chunkSize: o.chunk,
-      parallel: o.parallel,
+      ...(o.parallel !== undefined ? { parallel: o.parallel } : {}),
+      ...(o.workers !== undefined ? { workers: o.workers } : {}),
       deferIndex: o.deferIndex === true,
       ...(o.indexMemory ? { indexMemory: o.indexMemory } : {}),
       onIndexBuild: () => process.stderr.write('building the duplicate-search index...\n'),

@@ -20,6 +20,7 @@ import {
   type HistoryInput,
 } from '../inference/history.js';
 import { openStore, type StoreConfig } from '../store/index.js';
+import { defaultHistoryWorkers, openHistoryWorkers } from '../inference/history-workers.js';
 import { readInvoiceFile } from './invoice-file.js';
 import { TriageError } from '../core/errors.js';
 
@@ -35,8 +36,8 @@ export interface ImportOptions {
   /** Show a progress bar on stderr (bytes of JSONL, records of CSV). */
   progress?: boolean;
   /**
-   * Chunks in flight (default 2): the next chunk is featurised while PostgreSQL writes the
-   * last, on another connection.
+   * Chunks in flight (default 2, 3 with workers): the next chunk is featurised while
+   * PostgreSQL writes the last, on another connection.
    */
   parallel?: number;
   /**
@@ -50,6 +51,12 @@ export interface ImportOptions {
    * graph of the stored rows in memory (store/embedding-index.ts `indexBuildMemory`).
    */
   indexMemory?: string;
+  /**
+   * Worker threads that parse, validate and featurise the chunks while this thread writes
+   * (inference/history-workers.ts); 0 does it all in this thread. Default
+   * {@link defaultHistoryWorkers} (1 on two cores).
+   */
+  workers?: number;
   /** Told when the index build starts (it can take minutes for a million invoices). */
   onIndexBuild?: () => void;
 }
@@ -75,12 +82,8 @@ async function* fileRecords(
     lineNo++;
     advance(Buffer.byteLength(line) + 1);
     if (line.trim() === '') continue;
-    const location = `${path} line ${lineNo}`;
-    try {
-      yield { location, value: JSON.parse(line) as unknown };
-    } catch {
-      yield { location, value: null, parseError: 'not valid JSON' };
-    }
+    // Parsed where it is validated: in a worker thread when the import has workers.
+    yield { location: `${path} line ${lineNo}`, text: line };
   }
 }
 
@@ -158,6 +161,8 @@ export async function importFiles(
   const counts = () => ({ ...seen });
   bar?.start(Math.max(1, total), 0, counts());
   const repo = await openStore(opts.store);
+  const threads = opts.workers ?? defaultHistoryWorkers();
+  const workers = threads > 0 ? openHistoryWorkers(threads) : null;
   let result: HistoryImportResult | null = null;
   let failure: { error: unknown } | null = null;
   try {
@@ -170,7 +175,8 @@ export async function importFiles(
       actorKeyId: null,
       onBadRecord: 'report',
       chunkSize,
-      parallel: opts.parallel ?? 2,
+      parallel: opts.parallel ?? (workers ? 3 : 2),
+      ...(workers ? { prepare: workers.prepare } : {}),
       onChunk: (out) => {
         seen.imported += out.imported;
         seen.skipped += out.skipped;
@@ -180,6 +186,8 @@ export async function importFiles(
     });
   } catch (error) {
     failure = { error };
+  } finally {
+    await workers?.close();
   }
   bar?.stop();
   try {

@@ -11,12 +11,21 @@ import { MAX_REPORTED_ERRORS, TriageError, isTriageError, type FieldError } from
 import { describeFieldErrors, validateInvoice } from '../core/validate.js';
 import type { HistoryRecord, HistoryStore } from '../store/history.js';
 import { indexKeysOf, payloadSha256 } from './stages/prepare.js';
+import type { Invoice } from '../core/invoice.js';
+import type { InvoiceIndexKeys } from '../store/repository.js';
 
 /** One record as read from a request or file: unvalidated, with where it came from. */
 export interface HistoryInput {
   /** `/3` (API record index) or `line 12` / `rows 4-6` (file). */
   location: string;
-  value: unknown;
+  /** The record, parsed. */
+  value?: unknown;
+  /**
+   * The record as JSON text instead of `value`, parsed where it is validated (in a worker thread
+   * when the import has workers, {@link HistoryStreamOptions.prepare}); bad JSON is reported as
+   * `not valid JSON`.
+   */
+  text?: string;
   /** Set when the record could not be parsed at all (bad JSON). */
   parseError?: string;
 }
@@ -68,11 +77,41 @@ function fieldErrorsOf(input: HistoryInput, e: unknown): FieldError[] {
   throw e;
 }
 
-/** A record with its validated invoice and the invoice's payload fingerprint. */
-interface ValidRecord {
-  input: HistoryInput;
-  invoice: ReturnType<typeof validateInvoice>;
+/**
+ * A validated record: its invoice, the invoice's payload fingerprint and, when it was prepared
+ * ahead of the store's lookup ({@link prepareHistoryRecords}, in a worker thread), its index keys.
+ */
+export interface PreparedHistoryRecord {
+  location: string;
+  invoice: Invoice;
+  /** sha256 hex of the canonical invoice ({@link payloadSha256}). */
   sha: string;
+  keys?: InvoiceIndexKeys;
+}
+
+/** Valid (prepared) and invalid records of a chunk. */
+export interface PreparedHistoryChunk {
+  valid: PreparedHistoryRecord[];
+  invalid: HistoryRecordError[];
+}
+
+/**
+ * Validates and featurises a chunk somewhere else (a worker thread, inference/history-workers.ts)
+ * as {@link prepareHistoryRecords} does, with the same errors.
+ */
+export type HistoryPreparer = (
+  inputs: readonly HistoryInput[],
+  onBadRecord: BadRecordPolicy,
+) => Promise<PreparedHistoryChunk>;
+
+/** The input with its `text` parsed (a parse failure becomes `parseError`). */
+function parsed(input: HistoryInput): HistoryInput {
+  if (input.text === undefined) return input;
+  try {
+    return { location: input.location, value: JSON.parse(input.text) as unknown };
+  } catch {
+    return { location: input.location, value: null, parseError: 'not valid JSON' };
+  }
 }
 
 /**
@@ -84,15 +123,16 @@ interface ValidRecord {
 export function validateHistoryRecords(
   inputs: readonly HistoryInput[],
   onBadRecord: BadRecordPolicy,
-): { valid: ValidRecord[]; invalid: HistoryRecordError[] } {
-  const valid: ValidRecord[] = [];
+): PreparedHistoryChunk {
+  const valid: PreparedHistoryRecord[] = [];
   const invalid: HistoryRecordError[] = [];
   const bad: { location: string; errors: FieldError[] }[] = [];
-  for (const input of inputs) {
+  for (const raw of inputs) {
+    const input = parsed(raw);
     try {
       if (input.parseError) throw new Error(input.parseError);
       const invoice = validateInvoice(input.value);
-      valid.push({ input, invoice, sha: payloadSha256(invoice) });
+      valid.push({ location: input.location, invoice, sha: payloadSha256(invoice) });
     } catch (e) {
       if (onBadRecord === 'refuse') bad.push({ location: input.location, errors: fieldErrorsOf(input, e) });
       else invalid.push(recordError(input, e));
@@ -116,6 +156,21 @@ export function validateHistoryRecords(
 }
 
 /**
+ * Validates a chunk ({@link validateHistoryRecords}) and featurises every valid record for the
+ * index (the work a worker thread takes off the writer's thread; records found stored are then
+ * skipped, their features unused).
+ * @throws TriageError as {@link validateHistoryRecords}.
+ */
+export function prepareHistoryRecords(
+  inputs: readonly HistoryInput[],
+  onBadRecord: BadRecordPolicy,
+): PreparedHistoryChunk {
+  const out = validateHistoryRecords(inputs, onBadRecord);
+  for (const v of out.valid) v.keys = indexKeysOf(extractInvoiceFeatures(v.invoice));
+  return out;
+}
+
+/**
  * Imports one chunk of records for a tenant: validates every record, skips those stored before
  * with the same content without featurising them (a re-run resumes cheaply), and writes the
  * rest in one transaction.
@@ -127,9 +182,11 @@ export async function importHistoryChunk(
   store: HistoryStore,
   tenantId: string,
   inputs: readonly HistoryInput[],
-  opts: { actorKeyId: string | null; onBadRecord: BadRecordPolicy },
+  opts: { actorKeyId: string | null; onBadRecord: BadRecordPolicy; prepare?: HistoryPreparer },
 ): Promise<HistoryImportResult> {
-  const { valid, invalid } = validateHistoryRecords(inputs, opts.onBadRecord);
+  const { valid, invalid } = opts.prepare
+    ? await opts.prepare(inputs, opts.onBadRecord)
+    : validateHistoryRecords(inputs, opts.onBadRecord);
   const stored = await store.stored(
     tenantId,
     valid.map((v) => v.invoice.invoice_id),
@@ -144,23 +201,23 @@ export async function importHistoryChunk(
     }
     if (sha !== undefined) {
       const err = {
-        location: v.input.location,
+        location: v.location,
         errors: [
           `/invoice_id ${JSON.stringify(v.invoice.invoice_id)} is already stored with different content`,
         ],
       };
       if (opts.onBadRecord === 'refuse')
         throw new TriageError('TRIAGE_INVOICE_CONFLICT', `${err.location}: ${err.errors[0]!}`, [
-          { path: `${v.input.location}/invoice_id`, message: 'is already stored with different content' },
+          { path: `${v.location}/invoice_id`, message: 'is already stored with different content' },
         ]);
       invalid.push(err);
       continue;
     }
     records.push({
-      location: v.input.location,
+      location: v.location,
       invoice: v.invoice,
       payloadSha256: v.sha,
-      keys: indexKeysOf(extractInvoiceFeatures(v.invoice)),
+      keys: v.keys ?? indexKeysOf(extractInvoiceFeatures(v.invoice)),
     });
   }
   let imported = 0;
@@ -206,6 +263,12 @@ export interface HistoryStreamOptions {
   parallel?: number;
   /** Told each chunk's outcome as it commits (progress). */
   onChunk?: (chunk: HistoryImportResult) => void;
+  /**
+   * Validates and featurises each chunk elsewhere (worker threads,
+   * inference/history-workers.ts), so that this thread only writes; default: in this thread,
+   * after the lookup (records stored before are then not featurised).
+   */
+  prepare?: HistoryPreparer;
 }
 
 /**

@@ -8,15 +8,16 @@
  */
 import type { SqlDatabase } from './sql.js';
 import { EMBEDDING_DIM } from '../features/hashing.js';
+import {
+  declaredIndexes,
+  dropIndexes,
+  ensureDeclaredIndexes,
+  importDeferrableIndexes,
+  type DeclaredIndex,
+} from './declared-indexes.js';
 
 /** Name of the index (as migration 001 declares it). */
 export const EMBEDDING_INDEX = 'invoices_embedding_hnsw';
-
-/**
- * The index's definition, as migration 001 declares it (pgvector defaults m = 16,
- * ef_construction = 64); `IF NOT EXISTS` makes a rebuild a no-op when it is present.
- */
-const CREATE_EMBEDDING_INDEX = `CREATE INDEX IF NOT EXISTS ${EMBEDDING_INDEX} ON invoices USING hnsw (embedding vector_cosine_ops)`;
 
 /** True when the embedding index exists in the store's schema. */
 export async function hasEmbeddingIndex(db: SqlDatabase): Promise<boolean> {
@@ -31,9 +32,7 @@ export async function hasEmbeddingIndex(db: SqlDatabase): Promise<boolean> {
  * @returns true when it was present.
  */
 export async function suspendEmbeddingIndex(db: SqlDatabase): Promise<boolean> {
-  const present = await hasEmbeddingIndex(db);
-  if (present) await db.exec(`DROP INDEX IF EXISTS ${EMBEDDING_INDEX}`);
-  return present;
+  return (await dropIndexes(db, [embeddingIndex()])).length > 0;
 }
 
 /** Options of {@link buildEmbeddingIndex}. */
@@ -69,10 +68,47 @@ export function indexBuildMemory(rows: number): string {
   return `${Math.min(MAX_BUILD_MB, Math.max(MIN_BUILD_MB, mb))}MB`;
 }
 
+/** The embedding index as the migrations declare it. */
+function embeddingIndex(): DeclaredIndex {
+  const index = declaredIndexes().find((i) => i.name === EMBEDDING_INDEX);
+  if (!index) throw new Error(`the migrations declare no ${EMBEDDING_INDEX}`);
+  return index;
+}
+
+/** `maintenance_work_mem` of a deferred btree build (a sort of up to 10M keys of ~40 bytes). */
+const BTREE_BUILD_MEMORY = '512MB';
+
 /**
- * Builds the embedding index when it is absent (one transaction: a crash leaves no half-built
- * index, and a re-run builds it). Writers to `invoices` wait for the build (PostgreSQL's lock of
- * a non-concurrent CREATE INDEX): run a suspended import before go-live or in a quiet window.
+ * Builds the declared indexes of `which` that are missing ({@link ensureDeclaredIndexes}): the
+ * btree ones with {@link BTREE_BUILD_MEMORY}, the HNSW graph with `opts.memory` or
+ * {@link indexBuildMemory} of the table's rows (one transaction each: a crash leaves no
+ * half-built index, and a re-run or the next start-up builds it). Writers to the table wait
+ * during a build: run a suspended import before go-live or in a quiet window.
+ * @returns the indexes built and the seconds it took.
+ * @throws Error when `memory` is not a size like `512MB` or `2GB`.
+ */
+async function buildIndexes(
+  db: SqlDatabase,
+  which: readonly DeclaredIndex[],
+  opts: BuildIndexOptions,
+): Promise<{ built: string[]; seconds: number }> {
+  if (opts.memory !== undefined && !/^\d+(kB|MB|GB)$/.test(opts.memory))
+    throw new Error(`invalid index memory: ${opts.memory}`);
+  const t0 = process.hrtime.bigint();
+  const built = await ensureDeclaredIndexes(db, {
+    only: which,
+    memory: async (index) => {
+      if (index.method === 'btree') return BTREE_BUILD_MEMORY;
+      if (opts.memory !== undefined) return opts.memory;
+      const rows = await db.query<{ n: string }>(`SELECT count(*) AS n FROM ${index.table}`);
+      return indexBuildMemory(Number(rows[0]?.n ?? 0));
+    },
+  });
+  return { built, seconds: Number(process.hrtime.bigint() - t0) / 1e9 };
+}
+
+/**
+ * Builds the embedding index when it is absent ({@link buildIndexes}).
  * @returns whether it was built and the seconds it took.
  * @throws Error when `memory` is not a size like `512MB` or `2GB`.
  */
@@ -80,22 +116,37 @@ export async function buildEmbeddingIndex(
   db: SqlDatabase,
   opts: BuildIndexOptions = {},
 ): Promise<{ built: boolean; seconds: number }> {
-  if (opts.memory !== undefined && !/^\d+(kB|MB|GB)$/.test(opts.memory))
-    throw new Error(`invalid index memory: ${opts.memory}`);
-  if (await hasEmbeddingIndex(db)) return { built: false, seconds: 0 };
-  const t0 = process.hrtime.bigint();
-  await db.transaction(async (tx) => {
-    if (db.engine === 'postgres') {
-      let memory = opts.memory;
-      if (memory === undefined) {
-        const rows = await tx.query<{ n: string }>(
-          'SELECT count(*) AS n FROM invoices WHERE embedding IS NOT NULL',
-        );
-        memory = indexBuildMemory(Number(rows[0]?.n ?? 0));
-      }
-      await tx.query(`SET LOCAL maintenance_work_mem = '${memory}'`);
-    }
-    await tx.query(CREATE_EMBEDDING_INDEX);
-  });
-  return { built: true, seconds: Number(process.hrtime.bigint() - t0) / 1e9 };
+  const out = await buildIndexes(db, [embeddingIndex()], opts);
+  return { built: out.built.length > 0, seconds: out.seconds };
+}
+
+/**
+ * Drops the indexes a large history import builds after its rows
+ * ({@link importDeferrableIndexes}: the embedding index and the read-only btree indexes of
+ * `invoices` and `invoice_lines`). Waits for statements using them to finish.
+ * @returns the names dropped (those present).
+ */
+export function suspendImportIndexes(db: SqlDatabase): Promise<string[]> {
+  return dropIndexes(db, importDeferrableIndexes());
+}
+
+/**
+ * Builds every declared index that is missing or invalid (start-up, after `migrate`: an
+ * interrupted import may have left some dropped), with the memory of {@link buildIndexes}.
+ * @returns the indexes built and the seconds it took.
+ */
+export function buildDeclaredIndexes(db: SqlDatabase): Promise<{ built: string[]; seconds: number }> {
+  return buildIndexes(db, declaredIndexes(), {});
+}
+
+/**
+ * Builds the indexes {@link suspendImportIndexes} dropped (any that are missing), btree first.
+ * @returns the indexes built and the seconds it took.
+ * @throws Error when `memory` (of the HNSW build) is not a size like `512MB` or `2GB`.
+ */
+export function buildImportIndexes(
+  db: SqlDatabase,
+  opts: BuildIndexOptions = {},
+): Promise<{ built: string[]; seconds: number }> {
+  return buildIndexes(db, importDeferrableIndexes(), opts);
 }

@@ -16,7 +16,7 @@ import { vectorColumn } from './sql.js';
 import { EMBEDDING_DIM } from '../features/hashing.js';
 import type { InvoiceIndexKeys } from './repository.js';
 import { addVendorLineStats } from './vendor-stats.js';
-import { buildEmbeddingIndex, suspendEmbeddingIndex, type BuildIndexOptions } from './embedding-index.js';
+import { buildImportIndexes, suspendImportIndexes, type BuildIndexOptions } from './embedding-index.js';
 import { v7 as uuidv7 } from 'uuid';
 import { CopyBinaryWriter } from './copy-binary.js';
 
@@ -64,13 +64,18 @@ export interface HistoryStore {
     actorKeyId: string | null,
   ): Promise<HistoryChunkResult>;
   /**
-   * Drops the HNSW index of invoice embeddings before a large import (store/embedding-index.ts);
-   * the candidate search stays correct, slower, until {@link HistoryStore.buildIndex}.
-   * @returns true when it was present.
+   * Drops the HNSW index of invoice embeddings and the read-only btree indexes of `invoices` and
+   * `invoice_lines` before a large import (store/embedding-index.ts `suspendImportIndexes`); the
+   * candidate search stays correct, slower, until {@link HistoryStore.buildIndex} (or the next
+   * start-up, which builds any declared index that is missing).
+   * @returns the names dropped.
    */
-  suspendIndex(): Promise<boolean>;
-  /** Builds the HNSW index when absent, in one pass; writers to `invoices` wait meanwhile. */
-  buildIndex(opts?: BuildIndexOptions): Promise<{ built: boolean; seconds: number }>;
+  suspendIndex(): Promise<string[]>;
+  /**
+   * Builds those indexes where absent, each in one pass (btree first); writers to the tables
+   * wait meanwhile.
+   */
+  buildIndex(opts?: BuildIndexOptions): Promise<{ built: string[]; seconds: number }>;
 }
 
 /** The error for scoring an invoice id that was imported as history (it has no decision to replay). */
@@ -426,8 +431,8 @@ export function createHistoryStore(db: SqlDatabase, newId: () => string): Histor
     );
   return {
     stored: (tenantId, ids) => storedFingerprints(db, tenantId, ids),
-    suspendIndex: () => suspendEmbeddingIndex(db),
-    buildIndex: (opts) => buildEmbeddingIndex(db, opts),
+    suspendIndex: () => suspendImportIndexes(db),
+    buildIndex: (opts) => buildImportIndexes(db, opts),
     async importChunk(tenantId, records, actorKeyId) {
       for (let attempt = 1; ; attempt++) {
         try {

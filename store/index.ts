@@ -6,6 +6,7 @@ import type { SqlDatabase } from './sql.js';
 import { isInMemory, openMigratedInMemory, openPglite } from './pglite.js';
 import { openPostgres } from './postgres.js';
 import { migrate } from './migrate.js';
+import { buildDeclaredIndexes } from './embedding-index.js';
 import { createRepository, type RepositoryOptions, type TriageRepository } from './repository.js';
 
 export * from './sql.js';
@@ -44,6 +45,8 @@ export async function openDatabase(cfg: StoreConfig): Promise<SqlDatabase> {
         : await openPglite(cfg.dataDir);
   try {
     await migrate(db);
+    // An interrupted history import may have left declared indexes dropped (store/declared-indexes.ts).
+    await buildDeclaredIndexes(db);
   } catch (e) {
     await db.close().catch(() => undefined);
     throw e;

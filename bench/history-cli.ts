@@ -1,0 +1,103 @@
+/**
+ * `npx tsx bench/history-cli.ts TREE FILE DATABASE [import options...]`: times `cli import FILE
+ * --defer-index` of the checkout TREE (so two trees can be alternated in one session) into the
+ * PostgreSQL database DATABASE, dropped and created empty first (with pgvector), on the server of
+ * `DATABASE_URL` (default postgres://postgres@127.0.0.1:5432). Prints one JSON line: wall seconds
+ * of the rows (until the index build starts) and of the build, the import process's CPU seconds
+ * (user + system, all its threads, from /usr/bin/time), PostgreSQL client backends' CPU seconds
+ * during the rows and the build's (leader and parallel workers, /proc sampled every 250 ms), peak
+ * RSS and the load average before and after.
+ */
+import { spawn } from 'node:child_process';
+import { loadavg } from 'node:os';
+import pg from 'pg';
+import { backendCpuMs } from './pg-cpu.js';
+
+const [tree, file, database, ...extra] = process.argv.slice(2);
+if (!tree || !file || !database || !/^\w+$/.test(database))
+  throw new Error('usage: tsx bench/history-cli.ts TREE FILE DATABASE [import options...]');
+const server = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432';
+const admin = new pg.Client({ connectionString: `${server}/postgres` });
+await admin.connect();
+await admin.query(`DROP DATABASE IF EXISTS ${database}`);
+await admin.query(`CREATE DATABASE ${database}`);
+await admin.end();
+const url = `${server}/${database}`;
+const setup = new pg.Client({ connectionString: url });
+await setup.connect();
+await setup.query('CREATE EXTENSION vector');
+
+// CPU ms per backend (client backends and parallel workers), sampled until the end.
+const cpu = new Map<number, { type: string; ms: number }>();
+const sample = async (): Promise<void> => {
+  const { rows } = await setup.query<{ pid: number; type: string }>(
+    `SELECT pid, backend_type AS type FROM pg_stat_activity
+      WHERE datname = current_database() AND pid <> pg_backend_pid()`,
+  );
+  for (const { pid, type } of rows) {
+    const ms = backendCpuMs(pid);
+    if (ms !== null) cpu.set(pid, { type, ms });
+  }
+};
+const total = (): number => [...cpu.values()].reduce((a, c) => a + c.ms, 0) / 1000;
+let pending: Promise<void> = Promise.resolve();
+const timer = setInterval(() => {
+  pending = pending.then(sample).catch(() => undefined);
+}, 250);
+
+const load0 = loadavg()[0]!;
+const t0 = process.hrtime.bigint();
+const seconds = (): number => Number(process.hrtime.bigint() - t0) / 1e9;
+let rows: { seconds: number; pgCpu: number } | null = null;
+const child = spawn(
+  '/usr/bin/time',
+  [
+    '-f',
+    'TIME %e %U %S %M',
+    process.execPath,
+    '--import',
+    'tsx',
+    'bin/cli.ts',
+    'import',
+    file,
+    '--defer-index',
+    '--no-progress',
+    '--database-url',
+    url,
+    ...extra,
+  ],
+  { cwd: tree, stdio: ['ignore', 'pipe', 'pipe'] },
+);
+let stderr = '';
+let stdout = '';
+child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+child.stderr.on('data', (d: Buffer) => {
+  stderr += d.toString();
+  if (!rows && stderr.includes('building the duplicate-search index')) {
+    rows = { seconds: seconds(), pgCpu: 0 };
+    void pending.then(sample).then(() => rows && (rows.pgCpu = total()));
+  }
+});
+const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
+clearInterval(timer);
+await pending;
+await setup.end();
+const time = /TIME ([\d.]+) ([\d.]+) ([\d.]+) (\d+)/.exec(stderr);
+const r = rows as { seconds: number; pgCpu: number } | null;
+console.log(
+  JSON.stringify({
+    tree,
+    extra: extra.join(' '),
+    code,
+    result: stdout.trim().split('\n')[0],
+    wall: seconds(),
+    rowsWall: r?.seconds ?? null,
+    indexWall: r ? seconds() - r.seconds : null,
+    nodeCpu: time ? Number(time[2]) + Number(time[3]) : null,
+    peakRssMb: time ? Number(time[4]) / 1024 : null,
+    pgRowsCpu: r?.pgCpu ?? null,
+    pgIndexCpu: r ? total() - r.pgCpu : null,
+    load: [load0, loadavg()[0]],
+  }),
+);
+if (code !== 0) console.error(stderr);

@@ -1,0 +1,47 @@
+/**
+ * History import worker threads (inference/history-workers.ts): a chunk prepared in a worker is
+ * the same as prepared in this thread (invoices, fingerprints, embeddings bit for bit, bad
+ * records and their errors), and a refused chunk throws the same TriageError.
+ */
+import { afterAll, describe, expect, it } from 'vitest';
+import { tenLineInvoice } from '../bench/history.js';
+import { prepareHistoryRecords, type HistoryInput } from '../inference/history.js';
+import { openHistoryWorkers } from '../inference/history-workers.js';
+import { isTriageError } from '../core/errors.js';
+
+const inputs: HistoryInput[] = [
+  ...Array.from({ length: 20 }, (_, i) => ({ location: `/${i}`, value: tenLineInvoice(i, 'w') })),
+  { location: 'f line 21', text: JSON.stringify(tenLineInvoice(21, 'w')) },
+  { location: 'f line 22', text: '{"invoice_id": ' },
+  { location: '/23', value: { ...tenLineInvoice(23, 'w'), lines: [] } },
+];
+
+describe('history workers', () => {
+  const workers = openHistoryWorkers(2);
+  afterAll(() => workers.close());
+
+  it('prepare a chunk exactly as this thread does', async () => {
+    const here = prepareHistoryRecords(inputs, 'report');
+    const there = await workers.prepare(inputs, 'report');
+    expect(here.valid).toHaveLength(21);
+    expect(here.invalid.map((i) => i.location)).toEqual(['f line 22', '/23']);
+    expect(there).toEqual(here);
+    const emb = there.valid[20]!.keys!.lines[3]!.embedding;
+    expect(emb).toBeInstanceOf(Float64Array);
+    expect(Array.from(emb)).toEqual(Array.from(here.valid[20]!.keys!.lines[3]!.embedding));
+  }, 60_000);
+
+  it('refuse a chunk with the same error', async () => {
+    let here: unknown;
+    try {
+      prepareHistoryRecords(inputs, 'refuse');
+    } catch (e) {
+      here = e;
+    }
+    const there: unknown = await workers.prepare(inputs, 'refuse').catch((e: unknown) => e);
+    expect(isTriageError(here, 'TRIAGE_INPUT_INVALID')).toBe(true);
+    expect(isTriageError(there, 'TRIAGE_INPUT_INVALID')).toBe(true);
+    const shape = (e: unknown) => (isTriageError(e) ? { message: e.message, errors: e.errors } : null);
+    expect(shape(there)).toEqual(shape(here));
+  }, 60_000);
+});
