@@ -183,35 +183,21 @@ describe('comparePair and its levels', () => {
   });
 });
 
-describe('billing_rhythm comparison', () => {
+describe("the vendor's billing rhythm of a pair", () => {
   const at = (date: string): Invoice => makeInvoice({ invoice_date: date });
-  const rhythm = (a: Invoice, b: Invoice, interval: number | null): { v: Float32Array; level: string } => {
-    const c = comparePair(side(a), side(b), 0.95, interval);
-    return { v: pairFeatureVector(c), level: comparisonLevels(c).billing_rhythm! };
-  };
+  const cycles = (a: Invoice, b: Invoice, interval: number | null): number | null =>
+    comparePair(side(a), side(b), 0.95, interval).rhythmCycles;
 
-  it("measures days apart in the vendor's billing cycles and tells a copy from the next bill", () => {
-    // a monthly vendor (interval 30 days): the next month's bill is one whole cycle later
-    const next = rhythm(at('2024-08-01'), at('2024-07-02'), 30);
-    expect(next.level).toBe('whole_cycles');
-    expect(valueOf(next.v, 'billing_rhythm.cycles')).toBeCloseTo(1, 6);
-    expect(valueOf(next.v, 'billing_rhythm.cycles_missing')).toBe(0);
-    // a copy a day later is well inside one cycle
-    const copy = rhythm(at('2024-07-03'), at('2024-07-02'), 30);
-    expect(copy.level).toBe('within_half_cycle');
-    expect(valueOf(copy.v, 'billing_rhythm.cycles')).toBeCloseTo(1 / 30, 6);
-    // 45 days at a 30-day rhythm is neither
-    expect(rhythm(at('2024-08-16'), at('2024-07-02'), 30).level).toBe('off_rhythm');
-    // five cycles apart: clipped at 4 cycles
-    expect(valueOf(rhythm(at('2024-12-01'), at('2024-07-04'), 30).v, 'billing_rhythm.cycles')).toBe(4);
+  it("measures days apart in the vendor's billing cycles", () => {
+    // a monthly vendor (interval 30 days): the next month's bill is one cycle later, a copy a day later 1/30
+    expect(cycles(at('2024-08-01'), at('2024-07-02'), 30)).toBeCloseTo(1, 9);
+    expect(cycles(at('2024-07-03'), at('2024-07-02'), 30)).toBeCloseTo(1 / 30, 9);
+    expect(comparePair(side(at('2024-08-01')), side(at('2024-07-02')), 0.9, 30).vendorIntervalDays).toBe(30);
   });
 
-  it('is missing without an interval (comparePair default, or a non-positive one)', () => {
-    for (const interval of [null, 0]) {
-      const r = rhythm(at('2024-08-01'), at('2024-07-02'), interval);
-      expect(r.level).toBe('missing');
-      expect(valueOf(r.v, 'billing_rhythm.cycles_missing')).toBe(1);
-    }
+  it('is null without an interval (the default) or with a non-positive one', () => {
+    expect(cycles(at('2024-08-01'), at('2024-07-02'), null)).toBeNull();
+    expect(cycles(at('2024-08-01'), at('2024-07-02'), 0)).toBeNull();
     expect(compare(at('2024-08-01'), at('2024-07-02')).vendorIntervalDays).toBeNull();
   });
 });

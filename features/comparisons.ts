@@ -387,40 +387,6 @@ export const COMPARISONS: readonly ComparisonSpec[] = [
       { label: 'lower', description: 'Cosine below 0.85.', when: always },
     ],
   },
-  {
-    name: 'billing_rhythm',
-    description:
-      "Days between the invoices against the vendor's own billing interval (median gap between the " +
-      "vendor's earlier invoice dates among the blocking candidates, core/blocking.ts): two bills " +
-      'a whole number of cycles apart look like consecutive bills, not a copy. No agreement direction.',
-    numeric: [
-      num(
-        'cycles',
-        'billing cycles [0,4]',
-        "Days apart / the vendor's billing interval.",
-        (c) => c.rhythmCycles,
-        { clip: [0, 4], nullable: true },
-      ),
-    ],
-    levels: [
-      {
-        label: 'missing',
-        description: 'Fewer than BLOCKING_SPEC.rhythmMinDates earlier dates of the vendor.',
-        when: (c) => c.rhythmCycles === null,
-      },
-      {
-        label: 'within_half_cycle',
-        description: "Closer than half the vendor's interval.",
-        when: (c) => (c.rhythmCycles ?? 0) < 0.5,
-      },
-      {
-        label: 'whole_cycles',
-        description: 'Within 0.2 cycles of a whole number of cycles.',
-        when: (c) => Math.abs((c.rhythmCycles ?? 0) - Math.round(c.rhythmCycles ?? 0)) <= 0.2,
-      },
-      { label: 'off_rhythm', description: 'Neither.', when: always },
-    ],
-  },
 ];
 
 /** One entry of the pair vector: its name, unit and meaning. */

@@ -36,7 +36,7 @@ describe('feature schema', () => {
     expect(FEATURE_SCHEMA.line.map((f) => f.name)).toEqual(trained('coding-mismatch'));
     expect(FEATURE_SCHEMA.pair.map((f) => f.name)).toEqual(trained('duplicate'));
     expect(FEATURE_SCHEMA.line).toHaveLength(51);
-    expect(FEATURE_SCHEMA.pair).toHaveLength(73);
+    expect(FEATURE_SCHEMA.pair).toHaveLength(67);
     expect(
       [...FEATURE_SCHEMA.line, ...FEATURE_SCHEMA.pair].every((f) => f.unit !== '' && f.description !== ''),
     ).toBe(true);
@@ -47,9 +47,8 @@ describe('feature schema', () => {
 
   it('changes version when any part changes', () => {
     const v = featureSchemaVersion();
-    // The whole-schema version decisions record (fs-ca204ebda249 until the pair vector gained
-    // the billing_rhythm comparison, issue 14 item 7).
-    expect(v).toBe('fs-c66ec169192a');
+    // The whole-schema version the shipped models and the golden decisions record.
+    expect(v).toBe('fs-ca204ebda249');
     expect(v).toMatch(/^fs-[0-9a-f]{12}$/);
     expect(featureSchemaVersion()).toBe(v);
     const variants = [
@@ -83,7 +82,7 @@ describe('per-vector schema versions', () => {
     expect(vectorSchemaVersion('line', renamed)).not.toBe(line);
   });
 
-  it('serves each task the version of its own vector; the pre-split version only while its vector is unchanged', () => {
+  it('serves each task the version of its own vector; the shipped pre-split champions are accepted', () => {
     const served = servedFeatureSchemas();
     expect(served['coding-mismatch'].version).toBe(vectorSchemaVersion('line'));
     expect(served.duplicate.version).toBe(vectorSchemaVersion('pair'));
@@ -96,10 +95,9 @@ describe('per-vector schema versions', () => {
     expect(card('coding-mismatch', '2').featureSchemaVersion).toBe(dup);
     const pairNames = FEATURE_SCHEMA.pair.map((f) => f.name);
     const lineNames = FEATURE_SCHEMA.line.map((f) => f.name);
-    // the pair vector has changed since (billing_rhythm): a pre-split duplicate model is refused
     expect(() =>
       checkSignature({ names: pairNames, count: pairNames.length, version: dup }, served.duplicate),
-    ).toThrow(/feature schema version fs-ca204ebda249/);
+    ).not.toThrow();
     expect(() =>
       checkSignature({ names: lineNames, count: lineNames.length, version: dup }, served['coding-mismatch']),
     ).not.toThrow();
@@ -110,7 +108,10 @@ describe('per-vector schema versions', () => {
     expect(acceptedSchemaVersions('line', FEATURE_SCHEMA, line)).toEqual([
       vectorSchemaVersion('line', FEATURE_SCHEMA, line),
     ]);
-    expect(acceptedSchemaVersions('pair', FEATURE_SCHEMA, line)).toEqual([vectorSchemaVersion('pair')]);
+    expect(acceptedSchemaVersions('pair', FEATURE_SCHEMA, line)).toEqual([
+      vectorSchemaVersion('pair'),
+      'fs-ca204ebda249',
+    ]);
     const lineNames = FEATURE_SCHEMA.line.map((f) => f.name);
     const signature = {
       names: lineNames,
@@ -134,12 +135,8 @@ describe('per-vector schema versions', () => {
     for (const vector of ['line', 'pair'] as const)
       expect(acceptedSchemaVersions(vector)).toEqual([
         vectorSchemaVersion(vector),
-        ...PRE_SPLIT_SCHEMA_VERSIONS.filter(
-          (p) => p.vector === vector && p.equivalent === vectorSchemaVersion(vector),
-        ).map((p) => p.version),
+        ...PRE_SPLIT_SCHEMA_VERSIONS.filter((p) => p.vector === vector).map((p) => p.version),
       ]);
-    expect(acceptedSchemaVersions('line')).toContain('fs-ca204ebda249');
-    expect(acceptedSchemaVersions('pair')).toEqual([vectorSchemaVersion('pair')]);
   });
 });
 

@@ -49,7 +49,6 @@ const RANGE: Record<string, [number, number]> = {
   'lines.description_jaccard': [0, 1],
   'lines.count_diff': [0, 3],
   'embedding.cosine': [-1, 1],
-  'billing_rhythm.cycles': [0, 4],
 };
 
 /** A random pair vector: every numeric in its range, missing flags at random, one level per comparison. */
