@@ -182,3 +182,22 @@ describe('comparePair and its levels', () => {
     expect(d.lineCountDiff).toBe(1);
   });
 });
+
+describe("the vendor's billing rhythm of a pair", () => {
+  const at = (date: string): Invoice => makeInvoice({ invoice_date: date });
+  const cycles = (a: Invoice, b: Invoice, interval: number | null): number | null =>
+    comparePair(side(a), side(b), 0.95, interval).rhythmCycles;
+
+  it("measures days apart in the vendor's billing cycles", () => {
+    // a monthly vendor (interval 30 days): the next month's bill is one cycle later, a copy a day later 1/30
+    expect(cycles(at('2024-08-01'), at('2024-07-02'), 30)).toBeCloseTo(1, 9);
+    expect(cycles(at('2024-07-03'), at('2024-07-02'), 30)).toBeCloseTo(1 / 30, 9);
+    expect(comparePair(side(at('2024-08-01')), side(at('2024-07-02')), 0.9, 30).vendorIntervalDays).toBe(30);
+  });
+
+  it('is null without an interval (the default) or with a non-positive one', () => {
+    expect(cycles(at('2024-08-01'), at('2024-07-02'), null)).toBeNull();
+    expect(cycles(at('2024-08-01'), at('2024-07-02'), 0)).toBeNull();
+    expect(compare(at('2024-08-01'), at('2024-07-02')).vendorIntervalDays).toBeNull();
+  });
+});

@@ -31,6 +31,12 @@ export interface NumericFeature {
   clip?: readonly [number, number];
   /** True when `value` can return null (adds the `_missing` flag). */
   nullable?: boolean;
+  /**
+   * Agreement direction for monotone pair models (`features/pair-agreement.ts`): +1 when a larger
+   * encoded value means the two invoices agree more (the score must not fall as it grows), -1 when
+   * a smaller one does; absent: no direction (evidence either way, e.g. the billing rhythm).
+   */
+  agreement?: 1 | -1;
 }
 
 /** One comparison: its numeric encodings and its levels. */
@@ -40,6 +46,12 @@ export interface ComparisonSpec {
   numeric: readonly NumericFeature[];
   /** Ordered levels; the first whose predicate holds is the pair's level. The last must always hold. */
   levels: readonly ComparisonLevel[];
+  /**
+   * Level labels from most to least agreement, for monotone pair models: a pair moved to a label
+   * earlier in this list must not score lower. Levels not listed carry no direction (e.g. a
+   * credit memo's reversal). Absent: the comparison's levels carry no direction.
+   */
+  agreementOrder?: readonly string[];
 }
 
 const always = (): boolean => true;
@@ -50,7 +62,7 @@ const num = (
   unit: string,
   description: string,
   value: NumericFeature['value'],
-  more: Pick<NumericFeature, 'transform' | 'clip' | 'nullable'> = {},
+  more: Pick<NumericFeature, 'transform' | 'clip' | 'nullable' | 'agreement'> = {},
 ): NumericFeature => ({ name, unit, description, value, ...more });
 
 /** Largest gap between two numbers of one series that counts as a sequence step (look-alike rule `sequential_numbers`). */
@@ -80,6 +92,7 @@ export const COMPARISONS: readonly ComparisonSpec[] = [
     name: 'vendor_identity',
     description: 'Vendor identifiers: client vendor-master id, tax id, NPI.',
     numeric: [],
+    agreementOrder: ['same_id', 'same_tax_or_npi', 'ids_differ', 'identifiers_differ'],
     levels: [
       { label: 'same_id', description: 'Same vendor-master id.', when: (c) => c.vendorIdEqual },
       {
@@ -102,13 +115,17 @@ export const COMPARISONS: readonly ComparisonSpec[] = [
   {
     name: 'vendor_name',
     description: 'Normalised vendor names (legal forms dropped, abbreviations expanded).',
+    agreementOrder: ['exact', 'jw_ge_0.95', 'jw_ge_0.88', 'different'],
     numeric: [
-      num('jw', 'Jaro-Winkler [0,1]', 'Jaro-Winkler of the vendor keys.', (c) => c.vendorNameFullJw),
+      num('jw', 'Jaro-Winkler [0,1]', 'Jaro-Winkler of the vendor keys.', (c) => c.vendorNameFullJw, {
+        agreement: 1,
+      }),
       num(
         'distinctive_jw',
         'Jaro-Winkler [0,1]',
         'Jaro-Winkler of the distinctive parts (generic business words removed).',
         (c) => c.vendorNameDistinctiveJw,
+        { agreement: 1 },
       ),
     ],
     levels: [
@@ -134,34 +151,43 @@ export const COMPARISONS: readonly ComparisonSpec[] = [
     name: 'invoice_number',
     description:
       'Invoice numbers: raw, normalised (prefixes, separators, leading zeros) and canonical (OCR-folded).',
+    agreementOrder: [
+      'exact_raw',
+      'exact_normalised',
+      'exact_canonical',
+      'affix_variant',
+      'one_edit',
+      'two_edits',
+      'different',
+    ],
     numeric: [
       num(
         'raw_edits',
         'ln(1 + edits)',
         'Levenshtein of the raw numbers (upper-cased).',
         (c) => c.invoiceNumberRawEdits,
-        { transform: 'log1p', nullable: true },
+        { transform: 'log1p', nullable: true, agreement: -1 },
       ),
       num(
         'normalised_edits',
         'ln(1 + edits)',
         'Levenshtein of the normalised numbers.',
         (c) => c.invoiceNumberEdit,
-        { transform: 'log1p' },
+        { transform: 'log1p', agreement: -1 },
       ),
       num(
         'canonical_edits',
         'ln(1 + edits)',
         'Levenshtein of the canonical numbers.',
         (c) => c.invoiceNumberCanonicalEdit,
-        { transform: 'log1p' },
+        { transform: 'log1p', agreement: -1 },
       ),
       num(
         'canonical_edit_ratio',
         'edits / characters [0,1]',
         'Canonical edits over the longer normalised number.',
         (c) => (c.invoiceNumberLength === 0 ? 0 : c.invoiceNumberCanonicalEdit / c.invoiceNumberLength),
-        { clip: [0, 1] },
+        { clip: [0, 1], agreement: -1 },
       ),
     ],
     levels: [
@@ -201,15 +227,19 @@ export const COMPARISONS: readonly ComparisonSpec[] = [
   {
     name: 'amount',
     description: 'Invoice totals, integer cents.',
+    agreementOrder: ['exact', 'within_1pct', 'within_10pct', 'different'],
     numeric: [
       num(
         'abs_diff',
         'ln(1 + |total_a - total_b| / 100) (dollars)',
         'Absolute difference of the totals.',
         (c) => c.amountAbsDiffCents / 100,
-        { transform: 'log1p' },
+        { transform: 'log1p', agreement: -1 },
       ),
-      num('rel_diff', 'ratio [0,2]', '|a - b| / max(|a|, |b|).', (c) => c.amountRelDiff, { clip: [0, 2] }),
+      num('rel_diff', 'ratio [0,2]', '|a - b| / max(|a|, |b|).', (c) => c.amountRelDiff, {
+        clip: [0, 2],
+        agreement: -1,
+      }),
     ],
     levels: [
       {
@@ -239,9 +269,11 @@ export const COMPARISONS: readonly ComparisonSpec[] = [
   {
     name: 'invoice_date',
     description: 'Invoice dates.',
+    agreementOrder: ['same_day', 'within_7_days', 'within_30_days', 'within_90_days', 'over_90_days'],
     numeric: [
       num('days_apart', 'ln(1 + days)', 'Absolute difference, days.', (c) => c.daysApart, {
         transform: 'log1p',
+        agreement: -1,
       }),
     ],
     levels: [
@@ -255,20 +287,21 @@ export const COMPARISONS: readonly ComparisonSpec[] = [
   {
     name: 'service_period',
     description: 'Service periods (recurring services, rentals).',
+    agreementOrder: ['identical', 'overlapping', 'missing', 'disjoint'],
     numeric: [
       num(
         'overlap_days',
         'ln(1 + days)',
         'Shared service days, inclusive.',
         (c) => c.servicePeriodOverlapDays,
-        { transform: 'log1p', nullable: true },
+        { transform: 'log1p', nullable: true, agreement: 1 },
       ),
       num(
         'overlap_ratio',
         'ratio [0,1]',
         'Shared days / days covered by either period.',
         (c) => c.servicePeriodOverlapRatio,
-        { nullable: true },
+        { nullable: true, agreement: 1 },
       ),
     ],
     levels: [
@@ -293,20 +326,25 @@ export const COMPARISONS: readonly ComparisonSpec[] = [
   {
     name: 'lines',
     description: 'Invoice lines: keys (code or description stems, with amount), codes, description stems.',
+    agreementOrder: ['all_keys', 'most_keys', 'some_keys', 'no_keys'],
     numeric: [
-      num('key_jaccard', 'Jaccard [0,1]', 'Jaccard of the line keys.', (c) => c.lineOverlap),
+      num('key_jaccard', 'Jaccard [0,1]', 'Jaccard of the line keys.', (c) => c.lineOverlap, {
+        agreement: 1,
+      }),
       num('code_jaccard', 'Jaccard [0,1]', 'Jaccard of the billed codes.', (c) => c.lineCodeJaccard, {
         nullable: true,
+        agreement: 1,
       }),
       num(
         'description_jaccard',
         'Jaccard [0,1]',
         'Jaccard of the description stems of all lines.',
         (c) => c.lineDescriptionJaccard,
-        { nullable: true },
+        { nullable: true, agreement: 1 },
       ),
       num('count_diff', 'ln(1 + lines)', 'Difference of the line counts.', (c) => c.lineCountDiff, {
         transform: 'log1p',
+        agreement: -1,
       }),
     ],
     levels: [
@@ -325,6 +363,7 @@ export const COMPARISONS: readonly ComparisonSpec[] = [
   {
     name: 'po',
     description: 'Purchase-order numbers (normalised: PO prefix, separators, leading zeros removed).',
+    agreementOrder: ['same', 'missing', 'different'],
     numeric: [],
     levels: [
       { label: 'missing', description: 'A side has no PO.', when: (c) => c.samePo === null },
@@ -335,9 +374,11 @@ export const COMPARISONS: readonly ComparisonSpec[] = [
   {
     name: 'embedding',
     description: 'Invoice embeddings (vendor, number, total, date, lines).',
+    agreementOrder: ['ge_0.95', 'ge_0.85', 'lower'],
     numeric: [
       num('cosine', 'cosine [-1,1]', 'Cosine of the invoice embeddings.', (c) => c.embeddingCosine, {
         clip: [-1, 1],
+        agreement: 1,
       }),
     ],
     levels: [

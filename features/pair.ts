@@ -134,6 +134,15 @@ export interface PairComparison {
   documentTypes: `${DocumentType}/${DocumentType}`;
   /** Cosine of the invoice embeddings, [-1, 1]. */
   embeddingCosine: number;
+  /**
+   * The new invoice's vendor's typical interval between invoices, days (> 0), from its blocking
+   * candidates (`vendorBillingIntervalDays` of core/blocking.ts); null when they show too few dates.
+   * Computed by the service and by training from the same candidates (test/blocking-parity.test.ts);
+   * not yet an entry of the pair vector (no model trained on it ships).
+   */
+  vendorIntervalDays: number | null;
+  /** `daysApart / vendorIntervalDays`, in the vendor's billing cycles; null without an interval. */
+  rhythmCycles: number | null;
 }
 
 /** Distinctive part of a vendor key (generic business words removed; the key itself when nothing is left). */
@@ -190,8 +199,15 @@ function normalisePo(po: string): string {
 /**
  * Compares a new invoice `a` with an earlier one `b`.
  * @param embeddingCosine cosine of the two invoice embeddings (the store returns it with the candidate).
+ * @param vendorIntervalDays `a`'s vendor's billing interval in days (`vendorBillingIntervalDays` of
+ *   core/blocking.ts over `a`'s blocking candidates), or null when unknown.
  */
-export function comparePair(a: PairSide, b: PairSide, embeddingCosine: number): PairComparison {
+export function comparePair(
+  a: PairSide,
+  b: PairSide,
+  embeddingCosine: number,
+  vendorIntervalDays: number | null = null,
+): PairComparison {
   const vendorIdEqual = a.vendorId === b.vendorId;
   const taxKnown = a.vendorTaxId !== null && b.vendorTaxId !== null;
   const npiKnown = a.vendorNpi !== null && b.vendorNpi !== null;
@@ -227,6 +243,8 @@ export function comparePair(a: PairSide, b: PairSide, embeddingCosine: number): 
       : null;
   const codesA = lineCodes(a.lineMatchKeys);
   const codesB = lineCodes(b.lineMatchKeys);
+  const days = daysApart(a.invoiceDate, b.invoiceDate);
+  const interval = vendorIntervalDays !== null && vendorIntervalDays > 0 ? vendorIntervalDays : null;
   return {
     sameVendor: vendorIdEqual || vendorTaxOrNpiEqual === true,
     vendorIdEqual,
@@ -251,7 +269,7 @@ export function comparePair(a: PairSide, b: PairSide, embeddingCosine: number): 
     amountEqual: a.totalCents === b.totalCents,
     amountSignFlipped: a.totalCents !== 0 && a.totalCents === -b.totalCents,
     currencyDiffers: a.currency !== undefined && b.currency !== undefined ? a.currency !== b.currency : null,
-    daysApart: daysApart(a.invoiceDate, b.invoiceDate),
+    daysApart: days,
     lineOverlap: jaccard(a.lineMatchKeys, b.lineMatchKeys) ?? 0,
     lineCodeJaccard: codesA.length > 0 && codesB.length > 0 ? jaccard(codesA, codesB) : null,
     lineDescriptionJaccard:
@@ -266,5 +284,7 @@ export function comparePair(a: PairSide, b: PairSide, embeddingCosine: number): 
       a.poNumber !== null && b.poNumber !== null ? normalisePo(a.poNumber) === normalisePo(b.poNumber) : null,
     documentTypes: `${a.documentType}/${b.documentType}`,
     embeddingCosine,
+    vendorIntervalDays: interval,
+    rhythmCycles: interval === null ? null : days / interval,
   };
 }

@@ -25,6 +25,7 @@
  * A ruled-out pair's score is capped at {@link ruleScoreCap} of the policy's review threshold,
  * so it never reaches review on its own.
  */
+import { BLOCKING_SPEC, vendorBillingIntervalDays } from '../core/blocking.js';
 import type { DuplicateMatch } from '../core/decision.js';
 import { isUnprintedNumber, type Invoice } from '../core/invoice.js';
 import { MAX_SEQUENCE_STEP } from '../features/comparisons.js';
@@ -210,7 +211,9 @@ export async function assessDuplicates(
   invoiceNumberUncertain = false,
   ruleCap = RULE_SCORE_CAP,
 ): Promise<DuplicateAssessment> {
-  const comparisons = candidates.map((c) => comparePair(me, c, 1 - c.embeddingDistance));
+  // the vendor's billing rhythm from the same candidates training reads it from (core/blocking.ts)
+  const intervalDays = vendorBillingIntervalDays(BLOCKING_SPEC, me, candidates);
+  const comparisons = candidates.map((c) => comparePair(me, c, 1 - c.embeddingDistance, intervalDays));
   const scoreAll = async (cs: PairComparison[]): Promise<PairScore[]> =>
     scorer.scorePairs ? await scorer.scorePairs(cs) : await Promise.all(cs.map((c) => scorer.scorePair(c)));
   const results = await scoreAll(comparisons);

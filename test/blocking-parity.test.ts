@@ -15,6 +15,10 @@ import { invoiceKeys } from '../training/features.js';
 import { mulberry32 } from '../training/rng.js';
 import { decisionFor, engines, keysOf, makeInvoice } from './fixtures.js';
 import { dropSchema } from './harness.js';
+import { assessDuplicates } from '../inference/duplicate-detector.js';
+import type { PairComparison } from '../features/pair.js';
+import { comparePair, pairSideOfInvoice } from '../features/pair.js';
+import { extractInvoiceFeatures } from '../features/invoice-features.js';
 
 const ITEMS = [
   'Oxygen concentrator monthly rental',
@@ -118,6 +122,9 @@ describe.each(engines('blocking'))('blocking parity on $name', ({ config }) => {
     const store = new Map<string, string[]>();
     // The vendor's billing interval each side reads from its candidates (a pair feature).
     const storeInterval: (number | null)[] = [];
+    // The billing rhythm of each pair the service scores (assessDuplicates).
+    const servedRhythm = new Map<string, [number | null, number | null]>();
+    const side = (inv: Invoice) => pairSideOfInvoice(inv, extractInvoiceFeatures(inv));
     const bySource = { knn: 0, vendor_knn: 0, exact_key: 0 };
     for (const [a, inv] of invoices.entries()) {
       const { candidates } = await repo.findDuplicateCandidates({
@@ -132,6 +139,20 @@ describe.each(engines('blocking'))('blocking parity on $name', ({ config }) => {
         documentType: inv.document_type,
       });
       storeInterval.push(vendorBillingIntervalDays(BLOCKING_SPEC, keys[a]!, candidates));
+      const seen: PairComparison[] = [];
+      const { scored } = await assessDuplicates(inv, side(inv), candidates, {
+        task: 'duplicate',
+        kind: 'heuristic',
+        version: 'stub',
+        scorePair: (c) => (seen.push(c), { score: 0, contributions: {}, rule: null }),
+      });
+      scored.forEach((s) =>
+        servedRhythm.set(`${a}>${Number(s.candidate.invoiceId.slice(2))}`, [
+          s.comparison.vendorIntervalDays,
+          s.comparison.rhythmCycles,
+        ]),
+      );
+      expect(seen.length).toBeGreaterThanOrEqual(candidates.length);
       for (const c of candidates) {
         const b = Number(c.invoiceId.slice(2));
         store.set(`${a}>${b}`, [...c.sources].sort());
@@ -148,6 +169,20 @@ describe.each(engines('blocking'))('blocking parity on $name', ({ config }) => {
       ),
     );
     expect(storeInterval).toEqual(memoInterval);
+    // Training's pairs (training/assemble.ts: comparePair with vendorBillingIntervalDays of the
+    // pair's new invoice over its candidate pairs) carry the same billing rhythm as the served
+    // ones, pair by pair.
+    const trainingRhythm = new Map(
+      pairs.map((p) => {
+        const c = comparePair(side(invoices[p.a]!), side(invoices[p.b]!), 0, memoInterval[p.a]!);
+        return [`${p.a}>${p.b}`, [c.vendorIntervalDays, c.rhythmCycles]];
+      }),
+    );
+    expect(Object.fromEntries([...servedRhythm].sort())).toEqual(
+      Object.fromEntries([...trainingRhythm].sort()),
+    );
+    const onRhythm = [...servedRhythm.values()].filter((v) => v[0] !== null);
+    expect(onRhythm.length).toBeGreaterThan(10);
     expect(memoInterval.filter((x) => x !== null).length).toBeGreaterThan(10);
     // Every rule found something, and the vendor window excluded someone kNN alone would reach.
     expect(bySource.knn).toBeGreaterThan(100);

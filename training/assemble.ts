@@ -24,7 +24,7 @@ import { createHash } from 'node:crypto';
 import type { BenchmarkRecord } from '../datasets/benchmark/types.js';
 import { LABEL_PROVENANCES, type LabelProvenance } from '../core/labels.js';
 import type { LabelsUsed, ModelTask } from '../models/spec.js';
-import { BLOCKING_SPEC } from '../core/blocking.js';
+import { BLOCKING_SPEC, vendorBillingIntervalDays } from '../core/blocking.js';
 import { candidatePairs, type BlockingOptions } from './blocking.js';
 import type { LoadedBenchmark } from './benchmark.js';
 import type { Dataset, RowMeta } from './data.js';
@@ -139,6 +139,15 @@ function benchmarkPairRows(
   const roots = clusterRoots(records);
   const rows: Row[] = [];
   const found = new Set<string>();
+  // each new invoice's vendor billing interval, from its candidates as the service reads it
+  const candidatesOf = new Map<number, InvoiceKeys[]>();
+  for (const pair of pairs) {
+    const list = candidatesOf.get(pair.a) ?? [];
+    list.push(keys[pair.b]!);
+    candidatesOf.set(pair.a, list);
+  }
+  const interval = new Map<number, number | null>();
+  for (const [a, cs] of candidatesOf) interval.set(a, vendorBillingIntervalDays(BLOCKING_SPEC, keys[a]!, cs));
   pairs.forEach((pair, i) => {
     const a = records[pair.a]!;
     const b = records[pair.b]!;
@@ -153,7 +162,7 @@ function benchmarkPairRows(
         : null;
     const key = `${ida}>${idb}`;
     rows.push({
-      x: p.pairVector(a.invoice, b.invoice, keys[pair.a]!, keys[pair.b]!),
+      x: p.pairVector(a.invoice, b.invoice, keys[pair.a]!, keys[pair.b]!, interval.get(pair.a) ?? null),
       y,
       w: 1,
       meta: {
@@ -237,7 +246,8 @@ async function reviewRows(
         });
         continue;
       }
-      const x = p.pairVector(inv, other, p.keys(inv), p.keys(other));
+      // a reviewer's pair comes without the candidate set: no billing interval
+      const x = p.pairVector(inv, other, p.keys(inv), p.keys(other), null);
       rows.push({ x, y: l.label, w: weight, meta: meta(l, `${l.invoiceId}>${l.duplicateOf}`) });
     }
     used.push(l);

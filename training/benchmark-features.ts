@@ -198,9 +198,11 @@ export function benchmarkFeatureProvider(
         }));
     },
     keys: invoiceKeys,
-    pairVector(a, b, ka, kb) {
+    pairVector(a, b, ka, kb, intervalDays) {
       return Array.from(
-        pairFeatureVector(comparePair(side(a).full, side(b).stored, cosine(ka.embedding, kb.embedding))),
+        pairFeatureVector(
+          comparePair(side(a).full, side(b).stored, cosine(ka.embedding, kb.embedding), intervalDays),
+        ),
       );
     },
   };

@@ -25,8 +25,12 @@ export interface FeatureProvider {
   /** One vector per line the coding model scores (lines it does not score are omitted). */
   lineVectors(inv: Invoice): { lineNumber: number; x: number[] }[];
   keys(inv: Invoice): InvoiceKeys;
-  /** Comparison vector of a later invoice `a` against an earlier invoice `b`. */
-  pairVector(a: Invoice, b: Invoice, ka: InvoiceKeys, kb: InvoiceKeys): number[];
+  /**
+   * Comparison vector of a later invoice `a` against an earlier invoice `b`; `intervalDays` is
+   * `a`'s vendor's billing interval from `a`'s blocking candidates (`vendorBillingIntervalDays`
+   * of core/blocking.ts, as the service computes it), null when unknown.
+   */
+  pairVector(a: Invoice, b: Invoice, ka: InvoiceKeys, kb: InvoiceKeys, intervalDays: number | null): number[];
 }
 
 /** Blocking keys from the skeleton's invoice features (`features/invoice-features.ts`). */

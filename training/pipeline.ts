@@ -41,6 +41,8 @@ import { orNull, perKindMetrics, reliabilityBins, splitMetrics, type KindScored 
 import { deriveSeed, keyUniform } from './rng.js';
 import { designGrid, learnThenTest, separateHold, type LttResult, type PValueMethod } from './thresholds.js';
 import { trainNetwork } from './train.js';
+import { vectorAgreement } from '../features/pair-agreement.js';
+import { flagDirections, foldLevelFlags, withLevelFlags } from './monotone.js';
 
 /** The four parts of a run's data. */
 export type Part = 'train' | 'calibration' | 'thresholds' | 'test';
@@ -179,15 +181,21 @@ export async function runPipeline(a: AssembledData, o: PipelineOptions): Promise
   const calY = calRows.map((r) => r.y);
   const lossHistory: Record<string, number[]> = {};
   const candidates: { decl: ArchitectureDecl; spec: TrainedModelSpec; result: ArchitectureResult }[] = [];
+  // The pair model's agreement directions (monotone declarations train on level flags, training/monotone.ts).
+  const agreement = a.task === 'duplicate' ? vectorAgreement(d.featureNames) : null;
   for (const decl of decls) {
     step(`training ${decl.id}`);
-    const { spec, lossHistory: hist } = await trainNetwork(train, decl, {
+    const flags = decl.monotone === true && agreement !== null;
+    const fit = await trainNetwork(flags ? withLevelFlags(train, agreement) : train, decl, {
       task: a.task,
       featureSchemaVersion: a.featureSchemaVersion,
       seed,
+      ...(flags ? { agreement: flagDirections(agreement) } : {}),
       onEpoch: (epoch, loss) =>
         o.onProgress?.({ stage: 'epoch', architecture: decl.id, epoch, epochs: decl.epochs, loss }),
     });
+    const spec = flags ? foldLevelFlags(fit.spec, agreement) : fit.spec;
+    const hist = fit.lossHistory;
     lossHistory[decl.id] = hist;
     const logits = calRows.map((r) => specLogit(spec, r.x));
     const scored: Scored[] = logits.map((z, k) => ({ score: z, label: calY[k] as 0 | 1 }));

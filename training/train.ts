@@ -11,7 +11,9 @@
  *
  * Monotone declarations (`ArchitectureDecl.monotone`): the kernels start as the initialiser's
  * draws with the sign each entry must carry (`|w|` or `-|w|`) and are projected back onto their
- * bounds (`w >= 0`, `w <= 0` or free) after every optimiser step.
+ * bounds (`w >= 0`, `w <= 0` or free) after every optimiser step. With
+ * `ArchitectureDecl.concaveShare` some hidden units are decreasing in agreement (see
+ * {@link unitDirections}), which lets the network be concave as well as convex in agreement.
  *
  * Loss: weighted binary cross-entropy on the logit, `sum_i w_i * (softplus(z_i) - y_i z_i) /
  * sum_i w_i` per batch, plus `l2 * sum(kernel^2)` over kernels (not biases). Adam optimiser.
@@ -99,20 +101,35 @@ export function buildNetwork(tf: Tf, decl: ArchitectureDecl, inputs: number, see
 }
 
 /**
+ * Direction of each unit of a hidden layer of `width` units in a monotone network: +1 for a unit
+ * that grows with agreement, -1 for one that falls with it. The last `round(width *
+ * concaveShare)` units fall. A falling unit `relu(z)` enters the next layer with a weight <= 0,
+ * i.e. as `-relu(z)`, a concave increasing function of agreement, while rising units give convex
+ * ones: a network mixing both (two hidden layers or more) approximates any monotone function
+ * (Runje & Shankaranarayana, "Constrained Monotonic Neural Networks", ICML 2023: their concave
+ * activation `-relu(-x)` is this unit with its signs moved into the weights). With share 0
+ * every unit rises and the network is convex in agreement.
+ */
+export function unitDirections(width: number, concaveShare = 0): number[] {
+  const falling = Math.round(width * concaveShare);
+  return Array.from({ length: width }, (_, j) => (j < width - falling ? 1 : -1));
+}
+
+/**
  * Sign each kernel entry must carry in a monotone network ({@link kernelSigns}): +1 (>= 0),
- * -1 (<= 0) or 0 (free). Layer 0 follows the input's agreement direction; later layers are
- * all >= 0.
+ * -1 (<= 0) or 0 (free). An entry from input or unit `i` to unit `j` carries
+ * `direction(i) * direction(j)`: inputs have their agreement direction (0 leaves the entry free),
+ * hidden units their {@link unitDirections}, the output +1. So every unit moves with agreement in
+ * its own direction and the logit never falls as agreement grows.
  * @returns one `[in][out]` matrix of signs per layer.
  */
 export function kernelSigns(decl: ArchitectureDecl, agreement: readonly number[]): number[][][] {
-  const widths = [agreement.length, ...decl.hidden, 1];
-  return widths
-    .slice(1)
-    .map((out, k) =>
-      Array.from({ length: widths[k]! }, (_, i) =>
-        new Array<number>(out).fill(k === 0 ? Math.sign(agreement[i] ?? 0) : 1),
-      ),
-    );
+  const dirs = [
+    agreement.map((a) => Math.sign(a)),
+    ...decl.hidden.map((w) => unitDirections(w, decl.concaveShare)),
+    [1],
+  ];
+  return dirs.slice(1).map((out, k) => dirs[k]!.map((d) => out.map((o) => d * o)));
 }
 
 /** Clamps each kernel to its signs (in place on the variables): `w >= 0`, `w <= 0` or free. */
