@@ -74,11 +74,14 @@ export async function serviceDetector(o: ServiceDetectorWiring): Promise<Detecto
   if (o.dataDir) await registerBenchmarkVendors(wired.repo, o.dataDir);
   // The thresholds routing applies to the default tenant: the certified default's (its
   // champions), a served model's card for another model, or the POLICY_FILE's.
-  const { policy } = wired.scoring.effectiveThresholds(await wired.scoring.policyFor(DEFAULT_TENANT));
+  const { policy, sources } = wired.scoring.effectiveThresholds(
+    await wired.scoring.policyFor(DEFAULT_TENANT),
+  );
   return createServiceDetector(wired.scoring, {
     ...(o.name ? { name: o.name } : {}),
     duplicateThreshold: policy.duplicateReview,
     codingThreshold: policy.codingReview,
+    thresholdSources: sources,
     close: async () => {
       await wired.repo.close();
       await wired.closeModels();
