@@ -23,7 +23,7 @@ import { cachedKeyVerifier, installAuth } from './auth.js';
 import { installBodyParsers } from './body/index.js';
 import { installInputGuards, validatorCompiler } from './input.js';
 import { installDocumentParsers, withDocumentMediaTypes } from './content-types.js';
-import { problemOf, toTriageError } from './problem.js';
+import { ClientClosedError, isClientClosed, problemOf, toTriageError } from './problem.js';
 import { clientErrorHandler, registerRateLimit, timeoutOptions, type RateLimits } from './limits.js';
 import { createMetrics, type TriageMetrics } from './metrics.js';
 import { installRequestMetrics, metricsRoutes } from './routes/metrics.js';
@@ -37,7 +37,7 @@ import { reviewRoutes } from './routes/reviews.js';
 import { worklistRoutes } from './routes/worklist.js';
 import { policyRoutes } from './routes/policy.js';
 import { vendorRoutes } from './routes/vendors.js';
-import { historyRoutes, withHistoryBody } from './routes/history.js';
+import { historyRoutes, withHistoryBody, type HistoryRoutesOptions } from './routes/history.js';
 import { modelRoutes, type ModelsApiDeps } from './routes/models.js';
 import { jobRoutes } from './routes/jobs.js';
 import { oipRoutes } from './routes/oip.js';
@@ -98,6 +98,8 @@ export interface AppDeps {
   pingQueue?: () => Promise<void>;
   /** Batch routes (/v1/batches); absent when not given. */
   batches?: BatchRoutesOptions;
+  /** History import limits and chunk size (POST /v1/history); defaults of api/routes/history.ts. */
+  history?: Omit<HistoryRoutesOptions, 'store'>;
   /** Model management (/v1/models, /v1/jobs) and OIP v2 inference (/v2); absent when not given. */
   models?: ModelsApiDeps;
   /** Webhook subscriptions (/v1/webhooks); absent when not given. The event feed is always served. */
@@ -171,7 +173,14 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
 
   app.setErrorHandler((err, req, reply) => {
     const te = toTriageError(err);
-    if (te.status >= 500)
+    // A client that left mid-body is not a failure of the service: info, route and counts only
+    // (the answer below goes nowhere).
+    if (isClientClosed(req.raw, err))
+      req.log.info(
+        { route: requestLogFields(req).route, ...(err instanceof ClientClosedError ? err.progress : {}) },
+        'client closed the connection mid-request',
+      );
+    else if (te.status >= 500)
       req.log.error(
         { err: { code: (err as { code?: string }).code, name: (err as Error).name } },
         'request failed',
@@ -242,7 +251,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(keyRoutes, { store, onRevoked: () => keys.forget() });
   await app.register(policyRoutes, { scoring, store });
   await app.register(vendorRoutes, { scoring, store });
-  await app.register(historyRoutes, { store });
+  await app.register(historyRoutes, { ...deps.history, store });
   await app.register(erpRoutes, { store, ...(deps.clock ? { clock: deps.clock } : {}) });
   await app.register(claimRoutes, { store, ...(deps.clock ? { clock: deps.clock } : {}) });
   await app.register(kpiRoutes, {

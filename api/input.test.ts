@@ -20,4 +20,27 @@ describe('validatorCompiler', () => {
     expect((await app.inject({ method: 'GET', url: '/x?after=abc' })).statusCode).toBe(400);
     await app.close();
   });
+
+  it('names a scalar query parameter given twice, instead of calling it not an integer', async () => {
+    const app = Fastify();
+    app.setValidatorCompiler(validatorCompiler);
+    app.get(
+      '/x',
+      {
+        schema: {
+          querystring: Type.Object({
+            limit: Type.Optional(Type.Integer()),
+            tag: Type.Optional(Type.Array(Type.String())),
+          }),
+        },
+      },
+      async (req) => req.query,
+    );
+    const twice = await app.inject({ method: 'GET', url: '/x?limit=1&limit=2' });
+    expect(twice.statusCode).toBe(400);
+    expect(twice.json<{ message: string }>().message).toContain('/limit is given 2 times; give it once');
+    // A parameter declared as an array may repeat.
+    expect((await app.inject({ method: 'GET', url: '/x?tag=a&tag=b' })).json()).toEqual({ tag: ['a', 'b'] });
+    await app.close();
+  });
 });

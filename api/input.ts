@@ -6,13 +6,13 @@
  *   schema errors do (`/name`, `/params/vendor_id`, `/querystring/subject_id`), before any
  *   store access;
  * - {@link validatorCompiler} refuses a query string or path number that TypeBox's conversion
- *   would silently truncate (`after=1.5` read as 1).
+ *   would silently truncate (`after=1.5` read as 1), and a scalar query parameter given twice.
  */
 import { TypeBoxValidatorCompiler } from '@fastify/type-provider-typebox';
 import type { FastifyInstance, FastifySchemaCompiler, FastifySchemaValidationError } from 'fastify';
 import type { TSchema } from 'typebox';
 import { TriageError, type FieldError } from '../core/errors.js';
-import { checkStrings } from '../core/validate.js';
+import { checkStrings, describeFieldErrors } from '../core/validate.js';
 import { BODY_INVALID } from './problem.js';
 
 /** Most field errors one guard reports. */
@@ -28,13 +28,9 @@ export function installInputGuards(app: FastifyInstance): void {
     checkStrings(req.body, '', body, MAX_ERRORS);
     const errors = [...request, ...body.map((e) => (e.path === '' ? { ...e, path: '/' } : e))];
     if (errors.length === 0) return;
-    const head = errors
-      .slice(0, 3)
-      .map((e) => `${e.path} ${e.message}`)
-      .join('; ');
     throw new TriageError(
       request.length > 0 ? 'TRIAGE_REQUEST_INVALID' : BODY_INVALID,
-      `${errors.length} field${errors.length === 1 ? '' : 's'} invalid: ${head}`,
+      describeFieldErrors(errors),
       errors,
     );
   });
@@ -48,9 +44,22 @@ export function installInputGuards(app: FastifyInstance): void {
 export const validatorCompiler: FastifySchemaCompiler<TSchema> = (route) => {
   const inner = TypeBoxValidatorCompiler(route) as (value: unknown) => ValidationResult;
   if (route.httpPart === 'body') return inner;
+  const properties = (route.schema as { properties?: Record<string, { type?: unknown }> }).properties ?? {};
   return (value: unknown): ValidationResult => {
     // A copy: the conversion may write the converted values into `value`.
     const raw: Record<string, unknown> = isRecord(value) ? { ...value } : {};
+    // A parameter given twice (`limit=1&limit=2`) arrives as an array: say so, rather than
+    // "must be integer" about a value the client never wrote.
+    const repeated: FastifySchemaValidationError[] = Object.entries(raw)
+      .filter(([key, v]) => Array.isArray(v) && key in properties && properties[key]!.type !== 'array')
+      .map(([key, v]) => ({
+        keyword: 'type',
+        instancePath: `/${key}`,
+        schemaPath: `#/properties/${key}`,
+        params: {},
+        message: `is given ${(v as unknown[]).length} times; give it once`,
+      }));
+    if (repeated.length > 0) return { error: repeated };
     const result = inner(value);
     if (result.error !== undefined || !isRecord(result.value)) return result;
     const errors: FastifySchemaValidationError[] = [];

@@ -5,7 +5,7 @@
  */
 import Type from 'typebox';
 import { ERROR_CATALOG, TriageError, type ErrorCode, type FieldError } from '../core/errors.js';
-import { toFieldErrors, type SchemaErrorLike } from '../core/validate.js';
+import { describeFieldErrors, toFieldErrors, type SchemaErrorLike } from '../core/validate.js';
 
 /** Schema of a problem body (for OpenAPI). */
 export const Problem = Type.Object({
@@ -101,15 +101,7 @@ export function toTriageError(err: unknown): TriageError {
     const prefix = e.validationContext && e.validationContext !== 'body' ? `/${e.validationContext}` : '';
     const errors = toFieldErrors(e.validation, prefix);
     const code = validationCode(e.validationContext);
-    const head = errors
-      .slice(0, 3)
-      .map((x) => `${x.path} ${x.message}`)
-      .join('; ');
-    return new TriageError(
-      code,
-      `${errors.length} field${errors.length === 1 ? '' : 's'} invalid: ${head}`,
-      errors,
-    );
+    return new TriageError(code, describeFieldErrors(errors), errors);
   }
   if ((e.code !== undefined && STORE_DOWN_CODES.has(e.code)) || STORE_DOWN_MESSAGES.test(e.message ?? '')) {
     return new TriageError('TRIAGE_STORE_UNAVAILABLE', 'the store is unavailable; retry later');
@@ -147,4 +139,26 @@ export function toTriageError(err: unknown): TriageError {
 /** The catalogue's status for a code (for OpenAPI response lists). */
 export function statusOf(code: ErrorCode): number {
   return ERROR_CATALOG[code].status;
+}
+
+/**
+ * A request the client abandoned: it closed the connection while its body was still being
+ * read (Node fails the request stream with `ECONNRESET` "aborted"). Not a failure of the
+ * service: logged at info with the route and `progress` (counts only, never contents).
+ */
+export class ClientClosedError extends Error {
+  /** @param progress what the request had done when the client left (e.g. records committed). */
+  constructor(readonly progress: Readonly<Record<string, number>> = {}) {
+    super('the client closed the connection before the request body was read');
+    this.name = 'ClientClosedError';
+  }
+}
+
+/**
+ * Whether `err` is the client's closing of the connection mid-body: the error the request
+ * stream itself failed with (`req.errored`), or a {@link ClientClosedError}. An error of the
+ * service (a database `ECONNRESET`, a stream the service stopped reading) is not.
+ */
+export function isClientClosed(req: { errored: Error | null }, err: unknown): boolean {
+  return err instanceof ClientClosedError || (req.errored !== null && err === req.errored);
 }

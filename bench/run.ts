@@ -41,6 +41,7 @@ import { recordStatementCpu } from './pg-statements.js';
 import { trainingSection } from './training.js';
 import { computeSection } from './compute.js';
 import { runStoreScaleBenchmark, storeScaleTable } from './store-scale.js';
+import { storeScaleExistingSection } from './store-scale-existing.js';
 
 const opts = new Command()
   .option(
@@ -79,6 +80,13 @@ const opts = new Command()
   .option('--scale-invoices <n>', 'store-scale: invoices scored per point', '300')
   .option('--scale-explain', 'store-scale: print EXPLAIN ANALYZE of one candidate search per point')
   .option(
+    '--scale-database-urls <list>',
+    'store-scale: alternate these filled databases (bench/store-scale-existing.ts)',
+  )
+  .option('--scale-tenant <id>', 'store-scale on filled databases: the tenant of the history', 'default')
+  .option('--scale-rounds <n>', 'store-scale on filled databases: alternated rounds', '4')
+  .option('--scale-warmup <n>', 'store-scale on filled databases: discarded invoices per point', '20')
+  .option(
     '--batch-statements',
     'batch: also print PostgreSQL CPU per statement (log_statement_stats, superuser; bench/pg-statements.ts)',
   )
@@ -107,6 +115,10 @@ const opts = new Command()
     scaleSizes: string;
     scaleInvoices: string;
     scaleExplain?: boolean;
+    scaleDatabaseUrls?: string;
+    scaleTenant: string;
+    scaleRounds: string;
+    scaleWarmup: string;
     batchStatements?: boolean;
   }>();
 
@@ -402,7 +414,15 @@ if (only.has('store-open')) {
 }
 
 // ---------------------------------------------------------------- store cost against history
-if (only.has('store-scale')) {
+if (only.has('store-scale') && opts.scaleDatabaseUrls) {
+  report.storeScaleExisting = await storeScaleExistingSection(opts.scaleDatabaseUrls.split(','), {
+    tenant: opts.scaleTenant,
+    rounds: Number(opts.scaleRounds),
+    perRound: Number(opts.scaleInvoices),
+    warmup: Number(opts.scaleWarmup),
+    explain: opts.scaleExplain === true,
+  });
+} else if (only.has('store-scale')) {
   const sizes = opts.scaleSizes.split(',').map(Number);
   const points = await runStoreScaleBenchmark(
     opts.databaseUrl,

@@ -12,7 +12,9 @@
  * connection, so one backend serves every statement; 10 ms clock ticks, summed over the run),
  * so it needs PostgreSQL on this machine; latency is wall time per scoring transaction.
  */
-import { createRepository, openPostgres } from '../store/index.js';
+import { createRepository, openPostgres, type TriageRepository } from '../store/index.js';
+import type { CandidateSearch } from '../store/candidates.js';
+import type { Invoice } from '../core/invoice.js';
 import type { SqlDatabase } from '../store/sql.js';
 import {
   candidateSearchStatement,
@@ -97,15 +99,9 @@ export async function runStoreScaleBenchmark(
       const cpu0 = backendCpuMs(pid);
       for (let i = 0; i < perPoint; i++) {
         const inv = { ...benchInvoice(scored + i, true), invoice_id: `scale-${scored + i}` };
-        const p = prepare(inv);
-        const t = process.hrtime.bigint();
-        await repo.withScoringLock(tenant, p.lockKeys, async (tx) => {
-          const { stored, search } = await findCandidates(tx, p, DEFAULT_CANDIDATE_K);
-          method = search.method;
-          if (stored) return;
-          await tx.insert(inv, 'bench', p.keys, benchDecision(inv.invoice_id));
-        });
-        lat.push(msSince(t));
+        const r = await scoreInvoice(repo, tenant, inv);
+        method = r.search.method;
+        lat.push(r.ms);
       }
       await repo.audit.link(tenant);
       const cpu1 = backendCpuMs(pid);
@@ -119,7 +115,14 @@ export async function runStoreScaleBenchmark(
         fillSeconds,
         indexSeconds: index.seconds,
         searchMethod: method,
-        ...(opts.explain ? { plan: await explainSearch(db, tenant, scored + perPoint) } : {}),
+        ...(opts.explain
+          ? {
+              plan: await explainSearch(db, tenant, {
+                ...benchInvoice(scored + perPoint, true),
+                invoice_id: `scale-explain-${scored + perPoint}`,
+              }),
+            }
+          : {}),
       });
     }
   } finally {
@@ -129,9 +132,40 @@ export async function runStoreScaleBenchmark(
   return out;
 }
 
-/** EXPLAIN (ANALYZE, BUFFERS) of the candidate search of a new invoice, planned as in scoring. */
-async function explainSearch(db: SqlDatabase, tenant: string, i: number): Promise<string> {
-  const inv = { ...benchInvoice(i, true), invoice_id: `scale-explain-${i}` };
+/** Wall time of one scoring transaction and how its candidate search ran. */
+export interface ScoredInvoice {
+  /** Wall time of the transaction (BEGIN to COMMIT), ms. */
+  ms: number;
+  search: CandidateSearch;
+  /** Candidates returned (all blocks, deduplicated). */
+  candidates: number;
+}
+
+/**
+ * The store's part of scoring `inv` for `tenant`: BEGIN with the scoring locks, the candidate
+ * search with the replay check, the scoring write (a fixed AUTO_APPROVE decision), COMMIT.
+ */
+export async function scoreInvoice(
+  repo: TriageRepository,
+  tenant: string,
+  inv: Invoice,
+): Promise<ScoredInvoice> {
+  const p = prepare(inv);
+  const t = process.hrtime.bigint();
+  let search: CandidateSearch | undefined;
+  let candidates = 0;
+  await repo.withScoringLock(tenant, p.lockKeys, async (tx) => {
+    const found = await findCandidates(tx, p, DEFAULT_CANDIDATE_K);
+    search = found.search;
+    candidates = found.candidates.length;
+    if (found.stored) return;
+    await tx.insert(inv, 'bench', p.keys, benchDecision(inv.invoice_id));
+  });
+  return { ms: msSince(t), search: search!, candidates };
+}
+
+/** EXPLAIN (ANALYZE, BUFFERS) of the candidate search of the new invoice `inv`, planned as in scoring. */
+export async function explainSearch(db: SqlDatabase, tenant: string, inv: Invoice): Promise<string> {
   const p = prepare(inv);
   const { text, values } = candidateSearchStatement(
     {

@@ -2,7 +2,7 @@
 /**
  * `npm run certify -- --data <benchmark dir> [--split valid] [--out certified-policy.json]
  * [--procurement-seed 303] [--procurement-per-kind 20] [--procurement-vendors 61] [--alpha 0.005] [--hold-alpha 0.1]
- * [--delta 0.05] [--seed 42] [--limit N] [--rows-out F] [--rows F...] [--verify DIR...]
+ * [--delta 0.05] [--seed 42] [--hold-family coding|both] [--limit N] [--rows-out F] [--rows F...] [--verify DIR...]
  * [--verify-rows F...]`:
  * scores a labelled benchmark split and the seeded procurement benchmark (ERP data loaded)
  * through the served champions (in-memory PGlite, the benchmark's vendor master registered),
@@ -27,8 +27,10 @@ import {
 import { cardThresholds } from '../inference/model-scorers.js';
 import {
   certifyDecision,
+  HOLD_FAMILIES,
   withThresholds,
   type CertifyRow,
+  type HoldFamily,
   type JointCertification,
 } from '../training/certify.js';
 import { DECISION_PROMISE, decisionGuarantee, renderGuarantee } from '../training/eval/guarantee.js';
@@ -71,6 +73,7 @@ interface Options {
   holdAlpha: number;
   delta: number;
   seed: number;
+  holdFamily: HoldFamily;
   limit?: number;
   rowsOut?: string;
   rows?: string[];
@@ -141,8 +144,10 @@ function summary(cert: JointCertification, served: RoutingPolicy): string[] {
   const line = (name: string, r: JointCertification['autoApprove'], scale: number | undefined) => {
     const first = r.steps[0];
     const last = r.steps[r.steps.length - 1];
+    // The served scale may be an earlier rejected step than the last one (hold: see certifyDecision).
+    const at = r.steps.find((s) => s.threshold === scale) ?? r;
     return r.feasible && scale !== undefined
-      ? `${name}: scale ${scale.toPrecision(4)} of the card thresholds (${r.errors} errors among ${r.selected} selected test-part invoices; next candidate ${last && !last.rejected ? `${last.errors}/${last.selected}, p ${last.pValue.toPrecision(3)}` : 'none'})`
+      ? `${name}: scale ${scale.toPrecision(4)} of the card thresholds (${at.errors} errors among ${at.selected} selected test-part invoices${scale === r.threshold ? '' : `; last rejected ${r.threshold.toPrecision(4)}: ${r.errors}/${r.selected}`}; next candidate ${last && !last.rejected ? `${last.errors}/${last.selected}, p ${last.pValue.toPrecision(3)}` : 'none'})`
       : `${name}: NOT certifiable (served thresholds kept)` +
           (first
             ? ` (first candidate: ${first.errors} errors among ${first.selected}, deff ${first.deff?.toFixed(2)}, p ${first.pValue.toPrecision(3)} > delta)`
@@ -154,7 +159,13 @@ function summary(cert: JointCertification, served: RoutingPolicy): string[] {
       .map(([k, v]) => `${k} ${v.rows}, ${v.exceptions} exceptions`)
       .join('; ')}; ${cert.vendors.design} design vendors, ${cert.vendors.test} test vendors)`,
     line('auto-approve (coding.review_at, ap.review_at)', cert.autoApprove, cert.scale.approve),
-    line('hold (coding.hold_at, ap.hold_at)', cert.hold, cert.scale.hold),
+    line(
+      cert.holdFamily === 'coding'
+        ? "hold (coding.hold_at; ap.hold_at the duplicate card's)"
+        : 'hold (coding.hold_at, ap.hold_at)',
+      cert.hold,
+      cert.scale.hold,
+    ),
     `served before: coding.review_at ${served.codingReview}, ap.review_at ${served.duplicateReview}, coding.hold_at ${served.codingHold ?? 'none'}, ap.hold_at ${served.duplicateHold}`,
     `certified:     coding.review_at ${t.codingReviewAt}, ap.review_at ${t.duplicateReviewAt}, coding.hold_at ${t.codingHoldAt ?? 'none'}, ap.hold_at ${t.duplicateHoldAt}`,
   ];
@@ -189,6 +200,14 @@ const program = new Command()
     DECISION_PROMISE.delta,
   )
   .option('--seed <n>', 'seed of the design/test vendor split', int, 42)
+  .addOption(
+    new Option(
+      '--hold-family <family>',
+      "which hold thresholds the hold scale moves: coding (ap.hold_at stays at the duplicate card's) or both",
+    )
+      .choices(HOLD_FAMILIES)
+      .default('coding'),
+  )
   .option('--limit <n>', 'only the first n invoices of the split', int)
   .option(
     '--procurement-seed <n>',
@@ -246,12 +265,17 @@ const program = new Command()
     } finally {
       await svc.close();
     }
-    const cert = certifyDecision(rows, served, {
-      alpha: o.alpha,
-      holdAlpha: o.holdAlpha,
-      delta: o.delta,
-      seed: o.seed,
-    });
+    const cert = certifyDecision(
+      rows,
+      served,
+      {
+        alpha: o.alpha,
+        holdAlpha: o.holdAlpha,
+        delta: o.delta,
+        seed: o.seed,
+      },
+      o.holdFamily,
+    );
     const certified = withThresholds(served, cert.thresholds);
     const report = [...summary(cert, served)];
     const verified: Record<string, ReturnType<typeof promiseOn>> = {};

@@ -173,9 +173,17 @@ export interface BlockingSqlParams {
  * document_type), with the new invoice's fields as the given placeholders.
  */
 export function exactKeysSql(spec: BlockingSpec, p: BlockingSqlParams, alias = 'i'): string {
+  return `(${exactKeyRulesSql(spec, p, alias).join(' OR ')})`;
+}
+
+/**
+ * Each exact-key rule of `spec` as its own SQL condition (same columns and placeholders as
+ * {@link exactKeysSql}, whose OR they make), in the spec's order.
+ */
+export function exactKeyRulesSql(spec: BlockingSpec, p: BlockingSqlParams, alias = 'i'): string[] {
   const column = { invoiceNumberCanonical: 'invoice_number_canonical', invoiceDate: 'invoice_date' } as const;
   const cast = { invoiceNumberCanonical: '::text', invoiceDate: '::date' } as const;
-  const rules = spec.exactKeys.map((r) => {
+  return spec.exactKeys.map((r) => {
     const c: string[] = [];
     if (r.queryDocumentType) c.push(`${p.documentType}::text = '${r.queryDocumentType}'`);
     if (r.candidateDocumentType) c.push(`${alias}.document_type = '${r.candidateDocumentType}'`);
@@ -189,15 +197,22 @@ export function exactKeysSql(spec: BlockingSpec, p: BlockingSqlParams, alias = '
     );
     return `(${c.join(' AND ')})`;
   });
-  return `(${rules.join(' OR ')})`;
 }
 
-/** The vendor-kNN filter over the candidate row alias `i` (vendor key or id, date window). */
+/**
+ * The vendor-kNN filter over the candidate row alias `i`: the vendor (`either` its key or its id,
+ * as the blocking spec matches vendors; or only `key` or only `id`, one side of that OR) and the
+ * date window of `windowDays` days either side of the new invoice's date.
+ */
 export function vendorWindowSql(
   p: Pick<BlockingSqlParams, 'vendorKey' | 'vendorId' | 'invoiceDate'>,
   windowDays: string,
   alias = 'i',
+  vendor: 'either' | 'key' | 'id' = 'either',
 ): string {
-  return `(${alias}.vendor_id = ${p.vendorId}::text OR ${alias}.vendor_key = ${p.vendorKey}::text)
+  const byId = `${alias}.vendor_id = ${p.vendorId}::text`;
+  const byKey = `${alias}.vendor_key = ${p.vendorKey}::text`;
+  const who = vendor === 'key' ? byKey : vendor === 'id' ? byId : `(${byId} OR ${byKey})`;
+  return `${who}
     AND ${alias}.invoice_date BETWEEN ${p.invoiceDate}::date - ${windowDays}::int AND ${p.invoiceDate}::date + ${windowDays}::int`;
 }

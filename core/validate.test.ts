@@ -134,10 +134,30 @@ describe('validateInvoice: storable text, dates, currency, enums', () => {
     expect(e.errors).toEqual(
       expect.arrayContaining([
         { path: '/invoice_date', message: 'must be between 1900-01-01 and 2199-12-31' },
-        { path: '/currency', message: 'is not an ISO 4217 currency code' },
+        {
+          path: '/currency',
+          message:
+            '(XYZ) is not an active ISO 4217 currency code (list one of 2024-06-25; withdrawn codes such as DEM are refused)',
+        },
         { path: '/invoice_number', message: 'must contain at least one letter or digit' },
       ]),
     );
+  });
+
+  it('accepts active ISO 4217 codes with a minor unit (list one), refuses metals, test codes and withdrawn ones', () => {
+    // The runtime's Intl list (the check before) refused CLF and UYW and accepted the Deutsche Mark.
+    for (const currency of ['USD', 'JPY', 'KWD', 'CLF', 'UYW', 'XAF', 'XCD'])
+      expect(() => validateInvoice(makeInvoice({ currency })), currency).not.toThrow();
+    for (const [currency, why] of [
+      ['XAU', 'is an ISO 4217 code without a minor unit'],
+      ['XTS', 'is an ISO 4217 code without a minor unit'],
+      ['XDR', 'is an ISO 4217 code without a minor unit'],
+      ['DEM', 'is not an active ISO 4217 currency code'],
+      ['HRK', 'is not an active ISO 4217 currency code'],
+    ] as const)
+      expect(errorsOf(makeInvoice({ currency })).errors, currency).toEqual([
+        { path: '/currency', message: expect.stringContaining(`(${currency}) ${why}`) },
+      ]);
   });
 
   it('refuses a received_date outside 1900..2199 like the other dates', () => {

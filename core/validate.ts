@@ -6,6 +6,7 @@ import { Compile } from 'typebox/compile';
 import { Settings } from 'typebox/system';
 import { Invoice, MAX_ABS_CENTS } from './invoice.js';
 import { MAX_REPORTED_ERRORS, TriageError, type FieldError } from './errors.js';
+import { currencyProblem } from './currency.js';
 import { unitCodeOf } from './units.js';
 
 // TypeBox stops collecting schema errors after 8 by default, so a batch of 12 bad invoices
@@ -82,12 +83,6 @@ export function dateRangeError(path: string, date: string | undefined): FieldErr
   return { path, message: `must be between ${DATE_RANGE.min} and ${DATE_RANGE.max}` };
 }
 
-/** ISO 4217 currency codes known to the runtime's ICU data (`Intl.supportedValuesOf('currency')`). */
-const CURRENCIES: ReadonlySet<string> = new Set(Intl.supportedValuesOf('currency'));
-
-/** Whether `code` is an ISO 4217 currency code (the check of an invoice's `currency`). */
-export const isIsoCurrency = (code: string): boolean => CURRENCIES.has(code);
-
 /** Why a string is not storable text, or undefined when it is. */
 function unstorable(s: string): string | undefined {
   if (!s.isWellFormed()) return 'contains an unpaired surrogate (invalid Unicode)';
@@ -118,7 +113,8 @@ export function checkStrings(value: unknown, path: string, errors: FieldError[],
 }
 
 /**
- * Cross-field rules a schema cannot express: storable text, ISO 4217 currency, dates within
+ * Cross-field rules a schema cannot express: storable text, an accepted ISO 4217 currency
+ * (core/currency.ts: active, with a minor unit), dates within
  * {@link DATE_RANGE}, an invoice number with at least one letter or digit, each line's
  * quantity x unit price within the money limit, each line's unit of measure in the unit table
  * of core/units.ts (the ERP records' table), unique line numbers, extraction confidence
@@ -129,8 +125,8 @@ export function checkStrings(value: unknown, path: string, errors: FieldError[],
 export function checkInvoiceRules(inv: Invoice): FieldError[] {
   const errors: FieldError[] = [];
   checkStrings(inv, '', errors);
-  if (!isIsoCurrency(inv.currency))
-    errors.push({ path: '/currency', message: 'is not an ISO 4217 currency code' });
+  const currency = currencyProblem(inv.currency);
+  if (currency !== undefined) errors.push({ path: '/currency', message: currency });
   if (!/[A-Za-z0-9]/.test(inv.invoice_number)) {
     errors.push({ path: '/invoice_number', message: 'must contain at least one letter or digit' });
   }
@@ -210,14 +206,19 @@ export function isInvoiceShaped(value: unknown): value is Invoice {
 export function validateInvoice(value: unknown, prefix = ''): Invoice {
   if (!invoiceValidator.Check(value)) {
     const errors = toFieldErrors(invoiceValidator.Errors(value) as SchemaErrorLike[], prefix);
-    throw new TriageError('TRIAGE_INPUT_INVALID', describe(errors), errors);
+    throw new TriageError('TRIAGE_INPUT_INVALID', describeFieldErrors(errors), errors);
   }
   const rules = checkInvoiceRules(value).map((e) => ({ ...e, path: prefix + e.path }));
-  if (rules.length > 0) throw new TriageError('TRIAGE_INPUT_INVALID', describe(rules), rules);
+  if (rules.length > 0) throw new TriageError('TRIAGE_INPUT_INVALID', describeFieldErrors(rules), rules);
   return value;
 }
 
-function describe(errors: FieldError[]): string {
+/**
+ * The `detail` of a 400 listing field errors: `2 fields invalid: /currency (XAU) is ...;
+ * /due_date must not be before invoice_date` (the first three, `; ...` after them). One wording
+ * for schema and rule errors on every route.
+ */
+export function describeFieldErrors(errors: readonly FieldError[]): string {
   const n = errors.length;
   const head = errors
     .slice(0, 3)

@@ -6,7 +6,7 @@
  * separator the document uses (see {@link detectDecimalSeparator} to find it from the other
  * amounts of the same document).
  */
-import isoCurrencies from 'currency-codes';
+import { minorUnit } from '../core/currency.js';
 import { TriageError } from '../core/errors.js';
 
 /** A money text read into integer minor units. */
@@ -60,24 +60,15 @@ const CURRENCY_MARKS: readonly (readonly [string, string])[] = [
   ['$', 'USD'],
 ];
 
-const ISO_CURRENCIES: ReadonlySet<string> = new Set(Intl.supportedValuesOf('currency'));
 const DOLLAR_CURRENCIES = new Set(['USD', 'CAD', 'AUD', 'NZD', 'SGD', 'HKD', 'TWD', 'MXN', 'BND']);
 
 /**
  * ISO 4217 exponent (digits of the minor unit) of a currency: JPY 0, USD 2, KWD/BHD/IQD 3,
- * CLF 4. Source: the ISO 4217 list one as packaged by `currency-codes` (its publish date is
- * `isoCurrencies.publishDate`); a code newer than that list takes the CLDR digits of `Intl`
- * (which differ from ISO 4217 for some codes, e.g. IQD 0, IDR 0, so they are not the first
- * source); 2 when the currency is unknown.
+ * CLF 4. Source: ISO 4217 list one through core/currency.ts (the one source of accepted codes
+ * and minor units); 2 when the currency is unknown or null (validation refuses such a code).
  */
 export function currencyExponent(currency: string | null): number {
-  if (currency === null) return 2;
-  const iso = isoCurrencies.code(currency);
-  if (iso) return iso.digits;
-  if (!ISO_CURRENCIES.has(currency)) return 2;
-  return (
-    new Intl.NumberFormat('en', { style: 'currency', currency }).resolvedOptions().maximumFractionDigits ?? 2
-  );
+  return (currency === null ? undefined : minorUnit(currency)) ?? 2;
 }
 
 /**
@@ -125,7 +116,7 @@ function takeCurrency(
   for (let pass = 0; pass < 2; pass++) {
     const iso = /^([A-Za-z]{3})(?![A-Za-z])|(?<![A-Za-z])([A-Za-z]{3})$/.exec(rest.trim());
     const code = (iso?.[1] ?? iso?.[2])?.toUpperCase();
-    if (code !== undefined && code !== 'CR' && ISO_CURRENCIES.has(code)) {
+    if (code !== undefined && code !== 'CR' && minorUnit(code) !== undefined) {
       set(code);
       rest = rest.trim().replace(iso![0], '');
       continue;

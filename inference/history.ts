@@ -8,7 +8,7 @@
  */
 import { extractInvoiceFeatures } from '../features/invoice-features.js';
 import { MAX_REPORTED_ERRORS, TriageError, isTriageError, type FieldError } from '../core/errors.js';
-import { validateInvoice } from '../core/validate.js';
+import { describeFieldErrors, validateInvoice } from '../core/validate.js';
 import type { HistoryRecord, HistoryStore } from '../store/history.js';
 import { indexKeysOf, payloadSha256 } from './stages/prepare.js';
 
@@ -104,7 +104,7 @@ export function validateHistoryRecords(
     throw new TriageError(
       'TRIAGE_INPUT_INVALID',
       bad.length === 1
-        ? `${bad[0]!.location}: ${errors.length} field(s) invalid`
+        ? `${bad[0]!.location}: ${describeFieldErrors(errors)}`
         : `${bad.length} records invalid (${named.join(', ')}${bad.length > named.length ? ', ...' : ''})` +
             (errors.length > MAX_REPORTED_ERRORS
               ? `; the first ${MAX_REPORTED_ERRORS} of ${errors.length} field errors are listed`

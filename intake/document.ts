@@ -73,10 +73,54 @@ export function documentError(format: SourceFormat, path: string, message: strin
 }
 
 /**
- * An element-level 400 of one invoice of a document, naming the invoice as {@link finishDocument}
- * names it in rule-level errors: `invoice 2 of 3 (ST02 0002 (segment 11)), /segments/15/IT104 is
- * not an amount`. `total` null: the document broke before its invoices could be counted.
+ * How every error names one invoice of a document: `invoice 2 of 3 (ST02 0002 (segment 10))`,
+ * `invoice 2 of 2 (/entry/1/resource)`. `index` is 0-based; `total` null: the document broke
+ * before its invoices could be counted (`invoice 2 (...)`).
  */
+export function invoiceLabel(index: number, total: number | null, location: string): string {
+  return `invoice ${index + 1}${total === null ? '' : ` of ${total}`} (${location})`;
+}
+
+/** An element-level failure of one invoice while its document was converted. */
+export interface InvoiceFailure {
+  /** The adapter's 400, whose paths are source locations. */
+  error: TriageError;
+  /** 0-based position of the invoice in the document. */
+  index: number;
+  /** {@link ConvertedInvoice.location} of the invoice. */
+  location: string;
+}
+
+/**
+ * The element-level 400 of the failed invoices of a document, each field error prefixed with
+ * {@link invoiceLabel} as {@link finishDocument} names rule-level errors: `invoice 2 of 3 (ST02
+ * 0002 (segment 11)), /segments/15/IT104 is not an amount`. Paths stay source locations. The
+ * code of the first failure is kept; at most `MAX_REPORTED_ERRORS` field errors.
+ */
+export function invoicesError(
+  format: SourceFormat,
+  failures: readonly InvoiceFailure[],
+  total: number | null,
+): TriageError {
+  const errors: FieldError[] = [];
+  const heads: string[] = [];
+  for (const f of failures) {
+    const which = invoiceLabel(f.index, total, f.location);
+    for (const fe of f.error.errors) errors.push({ path: fe.path, message: `${which}: ${fe.message}` });
+    const first = f.error.errors[0];
+    heads.push(first ? `${which}, ${first.path} ${first.message}` : `${which}: ${f.error.message}`);
+  }
+  const head = heads.slice(0, 3).join('; ');
+  const detail =
+    failures.length === 1 && failures[0]!.error.errors.length === 0
+      ? head
+      : `${format} document invalid: ${head}`;
+  return new TriageError(failures[0]!.error.code, detail, errors.slice(0, MAX_REPORTED_ERRORS), {
+    cause: failures[0]!.error,
+  });
+}
+
+/** {@link invoicesError} of a single invoice (`total` null: the invoices were not counted). */
 export function invoiceError(
   format: SourceFormat,
   e: TriageError,
@@ -84,13 +128,7 @@ export function invoiceError(
   total: number | null,
   location: string,
 ): TriageError {
-  const which = `invoice ${index + 1}${total === null ? '' : ` of ${total}`} (${location})`;
-  const errors = e.errors.map((fe) => ({ path: fe.path, message: `${which}: ${fe.message}` }));
-  const first = e.errors[0];
-  const detail = first
-    ? `${format} document invalid: ${which}, ${first.path} ${first.message}`
-    : `${which}: ${e.message}`;
-  return new TriageError(e.code, detail, errors, { cause: e });
+  return invoicesError(format, [{ error: e, index, location }], total);
 }
 
 /** Reads money and quantity texts of one document with the decimal separator it uses. */
@@ -183,7 +221,7 @@ export function finishDocument(
   const errors: FieldError[] = [];
   const out: Invoice[] = [];
   const firstOf = new Map<unknown, number>();
-  const which = (i: number): string => `invoice ${i + 1} of ${converted.length} (${converted[i]!.location})`;
+  const which = (i: number): string => invoiceLabel(i, converted.length, converted[i]!.location);
   converted.forEach((c, i) => {
     const bad = (pointer: string, message: string): void => {
       errors.push({

@@ -14,18 +14,20 @@
  * | lines                | `lineItem[]`: `sequence`, `chargeItemCodeableConcept` (`coding[0]`: code; `text`: description), `priceComponent[]` |
  *
  * Errors are 400 naming the JSON pointer (`/lineItem/2/priceComponent/0/amount/value`; in a
- * Bundle `/entry/3/resource/...`). A resource of another type is refused at `/resourceType`.
+ * Bundle `/entry/3/resource/...`, each message starting `invoice 4 of 5 (/entry/3/resource): `). A resource of another type is refused at `/resourceType`.
  */
-import { isTriageError, MAX_REPORTED_ERRORS, TriageError, type FieldError } from '../core/errors.js';
+import { isTriageError } from '../core/errors.js';
 import type { SourceFormat } from '../core/invoice.js';
 import { currencyExponent, digitsBelowMinorUnit, parseAmount } from '../features/amount.js';
 import {
   creditSigns,
   defined,
   documentError,
+  invoicesError,
   isoDate,
   SourceMap,
   type ConvertedInvoice,
+  type InvoiceFailure,
 } from './document.js';
 import {
   FHIR_CODE_SYSTEMS,
@@ -328,26 +330,20 @@ export function convertFhir(
     const entries = r.array(doc.entry, '/entry');
     if (entries.length > maxInvoices)
       r.fail('/entry', `has ${entries.length} entries; at most ${maxInvoices} are accepted`);
-    // Every bad entry is named, not only the first (each entry stops at its own first fault).
-    const errors: FieldError[] = [];
+    // Every bad entry is named, not only the first (each entry stops at its own first fault),
+    // as `invoice k of n (/entry/k-1/resource)` like the X12 and rule-level errors.
+    const failures: InvoiceFailure[] = [];
     const out: ConvertedInvoice[] = [];
     entries.forEach((e, i) => {
+      const location = `/entry/${i}/resource`;
       try {
-        out.push(invoiceOf(r.object(e, `/entry/${i}`).resource, `/entry/${i}/resource`, `${fallback}-${i}`));
+        out.push(invoiceOf(r.object(e, `/entry/${i}`).resource, location, `${fallback}-${i}`));
       } catch (err) {
         if (!isTriageError(err, 'TRIAGE_INPUT_INVALID')) throw err;
-        errors.push(...err.errors);
+        failures.push({ error: err, index: i, location });
       }
     });
-    if (errors.length > 0)
-      throw new TriageError(
-        'TRIAGE_INPUT_INVALID',
-        `${FORMAT} document invalid: ${errors.length} field(s): ${errors
-          .slice(0, 3)
-          .map((x) => `${x.path} ${x.message}`)
-          .join('; ')}`,
-        errors.slice(0, MAX_REPORTED_ERRORS),
-      );
+    if (failures.length > 0) throw invoicesError(FORMAT, failures, entries.length);
     return out;
   }
   return [invoiceOf(doc, '', fallback)];

@@ -626,6 +626,50 @@ describe('a converted invoice that fails validation is named by its source locat
     for (const e of errors) expect(e.message).toMatch(/^invoice 2 of 2 \(\/entry\/1\/resource\), \/\w/);
   });
 
+  it('FHIR: an element-level error names the invoice of its Bundle as rule-level errors do', async () => {
+    const inv = (id: string, date: unknown, value: number) => ({
+      resourceType: 'Invoice',
+      id,
+      identifier: [{ value: id }],
+      date,
+      issuer: { display: 'Acme', identifier: { system: 'urn:vendor-master', value: 'V-300' } },
+      lineItem: [
+        {
+          sequence: 1,
+          chargeItemCodeableConcept: {
+            coding: [{ system: 'http://www.cms.gov/Medicare/Coding/HCPCSReleaseCodeSets', code: 'E0431' }],
+            text: 'Oxygen system',
+          },
+          priceComponent: [{ type: 'base', factor: 1, amount: { value, currency: 'USD' } }],
+        },
+      ],
+      totalGross: { value: 10, currency: 'USD' },
+    });
+    // Entry 1: a date that is not a string; entry 2: an amount below the minor unit.
+    const bundle = {
+      resourceType: 'Bundle',
+      entry: [inv('f-1', '2025-03-01', 10), inv('f-2', 20250301, 10), inv('f-3', '2025-03-01', 0.001)].map(
+        (resource) => ({ resource }),
+      ),
+    };
+    let error: unknown;
+    await convertDocument('fhir-r4', Buffer.from(JSON.stringify(bundle))).catch((e) => (error = e));
+    expect(isTriageError(error)).toBe(true);
+    const e = error as { message: string; errors: { path: string; message: string }[] };
+    expect(e.errors).toEqual([
+      { path: '/entry/1/resource/date', message: 'invoice 2 of 3 (/entry/1/resource): must be a string' },
+      {
+        path: '/entry/2/resource/lineItem/0/priceComponent/0/amount/value',
+        message: expect.stringMatching(
+          /^invoice 3 of 3 \(\/entry\/2\/resource\): has digits below the minor unit of USD/,
+        ),
+      },
+    ]);
+    expect(e.message).toContain(
+      'fhir-r4 document invalid: invoice 2 of 3 (/entry/1/resource), /entry/1/resource/date must be a string; invoice 3 of 3 (/entry/2/resource), /entry/2/resource/lineItem/0/priceComponent/0/amount/value has digits',
+    );
+  });
+
   it('UBL: the element path', async () => {
     const doc = ublDoc()
       .replace('<cbc:IssueDate>2025-03-01', '<cbc:IssueDate>1800-01-01')
@@ -695,13 +739,24 @@ describe('amounts in minor units of the currency (ISO 4217: JPY 0 decimals, KWD 
       },
     ]);
     expect(await refusal('x12-810', interchange(body(['ZZQ', 'USD'])))).toEqual([
-      { path: '/segments/5/CUR02', message: `${one}(ZZQ) is not an ISO 4217 currency code` },
+      {
+        path: '/segments/5/CUR02',
+        message: `${one}(ZZQ) is not an active ISO 4217 currency code (list one of 2024-06-25; withdrawn codes such as DEM are refused)`,
+      },
     ]);
     expect(await refusal('x12-810', interchange(body(['USD', 'ZZQ'])))).toEqual([
-      { path: '/segments/6/CUR02', message: `${one}(ZZQ) is not an ISO 4217 currency code` },
+      {
+        path: '/segments/6/CUR02',
+        message: `${one}(ZZQ) is not an active ISO 4217 currency code (list one of 2024-06-25; withdrawn codes such as DEM are refused)`,
+      },
     ]);
     expect(await refusal('x12-810', interchange(body(['XXX'], '1.12', '112')))).toEqual([
-      { path: '/segments/5/CUR02', message: `${one}(XXX) is not an ISO 4217 currency code` },
+      {
+        path: '/segments/5/CUR02',
+        message: expect.stringMatching(
+          /^invoice 1 of 1 .*: \(XXX\) is an ISO 4217 code without a minor unit/,
+        ),
+      },
     ]);
     const [same] = await convertDocument('x12-810', Buffer.from(interchange(body(['JPY', 'JPY']))));
     expect(same).toMatchObject({ currency: 'JPY', total_cents: 1200 });

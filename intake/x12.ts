@@ -19,7 +19,7 @@
 import { Readable } from 'node:stream';
 import { X12parser } from 'x12-parser';
 import { isTriageError, type TriageError } from '../core/errors.js';
-import { isIsoCurrency } from '../core/validate.js';
+import { currencyProblem } from '../core/currency.js';
 import {
   creditSigns,
   defined,
@@ -432,7 +432,8 @@ function transactionCurrency(tx: Segment[]): string {
   let first: Segment | undefined;
   for (const s of tx) {
     if (s.tag !== 'CUR' || at(s, 2) === '') continue;
-    if (!isIsoCurrency(at(s, 2))) fail(s, 2, `(${at(s, 2)}) is not an ISO 4217 currency code`);
+    const problem = currencyProblem(at(s, 2));
+    if (problem !== undefined) fail(s, 2, problem);
     if (first && at(s, 2) !== at(first, 2))
       fail(
         s,

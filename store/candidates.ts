@@ -5,7 +5,7 @@
  * blocking key (vendor + canonical invoice number; vendor + total + date; a credit memo's
  * negated total).
  */
-import { BLOCKING_SPEC, exactKeysSql, vendorWindowSql, type BlockingKeys } from '../core/blocking.js';
+import { BLOCKING_SPEC, exactKeyRulesSql, vendorWindowSql, type BlockingKeys } from '../core/blocking.js';
 import type { DecisionKind, DecisionResponse } from '../core/decision.js';
 import type { Invoice } from '../core/invoice.js';
 import type { SqlExecutor } from './sql.js';
@@ -183,6 +183,18 @@ export const EXACT_KNN = `SELECT i.pk, i.embedding <=> $1::vector AS dist FROM i
   WHERE i.tenant_id = $2 ORDER BY (i.embedding <=> $1::vector) + 0, i.pk LIMIT $3`;
 
 /**
+ * One side of the vendor kNN (the vendor's key, or its id): the top k of the vendor's invoices in
+ * the date window, exactly (`+ 0` keeps the planner off the HNSW index). Two sides instead of one
+ * OR so that each is an index-only scan of the covering index of its side (migration 094: the
+ * window's rows and their embeddings read from the index, not one heap page per row); the top k
+ * of both sides' top k together is the top k of the OR.
+ */
+const VENDOR_KNN_BRANCH = (vendor: 'key' | 'id'): string => `
+  (SELECT i.pk, i.embedding <=> $1::vector AS dist FROM invoices i
+   WHERE i.tenant_id = $2 AND ${vendorWindowSql(P, '$10', 'i', vendor)}
+   ORDER BY (i.embedding <=> $1::vector) + 0, i.pk LIMIT $3)`;
+
+/**
  * The whole search in one statement: the tenant's indexed-invoice count (store/migrations/060)
  * plus $14 (invoices written ahead of this one but not yet stored: store/chunk-search.ts),
  * the stored decision of a re-sent invoice id ($12, replay check), then the top k of each block
@@ -202,13 +214,17 @@ knn AS (
    WHERE i.tenant_id = $2 AND (SELECT n FROM n) > $11
    ORDER BY i.embedding <=> $1::vector LIMIT $3)),
 vknn AS (
-  SELECT i.pk, i.embedding <=> $1::vector AS dist FROM invoices i
-  WHERE i.tenant_id = $2 AND ${vendorWindowSql(P, '$10')}
-  ORDER BY (i.embedding <=> $1::vector) + 0, i.pk LIMIT $3),
+  SELECT pk, dist FROM (${VENDOR_KNN_BRANCH('key')} UNION ${VENDOR_KNN_BRANCH('id')}) v
+  ORDER BY dist, pk LIMIT $3),
 ex AS (
-  SELECT i.pk, i.created_at FROM invoices i
-  WHERE i.tenant_id = $2 AND ${exactKeysSql(BLOCKING_SPEC, P)}
-  ORDER BY i.created_at DESC, i.pk DESC LIMIT $13),
+  SELECT pk, created_at FROM (${exactKeyRulesSql(BLOCKING_SPEC, P)
+    .map(
+      (rule) => `
+    (SELECT i.pk, i.created_at FROM invoices i WHERE i.tenant_id = $2 AND ${rule}
+     ORDER BY i.created_at DESC, i.pk DESC LIMIT $13)`,
+    )
+    .join(' UNION ')}) e
+  ORDER BY created_at DESC, pk DESC LIMIT $13),
 hits AS (
   SELECT pk, 0 AS b, row_number() OVER (ORDER BY dist, pk) AS r FROM knn
   UNION ALL SELECT pk, 1, row_number() OVER (ORDER BY dist, pk) FROM vknn

@@ -17,6 +17,11 @@ export interface PostgresOptions {
   schema?: string;
   /** Pool size; default 10. */
   maxConnections?: number;
+  /**
+   * Milliseconds an idle connection stays open before the pool closes it; default 10,000 (pg's);
+   * 0 keeps idle connections open (a benchmark that measures one backend's CPU across pauses).
+   */
+  idleTimeoutMillis?: number;
 }
 
 const IDENT = /^[a-z_][a-z0-9_]{0,62}$/;
@@ -37,6 +42,7 @@ export async function openPostgres(opts: PostgresOptions): Promise<SqlDatabase> 
   const pool = new pg.Pool({
     connectionString: opts.connectionString,
     max: opts.maxConnections ?? 10,
+    ...(opts.idleTimeoutMillis !== undefined ? { idleTimeoutMillis: opts.idleTimeoutMillis } : {}),
     // pgvector >= 0.8 iterative index scans keep the filtered HNSW search going until k rows of
     // the tenant are found (older versions ignore it with a warning; the search then falls back).
     options: `-c search_path=${schema},public -c hnsw.iterative_scan=strict_order`,

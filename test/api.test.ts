@@ -146,6 +146,8 @@ describe.each(engines('api'))('API on $name', ({ config }) => {
     const r1 = await score(inv);
     expect(r1.statusCode).toBe(400);
     expect(r1.json().errors).toEqual([{ path: '/due_date', message: 'must not be before invoice_date' }]);
+    // The detail names the field and the rule, as a schema error's does (it said "1 field(s) invalid").
+    expect(r1.json().detail).toBe('1 field invalid: /due_date must not be before invoice_date');
     const r2 = await postRaw('{"invoice_id": ');
     expect(r2).toBeProblem(400, 'TRIAGE_REQUEST_INVALID');
     const r3 = await postRaw(undefined);
@@ -155,6 +157,11 @@ describe.each(engines('api'))('API on $name', ({ config }) => {
   it('answers 415 for a non-JSON body and 413 above the body limit', async () => {
     const r1 = await postRaw('a,b', 'text/csv');
     expect(r1).toBeProblem(415, 'TRIAGE_MEDIA_TYPE_UNSUPPORTED');
+    // JSON declared in another charset would be misread as UTF-8: 415 naming the header.
+    const utf16 = await postRaw('{}', 'application/json; charset=UTF-16');
+    expect(utf16).toBeProblem(415, 'TRIAGE_MEDIA_TYPE_UNSUPPORTED', '/headers/content-type');
+    expect(utf16.json().detail).toBe('charset utf-16 is not supported; send application/json as UTF-8');
+    expect((await postRaw('{}', 'application/json; charset="utf-8"')).statusCode).toBe(400); // read: {} lacks fields
     const big = makeInvoice({ invoice_id: 'api-big' });
     big.lines = Array.from({ length: 400 }, (_, i) => ({
       ...big.lines[0]!,

@@ -2,7 +2,9 @@
  * The shipped certified routing policy (datasets/policies/certified-policy.json) is the served
  * default (bin/served-policy.ts) and also loads through `POLICY_FILE`: an invoice of the golden
  * fixture that the cards would send to coding review (line coding score just above the card's
- * 0.0354) is auto-approved under the certified `coding.review_at` either way, with the same scores.
+ * 0.0354) is auto-approved under the certified `coding.review_at` either way, with the same scores;
+ * and the hand-built samples' resubmissions (duplicate score 1.000) are held on the duplicate
+ * score alone (`ap.hold_at` is the duplicate card's hold threshold, not 1).
  */
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
@@ -61,9 +63,24 @@ describe('datasets/policies/certified-policy.json through POLICY_FILE', () => {
     const decisions = readFileSync(out, 'utf8')
       .trim()
       .split('\n')
-      .map((l) => JSON.parse(l) as { versions: { policy: string; thresholds?: Record<string, string> } });
+      .map(
+        (l) =>
+          JSON.parse(l) as {
+            invoice_id: string;
+            decision: string;
+            queue?: string;
+            scores: { duplicate: number };
+            versions: { policy: string; thresholds?: Record<string, string> };
+          },
+      );
     rmSync(out);
     expect(decisions.length).toBe(60);
+    // the exact resubmission and the two re-keyed ones: held in the AP queue on the duplicate score
+    const byId = new Map(decisions.map((d) => [d.invoice_id, d]));
+    for (const id of ['hc-2025-0058', 'hc-2025-0023', 'hc-2025-0048']) {
+      expect(byId.get(id)?.scores.duplicate).toBe(1);
+      expect([id, byId.get(id)?.decision, byId.get(id)?.queue]).toEqual([id, 'HOLD', 'ap']);
+    }
     expect(new Set(decisions.map((d) => d.versions.policy))).toEqual(new Set(['policy-certified@1']));
     expect(decisions[0]!.versions.thresholds?.['ap.hold_at']).toBe('policy:policy-certified@1');
   }, 300_000);

@@ -8,7 +8,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, Page } from 'playwright-core';
-import { engines } from './fixtures.js';
+import { engines, makeInvoice } from './fixtures.js';
 import {
   ensureConsoleBuilt,
   launchChromium,
@@ -225,6 +225,47 @@ describe(`review console in Chromium on ${engine.name}`, () => {
     expect(await page.locator('#kpi-discount-capture figcaption').textContent()).toMatch(
       /discounts captured|n\/a/,
     );
+    await page.context().close();
+  });
+
+  it('renders money with its currency minor unit (ISO 4217): JPY none, KWD three decimals, USD two', async () => {
+    // The same integer minor units in three currencies, each an exception (line 2 describes a
+    // wheelchair but bills a nebulizer) so that it is on the worklist.
+    const amounts: Record<string, { total: string; line2: string }> = {
+      JPY: { total: '¥21,500', line2: '¥1,500' },
+      KWD: { total: 'KWD 21.500', line2: 'KWD 1.500' },
+      USD: { total: '$215.00', line2: '$15.00' },
+    };
+    const ids: Record<string, string> = {};
+    for (const currency of Object.keys(amounts)) {
+      const inv = makeInvoice({
+        invoice_id: `cs-money-${currency}`,
+        invoice_number: `M-${currency}`,
+        vendor: { id: `V-9${currency}`, name: `Money ${currency}` },
+        currency,
+      });
+      inv.lines[1] = { ...inv.lines[1]!, description: 'Standard wheelchair, fixed full length arms' };
+      const d = await server.h.scoreOk(inv);
+      expect(d.decision, currency).not.toBe('AUTO_APPROVE');
+      ids[currency] = d.decision_id;
+    }
+    const flat = (t: string | null): string => (t ?? '').replace(/\s+/g, ' ').trim();
+    const page = await signIn('reviewer');
+    await page.getByRole('heading', { name: 'Worklist' }).waitFor();
+    for (const [currency, want] of Object.entries(amounts)) {
+      const row = page.locator(`tr[data-decision="${ids[currency]}"]`);
+      await row.waitFor();
+      // Column 7 is the total.
+      expect(flat(await row.locator('td').nth(6).textContent()), currency).toBe(want.total);
+    }
+    for (const [currency, want] of Object.entries(amounts)) {
+      await page.goto(`${server.base}/console/#/invoice/${ids[currency]}`);
+      await page.getByRole('heading', { name: 'Header' }).waitFor();
+      const total = page.locator('dl.facts dt:text-is("Total") + dd').first();
+      expect(flat(await total.textContent()), currency).toBe(want.total);
+      const line2 = page.locator('table tr', { hasText: 'Standard wheelchair' }).first();
+      expect(flat(await line2.textContent()), currency).toContain(want.line2);
+    }
     await page.context().close();
   });
 

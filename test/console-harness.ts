@@ -30,7 +30,7 @@ function newestMtime(dir: string): number {
   return t;
 }
 
-/** Builds `dist/console` with vite unless it is newer than every file of `console/`. */
+/** Builds `dist/console` with vite unless it is newer than every file of `console/` and core/currency.ts. */
 export async function ensureConsoleBuilt(): Promise<void> {
   const index = join(consoleBundleDir(), 'index.html');
   let built = 0;
@@ -39,7 +39,12 @@ export async function ensureConsoleBuilt(): Promise<void> {
   } catch {
     built = 0;
   }
-  if (built > newestMtime(join(packageRoot(), 'console'))) return;
+  // The console also bundles core/currency.ts (ISO 4217 minor units).
+  const sources = Math.max(
+    newestMtime(join(packageRoot(), 'console')),
+    statSync(join(packageRoot(), 'core', 'currency.ts')).mtimeMs,
+  );
+  if (built > sources) return;
   await build({ configFile: join(packageRoot(), 'console', 'vite.config.ts') });
 }
 

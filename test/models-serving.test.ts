@@ -99,7 +99,7 @@ describe('shipped champions', () => {
 
       // The same invoice resent under a new id is a duplicate the pair model scores above the
       // duplicate card's hold: held where the certified ap.hold_at is reached, else AP review
-      // (the policy certified with a hold scale pushing ap.hold_at to 1 holds none on the score alone).
+      // (a policy certified with ap.hold_at 1 holds none on the duplicate score alone).
       const again = await w.scoring.score(makeInvoice({ invoice_id: 'a-2' }));
       expect(again.decision.duplicates[0]).toMatchObject({ invoice_id: 'a-1' });
       expect(again.decision.scores.duplicate).toBeGreaterThanOrEqual(

@@ -49,7 +49,7 @@ describe('joint certification of the coding thresholds', () => {
       row('D', false, 0.001, { duplicate: 0.06, reasons: [] }),
       row('E', true, 0, { reasons: [reason('PRICE_ABOVE_PO', 0.8, { line_number: 1 })] }),
     ];
-    const { approve, hold } = thresholdScores(rows, served);
+    const { approve, hold } = thresholdScores(rows, served, 'both');
     // approve: the larger of coding / 0.02 (with a coding reason) and duplicate / 0.03; a forced
     // review, a duplicate hold or a procurement exception never auto-approve, whatever the scale
     expect(approve.map((x) => (Number.isFinite(x) ? Number(x.toFixed(6)) : x))).toEqual([
@@ -70,6 +70,19 @@ describe('joint certification of the coding thresholds', () => {
       Number((0.06 / 0.9).toFixed(6)),
       Infinity,
     ]);
+    // family coding (the default): a duplicate score at the card's hold (0.9) holds at every
+    // scale; below it only the coding score counts, and without a coding reason nothing does
+    expect(thresholdScores(rows, served).approve).toEqual(approve);
+    expect(
+      thresholdScores(rows, served).hold.map((x) => (Number.isFinite(x) ? Number(x.toFixed(6)) : x)),
+    ).toEqual([
+      Number((0.01 / 0.13).toFixed(6)),
+      Number((0.01 / 0.13).toFixed(6)),
+      Infinity,
+      -Infinity,
+      -Infinity,
+      Infinity,
+    ]);
   });
 
   it('routes exactly as its per-row scales say, for any certified scale', () => {
@@ -86,22 +99,94 @@ describe('joint certification of the coding thresholds', () => {
       ];
       return { vendorId: `V${i % 40}`, exception: false, coding, duplicate, reasons };
     });
-    const { approve, hold } = thresholdScores(rows, served);
     const base = baseThresholds(served);
-    for (const [lambda, mu] of [
-      [0.3, 1.5],
-      [1, 1],
-      [2.5, 0.8],
-    ] as const) {
-      const t = scaledThresholds(base, lambda, mu);
-      const policy = withThresholds(served, t);
-      rows.forEach((r, i) => {
-        const d = route(policy, { coding_mismatch: r.coding, duplicate: r.duplicate }, r.reasons).decision;
-        expect(d === 'AUTO_APPROVE').toBe(approve[i]! <= lambda);
-        if (t.duplicateHoldAt === Math.min(1, mu * base.duplicateHoldAt))
-          expect(d === 'HOLD').toBe(hold[i]! >= mu);
-      });
+    for (const family of ['coding', 'both'] as const) {
+      const { approve, hold } = thresholdScores(rows, served, family);
+      for (const [lambda, mu] of [
+        [0.3, 1.5],
+        [1, 1],
+        [2.5, 0.8],
+      ] as const) {
+        const t = scaledThresholds(base, lambda, mu, family);
+        expect(t.duplicateHoldAt).toBe(
+          family === 'coding' ? base.duplicateHoldAt : Math.min(1, mu * base.duplicateHoldAt),
+        );
+        const policy = withThresholds(served, t);
+        let held = 0;
+        rows.forEach((r, i) => {
+          const d = route(policy, { coding_mismatch: r.coding, duplicate: r.duplicate }, r.reasons).decision;
+          expect(d === 'AUTO_APPROVE').toBe(approve[i]! <= lambda);
+          if (d === 'HOLD') held++;
+          // family both: the duplicate hold is clamped at 1 above mu = 1 / 0.9 (the rows never reach 1)
+          if (family === 'coding' || mu * base.duplicateHoldAt <= 1)
+            expect(d === 'HOLD').toBe(hold[i]! >= mu);
+        });
+        expect(held).toBeGreaterThan(0);
+      }
     }
+  });
+
+  it("holds on the duplicate card's hold threshold where one scale for both holds pushes ap.hold_at to 1", () => {
+    // 600 vendors x 10 invoices: 3% resubmissions (duplicate score 0.97, clean coding), 5% coding
+    // exceptions (coding 0.2-1), 8% clean invoices the coding model flags just around its hold
+    // (0.12-0.15: holding them breaks 10% clean among HOLD), the rest clean and unflagged.
+    const draw = (seed: number, vendors: number): CertifyRow[] => {
+      const rng = mulberry32(seed);
+      const out: CertifyRow[] = [];
+      for (let v = 0; v < vendors; v++)
+        for (let j = 0; j < 10; j++) {
+          const u = rng();
+          const vendorId = `V${seed}-${v}`;
+          if (u < 0.03)
+            out.push(
+              row(vendorId, true, 0.001, {
+                duplicate: 0.97,
+                reasons: [reason('DUPLICATE_SUSPECTED', 0.97, {})],
+              }),
+            );
+          else if (u < 0.08) out.push(row(vendorId, true, 0.2 + 0.8 * rng()));
+          else if (u < 0.16) out.push(row(vendorId, false, 0.12 + 0.03 * rng()));
+          else out.push(row(vendorId, false, 0.01 * rng()));
+        }
+      return out;
+    };
+    const rows = draw(5, 600);
+    const levels = { alpha: 0.005, holdAlpha: 0.1, delta: 0.05, seed: 42 };
+    const one = certifyDecision(rows, served, levels, 'both');
+    const fixed = certifyDecision(rows, served, levels);
+    expect(fixed.holdFamily).toBe('coding');
+    // one scale: the coding hold cannot go below the clean flags, so mu > 1 / 0.9 and ap.hold_at is 1
+    expect(one.hold.feasible).toBe(true);
+    expect(one.scale.hold!).toBeGreaterThan(1 / served.duplicateHold);
+    expect(one.thresholds.duplicateHoldAt).toBe(1);
+    // the duplicate hold fixed at the card's 0.9; the coding hold scaled as before
+    expect(fixed.hold.feasible).toBe(true);
+    expect(fixed.thresholds.duplicateHoldAt).toBe(served.duplicateHold);
+    expect(fixed.thresholds.codingHoldAt!).toBeGreaterThan(served.codingHold!);
+    expect(fixed.thresholds.codingReviewAt).toBe(one.thresholds.codingReviewAt);
+    expect(fixed.thresholds.duplicateReviewAt).toBe(one.thresholds.duplicateReviewAt);
+    // every tested step counts the duplicate holds: the first already holds all of them
+    const resubmissions = rows.filter((r) => r.duplicate > 0);
+    expect(fixed.hold.steps[0]!.selected).toBeGreaterThan(one.hold.steps[0]!.selected);
+    // on 2,000 fresh vendors: the resubmissions are held with the new family, reviewed with the
+    // old one, and clean invoices stay under 10% of the held ones
+    const fresh = draw(6, 2000);
+    const decide = (c: typeof one) =>
+      fresh.map(
+        (r) =>
+          route(
+            withThresholds(served, c.thresholds),
+            { coding_mismatch: r.coding, duplicate: r.duplicate },
+            r.reasons,
+          ).decision,
+      );
+    const dup = (r: CertifyRow) => r.duplicate > 0;
+    const [before, after] = [decide(one), decide(fixed)];
+    expect(resubmissions.length).toBeGreaterThan(100);
+    expect(fresh.filter((r, i) => dup(r) && before[i] === 'HOLD').length).toBe(0);
+    expect(fresh.filter((r, i) => dup(r) && after[i] !== 'HOLD').length).toBe(0);
+    const held = fresh.filter((_, i) => after[i] === 'HOLD');
+    expect(held.filter((r) => !r.exception).length / held.length).toBeLessThanOrEqual(0.1);
   });
 
   it('certifies thresholds whose decision meets the promise on fresh vendors, and none on too little data', () => {

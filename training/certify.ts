@@ -8,25 +8,42 @@
  * Calibration rows are invoices scored by the service in submission order (their reasons, the
  * maximum line coding score, the duplicate score) with the truth (a duplicate, coding or PO-match
  * exception label) and the vendor. The four score thresholds are certified on two one-parameter
- * paths that keep the ratios of the served (card) thresholds:
+ * paths, each declared before the calibration labels are seen:
  * - **auto-approve**, scale `λ`: `coding.review_at = λ c0`, `ap.review_at = λ d0` (`c0`, `d0` the
  *   served review thresholds): exceptions among AUTO_APPROVE invoices `<= alpha`;
- * - **hold**, scale `μ`: `coding.hold_at = μ ch0`, `ap.hold_at = μ dh0`: clean invoices among
- *   HOLD invoices (held on either score or by a procurement reason) `<= holdAlpha`;
+ * - **hold**, scale `μ` ({@link HoldFamily}): `coding.hold_at = μ ch0` with `ap.hold_at = dh0`
+ *   fixed at the duplicate card's own certified hold threshold (family `coding`, the default),
+ *   or `ap.hold_at = μ dh0` too (family `both`): clean invoices among HOLD invoices (held on
+ *   either score or by a procurement reason) `<= holdAlpha`;
  * each with probability about `1 - delta` over the draw of the calibration vendors (the grouped
  * test is an approximation, see grouped-risk.ts), assuming future invoices of each kind (with or
  * without a PO) are drawn like the calibration ones of that kind; their mix does not matter. The procurement stage has no
  * score threshold in the routing (any PO, receipt or contract exception holds; its line
  * matcher's threshold is certified on its own card), so its holds and misses enter both
- * guarantees as fixed parts of the decision.
+ * guarantees as fixed parts of the decision. In the `coding` hold family the duplicate holds
+ * (duplicate score at or above `dh0`) are such a fixed part too.
+ *
+ * ## Why the duplicate hold is fixed (family `coding`)
+ * With one scale for both hold thresholds, `μ` is driven by the coding score (most held
+ * invoices), and any `μ > 1 / dh0` pushes `ap.hold_at` to 1: only a duplicate score of exactly 1
+ * holds, and an exact resubmission scored 0.9999 goes to review (`coding-mismatch@3` +
+ * `duplicate@2`: `μ` 2.159, `dh0` 0.951). Fixing `ap.hold_at` at `dh0` keeps the hold path one-dimensional and ordered
+ * (`μ` from large to small, safest first) and declared before the calibration labels are seen:
+ * `dh0` is certified on the duplicate model's own calibration split (its card), not on these
+ * rows. Fixed-sequence testing along `μ` then controls clean invoices among **all** HOLD
+ * invoices, those held on the duplicate score included (they are held at every `μ`, so each
+ * tested step counts them); when they alone exceed `holdAlpha`, the first step is not rejected
+ * and nothing is held on a score (`μ` undefined). The approve side is unchanged: its per-row
+ * scales are measured with the card hold thresholds in place, and `dh0` is the card's.
  *
  * ## How
  * Per row, the scale at which the decision changes: for auto-approve,
  * `max(coding / c0 when it carries a coding reason, duplicate / d0)` when nothing but those two
  * scores stops the invoice (routed with both review thresholds out of reach it is AUTO_APPROVE),
  * else +infinity (approved at `λ` iff below `λ`); for hold, +infinity when a procurement reason
- * holds it, else `max(duplicate / dh0, coding / ch0 when it carries a coding reason)` (held at
- * `μ` iff at or above `μ`). The coding model gives a line a reason only above its card's
+ * holds it, else `max(duplicate / dh0, coding / ch0 when it carries a coding reason)` (family
+ * `both`) or, family `coding`, +infinity when `duplicate >= dh0` and else `coding / ch0` when it
+ * carries a coding reason, -infinity (never held) without one (held at `μ` iff at or above `μ`). The coding model gives a line a reason only above its card's
  * threshold (`c0`), so the coding review threshold is never served below `c0`; the duplicate
  * stage reports candidates only from the review threshold, so below `λ = 1` the rows miss the
  * duplicate scores between `λ d0` and `d0` (recorded as 0): the rows then approve a superset of
@@ -70,6 +87,18 @@ export interface CertifyLevels {
   seed: number;
 }
 
+/**
+ * Which hold thresholds the hold scale `μ` moves (see the module doc):
+ * - `coding` (default): `coding.hold_at = μ ch0`; `ap.hold_at` stays at the duplicate card's
+ *   hold threshold `dh0`, so the duplicate score alone holds;
+ * - `both`: `coding.hold_at = μ ch0`, `ap.hold_at = min(1, μ dh0)` (the family certified before;
+ *   kept to reproduce that policy and to compare).
+ */
+export type HoldFamily = 'coding' | 'both';
+
+/** The hold families, in the order of {@link HoldFamily}'s doc. */
+export const HOLD_FAMILIES: readonly HoldFamily[] = ['coding', 'both'];
+
 /** The four score thresholds of a routing policy (probabilities; hold thresholds may be absent). */
 export interface ScoreThresholds {
   codingReviewAt: number;
@@ -88,6 +117,8 @@ export interface JointCertification {
   vendors: { design: number; test: number };
   /** The served thresholds the scales multiply. */
   base: ScoreThresholds;
+  /** Which hold thresholds `scale.hold` moves. */
+  holdFamily: HoldFamily;
   /** Scales: `approve` (`λ`; 1, the served thresholds, when not certified: see `autoApprove.feasible`), `hold` (`μ`, undefined when nothing can be held on a score). */
   scale: { approve: number; hold: number | undefined };
   /** The thresholds to serve. */
@@ -114,10 +145,14 @@ export function baseThresholds(served: RoutingPolicy): ScoreThresholds {
   };
 }
 
-/** The per-row scales at which the decision changes (see the module doc). */
+/**
+ * The per-row scales at which the decision changes (see the module doc): approved at `λ` iff
+ * `approve[i] <= λ`, held at `μ` iff `hold[i] >= μ` (±infinity: at no or every scale).
+ */
 export function thresholdScores(
   rows: readonly CertifyRow[],
   served: RoutingPolicy,
+  family: HoldFamily = 'coding',
 ): { approve: number[]; hold: number[] } {
   const b = baseThresholds(served);
   const ratio = (x: number, t: number | undefined): number =>
@@ -146,6 +181,11 @@ export function thresholdScores(
       r.reasons,
     );
     if (route.decision === 'HOLD') return Number.POSITIVE_INFINITY;
+    if (family === 'coding') {
+      // The duplicate hold is fixed at the card's: held at every scale, or never on this score.
+      if (r.duplicate >= b.duplicateHoldAt) return Number.POSITIVE_INFINITY;
+      return r.reasons.some(isCoding) ? ratio(r.coding, b.codingHoldAt) : Number.NEGATIVE_INFINITY;
+    }
     return Math.max(
       ratio(r.duplicate, b.duplicateHoldAt),
       r.reasons.some(isCoding) ? ratio(r.coding, b.codingHoldAt) : Number.NEGATIVE_INFINITY,
@@ -155,21 +195,24 @@ export function thresholdScores(
 }
 
 /**
- * The thresholds served at scales `λ` (approve) and `μ` (hold; undefined: hold on no score):
- * review thresholds just above `λ` times the base (never above the base hold thresholds),
- * hold thresholds `μ` times the base, within [0, 1], the duplicate hold never below the
+ * The thresholds served at scales `λ` (approve) and `μ` (hold; undefined: hold on no score, the
+ * duplicate hold then 1): review thresholds just above `λ` times the base (never above the base
+ * hold thresholds), the coding hold `μ` times the base and the duplicate hold the base (family
+ * `coding`) or `μ` times it (family `both`), within [0, 1], the duplicate hold never below the
  * duplicate review threshold.
  */
 export function scaledThresholds(
   base: ScoreThresholds,
   approve: number,
   hold: number | undefined,
+  family: HoldFamily = 'coding',
 ): ScoreThresholds {
   // The per-row approve scales are measured with the base hold thresholds in place: a review
   // threshold above them would approve invoices no scale accounts for.
   const review = (t: number, cap: number): number =>
     approve <= 0 ? 0 : Math.min(cap, approve === 1 ? t : approve * t + ABOVE);
-  const duplicateHoldAt = hold === undefined ? 1 : Math.min(1, hold * base.duplicateHoldAt);
+  const duplicateHoldAt =
+    hold === undefined ? 1 : Math.min(1, (family === 'both' ? hold : 1) * base.duplicateHoldAt);
   return {
     // The coding model gives a line a reason only above its card's threshold (the base), so a
     // lower coding review threshold would change nothing: it is never served below the base.
@@ -239,15 +282,17 @@ export function stratifiedLtt(
 }
 
 /**
- * Certifies the auto-approve and hold thresholds of the decision as a whole (see the module doc).
+ * Certifies the auto-approve and hold thresholds of the decision as a whole (see the module doc),
+ * the hold thresholds along `family` (default `coding`: the duplicate hold fixed at the card's).
  * @throws RangeError for levels outside (0, 1).
  */
 export function certifyDecision(
   rows: readonly CertifyRow[],
   served: RoutingPolicy,
   levels: CertifyLevels,
+  family: HoldFamily = 'coding',
 ): JointCertification {
-  const { approve, hold } = thresholdScores(rows, served);
+  const { approve, hold } = thresholdScores(rows, served, family);
   const design = rows.map((r) => keyUniform(levels.seed, r.vendorId) < 1 / 3);
   const pick = <T>(xs: readonly T[], inDesign: boolean): T[] => xs.filter((_, i) => design[i] === inDesign);
   const labels = rows.map((r) => (r.exception ? 1 : 0));
@@ -282,14 +327,15 @@ export function certifyDecision(
   // service approve nothing: a score reason needs a candidate (duplicate) or a card-level score
   // (coding).
   const lambda = autoApprove.feasible ? autoApprove.threshold : 1;
-  // The duplicate hold must not fall below the duplicate review threshold: take the last
-  // certified hold scale that keeps it there (every rejected step of the fixed sequence is
-  // covered by the same family-wise guarantee).
+  // A hold threshold must not fall below its review threshold: take the last certified hold
+  // scale that keeps them there (every rejected step of the fixed sequence is covered by the
+  // same family-wise guarantee). In the `coding` family the duplicate hold is the card's, which
+  // the approve scales were measured with.
   let mu: number | undefined;
   for (const st of held.steps)
     if (
       st.rejected &&
-      st.threshold * base.duplicateHoldAt >= lambda * base.duplicateReviewAt &&
+      (family === 'coding' || st.threshold * base.duplicateHoldAt >= lambda * base.duplicateReviewAt) &&
       (base.codingHoldAt === undefined || st.threshold * base.codingHoldAt >= lambda * base.codingReviewAt)
     )
       mu = st.threshold;
@@ -308,8 +354,9 @@ export function certifyDecision(
       test: new Set(pick(groups, false)).size,
     },
     base,
+    holdFamily: family,
     scale: { approve: lambda, hold: mu },
-    thresholds: scaledThresholds(base, lambda, mu),
+    thresholds: scaledThresholds(base, lambda, mu, family),
     autoApprove,
     hold: held,
   };

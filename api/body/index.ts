@@ -18,10 +18,16 @@ export const BODY_PARSERS: Readonly<Record<string, BodyParser>> = {
   'application/json': parseJsonBody,
 };
 
+/** JSON media types, read as UTF-8 whatever they declare, so another declared charset is refused. */
+const JSON_TYPES = new Set(['application/json', 'application/x-ndjson']);
+/** `charset` values that name UTF-8 (US-ASCII is a subset of it). */
+const UTF8_CHARSETS = new Set(['utf-8', 'utf8', 'us-ascii']);
+
 /**
  * Replaces fastify's parsers by {@link BODY_PARSERS} (call before any route). A body sent with a
- * `content-encoding` other than `identity` (gzip, br...) is refused with 415
- * `TRIAGE_MEDIA_TYPE_UNSUPPORTED` naming the header: the parsers read the bytes as sent.
+ * `content-encoding` other than `identity` (gzip, br...), or a JSON body declaring a charset
+ * other than UTF-8 (`charset=utf-16`, `latin1`), is refused with 415
+ * `TRIAGE_MEDIA_TYPE_UNSUPPORTED` naming the header: the parsers read the bytes as sent, as UTF-8.
  */
 export function installBodyParsers(app: FastifyInstance, parsers = BODY_PARSERS): void {
   app.addHook('preParsing', async (req) => {
@@ -31,6 +37,20 @@ export function installBodyParsers(app: FastifyInstance, parsers = BODY_PARSERS)
         'TRIAGE_MEDIA_TYPE_UNSUPPORTED',
         `content-encoding ${encoding} is not supported; send the body uncompressed`,
         [{ path: '/headers/content-encoding', message: 'is not supported (send the body uncompressed)' }],
+      );
+    // JSON is UTF-8 (RFC 8259 section 8.1): a body declared in another charset would be misread.
+    const [type, ...params] = (req.headers['content-type'] ?? '')
+      .split(';')
+      .map((p) => p.trim().toLowerCase());
+    const charset = params
+      .find((p) => p.startsWith('charset='))
+      ?.slice(8)
+      .replace(/^"(.*)"$/, '$1');
+    if (JSON_TYPES.has(type!) && charset !== undefined && !UTF8_CHARSETS.has(charset))
+      throw new TriageError(
+        'TRIAGE_MEDIA_TYPE_UNSUPPORTED',
+        `charset ${charset} is not supported; send ${type} as UTF-8`,
+        [{ path: '/headers/content-type', message: `declares charset ${charset} (only utf-8 is accepted)` }],
       );
   });
   app.removeAllContentTypeParsers();

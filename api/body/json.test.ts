@@ -47,6 +47,17 @@ describe('parseJsonBody', () => {
     ]);
   });
 
+  it('ignores a UTF-8 byte-order mark before the value; says when a body ends early', () => {
+    expect(parseJsonBody(Buffer.from('\ufeff{"a":1}', 'utf8'))).toEqual({ a: 1 });
+    expect(() => parseJsonBody(Buffer.from('{"a":', 'utf8'))).toThrow(
+      'request body is not valid JSON (it ends before the value is complete)',
+    );
+    // Other syntax errors do not quote the body back.
+    expect(() => parseJsonBody(Buffer.from('{"secret": x}', 'utf8'))).toThrow(
+      /^request body is not valid JSON$/,
+    );
+  });
+
   it('gives the byte offset of the first byte that is not UTF-8', () => {
     const body = Buffer.concat([Buffer.from('{"name":"caf'), Buffer.from([0xc3]), Buffer.from('"}')]);
     expect(invalidUtf8Offset(body)).toBe(12);

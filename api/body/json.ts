@@ -131,13 +131,24 @@ export function parseJsonBody(bytes: Buffer): unknown {
         message: `holds a byte that is not UTF-8 at byte offset ${bad}`,
       },
     );
-  const text = bytes.toString('utf8');
+  // A UTF-8 byte-order mark before the value is ignored (RFC 8259 section 8.1 allows it), as
+  // on the first line of an NDJSON body.
+  const bom = bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf;
+  const text = bytes.toString('utf8', bom ? 3 : 0);
   let value: unknown;
   try {
     // JSON.parse defines "__proto__" as an own property (never the prototype); refused below.
     value = JSON.parse(text) as unknown;
-  } catch {
-    throw refuse('request body is not valid JSON', { path: '/', message: 'is not valid JSON' });
+  } catch (e) {
+    // V8's message quotes the body; only whether it ended early is passed on.
+    const truncated = /^Unexpected end of JSON input/.test((e as Error).message);
+    throw refuse(
+      `request body is not valid JSON${truncated ? ' (it ends before the value is complete)' : ''}`,
+      {
+        path: '/',
+        message: truncated ? 'is not valid JSON: it ends before the value is complete' : 'is not valid JSON',
+      },
+    );
   }
   const problem = jsonKeyProblem(text);
   if (problem !== undefined)

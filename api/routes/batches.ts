@@ -14,7 +14,7 @@ import Type, { type Static } from 'typebox';
 import { DecisionResponse } from '../../core/decision.js';
 import { MAX_REPORTED_ERRORS, TriageError, type FieldError } from '../../core/errors.js';
 import { Invoice } from '../../core/invoice.js';
-import { checkInvoiceRules, isInvoiceShaped } from '../../core/validate.js';
+import { checkInvoiceRules, describeFieldErrors, isInvoiceShaped } from '../../core/validate.js';
 import type { BatchRepository, BatchStatus } from '../../store/batches.js';
 import { enqueueBatch } from '../../jobs/batches.js';
 import type { JobQueue } from '../../jobs/types.js';
@@ -157,7 +157,7 @@ function withRuleErrors(te: TriageError, body: unknown): TriageError {
   const rules = batchRuleErrors(invoices);
   if (rules.length === 0) return te;
   const errors = [...te.errors, ...rules].sort((a, b) => itemOf(a.path) - itemOf(b.path));
-  return new TriageError(te.code, `${errors.length} field(s) invalid`, errors);
+  return new TriageError(te.code, describeFieldErrors(errors), errors);
 }
 
 /** At most {@link MAX_REPORTED_ERRORS} field errors, with the total in the detail. */
@@ -231,9 +231,7 @@ export const batchRoutes: RoutePlugin<BatchRoutesOptions> = async (app, opts) =>
       const invoices = req.body.invoices;
       const ruleErrors = batchRuleErrors(invoices);
       if (ruleErrors.length > 0) {
-        throw capped(
-          new TriageError('TRIAGE_INPUT_INVALID', `${ruleErrors.length} field(s) invalid`, ruleErrors),
-        );
+        throw capped(new TriageError('TRIAGE_INPUT_INVALID', describeFieldErrors(ruleErrors), ruleErrors));
       }
       const tenantId = principalOf(req).tenantId;
       const { batch, created } = await deadline(

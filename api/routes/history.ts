@@ -23,6 +23,7 @@ import {
   type HistoryInput,
 } from '../../inference/history.js';
 import { principalOf } from '../auth.js';
+import { ClientClosedError, isClientClosed } from '../problem.js';
 import type { ApiStore } from '../app.js';
 import {
   errorCodeOf,
@@ -213,6 +214,8 @@ export const historyRoutes: RoutePlugin<HistoryRoutesOptions> = async (app, deps
           },
         });
       } catch (e) {
+        // The client left mid-stream: the chunks before are committed (re-sending is safe).
+        if (isClientClosed(req.raw, e)) throw new ClientClosedError(total);
         if (!isTriageError(e) || e.status >= 500) throw e;
         throw new TriageError(
           e.code,

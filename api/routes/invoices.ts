@@ -5,7 +5,7 @@
 import { Invoice } from '../../core/invoice.js';
 import { DecisionResponse, DecisionWithExplanation } from '../../core/decision.js';
 import { TriageError } from '../../core/errors.js';
-import { checkInvoiceRules } from '../../core/validate.js';
+import { checkInvoiceRules, describeFieldErrors } from '../../core/validate.js';
 import { hasRole, principalOf } from '../auth.js';
 import { IdParam, problemResponses, PROTECTED, WITH_BODY, type RoutePlugin } from './common.js';
 import type { ApiStore } from '../app.js';
@@ -47,7 +47,7 @@ export const invoiceRoutes: RoutePlugin<InvoiceRoutesOptions> = async (app, deps
       const invoice = req.body;
       const ruleErrors = checkInvoiceRules(invoice);
       if (ruleErrors.length > 0) {
-        throw new TriageError('TRIAGE_INPUT_INVALID', `${ruleErrors.length} field(s) invalid`, ruleErrors);
+        throw new TriageError('TRIAGE_INPUT_INVALID', describeFieldErrors(ruleErrors), ruleErrors);
       }
       const out = await deps.scoring.score(invoice, p.tenantId, p.keyId);
       if (!out.created) void reply.header('idempotent-replayed', 'true');

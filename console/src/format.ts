@@ -1,11 +1,28 @@
-/** Display formats: money from integer cents, percentages, dates. */
+/** Display formats: money from integer minor units, percentages, dates. */
+import { minorUnit, minorUnitsToDecimal } from '../../core/currency.js';
 
-const usd = new Intl.NumberFormat('en-US', { style: 'currency', currency: 'USD' });
+const formats = new Map<string, Intl.NumberFormat>();
 
-/** `12345` -> `$123.45` (other currencies keep their code). */
-export function money(cents: number, currency = 'USD'): string {
-  if (currency === 'USD') return usd.format(cents / 100);
-  return `${(cents / 100).toFixed(2)} ${currency}`;
+/**
+ * Integer minor units of `currency` as money, with the currency's ISO 4217 minor unit (from
+ * core/currency.ts, the service's source): `(12345, 'USD')` -> `$123.45`, `(1200, 'JPY')` ->
+ * `¥1,200`, `(12345, 'KWD')` -> `KWD 12.345`. Exact (the amount is formatted from its decimal
+ * text, not a float). A code that is not an accepted currency shows two decimals and its code.
+ */
+export function money(units: number, currency = 'USD'): string {
+  const digits = minorUnit(currency);
+  if (digits === undefined) return `${minorUnitsToDecimal(units, currency)} ${currency}`;
+  let f = formats.get(currency);
+  if (!f) {
+    f = new Intl.NumberFormat('en-US', {
+      style: 'currency',
+      currency,
+      minimumFractionDigits: digits,
+      maximumFractionDigits: digits,
+    });
+    formats.set(currency, f);
+  }
+  return f.format(minorUnitsToDecimal(units, currency) as Intl.StringNumericLiteral);
 }
 
 /** `0.4567` -> `45.7%`; null -> `n/a`. */
