@@ -2,12 +2,13 @@
  * Wires the scoring service from configuration: store, reference data, scorers, policy; and
  * creates the bootstrap API keys of a new installation.
  */
-import { chmodSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { FastifyBaseLogger } from 'fastify';
 import type { Config } from './config.js';
 import { seedModelsDir, shippedModelsDir } from './models-dir.js';
 import { loadShippedPoMatcher } from './po-matcher.js';
+import { loadCertifiedPolicy, loadPolicyFile } from './served-policy.js';
 import { referenceIndex, type ReferenceIndex } from '../features/reference-index.js';
 import { ModelRegistry } from '../models/registry.js';
 import { servedFeatureSchemas } from '../models/served-schemas.js';
@@ -23,16 +24,13 @@ import type { Registry } from 'prom-client';
 import { createMonitoring, type Monitoring } from '../monitoring/service.js';
 import { loadShadowScorer } from '../monitoring/shadow-scorer.js';
 import { createMonitoringStore, type MonitoringStore } from '../store/monitoring.js';
-import { TriageError, isTriageError } from '../core/errors.js';
+import { isTriageError } from '../core/errors.js';
 import {
   createHeuristicCodingScorer,
   createHeuristicDuplicateScorer,
   createScoringService,
   DEFAULT_POLICY_DEFINITION,
-  parsePolicyDocument,
-  policyDefinition,
   resolveStoredExplanation,
-  type PolicyDefinition,
   type ScoringService,
   type StoredExplanation,
 } from '../inference/index.js';
@@ -136,6 +134,7 @@ export function processWiring(
   return {
     ...(config.policyFile ? { policyFile: config.policyFile } : {}),
     models: modelsWiring(config, logger),
+    warn: (fields, message) => logger.warn(fields, message),
     monitoring: {
       ...config.monitoring,
       metrics,
@@ -146,8 +145,14 @@ export function processWiring(
 
 /** Options of {@link wire}. */
 export interface WireOptions {
-  /** Routing policy JSON file used as version 1 of every tenant; default the shipped default. */
+  /**
+   * Routing policy JSON file used as version 1 of every tenant, served as it is; default the
+   * certified policy bound to its champions (bin/served-policy.ts), or the hand-set
+   * `policy-default@1` when models are off.
+   */
   policyFile?: string;
+  /** Warnings of the scoring service (fields without invoice contents); default a line on stderr. */
+  warn?: (fields: Record<string, unknown>, message: string) => void;
   /** Tuning of the duplicate-candidate search. */
   search?: CandidateSearchOptions;
   /** Clock of the scoring service (decision times, "today" of priorities); default the system clock. */
@@ -170,31 +175,6 @@ export interface WireOptions {
   monitoring?: MonitoringWiring;
 }
 
-/**
- * Reads and validates a policy file.
- * @throws TriageError `TRIAGE_CONFIG_INVALID` naming the file and each bad field.
- */
-export function loadPolicyFile(path: string): PolicyDefinition {
-  let json: unknown;
-  try {
-    json = JSON.parse(readFileSync(path, 'utf8'));
-  } catch (e) {
-    throw new TriageError('TRIAGE_CONFIG_INVALID', `POLICY_FILE ${path}: ${(e as Error).message}`, [
-      { path: 'POLICY_FILE', message: 'is not a readable JSON file' },
-    ]);
-  }
-  try {
-    return policyDefinition(parsePolicyDocument(json), 1);
-  } catch (e) {
-    if (!isTriageError(e)) throw e;
-    throw new TriageError(
-      'TRIAGE_CONFIG_INVALID',
-      `POLICY_FILE ${path}: ${e.message}`,
-      e.errors.map((x) => ({ path: `POLICY_FILE${x.path}`, message: x.message })),
-    );
-  }
-}
-
 /** A start-up step of {@link wire}, reported to `onStep`. */
 export type WireStep = 'reference data' | 'reference index' | 'models' | 'store';
 
@@ -206,7 +186,13 @@ export async function wire(store: StoreConfig, opts: WireOptions = {}): Promise<
     opts.onStep?.(name, Math.round(now - t));
     t = now;
   };
-  const defaultPolicy = opts.policyFile ? loadPolicyFile(opts.policyFile) : DEFAULT_POLICY_DEFINITION;
+  // An operator's POLICY_FILE as it is; else the certified policy bound to its champions (the
+  // heuristics, served when models are off, were never certified: the hand-set default).
+  const defaultPolicy = opts.policyFile
+    ? loadPolicyFile(opts.policyFile)
+    : opts.models === null
+      ? DEFAULT_POLICY_DEFINITION
+      : loadCertifiedPolicy();
   const reference = sharedReferenceData();
   step('reference data');
   const index = referenceIndex(reference);
@@ -264,8 +250,12 @@ export async function wire(store: StoreConfig, opts: WireOptions = {}): Promise<
     coding,
     duplicate: champions?.scorers.duplicate ?? createHeuristicDuplicateScorer(),
     defaultPolicy,
-    // An operator's POLICY_FILE sets the thresholds; otherwise the champions' cards do.
+    // An operator's POLICY_FILE sets the thresholds; the certified default binds them to its
+    // champions; the hand-set default yields to the cards.
     thresholdsFromCards: opts.policyFile === undefined,
+    warn:
+      opts.warn ??
+      ((fields, message) => process.stderr.write(`warning: ${message} ${JSON.stringify(fields)}\n`)),
     reference: index,
     referenceVersion: reference.version,
     ...(poMatcher ? { lineMatcher: poMatcher } : {}),

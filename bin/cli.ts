@@ -57,8 +57,8 @@ export interface ScoreFileOptions {
   /** Models served (default the shipped champions, no hot reload); null: the heuristic scorers. */
   models?: ModelsWiring | null;
   /**
-   * Routing policy document to score under (the server's `POLICY_FILE`, e.g.
-   * `datasets/policies/certified-policy.json`); default the shipped policy with the cards' thresholds.
+   * Routing policy document to score under as it is (the server's `POLICY_FILE`); default the
+   * served default: the certified policy bound to its champions (bin/served-policy.ts).
    */
   policyFile?: string;
 }

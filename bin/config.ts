@@ -162,7 +162,8 @@ const check = Compile(Env);
  * job and limit settings listed in the README (`REDIS_URL`, `BATCH_*`, `REQUEST_TIMEOUT_MS`,
  * `SCORE_DEADLINE_MS`, `SCORE_MAX_IN_FLIGHT`, `RATE_LIMIT_*`, `JOB_*`, `WORKER_*`, `RECOVERY_SWEEP_MS`, `METRICS_*`),
  * `BOOTSTRAP_KEYS_FILE` (default `bootstrap-keys.json` beside `DATA_DIR`, i.e.
- * `./data/bootstrap-keys.json`), `POLICY_FILE` (routing policy JSON; default the shipped one),
+ * `./data/bootstrap-keys.json`), `POLICY_FILE` (routing policy JSON served as it is; default the
+ * certified policy bound to its champions, bin/served-policy.ts),
  * `MODELS_DIR`, `MODELS_RELOAD_MS` (see {@link Config.models}), `TRAINING_DATA_DIR` (benchmark
  * of retrain jobs; default a seeded benchmark generated per run), and the webhook settings
  * `WEBHOOK_ALLOW_LOOPBACK` (0), `WEBHOOK_ALLOW_PRIVATE` (0), `WEBHOOK_SECRET_KEY` (base64, 32

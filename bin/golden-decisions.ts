@@ -3,7 +3,7 @@
  * that can be compared byte for byte across code changes.
  *
  * The invoices are scored in order through the production path (`wire`: shipped champions,
- * heuristics where a task has none, the default policy with card thresholds) into a fresh
+ * heuristics where a task has none, the served default policy: the certified one for its champions) into a fresh
  * in-memory PGlite store whose default tenant has the benchmark's vendor master registered, on
  * a fixed clock. Each invoice gives one JSON line holding the decision as returned (key order
  * kept), the stored explanation and the `decision.created` audit payload. Decision ids are

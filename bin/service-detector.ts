@@ -2,22 +2,19 @@
  * The scoring service as an evaluation detector (`npm run eval`, `npm run train` baselines):
  * wires the service over a fresh store, registers the benchmark's vendor master (as tenants do
  * with `PUT /v1/vendors/:id`) so the service sees the approved categories training saw, and
- * reads the routing thresholds the service will apply (the champions' card thresholds, else the
- * default policy's).
+ * reads the routing thresholds the service will apply to the default tenant (the served default's:
+ * the certified policy for its champions, a card for another model; or the `POLICY_FILE`'s).
  */
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { readVendors } from '../datasets/benchmark/read.js';
 import { BENCHMARK_FILES } from '../datasets/benchmark/types.js';
 import { vendorMasterApprovals, type BenchmarkVendor } from '../datasets/benchmark/vendors.js';
-import { DEFAULT_POLICY, DEFAULT_TENANT, effectivePolicy, withCardThresholds } from '../inference/index.js';
+import { DEFAULT_TENANT } from '../inference/index.js';
 import type { StoreConfig, TriageRepository } from '../store/index.js';
 import type { Detector } from '../training/eval/detector.js';
 import { createServiceDetector } from '../training/eval/service-detector.js';
-import { cardThresholds } from '../inference/model-scorers.js';
-import type { ChampionModel } from '../inference/onnx-champion.js';
-import type { CardThresholds } from '../inference/scorers.js';
-import { loadPolicyFile, wire, type ModelsWiring } from './bootstrap.js';
+import { wire, type ModelsWiring } from './bootstrap.js';
 
 /** Options of {@link serviceDetector}. */
 export interface ServiceDetectorWiring {
@@ -30,7 +27,7 @@ export interface ServiceDetectorWiring {
   name?: string;
   /** Called after the store is closed (e.g. drops a PostgreSQL schema). */
   afterClose?: () => Promise<void>;
-  /** Routing policy file the service uses in place of the card thresholds (`POLICY_FILE`). */
+  /** Routing policy file served as it is in place of the certified default (`POLICY_FILE`). */
   policyFile?: string;
 }
 
@@ -75,27 +72,20 @@ export async function serviceDetector(o: ServiceDetectorWiring): Promise<Detecto
     ...(o.policyFile ? { policyFile: o.policyFile } : {}),
   });
   if (o.dataDir) await registerBenchmarkVendors(wired.repo, o.dataDir);
-  const { policy } = o.policyFile
-    ? { policy: effectivePolicy(loadPolicyFile(o.policyFile), { vendorCategory: null, facilityId: null }) }
-    : withCardThresholds(
-        { ...DEFAULT_POLICY },
-        true,
-        thresholdsOf(wired.served.get('coding-mismatch')),
-        thresholdsOf(wired.served.get('duplicate')),
-      );
+  // The thresholds routing applies to the default tenant: the certified default's (its
+  // champions), a served model's card for another model, or the POLICY_FILE's.
+  const { policy, sources } = wired.scoring.effectiveThresholds(
+    await wired.scoring.policyFor(DEFAULT_TENANT),
+  );
   return createServiceDetector(wired.scoring, {
     ...(o.name ? { name: o.name } : {}),
     duplicateThreshold: policy.duplicateReview,
     codingThreshold: policy.codingReview,
+    thresholdSources: sources,
     close: async () => {
       await wired.repo.close();
       await wired.closeModels();
       await o.afterClose?.();
     },
   });
-}
-
-/** The card thresholds of a served champion, or null when the task is served by its heuristic. */
-function thresholdsOf(m: ChampionModel | undefined): CardThresholds | null {
-  return m ? cardThresholds(m.current) : null;
 }

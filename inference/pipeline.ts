@@ -44,7 +44,8 @@ import {
   scoreDuplicates,
   findLineRebills,
   withLineRebills,
-  thresholdsFor,
+  thresholdResolver,
+  type SourcedPolicy,
   type Prepared,
   type ReferenceCodeInfo,
   type ServiceVersions,
@@ -67,14 +68,15 @@ export interface ScoringDeps {
   /** Heuristic (sync) or trained ONNX (async) pair scorer. */
   duplicate: DuplicatePairScorer<MaybePromise<PairScore>>;
   /**
-   * When true (default), the queue thresholds of the default policy yield to the thresholds the
-   * served models' cards certify (`coding.review_at`, `coding.hold_at` from the coding model;
-   * `ap.review_at`, `ap.hold_at` from the duplicate model). A tenant's stored policy (version 2+)
-   * always wins; set false when the default policy is an operator's POLICY_FILE.
+   * When true (default), the queue thresholds of an unbound default policy yield to the served
+   * models' cards; a default with `certifiedFor` keeps its own for its certified champions.
+   * Stored policies always win (inference/stages/thresholds.ts); false for an operator's POLICY_FILE.
    */
   thresholdsFromCards?: boolean;
-  /** Version 1 of every tenant's routing policy; default the shipped `policy-default@1`. */
+  /** Version 1 of every tenant's routing policy; default the hand-set `policy-default@1`. */
   defaultPolicy?: PolicyDefinition;
+  /** Told once per served model the default is not certified for (fields without invoice contents). */
+  warn?: (fields: Record<string, unknown>, message: string) => void;
   /** HCPCS reference index, for explanations (CMS descriptions) and vendor-profile checks. */
   reference?: ReferenceIndex;
   /** Reference data edition, recorded in every decision. */
@@ -114,6 +116,8 @@ export interface ScoringService {
   scoreChunk?: ChunkScorer;
   /** The routing policy currently in effect for a tenant (its latest version, or the default). */
   policyFor(tenantId: string): Promise<PolicyDefinition>;
+  /** A policy version's thresholds as routing applies them now (no override matched), with sources. */
+  effectiveThresholds(policyDef: PolicyDefinition): SourcedPolicy;
   /** CMS reference text of a HCPCS code, or null when unknown (or no reference is loaded). */
   referenceCode(code: string): ReferenceCodeInfo | null;
   /**
@@ -129,27 +133,7 @@ export interface ScoringService {
   readonly versions: Versions;
 }
 
-/**
- * The same service with `score` replaced (for wrappers: deadlines, metrics), and `scoreChunk`
- * when given; every other member delegates to `scoring`, and `versions` is read live
- * (hot-reloaded models).
- */
-export function withScore(
-  scoring: ScoringService,
-  score: ScoringService['score'],
-  scoreChunk: ScoringService['scoreChunk'] = scoring.scoreChunk,
-): ScoringService {
-  return {
-    get versions() {
-      return scoring.versions;
-    },
-    policyFor: (tenantId) => scoring.policyFor(tenantId),
-    referenceCode: (code) => scoring.referenceCode(code),
-    unknownVendorCategories: (input) => scoring.unknownVendorCategories(input),
-    ...(scoreChunk ? { scoreChunk } : {}),
-    score,
-  };
-}
+export { withScore } from './with-score.js';
 
 /** The tenant of the CLI and of callers that do not name one. */
 export const DEFAULT_TENANT = 'default';
@@ -176,7 +160,15 @@ export function createScoringService(deps: ScoringDeps): ScoringService {
     policy: defaultPolicy.label,
     reference_data: deps.referenceVersion,
   });
-  const fromCards = deps.thresholdsFromCards ?? true;
+  const thresholds = thresholdResolver({
+    defaultPolicy,
+    fromCards: deps.thresholdsFromCards ?? true,
+    coding: deps.coding,
+    duplicate: deps.duplicate,
+    ...(deps.warn ? { warn: deps.warn } : {}),
+  });
+  const effectiveThresholds = (def: PolicyDefinition) =>
+    thresholds(def, { vendorCategory: null, facilityId: null });
 
   const configCache = createConfigCache(deps.repo, defaultPolicy);
   function policyFor(tenantId: string): Promise<PolicyDefinition> {
@@ -233,11 +225,7 @@ export function createScoringService(deps: ScoringDeps): ScoringService {
     const coded = await scoreCoding(deps.coding, invoice, p.lines, context);
     const rules = applyRules(invoice, withBaselineEvidence(coded, context), profile, ref);
     const vendorCategory = profile?.category ?? null;
-    const { policy, sources } = thresholdsFor({
-      policyDef,
-      useCards: fromCards && policyDef === defaultPolicy,
-      coding: deps.coding.thresholds ?? null,
-      duplicate: deps.duplicate.thresholds ?? null,
+    const { policy, sources } = thresholds(policyDef, {
       vendorCategory,
       facilityId: invoice.facility_id ?? null,
     });
@@ -486,6 +474,7 @@ export function createScoringService(deps: ScoringDeps): ScoringService {
     scoreChunk,
     unknownVendorCategories,
     policyFor,
+    effectiveThresholds,
     referenceCode,
     get versions() {
       return currentVersions();

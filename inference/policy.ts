@@ -183,6 +183,13 @@ export interface PolicyDefinition {
   /** sha256 of the document's canonical JSON. */
   sha256: string;
   document: PolicyDocument;
+  /**
+   * Model versions (`<name>@<version>`, e.g. `coding-mismatch@3`) this document's queue
+   * thresholds were certified with, when it is the served default (the shipped whole-decision
+   * policy, bin/served-policy.ts): a served model not among them routes by its own card
+   * (inference/stages/thresholds.ts). Absent: not bound to any model.
+   */
+  certifiedFor?: readonly string[];
 }
 
 /** The policy in effect for one invoice (after overrides). Scores are probabilities in [0, 1]. */

@@ -1,8 +1,8 @@
 /**
- * The shipped certified routing policy (datasets/policies/certified-policy.json) loads through
- * `POLICY_FILE` and routes by its own thresholds instead of the champions' cards: an invoice of
- * the golden fixture that the cards send to coding review (line coding score just above the
- * card's 0.0354) is auto-approved under the certified `coding.review_at`, with the same scores;
+ * The shipped certified routing policy (datasets/policies/certified-policy.json) is the served
+ * default (bin/served-policy.ts) and also loads through `POLICY_FILE`: an invoice of the golden
+ * fixture that the cards would send to coding review (line coding score just above the card's
+ * 0.0354) is auto-approved under the certified `coding.review_at` either way, with the same scores;
  * and the hand-built samples' resubmissions (duplicate score 1.000) are held on the duplicate
  * score alone (`ap.hold_at` is the duplicate card's hold threshold, not 1).
  */
@@ -39,14 +39,17 @@ describe('datasets/policies/certified-policy.json through POLICY_FILE', () => {
     expect(loadConfig(env).policyFile).toBe(policyFile);
   });
 
-  it('routes by the certified thresholds, not the cards', async () => {
+  it('is the served default: the same decision with or without POLICY_FILE', async () => {
+    // bm7-0001837: line coding score just above the coding card's 0.0354 (REVIEW/coding under
+    // the cards, test/models-serving.test.ts routes a non-certified champion by its card),
+    // below the certified coding.review_at.
     const id = 'bm7-0001837';
-    const cards = await decide(id, undefined);
+    const served = await decide(id, undefined);
     const certified = await decide(id, loadConfig({ ...process.env, POLICY_FILE: policyFile }).policyFile);
-    expect(cards.decision).toBe('REVIEW');
-    expect(cards.queue).toBe('coding');
-    expect(cards.versions.policy).toBe('policy-default@1');
-    expect(certified.scores).toEqual(cards.scores);
+    expect(served.versions.policy).toBe('policy-certified@1');
+    expect(served.versions.thresholds?.['coding.review_at']).toBe('policy:policy-certified@1');
+    expect(certified.scores).toEqual(served.scores);
+    expect(served.decision).toBe('AUTO_APPROVE');
     expect(certified.decision).toBe('AUTO_APPROVE');
     expect(certified.versions.policy).toBe('policy-certified@1');
     expect(certified.versions.thresholds?.['coding.review_at']).toBe('policy:policy-certified@1');

@@ -1,15 +1,19 @@
 /**
  * Serving the shipped champions: the default wiring scores with the trained ONNX models and
- * routes on their cards' thresholds; a champion whose features differ from the served schema
- * is not served (the task keeps its heuristic, the error is reported); a promotion is picked up
- * by hot reload without a restart; a tenant's own policy overrides the card thresholds.
+ * routes under the certified whole-decision policy (the served default, bound to the champions
+ * it was certified with); a champion whose features differ from the served schema is not
+ * served (the task keeps its heuristic, the error is reported); a promotion is picked up by hot
+ * reload without a restart and, not being a certified champion, routes by its own card (said in
+ * the sources, warned once); a tenant's own policy or a POLICY_FILE routes by its thresholds.
  */
 /* eslint-disable @typescript-eslint/no-explicit-any -- explanations are read as the JSON the API serves */
 import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { shippedModelsDir, wire, type Wired } from '../bin/bootstrap.js';
+import { CERTIFIED_POLICY_FILE, loadCertifiedPolicy } from '../bin/served-policy.js';
 import { loadConfig } from '../bin/config.js';
 import { seedModelsDir } from '../bin/models-dir.js';
 import { ModelRegistry } from '../models/registry.js';
@@ -26,6 +30,12 @@ const shippedCard = (name: string) =>
   JSON.parse(readFileSync(join(shippedModelsDir(), name, championOf(name), 'card.json'), 'utf8')) as {
     thresholds: { autoApprove: number; hold: number };
   };
+
+/** The served default: the certified policy, its thresholds and the champions it is certified for. */
+const certified = loadCertifiedPolicy();
+const certifiedQueues = certified.document.queues;
+/** What a source says when a served model is not one the certified default is certified for. */
+const notCertified = ` (${certified.label} is certified for ${certified.certifiedFor!.join(', ')})`;
 
 const tmp: string[] = [];
 const tempRegistry = (): string => {
@@ -50,7 +60,7 @@ async function close(w: Wired): Promise<void> {
 }
 
 describe('shipped champions', () => {
-  it('score out of the box with the trained models and route on the card thresholds', async () => {
+  it('score out of the box with the trained models and route under the certified default policy', async () => {
     const w = await wire({ engine: 'pglite' }, { models: { reloadMs: null } });
     try {
       expect(w.scoring.versions.models).toEqual({
@@ -61,21 +71,22 @@ describe('shipped champions', () => {
       const first = await w.scoring.score(makeInvoice({ invoice_id: 'a-1' }));
       const d = first.decision;
       expect(d.versions.models).toEqual({ 'coding-mismatch': 'coding-mismatch@3', duplicate: 'duplicate@2' });
+      // The shipped champions are the ones the default policy is certified with.
+      expect(certified.certifiedFor).toEqual(['coding-mismatch@3', 'duplicate@2']);
+      expect(d.versions.policy).toBe(certified.label);
       expect(d.versions.thresholds).toEqual({
-        'coding.review_at': 'model-card:coding-mismatch@3',
-        'coding.hold_at': 'model-card:coding-mismatch@3',
-        'ap.review_at': 'model-card:duplicate@2',
-        'ap.hold_at': 'model-card:duplicate@2',
+        'coding.review_at': `policy:${certified.label}`,
+        'coding.hold_at': `policy:${certified.label}`,
+        'ap.review_at': `policy:${certified.label}`,
+        'ap.hold_at': `policy:${certified.label}`,
       });
       // Every line carries a calibrated model probability, not the heuristic's rounded risks.
       for (const l of d.lines) expect(l.coding_mismatch).toBeGreaterThan(0);
       const ex = await explanationOf(w, d.decision_id);
-      const coding = shippedCard('coding-mismatch').thresholds;
-      const dup = shippedCard('duplicate').thresholds;
-      expect(ex.routing.thresholds['coding.review_at']).toBeCloseTo(coding.autoApprove, 6);
-      expect(ex.routing.thresholds['coding.hold_at']).toBeCloseTo(coding.hold, 9);
-      expect(ex.routing.thresholds['ap.review_at']).toBeCloseTo(dup.autoApprove, 6);
-      expect(ex.routing.thresholds['ap.hold_at']).toBeCloseTo(dup.hold, 9);
+      expect(ex.routing.thresholds['coding.review_at']).toBe(certifiedQueues.coding.review_at);
+      expect(ex.routing.thresholds['coding.hold_at']).toBe(certifiedQueues.coding.hold_at);
+      expect(ex.routing.thresholds['ap.review_at']).toBe(certifiedQueues.ap.review_at);
+      expect(ex.routing.thresholds['ap.hold_at']).toBe(certifiedQueues.ap.hold_at);
       // The model's attribution adds up to its logit (integrated gradients, exact for the MLP).
       for (const line of ex.coding_mismatch.lines) {
         const m = line.model;
@@ -86,11 +97,17 @@ describe('shipped champions', () => {
         expect(1 / (1 + Math.exp(-m.logit))).toBeGreaterThan(0); // a logit, not a probability
       }
 
-      // The same invoice resent under a new id is a duplicate the pair model holds.
+      // The same invoice resent under a new id is a duplicate the pair model scores above the
+      // duplicate card's hold: held where the certified ap.hold_at is reached, else AP review
+      // (a policy certified with ap.hold_at 1 holds none on the duplicate score alone).
       const again = await w.scoring.score(makeInvoice({ invoice_id: 'a-2' }));
-      expect(again.decision.decision).toBe('HOLD');
       expect(again.decision.duplicates[0]).toMatchObject({ invoice_id: 'a-1' });
-      expect(again.decision.scores.duplicate).toBeGreaterThanOrEqual(dup.hold);
+      expect(again.decision.scores.duplicate).toBeGreaterThanOrEqual(
+        shippedCard('duplicate').thresholds.hold,
+      );
+      const held = again.decision.scores.duplicate >= certifiedQueues.ap.hold_at;
+      expect(again.decision.decision).toBe(held ? 'HOLD' : 'REVIEW');
+      if (!held) expect(again.decision.queue).toBe('ap');
       const ex2 = await explanationOf(w, again.decision.decision_id);
       expect(ex2.duplicate.method).toMatch(/duplicate@2/);
       expect(
@@ -99,7 +116,7 @@ describe('shipped champions', () => {
     } finally {
       await close(w);
     }
-  });
+  }, 120_000); // cold start: PGlite, both ONNX models, explanations (64 s at load 23)
 
   it('serves the heuristics when models are off, with the default policy thresholds', async () => {
     const w = await wire({ engine: 'pglite' }, { models: null });
@@ -129,6 +146,22 @@ describe('shipped champions', () => {
       const d = (await w.scoring.score(makeInvoice())).decision;
       expect(d.versions.policy).toBe('strict@2');
       expect(d.versions.thresholds!['coding.review_at']).toBe('policy:strict@2');
+    } finally {
+      await close(w);
+    }
+  });
+
+  it('a POLICY_FILE routes by its own thresholds, not the certified default nor the cards', async () => {
+    const handSet = fileURLToPath(new URL('../inference/policies/default.json', import.meta.url));
+    expect(handSet).not.toBe(CERTIFIED_POLICY_FILE);
+    const w = await wire({ engine: 'pglite' }, { models: { reloadMs: null }, policyFile: handSet });
+    try {
+      const d = (await w.scoring.score(makeInvoice())).decision;
+      expect(d.versions.policy).toBe('policy-default@1');
+      expect(new Set(Object.values(d.versions.thresholds!))).toEqual(new Set(['policy:policy-default@1']));
+      const ex = await explanationOf(w, d.decision_id);
+      expect(ex.routing.thresholds['coding.review_at']).toBe(0.5);
+      expect(ex.routing.thresholds['ap.hold_at']).toBe(0.9);
     } finally {
       await close(w);
     }
@@ -194,7 +227,11 @@ describe('champion loading', () => {
 
   it('hot-reloads a promoted champion: new decisions use the new version and its thresholds', async () => {
     const dir = tempRegistry();
-    const w = await wire({ engine: 'pglite' }, { models: { dir, reloadMs: 50 } });
+    const warnings: { fields: Record<string, unknown>; message: string }[] = [];
+    const w = await wire(
+      { engine: 'pglite' },
+      { models: { dir, reloadMs: 50 }, warn: (fields, message) => warnings.push({ fields, message }) },
+    );
     try {
       expect(w.scoring.versions.models['coding-mismatch']).toBe('coding-mismatch@3');
       // Version 4: the champion's network, with a stricter auto-approve threshold on its card.
@@ -217,9 +254,35 @@ describe('champion loading', () => {
       expect(w.scoring.versions.models['coding-mismatch']).toBe('coding-mismatch@4');
       const d = (await w.scoring.score(makeInvoice({ invoice_id: 'after-reload' }))).decision;
       expect(d.versions.models['coding-mismatch']).toBe('coding-mismatch@4');
-      expect(d.versions.thresholds!['coding.review_at']).toBe('model-card:coding-mismatch@4');
+      // Not the champion the default policy is certified with: its card routes it, and the
+      // sources say so; the duplicate task keeps the certified thresholds.
+      expect(d.versions.thresholds).toEqual({
+        'coding.review_at': `model-card:coding-mismatch@4${notCertified}`,
+        'coding.hold_at': `model-card:coding-mismatch@4${notCertified}`,
+        'ap.review_at': `policy:${certified.label}`,
+        'ap.hold_at': `policy:${certified.label}`,
+      });
       const ex = await explanationOf(w, d.decision_id);
       expect(ex.routing.thresholds['coding.review_at']).toBeCloseTo(0.01, 6);
+      expect(ex.routing.thresholds['coding.hold_at']).toBe(shippedCard('coding-mismatch').thresholds.hold);
+      expect(ex.routing.thresholds['ap.review_at']).toBe(certifiedQueues.ap.review_at);
+      // Warned once (no invoice contents), however many invoices it routes.
+      await w.scoring.score(makeInvoice({ invoice_id: 'after-reload-2' }));
+      expect(warnings).toEqual([
+        {
+          fields: {
+            policy: certified.label,
+            model: 'coding-mismatch@4',
+            certified_for: certified.certifiedFor,
+          },
+          message: expect.stringContaining(
+            'not the one the default policy is certified for',
+          ) as unknown as string,
+        },
+      ]);
+      // GET /v1/policy's view of the effective thresholds says the same.
+      const shown = w.scoring.effectiveThresholds(await w.scoring.policyFor('default'));
+      expect(shown.sources['coding.review_at']).toBe(`model-card:coding-mismatch@4${notCertified}`);
     } finally {
       await close(w);
     }

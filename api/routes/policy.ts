@@ -1,6 +1,6 @@
 /**
  * Routing policy of the tenant: `GET /v1/policy` (admin, auditor) returns the version in
- * effect; `PUT /v1/policy` (admin) stores a new version (audited); decisions record the label.
+ * effect with the thresholds routing applies and their sources; `PUT /v1/policy` (admin) stores a new version (audited); decisions record the label.
  */
 import Type, { type Static } from 'typebox';
 import { parsePolicyDocument, policySha256, PolicyDocument } from '../../inference/policy.js';
@@ -9,6 +9,7 @@ import { principalOf } from '../auth.js';
 import { problemResponses, PROTECTED, WITH_BODY, type RoutePlugin } from './common.js';
 import type { ApiStore } from '../app.js';
 import type { ScoringService } from '../../inference/pipeline.js';
+import type { SourcedPolicy } from '../../inference/stages/thresholds.js';
 
 /** A policy version. */
 export const PolicyResponse = Type.Object({
@@ -18,15 +19,53 @@ export const PolicyResponse = Type.Object({
   document: PolicyDocument,
   created_at: Type.Union([Type.String({ format: 'date-time' }), Type.Null()]),
   created_by: Type.Union([Type.String(), Type.Null()]),
+  effective_thresholds: Type.Record(
+    Type.String({ description: '`coding.review_at`, `coding.hold_at`, `ap.review_at`, `ap.hold_at`' }),
+    Type.Object({
+      value: Type.Union([Type.Number(), Type.Null()], {
+        description: 'Probability; null: never (hold none).',
+      }),
+      source: Type.String({ description: "As in a decision's `versions.thresholds`." }),
+    }),
+    {
+      description:
+        'The queue thresholds routing applies under this version when no override matches, and where each ' +
+        'comes from: `policy:<label>` (its own), or, for the certified default, `model-card:<model> (...)` ' +
+        'when a served model is not the one it is certified for (or `policy:policy-default@1 (...)` for a ' +
+        'heuristic).',
+    },
+  ),
 });
+
+/** Threshold name -> value and source, as routing applies them (an infinite hold: null). */
+function thresholdsView({
+  policy,
+  sources,
+}: SourcedPolicy): Static<typeof PolicyResponse>['effective_thresholds'] {
+  const values: Record<string, number | undefined> = {
+    'coding.review_at': policy.codingReview,
+    'coding.hold_at': policy.codingHold,
+    'ap.review_at': policy.duplicateReview,
+    'ap.hold_at': policy.duplicateHold,
+  };
+  const out: Static<typeof PolicyResponse>['effective_thresholds'] = {};
+  for (const [name, source] of Object.entries(sources)) {
+    const v = values[name];
+    out[name] = { value: v === undefined || !Number.isFinite(v) ? null : v, source };
+  }
+  return out;
+}
 
 /** Response body of a stored version, or of version 1 (the default) when `stored` is null. */
 function view(
   stored: StoredPolicy | null,
   fallback: { label: string; sha256: string; document: PolicyDocument },
+  thresholds: SourcedPolicy,
 ): Static<typeof PolicyResponse> {
+  const effective_thresholds = thresholdsView(thresholds);
   return stored
     ? {
+        effective_thresholds,
         label: stored.label,
         version: stored.version,
         sha256: stored.sha256,
@@ -34,12 +73,12 @@ function view(
         created_at: stored.createdAt,
         created_by: stored.createdBy,
       }
-    : { ...fallback, version: 1, created_at: null, created_by: null };
+    : { ...fallback, version: 1, created_at: null, created_by: null, effective_thresholds };
 }
 
 /** What the routing policy routes use. */
 export interface PolicyRoutesOptions {
-  scoring: Pick<ScoringService, 'policyFor'>;
+  scoring: Pick<ScoringService, 'policyFor' | 'effectiveThresholds'>;
   store: Pick<ApiStore, 'policies'>;
 }
 
@@ -57,7 +96,12 @@ export const policyRoutes: RoutePlugin<PolicyRoutesOptions> = async (app, deps) 
     },
     async (req) => {
       const tenant = principalOf(req).tenantId;
-      return view(await deps.store.policies.latest(tenant), await deps.scoring.policyFor(tenant));
+      const current = await deps.scoring.policyFor(tenant);
+      return view(
+        await deps.store.policies.latest(tenant),
+        current,
+        deps.scoring.effectiveThresholds(current),
+      );
     },
   );
   app.put(
@@ -79,7 +123,11 @@ export const policyRoutes: RoutePlugin<PolicyRoutesOptions> = async (app, deps) 
       const current = await deps.scoring.policyFor(p.tenantId);
       if (current.sha256 === sha256) {
         void reply.header('idempotent-replayed', 'true');
-        return view(await deps.store.policies.latest(p.tenantId), current);
+        return view(
+          await deps.store.policies.latest(p.tenantId),
+          current,
+          deps.scoring.effectiveThresholds(current),
+        );
       }
       const stored = await deps.store.policies.put(
         p.tenantId,
@@ -87,7 +135,8 @@ export const policyRoutes: RoutePlugin<PolicyRoutesOptions> = async (app, deps) 
         p.keyId,
       );
       req.log.info({ policy: stored.label }, 'routing policy changed');
-      return view(stored, current);
+      const def = { label: stored.label, sha256: stored.sha256, document: doc };
+      return view(stored, current, deps.scoring.effectiveThresholds(def));
     },
   );
 };

@@ -1,6 +1,17 @@
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_POLICY, DEFAULT_POLICY_DOCUMENT, parsePolicyDocument, policyDefinition } from '../policy.js';
-import { thresholdsFor, withCardThresholds } from './thresholds.js';
+import {
+  DEFAULT_POLICY,
+  DEFAULT_POLICY_DOCUMENT,
+  effectivePolicy,
+  parsePolicyDocument,
+  policyDefinition,
+} from '../policy.js';
+import {
+  thresholdResolver,
+  thresholdsFor,
+  withCardThresholds,
+  withCertifiedThresholds,
+} from './thresholds.js';
 
 const coding = { model: 'coding-mismatch@3', autoApprove: 0.2, hold: 0.8 };
 const duplicate = { model: 'duplicate@2', autoApprove: 0.4, hold: 0.3 };
@@ -65,5 +76,84 @@ describe('threshold merging', () => {
     expect(lab.sources['coding.review_at']).toBe('policy:site@2');
     const other = thresholdsFor({ ...base, vendorCategory: 'dme' });
     expect(other.policy.codingReview).toBe(0.2 + 1e-9);
+  });
+});
+
+describe('a default bound to its certified champions', () => {
+  const doc = parsePolicyDocument({
+    ...DEFAULT_POLICY_DOCUMENT,
+    name: 'policy-certified',
+    queues: { ...DEFAULT_POLICY_DOCUMENT.queues, coding: { review_at: 0.25, hold_at: 0.55 } },
+  });
+  const bound = { ...policyDefinition(doc, 1), certifiedFor: ['coding-mismatch@3', 'duplicate@2'] };
+  const ctx = { vendorCategory: null, facilityId: null };
+  const served = (codingVersion: string, codingCard: typeof coding | null = coding) => ({
+    coding: { version: codingVersion, thresholds: codingCard },
+    duplicate: { version: 'duplicate@2', thresholds: duplicate },
+  });
+
+  it('routes the certified champions by the policy, whatever their cards say', () => {
+    const resolve = thresholdResolver({
+      defaultPolicy: bound,
+      fromCards: true,
+      ...served('coding-mismatch@3'),
+    });
+    const { policy, sources } = resolve(bound, ctx);
+    expect([policy.codingReview, policy.codingHold, policy.duplicateReview, policy.duplicateHold]).toEqual([
+      0.25, 0.55, 0.6, 0.9,
+    ]);
+    expect(new Set(Object.values(sources))).toEqual(new Set(['policy:policy-certified@1']));
+  });
+
+  it('routes another model by its card, says so in the sources, and warns once', () => {
+    const warnings: unknown[] = [];
+    const resolve = thresholdResolver({
+      defaultPolicy: bound,
+      fromCards: true,
+      ...served('coding-mismatch@4', { ...coding, model: 'coding-mismatch@4' }),
+      warn: (fields) => warnings.push(fields),
+    });
+    const { policy, sources } = resolve(bound, ctx);
+    resolve(bound, ctx);
+    expect(policy.codingReview).toBe(0.2 + 1e-9);
+    expect(policy.codingHold).toBe(0.8);
+    expect(policy.duplicateReview).toBe(0.6); // the duplicate champion is certified: the policy's
+    const note = ' (policy-certified@1 is certified for coding-mismatch@3, duplicate@2)';
+    expect(sources).toEqual({
+      'coding.review_at': `model-card:coding-mismatch@4${note}`,
+      'coding.hold_at': `model-card:coding-mismatch@4${note}`,
+      'ap.review_at': 'policy:policy-certified@1',
+      'ap.hold_at': 'policy:policy-certified@1',
+    });
+    expect(warnings).toEqual([
+      { policy: 'policy-certified@1', model: 'coding-mismatch@4', certified_for: bound.certifiedFor },
+    ]);
+  });
+
+  it('routes a model without a card (a heuristic) by the hand-set default, not the certified thresholds', () => {
+    const { policy, sources } = withCertifiedThresholds(
+      effectivePolicy(bound, ctx),
+      bound.certifiedFor,
+      { version: 'heuristic-coding@1', thresholds: null },
+      { version: 'duplicate@2', thresholds: duplicate },
+    );
+    expect(policy.codingReview).toBe(DEFAULT_POLICY.codingReview);
+    expect(policy.codingHold).toBeUndefined();
+    expect(sources['coding.review_at']).toMatch(
+      /^policy:policy-default@1 \(policy-certified@1 is certified for /,
+    );
+    expect(sources['coding.hold_at']).toBeUndefined();
+  });
+
+  it('lets a stored policy version win: its own thresholds, no binding', () => {
+    const resolve = thresholdResolver({
+      defaultPolicy: bound,
+      fromCards: true,
+      ...served('coding-mismatch@4'),
+    });
+    const stored = policyDefinition({ ...doc, name: 'site' }, 2);
+    const { policy, sources } = resolve(stored, ctx);
+    expect(policy.codingReview).toBe(0.25);
+    expect(new Set(Object.values(sources))).toEqual(new Set(['policy:site@2']));
   });
 });

@@ -1,10 +1,24 @@
 /**
  * Stage 4, thresholds: the routing policy in effect for the invoice (the tenant's policy with
- * its matching overrides) and, for the default policy, the thresholds the served models' cards
- * certify in place of its queue thresholds; with where each threshold came from. Pure.
+ * its matching overrides) and, for the default policy, where its queue thresholds come from:
+ * - a default bound to certified champions (`PolicyDefinition.certifiedFor`, the shipped
+ *   whole-decision policy): its own thresholds for each task whose served model is the one it
+ *   was certified with; for a task served by another model (a retrain, a promotion), that
+ *   model's card thresholds, or the hand-set `policy-default@1` ones when it has no card (a
+ *   heuristic); the source says which and what the policy is certified for;
+ * - an unbound default (the hand-set `policy-default@1`) with cards on: the cards' thresholds;
+ * - any other policy (an operator's POLICY_FILE, a tenant's stored version, a matching
+ *   override): its own thresholds.
+ * Pure, except for the once-per-model warning of {@link thresholdResolver}.
  */
 import type { CardThresholds } from '../scorers.js';
-import { effectivePolicy, type PolicyDefinition, type RoutingPolicy } from '../policy.js';
+import {
+  DEFAULT_POLICY,
+  effectivePolicy,
+  type PolicyContext,
+  type PolicyDefinition,
+  type RoutingPolicy,
+} from '../policy.js';
 
 /** Smallest step above a card's auto-approve threshold: the card approves p <= t, the policy reviews p >= review_at. */
 const ABOVE = 1e-9;
@@ -16,19 +30,48 @@ export interface SourcedPolicy {
   sources: Record<string, string>;
 }
 
-/**
- * The routing policy with the card thresholds of the served models in place of the policy's
- * queue thresholds (when `useCards` and no override matched). A card threshold outside [0, 1]
- * (no threshold met its guarantee in training) means: review every scored invoice
- * (auto-approve side) or hold none. The duplicate hold threshold never falls below its review
- * threshold.
- */
-export function withCardThresholds(
-  policy: RoutingPolicy,
-  useCards: boolean,
-  coding: CardThresholds | null,
-  duplicate: CardThresholds | null,
-): SourcedPolicy {
+const review = (t: number): number => (t < 0 ? 0 : Math.min(1, t + ABOVE));
+const hold = (t: number): number => (t > 1 ? Number.POSITIVE_INFINITY : Math.max(0, t));
+
+/** Sets the coding thresholds of `out` from a card, or from `fallback`'s (hand-set) ones. */
+function codingFrom(
+  out: RoutingPolicy,
+  sources: Record<string, string>,
+  card: CardThresholds | null,
+  fallback: RoutingPolicy,
+  note: string,
+): void {
+  if (card) {
+    out.codingReview = review(card.autoApprove);
+    out.codingHold = hold(card.hold);
+  } else {
+    out.codingReview = fallback.codingReview;
+    if (fallback.codingHold === undefined) delete out.codingHold;
+    else out.codingHold = fallback.codingHold;
+  }
+  const source = (card ? `model-card:${card.model}` : `policy:${fallback.version}`) + note;
+  sources['coding.review_at'] = source;
+  if (out.codingHold === undefined) delete sources['coding.hold_at'];
+  else sources['coding.hold_at'] = source;
+}
+
+/** Sets the duplicate (AP) thresholds of `out` from a card (hold never below review), or from `fallback`'s. */
+function duplicateFrom(
+  out: RoutingPolicy,
+  sources: Record<string, string>,
+  card: CardThresholds | null,
+  fallback: RoutingPolicy,
+  note: string,
+): void {
+  out.duplicateReview = card ? review(card.autoApprove) : fallback.duplicateReview;
+  out.duplicateHold = card ? Math.max(out.duplicateReview, hold(card.hold)) : fallback.duplicateHold;
+  const source = (card ? `model-card:${card.model}` : `policy:${fallback.version}`) + note;
+  sources['ap.review_at'] = source;
+  sources['ap.hold_at'] = source;
+}
+
+/** Every threshold sourced to the policy itself. */
+function policySources(policy: RoutingPolicy): Record<string, string> {
   const fromPolicy = `policy:${policy.version}`;
   const sources: Record<string, string> = {
     'coding.review_at': fromPolicy,
@@ -36,23 +79,62 @@ export function withCardThresholds(
     'ap.hold_at': fromPolicy,
   };
   if (policy.codingHold !== undefined) sources['coding.hold_at'] = fromPolicy;
+  return sources;
+}
+
+/**
+ * The routing policy with the card thresholds of the served models in place of the policy's
+ * queue thresholds (when `useCards` and no override matched). A card threshold outside [0, 1]
+ * (no threshold met its guarantee in training) means: review every scored invoice
+ * (auto-approve side) or hold none. The duplicate hold threshold never falls below its review
+ * threshold. A task without a card keeps the policy's thresholds.
+ */
+export function withCardThresholds(
+  policy: RoutingPolicy,
+  useCards: boolean,
+  coding: CardThresholds | null,
+  duplicate: CardThresholds | null,
+): SourcedPolicy {
+  const sources = policySources(policy);
   if (!useCards || (policy.overridesApplied?.length ?? 0) > 0) return { policy, sources };
   const out: RoutingPolicy = { ...policy };
-  const review = (t: number): number => (t < 0 ? 0 : Math.min(1, t + ABOVE));
-  const hold = (t: number): number => (t > 1 ? Number.POSITIVE_INFINITY : Math.max(0, t));
-  if (coding) {
-    out.codingReview = review(coding.autoApprove);
-    out.codingHold = hold(coding.hold);
-    sources['coding.review_at'] = `model-card:${coding.model}`;
-    sources['coding.hold_at'] = `model-card:${coding.model}`;
-  }
-  if (duplicate) {
-    out.duplicateReview = review(duplicate.autoApprove);
-    out.duplicateHold = Math.max(out.duplicateReview, hold(duplicate.hold));
-    sources['ap.review_at'] = `model-card:${duplicate.model}`;
-    sources['ap.hold_at'] = `model-card:${duplicate.model}`;
-  }
+  if (coding) codingFrom(out, sources, coding, policy, '');
+  if (duplicate) duplicateFrom(out, sources, duplicate, policy, '');
   return { policy: out, sources };
+}
+
+/** A served model as the thresholds stage sees it: its version and its card's thresholds (null: none). */
+export interface ServedThresholds {
+  /** `<name>@<version>`, e.g. `coding-mismatch@3` or `heuristic-coding@1`. */
+  version: string;
+  thresholds: CardThresholds | null;
+}
+
+/**
+ * The routing policy of a default bound to champions (`certifiedFor`, model versions): a task
+ * whose served model is among them keeps the policy's thresholds; another model routes by its
+ * card's thresholds, or by `fallback`'s (the hand-set default) when it has no card, its
+ * sources then ending in ` (<policy label> is certified for <champions>)`. A matching
+ * override keeps the policy's thresholds. @returns the policy, the sources, and the served
+ * versions that are not certified (empty when the binding holds).
+ */
+export function withCertifiedThresholds(
+  policy: RoutingPolicy,
+  certifiedFor: readonly string[],
+  coding: ServedThresholds,
+  duplicate: ServedThresholds,
+  fallback: RoutingPolicy = DEFAULT_POLICY,
+): SourcedPolicy & { uncertified: string[] } {
+  const sources = policySources(policy);
+  const uncertified = [coding.version, duplicate.version].filter((v) => !certifiedFor.includes(v));
+  if (uncertified.length === 0 || (policy.overridesApplied?.length ?? 0) > 0)
+    return { policy, sources, uncertified };
+  const out: RoutingPolicy = { ...policy };
+  const note = ` (${policy.version} is certified for ${certifiedFor.join(', ')})`;
+  if (!certifiedFor.includes(coding.version)) codingFrom(out, sources, coding.thresholds, fallback, note);
+  if (!certifiedFor.includes(duplicate.version))
+    duplicateFrom(out, sources, duplicate.thresholds, fallback, note);
+  return { policy: out, sources, uncertified };
 }
 
 /** What {@link thresholdsFor} merges. */
@@ -75,4 +157,64 @@ export function thresholdsFor(i: ThresholdInputs): SourcedPolicy {
     i.coding,
     i.duplicate,
   );
+}
+
+/** A served scorer as {@link thresholdResolver} reads it (live: a hot reload changes both). */
+export interface ServedScorer {
+  readonly version: string;
+  readonly thresholds?: CardThresholds | null | undefined;
+}
+
+/** What {@link thresholdResolver} resolves against. */
+export interface ThresholdResolverDeps {
+  /** Version 1 of every tenant's policy; bound to champions when it has `certifiedFor`. */
+  defaultPolicy: PolicyDefinition;
+  /** True when an unbound default yields to the served models' cards (see the module doc). */
+  fromCards: boolean;
+  coding: ServedScorer;
+  duplicate: ServedScorer;
+  /** Told once per served model version the bound default is not certified for (no invoice contents). */
+  warn?: (fields: Record<string, unknown>, message: string) => void;
+}
+
+/**
+ * The thresholds stage of the scoring service: `(policy version, invoice context) -> policy in
+ * effect with sources`, following the module doc's order, reading the served models' versions
+ * and cards at each call; warns once per served model version a bound default is not
+ * certified for.
+ */
+export function thresholdResolver(
+  d: ThresholdResolverDeps,
+): (policyDef: PolicyDefinition, ctx: PolicyContext) => SourcedPolicy {
+  const warned = new Set<string>();
+  return (policyDef, ctx) => {
+    const certifiedFor = policyDef === d.defaultPolicy ? policyDef.certifiedFor : undefined;
+    const card = (s: ServedScorer): CardThresholds | null => s.thresholds ?? null;
+    if (!certifiedFor) {
+      const useCards = d.fromCards && policyDef === d.defaultPolicy;
+      return thresholdsFor({
+        policyDef,
+        useCards,
+        coding: card(d.coding),
+        duplicate: card(d.duplicate),
+        ...ctx,
+      });
+    }
+    const served = (s: ServedScorer): ServedThresholds => ({ version: s.version, thresholds: card(s) });
+    const { uncertified, ...sourced } = withCertifiedThresholds(
+      effectivePolicy(policyDef, ctx),
+      certifiedFor,
+      served(d.coding),
+      served(d.duplicate),
+    );
+    for (const model of uncertified) {
+      if (warned.has(model)) continue;
+      warned.add(model);
+      d.warn?.(
+        { policy: policyDef.label, model, certified_for: certifiedFor },
+        'served model is not the one the default policy is certified for: it routes by its card (hand-set thresholds without one)',
+      );
+    }
+    return sourced;
+  };
 }

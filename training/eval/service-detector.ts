@@ -50,6 +50,12 @@ export interface ServiceDetectorOptions {
   codingThreshold: number;
   /** Called after the last invoice (e.g. closes the store). */
   close?: () => Promise<void>;
+  /**
+   * Where the routing thresholds come from (`versions.thresholds` of the default tenant): any not
+   * the policy's own (a card routing a model the default is not certified for) is named in the
+   * reported version.
+   */
+  thresholdSources?: Record<string, string>;
 }
 
 /**
@@ -61,9 +67,14 @@ export interface ServiceDetectorOptions {
  */
 export function createServiceDetector(service: ScoringServiceLike, opts: ServiceDetectorOptions): Detector {
   const models = service.versions.models;
+  const policy = service.versions.policy;
+  const notPolicy = Object.entries(opts.thresholdSources ?? {})
+    .filter(([, source]) => source !== `policy:${policy}`)
+    .map(([name, source]) => `; ${name} ${source}`)
+    .join('');
   return detectorFromScorer({
     name: opts.name ?? 'current',
-    version: `${models.duplicate ?? '?'} + ${models['coding-mismatch'] ?? '?'} (${service.versions.policy})`,
+    version: `${models.duplicate ?? '?'} + ${models['coding-mismatch'] ?? '?'} (${policy}${notPolicy})`,
     tasks: { duplicate: true, coding: true },
     thresholds: { duplicate: opts.duplicateThreshold, coding: opts.codingThreshold },
     async score(inv) {
