@@ -131,6 +131,35 @@ describe('dose vs billing unit (J1100 dexamethasone, billed per 1 mg)', () => {
     });
   });
 
+  it('a figure stating one billing unit is the unit, not a dose (HCPCS descriptor texts)', () => {
+    // J1642 heparin lock flush is billed per 10 units; 30 units billed of a "per 10 units" item.
+    const heparin = lineFeatures(
+      line({
+        description: 'Heparin sodium inj, (heparin lock flush), per 10 units',
+        code: hcpcs('J1642'),
+        quantity: 30,
+      }),
+      ctx(),
+    );
+    expect(heparin.evidence.billingUnit).toEqual({ value: 10, unit: 'units' });
+    expect(heparin.evidence.dose).toBeNull();
+    expect(heparin.values).toMatchObject({ dose_comparable: 0, dose_units_log_ratio: 0 });
+    // J1745 infliximab per 10 mg, 40 units (400 mg): the descriptor's "10MG" is not a 10 mg dose.
+    expect(
+      values(line({ description: 'INFLIXIMAB NOT BIOSIMIL 10MG', code: hcpcs('J1745'), quantity: 40 })),
+    ).toMatchObject({ dose_comparable: 0 });
+    // A dose stated beside the unit is still read: "10 mg" then "400 mg" is 40 units.
+    expect(
+      values(
+        line({
+          description: 'Injection, infliximab, excludes biosimilar, 10 mg - 400 mg',
+          code: hcpcs('J1745'),
+          quantity: 4,
+        }),
+      ),
+    ).toMatchObject({ dose_comparable: 1, dose_consistent: 0 });
+  });
+
   it('no dose in the description: not comparable', () => {
     expect(
       values(line({ description: 'Dexamethasone injection', code: hcpcs('J1100'), quantity: 4 })),
@@ -228,9 +257,32 @@ describe('price, quantity and vendor profile', () => {
     });
     expect(
       values(line({ code: hcpcs('A4253'), quantity: 20 }), ctx({ typicalQuantities: typical }))
-        .quantity_typical_log_ratio,
+        .quantity_typical_excess_log,
     ).toBeCloseTo(Math.log(10), 6);
     expect(values(line({ code: hcpcs('A4253'), quantity: 20 }))).toMatchObject({ quantity_typical_known: 0 });
+  });
+
+  it('fewer units than typical are no excess; a code without its own median is not judged by its category', () => {
+    const category = reference.get('A4258')!.category;
+    const typical = fitTypicalQuantities(
+      [
+        ...Array.from({ length: 5 }, () => ({ code: 'A4253', category, quantity: 2 })),
+        ...Array.from({ length: 6 }, () => ({ code: 'A4259', category, quantity: 100 })),
+      ],
+      'unit test',
+    );
+    const c = ctx({ typicalQuantities: typical });
+    // A4253 typical 2: one unit is half of it, not an implausible quantity.
+    expect(values(line({ code: hcpcs('A4253'), quantity: 1 }), c)).toMatchObject({
+      quantity_typical_known: 1,
+      quantity_typical_excess_log: 0,
+    });
+    // A4258 (no lines of its own): its category's median (100) is not its typical quantity.
+    expect(typical.byCategory.get(category)).toBe(100);
+    expect(values(line({ code: hcpcs('A4258'), quantity: 1 }), c)).toMatchObject({
+      quantity_typical_known: 0,
+      quantity_typical_excess_log: 0,
+    });
   });
 
   it('scores the code against the vendor profile', () => {

@@ -19,7 +19,13 @@ import {
   type NearestQuery,
   type ReferenceIndex,
 } from './reference-index.js';
-import { analyseDescription, totalDose, type DoseUnit } from './text.js';
+import {
+  analyseDescription,
+  totalDose,
+  type DescriptionQuantities,
+  type DoseUnit,
+  type ParsedDose,
+} from './text.js';
 
 /**
  * What a vendor has been approved for and has billed before (from the client's vendor master
@@ -36,6 +42,8 @@ export interface VendorHistory {
  * Typical billed quantity per line, by code and by category (medians of accepted past lines;
  * see `fitTypicalQuantities` in features/typical-quantities.ts). `source` names the data they were fitted on; it is the
  * caller's: no CMS file gives typical quantities (the NCCI MUE table is not in the reference data).
+ * The line features read `byCode` only; `byCategory` is recorded with a model's run, not a typical
+ * quantity of any one code.
  */
 export interface TypicalQuantities {
   source: string;
@@ -113,18 +121,22 @@ export const LINE_FEATURE_SPECS: readonly LineFeatureSpec[] = [
   ),
   f('fee_known', 'bool', 'A CMS 2025 national fee exists for the code (and modifier).'),
   f('unit_price_fee_log_ratio', 'ln(unit_price_cents / fee_cents)', 'Unit price vs the fee; 0 when unknown.'),
-  f('quantity_typical_known', 'bool', 'A typical quantity is known for the code or its category.'),
   f(
-    'quantity_typical_log_ratio',
-    'ln(|quantity| / typical)',
-    'Quantity vs the typical quantity; 0 when unknown.',
+    'quantity_typical_known',
+    'bool',
+    "A typical quantity is known for the code (its own past lines, or its price band's; never its category's).",
+  ),
+  f(
+    'quantity_typical_excess_log',
+    'max(0, ln(|quantity| / typical))',
+    'How far the quantity exceeds the typical quantity; 0 at or below it, and when unknown.',
   ),
   f('quantity_log1p', 'sign * ln(1 + |quantity|)', 'Billed units.'),
   f('unit_price_log1p', 'ln(1 + |unit_price_cents| / 100)', 'Unit price in dollars, log.'),
   f(
     'dose_comparable',
     'bool',
-    'A dose was parsed from the description in a unit convertible to the billing unit.',
+    'A dose other than one billing unit was parsed from the description, in a unit convertible to the billing unit.',
   ),
   f(
     'dose_units_log_ratio',
@@ -176,6 +188,30 @@ export interface LineFeatureValues {
 }
 
 const clip = (x: number, lo: number, hi: number): number => Math.min(hi, Math.max(lo, x));
+
+/**
+ * The dose a description states beside the code's billing unit: {@link totalDose} of the
+ * description's doses without those that state exactly one billing unit (same unit, within
+ * 0.5%), such as `"Heparin sodium inj, (heparin lock flush), per 10 units"` for J1642 (10 units)
+ * or `"Denosumab inj, 1 mg"` for J0897 (1 mg). HCPCS descriptors and item masters print the
+ * billing unit in the text, and a figure equal to one unit cannot tell that unit's name from a
+ * dose of one unit, so it is no evidence of the dose: the quantity billed is then compared with
+ * nothing rather than read as 40 units for a "10 mg" dose.
+ * @param billingUnit the code's billing unit (`parseBillingUnit` in features/text.ts), or null (then every
+ *   dose counts, as in {@link totalDose}).
+ * @returns null when no other dose is stated.
+ */
+function doseBesideBillingUnit(
+  q: DescriptionQuantities,
+  billingUnit: { value: number; unit: DoseUnit } | null,
+): { value: number; unit: DoseUnit } | null {
+  if (!billingUnit || !(billingUnit.value > 0)) return totalDose(q);
+  const statesUnit = (d: ParsedDose): boolean =>
+    d.per === undefined &&
+    d.unit === billingUnit.unit &&
+    Math.abs(d.value - billingUnit.value) <= 0.005 * billingUnit.value;
+  return totalDose({ ...q, doses: q.doses.filter((d) => !statesUnit(d)) });
+}
 
 function doseFeatures(
   quantity: number,
@@ -383,14 +419,17 @@ function lineFeaturesOf(
     if (line.unit_price_cents > 0)
       v.unit_price_fee_log_ratio = clip(Math.log(line.unit_price_cents / fee.amountCents), -10, 10);
   }
-  const typical =
-    ctx.typicalQuantities?.byCode.get(code) ?? ctx.typicalQuantities?.byCategory.get(ref.category);
+  // A category median is no typical quantity of a code (a category holds items billed one at a
+  // time beside items billed by the hundred): a code without its own or its price band's median
+  // is unknown. Fewer units than typical is not an implausible quantity (a small dose, a partial
+  // shipment); too few units for the stated dose is the dose features' case.
+  const typical = ctx.typicalQuantities?.byCode.get(code);
   if (typical !== undefined && typical > 0 && line.quantity !== 0) {
     evidence.typicalQuantity = typical;
     v.quantity_typical_known = 1;
-    v.quantity_typical_log_ratio = clip(Math.log(Math.abs(line.quantity) / typical), -10, 10);
+    v.quantity_typical_excess_log = clip(Math.log(Math.abs(line.quantity) / typical), 0, 10);
   }
-  const dose = totalDose(desc.quantities);
+  const dose = doseBesideBillingUnit(desc.quantities, ref.billingUnit);
   evidence.dose = dose;
   evidence.billingUnit = ref.billingUnit;
   Object.assign(v, doseFeatures(line.quantity, dose, ref.billingUnit));
