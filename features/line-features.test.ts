@@ -262,27 +262,21 @@ describe('price, quantity and vendor profile', () => {
     expect(values(line({ code: hcpcs('A4253'), quantity: 20 }))).toMatchObject({ quantity_typical_known: 0 });
   });
 
-  it('fewer units than typical are no excess; a code without its own median is not judged by its category', () => {
-    const category = reference.get('A4258')!.category;
+  it('fewer units than typical are no excess, more are', () => {
     const typical = fitTypicalQuantities(
-      [
-        ...Array.from({ length: 5 }, () => ({ code: 'A4253', category, quantity: 2 })),
-        ...Array.from({ length: 6 }, () => ({ code: 'A4259', category, quantity: 100 })),
-      ],
+      Array.from({ length: 5 }, () => ({ code: 'A4253', category: 'D1F', quantity: 20 })),
       'unit test',
     );
     const c = ctx({ typicalQuantities: typical });
-    // A4253 typical 2: one unit is half of it, not an implausible quantity.
+    // A4253 typical 20: one unit is a twentieth of it, not an implausible quantity.
     expect(values(line({ code: hcpcs('A4253'), quantity: 1 }), c)).toMatchObject({
       quantity_typical_known: 1,
       quantity_typical_excess_log: 0,
     });
-    // A4258 (no lines of its own): its category's median (100) is not its typical quantity.
-    expect(typical.byCategory.get(category)).toBe(100);
-    expect(values(line({ code: hcpcs('A4258'), quantity: 1 }), c)).toMatchObject({
-      quantity_typical_known: 0,
-      quantity_typical_excess_log: 0,
-    });
+    expect(values(line({ code: hcpcs('A4253'), quantity: 60 }), c).quantity_typical_excess_log).toBeCloseTo(
+      Math.log(3),
+      6,
+    );
   });
 
   it('scores the code against the vendor profile', () => {

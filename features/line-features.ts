@@ -42,8 +42,7 @@ export interface VendorHistory {
  * Typical billed quantity per line, by code and by category (medians of accepted past lines;
  * see `fitTypicalQuantities` in features/typical-quantities.ts). `source` names the data they were fitted on; it is the
  * caller's: no CMS file gives typical quantities (the NCCI MUE table is not in the reference data).
- * The line features read `byCode` only; `byCategory` is recorded with a model's run, not a typical
- * quantity of any one code.
+ * The line features read `byCode`, and `byCategory` only for a code without an entry there.
  */
 export interface TypicalQuantities {
   source: string;
@@ -124,7 +123,7 @@ export const LINE_FEATURE_SPECS: readonly LineFeatureSpec[] = [
   f(
     'quantity_typical_known',
     'bool',
-    "A typical quantity is known for the code (its own past lines, or its price band's; never its category's).",
+    "A typical quantity is known for the code (its own past lines, else its price band's, else its category's).",
   ),
   f(
     'quantity_typical_excess_log',
@@ -419,11 +418,12 @@ function lineFeaturesOf(
     if (line.unit_price_cents > 0)
       v.unit_price_fee_log_ratio = clip(Math.log(line.unit_price_cents / fee.amountCents), -10, 10);
   }
-  // A category median is no typical quantity of a code (a category holds items billed one at a
-  // time beside items billed by the hundred): a code without its own or its price band's median
-  // is unknown. Fewer units than typical is not an implausible quantity (a small dose, a partial
-  // shipment); too few units for the stated dose is the dose features' case.
-  const typical = ctx.typicalQuantities?.byCode.get(code);
+  // The code's own or price band's median, else its category's (unpriced codes only: a priced
+  // code billed too rarely has its band's). Fewer units than typical is not an implausible
+  // quantity (a small dose, a partial shipment); too few units for the stated dose is the dose
+  // features' case.
+  const typical =
+    ctx.typicalQuantities?.byCode.get(code) ?? ctx.typicalQuantities?.byCategory.get(ref.category);
   if (typical !== undefined && typical > 0 && line.quantity !== 0) {
     evidence.typicalQuantity = typical;
     v.quantity_typical_known = 1;

@@ -66,9 +66,9 @@ describe('typical quantities', () => {
     };
     const features = (t: typeof before): Record<string, number> =>
       lineFeatures(line, { reference, serviceDate: '2025-06-01', typicalQuantities: t }).values;
-    // Without the band estimate the code has no typical quantity: its category's median (2) is not used.
+    // Without the band estimate the code is judged by its category's median (2): 15 times it.
     expect(before.byCategory.get('O1L')).toBe(2);
-    expect(features(before)).toMatchObject({ quantity_typical_known: 0, quantity_typical_excess_log: 0 });
+    expect(features(before).quantity_typical_excess_log).toBeCloseTo(Math.log(15), 6);
     expect(features(after).quantity_typical_known).toBe(1);
     expect(features(after).quantity_typical_excess_log).toBeCloseTo(0, 6); // the band median (30)
   });

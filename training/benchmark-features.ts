@@ -123,9 +123,9 @@ export function benchmarkFeatureProvider(
     }
   }
   // Every priced code with fewer than 5 clean train lines of its own (never billed, or billed
-  // too rarely for a median) gets its price band's median; the line features never fall back to
-  // a category median (features/line-features.ts), so such a code is judged by codes billed at its
-  // price in training, calibration, test and serving alike.
+  // too rarely for a median) gets its price band's median instead of its category's (a category
+  // holds drugs billed per 0.1 mg beside drugs billed per 500 mg), so such a code is judged by
+  // codes billed at its price in training, calibration, test and serving alike.
   const priced: PricedCode[] = [];
   for (const [code, fees] of sharedReferenceData().fees) {
     const fee = referenceFee(fees, []);
