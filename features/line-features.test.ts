@@ -257,26 +257,30 @@ describe('price, quantity and vendor profile', () => {
     });
     expect(
       values(line({ code: hcpcs('A4253'), quantity: 20 }), ctx({ typicalQuantities: typical }))
-        .quantity_typical_excess_log,
+        .quantity_typical_log_ratio,
     ).toBeCloseTo(Math.log(10), 6);
     expect(values(line({ code: hcpcs('A4253'), quantity: 20 }))).toMatchObject({ quantity_typical_known: 0 });
   });
 
-  it('fewer units than typical are no excess, more are', () => {
+  it("reads a quantity below the code's own median, not below an estimate from other codes", () => {
     const typical = fitTypicalQuantities(
       Array.from({ length: 5 }, () => ({ code: 'A4253', category: 'D1F', quantity: 20 })),
       'unit test',
     );
     const c = ctx({ typicalQuantities: typical });
-    // A4253 typical 20: one unit is a twentieth of it, not an implausible quantity.
-    expect(values(line({ code: hcpcs('A4253'), quantity: 1 }), c)).toMatchObject({
-      quantity_typical_known: 1,
-      quantity_typical_excess_log: 0,
-    });
-    expect(values(line({ code: hcpcs('A4253'), quantity: 60 }), c).quantity_typical_excess_log).toBeCloseTo(
-      Math.log(3),
+    expect(values(line({ code: hcpcs('A4253'), quantity: 1 }), c).quantity_typical_log_ratio).toBeCloseTo(
+      Math.log(1 / 20),
       6,
     );
+    // The same median as a price-band estimate: one unit says nothing, sixty are three times it.
+    const estimated = ctx({ typicalQuantities: { ...typical, estimated: new Set(['A4253']) } });
+    expect(values(line({ code: hcpcs('A4253'), quantity: 1 }), estimated)).toMatchObject({
+      quantity_typical_known: 1,
+      quantity_typical_log_ratio: 0,
+    });
+    expect(
+      values(line({ code: hcpcs('A4253'), quantity: 60 }), estimated).quantity_typical_log_ratio,
+    ).toBeCloseTo(Math.log(3), 6);
   });
 
   it('scores the code against the vendor profile', () => {

@@ -48,6 +48,8 @@ export interface TypicalQuantities {
   source: string;
   byCode: ReadonlyMap<string, number>;
   byCategory: ReadonlyMap<string, number>;
+  /** Codes whose `byCode` entry is an estimate from other codes (their price band), not their own lines. */
+  estimated?: ReadonlySet<string>;
 }
 
 /** Context of one line. */
@@ -126,9 +128,9 @@ export const LINE_FEATURE_SPECS: readonly LineFeatureSpec[] = [
     "A typical quantity is known for the code (its own past lines, else its price band's, else its category's).",
   ),
   f(
-    'quantity_typical_excess_log',
-    'max(0, ln(|quantity| / typical))',
-    'How far the quantity exceeds the typical quantity; 0 at or below it, and when unknown.',
+    'quantity_typical_log_ratio',
+    'ln(|quantity| / typical), floored at 0 for an estimate',
+    "Quantity vs the typical quantity; 0 when unknown. Below an estimate (price band, category) it is 0: another code's quantities say how many is too many, not how few.",
   ),
   f('quantity_log1p', 'sign * ln(1 + |quantity|)', 'Billed units.'),
   f('unit_price_log1p', 'ln(1 + |unit_price_cents| / 100)', 'Unit price in dollars, log.'),
@@ -419,15 +421,17 @@ function lineFeaturesOf(
       v.unit_price_fee_log_ratio = clip(Math.log(line.unit_price_cents / fee.amountCents), -10, 10);
   }
   // The code's own or price band's median, else its category's (unpriced codes only: a priced
-  // code billed too rarely has its band's). Fewer units than typical is not an implausible
-  // quantity (a small dose, a partial shipment); too few units for the stated dose is the dose
-  // features' case.
-  const typical =
-    ctx.typicalQuantities?.byCode.get(code) ?? ctx.typicalQuantities?.byCategory.get(ref.category);
+  // code billed too rarely has its band's). Below an estimate (band, category) the ratio is 0:
+  // the quantities of other codes billed at the price bound how many units are too many, not
+  // how few (a heparin flush of 10 units is not a short dose of a USD 0.02 drug).
+  const tq = ctx.typicalQuantities;
+  const own = tq?.byCode.get(code);
+  const typical = own ?? tq?.byCategory.get(ref.category);
   if (typical !== undefined && typical > 0 && line.quantity !== 0) {
+    const estimate = own === undefined || tq?.estimated?.has(code) === true;
     evidence.typicalQuantity = typical;
     v.quantity_typical_known = 1;
-    v.quantity_typical_excess_log = clip(Math.log(Math.abs(line.quantity) / typical), 0, 10);
+    v.quantity_typical_log_ratio = clip(Math.log(Math.abs(line.quantity) / typical), estimate ? 0 : -10, 10);
   }
   const dose = doseBesideBillingUnit(desc.quantities, ref.billingUnit);
   evidence.dose = dose;

@@ -68,9 +68,9 @@ describe('typical quantities', () => {
       lineFeatures(line, { reference, serviceDate: '2025-06-01', typicalQuantities: t }).values;
     // Without the band estimate the code is judged by its category's median (2): 15 times it.
     expect(before.byCategory.get('O1L')).toBe(2);
-    expect(features(before).quantity_typical_excess_log).toBeCloseTo(Math.log(15), 6);
+    expect(features(before).quantity_typical_log_ratio).toBeCloseTo(Math.log(15), 6);
     expect(features(after).quantity_typical_known).toBe(1);
-    expect(features(after).quantity_typical_excess_log).toBeCloseTo(0, 6); // the band median (30)
+    expect(features(after).quantity_typical_log_ratio).toBeCloseTo(0, 6); // the band median (30)
   });
 
   it('estimates a priced code billed too rarely for its own median from its band', () => {
@@ -80,6 +80,7 @@ describe('typical quantities', () => {
     ];
     const t = fitTypicalQuantities(lines, 'fixture', 5, [{ code: 'J1002', feeCents: 50 }]);
     expect(t.byCode.get('J1002')).toBe(300);
+    expect([...t.estimated!]).toEqual(['J1002']);
     expect(fitTypicalQuantities(lines, 'fixture', 5).byCode.has('J1002')).toBe(false);
   });
 });

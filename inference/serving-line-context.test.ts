@@ -42,7 +42,7 @@ describe('serving line context with tenant-adaptive quantity baselines', () => {
       vendorCodeCounts: new Map(),
       vendorBaselines,
     });
-    return lineFeatures(line, ctx).values.quantity_typical_excess_log;
+    return lineFeatures(line, ctx).values.quantity_typical_log_ratio;
   };
 
   it("judges the vendor's usual quantity against its own median once its history is deep enough", () => {

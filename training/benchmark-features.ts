@@ -66,7 +66,13 @@ export interface LineContextArtifact {
   featureSchemaVersion: string;
   referenceVersion: string;
   idfId: string;
-  typicalQuantities: { source: string; byCode: Record<string, number>; byCategory: Record<string, number> };
+  typicalQuantities: {
+    source: string;
+    byCode: Record<string, number>;
+    byCategory: Record<string, number>;
+    /** Codes of `byCode` estimated from their price band (sorted). */
+    estimated: string[];
+  };
   vendorProfiles: { vendors: number; source: string };
   contextDropout: number;
 }
@@ -209,6 +215,7 @@ export function benchmarkFeatureProvider(
         source: typical.source,
         byCode: Object.fromEntries([...typical.byCode].sort(([x], [y]) => (x < y ? -1 : 1))),
         byCategory: Object.fromEntries([...typical.byCategory].sort(([x], [y]) => (x < y ? -1 : 1))),
+        estimated: [...(typical.estimated ?? [])].sort(),
       },
       vendorProfiles: {
         vendors: approved.size,
