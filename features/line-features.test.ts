@@ -131,6 +131,35 @@ describe('dose vs billing unit (J1100 dexamethasone, billed per 1 mg)', () => {
     });
   });
 
+  it('a figure stating one billing unit is the unit, not a dose (HCPCS descriptor texts)', () => {
+    // J1642 heparin lock flush is billed per 10 units; 30 units billed of a "per 10 units" item.
+    const heparin = lineFeatures(
+      line({
+        description: 'Heparin sodium inj, (heparin lock flush), per 10 units',
+        code: hcpcs('J1642'),
+        quantity: 30,
+      }),
+      ctx(),
+    );
+    expect(heparin.evidence.billingUnit).toEqual({ value: 10, unit: 'units' });
+    expect(heparin.evidence.dose).toBeNull();
+    expect(heparin.values).toMatchObject({ dose_comparable: 0, dose_units_log_ratio: 0 });
+    // J1745 infliximab per 10 mg, 40 units (400 mg): the descriptor's "10MG" is not a 10 mg dose.
+    expect(
+      values(line({ description: 'INFLIXIMAB NOT BIOSIMIL 10MG', code: hcpcs('J1745'), quantity: 40 })),
+    ).toMatchObject({ dose_comparable: 0 });
+    // A dose stated beside the unit is still read: "10 mg" then "400 mg" is 40 units.
+    expect(
+      values(
+        line({
+          description: 'Injection, infliximab, excludes biosimilar, 10 mg - 400 mg',
+          code: hcpcs('J1745'),
+          quantity: 4,
+        }),
+      ),
+    ).toMatchObject({ dose_comparable: 1, dose_consistent: 0 });
+  });
+
   it('no dose in the description: not comparable', () => {
     expect(
       values(line({ description: 'Dexamethasone injection', code: hcpcs('J1100'), quantity: 4 })),
@@ -231,6 +260,27 @@ describe('price, quantity and vendor profile', () => {
         .quantity_typical_log_ratio,
     ).toBeCloseTo(Math.log(10), 6);
     expect(values(line({ code: hcpcs('A4253'), quantity: 20 }))).toMatchObject({ quantity_typical_known: 0 });
+  });
+
+  it("reads a quantity below the code's own median, not below an estimate from other codes", () => {
+    const typical = fitTypicalQuantities(
+      Array.from({ length: 5 }, () => ({ code: 'A4253', category: 'D1F', quantity: 20 })),
+      'unit test',
+    );
+    const c = ctx({ typicalQuantities: typical });
+    expect(values(line({ code: hcpcs('A4253'), quantity: 1 }), c).quantity_typical_log_ratio).toBeCloseTo(
+      Math.log(1 / 20),
+      6,
+    );
+    // The same median as a price-band estimate: one unit says nothing, sixty are three times it.
+    const estimated = ctx({ typicalQuantities: { ...typical, estimated: new Set(['A4253']) } });
+    expect(values(line({ code: hcpcs('A4253'), quantity: 1 }), estimated)).toMatchObject({
+      quantity_typical_known: 1,
+      quantity_typical_log_ratio: 0,
+    });
+    expect(
+      values(line({ code: hcpcs('A4253'), quantity: 60 }), estimated).quantity_typical_log_ratio,
+    ).toBeCloseTo(Math.log(3), 6);
   });
 
   it('scores the code against the vendor profile', () => {

@@ -19,7 +19,13 @@ import {
   type NearestQuery,
   type ReferenceIndex,
 } from './reference-index.js';
-import { analyseDescription, totalDose, type DoseUnit } from './text.js';
+import {
+  analyseDescription,
+  totalDose,
+  type DescriptionQuantities,
+  type DoseUnit,
+  type ParsedDose,
+} from './text.js';
 
 /**
  * What a vendor has been approved for and has billed before (from the client's vendor master
@@ -36,11 +42,14 @@ export interface VendorHistory {
  * Typical billed quantity per line, by code and by category (medians of accepted past lines;
  * see `fitTypicalQuantities` in features/typical-quantities.ts). `source` names the data they were fitted on; it is the
  * caller's: no CMS file gives typical quantities (the NCCI MUE table is not in the reference data).
+ * The line features read `byCode`, and `byCategory` only for a code without an entry there.
  */
 export interface TypicalQuantities {
   source: string;
   byCode: ReadonlyMap<string, number>;
   byCategory: ReadonlyMap<string, number>;
+  /** Codes whose `byCode` entry is an estimate from other codes (their price band), not their own lines. */
+  estimated?: ReadonlySet<string>;
 }
 
 /** Context of one line. */
@@ -113,18 +122,22 @@ export const LINE_FEATURE_SPECS: readonly LineFeatureSpec[] = [
   ),
   f('fee_known', 'bool', 'A CMS 2025 national fee exists for the code (and modifier).'),
   f('unit_price_fee_log_ratio', 'ln(unit_price_cents / fee_cents)', 'Unit price vs the fee; 0 when unknown.'),
-  f('quantity_typical_known', 'bool', 'A typical quantity is known for the code or its category.'),
+  f(
+    'quantity_typical_known',
+    'bool',
+    "A typical quantity is known for the code (its own past lines, else its price band's, else its category's).",
+  ),
   f(
     'quantity_typical_log_ratio',
-    'ln(|quantity| / typical)',
-    'Quantity vs the typical quantity; 0 when unknown.',
+    'ln(|quantity| / typical), floored at 0 for an estimate',
+    "Quantity vs the typical quantity; 0 when unknown. Below an estimate (price band, category) it is 0: another code's quantities say how many is too many, not how few.",
   ),
   f('quantity_log1p', 'sign * ln(1 + |quantity|)', 'Billed units.'),
   f('unit_price_log1p', 'ln(1 + |unit_price_cents| / 100)', 'Unit price in dollars, log.'),
   f(
     'dose_comparable',
     'bool',
-    'A dose was parsed from the description in a unit convertible to the billing unit.',
+    'A dose other than one billing unit was parsed from the description, in a unit convertible to the billing unit.',
   ),
   f(
     'dose_units_log_ratio',
@@ -176,6 +189,30 @@ export interface LineFeatureValues {
 }
 
 const clip = (x: number, lo: number, hi: number): number => Math.min(hi, Math.max(lo, x));
+
+/**
+ * The dose a description states beside the code's billing unit: {@link totalDose} of the
+ * description's doses without those that state exactly one billing unit (same unit, within
+ * 0.5%), such as `"Heparin sodium inj, (heparin lock flush), per 10 units"` for J1642 (10 units)
+ * or `"Denosumab inj, 1 mg"` for J0897 (1 mg). HCPCS descriptors and item masters print the
+ * billing unit in the text, and a figure equal to one unit cannot tell that unit's name from a
+ * dose of one unit, so it is no evidence of the dose: the quantity billed is then compared with
+ * nothing rather than read as 40 units for a "10 mg" dose.
+ * @param billingUnit the code's billing unit (`parseBillingUnit` in features/text.ts), or null (then every
+ *   dose counts, as in {@link totalDose}).
+ * @returns null when no other dose is stated.
+ */
+function doseBesideBillingUnit(
+  q: DescriptionQuantities,
+  billingUnit: { value: number; unit: DoseUnit } | null,
+): { value: number; unit: DoseUnit } | null {
+  if (!billingUnit || !(billingUnit.value > 0)) return totalDose(q);
+  const statesUnit = (d: ParsedDose): boolean =>
+    d.per === undefined &&
+    d.unit === billingUnit.unit &&
+    Math.abs(d.value - billingUnit.value) <= 0.005 * billingUnit.value;
+  return totalDose({ ...q, doses: q.doses.filter((d) => !statesUnit(d)) });
+}
 
 function doseFeatures(
   quantity: number,
@@ -383,14 +420,20 @@ function lineFeaturesOf(
     if (line.unit_price_cents > 0)
       v.unit_price_fee_log_ratio = clip(Math.log(line.unit_price_cents / fee.amountCents), -10, 10);
   }
-  const typical =
-    ctx.typicalQuantities?.byCode.get(code) ?? ctx.typicalQuantities?.byCategory.get(ref.category);
+  // The code's own or price band's median, else its category's (unpriced codes only: a priced
+  // code billed too rarely has its band's). Below an estimate (band, category) the ratio is 0:
+  // the quantities of other codes billed at the price bound how many units are too many, not
+  // how few (a heparin flush of 10 units is not a short dose of a USD 0.02 drug).
+  const tq = ctx.typicalQuantities;
+  const own = tq?.byCode.get(code);
+  const typical = own ?? tq?.byCategory.get(ref.category);
   if (typical !== undefined && typical > 0 && line.quantity !== 0) {
+    const estimate = own === undefined || tq?.estimated?.has(code) === true;
     evidence.typicalQuantity = typical;
     v.quantity_typical_known = 1;
-    v.quantity_typical_log_ratio = clip(Math.log(Math.abs(line.quantity) / typical), -10, 10);
+    v.quantity_typical_log_ratio = clip(Math.log(Math.abs(line.quantity) / typical), estimate ? 0 : -10, 10);
   }
-  const dose = totalDose(desc.quantities);
+  const dose = doseBesideBillingUnit(desc.quantities, ref.billingUnit);
   evidence.dose = dose;
   evidence.billingUnit = ref.billingUnit;
   Object.assign(v, doseFeatures(line.quantity, dose, ref.billingUnit));

@@ -47,8 +47,8 @@ describe('feature schema', () => {
 
   it('changes version when any part changes', () => {
     const v = featureSchemaVersion();
-    // The whole-schema version the shipped models and the golden decisions record.
-    expect(v).toBe('fs-ca204ebda249');
+    // The whole-schema version decisions record (fs-ca204ebda249 until line revision 3).
+    expect(v).toBe('fs-5d691c338bb0');
     expect(v).toMatch(/^fs-[0-9a-f]{12}$/);
     expect(featureSchemaVersion()).toBe(v);
     const variants = [
@@ -98,9 +98,12 @@ describe('per-vector schema versions', () => {
     expect(() =>
       checkSignature({ names: pairNames, count: pairNames.length, version: dup }, served.duplicate),
     ).not.toThrow();
+    // The line vector changed since (revision 3: the billing unit is no dose, no category medians):
+    // the pre-split version, and every coding model before coding-mismatch@4, is refused for coding.
+    expect(FEATURE_CODE_REVISIONS.line).toBe(3);
     expect(() =>
       checkSignature({ names: lineNames, count: lineNames.length, version: dup }, served['coding-mismatch']),
-    ).not.toThrow();
+    ).toThrow(/feature schema version fs-ca204ebda249/);
   });
 
   it('a line change retires the pre-split version for coding models only', () => {
@@ -132,11 +135,11 @@ describe('per-vector schema versions', () => {
     ).toThrow(/TRIAGE_MODEL_SIGNATURE_MISMATCH|feature schema version/);
     // Once the pair vector changes, the pre-split version is no longer equivalent and is refused.
     expect(acceptedSchemaVersions('pair', FEATURE_SCHEMA, bump('pair'))).toEqual([otherPair]);
-    for (const vector of ['line', 'pair'] as const)
-      expect(acceptedSchemaVersions(vector)).toEqual([
-        vectorSchemaVersion(vector),
-        ...PRE_SPLIT_SCHEMA_VERSIONS.filter((p) => p.vector === vector).map((p) => p.version),
-      ]);
+    expect(acceptedSchemaVersions('pair')).toEqual([
+      vectorSchemaVersion('pair'),
+      ...PRE_SPLIT_SCHEMA_VERSIONS.filter((p) => p.vector === 'pair').map((p) => p.version),
+    ]);
+    expect(acceptedSchemaVersions('line')).toEqual([vectorSchemaVersion('line')]);
   });
 });
 

@@ -32,7 +32,7 @@ export type FeatureVector = 'line' | 'pair';
  * changes while names, units and descriptions stay the same (a predicate, a clip, a tokeniser
  * detail).
  */
-export const FEATURE_CODE_REVISIONS: Readonly<Record<FeatureVector, number>> = { line: 2, pair: 2 };
+export const FEATURE_CODE_REVISIONS: Readonly<Record<FeatureVector, number>> = { line: 3, pair: 2 };
 
 /**
  * Revision of the feature code as a whole (hashed into {@link featureSchemaVersion}), derived

@@ -64,10 +64,23 @@ describe('typical quantities', () => {
       unit_price_cents: 153,
       amount_cents: 30 * 153,
     };
-    const ratio = (t: typeof before): number =>
-      lineFeatures(line, { reference, serviceDate: '2025-06-01', typicalQuantities: t }).values
-        .quantity_typical_log_ratio!;
-    expect(ratio(before)).toBeCloseTo(Math.log(30 / 2), 6); // the category median (2)
-    expect(ratio(after)).toBeCloseTo(0, 6); // the band median (30)
+    const features = (t: typeof before): Record<string, number> =>
+      lineFeatures(line, { reference, serviceDate: '2025-06-01', typicalQuantities: t }).values;
+    // Without the band estimate the code is judged by its category's median (2): 15 times it.
+    expect(before.byCategory.get('O1L')).toBe(2);
+    expect(features(before).quantity_typical_log_ratio).toBeCloseTo(Math.log(15), 6);
+    expect(features(after).quantity_typical_known).toBe(1);
+    expect(features(after).quantity_typical_log_ratio).toBeCloseTo(0, 6); // the band median (30)
+  });
+
+  it('estimates a priced code billed too rarely for its own median from its band', () => {
+    const lines = [
+      ...rep(6, { code: 'J1000', category: 'O1E', quantity: 300, feeCents: 60 }), // J:5
+      ...rep(2, { code: 'J1002', category: 'O1E', quantity: 7, feeCents: 50 }), // J:5, 2 < minLines
+    ];
+    const t = fitTypicalQuantities(lines, 'fixture', 5, [{ code: 'J1002', feeCents: 50 }]);
+    expect(t.byCode.get('J1002')).toBe(300);
+    expect([...t.estimated!]).toEqual(['J1002']);
+    expect(fitTypicalQuantities(lines, 'fixture', 5).byCode.has('J1002')).toBe(false);
   });
 });

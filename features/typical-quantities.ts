@@ -59,7 +59,8 @@ function median(qs: readonly number[]): number {
  * @param minLines least lines behind a median (default 5).
  * @param priced codes to estimate from their price band when their own lines are too few
  *   (default none: code and category medians only).
- * @returns quantities in billed units, > 0.
+ * @returns quantities in billed units, > 0; `estimated` lists the codes of `byCode` estimated
+ *   from their price band.
  */
 export function fitTypicalQuantities(
   lines: Iterable<TypicalQuantityLine>,
@@ -89,6 +90,7 @@ export function fitTypicalQuantities(
     return out;
   };
   const codes = medians(byCode);
+  const estimated = new Set<string>();
   for (const p of priced) {
     const code = p.code.toUpperCase();
     if (codes.has(code) || !(p.feeCents > 0)) continue;
@@ -98,7 +100,10 @@ export function fitTypicalQuantities(
       const [section, k] = band.split(':') as [string, string];
       qs = [-1, 0, 1].flatMap((d) => byBand.get(`${section}:${Number(k) + d}`) ?? []);
     }
-    if (qs.length >= minLines) codes.set(code, median(qs));
+    if (qs.length >= minLines) {
+      codes.set(code, median(qs));
+      estimated.add(code);
+    }
   }
-  return { source, byCode: codes, byCategory: medians(byCategory) };
+  return { source, byCode: codes, byCategory: medians(byCategory), estimated };
 }

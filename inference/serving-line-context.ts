@@ -20,7 +20,12 @@ import { usableBaseline } from './stages/baselines.js';
 /** The run's `line-context.json` fields serving reads (training/benchmark-features.ts writes them). */
 interface LineContextFile {
   featureSchemaVersion?: string;
-  typicalQuantities?: { source: string; byCode: Record<string, number>; byCategory: Record<string, number> };
+  typicalQuantities?: {
+    source: string;
+    byCode: Record<string, number>;
+    byCategory: Record<string, number>;
+    estimated?: string[];
+  };
 }
 
 const typicalCache = new WeakMap<LoadedModel, TypicalQuantities | null>();
@@ -51,6 +56,7 @@ export function typicalQuantitiesOf(model: LoadedModel): TypicalQuantities | nul
         source: t.source,
         byCode: new Map(Object.entries(t.byCode)),
         byCategory: new Map(Object.entries(t.byCategory)),
+        estimated: new Set(t.estimated ?? []),
       };
   }
   typicalCache.set(model, out);
@@ -73,10 +79,13 @@ function withVendorQuantity(
   if (!code || !own) return typical;
   const byCode = new Map(typical.byCode);
   byCode.set(code, own.median);
+  const estimated = new Set(typical.estimated);
+  estimated.delete(code);
   return {
     ...typical,
     source: `${typical.source}; ${code}: vendor history (${own.observations} lines)`,
     byCode,
+    estimated,
   };
 }
 

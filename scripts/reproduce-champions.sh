@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Reproduces the shipped champions from nothing and checks them byte for byte:
-# generates the seed-42 benchmarks (20,000 invoices; 40,000 for the coding model), runs `npm run train` for both models with
+# generates the seed-42 benchmarks (20,000 invoices; 40,000 for the coding model, coding-mismatch@4), runs `npm run train` for both models with
 # seed 42, and compares each run's spec.json (standardisation, weights, calibration) with the
 # shipped models/artifacts/<model>/1/spec.json, and its card with the shipped card's training
 # draft (every field but trainedAt), and a card completed after training (test reliability diagram
@@ -23,12 +23,19 @@ for model in coding-mismatch duplicate; do
   out="$work/$model"
   npm run -s train -- --model "$model" --data "$data_of_model" --seed 42 --no-progress --no-eval-report --out "$out"
   shipped="models/artifacts/$model/$(node -p "require('./models/artifacts/$model/aliases.json').champion")"
-  if cmp -s "$out/spec.json" "$shipped/spec.json"; then
-    echo "$model: spec.json identical to $shipped/spec.json"
-  else
-    echo "$model: spec.json DIFFERS from $shipped/spec.json"
-    status=1
-  fi
+  # spec.json (weights, calibration) and, for the coding model, line-context.json (the typical
+  # quantities its line features read at serving, with the codes estimated from their price band)
+  # must both be the shipped bytes. The duplicate model reads no line features.
+  files=(spec.json)
+  [[ $model == coding-mismatch ]] && files+=(line-context.json)
+  for file in "${files[@]}"; do
+    if cmp -s "$out/$file" "$shipped/$file"; then
+      echo "$model: $file identical to $shipped/$file"
+    else
+      echo "$model: $file DIFFERS from $shipped/$file"
+      status=1
+    fi
+  done
   node -e '
     const [run, card] = process.argv.slice(1).map((f) => JSON.parse(require("fs").readFileSync(f, "utf8")));
     // notes added after training (card:complete) are not the run'"'"'s

@@ -209,7 +209,7 @@ describe('GET /v1/models/{name}/versions/{v}/card.html', () => {
       url: '/v1/models/coding-mismatch/versions/champion/card.html',
     });
     expect(byAlias.statusCode, byAlias.body).toBe(200);
-    expect(byAlias.body).toContain('<title>Model card coding-mismatch@3</title>');
+    expect(byAlias.body).toContain('<title>Model card coding-mismatch@4</title>');
     expect(
       await h.call('auditor', { method: 'GET', url: '/v1/models/coding-mismatch/versions/99/card.html' }),
     ).toBeProblem(404, 'TRIAGE_MODEL_NOT_FOUND');

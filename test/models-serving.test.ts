@@ -64,15 +64,15 @@ describe('shipped champions', () => {
     const w = await wire({ engine: 'pglite' }, { models: { reloadMs: null } });
     try {
       expect(w.scoring.versions.models).toEqual({
-        'coding-mismatch': 'coding-mismatch@3',
+        'coding-mismatch': 'coding-mismatch@4',
         duplicate: 'duplicate@2',
       });
       expect([...w.served.keys()].sort()).toEqual(['coding-mismatch', 'duplicate']);
       const first = await w.scoring.score(makeInvoice({ invoice_id: 'a-1' }));
       const d = first.decision;
-      expect(d.versions.models).toEqual({ 'coding-mismatch': 'coding-mismatch@3', duplicate: 'duplicate@2' });
+      expect(d.versions.models).toEqual({ 'coding-mismatch': 'coding-mismatch@4', duplicate: 'duplicate@2' });
       // The shipped champions are the ones the default policy is certified with.
-      expect(certified.certifiedFor).toEqual(['coding-mismatch@3', 'duplicate@2']);
+      expect(certified.certifiedFor).toEqual(['coding-mismatch@4', 'duplicate@2']);
       expect(d.versions.policy).toBe(certified.label);
       expect(d.versions.thresholds).toEqual({
         'coding.review_at': `policy:${certified.label}`,
@@ -90,7 +90,7 @@ describe('shipped champions', () => {
       // The model's attribution adds up to its logit (integrated gradients, exact for the MLP).
       for (const line of ex.coding_mismatch.lines) {
         const m = line.model;
-        expect(m.model).toBe('coding-mismatch@3');
+        expect(m.model).toBe('coding-mismatch@4');
         const sum = m.contributions.reduce((a: number, c: { value: number }) => a + c.value, 0);
         expect(Math.abs(m.base_value + sum + m.completeness_gap - m.logit)).toBeLessThan(1e-9);
         expect(Math.abs(m.completeness_gap)).toBeLessThan(1e-6);
@@ -214,7 +214,7 @@ describe('champion loading', () => {
     );
     try {
       expect(w.scoring.versions.models).toEqual({
-        'coding-mismatch': 'coding-mismatch@3',
+        'coding-mismatch': 'coding-mismatch@4',
         duplicate: 'heuristic-duplicate@1',
       });
       expect(errors).toEqual([{ model: 'duplicate', code: 'TRIAGE_MODEL_SIGNATURE_MISMATCH' }]);
@@ -233,9 +233,9 @@ describe('champion loading', () => {
       { models: { dir, reloadMs: 50 }, warn: (fields, message) => warnings.push({ fields, message }) },
     );
     try {
-      expect(w.scoring.versions.models['coding-mismatch']).toBe('coding-mismatch@3');
-      // Version 4: the champion's network, with a stricter auto-approve threshold on its card.
-      const v1 = join(dir, 'coding-mismatch', '3');
+      expect(w.scoring.versions.models['coding-mismatch']).toBe('coding-mismatch@4');
+      // Version 5: the champion's network, with a stricter auto-approve threshold on its card.
+      const v1 = join(dir, 'coding-mismatch', '4');
       const spec = JSON.parse(readFileSync(join(v1, 'spec.json'), 'utf8')) as TrainedModelSpec;
       const card = JSON.parse(readFileSync(join(v1, 'card.json'), 'utf8')) as { training: ModelCardDraft };
       const draft = structuredClone(card.training);
@@ -247,18 +247,18 @@ describe('champion loading', () => {
         card: draft,
         files: { 'line-context.json': readFileSync(join(v1, 'line-context.json')) },
       });
-      await registry.promote('coding-mismatch', '4', { actor: 'test', reason: 'stricter threshold' });
+      await registry.promote('coding-mismatch', '5', { actor: 'test', reason: 'stricter threshold' });
       const deadline = Date.now() + 10_000;
-      while (w.scoring.versions.models['coding-mismatch'] !== 'coding-mismatch@4' && Date.now() < deadline)
+      while (w.scoring.versions.models['coding-mismatch'] !== 'coding-mismatch@5' && Date.now() < deadline)
         await new Promise((r) => setTimeout(r, 50));
-      expect(w.scoring.versions.models['coding-mismatch']).toBe('coding-mismatch@4');
+      expect(w.scoring.versions.models['coding-mismatch']).toBe('coding-mismatch@5');
       const d = (await w.scoring.score(makeInvoice({ invoice_id: 'after-reload' }))).decision;
-      expect(d.versions.models['coding-mismatch']).toBe('coding-mismatch@4');
+      expect(d.versions.models['coding-mismatch']).toBe('coding-mismatch@5');
       // Not the champion the default policy is certified with: its card routes it, and the
       // sources say so; the duplicate task keeps the certified thresholds.
       expect(d.versions.thresholds).toEqual({
-        'coding.review_at': `model-card:coding-mismatch@4${notCertified}`,
-        'coding.hold_at': `model-card:coding-mismatch@4${notCertified}`,
+        'coding.review_at': `model-card:coding-mismatch@5${notCertified}`,
+        'coding.hold_at': `model-card:coding-mismatch@5${notCertified}`,
         'ap.review_at': `policy:${certified.label}`,
         'ap.hold_at': `policy:${certified.label}`,
       });
@@ -272,7 +272,7 @@ describe('champion loading', () => {
         {
           fields: {
             policy: certified.label,
-            model: 'coding-mismatch@4',
+            model: 'coding-mismatch@5',
             certified_for: certified.certifiedFor,
           },
           message: expect.stringContaining(
@@ -282,7 +282,7 @@ describe('champion loading', () => {
       ]);
       // GET /v1/policy's view of the effective thresholds says the same.
       const shown = w.scoring.effectiveThresholds(await w.scoring.policyFor('default'));
-      expect(shown.sources['coding.review_at']).toBe(`model-card:coding-mismatch@4${notCertified}`);
+      expect(shown.sources['coding.review_at']).toBe(`model-card:coding-mismatch@5${notCertified}`);
     } finally {
       await close(w);
     }

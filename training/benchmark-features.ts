@@ -11,7 +11,7 @@
  *   submission order (its history at the time the invoice arrives);
  * - **typical quantities**: `fitTypicalQuantities` over the benchmark train split's clean
  *   HCPCS lines, with an estimate from the price band for every priced code of the reference
- *   that no train line bills (written next to the model as `line-context.json`, since serving
+ *   that fewer than 5 clean train lines bill (written next to the model as `line-context.json`, since serving
  *   needs the same table);
  * - **context dropout**: for a seeded share (default 25%) of the train split's invoices the
  *   vendor profile and typical quantities are withheld, so the model also learns the regime
@@ -66,7 +66,13 @@ export interface LineContextArtifact {
   featureSchemaVersion: string;
   referenceVersion: string;
   idfId: string;
-  typicalQuantities: { source: string; byCode: Record<string, number>; byCategory: Record<string, number> };
+  typicalQuantities: {
+    source: string;
+    byCode: Record<string, number>;
+    byCategory: Record<string, number>;
+    /** Codes of `byCode` estimated from their price band (sorted). */
+    estimated: string[];
+  };
   vendorProfiles: { vendors: number; source: string };
   contextDropout: number;
 }
@@ -122,24 +128,19 @@ export function benchmarkFeatureProvider(
       if (category) clean.push({ code, category, quantity: l.quantity, feeCents: feeOf(code) });
     }
   }
-  // Only codes the train split never bills get an estimate: every train line keeps the table
-  // it had (code median, else category median), so the fitted weights do not change, while
-  // the calibration, thresholds and test parts (other vendors, other catalogues) and serving
-  // judge a code never seen in training by its price band.
-  const billed = new Set<string>();
-  for (const r of bench.records)
-    if (r.label.split === 'train')
-      for (const l of r.invoice.lines) if (l.code?.system === 'HCPCS') billed.add(l.code.value.toUpperCase());
+  // Every priced code with fewer than 5 clean train lines of its own (never billed, or billed
+  // too rarely for a median) gets its price band's median instead of its category's (a category
+  // holds drugs billed per 0.1 mg beside drugs billed per 500 mg), so such a code is judged by
+  // codes billed at its price in training, calibration, test and serving alike.
   const priced: PricedCode[] = [];
   for (const [code, fees] of sharedReferenceData().fees) {
     const fee = referenceFee(fees, []);
-    if (fee && fee.amountCents > 0 && reference.get(code) && !billed.has(code.toUpperCase()))
-      priced.push({ code, feeCents: fee.amountCents });
+    if (fee && fee.amountCents > 0 && reference.get(code)) priced.push({ code, feeCents: fee.amountCents });
   }
   const typical: TypicalQuantities = fitTypicalQuantities(
     clean,
     `benchmark train split, ${clean.length} clean HCPCS lines (files ${bench.files.map((f) => f.sha256.slice(0, 12)).join(', ')}); ` +
-      `codes the split never bills: median of their section's lines with a CMS 2025 fee within the same factor-of-2 band`,
+      `priced codes with fewer than 5 lines of their own: median of their section's lines with a CMS 2025 fee within the same factor-of-2 band`,
     5,
     priced,
   );
@@ -216,6 +217,7 @@ export function benchmarkFeatureProvider(
         source: typical.source,
         byCode: Object.fromEntries([...typical.byCode].sort(([x], [y]) => (x < y ? -1 : 1))),
         byCategory: Object.fromEntries([...typical.byCategory].sort(([x], [y]) => (x < y ? -1 : 1))),
+        estimated: [...(typical.estimated ?? [])].sort(),
       },
       vendorProfiles: {
         vendors: approved.size,
