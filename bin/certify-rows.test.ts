@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { generateProcurementBenchmark } from '../datasets/procurement/generator.js';
-import { PROCUREMENT_CASE_KINDS, procurementVendorsProblem } from './certify-rows.js';
+import { PROCUREMENT_CASE_KINDS, procurementVendorsProblem, rawDuplicateScore } from './certify-rows.js';
+import type { DecisionResponse } from '../core/decision.js';
 
 /** Per vendor, the case kinds it bills in the generated procurement benchmark. */
 function kindsPerVendor(perKind: number, vendors: number): number[] {
@@ -37,5 +38,23 @@ describe('procurement vendors of the certification', () => {
     const mixed = kindsPerVendor(20, 61);
     expect(mixed).toHaveLength(61);
     expect(Math.min(...mixed)).toBeGreaterThanOrEqual(4);
+  });
+});
+
+describe('certification rows carry the duplicate score routing compares', () => {
+  const decision = (shown: number, candidates: number[]) =>
+    ({
+      scores: { coding_mismatch: 0, duplicate: shown },
+      duplicates: candidates.map((score) => ({ score })),
+    }) as unknown as Pick<DecisionResponse, 'scores' | 'duplicates'>;
+
+  it('takes the best candidate unrounded (0.95135 shows as 0.951 but is below a 0.95139 hold)', () => {
+    expect(rawDuplicateScore(decision(0.951, [0.2, 0.95135]))).toBe(0.95135);
+    expect(rawDuplicateScore(decision(1, [0.99996]))).toBe(0.99996);
+  });
+
+  it('keeps the shown score when no candidate rounds to it, and 0 without candidates', () => {
+    expect(rawDuplicateScore(decision(0.05, [0.9]))).toBe(0.05);
+    expect(rawDuplicateScore(decision(0, []))).toBe(0);
   });
 });

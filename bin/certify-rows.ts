@@ -16,6 +16,7 @@ import {
   HARD_NEGATIVE_KINDS,
 } from '../datasets/procurement/generator.js';
 import { DEFAULT_TENANT } from '../inference/index.js';
+import { round3 } from '../inference/explain.js';
 import type { TriageRepository } from '../store/index.js';
 import type { CertifyRow } from '../training/certify.js';
 import { keyUniform } from '../training/rng.js';
@@ -43,6 +44,16 @@ export interface RowScorer {
   scoring: { score(invoice: Invoice): Promise<{ decision: DecisionResponse }> };
 }
 
+/**
+ * The invoice's unrounded duplicate score: the best reported candidate's score (routing compares
+ * this one with the thresholds), or the decision's 3-decimal score when no reported candidate
+ * rounds to it (then the rounded one is all there is). Probability in [0, 1].
+ */
+export function rawDuplicateScore(decision: Pick<DecisionResponse, 'scores' | 'duplicates'>): number {
+  const best = decision.duplicates.reduce((m, d) => Math.max(m, d.score), 0);
+  return round3(best) === decision.scores.duplicate ? best : decision.scores.duplicate;
+}
+
 /** A certification row from a decision. */
 export function rowOf(
   decision: DecisionResponse,
@@ -55,7 +66,7 @@ export function rowOf(
     vendorId,
     exception,
     coding: decision.lines.reduce((m, l) => Math.max(m, l.coding_mismatch ?? 0), 0),
-    duplicate: decision.scores.duplicate,
+    duplicate: rawDuplicateScore(decision),
     reasons: decision.reasons as Reason[], // the service emits codes of REASON_CODES only
     source,
   };
