@@ -17,6 +17,7 @@
 set -euo pipefail
 usage() {
   echo "usage: npm run certify:policy [-- WORKDIR [extra npm run certify options]]"
+  echo "  CERTIFY_CALIB_SEED=s CERTIFY_CALIB_INVOICES=n  calibration benchmark seed and size (default 303, 12000)"
   echo "  WORKDIR  where the generated benchmarks and scored rows are kept (default: data); extra options go to npm run certify"
   echo "  CERTIFY_PARTS=n  parts of the calibration split and most scoring processes at a time (default 4)"
   echo "  CERTIFY_PROCUREMENT_PER_KIND=n CERTIFY_PROCUREMENT_VENDORS=m  PO-backed cases (default 20 per kind, 61 vendors)"
@@ -31,9 +32,12 @@ shift || true
 parts=${CERTIFY_PARTS:-4}
 per_kind=${CERTIFY_PROCUREMENT_PER_KIND:-20}
 po_vendors=${CERTIFY_PROCUREMENT_VENDORS:-61}
+calib_seed=${CERTIFY_CALIB_SEED:-303}
+calib_invoices=${CERTIFY_CALIB_INVOICES:-12000}
 read -r -a certify <<<"${CERTIFY_CMD:-npm run -s certify --}"
 gen() { [[ -f $2/card.json ]] || npm run -s gen:benchmark -- --no-progress --out "$2" --seed "$1" "${@:3}"; }
-gen 303 "$work/calib-303" --invoices 12000 --invoices-per-vendor 13 --split-fractions 0.05,0.9,0.05
+calib=calib-$calib_seed
+gen "$calib_seed" "$work/$calib" --invoices "$calib_invoices" --invoices-per-vendor 13 --split-fractions 0.05,0.9,0.05
 gen 101 "$work/bench-101" --invoices 4000
 gen 202 "$work/bench-202" --invoices 4000
 rows=$work/rows
@@ -43,9 +47,9 @@ mkdir -p "$rows"
 # "-" for none). The procurement cases are a job of their own (LIMIT 0: no benchmark invoice),
 # named by their size so that another size is scored again.
 jobs=()
-for ((k = 0; k < parts; k++)); do jobs+=("calib-303-valid-$k-of-$parts $work/calib-303 valid $k/$parts 0 -"); done
+for ((k = 0; k < parts; k++)); do jobs+=("$calib-valid-$k-of-$parts $work/$calib valid $k/$parts 0 -"); done
 procurement=procurement-303-${per_kind}x$po_vendors
-((per_kind > 0)) && jobs+=("$procurement $work/calib-303 valid - $per_kind 0")
+((per_kind > 0)) && jobs+=("$procurement $work/$calib valid - $per_kind 0")
 # The unseen seeds' test splits are scored whole: a part would not see look-alikes across parts.
 jobs+=("bench-101-test $work/bench-101 test - 0 -" "bench-202-test $work/bench-202 test - 0 -")
 
@@ -85,10 +89,10 @@ if ((${#failed[@]} > 0)); then
   exit 1
 fi
 
-calib=()
-for ((k = 0; k < parts; k++)); do calib+=("$rows/calib-303-valid-$k-of-$parts.jsonl"); done
-((per_kind > 0)) && calib+=("$rows/$procurement.jsonl")
-"${certify[@]}" --data "$work/calib-303" --split valid --procurement-seed 303 \
+calib_rows=()
+for ((k = 0; k < parts; k++)); do calib_rows+=("$rows/$calib-valid-$k-of-$parts.jsonl"); done
+((per_kind > 0)) && calib_rows+=("$rows/$procurement.jsonl")
+"${certify[@]}" --data "$work/$calib" --split valid --procurement-seed 303 \
   --procurement-per-kind "$per_kind" --procurement-vendors "$po_vendors" \
-  --rows "${calib[@]}" --out certified-policy.json \
+  --rows "${calib_rows[@]}" --out certified-policy.json \
   --verify-rows "$rows/bench-101-test.jsonl" "$rows/bench-202-test.jsonl" "$@"
