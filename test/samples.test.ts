@@ -135,8 +135,9 @@ describe('HCPCS sample invoices', () => {
 
   // The shipped champions were trained on the generated benchmark, not on these hand-built
   // invoices (other vendors, prices and phrasing): they must still catch every seeded exception;
-  // their false alarms here are bounded (measured 12 of 51 clean invoices with coding-mismatch@3, hard negatives included).
-  it('shipped champions: catch every labelled exception, at most 12 false alarms of 51 clean invoices', async () => {
+  // their false alarms here are bounded by issue 14's target of 3 of 51 clean invoices, hard negatives
+  // included (measured 2 of 51 with coding-mismatch@4 under the served default policy).
+  it('shipped champions: catch every labelled exception, at most 3 false alarms of 51 clean invoices', async () => {
     const out = join(mkdtempSync(join(tmpdir(), 'hcpcs-')), 'decisions.jsonl');
     await scoreFile(join(samples, 'hcpcs_invoices.jsonl'), { store: { engine: 'pglite' }, out });
     const decisions = readDecisions(out);
@@ -148,7 +149,7 @@ describe('HCPCS sample invoices', () => {
     expect(exceptions).toHaveLength(9);
     for (const label of exceptions) {
       const d = decisions.get(label.invoice_id)!;
-      expect(d.versions.models['coding-mismatch'], label.invoice_id).toBe('coding-mismatch@3');
+      expect(d.versions.models['coding-mismatch'], label.invoice_id).toBe('coding-mismatch@4');
       expect(d.decision, label.invoice_id).not.toBe('AUTO_APPROVE');
       if (label.duplicate_of) {
         expect(d.decision).toBe('HOLD');
@@ -160,6 +161,6 @@ describe('HCPCS sample invoices', () => {
     const clean = [...decisions.values()].filter((d) => !labelled.has(d.invoice_id));
     expect(clean).toHaveLength(51);
     const falseAlarms = clean.filter((d) => d.decision !== 'AUTO_APPROVE');
-    expect(falseAlarms.length).toBeLessThanOrEqual(12);
+    expect(falseAlarms.map((d) => d.invoice_id).length).toBeLessThanOrEqual(3);
   });
 });
