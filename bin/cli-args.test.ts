@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { InvalidArgumentError } from 'commander';
-import { positiveInt } from './cli-args.js';
+import { positiveInt, workerCount } from './cli-args.js';
 import { importHistoryStream } from '../inference/history.js';
 import type { HistoryStore } from '../store/history.js';
 
@@ -58,5 +58,15 @@ describe('importHistoryStream bounds', () => {
       skipped: 0,
       invalid: [],
     });
+  });
+});
+
+describe('--workers', () => {
+  it('takes 0 up to the cores and refuses more, naming the limit', () => {
+    expect(workerCount('0', 2)).toBe(0);
+    expect(workerCount('2', 2)).toBe(2);
+    expect(() => workerCount('99', 2)).toThrow(InvalidArgumentError);
+    expect(() => workerCount('99', 2)).toThrow('must be at most 2 (the cores of this machine).');
+    expect(() => workerCount('-1', 2)).toThrow('must be 0 or a positive integer.');
   });
 });

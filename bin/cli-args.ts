@@ -1,6 +1,7 @@
 /**
  * Parsers of command-line option values shared by the CLI entry points (commander argParsers).
  */
+import { availableParallelism } from 'node:os';
 import { InvalidArgumentError } from 'commander';
 
 const POSITIVE_INT = /^[1-9]\d*$/;
@@ -30,4 +31,16 @@ export function nonNegativeInt(value: string): number {
   } catch {
     throw new InvalidArgumentError('must be 0 or a positive integer.');
   }
+}
+
+/**
+ * Reads `--workers`: 0 or a positive integer no larger than the machine's cores
+ * (`os.availableParallelism()`), since more featurising threads than cores only add contention
+ * and memory (each worker holds its own reference data).
+ * @throws InvalidArgumentError for other text or a count above the cores.
+ */
+export function workerCount(value: string, cores: number = availableParallelism()): number {
+  const n = nonNegativeInt(value);
+  if (n > cores) throw new InvalidArgumentError(`must be at most ${cores} (the cores of this machine).`);
+  return n;
 }

@@ -33,7 +33,7 @@ import { isRole, ROLES, type Role } from '../core/auth.js';
 import { TriageError } from '../core/errors.js';
 import { importFiles, renderImport } from './import.js';
 import { DEFAULT_HISTORY_CHUNK } from '../inference/history.js';
-import { nonNegativeInt, positiveInt } from './cli-args.js';
+import { positiveInt, workerCount } from './cli-args.js';
 
 /** Summary of a scored file. */
 export interface ScoreSummary {
@@ -403,8 +403,8 @@ withStoreFlags(
     )
     .option(
       '--workers <n>',
-      'worker threads that parse and featurise chunks while the main thread writes (0: none; default: cores - 1, at most 2)',
-      nonNegativeInt,
+      'worker threads that parse and featurise chunks while the main thread writes (0: none; at most the cores; default: cores - 1, at most 2)',
+      (v: string) => workerCount(v),
     )
     .option(
       '--defer-index',

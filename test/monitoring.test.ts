@@ -29,6 +29,13 @@ import { assertModelSpec } from '../models/spec.js';
 import { engines } from './fixtures.js';
 import { startHarness, type Harness } from './harness.js';
 
+/** The shipped coding champion's version: this test's champion, with a challenger registered after it. */
+const CHAMPION = (
+  JSON.parse(readFileSync(join(shippedModelsDir(), 'coding-mismatch', 'aliases.json'), 'utf8')) as {
+    champion: string;
+  }
+).champion;
+const CHALLENGER = String(Number(CHAMPION) + 1);
 const PRICE_FEATURES = new Set(['unit_price_fee_log_ratio', 'unit_price_log1p']);
 /** Invoices per stream: every other one of the benchmark's valid split (the reference's rows), in order. */
 const STREAM = 64;
@@ -46,9 +53,12 @@ beforeAll(async () => {
   const bench = loadBenchmark(benchDir);
   const { provider } = createFeatureProvider({ bench, dataDir: benchDir, seed: 42 });
   const assembled = await assembleTask('coding-mismatch', bench, provider, {});
-  const v1 = join(shippedModelsDir(), 'coding-mismatch', '1');
+  const v1 = join(shippedModelsDir(), 'coding-mismatch', CHAMPION);
   const champion = assertModelSpec(JSON.parse(readFileSync(join(v1, 'spec.json'), 'utf8')));
-  reference = { ...runReference(assembled, champion, 'test benchmark'), model: 'coding-mismatch@1' };
+  reference = {
+    ...runReference(assembled, champion, 'test benchmark'),
+    model: `coding-mismatch@${CHAMPION}`,
+  };
   stream = readFileSync(join(out, 'valid.jsonl'), 'utf8')
     .trim()
     .split('\n')
@@ -94,16 +104,16 @@ function registryWithChallenger(): { dir: string; register: () => Promise<void> 
   const dir = mkdtempSync(join(tmpdir(), 'triage-mon-models-'));
   tmp.push(dir);
   cpSync(shippedModelsDir(), dir, { recursive: true });
-  // The test's world: coding-mismatch@1 as the champion and a challenger @2 registered here
-  // (the shipped registry's later versions are left out).
+  // The test's world: the shipped champion and a challenger registered here after it (the
+  // shipped registry's other versions are left out).
   const codingDir = join(dir, 'coding-mismatch');
   for (const v of readdirSync(codingDir))
-    if (/^\d+$/.test(v) && v !== '1') rmSync(join(codingDir, v), { recursive: true });
+    if (/^\d+$/.test(v) && v !== CHAMPION) rmSync(join(codingDir, v), { recursive: true });
   writeFileSync(
     join(codingDir, 'aliases.json'),
-    JSON.stringify({ champion: '1', challenger: null, history: [] }, null, 2),
+    JSON.stringify({ champion: CHAMPION, challenger: null, history: [] }, null, 2),
   );
-  const v1 = join(codingDir, '1');
+  const v1 = join(codingDir, CHAMPION);
   return {
     dir,
     register: async () => {
@@ -158,7 +168,7 @@ for (const engine of engines('monitoring')) {
       const shadow = await h.call('ds', {
         method: 'PUT',
         url: '/v1/models/coding-mismatch/shadow',
-        payload: { version: '2' },
+        payload: { version: CHALLENGER },
       });
       expect(shadow.statusCode, shadow.body).toBe(200);
       // Before any shadowed invoice the comparison names the serving champion, with empty counts.
@@ -168,8 +178,8 @@ for (const engine of engines('monitoring')) {
       expect([none.invoices, none.labelled, none.champion.model, none.challenger.model]).toEqual([
         0,
         0,
-        'coding-mismatch@1',
-        'coding-mismatch@2',
+        `coding-mismatch@${CHAMPION}`,
+        `coding-mismatch@${CHALLENGER}`,
       ]);
       expect([none.champion.review_load, none.agreement.all]).toEqual([null, null]);
       for (const inv of stream) decisions.push((await h.wired.scoring.score(inv, 'default')).decision);
@@ -237,7 +247,7 @@ for (const engine of engines('monitoring')) {
     it('drift: prices x1.5 cross the PSI drift threshold of the price features; the other features stay as they were', async () => {
       const base = await drift('ds');
       const shifted = await drift('other_auditor');
-      expect(base.model).toBe('coding-mismatch@1');
+      expect(base.model).toBe(`coding-mismatch@${CHAMPION}`);
       expect(shifted.rows).toBe(base.rows);
       expect(base.rows).toBeGreaterThan(100);
       const of = (r: DriftReport, f: string) => r.features.find((x) => x.feature === f)!;
@@ -318,7 +328,7 @@ for (const engine of engines('monitoring')) {
       }
       const cards = {
         champion: JSON.parse(
-          readFileSync(join(shippedModelsDir(), 'coding-mismatch', '1', 'card.json'), 'utf8'),
+          readFileSync(join(shippedModelsDir(), 'coding-mismatch', CHAMPION, 'card.json'), 'utf8'),
         ).thresholds as { autoApprove: number; hold: number },
       };
       const t = cards.champion; // version 2 has the same card thresholds
@@ -382,7 +392,7 @@ for (const engine of engines('monitoring')) {
     it('refuses to shadow the serving champion itself; schema errors carry the central body code', async () => {
       const put = (url: string, payload: unknown, key: 'ds' | 'admin' = 'ds') =>
         h.call(key, { method: 'PUT', url, payload: payload as Record<string, unknown> });
-      expect(await put('/v1/models/coding-mismatch/shadow', { version: '1' })).toBeProblem(
+      expect(await put('/v1/models/coding-mismatch/shadow', { version: CHAMPION })).toBeProblem(
         409,
         'TRIAGE_SHADOW_IS_CHAMPION',
         '/version',
@@ -398,7 +408,9 @@ for (const engine of engines('monitoring')) {
         '/rate',
       );
       // the challenger's shadow is still the active one
-      expect((await h.wired.monitoringStore.activeShadow('default', 'coding-mismatch'))?.version).toBe('2');
+      expect((await h.wired.monitoringStore.activeShadow('default', 'coding-mismatch'))?.version).toBe(
+        CHALLENGER,
+      );
     });
 
     it('shadow of an unknown model: 404 TRIAGE_MODEL_NOT_FOUND naming the registered models, as drift says it', async () => {
@@ -419,14 +431,14 @@ for (const engine of engines('monitoring')) {
       const r = await h.call('ds', {
         method: 'POST',
         url: '/v1/models/coding-mismatch/promote',
-        payload: { version: '2' },
+        payload: { version: CHALLENGER },
       });
       expect(r.statusCode).toBe(409);
       expect(r.headers['content-type']).toContain('application/problem+json');
       expect(r.json<{ code: string }>().code).toBe('TRIAGE_SHADOW_RECORD_INSUFFICIENT');
       const audit = await h.call('auditor', {
         method: 'GET',
-        url: `/v1/audit?subject_id=${encodeURIComponent('coding-mismatch@2')}`,
+        url: `/v1/audit?subject_id=${encodeURIComponent(`coding-mismatch@${CHALLENGER}`)}`,
       });
       expect(audit.json<{ items: { kind: string }[] }>().items.map((i) => i.kind)).toContain(
         'model.shadow_started',
@@ -479,7 +491,7 @@ for (const engine of engines('monitoring')) {
       expect(e.interval.upper).toBeCloseTo(ci.upper, 12);
       expect(e.certified_bound).toBeCloseTo(0.01, 12); // 0.005 + 0.005 from the two cards
       const metrics = await h.wired.monitoring.autoApproveError('default');
-      expect(metrics.by_model['coding-mismatch@1']!.errors).toBe(1);
+      expect(metrics.by_model[`coding-mismatch@${CHAMPION}`]!.errors).toBe(1);
     });
   });
 }
