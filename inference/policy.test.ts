@@ -69,6 +69,21 @@ describe('routing policy documents', () => {
       expect((e as { errors: { path: string }[] }).errors[0]!.path).toBe('/overrides/0/queues/ap');
     }
   });
+
+  it('refuses a coding hold threshold below the coding review threshold, naming it', () => {
+    const queues = { ...DEFAULT_POLICY_DOCUMENT.queues, coding: { review_at: 0.9, hold_at: 0.1 } };
+    try {
+      parsePolicyDocument({ ...DEFAULT_POLICY_DOCUMENT, queues });
+      expect.unreachable();
+    } catch (e) {
+      expect(isTriageError(e, 'TRIAGE_INPUT_INVALID')).toBe(true);
+      expect((e as { errors: { path: string; message: string }[] }).errors).toEqual([
+        { path: '/queues/coding/hold_at', message: 'must not be below coding.review_at' },
+      ]);
+    }
+    const ok = { ...DEFAULT_POLICY_DOCUMENT.queues, coding: { review_at: 0.2, hold_at: 0.2 } };
+    expect(parsePolicyDocument({ ...DEFAULT_POLICY_DOCUMENT, queues: ok }).queues.coding.hold_at).toBe(0.2);
+  });
 });
 
 describe('the heaviest coding reason', () => {

@@ -239,17 +239,22 @@ export function parsePolicyDocument(x: unknown, source = ''): PolicyDocument {
   }
   const doc = x as PolicyDocument;
   const errors = [] as { path: string; message: string }[];
-  if (doc.queues.ap.hold_at < doc.queues.ap.review_at)
-    errors.push({ path: `${source}/queues/ap/hold_at`, message: 'must not be below ap.review_at' });
+  // A hold threshold below its queue's review threshold would hold what is not even reviewed.
+  for (const q of ['ap', 'coding'] as const) {
+    const hold = doc.queues[q].hold_at;
+    if (hold !== undefined && hold < doc.queues[q].review_at)
+      errors.push({ path: `${source}/queues/${q}/hold_at`, message: `must not be below ${q}.review_at` });
+  }
   doc.overrides.forEach((o, i) => {
-    const ap = o.queues?.ap;
-    const review = ap?.review_at ?? doc.queues.ap.review_at;
-    const hold = ap?.hold_at ?? doc.queues.ap.hold_at;
-    if (hold < review)
-      errors.push({
-        path: `${source}/overrides/${i}/queues/ap`,
-        message: 'hold_at must not be below review_at',
-      });
+    for (const q of ['ap', 'coding'] as const) {
+      const review = o.queues?.[q]?.review_at ?? doc.queues[q].review_at;
+      const hold = o.queues?.[q]?.hold_at ?? doc.queues[q].hold_at;
+      if (hold !== undefined && hold < review)
+        errors.push({
+          path: `${source}/overrides/${i}/queues/${q}`,
+          message: 'hold_at must not be below review_at',
+        });
+    }
   });
   if (errors.length > 0)
     throw new TriageError('TRIAGE_INPUT_INVALID', 'policy thresholds inconsistent', errors);
