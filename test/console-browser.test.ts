@@ -262,7 +262,11 @@ describe(`review console in Chromium on ${engine.name}`, () => {
       await page.goto(`${server.base}/console/#/invoice/${ids[currency]}`);
       await page.getByRole('heading', { name: 'Header' }).waitFor();
       const total = page.locator('dl.facts dt:text-is("Total") + dd').first();
-      expect(flat(await total.textContent()), currency).toBe(want.total);
+      // A hash change keeps the previous invoice's page (and its Header) until the new one
+      // renders: poll until this invoice's total is shown.
+      await expect
+        .poll(async () => flat(await total.textContent()), { timeout: 15_000, message: currency })
+        .toBe(want.total);
       const line2 = page.locator('table tr', { hasText: 'Standard wheelchair' }).first();
       expect(flat(await line2.textContent()), currency).toContain(want.line2);
     }
