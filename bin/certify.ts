@@ -28,6 +28,7 @@ import { cardThresholds } from '../inference/model-scorers.js';
 import {
   certifyDecision,
   HOLD_FAMILIES,
+  notCertifiedReason,
   withThresholds,
   type CertifyRow,
   type HoldFamily,
@@ -126,9 +127,12 @@ function policyDocument(cert: JointCertification, o: Options, champions: string[
       (cert.autoApprove.feasible
         ? ''
         : `Auto-approve NOT certified at ${o.alpha} (card review thresholds kept). `) +
+      (cert.hold.feasible ? '' : `Hold NOT certified at ${o.holdAlpha} (nothing held on a score). `) +
       `Thresholds certified for the whole decision (coding, duplicate, PO match) with ${champions.join(' and ')} ` +
       `on ${cert.rows} invoices (${o.data} ${o.split}, procurement seed ${o.procurementSeed}), vendor-clustered ` +
-      `Learn-then-Test: exceptions among AUTO_APPROVE <= ${o.alpha}, clean among HOLD <= ${o.holdAlpha}, delta ${o.delta}.`,
+      `Learn-then-Test, auto-approve first, then the hold thresholds at or above its review thresholds: ` +
+      `exceptions among AUTO_APPROVE <= ${o.alpha} and clean among HOLD <= ${o.holdAlpha}, each with probability ` +
+      `>= ${1 - cert.familyWise.perRisk}, both together >= ${1 - cert.familyWise.joint}, over the draw of vendors.`,
     queues: {
       ...DEFAULT_POLICY_DOCUMENT.queues,
       coding: {
@@ -141,31 +145,34 @@ function policyDocument(cert: JointCertification, o: Options, champions: string[
 }
 
 function summary(cert: JointCertification, served: RoutingPolicy): string[] {
-  const line = (name: string, r: JointCertification['autoApprove'], scale: number | undefined) => {
-    const first = r.steps[0];
+  const line = (name: string, side: 'approve' | 'hold', scale: number | undefined) => {
+    const r = side === 'approve' ? cert.autoApprove : cert.hold;
     const last = r.steps[r.steps.length - 1];
-    // The served scale may be an earlier rejected step than the last one (hold: see certifyDecision).
-    const at = r.steps.find((s) => s.threshold === scale) ?? r;
-    return r.feasible && scale !== undefined
-      ? `${name}: scale ${scale.toPrecision(4)} of the card thresholds (${at.errors} errors among ${at.selected} selected test-part invoices${scale === r.threshold ? '' : `; last rejected ${r.threshold.toPrecision(4)}: ${r.errors}/${r.selected}`}; next candidate ${last && !last.rejected ? `${last.errors}/${last.selected}, p ${last.pValue.toPrecision(3)}` : 'none'})`
-      : `${name}: NOT certifiable (served thresholds kept)` +
-          (first
-            ? ` (first candidate: ${first.errors} errors among ${first.selected}, deff ${first.deff?.toFixed(2)}, p ${first.pValue.toPrecision(3)} > delta)`
-            : ' (no candidate threshold)');
+    const why = notCertifiedReason(cert, side);
+    if (why !== null || scale === undefined)
+      return `${name}: NOT certified (${side === 'approve' ? 'served review thresholds kept' : 'nothing held on a score'}): ${why}`;
+    const floor =
+      side === 'hold'
+        ? `; tested from the strictest candidate down to the floor ${cert.holdFloor.scale.toPrecision(4)} (hold at or above review), ${cert.holdFloor.candidatesBelow} of ${cert.holdFloor.candidates} candidates below it not tested`
+        : '';
+    const next =
+      last && !last.rejected ? `${last.errors}/${last.selected}, p ${last.pValue.toPrecision(3)}` : 'none';
+    return `${name}: scale ${scale.toPrecision(4)} of the card thresholds (${r.errors} errors among ${r.selected} selected test-part invoices; next candidate ${next}${floor})`;
   };
   const t = cert.thresholds;
   return [
     `certified on ${cert.rows} invoices (${Object.entries(cert.sources)
       .map(([k, v]) => `${k} ${v.rows}, ${v.exceptions} exceptions`)
       .join('; ')}; ${cert.vendors.design} design vendors, ${cert.vendors.test} test vendors)`,
-    line('auto-approve (coding.review_at, ap.review_at)', cert.autoApprove, cert.scale.approve),
+    line('auto-approve (coding.review_at, ap.review_at)', 'approve', cert.scale.approve),
     line(
       cert.holdFamily === 'coding'
         ? "hold (coding.hold_at; ap.hold_at the duplicate card's)"
         : 'hold (coding.hold_at, ap.hold_at)',
-      cert.hold,
+      'hold',
       cert.scale.hold,
     ),
+    `each promise fails with probability at most ${cert.familyWise.perRisk}; both hold together with probability at least ${1 - cert.familyWise.joint} (union bound)`,
     `served before: coding.review_at ${served.codingReview}, ap.review_at ${served.duplicateReview}, coding.hold_at ${served.codingHold ?? 'none'}, ap.hold_at ${served.duplicateHold}`,
     `certified:     coding.review_at ${t.codingReviewAt}, ap.review_at ${t.duplicateReviewAt}, coding.hold_at ${t.codingHoldAt ?? 'none'}, ap.hold_at ${t.duplicateHoldAt}`,
   ];

@@ -4,6 +4,8 @@ import { reason } from '../inference/explain.js';
 import {
   baseThresholds,
   certifyDecision,
+  holdFloor,
+  notCertifiedReason,
   scaledThresholds,
   thresholdScores,
   withThresholds,
@@ -187,6 +189,111 @@ describe('joint certification of the coding thresholds', () => {
     expect(fresh.filter((r, i) => dup(r) && after[i] !== 'HOLD').length).toBe(0);
     const held = fresh.filter((_, i) => after[i] === 'HOLD');
     expect(held.filter((r) => !r.exception).length / held.length).toBeLessThanOrEqual(0.1);
+  });
+
+  it('certifies the hold side above the review band after the auto-approve scale lifts it past the card hold', () => {
+    // 600 vendors x 10 invoices: clean look-alikes the pair model scores 0.05-0.55 (below the
+    // duplicate hold 0.9: approvable once ap.review_at passes them, lifting the approve scale to
+    // about 18), clean invoices flagged just under the coding card hold (0.05-0.12), coding
+    // exceptions at 0.14-0.25 (held at the card hold 0.13: never approved, scale 1.08-1.92),
+    // resubmissions at 0.97 (held on the duplicate score), the rest clean and unflagged.
+    const draw = (seed: number, vendors: number): CertifyRow[] => {
+      const rng = mulberry32(seed);
+      const out: CertifyRow[] = [];
+      for (let v = 0; v < vendors; v++)
+        for (let j = 0; j < 10; j++) {
+          const u = rng();
+          const vendorId = `V${seed}-${v}`;
+          if (u < 0.1) {
+            const duplicate = 0.05 + 0.5 * rng();
+            out.push(
+              row(vendorId, false, 0.001, {
+                duplicate,
+                reasons: [reason('DUPLICATE_SUSPECTED', duplicate, {})],
+              }),
+            );
+          } else if (u < 0.15) out.push(row(vendorId, false, 0.05 + 0.07 * rng()));
+          else if (u < 0.2) out.push(row(vendorId, true, 0.14 + 0.11 * rng()));
+          else if (u < 0.21)
+            out.push(
+              row(vendorId, true, 0.001, {
+                duplicate: 0.97,
+                reasons: [reason('DUPLICATE_SUSPECTED', 0.97, {})],
+              }),
+            );
+          else out.push(row(vendorId, false, 0.01 * rng(), { reasons: [] }));
+        }
+      return out;
+    };
+    const levels = { alpha: 0.005, holdAlpha: 0.1, delta: 0.05, seed: 42 };
+    const cert = certifyDecision(draw(8, 600), served, levels);
+    // the approve scale passes ch0 / c0 = 6.5: the coding review threshold is capped at the card hold
+    expect(cert.autoApprove.feasible).toBe(true);
+    expect(cert.scale.approve * served.codingReview).toBeGreaterThan(served.codingHold!);
+    expect(cert.scale.approve * served.codingReview).toBeGreaterThan(0.25); // above every coding score
+    const t = cert.thresholds;
+    expect(t.codingReviewAt).toBe(served.codingHold);
+    // the hold side is certified, its thresholds at or above the review thresholds
+    expect(cert.hold.feasible).toBe(true);
+    expect(cert.scale.hold).toBeDefined();
+    expect(t.codingHoldAt!).toBeGreaterThanOrEqual(t.codingReviewAt);
+    expect(t.duplicateHoldAt).toBeGreaterThanOrEqual(t.duplicateReviewAt);
+    expect(cert.holdFloor.scale).toBeCloseTo(1, 12);
+    expect(cert.hold.steps.every((s) => s.threshold >= cert.holdFloor.scale)).toBe(true);
+    expect(notCertifiedReason(cert, 'approve')).toBeNull();
+    expect(notCertifiedReason(cert, 'hold')).toBeNull();
+    // on 2,000 fresh vendors: both promises, and the coding exceptions are held on their score
+    const fresh = draw(9, 2000);
+    const policy = withThresholds(served, t);
+    const routed = fresh.map(
+      (r) => route(policy, { coding_mismatch: r.coding, duplicate: r.duplicate }, r.reasons).decision,
+    );
+    const approved = fresh.filter((_, i) => routed[i] === 'AUTO_APPROVE');
+    const held = fresh.filter((_, i) => routed[i] === 'HOLD');
+    expect(approved.length).toBeGreaterThan(0.9 * fresh.filter((r) => !r.exception).length);
+    expect(approved.filter((r) => r.exception).length / approved.length).toBeLessThanOrEqual(0.005);
+    expect(held.filter((r) => !r.exception).length / held.length).toBeLessThanOrEqual(0.1);
+    const codingExceptions = fresh.filter((r) => r.exception && r.duplicate === 0);
+    expect(codingExceptions.length).toBeGreaterThan(500);
+    expect(
+      fresh.filter((r, i) => r.exception && r.duplicate === 0 && routed[i] === 'HOLD').length,
+    ).toBeGreaterThan(0.5 * codingExceptions.length);
+  });
+
+  it('cuts the hold sequence at the review band and says so when no candidate is left', () => {
+    const base = baseThresholds(served);
+    // below the card hold the floor is the scaled review threshold over the card hold
+    expect(holdFloor(base, 1)).toBeCloseTo(0.02 / 0.13, 12);
+    expect(holdFloor(base, 4)).toBeCloseTo((4 * 0.02 + 1e-9) / 0.13, 12);
+    // a review threshold capped at the card hold: the floor is 1; family both also keeps ap.hold_at above ap.review_at
+    expect(holdFloor(base, 20)).toBe(1);
+    expect(holdFloor(base, 20, 'both')).toBe(1);
+    expect(holdFloor(base, 2, 'both')).toBeCloseTo(
+      Math.max((2 * 0.02 + 1e-9) / 0.13, (2 * 0.03 + 1e-9) / 0.9),
+      12,
+    );
+    // every candidate below the floor: nothing tested, and the reason names the floor, not a p-value
+    const rows = Array.from({ length: 3000 }, (_, i) =>
+      row(`V${i % 300}`, i % 10 === 0, i % 10 === 0 ? 0.3 : 0.001, { reasons: [] }),
+    );
+    const cert = certifyDecision(rows, served, { alpha: 0.005, holdAlpha: 0.1, delta: 0.05, seed: 42 });
+    const cut = {
+      ...cert,
+      hold: { ...cert.hold, feasible: false, steps: [] },
+      holdFloor: { scale: 1, candidates: 7, candidatesBelow: 7 },
+    };
+    expect(notCertifiedReason(cut, 'hold')).toMatch(/all 7 candidate hold scales lie below the floor 1\.000/);
+    const failed = {
+      ...cert,
+      autoApprove: {
+        ...cert.autoApprove,
+        feasible: false,
+        steps: [{ threshold: 0, selected: 6824, errors: 22, pValue: 0.062, rejected: false, deff: 1 }],
+      },
+    };
+    expect(notCertifiedReason(failed, 'approve')).toBe(
+      'the first candidate (scale 0.000) fails: 22 exceptions among 6824 approved test-part invoices, deff 1.00, p 0.0620 > delta 0.05',
+    );
   });
 
   it('certifies thresholds whose decision meets the promise on fresh vendors, and none on too little data', () => {

@@ -36,6 +36,27 @@
  * and nothing is held on a score (`μ` undefined). The approve side is unchanged: its per-row
  * scales are measured with the card hold thresholds in place, and `dh0` is the card's.
  *
+ * ## Auto-approve first, then hold above the review band
+ * The two sides are certified in order on the same rows. `λ` first; its review thresholds
+ * (`coding.review_at = min(ch0, λ c0)`, never below `c0`) fix the floor of the hold path:
+ * `μ_min = coding.review_at / ch0` (family `both`: also `ap.review_at / dh0`). The hold grid is
+ * designed on the design third alone, from the strictest candidate (the largest design score:
+ * `coding.hold_at` near 1, only duplicate and procurement holds) downwards, and the fixed
+ * sequence is run on its candidates at or above `μ_min`: every served hold threshold is at or
+ * above its review threshold by construction, however far `λ` moved the review band. Cutting a
+ * fixed sequence at a data-dependent point only ends it earlier: what it rejects is a prefix of
+ * what the whole sequence rejects, and that has family-wise error at most `delta` whatever
+ * decides the cut, so the hold side keeps its level. (The hold risk at `μ` does not depend on
+ * `λ`: review thresholds at or below the hold thresholds change no hold.)
+ *
+ * ## What the two levels promise together
+ * Each side is one Learn-then-Test procedure at `delta`: with probability at least `1 - delta`
+ * over the calibration vendors, its own promise holds (exceptions among AUTO_APPROVE
+ * `<= alpha`; clean among HOLD `<= holdAlpha`). Both hold together with probability at least
+ * `1 - 2 delta` (union bound; no independence assumed): the promise is per risk at `delta`,
+ * jointly at `2 delta` ({@link JointCertification.familyWise}). Pass `delta / 2` for a joint
+ * promise at `delta`.
+ *
  * ## How
  * Per row, the scale at which the decision changes: for auto-approve,
  * `max(coding / c0 when it carries a coding reason, duplicate / d0)` when nothing but those two
@@ -124,7 +145,18 @@ export interface JointCertification {
   /** The thresholds to serve. */
   thresholds: ScoreThresholds;
   autoApprove: LttResult;
+  /** The hold side's fixed sequence, run on the candidates at or above `holdFloor.scale` only. */
   hold: LttResult;
+  /**
+   * The lowest hold scale whose hold thresholds stay at or above the certified review thresholds
+   * ({@link holdFloor}), and how many hold candidates of the design grid lie below it (not tested).
+   */
+  holdFloor: { scale: number; candidates: number; candidatesBelow: number };
+  /**
+   * The failure probability of each promise on its own (`delta`) and of the two together
+   * (`min(1, 2 delta)`, union bound).
+   */
+  familyWise: { perRisk: number; joint: number };
 }
 
 /** Smallest step above a certified approve threshold: LTT selects `s <= t`, routing reviews `s >= review_at`. */
@@ -198,8 +230,8 @@ export function thresholdScores(
  * The thresholds served at scales `λ` (approve) and `μ` (hold; undefined: hold on no score, the
  * duplicate hold then 1): review thresholds just above `λ` times the base (never above the base
  * hold thresholds), the coding hold `μ` times the base and the duplicate hold the base (family
- * `coding`) or `μ` times it (family `both`), within [0, 1], the duplicate hold never below the
- * duplicate review threshold.
+ * `coding`) or `μ` times it (family `both`), within [0, 1], each hold threshold never below its
+ * review threshold (at a hold scale from {@link holdFloor} the coding one only by rounding).
  */
 export function scaledThresholds(
   base: ScoreThresholds,
@@ -213,18 +245,35 @@ export function scaledThresholds(
     approve <= 0 ? 0 : Math.min(cap, approve === 1 ? t : approve * t + ABOVE);
   const duplicateHoldAt =
     hold === undefined ? 1 : Math.min(1, (family === 'both' ? hold : 1) * base.duplicateHoldAt);
+  // The coding model gives a line a reason only above its card's threshold (the base), so a
+  // lower coding review threshold would change nothing: it is never served below the base.
+  const codingReviewAt =
+    approve <= 0 ? 0 : Math.max(base.codingReviewAt, review(base.codingReviewAt, base.codingHoldAt ?? 1));
   return {
-    // The coding model gives a line a reason only above its card's threshold (the base), so a
-    // lower coding review threshold would change nothing: it is never served below the base.
-    codingReviewAt:
-      approve <= 0 ? 0 : Math.max(base.codingReviewAt, review(base.codingReviewAt, base.codingHoldAt ?? 1)),
+    codingReviewAt,
     duplicateReviewAt: Math.min(review(base.duplicateReviewAt, base.duplicateHoldAt), duplicateHoldAt),
     codingHoldAt:
       hold === undefined || base.codingHoldAt === undefined
         ? undefined
-        : Math.min(1, hold * base.codingHoldAt),
+        : Math.max(codingReviewAt, Math.min(1, hold * base.codingHoldAt)),
     duplicateHoldAt,
   };
+}
+
+/**
+ * The lowest hold scale `μ` at which the hold thresholds stay at or above the review thresholds
+ * served at approve scale `λ` ({@link scaledThresholds}): `coding.review_at / ch0`, and in family
+ * `both` at least `ap.review_at / dh0` too; 0 when no hold threshold moves with `μ` (no coding
+ * card hold threshold in family `coding`).
+ */
+export function holdFloor(base: ScoreThresholds, approve: number, family: HoldFamily = 'coding'): number {
+  const review = scaledThresholds(base, approve, 1, family);
+  let floor = 0;
+  if (base.codingHoldAt !== undefined && base.codingHoldAt > 0)
+    floor = review.codingReviewAt / base.codingHoldAt;
+  if (family === 'both' && base.duplicateHoldAt > 0)
+    floor = Math.max(floor, review.duplicateReviewAt / base.duplicateHoldAt);
+  return floor;
 }
 
 /** `served` with the given thresholds. */
@@ -303,12 +352,15 @@ export function certifyDecision(
     const keep = xs.map((x) => Number.isFinite(x));
     return [xs.filter((_, i) => keep[i]), ys.filter((_, i) => keep[i])];
   };
-  const side = (scores: number[], s: 'approve' | 'hold', alpha: number): LttResult => {
+  /** The side's candidate grid, from the design part alone (safest first). */
+  const gridOf = (scores: number[], s: 'approve' | 'hold', alpha: number): number[] => {
     // Infinite scores are never (approve) or always (hold) selected whatever the scale:
     // the grid is built on the finite ones, the test counts all.
     const [ds, dl] = finite(pick(scores, true), pick(labels, true));
-    const grid = designGrid(ds, { side: s, alpha, delta: levels.delta, testN }, dl);
-    return stratifiedLtt(
+    return designGrid(ds, { side: s, alpha, delta: levels.delta, testN }, dl);
+  };
+  const test = (scores: number[], s: 'approve' | 'hold', alpha: number, grid: number[]): LttResult =>
+    stratifiedLtt(
       pick(scores, false),
       pick(labels, false),
       pick(groups, false),
@@ -318,27 +370,24 @@ export function certifyDecision(
       levels.delta,
       grid,
     );
-  };
-  const autoApprove = side(approve, 'approve', levels.alpha);
-  const held = side(hold, 'hold', levels.holdAlpha);
   const base = baseThresholds(served);
+  const autoApprove = test(approve, 'approve', levels.alpha, gridOf(approve, 'approve', levels.alpha));
   // Nothing certified on the approve side: the review thresholds stay the served ones (scale 1),
   // and the record says the auto-approve promise is not certified. Thresholds cannot make the
   // service approve nothing: a score reason needs a candidate (duplicate) or a card-level score
   // (coding).
   const lambda = autoApprove.feasible ? autoApprove.threshold : 1;
-  // A hold threshold must not fall below its review threshold: take the last certified hold
-  // scale that keeps them there (every rejected step of the fixed sequence is covered by the
-  // same family-wise guarantee). In the `coding` family the duplicate hold is the card's, which
-  // the approve scales were measured with.
-  let mu: number | undefined;
-  for (const st of held.steps)
-    if (
-      st.rejected &&
-      (family === 'coding' || st.threshold * base.duplicateHoldAt >= lambda * base.duplicateReviewAt) &&
-      (base.codingHoldAt === undefined || st.threshold * base.codingHoldAt >= lambda * base.codingReviewAt)
-    )
-      mu = st.threshold;
+  // The hold sequence stops at the review band: only candidates whose hold thresholds stay at or
+  // above the review thresholds just certified are tested (a prefix of the design grid).
+  const floor = holdFloor(base, lambda, family);
+  const holdGrid = gridOf(hold, 'hold', levels.holdAlpha);
+  const held = test(
+    hold,
+    'hold',
+    levels.holdAlpha,
+    holdGrid.filter((t) => t >= floor),
+  );
+  const mu = held.feasible ? held.threshold : undefined;
   const sources: JointCertification['sources'] = {};
   for (const r of rows) {
     const s = (sources[r.source ?? 'invoices'] ??= { rows: 0, exceptions: 0 });
@@ -359,5 +408,39 @@ export function certifyDecision(
     thresholds: scaledThresholds(base, lambda, mu, family),
     autoApprove,
     hold: held,
+    holdFloor: {
+      scale: floor,
+      candidates: holdGrid.length,
+      candidatesBelow: holdGrid.filter((t) => t < floor).length,
+    },
+    familyWise: { perRisk: levels.delta, joint: Math.min(1, 2 * levels.delta) },
   };
+}
+
+/**
+ * Why one side of a certification certified nothing, in words for the summary and the policy
+ * description, or null when it certified a scale. The reasons, in the order they are checked:
+ * the design part gave no candidate; (hold) every candidate lies below the review band's floor
+ * ({@link holdFloor}), so none was tested; the first tested candidate's p-value is above `delta`
+ * (its errors and selected invoices named).
+ */
+export function notCertifiedReason(cert: JointCertification, side: 'approve' | 'hold'): string | null {
+  const r = side === 'approve' ? cert.autoApprove : cert.hold;
+  if (r.feasible) return null;
+  const [errors, selected] = side === 'approve' ? ['exceptions', 'approved'] : ['clean', 'held'];
+  const first = r.steps[0];
+  if (side === 'hold' && !first && cert.holdFloor.candidates > 0) {
+    const review = cert.thresholds.codingReviewAt;
+    return (
+      `all ${cert.holdFloor.candidates} candidate hold scales lie below the floor ${cert.holdFloor.scale.toPrecision(4)} ` +
+      `(coding.hold_at would fall under coding.review_at ${review.toPrecision(4)}), so none was tested`
+    );
+  }
+  if (!first)
+    return 'the design part gives no candidate scale whose test could pass (too few invoices on that side)';
+  return (
+    `the first candidate (scale ${first.threshold.toPrecision(4)}) fails: ${first.errors} ${errors} among ` +
+    `${first.selected} ${selected} test-part invoices${first.deff !== undefined ? `, deff ${first.deff.toFixed(2)}` : ''}, ` +
+    `p ${first.pValue.toPrecision(3)} > delta ${cert.levels.delta}`
+  );
 }
