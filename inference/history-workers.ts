@@ -44,8 +44,12 @@ export function openHistoryWorkers(threads: number): HistoryWorkers {
     maxThreads: threads,
   });
   return {
-    async prepare(inputs, onBadRecord) {
-      const out = await pool.run({ inputs, onBadRecord });
+    async prepare(inputs, onBadRecord, copyForTenant) {
+      const out = await pool.run({
+        inputs,
+        onBadRecord,
+        ...(copyForTenant !== undefined ? { copyForTenant } : {}),
+      });
       if (out.ok) return out.chunk;
       throw out.code ? new TriageError(out.code, out.message, out.errors ?? []) : new Error(out.message);
     },
