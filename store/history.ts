@@ -3,8 +3,9 @@
  * without being scored (`invoices.indexed_as = 'history'`, no decision). One chunk is one
  * transaction: invoices and lines each in one binary COPY on PostgreSQL (store/copy-binary.ts;
  * one multi-row INSERT of column arrays each on PGlite), so a chunk is two writes whatever its
- * size; then the vendor statistics and one audit entry (`history.imported`). Idempotent per
- * (tenant, invoice id): an invoice already stored with the same content is skipped, so
+ * size (the COPY rows may come encoded from an import's worker thread, {@link encodeHistoryRows});
+ * then the vendor statistics and one audit entry (`history.imported`). Idempotent per (tenant,
+ * invoice id): an invoice already stored with the same content is skipped, so
  * re-running an import continues where it stopped.
  */
 import type { Invoice } from '../core/invoice.js';
