@@ -5,10 +5,12 @@
  * `DATABASE_URL` (default postgres://postgres@127.0.0.1:5432). Prints one JSON line: wall seconds
  * of the rows (until the index build starts) and of the build, the import process's CPU seconds
  * (user + system, all its threads, from /usr/bin/time), PostgreSQL client backends' CPU seconds
- * during the rows and the build's (leader and parallel workers, /proc sampled every 250 ms), peak
- * RSS and the load average before and after.
+ * during the rows and the build's (leader and parallel workers, /proc sampled every 250 ms), the
+ * import's main thread's CPU seconds during the rows and its other threads' (workers, libuv,
+ * V8; /proc/PID/task sampled likewise), peak RSS and the load average before and after.
  */
 import { spawn } from 'node:child_process';
+import { readdirSync, readFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import pg from 'pg';
 import { backendCpuMs } from './pg-cpu.js';
@@ -40,15 +42,40 @@ const sample = async (): Promise<void> => {
   }
 };
 const total = (): number => [...cpu.values()].reduce((a, c) => a + c.ms, 0) / 1000;
+// CPU ms per thread of the import's node process (the child of /usr/bin/time).
+const threads = new Map<number, number>();
+let nodePid: number | null = null;
+const sampleThreads = (): void => {
+  try {
+    nodePid ??= Number(readFileSync(`/proc/${child.pid}/task/${child.pid}/children`, 'utf8').trim()) || null;
+    if (nodePid === null) return;
+    for (const tid of readdirSync(`/proc/${nodePid}/task`)) {
+      const ms = backendCpuMs(Number(tid), `/proc/${nodePid}/task/${tid}/stat`);
+      if (ms !== null) threads.set(Number(tid), ms);
+    }
+  } catch {
+    // not started yet, or exited
+  }
+};
+const threadCpu = (): { main: number; other: number } => {
+  let main = 0;
+  let other = 0;
+  for (const [tid, ms] of threads) {
+    if (tid === nodePid) main += ms;
+    else other += ms;
+  }
+  return { main: main / 1000, other: other / 1000 };
+};
 let pending: Promise<void> = Promise.resolve();
 const timer = setInterval(() => {
+  sampleThreads();
   pending = pending.then(sample).catch(() => undefined);
 }, 250);
 
 const load0 = loadavg()[0]!;
 const t0 = process.hrtime.bigint();
 const seconds = (): number => Number(process.hrtime.bigint() - t0) / 1e9;
-let rows: { seconds: number; pgCpu: number } | null = null;
+let rows: { seconds: number; pgCpu: number; node: { main: number; other: number } } | null = null;
 const child = spawn(
   '/usr/bin/time',
   [
@@ -74,7 +101,8 @@ child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
 child.stderr.on('data', (d: Buffer) => {
   stderr += d.toString();
   if (!rows && stderr.includes('building the duplicate-search index')) {
-    rows = { seconds: seconds(), pgCpu: 0 };
+    sampleThreads();
+    rows = { seconds: seconds(), pgCpu: 0, node: threadCpu() };
     void pending.then(sample).then(() => rows && (rows.pgCpu = total()));
   }
 });
@@ -83,7 +111,7 @@ clearInterval(timer);
 await pending;
 await setup.end();
 const time = /TIME ([\d.]+) ([\d.]+) ([\d.]+) (\d+)/.exec(stderr);
-const r = rows as { seconds: number; pgCpu: number } | null;
+const r = rows as { seconds: number; pgCpu: number; node: { main: number; other: number } } | null;
 console.log(
   JSON.stringify({
     tree,
@@ -96,6 +124,8 @@ console.log(
     nodeCpu: time ? Number(time[2]) + Number(time[3]) : null,
     peakRssMb: time ? Number(time[4]) / 1024 : null,
     pgRowsCpu: r?.pgCpu ?? null,
+    mainThreadRowsCpu: r?.node.main ?? null,
+    otherThreadsRowsCpu: r?.node.other ?? null,
     pgIndexCpu: r ? total() - r.pgCpu : null,
     load: [load0, loadavg()[0]],
   }),

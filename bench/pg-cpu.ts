@@ -7,11 +7,12 @@ import pg from 'pg';
 
 /**
  * CPU time a backend process has used so far, ms (user + system), or null when its /proc entry
- * is not readable (another machine, or the backend exited).
+ * is not readable (another machine, or the backend exited). `statPath` reads another stat file of
+ * the same format instead (a thread's, `/proc/PID/task/TID/stat`).
  */
-export function backendCpuMs(pid: number): number | null {
+export function backendCpuMs(pid: number, statPath = `/proc/${pid}/stat`): number | null {
   try {
-    const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+    const f = readFileSync(statPath, 'utf8').split(') ')[1]!.split(' ');
     // Fields 14 and 15 of stat (utime, stime, in clock ticks of 10 ms), counted after the ") "
     // that ends the command name.
     return ((Number(f[11]) + Number(f[12])) * 1000) / 100;

@@ -52,8 +52,8 @@ export interface ImportOptions {
    */
   indexMemory?: string;
   /**
-   * Worker threads that parse, validate and featurise the chunks while this thread writes
-   * (inference/history-workers.ts); 0 does it all in this thread. Default
+   * Worker threads that parse, validate, featurise and (PostgreSQL) COPY-encode the chunks while
+   * this thread writes (inference/history-workers.ts); 0 does it all in this thread. Default
    * {@link defaultHistoryWorkers} (1 on two cores).
    */
   workers?: number;

@@ -1,7 +1,8 @@
 /**
  * Worker threads for a history import (`cli import --workers`, the history benchmark): each
  * chunk is parsed, validated, fingerprinted and featurised in a worker
- * (inference/history-worker.ts) while the main thread writes the chunks before it, so a
+ * (inference/history-worker.ts), and for PostgreSQL its binary COPY rows encoded there too,
+ * while the main thread only looks up, streams and commits the chunks before it, so a
  * backfill uses a second core for Node's share of the work. The pool is piscina's (a maintained
  * worker-thread pool: queueing, start-up and teardown). Chunks stay independent and idempotent;
  * the results are the same records as the in-thread path (test/history-workers.test.ts).
@@ -44,8 +45,12 @@ export function openHistoryWorkers(threads: number): HistoryWorkers {
     maxThreads: threads,
   });
   return {
-    async prepare(inputs, onBadRecord) {
-      const out = await pool.run({ inputs, onBadRecord });
+    async prepare(inputs, onBadRecord, copyForTenant) {
+      const out = await pool.run({
+        inputs,
+        onBadRecord,
+        ...(copyForTenant !== undefined ? { copyForTenant } : {}),
+      });
       if (out.ok) return out.chunk;
       throw out.code ? new TriageError(out.code, out.message, out.errors ?? []) : new Error(out.message);
     },

@@ -9,7 +9,12 @@
 import { extractInvoiceFeatures } from '../features/invoice-features.js';
 import { MAX_REPORTED_ERRORS, TriageError, isTriageError, type FieldError } from '../core/errors.js';
 import { describeFieldErrors, validateInvoice } from '../core/validate.js';
-import type { HistoryRecord, HistoryStore } from '../store/history.js';
+import {
+  encodeHistoryRows,
+  type EncodedHistoryRows,
+  type HistoryRecord,
+  type HistoryStore,
+} from '../store/history.js';
 import { indexKeysOf, payloadSha256 } from './stages/prepare.js';
 import type { Invoice } from '../core/invoice.js';
 import type { InvoiceIndexKeys } from '../store/repository.js';
@@ -87,6 +92,11 @@ export interface PreparedHistoryRecord {
   /** sha256 hex of the canonical invoice ({@link payloadSha256}). */
   sha: string;
   keys?: InvoiceIndexKeys;
+  /**
+   * Its rows encoded for binary COPY (when prepared for a tenant of a store that writes COPY,
+   * {@link prepareHistoryRecords}); `keys` is then left out.
+   */
+  rows?: EncodedHistoryRows;
 }
 
 /** Valid (prepared) and invalid records of a chunk. */
@@ -97,11 +107,13 @@ export interface PreparedHistoryChunk {
 
 /**
  * Validates and featurises a chunk somewhere else (a worker thread, inference/history-workers.ts)
- * as {@link prepareHistoryRecords} does, with the same errors.
+ * as {@link prepareHistoryRecords} does, with the same errors (and encodes its rows for binary
+ * COPY when given `copyForTenant`).
  */
 export type HistoryPreparer = (
   inputs: readonly HistoryInput[],
   onBadRecord: BadRecordPolicy,
+  copyForTenant?: string,
 ) => Promise<PreparedHistoryChunk>;
 
 /** The input with its `text` parsed (a parse failure becomes `parseError`). */
@@ -158,15 +170,33 @@ export function validateHistoryRecords(
 /**
  * Validates a chunk ({@link validateHistoryRecords}) and featurises every valid record for the
  * index (the work a worker thread takes off the writer's thread; records found stored are then
- * skipped, their features unused).
+ * skipped, their features unused). With `copyForTenant`, each record's rows are also encoded
+ * for the binary COPY of that tenant (store/history.ts `encodeHistoryRows`, under new primary
+ * keys) in place of its keys, so the writing thread only streams them.
  * @throws TriageError as {@link validateHistoryRecords}.
  */
 export function prepareHistoryRecords(
   inputs: readonly HistoryInput[],
   onBadRecord: BadRecordPolicy,
+  copyForTenant?: string,
 ): PreparedHistoryChunk {
   const out = validateHistoryRecords(inputs, onBadRecord);
   for (const v of out.valid) v.keys = indexKeysOf(extractInvoiceFeatures(v.invoice));
+  if (copyForTenant !== undefined) {
+    const { rows } = encodeHistoryRows(
+      copyForTenant,
+      out.valid.map((v) => ({
+        location: v.location,
+        invoice: v.invoice,
+        payloadSha256: v.sha,
+        keys: v.keys!,
+      })),
+    );
+    out.valid.forEach((v, i) => {
+      v.rows = rows[i]!;
+      delete v.keys;
+    });
+  }
   return out;
 }
 
@@ -185,7 +215,7 @@ export async function importHistoryChunk(
   opts: { actorKeyId: string | null; onBadRecord: BadRecordPolicy; prepare?: HistoryPreparer },
 ): Promise<HistoryImportResult> {
   const { valid, invalid } = opts.prepare
-    ? await opts.prepare(inputs, opts.onBadRecord)
+    ? await opts.prepare(inputs, opts.onBadRecord, store.copyRows ? tenantId : undefined)
     : validateHistoryRecords(inputs, opts.onBadRecord);
   const stored = await store.stored(
     tenantId,
@@ -217,7 +247,7 @@ export async function importHistoryChunk(
       location: v.location,
       invoice: v.invoice,
       payloadSha256: v.sha,
-      keys: v.keys ?? indexKeysOf(extractInvoiceFeatures(v.invoice)),
+      ...(v.rows ? { rows: v.rows } : { keys: v.keys ?? indexKeysOf(extractInvoiceFeatures(v.invoice)) }),
     });
   }
   let imported = 0;

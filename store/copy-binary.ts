@@ -204,6 +204,30 @@ export class CopyBinaryWriter {
     return this;
   }
 
+  /**
+   * Appends rows encoded by another writer, byte for byte ({@link rowsSince} there, e.g. in a
+   * worker thread): the rows must have this COPY's column list.
+   */
+  raw(rows: Uint8Array): this {
+    this.room(rows.length);
+    this.buf.set(rows, this.at);
+    this.at += rows.length;
+    return this;
+  }
+
+  /** Bytes written so far, the 19-byte header included: an offset for {@link rowsSince}. */
+  get offset(): number {
+    return this.at;
+  }
+
+  /**
+   * A copy of the rows written from byte `from` ({@link offset}) on, in a fresh ArrayBuffer of
+   * its own (transferable to another thread; no header, no trailer).
+   */
+  rowsSince(from: number): Uint8Array {
+    return new Uint8Array(this.buf.subarray(from, this.at));
+  }
+
   /** Ends the data and returns it (the writer must not be used afterwards). */
   finish(): Buffer {
     this.room(2);

@@ -3,8 +3,9 @@
  * without being scored (`invoices.indexed_as = 'history'`, no decision). One chunk is one
  * transaction: invoices and lines each in one binary COPY on PostgreSQL (store/copy-binary.ts;
  * one multi-row INSERT of column arrays each on PGlite), so a chunk is two writes whatever its
- * size; then the vendor statistics and one audit entry (`history.imported`). Idempotent per
- * (tenant, invoice id): an invoice already stored with the same content is skipped, so
+ * size (the COPY rows may come encoded from an import's worker thread, {@link encodeHistoryRows});
+ * then the vendor statistics and one audit entry (`history.imported`). Idempotent per (tenant,
+ * invoice id): an invoice already stored with the same content is skipped, so
  * re-running an import continues where it stopped.
  */
 import type { Invoice } from '../core/invoice.js';
@@ -28,6 +29,19 @@ import { CopyBinaryWriter } from './copy-binary.js';
  */
 export const historyId = (): string => uuidv7();
 
+/**
+ * A record's rows in binary COPY form, encoded ahead of the write ({@link encodeHistoryRows}, in
+ * a worker thread of the import), so the writing thread only streams bytes to PostgreSQL.
+ */
+export interface EncodedHistoryRows {
+  /** Primary key the rows carry (a {@link historyId}). */
+  pk: string;
+  /** The `invoices` row (its field count and fields, as {@link copyInvoices} writes it). */
+  invoice: Uint8Array;
+  /** The `invoice_lines` rows in line order (as {@link copyLines} writes them). */
+  lines: Uint8Array;
+}
+
 /** One validated past invoice with what the store indexes it by. */
 export interface HistoryRecord {
   /** Where the record came from, named in errors: `/3` (API array index), `line 12` (file). */
@@ -35,7 +49,13 @@ export interface HistoryRecord {
   invoice: Invoice;
   /** Idempotency fingerprint (sha256 hex of the canonical invoice, as scoring computes it). */
   payloadSha256: string;
-  keys: InvoiceIndexKeys;
+  /** Index keys; absent when `rows` carries them already encoded. */
+  keys?: InvoiceIndexKeys;
+  /**
+   * The rows encoded ahead ({@link encodeHistoryRows}); written as they are by a store whose
+   * {@link HistoryStore.copyRows} is true (a store writing text needs `keys`).
+   */
+  rows?: EncodedHistoryRows;
 }
 
 /** Outcome of one chunk. */
@@ -48,6 +68,11 @@ export interface HistoryChunkResult {
 
 /** History import operations of the store. */
 export interface HistoryStore {
+  /**
+   * True when chunks are written with binary COPY (PostgreSQL), so records may come with their
+   * rows encoded ahead ({@link HistoryRecord.rows}); false on PGlite (records need `keys`).
+   */
+  readonly copyRows: boolean;
   /**
    * Payload fingerprints of the tenant's stored invoices among `invoiceIds` (scored or history),
    * by invoice id: lets an importer skip the work for invoices a previous run stored.
@@ -145,6 +170,64 @@ const LINE_COLUMNS = `invoice_pk, line_number, description, code_system, code, m
 const LINE_FIELDS = 12;
 
 /**
+ * The record's index keys.
+ * @throws TriageError `TRIAGE_INTERNAL` when it has none (its rows were encoded for COPY, and the
+ *   store writes text).
+ */
+function keysOf(r: HistoryRecord): InvoiceIndexKeys {
+  if (!r.keys)
+    throw new TriageError('TRIAGE_INTERNAL', `${r.location}: no index keys (rows encoded for COPY)`);
+  return r.keys;
+}
+
+/** Writes the `invoices` row of one record in binary COPY form. */
+function writeInvoiceRow(w: CopyBinaryWriter, tenantId: string, pk: string, r: HistoryRecord): void {
+  const inv = r.invoice;
+  const keys = keysOf(r);
+  w.row(INVOICE_FIELDS)
+    .uuid(pk)
+    .text(tenantId)
+    .text(inv.invoice_id)
+    .jsonb(JSON.stringify(inv))
+    .text(r.payloadSha256)
+    .text(inv.vendor.id)
+    .text(inv.vendor.name)
+    .text(keys.vendorKey)
+    .text(inv.vendor.tax_id)
+    .text(inv.vendor.npi)
+    .text(inv.invoice_number)
+    .text(keys.invoiceNumberNormalised)
+    .text(keys.invoiceNumberCanonical)
+    .date(inv.invoice_date)
+    .date(inv.due_date)
+    .text(inv.currency)
+    .int8(inv.total_cents)
+    .text(inv.document_type)
+    .text(inv.po_number)
+    .text(inv.facility_id)
+    .date(inv.service_period?.start)
+    .date(inv.service_period?.end)
+    .vector(keys.embedding)
+    .text('history');
+}
+
+/**
+ * The binary COPY data of the chunk's `invoices` rows (rows encoded ahead are appended as they
+ * are, the others encoded here).
+ */
+export function encodeInvoiceCopy(
+  tenantId: string,
+  rows: readonly { pk: string; r: HistoryRecord }[],
+): Buffer {
+  const w = new CopyBinaryWriter(rows.length * 3072);
+  for (const { pk, r } of rows) {
+    if (r.rows) w.raw(r.rows.invoice);
+    else writeInvoiceRow(w, tenantId, pk, r);
+  }
+  return w.finish();
+}
+
+/**
  * Writes the chunk's invoices with one binary COPY (no ON CONFLICT: an id stored by a
  * concurrent writer since the chunk's read fails the COPY with a unique violation, and
  * {@link createHistoryStore} runs the chunk again).
@@ -154,36 +237,10 @@ async function copyInvoices(
   tenantId: string,
   rows: readonly { pk: string; r: HistoryRecord }[],
 ): Promise<void> {
-  const w = new CopyBinaryWriter(rows.length * 3072);
-  for (const { pk, r } of rows) {
-    const inv = r.invoice;
-    w.row(INVOICE_FIELDS)
-      .uuid(pk)
-      .text(tenantId)
-      .text(inv.invoice_id)
-      .jsonb(JSON.stringify(inv))
-      .text(r.payloadSha256)
-      .text(inv.vendor.id)
-      .text(inv.vendor.name)
-      .text(r.keys.vendorKey)
-      .text(inv.vendor.tax_id)
-      .text(inv.vendor.npi)
-      .text(inv.invoice_number)
-      .text(r.keys.invoiceNumberNormalised)
-      .text(r.keys.invoiceNumberCanonical)
-      .date(inv.invoice_date)
-      .date(inv.due_date)
-      .text(inv.currency)
-      .int8(inv.total_cents)
-      .text(inv.document_type)
-      .text(inv.po_number)
-      .text(inv.facility_id)
-      .date(inv.service_period?.start)
-      .date(inv.service_period?.end)
-      .vector(r.keys.embedding)
-      .text('history');
-  }
-  await tx.copyFrom(`COPY invoices (${INVOICE_COLUMNS}) FROM STDIN (FORMAT binary)`, w.finish());
+  await tx.copyFrom(
+    `COPY invoices (${INVOICE_COLUMNS}) FROM STDIN (FORMAT binary)`,
+    encodeInvoiceCopy(tenantId, rows),
+  );
 }
 
 /**
@@ -193,10 +250,10 @@ async function copyInvoices(
 function* linesWithKeys(rows: readonly { pk: string; r: HistoryRecord }[]): Generator<{
   pk: string;
   line: HistoryRecord['invoice']['lines'][number];
-  k: HistoryRecord['keys']['lines'][number];
+  k: InvoiceIndexKeys['lines'][number];
 }> {
   for (const { pk, r } of rows) {
-    const byNumber = new Map(r.keys.lines.map((l) => [l.lineNumber, l]));
+    const byNumber = new Map(keysOf(r).lines.map((l) => [l.lineNumber, l]));
     for (const line of r.invoice.lines) {
       const k = byNumber.get(line.line_number);
       if (!k)
@@ -206,12 +263,8 @@ function* linesWithKeys(rows: readonly { pk: string; r: HistoryRecord }[]): Gene
   }
 }
 
-/** Writes the lines of the chunk's invoices with one binary COPY. */
-async function copyLines(
-  tx: SqlExecutor & Required<Pick<SqlExecutor, 'copyFrom'>>,
-  rows: readonly { pk: string; r: HistoryRecord }[],
-): Promise<void> {
-  const w = new CopyBinaryWriter(rows.length * 8192);
+/** Writes the `invoice_lines` rows of the given records in binary COPY form; returns how many. */
+function writeLineRows(w: CopyBinaryWriter, rows: readonly { pk: string; r: HistoryRecord }[]): number {
   let n = 0;
   for (const { pk, line, k } of linesWithKeys(rows)) {
     w.row(LINE_FIELDS)
@@ -229,7 +282,68 @@ async function copyLines(
       .vector(k.embedding);
     n++;
   }
-  if (n > 0) await tx.copyFrom(`COPY invoice_lines (${LINE_COLUMNS}) FROM STDIN (FORMAT binary)`, w.finish());
+  return n;
+}
+
+/**
+ * The binary COPY data of the chunk's `invoice_lines` rows (rows encoded ahead appended as they
+ * are, the others encoded here), or null when there are none.
+ */
+export function encodeLineCopy(rows: readonly { pk: string; r: HistoryRecord }[]): Buffer | null {
+  const w = new CopyBinaryWriter(rows.length * 8192);
+  let bytes = 0;
+  for (const x of rows) {
+    if (x.r.rows) {
+      w.raw(x.r.rows.lines);
+      bytes += x.r.rows.lines.length;
+    } else bytes += writeLineRows(w, [x]);
+  }
+  return bytes > 0 ? w.finish() : null;
+}
+
+/**
+ * Encodes records' rows for binary COPY ahead of the write (in a worker thread of the import),
+ * each under a new {@link historyId}: the same bytes {@link encodeInvoiceCopy} and
+ * {@link encodeLineCopy} write in the writing thread (test/history-workers.test.ts). All rows
+ * of the call share two ArrayBuffers (`buffers`, one for each table), to be transferred.
+ * @throws TriageError `TRIAGE_INTERNAL` when a record has no index keys or a line no features.
+ */
+export function encodeHistoryRows(
+  tenantId: string,
+  records: readonly HistoryRecord[],
+): { rows: EncodedHistoryRows[]; buffers: ArrayBuffer[] } {
+  const invoices = new CopyBinaryWriter(records.length * 3072);
+  const lines = new CopyBinaryWriter(records.length * 8192);
+  const start = { invoices: invoices.offset, lines: lines.offset };
+  const at: { pk: string; invoice: number; lines: number }[] = [];
+  for (const r of records) {
+    const pk = historyId();
+    writeInvoiceRow(invoices, tenantId, pk, r);
+    writeLineRows(lines, [{ pk, r }]);
+    at.push({ pk, invoice: invoices.offset, lines: lines.offset });
+  }
+  const inv = invoices.rowsSince(start.invoices);
+  const lin = lines.rowsSince(start.lines);
+  let prev = { invoice: start.invoices, lines: start.lines };
+  const rows = at.map((a) => {
+    const row = {
+      pk: a.pk,
+      invoice: inv.subarray(prev.invoice - start.invoices, a.invoice - start.invoices),
+      lines: lin.subarray(prev.lines - start.lines, a.lines - start.lines),
+    };
+    prev = a;
+    return row;
+  });
+  return { rows, buffers: [inv.buffer as ArrayBuffer, lin.buffer as ArrayBuffer] };
+}
+
+/** Writes the lines of the chunk's invoices with one binary COPY. */
+async function copyLines(
+  tx: SqlExecutor & Required<Pick<SqlExecutor, 'copyFrom'>>,
+  rows: readonly { pk: string; r: HistoryRecord }[],
+): Promise<void> {
+  const data = encodeLineCopy(rows);
+  if (data) await tx.copyFrom(`COPY invoice_lines (${LINE_COLUMNS}) FROM STDIN (FORMAT binary)`, data);
 }
 
 async function insertInvoices(
@@ -240,7 +354,7 @@ async function insertInvoices(
   const col = <T>(f: (r: HistoryRecord) => T): T[] => rows.map(({ r }) => f(r));
   const emb = vectorColumn(
     'text',
-    rows.map(({ r }) => r.keys.embedding),
+    rows.map(({ r }) => keysOf(r).embedding),
     EMBEDDING_DIM,
     23,
   );
@@ -266,12 +380,12 @@ async function insertInvoices(
       col((r) => r.payloadSha256),
       col((r) => r.invoice.vendor.id),
       col((r) => r.invoice.vendor.name),
-      col((r) => r.keys.vendorKey),
+      col((r) => keysOf(r).vendorKey),
       col((r) => r.invoice.vendor.tax_id ?? null),
       col((r) => r.invoice.vendor.npi ?? null),
       col((r) => r.invoice.invoice_number),
-      col((r) => r.keys.invoiceNumberNormalised),
-      col((r) => r.keys.invoiceNumberCanonical),
+      col((r) => keysOf(r).invoiceNumberNormalised),
+      col((r) => keysOf(r).invoiceNumberCanonical),
       col((r) => r.invoice.invoice_date),
       col((r) => r.invoice.due_date ?? null),
       col((r) => r.invoice.currency),
@@ -398,7 +512,7 @@ export function createHistoryStore(db: SqlDatabase, newId: () => string): Histor
         const fresh: { pk: string; r: HistoryRecord }[] = [];
         for (const r of unique.values()) {
           const sha = before.get(r.invoice.invoice_id);
-          if (sha === undefined) fresh.push({ pk: newId(), r });
+          if (sha === undefined) fresh.push({ pk: r.rows?.pk ?? newId(), r });
           else if (sha !== r.payloadSha256)
             throw recordConflict(r, 'is already stored with different content');
         }
@@ -430,6 +544,7 @@ export function createHistoryStore(db: SqlDatabase, newId: () => string): Histor
       { asyncCommit: true },
     );
   return {
+    copyRows: transport === 'copy',
     stored: (tenantId, ids) => storedFingerprints(db, tenantId, ids),
     suspendIndex: () => suspendImportIndexes(db),
     buildIndex: (opts) => buildImportIndexes(db, opts),
