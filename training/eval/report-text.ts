@@ -141,6 +141,8 @@ export function renderTables(report: EvalReport): string {
           .join(', ')}`,
       );
     if (d.guarantee) out.push(...renderGuarantee(d.name, d.guarantee));
+    for (const [split, g] of Object.entries(d.guaranteeBySplit ?? {}))
+      out.push(...renderGuarantee(`${d.name} (${split} split)`, g));
   }
   return out.join('\n');
 }

@@ -178,25 +178,31 @@ export async function renderHtml(report: EvalReport, title = 'invoice-triage eva
           'deff',
           'result',
         ],
-        guaranteed.flatMap((d) => {
-          const g = d.guarantee!;
-          return (
-            [
-              ['exceptions among AUTO_APPROVE', g.autoApprove],
-              ['clean among HOLD', g.hold],
-            ] as const
-          ).map(([side, c]) => [
-            d.name,
-            side,
-            `${c.errors} / ${c.invoices}`,
-            pct(c.rate),
-            `<= ${pct(c.promised)}`,
-            pct(c.upper),
-            pct(c.upperIndependent),
-            c.deff.toFixed(2),
-            c.pass ? 'PASS' : 'FAIL',
-          ]);
-        }),
+        guaranteed.flatMap((d) =>
+          [
+            [d.name, d.guarantee!] as const,
+            ...Object.entries(d.guaranteeBySplit ?? {}).map(
+              ([split, g]) => [`${d.name} (${split} split)`, g] as const,
+            ),
+          ].flatMap(([name, g]) =>
+            (
+              [
+                ['exceptions among AUTO_APPROVE', g.autoApprove],
+                ['clean among HOLD', g.hold],
+              ] as const
+            ).map(([side, c]) => [
+              name,
+              side,
+              `${c.errors} / ${c.invoices}`,
+              pct(c.rate),
+              `<= ${pct(c.promised)}`,
+              pct(c.upper),
+              pct(c.upperIndependent),
+              c.deff.toFixed(2),
+              c.pass ? 'PASS' : 'FAIL',
+            ]),
+          ),
+        ),
       ),
     );
     parts.push(
