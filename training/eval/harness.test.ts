@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateBenchmark } from '../../datasets/benchmark/generator.js';
+import { combinationOf } from '../../datasets/benchmark/combine.js';
 import { readSplitRecords } from '../../datasets/benchmark/read.js';
 import type { BenchmarkRecord } from '../../datasets/benchmark/types.js';
 import { loadReferenceData } from '../../datasets/reference.js';
@@ -228,6 +229,31 @@ describe('evaluation harness on a small generated set', () => {
     // One split evaluated: its pooled check is the split's own.
     const one = await evaluate(dir, [router], { split: 'test' });
     expect(one.detectors[0]!.guaranteeBySplit).toBeUndefined();
+  }, 300_000);
+
+  it('reports duplicates with combined changes per combination, in the console and HTML reports', async () => {
+    const expected = new Map<string, number>();
+    for (const r of test) {
+      const combo = r.label.duplicate && combinationOf(r.label.duplicate.kind, r.label.duplicate.combined);
+      if (combo) expected.set(combo, (expected.get(combo) ?? 0) + 1);
+    }
+    expect(expected.size).toBeGreaterThan(0);
+    const report = await evaluate(dir, [perfect()], { split: 'test' });
+    const byCombination = report.detectors[0]!.duplicate!.byCombination;
+    expect(Object.fromEntries(Object.entries(byCombination).map(([k, v]) => [k, v.n]))).toEqual(
+      Object.fromEntries(expected),
+    );
+    for (const v of Object.values(byCombination)) expect(v).toMatchObject({ flagged: v.n, recall: 1 });
+    const text = renderTables(report);
+    const html = await renderHtml(report);
+    expect(text).toContain('Duplicate recall by combination of changes');
+    expect(html).toContain('<h3>Duplicate recall by combination of changes</h3>');
+    for (const [combo, n] of expected) {
+      expect(text).toMatch(
+        new RegExp(`${combo.replaceAll('+', '\\+')}\\s*│\\s*${n}\\s*│\\s*1\\.000 \\(${n}\\)`),
+      );
+      expect(html).toContain(`<td>${combo}</td><td class="n">${n}</td><td class="n">1.000 (${n})</td>`);
+    }
   }, 300_000);
 
   it('rejects a detector that answers out of order', async () => {
