@@ -2,7 +2,8 @@
  * Look-alikes through the served pipeline with the shipped duplicate champion (issue 14 item 7):
  * vendor identity weighed consistently (an O/0-swapped number at an unrelated vendor never
  * scores above the same number at that vendor), vendor names that differ by one generic word
- * ("Bank of the West" / "Bank of the East") are two vendors, and a vendor's billing rhythm
+ * ("Bank of the West" / "Bank of the East") are two vendors, same-day deliveries with sequential
+ * numbers are two bills, and a vendor's billing rhythm
  * (monthly invoices printing one contract reference, consecutive service periods) is two bills.
  */
 import { readFileSync } from 'node:fs';
@@ -99,6 +100,20 @@ describe('look-alikes through the served pipeline (duplicate champion)', () => {
     const d = (await w.scoring.score(east, 'banks')).decision;
     expect(d.duplicates).toEqual([]);
     expect(d.scores.duplicate).toBeLessThan(card.thresholds.autoApprove);
+  });
+
+  it('same-day deliveries with sequential numbers (BSW-20411 then BSW-20412) are two bills', async () => {
+    const first = ambulanceInvoice({ invoice_id: 'seq-1', invoice_number: 'BSW-20411' });
+    await w.scoring.score(first, 'sequential');
+    const next = (
+      await w.scoring.score({ ...first, invoice_id: 'seq-2', invoice_number: 'BSW-20412' }, 'sequential')
+    ).decision;
+    expect(next.duplicates).toEqual([]);
+    expect(next.reasons.filter((r) => r.code.startsWith('DUPLICATE'))).toEqual([]);
+    expect(next.scores.duplicate).toBeLessThan(card.thresholds.autoApprove);
+    // the same delivery billed again under its own number is still a duplicate
+    const again = await w.scoring.score({ ...first, invoice_id: 'seq-1-again' }, 'sequential');
+    expect(again.decision.duplicates[0]).toMatchObject({ invoice_id: 'seq-1' });
   });
 
   it('monthly invoices printing one contract reference with consecutive service periods are four bills', async () => {

@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateBenchmark } from '../../datasets/benchmark/generator.js';
+import { combinationOf } from '../../datasets/benchmark/combine.js';
 import { readSplitRecords } from '../../datasets/benchmark/read.js';
 import type { BenchmarkRecord } from '../../datasets/benchmark/types.js';
 import { loadReferenceData } from '../../datasets/reference.js';
@@ -177,6 +178,83 @@ describe('evaluation harness on a small generated set', () => {
     const json = JSON.parse(readFileSync(paths.json, 'utf8')) as { detectors: { name: string }[] };
     expect(json.detectors.map((d) => d.name)).toEqual(['current', 'sap-exact']);
   });
+
+  it('with --split all, tests the promise on each split as well as pooled', async () => {
+    const all = [
+      ...(await readSplitRecords(dir, 'train')),
+      ...(await readSplitRecords(dir, 'valid')),
+      ...test,
+    ];
+    const labels = new Map(all.map((r) => [r.invoice.invoice_id, r.label]));
+    // Routes by the labels, except that on the valid split every invoice is auto-approved.
+    const router = detectorFromScorer({
+      name: 'router',
+      version: 'labels',
+      tasks: { duplicate: true, coding: false },
+      thresholds: { duplicate: 0.5, coding: 0.5 },
+      score(inv) {
+        const label = labels.get(inv.invoice_id)!;
+        const exception = label.duplicate !== null || label.coding.length > 0;
+        return {
+          invoiceId: inv.invoice_id,
+          duplicateScore: label.duplicate ? 1 : 0,
+          duplicateOf: label.duplicate?.of ?? null,
+          lines: [],
+          decision: exception && label.split !== 'valid' ? 'HOLD' : 'AUTO_APPROVE',
+        };
+      },
+    });
+    const report = await evaluate(dir, [router], { split: 'all' });
+    const d = report.detectors[0]!;
+    const count = (split: string, exception: boolean): number =>
+      all.filter(
+        (r) =>
+          r.label.split === split && (r.label.duplicate !== null || r.label.coding.length > 0) === exception,
+      ).length;
+    const valid = d.guaranteeBySplit?.valid;
+    expect(valid?.autoApprove).toMatchObject({
+      invoices: count('valid', true) + count('valid', false),
+      pass: false,
+    });
+    expect(valid?.autoApprove.errors).toBe(count('valid', true));
+    for (const split of ['train', 'test'] as const)
+      expect(d.guaranteeBySplit?.[split]?.autoApprove).toMatchObject({ errors: 0, pass: true });
+    expect(d.guarantee!.autoApprove.invoices).toBe(
+      Object.values(d.guaranteeBySplit!).reduce((n, g) => n + g.autoApprove.invoices, 0),
+    );
+    expect(renderTables(report)).toContain(
+      'router (valid split) decision guarantee: exceptions among AUTO_APPROVE',
+    );
+    expect(await renderHtml(report)).toContain('router (valid split)');
+    // One split evaluated: its pooled check is the split's own.
+    const one = await evaluate(dir, [router], { split: 'test' });
+    expect(one.detectors[0]!.guaranteeBySplit).toBeUndefined();
+  }, 300_000);
+
+  it('reports duplicates with combined changes per combination, in the console and HTML reports', async () => {
+    const expected = new Map<string, number>();
+    for (const r of test) {
+      const combo = r.label.duplicate && combinationOf(r.label.duplicate.kind, r.label.duplicate.combined);
+      if (combo) expected.set(combo, (expected.get(combo) ?? 0) + 1);
+    }
+    expect(expected.size).toBeGreaterThan(0);
+    const report = await evaluate(dir, [perfect()], { split: 'test' });
+    const byCombination = report.detectors[0]!.duplicate!.byCombination;
+    expect(Object.fromEntries(Object.entries(byCombination).map(([k, v]) => [k, v.n]))).toEqual(
+      Object.fromEntries(expected),
+    );
+    for (const v of Object.values(byCombination)) expect(v).toMatchObject({ flagged: v.n, recall: 1 });
+    const text = renderTables(report);
+    const html = await renderHtml(report);
+    expect(text).toContain('Duplicate recall by combination of changes');
+    expect(html).toContain('<h3>Duplicate recall by combination of changes</h3>');
+    for (const [combo, n] of expected) {
+      expect(text).toMatch(
+        new RegExp(`${combo.replaceAll('+', '\\+')}\\s*│\\s*${n}\\s*│\\s*1\\.000 \\(${n}\\)`),
+      );
+      expect(html).toContain(`<td>${combo}</td><td class="n">${n}</td><td class="n">1.000 (${n})</td>`);
+    }
+  }, 300_000);
 
   it('rejects a detector that answers out of order', async () => {
     const broken = detectorFromScorer({

@@ -38,6 +38,32 @@ export function metricCells(r: KindReport): string[] {
   ];
 }
 
+/** Title of the per-combination duplicate table (console and HTML reports). */
+export const COMBINATION_TITLE = 'Duplicate recall by combination of changes';
+
+/**
+ * Recall of the duplicates that carry two or more changes at once, one row per combination
+ * (`combinationOf`, e.g. `date_shifted+rekeyed_number`) with its count and each detector's
+ * recall (flagged); null when no evaluated duplicate combines changes.
+ */
+export function combinationTable(
+  detectors: readonly DetectorReport[],
+): { head: string[]; rows: string[][] } | null {
+  const combos = [...new Set(detectors.flatMap((d) => Object.keys(d.duplicate?.byCombination ?? {})))].sort();
+  if (combos.length === 0) return null;
+  return {
+    head: ['changes combined', 'n', ...detectors.map((d) => `${d.name} recall (flagged)`)],
+    rows: combos.map((k) => [
+      k,
+      String(detectors.map((d) => d.duplicate?.byCombination[k]).find((x) => x)?.n ?? 0),
+      ...detectors.map((d) => {
+        const x = d.duplicate?.byCombination[k];
+        return x ? `${fmt(x.recall)} (${x.flagged})` : '-';
+      }),
+    ]),
+  };
+}
+
 /** The terminal tables of a report. */
 export function renderTables(report: EvalReport): string {
   const out: string[] = [];
@@ -78,21 +104,11 @@ export function renderTables(report: EvalReport): string {
       ]);
     }
     out.push('Duplicate recall by kind (matched = flagged against the right earlier invoice)', r.toString());
-    const combos = [...new Set(withDup.flatMap((d) => Object.keys(d.duplicate?.byCombination ?? {})))].sort();
-    if (combos.length > 0) {
-      const c = table(['changes combined', 'n', ...withDup.map((d) => `${d.name} recall (flagged)`)]);
-      for (const k of combos) {
-        const n = withDup.map((d) => d.duplicate?.byCombination[k]).find((x) => x)?.n ?? 0;
-        c.push([
-          k,
-          String(n),
-          ...withDup.map((d) => {
-            const x = d.duplicate?.byCombination[k];
-            return x ? `${fmt(x.recall)} (${x.flagged})` : '-';
-          }),
-        ]);
-      }
-      out.push('Duplicate recall by combination of changes (two or more changes at once)', c.toString());
+    const combos = combinationTable(withDup);
+    if (combos) {
+      const c = table(combos.head);
+      for (const row of combos.rows) c.push(row);
+      out.push(`${COMBINATION_TITLE} (two or more changes at once)`, c.toString());
     }
     const h = table(['hard negative kind', 'n', ...withDup.map((d) => `${d.name} FPR`)]);
     for (const k of [...HARD_NEGATIVE_KINDS, 'plain'] as const) {
@@ -141,6 +157,8 @@ export function renderTables(report: EvalReport): string {
           .join(', ')}`,
       );
     if (d.guarantee) out.push(...renderGuarantee(d.name, d.guarantee));
+    for (const [split, g] of Object.entries(d.guaranteeBySplit ?? {}))
+      out.push(...renderGuarantee(`${d.name} (${split} split)`, g));
   }
   return out.join('\n');
 }

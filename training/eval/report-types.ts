@@ -67,6 +67,11 @@ export interface DetectorReport {
   exceptionsByDecision: Record<string, { invoices: number; exceptions: number; exceptionRate: number }>;
   /** The routing promise tested on this split, with the review load (null without decisions; guarantee.ts). */
   guarantee?: DecisionGuarantee | null;
+  /**
+   * The same promise tested on each split when the evaluated invoices span several (`--split
+   * all`); absent for a single split.
+   */
+  guaranteeBySplit?: Partial<Record<BenchmarkSplit, DecisionGuarantee>>;
   duplicate: {
     overall: KindReport;
     byKind: Record<DuplicateKind, KindReport>;

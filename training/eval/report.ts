@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { CODING_KINDS, DUPLICATE_KINDS, HARD_NEGATIVE_KINDS } from '../../datasets/benchmark/types.js';
 import type { DetectorReport, EvalReport, Example, KindReport } from './harness.js';
 import { renderPlots } from './report-charts.js';
-import { METRIC_HEAD, fmt, metricCells, pct } from './report-text.js';
+import { COMBINATION_TITLE, METRIC_HEAD, combinationTable, fmt, metricCells, pct } from './report-text.js';
 
 export { fmt, renderExamples, renderTables } from './report-text.js';
 export { prSpec, renderPlots, renderSvg } from './report-charts.js';
@@ -120,6 +120,12 @@ export async function renderHtml(report: EvalReport, title = 'invoice-triage eva
         ),
       );
     }
+    const combos = combinationTable(dup);
+    if (combos)
+      parts.push(
+        `<h3>${COMBINATION_TITLE}</h3><p class="muted">Duplicates that carry two or more changes at once.</p>`,
+        htmlTable(combos.head, combos.rows),
+      );
     parts.push('<h3>Hard negatives</h3>');
     parts.push(
       htmlTable(
@@ -178,25 +184,31 @@ export async function renderHtml(report: EvalReport, title = 'invoice-triage eva
           'deff',
           'result',
         ],
-        guaranteed.flatMap((d) => {
-          const g = d.guarantee!;
-          return (
-            [
-              ['exceptions among AUTO_APPROVE', g.autoApprove],
-              ['clean among HOLD', g.hold],
-            ] as const
-          ).map(([side, c]) => [
-            d.name,
-            side,
-            `${c.errors} / ${c.invoices}`,
-            pct(c.rate),
-            `<= ${pct(c.promised)}`,
-            pct(c.upper),
-            pct(c.upperIndependent),
-            c.deff.toFixed(2),
-            c.pass ? 'PASS' : 'FAIL',
-          ]);
-        }),
+        guaranteed.flatMap((d) =>
+          [
+            [d.name, d.guarantee!] as const,
+            ...Object.entries(d.guaranteeBySplit ?? {}).map(
+              ([split, g]) => [`${d.name} (${split} split)`, g] as const,
+            ),
+          ].flatMap(([name, g]) =>
+            (
+              [
+                ['exceptions among AUTO_APPROVE', g.autoApprove],
+                ['clean among HOLD', g.hold],
+              ] as const
+            ).map(([side, c]) => [
+              name,
+              side,
+              `${c.errors} / ${c.invoices}`,
+              pct(c.rate),
+              `<= ${pct(c.promised)}`,
+              pct(c.upper),
+              pct(c.upperIndependent),
+              c.deff.toFixed(2),
+              c.pass ? 'PASS' : 'FAIL',
+            ]),
+          ),
+        ),
       ),
     );
     parts.push(
