@@ -62,10 +62,13 @@ export interface BlockingSpec {
    * Vendor kNN ranks at most this many of those invoices: the ones dated nearest to the new
    * invoice's date, at equal distance in days the earlier stored (smaller primary key in the
    * store, earlier submission in training). The store reads them in date order from the
-   * (tenant, vendor, date) indexes, so a search costs O(limit) index rows however long the
-   * vendor's history is. 1,000: no vendor of the seed-42 benchmark reaches it (training's
-   * pairs are those of the unbounded window), while at 1M indexed invoices (20,000 per vendor
-   * in the window) it cuts the rows read 20-fold (BENCHMARKS.md "Bounded vendor block").
+   * (tenant, vendor, date) indexes, so a search reads about `limit` index rows per side (plus
+   * the vendor's other invoices of the last date read) however long the vendor's history is. 300: the largest vendor window of the seed-42 benchmark holds 245
+   * earlier invoices, so training's pairs are those of the unbounded window; at 1M indexed
+   * invoices (20,000 per vendor in the window) the vendor block reads about 14 times fewer rows
+   * (BENCHMARKS.md "Bounded vendor block"). A vendor that bills more than about 150 invoices
+   * around a date loses the invoices of its further dates from this block (the tenant kNN and
+   * the exact keys still search them).
    */
   vendorRecentLimit: number;
   exactKeys: readonly ExactKeyRule[];
@@ -91,7 +94,7 @@ export interface BlockingSpec {
 export const BLOCKING_SPEC: BlockingSpec = Object.freeze({
   k: 10,
   vendorWindowDays: 400,
-  vendorRecentLimit: 1_000,
+  vendorRecentLimit: 300,
   exactKeys: Object.freeze([
     { name: 'vendor_number', vendor: 'key_or_id', equal: ['invoiceNumberCanonical'] },
     { name: 'vendor_total_date', vendor: 'key', equal: ['invoiceDate'], total: 'same' },
