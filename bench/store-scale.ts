@@ -20,6 +20,7 @@ import {
   candidateSearchStatement,
   DEFAULT_EXACT_MAX_ROWS,
   DEFAULT_VENDOR_WINDOW_DAYS,
+  DEFAULT_VENDOR_RECENT_LIMIT,
 } from '../store/candidates.js';
 import { buildEmbeddingIndex, suspendEmbeddingIndex } from '../store/embedding-index.js';
 import { DEFAULT_CANDIDATE_K, findCandidates } from '../inference/stages/candidates.js';
@@ -180,7 +181,11 @@ export async function explainSearch(db: SqlDatabase, tenant: string, inv: Invoic
       documentType: inv.document_type,
       replayInvoiceId: inv.invoice_id,
     },
-    { exactSearchMaxRows: DEFAULT_EXACT_MAX_ROWS, vendorWindowDays: DEFAULT_VENDOR_WINDOW_DAYS },
+    {
+      exactSearchMaxRows: DEFAULT_EXACT_MAX_ROWS,
+      vendorWindowDays: DEFAULT_VENDOR_WINDOW_DAYS,
+      vendorRecentLimit: DEFAULT_VENDOR_RECENT_LIMIT,
+    },
   );
   const rows = await db.transaction(
     (tx) => tx.query<{ 'QUERY PLAN': string }>(`EXPLAIN (ANALYZE, BUFFERS) ${text}`, values),

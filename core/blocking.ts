@@ -8,7 +8,9 @@
  * A candidate is an earlier invoice that is
  * 1. among the `k` nearest by cosine distance of the invoice embeddings (tenant-wide kNN);
  * 2. among the `k` nearest of the **same vendor** (vendor id or vendor key equal) dated within
- *    `vendorWindowDays` days of the new invoice (vendor kNN);
+ *    `vendorWindowDays` days of the new invoice, ranked among the vendor's `vendorRecentLimit`
+ *    invoices dated nearest to the new invoice's date (vendor kNN; the bound keeps its cost
+ *    independent of the vendor's history, see {@link vendorRecentPool});
  * 3. or matched by one of the `exactKeys` rules (at most `exactLimit`, most recent first).
  *
  * kNN ties go to the earlier invoice.
@@ -56,6 +58,19 @@ export interface BlockingSpec {
   k: number;
   /** Vendor kNN looks at the vendor's invoices dated within this many days (inclusive). */
   vendorWindowDays: number;
+  /**
+   * Vendor kNN ranks at most this many of those invoices: the ones dated nearest to the new
+   * invoice's date, at equal distance in days the earlier stored (smaller primary key in the
+   * store, earlier submission in training). The store reads them in date order from the
+   * (tenant, vendor, date) indexes, so a search reads about `limit` index rows per side (plus
+   * the vendor's other invoices of the last date read) however long the vendor's history is. 300: the largest vendor window of the seed-42 benchmark holds 245
+   * earlier invoices, so training's pairs are those of the unbounded window; at 1M indexed
+   * invoices (20,000 per vendor in the window) the vendor block reads about 14 times fewer rows
+   * (BENCHMARKS.md "Bounded vendor block"). A vendor that bills more than about 150 invoices
+   * around a date loses the invoices of its further dates from this block (the tenant kNN and
+   * the exact keys still search them).
+   */
+  vendorRecentLimit: number;
   exactKeys: readonly ExactKeyRule[];
   /** Most exact-key candidates per invoice (the most recently stored first). */
   exactLimit: number;
@@ -79,6 +94,7 @@ export interface BlockingSpec {
 export const BLOCKING_SPEC: BlockingSpec = Object.freeze({
   k: 10,
   vendorWindowDays: 400,
+  vendorRecentLimit: 300,
   exactKeys: Object.freeze([
     { name: 'vendor_number', vendor: 'key_or_id', equal: ['invoiceNumberCanonical'] },
     { name: 'vendor_total_date', vendor: 'key', equal: ['invoiceDate'], total: 'same' },
@@ -126,6 +142,25 @@ export function inVendorWindow(spec: BlockingSpec, q: BlockingKeys, c: BlockingK
     vendorMatches('key_or_id', q, c) &&
     Math.abs(daysBetween(q.invoiceDate, c.invoiceDate)) <= spec.vendorWindowDays
   );
+}
+
+/**
+ * The invoices the vendor kNN of `q` ranks: of `pool` (earlier invoices, in storage order), those
+ * in `q`'s vendor window ({@link inVendorWindow}), bounded to the `spec.vendorRecentLimit` dated
+ * nearest to `q`'s date; at equal distance in days the earlier in `pool` goes first.
+ * @param pool indexes into `keys` of the earlier invoices, in storage order.
+ * @returns a subset of `pool` (in no particular order).
+ */
+export function vendorRecentPool(
+  spec: BlockingSpec,
+  q: BlockingKeys,
+  pool: readonly number[],
+  keys: readonly BlockingKeys[],
+): number[] {
+  const inWindow = pool.filter((b) => inVendorWindow(spec, q, keys[b]!));
+  if (inWindow.length <= spec.vendorRecentLimit) return inWindow;
+  const away = new Map(inWindow.map((b) => [b, Math.abs(daysBetween(q.invoiceDate, keys[b]!.invoiceDate))]));
+  return inWindow.sort((x, y) => away.get(x)! - away.get(y)! || x - y).slice(0, spec.vendorRecentLimit);
 }
 
 /**

@@ -92,6 +92,8 @@ export interface CandidateSearchOptions {
   exactSearchMaxRows?: number;
   /** The vendor-scoped exact kNN looks at invoices dated within this many days; default 400. */
   vendorWindowDays?: number;
+  /** ... and at most this many of them, the nearest in date; default the blocking spec's. */
+  vendorRecentLimit?: number;
 }
 
 /**
@@ -158,6 +160,8 @@ export function toCandidate(r: Row): CandidateInvoice {
 export const DEFAULT_EXACT_MAX_ROWS = BLOCKING_SPEC.exactSearchMaxRows;
 /** Default of {@link CandidateSearchOptions.vendorWindowDays}: the spec's window. */
 export const DEFAULT_VENDOR_WINDOW_DAYS = BLOCKING_SPEC.vendorWindowDays;
+/** Default of {@link CandidateSearchOptions.vendorRecentLimit}: the spec's bound. */
+export const DEFAULT_VENDOR_RECENT_LIMIT = BLOCKING_SPEC.vendorRecentLimit;
 
 /** pgvector >= 0.8 has iterative index scans (`hnsw.iterative_scan`); cached per database. */
 export async function hasIterativeScan(db: SqlExecutor): Promise<boolean> {
@@ -183,16 +187,27 @@ export const EXACT_KNN = `SELECT i.pk, i.embedding <=> $1::vector AS dist FROM i
   WHERE i.tenant_id = $2 ORDER BY (i.embedding <=> $1::vector) + 0, i.pk LIMIT $3`;
 
 /**
- * One side of the vendor kNN (the vendor's key, or its id): the top k of the vendor's invoices in
- * the date window, exactly (`+ 0` keeps the planner off the HNSW index). Two sides instead of one
- * OR so that each is an index-only scan of the covering index of its side (migration 094: the
- * window's rows and their embeddings read from the index, not one heap page per row); the top k
- * of both sides' top k together is the top k of the OR.
+ * One quarter of the vendor block's pool (blocking spec `vendorRecentLimit`): the vendor's
+ * invoices (by its key, or by its id) dated on or `before` the new invoice's date, or `after` it,
+ * within the window, the $15 nearest in date (ties by pk), with their distance. Each is a scan
+ * of the covering (tenant, vendor, date) index of its side (migration 094) in date order that
+ * stops after $15 rows and the rest of their last date, whatever the vendor's history; the $15
+ * nearest of the four together are the $15 nearest of the vendor's window.
  */
-const VENDOR_KNN_BRANCH = (vendor: 'key' | 'id'): string => `
-  (SELECT i.pk, i.embedding <=> $1::vector AS dist FROM invoices i
+const VENDOR_RECENT_BRANCH = (vendor: 'key' | 'id', side: 'before' | 'after'): string => `
+  (SELECT i.pk, i.invoice_date, i.embedding <=> $1::vector AS dist FROM invoices i
    WHERE i.tenant_id = $2 AND ${vendorWindowSql(P, '$10', 'i', vendor)}
-   ORDER BY (i.embedding <=> $1::vector) + 0, i.pk LIMIT $3)`;
+     AND i.invoice_date ${side === 'before' ? '<=' : '>'} ${P.invoiceDate}::date
+   ORDER BY i.invoice_date ${side === 'before' ? 'DESC' : 'ASC'}, i.pk LIMIT $15)`;
+
+/** The vendor block: the top k by distance of the vendor's $15 invoices dated nearest (core/blocking.ts vendorRecentPool). */
+const VENDOR_KNN = `
+  SELECT pk, dist FROM (
+    SELECT pk, dist FROM (${(['key', 'id'] as const)
+      .flatMap((v) => (['before', 'after'] as const).map((d) => VENDOR_RECENT_BRANCH(v, d)))
+      .join(' UNION ')}) w
+    ORDER BY abs(w.invoice_date - ${P.invoiceDate}::date), pk LIMIT $15) v
+  ORDER BY dist, pk LIMIT $3`;
 
 /**
  * The whole search in one statement: the tenant's indexed-invoice count (store/migrations/060)
@@ -213,9 +228,7 @@ knn AS (
   (SELECT i.pk, i.embedding <=> $1::vector FROM invoices i
    WHERE i.tenant_id = $2 AND (SELECT n FROM n) > $11
    ORDER BY i.embedding <=> $1::vector LIMIT $3)),
-vknn AS (
-  SELECT pk, dist FROM (${VENDOR_KNN_BRANCH('key')} UNION ${VENDOR_KNN_BRANCH('id')}) v
-  ORDER BY dist, pk LIMIT $3),
+vknn AS (${VENDOR_KNN}),
 ex AS (
   SELECT pk, created_at FROM (${exactKeyRulesSql(BLOCKING_SPEC, P)
     .map(
@@ -267,6 +280,7 @@ export function candidateSearchStatement(
       q.replayInvoiceId ?? null,
       BLOCKING_SPEC.exactLimit,
       0,
+      opts.vendorRecentLimit,
     ],
   };
 }

@@ -56,7 +56,14 @@ export interface MemberSearch {
 
 /** Substitutes the single search's placeholders: per-invoice ones by columns of `q`, shared ones renumbered. */
 function lateralSearchSql(): string {
-  const shared: Record<string, string> = { '2': '$1', '3': '$2', '10': '$3', '11': '$4', '13': '$5' };
+  const shared: Record<string, string> = {
+    '2': '$1',
+    '3': '$2',
+    '10': '$3',
+    '11': '$4',
+    '13': '$5',
+    '15': '$15',
+  };
   return SEARCH_SQL.replace(/\$(\d+)/g, (_, n: string) => shared[n] ?? `q.c${n}`);
 }
 
@@ -81,7 +88,7 @@ export async function searchMany(
   db: SqlExecutor,
   tenantId: string,
   queries: readonly Omit<CandidateQuery, 'tenantId'>[],
-  opts: { exactSearchMaxRows: number; vendorWindowDays: number },
+  opts: { exactSearchMaxRows: number; vendorWindowDays: number; vendorRecentLimit: number },
 ): Promise<MemberSearch[]> {
   if (queries.length === 0) return [];
   const rows = await db.query<
@@ -107,6 +114,7 @@ export async function searchMany(
       queries.map((q) => q.documentType ?? 'invoice'),
       queries.map((q) => q.replayInvoiceId ?? null),
       queries.map((_, j) => j),
+      opts.vendorRecentLimit,
     ],
     { name: 'search_many' },
   );

@@ -51,6 +51,7 @@ import { readScoringInputsMany, type ScoringInputs, type ScoringInputsQuery } fr
 import {
   DEFAULT_EXACT_MAX_ROWS,
   DEFAULT_VENDOR_WINDOW_DAYS,
+  DEFAULT_VENDOR_RECENT_LIMIT,
   findCandidates,
   hasIterativeScan,
   type CandidateQuery,
@@ -296,6 +297,7 @@ export function createRepository(db: SqlDatabase, search: RepositoryOptions = {}
   const searchOpts = {
     exactSearchMaxRows: search.exactSearchMaxRows ?? DEFAULT_EXACT_MAX_ROWS,
     vendorWindowDays: search.vendorWindowDays ?? DEFAULT_VENDOR_WINDOW_DAYS,
+    vendorRecentLimit: search.vendorRecentLimit ?? DEFAULT_VENDOR_RECENT_LIMIT,
     iterative: (ex: SqlExecutor) => (iterative ??= hasIterativeScan(ex)),
   };
   // One linker per tenant in this process: a link requested while one runs runs once after it.

@@ -4,7 +4,8 @@
  * sources, for every invoice of one seeded fixture, on both engines. The fixture exercises
  * every rule: tenant kNN, vendor kNN inside and outside the date window, vendor id versus
  * vendor key, the canonical number, vendor + total + date, and credit memos on the negated
- * total.
+ * total; and once more with a `vendorRecentLimit` of 4, which cuts every vendor's window of
+ * about 15 invoices to the 4 dated nearest (ties on the date by submission order).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Invoice } from '../core/invoice.js';
@@ -95,111 +96,134 @@ function fixture(): Invoice[] {
   return out;
 }
 
-describe.each(engines('blocking'))('blocking parity on $name', ({ config }) => {
-  let repo: TriageRepository;
-  const cfg = config();
-  let n = 0;
-  beforeAll(async () => {
-    // Primary keys in submission order, so the store's kNN tie-break (pk) is training's (earlier first).
-    repo = await openStore(cfg, { newId: () => `00000000-0000-4000-8000-${String(++n).padStart(12, '0')}` });
-  });
-  afterAll(async () => {
-    await repo.close();
-    await dropSchema(cfg);
-  });
+const BOUNDS = [
+  { bound: 'the spec', vendorRecentLimit: BLOCKING_SPEC.vendorRecentLimit },
+  { bound: 'a bounded vendor block', vendorRecentLimit: 4 },
+];
 
-  it('the store and training find the same candidates with the same sources', async () => {
-    const invoices = fixture();
-    const keys = invoices.map(invoiceKeys);
-    const k = 3;
-    const pairs = candidatePairs(
-      keys,
-      invoices.map(() => 'all'),
-      { k },
-    );
-    const memo = new Map<string, string[]>();
-    for (const p of pairs) memo.set(`${p.a}>${p.b}`, [...p.sources].sort());
-    const store = new Map<string, string[]>();
-    // The vendor's billing interval each side reads from its candidates (a pair feature).
-    const storeInterval: (number | null)[] = [];
-    // The billing rhythm of each pair the service scores (assessDuplicates).
-    const servedRhythm = new Map<string, [number | null, number | null]>();
-    const side = (inv: Invoice) => pairSideOfInvoice(inv, extractInvoiceFeatures(inv));
-    const bySource = { knn: 0, vendor_knn: 0, exact_key: 0 };
-    for (const [a, inv] of invoices.entries()) {
-      const { candidates } = await repo.findDuplicateCandidates({
-        tenantId: 'parity',
-        embedding: keys[a]!.embedding,
-        k,
-        vendorKey: keys[a]!.vendorKey,
-        vendorId: inv.vendor.id,
-        invoiceNumberCanonical: keys[a]!.invoiceNumberCanonical,
-        totalCents: inv.total_cents,
-        invoiceDate: inv.invoice_date,
-        documentType: inv.document_type,
+describe.each(engines('blocking').flatMap((e) => BOUNDS.map((b) => ({ ...e, ...b }))))(
+  'blocking parity on $name with $bound',
+  ({ config, vendorRecentLimit }) => {
+    let repo: TriageRepository;
+    const cfg = config();
+    const spec = { ...BLOCKING_SPEC, vendorRecentLimit };
+    let n = 0;
+    beforeAll(async () => {
+      // Primary keys in submission order, so the store's tie-breaks (pk) are training's (earlier first).
+      repo = await openStore(cfg, {
+        newId: () => `00000000-0000-4000-8000-${String(++n).padStart(12, '0')}`,
+        vendorRecentLimit,
       });
-      storeInterval.push(vendorBillingIntervalDays(BLOCKING_SPEC, keys[a]!, candidates));
-      const seen: PairComparison[] = [];
-      const { scored } = await assessDuplicates(inv, side(inv), candidates, {
-        task: 'duplicate',
-        kind: 'heuristic',
-        version: 'stub',
-        scorePair: (c) => (seen.push(c), { score: 0, contributions: {}, rule: null }),
-      });
-      scored.forEach((s) =>
-        servedRhythm.set(`${a}>${Number(s.candidate.invoiceId.slice(2))}`, [
-          s.comparison.vendorIntervalDays,
-          s.comparison.rhythmCycles,
-        ]),
+    });
+    afterAll(async () => {
+      await repo.close();
+      await dropSchema(cfg);
+    });
+
+    it('the store and training find the same candidates with the same sources', async () => {
+      const invoices = fixture();
+      const keys = invoices.map(invoiceKeys);
+      const k = 3;
+      const pairs = candidatePairs(
+        keys,
+        invoices.map(() => 'all'),
+        { k, spec },
       );
-      expect(seen.length).toBeGreaterThanOrEqual(candidates.length);
-      for (const c of candidates) {
-        const b = Number(c.invoiceId.slice(2));
-        store.set(`${a}>${b}`, [...c.sources].sort());
-        for (const s of c.sources) bySource[s]++;
+      // The bound changes the vendor block only where it is below the fixture's vendor windows.
+      const unbounded = candidatePairs(
+        keys,
+        invoices.map(() => 'all'),
+        { k },
+      );
+      const vendorPairs = (ps: typeof pairs) =>
+        ps.filter((p) => p.sources.includes('vendor_knn')).map((p) => `${p.a}>${p.b}`);
+      const cut = vendorPairs(unbounded).filter((x) => !vendorPairs(pairs).includes(x)).length;
+      if (vendorRecentLimit < BLOCKING_SPEC.vendorRecentLimit) expect(cut).toBeGreaterThan(5);
+      else expect(cut).toBe(0);
+      const memo = new Map<string, string[]>();
+      for (const p of pairs) memo.set(`${p.a}>${p.b}`, [...p.sources].sort());
+      const store = new Map<string, string[]>();
+      // The vendor's billing interval each side reads from its candidates (a pair feature).
+      const storeInterval: (number | null)[] = [];
+      // The billing rhythm of each pair the service scores (assessDuplicates).
+      const servedRhythm = new Map<string, [number | null, number | null]>();
+      const side = (inv: Invoice) => pairSideOfInvoice(inv, extractInvoiceFeatures(inv));
+      const bySource = { knn: 0, vendor_knn: 0, exact_key: 0 };
+      for (const [a, inv] of invoices.entries()) {
+        const { candidates } = await repo.findDuplicateCandidates({
+          tenantId: 'parity',
+          embedding: keys[a]!.embedding,
+          k,
+          vendorKey: keys[a]!.vendorKey,
+          vendorId: inv.vendor.id,
+          invoiceNumberCanonical: keys[a]!.invoiceNumberCanonical,
+          totalCents: inv.total_cents,
+          invoiceDate: inv.invoice_date,
+          documentType: inv.document_type,
+        });
+        storeInterval.push(vendorBillingIntervalDays(BLOCKING_SPEC, keys[a]!, candidates));
+        const seen: PairComparison[] = [];
+        const { scored } = await assessDuplicates(inv, side(inv), candidates, {
+          task: 'duplicate',
+          kind: 'heuristic',
+          version: 'stub',
+          scorePair: (c) => (seen.push(c), { score: 0, contributions: {}, rule: null }),
+        });
+        scored.forEach((s) =>
+          servedRhythm.set(`${a}>${Number(s.candidate.invoiceId.slice(2))}`, [
+            s.comparison.vendorIntervalDays,
+            s.comparison.rhythmCycles,
+          ]),
+        );
+        expect(seen.length).toBeGreaterThanOrEqual(candidates.length);
+        for (const c of candidates) {
+          const b = Number(c.invoiceId.slice(2));
+          store.set(`${a}>${b}`, [...c.sources].sort());
+          for (const s of c.sources) bySource[s]++;
+        }
+        await repo.saveDecision('parity', inv, `h${a}`, keysOf(inv), decisionFor(inv));
       }
-      await repo.saveDecision('parity', inv, `h${a}`, keysOf(inv), decisionFor(inv));
-    }
-    expect(Object.fromEntries([...store].sort())).toEqual(Object.fromEntries([...memo].sort()));
-    const memoInterval = invoices.map((_, a) =>
-      vendorBillingIntervalDays(
-        BLOCKING_SPEC,
-        keys[a]!,
-        pairs.filter((p) => p.a === a).map((p) => keys[p.b]!),
-      ),
-    );
-    expect(storeInterval).toEqual(memoInterval);
-    // Training's pairs (training/assemble.ts: comparePair with vendorBillingIntervalDays of the
-    // pair's new invoice over its candidate pairs) carry the same billing rhythm as the served
-    // ones, pair by pair.
-    const trainingRhythm = new Map(
-      pairs.map((p) => {
-        const c = comparePair(side(invoices[p.a]!), side(invoices[p.b]!), 0, memoInterval[p.a]!);
-        return [`${p.a}>${p.b}`, [c.vendorIntervalDays, c.rhythmCycles]];
-      }),
-    );
-    expect(Object.fromEntries([...servedRhythm].sort())).toEqual(
-      Object.fromEntries([...trainingRhythm].sort()),
-    );
-    const onRhythm = [...servedRhythm.values()].filter((v) => v[0] !== null);
-    expect(onRhythm.length).toBeGreaterThan(10);
-    expect(memoInterval.filter((x) => x !== null).length).toBeGreaterThan(10);
-    // Every rule found something, and the vendor window excluded someone kNN alone would reach.
-    expect(bySource.knn).toBeGreaterThan(100);
-    expect(bySource.vendor_knn).toBeGreaterThan(50);
-    expect(bySource.exact_key).toBeGreaterThan(10);
-    const reversal = BLOCKING_SPEC.exactKeys.find((r) => r.name === 'credit_memo_reversal')!;
-    expect(reversal).toBeDefined();
-    const memoPairs = pairs.filter(
-      (p) => keys[p.a]!.documentType === 'credit_memo' && p.sources.includes('exact_key'),
-    );
-    expect(memoPairs.length).toBeGreaterThan(0);
-    const outOfWindow = pairs.filter(
-      (p) =>
-        p.sources.includes('knn') &&
-        !p.sources.includes('vendor_knn') &&
-        keys[p.a]!.vendorId === keys[p.b]!.vendorId,
-    );
-    expect(outOfWindow.length).toBeGreaterThan(0);
-  }, 120_000);
-});
+      expect(Object.fromEntries([...store].sort())).toEqual(Object.fromEntries([...memo].sort()));
+      const memoInterval = invoices.map((_, a) =>
+        vendorBillingIntervalDays(
+          BLOCKING_SPEC,
+          keys[a]!,
+          pairs.filter((p) => p.a === a).map((p) => keys[p.b]!),
+        ),
+      );
+      expect(storeInterval).toEqual(memoInterval);
+      // Training's pairs (training/assemble.ts: comparePair with vendorBillingIntervalDays of the
+      // pair's new invoice over its candidate pairs) carry the same billing rhythm as the served
+      // ones, pair by pair.
+      const trainingRhythm = new Map(
+        pairs.map((p) => {
+          const c = comparePair(side(invoices[p.a]!), side(invoices[p.b]!), 0, memoInterval[p.a]!);
+          return [`${p.a}>${p.b}`, [c.vendorIntervalDays, c.rhythmCycles]];
+        }),
+      );
+      expect(Object.fromEntries([...servedRhythm].sort())).toEqual(
+        Object.fromEntries([...trainingRhythm].sort()),
+      );
+      const onRhythm = [...servedRhythm.values()].filter((v) => v[0] !== null);
+      expect(onRhythm.length).toBeGreaterThan(10);
+      expect(memoInterval.filter((x) => x !== null).length).toBeGreaterThan(10);
+      // Every rule found something, and the vendor window excluded someone kNN alone would reach.
+      expect(bySource.knn).toBeGreaterThan(100);
+      expect(bySource.vendor_knn).toBeGreaterThan(50);
+      expect(bySource.exact_key).toBeGreaterThan(10);
+      const reversal = BLOCKING_SPEC.exactKeys.find((r) => r.name === 'credit_memo_reversal')!;
+      expect(reversal).toBeDefined();
+      const memoPairs = pairs.filter(
+        (p) => keys[p.a]!.documentType === 'credit_memo' && p.sources.includes('exact_key'),
+      );
+      expect(memoPairs.length).toBeGreaterThan(0);
+      const outOfWindow = pairs.filter(
+        (p) =>
+          p.sources.includes('knn') &&
+          !p.sources.includes('vendor_knn') &&
+          keys[p.a]!.vendorId === keys[p.b]!.vendorId,
+      );
+      expect(outOfWindow.length).toBeGreaterThan(0);
+    }, 120_000);
+  },
+);

@@ -330,6 +330,7 @@ describe.each(engines('recall'))('recall guard for filtered HNSW on $name', ({ c
       return findCandidates(tx, queryFor('needle', 10), {
         exactSearchMaxRows: 0,
         vendorWindowDays: 400,
+        vendorRecentLimit: BLOCKING_SPEC.vendorRecentLimit,
         iterative: async () => false,
       });
     });

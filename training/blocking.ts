@@ -2,14 +2,15 @@
  * Candidate pairs for the duplicate model: {@link BLOCKING_SPEC} (core/blocking.ts) evaluated in
  * memory, the same spec the service renders to SQL (`store/candidates.ts`), so that the pair
  * classifier is trained on the pairs it will see in production (tenant-wide kNN, vendor kNN
- * within the date window, exact keys including the credit-memo rule).
+ * within the date window among the vendor's invoices dated nearest, exact keys including the
+ * credit-memo rule).
  *
  * Each invoice is compared only with invoices submitted **before** it (submission order) and,
  * in training, only within its own benchmark split (`group`), so no pair crosses the
  * train/valid/test boundary. Pure and deterministic: kNN ties go to the earlier invoice (the
  * service breaks them by primary key, which is the submission order in the parity test).
  */
-import { BLOCKING_SPEC, exactKeyMatches, inVendorWindow, type BlockingSpec } from '../core/blocking.js';
+import { BLOCKING_SPEC, exactKeyMatches, vendorRecentPool, type BlockingSpec } from '../core/blocking.js';
 import type { InvoiceKeys } from './features.js';
 
 /** Options of {@link candidatePairs}: overrides of {@link BLOCKING_SPEC}. */
@@ -77,6 +78,8 @@ export function candidatePairs(
   const byNumber = new Map<string, number[]>();
   const byTotal = new Map<string, number[]>();
   const out: CandidatePair[] = [];
+  // cosine of the current invoice with each earlier one (slot b valid for b in the pool)
+  const cosine = new Float64Array(n);
   for (let a = 0; a < n; a++) {
     const ka = keys[a]!;
     const g = group[a]!;
@@ -90,10 +93,11 @@ export function candidatePairs(
     const top: { b: number; c: number }[] = [];
     const vendorTop: { b: number; c: number }[] = [];
     for (const b of pool) {
-      const c = dot(emb, a * d, emb, b * d, d);
-      offer(top, k, b, c);
-      if (inVendorWindow(spec, ka, keys[b]!)) offer(vendorTop, k, b, c);
+      cosine[b] = dot(emb, a * d, emb, b * d, d);
+      offer(top, k, b, cosine[b]!);
     }
+    for (const b of vendorRecentPool(spec, ka, pool, keys).sort((x, y) => x - y))
+      offer(vendorTop, k, b, cosine[b]!);
     for (const { b, c } of top) add(b, 'knn', c);
     for (const { b, c } of vendorTop) add(b, 'vendor_knn', c);
     const numberKey = `${g}|${ka.invoiceNumberCanonical}`;

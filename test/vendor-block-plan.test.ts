@@ -1,0 +1,130 @@
+/**
+ * The vendor block of the candidate search (store/candidates.ts, blocking spec
+ * `vendorRecentLimit`) reads a bounded number of the vendor's rows, not its whole date window:
+ * EXPLAIN ANALYZE of the search statement on a vendor with 600 invoices inside the window, with
+ * a bound of 20, counts every row the statement's vendor-kNN part read from `invoices`.
+ */
+import pg from 'pg';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { BLOCKING_SPEC } from '../core/blocking.js';
+import { validateInvoice } from '../core/validate.js';
+import { extractInvoiceFeatures } from '../features/invoice-features.js';
+import { indexKeysOf, payloadSha256 } from '../inference/stages/prepare.js';
+import { candidateSearchStatement } from '../store/candidates.js';
+import type { HistoryRecord } from '../store/history.js';
+import { openStore } from '../store/index.js';
+import { engines, makeInvoice } from './fixtures.js';
+import { dropSchema } from './harness.js';
+
+const pgEngine = engines('vblockplan').find((e) => e.name === 'postgres');
+
+/** A node of EXPLAIN (FORMAT JSON). */
+interface PlanNode {
+  'Node Type': string;
+  'Relation Name'?: string;
+  'Subplan Name'?: string;
+  'Actual Rows'?: number;
+  'Actual Loops'?: number;
+  'Rows Removed by Filter'?: number;
+  'Rows Removed by Index Recheck'?: number;
+  Plans?: PlanNode[];
+}
+
+function find(node: PlanNode, pred: (n: PlanNode) => boolean): PlanNode | undefined {
+  if (pred(node)) return node;
+  for (const p of node.Plans ?? []) {
+    const hit = find(p, pred);
+    if (hit) return hit;
+  }
+  return undefined;
+}
+
+/** Rows read from `invoices` under `node`: returned plus removed by filters, over all loops. */
+function invoiceRowsRead(node: PlanNode): number {
+  const own =
+    node['Relation Name'] === 'invoices'
+      ? ((node['Actual Rows'] ?? 0) + (node['Rows Removed by Filter'] ?? 0)) * (node['Actual Loops'] ?? 1) +
+        (node['Rows Removed by Index Recheck'] ?? 0)
+      : 0;
+  return own + (node.Plans ?? []).reduce((s, p) => s + invoiceRowsRead(p), 0);
+}
+
+describe.skipIf(!pgEngine)('vendor block plan on PostgreSQL', () => {
+  const config = pgEngine!.config();
+  let repo: Awaited<ReturnType<typeof openStore>>;
+  const n = 600;
+  const limit = 20;
+  const first = makeInvoice({ invoice_id: 'vb-0' });
+  beforeAll(async () => {
+    repo = await openStore(config);
+    const records: HistoryRecord[] = [];
+    // One vendor, two invoices a day over 300 days: all inside the ±400-day window of 2025-06-01.
+    for (let i = 0; i < n; i++) {
+      const invoice = validateInvoice(
+        makeInvoice({
+          invoice_id: `vb-${i}`,
+          invoice_number: `VB-${i}`,
+          invoice_date: new Date(Date.UTC(2025, 0, 1) + Math.floor(i / 2) * 86_400_000)
+            .toISOString()
+            .slice(0, 10),
+          due_date: undefined,
+        }),
+      );
+      records.push({
+        location: `/${i}`,
+        invoice,
+        payloadSha256: payloadSha256(invoice),
+        keys: indexKeysOf(extractInvoiceFeatures(invoice)),
+      });
+    }
+    for (let i = 0; i < n; i += 300)
+      await repo.history.importChunk('default', records.slice(i, i + 300), null);
+  }, 300_000);
+  afterAll(async () => {
+    await repo?.close();
+    if (config.engine === 'postgres') await dropSchema(config);
+  });
+
+  it(`reads about ${limit} rows per side of the vendor, not the ${n} in its window`, async () => {
+    if (config.engine !== 'postgres') throw new Error('postgres only');
+    const f = extractInvoiceFeatures(validateInvoice(first));
+    const { text, values } = candidateSearchStatement(
+      {
+        tenantId: 'default',
+        embedding: f.embedding,
+        k: BLOCKING_SPEC.k,
+        vendorKey: f.vendorKey,
+        vendorId: first.vendor.id,
+        invoiceNumberCanonical: 'NO-SUCH-NUMBER',
+        totalCents: 1,
+        invoiceDate: '2025-06-01',
+        documentType: 'invoice',
+      },
+      {
+        exactSearchMaxRows: BLOCKING_SPEC.exactSearchMaxRows,
+        vendorWindowDays: BLOCKING_SPEC.vendorWindowDays,
+        vendorRecentLimit: limit,
+      },
+    );
+    const c = new pg.Client({ connectionString: config.connectionString });
+    await c.connect();
+    try {
+      await c.query(`SET search_path TO ${config.schema}, public`);
+      await c.query('ANALYZE invoices');
+      const [row] = (
+        await c.query<{ 'QUERY PLAN': [{ Plan: PlanNode }] }>(
+          `EXPLAIN (ANALYZE, FORMAT JSON) ${text}`,
+          values,
+        )
+      ).rows;
+      const vknn = find(row!['QUERY PLAN'][0].Plan, (p) => p['Subplan Name'] === 'CTE vknn');
+      expect(vknn).toBeDefined();
+      expect(vknn!['Actual Rows']).toBe(BLOCKING_SPEC.k);
+      // Four sides (vendor key or id, on or before the date or after it), each `limit` rows and
+      // the rest of its last date (two invoices a day): at most 4 * (limit + 2).
+      expect(invoiceRowsRead(vknn!)).toBeLessThanOrEqual(4 * (limit + 2));
+    } finally {
+      await c.end();
+    }
+  }, 60_000);
+});
