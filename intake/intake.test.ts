@@ -29,6 +29,35 @@ async function refusal(format: DocumentFormat, doc: string): Promise<{ path: str
   throw new Error('converted without error');
 }
 
+/**
+ * A minimal FHIR R4 Invoice from vendor V-300: one oxygen system line (HCPCS E0431) per entry of
+ * `sequences`, each with one base priceComponent of `value` in `currency` (major units), and a
+ * totalGross of `total` (default: the lines' sum).
+ */
+const fhirInvoice = ({
+  id = 'f-1',
+  date = '2025-03-01' as unknown,
+  currency = 'USD',
+  value = 10,
+  sequences = [1],
+  total = value * sequences.length,
+}) => ({
+  resourceType: 'Invoice',
+  id,
+  identifier: [{ value: id }],
+  date,
+  issuer: { display: 'Acme', identifier: { system: 'urn:vendor-master', value: 'V-300' } },
+  lineItem: sequences.map((sequence) => ({
+    sequence,
+    chargeItemCodeableConcept: {
+      coding: [{ system: 'http://www.cms.gov/Medicare/Coding/HCPCSReleaseCodeSets', code: 'E0431' }],
+      text: 'Oxygen system',
+    },
+    priceComponent: [{ type: 'base', factor: 1, amount: { value, currency } }],
+  })),
+  totalGross: { value: total, currency },
+});
+
 const ISA = (sep = '*', comp = '>', rep = '^', term = '~'): string =>
   [
     'ISA',
@@ -594,22 +623,8 @@ describe('a converted invoice that fails validation is named by its source locat
   });
 
   it('FHIR: the JSON pointer of the element in its Bundle entry', async () => {
-    const inv = (id: string, date: string, currency: string, sequences: number[]) => ({
-      resourceType: 'Invoice',
-      id,
-      identifier: [{ value: id }],
-      date,
-      issuer: { display: 'Acme', identifier: { system: 'urn:vendor-master', value: 'V-300' } },
-      lineItem: sequences.map((sequence) => ({
-        sequence,
-        chargeItemCodeableConcept: {
-          coding: [{ system: 'http://www.cms.gov/Medicare/Coding/HCPCSReleaseCodeSets', code: 'E0431' }],
-          text: 'Oxygen system',
-        },
-        priceComponent: [{ type: 'base', factor: 1, amount: { value: 10, currency } }],
-      })),
-      totalGross: { value: 10 * sequences.length, currency },
-    });
+    const inv = (id: string, date: string, currency: string, sequences: number[]) =>
+      fhirInvoice({ id, date, currency, sequences });
     const bundle = {
       resourceType: 'Bundle',
       entry: [
@@ -627,24 +642,7 @@ describe('a converted invoice that fails validation is named by its source locat
   });
 
   it('FHIR: an element-level error names the invoice of its Bundle as rule-level errors do', async () => {
-    const inv = (id: string, date: unknown, value: number) => ({
-      resourceType: 'Invoice',
-      id,
-      identifier: [{ value: id }],
-      date,
-      issuer: { display: 'Acme', identifier: { system: 'urn:vendor-master', value: 'V-300' } },
-      lineItem: [
-        {
-          sequence: 1,
-          chargeItemCodeableConcept: {
-            coding: [{ system: 'http://www.cms.gov/Medicare/Coding/HCPCSReleaseCodeSets', code: 'E0431' }],
-            text: 'Oxygen system',
-          },
-          priceComponent: [{ type: 'base', factor: 1, amount: { value, currency: 'USD' } }],
-        },
-      ],
-      totalGross: { value: 10, currency: 'USD' },
-    });
+    const inv = (id: string, date: unknown, value: number) => fhirInvoice({ id, date, value, total: 10 });
     // Entry 1: a date that is not a string; entry 2: an amount below the minor unit.
     const bundle = {
       resourceType: 'Bundle',
@@ -809,24 +807,7 @@ describe('amounts in minor units of the currency (ISO 4217: JPY 0 decimals, KWD 
   });
 
   it('FHIR: Money.value in Money.currency', async () => {
-    const doc = (value: number, currency: string) => ({
-      resourceType: 'Invoice',
-      id: 'f-cur',
-      identifier: [{ value: 'F-1' }],
-      date: '2025-03-01',
-      issuer: { display: 'Acme', identifier: { system: 'urn:vendor-master', value: 'V-300' } },
-      lineItem: [
-        {
-          sequence: 1,
-          chargeItemCodeableConcept: {
-            coding: [{ system: 'http://www.cms.gov/Medicare/Coding/HCPCSReleaseCodeSets', code: 'E0431' }],
-            text: 'Oxygen system',
-          },
-          priceComponent: [{ type: 'base', factor: 1, amount: { value, currency } }],
-        },
-      ],
-      totalGross: { value, currency },
-    });
+    const doc = (value: number, currency: string) => fhirInvoice({ id: 'f-cur', value, currency });
     const convert = async (value: number, currency: string) =>
       (await convertDocument('fhir-r4', Buffer.from(JSON.stringify(doc(value, currency)))))[0]!.total_cents;
     expect(await convert(1200, 'JPY')).toBe(1200);

@@ -275,22 +275,30 @@ describe.each(engines('api'))('API on $name', ({ config }) => {
   });
 });
 
+/**
+ * The app wired to a store that refuses every connection (ECONNREFUSED from the scoring
+ * service, the key store and the health ping), logging to `logger` when given.
+ */
+async function appWithStoreDown(logger?: Parameters<typeof buildApp>[0]['logger']): Promise<FastifyInstance> {
+  const down = async (): Promise<void> => {
+    throw Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' });
+  };
+  const scoring = {
+    score: down as never,
+    getDecision: down as never,
+    policyFor: down as never,
+    effectiveThresholds: down as never,
+    referenceCode: () => null,
+    unknownVendorCategories: () => [],
+    versions: { models: {}, feature_schema: 'fs', policy: 'p', reference_data: 'r' },
+  };
+  const store = { keys: { authenticate: down } } as never;
+  return buildApp({ scoring, store, ping: down, engine: 'postgres', ...(logger ? { logger } : {}) });
+}
+
 describe('API when the store is down', () => {
   it('answers 503 with a retry hint', async () => {
-    const down = async (): Promise<void> => {
-      throw Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' });
-    };
-    const scoring = {
-      score: down as never,
-      getDecision: down as never,
-      policyFor: down as never,
-      effectiveThresholds: down as never,
-      referenceCode: () => null,
-      unknownVendorCategories: () => [],
-      versions: { models: {}, feature_schema: 'fs', policy: 'p', reference_data: 'r' },
-    };
-    const store = { keys: { authenticate: down } } as never;
-    const app = await buildApp({ scoring, store, ping: down, engine: 'postgres' });
+    const app = await appWithStoreDown();
     const h = await app.inject({ method: 'GET', url: '/healthz' });
     expect(h.statusCode).toBe(503);
     expect(h.headers['retry-after']).toBe('5');
@@ -310,20 +318,7 @@ describe('request log', () => {
   it('records the route pattern, never the raw URL with its vendor id', async () => {
     const lines: string[] = [];
     const logger = pino({ level: 'info' }, { write: (s: string) => void lines.push(s) });
-    const down = async (): Promise<void> => {
-      throw Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' });
-    };
-    const scoring = {
-      score: down as never,
-      getDecision: down as never,
-      policyFor: down as never,
-      effectiveThresholds: down as never,
-      referenceCode: () => null,
-      unknownVendorCategories: () => [],
-      versions: { models: {}, feature_schema: 'fs', policy: 'p', reference_data: 'r' },
-    };
-    const store = { keys: { authenticate: down } } as never;
-    const app = await buildApp({ scoring, store, ping: down, engine: 'postgres', logger });
+    const app = await appWithStoreDown(logger);
     await app.inject({
       method: 'GET',
       url: '/v1/vendors/V-100?x=V-200',
