@@ -7,6 +7,7 @@ import type { Wired } from '../bin/bootstrap.js';
 import { engines, makeInvoice } from './fixtures.js';
 import { startHarness, type Harness } from './harness.js';
 import type { DecisionResponse } from '../core/decision.js';
+import { DEFAULT_POLICY_DEFINITION } from '../inference/policy.js';
 
 describe.each(engines('api'))('API on $name', ({ config }) => {
   let h: Harness;
@@ -287,6 +288,7 @@ async function appWithStoreDown(logger?: Parameters<typeof buildApp>[0]['logger'
     score: down as never,
     getDecision: down as never,
     policyFor: down as never,
+    defaultPolicy: DEFAULT_POLICY_DEFINITION,
     effectiveThresholds: down as never,
     referenceCode: () => null,
     unknownVendorCategories: () => [],
