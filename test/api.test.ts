@@ -157,7 +157,7 @@ describe.each(engines('api'))('API on $name', ({ config }) => {
 
   it('answers 415 for a non-JSON body and 413 above the body limit', async () => {
     const r1 = await postRaw('a,b', 'text/csv');
-    expect(r1).toBeProblem(415, 'TRIAGE_MEDIA_TYPE_UNSUPPORTED');
+    expect(r1).toBeProblem(415, 'TRIAGE_MEDIA_TYPE_UNSUPPORTED', '/headers/content-type');
     // JSON declared in another charset would be misread as UTF-8: 415 naming the header.
     const utf16 = await postRaw('{}', 'application/json; charset=UTF-16');
     expect(utf16).toBeProblem(415, 'TRIAGE_MEDIA_TYPE_UNSUPPORTED', '/headers/content-type');
@@ -170,7 +170,7 @@ describe.each(engines('api'))('API on $name', ({ config }) => {
       description: 'x'.repeat(200),
     }));
     const r2 = await score(big);
-    expect(r2).toBeProblem(413, 'TRIAGE_PAYLOAD_TOO_LARGE');
+    expect(r2).toBeProblem(413, 'TRIAGE_PAYLOAD_TOO_LARGE', '/');
   });
 
   it('flags concurrent copies of one invoice under different ids: one passes, the rest are held', async () => {
