@@ -108,10 +108,17 @@ export function toTriageError(err: unknown): TriageError {
   }
   switch (e.code) {
     case 'FST_ERR_CTP_BODY_TOO_LARGE':
-      return new TriageError('TRIAGE_PAYLOAD_TOO_LARGE', 'request body exceeds the configured limit');
+      return new TriageError('TRIAGE_PAYLOAD_TOO_LARGE', 'request body exceeds the configured limit', [
+        { path: '/', message: "is over this route's body limit" },
+      ]);
     case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
+      return new TriageError('TRIAGE_MEDIA_TYPE_UNSUPPORTED', 'send the request body as application/json', [
+        { path: '/headers/content-type', message: 'is not application/json' },
+      ]);
     case 'FST_ERR_CTP_INVALID_CONTENT_LENGTH':
-      return new TriageError('TRIAGE_MEDIA_TYPE_UNSUPPORTED', 'send the request body as application/json');
+      return new TriageError('TRIAGE_MEDIA_TYPE_UNSUPPORTED', 'send the request body as application/json', [
+        { path: '/headers/content-length', message: 'does not match the body' },
+      ]);
     case 'FST_ERR_CTP_EMPTY_JSON_BODY':
       return new TriageError('TRIAGE_REQUEST_INVALID', 'request body is empty', [
         { path: '/', message: 'is required' },

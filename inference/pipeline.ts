@@ -116,6 +116,11 @@ export interface ScoringService {
   scoreChunk?: ChunkScorer;
   /** The routing policy currently in effect for a tenant (its latest version, or the default). */
   policyFor(tenantId: string): Promise<PolicyDefinition>;
+  /**
+   * Version 1 of every tenant's policy: the served default (with `certifiedFor` when it is the
+   * shipped certified policy, bin/served-policy.ts).
+   */
+  readonly defaultPolicy: PolicyDefinition;
   /** A policy version's thresholds as routing applies them now (no override matched), with sources. */
   effectiveThresholds(policyDef: PolicyDefinition): SourcedPolicy;
   /** CMS reference text of a HCPCS code, or null when unknown (or no reference is loaded). */
@@ -474,6 +479,7 @@ export function createScoringService(deps: ScoringDeps): ScoringService {
     scoreChunk,
     unknownVendorCategories,
     policyFor,
+    defaultPolicy,
     effectiveThresholds,
     referenceCode,
     get versions() {

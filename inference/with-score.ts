@@ -16,6 +16,7 @@ export function withScore(
       return scoring.versions;
     },
     policyFor: (tenantId) => scoring.policyFor(tenantId),
+    defaultPolicy: scoring.defaultPolicy,
     effectiveThresholds: (def) => scoring.effectiveThresholds(def),
     referenceCode: (code) => scoring.referenceCode(code),
     unknownVendorCategories: (input) => scoring.unknownVendorCategories(input),

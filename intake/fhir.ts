@@ -14,15 +14,19 @@
  * | lines                | `lineItem[]`: `sequence`, `chargeItemCodeableConcept` (`coding[0]`: code; `text`: description), `priceComponent[]` |
  *
  * Errors are 400 naming the JSON pointer (`/lineItem/2/priceComponent/0/amount/value`; in a
- * Bundle `/entry/3/resource/...`, each message starting `invoice 4 of 5 (/entry/3/resource): `). A resource of another type is refused at `/resourceType`.
+ * Bundle `/entry/3/resource/...`, each message starting `invoice 4 of 5 (/entry/3/resource): `). A resource of another type is refused at `/resourceType`,
+ * a currency that is not accepted (XAU, DEM; core/currency.ts) at the `currency` of the first
+ * amount in it, and a resource `id` repeated in a Bundle at the later entry's `/id`.
  */
 import { isTriageError } from '../core/errors.js';
+import { currencyProblem } from '../core/currency.js';
 import type { SourceFormat } from '../core/invoice.js';
 import { currencyExponent, digitsBelowMinorUnit, parseAmount } from '../features/amount.js';
 import {
   creditSigns,
   defined,
   documentError,
+  invoiceLabel,
   invoicesError,
   isoDate,
   SourceMap,
@@ -89,6 +93,10 @@ class Reader {
     const value = this.number(m.value, `${path}/value`);
     if (value === undefined) this.fail(`${path}/value`, 'is required');
     const stated = this.string(m.currency, `${path}/currency`);
+    // The minor unit of a code that is not an accepted currency (XAU, a withdrawn code) is
+    // unknown, so no amount in it can be read; it is named here, before any amount is.
+    const refused = stated === undefined ? undefined : currencyProblem(stated);
+    if (refused !== undefined) this.fail(`${path}/currency`, refused);
     if (stated !== undefined && this.documentCurrency !== undefined && stated !== this.documentCurrency)
       this.fail(
         `${path}/currency`,
@@ -332,12 +340,24 @@ export function convertFhir(
       r.fail('/entry', `has ${entries.length} entries; at most ${maxInvoices} are accepted`);
     // Every bad entry is named, not only the first (each entry stops at its own first fault),
     // as `invoice k of n (/entry/k-1/resource)` like the X12 and rule-level errors.
+    // A resource id repeated inside the Bundle is named at the later entry's `id`.
     const failures: InvoiceFailure[] = [];
     const out: ConvertedInvoice[] = [];
+    const firstWithId = new Map<string, number>();
     entries.forEach((e, i) => {
       const location = `/entry/${i}/resource`;
       try {
-        out.push(invoiceOf(r.object(e, `/entry/${i}`).resource, location, `${fallback}-${i}`));
+        const converted = invoiceOf(r.object(e, `/entry/${i}`).resource, location, `${fallback}-${i}`);
+        const id = converted.invoice.invoice_id as string;
+        const first = firstWithId.get(id);
+        if (first !== undefined)
+          throw documentError(
+            FORMAT,
+            `${location}/id`,
+            `repeats the id of ${invoiceLabel(first, entries.length, `/entry/${first}/resource`)}`,
+          );
+        firstWithId.set(id, i);
+        out.push(converted);
       } catch (err) {
         if (!isTriageError(err, 'TRIAGE_INPUT_INVALID')) throw err;
         failures.push({ error: err, index: i, location });

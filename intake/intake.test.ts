@@ -29,6 +29,35 @@ async function refusal(format: DocumentFormat, doc: string): Promise<{ path: str
   throw new Error('converted without error');
 }
 
+/**
+ * A minimal FHIR R4 Invoice from vendor V-300: one oxygen system line (HCPCS E0431) per entry of
+ * `sequences`, each with one base priceComponent of `value` in `currency` (major units), and a
+ * totalGross of `total` (default: the lines' sum).
+ */
+const fhirInvoice = ({
+  id = 'f-1',
+  date = '2025-03-01' as unknown,
+  currency = 'USD',
+  value = 10,
+  sequences = [1],
+  total = value * sequences.length,
+}) => ({
+  resourceType: 'Invoice',
+  id,
+  identifier: [{ value: id }],
+  date,
+  issuer: { display: 'Acme', identifier: { system: 'urn:vendor-master', value: 'V-300' } },
+  lineItem: sequences.map((sequence) => ({
+    sequence,
+    chargeItemCodeableConcept: {
+      coding: [{ system: 'http://www.cms.gov/Medicare/Coding/HCPCSReleaseCodeSets', code: 'E0431' }],
+      text: 'Oxygen system',
+    },
+    priceComponent: [{ type: 'base', factor: 1, amount: { value, currency } }],
+  })),
+  totalGross: { value: total, currency },
+});
+
 const ISA = (sep = '*', comp = '>', rep = '^', term = '~'): string =>
   [
     'ISA',
@@ -450,7 +479,9 @@ describe('FHIR R4 Invoice golden mapping', () => {
     const patient = { resource: { resourceType: 'Patient' } };
     const several = {
       resourceType: 'Bundle',
-      entry: [0, 1, 2, 3, 4, 5, 6, 7].map((i) => (i % 2 === 1 && i > 1 ? patient : { resource: fhir })),
+      entry: [0, 1, 2, 3, 4, 5, 6, 7].map((i) =>
+        i % 2 === 1 && i > 1 ? patient : { resource: { ...fhir, id: `fhir-golden-${i}` } },
+      ),
     };
     expect((await refusal('fhir-r4', JSON.stringify(several))).map((e) => e.path)).toEqual([
       '/entry/3/resource/resourceType',
@@ -594,57 +625,25 @@ describe('a converted invoice that fails validation is named by its source locat
   });
 
   it('FHIR: the JSON pointer of the element in its Bundle entry', async () => {
-    const inv = (id: string, date: string, currency: string, sequences: number[]) => ({
-      resourceType: 'Invoice',
-      id,
-      identifier: [{ value: id }],
-      date,
-      issuer: { display: 'Acme', identifier: { system: 'urn:vendor-master', value: 'V-300' } },
-      lineItem: sequences.map((sequence) => ({
-        sequence,
-        chargeItemCodeableConcept: {
-          coding: [{ system: 'http://www.cms.gov/Medicare/Coding/HCPCSReleaseCodeSets', code: 'E0431' }],
-          text: 'Oxygen system',
-        },
-        priceComponent: [{ type: 'base', factor: 1, amount: { value: 10, currency } }],
-      })),
-      totalGross: { value: 10 * sequences.length, currency },
-    });
+    const inv = (id: string, date: string, currency: string, sequences: number[]) =>
+      fhirInvoice({ id, date, currency, sequences });
     const bundle = {
       resourceType: 'Bundle',
       entry: [
         { resource: inv('f-1', '2025-03-01', 'USD', [1]) },
-        { resource: inv('f-2', '1800-01-01', 'XYZ', [1, 1]) },
+        { resource: inv('f-2', '1800-01-01', 'USD', [1, 1]) },
       ],
     };
     const errors = await refusal('fhir-r4', JSON.stringify(bundle));
     expect(errors.map((e) => e.path).sort()).toEqual([
       '/entry/1/resource/date',
       '/entry/1/resource/lineItem/1/sequence',
-      '/entry/1/resource/totalGross/currency',
     ]);
     for (const e of errors) expect(e.message).toMatch(/^invoice 2 of 2 \(\/entry\/1\/resource\), \/\w/);
   });
 
   it('FHIR: an element-level error names the invoice of its Bundle as rule-level errors do', async () => {
-    const inv = (id: string, date: unknown, value: number) => ({
-      resourceType: 'Invoice',
-      id,
-      identifier: [{ value: id }],
-      date,
-      issuer: { display: 'Acme', identifier: { system: 'urn:vendor-master', value: 'V-300' } },
-      lineItem: [
-        {
-          sequence: 1,
-          chargeItemCodeableConcept: {
-            coding: [{ system: 'http://www.cms.gov/Medicare/Coding/HCPCSReleaseCodeSets', code: 'E0431' }],
-            text: 'Oxygen system',
-          },
-          priceComponent: [{ type: 'base', factor: 1, amount: { value, currency: 'USD' } }],
-        },
-      ],
-      totalGross: { value: 10, currency: 'USD' },
-    });
+    const inv = (id: string, date: unknown, value: number) => fhirInvoice({ id, date, value, total: 10 });
     // Entry 1: a date that is not a string; entry 2: an amount below the minor unit.
     const bundle = {
       resourceType: 'Bundle',
@@ -667,6 +666,40 @@ describe('a converted invoice that fails validation is named by its source locat
     ]);
     expect(e.message).toContain(
       'fhir-r4 document invalid: invoice 2 of 3 (/entry/1/resource), /entry/1/resource/date must be a string; invoice 3 of 3 (/entry/2/resource), /entry/2/resource/lineItem/0/priceComponent/0/amount/value has digits',
+    );
+  });
+
+  it('FHIR: a refused currency and a repeated resource id name the field and the invoice of their Bundle', async () => {
+    // The total in XAU (no minor unit) and the line in USD: XAU is named, not the line's currency.
+    const xau = fhirInvoice({ id: 'f-2', currency: 'XAU' });
+    xau.lineItem[0]!.priceComponent[0]!.amount.currency = 'USD';
+    const withXau = {
+      resourceType: 'Bundle',
+      entry: [fhirInvoice({ id: 'f-1' }), xau].map((resource) => ({ resource })),
+    };
+    expect(await refusal('fhir-r4', JSON.stringify(withXau))).toEqual([
+      {
+        path: '/entry/1/resource/totalGross/currency',
+        message: expect.stringMatching(
+          /^invoice 2 of 2 \(\/entry\/1\/resource\): \(XAU\) is an ISO 4217 code without a minor unit/,
+        ),
+      },
+    ]);
+    const repeated = {
+      resourceType: 'Bundle',
+      entry: ['f-1', 'f-2', 'f-1'].map((id) => ({ resource: fhirInvoice({ id }) })),
+    };
+    let error: unknown;
+    await convertDocument('fhir-r4', Buffer.from(JSON.stringify(repeated))).catch((e) => (error = e));
+    const e = error as { message: string; errors: { path: string; message: string }[] };
+    expect(e.errors).toEqual([
+      {
+        path: '/entry/2/resource/id',
+        message: 'invoice 3 of 3 (/entry/2/resource): repeats the id of invoice 1 of 3 (/entry/0/resource)',
+      },
+    ]);
+    expect(e.message).toBe(
+      'fhir-r4 document invalid: invoice 3 of 3 (/entry/2/resource), /entry/2/resource/id repeats the id of invoice 1 of 3 (/entry/0/resource)',
     );
   });
 
@@ -809,24 +842,7 @@ describe('amounts in minor units of the currency (ISO 4217: JPY 0 decimals, KWD 
   });
 
   it('FHIR: Money.value in Money.currency', async () => {
-    const doc = (value: number, currency: string) => ({
-      resourceType: 'Invoice',
-      id: 'f-cur',
-      identifier: [{ value: 'F-1' }],
-      date: '2025-03-01',
-      issuer: { display: 'Acme', identifier: { system: 'urn:vendor-master', value: 'V-300' } },
-      lineItem: [
-        {
-          sequence: 1,
-          chargeItemCodeableConcept: {
-            coding: [{ system: 'http://www.cms.gov/Medicare/Coding/HCPCSReleaseCodeSets', code: 'E0431' }],
-            text: 'Oxygen system',
-          },
-          priceComponent: [{ type: 'base', factor: 1, amount: { value, currency } }],
-        },
-      ],
-      totalGross: { value, currency },
-    });
+    const doc = (value: number, currency: string) => fhirInvoice({ id: 'f-cur', value, currency });
     const convert = async (value: number, currency: string) =>
       (await convertDocument('fhir-r4', Buffer.from(JSON.stringify(doc(value, currency)))))[0]!.total_cents;
     expect(await convert(1200, 'JPY')).toBe(1200);

@@ -7,6 +7,7 @@ import type { Wired } from '../bin/bootstrap.js';
 import { engines, makeInvoice } from './fixtures.js';
 import { startHarness, type Harness } from './harness.js';
 import type { DecisionResponse } from '../core/decision.js';
+import { DEFAULT_POLICY_DEFINITION } from '../inference/policy.js';
 
 describe.each(engines('api'))('API on $name', ({ config }) => {
   let h: Harness;
@@ -156,7 +157,7 @@ describe.each(engines('api'))('API on $name', ({ config }) => {
 
   it('answers 415 for a non-JSON body and 413 above the body limit', async () => {
     const r1 = await postRaw('a,b', 'text/csv');
-    expect(r1).toBeProblem(415, 'TRIAGE_MEDIA_TYPE_UNSUPPORTED');
+    expect(r1).toBeProblem(415, 'TRIAGE_MEDIA_TYPE_UNSUPPORTED', '/headers/content-type');
     // JSON declared in another charset would be misread as UTF-8: 415 naming the header.
     const utf16 = await postRaw('{}', 'application/json; charset=UTF-16');
     expect(utf16).toBeProblem(415, 'TRIAGE_MEDIA_TYPE_UNSUPPORTED', '/headers/content-type');
@@ -169,7 +170,7 @@ describe.each(engines('api'))('API on $name', ({ config }) => {
       description: 'x'.repeat(200),
     }));
     const r2 = await score(big);
-    expect(r2).toBeProblem(413, 'TRIAGE_PAYLOAD_TOO_LARGE');
+    expect(r2).toBeProblem(413, 'TRIAGE_PAYLOAD_TOO_LARGE', '/');
   });
 
   it('flags concurrent copies of one invoice under different ids: one passes, the rest are held', async () => {
@@ -275,22 +276,31 @@ describe.each(engines('api'))('API on $name', ({ config }) => {
   });
 });
 
+/**
+ * The app wired to a store that refuses every connection (ECONNREFUSED from the scoring
+ * service, the key store and the health ping), logging to `logger` when given.
+ */
+async function appWithStoreDown(logger?: Parameters<typeof buildApp>[0]['logger']): Promise<FastifyInstance> {
+  const down = async (): Promise<void> => {
+    throw Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' });
+  };
+  const scoring = {
+    score: down as never,
+    getDecision: down as never,
+    policyFor: down as never,
+    defaultPolicy: DEFAULT_POLICY_DEFINITION,
+    effectiveThresholds: down as never,
+    referenceCode: () => null,
+    unknownVendorCategories: () => [],
+    versions: { models: {}, feature_schema: 'fs', policy: 'p', reference_data: 'r' },
+  };
+  const store = { keys: { authenticate: down } } as never;
+  return buildApp({ scoring, store, ping: down, engine: 'postgres', ...(logger ? { logger } : {}) });
+}
+
 describe('API when the store is down', () => {
   it('answers 503 with a retry hint', async () => {
-    const down = async (): Promise<void> => {
-      throw Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' });
-    };
-    const scoring = {
-      score: down as never,
-      getDecision: down as never,
-      policyFor: down as never,
-      effectiveThresholds: down as never,
-      referenceCode: () => null,
-      unknownVendorCategories: () => [],
-      versions: { models: {}, feature_schema: 'fs', policy: 'p', reference_data: 'r' },
-    };
-    const store = { keys: { authenticate: down } } as never;
-    const app = await buildApp({ scoring, store, ping: down, engine: 'postgres' });
+    const app = await appWithStoreDown();
     const h = await app.inject({ method: 'GET', url: '/healthz' });
     expect(h.statusCode).toBe(503);
     expect(h.headers['retry-after']).toBe('5');
@@ -310,20 +320,7 @@ describe('request log', () => {
   it('records the route pattern, never the raw URL with its vendor id', async () => {
     const lines: string[] = [];
     const logger = pino({ level: 'info' }, { write: (s: string) => void lines.push(s) });
-    const down = async (): Promise<void> => {
-      throw Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' });
-    };
-    const scoring = {
-      score: down as never,
-      getDecision: down as never,
-      policyFor: down as never,
-      effectiveThresholds: down as never,
-      referenceCode: () => null,
-      unknownVendorCategories: () => [],
-      versions: { models: {}, feature_schema: 'fs', policy: 'p', reference_data: 'r' },
-    };
-    const store = { keys: { authenticate: down } } as never;
-    const app = await buildApp({ scoring, store, ping: down, engine: 'postgres', logger });
+    const app = await appWithStoreDown(logger);
     await app.inject({
       method: 'GET',
       url: '/v1/vendors/V-100?x=V-200',

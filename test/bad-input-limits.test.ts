@@ -115,6 +115,7 @@ describe('scoring deadline', () => {
     const slow: ScoringService = {
       versions: s.wired.scoring.versions,
       policyFor: (t) => s.wired.scoring.policyFor(t),
+      defaultPolicy: s.wired.scoring.defaultPolicy,
       effectiveThresholds: (d) => s.wired.scoring.effectiveThresholds(d),
       referenceCode: (c) => s.wired.scoring.referenceCode(c),
       unknownVendorCategories: (i) => s.wired.scoring.unknownVendorCategories(i),

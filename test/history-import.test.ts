@@ -201,7 +201,7 @@ describe.each(engines('history'))('history import on $name', ({ name, config }) 
   it('answers another media type with 415 naming both accepted ones', async () => {
     for (const type of ['text/plain', 'application/xml']) {
       const r = await post(ndjson([past(40)]), type);
-      expect(r).toBeProblem(415, 'TRIAGE_MEDIA_TYPE_UNSUPPORTED');
+      expect(r).toBeProblem(415, 'TRIAGE_MEDIA_TYPE_UNSUPPORTED', '/headers/content-type');
       expect(r.json<{ detail: string }>().detail).toBe(
         'send the body as application/json (an array of invoices, up to 1048576 bytes) or application/x-ndjson (one invoice per line, streamed, up to 67108864 bytes)',
       );

@@ -159,6 +159,7 @@ export const historyRoutes: RoutePlugin<HistoryRoutesOptions> = async (app, deps
           new TriageError(
             'TRIAGE_MEDIA_TYPE_UNSUPPORTED',
             `send the body as application/json (an array of invoices, up to ${jsonLimit} bytes) or ${NDJSON} (one invoice per line, streamed, up to ${bodyLimit} bytes)`,
+            [{ path: '/headers/content-type', message: `is neither application/json nor ${NDJSON}` }],
           ),
       ),
       // The JSON parser's limit; the NDJSON stream is bounded by ndjsonRecords.

@@ -3,7 +3,13 @@
  * effect with the thresholds routing applies and their sources; `PUT /v1/policy` (admin) stores a new version (audited); decisions record the label.
  */
 import Type, { type Static } from 'typebox';
-import { parsePolicyDocument, policySha256, PolicyDocument } from '../../inference/policy.js';
+import { TriageError } from '../../core/errors.js';
+import {
+  parsePolicyDocument,
+  policySha256,
+  PolicyDocument,
+  type PolicyDefinition,
+} from '../../inference/policy.js';
 import type { StoredPolicy } from '../../store/policies.js';
 import { principalOf } from '../auth.js';
 import { problemResponses, PROTECTED, WITH_BODY, type RoutePlugin } from './common.js';
@@ -76,9 +82,25 @@ function view(
     : { ...fallback, version: 1, created_at: null, created_by: null, effective_thresholds };
 }
 
+/**
+ * An edited policy may not keep the name of the certified served default: its label
+ * (`policy-certified@2`) would claim a certification its thresholds do not have. The certified
+ * document itself (same sha256) may be stored again under its name.
+ * @throws TriageError 400 `TRIAGE_INPUT_INVALID` naming `/name`.
+ */
+function refuseCertifiedName(doc: PolicyDocument, sha256: string, served: PolicyDefinition): void {
+  if (!served.certifiedFor || doc.name !== served.document.name || sha256 === served.sha256) return;
+  throw new TriageError('TRIAGE_INPUT_INVALID', `policy name ${doc.name} is the certified policy's`, [
+    {
+      path: '/name',
+      message: `is the name of the certified policy ${served.label} (certified for ${served.certifiedFor.join(', ')}); a policy that differs from it needs a name of its own`,
+    },
+  ]);
+}
+
 /** What the routing policy routes use. */
 export interface PolicyRoutesOptions {
-  scoring: Pick<ScoringService, 'policyFor' | 'effectiveThresholds'>;
+  scoring: Pick<ScoringService, 'policyFor' | 'effectiveThresholds' | 'defaultPolicy'>;
   store: Pick<ApiStore, 'policies'>;
 }
 
@@ -111,7 +133,9 @@ export const policyRoutes: RoutePlugin<PolicyRoutesOptions> = async (app, deps) 
       schema: {
         operationId: 'putPolicy',
         summary: 'Store a new version of the routing policy (audited); applies to the next invoices scored',
-        description: 'Sending the document in effect again changes nothing (200, idempotent-replayed: true).',
+        description:
+          'Sending the document in effect again changes nothing (200, idempotent-replayed: true). Under the ' +
+          'certified served default, a document that differs from the certified one under its name is a 400 naming /name.',
         body: PolicyDocument,
         response: { 200: PolicyResponse, ...problemResponses(PROTECTED, WITH_BODY) },
       },
@@ -120,6 +144,7 @@ export const policyRoutes: RoutePlugin<PolicyRoutesOptions> = async (app, deps) 
       const p = principalOf(req);
       const doc = parsePolicyDocument(req.body);
       const sha256 = policySha256(doc);
+      refuseCertifiedName(doc, sha256, deps.scoring.defaultPolicy);
       const current = await deps.scoring.policyFor(p.tenantId);
       if (current.sha256 === sha256) {
         void reply.header('idempotent-replayed', 'true');

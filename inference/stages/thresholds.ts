@@ -33,14 +33,25 @@ export interface SourcedPolicy {
 const review = (t: number): number => (t < 0 ? 0 : Math.min(1, t + ABOVE));
 const hold = (t: number): number => (t > 1 ? Number.POSITIVE_INFINITY : Math.max(0, t));
 
-/** Sets the coding thresholds of `out` from a card, or from `fallback`'s (hand-set) ones. */
-function codingFrom(
-  out: RoutingPolicy,
-  sources: Record<string, string>,
-  card: CardThresholds | null,
-  fallback: RoutingPolicy,
-  note: string,
-): void {
+/**
+ * Where one task's thresholds are written: the policy being built, its threshold sources, the
+ * (hand-set) policy whose thresholds stand in for a missing card, and the note appended to each
+ * source (empty, or why the policy's own thresholds do not apply).
+ */
+interface ThresholdTarget {
+  out: RoutingPolicy;
+  sources: Record<string, string>;
+  fallback: RoutingPolicy;
+  note: string;
+}
+
+/** The source label of a threshold taken from `card`, or from the target's fallback policy. */
+const sourceOf = (t: ThresholdTarget, card: CardThresholds | null): string =>
+  (card ? `model-card:${card.model}` : `policy:${t.fallback.version}`) + t.note;
+
+/** Sets the coding thresholds of `t.out` from a card, or from `t.fallback`'s (hand-set) ones. */
+function codingFrom(t: ThresholdTarget, card: CardThresholds | null): void {
+  const { out, sources, fallback } = t;
   if (card) {
     out.codingReview = review(card.autoApprove);
     out.codingHold = hold(card.hold);
@@ -49,23 +60,18 @@ function codingFrom(
     if (fallback.codingHold === undefined) delete out.codingHold;
     else out.codingHold = fallback.codingHold;
   }
-  const source = (card ? `model-card:${card.model}` : `policy:${fallback.version}`) + note;
+  const source = sourceOf(t, card);
   sources['coding.review_at'] = source;
   if (out.codingHold === undefined) delete sources['coding.hold_at'];
   else sources['coding.hold_at'] = source;
 }
 
-/** Sets the duplicate (AP) thresholds of `out` from a card (hold never below review), or from `fallback`'s. */
-function duplicateFrom(
-  out: RoutingPolicy,
-  sources: Record<string, string>,
-  card: CardThresholds | null,
-  fallback: RoutingPolicy,
-  note: string,
-): void {
+/** Sets the duplicate (AP) thresholds of `t.out` from a card (hold never below review), or from `t.fallback`'s. */
+function duplicateFrom(t: ThresholdTarget, card: CardThresholds | null): void {
+  const { out, sources, fallback } = t;
   out.duplicateReview = card ? review(card.autoApprove) : fallback.duplicateReview;
   out.duplicateHold = card ? Math.max(out.duplicateReview, hold(card.hold)) : fallback.duplicateHold;
-  const source = (card ? `model-card:${card.model}` : `policy:${fallback.version}`) + note;
+  const source = sourceOf(t, card);
   sources['ap.review_at'] = source;
   sources['ap.hold_at'] = source;
 }
@@ -97,10 +103,10 @@ export function withCardThresholds(
 ): SourcedPolicy {
   const sources = policySources(policy);
   if (!useCards || (policy.overridesApplied?.length ?? 0) > 0) return { policy, sources };
-  const out: RoutingPolicy = { ...policy };
-  if (coding) codingFrom(out, sources, coding, policy, '');
-  if (duplicate) duplicateFrom(out, sources, duplicate, policy, '');
-  return { policy: out, sources };
+  const target: ThresholdTarget = { out: { ...policy }, sources, fallback: policy, note: '' };
+  if (coding) codingFrom(target, coding);
+  if (duplicate) duplicateFrom(target, duplicate);
+  return { policy: target.out, sources };
 }
 
 /** A served model as the thresholds stage sees it: its version and its card's thresholds (null: none). */
@@ -129,12 +135,11 @@ export function withCertifiedThresholds(
   const uncertified = [coding.version, duplicate.version].filter((v) => !certifiedFor.includes(v));
   if (uncertified.length === 0 || (policy.overridesApplied?.length ?? 0) > 0)
     return { policy, sources, uncertified };
-  const out: RoutingPolicy = { ...policy };
   const note = ` (${policy.version} is certified for ${certifiedFor.join(', ')})`;
-  if (!certifiedFor.includes(coding.version)) codingFrom(out, sources, coding.thresholds, fallback, note);
-  if (!certifiedFor.includes(duplicate.version))
-    duplicateFrom(out, sources, duplicate.thresholds, fallback, note);
-  return { policy: out, sources, uncertified };
+  const target: ThresholdTarget = { out: { ...policy }, sources, fallback, note };
+  if (!certifiedFor.includes(coding.version)) codingFrom(target, coding.thresholds);
+  if (!certifiedFor.includes(duplicate.version)) duplicateFrom(target, duplicate.thresholds);
+  return { policy: target.out, sources, uncertified };
 }
 
 /** What {@link thresholdsFor} merges. */
