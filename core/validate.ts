@@ -150,13 +150,6 @@ export function checkInvoiceRules(inv: Invoice): FieldError[] {
         path: `/lines/${i}/uom`,
         message: `unit of measure ${line.uom} is not in the unit table (EA, BX, CS, PK, ...)`,
       });
-    // A negative quantity credits units back: it belongs on a credit memo, as a negative tax does
-    // (below); on an invoice it would pass as a billed line of the wrong sign.
-    if (line.quantity < 0 && inv.document_type !== 'credit_memo')
-      errors.push({
-        path: `/lines/${i}/quantity`,
-        message: `must not be negative on ${inv.document_type === 'debit_memo' ? 'a debit memo' : 'an invoice'} (a credit line belongs on a credit_memo)`,
-      });
     // The extended amount must fit the money limit too: it is compared with amount_cents, and
     // gaps of 10^19 cents overflow the store's bigint columns.
     if (Math.abs(line.quantity * line.unit_price_cents) > MAX_ABS_CENTS)
