@@ -3,7 +3,7 @@
 # (`npm run certify:policy [-- WORKDIR [extra npm run certify options]]`): generates the
 # calibration benchmark (CERTIFY_CALIB_INVOICES invoices, default 24,000, seed CERTIFY_CALIB_SEED,
 # default 305: the draw the shipped policy is certified on; about 13 invoices per vendor, 90% in
-# the valid split: 21,600 invoices of about 1,660 vendors) and the unseen seeds 101 and 202 (4,000
+# the valid split: 21,600 invoices of about 1,690 vendors) and the unseen seeds 101 and 202 (4,000
 # invoices each) unless WORKDIR already holds them; scores, at most CERTIFY_PARTS processes at a
 # time (default 2), the valid split in CERTIFY_PARTS parts by vendor profile (`npm run certify --
 # --shard`), the procurement benchmark (seed 303, ERP data loaded; CERTIFY_PROCUREMENT_PER_KIND
