@@ -113,6 +113,14 @@ export function cardThresholds(m: LoadedModel): CardThresholds {
 }
 
 /**
+ * The score a line must exceed to carry a coding reason under `m`: `o.reasonAt`, default the
+ * card's auto-approve threshold (probability in [0, 1]).
+ */
+export function codingReasonAt(m: LoadedModel, o: Pick<ModelCodingScorerOptions, 'reasonAt'>): number {
+  return o.reasonAt ?? m.card.thresholds.autoApprove;
+}
+
+/**
  * A coding-mismatch scorer over the champion model (see the module doc for reasons).
  * @throws RangeError from `scoreLines` when a line is not on the invoice or a vector has the wrong length.
  */
@@ -125,6 +133,10 @@ export function createModelCodingScorer(o: ModelCodingScorerOptions): ModelCodin
     },
     get thresholds() {
       return cardThresholds(o.model.current);
+    },
+    get reasonFloor() {
+      const m = o.model.current;
+      return { model: m.label, value: codingReasonAt(m, o) };
     },
     usesVendorHistory: o.usesVendorHistory ?? true,
     scoreLines(invoice, lines, context) {
@@ -144,7 +156,7 @@ export function createModelCodingScorer(o: ModelCodingScorerOptions): ModelCodin
           return vectors.length - 1;
         });
         const scored = await scoreVectors(m, vectors);
-        const reasonAt = o.reasonAt ?? m.card.thresholds.autoApprove;
+        const reasonAt = codingReasonAt(m, o);
         const explainer = m.explainer;
         return lines.map((f, i): LineScore => {
           const rules = fallback[i];

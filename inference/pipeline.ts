@@ -23,6 +23,7 @@ import type {
   LineScore,
   MaybePromise,
   PairScore,
+  ReasonFloor,
 } from './scorers.js';
 import { DEFAULT_POLICY_DEFINITION, type PolicyDefinition } from './policy.js';
 import type { ReferenceIndex } from '../features/reference-index.js';
@@ -123,6 +124,11 @@ export interface ScoringService {
   readonly defaultPolicy: PolicyDefinition;
   /** A policy version's thresholds as routing applies them now (no override matched), with sources. */
   effectiveThresholds(policyDef: PolicyDefinition): SourcedPolicy;
+  /**
+   * The reason floor of the coding model serving new calls (a coding review threshold at or
+   * below it cannot apply, see `stages/thresholds.ts`); null when the scorer has none (a heuristic).
+   */
+  codingReasonFloor(): ReasonFloor | null;
   /** CMS reference text of a HCPCS code, or null when unknown (or no reference is loaded). */
   referenceCode(code: string): ReferenceCodeInfo | null;
   /**
@@ -481,6 +487,7 @@ export function createScoringService(deps: ScoringDeps): ScoringService {
     policyFor,
     defaultPolicy,
     effectiveThresholds,
+    codingReasonFloor: () => deps.coding.reasonFloor ?? null,
     referenceCode,
     get versions() {
       return currentVersions();

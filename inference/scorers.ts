@@ -86,6 +86,12 @@ export interface CodingMismatchScorer<R extends MaybePromise<LineScore[]> = Line
   scoreLines(invoice: Invoice, lines: readonly LineFeatures[], context?: ScoringContext): R;
   /** See {@link DuplicatePairScorer.thresholds}. */
   readonly thresholds?: CardThresholds | null;
+  /**
+   * The score a line must exceed to carry a coding reason, for the version serving new calls;
+   * routing reviews a coding score only with a reason, so no coding review threshold at or
+   * below it can apply. Absent or null: every scored line can carry a reason (heuristics).
+   */
+  readonly reasonFloor?: ReasonFloor | null;
   /** True when `scoreLines` reads `context.vendorCodeCounts` (the caller then queries the vendor's history). */
   readonly usesVendorHistory?: boolean;
   /**
@@ -132,6 +138,14 @@ export interface DuplicatePairScorer<R extends MaybePromise<PairScore> = PairSco
    * or below `autoApprove`, hold at or above `hold`), with the card's label; absent for heuristics.
    */
   readonly thresholds?: CardThresholds | null;
+}
+
+/** A coding model's reason floor: lines carry a coding reason only when their score exceeds `value`. */
+export interface ReasonFloor {
+  /** e.g. `coding-mismatch@4`. */
+  model: string;
+  /** Probability in [0, 1]. */
+  value: number;
 }
 
 /** Thresholds a model card certifies (Learn-then-Test), with the model version they belong to. */

@@ -18,6 +18,7 @@ export function withScore(
     policyFor: (tenantId) => scoring.policyFor(tenantId),
     defaultPolicy: scoring.defaultPolicy,
     effectiveThresholds: (def) => scoring.effectiveThresholds(def),
+    codingReasonFloor: () => scoring.codingReasonFloor(),
     referenceCode: (code) => scoring.referenceCode(code),
     unknownVendorCategories: (input) => scoring.unknownVendorCategories(input),
     ...(scoreChunk ? { scoreChunk } : {}),

@@ -290,6 +290,7 @@ async function appWithStoreDown(logger?: Parameters<typeof buildApp>[0]['logger'
     policyFor: down as never,
     defaultPolicy: DEFAULT_POLICY_DEFINITION,
     effectiveThresholds: down as never,
+    codingReasonFloor: () => null,
     referenceCode: () => null,
     unknownVendorCategories: () => [],
     versions: { models: {}, feature_schema: 'fs', policy: 'p', reference_data: 'r' },

@@ -117,6 +117,7 @@ describe('scoring deadline', () => {
       policyFor: (t) => s.wired.scoring.policyFor(t),
       defaultPolicy: s.wired.scoring.defaultPolicy,
       effectiveThresholds: (d) => s.wired.scoring.effectiveThresholds(d),
+      codingReasonFloor: () => s.wired.scoring.codingReasonFloor(),
       referenceCode: (c) => s.wired.scoring.referenceCode(c),
       unknownVendorCategories: (i) => s.wired.scoring.unknownVendorCategories(i),
       async score(inv, t) {

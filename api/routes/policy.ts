@@ -15,7 +15,7 @@ import { principalOf } from '../auth.js';
 import { problemResponses, PROTECTED, WITH_BODY, type RoutePlugin } from './common.js';
 import type { ApiStore } from '../app.js';
 import type { ScoringService } from '../../inference/pipeline.js';
-import type { SourcedPolicy } from '../../inference/stages/thresholds.js';
+import { reasonFloorErrors, type SourcedPolicy } from '../../inference/stages/thresholds.js';
 
 /** A policy version. */
 export const PolicyResponse = Type.Object({
@@ -98,9 +98,29 @@ function refuseCertifiedName(doc: PolicyDocument, sha256: string, served: Policy
   ]);
 }
 
+/**
+ * A coding review threshold (of the queues or an override) at or below the served coding
+ * model's reason floor would be recorded but not applied: routing needs a coding reason, and
+ * the model gives none at or below its floor.
+ * @throws TriageError 400 `TRIAGE_INPUT_INVALID` naming each such threshold.
+ */
+function refuseBelowReasonFloor(
+  doc: PolicyDocument,
+  scoring: Pick<ScoringService, 'codingReasonFloor'>,
+): void {
+  const floor = scoring.codingReasonFloor();
+  const errors = reasonFloorErrors(doc, floor);
+  if (errors.length > 0 && floor)
+    throw new TriageError(
+      'TRIAGE_INPUT_INVALID',
+      `coding review threshold at or below the reason floor ${floor.value} of ${floor.model}`,
+      errors,
+    );
+}
+
 /** What the routing policy routes use. */
 export interface PolicyRoutesOptions {
-  scoring: Pick<ScoringService, 'policyFor' | 'effectiveThresholds' | 'defaultPolicy'>;
+  scoring: Pick<ScoringService, 'policyFor' | 'effectiveThresholds' | 'defaultPolicy' | 'codingReasonFloor'>;
   store: Pick<ApiStore, 'policies'>;
 }
 
@@ -135,7 +155,9 @@ export const policyRoutes: RoutePlugin<PolicyRoutesOptions> = async (app, deps) 
         summary: 'Store a new version of the routing policy (audited); applies to the next invoices scored',
         description:
           'Sending the document in effect again changes nothing (200, idempotent-replayed: true). Under the ' +
-          'certified served default, a document that differs from the certified one under its name is a 400 naming /name.',
+          'certified served default, a document that differs from the certified one under its name is a 400 naming /name. ' +
+          "A coding review_at (of the queues or an override) at or below the served coding model's reason floor is a 400 " +
+          'naming it: that model gives no coding reason at or below its floor, and routing reviews only with one.',
         body: PolicyDocument,
         response: { 200: PolicyResponse, ...problemResponses(PROTECTED, WITH_BODY) },
       },
@@ -145,6 +167,7 @@ export const policyRoutes: RoutePlugin<PolicyRoutesOptions> = async (app, deps) 
       const doc = parsePolicyDocument(req.body);
       const sha256 = policySha256(doc);
       refuseCertifiedName(doc, sha256, deps.scoring.defaultPolicy);
+      refuseBelowReasonFloor(doc, deps.scoring);
       const current = await deps.scoring.policyFor(p.tenantId);
       if (current.sha256 === sha256) {
         void reply.header('idempotent-replayed', 'true');

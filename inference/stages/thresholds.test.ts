@@ -7,6 +7,7 @@ import {
   policyDefinition,
 } from '../policy.js';
 import {
+  reasonFloorErrors,
   thresholdResolver,
   thresholdsFor,
   withCardThresholds,
@@ -155,5 +156,54 @@ describe('a default bound to its certified champions', () => {
     const { policy, sources } = resolve(stored, ctx);
     expect(policy.codingReview).toBe(0.25);
     expect(new Set(Object.values(sources))).toEqual(new Set(['policy:site@2']));
+  });
+});
+
+describe('the served coding model reason floor', () => {
+  const floor = { model: 'coding-mismatch@4', value: 0.2397 };
+  const ctx = { vendorCategory: 'lab', facilityId: null };
+  const doc = parsePolicyDocument({
+    ...DEFAULT_POLICY_DOCUMENT,
+    name: 'low',
+    queues: { ...DEFAULT_POLICY_DOCUMENT.queues, coding: { review_at: 0.01, hold_at: 0.1 } },
+    overrides: [{ when: { vendor_category: 'lab' }, queues: { coding: { review_at: 0.3, hold_at: 0.6 } } }],
+  });
+  const resolve = thresholdResolver({
+    defaultPolicy: policyDefinition(DEFAULT_POLICY_DOCUMENT, 1),
+    fromCards: true,
+    coding: { version: floor.model, thresholds: { ...coding, model: floor.model }, reasonFloor: floor },
+    duplicate: { version: 'duplicate@2', thresholds: duplicate },
+  });
+
+  it('applies and reports just above the floor what a policy asks at or below it', () => {
+    const { policy, sources } = resolve(policyDefinition(doc, 4), { vendorCategory: null, facilityId: null });
+    expect(policy.codingReview).toBe(0.2397 + 1e-9);
+    expect(policy.codingHold).toBe(0.2397 + 1e-9);
+    expect(sources['coding.review_at']).toBe(
+      'model-card:coding-mismatch@4 reason floor (policy low@4 asks 0.01)',
+    );
+    expect(sources['coding.hold_at']).toBe(
+      'model-card:coding-mismatch@4 reason floor (policy low@4 asks 0.1)',
+    );
+    expect(sources['ap.review_at']).toBe('policy:low@4');
+  });
+
+  it('keeps a threshold above the floor (an override raising it) on the policy', () => {
+    const { policy, sources } = resolve(policyDefinition(doc, 4), ctx);
+    expect(policy.codingReview).toBe(0.3);
+    expect(sources['coding.review_at']).toBe('policy:low@4');
+  });
+
+  it('names each coding review_at at or below the floor, queues and overrides', () => {
+    expect(reasonFloorErrors(doc, floor).map((e) => e.path)).toEqual(['/queues/coding/review_at']);
+    const atFloor = {
+      ...doc,
+      overrides: [{ when: { facility_id: 'F' }, queues: { coding: { review_at: 0.2397 } } }],
+    };
+    expect(reasonFloorErrors(atFloor, floor, '/policy').map((e) => e.path)).toEqual([
+      '/policy/queues/coding/review_at',
+      '/policy/overrides/0/queues/coding/review_at',
+    ]);
+    expect(reasonFloorErrors(doc, null)).toEqual([]);
   });
 });

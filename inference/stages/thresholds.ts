@@ -9,14 +9,19 @@
  * - an unbound default (the hand-set `policy-default@1`) with cards on: the cards' thresholds;
  * - any other policy (an operator's POLICY_FILE, a tenant's stored version, a matching
  *   override): its own thresholds.
+ * Last, the served coding model's reason floor: a line carries a coding reason only when its
+ * score exceeds the floor and routing reviews a coding score only with one, so a coding review
+ * threshold at or below the floor is applied (and reported) as just above it.
  * Pure, except for the once-per-model warning of {@link thresholdResolver}.
  */
-import type { CardThresholds } from '../scorers.js';
+import type { FieldError } from '../../core/errors.js';
+import type { CardThresholds, ReasonFloor } from '../scorers.js';
 import {
   DEFAULT_POLICY,
   effectivePolicy,
   type PolicyContext,
   type PolicyDefinition,
+  type PolicyDocument,
   type RoutingPolicy,
 } from '../policy.js';
 
@@ -142,6 +147,58 @@ export function withCertifiedThresholds(
   return { policy: target.out, sources, uncertified };
 }
 
+/** True when a coding review threshold cannot apply: the served model gives no reason at or below its floor. */
+const atOrBelowFloor = (reviewAt: number, floor: ReasonFloor): boolean => reviewAt <= floor.value;
+
+/**
+ * The policy with its coding thresholds raised to just above the served coding model's reason
+ * floor when they are at or below it (the thresholds routing can apply); each raised source names
+ * the floor and what was asked, e.g.
+ * `model-card:coding-mismatch@4 reason floor (policy low@4 asks 0.01)`. Null floor: unchanged.
+ */
+export function withReasonFloor(sourced: SourcedPolicy, floor: ReasonFloor | null): SourcedPolicy {
+  if (!floor) return sourced;
+  const policy = { ...sourced.policy };
+  const sources = { ...sourced.sources };
+  const raise = (name: string, asked: number): number => {
+    const from = (sources[name] ?? `policy:${policy.version}`).replace(':', ' ');
+    sources[name] = `model-card:${floor.model} reason floor (${from} asks ${asked})`;
+    return review(floor.value);
+  };
+  if (atOrBelowFloor(policy.codingReview, floor))
+    policy.codingReview = raise('coding.review_at', policy.codingReview);
+  if (policy.codingHold !== undefined && atOrBelowFloor(policy.codingHold, floor))
+    policy.codingHold = raise('coding.hold_at', policy.codingHold);
+  return { policy, sources };
+}
+
+/**
+ * The coding review thresholds of a policy document (its queues and each override's) that
+ * routing could not apply under the served coding model's reason floor.
+ * @param source prefix of the error paths (`''` for a request body).
+ * @returns one error per threshold at or below the floor (`/queues/coding/review_at`,
+ *   `/overrides/<i>/queues/coding/review_at`); none when `floor` is null.
+ */
+export function reasonFloorErrors(doc: PolicyDocument, floor: ReasonFloor | null, source = ''): FieldError[] {
+  if (!floor) return [];
+  const message =
+    `must be above ${floor.value}, the reason floor of the served coding model ${floor.model}: ` +
+    'a line carries a coding reason only when its score exceeds the floor, and routing reviews a ' +
+    'coding score only with a reason, so a threshold at or below it could not apply';
+  const asked = [
+    { path: `${source}/queues/coding/review_at`, value: doc.queues.coding.review_at },
+    ...doc.overrides.map((o, i) => ({
+      path: `${source}/overrides/${i}/queues/coding/review_at`,
+      value: o.queues?.coding?.review_at,
+    })),
+  ];
+  return asked
+    .filter(
+      (a): a is { path: string; value: number } => a.value !== undefined && atOrBelowFloor(a.value, floor),
+    )
+    .map(({ path }) => ({ path, message }));
+}
+
 /** What {@link thresholdsFor} merges. */
 export interface ThresholdInputs {
   /** The tenant's policy version in effect. */
@@ -168,6 +225,8 @@ export function thresholdsFor(i: ThresholdInputs): SourcedPolicy {
 export interface ServedScorer {
   readonly version: string;
   readonly thresholds?: CardThresholds | null | undefined;
+  /** The coding scorer's reason floor (see {@link withReasonFloor}); absent or null: none. */
+  readonly reasonFloor?: ReasonFloor | null | undefined;
 }
 
 /** What {@link thresholdResolver} resolves against. */
@@ -185,8 +244,8 @@ export interface ThresholdResolverDeps {
 /**
  * The thresholds stage of the scoring service: `(policy version, invoice context) -> policy in
  * effect with sources`, following the module doc's order, reading the served models' versions
- * and cards at each call; warns once per served model version a bound default is not
- * certified for.
+ * and cards at each call, the coding thresholds raised to the served coding model's reason
+ * floor last; warns once per served model version a bound default is not certified for.
  */
 export function thresholdResolver(
   d: ThresholdResolverDeps,
@@ -195,15 +254,17 @@ export function thresholdResolver(
   return (policyDef, ctx) => {
     const certifiedFor = policyDef === d.defaultPolicy ? policyDef.certifiedFor : undefined;
     const card = (s: ServedScorer): CardThresholds | null => s.thresholds ?? null;
+    const floor = d.coding.reasonFloor ?? null;
     if (!certifiedFor) {
       const useCards = d.fromCards && policyDef === d.defaultPolicy;
-      return thresholdsFor({
+      const sourced = thresholdsFor({
         policyDef,
         useCards,
         coding: card(d.coding),
         duplicate: card(d.duplicate),
         ...ctx,
       });
+      return withReasonFloor(sourced, floor);
     }
     const served = (s: ServedScorer): ServedThresholds => ({ version: s.version, thresholds: card(s) });
     const { uncertified, ...sourced } = withCertifiedThresholds(
@@ -220,6 +281,6 @@ export function thresholdResolver(
         'served model is not the one the default policy is certified for: it routes by its card (hand-set thresholds without one)',
       );
     }
-    return sourced;
+    return withReasonFloor(sourced, floor);
   };
 }
