@@ -69,6 +69,15 @@ export type ApiStore = Pick<
   | 'erp'
 >;
 
+/**
+ * The URL a client reaches a listener at: an unspecified address (`0.0.0.0`, `::`) is reached
+ * on the loopback; an IPv6 address is bracketed. @returns e.g. `http://127.0.0.1:3917`.
+ */
+export function serverUrl(listen: { host: string; port: number }): string {
+  const host = listen.host === '0.0.0.0' || listen.host === '::' ? '127.0.0.1' : listen.host;
+  return `http://${host.includes(':') ? `[${host}]` : host}:${listen.port}`;
+}
+
 /** What the app needs. */
 export interface AppDeps {
   scoring: ScoringService;
@@ -82,6 +91,11 @@ export interface AppDeps {
   logger?: FastifyBaseLogger;
   /** Maximum request body, bytes; default 1 MiB. */
   bodyLimitBytes?: number;
+  /**
+   * Where the service listens (`HOST`, `PORT`), listed as the OpenAPI document's server;
+   * default 127.0.0.1:3000 (the configuration's defaults).
+   */
+  listen?: { host: string; port: number };
   /** Clock for "today" (worklist priority); default the system clock. */
   clock?: () => Date;
   /** Time a client has to send a whole request, ms (408 after); default 30 000. See api/limits.ts. */
@@ -224,7 +238,10 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
         license: { name: 'Apache-2.0', url: 'https://www.apache.org/licenses/LICENSE-2.0' },
       },
       servers: [
-        { url: 'http://127.0.0.1:3000', description: 'A local service (npm start; PORT and HOST move it)' },
+        {
+          url: serverUrl(deps.listen ?? { host: '127.0.0.1', port: 3000 }),
+          description: 'This service (npm start; PORT and HOST move it)',
+        },
       ],
       components: {
         securitySchemes: {

@@ -72,6 +72,7 @@ const app = await buildApp({
   engine: repo.engine,
   logger,
   bodyLimitBytes: config.bodyLimitBytes,
+  listen: { host: config.host, port: config.port },
   requestTimeoutMs: limits.requestTimeoutMs,
   admission: { maxInFlight: limits.scoreMaxInFlight },
   rateLimit: {

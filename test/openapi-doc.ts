@@ -17,8 +17,8 @@ export interface OpenApiDoc {
   paths: Record<string, Record<string, { operationId?: string; responses: Record<string, unknown> }>>;
 }
 
-/** Builds the app with every route group and returns its served document. */
-export async function servedOpenApi(): Promise<OpenApiDoc> {
+/** Builds the app with every route group (and `extra` dependencies) and returns its served document. */
+export async function servedOpenApi(extra: Partial<AppDeps> = {}): Promise<OpenApiDoc> {
   const inert = new Proxy({}, { get: () => () => Promise.reject(new Error('not used by the document')) });
   const deps = {
     scoring: inert,
@@ -31,6 +31,7 @@ export async function servedOpenApi(): Promise<OpenApiDoc> {
       served: () => new Map(),
     },
     webhooks: { policy: { allowLoopback: false, allowPrivate: false }, secrets: inert },
+    ...extra,
   } as unknown as AppDeps;
   const app = await buildApp(deps);
   try {

@@ -13,6 +13,7 @@ import openapiTS, { astToString } from 'openapi-typescript';
 import ts from 'typescript';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { servedOpenApi, type OpenApiDoc } from './openapi-doc.js';
+import { serverUrl } from '../api/app.js';
 
 let doc: OpenApiDoc;
 let dir: string;
@@ -60,6 +61,15 @@ describe('the served OpenAPI document', () => {
     // Markdown renders `<key>` as HTML (an unknown tag, swallowed) unless it is in a code span.
     expect(doc.info.description).toContain('`Authorization: Bearer <key>`');
     expect(doc.info.description!.replaceAll(/`[^`]*`/g, '')).not.toMatch(/<[a-z]/);
+  });
+
+  it('lists the server where HOST and PORT make the service listen', async () => {
+    expect(doc.servers?.map((s) => s.url)).toEqual(['http://127.0.0.1:3000']);
+    const moved = await servedOpenApi({ listen: { host: '127.0.0.1', port: 3917 } });
+    expect(moved.servers?.map((s) => s.url)).toEqual(['http://127.0.0.1:3917']);
+    expect(serverUrl({ host: '0.0.0.0', port: 8080 })).toBe('http://127.0.0.1:8080');
+    expect(serverUrl({ host: '::1', port: 8080 })).toBe('http://[::1]:8080');
+    expect(serverUrl({ host: 'triage.internal', port: 443 })).toBe('http://triage.internal:443');
   });
 
   it('declares the request body of POST /v1/history: a JSON array of invoices, or NDJSON', () => {
