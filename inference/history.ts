@@ -259,23 +259,34 @@ export async function importHistoryChunk(
     } catch (e) {
       if (opts.onBadRecord === 'refuse' || !isTriageError(e, 'TRIAGE_INVOICE_CONFLICT')) throw e;
       // A conflict found inside the transaction (a repeat within the chunk with other content,
-      // a concurrent writer): the chunk was rolled back; import it again without that record.
+      // a concurrent writer): the chunk was rolled back; import it again without that record,
+      // which is reported alone (the rest of the chunk is written by the retry).
       const bad = e.errors[0]?.path ?? '';
-      if (!inputs.some((i) => i.location === bad)) throw e;
+      const conflicting = records.find((r) => r.location === bad);
+      if (!conflicting || !inputs.some((i) => i.location === bad)) throw e;
       const rest = await importHistoryChunk(
         store,
         tenantId,
         inputs.filter((i) => i.location !== bad),
         opts,
       );
-      return {
-        ...rest,
-        records: inputs.length,
-        invalid: [{ location: bad, errors: [e.message] }, ...rest.invalid],
+      const err = {
+        location: bad,
+        errors: [`/invoice_id ${JSON.stringify(conflicting.invoice.invoice_id)} ${e.errors[0]!.message}`],
       };
+      return { ...rest, records: inputs.length, invalid: inInputOrder(inputs, [err, ...rest.invalid]) };
     }
   }
-  return { records: inputs.length, imported, skipped, invalid };
+  return { records: inputs.length, imported, skipped, invalid: inInputOrder(inputs, invalid) };
+}
+
+/** The errors sorted as their records come in `inputs` (locations are unique within a chunk). */
+function inInputOrder(
+  inputs: readonly HistoryInput[],
+  invalid: readonly HistoryRecordError[],
+): HistoryRecordError[] {
+  const at = new Map(inputs.map((x, i) => [x.location, i]));
+  return invalid.toSorted((a, b) => (at.get(a.location) ?? 0) - (at.get(b.location) ?? 0));
 }
 
 /** Options of {@link importHistoryStream}. */
@@ -304,7 +315,7 @@ export interface HistoryStreamOptions {
 /**
  * Imports a stream of records chunk by chunk ({@link importHistoryChunk}), keeping memory flat
  * (at most `parallel` chunks held).
- * @returns the summed outcome.
+ * @returns the summed outcome; `invalid` in the order of the source.
  * @throws RangeError when `chunkSize` or `parallel` is not a positive integer (nothing is read).
  * @throws the first chunk's error, after the chunks in flight have settled.
  */
@@ -322,15 +333,20 @@ export async function importHistoryStream(
   if (!Number.isSafeInteger(parallel) || parallel < 1)
     throw new RangeError(`parallel must be a positive integer, got ${parallel}`);
   const total: HistoryImportResult = { records: 0, imported: 0, skipped: 0, invalid: [] };
+  // Each chunk's errors by chunk number: chunks in flight commit in any order, errors are
+  // returned in the order of the source.
+  const invalidByChunk = new Map<number, HistoryRecordError[]>();
+  let chunks = 0;
   const inFlight = new Set<Promise<void>>();
   let failure: { error: unknown } | null = null;
   const start = (chunk: HistoryInput[]): void => {
+    const no = chunks++;
     const p: Promise<void> = importHistoryChunk(store, tenantId, chunk, opts)
       .then((out) => {
         total.records += out.records;
         total.imported += out.imported;
         total.skipped += out.skipped;
-        total.invalid.push(...out.invalid);
+        if (out.invalid.length > 0) invalidByChunk.set(no, out.invalid);
         opts.onChunk?.(out);
       })
       .catch((error: unknown) => {
@@ -351,5 +367,7 @@ export async function importHistoryStream(
   if (!failure && chunk.length > 0) start(chunk);
   await Promise.all(inFlight);
   if (failure) throw (failure as { error: unknown }).error;
+  for (const no of [...invalidByChunk.keys()].sort((a, b) => a - b))
+    total.invalid.push(...invalidByChunk.get(no)!);
   return total;
 }

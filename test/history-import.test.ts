@@ -418,4 +418,44 @@ describe.each(engines('history'))('history import on $name', ({ name, config }) 
     expect(await indexed(false)).toBe(true);
     await dropSchema(cfg);
   }, 240_000); // two PGlite starts with migrations on the embedded engine
+
+  it('the CLI reports each bad record once, truly and in line order; a repeat leaves its chunk written', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'hist-'));
+    const file = join(dir, 'past.jsonl');
+    const records = [
+      JSON.stringify(past(60)),
+      '{oops',
+      JSON.stringify({ ...past(61), total_cents: 'lots' }),
+      '',
+      JSON.stringify({ ...past(64), currency: 'XYZ' }),
+      JSON.stringify(past(62)),
+      JSON.stringify(past(62, { total_cents: 99_999 })),
+      JSON.stringify(past(63)),
+    ];
+    writeFileSync(file, records.join('\n') + '\n');
+    const cfg: StoreConfig =
+      name === 'postgres'
+        ? { engine: 'postgres', connectionString: TEST_DATABASE_URL!, schema: uniqueSchema('histbad') }
+        : { engine: 'pglite', dataDir: join(dir, 'db') };
+    // Chunks of 3 records, two in flight: lines 1-3, 5-7 (the repeat is found by the store), 8.
+    const r = await importFiles([file], { store: cfg, chunkSize: 3, parallel: 2 });
+    expect({ records: r.records, imported: r.imported, skipped: r.skipped }).toEqual({
+      records: 7,
+      imported: 3,
+      skipped: 0,
+    });
+    expect(r.invalid.map((i) => i.location)).toEqual([2, 3, 5, 7].map((n) => `${file} line ${n}`));
+    expect(r.invalid[0]!.errors).toEqual(['not valid JSON']);
+    expect(r.invalid[1]!.errors).toEqual(['/total_cents must be integer']);
+    expect(r.invalid[2]!.errors[0]).toMatch(/^\/currency \(XYZ\) is not an active ISO 4217 currency code/);
+    expect(r.invalid[3]!.errors).toEqual([
+      `/invoice_id "hist-62" repeats ${file} line 6 with different content`,
+    ]);
+    const again = await importFiles([file], { store: cfg, chunkSize: 3 });
+    expect({ imported: again.imported, skipped: again.skipped }).toEqual({ imported: 0, skipped: 3 });
+    expect(again.invalid[3]!.errors).toEqual([
+      '/invoice_id "hist-62" is already stored with different content',
+    ]);
+    await dropSchema(cfg);
+  }, 240_000); // two PGlite starts with migrations on the embedded engine
 });
