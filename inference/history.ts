@@ -23,6 +23,8 @@ import type { InvoiceIndexKeys } from '../store/repository.js';
 export interface HistoryInput {
   /** `/3` (API record index) or `line 12` / `rows 4-6` (file). */
   location: string;
+  /** File line of an API record read from an NDJSON body (1-based), named next to `location`. */
+  line?: number;
   /** The record, parsed. */
   value?: unknown;
   /**
@@ -72,13 +74,29 @@ function recordError(input: HistoryInput, e: unknown): HistoryRecordError {
   throw e;
 }
 
-/** The field errors of a bad record, at paths under its location (`/3/lines/0/hcpcs`). */
+/** A record as errors name it: its location, and its file line when it has one (`/4 (line 6)`). */
+export function recordName(r: { location: string; line?: number }): string {
+  return r.line === undefined ? r.location : `${r.location} (line ${r.line})`;
+}
+
+/**
+ * A field error of a record, at the path under its location (`/3/lines/0/hcpcs`; the record
+ * itself is `/3`, not `/3/`), its message prefixed by the record's file line when it has one.
+ */
+function recordFieldError(r: { location: string; line?: number }, path: string, message: string): FieldError {
+  return {
+    path: path === '' || path === '/' ? r.location : `${r.location}${path}`,
+    message: r.line === undefined ? message : `line ${r.line}: ${message}`,
+  };
+}
+
+/** The field errors of a bad record, at paths under its location. */
 function fieldErrorsOf(input: HistoryInput, e: unknown): FieldError[] {
-  if (input.parseError) return [{ path: input.location, message: input.parseError }];
+  if (input.parseError) return [recordFieldError(input, '', input.parseError)];
   if (isTriageError(e, 'TRIAGE_INPUT_INVALID'))
     return e.errors.length > 0
-      ? e.errors.map((x) => ({ path: `${input.location}${x.path}`, message: x.message }))
-      : [{ path: input.location, message: e.message }];
+      ? e.errors.map((x) => recordFieldError(input, x.path, x.message))
+      : [recordFieldError(input, '', e.message)];
   throw e;
 }
 
@@ -88,6 +106,8 @@ function fieldErrorsOf(input: HistoryInput, e: unknown): FieldError[] {
  */
 export interface PreparedHistoryRecord {
   location: string;
+  /** The record's file line, as {@link HistoryInput.line}. */
+  line?: number;
   invoice: Invoice;
   /** sha256 hex of the canonical invoice ({@link payloadSha256}). */
   sha: string;
@@ -119,16 +139,20 @@ export type HistoryPreparer = (
 /** The input with its `text` parsed (a parse failure becomes `parseError`). */
 function parsed(input: HistoryInput): HistoryInput {
   if (input.text === undefined) return input;
+  const at =
+    input.line === undefined ? { location: input.location } : { location: input.location, line: input.line };
   try {
-    return { location: input.location, value: JSON.parse(input.text) as unknown };
+    return { ...at, value: JSON.parse(input.text) as unknown };
   } catch {
-    return { location: input.location, value: null, parseError: 'not valid JSON' };
+    return { ...at, value: null, parseError: 'not valid JSON' };
   }
 }
 
 /**
- * Validates records as the scoring routes do. With policy `refuse`, every bad record is named in
- * one error; with `report`, bad records are returned in `invalid`.
+ * Validates records as the scoring routes do, and refuses an invoice id repeated among them with
+ * other content (`/invoice_id` of the later record; the same content is left for the store to
+ * skip). With policy `refuse`, every bad record is named in one error; with `report`, bad
+ * records are returned in `invalid`.
  * @throws TriageError `TRIAGE_INPUT_INVALID` (policy `refuse`) naming every bad record (their field
  *   errors, at most {@link MAX_REPORTED_ERRORS}; the detail gives how many records and the first ones).
  */
@@ -138,25 +162,38 @@ export function validateHistoryRecords(
 ): PreparedHistoryChunk {
   const valid: PreparedHistoryRecord[] = [];
   const invalid: HistoryRecordError[] = [];
-  const bad: { location: string; errors: FieldError[] }[] = [];
+  const bad: { name: string; errors: FieldError[] }[] = [];
+  const first = new Map<string, { location: string; sha: string }>();
   for (const raw of inputs) {
     const input = parsed(raw);
     try {
       if (input.parseError) throw new Error(input.parseError);
       const invoice = validateInvoice(input.value);
-      valid.push({ location: input.location, invoice, sha: payloadSha256(invoice) });
+      const sha = payloadSha256(invoice);
+      const seen = first.get(invoice.invoice_id);
+      if (seen && seen.sha !== sha)
+        throw new TriageError('TRIAGE_INPUT_INVALID', 'invoice_id repeated with other content', [
+          { path: '/invoice_id', message: `repeats ${seen.location} with different content` },
+        ]);
+      if (!seen) first.set(invoice.invoice_id, { location: input.location, sha });
+      valid.push({
+        ...(input.line === undefined ? {} : { line: input.line }),
+        location: input.location,
+        invoice,
+        sha,
+      });
     } catch (e) {
-      if (onBadRecord === 'refuse') bad.push({ location: input.location, errors: fieldErrorsOf(input, e) });
+      if (onBadRecord === 'refuse') bad.push({ name: recordName(input), errors: fieldErrorsOf(input, e) });
       else invalid.push(recordError(input, e));
     }
   }
   if (bad.length > 0) {
     const errors = bad.flatMap((b) => b.errors);
-    const named = bad.slice(0, 10).map((b) => b.location);
+    const named = bad.slice(0, 10).map((b) => b.name);
     throw new TriageError(
       'TRIAGE_INPUT_INVALID',
       bad.length === 1
-        ? `${bad[0]!.location}: ${describeFieldErrors(errors)}`
+        ? `${bad[0]!.name}: ${describeFieldErrors(errors)}`
         : `${bad.length} records invalid (${named.join(', ')}${bad.length > named.length ? ', ...' : ''})` +
             (errors.length > MAX_REPORTED_ERRORS
               ? `; the first ${MAX_REPORTED_ERRORS} of ${errors.length} field errors are listed`
@@ -237,8 +274,8 @@ export async function importHistoryChunk(
         ],
       };
       if (opts.onBadRecord === 'refuse')
-        throw new TriageError('TRIAGE_INVOICE_CONFLICT', `${err.location}: ${err.errors[0]!}`, [
-          { path: `${v.location}/invoice_id`, message: 'is already stored with different content' },
+        throw new TriageError('TRIAGE_INVOICE_CONFLICT', `${recordName(v)}: ${err.errors[0]!}`, [
+          recordFieldError(v, '/invoice_id', 'is already stored with different content'),
         ]);
       invalid.push(err);
       continue;
@@ -272,7 +309,7 @@ export async function importHistoryChunk(
       );
       const err = {
         location: bad,
-        errors: [`/invoice_id ${JSON.stringify(conflicting.invoice.invoice_id)} ${e.errors[0]!.message}`],
+        errors: [`/invoice_id ${e.errors[0]!.message}`],
       };
       return { ...rest, records: inputs.length, invalid: inInputOrder(inputs, [err, ...rest.invalid]) };
     }
