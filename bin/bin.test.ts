@@ -99,6 +99,37 @@ describe('invoice files', () => {
     expect((recs[3]!.value as { invoice_id: string }).invoice_id).toBe('c-2');
   });
 
+  it('sets aside a row with a stray quote (and its invoice), naming its one line, and reads the rest', () => {
+    const [head, a1, a2, b1] = CSV.trim().split('\n');
+    const c1 = a1!.replaceAll('c-1', 'c-3').replace('INV-1', 'INV-3');
+    const d1 = a1!
+      .replaceAll('c-1', 'c-4')
+      .replace('INV-1', 'INV-4')
+      .replace('Oxygen concentrator', '"O2, tank"');
+    // c-1's second row opens a quote before the vendor id; it closes at the next comma and is
+    // followed by text. c-3's row has a closing quote followed by text, which would otherwise
+    // pair with the quote on c-4's row and swallow it.
+    const text = [
+      head,
+      a1,
+      a2!.replace(',V-1,', ',"V-1,'),
+      c1!.replace('Oxygen concentrator', '"Oxygen" concentrator'),
+      d1,
+      b1,
+      '',
+    ].join('\n');
+    const recs = parseCsv(text);
+    const stray =
+      'a quoted field is followed by a character other than a comma or the end of the line; the row is not read';
+    expect(recs.map((r) => [r.location, r.parseError])).toEqual([
+      ['rows 2-3', `line 3: ${stray}; the invoice is not read`],
+      ['row 4', `line 4: ${stray}`],
+      ['row 5', undefined],
+      ['row 6', undefined],
+    ]);
+    expect(validateInvoice(recs[2]!.value).lines[0]!.description).toBe('O2, tank');
+  });
+
   it('names file lines when a quoted value spans lines', () => {
     const [head, a1, a2, b1] = CSV.trim().split('\n');
     const text = [head, a1!.replace('Oxygen concentrator', '"Oxygen\nconcentrator"'), a2, b1, ''].join('\n');

@@ -145,10 +145,28 @@ interface BrokenRow {
 }
 
 /**
+ * Errors of csv-parse that concern one row, by code, with the reason reported for the row
+ * (`columns`: the header's number of fields). Any other parser error refuses the file.
+ * The parser's `skip_records_with_error` is not used: after a bad closing quote it stays inside
+ * the quoted field and folds the rows that follow into the skipped record without naming them.
+ */
+const AFTER_CLOSING_QUOTE =
+  'a quoted field is followed by a character other than a comma or the end of the line; the row is not read';
+const ROW_ERRORS: Readonly<Record<string, (columns: number) => string>> = {
+  CSV_QUOTE_NOT_CLOSED: () => 'a quoted field opened on this line is not closed; the row is not read',
+  CSV_INVALID_CLOSING_QUOTE: () => AFTER_CLOSING_QUOTE,
+  CSV_NON_TRIMABLE_CHAR_AFTER_CLOSING_QUOTE: () => AFTER_CLOSING_QUOTE,
+  INVALID_OPENING_QUOTE: () => 'a quote appears inside an unquoted field; the row is not read',
+  CSV_RECORD_INCONSISTENT_COLUMNS: (columns) =>
+    `the row has another number of fields than the header (${columns}); it is not read`,
+};
+
+/**
  * Reads the rows of a CSV with the file line each starts on, going on past a row the parser
  * cannot read. A quote that is never closed would swallow the rest of the file into one field,
  * so that row alone is set aside (its line, and its invoice id read without quoting) and the
- * parse resumes at the next line; a row with another number of fields than the header is set
+ * parse resumes at the next line; so is a row with a quote the parser refuses (a closing quote
+ * followed by other text, a quote inside an unquoted field); a row with another number of fields than the header is set
  * aside the same way. Rows of an invoice with a row set aside are not used (the invoice would be
  * read with lines missing).
  */
@@ -178,8 +196,9 @@ function csvRows(text: string): { header: string[]; rows: CsvRow[]; broken: Brok
         },
       });
     } catch (e) {
-      const code = (e as { code?: string }).code;
-      if (code !== 'CSV_QUOTE_NOT_CLOSED' && code !== 'CSV_RECORD_INCONSISTENT_COLUMNS')
+      const code = (e as { code?: string }).code ?? '';
+      const reason = ROW_ERRORS[code];
+      if (reason === undefined)
         throw new TriageError(
           'TRIAGE_FILE_INVALID',
           `CSV line ${((e as { lines?: number }).lines ?? 0) + delta}: ${(e as Error).message}`,
@@ -188,16 +207,15 @@ function csvRows(text: string): { header: string[]; rows: CsvRow[]; broken: Brok
       const lines = chunk.split('\n');
       let start = (got.at(-1)?.info.lines ?? 1) + 1;
       while (start <= lines.length && lines[start - 1]!.trim() === '') start++;
-      const end = code === 'CSV_QUOTE_NOT_CLOSED' ? start : Math.max(start, (e as { lines: number }).lines);
+      // A quoting error may have read past the row it started on: resume at the next line.
+      const end =
+        code === 'CSV_RECORD_INCONSISTENT_COLUMNS' ? Math.max(start, (e as { lines: number }).lines) : start;
       const raw = lines[start - 1] ?? '';
       const loose = (parse(raw, { quote: false, relax_column_count: true }) as string[][])[0] ?? [];
       const id = loose[header.indexOf('invoice_id')]?.trim();
       broken.push({
         line: start + delta,
-        reason:
-          code === 'CSV_QUOTE_NOT_CLOSED'
-            ? 'a quoted field opened on this line is not closed; the row is not read'
-            : `the row has another number of fields than the header (${header.length}); it is not read`,
+        reason: reason(header.length),
         invoiceId: id === '' ? undefined : id,
       });
       chunk = [headerText, ...lines.slice(end)].join('\n');

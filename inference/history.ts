@@ -23,6 +23,8 @@ import type { InvoiceIndexKeys } from '../store/repository.js';
 export interface HistoryInput {
   /** `/3` (API record index) or `line 12` / `rows 4-6` (file). */
   location: string;
+  /** File line of an API record read from an NDJSON body (1-based), named next to `location`. */
+  line?: number;
   /** The record, parsed. */
   value?: unknown;
   /**
@@ -72,13 +74,29 @@ function recordError(input: HistoryInput, e: unknown): HistoryRecordError {
   throw e;
 }
 
-/** The field errors of a bad record, at paths under its location (`/3/lines/0/hcpcs`). */
+/** A record as errors name it: its location, and its file line when it has one (`/4 (line 6)`). */
+export function recordName(r: { location: string; line?: number }): string {
+  return r.line === undefined ? r.location : `${r.location} (line ${r.line})`;
+}
+
+/**
+ * A field error of a record, at the path under its location (`/3/lines/0/hcpcs`; the record
+ * itself is `/3`, not `/3/`), its message prefixed by the record's file line when it has one.
+ */
+function recordFieldError(r: { location: string; line?: number }, path: string, message: string): FieldError {
+  return {
+    path: path === '' || path === '/' ? r.location : `${r.location}${path}`,
+    message: r.line === undefined ? message : `line ${r.line}: ${message}`,
+  };
+}
+
+/** The field errors of a bad record, at paths under its location. */
 function fieldErrorsOf(input: HistoryInput, e: unknown): FieldError[] {
-  if (input.parseError) return [{ path: input.location, message: input.parseError }];
+  if (input.parseError) return [recordFieldError(input, '', input.parseError)];
   if (isTriageError(e, 'TRIAGE_INPUT_INVALID'))
     return e.errors.length > 0
-      ? e.errors.map((x) => ({ path: `${input.location}${x.path}`, message: x.message }))
-      : [{ path: input.location, message: e.message }];
+      ? e.errors.map((x) => recordFieldError(input, x.path, x.message))
+      : [recordFieldError(input, '', e.message)];
   throw e;
 }
 
@@ -88,6 +106,8 @@ function fieldErrorsOf(input: HistoryInput, e: unknown): FieldError[] {
  */
 export interface PreparedHistoryRecord {
   location: string;
+  /** The record's file line, as {@link HistoryInput.line}. */
+  line?: number;
   invoice: Invoice;
   /** sha256 hex of the canonical invoice ({@link payloadSha256}). */
   sha: string;
@@ -119,16 +139,20 @@ export type HistoryPreparer = (
 /** The input with its `text` parsed (a parse failure becomes `parseError`). */
 function parsed(input: HistoryInput): HistoryInput {
   if (input.text === undefined) return input;
+  const at =
+    input.line === undefined ? { location: input.location } : { location: input.location, line: input.line };
   try {
-    return { location: input.location, value: JSON.parse(input.text) as unknown };
+    return { ...at, value: JSON.parse(input.text) as unknown };
   } catch {
-    return { location: input.location, value: null, parseError: 'not valid JSON' };
+    return { ...at, value: null, parseError: 'not valid JSON' };
   }
 }
 
 /**
- * Validates records as the scoring routes do. With policy `refuse`, every bad record is named in
- * one error; with `report`, bad records are returned in `invalid`.
+ * Validates records as the scoring routes do, and refuses an invoice id repeated among them with
+ * other content (`/invoice_id` of the later record; the same content is left for the store to
+ * skip). With policy `refuse`, every bad record is named in one error; with `report`, bad
+ * records are returned in `invalid`.
  * @throws TriageError `TRIAGE_INPUT_INVALID` (policy `refuse`) naming every bad record (their field
  *   errors, at most {@link MAX_REPORTED_ERRORS}; the detail gives how many records and the first ones).
  */
@@ -138,25 +162,38 @@ export function validateHistoryRecords(
 ): PreparedHistoryChunk {
   const valid: PreparedHistoryRecord[] = [];
   const invalid: HistoryRecordError[] = [];
-  const bad: { location: string; errors: FieldError[] }[] = [];
+  const bad: { name: string; errors: FieldError[] }[] = [];
+  const first = new Map<string, { location: string; sha: string }>();
   for (const raw of inputs) {
     const input = parsed(raw);
     try {
       if (input.parseError) throw new Error(input.parseError);
       const invoice = validateInvoice(input.value);
-      valid.push({ location: input.location, invoice, sha: payloadSha256(invoice) });
+      const sha = payloadSha256(invoice);
+      const seen = first.get(invoice.invoice_id);
+      if (seen && seen.sha !== sha)
+        throw new TriageError('TRIAGE_INPUT_INVALID', 'invoice_id repeated with other content', [
+          { path: '/invoice_id', message: `repeats ${seen.location} with different content` },
+        ]);
+      if (!seen) first.set(invoice.invoice_id, { location: input.location, sha });
+      valid.push({
+        ...(input.line === undefined ? {} : { line: input.line }),
+        location: input.location,
+        invoice,
+        sha,
+      });
     } catch (e) {
-      if (onBadRecord === 'refuse') bad.push({ location: input.location, errors: fieldErrorsOf(input, e) });
+      if (onBadRecord === 'refuse') bad.push({ name: recordName(input), errors: fieldErrorsOf(input, e) });
       else invalid.push(recordError(input, e));
     }
   }
   if (bad.length > 0) {
     const errors = bad.flatMap((b) => b.errors);
-    const named = bad.slice(0, 10).map((b) => b.location);
+    const named = bad.slice(0, 10).map((b) => b.name);
     throw new TriageError(
       'TRIAGE_INPUT_INVALID',
       bad.length === 1
-        ? `${bad[0]!.location}: ${describeFieldErrors(errors)}`
+        ? `${bad[0]!.name}: ${describeFieldErrors(errors)}`
         : `${bad.length} records invalid (${named.join(', ')}${bad.length > named.length ? ', ...' : ''})` +
             (errors.length > MAX_REPORTED_ERRORS
               ? `; the first ${MAX_REPORTED_ERRORS} of ${errors.length} field errors are listed`
@@ -237,8 +274,8 @@ export async function importHistoryChunk(
         ],
       };
       if (opts.onBadRecord === 'refuse')
-        throw new TriageError('TRIAGE_INVOICE_CONFLICT', `${err.location}: ${err.errors[0]!}`, [
-          { path: `${v.location}/invoice_id`, message: 'is already stored with different content' },
+        throw new TriageError('TRIAGE_INVOICE_CONFLICT', `${recordName(v)}: ${err.errors[0]!}`, [
+          recordFieldError(v, '/invoice_id', 'is already stored with different content'),
         ]);
       invalid.push(err);
       continue;
@@ -259,23 +296,34 @@ export async function importHistoryChunk(
     } catch (e) {
       if (opts.onBadRecord === 'refuse' || !isTriageError(e, 'TRIAGE_INVOICE_CONFLICT')) throw e;
       // A conflict found inside the transaction (a repeat within the chunk with other content,
-      // a concurrent writer): the chunk was rolled back; import it again without that record.
+      // a concurrent writer): the chunk was rolled back; import it again without that record,
+      // which is reported alone (the rest of the chunk is written by the retry).
       const bad = e.errors[0]?.path ?? '';
-      if (!inputs.some((i) => i.location === bad)) throw e;
+      const conflicting = records.find((r) => r.location === bad);
+      if (!conflicting || !inputs.some((i) => i.location === bad)) throw e;
       const rest = await importHistoryChunk(
         store,
         tenantId,
         inputs.filter((i) => i.location !== bad),
         opts,
       );
-      return {
-        ...rest,
-        records: inputs.length,
-        invalid: [{ location: bad, errors: [e.message] }, ...rest.invalid],
+      const err = {
+        location: bad,
+        errors: [`/invoice_id ${e.errors[0]!.message}`],
       };
+      return { ...rest, records: inputs.length, invalid: inInputOrder(inputs, [err, ...rest.invalid]) };
     }
   }
-  return { records: inputs.length, imported, skipped, invalid };
+  return { records: inputs.length, imported, skipped, invalid: inInputOrder(inputs, invalid) };
+}
+
+/** The errors sorted as their records come in `inputs` (locations are unique within a chunk). */
+function inInputOrder(
+  inputs: readonly HistoryInput[],
+  invalid: readonly HistoryRecordError[],
+): HistoryRecordError[] {
+  const at = new Map(inputs.map((x, i) => [x.location, i]));
+  return invalid.toSorted((a, b) => (at.get(a.location) ?? 0) - (at.get(b.location) ?? 0));
 }
 
 /** Options of {@link importHistoryStream}. */
@@ -304,7 +352,7 @@ export interface HistoryStreamOptions {
 /**
  * Imports a stream of records chunk by chunk ({@link importHistoryChunk}), keeping memory flat
  * (at most `parallel` chunks held).
- * @returns the summed outcome.
+ * @returns the summed outcome; `invalid` in the order of the source.
  * @throws RangeError when `chunkSize` or `parallel` is not a positive integer (nothing is read).
  * @throws the first chunk's error, after the chunks in flight have settled.
  */
@@ -322,15 +370,20 @@ export async function importHistoryStream(
   if (!Number.isSafeInteger(parallel) || parallel < 1)
     throw new RangeError(`parallel must be a positive integer, got ${parallel}`);
   const total: HistoryImportResult = { records: 0, imported: 0, skipped: 0, invalid: [] };
+  // Each chunk's errors by chunk number: chunks in flight commit in any order, errors are
+  // returned in the order of the source.
+  const invalidByChunk = new Map<number, HistoryRecordError[]>();
+  let chunks = 0;
   const inFlight = new Set<Promise<void>>();
   let failure: { error: unknown } | null = null;
   const start = (chunk: HistoryInput[]): void => {
+    const no = chunks++;
     const p: Promise<void> = importHistoryChunk(store, tenantId, chunk, opts)
       .then((out) => {
         total.records += out.records;
         total.imported += out.imported;
         total.skipped += out.skipped;
-        total.invalid.push(...out.invalid);
+        if (out.invalid.length > 0) invalidByChunk.set(no, out.invalid);
         opts.onChunk?.(out);
       })
       .catch((error: unknown) => {
@@ -351,5 +404,7 @@ export async function importHistoryStream(
   if (!failure && chunk.length > 0) start(chunk);
   await Promise.all(inFlight);
   if (failure) throw (failure as { error: unknown }).error;
+  for (const no of [...invalidByChunk.keys()].sort((a, b) => a - b))
+    total.invalid.push(...invalidByChunk.get(no)!);
   return total;
 }

@@ -146,6 +146,57 @@ describe.each(engines('history'))('history import on $name', ({ name, config }) 
     expect(await storedIds()).not.toContain('hist-25');
   });
 
+  it('names every NDJSON error by record pointer (no trailing slash) and file line', async () => {
+    const body = [
+      JSON.stringify(past(90)),
+      '',
+      JSON.stringify({ ...past(91), total_cents: 'lots' }),
+      '   ',
+      '5',
+      '{oops',
+      '',
+    ].join('\n');
+    const r = await post(body, 'application/x-ndjson');
+    expect(r.statusCode).toBe(400);
+    const problem = r.json<{ detail: string; errors: { path: string; message: string }[] }>();
+    expect(problem.errors.map((e) => [e.path, e.message.replace(/^(line \d+: )?.*$/, '$1')])).toEqual([
+      ['/1/total_cents', 'line 3: '],
+      ['/2', 'line 5: '],
+      ['/3', 'line 6: '],
+    ]);
+    expect(problem.errors[1]!.message).toBe('line 5: must be object');
+    expect(problem.detail).toMatch(/^3 records invalid \(\/1 \(line 3\), \/2 \(line 5\), \/3 \(line 6\)\)/);
+    const one = await post(
+      `\n${JSON.stringify({ ...past(92), total_cents: 'lots' })}\n`,
+      'application/x-ndjson',
+    );
+    expect(one.json<{ detail: string }>().detail).toMatch(/^\/0 \(line 2\): /);
+    await post(ndjson([past(93)]), 'application/x-ndjson');
+    const clash = await post(`\n${ndjson([past(94), past(93, { total_cents: 5 })])}`, 'application/x-ndjson');
+    expect(clash).toBeProblem(409, 'TRIAGE_INVOICE_CONFLICT', '/1/invoice_id');
+    expect(clash.json<{ detail: string; errors: { message: string }[] }>()).toMatchObject({
+      detail: expect.stringMatching(/^\/1 \(line 3\): /),
+      errors: [{ message: 'line 3: is already stored with different content' }],
+    });
+    expect(await storedIds()).not.toContain('hist-90');
+  });
+
+  it('names an id repeated with other content inside the body with the schema errors (one 400)', async () => {
+    const invs = [past(100), { ...past(101), total_cents: 'lots' }, past(100, { total_cents: 5 }), past(100)];
+    const r = await post(invs);
+    expect(r.statusCode).toBe(400);
+    const body = r.json<{ code: string; errors: { path: string; message: string }[] }>();
+    expect(body.code).toBe('TRIAGE_INPUT_INVALID');
+    expect(body.errors).toEqual([
+      { path: '/1/total_cents', message: expect.any(String) },
+      { path: '/2/invoice_id', message: 'repeats /0 with different content' },
+    ]);
+    expect(await storedIds()).not.toContain('hist-100');
+    const nd = await post(ndjson([past(102), past(102, { total_cents: 5 })]), 'application/x-ndjson');
+    expect(nd).toBeProblem(400, 'TRIAGE_INPUT_INVALID', '/1/invoice_id');
+    expect((await post([past(103), past(103)])).json()).toEqual({ records: 2, imported: 1, skipped: 1 });
+  });
+
   it('NDJSON lines are parsed as strictly as JSON bodies, and an over-long line is refused (413)', async () => {
     const repeated = JSON.stringify(past(15)).replace('"total_cents":', '"total_cents":1,"total_cents":');
     expect(await post(`${repeated}\n`, 'application/x-ndjson')).toBeProblem(
@@ -416,6 +467,42 @@ describe.each(engines('history'))('history import on $name', ({ name, config }) 
     expect(second.invalid).toHaveLength(2);
     // The next run, deferred or not, builds it again.
     expect(await indexed(false)).toBe(true);
+    await dropSchema(cfg);
+  }, 240_000); // two PGlite starts with migrations on the embedded engine
+
+  it('the CLI reports each bad record once, truly and in line order; a repeat leaves its chunk written', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'hist-'));
+    const file = join(dir, 'past.jsonl');
+    const records = [
+      JSON.stringify(past(60)),
+      '{oops',
+      JSON.stringify({ ...past(61), total_cents: 'lots' }),
+      '',
+      JSON.stringify({ ...past(64), currency: 'XYZ' }),
+      JSON.stringify(past(62)),
+      JSON.stringify(past(62, { total_cents: 99_999 })),
+      JSON.stringify(past(63)),
+    ];
+    writeFileSync(file, records.join('\n') + '\n');
+    const cfg: StoreConfig =
+      name === 'postgres'
+        ? { engine: 'postgres', connectionString: TEST_DATABASE_URL!, schema: uniqueSchema('histbad') }
+        : { engine: 'pglite', dataDir: join(dir, 'db') };
+    // Chunks of 3 records, two in flight: lines 1-3, 5-7 (the repeat is found by the store), 8.
+    const r = await importFiles([file], { store: cfg, chunkSize: 3, parallel: 2 });
+    expect({ records: r.records, imported: r.imported, skipped: r.skipped }).toEqual({
+      records: 7,
+      imported: 3,
+      skipped: 0,
+    });
+    expect(r.invalid.map((i) => i.location)).toEqual([2, 3, 5, 7].map((n) => `${file} line ${n}`));
+    expect(r.invalid[0]!.errors).toEqual(['not valid JSON']);
+    expect(r.invalid[1]!.errors).toEqual(['/total_cents must be integer']);
+    expect(r.invalid[2]!.errors[0]).toMatch(/^\/currency \(XYZ\) is not an active ISO 4217 currency code/);
+    expect(r.invalid[3]!.errors).toEqual([`/invoice_id repeats ${file} line 6 with different content`]);
+    const again = await importFiles([file], { store: cfg, chunkSize: 3 });
+    expect({ imported: again.imported, skipped: again.skipped }).toEqual({ imported: 0, skipped: 3 });
+    expect(again.invalid[3]!.errors).toEqual([`/invoice_id repeats ${file} line 6 with different content`]);
     await dropSchema(cfg);
   }, 240_000); // two PGlite starts with migrations on the embedded engine
 });

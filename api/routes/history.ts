@@ -7,7 +7,8 @@
  * request for seconds) or NDJSON (`application/x-ndjson`, one invoice per line, read as a
  * stream and parsed a line at a time, so memory stays flat and the loop free, up to 64 MiB). Records are written a chunk per transaction. A bad record is a 400 (a
  * conflicting invoice id a 409) naming it by index (`/12`, and the field inside: `/12/lines/0/
- * quantity`) before its chunk is written: the chunks before it are committed and the detail
+ * quantity`; an NDJSON record also by its file line) before its chunk is written; an invoice id
+ * repeated with other content among the records sent is one of the bad records (`/12/invoice_id`): the chunks before it are committed and the detail
  * says how many records they held. Re-sending is safe (idempotent per invoice id: invoices
  * stored with the same content are skipped), so a client resumes by re-sending from the named
  * record, or everything.
@@ -19,6 +20,7 @@ import { TriageError, isTriageError } from '../../core/errors.js';
 import {
   DEFAULT_HISTORY_CHUNK,
   importHistoryStream,
+  recordName,
   validateHistoryRecords,
   type HistoryInput,
 } from '../../inference/history.js';
@@ -69,7 +71,9 @@ const HistoryResult = Type.Object({
 });
 
 /**
- * The records of an NDJSON body, read line by line as the bytes arrive. A line longer than
+ * The records of an NDJSON body, read line by line as the bytes arrive: record `/N` is the
+ * N-th non-blank line (from 0) and carries its file line, which every error names next to it
+ * (`/4 (line 6)`). A line longer than
  * `lineLimit` bytes, or a body longer than `bodyLimit`, is refused as soon as it is seen (413),
  * without buffering the rest; each line is parsed as strictly as a JSON body (api/body: UTF-8,
  * repeated keys); a byte-order mark before the first line is skipped.
@@ -86,12 +90,10 @@ async function* ndjsonRecords(
   let pending: Buffer[] = [];
   let pendingBytes = 0;
   const tooLong = (): TriageError => {
-    const location = `/${index}`;
-    return new TriageError(
-      'TRIAGE_PAYLOAD_TOO_LARGE',
-      `${location} (line ${lineNo + 1}) is over ${lineLimit} bytes`,
-      [{ path: location, message: `line ${lineNo + 1} is too large` }],
-    );
+    const at = { location: `/${index}`, line: lineNo + 1 };
+    return new TriageError('TRIAGE_PAYLOAD_TOO_LARGE', `${recordName(at)} is over ${lineLimit} bytes`, [
+      { path: at.location, message: `line ${at.line}: is over ${lineLimit} bytes` },
+    ]);
   };
   const record = (bytes: Buffer): HistoryInput | null => {
     lineNo++;
@@ -99,12 +101,12 @@ async function* ndjsonRecords(
       lineNo === 1 && bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf ? bytes.subarray(3) : bytes;
     const text = line.toString('latin1');
     if (text.trim() === '') return null;
-    const location = `/${index++}`;
+    const at = { location: `/${index++}`, line: lineNo };
     try {
-      return { location, value: parseJsonBody(line) };
+      return { ...at, value: parseJsonBody(line) };
     } catch (e) {
       const detail = e instanceof TriageError ? (e.errors[0]?.message ?? e.message) : 'is not valid JSON';
-      return { location, value: null, parseError: `line ${lineNo}: ${detail}` };
+      return { ...at, value: null, parseError: detail };
     }
   };
   for await (const chunk of stream as AsyncIterable<Buffer>) {
