@@ -3,21 +3,15 @@
  * certified policy's name (its label would claim a certification its thresholds lack); under
  * a name of its own it is stored, and the certified document itself may be stored again.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { PolicyDocument } from '../inference/policy.js';
-import { startHarness, type Harness } from './harness.js';
+import { useHarness } from './harness.js';
 
 describe('PUT /v1/policy under the certified default', () => {
-  let h: Harness;
-  beforeAll(async () => {
-    h = await startHarness({ engine: 'pglite' }, { wire: { models: { reloadMs: null } } });
-  }, 120_000);
-  afterAll(async () => {
-    await h?.close();
-  });
+  const ref = useHarness({ engine: 'pglite' }, { wire: { models: { reloadMs: null } } });
 
   it('refuses an edited policy under the certified name with a 400 naming /name', async () => {
-    const served = (await h.call('admin', { method: 'GET', url: '/v1/policy' })).json<{
+    const served = (await ref.h.call('admin', { method: 'GET', url: '/v1/policy' })).json<{
       label: string;
       document: PolicyDocument;
     }>();
@@ -27,7 +21,8 @@ describe('PUT /v1/policy under the certified default', () => {
       ...certified,
       queues: { ...certified.queues, coding: { ...certified.queues.coding, review_at: 0.3 } },
     };
-    const put = (doc: PolicyDocument) => h.call('admin', { method: 'PUT', url: '/v1/policy', payload: doc });
+    const put = (doc: PolicyDocument) =>
+      ref.h.call('admin', { method: 'PUT', url: '/v1/policy', payload: doc });
 
     const refused = await put(edited);
     expect(refused).toBeProblem(400, 'TRIAGE_INPUT_INVALID');
@@ -39,7 +34,7 @@ describe('PUT /v1/policy under the certified default', () => {
         ),
       },
     ]);
-    expect((await h.call('admin', { method: 'GET', url: '/v1/policy' })).json().label).toBe(
+    expect((await ref.h.call('admin', { method: 'GET', url: '/v1/policy' })).json().label).toBe(
       'policy-certified@1',
     );
 

@@ -7,11 +7,11 @@
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { shippedModelsDir } from '../bin/bootstrap.js';
 import { DEFAULT_POLICY_DOCUMENT, type PolicyDocument } from '../inference/policy.js';
 import { makeInvoice } from './fixtures.js';
-import { startHarness, type Harness } from './harness.js';
+import { useHarness } from './harness.js';
 
 const champion = (
   JSON.parse(readFileSync(join(shippedModelsDir(), 'coding-mismatch', 'aliases.json'), 'utf8')) as {
@@ -37,18 +37,13 @@ const low = (review: number, overrideReview?: number): PolicyDocument => ({
 });
 
 describe('coding review thresholds and the served model reason floor', () => {
-  let h: Harness;
-  beforeAll(async () => {
-    h = await startHarness({ engine: 'pglite' }, { wire: { models: { reloadMs: null } } });
-  }, 120_000);
-  afterAll(async () => {
-    await h?.close();
-  });
+  const ref = useHarness({ engine: 'pglite' }, { wire: { models: { reloadMs: null } } });
 
   it('PUT /v1/policy refuses a coding review_at at or below the floor with a 400 naming each path', async () => {
     expect(floor).toBeGreaterThan(0.1);
-    const put = (doc: PolicyDocument) => h.call('admin', { method: 'PUT', url: '/v1/policy', payload: doc });
-    const before = (await h.call('admin', { method: 'GET', url: '/v1/policy' })).json<{ label: string }>()
+    const put = (doc: PolicyDocument) =>
+      ref.h.call('admin', { method: 'PUT', url: '/v1/policy', payload: doc });
+    const before = (await ref.h.call('admin', { method: 'GET', url: '/v1/policy' })).json<{ label: string }>()
       .label;
 
     const refused = await put(low(0.01, 0.1));
@@ -64,7 +59,7 @@ describe('coding review thresholds and the served model reason floor', () => {
     expect(await put(low(floor))).toBeProblem(400, 'TRIAGE_INPUT_INVALID');
     // Nothing stored.
     expect(
-      (await h.call('admin', { method: 'GET', url: '/v1/policy' })).json<{ label: string }>().label,
+      (await ref.h.call('admin', { method: 'GET', url: '/v1/policy' })).json<{ label: string }>().label,
     ).toBe(before);
 
     const ok = await put(low(0.3, 0.5));
@@ -76,7 +71,7 @@ describe('coding review thresholds and the served model reason floor', () => {
   });
 
   it('reports and records the applied threshold, not the one a stored policy asks below the floor', async () => {
-    const stored = await h.wired.repo.policies.put(
+    const stored = await ref.h.wired.repo.policies.put(
       'default',
       { name: 'low', document: low(0.01), sha256: 'asks-below-floor' },
       null,
@@ -86,15 +81,15 @@ describe('coding review thresholds and the served model reason floor', () => {
       source: `model-card:${model} reason floor (policy ${stored.label} asks 0.01)`,
     };
 
-    const shown = (await h.call('admin', { method: 'GET', url: '/v1/policy' })).json<{
+    const shown = (await ref.h.call('admin', { method: 'GET', url: '/v1/policy' })).json<{
       effective_thresholds: Record<string, { value: number; source: string }>;
     }>();
     expect(shown.effective_thresholds['coding.review_at']).toEqual(applied);
 
-    const d = await h.scoreOk(makeInvoice({ invoice_id: 'floor-1' }));
+    const d = await ref.h.scoreOk(makeInvoice({ invoice_id: 'floor-1' }));
     expect(d.versions.policy).toBe(stored.label);
     expect(d.versions.thresholds!['coding.review_at']).toBe(applied.source);
-    const rec = await h.wired.repo.getDecisionRecord('default', d.decision_id);
+    const rec = await ref.h.wired.repo.getDecisionRecord('default', d.decision_id);
     const ex = (
       rec!.decision as unknown as { explanation: { routing: { thresholds: Record<string, number> } } }
     ).explanation;
