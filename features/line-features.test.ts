@@ -312,3 +312,28 @@ describe('price, quantity and vendor profile', () => {
     expect(values(line({}))['code_section=other']).toBe(1);
   });
 });
+
+describe('printed code (the PRINTED_CODE_DIFFERS check as line features)', () => {
+  const printed = (description: string, code: string): Record<string, number> => {
+    const v = values(line({ description, code: hcpcs(code) }));
+    return { present: v.printed_code_present!, differs: v.printed_code_differs! };
+  };
+
+  it('reads the printed code whatever its formatting, and compares it with the billed one', () => {
+    for (const d of [
+      'A6563 - Gradient compression bandage roll',
+      'HCPCS: a6563 gradient compression bandage',
+      'Gradient compression bandage roll (A6563)',
+    ]) {
+      expect(printed(d, 'A6564')).toEqual({ present: 1, differs: 1 });
+      expect(printed(d, 'a6563')).toEqual({ present: 1, differs: 0 });
+    }
+    expect(printed('Gradient compression bandage roll', 'A6564')).toEqual({ present: 0, differs: 0 });
+  });
+
+  it('ignores shapes the HCPCS reference does not know and lines without a HCPCS code', () => {
+    expect(printed('Walker model E9999 folding', 'E0143')).toEqual({ present: 0, differs: 0 });
+    const v = values(line({ description: 'A6563 - Gradient compression bandage roll', code: undefined }));
+    expect([v.printed_code_present, v.printed_code_differs]).toEqual([0, 0]);
+  });
+});

@@ -1,7 +1,7 @@
 /**
  * Line feature vectors for the coding-mismatch model: does the description fit the billed
- * HCPCS code, does the code fit the vendor, is the price, quantity and dose plausible for the
- * code, and is the code billable at the date of service. Names, units and order are fixed in
+ * HCPCS code (and is it the code the description prints), does the code fit the vendor, is the
+ * price, quantity and dose plausible for the code, and is the code billable at the date of service. Names, units and order are fixed in
  * {@link LINE_FEATURE_SPECS}; {@link lineFeatureVector} returns them as a `Float32Array`.
  *
  * Reference data: CMS HCPCS Level II 2025-01 and CMS 2025 fee schedules, through
@@ -11,6 +11,7 @@
  */
 import type { Invoice, InvoiceLine } from '../core/invoice.js';
 import { dot, embedWords } from './embedding.js';
+import { printedCodeFinding } from './printed-code.js';
 import {
   HCPCS_SECTIONS,
   feeNotComparable,
@@ -68,14 +69,21 @@ export function lineServiceDate(inv: Invoice, line: InvoiceLine): string {
   return line.service_date ?? inv.service_period?.start ?? inv.invoice_date;
 }
 
-/** One line feature: name, unit, meaning. */
+/** One line feature: name, unit, meaning, and the line revision that added it. */
 export interface LineFeatureSpec {
   name: string;
   unit: string;
   description: string;
+  /** The line vector revision (`FEATURE_CODE_REVISIONS.line`) that added it; absent: revision 3 or before. */
+  since?: number;
 }
 
-const f = (name: string, unit: string, description: string): LineFeatureSpec => ({ name, unit, description });
+const f = (name: string, unit: string, description: string, since?: number): LineFeatureSpec => ({
+  name,
+  unit,
+  description,
+  ...(since === undefined ? {} : { since }),
+});
 
 /** Coverage codes meaning Medicare does not pay: I (not payable), M (non-covered), S (statutory non-coverage). */
 const NOT_PAYABLE_COVERAGE = new Set(['I', 'M', 'S']);
@@ -159,6 +167,18 @@ export const LINE_FEATURE_SPECS: readonly LineFeatureSpec[] = [
   f('is_credit_line', 'bool', 'Negative quantity or amount.'),
   ...[...HCPCS_SECTIONS, 'other'].map((s) =>
     f(`code_section=${s}`, 'one-hot', `HCPCS section ${s} (first letter of the code).`),
+  ),
+  f(
+    'printed_code_present',
+    'bool',
+    'The description prints a HCPCS code the reference knows (printedCodeFinding in features/printed-code.ts).',
+    4,
+  ),
+  f(
+    'printed_code_differs',
+    'bool',
+    'The description prints known HCPCS codes and none of them is the billed code (the PRINTED_CODE_DIFFERS check).',
+    4,
   ),
 ];
 
@@ -398,6 +418,9 @@ function lineFeaturesOf(
   if (code === null) return { values: v, evidence };
   evidence.code = code;
   v.code_is_hcpcs = 1;
+  const printed = printedCodeFinding(line.description, code, ctx.reference);
+  v.printed_code_present = printed.printed.length > 0 ? 1 : 0;
+  v.printed_code_differs = printed.differs ? 1 : 0;
   if (!ref) return { values: v, evidence };
   v.code_known = 1;
   const c = ref.code;

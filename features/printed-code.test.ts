@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { printedCodeDiffers, printedCodes } from './printed-code.js';
+import { printedCodeFinding, printedCodes } from './printed-code.js';
 
 describe('printed HCPCS codes', () => {
   it('reads the code however it is printed: tags, spaces, dashes, lower case, modifiers', () => {
@@ -26,13 +26,37 @@ describe('printed HCPCS codes', () => {
   });
 
   it('flags a line that prints another code than it bills and leaves its own code alone', () => {
-    expect(printedCodeDiffers('A6563 - Gradient compression bandage', 'A6564')).toEqual({
-      billed: 'A6564',
+    expect(printedCodeFinding('A6563 - Gradient compression bandage', 'A6564')).toEqual({
       printed: ['A6563'],
+      differs: true,
     });
-    expect(printedCodeDiffers('a-6564 gradient compression wrap', 'A6564')).toBeNull();
-    expect(printedCodeDiffers('Gradient compression (A6564-NU)', 'a6564')).toBeNull();
-    expect(printedCodeDiffers('Gradient compression wrap', 'A6564')).toBeNull();
-    expect(printedCodeDiffers('E0260 bed, replaces E0250', 'E0260')).toBeNull();
+    expect(printedCodeFinding('a-6564 gradient compression wrap', 'A6564')).toEqual({
+      printed: ['A6564'],
+      differs: false,
+    });
+    expect(printedCodeFinding('Gradient compression (A6564-NU)', 'a6564').differs).toBe(false);
+    expect(printedCodeFinding('Gradient compression wrap', 'A6564')).toEqual({ printed: [], differs: false });
+    expect(printedCodeFinding('E0260 bed, replaces E0250', 'E0260').differs).toBe(false);
+  });
+
+  it('finds the printed code whatever the formatting around it', () => {
+    for (const d of [
+      'A6563 - Gradient compression bandage roll',
+      'HCPCS: a6563 gradient compression bandage',
+      'Gradient compression bandage roll (A6563)',
+      'Gradient compression bandage, code A-6563, per roll',
+    ]) {
+      expect(printedCodeFinding(d, 'A6564')).toEqual({ printed: ['A6563'], differs: true });
+      expect(printedCodeFinding(d, ' a6563 ')).toEqual({ printed: ['A6563'], differs: false });
+    }
+  });
+
+  it('counts only codes the given code set knows', () => {
+    const codes = { get: (c: string): object | undefined => (c === 'A6563' ? {} : undefined) };
+    expect(printedCodeFinding('Model E2000 / A6563 wrap', 'A6564', codes)).toEqual({
+      printed: ['A6563'],
+      differs: true,
+    });
+    expect(printedCodeFinding('Model E2000 wrap', 'A6564', codes)).toEqual({ printed: [], differs: false });
   });
 });

@@ -25,27 +25,31 @@ export function printedCodes(description: string, known?: (code: string) => bool
   return out;
 }
 
-/** Result of {@link printedCodeDiffers} when the description prints codes but not the billed one. */
-export interface PrintedCodeMismatch {
-  /** The billed code, upper-cased. */
-  billed: string;
-  /** The codes printed in the description (none of them the billed one). */
+/** A code set a printed code must belong to, e.g. the HCPCS reference view: `get` is undefined for a code it does not know. */
+export interface KnownCodes {
+  get(code: string): unknown;
+}
+
+/** What a line's description prints about its billed code (see {@link printedCodeFinding}). */
+export interface PrintedCodeFinding {
+  /** The known HCPCS codes printed in the description, upper-cased, in order (may be empty). */
   printed: string[];
+  /** The description prints known codes and none of them is the billed code. */
+  differs: boolean;
 }
 
 /**
- * Whether a line prints a HCPCS code other than the one it bills: null when the description
- * prints no code or prints the billed code (possibly beside others, e.g. "replaces E0100").
+ * The printed-code check of one line, the one declaration the `PRINTED_CODE_DIFFERS` rule and the
+ * coding model's line features (`printed_code_present`, `printed_code_differs`) both read.
  * @param billed the billed HCPCS code (any case).
- * @param known see {@link printedCodes}.
+ * @param codes when given, only codes it knows count as printed (see {@link printedCodes}).
  */
-export function printedCodeDiffers(
+export function printedCodeFinding(
   description: string,
   billed: string,
-  known?: (code: string) => boolean,
-): PrintedCodeMismatch | null {
-  const code = billed.trim().toUpperCase();
+  codes?: KnownCodes,
+): PrintedCodeFinding {
+  const known = codes ? (code: string): boolean => codes.get(code) !== undefined : undefined;
   const printed = printedCodes(description, known);
-  if (printed.length === 0 || printed.includes(code)) return null;
-  return { billed: code, printed };
+  return { printed, differs: printed.length > 0 && !printed.includes(billed.trim().toUpperCase()) };
 }

@@ -4,11 +4,12 @@ import { SHIPPED_IDF_ID } from './idf.js';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { packageRoot } from '../core/paths.js';
-import { checkSignature } from '../models/signature.js';
+import { checkSignature, inputProjection } from '../models/signature.js';
 import { servedFeatureSchemas } from '../models/served-schemas.js';
 import {
   acceptedSchemaVersions,
   assertFeatureSchema,
+  earlierVectorVersions,
   FEATURE_CODE_REVISIONS,
   FEATURE_SCHEMA,
   featureSchemaVersion,
@@ -33,9 +34,14 @@ describe('feature schema', () => {
           readFileSync(join(packageRoot(), 'models', 'artifacts', task, champion(task), 'spec.json'), 'utf8'),
         ) as { featureNames: string[] }
       ).featureNames;
-    expect(FEATURE_SCHEMA.line.map((f) => f.name)).toEqual(trained('coding-mismatch'));
+    // The coding champion reads today's line vector, or an earlier one restricted to its features.
+    const lineNames = [
+      FEATURE_SCHEMA.line.map((f) => f.name),
+      ...earlierVectorVersions('line').map((e) => e.names),
+    ];
+    expect(lineNames).toContainEqual(trained('coding-mismatch'));
     expect(FEATURE_SCHEMA.pair.map((f) => f.name)).toEqual(trained('duplicate'));
-    expect(FEATURE_SCHEMA.line).toHaveLength(51);
+    expect(FEATURE_SCHEMA.line).toHaveLength(53);
     expect(FEATURE_SCHEMA.pair).toHaveLength(67);
     expect(
       [...FEATURE_SCHEMA.line, ...FEATURE_SCHEMA.pair].every((f) => f.unit !== '' && f.description !== ''),
@@ -47,8 +53,9 @@ describe('feature schema', () => {
 
   it('changes version when any part changes', () => {
     const v = featureSchemaVersion();
-    // The whole-schema version decisions record (fs-ca204ebda249 until line revision 3).
-    expect(v).toBe('fs-5d691c338bb0');
+    // The whole-schema version decisions record (fs-ca204ebda249 until line revision 3,
+    // fs-5d691c338bb0 at line revision 3).
+    expect(v).toBe('fs-d01e7e3e4ed9');
     expect(v).toMatch(/^fs-[0-9a-f]{12}$/);
     expect(featureSchemaVersion()).toBe(v);
     const variants = [
@@ -98,9 +105,10 @@ describe('per-vector schema versions', () => {
     expect(() =>
       checkSignature({ names: pairNames, count: pairNames.length, version: dup }, served.duplicate),
     ).not.toThrow();
-    // The line vector changed since (revision 3: the billing unit is no dose, no category medians):
-    // the pre-split version, and every coding model before coding-mismatch@4, is refused for coding.
-    expect(FEATURE_CODE_REVISIONS.line).toBe(3);
+    // The line vector changed since (revision 3: the billing unit is no dose, no category medians;
+    // revision 4 only added the printed-code features): the pre-split version, and every coding
+    // model before coding-mismatch@4, is refused for coding.
+    expect(FEATURE_CODE_REVISIONS.line).toBe(4);
     expect(() =>
       checkSignature({ names: lineNames, count: lineNames.length, version: dup }, served['coding-mismatch']),
     ).toThrow(/feature schema version fs-ca204ebda249/);
@@ -140,6 +148,47 @@ describe('per-vector schema versions', () => {
       ...PRE_SPLIT_SCHEMA_VERSIONS.filter((p) => p.vector === 'pair').map((p) => p.version),
     ]);
     expect(acceptedSchemaVersions('line')).toEqual([vectorSchemaVersion('line')]);
+  });
+});
+
+describe('earlier line versions served on a subset of today’s features', () => {
+  const served = servedFeatureSchemas()['coding-mismatch'];
+  const [rev3] = earlierVectorVersions('line');
+
+  it('derives revision 3 from today’s features without those added since, hashed as it was', () => {
+    expect(rev3!.revision).toBe(3);
+    expect(rev3!.version).toBe('fs-d579c890ee23'); // coding-mismatch@4's card
+    expect(rev3!.names).toEqual(FEATURE_SCHEMA.line.filter((f) => f.since === undefined).map((f) => f.name));
+    expect(FEATURE_SCHEMA.line.filter((f) => f.since === 4).map((f) => f.name)).toEqual([
+      'printed_code_present',
+      'printed_code_differs',
+    ]);
+    expect(served.earlier).toEqual([{ version: rev3!.version, names: rev3!.names }]);
+    // Once revision 3 is no longer listed, nothing earlier is served.
+    expect(earlierVectorVersions('line', FEATURE_SCHEMA, { line: 3, pair: 2 })).toEqual([]);
+  });
+
+  it('accepts an earlier version only with its own names', () => {
+    const names = FEATURE_SCHEMA.line.map((f) => f.name);
+    const old = { names: rev3!.names, count: rev3!.names.length, version: rev3!.version };
+    expect(() => checkSignature(old, served)).not.toThrow();
+    expect(() => checkSignature({ ...old, names, count: names.length }, served)).toThrow(
+      /names differ in length/,
+    );
+    expect(() => checkSignature({ ...old, version: 'fs-ded86bbdb3b7' }, served)).toThrow(
+      /feature schema version fs-ded86bbdb3b7/,
+    );
+    expect(() =>
+      checkSignature({ names, count: names.length, version: served.version! }, served),
+    ).not.toThrow();
+  });
+
+  it('projects today’s vector onto an earlier model’s inputs by name', () => {
+    const names = FEATURE_SCHEMA.line.map((f) => f.name);
+    expect(inputProjection(names, names)).toBeNull();
+    const p = inputProjection(rev3!.names, names)!;
+    expect(Array.from(p)).toEqual(rev3!.names.map((n) => names.indexOf(n)));
+    expect(() => inputProjection(['no_such_feature'], names)).toThrow(/no_such_feature/);
   });
 });
 

@@ -32,7 +32,7 @@ export type FeatureVector = 'line' | 'pair';
  * changes while names, units and descriptions stay the same (a predicate, a clip, a tokeniser
  * detail).
  */
-export const FEATURE_CODE_REVISIONS: Readonly<Record<FeatureVector, number>> = { line: 3, pair: 2 };
+export const FEATURE_CODE_REVISIONS: Readonly<Record<FeatureVector, number>> = { line: 4, pair: 2 };
 
 /**
  * Revision of the feature code as a whole (hashed into {@link featureSchemaVersion}), derived
@@ -46,6 +46,8 @@ export interface FeatureSpec {
   name: string;
   unit: string;
   description: string;
+  /** The revision of its vector that added it (see {@link EARLIER_SUBSET_REVISIONS}); absent on the older features. */
+  since?: number;
 }
 
 /** A named, versioned list of features. */
@@ -149,6 +151,48 @@ export function acceptedSchemaVersions(
       (p) => p.version,
     ),
   ];
+}
+
+/**
+ * Earlier revisions of each vector that the current code still computes, feature for feature:
+ * every revision after one of them only added features (marked with `since`) and changed none.
+ * A model trained at such a revision (e.g. `coding-mismatch@4`, line revision 3) is served with
+ * the current vector restricted to its own features ({@link earlierVectorVersions}). A revision
+ * that changes how an existing feature is computed must not be listed, nor any before it.
+ */
+export const EARLIER_SUBSET_REVISIONS: Readonly<Record<FeatureVector, readonly number[]>> = {
+  line: [3],
+  pair: [],
+};
+
+/** A vector as an earlier revision computed it: its schema version and its feature names in order. */
+export interface EarlierVectorVersion {
+  revision: number;
+  version: string;
+  names: readonly string[];
+}
+
+/**
+ * The earlier revisions of `vector` served by restriction ({@link EARLIER_SUBSET_REVISIONS}), each
+ * with the version {@link vectorSchemaVersion} gave it then: the current features of the vector
+ * without those added after it (`since` above it), hashed at that revision.
+ */
+export function earlierVectorVersions(
+  vector: FeatureVector,
+  schema: FeatureSchema = FEATURE_SCHEMA,
+  revisions: Readonly<Record<FeatureVector, number>> = FEATURE_CODE_REVISIONS,
+): EarlierVectorVersion[] {
+  return EARLIER_SUBSET_REVISIONS[vector]
+    .filter((r) => r < revisions[vector])
+    .map((revision) => {
+      const features = schema[vector].filter((f) => (f.since ?? 0) <= revision);
+      const version = vectorSchemaVersion(
+        vector,
+        { ...schema, [vector]: features },
+        { ...revisions, [vector]: revision },
+      );
+      return { revision, version, names: features.map((f) => f.name) };
+    });
 }
 
 /**

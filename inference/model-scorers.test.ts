@@ -15,7 +15,7 @@ import { loadReferenceData } from '../datasets/reference.js';
 import { buildReferenceIndex } from '../features/reference-index.js';
 import { lineServiceDate } from '../features/line-features.js';
 import { comparePair, pairSideOfInvoice } from '../features/pair.js';
-import { LINE_FEATURES, PAIR_FEATURES } from '../features/schema.js';
+import { earlierVectorVersions, LINE_FEATURES, PAIR_FEATURES } from '../features/schema.js';
 import {
   LINE_GROUP_RULES,
   createModelCodingScorer,
@@ -407,6 +407,11 @@ describe('model scorers', () => {
     expect(line.flatMap((g) => g.features).sort()).toEqual([...lineNames].sort());
     expect(line.map((g) => g.name)).not.toContain('other');
     expect(line.find((g) => g.name === 'description_fit')!.features).toContain('desc_ref_cosine_margin');
+    expect(line.find((g) => g.name === 'printed_code')).toEqual({
+      name: 'printed_code',
+      features: ['printed_code_present', 'printed_code_differs'],
+      reason: 'PRINTED_CODE_DIFFERS',
+    });
     const pairNames = PAIR_FEATURES.map((f) => f.name);
     const pair = pairGroups(pairNames);
     expect(pair.flatMap((g) => g.features)).toEqual(pairNames);
@@ -424,13 +429,20 @@ describe('model scorers', () => {
     const line = featureLineVectoriser((inv, l) => ({ reference, serviceDate: lineServiceDate(inv, l) }));
     const inv = invoice();
     const f = extractInvoiceFeatures(inv);
-    const model = { files: {} } as unknown as LoadedModel; // these vectorisers do not read the model
-    const vectors = line(
-      inv,
-      inv.lines.map((l, i) => ({ line: l, features: f.lines[i]! })),
-      model,
-      undefined,
-    );
+    // The line vectoriser reads only the model's input names (the pair vectoriser nothing).
+    const lineNames = LINE_FEATURES.map((s) => s.name);
+    const modelOf = (names: readonly string[]): LoadedModel =>
+      ({ files: {}, session: { featureNames: names } }) as unknown as LoadedModel;
+    const model = modelOf(lineNames);
+    const items = inv.lines.map((l, i) => ({ line: l, features: f.lines[i]! }));
+    const vectors = line(inv, items, model, undefined);
+    // A model of an earlier line version (coding-mismatch@4) gets the same values, restricted to its inputs.
+    const [rev3] = earlierVectorVersions('line');
+    const earlier = line(inv, items, modelOf(rev3!.names), undefined);
+    for (const [i, v] of vectors.entries())
+      expect(earlier[i] && Array.from(earlier[i])).toEqual(
+        v && rev3!.names.map((n) => v[lineNames.indexOf(n)]),
+      );
     for (const [i, l] of inv.lines.entries()) {
       const v = vectors[i];
       // The coding model scores HCPCS lines only.

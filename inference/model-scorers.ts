@@ -23,11 +23,11 @@ import type { LineFeatures } from '../features/invoice-features.js';
 import type { PairComparison } from '../features/pair.js';
 import type { ReasonCode } from '../core/decision.js';
 import { pairFeatureVector } from '../features/comparisons.js';
-import { lineFeatureVectors, type LineContext } from '../features/line-features.js';
+import { LINE_VECTOR_NAMES, lineFeatureVectors, type LineContext } from '../features/line-features.js';
 import { reason, round3 } from './explain.js';
 import type { ModelRegistry } from '../models/registry.js';
 import { servedFeatureSchemas } from '../models/served-schemas.js';
-import type { FeatureSignature } from '../models/signature.js';
+import { inputProjection, type FeatureSignature } from '../models/signature.js';
 import type { ModelTask } from '../models/spec.js';
 import type { FeatureGroup } from './explain-model.js';
 import { modelEvidence, modelReasons } from './model-reasons.js';
@@ -315,6 +315,7 @@ export const LINE_GROUP_RULES: readonly GroupRule[] = [
   },
   { name: 'code_section', match: /^code_section=/, reason: 'CODING_MODEL_RISK' },
   { name: 'description_fit', match: /^desc_/, reason: 'DESCRIPTION_CODE_MISMATCH' },
+  { name: 'printed_code', match: /^printed_code_/, reason: 'PRINTED_CODE_DIFFERS' },
   { name: 'vendor_fit', match: /^vendor_/, reason: 'CODING_MODEL_RISK' },
   { name: 'price_vs_fee_schedule', match: /^(fee_known|unit_price_)/, reason: 'PRICE_ABOVE_FEE_SCHEDULE' },
   { name: 'quantity_dose', match: /^(quantity_|dose_)/, reason: 'QUANTITY_IMPLAUSIBLE' },
@@ -352,8 +353,16 @@ export function featureLineVectoriser(
   ) => LineContext,
 ): LineVectoriser {
   // The coding model is trained on HCPCS lines only: other lines (no code, tax, freight, another
-  // code system) are left to the rule-based evidence scorer.
+  // code system) are left to the rule-based evidence scorer. A model of an earlier line vector
+  // version (fewer features, see `earlierVectorVersions`) reads the vector restricted to its inputs.
+  const projections = new WeakMap<LoadedModel, Int32Array | null>();
+  const projectionOf = (m: LoadedModel): Int32Array | null => {
+    let p = projections.get(m);
+    if (p === undefined) projections.set(m, (p = inputProjection(m.session.featureNames, LINE_VECTOR_NAMES)));
+    return p;
+  };
   return (inv, lines, model, scoring) => {
+    const projection = projectionOf(model);
     const hcpcs = lines.flatMap(({ line }, i) => (line.code?.system === 'HCPCS' ? [i] : []));
     const vectors = lineFeatureVectors(
       hcpcs.map((i) => {
@@ -362,7 +371,10 @@ export function featureLineVectoriser(
       }),
     );
     const out: (Float32Array | null)[] = lines.map(() => null);
-    hcpcs.forEach((i, j) => (out[i] = vectors[j]!));
+    hcpcs.forEach((i, j) => {
+      const v = vectors[j]!;
+      out[i] = projection ? Float32Array.from(projection, (k) => v[k]!) : v;
+    });
     return out;
   };
 }

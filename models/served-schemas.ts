@@ -6,6 +6,7 @@
  */
 import {
   acceptedSchemaVersions,
+  earlierVectorVersions,
   LINE_FEATURES,
   PAIR_FEATURES,
   vectorSchemaVersion,
@@ -26,6 +27,7 @@ export function servedFeatureSchemas(): Record<ModelTask, FeatureSignature> {
     names,
     version: vectorSchemaVersion(vector),
     accepted: acceptedSchemaVersions(vector).slice(1),
+    earlier: earlierVectorVersions(vector).map(({ version, names }) => ({ version, names })),
   });
   return {
     'coding-mismatch': signature(

@@ -15,6 +15,12 @@ export interface FeatureSignature {
    * `acceptedSchemaVersions` in features/schema.ts); only read with `version`.
    */
   accepted?: readonly string[];
+  /**
+   * Earlier versions of the vector the current one still computes on a subset of its features
+   * (`earlierVectorVersions` in features/schema.ts): a model carrying one of them must declare
+   * exactly its `names`, and is fed the current vector restricted to them ({@link inputProjection}).
+   */
+  earlier?: readonly { version: string; names: readonly string[] }[];
 }
 
 /** What a model says it expects: names from its metadata, count from its input shape. */
@@ -44,7 +50,8 @@ export function checkSignature(
   label = 'model',
 ): void {
   const problems: string[] = [];
-  const want = expected.names;
+  const earlier = expected.earlier?.find((e) => e.version === model.version);
+  const want = earlier?.names ?? expected.names;
   if (model.count !== null && model.count !== want.length)
     problems.push(`count ${model.count} != ${want.length}`);
   if (model.names === null) problems.push('the model declares no feature names');
@@ -58,6 +65,7 @@ export function checkSignature(
   }
   if (
     expected.version !== undefined &&
+    earlier === undefined &&
     model.version !== expected.version &&
     !(model.version !== null && (expected.accepted ?? []).includes(model.version))
   )
@@ -91,4 +99,20 @@ export function modelInputSignature(sig: ModelSignature): ModelInputSignature {
     count: typeof d === 'number' ? d : null,
     version: sig.metadata[META.featureSchemaVersion] ?? null,
   };
+}
+
+/**
+ * Where each of a model's inputs sits in the served vector `served` (names in order): null when
+ * the model reads the served vector as it is, else the served index of each model input, for a
+ * model of an earlier vector version that reads a subset of today's features.
+ * @throws RangeError naming an input the served vector does not have.
+ */
+export function inputProjection(model: readonly string[], served: readonly string[]): Int32Array | null {
+  if (model.length === served.length && model.every((n, i) => n === served[i])) return null;
+  const at = new Map(served.map((n, i) => [n, i]));
+  return Int32Array.from(model, (n) => {
+    const i = at.get(n);
+    if (i === undefined) throw new RangeError(`model input '${n}' is not in the served feature vector`);
+    return i;
+  });
 }

@@ -11,7 +11,7 @@ import type { Reason } from '../../core/decision.js';
 import type { Invoice, InvoiceLine } from '../../core/invoice.js';
 import { codeApproved, type VendorProfile } from '../../core/vendor.js';
 import { isValidNpi } from '../../features/npi.js';
-import { printedCodeDiffers } from '../../features/printed-code.js';
+import { printedCodeFinding } from '../../features/printed-code.js';
 import { explainTax } from '../../features/tax.js';
 import { reason, type SuggestedCode } from '../explain.js';
 import type { ReferenceIndex } from '../../features/reference-index.js';
@@ -113,12 +113,11 @@ export function lineAmountCheck(line: InvoiceLine): Reason | null {
  */
 export function printedCodeCheck(line: InvoiceLine, ref: ReferenceIndex | undefined): Reason | null {
   if (line.code?.system !== 'HCPCS') return null;
-  const known = ref ? (code: string) => ref.get(code) !== undefined : undefined;
-  const m = printedCodeDiffers(line.description, line.code.value, known);
-  if (!m) return null;
+  const m = printedCodeFinding(line.description, line.code.value, ref);
+  if (!m.differs) return null;
   return reason('PRINTED_CODE_DIFFERS', PRINTED_CODE_WEIGHT, {
     line_number: line.line_number,
-    billed_code: m.billed,
+    billed_code: line.code.value.trim().toUpperCase(),
     printed_codes: m.printed,
   });
 }
