@@ -410,7 +410,7 @@ describe('model scorers', () => {
     expect(line.find((g) => g.name === 'printed_code')).toEqual({
       name: 'printed_code',
       features: ['printed_code_present', 'printed_code_differs'],
-      reason: 'PRINTED_CODE_DIFFERS',
+      reason: 'CODING_MODEL_RISK',
     });
     const pairNames = PAIR_FEATURES.map((f) => f.name);
     const pair = pairGroups(pairNames);

@@ -315,7 +315,9 @@ export const LINE_GROUP_RULES: readonly GroupRule[] = [
   },
   { name: 'code_section', match: /^code_section=/, reason: 'CODING_MODEL_RISK' },
   { name: 'description_fit', match: /^desc_/, reason: 'DESCRIPTION_CODE_MISMATCH' },
-  { name: 'printed_code', match: /^printed_code_/, reason: 'PRINTED_CODE_DIFFERS' },
+  // Not PRINTED_CODE_DIFFERS: a positive contribution can come from printing no code at all (an
+  // attribution against the baseline); the rule of that name gives it, with the printed codes.
+  { name: 'printed_code', match: /^printed_code_/, reason: 'CODING_MODEL_RISK' },
   { name: 'vendor_fit', match: /^vendor_/, reason: 'CODING_MODEL_RISK' },
   { name: 'price_vs_fee_schedule', match: /^(fee_known|unit_price_)/, reason: 'PRICE_ABOVE_FEE_SCHEDULE' },
   { name: 'quantity_dose', match: /^(quantity_|dose_)/, reason: 'QUANTITY_IMPLAUSIBLE' },
