@@ -234,31 +234,34 @@ describe('champion loading', () => {
     );
     try {
       expect(w.scoring.versions.models['coding-mismatch']).toBe('coding-mismatch@4');
-      // Version 5: the champion's network, with a stricter auto-approve threshold on its card.
+      // A new version: the champion's network, with a stricter auto-approve threshold on its card.
       const v1 = join(dir, 'coding-mismatch', '4');
       const spec = JSON.parse(readFileSync(join(v1, 'spec.json'), 'utf8')) as TrainedModelSpec;
       const card = JSON.parse(readFileSync(join(v1, 'card.json'), 'utf8')) as { training: ModelCardDraft };
       const draft = structuredClone(card.training);
       draft.thresholds.autoApprove.threshold = 0.01;
       const registry = new ModelRegistry({ root: dir, featureSchemas: servedFeatureSchemas() });
-      await registry.register('coding-mismatch', {
+      const added = await registry.register('coding-mismatch', {
         onnx: exportOnnx(spec),
         spec,
         card: draft,
         files: { 'line-context.json': readFileSync(join(v1, 'line-context.json')) },
       });
-      await registry.promote('coding-mismatch', '5', { actor: 'test', reason: 'stricter threshold' });
+      await registry.promote('coding-mismatch', added.version, {
+        actor: 'test',
+        reason: 'stricter threshold',
+      });
       const deadline = Date.now() + 10_000;
-      while (w.scoring.versions.models['coding-mismatch'] !== 'coding-mismatch@5' && Date.now() < deadline)
+      while (w.scoring.versions.models['coding-mismatch'] !== added.label && Date.now() < deadline)
         await new Promise((r) => setTimeout(r, 50));
-      expect(w.scoring.versions.models['coding-mismatch']).toBe('coding-mismatch@5');
+      expect(w.scoring.versions.models['coding-mismatch']).toBe(added.label);
       const d = (await w.scoring.score(makeInvoice({ invoice_id: 'after-reload' }))).decision;
-      expect(d.versions.models['coding-mismatch']).toBe('coding-mismatch@5');
+      expect(d.versions.models['coding-mismatch']).toBe(added.label);
       // Not the champion the default policy is certified with: its card routes it, and the
       // sources say so; the duplicate task keeps the certified thresholds.
       expect(d.versions.thresholds).toEqual({
-        'coding.review_at': `model-card:coding-mismatch@5${notCertified}`,
-        'coding.hold_at': `model-card:coding-mismatch@5${notCertified}`,
+        'coding.review_at': `model-card:${added.label}${notCertified}`,
+        'coding.hold_at': `model-card:${added.label}${notCertified}`,
         'ap.review_at': `policy:${certified.label}`,
         'ap.hold_at': `policy:${certified.label}`,
       });
@@ -272,7 +275,7 @@ describe('champion loading', () => {
         {
           fields: {
             policy: certified.label,
-            model: 'coding-mismatch@5',
+            model: added.label,
             certified_for: certified.certifiedFor,
           },
           message: expect.stringContaining(
@@ -282,7 +285,7 @@ describe('champion loading', () => {
       ]);
       // GET /v1/policy's view of the effective thresholds says the same.
       const shown = w.scoring.effectiveThresholds(await w.scoring.policyFor('default'));
-      expect(shown.sources['coding.review_at']).toBe(`model-card:coding-mismatch@5${notCertified}`);
+      expect(shown.sources['coding.review_at']).toBe(`model-card:${added.label}${notCertified}`);
     } finally {
       await close(w);
     }
