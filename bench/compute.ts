@@ -3,8 +3,9 @@
  * store stubbed (no database: the replay checks find nothing, the candidate search returns ten
  * fixed earlier invoices, the write echoes the decision), so the figure is the CPU cost of
  * features, the reference search, both models, duplicates, routing and explanations alone.
- * Ten-line invoices whose descriptions are all new (no per-description cache hit), one after
- * another on one thread: invoices/s per core is invoices per CPU second of the process.
+ * Ten-line invoices whose descriptions are all new (no per-description memo helps) or the same
+ * ten on every invoice (every memo warm), one after another on one thread: invoices/s per core
+ * is invoices per CPU second of the process.
  */
 import { createHash } from 'node:crypto';
 import { loadavg } from 'node:os';
@@ -269,15 +270,19 @@ export function computeTable(results: readonly ComputeResult[]): string {
 /**
  * The `compute` section of `npm run bench`: `n` timed invoices made by `invoiceOf` (after 50
  * untimed ones), ten more as every invoice's candidates; prints the section's table.
+ * @param descriptions how `invoiceOf` makes the line descriptions (`new`: unique per invoice;
+ *   `repeated`: the same on every invoice), for the table's title.
  */
 export async function computeSection(
   n: number,
   invoiceOf: (i: number, tag: string) => Invoice,
+  descriptions: 'new' | 'repeated' = 'new',
 ): Promise<ComputeResult> {
   const invoices = Array.from({ length: n + 50 }, (_, i) => invoiceOf(i, 'c'));
   const earlier = Array.from({ length: 10 }, (_, i) => invoiceOf(1_000_000 + i, 'e'));
   const r = await runComputeBenchmark(invoices, earlier);
-  console.log('\nIn-process compute, store stubbed, 10-line invoices with new descriptions, sequential');
+  const what = descriptions === 'new' ? 'new descriptions' : 'the same ten descriptions on every invoice';
+  console.log(`\nIn-process compute, store stubbed, 10-line invoices with ${what}, sequential`);
   console.log(computeTable([r]));
   return r;
 }

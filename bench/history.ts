@@ -19,11 +19,14 @@ import { benchInvoice } from './features.bench.js';
 import { openHistoryWorkers } from '../inference/history-workers.js';
 
 /**
- * A 10-line invoice (the features micro-benchmark's lines, descriptions unique per invoice) from
- * one of 50 vendors, with an id and number unique per `i` and `tag`.
+ * A 10-line invoice (the features micro-benchmark's lines) from one of 50 vendors, with an id
+ * and number unique per `i` and `tag`.
+ * @param newDescriptions true (default): every description unique per invoice (a lot number),
+ *   so no per-description memo helps; false: the same ten descriptions on every invoice, as a
+ *   supplier bills the same items again.
  */
-export function tenLineInvoice(i: number, tag: string): Invoice {
-  const inv = benchInvoice(i, true);
+export function tenLineInvoice(i: number, tag: string, newDescriptions = true): Invoice {
+  const inv = benchInvoice(i, newDescriptions);
   const v = i % 50;
   const day = 1 + (i % 28);
   return {

@@ -63,6 +63,11 @@ const opts = new Command()
     process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/invoice_triage_test',
   )
   .option('--invoices <n>', 'invoices per in-process scoring run', '1000')
+  .option(
+    '--compute-descriptions <list>',
+    'compute: line descriptions, `new` (unique per invoice) and/or `repeated` (the same ten on every invoice)',
+    'new',
+  )
   .option('--rates <list>', 'HTTP request rates, req/s', '100,250,500')
   .option('--http-stores <list>', 'stores of the http section', 'pglite,postgres')
   .option('--http-processes <list>', 'API processes of the http section (PostgreSQL only above 1)', '1')
@@ -96,6 +101,7 @@ const opts = new Command()
     only: string;
     databaseUrl: string;
     invoices: string;
+    computeDescriptions: string;
     rates: string;
     httpStores: string;
     httpProcesses: string;
@@ -163,7 +169,14 @@ async function withPg<T>(f: (db: SqlDatabase) => Promise<T>, schema: string): Pr
 }
 
 // ---------------------------------------------------------------- compute (in-process, store stubbed)
-if (only.has('compute')) report.compute = await computeSection(Number(opts.invoices), tenLineInvoice);
+if (only.has('compute')) {
+  const runs: Record<string, unknown> = {};
+  for (const d of opts.computeDescriptions.split(',')) {
+    if (d !== 'new' && d !== 'repeated') throw new Error(`--compute-descriptions: unknown ${d}`);
+    runs[d] = await computeSection(Number(opts.invoices), (i, tag) => tenLineInvoice(i, tag, d === 'new'), d);
+  }
+  report.compute = runs;
+}
 
 // ---------------------------------------------------------------- scoring (in-process)
 if (only.has('scoring')) {

@@ -3,7 +3,9 @@ import { describe, expect, it } from 'vitest';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { dot, embedText, TEXT_EMBEDDING_RECIPE } from './embedding.js';
+import { dot, embedText, embedWords, TEXT_EMBEDDING_RECIPE } from './embedding.js';
+import { fnv1a32 } from './hashing.js';
+import { descriptionWords, stem } from './text.js';
 import {
   featureArtifactsDir,
   fitIdf,
@@ -91,5 +93,65 @@ describe('embedText (recipe 2)', () => {
     );
     writeFileSync(join(dir, 'same.json'), JSON.stringify(good)); // other indentation, same content
     expect(loadIdfArtifact(join(dir, 'same.json'), SHIPPED_IDF_ID).id).toBe(SHIPPED_IDF_ID);
+  });
+});
+
+/**
+ * The recipe written out plainly (substrings hashed, a stem map, fresh arrays): the oracle the
+ * served {@link embedWords} must equal bit for bit, whatever its caches and scratch buffers.
+ */
+function plainEmbedding(
+  words: readonly string[],
+  idf: ReturnType<typeof shippedIdf>,
+  dim = 128,
+  alpha = 0.7,
+): Float32Array {
+  const chars = new Float64Array(dim);
+  const part = new Float64Array(dim);
+  const add = (acc: Float64Array, h: number, w: number): void => {
+    acc[h % dim]! += h & 0x80000000 ? -w : w;
+  };
+  const unit = (v: Float64Array): void => {
+    const s = v.reduce((a, x) => a + x * x, 0);
+    if (s > 0) for (let i = 0; i < dim; i++) v[i]! *= 1 / Math.sqrt(s);
+  };
+  const tf = new Map<string, number>();
+  for (const w of words) {
+    const s = /^\d/.test(w) ? w : stem(w);
+    const padded = ` ${w} `;
+    const grams: number[] = [];
+    for (const n of TEXT_EMBEDDING_RECIPE.ngrams)
+      for (let i = 0; i + n <= padded.length; i++) grams.push(fnv1a32(padded.slice(i, i + n)));
+    for (const g of grams) add(chars, g, idf.idf(s) / Math.sqrt(grams.length || 1));
+    tf.set(s, (tf.get(s) ?? 0) + 1);
+  }
+  for (const [s, n] of tf) add(part, fnv1a32(`w:${s}`), (1 + Math.log(n)) * idf.idf(s));
+  unit(chars);
+  unit(part);
+  const out = new Float64Array(dim).map((_, i) => alpha * chars[i]! + (1 - alpha) * part[i]!);
+  unit(out);
+  return Float32Array.from(out);
+}
+
+describe('embedWords', () => {
+  it('equals the plain recipe bit for bit, with repeated words and stems and two IDF tables in turn', () => {
+    const other = idfTable(
+      fitIdf([['oxygen'], ['oxygen', 'concentr'], ['walker']], { source: 't', tokenizer: 't' }),
+    );
+    const texts = [
+      'Oxygen concentrator, oxygen concentrators, single delivery port, monthly rental',
+      'Dexamethasone sodium phosphate 10 mg, lot 7x3',
+      'Walker walker walkers folding wheeled',
+      '',
+      'Gauze pad sterile 4x4, 25/bx',
+    ];
+    for (const idf of [shippedIdf(), other, shippedIdf()])
+      for (const t of texts) {
+        const w = descriptionWords(t);
+        expect([...embedWords(w, { idf })]).toEqual([...plainEmbedding(w, idf)]);
+        expect([...embedWords(w, { idf, dim: 64, charWeight: 0.5 })]).toEqual([
+          ...plainEmbedding(w, idf, 64, 0.5),
+        ]);
+      }
   });
 });

@@ -12,7 +12,7 @@
  *
  * Everything is deterministic: no vocabulary beyond the shipped IDF table, no randomness.
  */
-import { fnv1a32 } from './hashing.js';
+import { fnv1a32, fnv1a32Range } from './hashing.js';
 import { shippedIdf, type IdfTable } from './idf.js';
 import { descriptionWords, stem } from './text.js';
 
@@ -51,11 +51,20 @@ export interface TextEmbeddingOptions {
   idf?: IdfTable;
 }
 
-/** Cached per word: its stem and the FNV hashes of its padded character grams. */
+/**
+ * Cached per word: its stem, the FNV hashes of its padded character grams, and the IDF
+ * weights of the last table it was embedded with (the shipped one in serving).
+ */
 interface WordEntry {
   stem: string;
   grams: Uint32Array;
   stemHash: number;
+  /** The table `charWeight` and `stemIdf` were computed with; null until the first use. */
+  idf: IdfTable | null;
+  /** Weight of each character gram: the stem's IDF over the square root of the gram count. */
+  charWeight: number;
+  /** IDF of the stem. */
+  stemIdf: number;
 }
 
 const wordCache = new Map<string, WordEntry>();
@@ -66,12 +75,29 @@ function wordEntry(word: string): WordEntry {
   const padded = ` ${word} `;
   const hashes: number[] = [];
   for (const n of TEXT_EMBEDDING_RECIPE.ngrams) {
-    for (let i = 0; i + n <= padded.length; i++) hashes.push(fnv1a32(padded.slice(i, i + n)));
+    for (let i = 0; i + n <= padded.length; i++) hashes.push(fnv1a32Range(padded, i, i + n));
   }
   const s = /^\d/.test(word) ? word : stem(word);
-  e = { stem: s, grams: Uint32Array.from(hashes), stemHash: fnv1a32(`w:${s}`) };
+  e = {
+    stem: s,
+    grams: Uint32Array.from(hashes),
+    stemHash: fnv1a32(`w:${s}`),
+    idf: null,
+    charWeight: 0,
+    stemIdf: 0,
+  };
   if (wordCache.size >= 100_000) wordCache.clear();
   wordCache.set(word, e);
+  return e;
+}
+
+/** The entry with its IDF weights for `idf` (computed once per word and table). */
+function weighted(e: WordEntry, idf: IdfTable): WordEntry {
+  if (e.idf !== idf) {
+    e.stemIdf = idf.idf(e.stem);
+    e.charWeight = e.stemIdf / Math.sqrt(e.grams.length || 1);
+    e.idf = idf;
+  }
   return e;
 }
 
@@ -88,6 +114,30 @@ function normInPlace(v: Float64Array): void {
   }
 }
 
+/** Scratch of {@link embedWords} for one dimension: the two parts and the distinct stems with their counts. */
+interface Scratch {
+  chars: Float64Array;
+  words: Float64Array;
+  stems: WordEntry[];
+  counts: number[];
+}
+
+const scratches = new Map<number, Scratch>();
+
+function scratchOf(dim: number): Scratch {
+  let s = scratches.get(dim);
+  if (!s)
+    scratches.set(
+      dim,
+      (s = { chars: new Float64Array(dim), words: new Float64Array(dim), stems: [], counts: [] }),
+    );
+  s.chars.fill(0);
+  s.words.fill(0);
+  s.stems.length = 0;
+  s.counts.length = 0;
+  return s;
+}
+
 /**
  * Embeds pre-tokenised content words (see `descriptionWords`); {@link embedText} on raw text.
  * @returns `Float32Array` of length `dim`, unit L2 norm; all zeros when there are no words.
@@ -96,24 +146,32 @@ export function embedWords(words: readonly string[], opts: TextEmbeddingOptions 
   const dim = opts.dim ?? TEXT_EMBEDDING_RECIPE.dim;
   const alpha = opts.charWeight ?? TEXT_EMBEDDING_RECIPE.charWeight;
   const idf = opts.idf ?? shippedIdf();
-  const chars = new Float64Array(dim);
-  const wordsPart = new Float64Array(dim);
-  const tf = new Map<string, { n: number; e: WordEntry }>();
+  const { chars, words: wordsPart, stems, counts } = scratchOf(dim);
   for (const w of words) {
-    const e = wordEntry(w);
-    const weight = idf.idf(e.stem) / Math.sqrt(e.grams.length || 1);
+    const e = weighted(wordEntry(w), idf);
+    const weight = e.charWeight;
     for (let i = 0; i < e.grams.length; i++) addSigned(chars, e.grams[i]!, weight);
-    const t = tf.get(e.stem);
-    if (t) t.n++;
-    else tf.set(e.stem, { n: 1, e });
+    // Distinct stems in order of first appearance (a description has a few words).
+    let t = 0;
+    while (t < stems.length && stems[t]!.stem !== e.stem) t++;
+    if (t < stems.length) counts[t]!++;
+    else {
+      stems.push(e);
+      counts.push(1);
+    }
   }
-  for (const [s, { n, e }] of tf) addSigned(wordsPart, e.stemHash, (1 + Math.log(n)) * idf.idf(s));
+  for (let t = 0; t < stems.length; t++) {
+    const e = stems[t]!;
+    addSigned(wordsPart, e.stemHash, (1 + Math.log(counts[t]!)) * e.stemIdf);
+  }
   normInPlace(chars);
   normInPlace(wordsPart);
-  const out = new Float64Array(dim);
-  for (let i = 0; i < dim; i++) out[i] = alpha * chars[i]! + (1 - alpha) * wordsPart[i]!;
-  normInPlace(out);
-  return Float32Array.from(out);
+  // The mix reuses the character part in place, then is normalised in float64 before rounding.
+  for (let i = 0; i < dim; i++) chars[i] = alpha * chars[i]! + (1 - alpha) * wordsPart[i]!;
+  normInPlace(chars);
+  const out = new Float32Array(dim);
+  for (let i = 0; i < dim; i++) out[i] = chars[i]!;
+  return out;
 }
 
 /**

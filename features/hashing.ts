@@ -18,7 +18,7 @@ export function fnv1a32(s: string, seed = 0x811c9dc5): number {
 }
 
 /** {@link fnv1a32} of `s.slice(start, end)`, without making the substring. */
-function fnv1a32Range(s: string, start: number, end: number): number {
+export function fnv1a32Range(s: string, start: number, end: number): number {
   let h = 0x811c9dc5;
   for (let i = start; i < end; i++) {
     h ^= s.charCodeAt(i);

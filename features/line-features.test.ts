@@ -17,6 +17,7 @@ import {
   type LineContext,
 } from './line-features.js';
 import { fitTypicalQuantities } from './typical-quantities.js';
+import { dot, embedText } from './embedding.js';
 
 let reference: ReferenceIndex;
 beforeAll(() => {
@@ -87,6 +88,24 @@ describe('line feature vectors of an invoice at once', () => {
     const best = LINE_VECTOR_NAMES.indexOf('desc_best_other_cosine');
     expect(batch[0]![best]).toBeGreaterThan(0.2);
   }, 120_000);
+});
+
+describe('a description billed again', () => {
+  it('is embedded once, whatever code it was first seen with', () => {
+    // First with a code the reference does not list (no embedding needed), then with two codes
+    // it does: each cosine is the embedding of the text against that code's CMS descriptions.
+    const text = 'Dexamethasone sodium phosphate 4 mg/ml vial, item 40417';
+    expect(values(line({ description: text, code: hcpcs('ZZZZZ') })).desc_ref_cosine_short).toBe(0);
+    const embedding = embedText(text);
+    for (const code of ['J1100', 'K0001', 'J1100']) {
+      const v = values(line({ description: text, code: hcpcs(code) }));
+      expect(v.desc_ref_cosine_short).toBe(dot(embedding, reference.get(code)!.words.short));
+      expect(v.desc_ref_cosine_long).toBe(dot(embedding, reference.get(code)!.words.long));
+    }
+    const fit = (code: string): number =>
+      values(line({ description: text, code: hcpcs(code) })).desc_ref_cosine!;
+    expect(fit('J1100')).toBeGreaterThan(fit('K0001'));
+  });
 });
 
 describe('dose vs billing unit (J1100 dexamethasone, billed per 1 mg)', () => {

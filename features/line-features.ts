@@ -9,6 +9,7 @@
  * the client's own history; see `fitTypicalQuantities` in features/typical-quantities.ts and
  * {@link buildVendorHistory}).
  */
+import { LRUCache } from 'lru-cache';
 import type { Invoice, InvoiceLine } from '../core/invoice.js';
 import { dot, embedWords } from './embedding.js';
 import { printedCodeFinding } from './printed-code.js';
@@ -21,8 +22,10 @@ import {
   type ReferenceIndex,
 } from './reference-index.js';
 import {
+  RECENT_DESCRIPTIONS,
   analyseDescription,
   totalDose,
+  type AnalysedDescription,
   type DescriptionQuantities,
   type DoseUnit,
   type ParsedDose,
@@ -315,9 +318,34 @@ function descriptionFeatures(
   };
 }
 
+/**
+ * What the line features read of a description alone: its text pipeline, its recipe-2
+ * embedding (made on the first line whose code is in the reference) and the reference
+ * search's memo key. Shared by every line that bills the description; never changed.
+ */
+interface DescribedText {
+  desc: AnalysedDescription;
+  embedding: Float32Array | null;
+  /** The content words joined by spaces: the nearest-other-code memo key. */
+  cacheKey: string;
+}
+
+/** Recently seen descriptions' {@link DescribedText}, keyed by the exact text. */
+const describedTexts = new LRUCache<string, DescribedText>({ max: RECENT_DESCRIPTIONS });
+
+function describedText(text: string): DescribedText {
+  let d = describedTexts.get(text);
+  if (d === undefined) {
+    const desc = analyseDescription(text);
+    d = { desc, embedding: null, cacheKey: desc.words.join(' ') };
+    describedTexts.set(text, d);
+  }
+  return d;
+}
+
 /** What a line's features need before the nearest-other-code search, and that search's query. */
 interface LineSearch {
-  desc: ReturnType<typeof analyseDescription>;
+  desc: AnalysedDescription;
   code: string | null;
   ref: CodeReference | undefined;
   /** Recipe-2 embedding of the description; null when the code is not in the reference. */
@@ -327,13 +355,14 @@ interface LineSearch {
 }
 
 function lineSearch(line: InvoiceLine, ctx: LineContext): LineSearch {
-  const desc = analyseDescription(line.description);
+  const text = describedText(line.description);
+  const { desc } = text;
   const code = line.code?.system === 'HCPCS' ? line.code.value.toUpperCase() : null;
   const ref = code === null ? undefined : ctx.reference.get(code);
-  const embedding = ref ? embedWords(desc.words) : null;
+  const embedding = ref ? (text.embedding ??= embedWords(desc.words)) : null;
   const query =
     ref && embedding && desc.tokens.length > 0
-      ? { embedding, exclude: ref.code.code, cacheKey: desc.words.join(' ') }
+      ? { embedding, exclude: ref.code.code, cacheKey: text.cacheKey }
       : null;
   return { desc, code, ref, embedding, query };
 }

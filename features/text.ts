@@ -180,10 +180,12 @@ const STOP_WORDS = new Set([
 
 /**
  * Recently seen descriptions: a scoring reads each line's description several times (the
- * invoice features, the line features, the coding evidence), so the text pipeline runs once
- * per description. Bounded by count; values are never handed out to be changed.
+ * invoice features, the line features, the coding evidence), and a supplier bills the same
+ * items on invoice after invoice, so the text pipeline runs once per description. Bounded by
+ * count; values are never handed out to be changed. The line features' description memo has
+ * the same bound.
  */
-const RECENT_DESCRIPTIONS = 4_096;
+export const RECENT_DESCRIPTIONS = 4_096;
 const normalisedCache = new LRUCache<string, string>({ max: RECENT_DESCRIPTIONS });
 const wordsCache = new LRUCache<string, readonly string[]>({ max: RECENT_DESCRIPTIONS });
 
