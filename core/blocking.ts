@@ -60,10 +60,9 @@ export interface BlockingSpec {
   vendorWindowDays: number;
   /**
    * Vendor kNN ranks at most this many of those invoices: the ones dated nearest to the new
-   * invoice's date, at equal distance in days the earlier stored (smaller primary key in the
-   * store, earlier submission in training). The store reads them in date order from the
-   * (tenant, vendor, date) indexes, so a search reads about `limit` index rows per side (plus
-   * the vendor's other invoices of the last date read) however long the vendor's history is. 300: the largest vendor window of the seed-42 benchmark holds 245
+   * invoice's date, ties broken by {@link compareVendorRecent} (the order of the store's
+   * (tenant, vendor, date, pk) indexes, migration 096), so a search reads at most `limit` index
+   * rows per side and vendor match however long the vendor's history is. 300: the largest vendor window of the seed-42 benchmark holds 245
    * earlier invoices, so training's pairs are those of the unbounded window; at 1M indexed
    * invoices (20,000 per vendor in the window) the vendor block reads about 14 times fewer rows
    * (BENCHMARKS.md "Bounded vendor block"). A vendor that bills more than about 150 invoices
@@ -145,9 +144,36 @@ export function inVendorWindow(spec: BlockingSpec, q: BlockingKeys, c: BlockingK
 }
 
 /**
+ * The tie rule of the vendor block's bound, in the order of the store's (tenant, vendor, date,
+ * pk) indexes: the vendor's invoices sorted by date and then by storage order, with the new
+ * invoice `q` placed after every invoice dated on or before its date (it is stored last). An
+ * invoice comes before another when it is
+ * 1. dated nearer to `q` (whole days either way); then
+ * 2. dated earlier (at equal distance the day before `q`'s date goes ahead of the day after); then
+ * 3. on the same date, nearer to `q` in storage order: the later stored for dates on or before
+ *    `q`'s date, the earlier stored for dates after it.
+ *
+ * So each side of `q` is a prefix of one scan of the index (backwards from `q` for the dates on
+ * or before, forwards for the dates after) and a search reads exactly the bound per side.
+ * @param x,y the two invoices: their date (`YYYY-MM-DD`) and storage rank (smaller = stored earlier).
+ * @returns negative when `x` goes first, positive when `y` does, 0 only for the same rank.
+ */
+export function compareVendorRecent(
+  qDate: string,
+  x: { invoiceDate: string; stored: number },
+  y: { invoiceDate: string; stored: number },
+): number {
+  const dx = daysBetween(qDate, x.invoiceDate);
+  const dy = daysBetween(qDate, y.invoiceDate);
+  if (Math.abs(dx) !== Math.abs(dy)) return Math.abs(dx) - Math.abs(dy);
+  if (dx !== dy) return dx - dy;
+  return dx <= 0 ? y.stored - x.stored : x.stored - y.stored;
+}
+
+/**
  * The invoices the vendor kNN of `q` ranks: of `pool` (earlier invoices, in storage order), those
- * in `q`'s vendor window ({@link inVendorWindow}), bounded to the `spec.vendorRecentLimit` dated
- * nearest to `q`'s date; at equal distance in days the earlier in `pool` goes first.
+ * in `q`'s vendor window ({@link inVendorWindow}), bounded to the `spec.vendorRecentLimit` first
+ * by {@link compareVendorRecent} (a pool index is its storage rank).
  * @param pool indexes into `keys` of the earlier invoices, in storage order.
  * @returns a subset of `pool` (in no particular order).
  */
@@ -159,8 +185,13 @@ export function vendorRecentPool(
 ): number[] {
   const inWindow = pool.filter((b) => inVendorWindow(spec, q, keys[b]!));
   if (inWindow.length <= spec.vendorRecentLimit) return inWindow;
-  const away = new Map(inWindow.map((b) => [b, Math.abs(daysBetween(q.invoiceDate, keys[b]!.invoiceDate))]));
-  return inWindow.sort((x, y) => away.get(x)! - away.get(y)! || x - y).slice(0, spec.vendorRecentLimit);
+  const at = (b: number): { invoiceDate: string; stored: number } => ({
+    invoiceDate: keys[b]!.invoiceDate,
+    stored: b,
+  });
+  return inWindow
+    .sort((x, y) => compareVendorRecent(q.invoiceDate, at(x), at(y)))
+    .slice(0, spec.vendorRecentLimit);
 }
 
 /**
@@ -250,4 +281,38 @@ export function vendorWindowSql(
   const who = vendor === 'key' ? byKey : vendor === 'id' ? byId : `(${byId} OR ${byKey})`;
   return `${who}
     AND ${alias}.invoice_date BETWEEN ${p.invoiceDate}::date - ${windowDays}::int AND ${p.invoiceDate}::date + ${windowDays}::int`;
+}
+
+/** The two sides of the new invoice's date that the vendor block's bound reads separately. */
+export type VendorRecentSide = 'before' | 'after';
+
+/**
+ * One side of the vendor block's bound as SQL over the row alias `alias` (columns invoice_date,
+ * pk): the date condition of the side (`before`: on or before the new invoice's date; `after`:
+ * after it) and the ORDER BY that lists it by {@link compareVendorRecent}, which is one scan of
+ * the (tenant, vendor, date, pk) index (backwards for `before`).
+ */
+export function vendorRecentSideSql(
+  side: VendorRecentSide,
+  invoiceDate: string,
+  alias = 'i',
+): { where: string; orderBy: string } {
+  return side === 'before'
+    ? {
+        where: `${alias}.invoice_date <= ${invoiceDate}::date`,
+        orderBy: `${alias}.invoice_date DESC, ${alias}.pk DESC`,
+      }
+    : {
+        where: `${alias}.invoice_date > ${invoiceDate}::date`,
+        orderBy: `${alias}.invoice_date ASC, ${alias}.pk ASC`,
+      };
+}
+
+/**
+ * {@link compareVendorRecent} as an SQL ORDER BY list over rows of both sides (alias `alias`,
+ * columns invoice_date and pk; `invoiceDate` the new invoice's date placeholder).
+ */
+export function vendorRecentOrderSql(invoiceDate: string, alias = 'w'): string {
+  const d = `${alias}.invoice_date`;
+  return `abs(${d} - ${invoiceDate}::date), ${d}, (CASE WHEN ${d} <= ${invoiceDate}::date THEN ${alias}.pk END) DESC NULLS LAST, ${alias}.pk`;
 }

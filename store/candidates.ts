@@ -5,7 +5,15 @@
  * blocking key (vendor + canonical invoice number; vendor + total + date; a credit memo's
  * negated total).
  */
-import { BLOCKING_SPEC, exactKeyRulesSql, vendorWindowSql, type BlockingKeys } from '../core/blocking.js';
+import {
+  BLOCKING_SPEC,
+  exactKeyRulesSql,
+  vendorRecentOrderSql,
+  vendorRecentSideSql,
+  vendorWindowSql,
+  type BlockingKeys,
+  type VendorRecentSide,
+} from '../core/blocking.js';
 import type { DecisionKind, DecisionResponse } from '../core/decision.js';
 import type { Invoice } from '../core/invoice.js';
 import type { SqlExecutor } from './sql.js';
@@ -188,17 +196,19 @@ export const EXACT_KNN = `SELECT i.pk, i.embedding <=> $1::vector AS dist FROM i
 
 /**
  * One quarter of the vendor block's pool (blocking spec `vendorRecentLimit`): the vendor's
- * invoices (by its key, or by its id) dated on or `before` the new invoice's date, or `after` it,
- * within the window, the $15 nearest in date (ties by pk), with their distance. Each is a scan
- * of the covering (tenant, vendor, date) index of its side (migration 094) in date order that
- * stops after $15 rows and the rest of their last date, whatever the vendor's history; the $15
- * nearest of the four together are the $15 nearest of the vendor's window.
+ * invoices (by its key, or by its id) on one side of the new invoice's date within the window,
+ * the $15 first by the spec's tie rule (core/blocking.ts compareVendorRecent), with their
+ * distance. Each is one index-only scan of the covering (tenant, vendor, date, pk) index of its
+ * vendor match (migration 096) in that order, stopping after $15 rows whatever the vendor's
+ * history; the $15 first of the four together are the $15 first of the vendor's window.
  */
-const VENDOR_RECENT_BRANCH = (vendor: 'key' | 'id', side: 'before' | 'after'): string => `
+const VENDOR_RECENT_BRANCH = (vendor: 'key' | 'id', side: VendorRecentSide): string => {
+  const s = vendorRecentSideSql(side, P.invoiceDate);
+  return `
   (SELECT i.pk, i.invoice_date, i.embedding <=> $1::vector AS dist FROM invoices i
-   WHERE i.tenant_id = $2 AND ${vendorWindowSql(P, '$10', 'i', vendor)}
-     AND i.invoice_date ${side === 'before' ? '<=' : '>'} ${P.invoiceDate}::date
-   ORDER BY i.invoice_date ${side === 'before' ? 'DESC' : 'ASC'}, i.pk LIMIT $15)`;
+   WHERE i.tenant_id = $2 AND ${vendorWindowSql(P, '$10', 'i', vendor)} AND ${s.where}
+   ORDER BY ${s.orderBy} LIMIT $15)`;
+};
 
 /** The vendor block: the top k by distance of the vendor's $15 invoices dated nearest (core/blocking.ts vendorRecentPool). */
 const VENDOR_KNN = `
@@ -206,7 +216,7 @@ const VENDOR_KNN = `
     SELECT pk, dist FROM (${(['key', 'id'] as const)
       .flatMap((v) => (['before', 'after'] as const).map((d) => VENDOR_RECENT_BRANCH(v, d)))
       .join(' UNION ')}) w
-    ORDER BY abs(w.invoice_date - ${P.invoiceDate}::date), pk LIMIT $15) v
+    ORDER BY ${vendorRecentOrderSql(P.invoiceDate, 'w')} LIMIT $15) v
   ORDER BY dist, pk LIMIT $3`;
 
 /**

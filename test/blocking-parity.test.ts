@@ -5,7 +5,8 @@
  * every rule: tenant kNN, vendor kNN inside and outside the date window, vendor id versus
  * vendor key, the canonical number, vendor + total + date, and credit memos on the negated
  * total; and once more with a `vendorRecentLimit` of 4, which cuts every vendor's window of
- * about 15 invoices to the 4 dated nearest (ties on the date by submission order).
+ * about 15 invoices to the 4 dated nearest, and with that bound on a fixture dated on 5 days,
+ * where the bound cuts inside a date (the tie rule, core/blocking.ts compareVendorRecent).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Invoice } from '../core/invoice.js';
@@ -32,8 +33,12 @@ const ITEMS = [
   'Enteral feeding supply kit pump fed',
 ];
 
-/** 90 invoices of 6 vendors (two share a name under different ids) over two years. */
-function fixture(): Invoice[] {
+/**
+ * 90 invoices of 6 vendors (two share a name under different ids) dated on `days` consecutive
+ * days (two years; a few days put many invoices of a vendor on one date, where the vendor
+ * block's bound breaks ties in storage order).
+ */
+function fixture(days = 730): Invoice[] {
   const rng = mulberry32(20261204);
   const pick = <T>(xs: readonly T[]): T => xs[Math.floor(rng() * xs.length)]!;
   const vendors = [
@@ -48,7 +53,7 @@ function fixture(): Invoice[] {
   for (let i = 0; i < 90; i++) {
     const earlier = out.length > 0 && rng() < 0.3 ? pick(out) : null;
     const v = earlier && rng() < 0.7 ? earlier.vendor : pick(vendors);
-    const day = Math.floor(rng() * 730);
+    const day = Math.floor(rng() * days);
     const date = new Date(Date.UTC(2024, 0, 1) + day * 86_400_000).toISOString().slice(0, 10);
     const items = [pick(ITEMS), pick(ITEMS)];
     const cents = [1 + Math.floor(rng() * 40), 1 + Math.floor(rng() * 40)].map((x) => x * 2_500);
@@ -99,11 +104,12 @@ function fixture(): Invoice[] {
 const BOUNDS = [
   { bound: 'the spec', vendorRecentLimit: BLOCKING_SPEC.vendorRecentLimit },
   { bound: 'a bounded vendor block', vendorRecentLimit: 4 },
+  { bound: 'a bounded vendor block on 5 dates', vendorRecentLimit: 4, days: 5 },
 ];
 
 describe.each(engines('blocking').flatMap((e) => BOUNDS.map((b) => ({ ...e, ...b }))))(
   'blocking parity on $name with $bound',
-  ({ config, vendorRecentLimit }) => {
+  ({ config, vendorRecentLimit, days }) => {
     let repo: TriageRepository;
     const cfg = config();
     const spec = { ...BLOCKING_SPEC, vendorRecentLimit };
@@ -121,7 +127,7 @@ describe.each(engines('blocking').flatMap((e) => BOUNDS.map((b) => ({ ...e, ...b
     });
 
     it('the store and training find the same candidates with the same sources', async () => {
-      const invoices = fixture();
+      const invoices = fixture(days);
       const keys = invoices.map(invoiceKeys);
       const k = 3;
       const pairs = candidatePairs(
