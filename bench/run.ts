@@ -26,11 +26,13 @@ import Table from 'cli-table3';
 import { generateBenchmark } from '../datasets/benchmark/index.js';
 import { wire } from '../bin/bootstrap.js';
 import { openPglite, openPostgres, type SqlDatabase } from '../store/index.js';
+import { embeddingIndexParams } from '../store/embedding-index.js';
+import { HNSW_EF_SEARCH } from '../store/hnsw-search.js';
 import { runScoringBenchmark, type ScoringResult } from './scoring.js';
 import { procurementTable, runProcurementBenchmark } from './procurement.js';
 import { runShadowBenchmark, type ShadowOverhead } from './shadow.js';
 import { httpSection } from './http.js';
-import { runKnnBenchmark, type KnnResult } from './knn.js';
+import { parseHnswParams, runKnnBenchmark, type KnnResult } from './knn.js';
 import { knnDataFromBenchmark } from './knn-source.js';
 import { runStoreOpenBenchmark, storeOpenTable } from './store-open.js';
 import { fmt, msSince } from './stats.js';
@@ -77,6 +79,12 @@ const opts = new Command()
   .option('--pglite-knn-size <n>', 'PGlite kNN index size', '20000')
   .option('--knn-queries <n>', 'duplicate queries per size', '500')
   .option(
+    '--knn-hnsw <list>',
+    'HNSW variants built over the same rows, m/ef_construction[/halfvec] comma-separated (default: the served graph)',
+    `${embeddingIndexParams().m}/${embeddingIndexParams().efConstruction}`,
+  )
+  .option('--knn-ef-search <list>', 'hnsw.ef_search values queried', `40,${HNSW_EF_SEARCH},200`)
+  .option(
     '--train-invoices <list>',
     'benchmark invoices of the coding and duplicate training runs (about 3 lines and 10 candidate pairs per invoice: 200k examples each)',
     '67000,20000',
@@ -110,6 +118,8 @@ const opts = new Command()
     knnSizes: string;
     pgliteKnnSize: string;
     knnQueries: string;
+    knnHnsw: string;
+    knnEfSearch: string;
     trainInvoices: string;
     dataDir: string;
     intakeInvoices: string;
@@ -300,6 +310,8 @@ if (only.has('knn')) {
     .map(Number)
     .filter((x) => x > 0);
   const plSize = Number(opts.pgliteKnnSize);
+  const hnsw = opts.knnHnsw.split(',').map(parseHnswParams);
+  const efSearch = opts.knnEfSearch.split(',').map(Number);
   const plan: { engine: 'pglite' | 'postgres'; n: number }[] = [
     ...(plSize > 0 ? [{ engine: 'pglite' as const, n: plSize }] : []),
     ...sizes.map((n) => ({ engine: 'postgres' as const, n })),
@@ -320,6 +332,8 @@ if (only.has('knn')) {
               return await runKnnBenchmark(db, data.base, data.queries, {
                 n,
                 dim: data.dim,
+                hnsw,
+                efSearch,
                 onProgress: progress,
               });
             } finally {
@@ -327,11 +341,18 @@ if (only.has('knn')) {
             }
           })()
         : await withPg(
-            (db) => runKnnBenchmark(db, data.base, data.queries, { n, dim: data.dim, onProgress: progress }),
+            (db) =>
+              runKnnBenchmark(db, data.base, data.queries, {
+                n,
+                dim: data.dim,
+                hnsw,
+                efSearch,
+                onProgress: progress,
+              }),
             `${schemaTag}_knn`,
           );
     process.stdout.write('\n');
-    results.push(r);
+    results.push(...r);
   }
   report.knn = results;
   console.log('\nDuplicate index: invoice embeddings, HNSW (cosine) vs exact scan, k = 10; latency ms');
@@ -341,7 +362,8 @@ if (only.has('knn')) {
         'engine',
         'n',
         'build s',
-        'HNSW m/efC',
+        'build CPU s',
+        'HNSW m/efC/element',
         'ef_search',
         'recall@10 vs exact',
         'dup in top10 (HNSW / exact)',
@@ -356,7 +378,8 @@ if (only.has('knn')) {
           r.engine,
           r.n,
           fmt(r.buildSeconds),
-          `${r.hnsw.m}/${r.hnsw.efConstruction}`,
+          r.buildCpuSeconds === null ? '-' : fmt(r.buildCpuSeconds),
+          `${r.hnsw.m}/${r.hnsw.efConstruction}/${r.hnsw.element ?? 'vector'}`,
           p.efSearch,
           fmt(p.recallAtK),
           `${fmt(p.duplicateHitAtK)} / ${fmt(r.exactDuplicateHitAtK)}`,

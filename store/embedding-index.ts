@@ -47,9 +47,10 @@ export interface BuildIndexOptions {
 
 /**
  * Bytes of `maintenance_work_mem` to allow per row for the in-memory HNSW graph: the vector (4 bytes per dimension) and the
- * element with its neighbour lists (m = 16). Measured with pgvector 0.8.0 and 128 dimensions:
- * 1,293 bytes per row (an 8 MB build reported the graph full after 6,489 rows), plus 25%
- * headroom (test/embedding-index.test.ts checks it against the installed pgvector).
+ * element with its neighbour lists. Measured with pgvector 0.8.0 and 128 dimensions (an 8 MB build
+ * reports the graph full after 6,502 rows at m = 16, 7,195 at the declared m = 12): 1,290 and
+ * 1,166 bytes per row; the allowance takes the larger, plus 25% headroom
+ * (test/embedding-index.test.ts checks it against the installed pgvector and the declared graph).
  */
 export const GRAPH_BYTES_PER_ROW = Math.ceil((EMBEDDING_DIM * 4 + 781) * 1.25);
 
@@ -73,6 +74,25 @@ function embeddingIndex(): DeclaredIndex {
   const index = declaredIndexes().find((i) => i.name === EMBEDDING_INDEX);
   if (!index) throw new Error(`the migrations declare no ${EMBEDDING_INDEX}`);
   return index;
+}
+
+/** HNSW build parameters of the embedding index (pgvector's `m` and `ef_construction`). */
+export interface EmbeddingIndexParams {
+  /** Neighbours per element and layer (twice as many on the bottom layer). */
+  m: number;
+  /** Size of the candidate list while inserting an element into the graph. */
+  efConstruction: number;
+}
+
+/**
+ * The build parameters of the embedding index as the migrations declare them (its `WITH (m = ..,
+ * ef_construction = ..)`, store/migrations/097; pgvector's defaults 16 and 64 for one it omits),
+ * so that benchmarks and tests build the graph the service builds.
+ */
+export function embeddingIndexParams(index: DeclaredIndex = embeddingIndex()): EmbeddingIndexParams {
+  const m = /\bm\s*=\s*(\d+)/i.exec(index.sql);
+  const ef = /\bef_construction\s*=\s*(\d+)/i.exec(index.sql);
+  return { m: m ? Number(m[1]) : 16, efConstruction: ef ? Number(ef[1]) : 64 };
 }
 
 /** `maintenance_work_mem` of a deferred btree build (a sort of up to 10M keys of ~40 bytes). */

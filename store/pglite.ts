@@ -8,6 +8,7 @@ import { PGlite, type Transaction } from '@electric-sql/pglite';
 import { vector } from '@electric-sql/pglite-pgvector';
 import { TriageError } from '../core/errors.js';
 import { acquireFileLock } from '../models/atomic-fs.js';
+import { HNSW_SESSION_SETTINGS } from './hnsw-search.js';
 import { lockForTransaction } from './locks.js';
 import type { SqlDatabase, SqlExecutor, TransactionOptions } from './sql.js';
 
@@ -30,8 +31,7 @@ export function isInMemory(dataDir: string | undefined): boolean {
 }
 
 async function asDatabase(pg: PGlite, onClose?: () => Promise<void>): Promise<SqlDatabase> {
-  // As store/postgres.ts: iterative HNSW scans for the tenant-filtered candidate search.
-  await pg.exec('SET hnsw.iterative_scan = strict_order');
+  for (const [name, value] of Object.entries(HNSW_SESSION_SETTINGS)) await pg.exec(`SET ${name} = ${value}`);
   const base = wrap(pg);
   return {
     engine: 'pglite',

@@ -6,6 +6,7 @@ import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import pg from 'pg';
 import { from as copyFromStdin } from 'pg-copy-streams';
+import { HNSW_SESSION_SETTINGS } from './hnsw-search.js';
 import { LOCK_SQL, lockOrder } from './locks.js';
 import type { QueryOptions, SqlDatabase, SqlExecutor, TransactionOptions } from './sql.js';
 
@@ -43,9 +44,10 @@ export async function openPostgres(opts: PostgresOptions): Promise<SqlDatabase> 
     connectionString: opts.connectionString,
     max: opts.maxConnections ?? 10,
     ...(opts.idleTimeoutMillis !== undefined ? { idleTimeoutMillis: opts.idleTimeoutMillis } : {}),
-    // pgvector >= 0.8 iterative index scans keep the filtered HNSW search going until k rows of
-    // the tenant are found (older versions ignore it with a warning; the search then falls back).
-    options: `-c search_path=${schema},public -c hnsw.iterative_scan=strict_order`,
+    options: [
+      `-c search_path=${schema},public`,
+      ...Object.entries(HNSW_SESSION_SETTINGS).map(([k, v]) => `-c ${k}=${v}`),
+    ].join(' '),
   });
   // An idle client's error (server restart) must not crash the process; the next query reconnects.
   pool.on('error', () => undefined);

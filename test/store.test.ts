@@ -2,6 +2,7 @@
  * Store contract, run on both engines: embedded PGlite and PostgreSQL + pgvector
  * (TEST_DATABASE_URL; required in CI by INVOICE_TRIAGE_REQUIRE_PG=1).
  */
+import { HNSW_EF_SEARCH } from '../store/hnsw-search.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   openStore,
@@ -284,7 +285,8 @@ describe.each(engines('recall'))('recall guard for filtered HNSW on $name', ({ c
 
   beforeAll(async () => {
     repo = await openStore(cfg, { exactSearchMaxRows: 0 });
-    for (let i = 0; i < 60; i++) {
+    // More near-copies than the search's candidate list (hnsw.ef_search) holds.
+    for (let i = 0; i < HNSW_EF_SEARCH + 20; i++) {
       const inv = makeInvoice({ invoice_id: `big-${i}`, invoice_number: `RG-${1001 + i}` });
       await repo.saveDecision('big', inv, `h${i}`, keysOf(inv), decisionFor(inv));
     }
@@ -297,7 +299,7 @@ describe.each(engines('recall'))('recall guard for filtered HNSW on $name', ({ c
 
   it('a plain filtered HNSW scan misses the small tenant; the guarded search finds it', async () => {
     const vec = `[${Array.from(keysOf(probe).embedding, (x) => Math.fround(x)).join(',')}]`;
-    // Without the guard: the index's first ef_search (40) neighbours all belong to tenant big.
+    // Without the guard: the index's first ef_search (HNSW_EF_SEARCH) neighbours all belong to tenant big.
     const plain = await repo.transaction(async (tx) => {
       // Make the planner take the HNSW index (as it does on a large table).
       for (const s of ['enable_seqscan', 'enable_bitmapscan', 'enable_sort'])
