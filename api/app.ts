@@ -21,6 +21,7 @@ import type { CertifiedBound } from '../store/kpis.js';
 import { installAdmission, type AdmissionOptions } from './admission.js';
 import { cachedKeyVerifier, installAuth } from './auth.js';
 import { installBodyParsers } from './body/index.js';
+import { installExpectContinue } from './expect-continue.js';
 import { installInputGuards, validatorCompiler } from './input.js';
 import { installDocumentParsers, withDocumentMediaTypes } from './content-types.js';
 import { ClientClosedError, isClientClosed, problemOf, toTriageError } from './problem.js';
@@ -172,6 +173,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     },
   }).withTypeProvider<TypeBoxTypeProvider>();
   app.setValidatorCompiler(validatorCompiler);
+  // `Expect: 100-continue` is answered only when a body is read, so a 413 (or 401, 415...) comes first.
+  installExpectContinue(app.server);
   // The media types of api/body/ (JSON) and, on the scoring and batch routes, the intake
   // documents of api/content-types.ts: others (text/plain included) are refused with 415.
   installBodyParsers(app);
