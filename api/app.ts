@@ -79,6 +79,20 @@ export function serverUrl(listen: { host: string; port: number }): string {
   return `http://${host.includes(':') ? `[${host}]` : host}:${listen.port}`;
 }
 
+/**
+ * Where `app` listens: `listen` as configured, except that port 0 (the system chooses) is the
+ * port bound once the app listens (`listen` unchanged before that).
+ */
+export function listenedAt(
+  app: Pick<FastifyInstance, 'server'>,
+  listen: { host: string; port: number },
+): { host: string; port: number } {
+  const bound = app.server.address();
+  return listen.port === 0 && bound !== null && typeof bound === 'object'
+    ? { ...listen, port: bound.port }
+    : listen;
+}
+
 /** What the app needs. */
 export interface AppDeps {
   scoring: ScoringService;
@@ -240,12 +254,6 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
           '`errors[].path` (a JSON pointer).',
         license: { name: 'Apache-2.0', url: 'https://www.apache.org/licenses/LICENSE-2.0' },
       },
-      servers: [
-        {
-          url: serverUrl(deps.listen ?? { host: '127.0.0.1', port: 3000 }),
-          description: 'This service (npm start; PORT and HOST move it)',
-        },
-      ],
       components: {
         securitySchemes: {
           bearer: { type: 'http', scheme: 'bearer', description: 'API key' },
@@ -254,8 +262,19 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       },
       security: [{ bearer: [] }, { apiKey: [] }],
     },
+    // The document is built at its first request, so after listen: `servers` can name the bound port.
     transformObject: (d) =>
-      'openapiObject' in d ? withHistoryBody(withDocumentMediaTypes(d.openapiObject)) : d.swaggerObject,
+      'openapiObject' in d
+        ? {
+            ...withHistoryBody(withDocumentMediaTypes(d.openapiObject)),
+            servers: [
+              {
+                url: serverUrl(listenedAt(app, deps.listen ?? { host: '127.0.0.1', port: 3000 })),
+                description: 'This service (npm start; PORT and HOST move it)',
+              },
+            ],
+          }
+        : d.swaggerObject,
   });
   await app.register(swaggerUi, { routePrefix: '/docs' });
   const metrics = deps.metrics ?? createMetrics();
