@@ -67,6 +67,7 @@ export function installDocumentParsers(app: FastifyInstance): void {
         throw new TriageError(
           'TRIAGE_MEDIA_TYPE_UNSUPPORTED',
           `${mediaType} is accepted by POST /v1/invoices/score and POST /v1/batches only; send this body as application/json`,
+          [{ path: '/headers/content-type', message: `is ${mediaType}, which this route does not accept` }],
         );
       if (body.length === 0)
         throw new TriageError('TRIAGE_REQUEST_INVALID', 'request body is empty', [

@@ -185,7 +185,11 @@ describe.each(engines('intake'))('intake through the API on $name', { timeout: 3
       payload: '<Invoice/>',
       headers: { 'content-type': 'application/xml' },
     });
-    expect(policy.statusCode).toBe(415);
+    // Named like every 415: the header, with the media type this route refuses.
+    expect(policy).toBeProblem(415, 'TRIAGE_MEDIA_TYPE_UNSUPPORTED', '/headers/content-type');
+    expect(policy.json<{ errors: { message: string }[] }>().errors[0]!.message).toBe(
+      'is application/xml, which this route does not accept',
+    );
     expect(await s.counts()).toEqual(before);
   });
 });
