@@ -21,6 +21,7 @@ import type { CertifiedBound } from '../store/kpis.js';
 import { installAdmission, type AdmissionOptions } from './admission.js';
 import { cachedKeyVerifier, installAuth } from './auth.js';
 import { installBodyParsers } from './body/index.js';
+import { installExpectContinue } from './expect-continue.js';
 import { installInputGuards, validatorCompiler } from './input.js';
 import { installDocumentParsers, withDocumentMediaTypes } from './content-types.js';
 import { ClientClosedError, isClientClosed, problemOf, toTriageError } from './problem.js';
@@ -76,6 +77,20 @@ export type ApiStore = Pick<
 export function serverUrl(listen: { host: string; port: number }): string {
   const host = listen.host === '0.0.0.0' || listen.host === '::' ? '127.0.0.1' : listen.host;
   return `http://${host.includes(':') ? `[${host}]` : host}:${listen.port}`;
+}
+
+/**
+ * Where `app` listens: `listen` as configured, except that port 0 (the system chooses) is the
+ * port bound once the app listens (`listen` unchanged before that).
+ */
+export function listenedAt(
+  app: Pick<FastifyInstance, 'server'>,
+  listen: { host: string; port: number },
+): { host: string; port: number } {
+  const bound = app.server.address();
+  return listen.port === 0 && bound !== null && typeof bound === 'object'
+    ? { ...listen, port: bound.port }
+    : listen;
 }
 
 /** What the app needs. */
@@ -172,6 +187,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     },
   }).withTypeProvider<TypeBoxTypeProvider>();
   app.setValidatorCompiler(validatorCompiler);
+  // `Expect: 100-continue` is answered only when a body is read, so a 413 (or 401, 415...) comes first.
+  installExpectContinue(app.server);
   // The media types of api/body/ (JSON) and, on the scoring and batch routes, the intake
   // documents of api/content-types.ts: others (text/plain included) are refused with 415.
   installBodyParsers(app);
@@ -237,12 +254,6 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
           '`errors[].path` (a JSON pointer).',
         license: { name: 'Apache-2.0', url: 'https://www.apache.org/licenses/LICENSE-2.0' },
       },
-      servers: [
-        {
-          url: serverUrl(deps.listen ?? { host: '127.0.0.1', port: 3000 }),
-          description: 'This service (npm start; PORT and HOST move it)',
-        },
-      ],
       components: {
         securitySchemes: {
           bearer: { type: 'http', scheme: 'bearer', description: 'API key' },
@@ -251,8 +262,19 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       },
       security: [{ bearer: [] }, { apiKey: [] }],
     },
+    // The document is built at its first request, so after listen: `servers` can name the bound port.
     transformObject: (d) =>
-      'openapiObject' in d ? withHistoryBody(withDocumentMediaTypes(d.openapiObject)) : d.swaggerObject,
+      'openapiObject' in d
+        ? {
+            ...withHistoryBody(withDocumentMediaTypes(d.openapiObject)),
+            servers: [
+              {
+                url: serverUrl(listenedAt(app, deps.listen ?? { host: '127.0.0.1', port: 3000 })),
+                description: 'This service (npm start; PORT and HOST move it)',
+              },
+            ],
+          }
+        : d.swaggerObject,
   });
   await app.register(swaggerUi, { routePrefix: '/docs' });
   const metrics = deps.metrics ?? createMetrics();

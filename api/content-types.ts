@@ -10,6 +10,7 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { TriageError } from '../core/errors.js';
 import { INTAKE_MEDIA_TYPES, convertDocument, type DocumentFormat } from '../intake/index.js';
+import { errorCodeOf, rewordErrors } from './routes/common.js';
 
 /** Routes that take documents, and the body each gets. */
 const DOCUMENT_ROUTES: Readonly<Record<string, 'invoice' | 'batch'>> = {
@@ -58,6 +59,23 @@ export function withDocumentMediaTypes<T extends object>(doc: T): T {
   return doc;
 }
 
+/** Every media type the routes that take documents accept. */
+const DOCUMENT_ROUTE_TYPES = ['application/json', ...Object.keys(INTAKE_MEDIA_TYPES)].join(', ');
+
+/**
+ * The `errorHandler` of a route that takes documents: its 415 (a media type without a parser)
+ * names every media type the route accepts, not JSON alone; other errors pass on unchanged.
+ */
+export const documentRouteErrors = rewordErrors(
+  (e) => errorCodeOf(e) === 'FST_ERR_CTP_INVALID_MEDIA_TYPE',
+  () =>
+    new TriageError(
+      'TRIAGE_MEDIA_TYPE_UNSUPPORTED',
+      `send the request body as one of ${DOCUMENT_ROUTE_TYPES}`,
+      [{ path: '/headers/content-type', message: `is none of ${DOCUMENT_ROUTE_TYPES}` }],
+    ),
+);
+
 /** Registers one body parser per intake media type on `app` (before the routes). */
 export function installDocumentParsers(app: FastifyInstance): void {
   for (const [mediaType, format] of Object.entries(INTAKE_MEDIA_TYPES)) {
@@ -67,6 +85,7 @@ export function installDocumentParsers(app: FastifyInstance): void {
         throw new TriageError(
           'TRIAGE_MEDIA_TYPE_UNSUPPORTED',
           `${mediaType} is accepted by POST /v1/invoices/score and POST /v1/batches only; send this body as application/json`,
+          [{ path: '/headers/content-type', message: `is ${mediaType}, which this route does not accept` }],
         );
       if (body.length === 0)
         throw new TriageError('TRIAGE_REQUEST_INVALID', 'request body is empty', [

@@ -294,13 +294,23 @@ export async function importHistoryChunk(
       imported = out.imported;
       skipped += out.skipped;
     } catch (e) {
-      if (opts.onBadRecord === 'refuse' || !isTriageError(e, 'TRIAGE_INVOICE_CONFLICT')) throw e;
-      // A conflict found inside the transaction (a repeat within the chunk with other content,
-      // a concurrent writer): the chunk was rolled back; import it again without that record,
-      // which is reported alone (the rest of the chunk is written by the retry).
+      if (!isTriageError(e, 'TRIAGE_INVOICE_CONFLICT')) throw e;
+      // A conflict found inside the transaction (a concurrent writer stored the id with other
+      // content since the read above): the chunk was rolled back.
       const bad = e.errors[0]?.path ?? '';
-      const conflicting = records.find((r) => r.location === bad);
+      const conflicting = valid.find((v) => v.location === bad);
       if (!conflicting || !inputs.some((i) => i.location === bad)) throw e;
+      // Refused: named as every other record error, with its file line (`/4 (line 6)`).
+      if (opts.onBadRecord === 'refuse') {
+        const why = e.errors[0]!.message;
+        throw new TriageError(
+          'TRIAGE_INVOICE_CONFLICT',
+          `${recordName(conflicting)}: /invoice_id ${JSON.stringify(conflicting.invoice.invoice_id)} ${why}; nothing of this chunk was written`,
+          [recordFieldError(conflicting, '/invoice_id', why)],
+          { cause: e },
+        );
+      }
+      // Reported: import the chunk again without that record, which is reported alone.
       const rest = await importHistoryChunk(
         store,
         tenantId,

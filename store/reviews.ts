@@ -257,7 +257,10 @@ export function createReviewStore(db: SqlDatabase): ReviewStore {
           [input.decisionId, input.tenantId],
         );
         const d = rows[0];
-        if (!d) throw new TriageError('TRIAGE_DECISION_NOT_FOUND', `no decision ${input.decisionId}`);
+        if (!d)
+          throw new TriageError('TRIAGE_DECISION_NOT_FOUND', `no decision ${input.decisionId}`, [
+            { path: '/decision_id', message: 'is not a decision of this tenant' },
+          ]);
         const claimedByOther = await tx.query<{ key_id: string }>(
           `SELECT key_id FROM worklist_claims
            WHERE decision_id = $1 AND tenant_id = $2 AND key_id <> $3 AND expires_at > $4`,

@@ -185,7 +185,22 @@ describe.each(engines('intake'))('intake through the API on $name', { timeout: 3
       payload: '<Invoice/>',
       headers: { 'content-type': 'application/xml' },
     });
-    expect(policy.statusCode).toBe(415);
+    // A type no route reads, on the scoring route: the 415 lists every type it takes, not JSON alone.
+    const csv = await s.app.inject({
+      method: 'POST',
+      url: '/v1/invoices/score',
+      payload: 'invoice_id,total_cents\n1,2\n',
+      headers: { 'content-type': 'text/csv' },
+    });
+    expect(csv).toBeProblem(415, 'TRIAGE_MEDIA_TYPE_UNSUPPORTED', '/headers/content-type');
+    expect(csv.json<{ errors: { message: string }[] }>().errors[0]!.message).toBe(
+      'is none of application/json, application/edi-x12, application/xml, application/fhir+json',
+    );
+    // Named like every 415: the header, with the media type this route refuses.
+    expect(policy).toBeProblem(415, 'TRIAGE_MEDIA_TYPE_UNSUPPORTED', '/headers/content-type');
+    expect(policy.json<{ errors: { message: string }[] }>().errors[0]!.message).toBe(
+      'is application/xml, which this route does not accept',
+    );
     expect(await s.counts()).toEqual(before);
   });
 });

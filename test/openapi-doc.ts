@@ -14,11 +14,16 @@ export interface OpenApiDoc {
   openapi: string;
   info: { title: string; license?: { name: string; url?: string }; description?: string };
   servers?: { url: string }[];
+  /** Where the document was fetched from (`overHttp` only), e.g. `http://127.0.0.1:41234`. */
+  fetchedFrom?: string;
   paths: Record<string, Record<string, { operationId?: string; responses: Record<string, unknown> }>>;
 }
 
-/** Builds the app with every route group (and `extra` dependencies) and returns its served document. */
-export async function servedOpenApi(extra: Partial<AppDeps> = {}): Promise<OpenApiDoc> {
+/**
+ * Builds the app with every route group (and `extra` dependencies) and returns its served document:
+ * injected, or with `overHttp` fetched from the app listening on a port the system chooses.
+ */
+export async function servedOpenApi(extra: Partial<AppDeps> = {}, overHttp = false): Promise<OpenApiDoc> {
   const inert = new Proxy({}, { get: () => () => Promise.reject(new Error('not used by the document')) });
   const deps = {
     scoring: inert,
@@ -35,6 +40,10 @@ export async function servedOpenApi(extra: Partial<AppDeps> = {}): Promise<OpenA
   } as unknown as AppDeps;
   const app = await buildApp(deps);
   try {
+    if (overHttp) {
+      const at = await app.listen({ port: 0, host: '127.0.0.1' });
+      return { ...((await (await fetch(`${at}/docs/json`)).json()) as OpenApiDoc), fetchedFrom: at };
+    }
     return (await app.inject({ method: 'GET', url: '/docs/json' })).json<OpenApiDoc>();
   } finally {
     await app.close();

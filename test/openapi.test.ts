@@ -67,6 +67,10 @@ describe('the served OpenAPI document', () => {
     expect(doc.servers?.map((s) => s.url)).toEqual(['http://127.0.0.1:3000']);
     const moved = await servedOpenApi({ listen: { host: '127.0.0.1', port: 3917 } });
     expect(moved.servers?.map((s) => s.url)).toEqual(['http://127.0.0.1:3917']);
+    // PORT=0: the port the system chose, not 0.
+    const chosen = await servedOpenApi({ listen: { host: '127.0.0.1', port: 0 } }, true);
+    expect(chosen.fetchedFrom).toMatch(/^http:\/\/127\.0\.0\.1:[1-9]\d*$/);
+    expect(chosen.servers?.map((s) => s.url)).toEqual([chosen.fetchedFrom]);
     expect(serverUrl({ host: '0.0.0.0', port: 8080 })).toBe('http://127.0.0.1:8080');
     expect(serverUrl({ host: '::1', port: 8080 })).toBe('http://[::1]:8080');
     expect(serverUrl({ host: 'triage.internal', port: 443 })).toBe('http://triage.internal:443');

@@ -267,7 +267,12 @@ describe.each(engines('review'))('worklist and reviews on $name', ({ config }) =
       url: '/v1/reviews',
       payload: { ...base, idempotency_key: 'foreign' },
     });
-    expect(foreign).toBeProblem(404, 'TRIAGE_DECISION_NOT_FOUND');
+    expect(foreign).toBeProblem(404, 'TRIAGE_DECISION_NOT_FOUND', '/decision_id');
+    const foreignRead = await h.call('other_reviewer', {
+      method: 'GET',
+      url: `/v1/reviews?decision_id=${base.decision_id}`,
+    });
+    expect(foreignRead).toBeProblem(404, 'TRIAGE_DECISION_NOT_FOUND', '/querystring/decision_id');
     // Nothing was stored by the refused reviews, and the item is still open.
     const reviews = await h.call('reviewer', {
       method: 'GET',

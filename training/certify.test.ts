@@ -23,6 +23,9 @@ const served: RoutingPolicy = {
   duplicateHold: 0.9,
 };
 
+/** The certification levels of these tests: 0.5% exceptions among approved, 10% clean among held. */
+const LEVELS = { alpha: 0.005, holdAlpha: 0.1, delta: 0.05, seed: 42 };
+
 function row(
   vendorId: string,
   exception: boolean,
@@ -36,6 +39,51 @@ function row(
     duplicate: 0,
     reasons: [reason('CODING_MODEL_RISK', coding, { line_number: 1 })],
     ...extra,
+  };
+}
+
+/** A row the pair model scores `duplicate`, with its duplicate reason and a clean coding score. */
+function duplicateRow(vendorId: string, exception: boolean, duplicate: number): CertifyRow {
+  return row(vendorId, exception, 0.001, {
+    duplicate,
+    reasons: [reason('DUPLICATE_SUSPECTED', duplicate, {})],
+  });
+}
+
+/**
+ * `vendors` vendors x 10 invoices drawn with `mulberry32(seed)`: `invoice` makes each from the
+ * generator and its vendor id (`V<seed>-<v>`).
+ */
+function draw(
+  seed: number,
+  vendors: number,
+  invoice: (rng: () => number, vendorId: string) => CertifyRow,
+): CertifyRow[] {
+  const rng = mulberry32(seed);
+  const out: CertifyRow[] = [];
+  for (let v = 0; v < vendors; v++) for (let j = 0; j < 10; j++) out.push(invoice(rng, `V${seed}-${v}`));
+  return out;
+}
+
+/** The decisions of `rows` routed under the served policy with `thresholds`. */
+function decisions(rows: readonly CertifyRow[], thresholds: Parameters<typeof withThresholds>[1]): string[] {
+  const policy = withThresholds(served, thresholds);
+  return rows.map(
+    (r) => route(policy, { coding_mismatch: r.coding, duplicate: r.duplicate }, r.reasons).decision,
+  );
+}
+
+/** Exceptions among the approved rows and clean rows among the held ones, as fractions. */
+function promiseRates(
+  rows: readonly CertifyRow[],
+  routed: readonly string[],
+): { exceptionsApproved: number; cleanHeld: number; approved: number } {
+  const approved = rows.filter((_, i) => routed[i] === 'AUTO_APPROVE');
+  const held = rows.filter((_, i) => routed[i] === 'HOLD');
+  return {
+    exceptionsApproved: approved.filter((r) => r.exception).length / approved.length,
+    cleanHeld: held.filter((r) => !r.exception).length / held.length,
+    approved: approved.length,
   };
 }
 
@@ -132,30 +180,16 @@ describe('joint certification of the coding thresholds', () => {
     // 600 vendors x 10 invoices: 3% resubmissions (duplicate score 0.97, clean coding), 5% coding
     // exceptions (coding 0.2-1), 8% clean invoices the coding model flags just around its hold
     // (0.12-0.15: holding them breaks 10% clean among HOLD), the rest clean and unflagged.
-    const draw = (seed: number, vendors: number): CertifyRow[] => {
-      const rng = mulberry32(seed);
-      const out: CertifyRow[] = [];
-      for (let v = 0; v < vendors; v++)
-        for (let j = 0; j < 10; j++) {
-          const u = rng();
-          const vendorId = `V${seed}-${v}`;
-          if (u < 0.03)
-            out.push(
-              row(vendorId, true, 0.001, {
-                duplicate: 0.97,
-                reasons: [reason('DUPLICATE_SUSPECTED', 0.97, {})],
-              }),
-            );
-          else if (u < 0.08) out.push(row(vendorId, true, 0.2 + 0.8 * rng()));
-          else if (u < 0.16) out.push(row(vendorId, false, 0.12 + 0.03 * rng()));
-          else out.push(row(vendorId, false, 0.01 * rng()));
-        }
-      return out;
+    const invoice = (rng: () => number, vendorId: string): CertifyRow => {
+      const u = rng();
+      if (u < 0.03) return duplicateRow(vendorId, true, 0.97);
+      if (u < 0.08) return row(vendorId, true, 0.2 + 0.8 * rng());
+      if (u < 0.16) return row(vendorId, false, 0.12 + 0.03 * rng());
+      return row(vendorId, false, 0.01 * rng());
     };
-    const rows = draw(5, 600);
-    const levels = { alpha: 0.005, holdAlpha: 0.1, delta: 0.05, seed: 42 };
-    const one = certifyDecision(rows, served, levels, 'both');
-    const fixed = certifyDecision(rows, served, levels);
+    const rows = draw(5, 600, invoice);
+    const one = certifyDecision(rows, served, LEVELS, 'both');
+    const fixed = certifyDecision(rows, served, LEVELS);
     expect(fixed.holdFamily).toBe('coding');
     // one scale: the coding hold cannot go below the clean flags, so mu > 1 / 0.9 and ap.hold_at is 1
     expect(one.hold.feasible).toBe(true);
@@ -172,23 +206,13 @@ describe('joint certification of the coding thresholds', () => {
     expect(fixed.hold.steps[0]!.selected).toBeGreaterThan(one.hold.steps[0]!.selected);
     // on 2,000 fresh vendors: the resubmissions are held with the new family, reviewed with the
     // old one, and clean invoices stay under 10% of the held ones
-    const fresh = draw(6, 2000);
-    const decide = (c: typeof one) =>
-      fresh.map(
-        (r) =>
-          route(
-            withThresholds(served, c.thresholds),
-            { coding_mismatch: r.coding, duplicate: r.duplicate },
-            r.reasons,
-          ).decision,
-      );
+    const fresh = draw(6, 2000, invoice);
     const dup = (r: CertifyRow) => r.duplicate > 0;
-    const [before, after] = [decide(one), decide(fixed)];
+    const [before, after] = [decisions(fresh, one.thresholds), decisions(fresh, fixed.thresholds)];
     expect(resubmissions.length).toBeGreaterThan(100);
     expect(fresh.filter((r, i) => dup(r) && before[i] === 'HOLD').length).toBe(0);
     expect(fresh.filter((r, i) => dup(r) && after[i] !== 'HOLD').length).toBe(0);
-    const held = fresh.filter((_, i) => after[i] === 'HOLD');
-    expect(held.filter((r) => !r.exception).length / held.length).toBeLessThanOrEqual(0.1);
+    expect(promiseRates(fresh, after).cleanHeld).toBeLessThanOrEqual(0.1);
   });
 
   it('certifies the hold side above the review band after the auto-approve scale lifts it past the card hold', () => {
@@ -197,36 +221,15 @@ describe('joint certification of the coding thresholds', () => {
     // about 18), clean invoices flagged just under the coding card hold (0.05-0.12), coding
     // exceptions at 0.14-0.25 (held at the card hold 0.13: never approved, scale 1.08-1.92),
     // resubmissions at 0.97 (held on the duplicate score), the rest clean and unflagged.
-    const draw = (seed: number, vendors: number): CertifyRow[] => {
-      const rng = mulberry32(seed);
-      const out: CertifyRow[] = [];
-      for (let v = 0; v < vendors; v++)
-        for (let j = 0; j < 10; j++) {
-          const u = rng();
-          const vendorId = `V${seed}-${v}`;
-          if (u < 0.1) {
-            const duplicate = 0.05 + 0.5 * rng();
-            out.push(
-              row(vendorId, false, 0.001, {
-                duplicate,
-                reasons: [reason('DUPLICATE_SUSPECTED', duplicate, {})],
-              }),
-            );
-          } else if (u < 0.15) out.push(row(vendorId, false, 0.05 + 0.07 * rng()));
-          else if (u < 0.2) out.push(row(vendorId, true, 0.14 + 0.11 * rng()));
-          else if (u < 0.21)
-            out.push(
-              row(vendorId, true, 0.001, {
-                duplicate: 0.97,
-                reasons: [reason('DUPLICATE_SUSPECTED', 0.97, {})],
-              }),
-            );
-          else out.push(row(vendorId, false, 0.01 * rng(), { reasons: [] }));
-        }
-      return out;
+    const invoice = (rng: () => number, vendorId: string): CertifyRow => {
+      const u = rng();
+      if (u < 0.1) return duplicateRow(vendorId, false, 0.05 + 0.5 * rng());
+      if (u < 0.15) return row(vendorId, false, 0.05 + 0.07 * rng());
+      if (u < 0.2) return row(vendorId, true, 0.14 + 0.11 * rng());
+      if (u < 0.21) return duplicateRow(vendorId, true, 0.97);
+      return row(vendorId, false, 0.01 * rng(), { reasons: [] });
     };
-    const levels = { alpha: 0.005, holdAlpha: 0.1, delta: 0.05, seed: 42 };
-    const cert = certifyDecision(draw(8, 600), served, levels);
+    const cert = certifyDecision(draw(8, 600, invoice), served, LEVELS);
     // the approve scale passes ch0 / c0 = 6.5: the coding review threshold is capped at the card hold
     expect(cert.autoApprove.feasible).toBe(true);
     expect(cert.scale.approve * served.codingReview).toBeGreaterThan(served.codingHold!);
@@ -243,16 +246,12 @@ describe('joint certification of the coding thresholds', () => {
     expect(notCertifiedReason(cert, 'approve')).toBeNull();
     expect(notCertifiedReason(cert, 'hold')).toBeNull();
     // on 2,000 fresh vendors: both promises, and the coding exceptions are held on their score
-    const fresh = draw(9, 2000);
-    const policy = withThresholds(served, t);
-    const routed = fresh.map(
-      (r) => route(policy, { coding_mismatch: r.coding, duplicate: r.duplicate }, r.reasons).decision,
-    );
-    const approved = fresh.filter((_, i) => routed[i] === 'AUTO_APPROVE');
-    const held = fresh.filter((_, i) => routed[i] === 'HOLD');
-    expect(approved.length).toBeGreaterThan(0.9 * fresh.filter((r) => !r.exception).length);
-    expect(approved.filter((r) => r.exception).length / approved.length).toBeLessThanOrEqual(0.005);
-    expect(held.filter((r) => !r.exception).length / held.length).toBeLessThanOrEqual(0.1);
+    const fresh = draw(9, 2000, invoice);
+    const routed = decisions(fresh, t);
+    const rates = promiseRates(fresh, routed);
+    expect(rates.approved).toBeGreaterThan(0.9 * fresh.filter((r) => !r.exception).length);
+    expect(rates.exceptionsApproved).toBeLessThanOrEqual(0.005);
+    expect(rates.cleanHeld).toBeLessThanOrEqual(0.1);
     const codingExceptions = fresh.filter((r) => r.exception && r.duplicate === 0);
     expect(codingExceptions.length).toBeGreaterThan(500);
     expect(
@@ -276,7 +275,7 @@ describe('joint certification of the coding thresholds', () => {
     const rows = Array.from({ length: 3000 }, (_, i) =>
       row(`V${i % 300}`, i % 10 === 0, i % 10 === 0 ? 0.3 : 0.001, { reasons: [] }),
     );
-    const cert = certifyDecision(rows, served, { alpha: 0.005, holdAlpha: 0.1, delta: 0.05, seed: 42 });
+    const cert = certifyDecision(rows, served, LEVELS);
     const cut = {
       ...cert,
       hold: { ...cert.hold, feasible: false, steps: [] },
@@ -298,24 +297,11 @@ describe('joint certification of the coding thresholds', () => {
 
   it('certifies thresholds whose decision meets the promise on fresh vendors, and none on too little data', () => {
     // 600 vendors x 10 invoices: 6% exceptions scored high, clean invoices low.
-    const draw = (seed: number, vendors: number): CertifyRow[] => {
-      const rng = mulberry32(seed);
-      const out: CertifyRow[] = [];
-      for (let v = 0; v < vendors; v++)
-        for (let j = 0; j < 10; j++) {
-          const exception = rng() < 0.06;
-          out.push(
-            row(`V${seed}-${v}`, exception, exception ? 0.05 + 0.95 * rng() ** 0.5 : 0.2 * rng() ** 3),
-          );
-        }
-      return out;
+    const invoice = (rng: () => number, vendorId: string): CertifyRow => {
+      const exception = rng() < 0.06;
+      return row(vendorId, exception, exception ? 0.05 + 0.95 * rng() ** 0.5 : 0.2 * rng() ** 3);
     };
-    const cert = certifyDecision(draw(1, 600), served, {
-      alpha: 0.005,
-      holdAlpha: 0.1,
-      delta: 0.05,
-      seed: 42,
-    });
+    const cert = certifyDecision(draw(1, 600, invoice), served, LEVELS);
     expect(cert.autoApprove.feasible).toBe(true);
     expect(cert.hold.feasible).toBe(true);
     expect(cert.vendors.design + cert.vendors.test).toBe(600);
@@ -324,21 +310,11 @@ describe('joint certification of the coding thresholds', () => {
     expect(t.codingHoldAt).toBeGreaterThan(t.codingReviewAt);
     expect(t.duplicateHoldAt).toBeGreaterThanOrEqual(t.duplicateReviewAt);
     // the decision routed with them on 2,000 fresh vendors
-    const fresh = draw(2, 2000);
-    const policy = withThresholds(served, t);
-    const routed = fresh.map((r) =>
-      route(policy, { coding_mismatch: r.coding, duplicate: r.duplicate }, r.reasons),
-    );
-    const approved = fresh.filter((_, i) => routed[i]!.decision === 'AUTO_APPROVE');
-    const held = fresh.filter((_, i) => routed[i]!.decision === 'HOLD');
-    expect(approved.filter((r) => r.exception).length / approved.length).toBeLessThanOrEqual(0.005);
-    expect(held.filter((r) => !r.exception).length / held.length).toBeLessThanOrEqual(0.1);
-    const small = certifyDecision(draw(3, 20), served, {
-      alpha: 0.005,
-      holdAlpha: 0.1,
-      delta: 0.05,
-      seed: 42,
-    });
+    const fresh = draw(2, 2000, invoice);
+    const rates = promiseRates(fresh, decisions(fresh, t));
+    expect(rates.exceptionsApproved).toBeLessThanOrEqual(0.005);
+    expect(rates.cleanHeld).toBeLessThanOrEqual(0.1);
+    const small = certifyDecision(draw(3, 20, invoice), served, LEVELS);
     expect(small.autoApprove.feasible).toBe(false);
     // not certified: the served review thresholds stay
     expect(small.scale.approve).toBe(1);

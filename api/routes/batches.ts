@@ -19,6 +19,7 @@ import type { BatchRepository, BatchStatus } from '../../store/batches.js';
 import { enqueueBatch } from '../../jobs/batches.js';
 import type { JobQueue } from '../../jobs/types.js';
 import { toTriageError } from '../problem.js';
+import { documentRouteErrors } from '../content-types.js';
 import { withTimeout } from '../../core/timeout.js';
 import { principalOf } from '../auth.js';
 import { problemResponses, PROTECTED, WITH_BODY, type RoutePlugin } from './common.js';
@@ -196,6 +197,7 @@ export const batchRoutes: RoutePlugin<BatchRoutesOptions> = async (app, opts) =>
     '/v1/batches',
     {
       bodyLimit: opts.bodyLimitBytes ?? 16 * 1024 * 1024,
+      errorHandler: documentRouteErrors,
       attachValidation: true,
       config: {
         roles: ['workflow'],

@@ -13,7 +13,10 @@ export interface HealthRoutesOptions {
   scoring: Pick<ScoringService, 'versions'>;
 }
 
-/** Registers the liveness probe routes. */
+/**
+ * Registers the liveness probe routes. `/healthz` answers without a key, so it names no tenant's
+ * policy: only the default one new tenants get (`default_policy`), beside the served versions.
+ */
 export const healthRoutes: RoutePlugin<HealthRoutesOptions> = async (app, deps) => {
   const ping = async (): Promise<void> => {
     try {
@@ -30,15 +33,37 @@ export const healthRoutes: RoutePlugin<HealthRoutesOptions> = async (app, deps) 
       schema: {
         operationId: 'getHealth',
         summary: 'Liveness and store readiness (public)',
+        description:
+          'Public and tenant-free: the served model, feature-schema and reference-data versions, and ' +
+          "`default_policy`, the policy a tenant is scored under until it stores its own. A tenant's " +
+          'policy is `GET /v1/policy` (with its key); every decision names the policy it was routed by.',
         response: {
-          200: Type.Object({ status: Type.Literal('ok'), store: Type.String(), versions: Type.Unknown() }),
+          200: Type.Object({
+            status: Type.Literal('ok'),
+            store: Type.String({ description: 'Store engine: `postgres` or `pglite`.' }),
+            versions: Type.Object({
+              models: Type.Record(Type.String(), Type.String()),
+              feature_schema: Type.String(),
+              reference_data: Type.String(),
+            }),
+            default_policy: Type.String({
+              description:
+                "The policy (`name@version`) of tenants without their own; not any one tenant's policy.",
+            }),
+          }),
           ...problemResponses(400, 429, 500, 503),
         },
       },
     },
     async () => {
       await ping();
-      return { status: 'ok' as const, store: deps.engine, versions: deps.scoring.versions };
+      const { policy, models, feature_schema, reference_data } = deps.scoring.versions;
+      return {
+        status: 'ok' as const,
+        store: deps.engine,
+        versions: { models, feature_schema, reference_data },
+        default_policy: policy,
+      };
     },
   );
 };

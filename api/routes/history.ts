@@ -164,11 +164,18 @@ export const historyRoutes: RoutePlugin<HistoryRoutesOptions> = async (app, deps
             [{ path: '/headers/content-type', message: `is neither application/json nor ${NDJSON}` }],
           ),
       ),
-      // The JSON parser's limit; the NDJSON stream is bounded by ndjsonRecords.
+      // The JSON parser's limit; the NDJSON stream is bounded by ndjsonRecords (and by its declared length here).
       bodyLimit: jsonLimit,
       preParsing: async (req) => {
         const length = Number(req.headers['content-length']);
-        if (!req.headers['content-type']?.startsWith(NDJSON) && length > jsonLimit)
+        const ndjson = req.headers['content-type']?.startsWith(NDJSON) === true;
+        if (ndjson && length > bodyLimit)
+          throw new TriageError(
+            'TRIAGE_PAYLOAD_TOO_LARGE',
+            `an NDJSON body is limited to ${bodyLimit} bytes`,
+            [{ path: '/', message: `is over ${bodyLimit} bytes` }],
+          );
+        if (!ndjson && length > jsonLimit)
           throw new TriageError(
             'TRIAGE_PAYLOAD_TOO_LARGE',
             `a JSON array body is limited to ${jsonLimit} bytes; send a larger import as application/x-ndjson (one invoice per line, up to ${bodyLimit} bytes)`,

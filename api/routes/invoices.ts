@@ -9,6 +9,7 @@ import { checkInvoiceRules, describeFieldErrors } from '../../core/validate.js';
 import { hasRole, principalOf } from '../auth.js';
 import { IdParam, problemResponses, PROTECTED, WITH_BODY, type RoutePlugin } from './common.js';
 import type { ApiStore } from '../app.js';
+import { documentRouteErrors } from '../content-types.js';
 import type { ScoringService } from '../../inference/pipeline.js';
 
 /** What the scoring and decisions routes use. */
@@ -23,6 +24,7 @@ export const invoiceRoutes: RoutePlugin<InvoiceRoutesOptions> = async (app, deps
     '/v1/invoices/score',
     {
       config: { roles: ['workflow'], admission: true },
+      errorHandler: documentRouteErrors,
       schema: {
         operationId: 'scoreInvoice',
         summary: "Score an invoice and index it for later duplicate checks (in the key's tenant)",

@@ -174,7 +174,10 @@ export const reviewRoutes: RoutePlugin<ReviewRoutesOptions> = async (app, deps) 
     async (req) => {
       const p = principalOf(req);
       const rec = await deps.store.getDecisionRecord(p.tenantId, req.query.decision_id);
-      if (!rec) throw new TriageError('TRIAGE_DECISION_NOT_FOUND', `no decision ${req.query.decision_id}`);
+      if (!rec)
+        throw new TriageError('TRIAGE_DECISION_NOT_FOUND', `no decision ${req.query.decision_id}`, [
+          { path: '/querystring/decision_id', message: 'is not a decision of this tenant' },
+        ]);
       return { items: await deps.store.reviews.listForDecision(p.tenantId, req.query.decision_id) };
     },
   );
