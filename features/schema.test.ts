@@ -6,9 +6,11 @@ import { join } from 'node:path';
 import { packageRoot } from '../core/paths.js';
 import { checkSignature } from '../models/signature.js';
 import { servedFeatureSchemas } from '../models/served-schemas.js';
+import { PAIR_VECTOR_NAMES, pairEditionOfNames } from './comparisons.js';
 import {
   acceptedSchemaVersions,
   assertFeatureSchema,
+  earlierPairEditions,
   FEATURE_CODE_REVISIONS,
   FEATURE_SCHEMA,
   featureSchemaVersion,
@@ -34,9 +36,11 @@ describe('feature schema', () => {
         ) as { featureNames: string[] }
       ).featureNames;
     expect(FEATURE_SCHEMA.line.map((f) => f.name)).toEqual(trained('coding-mismatch'));
-    expect(FEATURE_SCHEMA.pair.map((f) => f.name)).toEqual(trained('duplicate'));
+    // The duplicate champion reads one of the pair-vector editions the service computes.
+    expect(pairEditionOfNames(trained('duplicate'))).not.toBeNull();
+    expect(FEATURE_SCHEMA.pair.map((f) => f.name)).toEqual(PAIR_VECTOR_NAMES);
     expect(FEATURE_SCHEMA.line).toHaveLength(51);
-    expect(FEATURE_SCHEMA.pair).toHaveLength(67);
+    expect(FEATURE_SCHEMA.pair).toHaveLength(78);
     expect(
       [...FEATURE_SCHEMA.line, ...FEATURE_SCHEMA.pair].every((f) => f.unit !== '' && f.description !== ''),
     ).toBe(true);
@@ -47,8 +51,9 @@ describe('feature schema', () => {
 
   it('changes version when any part changes', () => {
     const v = featureSchemaVersion();
-    // The whole-schema version decisions record (fs-ca204ebda249 until line revision 3).
-    expect(v).toBe('fs-5d691c338bb0');
+    // The whole-schema version decisions record (fs-ca204ebda249 until line revision 3,
+    // fs-5d691c338bb0 until pair-vector edition 3).
+    expect(v).toBe('fs-d8a4247b5c23');
     expect(v).toMatch(/^fs-[0-9a-f]{12}$/);
     expect(featureSchemaVersion()).toBe(v);
     const variants = [
@@ -95,9 +100,14 @@ describe('per-vector schema versions', () => {
     expect(card('coding-mismatch', '2').featureSchemaVersion).toBe(dup);
     const pairNames = FEATURE_SCHEMA.pair.map((f) => f.name);
     const lineNames = FEATURE_SCHEMA.line.map((f) => f.name);
+    // duplicate@1 and @2 read pair-vector edition 2: accepted with its names, not with edition 3's.
+    const edition2 = earlierPairEditions()[0]!.names;
+    expect(() =>
+      checkSignature({ names: edition2, count: edition2.length, version: dup }, served.duplicate),
+    ).not.toThrow();
     expect(() =>
       checkSignature({ names: pairNames, count: pairNames.length, version: dup }, served.duplicate),
-    ).not.toThrow();
+    ).toThrow(/feature schema version fs-ca204ebda249/);
     // The line vector changed since (revision 3: the billing unit is no dose, no category medians):
     // the pre-split version, and every coding model before coding-mismatch@4, is refused for coding.
     expect(FEATURE_CODE_REVISIONS.line).toBe(3);
@@ -111,8 +121,8 @@ describe('per-vector schema versions', () => {
     expect(acceptedSchemaVersions('line', FEATURE_SCHEMA, line)).toEqual([
       vectorSchemaVersion('line', FEATURE_SCHEMA, line),
     ]);
-    expect(acceptedSchemaVersions('pair', FEATURE_SCHEMA, line)).toEqual([
-      vectorSchemaVersion('pair'),
+    expect(earlierPairEditions(FEATURE_SCHEMA, line)[0]!.versions).toEqual([
+      'fs-7b1f5698ee81',
       'fs-ca204ebda249',
     ]);
     const lineNames = FEATURE_SCHEMA.line.map((f) => f.name);
@@ -135,8 +145,10 @@ describe('per-vector schema versions', () => {
     ).toThrow(/TRIAGE_MODEL_SIGNATURE_MISMATCH|feature schema version/);
     // Once the pair vector changes, the pre-split version is no longer equivalent and is refused.
     expect(acceptedSchemaVersions('pair', FEATURE_SCHEMA, bump('pair'))).toEqual([otherPair]);
-    expect(acceptedSchemaVersions('pair')).toEqual([
-      vectorSchemaVersion('pair'),
+    // Edition 3 is not the pre-split vector; edition 2 is, and keeps accepting it.
+    expect(acceptedSchemaVersions('pair')).toEqual([vectorSchemaVersion('pair')]);
+    expect(earlierPairEditions()[0]!.versions).toEqual([
+      'fs-7b1f5698ee81',
       ...PRE_SPLIT_SCHEMA_VERSIONS.filter((p) => p.vector === 'pair').map((p) => p.version),
     ]);
     expect(acceptedSchemaVersions('line')).toEqual([vectorSchemaVersion('line')]);

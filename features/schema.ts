@@ -17,7 +17,7 @@
  */
 import { createHash } from 'node:crypto';
 import { TriageError } from '../core/errors.js';
-import { comparisonVectorFeatures } from './comparisons.js';
+import { comparisonsOfEdition, comparisonVectorFeatures, PAIR_VECTOR_EDITIONS } from './comparisons.js';
 import { TEXT_EMBEDDING_RECIPE, type TextEmbeddingRecipe } from './embedding.js';
 import { EMBEDDING_DIM } from './hashing.js';
 import { SHIPPED_IDF_ID } from './idf.js';
@@ -149,6 +149,35 @@ export function acceptedSchemaVersions(
       (p) => p.version,
     ),
   ];
+}
+
+/** An earlier pair-vector edition the service still computes: its names, version and accepted versions. */
+export interface PairEditionSchema {
+  edition: number;
+  /** Feature names of the edition's vector, in order (a prefix of {@link PAIR_FEATURES}). */
+  names: readonly string[];
+  /** Its {@link vectorSchemaVersion}, then the pre-split versions equivalent to it. */
+  versions: readonly string[];
+}
+
+/**
+ * The pair-vector editions before the current one ({@link PAIR_VECTOR_EDITIONS}), each as the
+ * schema of this version would have been with only that edition's comparisons: a model trained on
+ * an earlier edition (e.g. `duplicate@2` on edition 2) keeps loading and is given that edition's
+ * vector.
+ */
+export function earlierPairEditions(
+  schema: FeatureSchema = FEATURE_SCHEMA,
+  revisions: Readonly<Record<FeatureVector, number>> = FEATURE_CODE_REVISIONS,
+): PairEditionSchema[] {
+  return PAIR_VECTOR_EDITIONS.slice(0, -1).map((edition) => {
+    const pair = comparisonVectorFeatures(comparisonsOfEdition(edition));
+    return {
+      edition,
+      names: pair.map((f) => f.name),
+      versions: acceptedSchemaVersions('pair', { ...schema, pair }, revisions),
+    };
+  });
 }
 
 /**

@@ -22,7 +22,13 @@ import type { Reason } from '../core/decision.js';
 import type { LineFeatures } from '../features/invoice-features.js';
 import type { PairComparison } from '../features/pair.js';
 import type { ReasonCode } from '../core/decision.js';
-import { pairFeatureVector } from '../features/comparisons.js';
+import {
+  COMPARISONS,
+  comparisonsOfEdition,
+  pairEditionOfNames,
+  pairFeatureVector,
+  type ComparisonSpec,
+} from '../features/comparisons.js';
 import { lineFeatureVectors, type LineContext } from '../features/line-features.js';
 import { reason, round3 } from './explain.js';
 import type { ModelRegistry } from '../models/registry.js';
@@ -367,8 +373,23 @@ export function featureLineVectoriser(
   };
 }
 
-/** Pair vectoriser: features/' `pairFeatureVector` over `COMPARISONS`. */
-export const featurePairVectoriser: PairVectoriser = (c) => pairFeatureVector(c);
+/** The comparisons of the pair-vector edition each loaded model reads, by its card. */
+const modelComparisons = new WeakMap<object, ComparisonSpec[]>();
+
+/**
+ * Pair vectoriser: features/' `pairFeatureVector` over the comparisons of the pair-vector edition
+ * the model was trained on (`pairEditionOfNames` of its feature names; the current `COMPARISONS`
+ * when its names spell no edition, which the served signature check has then refused already).
+ */
+export const featurePairVectoriser: PairVectoriser = (c, model) => {
+  let specs = modelComparisons.get(model.card);
+  if (!specs) {
+    const edition = pairEditionOfNames(model.card.featureNames);
+    specs = edition === null ? [...COMPARISONS] : comparisonsOfEdition(edition);
+    modelComparisons.set(model.card, specs);
+  }
+  return pairFeatureVector(c, specs);
+};
 
 /** Options of {@link loadChampionScorers}. */
 export interface ChampionScorersOptions {

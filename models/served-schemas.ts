@@ -6,6 +6,7 @@
  */
 import {
   acceptedSchemaVersions,
+  earlierPairEditions,
   LINE_FEATURES,
   PAIR_FEATURES,
   vectorSchemaVersion,
@@ -20,7 +21,11 @@ export const TASK_VECTOR: Readonly<Record<ModelTask, FeatureVector>> = {
   duplicate: 'pair',
 };
 
-/** Served feature signatures per task: the names and version of the vector the task's model reads. */
+/**
+ * Served feature signatures per task: the names and version of the vector the task's model reads;
+ * for the duplicate task, the earlier pair-vector editions as alternatives (a model trained on one
+ * is given that edition's vector, see `featurePairVectoriser` in inference/model-scorers.ts).
+ */
 export function servedFeatureSchemas(): Record<ModelTask, FeatureSignature> {
   const signature = (vector: FeatureVector, names: readonly string[]): FeatureSignature => ({
     names,
@@ -32,9 +37,16 @@ export function servedFeatureSchemas(): Record<ModelTask, FeatureSignature> {
       'line',
       LINE_FEATURES.map((f) => f.name),
     ),
-    duplicate: signature(
-      'pair',
-      PAIR_FEATURES.map((f) => f.name),
-    ),
+    duplicate: {
+      ...signature(
+        'pair',
+        PAIR_FEATURES.map((f) => f.name),
+      ),
+      alternatives: earlierPairEditions().map((e) => ({
+        names: e.names,
+        version: e.versions[0]!,
+        accepted: e.versions.slice(1),
+      })),
+    },
   };
 }

@@ -15,6 +15,11 @@ export interface FeatureSignature {
    * `acceptedSchemaVersions` in features/schema.ts); only read with `version`.
    */
   accepted?: readonly string[];
+  /**
+   * Other vectors the service also computes for this task (earlier pair-vector editions): a model
+   * matching one of them passes {@link checkSignature} too.
+   */
+  alternatives?: readonly FeatureSignature[];
 }
 
 /** What a model says it expects: names from its metadata, count from its input shape. */
@@ -35,14 +40,28 @@ function describe(
 
 /**
  * Compares a model's input signature with a feature schema: the same feature count, the same
- * names in the same order and, when the schema gives a version, the same version.
- * @throws TriageError `TRIAGE_MODEL_SIGNATURE_MISMATCH` naming both signatures.
+ * names in the same order and, when the schema gives a version, the same version; or the same
+ * against one of the schema's `alternatives`.
+ * @throws TriageError `TRIAGE_MODEL_SIGNATURE_MISMATCH` naming both signatures (the main one).
  */
 export function checkSignature(
   model: ModelInputSignature,
   expected: FeatureSignature,
   label = 'model',
 ): void {
+  const problems = signatureProblems(model, expected);
+  if (problems.length === 0) return;
+  if ((expected.alternatives ?? []).some((alt) => signatureProblems(model, alt).length === 0)) return;
+  throw new TriageError(
+    'TRIAGE_MODEL_SIGNATURE_MISMATCH',
+    `${label} input signature does not match the feature schema (${problems.join('; ')}): ` +
+      `model expects ${describe(model.names, model.count, model.version)}; ` +
+      `feature schema provides ${describe(expected.names, expected.names.length, expected.version)}`,
+  );
+}
+
+/** What differs between a model's input signature and one feature signature (empty: they match). */
+function signatureProblems(model: ModelInputSignature, expected: FeatureSignature): string[] {
   const problems: string[] = [];
   const want = expected.names;
   if (model.count !== null && model.count !== want.length)
@@ -62,14 +81,7 @@ export function checkSignature(
     !(model.version !== null && (expected.accepted ?? []).includes(model.version))
   )
     problems.push(`feature schema version ${model.version ?? 'none'} != ${expected.version}`);
-  if (problems.length > 0) {
-    throw new TriageError(
-      'TRIAGE_MODEL_SIGNATURE_MISMATCH',
-      `${label} input signature does not match the feature schema (${problems.join('; ')}): ` +
-        `model expects ${describe(model.names, model.count, model.version)}; ` +
-        `feature schema provides ${describe(want, want.length, expected.version)}`,
-    );
-  }
+  return problems;
 }
 
 /** The model input signature read from a served model's graph and metadata. */

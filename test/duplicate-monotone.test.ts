@@ -49,6 +49,8 @@ const RANGE: Record<string, [number, number]> = {
   'lines.description_jaccard': [0, 1],
   'lines.count_diff': [0, 3],
   'embedding.cosine': [-1, 1],
+  'billing_rhythm.cycles': [0, 3],
+  'billing_rhythm.cycle_offset': [0, 0.5],
 };
 
 /** A random pair vector: every numeric in its range, missing flags at random, one level per comparison. */
