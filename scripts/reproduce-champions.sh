@@ -21,8 +21,19 @@ for model in coding-mismatch duplicate; do
   data_of_model=$data
   [[ $model == coding-mismatch ]] && data_of_model=$coding_data
   out="$work/$model"
-  npm run -s train -- --model "$model" --data "$data_of_model" --seed 42 --no-progress --no-eval-report --out "$out"
   shipped="models/artifacts/$model/$(node -p "require('./models/artifacts/$model/aliases.json').champion")"
+  # The duplicate champion reads the pair-vector edition and was chosen among the architectures its
+  # card names (duplicate@2: edition 2, the task's default candidates).
+  extra=()
+  if [[ $model == duplicate ]]; then
+    edition=$(npx -s tsx -e '
+      import { pairEditionOfNames } from "./features/comparisons.ts";
+      const card = JSON.parse(require("fs").readFileSync(process.argv[1], "utf8"));
+      console.log(pairEditionOfNames(card.featureNames));' "$shipped/card.json")
+    archs=$(node -p "JSON.parse(require('fs').readFileSync('$shipped/card.json','utf8')).training.architectureComparison.map((a) => a.id).join(',')")
+    extra=(--pair-edition "$edition" --architectures "$archs")
+  fi
+  npm run -s train -- --model "$model" --data "$data_of_model" --seed 42 --no-progress --no-eval-report --out "$out" "${extra[@]}"
   # spec.json (weights, calibration) and, for the coding model, line-context.json (the typical
   # quantities its line features read at serving, with the codes estimated from their price band)
   # must both be the shipped bytes. The duplicate model reads no line features.

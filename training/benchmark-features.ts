@@ -28,7 +28,14 @@ import type { Invoice } from '../core/invoice.js';
 import type { BenchmarkVendor } from '../datasets/benchmark/vendors.js';
 import { readVendors } from '../datasets/benchmark/read.js';
 import { sharedReferenceData } from '../datasets/reference.js';
-import { pairFeatureVector, PAIR_VECTOR_NAMES } from '../features/comparisons.js';
+import {
+  COMPARISONS,
+  comparisonsOfEdition,
+  PAIR_VECTOR_EDITIONS,
+  pairFeatureVector,
+  PAIR_VECTOR_NAMES,
+  type ComparisonSpec,
+} from '../features/comparisons.js';
 import { cosine } from '../features/hashing.js';
 import { extractInvoiceFeatures } from '../features/invoice-features.js';
 import {
@@ -46,7 +53,7 @@ import {
   type TypicalQuantityLine,
 } from '../features/typical-quantities.js';
 import { comparePair, pairSideOfInvoice, type PairSide } from '../features/pair.js';
-import { vectorSchemaVersion } from '../features/schema.js';
+import { earlierPairEditions, vectorSchemaVersion } from '../features/schema.js';
 import type { LoadedBenchmark } from './benchmark.js';
 import { invoiceKeys, type FeatureProvider } from './features.js';
 import { deriveSeed, keyUniform } from './rng.js';
@@ -59,6 +66,13 @@ export interface BenchmarkFeatureOptions {
   /** Vendor master of the benchmark (default: `vendors.json` of `dataDir`, when present). */
   vendors?: readonly BenchmarkVendor[];
   reference?: ReferenceIndex;
+  /**
+   * Pair-vector edition of the pair rows (`PAIR_VECTOR_EDITIONS` of features/comparisons.ts), so
+   * that a model of an earlier edition (e.g. `duplicate@2`, edition 2) reproduces; default the
+   * current edition.
+   * @throws RangeError (from {@link benchmarkFeatureProvider}) for an edition the code does not know.
+   */
+  pairEdition?: number;
 }
 
 /** The line context a provider used, written next to the model (`line-context.json`). */
@@ -81,6 +95,27 @@ export interface LineContextArtifact {
 export interface BenchmarkFeatures {
   provider: FeatureProvider;
   context: LineContextArtifact;
+}
+
+/** The comparisons, names and schema version of pair-vector edition `edition` (default the current). */
+function pairVectorOfEdition(edition: number | undefined): {
+  pairSpecs: readonly ComparisonSpec[];
+  pairNames: readonly string[];
+  pairVersion: string;
+} {
+  const current = PAIR_VECTOR_EDITIONS[PAIR_VECTOR_EDITIONS.length - 1]!;
+  if (edition === undefined || edition === current)
+    return { pairSpecs: COMPARISONS, pairNames: PAIR_VECTOR_NAMES, pairVersion: vectorSchemaVersion('pair') };
+  const earlier = earlierPairEditions().find((e) => e.edition === edition);
+  if (!earlier)
+    throw new RangeError(
+      `pair-vector edition ${edition} unknown (known: ${PAIR_VECTOR_EDITIONS.join(', ')})`,
+    );
+  return {
+    pairSpecs: comparisonsOfEdition(edition),
+    pairNames: earlier.names,
+    pairVersion: earlier.versions[0]!,
+  };
 }
 
 /**
@@ -176,10 +211,11 @@ export function benchmarkFeatureProvider(
     }
     return s;
   };
+  const { pairSpecs, pairNames, pairVersion } = pairVectorOfEdition(o.pairEdition);
   const provider: FeatureProvider = {
-    schemaVersions: { line: vectorSchemaVersion('line'), pair: vectorSchemaVersion('pair') },
+    schemaVersions: { line: vectorSchemaVersion('line'), pair: pairVersion },
     lineFeatureNames: LINE_VECTOR_NAMES,
-    pairFeatureNames: PAIR_VECTOR_NAMES,
+    pairFeatureNames: pairNames,
     lineVectors(inv) {
       const known = profileOf.has(inv.invoice_id);
       const withheld = dropped.has(inv.invoice_id);
@@ -203,6 +239,7 @@ export function benchmarkFeatureProvider(
       return Array.from(
         pairFeatureVector(
           comparePair(side(a).full, side(b).stored, cosine(ka.embedding, kb.embedding), intervalDays),
+          pairSpecs,
         ),
       );
     },

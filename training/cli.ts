@@ -14,6 +14,8 @@ import { Command, InvalidArgumentError, Option } from 'commander';
 import { isLabelProvenance, LABEL_PROVENANCES, type LabelProvenance } from '../core/labels.js';
 import { BENCHMARK_FILES } from '../datasets/benchmark/types.js';
 import type { ModelTask } from '../models/spec.js';
+import { PAIR_VECTOR_EDITIONS } from '../features/comparisons.js';
+import { ARCHITECTURES } from '../models/specs/index.js';
 import { assembleTask } from './assemble.js';
 import { loadBenchmark, type LoadedBenchmark } from './benchmark.js';
 import type { FeatureProvider } from './features.js';
@@ -49,12 +51,16 @@ export interface TrainCliOptions {
   baselines?: boolean;
   /** Reviewer labels from another source than an export directory (e.g. the service's store). */
   labelSource?: LabelSource;
+  /** Duplicate model: pair-vector edition of its input (default the current; 2 reproduces `duplicate@2`). */
+  pairEdition?: number;
+  /** Candidate architectures by id (`ARCHITECTURES` of models/specs); default the task's `TASK_ARCHITECTURES`. */
+  architectures?: string[];
 }
 
 /** What the command needs from outside (the feature pipeline). */
 export interface TrainCliDeps {
   /** The feature provider for the loaded benchmark, with the line context it used (written as `line-context.json`). */
-  provider: (ctx: { bench: LoadedBenchmark; dataDir: string; seed: number }) => {
+  provider: (ctx: { bench: LoadedBenchmark; dataDir: string; seed: number; pairEdition?: number }) => {
     provider: FeatureProvider;
     context?: unknown;
   };
@@ -194,7 +200,12 @@ export async function runTrain(
   const log = deps.log ?? ((l: string) => process.stderr.write(l + '\n'));
   log(`loading benchmark from ${o.data}`);
   const bench = loadBenchmark(o.data);
-  const { provider, context } = deps.provider({ bench, dataDir: o.data, seed: o.seed });
+  const { provider, context } = deps.provider({
+    bench,
+    dataDir: o.data,
+    seed: o.seed,
+    ...(o.pairEdition !== undefined ? { pairEdition: o.pairEdition } : {}),
+  });
   const bar = o.progress
     ? new SingleBar(
         { format: 'train [{bar}] {percentage}% | {stage}', stream: process.stderr, hideCursor: true },
@@ -229,6 +240,7 @@ export async function runTrain(
     const result = await runPipeline(assembled, {
       seed: o.seed,
       epochs: o.epochs,
+      ...(o.architectures ? { architectures: o.architectures.map((id) => ARCHITECTURES[id]!) } : {}),
       approveAlpha: o.targetError,
       holdAlpha: o.holdError,
       delta: o.delta,
@@ -316,6 +328,27 @@ function labelWeight(
   return { ...prev, [source]: x };
 }
 
+/** `--pair-edition`: one of `PAIR_VECTOR_EDITIONS`. */
+function pairEdition(v: string): number {
+  const n = Number(v);
+  if (!PAIR_VECTOR_EDITIONS.includes(n))
+    throw new InvalidArgumentError(
+      `--pair-edition: want one of ${PAIR_VECTOR_EDITIONS.join(', ')}, got ${v}`,
+    );
+  return n;
+}
+
+/** `--architectures a,b`: declared architecture ids, each once. */
+function architectureIds(v: string): string[] {
+  const ids = v.split(',').map((s) => s.trim());
+  const bad = ids.filter((id) => !(id in ARCHITECTURES));
+  if (bad.length > 0 || ids.length === 0 || new Set(ids).size !== ids.length)
+    throw new InvalidArgumentError(
+      `--architectures: want distinct ids of ${Object.keys(ARCHITECTURES).join(', ')}, got ${v}`,
+    );
+  return ids;
+}
+
 /** Numeric options: flag, help, bounds and default. */
 const RATE_OPTIONS: readonly [string, string, number, number, number][] = [
   ['--target-error', 'max share of auto-approved invoices that are exceptions', 1e-6, 0.5, 0.005],
@@ -351,7 +384,17 @@ export function trainCommand(deps: TrainCliDeps): Command {
     .option('--k <n>', 'kNN candidates per invoice (duplicate blocking)', int('--k', 1), 10)
     .option('--no-progress', 'no progress bar')
     .option('--no-eval-report', 'skip the evaluation harness report (HTML) on the test split')
-    .option('--no-baselines', 'harness report without the baseline detectors');
+    .option('--no-baselines', 'harness report without the baseline detectors')
+    .option(
+      '--pair-edition <n>',
+      `duplicate: pair-vector edition of the input (${PAIR_VECTOR_EDITIONS.join(', ')}; default the latest)`,
+      pairEdition,
+    )
+    .option(
+      '--architectures <ids>',
+      `candidate architectures, comma-separated (${Object.keys(ARCHITECTURES).join(', ')}); default the task's`,
+      architectureIds,
+    );
   for (const [flag, what, min, max, dflt] of RATE_OPTIONS)
     cmd.option(`${flag} <x>`, what, num(flag, min, max), dflt);
   return cmd.action(async (opts: Omit<TrainCliOptions, 'progress'> & { progress: boolean }) => {
