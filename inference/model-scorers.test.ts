@@ -424,7 +424,11 @@ describe('model scorers', () => {
     const line = featureLineVectoriser((inv, l) => ({ reference, serviceDate: lineServiceDate(inv, l) }));
     const inv = invoice();
     const f = extractInvoiceFeatures(inv);
-    const model = { files: {} } as unknown as LoadedModel; // these vectorisers do not read the model
+    // the line vectoriser does not read the model; the pair vectoriser reads its feature names (edition)
+    const model = {
+      files: {},
+      card: { featureNames: PAIR_FEATURES.map((f) => f.name) },
+    } as unknown as LoadedModel;
     const vectors = line(
       inv,
       inv.lines.map((l, i) => ({ line: l, features: f.lines[i]! })),

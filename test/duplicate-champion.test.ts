@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { shippedModelsDir, wire, type Wired } from '../bin/bootstrap.js';
 import type { Invoice } from '../core/invoice.js';
-import { pairFeatureVector } from '../features/comparisons.js';
+import { comparisonsOfEdition, pairEditionOfNames, pairFeatureVector } from '../features/comparisons.js';
 import { extractInvoiceFeatures } from '../features/invoice-features.js';
 import { comparePair, pairSideOfInvoice } from '../features/pair.js';
 import type { ModelCard } from '../models/card.js';
@@ -43,6 +43,7 @@ const pairScore = (a: Invoice, b: Invoice, cosine: number): number =>
         pairSideOfInvoice(b, extractInvoiceFeatures(b)),
         cosine,
       ),
+      comparisonsOfEdition(pairEditionOfNames(spec.featureNames)!),
     ),
   );
 
