@@ -52,6 +52,13 @@ export interface ComparisonSpec {
    * credit memo's reversal). Absent: the comparison's levels carry no direction.
    */
   agreementOrder?: readonly string[];
+  /**
+   * The pair-vector edition that added this comparison (`VECTOR_EDITIONS` of features/schema.ts,
+   * the same notion as a line feature's `since`); absent: the first edition served, 2, the vector
+   * `duplicate@1` and `@2` read. Not an entry of {@link comparisonVectorFeatures} (the pair vector's
+   * schema version hashes names, units and descriptions only).
+   */
+  since?: number;
 }
 
 const always = (): boolean => true;
@@ -387,6 +394,70 @@ export const COMPARISONS: readonly ComparisonSpec[] = [
       { label: 'lower', description: 'Cosine below 0.85.', when: always },
     ],
   },
+  {
+    name: 'billing_rhythm',
+    description:
+      "Days apart in the new invoice's vendor's billing cycles (its typical interval between invoices, " +
+      '`vendorBillingIntervalDays` of core/blocking.ts): a whole number of cycles apart is evidence of two ' +
+      'bills, a fraction of a cycle of one bill sent twice. No agreement direction.',
+    since: 3,
+    numeric: [
+      num(
+        'cycles',
+        'ln(1 + cycles) [0,3]',
+        'Days apart / the vendor billing interval.',
+        (c) => c.rhythmCycles,
+        { transform: 'log1p', clip: [0, 3], nullable: true },
+      ),
+      num(
+        'cycle_offset',
+        'cycles [0,0.5]',
+        'Distance of the cycles from the nearest whole number.',
+        (c) => (c.rhythmCycles === null ? null : Math.abs(c.rhythmCycles - Math.round(c.rhythmCycles))),
+        { clip: [0, 0.5], nullable: true },
+      ),
+    ],
+    levels: [
+      {
+        label: 'no_rhythm',
+        description: 'The vendor shows too few invoice dates for an interval.',
+        when: (c) => c.rhythmCycles === null,
+      },
+      {
+        label: 'within_quarter_cycle',
+        description: 'Less than a quarter of a cycle apart.',
+        when: (c) => c.rhythmCycles! < 0.25,
+      },
+      {
+        label: 'whole_cycles',
+        description: 'Within 0.2 cycles of a whole number (>= 1) of cycles.',
+        when: (c) => Math.abs(c.rhythmCycles! - Math.round(c.rhythmCycles!)) <= 0.2,
+      },
+      { label: 'between_cycles', description: 'Between whole cycles.', when: always },
+    ],
+  },
+  {
+    name: 'vendor_number',
+    description:
+      'Same vendor (id, tax id or NPI) AND the same invoice number: an AND of two agreements, itself an ' +
+      'agreement, so that a monotone model can weigh it whatever the date and total say.',
+    since: 3,
+    agreementOrder: ['same_vendor_same_number', 'same_vendor_same_canonical_number', 'other'],
+    numeric: [],
+    levels: [
+      {
+        label: 'same_vendor_same_number',
+        description: 'Same vendor, normalised numbers equal.',
+        when: (c) => c.sameVendor && c.invoiceNumberEqual,
+      },
+      {
+        label: 'same_vendor_same_canonical_number',
+        description: 'Same vendor, numbers equal only after OCR folding.',
+        when: (c) => c.sameVendor && c.invoiceNumberCanonicalEqual,
+      },
+      { label: 'other', description: 'Another vendor or another number.', when: always },
+    ],
+  },
 ];
 
 /** One entry of the pair vector: its name, unit and meaning. */
@@ -417,6 +488,13 @@ export function comparisonVectorFeatures(specs: readonly ComparisonSpec[] = COMP
 
 /** Names of the pair vector, in order (the ONNX pair model's input order). */
 export const PAIR_VECTOR_NAMES: readonly string[] = comparisonVectorFeatures().map((f) => f.name);
+
+/** The edition that added each pair-vector entry (its comparison's `since`; absent: none given), by name. */
+export function pairFeatureSince(
+  specs: readonly ComparisonSpec[] = COMPARISONS,
+): Map<string, number | undefined> {
+  return new Map(specs.flatMap((s) => comparisonVectorFeatures([s]).map((f) => [f.name, s.since] as const)));
+}
 
 function encodeNumeric(n: NumericFeature, v: number): number {
   let x = n.transform === 'log1p' ? Math.log1p(Math.max(0, v)) : v;

@@ -138,7 +138,7 @@ export interface PairComparison {
    * The new invoice's vendor's typical interval between invoices, days (> 0), from its blocking
    * candidates (`vendorBillingIntervalDays` of core/blocking.ts); null when they show too few dates.
    * Computed by the service and by training from the same candidates (test/blocking-parity.test.ts);
-   * not yet an entry of the pair vector (no model trained on it ships).
+   * encoded as the `billing_rhythm` comparison (pair-vector edition 3, features/comparisons.ts).
    */
   vendorIntervalDays: number | null;
   /** `daysApart / vendorIntervalDays`, in the vendor's billing cycles; null without an interval. */

@@ -6,10 +6,12 @@ import { join } from 'node:path';
 import { packageRoot } from '../core/paths.js';
 import { checkSignature, inputProjection } from '../models/signature.js';
 import { servedFeatureSchemas } from '../models/served-schemas.js';
+import { PAIR_VECTOR_NAMES } from './comparisons.js';
 import {
   acceptedSchemaVersions,
   assertFeatureSchema,
   earlierVectorVersions,
+  editionOfNames,
   FEATURE_CODE_REVISIONS,
   FEATURE_SCHEMA,
   featureSchemaVersion,
@@ -34,15 +36,14 @@ describe('feature schema', () => {
           readFileSync(join(packageRoot(), 'models', 'artifacts', task, champion(task), 'spec.json'), 'utf8'),
         ) as { featureNames: string[] }
       ).featureNames;
-    // The coding champion reads today's line vector, or an earlier one restricted to its features.
-    const lineNames = [
-      FEATURE_SCHEMA.line.map((f) => f.name),
-      ...earlierVectorVersions('line').map((e) => e.names),
-    ];
-    expect(lineNames).toContainEqual(trained('coding-mismatch'));
-    expect(FEATURE_SCHEMA.pair.map((f) => f.name)).toEqual(trained('duplicate'));
+    // Each champion reads its vector's current edition or an earlier one (fewer features, by name).
+    const editionOf = (task: 'coding-mismatch' | 'duplicate'): number | null =>
+      editionOfNames(task === 'duplicate' ? 'pair' : 'line', trained(task));
+    expect(editionOf('coding-mismatch')).toBe(3);
+    expect(editionOf('duplicate')).toBe(2);
+    expect(FEATURE_SCHEMA.pair.map((f) => f.name)).toEqual(PAIR_VECTOR_NAMES);
     expect(FEATURE_SCHEMA.line).toHaveLength(53);
-    expect(FEATURE_SCHEMA.pair).toHaveLength(67);
+    expect(FEATURE_SCHEMA.pair).toHaveLength(78);
     expect(
       [...FEATURE_SCHEMA.line, ...FEATURE_SCHEMA.pair].every((f) => f.unit !== '' && f.description !== ''),
     ).toBe(true);
@@ -54,8 +55,8 @@ describe('feature schema', () => {
   it('changes version when any part changes', () => {
     const v = featureSchemaVersion();
     // The whole-schema version decisions record (fs-ca204ebda249 until line revision 3,
-    // fs-5d691c338bb0 at line revision 3).
-    expect(v).toBe('fs-d01e7e3e4ed9');
+    // fs-5d691c338bb0 at line revision 3, before line edition 4 and pair edition 3).
+    expect(v).toBe('fs-66fb44041380');
     expect(v).toMatch(/^fs-[0-9a-f]{12}$/);
     expect(featureSchemaVersion()).toBe(v);
     const variants = [
@@ -102,11 +103,17 @@ describe('per-vector schema versions', () => {
     expect(card('coding-mismatch', '2').featureSchemaVersion).toBe(dup);
     const pairNames = FEATURE_SCHEMA.pair.map((f) => f.name);
     const lineNames = FEATURE_SCHEMA.line.map((f) => f.name);
+    // duplicate@1 and @2 read pair-vector edition 2: accepted with its names, not with edition 3's.
+    const edition2 = earlierVectorVersions('pair')[0]!.names;
+    expect(() =>
+      checkSignature({ names: edition2, count: edition2.length, version: dup }, served.duplicate),
+    ).not.toThrow();
+    // The pre-split version is pair edition 2's: it wants edition 2's names.
     expect(() =>
       checkSignature({ names: pairNames, count: pairNames.length, version: dup }, served.duplicate),
-    ).not.toThrow();
+    ).toThrow(/names differ in length/);
     // The line vector changed since (revision 3: the billing unit is no dose, no category medians;
-    // revision 4 only added the printed-code features): the pre-split version, and every coding
+    // edition 4 only added the printed-code features): the pre-split version, and every coding
     // model before coding-mismatch@4, is refused for coding.
     expect(FEATURE_CODE_REVISIONS.line).toBe(4);
     expect(() =>
@@ -119,10 +126,8 @@ describe('per-vector schema versions', () => {
     expect(acceptedSchemaVersions('line', FEATURE_SCHEMA, line)).toEqual([
       vectorSchemaVersion('line', FEATURE_SCHEMA, line),
     ]);
-    expect(acceptedSchemaVersions('pair', FEATURE_SCHEMA, line)).toEqual([
-      vectorSchemaVersion('pair'),
-      'fs-ca204ebda249',
-    ]);
+    const [pair2] = earlierVectorVersions('pair');
+    expect([pair2!.version, ...pair2!.accepted]).toEqual(['fs-7b1f5698ee81', 'fs-ca204ebda249']);
     const lineNames = FEATURE_SCHEMA.line.map((f) => f.name);
     const signature = {
       names: lineNames,
@@ -143,8 +148,11 @@ describe('per-vector schema versions', () => {
     ).toThrow(/TRIAGE_MODEL_SIGNATURE_MISMATCH|feature schema version/);
     // Once the pair vector changes, the pre-split version is no longer equivalent and is refused.
     expect(acceptedSchemaVersions('pair', FEATURE_SCHEMA, bump('pair'))).toEqual([otherPair]);
-    expect(acceptedSchemaVersions('pair')).toEqual([
-      vectorSchemaVersion('pair'),
+    // Edition 3 is not the pre-split vector; edition 2 is, and keeps accepting it.
+    expect(acceptedSchemaVersions('pair')).toEqual([vectorSchemaVersion('pair')]);
+    const [pair2] = earlierVectorVersions('pair');
+    expect([pair2!.version, ...pair2!.accepted]).toEqual([
+      'fs-7b1f5698ee81',
       ...PRE_SPLIT_SCHEMA_VERSIONS.filter((p) => p.vector === 'pair').map((p) => p.version),
     ]);
     expect(acceptedSchemaVersions('line')).toEqual([vectorSchemaVersion('line')]);
@@ -155,17 +163,15 @@ describe('earlier line versions served on a subset of today’s features', () =>
   const served = servedFeatureSchemas()['coding-mismatch'];
   const [rev3] = earlierVectorVersions('line');
 
-  it('derives revision 3 from today’s features without those added since, hashed as it was', () => {
-    expect(rev3!.revision).toBe(3);
+  it('derives edition 3 from today’s features without those added since, hashed as it was', () => {
+    expect(rev3!.edition).toBe(3);
     expect(rev3!.version).toBe('fs-d579c890ee23'); // coding-mismatch@4's card
     expect(rev3!.names).toEqual(FEATURE_SCHEMA.line.filter((f) => f.since === undefined).map((f) => f.name));
     expect(FEATURE_SCHEMA.line.filter((f) => f.since === 4).map((f) => f.name)).toEqual([
       'printed_code_present',
       'printed_code_differs',
     ]);
-    expect(served.earlier).toEqual([{ version: rev3!.version, names: rev3!.names }]);
-    // Once revision 3 is no longer listed, nothing earlier is served.
-    expect(earlierVectorVersions('line', FEATURE_SCHEMA, { line: 3, pair: 2 })).toEqual([]);
+    expect(served.earlier).toEqual([{ version: rev3!.version, accepted: [], names: rev3!.names }]);
   });
 
   it('accepts an earlier version only with its own names', () => {

@@ -17,7 +17,7 @@
  */
 import { createHash } from 'node:crypto';
 import { TriageError } from '../core/errors.js';
-import { comparisonVectorFeatures } from './comparisons.js';
+import { comparisonVectorFeatures, pairFeatureSince } from './comparisons.js';
 import { TEXT_EMBEDDING_RECIPE, type TextEmbeddingRecipe } from './embedding.js';
 import { EMBEDDING_DIM } from './hashing.js';
 import { SHIPPED_IDF_ID } from './idf.js';
@@ -27,12 +27,44 @@ import { LINE_FEATURE_SPECS } from './line-features.js';
 /** A model's input vector: `line` (coding-mismatch) or `pair` (duplicate). */
 export type FeatureVector = 'line' | 'pair';
 
+/** One edition of a vector: a feature set the code computes, and the code revision it is hashed with. */
+export interface VectorEdition {
+  /** The edition's number: a feature is in it when its `since` is at most this. */
+  edition: number;
+  /** The vector's code revision at this edition (hashed into {@link vectorSchemaVersion}). */
+  revision: number;
+}
+
 /**
- * Revision of the code computing each vector. Bump a vector's revision when its computation
- * changes while names, units and descriptions stay the same (a predicate, a clip, a tokeniser
- * detail).
+ * Editions of each vector the current code computes, oldest first; the last is the current one.
+ * A later edition only adds features, each marked with the edition that added it (`since` of a
+ * line feature, `since` of a pair comparison; absent: the first edition listed), and changes none:
+ * a model trained on an earlier edition (`coding-mismatch@4` on line edition 3, `duplicate@1`/`@2`
+ * on pair edition 2) is served the current vector restricted to its features, by name
+ * ({@link earlierVectorVersions}). A revision bump that changes how an existing feature is
+ * computed retires every edition listed before it. Adding features changes the version by itself
+ * (names are hashed), so an edition need not bump the revision (pair edition 3 did not).
  */
-export const FEATURE_CODE_REVISIONS: Readonly<Record<FeatureVector, number>> = { line: 4, pair: 2 };
+export const VECTOR_EDITIONS: Readonly<Record<FeatureVector, readonly VectorEdition[]>> = {
+  line: [
+    { edition: 3, revision: 3 },
+    { edition: 4, revision: 4 },
+  ],
+  pair: [
+    { edition: 2, revision: 2 },
+    { edition: 3, revision: 2 },
+  ],
+};
+
+/**
+ * Revision of the code computing each vector (its current edition's, {@link VECTOR_EDITIONS}).
+ * Bump a vector's revision when its computation changes while names, units and descriptions stay
+ * the same (a predicate, a clip, a tokeniser detail).
+ */
+export const FEATURE_CODE_REVISIONS: Readonly<Record<FeatureVector, number>> = {
+  line: VECTOR_EDITIONS.line.at(-1)!.revision,
+  pair: VECTOR_EDITIONS.pair.at(-1)!.revision,
+};
 
 /**
  * Revision of the feature code as a whole (hashed into {@link featureSchemaVersion}), derived
@@ -46,7 +78,7 @@ export interface FeatureSpec {
   name: string;
   unit: string;
   description: string;
-  /** The revision of its vector that added it (see {@link EARLIER_SUBSET_REVISIONS}); absent on the older features. */
+  /** The edition of its vector that added it ({@link VECTOR_EDITIONS}); absent on the older features. */
   since?: number;
 }
 
@@ -153,46 +185,52 @@ export function acceptedSchemaVersions(
   ];
 }
 
-/**
- * Earlier revisions of each vector that the current code still computes, feature for feature:
- * every revision after one of them only added features (marked with `since`) and changed none.
- * A model trained at such a revision (e.g. `coding-mismatch@4`, line revision 3) is served with
- * the current vector restricted to its own features ({@link earlierVectorVersions}). A revision
- * that changes how an existing feature is computed must not be listed, nor any before it.
- */
-export const EARLIER_SUBSET_REVISIONS: Readonly<Record<FeatureVector, readonly number[]>> = {
-  line: [3],
-  pair: [],
-};
-
-/** A vector as an earlier revision computed it: its schema version and its feature names in order. */
+/** A vector as an earlier edition computed it: its schema versions and its feature names in order. */
 export interface EarlierVectorVersion {
-  revision: number;
+  edition: number;
+  /** Its {@link vectorSchemaVersion} (hashed at the edition's revision). */
   version: string;
+  /** Pre-split versions equivalent to `version` ({@link PRE_SPLIT_SCHEMA_VERSIONS}). */
+  accepted: readonly string[];
   names: readonly string[];
 }
 
+const PAIR_SINCE = pairFeatureSince();
+
+/** The edition that added `feature` of `vector`: its `since` (line) or its comparison's (pair); 0 when none is given. */
+function sinceOf(vector: FeatureVector, feature: FeatureSpec): number {
+  return (vector === 'line' ? feature.since : (feature.since ?? PAIR_SINCE.get(feature.name))) ?? 0;
+}
+
 /**
- * The earlier revisions of `vector` served by restriction ({@link EARLIER_SUBSET_REVISIONS}), each
- * with the version {@link vectorSchemaVersion} gave it then: the current features of the vector
- * without those added after it (`since` above it), hashed at that revision.
+ * The editions of `vector` before its current one ({@link VECTOR_EDITIONS}), each with the
+ * version {@link vectorSchemaVersion} gave it then: the schema's features of the vector without
+ * those added after it, hashed at its revision.
  */
 export function earlierVectorVersions(
   vector: FeatureVector,
   schema: FeatureSchema = FEATURE_SCHEMA,
-  revisions: Readonly<Record<FeatureVector, number>> = FEATURE_CODE_REVISIONS,
 ): EarlierVectorVersion[] {
-  return EARLIER_SUBSET_REVISIONS[vector]
-    .filter((r) => r < revisions[vector])
-    .map((revision) => {
-      const features = schema[vector].filter((f) => (f.since ?? 0) <= revision);
-      const version = vectorSchemaVersion(
-        vector,
-        { ...schema, [vector]: features },
-        { ...revisions, [vector]: revision },
-      );
-      return { revision, version, names: features.map((f) => f.name) };
-    });
+  return VECTOR_EDITIONS[vector].slice(0, -1).map(({ edition, revision }) => {
+    const features = schema[vector].filter((f) => sinceOf(vector, f) <= edition);
+    const [version, ...accepted] = acceptedSchemaVersions(
+      vector,
+      { ...schema, [vector]: features },
+      { ...FEATURE_CODE_REVISIONS, [vector]: revision },
+    );
+    return { edition, version: version!, accepted, names: features.map((f) => f.name) };
+  });
+}
+
+/**
+ * The edition of `vector` whose feature names are exactly `names` (a model's inputs, in order):
+ * the current edition's or an earlier one's ({@link earlierVectorVersions}); null when none is.
+ */
+export function editionOfNames(vector: FeatureVector, names: readonly string[]): number | null {
+  const same = (a: readonly string[]): boolean =>
+    a.length === names.length && a.every((n, i) => n === names[i]);
+  if (same(FEATURE_SCHEMA[vector].map((f) => f.name))) return VECTOR_EDITIONS[vector].at(-1)!.edition;
+  return earlierVectorVersions(vector).find((e) => same(e.names))?.edition ?? null;
 }
 
 /**

@@ -429,7 +429,7 @@ describe('model scorers', () => {
     const line = featureLineVectoriser((inv, l) => ({ reference, serviceDate: lineServiceDate(inv, l) }));
     const inv = invoice();
     const f = extractInvoiceFeatures(inv);
-    // The line vectoriser reads only the model's input names (the pair vectoriser nothing).
+    // Each vectoriser reads only the model's input names.
     const lineNames = LINE_FEATURES.map((s) => s.name);
     const modelOf = (names: readonly string[]): LoadedModel =>
       ({ files: {}, session: { featureNames: names } }) as unknown as LoadedModel;
@@ -451,7 +451,13 @@ describe('model scorers', () => {
     }
     expect(inv.lines.some((l) => l.code?.system === 'HCPCS')).toBe(true);
     const side = pairSideOfInvoice(inv, f);
-    const v = featurePairVectoriser(comparePair(side, side, 1), model);
+    const pairNames = PAIR_FEATURES.map((s) => s.name);
+    const v = featurePairVectoriser(comparePair(side, side, 1), modelOf(pairNames));
     expect(v.length).toBe(PAIR_FEATURES.length);
+    // A model of an earlier pair edition (duplicate@2) gets the same values, restricted to its inputs.
+    const [pair2] = earlierVectorVersions('pair');
+    expect(pair2!.names.length).toBeLessThan(pairNames.length);
+    const v2 = featurePairVectoriser(comparePair(side, side, 1), modelOf(pair2!.names));
+    expect(Array.from(v2)).toEqual(pair2!.names.map((n) => v[pairNames.indexOf(n)]));
   });
 });

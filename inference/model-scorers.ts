@@ -22,7 +22,7 @@ import type { Reason } from '../core/decision.js';
 import type { LineFeatures } from '../features/invoice-features.js';
 import type { PairComparison } from '../features/pair.js';
 import type { ReasonCode } from '../core/decision.js';
-import { pairFeatureVector } from '../features/comparisons.js';
+import { pairFeatureVector, PAIR_VECTOR_NAMES } from '../features/comparisons.js';
 import { LINE_VECTOR_NAMES, lineFeatureVectors, type LineContext } from '../features/line-features.js';
 import { reason, round3 } from './explain.js';
 import type { ModelRegistry } from '../models/registry.js';
@@ -355,16 +355,9 @@ export function featureLineVectoriser(
   ) => LineContext,
 ): LineVectoriser {
   // The coding model is trained on HCPCS lines only: other lines (no code, tax, freight, another
-  // code system) are left to the rule-based evidence scorer. A model of an earlier line vector
-  // version (fewer features, see `earlierVectorVersions`) reads the vector restricted to its inputs.
-  const projections = new WeakMap<LoadedModel, Int32Array | null>();
-  const projectionOf = (m: LoadedModel): Int32Array | null => {
-    let p = projections.get(m);
-    if (p === undefined) projections.set(m, (p = inputProjection(m.session.featureNames, LINE_VECTOR_NAMES)));
-    return p;
-  };
+  // code system) are left to the rule-based evidence scorer.
+  const inputsOf = modelInputs(LINE_VECTOR_NAMES);
   return (inv, lines, model, scoring) => {
-    const projection = projectionOf(model);
     const hcpcs = lines.flatMap(({ line }, i) => (line.code?.system === 'HCPCS' ? [i] : []));
     const vectors = lineFeatureVectors(
       hcpcs.map((i) => {
@@ -373,16 +366,31 @@ export function featureLineVectoriser(
       }),
     );
     const out: (Float32Array | null)[] = lines.map(() => null);
-    hcpcs.forEach((i, j) => {
-      const v = vectors[j]!;
-      out[i] = projection ? Float32Array.from(projection, (k) => v[k]!) : v;
-    });
+    hcpcs.forEach((i, j) => (out[i] = inputsOf(model, vectors[j]!)));
     return out;
   };
 }
 
-/** Pair vectoriser: features/' `pairFeatureVector` over `COMPARISONS`. */
-export const featurePairVectoriser: PairVectoriser = (c) => pairFeatureVector(c);
+/**
+ * The served vector (entries named `served`, in order) restricted to a loaded model's inputs, by
+ * name: unchanged for a model of the vector's current edition; for a model of an earlier edition
+ * (fewer features, `earlierVectorVersions` of features/schema.ts, e.g. `coding-mismatch@4`,
+ * `duplicate@2`) its own features only. The projection is computed once per loaded model.
+ * @throws RangeError (from {@link inputProjection}) when the model reads a feature the vector lacks.
+ */
+function modelInputs(served: readonly string[]): (m: LoadedModel, v: Float32Array) => Float32Array {
+  const projections = new WeakMap<LoadedModel, Int32Array | null>();
+  return (m, v) => {
+    let p = projections.get(m);
+    if (p === undefined) projections.set(m, (p = inputProjection(m.session.featureNames, served)));
+    return p ? Float32Array.from(p, (k) => v[k]!) : v;
+  };
+}
+
+const pairInputsOf = modelInputs(PAIR_VECTOR_NAMES);
+
+/** Pair vectoriser: features/' `pairFeatureVector` over `COMPARISONS`, restricted to the model's inputs. */
+export const featurePairVectoriser: PairVectoriser = (c, model) => pairInputsOf(model, pairFeatureVector(c));
 
 /** Options of {@link loadChampionScorers}. */
 export interface ChampionScorersOptions {

@@ -27,7 +27,11 @@ export function servedFeatureSchemas(): Record<ModelTask, FeatureSignature> {
     names,
     version: vectorSchemaVersion(vector),
     accepted: acceptedSchemaVersions(vector).slice(1),
-    earlier: earlierVectorVersions(vector).map(({ version, names }) => ({ version, names })),
+    earlier: earlierVectorVersions(vector).map(({ version, accepted, names }) => ({
+      version,
+      accepted,
+      names,
+    })),
   });
   return {
     'coding-mismatch': signature(

@@ -16,11 +16,12 @@ export interface FeatureSignature {
    */
   accepted?: readonly string[];
   /**
-   * Earlier versions of the vector the current one still computes on a subset of its features
-   * (`earlierVectorVersions` in features/schema.ts): a model carrying one of them must declare
-   * exactly its `names`, and is fed the current vector restricted to them ({@link inputProjection}).
+   * Earlier editions of the vector the current one still computes on a subset of its features
+   * (`earlierVectorVersions` in features/schema.ts): a model carrying one's `version` (or one of
+   * its `accepted` pre-split versions) must declare exactly its `names`, and is fed the current
+   * vector restricted to them ({@link inputProjection}).
    */
-  earlier?: readonly { version: string; names: readonly string[] }[];
+  earlier?: readonly { version: string; accepted?: readonly string[]; names: readonly string[] }[];
 }
 
 /** What a model says it expects: names from its metadata, count from its input shape. */
@@ -50,7 +51,10 @@ export function checkSignature(
   label = 'model',
 ): void {
   const problems: string[] = [];
-  const earlier = expected.earlier?.find((e) => e.version === model.version);
+  const earlier = expected.earlier?.find(
+    (e) =>
+      e.version === model.version || (model.version !== null && (e.accepted ?? []).includes(model.version)),
+  );
   const want = earlier?.names ?? expected.names;
   if (model.count !== null && model.count !== want.length)
     problems.push(`count ${model.count} != ${want.length}`);

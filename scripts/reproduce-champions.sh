@@ -21,8 +21,18 @@ for model in coding-mismatch duplicate; do
   data_of_model=$data
   [[ $model == coding-mismatch ]] && data_of_model=$coding_data
   out="$work/$model"
-  npm run -s train -- --model "$model" --data "$data_of_model" --seed 42 --no-progress --no-eval-report --out "$out"
   shipped="models/artifacts/$model/$(node -p "require('./models/artifacts/$model/aliases.json').champion")"
+  # Each champion is trained on the edition of its vector its card's feature names spell
+  # (coding-mismatch@4: line edition 3; duplicate@2: pair edition 2), among the architectures its
+  # card names.
+  edition=$(npx -s tsx -e '
+    import { editionOfNames } from "./features/schema.ts";
+    import { TASK_VECTOR } from "./models/served-schemas.ts";
+    const card = JSON.parse(require("fs").readFileSync(process.argv[1], "utf8"));
+    console.log(editionOfNames(TASK_VECTOR[card.task], card.featureNames));' "$shipped/card.json")
+  archs=$(node -p "JSON.parse(require('fs').readFileSync('$shipped/card.json','utf8')).training.architectureComparison.map((a) => a.id).join(',')")
+  extra=(--vector-edition "$edition" --architectures "$archs")
+  npm run -s train -- --model "$model" --data "$data_of_model" --seed 42 --no-progress --no-eval-report --out "$out" "${extra[@]}"
   # spec.json (weights, calibration) and, for the coding model, line-context.json (the typical
   # quantities its line features read at serving, with the codes estimated from their price band)
   # must both be the shipped bytes. The duplicate model reads no line features.

@@ -21,6 +21,14 @@ import { assessDuplicates } from '../inference/duplicate-detector.js';
 import type { PairComparison } from '../features/pair.js';
 import { comparePair, pairSideOfInvoice } from '../features/pair.js';
 import { extractInvoiceFeatures } from '../features/invoice-features.js';
+import { PAIR_VECTOR_NAMES, pairFeatureVector } from '../features/comparisons.js';
+
+/** The `billing_rhythm` entries of a pair's model vector (the input the pair model reads). */
+const RHYTHM_COLUMNS = PAIR_VECTOR_NAMES.flatMap((n, i) => (n.startsWith('billing_rhythm') ? [i] : []));
+const rhythmEntries = (c: PairComparison): number[] => {
+  const v = pairFeatureVector(c);
+  return RHYTHM_COLUMNS.map((i) => v[i]!);
+};
 
 const ITEMS = [
   'Oxygen concentrator monthly rental',
@@ -152,7 +160,7 @@ describe.each(engines('blocking').flatMap((e) => BOUNDS.map((b) => ({ ...e, ...b
       // The vendor's billing interval each side reads from its candidates (a pair feature).
       const storeInterval: (number | null)[] = [];
       // The billing rhythm of each pair the service scores (assessDuplicates).
-      const servedRhythm = new Map<string, [number | null, number | null]>();
+      const servedRhythm = new Map<string, [number | null, number | null, number[]]>();
       const side = (inv: Invoice) => pairSideOfInvoice(inv, extractInvoiceFeatures(inv));
       const bySource = { knn: 0, vendor_knn: 0, exact_key: 0 };
       for (const [a, inv] of invoices.entries()) {
@@ -179,6 +187,7 @@ describe.each(engines('blocking').flatMap((e) => BOUNDS.map((b) => ({ ...e, ...b
           servedRhythm.set(`${a}>${Number(s.candidate.invoiceId.slice(2))}`, [
             s.comparison.vendorIntervalDays,
             s.comparison.rhythmCycles,
+            rhythmEntries(s.comparison),
           ]),
         );
         expect(seen.length).toBeGreaterThanOrEqual(candidates.length);
@@ -204,7 +213,7 @@ describe.each(engines('blocking').flatMap((e) => BOUNDS.map((b) => ({ ...e, ...b
       const trainingRhythm = new Map(
         pairs.map((p) => {
           const c = comparePair(side(invoices[p.a]!), side(invoices[p.b]!), 0, memoInterval[p.a]!);
-          return [`${p.a}>${p.b}`, [c.vendorIntervalDays, c.rhythmCycles]];
+          return [`${p.a}>${p.b}`, [c.vendorIntervalDays, c.rhythmCycles, rhythmEntries(c)]];
         }),
       );
       expect(Object.fromEntries([...servedRhythm].sort())).toEqual(
@@ -212,6 +221,8 @@ describe.each(engines('blocking').flatMap((e) => BOUNDS.map((b) => ({ ...e, ...b
       );
       const onRhythm = [...servedRhythm.values()].filter((v) => v[0] !== null);
       expect(onRhythm.length).toBeGreaterThan(10);
+      // the pair-vector input (billing_rhythm.cycles) is set on those pairs, not only its missing flag
+      expect(onRhythm.filter((v) => v[2][0]! > 0).length).toBeGreaterThan(10);
       expect(memoInterval.filter((x) => x !== null).length).toBeGreaterThan(10);
       // Every rule found something, and the vendor window excluded someone kNN alone would reach.
       expect(bySource.knn).toBeGreaterThan(100);

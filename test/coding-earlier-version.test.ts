@@ -42,7 +42,12 @@ describe('coding-mismatch@4 on the current line vector', () => {
       readFileSync(join(shippedModelsDir(), 'coding-mismatch', '4', 'card.json'), 'utf8'),
     ) as { featureSchemaVersion: string; featureNames: string[] };
     const [rev3] = earlierVectorVersions('line');
-    expect(rev3).toEqual({ revision: 3, version: card.featureSchemaVersion, names: card.featureNames });
+    expect(rev3).toEqual({
+      edition: 3,
+      version: card.featureSchemaVersion,
+      accepted: [],
+      names: card.featureNames,
+    });
     expect(card.featureNames).toHaveLength(51);
   });
 

@@ -10,10 +10,11 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { shippedModelsDir, wire, type Wired } from '../bin/bootstrap.js';
 import type { Invoice } from '../core/invoice.js';
-import { pairFeatureVector } from '../features/comparisons.js';
+import { pairFeatureVector, PAIR_VECTOR_NAMES } from '../features/comparisons.js';
 import { extractInvoiceFeatures } from '../features/invoice-features.js';
 import { comparePair, pairSideOfInvoice } from '../features/pair.js';
 import type { ModelCard } from '../models/card.js';
+import { inputProjection } from '../models/signature.js';
 import { predictProbability, type TrainedModelSpec } from '../models/spec.js';
 import { ambulanceInvoice } from './fixtures.js';
 
@@ -34,17 +35,19 @@ const resubmitted: Invoice = {
   lines: [original.lines[0]!, { ...original.lines[1]!, unit_price_cents: 1_301, amount_cents: 7_811 }],
 };
 
-const pairScore = (a: Invoice, b: Invoice, cosine: number): number =>
-  predictProbability(
-    spec,
-    pairFeatureVector(
-      comparePair(
-        pairSideOfInvoice(a, extractInvoiceFeatures(a)),
-        pairSideOfInvoice(b, extractInvoiceFeatures(b)),
-        cosine,
-      ),
+/** The champion's inputs in today's pair vector (it may read an earlier edition, by name). */
+const inputs = inputProjection(spec.featureNames, PAIR_VECTOR_NAMES);
+
+const pairScore = (a: Invoice, b: Invoice, cosine: number): number => {
+  const v = pairFeatureVector(
+    comparePair(
+      pairSideOfInvoice(a, extractInvoiceFeatures(a)),
+      pairSideOfInvoice(b, extractInvoiceFeatures(b)),
+      cosine,
     ),
   );
+  return predictProbability(spec, inputs ? Float32Array.from(inputs, (k) => v[k]!) : v);
+};
 
 describe('the duplicate champion on a resubmission dated one day later with a total 5 cents higher', () => {
   it('scores the pair above the review threshold at every embedding similarity, as each change alone', () => {

@@ -22,14 +22,17 @@ import { OnnxModelSession } from '../inference/onnx-session.js';
 import { mulberry32 } from '../training/rng.js';
 
 const dir = join(shippedModelsDir(), 'duplicate');
-const version = (JSON.parse(readFileSync(join(dir, 'aliases.json'), 'utf8')) as { champion: string })
-  .champion;
-const champion = JSON.parse(readFileSync(join(dir, version, 'spec.json'), 'utf8')) as TrainedModelSpec;
-const championId = (
-  JSON.parse(readFileSync(join(dir, version, 'card.json'), 'utf8')) as {
-    training: { architectureComparison: { id: string; chosen: boolean }[] };
-  }
-).training.architectureComparison.find((a) => a.chosen)!.id;
+const aliases = JSON.parse(readFileSync(join(dir, 'aliases.json'), 'utf8')) as {
+  champion: string;
+  challenger: string | null;
+};
+/** The chosen architecture of a shipped version. */
+const architectureOf = (version: string): string =>
+  (
+    JSON.parse(readFileSync(join(dir, version, 'card.json'), 'utf8')) as {
+      training: { architectureComparison: { id: string; chosen: boolean }[] };
+    }
+  ).training.architectureComparison.find((a) => a.chosen)!.id;
 
 /** Encoded ranges of the numeric entries (after transform and clip) the random vectors draw from. */
 const RANGE: Record<string, [number, number]> = {
@@ -49,6 +52,8 @@ const RANGE: Record<string, [number, number]> = {
   'lines.description_jaccard': [0, 1],
   'lines.count_diff': [0, 3],
   'embedding.cosine': [-1, 1],
+  'billing_rhythm.cycles': [0, 3],
+  'billing_rhythm.cycle_offset': [0, 0.5],
 };
 
 /** A random pair vector: every numeric in its range, missing flags at random, one level per comparison. */
@@ -95,11 +100,19 @@ async function trainedHere(): Promise<{ spec: TrainedModelSpec; onnx: Uint8Array
 const served: [string, () => Promise<{ spec: TrainedModelSpec; onnx: Uint8Array }>][] = [
   ['a monotone-mixed-mlp-16-8 trained and exported here', trainedHere],
 ];
-if (championId.startsWith('monotone-'))
+// The shipped champion and challenger, when monotone and reading the current pair vector.
+for (const [alias, version] of [
+  ['champion', aliases.champion],
+  ['challenger', aliases.challenger],
+] as const) {
+  if (version === null || !architectureOf(version).startsWith('monotone-')) continue;
+  const spec = JSON.parse(readFileSync(join(dir, version, 'spec.json'), 'utf8')) as TrainedModelSpec;
+  if (spec.featureNames.join() !== PAIR_VECTOR_NAMES.join()) continue;
   served.push([
-    `the shipped champion duplicate@${version} (${championId})`,
-    () => Promise.resolve({ spec: champion, onnx: readFileSync(join(dir, version, 'model.onnx')) }),
+    `the shipped ${alias} duplicate@${version} (${architectureOf(version)})`,
+    () => Promise.resolve({ spec, onnx: readFileSync(join(dir, version, 'model.onnx')) }),
   ]);
+}
 
 describe.each(served)('served pair model monotone in agreement: %s', (_label, load) => {
   let session: OnnxModelSession;

@@ -191,16 +191,24 @@ describe('the service registry', () => {
 describe('champion loading', () => {
   it('refuses a champion whose features differ from the served schema and keeps the heuristic', async () => {
     const dir = tempRegistry();
-    // Version 3 of the pair model (after the shipped @2), trained on renamed features, made champion by a registry
-    // that does not know the served schema (e.g. another deployment's).
+    // A new version of the pair model (after the shipped ones), trained on renamed features, made champion by a
+    // registry that does not know the served schema (e.g. another deployment's).
     const v1 = join(dir, 'duplicate', '1');
     const spec = JSON.parse(readFileSync(join(v1, 'spec.json'), 'utf8')) as TrainedModelSpec;
     const card = JSON.parse(readFileSync(join(v1, 'card.json'), 'utf8')) as { training: ModelCardDraft };
     const renamed = { ...spec, featureNames: [...spec.featureNames.slice(0, -1), 'renamed_feature'] };
     const draft = { ...structuredClone(card.training), featureNames: renamed.featureNames };
     const foreign = new ModelRegistry({ root: dir });
-    await foreign.register('duplicate', { onnx: exportOnnx(renamed), spec: renamed, card: draft });
-    await foreign.promote('duplicate', '3', { actor: 'test', reason: 'foreign schema', force: true });
+    const added = await foreign.register('duplicate', {
+      onnx: exportOnnx(renamed),
+      spec: renamed,
+      card: draft,
+    });
+    await foreign.promote('duplicate', added.version, {
+      actor: 'test',
+      reason: 'foreign schema',
+      force: true,
+    });
     const errors: { model: string; code: unknown }[] = [];
     const w = await wire(
       { engine: 'pglite' },

@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateBenchmark } from '../datasets/benchmark/generator.js';
 import { PAIR_VECTOR_NAMES } from '../features/comparisons.js';
 import { LINE_VECTOR_NAMES } from '../features/line-features.js';
-import { vectorSchemaVersion } from '../features/schema.js';
+import { earlierVectorVersions, vectorSchemaVersion } from '../features/schema.js';
 import { assembleTask } from './assemble.js';
 import { loadBenchmark, type LoadedBenchmark } from './benchmark.js';
 import { benchmarkFeatureProvider, type BenchmarkFeatures } from './benchmark-features.js';
@@ -94,5 +94,24 @@ describe('benchmarkFeatureProvider (feature-engineering vectors over the benchma
     };
     expect(mean(1)).toBeGreaterThan(mean(0));
     expect(a.blocking!.originalInCandidates / a.blocking!.duplicates).toBeGreaterThan(0.9);
+  });
+
+  it('builds an earlier pair-vector edition on request (duplicate@2 reproduces), the same rows cut to its prefix', async () => {
+    const current = await assembleTask('duplicate', bench, features.provider);
+    const e2 = benchmarkFeatureProvider(bench, dir, { seed: 42, editions: { pair: 2 } });
+    const a = await assembleTask('duplicate', bench, e2.provider);
+    const [edition2] = earlierVectorVersions('pair');
+    expect(a.data.featureNames).toEqual(edition2!.names);
+    expect(a.featureSchemaVersion).toBe('fs-7b1f5698ee81');
+    expect(current.featureSchemaVersion).toBe(vectorSchemaVersion('pair'));
+    expect(a.data.X.length).toBe(current.data.X.length);
+    const n = edition2!.names.length;
+    a.data.X.forEach((x, i) => expect(Array.from(x)).toEqual(Array.from(current.data.X[i]!).slice(0, n)));
+    // the current edition reads the billing rhythm on some pairs
+    const cycles = PAIR_VECTOR_NAMES.indexOf('billing_rhythm.cycles');
+    expect(current.data.X.filter((x) => x[cycles]! > 0).length).toBeGreaterThan(10);
+    expect(() => benchmarkFeatureProvider(bench, dir, { seed: 42, editions: { pair: 1 } })).toThrow(
+      RangeError,
+    );
   });
 });

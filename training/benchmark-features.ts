@@ -46,7 +46,13 @@ import {
   type TypicalQuantityLine,
 } from '../features/typical-quantities.js';
 import { comparePair, pairSideOfInvoice, type PairSide } from '../features/pair.js';
-import { vectorSchemaVersion } from '../features/schema.js';
+import {
+  earlierVectorVersions,
+  VECTOR_EDITIONS,
+  vectorSchemaVersion,
+  type FeatureVector,
+} from '../features/schema.js';
+import { inputProjection } from '../models/signature.js';
 import type { LoadedBenchmark } from './benchmark.js';
 import { invoiceKeys, type FeatureProvider } from './features.js';
 import { deriveSeed, keyUniform } from './rng.js';
@@ -59,6 +65,13 @@ export interface BenchmarkFeatureOptions {
   /** Vendor master of the benchmark (default: `vendors.json` of `dataDir`, when present). */
   vendors?: readonly BenchmarkVendor[];
   reference?: ReferenceIndex;
+  /**
+   * Edition of each vector's rows (`VECTOR_EDITIONS` of features/schema.ts), so that a model of an
+   * earlier edition reproduces (`coding-mismatch@4`: line edition 3; `duplicate@2`: pair edition
+   * 2): the current vector restricted to that edition's features, as served. Default the current.
+   * @throws RangeError (from {@link benchmarkFeatureProvider}) for an edition the code does not know.
+   */
+  editions?: Partial<Record<FeatureVector, number>>;
 }
 
 /** The line context a provider used, written next to the model (`line-context.json`). */
@@ -81,6 +94,33 @@ export interface LineContextArtifact {
 export interface BenchmarkFeatures {
   provider: FeatureProvider;
   context: LineContextArtifact;
+}
+
+/** A vector's rows at one edition: its names and schema version, and how to cut today's vector to it. */
+interface EditionRows {
+  names: readonly string[];
+  version: string;
+  /** Today's vector restricted to the edition's features (by name, as served). */
+  cut: (v: Float32Array) => number[];
+}
+
+/**
+ * The rows of `vector` at `edition` (default the current), today's vector having names `served`.
+ * @throws RangeError for an edition the code does not compute.
+ */
+function editionRows(
+  vector: FeatureVector,
+  served: readonly string[],
+  edition: number | undefined,
+): EditionRows {
+  const editions = VECTOR_EDITIONS[vector].map((e) => e.edition);
+  if (edition === undefined || edition === editions.at(-1))
+    return { names: served, version: vectorSchemaVersion(vector), cut: (v) => Array.from(v) };
+  const earlier = earlierVectorVersions(vector).find((e) => e.edition === edition);
+  if (!earlier)
+    throw new RangeError(`${vector}-vector edition ${edition} unknown (known: ${editions.join(', ')})`);
+  const p = inputProjection(earlier.names, served)!;
+  return { names: earlier.names, version: earlier.version, cut: (v) => Array.from(p, (k) => v[k]!) };
 }
 
 /**
@@ -176,10 +216,12 @@ export function benchmarkFeatureProvider(
     }
     return s;
   };
+  const line = editionRows('line', LINE_VECTOR_NAMES, o.editions?.line);
+  const pair = editionRows('pair', PAIR_VECTOR_NAMES, o.editions?.pair);
   const provider: FeatureProvider = {
-    schemaVersions: { line: vectorSchemaVersion('line'), pair: vectorSchemaVersion('pair') },
-    lineFeatureNames: LINE_VECTOR_NAMES,
-    pairFeatureNames: PAIR_VECTOR_NAMES,
+    schemaVersions: { line: line.version, pair: pair.version },
+    lineFeatureNames: line.names,
+    pairFeatureNames: pair.names,
     lineVectors(inv) {
       const known = profileOf.has(inv.invoice_id);
       const withheld = dropped.has(inv.invoice_id);
@@ -188,7 +230,7 @@ export function benchmarkFeatureProvider(
         .filter((l) => l.code?.system === 'HCPCS')
         .map((l) => ({
           lineNumber: l.line_number,
-          x: Array.from(
+          x: line.cut(
             lineFeatureVector(l, {
               reference,
               serviceDate: lineServiceDate(inv, l),
@@ -200,7 +242,7 @@ export function benchmarkFeatureProvider(
     },
     keys: invoiceKeys,
     pairVector(a, b, ka, kb, intervalDays) {
-      return Array.from(
+      return pair.cut(
         pairFeatureVector(
           comparePair(side(a).full, side(b).stored, cosine(ka.embedding, kb.embedding), intervalDays),
         ),

@@ -14,6 +14,9 @@ import { Command, InvalidArgumentError, Option } from 'commander';
 import { isLabelProvenance, LABEL_PROVENANCES, type LabelProvenance } from '../core/labels.js';
 import { BENCHMARK_FILES } from '../datasets/benchmark/types.js';
 import type { ModelTask } from '../models/spec.js';
+import { VECTOR_EDITIONS, type FeatureVector } from '../features/schema.js';
+import { TASK_VECTOR } from '../models/served-schemas.js';
+import { ARCHITECTURES } from '../models/specs/index.js';
 import { assembleTask } from './assemble.js';
 import { loadBenchmark, type LoadedBenchmark } from './benchmark.js';
 import type { FeatureProvider } from './features.js';
@@ -49,12 +52,24 @@ export interface TrainCliOptions {
   baselines?: boolean;
   /** Reviewer labels from another source than an export directory (e.g. the service's store). */
   labelSource?: LabelSource;
+  /**
+   * Edition of the model's input vector (`VECTOR_EDITIONS` of features/schema.ts; default the
+   * current): 3 of the line vector reproduces `coding-mismatch@4`, 2 of the pair vector `duplicate@2`.
+   */
+  vectorEdition?: number;
+  /** Candidate architectures by id (`ARCHITECTURES` of models/specs); default the task's `TASK_ARCHITECTURES`. */
+  architectures?: string[];
 }
 
 /** What the command needs from outside (the feature pipeline). */
 export interface TrainCliDeps {
   /** The feature provider for the loaded benchmark, with the line context it used (written as `line-context.json`). */
-  provider: (ctx: { bench: LoadedBenchmark; dataDir: string; seed: number }) => {
+  provider: (ctx: {
+    bench: LoadedBenchmark;
+    dataDir: string;
+    seed: number;
+    editions?: Partial<Record<FeatureVector, number>>;
+  }) => {
     provider: FeatureProvider;
     context?: unknown;
   };
@@ -194,7 +209,12 @@ export async function runTrain(
   const log = deps.log ?? ((l: string) => process.stderr.write(l + '\n'));
   log(`loading benchmark from ${o.data}`);
   const bench = loadBenchmark(o.data);
-  const { provider, context } = deps.provider({ bench, dataDir: o.data, seed: o.seed });
+  const { provider, context } = deps.provider({
+    bench,
+    dataDir: o.data,
+    seed: o.seed,
+    ...(o.vectorEdition !== undefined ? { editions: { [TASK_VECTOR[o.model]]: o.vectorEdition } } : {}),
+  });
   const bar = o.progress
     ? new SingleBar(
         { format: 'train [{bar}] {percentage}% | {stage}', stream: process.stderr, hideCursor: true },
@@ -229,6 +249,7 @@ export async function runTrain(
     const result = await runPipeline(assembled, {
       seed: o.seed,
       epochs: o.epochs,
+      ...(o.architectures ? { architectures: o.architectures.map((id) => ARCHITECTURES[id]!) } : {}),
       approveAlpha: o.targetError,
       holdAlpha: o.holdError,
       delta: o.delta,
@@ -316,6 +337,30 @@ function labelWeight(
   return { ...prev, [source]: x };
 }
 
+/** Editions the code computes, per vector (`VECTOR_EDITIONS` of features/schema.ts), for help and errors. */
+const EDITIONS = Object.entries(VECTOR_EDITIONS)
+  .map(([vector, es]) => `${vector} ${es.map((e) => e.edition).join(', ')}`)
+  .join('; ');
+
+/** `--vector-edition`: an edition of some vector (checked against the model's vector by the provider). */
+function vectorEdition(v: string): number {
+  const n = Number(v);
+  if (!Object.values(VECTOR_EDITIONS).some((es) => es.some((e) => e.edition === n)))
+    throw new InvalidArgumentError(`--vector-edition: want one of ${EDITIONS}, got ${v}`);
+  return n;
+}
+
+/** `--architectures a,b`: declared architecture ids, each once. */
+function architectureIds(v: string): string[] {
+  const ids = v.split(',').map((s) => s.trim());
+  const bad = ids.filter((id) => !(id in ARCHITECTURES));
+  if (bad.length > 0 || ids.length === 0 || new Set(ids).size !== ids.length)
+    throw new InvalidArgumentError(
+      `--architectures: want distinct ids of ${Object.keys(ARCHITECTURES).join(', ')}, got ${v}`,
+    );
+  return ids;
+}
+
 /** Numeric options: flag, help, bounds and default. */
 const RATE_OPTIONS: readonly [string, string, number, number, number][] = [
   ['--target-error', 'max share of auto-approved invoices that are exceptions', 1e-6, 0.5, 0.005],
@@ -351,7 +396,17 @@ export function trainCommand(deps: TrainCliDeps): Command {
     .option('--k <n>', 'kNN candidates per invoice (duplicate blocking)', int('--k', 1), 10)
     .option('--no-progress', 'no progress bar')
     .option('--no-eval-report', 'skip the evaluation harness report (HTML) on the test split')
-    .option('--no-baselines', 'harness report without the baseline detectors');
+    .option('--no-baselines', 'harness report without the baseline detectors')
+    .option(
+      '--vector-edition <n>',
+      `edition of the model's input vector (${EDITIONS}; default the latest)`,
+      vectorEdition,
+    )
+    .option(
+      '--architectures <ids>',
+      `candidate architectures, comma-separated (${Object.keys(ARCHITECTURES).join(', ')}); default the task's`,
+      architectureIds,
+    );
   for (const [flag, what, min, max, dflt] of RATE_OPTIONS)
     cmd.option(`${flag} <x>`, what, num(flag, min, max), dflt);
   return cmd.action(async (opts: Omit<TrainCliOptions, 'progress'> & { progress: boolean }) => {

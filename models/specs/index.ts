@@ -90,6 +90,11 @@ export const TASK_ARCHITECTURES: Readonly<Record<ModelTask, readonly Architectur
   duplicate: [LOGISTIC, MLP_16_8],
 };
 
+/** Every declared architecture, by id (`npm run train -- --architectures <id,...>`). */
+export const ARCHITECTURES: Readonly<Record<string, ArchitectureDecl>> = Object.fromEntries(
+  [LOGISTIC, MLP_16_8, MONOTONE_LOGISTIC, MONOTONE_MLP_16_8, MONOTONE_MIXED_MLP_16_8].map((d) => [d.id, d]),
+);
+
 /** Number of trainable parameters of `decl` over `inputs` features. */
 export function parameterCount(decl: ArchitectureDecl, inputs: number): number {
   let n = 0;
