@@ -348,7 +348,7 @@ describe('ModelRegistry', () => {
     expect((await readdir(join(root, 'coding-mismatch'))).some((n) => n.startsWith('.staging-'))).toBe(true);
     const next = await registry.register('coding-mismatch', trained(20));
     expect(next.version).toBe('4');
-  }, 60_000);
+  }, 180_000);
 
   it('watches the champion alias', async () => {
     await registry.register('coding-mismatch', trained(1, { prAuc: 0.8 }));
