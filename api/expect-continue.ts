@@ -10,14 +10,18 @@
  * (fastify's, and the history route's own). A request answered before that gets its final status
  * without `100`, and Node closes the connection after it (the client may still be sending).
  */
+import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
+import { TriageError } from '../core/errors.js';
+import { problemOf } from './problem.js';
 
 /** Stream events that start reading a request body. */
 const READING_EVENTS = new Set<string | symbol>(['data', 'readable']);
 
 /**
  * Makes `server` defer `100 Continue` until the request body is read (see the module comment).
- * Other `Expect` values keep Node's answer (417). Call once per server, before it listens.
+ * Any other `Expect` value is answered 417 `TRIAGE_EXPECTATION_FAILED` problem+json naming
+ * `/headers/expect` (Node's own 417 has no body). Call once per server, before it listens.
  */
 export function installExpectContinue(server: Server): void {
   server.on('checkContinue', (req: IncomingMessage, res: ServerResponse) => {
@@ -33,5 +37,18 @@ export function installExpectContinue(server: Server): void {
     req.on('newListener', onListener);
     req.on('resume', invite);
     server.emit('request', req, res);
+  });
+  server.on('checkExpectation', (req: IncomingMessage, res: ServerResponse) => {
+    const error = new TriageError('TRIAGE_EXPECTATION_FAILED', 'only Expect: 100-continue is supported', [
+      { path: '/headers/expect', message: 'is not 100-continue' },
+    ]);
+    const body = JSON.stringify(problemOf(error, randomUUID()));
+    res.writeHead(417, {
+      'content-type': 'application/problem+json',
+      'content-length': Buffer.byteLength(body),
+      connection: 'close',
+    });
+    res.end(body);
+    req.resume();
   });
 }

@@ -34,6 +34,7 @@ export const ERROR_CATALOG = {
   TRIAGE_ROUTE_NOT_FOUND: { status: 404, title: 'Not found', retryable: false },
   TRIAGE_PAYLOAD_TOO_LARGE: { status: 413, title: 'Payload too large', retryable: false },
   TRIAGE_MEDIA_TYPE_UNSUPPORTED: { status: 415, title: 'Unsupported media type', retryable: false },
+  TRIAGE_EXPECTATION_FAILED: { status: 417, title: 'Expectation failed', retryable: false },
   TRIAGE_STORE_MIGRATION_MISMATCH: {
     status: 500,
     title: 'Applied migration differs from its file',

@@ -159,4 +159,31 @@ describe('Expect: 100-continue', () => {
     expect(h.first).toMatch(/^HTTP\/1\.1 100 Continue/);
     expect(h.all).toMatch(/\r\n\r\nHTTP\/1\.1 200 [^]*"imported":1/);
   });
+
+  it('answers an Expect other than 100-continue with 417 problem+json naming the header', async () => {
+    const answer = await new Promise<string>((resolve, reject) => {
+      const sock = connect(port, '127.0.0.1');
+      let all = '';
+      sock.on('data', (b: Buffer) => (all += b.toString()));
+      sock.on('close', () => resolve(all));
+      sock.on('error', reject);
+      sock.write(
+        [
+          'POST /v1/invoices/score HTTP/1.1',
+          'Host: x',
+          'Expect: 200-ok',
+          'Content-Type: application/json',
+          'Content-Length: 2',
+          '',
+          '{}',
+        ].join('\r\n'),
+      );
+    });
+    expect(answer).toMatch(/^HTTP\/1\.1 417 /);
+    expect(answer).toMatch(/content-type: application\/problem\+json/i);
+    const p = problemBody(answer);
+    expect(p.status).toBe(417);
+    expect(p.code).toBe('TRIAGE_EXPECTATION_FAILED');
+    expect(p.errors.map((e) => e.path)).toEqual(['/headers/expect']);
+  });
 });
