@@ -7,6 +7,7 @@
  * the same output, which is how `npm run card:complete -- --check` verifies a shipped card.
  */
 import type { ModelCard } from '../models/card.js';
+import { inputProjection } from '../models/signature.js';
 import { predictProbability, type TrainedModelSpec } from '../models/spec.js';
 import type { AssembledData } from './assemble.js';
 import type { DetectorReport } from './eval/report-types.js';
@@ -38,10 +39,14 @@ export function completeCard(
   if (!t) throw new RangeError(`${card.name}@${card.version} has no training draft to complete`);
   if (card.task !== a.task) throw new RangeError(`card task ${card.task}, data task ${a.task}`);
   const d = a.data;
+  // Rows assembled on a later vector edition than the model's are cut to its inputs by name.
+  const projection = inputProjection(spec.featureNames, d.featureNames);
   const scored: { score: number; label: 0 | 1 }[] = [];
   for (let i = 0; i < d.X.length; i++)
-    if (d.meta[i]!.split === 'test' && d.meta[i]!.source === 'benchmark')
-      scored.push({ score: predictProbability(spec, d.X[i]!), label: d.y[i] === 1 ? 1 : 0 });
+    if (d.meta[i]!.split === 'test' && d.meta[i]!.source === 'benchmark') {
+      const x = projection ? Array.from(projection, (j) => d.X[i]![j]!) : d.X[i]!;
+      scored.push({ score: predictProbability(spec, x), label: d.y[i] === 1 ? 1 : 0 });
+    }
   if (scored.length === 0) throw new RangeError('the benchmark has no test rows');
   const unit = a.task === 'duplicate' ? 'pairs' : 'lines';
   const positives = scored.filter((s) => s.label === 1).length;
