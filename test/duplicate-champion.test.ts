@@ -16,7 +16,7 @@ import { comparePair, pairSideOfInvoice } from '../features/pair.js';
 import type { ModelCard } from '../models/card.js';
 import { inputProjection } from '../models/signature.js';
 import { predictProbability, type TrainedModelSpec } from '../models/spec.js';
-import { ambulanceInvoice } from './fixtures.js';
+import { twoChangeResubmission } from './fixtures.js';
 
 const dir = join(shippedModelsDir(), 'duplicate');
 const version = (JSON.parse(readFileSync(join(dir, 'aliases.json'), 'utf8')) as { champion: string })
@@ -24,16 +24,7 @@ const version = (JSON.parse(readFileSync(join(dir, 'aliases.json'), 'utf8')) as 
 const spec = JSON.parse(readFileSync(join(dir, version, 'spec.json'), 'utf8')) as TrainedModelSpec;
 const card = JSON.parse(readFileSync(join(dir, version, 'card.json'), 'utf8')) as ModelCard;
 
-/** A clean invoice, so that only the duplicate check can keep it from auto-approval. */
-const original: Invoice = ambulanceInvoice({ invoice_id: 'orig' });
-/** The resubmission: same vendor and number, one day later, total and last line 5 cents higher. */
-const resubmitted: Invoice = {
-  ...original,
-  invoice_id: 'again',
-  invoice_date: '2024-07-02',
-  total_cents: 54_222,
-  lines: [original.lines[0]!, { ...original.lines[1]!, unit_price_cents: 1_301, amount_cents: 7_811 }],
-};
+const { original, resubmitted } = twoChangeResubmission();
 
 /** The champion's inputs in today's pair vector (it may read an earlier edition, by name). */
 const inputs = inputProjection(spec.featureNames, PAIR_VECTOR_NAMES);

@@ -20,16 +20,9 @@ import { ChampionModel } from '../inference/onnx-champion.js';
 import { featurePairVectoriser } from '../inference/model-scorers.js';
 import { ModelRegistry } from '../models/registry.js';
 import { servedFeatureSchemas } from '../models/served-schemas.js';
-import { ambulanceInvoice } from './fixtures.js';
+import { twoChangeResubmission } from './fixtures.js';
 
-const original: Invoice = ambulanceInvoice({ invoice_id: 'orig' });
-const resubmitted: Invoice = {
-  ...original,
-  invoice_id: 'again',
-  invoice_date: '2024-07-02',
-  total_cents: 54_222,
-  lines: [original.lines[0]!, { ...original.lines[1]!, unit_price_cents: 1_301, amount_cents: 7_811 }],
-};
+const { original, resubmitted } = twoChangeResubmission();
 const later: Invoice = {
   ...original,
   invoice_id: 'later',

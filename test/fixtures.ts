@@ -170,3 +170,20 @@ export function ambulanceInvoice(over: Partial<Invoice> = {}): Invoice {
     ...over,
   };
 }
+
+/**
+ * Issue 14's two-change resubmission: a clean ambulance invoice (`original`, id `orig`) and the
+ * same vendor and number billed again (`resubmitted`, id `again`) one day later (2024-07-02) with
+ * the total and the last line 5 cents higher (54,222 cents).
+ */
+export function twoChangeResubmission(): { original: Invoice; resubmitted: Invoice } {
+  const original = ambulanceInvoice({ invoice_id: 'orig' });
+  const resubmitted: Invoice = {
+    ...original,
+    invoice_id: 'again',
+    invoice_date: '2024-07-02',
+    total_cents: 54_222,
+    lines: [original.lines[0]!, { ...original.lines[1]!, unit_price_cents: 1_301, amount_cents: 7_811 }],
+  };
+  return { original, resubmitted };
+}
