@@ -7,7 +7,7 @@ import {
   HOLD_NOTHING,
   learnThenTest,
   riskPValue,
-  separateHold,
+  separateThresholds,
   type ThresholdSide,
 } from './thresholds.js';
 
@@ -180,7 +180,7 @@ describe('Learn-then-Test thresholds: the guarantee holds empirically', () => {
     expect(grid[grid.length - 1]).toBe(Math.max(...design.s));
   });
 
-  it('separateHold keeps hold above auto-approve using only certified candidates', () => {
+  it('separateThresholds keeps hold above auto-approve using only certified candidates', () => {
     const step = (threshold: number, rejected: boolean, selected = 10) => ({
       threshold,
       selected,
@@ -188,7 +188,6 @@ describe('Learn-then-Test thresholds: the guarantee holds empirically', () => {
       pValue: 0,
       rejected,
     });
-    const approve = { threshold: 0.12, feasible: true, selected: 900, errors: 2, coverage: 0.9, steps: [] };
     const hold = {
       threshold: 0.1,
       feasible: true,
@@ -197,12 +196,40 @@ describe('Learn-then-Test thresholds: the guarantee holds empirically', () => {
       coverage: 0.06,
       steps: [step(0.9, true, 50), step(0.5, true, 55), step(0.1, true, 60), step(0.05, false)],
     };
-    const r = separateHold(approve, hold, 1000);
-    expect(r.hold).toMatchObject({ threshold: 0.5, selected: 55, coverage: 0.055, feasible: true });
-    expect(r.note).toMatch(/lowest certified hold threshold above it \(0.5\)/);
-    const none = separateHold({ ...approve, threshold: 0.95 }, hold, 1000);
+    // the auto-approve sequence's certified candidates: 0.02, 0.08 and 0.12 (0.2 failed)
+    const approveSteps = [
+      step(0.02, true, 850),
+      step(0.08, true, 890),
+      step(0.12, true, 900),
+      step(0.2, false),
+    ];
+    const approve = {
+      threshold: 0.12,
+      feasible: true,
+      selected: 900,
+      errors: 2,
+      coverage: 0.9,
+      steps: approveSteps,
+    };
+    // 1. auto-approve steps back to its highest certified candidate below the hold threshold
+    const r = separateThresholds(approve, hold, 1000);
+    expect(r.hold).toEqual(hold);
+    expect(r.approve).toMatchObject({ threshold: 0.08, selected: 890, coverage: 0.89, feasible: true });
+    expect(r.note).toMatch(
+      /highest certified auto-approve threshold below it \(0.08, 890 of 1000 approved\)/,
+    );
+    // 2. with no certified auto-approve candidate below the hold threshold, the hold steps up
+    const noLower = { ...approve, steps: approveSteps.slice(2) };
+    const up = separateThresholds(noLower, hold, 1000);
+    expect(up.approve).toEqual(noLower);
+    expect(up.hold).toMatchObject({ threshold: 0.5, selected: 55, coverage: 0.055, feasible: true });
+    expect(up.note).toMatch(/lowest certified hold threshold above it \(0.5\)/);
+    // 3. neither: nothing is held
+    const none = separateThresholds({ ...noLower, threshold: 0.95 }, hold, 1000);
     expect(none.hold).toMatchObject({ threshold: HOLD_NOTHING, feasible: false, coverage: 0 });
-    expect(separateHold(approve, { ...hold, threshold: 0.3 }, 1000)).toEqual({
+    // already apart: unchanged
+    expect(separateThresholds(approve, { ...hold, threshold: 0.3 }, 1000)).toEqual({
+      approve,
       hold: { ...hold, threshold: 0.3 },
       note: null,
     });
