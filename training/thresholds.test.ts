@@ -235,6 +235,48 @@ describe('Learn-then-Test thresholds: the guarantee holds empirically', () => {
     });
   });
 
+  it('a score gap that both sequences run into (duplicate@3 on seed 42) still gets a certified hold', () => {
+    // clean invoices near 0, most duplicates at 0.85-1, a few in the gap: like duplicate@3's scores
+    const gapSet = (seed: number, n: number): { s: number[]; y: number[] } => {
+      const rnd = mulberry32(seed);
+      const s: number[] = [];
+      const y: number[] = [];
+      for (let i = 0; i < n; i++) {
+        const u = rnd();
+        if (u < 0.025) s.push(0.85 + 0.15 * rnd());
+        else if (u < 0.027) s.push(0.2 + 0.4 * rnd());
+        else s.push(0.02 * rnd() ** 3);
+        y.push(u < 0.027 ? 1 : 0);
+      }
+      return { s, y };
+    };
+    const design = gapSet(3, 900);
+    const thr = gapSet(103, 2100);
+    const run = (side: ThresholdSide, alpha: number) =>
+      learnThenTest({
+        scores: thr.s,
+        labels: thr.y,
+        side,
+        alpha,
+        delta: 0.05,
+        grid: designGrid(design.s, { side, alpha, delta: 0.05, testN: thr.s.length }, design.y),
+      });
+    const approve = run('approve', 0.005);
+    const hold = run('hold', 0.1);
+    // the auto-approve sequence crossed the gap above the only certified hold candidate
+    expect(approve.threshold).toBeGreaterThan(0.85);
+    expect(hold.threshold).toBeLessThan(approve.threshold);
+    expect(hold.steps.filter((st) => st.rejected && st.threshold > approve.threshold)).toEqual([]);
+    const r = separateThresholds(approve, hold, thr.s.length);
+    expect(r.hold).toBe(hold);
+    expect(r.hold.feasible).toBe(true);
+    expect(r.approve.threshold).toBeLessThan(hold.threshold);
+    expect(approve.steps.find((st) => st.threshold === r.approve.threshold)?.rejected).toBe(true);
+    // what is held is duplicates only; the approved share barely moves
+    expect(thr.s.filter((v, i) => v >= r.hold.threshold && thr.y[i] === 0)).toEqual([]);
+    expect(approve.selected - r.approve.selected).toBeLessThan(0.02 * thr.s.length);
+  });
+
   it('refuses a grid that is not ordered safest first', () => {
     expect(() =>
       learnThenTest({ scores: [0.1], labels: [0], side: 'hold', alpha: 0.1, delta: 0.1, grid: [0.2, 0.5] }),
