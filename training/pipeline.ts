@@ -39,10 +39,17 @@ import type { InvoiceOutput } from './eval/detector.js';
 import { calibration as reliability, prAuc, prCurve, rocAuc, type Scored } from './eval/metrics.js';
 import { orNull, perKindMetrics, reliabilityBins, splitMetrics, type KindScored } from './evaluate.js';
 import { deriveSeed, keyUniform } from './rng.js';
-import { designGrid, learnThenTest, separateHold, type LttResult, type PValueMethod } from './thresholds.js';
+import {
+  designGrid,
+  learnThenTest,
+  separateThresholds,
+  type LttResult,
+  type PValueMethod,
+} from './thresholds.js';
 import { trainNetwork } from './train.js';
 import { vectorAgreement } from '../features/pair-agreement.js';
 import { flagDirections, foldLevelFlags, withLevelFlags } from './monotone.js';
+import { memberSeed, mergeMembers } from './ensemble.js';
 
 /** The four parts of a run's data. */
 export type Part = 'train' | 'calibration' | 'thresholds' | 'test';
@@ -186,17 +193,21 @@ export async function runPipeline(a: AssembledData, o: PipelineOptions): Promise
   for (const decl of decls) {
     step(`training ${decl.id}`);
     const flags = decl.monotone === true && agreement !== null;
-    const fit = await trainNetwork(flags ? withLevelFlags(train, agreement) : train, decl, {
-      task: a.task,
-      featureSchemaVersion: a.featureSchemaVersion,
-      seed,
-      ...(flags ? { agreement: flagDirections(agreement) } : {}),
-      onEpoch: (epoch, loss) =>
-        o.onProgress?.({ stage: 'epoch', architecture: decl.id, epoch, epochs: decl.epochs, loss }),
-    });
-    const spec = flags ? foldLevelFlags(fit.spec, agreement) : fit.spec;
-    const hist = fit.lossHistory;
-    lossHistory[decl.id] = hist;
+    const members: TrainedModelSpec[] = [];
+    for (let k = 0; k < (decl.members ?? 1); k++) {
+      const fit = await trainNetwork(flags ? withLevelFlags(train, agreement) : train, decl, {
+        task: a.task,
+        featureSchemaVersion: a.featureSchemaVersion,
+        seed: memberSeed(seed, k),
+        ...(flags ? { agreement: flagDirections(agreement) } : {}),
+        onEpoch: (epoch, loss) =>
+          o.onProgress?.({ stage: 'epoch', architecture: decl.id, epoch, epochs: decl.epochs, loss }),
+      });
+      members.push(flags ? foldLevelFlags(fit.spec, agreement) : fit.spec);
+      // the loss curve of the first member (the one trained with the run seed)
+      if (k === 0) lossHistory[decl.id] = fit.lossHistory;
+    }
+    const spec = members.length === 1 ? members[0]! : { ...mergeMembers(members), seed };
     const logits = calRows.map((r) => specLogit(spec, r.x));
     const scored: Scored[] = logits.map((z, k) => ({ score: z, label: calY[k] as 0 | 1 }));
     candidates.push({
@@ -267,11 +278,13 @@ export async function runPipeline(a: AssembledData, o: PipelineOptions): Promise
       pValue: o.pValue,
     });
   };
-  const approve = choose('approve', approveAlpha);
-  let hold = choose('hold', holdAlpha);
   const notes: string[] = [];
-  const separated = separateHold(approve, hold, thrInv.length);
-  hold = separated.hold;
+  const separated = separateThresholds(
+    choose('approve', approveAlpha),
+    choose('hold', holdAlpha),
+    thrInv.length,
+  );
+  const { approve, hold } = separated;
   if (separated.note) notes.push(separated.note);
   const thresholds = { autoApprove: approve.threshold, hold: hold.threshold };
   const testSide = (

@@ -7,7 +7,7 @@ import {
   HOLD_NOTHING,
   learnThenTest,
   riskPValue,
-  separateHold,
+  separateThresholds,
   type ThresholdSide,
 } from './thresholds.js';
 
@@ -180,7 +180,7 @@ describe('Learn-then-Test thresholds: the guarantee holds empirically', () => {
     expect(grid[grid.length - 1]).toBe(Math.max(...design.s));
   });
 
-  it('separateHold keeps hold above auto-approve using only certified candidates', () => {
+  it('separateThresholds keeps hold above auto-approve using only certified candidates', () => {
     const step = (threshold: number, rejected: boolean, selected = 10) => ({
       threshold,
       selected,
@@ -188,7 +188,6 @@ describe('Learn-then-Test thresholds: the guarantee holds empirically', () => {
       pValue: 0,
       rejected,
     });
-    const approve = { threshold: 0.12, feasible: true, selected: 900, errors: 2, coverage: 0.9, steps: [] };
     const hold = {
       threshold: 0.1,
       feasible: true,
@@ -197,15 +196,85 @@ describe('Learn-then-Test thresholds: the guarantee holds empirically', () => {
       coverage: 0.06,
       steps: [step(0.9, true, 50), step(0.5, true, 55), step(0.1, true, 60), step(0.05, false)],
     };
-    const r = separateHold(approve, hold, 1000);
-    expect(r.hold).toMatchObject({ threshold: 0.5, selected: 55, coverage: 0.055, feasible: true });
-    expect(r.note).toMatch(/lowest certified hold threshold above it \(0.5\)/);
-    const none = separateHold({ ...approve, threshold: 0.95 }, hold, 1000);
+    // the auto-approve sequence's certified candidates: 0.02, 0.08 and 0.12 (0.2 failed)
+    const approveSteps = [
+      step(0.02, true, 850),
+      step(0.08, true, 890),
+      step(0.12, true, 900),
+      step(0.2, false),
+    ];
+    const approve = {
+      threshold: 0.12,
+      feasible: true,
+      selected: 900,
+      errors: 2,
+      coverage: 0.9,
+      steps: approveSteps,
+    };
+    // 1. auto-approve steps back to its highest certified candidate below the hold threshold
+    const r = separateThresholds(approve, hold, 1000);
+    expect(r.hold).toEqual(hold);
+    expect(r.approve).toMatchObject({ threshold: 0.08, selected: 890, coverage: 0.89, feasible: true });
+    expect(r.note).toMatch(
+      /highest certified auto-approve threshold below it \(0.08, 890 of 1000 approved\)/,
+    );
+    // 2. with no certified auto-approve candidate below the hold threshold, the hold steps up
+    const noLower = { ...approve, steps: approveSteps.slice(2) };
+    const up = separateThresholds(noLower, hold, 1000);
+    expect(up.approve).toEqual(noLower);
+    expect(up.hold).toMatchObject({ threshold: 0.5, selected: 55, coverage: 0.055, feasible: true });
+    expect(up.note).toMatch(/lowest certified hold threshold above it \(0.5\)/);
+    // 3. neither: nothing is held
+    const none = separateThresholds({ ...noLower, threshold: 0.95 }, hold, 1000);
     expect(none.hold).toMatchObject({ threshold: HOLD_NOTHING, feasible: false, coverage: 0 });
-    expect(separateHold(approve, { ...hold, threshold: 0.3 }, 1000)).toEqual({
+    // already apart: unchanged
+    expect(separateThresholds(approve, { ...hold, threshold: 0.3 }, 1000)).toEqual({
+      approve,
       hold: { ...hold, threshold: 0.3 },
       note: null,
     });
+  });
+
+  it('a score gap that both sequences run into (duplicate@3 on seed 42) still gets a certified hold', () => {
+    // clean invoices near 0, most duplicates at 0.85-1, a few in the gap: like duplicate@3's scores
+    const gapSet = (seed: number, n: number): { s: number[]; y: number[] } => {
+      const rnd = mulberry32(seed);
+      const s: number[] = [];
+      const y: number[] = [];
+      for (let i = 0; i < n; i++) {
+        const u = rnd();
+        if (u < 0.025) s.push(0.85 + 0.15 * rnd());
+        else if (u < 0.027) s.push(0.2 + 0.4 * rnd());
+        else s.push(0.02 * rnd() ** 3);
+        y.push(u < 0.027 ? 1 : 0);
+      }
+      return { s, y };
+    };
+    const design = gapSet(3, 900);
+    const thr = gapSet(103, 2100);
+    const run = (side: ThresholdSide, alpha: number) =>
+      learnThenTest({
+        scores: thr.s,
+        labels: thr.y,
+        side,
+        alpha,
+        delta: 0.05,
+        grid: designGrid(design.s, { side, alpha, delta: 0.05, testN: thr.s.length }, design.y),
+      });
+    const approve = run('approve', 0.005);
+    const hold = run('hold', 0.1);
+    // the auto-approve sequence crossed the gap above the only certified hold candidate
+    expect(approve.threshold).toBeGreaterThan(0.85);
+    expect(hold.threshold).toBeLessThan(approve.threshold);
+    expect(hold.steps.filter((st) => st.rejected && st.threshold > approve.threshold)).toEqual([]);
+    const r = separateThresholds(approve, hold, thr.s.length);
+    expect(r.hold).toBe(hold);
+    expect(r.hold.feasible).toBe(true);
+    expect(r.approve.threshold).toBeLessThan(hold.threshold);
+    expect(approve.steps.find((st) => st.threshold === r.approve.threshold)?.rejected).toBe(true);
+    // what is held is duplicates only; the approved share barely moves
+    expect(thr.s.filter((v, i) => v >= r.hold.threshold && thr.y[i] === 0)).toEqual([]);
+    expect(approve.selected - r.approve.selected).toBeLessThan(0.02 * thr.s.length);
   });
 
   it('refuses a grid that is not ordered safest first', () => {

@@ -265,36 +265,61 @@ export function fixedSequence(
   };
 }
 
+/** `r` moved to one of its own rejected steps (counts and coverage from that step). */
+function atStep(r: LttResult, st: LttStep, n: number): LttResult {
+  return {
+    ...r,
+    threshold: st.threshold,
+    selected: st.selected,
+    errors: st.errors,
+    coverage: n ? st.selected / n : 0,
+  };
+}
+
 /**
- * Keeps the hold threshold above the auto-approve threshold. When the last certified hold
- * threshold is at or below the auto-approve one (scores with an empty gap between the two
- * groups make both searches run into the gap), the lowest certified hold threshold that is
- * still above it is used instead: every rejected candidate of the fixed sequence is covered by
- * the same family-wise guarantee, so this keeps it. If there is none, nothing is held.
+ * Keeps the hold threshold above the auto-approve threshold. When a model's scores leave an
+ * almost empty gap between clean invoices and exceptions, both fixed sequences run into the gap
+ * and the last certified hold threshold can end at or below the auto-approve one. Every
+ * rejected candidate of a fixed sequence is covered by the same family-wise guarantee, so
+ * either side may step back to an earlier rejected candidate without losing it:
+ * 1. the auto-approve threshold moves down to its highest certified candidate below the hold
+ *    threshold (an invoice scored in the gap is a likely exception by the calibrated score;
+ *    the gap holds few invoices, so approval coverage barely moves);
+ * 2. failing that, the hold threshold moves up to its lowest certified candidate above the
+ *    auto-approve threshold;
+ * 3. failing both, nothing is held.
  * @param n invoices of the threshold-calibration set (for the coverage).
+ * @returns both results (at most one of them changed) and a note for the card, `null` when
+ *   nothing had to move.
  */
-export function separateHold(
+export function separateThresholds(
   approve: LttResult,
   hold: LttResult,
   n: number,
-): { hold: LttResult; note: string | null } {
-  if (!hold.feasible || !approve.feasible || hold.threshold > approve.threshold) return { hold, note: null };
+): { approve: LttResult; hold: LttResult; note: string | null } {
+  if (!hold.feasible || !approve.feasible || hold.threshold > approve.threshold)
+    return { approve, hold, note: null };
+  const crossed = `The last certified hold threshold (${hold.threshold}) was at or below the last certified auto-approve threshold (${approve.threshold}); `;
+  const below = approve.steps.filter((st) => st.rejected && st.threshold < hold.threshold);
+  const lower = below[below.length - 1];
+  if (lower)
+    return {
+      approve: atStep(approve, lower, n),
+      hold,
+      note: `${crossed}the highest certified auto-approve threshold below it (${lower.threshold}, ${lower.selected} of ${n} approved) is used.`,
+    };
   const above = hold.steps.filter((st) => st.rejected && st.threshold > approve.threshold);
-  const last = above[above.length - 1];
-  const note =
-    `The last certified hold threshold (${hold.threshold}) was at or below the auto-approve threshold (${approve.threshold}); ` +
-    (last ? `the lowest certified hold threshold above it (${last.threshold}) is used.` : 'nothing is held.');
+  const higher = above[above.length - 1];
+  if (higher)
+    return {
+      approve,
+      hold: atStep(hold, higher, n),
+      note: `${crossed}the lowest certified hold threshold above it (${higher.threshold}) is used.`,
+    };
   return {
-    note,
-    hold: last
-      ? {
-          ...hold,
-          threshold: last.threshold,
-          selected: last.selected,
-          errors: last.errors,
-          coverage: n ? last.selected / n : 0,
-        }
-      : { ...hold, threshold: HOLD_NOTHING, feasible: false, selected: 0, errors: 0, coverage: 0 },
+    approve,
+    hold: { ...hold, threshold: HOLD_NOTHING, feasible: false, selected: 0, errors: 0, coverage: 0 },
+    note: `${crossed}nothing is held.`,
   };
 }
 

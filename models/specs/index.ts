@@ -36,6 +36,12 @@ export interface ArchitectureDecl {
    * concave parts, a universal approximator of monotone functions.
    */
   concaveShare?: number;
+  /**
+   * Seed ensemble: this many networks of the declaration, trained with seeds derived from the
+   * run seed (training/ensemble.ts `memberSeed`), served as one network whose logit is the mean
+   * of theirs (`mergeMembers`; monotone when the members are). Absent or 1: one network.
+   */
+  members?: number;
 }
 
 /** Logistic regression: one linear layer on the standardised features. */
@@ -81,6 +87,16 @@ export const MONOTONE_MIXED_MLP_16_8: ArchitectureDecl = {
 };
 
 /**
+ * Two {@link MONOTONE_MIXED_MLP_16_8} networks of different seeds averaged on the logit (see
+ * {@link ArchitectureDecl.members}): the same monotone guarantee with less seed variance.
+ */
+export const MONOTONE_MIXED_MLP_16_8_X2: ArchitectureDecl = {
+  ...MONOTONE_MIXED_MLP_16_8,
+  id: 'monotone-mixed-mlp-16-8-x2',
+  members: 2,
+};
+
+/**
  * Candidates compared for each task, in the order they are trained. The duplicate task keeps the
  * unconstrained pair (the champion `duplicate@2` reproduces from it): the monotone candidates
  * ({@link MONOTONE_MIXED_MLP_16_8}) scored lower test PR-AUC on seed 42 (see training/README.md).
@@ -92,7 +108,14 @@ export const TASK_ARCHITECTURES: Readonly<Record<ModelTask, readonly Architectur
 
 /** Every declared architecture, by id (`npm run train -- --architectures <id,...>`). */
 export const ARCHITECTURES: Readonly<Record<string, ArchitectureDecl>> = Object.fromEntries(
-  [LOGISTIC, MLP_16_8, MONOTONE_LOGISTIC, MONOTONE_MLP_16_8, MONOTONE_MIXED_MLP_16_8].map((d) => [d.id, d]),
+  [
+    LOGISTIC,
+    MLP_16_8,
+    MONOTONE_LOGISTIC,
+    MONOTONE_MLP_16_8,
+    MONOTONE_MIXED_MLP_16_8,
+    MONOTONE_MIXED_MLP_16_8_X2,
+  ].map((d) => [d.id, d]),
 );
 
 /** Number of trainable parameters of `decl` over `inputs` features. */
@@ -103,5 +126,5 @@ export function parameterCount(decl: ArchitectureDecl, inputs: number): number {
     n += width * h + h;
     width = h;
   }
-  return n;
+  return n * (decl.members ?? 1);
 }

@@ -1,0 +1,75 @@
+/**
+ * The shipped duplicate challenger (models/artifacts/duplicate, its `challenger` alias) on the
+ * issue-14 resubmission changed in two ways at once (same vendor and invoice number, dated one
+ * day later, total 5 cents higher): its served ONNX sends it to people at every embedding
+ * similarity and holds it from cosine 0.97 on (duplicate@4: 0.51, 0.72, 0.946, 0.947 at 0.8,
+ * 0.9, 0.97, 0.99 against hold 0.911), an unchanged copy is held at every similarity, and its
+ * card carries a certified hold threshold above the auto-approve one.
+ */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { shippedModelsDir } from '../bin/bootstrap.js';
+import type { Invoice } from '../core/invoice.js';
+import { pairFeatureVector, PAIR_VECTOR_NAMES } from '../features/comparisons.js';
+import { extractInvoiceFeatures } from '../features/invoice-features.js';
+import { comparePair, pairSideOfInvoice } from '../features/pair.js';
+import { OnnxModelSession } from '../inference/onnx-session.js';
+import type { ModelCard } from '../models/card.js';
+import { inputProjection } from '../models/signature.js';
+import type { TrainedModelSpec } from '../models/spec.js';
+import { twoChangeResubmission } from './fixtures.js';
+
+const dir = join(shippedModelsDir(), 'duplicate');
+const version = (JSON.parse(readFileSync(join(dir, 'aliases.json'), 'utf8')) as { challenger: string | null })
+  .challenger!;
+const spec = JSON.parse(readFileSync(join(dir, version, 'spec.json'), 'utf8')) as TrainedModelSpec;
+const card = JSON.parse(readFileSync(join(dir, version, 'card.json'), 'utf8')) as ModelCard;
+const inputs = inputProjection(spec.featureNames, PAIR_VECTOR_NAMES);
+
+const { original, resubmitted } = twoChangeResubmission();
+const COSINES = [0.8, 0.9, 0.97, 0.99];
+
+/** The challenger's input vector for the pair (later invoice `a`, earlier `b`). */
+const pairInput = (a: Invoice, b: Invoice, cosine: number): Float32Array => {
+  const v = pairFeatureVector(
+    comparePair(
+      pairSideOfInvoice(a, extractInvoiceFeatures(a)),
+      pairSideOfInvoice(b, extractInvoiceFeatures(b)),
+      cosine,
+    ),
+  );
+  return inputs ? Float32Array.from(inputs, (k) => v[k]!) : Float32Array.from(v);
+};
+
+describe(`the duplicate challenger duplicate@${version} on a resubmission dated one day later with a total 5 cents higher`, () => {
+  let session: OnnxModelSession;
+  beforeAll(async () => {
+    session = await OnnxModelSession.fromBuffer(readFileSync(join(dir, version, 'model.onnx')), {
+      expected: { names: spec.featureNames },
+    });
+  }, 120_000);
+  afterAll(async () => {
+    await session?.release();
+  });
+  const scores = async (rows: Float32Array[]): Promise<number[]> =>
+    Array.from((await session.run(rows)).probability);
+
+  it('its card holds above the auto-approve threshold (both certified)', () => {
+    expect(card.thresholds.hold).toBeLessThan(1);
+    expect(card.thresholds.hold).toBeGreaterThan(card.thresholds.autoApprove);
+  });
+
+  it('sends the two-change resubmission to people at every similarity and holds it from 0.97 on', async () => {
+    for (const cosine of COSINES) {
+      const [both, copy] = await scores([
+        pairInput(resubmitted, original, cosine),
+        pairInput({ ...original, invoice_id: 'c' }, original, cosine),
+      ]);
+      expect(both, `cosine ${cosine}`).toBeGreaterThan(card.thresholds.autoApprove);
+      if (cosine >= 0.97) expect(both, `cosine ${cosine}`).toBeGreaterThanOrEqual(card.thresholds.hold);
+      // an unchanged copy is held at every similarity
+      expect(copy, `cosine ${cosine}`).toBeGreaterThanOrEqual(card.thresholds.hold);
+    }
+  });
+});
