@@ -20,6 +20,8 @@ import type { BenchmarkSplit } from '../datasets/benchmark/types.js';
 import {
   DEFAULT_POLICY,
   DEFAULT_POLICY_DOCUMENT,
+  DEFAULT_TENANT,
+  policySha256,
   type PolicyDocument,
   routeWithFiring,
   withCardThresholds,
@@ -27,6 +29,7 @@ import {
 import { cardThresholds } from '../inference/model-scorers.js';
 import {
   certifyDecision,
+  codingRowsReviewAt,
   HOLD_FAMILIES,
   notCertifiedReason,
   withThresholds,
@@ -98,11 +101,41 @@ async function service(dataDir: string) {
   const duplicate = card('duplicate');
   const served = withCardThresholds({ ...DEFAULT_POLICY }, true, coding, duplicate).policy;
   const champions = [coding?.model ?? 'heuristic coding', duplicate?.model ?? 'heuristic duplicate'];
+  // Rows are scored with the card thresholds but coding reasons from the floor scale, so each
+  // row's coding approve scale is measured below 1 (training/certify.ts).
+  const rowsPolicy = scoringPolicyDocument(served);
+  await wired.repo.policies.put(
+    DEFAULT_TENANT,
+    { name: rowsPolicy.name, document: rowsPolicy, sha256: policySha256(rowsPolicy) },
+    null,
+  );
   const close = async () => {
     await wired.repo.close();
     await wired.closeModels();
   };
   return { wired, served, champions, close };
+}
+
+/**
+ * The policy the calibration rows are scored with: the served (card) thresholds, with
+ * `coding.review_at` at {@link codingRowsReviewAt} (the floor scale of the card's), so coding
+ * reasons are given from there; routing is re-applied to the rows at every scale.
+ */
+function scoringPolicyDocument(served: RoutingPolicy): PolicyDocument {
+  return {
+    ...DEFAULT_POLICY_DOCUMENT,
+    name: 'certify-rows',
+    queues: {
+      ...DEFAULT_POLICY_DOCUMENT.queues,
+      coding: {
+        review_at: codingRowsReviewAt(served.codingReview),
+        ...(served.codingHold !== undefined && Number.isFinite(served.codingHold)
+          ? { hold_at: served.codingHold }
+          : {}),
+      },
+      ap: { review_at: served.duplicateReview, hold_at: Math.min(1, served.duplicateHold) },
+    },
+  };
 }
 
 /** The rows' promise check (at the certified levels) routed with `policy` (rows as scored, routing re-applied). */
