@@ -37,6 +37,7 @@ import {
   type HoldFamily,
   type JointCertification,
 } from '../training/certify.js';
+import { exceptionKinds, renderExceptionKinds, type ExceptionKinds } from '../training/certify-kinds.js';
 import { DECISION_PROMISE, decisionGuarantee, renderGuarantee } from '../training/eval/guarantee.js';
 import type { RoutingPolicy } from '../inference/policy.js';
 import { wire } from './bootstrap.js';
@@ -151,6 +152,18 @@ function promiseOn(rows: readonly CertifyRow[], policy: RoutingPolicy, o: Option
   );
 }
 
+/** The exceptions `policy` auto-approves among `rows`, by kind. */
+function approvedKinds(rows: readonly CertifyRow[], policy: RoutingPolicy): ExceptionKinds {
+  return exceptionKinds(
+    rows,
+    rows.map(
+      (r) =>
+        routeWithFiring(policy, { coding_mismatch: r.coding, duplicate: r.duplicate }, r.reasons).route
+          .decision === 'AUTO_APPROVE',
+    ),
+  );
+}
+
 function policyDocument(cert: JointCertification, o: Options, champions: string[]): PolicyDocument {
   const t = cert.thresholds;
   return {
@@ -205,6 +218,7 @@ function summary(cert: JointCertification, served: RoutingPolicy): string[] {
       'hold',
       cert.scale.hold,
     ),
+    `exceptions among the test part's auto-approved invoices, by kind: ${renderExceptionKinds(cert.approvedExceptions)}`,
     `each promise fails with probability at most ${cert.familyWise.perRisk}; both hold together with probability at least ${1 - cert.familyWise.joint} (union bound)`,
     `served before: coding.review_at ${served.codingReview}, ap.review_at ${served.duplicateReview}, coding.hold_at ${served.codingHold ?? 'none'}, ap.hold_at ${served.duplicateHold}`,
     `certified:     coding.review_at ${t.codingReviewAt}, ap.review_at ${t.duplicateReviewAt}, coding.hold_at ${t.codingHoldAt ?? 'none'}, ap.hold_at ${t.duplicateHoldAt}`,
@@ -319,6 +333,7 @@ const program = new Command()
     const certified = withThresholds(served, cert.thresholds);
     const report = [...summary(cert, served)];
     const verified: Record<string, ReturnType<typeof promiseOn>> = {};
+    const verifiedKinds: Record<string, ExceptionKinds> = {};
     for (const dir of o.verify ?? []) {
       const v = await service(dir);
       try {
@@ -335,10 +350,20 @@ const program = new Command()
       // The served (card) thresholds beside the certified ones: what changes if it is served.
       report.push(...renderGuarantee(`${f}, served`, promiseOn(vr, served, o)).slice(0, 3));
       report.push(...renderGuarantee(`${f}, certified`, verified[f]));
+      const kinds = approvedKinds(vr, certified);
+      verifiedKinds[f] = kinds;
+      report.push(`${f}, certified: exceptions among AUTO_APPROVE by kind: ${renderExceptionKinds(kinds)}`);
     }
     const doc = policyDocument(cert, o, champions);
     writeFileSync(o.out, `${JSON.stringify(doc, null, 2)}\n`);
-    const record = { champions, data: o.data, split: o.split, certification: cert, verified };
+    const record = {
+      champions,
+      data: o.data,
+      split: o.split,
+      certification: cert,
+      verified,
+      verifiedApprovedExceptions: verifiedKinds,
+    };
     writeFileSync(
       o.out.replace(/\.json$/, '') + '.certification.json',
       `${JSON.stringify(record, null, 2)}\n`,

@@ -14,6 +14,7 @@ import {
   stratifiedLtt,
   type CertifyRow,
 } from './certify.js';
+import { exceptionKinds, renderExceptionKinds } from './certify-kinds.js';
 import { learnThenTest } from './thresholds.js';
 import { mulberry32 } from './rng.js';
 
@@ -297,6 +298,43 @@ describe('joint certification of the coding thresholds', () => {
     const rates = promiseRates(fresh, decisions(fresh, t));
     expect(rates.exceptionsApproved).toBeLessThanOrEqual(0.005);
     expect(rates.approved).toBeGreaterThan(0.9 * fresh.filter((r) => !r.exception).length);
+  });
+
+  it('breaks the approved test-part exceptions down by kind', () => {
+    const rows = [
+      row('A', true, 0.001, { kinds: ['duplicate:line_level_duplicate'], reasons: [] }),
+      row('B', true, 0.001, { kinds: ['coding:wrong_code', 'duplicate:date_shifted'], reasons: [] }),
+      row('C', true, 0.001, { kinds: ['coding:wrong_code'], reasons: [] }),
+      row('D', true, 0.001, { reasons: [] }),
+      row('E', true, 0.9, { kinds: ['coding:unknown_code'] }),
+      row('F', false, 0.001, { reasons: [] }),
+    ];
+    expect(exceptionKinds(rows, [true, true, true, true, false, true])).toEqual({
+      invoices: 4,
+      kinds: {
+        'coding:wrong_code': 2,
+        'duplicate:date_shifted': 1,
+        'duplicate:line_level_duplicate': 1,
+        unrecorded: 1,
+      },
+    });
+    expect(renderExceptionKinds(exceptionKinds(rows, [true, false, false, false, false, true]))).toBe(
+      '1 exceptions: duplicate:line_level_duplicate 1',
+    );
+    // the record counts the test part's invoices approved at the certified scale
+    const invoice = (rng: () => number, vendorId: string): CertifyRow => {
+      const u = rng();
+      if (u < 0.001) return row(vendorId, true, 0.01 * rng(), { kinds: ['coding:wrong_code'] });
+      if (u < 0.03) return row(vendorId, true, 0.5, { kinds: ['coding:unknown_code'] });
+      return row(vendorId, false, 0.01 * rng());
+    };
+    const cert = certifyDecision(draw(14, 600, invoice), served, LEVELS);
+    expect(cert.autoApprove.feasible).toBe(true);
+    expect(cert.autoApprove.errors).toBeGreaterThan(0);
+    expect(cert.approvedExceptions).toEqual({
+      invoices: cert.autoApprove.errors,
+      kinds: { 'coding:wrong_code': cert.autoApprove.errors },
+    });
   });
 
   it('never serves the coding review threshold below the floor scale; the duplicate one follows the scale', () => {

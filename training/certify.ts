@@ -87,6 +87,7 @@ import { REASON_CODES, type ReasonCode } from '../core/decision.js';
 import { DUPLICATE_SCORE_CODES } from '../inference/explain.js';
 import { routeWithFiring, type RoutingPolicy } from '../inference/policy.js';
 import { codingReasonThreshold } from '../inference/scorers.js';
+import { exceptionKinds, type ExceptionKinds } from './certify-kinds.js';
 import { keyUniform } from './rng.js';
 import { clusterCounts, designEffect, groupedRiskPValue } from './grouped-risk.js';
 import { designGrid, fixedSequence, type LttResult } from './thresholds.js';
@@ -171,6 +172,8 @@ export interface JointCertification {
    * (`min(1, 2 delta)`, union bound).
    */
   familyWise: { perRisk: number; joint: number };
+  /** The exceptions among the test part's invoices approved at `scale.approve`, by kind ({@link exceptionKinds}). */
+  approvedExceptions: ExceptionKinds;
 }
 
 /** Smallest step above a certified approve threshold: LTT selects `s <= t`, routing reviews `s >= review_at`. */
@@ -449,6 +452,10 @@ export function certifyDecision(
       candidatesBelow: holdGrid.filter((t) => t < floor).length,
     },
     familyWise: { perRisk: levels.delta, joint: Math.min(1, 2 * levels.delta) },
+    approvedExceptions: exceptionKinds(
+      rows,
+      approve.map((x, i) => !design[i] && x <= lambda),
+    ),
   };
 }
 
