@@ -29,7 +29,7 @@ import {
 } from './model-scorers.js';
 import { ChampionModel, type LoadedModel } from './onnx-champion.js';
 import { OnnxModelSession } from './onnx-session.js';
-import { codingReasonThreshold, type CodingMismatchScorer } from './scorers.js';
+import type { CodingMismatchScorer } from './scorers.js';
 
 const GROUPS: FeatureGroup[] = [
   {
@@ -212,13 +212,6 @@ describe('model scorers', () => {
       expect(out.every((l) => l.reasons.length === 0)).toBe(true);
     }
     await model.close();
-  });
-
-  it('coding: one rule for the reason threshold, min(card, policy coding.review_at)', () => {
-    expect(codingReasonThreshold(0.2, 0.1)).toEqual({ value: 0.1, source: 'policy' });
-    expect(codingReasonThreshold(0.2, 0.3)).toEqual({ value: 0.2, source: 'model-card' });
-    expect(codingReasonThreshold(0.2, 0.2)).toEqual({ value: 0.2, source: 'model-card' });
-    expect(codingReasonThreshold(0.2, undefined)).toEqual({ value: 0.2, source: 'model-card' });
   });
 
   it('coding: calls started together share one ONNX run and get exactly the scores they get alone', async () => {

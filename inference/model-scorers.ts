@@ -32,7 +32,7 @@ import { servedFeatureSchemas } from '../models/served-schemas.js';
 import { inputProjection, type FeatureSignature } from '../models/signature.js';
 import type { ModelTask } from '../models/spec.js';
 import type { FeatureGroup } from './explain-model.js';
-import { modelEvidence, modelReasons } from './model-reasons.js';
+import { modelEvidence, modelReasons, withReasonThreshold } from './model-reasons.js';
 import { scoreVectors } from './model-runs.js';
 import { ChampionModel, type GroupsOf, type LoadedModel } from './onnx-champion.js';
 import {
@@ -133,22 +133,6 @@ export function codingReasonAt(
   return {
     value: t.value,
     source: t.source === 'policy' ? 'policy:coding.review_at' : `model-card:${m.label}`,
-  };
-}
-
-/**
- * `r` with the reason threshold that applied in its evidence (`reason_at`, probability;
- * `reason_at_source`: `model-card:<model>`, `policy:coding.review_at` or `scorer`); when the
- * policy's stricter threshold applied, the message says so.
- */
-function withReasonThreshold(r: Reason, t: { value: number; source: string }): Reason {
-  const byPolicy = t.source.startsWith('policy:');
-  return {
-    ...r,
-    ...(byPolicy
-      ? { message: `${r.message} (above the policy's coding review threshold ${t.value}, below the card's)` }
-      : {}),
-    evidence: { ...r.evidence, reason_at: t.value, reason_at_source: t.source },
   };
 }
 

@@ -239,7 +239,6 @@ export function createScoringService(deps: ScoringDeps): ScoringService {
       vendorCategory,
       facilityId: invoice.facility_id ?? null,
     });
-    // The coding stage gives reasons from the policy's coding review threshold when it is stricter than the card's.
     const coded = await scoreCoding(deps.coding, invoice, p.lines, {
       ...context,
       codingReviewAt: policy.codingReview,
