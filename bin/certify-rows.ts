@@ -9,7 +9,7 @@ import type { Reason } from '../core/decision.js';
 import type { DecisionResponse } from '../core/decision.js';
 import type { Invoice } from '../core/invoice.js';
 import { readBenchmark } from '../datasets/benchmark/read.js';
-import type { BenchmarkSplit } from '../datasets/benchmark/types.js';
+import type { BenchmarkLabel, BenchmarkSplit } from '../datasets/benchmark/types.js';
 import {
   EXCEPTION_KINDS,
   generateProcurementBenchmark,
@@ -54,17 +54,18 @@ export function rawDuplicateScore(decision: Pick<DecisionResponse, 'scores' | 'd
   return round3(best) === decision.scores.duplicate ? best : decision.scores.duplicate;
 }
 
-/** A certification row from a decision. */
+/** A certification row from a decision; `kinds` are the exception's kinds (empty: clean). */
 export function rowOf(
   decision: DecisionResponse,
   vendorId: string,
-  exception: boolean,
+  kinds: readonly string[],
   source: CertifyRow['source'],
 ): CertifyRow {
   return {
     invoiceId: decision.invoice_id,
     vendorId,
-    exception,
+    exception: kinds.length > 0,
+    kinds: [...kinds],
     coding: decision.lines.reduce((m, l) => Math.max(m, l.coding_mismatch ?? 0), 0),
     duplicate: rawDuplicateScore(decision),
     reasons: decision.reasons as Reason[], // the service emits codes of REASON_CODES only
@@ -87,6 +88,16 @@ export function readRows(file: string): CertifyRow[] {
     .map((l) => JSON.parse(l) as CertifyRow);
 }
 
+/**
+ * The exception kinds of a benchmark invoice, one per kind (`duplicate:<kind>`, e.g.
+ * `duplicate:line_level_duplicate`, and `coding:<kind>` once per coding kind on its lines);
+ * empty when it is clean.
+ */
+export function benchmarkKinds(label: Pick<BenchmarkLabel, 'duplicate' | 'coding'>): string[] {
+  const coding = [...new Set(label.coding.map((c) => `coding:${c.kind}`))].sort();
+  return [...(label.duplicate ? [`duplicate:${label.duplicate.kind}`] : []), ...coding];
+}
+
 /** Scores a benchmark split in submission order (exception: a duplicate or coding label). */
 export async function scoreBenchmarkRows(
   s: RowScorer,
@@ -101,12 +112,7 @@ export async function scoreBenchmarkRows(
     if (limit !== undefined && rows.length >= limit) break;
     if (!inShard(shard, r.label.vendor_profile)) continue;
     const { decision } = await s.scoring.score(r.invoice);
-    const row = rowOf(
-      decision,
-      r.invoice.vendor.id,
-      r.label.duplicate !== null || r.label.coding.length > 0,
-      'invoices',
-    );
+    const row = rowOf(decision, r.invoice.vendor.id, benchmarkKinds(r.label), 'invoices');
     rows.push(row);
     sink(row);
     if (rows.length % 500 === 0) process.stderr.write(`scored ${rows.length} of ${dataDir} (${split})\n`);
@@ -171,7 +177,8 @@ export async function scoreProcurementRows(
   for (const c of b.cases) {
     for (const p of c.prior) await s.scoring.score(p);
     const { decision } = await s.scoring.score(c.invoice);
-    const row = rowOf(decision, `po:${c.invoice.vendor.id}`, c.label === 'exception', 'procurement');
+    const kinds = c.label === 'exception' ? [`procurement:${c.kind}`] : [];
+    const row = rowOf(decision, `po:${c.invoice.vendor.id}`, kinds, 'procurement');
     rows.push(row);
     sink(row);
   }

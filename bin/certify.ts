@@ -20,6 +20,8 @@ import type { BenchmarkSplit } from '../datasets/benchmark/types.js';
 import {
   DEFAULT_POLICY,
   DEFAULT_POLICY_DOCUMENT,
+  DEFAULT_TENANT,
+  policySha256,
   type PolicyDocument,
   routeWithFiring,
   withCardThresholds,
@@ -27,6 +29,7 @@ import {
 import { cardThresholds } from '../inference/model-scorers.js';
 import {
   certifyDecision,
+  codingRowsReviewAt,
   HOLD_FAMILIES,
   notCertifiedReason,
   withThresholds,
@@ -34,6 +37,7 @@ import {
   type HoldFamily,
   type JointCertification,
 } from '../training/certify.js';
+import { exceptionKinds, renderExceptionKinds, type ExceptionKinds } from '../training/certify-kinds.js';
 import { DECISION_PROMISE, decisionGuarantee, renderGuarantee } from '../training/eval/guarantee.js';
 import type { RoutingPolicy } from '../inference/policy.js';
 import { wire } from './bootstrap.js';
@@ -98,11 +102,41 @@ async function service(dataDir: string) {
   const duplicate = card('duplicate');
   const served = withCardThresholds({ ...DEFAULT_POLICY }, true, coding, duplicate).policy;
   const champions = [coding?.model ?? 'heuristic coding', duplicate?.model ?? 'heuristic duplicate'];
+  // Rows are scored with the card thresholds but coding reasons from the floor scale, so each
+  // row's coding approve scale is measured below 1 (training/certify.ts).
+  const rowsPolicy = scoringPolicyDocument(served);
+  await wired.repo.policies.put(
+    DEFAULT_TENANT,
+    { name: rowsPolicy.name, document: rowsPolicy, sha256: policySha256(rowsPolicy) },
+    null,
+  );
   const close = async () => {
     await wired.repo.close();
     await wired.closeModels();
   };
   return { wired, served, champions, close };
+}
+
+/**
+ * The policy the calibration rows are scored with: the served (card) thresholds, with
+ * `coding.review_at` at {@link codingRowsReviewAt} (the floor scale of the card's), so coding
+ * reasons are given from there; routing is re-applied to the rows at every scale.
+ */
+function scoringPolicyDocument(served: RoutingPolicy): PolicyDocument {
+  return {
+    ...DEFAULT_POLICY_DOCUMENT,
+    name: 'certify-rows',
+    queues: {
+      ...DEFAULT_POLICY_DOCUMENT.queues,
+      coding: {
+        review_at: codingRowsReviewAt(served.codingReview),
+        ...(served.codingHold !== undefined && Number.isFinite(served.codingHold)
+          ? { hold_at: served.codingHold }
+          : {}),
+      },
+      ap: { review_at: served.duplicateReview, hold_at: Math.min(1, served.duplicateHold) },
+    },
+  };
 }
 
 /** The rows' promise check (at the certified levels) routed with `policy` (rows as scored, routing re-applied). */
@@ -115,6 +149,18 @@ function promiseOn(rows: readonly CertifyRow[], policy: RoutingPolicy, o: Option
       vendorId: r.vendorId,
     })),
     { autoApprove: o.alpha, hold: o.holdAlpha, delta: o.delta },
+  );
+}
+
+/** The exceptions `policy` auto-approves among `rows`, by kind. */
+function approvedKinds(rows: readonly CertifyRow[], policy: RoutingPolicy): ExceptionKinds {
+  return exceptionKinds(
+    rows,
+    rows.map(
+      (r) =>
+        routeWithFiring(policy, { coding_mismatch: r.coding, duplicate: r.duplicate }, r.reasons).route
+          .decision === 'AUTO_APPROVE',
+    ),
   );
 }
 
@@ -172,6 +218,7 @@ function summary(cert: JointCertification, served: RoutingPolicy): string[] {
       'hold',
       cert.scale.hold,
     ),
+    `exceptions among the test part's auto-approved invoices, by kind: ${renderExceptionKinds(cert.approvedExceptions)}`,
     `each promise fails with probability at most ${cert.familyWise.perRisk}; both hold together with probability at least ${1 - cert.familyWise.joint} (union bound)`,
     `served before: coding.review_at ${served.codingReview}, ap.review_at ${served.duplicateReview}, coding.hold_at ${served.codingHold ?? 'none'}, ap.hold_at ${served.duplicateHold}`,
     `certified:     coding.review_at ${t.codingReviewAt}, ap.review_at ${t.duplicateReviewAt}, coding.hold_at ${t.codingHoldAt ?? 'none'}, ap.hold_at ${t.duplicateHoldAt}`,
@@ -286,6 +333,7 @@ const program = new Command()
     const certified = withThresholds(served, cert.thresholds);
     const report = [...summary(cert, served)];
     const verified: Record<string, ReturnType<typeof promiseOn>> = {};
+    const verifiedKinds: Record<string, ExceptionKinds> = {};
     for (const dir of o.verify ?? []) {
       const v = await service(dir);
       try {
@@ -302,10 +350,20 @@ const program = new Command()
       // The served (card) thresholds beside the certified ones: what changes if it is served.
       report.push(...renderGuarantee(`${f}, served`, promiseOn(vr, served, o)).slice(0, 3));
       report.push(...renderGuarantee(`${f}, certified`, verified[f]));
+      const kinds = approvedKinds(vr, certified);
+      verifiedKinds[f] = kinds;
+      report.push(`${f}, certified: exceptions among AUTO_APPROVE by kind: ${renderExceptionKinds(kinds)}`);
     }
     const doc = policyDocument(cert, o, champions);
     writeFileSync(o.out, `${JSON.stringify(doc, null, 2)}\n`);
-    const record = { champions, data: o.data, split: o.split, certification: cert, verified };
+    const record = {
+      champions,
+      data: o.data,
+      split: o.split,
+      certification: cert,
+      verified,
+      verifiedApprovedExceptions: verifiedKinds,
+    };
     writeFileSync(
       o.out.replace(/\.json$/, '') + '.certification.json',
       `${JSON.stringify(record, null, 2)}\n`,

@@ -72,3 +72,19 @@ export function modelReasons(
       }),
     );
 }
+
+/**
+ * `r` with the reason threshold that applied in its evidence (`reason_at`, probability;
+ * `reason_at_source`: `model-card:<model>`, `policy:coding.review_at` or `scorer`); when the
+ * policy's stricter threshold applied, the message says so.
+ */
+export function withReasonThreshold(r: Reason, t: { value: number; source: string }): Reason {
+  const byPolicy = t.source.startsWith('policy:');
+  return {
+    ...r,
+    ...(byPolicy
+      ? { message: `${r.message} (above the policy's coding review threshold ${t.value}, below the card's)` }
+      : {}),
+    evidence: { ...r.evidence, reason_at: t.value, reason_at_source: t.source },
+  };
+}

@@ -179,6 +179,41 @@ describe('model scorers', () => {
     await model.close();
   });
 
+  it("coding: reasons from the policy's coding review threshold when it is stricter than the card's, named in the evidence", async () => {
+    const spec = makeSpec({ seed: 43 });
+    spec.layers[0]!.bias = [-5]; // every line scores below the card's threshold (0.1)
+    const model = await codingChampion(spec);
+    const card = model.current.card.thresholds.autoApprove;
+    expect(card).toBeGreaterThan(0);
+    const scorer = createModelCodingScorer({ model, vectorise });
+    // Reasons follow the policy: no fixed floor for routing to raise a policy to.
+    expect(scorer.reasonFloor).toBeNull();
+    expect(createModelCodingScorer({ model, vectorise, reasonAt: 0.3 }).reasonFloor).toEqual({
+      model: 'coding-mismatch@1',
+      value: 0.3,
+    });
+    const inv = invoice();
+    const lines = extractInvoiceFeatures(inv).lines;
+    const context = (codingReviewAt?: number) => ({
+      vendorProfile: null,
+      vendorCodeCounts: new Map<string, number>(),
+      ...(codingReviewAt === undefined ? {} : { codingReviewAt }),
+    });
+    const strict = (await scorer.scoreLines(inv, lines, context(0))).slice(0, 3);
+    expect(strict.every((l) => l.score! > 0 && l.score! < card && l.reasons.length > 0)).toBe(true);
+    for (const r of strict.flatMap((l) => l.reasons)) {
+      expect(r.evidence).toMatchObject({ reason_at: 0, reason_at_source: 'policy:coding.review_at' });
+      expect(r.message).toContain("above the policy's coding review threshold 0, below the card's");
+    }
+    // A policy laxer than the card, or none: the card's threshold, and no reason below it.
+    for (const lax of [context(0.99), context()]) {
+      const out = (await scorer.scoreLines(inv, lines, lax)).slice(0, 3);
+      expect(out.map((l) => l.score)).toEqual(strict.map((l) => l.score));
+      expect(out.every((l) => l.reasons.length === 0)).toBe(true);
+    }
+    await model.close();
+  });
+
   it('coding: calls started together share one ONNX run and get exactly the scores they get alone', async () => {
     const spec = makeSpec({ seed: 43 });
     const model = await codingChampion(spec);

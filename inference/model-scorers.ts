@@ -8,7 +8,9 @@
  * Scores are calibrated probabilities, full precision; `modelVersion` on each result is the
  * version that produced it, even if a reload happens during the call.
  *
- * Reasons (coding): when `P > reasonAt` (default: the card's auto-approve threshold), each
+ * Reasons (coding): when `P` exceeds the reason threshold (`reasonAt` when given, else
+ * `codingReasonThreshold`: the card's auto-approve threshold, or the policy's stricter
+ * `coding.review_at` from `ScoringContext.codingReviewAt`, named in each reason's evidence), each
  * feature group with a declared reason code and a positive contribution to the logit gives a
  * reason whose weight is `P * contribution / (sum of positive group contributions)`, so the
  * weights of a line's model reasons add up to P. Evidence: the group's per-feature
@@ -30,17 +32,18 @@ import { servedFeatureSchemas } from '../models/served-schemas.js';
 import { inputProjection, type FeatureSignature } from '../models/signature.js';
 import type { ModelTask } from '../models/spec.js';
 import type { FeatureGroup } from './explain-model.js';
-import { modelEvidence, modelReasons } from './model-reasons.js';
+import { modelEvidence, modelReasons, withReasonThreshold } from './model-reasons.js';
 import { scoreVectors } from './model-runs.js';
 import { ChampionModel, type GroupsOf, type LoadedModel } from './onnx-champion.js';
-import type {
-  CardThresholds,
-  CodingMismatchScorer,
-  DeferredLineExplanation,
-  DuplicatePairScorer,
-  LineScore,
-  PairScore,
-  ScoringContext,
+import {
+  codingReasonThreshold,
+  type CardThresholds,
+  type CodingMismatchScorer,
+  type DeferredLineExplanation,
+  type DuplicatePairScorer,
+  type LineScore,
+  type PairScore,
+  type ScoringContext,
 } from './scorers.js';
 
 /**
@@ -86,7 +89,10 @@ export interface ModelCodingScorerOptions {
    * stands for lines the model cannot score; its suggested codes are passed through.
    */
   evidence?: CodingMismatchScorer;
-  /** Reasons are given when P exceeds this; default the card's `thresholds.autoApprove`. */
+  /**
+   * Reasons are given when P exceeds this fixed threshold (then it is the scorer's reason floor);
+   * default: {@link codingReasonThreshold} of the card and the policy in effect.
+   */
   reasonAt?: number;
   /** Whether the vectoriser reads the vendor's history (`ScoringContext.vendorCodeCounts`); default true. */
   usesVendorHistory?: boolean;
@@ -113,11 +119,21 @@ export function cardThresholds(m: LoadedModel): CardThresholds {
 }
 
 /**
- * The score a line must exceed to carry a coding reason under `m`: `o.reasonAt`, default the
- * card's auto-approve threshold (probability in [0, 1]).
+ * The score a line must exceed to carry a coding reason under `m`: `o.reasonAt` when given
+ * (source `scorer`), else {@link codingReasonThreshold} of the card's auto-approve threshold and
+ * the policy's `coding.review_at` (`context.codingReviewAt`). Probability in [0, 1].
  */
-export function codingReasonAt(m: LoadedModel, o: Pick<ModelCodingScorerOptions, 'reasonAt'>): number {
-  return o.reasonAt ?? m.card.thresholds.autoApprove;
+export function codingReasonAt(
+  m: LoadedModel,
+  o: Pick<ModelCodingScorerOptions, 'reasonAt'>,
+  context?: Pick<ScoringContext, 'codingReviewAt'>,
+): { value: number; source: string } {
+  if (o.reasonAt !== undefined) return { value: o.reasonAt, source: 'scorer' };
+  const t = codingReasonThreshold(m.card.thresholds.autoApprove, context?.codingReviewAt);
+  return {
+    value: t.value,
+    source: t.source === 'policy' ? 'policy:coding.review_at' : `model-card:${m.label}`,
+  };
 }
 
 /**
@@ -134,9 +150,9 @@ export function createModelCodingScorer(o: ModelCodingScorerOptions): ModelCodin
     get thresholds() {
       return cardThresholds(o.model.current);
     },
+    // Reasons follow the policy's coding review threshold unless fixed: no floor then.
     get reasonFloor() {
-      const m = o.model.current;
-      return { model: m.label, value: codingReasonAt(m, o) };
+      return o.reasonAt === undefined ? null : { model: o.model.current.label, value: o.reasonAt };
     },
     usesVendorHistory: o.usesVendorHistory ?? true,
     scoreLines(invoice, lines, context) {
@@ -156,7 +172,9 @@ export function createModelCodingScorer(o: ModelCodingScorerOptions): ModelCodin
           return vectors.length - 1;
         });
         const scored = await scoreVectors(m, vectors);
-        const reasonAt = codingReasonAt(m, o);
+        const threshold = codingReasonAt(m, o, context);
+        const reasonAt = threshold.value;
+        const reasonEvidence = threshold;
         const explainer = m.explainer;
         return lines.map((f, i): LineScore => {
           const rules = fallback[i];
@@ -196,6 +214,7 @@ export function createModelCodingScorer(o: ModelCodingScorerOptions): ModelCodin
                   ...(explanation ? modelEvidence(m, explanation) : {}),
                 }),
               ];
+            reasons = reasons.map((r) => withReasonThreshold(r, reasonEvidence));
           }
           return {
             lineNumber: f.lineNumber,

@@ -225,7 +225,8 @@ export function createScoringService(deps: ScoringDeps): ScoringService {
 
   /**
    * Stages 2-4, before the scoring transaction: the vendor's profile and history, the tenant's
-   * policy, the coding scorer per line, the rules, and the thresholds the routing applies.
+   * policy and the thresholds the routing applies, the coding scorer per line (its reasons from
+   * the policy's coding review threshold when stricter than the card's), the rules.
    */
   async function scoreLines(invoice: Invoice, tenantId: string, p: Prepared, inputs?: ScoringInputs) {
     const { profile, policyDef, context } = await vendorAndPolicy(
@@ -233,13 +234,16 @@ export function createScoringService(deps: ScoringDeps): ScoringService {
       invoice,
       inputs ?? (await storedInputs(tenantId, invoice)),
     );
-    const coded = await scoreCoding(deps.coding, invoice, p.lines, context);
-    const rules = applyRules(invoice, withBaselineEvidence(coded, context), profile, ref);
     const vendorCategory = profile?.category ?? null;
     const { policy, sources } = thresholds(policyDef, {
       vendorCategory,
       facilityId: invoice.facility_id ?? null,
     });
+    const coded = await scoreCoding(deps.coding, invoice, p.lines, {
+      ...context,
+      codingReviewAt: policy.codingReview,
+    });
+    const rules = applyRules(invoice, withBaselineEvidence(coded, context), profile, ref);
     return { profile, policyDef, context, rules, policy, sources, vendorCategory };
   }
   type LineStage = Awaited<ReturnType<typeof scoreLines>>;

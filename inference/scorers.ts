@@ -34,6 +34,38 @@ export interface ScoringContext {
    * invoices). Absent or missing codes: no history.
    */
   vendorBaselines?: ReadonlyMap<string, VendorCodeBaseline>;
+  /**
+   * The coding review threshold of the policy in effect for the invoice (`coding.review_at`,
+   * probability in [0, 1]): a model scorer gives reasons from it when it is below the card's
+   * threshold ({@link codingReasonThreshold}). Absent: the card's threshold.
+   */
+  codingReviewAt?: number;
+}
+
+/** The threshold a coding line's score must exceed to carry a reason, and where it comes from. */
+export interface CodingReasonThreshold {
+  /** Probability in [0, 1]. */
+  value: number;
+  /** `model-card` (the card's auto-approve threshold) or `policy` (the stricter `coding.review_at`). */
+  source: 'model-card' | 'policy';
+}
+
+/**
+ * The one rule for when a coding line carries a reason: its score exceeds
+ * `min(card threshold, policy coding.review_at)`, so a policy stricter than the card (a
+ * certification below scale 1) reviews lines the card would approve, and a laxer one still gets
+ * the card's reasons. Serving (inference/model-scorers.ts) and the certification
+ * (training/certify.ts, the scored rows' reason floor) read it.
+ * @param card the coding card's auto-approve threshold, probability in [0, 1]
+ * @param policyReviewAt the policy's `coding.review_at`; undefined: the card's applies
+ */
+export function codingReasonThreshold(
+  card: number,
+  policyReviewAt: number | undefined,
+): CodingReasonThreshold {
+  return policyReviewAt !== undefined && policyReviewAt < card
+    ? { value: policyReviewAt, source: 'policy' }
+    : { value: card, source: 'model-card' };
 }
 
 /** A value or a promise of it. */

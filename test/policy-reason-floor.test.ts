@@ -1,9 +1,9 @@
 /**
- * The served coding model gives a line a coding reason only above its reason floor (its card's
- * auto-approve threshold), and routing reviews a coding score only with a reason: `PUT
- * /v1/policy` refuses a coding review threshold at or below the floor, and a stored policy that
- * asks for one (stored before a promotion raised the floor) is reported and recorded with the
- * threshold routing applies, its source naming the floor.
+ * A coding line carries a reason when its score exceeds `min(card threshold, policy
+ * coding.review_at)` (`codingReasonThreshold`), so a policy stricter than the served coding
+ * model's card applies as written: `PUT /v1/policy` accepts it, the effective threshold is the
+ * policy's, and a line scored between the two thresholds is reviewed with reasons whose evidence
+ * and message name the policy's threshold.
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -18,17 +18,16 @@ const champion = (
     champion: string;
   }
 ).champion;
-/** The served coding model and its reason floor, read from its card. */
-const model = `coding-mismatch@${champion.replace(/^v/, '')}`;
-const floor = (
+/** The served coding model's card threshold (lines above it carry reasons under any policy). */
+const card = (
   JSON.parse(readFileSync(join(shippedModelsDir(), 'coding-mismatch', champion, 'card.json'), 'utf8')) as {
     thresholds: { autoApprove: number };
   }
 ).thresholds.autoApprove;
 
-const low = (review: number, overrideReview?: number): PolicyDocument => ({
+const strict = (review: number, overrideReview?: number): PolicyDocument => ({
   ...DEFAULT_POLICY_DOCUMENT,
-  name: 'low',
+  name: 'strict',
   queues: { ...DEFAULT_POLICY_DOCUMENT.queues, coding: { review_at: review } },
   overrides:
     overrideReview === undefined
@@ -36,65 +35,77 @@ const low = (review: number, overrideReview?: number): PolicyDocument => ({
       : [{ when: { vendor_category: 'lab' }, queues: { coding: { review_at: overrideReview } } }],
 });
 
-describe('coding review thresholds and the served model reason floor', () => {
+/** An enteral infusion pump billed at a clean seed-101 benchmark line's price: scored below the card. */
+const pumpInvoice = (invoice_id: string, invoice_number: string) =>
+  makeInvoice({
+    invoice_id,
+    invoice_number,
+    total_cents: 94_957,
+    lines: [
+      {
+        line_number: 1,
+        description: 'SKU 891021 ENTER NUTR INF PUMP ANY TYPE',
+        code: { system: 'HCPCS', value: 'B9002' },
+        quantity: 1,
+        unit_price_cents: 94_957,
+        amount_cents: 94_957,
+      },
+    ],
+  });
+
+type Shown = { effective_thresholds: Record<string, { value: number; source: string }> };
+
+describe('coding review thresholds stricter than the served model card', () => {
   const ref = useHarness({ engine: 'pglite' }, { wire: { models: { reloadMs: null } } });
 
-  it('PUT /v1/policy refuses a coding review_at at or below the floor with a 400 naming each path', async () => {
-    expect(floor).toBeGreaterThan(0.1);
-    const put = (doc: PolicyDocument) =>
-      ref.h.call('admin', { method: 'PUT', url: '/v1/policy', payload: doc });
-    const before = (await ref.h.call('admin', { method: 'GET', url: '/v1/policy' })).json<{ label: string }>()
-      .label;
-
-    const refused = await put(low(0.01, 0.1));
-    expect(refused).toBeProblem(400, 'TRIAGE_INPUT_INVALID');
-    const errors = refused.json<{ errors: { path: string; message: string }[] }>().errors;
-    expect(errors.map((e) => e.path)).toEqual([
-      '/queues/coding/review_at',
-      '/overrides/0/queues/coding/review_at',
-    ]);
-    expect(errors[0]!.message).toContain(
-      `must be above ${floor}, the reason floor of the served coding model ${model}`,
-    );
-    expect(await put(low(floor))).toBeProblem(400, 'TRIAGE_INPUT_INVALID');
-    // Nothing stored.
-    expect(
-      (await ref.h.call('admin', { method: 'GET', url: '/v1/policy' })).json<{ label: string }>().label,
-    ).toBe(before);
-
-    const ok = await put(low(0.3, 0.5));
-    expect(ok.statusCode, ok.body).toBe(200);
-    expect(ok.json().effective_thresholds['coding.review_at']).toEqual({
-      value: 0.3,
-      source: expect.stringMatching(/^policy:low@/),
+  it('PUT /v1/policy accepts a coding review_at below the card threshold and applies it as written', async () => {
+    expect(card).toBeGreaterThan(0.01);
+    const put = await ref.h.call('admin', {
+      method: 'PUT',
+      url: '/v1/policy',
+      payload: strict(0.001, 0.002),
+    });
+    expect(put.statusCode, put.body).toBe(200);
+    expect(put.json<Shown>().effective_thresholds['coding.review_at']).toEqual({
+      value: 0.001,
+      source: expect.stringMatching(/^policy:strict@/),
     });
   });
 
-  it('reports and records the applied threshold, not the one a stored policy asks below the floor', async () => {
-    const stored = await ref.h.wired.repo.policies.put(
+  it("reviews a line scored between the policy's threshold and the card's, the reasons naming the threshold", async () => {
+    // A laxer policy: the card's threshold gives the reasons.
+    await ref.h.wired.repo.policies.put(
       'default',
-      { name: 'low', document: low(0.01), sha256: 'asks-below-floor' },
+      { name: 'lax', document: strict(0.99), sha256: 'laxer-than-card' },
       null,
     );
-    const applied = {
-      value: floor + 1e-9,
-      source: `model-card:${model} reason floor (policy ${stored.label} asks 0.01)`,
-    };
+    const before = await ref.h.scoreOk(pumpInvoice('strict-0', 'S-100'));
+    const score = before.scores.coding_mismatch;
+    expect(score).toBeLessThan(card);
+    expect(score).toBeGreaterThan(0);
+    expect(before.reasons.filter((r) => 'reason_at' in r.evidence)).toEqual([]);
+    expect(before.decision).toBe('AUTO_APPROVE');
 
-    const shown = (await ref.h.call('admin', { method: 'GET', url: '/v1/policy' })).json<{
-      effective_thresholds: Record<string, { value: number; source: string }>;
-    }>();
-    expect(shown.effective_thresholds['coding.review_at']).toEqual(applied);
-
-    const d = await ref.h.scoreOk(makeInvoice({ invoice_id: 'floor-1' }));
-    expect(d.versions.policy).toBe(stored.label);
-    expect(d.versions.thresholds!['coding.review_at']).toBe(applied.source);
+    const reviewAt = score / 2;
+    await ref.h.wired.repo.policies.put(
+      'default',
+      { name: 'strict', document: strict(reviewAt), sha256: 'stricter-than-card' },
+      null,
+    );
+    const d = await ref.h.scoreOk(pumpInvoice('strict-1', 'S-200'));
+    expect(d.scores.coding_mismatch).toBeGreaterThan(reviewAt);
+    expect(d.decision).toBe('REVIEW');
+    expect(d.queue).toBe('coding');
+    const coding = d.reasons.filter((r) => r.evidence.reason_at_source === 'policy:coding.review_at');
+    expect(coding.length).toBeGreaterThan(0);
+    for (const r of coding) {
+      expect(r.evidence.reason_at).toBe(reviewAt);
+      expect(r.message).toContain(`above the policy's coding review threshold ${reviewAt}, below the card's`);
+    }
     const rec = await ref.h.wired.repo.getDecisionRecord('default', d.decision_id);
     const ex = (
       rec!.decision as unknown as { explanation: { routing: { thresholds: Record<string, number> } } }
     ).explanation;
-    expect(ex.routing.thresholds['coding.review_at']).toBe(applied.value);
-    // What routing did agrees with the recorded threshold.
-    if (d.scores.coding_mismatch < applied.value) expect(d.queue).not.toBe('coding');
+    expect(ex.routing.thresholds['coding.review_at']).toBe(reviewAt);
   });
 });

@@ -4,6 +4,8 @@ import { reason } from '../inference/explain.js';
 import {
   baseThresholds,
   certifyDecision,
+  CODING_REASON_FLOOR_SCALE,
+  codingRowsReviewAt,
   holdFloor,
   notCertifiedReason,
   scaledThresholds,
@@ -12,6 +14,7 @@ import {
   stratifiedLtt,
   type CertifyRow,
 } from './certify.js';
+import { exceptionKinds, renderExceptionKinds } from './certify-kinds.js';
 import { learnThenTest } from './thresholds.js';
 import { mulberry32 } from './rng.js';
 
@@ -141,8 +144,10 @@ describe('joint certification of the coding thresholds', () => {
       const coding = rng() ** 3;
       const duplicate = rng() < 0.3 ? rng() : 0;
       const reasons = [
-        // the coding model gives a reason above its card threshold, the duplicate stage from the review threshold
-        ...(coding > served.codingReview ? [reason('CODING_MODEL_RISK', coding, { line_number: 1 })] : []),
+        // rows are scored with coding reasons from the floor scale, the duplicate stage from the review threshold
+        ...(coding > codingRowsReviewAt(served.codingReview)
+          ? [reason('CODING_MODEL_RISK', coding, { line_number: 1 })]
+          : []),
         ...(duplicate > 0 ? [reason('DUPLICATE_SUSPECTED', duplicate, {})] : []),
         ...(i % 17 === 0 ? [reason('NO_RECEIPT', 0.8, { line_number: 1 })] : []),
         ...(i % 23 === 0 ? [reason('TOTAL_MISMATCH', 0.6, {})] : []),
@@ -154,6 +159,7 @@ describe('joint certification of the coding thresholds', () => {
       const { approve, hold } = thresholdScores(rows, served, family);
       for (const [lambda, mu] of [
         [0.3, 1.5],
+        [0.7, 1.2],
         [1, 1],
         [2.5, 0.8],
       ] as const) {
@@ -257,6 +263,88 @@ describe('joint certification of the coding thresholds', () => {
     expect(
       fresh.filter((r, i) => r.exception && r.duplicate === 0 && routed[i] === 'HOLD').length,
     ).toBeGreaterThan(0.5 * codingExceptions.length);
+  });
+
+  it('certifies below scale 1 on the coding side when only a stricter coding review threshold meets the promise', () => {
+    const floor = codingRowsReviewAt(served.codingReview);
+    expect(floor).toBeCloseTo(CODING_REASON_FLOOR_SCALE * served.codingReview, 12);
+    // Rows scored as the certification scores them: a coding reason only above the floor.
+    const scored = (vendorId: string, exception: boolean, coding: number): CertifyRow =>
+      row(vendorId, exception, coding, coding > floor ? {} : { reasons: [] });
+    // 600 vendors x 10 invoices: 2% coding exceptions just under the card threshold (0.012-0.019:
+    // approved at scale 1, so 2% exceptions among the approved), 3% scored high, clean invoices
+    // below the floor.
+    const invoice = (rng: () => number, vendorId: string): CertifyRow => {
+      const u = rng();
+      if (u < 0.02) return scored(vendorId, true, 0.012 + 0.007 * rng());
+      if (u < 0.05) return scored(vendorId, true, 0.05 + 0.95 * rng());
+      return scored(vendorId, false, 0.009 * rng());
+    };
+    const rows = draw(12, 600, invoice);
+    // at the card thresholds the promise fails on these rows
+    expect(promiseRates(rows, decisions(rows, baseThresholds(served))).exceptionsApproved).toBeGreaterThan(
+      0.01,
+    );
+    const cert = certifyDecision(rows, served, LEVELS);
+    expect(cert.autoApprove.feasible).toBe(true);
+    expect(cert.scale.approve).toBeLessThan(0.7);
+    expect(cert.scale.approve).toBeGreaterThan(CODING_REASON_FLOOR_SCALE);
+    const t = cert.thresholds;
+    // served below the card's threshold, above the floor
+    expect(t.codingReviewAt).toBeLessThan(0.7 * served.codingReview);
+    expect(t.codingReviewAt).toBeGreaterThan(floor);
+    // on 2,000 fresh vendors the stricter threshold keeps the promise
+    const fresh = draw(13, 2000, invoice);
+    const rates = promiseRates(fresh, decisions(fresh, t));
+    expect(rates.exceptionsApproved).toBeLessThanOrEqual(0.005);
+    expect(rates.approved).toBeGreaterThan(0.9 * fresh.filter((r) => !r.exception).length);
+  });
+
+  it('breaks the approved test-part exceptions down by kind', () => {
+    const rows = [
+      row('A', true, 0.001, { kinds: ['duplicate:line_level_duplicate'], reasons: [] }),
+      row('B', true, 0.001, { kinds: ['coding:wrong_code', 'duplicate:date_shifted'], reasons: [] }),
+      row('C', true, 0.001, { kinds: ['coding:wrong_code'], reasons: [] }),
+      row('D', true, 0.001, { reasons: [] }),
+      row('E', true, 0.9, { kinds: ['coding:unknown_code'] }),
+      row('F', false, 0.001, { reasons: [] }),
+    ];
+    expect(exceptionKinds(rows, [true, true, true, true, false, true])).toEqual({
+      invoices: 4,
+      kinds: {
+        'coding:wrong_code': 2,
+        'duplicate:date_shifted': 1,
+        'duplicate:line_level_duplicate': 1,
+        unrecorded: 1,
+      },
+    });
+    expect(renderExceptionKinds(exceptionKinds(rows, [true, false, false, false, false, true]))).toBe(
+      '1 exceptions: duplicate:line_level_duplicate 1',
+    );
+    // the record counts the test part's invoices approved at the certified scale
+    const invoice = (rng: () => number, vendorId: string): CertifyRow => {
+      const u = rng();
+      if (u < 0.001) return row(vendorId, true, 0.01 * rng(), { kinds: ['coding:wrong_code'] });
+      if (u < 0.03) return row(vendorId, true, 0.5, { kinds: ['coding:unknown_code'] });
+      return row(vendorId, false, 0.01 * rng());
+    };
+    const cert = certifyDecision(draw(14, 600, invoice), served, LEVELS);
+    expect(cert.autoApprove.feasible).toBe(true);
+    expect(cert.autoApprove.errors).toBeGreaterThan(0);
+    expect(cert.approvedExceptions).toEqual({
+      invoices: cert.autoApprove.errors,
+      kinds: { 'coding:wrong_code': cert.autoApprove.errors },
+    });
+  });
+
+  it('never serves the coding review threshold below the floor scale; the duplicate one follows the scale', () => {
+    const base = baseThresholds(served);
+    const low = scaledThresholds(base, 0.2, undefined);
+    expect(low.codingReviewAt).toBe(codingRowsReviewAt(base.codingReviewAt));
+    expect(low.codingReviewAt).toBeCloseTo(CODING_REASON_FLOOR_SCALE * 0.02, 12);
+    expect(low.duplicateReviewAt).toBeCloseTo(0.2 * 0.03 + 1e-9, 12);
+    expect(scaledThresholds(base, 0.8, undefined).codingReviewAt).toBeCloseTo(0.8 * 0.02 + 1e-9, 12);
+    expect(scaledThresholds(base, 1, undefined).codingReviewAt).toBe(0.02);
   });
 
   it('cuts the hold sequence at the review band and says so when no candidate is left', () => {

@@ -38,7 +38,8 @@
  *
  * ## Auto-approve first, then hold above the review band
  * The two sides are certified in order on the same rows. `λ` first; its review thresholds
- * (`coding.review_at = min(ch0, λ c0)`, never below `c0`) fix the floor of the hold path:
+ * (`coding.review_at = min(ch0, λ c0)`, never below the floor `CODING_REASON_FLOOR_SCALE x c0`)
+ * fix the floor of the hold path:
  * `μ_min = coding.review_at / ch0` (family `both`: also `ap.review_at / dh0`). The hold grid is
  * designed on the design third alone, from the strictest candidate (the largest design score:
  * `coding.hold_at` near 1, only duplicate and procurement holds) downwards, and the fixed
@@ -64,11 +65,17 @@
  * else +infinity (approved at `λ` iff below `λ`); for hold, +infinity when a procurement reason
  * holds it, else `max(duplicate / dh0, coding / ch0 when it carries a coding reason)` (family
  * `both`) or, family `coding`, +infinity when `duplicate >= dh0` and else `coding / ch0` when it
- * carries a coding reason, -infinity (never held) without one (held at `μ` iff at or above `μ`). The coding model gives a line a reason only above its card's
- * threshold (`c0`), so the coding review threshold is never served below `c0`; the duplicate
- * stage reports candidates only from the review threshold, so below `λ = 1` the rows miss the
- * duplicate scores between `λ d0` and `d0` (recorded as 0): the rows then approve a superset of
- * what the service approves at that scale. Rows are split by
+ * carries a coding reason, -infinity (never held) without one (held at `μ` iff at or above `μ`).
+ * A coding line carries a reason above `min(card threshold, policy coding.review_at)`
+ * (`codingReasonThreshold`, inference/scorers.ts, which serving reads too); the rows are scored
+ * with `coding.review_at` at the floor `CODING_REASON_FLOOR_SCALE x c0` ({@link codingRowsReviewAt}),
+ * so each row's coding scale is exact down to the floor, and `coding.review_at = λ c0` is served
+ * for `λ` below 1, never below the floor (a row without a coding reason has a coding scale at
+ * most the floor, 0 in the rows, and is approved on the coding side at every served scale).
+ * The duplicate side keeps the conservative treatment: the duplicate stage reports candidates
+ * only from the card's review threshold `d0`, so below `λ = 1` the rows miss the duplicate
+ * scores between `λ d0` and `d0` (recorded as 0): the rows then approve a superset of what the
+ * service approves at that scale. Rows are split by
  * vendor (a seeded hash of the vendor id) into a design third, whose scores and labels only
  * shape the candidate grid (`designGrid`), and a test two-thirds, on which each candidate is
  * tested on vendor clusters in fixed sequence, in each source of rows (the invoice benchmark,
@@ -79,6 +86,8 @@ import type { Reason } from '../core/decision.js';
 import { REASON_CODES, type ReasonCode } from '../core/decision.js';
 import { DUPLICATE_SCORE_CODES } from '../inference/explain.js';
 import { routeWithFiring, type RoutingPolicy } from '../inference/policy.js';
+import { codingReasonThreshold } from '../inference/scorers.js';
+import { exceptionKinds, type ExceptionKinds } from './certify-kinds.js';
 import { keyUniform } from './rng.js';
 import { clusterCounts, designEffect, groupedRiskPValue } from './grouped-risk.js';
 import { designGrid, fixedSequence, type LttResult } from './thresholds.js';
@@ -97,6 +106,12 @@ export interface CertifyRow {
   source?: 'invoices' | 'procurement';
   /** The invoice's `invoice_id` (joins a cached row back to its label; reporting only). */
   invoiceId?: string;
+  /**
+   * The exception's kinds (reporting only), e.g. `duplicate:line_level_duplicate`,
+   * `coding:wrong_code`, `procurement:price_variance`; empty or absent for a clean invoice (rows
+   * scored before kinds were recorded have none).
+   */
+  kinds?: string[];
 }
 
 /** Levels of {@link certifyDecision}. */
@@ -157,10 +172,31 @@ export interface JointCertification {
    * (`min(1, 2 delta)`, union bound).
    */
   familyWise: { perRisk: number; joint: number };
+  /** The exceptions among the test part's invoices approved at `scale.approve`, by kind ({@link exceptionKinds}). */
+  approvedExceptions: ExceptionKinds;
 }
 
 /** Smallest step above a certified approve threshold: LTT selects `s <= t`, routing reviews `s >= review_at`. */
 const ABOVE = 1e-9;
+
+/**
+ * The lowest approve scale served on the coding side: calibration rows are scored with coding
+ * reasons from `CODING_REASON_FLOOR_SCALE x c0` (a policy whose `coding.review_at` is that, see
+ * {@link codingRowsReviewAt}), so each row's coding approve scale is measured down to it, and
+ * `coding.review_at` is never served below it.
+ */
+export const CODING_REASON_FLOOR_SCALE = 0.5;
+
+/**
+ * The `coding.review_at` the calibration rows are scored with: the floor
+ * {@link CODING_REASON_FLOOR_SCALE} `x c0`, below the card's threshold `c0`, so that
+ * `codingReasonThreshold` (inference/scorers.ts) gives lines reasons from the floor.
+ * @param c0 the served coding review threshold (the card's), probability in [0, 1]
+ * @returns the probability above which the rows' coding lines carry reasons
+ */
+export function codingRowsReviewAt(c0: number): number {
+  return codingReasonThreshold(c0, CODING_REASON_FLOOR_SCALE * c0).value;
+}
 
 const queueOf = (r: Reason): string | undefined => REASON_CODES[r.code as ReasonCode]?.queue;
 const isCoding = (r: Reason): boolean =>
@@ -245,10 +281,12 @@ export function scaledThresholds(
     approve <= 0 ? 0 : Math.min(cap, approve === 1 ? t : approve * t + ABOVE);
   const duplicateHoldAt =
     hold === undefined ? 1 : Math.min(1, (family === 'both' ? hold : 1) * base.duplicateHoldAt);
-  // The coding model gives a line a reason only above its card's threshold (the base), so a
-  // lower coding review threshold would change nothing: it is never served below the base.
-  const codingReviewAt =
-    approve <= 0 ? 0 : Math.max(base.codingReviewAt, review(base.codingReviewAt, base.codingHoldAt ?? 1));
+  // Rows carry coding reasons only from the floor scale: below it no row's scale is measured,
+  // so the coding review threshold is never served below the floor.
+  const codingReviewAt = Math.max(
+    codingRowsReviewAt(base.codingReviewAt),
+    review(base.codingReviewAt, base.codingHoldAt ?? 1),
+  );
   return {
     codingReviewAt,
     duplicateReviewAt: Math.min(review(base.duplicateReviewAt, base.duplicateHoldAt), duplicateHoldAt),
@@ -414,6 +452,10 @@ export function certifyDecision(
       candidatesBelow: holdGrid.filter((t) => t < floor).length,
     },
     familyWise: { perRisk: levels.delta, joint: Math.min(1, 2 * levels.delta) },
+    approvedExceptions: exceptionKinds(
+      rows,
+      approve.map((x, i) => !design[i] && x <= lambda),
+    ),
   };
 }
 

@@ -9,7 +9,9 @@
  * - an unbound default (the hand-set `policy-default@1`) with cards on: the cards' thresholds;
  * - any other policy (an operator's POLICY_FILE, a tenant's stored version, a matching
  *   override): its own thresholds.
- * Last, the served coding model's reason floor: a line carries a coding reason only when its
+ * Last, the served coding scorer's reason floor, when it has one (a fixed `reasonAt`; the model
+ * scorer by default gives reasons from the policy's `coding.review_at` when stricter than its
+ * card, `codingReasonThreshold`, and has none): a line carries a coding reason only when its
  * score exceeds the floor and routing reviews a coding score only with one, so a coding review
  * threshold at or below the floor is applied (and reported) as just above it.
  * Pure, except for the once-per-model warning of {@link thresholdResolver}.
