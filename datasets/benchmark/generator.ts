@@ -61,7 +61,7 @@ import { catalogueAsOf, createVendors } from './vendors.js';
 export { subSeed } from './plan.js';
 
 /** Version of the generator; bump it whenever the output for a given seed changes. */
-export const GENERATOR_VERSION = 'invoice-benchmark@1.4.0';
+export const GENERATOR_VERSION = 'invoice-benchmark@1.5.0';
 
 /**
  * Default rates. Duplicates about 3% of invoices and hard negatives about 4% (AP audit
@@ -332,6 +332,7 @@ export async function generateBenchmark(opts: GenerateOptions): Promise<Generate
       hospital,
       window: plan.window,
       combineRng: (key) => new Rng(subSeed(o.seed, `combine:${key}`)),
+      copyRng: (key) => new Rng(subSeed(o.seed, `line-copy:${key}`)),
       peers: (vs) => (byService.get(vs.v.service_line) ?? []).filter((x) => x !== vs),
     };
     const counts = emptyCounts();
