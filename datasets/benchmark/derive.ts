@@ -32,12 +32,12 @@ export interface DeriveContext {
 }
 
 /**
- * Rates of the changes a line-level duplicate's copied lines undergo (drawn from their own
+ * Rate of the change a line-level duplicate's copied lines undergo (drawn from their own
  * stream, so every other kind stays byte-identical): the copied line re-keyed with a reworded
- * description and no code (`reworded`), and the whole new invoice printed without line service
- * dates (`undated`, the vendor's later invoice format).
+ * description and no code (`reworded`). Whether lines carry service dates is the vendor's print
+ * format (`print-format.ts`), on all its invoices.
  */
-export const LINE_COPY_CHANGE_RATES = { reworded: 0.3, undated: 0.25 } as const;
+export const LINE_COPY_CHANGE_RATES = { reworded: 0.3 } as const;
 
 /** A re-keyed description of the same item: abbreviated, words reordered, casing changed. */
 function reword(text: string, rng: Rng): string {
@@ -49,8 +49,8 @@ function reword(text: string, rng: Rng): string {
 /**
  * Changes of a line-level duplicate's copied lines (1-based positions `at` on the new invoice):
  * each is reworded and loses its code at {@link LINE_COPY_CHANGE_RATES}`.reworded` (its coding
- * label goes with the code), and the invoice loses every line service date at `.undated`.
- * @returns the `changes` entries (`lines:reworded:[..]`, `lines:undated`).
+ * label goes with the code).
+ * @returns the `changes` entries (`lines:reworded:[..]`).
  */
 function alterCopiedLines(d: Draft, at: readonly number[], rng: Rng): string[] {
   const changes: string[] = [];
@@ -64,10 +64,6 @@ function alterCopiedLines(d: Draft, at: readonly number[], rng: Rng): string[] {
     d.coding = d.coding.filter((c) => c.line_number !== n);
   }
   if (reworded.length > 0) changes.push(`lines:reworded:${JSON.stringify(reworded)}`);
-  if (rng.chance(LINE_COPY_CHANGE_RATES.undated)) {
-    for (const l of [...d.invoice.lines, ...d.clean]) delete l.service_date;
-    changes.push('lines:undated');
-  }
   return changes;
 }
 
