@@ -5,8 +5,7 @@
  *   chooses the threshold on its valid split, writes `models/artifacts/line-pair.json` (spec and
  *   card) and `line-pair.eval.json` (valid-split figures).
  * - `npm run line-pair -- eval <dir>...`: figures of the shipped model and of the earlier rule on
- *   every split of each benchmark (`--undated <seed>`: plain invoices and hard negatives shown
- *   without line service dates at the training share, as training does).
+ *   every split of each benchmark.
  */
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -14,7 +13,7 @@ import { Command } from 'commander';
 import { packageRoot } from '../core/paths.js';
 import { readCard } from '../datasets/benchmark/read.js';
 import { loadLinePairModel, shippedLinePairModel } from '../models/line-pair.js';
-import { linePairFigures, trainLinePair, undatedView } from '../training/line-pair.js';
+import { linePairFigures, trainLinePair } from '../training/line-pair.js';
 import { linePairInvoices } from '../training/line-pairs.js';
 
 const out = (v: unknown): boolean => process.stdout.write(`${JSON.stringify(v, null, 1)}\n`);
@@ -23,17 +22,15 @@ const program = new Command('line-pair');
 program
   .command('train')
   .requiredOption('--data <dir>', 'benchmark directory (train and valid splits)')
-  .option('--seed <n>', 'seed of the undated draw', (v) => Number.parseInt(v, 10), 42)
+  .option('--seed <n>', 'seed recorded in the card (the fit itself is deterministic)', (v) => Number.parseInt(v, 10), 42)
   .action(async (o: { data: string; seed: number }) => {
-    const view = undatedView(o.seed);
-    const train = await linePairInvoices(o.data, { splits: ['train'], viewLines: view });
-    const valid = await linePairInvoices(o.data, { splits: ['valid'], viewLines: view });
+    const train = await linePairInvoices(o.data, { splits: ['train'] });
+    const valid = await linePairInvoices(o.data, { splits: ['valid'] });
     const card = readCard(o.data);
     const spec = trainLinePair(train, valid, {
       seed: o.seed,
       data: { generator: card.generator_version, seed: card.seed, command: card.command },
-      threshold_rule:
-        'lowest score with at most 0.5% of valid plain invoices flagged (undated draw included)',
+      threshold_rule: 'lowest score with at most 0.5% of valid plain invoices flagged',
     });
     const model = loadLinePairModel(spec);
     const figures = linePairFigures(valid, model.score, model.threshold);
@@ -48,16 +45,10 @@ program
 program
   .command('eval')
   .argument('<dirs...>')
-  .option('--undated <seed>', 'show plain invoices and hard negatives undated at the training share', (v) =>
-    Number.parseInt(v, 10),
-  )
-  .action(async (dirs: string[], o: { undated?: number }) => {
+  .action(async (dirs: string[]) => {
     const model = shippedLinePairModel();
     for (const dir of dirs) {
-      const invs = await linePairInvoices(
-        dir,
-        o.undated === undefined ? {} : { viewLines: undatedView(o.undated) },
-      );
+      const invs = await linePairInvoices(dir);
       out({
         dir,
         model: model.version,

@@ -9,7 +9,9 @@
  * the earlier line's quantity, amount and service date among new lines served later (a stale
  * line), while a repeat (monthly rental, the same supply ordered again) comes with its own later
  * service date, usually with the rest of the earlier invoice, and for an item the vendor bills
- * often (its rhythm).
+ * often (its rhythm). Where the vendor prints the delivery (packing-slip or delivery-note number,
+ * `delivery_reference`), a re-billed line repeats the earlier line's delivery while a re-order
+ * has its own: the one signal that still tells them apart when neither line is dated.
  */
 import type { Invoice } from '../core/invoice.js';
 import { daysApart, epochDay } from './dates.js';
@@ -27,6 +29,8 @@ export interface PairLine {
   serviceDate: string | null;
   /** Its service date, else the invoice's service period start, else the invoice date. */
   judgedDate: string;
+  /** The printed delivery (packing-slip) reference, or null. */
+  deliveryReference: string | null;
 }
 
 /** An earlier line of the block (store/line-rebills.ts `EarlierLine` has these fields). */
@@ -41,6 +45,7 @@ export interface PairCandidate {
   amountCents: number;
   serviceDate: string | null;
   judgedDate: string;
+  deliveryReference: string | null;
 }
 
 /** One feature: name, unit, meaning. */
@@ -96,6 +101,12 @@ export const LINE_PAIR_FEATURES: readonly LinePairFeatureSpec[] = Object.freeze(
     'share [0,1]',
     '`service_date_missing` x `unmatched_line_share`: an undated copy among new lines.',
   ),
+  f(
+    'delivery_reference_equal',
+    '0/1',
+    'Both lines print a delivery (packing-slip) reference and it is the same: the same delivery billed again.',
+  ),
+  f('delivery_reference_missing', '0/1', 'One of the lines prints no delivery reference.'),
 ]);
 
 /** Feature names, in vector order. */
@@ -136,6 +147,7 @@ export function linePairVectors(
     const dated = l.serviceDate !== null && c.serviceDate !== null;
     const share = others.length === 0 ? 0 : unmatched / others.length;
     const sameItem = (l.code !== null && l.code === c.code) || c.cosine >= 0.95;
+    const referenced = l.deliveryReference !== null && c.deliveryReference !== null;
     return Float64Array.of(
       l.code !== null && l.code === c.code ? 1 : 0,
       c.cosine,
@@ -151,6 +163,8 @@ export function linePairVectors(
       Math.log1p(invoicesOfLine.get(l.lineNumber)!.size),
       sameItem && l.quantity === c.quantity && l.amountCents === c.amountCents ? 1 : 0,
       dated ? 0 : share,
+      referenced && l.deliveryReference === c.deliveryReference ? 1 : 0,
+      referenced ? 0 : 1,
     );
   });
 }
@@ -167,5 +181,6 @@ export function pairLinesOf(inv: Invoice, features: readonly Pick<LineFeatures, 
     amountCents: l.amount_cents,
     serviceDate: l.service_date ?? null,
     judgedDate: lineServiceDate(inv, l),
+    deliveryReference: l.delivery_reference ?? null,
   }));
 }

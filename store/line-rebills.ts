@@ -4,7 +4,9 @@
  * invoices of the same vendor (vendor-master id or vendor key) dated within the window before
  * it, not fully reversed by credit memos, that carry the same code or a description whose
  * embedding is near (cosine at least the spec's minimum), at most `perLine` per line in the
- * spec's order. Each row carries what the line-pair model compares (`features/line-pair.ts`).
+ * spec's order. Each row carries what the line-pair model compares (`features/line-pair.ts`);
+ * the earlier line's delivery reference is read from its invoice's stored payload (no line
+ * column holds it), for the at most `perLine` rows kept per line.
  * The search reads the vendor's invoices in the window through the (tenant, vendor, date)
  * indexes and their lines by primary key.
  */
@@ -53,15 +55,19 @@ export interface EarlierLine {
   serviceDate: string | null;
   /** The date the earlier line is judged at: its service date, else its invoice's service period start, else its invoice date. */
   judgedDate: string;
+  /** The earlier line's printed delivery (packing-slip) reference, or null. */
+  deliveryReference: string | null;
 }
 
 /** The line block as one statement over a set of queries (`q.m`) and their probes (`p.m`). */
 function lineBlockSql(spec: LineBlockingSpec): string {
   return `
 SELECT m, line_number, invoice_id, earlier_line_number, invoice_date, cosine, code, quantity, amount_cents,
-       service_date, judged_date
+       service_date, judged_date,
+       (SELECT e->>'delivery_reference' FROM invoices d, jsonb_array_elements(d.payload->'lines') e
+         WHERE d.pk = x.pk AND (e->>'line_number')::int = x.earlier_line_number LIMIT 1) AS delivery_reference
   FROM (
-    SELECT p.m, p.line_number, i.invoice_id, l.line_number AS earlier_line_number,
+    SELECT p.m, p.line_number, i.pk, i.invoice_id, l.line_number AS earlier_line_number,
            i.invoice_date::text AS invoice_date, 1 - (l.embedding <=> p.embedding::vector) AS cosine,
            upper(l.code) AS code, l.quantity::text AS quantity, l.amount_cents::text AS amount_cents,
            l.service_date::text AS service_date,
@@ -100,6 +106,7 @@ interface Row extends Record<string, unknown> {
   amount_cents: string;
   service_date: string | null;
   judged_date: string;
+  delivery_reference: string | null;
 }
 
 function earlierLineOf(r: Row): EarlierLine {
@@ -114,6 +121,7 @@ function earlierLineOf(r: Row): EarlierLine {
     amountCents: Number(r.amount_cents),
     serviceDate: r.service_date,
     judgedDate: r.judged_date,
+    deliveryReference: r.delivery_reference,
   };
 }
 

@@ -3,18 +3,16 @@
  *
  * Fit: an L2-penalised logistic regression (full-batch Adam from zero weights, deterministic)
  * on the train split's line pairs of a benchmark generated with a raised line-level duplicate
- * rate; invoice-level duplicates are left out (see training/line-pairs.ts). Plain invoices and
- * hard negatives are shown without line service dates at {@link UNDATED_SHARE} (a seeded draw
- * per invoice, the rate at which the generator drops them from line-level duplicates), so that
- * a missing date is no evidence of a re-bill by itself.
+ * rate; invoice-level duplicates are left out (see training/line-pairs.ts). Whether lines are
+ * dated and print a delivery reference is each vendor's print format in the benchmark
+ * (datasets/benchmark/print-format.ts), on plain invoices and duplicates alike, so a missing
+ * date or reference is no evidence of a re-bill by itself.
  *
- * Threshold: on the valid split (the same undated draw), the lowest score at which at most
+ * Threshold: on the valid split, the lowest score at which at most
  * {@link PLAIN_FLAG_TARGET} of plain invoices have a flagged line: the most line-level recall
  * that keeps plain invoices flagged under half the issue's 1% target.
  */
-import type { BenchmarkRecord } from '../datasets/benchmark/types.js';
-import { LINE_COPY_CHANGE_RATES } from '../datasets/benchmark/derive.js';
-import { LINE_PAIR_FEATURE_NAMES, type PairLine } from '../features/line-pair.js';
+import { LINE_PAIR_FEATURE_NAMES } from '../features/line-pair.js';
 import {
   linePairVersion,
   loadLinePairModel,
@@ -22,22 +20,9 @@ import {
   type LinePairSpec,
 } from '../models/line-pair.js';
 import type { LinePairInvoice } from './line-pairs.js';
-import { keyUniform } from './rng.js';
 
-/** Share of plain invoices and hard negatives shown without line service dates in training. */
-export const UNDATED_SHARE = LINE_COPY_CHANGE_RATES.undated;
 /** Most plain invoices with a flagged line on the valid split at the chosen threshold. */
 export const PLAIN_FLAG_TARGET = 0.005;
-
-/** Training's view of an invoice's lines: undated for a seeded {@link UNDATED_SHARE} of non-duplicates. */
-export function undatedView(seed: number): (r: BenchmarkRecord, lines: PairLine[]) => PairLine[] {
-  return (r, lines) => {
-    if (r.label.duplicate !== null || keyUniform(seed, `undated:${r.invoice.invoice_id}`) >= UNDATED_SHARE)
-      return lines;
-    const judged = r.invoice.service_period?.start ?? r.invoice.invoice_date;
-    return lines.map((l) => ({ ...l, serviceDate: null, judgedDate: judged }));
-  };
-}
 
 const round6 = (v: number): number => Math.round(v * 1e6) / 1e6;
 
@@ -123,8 +108,13 @@ export interface LinePairFigures {
   /** Line-level duplicate invoices with a flagged line naming the earlier invoice. */
   invoicesCaught: number;
   invoices: number;
+  /** Copied lines by change: as copied (code kept, dated), reworded without code, undated, and undated with no delivery reference on the copy. */
+  plainCopies: { caught: number; of: number };
   reworded: { caught: number; of: number };
   undated: { caught: number; of: number };
+  undatedUnreferenced: { caught: number; of: number };
+  /** Copied lines whose copy and original print the same delivery reference. */
+  referenced: { caught: number; of: number };
   plainFlagged: number;
   plain: number;
   /** Hard negatives flagged, by kind: [flagged, of]. */
@@ -150,8 +140,11 @@ export function linePairFigures(
     linesInBlock: 0,
     invoicesCaught: 0,
     invoices: 0,
+    plainCopies: { caught: 0, of: 0 },
     reworded: { caught: 0, of: 0 },
     undated: { caught: 0, of: 0 },
+    undatedUnreferenced: { caught: 0, of: 0 },
+    referenced: { caught: 0, of: 0 },
     plainFlagged: 0,
     plain: 0,
     hardNegatives: {},
@@ -180,14 +173,15 @@ export function linePairFigures(
           inv.candidates.some((c) => c.lineNumber === n && c.invoiceId === eid && c.earlierLineNumber === eln)
         )
           out.linesInBlock++;
-        if (inv.reworded.has(n)) {
-          out.reworded.of++;
-          if (right) out.reworded.caught++;
-        }
-        if (inv.undated) {
-          out.undated.of++;
-          if (right) out.undated.caught++;
-        }
+        const count = (c: { caught: number; of: number }): void => {
+          c.of++;
+          if (right) c.caught++;
+        };
+        if (inv.reworded.has(n)) count(out.reworded);
+        if (inv.undated) count(out.undated);
+        if (inv.undated && !inv.referenced.has(n)) count(out.undatedUnreferenced);
+        if (!inv.reworded.has(n) && !inv.undated) count(out.plainCopies);
+        if (inv.referenced.has(n)) count(out.referenced);
       }
     }
   }

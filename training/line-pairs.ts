@@ -40,6 +40,8 @@ export interface LinePairInvoice {
   reworded: Set<number>;
   /** The line-level duplicate prints no line service dates (`lines:undated`). */
   undated: boolean;
+  /** Copied lines whose copy prints the same delivery reference as the earlier line. */
+  referenced: Set<number>;
   /** The lines the earlier rule flags ({@link earlierRuleFlags}), for comparison. */
   ruleFlagged: { lineNumber: number; invoiceId: string; earlierLineNumber: number }[];
   lineCount: number;
@@ -145,6 +147,7 @@ function storedOf(inv: Invoice): Stored {
           amountCents: l.amount_cents,
           serviceDate: l.service_date ?? null,
           judgedDate: lineServiceDate(inv, l),
+          deliveryReference: l.delivery_reference ?? null,
         },
       ]),
     ),
@@ -205,6 +208,12 @@ export async function linePairInvoices(dir: string, o: LinePairOptions = {}): Pr
       copies,
       reworded: new Set(list(r, 'lines:reworded:')),
       undated: d?.changes.includes('lines:undated') ?? false,
+      referenced: new Set(
+        [...copies].flatMap(([n, [eid, eln]]) => {
+          const ref = r.invoice.lines.find((l) => l.line_number === n)?.delivery_reference;
+          return ref !== undefined && byId.get(eid)?.lines.get(eln)?.deliveryReference === ref ? [n] : [];
+        }),
+      ),
       ruleFlagged: isInvoice ? earlierRuleFlags(r.invoice, earlier) : [],
       lineCount: r.invoice.lines.length,
       candidates: cands,
