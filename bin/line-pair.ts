@@ -22,7 +22,12 @@ const program = new Command('line-pair');
 program
   .command('train')
   .requiredOption('--data <dir>', 'benchmark directory (train and valid splits)')
-  .option('--seed <n>', 'seed recorded in the card (the fit itself is deterministic)', (v) => Number.parseInt(v, 10), 42)
+  .option(
+    '--seed <n>',
+    'seed recorded in the card (the fit itself is deterministic)',
+    (v) => Number.parseInt(v, 10),
+    42,
+  )
   .action(async (o: { data: string; seed: number }) => {
     const train = await linePairInvoices(o.data, { splits: ['train'] });
     const valid = await linePairInvoices(o.data, { splits: ['valid'] });

@@ -37,7 +37,8 @@ afterAll(() => {
   for (const d of dirs) rmSync(d, { recursive: true, force: true });
 });
 
-const lineRefs = (r: BenchmarkRecord): (string | undefined)[] => r.invoice.lines.map((l) => l.delivery_reference);
+const lineRefs = (r: BenchmarkRecord): (string | undefined)[] =>
+  r.invoice.lines.map((l) => l.delivery_reference);
 
 /** A record without what the print format changes: delivery references, undated lines' dates, `lines:undated`. */
 function unprinted(r: BenchmarkRecord, undated: boolean): string {
@@ -64,7 +65,8 @@ describe('benchmark print formats (vendor-level delivery references and undated 
 
   it('are per vendor: a vendor prints references on every line or on none, dates on all or none', () => {
     const byVendor = new Map<string, BenchmarkRecord[]>();
-    for (const r of printed) byVendor.set(r.label.vendor_profile, [...(byVendor.get(r.label.vendor_profile) ?? []), r]);
+    for (const r of printed)
+      byVendor.set(r.label.vendor_profile, [...(byVendor.get(r.label.vendor_profile) ?? []), r]);
     let printing = 0;
     let undated = 0;
     for (const [id, rs] of byVendor) {
@@ -84,8 +86,10 @@ describe('benchmark print formats (vendor-level delivery references and undated 
     let copies = 0;
     for (const r of printed) {
       const d = r.label.duplicate;
-      if (d?.kind !== 'line_level_duplicate' || !formats.format(r.label.vendor_profile).deliveryReference) continue;
-      const list = (p: string): number[] => JSON.parse(d.changes.find((c) => c.startsWith(p))!.slice(p.length));
+      if (d?.kind !== 'line_level_duplicate' || !formats.format(r.label.vendor_profile).deliveryReference)
+        continue;
+      const list = (p: string): number[] =>
+        JSON.parse(d.changes.find((c) => c.startsWith(p))!.slice(p.length));
       const from = list('lines:copied:');
       const to = list('lines:copied_to:');
       const o = byId.get(d.of)!;

@@ -92,7 +92,9 @@ export class PrintFormats {
       if (!f.format.lineDates) delete l.service_date;
     }
     const undated = !f.format.lineDates && d.duplicate?.kind === 'line_level_duplicate';
-    const duplicate = undated ? { ...d.duplicate!, changes: [...d.duplicate!.changes, 'lines:undated'] } : d.duplicate;
+    const duplicate = undated
+      ? { ...d.duplicate!, changes: [...d.duplicate!.changes, 'lines:undated'] }
+      : d.duplicate;
     return { invoice, duplicate };
   }
 }
