@@ -2,8 +2,10 @@
  * Line-level duplicates through app.inject(), on both store engines, with the shipped line-pair
  * model: one line of an earlier invoice billed again among new lines is named (LINE_REBILLED with
  * the earlier invoice and line numbers, the model's score and the pair's features) and sent to AP
- * review, also when the copy is re-keyed under a reworded description without its code; the same
- * items billed for the next month, or a second invoice of the same day's service, are not.
+ * review, also when the copy is re-keyed under a reworded description without its code, and on a
+ * vendor printing no line service dates when the copy repeats the earlier line's delivery
+ * reference; the same items billed for the next month, a second invoice of the same day's
+ * service, or an undated re-order under its own delivery reference are not.
  */
 import { describe, expect, it } from 'vitest';
 import type { DecisionResponse } from '../core/decision.js';
@@ -119,5 +121,41 @@ describe.each(engines('lrb'))('line-level duplicates on $name', ({ config }) => 
       duplicate_of: 'lr-10',
       lines: [{ line_number: 2, earlier_line_number: 2, features: { code_equal: 0 } }],
     });
+  });
+
+  it('names an undated line billed again under its earlier delivery reference, not an undated re-order', async () => {
+    const undated = (n: number, code: string, cents: number, delivery: string): InvoiceLine => {
+      const { service_date: _none, ...l } = line(n, code, cents, '2025-01-01');
+      return { ...l, delivery_reference: delivery };
+    };
+    const aug = [undated(1, 'E0601', 9_800, 'DN-70411'), undated(2, 'A7037', 2_150, 'DN-70411')];
+    await score(invoice('lr-20', 'LR-7001', '2025-08-04', aug));
+    const sept = await score(
+      invoice('lr-21', 'LR-7109', '2025-09-15', [
+        undated(1, 'E0562', 31_000, 'DN-70977'),
+        aug[1]!,
+        undated(3, 'A4604', 4_400, 'DN-70977'),
+      ]),
+    );
+    const r = sept.reasons.find((x) => x.code === 'LINE_REBILLED');
+    expect(r?.evidence, JSON.stringify(sept.reasons)).toMatchObject({
+      duplicate_of: 'lr-20',
+      lines: [
+        {
+          line_number: 2,
+          earlier_line_number: 2,
+          features: { delivery_reference_equal: 1, delivery_reference_missing: 0, service_date_missing: 1 },
+        },
+      ],
+    });
+    // October: the same tubing re-ordered, its own delivery: not flagged.
+    const oct = await score(
+      invoice('lr-22', 'LR-7230', '2025-10-13', [
+        undated(1, 'E0570', 1_500, 'DN-71502'),
+        undated(2, 'A7037', 2_150, 'DN-71502'),
+        undated(3, 'A4604', 4_400, 'DN-71502'),
+      ]),
+    );
+    expect(oct.reasons.map((x) => x.code)).not.toContain('LINE_REBILLED');
   });
 });
