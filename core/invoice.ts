@@ -110,6 +110,14 @@ export const InvoiceLine = Type.Object(
         description: 'The PO line the vendor bills against, when printed.',
       }),
     ),
+    delivery_reference: Type.Optional(
+      Type.String({
+        minLength: 1,
+        maxLength: 64,
+        description:
+          'The packing-slip or delivery-note number of the shipment the line bills, when printed (UBL cac:DespatchLineReference/cac:DocumentReference/cbc:ID, X12 810 REF*PK in the IT1 loop). Compared for equality only; never logged.',
+      }),
+    ),
   },
   { additionalProperties: false },
 );

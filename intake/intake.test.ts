@@ -297,6 +297,8 @@ const ublDoc = (
   <cac:InvoiceLine><cbc:ID>2</cbc:ID><cbc:InvoicedQuantity unitCode="XBX">1</cbc:InvoicedQuantity>
     <cbc:LineExtensionAmount currencyID="EUR">${amounts[1]}</cbc:LineExtensionAmount>
     <cac:OrderLineReference><cbc:LineID>3</cbc:LineID></cac:OrderLineReference>
+    <cac:DespatchLineReference><cbc:LineID>2</cbc:LineID>
+      <cac:DocumentReference><cbc:ID>DN-88412</cbc:ID></cac:DocumentReference></cac:DespatchLineReference>
     <cac:Item><cbc:PackSizeNumeric>100</cbc:PackSizeNumeric><cbc:Name>Oxygen concentrator</cbc:Name>
       <cac:SellersItemIdentification><cbc:ID>010-00715-20</cbc:ID></cac:SellersItemIdentification>
       <cac:StandardItemIdentification><cbc:ID schemeID="0160">00012345678905</cbc:ID></cac:StandardItemIdentification>
@@ -341,6 +343,7 @@ describe('UBL 2.1 golden mapping (element by element)', () => {
           pack_qty: 100, // cac:Item/cbc:PackSizeNumeric
           item_identifiers: ['010-00715-20', '00012345678905'], // Sellers..., Standard...Identification
           po_line_number: 3, // cac:OrderLineReference/cbc:LineID
+          delivery_reference: 'DN-88412', // cac:DespatchLineReference/cac:DocumentReference/cbc:ID
         },
       ],
       source: expect.objectContaining({ format: 'ubl-2.1', document_ref: 'UBL Invoice' }),

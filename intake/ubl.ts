@@ -311,6 +311,7 @@ function build(
         pack_qty: l.pack,
         item_identifiers: l.items.length > 0 ? l.items : undefined,
         po_line_number: l.poLine,
+        delivery_reference: v('delivery_reference'),
       });
     }),
   });

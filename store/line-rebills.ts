@@ -1,36 +1,42 @@
 /**
- * Earlier lines of a vendor billed again: for each line of a new invoice, the stored lines of
- * the same vendor (vendor-master id or vendor key) on invoices dated within a window before it
- * that carry the same line key (code or description stems, with the amount in cents), the same
- * quantity and the same service date. Invoices that credit memos have fully reversed are left
- * out (their lines may be billed again). The query walks `invoice_lines_rebill_key`
- * (migration 070).
+ * Earlier lines a new invoice's lines may bill again: the line block of `BLOCKING_SPEC.lines`
+ * (core/blocking.ts) rendered to SQL. For each line of a new invoice, the stored lines of
+ * invoices of the same vendor (vendor-master id or vendor key) dated within the window before
+ * it, not fully reversed by credit memos, that carry the same code or a description whose
+ * embedding is near (cosine at least the spec's minimum), at most `perLine` per line in the
+ * spec's order. Each row carries what the line-pair model compares (`features/line-pair.ts`);
+ * the earlier line's delivery reference is read from its invoice's stored payload (no line
+ * column holds it), for the at most `perLine` rows kept per line.
+ * The search reads the vendor's invoices in the window through the (tenant, vendor, date)
+ * indexes and their lines by primary key.
  */
+import { BLOCKING_SPEC, type LineBlockingSpec } from '../core/blocking.js';
 import type { SqlExecutor } from './sql.js';
+import { toVectorLiteral } from './sql.js';
 
 /** One line of the new invoice to look up. */
 export interface LineRebillProbe {
   lineNumber: number;
-  /** `LineFeatures.matchKey`: `CODE|amount_cents` or `~stems|amount_cents`. */
-  matchKey: string;
-  quantity: number;
-  /** `YYYY-MM-DD`. */
-  serviceDate: string;
+  /** Upper-case code value, or null. */
+  code: string | null;
+  amountCents: number;
+  /** L2-normalised description embedding (`LineFeatures.embedding`). */
+  embedding: ArrayLike<number>;
 }
 
 /** What {@link findEarlierLines} searches. */
 export interface LineRebillQuery {
   tenantId: string;
+  /** The new invoice's client id (never its own candidate). */
+  invoiceId: string;
   vendorId: string;
   vendorKey: string;
-  /** The new invoice's date, `YYYY-MM-DD`: earlier invoices dated within `windowDays` before it (inclusive). */
+  /** The new invoice's date, `YYYY-MM-DD`. */
   invoiceDate: string;
-  /** Days. */
-  windowDays: number;
   lines: readonly LineRebillProbe[];
 }
 
-/** A stored line matching a probe. */
+/** A stored line in the line block of a probe, with what the line-pair model reads of it. */
 export interface EarlierLine {
   /** The new invoice's line. */
   lineNumber: number;
@@ -39,73 +45,89 @@ export interface EarlierLine {
   earlierLineNumber: number;
   /** `YYYY-MM-DD`. */
   earlierInvoiceDate: string;
+  /** Cosine of the description embeddings. */
+  cosine: number;
+  /** Upper-case code of the earlier line, or null. */
+  code: string | null;
+  quantity: number;
+  amountCents: number;
+  /** The earlier line's own service date (`YYYY-MM-DD`), or null when it has none. */
+  serviceDate: string | null;
+  /** The date the earlier line is judged at: its service date, else its invoice's service period start, else its invoice date. */
+  judgedDate: string;
+  /** The earlier line's printed delivery (packing-slip) reference, or null. */
+  deliveryReference: string | null;
 }
 
-/**
- * The earlier lines matching the probes, by new line number, then earlier invoice date (latest
- * first), invoice id and line number.
- */
-export async function findEarlierLines(db: SqlExecutor, q: LineRebillQuery): Promise<EarlierLine[]> {
-  if (q.lines.length === 0) return [];
-  const rows = await db.query<{
-    line_number: number;
-    invoice_id: string;
-    earlier_line_number: number;
-    invoice_date: string;
-  }>(
-    `SELECT p.line_number, i.invoice_id, l.line_number AS earlier_line_number, i.invoice_date::text AS invoice_date
-       FROM unnest($4::int[], $5::text[], $6::numeric[], $7::date[]) AS p(line_number, match_key, quantity, service_date)
-       JOIN invoice_lines l ON l.match_key = p.match_key AND l.service_date = p.service_date AND l.quantity = p.quantity
-       JOIN invoices i ON i.pk = l.invoice_pk
-      WHERE i.tenant_id = $1 AND (i.vendor_id = $2 OR i.vendor_key = $3) AND i.document_type = 'invoice'
-        AND i.invoice_date BETWEEN $8::date - $9::int AND $8::date
-        AND COALESCE((SELECT sum(-c.total_cents) FROM invoices c WHERE c.reverses_invoice_pk = i.pk), 0) < i.total_cents - 1
-      ORDER BY p.line_number, i.invoice_date DESC, i.invoice_id, l.line_number`,
-    [
-      q.tenantId,
-      q.vendorId,
-      q.vendorKey,
-      q.lines.map((l) => l.lineNumber),
-      q.lines.map((l) => l.matchKey),
-      q.lines.map((l) => String(l.quantity)),
-      q.lines.map((l) => l.serviceDate),
-      q.invoiceDate,
-      q.windowDays,
-    ],
-  );
-  return rows.map(earlierLineOf);
+/** The line block as one statement over a set of queries (`q.m`) and their probes (`p.m`). */
+function lineBlockSql(spec: LineBlockingSpec): string {
+  return `
+SELECT m, line_number, invoice_id, earlier_line_number, invoice_date, cosine, code, quantity, amount_cents,
+       service_date, judged_date,
+       (SELECT e->>'delivery_reference' FROM invoices d, jsonb_array_elements(d.payload->'lines') e
+         WHERE d.pk = x.pk AND (e->>'line_number')::int = x.earlier_line_number LIMIT 1) AS delivery_reference
+  FROM (
+    SELECT p.m, p.line_number, i.pk, i.invoice_id, l.line_number AS earlier_line_number,
+           i.invoice_date::text AS invoice_date, 1 - (l.embedding <=> p.embedding::vector) AS cosine,
+           upper(l.code) AS code, l.quantity::text AS quantity, l.amount_cents::text AS amount_cents,
+           l.service_date::text AS service_date,
+           COALESCE(l.service_date, i.service_period_start, i.invoice_date)::text AS judged_date,
+           row_number() OVER (
+             PARTITION BY p.m, p.line_number
+             ORDER BY (l.amount_cents = p.amount_cents) DESC, i.invoice_date DESC, i.invoice_id COLLATE "C",
+                      l.line_number) AS rn
+      FROM unnest($2::int[], $3::int[], $4::text[], $5::bigint[], $6::text[])
+             AS p(m, line_number, code, amount_cents, embedding)
+      JOIN unnest($7::text[], $8::text[], $9::text[], $10::date[]) WITH ORDINALITY
+             AS q(invoice_id, vendor_id, vendor_key, invoice_date, m) ON q.m = p.m
+      JOIN invoices i ON i.tenant_id = $1 AND (i.vendor_id = q.vendor_id OR i.vendor_key = q.vendor_key)
+       AND i.invoice_date BETWEEN q.invoice_date - ${spec.windowDays}::int AND q.invoice_date
+       AND i.document_type = 'invoice' AND i.invoice_id <> q.invoice_id
+      JOIN invoice_lines l ON l.invoice_pk = i.pk
+     WHERE (upper(l.code) = p.code OR 1 - (l.embedding <=> p.embedding::vector) >= ${spec.minDescriptionCosine})
+       AND COALESCE((SELECT sum(-c.total_cents) FROM invoices c WHERE c.reverses_invoice_pk = i.pk), 0)
+           < i.total_cents - 1
+  ) x
+ WHERE rn <= ${spec.perLine}
+ ORDER BY m, line_number, rn`;
 }
 
-function earlierLineOf(r: {
+const LINE_BLOCK_SQL = lineBlockSql(BLOCKING_SPEC.lines);
+
+interface Row extends Record<string, unknown> {
+  m: number;
   line_number: number;
   invoice_id: string;
   earlier_line_number: number;
   invoice_date: string;
-}): EarlierLine {
+  cosine: number;
+  code: string | null;
+  quantity: string;
+  amount_cents: string;
+  service_date: string | null;
+  judged_date: string;
+  delivery_reference: string | null;
+}
+
+function earlierLineOf(r: Row): EarlierLine {
   return {
     lineNumber: Number(r.line_number),
     invoiceId: r.invoice_id,
     earlierLineNumber: Number(r.earlier_line_number),
     earlierInvoiceDate: r.invoice_date,
+    cosine: Number(r.cosine),
+    code: r.code,
+    quantity: Number(r.quantity),
+    amountCents: Number(r.amount_cents),
+    serviceDate: r.service_date,
+    judgedDate: r.judged_date,
+    deliveryReference: r.delivery_reference,
   };
 }
 
-const MANY_SQL = `
-SELECT p.m, p.line_number, i.invoice_id, l.line_number AS earlier_line_number, i.invoice_date::text AS invoice_date
-  FROM unnest($2::int[], $3::int[], $4::text[], $5::numeric[], $6::date[])
-         AS p(m, line_number, match_key, quantity, service_date)
-  JOIN unnest($7::text[], $8::text[], $9::date[], $10::int[]) WITH ORDINALITY
-         AS q(vendor_id, vendor_key, invoice_date, window_days, m) ON q.m = p.m
-  JOIN invoice_lines l ON l.match_key = p.match_key AND l.service_date = p.service_date AND l.quantity = p.quantity
-  JOIN invoices i ON i.pk = l.invoice_pk
- WHERE i.tenant_id = $1 AND (i.vendor_id = q.vendor_id OR i.vendor_key = q.vendor_key) AND i.document_type = 'invoice'
-   AND i.invoice_date BETWEEN q.invoice_date - q.window_days AND q.invoice_date
-   AND COALESCE((SELECT sum(-c.total_cents) FROM invoices c WHERE c.reverses_invoice_pk = i.pk), 0) < i.total_cents - 1
- ORDER BY p.m, p.line_number, i.invoice_date DESC, i.invoice_id, l.line_number`;
-
 /**
- * {@link findEarlierLines} of several queries of one tenant in one statement.
- * @returns per query, in order, what {@link findEarlierLines} returns for it alone.
+ * The line block of several queries of one tenant in one statement.
+ * @returns per query, in order, its candidates by new line number, each line's in the spec's order.
  */
 export async function findEarlierLinesMany(
   db: SqlExecutor,
@@ -115,28 +137,28 @@ export async function findEarlierLinesMany(
   const out: EarlierLine[][] = queries.map(() => []);
   const probes = queries.flatMap((q, j) => q.lines.map((l) => ({ m: j + 1, l })));
   if (probes.length === 0) return out;
-  const rows = await db.query<{
-    m: number;
-    line_number: number;
-    invoice_id: string;
-    earlier_line_number: number;
-    invoice_date: string;
-  }>(
-    MANY_SQL,
+  const rows = await db.query<Row>(
+    LINE_BLOCK_SQL,
     [
       tenantId,
       probes.map((x) => x.m),
       probes.map((x) => x.l.lineNumber),
-      probes.map((x) => x.l.matchKey),
-      probes.map((x) => String(x.l.quantity)),
-      probes.map((x) => x.l.serviceDate),
+      probes.map((x) => x.l.code),
+      probes.map((x) => String(x.l.amountCents)),
+      probes.map((x) => toVectorLiteral(x.l.embedding)),
+      queries.map((q) => q.invoiceId),
       queries.map((q) => q.vendorId),
       queries.map((q) => q.vendorKey),
       queries.map((q) => q.invoiceDate),
-      queries.map((q) => q.windowDays),
     ],
-    { name: 'earlier_lines_many' },
+    { name: 'line_block_many' },
   );
   for (const r of rows) out[Number(r.m) - 1]!.push(earlierLineOf(r));
   return out;
+}
+
+/** {@link findEarlierLinesMany} of one query. */
+export async function findEarlierLines(db: SqlExecutor, q: LineRebillQuery): Promise<EarlierLine[]> {
+  const [found] = await findEarlierLinesMany(db, q.tenantId, [q]);
+  return found!;
 }

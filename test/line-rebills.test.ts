@@ -1,14 +1,19 @@
 /**
- * Line-level duplicates through app.inject(), on both store engines: one line of an earlier
- * invoice billed again among new lines is named (LINE_REBILLED with the earlier invoice and
- * line numbers) and sent to AP review; the same items billed for the next month, or a second
- * invoice of the same day's service, are not.
+ * Line-level duplicates through app.inject(), on both store engines, with the shipped line-pair
+ * model: one line of an earlier invoice billed again among new lines is named (LINE_REBILLED with
+ * the earlier invoice and line numbers, the model's score and the pair's features) and sent to AP
+ * review, also when the copy is re-keyed under a reworded description without its code, and on a
+ * vendor printing no line service dates when the copy repeats the earlier line's delivery
+ * reference; the same items billed for the next month, a second invoice of the same day's
+ * service, or an undated re-order under its own delivery reference are not.
  */
 import { describe, expect, it } from 'vitest';
 import type { DecisionResponse } from '../core/decision.js';
 import type { Invoice, InvoiceLine } from '../core/invoice.js';
 import { engines, makeInvoice } from './fixtures.js';
 import { useHarness } from './harness.js';
+import { LINE_PAIR_FEATURE_NAMES } from '../features/line-pair.js';
+import { shippedLinePairModel } from '../models/line-pair.js';
 
 const DESCRIPTIONS: Record<string, string> = {
   E0601: 'Continuous positive airway pressure (CPAP) device',
@@ -61,10 +66,15 @@ describe.each(engines('lrb'))('line-level duplicates on $name', ({ config }) => 
     );
     const r = april.reasons.find((x) => x.code === 'LINE_REBILLED');
     expect(r).toBeDefined();
-    expect(r!.evidence).toEqual({
+    expect(r!.evidence).toMatchObject({
       duplicate_of: 'lr-1',
+      model: shippedLinePairModel().version,
       lines: [{ line_number: 2, earlier_line_number: 2 }],
     });
+    const pair = (r!.evidence as { lines: { score: number; features: Record<string, number> }[] }).lines[0]!;
+    expect(pair.score).toBeGreaterThanOrEqual(shippedLinePairModel().threshold);
+    expect(Object.keys(pair.features)).toEqual([...LINE_PAIR_FEATURE_NAMES]);
+    expect(pair.features).toMatchObject({ code_equal: 1, amount_equal: 1, service_date_equal: 1 });
     expect(
       april.decision,
       JSON.stringify([april.queue, april.scores, april.reasons.map((x) => [x.code, x.weight])]),
@@ -89,5 +99,63 @@ describe.each(engines('lrb'))('line-level duplicates on $name', ({ config }) => 
       ]),
     );
     expect(sameDay.reasons.map((x) => x.code)).not.toContain('LINE_REBILLED');
+  });
+
+  it('names a re-billed line re-keyed under a reworded description without its code', async () => {
+    const june = [line(1, 'E0601', 9_800, '2025-06-02'), line(2, 'A4604', 4_400, '2025-06-02')];
+    await score(invoice('lr-10', 'LR-6001', '2025-06-04', june));
+    const rekeyed: InvoiceLine = {
+      ...june[1]!,
+      description: 'HEATED TUBING W/ INTEGRATED ELEMENT FOR POSITIVE AIRWAY PRESSURE DEVICE',
+      code: undefined,
+    };
+    const july = await score(
+      invoice('lr-11', 'LR-6107', '2025-07-15', [
+        line(1, 'E0562', 31_000, '2025-07-11'),
+        rekeyed,
+        line(3, 'A7037', 2_150, '2025-07-11'),
+      ]),
+    );
+    const r = july.reasons.find((x) => x.code === 'LINE_REBILLED');
+    expect(r?.evidence, JSON.stringify(july.reasons)).toMatchObject({
+      duplicate_of: 'lr-10',
+      lines: [{ line_number: 2, earlier_line_number: 2, features: { code_equal: 0 } }],
+    });
+  });
+
+  it('names an undated line billed again under its earlier delivery reference, not an undated re-order', async () => {
+    const undated = (n: number, code: string, cents: number, delivery: string): InvoiceLine => {
+      const { service_date: _none, ...l } = line(n, code, cents, '2025-01-01');
+      return { ...l, delivery_reference: delivery };
+    };
+    const aug = [undated(1, 'E0601', 9_800, 'DN-70411'), undated(2, 'A7037', 2_150, 'DN-70411')];
+    await score(invoice('lr-20', 'LR-7001', '2025-08-04', aug));
+    const sept = await score(
+      invoice('lr-21', 'LR-7109', '2025-09-15', [
+        undated(1, 'E0562', 31_000, 'DN-70977'),
+        aug[1]!,
+        undated(3, 'A4604', 4_400, 'DN-70977'),
+      ]),
+    );
+    const r = sept.reasons.find((x) => x.code === 'LINE_REBILLED');
+    expect(r?.evidence, JSON.stringify(sept.reasons)).toMatchObject({
+      duplicate_of: 'lr-20',
+      lines: [
+        {
+          line_number: 2,
+          earlier_line_number: 2,
+          features: { delivery_reference_equal: 1, delivery_reference_missing: 0, service_date_missing: 1 },
+        },
+      ],
+    });
+    // October: the same tubing re-ordered, its own delivery: not flagged.
+    const oct = await score(
+      invoice('lr-22', 'LR-7230', '2025-10-13', [
+        undated(1, 'E0570', 1_500, 'DN-71502'),
+        undated(2, 'A7037', 2_150, 'DN-71502'),
+        undated(3, 'A4604', 4_400, 'DN-71502'),
+      ]),
+    );
+    expect(oct.reasons.map((x) => x.code)).not.toContain('LINE_REBILLED');
   });
 });

@@ -349,13 +349,31 @@ describe('benchmark generator: duplicate labels', () => {
           '',
         ),
       ) as number[];
-      for (const n of copied) {
+      const list = (prefix: string): number[] =>
+        JSON.parse(
+          d.label.duplicate?.changes.find((c) => c.startsWith(prefix))?.slice(prefix.length) ?? '[]',
+        ) as number[];
+      const to = list('lines:copied_to:');
+      const reworded = list('lines:reworded:');
+      const undated = d.label.duplicate?.changes.includes('lines:undated') ?? false;
+      expect(to).toHaveLength(copied.length);
+      copied.forEach((n, j) => {
         const ol = o.invoice.lines.find((l) => l.line_number === n) as InvoiceLine;
+        const nl = d.invoice.lines[to[j]! - 1]!;
+        // A reworded copy loses its code and description; an undated invoice its service dates.
+        const expected = {
+          ...ol,
+          ...(reworded.includes(to[j]!)
+            ? { description: nl.description, code: undefined, modifiers: undefined }
+            : {}),
+          ...(undated ? { service_date: undefined } : {}),
+        };
         expect(
-          d.invoice.lines.some((l) => sameExceptNumber(l, ol)),
+          sameExceptNumber(JSON.parse(JSON.stringify(nl)), JSON.parse(JSON.stringify(expected))),
           `${d.invoice.invoice_id} copies line ${n}`,
         ).toBe(true);
-      }
+        if (reworded.includes(to[j]!)) expect(nl.description).not.toBe(ol.description);
+      });
       expect(d.label.vendor_profile).toBe(o.label.vendor_profile);
       expect(d.invoice.invoice_number).not.toBe(o.invoice.invoice_number);
       expect(d.invoice.invoice_date > o.invoice.invoice_date).toBe(true);

@@ -12,7 +12,8 @@ import { addDays, dayNumber, monthEnd, sumLines } from '../synth.js';
 import { buildInvoice, drawLineCount, type Draft, type Hospital, type VendorState } from './invoices.js';
 import { describeLine, reprice, type CodingLabel } from './lines.js';
 import { drawNumberEdits, formatNumberEdit } from './number-edits.js';
-import { itemDescription } from './phrasing.js';
+import { abbreviateMore, itemDescription } from './phrasing.js';
+import { reorder } from '../synth.js';
 import { combinePerturbations } from './combine.js';
 import type { DuplicateKind, HardNegativeKind } from './types.js';
 
@@ -26,6 +27,44 @@ export interface DeriveContext {
   window: { start: number; end: number };
   /** The random stream of a duplicate's extra changes (`combine.ts`), by key; none: no combinations. */
   combineRng?: (key: string) => Rng;
+  /** The random stream of a line-level duplicate's copy changes ({@link alterCopiedLines}), by key; none: exact copies. */
+  copyRng?: (key: string) => Rng;
+}
+
+/**
+ * Rate of the change a line-level duplicate's copied lines undergo (drawn from their own
+ * stream, so every other kind stays byte-identical): the copied line re-keyed with a reworded
+ * description and no code (`reworded`). Whether lines carry service dates is the vendor's print
+ * format (`print-format.ts`), on all its invoices.
+ */
+export const LINE_COPY_CHANGE_RATES = { reworded: 0.3 } as const;
+
+/** A re-keyed description of the same item: abbreviated, words reordered, casing changed. */
+function reword(text: string, rng: Rng): string {
+  const forms = [abbreviateMore(text), reorder(abbreviateMore(text)), text.toLowerCase()];
+  const alt = forms.find((f) => f !== text && rng.chance(0.7)) ?? `${text} ea`;
+  return rng.chance(0.5) ? alt.toUpperCase() : alt;
+}
+
+/**
+ * Changes of a line-level duplicate's copied lines (1-based positions `at` on the new invoice):
+ * each is reworded and loses its code at {@link LINE_COPY_CHANGE_RATES}`.reworded` (its coding
+ * label goes with the code).
+ * @returns the `changes` entries (`lines:reworded:[..]`).
+ */
+function alterCopiedLines(d: Draft, at: readonly number[], rng: Rng): string[] {
+  const changes: string[] = [];
+  const reworded = at.filter(() => rng.chance(LINE_COPY_CHANGE_RATES.reworded));
+  for (const n of reworded) {
+    const line = d.invoice.lines[n - 1]!;
+    line.description = reword(line.description, rng);
+    delete line.code;
+    delete line.modifiers;
+    d.clean[n - 1] = structuredClone(line);
+    d.coding = d.coding.filter((c) => c.line_number !== n);
+  }
+  if (reworded.length > 0) changes.push(`lines:reworded:${JSON.stringify(reworded)}`);
+  return changes;
 }
 
 /** A deep copy of the original as a new draft (labels reset, lines and coding labels copied). */
@@ -158,25 +197,31 @@ export function deriveDuplicate(kind: DuplicateKind, orig: Draft, origId: string
           coding: coding.find((c) => c.line_number === l.line_number) ?? null,
         }),
       );
+      const copies: (typeof order)[number][] = [];
       for (const i of copiedIdx) {
         const at = rng.int(0, order.length);
         const line = o.lines[i] as InvoiceLine;
-        order.splice(at, 0, {
+        copies.push({
           line: structuredClone(line),
           clean: structuredClone(orig.clean[i] as InvoiceLine),
           coding: orig.coding.find((c) => c.line_number === line.line_number) ?? null,
         });
+        order.splice(at, 0, copies[copies.length - 1]!);
       }
       d = asDraft(fresh, orig, rng);
       d.invoice.lines = order.map((x, k) => ({ ...x.line, line_number: k + 1 }));
       d.clean = order.map((x, k) => ({ ...x.clean, line_number: k + 1 }));
       d.coding = order.flatMap((x, k) => (x.coding ? [{ ...x.coding, line_number: k + 1 }] : []));
       retotal(d.invoice);
+      // The new line number of each copied line, in the order of `copiedNumbers`.
+      const at = copies.map((c) => order.indexOf(c) + 1);
       changes.push('invoice_number:new', `invoice_date:+${delay}d`);
       changes.push(
         `lines:copied:${JSON.stringify(copiedNumbers)}`,
+        `lines:copied_to:${JSON.stringify(at)}`,
         `lines:new:${fresh.invoice.lines.length}`,
       );
+      if (g.copyRng) changes.push(...alterCopiedLines(d, at, g.copyRng(origId)));
       break;
     }
     case 'amount_rounding_or_tax': {

@@ -30,6 +30,7 @@ import {
   subSeed,
   type SplitPlan,
 } from './plan.js';
+import { PrintFormats } from './print-format.js';
 import { DraftHeap, HashedWriter } from './stream.js';
 import { Hospital, VendorState, buildInvoice, type DeriveTask, type Draft } from './invoices.js';
 import { deriveDuplicate, deriveHardNegative, deriveRebill, type DeriveContext } from './derive.js';
@@ -61,7 +62,7 @@ import { catalogueAsOf, createVendors } from './vendors.js';
 export { subSeed } from './plan.js';
 
 /** Version of the generator; bump it whenever the output for a given seed changes. */
-export const GENERATOR_VERSION = 'invoice-benchmark@1.4.0';
+export const GENERATOR_VERSION = 'invoice-benchmark@1.6.0';
 
 /**
  * Default rates. Duplicates about 3% of invoices and hard negatives about 4% (AP audit
@@ -122,6 +123,12 @@ export interface GenerateOptions {
   priceOutlierK?: number;
   /** Reference data; default the shipped `datasets/reference`. */
   reference?: ReferenceData;
+  /**
+   * Print every invoice in its vendor's line format (delivery references, undated lines;
+   * `print-format.ts`); default true. False writes the content as drawn, for the check that the
+   * formats change nothing else.
+   */
+  printFormats?: boolean;
   /** Called after every 1,000 records and at the end. */
   onProgress?: (written: number, total: number) => void;
 }
@@ -289,6 +296,7 @@ export async function generateBenchmark(opts: GenerateOptions): Promise<Generate
   const splits = {} as BenchmarkCard['splits'];
   const totals = emptyCounts();
   let seq = 0;
+  const formats = opts.printFormats === false ? null : new PrintFormats(o.seed);
   const idPrefix = `bm${o.seed}-`;
   for (const plan of plans) {
     const rng = new Rng(subSeed(o.seed, `main:${plan.split}`));
@@ -332,6 +340,7 @@ export async function generateBenchmark(opts: GenerateOptions): Promise<Generate
       hospital,
       window: plan.window,
       combineRng: (key) => new Rng(subSeed(o.seed, `combine:${key}`)),
+      copyRng: (key) => new Rng(subSeed(o.seed, `line-copy:${key}`)),
       peers: (vs) => (byService.get(vs.v.service_line) ?? []).filter((x) => x !== vs),
     };
     const counts = emptyCounts();
@@ -343,20 +352,21 @@ export async function generateBenchmark(opts: GenerateOptions): Promise<Generate
     const emit = async (d: Draft): Promise<void> => {
       const id = `${idPrefix}${String(seq).padStart(7, '0')}`;
       d.invoice.invoice_id = id;
+      const printed = formats?.print(d) ?? { invoice: d.invoice, duplicate: d.duplicate };
       const label: BenchmarkLabel = {
         split: plan.split,
         seq,
         vendor_profile: d.vendor.v.id,
-        duplicate: d.duplicate,
+        duplicate: printed.duplicate,
         hard_negative: d.hardNegative,
         coding: d.coding.sort((a, b) => a.line_number - b.line_number),
       };
       try {
-        validateInvoice(d.invoice);
+        validateInvoice(printed.invoice);
       } catch (e) {
         throw new Error(`generated invoice ${id} is invalid: ${(e as Error).message}`, { cause: e });
       }
-      await writer.line(JSON.stringify({ invoice: canonicalInvoice(d.invoice), label }));
+      await writer.line(JSON.stringify({ invoice: canonicalInvoice(printed.invoice), label }));
       seq++;
       counts.invoices++;
       counts.lines += d.invoice.lines.length;

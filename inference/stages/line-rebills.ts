@@ -1,35 +1,33 @@
 /**
  * Stage 6b, line-level duplicates: lines of an earlier invoice of the same vendor billed again
- * on a new invoice among new lines. A line is re-billed when an earlier invoice of the vendor
- * (not fully credited, dated within {@link LINE_REBILL_WINDOW_DAYS} before) carries a line with
- * the same line key (code or description stems, with the amount in cents), quantity and
- * service date (store/line-rebills.ts), and this invoice also carries other lines served at
- * least {@link STALE_LINE_MIN_DAYS} days after it: a stale line among new ones.
+ * on a new invoice. Each line of a new invoice is compared with its line block (the earlier lines
+ * of the vendor within 365 days that carry the same code or a near description,
+ * `BLOCKING_SPEC.lines` in core/blocking.ts, searched by store/line-rebills.ts), and each pair is
+ * scored by the line-pair model (models/line-pair.ts over features/line-pair.ts): a line is
+ * re-billed when its best pair scores at or above the model's threshold, which names the
+ * earlier invoice and line. Lines with and without service dates are both judged.
  *
- * What tells it from a legitimately repeated purchase: a repeat (monthly rentals, supplies
- * ordered again, the next delivery) carries its own, later service date, so it never matches
- * the earlier line's date; two invoices of one day's service (same-day deliveries, one
- * invoice per facility) have no newer line beside the matching one. On unseen benchmark seeds
- * (7, 42, 99; 20,000 invoices each) this finds 56-59 of 60 line-level duplicates and flags
- * 0.17-0.19% of plain invoices and no hard negative (README, "Duplicate detection").
+ * What tells it from a legitimately repeated purchase is the model's: a re-bill repeats the
+ * earlier line's quantity, amount and service date among lines served later, or on an invoice
+ * whose other lines are new; a repeat (monthly rental, supplies ordered again) carries its own
+ * later service date, repeats the rest of the earlier invoice too, and is an item the vendor
+ * bills often. Figures on unseen benchmark seeds: README, "Duplicate detection", and the card
+ * `models/artifacts/line-pair.md`.
  *
- * The invoice's duplicate score becomes at least {@link LINE_REBILL_SCORE} (a fixed rule
+ * The invoice's duplicate score becomes at least {@link LINE_REBILL_SCORE} (a fixed routing
  * score above the review and below the hold thresholds of the default policy, 0.6 and 0.9, and
- * of the duplicate champion's card: AP review, not hold) with a
- * `LINE_REBILLED` reason naming the earlier invoice and its line numbers.
+ * of the duplicate champion's card: AP review, not hold) with a `LINE_REBILLED` reason naming
+ * the earlier invoice and its line numbers, with the model's score and features of each pair.
  */
 import type { Reason } from '../../core/decision.js';
 import type { EarlierLine, LineRebillQuery } from '../../store/line-rebills.js';
 import type { ScoringTx } from '../../store/repository.js';
-import { daysApart } from '../../features/dates.js';
+import { LINE_PAIR_FEATURE_NAMES, linePairVectors, pairLinesOf } from '../../features/line-pair.js';
+import { shippedLinePairModel, type LinePairModel } from '../../models/line-pair.js';
 import { reason } from '../explain.js';
 import type { DuplicatesResult } from './duplicates.js';
 import type { Prepared } from './prepare.js';
 
-/** Days before the new invoice's date an earlier invoice is searched for re-billed lines. */
-export const LINE_REBILL_WINDOW_DAYS = 365;
-/** Days a newer line must be served after a matching line for the matching line to be stale. */
-export const STALE_LINE_MIN_DAYS = 7;
 /** Duplicate score of an invoice with a re-billed line (probability-like, in [0, 1]). */
 export const LINE_REBILL_SCORE = 0.85;
 
@@ -38,11 +36,15 @@ export interface RebilledLine {
   lineNumber: number;
   earlierInvoiceId: string;
   earlierLineNumber: number;
+  /** The line-pair model's score of the pair, in [0, 1]. */
+  score: number;
+  /** The pair's features by name (features/line-pair.ts). */
+  features: Record<string, number>;
 }
 
 /** Result of {@link findLineRebills}. */
 export interface LineRebillsResult {
-  /** Re-billed lines, by line number (one earlier line each: the latest invoice's). */
+  /** Re-billed lines, by line number (one earlier line each: the best-scoring). */
   lines: RebilledLine[];
   /** {@link LINE_REBILL_SCORE} when a line is re-billed, else 0. */
   score: number;
@@ -50,53 +52,51 @@ export interface LineRebillsResult {
   reasons: Reason[];
 }
 
-/** The re-billed lines among the matches: stale lines beside a line served >= 7 days later. */
-export function rebilledLines(p: Prepared, matches: readonly EarlierLine[]): RebilledLine[] {
-  const dated = p.invoice.lines.filter((l) => l.service_date !== undefined);
-  const first = new Map<number, EarlierLine>();
-  for (const m of matches) if (!first.has(m.lineNumber)) first.set(m.lineNumber, m);
-  const out: RebilledLine[] = [];
-  for (const [lineNumber, m] of first) {
-    const line = dated.find((l) => l.line_number === lineNumber);
-    if (!line) continue;
-    const newer = dated.some(
-      (o) =>
-        !first.has(o.line_number) &&
-        o.service_date! > line.service_date! &&
-        daysApart(o.service_date!, line.service_date!) >= STALE_LINE_MIN_DAYS,
-    );
-    if (newer)
-      out.push({ lineNumber, earlierInvoiceId: m.invoiceId, earlierLineNumber: m.earlierLineNumber });
-  }
-  return out.sort((a, b) => a.lineNumber - b.lineNumber);
-}
+const r4 = (v: number): number => Math.round(v * 1e4) / 1e4;
 
 /**
- * What {@link findLineRebills} asks the store for a prepared invoice, or null when it asks
- * nothing (a memo, or fewer than two lines with a service date).
+ * The re-billed lines among a prepared invoice's line block: per line its best-scoring earlier
+ * line (the first in block order on a tie), kept when the score reaches the model's threshold.
  */
+export function rebilledLines(
+  p: Prepared,
+  block: readonly EarlierLine[],
+  model: LinePairModel = shippedLinePairModel(),
+): RebilledLine[] {
+  const x = linePairVectors(pairLinesOf(p.invoice, p.features.lines), p.invoice.invoice_date, block);
+  const best = new Map<number, { i: number; score: number }>();
+  block.forEach((c, i) => {
+    const score = model.score(x[i]!);
+    const b = best.get(c.lineNumber);
+    if (!b || score > b.score) best.set(c.lineNumber, { i, score });
+  });
+  return [...best.values()]
+    .filter((b) => b.score >= model.threshold)
+    .map(({ i, score }) => ({
+      lineNumber: block[i]!.lineNumber,
+      earlierInvoiceId: block[i]!.invoiceId,
+      earlierLineNumber: block[i]!.earlierLineNumber,
+      score: r4(score),
+      features: Object.fromEntries(LINE_PAIR_FEATURE_NAMES.map((n, k) => [n, r4(x[i]![k]!)])),
+    }))
+    .sort((a, b) => a.lineNumber - b.lineNumber);
+}
+
+/** What {@link findLineRebills} asks the store for a prepared invoice, or null when it asks nothing (a memo). */
 export function lineRebillQuery(p: Prepared): Omit<LineRebillQuery, 'tenantId'> | null {
   const inv = p.invoice;
   if (inv.document_type !== 'invoice') return null;
-  const probes = p.lines.flatMap((r) =>
-    r.line.service_date
-      ? [
-          {
-            lineNumber: r.line.line_number,
-            matchKey: r.features.matchKey,
-            quantity: r.line.quantity,
-            serviceDate: r.line.service_date,
-          },
-        ]
-      : [],
-  );
-  if (probes.length < 2) return null;
   return {
+    invoiceId: inv.invoice_id,
     vendorId: inv.vendor.id,
     vendorKey: p.features.vendorKey,
     invoiceDate: inv.invoice_date,
-    windowDays: LINE_REBILL_WINDOW_DAYS,
-    lines: probes,
+    lines: p.lines.map((r) => ({
+      lineNumber: r.line.line_number,
+      code: r.features.code,
+      amountCents: r.line.amount_cents,
+      embedding: r.features.embedding,
+    })),
   };
 }
 
@@ -104,22 +104,24 @@ export function lineRebillQuery(p: Prepared): Omit<LineRebillQuery, 'tenantId'> 
 export async function findLineRebills(
   tx: Pick<ScoringTx, 'findEarlierLines'>,
   p: Prepared,
+  model: LinePairModel = shippedLinePairModel(),
 ): Promise<LineRebillsResult> {
-  const inv = p.invoice;
   const q = lineRebillQuery(p);
   if (!q) return { lines: [], score: 0, reasons: [] };
-  const matches = await tx.findEarlierLines(q);
-  const lines = rebilledLines(
-    p,
-    matches.filter((m) => m.invoiceId !== inv.invoice_id),
-  );
+  const lines = rebilledLines(p, await tx.findEarlierLines(q), model);
   if (lines.length === 0) return { lines, score: 0, reasons: [] };
   const byInvoice = new Map<string, RebilledLine[]>();
   for (const l of lines) byInvoice.set(l.earlierInvoiceId, [...(byInvoice.get(l.earlierInvoiceId) ?? []), l]);
   const reasons = [...byInvoice].map(([earlier, ls]) =>
     reason('LINE_REBILLED', LINE_REBILL_SCORE, {
       duplicate_of: earlier,
-      lines: ls.map((l) => ({ line_number: l.lineNumber, earlier_line_number: l.earlierLineNumber })),
+      model: model.version,
+      lines: ls.map((l) => ({
+        line_number: l.lineNumber,
+        earlier_line_number: l.earlierLineNumber,
+        score: l.score,
+        features: l.features,
+      })),
     }),
   );
   return { lines, score: LINE_REBILL_SCORE, reasons };

@@ -81,6 +81,8 @@ export const UBL_LINE: readonly (readonly [string, string, UblValue])[] = [
   ['cac:InvoicePeriod/cbc:StartDate', 'service_date', 'date'],
   ['cac:Price/cbc:PriceAmount', 'unit_price_cents', 'money'],
   ['cac:Price/cbc:BaseQuantity', 'base_quantity', 'quantity'],
+  // The despatch advice (delivery note) the line ships under: the line's delivery reference.
+  ['cac:DespatchLineReference/cac:DocumentReference/cbc:ID', 'delivery_reference', 'text'],
 ];
 
 /**
