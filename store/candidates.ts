@@ -125,7 +125,7 @@ export const CANDIDATE_COLUMNS = `
   i.po_number, i.service_period_start::text AS service_period_start,
   i.service_period_end::text AS service_period_end,
   (i.embedding <=> $1::vector) AS distance,
-  ARRAY(SELECT l.match_key FROM invoice_lines l WHERE l.invoice_pk = i.pk ORDER BY l.line_number) AS line_keys,
+  COALESCE((SELECT k.match_keys FROM invoice_line_keys k WHERE k.invoice_pk = i.pk), '{}') AS line_keys,
   CASE WHEN i.indexed_as = 'history' THEN 'history'
        WHEN d.decision = 'AUTO_APPROVE' THEN 'auto_approved'
        WHEN EXISTS (SELECT 1 FROM reviews r WHERE r.decision_id = d.id AND r.outcome = 'false_positive'
