@@ -43,6 +43,43 @@ describe('createDotKernel', () => {
     expect(worst).toBeGreaterThan(0.01);
   });
 
+  it('finds each query’s best sum with its row left out and every row within the margin', () => {
+    const rand = rng(23);
+    const dim = 16;
+    for (const [n, count] of [
+      [40, 4],
+      [40, 3],
+      [40, 2],
+      [1, 1],
+      [2, 2],
+    ] as const) {
+      const data = new Float32Array(n * dim).map(() => rand());
+      const kernel = createDotKernel(data, n, dim)!;
+      const queries = Array.from({ length: count }, () =>
+        Float64Array.from({ length: dim }, () => Math.fround(rand())),
+      );
+      const { sums } = kernel.dots4(queries);
+      const before = Int32Array.from(sums);
+      // Query 0 skips its own best row, so its best is another row's; wide and zero margins.
+      let argmax = 0;
+      for (let r = 1; r < n; r++) if (before[r * 4]! > before[argmax * 4]!) argmax = r;
+      const skips = [argmax, -1, n - 1, 0].slice(0, count);
+      const margins = [5_000_000, 0, 1e9, 123.5].slice(0, count);
+      const { rows, threshold } = kernel.bestRows(count, skips, margins);
+      const expected = new Set<number>();
+      for (let j = 0; j < count; j++) {
+        let best = -Infinity;
+        for (let r = 0; r < n; r++) if (r !== skips[j]) best = Math.max(best, before[r * 4 + j]!);
+        // The skipped row alone: no threshold any row can reach.
+        expect(threshold[j]).toBe(best === -Infinity ? Infinity : best - margins[j]!);
+        for (let r = 0; r < n; r++)
+          if (r !== skips[j] && before[r * 4 + j]! >= best - margins[j]!) expected.add(r);
+      }
+      // Every kept row is returned once, in increasing order; rows kept for no query are not.
+      expect([...rows]).toEqual([...expected].sort((a, b) => a - b));
+    }
+  });
+
   it('keeps every quantised dot product inside a 32-bit integer', () => {
     for (const dim of [8, 128, 512, 4096]) {
       const r = quantisationRange(dim);

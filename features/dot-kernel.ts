@@ -87,19 +87,71 @@ function kernelModule(): Uint8Array {
     ]),
     ...body,
   ];
+  const store = [0xfd, 0x0b, 4, 0]; // v128.store align 16, offset 0
+  const int32Min = [0xfd, 0x0c, ...[0, 1, 2, 3].flatMap(() => [0, 0, 0, 0x80])]; // v128.const, four INT32_MIN
+  const maxS = [0xfd, ...leb(184)]; // i32x4.max_s
+  const geS = [0xfd, ...leb(63)]; // i32x4.ge_s
+  const anyTrue = [0xfd, ...leb(83)]; // v128.any_true
+  // Loop over rows `r` (local `r`) below `n` (param 1), `out` (param 0) stepping 16 bytes.
+  const rowLoop = (r: number, step: number[]): number[] => [
+    0x02, 0x40, 0x03, 0x40,
+    ...get(r), ...get(1), 0x4f, 0x0d, 1,
+    ...step,
+    ...get(0), ...i32(16), add, ...set(0),
+    ...get(r), ...i32(1), add, ...set(r),
+    0x0c, 0, 0x0b, 0x0b,
+  ]; // prettier-ignore
+  // colmax(out, n, res): res = per-lane maximum of the n rows of sums. Locals: 3 r, 4 max.
+  const colmax = [
+    ...vec([
+      [1, I32],
+      [1, V128],
+    ]),
+    ...int32Min, ...set(4),
+    ...rowLoop(3, [...get(4), ...get(0), ...load, ...maxS, ...set(4)]),
+    ...get(2), ...get(4), ...store,
+    0x0b,
+  ]; // prettier-ignore
+  // collect(out, n, thr, rows) -> count: the rows with some lane >= that lane of thr, in
+  // increasing order, written to rows (int32). Locals: 4 r, 5 count, 6 thresholds.
+  const collect = [
+    ...vec([
+      [2, I32],
+      [1, V128],
+    ]),
+    ...get(2), ...load, ...set(6),
+    ...rowLoop(4, [
+      ...get(0), ...load, ...get(6), ...geS, ...anyTrue,
+      0x04, 0x40, // if
+      ...get(3), ...get(5), ...i32(4), mul, add, ...get(4), 0x36, 2, 0, // i32.store
+      ...get(5), ...i32(1), add, ...set(5),
+      0x0b,
+    ]),
+    ...get(5),
+    0x0b,
+  ]; // prettier-ignore
   return new Uint8Array([
     ...[0x00, 0x61, 0x73, 0x6d, 1, 0, 0, 0],
-    ...section(1, vec([[0x60, ...vec([[I32], [I32], [I32], [I32], [I32]]), 0]])),
-    ...section(3, vec([[0]])),
+    ...section(
+      1,
+      vec([
+        [0x60, ...vec([[I32], [I32], [I32], [I32], [I32]]), 0],
+        [0x60, ...vec([[I32], [I32], [I32]]), 0],
+        [0x60, ...vec([[I32], [I32], [I32], [I32]]), ...vec([[I32]])],
+      ]),
+    ),
+    ...section(3, vec([[0], [1], [2]])),
     ...section(5, vec([[0x00, 1]])),
     ...section(
       7,
       vec([
         [...name('dots'), 0x00, 0],
+        [...name('colmax'), 0x00, 1],
+        [...name('collect'), 0x00, 2],
         [...name('mem'), 0x02, 0],
       ]),
     ),
-    ...section(10, vec([[...leb(code.length), ...code]])),
+    ...section(10, vec([code, colmax, collect].map((c) => [...leb(c.length), ...c]))),
   ]);
 }
 
@@ -147,10 +199,29 @@ export interface Screening {
   bound: number[];
 }
 
+/** The rows that may hold each query's best score, from {@link DotKernel.bestRows}. */
+export interface BestRows {
+  /** Rows, increasing, whose sum for at least one query is at or above its threshold; reused by the next call. */
+  rows: Int32Array;
+  /**
+   * Per query: the best sum over the rows (its skipped row left out) minus the query's margin,
+   * in the sums' units; Infinity when the skipped row was the only row.
+   */
+  threshold: number[];
+}
+
 /** Screening scores of one matrix: its rows quantised and copied once into the kernel's memory. */
 export interface DotKernel {
   /** Screens every row against up to four queries (each `dim` long, float32 values). */
   dots4(queries: readonly Float64Array[]): Screening;
+  /**
+   * After {@link dots4}, for its first `count` queries: the best sum of query j over the rows
+   * other than `skips[j]` (-1 or absent: none), and every row within `margins[j]` of it (in the
+   * sums' units). A row is returned when it is kept for at least one query; the caller checks
+   * `sums[r * 4 + j] >= threshold[j]` and `r !== skips[j]` per query. Overwrites the sums of
+   * the skipped rows (they are never candidates).
+   */
+  bestRows(count: number, skips: readonly number[], margins: readonly number[]): BestRows;
 }
 
 /** Float64 L2 norm of `v - w` (`w` null: of `v`). */
@@ -178,9 +249,14 @@ export function createDotKernel(data: Float32Array, n: number, dim: number): Dot
   const instance = new wasm.Instance(module);
   const mem = instance.exports.mem as { buffer: ArrayBuffer; grow(pages: number): number };
   const dots = instance.exports.dots as (mat: number, n: number, dim: number, q: number, out: number) => void;
+  const colmax = instance.exports.colmax as (out: number, n: number, res: number) => void;
+  const collect = instance.exports.collect as (out: number, n: number, thr: number, rows: number) => number;
   const qAt = n * dim * 2;
   const outAt = qAt + 4 * dim * 2;
-  mem.grow(Math.ceil((outAt + n * 16) / 65_536));
+  const maxAt = outAt + n * 16;
+  const thrAt = maxAt + 16;
+  const rowsAt = thrAt + 16;
+  mem.grow(Math.ceil((rowsAt + n * 4) / 65_536));
   const rows = new Int16Array(mem.buffer, 0, n * dim);
   // Per row, float64: the quantisation error's norm and the dequantised row's norm.
   let maxRowError = 0;
@@ -197,6 +273,9 @@ export function createDotKernel(data: Float32Array, n: number, dim: number): Dot
   }
   const q = new Int16Array(mem.buffer, qAt, 4 * dim);
   const sums = new Int32Array(mem.buffer, outAt, n * 4);
+  const best = new Int32Array(mem.buffer, maxAt, 4);
+  const thresholds = new Int32Array(mem.buffer, thrAt, 4);
+  const kept = new Int32Array(mem.buffer, rowsAt, n);
   const query = new Float64Array(dim);
   // Float64 rounding of the norms, the bound and the scaled sums: far below this slack.
   const slack = 1e-9;
@@ -221,5 +300,24 @@ export function createDotKernel(data: Float32Array, n: number, dim: number): Dot
       dots(0, n, dim, qAt, outAt);
       return { sums, scale, bound };
     },
+    bestRows(count, skips, margins) {
+      for (let j = 0; j < count; j++) {
+        const skip = skips[j] ?? -1;
+        if (skip >= 0 && skip < n) sums[skip * 4 + j] = INT32_MIN;
+      }
+      colmax(outAt, n, maxAt);
+      const threshold: number[] = [];
+      for (let j = 0; j < 4; j++) {
+        // No row other than the skipped one: nothing is kept (every real sum exceeds INT32_MIN).
+        const t = j < count && best[j]! > INT32_MIN ? best[j]! - margins[j]! : Infinity;
+        if (j < count) threshold.push(t);
+        // The integer screen keeps s >= ceil(t), the same rows as s >= t for an integer s.
+        thresholds[j] = t === Infinity ? INT32_MAX : Math.max(INT32_MIN + 1, Math.ceil(t));
+      }
+      return { rows: kept.subarray(0, collect(outAt, n, thrAt, rowsAt)), threshold };
+    },
   };
 }
+
+const INT32_MIN = -(2 ** 31);
+const INT32_MAX = 2 ** 31 - 1;

@@ -84,37 +84,6 @@ function kernelOf(m: VectorMatrix): DotKernel | null {
   return k;
 }
 
-/** Row indexes of the screening candidates of one query; grown as needed, reused across queries. */
-let candidateRows = new Int32Array(1024);
-
-/**
- * The rows that may hold the best exact score of query `j` (column `j` of the kernel's
- * `n x 4` output), row `skip` left out, in increasing order: every row whose screening sum is
- * at least the best screening sum minus `margin` (in the sums' units). The k = 1 case in one
- * pass over the sums: a row is kept when it is within `margin` of the best so far, and the kept
- * rows are filtered against the final best. Returns the number of rows written to
- * `candidateRows`.
- */
-function screenBest(fast: Int32Array, n: number, j: number, skip: number, margin: number): number {
-  if (candidateRows.length < n) candidateRows = new Int32Array(n);
-  const kept = candidateRows;
-  let best = -Infinity;
-  let count = 0;
-  for (let r = 0, i = j; r < n; r++, i += 4) {
-    const s = fast[i]!;
-    if (r === skip) continue;
-    if (s > best) best = s;
-    if (s >= best - margin) kept[count++] = r;
-  }
-  const threshold = best - margin;
-  let out = 0;
-  for (let c = 0; c < count; c++) {
-    const r = kept[c]!;
-    if (fast[r * 4 + j]! >= threshold) kept[out++] = r;
-  }
-  return out;
-}
-
 /** The k-th best screening sum of query `j`, row `skip` left out (-Infinity below k rows). */
 function screenedFloor(fast: Int32Array, n: number, j: number, skip: number, k: number): number {
   const screened = new TopK(k);
@@ -146,6 +115,16 @@ export function topKRowsBatch(
   for (let b = 0; b < qs.length; b += 4) {
     const block = qs.slice(b, b + 4);
     const screening = kernel?.dots4(block) ?? null;
+    // k = 1: the kernel finds each query's best sum and the rows within its margin, all four
+    // queries in one pass over the sums.
+    const best =
+      screening !== null && k === 1
+        ? kernel!.bestRows(
+            block.length,
+            block.map((_, j) => skips[b + j] ?? -1),
+            block.map((_, j) => (2 * screening.bound[j]!) / screening.scale[j]!),
+          )
+        : null;
     block.forEach((q, j) => {
       const skip = skips[b + j] ?? -1;
       const top = new TopK(k);
@@ -158,11 +137,12 @@ export function topKRowsBatch(
       // a row more than twice the error bound below it is below the k-th best exact score.
       const fast = screening.sums;
       const margin = (2 * screening.bound[j]!) / screening.scale[j]!;
-      if (k === 1) {
-        const count = screenBest(fast, n, j, skip, margin);
-        for (let c = 0; c < count; c++) {
-          const r = candidateRows[c]!;
-          top.offer(r, exactScore(m, r, q));
+      if (best !== null) {
+        const { rows } = best;
+        const threshold = best.threshold[j]!;
+        for (let c = 0; c < rows.length; c++) {
+          const r = rows[c]!;
+          if (r !== skip && fast[r * 4 + j]! >= threshold) top.offer(r, exactScore(m, r, q));
         }
       } else {
         const threshold = screenedFloor(fast, n, j, skip, k) - margin;

@@ -266,6 +266,8 @@ function integratedGradients(
  */
 export class ModelExplainer {
   private readonly index: Map<string, number>;
+  /** Each group's features as indexes into `spec.featureNames`, in the group's order. */
+  private readonly groupIndexes: Int32Array[];
   private readonly opts: Required<ExplainOptions>;
   private readonly net: FlatNetwork;
   /** Logit at the baseline (`z = 0`), the same for every row. */
@@ -286,6 +288,7 @@ export class ModelExplainer {
       }
     const missing = spec.featureNames.filter((n) => !seen.has(n));
     if (missing.length > 0) throw new RangeError(`features in no group: ${missing.join(', ')}`);
+    this.groupIndexes = groups.map((g) => Int32Array.from(g.features, (f) => this.index.get(f)!));
     this.opts = { method: opts.method ?? 'exact', steps: opts.steps ?? 64 };
     this.net = new FlatNetwork(spec);
     this.baseValue =
@@ -317,12 +320,13 @@ export class ModelExplainer {
       method = ig.exact ? 'integrated-gradients-exact' : 'integrated-gradients-riemann';
     }
     let total = baseValue;
-    const contributions = this.groups.map((g) => {
+    const contributions = this.groups.map((g, k) => {
       const features: Record<string, number> = {};
+      const at = this.groupIndexes[k]!;
       let value = 0;
-      for (const f of g.features) {
-        const v = phi[this.index.get(f)!]!;
-        features[f] = v;
+      for (let j = 0; j < at.length; j++) {
+        const v = phi[at[j]!]!;
+        features[g.features[j]!] = v;
         value += v;
       }
       total += value;

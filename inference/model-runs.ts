@@ -9,7 +9,7 @@ function toRows(vectors: readonly ArrayLike<number>[], f: number): Float32Array 
   vectors.forEach((v, i) => {
     if (v.length !== f)
       throw new RangeError(`feature vector ${i} has ${v.length} values, the model takes ${f}`);
-    data.set(Array.from(v), i * f);
+    data.set(v, i * f);
   });
   return data;
 }

@@ -136,6 +136,11 @@ export function codingReasonAt(
   };
 }
 
+/** `v` rounded to float32 as the model reads it; `v` itself when it is already a Float32Array (not copied). */
+function asFloat32(v: ArrayLike<number>): Float32Array {
+  return v instanceof Float32Array ? v : Float32Array.from(v);
+}
+
 /**
  * A coding-mismatch scorer over the champion model (see the module doc for reasons).
  * @throws RangeError from `scoreLines` when a line is not on the invoice or a vector has the wrong length.
@@ -193,11 +198,10 @@ export function createModelCodingScorer(o: ModelCodingScorerOptions): ModelCodin
           // Integrated gradients cost more than the ONNX run: only lines whose reasons need
           // them are explained now; the others keep their input row for a later explanation.
           const now = explainer !== null && (o.explainAllLines === true || probability > reasonAt);
-          const explanation = now ? explainer.explain(Float32Array.from(vectors[k]!)) : undefined;
+          const row = asFloat32(vectors[k]!);
+          const explanation = now ? explainer.explain(row) : undefined;
           const later: DeferredLineExplanation | null =
-            explainer !== null && !now
-              ? { model: m.label, features: Array.from(Float32Array.from(vectors[k]!)) }
-              : null;
+            explainer !== null && !now ? { model: m.label, features: Array.from(row) } : null;
           let reasons: Reason[] = [];
           if (probability > reasonAt) {
             reasons = explanation
@@ -264,7 +268,7 @@ export function createModelPairScorer(o: {
         ...(explainer
           ? {
               explain: () => {
-                const explanation = explainer.explain(Float32Array.from(vectors[i]!));
+                const explanation = explainer.explain(asFloat32(vectors[i]!));
                 return {
                   contributions: Object.fromEntries(
                     explanation.contributions.map((c) => [c.group, round3(c.value)]),
@@ -402,7 +406,11 @@ function modelInputs(served: readonly string[]): (m: LoadedModel, v: Float32Arra
   return (m, v) => {
     let p = projections.get(m);
     if (p === undefined) projections.set(m, (p = inputProjection(m.session.featureNames, served)));
-    return p ? Float32Array.from(p, (k) => v[k]!) : v;
+    if (!p) return v;
+    // A plain loop: `Float32Array.from` with a map function goes through the iterator protocol.
+    const out = new Float32Array(p.length);
+    for (let i = 0; i < p.length; i++) out[i] = v[p[i]!]!;
+    return out;
   };
 }
 
