@@ -210,11 +210,18 @@ export interface ScoredRow {
 /**
  * A select-list item of a multi-row insert: a column unnested from one array parameter
  * (`type`, `values`, optionally how the row reads its element `v`), a whole parameter read per
- * row (`vector`: the embeddings, see {@link vectorColumn}), or plain SQL.
+ * row (`vector`: the embeddings, see {@link vectorColumn}; `json`: a jsonb column's documents
+ * as one JSON array, row `ord` reading element `ord - 1`, a JSON `null` or `undefined` element
+ * stored as SQL NULL), or plain SQL.
+ *
+ * A document goes as an element of one JSON array rather than of a `text[]`: the driver
+ * escapes every quote of a `text[]` element and PostgreSQL un-escapes it again, about 70 KB
+ * of decision and explanation per scored invoice.
  */
 type BulkItem =
   | { type: string; values: unknown[]; read?: (v: string) => string }
   | { vector: readonly ArrayLike<number>[] }
+  | { json: readonly unknown[] }
   | { sql: string };
 
 /**
@@ -231,6 +238,10 @@ function bulkSelect(items: readonly BulkItem[], params: unknown[], transport: Ve
       params.push(v.value);
       return v.sql;
     }
+    if ('json' in it) {
+      params.push(JSON.stringify(it.json.map((d) => d ?? null)));
+      return `NULLIF(($${params.length}::jsonb) -> (ord - 1)::int, 'null'::jsonb)`;
+    }
     params.push(it.values);
     const name = `u.c${names.length}`;
     names.push(`c${names.length}`);
@@ -244,7 +255,6 @@ function bulkSelect(items: readonly BulkItem[], params: unknown[], transport: Ve
 /** A JSON array of strings (text) as a PostgreSQL `text[]` (arrays of arrays do not unnest). */
 const textArray = (v: string): string => `ARRAY(SELECT jsonb_array_elements_text(${v}::jsonb))`;
 const asDate = (v: string): string => `${v}::date`;
-const asJson = (v: string): string => `${v}::jsonb`;
 
 /** The invoice rows of {@link insertScoredMany}, in {@link INVOICE_COLUMNS} order. */
 function invoiceItems(rows: readonly ScoredRow[]): BulkItem[] {
@@ -257,7 +267,7 @@ function invoiceItems(rows: readonly ScoredRow[]): BulkItem[] {
     col('uuid', (r) => r.pk),
     { sql: '$1' },
     col('text', (r) => r.invoice.invoice_id),
-    col('text', (r) => JSON.stringify(r.invoice), asJson),
+    { json: rows.map((r) => r.invoice) },
     col('text', (r) => r.payloadSha256),
     col('text', (r) => r.invoice.vendor.id),
     col('text', (r) => r.invoice.vendor.name),
@@ -333,8 +343,8 @@ function decisionItems(rows: readonly ScoredRow[]): BulkItem[] {
     col('float8', (r) => r.decision.scores.coding_mismatch),
     col('float8', (r) => r.decision.scores.duplicate),
     col('text', (r) => JSON.stringify(r.decision.reasons.map((x) => x.code)), textArray),
-    col('text', (r) => JSON.stringify(r.decision), asJson),
-    col('text', (r) => JSON.stringify(r.decision.versions.models), asJson),
+    { json: rows.map((r) => r.decision) },
+    { json: rows.map((r) => r.decision.versions.models) },
     col('text', (r) => r.decision.versions.feature_schema),
     col('text', (r) => r.decision.versions.policy),
     col('timestamptz', (r) => r.decision.created_at),
@@ -347,11 +357,7 @@ function decisionItems(rows: readonly ScoredRow[]): BulkItem[] {
     col('text', (r) => r.extras.priority?.discountDeadline ?? null, asDate),
     col('text', (r) => r.extras.priority?.receivedDate ?? r.decision.created_at.slice(0, 10), asDate),
     col('bigint', (r) => String(r.extras.priority?.slaCentsPerDay ?? 0)),
-    col(
-      'text',
-      (r) => (r.extras.explanation === undefined ? null : JSON.stringify(r.extras.explanation)),
-      asJson,
-    ),
+    { json: rows.map((r) => r.extras.explanation) },
   ];
 }
 
