@@ -210,13 +210,13 @@ export interface ScoredRow {
 /**
  * A select-list item of a multi-row insert: a column unnested from one array parameter
  * (`type`, `values`, optionally how the row reads its element `v`), a whole parameter read per
- * row (`vector`: the embeddings, see {@link vectorColumn}; `json`: a jsonb column's documents
- * as one JSON array, row `ord` reading element `ord - 1`, a JSON `null` or `undefined` element
- * stored as SQL NULL), or plain SQL.
+ * row (`vector`: the embeddings, see {@link vectorColumn}), a jsonb column's documents as
+ * one JSON array (`json`, split by `json_array_elements` beside the other columns; a `null` or
+ * `undefined` document is stored as SQL NULL), or plain SQL.
  *
  * A document goes as an element of one JSON array rather than of a `text[]`: the driver
- * escapes every quote of a `text[]` element and PostgreSQL un-escapes it again, about 70 KB
- * of decision and explanation per scored invoice.
+ * escapes every quote of a `text[]` element (about 70 KB of decision and explanation per
+ * scored invoice), and PostgreSQL un-escapes it again.
  */
 type BulkItem =
   | { type: string; values: unknown[]; read?: (v: string) => string }
@@ -225,7 +225,8 @@ type BulkItem =
   | { sql: string };
 
 /**
- * `SELECT <items> FROM unnest(<one array per column>) WITH ORDINALITY AS u(c.., ord)`, with
+ * `SELECT <items> FROM ROWS FROM (<one unnest or json_array_elements per column>) WITH
+ * ORDINALITY AS u(c.., ord)` (the columns zipped by position), with
  * parameters numbered from `params.length + 1` and appended to `params`.
  */
 function bulkSelect(items: readonly BulkItem[], params: unknown[], transport: VectorTransport): string {
@@ -238,18 +239,19 @@ function bulkSelect(items: readonly BulkItem[], params: unknown[], transport: Ve
       params.push(v.value);
       return v.sql;
     }
-    if ('json' in it) {
-      params.push(JSON.stringify(it.json.map((d) => d ?? null)));
-      return `NULLIF(($${params.length}::jsonb) -> (ord - 1)::int, 'null'::jsonb)`;
-    }
-    params.push(it.values);
     const name = `u.c${names.length}`;
     names.push(`c${names.length}`);
-    arrays.push(`$${params.length}::${it.type}[]`);
+    if ('json' in it) {
+      params.push(JSON.stringify(it.json.map((d) => d ?? null)));
+      arrays.push(`json_array_elements($${params.length}::json)`);
+      return `NULLIF(${name}::jsonb, 'null'::jsonb)`;
+    }
+    params.push(it.values);
+    arrays.push(`unnest($${params.length}::${it.type}[])`);
     return it.read ? it.read(name) : name;
   });
   return `SELECT ${select.join(', ')}
-    FROM unnest(${arrays.join(', ')}) WITH ORDINALITY AS u(${names.join(', ')}, ord)`;
+    FROM ROWS FROM (${arrays.join(', ')}) WITH ORDINALITY AS u(${names.join(', ')}, ord)`;
 }
 
 /** A JSON array of strings (text) as a PostgreSQL `text[]` (arrays of arrays do not unnest). */
