@@ -201,16 +201,14 @@ export function createScoringService(deps: ScoringDeps): ScoringService {
   /** Upper-case HCPCS codes of an invoice's lines, whose vendor baselines scoring reads. */
   const codesOf = (invoice: Invoice) => invoice.lines.map(hcpcsCode).filter((c): c is string => c !== null);
 
-  /** The store reads before one invoice's transaction (store/scoring-reads.ts has them for many). */
+  /** The store reads before one invoice's transaction, in one statement (store/scoring-reads.ts). */
   async function storedInputs(tenantId: string, invoice: Invoice): Promise<ScoringInputs> {
-    const [versions, codeCounts, baselines] = await Promise.all([
-      deps.repo.configVersions(tenantId, invoice.vendor.id),
-      deps.coding.usesVendorHistory === true
-        ? deps.repo.vendors.codeCounts(tenantId, invoice.vendor.id)
-        : Promise.resolve(new Map<string, number>()),
-      deps.repo.vendors.baselines(tenantId, invoice.vendor.id, codesOf(invoice)),
-    ]);
-    return { versions, codeCounts, baselines };
+    const [inputs] = await deps.repo.scoringInputsMany(
+      tenantId,
+      [{ vendorId: invoice.vendor.id, codes: codesOf(invoice) }],
+      deps.coding.usesVendorHistory === true,
+    );
+    return inputs!;
   }
 
   /** The vendor's master record and the tenant's policy at the versions read, with the scoring context. */

@@ -210,15 +210,23 @@ export interface ScoredRow {
 /**
  * A select-list item of a multi-row insert: a column unnested from one array parameter
  * (`type`, `values`, optionally how the row reads its element `v`), a whole parameter read per
- * row (`vector`: the embeddings, see {@link vectorColumn}), or plain SQL.
+ * row (`vector`: the embeddings, see {@link vectorColumn}), a jsonb column's documents as
+ * one JSON array (`json`, split by `json_array_elements` beside the other columns; a `null` or
+ * `undefined` document is stored as SQL NULL), or plain SQL.
+ *
+ * A document goes as an element of one JSON array rather than of a `text[]`: the driver
+ * escapes every quote of a `text[]` element (about 70 KB of decision and explanation per
+ * scored invoice), and PostgreSQL un-escapes it again.
  */
 type BulkItem =
   | { type: string; values: unknown[]; read?: (v: string) => string }
   | { vector: readonly ArrayLike<number>[] }
+  | { json: readonly unknown[] }
   | { sql: string };
 
 /**
- * `SELECT <items> FROM unnest(<one array per column>) WITH ORDINALITY AS u(c.., ord)`, with
+ * `SELECT <items> FROM ROWS FROM (<one unnest or json_array_elements per column>) WITH
+ * ORDINALITY AS u(c.., ord)` (the columns zipped by position), with
  * parameters numbered from `params.length + 1` and appended to `params`.
  */
 function bulkSelect(items: readonly BulkItem[], params: unknown[], transport: VectorTransport): string {
@@ -231,20 +239,24 @@ function bulkSelect(items: readonly BulkItem[], params: unknown[], transport: Ve
       params.push(v.value);
       return v.sql;
     }
-    params.push(it.values);
     const name = `u.c${names.length}`;
     names.push(`c${names.length}`);
-    arrays.push(`$${params.length}::${it.type}[]`);
+    if ('json' in it) {
+      params.push(JSON.stringify(it.json.map((d) => d ?? null)));
+      arrays.push(`json_array_elements($${params.length}::json)`);
+      return `NULLIF(${name}::jsonb, 'null'::jsonb)`;
+    }
+    params.push(it.values);
+    arrays.push(`unnest($${params.length}::${it.type}[])`);
     return it.read ? it.read(name) : name;
   });
   return `SELECT ${select.join(', ')}
-    FROM unnest(${arrays.join(', ')}) WITH ORDINALITY AS u(${names.join(', ')}, ord)`;
+    FROM ROWS FROM (${arrays.join(', ')}) WITH ORDINALITY AS u(${names.join(', ')}, ord)`;
 }
 
 /** A JSON array of strings (text) as a PostgreSQL `text[]` (arrays of arrays do not unnest). */
 const textArray = (v: string): string => `ARRAY(SELECT jsonb_array_elements_text(${v}::jsonb))`;
 const asDate = (v: string): string => `${v}::date`;
-const asJson = (v: string): string => `${v}::jsonb`;
 
 /** The invoice rows of {@link insertScoredMany}, in {@link INVOICE_COLUMNS} order. */
 function invoiceItems(rows: readonly ScoredRow[]): BulkItem[] {
@@ -257,7 +269,7 @@ function invoiceItems(rows: readonly ScoredRow[]): BulkItem[] {
     col('uuid', (r) => r.pk),
     { sql: '$1' },
     col('text', (r) => r.invoice.invoice_id),
-    col('text', (r) => JSON.stringify(r.invoice), asJson),
+    { json: rows.map((r) => r.invoice) },
     col('text', (r) => r.payloadSha256),
     col('text', (r) => r.invoice.vendor.id),
     col('text', (r) => r.invoice.vendor.name),
@@ -333,8 +345,8 @@ function decisionItems(rows: readonly ScoredRow[]): BulkItem[] {
     col('float8', (r) => r.decision.scores.coding_mismatch),
     col('float8', (r) => r.decision.scores.duplicate),
     col('text', (r) => JSON.stringify(r.decision.reasons.map((x) => x.code)), textArray),
-    col('text', (r) => JSON.stringify(r.decision), asJson),
-    col('text', (r) => JSON.stringify(r.decision.versions.models), asJson),
+    { json: rows.map((r) => r.decision) },
+    { json: rows.map((r) => r.decision.versions.models) },
     col('text', (r) => r.decision.versions.feature_schema),
     col('text', (r) => r.decision.versions.policy),
     col('timestamptz', (r) => r.decision.created_at),
@@ -347,11 +359,7 @@ function decisionItems(rows: readonly ScoredRow[]): BulkItem[] {
     col('text', (r) => r.extras.priority?.discountDeadline ?? null, asDate),
     col('text', (r) => r.extras.priority?.receivedDate ?? r.decision.created_at.slice(0, 10), asDate),
     col('bigint', (r) => String(r.extras.priority?.slaCentsPerDay ?? 0)),
-    col(
-      'text',
-      (r) => (r.extras.explanation === undefined ? null : JSON.stringify(r.extras.explanation)),
-      asJson,
-    ),
+    { json: rows.map((r) => r.extras.explanation) },
   ];
 }
 

@@ -15,6 +15,7 @@ import type { ChunkSettled } from '../inference/chunk-scoring.js';
 import { importHistoryChunk } from '../inference/history.js';
 import { engines, makeInvoice } from './fixtures.js';
 import { dropSchema } from './harness.js';
+import { hcpcsCode } from '../features/baselines.js';
 import { makePo, makeReceipts } from './erp-fixtures.js';
 
 const CLOCK = new Date('2025-04-01T12:00:00.000Z');
@@ -336,6 +337,25 @@ describe.each(engines('bchunk'))('batch chunks on $name', ({ name, config }) => 
         await one.repo.getDecisionRecord(tenant, id),
       );
     }
+    // Both paths read through scoringInputsMany: each member's inputs equal the three reads
+    // made one by one, for vendors with a profile and code counts and one without.
+    const queries = [
+      ...chunk.map((inv) => ({
+        vendorId: inv.vendor.id,
+        codes: inv.lines.map(hcpcsCode).filter((c): c is string => c !== null),
+      })),
+      { vendorId: 'V-none', codes: ['A6563'] },
+    ];
+    const merged = await one.repo.scoringInputsMany(tenant, queries, true);
+    const apart = await Promise.all(
+      queries.map(async (q) => ({
+        versions: await one.repo.configVersions(tenant, q.vendorId),
+        codeCounts: await one.repo.vendors.codeCounts(tenant, q.vendorId),
+        baselines: await one.repo.vendors.baselines(tenant, q.vendorId, q.codes),
+      })),
+    );
+    expect(merged).toEqual(apart);
+    expect(merged.some((m) => m.codeCounts.size > 0 && m.versions.vendor !== null)).toBe(true);
   }, 240_000);
 
   it("records a member's PO billing at its group's end without changing the decision of another vendor citing that PO", async () => {
