@@ -53,7 +53,7 @@ export const REASON_CODES = {
   LINE_REBILLED: {
     queue: 'ap',
     summary:
-      'Lines of an earlier invoice of the vendor billed again (same item, amount, quantity, service date).',
+      'Lines of an earlier invoice of the vendor billed again: the line-pair model finds the same item, quantity and amount on an earlier line with the same service date or delivery reference.',
   },
   NPI_INVALID: { queue: 'compliance', summary: 'Vendor NPI fails its check digit.' },
   CODE_OUTSIDE_VENDOR_PROFILE: {
