@@ -11,10 +11,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Invoice, InvoiceLine } from '../core/invoice.js';
 import { BLOCKING_SPEC, lineCandidates, type LineBlockingInvoice } from '../core/blocking.js';
-import { extractInvoiceFeatures } from '../features/invoice-features.js';
 import { lineRebillQuery } from '../inference/stages/line-rebills.js';
 import { prepare } from '../inference/stages/prepare.js';
 import { openStore, type TriageRepository } from '../store/index.js';
+import { lineBlockingInvoiceOf } from '../training/line-pairs.js';
 import { mulberry32 } from '../training/rng.js';
 import { decisionFor, engines, keysOf, makeInvoice } from './fixtures.js';
 import { dropSchema } from './harness.js';
@@ -79,26 +79,6 @@ function fixture(): Invoice[] {
   return out;
 }
 
-/** The line block's view of a stored invoice. */
-function blockOf(inv: Invoice): LineBlockingInvoice {
-  const f = extractInvoiceFeatures(inv);
-  return {
-    invoiceId: inv.invoice_id,
-    vendorKey: f.vendorKey,
-    vendorId: inv.vendor.id,
-    invoiceDate: inv.invoice_date,
-    documentType: inv.document_type,
-    totalCents: inv.total_cents,
-    reversedCents: 0,
-    lines: f.lines.map((l, i) => ({
-      lineNumber: l.lineNumber,
-      code: l.code,
-      amountCents: inv.lines[i]!.amount_cents,
-      embedding: l.embedding,
-    })),
-  };
-}
-
 describe.each(engines('lblock'))('line-blocking parity on $name', ({ config }) => {
   let repo: TriageRepository;
   const cfg = config();
@@ -115,7 +95,7 @@ describe.each(engines('lblock'))('line-blocking parity on $name', ({ config }) =
     const stored: LineBlockingInvoice[] = [];
     const seen = { code: 0, description: 0, bounded: 0, outside: 0 };
     for (const inv of invoices) {
-      const q = blockOf(inv);
+      const q = lineBlockingInvoiceOf(inv);
       const memo = lineCandidates(BLOCKING_SPEC.lines, q, stored);
       const served = await repo.withScoringLock('lblock', [], (tx) =>
         tx.findEarlierLines(lineRebillQuery(prepare(inv))!),

@@ -115,27 +115,39 @@ interface Stored {
 }
 
 /** The line block's view of an invoice and its lines (what the store keeps of them). */
+/**
+ * The line block's view of an invoice (core/blocking.ts `LineBlockingInvoice`): its vendor keys,
+ * date, kind, total in cents (nothing reversed) and per line the number, code, amount in cents and
+ * description embedding, from its extracted features (`f`, computed when not given).
+ */
+export function lineBlockingInvoiceOf(
+  inv: Invoice,
+  f: ReturnType<typeof extractInvoiceFeatures> = extractInvoiceFeatures(inv),
+): LineBlockingInvoice {
+  return {
+    invoiceId: inv.invoice_id,
+    vendorKey: f.vendorKey,
+    vendorId: inv.vendor.id,
+    invoiceDate: inv.invoice_date,
+    documentType: inv.document_type,
+    totalCents: inv.total_cents,
+    reversedCents: 0,
+    lines: f.lines.map((l, i) => ({
+      lineNumber: l.lineNumber,
+      code: l.code,
+      amountCents: inv.lines[i]!.amount_cents,
+      embedding: l.embedding,
+    })),
+  };
+}
+
 function storedOf(inv: Invoice): Stored {
   const f = extractInvoiceFeatures(inv);
   return {
     ruleKeys: new Map(
       inv.lines.map((l, i) => [ruleKey(f.lines[i]!.matchKey, l.quantity, l.service_date), l.line_number]),
     ),
-    block: {
-      invoiceId: inv.invoice_id,
-      vendorKey: f.vendorKey,
-      vendorId: inv.vendor.id,
-      invoiceDate: inv.invoice_date,
-      documentType: inv.document_type,
-      totalCents: inv.total_cents,
-      reversedCents: 0,
-      lines: f.lines.map((l, i) => ({
-        lineNumber: l.lineNumber,
-        code: l.code,
-        amountCents: inv.lines[i]!.amount_cents,
-        embedding: l.embedding,
-      })),
-    },
+    block: lineBlockingInvoiceOf(inv, f),
     lines: new Map(
       inv.lines.map((l, i) => [
         l.line_number,
