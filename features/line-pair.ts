@@ -19,6 +19,19 @@ import type { LineFeatures } from './invoice-features.js';
 import { lineServiceDate } from './line-features.js';
 
 /** A line of the new invoice as the features read it. Money in cents, dates `YYYY-MM-DD`. */
+
+/**
+ * The comparison key of a printed delivery reference (packing-slip or delivery-note number):
+ * trimmed, inner whitespace collapsed to one space, upper case, so that `"DN-7001 "`, `"dn-7001"`
+ * and `"DN-7001"` are one delivery however the invoice arrived (JSON as given, UBL trimmed).
+ * @returns the key, or `null` when nothing is printed (absent, empty or only whitespace).
+ */
+export function deliveryReferenceKey(raw: string | null | undefined): string | null {
+  if (raw === null || raw === undefined) return null;
+  const key = raw.trim().replace(/\s+/g, ' ').toUpperCase();
+  return key === '' ? null : key;
+}
+
 export interface PairLine {
   lineNumber: number;
   /** Upper-case code value, or null. */
@@ -181,6 +194,6 @@ export function pairLinesOf(inv: Invoice, features: readonly Pick<LineFeatures, 
     amountCents: l.amount_cents,
     serviceDate: l.service_date ?? null,
     judgedDate: lineServiceDate(inv, l),
-    deliveryReference: l.delivery_reference ?? null,
+    deliveryReference: deliveryReferenceKey(l.delivery_reference),
   }));
 }

@@ -11,6 +11,7 @@
  * indexes and their lines by primary key.
  */
 import { BLOCKING_SPEC, type LineBlockingSpec } from '../core/blocking.js';
+import { deliveryReferenceKey } from '../features/line-pair.js';
 import type { SqlExecutor } from './sql.js';
 import { toVectorLiteral } from './sql.js';
 
@@ -55,7 +56,7 @@ export interface EarlierLine {
   serviceDate: string | null;
   /** The date the earlier line is judged at: its service date, else its invoice's service period start, else its invoice date. */
   judgedDate: string;
-  /** The earlier line's printed delivery (packing-slip) reference, or null. */
+  /** The earlier line's printed delivery (packing-slip) reference as its comparison key (`deliveryReferenceKey`), or null. */
   deliveryReference: string | null;
 }
 
@@ -121,7 +122,7 @@ function earlierLineOf(r: Row): EarlierLine {
     amountCents: Number(r.amount_cents),
     serviceDate: r.service_date,
     judgedDate: r.judged_date,
-    deliveryReference: r.delivery_reference,
+    deliveryReference: deliveryReferenceKey(r.delivery_reference),
   };
 }
 

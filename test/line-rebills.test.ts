@@ -133,7 +133,8 @@ describe.each(engines('lrb'))('line-level duplicates on $name', ({ config }) => 
     const sept = await score(
       invoice('lr-21', 'LR-7109', '2025-09-15', [
         undated(1, 'E0562', 31_000, 'DN-70977'),
-        aug[1]!,
+        // The same delivery typed differently (case, spaces) is the same delivery.
+        { ...aug[1]!, delivery_reference: ' dn-70411  ' },
         undated(3, 'A4604', 4_400, 'DN-70977'),
       ]),
     );

@@ -24,7 +24,13 @@ import { readBenchmark } from '../datasets/benchmark/read.js';
 import type { BenchmarkRecord, BenchmarkSplit } from '../datasets/benchmark/types.js';
 import { extractInvoiceFeatures } from '../features/invoice-features.js';
 import { lineServiceDate } from '../features/line-features.js';
-import { linePairVectors, pairLinesOf, type PairCandidate, type PairLine } from '../features/line-pair.js';
+import {
+  deliveryReferenceKey,
+  linePairVectors,
+  pairLinesOf,
+  type PairCandidate,
+  type PairLine,
+} from '../features/line-pair.js';
 
 /** What a labelled invoice contributes: its lines, candidates, vectors and labels. */
 export interface LinePairInvoice {
@@ -159,7 +165,7 @@ function storedOf(inv: Invoice): Stored {
           amountCents: l.amount_cents,
           serviceDate: l.service_date ?? null,
           judgedDate: lineServiceDate(inv, l),
-          deliveryReference: l.delivery_reference ?? null,
+          deliveryReference: deliveryReferenceKey(l.delivery_reference),
         },
       ]),
     ),
@@ -222,8 +228,10 @@ export async function linePairInvoices(dir: string, o: LinePairOptions = {}): Pr
       undated: d?.changes.includes('lines:undated') ?? false,
       referenced: new Set(
         [...copies].flatMap(([n, [eid, eln]]) => {
-          const ref = r.invoice.lines.find((l) => l.line_number === n)?.delivery_reference;
-          return ref !== undefined && byId.get(eid)?.lines.get(eln)?.deliveryReference === ref ? [n] : [];
+          const ref = deliveryReferenceKey(
+            r.invoice.lines.find((l) => l.line_number === n)?.delivery_reference,
+          );
+          return ref !== null && byId.get(eid)?.lines.get(eln)?.deliveryReference === ref ? [n] : [];
         }),
       ),
       ruleFlagged: isInvoice ? earlierRuleFlags(r.invoice, earlier) : [],
