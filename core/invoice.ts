@@ -115,7 +115,7 @@ export const InvoiceLine = Type.Object(
         minLength: 1,
         maxLength: 64,
         description:
-          'The packing-slip or delivery-note number of the shipment the line bills, when printed (the UBL intake reads cac:DespatchLineReference/cac:DocumentReference/cbc:ID; X12 810 REF*PK is not read yet). Compared for equality after trimming, collapsing spaces and upper-casing; never logged.',
+          'The packing-slip or delivery-note number of the shipment the line bills, when printed (UBL cac:DespatchLineReference/cac:DocumentReference/cbc:ID; X12 810 REF*PK in the IT1 loop). Compared for equality after trimming, collapsing spaces and upper-casing; never logged.',
       }),
     ),
   },

@@ -118,6 +118,7 @@ const GOLDEN_X12_BODY = [
   'PID*F****Drug',
   'IT1*3*10*BX*41.20**VP*010-00715-20*MG*NI-M-100*UP*012345678905*PL*1',
   'PO4*100',
+  'REF*PK*PS-5531',
   'PID*F****Exam gloves',
   `SAC*C*D240***500${'*'.repeat(10)}Freight and handling`,
   'SAC*A*C310***250',
@@ -172,6 +173,7 @@ describe('X12 810 golden mapping (segment by segment)', () => {
           pack_qty: 100, // PO401
           item_identifiers: ['010-00715-20', 'NI-M-100', '012345678905'], // VP, MG, UP
           po_line_number: 1, // PL
+          delivery_reference: 'PS-5531', // REF*PK in the IT1 loop
           description: 'Exam gloves',
         },
         {

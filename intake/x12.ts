@@ -334,6 +334,11 @@ function mapTransaction(tx: Segment[], isa: Segment, seps: X12Separators): Conve
         if (f === 'po_number') {
           inv.po_number = at(s, 2);
           src.map.set('/po_number', where(s, 2)); // REF*PO overrides BIG04
+        } else if (f === 'delivery_reference') {
+          if (line) {
+            line.delivery_reference = at(s, 2);
+            mark(`${lineAt()}/delivery_reference`, s, 2);
+          }
         } else if (role === 'vendor' && line === null) set(inv, f!, at(s, 2), s, 2);
         break;
       }

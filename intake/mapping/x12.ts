@@ -72,19 +72,24 @@ export const N103_VENDOR_FIELD: Readonly<Record<string, 'id' | 'npi' | 'tax_id' 
   UL: 'ignore', // GLN
 };
 
-/** REF01 reference identification qualifier -> field (header: PO; vendor N1 loop: TJ, HPI). */
-export const REF01_FIELD: Readonly<Record<string, 'po_number' | 'vendor.tax_id' | 'vendor.npi' | 'ignore'>> =
-  {
-    PO: 'po_number',
-    TJ: 'vendor.tax_id',
-    HPI: 'vendor.npi',
-    IV: 'ignore', // seller's invoice number (BIG02 holds it)
-    VR: 'ignore', // vendor id number
-    IA: 'ignore', // internal vendor number
-    CT: 'ignore', // contract number
-    BM: 'ignore', // bill of lading
-    PK: 'ignore', // packing list
-  };
+/**
+ * REF01 reference identification qualifier -> field (header: PO; vendor N1 loop: TJ, HPI; IT1
+ * loop: PK, the packing list of the delivery the line bills, read as its `delivery_reference`; a
+ * PK outside an IT1 loop names no line and is not read).
+ */
+export const REF01_FIELD: Readonly<
+  Record<string, 'po_number' | 'vendor.tax_id' | 'vendor.npi' | 'delivery_reference' | 'ignore'>
+> = {
+  PO: 'po_number',
+  TJ: 'vendor.tax_id',
+  HPI: 'vendor.npi',
+  IV: 'ignore', // seller's invoice number (BIG02 holds it)
+  VR: 'ignore', // vendor id number
+  IA: 'ignore', // internal vendor number
+  CT: 'ignore', // contract number
+  BM: 'ignore', // bill of lading
+  PK: 'delivery_reference', // packing list (IT1 loop)
+};
 
 /** DTM01 date/time qualifier -> field (header: 150/151; IT1 loop: 472). */
 export const DTM01_FIELD: Readonly<
