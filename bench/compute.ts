@@ -126,6 +126,7 @@ function stubRepository(earlier: readonly Invoice[], explanations: string[]): Tr
       });
     },
     findEarlierLines: () => Promise.resolve([]),
+    findInvoicesById: () => Promise.resolve([]),
     procurementContext: () => Promise.resolve({ kind: 'none' }),
     recordPoBilling: () => Promise.resolve(),
     insert: (_inv, _sha, _keys, decision, extras) => {

@@ -107,7 +107,8 @@ export async function scoreFile(
         if (d.queue) summary.queues[d.queue] = (summary.queues[d.queue] ?? 0) + 1;
         for (const code of new Set(d.reasons.map((r) => r.code)))
           summary.reasons[code] = (summary.reasons[code] ?? 0) + 1;
-        const top = d.duplicates[0];
+        // The pair the DUPLICATE_ reason flagged: the best entry that is not a line-level match only.
+        const top = d.duplicates.find((x) => x.kind !== 'lines');
         if (top && d.reasons.some((r) => r.code.startsWith('DUPLICATE_'))) {
           summary.duplicates.push({
             invoice_id: d.invoice_id,

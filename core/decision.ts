@@ -4,6 +4,7 @@
  */
 import Type, { type Static } from 'typebox';
 import { InvoiceSource } from './invoice.js';
+import { ProcurementMatch } from './procurement-match.js';
 
 /** Routing outcome. */
 export const DecisionKind = Type.Union([
@@ -163,9 +164,24 @@ export const EarlierApproval = Type.Union(
   },
 );
 
+/** A line of this invoice that bills a line of the earlier invoice again (`LINE_REBILLED`). */
+export const RebilledLineMatch = Type.Object({
+  line_number: Type.Integer(),
+  earlier_line_number: Type.Integer(),
+  score: Type.Number({ minimum: 0, maximum: 1, description: "The line-pair model's score of the pair." }),
+});
+
 /** An earlier invoice this one may duplicate. */
 export const DuplicateMatch = Type.Object({
   invoice_id: Type.String(),
+  kind: Type.Optional(
+    Type.Union([Type.Literal('invoice'), Type.Literal('lines'), Type.Literal('invoice_and_lines')], {
+      description:
+        'invoice: the pair model scored the two invoices as one (DUPLICATE_SAME_NUMBER / DUPLICATE_SUSPECTED ' +
+        'when score reaches review); lines: only lines of the earlier invoice are billed again (LINE_REBILLED, ' +
+        'rebilled_lines); invoice_and_lines: both. Absent: invoice.',
+    }),
+  ),
   decision_id: Type.Union([Type.String(), Type.Null()], {
     description: 'The earlier decision; null when the earlier invoice was imported as history (not scored).',
   }),
@@ -177,16 +193,27 @@ export const DuplicateMatch = Type.Object({
     description: 'True when the earlier invoice was already approved (so paying this one pays twice).',
   }),
   earlier_approval: EarlierApproval,
-  score: Type.Number({ minimum: 0, maximum: 1 }),
+  score: Type.Number({
+    minimum: 0,
+    maximum: 1,
+    description:
+      "The duplicate score this earlier invoice gives the decision: the pair score, or the line-level score of LINE_REBILLED (the reason's weight) when lines are billed again, whichever is higher.",
+  }),
   rule: Type.Union([Type.String(), Type.Null()], {
     description:
       'Document-kind rule that capped the score: credit_memo_reverses_invoice, rebill_after_credit.',
   }),
   match_sources: Type.Array(Type.String(), {
     description:
-      'How the candidate was found: knn (tenant-wide HNSW), vendor_knn (exact, same vendor), exact_key.',
+      'How the candidate was found: knn (tenant-wide HNSW), vendor_knn (exact, same vendor), exact_key, line_block (earlier lines of the vendor, see LINE_REBILLED).',
   }),
   differences: Type.Array(Difference),
+  rebilled_lines: Type.Optional(
+    Type.Array(RebilledLineMatch, {
+      description:
+        'Present when lines of the earlier invoice are billed again: the line pairs, by line number.',
+    }),
+  ),
 });
 export type DuplicateMatch = Static<typeof DuplicateMatch>;
 
@@ -236,41 +263,6 @@ export const Reversal = Type.Object({
 export type Reversal = Static<typeof Reversal>;
 
 /** The decision returned to workflow systems and stored for auditors. */
-/** A line's expected values from the PO, contract or receipt (suggested; never applied). */
-const SuggestedLine = Type.Object({
-  quantity: Type.Number(),
-  uom: Type.String(),
-  unit_price_cents: Type.Integer(),
-  amount_cents: Type.Integer(),
-  text: Type.String({ description: 'e.g. "bill 10 EA at 412 cents, not 10 BX at 41200 cents".' }),
-  basis: Type.Union([Type.Literal('po'), Type.Literal('contract'), Type.Literal('receipt')]),
-});
-
-/** The PO match of a PO-backed invoice (inference/stages/procurement.ts); absent without ERP data. */
-export const ProcurementMatch = Type.Object({
-  po_number: Type.String(),
-  chosen_by: Type.Union([Type.Literal('cited'), Type.Literal('only_open_po'), Type.Literal('matcher')], {
-    description:
-      "cited: the invoice's po_number; only_open_po: the vendor's one open PO; matcher: the vendor's open PO whose lines the invoice's lines matched clearly best.",
-  }),
-  matcher_version: Type.String(),
-  all_lines_matched: Type.Boolean({ description: 'Every line matched a PO line within tolerance.' }),
-  amount_at_risk_cents: Type.Integer({
-    description: 'Cents at risk over the lines: overbilled, unreceived (NO_RECEIPT) or not on the PO.',
-  }),
-  lines: Type.Array(
-    Type.Object({
-      line_number: Type.Integer(),
-      po_line_numbers: Type.Array(Type.Integer()),
-      match_score: Type.Number({ minimum: 0, maximum: 1 }),
-      conversion: Type.Union([Type.String(), Type.Null()]),
-      reason_codes: Type.Array(Type.String()),
-      suggested: Type.Union([SuggestedLine, Type.Null()]),
-      amount_at_risk_cents: Type.Integer(),
-    }),
-  ),
-});
-
 export const DecisionResponse = Type.Object({
   decision_id: Type.String({ format: 'uuid' }),
   invoice_id: Type.String(),

@@ -13,6 +13,7 @@ export * from './amount.js';
 export * from './strings.js';
 export * from './idf.js';
 export * from './embedding.js';
+export * from './comparison-spec.js';
 export * from './comparisons.js';
 export * from './reference-index.js';
 export * from './line-features.js';

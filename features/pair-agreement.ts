@@ -1,10 +1,11 @@
 /**
  * What "more agreement" means for each entry of the pair vector, read from the comparison
- * declarations (`NumericFeature.agreement`, `ComparisonSpec.agreementOrder` in `comparisons.ts`):
+ * declarations (`NumericFeature.agreement`, `ComparisonSpec.agreementOrder` in `comparison-spec.ts`):
  * the input a monotone pair model (`training/monotone.ts`) must never score lower on when it
  * moves towards agreement.
  */
-import { COMPARISONS, type ComparisonSpec } from './comparisons.js';
+import type { ComparisonSpec } from './comparison-spec.js';
+import { COMPARISONS } from './comparisons.js';
 
 /** Agreement structure of a vector, by column index. */
 export interface VectorAgreement {

@@ -72,7 +72,7 @@ export type ChunkScorer = (
 ) => Promise<ChunkSettled[]>;
 
 /** The reads a member's judgement makes inside its group's transaction. */
-export type MemberReads = Pick<ScoringTx, 'findEarlierLines' | 'procurementContext'>;
+export type MemberReads = Pick<ScoringTx, 'findEarlierLines' | 'findInvoicesById' | 'procurementContext'>;
 
 /** The single-invoice stages the chunk scorer runs (inference/pipeline.ts provides them). */
 export interface ChunkKernel<Pre, Judged, Draw> {
@@ -151,6 +151,7 @@ async function groupReads(tx: ChunkTx, ps: readonly Prepared[]): Promise<MemberR
     let first: ProcurementLookup | null = firsts[m]!;
     return {
       findEarlierLines: async () => earlier[m]!,
+      findInvoicesById: (e, ids) => tx.findInvoicesById(e, ids),
       procurementContext: (q) => {
         const settled = first;
         first = null;

@@ -327,10 +327,10 @@ export function differences(
   return out;
 }
 
-/** The response entry of a reported candidate. */
+/** The response entry of a reported candidate (its score and rule; no kind, no re-billed lines). */
 export function duplicateMatch(
   inv: Invoice,
-  s: ScoredCandidate,
+  s: Pick<ScoredCandidate, 'candidate' | 'score' | 'rule'>,
   myLineKeys: readonly string[],
 ): DuplicateMatch {
   const c = s.candidate;

@@ -354,7 +354,8 @@ export function createScoringService(deps: ScoringDeps): ScoringService {
   ) {
     const { p, s, now } = pre;
     const scored = await scoreDuplicates(p, found.candidates, deps.duplicate, s.policy, reportAt);
-    const duplicates = withLineRebills(scored, await findLineRebills(tx, p));
+    const known = scored.assessment.scored.map((x) => x.candidate);
+    const duplicates = withLineRebills(scored, await findLineRebills(tx, p, known));
     const procurement = await procurementOf(tx, p.invoice, s.policy);
     const d = decide(p, s, duplicates, procurement, found.search, now);
     const { decision } = d.built;

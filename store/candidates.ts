@@ -164,6 +164,28 @@ export function toCandidate(r: Row): CandidateInvoice {
   };
 }
 
+/**
+ * Stored invoices of a tenant by client id, as candidates of the invoice with the given
+ * embedding (for `embeddingDistance`) and with no block in `sources`: the earlier invoices
+ * another search named (the line block, store/line-rebills.ts). Ids not stored are left out.
+ * @returns the candidates in client-id order.
+ */
+export async function findInvoicesById(
+  db: SqlExecutor,
+  tenantId: string,
+  embedding: ArrayLike<number>,
+  invoiceIds: readonly string[],
+): Promise<CandidateInvoice[]> {
+  if (invoiceIds.length === 0) return [];
+  const rows = await db.query<Row>(
+    `SELECT ${CANDIDATE_COLUMNS} FROM invoices i LEFT JOIN decisions d ON d.invoice_pk = i.pk
+      WHERE i.tenant_id = $2 AND i.invoice_id = ANY($3::text[]) ORDER BY i.invoice_id COLLATE "C"`,
+    [toVectorLiteral(embedding), tenantId, [...invoiceIds]],
+    { name: 'invoices_by_id' },
+  );
+  return rows.map(toCandidate);
+}
+
 /** Default of {@link CandidateSearchOptions.exactSearchMaxRows}: the spec's crossover. */
 export const DEFAULT_EXACT_MAX_ROWS = BLOCKING_SPEC.exactSearchMaxRows;
 /** Default of {@link CandidateSearchOptions.vendorWindowDays}: the spec's window. */

@@ -53,7 +53,9 @@ import {
   DEFAULT_VENDOR_WINDOW_DAYS,
   DEFAULT_VENDOR_RECENT_LIMIT,
   findCandidates,
+  findInvoicesById,
   hasIterativeScan,
+  type CandidateInvoice,
   type CandidateQuery,
   type CandidateResult,
   type CandidateSearchOptions,
@@ -140,6 +142,8 @@ export interface ScoringTx {
   findDuplicateCandidates(q: Omit<CandidateQuery, 'tenantId'>): Promise<CandidateResult>;
   /** Earlier lines of the vendor billed again (same line key, quantity and service date), see store/line-rebills.ts. */
   findEarlierLines(q: Omit<LineRebillQuery, 'tenantId'>): Promise<EarlierLine[]>;
+  /** Stored invoices by client id as candidates of an invoice with this embedding (store/candidates.ts `findInvoicesById`). */
+  findInvoicesById(embedding: ArrayLike<number>, invoiceIds: readonly string[]): Promise<CandidateInvoice[]>;
   /**
    * Writes invoice, lines and decision and appends `decision.created` to the audit log. When
    * the (tenant, invoice id) is already stored, nothing is written and the stored decision is
@@ -326,6 +330,7 @@ export function createRepository(db: SqlDatabase, search: RepositoryOptions = {}
           findByInvoiceId: (invoiceId) => findStored(tx, tenantId, invoiceId),
           findDuplicateCandidates: (q) => findCandidates(tx, { ...q, tenantId }, searchOpts),
           findEarlierLines: (q) => findEarlierLines(tx, { ...q, tenantId }),
+          findInvoicesById: (e, ids) => findInvoicesById(tx, tenantId, e, ids),
           procurementContext: (q) => readProcurementContext(tx, { ...q, tenantId }),
           recordPoBilling: (x, allocations) => recordInvoiced(tx, { ...x, tenantId }, allocations),
           insert: async (invoice, hash, keys, decision, extras) => {
@@ -347,6 +352,7 @@ export function createRepository(db: SqlDatabase, search: RepositoryOptions = {}
           sql: tx,
           findDuplicateCandidates: (q) => findCandidates(tx, { ...q, tenantId }, searchOpts),
           findEarlierLines: (q) => findEarlierLines(tx, { ...q, tenantId }),
+          findInvoicesById: (e, ids) => findInvoicesById(tx, tenantId, e, ids),
           procurementContext: (q) => readProcurementContext(tx, { ...q, tenantId }),
           recordPoBilling: (x, allocations) => recordInvoiced(tx, { ...x, tenantId }, allocations),
           searchMany: (queries) => searchMany(tx, tenantId, queries, searchOpts),

@@ -5,7 +5,8 @@
  * review, also when the copy is re-keyed under a reworded description without its code, and on a
  * vendor printing no line service dates when the copy repeats the earlier line's delivery
  * reference; the same items billed for the next month, a second invoice of the same day's
- * service, or an undated re-order under its own delivery reference are not.
+ * service, or an undated re-order under its own delivery reference are not. The earlier invoice
+ * of a re-billed line is in the decision's `duplicates` list (kind `lines`, the line pairs).
  */
 import { describe, expect, it } from 'vitest';
 import type { DecisionResponse } from '../core/decision.js';
@@ -14,6 +15,9 @@ import { engines, makeInvoice } from './fixtures.js';
 import { useHarness } from './harness.js';
 import { LINE_PAIR_FEATURE_NAMES } from '../features/line-pair.js';
 import { shippedLinePairModel } from '../models/line-pair.js';
+import { EMBEDDING_DIM } from '../features/hashing.js';
+
+const unitVector = Float32Array.from({ length: EMBEDDING_DIM }, (_, i) => (i === 0 ? 1 : 0));
 
 const DESCRIPTIONS: Record<string, string> = {
   E0601: 'Continuous positive airway pressure (CPAP) device',
@@ -80,6 +84,26 @@ describe.each(engines('lrb'))('line-level duplicates on $name', ({ config }) => 
       JSON.stringify([april.queue, april.scores, april.reasons.map((x) => [x.code, x.weight])]),
     ).toBe('REVIEW');
     expect(april.scores.duplicate).toBeGreaterThanOrEqual(0.85);
+    // The earlier invoice is in the decision's duplicates list too, as a line-level match.
+    expect(april.duplicates, JSON.stringify(april.duplicates)).toMatchObject([
+      {
+        invoice_id: 'lr-1',
+        kind: 'lines',
+        decision_id: first.decision_id,
+        earlier_decision: first.decision,
+        earlier_document_type: 'invoice',
+        score: april.scores.duplicate,
+        rebilled_lines: [{ line_number: 2, earlier_line_number: 2, score: pair.score }],
+      },
+    ]);
+    expect(april.duplicates[0]!.match_sources).toContain('line_block');
+    // The store reads an earlier invoice that no candidate search returned by its client id.
+    const byId = await ref.h.wired.repo.withScoringLock('default', [], (tx) =>
+      tx.findInvoicesById(unitVector, ['lr-1', 'no-such-id']),
+    );
+    expect(byId.map((c) => [c.invoiceId, c.decisionId, c.decision, c.sources])).toEqual([
+      ['lr-1', first.decision_id, first.decision, []],
+    ]);
 
     // May: the same items again for May (their own service date): a repeat purchase.
     const may = await score(

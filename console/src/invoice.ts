@@ -291,6 +291,7 @@ function Duplicates({ invoice, dup }: { invoice: Invoice; dup: DuplicateMatch })
     <p>
       ${`Duplicate score ${pct(dup.score)}; the earlier invoice was ${dup.earlier_decision}`}${dup.earlier_approved ? ' and already approved (paying this one pays twice)' : ''}.
     </p>
+    ${dup.rebilled_lines && html`<p data-testid="rebilled-lines">Lines billed again: ${dup.rebilled_lines.map((l) => `line ${l.line_number} (earlier line ${l.earlier_line_number}, line-pair score ${pct(l.score)})`).join('; ')}.</p>`}
     ${edit && html`<p class="edit" data-testid="number-edit">Invoice number edit: <code>${text(edit.earlier_value)}</code> → <code>${text(edit.this_value)}</code>${edit.note ? html` (${edit.note})` : null}</p>`}
     ${error && html`<p role="alert" class="error">${error}</p>`}
     ${

@@ -83,6 +83,8 @@ export interface DuplicateMatch {
   earlier_approved: boolean;
   score: number;
   differences: Difference[];
+  kind?: 'invoice' | 'lines' | 'invoice_and_lines';
+  rebilled_lines?: { line_number: number; earlier_line_number: number; score: number }[];
 }
 
 export interface ModelAttribution {

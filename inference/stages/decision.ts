@@ -3,7 +3,12 @@
  * reported duplicates, line results, the reversed invoice, versions) and its audit payload,
  * each built once here. Pure: ids and the clock are passed in.
  */
-import { decisionAuditPayload, type DecisionResponse, type Versions } from '../../core/decision.js';
+import {
+  decisionAuditPayload,
+  type DecisionResponse,
+  type DuplicateMatch,
+  type Versions,
+} from '../../core/decision.js';
 import { duplicateMatch } from '../duplicate-detector.js';
 import type { PolicyDefinition } from '../policy.js';
 import type { DuplicatesResult } from './duplicates.js';
@@ -59,6 +64,41 @@ export function decisionVersions(i: DecisionInputs): Versions {
   };
 }
 
+/**
+ * The decision's `duplicates`: the reported candidate pairs (kind `invoice`) and the earlier
+ * invoices whose lines are billed again (kind `lines`; `invoice_and_lines` when an earlier
+ * invoice is both), each with the higher of its two scores, best first (pairs first on a tie).
+ */
+export function duplicateMatches(
+  d: Pick<DuplicatesResult, 'assessment' | 'rebilled'>,
+  invoice: Prepared['invoice'],
+  lineKeys: readonly string[],
+): DuplicateMatch[] {
+  const rebilled = new Map(d.rebilled.map((r) => [r.candidate.invoiceId, r]));
+  const pairs = d.assessment.reported.map((s) => ({ s, r: rebilled.get(s.candidate.invoiceId) }));
+  const reported = new Set(pairs.map((x) => x.s.candidate.invoiceId));
+  const onlyLines = d.rebilled
+    .filter((r) => !reported.has(r.candidate.invoiceId))
+    .map((r) => ({ s: { candidate: r.candidate, score: r.score, rule: null }, r }));
+  return [...pairs, ...onlyLines]
+    .map(({ s, r }): DuplicateMatch => {
+      const m = duplicateMatch(invoice, s, lineKeys);
+      if (!r) return { ...m, kind: 'invoice' };
+      return {
+        ...m,
+        kind: reported.has(r.candidate.invoiceId) ? 'invoice_and_lines' : 'lines',
+        score: Math.max(m.score, r.score),
+        match_sources: [...m.match_sources, 'line_block'],
+        rebilled_lines: r.lines.map((l) => ({
+          line_number: l.lineNumber,
+          earlier_line_number: l.earlierLineNumber,
+          score: l.score,
+        })),
+      };
+    })
+    .sort((a, b) => b.score - a.score);
+}
+
 /** Builds the decision and its audit payload. */
 export function buildDecision(i: DecisionInputs): BuiltDecision {
   const { invoice, sha256 } = i.prepared;
@@ -73,7 +113,7 @@ export function buildDecision(i: DecisionInputs): BuiltDecision {
     priority: i.priority.dollars,
     scores,
     reasons,
-    duplicates: i.duplicates.assessment.reported.map((s) => duplicateMatch(invoice, s, lineKeys)),
+    duplicates: duplicateMatches(i.duplicates, invoice, lineKeys),
     lines: i.lines.map(({ score: l }) => ({
       line_number: l.lineNumber,
       coding_mismatch: l.score,

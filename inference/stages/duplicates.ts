@@ -21,6 +21,15 @@ import type { Prepared } from './prepare.js';
 /** Default lowest duplicate score reported (when below the policy's review threshold). */
 export const DEFAULT_REPORT_DUPLICATE_AT = 0.3;
 
+/** An earlier invoice whose lines the new invoice bills again (line-rebills.ts), with the line pairs. */
+export interface RebilledInvoice {
+  candidate: CandidateInvoice;
+  /** The duplicate score the re-billed lines give the invoice, probability in [0, 1]. */
+  score: number;
+  /** Each re-billed line: its number, the earlier line's, the line-pair model's score in [0, 1]. */
+  lines: readonly { lineNumber: number; earlierLineNumber: number; score: number }[];
+}
+
 /** Result of {@link scoreDuplicates}. */
 export interface DuplicatesResult {
   assessment: DuplicateAssessment;
@@ -30,6 +39,8 @@ export interface DuplicatesResult {
   flagged: ScoredCandidate | null;
   /** `DUPLICATE_SAME_NUMBER` or `DUPLICATE_SUSPECTED` for the flagged candidate; none otherwise. */
   reasons: Reason[];
+  /** Earlier invoices with lines billed again (added by line-rebills.ts `withLineRebills`; none here). */
+  rebilled: readonly RebilledInvoice[];
 }
 
 /** The duplicate reason of a flagged candidate: same canonical invoice number or not. */
@@ -69,5 +80,5 @@ export async function scoreDuplicates(
   const top = assessment.reported[0];
   const score = top?.score ?? 0;
   const flagged = top && score >= policy.duplicateReview ? top : null;
-  return { assessment, score, flagged, reasons: flagged ? [duplicateReason(p, flagged)] : [] };
+  return { assessment, score, flagged, reasons: flagged ? [duplicateReason(p, flagged)] : [], rebilled: [] };
 }

@@ -17,15 +17,16 @@
  * The invoice's duplicate score becomes at least {@link LINE_REBILL_SCORE} (a fixed routing
  * score above the review and below the hold thresholds of the default policy, 0.6 and 0.9, and
  * of the duplicate champion's card: AP review, not hold) with a `LINE_REBILLED` reason naming
- * the earlier invoice and its line numbers, with the model's score and features of each pair.
+ * the earlier invoice and its line numbers, with the model's score and features of each pair;
+ * the earlier invoice joins the decision's `duplicates` list ({@link RebilledInvoice}).
  */
 import type { Reason } from '../../core/decision.js';
 import type { EarlierLine, LineRebillQuery } from '../../store/line-rebills.js';
-import type { ScoringTx } from '../../store/repository.js';
+import type { CandidateInvoice, ScoringTx } from '../../store/repository.js';
 import { LINE_PAIR_FEATURE_NAMES, linePairVectors, pairLinesOf } from '../../features/line-pair.js';
 import { shippedLinePairModel, type LinePairModel } from '../../models/line-pair.js';
 import { reason } from '../explain.js';
-import type { DuplicatesResult } from './duplicates.js';
+import type { DuplicatesResult, RebilledInvoice } from './duplicates.js';
 import type { Prepared } from './prepare.js';
 
 /** Duplicate score of an invoice with a re-billed line (probability-like, in [0, 1]). */
@@ -50,6 +51,8 @@ export interface LineRebillsResult {
   score: number;
   /** One `LINE_REBILLED` reason per earlier invoice, or none. */
   reasons: Reason[];
+  /** The earlier invoices of the re-billed lines, in the order of the reasons. */
+  invoices: RebilledInvoice[];
 }
 
 const r4 = (v: number): number => Math.round(v * 1e4) / 1e4;
@@ -100,18 +103,27 @@ export function lineRebillQuery(p: Prepared): Omit<LineRebillQuery, 'tenantId'> 
   };
 }
 
-/** Searches the re-billed lines of a prepared invoice (invoices only; memos are not re-billed). */
+/**
+ * Searches the re-billed lines of a prepared invoice (invoices only; memos are not re-billed).
+ * The earlier invoices they name are taken from `known` (the invoice's duplicate candidates)
+ * or, when not among them, read from the store (one statement, only when a line is re-billed).
+ */
 export async function findLineRebills(
-  tx: Pick<ScoringTx, 'findEarlierLines'>,
+  tx: Pick<ScoringTx, 'findEarlierLines' | 'findInvoicesById'>,
   p: Prepared,
+  known: readonly CandidateInvoice[] = [],
   model: LinePairModel = shippedLinePairModel(),
 ): Promise<LineRebillsResult> {
   const q = lineRebillQuery(p);
-  if (!q) return { lines: [], score: 0, reasons: [] };
+  if (!q) return { lines: [], score: 0, reasons: [], invoices: [] };
   const lines = rebilledLines(p, await tx.findEarlierLines(q), model);
-  if (lines.length === 0) return { lines, score: 0, reasons: [] };
+  if (lines.length === 0) return { lines, score: 0, reasons: [], invoices: [] };
   const byInvoice = new Map<string, RebilledLine[]>();
   for (const l of lines) byInvoice.set(l.earlierInvoiceId, [...(byInvoice.get(l.earlierInvoiceId) ?? []), l]);
+  const candidates = new Map(known.map((c) => [c.invoiceId, c]));
+  const missing = [...byInvoice.keys()].filter((id) => !candidates.has(id));
+  if (missing.length > 0)
+    for (const c of await tx.findInvoicesById(p.features.embedding, missing)) candidates.set(c.invoiceId, c);
   const reasons = [...byInvoice].map(([earlier, ls]) =>
     reason('LINE_REBILLED', LINE_REBILL_SCORE, {
       duplicate_of: earlier,
@@ -124,14 +136,24 @@ export async function findLineRebills(
       })),
     }),
   );
-  return { lines, score: LINE_REBILL_SCORE, reasons };
+  const invoices = [...byInvoice].flatMap(([earlier, ls]) => {
+    const candidate = candidates.get(earlier);
+    return candidate ? [{ candidate, score: LINE_REBILL_SCORE, lines: ls }] : [];
+  });
+  return { lines, score: LINE_REBILL_SCORE, reasons, invoices };
 }
 
 /**
  * The duplicate result with the line-level finding added: the higher of the two scores, the
- * line reasons after the pair reasons (a new value; the pair result is not changed).
+ * line reasons after the pair reasons, the earlier invoices (a new value; the pair result is
+ * not changed).
  */
 export function withLineRebills(d: DuplicatesResult, l: LineRebillsResult): DuplicatesResult {
   if (l.reasons.length === 0) return d;
-  return { ...d, score: Math.max(d.score, l.score), reasons: [...d.reasons, ...l.reasons] };
+  return {
+    ...d,
+    score: Math.max(d.score, l.score),
+    reasons: [...d.reasons, ...l.reasons],
+    rebilled: [...d.rebilled, ...l.invoices],
+  };
 }

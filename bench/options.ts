@@ -1,0 +1,112 @@
+/**
+ * The options of `npm run bench` (bench/run.ts): which sections run, and each section's sizes,
+ * rates and stores, with their defaults.
+ */
+import { Command } from 'commander';
+import { embeddingIndexParams } from '../store/embedding-index.js';
+import { HNSW_EF_SEARCH } from '../store/hnsw-search.js';
+
+/** The parsed options (strings as typed; flags true when given). */
+export interface BenchOptions {
+  only: string;
+  databaseUrl: string;
+  invoices: string;
+  computeDescriptions: string;
+  rates: string;
+  httpStores: string;
+  httpProcesses: string;
+  serverDir: string;
+  duration: string;
+  knnSizes: string;
+  pgliteKnnSize: string;
+  knnQueries: string;
+  knnHnsw: string;
+  knnEfSearch: string;
+  trainInvoices: string;
+  dataDir: string;
+  intakeInvoices: string;
+  historyInvoices: string;
+  historyChunk: string;
+  batchInvoices: string;
+  batchChunk: string;
+  historyParallel: string;
+  historyDeferIndex?: boolean;
+  historyWorkers: string;
+  scaleSizes: string;
+  scaleInvoices: string;
+  scaleExplain?: boolean;
+  scaleDatabaseUrls?: string;
+  scaleTenant: string;
+  scaleRounds: string;
+  scaleWarmup: string;
+  batchStatements?: boolean;
+}
+
+/**
+ * Parses the command line of `npm run bench`.
+ * @param argv the process arguments (default `process.argv`).
+ * @throws exits the process with commander's message on an unknown option.
+ */
+export function parseBenchOptions(argv: readonly string[] = process.argv): BenchOptions {
+  return new Command()
+    .option(
+      '--only <sections>',
+      'comma-separated sections',
+      'compute,scoring,procurement,shadow,http,knn,models,training,intake,store-open,history',
+    )
+    .option('--intake-invoices <n>', 'invoices per intake conversion run', '10000')
+    .option('--history-invoices <n>', 'invoices of the history import run (PostgreSQL)', '100000')
+    .option('--history-chunk <n>', 'invoices per history import transaction', '500')
+    .option('--batch-invoices <n>', 'invoices of the batch section (PostgreSQL)', '600')
+    .option('--batch-chunk <n>', 'items per score-batch job in the batch section', '100')
+    .option('--history-parallel <n>', 'history import chunks in flight', '2')
+    .option('--history-defer-index', 'history import: drop the HNSW index before, build it after')
+    .option('--history-workers <n>', 'history import: worker threads preparing the chunks', '0')
+    .option(
+      '--database-url <url>',
+      'PostgreSQL for the PostgreSQL sections',
+      process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/invoice_triage_test',
+    )
+    .option('--invoices <n>', 'invoices per in-process scoring run', '1000')
+    .option(
+      '--compute-descriptions <list>',
+      'compute: line descriptions, `new` (unique per invoice) and/or `repeated` (the same ten on every invoice)',
+      'new',
+    )
+    .option('--rates <list>', 'HTTP request rates, req/s', '100,250,500')
+    .option('--http-stores <list>', 'stores of the http section', 'pglite,postgres')
+    .option('--http-processes <list>', 'API processes of the http section (PostgreSQL only above 1)', '1')
+    .option('--server-dir <dir>', 'the checkout whose dist/bin/server.js the http section runs', '.')
+    .option('--duration <s>', 'seconds per HTTP rate', '30')
+    .option('--knn-sizes <list>', 'PostgreSQL kNN index sizes (base invoices)', '100000,1000000')
+    .option('--pglite-knn-size <n>', 'PGlite kNN index size', '20000')
+    .option('--knn-queries <n>', 'duplicate queries per size', '500')
+    .option(
+      '--knn-hnsw <list>',
+      'HNSW variants built over the same rows, m/ef_construction[/halfvec] comma-separated (default: the served graph)',
+      `${embeddingIndexParams().m}/${embeddingIndexParams().efConstruction}`,
+    )
+    .option('--knn-ef-search <list>', 'hnsw.ef_search values queried', `40,${HNSW_EF_SEARCH},200`)
+    .option(
+      '--train-invoices <list>',
+      'benchmark invoices of the coding and duplicate training runs (about 3 lines and 10 candidate pairs per invoice: 200k examples each)',
+      '67000,20000',
+    )
+    .option('--data-dir <dir>', 'cache of generated benchmark sets', 'reports/bench-data')
+    .option('--scale-sizes <list>', 'store-scale: indexed invoices before each point', '0,100000')
+    .option('--scale-invoices <n>', 'store-scale: invoices scored per point', '300')
+    .option('--scale-explain', 'store-scale: print EXPLAIN ANALYZE of one candidate search per point')
+    .option(
+      '--scale-database-urls <list>',
+      'store-scale: alternate these filled databases (bench/store-scale-existing.ts)',
+    )
+    .option('--scale-tenant <id>', 'store-scale on filled databases: the tenant of the history', 'default')
+    .option('--scale-rounds <n>', 'store-scale on filled databases: alternated rounds', '4')
+    .option('--scale-warmup <n>', 'store-scale on filled databases: discarded invoices per point', '20')
+    .option(
+      '--batch-statements',
+      'batch: also print PostgreSQL CPU per statement (log_statement_stats, superuser; bench/pg-statements.ts)',
+    )
+    .parse([...argv])
+    .opts<BenchOptions>();
+}
