@@ -112,6 +112,18 @@ export const LINE_FEATURE_SPECS: readonly LineFeatureSpec[] = [
     'The description prints known HCPCS codes and none of them is the billed code (the PRINTED_CODE_DIFFERS check).',
     4,
   ),
+  f(
+    'vendor_lines_log',
+    'ln(1 + lines)',
+    "The vendor's past HCPCS lines (every stored line); 0 without a per-code history.",
+    5,
+  ),
+  f(
+    'vendor_code_lines_log',
+    'ln(1 + lines)',
+    "The vendor's past lines billing this very code (its own normal billing: a vendor that bills a code on every invoice is not keying it in error); 0 without a per-code history.",
+    5,
+  ),
 ];
 
 /** Names of the line vector, in order (the ONNX coding model's input order). */

@@ -322,6 +322,27 @@ describe('price, quantity and vendor profile', () => {
     });
   });
 
+  it("reads the vendor's own history of the billed code (every past line, by code)", () => {
+    const profile = buildVendorHistory(
+      ['D1D', 'D1D', 'D1D', 'D1E'],
+      ['D1D', 'D1E'],
+      ['K0001', 'K0001', 'K0001', 'E0570'],
+    );
+    const usual = values(line({ code: hcpcs('K0001') }), ctx({ vendorProfile: profile }));
+    const never = values(line({ code: hcpcs('K0003') }), ctx({ vendorProfile: profile }));
+    expect(usual.vendor_lines_log).toBeCloseTo(Math.log(5), 6);
+    expect(usual.vendor_code_lines_log).toBeCloseTo(Math.log(4), 6);
+    expect(never.vendor_lines_log).toBeCloseTo(Math.log(5), 6);
+    expect(never.vendor_code_lines_log).toBe(0);
+    // a profile without per-code history (or no profile) reads as no history
+    const categoriesOnly = buildVendorHistory(['D1D'], ['D1D']);
+    for (const p of [categoriesOnly, undefined])
+      expect(values(line({ code: hcpcs('K0001') }), ctx(p ? { vendorProfile: p } : {}))).toMatchObject({
+        vendor_lines_log: 0,
+        vendor_code_lines_log: 0,
+      });
+  });
+
   it('encodes the section one-hot, credit lines and amount gaps', () => {
     const v = values(line({ code: hcpcs('J1100'), quantity: -1, unit_price_cents: 100, amount_cents: -90 }));
     expect(v['code_section=J']).toBe(1);

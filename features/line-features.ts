@@ -41,6 +41,11 @@ export interface VendorHistory {
   approvedCategories?: readonly string[];
   /** Number of the vendor's past lines per category. */
   categoryCounts?: Readonly<Record<string, number>>;
+  /**
+   * Number of the vendor's past lines per upper-case HCPCS code (every stored line, as
+   * `vendor_code_counts` keeps them); absent when the caller has no per-code history.
+   */
+  codeCounts?: ReadonlyMap<string, number>;
 }
 
 /**
@@ -154,15 +159,28 @@ function doseFeatures(
   return out;
 }
 
-function vendorFeatures(category: string | null, profile: VendorHistory | undefined): Record<string, number> {
+function vendorFeatures(
+  code: string | null,
+  category: string | null,
+  profile: VendorHistory | undefined,
+): Record<string, number> {
   const out = {
     vendor_profile_present: profile ? 1 : 0,
     vendor_approved_list_present: 0,
     vendor_category_approved: 0,
     vendor_history_present: 0,
     vendor_category_share_log: 0,
+    vendor_lines_log: 0,
+    vendor_code_lines_log: 0,
   };
   if (!profile) return out;
+  const codes = profile.codeCounts;
+  if (codes && codes.size > 0) {
+    let total = 0;
+    for (const n of codes.values()) total += n;
+    out.vendor_lines_log = Math.log1p(total);
+    out.vendor_code_lines_log = code === null ? 0 : Math.log1p(codes.get(code) ?? 0);
+  }
   if (profile.approvedCategories) {
     out.vendor_approved_list_present = 1;
     out.vendor_category_approved = category !== null && profile.approvedCategories.includes(category) ? 1 : 0;
@@ -333,7 +351,7 @@ function lineFeaturesOf(
   const section =
     code !== null && (HCPCS_SECTIONS as readonly string[]).includes(code[0]!) ? code[0]! : 'other';
   v[`code_section=${section}`] = 1;
-  Object.assign(v, vendorFeatures(null, ctx.vendorProfile));
+  Object.assign(v, vendorFeatures(code, null, ctx.vendorProfile));
   if (code === null) return { values: v, evidence };
   evidence.code = code;
   v.code_is_hcpcs = 1;
@@ -353,7 +371,7 @@ function lineFeaturesOf(
   const d = descriptionFeatures(ref, search.embedding!, desc.tokens, other);
   Object.assign(v, d.values);
   evidence.bestOtherCode = d.bestOther;
-  Object.assign(v, vendorFeatures(ref.category, ctx.vendorProfile));
+  Object.assign(v, vendorFeatures(code, ref.category, ctx.vendorProfile));
   const fee = referenceFee(ref.fees, line.modifiers ?? []);
   if (fee && fee.amountCents > 0 && feeNotComparable(ctx.currency) === null) {
     evidence.feeCents = fee.amountCents;
@@ -411,15 +429,26 @@ function toVector(values: Record<string, number>): Float32Array {
 
 /**
  * A vendor profile from the categories of the vendor's past lines (and, optionally, its approved
- * categories from the vendor master).
+ * categories from the vendor master, and the upper-case HCPCS codes of the same past lines for
+ * the per-code history features).
  */
 export function buildVendorHistory(
   pastCategories: Iterable<string>,
   approvedCategories?: readonly string[],
+  pastCodes?: Iterable<string>,
 ): VendorHistory {
   const counts: Record<string, number> = {};
   for (const c of pastCategories) counts[c] = (counts[c] ?? 0) + 1;
-  return { categoryCounts: counts, ...(approvedCategories ? { approvedCategories } : {}) };
+  let codeCounts: Map<string, number> | undefined;
+  if (pastCodes) {
+    codeCounts = new Map();
+    for (const c of pastCodes) codeCounts.set(c, (codeCounts.get(c) ?? 0) + 1);
+  }
+  return {
+    categoryCounts: counts,
+    ...(approvedCategories ? { approvedCategories } : {}),
+    ...(codeCounts ? { codeCounts } : {}),
+  };
 }
 
 export * from './line-feature-specs.js';

@@ -42,7 +42,7 @@ describe('feature schema', () => {
     expect(editionOf('coding-mismatch')).toBe(3);
     expect(editionOf('duplicate')).toBe(2);
     expect(FEATURE_SCHEMA.pair.map((f) => f.name)).toEqual(PAIR_VECTOR_NAMES);
-    expect(FEATURE_SCHEMA.line).toHaveLength(53);
+    expect(FEATURE_SCHEMA.line).toHaveLength(55);
     expect(FEATURE_SCHEMA.pair).toHaveLength(78);
     expect(
       [...FEATURE_SCHEMA.line, ...FEATURE_SCHEMA.pair].every((f) => f.unit !== '' && f.description !== ''),
@@ -55,8 +55,9 @@ describe('feature schema', () => {
   it('changes version when any part changes', () => {
     const v = featureSchemaVersion();
     // The whole-schema version decisions record (fs-ca204ebda249 until line revision 3,
-    // fs-5d691c338bb0 at line revision 3, before line edition 4 and pair edition 3).
-    expect(v).toBe('fs-66fb44041380');
+    // fs-5d691c338bb0 at line revision 3, before line edition 4 and pair edition 3,
+    // fs-66fb44041380 before line edition 5).
+    expect(v).toBe('fs-fc33f1c024cc');
     expect(v).toMatch(/^fs-[0-9a-f]{12}$/);
     expect(featureSchemaVersion()).toBe(v);
     const variants = [
@@ -171,7 +172,16 @@ describe('earlier line versions served on a subset of today’s features', () =>
       'printed_code_present',
       'printed_code_differs',
     ]);
-    expect(served.earlier).toEqual([{ version: rev3!.version, accepted: [], names: rev3!.names }]);
+    expect(FEATURE_SCHEMA.line.filter((f) => f.since === 5).map((f) => f.name)).toEqual([
+      'vendor_lines_log',
+      'vendor_code_lines_log',
+    ]);
+    const [, rev4] = earlierVectorVersions('line');
+    expect(rev4!.version).toBe('fs-cd7fafcf2f73'); // coding-mismatch@5's card
+    expect(served.earlier).toEqual([
+      { version: rev3!.version, accepted: [], names: rev3!.names },
+      { version: rev4!.version, accepted: [], names: rev4!.names },
+    ]);
   });
 
   it('accepts an earlier version only with its own names', () => {

@@ -49,6 +49,7 @@ export const VECTOR_EDITIONS: Readonly<Record<FeatureVector, readonly VectorEdit
   line: [
     { edition: 3, revision: 3 },
     { edition: 4, revision: 4 },
+    { edition: 5, revision: 4 },
   ],
   pair: [
     { edition: 2, revision: 2 },

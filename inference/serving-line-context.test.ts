@@ -54,3 +54,21 @@ describe('serving line context with tenant-adaptive quantity baselines', () => {
     expect(ratioWith(new Map())).toBeCloseTo(Math.log(30), 6);
   });
 });
+
+describe("serving line context with the vendor's per-code history", () => {
+  it('gives the coding model the counts of the codes the vendor billed before, as training does', () => {
+    const invoice = makeInvoice();
+    const line = invoice.lines[1]!;
+    const code = line.code!.value.toUpperCase();
+    const ctx = servingLineContext(reference)(invoice, line, model, {
+      vendorProfile: profile,
+      vendorCodeCounts: new Map([
+        [code, 6],
+        ['A4253', 3],
+      ]),
+    });
+    const v = lineFeatures(line, ctx).values;
+    expect(v.vendor_code_lines_log).toBeCloseTo(Math.log(7), 6);
+    expect(v.vendor_lines_log).toBeCloseTo(Math.log(10), 6);
+  });
+});

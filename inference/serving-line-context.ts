@@ -94,7 +94,7 @@ function withVendorQuantity(
  * built (training/benchmark-features.ts):
  *
  * - **vendor in the tenant's vendor master**: the vendor profile (the master's approved
- *   categories, the category counts of the vendor's stored lines) and the typical quantities of
+ *   categories, the category and code counts of the vendor's stored lines) and the typical quantities of
  *   the model's own training run (`line-context.json`), where the vendor's own median quantity
  *   of the code replaces the table's when its history is deep enough;
  * - **vendor not in the master**: neither, as in training's context dropout (a profile without
@@ -139,6 +139,7 @@ export function servingLineContext(
     const ref = code ? reference.get(code) : undefined;
     const profile: VendorHistory = {
       categoryCounts: countsOf(scoring.vendorCodeCounts),
+      codeCounts: scoring.vendorCodeCounts,
       approvedCategories: ref && code && codeApproved(master, code, ref.code.betos) ? [ref.category] : [],
     };
     ctx.vendorProfile = profile;

@@ -55,6 +55,34 @@ describe('benchmarkFeatureProvider (feature-engineering vectors over the benchma
     expect(approvedOnTest.filter((v) => v === 1).length / approvedOnTest.length).toBeGreaterThan(0.9);
   });
 
+  it("counts each vendor's earlier lines by code in submission order, as the store's vendor_code_counts", async () => {
+    const a = await assembleTask('coding-mismatch', bench, features.provider);
+    const row = new Map(a.data.meta.map((m, i) => [`${m.invoiceId}#${m.lineNumber}`, a.data.X[i]!]));
+    const seen = new Map<string, Map<string, number>>();
+    let checked = 0;
+    for (const r of bench.records) {
+      const v = r.invoice.vendor.id;
+      const past = seen.get(v) ?? new Map<string, number>();
+      const total = [...past.values()].reduce((x, y) => x + y, 0);
+      for (const l of r.invoice.lines) {
+        if (l.code?.system !== 'HCPCS') continue;
+        const x = row.get(`${r.invoice.invoice_id}#${l.line_number}`)!;
+        if (x[col('vendor_profile_present')] !== 1 || total === 0) continue;
+        expect(x[col('vendor_lines_log')]).toBeCloseTo(Math.log1p(total), 5);
+        expect(x[col('vendor_code_lines_log')]).toBeCloseTo(
+          Math.log1p(past.get(l.code.value.toUpperCase()) ?? 0),
+          5,
+        );
+        checked++;
+      }
+      for (const l of r.invoice.lines)
+        if (l.code?.system === 'HCPCS')
+          past.set(l.code.value.toUpperCase(), (past.get(l.code.value.toUpperCase()) ?? 0) + 1);
+      seen.set(v, past);
+    }
+    expect(checked).toBeGreaterThan(500);
+  });
+
   it('keeps the code/category table for every code the train split bills; estimates only codes it never bills', () => {
     const t = features.context.typicalQuantities;
     const clean = bench.records

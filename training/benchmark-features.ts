@@ -7,8 +7,9 @@
  * - **reference**: `referenceIndex` over the shipped CMS reference data and IDF table;
  * - **vendor profile**: the approved categories of the vendor master (the benchmark's
  *   `vendors.json`, as tenants register them with `PUT /v1/vendors/:id`; BETOS code, else
- *   `SEC:<section>`), plus the category counts of the vendor's **earlier** HCPCS lines in
- *   submission order (its history at the time the invoice arrives);
+ *   `SEC:<section>`), plus the category and code counts of the vendor's **earlier** HCPCS lines
+ *   in submission order (its history at the time the invoice arrives; every line, as the store's
+ *   `vendor_code_counts`);
  * - **typical quantities**: `fitTypicalQuantities` over the benchmark train split's clean
  *   HCPCS lines, with an estimate from the price band for every priced code of the reference
  *   that fewer than 5 clean train lines bill (written next to the model as `line-context.json`, since serving
@@ -27,6 +28,7 @@
 import type { Invoice } from '../core/invoice.js';
 import type { BenchmarkVendor } from '../datasets/benchmark/vendors.js';
 import { readVendors } from '../datasets/benchmark/read.js';
+import { hcpcsCode } from '../features/baselines.js';
 import { sharedReferenceData } from '../datasets/reference.js';
 import { pairFeatureVector, PAIR_VECTOR_NAMES } from '../features/comparisons.js';
 import { cosine } from '../features/hashing.js';
@@ -185,23 +187,29 @@ export function benchmarkFeatureProvider(
     priced,
   );
 
-  // vendor history: category counts of each vendor's earlier lines, in submission order
+  // vendor history: category and code counts of each vendor's earlier lines, in submission order
+  // (every earlier line, as the service's vendor_code_counts counts every stored line)
   const profileOf = new Map<string, VendorHistory | undefined>();
   const history = new Map<string, string[]>();
+  const codeHistory = new Map<string, string[]>();
   const dropSeed = deriveSeed(o.seed, 'context-dropout');
   const dropped = new Set<string>();
   for (const r of bench.records) {
     const inv = r.invoice;
     const past = history.get(inv.vendor.id) ?? [];
+    const pastCodes = codeHistory.get(inv.vendor.id) ?? [];
     const ok = approved.get(r.label.vendor_profile);
     const withheld = r.label.split === 'train' && keyUniform(dropSeed, inv.invoice_id) < dropout;
     if (withheld) dropped.add(inv.invoice_id);
-    profileOf.set(inv.invoice_id, withheld ? undefined : buildVendorHistory(past, ok));
+    profileOf.set(inv.invoice_id, withheld ? undefined : buildVendorHistory(past, ok, pastCodes));
     for (const l of inv.lines) {
+      const code = hcpcsCode(l);
+      if (code !== null) pastCodes.push(code);
       const c = l.code?.system === 'HCPCS' ? categoryOf(l.code.value) : null;
       if (c) past.push(c);
     }
     history.set(inv.vendor.id, past);
+    codeHistory.set(inv.vendor.id, pastCodes);
   }
 
   const sides = new WeakMap<Invoice, { full: PairSide; stored: PairSide }>();
