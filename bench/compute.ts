@@ -144,6 +144,14 @@ function stubRepository(earlier: readonly Invoice[], explanations: string[]): Tr
     },
     policies: { latestVersion: () => Promise.resolve(1), latest: () => Promise.resolve(null) },
     configVersions: () => Promise.resolve({ policy: 1, vendor: null }),
+    scoringInputsMany: (_t: string, queries: readonly unknown[]) =>
+      Promise.resolve(
+        queries.map(() => ({
+          versions: { policy: 1, vendor: null },
+          codeCounts: new Map(),
+          baselines: new Map(),
+        })),
+      ),
     withScoringLock: (_t: string, _k: readonly string[], fn: (t: ScoringTx) => Promise<unknown>) => fn(tx),
   };
   return repo as unknown as TriageRepository;

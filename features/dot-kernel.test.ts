@@ -80,6 +80,32 @@ describe('createDotKernel', () => {
     }
   });
 
+  it('screens two queries with the two-query kernel as the four-query one does, stale lanes unread', () => {
+    const rand = rng(31);
+    const dim = 32;
+    const n = 50;
+    const data = new Float32Array(n * dim).map(() => rand());
+    const four = Array.from({ length: 4 }, () =>
+      Float64Array.from({ length: dim }, () => Math.fround(rand())),
+    );
+    const two = four.slice(0, 2);
+    const reused = createDotKernel(data, n, dim)!;
+    const fourSums = Int32Array.from(reused.dots4(four).sums);
+    // The same kernel, now with two queries: lanes 2 and 3 keep the last call's sums.
+    const { sums } = reused.dots4(two);
+    for (let r = 0; r < n; r++) {
+      expect([sums[r * 4], sums[r * 4 + 1]]).toEqual([fourSums[r * 4], fourSums[r * 4 + 1]]);
+      expect([sums[r * 4 + 2], sums[r * 4 + 3]]).toEqual([fourSums[r * 4 + 2], fourSums[r * 4 + 3]]);
+    }
+    const fresh = createDotKernel(data, n, dim)!;
+    fresh.dots4(two);
+    const margins = [3_000_000, 3_000_000];
+    const got = reused.bestRows(2, [4, -1], margins);
+    const want = fresh.bestRows(2, [4, -1], margins);
+    expect(got.threshold).toEqual(want.threshold);
+    expect(Array.from(got.rows)).toEqual(Array.from(want.rows));
+  });
+
   it('keeps every quantised dot product inside a 32-bit integer', () => {
     for (const dim of [8, 128, 512, 4096]) {
       const r = quantisationRange(dim);

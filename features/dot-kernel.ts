@@ -26,7 +26,10 @@ const vec = (items: number[][]): number[] => [...leb(items.length), ...items.fla
 const section = (id: number, body: number[]): number[] => [id, ...leb(body.length), ...body];
 const name = (s: string): number[] => [...leb(s.length), ...Buffer.from(s)];
 
-/** The module: `dots(mat, n, dim, q, out)` and its memory `mem` (pointers are byte offsets). */
+/**
+ * The module: `dots(mat, n, dim, q, out)` (four queries), `dots2` (the same for two), `colmax`,
+ * `collect` and its memory `mem` (pointers are byte offsets).
+ */
 function kernelModule(): Uint8Array {
   const I32 = 0x7f;
   const V128 = 0x7b;
@@ -42,51 +45,54 @@ function kernelModule(): Uint8Array {
   const lane = (l: number): number[] => [0xfd, 0x1b, l]; // i32x4.extract_lane
   // Params: 0 mat (int16 rows), 1 n (rows), 2 dim (a multiple of 8), 3 q (4 int16 queries of
   // dim, contiguous), 4 out (n x 4 int32, row-major). Locals: 5 r, 6 row pointer, 7 byte offset
-  // in the row, 8 row stride in bytes, 9..12 the four accumulators, 13 the row's eight values.
-  const accs = [9, 10, 11, 12];
-  const laneSum = (a: number): number[] => [
-    ...get(a),
-    ...lane(0),
-    ...get(a),
-    ...lane(1),
-    add,
-    ...get(a),
-    ...lane(2),
-    ...get(a),
-    ...lane(3),
-    add,
-    add,
-  ];
-  const body = [
-    ...get(2), ...i32(2), mul, ...set(8),
-    ...get(0), ...set(6),
-    0x02, 0x40, 0x03, 0x40, // block, loop over rows
-    ...get(5), ...get(1), 0x4f, 0x0d, 1, // r >= n: out of the block
-    ...accs.flatMap((a) => [0xfd, 0x0c, ...new Array<number>(16).fill(0), ...set(a)]),
-    ...i32(0), ...set(7),
-    0x03, 0x40, // loop over the row, eight values at a time
-    ...get(6), ...get(7), add, ...load, ...set(13),
-    ...accs.flatMap((a, j) => [
-      ...get(a), ...get(13),
-      ...get(3), ...get(7), add, ...(j > 0 ? [...get(8), ...i32(j), mul, add] : []), ...load,
-      ...dotI16, ...i32x4Add, ...set(a),
-    ]),
-    ...get(7), ...i32(16), add, ...tee(7), ...get(8), 0x49, 0x0d, 0, // offset < stride: again
-    0x0b,
-    ...accs.flatMap((a, j) => [...get(4), ...laneSum(a), 0x36, 2, ...leb(j * 4)]), // i32.store
-    ...get(4), ...i32(16), add, ...set(4),
-    ...get(6), ...get(8), add, ...set(6),
-    ...get(5), ...i32(1), add, ...set(5),
-    0x0c, 0, // next row
-    0x0b, 0x0b, 0x0b,
-  ]; // prettier-ignore
-  const code = [
-    ...vec([
-      [...leb(4), I32],
-      [...leb(5), V128],
-    ]),
-    ...body,
-  ];
+  // in the row, 8 row stride in bytes, 9..12 the accumulators, 13 the row's eight values. The
+  // body for `queries` (4 or 2) reads that many queries and writes that many lanes of `out`.
+  const dotsBody = (queries: 4 | 2): number[] => {
+    const accs = [9, 10, 11, 12].slice(0, queries);
+    const laneSum = (a: number): number[] => [
+      ...get(a),
+      ...lane(0),
+      ...get(a),
+      ...lane(1),
+      add,
+      ...get(a),
+      ...lane(2),
+      ...get(a),
+      ...lane(3),
+      add,
+      add,
+    ];
+    const body = [
+      ...get(2), ...i32(2), mul, ...set(8),
+      ...get(0), ...set(6),
+      0x02, 0x40, 0x03, 0x40, // block, loop over rows
+      ...get(5), ...get(1), 0x4f, 0x0d, 1, // r >= n: out of the block
+      ...accs.flatMap((a) => [0xfd, 0x0c, ...new Array<number>(16).fill(0), ...set(a)]),
+      ...i32(0), ...set(7),
+      0x03, 0x40, // loop over the row, eight values at a time
+      ...get(6), ...get(7), add, ...load, ...set(13),
+      ...accs.flatMap((a, j) => [
+        ...get(a), ...get(13),
+        ...get(3), ...get(7), add, ...(j > 0 ? [...get(8), ...i32(j), mul, add] : []), ...load,
+        ...dotI16, ...i32x4Add, ...set(a),
+      ]),
+      ...get(7), ...i32(16), add, ...tee(7), ...get(8), 0x49, 0x0d, 0, // offset < stride: again
+      0x0b,
+      ...accs.flatMap((a, j) => [...get(4), ...laneSum(a), 0x36, 2, ...leb(j * 4)]), // i32.store
+      ...get(4), ...i32(16), add, ...set(4),
+      ...get(6), ...get(8), add, ...set(6),
+      ...get(5), ...i32(1), add, ...set(5),
+      0x0c, 0, // next row
+      0x0b, 0x0b, 0x0b,
+    ]; // prettier-ignore
+    return [
+      ...vec([
+        [...leb(4), I32],
+        [...leb(5), V128],
+      ]),
+      ...body,
+    ];
+  };
   const store = [0xfd, 0x0b, 4, 0]; // v128.store align 16, offset 0
   const int32Min = [0xfd, 0x0c, ...[0, 1, 2, 3].flatMap(() => [0, 0, 0, 0x80])]; // v128.const, four INT32_MIN
   const maxS = [0xfd, ...leb(184)]; // i32x4.max_s
@@ -140,7 +146,7 @@ function kernelModule(): Uint8Array {
         [0x60, ...vec([[I32], [I32], [I32], [I32]]), ...vec([[I32]])],
       ]),
     ),
-    ...section(3, vec([[0], [1], [2]])),
+    ...section(3, vec([[0], [1], [2], [0]])),
     ...section(5, vec([[0x00, 1]])),
     ...section(
       7,
@@ -148,10 +154,11 @@ function kernelModule(): Uint8Array {
         [...name('dots'), 0x00, 0],
         [...name('colmax'), 0x00, 1],
         [...name('collect'), 0x00, 2],
+        [...name('dots2'), 0x00, 3],
         [...name('mem'), 0x02, 0],
       ]),
     ),
-    ...section(10, vec([code, colmax, collect].map((c) => [...leb(c.length), ...c]))),
+    ...section(10, vec([dotsBody(4), colmax, collect, dotsBody(2)].map((c) => [...leb(c.length), ...c]))),
   ]);
 }
 
@@ -186,7 +193,8 @@ export function quantisationRange(dim: number): number {
 /** Screening scores of up to four queries. */
 export interface Screening {
   /**
-   * `sums[r * 4 + j]`: the quantised dot product of row r with query j, an integer; reused by
+   * `sums[r * 4 + j]`: the quantised dot product of row r with query j (j below the number of
+   * queries; the other lanes hold stale sums), an integer; reused by
    * the next call. Query j's approximate score is `sums[r * 4 + j] * scale[j]`.
    */
   sums: Int32Array;
@@ -248,7 +256,9 @@ export function createDotKernel(data: Float32Array, n: number, dim: number): Dot
   const rowScale = range / maxAbs;
   const instance = new wasm.Instance(module);
   const mem = instance.exports.mem as { buffer: ArrayBuffer; grow(pages: number): number };
-  const dots = instance.exports.dots as (mat: number, n: number, dim: number, q: number, out: number) => void;
+  type Dots = (mat: number, n: number, dim: number, q: number, out: number) => void;
+  const dots = instance.exports.dots as Dots;
+  const dots2 = instance.exports.dots2 as Dots;
   const colmax = instance.exports.colmax as (out: number, n: number, res: number) => void;
   const collect = instance.exports.collect as (out: number, n: number, thr: number, rows: number) => number;
   const qAt = n * dim * 2;
@@ -297,7 +307,9 @@ export function createDotKernel(data: Float32Array, n: number, dim: number): Dot
         bound.push(distance(v, null, 0, dim) * maxRowError + distance(v, query, 0, dim) * maxRowNorm + slack);
         scale.push(1 / (s * rowScale));
       });
-      dots(0, n, dim, qAt, outAt);
+      // Two queries or fewer: the kernel that reads two (lanes 2 and 3 keep stale sums, which
+      // bestRows never reads: their thresholds are INT32_MAX, above any sum of dim * range^2).
+      (queries.length <= 2 ? dots2 : dots)(0, n, dim, qAt, outAt);
       return { sums, scale, bound };
     },
     bestRows(count, skips, margins) {

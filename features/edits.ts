@@ -24,25 +24,27 @@ export function editScript(aText: string, bText: string): EditOp[] {
     throw new RangeError('editScript: strings longer than 256 characters');
   const n = a.length;
   const m = b.length;
-  const d: Uint16Array[] = Array.from({ length: n + 1 }, () => new Uint16Array(m + 1));
-  for (let i = 0; i <= n; i++) d[i]![0] = i;
-  for (let j = 0; j <= m; j++) d[0]![j] = j;
+  // The distance table in one array, row-major: d(i, j) = d[i * w + j].
+  const w = m + 1;
+  const d = new Uint16Array((n + 1) * w);
+  for (let i = 0; i <= n; i++) d[i * w] = i;
+  for (let j = 0; j <= m; j++) d[j] = j;
   for (let i = 1; i <= n; i++) {
     for (let j = 1; j <= m; j++) {
       const cost = a[i - 1] === b[j - 1] ? 0 : 1;
-      d[i]![j] = Math.min(d[i - 1]![j]! + 1, d[i]![j - 1]! + 1, d[i - 1]![j - 1]! + cost);
+      d[i * w + j] = Math.min(d[(i - 1) * w + j]! + 1, d[i * w + j - 1]! + 1, d[(i - 1) * w + j - 1]! + cost);
     }
   }
   const ops: EditOp[] = [];
   let i = n;
   let j = m;
   while (i > 0 || j > 0) {
-    if (i > 0 && j > 0 && d[i]![j] === d[i - 1]![j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1)) {
+    if (i > 0 && j > 0 && d[i * w + j] === d[(i - 1) * w + j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1)) {
       if (a[i - 1] !== b[j - 1])
         ops.push({ op: 'substitute', position: i - 1, from: a[i - 1]!, to: b[j - 1]! });
       i--;
       j--;
-    } else if (i > 0 && d[i]![j] === d[i - 1]![j]! + 1) {
+    } else if (i > 0 && d[i * w + j] === d[(i - 1) * w + j]! + 1) {
       ops.push({ op: 'delete', position: i - 1, from: a[i - 1]! });
       i--;
     } else {

@@ -188,6 +188,7 @@ const STOP_WORDS = new Set([
 export const RECENT_DESCRIPTIONS = 4_096;
 const normalisedCache = new LRUCache<string, string>({ max: RECENT_DESCRIPTIONS });
 const wordsCache = new LRUCache<string, readonly string[]>({ max: RECENT_DESCRIPTIONS });
+const tokensCache = new LRUCache<string, readonly string[]>({ max: RECENT_DESCRIPTIONS });
 
 /** Lower-cases, expands `w/`, `w/o`, `w/in`, `w/c`, and maps other non-alphanumerics to spaces (decimal points kept). */
 export function normaliseDescription(text: string): string {
@@ -253,10 +254,16 @@ function wordsUncached(text: string): string[] {
 
 /**
  * Content tokens of a description: {@link descriptionWords}, Porter-stemmed (numbers kept).
+ * Memoised per text like the words ({@link RECENT_DESCRIPTIONS}); each call returns a fresh array.
  * @returns stems in order of appearance, e.g. "O2 Conc w/ humidifier" -> ["oxygen", "concentr", "humidifi"].
  */
 export function descriptionTokens(text: string): string[] {
-  return descriptionWords(text).map((w) => (/^\d/.test(w) ? w : stem(w)));
+  let tokens = tokensCache.get(text);
+  if (tokens === undefined) {
+    tokens = descriptionWords(text).map((w) => (/^\d/.test(w) ? w : stem(w)));
+    tokensCache.set(text, tokens);
+  }
+  return [...tokens];
 }
 
 /** Canonical units of doses and volumes. */
@@ -493,7 +500,7 @@ export function analyseDescription(text: string): AnalysedDescription {
     original: text,
     normalised: normaliseDescription(text),
     words,
-    tokens: words.map((w) => (/^\d/.test(w) ? w : stem(w))),
+    tokens: descriptionTokens(text),
     quantities: parseQuantities(text),
   };
 }

@@ -72,6 +72,16 @@ function usualPriceOfVendor(line: InvoiceLine, code: string, context: ScoringCon
   return Math.log(line.unit_price_cents / own.median) <= spread;
 }
 
+/** How well a line's description fits its code's reference descriptions. */
+interface DescriptionFit {
+  /** Best cosine of the line's n-gram embedding with the code's combined or short description. */
+  cos: number;
+  /** Share of the line's distinct stems found in the code's descriptions, 0..1. */
+  overlap: number;
+  /** Risk that the code does not match the description, 0..1. */
+  descRisk: number;
+}
+
 /**
  * Creates the heuristic scorer over a reference index. The price check yields to the vendor's
  * own usual price when the scoring context carries a deep enough baseline.
@@ -88,7 +98,7 @@ export function createHeuristicCodingScorer(
   const suggest = (f: LineFeatures, exclude?: string): LineScore['suggestedCodes'] =>
     (ref.nearest('ngram', [query(f, exclude)], SUGGESTED_CODES)[0] ?? []).map(suggestedCode);
   /** The description-fit check of a line against its code: cosine, stem overlap, risk. */
-  const descriptionFit = (f: LineFeatures, rc: CodeReference) => {
+  const descriptionFit = (f: LineFeatures, rc: CodeReference): DescriptionFit => {
     const cos = Math.max(cosine(f.embedding, rc.ngram.combined), cosine(f.embedding, rc.ngram.short));
     const lineStems = new Set(f.tokens);
     let hit = 0;
@@ -102,6 +112,7 @@ export function createHeuristicCodingScorer(
     line: InvoiceLine,
     f: LineFeatures,
     context: ScoringContext | undefined,
+    fit: DescriptionFit | undefined,
   ): LineScore => {
     const reasons: Reason[] = [];
     const base = { lineNumber: line.line_number, suggestedCodes: [] as LineScore['suggestedCodes'] };
@@ -135,7 +146,7 @@ export function createHeuristicCodingScorer(
       );
     }
     // Description fit.
-    const { cos, overlap, descRisk } = descriptionFit(f, rc);
+    const { cos, overlap, descRisk } = fit ?? descriptionFit(f, rc);
     let suggestedCodes: LineScore['suggestedCodes'] = [];
     if (descRisk >= p.suggestAt) {
       suggestedCodes = suggest(f, code);
@@ -191,6 +202,8 @@ export function createHeuristicCodingScorer(
     version: p.version,
     scoreLines(inv, lines, context) {
       const byNumber = new Map(inv.lines.map((l) => [l.line_number, l]));
+      // Each line's description fit, computed here once and read again by scoreLine.
+      const fits = new Map<LineFeatures, DescriptionFit>();
       // The lines that will want suggestions (unknown code, poor description fit), searched at
       // once; the index memoises the results the lines then read one by one.
       ref.nearest(
@@ -201,14 +214,16 @@ export function createHeuristicCodingScorer(
           const value = code.value.toUpperCase();
           const rc = ref.get(value);
           if (!rc) return [query(f)];
-          return descriptionFit(f, rc).descRisk >= p.suggestAt ? [query(f, value)] : [];
+          const fit = descriptionFit(f, rc);
+          fits.set(f, fit);
+          return fit.descRisk >= p.suggestAt ? [query(f, value)] : [];
         }),
         SUGGESTED_CODES,
       );
       return lines.map((f) => {
         const line = byNumber.get(f.lineNumber);
         if (!line) throw new RangeError(`line ${f.lineNumber} is not on invoice ${inv.invoice_id}`);
-        return scoreLine(inv, line, f, context);
+        return scoreLine(inv, line, f, context, fits.get(f));
       });
     },
   };
