@@ -3,8 +3,12 @@
  * deterministic UUIDs, invoices of six vendors cycling through eight HCPCS lines, and invoices
  * with given dated lines (for the line-rebill search and the vendor baselines).
  */
+import { afterAll, beforeAll } from 'vitest';
 import type { Invoice } from '../core/invoice.js';
+import { wire, type Wired } from '../bin/bootstrap.js';
+import type { StoreConfig } from '../store/index.js';
 import { makeInvoice } from './fixtures.js';
+import { dropSchema } from './harness.js';
 
 export const CLOCK = new Date('2025-04-01T12:00:00.000Z');
 
@@ -83,4 +87,26 @@ export function withLines(
     lines,
     total_cents: lines.reduce((s, l) => s + l.amount_cents, 0),
   } as Partial<Invoice>);
+}
+
+/**
+ * Wires two services with the fixed clock and id sequence on two fresh stores of `config`'s
+ * engine (one scores one by one, the other per chunk) before the suite, and closes and drops
+ * them after it; `set` receives them.
+ */
+export function wirePair(config: () => StoreConfig, set: (one: Wired, many: Wired) => void): void {
+  const configs = [config(), config()] as const;
+  const opts = () => ({ clock: () => CLOCK, newId: sequenceIds() });
+  const pair: Wired[] = [];
+  beforeAll(async () => {
+    for (const c of configs) pair.push(await wire(c, opts()));
+    set(pair[0]!, pair[1]!);
+  }, 300_000);
+  afterAll(async () => {
+    for (const w of pair) {
+      await w.closeModels();
+      await w.repo.close();
+    }
+    for (const c of configs) await dropSchema(c);
+  });
 }

@@ -5,14 +5,13 @@
  * profile versions, code counts, baselines) as one-by-one scoring reads them, i.e. after every
  * earlier invoice of its vendor is stored, and find earlier groups' invoices as duplicates.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { isDeepStrictEqual } from 'node:util';
 import type { Invoice } from '../core/invoice.js';
-import { wire, type Wired } from '../bin/bootstrap.js';
+import type { Wired } from '../bin/bootstrap.js';
 import type { ScoringInputs } from '../store/scoring-reads.js';
 import { engines } from './fixtures.js';
-import { dropSchema } from './harness.js';
-import { CLOCK, datedLine, sequenceIds, withLines } from './batch-chunk-fixtures.js';
+import { datedLine, wirePair, withLines } from './batch-chunk-fixtures.js';
 
 /** Vendors of the chunk in order: groups [0 1 2 3], [0 4 5 1 6 7 2], [0 3 4 8 1 5 6], then o-dup's [0]. */
 const VENDORS = [0, 1, 2, 3, 0, 4, 5, 1, 6, 7, 2, 0, 3, 4, 8, 1, 5, 6];
@@ -57,22 +56,9 @@ function recordReads(w: Wired): { byVendor: Map<string, ScoringInputs[]>; inTran
 describe.each(engines('boverlap'))('batch chunk look-ahead on $name', ({ config }) => {
   let one: Wired;
   let many: Wired;
-  const configs = [config(), config()];
-  const opts = () => ({ clock: () => CLOCK, newId: sequenceIds() });
-
-  beforeAll(async () => {
-    one = await wire(configs[0]!, opts());
-    many = await wire(configs[1]!, opts());
-  }, 300_000);
-  afterAll(async () => {
-    for (const [w, c] of [
-      [one, configs[0]!],
-      [many, configs[1]!],
-    ] as const) {
-      await w?.closeModels();
-      await w?.repo.close();
-      await dropSchema(c);
-    }
+  wirePair(config, (a, b) => {
+    one = a;
+    many = b;
   });
 
   it("reads each member's vendor inputs after its vendor's earlier groups committed, the rest while a write runs", async () => {

@@ -7,15 +7,14 @@
  * versions, code counts, baselines, line rebills, the ERP lookups) as the single score makes
  * them. A group that fails is rolled back whole and the job resumes.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { Invoice } from '../core/invoice.js';
-import { wire, type Wired } from '../bin/bootstrap.js';
+import type { Wired } from '../bin/bootstrap.js';
 import { createProcessors } from '../jobs/processors.js';
 import type { ChunkSettled } from '../inference/chunk-scoring.js';
 import { importHistoryChunk } from '../inference/history.js';
 import { engines } from './fixtures.js';
-import { CLOCK, datedLine, invoice, sequenceIds, withLines } from './batch-chunk-fixtures.js';
-import { dropSchema } from './harness.js';
+import { datedLine, invoice, wirePair, withLines } from './batch-chunk-fixtures.js';
 import { hcpcsCode } from '../features/baselines.js';
 import { makePo, makeReceipts } from './erp-fixtures.js';
 
@@ -104,22 +103,9 @@ function readsScenario(): Invoice[] {
 describe.each(engines('bchunk'))('batch chunks on $name', ({ name, config }) => {
   let one: Wired;
   let many: Wired;
-  const configs = [config(), config()];
-  const opts = () => ({ clock: () => CLOCK, newId: sequenceIds() });
-
-  beforeAll(async () => {
-    one = await wire(configs[0]!, opts());
-    many = await wire(configs[1]!, opts());
-  }, 300_000);
-  afterAll(async () => {
-    for (const [w, c] of [
-      [one, configs[0]!],
-      [many, configs[1]!],
-    ] as const) {
-      await w?.closeModels();
-      await w?.repo.close();
-      await dropSchema(c);
-    }
+  wirePair(config, (a, b) => {
+    one = a;
+    many = b;
   });
 
   it('decides a chunk exactly as one by one, within-chunk duplicates and credit memos included', async () => {
