@@ -27,6 +27,23 @@ export interface BatchRun {
   pgCpuMsPerInvoice: number;
   /** 1-minute load average at the end of the run. */
   load1: number;
+  /** Mean stored decision documents per decision, bytes: response and explanation as JSON text, and both as stored (compressed). */
+  storedBytes: { response: number; explanation: number; stored: number };
+}
+
+/** The mean sizes of the tenant's stored decision documents (see {@link BatchRun.storedBytes}). */
+async function storedBytesOf(
+  w: Awaited<ReturnType<typeof wire>>,
+  tenantId: string,
+): Promise<BatchRun['storedBytes']> {
+  const [r] = await w.db.query<{ response: number; explanation: number; stored: number }>(
+    `SELECT avg(octet_length(response::text))::float8 AS response,
+       avg(coalesce(octet_length(explanation::text), 0))::float8 AS explanation,
+       avg(pg_column_size(response) + coalesce(pg_column_size(explanation), 0))::float8 AS stored
+     FROM decisions WHERE tenant_id = $1`,
+    [tenantId],
+  );
+  return r!;
 }
 
 /** Seeded vendor of invoice `i` among 50 (a 32-bit integer hash). */
@@ -92,6 +109,7 @@ export async function runBatchBenchmark(
         nodeCpuMsPerInvoice: (cpu.user + cpu.system) / 1000 / n,
         pgCpuMsPerInvoice: pgMs / n,
         load1: loadavg()[0]!,
+        storedBytes: await storedBytesOf(w, tenantId),
       });
     }
   } finally {
@@ -101,7 +119,7 @@ export async function runBatchBenchmark(
   return runs;
 }
 
-/** The runs as table rows (mode, invoices/s, lines/s, node and PostgreSQL CPU ms per invoice, seconds, load). */
+/** The runs as table rows (mode, invoices/s, lines/s, node and PostgreSQL CPU ms per invoice, seconds, load, stored KB per decision). */
 export function batchRows(runs: readonly BatchRun[]): string[][] {
   return runs.map((r) => [
     r.mode,
@@ -111,5 +129,6 @@ export function batchRows(runs: readonly BatchRun[]): string[][] {
     fmt(r.pgCpuMsPerInvoice),
     fmt(r.seconds),
     fmt(r.load1),
+    `${fmt(r.storedBytes.response / 1000)} + ${fmt(r.storedBytes.explanation / 1000)} (${fmt(r.storedBytes.stored / 1000)})`,
   ]);
 }

@@ -411,7 +411,16 @@ if (only.has('batch')) {
   );
   console.log(
     table(
-      ['mode', 'invoices/s', 'lines/s', 'node CPU ms/invoice', 'pg CPU ms/invoice', 's', 'load 1m'],
+      [
+        'mode',
+        'invoices/s',
+        'lines/s',
+        'node CPU ms/invoice',
+        'pg CPU ms/invoice',
+        's',
+        'load 1m',
+        'KB/decision: response + explanation (stored)',
+      ],
       batchRows(runs),
     ),
   );

@@ -14,6 +14,13 @@
  * can reach; every other read is scoped to the vendor or the PO), one write for the group
  * (store/scoring-write.ts insertScoredMany), and the caller's own writes (the batch items'
  * states) before the commit. A failure rolls the group back whole: nothing of it is written.
+ *
+ * While a group's write and commit execute in PostgreSQL, the process computes stages 2-4 of
+ * the next group's members that share no key with it (at most one group ahead): their reads are
+ * scoped to vendors that write does not touch, so they read what they would read after its
+ * commit. The members that share a key with it, and the next group's transaction (its
+ * candidate search, line rebills, ERP reads and judgements), wait for the commit, so every
+ * member still sees every earlier member of the chunk.
  */
 import type { DecisionResponse } from '../core/decision.js';
 import { TriageError } from '../core/errors.js';
@@ -161,6 +168,17 @@ async function groupReads(tx: ChunkTx, ps: readonly Prepared[]): Promise<MemberR
   });
 }
 
+/**
+ * The next group's stages 2-4, started while the group before it is written: `free` are the
+ * chunk indexes of its members that share no key with that group, `pres` their results in that
+ * order. Used only when the next group does start at `first` (the group before settled whole).
+ */
+interface Lookahead<Pre> {
+  first: number;
+  free: readonly number[];
+  pres: Promise<Pre[]>;
+}
+
 /** Keys two members of one group may not share. */
 function groupKeys(p: Prepared): string[] {
   const inv = p.invoice;
@@ -184,18 +202,70 @@ export function createChunkScorer<Pre extends { p: Prepared }, Judged, Draw>(
     return group;
   }
 
-  /** Scores one group in one transaction; returns how many members were settled (a prefix). */
+  /**
+   * Stages 2-4 of the group `from..` started while the group before it (`inFlight`) is being
+   * written: only for the members that share no key with it, whose vendor-scoped reads that
+   * write cannot change. The others are read after its commit ({@link stagesOf}).
+   */
+  function lookahead(
+    prepared: readonly Prepared[],
+    inFlight: readonly number[],
+    from: number,
+    max: number,
+    tenantId: string,
+  ): Lookahead<Pre> | null {
+    if (from >= prepared.length) return null;
+    const group = nextGroup(prepared, from, max);
+    const written = new Set(inFlight.flatMap((i) => groupKeys(prepared[i]!)));
+    const free = group.filter((i) => !groupKeys(prepared[i]!).some((x) => written.has(x)));
+    if (free.length === 0) return null;
+    const pres = kernel.beforeGroup(
+      free.map((i) => prepared[i]!),
+      tenantId,
+    );
+    // Abandoned when the group before it fails or settles only a prefix; never an unhandled rejection.
+    pres.catch(() => undefined);
+    return { first: from, free, pres };
+  }
+
+  /** Stages 2-4 of a group's members, in member order: the look-ahead's when it computed them. */
+  async function stagesOf(
+    prepared: readonly Prepared[],
+    group: readonly number[],
+    tenantId: string,
+    early: Lookahead<Pre> | null,
+  ): Promise<Pre[]> {
+    const used = early?.first === group[0] ? early : null;
+    const free = new Set(used?.free);
+    const tied = group.filter((i) => !free.has(i));
+    const [ahead, after] = await Promise.all([
+      used ? used.pres : Promise.resolve([]),
+      kernel.beforeGroup(
+        tied.map((i) => prepared[i]!),
+        tenantId,
+      ),
+    ]);
+    let f = 0;
+    let t = 0;
+    return group.map((i) => (free.has(i) ? ahead[f++]! : after[t++]!));
+  }
+
+  /**
+   * Scores one group in one transaction; returns how many members were settled (a prefix) and
+   * the next group's look-ahead, started once this group's write is sent.
+   */
   async function scoreGroup(
     prepared: readonly Prepared[],
     group: readonly number[],
     tenantId: string,
     opts: ChunkOptions,
     out: ChunkSettled[],
-  ): Promise<number> {
-    const pres = await kernel.beforeGroup(
-      group.map((i) => prepared[i]!),
-      tenantId,
-    );
+    early: Lookahead<Pre> | null,
+  ): Promise<{ settled: number; next: Lookahead<Pre> | null }> {
+    const max = opts.maxGroup ?? 100;
+    const pres = await stagesOf(prepared, group, tenantId, early);
+    let next: Lookahead<Pre> | null = null;
+    let started = false;
     const draw = await kernel.auditSampler(tenantId);
     const lockKeys = group.flatMap((i) => prepared[i]!.lockKeys);
     const created: Judged[] = [];
@@ -252,7 +322,13 @@ export function createChunkScorer<Pre extends { p: Prepared }, Judged, Draw>(
         created.push(j);
         done.push({ index, outcome: { decision: row.decision, created: true } });
       }
-      await tx.insertMany(rows);
+      const written = tx.insertMany(rows);
+      if (!started) {
+        // The next group's stages 2-4 run while PostgreSQL executes this write and the commit.
+        started = true;
+        next = lookahead(prepared, group, group[0]! + group.length, max, tenantId);
+      }
+      await written;
       for (const b of billings) await tx.recordPoBilling(b.x, b.allocations);
       await opts.commit?.(tx.sql, done);
       return done;
@@ -260,15 +336,25 @@ export function createChunkScorer<Pre extends { p: Prepared }, Judged, Draw>(
     for (const j of created) kernel.scored(j);
     opts.committed?.(settled);
     out.push(...settled);
-    return settled.length;
+    return { settled: settled.length, next };
   }
 
   return async (invoices, tenantId, opts = {}) => {
     const prepared = invoices.map((inv) => kernel.prepare(inv));
     const out: ChunkSettled[] = [];
+    let early: Lookahead<Pre> | null = null;
     for (let from = 0; from < prepared.length;) {
       const group = nextGroup(prepared, from, opts.maxGroup ?? 100);
-      from += await scoreGroup(prepared, group, tenantId, opts, out);
+      const done: { settled: number; next: Lookahead<Pre> | null } = await scoreGroup(
+        prepared,
+        group,
+        tenantId,
+        opts,
+        out,
+        early,
+      );
+      from += done.settled;
+      early = done.next;
     }
     return out;
   };

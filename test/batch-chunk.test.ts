@@ -7,63 +7,16 @@
  * versions, code counts, baselines, line rebills, the ERP lookups) as the single score makes
  * them. A group that fails is rolled back whole and the job resumes.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { Invoice } from '../core/invoice.js';
-import { wire, type Wired } from '../bin/bootstrap.js';
+import type { Wired } from '../bin/bootstrap.js';
 import { createProcessors } from '../jobs/processors.js';
 import type { ChunkSettled } from '../inference/chunk-scoring.js';
 import { importHistoryChunk } from '../inference/history.js';
-import { engines, makeInvoice } from './fixtures.js';
-import { dropSchema } from './harness.js';
+import { engines } from './fixtures.js';
+import { datedLine, invoice, wirePair, withLines } from './batch-chunk-fixtures.js';
 import { hcpcsCode } from '../features/baselines.js';
 import { makePo, makeReceipts } from './erp-fixtures.js';
-
-const CLOCK = new Date('2025-04-01T12:00:00.000Z');
-
-/** Deterministic UUIDs per kind, so that both runs store the same ids. */
-function sequenceIds(): (kind: 'invoice' | 'decision') => string {
-  let n = 0;
-  return (kind) =>
-    `00000000-0000-4000-${kind === 'invoice' ? '8' : '9'}000-${(++n).toString(16).padStart(12, '0')}`;
-}
-
-const LINES = [
-  ['Oxygen concentrator, single delivery port, monthly rental', 'E1390'],
-  ['Nebulizer with compressor', 'E0570'],
-  ['Standard wheelchair, fixed full length arms', 'K0001'],
-  ['Hospital bed, semi-electric, with mattress', 'E0260'],
-  ['Walker, folding, wheeled, adjustable', 'E0143'],
-  ['Blood glucose test strips, box of 50', 'A4253'],
-  ['CPAP device', 'E0601'],
-  ['Cane, quad or three prong, adjustable', 'E0105'],
-] as const;
-
-function invoice(i: number, over: Partial<Invoice> = {}): Invoice {
-  const v = i % 6;
-  const lines = [0, 1, 2].slice(0, 1 + (i % 3)).map((k) => {
-    const [description, code] = LINES[(i * 3 + k) % LINES.length]!;
-    const amount = 1_000 * (1 + ((i + k) % 7));
-    return {
-      line_number: k + 1,
-      description,
-      code: { system: 'HCPCS' as const, value: code },
-      quantity: 1,
-      unit_price_cents: amount,
-      amount_cents: amount,
-    };
-  });
-  return makeInvoice({
-    invoice_id: `c-${i}`,
-    vendor: { id: `V-${v}`, name: `Vendor ${v} Medical Supply LLC` },
-    invoice_number: `N-${1000 + i}`,
-    invoice_date: `2025-03-${String(1 + (i % 20)).padStart(2, '0')}`,
-    due_date: undefined,
-    po_number: undefined,
-    lines,
-    total_cents: lines.reduce((s, l) => s + l.amount_cents, 0),
-    ...over,
-  } as Partial<Invoice>);
-}
 
 /** Negated copy of an invoice as a credit memo of the same vendor. */
 function creditMemo(of: Invoice, id: string): Invoice {
@@ -118,32 +71,6 @@ function scenario(): { before: Invoice[]; chunk: Invoice[] } {
 
 type Outcome = { decision: unknown } | { error: string };
 
-/** A line with a service date (for the line-rebill search). */
-function datedLine(n: number, code: string, cents: number, serviceDate: string) {
-  const description = LINES.find((l) => l[1] === code)?.[0] ?? 'Medical supply';
-  return {
-    line_number: n,
-    description,
-    code: { system: 'HCPCS' as const, value: code },
-    quantity: 1,
-    unit_price_cents: cents,
-    amount_cents: cents,
-    service_date: serviceDate,
-  };
-}
-
-/** An invoice of `vendor` with the given lines (total their sum). */
-function withLines(id: string, vendor: number, date: string, lines: ReturnType<typeof datedLine>[]): Invoice {
-  return invoice(0, {
-    invoice_id: id,
-    invoice_number: `R-${id}`,
-    invoice_date: date,
-    vendor: { id: `V-${vendor}`, name: `Vendor ${vendor} Medical Supply LLC` },
-    lines,
-    total_cents: lines.reduce((s, l) => s + l.amount_cents, 0),
-  } as Partial<Invoice>);
-}
-
 /**
  * The store state every batched read looks at (a vendor profile, a policy version, open and
  * cited POs) and a chunk whose vendors repeat, so that later groups read what earlier ones wrote.
@@ -176,22 +103,9 @@ function readsScenario(): Invoice[] {
 describe.each(engines('bchunk'))('batch chunks on $name', ({ name, config }) => {
   let one: Wired;
   let many: Wired;
-  const configs = [config(), config()];
-  const opts = () => ({ clock: () => CLOCK, newId: sequenceIds() });
-
-  beforeAll(async () => {
-    one = await wire(configs[0]!, opts());
-    many = await wire(configs[1]!, opts());
-  }, 300_000);
-  afterAll(async () => {
-    for (const [w, c] of [
-      [one, configs[0]!],
-      [many, configs[1]!],
-    ] as const) {
-      await w?.closeModels();
-      await w?.repo.close();
-      await dropSchema(c);
-    }
+  wirePair(config, (a, b) => {
+    one = a;
+    many = b;
   });
 
   it('decides a chunk exactly as one by one, within-chunk duplicates and credit memos included', async () => {
