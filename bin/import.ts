@@ -8,7 +8,9 @@
  * stored before are skipped without being featurised). Two chunks are in flight by default (the
  * next is featurised while PostgreSQL writes the last); `--defer-index` drops the HNSW index of
  * invoice embeddings for a large backfill and builds it once at the end
- * (store/embedding-index.ts).
+ * (store/embedding-index.ts). Every run ends with a VACUUM (ANALYZE) of the tables the candidate
+ * search reads (store/history.ts `settle`), so the first invoices scored against the history read
+ * no heap page in the vendor and exact-key blocks and are planned with statistics.
  */
 import { closeSync, createReadStream, openSync, readSync, statSync } from 'node:fs';
 import { createInterface } from 'node:readline';
@@ -195,6 +197,7 @@ export async function importFiles(
     // built by whichever run ends next (a no-op when it is present).
     if (opts.deferIndex) opts.onIndexBuild?.();
     await repo.history.buildIndex(opts.indexMemory ? { memory: opts.indexMemory } : {});
+    await repo.history.settle();
   } catch (error) {
     failure ??= { error };
   } finally {

@@ -78,7 +78,23 @@ export interface HistoryStore {
    * wait meanwhile.
    */
   buildIndex(opts?: BuildIndexOptions): Promise<{ built: string[]; seconds: number }>;
+  /**
+   * Vacuums and analyzes the tables the candidate search reads ({@link SEARCHED_TABLES}) after a
+   * bulk import, as autovacuum would later: sets their visibility map and hint bits, so the
+   * vendor and exact-key blocks are index-only scans that fetch no heap page, and gives the
+   * planner statistics for the tenant's new size. Not in a transaction; other writers go on.
+   * @returns wall seconds.
+   */
+  settle(): Promise<{ seconds: number }>;
 }
+
+/**
+ * The tables the candidate search (store/candidates.ts) reads. After a bulk COPY their
+ * visibility map is empty until a VACUUM: at 1M imported invoices each vendor-block scan of the
+ * covering indexes then fetched all its 300 rows from the heap (1,316 buffers per search instead
+ * of 124; BENCHMARKS.md "Flat cost at 1M, idle (round 6)").
+ */
+export const SEARCHED_TABLES = ['invoices', 'invoice_line_keys'] as const;
 
 /** The error for scoring an invoice id that was imported as history (it has no decision to replay). */
 export function historyConflict(invoiceId: string): TriageError {
@@ -361,6 +377,11 @@ export function createHistoryStore(db: SqlDatabase, newId: () => string): Histor
     stored: (tenantId, ids) => storedFingerprints(db, tenantId, ids),
     suspendIndex: () => suspendImportIndexes(db),
     buildIndex: (opts) => buildImportIndexes(db, opts),
+    async settle() {
+      const t = performance.now();
+      await db.exec(`VACUUM (ANALYZE) ${SEARCHED_TABLES.join(', ')}`);
+      return { seconds: (performance.now() - t) / 1000 };
+    },
     async importChunk(tenantId, records, actorKeyId) {
       for (let attempt = 1; ; attempt++) {
         try {

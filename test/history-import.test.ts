@@ -446,27 +446,47 @@ describe.each(engines('history'))('history import on $name', ({ name, config }) 
     const first = await importFiles([file], { store: cfg, chunkSize: 1, parallel: 2, deferIndex: true });
     expect(first.imported).toBe(2);
     expect(first.invalid.map((i) => i.location).sort()).toEqual([`${file} line 2`, `${file} line 4`]);
-    const indexed = async (drop: boolean): Promise<boolean> => {
+    type Settled = { relname: string; pages: number; visible: number; analyzed: boolean };
+    const indexed = async (drop: boolean): Promise<{ present: boolean; settled: Settled[] }> => {
       const repo = await openStore(cfg);
       try {
-        const present = (
-          await repo.transaction((tx) =>
-            tx.query<{ ok: boolean }>(`SELECT to_regclass('invoices_embedding_hnsw') IS NOT NULL AS ok`),
-          )
-        )[0]!.ok;
+        const [present, settled] = await repo.transaction(async (tx) => [
+          (
+            await tx.query<{ ok: boolean }>(`SELECT to_regclass('invoices_embedding_hnsw') IS NOT NULL AS ok`)
+          )[0]!.ok,
+          await tx.query<Settled>(
+            `SELECT c.relname, c.relpages AS pages, c.relallvisible AS visible,
+                    EXISTS (SELECT 1 FROM pg_stats s WHERE s.schemaname = current_schema()
+                            AND s.tablename = c.relname) AS analyzed
+               FROM pg_class c WHERE c.oid IN ('invoices'::regclass, 'invoice_line_keys'::regclass)
+              ORDER BY c.relname`,
+          ),
+        ]);
         if (drop) await repo.history.suspendIndex();
-        return present;
+        return { present, settled };
       } finally {
         await repo.close();
       }
     };
     // Built after the run; then dropped as by a deferred run that was killed.
-    expect(await indexed(true)).toBe(true);
+    const after = await indexed(true);
+    expect(after.present).toBe(true);
+    // Vacuumed and analyzed after the run: every page of the searched tables all-visible (the
+    // vendor and exact-key blocks read no heap), with planner statistics.
+    expect(after.settled.map((r) => r.relname)).toEqual(['invoice_line_keys', 'invoices']);
+    for (const r of after.settled) {
+      expect(r.pages).toBeGreaterThan(0);
+      expect({ table: r.relname, visible: r.visible, analyzed: r.analyzed }).toEqual({
+        table: r.relname,
+        visible: r.pages,
+        analyzed: true,
+      });
+    }
     const second = await importFiles([file], { store: cfg, chunkSize: 2 });
     expect({ imported: second.imported, skipped: second.skipped }).toEqual({ imported: 0, skipped: 2 });
     expect(second.invalid).toHaveLength(2);
     // The next run, deferred or not, builds it again.
-    expect(await indexed(false)).toBe(true);
+    expect((await indexed(false)).present).toBe(true);
     await dropSchema(cfg);
   }, 240_000); // two PGlite starts with migrations on the embedded engine
 
