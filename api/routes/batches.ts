@@ -229,10 +229,11 @@ export const batchRoutes: RoutePlugin<BatchRoutesOptions> = async (app, opts) =>
         const te = new TriageError('TRIAGE_INPUT_INVALID', describeFieldErrors(ruleErrors), ruleErrors);
         throw capped(withBodyTextErrors(req, te));
       }
-      const tenantId = principalOf(req).tenantId;
+      const { tenantId, keyId } = principalOf(req);
       const { batch, created } = await deadline(
         opts.batches.create({
           tenantId,
+          submittedByKeyId: keyId,
           idempotencyKey: req.headers['idempotency-key'] ?? null,
           requestSha256: canonicalSha256(invoices),
           chunkSize,
