@@ -22,7 +22,7 @@ import { installAdmission, type AdmissionOptions } from './admission.js';
 import { cachedKeyVerifier, installAuth } from './auth.js';
 import { installBodyParsers } from './body/index.js';
 import { installExpectContinue } from './expect-continue.js';
-import { installInputGuards, validatorCompiler } from './input.js';
+import { installInputGuards, validatorCompiler, withBodyTextErrors } from './input.js';
 import { installDocumentParsers, withDocumentMediaTypes } from './content-types.js';
 import { ClientClosedError, isClientClosed, problemOf, toTriageError } from './problem.js';
 import { clientErrorHandler, registerRateLimit, timeoutOptions, type RateLimits } from './limits.js';
@@ -203,7 +203,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   });
 
   app.setErrorHandler((err, req, reply) => {
-    const te = toTriageError(err);
+    const te = withBodyTextErrors(req, toTriageError(err));
     // A client that left mid-body is not a failure of the service: info, route and counts only
     // (the answer below goes nowhere).
     if (isClientClosed(req.raw, err))

@@ -1,39 +1,82 @@
 /**
  * Guards every route's input before its schema and handler see it, so that routes added later
  * are covered too (the body parsers in api/body/ refuse what cannot be parsed faithfully):
- * a `preValidation` hook refuses text PostgreSQL cannot store (NUL characters, unpaired
- *   surrogates) in the body, the path parameters and the query string, naming the field as
- *   schema errors do (`/name`, `/params/vendor_id`, `/querystring/subject_id`), before any
- *   store access;
+ * - text PostgreSQL cannot store (NUL characters, unpaired surrogates) is refused before any
+ *   store access, naming the field as schema errors do (`/name`, `/params/vendor_id`,
+ *   `/querystring/subject_id`): in the path parameters and the query string at once
+ *   (`preValidation`); in the body together with the body's schema and rule errors, in one 400
+ *   ({@link withBodyTextErrors}), or before the handler of a route whose body passed its schema
+ *   (`preHandler`), unless the route's own rules report such text (`config.bodyTextInRules`);
  * - {@link validatorCompiler} refuses a query string or path number that TypeBox's conversion
  *   would silently truncate (`after=1.5` read as 1), and a scalar query parameter given twice.
  */
 import { TypeBoxValidatorCompiler } from '@fastify/type-provider-typebox';
-import type { FastifyInstance, FastifySchemaCompiler, FastifySchemaValidationError } from 'fastify';
+import type {
+  FastifyInstance,
+  FastifyRequest,
+  FastifySchemaCompiler,
+  FastifySchemaValidationError,
+} from 'fastify';
 import type { TSchema } from 'typebox';
 import { TriageError, type FieldError } from '../core/errors.js';
 import { checkStrings, describeFieldErrors } from '../core/validate.js';
-import { BODY_INVALID } from './problem.js';
+import { BODY_INVALID, capped } from './problem.js';
+
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    /**
+     * The handler's rules report unstorable text anywhere in a body that passed the schema (as
+     * `checkInvoiceRules` does), before anything is written, so the guard leaves such a body to
+     * them and adds its errors to theirs.
+     */
+    bodyTextInRules?: boolean;
+  }
+}
 
 /** Most field errors one guard reports. */
 const MAX_ERRORS = 20;
 
-/** Installs the storable-text hook on `app` (before any route). */
+/** Unstorable-text errors of each request's body, until a 400 reports them. */
+const bodyTextErrors = new WeakMap<FastifyRequest, FieldError[]>();
+
+/** Installs the storable-text hooks on `app` (before any route). */
 export function installInputGuards(app: FastifyInstance): void {
   app.addHook('preValidation', async (req) => {
     const request: FieldError[] = [];
     checkStrings(req.params, '/params', request, MAX_ERRORS);
     checkStrings(req.query, '/querystring', request, MAX_ERRORS);
+    if (request.length > 0)
+      throw new TriageError('TRIAGE_REQUEST_INVALID', describeFieldErrors(request), request);
     const body: FieldError[] = [];
     checkStrings(req.body, '', body, MAX_ERRORS);
-    const errors = [...request, ...body.map((e) => (e.path === '' ? { ...e, path: '/' } : e))];
-    if (errors.length === 0) return;
-    throw new TriageError(
-      request.length > 0 ? 'TRIAGE_REQUEST_INVALID' : BODY_INVALID,
-      describeFieldErrors(errors),
-      errors,
-    );
+    if (body.length > 0)
+      bodyTextErrors.set(
+        req,
+        body.map((e) => (e.path === '' ? { ...e, path: '/' } : e)),
+      );
   });
+  app.addHook('preHandler', async (req) => {
+    if (req.validationError !== undefined || req.routeOptions.config.bodyTextInRules === true) return;
+    const text = bodyTextErrors.get(req);
+    if (text !== undefined) throw new TriageError(BODY_INVALID, describeFieldErrors(text), text);
+  });
+}
+
+/**
+ * `te` with the unstorable-text errors the guard found in the request's body, when `te` is a
+ * body error (`TRIAGE_INPUT_INVALID`): added after its own, without repeats, at most
+ * `MAX_REPORTED_ERRORS` in all (`capped`). Each request's errors are added once; `te` itself
+ * when there are none to add.
+ */
+export function withBodyTextErrors(req: FastifyRequest, te: TriageError): TriageError {
+  const text = bodyTextErrors.get(req);
+  if (text === undefined || te.code !== BODY_INVALID) return te;
+  bodyTextErrors.delete(req);
+  const seen = new Set(te.errors.map((e) => `${e.path}\u0000${e.message}`));
+  const added = text.filter((e) => !seen.has(`${e.path}\u0000${e.message}`));
+  if (added.length === 0) return te;
+  const errors = [...te.errors, ...added];
+  return capped(new TriageError(te.code, describeFieldErrors(errors), errors, { cause: te }));
 }
 
 /**

@@ -4,7 +4,13 @@
  * and, for validation errors, `errors: [{ path, message }]`.
  */
 import Type from 'typebox';
-import { ERROR_CATALOG, TriageError, type ErrorCode, type FieldError } from '../core/errors.js';
+import {
+  ERROR_CATALOG,
+  MAX_REPORTED_ERRORS,
+  TriageError,
+  type ErrorCode,
+  type FieldError,
+} from '../core/errors.js';
 import { describeFieldErrors, toFieldErrors, type SchemaErrorLike } from '../core/validate.js';
 
 /** Schema of a problem body (for OpenAPI). */
@@ -60,6 +66,16 @@ export function validationCode(context: string | undefined): ErrorCode {
 /** A body field problem found by a handler (after the schema), with the body code. */
 export function bodyInvalid(detail: string, errors: FieldError[]): TriageError {
   return new TriageError(BODY_INVALID, detail, errors);
+}
+
+/** `te` with at most {@link MAX_REPORTED_ERRORS} field errors, the total in its detail. */
+export function capped(te: TriageError): TriageError {
+  if (te.errors.length <= MAX_REPORTED_ERRORS) return te;
+  return new TriageError(
+    te.code,
+    `${te.errors.length} fields invalid; the first ${MAX_REPORTED_ERRORS} are listed`,
+    te.errors.slice(0, MAX_REPORTED_ERRORS),
+  );
 }
 
 /** Node socket errors and PostgreSQL SQLSTATEs that mean the database is down or restarting. */

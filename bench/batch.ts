@@ -80,6 +80,7 @@ export async function runBatchBenchmark(
       const { batch } = await w.batches.create({
         tenantId,
         idempotencyKey: null,
+        submittedByKeyId: null,
         requestSha256: '0'.repeat(64),
         chunkSize,
         invoices,

@@ -37,7 +37,7 @@ export function toFieldErrors(errors: readonly SchemaErrorLike[], prefix = ''): 
     const key = `${path}\u0000${message}`;
     if (!seen.has(key)) {
       seen.add(key);
-      out.push({ path: path === '' ? '/' : path, message });
+      out.push({ path: path === '' ? '/' : printable(path), message });
     }
   };
   // A union of literals reports one `const` error per option plus an `anyOf` summary:
@@ -83,6 +83,15 @@ export function dateRangeError(path: string, date: string | undefined): FieldErr
   return { path, message: `must be between ${DATE_RANGE.min} and ${DATE_RANGE.max}` };
 }
 
+/**
+ * `text` fit to echo in a field error's `path` and the `detail`: each NUL character and unpaired
+ * surrogate written as its JSON escape (`\u0000`, `\ud800`), the rest unchanged.
+ */
+export function printable(text: string): string {
+  // eslint-disable-next-line no-control-regex -- NUL is one of the characters escaped
+  return text.replace(/[\u0000\p{Cs}]/gu, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+}
+
 /** Why a string is not storable text, or undefined when it is. */
 function unstorable(s: string): string | undefined {
   if (!s.isWellFormed()) return 'contains an unpaired surrogate (invalid Unicode)';
@@ -93,7 +102,7 @@ function unstorable(s: string): string | undefined {
 /**
  * Every string in the value, object keys included, must be storable text: well-formed UTF-16
  * (no lone surrogates) and without NUL characters, which PostgreSQL text and jsonb cannot hold.
- * Errors are JSON pointers below `path`, at most `max` of them.
+ * Errors are JSON pointers below `path` (property names {@link printable}), at most `max` of them.
  */
 export function checkStrings(value: unknown, path: string, errors: FieldError[], max = 100): void {
   if (errors.length >= max) return;
@@ -104,10 +113,11 @@ export function checkStrings(value: unknown, path: string, errors: FieldError[],
     value.forEach((v, i) => checkStrings(v, `${path}/${i}`, errors, max));
   } else if (value !== null && typeof value === 'object') {
     for (const [k, v] of Object.entries(value)) {
+      const at = `${path}/${printable(k)}`;
       const why = unstorable(k);
       if (why !== undefined && errors.length < max)
-        errors.push({ path: `${path}/${k}`, message: `property name ${why}` });
-      checkStrings(v, `${path}/${k}`, errors, max);
+        errors.push({ path: at, message: `property name ${why}` });
+      checkStrings(v, at, errors, max);
     }
   }
 }

@@ -119,7 +119,7 @@ export function createProcessors(deps: ProcessorDeps): Processors {
         continue;
       }
       try {
-        const out = await deps.scoring.score(invoice, data.tenantId);
+        const out = await deps.scoring.score(invoice, data.tenantId, item.submittedByKeyId);
         await deps.batches.markDone(data.batchId, item.index, out.decision.decision_id, !out.created);
         if (out.created) result.scored++;
         else result.replayed++;
@@ -181,6 +181,8 @@ export function createProcessors(deps: ProcessorDeps): Processors {
       valid.map((v) => v.invoice),
       data.tenantId,
       {
+        // One batch, one submitter.
+        actorKeyId: items[0]?.submittedByKeyId ?? null,
         commit: async (tx, settled) => {
           await deps.batches.settle(tx, data.batchId, settled.map(settledOf));
         },

@@ -23,6 +23,8 @@ export interface NewBatch {
   requestSha256: string;
   /** Items per `score-batch` job (≥ 1). */
   chunkSize: number;
+  /** The API key that submitted the batch (its items' decisions are stored as scored by it), or null. */
+  submittedByKeyId: string | null;
   /** Validated invoices, in submission order (index = position). Invoice ids are unique. */
   invoices: readonly Invoice[];
 }
@@ -77,6 +79,8 @@ export interface BatchResultsPage {
 export interface PendingItem {
   index: number;
   payload: unknown;
+  /** The API key that submitted the item's batch (see {@link NewBatch}), or null. */
+  submittedByKeyId: string | null;
 }
 
 /** A batch with pending items and the chunks (item index / chunk size) they fall in. */
@@ -209,10 +213,18 @@ export function createBatchRepository(db: SqlDatabase): BatchRepository {
         if (b.invoices.length === 0) throw new RangeError('a batch needs at least one invoice');
         const id = randomUUID();
         const inserted = await tx.query(
-          `INSERT INTO batches (id, tenant_id, idempotency_key, request_sha256, item_count, chunk_size)
-           VALUES ($1, $2, $3, $4, $5, $6)
+          `INSERT INTO batches (id, tenant_id, idempotency_key, request_sha256, item_count, chunk_size, submitted_by_key_id)
+           VALUES ($1, $2, $3, $4, $5, $6, $7)
            ON CONFLICT (tenant_id, idempotency_key) DO NOTHING RETURNING id`,
-          [id, b.tenantId, b.idempotencyKey, b.requestSha256, b.invoices.length, b.chunkSize],
+          [
+            id,
+            b.tenantId,
+            b.idempotencyKey,
+            b.requestSha256,
+            b.invoices.length,
+            b.chunkSize,
+            b.submittedByKeyId,
+          ],
         );
         if (inserted.length === 0) {
           const prior = (
@@ -261,12 +273,16 @@ export function createBatchRepository(db: SqlDatabase): BatchRepository {
 
     async pendingItems(tenantId, batchId, from, to) {
       const rows = await db.query(
-        `SELECT i.idx, i.payload FROM batch_items i JOIN batches b ON b.id = i.batch_id
+        `SELECT i.idx, i.payload, b.submitted_by_key_id FROM batch_items i JOIN batches b ON b.id = i.batch_id
          WHERE i.batch_id = $1 AND b.tenant_id = $2 AND i.idx >= $3 AND i.idx < $4 AND i.state = 'pending'
          ORDER BY i.idx`,
         [batchId, tenantId, from, to],
       );
-      return rows.map((r) => ({ index: Number(r.idx), payload: r.payload }));
+      return rows.map((r) => ({
+        index: Number(r.idx),
+        payload: r.payload,
+        submittedByKeyId: (r.submitted_by_key_id as string | null) ?? null,
+      }));
     },
 
     async markDone(batchId, index, decisionId, replayed) {

@@ -374,6 +374,7 @@ describe.each(engines('bchunk'))('batch chunks on $name', ({ name, config }) => 
     const { batch } = await w.batches.create({
       tenantId: 'fail',
       idempotencyKey: null,
+      submittedByKeyId: null,
       requestSha256: 'x'.repeat(64),
       chunkSize: 24,
       invoices: invs,

@@ -18,7 +18,8 @@ import { checkInvoiceRules, describeFieldErrors, isInvoiceShaped } from '../../c
 import type { BatchRepository, BatchStatus } from '../../store/batches.js';
 import { enqueueBatch } from '../../jobs/batches.js';
 import type { JobQueue } from '../../jobs/types.js';
-import { toTriageError } from '../problem.js';
+import { capped, toTriageError } from '../problem.js';
+import { withBodyTextErrors } from '../input.js';
 import { documentRouteErrors } from '../content-types.js';
 import { withTimeout } from '../../core/timeout.js';
 import { principalOf } from '../auth.js';
@@ -161,16 +162,6 @@ function withRuleErrors(te: TriageError, body: unknown): TriageError {
   return new TriageError(te.code, describeFieldErrors(errors), errors);
 }
 
-/** At most {@link MAX_REPORTED_ERRORS} field errors, with the total in the detail. */
-function capped(te: TriageError): TriageError {
-  if (te.errors.length <= MAX_REPORTED_ERRORS) return te;
-  return new TriageError(
-    te.code,
-    `${te.errors.length} fields invalid; the first ${MAX_REPORTED_ERRORS} are listed`,
-    te.errors.slice(0, MAX_REPORTED_ERRORS),
-  );
-}
-
 function deadline<T>(p: Promise<T>, ms: number): Promise<T> {
   return withTimeout(
     p,
@@ -201,6 +192,7 @@ export const batchRoutes: RoutePlugin<BatchRoutesOptions> = async (app, opts) =>
       attachValidation: true,
       config: {
         roles: ['workflow'],
+        bodyTextInRules: true,
         ...(opts.rateLimitMax !== undefined && opts.rateLimitMax > 0
           ? { rateLimit: { max: opts.rateLimitMax, timeWindow: opts.rateLimitWindowMs ?? 60_000 } }
           : {}),
@@ -222,7 +214,8 @@ export const batchRoutes: RoutePlugin<BatchRoutesOptions> = async (app, opts) =>
       },
     },
     async (req, reply) => {
-      if (req.validationError) throw capped(withRuleErrors(toTriageError(req.validationError), req.body));
+      if (req.validationError)
+        throw capped(withBodyTextErrors(req, withRuleErrors(toTriageError(req.validationError), req.body)));
       if (req.body === undefined || req.body === null) {
         throw new TriageError(
           'TRIAGE_REQUEST_INVALID',
@@ -233,12 +226,14 @@ export const batchRoutes: RoutePlugin<BatchRoutesOptions> = async (app, opts) =>
       const invoices = req.body.invoices;
       const ruleErrors = batchRuleErrors(invoices);
       if (ruleErrors.length > 0) {
-        throw capped(new TriageError('TRIAGE_INPUT_INVALID', describeFieldErrors(ruleErrors), ruleErrors));
+        const te = new TriageError('TRIAGE_INPUT_INVALID', describeFieldErrors(ruleErrors), ruleErrors);
+        throw capped(withBodyTextErrors(req, te));
       }
-      const tenantId = principalOf(req).tenantId;
+      const { tenantId, keyId } = principalOf(req);
       const { batch, created } = await deadline(
         opts.batches.create({
           tenantId,
+          submittedByKeyId: keyId,
           idempotencyKey: req.headers['idempotency-key'] ?? null,
           requestSha256: canonicalSha256(invoices),
           chunkSize,

@@ -151,7 +151,7 @@ export const historyRoutes: RoutePlugin<HistoryRoutesOptions> = async (app, deps
   app.post(
     '/v1/history',
     {
-      config: { roles: ['admin'] },
+      config: { roles: ['admin'], bodyTextInRules: true },
       // Another media type (text/plain, or an intake document type refused by its parser).
       errorHandler: rewordErrors(
         (e) =>

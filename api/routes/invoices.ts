@@ -23,7 +23,7 @@ export const invoiceRoutes: RoutePlugin<InvoiceRoutesOptions> = async (app, deps
   app.post(
     '/v1/invoices/score',
     {
-      config: { roles: ['workflow'], admission: true },
+      config: { roles: ['workflow'], admission: true, bodyTextInRules: true },
       errorHandler: documentRouteErrors,
       schema: {
         operationId: 'scoreInvoice',
