@@ -6,7 +6,7 @@
 # the valid split: 21,600 invoices of about 1,690 vendors) and the unseen seeds 101 and 202 (4,000
 # invoices each) unless WORKDIR already holds them; scores, at most CERTIFY_PARTS processes at a
 # time (default 2), the valid split in CERTIFY_PARTS parts by vendor profile (`npm run certify --
-# --shard`), the procurement benchmark (seed 303, ERP data loaded; CERTIFY_PROCUREMENT_PER_KIND
+# --shard`), the procurement benchmark (seed CERTIFY_PROCUREMENT_SEED, default 303, ERP data loaded; CERTIFY_PROCUREMENT_PER_KIND
 # cases of each of its 15 kinds, default 160, billed by CERTIFY_PROCUREMENT_VENDORS vendors,
 # default 481) and the whole test splits of seeds 101 and 202, keeping the scored rows in
 # WORKDIR/rows (a job whose rows are complete, marked by NAME.jsonl.done, is not scored again:
@@ -23,6 +23,7 @@ usage() {
   echo "  WORKDIR  where the generated benchmarks and scored rows are kept (default: data); extra options go to npm run certify"
   echo "  CERTIFY_PARTS=n  parts of the calibration split and most scoring processes at a time (default 2)"
   echo "  CERTIFY_PROCUREMENT_PER_KIND=n CERTIFY_PROCUREMENT_VENDORS=m  PO-backed cases (default 160 per kind, 481 vendors)"
+  echo "  CERTIFY_PROCUREMENT_SEED=s  seed of the PO-backed cases (default 303)"
 }
 case ${1:-} in
   -h | --help) usage; exit 0 ;;
@@ -34,6 +35,7 @@ shift || true
 parts=${CERTIFY_PARTS:-2}
 per_kind=${CERTIFY_PROCUREMENT_PER_KIND:-160}
 po_vendors=${CERTIFY_PROCUREMENT_VENDORS:-481}
+po_seed=${CERTIFY_PROCUREMENT_SEED:-303}
 calib_seed=${CERTIFY_CALIB_SEED:-305}
 calib_invoices=${CERTIFY_CALIB_INVOICES:-24000}
 read -r -a certify <<<"${CERTIFY_CMD:-npm run -s certify --}"
@@ -50,7 +52,7 @@ mkdir -p "$rows"
 # named by their size so that another size is scored again.
 jobs=()
 for ((k = 0; k < parts; k++)); do jobs+=("$calib-valid-$k-of-$parts $work/$calib valid $k/$parts 0 -"); done
-procurement=procurement-303-${per_kind}x$po_vendors
+procurement=procurement-$po_seed-${per_kind}x$po_vendors
 ((per_kind > 0)) && jobs+=("$procurement $work/$calib valid - $per_kind 0")
 # The unseen seeds' test splits are scored whole: a part would not see look-alikes across parts.
 jobs+=("bench-101-test $work/bench-101 test - 0 -" "bench-202-test $work/bench-202 test - 0 -")
@@ -59,6 +61,7 @@ run_job() {
   local name=$1 dir=$2 split=$3 shard=$4 pk=$5 limit=$6 opts=()
   [[ $shard != - ]] && opts+=(--shard "$shard")
   [[ $limit != - ]] && opts+=(--limit "$limit")
+  [[ $pk != 0 ]] && opts+=(--procurement-seed "$po_seed")
   "${certify[@]}" --data "$dir" --split "$split" "${opts[@]}" --procurement-per-kind "$pk" \
     --procurement-vendors "$po_vendors" --rows-out "$rows/$name.jsonl" --out "$rows/$name.policy.json" \
     >"$rows/$name.out" 2>"$rows/$name.err"
@@ -94,7 +97,7 @@ fi
 calib_rows=()
 for ((k = 0; k < parts; k++)); do calib_rows+=("$rows/$calib-valid-$k-of-$parts.jsonl"); done
 ((per_kind > 0)) && calib_rows+=("$rows/$procurement.jsonl")
-"${certify[@]}" --data "$work/$calib" --split valid --procurement-seed 303 \
+"${certify[@]}" --data "$work/$calib" --split valid --procurement-seed "$po_seed" \
   --procurement-per-kind "$per_kind" --procurement-vendors "$po_vendors" \
   --rows "${calib_rows[@]}" --out certified-policy.json \
   --verify-rows "$rows/bench-101-test.jsonl" "$rows/bench-202-test.jsonl" "$@"

@@ -108,7 +108,7 @@ describe('scripts/certify-policy.sh scoring jobs', () => {
         `--data ${w}/bench-202 --split test ${tail('bench-202-test', 0)}`,
         `--data ${w}/calib-303 --split valid --shard 0/2 ${tail('calib-303-valid-0-of-2', 0)}`,
         `--data ${w}/calib-303 --split valid --shard 1/2 ${tail('calib-303-valid-1-of-2', 0)}`,
-        `--data ${w}/calib-303 --split valid --limit 0 ${tail('procurement-303-5x7', 5)}`,
+        `--data ${w}/calib-303 --split valid --limit 0 --procurement-seed 303 ${tail('procurement-303-5x7', 5)}`,
       ].sort(),
     );
     expect(c[5]).toBe(
