@@ -139,6 +139,11 @@ describe('validateInvoice: storable text, dates, currency, enums', () => {
     const capped: FieldError[] = [];
     checkStrings(value, '/body', capped, 2);
     expect(capped.map((e) => e.path)).toEqual(['/body/deep/0/x/1', '/body/deep/2/0']);
+    const onlyName: FieldError[] = [];
+    checkStrings({ a: 'b', list: [{ ['c\u0000']: 'd' }] }, '', onlyName);
+    expect(onlyName).toEqual([
+      { path: '/list/0/c\\u0000', message: 'property name contains a NUL character' },
+    ]);
     const none: FieldError[] = [];
     checkStrings({ a: ['b', { c: 'd' }], e: 1 }, '', none);
     expect(none).toEqual([]);
