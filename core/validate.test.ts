@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { validateInvoice } from './validate.js';
-import { isTriageError, type TriageError } from './errors.js';
+import { checkStrings, validateInvoice } from './validate.js';
+import { isTriageError, type FieldError, type TriageError } from './errors.js';
 import { makeInvoice } from '../test/fixtures.js';
 
 function errorsOf(value: unknown): TriageError {
@@ -116,6 +116,37 @@ describe('validateInvoice: storable text, dates, currency, enums', () => {
       { path: '/vendor/name', message: 'contains an unpaired surrogate (invalid Unicode)' },
       { path: '/lines/0/description', message: 'contains a NUL character' },
     ]);
+  });
+
+  it('names every unstorable string below valid siblings, in property names and nested arrays, up to the cap', () => {
+    const value = {
+      ok: ['a', { b: 'c' }],
+      deep: [{ x: ['fine', 'bad\u0000'] }, 'also fine', ['\udc00']],
+      ['key\u0000']: 'value',
+      ['\ud800k']: { inner: 'z\u0000' },
+      n: 3,
+      nil: null,
+    };
+    const errors: FieldError[] = [];
+    checkStrings(value, '', errors);
+    expect(errors).toEqual([
+      { path: '/deep/0/x/1', message: 'contains a NUL character' },
+      { path: '/deep/2/0', message: 'contains an unpaired surrogate (invalid Unicode)' },
+      { path: '/key\\u0000', message: 'property name contains a NUL character' },
+      { path: '/\\ud800k', message: 'property name contains an unpaired surrogate (invalid Unicode)' },
+      { path: '/\\ud800k/inner', message: 'contains a NUL character' },
+    ]);
+    const capped: FieldError[] = [];
+    checkStrings(value, '/body', capped, 2);
+    expect(capped.map((e) => e.path)).toEqual(['/body/deep/0/x/1', '/body/deep/2/0']);
+    const onlyName: FieldError[] = [];
+    checkStrings({ a: 'b', list: [{ ['c\u0000']: 'd' }] }, '', onlyName);
+    expect(onlyName).toEqual([
+      { path: '/list/0/c\\u0000', message: 'property name contains a NUL character' },
+    ]);
+    const none: FieldError[] = [];
+    checkStrings({ a: ['b', { c: 'd' }], e: 1 }, '', none);
+    expect(none).toEqual([]);
   });
 
   it('accepts emoji, RTL marks and other well-formed text', () => {

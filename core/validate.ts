@@ -100,12 +100,32 @@ function unstorable(s: string): string | undefined {
 }
 
 /**
+ * Whether every string in the value, object keys included, is storable text: the walk of
+ * {@link checkStrings} without building a path per value, so the usual valid body costs no
+ * strings; a false sends the value through the walk that names each field.
+ */
+function allStorable(value: unknown): boolean {
+  if (typeof value === 'string') return unstorable(value) === undefined;
+  if (Array.isArray(value)) {
+    for (let i = 0; i < value.length; i++) if (!allStorable(value[i])) return false;
+    return true;
+  }
+  if (value !== null && typeof value === 'object') {
+    for (const k in value) {
+      if (!Object.hasOwn(value, k)) continue;
+      if (unstorable(k) !== undefined || !allStorable((value as Record<string, unknown>)[k])) return false;
+    }
+  }
+  return true;
+}
+
+/**
  * Every string in the value, object keys included, must be storable text: well-formed UTF-16
  * (no lone surrogates) and without NUL characters, which PostgreSQL text and jsonb cannot hold.
  * Errors are JSON pointers below `path` (property names {@link printable}), at most `max` of them.
  */
 export function checkStrings(value: unknown, path: string, errors: FieldError[], max = 100): void {
-  if (errors.length >= max) return;
+  if (errors.length >= max || allStorable(value)) return;
   if (typeof value === 'string') {
     const why = unstorable(value);
     if (why !== undefined) errors.push({ path, message: why });

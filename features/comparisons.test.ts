@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { makeInvoice } from '../test/fixtures.js';
 import type { Invoice } from '../core/invoice.js';
@@ -199,5 +200,49 @@ describe("the vendor's billing rhythm of a pair", () => {
     expect(cycles(at('2024-08-01'), at('2024-07-02'), null)).toBeNull();
     expect(cycles(at('2024-08-01'), at('2024-07-02'), 0)).toBeNull();
     expect(compare(at('2024-08-01'), at('2024-07-02')).vendorIntervalDays).toBeNull();
+  });
+});
+
+/** The pair vector as a list of numbers converted at the end: the vector's definition, kept as the reference. */
+function referencePairVector(c: ReturnType<typeof compare>): Float32Array {
+  const out: number[] = [];
+  for (const s of COMPARISONS) {
+    for (const n of s.numeric) {
+      const v = n.value(c);
+      let x = v === null ? 0 : n.transform === 'log1p' ? Math.log1p(Math.max(0, v)) : v;
+      if (v !== null && n.clip) x = Math.min(n.clip[1], Math.max(n.clip[0], x));
+      out.push(Number.isFinite(x) ? x : 0);
+      if (n.nullable) out.push(v === null ? 1 : 0);
+    }
+    const hit = s.levels.findIndex((l) => l.when(c));
+    const level = hit < 0 ? s.levels.length - 1 : hit;
+    for (let i = 0; i < s.levels.length; i++) out.push(i === level ? 1 : 0);
+  }
+  return Float32Array.from(out);
+}
+
+describe('pairFeatureVector against its reference', () => {
+  it('equals the reference bit for bit on every pair of the HCPCS samples, in every document-kind pair', () => {
+    const samples = readFileSync(new URL('../datasets/samples/hcpcs_invoices.jsonl', import.meta.url), 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as Invoice);
+    const kinds = ['invoice', 'credit_memo', 'debit_memo'] as const;
+    const sides = samples.map((inv, i) => side({ ...inv, document_type: kinds[i % 3]! }));
+    let pairs = 0;
+    const levels = new Set<string>();
+    for (let i = 0; i < sides.length; i++)
+      for (let j = 0; j < sides.length; j += 7) {
+        const c = comparePair(sides[i]!, sides[j]!, 0.5 + ((i * j) % 50) / 100);
+        const got = pairFeatureVector(c);
+        const want = referencePairVector(c);
+        expect(got.length).toBe(want.length);
+        // Bytes, so that a -0 or a NaN written differently would count as a difference.
+        expect(Buffer.from(got.buffer)).toEqual(Buffer.from(want.buffer));
+        levels.add(comparisonLevels(c).document_kinds!);
+        pairs++;
+      }
+    expect(pairs).toBe(540);
+    expect(levels.size).toBe(6);
   });
 });

@@ -23,9 +23,15 @@ import {
 export const MAX_SEQUENCE_STEP = 20;
 const DOC_KINDS = ['invoice', 'credit_memo', 'debit_memo'] as const;
 
+/** {@link kindPair} by `documentTypes` (nine combinations of three document types). */
+const KIND_PAIRS = new Map<string, string>();
+
 /** Unordered document-kind pair of a comparison, e.g. `credit_memo|invoice`. */
 function kindPair(c: PairComparison): string {
-  return c.documentTypes.split('/').sort().join('|');
+  let pair = KIND_PAIRS.get(c.documentTypes);
+  if (pair === undefined)
+    KIND_PAIRS.set(c.documentTypes, (pair = c.documentTypes.split('/').sort().join('|')));
+  return pair;
 }
 
 const docKindLevels: ComparisonLevel[] = [];
@@ -453,6 +459,9 @@ export function comparisonLevels(
   return out;
 }
 
+/** The length of {@link pairFeatureVector}'s vector, by spec list. */
+const VECTOR_WIDTHS = new WeakMap<readonly ComparisonSpec[], number>();
+
 /**
  * The pair comparison vector in {@link PAIR_VECTOR_NAMES} order: numeric encodings (with their
  * missing flags) and level one-hots of every comparison in {@link COMPARISONS}.
@@ -462,16 +471,20 @@ export function pairFeatureVector(
   c: PairComparison,
   specs: readonly ComparisonSpec[] = COMPARISONS,
 ): Float32Array {
-  const out: number[] = [];
+  let width = VECTOR_WIDTHS.get(specs);
+  if (width === undefined) VECTOR_WIDTHS.set(specs, (width = comparisonVectorFeatures(specs).length));
+  // Written in place: each value is rounded to float32 on the store, as `Float32Array.from` rounds.
+  const out = new Float32Array(width);
+  let at = 0;
   for (const s of specs) {
     for (const n of s.numeric) {
       const v = n.value(c);
-      out.push(v === null ? 0 : encodeNumeric(n, v));
-      if (n.nullable) out.push(v === null ? 1 : 0);
+      out[at++] = v === null ? 0 : encodeNumeric(n, v);
+      if (n.nullable) out[at++] = v === null ? 1 : 0;
     }
     const hit = s.levels.findIndex((l) => l.when(c));
-    const level = hit < 0 ? s.levels.length - 1 : hit;
-    for (let i = 0; i < s.levels.length; i++) out.push(i === level ? 1 : 0);
+    out[hit < 0 ? at + s.levels.length - 1 : at + hit] = 1;
+    at += s.levels.length;
   }
-  return Float32Array.from(out);
+  return out;
 }

@@ -200,7 +200,7 @@ export function createModelCodingScorer(o: ModelCodingScorerOptions): ModelCodin
           const row = asFloat32(vectors[k]!);
           const explanation = now ? explainer.explain(row) : undefined;
           const later: DeferredLineExplanation | null =
-            explainer !== null && !now ? { model: m.label, features: Array.from(row) } : null;
+            explainer !== null && !now ? { model: m.label, features: plainNumbers(row) } : null;
           let reasons: Reason[] = [];
           if (probability > reasonAt) {
             reasons = explanation
@@ -240,6 +240,13 @@ export function createModelCodingScorer(o: ModelCodingScorerOptions): ModelCodin
       return explainer.explain(Float32Array.from(deferred.features));
     },
   };
+}
+
+/** `row` as a plain array, by index (`Array.from` of a typed array goes through its iterator). */
+function plainNumbers(row: Float32Array): number[] {
+  const out = new Array<number>(row.length);
+  for (let i = 0; i < row.length; i++) out[i] = row[i]!;
+  return out;
 }
 
 /**
