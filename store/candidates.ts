@@ -219,27 +219,35 @@ export const EXACT_KNN = `SELECT i.pk, i.embedding <=> $1::vector AS dist FROM i
 /**
  * One quarter of the vendor block's pool (blocking spec `vendorRecentLimit`): the vendor's
  * invoices (by its key, or by its id) on one side of the new invoice's date within the window,
- * the $15 first by the spec's tie rule (core/blocking.ts compareVendorRecent), with their
- * distance. Each is one index-only scan of the covering (tenant, vendor, date, pk) index of its
- * vendor match (migration 096) in that order, stopping after $15 rows whatever the vendor's
- * history; the $15 first of the four together are the $15 first of the vendor's window.
+ * the $15 first by the spec's tie rule (core/blocking.ts compareVendorRecent). Each is one
+ * index-only scan of the (tenant, vendor, date, pk) index of its vendor match in that order,
+ * stopping after $15 rows whatever the vendor's history; the $15 first of the four together are
+ * the $15 first of the vendor's window. Only the key's index carries the embedding (migration
+ * 100), so only the key's scans give a distance; the id's give null.
  */
 const VENDOR_RECENT_BRANCH = (vendor: 'key' | 'id', side: VendorRecentSide): string => {
   const s = vendorRecentSideSql(side, P.invoiceDate);
+  const dist = vendor === 'key' ? 'i.embedding <=> $1::vector' : 'NULL::float8';
   return `
-  (SELECT i.pk, i.invoice_date, i.embedding <=> $1::vector AS dist FROM invoices i
+  (SELECT i.pk, i.invoice_date, ${dist} AS dist FROM invoices i
    WHERE i.tenant_id = $2 AND ${vendorWindowSql(P, '$10', 'i', vendor)} AND ${s.where}
    ORDER BY ${s.orderBy} LIMIT $15)`;
 };
 
-/** The vendor block: the top k by distance of the vendor's $15 invoices dated nearest (core/blocking.ts vendorRecentPool). */
+/**
+ * The vendor block: the top k by distance of the vendor's $15 invoices dated nearest (core/blocking.ts
+ * vendorRecentPool). An invoice both scans found keeps the key scan's distance; one found by its
+ * vendor id alone reads its embedding from its row (one heap page, only for those).
+ */
 const VENDOR_KNN = `
-  SELECT pk, dist FROM (
-    SELECT pk, dist FROM (${(['key', 'id'] as const)
-      .flatMap((v) => (['before', 'after'] as const).map((d) => VENDOR_RECENT_BRANCH(v, d)))
-      .join(' UNION ')}) w
+  SELECT pk, COALESCE(dist, (SELECT r.embedding <=> $1::vector FROM invoices r WHERE r.pk = v.pk)) AS dist FROM (
+    SELECT pk, dist FROM (
+      SELECT pk, invoice_date, min(dist) AS dist FROM (${(['key', 'id'] as const)
+        .flatMap((v) => (['before', 'after'] as const).map((d) => VENDOR_RECENT_BRANCH(v, d)))
+        .join(' UNION ALL ')}) u
+      GROUP BY pk, invoice_date) w
     ORDER BY ${vendorRecentOrderSql(P.invoiceDate, 'w')} LIMIT $15) v
-  ORDER BY dist, pk LIMIT $3`;
+  ORDER BY 2, pk LIMIT $3`;
 
 /**
  * The whole search in one statement: the tenant's indexed-invoice count (store/migrations/060)

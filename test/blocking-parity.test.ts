@@ -42,9 +42,10 @@ const ITEMS = [
 ];
 
 /**
- * 90 invoices of 6 vendors (two share a name under different ids) dated on `days` consecutive
- * days (two years; a few days put many invoices of a vendor on one date, where the vendor
- * block's bound breaks ties in storage order).
+ * 90 invoices of 7 vendor records (two share a name under different ids, two share an id under
+ * names of different keys, so the vendor block finds invoices by key alone and by id alone) dated
+ * on `days` consecutive days (two years; a few days put many invoices of a vendor on one date,
+ * where the vendor block's bound breaks ties in storage order).
  */
 function fixture(days = 730): Invoice[] {
   const rng = mulberry32(20261204);
@@ -56,6 +57,7 @@ function fixture(days = 730): Invoice[] {
     { id: 'V-4', name: 'Contoso Durable Equipment' },
     { id: 'V-5', name: 'Fabrikam Wound Care' },
     { id: 'V-6', name: 'Tailspin Respiratory' },
+    { id: 'V-6', name: 'Tailspin Oxygen Services' },
   ];
   const out: Invoice[] = [];
   for (let i = 0; i < 90; i++) {

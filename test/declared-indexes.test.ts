@@ -44,8 +44,8 @@ describe('declaredIndexes', () => {
       'invoices.invoices_embedding_hnsw hnsw',
       'invoices.invoices_number_key btree',
       'invoices.invoices_reverses btree',
-      'invoices.invoices_tenant_vendor_id btree',
       'invoices.invoices_tenant_vendor_key btree',
+      'invoices.invoices_vendor_id_recent btree',
       'invoices.invoices_vendor_total_date btree',
     ]);
   });
