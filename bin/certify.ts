@@ -2,7 +2,7 @@
 /**
  * `npm run certify -- --data <benchmark dir> [--split valid] [--out certified-policy.json]
  * [--procurement-seed 303] [--procurement-per-kind 20] [--procurement-vendors 61] [--alpha 0.005] [--hold-alpha 0.1]
- * [--delta 0.05] [--seed 42] [--hold-family coding|both] [--limit N] [--rows-out F] [--rows F...] [--verify DIR...]
+ * [--delta 0.05] [--seed 42] [--max-approve-scale 1] [--hold-family coding|both] [--limit N] [--rows-out F] [--rows F...] [--verify DIR...]
  * [--verify-rows F...]`:
  * scores a labelled benchmark split and the seeded procurement benchmark (ERP data loaded)
  * through the served champions (in-memory PGlite, the benchmark's vendor master registered),
@@ -31,6 +31,7 @@ import {
   certifyDecision,
   codingRowsReviewAt,
   HOLD_FAMILIES,
+  MAX_APPROVE_SCALE,
   notCertifiedReason,
   withThresholds,
   type CertifyRow,
@@ -69,6 +70,11 @@ const int = (v: string): number => {
   if (!Number.isInteger(n) || n < 0) throw new InvalidArgumentError('not a non-negative integer');
   return n;
 };
+const positiveNumber = (v: string): number => {
+  const n = Number(v);
+  if (!Number.isFinite(n) || n <= 0) throw new InvalidArgumentError('not a positive number');
+  return n;
+};
 
 interface Options {
   data: string;
@@ -77,6 +83,7 @@ interface Options {
   alpha: number;
   holdAlpha: number;
   delta: number;
+  maxApproveScale: number;
   seed: number;
   holdFamily: HoldFamily;
   limit?: number;
@@ -176,7 +183,7 @@ function policyDocument(cert: JointCertification, o: Options, champions: string[
       (cert.hold.feasible ? '' : `Hold NOT certified at ${o.holdAlpha} (nothing held on a score). `) +
       `Thresholds certified for the whole decision (coding, duplicate, PO match) with ${champions.join(' and ')} ` +
       `on ${cert.rows} invoices (${o.data} ${o.split}, procurement seed ${o.procurementSeed}), vendor-clustered ` +
-      `Learn-then-Test, auto-approve first, then the hold thresholds at or above its review thresholds: ` +
+      `Learn-then-Test, auto-approve first (review thresholds at most ${cert.approveCap.scale} x the cards'), then the hold thresholds at or above its review thresholds: ` +
       `exceptions among AUTO_APPROVE <= ${o.alpha} and clean among HOLD <= ${o.holdAlpha}, each with probability ` +
       `>= ${1 - cert.familyWise.perRisk}, both together >= ${1 - cert.familyWise.joint}, over the draw of vendors.`,
     queues: {
@@ -200,7 +207,7 @@ function summary(cert: JointCertification, served: RoutingPolicy): string[] {
     const floor =
       side === 'hold'
         ? `; tested from the strictest candidate down to the floor ${cert.holdFloor.scale.toPrecision(4)} (hold at or above review), ${cert.holdFloor.candidatesBelow} of ${cert.holdFloor.candidates} candidates below it not tested`
-        : '';
+        : `; capped at ${cert.approveCap.scale} (review thresholds never looser than ${cert.approveCap.scale} x the cards'), ${cert.approveCap.candidatesAbove} design candidates above it not tested`;
     const next =
       last && !last.rejected ? `${last.errors}/${last.selected}, p ${last.pValue.toPrecision(3)}` : 'none';
     return `${name}: scale ${scale.toPrecision(4)} of the card thresholds (${r.errors} errors among ${r.selected} selected test-part invoices; next candidate ${next}${floor})`;
@@ -254,6 +261,12 @@ const program = new Command()
     DECISION_PROMISE.delta,
   )
   .option('--seed <n>', 'seed of the design/test vendor split', int, 42)
+  .option(
+    '--max-approve-scale <x>',
+    "largest approve scale tested (1: the certified review thresholds are never looser than the cards')",
+    positiveNumber,
+    MAX_APPROVE_SCALE,
+  )
   .addOption(
     new Option(
       '--hold-family <family>',
@@ -327,6 +340,7 @@ const program = new Command()
         holdAlpha: o.holdAlpha,
         delta: o.delta,
         seed: o.seed,
+        maxApproveScale: o.maxApproveScale,
       },
       o.holdFamily,
     );

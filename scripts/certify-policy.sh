@@ -1,29 +1,29 @@
 #!/usr/bin/env bash
 # Regenerates the certified routing policy from the served champions in one command
 # (`npm run certify:policy [-- WORKDIR [extra npm run certify options]]`): generates the
-# calibration benchmark (CERTIFY_CALIB_INVOICES invoices, default 24,000, seed CERTIFY_CALIB_SEED,
-# default 305: the draw the shipped policy is certified on; about 13 invoices per vendor, 90% in
-# the valid split: 21,600 invoices of about 1,690 vendors) and the unseen seeds 101 and 202 (4,000
+# calibration benchmark (CERTIFY_CALIB_INVOICES invoices, default 48,000, seed CERTIFY_CALIB_SEED,
+# default 307: the draw the shipped policy is certified on; about 13 invoices per vendor, 90% in
+# the valid split: 43,200 invoices of about 3,320 vendors) and the unseen seeds 101 and 202 (4,000
 # invoices each) unless WORKDIR already holds them; scores, at most CERTIFY_PARTS processes at a
 # time (default 2), the valid split in CERTIFY_PARTS parts by vendor profile (`npm run certify --
-# --shard`), the procurement benchmark (seed CERTIFY_PROCUREMENT_SEED, default 303, ERP data loaded; CERTIFY_PROCUREMENT_PER_KIND
-# cases of each of its 15 kinds, default 160, billed by CERTIFY_PROCUREMENT_VENDORS vendors,
-# default 481) and the whole test splits of seeds 101 and 202, keeping the scored rows in
+# --shard`), the procurement benchmark (seed CERTIFY_PROCUREMENT_SEED, default 308, ERP data loaded; CERTIFY_PROCUREMENT_PER_KIND
+# cases of each of its 15 kinds, default 320, billed by CERTIFY_PROCUREMENT_VENDORS vendors,
+# default 962) and the whole test splits of seeds 101 and 202, keeping the scored rows in
 # WORKDIR/rows (a job whose rows are complete, marked by NAME.jsonl.done, is not scored again:
 # delete WORKDIR/rows after a champion changes; a failed job's messages are in NAME.err); then
 # certifies on the rows and checks the promise on seeds 101 and 202 (`--rows`, `--verify-rows`).
 # Writes certified-policy.json and certified-policy.certification.json in the package root
 # (`--out datasets/policies/certified-policy.json` among the extra options: the shipped place).
-# Scoring is about 0.05 s of CPU per invoice (24,000 invoices plus the procurement cases) plus
+# Scoring is about 0.04 s of CPU per invoice (48,000 invoices plus the procurement cases) plus
 # about 20 s of start-up per job. CERTIFY_CMD replaces `npm run -s certify --` (tests).
 set -euo pipefail
 usage() {
   echo "usage: npm run certify:policy [-- WORKDIR [extra npm run certify options]]"
-  echo "  CERTIFY_CALIB_SEED=s CERTIFY_CALIB_INVOICES=n  calibration benchmark seed and size (default 305, 24000)"
+  echo "  CERTIFY_CALIB_SEED=s CERTIFY_CALIB_INVOICES=n  calibration benchmark seed and size (default 307, 48000)"
   echo "  WORKDIR  where the generated benchmarks and scored rows are kept (default: data); extra options go to npm run certify"
   echo "  CERTIFY_PARTS=n  parts of the calibration split and most scoring processes at a time (default 2)"
-  echo "  CERTIFY_PROCUREMENT_PER_KIND=n CERTIFY_PROCUREMENT_VENDORS=m  PO-backed cases (default 160 per kind, 481 vendors)"
-  echo "  CERTIFY_PROCUREMENT_SEED=s  seed of the PO-backed cases (default 303)"
+  echo "  CERTIFY_PROCUREMENT_PER_KIND=n CERTIFY_PROCUREMENT_VENDORS=m  PO-backed cases (default 320 per kind, 962 vendors)"
+  echo "  CERTIFY_PROCUREMENT_SEED=s  seed of the PO-backed cases (default 308)"
 }
 case ${1:-} in
   -h | --help) usage; exit 0 ;;
@@ -33,11 +33,11 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 work=${1:-data}
 shift || true
 parts=${CERTIFY_PARTS:-2}
-per_kind=${CERTIFY_PROCUREMENT_PER_KIND:-160}
-po_vendors=${CERTIFY_PROCUREMENT_VENDORS:-481}
-po_seed=${CERTIFY_PROCUREMENT_SEED:-303}
-calib_seed=${CERTIFY_CALIB_SEED:-305}
-calib_invoices=${CERTIFY_CALIB_INVOICES:-24000}
+per_kind=${CERTIFY_PROCUREMENT_PER_KIND:-320}
+po_vendors=${CERTIFY_PROCUREMENT_VENDORS:-962}
+po_seed=${CERTIFY_PROCUREMENT_SEED:-308}
+calib_seed=${CERTIFY_CALIB_SEED:-307}
+calib_invoices=${CERTIFY_CALIB_INVOICES:-48000}
 read -r -a certify <<<"${CERTIFY_CMD:-npm run -s certify --}"
 gen() { [[ -f $2/card.json ]] || npm run -s gen:benchmark -- --no-progress --out "$2" --seed "$1" "${@:3}"; }
 calib=calib-$calib_seed

@@ -83,6 +83,7 @@ describe('scripts/certify-policy.sh scoring jobs', () => {
         STUB_DIR: dir,
         CERTIFY_PARTS: '2',
         CERTIFY_CALIB_SEED: '303',
+        CERTIFY_PROCUREMENT_SEED: '303',
         CERTIFY_PROCUREMENT_PER_KIND: '5',
         CERTIFY_PROCUREMENT_VENDORS: '7',
         ...env,

@@ -221,21 +221,48 @@ describe('joint certification of the coding thresholds', () => {
     expect(promiseRates(fresh, after).cleanHeld).toBeLessThanOrEqual(0.1);
   });
 
+  /**
+   * Clean look-alikes the pair model scores 0.05-0.55 (below the duplicate hold 0.9: approvable
+   * once ap.review_at passes them, lifting the approve scale to about 18 when uncapped), clean
+   * invoices flagged just under the coding card hold (0.05-0.12), coding exceptions at 0.14-0.25
+   * (held at the card hold 0.13: never approved, scale 1.08-1.92), resubmissions at 0.97 (held on
+   * the duplicate score), the rest clean and unflagged.
+   */
+  const reviewBandInvoice = (rng: () => number, vendorId: string): CertifyRow => {
+    const u = rng();
+    if (u < 0.1) return duplicateRow(vendorId, false, 0.05 + 0.5 * rng());
+    if (u < 0.15) return row(vendorId, false, 0.05 + 0.07 * rng());
+    if (u < 0.2) return row(vendorId, true, 0.14 + 0.11 * rng());
+    if (u < 0.21) return duplicateRow(vendorId, true, 0.97);
+    return row(vendorId, false, 0.01 * rng(), { reasons: [] });
+  };
+
+  it('caps the approve scale at the cards: the review band is not approved away', () => {
+    const rows = draw(8, 600, reviewBandInvoice);
+    const uncapped = certifyDecision(rows, served, { ...LEVELS, maxApproveScale: Infinity });
+    expect(uncapped.scale.approve).toBeGreaterThan(5);
+    const cert = certifyDecision(rows, served, LEVELS);
+    expect(cert.autoApprove.feasible).toBe(true);
+    expect(cert.scale.approve).toBe(1);
+    expect(cert.thresholds.codingReviewAt).toBe(served.codingReview);
+    expect(cert.thresholds.duplicateReviewAt).toBe(served.duplicateReview);
+    expect(cert.autoApprove.steps.every((s) => s.threshold <= 1)).toBe(true);
+    expect(cert.autoApprove.steps.at(-1)!.threshold).toBe(1);
+    expect(cert.approveCap.scale).toBe(1);
+    expect(cert.approveCap.candidatesAbove).toBeGreaterThan(0);
+    // the look-alikes the pair model flags stay in review
+    const routed = decisions(rows, cert.thresholds);
+    const lookAlikes = rows.flatMap((r, i) => (r.duplicate >= 0.05 && r.duplicate < 0.9 ? [routed[i]] : []));
+    expect(lookAlikes.length).toBeGreaterThan(300);
+    expect(lookAlikes.every((d) => d !== 'AUTO_APPROVE')).toBe(true);
+    // a lower cap certifies at most that scale
+    const low = certifyDecision(rows, served, { ...LEVELS, maxApproveScale: 0.5 });
+    expect(low.scale.approve).toBeLessThanOrEqual(0.5);
+  });
+
   it('certifies the hold side above the review band after the auto-approve scale lifts it past the card hold', () => {
-    // 600 vendors x 10 invoices: clean look-alikes the pair model scores 0.05-0.55 (below the
-    // duplicate hold 0.9: approvable once ap.review_at passes them, lifting the approve scale to
-    // about 18), clean invoices flagged just under the coding card hold (0.05-0.12), coding
-    // exceptions at 0.14-0.25 (held at the card hold 0.13: never approved, scale 1.08-1.92),
-    // resubmissions at 0.97 (held on the duplicate score), the rest clean and unflagged.
-    const invoice = (rng: () => number, vendorId: string): CertifyRow => {
-      const u = rng();
-      if (u < 0.1) return duplicateRow(vendorId, false, 0.05 + 0.5 * rng());
-      if (u < 0.15) return row(vendorId, false, 0.05 + 0.07 * rng());
-      if (u < 0.2) return row(vendorId, true, 0.14 + 0.11 * rng());
-      if (u < 0.21) return duplicateRow(vendorId, true, 0.97);
-      return row(vendorId, false, 0.01 * rng(), { reasons: [] });
-    };
-    const cert = certifyDecision(draw(8, 600, invoice), served, LEVELS);
+    const invoice = reviewBandInvoice;
+    const cert = certifyDecision(draw(8, 600, invoice), served, { ...LEVELS, maxApproveScale: Infinity });
     // the approve scale passes ch0 / c0 = 6.5: the coding review threshold is capped at the card hold
     expect(cert.autoApprove.feasible).toBe(true);
     expect(cert.scale.approve * served.codingReview).toBeGreaterThan(served.codingHold!);

@@ -37,7 +37,8 @@
  * scales are measured with the card hold thresholds in place, and `dh0` is the card's.
  *
  * ## Auto-approve first, then hold above the review band
- * The two sides are certified in order on the same rows. `λ` first; its review thresholds
+ * The two sides are certified in order on the same rows. `λ` first, tested up to `maxApproveScale`
+ * (default 1: review thresholds never looser than the cards'); its review thresholds
  * (`coding.review_at = min(ch0, λ c0)`, never below the floor `CODING_REASON_FLOOR_SCALE x c0`)
  * fix the floor of the hold path:
  * `μ_min = coding.review_at / ch0` (family `both`: also `ap.review_at / dh0`). The hold grid is
@@ -90,7 +91,7 @@ import { codingReasonThreshold } from '../inference/scorers.js';
 import { exceptionKinds, type ExceptionKinds } from './certify-kinds.js';
 import { keyUniform } from './rng.js';
 import { clusterCounts, designEffect, groupedRiskPValue } from './grouped-risk.js';
-import { designGrid, fixedSequence, type LttResult } from './thresholds.js';
+import { capApproveGrid, designGrid, fixedSequence, type LttResult } from './thresholds.js';
 
 /** One scored calibration invoice. */
 export interface CertifyRow {
@@ -106,11 +107,7 @@ export interface CertifyRow {
   source?: 'invoices' | 'procurement';
   /** The invoice's `invoice_id` (joins a cached row back to its label; reporting only). */
   invoiceId?: string;
-  /**
-   * The exception's kinds (reporting only), e.g. `duplicate:line_level_duplicate`,
-   * `coding:wrong_code`, `procurement:price_variance`; empty or absent for a clean invoice (rows
-   * scored before kinds were recorded have none).
-   */
+  /** Exception kinds (reporting only), e.g. `coding:wrong_code`; none for a clean invoice. */
   kinds?: string[];
 }
 
@@ -121,7 +118,16 @@ export interface CertifyLevels {
   delta: number;
   /** Seed of the vendor split into design and test parts. */
   seed: number;
+  /** Largest approve scale `λ` tested (default {@link MAX_APPROVE_SCALE}). */
+  maxApproveScale?: number;
 }
+
+/**
+ * The default cap on `λ`: 1, the cards' review thresholds. Past it Learn-then-Test approves the
+ * review band itself whenever the approved set's rate allows (seed 307: `λ` 9.98, pair scores up
+ * to 0.24 approved); the promise bounds what is approved, and a stricter set keeps it.
+ */
+export const MAX_APPROVE_SCALE = 1;
 
 /**
  * Which hold thresholds the hold scale `μ` moves (see the module doc):
@@ -157,6 +163,8 @@ export interface JointCertification {
   holdFamily: HoldFamily;
   /** Scales: `approve` (`λ`; 1, the served thresholds, when not certified: see `autoApprove.feasible`), `hold` (`μ`, undefined when nothing can be held on a score). */
   scale: { approve: number; hold: number | undefined };
+  /** The cap on `λ` and how many design candidates lay above it (not tested). */
+  approveCap: { scale: number; candidatesAbove: number };
   /** The thresholds to serve. */
   thresholds: ScoreThresholds;
   autoApprove: LttResult;
@@ -409,7 +417,9 @@ export function certifyDecision(
       grid,
     );
   const base = baseThresholds(served);
-  const autoApprove = test(approve, 'approve', levels.alpha, gridOf(approve, 'approve', levels.alpha));
+  const approveGrid = gridOf(approve, 'approve', levels.alpha);
+  const approveCap = levels.maxApproveScale ?? MAX_APPROVE_SCALE;
+  const autoApprove = test(approve, 'approve', levels.alpha, capApproveGrid(approveGrid, approveCap));
   // Nothing certified on the approve side: the review thresholds stay the served ones (scale 1),
   // and the record says the auto-approve promise is not certified. Thresholds cannot make the
   // service approve nothing: a score reason needs a candidate (duplicate) or a card-level score
@@ -443,6 +453,7 @@ export function certifyDecision(
     base,
     holdFamily: family,
     scale: { approve: lambda, hold: mu },
+    approveCap: { scale: approveCap, candidatesAbove: approveGrid.filter((t) => t > approveCap).length },
     thresholds: scaledThresholds(base, lambda, mu, family),
     autoApprove,
     hold: held,

@@ -3,6 +3,7 @@ import { mulberry32 } from './rng.js';
 import {
   APPROVE_NOTHING,
   binomialCdf,
+  capApproveGrid,
   designGrid,
   HOLD_NOTHING,
   learnThenTest,
@@ -281,5 +282,16 @@ describe('Learn-then-Test thresholds: the guarantee holds empirically', () => {
     expect(() =>
       learnThenTest({ scores: [0.1], labels: [0], side: 'hold', alpha: 0.1, delta: 0.1, grid: [0.2, 0.5] }),
     ).toThrow(RangeError);
+  });
+});
+
+describe('capApproveGrid', () => {
+  it('keeps the candidates below the cap and tests the cap itself only when the grid reached it', () => {
+    expect(capApproveGrid([0, 0.4, 0.9, 1.2, 7], 1)).toEqual([0, 0.4, 0.9, 1]);
+    expect(capApproveGrid([0, 0.4, 1, 3], 1)).toEqual([0, 0.4, 1]);
+    expect(capApproveGrid([0, 0.4, 0.9], 1)).toEqual([0, 0.4, 0.9]);
+    expect(capApproveGrid([0, 2], Infinity)).toEqual([0, 2]);
+    expect(() => capApproveGrid([0], 0)).toThrow(RangeError);
+    expect(() => capApproveGrid([0], Number.NaN)).toThrow(RangeError);
   });
 });

@@ -417,3 +417,19 @@ function thinGeometric<T extends { share: number }>(items: readonly T[], max: nu
   if (out[out.length - 1] !== items[items.length - 1]) out.push(items[items.length - 1]!);
   return out;
 }
+
+/**
+ * An approve-side grid (ordered safest first, that is ascending) cut at `cap`: the candidates
+ * below `cap`, then `cap` itself when the grid reached it. The cap is fixed before any
+ * calibration label is read, and a fixed sequence on a prefix of a grid (plus one candidate
+ * appended last) rejects a subset of what a valid fixed sequence would, so the level holds.
+ * @param grid approve scales, ascending.
+ * @param cap the largest scale to test (e.g. 1: the cards' own review thresholds).
+ * @throws RangeError when `cap` is not a positive number.
+ */
+export function capApproveGrid(grid: readonly number[], cap: number): number[] {
+  if (!(cap > 0)) throw new RangeError(`approve cap must be positive (got ${cap})`);
+  const kept = grid.filter((t) => t < cap);
+  if (grid.some((t) => t >= cap)) kept.push(cap);
+  return kept;
+}
