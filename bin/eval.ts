@@ -1,9 +1,11 @@
 #!/usr/bin/env node
 /**
  * `npm run eval -- --data <dir> [--split test] [--detector current|sap|oracle|all]
- * [--out reports/eval-<ts>] [--database-url URL]`: runs detectors over a labelled benchmark
- * split and prints precision, recall, F1, ROC-AUC, PR-AUC and ECE per exception kind, with
- * confusion examples; writes `report.json` and `report.html` to `--out`.
+ * [--out reports/eval-<ts>] [--database-url URL] [--require [--max-review-load N]]`: runs
+ * detectors over a labelled benchmark split and prints precision, recall, F1, ROC-AUC, PR-AUC and
+ * ECE per exception kind, with confusion examples; writes `report.json` and `report.html` to
+ * `--out`. With `--require` it exits 1 when the decision's promise fails (training/eval/guarantee.ts
+ * `promiseFailures`), or the review load exceeds `--max-review-load`; 2 on a usage or run error.
  *
  * `current` is the production scoring path (createScoringService over an embedded in-memory
  * PGlite store, or PostgreSQL in a fresh schema with `--database-url`), fed in submission
@@ -21,6 +23,7 @@ import { Command, InvalidArgumentError, Option } from 'commander';
 import { openPostgres } from '../store/index.js';
 import { createOracleDetector, createSapDetector } from '../training/eval/baselines.js';
 import type { Detector } from '../training/eval/detector.js';
+import { promiseFailures } from '../training/eval/guarantee.js';
 import { evaluate } from '../training/eval/harness.js';
 import { renderExamples, renderTables, writeReport } from '../training/eval/report.js';
 import { evaluateAmazonGoogle, renderErTables, writeErReport, type ErReport } from '../training/eval/er.js';
@@ -36,6 +39,12 @@ type DetectorName = 'current' | 'sap' | 'oracle';
 function positiveInt(value: string): number {
   const n = Number(value);
   if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError('expected a positive integer');
+  return n;
+}
+
+function nonNegative(value: string): number {
+  const n = Number(value);
+  if (!Number.isFinite(n) || n < 0) throw new InvalidArgumentError('expected a number >= 0');
   return n;
 }
 
@@ -136,6 +145,15 @@ const program = new Command()
   .option('--policy <file>', 'route the current path with this policy file (e.g. written by npm run certify)')
   .option('--procurement', 'evaluate the PO match on the seeded procurement benchmark instead')
   .option('--procurement-seed <n>', 'seed of the procurement benchmark', positiveInt, PO_MATCHER_SEED)
+  .option(
+    '--require',
+    'exit 1 when the decision promise fails (pooled or on any split) for a detector that routes',
+  )
+  .option(
+    '--max-review-load <n>',
+    'with --require, also exit 1 above n clean invoices sent to people per 1,000 clean',
+    nonNegative,
+  )
   .option('--no-progress', 'hide the progress bar')
   .action(
     async (o: {
@@ -155,6 +173,8 @@ const program = new Command()
       policy?: string;
       procurement?: boolean;
       procurementSeed: number;
+      require?: boolean;
+      maxReviewLoad?: number;
       progress: boolean;
     }) => {
       const out = o.out ?? `reports/eval-${stamp()}`;
@@ -233,6 +253,11 @@ const program = new Command()
         `invoice-triage evaluation: ${o.split} split of ${o.data}`,
       );
       process.stdout.write(`\nreport: ${paths.html}\n        ${paths.json}\n`);
+      if (o.require) {
+        const failed = promiseFailures(report.detectors, o.maxReviewLoad);
+        for (const f of failed) process.stderr.write(`required, failed: ${f}\n`);
+        if (failed.length > 0) process.exitCode = 1;
+      }
     },
   );
 

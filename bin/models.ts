@@ -153,6 +153,10 @@ export function modelsCommand(
 
   program
     .command('promote <name> <version>')
+    .description(
+      'make a version champion; refused when worse than the champion on the headline metric or on any ' +
+        'exception kind, hard-negative kind or clean invoices (models/promotion-gate.ts)',
+    )
     .requiredOption('--actor <who>', 'who promotes (recorded)')
     .option('--reason <why>', 'why (required with --force)')
     .option('--force', 'promote even when the challenger is worse or not comparable (recorded)')

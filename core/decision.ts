@@ -441,7 +441,10 @@ export type DecisionWithExplanation = Static<typeof DecisionWithExplanation>;
 
 /** Links of a decision to other invoices, recorded in its audit entry. */
 export interface DecisionLinks {
-  /** Client id of the earlier invoice this one was flagged as duplicating, or null. */
+  /**
+   * Client id of the earlier invoice this one was flagged as duplicating (the pair flagged at
+   * review, else the earlier invoice of a re-billed line), or null.
+   */
   duplicate_of: string | null;
   /** Client id of the invoice this credit memo reverses, or null. */
   reverses: string | null;

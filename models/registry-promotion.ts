@@ -3,14 +3,16 @@
  *
  * Rule (see {@link promotionRefusal}): a version may become champion when there is no
  * champion, or when its headline evaluation is not lower than the champion's on the same
- * evaluation set with the same metric: either both cards' `evaluation` share `metric` and
+ * evaluation set with the same metric (either both cards' `evaluation` share `metric` and
  * `datasetHash`, or the candidate's `evaluation.baselines` holds the champion's score on the
- * candidate's set. Otherwise it is refused (`TRIAGE_MODEL_PROMOTION_REFUSED`, 409) unless
+ * candidate's set) and it is not worse on any exception kind, hard-negative kind or on clean
+ * invoices on the same test split (`promotion-gate.ts`). Otherwise it is refused (`TRIAGE_MODEL_PROMOTION_REFUSED`, 409) unless
  * forced with a reason; forced promotions are recorded in both cards' history and in the alias
  * history. The `model.promoted` event is emitted (and may veto) before anything is written.
  */
 import { TriageError, isTriageError } from '../core/errors.js';
 import type { CardHistoryEntry, ModelCard } from './card.js';
+import { perKindRefusal } from './promotion-gate.js';
 import type { AliasChange, EventHook, RegistryLayout } from './registry-layout.js';
 import { checkSignature } from './signature.js';
 
@@ -37,13 +39,22 @@ export interface PromoteOptions {
 }
 
 /**
- * Whether `candidate` may replace `champion`: allowed when there is no champion, or when
- * `candidate.evaluation.value >= v`, `v` being the champion's score on the same set with the
- * same metric: `champion.evaluation.value` when metric and `datasetHash` match, else the
- * candidate's `evaluation.baselines` entry for the champion's version.
- * @returns `null` when allowed, else the reason for refusal.
+ * Whether `candidate` may replace `champion`: allowed when there is no champion, or when both
+ * - `candidate.evaluation.value >= v`, `v` being the champion's score on the same set with the
+ *   same metric: `champion.evaluation.value` when metric and `datasetHash` match, else the
+ *   candidate's `evaluation.baselines` entry for the champion's version; and
+ * - the per-kind gate passes ({@link perKindRefusal}, rule {@link PROMOTION_GATE}): no exception
+ *   kind's recall, hard-negative kind's or clean invoices' flag rate worse on the same test split.
+ * @returns `null` when allowed, else the reasons for refusal (`; `-separated).
  */
 export function promotionRefusal(candidate: ModelCard, champion: ModelCard | null): string | null {
+  const refusals = [headlineRefusal(candidate, champion), perKindRefusal(candidate, champion)];
+  const r = refusals.filter((x): x is string => x !== null);
+  return r.length === 0 ? null : r.join('; ');
+}
+
+/** The headline part of {@link promotionRefusal}: the evaluation metric on the same set. */
+function headlineRefusal(candidate: ModelCard, champion: ModelCard | null): string | null {
   if (champion === null) return null;
   const c = candidate.evaluation;
   const h = champion.evaluation;

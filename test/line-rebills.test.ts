@@ -97,6 +97,29 @@ describe.each(engines('lrb'))('line-level duplicates on $name', ({ config }) => 
       },
     ]);
     expect(april.duplicates[0]!.match_sources).toContain('line_block');
+    // Its audit entry names that earlier invoice too (no pair was flagged: only LINE_REBILLED).
+    expect(april.reasons.map((x) => x.code)).not.toContain('DUPLICATE_SUSPECTED');
+    expect(april.reasons.map((x) => x.code)).not.toContain('DUPLICATE_SAME_NUMBER');
+    const audit = await ref.h.call('auditor', {
+      method: 'GET',
+      url: `/v1/audit?subject_id=${april.decision_id}`,
+    });
+    const created = audit
+      .json<{ items: { kind: string; payload: Record<string, unknown> }[] }>()
+      .items.filter((e) => e.kind === 'decision.created');
+    expect(
+      created.map((e) => e.payload.duplicate_of),
+      audit.body,
+    ).toEqual(['lr-1']);
+    const firstAudit = await ref.h.call('auditor', {
+      method: 'GET',
+      url: `/v1/audit?subject_id=${first.decision_id}`,
+    });
+    expect(
+      firstAudit
+        .json<{ items: { kind: string; payload: Record<string, unknown> }[] }>()
+        .items.map((e) => e.payload.duplicate_of),
+    ).toEqual([null]);
     // The store reads an earlier invoice that no candidate search returned by its client id.
     const byId = await ref.h.wired.repo.withScoringLock('default', [], (tx) =>
       tx.findInvoicesById(unitVector, ['lr-1', 'no-such-id']),

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { decisionInputs as inputs } from '../../test/stage-fixtures.js';
 import { DEFAULT_POLICY_DEFINITION } from '../policy.js';
 import { findCandidates } from './candidates.js';
-import { buildDecision } from './decision.js';
+import { buildDecision, duplicateOf } from './decision.js';
 import { persist } from './persist.js';
 
 describe('decision stage', () => {
@@ -41,6 +41,24 @@ describe('decision stage', () => {
       versions: decision.versions,
       policy_sha256: DEFAULT_POLICY_DEFINITION.sha256,
     });
+  });
+});
+
+describe('duplicateOf (the audit entry link)', () => {
+  const match = (invoice_id: string, kind: 'invoice' | 'lines' | 'invoice_and_lines', score: number) =>
+    ({ invoice_id, kind, score }) as Parameters<typeof duplicateOf>[1][number];
+  const flagged = (id: string) =>
+    ({ flagged: { candidate: { invoiceId: id } } }) as Parameters<typeof duplicateOf>[0];
+
+  it('names the flagged pair, else the best earlier invoice of a re-billed line, else null', () => {
+    const reported = [match('a', 'invoice', 0.9), match('b', 'lines', 0.85), match('c', 'lines', 0.8)];
+    expect(duplicateOf(flagged('a'), reported)).toBe('a');
+    expect(duplicateOf({ flagged: null }, reported)).toBe('b');
+    expect(
+      duplicateOf({ flagged: null }, [match('a', 'invoice', 0.01), match('d', 'invoice_and_lines', 0.85)]),
+    ).toBe('d');
+    expect(duplicateOf({ flagged: null }, [match('a', 'invoice', 0.01)])).toBeNull();
+    expect(duplicateOf({ flagged: null }, [])).toBeNull();
   });
 });
 

@@ -99,6 +99,22 @@ export function duplicateMatches(
     .sort((a, b) => b.score - a.score);
 }
 
+/**
+ * The earlier invoice the audit entry's `duplicate_of` names: the pair flagged at review, else
+ * the best-scored earlier invoice whose lines are billed again (`LINE_REBILLED`, a `duplicates`
+ * entry of kind `lines` or `invoice_and_lines`), else null.
+ */
+export function duplicateOf(
+  d: Pick<DuplicatesResult, 'flagged'>,
+  matches: readonly DuplicateMatch[],
+): string | null {
+  return (
+    d.flagged?.candidate.invoiceId ??
+    matches.find((m) => m.kind === 'lines' || m.kind === 'invoice_and_lines')?.invoice_id ??
+    null
+  );
+}
+
 /** Builds the decision and its audit payload. */
 export function buildDecision(i: DecisionInputs): BuiltDecision {
   const { invoice, sha256 } = i.prepared;
@@ -137,7 +153,7 @@ export function buildDecision(i: DecisionInputs): BuiltDecision {
   return {
     decision,
     auditPayload: decisionAuditPayload(decision, sha256, {
-      duplicate_of: i.duplicates.flagged?.candidate.invoiceId ?? null,
+      duplicate_of: duplicateOf(i.duplicates, decision.duplicates),
       reverses: reversal?.candidate.invoiceId ?? null,
       policy_sha256: i.policyDef.sha256,
     }),

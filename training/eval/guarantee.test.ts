@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { decisionGuarantee, renderGuarantee, type RoutedTruth } from './guarantee.js';
+import { decisionGuarantee, promiseFailures, renderGuarantee, type RoutedTruth } from './guarantee.js';
 
 const rows = (decision: string, exception: boolean, vendorId: string, n: number): RoutedTruth[] =>
   Array.from({ length: n }, () => ({ decision, exception, vendorId }));
@@ -93,5 +93,36 @@ describe('decision guarantee on a split', () => {
       'clean sent to people by reason: QUANTITY_IMPLAUSIBLE 3, DESCRIPTION_CODE_MISMATCH 1, LINE_REBILLED 1',
     );
     expect(text).toContain('by code: A6604 3, (invoice) 1, G0306 1');
+  });
+});
+
+describe('promiseFailures (npm run eval -- --require)', () => {
+  const holdFails = decisionGuarantee([
+    ...rows('AUTO_APPROVE', false, 'V1', 300),
+    ...rows('HOLD', false, 'V2', 2),
+    ...rows('HOLD', true, 'V3', 8),
+  ]);
+  const holds = decisionGuarantee([
+    ...rows('AUTO_APPROVE', false, 'V1', 300),
+    ...rows('HOLD', true, 'V3', 10),
+    ...rows('REVIEW', false, 'V4', 9),
+  ]);
+
+  it('names each failed side with the detector and split; nothing when the promise holds', () => {
+    expect(promiseFailures([{ name: 'current', guarantee: holds }])).toEqual([]);
+    expect(
+      promiseFailures([
+        { name: 'current', guarantee: holds, guaranteeBySplit: { valid: holdFails, test: holds } },
+      ]),
+    ).toEqual(['current valid: clean among HOLD 2/10 above the promised 0.1']);
+    expect(promiseFailures([{ name: 'sap', guarantee: null }])).toEqual([]);
+  });
+
+  it('fails a review load above the given bound, per 1,000 clean invoices', () => {
+    // 9 clean of 309 sent to people: 29.1 per 1,000 clean.
+    expect(promiseFailures([{ name: 'current', guarantee: holds }], 33)).toEqual([]);
+    expect(promiseFailures([{ name: 'current', guarantee: holds }], 29)).toEqual([
+      'current: 29.1 clean invoices per 1,000 clean sent to people, above 29',
+    ]);
   });
 });

@@ -165,3 +165,38 @@ function top(counts: Record<string, number>, n = 10): string {
   const shown = entries.slice(0, n).map(([k, v]) => `${k} ${v}`);
   return entries.length > n ? `${shown.join(', ')} (+${entries.length - n} more)` : shown.join(', ');
 }
+
+/**
+ * What `npm run eval -- --require` fails on: each side of the promise whose observed rate is
+ * above the promise (pooled, and on each split when several were evaluated), and, with
+ * `maxReviewLoad`, a review load above that many clean invoices sent to people per 1,000 clean.
+ * @returns one line per failure, naming the detector, the split and the figure; empty when all hold.
+ */
+export function promiseFailures(
+  detectors: readonly {
+    name: string;
+    guarantee?: DecisionGuarantee | null;
+    guaranteeBySplit?: Partial<Record<string, DecisionGuarantee>>;
+  }[],
+  maxReviewLoad?: number,
+): string[] {
+  const failures: string[] = [];
+  const test = (where: string, g: DecisionGuarantee): void => {
+    for (const [label, c] of [
+      ['exceptions among AUTO_APPROVE', g.autoApprove],
+      ['clean among HOLD', g.hold],
+    ] as const)
+      if (!c.pass)
+        failures.push(`${where}: ${label} ${c.errors}/${c.invoices} above the promised ${c.promised}`);
+    const l = g.reviewLoad;
+    if (maxReviewLoad !== undefined && l.perThousandClean > maxReviewLoad)
+      failures.push(
+        `${where}: ${l.perThousandClean.toFixed(1)} clean invoices per 1,000 clean sent to people, above ${maxReviewLoad}`,
+      );
+  };
+  for (const d of detectors) {
+    if (d.guarantee) test(d.name, d.guarantee);
+    for (const [split, g] of Object.entries(d.guaranteeBySplit ?? {})) if (g) test(`${d.name} ${split}`, g);
+  }
+  return failures;
+}
