@@ -27,29 +27,40 @@ function isObject(v: Json): v is Record<string, Json> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
-/** Own keys of `o` whose value JSON keeps (an `undefined` value is dropped by JSON.stringify). */
-function jsonKeys(o: Record<string, Json>, skip?: string): string[] {
-  return Object.keys(o).filter((k) => k !== skip && o[k] !== undefined);
+/** Keys of `o` that JSON keeps (an `undefined` value is dropped by JSON.stringify), but `skip`. */
+function jsonKeyCount(o: Record<string, Json>, skip?: string): number {
+  let n = 0;
+  for (const k in o) if (k !== skip && Object.hasOwn(o, k) && o[k] !== undefined) n++;
+  return n;
 }
 
-/** True when `a` and `b` serialise to the same JSON value (object key order aside). */
+/**
+ * True when `a` and `b` serialise to the same JSON value (object key order aside), `a`'s key
+ * `skipKeyOfA` left out. A lifted reason shares its values with the line's, so most
+ * comparisons end at `===`.
+ */
 function sameJson(a: Json, b: Json, skipKeyOfA?: string): boolean {
   if (a === b) return true;
-  if (Array.isArray(a))
-    return Array.isArray(b) && a.length === b.length && a.every((x, i) => sameJson(x, b[i]));
+  if (Array.isArray(a)) {
+    if (!Array.isArray(b) || a.length !== b.length) return false;
+    for (let i = 0; i < a.length; i++) if (!sameJson(a[i], b[i])) return false;
+    return true;
+  }
   if (!isObject(a) || !isObject(b)) return false;
-  const ka = jsonKeys(a, skipKeyOfA);
-  if (ka.length !== jsonKeys(b).length) return false;
-  return ka.every((k) => Object.hasOwn(b, k) && sameJson(a[k], b[k]));
+  for (const k in b)
+    if (Object.hasOwn(b, k) && b[k] !== undefined && (k === skipKeyOfA || !sameJson(a[k], b[k])))
+      return false;
+  return jsonKeyCount(a, skipKeyOfA) === jsonKeyCount(b);
 }
 
 /** True when `lifted` is `line`'s reason lifted to the invoice for line `lineNumber`. */
 function isLiftedFrom(lifted: Reason, line: Reason, lineNumber: number): boolean {
+  if (lifted.code !== line.code || lifted.weight !== line.weight || lifted.message !== line.message)
+    return false;
   if (!isObject(line.evidence) || Object.hasOwn(line.evidence, 'line_number')) return false;
   if (!isObject(lifted.evidence) || lifted.evidence.line_number !== lineNumber) return false;
-  const { evidence: le, ...lrest } = lifted;
-  const { evidence: e, ...rest } = line;
-  return sameJson(lrest, rest) && sameJson(le, e, 'line_number');
+  if (jsonKeyCount(lifted) !== 4 || jsonKeyCount(line) !== 4) return false;
+  return sameJson(lifted.evidence, line.evidence, 'line_number');
 }
 
 /**
