@@ -3,7 +3,7 @@
  * the batch benchmark's 10-line invoices: `npx tsx bench/decision-bytes.ts [invoices]` with
  * BENCH_DATABASE_URL set. Scores the invoices chunked into a fresh schema, prints the mean
  * JSON text bytes of each top-level field and of `explanation.evidence`'s parts, then drops
- * the schema.
+ * the schema (kept with KEEP=1, to read the documents).
  */
 import pg from 'pg';
 import { runBatchBenchmark } from './batch.js';
