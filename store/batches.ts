@@ -10,6 +10,7 @@ import type { FieldError } from '../core/errors.js';
 import { TriageError } from '../core/errors.js';
 import type { Invoice } from '../core/invoice.js';
 import type { SqlDatabase, SqlExecutor } from './sql.js';
+import { unpackResponse, type StoredResponse } from './stored-response.js';
 
 /** State of one batch item: waiting to be scored, scored (has a decision), or failed for good. */
 export type BatchItemState = 'pending' | 'done' | 'failed';
@@ -200,7 +201,7 @@ function toResult(r: Row): BatchResultItem {
     invoiceId: String(r.invoice_id),
     state: r.state as BatchItemState,
     replayed: (r.replayed as boolean | null) ?? null,
-    decision: (r.response as DecisionResponse | null) ?? null,
+    decision: r.response ? unpackResponse(r.response as StoredResponse) : null,
     error: (r.error as BatchItemError | null) ?? null,
   };
 }

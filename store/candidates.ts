@@ -18,6 +18,7 @@ import type { DecisionKind, DecisionResponse } from '../core/decision.js';
 import type { Invoice } from '../core/invoice.js';
 import type { SqlExecutor } from './sql.js';
 import { toVectorLiteral } from './sql.js';
+import { unpackResponse, type StoredResponse } from './stored-response.js';
 
 /** An earlier invoice returned as a duplicate candidate. Money in cents, dates `YYYY-MM-DD`. */
 export interface CandidateInvoice {
@@ -337,7 +338,7 @@ export type SearchRowHead = {
   knn_found: number;
   vendor_knn_found: number;
   exact_key_found: number;
-  stored: { payload_sha256: string; response: DecisionResponse } | null;
+  stored: { payload_sha256: string; response: StoredResponse } | null;
 };
 
 /**
@@ -396,6 +397,8 @@ export async function findCandidates(
       vendorKnnFound: r.vendor_knn_found,
       exactKeyFound: r.exact_key_found,
     },
-    stored: r.stored ? { payloadSha256: r.stored.payload_sha256, decision: r.stored.response } : null,
+    stored: r.stored
+      ? { payloadSha256: r.stored.payload_sha256, decision: unpackResponse(r.stored.response) }
+      : null,
   };
 }

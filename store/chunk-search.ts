@@ -25,6 +25,7 @@ import {
 } from './candidates.js';
 import type { SqlExecutor } from './sql.js';
 import { toVectorLiteral } from './sql.js';
+import { unpackResponse } from './stored-response.js';
 
 const BLOCK_SOURCES: readonly CandidateSource[] = ['knn', 'vendor_knn', 'exact_key'];
 /** Rank offset of a block in {@link SEARCH_SQL}'s `pos` (block b, rank r: b * 100000 + r). */
@@ -123,7 +124,9 @@ export async function searchMany(
     knnFound: r.knn_found,
     vendorKnnFound: r.vendor_knn_found,
     exactKeyFound: r.exact_key_found,
-    stored: r.stored ? { payloadSha256: r.stored.payload_sha256, decision: r.stored.response } : null,
+    stored: r.stored
+      ? { payloadSha256: r.stored.payload_sha256, decision: unpackResponse(r.stored.response) }
+      : null,
     taken: r.taken,
     distances: (r.distances ?? []).map(Number),
     candidates: (r.candidates ?? []).map((c) => ({

@@ -22,6 +22,7 @@ import { checkErpLoad, orphanedReceipts, referenceErrors } from './erp-checks.js
 import { erpStatusLabels, recordLabel } from './labels.js';
 import { lockForTransaction, lockKey } from './locks.js';
 import type { SqlDatabase, SqlExecutor } from './sql.js';
+import { unpackResponse, type StoredResponse } from './stored-response.js';
 
 /** ERP reference-data operations. */
 export interface ErpStore {
@@ -285,7 +286,7 @@ export async function erpCallback(
   );
   const rows = await tx.query<{
     id: string;
-    response: DecisionResponse;
+    response: StoredResponse;
     review_status: string | null;
     erp_status: string | null;
   }>(
@@ -294,7 +295,7 @@ export async function erpCallback(
       WHERE d.tenant_id = $1 AND i.invoice_id = $2`,
     [tenantId, cb.invoice_id],
   );
-  const d = rows[0];
+  const d = rows[0] && { ...rows[0], response: unpackResponse(rows[0].response) };
   if (!d)
     throw new TriageError('TRIAGE_DECISION_NOT_FOUND', `no decision for invoice ${cb.invoice_id}`, [
       { path: '/invoice_id', message: 'no scored invoice with this id' },

@@ -14,6 +14,7 @@ import { supersedes, type LabelProvenance } from '../core/labels.js';
 import { appendAudit } from './audit.js';
 import { resolveStoredReview, type ReviewOutcome } from './reviews.js';
 import type { SqlDatabase, SqlExecutor } from './sql.js';
+import { unpackResponse, type StoredResponse } from './stored-response.js';
 
 /** The model tasks a label can be about. */
 export type LabelTask = 'coding-mismatch' | 'duplicate';
@@ -161,11 +162,11 @@ export async function recordLabel(
     throw new TriageError('TRIAGE_REVIEW_INVALID', 'label event must be 1-64 printable characters', [
       { path: '/event', message: 'must be 1-64 printable ASCII characters without spaces' },
     ]);
-  const rows = await tx.query<{ response: DecisionResponse; invoice_pk: string }>(
+  const rows = await tx.query<{ response: StoredResponse; invoice_pk: string }>(
     'SELECT response, invoice_pk::text AS invoice_pk FROM decisions WHERE id = $1 AND tenant_id = $2',
     [input.decisionId, input.tenantId],
   );
-  const d = rows[0];
+  const d = rows[0] && { ...rows[0], response: unpackResponse(rows[0].response) };
   if (!d) throw new TriageError('TRIAGE_DECISION_NOT_FOUND', `no decision ${input.decisionId}`);
   const resolved = await resolveStoredReview(tx, input.tenantId, d, {
     task: input.task,
@@ -338,7 +339,7 @@ export async function listLabels(db: SqlExecutor, opts: ListLabelsOptions = {}):
   };
   const out: LabelRow[] = [];
   for (const row of rows) {
-    const decision = row.response as DecisionResponse;
+    const decision = unpackResponse(row.response as StoredResponse);
     const explanation = (row.explanation as Explanation | null) ?? null;
     const lineNumber = row.line_number === null ? null : Number(row.line_number);
     const base = {

@@ -35,6 +35,7 @@ import { listWorklist, type WorklistPage, type WorklistQuery } from './worklist.
 import { lockKey } from './locks.js';
 import { createHistoryStore, historyId, type HistoryStore } from './history.js';
 import { findStored, insertScored, insertScoredMany, type ScoredRow } from './scoring-write.js';
+import { unpackResponse, type StoredResponse } from './stored-response.js';
 import { searchMany, type MemberSearch } from './chunk-search.js';
 
 export { conflict } from './scoring-write.js';
@@ -389,17 +390,18 @@ export function createRepository(db: SqlDatabase, search: RepositoryOptions = {}
 
     async getDecision(tenantId, decisionId) {
       if (!/^[0-9a-f-]{36}$/i.test(decisionId)) return null;
-      const rows = await db.query<{ response: DecisionResponse }>(
+      const rows = await db.query<{ response: StoredResponse }>(
         'SELECT response FROM decisions WHERE id = $1 AND tenant_id = $2',
         [decisionId, tenantId],
       );
-      return rows[0]?.response ?? null;
+      const r = rows[0];
+      return r ? unpackResponse(r.response) : null;
     },
 
     async getDecisionRecord(tenantId, decisionId) {
       if (!/^[0-9a-f-]{36}$/i.test(decisionId)) return null;
       const rows = await db.query<{
-        response: DecisionResponse;
+        response: StoredResponse;
         explanation: DecisionWithExplanation['explanation'] | null;
         scored_by_key_id: string | null;
       }>('SELECT response, explanation, scored_by_key_id FROM decisions WHERE id = $1 AND tenant_id = $2', [
@@ -418,7 +420,7 @@ export function createRepository(db: SqlDatabase, search: RepositoryOptions = {}
           )[0]!.e
         : r.explanation;
       return {
-        decision: { ...r.response, ...(explanation ? { explanation } : {}) },
+        decision: { ...unpackResponse(r.response), ...(explanation ? { explanation } : {}) },
         scoredByKeyId: r.scored_by_key_id,
       };
     },

@@ -14,6 +14,7 @@ import { appendAudit } from './audit.js';
 import { appendEvents, reviewEvents } from './events.js';
 import { listLabels, type LabelRow, type ListLabelsOptions } from './labels.js';
 import type { SqlDatabase, SqlExecutor } from './sql.js';
+import { unpackResponse, type StoredResponse } from './stored-response.js';
 
 export type { LabelRow, ListLabelsOptions } from './labels.js';
 
@@ -248,7 +249,7 @@ export function createReviewStore(db: SqlDatabase): ReviewStore {
           return { review: existing.review, created: false };
         }
         const rows = await tx.query<{
-          response: DecisionResponse;
+          response: StoredResponse;
           invoice_pk: string;
           review_status: string | null;
         }>(
@@ -256,7 +257,7 @@ export function createReviewStore(db: SqlDatabase): ReviewStore {
            WHERE id = $1 AND tenant_id = $2 FOR UPDATE`,
           [input.decisionId, input.tenantId],
         );
-        const d = rows[0];
+        const d = rows[0] && { ...rows[0], response: unpackResponse(rows[0].response) };
         if (!d)
           throw new TriageError('TRIAGE_DECISION_NOT_FOUND', `no decision ${input.decisionId}`, [
             { path: '/decision_id', message: 'is not a decision of this tenant' },

@@ -11,6 +11,7 @@ import { historyConflict } from './history.js';
 import { insertAuditSample } from './monitoring.js';
 import { addVendorLineStats } from './vendor-stats.js';
 import type { SqlExecutor } from './sql.js';
+import { packResponse, unpackResponse, type StoredResponse } from './stored-response.js';
 import { toVectorLiteral, vectorColumn, type VectorTransport } from './sql.js';
 import { EMBEDDING_DIM } from '../features/hashing.js';
 import type { DecisionExtras, InvoiceIndexKeys, SaveResult, StoredDecision } from './repository.js';
@@ -73,7 +74,7 @@ function scoredWrite(
     decision.scores.coding_mismatch,
     decision.scores.duplicate,
     decision.reasons.map((r) => r.code),
-    JSON.stringify(decision),
+    JSON.stringify(packResponse(decision)),
     JSON.stringify(decision.versions.models),
     decision.versions.feature_schema,
     decision.versions.policy,
@@ -345,7 +346,7 @@ function decisionItems(rows: readonly ScoredRow[]): BulkItem[] {
     col('float8', (r) => r.decision.scores.coding_mismatch),
     col('float8', (r) => r.decision.scores.duplicate),
     col('text', (r) => JSON.stringify(r.decision.reasons.map((x) => x.code)), textArray),
-    { json: rows.map((r) => r.decision) },
+    { json: rows.map((r) => packResponse(r.decision)) },
     { json: rows.map((r) => r.decision.versions.models) },
     col('text', (r) => r.decision.versions.feature_schema),
     col('text', (r) => r.decision.versions.policy),
@@ -451,12 +452,12 @@ export async function findStored(
   tenantId: string,
   invoiceId: string,
 ): Promise<StoredDecision | null> {
-  const rows = await db.query<{ payload_sha256: string; response: DecisionResponse }>(
+  const rows = await db.query<{ payload_sha256: string; response: StoredResponse }>(
     `SELECT i.payload_sha256, d.response FROM invoices i JOIN decisions d ON d.invoice_pk = i.pk
      WHERE i.tenant_id = $1 AND i.invoice_id = $2`,
     [tenantId, invoiceId],
     { name: 'find_stored' },
   );
   const r = rows[0];
-  return r ? { payloadSha256: r.payload_sha256, decision: r.response } : null;
+  return r ? { payloadSha256: r.payload_sha256, decision: unpackResponse(r.response) } : null;
 }
