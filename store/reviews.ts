@@ -237,6 +237,28 @@ export interface ReviewStore {
   listLabels(opts?: ListLabelsOptions): Promise<LabelRow[]>;
 }
 
+/**
+ * For a closing review of a HOLD whose item is already closed: the latest earlier closing review
+ * when it settled the hold the other way (released against confirmed), so that the new outcome is
+ * announced as superseding it; null when the outcome does not change (or no review closed it).
+ */
+async function reversedSettlement(
+  tx: SqlExecutor,
+  decisionId: string,
+  reviewId: string,
+  outcome: ReviewOutcome,
+): Promise<{ supersedes: { review_id: string; outcome: ReviewOutcome } } | null> {
+  const prior = (
+    await tx.query<{ id: string; outcome: ReviewOutcome }>(
+      `SELECT id::text AS id, outcome FROM reviews WHERE decision_id = $1 AND closes_item AND id <> $2
+       ORDER BY created_at DESC, id DESC LIMIT 1`,
+      [decisionId, reviewId],
+    )
+  )[0];
+  if (!prior || (prior.outcome === 'false_positive') === (outcome === 'false_positive')) return null;
+  return { supersedes: { review_id: prior.id, outcome: prior.outcome } };
+}
+
 /** The review store over an opened, migrated database. */
 export function createReviewStore(db: SqlDatabase): ReviewStore {
   return {
@@ -333,8 +355,13 @@ export function createReviewStore(db: SqlDatabase): ReviewStore {
             item_status: stored.item_status,
           },
         });
-        const closedHold = d.response.decision === 'HOLD' && d.review_status === 'open' && input.closesItem;
-        await appendEvents(tx, await reviewEvents(tx, input.tenantId, stored, d.response, closedHold));
+        const settles =
+          d.response.decision === 'HOLD' && input.closesItem
+            ? d.review_status === 'open'
+              ? { supersedes: null }
+              : await reversedSettlement(tx, input.decisionId, id, input.outcome)
+            : null;
+        await appendEvents(tx, await reviewEvents(tx, input.tenantId, stored, d.response, settles));
         return { review: stored, created: true };
       }),
 

@@ -249,6 +249,29 @@ describe.each(engines('history'))('history import on $name', ({ name, config }) 
     expect(streamed.json()).toEqual({ records: n, imported: n, skipped: 0 });
   });
 
+  it('answers an NDJSON body declared in another charset with a 415 naming the charset', async () => {
+    const r = await post(ndjson([past(41)]), 'application/x-ndjson; charset=iso-8859-1');
+    expect(r).toBeProblem(415, 'TRIAGE_MEDIA_TYPE_UNSUPPORTED', '/headers/content-type');
+    expect(r.json<{ detail: string }>().detail).toBe(
+      'charset iso-8859-1 is not supported; send application/x-ndjson as UTF-8',
+    );
+    expect(await storedIds()).not.toContain('hist-41');
+  });
+
+  it('names a refused NDJSON record once in the detail', async () => {
+    const body = `${JSON.stringify(past(42))}\n{"broken"\n`;
+    const r = await post(body, 'application/x-ndjson');
+    expect(r.statusCode, r.body).toBe(400);
+    expect(r.json<{ detail: string }>().detail).toMatch(/^\/1 \(line 2\) is not valid JSON \(0 records before/);
+    const bad = await post(
+      `${JSON.stringify({ ...past(43), received_date: '1900-01-01' })}\n`,
+      'application/x-ndjson',
+    );
+    expect(bad.json<{ detail: string }>().detail).toMatch(
+      /^\/0 \(line 1\): 1 field invalid: \/received_date must not be before invoice_date \(0 records/,
+    );
+  });
+
   it('answers another media type with 415 naming both accepted ones', async () => {
     for (const type of ['text/plain', 'application/xml']) {
       const r = await post(ndjson([past(40)]), type);
@@ -318,9 +341,9 @@ describe.each(engines('history'))('history import on $name', ({ name, config }) 
           amount_cents: -3_085,
           service_date: '2024-06-15',
         },
-        { line_number: 2, description: 'gloves', quantity: 0.125, unit_price_cents: 80, amount_cents: 10 },
+        { line_number: 2, description: 'gloves', quantity: -0.125, unit_price_cents: 80, amount_cents: -10 },
       ],
-      total_cents: -3_075,
+      total_cents: -3_095,
     } as Partial<Invoice>);
     expect((await post([inv])).json()).toEqual({ records: 1, imported: 1, skipped: 0 });
     const [row] = await ref.h.wired.repo.transaction((tx) =>
@@ -344,7 +367,7 @@ describe.each(engines('history'))('history import on $name', ({ name, config }) 
       invoice_date: inv.invoice_date,
       due_date: '2024-08-30',
       currency: 'USD',
-      total_cents: '-3075',
+      total_cents: '-3095',
       document_type: 'credit_memo',
       po_number: 'PO-60',
       facility_id: 'FAC-1',
@@ -381,9 +404,9 @@ describe.each(engines('history'))('history import on $name', ({ name, config }) 
         code_system: null,
         code: null,
         modifiers: '{}',
-        quantity: '0.125',
+        quantity: '-0.125',
         price: '80',
-        amount: '10',
+        amount: '-10',
         service_date: null,
         match_key: keys[1]!.matchKey,
       },
