@@ -105,7 +105,10 @@ export const HoldSettledData = Type.Object({
    * after a `false_positive` release, or the other way): the review it supersedes.
    */
   supersedes: Type.Optional(
-    Type.Object({ review_id: Type.String({ format: 'uuid' }), outcome: DecisionReviewedData.properties.outcome }),
+    Type.Object({
+      review_id: Type.String({ format: 'uuid' }),
+      outcome: DecisionReviewedData.properties.outcome,
+    }),
   ),
 });
 export type HoldSettledData = Static<typeof HoldSettledData>;

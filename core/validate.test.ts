@@ -110,7 +110,15 @@ describe('validateInvoice', () => {
     const credit = makeInvoice({
       document_type: 'credit_memo',
       total_cents: 500_000,
-      lines: [{ line_number: 1, description: 'Gauze', quantity: 500, unit_price_cents: 1000, amount_cents: 500_000 }],
+      lines: [
+        {
+          line_number: 1,
+          description: 'Gauze',
+          quantity: 500,
+          unit_price_cents: 1000,
+          amount_cents: 500_000,
+        },
+      ],
     });
     const e = errorsOf(credit);
     expect(e).toBeProblem(400, 'TRIAGE_INPUT_INVALID', '/total_cents');

@@ -131,7 +131,10 @@ export function checkStrings(value: unknown, path: string, errors: FieldError[],
  * line; a negative total is routed to AP review).
  */
 export const AMOUNT_SIGNS: Readonly<
-  Record<DocumentType, { readonly refused: 'positive' | 'negative'; readonly amounts: readonly SignedAmount[] }>
+  Record<
+    DocumentType,
+    { readonly refused: 'positive' | 'negative'; readonly amounts: readonly SignedAmount[] }
+  >
 > = {
   invoice: { refused: 'negative', amounts: ['tax_cents'] },
   debit_memo: { refused: 'negative', amounts: ['tax_cents'] },
@@ -154,7 +157,8 @@ function signErrors(inv: Invoice): FieldError[] {
     cents !== undefined && (refused === 'positive' ? cents > 0 : cents < 0);
   const message = `must not be ${refused} on ${DOCUMENT_NAMES[inv.document_type]}`;
   const errors: FieldError[] = [];
-  if (amounts.includes('total_cents') && wrong(inv.total_cents)) errors.push({ path: '/total_cents', message });
+  if (amounts.includes('total_cents') && wrong(inv.total_cents))
+    errors.push({ path: '/total_cents', message });
   if (amounts.includes('amount_cents'))
     inv.lines.forEach((l, i) => {
       if (wrong(l.amount_cents)) errors.push({ path: `/lines/${i}/amount_cents`, message });
@@ -206,7 +210,8 @@ export function checkInvoiceRules(inv: Invoice): FieldError[] {
   checkStrings(inv, '', errors);
   const currency = currencyProblem(inv.currency);
   if (currency !== undefined) errors.push({ path: '/currency', message: currency });
-  for (const [path, text] of requiredTexts(inv)) if (isBlankText(text)) errors.push({ path, message: BLANK_TEXT });
+  for (const [path, text] of requiredTexts(inv))
+    if (isBlankText(text)) errors.push({ path, message: BLANK_TEXT });
   if (!/[A-Za-z0-9]/.test(inv.invoice_number)) {
     errors.push({ path: '/invoice_number', message: INVOICE_NUMBER_CHARACTERS });
   }

@@ -97,8 +97,10 @@ function recordFieldError(r: { location: string; line?: number }, path: string, 
  */
 function recordDetail(input: HistoryInput, e: unknown): string {
   const name = recordName(input);
-  if (input.parseError) return `${name} ${input.parseError.startsWith('is ') ? '' : 'is '}${input.parseError}`;
-  if (isTriageError(e, 'TRIAGE_INPUT_INVALID') && e.errors.length > 0) return `${name}: ${describeFieldErrors(e.errors)}`;
+  if (input.parseError)
+    return `${name} ${input.parseError.startsWith('is ') ? '' : 'is '}${input.parseError}`;
+  if (isTriageError(e, 'TRIAGE_INPUT_INVALID') && e.errors.length > 0)
+    return `${name}: ${describeFieldErrors(e.errors)}`;
   return `${name}: ${isTriageError(e) ? e.message : String(e)}`;
 }
 
@@ -196,7 +198,11 @@ export function validateHistoryRecords(
       });
     } catch (e) {
       if (onBadRecord === 'refuse')
-        bad.push({ name: recordName(input), detail: recordDetail(input, e), errors: fieldErrorsOf(input, e) });
+        bad.push({
+          name: recordName(input),
+          detail: recordDetail(input, e),
+          errors: fieldErrorsOf(input, e),
+        });
       else invalid.push(recordError(input, e));
     }
   }

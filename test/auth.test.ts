@@ -223,7 +223,9 @@ describe.each(engines('auth'))('roles and keys on $name', ({ config }) => {
     expect(last).toBeProblem(409, 'TRIAGE_KEY_LAST_ADMIN', '/id');
     const list = await h.call('other_admin', { method: 'GET', url: '/v1/keys' });
     expect(list.statusCode).toBe(200);
-    const mine = list.json<{ items: { id: string; revoked_at: string | null }[] }>().items.find((k) => k.id === own);
+    const mine = list
+      .json<{ items: { id: string; revoked_at: string | null }[] }>()
+      .items.find((k) => k.id === own);
     expect(mine?.revoked_at).toBeNull();
   });
 

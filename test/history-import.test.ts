@@ -262,7 +262,9 @@ describe.each(engines('history'))('history import on $name', ({ name, config }) 
     const body = `${JSON.stringify(past(42))}\n{"broken"\n`;
     const r = await post(body, 'application/x-ndjson');
     expect(r.statusCode, r.body).toBe(400);
-    expect(r.json<{ detail: string }>().detail).toMatch(/^\/1 \(line 2\) is not valid JSON \(0 records before/);
+    expect(r.json<{ detail: string }>().detail).toMatch(
+      /^\/1 \(line 2\) is not valid JSON \(0 records before/,
+    );
     const bad = await post(
       `${JSON.stringify({ ...past(43), received_date: '1900-01-01' })}\n`,
       'application/x-ndjson',

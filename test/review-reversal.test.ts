@@ -42,9 +42,9 @@ describe.each(engines('reversal'))('a review reversing a settled HOLD on $name',
 
   it('announces each change of outcome with the review it supersedes, keeps every label', async () => {
     const a = makeInvoice({ invoice_id: 'rev-a', invoice_number: 'INV-REV-A' });
-    expect((await h.call('workflow', { method: 'POST', url: '/v1/invoices/score', payload: a })).statusCode).toBe(
-      200,
-    );
+    expect(
+      (await h.call('workflow', { method: 'POST', url: '/v1/invoices/score', payload: a })).statusCode,
+    ).toBe(200);
     const copy = await h.call('workflow', {
       method: 'POST',
       url: '/v1/invoices/score',
@@ -70,6 +70,11 @@ describe.each(engines('reversal'))('a review reversing a settled HOLD on $name',
     const last = (await settlements('rev-a-copy')).at(-1)![2] as { review_id: string };
     expect(last.review_id).not.toBe(confirmed);
     const stored = await h.wired.repo.reviews.listForDecision('default', held.decision_id);
-    expect(stored.map((r) => r.outcome)).toEqual(['false_positive', 'confirmed', 'confirmed', 'false_positive']);
+    expect(stored.map((r) => r.outcome)).toEqual([
+      'false_positive',
+      'confirmed',
+      'confirmed',
+      'false_positive',
+    ]);
   });
 });

@@ -48,8 +48,8 @@ export function installBodyParsers(app: FastifyInstance, parsers = BODY_PARSERS)
     if (encoding !== undefined && encoding !== '' && encoding !== 'identity')
       throw refusal(
         new TriageError(
-        'TRIAGE_MEDIA_TYPE_UNSUPPORTED',
-        `content-encoding ${encoding} is not supported; send the body uncompressed`,
+          'TRIAGE_MEDIA_TYPE_UNSUPPORTED',
+          `content-encoding ${encoding} is not supported; send the body uncompressed`,
           [{ path: '/headers/content-encoding', message: 'is not supported (send the body uncompressed)' }],
         ),
       );
@@ -64,9 +64,14 @@ export function installBodyParsers(app: FastifyInstance, parsers = BODY_PARSERS)
     if (JSON_TYPES.has(type!) && charset !== undefined && !UTF8_CHARSETS.has(charset))
       throw refusal(
         new TriageError(
-        'TRIAGE_MEDIA_TYPE_UNSUPPORTED',
-        `charset ${charset} is not supported; send ${type} as UTF-8`,
-          [{ path: '/headers/content-type', message: `declares charset ${charset} (only utf-8 is accepted)` }],
+          'TRIAGE_MEDIA_TYPE_UNSUPPORTED',
+          `charset ${charset} is not supported; send ${type} as UTF-8`,
+          [
+            {
+              path: '/headers/content-type',
+              message: `declares charset ${charset} (only utf-8 is accepted)`,
+            },
+          ],
         ),
       );
   });

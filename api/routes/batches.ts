@@ -188,7 +188,8 @@ export const batchRoutes: RoutePlugin<BatchRoutesOptions> = async (app, opts) =>
   const readableBatch = async (req: FastifyRequest, id: string): Promise<BatchStatus> => {
     const p = principalOf(req);
     const b = await opts.batches.get(p.tenantId, id);
-    if (!b || !mayReadOwnedBy(p, b.submittedByKeyId)) throw new TriageError('TRIAGE_BATCH_NOT_FOUND', `no batch ${id}`);
+    if (!b || !mayReadOwnedBy(p, b.submittedByKeyId))
+      throw new TriageError('TRIAGE_BATCH_NOT_FOUND', `no batch ${id}`);
     return b;
   };
   const Body = Type.Object(
