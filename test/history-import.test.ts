@@ -249,31 +249,6 @@ describe.each(engines('history'))('history import on $name', ({ name, config }) 
     expect(streamed.json()).toEqual({ records: n, imported: n, skipped: 0 });
   });
 
-  it('answers an NDJSON body declared in another charset with a 415 naming the charset', async () => {
-    const r = await post(ndjson([past(41)]), 'application/x-ndjson; charset=iso-8859-1');
-    expect(r).toBeProblem(415, 'TRIAGE_MEDIA_TYPE_UNSUPPORTED', '/headers/content-type');
-    expect(r.json<{ detail: string }>().detail).toBe(
-      'charset iso-8859-1 is not supported; send application/x-ndjson as UTF-8',
-    );
-    expect(await storedIds()).not.toContain('hist-41');
-  });
-
-  it('names a refused NDJSON record once in the detail', async () => {
-    const body = `${JSON.stringify(past(42))}\n{"broken"\n`;
-    const r = await post(body, 'application/x-ndjson');
-    expect(r.statusCode, r.body).toBe(400);
-    expect(r.json<{ detail: string }>().detail).toMatch(
-      /^\/1 \(line 2\) is not valid JSON \(0 records before/,
-    );
-    const bad = await post(
-      `${JSON.stringify({ ...past(43), received_date: '1900-01-01' })}\n`,
-      'application/x-ndjson',
-    );
-    expect(bad.json<{ detail: string }>().detail).toMatch(
-      /^\/0 \(line 1\): 1 field invalid: \/received_date must not be before invoice_date \(0 records/,
-    );
-  });
-
   it('answers another media type with 415 naming both accepted ones', async () => {
     for (const type of ['text/plain', 'application/xml']) {
       const r = await post(ndjson([past(40)]), type);
