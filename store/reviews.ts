@@ -359,7 +359,9 @@ export function createReviewStore(db: SqlDatabase): ReviewStore {
           d.response.decision === 'HOLD' && input.closesItem
             ? d.review_status === 'open'
               ? { supersedes: null }
-              : await reversedSettlement(tx, input.decisionId, id, input.outcome)
+              : d.review_status === 'closed'
+                ? await reversedSettlement(tx, input.decisionId, id, input.outcome)
+                : null
             : null;
         await appendEvents(tx, await reviewEvents(tx, input.tenantId, stored, d.response, settles));
         return { review: stored, created: true };
