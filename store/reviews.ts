@@ -196,15 +196,16 @@ function toReview(r: Record<string, unknown>): ReviewRecord {
   };
 }
 
+/** The review stored under a reviewer key's idempotency key (keys are scoped per API key). */
 async function findByKey(
   tx: SqlExecutor,
-  tenantId: string,
-  key: string,
+  input: Pick<ReviewInput, 'tenantId' | 'reviewerKeyId' | 'idempotencyKey'>,
 ): Promise<{ review: ReviewRecord; requestSha256: string } | null> {
   const rows = await tx.query(
     `SELECT ${REVIEW_COLUMNS} FROM reviews r JOIN decisions d ON d.id = r.decision_id
-     JOIN invoices i ON i.pk = d.invoice_pk WHERE r.tenant_id = $1 AND r.idempotency_key = $2`,
-    [tenantId, key],
+     JOIN invoices i ON i.pk = d.invoice_pk
+     WHERE r.tenant_id = $1 AND r.reviewer = $2 AND r.idempotency_key = $3`,
+    [input.tenantId, input.reviewerKeyId, input.idempotencyKey],
   );
   return rows[0] ? { review: toReview(rows[0]), requestSha256: String(rows[0].request_sha256) } : null;
 }
@@ -264,7 +265,7 @@ export function createReviewStore(db: SqlDatabase): ReviewStore {
   return {
     save: (input) =>
       db.transaction(async (tx) => {
-        const existing = await findByKey(tx, input.tenantId, input.idempotencyKey);
+        const existing = await findByKey(tx, input);
         if (existing) {
           if (existing.requestSha256 !== input.requestSha256) throw idempotencyConflict();
           return { review: existing.review, created: false };
@@ -301,7 +302,7 @@ export function createReviewStore(db: SqlDatabase): ReviewStore {
           `INSERT INTO reviews (id, tenant_id, decision_id, line_number, outcome, corrected_code, corrected_code_system,
              reviewer, idempotency_key, created_at, task, duplicate_of_invoice_id, closes_item, request_sha256)
            VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14)
-           ON CONFLICT (tenant_id, idempotency_key) DO NOTHING RETURNING id`,
+           ON CONFLICT (tenant_id, reviewer, idempotency_key) DO NOTHING RETURNING id`,
           [
             id,
             input.tenantId,
@@ -321,7 +322,7 @@ export function createReviewStore(db: SqlDatabase): ReviewStore {
         );
         if (inserted.length === 0) {
           // A concurrent request with the same key committed first.
-          const again = await findByKey(tx, input.tenantId, input.idempotencyKey);
+          const again = await findByKey(tx, input);
           if (!again || again.requestSha256 !== input.requestSha256) throw idempotencyConflict();
           return { review: again.review, created: false };
         }
@@ -336,7 +337,7 @@ export function createReviewStore(db: SqlDatabase): ReviewStore {
           if (input.outcome === 'false_positive' && resolved.task === 'coding-mismatch')
             await addReviewedLines(tx, input.tenantId, d.invoice_pk);
         }
-        const stored = (await findByKey(tx, input.tenantId, input.idempotencyKey))!.review;
+        const stored = (await findByKey(tx, input))!.review;
         await appendAudit(tx, {
           tenantId: input.tenantId,
           actorKeyId: input.reviewerKeyId,

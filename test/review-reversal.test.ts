@@ -3,7 +3,7 @@
  * (`decision.released`), a later `confirmed` review is kept as a label and announced as
  * `decision.confirmed` naming the review it supersedes (and back), so that the ERP hears every
  * change of outcome. A review that settles it the same way again emits only `decision.reviewed`.
- * On both store engines.
+ * A review's idempotency key belongs to the reviewer key that sent it. On both store engines.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CloudEvent } from '../core/events.js';
@@ -76,5 +76,29 @@ describe.each(engines('reversal'))('a review reversing a settled HOLD on $name',
       'confirmed',
       'false_positive',
     ]);
+  });
+
+  it("scopes a review's idempotency key to the reviewer key: another reviewer's review is its own", async () => {
+    const b = makeInvoice({ invoice_id: 'rev-b', invoice_number: 'INV-REV-B' });
+    const scored = await h.call('workflow', { method: 'POST', url: '/v1/invoices/score', payload: b });
+    const decisionId = scored.json<DecisionResponse>().decision_id;
+    const body = {
+      decision_id: decisionId,
+      outcome: 'confirmed',
+      close_item: false,
+      idempotency_key: 'shared-1',
+    };
+    const post = (key: 'reviewer' | 'multi', payload: object) =>
+      h.call(key, { method: 'POST', url: '/v1/reviews', payload });
+    expect((await post('reviewer', body)).statusCode).toBe(201);
+    const other = await post('multi', body);
+    expect(other.statusCode, other.body).toBe(201);
+    expect(other.headers['idempotent-replayed']).toBeUndefined();
+    const again = await post('reviewer', body);
+    expect(again.statusCode).toBe(200);
+    expect(again.headers['idempotent-replayed']).toBe('true');
+    expect((await post('multi', { ...body, outcome: 'false_positive' })).statusCode).toBe(409);
+    const stored = await h.wired.repo.reviews.listForDecision('default', decisionId);
+    expect(stored.map((r) => r.reviewer_key_id).sort()).toEqual([h.keyIds.reviewer, h.keyIds.multi].sort());
   });
 });
