@@ -106,6 +106,16 @@ export function hasRole(p: Principal, ...roles: Role[]): boolean {
   return p.roles.some((r) => roles.includes(r));
 }
 
+/**
+ * Whether the principal may read a record of its tenant written by the API key `ownerKeyId` (a
+ * decision's scoring key, a batch's submitter): auditor and reviewer keys read everything, other
+ * keys only what they wrote themselves (README "Roles and API keys"). Null owners are readable by
+ * auditor and reviewer keys only.
+ */
+export function mayReadOwnedBy(p: Principal, ownerKeyId: string | null): boolean {
+  return hasRole(p, 'auditor', 'reviewer') || (ownerKeyId !== null && ownerKeyId === p.keyId);
+}
+
 function keyOf(req: FastifyRequest): string | null {
   const auth = req.headers.authorization;
   const header = req.headers['x-api-key'];

@@ -109,6 +109,8 @@ export const ERROR_CATALOG = {
   TRIAGE_FORBIDDEN: { status: 403, title: 'Role not allowed', retryable: false },
   TRIAGE_ROUTE_ROLES_MISSING: { status: 500, title: 'Route declares no roles', retryable: false },
   TRIAGE_KEY_NOT_FOUND: { status: 404, title: 'API key not found', retryable: false },
+  /** Revoking the tenant's last active admin key would leave nobody able to manage its keys. */
+  TRIAGE_KEY_LAST_ADMIN: { status: 409, title: "Tenant's last admin key", retryable: false },
   TRIAGE_VENDOR_NOT_FOUND: { status: 404, title: 'Vendor profile not found', retryable: false },
   TRIAGE_REVIEW_INVALID: { status: 422, title: 'Review does not fit the decision', retryable: false },
   // Events out: webhooks and the event feed.

@@ -100,6 +100,16 @@ export const HoldSettledData = Type.Object({
   outcome: DecisionReviewedData.properties.outcome,
   task: DecisionReviewedData.properties.task,
   duplicate_of_invoice_id: Nullable(Type.String()),
+  /**
+   * Present when this review reverses an earlier settlement of the same HOLD (a `confirmed`
+   * after a `false_positive` release, or the other way): the review it supersedes.
+   */
+  supersedes: Type.Optional(
+    Type.Object({
+      review_id: Type.String({ format: 'uuid' }),
+      outcome: DecisionReviewedData.properties.outcome,
+    }),
+  ),
 });
 export type HoldSettledData = Static<typeof HoldSettledData>;
 

@@ -92,12 +92,50 @@ describe('validateInvoice', () => {
     expect(errorsOf({ ...inv, document_type: 'debit_memo' }).errors.map((x) => x.path)).toEqual([
       '/tax_cents',
     ]);
-    const credit = makeInvoice({ document_type: 'credit_memo', tax_cents: 150 });
+    const base = makeInvoice();
+    const credit = makeInvoice({
+      document_type: 'credit_memo',
+      tax_cents: 150,
+      total_cents: -base.total_cents + 150,
+      lines: base.lines.map((l) => ({ ...l, quantity: -l.quantity, amount_cents: -l.amount_cents })),
+    });
     expect(errorsOf(credit).errors).toEqual([
       { path: '/tax_cents', message: 'must not be positive on a credit memo' },
     ]);
     expect(validateInvoice({ ...credit, tax_cents: -150 })).toMatchObject({ tax_cents: -150 });
     expect(validateInvoice({ ...inv, tax_cents: 0 })).toMatchObject({ tax_cents: 0 });
+  });
+
+  it('refuses a credit memo with a positive total or line amount, as its positive tax', () => {
+    const credit = makeInvoice({
+      document_type: 'credit_memo',
+      total_cents: 500_000,
+      lines: [
+        {
+          line_number: 1,
+          description: 'Gauze',
+          quantity: 500,
+          unit_price_cents: 1000,
+          amount_cents: 500_000,
+        },
+      ],
+    });
+    const e = errorsOf(credit);
+    expect(e).toBeProblem(400, 'TRIAGE_INPUT_INVALID', '/total_cents');
+    expect(e.errors).toEqual([
+      { path: '/total_cents', message: 'must not be positive on a credit memo' },
+      { path: '/lines/0/amount_cents', message: 'must not be positive on a credit memo' },
+    ]);
+    const negated = {
+      ...credit,
+      total_cents: -500_000,
+      lines: [{ ...credit.lines[0]!, quantity: -500, amount_cents: -500_000 }],
+    };
+    expect(validateInvoice(negated)).toBe(negated);
+    // An invoice keeps its negative total and allowance lines (routed to AP review, not refused).
+    const allowance = makeInvoice({ total_cents: -100 });
+    allowance.lines = [{ ...allowance.lines[0]!, quantity: -1, unit_price_cents: 100, amount_cents: -100 }];
+    expect(validateInvoice(allowance)).toBe(allowance);
   });
 
   it('rejects money beyond the safe range and malformed NPIs', () => {
@@ -170,7 +208,10 @@ describe('validateInvoice: storable text, dates, currency, enums', () => {
           message:
             '(XYZ) is not an active ISO 4217 currency code (list one of 2024-06-25; withdrawn codes such as DEM are refused)',
         },
-        { path: '/invoice_number', message: 'must contain at least one letter or digit' },
+        {
+          path: '/invoice_number',
+          message: 'must contain at least one ASCII letter or digit (A-Z, a-z, 0-9)',
+        },
       ]),
     );
   });
@@ -198,6 +239,36 @@ describe('validateInvoice: storable text, dates, currency, enums', () => {
       ]);
     }
     expect(() => validateInvoice(makeInvoice({ received_date: '2199-12-31' }))).not.toThrow();
+  });
+
+  it('refuses a received_date before the invoice_date, naming /received_date', () => {
+    expect(errorsOf(makeInvoice({ received_date: '1900-01-01' })).errors).toEqual([
+      { path: '/received_date', message: 'must not be before invoice_date' },
+    ]);
+    expect(() => validateInvoice(makeInvoice({ received_date: '2025-03-01' }))).not.toThrow();
+    expect(() => validateInvoice(makeInvoice({ received_date: '2025-03-04' }))).not.toThrow();
+  });
+
+  it('refuses blank required text (spaces, zero-width characters), naming each field', () => {
+    const inv = makeInvoice();
+    inv.vendor.name = '\u200b';
+    inv.vendor.id = ' \ufeff';
+    inv.lines[1]!.description = '   \t';
+    expect(errorsOf(inv).errors).toEqual([
+      { path: '/vendor/id', message: 'must not be blank (only spaces or invisible characters)' },
+      { path: '/vendor/name', message: 'must not be blank (only spaces or invisible characters)' },
+      { path: '/lines/1/description', message: 'must not be blank (only spaces or invisible characters)' },
+    ]);
+    inv.vendor.name = ' \u200bÄ ';
+    inv.vendor.id = 'V-1';
+    inv.lines[1]!.description = '🦽';
+    expect(() => validateInvoice(inv)).not.toThrow();
+  });
+
+  it('says an invoice number needs an ASCII letter or digit (full-width ones are not)', () => {
+    expect(errorsOf(makeInvoice({ invoice_number: 'ＡＢ１' })).errors).toEqual([
+      { path: '/invoice_number', message: 'must contain at least one ASCII letter or digit (A-Z, a-z, 0-9)' },
+    ]);
   });
 
   it('lists the allowed values of an enum once', () => {

@@ -4,7 +4,7 @@
  */
 import { Compile } from 'typebox/compile';
 import { Settings } from 'typebox/system';
-import { Invoice, MAX_ABS_CENTS } from './invoice.js';
+import { Invoice, MAX_ABS_CENTS, type DocumentType } from './invoice.js';
 import { MAX_REPORTED_ERRORS, TriageError, type FieldError } from './errors.js';
 import { currencyProblem } from './currency.js';
 import { unitCodeOf } from './units.js';
@@ -143,13 +143,86 @@ export function checkStrings(value: unknown, path: string, errors: FieldError[],
 }
 
 /**
+ * The sign convention of money by document type, the one declaration the rules below enforce. A
+ * credit memo gives money back: its total, each line's amount and its tax are never positive
+ * (intake gives a credit note arriving with positive amounts these signs). An invoice or debit
+ * memo's tax is never negative, since total_cents = lines + tax_cents and a tax of the other sign
+ * would let a wrong total pass the total check; its total and lines may be negative (an allowance
+ * line; a negative total is routed to AP review).
+ */
+export const AMOUNT_SIGNS: Readonly<
+  Record<
+    DocumentType,
+    { readonly refused: 'positive' | 'negative'; readonly amounts: readonly SignedAmount[] }
+  >
+> = {
+  invoice: { refused: 'negative', amounts: ['tax_cents'] },
+  debit_memo: { refused: 'negative', amounts: ['tax_cents'] },
+  credit_memo: { refused: 'positive', amounts: ['total_cents', 'amount_cents', 'tax_cents'] },
+};
+
+/** An amount {@link AMOUNT_SIGNS} can bind: the total, each line's `amount_cents`, the tax. */
+export type SignedAmount = 'total_cents' | 'amount_cents' | 'tax_cents';
+
+const DOCUMENT_NAMES: Readonly<Record<DocumentType, string>> = {
+  invoice: 'an invoice',
+  debit_memo: 'a debit memo',
+  credit_memo: 'a credit memo',
+};
+
+/** Field errors for the amounts of `inv` against {@link AMOUNT_SIGNS} (zero always passes). */
+function signErrors(inv: Invoice): FieldError[] {
+  const { refused, amounts } = AMOUNT_SIGNS[inv.document_type];
+  const wrong = (cents: number | undefined): boolean =>
+    cents !== undefined && (refused === 'positive' ? cents > 0 : cents < 0);
+  const message = `must not be ${refused} on ${DOCUMENT_NAMES[inv.document_type]}`;
+  const errors: FieldError[] = [];
+  if (amounts.includes('total_cents') && wrong(inv.total_cents))
+    errors.push({ path: '/total_cents', message });
+  if (amounts.includes('amount_cents'))
+    inv.lines.forEach((l, i) => {
+      if (wrong(l.amount_cents)) errors.push({ path: `/lines/${i}/amount_cents`, message });
+    });
+  if (amounts.includes('tax_cents') && wrong(inv.tax_cents)) errors.push({ path: '/tax_cents', message });
+  return errors;
+}
+
+/** Message of a required text field that is {@link isBlankText}. */
+export const BLANK_TEXT = 'must not be blank (only spaces or invisible characters)';
+
+/** Message of an invoice number without an ASCII letter or digit. */
+export const INVOICE_NUMBER_CHARACTERS = 'must contain at least one ASCII letter or digit (A-Z, a-z, 0-9)';
+
+/**
+ * Whether `text` shows nothing: empty, or only white space, control and invisible format
+ * characters (U+200B zero-width space, U+FEFF, bidi marks). The one "blank text" rule of every
+ * required text field.
+ */
+export function isBlankText(text: string): boolean {
+  return !/[^\p{White_Space}\p{Cc}\p{Cf}]/u.test(text);
+}
+
+/**
+ * The required free-text fields of an invoice as `[JSON pointer, text]`; the invoice number has
+ * its stricter rule ({@link INVOICE_NUMBER_CHARACTERS}).
+ */
+function requiredTexts(inv: Invoice): [string, string][] {
+  return [
+    ['/vendor/id', inv.vendor.id],
+    ['/vendor/name', inv.vendor.name],
+    ...inv.lines.map((l, i): [string, string] => [`/lines/${i}/description`, l.description]),
+  ];
+}
+
+/**
  * Cross-field rules a schema cannot express: storable text, an accepted ISO 4217 currency
  * (core/currency.ts: active, with a minor unit), dates within
- * {@link DATE_RANGE}, an invoice number with at least one letter or digit, each line's
+ * {@link DATE_RANGE}, required texts not blank ({@link isBlankText}), an invoice number with at
+ * least one ASCII letter or digit, each line's
  * quantity x unit price within the money limit, each line's unit of measure in the unit table
  * of core/units.ts (the ERP records' table), unique line numbers, extraction confidence
- * naming existing lines, service period and due date ordering, and a tax amount with the sign
- * of the document (not negative on an invoice or debit memo, not positive on a credit memo).
+ * naming existing lines, service period, due date and received date ordering, and amounts with
+ * the sign of the document ({@link AMOUNT_SIGNS}).
  * @returns field errors; empty when the invoice is consistent.
  */
 export function checkInvoiceRules(inv: Invoice): FieldError[] {
@@ -157,8 +230,10 @@ export function checkInvoiceRules(inv: Invoice): FieldError[] {
   checkStrings(inv, '', errors);
   const currency = currencyProblem(inv.currency);
   if (currency !== undefined) errors.push({ path: '/currency', message: currency });
+  for (const [path, text] of requiredTexts(inv))
+    if (isBlankText(text)) errors.push({ path, message: BLANK_TEXT });
   if (!/[A-Za-z0-9]/.test(inv.invoice_number)) {
-    errors.push({ path: '/invoice_number', message: 'must contain at least one letter or digit' });
+    errors.push({ path: '/invoice_number', message: INVOICE_NUMBER_CHARACTERS });
   }
   const dates: [string, string | undefined][] = [
     ['/invoice_date', inv.invoice_date],
@@ -188,18 +263,7 @@ export function checkInvoiceRules(inv: Invoice): FieldError[] {
         message: `times quantity must be within ±${MAX_ABS_CENTS} cents`,
       });
   });
-  // total_cents = lines + tax_cents, so the tax of a credit memo (negative lines) is negative too;
-  // a tax of the other sign would make a total check pass on a wrong total.
-  if (inv.tax_cents !== undefined) {
-    const credit = inv.document_type === 'credit_memo';
-    if (credit ? inv.tax_cents > 0 : inv.tax_cents < 0)
-      errors.push({
-        path: '/tax_cents',
-        message: credit
-          ? 'must not be positive on a credit memo'
-          : `must not be negative on ${inv.document_type === 'invoice' ? 'an invoice' : 'a debit memo'}`,
-      });
-  }
+  errors.push(...signErrors(inv));
   const seen = new Map<number, number>();
   inv.lines.forEach((line, i) => {
     const first = seen.get(line.line_number);
@@ -219,6 +283,11 @@ export function checkInvoiceRules(inv: Invoice): FieldError[] {
   }
   if (inv.due_date && inv.due_date < inv.invoice_date) {
     errors.push({ path: '/due_date', message: 'must not be before invoice_date' });
+  }
+  // The SLA clock starts at received_date: a date before the invoice existed would age the item
+  // by decades and put it first in the worklist.
+  if (inv.received_date && inv.received_date >= DATE_RANGE.min && inv.received_date < inv.invoice_date) {
+    errors.push({ path: '/received_date', message: 'must not be before invoice_date' });
   }
   return errors;
 }

@@ -90,6 +90,20 @@ function recordFieldError(r: { location: string; line?: number }, path: string, 
   };
 }
 
+/**
+ * The `detail` of a refused record: its name once, then its errors at paths within the record
+ * (`/2 (line 4): 1 field invalid: /total_cents must not be positive on a credit memo`,
+ * `/2 (line 4) is not valid JSON`).
+ */
+function recordDetail(input: HistoryInput, e: unknown): string {
+  const name = recordName(input);
+  if (input.parseError)
+    return `${name} ${input.parseError.startsWith('is ') ? '' : 'is '}${input.parseError}`;
+  if (isTriageError(e, 'TRIAGE_INPUT_INVALID') && e.errors.length > 0)
+    return `${name}: ${describeFieldErrors(e.errors)}`;
+  return `${name}: ${isTriageError(e) ? e.message : String(e)}`;
+}
+
 /** The field errors of a bad record, at paths under its location. */
 function fieldErrorsOf(input: HistoryInput, e: unknown): FieldError[] {
   if (input.parseError) return [recordFieldError(input, '', input.parseError)];
@@ -162,7 +176,7 @@ export function validateHistoryRecords(
 ): PreparedHistoryChunk {
   const valid: PreparedHistoryRecord[] = [];
   const invalid: HistoryRecordError[] = [];
-  const bad: { name: string; errors: FieldError[] }[] = [];
+  const bad: { name: string; detail: string; errors: FieldError[] }[] = [];
   const first = new Map<string, { location: string; sha: string }>();
   for (const raw of inputs) {
     const input = parsed(raw);
@@ -183,7 +197,12 @@ export function validateHistoryRecords(
         sha,
       });
     } catch (e) {
-      if (onBadRecord === 'refuse') bad.push({ name: recordName(input), errors: fieldErrorsOf(input, e) });
+      if (onBadRecord === 'refuse')
+        bad.push({
+          name: recordName(input),
+          detail: recordDetail(input, e),
+          errors: fieldErrorsOf(input, e),
+        });
       else invalid.push(recordError(input, e));
     }
   }
@@ -193,7 +212,7 @@ export function validateHistoryRecords(
     throw new TriageError(
       'TRIAGE_INPUT_INVALID',
       bad.length === 1
-        ? `${bad[0]!.name}: ${describeFieldErrors(errors)}`
+        ? bad[0]!.detail
         : `${bad.length} records invalid (${named.join(', ')}${bad.length > named.length ? ', ...' : ''})` +
             (errors.length > MAX_REPORTED_ERRORS
               ? `; the first ${MAX_REPORTED_ERRORS} of ${errors.length} field errors are listed`

@@ -398,6 +398,20 @@ describe('UBL 2.1 golden mapping (element by element)', () => {
         message: 'has currencyID EUR, not the document currency USD',
       },
     ]);
+    // PayableAmount is checked like the other amounts even when TaxInclusiveAmount gives the total.
+    const payable = (amount: string, currency = 'EUR') =>
+      ublDoc().replace(
+        '</cbc:TaxInclusiveAmount>',
+        `</cbc:TaxInclusiveAmount><cbc:PayableAmount currencyID="${currency}">${amount}</cbc:PayableAmount>`,
+      );
+    expect(await refusal('ubl-2.1', payable('1.262,36', 'USD'))).toEqual([
+      {
+        path: expect.stringContaining('cbc:PayableAmount'),
+        message: 'has currencyID USD, not the document currency EUR',
+      },
+    ]);
+    for (const bad of ['1.262,365', '-1e3'])
+      expect((await refusal('ubl-2.1', payable(bad)))[0]!.path, bad).toContain('cbc:PayableAmount');
     expect((await refusal('ubl-2.1', '<Order xmlns="urn:x"/>'))[0]!.path).toBe('/Order');
     expect((await refusal('ubl-2.1', `<Invoice ${UBL_NS}>${'<a>'.repeat(40)}`))[0]!.message).toContain(
       'deeper',

@@ -274,6 +274,9 @@ function build(
     for (const [field, v] of l.values)
       src.mark(`/lines/${i}/${field === 'name' ? 'description' : field}`, v.where);
   });
+  // Both totals are read (checked for format and currency) even when only one is used.
+  const taxInclusive = h('total_cents');
+  const payable = h('payable_cents');
   const start = h('service_period.start');
   const end = h('service_period.end');
   const invoice = defined({
@@ -288,7 +291,7 @@ function build(
     invoice_date: h('invoice_date'),
     due_date: h('due_date'),
     currency: h('currency'),
-    total_cents: h('total_cents') ?? h('payable_cents'),
+    total_cents: taxInclusive ?? payable,
     document_type: documentType,
     po_number: h('po_number'),
     facility_id: h('facility_id'),

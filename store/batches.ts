@@ -49,6 +49,8 @@ export interface BatchStatus {
   createdAt: string;
   /** When the last pending item was settled, or null while items are pending. */
   completedAt: string | null;
+  /** The API key that submitted the batch (see {@link NewBatch}), or null. */
+  submittedByKeyId: string | null;
 }
 
 /** The catalogued error a failed item ended with (no invoice contents). */
@@ -109,7 +111,9 @@ export type SettledItem =
 export interface BatchRepository {
   /**
    * Stores the batch and all its items in one transaction (all or nothing).
-   * @throws TriageError `TRIAGE_IDEMPOTENCY_CONFLICT` when the tenant's idempotency key was used
+   * Idempotency keys are scoped per submitting API key: another key's batch under the same
+   * Idempotency-Key is neither returned nor a conflict.
+   * @throws TriageError `TRIAGE_IDEMPOTENCY_CONFLICT` when the submitter's idempotency key was used
    *   for a different request.
    */
   create(batch: NewBatch): Promise<CreateBatchResult>;
@@ -151,7 +155,7 @@ type Row = Record<string, unknown>;
 const iso = (v: unknown): string => new Date(v as string | Date).toISOString();
 
 const STATUS_SQL = `
-  SELECT b.id, b.tenant_id, b.item_count, b.chunk_size, b.created_at, b.completed_at,
+  SELECT b.id, b.tenant_id, b.item_count, b.chunk_size, b.created_at, b.completed_at, b.submitted_by_key_id,
     count(*) FILTER (WHERE i.state = 'pending') AS pending,
     count(*) FILTER (WHERE i.state = 'done') AS done,
     count(*) FILTER (WHERE i.state = 'failed') AS failed,
@@ -177,6 +181,7 @@ async function status(db: SqlExecutor, tenantId: string, batchId: string): Promi
     decisions: { AUTO_APPROVE: Number(r.auto_approve), REVIEW: Number(r.review), HOLD: Number(r.hold) },
     createdAt: iso(r.created_at),
     completedAt: r.completed_at === null || r.completed_at === undefined ? null : iso(r.completed_at),
+    submittedByKeyId: (r.submitted_by_key_id as string | null) ?? null,
   };
 }
 
@@ -216,7 +221,7 @@ export function createBatchRepository(db: SqlDatabase): BatchRepository {
         const inserted = await tx.query(
           `INSERT INTO batches (id, tenant_id, idempotency_key, request_sha256, item_count, chunk_size, submitted_by_key_id)
            VALUES ($1, $2, $3, $4, $5, $6, $7)
-           ON CONFLICT (tenant_id, idempotency_key) DO NOTHING RETURNING id`,
+           ON CONFLICT (tenant_id, (COALESCE(submitted_by_key_id, '')), idempotency_key) DO NOTHING RETURNING id`,
           [
             id,
             b.tenantId,
@@ -230,8 +235,9 @@ export function createBatchRepository(db: SqlDatabase): BatchRepository {
         if (inserted.length === 0) {
           const prior = (
             await tx.query<{ id: string; request_sha256: string }>(
-              'SELECT id, request_sha256 FROM batches WHERE tenant_id = $1 AND idempotency_key = $2',
-              [b.tenantId, b.idempotencyKey],
+              `SELECT id, request_sha256 FROM batches
+               WHERE tenant_id = $1 AND idempotency_key = $2 AND COALESCE(submitted_by_key_id, '') = COALESCE($3, '')`,
+              [b.tenantId, b.idempotencyKey, b.submittedByKeyId],
             )
           )[0];
           if (!prior)

@@ -13,7 +13,13 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { DecisionResponse } from '../core/decision.js';
-import { invoiceOrderingKey, type EventInput, type EventName, type StoredEvent } from '../core/events.js';
+import {
+  invoiceOrderingKey,
+  type EventInput,
+  type EventName,
+  type HoldSettledData,
+  type StoredEvent,
+} from '../core/events.js';
 import type { SqlDatabase, SqlExecutor } from './sql.js';
 import type { ReviewRecord } from './reviews.js';
 
@@ -101,17 +107,19 @@ export function decisionCreatedEvent(tenantId: string, d: DecisionResponse): Eve
 }
 
 /**
- * The events of a stored review: `decision.reviewed`, and when the review closed the worklist
- * item of a HOLD, `decision.released` (outcome `false_positive`) or `decision.confirmed`
- * (`confirmed`, `corrected_code`). Reads the reviewer key's roles in `tx`.
- * @param closedHold true when this review moved a HOLD decision's item from open to closed.
+ * The events of a stored review: `decision.reviewed`, and when the review settles a HOLD,
+ * `decision.released` (outcome `false_positive`) or `decision.confirmed` (`confirmed`,
+ * `corrected_code`). Reads the reviewer key's roles in `tx`.
+ * @param settles non-null when this review settles a HOLD: it closed the decision's open item
+ *   (`supersedes` null), or the item was closed by a review that settled it the other way, named
+ *   in `supersedes` (the outcome changed: the ERP must hear it).
  */
 export async function reviewEvents(
   tx: SqlExecutor,
   tenantId: string,
   review: ReviewRecord,
   decision: Pick<DecisionResponse, 'decision_id' | 'invoice_id' | 'queue'>,
-  closedHold: boolean,
+  settles: { supersedes: HoldSettledData['supersedes'] | null } | null,
 ): Promise<EventInput[]> {
   const keyRows = await tx.query<{ roles: string[] }>('SELECT roles FROM api_keys WHERE id::text = $1', [
     review.reviewer_key_id,
@@ -137,7 +145,7 @@ export async function reviewEvents(
       },
     },
   ];
-  if (closedHold) {
+  if (settles) {
     events.push({
       ...base,
       name: review.outcome === 'false_positive' ? 'decision.released' : 'decision.confirmed',
@@ -150,6 +158,7 @@ export async function reviewEvents(
         outcome: review.outcome,
         task: review.task,
         duplicate_of_invoice_id: review.duplicate_of_invoice_id,
+        ...(settles.supersedes ? { supersedes: settles.supersedes } : {}),
       },
     });
   }

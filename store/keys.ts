@@ -7,6 +7,7 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { sha256Hex } from '../core/canonical.js';
 import type { Principal, Role } from '../core/auth.js';
+import { TriageError } from '../core/errors.js';
 import { appendAudit } from './audit.js';
 import type { SqlDatabase, SqlExecutor } from './sql.js';
 import { lockForTransaction, lockKey } from './locks.js';
@@ -120,6 +121,8 @@ export interface KeyStore {
   /**
    * Revokes a key of the tenant (audited as `key.revoked`); revoking a revoked key changes
    * nothing and returns it. @returns null when the tenant has no such key.
+   * @throws TriageError `TRIAGE_KEY_LAST_ADMIN` (409) when the key is the tenant's last active
+   *   admin key (nothing is revoked).
    */
   revoke(tenantId: string, keyId: string, actorKeyId: string | null): Promise<ApiKeyRecord | null>;
   /** The principal of an active key, or null for an unknown or revoked key. */
@@ -164,6 +167,19 @@ export function createKeyStore(db: SqlDatabase): KeyStore {
     async revoke(tenantId, keyId, actor) {
       if (!UUID.test(keyId)) return null;
       return db.transaction(async (tx) => {
+        // The tenant's active admin keys, locked so that two admins revoking each other at once
+        // cannot both pass the last-admin rule.
+        const admins = await tx.query<{ id: string }>(
+          `SELECT id::text AS id FROM api_keys
+           WHERE tenant_id = $1 AND revoked_at IS NULL AND 'admin' = ANY(roles) ORDER BY id FOR UPDATE`,
+          [tenantId],
+        );
+        if (admins.length === 1 && admins[0]!.id === keyId.toLowerCase())
+          throw new TriageError(
+            'TRIAGE_KEY_LAST_ADMIN',
+            `key ${keyId} is the tenant's last active admin key; create another admin key before revoking it`,
+            [{ path: '/id', message: "is the tenant's last active admin key" }],
+          );
         const rows = await tx.query(
           `UPDATE api_keys SET revoked_at = $3, revoked_by = $4
            WHERE tenant_id = $1 AND id = $2 AND revoked_at IS NULL RETURNING ${COLUMNS}`,

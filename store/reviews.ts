@@ -197,15 +197,16 @@ function toReview(r: Record<string, unknown>): ReviewRecord {
   };
 }
 
+/** The review stored under a reviewer key's idempotency key (keys are scoped per API key). */
 async function findByKey(
   tx: SqlExecutor,
-  tenantId: string,
-  key: string,
+  input: Pick<ReviewInput, 'tenantId' | 'reviewerKeyId' | 'idempotencyKey'>,
 ): Promise<{ review: ReviewRecord; requestSha256: string } | null> {
   const rows = await tx.query(
     `SELECT ${REVIEW_COLUMNS} FROM reviews r JOIN decisions d ON d.id = r.decision_id
-     JOIN invoices i ON i.pk = d.invoice_pk WHERE r.tenant_id = $1 AND r.idempotency_key = $2`,
-    [tenantId, key],
+     JOIN invoices i ON i.pk = d.invoice_pk
+     WHERE r.tenant_id = $1 AND r.reviewer = $2 AND r.idempotency_key = $3`,
+    [input.tenantId, input.reviewerKeyId, input.idempotencyKey],
   );
   return rows[0] ? { review: toReview(rows[0]), requestSha256: String(rows[0].request_sha256) } : null;
 }
@@ -238,12 +239,34 @@ export interface ReviewStore {
   listLabels(opts?: ListLabelsOptions): Promise<LabelRow[]>;
 }
 
+/**
+ * For a closing review of a HOLD whose item is already closed: the latest earlier closing review
+ * when it settled the hold the other way (released against confirmed), so that the new outcome is
+ * announced as superseding it; null when the outcome does not change (or no review closed it).
+ */
+async function reversedSettlement(
+  tx: SqlExecutor,
+  decisionId: string,
+  reviewId: string,
+  outcome: ReviewOutcome,
+): Promise<{ supersedes: { review_id: string; outcome: ReviewOutcome } } | null> {
+  const prior = (
+    await tx.query<{ id: string; outcome: ReviewOutcome }>(
+      `SELECT id::text AS id, outcome FROM reviews WHERE decision_id = $1 AND closes_item AND id <> $2
+       ORDER BY created_at DESC, id DESC LIMIT 1`,
+      [decisionId, reviewId],
+    )
+  )[0];
+  if (!prior || (prior.outcome === 'false_positive') === (outcome === 'false_positive')) return null;
+  return { supersedes: { review_id: prior.id, outcome: prior.outcome } };
+}
+
 /** The review store over an opened, migrated database. */
 export function createReviewStore(db: SqlDatabase): ReviewStore {
   return {
     save: (input) =>
       db.transaction(async (tx) => {
-        const existing = await findByKey(tx, input.tenantId, input.idempotencyKey);
+        const existing = await findByKey(tx, input);
         if (existing) {
           if (existing.requestSha256 !== input.requestSha256) throw idempotencyConflict();
           return { review: existing.review, created: false };
@@ -280,7 +303,7 @@ export function createReviewStore(db: SqlDatabase): ReviewStore {
           `INSERT INTO reviews (id, tenant_id, decision_id, line_number, outcome, corrected_code, corrected_code_system,
              reviewer, idempotency_key, created_at, task, duplicate_of_invoice_id, closes_item, request_sha256)
            VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14)
-           ON CONFLICT (tenant_id, idempotency_key) DO NOTHING RETURNING id`,
+           ON CONFLICT (tenant_id, reviewer, idempotency_key) DO NOTHING RETURNING id`,
           [
             id,
             input.tenantId,
@@ -300,7 +323,7 @@ export function createReviewStore(db: SqlDatabase): ReviewStore {
         );
         if (inserted.length === 0) {
           // A concurrent request with the same key committed first.
-          const again = await findByKey(tx, input.tenantId, input.idempotencyKey);
+          const again = await findByKey(tx, input);
           if (!again || again.requestSha256 !== input.requestSha256) throw idempotencyConflict();
           return { review: again.review, created: false };
         }
@@ -315,7 +338,7 @@ export function createReviewStore(db: SqlDatabase): ReviewStore {
           if (input.outcome === 'false_positive' && resolved.task === 'coding-mismatch')
             await addReviewedLines(tx, input.tenantId, d.invoice_pk);
         }
-        const stored = (await findByKey(tx, input.tenantId, input.idempotencyKey))!.review;
+        const stored = (await findByKey(tx, input))!.review;
         await appendAudit(tx, {
           tenantId: input.tenantId,
           actorKeyId: input.reviewerKeyId,
@@ -334,8 +357,15 @@ export function createReviewStore(db: SqlDatabase): ReviewStore {
             item_status: stored.item_status,
           },
         });
-        const closedHold = d.response.decision === 'HOLD' && d.review_status === 'open' && input.closesItem;
-        await appendEvents(tx, await reviewEvents(tx, input.tenantId, stored, d.response, closedHold));
+        const settles =
+          d.response.decision === 'HOLD' && input.closesItem
+            ? d.review_status === 'open'
+              ? { supersedes: null }
+              : d.review_status === 'closed'
+                ? await reversedSettlement(tx, input.decisionId, id, input.outcome)
+                : null
+            : null;
+        await appendEvents(tx, await reviewEvents(tx, input.tenantId, stored, d.response, settles));
         return { review: stored, created: true };
       }),
 

@@ -208,6 +208,27 @@ describe.each(engines('auth'))('roles and keys on $name', ({ config }) => {
     expect(missing).toBeProblem(404, 'TRIAGE_KEY_NOT_FOUND');
   });
 
+  it("refuses to revoke the tenant's last active admin key (409), revokes an admin that is not the last", async () => {
+    const created = await h.call('other_admin', {
+      method: 'POST',
+      url: '/v1/keys',
+      payload: { name: 'second admin', roles: ['admin'] },
+    });
+    expect(created.statusCode, created.body).toBe(201);
+    const second = created.json<{ id: string }>().id;
+    const revoked = await h.call('other_admin', { method: 'DELETE', url: `/v1/keys/${second}` });
+    expect(revoked.statusCode, revoked.body).toBe(200);
+    const own = h.keyIds.other_admin;
+    const last = await h.call('other_admin', { method: 'DELETE', url: `/v1/keys/${own}` });
+    expect(last).toBeProblem(409, 'TRIAGE_KEY_LAST_ADMIN', '/id');
+    const list = await h.call('other_admin', { method: 'GET', url: '/v1/keys' });
+    expect(list.statusCode).toBe(200);
+    const mine = list
+      .json<{ items: { id: string; revoked_at: string | null }[] }>()
+      .items.find((k) => k.id === own);
+    expect(mine?.revoked_at).toBeNull();
+  });
+
   it("keeps tenants apart: another tenant's decision is a 404, and a workflow key reads only its own", async () => {
     const mine = (
       await h.call('workflow', {

@@ -56,6 +56,12 @@ async function checkVisibility(
   });
   const items = results.json<{ items: { state: string; decision?: { decision_id: string } }[] }>().items;
   expect(items.map((it) => it.state)).toEqual(['done', 'done', 'done']);
+  for (const url of [`/v1/batches/${batchId}`, `/v1/batches/${batchId}/results`]) {
+    const other = await s.app.inject({ method: 'GET', url, headers: as(keys.other) });
+    expect(other.statusCode, url).toBe(404);
+    expect(other.json<{ code: string }>().code).toBe('TRIAGE_BATCH_NOT_FOUND');
+    expect(other.body).not.toContain('decision_id');
+  }
   for (const it of items) {
     const url = `/v1/decisions/${it.decision!.decision_id}`;
     const mine = await s.app.inject({ method: 'GET', url, headers: as(keys.mine) });
@@ -85,6 +91,32 @@ describe.each(engines('batchvis'))('batch decisions read by their workflow key o
 
   it('the submitting key reads its batch decisions and events (in-process queue); another gets 404', async () => {
     await checkVisibility(s, 'vis-inproc', () => s.settle());
+  });
+
+  it('scopes a batch Idempotency-Key to the submitting key: another key gets its own batch', async () => {
+    const keys = await workflowKeys(s);
+    const post = (key: string, invoiceIds: string[]) =>
+      s.app.inject({
+        method: 'POST',
+        url: '/v1/batches',
+        headers: { ...as(key), 'idempotency-key': 'shared-idem-1' },
+        payload: { invoices: invoiceIds.map((invoice_id) => makeInvoice({ invoice_id })) },
+      });
+    const first = await post(keys.mine, ['idem-a']);
+    expect(first.statusCode, first.body).toBe(202);
+    const firstId = first.json<{ batch_id: string }>().batch_id;
+    const again = await post(keys.mine, ['idem-a']);
+    expect(again.json<{ batch_id: string }>().batch_id).toBe(firstId);
+    expect(again.headers['idempotent-replayed']).toBe('true');
+    const other = await post(keys.other, ['idem-a']);
+    expect(other.statusCode, other.body).toBe(202);
+    expect(other.headers['idempotent-replayed']).toBeUndefined();
+    expect(other.json<{ batch_id: string }>().batch_id).not.toBe(firstId);
+    const otherNew = await post(keys.other, ['idem-b']);
+    expect(otherNew.statusCode, otherNew.body).toBe(409);
+    const conflict = await post(keys.mine, ['idem-b']);
+    expect(conflict.statusCode, conflict.body).toBe(409);
+    await s.settle();
   });
 });
 

@@ -318,9 +318,9 @@ describe.each(engines('history'))('history import on $name', ({ name, config }) 
           amount_cents: -3_085,
           service_date: '2024-06-15',
         },
-        { line_number: 2, description: 'gloves', quantity: 0.125, unit_price_cents: 80, amount_cents: 10 },
+        { line_number: 2, description: 'gloves', quantity: -0.125, unit_price_cents: 80, amount_cents: -10 },
       ],
-      total_cents: -3_075,
+      total_cents: -3_095,
     } as Partial<Invoice>);
     expect((await post([inv])).json()).toEqual({ records: 1, imported: 1, skipped: 0 });
     const [row] = await ref.h.wired.repo.transaction((tx) =>
@@ -344,7 +344,7 @@ describe.each(engines('history'))('history import on $name', ({ name, config }) 
       invoice_date: inv.invoice_date,
       due_date: '2024-08-30',
       currency: 'USD',
-      total_cents: '-3075',
+      total_cents: '-3095',
       document_type: 'credit_memo',
       po_number: 'PO-60',
       facility_id: 'FAC-1',
@@ -381,9 +381,9 @@ describe.each(engines('history'))('history import on $name', ({ name, config }) 
         code_system: null,
         code: null,
         modifiers: '{}',
-        quantity: '0.125',
+        quantity: '-0.125',
         price: '80',
-        amount: '10',
+        amount: '-10',
         service_date: null,
         match_key: keys[1]!.matchKey,
       },

@@ -104,7 +104,7 @@ describe.each(engines('review'))('worklist and reviews on $name', ({ config }) =
     for (const k of ['w1', 'w2', 'w3', 'w4', 'ok']) dec[k] = await score('workflow', inv[k]!);
     dec.other = await score(
       'other_workflow',
-      mismatch('x1', 'Foxtrot', { received_date: '2025-01-01' }, 100),
+      mismatch('x1', 'Foxtrot', { invoice_date: '2025-01-01', received_date: '2025-01-01' }, 100),
     );
   });
   afterAll(async () => {

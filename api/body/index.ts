@@ -23,6 +23,19 @@ const JSON_TYPES = new Set(['application/json', 'application/x-ndjson']);
 /** `charset` values that name UTF-8 (US-ASCII is a subset of it). */
 const UTF8_CHARSETS = new Set(['utf-8', 'utf8', 'us-ascii']);
 
+/** 415s of {@link installBodyParsers}'s guard (charset, content-encoding), kept by routes rewording 415s. */
+const encodingRefusals = new WeakSet<TriageError>();
+
+/**
+ * Whether `e` is the 415 of a declared charset other than UTF-8 or of a compressed body: it names
+ * what was refused, so a route's own wording of "send another media type" must not replace it.
+ */
+export function isEncodingRefusal(e: unknown): boolean {
+  return e instanceof TriageError && encodingRefusals.has(e);
+}
+
+const refusal = (e: TriageError): TriageError => (encodingRefusals.add(e), e);
+
 /**
  * Replaces fastify's parsers by {@link BODY_PARSERS} (call before any route). A body sent with a
  * `content-encoding` other than `identity` (gzip, br...), or a JSON body declaring a charset
@@ -33,10 +46,12 @@ export function installBodyParsers(app: FastifyInstance, parsers = BODY_PARSERS)
   app.addHook('preParsing', async (req) => {
     const encoding = req.headers['content-encoding']?.trim().toLowerCase();
     if (encoding !== undefined && encoding !== '' && encoding !== 'identity')
-      throw new TriageError(
-        'TRIAGE_MEDIA_TYPE_UNSUPPORTED',
-        `content-encoding ${encoding} is not supported; send the body uncompressed`,
-        [{ path: '/headers/content-encoding', message: 'is not supported (send the body uncompressed)' }],
+      throw refusal(
+        new TriageError(
+          'TRIAGE_MEDIA_TYPE_UNSUPPORTED',
+          `content-encoding ${encoding} is not supported; send the body uncompressed`,
+          [{ path: '/headers/content-encoding', message: 'is not supported (send the body uncompressed)' }],
+        ),
       );
     // JSON is UTF-8 (RFC 8259 section 8.1): a body declared in another charset would be misread.
     const [type, ...params] = (req.headers['content-type'] ?? '')
@@ -47,10 +62,17 @@ export function installBodyParsers(app: FastifyInstance, parsers = BODY_PARSERS)
       ?.slice(8)
       .replace(/^"(.*)"$/, '$1');
     if (JSON_TYPES.has(type!) && charset !== undefined && !UTF8_CHARSETS.has(charset))
-      throw new TriageError(
-        'TRIAGE_MEDIA_TYPE_UNSUPPORTED',
-        `charset ${charset} is not supported; send ${type} as UTF-8`,
-        [{ path: '/headers/content-type', message: `declares charset ${charset} (only utf-8 is accepted)` }],
+      throw refusal(
+        new TriageError(
+          'TRIAGE_MEDIA_TYPE_UNSUPPORTED',
+          `charset ${charset} is not supported; send ${type} as UTF-8`,
+          [
+            {
+              path: '/headers/content-type',
+              message: `declares charset ${charset} (only utf-8 is accepted)`,
+            },
+          ],
+        ),
       );
   });
   app.removeAllContentTypeParsers();

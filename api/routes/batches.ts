@@ -11,6 +11,7 @@
  */
 import { canonicalSha256 } from '../../core/canonical.js';
 import Type, { type Static } from 'typebox';
+import type { FastifyRequest } from 'fastify';
 import { DecisionResponse } from '../../core/decision.js';
 import { MAX_REPORTED_ERRORS, TriageError, type FieldError } from '../../core/errors.js';
 import { Invoice } from '../../core/invoice.js';
@@ -22,7 +23,7 @@ import { capped, toTriageError } from '../problem.js';
 import { withBodyTextErrors } from '../input.js';
 import { documentRouteErrors } from '../content-types.js';
 import { withTimeout } from '../../core/timeout.js';
-import { principalOf } from '../auth.js';
+import { mayReadOwnedBy, principalOf } from '../auth.js';
 import { problemResponses, PROTECTED, WITH_BODY, type RoutePlugin } from './common.js';
 
 /** Options of the batch routes. */
@@ -179,6 +180,18 @@ export const batchRoutes: RoutePlugin<BatchRoutesOptions> = async (app, opts) =>
   const maxInvoices = opts.maxInvoices ?? 1000;
   const chunkSize = opts.chunkSize ?? 50;
   const deadlineMs = opts.deadlineMs ?? 10_000;
+  /**
+   * The batch `:id` of the caller's tenant if the caller may read it ({@link mayReadOwnedBy}: its
+   * submitter, auditor and reviewer keys), as decisions are read.
+   * @throws TriageError `TRIAGE_BATCH_NOT_FOUND` (404) when absent or another key's.
+   */
+  const readableBatch = async (req: FastifyRequest, id: string): Promise<BatchStatus> => {
+    const p = principalOf(req);
+    const b = await opts.batches.get(p.tenantId, id);
+    if (!b || !mayReadOwnedBy(p, b.submittedByKeyId))
+      throw new TriageError('TRIAGE_BATCH_NOT_FOUND', `no batch ${id}`);
+    return b;
+  };
   const Body = Type.Object(
     { invoices: Type.Array(Invoice, { minItems: 1, maxItems: maxInvoices }) },
     { additionalProperties: false },
@@ -203,9 +216,10 @@ export const batchRoutes: RoutePlugin<BatchRoutesOptions> = async (app, opts) =>
         description:
           `Up to ${maxInvoices} invoices in \`invoices\`. All or nothing: any invalid invoice rejects the ` +
           'request with a 400 naming each bad field by index (/invoices/3/total_cents) and nothing is stored. ' +
-          'The batch is stored before the 202. Idempotency-Key (optional, 1-128 printable ASCII): the same ' +
-          'key with the same invoices returns the same batch (header idempotent-replayed: true); with other ' +
-          'invoices it is a 409.',
+          'The batch is stored before the 202. Idempotency-Key (optional, 1-128 printable ASCII, scoped to ' +
+          'the API key): the same key from the same API key with the same invoices returns the same batch ' +
+          '(header idempotent-replayed: true); with other invoices it is a 409. A batch is read by the key ' +
+          'that submitted it and by auditor and reviewer keys (404 for other keys).',
         headers: Type.Object({
           'idempotency-key': Type.Optional(Type.String({ pattern: '^[\\x21-\\x7E]{1,128}$' })),
         }),
@@ -276,9 +290,7 @@ export const batchRoutes: RoutePlugin<BatchRoutesOptions> = async (app, opts) =>
       },
     },
     async (req) => {
-      const b = await opts.batches.get(principalOf(req).tenantId, req.params.id);
-      if (!b) throw new TriageError('TRIAGE_BATCH_NOT_FOUND', `no batch ${req.params.id}`);
-      return statusBody(b);
+      return statusBody(await readableBatch(req, req.params.id));
     },
   );
 
@@ -303,6 +315,7 @@ export const batchRoutes: RoutePlugin<BatchRoutesOptions> = async (app, opts) =>
       },
     },
     async (req) => {
+      await readableBatch(req, req.params.id);
       const page = await opts.batches.results(
         principalOf(req).tenantId,
         req.params.id,

@@ -15,7 +15,7 @@
  */
 import type { Readable } from 'node:stream';
 import Type from 'typebox';
-import { parseJsonBody } from '../body/index.js';
+import { isEncodingRefusal, parseJsonBody } from '../body/index.js';
 import { TriageError, isTriageError } from '../../core/errors.js';
 import {
   DEFAULT_HISTORY_CHUNK,
@@ -152,11 +152,12 @@ export const historyRoutes: RoutePlugin<HistoryRoutesOptions> = async (app, deps
     '/v1/history',
     {
       config: { roles: ['admin'], bodyTextInRules: true },
-      // Another media type (text/plain, or an intake document type refused by its parser).
+      // Another media type (text/plain, or an intake document type refused by its parser); a
+      // refused charset or content-encoding keeps its own 415, which names it.
       errorHandler: rewordErrors(
         (e) =>
           errorCodeOf(e) === 'FST_ERR_CTP_INVALID_MEDIA_TYPE' ||
-          isTriageError(e, 'TRIAGE_MEDIA_TYPE_UNSUPPORTED'),
+          (isTriageError(e, 'TRIAGE_MEDIA_TYPE_UNSUPPORTED') && !isEncodingRefusal(e)),
         () =>
           new TriageError(
             'TRIAGE_MEDIA_TYPE_UNSUPPORTED',

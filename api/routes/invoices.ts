@@ -6,7 +6,7 @@ import { Invoice } from '../../core/invoice.js';
 import { DecisionResponse, DecisionWithExplanation } from '../../core/decision.js';
 import { TriageError } from '../../core/errors.js';
 import { checkInvoiceRules, describeFieldErrors } from '../../core/validate.js';
-import { hasRole, principalOf } from '../auth.js';
+import { mayReadOwnedBy, principalOf } from '../auth.js';
 import { IdParam, problemResponses, PROTECTED, WITH_BODY, type RoutePlugin } from './common.js';
 import type { ApiStore } from '../app.js';
 import { documentRouteErrors } from '../content-types.js';
@@ -79,7 +79,7 @@ export const invoiceRoutes: RoutePlugin<InvoiceRoutesOptions> = async (app, deps
     async (req) => {
       const p = principalOf(req);
       const rec = await deps.store.getDecisionRecord(p.tenantId, req.params.id);
-      const visible = rec && (hasRole(p, 'auditor', 'reviewer') || rec.scoredByKeyId === p.keyId);
+      const visible = rec && mayReadOwnedBy(p, rec.scoredByKeyId);
       if (!rec || !visible)
         throw new TriageError('TRIAGE_DECISION_NOT_FOUND', `no decision ${req.params.id}`);
       return rec.decision;

@@ -100,8 +100,9 @@ export const keyRoutes: RoutePlugin<KeyRoutesOptions> = async (app, deps) => {
       schema: {
         operationId: 'revokeKey',
         summary: 'Revoke an API key of the tenant (takes effect on the next request)',
+        description: "The tenant's last active admin key cannot be revoked (409 TRIAGE_KEY_LAST_ADMIN).",
         params: IdParam,
-        response: { 200: ApiKeyResponse, ...problemResponses(PROTECTED, 404) },
+        response: { 200: ApiKeyResponse, ...problemResponses(PROTECTED, 404, 409) },
       },
     },
     async (req) => {

@@ -1,0 +1,104 @@
+/**
+ * A review that reverses how a HOLD was settled: a `false_positive` review released the hold
+ * (`decision.released`), a later `confirmed` review is kept as a label and announced as
+ * `decision.confirmed` naming the review it supersedes (and back), so that the ERP hears every
+ * change of outcome. A review that settles it the same way again emits only `decision.reviewed`.
+ * A review's idempotency key belongs to the reviewer key that sent it. On both store engines.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { CloudEvent } from '../core/events.js';
+import type { DecisionResponse } from '../core/decision.js';
+import { engines, makeInvoice } from './fixtures.js';
+import { startHarness, type Harness } from './harness.js';
+
+describe.each(engines('reversal'))('a review reversing a settled HOLD on $name', ({ config }) => {
+  let h: Harness;
+  beforeAll(async () => {
+    h = await startHarness(config());
+  });
+  afterAll(async () => h?.close());
+
+  const review = async (decisionId: string, outcome: string, key: string) => {
+    const r = await h.call('reviewer', {
+      method: 'POST',
+      url: '/v1/reviews',
+      payload: { decision_id: decisionId, outcome, idempotency_key: key },
+    });
+    expect(r.statusCode, r.body).toBe(201);
+    return r.json<{ review_id: string }>().review_id;
+  };
+  /** The settlement events of `invoiceId`, in feed order, as `type supersedes-review outcome`. */
+  const settlements = async (invoiceId: string) => {
+    const r = await h.call('auditor', { method: 'GET', url: '/v1/events?limit=1000' });
+    expect(r.statusCode, r.body).toBe(200);
+    return r
+      .json<{ items: CloudEvent[] }>()
+      .items.filter((e) => e.subject === invoiceId && !e.type.includes('decision.created'))
+      .map((e) => {
+        const data = e.data as { outcome: string; supersedes?: { review_id: string; outcome: string } };
+        return [e.type.replace('com.invoice-triage.', ''), data.outcome, data.supersedes ?? null];
+      });
+  };
+
+  it('announces each change of outcome with the review it supersedes, keeps every label', async () => {
+    const a = makeInvoice({ invoice_id: 'rev-a', invoice_number: 'INV-REV-A' });
+    expect(
+      (await h.call('workflow', { method: 'POST', url: '/v1/invoices/score', payload: a })).statusCode,
+    ).toBe(200);
+    const copy = await h.call('workflow', {
+      method: 'POST',
+      url: '/v1/invoices/score',
+      payload: { ...a, invoice_id: 'rev-a-copy' },
+    });
+    const held = copy.json<DecisionResponse>();
+    expect(held.decision).toBe('HOLD');
+
+    const released = await review(held.decision_id, 'false_positive', 'rev-1');
+    const confirmed = await review(held.decision_id, 'confirmed', 'rev-2');
+    await review(held.decision_id, 'confirmed', 'rev-3');
+    await review(held.decision_id, 'false_positive', 'rev-4');
+
+    expect(await settlements('rev-a-copy')).toEqual([
+      ['decision.reviewed.v1', 'false_positive', null],
+      ['decision.released.v1', 'false_positive', null],
+      ['decision.reviewed.v1', 'confirmed', null],
+      ['decision.confirmed.v1', 'confirmed', { review_id: released, outcome: 'false_positive' }],
+      ['decision.reviewed.v1', 'confirmed', null],
+      ['decision.reviewed.v1', 'false_positive', null],
+      ['decision.released.v1', 'false_positive', { review_id: expect.any(String), outcome: 'confirmed' }],
+    ]);
+    const last = (await settlements('rev-a-copy')).at(-1)![2] as { review_id: string };
+    expect(last.review_id).not.toBe(confirmed);
+    const stored = await h.wired.repo.reviews.listForDecision('default', held.decision_id);
+    expect(stored.map((r) => r.outcome)).toEqual([
+      'false_positive',
+      'confirmed',
+      'confirmed',
+      'false_positive',
+    ]);
+  });
+
+  it("scopes a review's idempotency key to the reviewer key: another reviewer's review is its own", async () => {
+    const b = makeInvoice({ invoice_id: 'rev-b', invoice_number: 'INV-REV-B' });
+    const scored = await h.call('workflow', { method: 'POST', url: '/v1/invoices/score', payload: b });
+    const decisionId = scored.json<DecisionResponse>().decision_id;
+    const body = {
+      decision_id: decisionId,
+      outcome: 'confirmed',
+      close_item: false,
+      idempotency_key: 'shared-1',
+    };
+    const post = (key: 'reviewer' | 'multi', payload: object) =>
+      h.call(key, { method: 'POST', url: '/v1/reviews', payload });
+    expect((await post('reviewer', body)).statusCode).toBe(201);
+    const other = await post('multi', body);
+    expect(other.statusCode, other.body).toBe(201);
+    expect(other.headers['idempotent-replayed']).toBeUndefined();
+    const again = await post('reviewer', body);
+    expect(again.statusCode).toBe(200);
+    expect(again.headers['idempotent-replayed']).toBe('true');
+    expect((await post('multi', { ...body, outcome: 'false_positive' })).statusCode).toBe(409);
+    const stored = await h.wired.repo.reviews.listForDecision('default', decisionId);
+    expect(stored.map((r) => r.reviewer_key_id).sort()).toEqual([h.keyIds.reviewer, h.keyIds.multi].sort());
+  });
+});
