@@ -28,7 +28,7 @@ describe('GET /healthz and a tenant policy', () => {
     const own: PolicyDocument = {
       ...served,
       name: 'tenant-own',
-      queues: { ...served.queues, coding: { ...served.queues.coding, review_at: 0.3 } },
+      queues: { ...served.queues, coding: { ...served.queues.coding, review_at: 0.2 } },
     };
     const put = await ref.h.call('admin', { method: 'PUT', url: '/v1/policy', payload: own });
     expect(put.statusCode, put.body).toBe(200);
