@@ -170,7 +170,17 @@ export async function promoteVersion(
       if (champion !== null)
         await reg.writeCard({
           ...champion,
-          history: [...champion.history, { at, action: 'demoted', actor: o.actor, otherVersion: v }],
+          history: [
+            ...champion.history,
+            {
+              at,
+              action: 'demoted',
+              actor: o.actor,
+              ...why,
+              ...(refusal !== null ? { overriddenRefusal: refusal } : {}),
+              otherVersion: v,
+            },
+          ],
         });
       const history: AliasChange[] = [
         ...aliases.history,

@@ -144,7 +144,14 @@ describe('ModelRegistry', () => {
     });
     expect(c2.history.at(-1)?.overriddenRefusal).toContain('worse than the champion');
     const c1 = (await registry.resolve('coding-mismatch', '1')).card;
-    expect(c1.history.at(-1)).toMatchObject({ action: 'demoted', otherVersion: '2' });
+    expect(c1.history.at(-1)).toMatchObject({
+      action: 'demoted',
+      forced: true,
+      actor: 'ds',
+      reason: 'hotfix: v1 misreads the 2025 fee schedule',
+      otherVersion: '2',
+    });
+    expect(c1.history.at(-1)?.overriddenRefusal).toContain('worse than the champion');
     expect(events.at(-1)).toMatchObject({ type: 'model.promoted', forced: true, previousChampion: '1' });
     // The artefacts still verify after the card rewrite.
     expect((await registry.resolve('coding-mismatch', 'champion')).version).toBe('2');
