@@ -243,13 +243,27 @@ export interface ReviewStore {
  * For a closing review of a HOLD whose item is already closed: the latest earlier closing review
  * when it settled the hold the other way (released against confirmed), so that the new outcome is
  * announced as superseding it; null when the outcome does not change (or no review closed it).
+ * A line-level `false_positive` does not release the hold while another line's latest review is
+ * an exception (`confirmed` or `corrected_code`): the invoice stays confirmed.
  */
 async function reversedSettlement(
   tx: SqlExecutor,
   decisionId: string,
   reviewId: string,
   outcome: ReviewOutcome,
+  lineNumber: number | null,
 ): Promise<{ supersedes: { review_id: string; outcome: ReviewOutcome } } | null> {
+  if (outcome === 'false_positive' && lineNumber !== null) {
+    const otherLineException = await tx.query(
+      `SELECT 1 FROM (
+         SELECT DISTINCT ON (line_number) outcome FROM reviews
+         WHERE decision_id = $1 AND line_number IS NOT NULL AND line_number <> $2
+         ORDER BY line_number, created_at DESC, id DESC) latest
+       WHERE outcome <> 'false_positive' LIMIT 1`,
+      [decisionId, lineNumber],
+    );
+    if (otherLineException.length > 0) return null;
+  }
   const prior = (
     await tx.query<{ id: string; outcome: ReviewOutcome }>(
       `SELECT id::text AS id, outcome FROM reviews WHERE decision_id = $1 AND closes_item AND id <> $2
@@ -362,7 +376,7 @@ export function createReviewStore(db: SqlDatabase): ReviewStore {
             ? d.review_status === 'open'
               ? { supersedes: null }
               : d.review_status === 'closed'
-                ? await reversedSettlement(tx, input.decisionId, id, input.outcome)
+                ? await reversedSettlement(tx, input.decisionId, id, input.outcome, resolved.lineNumber)
                 : null
             : null;
         await appendEvents(tx, await reviewEvents(tx, input.tenantId, stored, d.response, settles));
