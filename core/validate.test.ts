@@ -259,6 +259,13 @@ describe('validateInvoice: storable text, dates, currency, enums', () => {
       { path: '/vendor/name', message: 'must not be blank (only spaces or invisible characters)' },
       { path: '/lines/1/description', message: 'must not be blank (only spaces or invisible characters)' },
     ]);
+    for (const blank of ['\u034f\ufe0f', '\u3164\u115f', '\u2800', '\u00ad\u180e', '\uffa0']) {
+      inv.lines[1]!.description = blank;
+      expect(errorsOf(inv).errors).toContainEqual({
+        path: '/lines/1/description',
+        message: 'must not be blank (only spaces or invisible characters)',
+      });
+    }
     inv.vendor.name = ' \u200bÄ ';
     inv.vendor.id = 'V-1';
     inv.lines[1]!.description = '🦽';

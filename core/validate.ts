@@ -195,11 +195,15 @@ export const INVOICE_NUMBER_CHARACTERS = 'must contain at least one ASCII letter
 
 /**
  * Whether `text` shows nothing: empty, or only white space, control and invisible format
- * characters (U+200B zero-width space, U+FEFF, bidi marks). The one "blank text" rule of every
- * required text field.
+ * characters (U+200B zero-width space, U+FEFF, bidi marks), default-ignorable code points
+ * (U+034F combining grapheme joiner, variation selectors, U+3164 and U+115F/U+1160 Hangul
+ * fillers) and U+2800 braille blank. The one "blank text" rule of every required text field,
+ * and of key names, vendor profile names and promotion reasons.
  */
 export function isBlankText(text: string): boolean {
-  return !/[^\p{White_Space}\p{Cc}\p{Cf}]/u.test(text);
+  return !/[^\p{White_Space}\p{Cc}\p{Cf}\p{Default_Ignorable_Code_Point}\u115f\u1160\u3164\uffa0\u2800]/u.test(
+    text,
+  );
 }
 
 /**

@@ -109,10 +109,15 @@ describe('ModelRegistry', () => {
       champion: '1',
       actor: 'ds',
     });
-    // Forcing needs a reason.
+    // Forcing needs a reason, and a blank one (invisible characters only) is none.
     expect(await code(registry.promote('coding-mismatch', '2', { actor: 'ds', force: true }))).toBe(
       'TRIAGE_MODEL_PROMOTION_REFUSED',
     );
+    for (const reason of ['\u200b', '\u2800', '\u3164'])
+      expect(await code(registry.promote('coding-mismatch', '2', { actor: 'ds', force: true, reason }))).toBe(
+        'TRIAGE_MODEL_PROMOTION_REFUSED',
+      );
+    expect((await registry.aliases('coding-mismatch')).champion).toBe('1');
     const res = await registry.promote('coding-mismatch', '2', {
       actor: 'ds',
       force: true,
