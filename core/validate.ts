@@ -227,9 +227,11 @@ function requiredTexts(inv: Invoice): [string, string][] {
  * of core/units.ts (the ERP records' table), unique line numbers, extraction confidence
  * naming existing lines, service period, due date and received date ordering, and amounts with
  * the sign of the document ({@link AMOUNT_SIGNS}).
+ * @param today the receiving service's day (`YYYY-MM-DD`, its clock): when given, a
+ *   `received_date` later than the next day is refused (one day of slack for time zones).
  * @returns field errors; empty when the invoice is consistent.
  */
-export function checkInvoiceRules(inv: Invoice): FieldError[] {
+export function checkInvoiceRules(inv: Invoice, today?: string): FieldError[] {
   const errors: FieldError[] = [];
   checkStrings(inv, '', errors);
   const currency = currencyProblem(inv.currency);
@@ -293,7 +295,19 @@ export function checkInvoiceRules(inv: Invoice): FieldError[] {
   if (inv.received_date && inv.received_date >= DATE_RANGE.min && inv.received_date < inv.invoice_date) {
     errors.push({ path: '/received_date', message: 'must not be before invoice_date' });
   }
+  const latest = today === undefined ? undefined : nextDay(today);
+  if (inv.received_date && latest !== undefined && inv.received_date > latest) {
+    errors.push({
+      path: '/received_date',
+      message: `must not be after ${latest} (the service's today plus one day)`,
+    });
+  }
   return errors;
+}
+
+/** The day after `day` (`YYYY-MM-DD`, UTC calendar). */
+function nextDay(day: string): string {
+  return new Date(Date.parse(`${day}T00:00:00Z`) + 86_400_000).toISOString().slice(0, 10);
 }
 
 /** Whether `value` has the {@link Invoice} schema's shape (the rules of {@link checkInvoiceRules} aside). */
