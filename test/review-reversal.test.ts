@@ -115,6 +115,13 @@ describe.each(engines('reversal'))('a review reversing a settled HOLD on $name',
       ['decision.confirmed.v1', 'corrected_code', null],
       ['decision.reviewed.v1', 'false_positive', null],
     ]);
+    // The corrected line reviewed as a false positive too: no exception is left, the hold is released.
+    await post({ outcome: 'false_positive', line_number: 2 }, 'lines-3');
+    expect((await settlements(invoiceId)).at(-1)).toEqual([
+      'decision.released.v1',
+      'false_positive',
+      { review_id: expect.any(String), outcome: 'corrected_code' },
+    ]);
   });
 
   it("scopes a review's idempotency key to the reviewer key: another reviewer's review is its own", async () => {
