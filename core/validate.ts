@@ -190,6 +190,11 @@ function signErrors(inv: Invoice): FieldError[] {
 /** Message of a required text field that is {@link isBlankText}. */
 export const BLANK_TEXT = 'must not be blank (only spaces or invisible characters)';
 
+/** The field error of an optional text that is given and {@link isBlankText} (at `path`), or none. */
+export function blankTextErrors(path: string, text: string | undefined): FieldError[] {
+  return text !== undefined && isBlankText(text) ? [{ path, message: BLANK_TEXT }] : [];
+}
+
 /** Message of an invoice number without an ASCII letter or digit. */
 export const INVOICE_NUMBER_CHARACTERS = 'must contain at least one ASCII letter or digit (A-Z, a-z, 0-9)';
 

@@ -7,7 +7,7 @@
 import Type from 'typebox';
 import { VendorProfile, VendorProfileInput } from '../../core/vendor.js';
 import { TriageError } from '../../core/errors.js';
-import { BLANK_TEXT, isBlankText } from '../../core/validate.js';
+import { blankTextErrors } from '../../core/validate.js';
 import { principalOf } from '../auth.js';
 import { problemResponses, PROTECTED, WITH_BODY, type RoutePlugin } from './common.js';
 import type { ApiStore } from '../app.js';
@@ -37,10 +37,9 @@ export const vendorRoutes: RoutePlugin<VendorRoutesOptions> = async (app, deps) 
     },
     async (req, reply) => {
       const p = principalOf(req);
-      if (req.body.name !== undefined && isBlankText(req.body.name))
-        throw new TriageError('TRIAGE_INPUT_INVALID', 'vendor profile name is blank', [
-          { path: '/name', message: BLANK_TEXT },
-        ]);
+      const blank = blankTextErrors('/name', req.body.name);
+      if (blank.length > 0)
+        throw new TriageError('TRIAGE_INPUT_INVALID', 'vendor profile name is blank', blank);
       const unknown = deps.scoring.unknownVendorCategories(req.body);
       if (unknown.length > 0)
         throw new TriageError(
