@@ -283,7 +283,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
 
   const { scoring, store } = deps;
   await app.register(healthRoutes, { ping: deps.ping, engine: deps.engine, scoring });
-  await app.register(invoiceRoutes, { scoring, store });
+  await app.register(invoiceRoutes, { scoring, store, ...(deps.clock ? { clock: deps.clock } : {}) });
   await app.register(reviewRoutes, { scoring, store, ...(deps.clock ? { clock: deps.clock } : {}) });
   await app.register(worklistRoutes, { store, ...(deps.clock ? { clock: deps.clock } : {}) });
   await app.register(auditRoutes, { store });

@@ -218,6 +218,11 @@ describe('keys and audit commands', () => {
     ).rejects.toSatisfy(
       (e: unknown) => isTriageError(e, 'TRIAGE_REQUEST_INVALID') && e.errors[0]!.path === '--role',
     );
+    await expect(
+      createKey({ engine: 'pglite', dataDir }, { tenant: 'acme', roles: ['reviewer'], name: ' \u200b' }),
+    ).rejects.toSatisfy(
+      (e: unknown) => isTriageError(e, 'TRIAGE_REQUEST_INVALID') && e.errors[0]!.path === '--name',
+    );
   }, 180_000);
 
   it('refuses, without a stack trace, a store held by another process (the running server)', async () => {

@@ -22,7 +22,7 @@ import { Command, Option } from 'commander';
 import { SingleBar, Presets } from 'cli-progress';
 import Table from 'cli-table3';
 import { isTriageError } from '../core/errors.js';
-import { validateInvoice } from '../core/validate.js';
+import { blankTextErrors, validateInvoice } from '../core/validate.js';
 import type { DecisionResponse } from '../core/decision.js';
 import { readInvoiceFiles, type FileFormat } from './invoice-file.js';
 import { openErpFile } from './erp-file.js';
@@ -201,6 +201,8 @@ export async function createKey(
     throw new TriageError('TRIAGE_REQUEST_INVALID', `roles must be among ${ROLES.join(', ')}`, [
       { path: '--role', message: bad.length > 0 ? `unknown: ${bad.join(', ')}` : 'is required' },
     ]);
+  const blank = blankTextErrors('--name', spec.name);
+  if (blank.length > 0) throw new TriageError('TRIAGE_REQUEST_INVALID', 'blank --name', blank);
   const repo = await openStore(store);
   try {
     return await repo.keys.create(
@@ -329,7 +331,7 @@ withStoreFlags(
   const k = await createKey(serviceStore(o), {
     tenant: o.tenant,
     roles: o.role,
-    ...(o.name ? { name: o.name } : {}),
+    ...(o.name !== undefined ? { name: o.name } : {}),
   });
   process.stdout.write(
     JSON.stringify(

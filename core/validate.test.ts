@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { checkStrings, validateInvoice } from './validate.js';
+import { checkInvoiceRules, checkStrings, validateInvoice } from './validate.js';
 import { isTriageError, type FieldError, type TriageError } from './errors.js';
 import { makeInvoice } from '../test/fixtures.js';
 
@@ -249,6 +249,22 @@ describe('validateInvoice: storable text, dates, currency, enums', () => {
     expect(() => validateInvoice(makeInvoice({ received_date: '2025-03-04' }))).not.toThrow();
   });
 
+  it("refuses a received_date after the service's today plus one day, given today", () => {
+    const inv = makeInvoice({
+      invoice_date: '2026-01-10',
+      due_date: '2026-02-09',
+      received_date: '2026-01-12',
+    });
+    expect(checkInvoiceRules(inv, '2026-01-11')).toEqual([]);
+    expect(checkInvoiceRules(inv, '2026-01-10')).toEqual([
+      { path: '/received_date', message: "must not be after 2026-01-11 (the service's today plus one day)" },
+    ]);
+    expect(checkInvoiceRules({ ...inv, received_date: '2199-12-31' }, '2026-12-31')).toEqual([
+      { path: '/received_date', message: "must not be after 2027-01-01 (the service's today plus one day)" },
+    ]);
+    expect(checkInvoiceRules({ ...inv, received_date: '2199-12-31' })).toEqual([]);
+  });
+
   it('refuses blank required text (spaces, zero-width characters), naming each field', () => {
     const inv = makeInvoice();
     inv.vendor.name = '\u200b';
@@ -259,6 +275,13 @@ describe('validateInvoice: storable text, dates, currency, enums', () => {
       { path: '/vendor/name', message: 'must not be blank (only spaces or invisible characters)' },
       { path: '/lines/1/description', message: 'must not be blank (only spaces or invisible characters)' },
     ]);
+    for (const blank of ['\u034f\ufe0f', '\u3164\u115f', '\u2800', '\u00ad\u180e', '\uffa0']) {
+      inv.lines[1]!.description = blank;
+      expect(errorsOf(inv).errors).toContainEqual({
+        path: '/lines/1/description',
+        message: 'must not be blank (only spaces or invisible characters)',
+      });
+    }
     inv.vendor.name = ' \u200bÄ ';
     inv.vendor.id = 'V-1';
     inv.lines[1]!.description = '🦽';

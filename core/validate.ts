@@ -190,16 +190,25 @@ function signErrors(inv: Invoice): FieldError[] {
 /** Message of a required text field that is {@link isBlankText}. */
 export const BLANK_TEXT = 'must not be blank (only spaces or invisible characters)';
 
+/** The field error of an optional text that is given and {@link isBlankText} (at `path`), or none. */
+export function blankTextErrors(path: string, text: string | undefined): FieldError[] {
+  return text !== undefined && isBlankText(text) ? [{ path, message: BLANK_TEXT }] : [];
+}
+
 /** Message of an invoice number without an ASCII letter or digit. */
 export const INVOICE_NUMBER_CHARACTERS = 'must contain at least one ASCII letter or digit (A-Z, a-z, 0-9)';
 
 /**
  * Whether `text` shows nothing: empty, or only white space, control and invisible format
- * characters (U+200B zero-width space, U+FEFF, bidi marks). The one "blank text" rule of every
- * required text field.
+ * characters (U+200B zero-width space, U+FEFF, bidi marks), default-ignorable code points
+ * (U+034F combining grapheme joiner, variation selectors, U+3164 and U+115F/U+1160 Hangul
+ * fillers) and U+2800 braille blank. The one "blank text" rule of every required text field,
+ * and of key names, vendor profile names and promotion reasons.
  */
 export function isBlankText(text: string): boolean {
-  return !/[^\p{White_Space}\p{Cc}\p{Cf}]/u.test(text);
+  return !/[^\p{White_Space}\p{Cc}\p{Cf}\p{Default_Ignorable_Code_Point}\u115f\u1160\u3164\uffa0\u2800]/u.test(
+    text,
+  );
 }
 
 /**
@@ -223,9 +232,11 @@ function requiredTexts(inv: Invoice): [string, string][] {
  * of core/units.ts (the ERP records' table), unique line numbers, extraction confidence
  * naming existing lines, service period, due date and received date ordering, and amounts with
  * the sign of the document ({@link AMOUNT_SIGNS}).
+ * @param today the receiving service's day (`YYYY-MM-DD`, its clock): when given, a
+ *   `received_date` later than the next day is refused (one day of slack for time zones).
  * @returns field errors; empty when the invoice is consistent.
  */
-export function checkInvoiceRules(inv: Invoice): FieldError[] {
+export function checkInvoiceRules(inv: Invoice, today?: string): FieldError[] {
   const errors: FieldError[] = [];
   checkStrings(inv, '', errors);
   const currency = currencyProblem(inv.currency);
@@ -289,7 +300,19 @@ export function checkInvoiceRules(inv: Invoice): FieldError[] {
   if (inv.received_date && inv.received_date >= DATE_RANGE.min && inv.received_date < inv.invoice_date) {
     errors.push({ path: '/received_date', message: 'must not be before invoice_date' });
   }
+  const latest = today === undefined ? undefined : nextDay(today);
+  if (inv.received_date && latest !== undefined && inv.received_date > latest) {
+    errors.push({
+      path: '/received_date',
+      message: `must not be after ${latest} (the service's today plus one day)`,
+    });
+  }
   return errors;
+}
+
+/** The day after `day` (`YYYY-MM-DD`, UTC calendar). */
+function nextDay(day: string): string {
+  return new Date(Date.parse(`${day}T00:00:00Z`) + 86_400_000).toISOString().slice(0, 10);
 }
 
 /** Whether `value` has the {@link Invoice} schema's shape (the rules of {@link checkInvoiceRules} aside). */

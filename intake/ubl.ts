@@ -27,6 +27,7 @@ import {
 } from './document.js';
 import {
   UBL_CLASSIFICATION_PATH,
+  UBL_CURRENCY_CHECKED,
   UBL_HEADER,
   UBL_ITEM_ID_PATHS,
   UBL_LINE,
@@ -99,6 +100,7 @@ export function convertUbl(doc: string, sha256: string): ConvertedInvoice {
   let text = '';
   const header = new Map<string, RawValue>();
   const partyIds: { scheme: string; value: string; where: string }[] = [];
+  const currencies: { currencyId: string; where: string }[] = [];
   const lines: LineRaw[] = [];
   let line: LineRaw | null = null;
   let lineDepth = -1;
@@ -196,13 +198,40 @@ export function convertUbl(doc: string, sha256: string): ConvertedInvoice {
         header.set(m.field, { text: value, kind: m.kind, where, currencyId: attrs.currencyID });
       if (path === UBL_ROOTS[root!].typeCode) header.set('type_code', { text: value, kind: 'text', where });
       if (path === UBL_PARTY_ID_PATH) partyIds.push({ scheme: attrs.schemeID ?? '', value, where });
+      if (attrs.currencyID !== undefined && UBL_CURRENCY_CHECKED.some((g) => path.startsWith(g)))
+        currencies.push({ currencyId: attrs.currencyID, where });
     }
     stack.pop();
     text = '';
   });
   parser.write(doc).close();
   if (root === null) fail('has no root element', '/');
-  return build(root!, header, partyIds, lines, sha256);
+  return build(root!, header, partyIds, lines, sha256, currencies);
+}
+
+/**
+ * UBL 2.1: PayableAmount = TaxInclusiveAmount - PrepaidAmount + PayableRoundingAmount (absent
+ * parts 0), in cents, when both totals are present.
+ * @throws TriageError 400 naming the PayableAmount element otherwise.
+ */
+function checkPayable(
+  header: Map<string, RawValue>,
+  taxInclusive: unknown,
+  payable: unknown,
+  prepaid: unknown,
+  rounding: unknown,
+): void {
+  if (typeof taxInclusive !== 'number' || typeof payable !== 'number') return;
+  const expected =
+    taxInclusive -
+    (typeof prepaid === 'number' ? prepaid : 0) +
+    (typeof rounding === 'number' ? rounding : 0);
+  if (payable !== expected)
+    throw documentError(
+      FORMAT,
+      header.get('payable_cents')!.where,
+      `is ${payable} cents, not TaxInclusiveAmount - PrepaidAmount + PayableRoundingAmount = ${expected} cents`,
+    );
 }
 
 /** The canonical invoice from the values read. */
@@ -212,9 +241,17 @@ function build(
   partyIds: { scheme: string; value: string; where: string }[],
   lines: LineRaw[],
   sha256: string,
+  currencies: readonly { currencyId: string; where: string }[],
 ): ConvertedInvoice {
   const all = [...header.values(), ...lines.flatMap((l) => [...l.values.values()])];
   const currency = header.get('currency')?.text;
+  const foreign = currency === undefined ? undefined : currencies.find((c) => c.currencyId !== currency);
+  if (foreign)
+    throw documentError(
+      FORMAT,
+      foreign.where,
+      `has currencyID ${foreign.currencyId}, not the document currency ${currency}`,
+    );
   const numbers = documentNumbers(
     FORMAT,
     all.filter((v) => v.kind === 'money').map((v) => v.text),
@@ -277,6 +314,7 @@ function build(
   // Both totals are read (checked for format and currency) even when only one is used.
   const taxInclusive = h('total_cents');
   const payable = h('payable_cents');
+  checkPayable(header, taxInclusive, payable, h('prepaid_cents'), h('payable_rounding_cents'));
   const start = h('service_period.start');
   const end = h('service_period.end');
   const invoice = defined({

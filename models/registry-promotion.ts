@@ -11,6 +11,7 @@
  * history. The `model.promoted` event is emitted (and may veto) before anything is written.
  */
 import { TriageError, isTriageError } from '../core/errors.js';
+import { isBlankText } from '../core/validate.js';
 import type { CardHistoryEntry, ModelCard } from './card.js';
 import { perKindRefusal } from './promotion-gate.js';
 import type { AliasChange, EventHook, RegistryLayout } from './registry-layout.js';
@@ -113,10 +114,10 @@ export async function promoteVersion(
       );
     const refusal = promotionRefusal(candidate, champion);
     const force = o.force === true;
-    if (force && !o.reason?.trim())
+    if ((force && o.reason === undefined) || (o.reason !== undefined && isBlankText(o.reason)))
       throw new TriageError(
         'TRIAGE_MODEL_PROMOTION_REFUSED',
-        `Forcing ${name}@${v} to champion needs a reason`,
+        `Forcing ${name}@${v} to champion needs a reason, and a reason must not be blank`,
       );
     const at = reg.now();
     if (refusal !== null && !force) {
@@ -170,7 +171,17 @@ export async function promoteVersion(
       if (champion !== null)
         await reg.writeCard({
           ...champion,
-          history: [...champion.history, { at, action: 'demoted', actor: o.actor, otherVersion: v }],
+          history: [
+            ...champion.history,
+            {
+              at,
+              action: 'demoted',
+              actor: o.actor,
+              ...why,
+              ...(refusal !== null ? { overriddenRefusal: refusal } : {}),
+              otherVersion: v,
+            },
+          ],
         });
       const history: AliasChange[] = [
         ...aliases.history,

@@ -109,10 +109,15 @@ describe('ModelRegistry', () => {
       champion: '1',
       actor: 'ds',
     });
-    // Forcing needs a reason.
+    // Forcing needs a reason, and a blank one (invisible characters only) is none.
     expect(await code(registry.promote('coding-mismatch', '2', { actor: 'ds', force: true }))).toBe(
       'TRIAGE_MODEL_PROMOTION_REFUSED',
     );
+    for (const reason of ['\u200b', '\u2800', '\u3164'])
+      expect(await code(registry.promote('coding-mismatch', '2', { actor: 'ds', force: true, reason }))).toBe(
+        'TRIAGE_MODEL_PROMOTION_REFUSED',
+      );
+    expect((await registry.aliases('coding-mismatch')).champion).toBe('1');
     const res = await registry.promote('coding-mismatch', '2', {
       actor: 'ds',
       force: true,
@@ -144,7 +149,14 @@ describe('ModelRegistry', () => {
     });
     expect(c2.history.at(-1)?.overriddenRefusal).toContain('worse than the champion');
     const c1 = (await registry.resolve('coding-mismatch', '1')).card;
-    expect(c1.history.at(-1)).toMatchObject({ action: 'demoted', otherVersion: '2' });
+    expect(c1.history.at(-1)).toMatchObject({
+      action: 'demoted',
+      forced: true,
+      actor: 'ds',
+      reason: 'hotfix: v1 misreads the 2025 fee schedule',
+      otherVersion: '2',
+    });
+    expect(c1.history.at(-1)?.overriddenRefusal).toContain('worse than the champion');
     expect(events.at(-1)).toMatchObject({ type: 'model.promoted', forced: true, previousChampion: '1' });
     // The artefacts still verify after the card rewrite.
     expect((await registry.resolve('coding-mismatch', 'champion')).version).toBe('2');

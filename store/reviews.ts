@@ -240,25 +240,47 @@ export interface ReviewStore {
 }
 
 /**
- * For a closing review of a HOLD whose item is already closed: the latest earlier closing review
- * when it settled the hold the other way (released against confirmed), so that the new outcome is
- * announced as superseding it; null when the outcome does not change (or no review closed it).
+ * For a closing review of a HOLD whose item is already closed: whether it changes how the hold
+ * is settled, and then the review it supersedes (the latest closing review that settled it, or
+ * agreed with, the other way); null when the outcome does not change. The decision's reviews are
+ * replayed oldest first: a closing `false_positive` releases the hold, a closing `confirmed` or
+ * `corrected_code` confirms it, except that a line-level `false_positive` does not release it
+ * while another line's latest review is an exception (the invoice stays confirmed).
  */
 async function reversedSettlement(
   tx: SqlExecutor,
   decisionId: string,
   reviewId: string,
-  outcome: ReviewOutcome,
 ): Promise<{ supersedes: { review_id: string; outcome: ReviewOutcome } } | null> {
-  const prior = (
-    await tx.query<{ id: string; outcome: ReviewOutcome }>(
-      `SELECT id::text AS id, outcome FROM reviews WHERE decision_id = $1 AND closes_item AND id <> $2
-       ORDER BY created_at DESC, id DESC LIMIT 1`,
-      [decisionId, reviewId],
-    )
-  )[0];
-  if (!prior || (prior.outcome === 'false_positive') === (outcome === 'false_positive')) return null;
-  return { supersedes: { review_id: prior.id, outcome: prior.outcome } };
+  const reviews = await tx.query<{
+    id: string;
+    outcome: ReviewOutcome;
+    line_number: number | null;
+    closes_item: boolean;
+  }>(
+    `SELECT id::text AS id, outcome, line_number, closes_item FROM reviews WHERE decision_id = $1
+     ORDER BY (id = $2), created_at, id`,
+    [decisionId, reviewId],
+  );
+  const lineLatest = new Map<number, ReviewOutcome>();
+  let released: boolean | null = null;
+  let settler: { review_id: string; outcome: ReviewOutcome } | null = null;
+  for (const r of reviews) {
+    if (r.line_number !== null) lineLatest.set(r.line_number, r.outcome);
+    if (!r.closes_item) continue;
+    const fp = r.outcome === 'false_positive';
+    // The review that closed the open item settled it by its outcome.
+    const blocked =
+      released !== null &&
+      fp &&
+      r.line_number !== null &&
+      [...lineLatest].some(([line, o]) => line !== r.line_number && o !== 'false_positive');
+    if (blocked) continue;
+    if (released !== null && fp !== released && r.id === reviewId && settler) return { supersedes: settler };
+    released = fp;
+    settler = { review_id: r.id, outcome: r.outcome };
+  }
+  return null;
 }
 
 /** The review store over an opened, migrated database. */
@@ -362,7 +384,7 @@ export function createReviewStore(db: SqlDatabase): ReviewStore {
             ? d.review_status === 'open'
               ? { supersedes: null }
               : d.review_status === 'closed'
-                ? await reversedSettlement(tx, input.decisionId, id, input.outcome)
+                ? await reversedSettlement(tx, input.decisionId, id)
                 : null
             : null;
         await appendEvents(tx, await reviewEvents(tx, input.tenantId, stored, d.response, settles));

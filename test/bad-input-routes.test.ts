@@ -99,6 +99,26 @@ describe.each(engines('badroutes'))('bad input on every route on $name', ({ conf
       );
     });
 
+    it('blank names (invisible characters only) are refused, naming the field', async () => {
+      for (const blank of ['   ', '\u200b', '\u034f\ufe0f', '\u3164\u115f', '\u2800']) {
+        await refused(
+          'admin',
+          { method: 'POST', url: '/v1/keys', payload: { name: blank, roles: ['auditor'] } },
+          '/name',
+        );
+        await refused('admin', putVendor('V-101', blank), '/name');
+      }
+    });
+
+    it("a received_date after the service's today plus one day is refused on score", async () => {
+      const late = makeInvoice({ invoice_id: 'late-received', received_date: '2199-12-31' });
+      await refused(
+        'workflow',
+        { method: 'POST', url: '/v1/invoices/score', payload: late },
+        '/received_date',
+      );
+    });
+
     it('are refused in path parameters', async () => {
       await refused('admin', putVendor('V%00X', 'Acme'), '/params/vendor_id');
       await refused('admin', { method: 'GET', url: '/v1/vendors/V%00X' }, '/params/vendor_id');

@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { InjectOptions } from 'fastify';
 import { buildApp } from '../api/app.js';
+import { BLANK_TEXT } from '../core/validate.js';
 import type { ModelsApiDeps } from '../api/routes/models.js';
 import { modelAudit, wireModelsApi } from '../bin/models-api.js';
 import { ChampionModel } from '../inference/onnx-champion.js';
@@ -241,6 +242,12 @@ describe.each(engines('models'))('model routes and OIP v2 on $name', ({ config }
     expect(problem(noReason).errors).toEqual([
       { path: '/reason', message: 'is required when force is true' },
     ]);
+    const blank = await call('ds', {
+      method: 'POST',
+      url: `/v1/models/${NAME}/promote`,
+      payload: { version: '2', force: true, reason: '\u200b\u2800' },
+    });
+    expect(problem(blank).errors).toEqual([{ path: '/reason', message: BLANK_TEXT }]);
   });
 
   it('records a forced promotion in the audit log; the chain verifies', async () => {

@@ -19,7 +19,7 @@ describe('PUT /v1/policy under the certified default', () => {
     const certified = served.document;
     const edited: PolicyDocument = {
       ...certified,
-      queues: { ...certified.queues, coding: { ...certified.queues.coding, review_at: 0.2 } },
+      queues: { ...certified.queues, coding: { ...certified.queues.coding, review_at: 0.25 } },
     };
     const put = (doc: PolicyDocument) =>
       ref.h.call('admin', { method: 'PUT', url: '/v1/policy', payload: doc });

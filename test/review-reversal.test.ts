@@ -5,9 +5,12 @@
  * change of outcome. A review that settles it the same way again emits only `decision.reviewed`.
  * A review's idempotency key belongs to the reviewer key that sent it. On both store engines.
  */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CloudEvent } from '../core/events.js';
 import type { DecisionResponse } from '../core/decision.js';
+import { packageRoot } from '../core/paths.js';
 import { engines, makeInvoice } from './fixtures.js';
 import { startHarness, type Harness } from './harness.js';
 
@@ -75,6 +78,49 @@ describe.each(engines('reversal'))('a review reversing a settled HOLD on $name',
       'confirmed',
       'confirmed',
       'false_positive',
+    ]);
+  });
+
+  it("does not release a HOLD on one line's false positive while another line's correction stands", async () => {
+    const example = JSON.parse(
+      readFileSync(join(packageRoot(), 'datasets', 'samples', 'example-invoice.json'), 'utf8'),
+    ) as { invoice_id: string };
+    // The example's line 2 is miscoded; its exact copy is held as a duplicate.
+    const invoiceId = 'rev-lines-copy';
+    const payload = { ...example, invoice_id: 'rev-lines', invoice_number: 'INV-REV-LINES' };
+    const first = await h.call('workflow', { method: 'POST', url: '/v1/invoices/score', payload });
+    expect(first.statusCode, first.body).toBe(200);
+    const scored = await h.call('workflow', {
+      method: 'POST',
+      url: '/v1/invoices/score',
+      payload: { ...payload, invoice_id: invoiceId },
+    });
+    const held = scored.json<DecisionResponse>();
+    expect(held.decision, scored.body).toBe('HOLD');
+    const post = async (payload: object, key: string) => {
+      const r = await h.call('reviewer', {
+        method: 'POST',
+        url: '/v1/reviews',
+        payload: { decision_id: held.decision_id, idempotency_key: key, ...payload },
+      });
+      expect(r.statusCode, r.body).toBe(201);
+    };
+    await post(
+      { outcome: 'corrected_code', line_number: 2, corrected_code: { system: 'HCPCS', value: 'E1130' } },
+      'lines-1',
+    );
+    await post({ outcome: 'false_positive', line_number: 1 }, 'lines-2');
+    expect(await settlements(invoiceId)).toEqual([
+      ['decision.reviewed.v1', 'corrected_code', null],
+      ['decision.confirmed.v1', 'corrected_code', null],
+      ['decision.reviewed.v1', 'false_positive', null],
+    ]);
+    // The corrected line reviewed as a false positive too: no exception is left, the hold is released.
+    await post({ outcome: 'false_positive', line_number: 2 }, 'lines-3');
+    expect((await settlements(invoiceId)).at(-1)).toEqual([
+      'decision.released.v1',
+      'false_positive',
+      { review_id: expect.any(String), outcome: 'corrected_code' },
     ]);
   });
 

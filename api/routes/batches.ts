@@ -126,10 +126,11 @@ function statusBody(b: BatchStatus): Static<typeof BatchStatusBody> {
  */
 function batchRuleErrors(invoices: readonly unknown[]): FieldError[] {
   const errors: FieldError[] = [];
+  const today = new Date().toISOString().slice(0, 10);
   const firstIndex = new Map<string, number>();
   invoices.forEach((inv, i) => {
     if (!isInvoiceShaped(inv)) return;
-    for (const e of checkInvoiceRules(inv))
+    for (const e of checkInvoiceRules(inv, today))
       errors.push({ path: `/invoices/${i}${e.path}`, message: e.message });
     const first = firstIndex.get(inv.invoice_id);
     if (first !== undefined) {

@@ -16,6 +16,8 @@ import type { ScoringService } from '../../inference/pipeline.js';
 export interface InvoiceRoutesOptions {
   scoring: Pick<ScoringService, 'score'>;
   store: Pick<ApiStore, 'getDecisionRecord'>;
+  /** Clock for "today" (the latest accepted `received_date` is its next day); default the system clock. */
+  clock?: () => Date;
 }
 
 /** Registers the scoring and decisions routes. */
@@ -47,7 +49,8 @@ export const invoiceRoutes: RoutePlugin<InvoiceRoutesOptions> = async (app, deps
     async (req, reply) => {
       const p = principalOf(req);
       const invoice = req.body;
-      const ruleErrors = checkInvoiceRules(invoice);
+      const today = (deps.clock ?? (() => new Date()))().toISOString().slice(0, 10);
+      const ruleErrors = checkInvoiceRules(invoice, today);
       if (ruleErrors.length > 0) {
         throw new TriageError('TRIAGE_INPUT_INVALID', describeFieldErrors(ruleErrors), ruleErrors);
       }

@@ -6,6 +6,8 @@
 import Type from 'typebox';
 import { Role } from '../../core/auth.js';
 import { TriageError } from '../../core/errors.js';
+import { blankTextErrors } from '../../core/validate.js';
+import { bodyInvalid } from '../problem.js';
 import type { ApiKeyRecord } from '../../store/keys.js';
 import { principalOf } from '../auth.js';
 import { IdParam, problemResponses, PROTECTED, WITH_BODY, type RoutePlugin } from './common.js';
@@ -72,6 +74,8 @@ export const keyRoutes: RoutePlugin<KeyRoutesOptions> = async (app, deps) => {
     },
     async (req, reply) => {
       const p = principalOf(req);
+      const blank = blankTextErrors('/name', req.body.name);
+      if (blank.length > 0) throw bodyInvalid('key name is blank', blank);
       const created = await deps.store.keys.create(
         { tenantId: p.tenantId, name: req.body.name, roles: req.body.roles },
         p.keyId,

@@ -25,6 +25,7 @@ import type { ModelRegistry, RegistryEvent } from '../../models/registry.js';
 import type { RetrainTask } from '../../jobs/types.js';
 import { principalOf } from '../auth.js';
 import { bodyInvalid } from '../problem.js';
+import { blankTextErrors } from '../../core/validate.js';
 import { problemResponses, PROTECTED, WITH_BODY, type RoutePlugin } from './common.js';
 import { JobLinks, jobPath, trainingNotConfigured, type RetrainJobs } from './jobs.js';
 
@@ -241,7 +242,9 @@ export const modelRoutes: RoutePlugin<ModelRoutesOptions> = async (app, deps) =>
       const p = principalOf(req);
       const { name } = req.params;
       const { version, reason, force } = req.body;
-      if (force === true && !reason?.trim())
+      const blank = blankTextErrors('/reason', reason);
+      if (blank.length > 0) throw bodyInvalid('the promotion reason is blank', blank);
+      if (force === true && reason === undefined)
         throw bodyInvalid('a forced promotion needs a reason', [
           { path: '/reason', message: 'is required when force is true' },
         ]);

@@ -7,6 +7,7 @@
 import Type from 'typebox';
 import { VendorProfile, VendorProfileInput } from '../../core/vendor.js';
 import { TriageError } from '../../core/errors.js';
+import { blankTextErrors } from '../../core/validate.js';
 import { principalOf } from '../auth.js';
 import { problemResponses, PROTECTED, WITH_BODY, type RoutePlugin } from './common.js';
 import type { ApiStore } from '../app.js';
@@ -36,6 +37,9 @@ export const vendorRoutes: RoutePlugin<VendorRoutesOptions> = async (app, deps) 
     },
     async (req, reply) => {
       const p = principalOf(req);
+      const blank = blankTextErrors('/name', req.body.name);
+      if (blank.length > 0)
+        throw new TriageError('TRIAGE_INPUT_INVALID', 'vendor profile name is blank', blank);
       const unknown = deps.scoring.unknownVendorCategories(req.body);
       if (unknown.length > 0)
         throw new TriageError(

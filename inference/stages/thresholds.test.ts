@@ -157,6 +157,25 @@ describe('a default bound to its certified champions', () => {
     expect(policy.codingReview).toBe(0.25);
     expect(new Set(Object.values(sources))).toEqual(new Set(['policy:site@2']));
   });
+
+  it('keeps the certified document bound to its champions when a tenant stores it again', () => {
+    const warnings: unknown[] = [];
+    const resolve = thresholdResolver({
+      defaultPolicy: bound,
+      fromCards: true,
+      ...served('coding-mismatch@4', { ...coding, model: 'coding-mismatch@4' }),
+      warn: (fields) => warnings.push(fields),
+    });
+    const stored = policyDefinition(doc, 3);
+    const { policy, sources } = resolve(stored, ctx);
+    expect([policy.codingReview, policy.codingHold]).toEqual([0.2 + 1e-9, 0.8]);
+    const note = ' (policy-certified@3 is certified for coding-mismatch@3, duplicate@2)';
+    expect(sources['coding.review_at']).toBe(`model-card:coding-mismatch@4${note}`);
+    expect(sources['ap.hold_at']).toBe('policy:policy-certified@3');
+    expect(warnings).toEqual([
+      { policy: 'policy-certified@3', model: 'coding-mismatch@4', certified_for: bound.certifiedFor },
+    ]);
+  });
 });
 
 describe('the served coding model reason floor', () => {

@@ -7,6 +7,8 @@
  *   model's card thresholds, or the hand-set `policy-default@1` ones when it has no card (a
  *   heuristic); the source says which and what the policy is certified for;
  * - an unbound default (the hand-set `policy-default@1`) with cards on: the cards' thresholds;
+ * - a tenant's stored version whose document is the bound default's (same sha256): bound to
+ *   the same champions, as the default;
  * - any other policy (an operator's POLICY_FILE, a tenant's stored version, a matching
  *   override): its own thresholds.
  * Last, the served coding scorer's reason floor, when it has one (a fixed `reasonAt`; the model
@@ -254,7 +256,12 @@ export function thresholdResolver(
 ): (policyDef: PolicyDefinition, ctx: PolicyContext) => SourcedPolicy {
   const warned = new Set<string>();
   return (policyDef, ctx) => {
-    const certifiedFor = policyDef === d.defaultPolicy ? policyDef.certifiedFor : undefined;
+    const bound = d.defaultPolicy.certifiedFor;
+    // The certified document stays bound to its champions wherever it is stored (same sha256).
+    const certifiedFor =
+      policyDef === d.defaultPolicy || (bound && policyDef.sha256 === d.defaultPolicy.sha256)
+        ? bound
+        : undefined;
     const card = (s: ServedScorer): CardThresholds | null => s.thresholds ?? null;
     const floor = d.coding.reasonFloor ?? null;
     if (!certifiedFor) {

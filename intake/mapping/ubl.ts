@@ -63,7 +63,16 @@ export const UBL_HEADER: readonly (readonly [string, string, UblValue])[] = [
   ['cac:Delivery/cac:DeliveryLocation/cbc:ID', 'facility_id', 'text'],
   ['cac:LegalMonetaryTotal/cbc:TaxInclusiveAmount', 'total_cents', 'money'],
   ['cac:LegalMonetaryTotal/cbc:PayableAmount', 'payable_cents', 'money'],
+  // Read only to check PayableAmount = TaxInclusiveAmount - PrepaidAmount + PayableRoundingAmount.
+  ['cac:LegalMonetaryTotal/cbc:PrepaidAmount', 'prepaid_cents', 'money'],
+  ['cac:LegalMonetaryTotal/cbc:PayableRoundingAmount', 'payable_rounding_cents', 'money'],
 ];
+
+/**
+ * Header groups whose every amount (`currencyID`) must be in the document currency, also the
+ * amounts not read (LineExtensionAmount, TaxExclusiveAmount, each TaxTotal's TaxAmount, ...).
+ */
+export const UBL_CURRENCY_CHECKED: readonly string[] = ['cac:LegalMonetaryTotal/', 'cac:TaxTotal/'];
 
 /**
  * Supplier identifiers (`cac:AccountingSupplierParty/cac:Party/cac:PartyIdentification/cbc:ID`)
