@@ -1,8 +1,10 @@
+import { spawnSync } from 'node:child_process';
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { isTriageError } from '../core/errors.js';
+import { packageRoot } from '../core/paths.js';
 import { servedFeatureSchemas } from '../models/served-schemas.js';
 import { makeCardDraft, makeEvaluation, makeSpec } from '../test/model-fixtures.js';
 import { modelsCommand } from './models.js';
@@ -83,5 +85,29 @@ describe('npm run models', () => {
       await readFile(join(dir, 'artifacts', 'coding-mismatch', 'aliases.json'), 'utf8'),
     );
     expect(aliases.champion).toBe('2');
+  });
+});
+
+describe('npm run models -- list output', () => {
+  const list = (env: NodeJS.ProcessEnv) =>
+    spawnSync(process.execPath, ['--import', 'tsx', join(packageRoot(), 'bin', 'models.ts'), 'list'], {
+      cwd: packageRoot(),
+      env: { PATH: process.env.PATH ?? '', ...env },
+      encoding: 'utf8',
+      timeout: 120_000,
+    });
+
+  it('prints no ANSI colour codes into a pipe, even where the terminal type takes colours', () => {
+    const r = list({ TERM: 'xterm-256color' });
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/coding-mismatch/);
+    expect(r.stdout).not.toContain('\u001b[');
+  });
+
+  it('colours the table only when asked to (a terminal), never with colours off', async () => {
+    const out: string[] = [];
+    await modelsCommand((l) => out.push(l), false).parseAsync(['list'], { from: 'user' });
+    expect(out.join('\n')).toMatch(/model/);
+    expect(out.join('\n')).not.toContain('\u001b[');
   });
 });

@@ -14,7 +14,8 @@
  * promote <name> <version> --actor <who> [--reason <why>] [--force]
  * ```
  * Options: `--root <dir>` (default `models/artifacts` in the package), `--json`.
- * Reads no environment variables.
+ * The `list` table is coloured only on a terminal that takes colours (node's
+ * `WriteStream.hasColors()`, which honours `NO_COLOR`, `NODE_DISABLE_COLORS` and `TERM=dumb`).
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -64,9 +65,17 @@ export async function onnxReferenceGap(spec: TrainedModelSpec, onnx: Uint8Array,
   );
 }
 
-/** The `models` command; `print` receives every line of output. */
+/** Whether standard output is a terminal that takes ANSI colours (see the module doc). */
+export const stdoutHasColours = (): boolean => process.stdout.isTTY === true && process.stdout.hasColors();
+
+/**
+ * The `models` command.
+ * @param print receives every line of output.
+ * @param colours whether tables may carry ANSI colours (default: {@link stdoutHasColours}).
+ */
 export function modelsCommand(
   print: (line: string) => void = (l) => process.stdout.write(l + '\n'),
+  colours: boolean = stdoutHasColours(),
 ): Command {
   const program = new Command('models')
     .description('Model registry: list, show, register, promote')
@@ -85,6 +94,7 @@ export function modelsCommand(
     if (json()) return print(JSON.stringify(listing, null, 2));
     const t = new Table({
       head: ['model', 'version', 'aliases', 'architecture', 'source', 'evaluation', 'created'],
+      ...(colours ? {} : { style: { head: [], border: [] } }),
     });
     for (const m of listing)
       for (const v of m.versions)
