@@ -1,6 +1,7 @@
 /**
- * `GET /v1/worklist?queue=coding|ap|compliance` (reviewer): open exceptions of the key's tenant,
- * highest priority first (expected cost in dollars as of today, see inference/priority.ts),
+ * `GET /v1/worklist?queue=coding|ap|compliance|procurement` (reviewer): open exceptions of the key's
+ * tenant, highest priority first (expected cost in the invoice currency's minor units / 100 as of
+ * today, see inference/priority.ts),
  * paginated with an opaque cursor.
  */
 import Type from 'typebox';
@@ -20,7 +21,10 @@ import {
 } from './common.js';
 import type { ApiStore } from '../app.js';
 
-const Dollars = Type.Number({ description: 'US dollars (2 decimals).' });
+const MajorUnits = Type.Number({
+  description:
+    "The invoice currency's minor units / 100 (2 decimals; dollars for USD). Never converted between currencies.",
+});
 
 /** One worklist item. */
 export const WorklistItem = Type.Object({
@@ -31,8 +35,16 @@ export const WorklistItem = Type.Object({
       'AUTO_APPROVE only for an auto-approved invoice the ERP then rejected (POST /v1/erp/callbacks).',
   }),
   queue: Queue,
-  priority: { ...Dollars, description: 'Expected cost in dollars as of as_of.' },
-  priority_components: Type.Object({ expected_loss: Dollars, discount: Dollars, sla_age: Dollars }),
+  priority: {
+    ...MajorUnits,
+    description:
+      "Expected cost as of as_of, in the invoice currency's minor units / 100: priorities of invoices in different currencies do not compare.",
+  },
+  priority_components: Type.Object({
+    expected_loss: MajorUnits,
+    discount: MajorUnits,
+    sla_age: MajorUnits,
+  }),
   vendor: Type.Object({ id: Type.String(), name: Type.String() }),
   facility_id: Type.Union([Type.String(), Type.Null()]),
   invoice_number: Type.String(),
@@ -70,10 +82,11 @@ export const worklistRoutes: RoutePlugin<WorklistRoutesOptions> = async (app, de
       config: { roles: ['reviewer'] },
       schema: {
         operationId: 'getWorklist',
-        summary: 'Open exceptions by priority (expected cost in dollars), paginated',
+        summary: 'Open exceptions by priority (expected cost), paginated',
         description:
           'priority = expected_loss + discount_cents / (1 + days to the discount deadline) + ' +
-          'sla_cents_per_day x days since received, in dollars as of as_of (default today, UTC). ' +
+          "sla_cents_per_day x days since received, in the invoice currency's minor units / 100 (not converted: a worklist mixing " +
+          'currencies ranks numbers that do not compare), as of as_of (default today, UTC). ' +
           'Follow next_cursor for the next page; the cursor keeps the as_of date.',
         querystring: Type.Object(
           {
