@@ -22,7 +22,13 @@ import { installAdmission, type AdmissionOptions } from './admission.js';
 import { cachedKeyVerifier, installAuth } from './auth.js';
 import { installBodyParsers } from './body/index.js';
 import { installExpectContinue } from './expect-continue.js';
-import { installInputGuards, validatorCompiler, withBodyTextErrors } from './input.js';
+import {
+  MAX_PARAM_LENGTH,
+  installInputGuards,
+  longParamErrors,
+  validatorCompiler,
+  withBodyTextErrors,
+} from './input.js';
 import { installDocumentParsers, withDocumentMediaTypes } from './content-types.js';
 import { ClientClosedError, isClientClosed, problemOf, toTriageError } from './problem.js';
 import { clientErrorHandler, registerRateLimit, timeoutOptions, type RateLimits } from './limits.js';
@@ -164,6 +170,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const app = Fastify({
     ...(deps.logger ? { loggerInstance: withRouteRequestLog(deps.logger) } : { logger: false }),
     bodyLimit: deps.bodyLimitBytes ?? 1024 * 1024,
+    maxParamLength: MAX_PARAM_LENGTH,
     genReqId: (req) => {
       const h = req.headers['x-request-id'];
       return typeof h === 'string' && /^[\w.-]{1,64}$/.test(h) ? h : randomUUID();
@@ -172,13 +179,16 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     clientErrorHandler,
     // Router-level errors (malformed URL encoding, over-long path parameters) as problem+json too.
     frameworkErrors: (err, req, reply) => {
-      const te = new TriageError(
-        'TRIAGE_REQUEST_INVALID',
+      const te =
         err.code === 'FST_ERR_MAX_PARAM_LENGTH'
-          ? 'a path parameter is too long'
-          : 'the request URL is malformed',
-        [{ path: '/url', message: 'is invalid' }],
-      );
+          ? new TriageError(
+              'TRIAGE_REQUEST_INVALID',
+              'a path parameter is too long',
+              longParamErrors(req.server, req.method, req.url),
+            )
+          : new TriageError('TRIAGE_REQUEST_INVALID', 'the request URL is malformed', [
+              { path: '/url', message: 'is invalid' },
+            ]);
       void (reply as FastifyReply)
         .status(te.status)
         .type(PROBLEM)

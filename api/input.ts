@@ -39,6 +39,39 @@ const MAX_ERRORS = 20;
 /** Unstorable-text errors of each request's body, until a 400 reports them. */
 const bodyTextErrors = new WeakMap<FastifyRequest, FieldError[]>();
 
+/** Longest path parameter the router matches (fastify's `maxParamLength`, its default). */
+export const MAX_PARAM_LENGTH = 100;
+
+/**
+ * The path parameters of a request the router refused for a parameter longer than
+ * {@link MAX_PARAM_LENGTH}, as field errors (`/params/vendor_id`): the route is found again
+ * with each over-long segment replaced by a short stand-in, and the parameters holding a
+ * stand-in are named. `/url` when no route matches even so.
+ * @param app the instance whose routes are searched.
+ * @param method the request method; @param url the request URL (path and query).
+ */
+export function longParamErrors(app: FastifyInstance, method: string, url: string): FieldError[] {
+  const message = `is longer than ${MAX_PARAM_LENGTH} characters`;
+  const stand = (i: number): string => `~long-parameter-${i}~`;
+  const decodedLength = (segment: string): number => {
+    try {
+      return decodeURIComponent(segment).length;
+    } catch {
+      return segment.length;
+    }
+  };
+  const path = url.split('?')[0]!;
+  const shortened = path
+    .split('/')
+    .map((segment, i) => (decodedLength(segment) > MAX_PARAM_LENGTH ? stand(i) : segment))
+    .join('/');
+  const route = app.findRoute({ method: method as 'GET', url: shortened });
+  const named = Object.entries((route?.params ?? {}) as Record<string, string>)
+    .filter(([, value]) => /^~long-parameter-\d+~$/.test(value))
+    .map(([name]) => ({ path: `/params/${name}`, message }));
+  return named.length > 0 ? named : [{ path: '/url', message }];
+}
+
 /** Installs the storable-text hooks on `app` (before any route). */
 export function installInputGuards(app: FastifyInstance): void {
   app.addHook('preValidation', async (req) => {

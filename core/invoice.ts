@@ -7,8 +7,19 @@
  */
 import Type, { type Static } from 'typebox';
 
-/** Largest absolute money value accepted, in cents (USD 100 billion). Keeps sums inside 2^53. */
+/**
+ * Largest absolute money value accepted, in cents (USD 100 billion): for each amount and for the
+ * sum of an invoice's |line amounts| (core/validate.ts). Keeps sums inside 2^53.
+ */
 export const MAX_ABS_CENTS = 10_000_000_000_000;
+
+/**
+ * Smallest non-zero |quantity| a line may bill (0 itself is accepted). Real billing units are
+ * far coarser (NCPDP quantities carry 3 decimals, HCPCS units are whole or fractions of a
+ * dose); a smaller quantity is a mistake that would only skew the per-vendor quantity baseline,
+ * which bins ln(quantity) (features/baselines.ts).
+ */
+export const MIN_ABS_QUANTITY = 1e-6;
 
 /** Integer amount in minor units (cents). Negative values are allowed (credit memos). */
 export const Cents = Type.Integer({
@@ -77,7 +88,8 @@ export const InvoiceLine = Type.Object(
     quantity: Type.Number({
       minimum: -1_000_000,
       maximum: 1_000_000,
-      description: 'Billed units (HCPCS billing units for drugs). Negative on credit lines.',
+      description:
+        'Billed units (HCPCS billing units for drugs). Negative on credit lines. 0 or at least 1e-6 in absolute value.',
     }),
     unit_price_cents: Cents,
     amount_cents: Cents,

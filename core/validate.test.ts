@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { checkInvoiceRules, checkStrings, validateInvoice } from './validate.js';
 import { isTriageError, type FieldError, type TriageError } from './errors.js';
 import { makeInvoice } from '../test/fixtures.js';
+import { MAX_ABS_CENTS, MIN_ABS_QUANTITY } from './invoice.js';
 
 function errorsOf(value: unknown): TriageError {
   try {
@@ -72,6 +73,42 @@ describe('validateInvoice', () => {
     expect(validateInvoice(inv)).toBe(inv);
     inv.lines[1] = { ...inv.lines[1], quantity: -1_000_000, unit_price_cents: 10_000_001 };
     expect(errorsOf(inv).errors.map((x) => x.path)).toEqual(['/lines/1/unit_price_cents']);
+  });
+
+  it('refuses lines whose |amounts| sum beyond the money limit, naming /lines; accepts the sum at it', () => {
+    const inv = makeInvoice();
+    const line = inv.lines[0]!;
+    const lines = (amount: number) =>
+      [1, 2, 3].map((n) => ({
+        ...line,
+        line_number: n,
+        quantity: 1,
+        unit_price_cents: amount,
+        amount_cents: amount,
+      }));
+    const e = errorsOf({ ...inv, lines: lines(9_000_000_000_000), total_cents: 9_000_000_000_000 });
+    expect(e).toBeProblem(400, 'TRIAGE_INPUT_INVALID', '/lines');
+    expect(e.errors).toEqual([
+      { path: '/lines', message: 'the sum of |amount_cents| must be within 10000000000000 cents' },
+    ]);
+    const third = Math.floor(MAX_ABS_CENTS / 3);
+    expect(validateInvoice({ ...inv, lines: lines(third), total_cents: 3 * third }).lines).toHaveLength(3);
+  });
+
+  it('refuses a non-zero quantity below MIN_ABS_QUANTITY in absolute value, naming it; accepts 0 and the minimum', () => {
+    const inv = makeInvoice();
+    const at = (quantity: number) => ({
+      ...inv,
+      lines: [{ ...inv.lines[0]!, quantity }, ...inv.lines.slice(1)],
+    });
+    for (const q of [1e-300, -1e-300, 5e-7, Number.MIN_VALUE]) {
+      const e = errorsOf(at(q));
+      expect(e.errors, String(q)).toEqual([
+        { path: '/lines/0/quantity', message: 'must be 0 or at least 0.000001 in absolute value' },
+      ]);
+    }
+    expect(MIN_ABS_QUANTITY).toBe(1e-6);
+    for (const q of [0, 1e-6, -1e-6, 0.001]) expect(validateInvoice(at(q)).lines[0]!.quantity).toBe(q);
   });
 
   it('applies cross-field rules: duplicate line numbers, period order, due date', () => {

@@ -4,7 +4,7 @@
  */
 import { Compile } from 'typebox/compile';
 import { Settings } from 'typebox/system';
-import { Invoice, MAX_ABS_CENTS, type DocumentType } from './invoice.js';
+import { Invoice, MAX_ABS_CENTS, MIN_ABS_QUANTITY, type DocumentType } from './invoice.js';
 import { MAX_REPORTED_ERRORS, TriageError, type FieldError } from './errors.js';
 import { currencyProblem } from './currency.js';
 import { unitCodeOf } from './units.js';
@@ -228,7 +228,9 @@ function requiredTexts(inv: Invoice): [string, string][] {
  * (core/currency.ts: active, with a minor unit), dates within
  * {@link DATE_RANGE}, required texts not blank ({@link isBlankText}), an invoice number with at
  * least one ASCII letter or digit, each line's
- * quantity x unit price within the money limit, each line's unit of measure in the unit table
+ * quantity x unit price and the sum of |line amounts| within the money limit ({@link MAX_ABS_CENTS}),
+ * each line's quantity 0 or at least {@link MIN_ABS_QUANTITY} in absolute value, each line's unit
+ * of measure in the unit table
  * of core/units.ts (the ERP records' table), unique line numbers, extraction confidence
  * naming existing lines, service period, due date and received date ordering, and amounts with
  * the sign of the document ({@link AMOUNT_SIGNS}).
@@ -273,7 +275,18 @@ export function checkInvoiceRules(inv: Invoice, today?: string): FieldError[] {
         path: `/lines/${i}/unit_price_cents`,
         message: `times quantity must be within ±${MAX_ABS_CENTS} cents`,
       });
+    if (line.quantity !== 0 && Math.abs(line.quantity) < MIN_ABS_QUANTITY)
+      errors.push({
+        path: `/lines/${i}/quantity`,
+        message: `must be 0 or at least ${MIN_ABS_QUANTITY} in absolute value`,
+      });
   });
+  // Each amount is within the limit, but their sum feeds the priority and the stored totals.
+  if (inv.lines.reduce((sum, l) => sum + Math.abs(l.amount_cents), 0) > MAX_ABS_CENTS)
+    errors.push({
+      path: '/lines',
+      message: `the sum of |amount_cents| must be within ${MAX_ABS_CENTS} cents`,
+    });
   errors.push(...signErrors(inv));
   const seen = new Map<number, number>();
   inv.lines.forEach((line, i) => {

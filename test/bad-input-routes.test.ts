@@ -1,7 +1,8 @@
 /**
  * Bad input that must be refused before it reaches PostgreSQL (else a 500): NUL
  * characters in bodies, path and query parameters of every route; integer query parameters
- * beyond bigint; a line whose quantity x unit price overflows; route-neutral wording of generic
+ * beyond bigint; a line whose quantity x unit price overflows, line amounts whose sum does, a
+ * quantity too small to bill; route-neutral wording of generic
  * problems and the path of a forbidden `__proto__` key. Each must be a 4xx problem+json naming
  * the field, and store nothing.
  */
@@ -9,7 +10,7 @@ import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import type { InjectOptions } from 'fastify';
-import { MAX_ABS_CENTS } from '../core/invoice.js';
+import { MAX_ABS_CENTS, MIN_ABS_QUANTITY } from '../core/invoice.js';
 import { engines, makeInvoice } from './fixtures.js';
 import { startHarness, type Harness, type KeyName } from './harness.js';
 import { rowCounts } from './jobs-harness.js';
@@ -124,6 +125,32 @@ describe.each(engines('badroutes'))('bad input on every route on $name', ({ conf
       await refused('admin', { method: 'GET', url: '/v1/vendors/V%00X' }, '/params/vendor_id');
     });
 
+    it('too long, are refused naming the parameter on every route with path parameters', async () => {
+      const long = 'V'.repeat(300);
+      const p = await refused('admin', { method: 'GET', url: `/v1/vendors/${long}` }, '/params/vendor_id');
+      expect(p.errors).toEqual([{ path: '/params/vendor_id', message: 'is longer than 100 characters' }]);
+      const doc = (await h.app.inject({ method: 'GET', url: '/docs/json' })).json<{
+        paths: Record<string, Record<string, unknown>>;
+      }>();
+      let routes = 0;
+      for (const [path, methods] of Object.entries(doc.paths)) {
+        const names = [...path.matchAll(/\{(\w+)\}/g)].map((m) => m[1]!);
+        if (names.length === 0) continue;
+        for (const method of Object.keys(methods)) {
+          routes++;
+          const url = path.replace(/\{\w+\}/g, long);
+          const res = await h.app.inject({ method: method.toUpperCase() as 'GET', url });
+          const where = `${method} ${path} -> ${res.statusCode} ${res.body.slice(0, 300)}`;
+          expect(res.statusCode, where).toBe(400);
+          expect(
+            res.json<Problem>().errors?.map((e) => e.path),
+            where,
+          ).toEqual(names.map((n) => `/params/${n}`));
+        }
+      }
+      expect(routes).toBeGreaterThanOrEqual(8);
+    });
+
     it('are refused in query parameters', async () => {
       await refused(
         'auditor',
@@ -193,6 +220,23 @@ describe.each(engines('badroutes'))('bad input on every route on $name', ({ conf
       expect(p.code).toBe('TRIAGE_INPUT_INVALID');
     });
 
+    it('refuses lines whose |amounts| sum beyond the money limit (/lines) and a quantity of 1e-300', async () => {
+      const big = 9_000_000_000_000;
+      const summed = {
+        ...makeInvoice({ invoice_id: 'overflow-sum' }),
+        lines: [1, 2, 3].map((n) => ({ ...bigLine(1, big, big), line_number: n })),
+        total_cents: big,
+      };
+      await refused('workflow', { method: 'POST', url: '/v1/invoices/score', payload: summed }, '/lines');
+      const tiny = makeInvoice({ invoice_id: 'tiny-quantity' });
+      tiny.lines[0] = { ...tiny.lines[0]!, quantity: 1e-300 };
+      await refused(
+        'workflow',
+        { method: 'POST', url: '/v1/invoices/score', payload: tiny },
+        '/lines/0/quantity',
+      );
+    });
+
     it('refuses a negative tax amount on an invoice, naming tax_cents', async () => {
       const p = await refused(
         'workflow',
@@ -229,6 +273,9 @@ describe.each(engines('badroutes'))('bad input on every route on $name', ({ conf
           if (Math.abs(quantity * unit) > MAX_ABS_CENTS) {
             expect(res.statusCode, where).toBe(400);
             expect(res.json<Problem>().errors?.[0]?.path, where).toBe('/lines/0/unit_price_cents');
+          } else if (quantity !== 0 && Math.abs(quantity) < MIN_ABS_QUANTITY) {
+            expect(res.statusCode, where).toBe(400);
+            expect(res.json<Problem>().errors?.[0]?.path, where).toBe('/lines/0/quantity');
           } else {
             expect(res.statusCode, where).toBe(200);
           }
@@ -248,10 +295,11 @@ describe.each(engines('badroutes'))('bad input on every route on $name', ({ conf
     });
 
     it('stores the priority of a many-line invoice at the limits (beyond numeric(14, 2) dollars)', async () => {
+      // The sum of |line amounts| is within the limit; each line's gap to quantity x unit price is not.
       const inv = {
         ...makeInvoice({ invoice_id: 'overflow-lines' }),
         lines: Array.from({ length: 100 }, (_, i) => ({
-          ...bigLine(1, MAX_ABS_CENTS, MAX_ABS_CENTS),
+          ...bigLine(1, MAX_ABS_CENTS, MAX_ABS_CENTS / 100),
           line_number: i + 1,
         })),
         total_cents: -MAX_ABS_CENTS,
