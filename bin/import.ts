@@ -23,7 +23,8 @@ import {
 } from '../inference/history.js';
 import { openStore, type StoreConfig } from '../store/index.js';
 import { defaultHistoryWorkers, openHistoryWorkers } from '../inference/history-workers.js';
-import { readInvoiceFile } from './invoice-file.js';
+import { notUtf8LineReason, readInvoiceFile } from './invoice-file.js';
+import { NotUtf8Error, decodeUtf8 } from '../core/utf8.js';
 import { TriageError } from '../core/errors.js';
 
 /** Options of {@link importFiles}. */
@@ -80,9 +81,24 @@ async function* fileRecords(
     return;
   }
   let lineNo = 0;
-  for await (const line of createInterface({ input: createReadStream(path), crlfDelay: Infinity })) {
+  // Read as Latin-1, one character per byte, so each line's bytes are decoded strictly below.
+  const input = createReadStream(path, { encoding: 'latin1' });
+  for await (const raw of createInterface({ input, crlfDelay: Infinity })) {
     lineNo++;
-    advance(Buffer.byteLength(line) + 1);
+    const bytes = Buffer.from(raw, 'latin1');
+    advance(bytes.length + 1);
+    let line: string;
+    try {
+      line = decodeUtf8(bytes);
+    } catch (e) {
+      if (!(e instanceof NotUtf8Error)) throw e;
+      yield {
+        location: `${path} line ${lineNo}`,
+        value: null,
+        parseError: `${notUtf8LineReason(e)}; the record is not read`,
+      };
+      continue;
+    }
     if (line.trim() === '') continue;
     // Parsed where it is validated: in a worker thread when the import has workers.
     yield { location: `${path} line ${lineNo}`, text: line };

@@ -8,6 +8,7 @@
 import { readFileSync } from 'node:fs';
 import { parse } from 'csv-parse/sync';
 import { TriageError, isTriageError } from '../core/errors.js';
+import { decodeUtf8, notUtf8, type NotUtf8Error } from '../core/utf8.js';
 import { intCell, numCell, textCell } from './csv-cells.js';
 import { INTAKE_EXTENSIONS, convertDocument, type DocumentFormat } from '../intake/index.js';
 
@@ -105,22 +106,55 @@ export async function readInvoiceFiles(paths: readonly string[], format?: FileFo
 /** Reads a `.jsonl`/`.ndjson` or `.csv` file (format from `format` or the extension). */
 export function readInvoiceFile(path: string, format?: 'jsonl' | 'csv'): FileRecord[] {
   const fmt = format ?? (/\.csv$/i.test(path) ? 'csv' : 'jsonl');
-  let text: string;
+  let bytes: Buffer;
   try {
-    text = readFileSync(path, 'utf8');
+    bytes = readFileSync(path);
   } catch (e) {
     throw new TriageError(
       'TRIAGE_FILE_INVALID',
       `cannot read ${path}: ${(e as NodeJS.ErrnoException).code ?? 'error'}`,
     );
   }
-  return fmt === 'csv' ? parseCsv(text) : parseJsonl(text);
+  const bad = notUtf8Lines(bytes);
+  // Only lines named in `bad` differ from their bytes (each bad byte decoded as U+FFFD), and
+  // the records they fall in are refused, so no replaced text is ever read as data.
+  const text = bad.size === 0 ? decodeUtf8(bytes) : bytes.toString('utf8');
+  return fmt === 'csv' ? parseCsv(text, bad) : parseJsonl(text, bad);
 }
 
-/** Parses JSON Lines; blank lines are skipped. */
-export function parseJsonl(text: string): FileRecord[] {
+/** Why a line with a byte that is not UTF-8 is not read, by 1-based line ({@link notUtf8Lines}). */
+export type NotUtf8Lines = ReadonlyMap<number, string>;
+
+/** Why a line is not read: `byte 7 of the line (0xe9) is not UTF-8` (`e` found in the line's bytes). */
+export const notUtf8LineReason = (e: NotUtf8Error): string =>
+  `byte ${e.offset} of the line (${e.hex}) is not UTF-8`;
+
+/** The lines of a file (1-based, ending at LF) holding a byte that is not UTF-8, each with why; empty for a UTF-8 file. */
+export function notUtf8Lines(bytes: Buffer): NotUtf8Lines {
+  const out = new Map<number, string>();
+  if (notUtf8(bytes) === undefined) return out;
+  for (let start = 0, line = 1; start < bytes.length; line++) {
+    const lf = bytes.indexOf(0x0a, start);
+    const end = lf < 0 ? bytes.length : lf;
+    const bad = notUtf8(bytes.subarray(start, end));
+    if (bad !== undefined) out.set(line, notUtf8LineReason(bad));
+    start = end + 1;
+  }
+  return out;
+}
+
+/**
+ * Parses JSON Lines; blank lines are skipped.
+ * @param bad lines holding a byte that is not UTF-8 ({@link notUtf8Lines}): records with `parseError`.
+ */
+export function parseJsonl(text: string, bad: NotUtf8Lines = new Map()): FileRecord[] {
   const out: FileRecord[] = [];
   text.split(/\r?\n/).forEach((line, i) => {
+    const notUtf8 = bad.get(i + 1);
+    if (notUtf8 !== undefined) {
+      out.push({ location: `line ${i + 1}`, value: null, parseError: `${notUtf8}; the record is not read` });
+      return;
+    }
     if (line.trim() === '') return;
     try {
       out.push({ location: `line ${i + 1}`, value: JSON.parse(line) as unknown });
@@ -134,6 +168,8 @@ export function parseJsonl(text: string): FileRecord[] {
 /** A CSV row with the file line it starts on. */
 interface CsvRow {
   line: number;
+  /** The file line it ends on (a quoted value may span lines). */
+  end: number;
   row: Record<string, string>;
 }
 
@@ -230,18 +266,22 @@ function csvRows(text: string): { header: string[]; rows: CsvRow[]; broken: Brok
 /** The row with the file line it starts on (info.lines is where it ends; quoted values may span lines). */
 function toRow(g: { record: Record<string, string>; info: { lines: number } }, delta: number): CsvRow {
   const inner = Object.values(g.record).reduce((n, v) => n + (v.match(/\n/g)?.length ?? 0), 0);
-  return { line: g.info.lines - inner + delta, row: g.record };
+  return { line: g.info.lines - inner + delta, end: g.info.lines + delta, row: g.record };
 }
 
 /**
  * Parses the CSV format into invoice objects (rows grouped by `invoice_id`, in order of first
  * appearance; locations are file lines). Numbers that do not parse are left as strings so
  * validation names the field. A row the parser cannot read (a quote never closed, a wrong number
- * of fields) makes a record with `parseError` naming its line, and its invoice's other rows are
- * not used; the rows after it are read.
- * @throws TriageError `TRIAGE_FILE_INVALID` when the header lacks a required column.
+ * of fields) or on a line of `bad` (a byte that is not UTF-8, {@link notUtf8Lines}) makes a
+ * record with `parseError` naming its line, and its invoice's other rows are not used; the rows
+ * after it are read.
+ * @throws TriageError `TRIAGE_FILE_INVALID` when the header lacks a required column or is not UTF-8.
  */
-export function parseCsv(text: string): FileRecord[] {
+export function parseCsv(text: string, bad: NotUtf8Lines = new Map()): FileRecord[] {
+  const header1 = bad.get(1);
+  if (header1 !== undefined)
+    throw new TriageError('TRIAGE_FILE_INVALID', `CSV line 1 (the header): ${header1}`);
   const { header, rows, broken } = csvRows(text);
   const missing = ['invoice_id', 'line_number', 'description'].filter(
     (c) => (rows.length > 0 || broken.length > 0) && !header.includes(c),
@@ -259,7 +299,15 @@ export function parseCsv(text: string): FileRecord[] {
     groups.set(id, g);
     return g;
   };
-  for (const r of rows) group(r.row.invoice_id ?? '', r.line).rows.push(r.row);
+  // A row on a line with a byte that is not UTF-8 is set aside like a row the parser cannot read.
+  const unread = new Set(bad.keys());
+  for (const r of rows) {
+    const lines = [...bad.keys()].filter((l) => l >= r.line && l <= r.end);
+    lines.forEach((l) => unread.delete(l));
+    if (lines.length === 0) group(r.row.invoice_id ?? '', r.line).rows.push(r.row);
+    else broken.push(...lines.map((l) => ({ line: l, reason: bad.get(l)!, invoiceId: r.row.invoice_id })));
+  }
+  for (const l of unread) broken.push({ line: l, reason: bad.get(l)!, invoiceId: undefined });
   broken.forEach((b, i) => group(b.invoiceId ?? `\u0000unknown ${i}`, b.line).broken.push(b));
   const where = (g: { first: number; last: number }) =>
     g.first === g.last ? `row ${g.first}` : `rows ${g.first}-${g.last}`;

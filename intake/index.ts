@@ -8,7 +8,7 @@ import type { Invoice, SourceFormat } from '../core/invoice.js';
 import { parseJsonBody } from '../api/body/json.js';
 import { documentSha256, finishDocument, type ConvertedInvoice } from './document.js';
 import { convertFhir } from './fhir.js';
-import { convertUbl } from './ubl.js';
+import { convertUbl, ublText } from './ubl.js';
 import { convertX12 } from './x12.js';
 
 export { MAX_DOCUMENT_BYTES } from './document.js';
@@ -41,6 +41,8 @@ export interface ConvertOptions {
 /**
  * Converts one document to validated canonical invoices, in document order. All or nothing:
  * any malformed part rejects the whole document.
+ * Text is decoded strictly as UTF-8 (core/utf8.ts): a byte that is not UTF-8 refuses the
+ * document, naming its byte offset and the segment (X12), line (UBL) or `/` (FHIR).
  * @throws TriageError 400 `TRIAGE_INPUT_INVALID` / `TRIAGE_REQUEST_INVALID` naming the segment
  *   and element (X12), the element path (UBL) or the JSON pointer (FHIR).
  */
@@ -57,7 +59,7 @@ export async function convertDocument(
       converted = await convertX12(doc, max);
       break;
     case 'ubl-2.1':
-      converted = [convertUbl(doc.toString('utf8'), sha256)];
+      converted = [convertUbl(ublText(doc), sha256)];
       break;
     case 'fhir-r4':
       converted = convertFhir(parseJsonBody(doc), sha256, max);

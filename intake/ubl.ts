@@ -15,7 +15,9 @@
  * `ubl-<first 32 hex of the document's sha256>`.
  */
 import { SaxesParser, type SaxesTagNS } from 'saxes';
+import type { TriageError } from '../core/errors.js';
 import type { SourceFormat } from '../core/invoice.js';
+import { NotUtf8Error, UTF8_NAMES, decodeUtf8, lineOfOffset } from '../core/utf8.js';
 import {
   creditSigns,
   defined,
@@ -88,8 +90,38 @@ function whole(text: string, max: number): number | undefined {
 const HEADER = new Map(UBL_HEADER.map(([path, field, kind]) => [path, { field, kind }]));
 const LINE = new Map(UBL_LINE.map(([path, field, kind]) => [path, { field, kind }]));
 
+/** The XML declaration's `encoding` at the start of a document (read from its bytes as Latin-1). */
+const DECLARED_ENCODING = /^(?:\xEF\xBB\xBF)?<\?xml\s[^>]*?\bencoding\s*=\s*(["'])([^"']*)\1/;
+
+/** The refusal of a document declaring an encoding other than UTF-8 (its text would be misread). */
+const encodingRefused = (encoding: string): TriageError =>
+  documentError(
+    FORMAT,
+    '/',
+    `declares encoding="${encoding}"; only UTF-8 documents are read (convert the document to UTF-8)`,
+  );
+
+/**
+ * The text of a UBL document, decoded strictly as UTF-8 (a byte-order mark kept): never with
+ * replacement characters.
+ * @throws TriageError 400 `TRIAGE_INPUT_INVALID` at `/` naming the declared encoding when the
+ *   XML declaration names another than UTF-8 (ISO-8859-1...), or the byte offset and line of
+ *   the first byte that is not UTF-8.
+ */
+export function ublText(doc: Buffer): string {
+  const declared = DECLARED_ENCODING.exec(doc.subarray(0, 512).toString('latin1'))?.[2];
+  if (declared !== undefined && !UTF8_NAMES.has(declared.toLowerCase())) throw encodingRefused(declared);
+  try {
+    return decodeUtf8(doc);
+  } catch (e) {
+    if (!(e instanceof NotUtf8Error)) throw e;
+    throw documentError(FORMAT, '/', `${e.message} on line ${lineOfOffset(doc, e.offset)}`);
+  }
+}
+
 /**
  * Converts one UBL 2.1 Invoice or CreditNote.
+ * @param doc the document's text ({@link ublText}).
  * @param sha256 the document's sha256 (the invoice id when it has no `cbc:UUID`).
  * @throws TriageError 400 `TRIAGE_INPUT_INVALID` naming the element (see the module doc).
  */
@@ -117,6 +149,10 @@ export function convertUbl(doc: string, sha256: string): ConvertedInvoice {
     fail('has a document type declaration (<!DOCTYPE>): DTDs and entities are refused', '/'),
   );
   parser.on('error', (e) => fail(`is not well-formed XML (${e.message})`));
+  parser.on('xmldecl', (d) => {
+    if (d.encoding !== undefined && !UTF8_NAMES.has(d.encoding.toLowerCase()))
+      throw encodingRefused(d.encoding);
+  });
   parser.on('opentag', (t: SaxesTagNS) => {
     const prefix = UBL_NAMESPACES[t.uri];
     if (root === null) {

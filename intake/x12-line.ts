@@ -3,6 +3,7 @@
  * naming `/segments/<n>/<SEG><nn>`, and the IT1 (baseline item data) line mapping.
  */
 import type { SourceFormat } from '../core/invoice.js';
+import type { NotUtf8Error } from '../core/utf8.js';
 import { documentError, type DocumentNumbers } from './document.js';
 import { IT1_CODE_IS_ITEM, IT103_NO_UNIT, IT1_PRODUCT_QUALIFIER } from './mapping/x12.js';
 import type { X12Separators } from './x12.js';
@@ -27,6 +28,37 @@ export const where = (s: Segment, i?: number): string =>
 export const fail = (s: Segment, i: number | undefined, message: string): never => {
   throw documentError(FORMAT, where(s, i), message);
 };
+
+/**
+ * Refuses an interchange at its first byte that is not UTF-8, naming the segment and element it
+ * falls in: `/segments/12/IT107`. Segments are counted from the ISA, which starts at byte
+ * `start`; `seps` are the interchange's separators, null when the byte is inside the ISA (then
+ * `/segments/1/ISA`).
+ * @throws TriageError 400 always.
+ */
+export function failNotUtf8(
+  doc: Buffer,
+  start: number,
+  { offset: bad, message }: NotUtf8Error,
+  seps: X12Separators | null,
+): never {
+  if (seps === null) return fail({ tag: 'ISA', elements: [], position: 1 }, undefined, message);
+  const head = doc.subarray(start, bad);
+  const terminator = Buffer.from(seps.segment);
+  let position = 1;
+  let from = 0;
+  for (let i = head.indexOf(terminator); i >= 0; i = head.indexOf(terminator, i + 1)) {
+    position++;
+    from = i + terminator.length;
+  }
+  // Everything before the bad byte is UTF-8: the segment so far, split into its elements.
+  const parts = head.subarray(from).toString('utf8').trimStart().split(seps.element);
+  return fail(
+    { tag: parts[0]!, elements: [], position },
+    parts.length > 1 ? parts.length - 1 : undefined,
+    message,
+  );
+}
 
 /** Where the fields of an IT1 line were read (pointers relative to the line; amount: IT104). */
 export function it1Sources(line: Record<string, unknown>, s: Segment): [string, string][] {

@@ -44,7 +44,18 @@ import {
   SAC02_DESCRIPTION,
   ST01_INVOICE,
 } from './mapping/x12.js';
-import { at, fail, FORMAT, it1Sources, mapIt1, where, type RawSegment, type Segment } from './x12-line.js';
+import { notUtf8 } from '../core/utf8.js';
+import {
+  at,
+  fail,
+  failNotUtf8,
+  FORMAT,
+  it1Sources,
+  mapIt1,
+  where,
+  type RawSegment,
+  type Segment,
+} from './x12-line.js';
 
 /** Separators of an interchange, from its ISA. */
 export interface X12Separators {
@@ -111,7 +122,11 @@ export async function convertX12(
   // A byte-order mark or blank lines before the ISA are tolerated.
   const lead = /^[\uFEFF\s]*/.exec(doc.subarray(0, 256).toString('utf8'))![0];
   const start = Buffer.byteLength(lead);
+  // Text is never decoded with replacement: a byte that is not UTF-8 refuses the interchange.
+  const notText = notUtf8(doc);
+  if (notText !== undefined && notText.offset < start + ISA_LENGTH) failNotUtf8(doc, start, notText, null);
   const seps = readIsa(doc.subarray(start, start + 256).toString('utf8'));
+  if (notText !== undefined) failNotUtf8(doc, start, notText, seps);
   const parser = new X12parser('utf8');
   const stream = Readable.from(chunks(doc.subarray(start))).pipe(parser);
   const out: ConvertedInvoice[] = [];

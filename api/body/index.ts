@@ -6,6 +6,8 @@
  */
 import type { FastifyInstance } from 'fastify';
 import { TriageError } from '../../core/errors.js';
+import { INTAKE_MEDIA_TYPES } from '../../intake/index.js';
+import { UTF8_NAMES } from '../../core/utf8.js';
 import { parseJsonBody } from './json.js';
 
 export { MAX_BODY_DEPTH, invalidUtf8Offset, jsonKeyProblem, parseJsonBody } from './json.js';
@@ -18,10 +20,11 @@ export const BODY_PARSERS: Readonly<Record<string, BodyParser>> = {
   'application/json': parseJsonBody,
 };
 
-/** JSON media types, read as UTF-8 whatever they declare, so another declared charset is refused. */
-const JSON_TYPES = new Set(['application/json', 'application/x-ndjson']);
-/** `charset` values that name UTF-8 (US-ASCII is a subset of it). */
-const UTF8_CHARSETS = new Set(['utf-8', 'utf8', 'us-ascii']);
+/**
+ * Media types read as UTF-8 whatever they declare (JSON, NDJSON and the intake documents), so
+ * another declared charset is refused.
+ */
+const UTF8_TYPES = new Set(['application/json', 'application/x-ndjson', ...Object.keys(INTAKE_MEDIA_TYPES)]);
 
 /** 415s of {@link installBodyParsers}'s guard (charset, content-encoding), kept by routes rewording 415s. */
 const encodingRefusals = new WeakSet<TriageError>();
@@ -38,8 +41,8 @@ const refusal = (e: TriageError): TriageError => (encodingRefusals.add(e), e);
 
 /**
  * Replaces fastify's parsers by {@link BODY_PARSERS} (call before any route). A body sent with a
- * `content-encoding` other than `identity` (gzip, br...), or a JSON body declaring a charset
- * other than UTF-8 (`charset=utf-16`, `latin1`), is refused with 415
+ * `content-encoding` other than `identity` (gzip, br...), or a JSON, NDJSON, X12, XML or FHIR
+ * body declaring a charset other than UTF-8 (`charset=utf-16`, `latin1`), is refused with 415
  * `TRIAGE_MEDIA_TYPE_UNSUPPORTED` naming the header: the parsers read the bytes as sent, as UTF-8.
  */
 export function installBodyParsers(app: FastifyInstance, parsers = BODY_PARSERS): void {
@@ -53,7 +56,8 @@ export function installBodyParsers(app: FastifyInstance, parsers = BODY_PARSERS)
           [{ path: '/headers/content-encoding', message: 'is not supported (send the body uncompressed)' }],
         ),
       );
-    // JSON is UTF-8 (RFC 8259 section 8.1): a body declared in another charset would be misread.
+    // JSON is UTF-8 (RFC 8259 section 8.1), and so are the documents read: a body declared in
+    // another charset would be misread.
     const [type, ...params] = (req.headers['content-type'] ?? '')
       .split(';')
       .map((p) => p.trim().toLowerCase());
@@ -61,7 +65,7 @@ export function installBodyParsers(app: FastifyInstance, parsers = BODY_PARSERS)
       .find((p) => p.startsWith('charset='))
       ?.slice(8)
       .replace(/^"(.*)"$/, '$1');
-    if (JSON_TYPES.has(type!) && charset !== undefined && !UTF8_CHARSETS.has(charset))
+    if (UTF8_TYPES.has(type!) && charset !== undefined && !UTF8_NAMES.has(charset))
       throw refusal(
         new TriageError(
           'TRIAGE_MEDIA_TYPE_UNSUPPORTED',

@@ -11,8 +11,10 @@
  *
  * `JSON.parse` reads the value; one linear scan of the text then checks keys and depth.
  */
-import { isUtf8 } from 'node:buffer';
 import { TriageError, type FieldError } from '../../core/errors.js';
+import { NotUtf8Error, decodeUtf8 } from '../../core/utf8.js';
+
+export { invalidUtf8Offset } from '../../core/utf8.js';
 
 /** Deepest nesting of arrays and objects a body may have. */
 export const MAX_BODY_DEPTH = 64;
@@ -92,23 +94,6 @@ export function jsonKeyProblem(text: string): FieldError | undefined {
   return undefined;
 }
 
-/** Byte offset of the first byte of `bytes` that is not part of valid UTF-8, or -1. */
-export function invalidUtf8Offset(bytes: Buffer): number {
-  if (isUtf8(bytes)) return -1;
-  // Decoding replaces each invalid sequence with U+FFFD; the first U+FFFD not encoded in the
-  // input (EF BF BD) marks it, and everything before it decoded as is.
-  const text = bytes.toString('utf8');
-  let offset = 0;
-  let from = 0;
-  for (let at = text.indexOf('\uFFFD'); at >= 0; at = text.indexOf('\uFFFD', at + 1)) {
-    offset += Buffer.byteLength(text.slice(from, at));
-    if (bytes[offset] !== 0xef || bytes[offset + 1] !== 0xbf || bytes[offset + 2] !== 0xbd) return offset;
-    offset += 3;
-    from = at + 1;
-  }
-  return -1;
-}
-
 const refuse = (detail: string, error: FieldError): TriageError =>
   new TriageError('TRIAGE_REQUEST_INVALID', detail, [error]);
 
@@ -122,19 +107,19 @@ const refuse = (detail: string, error: FieldError): TriageError =>
  */
 export function parseJsonBody(bytes: Buffer): unknown {
   if (bytes.length === 0) throw refuse('request body is empty', { path: '/', message: 'is required' });
-  const bad = invalidUtf8Offset(bytes);
-  if (bad >= 0)
-    throw refuse(
-      `request body is not valid UTF-8: byte ${bad} (0x${bytes[bad]!.toString(16).padStart(2, '0')})`,
-      {
-        path: '/',
-        message: `holds a byte that is not UTF-8 at byte offset ${bad}`,
-      },
-    );
+  let text: string;
+  try {
+    text = decodeUtf8(bytes);
+  } catch (e) {
+    if (!(e instanceof NotUtf8Error)) throw e;
+    throw refuse(`request body is not valid UTF-8: byte ${e.offset} (${e.hex})`, {
+      path: '/',
+      message: `holds a byte that is not UTF-8 at byte offset ${e.offset}`,
+    });
+  }
   // A UTF-8 byte-order mark before the value is ignored (RFC 8259 section 8.1 allows it), as
   // on the first line of an NDJSON body.
-  const bom = bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf;
-  const text = bytes.toString('utf8', bom ? 3 : 0);
+  if (text.startsWith('\uFEFF')) text = text.slice(1);
   let value: unknown;
   try {
     // JSON.parse defines "__proto__" as an own property (never the prototype); refused below.
