@@ -158,7 +158,7 @@ describe('scoreFile', () => {
     // The heuristic scorers: this test is about the file path, not the model's scores.
     const s = await scoreFile(file, { store: { engine: 'pglite' }, out, models: null });
     expect(s).toMatchObject({ invoices: 2, scored: 1, replayed: 0 });
-    expect(s.invalid[0]!.location).toBe('row 4');
+    expect(s.invalid[0]!.location).toBe(`${file} row 4`);
     expect(s.decisions).toEqual({ AUTO_APPROVE: 1 });
     expect(readFileSync(out, 'utf8').trim().split('\n')).toHaveLength(1);
     const text = renderSummary(s);

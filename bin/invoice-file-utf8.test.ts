@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { isTriageError } from '../core/errors.js';
 import { makeInvoice } from '../test/fixtures.js';
+import { scoreFile } from './cli.js';
 import { importFiles } from './import.js';
 import { readInvoiceFile } from './invoice-file.js';
 
@@ -88,6 +89,18 @@ describe('CLI files decoded strictly as UTF-8', () => {
       expect((e as Error).message).toBe('CSV line 1 (the header): byte 12 of the line (0xe9) is not UTF-8');
     }
   });
+
+  it('score: reports the file, line and byte, scores the other records', async () => {
+    const path = jsonl(4);
+    const s = await scoreFile(path, { store: { engine: 'pglite' }, models: null });
+    expect(s).toMatchObject({ invoices: 5, scored: 4 });
+    expect(s.invalid).toEqual([
+      {
+        location: `${path} line 4`,
+        errors: [expect.stringMatching(/^byte \d+ of the line \(0xe9\) is not UTF-8/)],
+      },
+    ]);
+  }, 180_000);
 
   it('import: reports the JSONL line and byte, imports the other records, never the altered one', async () => {
     const path = jsonl(4);

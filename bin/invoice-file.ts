@@ -69,7 +69,8 @@ function documentFormatOf(path: string, format?: FileFormat): DocumentFormat | n
 }
 
 /**
- * Reads invoice files in order: JSONL/CSV rows as {@link readInvoiceFile}, intake documents
+ * Reads invoice files in order: JSONL/CSV rows as {@link readInvoiceFile} (located
+ * `<file> line 4`, `<file> rows 2-3`), intake documents
  * converted (one record per invoice they carry, located `<file> <document ref>`). A document
  * that does not convert is one record with `parseError` naming the segment, element or pointer:
  * none of its invoices is scored.
@@ -79,7 +80,8 @@ export async function readInvoiceFiles(paths: readonly string[], format?: FileFo
   for (const path of paths) {
     const doc = documentFormatOf(path, format);
     if (doc === null) {
-      out.push(...readInvoiceFile(path, format as 'jsonl' | 'csv' | undefined));
+      for (const r of readInvoiceFile(path, format as 'jsonl' | 'csv' | undefined))
+        out.push({ ...r, location: `${path} ${r.location}` });
       continue;
     }
     let bytes: Buffer;
