@@ -9,7 +9,7 @@
 import { randomUUID } from 'node:crypto';
 import type { DecisionResponse } from '../core/decision.js';
 import { TriageError, type FieldError } from '../core/errors.js';
-import { addReviewedLines } from './vendor-stats.js';
+import { reconcileReviewedBaseline } from './baseline-lines.js';
 import { appendAudit } from './audit.js';
 import { appendEvents, reviewEvents } from './events.js';
 import { listLabels, type LabelRow, type ListLabelsOptions } from './labels.js';
@@ -356,10 +356,9 @@ export function createReviewStore(db: SqlDatabase): ReviewStore {
           );
           // A closed item has nothing left to claim.
           await tx.query('DELETE FROM worklist_claims WHERE decision_id = $1', [input.decisionId]);
-          // A coding flag closed as a false positive: the invoice's lines are the vendor's normal billing.
-          if (input.outcome === 'false_positive' && resolved.task === 'coding-mismatch')
-            await addReviewedLines(tx, input.tenantId, d.invoice_pk);
         }
+        // The reviewers' verdicts so far decide which lines are the vendor's normal billing.
+        await reconcileReviewedBaseline(tx, input.tenantId, d.invoice_pk, input.decisionId, id, d.response);
         const stored = (await findByKey(tx, input))!.review;
         await appendAudit(tx, {
           tenantId: input.tenantId,
