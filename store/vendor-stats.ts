@@ -11,6 +11,7 @@
  * Reading a vendor's history is then one primary-key range read, whatever its length.
  */
 import type { InvoiceLine } from '../core/invoice.js';
+import { TriageError } from '../core/errors.js';
 import { baselineBin, baselineOfBins, hcpcsCode, type VendorCodeBaseline } from '../features/baselines.js';
 import type { SqlExecutor } from './sql.js';
 
@@ -46,7 +47,8 @@ const feeds = (inv: VendorLines, line: VendorLine): boolean =>
  * statement (upserts in key order, so concurrent writers lock rows in the same order), and takes
  * out those with `sign: -1` in a second one (rows locked in key order first). Call inside the
  * transaction that writes or reviews the lines.
- * @throws Error from the database (a CHECK violation) when a line taken out was not counted.
+ * @throws TriageError `TRIAGE_INTERNAL` when a line taken out was not counted (its bin is missing;
+ *   a bin that would go below zero fails the table's CHECK).
  */
 export async function addVendorLineStats(
   tx: SqlExecutor,
@@ -133,7 +135,10 @@ async function takeOutOfBins(
     params,
   );
   if (updated.length !== rows.length)
-    throw new Error(`${rows.length - updated.length} baseline bins to take lines out of are missing`);
+    throw new TriageError(
+      'TRIAGE_INTERNAL',
+      `${rows.length - updated.length} baseline bins to take lines out of are missing`,
+    );
 }
 
 /**
