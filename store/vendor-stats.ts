@@ -90,8 +90,8 @@ export async function addVendorLineStats(
 
 /**
  * Adds the lines of a stored invoice to its vendor's baselines (not to the code counts, which
- * hold them already): for an invoice a reviewer closed as a coding false positive, whose lines
- * are then the vendor's normal billing. Call inside the review's transaction, once per invoice.
+ * hold them already): for an invoice a reviewer closed as a coding false positive while no line's
+ * exception stands (store/reviews.ts), whose lines are then the vendor's normal billing. Call inside the review's transaction, once per invoice.
  */
 export async function addReviewedLines(tx: SqlExecutor, tenantId: string, invoicePk: string): Promise<void> {
   const rows = await tx.query<{
