@@ -211,6 +211,7 @@ async function findByKey(
   return rows[0] ? { review: toReview(rows[0]), requestSha256: String(rows[0].request_sha256) } : null;
 }
 
+/** A stored review by id (it must exist). */
 async function reviewById(tx: SqlExecutor, reviewId: string): Promise<ReviewRecord> {
   const rows = await tx.query(
     `SELECT ${REVIEW_COLUMNS} FROM reviews r JOIN decisions d ON d.id = r.decision_id
@@ -303,19 +304,19 @@ async function replaySettlement(tx: SqlExecutor, decisionId: string, reviewId: s
 }
 
 /**
- * How a review settles its decision's HOLD ({@link reviewEvents}' `settles`), from its replay:
- * a review that closes the open item settles it (confirmed by the standing line review `by` when
- * it is a `false_positive` held back); on a closed item, a review settles it only when nothing had
- * (the item was closed by a held-back review), or, when not held back, the other way than the
- * review that settled it (named in `supersedes`); null otherwise.
+ * How a closing review settles its decision's HOLD ({@link reviewEvents}' `settles`), from its
+ * replay: a review that closes the open item settles it (confirmed by the standing line review
+ * `by` when it is a `false_positive` held back); on a closed item, a review that is not held back
+ * settles it only the other way than the review that settled it (named in `supersedes`); null
+ * otherwise (also when no review had settled the closed item).
  */
 function settlementOf(
   itemWasOpen: boolean,
   { heldBy, before }: Replayed,
   outcome: ReviewOutcome,
 ): { supersedes: ReviewRef | null; by: ReviewRef | null } | null {
-  if (itemWasOpen || before === null) return { supersedes: null, by: heldBy };
-  if (heldBy) return null;
+  if (itemWasOpen) return { supersedes: null, by: heldBy };
+  if (before === null || heldBy) return null;
   return (outcome === 'false_positive') !== before.released ? { supersedes: before.by, by: null } : null;
 }
 
