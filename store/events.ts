@@ -107,14 +107,11 @@ export function decisionCreatedEvent(tenantId: string, d: DecisionResponse): Eve
 }
 
 /**
- * The events of a stored review: `decision.reviewed`, and when the review settles a HOLD,
- * `decision.released` (outcome `false_positive`) or `decision.confirmed` (`confirmed`,
- * `corrected_code`). Reads the reviewer key's roles in `tx`.
- * @param settles non-null when this review settles a HOLD: it closed the decision's open item
- *   (`supersedes` null), or the item was closed by a review that settled it the other way, named
- *   in `supersedes` (the outcome changed: the ERP must hear it). `by`, when given, is the review
- *   the settlement event names instead: a line's standing exception that keeps the HOLD confirmed
- *   when this review is a `false_positive` held back by it (store/reviews.ts).
+ * The events of a stored review: `decision.reviewed`, and when it settles a HOLD, `decision.released`
+ * (`false_positive`) or `decision.confirmed` (`confirmed`, `corrected_code`). Reads the reviewer key's roles.
+ * @param settles non-null when this review settles a HOLD: it closed the open item (`supersedes` null), or
+ *   the item was closed by a review that settled it the other way, named in `supersedes` (the ERP must hear
+ *   it); `by`: the line review the event names instead, whose exception holds back this `false_positive`.
  */
 export async function reviewEvents(
   tx: SqlExecutor,
