@@ -90,7 +90,9 @@ export type DecisionReviewedData = Static<typeof DecisionReviewedData>;
  * Data of `decision.released` and `decision.confirmed`: a review that closed a HOLD. The
  * service has no separate release action: a `false_positive` review that closes a held
  * decision's worklist item releases the hold (the invoice may be paid); a `confirmed` or
- * `corrected_code` review that closes it confirms the hold (do not pay as billed).
+ * `corrected_code` review that closes it confirms the hold (do not pay as billed). A
+ * `false_positive` closing it while a line's latest review is an exception does not release it:
+ * `decision.confirmed` then names that line's review (`review_id`, `outcome`, `task`).
  */
 export const HoldSettledData = Type.Object({
   decision_id: Type.String({ format: 'uuid' }),

@@ -289,7 +289,8 @@ export const Invoice = Type.Object(
     invoice_number: Type.String({
       minLength: 1,
       maxLength: 64,
-      description: 'As printed by the vendor; `NONUM-<id>` when the document prints none.',
+      description:
+        'As printed by the vendor, stored as given; `NONUM-<id>` when the document prints none. Must hold a letter or digit A-Z, a-z, 0-9 once NFKC-normalised (full-width "ＩＮＶ－００１２３" counts as "INV-00123").',
     }),
     invoice_date: IsoDate,
     due_date: Type.Optional(IsoDate),

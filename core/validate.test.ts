@@ -247,7 +247,8 @@ describe('validateInvoice: storable text, dates, currency, enums', () => {
         },
         {
           path: '/invoice_number',
-          message: 'must contain at least one ASCII letter or digit (A-Z, a-z, 0-9)',
+          message:
+            'must contain at least one ASCII letter or digit (A-Z, a-z, 0-9), full-width forms included (NFKC)',
         },
       ]),
     );
@@ -325,10 +326,18 @@ describe('validateInvoice: storable text, dates, currency, enums', () => {
     expect(() => validateInvoice(inv)).not.toThrow();
   });
 
-  it('says an invoice number needs an ASCII letter or digit (full-width ones are not)', () => {
-    expect(errorsOf(makeInvoice({ invoice_number: 'ＡＢ１' })).errors).toEqual([
-      { path: '/invoice_number', message: 'must contain at least one ASCII letter or digit (A-Z, a-z, 0-9)' },
-    ]);
+  it('accepts an invoice number whose letters or digits are full-width (NFKC), refuses one without any', () => {
+    for (const number of ['ＩＮＶ－００１２３', 'ＡＢ１', '№１２', 'INV-00123'])
+      expect(checkInvoiceRules(makeInvoice({ invoice_number: number })), number).toEqual([]);
+    const refused = {
+      path: '/invoice_number',
+      message:
+        'must contain at least one ASCII letter or digit (A-Z, a-z, 0-9), full-width forms included (NFKC)',
+    };
+    for (const number of ['－／＃', '\u3000\u3000', '\u0007\u001b', 'ÄÖ', '請求書'])
+      expect(errorsOf(makeInvoice({ invoice_number: number })).errors, JSON.stringify(number)).toEqual([
+        refused,
+      ]);
   });
 
   it('lists the allowed values of an enum once', () => {

@@ -195,8 +195,20 @@ export function blankTextErrors(path: string, text: string | undefined): FieldEr
   return text !== undefined && isBlankText(text) ? [{ path, message: BLANK_TEXT }] : [];
 }
 
-/** Message of an invoice number without an ASCII letter or digit. */
-export const INVOICE_NUMBER_CHARACTERS = 'must contain at least one ASCII letter or digit (A-Z, a-z, 0-9)';
+/** Message of an invoice number without an ASCII letter or digit ({@link hasInvoiceNumberCharacter}). */
+export const INVOICE_NUMBER_CHARACTERS =
+  'must contain at least one ASCII letter or digit (A-Z, a-z, 0-9), full-width forms included (NFKC)';
+
+/**
+ * Whether an invoice number holds a letter or digit: an ASCII one (A-Z, a-z, 0-9) once the text
+ * is NFKC-normalised, the form features/invoice-number.ts compares, so a number typed on an
+ * East Asian IME in full-width form ("ＩＮＶ－００１２３" = "INV-00123") passes, while one of
+ * only punctuation, symbols, control or blank characters does not. The raw text is stored as
+ * given.
+ */
+export function hasInvoiceNumberCharacter(invoiceNumber: string): boolean {
+  return /[A-Za-z0-9]/.test(invoiceNumber.normalize('NFKC'));
+}
 
 /**
  * Whether `text` shows nothing: empty, or only white space, control and invisible format
@@ -227,7 +239,7 @@ function requiredTexts(inv: Invoice): [string, string][] {
  * Cross-field rules a schema cannot express: storable text, an accepted ISO 4217 currency
  * (core/currency.ts: active, with a minor unit), dates within
  * {@link DATE_RANGE}, required texts not blank ({@link isBlankText}), an invoice number with at
- * least one ASCII letter or digit, each line's
+ * least one ASCII letter or digit after NFKC ({@link hasInvoiceNumberCharacter}), each line's
  * quantity x unit price and the sum of |line amounts| within the money limit ({@link MAX_ABS_CENTS}),
  * each line's quantity 0 or at least {@link MIN_ABS_QUANTITY} in absolute value, each line's unit
  * of measure in the unit table
@@ -245,7 +257,7 @@ export function checkInvoiceRules(inv: Invoice, today?: string): FieldError[] {
   if (currency !== undefined) errors.push({ path: '/currency', message: currency });
   for (const [path, text] of requiredTexts(inv))
     if (isBlankText(text)) errors.push({ path, message: BLANK_TEXT });
-  if (!/[A-Za-z0-9]/.test(inv.invoice_number)) {
+  if (!hasInvoiceNumberCharacter(inv.invoice_number)) {
     errors.push({ path: '/invoice_number', message: INVOICE_NUMBER_CHARACTERS });
   }
   const dates: [string, string | undefined][] = [

@@ -30,8 +30,8 @@ export interface ScoringContext {
   vendorCodeCounts: ReadonlyMap<string, number>;
   /**
    * Upper-case HCPCS code -> the vendor's own quantity and unit-price baselines for the codes of
-   * this invoice (features/baselines.ts; learned from its imported history and auto-approved
-   * invoices). Absent or missing codes: no history.
+   * this invoice (features/baselines.ts; learned from its imported history and the scored lines
+   * store/baseline-lines.ts lets in). Absent or missing codes: no history.
    */
   vendorBaselines?: ReadonlyMap<string, VendorCodeBaseline>;
   /**

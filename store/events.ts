@@ -107,19 +107,18 @@ export function decisionCreatedEvent(tenantId: string, d: DecisionResponse): Eve
 }
 
 /**
- * The events of a stored review: `decision.reviewed`, and when the review settles a HOLD,
- * `decision.released` (outcome `false_positive`) or `decision.confirmed` (`confirmed`,
- * `corrected_code`). Reads the reviewer key's roles in `tx`.
- * @param settles non-null when this review settles a HOLD: it closed the decision's open item
- *   (`supersedes` null), or the item was closed by a review that settled it the other way, named
- *   in `supersedes` (the outcome changed: the ERP must hear it).
+ * The events of a stored review: `decision.reviewed`, and when it settles a HOLD, `decision.released`
+ * (`false_positive`) or `decision.confirmed` (`confirmed`, `corrected_code`). Reads the reviewer key's roles.
+ * @param settles non-null when this review settles a HOLD: it closed the open item (`supersedes` null), or
+ *   the item was closed by a review that settled it the other way, named in `supersedes` (the ERP must hear
+ *   it); `by`: the line review the event names instead, whose exception holds back this `false_positive`.
  */
 export async function reviewEvents(
   tx: SqlExecutor,
   tenantId: string,
   review: ReviewRecord,
   decision: Pick<DecisionResponse, 'decision_id' | 'invoice_id' | 'queue'>,
-  settles: { supersedes: HoldSettledData['supersedes'] | null } | null,
+  settles: { supersedes: HoldSettledData['supersedes'] | null; by?: ReviewRecord | null } | null,
 ): Promise<EventInput[]> {
   const keyRows = await tx.query<{ roles: string[] }>('SELECT roles FROM api_keys WHERE id::text = $1', [
     review.reviewer_key_id,
@@ -146,18 +145,19 @@ export async function reviewEvents(
     },
   ];
   if (settles) {
+    const settler = settles.by ?? review;
     events.push({
       ...base,
-      name: review.outcome === 'false_positive' ? 'decision.released' : 'decision.confirmed',
+      name: settler.outcome === 'false_positive' ? 'decision.released' : 'decision.confirmed',
       decisionId: review.decision_id,
       data: {
         decision_id: review.decision_id,
         invoice_id: review.invoice_id,
-        review_id: review.review_id,
+        review_id: settler.review_id,
         queue: decision.queue ?? null,
-        outcome: review.outcome,
-        task: review.task,
-        duplicate_of_invoice_id: review.duplicate_of_invoice_id,
+        outcome: settler.outcome,
+        task: settler.task,
+        duplicate_of_invoice_id: settler.duplicate_of_invoice_id,
         ...(settles.supersedes ? { supersedes: settles.supersedes } : {}),
       },
     });

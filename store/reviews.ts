@@ -9,7 +9,7 @@
 import { randomUUID } from 'node:crypto';
 import type { DecisionResponse } from '../core/decision.js';
 import { TriageError, type FieldError } from '../core/errors.js';
-import { addReviewedLines } from './vendor-stats.js';
+import { reconcileReviewedBaseline } from './baseline-lines.js';
 import { appendAudit } from './audit.js';
 import { appendEvents, reviewEvents } from './events.js';
 import { listLabels, type LabelRow, type ListLabelsOptions } from './labels.js';
@@ -211,6 +211,16 @@ async function findByKey(
   return rows[0] ? { review: toReview(rows[0]), requestSha256: String(rows[0].request_sha256) } : null;
 }
 
+/** A stored review by id (it must exist). */
+async function reviewById(tx: SqlExecutor, reviewId: string): Promise<ReviewRecord> {
+  const rows = await tx.query(
+    `SELECT ${REVIEW_COLUMNS} FROM reviews r JOIN decisions d ON d.id = r.decision_id
+     JOIN invoices i ON i.pk = d.invoice_pk WHERE r.id = $1`,
+    [reviewId],
+  );
+  return toReview(rows[0]!);
+}
+
 function idempotencyConflict(): TriageError {
   return new TriageError(
     'TRIAGE_IDEMPOTENCY_CONFLICT',
@@ -239,19 +249,28 @@ export interface ReviewStore {
   listLabels(opts?: ListLabelsOptions): Promise<LabelRow[]>;
 }
 
+/** A review that settled a HOLD, or stands for a line's exception: its id and outcome. */
+type ReviewRef = { review_id: string; outcome: ReviewOutcome };
+
 /**
- * For a closing review of a HOLD whose item is already closed: whether it changes how the hold
- * is settled, and then the review it supersedes (the latest closing review that settled it, or
- * agreed with, the other way); null when the outcome does not change. The decision's reviews are
- * replayed oldest first: a closing `false_positive` releases the hold, a closing `confirmed` or
- * `corrected_code` confirms it, except that a line-level `false_positive` does not release it
- * while another line's latest review is an exception (the invoice stays confirmed).
+ * A closing review replayed against the decision's earlier reviews ({@link replaySettlement}).
+ * `heldBy`: the review is a `false_positive` held back by a line's standing exception, the latest
+ * such line review (null when not held back). `before`: how the HOLD stood settled before it,
+ * released (true) or confirmed (false), and by which review; null when it was not yet settled.
  */
-async function reversedSettlement(
-  tx: SqlExecutor,
-  decisionId: string,
-  reviewId: string,
-): Promise<{ supersedes: { review_id: string; outcome: ReviewOutcome } } | null> {
+interface Replayed {
+  heldBy: ReviewRef | null;
+  before: { released: boolean; by: ReviewRef } | null;
+}
+
+/**
+ * Replays the decision's reviews oldest first up to `reviewId` (stored, replayed last): a closing
+ * `false_positive` releases the hold, a closing `confirmed` or `corrected_code` confirms it. A
+ * `false_positive`, for one line or the whole invoice, does not release it while another line's
+ * latest review is an exception (`confirmed`, `corrected_code`): it is kept as a label, and the
+ * hold stays confirmed (by that line's review when nothing had settled it yet).
+ */
+async function replaySettlement(tx: SqlExecutor, decisionId: string, reviewId: string): Promise<Replayed> {
   const reviews = await tx.query<{
     id: string;
     outcome: ReviewOutcome;
@@ -262,25 +281,43 @@ async function reversedSettlement(
      ORDER BY (id = $2), created_at, id`,
     [decisionId, reviewId],
   );
-  const lineLatest = new Map<number, ReviewOutcome>();
-  let released: boolean | null = null;
-  let settler: { review_id: string; outcome: ReviewOutcome } | null = null;
+  const lineLatest = new Map<number, ReviewRef>();
+  let before: Replayed['before'] = null;
   for (const r of reviews) {
-    if (r.line_number !== null) lineLatest.set(r.line_number, r.outcome);
-    if (!r.closes_item) continue;
+    if (r.line_number !== null) {
+      lineLatest.delete(r.line_number);
+      lineLatest.set(r.line_number, { review_id: r.id, outcome: r.outcome });
+    }
+    if (!r.closes_item && r.id !== reviewId) continue;
     const fp = r.outcome === 'false_positive';
-    // The review that closed the open item settled it by its outcome.
-    const blocked =
-      released !== null &&
-      fp &&
-      r.line_number !== null &&
-      [...lineLatest].some(([line, o]) => line !== r.line_number && o !== 'false_positive');
-    if (blocked) continue;
-    if (released !== null && fp !== released && r.id === reviewId && settler) return { supersedes: settler };
-    released = fp;
-    settler = { review_id: r.id, outcome: r.outcome };
+    // Map order is insertion order: the last standing exception is the latest line review.
+    const heldBy = fp
+      ? ([...lineLatest]
+          .filter(([line, o]) => line !== r.line_number && o.outcome !== 'false_positive')
+          .at(-1)?.[1] ?? null)
+      : null;
+    if (r.id === reviewId) return { heldBy, before };
+    if (heldBy) before ??= { released: false, by: heldBy };
+    else before = { released: fp, by: { review_id: r.id, outcome: r.outcome } };
   }
-  return null;
+  return { heldBy: null, before };
+}
+
+/**
+ * How a closing review settles its decision's HOLD ({@link reviewEvents}' `settles`), from its
+ * replay: a review that closes the open item settles it (confirmed by the standing line review
+ * `by` when it is a `false_positive` held back); on a closed item, a review that is not held back
+ * settles it only the other way than the review that settled it (named in `supersedes`); null
+ * otherwise (also when no review had settled the closed item).
+ */
+function settlementOf(
+  itemWasOpen: boolean,
+  { heldBy, before }: Replayed,
+  outcome: ReviewOutcome,
+): { supersedes: ReviewRef | null; by: ReviewRef | null } | null {
+  if (itemWasOpen) return { supersedes: null, by: heldBy };
+  if (before === null || heldBy) return null;
+  return (outcome === 'false_positive') !== before.released ? { supersedes: before.by, by: null } : null;
 }
 
 /** The review store over an opened, migrated database. */
@@ -349,6 +386,7 @@ export function createReviewStore(db: SqlDatabase): ReviewStore {
           if (!again || again.requestSha256 !== input.requestSha256) throw idempotencyConflict();
           return { review: again.review, created: false };
         }
+        const replayed = input.closesItem ? await replaySettlement(tx, input.decisionId, id) : null;
         if (input.closesItem && d.review_status === 'open') {
           await tx.query(
             `UPDATE decisions SET review_status = 'closed', closed_at = $2, closed_by_review = $3 WHERE id = $1`,
@@ -356,10 +394,9 @@ export function createReviewStore(db: SqlDatabase): ReviewStore {
           );
           // A closed item has nothing left to claim.
           await tx.query('DELETE FROM worklist_claims WHERE decision_id = $1', [input.decisionId]);
-          // A coding flag closed as a false positive: the invoice's lines are the vendor's normal billing.
-          if (input.outcome === 'false_positive' && resolved.task === 'coding-mismatch')
-            await addReviewedLines(tx, input.tenantId, d.invoice_pk);
         }
+        // The reviewers' verdicts so far decide which lines are the vendor's normal billing.
+        await reconcileReviewedBaseline(tx, input.tenantId, d.invoice_pk, input.decisionId, id, d.response);
         const stored = (await findByKey(tx, input))!.review;
         await appendAudit(tx, {
           tenantId: input.tenantId,
@@ -379,14 +416,16 @@ export function createReviewStore(db: SqlDatabase): ReviewStore {
             item_status: stored.item_status,
           },
         });
-        const settles =
-          d.response.decision === 'HOLD' && input.closesItem
-            ? d.review_status === 'open'
-              ? { supersedes: null }
-              : d.review_status === 'closed'
-                ? await reversedSettlement(tx, input.decisionId, id)
-                : null
+        const settlement =
+          d.response.decision === 'HOLD' &&
+          replayed &&
+          (d.review_status === 'open' || d.review_status === 'closed')
+            ? settlementOf(d.review_status === 'open', replayed, input.outcome)
             : null;
+        const settles = settlement && {
+          supersedes: settlement.supersedes,
+          by: settlement.by && (await reviewById(tx, settlement.by.review_id)),
+        };
         await appendEvents(tx, await reviewEvents(tx, input.tenantId, stored, d.response, settles));
         return { review: stored, created: true };
       }),

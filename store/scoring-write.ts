@@ -10,6 +10,7 @@ import { appendEvents, decisionCreatedEvent } from './events.js';
 import { historyConflict } from './history.js';
 import { insertAuditSample } from './monitoring.js';
 import { addVendorLineStats } from './vendor-stats.js';
+import { scoredBaselineLines } from './baseline-lines.js';
 import type { SqlExecutor } from './sql.js';
 import { packResponse, unpackResponse, type StoredResponse } from './stored-response.js';
 import { toVectorLiteral, vectorColumn, type VectorTransport } from './sql.js';
@@ -93,6 +94,7 @@ function scoredWrite(
   inv[22] = `${inv[22]}::vector`;
   inv[23] = `(SELECT r.pk FROM invoices r WHERE r.tenant_id = $2 AND r.invoice_id = $24)`;
   const byNumber = new Map(keys.lines.map((l) => [l.lineNumber, l]));
+  const baseline = scoredBaselineLines(decision, invoice.lines);
   const tuples = invoice.lines.map((line) => {
     const k = byNumber.get(line.line_number);
     if (!k) throw new TriageError('TRIAGE_INTERNAL', `no features for line ${line.line_number}`);
@@ -109,8 +111,9 @@ function scoredWrite(
       line.service_date ?? null,
       k.matchKey,
       toVectorLiteral(k.embedding),
+      baseline.has(line.line_number),
     );
-    const t = ph(from, 11);
+    const t = ph(from, 12);
     // Typed casts: VALUES rows are typed from their first row otherwise.
     const casts = [
       '::int',
@@ -124,6 +127,7 @@ function scoredWrite(
       '::date',
       '::text',
       '::vector',
+      '::boolean',
     ];
     return `(${t.map((x, j) => x + casts[j]!).join(',')})`;
   });
@@ -135,7 +139,7 @@ function scoredWrite(
         ? ''
         : `lines AS (
       INSERT INTO invoice_lines (invoice_pk, line_number, description, code_system, code, modifiers, quantity,
-        unit_price_cents, amount_cents, service_date, match_key, embedding)
+        unit_price_cents, amount_cents, service_date, match_key, embedding, in_baseline)
       SELECT inv.pk, v.* FROM inv, (VALUES ${tuples.join(',')}) AS v),`
     }
     dec AS (
@@ -175,7 +179,11 @@ export async function insertScored(
     return { decision: stored.decision, created: false };
   }
   await addVendorLineStats(tx, tenantId, [
-    { vendorId: invoice.vendor.id, lines: invoice.lines, baseline: decision.decision === 'AUTO_APPROVE' },
+    {
+      vendorId: invoice.vendor.id,
+      lines: invoice.lines,
+      baseline: scoredBaselineLines(decision, invoice.lines),
+    },
   ]);
   const sample = extras.auditSample;
   if (sample?.sampled)
@@ -302,10 +310,11 @@ function invoiceItems(rows: readonly ScoredRow[]): BulkItem[] {
 function lineItems(rows: readonly ScoredRow[]): BulkItem[] {
   const lines = rows.flatMap((r) => {
     const byNumber = new Map(r.keys.lines.map((l) => [l.lineNumber, l]));
+    const baseline = scoredBaselineLines(r.decision, r.invoice.lines);
     return r.invoice.lines.map((line) => {
       const k = byNumber.get(line.line_number);
       if (!k) throw new TriageError('TRIAGE_INTERNAL', `no features for line ${line.line_number}`);
-      return { pk: r.pk, line, k };
+      return { pk: r.pk, line, k, inBaseline: baseline.has(line.line_number) };
     });
   });
   const col = (
@@ -326,6 +335,7 @@ function lineItems(rows: readonly ScoredRow[]): BulkItem[] {
     col('text', (l) => l.line.service_date ?? null, asDate),
     col('text', (l) => l.k.matchKey),
     { vector: lines.map((l) => l.k.embedding) },
+    col('boolean', (l) => l.inBaseline),
   ];
 }
 
@@ -389,7 +399,7 @@ export async function insertScoredMany(
        ON CONFLICT (tenant_id, invoice_id) DO NOTHING RETURNING pk AS stored_pk),
      lines AS (
        INSERT INTO invoice_lines (invoice_pk, line_number, description, code_system, code, modifiers, quantity,
-         unit_price_cents, amount_cents, service_date, match_key, embedding)
+         unit_price_cents, amount_cents, service_date, match_key, embedding, in_baseline)
        ${bulkSelect(lineItems(rows), params, transport)} JOIN inv ON inv.stored_pk = u.c0)
      INSERT INTO decisions (${DECISION_COLUMNS})
      ${bulkSelect(decisionItems(rows), params, transport)} JOIN inv ON inv.stored_pk = u.c1
@@ -408,7 +418,7 @@ export async function insertScoredMany(
     rows.map((r) => ({
       vendorId: r.invoice.vendor.id,
       lines: r.invoice.lines,
-      baseline: r.decision.decision === 'AUTO_APPROVE',
+      baseline: scoredBaselineLines(r.decision, r.invoice.lines),
     })),
   );
   for (const r of rows) {

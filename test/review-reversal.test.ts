@@ -81,13 +81,15 @@ describe.each(engines('reversal'))('a review reversing a settled HOLD on $name',
     ]);
   });
 
-  it("does not release a HOLD on one line's false positive while another line's correction stands", async () => {
+  /**
+   * Scores the example invoice (its line 2 is miscoded) and then its exact copy `invoiceId`,
+   * held as a duplicate; returns a poster of reviews on the copy's decision (each a 201).
+   */
+  const heldExample = async (invoiceId: string) => {
     const example = JSON.parse(
       readFileSync(join(packageRoot(), 'datasets', 'samples', 'example-invoice.json'), 'utf8'),
     ) as { invoice_id: string };
-    // The example's line 2 is miscoded; its exact copy is held as a duplicate.
-    const invoiceId = 'rev-lines-copy';
-    const payload = { ...example, invoice_id: 'rev-lines', invoice_number: 'INV-REV-LINES' };
+    const payload = { ...example, invoice_id: `${invoiceId}-first`, invoice_number: `INV-${invoiceId}` };
     const first = await h.call('workflow', { method: 'POST', url: '/v1/invoices/score', payload });
     expect(first.statusCode, first.body).toBe(200);
     const scored = await h.call('workflow', {
@@ -97,18 +99,26 @@ describe.each(engines('reversal'))('a review reversing a settled HOLD on $name',
     });
     const held = scored.json<DecisionResponse>();
     expect(held.decision, scored.body).toBe('HOLD');
-    const post = async (payload: object, key: string) => {
+    return async (payload: object, key: string): Promise<string> => {
       const r = await h.call('reviewer', {
         method: 'POST',
         url: '/v1/reviews',
         payload: { decision_id: held.decision_id, idempotency_key: key, ...payload },
       });
       expect(r.statusCode, r.body).toBe(201);
+      return r.json<{ review_id: string }>().review_id;
     };
-    await post(
-      { outcome: 'corrected_code', line_number: 2, corrected_code: { system: 'HCPCS', value: 'E1130' } },
-      'lines-1',
-    );
+  };
+  const correctLine2 = {
+    outcome: 'corrected_code',
+    line_number: 2,
+    corrected_code: { system: 'HCPCS', value: 'E1130' },
+  };
+
+  it("does not release a HOLD on one line's false positive while another line's correction stands", async () => {
+    const invoiceId = 'rev-lines-copy';
+    const post = await heldExample(invoiceId);
+    await post(correctLine2, 'lines-1');
     await post({ outcome: 'false_positive', line_number: 1 }, 'lines-2');
     expect(await settlements(invoiceId)).toEqual([
       ['decision.reviewed.v1', 'corrected_code', null],
@@ -121,6 +131,50 @@ describe.each(engines('reversal'))('a review reversing a settled HOLD on $name',
       'decision.released.v1',
       'false_positive',
       { review_id: expect.any(String), outcome: 'corrected_code' },
+    ]);
+  });
+
+  it("does not release a HOLD on an invoice-level false positive while a line's correction stands", async () => {
+    const invoiceId = 'rev-invoice-copy';
+    const post = await heldExample(invoiceId);
+    const corrected = await post(correctLine2, 'invoice-1');
+    await post({ outcome: 'false_positive' }, 'invoice-2');
+    expect(await settlements(invoiceId)).toEqual([
+      ['decision.reviewed.v1', 'corrected_code', null],
+      ['decision.confirmed.v1', 'corrected_code', null],
+      ['decision.reviewed.v1', 'false_positive', null],
+    ]);
+    await post({ outcome: 'false_positive', line_number: 2 }, 'invoice-3');
+    expect((await settlements(invoiceId)).at(-1)).toEqual([
+      'decision.released.v1',
+      'false_positive',
+      { review_id: corrected, outcome: 'corrected_code' },
+    ]);
+  });
+
+  it("closes the item on an invoice-level false positive but keeps the HOLD confirmed by a line's open correction", async () => {
+    const invoiceId = 'rev-open-copy';
+    const post = await heldExample(invoiceId);
+    const corrected = await post({ ...correctLine2, close_item: false }, 'open-1');
+    const released = await post({ outcome: 'false_positive' }, 'open-2');
+    const events = await h.call('auditor', { method: 'GET', url: '/v1/events?limit=1000' });
+    const confirmation = events
+      .json<{ items: CloudEvent[] }>()
+      .items.find((e) => e.subject === invoiceId && e.type.includes('decision.confirmed'));
+    // The settlement names the line's correction, not the invoice-level false positive.
+    expect(confirmation?.data).toMatchObject({ review_id: corrected, outcome: 'corrected_code' });
+    expect(await settlements(invoiceId)).toEqual([
+      ['decision.reviewed.v1', 'corrected_code', null],
+      ['decision.reviewed.v1', 'false_positive', null],
+      ['decision.confirmed.v1', 'corrected_code', null],
+    ]);
+    const stored = await h.wired.repo.reviews.listForDecision(
+      'default',
+      (confirmation!.data as { decision_id: string }).decision_id,
+    );
+    expect(stored.map((r) => [r.review_id, r.item_status])).toEqual([
+      [corrected, 'closed'],
+      [released, 'closed'],
     ]);
   });
 

@@ -101,7 +101,10 @@ export const reviewRoutes: RoutePlugin<ReviewRoutesOptions> = async (app, deps) 
         description:
           'Idempotent: send an Idempotency-Key header or idempotency_key field; the same key with the same ' +
           'review returns the stored one (200, idempotent-replayed: true), with a different review a 409. ' +
-          'A new review is a 201.',
+          'A new review is a 201. On a HOLD, the review that closes the item releases it (false_positive) or ' +
+          "confirms it; a false_positive, for one line or the whole invoice, does not release it while another line's " +
+          'latest review is an exception (confirmed, corrected_code): it is stored as a label and the HOLD stays ' +
+          "confirmed, by that line's review (decision.confirmed names it) when nothing had settled it yet.",
         headers: Type.Object({ 'idempotency-key': Type.Optional(IdempotencyKey) }),
         body: ReviewRequest,
         response: {
