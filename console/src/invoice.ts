@@ -104,7 +104,7 @@ function Header({ invoice, decision }: { invoice: Invoice; decision: Decision })
     ['PO', invoice.po_number ?? '—'],
     ['Facility', invoice.facility_id ?? '—'],
     ['Total', money(invoice.total_cents, invoice.currency)],
-    ['Priority', `$${decision.priority.toFixed(2)} expected cost`],
+    ['Priority', `${decision.priority.toFixed(2)} ${invoice.currency} expected cost`],
     [
       'Scores',
       `coding mismatch ${pct(decision.scores.coding_mismatch)}, duplicate ${pct(decision.scores.duplicate)}`,

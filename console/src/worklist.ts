@@ -1,5 +1,5 @@
 /**
- * The worklist: open exceptions in the documented priority order (expected cost in dollars),
+ * The worklist: open exceptions in the documented priority order (expected cost in the invoice's currency, major units: minor units / 100, not converted),
  * with days open, an escalation mark past the tenant's SLA, who has claimed each item, and
  * filters (queue on the server; vendor, reason, facility and minimum age on the loaded items).
  * Keyboard: j or ArrowDown next, k or ArrowUp previous, Enter opens.
@@ -90,8 +90,9 @@ export function WorklistView({ session }: { session: Session }) {
     <h1 id="wl-title">Worklist</h1>
     <p class="hint" id="wl-keys">
       Keys: <kbd>j</kbd> or <kbd>↓</kbd> next, <kbd>k</kbd> or <kbd>↑</kbd> previous, <kbd>Enter</kbd> open.
-      Ordered by priority (expected cost in dollars). Items open longer than the SLA (${session.sla_days} days
-      since received) are marked escalated.
+      Ordered by priority (expected cost in each invoice's own currency, not converted, so mixed currencies do
+      not compare). Items open longer than the SLA (${session.sla_days} days since received) are marked
+      escalated.
     </p>
     <form class="filters" aria-label="Filters" onSubmit=${(e: Event) => e.preventDefault()}>
       <label
