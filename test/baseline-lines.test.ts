@@ -3,15 +3,14 @@
  * scored invoice enter its vendor's quantity and unit-price histograms, through the single and
  * the batch scoring write, and how reviews add, take out and restore lines exactly once.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { randomUUID } from 'node:crypto';
-import { openStore, type TriageRepository } from '../store/index.js';
 import type { ReviewInput } from '../store/reviews.js';
 import { reviewedBaselineLines, scoredBaselineLines } from '../store/baseline-lines.js';
 import type { DecisionResponse, Reason } from '../core/decision.js';
 import type { Invoice } from '../core/invoice.js';
 import { decisionFor, engines, keysOf, makeInvoice } from './fixtures.js';
-import { dropSchema } from './harness.js';
+import { useStore } from './harness.js';
 
 const CODES = ['E1390', 'E0570', 'A4253'] as const;
 
@@ -106,24 +105,16 @@ describe('the baseline rule', () => {
 });
 
 describe.each(engines('baselinelines'))('vendor baselines per line on $name', ({ config }) => {
-  let repo: TriageRepository;
-  const cfg = config();
-  beforeAll(async () => {
-    repo = await openStore(cfg);
-  });
-  afterAll(async () => {
-    await repo.close();
-    await dropSchema(cfg);
-  });
+  const store = useStore(config());
 
   /** Quantity observations per code of `vendorId`'s baselines (0 when none). */
   const observed = async (vendorId: string): Promise<number[]> => {
-    const b = await repo.vendors.baselines('t1', vendorId, [...CODES]);
+    const b = await store.repo.vendors.baselines('t1', vendorId, [...CODES]);
     return CODES.map((c) => b.get(c)?.quantity?.observations ?? 0);
   };
   /** The lines recorded as counted, by line number. */
   const counted = async (invoiceId: string): Promise<number[]> => {
-    const rows = await repo.transaction((tx) =>
+    const rows = await store.repo.transaction((tx) =>
       tx.query<{ line_number: number }>(
         `SELECT l.line_number FROM invoices i JOIN invoice_lines l ON l.invoice_pk = i.pk
           WHERE i.tenant_id = 't1' AND i.invoice_id = $1 AND l.in_baseline ORDER BY 1`,
@@ -133,12 +124,12 @@ describe.each(engines('baselinelines'))('vendor baselines per line on $name', ({
     return rows.map((r) => r.line_number);
   };
   const save = async (d: DecisionResponse, inv: Invoice) => {
-    await repo.saveDecision('t1', inv, `h-${inv.invoice_id}`, keysOf(inv), d);
+    await store.repo.saveDecision('t1', inv, `h-${inv.invoice_id}`, keysOf(inv), d);
     return d;
   };
   let n = 0;
   const review = (d: DecisionResponse, over: Partial<ReviewInput>) =>
-    repo.reviews.save({
+    store.repo.reviews.save({
       tenantId: 't1',
       decisionId: d.decision_id,
       reviewerKeyId: 'reviewer-1',
@@ -157,7 +148,7 @@ describe.each(engines('baselinelines'))('vendor baselines per line on $name', ({
     const po = threeLines('po-1', 'V-PO');
     const poDecision = decided(po, 'HOLD', [why('PO_UNKNOWN'), why('PRICE_ABOVE_PO', { line_number: 2 })]);
     // The batch write.
-    await repo.withChunkLock('t1', [], async (tx) =>
+    await store.repo.withChunkLock('t1', [], async (tx) =>
       tx.insertMany([
         {
           pk: tx.newPk(),

@@ -10,7 +10,7 @@ import type { Invoice } from '../core/invoice.js';
 import { buildApp, type AppDeps } from '../api/app.js';
 import { wire, type Wired, type WireOptions } from '../bin/bootstrap.js';
 import type { Role } from '../core/auth.js';
-import type { StoreConfig } from '../store/index.js';
+import { openStore, type StoreConfig, type TriageRepository } from '../store/index.js';
 
 /** Named keys of the harness: `<role>` in tenant default, `other_<role>` in tenant other. */
 export type KeyName =
@@ -144,6 +144,27 @@ export function useHarness(
     get h(): Harness {
       if (!harness) throw new Error('harness not started');
       return harness;
+    },
+  };
+}
+
+/**
+ * Opens the store on `cfg` before the suite's tests, and after them closes it and drops its
+ * PostgreSQL schema; read the repository as `ref.repo` inside tests.
+ */
+export function useStore(cfg: StoreConfig): { readonly repo: TriageRepository } {
+  let repo: TriageRepository | undefined;
+  beforeAll(async () => {
+    repo = await openStore(cfg);
+  });
+  afterAll(async () => {
+    await repo?.close();
+    await dropSchema(cfg);
+  });
+  return {
+    get repo(): TriageRepository {
+      if (!repo) throw new Error('store not opened');
+      return repo;
     },
   };
 }

@@ -8,16 +8,15 @@
  * window, so every rule and the per-line bound are exercised. Credit-memo reversal is left to
  * test/line-rebills.test.ts (the fixture holds no memos).
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { Invoice, InvoiceLine } from '../core/invoice.js';
 import { BLOCKING_SPEC, lineCandidates, type LineBlockingInvoice } from '../core/blocking.js';
 import { lineRebillQuery } from '../inference/stages/line-rebills.js';
 import { prepare } from '../inference/stages/prepare.js';
-import { openStore, type TriageRepository } from '../store/index.js';
 import { lineBlockingInvoiceOf } from '../training/line-pairs.js';
 import { mulberry32 } from '../training/rng.js';
 import { decisionFor, engines, keysOf, makeInvoice } from './fixtures.js';
-import { dropSchema } from './harness.js';
+import { useStore } from './harness.js';
 
 const ITEMS: [string | null, string][] = [
   ['E1390', 'Oxygen concentrator, single delivery port, capable of delivering 85 percent or greater'],
@@ -80,15 +79,7 @@ function fixture(): Invoice[] {
 }
 
 describe.each(engines('lblock'))('line-blocking parity on $name', ({ config }) => {
-  let repo: TriageRepository;
-  const cfg = config();
-  beforeAll(async () => {
-    repo = await openStore(cfg);
-  });
-  afterAll(async () => {
-    await repo.close();
-    await dropSchema(cfg);
-  });
+  const store = useStore(config());
 
   it('the store and training find the same earlier lines in the same order', async () => {
     const invoices = fixture();
@@ -97,7 +88,7 @@ describe.each(engines('lblock'))('line-blocking parity on $name', ({ config }) =
     for (const inv of invoices) {
       const q = lineBlockingInvoiceOf(inv);
       const memo = lineCandidates(BLOCKING_SPEC.lines, q, stored);
-      const served = await repo.withScoringLock('lblock', [], (tx) =>
+      const served = await store.repo.withScoringLock('lblock', [], (tx) =>
         tx.findEarlierLines(lineRebillQuery(prepare(inv))!),
       );
       expect(served.map((c) => [c.lineNumber, c.invoiceId, c.earlierLineNumber])).toEqual(
@@ -123,7 +114,7 @@ describe.each(engines('lblock'))('line-blocking parity on $name', ({ config }) =
         )
       )
         seen.outside++;
-      await repo.saveDecision('lblock', inv, `h-${inv.invoice_id}`, keysOf(inv), decisionFor(inv));
+      await store.repo.saveDecision('lblock', inv, `h-${inv.invoice_id}`, keysOf(inv), decisionFor(inv));
       stored.push(q);
     }
     // Every rule was exercised: same code, near description without a code, the per-line bound, the window.

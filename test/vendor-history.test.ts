@@ -2,11 +2,11 @@
  * The vendor's history kept incrementally (store/vendor-stats.ts), on both engines: the counts
  * equal the aggregate over the stored lines after scoring writes, replays and rejected writes.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { openStore, type TriageRepository } from '../store/index.js';
+import { describe, expect, it } from 'vitest';
+import type { TriageRepository } from '../store/index.js';
 import type { Invoice } from '../core/invoice.js';
 import { decisionFor, engines, keysOf, makeInvoice } from './fixtures.js';
-import { dropSchema, useHarness } from './harness.js';
+import { useHarness, useStore } from './harness.js';
 
 /** The vendor's code counts as an aggregate over every stored line (the definition). */
 async function aggregateCounts(repo: TriageRepository, tenantId: string, vendorId: string) {
@@ -42,15 +42,7 @@ function invoiceWithCodes(id: string, codes: (string | null)[], vendorId = 'V-10
 }
 
 describe.each(engines('vendorhist'))('vendor history on $name', ({ config }) => {
-  let repo: TriageRepository;
-  const cfg = config();
-  beforeAll(async () => {
-    repo = await openStore(cfg);
-  });
-  afterAll(async () => {
-    await repo.close();
-    await dropSchema(cfg);
-  });
+  const store = useStore(config());
 
   it('keeps per-vendor code counts equal to the aggregate over stored lines', async () => {
     const invoices = [
@@ -58,24 +50,30 @@ describe.each(engines('vendorhist'))('vendor history on $name', ({ config }) => 
       invoiceWithCodes('c-2', ['A4253', null, 'NDC:12345-678-90']),
       invoiceWithCodes('c-3', ['E1390'], 'V-200'),
     ];
-    expect(await repo.vendors.codeCounts('t1', 'V-100')).toEqual(new Map());
+    expect(await store.repo.vendors.codeCounts('t1', 'V-100')).toEqual(new Map());
     for (const inv of invoices)
-      await repo.saveDecision('t1', inv, `h-${inv.invoice_id}`, keysOf(inv), decisionFor(inv));
+      await store.repo.saveDecision('t1', inv, `h-${inv.invoice_id}`, keysOf(inv), decisionFor(inv));
     // A replay writes nothing; a conflicting payload is refused and writes nothing either.
-    await repo.saveDecision('t1', invoices[0]!, 'h-c-1', keysOf(invoices[0]!), decisionFor(invoices[0]!));
+    await store.repo.saveDecision(
+      't1',
+      invoices[0]!,
+      'h-c-1',
+      keysOf(invoices[0]!),
+      decisionFor(invoices[0]!),
+    );
     await expect(
-      repo.saveDecision('t1', invoices[1]!, 'other', keysOf(invoices[1]!), decisionFor(invoices[1]!)),
+      store.repo.saveDecision('t1', invoices[1]!, 'other', keysOf(invoices[1]!), decisionFor(invoices[1]!)),
     ).rejects.toThrow();
-    const counts = await repo.vendors.codeCounts('t1', 'V-100');
+    const counts = await store.repo.vendors.codeCounts('t1', 'V-100');
     expect(counts).toEqual(
       new Map([
         ['E1390', 2],
         ['A4253', 2],
       ]),
     );
-    expect(counts).toEqual(await aggregateCounts(repo, 't1', 'V-100'));
-    expect(await repo.vendors.codeCounts('t1', 'V-200')).toEqual(new Map([['E1390', 1]]));
-    expect(await repo.vendors.codeCounts('t2', 'V-100')).toEqual(new Map());
+    expect(counts).toEqual(await aggregateCounts(store.repo, 't1', 'V-100'));
+    expect(await store.repo.vendors.codeCounts('t1', 'V-200')).toEqual(new Map([['E1390', 1]]));
+    expect(await store.repo.vendors.codeCounts('t2', 'V-100')).toEqual(new Map());
   });
 });
 
