@@ -8,5 +8,6 @@ export default defineConfig({
     hookTimeout: 120_000,
     pool: 'forks',
     setupFiles: ['test/problem-matcher.ts'],
+    globalSetup: ['test/global-setup.ts'],
   },
 });

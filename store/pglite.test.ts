@@ -1,9 +1,10 @@
-import { existsSync, mkdirSync, mkdtempSync, utimesSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, statSync, utimesSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { isTriageError } from '../core/errors.js';
 import { loadMigrations, openDatabase } from './index.js';
+import { PGLITE_TEMPLATE_ENV } from './pglite.js';
 
 describe('in-memory PGlite databases (copies of one migrated template)', () => {
   it('are migrated and independent of each other', async () => {
@@ -73,4 +74,19 @@ describe('on-disk PGlite databases (one opener at a time)', () => {
       await db.close();
     }
   }, 120_000);
+});
+
+describe('the run-wide migrated template (test/global-setup.ts)', () => {
+  it('is named to every test process and holds a migrated database that a copy opens', async () => {
+    const file = process.env[PGLITE_TEMPLATE_ENV];
+    expect(file).toBeTruthy();
+    expect(statSync(file!).size).toBeGreaterThan(1_000_000);
+    const db = await openDatabase({ engine: 'pglite', dataDir: 'memory://template-check' });
+    try {
+      const rows = await db.query<{ n: number }>('SELECT count(*)::int AS n FROM schema_migrations');
+      expect(rows[0]!.n).toBe(loadMigrations().length);
+    } finally {
+      await db.close();
+    }
+  });
 });

@@ -3,6 +3,7 @@
  * in a directory (default `./data/pglite`) or in memory. Used when no `DATABASE_URL` is set.
  */
 import { mkdirSync } from 'node:fs';
+import { readFile, rename, writeFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { PGlite, type Transaction } from '@electric-sql/pglite';
 import { vector } from '@electric-sql/pglite-pgvector';
@@ -92,28 +93,69 @@ export async function openPglite(dataDir?: string): Promise<SqlDatabase> {
   }
 }
 
+/**
+ * Environment variable naming a file that holds a migrated in-memory database (an uncompressed
+ * data-directory tarball written by {@link writeMigratedTemplate}). When it names a readable
+ * file, in-memory databases are copies of it instead of a template built in this process; the
+ * migrations still run after the copy is loaded, so a template older than the code is brought up
+ * to date. The test suite's global setup (`test/global-setup.ts`) writes one per run, so each
+ * test process skips PGlite's initdb and the migrations.
+ */
+export const PGLITE_TEMPLATE_ENV = 'INVOICE_TRIAGE_PGLITE_TEMPLATE';
+
+/** Creates an in-memory database, migrates it with `migrateFn` and returns its data directory. */
+async function buildTemplate(migrateFn: (db: SqlDatabase) => Promise<unknown>): Promise<Blob> {
+  const pg = await PGlite.create(undefined, { extensions: { vector } });
+  try {
+    await migrateFn(await asDatabase(pg));
+    return await pg.dumpDataDir('none');
+  } finally {
+    await pg.close();
+  }
+}
+
+/**
+ * Writes a migrated in-memory database to `file` (an uncompressed data-directory tarball, about
+ * 40 MB) for {@link PGLITE_TEMPLATE_ENV}; written to a temporary name and renamed, so a reader
+ * never sees a partial file.
+ * @throws whatever creating, migrating or writing throws.
+ */
+export async function writeMigratedTemplate(
+  migrateFn: (db: SqlDatabase) => Promise<unknown>,
+  file: string,
+): Promise<void> {
+  const data = Buffer.from(await (await buildTemplate(migrateFn)).arrayBuffer());
+  const tmp = `${file}.${process.pid}.tmp`;
+  await writeFile(tmp, data);
+  await rename(tmp, file);
+}
+
+/** The template file named by {@link PGLITE_TEMPLATE_ENV}, or null when none is readable. */
+async function sharedTemplate(): Promise<Blob | null> {
+  const file = process.env[PGLITE_TEMPLATE_ENV];
+  if (!file) return null;
+  try {
+    return new Blob([await readFile(file)]);
+  } catch {
+    return null;
+  }
+}
+
 /** This process's migrated in-memory database, as an uncompressed data-directory tarball. */
 let memoryTemplate: Promise<Blob> | undefined;
 
 /**
- * Opens an in-memory PGlite database already migrated by `migrateFn`. The first call creates
- * and migrates a template database and keeps its data directory (about 40 MB); every call,
- * the first included, loads a copy of it, which is several times faster than PGlite's initdb
- * and the migrations (figures in BENCHMARKS.md, `npm run bench -- --only store-open`).
+ * Opens an in-memory PGlite database already migrated by `migrateFn`. The first call takes the
+ * template named by {@link PGLITE_TEMPLATE_ENV} or else creates and migrates one and keeps its
+ * data directory (about 40 MB); every call, the first included, loads a copy of it, which is
+ * several times faster than PGlite's initdb and the migrations (figures in BENCHMARKS.md,
+ * `npm run bench -- --only store-open`).
  * @throws whatever creating or migrating the template throws (the next call tries again).
  */
 export async function openMigratedInMemory(
   migrateFn: (db: SqlDatabase) => Promise<unknown>,
 ): Promise<SqlDatabase> {
-  memoryTemplate ??= (async () => {
-    const pg = await PGlite.create(undefined, { extensions: { vector } });
-    try {
-      await migrateFn(await asDatabase(pg));
-      return await pg.dumpDataDir('none');
-    } finally {
-      await pg.close();
-    }
-  })();
+  memoryTemplate ??= (async () => (await sharedTemplate()) ?? buildTemplate(migrateFn))();
   let template: Blob;
   try {
     template = await memoryTemplate;
