@@ -5,10 +5,11 @@
  * measured on another test split are refused as not comparable; `--force --reason` records the
  * reason and the overridden refusal.
  */
-import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { cp, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { shippedModelsDir } from '../bin/bootstrap.js';
 import { modelsCommand } from '../bin/models.js';
 import { isTriageError } from '../core/errors.js';
 import { exportOnnx } from '../training/onnx-export.js';
@@ -165,6 +166,26 @@ describe('per-kind promotion gate', () => {
     });
     expect(card.history.at(-1)?.overriddenRefusal).toContain('rekeyed_number recallAtHold 50.0%');
     expect(events.at(-1)).toMatchObject({ type: 'model.promoted', forced: true });
+  });
+});
+
+describe('the shipped coding challengers against coding-mismatch@4 (same seed-42 test split)', () => {
+  it('refuses @5 on clean invoices at review and passes @7, the same network with a finer threshold grid', async () => {
+    await cp(join(shippedModelsDir(), 'coding-mismatch'), join(root, 'coding-mismatch'), { recursive: true });
+    const five = await registry.resolve('coding-mismatch', '5');
+    const seven = await registry.resolve('coding-mismatch', '7');
+    expect(seven.spec!.layers).toEqual(five.spec!.layers);
+    expect(seven.spec!.calibration).toEqual(five.spec!.calibration);
+    expect(seven.card.thresholds.autoApprove).toBeGreaterThan(five.card.thresholds.autoApprove);
+    const r = await registry.promote('coding-mismatch', '5', { actor: 'lead' }).then(
+      () => 'promoted',
+      (e: unknown) => (isTriageError(e) ? e.message : String(e)),
+    );
+    expect(r).toContain('per-kind gate: worse than the champion on the same test split');
+    expect(r).toContain('clean invoices flagged atReview 0.5% vs champion 0.4%');
+    expect(r).not.toContain('recall');
+    const res = await registry.promote('coding-mismatch', '7', { actor: 'lead' });
+    expect(res).toMatchObject({ changed: true, forced: false, previousChampion: '4' });
   });
 });
 

@@ -1,7 +1,8 @@
 /**
- * The coding model reads the printed-code check: `coding-mismatch@5`'s served ONNX graph, loaded
- * from the shipped registry against the served line signature, scores a line that prints
- * another HCPCS code than it bills above the same line printing no code or its own code.
+ * The coding model reads the printed-code check: the served ONNX graphs of `coding-mismatch@5`
+ * and `@7` (line edition 4), loaded from the shipped registry against the served line signature,
+ * score a line that prints another HCPCS code than it bills above the same line printing no code
+ * or its own code, and above each card's review threshold.
  */
 import { beforeAll, describe, expect, it } from 'vitest';
 import { shippedModelsDir } from '../bin/bootstrap.js';
@@ -21,15 +22,8 @@ const editionNames = (e: number): string[] =>
 let reference: ReferenceIndex;
 let session: OnnxModelSession;
 let reviewAt: number;
-beforeAll(async () => {
+beforeAll(() => {
   reference = buildReferenceIndex(loadReferenceData());
-  const registry = new ModelRegistry({ root: shippedModelsDir(), featureSchemas: servedFeatureSchemas() });
-  const r = await registry.resolve('coding-mismatch', '5');
-  reviewAt = r.card.thresholds.autoApprove;
-  session = await OnnxModelSession.fromBuffer(r.onnx, {
-    expected: servedFeatureSchemas()['coding-mismatch'],
-    label: r.label,
-  });
 }, 600_000);
 
 /** An enteral infusion pump line billed as `billed` at a clean seed-101 benchmark line's price. */
@@ -41,7 +35,7 @@ const pump = (description: string, billed: string): InvoiceLine => ({
   unit_price_cents: 94_957,
   amount_cents: 94_957,
 });
-/** The line's current vector restricted to @5's inputs (line edition 4), by name, as the service feeds it. */
+/** The line's current vector restricted to the model's inputs (line edition 4), by name, as the service feeds it. */
 const vector = (l: InvoiceLine): Float32Array => {
   const x = lineFeatureVector(l, { reference, serviceDate: '2025-03-01' });
   const at = inputProjection(session.featureNames, LINE_VECTOR_NAMES);
@@ -50,7 +44,17 @@ const vector = (l: InvoiceLine): Float32Array => {
 const score = async (rows: Float32Array[]): Promise<number[]> =>
   Array.from((await session.run(rows)).probability);
 
-describe('coding-mismatch@5 and the printed code', () => {
+describe.each(['5', '7'])('coding-mismatch@%s and the printed code', (version) => {
+  beforeAll(async () => {
+    const registry = new ModelRegistry({ root: shippedModelsDir(), featureSchemas: servedFeatureSchemas() });
+    const r = await registry.resolve('coding-mismatch', version);
+    reviewAt = r.card.thresholds.autoApprove;
+    session = await OnnxModelSession.fromBuffer(r.onnx, {
+      expected: servedFeatureSchemas()['coding-mismatch'],
+      label: r.label,
+    });
+  }, 600_000);
+
   it('reads the line vector with the printed-code features', () => {
     expect(session.featureNames).toEqual(editionNames(4));
     expect(session.featureNames).toContain('printed_code_differs');

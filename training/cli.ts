@@ -59,6 +59,8 @@ export interface TrainCliOptions {
   vectorEdition?: number;
   /** Candidate architectures by id (`ARCHITECTURES` of models/specs); default the task's `TASK_ARCHITECTURES`. */
   architectures?: string[];
+  /** Widest logit gap between threshold candidates (`PipelineOptions.gridLogitStep`); default none. */
+  gridLogitStep?: number;
 }
 
 /** What the command needs from outside (the feature pipeline). */
@@ -253,6 +255,7 @@ export async function runTrain(
       approveAlpha: o.targetError,
       holdAlpha: o.holdError,
       delta: o.delta,
+      ...(o.gridLogitStep !== undefined ? { gridLogitStep: o.gridLogitStep } : {}),
       onProgress: (p) => {
         if (p.stage === 'epoch') {
           epochsDone++;
@@ -409,6 +412,11 @@ export function trainCommand(deps: TrainCliDeps): Command {
     );
   for (const [flag, what, min, max, dflt] of RATE_OPTIONS)
     cmd.option(`${flag} <x>`, what, num(flag, min, max), dflt);
+  cmd.option(
+    '--grid-logit-step <x>',
+    'widest logit gap between neighbouring threshold candidates (default: log-share thinning only)',
+    num('--grid-logit-step', 1e-3, 10),
+  );
   return cmd.action(async (opts: Omit<TrainCliOptions, 'progress'> & { progress: boolean }) => {
     await runTrain({ ...opts, progress: opts.progress && process.stderr.isTTY === true }, deps);
   });

@@ -88,6 +88,11 @@ export interface PipelineOptions {
   /** Share of valid invoices used for calibration and grid design (default 0.3). */
   calibrationShare?: number;
   pValue?: PValueMethod;
+  /**
+   * Widest logit gap between neighbouring threshold candidates (`GridDesign.maxLogitStep` of
+   * training/thresholds.ts; absent: the grid is thinned in log-share only).
+   */
+  gridLogitStep?: number;
   onProgress?: (p: PipelineProgress) => void;
   /** Clock for `trainedAt` (tests). */
   now?: () => Date;
@@ -265,7 +270,14 @@ export async function runPipeline(a: AssembledData, o: PipelineOptions): Promise
   const choose = (side: 'approve' | 'hold', alpha: number): LttResult => {
     const grid = designGrid(
       calInv.map((x) => x.score),
-      { side, alpha, delta, testN: thrInv.length, pValue: o.pValue },
+      {
+        side,
+        alpha,
+        delta,
+        testN: thrInv.length,
+        pValue: o.pValue,
+        ...(o.gridLogitStep !== undefined ? { maxLogitStep: o.gridLogitStep } : {}),
+      },
       calInv.map((x) => sideLabel(side, x.inv)),
     );
     return learnThenTest({
@@ -309,7 +321,7 @@ export async function runPipeline(a: AssembledData, o: PipelineOptions): Promise
           : `P(invoice is clean | max ${unitName} score >= threshold)`,
       alpha,
       delta,
-      method: `Learn-then-Test, fixed-sequence over a grid designed on the calibration part, ${o.pValue ?? 'binomial'} p-values`,
+      method: `Learn-then-Test, fixed-sequence over a grid designed on the calibration part${o.gridLogitStep !== undefined ? ` (candidates at most ${o.gridLogitStep} apart in logit)` : ''}, ${o.pValue ?? 'binomial'} p-values`,
       calibrationN: thrInv.length,
       calibrationSelected: r.selected,
       calibrationErrors: r.errors,

@@ -181,6 +181,56 @@ describe('Learn-then-Test thresholds: the guarantee holds empirically', () => {
     expect(grid[grid.length - 1]).toBe(Math.max(...design.s));
   });
 
+  it('designGrid with maxLogitStep keeps candidates where few invoices score', () => {
+    // a model that separates well: 93% clean invoices score below 0.05, 6% exceptions above
+    // 0.95, and 1% of each spread over the range between, where the approve threshold lies
+    const sample = (n: number, seed: number): { s: number[]; y: number[] } => {
+      const rnd = mulberry32(seed);
+      const s: number[] = [];
+      const y: number[] = [];
+      for (let i = 0; i < n; i++) {
+        const u = rnd();
+        const between = 0.05 + 0.9 * rnd();
+        if (u < 0.93) s.push(0.05 * rnd() ** 3);
+        else if (u < 0.99) s.push(0.95 + 0.05 * rnd());
+        else s.push(between);
+        // in between, the exception odds grow with the score
+        y.push(u >= 0.93 && u < 0.99 ? 1 : u >= 0.99 && rnd() < between ? 1 : 0);
+      }
+      return { s, y };
+    };
+    const design = sample(6000, 11);
+    const o = { side: 'approve' as const, alpha: 0.005, delta: 0.05, testN: 14000 };
+    const coarse = designGrid(design.s, o, design.y);
+    const fine = designGrid(design.s, { ...o, maxLogitStep: 0.1 }, design.y);
+    const logit = (t: number): number => Math.log(t / (1 - t));
+    const widestGap = (grid: number[]): number =>
+      Math.max(...grid.slice(1).map((t, i) => logit(Math.min(t, 0.95)) - logit(Math.min(grid[i]!, 0.95))));
+    // log-share thinning leaves one wide step across the range between clean and exceptions
+    expect(coarse.length).toBe(50);
+    expect(widestGap(coarse)).toBeGreaterThan(2);
+    // the limit fills it: no two neighbouring candidates below 0.95 more than 0.1 apart, unless
+    // no design score lies between them
+    for (let i = 1; i < fine.length; i++) {
+      if (fine[i]! >= 0.95 || logit(fine[i]!) - logit(fine[i - 1]!) < 0.1) continue;
+      const inside = design.s.filter((v) => v > fine[i - 1]! && v < fine[i]!);
+      expect(inside.every((v) => logit(v) - logit(fine[i - 1]!) < 0.1)).toBe(true);
+    }
+    expect(fine.length).toBeGreaterThan(coarse.length);
+    // every coarse candidate stays a candidate, with the same start and end
+    expect(coarse.every((t) => fine.includes(t))).toBe(true);
+    // on a fresh thresholds part, the walk over the finer grid stops closer to where the
+    // error budget runs out, so it approves more invoices at the same guarantee
+    const thr = sample(14000, 12);
+    const run = (grid: number[]) =>
+      learnThenTest({ scores: thr.s, labels: thr.y, side: 'approve', alpha: 0.005, delta: 0.05, grid });
+    const [c, f] = [run(coarse), run(fine)];
+    expect(c.feasible && f.feasible).toBe(true);
+    expect(f.threshold).toBeGreaterThan(c.threshold);
+    expect(f.selected).toBeGreaterThan(c.selected);
+    expect(f.steps.at(-1)!.pValue).toBeGreaterThan(0.05);
+  });
+
   it('separateThresholds keeps hold above auto-approve using only certified candidates', () => {
     const step = (threshold: number, rejected: boolean, selected = 10) => ({
       threshold,

@@ -330,9 +330,19 @@ export interface GridDesign {
   delta: number;
   /** Size of the threshold-calibration set the grid will be tested on. */
   testN: number;
-  /** Most candidates to keep (default 50). */
+  /** Most candidates to keep (default 50), not counting those {@link GridDesign.maxLogitStep} adds. */
   maxPoints?: number;
   pValue?: PValueMethod;
+  /**
+   * Widest gap allowed between neighbouring candidates on the logit of the score (absent: no
+   * limit). Thinning in log-share leaves few candidates where few invoices score, such as the
+   * range between most clean invoices and most exceptions where the auto-approve threshold
+   * of a well-separating model lies (near a share of 1 one step there is several percent of the
+   * invoices); with a limit, a design score is also kept when its logit is at least this far from
+   * the last kept one. The guarantee is unchanged (fixed-sequence testing is valid for any grid
+   * fixed before the labels), only the resolution at which the walk stops.
+   */
+  maxLogitStep?: number;
 }
 
 /**
@@ -394,25 +404,41 @@ export function designGrid(
   }
   if (startAt < 0) return [];
   const from = distinct.indexOf(pool[startAt]!);
-  return thinGeometric(distinct.slice(from), maxPoints).map((d) => d.t);
+  return thinGeometric(distinct.slice(from), maxPoints, o.maxLogitStep).map((d) => d.t);
+}
+
+/** Logit of a score in [0, 1], clamped away from the infinite ends. */
+function scoreLogit(t: number): number {
+  const p = Math.min(1 - 1e-12, Math.max(1e-12, t));
+  return Math.log(p / (1 - p));
 }
 
 /**
  * At most `max` items (always the first and the last), spaced evenly in `log(share)`: fine
- * steps where few invoices are selected, coarser ones where many are.
+ * steps where few invoices are selected, coarser ones where many are. With `logitStep`, an item
+ * is also kept when the logit of its score is at least `logitStep` from the last kept item's
+ * (then more than `max` items may be kept; the log-share ones are kept all the same).
  */
-function thinGeometric<T extends { share: number }>(items: readonly T[], max: number): T[] {
+function thinGeometric<T extends { share: number; t: number }>(
+  items: readonly T[],
+  max: number,
+  logitStep?: number,
+): T[] {
   if (items.length <= max) return [...items];
   const first = items[0]!.share;
   const last = items[items.length - 1]!.share;
   const ratio = (last / first) ** (1 / (max - 1));
   const out: T[] = [];
   let next = first;
+  let lastLogit = Number.NaN;
   for (const d of items) {
-    if (d.share >= next * (1 - 1e-12)) {
+    const onSchedule = d.share >= next * (1 - 1e-12);
+    if (onSchedule || (logitStep !== undefined && Math.abs(scoreLogit(d.t) - lastLogit) >= logitStep)) {
       out.push(d);
-      next = d.share * ratio;
+      lastLogit = scoreLogit(d.t);
     }
+    // the log-share schedule ignores the items the logit limit adds: it keeps what it keeps without it
+    if (onSchedule) next = d.share * ratio;
   }
   if (out[out.length - 1] !== items[items.length - 1]) out.push(items[items.length - 1]!);
   return out;
