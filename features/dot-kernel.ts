@@ -27,12 +27,10 @@ const section = (id: number, body: number[]): number[] => [id, ...leb(body.lengt
 const name = (s: string): number[] => [...leb(s.length), ...Buffer.from(s)];
 
 /**
- * The module for rows of `dim` values: `dots(mat, n, dim, q, out)` (four queries), `dots2` (the
- * same for two), `colmax`, `collect` and its memory `mem` (pointers are byte offsets). The
- * queries' distance apart (`dim` int16 values) is built into the code as the loads' immediate
- * offsets, so the pass over a row computes one query address per eight values, not four.
+ * The module: `dots(mat, n, dim, q, out)` (four queries), `dots2` (the same for two), `colmax`,
+ * `collect` and its memory `mem` (pointers are byte offsets).
  */
-function kernelModule(dim: number): Uint8Array {
+function kernelModule(): Uint8Array {
   const I32 = 0x7f;
   const V128 = 0x7b;
   const get = (i: number): number[] => [0x20, i];
@@ -42,15 +40,13 @@ function kernelModule(dim: number): Uint8Array {
   const add = 0x6a; // i32.add
   const mul = 0x6c;
   const load = [0xfd, 0x00, 4, 0]; // v128.load align 16, offset 0
-  const loadAt = (offset: number): number[] => [0xfd, 0x00, 4, ...leb(offset)]; // v128.load at an immediate offset
   const i32x4Add = [0xfd, ...leb(174)];
   const dotI16 = [0xfd, ...leb(186)]; // i32x4.dot_i16x8_s
   const lane = (l: number): number[] => [0xfd, 0x1b, l]; // i32x4.extract_lane
-  // Params: 0 mat (int16 rows), 1 n (rows), 2 dim (the module's `dim`), 3 q (4 int16 queries
-  // of dim, contiguous), 4 out (n x 4 int32, row-major). Locals: 5 r, 6 row pointer, 7 byte
-  // offset in the row, 8 row stride in bytes, 9..12 the accumulators, 13 the row's eight
-  // values, 14 the first query's address at that offset (query j's is j * dim * 2 bytes on).
-  // The body for `queries` (4 or 2) reads that many queries and writes that many lanes of `out`.
+  // Params: 0 mat (int16 rows), 1 n (rows), 2 dim (a multiple of 8), 3 q (4 int16 queries of
+  // dim, contiguous), 4 out (n x 4 int32, row-major). Locals: 5 r, 6 row pointer, 7 byte offset
+  // in the row, 8 row stride in bytes, 9..12 the accumulators, 13 the row's eight values. The
+  // body for `queries` (4 or 2) reads that many queries and writes that many lanes of `out`.
   const dotsBody = (queries: 4 | 2): number[] => {
     const accs = [9, 10, 11, 12].slice(0, queries);
     const laneSum = (a: number): number[] => [
@@ -75,10 +71,9 @@ function kernelModule(dim: number): Uint8Array {
       ...i32(0), ...set(7),
       0x03, 0x40, // loop over the row, eight values at a time
       ...get(6), ...get(7), add, ...load, ...set(13),
-      ...get(3), ...get(7), add, ...set(14),
       ...accs.flatMap((a, j) => [
         ...get(a), ...get(13),
-        ...get(14), ...loadAt(j * dim * 2),
+        ...get(3), ...get(7), add, ...(j > 0 ? [...get(8), ...i32(j), mul, add] : []), ...load,
         ...dotI16, ...i32x4Add, ...set(a),
       ]),
       ...get(7), ...i32(16), add, ...tee(7), ...get(8), 0x49, 0x0d, 0, // offset < stride: again
@@ -94,7 +89,6 @@ function kernelModule(dim: number): Uint8Array {
       ...vec([
         [...leb(4), I32],
         [...leb(5), V128],
-        [...leb(1), I32],
       ]),
       ...body,
     ];
@@ -176,18 +170,15 @@ interface Wasm {
 }
 const wasm = (globalThis as { WebAssembly?: Wasm }).WebAssembly;
 
-/** The compiled module per `dim`. */
-const compiled = new Map<number, object | null>();
+let compiled: object | null | undefined;
 
-/** The compiled module for rows of `dim` values, or null where WebAssembly SIMD is not available. */
-function kernelOf(dim: number): object | null {
-  let module = compiled.get(dim);
-  if (module === undefined) {
-    const bytes = kernelModule(dim);
-    module = wasm?.validate(bytes) ? new wasm.Module(bytes) : null;
-    compiled.set(dim, module);
+/** The compiled module, or null where WebAssembly SIMD is not available. */
+function kernelOf(): object | null {
+  if (compiled === undefined) {
+    const bytes = kernelModule();
+    compiled = wasm?.validate(bytes) ? new wasm.Module(bytes) : null;
   }
-  return module;
+  return compiled;
 }
 
 /**
@@ -256,9 +247,8 @@ function distance(v: ArrayLike<number>, w: ArrayLike<number> | null, from: numbe
  * unavailable, `dim` is not a multiple of 8 or is above 4,096, or every value is zero.
  */
 export function createDotKernel(data: Float32Array, n: number, dim: number): DotKernel | null {
-  if (!wasm || dim % 8 !== 0 || dim === 0 || dim > 4096 || n === 0) return null;
-  const module = kernelOf(dim);
-  if (module === null) return null;
+  const module = kernelOf();
+  if (module === null || !wasm || dim % 8 !== 0 || dim === 0 || dim > 4096 || n === 0) return null;
   let maxAbs = 0;
   for (let i = 0; i < n * dim; i++) maxAbs = Math.max(maxAbs, Math.abs(data[i]!));
   if (!(maxAbs > 0) || !Number.isFinite(maxAbs)) return null;
