@@ -139,6 +139,7 @@ export function linePairVectors(
   invoiceDate: string,
   candidates: readonly PairCandidate[],
 ): Float64Array[] {
+  if (candidates.length === 0) return [];
   const byNumber = new Map(lines.map((l) => [l.lineNumber, l]));
   const onInvoice = new Map<string, Set<number>>();
   const invoicesOfLine = new Map<number, Set<string>>();
@@ -146,13 +147,21 @@ export function linePairVectors(
     onInvoice.set(c.invoiceId, (onInvoice.get(c.invoiceId) ?? new Set()).add(c.lineNumber));
     invoicesOfLine.set(c.lineNumber, (invoicesOfLine.get(c.lineNumber) ?? new Set()).add(c.invoiceId));
   }
+  // Per line number, once (the last line of that number, as `byNumber`): the other lines and
+  // how many days the latest of them is judged after it (0 when none is later).
+  const days = lines.map((l) => epochDay(l.judgedDate));
+  const ofLine = new Map<number, { others: PairLine[]; newer: number }>();
+  for (const [i, l] of lines.entries()) {
+    const others = lines.filter((o) => o.lineNumber !== l.lineNumber);
+    const later = lines.flatMap((o, k) => (o.lineNumber !== l.lineNumber ? [days[k]! - days[i]!] : []));
+    ofLine.set(l.lineNumber, { others, newer: Math.max(0, ...later) });
+  }
   return candidates.map((c) => {
     const l = byNumber.get(c.lineNumber);
     if (!l) throw new Error(`candidate of line ${c.lineNumber}, which the invoice does not have`);
-    const others = lines.filter((o) => o.lineNumber !== l.lineNumber);
+    const { others, newer } = ofLine.get(l.lineNumber)!;
     const matched = onInvoice.get(c.invoiceId)!;
     const unmatched = others.filter((o) => !matched.has(o.lineNumber)).length;
-    const newer = Math.max(0, ...others.map((o) => epochDay(o.judgedDate) - epochDay(l.judgedDate)));
     const ratio =
       l.amountCents > 0 && c.amountCents > 0
         ? Math.min(3, Math.abs(Math.log(l.amountCents / c.amountCents)))

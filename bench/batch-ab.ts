@@ -1,0 +1,78 @@
+/**
+ * Two checkouts' batch scoring on PostgreSQL in one process, taking turns (`npx tsx
+ * bench/batch-ab.ts BEFORE_DIR AFTER_DIR [--invoices 300] [--chunk 100] [--rounds 2]`): each
+ * round runs each tree's chunked batch ({@link runBatchBenchmark} of that tree's bench/batch.ts)
+ * on a fresh schema of `BENCH_DATABASE_URL` (default `TEST_DATABASE_URL`), the order swapped
+ * every round, and drops the schema after; first, one untimed run of 50 invoices per tree warms
+ * the JIT and the memos (the process's first run costs more CPU per invoice otherwise). Prints
+ * one JSON line per run (lines/s, node and PostgreSQL CPU ms per invoice, 1-minute load) and
+ * the ratio of the trees' summed CPU (node and PostgreSQL).
+ */
+import { resolve } from 'node:path';
+import { Command } from 'commander';
+import type { BatchRun, runBatchBenchmark as RunBatchBenchmark } from './batch.js';
+import type { tenLineInvoice as TenLineInvoice } from './history.js';
+import { openPostgres } from '../store/postgres.js';
+
+async function main(): Promise<void> {
+  const program = new Command()
+    .argument('<before>', 'checkout before the change')
+    .argument('<after>', 'checkout after the change')
+    .option('--invoices <n>', 'invoices per run', '300')
+    .option('--chunk <n>', 'batch chunk size', '100')
+    .option('--rounds <n>', 'runs per tree', '2')
+    .parse();
+  const o = program.opts<{ invoices: string; chunk: string; rounds: string }>();
+  const connectionString = process.env.BENCH_DATABASE_URL ?? process.env.TEST_DATABASE_URL;
+  if (!connectionString) throw new Error('set BENCH_DATABASE_URL or TEST_DATABASE_URL');
+  const trees = await Promise.all(
+    program.args.slice(0, 2).map(async (d) => {
+      const dir = resolve(d);
+      const { runBatchBenchmark } = (await import(`${dir}/bench/batch.ts`)) as {
+        runBatchBenchmark: typeof RunBatchBenchmark;
+      };
+      const { tenLineInvoice } = (await import(`${dir}/bench/history.ts`)) as {
+        tenLineInvoice: typeof TenLineInvoice;
+      };
+      return { dir, runBatchBenchmark, tenLineInvoice, cpuMs: 0, invoices: 0 };
+    }),
+  );
+  const runOn = async (t: (typeof trees)[number], schema: string, invoices: number): Promise<BatchRun> => {
+    try {
+      const [run] = await t.runBatchBenchmark(
+        { engine: 'postgres', connectionString, schema },
+        invoices,
+        Number(o.chunk),
+        t.tenLineInvoice,
+        ['chunked'],
+      );
+      return run!;
+    } finally {
+      const db = await openPostgres({ connectionString, schema });
+      await db.exec(`DROP SCHEMA IF EXISTS ${schema} CASCADE`).catch(() => undefined);
+      await db.close();
+    }
+  };
+  for (const [k, t] of trees.entries()) await runOn(t, `bench_batch_ab_warm_${k}`, 50);
+  for (let round = 0; round < Number(o.rounds); round++) {
+    for (const [k, t] of (round % 2 === 0 ? trees : [...trees].reverse()).entries()) {
+      const run = await runOn(t, `bench_batch_ab_${round}_${k}`, Number(o.invoices));
+      t.cpuMs += (run.nodeCpuMsPerInvoice + run.pgCpuMsPerInvoice) * run.invoices;
+      t.invoices += run.invoices;
+      console.log(
+        JSON.stringify({
+          tree: t.dir,
+          round,
+          linesPerSecond: run.linesPerSecond,
+          nodeCpuMsPerInvoice: run.nodeCpuMsPerInvoice,
+          pgCpuMsPerInvoice: run.pgCpuMsPerInvoice,
+          load: run.load1,
+        }),
+      );
+    }
+  }
+  const perInvoice = trees.map((t) => t.cpuMs / t.invoices);
+  console.log(JSON.stringify({ cpuMsPerInvoice: perInvoice, ratio: perInvoice[0]! / perInvoice[1]! }));
+}
+
+await main();
