@@ -2,7 +2,8 @@
  * Version 2 of the decision representation: each reason once. Version 1 (`application/json`)
  * lists every line reason twice: in the line's `lines[].reasons` and, with the line's number
  * added to its evidence, in the invoice's `reasons` (inference/stages/rules.ts lifts it there).
- * Version 2 (`application/vnd.invoice-triage.decision.v2+json`, asked for with `Accept`) is the
+ * Version 2 (`application/vnd.invoice-triage.decision.v2+json`, asked for with `Accept` on
+ * `POST /v1/invoices/score` and `GET /v1/decisions/:id`) is the
  * same document with each line reason that is also an invoice reason replaced in
  * `lines[].reasons` by `{ "reason_ref": k }`: the reason is `reasons[k]`, whose evidence names
  * the line (`line_number`). Reasons of a line that are not invoice reasons (weight 0) stay in
@@ -10,7 +11,7 @@
  * (store/stored-response.ts).
  */
 import Type, { type Static } from 'typebox';
-import { DecisionResponse, LineResult, Reason } from './decision.js';
+import { DecisionResponse, DecisionWithExplanation, LineResult, Reason } from './decision.js';
 
 /** Media type of version 2 of the decision representation. */
 export const DECISION_V2_MEDIA_TYPE = 'application/vnd.invoice-triage.decision.v2+json';
@@ -34,16 +35,23 @@ export const LineResultV2 = Type.Object({
   }),
 });
 
+const V2_DESCRIPTION =
+  'Version 2 (Accept: application/vnd.invoice-triage.decision.v2+json): as application/json, but a line ' +
+  "reason that is also one of the decision's reasons is { reason_ref: k } in lines[].reasons.";
+
 /** The decision of `POST /v1/invoices/score` in version 2 (see the module doc). */
 export const DecisionResponseV2 = Type.Object(
   { ...DecisionResponse.properties, lines: Type.Array(LineResultV2) },
-  {
-    description:
-      'Version 2 (Accept: application/vnd.invoice-triage.decision.v2+json): as application/json, but a line ' +
-      "reason that is also one of the decision's reasons is { reason_ref: k } in lines[].reasons.",
-  },
+  { description: V2_DESCRIPTION },
 );
 export type DecisionResponseV2 = Static<typeof DecisionResponseV2>;
+
+/** A stored decision with its explanation (`GET /v1/decisions/:id`) in version 2. */
+export const DecisionWithExplanationV2 = Type.Object(
+  { ...DecisionWithExplanation.properties, lines: Type.Array(LineResultV2) },
+  { description: V2_DESCRIPTION },
+);
+export type DecisionWithExplanationV2 = Static<typeof DecisionWithExplanationV2>;
 
 type ReasonV1 = DecisionResponse['reasons'][number];
 type Json = unknown;
@@ -156,7 +164,7 @@ export function expandReasonRefs(d: DecisionResponseV2): DecisionResponse {
   };
 }
 
-/** A decision in version 2 of its representation (see the module doc). */
-export function decisionV2(d: DecisionResponse): DecisionResponseV2 {
-  return withReasonRefs(d, 'copies');
+/** A decision (with or without its explanation) in version 2 of its representation (see the module doc). */
+export function decisionV2<D extends DecisionResponse>(d: D): Omit<D, 'lines'> & DecisionResponseV2 {
+  return { ...d, lines: withReasonRefs(d, 'copies').lines };
 }

@@ -1,7 +1,8 @@
 /**
  * Version 2 of the decision representation (core/decision-v2.ts): asked for with `Accept`, the
  * scoring response lists each reason once (a line reason that is also an invoice reason is a
- * `reason_ref`), loses nothing against version 1, and version 1 stays the default. On both
+ * `reason_ref`), loses nothing against version 1, and version 1 stays the default; so does
+ * `GET /v1/decisions/:id`. On both
  * store engines (a replay reads the stored decision), with the shipped champions.
  */
 import { readFileSync } from 'node:fs';
@@ -119,13 +120,37 @@ describe.each(engines('decisionv2'))('the decision in version 2 on $name', ({ co
     expect(refs).toBeGreaterThanOrEqual(5);
     expect(v2.reasons.map((t) => t.code)).toContain('LINE_AMOUNT_MISMATCH');
     expect(Buffer.byteLength(r2.body)).toBeLessThan(0.7 * Buffer.byteLength(r1.body));
+
+    // The stored decision read back: version 1 by default, version 2 when asked, with the explanation.
+    const get = (accept?: string) =>
+      h.call('workflow', {
+        method: 'GET',
+        url: `/v1/decisions/${v1.decision_id}`,
+        ...(accept ? { headers: { accept } } : {}),
+      });
+    const g1 = await get();
+    const g2 = await get(DECISION_V2_MEDIA_TYPE);
+    expect(g2.headers['content-type']).toBe(`${DECISION_V2_MEDIA_TYPE}; charset=utf-8`);
+    expect(g1.json<DecisionResponse>().lines).toEqual(v1.lines);
+    const read2 = g2.json<DecisionResponseV2 & { explanation?: unknown }>();
+    expect(read2.lines).toEqual(v2.lines);
+    expect(read2.explanation).toEqual(g1.json<{ explanation: unknown }>().explanation);
   });
 
   it('documents both versions of the response in the OpenAPI document', async () => {
     const doc = await h.call(null, { method: 'GET', url: '/docs/json' });
     const ok = doc.json<{
-      paths: Record<string, { post: { responses: Record<string, { content: Record<string, unknown> }> } }>;
-    }>().paths['/v1/invoices/score']!.post.responses['200']!;
-    expect(Object.keys(ok.content).sort()).toEqual(['application/json', DECISION_V2_MEDIA_TYPE]);
+      paths: Record<
+        string,
+        Partial<Record<'post' | 'get', { responses: Record<string, { content: Record<string, unknown> }> }>>
+      >;
+    }>().paths;
+    for (const [path, method] of [
+      ['/v1/invoices/score', 'post'],
+      ['/v1/decisions/{id}', 'get'],
+    ] as const) {
+      const content = ok[path]![method]!.responses['200']!.content;
+      expect(Object.keys(content).sort(), path).toEqual(['application/json', DECISION_V2_MEDIA_TYPE]);
+    }
   });
 });

@@ -4,7 +4,12 @@
  */
 import { Invoice } from '../../core/invoice.js';
 import { DecisionResponse, DecisionWithExplanation } from '../../core/decision.js';
-import { DECISION_V2_MEDIA_TYPE, DecisionResponseV2, decisionV2 } from '../../core/decision-v2.js';
+import {
+  DECISION_V2_MEDIA_TYPE,
+  DecisionResponseV2,
+  DecisionWithExplanationV2,
+  decisionV2,
+} from '../../core/decision-v2.js';
 import { TriageError } from '../../core/errors.js';
 import { checkInvoiceRules, describeFieldErrors } from '../../core/validate.js';
 import { mayReadOwnedBy, principalOf } from '../auth.js';
@@ -106,16 +111,28 @@ export const invoiceRoutes: RoutePlugin<InvoiceRoutesOptions> = async (app, deps
           'and suggested codes), routing thresholds, priority and versions; no invoice text. A workflow key ' +
           "reads only the decisions it scored; another tenant's decision is a 404.",
         params: IdParam,
-        response: { 200: DecisionWithExplanation, ...problemResponses(PROTECTED, 404) },
+        response: {
+          200: {
+            description: 'The decision, in the version the Accept header asks for (see scoreInvoice).',
+            content: {
+              'application/json': { schema: DecisionWithExplanation },
+              [DECISION_V2_MEDIA_TYPE]: { schema: DecisionWithExplanationV2 },
+            },
+          },
+          ...problemResponses(PROTECTED, 404),
+        },
       },
     },
-    async (req) => {
+    async (req, reply) => {
       const p = principalOf(req);
       const rec = await deps.store.getDecisionRecord(p.tenantId, req.params.id);
       const visible = rec && mayReadOwnedBy(p, rec.scoredByKeyId);
       if (!rec || !visible)
         throw new TriageError('TRIAGE_DECISION_NOT_FOUND', `no decision ${req.params.id}`);
-      return rec.decision;
+      void reply.header('vary', 'accept');
+      if (!acceptsDecisionV2(req.headers.accept)) return rec.decision;
+      void reply.type(DECISION_V2_MEDIA_TYPE);
+      return decisionV2(rec.decision);
     },
   );
 };
