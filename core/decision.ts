@@ -158,9 +158,10 @@ export const EarlierApproval = Type.Union(
   ],
   {
     description:
-      'auto_approved: routed AUTO_APPROVE; reviewed_not_exception: a reviewer marked its exception a ' +
-      "false positive; history: imported as the tenant's past (POST /v1/history), i.e. already " +
-      'processed outside this service; null: not (yet) approved.',
+      'auto_approved: routed AUTO_APPROVE; reviewed_not_exception: its reviews released it (a reviewer ' +
+      "marked its exception a false positive and no line's confirmed exception stands); history: " +
+      "imported as the tenant's past (POST /v1/history), i.e. already processed outside this " +
+      'service; null: not (yet) approved.',
   },
 );
 

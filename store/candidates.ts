@@ -16,6 +16,7 @@ import {
 } from '../core/blocking.js';
 import type { DecisionKind, DecisionResponse } from '../core/decision.js';
 import type { Invoice } from '../core/invoice.js';
+import { releasedByReviews, type SettlementReview } from './settlement.js';
 import type { SqlExecutor } from './sql.js';
 import { toVectorLiteral } from './sql.js';
 import { unpackResponse, type StoredResponse } from './stored-response.js';
@@ -47,8 +48,9 @@ export interface CandidateInvoice {
   /** How the candidate was found: tenant-wide kNN, exact kNN among the vendor's invoices, exact key. */
   sources: CandidateSource[];
   /**
-   * auto_approved, reviewed_not_exception (a reviewer called its exception a false positive),
-   * history (imported as the tenant's past, processed outside the service), or null.
+   * auto_approved, reviewed_not_exception (its reviews released it: a reviewer called its exception
+   * a false positive and no line's exception stands, store/settlement.ts), history (imported as the
+   * tenant's past, processed outside the service), or null.
    */
   approval: 'auto_approved' | 'reviewed_not_exception' | 'history' | null;
   /** Cents credited against this invoice by credit memos that reverse it (>= 0). */
@@ -129,11 +131,30 @@ export const CANDIDATE_COLUMNS = `
   COALESCE((SELECT k.match_keys FROM invoice_line_keys k WHERE k.invoice_pk = i.pk), '{}') AS line_keys,
   CASE WHEN i.indexed_as = 'history' THEN 'history'
        WHEN d.decision = 'AUTO_APPROVE' THEN 'auto_approved'
-       WHEN EXISTS (SELECT 1 FROM reviews r WHERE r.decision_id = d.id AND r.outcome = 'false_positive'
-                    AND r.task <> 'other' AND r.closes_item) THEN 'reviewed_not_exception'
   END AS approval,
+  CASE WHEN i.indexed_as <> 'history' AND d.decision <> 'AUTO_APPROVE' AND EXISTS (
+         SELECT 1 FROM reviews r WHERE r.decision_id = d.id AND r.outcome = 'false_positive' AND r.closes_item)
+    THEN (SELECT json_agg(json_build_object('id', r.id::text, 'outcome', r.outcome, 'line_number', r.line_number,
+                                            'closes_item', r.closes_item) ORDER BY r.created_at, r.id)
+          FROM reviews r WHERE r.decision_id = d.id)
+  END AS settling_reviews,
   (SELECT COALESCE(sum(-c.total_cents), 0)::text FROM invoices c WHERE c.reverses_invoice_pk = i.pk) AS reversed_cents,
   ARRAY(SELECT c.invoice_id FROM invoices c WHERE c.reverses_invoice_pk = i.pk ORDER BY c.created_at) AS reversed_by`;
+
+/**
+ * A candidate row's approval: `history` and `auto_approved` from the row; `reviewed_not_exception`
+ * when the reviews of its decision (`settling_reviews`, read only when one is a closing
+ * `false_positive`) leave it released, as the review path settles it ({@link releasedByReviews}:
+ * a false positive held back by a line's standing exception does not approve it).
+ */
+function approvalOf(r: Row): CandidateInvoice['approval'] {
+  const approval = (r.approval as CandidateInvoice['approval']) ?? null;
+  if (approval !== null || r.settling_reviews == null) return approval;
+  const reviews = (
+    typeof r.settling_reviews === 'string' ? JSON.parse(r.settling_reviews) : r.settling_reviews
+  ) as SettlementReview[];
+  return releasedByReviews(reviews) ? 'reviewed_not_exception' : null;
+}
 
 /** A candidate row of {@link SEARCH_SQL} (snake_case columns) as a {@link CandidateInvoice} without sources. */
 export function toCandidate(r: Row): CandidateInvoice {
@@ -159,7 +180,7 @@ export function toCandidate(r: Row): CandidateInvoice {
     lineMatchKeys: (r.line_keys as string[] | null) ?? [],
     embeddingDistance: Number(r.distance),
     sources: [],
-    approval: (r.approval as CandidateInvoice['approval']) ?? null,
+    approval: approvalOf(r),
     reversedCents: Number(r.reversed_cents ?? 0),
     reversedBy: (r.reversed_by as string[] | null) ?? [],
   };

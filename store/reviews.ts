@@ -10,6 +10,7 @@ import { randomUUID } from 'node:crypto';
 import type { DecisionResponse } from '../core/decision.js';
 import { TriageError, type FieldError } from '../core/errors.js';
 import { reconcileReviewedBaseline } from './baseline-lines.js';
+import { replaySettlement, type Replayed, type ReviewRef, type SettlementReview } from './settlement.js';
 import { appendAudit } from './audit.js';
 import { appendEvents, reviewEvents } from './events.js';
 import { listLabels, type LabelRow, type ListLabelsOptions } from './labels.js';
@@ -249,58 +250,17 @@ export interface ReviewStore {
   listLabels(opts?: ListLabelsOptions): Promise<LabelRow[]>;
 }
 
-/** A review that settled a HOLD, or stands for a line's exception: its id and outcome. */
-type ReviewRef = { review_id: string; outcome: ReviewOutcome };
-
 /**
- * A closing review replayed against the decision's earlier reviews ({@link replaySettlement}).
- * `heldBy`: the review is a `false_positive` held back by a line's standing exception, the latest
- * such line review (null when not held back). `before`: how the HOLD stood settled before it,
- * released (true) or confirmed (false), and by which review; null when it was not yet settled.
+ * Replays the decision's reviews oldest first up to `reviewId` (stored, replayed last), see
+ * {@link replaySettlement}.
  */
-interface Replayed {
-  heldBy: ReviewRef | null;
-  before: { released: boolean; by: ReviewRef } | null;
-}
-
-/**
- * Replays the decision's reviews oldest first up to `reviewId` (stored, replayed last): a closing
- * `false_positive` releases the hold, a closing `confirmed` or `corrected_code` confirms it. A
- * `false_positive`, for one line or the whole invoice, does not release it while another line's
- * latest review is an exception (`confirmed`, `corrected_code`): it is kept as a label, and the
- * hold stays confirmed (by that line's review when nothing had settled it yet).
- */
-async function replaySettlement(tx: SqlExecutor, decisionId: string, reviewId: string): Promise<Replayed> {
-  const reviews = await tx.query<{
-    id: string;
-    outcome: ReviewOutcome;
-    line_number: number | null;
-    closes_item: boolean;
-  }>(
+async function replayStored(tx: SqlExecutor, decisionId: string, reviewId: string): Promise<Replayed> {
+  const reviews = await tx.query<SettlementReview>(
     `SELECT id::text AS id, outcome, line_number, closes_item FROM reviews WHERE decision_id = $1
      ORDER BY (id = $2), created_at, id`,
     [decisionId, reviewId],
   );
-  const lineLatest = new Map<number, ReviewRef>();
-  let before: Replayed['before'] = null;
-  for (const r of reviews) {
-    if (r.line_number !== null) {
-      lineLatest.delete(r.line_number);
-      lineLatest.set(r.line_number, { review_id: r.id, outcome: r.outcome });
-    }
-    if (!r.closes_item && r.id !== reviewId) continue;
-    const fp = r.outcome === 'false_positive';
-    // Map order is insertion order: the last standing exception is the latest line review.
-    const heldBy = fp
-      ? ([...lineLatest]
-          .filter(([line, o]) => line !== r.line_number && o.outcome !== 'false_positive')
-          .at(-1)?.[1] ?? null)
-      : null;
-    if (r.id === reviewId) return { heldBy, before };
-    if (heldBy) before ??= { released: false, by: heldBy };
-    else before = { released: fp, by: { review_id: r.id, outcome: r.outcome } };
-  }
-  return { heldBy: null, before };
+  return replaySettlement(reviews, reviewId);
 }
 
 /**
@@ -386,7 +346,7 @@ export function createReviewStore(db: SqlDatabase): ReviewStore {
           if (!again || again.requestSha256 !== input.requestSha256) throw idempotencyConflict();
           return { review: again.review, created: false };
         }
-        const replayed = input.closesItem ? await replaySettlement(tx, input.decisionId, id) : null;
+        const replayed = input.closesItem ? await replayStored(tx, input.decisionId, id) : null;
         if (input.closesItem && d.review_status === 'open') {
           await tx.query(
             `UPDATE decisions SET review_status = 'closed', closed_at = $2, closed_by_review = $3 WHERE id = $1`,

@@ -3,7 +3,9 @@
  * (`decision.released`), a later `confirmed` review is kept as a label and announced as
  * `decision.confirmed` naming the review it supersedes (and back), so that the ERP hears every
  * change of outcome. A review that settles it the same way again emits only `decision.reviewed`.
- * A review's idempotency key belongs to the reviewer key that sent it. On both store engines.
+ * A review's idempotency key belongs to the reviewer key that sent it. A later duplicate check
+ * sees the earlier invoice approved exactly while its reviews leave it released. On both store
+ * engines.
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -43,6 +45,24 @@ describe.each(engines('reversal'))('a review reversing a settled HOLD on $name',
       });
   };
 
+  /**
+   * How a resubmission of `payload` under a new id sees the stored invoice `invoiceId`: its
+   * `earlier_approval` among the resubmission's duplicates.
+   */
+  let resubmissions = 0;
+  const approvalSeen = async (payload: object, invoiceId: string) => {
+    resubmissions += 1;
+    const r = await h.call('workflow', {
+      method: 'POST',
+      url: '/v1/invoices/score',
+      payload: { ...payload, invoice_id: `${invoiceId}-again-${resubmissions}` },
+    });
+    expect(r.statusCode, r.body).toBe(200);
+    const match = r.json<DecisionResponse>().duplicates.find((m) => m.invoice_id === invoiceId);
+    expect(match, r.body).toBeDefined();
+    return [match!.earlier_approved, match!.earlier_approval];
+  };
+
   it('announces each change of outcome with the review it supersedes, keeps every label', async () => {
     const a = makeInvoice({ invoice_id: 'rev-a', invoice_number: 'INV-REV-A' });
     expect(
@@ -57,7 +77,10 @@ describe.each(engines('reversal'))('a review reversing a settled HOLD on $name',
     expect(held.decision).toBe('HOLD');
 
     const released = await review(held.decision_id, 'false_positive', 'rev-1');
+    expect(await approvalSeen(a, 'rev-a-copy')).toEqual([true, 'reviewed_not_exception']);
     const confirmed = await review(held.decision_id, 'confirmed', 'rev-2');
+    // Confirmed after the release: no longer approved for later duplicate checks.
+    expect(await approvalSeen(a, 'rev-a-copy')).toEqual([false, null]);
     await review(held.decision_id, 'confirmed', 'rev-3');
     await review(held.decision_id, 'false_positive', 'rev-4');
 
@@ -99,7 +122,7 @@ describe.each(engines('reversal'))('a review reversing a settled HOLD on $name',
     });
     const held = scored.json<DecisionResponse>();
     expect(held.decision, scored.body).toBe('HOLD');
-    return async (payload: object, key: string): Promise<string> => {
+    const post = async (payload: object, key: string): Promise<string> => {
       const r = await h.call('reviewer', {
         method: 'POST',
         url: '/v1/reviews',
@@ -108,6 +131,7 @@ describe.each(engines('reversal'))('a review reversing a settled HOLD on $name',
       expect(r.statusCode, r.body).toBe(201);
       return r.json<{ review_id: string }>().review_id;
     };
+    return Object.assign(post, { payload });
   };
   const correctLine2 = {
     outcome: 'corrected_code',
@@ -144,12 +168,15 @@ describe.each(engines('reversal'))('a review reversing a settled HOLD on $name',
       ['decision.confirmed.v1', 'corrected_code', null],
       ['decision.reviewed.v1', 'false_positive', null],
     ]);
+    // Held back by line 2's correction: not approved for later duplicate checks either.
+    expect(await approvalSeen(post.payload, invoiceId)).toEqual([false, null]);
     await post({ outcome: 'false_positive', line_number: 2 }, 'invoice-3');
     expect((await settlements(invoiceId)).at(-1)).toEqual([
       'decision.released.v1',
       'false_positive',
       { review_id: corrected, outcome: 'corrected_code' },
     ]);
+    expect(await approvalSeen(post.payload, invoiceId)).toEqual([true, 'reviewed_not_exception']);
   });
 
   it("closes the item on an invoice-level false positive but keeps the HOLD confirmed by a line's open correction", async () => {
@@ -157,6 +184,7 @@ describe.each(engines('reversal'))('a review reversing a settled HOLD on $name',
     const post = await heldExample(invoiceId);
     const corrected = await post({ ...correctLine2, close_item: false }, 'open-1');
     const released = await post({ outcome: 'false_positive' }, 'open-2');
+    expect(await approvalSeen(post.payload, invoiceId)).toEqual([false, null]);
     const events = await h.call('auditor', { method: 'GET', url: '/v1/events?limit=1000' });
     const confirmation = events
       .json<{ items: CloudEvent[] }>()

@@ -4,6 +4,12 @@
  */
 import { Invoice } from '../../core/invoice.js';
 import { DecisionResponse, DecisionWithExplanation } from '../../core/decision.js';
+import {
+  DECISION_V2_MEDIA_TYPE,
+  DecisionResponseV2,
+  DecisionWithExplanationV2,
+  decisionV2,
+} from '../../core/decision-v2.js';
 import { TriageError } from '../../core/errors.js';
 import { checkInvoiceRules, describeFieldErrors } from '../../core/validate.js';
 import { mayReadOwnedBy, principalOf } from '../auth.js';
@@ -20,6 +26,20 @@ export interface InvoiceRoutesOptions {
   clock?: () => Date;
 }
 
+/**
+ * True when an `Accept` header asks for version 2 of the decision ({@link DECISION_V2_MEDIA_TYPE},
+ * its parameters aside, with a non-zero `q`); anything else gets version 1 (`application/json`).
+ */
+export function acceptsDecisionV2(accept: string | undefined): boolean {
+  if (!accept) return false;
+  return accept.split(',').some((range) => {
+    const [type, ...params] = range.split(';').map((p) => p.trim().toLowerCase());
+    if (type !== DECISION_V2_MEDIA_TYPE) return false;
+    const q = params.find((p) => p.startsWith('q='));
+    return q === undefined || Number(q.slice(2)) > 0;
+  });
+}
+
 /** Registers the scoring and decisions routes. */
 export const invoiceRoutes: RoutePlugin<InvoiceRoutesOptions> = async (app, deps) => {
   app.post(
@@ -32,9 +52,21 @@ export const invoiceRoutes: RoutePlugin<InvoiceRoutesOptions> = async (app, deps
         summary: "Score an invoice and index it for later duplicate checks (in the key's tenant)",
         description:
           'Idempotent on invoice_id: re-sending the same invoice returns the stored decision ' +
-          '(header idempotent-replayed: true); the same id with different content is a 409.',
+          '(header idempotent-replayed: true); the same id with different content is a 409. ' +
+          `With Accept: ${DECISION_V2_MEDIA_TYPE} the decision comes in version 2, each reason ` +
+          "once: a line reason that is also one of the decision's reasons is { reason_ref: k } " +
+          'in lines[].reasons (application/json, version 1, repeats it there in full).',
         body: Invoice,
-        response: { 200: DecisionResponse, ...problemResponses(PROTECTED, WITH_BODY, 409) },
+        response: {
+          200: {
+            description: 'The decision, in the version the Accept header asks for.',
+            content: {
+              'application/json': { schema: DecisionResponse },
+              [DECISION_V2_MEDIA_TYPE]: { schema: DecisionResponseV2 },
+            },
+          },
+          ...problemResponses(PROTECTED, WITH_BODY, 409),
+        },
       },
       preValidation: async (req) => {
         if (req.body === undefined || req.body === null) {
@@ -56,11 +88,14 @@ export const invoiceRoutes: RoutePlugin<InvoiceRoutesOptions> = async (app, deps
       }
       const out = await deps.scoring.score(invoice, p.tenantId, p.keyId);
       if (!out.created) void reply.header('idempotent-replayed', 'true');
+      void reply.header('vary', 'accept');
       req.log.info(
         { decision_id: out.decision.decision_id, decision: out.decision.decision, created: out.created },
         'invoice scored',
       );
-      return out.decision;
+      if (!acceptsDecisionV2(req.headers.accept)) return out.decision;
+      void reply.type(DECISION_V2_MEDIA_TYPE);
+      return decisionV2(out.decision);
     },
   );
 
@@ -76,16 +111,28 @@ export const invoiceRoutes: RoutePlugin<InvoiceRoutesOptions> = async (app, deps
           'and suggested codes), routing thresholds, priority and versions; no invoice text. A workflow key ' +
           "reads only the decisions it scored; another tenant's decision is a 404.",
         params: IdParam,
-        response: { 200: DecisionWithExplanation, ...problemResponses(PROTECTED, 404) },
+        response: {
+          200: {
+            description: 'The decision, in the version the Accept header asks for (see scoreInvoice).',
+            content: {
+              'application/json': { schema: DecisionWithExplanation },
+              [DECISION_V2_MEDIA_TYPE]: { schema: DecisionWithExplanationV2 },
+            },
+          },
+          ...problemResponses(PROTECTED, 404),
+        },
       },
     },
-    async (req) => {
+    async (req, reply) => {
       const p = principalOf(req);
       const rec = await deps.store.getDecisionRecord(p.tenantId, req.params.id);
       const visible = rec && mayReadOwnedBy(p, rec.scoredByKeyId);
       if (!rec || !visible)
         throw new TriageError('TRIAGE_DECISION_NOT_FOUND', `no decision ${req.params.id}`);
-      return rec.decision;
+      void reply.header('vary', 'accept');
+      if (!acceptsDecisionV2(req.headers.accept)) return rec.decision;
+      void reply.type(DECISION_V2_MEDIA_TYPE);
+      return decisionV2(rec.decision);
     },
   );
 };
