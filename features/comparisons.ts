@@ -411,6 +411,67 @@ export const COMPARISONS: readonly ComparisonSpec[] = [
       { label: 'other', description: 'Another vendor or another number.', when: always },
     ],
   },
+  {
+    name: 'invoice_number_unpadded',
+    description:
+      'Invoice numbers with the zero padding of every numeric run dropped (`unpadNumericRuns` of ' +
+      'features/invoice-number.ts): "61ME00233812" and "61ME233812" agree; equal numbers agree too.',
+    since: 4,
+    agreementOrder: ['equal', 'equal_canonical', 'different'],
+    numeric: [],
+    levels: [
+      {
+        label: 'equal',
+        description: 'Normalised numbers equal once unpadded.',
+        when: (c) => c.invoiceNumberUnpaddedEqual,
+      },
+      {
+        label: 'equal_canonical',
+        description: 'Canonical (OCR-folded) numbers equal once unpadded.',
+        when: (c) => c.invoiceNumberCanonicalUnpaddedEqual,
+      },
+      { label: 'different', description: 'Different once unpadded.', when: always },
+    ],
+  },
+  {
+    name: 'vendor_number_unpadded',
+    description:
+      'Same vendor (id, tax id or NPI) AND invoice numbers equal once unpadded: the AND of two ' +
+      'agreements, as `vendor_number`, for numbers re-keyed with other zero padding.',
+    since: 4,
+    agreementOrder: ['same_vendor_equal', 'same_vendor_equal_canonical', 'other'],
+    numeric: [],
+    levels: [
+      {
+        label: 'same_vendor_equal',
+        description: 'Same vendor, normalised numbers equal once unpadded.',
+        when: (c) => c.sameVendor && c.invoiceNumberUnpaddedEqual,
+      },
+      {
+        label: 'same_vendor_equal_canonical',
+        description: 'Same vendor, canonical numbers equal once unpadded.',
+        when: (c) => c.sameVendor && c.invoiceNumberCanonicalUnpaddedEqual,
+      },
+      { label: 'other', description: 'Another vendor or a number different once unpadded.', when: always },
+    ],
+  },
+  {
+    name: 'invoice_date_years',
+    description:
+      'Invoice dates more than a year apart (beside `invoice_date`, whose levels stop at over_90_days): ' +
+      'a number reused by its vendor years later is two bills.',
+    since: 4,
+    agreementOrder: ['within_365_days', 'over_365_days'],
+    numeric: [],
+    levels: [
+      {
+        label: 'within_365_days',
+        description: 'At most 365 days apart.',
+        when: (c) => c.daysApart <= 365,
+      },
+      { label: 'over_365_days', description: 'More than 365 days apart.', when: always },
+    ],
+  },
 ];
 
 /** The vector entries of a comparison spec, in order. */
