@@ -89,6 +89,14 @@ export interface PipelineOptions {
   /** Share of valid invoices used for calibration and grid design (default 0.3). */
   calibrationShare?: number;
   pValue?: PValueMethod;
+  /**
+   * Most candidates of each threshold grid (`designGrid`'s `maxPoints`, default 50). The grid
+   * is thinned evenly in the log of the share selected, so with few points the approve side
+   * tests nothing inside a score gap that few invoices occupy (e.g. between the clean invoices'
+   * tail and the duplicates); more points test thresholds there. Any size keeps the
+   * fixed-sequence guarantee (the grid is designed on the calibration part).
+   */
+  gridPoints?: number;
   onProgress?: (p: PipelineProgress) => void;
   /** Clock for `trainedAt` (tests). */
   now?: () => Date;
@@ -266,7 +274,14 @@ export async function runPipeline(a: AssembledData, o: PipelineOptions): Promise
   const choose = (side: 'approve' | 'hold', alpha: number): LttResult => {
     const grid = designGrid(
       calInv.map((x) => x.score),
-      { side, alpha, delta, testN: thrInv.length, pValue: o.pValue },
+      {
+        side,
+        alpha,
+        delta,
+        testN: thrInv.length,
+        pValue: o.pValue,
+        ...(o.gridPoints !== undefined ? { maxPoints: o.gridPoints } : {}),
+      },
       calInv.map((x) => sideLabel(side, x.inv)),
     );
     return learnThenTest({
@@ -310,7 +325,7 @@ export async function runPipeline(a: AssembledData, o: PipelineOptions): Promise
           : `P(invoice is clean | max ${unitName} score >= threshold)`,
       alpha,
       delta,
-      method: `Learn-then-Test, fixed-sequence over a grid designed on the calibration part, ${o.pValue ?? 'binomial'} p-values`,
+      method: `Learn-then-Test, fixed-sequence over a grid designed on the calibration part${o.gridPoints !== undefined ? ` (at most ${o.gridPoints} points)` : ''}, ${o.pValue ?? 'binomial'} p-values`,
       calibrationN: thrInv.length,
       calibrationSelected: r.selected,
       calibrationErrors: r.errors,
