@@ -47,8 +47,8 @@ export interface TrainCliOptions {
   k: number;
   /** Duplicate task: training weight of hard-negative pairs (`AssembleOptions.hardNegativeWeight`; default 1). */
   hardNegativeWeight?: number;
-  /** Most candidates per threshold grid (`PipelineOptions.gridPoints`; default 50). */
-  gridPoints?: number;
+  /** Most candidates of the auto-approve threshold grid (`PipelineOptions.approveGridPoints`; default 50). */
+  approveGridPoints?: number;
   progress: boolean;
   /** Write the evaluation harness's report (HTML) for the test split (default true). */
   evalReport?: boolean;
@@ -258,7 +258,7 @@ export async function runTrain(
       approveAlpha: o.targetError,
       holdAlpha: o.holdError,
       delta: o.delta,
-      ...(o.gridPoints !== undefined ? { gridPoints: o.gridPoints } : {}),
+      ...(o.approveGridPoints !== undefined ? { approveGridPoints: o.approveGridPoints } : {}),
       onProgress: (p) => {
         if (p.stage === 'epoch') {
           epochsDone++;
@@ -405,7 +405,11 @@ export function trainCommand(deps: TrainCliDeps): Command {
       'duplicate: training weight of train pairs of a hard-negative kind (default 1)',
       num('--hard-negative-weight', 1e-6, 1000),
     )
-    .option('--grid-points <n>', 'most candidates per threshold grid (default 50)', int('--grid-points', 2))
+    .option(
+      '--approve-grid-points <n>',
+      'most candidates of the auto-approve threshold grid (default 50)',
+      int('--approve-grid-points', 2),
+    )
     .option('--no-progress', 'no progress bar')
     .option('--no-eval-report', 'skip the evaluation harness report (HTML) on the test split')
     .option('--no-baselines', 'harness report without the baseline detectors')

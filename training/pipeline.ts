@@ -90,13 +90,13 @@ export interface PipelineOptions {
   calibrationShare?: number;
   pValue?: PValueMethod;
   /**
-   * Most candidates of each threshold grid (`designGrid`'s `maxPoints`, default 50). The grid
-   * is thinned evenly in the log of the share selected, so with few points the approve side
-   * tests nothing inside a score gap that few invoices occupy (e.g. between the clean invoices'
-   * tail and the duplicates); more points test thresholds there. Any size keeps the
-   * fixed-sequence guarantee (the grid is designed on the calibration part).
+   * Most candidates of the auto-approve threshold grid (`designGrid`'s `maxPoints`, default 50;
+   * the hold grid keeps 50). The grid is thinned evenly in the log of the share selected, so
+   * with few points it tests nothing inside a score gap that few invoices occupy (between the
+   * clean invoices' tail and the duplicates); more points test thresholds there. Any size keeps
+   * the fixed-sequence guarantee (the grid is designed on the calibration part).
    */
-  gridPoints?: number;
+  approveGridPoints?: number;
   onProgress?: (p: PipelineProgress) => void;
   /** Clock for `trainedAt` (tests). */
   now?: () => Date;
@@ -280,7 +280,9 @@ export async function runPipeline(a: AssembledData, o: PipelineOptions): Promise
         delta,
         testN: thrInv.length,
         pValue: o.pValue,
-        ...(o.gridPoints !== undefined ? { maxPoints: o.gridPoints } : {}),
+        ...(side === 'approve' && o.approveGridPoints !== undefined
+          ? { maxPoints: o.approveGridPoints }
+          : {}),
       },
       calInv.map((x) => sideLabel(side, x.inv)),
     );
@@ -325,7 +327,7 @@ export async function runPipeline(a: AssembledData, o: PipelineOptions): Promise
           : `P(invoice is clean | max ${unitName} score >= threshold)`,
       alpha,
       delta,
-      method: `Learn-then-Test, fixed-sequence over a grid designed on the calibration part${o.gridPoints !== undefined ? ` (at most ${o.gridPoints} points)` : ''}, ${o.pValue ?? 'binomial'} p-values`,
+      method: `Learn-then-Test, fixed-sequence over a grid designed on the calibration part${side === 'approve' && o.approveGridPoints !== undefined ? ` (at most ${o.approveGridPoints} points)` : ''}, ${o.pValue ?? 'binomial'} p-values`,
       calibrationN: thrInv.length,
       calibrationSelected: r.selected,
       calibrationErrors: r.errors,
