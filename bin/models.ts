@@ -222,7 +222,13 @@ export function modelsCommand(
       if (json())
         print(
           JSON.stringify(
-            { refusal: g.refusal, rows: g.rows, challengerReproduced: g.challengerReproduced },
+            {
+              refusal: g.refusal,
+              perKind: g.perKind,
+              headline: g.headline,
+              rows: g.rows,
+              challengerReproduced: g.challengerReproduced,
+            },
             null,
             2,
           ),

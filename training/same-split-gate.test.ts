@@ -154,6 +154,8 @@ describe('same-split promotion gate', () => {
     expect(g.refusal).toContain('number_reused_years_later flaggedRateAtReview 50.0% vs champion 0.0%');
     expect(g.refusal).not.toContain('exact_resubmission');
     expect(g.refusal).not.toContain('not comparable');
+    expect(g.perKind).toContain('number_reused_years_later');
+    expect(g.headline).toBeNull();
     // The champion (edition of one input) was scored by name on the three-column vector, at its thresholds.
     const row = (k: string) => g.rows.find((r) => r.kind === k)!;
     expect(row('exact_resubmission')).toEqual({
@@ -196,6 +198,7 @@ describe('same-split promotion gate', () => {
     expect(await refusal('2', { actor: 'lead' })).toContain('not comparable');
     const g = sameSplitGate(better, champion, assembled());
     expect(g.refusal).toBeNull();
+    expect([g.perKind, g.headline]).toEqual([null, null]);
     expect(renderGate(g).at(-1)).toBe('PASS');
     // Re-measured on the split its card records, a challenger's figures reproduce.
     expect(sameSplitGate({ ...better, card: g.challenger }, champion, assembled()).challengerReproduced).toBe(

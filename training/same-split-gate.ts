@@ -35,8 +35,12 @@ export interface GateRow {
 
 /** Result of {@link sameSplitGate}. */
 export interface SameSplitGate {
-  /** `perKindRefusal` of the two re-measured cards, plus the headline PR-AUC when it is lower; null when the gate passes. */
+  /** The promotion rule's refusal ({@link perKind} and {@link headline} together); null when both pass. */
   refusal: string | null;
+  /** `perKindRefusal` of the two re-measured cards; null when it passes. */
+  perKind: string | null;
+  /** The headline part: the challenger's PR-AUC below the champion's on the split; null when not lower. */
+  headline: string | null;
   /** The challenger's card with its figures re-measured and, in `evaluation.baselines`, the champion's PR-AUC on the split. */
   challenger: ModelCard;
   /** The champion's card with its figures re-measured on the challenger's split (its own thresholds). */
@@ -94,7 +98,7 @@ function kindShares(k: KindMetrics | undefined): { review: number | null; hold: 
  * Re-measures `challenger` and `champion` on `a`'s test split ({@link remeasuredCard}) and
  * applies the promotion rule to the two: the per-kind gate (`perKindRefusal`,
  * {@link PROMOTION_GATE}) and the headline PR-AUC (the champion's value on this split is put in
- * the challenger's `evaluation.baselines`, as `promotionRefusal` reads it).
+ * the challenger's `evaluation.baselines`, as `promotionRefusal` reads it), each reported apart.
  * @throws RangeError as {@link remeasuredCard}, or when the two models have different names or tasks.
  */
 export function sameSplitGate(challenger: GateModel, champion: GateModel, a: AssembledData): SameSplitGate {
@@ -113,11 +117,11 @@ export function sameSplitGate(challenger: GateModel, champion: GateModel, a: Ass
   };
   const stored = challenger.card.training!.metrics;
   const challengerReproduced = JSON.stringify(stored) === JSON.stringify(c.training!.metrics);
-  const refusals = [perKindRefusal(c, h)];
-  if (c.evaluation.value < h.evaluation.value)
-    refusals.push(
-      `pr_auc ${c.evaluation.value.toFixed(4)} is worse than the champion's ${h.evaluation.value.toFixed(4)} on the same test split`,
-    );
+  const perKind = perKindRefusal(c, h);
+  const headline =
+    c.evaluation.value < h.evaluation.value
+      ? `pr_auc ${c.evaluation.value.toFixed(4)} is worse than the champion's ${h.evaluation.value.toFixed(4)} on the same test split`
+      : null;
   const kinds = new Map(c.training!.metrics.perKind.map((k) => [k.kind, k]));
   const theirs = new Map(h.training!.metrics.perKind.map((k) => [k.kind, k]));
   const rows: GateRow[] = [...new Set([...theirs.keys(), ...kinds.keys()])].sort().map((kind) => {
@@ -138,8 +142,16 @@ export function sameSplitGate(challenger: GateModel, champion: GateModel, a: Ass
     challenger: { review: cleanShare(c, 'atReview'), hold: cleanShare(c, 'atHold') },
     champion: { review: cleanShare(h, 'atReview'), hold: cleanShare(h, 'atHold') },
   });
-  const r = refusals.filter((x): x is string => x !== null);
-  return { refusal: r.length ? r.join('; ') : null, challenger: c, champion: h, rows, challengerReproduced };
+  const r = [perKind, headline].filter((x): x is string => x !== null);
+  return {
+    refusal: r.length ? r.join('; ') : null,
+    perKind,
+    headline,
+    challenger: c,
+    champion: h,
+    rows,
+    challengerReproduced,
+  };
 }
 
 /** Counts out of `n` (a share times `n`, rounded), or `-` when the share is null. */
@@ -167,6 +179,7 @@ export function renderGate(g: SameSplitGate): string[] {
     `pr_auc (test ${g.challenger.evaluation.unit}s): ${c} ${g.challenger.evaluation.value.toFixed(4)}, ` +
       `${h} ${g.champion.evaluation.value.toFixed(4)}`,
     `${c}'s card figures ${g.challengerReproduced ? 'reproduced on this split' : 'NOT reproduced: this is not the split its card was measured on'}`,
+    `per-kind gate: ${g.perKind === null ? 'pass' : 'refused'}; headline PR-AUC: ${g.headline === null ? 'pass' : 'refused'}`,
     g.refusal === null ? 'PASS' : `REFUSED: ${g.refusal}`,
   );
   return lines;
