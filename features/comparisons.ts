@@ -46,6 +46,32 @@ for (let i = 0; i < DOC_KINDS.length; i++) {
   }
 }
 
+/**
+ * A comparison without numeric features whose levels are declared from most to least agreement
+ * (its `agreementOrder`), the last one holding for every other pair.
+ * @param agree `[label, description, predicate]` of each level but the last, most agreement first.
+ * @param last `[label, description]` of the catch-all level.
+ */
+function orderedLevels(
+  name: string,
+  description: string,
+  since: number,
+  agree: readonly (readonly [string, string, ComparisonLevel['when']])[],
+  last: readonly [string, string],
+): ComparisonSpec {
+  return {
+    name,
+    description,
+    since,
+    agreementOrder: [...agree.map(([label]) => label), last[0]],
+    numeric: [],
+    levels: [
+      ...agree.map(([label, d, when]) => ({ label, description: d, when })),
+      { label: last[0], description: last[1], when: always },
+    ],
+  };
+}
+
 /** The comparisons of this version, in vector order. */
 export const COMPARISONS: readonly ComparisonSpec[] = [
   {
@@ -389,89 +415,67 @@ export const COMPARISONS: readonly ComparisonSpec[] = [
       { label: 'between_cycles', description: 'Between whole cycles.', when: always },
     ],
   },
-  {
-    name: 'vendor_number',
-    description:
-      'Same vendor (id, tax id or NPI) AND the same invoice number: an AND of two agreements, itself an ' +
+  orderedLevels(
+    'vendor_number',
+    'Same vendor (id, tax id or NPI) AND the same invoice number: an AND of two agreements, itself an ' +
       'agreement, so that a monotone model can weigh it whatever the date and total say.',
-    since: 3,
-    agreementOrder: ['same_vendor_same_number', 'same_vendor_same_canonical_number', 'other'],
-    numeric: [],
-    levels: [
-      {
-        label: 'same_vendor_same_number',
-        description: 'Same vendor, normalised numbers equal.',
-        when: (c) => c.sameVendor && c.invoiceNumberEqual,
-      },
-      {
-        label: 'same_vendor_same_canonical_number',
-        description: 'Same vendor, numbers equal only after OCR folding.',
-        when: (c) => c.sameVendor && c.invoiceNumberCanonicalEqual,
-      },
-      { label: 'other', description: 'Another vendor or another number.', when: always },
+    3,
+    [
+      [
+        'same_vendor_same_number',
+        'Same vendor, normalised numbers equal.',
+        (c) => c.sameVendor && c.invoiceNumberEqual,
+      ],
+      [
+        'same_vendor_same_canonical_number',
+        'Same vendor, numbers equal only after OCR folding.',
+        (c) => c.sameVendor && c.invoiceNumberCanonicalEqual,
+      ],
     ],
-  },
-  {
-    name: 'invoice_number_unpadded',
-    description:
-      'Invoice numbers with the zero padding of every numeric run dropped (`unpadNumericRuns` of ' +
+    ['other', 'Another vendor or another number.'],
+  ),
+  orderedLevels(
+    'invoice_number_unpadded',
+    'Invoice numbers with the zero padding of every numeric run dropped (`unpadNumericRuns` of ' +
       'features/invoice-number.ts): "61ME00233812" and "61ME233812" agree; equal numbers agree too.',
-    since: 4,
-    agreementOrder: ['equal', 'equal_canonical', 'different'],
-    numeric: [],
-    levels: [
-      {
-        label: 'equal',
-        description: 'Normalised numbers equal once unpadded.',
-        when: (c) => c.invoiceNumberUnpaddedEqual,
-      },
-      {
-        label: 'equal_canonical',
-        description: 'Canonical (OCR-folded) numbers equal once unpadded.',
-        when: (c) => c.invoiceNumberCanonicalUnpaddedEqual,
-      },
-      { label: 'different', description: 'Different once unpadded.', when: always },
+    4,
+    [
+      ['equal', 'Normalised numbers equal once unpadded.', (c) => c.invoiceNumberUnpaddedEqual],
+      [
+        'equal_canonical',
+        'Canonical (OCR-folded) numbers equal once unpadded.',
+        (c) => c.invoiceNumberCanonicalUnpaddedEqual,
+      ],
     ],
-  },
-  {
-    name: 'vendor_number_unpadded',
-    description:
-      'Same vendor (id, tax id or NPI) AND invoice numbers equal once unpadded: the AND of two ' +
+    ['different', 'Different once unpadded.'],
+  ),
+  orderedLevels(
+    'vendor_number_unpadded',
+    'Same vendor (id, tax id or NPI) AND invoice numbers equal once unpadded: the AND of two ' +
       'agreements, as `vendor_number`, for numbers re-keyed with other zero padding.',
-    since: 4,
-    agreementOrder: ['same_vendor_equal', 'same_vendor_equal_canonical', 'other'],
-    numeric: [],
-    levels: [
-      {
-        label: 'same_vendor_equal',
-        description: 'Same vendor, normalised numbers equal once unpadded.',
-        when: (c) => c.sameVendor && c.invoiceNumberUnpaddedEqual,
-      },
-      {
-        label: 'same_vendor_equal_canonical',
-        description: 'Same vendor, canonical numbers equal once unpadded.',
-        when: (c) => c.sameVendor && c.invoiceNumberCanonicalUnpaddedEqual,
-      },
-      { label: 'other', description: 'Another vendor or a number different once unpadded.', when: always },
+    4,
+    [
+      [
+        'same_vendor_equal',
+        'Same vendor, normalised numbers equal once unpadded.',
+        (c) => c.sameVendor && c.invoiceNumberUnpaddedEqual,
+      ],
+      [
+        'same_vendor_equal_canonical',
+        'Same vendor, canonical numbers equal once unpadded.',
+        (c) => c.sameVendor && c.invoiceNumberCanonicalUnpaddedEqual,
+      ],
     ],
-  },
-  {
-    name: 'invoice_date_years',
-    description:
-      'Invoice dates more than a year apart (beside `invoice_date`, whose levels stop at over_90_days): ' +
+    ['other', 'Another vendor or a number different once unpadded.'],
+  ),
+  orderedLevels(
+    'invoice_date_years',
+    'Invoice dates more than a year apart (beside `invoice_date`, whose levels stop at over_90_days): ' +
       'a number reused by its vendor years later is two bills.',
-    since: 4,
-    agreementOrder: ['within_365_days', 'over_365_days'],
-    numeric: [],
-    levels: [
-      {
-        label: 'within_365_days',
-        description: 'At most 365 days apart.',
-        when: (c) => c.daysApart <= 365,
-      },
-      { label: 'over_365_days', description: 'More than 365 days apart.', when: always },
-    ],
-  },
+    4,
+    [['within_365_days', 'At most 365 days apart.', (c) => c.daysApart <= 365]],
+    ['over_365_days', 'More than 365 days apart.'],
+  ),
 ];
 
 /** The vector entries of a comparison spec, in order. */
