@@ -72,6 +72,33 @@ function orderedLevels(
   };
 }
 
+/**
+ * Pair-vector edition 4's comparison of the invoice numbers with the zero padding of every
+ * numeric run dropped: normalised forms equal, else canonical forms equal, else neither; with
+ * `sameVendor`, each level also needs the same vendor (id, tax id or NPI).
+ * @param equal, canonical, other `[label, description]` of the three levels.
+ */
+function unpaddedNumbers(
+  name: string,
+  description: string,
+  sameVendor: boolean,
+  equal: readonly [string, string],
+  canonical: readonly [string, string],
+  other: readonly [string, string],
+): ComparisonSpec {
+  const vendor = (c: PairComparison): boolean => !sameVendor || c.sameVendor;
+  return orderedLevels(
+    name,
+    description,
+    4,
+    [
+      [...equal, (c) => vendor(c) && c.invoiceNumberUnpaddedEqual],
+      [...canonical, (c) => vendor(c) && c.invoiceNumberCanonicalUnpaddedEqual],
+    ],
+    other,
+  );
+}
+
 /** The comparisons of this version, in vector order. */
 export const COMPARISONS: readonly ComparisonSpec[] = [
   {
@@ -434,38 +461,22 @@ export const COMPARISONS: readonly ComparisonSpec[] = [
     ],
     ['other', 'Another vendor or another number.'],
   ),
-  orderedLevels(
+  unpaddedNumbers(
     'invoice_number_unpadded',
     'Invoice numbers with the zero padding of every numeric run dropped (`unpadNumericRuns` of ' +
       'features/invoice-number.ts): "61ME00233812" and "61ME233812" agree; equal numbers agree too.',
-    4,
-    [
-      ['equal', 'Normalised numbers equal once unpadded.', (c) => c.invoiceNumberUnpaddedEqual],
-      [
-        'equal_canonical',
-        'Canonical (OCR-folded) numbers equal once unpadded.',
-        (c) => c.invoiceNumberCanonicalUnpaddedEqual,
-      ],
-    ],
+    false,
+    ['equal', 'Normalised numbers equal once unpadded.'],
+    ['equal_canonical', 'Canonical (OCR-folded) numbers equal once unpadded.'],
     ['different', 'Different once unpadded.'],
   ),
-  orderedLevels(
+  unpaddedNumbers(
     'vendor_number_unpadded',
     'Same vendor (id, tax id or NPI) AND invoice numbers equal once unpadded: the AND of two ' +
       'agreements, as `vendor_number`, for numbers re-keyed with other zero padding.',
-    4,
-    [
-      [
-        'same_vendor_equal',
-        'Same vendor, normalised numbers equal once unpadded.',
-        (c) => c.sameVendor && c.invoiceNumberUnpaddedEqual,
-      ],
-      [
-        'same_vendor_equal_canonical',
-        'Same vendor, canonical numbers equal once unpadded.',
-        (c) => c.sameVendor && c.invoiceNumberCanonicalUnpaddedEqual,
-      ],
-    ],
+    true,
+    ['same_vendor_equal', 'Same vendor, normalised numbers equal once unpadded.'],
+    ['same_vendor_equal_canonical', 'Same vendor, canonical numbers equal once unpadded.'],
     ['other', 'Another vendor or a number different once unpadded.'],
   ),
   orderedLevels(
