@@ -11,7 +11,13 @@
  *                                        it as challenger
  * register-external <name> <file.onnx> --card <draft.json>
  *                                        register a model trained elsewhere (e.g. skl2onnx)
- * promote <name> <version> --actor <who> [--reason <why>] [--force]
+ * promote <name> <version> --actor <who> [--reason <why>] [--force] [--data <dir>]
+ *                                        with --data: the rule compares both models re-measured
+ *                                        on that benchmark's test split (as `gate`)
+ * gate <name> <version> --data <dir>     re-measure the version and the champion on the test split
+ *                                        of the benchmark at <dir>, each at its own card's
+ *                                        thresholds, print each kind side by side and the
+ *                                        promotion rule's verdict; exit code 1 when it refuses
  * ```
  * Options: `--root <dir>` (default `models/artifacts` in the package), `--json`.
  * The `list` table is coloured only on a terminal that takes colours (node's
@@ -35,6 +41,8 @@ import {
   type TrainedModelSpec,
 } from '../models/spec.js';
 import { exportOnnx } from '../training/onnx-export.js';
+import { renderGate } from '../training/same-split-gate.js';
+import { registryGate } from './models-gate.js';
 
 /** Default registry root: the artefacts shipped with the package. */
 export function defaultRegistryRoot(): string {
@@ -170,19 +178,63 @@ export function modelsCommand(
     .requiredOption('--actor <who>', 'who promotes (recorded)')
     .option('--reason <why>', 'why (required with --force)')
     .option('--force', 'promote even when the challenger is worse or not comparable (recorded)')
-    .action(async (name: string, version: string, o: { actor: string; reason?: string; force?: boolean }) => {
-      const r = await registry().promote(name, version, {
-        actor: o.actor,
-        ...(o.reason ? { reason: o.reason } : {}),
-        ...(o.force ? { force: true } : {}),
+    .option('--data <dir>', "compare both models re-measured on this benchmark's test split (see gate)")
+    .action(
+      async (
+        name: string,
+        version: string,
+        o: { actor: string; reason?: string; force?: boolean; data?: string },
+      ) => {
+        const reg = registry();
+        const gate = o.data ? await registryGate(reg, name, version, { data: o.data }) : null;
+        if (gate && !json()) for (const l of renderGate(gate)) print(l);
+        const r = await reg.promote(name, version, {
+          actor: o.actor,
+          ...(o.reason ? { reason: o.reason } : {}),
+          ...(o.force ? { force: true } : {}),
+          ...(gate ? { sameSplit: { candidate: gate.challenger, champion: gate.champion } } : {}),
+        });
+        print(
+          json()
+            ? JSON.stringify(r, null, 2)
+            : r.changed
+              ? `${name}@${r.version} is champion (was ${r.previousChampion ?? 'none'})${r.forced ? ' - FORCED' : ''}`
+              : `${name}@${r.version} already is champion`,
+        );
+      },
+    );
+
+  program
+    .command('gate <name> <version>')
+    .description(
+      "re-measure a version and the champion on one benchmark's test split (each at its own card's " +
+        'thresholds) and apply the promotion rule to the two; exit code 1 when it refuses',
+    )
+    .requiredOption('--data <dir>', "the benchmark (the challenger's, as npm run gen:benchmark wrote it)")
+    .option('--seed <n>', "feature provider seed (default the challenger card's)")
+    .option('--k <n>', 'kNN candidates per invoice (duplicate blocking)', '10')
+    .action(async (name: string, version: string, o: { data: string; seed?: string; k: string }) => {
+      const g = await registryGate(registry(), name, version, {
+        data: o.data,
+        k: Number(o.k),
+        ...(o.seed !== undefined ? { seed: Number(o.seed) } : {}),
       });
-      print(
-        json()
-          ? JSON.stringify(r, null, 2)
-          : r.changed
-            ? `${name}@${r.version} is champion (was ${r.previousChampion ?? 'none'})${r.forced ? ' - FORCED' : ''}`
-            : `${name}@${r.version} already is champion`,
-      );
+      if (json())
+        print(
+          JSON.stringify(
+            {
+              refusal: g.refusal,
+              perKind: g.perKind,
+              headline: g.headline,
+              rows: g.rows,
+              challengerReproduced: g.challengerReproduced,
+            },
+            null,
+            2,
+          ),
+        );
+      else for (const l of renderGate(g)) print(l);
+      if (g.refusal !== null) process.exitCode = 1;
     });
   return program;
 }

@@ -111,6 +111,40 @@ describe('comparePair and its levels', () => {
     expect(d.vendorNameDistinctiveJw).toBe(1);
   });
 
+  it('numbers equal once the zero padding inside them is dropped (pair edition 4)', () => {
+    const padded = makeInvoice({ invoice_number: '61ME00233812' });
+    const levels = (a: Invoice, b: Invoice) => comparisonLevels(compare(a, b));
+    expect(levels(padded, makeInvoice({ invoice_number: '61ME233812' }))).toMatchObject({
+      invoice_number: 'two_edits',
+      invoice_number_unpadded: 'equal',
+      vendor_number_unpadded: 'same_vendor_equal',
+    });
+    expect(levels(padded, padded)).toMatchObject({
+      invoice_number_unpadded: 'equal',
+      vendor_number_unpadded: 'same_vendor_equal',
+    });
+    expect(
+      levels(makeInvoice({ invoice_number: 'GL0E-0233812' }), makeInvoice({ invoice_number: 'GLOE233812' })),
+    ).toMatchObject({ invoice_number_unpadded: 'equal_canonical' });
+    expect(
+      levels(padded, makeInvoice({ invoice_number: '61ME233812', vendor: { id: 'V-9', name: 'Other Co' } })),
+    ).toMatchObject({ invoice_number_unpadded: 'equal', vendor_number_unpadded: 'other' });
+    expect(
+      levels(makeInvoice({ invoice_number: '2024-0099' }), makeInvoice({ invoice_number: '2024-0100' })),
+    ).toMatchObject({ invoice_number_unpadded: 'different', vendor_number_unpadded: 'other' });
+  });
+
+  it('dates more than a year apart', () => {
+    const years = (date: string) =>
+      comparisonLevels(
+        compare(makeInvoice({ invoice_date: date }), makeInvoice({ invoice_date: '2023-01-10' })),
+      ).invoice_date_years;
+    expect(years('2024-01-10')).toBe('within_365_days');
+    expect(years('2024-01-11')).toBe('over_365_days');
+    expect(years('2023-01-10')).toBe('within_365_days');
+    expect(years('2026-02-01')).toBe('over_365_days');
+  });
+
   it('measures the step between numbers of one series', () => {
     expect(compare(makeInvoice(), makeInvoice({ invoice_number: 'INV-1009' })).invoiceNumberSequenceGap).toBe(
       1,

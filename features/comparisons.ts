@@ -46,6 +46,59 @@ for (let i = 0; i < DOC_KINDS.length; i++) {
   }
 }
 
+/**
+ * A comparison without numeric features whose levels are declared from most to least agreement
+ * (its `agreementOrder`), the last one holding for every other pair.
+ * @param agree `[label, description, predicate]` of each level but the last, most agreement first.
+ * @param last `[label, description]` of the catch-all level.
+ */
+function orderedLevels(
+  name: string,
+  description: string,
+  since: number,
+  agree: readonly (readonly [string, string, ComparisonLevel['when']])[],
+  last: readonly [string, string],
+): ComparisonSpec {
+  return {
+    name,
+    description,
+    since,
+    agreementOrder: [...agree.map(([label]) => label), last[0]],
+    numeric: [],
+    levels: [
+      ...agree.map(([label, d, when]) => ({ label, description: d, when })),
+      { label: last[0], description: last[1], when: always },
+    ],
+  };
+}
+
+/**
+ * Pair-vector edition 4's comparison of the invoice numbers with the zero padding of every
+ * numeric run dropped: normalised forms equal, else canonical forms equal, else neither; with
+ * `sameVendor`, each level also needs the same vendor (id, tax id or NPI).
+ * @param equal, canonical, other `[label, description]` of the three levels.
+ */
+function unpaddedNumbers(
+  name: string,
+  description: string,
+  sameVendor: boolean,
+  equal: readonly [string, string],
+  canonical: readonly [string, string],
+  other: readonly [string, string],
+): ComparisonSpec {
+  const vendor = (c: PairComparison): boolean => !sameVendor || c.sameVendor;
+  return orderedLevels(
+    name,
+    description,
+    4,
+    [
+      [...equal, (c) => vendor(c) && c.invoiceNumberUnpaddedEqual],
+      [...canonical, (c) => vendor(c) && c.invoiceNumberCanonicalUnpaddedEqual],
+    ],
+    other,
+  );
+}
+
 /** The comparisons of this version, in vector order. */
 export const COMPARISONS: readonly ComparisonSpec[] = [
   {
@@ -389,28 +442,51 @@ export const COMPARISONS: readonly ComparisonSpec[] = [
       { label: 'between_cycles', description: 'Between whole cycles.', when: always },
     ],
   },
-  {
-    name: 'vendor_number',
-    description:
-      'Same vendor (id, tax id or NPI) AND the same invoice number: an AND of two agreements, itself an ' +
+  orderedLevels(
+    'vendor_number',
+    'Same vendor (id, tax id or NPI) AND the same invoice number: an AND of two agreements, itself an ' +
       'agreement, so that a monotone model can weigh it whatever the date and total say.',
-    since: 3,
-    agreementOrder: ['same_vendor_same_number', 'same_vendor_same_canonical_number', 'other'],
-    numeric: [],
-    levels: [
-      {
-        label: 'same_vendor_same_number',
-        description: 'Same vendor, normalised numbers equal.',
-        when: (c) => c.sameVendor && c.invoiceNumberEqual,
-      },
-      {
-        label: 'same_vendor_same_canonical_number',
-        description: 'Same vendor, numbers equal only after OCR folding.',
-        when: (c) => c.sameVendor && c.invoiceNumberCanonicalEqual,
-      },
-      { label: 'other', description: 'Another vendor or another number.', when: always },
+    3,
+    [
+      [
+        'same_vendor_same_number',
+        'Same vendor, normalised numbers equal.',
+        (c) => c.sameVendor && c.invoiceNumberEqual,
+      ],
+      [
+        'same_vendor_same_canonical_number',
+        'Same vendor, numbers equal only after OCR folding.',
+        (c) => c.sameVendor && c.invoiceNumberCanonicalEqual,
+      ],
     ],
-  },
+    ['other', 'Another vendor or another number.'],
+  ),
+  unpaddedNumbers(
+    'invoice_number_unpadded',
+    'Invoice numbers with the zero padding of every numeric run dropped (`unpadNumericRuns` of ' +
+      'features/invoice-number.ts): "61ME00233812" and "61ME233812" agree; equal numbers agree too.',
+    false,
+    ['equal', 'Normalised numbers equal once unpadded.'],
+    ['equal_canonical', 'Canonical (OCR-folded) numbers equal once unpadded.'],
+    ['different', 'Different once unpadded.'],
+  ),
+  unpaddedNumbers(
+    'vendor_number_unpadded',
+    'Same vendor (id, tax id or NPI) AND invoice numbers equal once unpadded: the AND of two ' +
+      'agreements, as `vendor_number`, for numbers re-keyed with other zero padding.',
+    true,
+    ['same_vendor_equal', 'Same vendor, normalised numbers equal once unpadded.'],
+    ['same_vendor_equal_canonical', 'Same vendor, canonical numbers equal once unpadded.'],
+    ['other', 'Another vendor or a number different once unpadded.'],
+  ),
+  orderedLevels(
+    'invoice_date_years',
+    'Invoice dates more than a year apart (beside `invoice_date`, whose levels stop at over_90_days): ' +
+      'a number reused by its vendor years later is two bills.',
+    4,
+    [['within_365_days', 'At most 365 days apart.', (c) => c.daysApart <= 365]],
+    ['over_365_days', 'More than 365 days apart.'],
+  ),
 ];
 
 /** The vector entries of a comparison spec, in order. */

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { describeEdits } from './edits.js';
-import { compareInvoiceNumbers, normaliseInvoiceNumber } from './invoice-number.js';
+import { compareInvoiceNumbers, normaliseInvoiceNumber, unpadNumericRuns } from './invoice-number.js';
 
 describe('normaliseInvoiceNumber', () => {
   it.each([
@@ -60,5 +60,39 @@ describe('compareInvoiceNumbers', () => {
     const c = compareInvoiceNumbers('Invoice No. 000123', '#123');
     expect(c.normalisedEdits).toBe(0);
     expect(c.rawEdits).toBeGreaterThan(5);
+  });
+});
+
+describe('unpadNumericRuns', () => {
+  const unpadded = (raw: string): string => unpadNumericRuns(normaliseInvoiceNumber(raw).normalised);
+  it.each([
+    ['61ME00233812', '61ME233812'],
+    ['GLME0233812', 'GLME233812'],
+    ['A000B7', 'A0B7'],
+    ['A0B0C', 'A0B0C'],
+    ['00012', '12'],
+    ['0', '0'],
+    ['ABC', 'ABC'],
+    ['', ''],
+    ['20240099', '20240099'],
+  ])('%s -> %s', (form, out) => {
+    expect(unpadNumericRuns(form)).toBe(out);
+  });
+
+  it('makes numbers re-keyed with other zero padding inside them equal', () => {
+    expect(unpadded('61ME00233812')).toBe(unpadded('61ME233812'));
+    expect(unpadded('GLME-0233812')).toBe(unpadded('GLME233812'));
+    expect(unpadded('GLME-233812')).toBe(unpadded('GLME00233812'));
+    // the normalised forms themselves stay different
+    expect(normaliseInvoiceNumber('61ME00233812').normalised).not.toBe(
+      normaliseInvoiceNumber('61ME233812').normalised,
+    );
+  });
+
+  it('keeps different numbers different', () => {
+    expect(unpadded('2024-0099')).not.toBe(unpadded('2024-0100'));
+    expect(unpadded('61ME00233812')).not.toBe(unpadded('61ME233813'));
+    expect(unpadded('61ME00233812')).not.toBe(unpadded('61ME2338120'));
+    expect(unpadded('A10B')).not.toBe(unpadded('A1B'));
   });
 });

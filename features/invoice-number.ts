@@ -64,6 +64,20 @@ function stripZeros(s: string): string {
   return t.length > 0 ? t : s.length > 0 ? '0' : s;
 }
 
+/**
+ * A number form with the zero padding of every numeric run dropped (a run of zeros alone keeps
+ * one zero), so that numbers re-keyed with more or fewer padding zeros inside them compare equal.
+ * Applied to a {@link InvoiceNumberForms} form (`normalised` or `canonical`), whose separators are
+ * already removed; the stored forms themselves are unchanged.
+ * @example unpadNumericRuns('61ME00233812') -> '61ME233812'
+ * @example unpadNumericRuns('GLME0233812') -> 'GLME233812'
+ * @example unpadNumericRuns('A000B7') -> 'A0B7'
+ * @example unpadNumericRuns('20240099') -> '20240099' (one run: "2024-0099" and "2024-0100" stay apart)
+ */
+export function unpadNumericRuns(form: string): string {
+  return form.replace(/\d+/g, (run) => run.replace(/^0+(?=\d)/, ''));
+}
+
 /** How two invoice numbers differ, as evidence for reviewers and as pair features. */
 export interface InvoiceNumberComparison {
   /** Levenshtein distance of the raw texts (upper-cased, trimmed), in edits. */

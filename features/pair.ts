@@ -6,7 +6,7 @@
 import type { DocumentType, Invoice } from '../core/invoice.js';
 import type { InvoiceFeatures } from './invoice-features.js';
 import { daysApart, spanOverlap } from './dates.js';
-import { compareInvoiceNumbers } from './invoice-number.js';
+import { compareInvoiceNumbers, unpadNumericRuns } from './invoice-number.js';
 import { jaccard, jaroWinkler } from './strings.js';
 import { GENERIC_BUSINESS_WORDS } from './vendor.js';
 
@@ -89,6 +89,10 @@ export interface PairComparison {
   invoiceNumberEqual: boolean;
   /** Canonical (OCR-folded) invoice numbers equal. */
   invoiceNumberCanonicalEqual: boolean;
+  /** Normalised invoice numbers equal once the zero padding of every numeric run is dropped (`unpadNumericRuns`). */
+  invoiceNumberUnpaddedEqual: boolean;
+  /** Canonical invoice numbers equal once the zero padding of every numeric run is dropped. */
+  invoiceNumberCanonicalUnpaddedEqual: boolean;
   /** Levenshtein distance of the raw numbers (upper-cased), in edits; null when a raw number is missing. */
   invoiceNumberRawEdits: number | null;
   /** Levenshtein distance of the normalised numbers, in edits. */
@@ -258,6 +262,10 @@ export function comparePair(
       : null,
     invoiceNumberEqual: a.invoiceNumberNormalised === b.invoiceNumberNormalised,
     invoiceNumberCanonicalEqual: a.invoiceNumberCanonical === b.invoiceNumberCanonical,
+    invoiceNumberUnpaddedEqual:
+      unpadNumericRuns(a.invoiceNumberNormalised) === unpadNumericRuns(b.invoiceNumberNormalised),
+    invoiceNumberCanonicalUnpaddedEqual:
+      unpadNumericRuns(a.invoiceNumberCanonical) === unpadNumericRuns(b.invoiceNumberCanonical),
     invoiceNumberRawEdits: rawKnown ? num.rawEdits : null,
     invoiceNumberEdit: num.normalisedEdits,
     invoiceNumberCanonicalEdit: num.canonicalEdits,

@@ -43,7 +43,7 @@ describe('feature schema', () => {
     expect(editionOf('duplicate')).toBe(2);
     expect(FEATURE_SCHEMA.pair.map((f) => f.name)).toEqual(PAIR_VECTOR_NAMES);
     expect(FEATURE_SCHEMA.line).toHaveLength(55);
-    expect(FEATURE_SCHEMA.pair).toHaveLength(78);
+    expect(FEATURE_SCHEMA.pair).toHaveLength(86);
     expect(
       [...FEATURE_SCHEMA.line, ...FEATURE_SCHEMA.pair].every((f) => f.unit !== '' && f.description !== ''),
     ).toBe(true);
@@ -56,8 +56,8 @@ describe('feature schema', () => {
     const v = featureSchemaVersion();
     // The whole-schema version decisions record (fs-ca204ebda249 until line revision 3,
     // fs-5d691c338bb0 at line revision 3, before line edition 4 and pair edition 3,
-    // fs-66fb44041380 before line edition 5).
-    expect(v).toBe('fs-fc33f1c024cc');
+    // fs-66fb44041380 before line edition 5, fs-fc33f1c024cc before pair edition 4).
+    expect(v).toBe('fs-553da169de83');
     expect(v).toMatch(/^fs-[0-9a-f]{12}$/);
     expect(featureSchemaVersion()).toBe(v);
     const variants = [

@@ -40,7 +40,7 @@ export interface VectorEdition {
  * A later edition only adds features, each marked with the edition that added it (`since` of a
  * line feature, `since` of a pair comparison; absent: the first edition listed), and changes none:
  * a model trained on an earlier edition (`coding-mismatch@4` on line edition 3, `duplicate@1`/`@2`
- * on pair edition 2) is served the current vector restricted to its features, by name
+ * on pair edition 2, `@4` on edition 3) is served the current vector restricted to its features, by name
  * ({@link earlierVectorVersions}). A revision bump that changes how an existing feature is
  * computed retires every edition listed before it. Adding features changes the version by itself
  * (names are hashed), so an edition need not bump the revision (pair edition 3 did not).
@@ -54,6 +54,7 @@ export const VECTOR_EDITIONS: Readonly<Record<FeatureVector, readonly VectorEdit
   pair: [
     { edition: 2, revision: 2 },
     { edition: 3, revision: 2 },
+    { edition: 4, revision: 2 },
   ],
 };
 

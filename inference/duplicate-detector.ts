@@ -81,6 +81,8 @@ export function withInvoiceNumberNeutralised(c: PairComparison): PairComparison 
     invoiceNumberRawEqual: c.invoiceNumberRawEqual === null ? null : true,
     invoiceNumberEqual: true,
     invoiceNumberCanonicalEqual: true,
+    invoiceNumberUnpaddedEqual: true,
+    invoiceNumberCanonicalUnpaddedEqual: true,
     invoiceNumberRawEdits: c.invoiceNumberRawEdits === null ? null : 0,
     invoiceNumberEdit: 0,
     invoiceNumberCanonicalEdit: 0,

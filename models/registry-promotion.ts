@@ -8,7 +8,8 @@
  * candidate's set) and it is not worse on any exception kind, hard-negative kind or on clean
  * invoices on the same test split (`promotion-gate.ts`). Otherwise it is refused (`TRIAGE_MODEL_PROMOTION_REFUSED`, 409) unless
  * forced with a reason; forced promotions are recorded in both cards' history and in the alias
- * history. The `model.promoted` event is emitted (and may veto) before anything is written.
+ * history. Cards measured on different benchmark files are not comparable; a caller may give both
+ * re-measured on one test split instead (`PromoteOptions.sameSplit`). The `model.promoted` event is emitted (and may veto) before anything is written.
  */
 import { TriageError, isTriageError } from '../core/errors.js';
 import { isBlankText } from '../core/validate.js';
@@ -37,6 +38,13 @@ export interface PromoteOptions {
   force?: boolean;
   /** This call's own event hook, called after the registry's (throwing on `model.promoted` abandons it). */
   onEvent?: EventHook;
+  /**
+   * The candidate's and the champion's cards re-measured on one test split
+   * (training/same-split-gate.ts, `models promote --data`): the rule then compares these instead
+   * of the stored cards, whose figures may come from different benchmark files. The stored
+   * cards are not changed by them.
+   */
+  sameSplit?: { candidate: ModelCard; champion: ModelCard };
 }
 
 /**
@@ -112,7 +120,16 @@ export async function promoteVersion(
         served,
         `${name}@${v}`,
       );
-    const refusal = promotionRefusal(candidate, champion);
+    const same = o.sameSplit;
+    if (same && (same.candidate.version !== v || same.champion.version !== previous))
+      throw new TriageError(
+        'TRIAGE_MODEL_PROMOTION_REFUSED',
+        `The same-split figures compare ${name}@${same.candidate.version} with ${name}@${same.champion.version}, ` +
+          `but the promotion is of ${name}@${v} over champion ${name}@${previous ?? 'none'}`,
+      );
+    const refusal = same
+      ? promotionRefusal(same.candidate, same.champion)
+      : promotionRefusal(candidate, champion);
     const force = o.force === true;
     if ((force && o.reason === undefined) || (o.reason !== undefined && isBlankText(o.reason)))
       throw new TriageError(

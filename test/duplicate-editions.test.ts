@@ -62,11 +62,23 @@ describe('pair-vector editions', () => {
     expect(PAIR_VECTOR_NAMES.slice(0, e2!.names.length)).toEqual(e2!.names);
     expect(PAIR_VECTOR_NAMES.length).toBeGreaterThan(e2!.names.length);
     expect(editionOfNames('pair', card.featureNames)).toBe(2);
-    expect(editionOfNames('pair', PAIR_VECTOR_NAMES)).toBe(3);
-    expect(VECTOR_EDITIONS.pair.map((e) => e.edition)).toEqual([2, 3]);
+    expect(editionOfNames('pair', PAIR_VECTOR_NAMES)).toBe(4);
+    // duplicate@4 (monotone) was trained on edition 3 and is served by name projection too
+    const card4 = JSON.parse(
+      readFileSync(join(shippedModelsDir(), 'duplicate', '4', 'card.json'), 'utf8'),
+    ) as { featureNames: string[]; featureSchemaVersion: string };
+    const e3 = earlierVectorVersions('pair').find((e) => e.edition === 3)!;
+    expect(e3.names).toEqual(card4.featureNames);
+    expect([e3.version, ...e3.accepted]).toContain(card4.featureSchemaVersion);
+    expect(VECTOR_EDITIONS.pair.map((e) => e.edition)).toEqual([2, 3, 4]);
     expect(COMPARISONS.filter((c) => c.since === 3).map((c) => c.name)).toEqual([
       'billing_rhythm',
       'vendor_number',
+    ]);
+    expect(COMPARISONS.filter((c) => c.since === 4).map((c) => c.name)).toEqual([
+      'invoice_number_unpadded',
+      'vendor_number_unpadded',
+      'invoice_date_years',
     ]);
   });
 

@@ -142,6 +142,21 @@ describe('assembleTask', () => {
     expect(a.blocking).toEqual({ pairs: a.data.X.length, duplicates: 2, originalInCandidates: 2 });
   });
 
+  it('weighs train pairs of a hard-negative kind by hardNegativeWeight, every other row 1', async () => {
+    const plain = await assembleTask('duplicate', bench, provider);
+    const weighted = await assembleTask('duplicate', bench, provider, { hardNegativeWeight: 5 });
+    const weightOf = (a: typeof plain, key: string): number =>
+      a.data.w[a.data.meta.findIndex((m) => m.key === key)]!;
+    expect(weightOf(plain, 'i4>i1')).toBe(1);
+    expect(weightOf(weighted, 'i4>i1')).toBe(5);
+    const others = weighted.data.meta.filter((m) => m.key !== 'i4>i1');
+    expect(others.length).toBeGreaterThan(0);
+    for (const m of others) expect(weightOf(weighted, m.key), m.key).toBe(1);
+    expect(weighted.data.X).toEqual(plain.data.X);
+    expect(weighted.rowsFrom).toContain('hard-negative kind weigh 5');
+    expect(plain.rowsFrom).not.toContain('hard-negative');
+  });
+
   it('merges reviewer labels: latest review wins, weighted, replacing the benchmark row; skips what it cannot use', async () => {
     const rdir = join(dir, 'reviews');
     mkdirSync(rdir);

@@ -65,6 +65,13 @@ export interface AssembleOptions {
   /** Only labels of these provenances are used (before deduplication); default all. */
   labelSources?: readonly LabelProvenance[];
   blocking?: BlockingOptions;
+  /**
+   * Duplicate task: weight of a train-split benchmark pair of a hard-negative kind (the pair with
+   * the invoice it resembles, e.g. a number its vendor reused years later) against 1 for every
+   * other benchmark row (default 1). Regions of the vector such pairs alone occupy rest on few
+   * rows (28 numbers reused years later in the seed-42 20k benchmark's train split).
+   */
+  hardNegativeWeight?: number;
   onProgress?: (stage: string, done: number, total: number) => void;
 }
 
@@ -161,10 +168,11 @@ function benchmarkPairRows(
         ? a.label.hard_negative.kind
         : null;
     const key = `${ida}>${idb}`;
+    const hardNegative = !y && kind !== null && a.label.split === 'train';
     rows.push({
       x: p.pairVector(a.invoice, b.invoice, keys[pair.a]!, keys[pair.b]!, interval.get(pair.a) ?? null),
       y,
-      w: 1,
+      w: hardNegative ? (o.hardNegativeWeight ?? 1) : 1,
       meta: {
         key,
         invoiceId: ida,
@@ -356,7 +364,7 @@ export async function assembleTask(
     rowsFrom:
       task === 'coding-mismatch'
         ? `one row per scored line (${benchRows} benchmark rows)`
-        : `candidate pairs within each split, earlier invoices only, by core/blocking.ts BLOCKING_SPEC as the service's findDuplicateCandidates: kNN k=${o.blocking?.k ?? BLOCKING_SPEC.k} on the invoice embedding, vendor kNN within ${BLOCKING_SPEC.vendorWindowDays} days, exact keys (${BLOCKING_SPEC.exactKeys.map((r) => r.name).join(', ')})`,
+        : `candidate pairs within each split, earlier invoices only, by core/blocking.ts BLOCKING_SPEC as the service's findDuplicateCandidates: kNN k=${o.blocking?.k ?? BLOCKING_SPEC.k} on the invoice embedding, vendor kNN within ${BLOCKING_SPEC.vendorWindowDays} days, exact keys (${BLOCKING_SPEC.exactKeys.map((r) => r.name).join(', ')})${(o.hardNegativeWeight ?? 1) !== 1 ? `; train pairs of a hard-negative kind weigh ${o.hardNegativeWeight}` : ''}`,
     blocking,
   };
 }

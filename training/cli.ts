@@ -45,6 +45,10 @@ export interface TrainCliOptions {
   labelWeight?: Partial<Record<LabelProvenance, number>>;
   epochs?: number;
   k: number;
+  /** Duplicate task: training weight of hard-negative pairs (`AssembleOptions.hardNegativeWeight`; default 1). */
+  hardNegativeWeight?: number;
+  /** Most candidates of the auto-approve threshold grid (`PipelineOptions.approveGridPoints`; default 50). */
+  approveGridPoints?: number;
   progress: boolean;
   /** Write the evaluation harness's report (HTML) for the test split (default true). */
   evalReport?: boolean;
@@ -238,6 +242,7 @@ export async function runTrain(
       ...(o.labelWeight ? { labelWeights: o.labelWeight } : {}),
       ...(o.labelSources ? { labelSources: o.labelSources } : {}),
       blocking: { k: o.k },
+      ...(o.hardNegativeWeight !== undefined ? { hardNegativeWeight: o.hardNegativeWeight } : {}),
       onProgress: (stage, done, total) => report(Math.round((20 * done) / Math.max(1, total)), stage),
     });
     log(
@@ -256,6 +261,7 @@ export async function runTrain(
       holdAlpha: o.holdError,
       delta: o.delta,
       ...(o.gridLogitStep !== undefined ? { gridLogitStep: o.gridLogitStep } : {}),
+      ...(o.approveGridPoints !== undefined ? { approveGridPoints: o.approveGridPoints } : {}),
       onProgress: (p) => {
         if (p.stage === 'epoch') {
           epochsDone++;
@@ -397,6 +403,16 @@ export function trainCommand(deps: TrainCliDeps): Command {
     )
     .option('--epochs <n>', 'override the declared epochs (quick runs)', int('--epochs', 1))
     .option('--k <n>', 'kNN candidates per invoice (duplicate blocking)', int('--k', 1), 10)
+    .option(
+      '--hard-negative-weight <x>',
+      'duplicate: training weight of train pairs of a hard-negative kind (default 1)',
+      num('--hard-negative-weight', 1e-6, 1000),
+    )
+    .option(
+      '--approve-grid-points <n>',
+      'most candidates of the auto-approve threshold grid (default 50)',
+      int('--approve-grid-points', 2),
+    )
     .option('--no-progress', 'no progress bar')
     .option('--no-eval-report', 'skip the evaluation harness report (HTML) on the test split')
     .option('--no-baselines', 'harness report without the baseline detectors')

@@ -21,7 +21,7 @@
  * (apart from `trainedAt`).
  */
 import { createHash } from 'node:crypto';
-import { HARD_NEGATIVE_KINDS, type DuplicateKind } from '../datasets/benchmark/types.js';
+import type { DuplicateKind } from '../datasets/benchmark/types.js';
 import {
   predictProbability,
   sigmoid,
@@ -37,7 +37,8 @@ import { calibrateAll, ece, logLoss, selectCalibration } from './calibration.js'
 import { datasetRows, subset, type DatasetRow } from './data.js';
 import type { InvoiceOutput } from './eval/detector.js';
 import { calibration as reliability, prAuc, prCurve, rocAuc, type Scored } from './eval/metrics.js';
-import { orNull, perKindMetrics, reliabilityBins, splitMetrics, type KindScored } from './evaluate.js';
+import { orNull, reliabilityBins } from './evaluate.js';
+import { testFigures } from './test-figures.js';
 import { deriveSeed, keyUniform } from './rng.js';
 import {
   designGrid,
@@ -93,6 +94,14 @@ export interface PipelineOptions {
    * training/thresholds.ts; absent: the grid is thinned in log-share only).
    */
   gridLogitStep?: number;
+  /**
+   * Most candidates of the auto-approve threshold grid (`designGrid`'s `maxPoints`, default 50;
+   * the hold grid keeps 50). The grid is thinned evenly in the log of the share selected, so
+   * with few points it tests nothing inside a score gap that few invoices occupy (between the
+   * clean invoices' tail and the duplicates); more points test thresholds there. Any size keeps
+   * the fixed-sequence guarantee (the grid is designed on the calibration part).
+   */
+  approveGridPoints?: number;
   onProgress?: (p: PipelineProgress) => void;
   /** Clock for `trainedAt` (tests). */
   now?: () => Date;
@@ -277,6 +286,9 @@ export async function runPipeline(a: AssembledData, o: PipelineOptions): Promise
         testN: thrInv.length,
         pValue: o.pValue,
         ...(o.gridLogitStep !== undefined ? { maxLogitStep: o.gridLogitStep } : {}),
+        ...(side === 'approve' && o.approveGridPoints !== undefined
+          ? { maxPoints: o.approveGridPoints }
+          : {}),
       },
       calInv.map((x) => sideLabel(side, x.inv)),
     );
@@ -321,7 +333,7 @@ export async function runPipeline(a: AssembledData, o: PipelineOptions): Promise
           : `P(invoice is clean | max ${unitName} score >= threshold)`,
       alpha,
       delta,
-      method: `Learn-then-Test, fixed-sequence over a grid designed on the calibration part${o.gridLogitStep !== undefined ? ` (candidates at most ${o.gridLogitStep} apart in logit)` : ''}, ${o.pValue ?? 'binomial'} p-values`,
+      method: `Learn-then-Test, fixed-sequence over a grid designed on the calibration part${o.gridLogitStep !== undefined ? ` (candidates at most ${o.gridLogitStep} apart in logit)` : ''}${side === 'approve' && o.approveGridPoints !== undefined ? ` (at most ${o.approveGridPoints} points)` : ''}, ${o.pValue ?? 'binomial'} p-values`,
       calibrationN: thrInv.length,
       calibrationSelected: r.selected,
       calibrationErrors: r.errors,
@@ -335,21 +347,8 @@ export async function runPipeline(a: AssembledData, o: PipelineOptions): Promise
   // 5. test metrics
   step('evaluating on test');
   const testRows = datasetRows(d, idx.test).filter((r) => r.meta.source === 'benchmark');
-  const unitScored: KindScored[] = testRows.map((r) => ({
-    score: scoreOf(r),
-    label: r.y as 0 | 1,
-    kind: r.meta.kind,
-  }));
-  const invScored: KindScored[] = testInv.map((x) => ({
-    score: x.score,
-    label: x.inv.label,
-    kind: x.inv.label ? x.inv.kind : x.inv.hardNegative,
-  }));
-  const hardNeg = new Set<string>(HARD_NEGATIVE_KINDS);
-  const perKind =
-    a.task === 'coding-mismatch'
-      ? perKindMetrics(unitScored, thresholds, hardNeg)
-      : perKindMetrics(invScored, thresholds, hardNeg);
+  const figures = testFigures(a, scoreOf, (id) => invoiceScore.get(id) ?? 0, thresholds);
+  const { unitScored, invScored } = figures;
   const testLogits = testRows.map((r) => specLogit(spec, r.x));
   const testY = testRows.map((r) => r.y);
   const before = calibrateAll({ kind: 'none' }, testLogits);
@@ -413,13 +412,7 @@ export async function runPipeline(a: AssembledData, o: PipelineOptions): Promise
       autoApprove: choice('approve', approve, approveAlpha),
       hold: choice('hold', hold, holdAlpha),
     },
-    metrics: {
-      test: [
-        splitMetrics('test', unitName, unitScored, thresholds),
-        splitMetrics('test', 'invoice', invScored, thresholds),
-      ],
-      perKind,
-    },
+    metrics: { test: figures.test, perKind: figures.perKind },
     notes,
   };
   const outputs = new Map<string, InvoiceOutput>(

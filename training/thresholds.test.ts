@@ -231,6 +231,25 @@ describe('Learn-then-Test thresholds: the guarantee holds empirically', () => {
     expect(f.steps.at(-1)!.pValue).toBeGreaterThan(0.05);
   });
 
+  it('designGrid with more points tests thresholds inside a score gap few invoices occupy', () => {
+    // 1,940 clean invoices below 0.01, 12 invoices spread through the gap, 48 duplicates at 0.99
+    const s = [
+      ...Array.from({ length: 1940 }, (_, i) => (0.01 * i) / 1940),
+      ...Array.from({ length: 12 }, (_, i) => 0.02 + 0.07 * i),
+      ...Array.from({ length: 48 }, () => 0.99),
+    ];
+    const y = s.map((v) => (v >= 0.99 ? 1 : 0));
+    const inGap = (maxPoints?: number): number =>
+      designGrid(
+        s,
+        { side: 'approve', alpha: 0.005, delta: 0.05, testN: 2000, ...(maxPoints ? { maxPoints } : {}) },
+        y,
+      ).filter((t) => t > 0.01 && t < 0.99).length;
+    expect(inGap()).toBeLessThanOrEqual(1);
+    expect(inGap(400)).toBeGreaterThanOrEqual(3);
+    expect(inGap(2000)).toBe(12);
+  });
+
   it('separateThresholds keeps hold above auto-approve using only certified candidates', () => {
     const step = (threshold: number, rejected: boolean, selected = 10) => ({
       threshold,
