@@ -149,20 +149,17 @@ function earlierLineOf(r: Row): EarlierLine {
 }
 
 /**
- * The line block of several queries of one tenant in one statement.
- * @returns per query, in order, its candidates by new line number, each line's in the spec's order.
+ * The statement {@link findEarlierLinesMany} runs for several queries of one tenant (with at
+ * least one line between them), with its parameters.
  */
-export async function findEarlierLinesMany(
-  db: SqlExecutor,
+export function lineBlockStatement(
   tenantId: string,
   queries: readonly Omit<LineRebillQuery, 'tenantId'>[],
-): Promise<EarlierLine[][]> {
-  const out: EarlierLine[][] = queries.map(() => []);
+): { sql: string; params: unknown[] } {
   const probes = queries.flatMap((q, j) => q.lines.map((l) => ({ m: j + 1, l })));
-  if (probes.length === 0) return out;
-  const rows = await db.query<Row>(
-    LINE_BLOCK_SQL,
-    [
+  return {
+    sql: LINE_BLOCK_SQL,
+    params: [
       tenantId,
       probes.map((x) => x.m),
       probes.map((x) => x.l.lineNumber),
@@ -174,8 +171,22 @@ export async function findEarlierLinesMany(
       queries.map((q) => q.vendorKey),
       queries.map((q) => q.invoiceDate),
     ],
-    { name: 'line_block_many' },
-  );
+  };
+}
+
+/**
+ * The line block of several queries of one tenant in one statement.
+ * @returns per query, in order, its candidates by new line number, each line's in the spec's order.
+ */
+export async function findEarlierLinesMany(
+  db: SqlExecutor,
+  tenantId: string,
+  queries: readonly Omit<LineRebillQuery, 'tenantId'>[],
+): Promise<EarlierLine[][]> {
+  const out: EarlierLine[][] = queries.map(() => []);
+  if (queries.every((q) => q.lines.length === 0)) return out;
+  const { sql, params } = lineBlockStatement(tenantId, queries);
+  const rows = await db.query<Row>(sql, params, { name: 'line_block_many' });
   for (const r of rows) out[Number(r.m) - 1]!.push(earlierLineOf(r));
   return out;
 }
