@@ -121,8 +121,9 @@ describe('invoice files', () => {
     const recs = parseCsv(text);
     const stray =
       'a quoted field is followed by a character other than a comma or the end of the line; the row is not read';
+    const open = 'a quoted field opened on this line is not closed; the row is not read';
     expect(recs.map((r) => [r.location, r.parseError])).toEqual([
-      ['rows 2-3', `line 3: ${stray}; the invoice is not read`],
+      ['rows 2-3', `line 3: ${open}; the invoice is not read`],
       ['row 4', `line 4: ${stray}`],
       ['row 5', undefined],
       ['row 6', undefined],

@@ -190,10 +190,11 @@ interface BrokenRow {
  */
 const AFTER_CLOSING_QUOTE =
   'a quoted field is followed by a character other than a comma or the end of the line; the row is not read';
+const afterClosingQuote = (): string => AFTER_CLOSING_QUOTE;
 const ROW_ERRORS: Readonly<Record<string, (columns: number) => string>> = {
   CSV_QUOTE_NOT_CLOSED: () => 'a quoted field opened on this line is not closed; the row is not read',
-  CSV_INVALID_CLOSING_QUOTE: () => AFTER_CLOSING_QUOTE,
-  CSV_NON_TRIMABLE_CHAR_AFTER_CLOSING_QUOTE: () => AFTER_CLOSING_QUOTE,
+  CSV_INVALID_CLOSING_QUOTE: afterClosingQuote,
+  CSV_NON_TRIMABLE_CHAR_AFTER_CLOSING_QUOTE: afterClosingQuote,
   INVALID_OPENING_QUOTE: () => 'a quote appears inside an unquoted field; the row is not read',
   CSV_RECORD_INCONSISTENT_COLUMNS: (columns) =>
     `the row has another number of fields than the header (${columns}); it is not read`,
@@ -251,9 +252,13 @@ function csvRows(text: string): { header: string[]; rows: CsvRow[]; broken: Brok
       const raw = lines[start - 1] ?? '';
       const loose = (parse(raw, { quote: false, relax_column_count: true }) as string[][])[0] ?? [];
       const id = loose[header.indexOf('invoice_id')]?.trim();
+      // A quote left open at the end of its row makes the parser read on into the next rows and
+      // stop at a later quote as a bad closing quote: the row holds an odd number of quotes.
+      const unterminated =
+        reason === ROW_ERRORS.CSV_INVALID_CLOSING_QUOTE && (raw.match(/"/g)?.length ?? 0) % 2 === 1;
       broken.push({
         line: start + delta,
-        reason: reason(header.length),
+        reason: (unterminated ? ROW_ERRORS.CSV_QUOTE_NOT_CLOSED! : reason)(header.length),
         invoiceId: id === '' ? undefined : id,
       });
       chunk = [headerText, ...lines.slice(end)].join('\n');

@@ -51,10 +51,21 @@ export const CodeSystem = Type.Union(
 );
 export type CodeSystem = Static<typeof CodeSystem>;
 
-/** The billing vendor (supplier). `id` is the client's vendor master id. */
+/**
+ * A vendor master id in the client system: 1 to 64 characters, and not blank
+ * (`vendorIdErrors` in core/validate.ts); the one rule of an invoice's `vendor.id` and of the
+ * vendor profile routes' `vendor_id`.
+ */
+export const VendorId = Type.String({
+  minLength: 1,
+  maxLength: 64,
+  description: 'Vendor master id in the client system.',
+});
+
+/** The billing vendor (supplier). `id` is the client's vendor master id ({@link VendorId}). */
 export const Vendor = Type.Object(
   {
-    id: Type.String({ minLength: 1, maxLength: 64, description: 'Vendor master id in the client system.' }),
+    id: VendorId,
     name: Type.String({ minLength: 1, maxLength: 200, description: 'Vendor name as printed / extracted.' }),
     tax_id: Type.Optional(Type.String({ minLength: 1, maxLength: 32, description: 'Tax id (EIN, GST...).' })),
     npi: Type.Optional(

@@ -195,6 +195,19 @@ export function blankTextErrors(path: string, text: string | undefined): FieldEr
   return text !== undefined && isBlankText(text) ? [{ path, message: BLANK_TEXT }] : [];
 }
 
+/**
+ * The field errors of a vendor master id beyond its schema ({@link VendorId} in core/invoice.ts):
+ * storable text ({@link checkStrings}) and not blank ({@link isBlankText}), at `path`: what
+ * {@link checkInvoiceRules} asks of an invoice's `/vendor/id`, asked of the vendor profile
+ * routes' `/params/vendor_id`.
+ */
+export function vendorIdErrors(path: string, id: string): FieldError[] {
+  const errors: FieldError[] = [];
+  checkStrings(id, path, errors);
+  if (errors.length === 0 && isBlankText(id)) errors.push({ path, message: BLANK_TEXT });
+  return errors;
+}
+
 /** Message of an invoice number without an ASCII letter or digit ({@link hasInvoiceNumberCharacter}). */
 export const INVOICE_NUMBER_CHARACTERS =
   'must contain at least one ASCII letter or digit (A-Z, a-z, 0-9), full-width forms included (NFKC)';

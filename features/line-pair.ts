@@ -147,27 +147,36 @@ export function linePairVectors(
     onInvoice.set(c.invoiceId, (onInvoice.get(c.invoiceId) ?? new Set()).add(c.lineNumber));
     invoicesOfLine.set(c.lineNumber, (invoicesOfLine.get(c.lineNumber) ?? new Set()).add(c.invoiceId));
   }
-  // Per line number, once (the last line of that number, as `byNumber`): the other lines and
-  // how many days the latest of them is judged after it (0 when none is later).
-  const days = lines.map((l) => epochDay(l.judgedDate));
-  const ofLine = new Map<number, { others: PairLine[]; newer: number }>();
-  for (const [i, l] of lines.entries()) {
-    const others = lines.filter((o) => o.lineNumber !== l.lineNumber);
-    const later = lines.flatMap((o, k) => (o.lineNumber !== l.lineNumber ? [days[k]! - days[i]!] : []));
-    ofLine.set(l.lineNumber, { others, newer: Math.max(0, ...later) });
+  // Per earlier invoice, how many of the new invoice's lines have a candidate on it; and the
+  // latest judged day of the lines but one (the two latest, with how often the latest occurs),
+  // so that each candidate costs O(1) and the vectors O(lines + candidates).
+  const matchedLines = new Map<string, number>();
+  for (const [invoiceId, numbers] of onInvoice)
+    matchedLines.set(invoiceId, [...numbers].filter((n) => byNumber.has(n)).length);
+  const days = new Map(lines.map((l) => [l.lineNumber, epochDay(l.judgedDate)]));
+  let latest = -Infinity;
+  let atLatest = 0;
+  let second = -Infinity;
+  for (const d of days.values()) {
+    if (d > latest) [second, latest, atLatest] = [latest, d, 1];
+    else if (d === latest) atLatest += 1;
+    else if (d > second) second = d;
   }
   return candidates.map((c) => {
     const l = byNumber.get(c.lineNumber);
     if (!l) throw new Error(`candidate of line ${c.lineNumber}, which the invoice does not have`);
-    const { others, newer } = ofLine.get(l.lineNumber)!;
-    const matched = onInvoice.get(c.invoiceId)!;
-    const unmatched = others.filter((o) => !matched.has(o.lineNumber)).length;
+    const others = lines.length - 1;
+    // The candidate's own line is among the matched lines of its invoice, never among the others.
+    const unmatched = others - (matchedLines.get(c.invoiceId)! - 1);
+    const own = days.get(l.lineNumber)!;
+    const latestOther = own < latest || atLatest > 1 ? latest : second;
+    const newer = others === 0 ? 0 : Math.max(0, latestOther - own);
     const ratio =
       l.amountCents > 0 && c.amountCents > 0
         ? Math.min(3, Math.abs(Math.log(l.amountCents / c.amountCents)))
         : 3;
     const dated = l.serviceDate !== null && c.serviceDate !== null;
-    const share = others.length === 0 ? 0 : unmatched / others.length;
+    const share = others === 0 ? 0 : unmatched / others;
     const sameItem = (l.code !== null && l.code === c.code) || c.cosine >= 0.95;
     const referenced = l.deliveryReference !== null && c.deliveryReference !== null;
     return Float64Array.of(

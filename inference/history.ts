@@ -33,7 +33,10 @@ export interface HistoryInput {
    * `not valid JSON`.
    */
   text?: string;
-  /** Set when the record could not be parsed at all (bad JSON). */
+  /**
+   * Set when the record could not be parsed at all: what is wrong with it, a predicate of the
+   * record (`not valid JSON`, `is not valid JSON`, `holds a byte that is not UTF-8 ...`).
+   */
   parseError?: string;
 }
 
@@ -98,7 +101,7 @@ function recordFieldError(r: { location: string; line?: number }, path: string, 
 function recordDetail(input: HistoryInput, e: unknown): string {
   const name = recordName(input);
   if (input.parseError)
-    return `${name} ${input.parseError.startsWith('is ') ? '' : 'is '}${input.parseError}`;
+    return `${name} ${input.parseError.startsWith('not ') ? 'is ' : ''}${input.parseError}`;
   if (isTriageError(e, 'TRIAGE_INPUT_INVALID') && e.errors.length > 0)
     return `${name}: ${describeFieldErrors(e.errors)}`;
   return `${name}: ${isTriageError(e) ? e.message : String(e)}`;

@@ -88,4 +88,20 @@ describe('UBL LegalMonetaryTotal', () => {
       message: 'has currencyID EUR, not the document currency USD',
     });
   });
+
+  it('checks every LegalMonetaryTotal amount, also LineExtensionAmount, which is not read', async () => {
+    const at = '/Invoice/cac:LegalMonetaryTotal/cbc:LineExtensionAmount';
+    for (const bad of ['abc', '12345678901234567890123456', '116.405']) {
+      const doc = Buffer.from(
+        sample.replace(amount('LineExtensionAmount', '62.46'), amount('LineExtensionAmount', bad)),
+        'utf8',
+      );
+      expect(sample).toContain(amount('LineExtensionAmount', '62.46'));
+      const errors = await refusal(doc);
+      expect(
+        errors.map((e) => e.path),
+        bad,
+      ).toEqual([at]);
+    }
+  });
 });

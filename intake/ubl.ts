@@ -30,6 +30,7 @@ import {
 import {
   UBL_CLASSIFICATION_PATH,
   UBL_CURRENCY_CHECKED,
+  UBL_MONETARY_TOTAL,
   UBL_HEADER,
   UBL_ITEM_ID_PATHS,
   UBL_LINE,
@@ -133,6 +134,7 @@ export function convertUbl(doc: string, sha256: string): ConvertedInvoice {
   const header = new Map<string, RawValue>();
   const partyIds: { scheme: string; value: string; where: string }[] = [];
   const currencies: { currencyId: string; where: string }[] = [];
+  const monetaryTotals: { text: string; where: string }[] = [];
   const lines: LineRaw[] = [];
   let line: LineRaw | null = null;
   let lineDepth = -1;
@@ -236,13 +238,15 @@ export function convertUbl(doc: string, sha256: string): ConvertedInvoice {
       if (path === UBL_PARTY_ID_PATH) partyIds.push({ scheme: attrs.schemeID ?? '', value, where });
       if (attrs.currencyID !== undefined && UBL_CURRENCY_CHECKED.some((g) => path.startsWith(g)))
         currencies.push({ currencyId: attrs.currencyID, where });
+      if (path.startsWith(UBL_MONETARY_TOTAL) && !path.includes('/', UBL_MONETARY_TOTAL.length))
+        monetaryTotals.push({ text: value, where });
     }
     stack.pop();
     text = '';
   });
   parser.write(doc).close();
   if (root === null) fail('has no root element', '/');
-  return build(root!, header, partyIds, lines, sha256, currencies);
+  return build(root!, header, partyIds, lines, sha256, currencies, monetaryTotals);
 }
 
 /**
@@ -278,6 +282,7 @@ function build(
   lines: LineRaw[],
   sha256: string,
   currencies: readonly { currencyId: string; where: string }[],
+  monetaryTotals: readonly { text: string; where: string }[],
 ): ConvertedInvoice {
   const all = [...header.values(), ...lines.flatMap((l) => [...l.values.values()])];
   const currency = header.get('currency')?.text;
@@ -293,6 +298,9 @@ function build(
     all.filter((v) => v.kind === 'money').map((v) => v.text),
     currency ?? null,
   );
+  // Every amount of LegalMonetaryTotal is an amount, also those not read (LineExtensionAmount,
+  // TaxExclusiveAmount, AllowanceTotalAmount, ChargeTotalAmount).
+  for (const t of monetaryTotals) numbers.cents(t.text, t.where);
   const read = (v: RawValue | undefined): unknown => {
     if (!v) return undefined;
     switch (v.kind) {

@@ -60,37 +60,59 @@ export interface EarlierLine {
   deliveryReference: string | null;
 }
 
-/** The line block as one statement over a set of queries (`q.m`) and their probes (`p.m`). */
+/**
+ * The line block as one statement over a set of queries (`q.m`) and their probes (`p.m`). Its
+ * cost is linear in the probes: each query's earlier lines (`e`: the vendor's invoices in the
+ * window, not reversed, and their lines) are read once, each probe keeps its at most `perLine`
+ * best in a bounded top-N of its own (no sort of every probe x earlier line pair), the probe
+ * embeddings are parsed once, and the delivery references are read once per earlier invoice
+ * kept.
+ */
 function lineBlockSql(spec: LineBlockingSpec): string {
   return `
-SELECT m, line_number, invoice_id, earlier_line_number, invoice_date, cosine, code, quantity, amount_cents,
-       service_date, judged_date,
-       (SELECT e->>'delivery_reference' FROM invoices d, jsonb_array_elements(d.payload->'lines') e
-         WHERE d.pk = x.pk AND (e->>'line_number')::int = x.earlier_line_number LIMIT 1) AS delivery_reference
-  FROM (
-    SELECT p.m, p.line_number, i.pk, i.invoice_id, l.line_number AS earlier_line_number,
-           i.invoice_date::text AS invoice_date, 1 - (l.embedding <=> p.embedding::vector) AS cosine,
-           upper(l.code) AS code, l.quantity::text AS quantity, l.amount_cents::text AS amount_cents,
-           l.service_date::text AS service_date,
-           COALESCE(l.service_date, i.service_period_start, i.invoice_date)::text AS judged_date,
-           row_number() OVER (
-             PARTITION BY p.m, p.line_number
-             ORDER BY (l.amount_cents = p.amount_cents) DESC, i.invoice_date DESC, i.invoice_id COLLATE "C",
-                      l.line_number) AS rn
-      FROM unnest($2::int[], $3::int[], $4::text[], $5::bigint[], $6::text[])
-             AS p(m, line_number, code, amount_cents, embedding)
-      JOIN unnest($7::text[], $8::text[], $9::text[], $10::date[]) WITH ORDINALITY
-             AS q(invoice_id, vendor_id, vendor_key, invoice_date, m) ON q.m = p.m
-      JOIN invoices i ON i.tenant_id = $1 AND (i.vendor_id = q.vendor_id OR i.vendor_key = q.vendor_key)
-       AND i.invoice_date BETWEEN q.invoice_date - ${spec.windowDays}::int AND q.invoice_date
-       AND i.document_type = 'invoice' AND i.invoice_id <> q.invoice_id
-      JOIN invoice_lines l ON l.invoice_pk = i.pk
-     WHERE (upper(l.code) = p.code OR 1 - (l.embedding <=> p.embedding::vector) >= ${spec.minDescriptionCosine})
-       AND COALESCE((SELECT sum(-c.total_cents) FROM invoices c WHERE c.reverses_invoice_pk = i.pk), 0)
-           < i.total_cents - 1
-  ) x
- WHERE rn <= ${spec.perLine}
- ORDER BY m, line_number, rn`;
+WITH q AS MATERIALIZED (
+  SELECT * FROM unnest($7::text[], $8::text[], $9::text[], $10::date[]) WITH ORDINALITY
+           AS q(invoice_id, vendor_id, vendor_key, invoice_date, m)
+), e AS MATERIALIZED (
+  SELECT q.m, i.pk, i.invoice_id, l.line_number AS earlier_line_number, i.invoice_date,
+         l.embedding, upper(l.code) AS code, l.quantity, l.amount_cents, l.service_date,
+         COALESCE(l.service_date, i.service_period_start, i.invoice_date) AS judged_date
+    FROM q
+    JOIN invoices i ON i.tenant_id = $1 AND (i.vendor_id = q.vendor_id OR i.vendor_key = q.vendor_key)
+     AND i.invoice_date BETWEEN q.invoice_date - ${spec.windowDays}::int AND q.invoice_date
+     AND i.document_type = 'invoice' AND i.invoice_id <> q.invoice_id
+    JOIN invoice_lines l ON l.invoice_pk = i.pk
+   WHERE COALESCE((SELECT sum(-c.total_cents) FROM invoices c WHERE c.reverses_invoice_pk = i.pk), 0)
+         < i.total_cents - 1
+), p AS MATERIALIZED (
+  SELECT * FROM unnest($2::int[], $3::int[], $4::text[], $5::bigint[], $6::text[]::vector[])
+           AS p(m, line_number, code, amount_cents, embedding)
+), kept AS MATERIALIZED (
+  SELECT p.m, p.line_number, k.*
+    FROM p
+    CROSS JOIN LATERAL (
+      SELECT c.pk, c.invoice_id, c.earlier_line_number, c.invoice_date, c.cosine, c.code, c.quantity,
+             c.amount_cents, c.service_date, c.judged_date, c.amount_cents = p.amount_cents AS same_amount
+        FROM (SELECT e.*, 1 - (e.embedding <=> p.embedding) AS cosine FROM e WHERE e.m = p.m OFFSET 0) c
+       WHERE c.code = p.code OR c.cosine >= ${spec.minDescriptionCosine}
+       ORDER BY c.amount_cents = p.amount_cents DESC, c.invoice_date DESC, c.invoice_id COLLATE "C",
+                c.earlier_line_number
+       LIMIT ${spec.perLine}
+    ) k
+), refs AS MATERIALIZED (
+  SELECT DISTINCT ON (d.pk, (r->>'line_number')::int) d.pk, (r->>'line_number')::int AS line_number,
+         r->>'delivery_reference' AS delivery_reference
+    FROM invoices d, jsonb_array_elements(d.payload->'lines') WITH ORDINALITY AS t(r, n)
+   WHERE d.pk IN (SELECT pk FROM kept)
+   ORDER BY d.pk, (r->>'line_number')::int, t.n
+)
+SELECT k.m, k.line_number, k.invoice_id, k.earlier_line_number, k.invoice_date::text AS invoice_date, k.cosine,
+       k.code, k.quantity::text AS quantity, k.amount_cents::text AS amount_cents,
+       k.service_date::text AS service_date, k.judged_date::text AS judged_date, r.delivery_reference
+  FROM kept k
+  LEFT JOIN refs r ON r.pk = k.pk AND r.line_number = k.earlier_line_number
+ ORDER BY k.m, k.line_number, k.same_amount DESC, k.invoice_date DESC, k.invoice_id COLLATE "C",
+          k.earlier_line_number`;
 }
 
 const LINE_BLOCK_SQL = lineBlockSql(BLOCKING_SPEC.lines);
@@ -127,20 +149,17 @@ function earlierLineOf(r: Row): EarlierLine {
 }
 
 /**
- * The line block of several queries of one tenant in one statement.
- * @returns per query, in order, its candidates by new line number, each line's in the spec's order.
+ * The statement {@link findEarlierLinesMany} runs for several queries of one tenant (with at
+ * least one line between them), with its parameters.
  */
-export async function findEarlierLinesMany(
-  db: SqlExecutor,
+export function lineBlockStatement(
   tenantId: string,
   queries: readonly Omit<LineRebillQuery, 'tenantId'>[],
-): Promise<EarlierLine[][]> {
-  const out: EarlierLine[][] = queries.map(() => []);
+): { sql: string; params: unknown[] } {
   const probes = queries.flatMap((q, j) => q.lines.map((l) => ({ m: j + 1, l })));
-  if (probes.length === 0) return out;
-  const rows = await db.query<Row>(
-    LINE_BLOCK_SQL,
-    [
+  return {
+    sql: LINE_BLOCK_SQL,
+    params: [
       tenantId,
       probes.map((x) => x.m),
       probes.map((x) => x.l.lineNumber),
@@ -152,8 +171,22 @@ export async function findEarlierLinesMany(
       queries.map((q) => q.vendorKey),
       queries.map((q) => q.invoiceDate),
     ],
-    { name: 'line_block_many' },
-  );
+  };
+}
+
+/**
+ * The line block of several queries of one tenant in one statement.
+ * @returns per query, in order, its candidates by new line number, each line's in the spec's order.
+ */
+export async function findEarlierLinesMany(
+  db: SqlExecutor,
+  tenantId: string,
+  queries: readonly Omit<LineRebillQuery, 'tenantId'>[],
+): Promise<EarlierLine[][]> {
+  const out: EarlierLine[][] = queries.map(() => []);
+  if (queries.every((q) => q.lines.length === 0)) return out;
+  const { sql, params } = lineBlockStatement(tenantId, queries);
+  const rows = await db.query<Row>(sql, params, { name: 'line_block_many' });
   for (const r of rows) out[Number(r.m) - 1]!.push(earlierLineOf(r));
   return out;
 }

@@ -122,6 +122,14 @@ describe.each(engines('badroutes'))('bad input on every route on $name', ({ conf
 
     it('are refused in path parameters', async () => {
       await refused('admin', putVendor('V%00X', 'Acme'), '/params/vendor_id');
+      // The vendor-id rule of invoices' vendor.id: a blank id is refused, nothing audited.
+      for (const blank of ['%E2%80%8B', '%20%20']) {
+        const p = await refused('admin', putVendor(blank, 'Acme'), '/params/vendor_id');
+        expect(p.errors).toEqual([
+          { path: '/params/vendor_id', message: 'must not be blank (only spaces or invisible characters)' },
+        ]);
+        await refused('admin', { method: 'GET', url: `/v1/vendors/${blank}` }, '/params/vendor_id');
+      }
       await refused('admin', { method: 'GET', url: '/v1/vendors/V%00X' }, '/params/vendor_id');
     });
 

@@ -41,6 +41,22 @@ describe.each(engines('histmsg'))('history import refusals on $name', ({ config 
     expect(r.json<{ detail: string }>().detail).toMatch(
       /^\/1 \(line 2\) is not valid JSON \(0 records before/,
     );
+    // A record holding a byte that is not UTF-8 is named with its own predicate (no "is holds").
+    const latin1 = Buffer.concat([
+      Buffer.from(`${JSON.stringify(past(44))}\n{"invoice_id": "caf`),
+      Buffer.from([0xe9]),
+      Buffer.from('"}\n'),
+    ]);
+    const u = await ref.h.call('admin', {
+      method: 'POST',
+      url: '/v1/history',
+      headers: { 'content-type': 'application/x-ndjson' },
+      payload: latin1,
+    });
+    expect(u.statusCode, u.body).toBe(400);
+    expect(u.json<{ detail: string }>().detail).toMatch(
+      /^\/1 \(line 2\) holds a byte that is not UTF-8 at byte offset/,
+    );
     const bad = await post(
       `${JSON.stringify({ ...past(43), received_date: '1900-01-01' })}\n`,
       'application/x-ndjson',

@@ -89,4 +89,24 @@ describe('parseJsonBody', () => {
     expect(thrown(parse(''))).toBeProblem(400, 'TRIAGE_REQUEST_INVALID', '/');
     expect(thrown(parse('{"a":'))).toBeProblem(400, 'TRIAGE_REQUEST_INVALID', '/');
   });
+
+  it('refuses a non-zero number read as 0 and a negative zero, naming the field; keeps the others', () => {
+    expect(jsonKeyProblem('{"lines":[{"quantity":1e-400}]}')).toEqual({
+      path: '/lines/0/quantity',
+      message: 'is a number too small to represent (it would be read as 0); send 0 or a larger value',
+    });
+    expect(jsonKeyProblem('{"a":[1,0.' + '0'.repeat(400) + '1]}')?.path).toBe('/a/1');
+    expect(jsonKeyProblem('{"total_cents":-0}')).toEqual({
+      path: '/total_cents',
+      message: 'is a negative zero; send 0',
+    });
+    expect(jsonKeyProblem('-0.0e5')?.path).toBe('/');
+    expect(thrown(parse('{"x":1,"total_cents":-0}'))).toBeProblem(
+      400,
+      'TRIAGE_REQUEST_INVALID',
+      '/total_cents',
+    );
+    for (const ok of ['{"a":0}', '{"a":0.0e-400}', '{"a":1e-9}', '{"a":-12.5e3,"b":"-0"}', '[0,-1,5e-324]'])
+      expect(jsonKeyProblem(ok), ok).toBeUndefined();
+  });
 });

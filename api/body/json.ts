@@ -7,7 +7,9 @@
  * - a key repeated in one object (`JSON.parse` keeps the last value): the JSON pointer of the
  *   repeated key, `/lines/0/total_cents`;
  * - forbidden prototype keys (`__proto__`, `constructor.prototype`) at their pointer;
- * - nesting deeper than {@link MAX_BODY_DEPTH} (no route's schema nests half as deep).
+ * - nesting deeper than {@link MAX_BODY_DEPTH} (no route's schema nests half as deep);
+ * - a number that is not zero but too small to represent (`1e-400`, which `JSON.parse` reads
+ *   as 0) and a negative zero (`-0`, `-0.0e5`: send 0), at their pointer.
  *
  * `JSON.parse` reads the value; one linear scan of the text then checks keys and depth.
  */
@@ -40,10 +42,35 @@ const pointerOf = (stack: readonly Frame[], last: string): string =>
     .join('') + `/${pointerToken(last)}`;
 
 const PROTOTYPE_MESSAGE = 'is a forbidden property name (prototype pollution)';
+const MINUS = 0x2d;
+const ZERO = 0x30;
+const NINE = 0x39;
+const NUMBER_CHAR = /[0-9eE+.-]/;
+
+/** The pointer of the value starting at the scan's position (`/` at the root). */
+const valuePointer = (stack: readonly Frame[]): string => {
+  const top = stack[stack.length - 1];
+  if (top === undefined) return '/';
+  return pointerOf(stack, top.keys === null ? String(top.index) : top.key);
+};
 
 /**
- * The first problem of the keys and nesting of a valid JSON text: a repeated key, a forbidden
- * prototype key or nesting beyond {@link MAX_BODY_DEPTH}; undefined when there is none.
+ * What is wrong with a JSON number literal `JSON.parse` would change: a non-zero literal read as 0
+ * (underflow) or a negative zero; undefined when it reads as written.
+ */
+function numberProblem(token: string): string | undefined {
+  const value = Number(token);
+  if (value !== 0) return undefined;
+  if (/[1-9]/.test(token.split(/[eE]/)[0]!))
+    return 'is a number too small to represent (it would be read as 0); send 0 or a larger value';
+  if (Object.is(value, -0)) return 'is a negative zero; send 0';
+  return undefined;
+}
+
+/**
+ * The first problem of the keys, numbers and nesting of a valid JSON text: a repeated key, a
+ * forbidden prototype key, a number read as 0 that is not ({@link numberProblem}), or nesting
+ * beyond {@link MAX_BODY_DEPTH}; undefined when there is none.
  */
 export function jsonKeyProblem(text: string): FieldError | undefined {
   const stack: Frame[] = [];
@@ -85,7 +112,13 @@ export function jsonKeyProblem(text: string): FieldError | undefined {
         c === OPEN_OBJECT ? { keys: new Set(), key: '', expectKey: true } : { keys: null, index: 0 },
       );
     } else if (c === CLOSE_OBJECT || c === CLOSE_ARRAY) stack.pop();
-    else if (c === COMMA) {
+    else if (c === MINUS || (c >= ZERO && c <= NINE)) {
+      let j = i + 1;
+      while (j < n && NUMBER_CHAR.test(text[j]!)) j++;
+      const problem = numberProblem(text.slice(i, j));
+      if (problem !== undefined) return { path: valuePointer(stack), message: problem };
+      i = j - 1;
+    } else if (c === COMMA) {
       const top = stack[stack.length - 1]!;
       if (top.keys === null) top.index++;
       else top.expectKey = true;
@@ -103,7 +136,8 @@ const refuse = (detail: string, error: FieldError): TriageError =>
  * @returns the parsed value.
  * @throws TriageError `TRIAGE_REQUEST_INVALID` for an empty body (`/`), bytes that are not
  *   UTF-8 (`/`, the byte offset in the message), malformed JSON (`/`), a repeated or forbidden
- *   key (its JSON pointer) or too deep nesting (`/`).
+ *   key (its JSON pointer), a number underflowing to 0 or a negative zero (its JSON pointer) or
+ *   too deep nesting (`/`).
  */
 export function parseJsonBody(bytes: Buffer): unknown {
   if (bytes.length === 0) throw refuse('request body is empty', { path: '/', message: 'is required' });

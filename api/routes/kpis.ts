@@ -210,12 +210,16 @@ export const kpiRoutes: RoutePlugin<KpiRoutesOptions> = async (app, deps) => {
             .slice(0, 10);
         const span = daysBetween(from, to);
         if (span < 0 || span >= KPI_MAX_DAYS)
-          throw new TriageError('TRIAGE_REQUEST_INVALID', `from..to must span 1 to ${KPI_MAX_DAYS} days`, [
-            {
-              path: '/querystring/from',
-              message: `must be on or before to, at most ${KPI_MAX_DAYS - 1} days earlier`,
-            },
-          ]);
+          throw new TriageError(
+            'TRIAGE_REQUEST_INVALID',
+            `from..to must span 1 to ${KPI_MAX_DAYS} days (from on or before to, at most ${KPI_MAX_DAYS - 1} days earlier)`,
+            [
+              {
+                path: '/querystring/from',
+                message: `must be on or before to, at most ${KPI_MAX_DAYS - 1} days earlier`,
+              },
+            ],
+          );
         const bucket = req.query.bucket ?? 'week';
         const groupBy = req.query.group_by ?? 'none';
         const dateField = req.query.date_field ?? 'received';

@@ -6,14 +6,21 @@
  */
 import Type from 'typebox';
 import { VendorProfile, VendorProfileInput } from '../../core/vendor.js';
+import { VendorId } from '../../core/invoice.js';
 import { TriageError } from '../../core/errors.js';
-import { blankTextErrors } from '../../core/validate.js';
+import { blankTextErrors, vendorIdErrors } from '../../core/validate.js';
 import { principalOf } from '../auth.js';
 import { problemResponses, PROTECTED, WITH_BODY, type RoutePlugin } from './common.js';
 import type { ApiStore } from '../app.js';
 import type { ScoringService } from '../../inference/pipeline.js';
 
-const VendorParam = Type.Object({ vendor_id: Type.String({ minLength: 1, maxLength: 64 }) });
+const VendorParam = Type.Object({ vendor_id: VendorId });
+
+/** Refuses a vendor id that no invoice could carry (400 naming `/params/vendor_id`). */
+function checkVendorId(id: string): void {
+  const errors = vendorIdErrors('/params/vendor_id', id);
+  if (errors.length > 0) throw new TriageError('TRIAGE_INPUT_INVALID', 'vendor id is not valid', errors);
+}
 
 /** What the vendor profiles routes use. */
 export interface VendorRoutesOptions {
@@ -37,6 +44,7 @@ export const vendorRoutes: RoutePlugin<VendorRoutesOptions> = async (app, deps) 
     },
     async (req, reply) => {
       const p = principalOf(req);
+      checkVendorId(req.params.vendor_id);
       const blank = blankTextErrors('/name', req.body.name);
       if (blank.length > 0)
         throw new TriageError('TRIAGE_INPUT_INVALID', 'vendor profile name is blank', blank);
@@ -64,6 +72,7 @@ export const vendorRoutes: RoutePlugin<VendorRoutesOptions> = async (app, deps) 
       },
     },
     async (req) => {
+      checkVendorId(req.params.vendor_id);
       const profile = await deps.store.vendors.get(principalOf(req).tenantId, req.params.vendor_id);
       if (!profile)
         throw new TriageError('TRIAGE_VENDOR_NOT_FOUND', `no profile for vendor ${req.params.vendor_id}`);

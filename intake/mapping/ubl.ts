@@ -68,11 +68,14 @@ export const UBL_HEADER: readonly (readonly [string, string, UblValue])[] = [
   ['cac:LegalMonetaryTotal/cbc:PayableRoundingAmount', 'payable_rounding_cents', 'money'],
 ];
 
+/** The header group whose every child element is an amount, checked as one (intake/ubl.ts) whether read or not. */
+export const UBL_MONETARY_TOTAL = 'cac:LegalMonetaryTotal/';
+
 /**
  * Header groups whose every amount (`currencyID`) must be in the document currency, also the
  * amounts not read (LineExtensionAmount, TaxExclusiveAmount, each TaxTotal's TaxAmount, ...).
  */
-export const UBL_CURRENCY_CHECKED: readonly string[] = ['cac:LegalMonetaryTotal/', 'cac:TaxTotal/'];
+export const UBL_CURRENCY_CHECKED: readonly string[] = [UBL_MONETARY_TOTAL, 'cac:TaxTotal/'];
 
 /**
  * Supplier identifiers (`cac:AccountingSupplierParty/cac:Party/cac:PartyIdentification/cbc:ID`)
