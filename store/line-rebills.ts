@@ -12,6 +12,7 @@
  */
 import { BLOCKING_SPEC, type LineBlockingSpec } from '../core/blocking.js';
 import { deliveryReferenceKey } from '../features/line-pair.js';
+import { setImmediate } from 'node:timers/promises';
 import type { SqlExecutor } from './sql.js';
 import { toVectorLiteral } from './sql.js';
 
@@ -175,19 +176,54 @@ export function lineBlockStatement(
 }
 
 /**
- * The line block of several queries of one tenant in one statement.
+ * Most new lines one line-block statement searches. A larger set is searched in several
+ * statements, with a turn of the event loop between them: on the embedded engine a statement
+ * runs in this process and blocks it, so without the turns a 2,000-line invoice held the
+ * deadline timer and `/healthz` for one 15 s statement. Each line's block is its own, so the
+ * rows are the same as one statement's.
+ */
+export const LINE_BLOCK_CHUNK_LINES = 250;
+
+/**
+ * The line block of several queries of one tenant, in statements of at most `chunkLines` new
+ * lines ({@link LINE_BLOCK_CHUNK_LINES}).
  * @returns per query, in order, its candidates by new line number, each line's in the spec's order.
  */
 export async function findEarlierLinesMany(
   db: SqlExecutor,
   tenantId: string,
   queries: readonly Omit<LineRebillQuery, 'tenantId'>[],
+  chunkLines = LINE_BLOCK_CHUNK_LINES,
 ): Promise<EarlierLine[][]> {
   const out: EarlierLine[][] = queries.map(() => []);
-  if (queries.every((q) => q.lines.length === 0)) return out;
-  const { sql, params } = lineBlockStatement(tenantId, queries);
-  const rows = await db.query<Row>(sql, params, { name: 'line_block_many' });
-  for (const r of rows) out[Number(r.m) - 1]!.push(earlierLineOf(r));
+  let chunk: { j: number; q: Omit<LineRebillQuery, 'tenantId'> }[] = [];
+  let size = 0;
+  let statements = 0;
+  const flush = async (): Promise<void> => {
+    if (size === 0) return;
+    if (statements++ > 0) await setImmediate();
+    const { sql, params } = lineBlockStatement(
+      tenantId,
+      chunk.map((c) => c.q),
+    );
+    const rows = await db.query<Row>(sql, params, { name: 'line_block_many' });
+    for (const r of rows) out[chunk[Number(r.m) - 1]!.j]!.push(earlierLineOf(r));
+    chunk = [];
+    size = 0;
+  };
+  for (const [j, q] of queries.entries()) {
+    for (let from = 0; from < q.lines.length;) {
+      const take = Math.min(chunkLines - size, q.lines.length - from);
+      chunk.push({ j, q: { ...q, lines: q.lines.slice(from, from + take) } });
+      size += take;
+      from += take;
+      if (size >= chunkLines) await flush();
+    }
+  }
+  await flush();
+  // A query's lines may span statements: by new line number, each line's rows in their order
+  // (a stable sort), as one statement orders them.
+  if (statements > 1) for (const found of out) found.sort((a, b) => a.lineNumber - b.lineNumber);
   return out;
 }
 

@@ -85,4 +85,24 @@ describe.each(engines('lbwork'))('line block work on $name', ({ config }) => {
     // Every pair at once would be LINES x earlier lines = 2,400 rows.
     expect(widest).toBeLessThanOrEqual(bound);
   }, 120_000);
+
+  it('searches a large set in statements of at most chunkLines lines with the same rows as one', async () => {
+    const big = lineRebillQuery(prepare(invoice('lbw-big', '2025-12-01', LINES)))!;
+    // lines out of number order, and a second query of another vendor with no earlier lines
+    const shuffled = { ...big, lines: [...big.lines].reverse() };
+    const other = {
+      ...lineRebillQuery(prepare(invoice('lbw-other', '2025-12-01', 5)))!,
+      vendorId: 'V-NONE',
+      vendorKey: 'none',
+    };
+    const queries = [shuffled, other, big];
+    const one = await findEarlierLinesMany(db, TENANT, queries, 10_000);
+    const chunked = await findEarlierLinesMany(db, TENANT, queries, 7);
+    expect(one[0]!.length).toBe(LINES * BLOCKING_SPEC.lines.perLine);
+    expect(one[1]).toEqual([]);
+    expect(chunked).toEqual(one);
+    expect(chunked[0]!.map((r) => r.lineNumber)).toEqual(
+      [...chunked[0]!.map((r) => r.lineNumber)].sort((a, b) => a - b),
+    );
+  }, 120_000);
 });
