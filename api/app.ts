@@ -216,12 +216,15 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     const te = withBodyTextErrors(req, toTriageError(err));
     // A client that left mid-body is not a failure of the service: info, route and counts only
     // (the answer below goes nowhere).
-    if (isClientClosed(req.raw, err))
+    if (isClientClosed(req.raw, err)) {
+      const closed = err instanceof ClientClosedError ? err : null;
       req.log.info(
-        { route: requestLogFields(req).route, ...(err instanceof ClientClosedError ? err.progress : {}) },
-        'client closed the connection mid-request',
+        { route: requestLogFields(req).route, ...closed?.progress },
+        closed?.timedOut
+          ? 'request body not received in time; connection closed after the 408'
+          : 'client closed the connection mid-request',
       );
-    else if (te.status >= 500)
+    } else if (te.status >= 500)
       req.log.error(
         { err: { code: (err as { code?: string }).code, name: (err as Error).name } },
         'request failed',

@@ -25,6 +25,7 @@ import {
   type HistoryInput,
 } from '../../inference/history.js';
 import { principalOf } from '../auth.js';
+import { trackBodyProgress } from '../limits.js';
 import { ClientClosedError, isClientClosed } from '../problem.js';
 import type { ApiStore } from '../app.js';
 import {
@@ -211,8 +212,16 @@ export const historyRoutes: RoutePlugin<HistoryRoutesOptions> = async (app, deps
           'the body must be a JSON array of invoices (or NDJSON)',
           [{ path: '/', message: 'must be an array' }],
         );
-      // Committed so far, for the message of a refused record.
+      // Committed so far, for the message of a refused record or of a request timeout.
       const total = { records: 0, imported: 0, skipped: 0 };
+      const committed = (): string =>
+        `${total.records} records are committed (${total.imported} imported, ${total.skipped} already stored)`;
+      const stopTracking = trackBodyProgress(
+        req.raw.socket,
+        () =>
+          `${committed()}, and a chunk being written may commit too; re-send the whole body to resume ` +
+          `(stored invoices are skipped), or send the rest from record /${total.records}`,
+      );
       try {
         await importHistoryStream(deps.store.history, p.tenantId, source, {
           actorKeyId: p.keyId,
@@ -225,8 +234,10 @@ export const historyRoutes: RoutePlugin<HistoryRoutesOptions> = async (app, deps
           },
         });
       } catch (e) {
-        // The client left mid-stream: the chunks before are committed (re-sending is safe).
-        if (isClientClosed(req.raw, e)) throw new ClientClosedError(total);
+        // The client left mid-stream, or the request timeout closed the connection: the chunks
+        // before are committed (re-sending is safe).
+        const { timedOut } = stopTracking();
+        if (isClientClosed(req.raw, e) || timedOut) throw new ClientClosedError(total, timedOut);
         if (!isTriageError(e) || e.status >= 500) throw e;
         throw new TriageError(
           e.code,
@@ -235,6 +246,7 @@ export const historyRoutes: RoutePlugin<HistoryRoutesOptions> = async (app, deps
           { cause: e },
         );
       }
+      stopTracking();
       return { records: total.records, imported: total.imported, skipped: total.skipped };
     },
   );
