@@ -21,6 +21,7 @@ import type { CertifiedBound } from '../store/kpis.js';
 import { installAdmission, type AdmissionOptions } from './admission.js';
 import { cachedKeyVerifier, installAuth } from './auth.js';
 import { installBodyParsers } from './body/index.js';
+import { installRouteNotFound } from './not-found.js';
 import { installExpectContinue } from './expect-continue.js';
 import {
   MAX_PARAM_LENGTH,
@@ -236,12 +237,14 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       .type(PROBLEM)
       .send(problemOf(te, String(req.id)));
   });
+  const notFound = installRouteNotFound(app);
   app.setNotFoundHandler((req, reply) => {
-    const te = new TriageError('TRIAGE_ROUTE_NOT_FOUND', `no route ${req.method} ${req.url.split('?')[0]}`);
+    const { error, allow } = notFound(req);
+    if (allow) void reply.header('allow', allow.join(', '));
     void reply
-      .status(404)
+      .status(error.status)
       .type(PROBLEM)
-      .send(problemOf(te, String(req.id)));
+      .send(problemOf(error, String(req.id)));
   });
 
   // Security headers first, so that refused requests (401, 403) carry them too.
