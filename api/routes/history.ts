@@ -21,7 +21,7 @@ import {
   DEFAULT_HISTORY_CHUNK,
   importHistoryStream,
   recordName,
-  validateHistoryRecords,
+  validateHistoryRecordsYielding,
   type HistoryInput,
 } from '../../inference/history.js';
 import { principalOf } from '../auth.js';
@@ -213,7 +213,7 @@ export const historyRoutes: RoutePlugin<HistoryRoutesOptions> = async (app, deps
       else if (Array.isArray(req.body)) {
         const records = (req.body as unknown[]).map((value, i) => ({ location: `/${i}`, value }));
         // A JSON array (at most 1 MiB) is validated whole first: every bad record is named, nothing written.
-        validateHistoryRecords(records, 'refuse');
+        await validateHistoryRecordsYielding(records, 'refuse');
         source = records;
       } else
         throw new TriageError(
