@@ -8,7 +8,7 @@ import pg from 'pg';
 import { Redis } from 'ioredis';
 import { buildApp, type AppDeps } from '../api/app.js';
 import { createMetrics, instrumentScoring, type TriageMetrics } from '../api/metrics.js';
-import { wire, type Wired } from '../bin/bootstrap.js';
+import { appDepsOf, wire, type Wired } from '../bin/bootstrap.js';
 import {
   createInProcessQueue,
   createProcessors,
@@ -85,10 +85,8 @@ export async function startStack(store: StoreConfig, opts: StackOptions = {}): P
   const queue = (opts.queue ?? ((w, m) => inProcessQueue(w, m)))(wired, metrics);
   metrics.watchQueue(queue);
   const app = await buildApp({
+    ...appDepsOf(wired),
     scoring: instrumentScoring(wired.scoring, metrics, 'api'),
-    store: wired.repo,
-    ping: () => wired.repo.ping(),
-    engine: wired.repo.engine,
     bodyLimitBytes: 64 * 1024,
     metrics,
     batches: { batches: wired.batches, jobs: queue, chunkSize: 50, ...opts.batches },
