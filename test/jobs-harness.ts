@@ -142,6 +142,29 @@ export function authorizeInjections(app: FastifyInstance, repo: Pick<TriageRepos
   };
 }
 
+/**
+ * Posts `body` as `contentType` to each route that takes an intake document (scoring, then
+ * batches); `check` gets each response, the route and the stack's row counts just before it,
+ * and runs before the next route is posted to.
+ */
+export async function postToDocumentRoutes(
+  s: Pick<Stack, 'app' | 'counts'>,
+  body: string | Buffer,
+  contentType: string,
+  check: (r: LightMyRequestResponse, url: string, before: RowCounts) => Promise<void>,
+): Promise<void> {
+  for (const url of ['/v1/invoices/score', '/v1/batches']) {
+    const before = await s.counts();
+    const r = await s.app.inject({
+      method: 'POST',
+      url,
+      payload: body,
+      headers: { 'content-type': contentType },
+    });
+    await check(r, url, before);
+  }
+}
+
 /** Row counts of the write tables. */
 export async function rowCounts(wired: Wired): Promise<RowCounts> {
   const r = (
