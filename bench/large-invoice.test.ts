@@ -6,7 +6,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import type { Invoice, InvoiceLine } from '../core/invoice.js';
-import { engines, makeInvoice } from '../test/fixtures.js';
+import { engines, invoiceOfLines } from '../test/fixtures.js';
 import { startHarness, type Harness } from '../test/harness.js';
 import { afterAll, beforeAll } from 'vitest';
 
@@ -24,16 +24,7 @@ const mkLines = (n: number, seed: number, date: string): InvoiceLine[] =>
     service_date: date,
   }));
 const inv = (id: string, lines: InvoiceLine[], date: string): Invoice =>
-  makeInvoice({
-    invoice_id: id,
-    invoice_number: id.toUpperCase(),
-    vendor: { id: 'V-100', name: 'Vendor Hundred' },
-    invoice_date: date,
-    due_date: undefined,
-    po_number: undefined,
-    total_cents: lines.reduce((s, l) => s + l.amount_cents, 0),
-    lines,
-  });
+  invoiceOfLines(id, { id: 'V-100', name: 'Vendor Hundred' }, date, lines);
 const SIZES = (process.env.SIZES ?? '50,200').split(',').map(Number);
 describe
   .skipIf(process.env.BENCH_LARGE_INVOICE !== '1')
