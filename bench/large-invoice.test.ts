@@ -116,7 +116,9 @@ describe
       console.log(
         `  deadline ${DEADLINE_MS} ms: healthz n=${waits.length} max=${(waits.at(-1) ?? 0).toFixed(0)} ms ` +
           `median=${(waits[waits.length >> 1] ?? 0).toFixed(0)} ms; ` +
-          `${storedAt === null ? 'nothing stored within 15 s' : `decision stored ${storedAt.toFixed(0)} ms after the request`}; ` +
+          (r.statusCode !== 503
+            ? 'answered; '
+            : `${storedAt === null ? 'nothing stored within 15 s' : `decision stored ${storedAt.toFixed(0)} ms after the request`}; `) +
           `retry status=${retry.statusCode} in ${(performance.now() - t1).toFixed(0)} ms`,
       );
     }

@@ -12,7 +12,7 @@ import type { TriageRepository } from '../store/index.js';
 import { engines, makeInvoice } from './fixtures.js';
 import { startHarness, type Harness } from './harness.js';
 
-const DEADLINE_MS = 1500;
+const DEADLINE_MS = 3000;
 
 /** What a scored invoice writes in tenant `t`, counted per table in one statement. */
 async function written(repo: TriageRepository, t: string): Promise<Record<string, number>> {
