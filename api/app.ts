@@ -36,7 +36,7 @@ import { createMetrics, type TriageMetrics } from './metrics.js';
 import { installRequestMetrics, metricsRoutes } from './routes/metrics.js';
 import { readinessRoutes } from './routes/readiness.js';
 import { batchRoutes, type BatchRoutesOptions } from './routes/batches.js';
-import { healthRoutes } from './routes/health.js';
+import { healthRoutes, type StorePing } from './routes/health.js';
 import { invoiceRoutes } from './routes/invoices.js';
 import { keyRoutes } from './routes/keys.js';
 import { auditRoutes } from './routes/audit.js';
@@ -104,8 +104,8 @@ export interface AppDeps {
   scoring: ScoringService;
   /** Keys, audit, reviews, worklist, policy and vendor operations. */
   store: ApiStore;
-  /** Readiness probe of the store; rejects when it is unreachable. */
-  ping: () => Promise<void>;
+  /** Store round trip of /healthz and /readyz (see `StorePing`, api/routes/health.ts). */
+  ping: StorePing;
   /** Store engine name, shown by /healthz. */
   engine: string;
   /** A pino logger; default: no logging. Request bodies are never logged. */

@@ -349,7 +349,7 @@ export function appDepsOf(
   return {
     scoring: wired.scoring,
     store: wired.repo,
-    ping: () => wired.repo.ping(),
+    ping: (o) => wired.repo.ping(o),
     engine: wired.repo.engine,
   };
 }

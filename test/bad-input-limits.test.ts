@@ -133,7 +133,9 @@ describe('scoring deadline', () => {
       expect(first.statusCode).toBe(503);
       expect(first.headers['retry-after']).toBe('5');
       expect(first.json()).toMatchObject({ code: 'TRIAGE_DEADLINE_EXCEEDED', retryable: true });
-      // The abandoned work finishes and stores the decision; the retry replays it.
+      // This service ignores the deadline's signal (its wrapper does not pass it on), so the
+      // abandoned work finishes and stores the decision; the retry replays it. (Work that reads
+      // the signal stops and stores nothing: test/score-cancel.test.ts.)
       await new Promise((r) => setTimeout(r, 1500));
       const retry = await app.inject({ method: 'POST', url: '/v1/invoices/score', payload: inv });
       expect(retry.statusCode).toBe(200);
