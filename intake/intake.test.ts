@@ -824,6 +824,25 @@ describe('amounts in minor units of the currency (ISO 4217: JPY 0 decimals, KWD 
     );
   });
 
+  it('X12: IT102 x IT104 must be whole cents (IT1 has no line amount; never rounded)', async () => {
+    const body = (quantity: string, total: string) => [
+      'BIG*20250301*INV-7',
+      'N1*VN*Acme*92*V-100',
+      `IT1*1*${quantity}*EA*18.75**HC*E0431`,
+      'PID*F****Oxygen',
+      `TDS*${total}`,
+    ];
+    // BIG 4, N1 5, IT1 6, PID 7, TDS 8
+    expect(await refusal('x12-810', interchange(body('1.5', '2813')))).toEqual([
+      {
+        path: '/segments/6/IT1',
+        message: expect.stringContaining('x unit price 18.75 is 28.125, not whole cents'),
+      },
+    ]);
+    const [half] = await convertDocument('x12-810', Buffer.from(interchange(body('2.4', '4500'))));
+    expect(half!.lines[0]).toMatchObject({ quantity: 2.4, unit_price_cents: 1875, amount_cents: 4500 });
+  });
+
   it('X12: every CUR02 is ISO 4217, read before the amounts, and one currency per transaction set', async () => {
     const body = (curs: string[], price = '1200', total = '120000') => [
       'BIG*20250301*INV-7',
