@@ -198,6 +198,34 @@ describe('UBL TaxTotal and document-level AllowanceCharge', () => {
   });
 });
 
+describe('UBL CreditNote with a tax total and document-level charges', () => {
+  const creditNote = (doc: Buffer): Buffer =>
+    Buffer.from(
+      doc
+        .toString('utf8')
+        .replaceAll('Invoice-2', 'CreditNote-2')
+        .replace('<Invoice ', '<CreditNote ')
+        .replace('</Invoice>', '</CreditNote>')
+        .replaceAll('cac:InvoiceLine', 'cac:CreditNoteLine')
+        .replaceAll('cbc:InvoicedQuantity', 'cbc:CreditedQuantity')
+        .replace('<cbc:InvoiceTypeCode>380</cbc:InvoiceTypeCode>', ''),
+      'utf8',
+    );
+
+  it('signs the tax and a charge like the lines; refuses an allowance naming it', async () => {
+    const extra =
+      allowanceCharge('true', '10.00') + `<cac:TaxTotal>${amount('TaxAmount', '5.00')}</cac:TaxTotal>`;
+    const [cn] = await convertDocument('ubl-2.1', creditNote(withExtra(extra, '77.46')));
+    expect(cn).toMatchObject({ document_type: 'credit_memo', total_cents: -7746, tax_cents: -500 });
+    expect(cn!.lines.map((l) => l.amount_cents)).toEqual([-4766, -1480, -1000]);
+    expect(totalCheck(cn!)?.code).toBe('TOTAL_INCLUDES_TAX');
+    expect((await refusal(creditNote(withExtra(allowanceCharge('false', '2.46'), '60.00'))))[0]).toEqual({
+      path: '/CreditNote/cac:AllowanceCharge[1]/cbc:ChargeIndicator',
+      message: expect.stringContaining('is an allowance on a credit memo'),
+    });
+  });
+});
+
 describe('UBL CDATA', () => {
   it('keeps the text of CDATA sections', async () => {
     const name = '<cbc:Name>Continuous positive airway pressure (cpap) device</cbc:Name>';
