@@ -56,7 +56,7 @@ import { kpiRoutes } from './routes/kpis.js';
 import { auditExportRoutes } from './routes/audit-export.js';
 import { consoleRoutes } from './routes/console.js';
 import { erpRoutes } from './routes/erp.js';
-import { registerSecurityHeaders } from './security.js';
+import { docsCsp, registerSecurityHeaders } from './security.js';
 
 /** The parts of the repository the routes use. */
 export type ApiStore = Pick<
@@ -286,7 +286,12 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
           }
         : d.swaggerObject,
   });
-  await app.register(swaggerUi, { routePrefix: '/docs' });
+  await app.register(swaggerUi, {
+    routePrefix: '/docs',
+    // Swagger UI applies an inline style as it renders (Chromium: "Applying inline style
+    // violates ... style-src 'self'"): its pages alone admit inline styles; scripts stay 'self'.
+    transformStaticCSP: docsCsp,
+  });
   const metrics = deps.metrics ?? createMetrics();
   installRequestMetrics(app, metrics);
   if (deps.rateLimit) await registerRateLimit(app, deps.rateLimit);
