@@ -37,7 +37,7 @@ import { createMetrics, type TriageMetrics } from './metrics.js';
 import { installRequestMetrics, metricsRoutes } from './routes/metrics.js';
 import { readinessRoutes } from './routes/readiness.js';
 import { batchRoutes, type BatchRoutesOptions } from './routes/batches.js';
-import { healthRoutes } from './routes/health.js';
+import { healthRoutes, type StorePing } from './routes/health.js';
 import { invoiceRoutes } from './routes/invoices.js';
 import { keyRoutes } from './routes/keys.js';
 import { auditRoutes } from './routes/audit.js';
@@ -57,7 +57,7 @@ import { kpiRoutes } from './routes/kpis.js';
 import { auditExportRoutes } from './routes/audit-export.js';
 import { consoleRoutes } from './routes/console.js';
 import { erpRoutes } from './routes/erp.js';
-import { registerSecurityHeaders } from './security.js';
+import { docsCsp, registerSecurityHeaders } from './security.js';
 
 /** The parts of the repository the routes use. */
 export type ApiStore = Pick<
@@ -105,8 +105,8 @@ export interface AppDeps {
   scoring: ScoringService;
   /** Keys, audit, reviews, worklist, policy and vendor operations. */
   store: ApiStore;
-  /** Readiness probe of the store; rejects when it is unreachable. */
-  ping: () => Promise<void>;
+  /** Store round trip of /healthz and /readyz (see `StorePing`, api/routes/health.ts). */
+  ping: StorePing;
   /** Store engine name, shown by /healthz. */
   engine: string;
   /** A pino logger; default: no logging. Request bodies are never logged. */
@@ -292,7 +292,12 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
           }
         : d.swaggerObject,
   });
-  await app.register(swaggerUi, { routePrefix: '/docs' });
+  await app.register(swaggerUi, {
+    routePrefix: '/docs',
+    // Swagger UI applies an inline style as it renders (Chromium: "Applying inline style
+    // violates ... style-src 'self'"): its pages alone admit inline styles; scripts stay 'self'.
+    transformStaticCSP: docsCsp,
+  });
   const metrics = deps.metrics ?? createMetrics();
   installRequestMetrics(app, metrics);
   if (deps.rateLimit) await registerRateLimit(app, deps.rateLimit);

@@ -9,8 +9,10 @@
  *   problem+json and the connection is closed (slow-loris protection). Idle sockets are closed
  *   after twice that.
  * - Scoring: `scoreDeadlineMs` per invoice; past it the API answers 503
- *   `TRIAGE_DEADLINE_EXCEEDED` with `Retry-After`. Scoring may still finish and be stored: the
- *   retry with the same `invoice_id` then returns the stored decision.
+ *   `TRIAGE_DEADLINE_EXCEEDED` with `Retry-After`, and the scoring work stops at its next stage
+ *   or statement and its transaction rolls back: nothing of the invoice is stored, and the retry
+ *   with the same `invoice_id` scores it again (or, when the work had committed just before the
+ *   deadline, returns the stored decision).
  * - Rate: `@fastify/rate-limit`, per API key (or client IP without a valid key), `max` requests per
  *   `windowMs` on every route and `batchMax` on `POST /v1/batches`; 429 problem+json
  *   `TRIAGE_RATE_LIMITED` with `Retry-After` (seconds to the window's end). Shared by every
@@ -20,7 +22,7 @@ import type { Socket } from 'node:net';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import rateLimit from '@fastify/rate-limit';
 import { TriageError } from '../core/errors.js';
-import { withTimeout } from '../core/timeout.js';
+import { timeoutSignal, untilAborted } from '../core/timeout.js';
 import { withScore, type ScoringService } from '../inference/pipeline.js';
 import { problemOf } from './problem.js';
 
@@ -155,16 +157,24 @@ export async function registerRateLimit(app: FastifyInstance, limits: RateLimits
 
 /**
  * A scoring service whose `score` gives up after `deadlineMs` with a 503
- * `TRIAGE_DEADLINE_EXCEEDED` (retryable). The work itself is not cancelled: if it completes,
- * the decision is stored and a retry with the same invoice_id returns it.
+ * `TRIAGE_DEADLINE_EXCEEDED` (retryable), answered as soon as the deadline passes. The deadline
+ * is one timer, an abort signal handed to the work (with the caller's own signal, when given):
+ * scoring stops at its next stage or statement and its transaction rolls back, so a retry with
+ * the same invoice_id scores again; work that committed before the deadline is returned by it.
  */
 export function withDeadline(scoring: ScoringService, deadlineMs: number): ScoringService {
-  return withScore(scoring, (invoice, tenantId, actorKeyId) => {
-    const deadlineExceeded = () =>
-      new TriageError(
-        'TRIAGE_DEADLINE_EXCEEDED',
-        `scoring took longer than ${deadlineMs} ms; retry with the same invoice_id (idempotent)`,
-      );
-    return withTimeout(scoring.score(invoice, tenantId, actorKeyId), deadlineMs, deadlineExceeded);
+  return withScore(scoring, (invoice, tenantId, actorKeyId, opts = {}) => {
+    const deadline = timeoutSignal(
+      deadlineMs,
+      () =>
+        new TriageError(
+          'TRIAGE_DEADLINE_EXCEEDED',
+          `scoring took longer than ${deadlineMs} ms and was stopped; retry with the same invoice_id (idempotent)`,
+        ),
+    );
+    const signal = opts.signal ? AbortSignal.any([opts.signal, deadline.signal]) : deadline.signal;
+    return untilAborted(scoring.score(invoice, tenantId, actorKeyId, { ...opts, signal }), signal).finally(
+      deadline.clear,
+    );
   });
 }

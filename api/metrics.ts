@@ -135,8 +135,8 @@ export function instrumentScoring(
   const chunk = scoring.scoreChunk;
   return withScore(
     scoring,
-    async (invoice, tenantId, actorKeyId) => {
-      const out = await scoring.score(invoice, tenantId, actorKeyId);
+    async (invoice, tenantId, actorKeyId, opts) => {
+      const out = await scoring.score(invoice, tenantId, actorKeyId, opts);
       if (out.created) metrics.observeDecision(out.decision, source);
       return out;
     },

@@ -2,7 +2,8 @@
  * Security headers on every response, API and console alike (@fastify/helmet): a Content
  * Security Policy that admits scripts, styles and connections from this origin only (no inline
  * scripts, no eval), `frame-ancestors 'none'` and `X-Frame-Options: DENY` against
- * clickjacking, `X-Content-Type-Options: nosniff`, and no referrer.
+ * clickjacking, `X-Content-Type-Options: nosniff`, and no referrer. The Swagger UI pages
+ * (`/docs`) alone also admit inline styles ({@link docsCsp}).
  */
 import type { FastifyInstance } from 'fastify';
 import helmet from '@fastify/helmet';
@@ -30,4 +31,13 @@ export async function registerSecurityHeaders(app: FastifyInstance): Promise<voi
     referrerPolicy: { policy: 'no-referrer' },
     // The API serves no cross-origin embeddable resources; keep helmet's defaults for the rest.
   });
+}
+
+/**
+ * The Content Security Policy of the API documentation pages (`/docs`): `header` with inline
+ * styles admitted in `style-src` (Swagger UI sets one as it renders); scripts and every other
+ * directive unchanged.
+ */
+export function docsCsp(header: string | number | string[]): string {
+  return String(header).replace(/(^|;)\s*style-src 'self'/, "$1style-src 'self' 'unsafe-inline'");
 }

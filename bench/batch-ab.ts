@@ -8,26 +8,22 @@
  * one JSON line per run (lines/s, node and PostgreSQL CPU ms per invoice, 1-minute load) and
  * the ratio of the trees' summed CPU (node and PostgreSQL).
  */
-import { resolve } from 'node:path';
-import { Command } from 'commander';
+import { parseAbCommand } from './ab-command.js';
 import type { BatchRun, runBatchBenchmark as RunBatchBenchmark } from './batch.js';
 import type { tenLineInvoice as TenLineInvoice } from './history.js';
 import { openPostgres } from '../store/postgres.js';
 
 async function main(): Promise<void> {
-  const program = new Command()
-    .argument('<before>', 'checkout before the change')
-    .argument('<after>', 'checkout after the change')
-    .option('--invoices <n>', 'invoices per run', '300')
-    .option('--chunk <n>', 'batch chunk size', '100')
-    .option('--rounds <n>', 'runs per tree', '2')
-    .parse();
-  const o = program.opts<{ invoices: string; chunk: string; rounds: string }>();
+  const { trees: dirs, opts: o } = parseAbCommand<{ invoices: string; chunk: string; rounds: string }>((c) =>
+    c
+      .option('--invoices <n>', 'invoices per run', '300')
+      .option('--chunk <n>', 'batch chunk size', '100')
+      .option('--rounds <n>', 'runs per tree', '2'),
+  );
   const connectionString = process.env.BENCH_DATABASE_URL ?? process.env.TEST_DATABASE_URL;
   if (!connectionString) throw new Error('set BENCH_DATABASE_URL or TEST_DATABASE_URL');
   const trees = await Promise.all(
-    program.args.slice(0, 2).map(async (d) => {
-      const dir = resolve(d);
+    dirs.map(async (dir) => {
       const { runBatchBenchmark } = (await import(`${dir}/bench/batch.ts`)) as {
         runBatchBenchmark: typeof RunBatchBenchmark;
       };

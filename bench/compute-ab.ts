@@ -10,8 +10,7 @@
  */
 import { createHash } from 'node:crypto';
 import { loadavg } from 'node:os';
-import { resolve } from 'node:path';
-import { Command } from 'commander';
+import { parseAbCommand } from './ab-command.js';
 import type { Invoice } from '../core/invoice.js';
 import type { computeService as ComputeService } from './compute.js';
 import type { tenLineInvoice as TenLineInvoice } from './history.js';
@@ -58,17 +57,15 @@ async function openTree(dir: string, n: number, newDescriptions: boolean): Promi
 }
 
 async function main(): Promise<void> {
-  const program = new Command()
-    .argument('<before>', 'checkout before the change')
-    .argument('<after>', 'checkout after the change')
-    .option('--invoices <n>', 'timed invoices per tree', '1500')
-    .option('--descriptions <kind>', '`new` (unique per invoice) or `repeated` (the same ten)', 'new')
-    .parse();
-  const o = program.opts<{ invoices: string; descriptions: string }>();
+  const { trees: dirs, opts: o } = parseAbCommand<{ invoices: string; descriptions: string }>((c) =>
+    c
+      .option('--invoices <n>', 'timed invoices per tree', '1500')
+      .option('--descriptions <kind>', '`new` (unique per invoice) or `repeated` (the same ten)', 'new'),
+  );
   const n = Number(o.invoices);
   const trees = [
-    await openTree(resolve(program.args[0]!), n, o.descriptions !== 'repeated'),
-    await openTree(resolve(program.args[1]!), n, o.descriptions !== 'repeated'),
+    await openTree(dirs[0], n, o.descriptions !== 'repeated'),
+    await openTree(dirs[1], n, o.descriptions !== 'repeated'),
   ];
   const load0 = loadavg()[0]!;
   for (let at = 0, turn = 0; at < n; at += TURN, turn++) {

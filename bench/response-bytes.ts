@@ -10,7 +10,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { buildApp } from '../api/app.js';
-import { wire } from '../bin/bootstrap.js';
+import { appDepsOf, wire } from '../bin/bootstrap.js';
 import { DECISION_V2_MEDIA_TYPE } from '../core/decision-v2.js';
 import type { Invoice } from '../core/invoice.js';
 import { packageRoot } from '../core/paths.js';
@@ -20,10 +20,7 @@ const n = Number(process.argv[2] ?? 20);
 const w = await wire({ engine: 'pglite' }, { models: { reloadMs: null } });
 const key = await w.repo.keys.create({ tenantId: 'default', name: 'bench bytes', roles: ['workflow'] }, null);
 const app = await buildApp({
-  scoring: w.scoring,
-  store: w.repo,
-  ping: () => w.repo.ping(),
-  engine: w.repo.engine,
+  ...appDepsOf(w),
   bodyLimitBytes: 1024 * 1024,
 });
 

@@ -131,6 +131,24 @@ describe('invoice files', () => {
     expect(validateInvoice(recs[2]!.value).lines[0]!.description).toBe('O2, tank');
   });
 
+  it('refuses an invoice whose rows disagree on an invoice column, naming the invoice, column and lines', () => {
+    const [head, a1, a2, b1] = CSV.trim().split('\n');
+    const total = `${head}\n${a1}\n${a2!.replace(',21500,', ',9999,')}\n${b1}\n`;
+    const recs = parseCsv(total);
+    expect(recs.map((r) => [r.location, r.parseError])).toEqual([
+      [
+        'rows 2-3',
+        'invoice "c-1": column total_cents is "21500" on line 2 but "9999" on line 3; every row of an invoice repeats its invoice columns; the invoice is not read',
+      ],
+      ['row 4', undefined],
+    ]);
+    expect(recs[0]!.value).toBeNull();
+    const vendor = `${head}\n${a1}\n${b1}\n${a2!.replace('Acme Medical', 'Acme Other')}\n`;
+    expect(parseCsv(vendor)[0]!.parseError).toMatch(
+      /^invoice "c-1": column vendor_name is "Acme Medical" on line 2 but "Acme Other" on line 4;/,
+    );
+  });
+
   it('names file lines when a quoted value spans lines', () => {
     const [head, a1, a2, b1] = CSV.trim().split('\n');
     const text = [head, a1!.replace('Oxygen concentrator', '"Oxygen\nconcentrator"'), a2, b1, ''].join('\n');

@@ -5,6 +5,7 @@
 import { chmodSync, mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { FastifyBaseLogger } from 'fastify';
+import type { AppDeps } from '../api/app.js';
 import type { Config } from './config.js';
 import { seedModelsDir, shippedModelsDir } from './models-dir.js';
 import { loadShippedPoMatcher } from './po-matcher.js';
@@ -334,6 +335,22 @@ async function loadChampions(
         await Promise.all([coding?.close(), duplicate?.close()]);
       },
     },
+  };
+}
+
+/**
+ * What `buildApp` (api/app.ts) takes from a wired service: its scoring, its repository as the
+ * API's store, the repository's readiness probe and engine name. Spread it and add the app's
+ * own options (body limit, clock, models, batches...).
+ */
+export function appDepsOf(
+  wired: Pick<Wired, 'scoring' | 'repo'>,
+): Pick<AppDeps, 'scoring' | 'store' | 'ping' | 'engine'> {
+  return {
+    scoring: wired.scoring,
+    store: wired.repo,
+    ping: (o) => wired.repo.ping(o),
+    engine: wired.repo.engine,
   };
 }
 

@@ -303,10 +303,10 @@ export function parseCsv(text: string, bad: NotUtf8Lines = new Map()): FileRecor
     throw new TriageError('TRIAGE_FILE_INVALID', `CSV header lacks column(s): ${missing.join(', ')}`);
   const groups = new Map<
     string,
-    { first: number; last: number; rows: Record<string, string>[]; broken: BrokenRow[] }
+    { first: number; last: number; rows: Record<string, string>[]; lines: number[]; broken: BrokenRow[] }
   >();
   const group = (id: string, line: number) => {
-    const g = groups.get(id) ?? { first: line, last: line, rows: [], broken: [] };
+    const g = groups.get(id) ?? { first: line, last: line, rows: [], lines: [], broken: [] };
     g.first = Math.min(g.first, line);
     g.last = Math.max(g.last, line);
     groups.set(id, g);
@@ -317,8 +317,11 @@ export function parseCsv(text: string, bad: NotUtf8Lines = new Map()): FileRecor
   for (const r of rows) {
     const lines = [...bad.keys()].filter((l) => l >= r.line && l <= r.end);
     lines.forEach((l) => unread.delete(l));
-    if (lines.length === 0) group(r.row.invoice_id ?? '', r.line).rows.push(r.row);
-    else broken.push(...lines.map((l) => ({ line: l, reason: bad.get(l)!, invoiceId: r.row.invoice_id })));
+    if (lines.length === 0) {
+      const g = group(r.row.invoice_id ?? '', r.line);
+      g.rows.push(r.row);
+      g.lines.push(r.line);
+    } else broken.push(...lines.map((l) => ({ line: l, reason: bad.get(l)!, invoiceId: r.row.invoice_id })));
   }
   for (const l of unread) broken.push({ line: l, reason: bad.get(l)!, invoiceId: undefined });
   broken.forEach((b, i) => group(b.invoiceId ?? `\u0000unknown ${i}`, b.line).broken.push(b));
@@ -335,8 +338,33 @@ export function parseCsv(text: string, bad: NotUtf8Lines = new Map()): FileRecor
             g.broken.map((b) => `line ${b.line}: ${b.reason}`).join('; ') +
             (g.rows.length > 0 ? '; the invoice is not read' : ''),
         };
+      const disagreement = invoiceColumnsDisagree(g);
+      if (disagreement) return { location: where(g), value: null, parseError: disagreement };
       return read(g);
     });
+}
+
+/** The invoice-level columns of {@link CSV_COLUMNS}: every row of an invoice repeats them. */
+const INVOICE_COLUMNS = CSV_COLUMNS.slice(1, CSV_COLUMNS.indexOf('line_number'));
+
+/**
+ * Why the rows of one invoice cannot be read as one invoice: the first invoice-level column
+ * in which a row differs from the invoice's first row (cells compared as read: blank = absent),
+ * naming the invoice, the column, the two rows (file lines) and their values; null when they agree.
+ */
+function invoiceColumnsDisagree(g: { rows: Record<string, string>[]; lines: number[] }): string | null {
+  const first = g.rows[0]!;
+  for (const column of INVOICE_COLUMNS)
+    for (let i = 1; i < g.rows.length; i++) {
+      const a = textCell(first[column]);
+      const b = textCell(g.rows[i]![column]);
+      if (a !== b)
+        return (
+          `invoice ${JSON.stringify(first.invoice_id ?? '')}: column ${column} is ${JSON.stringify(a ?? '')} on line ${g.lines[0]} ` +
+          `but ${JSON.stringify(b ?? '')} on line ${g.lines[i]}; every row of an invoice repeats its invoice columns; the invoice is not read`
+        );
+    }
+  return null;
 }
 
 /** The invoice of a group of readable rows. */

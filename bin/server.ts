@@ -68,7 +68,7 @@ rateLimitRedis?.on('error', () => undefined);
 const app = await buildApp({
   scoring: instrumentScoring(withDeadline(scoring, limits.scoreDeadlineMs), metrics, 'api'),
   store: repo,
-  ping: () => repo.ping(),
+  ping: (o) => repo.ping(o),
   engine: repo.engine,
   logger,
   bodyLimitBytes: config.bodyLimitBytes,

@@ -128,12 +128,21 @@ export const REASON_CODES = {
     summary:
       'The invoice cites no PO and its vendor has several open ones, none of which the line matcher clearly prefers.',
   },
+  PRICE_BELOW_FEE_SCHEDULE: {
+    queue: 'coding',
+    summary:
+      'Unit price below the CMS fee schedule amount for the code, by enough to raise the coding risk (a billing unit, pack size or code that may not fit the item).',
+  },
 } as const satisfies Record<string, { queue: Queue; summary: string }>;
 export type ReasonCode = keyof typeof REASON_CODES;
 
 /** A reason behind a decision. `weight` is the reason's contribution to its score, in [0, 1]. */
 export const Reason = Type.Object({
-  code: Type.String({ description: 'Stable reason code, e.g. DESCRIPTION_CODE_MISMATCH.' }),
+  code: Type.String({
+    description: `Stable reason code (README "Reason codes"), with its queue: ${Object.entries(REASON_CODES)
+      .map(([code, r]) => `${code} (${r.queue})`)
+      .join(', ')}.`,
+  }),
   message: Type.String(),
   weight: Type.Number({ minimum: 0, maximum: 1 }),
   evidence: Type.Record(Type.String(), Type.Unknown()),

@@ -320,7 +320,8 @@ export const Invoice = Type.Object(
     received_date: Type.Optional(
       Type.String({
         format: 'date',
-        description: 'Date AP received the invoice (starts the SLA clock); default: the day it is scored.',
+        description:
+          "Date AP received the invoice (starts the SLA clock); not before invoice_date, not after the service's today plus one day; default: the day it is scored (so an invoice_date after the service's today plus one day is then refused).",
       }),
     ),
     lines: Type.Array(InvoiceLine, { minItems: 1, maxItems: MAX_LINES }),

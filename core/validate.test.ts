@@ -310,6 +310,25 @@ describe('validateInvoice: storable text, dates, currency, enums', () => {
     expect(checkInvoiceRules({ ...inv, received_date: '2199-12-31' })).toEqual([]);
   });
 
+  it('refuses, given today, an invoice_date after today plus one day when received_date defaults to today', () => {
+    const { received_date: _, ...inv } = makeInvoice({ invoice_date: '2199-12-31', due_date: '2199-12-31' });
+    expect(checkInvoiceRules(inv, '2026-12-06')).toEqual([
+      {
+        path: '/invoice_date',
+        message:
+          "must not be after 2026-12-07 (the service's today plus one day): received_date defaults to today and must not be before invoice_date",
+      },
+    ]);
+    // As the explicit received date of today is refused.
+    expect(checkInvoiceRules({ ...inv, received_date: '2026-12-06' }, '2026-12-06')).toEqual([
+      { path: '/received_date', message: 'must not be before invoice_date' },
+    ]);
+    expect(
+      checkInvoiceRules({ ...inv, invoice_date: '2026-12-07', due_date: '2026-12-07' }, '2026-12-06'),
+    ).toEqual([]);
+    expect(checkInvoiceRules(inv)).toEqual([]);
+  });
+
   it('refuses blank required text (spaces, zero-width characters), naming each field', () => {
     const inv = makeInvoice();
     inv.vendor.name = '\u200b';

@@ -280,7 +280,9 @@ function requiredTexts(inv: Invoice): [string, string][] {
  * naming existing lines, service period, due date and received date ordering, and amounts with
  * the sign of the document ({@link AMOUNT_SIGNS}).
  * @param today the receiving service's day (`YYYY-MM-DD`, its clock): when given, a
- *   `received_date` later than the next day is refused (one day of slack for time zones).
+ *   `received_date` later than the next day is refused (one day of slack for time zones), and
+ *   so is an `invoice_date` later than the next day when `received_date` is absent (it defaults
+ *   to today, which must not be before the invoice date).
  * @returns field errors; empty when the invoice is consistent.
  */
 export function checkInvoiceRules(inv: Invoice, today?: string): FieldError[] {
@@ -364,6 +366,15 @@ export function checkInvoiceRules(inv: Invoice, today?: string): FieldError[] {
     errors.push({
       path: '/received_date',
       message: `must not be after ${latest} (the service's today plus one day)`,
+    });
+  }
+  // Without received_date the invoice is received today: an invoice dated after the latest
+  // received date accepted would start its SLA clock before it existed, as an explicit one
+  // before invoice_date would (refused above).
+  if (!inv.received_date && latest !== undefined && inv.invoice_date > latest) {
+    errors.push({
+      path: '/invoice_date',
+      message: `must not be after ${latest} (the service's today plus one day): received_date defaults to today and must not be before invoice_date`,
     });
   }
   return errors;

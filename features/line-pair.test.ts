@@ -33,18 +33,13 @@ describe('linePairVectors', () => {
     judgedDate,
     deliveryReference: null,
   });
+  // an earlier line billing the same item as line(lineNumber, judgedDate), on invoice invoiceId
   const candidate = (lineNumber: number, invoiceId: string, judgedDate: string): PairCandidate => ({
-    lineNumber,
+    ...line(lineNumber, judgedDate),
     invoiceId,
     earlierLineNumber: lineNumber,
     earlierInvoiceDate: '2025-02-01',
     cosine: 0.9,
-    code: 'A4253',
-    quantity: 2,
-    amountCents: 3_000,
-    serviceDate: judgedDate,
-    judgedDate,
-    deliveryReference: null,
   });
   const at = (name: string): number => LINE_PAIR_FEATURE_NAMES.indexOf(name);
 

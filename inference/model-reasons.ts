@@ -1,9 +1,10 @@
 /**
  * Reasons of the coding model for one line: each feature group with a declared reason code and
  * a positive contribution to the logit gives a reason weighted by its share of the positive
- * contributions (see ./model-scorers.ts), with the explanation's numbers as evidence.
+ * contributions (see ./model-scorers.ts), with the explanation's numbers as evidence; the price
+ * group's reason follows the direction of the price vs the fee ({@link priceDirection}).
  */
-import type { Reason } from '../core/decision.js';
+import type { Reason, ReasonCode } from '../core/decision.js';
 import { reason } from './explain.js';
 import type { ModelExplanation } from './explain-model.js';
 import type { LoadedModel } from './onnx-champion.js';
@@ -45,6 +46,46 @@ function featureEvidence(
 }
 
 /**
+ * The price reason of a line in the direction of its price vs the fee: the price group declares
+ * `PRICE_ABOVE_FEE_SCHEDULE`, which becomes `PRICE_BELOW_FEE_SCHEDULE` when the fee is known
+ * (`fee_known` 1) and the price is below it (`unit_price_fee_log_ratio` < 0): the model also
+ * scores a price far below the fee as risky, and calling that "above" would mislead.
+ */
+export function priceDirection(
+  code: ReasonCode,
+  values: ArrayLike<number>,
+  index: ReadonlyMap<string, number>,
+): ReasonCode {
+  if (code !== 'PRICE_ABOVE_FEE_SCHEDULE') return code;
+  const at = (name: string): number | undefined => {
+    const i = index.get(name);
+    return i === undefined ? undefined : values[i];
+  };
+  return at('fee_known') === 1 && (at('unit_price_fee_log_ratio') ?? 0) < 0
+    ? 'PRICE_BELOW_FEE_SCHEDULE'
+    : code;
+}
+
+/**
+ * `e` (an explanation of the feature row `values` of a model of `spec`) with each contribution's
+ * reason code in the direction of the price ({@link priceDirection}), so the explanation names
+ * the reason the line carries.
+ */
+export function directedExplanation(
+  spec: NonNullable<LoadedModel['spec']>,
+  e: ModelExplanation,
+  values: ArrayLike<number>,
+): ModelExplanation {
+  const index = featureIndex(spec);
+  return {
+    ...e,
+    contributions: e.contributions.map((c) =>
+      c.reason ? { ...c, reason: priceDirection(c.reason, values, index) } : c,
+    ),
+  };
+}
+
+/**
  * The model reasons of a line scored `p` (calibrated probability) with explanation `e` of its
  * feature row `values` (schema order): one per group with a reason code and a positive
  * contribution, largest first, weights adding up to `p`; the evidence of the same reason in
@@ -62,15 +103,16 @@ export function modelReasons(
   const total = positive.reduce((s, c) => s + c.value, 0);
   return positive
     .sort((a, b) => b.value - a.value)
-    .map((c) =>
-      reason(c.reason!, (p * c.value) / total, {
-        ...(from.find((r) => r.code === c.reason)?.evidence ?? {}),
+    .map((c) => {
+      const code = priceDirection(c.reason!, values, index);
+      return reason(code, (p * c.value) / total, {
+        ...(from.find((r) => r.code === code)?.evidence ?? {}),
         ...modelEvidence(m, e),
         group: c.group,
         contribution: c.value,
         features: featureEvidence(c.features, values, index),
-      }),
-    );
+      });
+    });
 }
 
 /**

@@ -31,7 +31,7 @@ import { servedFeatureSchemas } from '../models/served-schemas.js';
 import { inputProjection, type FeatureSignature } from '../models/signature.js';
 import type { ModelTask } from '../models/spec.js';
 import { groupFeatures, LINE_GROUP_RULES, pairGroups } from './feature-groups.js';
-import { modelEvidence, modelReasons, withReasonThreshold } from './model-reasons.js';
+import { directedExplanation, modelEvidence, modelReasons, withReasonThreshold } from './model-reasons.js';
 import { scoreVectors } from './model-runs.js';
 import { ChampionModel, type GroupsOf, type LoadedModel } from './onnx-champion.js';
 import {
@@ -198,7 +198,9 @@ export function createModelCodingScorer(o: ModelCodingScorerOptions): ModelCodin
           // them are explained now; the others keep their input row for a later explanation.
           const now = explainer !== null && (o.explainAllLines === true || probability > reasonAt);
           const row = asFloat32(vectors[k]!);
-          const explanation = now ? explainer.explain(row) : undefined;
+          const explanation = now
+            ? directedExplanation(explainer.spec, explainer.explain(row), row)
+            : undefined;
           const later: DeferredLineExplanation | null =
             explainer !== null && !now ? { model: m.label, features: plainNumbers(row) } : null;
           let reasons: Reason[] = [];
@@ -237,7 +239,8 @@ export function createModelCodingScorer(o: ModelCodingScorerOptions): ModelCodin
       if (at < 0 || deferred.model.slice(0, at) !== o.model.name) return null;
       const explainer = await o.model.explainerOf(deferred.model.slice(at + 1));
       if (!explainer || deferred.features.length !== explainer.spec.featureNames.length) return null;
-      return explainer.explain(Float32Array.from(deferred.features));
+      const row = Float32Array.from(deferred.features);
+      return directedExplanation(explainer.spec, explainer.explain(row), row);
     },
   };
 }

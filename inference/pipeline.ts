@@ -102,14 +102,31 @@ export interface ScoreOutcome {
   created: boolean;
 }
 
+/** Options of {@link ScoringService.score}. */
+export interface ScoreOptions {
+  /**
+   * Stops the work when it aborts (e.g. at the request's deadline, api/limits.ts `withDeadline`):
+   * scoring checks it between its stages and before every statement of its transaction, which
+   * then rolls back, so nothing of the invoice is stored and a retry scores it again. Work that
+   * had committed before the abort stays stored (a retry replays it).
+   */
+  signal?: AbortSignal;
+}
+
 /** The scoring service used by the API, the CLI and batch jobs. */
 export interface ScoringService {
   /**
    * Scores and indexes a validated invoice for a tenant, or returns the stored decision for a
    * re-sent one. `actorKeyId` (the API key that scored it) is stored and audited.
    * @throws TriageError `TRIAGE_INVOICE_CONFLICT` when the invoice id was used for other content.
+   * @throws the abort reason of `opts.signal` when it aborts before the transaction commits.
    */
-  score(invoice: Invoice, tenantId?: string, actorKeyId?: string | null): Promise<ScoreOutcome>;
+  score(
+    invoice: Invoice,
+    tenantId?: string,
+    actorKeyId?: string | null,
+    opts?: ScoreOptions,
+  ): Promise<ScoreOutcome>;
   /**
    * Scores validated invoices of one tenant in order, a group of them per transaction, with the
    * decisions `score` would make one by one (inference/chunk-scoring.ts).
@@ -424,24 +441,35 @@ export function createScoringService(deps: ScoringDeps): ScoringService {
     invoice: Invoice,
     tenantId = DEFAULT_TENANT,
     actorKeyId: string | null = null,
+    { signal }: ScoreOptions = {},
   ): Promise<ScoreOutcome> {
+    // An aborted request stops at the next of these checks, or at the next statement of the
+    // transaction (the store checks the signal), before anything is committed.
+    signal?.throwIfAborted();
     const p = prepare(invoice);
     const early = replay(p, await deps.repo.findByInvoiceId(tenantId, invoice.invoice_id));
     if (early) return early;
+    signal?.throwIfAborted();
     const pre = await before(invoice, tenantId, p);
+    signal?.throwIfAborted();
     // Monitoring: the tenant's audit-sample policy, read before the transaction (call site 1 of 3).
     const drawAuditSample = await deps.monitor?.auditSampler(tenantId);
     let scoredEvent: ScoredEvent | null = null;
     // Candidate search and write under one lock per vendor key and vendor id: concurrent
     // submissions of the same vendor's invoices are scored in turn and see each other.
-    const outcome = await deps.repo.withScoringLock(tenantId, p.lockKeys, async (tx) => {
-      const found = await findCandidates(tx, p, k);
-      const again = replay(p, found.stored ?? null);
-      if (again) return again;
-      const j = await judge(tx, tenantId, pre, found, drawAuditSample);
-      scoredEvent = j.event;
-      return save(tx, pre, j, actorKeyId);
-    });
+    const outcome = await deps.repo.withScoringLock(
+      tenantId,
+      p.lockKeys,
+      async (tx) => {
+        const found = await findCandidates(tx, p, k);
+        const again = replay(p, found.stored ?? null);
+        if (again) return again;
+        const j = await judge(tx, tenantId, pre, found, drawAuditSample);
+        scoredEvent = j.event;
+        return save(tx, pre, j, actorKeyId);
+      },
+      signal ? { signal } : {},
+    );
     // Monitoring: drift counts and shadow scoring of a new decision, off the answer's path (call site 3 of 3).
     if (outcome.created && scoredEvent) deps.monitor?.scored(scoredEvent);
     return outcome;

@@ -58,6 +58,22 @@ describe('priority (expected cost in dollars)', () => {
     expect(on('2025-03-10').totalCents).toBe(30_000 + 1_000 + 1_400);
   });
 
+  it('gives a credit memo no expected loss: it pays nothing, whatever its scores', () => {
+    const credit = {
+      ...base,
+      totalCents: -21_012,
+      documentType: 'credit_memo' as const,
+      duplicateScore: 0.9,
+      lines: [{ amountCents: -21_012, codingScore: 0.5 }],
+      reasons: [reason('TOTAL_MISMATCH', 0.6, { gap_cents: -500 })],
+    };
+    expect(expectedLossCents(credit)).toBe(0);
+    const c = priorityComponents({ ...credit, paymentTerms: { discount_percent: 2, discount_days: 10 } });
+    expect(priorityAsOf(c, credit.receivedDate).totalCents).toBe(0);
+    // The same amounts on an invoice keep their loss.
+    expect(expectedLossCents({ ...credit, documentType: 'invoice' })).toBe(Math.round(0.9 * 21_012));
+  });
+
   it('ignores terms without a discount and credits (negative totals)', () => {
     expect(priorityComponents({ ...base, paymentTerms: { net_days: 30 } }).discountCents).toBe(0);
     expect(

@@ -11,7 +11,8 @@
  *      `TOTAL_MISMATCH`;
  *    - compliance: the weight of `NPI_INVALID` or `NEGATIVE_TOTAL` x |total|.
  *    The maximum (not the sum) because the risks overlap: a duplicate loses the whole total,
- *    coding errors included.
+ *    coding errors included. A credit memo pays nothing, so nothing is lost by leaving it
+ *    unworked: its expected loss is 0 (as its discount value: the terms need a positive total).
  * 2. **Discount value** of early-payment terms (`2/10 net 30`: `discount_percent` 2 within
  *    `discount_days` 10): discount_cents = round(|total| x percent / 100), available until
  *    the deadline invoice_date + discount_days. As of day t it is worth
@@ -33,7 +34,7 @@
  * (features/reference-index.ts `feeNotComparable`).
  */
 import type { Reason } from '../core/decision.js';
-import type { PaymentTerms } from '../core/invoice.js';
+import type { DocumentType, PaymentTerms } from '../core/invoice.js';
 import { epochDay } from '../features/dates.js';
 
 /** Parts of the priority fixed at scoring time. Money in integer cents, dates `YYYY-MM-DD`. */
@@ -48,6 +49,8 @@ export interface PriorityComponents {
 /** What the expected loss is computed from. Money in cents; scores in [0, 1]. */
 export interface PriorityInputs {
   totalCents: number;
+  /** `credit_memo`: nothing is paid, expected loss 0; absent: `invoice`. */
+  documentType?: DocumentType | undefined;
   duplicateScore: number;
   lines: readonly { amountCents: number; codingScore: number | null; ruleWeight?: number }[];
   /** Invoice-level reasons (LINE_AMOUNT_MISMATCH, TOTAL_MISMATCH, NPI_INVALID...). */
@@ -75,8 +78,9 @@ export function addDays(iso: string, days: number): string {
 
 /** Expected loss in cents (see the module doc, term 1), rounded to whole cents. */
 export function expectedLossCents(
-  p: Pick<PriorityInputs, 'totalCents' | 'duplicateScore' | 'lines' | 'reasons'>,
+  p: Pick<PriorityInputs, 'totalCents' | 'documentType' | 'duplicateScore' | 'lines' | 'reasons'>,
 ): number {
+  if (p.documentType === 'credit_memo') return 0;
   const total = Math.abs(p.totalCents);
   const dup = p.duplicateScore * total;
   let coding = 0;
@@ -123,7 +127,10 @@ export function priorityAsOf(c: PriorityComponents, asOf: string): PriorityAsOf 
   };
 }
 
-/** The formula in one line, quoted in explanations. */
+/**
+ * The formula in one line, quoted in explanations (a credit memo's expected loss is 0, see the
+ * module doc; not in this text, which every stored explanation quotes).
+ */
 export const PRIORITY_FORMULA =
   'expected_loss + discount_cents / (1 + days_to_discount_deadline) [0 after the deadline] + ' +
   'sla_cents_per_day x days_since_received; expected_loss = max(P(dup) x |total|, ' +

@@ -269,13 +269,14 @@ export function defined<T extends Record<string, unknown>>(o: T): T {
 
 /**
  * A credit memo arriving with positive amounts (UBL CreditNote, X12 BIG07 `CR`) in the canonical
- * sign convention: total, line amounts and quantities negative, unit prices positive.
+ * sign convention: total, tax, line amounts and quantities negative, unit prices positive.
  */
 export function creditSigns(invoice: Record<string, unknown>): void {
   if (invoice.document_type !== 'credit_memo' || typeof invoice.total_cents !== 'number') return;
   if (invoice.total_cents <= 0) return;
   const negative = (x: number): number => (x === 0 ? 0 : -Math.abs(x));
   invoice.total_cents = negative(invoice.total_cents);
+  if (typeof invoice.tax_cents === 'number') invoice.tax_cents = negative(invoice.tax_cents);
   for (const l of invoice.lines as Record<string, unknown>[]) {
     if (typeof l.amount_cents === 'number') l.amount_cents = negative(l.amount_cents);
     if (typeof l.quantity === 'number') l.quantity = negative(l.quantity);

@@ -10,6 +10,7 @@
  * | vendor               | `issuer` -> contained `Organization` (`#id`): `name`, `identifier[]` by system; or `issuer.identifier` + `issuer.display` |
  * | facility_id          | `recipient.identifier.value`                                                |
  * | currency, total      | `totalGross` (else `totalNet`) `.currency`, `.value`                         |
+ * | tax_cents            | the lines' `tax` price components (when the total is `totalGross`)           |
  * | document_type        | `type.coding[].code`                                                        |
  * | lines                | `lineItem[]`: `sequence`, `chargeItemCodeableConcept` (`coding[0]`: code; `text`: description), `priceComponent[]` |
  *
@@ -188,8 +189,19 @@ function vendorOf(r: Reader, inv: Json): Record<string, unknown> {
   return defined(vendor);
 }
 
-/** One canonical line of `lineItem[i]`. */
-function lineOf(r: Reader, v: unknown, i: number): Record<string, unknown> {
+/**
+ * One canonical line of `lineItem[i]` of an invoice of `documentType`, and its tax in cents.
+ * The line's amount is the `base` amount plus its `surcharge`s minus its `discount`s and
+ * `deduction`s (net of tax), its quantity the base's `factor` (> 0 but on a credit memo), its
+ * unit price that amount / factor rounded to the cent; its `tax` components are returned apart,
+ * for the invoice's `tax_cents`.
+ */
+function lineOf(
+  r: Reader,
+  v: unknown,
+  i: number,
+  documentType: string,
+): { line: Record<string, unknown>; tax: number } {
   const p = `/lineItem/${i}`;
   const at = `/lines/${i}`;
   r.mark(at, p);
@@ -215,9 +227,11 @@ function lineOf(r: Reader, v: unknown, i: number): Record<string, unknown> {
     }
     display ??= r.string(c.display, `${cp}/display`);
   });
-  let amount = 0;
+  let base: number | undefined;
+  let adjustments = 0;
+  let tax = 0;
   let quantity: number | undefined;
-  let unit: number | undefined;
+  const adjusted: { role: 1 | -1; cents: number; tax: boolean }[] = [];
   r.array(li.priceComponent, `${p}/priceComponent`).forEach((x, j) => {
     const cp = `${p}/priceComponent/${j}`;
     const c = r.object(x, cp);
@@ -234,23 +248,35 @@ function lineOf(r: Reader, v: unknown, i: number): Record<string, unknown> {
       r.mark(`${at}/unit_price_cents`, `${cp}/amount/value`);
       r.mark(`${at}/amount_cents`, `${cp}/amount/value`);
       if (quantity === 0) r.fail(`${cp}/factor`, 'must not be 0');
-      unit = Math.round(money!.cents / quantity);
-      amount += money!.cents;
-    } else amount += (role as number) * Math.abs(money!.cents);
+      // The quantity: negative only on a credit memo (the sign of its lines).
+      if (quantity! < 0 && documentType !== 'credit_memo')
+        r.fail(
+          `${cp}/factor`,
+          `is ${quantity}; must be greater than 0 (the quantity; only a credit memo's is negative)`,
+        );
+      base = money!.cents;
+    } else adjusted.push({ role: role as 1 | -1, cents: Math.abs(money!.cents), tax: type === 'tax' });
   });
-  if (quantity === undefined)
+  if (quantity === undefined || base === undefined)
     r.fail(`${p}/priceComponent`, 'needs a base component (amount and factor = quantity)');
+  // Surcharges, discounts and taxes count the way of the base amount (a credit line's tax is a credit).
+  const sign = base! < 0 ? -1 : 1;
+  for (const a of adjusted)
+    if (a.tax) tax += sign * a.cents;
+    else adjustments += sign * a.role * a.cents;
+  const amount = base! + adjustments;
   const ext = extensions(r, li, p, at);
-  return defined({
+  const line = defined({
     line_number: r.number(li.sequence, `${p}/sequence`),
     description: r.string(concept.text, `${p}/chargeItemCodeableConcept/text`) ?? display,
     code,
     modifiers: ext.modifiers,
     quantity,
-    unit_price_cents: unit,
+    unit_price_cents: Math.round(amount / quantity!),
     amount_cents: amount,
     service_date: ext.service_date,
   });
+  return { line, tax };
 }
 
 /** One Invoice resource as a canonical invoice candidate. */
@@ -298,6 +324,11 @@ function invoiceOf(v: unknown, base: string, fallbackId: string): ConvertedInvoi
           '/recipient/identifier/value',
         );
   const ext = extensions(r, inv, '', '');
+  const lines = r.array(inv.lineItem, '/lineItem').map((x, i) => lineOf(r, x, i, documentType));
+  // Line taxes are in totalGross, not in totalNet: the tax of a total read from totalGross.
+  const tax = lines.reduce((s, l) => s + l.tax, 0);
+  const hasTax = inv.totalGross !== undefined && lines.some((l) => l.tax !== 0);
+  if (hasTax) r.mark('/tax_cents', '/lineItem');
   const invoice = defined({
     invoice_id: r.string(inv.id, '/id') ?? fallbackId,
     vendor: vendorOf(r, inv),
@@ -306,11 +337,12 @@ function invoiceOf(v: unknown, base: string, fallbackId: string): ConvertedInvoi
     due_date: ext.due_date,
     currency: total?.currency,
     total_cents: total?.cents,
+    tax_cents: hasTax ? tax : undefined,
     document_type: documentType,
     po_number: ext.po_number,
     facility_id: facility,
     service_period: ext.service_period,
-    lines: r.array(inv.lineItem, '/lineItem').map((x, i) => lineOf(r, x, i)),
+    lines: lines.map((l) => l.line),
   });
   creditSigns(invoice);
   return {

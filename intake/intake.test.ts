@@ -6,6 +6,7 @@ import type { Invoice } from '../core/invoice.js';
 import { isTriageError } from '../core/errors.js';
 import { buildIntakeSamples } from '../datasets/samples/build-intake-samples.js';
 import { writeX12 } from '../datasets/intake-writers.js';
+import { lineAmountCheck, totalCheck } from '../inference/stages/rules.js';
 import { documentNumbers } from './document.js';
 import { convertDocument, type DocumentFormat } from './index.js';
 import { readIsa } from './x12.js';
@@ -475,7 +476,7 @@ describe('FHIR R4 Invoice golden mapping', () => {
           code: { system: 'HCPCS', value: 'E0431' },
           modifiers: ['RR'],
           quantity: 2, // base factor
-          unit_price_cents: 1875, // base amount / factor
+          unit_price_cents: 1913, // (base + surcharge - discount) / factor, 1912.5 rounded
           amount_cents: 3825, // base + surcharge - discount
           service_date: '2025-02-03',
         },
@@ -521,6 +522,56 @@ describe('FHIR R4 Invoice golden mapping', () => {
     ]);
     const badMoney = JSON.stringify(fhir).replace('"value":37.5', '"value":"37,5"');
     expect((await refusal('fhir-r4', badMoney))[0]!.path).toBe('/lineItem/0/priceComponent/0/amount/value');
+  });
+
+  it('a tax component goes to tax_cents (totalGross), so a consistent line and total pass the amount checks', async () => {
+    const taxed = structuredClone(fhir);
+    taxed.lineItem[0]!.priceComponent.push({ type: 'tax', amount: { value: 0.54, currency: 'USD' } });
+    taxed.totalGross.value = 38.79;
+    const [inv] = await convertDocument('fhir-r4', Buffer.from(JSON.stringify(taxed)));
+    expect(inv).toMatchObject({ total_cents: 3879, tax_cents: 54 });
+    expect(inv!.lines[0]).toMatchObject({ quantity: 2, unit_price_cents: 1913, amount_cents: 3825 });
+    expect(lineAmountCheck(inv!.lines[0]!)).toBeNull();
+    expect(totalCheck(inv!)?.code).toBe('TOTAL_INCLUDES_TAX');
+    // The trial's line: base 6.72 for 6, tax 0.54.
+    const six = structuredClone(taxed);
+    six.lineItem[0]!.priceComponent = [
+      { type: 'base', factor: 6, amount: { value: 6.72, currency: 'USD' } },
+      { type: 'tax', amount: { value: 0.54, currency: 'USD' } },
+    ];
+    six.totalGross.value = 7.26;
+    const [trial] = await convertDocument('fhir-r4', Buffer.from(JSON.stringify(six)));
+    expect(trial!.lines[0]).toMatchObject({ quantity: 6, unit_price_cents: 112, amount_cents: 672 });
+    expect(lineAmountCheck(trial!.lines[0]!)).toBeNull();
+    expect(totalCheck(trial!)?.code).toBe('TOTAL_INCLUDES_TAX');
+    // totalNet excludes tax: no tax_cents, the total is the net lines.
+    const net = structuredClone(six) as Record<string, unknown>;
+    delete net.totalGross;
+    net.totalNet = { value: 6.72, currency: 'USD' };
+    const [netInv] = await convertDocument('fhir-r4', Buffer.from(JSON.stringify(net)));
+    expect(netInv!.tax_cents).toBeUndefined();
+    expect(totalCheck(netInv!)).toBeNull();
+  });
+
+  it('refuses a base factor <= 0 on an invoice, naming it; a credit memo keeps its negative factors', async () => {
+    for (const factor of [-1, 0]) {
+      const bad = structuredClone(fhir);
+      bad.lineItem[0]!.priceComponent[0]!.factor = factor;
+      expect(await refusal('fhir-r4', JSON.stringify(bad)), String(factor)).toEqual([
+        {
+          path: '/lineItem/0/priceComponent/0/factor',
+          message: expect.stringMatching(/must (not be 0|be greater than 0)/),
+        },
+      ]);
+    }
+    const credit = structuredClone(fhir);
+    credit.type.coding[0]!.code = 'credit-memo';
+    credit.lineItem[0]!.priceComponent = [
+      { type: 'base', factor: -2, amount: { value: -37.5, currency: 'USD' } },
+    ];
+    credit.totalGross.value = -37.5;
+    const [cm] = await convertDocument('fhir-r4', Buffer.from(JSON.stringify(credit)));
+    expect(cm!.lines[0]).toMatchObject({ quantity: -2, unit_price_cents: 1875, amount_cents: -3750 });
   });
 });
 
@@ -771,6 +822,25 @@ describe('amounts in minor units of the currency (ISO 4217: JPY 0 decimals, KWD 
     expect((await refusal('x12-810', interchange(body('USD', '12.345', '2470'))))[0]!.path).toBe(
       '/segments/7/IT104',
     );
+  });
+
+  it('X12: IT102 x IT104 must be whole cents (IT1 has no line amount; never rounded)', async () => {
+    const body = (quantity: string, total: string) => [
+      'BIG*20250301*INV-7',
+      'N1*VN*Acme*92*V-100',
+      `IT1*1*${quantity}*EA*18.75**HC*E0431`,
+      'PID*F****Oxygen',
+      `TDS*${total}`,
+    ];
+    // BIG 4, N1 5, IT1 6, PID 7, TDS 8
+    expect(await refusal('x12-810', interchange(body('1.5', '2813')))).toEqual([
+      {
+        path: '/segments/6/IT1',
+        message: expect.stringContaining('x unit price 18.75 is 28.125, not whole cents'),
+      },
+    ]);
+    const [half] = await convertDocument('x12-810', Buffer.from(interchange(body('2.4', '4500'))));
+    expect(half!.lines[0]).toMatchObject({ quantity: 2.4, unit_price_cents: 1875, amount_cents: 4500 });
   });
 
   it('X12: every CUR02 is ISO 4217, read before the amounts, and one currency per transaction set', async () => {

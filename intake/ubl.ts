@@ -28,6 +28,8 @@ import {
   type ConvertedInvoice,
 } from './document.js';
 import {
+  UBL_ALLOWANCE_CHARGE,
+  UBL_CHARGE_INDICATOR,
   UBL_CLASSIFICATION_PATH,
   UBL_CURRENCY_CHECKED,
   UBL_MONETARY_TOTAL,
@@ -43,6 +45,7 @@ import {
   UBL_PACK_SIZE_PATH,
   UBL_PARTY_ID_PATH,
   UBL_ROOTS,
+  UBL_TAX_AMOUNT,
   UBL_UNIT_CODES,
   UNCL1001_DOCUMENT_TYPE,
   type UblValue,
@@ -61,6 +64,16 @@ interface RawValue {
   where: string;
   /** The element's `currencyID` attribute (amounts), when present. */
   currencyId?: string | undefined;
+}
+
+/** A document-level `cac:AllowanceCharge` as read (see {@link UBL_ALLOWANCE_CHARGE}). */
+interface AllowanceChargeRaw {
+  /** `/Invoice/cac:AllowanceCharge[k]`. */
+  where: string;
+  indicator?: RawValue;
+  amount?: RawValue;
+  reason?: string;
+  reasonCode?: string;
 }
 
 interface LineRaw {
@@ -136,6 +149,9 @@ export function convertUbl(doc: string, sha256: string): ConvertedInvoice {
   const currencies: { currencyId: string; where: string }[] = [];
   const monetaryTotals: { text: string; where: string }[] = [];
   const lines: LineRaw[] = [];
+  const charges: AllowanceChargeRaw[] = [];
+  const taxAmounts: string[] = [];
+  let charge: AllowanceChargeRaw | null = null;
   let line: LineRaw | null = null;
   let lineDepth = -1;
   let property: { name?: string; value?: string } | null = null;
@@ -177,6 +193,10 @@ export function convertUbl(doc: string, sha256: string): ConvertedInvoice {
       lines.push(line);
       line.where = xpath();
     }
+    if (stack.length === 1 && stack[0]!.name === UBL_ALLOWANCE_CHARGE.element) {
+      charge = { where: `${xpath()}[${charges.length + 1}]` };
+      charges.push(charge);
+    }
     if (
       line &&
       stack
@@ -186,10 +206,14 @@ export function convertUbl(doc: string, sha256: string): ConvertedInvoice {
     )
       property = {};
   });
-  parser.on('text', (t) => {
+  // Character data (CDATA sections) is text like any other: `CPAP <![CDATA[<device>]]> unit`
+  // reads `CPAP <device> unit`.
+  const addText = (t: string): void => {
     text += t;
     if (text.length > MAX_TEXT) fail(`has more than ${MAX_TEXT} characters of text`);
-  });
+  };
+  parser.on('text', addText);
+  parser.on('cdata', addText);
   parser.on('closetag', () => {
     if (stack.length === 0) return; // the root
     const path = stack.map((e) => e.name).join('/');
@@ -230,8 +254,21 @@ export function convertUbl(doc: string, sha256: string): ConvertedInvoice {
         line = null;
         lineDepth = -1;
       }
+    } else if (charge) {
+      const child = path.slice(UBL_ALLOWANCE_CHARGE.element.length + 1);
+      const at = `${charge.where}/${child}`;
+      if (child === UBL_ALLOWANCE_CHARGE.indicator)
+        charge.indicator = { text: value, kind: 'text', where: at };
+      if (child === UBL_ALLOWANCE_CHARGE.amount)
+        charge.amount = { text: value, kind: 'money', where: at, currencyId: attrs.currencyID };
+      if (child === UBL_ALLOWANCE_CHARGE.reason) charge.reason ??= value;
+      if (child === UBL_ALLOWANCE_CHARGE.reasonCode) charge.reasonCode ??= value;
+      if (attrs.currencyID !== undefined) currencies.push({ currencyId: attrs.currencyID, where: at });
+      if (stack.length === 1) charge = null;
     } else {
       const m = HEADER.get(path);
+      if (path === UBL_TAX_AMOUNT)
+        taxAmounts.push(where.replace('/cac:TaxTotal/', `/cac:TaxTotal[${taxAmounts.length + 1}]/`));
       if (m && !header.has(m.field))
         header.set(m.field, { text: value, kind: m.kind, where, currencyId: attrs.currencyID });
       if (path === UBL_ROOTS[root!].typeCode) header.set('type_code', { text: value, kind: 'text', where });
@@ -246,7 +283,7 @@ export function convertUbl(doc: string, sha256: string): ConvertedInvoice {
   });
   parser.write(doc).close();
   if (root === null) fail('has no root element', '/');
-  return build(root!, header, partyIds, lines, sha256, currencies, monetaryTotals);
+  return build(root!, header, partyIds, lines, charges, taxAmounts, sha256, currencies, monetaryTotals);
 }
 
 /**
@@ -280,11 +317,17 @@ function build(
   header: Map<string, RawValue>,
   partyIds: { scheme: string; value: string; where: string }[],
   lines: LineRaw[],
+  charges: readonly AllowanceChargeRaw[],
+  taxAmounts: readonly string[],
   sha256: string,
   currencies: readonly { currencyId: string; where: string }[],
   monetaryTotals: readonly { text: string; where: string }[],
 ): ConvertedInvoice {
-  const all = [...header.values(), ...lines.flatMap((l) => [...l.values.values()])];
+  const all = [
+    ...header.values(),
+    ...lines.flatMap((l) => [...l.values.values()]),
+    ...charges.flatMap((c) => (c.amount ? [c.amount] : [])),
+  ];
   const currency = header.get('currency')?.text;
   const foreign = currency === undefined ? undefined : currencies.find((c) => c.currencyId !== currency);
   if (foreign)
@@ -292,6 +335,13 @@ function build(
       FORMAT,
       foreign.where,
       `has currencyID ${foreign.currencyId}, not the document currency ${currency}`,
+    );
+  // One tax total in the document currency (UBL allows a second only in the tax currency).
+  if (taxAmounts.length > 1)
+    throw documentError(
+      FORMAT,
+      taxAmounts[1]!,
+      `is a second tax total (the first is ${taxAmounts[0]}); the tax is read from one cac:TaxTotal`,
     );
   const numbers = documentNumbers(
     FORMAT,
@@ -374,6 +424,7 @@ function build(
     due_date: h('due_date'),
     currency: h('currency'),
     total_cents: taxInclusive ?? payable,
+    tax_cents: h('tax_cents'),
     document_type: documentType,
     po_number: h('po_number'),
     facility_id: h('facility_id'),
@@ -400,6 +451,62 @@ function build(
       });
     }),
   });
+  appendAllowanceCharges(invoice, charges, read, documentType, src);
   creditSigns(invoice);
   return { invoice, location: `/${root}`, documentRef: `UBL ${root}`, sources: src.map };
+}
+
+/**
+ * Appends each document-level allowance or charge as a line (see {@link UBL_ALLOWANCE_CHARGE}),
+ * numbered after the highest line number, so that the total check sums it with the lines.
+ * @throws TriageError 400 naming the element: a ChargeIndicator that is not an xsd:boolean, an
+ *   Amount missing, negative or not an amount, or an allowance on a credit memo (its lines
+ *   are never positive, so an allowance cannot be one).
+ */
+function appendAllowanceCharges(
+  invoice: Record<string, unknown>,
+  charges: readonly AllowanceChargeRaw[],
+  read: (v: RawValue | undefined) => unknown,
+  documentType: string,
+  src: SourceMap,
+): void {
+  if (charges.length === 0) return;
+  const lines = invoice.lines as Record<string, unknown>[];
+  let next = lines.reduce((m, l) => Math.max(m, typeof l.line_number === 'number' ? l.line_number : 0), 0);
+  for (const c of charges) {
+    const isCharge = UBL_CHARGE_INDICATOR[c.indicator?.text ?? ''];
+    if (isCharge === undefined)
+      throw documentError(
+        FORMAT,
+        c.indicator?.where ?? `${c.where}/${UBL_ALLOWANCE_CHARGE.indicator}`,
+        c.indicator ? `is '${c.indicator.text}', not true (a charge) or false (an allowance)` : 'is required',
+      );
+    if (!c.amount) throw documentError(FORMAT, `${c.where}/${UBL_ALLOWANCE_CHARGE.amount}`, 'is required');
+    const cents = read(c.amount) as number;
+    if (cents < 0)
+      throw documentError(
+        FORMAT,
+        c.amount.where,
+        'must not be negative (ChargeIndicator says which way it counts)',
+      );
+    if (!isCharge && documentType === 'credit_memo')
+      throw documentError(
+        FORMAT,
+        c.indicator!.where,
+        'is an allowance on a credit memo: not supported (its lines are never positive); send the credit net of the allowance',
+      );
+    const amount = isCharge ? cents : -cents;
+    const i = lines.length;
+    lines.push({
+      line_number: ++next,
+      description: c.reason || c.reasonCode || (isCharge ? 'Charge' : 'Allowance'),
+      code: { system: 'OTHER', value: c.reasonCode || (isCharge ? 'CHARGE' : 'ALLOWANCE') },
+      quantity: 1,
+      unit_price_cents: amount,
+      amount_cents: amount,
+    });
+    src.mark(`/lines/${i}`, c.where);
+    for (const f of ['quantity', 'unit_price_cents', 'amount_cents'])
+      src.mark(`/lines/${i}/${f}`, c.amount.where);
+  }
 }

@@ -96,11 +96,21 @@ export function mapIt1(s: Segment, numbers: DocumentNumbers, seps: X12Separators
   if (!/^\d{1,6}$/.test(ln)) fail(s, 1, 'must be the line number (1 to 6 digits)');
   const quantity = numbers.quantity(at(s, 2), where(s, 2));
   const unitPrice = numbers.cents(at(s, 4), where(s, 4));
+  // IT1 carries no extended amount: it is quantity x unit price, which must be whole cents
+  // (money is never rounded; 1.5 x 18.75 = 28.125 is refused, not billed as 28.13).
+  const amount = quantity * unitPrice;
+  const whole = Math.round(amount);
+  if (Math.abs(amount - whole) > 1e-6 * Math.max(1, Math.abs(amount)))
+    fail(
+      s,
+      undefined,
+      `quantity ${at(s, 2)} x unit price ${at(s, 4)} is ${+(amount / 100).toFixed(6)}, not whole cents; IT1 carries no line amount, so it is not rounded (bill a quantity whose amount is whole cents, or a SAC for the difference)`,
+    );
   const line: Record<string, unknown> = {
     line_number: Number(ln),
     quantity,
     unit_price_cents: unitPrice,
-    amount_cents: Math.round(quantity * unitPrice),
+    amount_cents: whole,
   };
   const uom = at(s, 3).toUpperCase();
   if (/^[A-Z]{1,8}$/.test(uom) && !IT103_NO_UNIT.has(uom)) line.uom = uom;

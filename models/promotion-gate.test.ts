@@ -109,6 +109,7 @@ describe('per-kind promotion gate', () => {
       hardNegativeFlagged: ['flaggedRateAtReview', 'flaggedRateAtHold'],
       cleanFlagged: ['atReview', 'atHold'],
       tolerance: 0,
+      holdSide: 'equal-coverage',
     });
   });
 

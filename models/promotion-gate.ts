@@ -21,12 +21,19 @@ import type { KindMetrics, ModelCardDraft } from './spec.js';
  * `tolerance` is the allowed slack on each of those shares (0: any worse figure refuses; per-kind
  * counts are small, so one invoice of 9 is 11 points, and a tolerance would hide it). Figures a
  * card records as null (no unit of that kind) are not compared.
+ *
+ * `holdSide`: where the hold-side figures are taken when both models are re-measured on one split
+ * (training/same-split-gate.ts): `equal-coverage` measures the challenger at the hold threshold at
+ * which it holds no more test invoices than the champion holds at its card's (a lower card
+ * threshold that holds more is not compared against a higher one that holds fewer); stored cards
+ * compared without a re-measure are compared as recorded.
  */
 export const PROMOTION_GATE = {
   recall: ['recallAtReview', 'recallAtHold'],
   hardNegativeFlagged: ['flaggedRateAtReview', 'flaggedRateAtHold'],
   cleanFlagged: ['atReview', 'atHold'],
   tolerance: 0,
+  holdSide: 'equal-coverage' as 'equal-coverage' | 'card',
 } as const;
 
 /** Rounding slack of stored floating-point shares (not a tolerance). */

@@ -26,7 +26,7 @@ const opts = new Command('card:complete')
     new Option('--model <task>', 'model').choices(['coding-mismatch', 'duplicate']).makeOptionMandatory(),
   )
   .option('--models <dir>', 'registry whose champion card is completed', 'models/artifacts')
-  .option('--seed <n>', 'seed of the champion’s training run', '42')
+  .option('--seed <n>', 'seed of the champion’s training run (default: the seed its card records)')
   .option('--check', 'compare with the shipped card instead of writing it')
   .option(
     '--unseen <report...>',
@@ -37,7 +37,7 @@ const opts = new Command('card:complete')
     data: string;
     model: ModelTask;
     models: string;
-    seed: string;
+    seed?: string;
     check?: boolean;
     unseen?: string[];
   }>();
@@ -50,9 +50,11 @@ const cardText = readFileSync(join(dir, 'card.json'), 'utf8');
 const card = validateCard(JSON.parse(cardText));
 const spec = assertModelSpec(JSON.parse(readFileSync(join(dir, 'spec.json'), 'utf8')));
 const bench = loadBenchmark(opts.data);
-const { provider } = createFeatureProvider({ bench, dataDir: opts.data, seed: Number(opts.seed) });
+const seed = opts.seed !== undefined ? Number(opts.seed) : (card.seed ?? 42);
+const { provider } = createFeatureProvider({ bench, dataDir: opts.data, seed });
 const assembled = await assembleTask(opts.model, bench, provider, { blocking: { k: 10 } });
-const source = `the benchmark of npm run gen:benchmark -- --invoices ${bench.records.length} --seed ${opts.seed}`;
+const benchSeed = (JSON.parse(readFileSync(join(opts.data, 'card.json'), 'utf8')) as { seed: number }).seed;
+const source = `the benchmark of npm run gen:benchmark -- --invoices ${bench.records.length} --seed ${benchSeed}`;
 let completed = completeCard(card, assembled, spec, source);
 if (opts.unseen) {
   const notes = opts.unseen.map((file) => {

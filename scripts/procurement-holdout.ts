@@ -9,7 +9,7 @@
 import { randomUUID } from 'node:crypto';
 import pg from 'pg';
 import { buildApp } from '../api/app.js';
-import { wire } from '../bin/bootstrap.js';
+import { appDepsOf, wire } from '../bin/bootstrap.js';
 import type { Role } from '../core/auth.js';
 import type { StoreConfig } from '../store/index.js';
 import {
@@ -38,10 +38,7 @@ try {
     keys.set(role, k.key);
   }
   const app = await buildApp({
-    scoring: wired.scoring,
-    store: wired.repo,
-    ping: () => wired.repo.ping(),
-    engine: wired.repo.engine,
+    ...appDepsOf(wired),
     bodyLimitBytes: 1024 * 1024,
   });
   const call: HoldoutCall = (role, method, url, payload) =>

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Reproduces the shipped champions from nothing and checks them byte for byte:
-# generates the seed-42 benchmarks (20,000 invoices; 40,000 for the coding model, coding-mismatch@4), runs `npm run train` for both models with
-# seed 42, and compares each run's spec.json (standardisation, weights, calibration) with the
-# shipped models/artifacts/<model>/1/spec.json, and its card with the shipped card's training
+# generates the seed-42 benchmarks (20,000 invoices; 40,000 for the coding model, coding-mismatch@4),
+# runs `npm run train` for both models with the options each card records (its training seed among
+# them), and compares each run's spec.json (standardisation, weights, calibration) with the
+# shipped champion's spec.json, and its card with the shipped card's training
 # draft (every field but trainedAt), and a card completed after training (test reliability diagram
 # and label mix, npm run card:complete) with its completion. About 15 minutes on 2 cores. Exit
 # code 1 on any difference.
@@ -22,17 +23,14 @@ for model in coding-mismatch duplicate; do
   [[ $model == coding-mismatch ]] && data_of_model=$coding_data
   out="$work/$model"
   shipped="models/artifacts/$model/$(node -p "require('./models/artifacts/$model/aliases.json').champion")"
-  # Each champion is trained on the edition of its vector its card's feature names spell
-  # (coding-mismatch@4: line edition 3; duplicate@2: pair edition 2), among the architectures its
-  # card names.
-  edition=$(npx -s tsx -e '
-    import { editionOfNames } from "./features/schema.ts";
-    import { TASK_VECTOR } from "./models/served-schemas.ts";
+  # Each champion is trained with the options its card records (seed, vector edition,
+  # architectures, and the hard-negative weight and threshold grid when not the defaults:
+  # training/reproduce-args.ts; duplicate@5: seed 7, pair edition 4, weight 5, 400 grid points).
+  mapfile -t extra < <(npx -s tsx -e '
+    import { recordedTrainOptions, trainArgs } from "./training/reproduce-args.ts";
     const card = JSON.parse(require("fs").readFileSync(process.argv[1], "utf8"));
-    console.log(editionOfNames(TASK_VECTOR[card.task], card.featureNames));' "$shipped/card.json")
-  archs=$(node -p "JSON.parse(require('fs').readFileSync('$shipped/card.json','utf8')).training.architectureComparison.map((a) => a.id).join(',')")
-  extra=(--vector-edition "$edition" --architectures "$archs")
-  npm run -s train -- --model "$model" --data "$data_of_model" --seed 42 --no-progress --no-eval-report --out "$out" "${extra[@]}"
+    for (const a of trainArgs(recordedTrainOptions(card.training))) console.log(a);' "$shipped/card.json")
+  npm run -s train -- --model "$model" --data "$data_of_model" --no-progress --no-eval-report --out "$out" "${extra[@]}"
   # spec.json (weights, calibration) and, for the coding model, line-context.json (the typical
   # quantities its line features read at serving, with the codes estimated from their price band)
   # must both be the shipped bytes. The duplicate model reads no line features.

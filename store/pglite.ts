@@ -11,7 +11,7 @@ import { TriageError } from '../core/errors.js';
 import { acquireFileLock } from '../models/atomic-fs.js';
 import { HNSW_SESSION_SETTINGS } from './hnsw-search.js';
 import { lockForTransaction } from './locks.js';
-import type { SqlDatabase, SqlExecutor, TransactionOptions } from './sql.js';
+import { abortable, type SqlDatabase, type SqlExecutor, type TransactionOptions } from './sql.js';
 
 /** PGlite runs in this process: no round trips to save, so statement names are ignored. */
 function wrap(q: PGlite | Transaction): SqlExecutor {
@@ -34,16 +34,33 @@ export function isInMemory(dataDir: string | undefined): boolean {
 async function asDatabase(pg: PGlite, onClose?: () => Promise<void>): Promise<SqlDatabase> {
   for (const [name, value] of Object.entries(HNSW_SESSION_SETTINGS)) await pg.exec(`SET ${name} = ${value}`);
   const base = wrap(pg);
+  // Statements and transactions sent and not settled: PGlite runs them one at a time.
+  let pending = 0;
+  const counted = async <T>(work: () => Promise<T>): Promise<T> => {
+    pending++;
+    try {
+      return await work();
+    } finally {
+      pending--;
+    }
+  };
   return {
     engine: 'pglite',
-    query: base.query,
-    exec: base.exec,
+    busy: () => pending > 0,
+    query: <T extends Record<string, unknown>>(sql: string, params?: unknown[]) =>
+      counted(() => base.query<T>(sql, params)),
+    exec: (sql) => counted(() => base.exec(sql)),
     transaction: <T>(fn: (tx: SqlExecutor) => Promise<T>, o: TransactionOptions = {}) =>
-      pg.transaction(async (tx) => {
-        const t = wrap(tx);
-        await lockForTransaction(t, o.lockKeys ?? []);
-        return fn(t);
-      }),
+      counted(() =>
+        pg.transaction(async (tx) => {
+          const t = abortable(wrap(tx), o.signal);
+          await lockForTransaction(t, o.lockKeys ?? []);
+          const out = await fn(t);
+          // Aborted during the last statement: roll back rather than commit.
+          o.signal?.throwIfAborted();
+          return out;
+        }),
+      ),
     close: async () => {
       try {
         await pg.close();

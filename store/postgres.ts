@@ -8,7 +8,13 @@ import pg from 'pg';
 import { from as copyFromStdin } from 'pg-copy-streams';
 import { HNSW_SESSION_SETTINGS } from './hnsw-search.js';
 import { LOCK_SQL, lockOrder } from './locks.js';
-import type { QueryOptions, SqlDatabase, SqlExecutor, TransactionOptions } from './sql.js';
+import {
+  abortable,
+  type QueryOptions,
+  type SqlDatabase,
+  type SqlExecutor,
+  type TransactionOptions,
+} from './sql.js';
 
 /** Options of {@link openPostgres}. */
 export interface PostgresOptions {
@@ -57,6 +63,7 @@ export async function openPostgres(opts: PostgresOptions): Promise<SqlDatabase> 
   };
   return {
     engine: 'postgres',
+    busy: () => false,
     async query<T extends Record<string, unknown>>(
       sql: string,
       params: unknown[] = [],
@@ -72,6 +79,8 @@ export async function openPostgres(opts: PostgresOptions): Promise<SqlDatabase> 
       const onError = (): void => undefined;
       client.on('error', onError);
       try {
+        // A deadline that passed while waiting for a connection: no BEGIN.
+        o.signal?.throwIfAborted();
         const keys = lockOrder(o.lockKeys ?? []);
         // BEGIN, the planner settings and the locks in one simple-protocol round trip (the keys
         // inlined as literals).
@@ -82,22 +91,27 @@ export async function openPostgres(opts: PostgresOptions): Promise<SqlDatabase> 
             ? `BEGIN;${settings}`
             : `BEGIN;${settings} ${LOCK_SQL.replace('$1::text[]', `ARRAY[${keys.map((k) => client.escapeLiteral(k)).join(',')}]::text[]`)}`,
         );
-        const tx: SqlExecutor = {
-          query: async <R extends Record<string, unknown>>(
-            sql: string,
-            params: unknown[] = [],
-            qo: QueryOptions = {},
-          ) => (await client.query(config(sql, params, qo))).rows as R[],
-          exec: async (sql: string) => {
-            await client.query(sql);
+        const tx: SqlExecutor = abortable<SqlExecutor>(
+          {
+            query: async <R extends Record<string, unknown>>(
+              sql: string,
+              params: unknown[] = [],
+              qo: QueryOptions = {},
+            ) => (await client.query(config(sql, params, qo))).rows as R[],
+            exec: async (sql: string) => {
+              await client.query(sql);
+            },
+            copyFrom: async (sql: string, data: Buffer) => {
+              const stream = client.query(copyFromStdin(sql));
+              await pipeline(Readable.from([data]), stream);
+              return stream.rowCount;
+            },
           },
-          copyFrom: async (sql: string, data: Buffer) => {
-            const stream = client.query(copyFromStdin(sql));
-            await pipeline(Readable.from([data]), stream);
-            return stream.rowCount;
-          },
-        };
+          o.signal,
+        );
         const result = await fn(tx);
+        // Aborted during the last statement: roll back rather than commit.
+        o.signal?.throwIfAborted();
         await client.query('COMMIT');
         return result;
       } catch (e) {

@@ -208,8 +208,13 @@ export interface AuditStore {
 /** Repository operations of the service. */
 export interface TriageRepository {
   readonly engine: SqlDatabase['engine'];
-  /** Cheap round trip; rejects when the database is unreachable. */
-  ping(): Promise<void>;
+  /**
+   * Cheap round trip; rejects when the database is unreachable. With `ifIdle`, answers `busy`
+   * at once, without a statement, when one would wait behind other work of this process (the
+   * embedded engine running a scoring transaction, {@link SqlDatabase.busy}).
+   * @returns `ok` after the round trip, or `busy`.
+   */
+  ping(opts?: { ifIdle?: boolean }): Promise<'ok' | 'busy'>;
   /** The decision stored for a client invoice id, or null. */
   findByInvoiceId(tenantId: string, invoiceId: string): Promise<StoredDecision | null>;
   /** A decision by its id, or null (also null when it belongs to another tenant). */
@@ -227,12 +232,14 @@ export interface TriageRepository {
    * Runs `fn` in one transaction holding an advisory lock per key (e.g. the vendor key and
    * vendor id), so that two submissions of the same vendor's invoice are scored one after
    * the other: the second sees the first as a duplicate candidate. Everything `fn` writes is
-   * committed together or not at all.
+   * committed together or not at all. When `opts.signal` aborts, the transaction rolls back at
+   * its next statement (or before its commit) and rejects with the signal's reason.
    */
   withScoringLock<T>(
     tenantId: string,
     lockKeys: readonly string[],
     fn: (tx: ScoringTx) => Promise<T>,
+    opts?: { signal?: AbortSignal },
   ): Promise<T>;
   /**
    * {@link withScoringLock} for a group of a batch chunk: one transaction holding the locks of
@@ -323,7 +330,7 @@ export function createRepository(db: SqlDatabase, search: RepositoryOptions = {}
     linking.set(tenantId, run);
   };
   const linkAfterCommit = search.linkAfterCommit ?? true;
-  const withScoringLock: TriageRepository['withScoringLock'] = async (tenantId, lockKeys, fn) => {
+  const withScoringLock: TriageRepository['withScoringLock'] = async (tenantId, lockKeys, fn, opts = {}) => {
     let audited = false;
     const out = await db.transaction(
       async (tx) =>
@@ -340,7 +347,11 @@ export function createRepository(db: SqlDatabase, search: RepositoryOptions = {}
             return saved;
           },
         }),
-      { lockKeys: lockKeys.map((k) => lockKey('scoring', tenantId, k)), oltp: true },
+      {
+        lockKeys: lockKeys.map((k) => lockKey('scoring', tenantId, k)),
+        oltp: true,
+        ...(opts.signal ? { signal: opts.signal } : {}),
+      },
     );
     if (audited && linkAfterCommit) scheduleLink(tenantId);
     return out;
@@ -382,8 +393,10 @@ export function createRepository(db: SqlDatabase, search: RepositoryOptions = {}
   return {
     engine: db.engine,
 
-    async ping() {
+    async ping(opts = {}) {
+      if (opts.ifIdle && db.busy()) return 'busy';
       await db.query('SELECT 1');
+      return 'ok';
     },
 
     findByInvoiceId: (tenantId, invoiceId) => findStored(db, tenantId, invoiceId),

@@ -55,11 +55,23 @@ export interface TransactionOptions {
    * client has been told they committed, so it must be able to write them again.
    */
   asyncCommit?: boolean;
+  /**
+   * Stops the transaction when it aborts: every statement checks it before it is sent, and so
+   * does the commit, so an aborted transaction rolls back (with the signal's reason) at its next
+   * statement boundary instead of running to its end. A statement already running finishes first.
+   */
+  signal?: AbortSignal;
 }
 
 /** A database: an executor plus transactions and lifecycle. */
 export interface SqlDatabase extends SqlExecutor {
   readonly engine: 'pglite' | 'postgres';
+  /**
+   * True while a statement sent now would wait behind other work of this process: the embedded
+   * engine (PGlite) runs one statement or transaction at a time, so this is true while any runs
+   * or waits. Always false on PostgreSQL (a pool of connections).
+   */
+  busy(): boolean;
   /**
    * Runs `fn` in one transaction: committed if it resolves, rolled back if it throws. With
    * `lockKeys`, takes their transaction advisory locks first (store/locks.ts), in the same round
@@ -67,6 +79,34 @@ export interface SqlDatabase extends SqlExecutor {
    */
   transaction<T>(fn: (tx: SqlExecutor) => Promise<T>, opts?: TransactionOptions): Promise<T>;
   close(): Promise<void>;
+}
+
+/**
+ * `ex` with `signal` checked before every statement: an aborted signal makes the next statement
+ * throw its reason (inside a transaction, which then rolls back). `ex` itself when no signal.
+ */
+export function abortable<E extends SqlExecutor>(ex: E, signal: AbortSignal | undefined): E {
+  if (!signal) return ex;
+  const copyFrom = ex.copyFrom?.bind(ex);
+  return {
+    ...ex,
+    async query<T extends Record<string, unknown>>(sql: string, params?: unknown[], o?: QueryOptions) {
+      signal.throwIfAborted();
+      return ex.query<T>(sql, params, o);
+    },
+    async exec(sql: string) {
+      signal.throwIfAborted();
+      return ex.exec(sql);
+    },
+    ...(copyFrom
+      ? {
+          async copyFrom(sql: string, data: Buffer) {
+            signal.throwIfAborted();
+            return copyFrom(sql, data);
+          },
+        }
+      : {}),
+  };
 }
 
 /**

@@ -10,6 +10,7 @@ import { once } from 'node:events';
 import { connect, type AddressInfo } from 'node:net';
 import type { FastifyInstance } from 'fastify';
 import { buildApp } from '../api/app.js';
+import { appDepsOf } from '../bin/bootstrap.js';
 import { withScore } from '../inference/pipeline.js';
 import type { Principal } from '../core/auth.js';
 import { engines, makeInvoice } from './fixtures.js';
@@ -34,10 +35,7 @@ describe.skipIf(!pg)('admission control and key cache (PostgreSQL, real HTTP)', 
 
   async function listen(deps: Partial<Parameters<typeof buildApp>[0]>, s: Stack = a): Promise<string> {
     const app = await buildApp({
-      scoring: s.wired.scoring,
-      store: s.wired.repo,
-      ping: () => s.wired.repo.ping(),
-      engine: s.wired.repo.engine,
+      ...appDepsOf(s.wired),
       ...deps,
     });
     apps.push(app);

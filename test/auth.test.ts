@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildApp } from '../api/app.js';
 import { FIGURES } from '../api/routes/kpis.js';
-import { ensureBootstrapKeys } from '../bin/bootstrap.js';
+import { appDepsOf, ensureBootstrapKeys } from '../bin/bootstrap.js';
 import type { DecisionResponse } from '../core/decision.js';
 import { openStore } from '../store/index.js';
 import { engines, makeInvoice } from './fixtures.js';
@@ -265,10 +265,7 @@ describe.each(engines('auth'))('roles and keys on $name', ({ config }) => {
 
   it('refuses, at registration, a route that declares no roles (fail closed)', async () => {
     const app = await buildApp({
-      scoring: h.wired.scoring,
-      store: h.wired.repo,
-      ping: () => h.wired.repo.ping(),
-      engine: h.wired.repo.engine,
+      ...appDepsOf(h.wired),
     });
     expect(() => app.get('/v1/unguarded', async () => 'open')).toThrow(/config\.roles/);
     expect(() => app.get('/v1/bad-role', { config: { roles: ['root' as never] } }, async () => 'x')).toThrow(

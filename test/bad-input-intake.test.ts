@@ -11,7 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { fhirInvoice, writeUbl, writeX12 } from '../datasets/intake-writers.js';
 import { engines, makeInvoice } from './fixtures.js';
-import { startStack, type Stack } from './jobs-harness.js';
+import { postToDocumentRoutes, startStack, type Stack } from './jobs-harness.js';
 
 const SEED = 17_017;
 const RUNS = 40;
@@ -129,14 +129,7 @@ describe.each(engines('badintake'))('bad intake documents on $name', { timeout: 
 
   /** Posts a document to both routes; 4xx problem+json naming where, or 2xx; never a 5xx; refusals store nothing. */
   async function check(body: string, contentType: string): Promise<void> {
-    for (const url of ['/v1/invoices/score', '/v1/batches']) {
-      const before = await s.counts();
-      const r = await s.app.inject({
-        method: 'POST',
-        url,
-        payload: body,
-        headers: { 'content-type': contentType },
-      });
+    await postToDocumentRoutes(s, body, contentType, async (r, url, before) => {
       expect(r.statusCode, `${url}: ${r.body}`).toBeLessThan(500);
       if (r.statusCode >= 400) {
         expect(r.headers['content-type']).toContain('application/problem+json');
@@ -145,7 +138,7 @@ describe.each(engines('badintake'))('bad intake documents on $name', { timeout: 
           expect(p.errors?.[0]?.path, r.body).toMatch(/^\//);
         expect(await s.counts()).toEqual(before);
       }
-    }
+    });
   }
 
   it('X12 810: truncated ISA, wrong SE/GE/IEA counts, unknown qualifiers, dropped/repeated segments, stray bytes', async () => {

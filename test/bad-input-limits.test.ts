@@ -8,6 +8,7 @@ import { connect } from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { Redis } from 'ioredis';
 import { buildApp } from '../api/app.js';
+import { appDepsOf } from '../bin/bootstrap.js';
 import { withDeadline } from '../api/limits.js';
 import { toTriageError } from '../api/problem.js';
 import { loadConfig } from '../bin/config.js';
@@ -36,10 +37,7 @@ afterAll(async () => s.close());
 /** A bare app over the stack's store and pipeline with the given extra deps. */
 async function appWith(deps: Partial<Parameters<typeof buildApp>[0]>) {
   const app = await buildApp({
-    scoring: s.wired.scoring,
-    store: s.wired.repo,
-    ping: () => s.wired.repo.ping(),
-    engine: s.wired.repo.engine,
+    ...appDepsOf(s.wired),
     bodyLimitBytes: 64 * 1024,
     ...deps,
   });
@@ -135,7 +133,9 @@ describe('scoring deadline', () => {
       expect(first.statusCode).toBe(503);
       expect(first.headers['retry-after']).toBe('5');
       expect(first.json()).toMatchObject({ code: 'TRIAGE_DEADLINE_EXCEEDED', retryable: true });
-      // The abandoned work finishes and stores the decision; the retry replays it.
+      // This service ignores the deadline's signal (its wrapper does not pass it on), so the
+      // abandoned work finishes and stores the decision; the retry replays it. (Work that reads
+      // the signal stops and stores nothing: test/score-cancel.test.ts.)
       await new Promise((r) => setTimeout(r, 1500));
       const retry = await app.inject({ method: 'POST', url: '/v1/invoices/score', payload: inv });
       expect(retry.statusCode).toBe(200);

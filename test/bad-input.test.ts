@@ -681,11 +681,9 @@ describe.each(engines('badinput'))('bad input on $name', ({ name, config }) => {
 async function startStackLimits(s: Stack, body: unknown) {
   const { buildApp } = await import('../api/app.js');
   const { authorizeInjections } = await import('./jobs-harness.js');
+  const { appDepsOf } = await import('../bin/bootstrap.js');
   const app = await buildApp({
-    scoring: s.wired.scoring,
-    store: s.wired.repo,
-    ping: () => s.wired.repo.ping(),
-    engine: s.wired.repo.engine,
+    ...appDepsOf(s.wired),
     bodyLimitBytes: 1024 * 1024,
   });
   authorizeInjections(app, s.wired.repo);

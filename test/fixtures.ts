@@ -1,5 +1,5 @@
 /** Test fixtures: a valid invoice builder and store configs for both engines. */
-import type { Invoice } from '../core/invoice.js';
+import type { Invoice, InvoiceLine } from '../core/invoice.js';
 import { randomUUID } from 'node:crypto';
 import type { DecisionResponse } from '../core/decision.js';
 import { extractInvoiceFeatures } from '../features/invoice-features.js';
@@ -41,6 +41,30 @@ export function makeInvoice(over: Partial<Invoice> = {}): Invoice {
     ],
     ...over,
   };
+}
+
+/**
+ * An invoice of `vendor` dated `date` holding `lines` as given, its total their sum (cents), with
+ * no due date and no PO, numbered by its id in upper case; `over` sets any other field.
+ */
+export function invoiceOfLines(
+  id: string,
+  vendor: Invoice['vendor'],
+  date: string,
+  lines: InvoiceLine[],
+  over: Partial<Invoice> = {},
+): Invoice {
+  return makeInvoice({
+    invoice_id: id,
+    invoice_number: id.toUpperCase(),
+    vendor,
+    invoice_date: date,
+    due_date: undefined,
+    po_number: undefined,
+    total_cents: lines.reduce((s, l) => s + l.amount_cents, 0),
+    lines,
+    ...over,
+  });
 }
 
 /** True when the PostgreSQL suite must run (CI): a missing database is then a failure. */

@@ -8,7 +8,7 @@ import type { FastifyInstance, InjectOptions, LightMyRequestResponse } from 'fas
 import type { DecisionResponse } from '../core/decision.js';
 import type { Invoice } from '../core/invoice.js';
 import { buildApp, type AppDeps } from '../api/app.js';
-import { wire, type Wired, type WireOptions } from '../bin/bootstrap.js';
+import { appDepsOf, wire, type Wired, type WireOptions } from '../bin/bootstrap.js';
 import type { Role } from '../core/auth.js';
 import { openStore, type StoreConfig, type TriageRepository } from '../store/index.js';
 
@@ -93,10 +93,7 @@ export async function startHarness(
     keyIds[name] = k.record.id;
   }
   const app = await buildApp({
-    scoring: wired.scoring,
-    store: wired.repo,
-    ping: () => wired.repo.ping(),
-    engine: wired.repo.engine,
+    ...appDepsOf(wired),
     bodyLimitBytes: opts.bodyLimitBytes ?? 64 * 1024,
     ...(opts.clock ? { clock: opts.clock } : {}),
     ...opts.app?.(wired),

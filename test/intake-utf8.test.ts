@@ -8,7 +8,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { writeUbl, writeX12 } from '../datasets/intake-writers.js';
 import { engines, makeInvoice } from './fixtures.js';
-import { startStack, type Stack } from './jobs-harness.js';
+import { postToDocumentRoutes, startStack, type Stack } from './jobs-harness.js';
 
 interface Problem {
   status: number;
@@ -42,19 +42,12 @@ describe.each(engines('utf8intake'))('intake documents decoded strictly as UTF-8
   /** Posts `body` to both document routes; expects `status` problem+json and nothing stored. */
   async function refused(body: Buffer, contentType: string, status = 400): Promise<Problem[]> {
     const out: Problem[] = [];
-    for (const url of ['/v1/invoices/score', '/v1/batches']) {
-      const before = await s.counts();
-      const r = await s.app.inject({
-        method: 'POST',
-        url,
-        payload: body,
-        headers: { 'content-type': contentType },
-      });
+    await postToDocumentRoutes(s, body, contentType, async (r, url, before) => {
       expect(r.statusCode, `${url}: ${r.body}`).toBe(status);
       expect(r.headers['content-type']).toContain('application/problem+json');
       expect(await s.counts(), `${url} stored something`).toEqual(before);
       out.push(r.json<Problem>());
-    }
+    });
     return out;
   }
 

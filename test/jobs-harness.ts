@@ -8,7 +8,7 @@ import pg from 'pg';
 import { Redis } from 'ioredis';
 import { buildApp, type AppDeps } from '../api/app.js';
 import { createMetrics, instrumentScoring, type TriageMetrics } from '../api/metrics.js';
-import { wire, type Wired } from '../bin/bootstrap.js';
+import { appDepsOf, wire, type Wired } from '../bin/bootstrap.js';
 import {
   createInProcessQueue,
   createProcessors,
@@ -85,10 +85,8 @@ export async function startStack(store: StoreConfig, opts: StackOptions = {}): P
   const queue = (opts.queue ?? ((w, m) => inProcessQueue(w, m)))(wired, metrics);
   metrics.watchQueue(queue);
   const app = await buildApp({
+    ...appDepsOf(wired),
     scoring: instrumentScoring(wired.scoring, metrics, 'api'),
-    store: wired.repo,
-    ping: () => wired.repo.ping(),
-    engine: wired.repo.engine,
     bodyLimitBytes: 64 * 1024,
     metrics,
     batches: { batches: wired.batches, jobs: queue, chunkSize: 50, ...opts.batches },
@@ -142,6 +140,29 @@ export function authorizeInjections(app: FastifyInstance, repo: Pick<TriageRepos
     }
     return inject({ ...o, headers });
   };
+}
+
+/**
+ * Posts `body` as `contentType` to each route that takes an intake document (scoring, then
+ * batches); `check` gets each response, the route and the stack's row counts just before it,
+ * and runs before the next route is posted to.
+ */
+export async function postToDocumentRoutes(
+  s: Pick<Stack, 'app' | 'counts'>,
+  body: string | Buffer,
+  contentType: string,
+  check: (r: LightMyRequestResponse, url: string, before: RowCounts) => Promise<void>,
+): Promise<void> {
+  for (const url of ['/v1/invoices/score', '/v1/batches']) {
+    const before = await s.counts();
+    const r = await s.app.inject({
+      method: 'POST',
+      url,
+      payload: body,
+      headers: { 'content-type': contentType },
+    });
+    await check(r, url, before);
+  }
 }
 
 /** Row counts of the write tables. */

@@ -12,7 +12,7 @@ import { lineRebillQuery } from '../inference/stages/line-rebills.js';
 import { prepare } from '../inference/stages/prepare.js';
 import { createRepository, openDatabase, type SqlDatabase, type TriageRepository } from '../store/index.js';
 import { lineBlockStatement, findEarlierLinesMany } from '../store/line-rebills.js';
-import { decisionFor, engines, keysOf, makeInvoice } from './fixtures.js';
+import { decisionFor, engines, invoiceOfLines, keysOf } from './fixtures.js';
 import { dropSchema } from './harness.js';
 
 const TENANT = 'lbw';
@@ -28,19 +28,13 @@ const line = (n: number): InvoiceLine => ({
   amount_cents: 100,
 });
 
-const invoice = (id: string, date: string, lines: number): Invoice => {
-  const ls = Array.from({ length: lines }, (_, i) => line(i + 1));
-  return makeInvoice({
-    invoice_id: id,
-    invoice_number: id.toUpperCase(),
-    vendor: { id: 'V-LBW', name: 'Line Block Supply' },
-    invoice_date: date,
-    due_date: undefined,
-    po_number: undefined,
-    total_cents: ls.reduce((s, l) => s + l.amount_cents, 0),
-    lines: ls,
-  });
-};
+const invoice = (id: string, date: string, lines: number): Invoice =>
+  invoiceOfLines(
+    id,
+    { id: 'V-LBW', name: 'Line Block Supply' },
+    date,
+    Array.from({ length: lines }, (_, i) => line(i + 1)),
+  );
 
 interface PlanNode {
   'Node Type': string;

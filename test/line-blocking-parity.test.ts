@@ -15,7 +15,7 @@ import { lineRebillQuery } from '../inference/stages/line-rebills.js';
 import { prepare } from '../inference/stages/prepare.js';
 import { lineBlockingInvoiceOf } from '../training/line-pairs.js';
 import { mulberry32 } from '../training/rng.js';
-import { decisionFor, engines, keysOf, makeInvoice } from './fixtures.js';
+import { decisionFor, engines, invoiceOfLines, keysOf } from './fixtures.js';
 import { useStore } from './harness.js';
 
 const ITEMS: [string | null, string][] = [
@@ -63,15 +63,8 @@ function fixture(): Invoice[] {
       };
     });
     out.push(
-      makeInvoice({
-        invoice_id: `lp-${String(i).padStart(3, '0')}`,
-        vendor: pick(vendors),
+      invoiceOfLines(`lp-${String(i).padStart(3, '0')}`, pick(vendors), date, lines, {
         invoice_number: `H-${1000 + i}`,
-        invoice_date: date,
-        due_date: undefined,
-        po_number: undefined,
-        total_cents: lines.reduce((s, l) => s + l.amount_cents, 0),
-        lines,
       }),
     );
   }

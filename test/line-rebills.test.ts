@@ -11,7 +11,7 @@
 import { describe, expect, it } from 'vitest';
 import type { DecisionResponse } from '../core/decision.js';
 import type { Invoice, InvoiceLine } from '../core/invoice.js';
-import { engines, makeInvoice } from './fixtures.js';
+import { engines, invoiceOfLines } from './fixtures.js';
 import { useHarness } from './harness.js';
 import { LINE_PAIR_FEATURE_NAMES } from '../features/line-pair.js';
 import { shippedLinePairModel } from '../models/line-pair.js';
@@ -38,16 +38,13 @@ const line = (n: number, code: string, cents: number, serviceDate: string): Invo
 });
 
 const invoice = (id: string, number: string, date: string, lines: InvoiceLine[]): Invoice =>
-  makeInvoice({
-    invoice_id: id,
-    invoice_number: number,
-    vendor: { id: 'V-LR', name: 'Lakeside Rehab Supply' },
-    invoice_date: date,
-    due_date: undefined,
-    po_number: undefined,
-    total_cents: lines.reduce((s, l) => s + l.amount_cents, 0),
-    lines: lines.map((l, i) => ({ ...l, line_number: i + 1 })),
-  });
+  invoiceOfLines(
+    id,
+    { id: 'V-LR', name: 'Lakeside Rehab Supply' },
+    date,
+    lines.map((l, i) => ({ ...l, line_number: i + 1 })),
+    { invoice_number: number },
+  );
 
 describe.each(engines('lrb'))('line-level duplicates on $name', ({ config }) => {
   const ref = useHarness(config());

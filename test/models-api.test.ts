@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { InjectOptions } from 'fastify';
 import { buildApp } from '../api/app.js';
+import { appDepsOf } from '../bin/bootstrap.js';
 import { BLANK_TEXT } from '../core/validate.js';
 import type { ModelsApiDeps } from '../api/routes/models.js';
 import { modelAudit, wireModelsApi } from '../bin/models-api.js';
@@ -391,10 +392,7 @@ describe.each(engines('models'))('model routes and OIP v2 on $name', ({ config }
       audit: () => Promise.reject(new Error('audit store down')),
     };
     const app = await buildApp({
-      scoring: h.wired.scoring,
-      store: h.wired.repo,
-      ping: () => h.wired.repo.ping(),
-      engine: h.wired.repo.engine,
+      ...appDepsOf(h.wired),
       models: failing,
     });
     try {

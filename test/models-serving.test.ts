@@ -65,14 +65,14 @@ describe('shipped champions', () => {
     try {
       expect(w.scoring.versions.models).toEqual({
         'coding-mismatch': 'coding-mismatch@4',
-        duplicate: 'duplicate@2',
+        duplicate: 'duplicate@5',
       });
       expect([...w.served.keys()].sort()).toEqual(['coding-mismatch', 'duplicate']);
       const first = await w.scoring.score(makeInvoice({ invoice_id: 'a-1' }));
       const d = first.decision;
-      expect(d.versions.models).toEqual({ 'coding-mismatch': 'coding-mismatch@4', duplicate: 'duplicate@2' });
+      expect(d.versions.models).toEqual({ 'coding-mismatch': 'coding-mismatch@4', duplicate: 'duplicate@5' });
       // The shipped champions are the ones the default policy is certified with.
-      expect(certified.certifiedFor).toEqual(['coding-mismatch@4', 'duplicate@2']);
+      expect(certified.certifiedFor).toEqual(['coding-mismatch@4', 'duplicate@5']);
       expect(d.versions.policy).toBe(certified.label);
       expect(d.versions.thresholds).toEqual({
         'coding.review_at': `policy:${certified.label}`,
@@ -109,7 +109,7 @@ describe('shipped champions', () => {
       expect(again.decision.decision).toBe(held ? 'HOLD' : 'REVIEW');
       if (!held) expect(again.decision.queue).toBe('ap');
       const ex2 = await explanationOf(w, again.decision.decision_id);
-      expect(ex2.duplicate.method).toMatch(/duplicate@2/);
+      expect(ex2.duplicate.method).toMatch(/duplicate@5/);
       expect(
         Math.abs(ex2.duplicate.intercept + ex2.duplicate.sum_of_contributions - ex2.duplicate.logit_score),
       ).toBeLessThan(0.01); // contributions are rounded to 3 decimals per group

@@ -84,7 +84,7 @@ it('starts on embedded defaults, writes the bootstrap keys once and scores the R
   // Served by the shipped champions: the wheelchair billed as a nebulizer is held for coding.
   expect(d.decision).toBe('HOLD');
   expect(d.reasons.map((r) => r.code)).toContain('DESCRIPTION_CODE_MISMATCH');
-  expect(d.versions.models).toEqual({ 'coding-mismatch': 'coding-mismatch@4', duplicate: 'duplicate@2' });
+  expect(d.versions.models).toEqual({ 'coding-mismatch': 'coding-mismatch@4', duplicate: 'duplicate@5' });
 
   // The README shows this answer (shortened, numbers rounded): its figures must be the served ones.
   const shown = readmeScoreAnswer();

@@ -14,7 +14,14 @@ import type { TrainedModelSpec } from '../models/spec.js';
 import { makeCardDraft, makeEvaluation } from '../test/model-fixtures.js';
 import type { AssembledData, InvoiceTruth } from './assemble.js';
 import { exportOnnx } from './onnx-export.js';
-import { renderGate, sameSplitGate, type GateModel } from './same-split-gate.js';
+import {
+  equalCoverageHold,
+  prAucDifferenceInterval,
+  remeasuredCard,
+  renderGate,
+  sameSplitGate,
+  type GateModel,
+} from './same-split-gate.js';
 
 const logit = (p: number): number => Math.log(p / (1 - p));
 
@@ -36,6 +43,8 @@ function spec(names: string[], reads: string, seed: number): TrainedModelSpec {
  * Twelve test invoices, one candidate pair each, scored through three columns: `x` (the
  * champion's score), `z` (a challenger that flags a number reused years later) and `w` (one that
  * holds every duplicate and flags nothing more). Review threshold 0.1, hold 0.9 (the fixture cards').
+ * The champion holds 3 invoices, `z` and `w` 4 at the card's threshold: compared at equal coverage,
+ * they hold their top 3 (0.96, 0.97, 0.98).
  */
 const INVOICES: {
   id: string;
@@ -52,8 +61,8 @@ const INVOICES: {
     kind: 'exact_resubmission',
     hard: null,
     x,
-    z: 0.95,
-    w: 0.95,
+    z: 0.95 + i / 100,
+    w: 0.95 + i / 100,
   })),
   ...[0, 1].map((i) => ({
     id: `reused${i}`,
@@ -162,7 +171,7 @@ describe('same-split promotion gate', () => {
       kind: 'exact_resubmission',
       measure: 'recall',
       n: 4,
-      challenger: { review: 1, hold: 1 },
+      challenger: { review: 1, hold: 0.75 },
       champion: { review: 1, hold: 0.75 },
     });
     expect(row('number_reused_years_later')).toMatchObject({
@@ -201,8 +210,11 @@ describe('same-split promotion gate', () => {
     expect([g.perKind, g.headline]).toEqual([null, null]);
     expect(renderGate(g).at(-1)).toBe('PASS');
     // Re-measured on the split its card records, a challenger's figures reproduce.
+    const recorded = { ...better, card: remeasuredCard(better, assembled()) };
+    expect(sameSplitGate(recorded, champion, assembled()).challengerReproduced).toBe(true);
+    // The gate's challenger figures are at the equal-coverage hold threshold, not the card's.
     expect(sameSplitGate({ ...better, card: g.challenger }, champion, assembled()).challengerReproduced).toBe(
-      true,
+      false,
     );
     // Figures for another pair of versions are refused; the right ones promote.
     const other = { candidate: { ...g.challenger, version: '7' }, champion: g.champion };
@@ -211,5 +223,69 @@ describe('same-split promotion gate', () => {
       await refusal('2', { actor: 'lead', sameSplit: { candidate: g.challenger, champion: g.champion } }),
     ).toBe('promoted');
     expect((await registry.aliases('duplicate')).champion).toBe('2');
+  });
+});
+
+describe('hold side at equal coverage', () => {
+  it('keeps the card threshold when it holds no more than the champion, else moves just above the next score', () => {
+    const scores = [0.99, 0.9, 0.9, 0.5, 0.2, 0.1];
+    expect(equalCoverageHold(scores, 0.95, 3)).toBe(0.95);
+    // Card 0.3 holds 4 (0.99, 0.9, 0.9, 0.5); the champion holds 3: above 0.5, so 0.99 and both 0.9.
+    const t3 = equalCoverageHold(scores, 0.3, 3);
+    expect(t3).toBeGreaterThan(0.5);
+    expect(scores.filter((s) => s >= t3)).toEqual([0.99, 0.9, 0.9]);
+    // The champion holds 2 but two invoices tie at 0.9: the tie is not split, one is held.
+    const t2 = equalCoverageHold(scores, 0.3, 2);
+    expect(scores.filter((s) => s >= t2)).toEqual([0.99]);
+    // The champion holds none: the challenger holds none.
+    expect(scores.filter((s) => s >= equalCoverageHold(scores, 0.3, 0))).toEqual([]);
+    expect(() => equalCoverageHold(scores, 0.3, -1)).toThrow(RangeError);
+    expect(() => equalCoverageHold(scores, 0.3, 1.5)).toThrow(RangeError);
+  });
+
+  it('compares a challenger whose card holds more at the champion coverage: passes when its extra holds are the only difference', async () => {
+    const champion = await register(['x'], 'x', 1, 'c'.repeat(64));
+    await registry.promote('duplicate', '1', { actor: 'lead' });
+    const low = await register(['x', 'z', 'w'], 'w', 4, 'd'.repeat(64));
+    // The card's hold threshold 0.15 also holds clean5 (0.2): at the card's threshold a clean
+    // invoice is held that the champion does not hold.
+    const lowHold: GateModel = {
+      ...low,
+      card: { ...low.card, thresholds: { autoApprove: 0.1, hold: 0.15 } },
+    };
+    const g = sameSplitGate(lowHold, champion, assembled());
+    // The champion holds 3 (three duplicates at 0.95); the challenger at 0.15 holds 5 (four duplicates and clean5).
+    expect(g.hold.championHeld).toBe(3);
+    expect(g.hold.challengerHeldAtCard).toBe(5);
+    expect(g.hold.challengerThreshold).toBeGreaterThan(0.2);
+    const clean = g.rows.find((r) => r.kind === 'clean')!;
+    expect(clean.challenger.hold).toBe(0);
+    expect(g.perKind).toBeNull();
+    expect(renderGate(g).join('\n')).toContain('holds 3 test invoices');
+  });
+});
+
+describe('prAucDifferenceInterval', () => {
+  it('is zero for identical scores, brackets the observed difference, and is seeded', () => {
+    const units = Array.from({ length: 60 }, (_, i) => ({
+      invoice: `inv${Math.floor(i / 2)}`,
+      label: (i % 5 === 0 ? 1 : 0) as 0 | 1,
+      challenger: i % 5 === 0 ? 0.9 : (i % 7) / 10,
+      champion: i % 5 === 0 ? 0.6 : (i % 7) / 10,
+    }));
+    const same = prAucDifferenceInterval(
+      units.map((u) => ({ ...u, challenger: u.champion })),
+      50,
+      3,
+    );
+    expect([same.observed, same.lo, same.hi]).toEqual([0, 0, 0]);
+    const d = prAucDifferenceInterval(units, 200, 3);
+    expect(d.observed).toBeGreaterThan(0);
+    expect(d.lo).toBeLessThanOrEqual(d.observed);
+    expect(d.hi).toBeGreaterThanOrEqual(d.observed);
+    expect(d.lo).toBeLessThan(d.hi);
+    expect(prAucDifferenceInterval(units, 200, 3)).toEqual(d);
+    expect(() => prAucDifferenceInterval(units, 0)).toThrow(RangeError);
+    expect(() => prAucDifferenceInterval([], 10)).toThrow(RangeError);
   });
 });

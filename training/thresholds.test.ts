@@ -67,6 +67,24 @@ function draw(n: number, seed: number, c: number): { s: Float64Array; y: Uint8Ar
   }
   return { s, y };
 }
+
+/** `n` (score, label) pairs drawn by `one` from the generator of `seed`, as parallel arrays. */
+function seeded(
+  n: number,
+  seed: number,
+  one: (rnd: () => number) => [score: number, label: number],
+): { s: number[]; y: number[] } {
+  const rnd = mulberry32(seed);
+  const s: number[] = [];
+  const y: number[] = [];
+  for (let i = 0; i < n; i++) {
+    const [score, label] = one(rnd);
+    s.push(score);
+    y.push(label);
+  }
+  return { s, y };
+}
+
 const trueApproveRisk = (lambda: number, c: number): number =>
   lambda < 0 ? 0 : (c * Math.min(lambda, 1)) / 4;
 const trueHoldRisk = (lambda: number): number => {
@@ -184,21 +202,14 @@ describe('Learn-then-Test thresholds: the guarantee holds empirically', () => {
   it('designGrid with maxLogitStep keeps candidates where few invoices score', () => {
     // a model that separates well: 93% clean invoices score below 0.05, 6% exceptions above
     // 0.95, and 1% of each spread over the range between, where the approve threshold lies
-    const sample = (n: number, seed: number): { s: number[]; y: number[] } => {
-      const rnd = mulberry32(seed);
-      const s: number[] = [];
-      const y: number[] = [];
-      for (let i = 0; i < n; i++) {
+    const sample = (n: number, seed: number) =>
+      seeded(n, seed, (rnd) => {
         const u = rnd();
         const between = 0.05 + 0.9 * rnd();
-        if (u < 0.93) s.push(0.05 * rnd() ** 3);
-        else if (u < 0.99) s.push(0.95 + 0.05 * rnd());
-        else s.push(between);
+        const s = u < 0.93 ? 0.05 * rnd() ** 3 : u < 0.99 ? 0.95 + 0.05 * rnd() : between;
         // in between, the exception odds grow with the score
-        y.push(u >= 0.93 && u < 0.99 ? 1 : u >= 0.99 && rnd() < between ? 1 : 0);
-      }
-      return { s, y };
-    };
+        return [s, u >= 0.93 && u < 0.99 ? 1 : u >= 0.99 && rnd() < between ? 1 : 0];
+      });
     const design = sample(6000, 11);
     const o = { side: 'approve' as const, alpha: 0.005, delta: 0.05, testN: 14000 };
     const coarse = designGrid(design.s, o, design.y);
@@ -307,19 +318,12 @@ describe('Learn-then-Test thresholds: the guarantee holds empirically', () => {
 
   it('a score gap that both sequences run into (duplicate@3 on seed 42) still gets a certified hold', () => {
     // clean invoices near 0, most duplicates at 0.85-1, a few in the gap: like duplicate@3's scores
-    const gapSet = (seed: number, n: number): { s: number[]; y: number[] } => {
-      const rnd = mulberry32(seed);
-      const s: number[] = [];
-      const y: number[] = [];
-      for (let i = 0; i < n; i++) {
+    const gapSet = (seed: number, n: number) =>
+      seeded(n, seed, (rnd) => {
         const u = rnd();
-        if (u < 0.025) s.push(0.85 + 0.15 * rnd());
-        else if (u < 0.027) s.push(0.2 + 0.4 * rnd());
-        else s.push(0.02 * rnd() ** 3);
-        y.push(u < 0.027 ? 1 : 0);
-      }
-      return { s, y };
-    };
+        const s = u < 0.025 ? 0.85 + 0.15 * rnd() : u < 0.027 ? 0.2 + 0.4 * rnd() : 0.02 * rnd() ** 3;
+        return [s, u < 0.027 ? 1 : 0];
+      });
     const design = gapSet(3, 900);
     const thr = gapSet(103, 2100);
     const run = (side: ThresholdSide, alpha: number) =>

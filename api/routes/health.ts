@@ -4,10 +4,17 @@ import { TriageError } from '../../core/errors.js';
 import { problemResponses, type RoutePlugin } from './common.js';
 import type { ScoringService } from '../../inference/pipeline.js';
 
+/**
+ * The store's round trip (`TriageRepository.ping`): rejects when the store is unreachable; with
+ * `ifIdle`, answers `busy` at once, without a statement, when the embedded engine is running other
+ * work (a statement sent then would wait behind it). `void` counts as `ok`.
+ */
+export type StorePing = (opts?: { ifIdle?: boolean }) => Promise<'ok' | 'busy' | void>;
+
 /** What the liveness probe routes use. */
 export interface HealthRoutesOptions {
-  /** Store round trip; rejects when it is unreachable. */
-  ping: () => Promise<void>;
+  /** Store round trip. */
+  ping: StorePing;
   /** Store engine name. */
   engine: string;
   scoring: Pick<ScoringService, 'versions'>;
@@ -18,9 +25,11 @@ export interface HealthRoutesOptions {
  * policy: only the default one new tenants get (`default_policy`), beside the served versions.
  */
 export const healthRoutes: RoutePlugin<HealthRoutesOptions> = async (app, deps) => {
-  const ping = async (): Promise<void> => {
+  // Liveness never queues behind the store: a busy embedded store is alive (it runs in this
+  // process, which is answering); an unreachable one is a 503.
+  const ping = async (): Promise<'ok' | 'busy'> => {
     try {
-      await deps.ping();
+      return (await deps.ping({ ifIdle: true })) ?? 'ok';
     } catch (e) {
       throw new TriageError('TRIAGE_STORE_UNAVAILABLE', 'the store does not answer; retry later', [], {
         cause: e,
@@ -32,7 +41,7 @@ export const healthRoutes: RoutePlugin<HealthRoutesOptions> = async (app, deps) 
     {
       schema: {
         operationId: 'getHealth',
-        summary: 'Liveness and store readiness (public)',
+        summary: 'Liveness and store check (public); never waits behind a running scoring transaction',
         description:
           'Public and tenant-free: the served model, feature-schema and reference-data versions, and ' +
           "`default_policy`, the policy a tenant is scored under until it stores its own. A tenant's " +
@@ -41,6 +50,11 @@ export const healthRoutes: RoutePlugin<HealthRoutesOptions> = async (app, deps) 
           200: Type.Object({
             status: Type.Literal('ok'),
             store: Type.String({ description: 'Store engine: `postgres` or `pglite`.' }),
+            store_state: Type.Union([Type.Literal('ok'), Type.Literal('busy')], {
+              description:
+                '`ok`: the store answered a round trip. `busy`: the embedded store (PGlite) is running ' +
+                'other work, such as a scoring transaction, and this answer did not wait for it.',
+            }),
             versions: Type.Object({
               models: Type.Record(Type.String(), Type.String()),
               feature_schema: Type.String(),
@@ -56,11 +70,12 @@ export const healthRoutes: RoutePlugin<HealthRoutesOptions> = async (app, deps) 
       },
     },
     async () => {
-      await ping();
+      const state = await ping();
       const { policy, models, feature_schema, reference_data } = deps.scoring.versions;
       return {
         status: 'ok' as const,
         store: deps.engine,
+        store_state: state,
         versions: { models, feature_schema, reference_data },
         default_policy: policy,
       };

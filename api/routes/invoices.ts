@@ -2,6 +2,8 @@
  * Scoring and decisions: `POST /v1/invoices/score` (workflow) and `GET /v1/decisions/:id`
  * (auditor and reviewer of the tenant; a workflow key only for decisions it scored).
  */
+import type { FastifyReply } from 'fastify';
+import type { TSchema } from 'typebox';
 import { Invoice } from '../../core/invoice.js';
 import { DecisionResponse, DecisionWithExplanation } from '../../core/decision.js';
 import {
@@ -40,6 +42,35 @@ export function acceptsDecisionV2(accept: string | undefined): boolean {
   });
 }
 
+/**
+ * The 200 response of a route answering a decision in either version: `v1` as
+ * `application/json`, `v2` as {@link DECISION_V2_MEDIA_TYPE}.
+ */
+function eitherDecisionVersion<V1 extends TSchema, V2 extends TSchema>(description: string, v1: V1, v2: V2) {
+  return {
+    description,
+    content: {
+      'application/json': { schema: v1 },
+      [DECISION_V2_MEDIA_TYPE]: { schema: v2 },
+    },
+  };
+}
+
+/**
+ * `decision` in the version the `accept` header asks for ({@link acceptsDecisionV2}): as it is
+ * (version 1), or {@link decisionV2} with that media type set on `reply`. Sets `vary: accept`.
+ */
+function inAcceptedVersion<D extends DecisionResponse>(
+  decision: D,
+  accept: string | undefined,
+  reply: Pick<FastifyReply, 'header' | 'type'>,
+): D | ReturnType<typeof decisionV2<D>> {
+  void reply.header('vary', 'accept');
+  if (!acceptsDecisionV2(accept)) return decision;
+  void reply.type(DECISION_V2_MEDIA_TYPE);
+  return decisionV2(decision);
+}
+
 /** Registers the scoring and decisions routes. */
 export const invoiceRoutes: RoutePlugin<InvoiceRoutesOptions> = async (app, deps) => {
   app.post(
@@ -58,13 +89,11 @@ export const invoiceRoutes: RoutePlugin<InvoiceRoutesOptions> = async (app, deps
           'in lines[].reasons (application/json, version 1, repeats it there in full).',
         body: Invoice,
         response: {
-          200: {
-            description: 'The decision, in the version the Accept header asks for.',
-            content: {
-              'application/json': { schema: DecisionResponse },
-              [DECISION_V2_MEDIA_TYPE]: { schema: DecisionResponseV2 },
-            },
-          },
+          200: eitherDecisionVersion(
+            'The decision, in the version the Accept header asks for.',
+            DecisionResponse,
+            DecisionResponseV2,
+          ),
           ...problemResponses(PROTECTED, WITH_BODY, 409),
         },
       },
@@ -88,14 +117,11 @@ export const invoiceRoutes: RoutePlugin<InvoiceRoutesOptions> = async (app, deps
       }
       const out = await deps.scoring.score(invoice, p.tenantId, p.keyId);
       if (!out.created) void reply.header('idempotent-replayed', 'true');
-      void reply.header('vary', 'accept');
       req.log.info(
         { decision_id: out.decision.decision_id, decision: out.decision.decision, created: out.created },
         'invoice scored',
       );
-      if (!acceptsDecisionV2(req.headers.accept)) return out.decision;
-      void reply.type(DECISION_V2_MEDIA_TYPE);
-      return decisionV2(out.decision);
+      return inAcceptedVersion(out.decision, req.headers.accept, reply);
     },
   );
 
@@ -112,13 +138,11 @@ export const invoiceRoutes: RoutePlugin<InvoiceRoutesOptions> = async (app, deps
           "reads only the decisions it scored; another tenant's decision is a 404.",
         params: IdParam,
         response: {
-          200: {
-            description: 'The decision, in the version the Accept header asks for (see scoreInvoice).',
-            content: {
-              'application/json': { schema: DecisionWithExplanation },
-              [DECISION_V2_MEDIA_TYPE]: { schema: DecisionWithExplanationV2 },
-            },
-          },
+          200: eitherDecisionVersion(
+            'The decision, in the version the Accept header asks for (see scoreInvoice).',
+            DecisionWithExplanation,
+            DecisionWithExplanationV2,
+          ),
           ...problemResponses(PROTECTED, 404),
         },
       },
@@ -129,10 +153,7 @@ export const invoiceRoutes: RoutePlugin<InvoiceRoutesOptions> = async (app, deps
       const visible = rec && mayReadOwnedBy(p, rec.scoredByKeyId);
       if (!rec || !visible)
         throw new TriageError('TRIAGE_DECISION_NOT_FOUND', `no decision ${req.params.id}`);
-      void reply.header('vary', 'accept');
-      if (!acceptsDecisionV2(req.headers.accept)) return rec.decision;
-      void reply.type(DECISION_V2_MEDIA_TYPE);
-      return decisionV2(rec.decision);
+      return inAcceptedVersion(rec.decision, req.headers.accept, reply);
     },
   );
 };

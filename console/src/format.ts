@@ -25,6 +25,15 @@ export function money(units: number, currency = 'USD'): string {
   return f.format(minorUnitsToDecimal(units, currency) as Intl.StringNumericLiteral);
 }
 
+/**
+ * A priority (the service's expected cost: the invoice's minor units / 100, whatever its
+ * currency, rounded to the cent) as money of `currency`, like a total: `(60000000018.89, 'USD')`
+ * -> `$60,000,000,018.89`, `(10, 'JPY')` -> `¥1,000`, `(123.45, 'KWD')` -> `KWD 12.345`.
+ */
+export function priorityMoney(priority: number, currency = 'USD'): string {
+  return money(Math.round(priority * 100), currency);
+}
+
 /** `0.4567` -> `45.7%`; null -> `n/a`. */
 export function pct(x: number | null | undefined, digits = 1): string {
   return x === null || x === undefined ? 'n/a' : `${(x * 100).toFixed(digits)}%`;

@@ -9,7 +9,7 @@ import { html } from 'htm/preact';
 import { useEffect, useState } from 'preact/hooks';
 import { api, ApiError } from './api.js';
 import { ChartFigure, PALETTE } from './charts.js';
-import { money, pct, text } from './format.js';
+import { money, pct, priorityMoney, text } from './format.js';
 import { submitLabel, type ReviewBody } from './labels.js';
 import type { Claim, Decision, DuplicateMatch, Invoice, ModelAttribution, Session } from './types.js';
 
@@ -104,7 +104,7 @@ function Header({ invoice, decision }: { invoice: Invoice; decision: Decision })
     ['PO', invoice.po_number ?? '—'],
     ['Facility', invoice.facility_id ?? '—'],
     ['Total', money(invoice.total_cents, invoice.currency)],
-    ['Priority', `${decision.priority.toFixed(2)} ${invoice.currency} expected cost`],
+    ['Priority', `${priorityMoney(decision.priority, invoice.currency)} expected cost`],
     [
       'Scores',
       `coding mismatch ${pct(decision.scores.coding_mismatch)}, duplicate ${pct(decision.scores.duplicate)}`,

@@ -7,7 +7,7 @@
 import { html } from 'htm/preact';
 import { useEffect, useMemo, useRef, useState } from 'preact/hooks';
 import { api } from './api.js';
-import { money } from './format.js';
+import { money, priorityMoney } from './format.js';
 import type { Claim, Session, WorklistItem } from './types.js';
 
 /** Items loaded per request (the API's page limit). */
@@ -155,7 +155,7 @@ export function WorklistView({ session }: { session: Session }) {
                 onClick=${() => setCursor(n)}
                 onDblClick=${() => open(i)}
               >
-                <td class="num">$${i.priority.toFixed(2)}</td>
+                <td class="num">${priorityMoney(i.priority, i.currency)}</td>
                 <td>
                   <a href=${`#/invoice/${i.decision_id}`}>${i.invoice_number}</a>
                   <span class=${`badge ${i.decision === 'HOLD' ? 'hold' : 'review'}`}>${i.decision}</span>

@@ -39,6 +39,7 @@ function evidenceOf(b: RobustBaseline | null | undefined): BaselineEvidence {
 const KEY: Partial<Record<Reason['code'], { field: string; of: 'quantity' | 'unitPrice' }>> = {
   QUANTITY_IMPLAUSIBLE: { field: 'quantity_baseline', of: 'quantity' },
   PRICE_ABOVE_FEE_SCHEDULE: { field: 'unit_price_baseline', of: 'unitPrice' },
+  PRICE_BELOW_FEE_SCHEDULE: { field: 'unit_price_baseline', of: 'unitPrice' },
 };
 
 /** The line records with baseline evidence on their quantity and price reasons. */

@@ -40,4 +40,16 @@ describe('priority stage', () => {
     expect(p.components.slaCentsPerDay).toBe(200);
     expect(p.components.expectedLossCents).toBe(Math.round(0.9 * 21_500));
   });
+
+  it('gives a credit memo (it pays nothing) a priority of 0 on its scoring day', () => {
+    const credit = makeInvoice({ received_date: '2025-03-02', document_type: 'credit_memo' });
+    credit.total_cents = -credit.total_cents;
+    for (const l of credit.lines) {
+      l.amount_cents = -l.amount_cents;
+      l.quantity = -l.quantity;
+    }
+    const p = prioritise(credit, lines, 0.9, [], { ...DEFAULT_POLICY, slaCentsPerDay: 200 }, '2025-03-02');
+    expect(p.components.expectedLossCents).toBe(0);
+    expect(p.dollars).toBe(0);
+  });
 });

@@ -36,6 +36,7 @@ export function prioritise(
 ): Prioritised {
   const components = priorityComponents({
     totalCents: invoice.total_cents,
+    documentType: invoice.document_type,
     duplicateScore,
     lines: lines.map((l) => ({
       amountCents: l.line.amount_cents,

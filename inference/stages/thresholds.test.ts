@@ -92,6 +92,17 @@ describe('a default bound to its certified champions', () => {
     coding: { version: codingVersion, thresholds: codingCard },
     duplicate: { version: 'duplicate@2', thresholds: duplicate },
   });
+  /** A resolver serving coding-mismatch@4 (not certified) by its card, and the warnings it gives. */
+  const servingUncertified = () => {
+    const warnings: unknown[] = [];
+    const resolve = thresholdResolver({
+      defaultPolicy: bound,
+      fromCards: true,
+      ...served('coding-mismatch@4', { ...coding, model: 'coding-mismatch@4' }),
+      warn: (fields) => warnings.push(fields),
+    });
+    return { resolve, warnings };
+  };
 
   it('routes the certified champions by the policy, whatever their cards say', () => {
     const resolve = thresholdResolver({
@@ -107,13 +118,7 @@ describe('a default bound to its certified champions', () => {
   });
 
   it('routes another model by its card, says so in the sources, and warns once', () => {
-    const warnings: unknown[] = [];
-    const resolve = thresholdResolver({
-      defaultPolicy: bound,
-      fromCards: true,
-      ...served('coding-mismatch@4', { ...coding, model: 'coding-mismatch@4' }),
-      warn: (fields) => warnings.push(fields),
-    });
+    const { resolve, warnings } = servingUncertified();
     const { policy, sources } = resolve(bound, ctx);
     resolve(bound, ctx);
     expect(policy.codingReview).toBe(0.2 + 1e-9);
@@ -159,13 +164,7 @@ describe('a default bound to its certified champions', () => {
   });
 
   it('keeps the certified document bound to its champions when a tenant stores it again', () => {
-    const warnings: unknown[] = [];
-    const resolve = thresholdResolver({
-      defaultPolicy: bound,
-      fromCards: true,
-      ...served('coding-mismatch@4', { ...coding, model: 'coding-mismatch@4' }),
-      warn: (fields) => warnings.push(fields),
-    });
+    const { resolve, warnings } = servingUncertified();
     const stored = policyDefinition(doc, 3);
     const { policy, sources } = resolve(stored, ctx);
     expect([policy.codingReview, policy.codingHold]).toEqual([0.2 + 1e-9, 0.8]);

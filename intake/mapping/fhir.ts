@@ -41,9 +41,10 @@ export const FHIR_EXTENSIONS: Readonly<
 };
 
 /**
- * `lineItem.priceComponent[].type` -> how the component enters the line: `base` (amount = the
- * line's extended amount; factor = quantity; unit price = amount / factor), `surcharge` and
- * `tax` add, `deduction` and `discount` subtract, `informational` is passed over.
+ * `lineItem.priceComponent[].type` -> how the component enters the line: `base` (factor =
+ * quantity), `surcharge` adds to the line amount, `deduction` and `discount` subtract from it
+ * (unit price = that amount / factor), `tax` adds to the invoice's `tax_cents` (intake/fhir.ts),
+ * `informational` is passed over.
  */
 export const FHIR_PRICE_COMPONENTS: Readonly<Record<string, 'base' | 1 | -1 | 0>> = {
   base: 'base',

@@ -66,14 +66,44 @@ export const UBL_HEADER: readonly (readonly [string, string, UblValue])[] = [
   // Read only to check PayableAmount = TaxInclusiveAmount - PrepaidAmount + PayableRoundingAmount.
   ['cac:LegalMonetaryTotal/cbc:PrepaidAmount', 'prepaid_cents', 'money'],
   ['cac:LegalMonetaryTotal/cbc:PayableRoundingAmount', 'payable_rounding_cents', 'money'],
+  // The document's tax total (BT-110), in the document currency; one TaxTotal is read.
+  ['cac:TaxTotal/cbc:TaxAmount', 'tax_cents', 'money'],
 ];
+
+/** The document's tax total element: a second one in the document currency is refused. */
+export const UBL_TAX_AMOUNT = 'cac:TaxTotal/cbc:TaxAmount';
+
+/**
+ * A document-level allowance or charge (BG-20, BG-21; a child of the root, not of a line: a
+ * line's own allowances and charges are already in its LineExtensionAmount). Each becomes an
+ * extra canonical line, as an X12 SAC does: quantity 1, amount and unit price `cbc:Amount`
+ * (plus for a charge, `cbc:ChargeIndicator` true; minus for an allowance), description
+ * `cbc:AllowanceChargeReason` (else the reason code, else `Charge`/`Allowance`), code
+ * `{ system: 'OTHER', value: cbc:AllowanceChargeReasonCode }` (else `CHARGE`/`ALLOWANCE`).
+ */
+export const UBL_ALLOWANCE_CHARGE = {
+  element: 'cac:AllowanceCharge',
+  indicator: 'cbc:ChargeIndicator',
+  amount: 'cbc:Amount',
+  reason: 'cbc:AllowanceChargeReason',
+  reasonCode: 'cbc:AllowanceChargeReasonCode',
+} as const;
+
+/** xsd:boolean lexical forms of `cbc:ChargeIndicator` -> charge (true) or allowance (false). */
+export const UBL_CHARGE_INDICATOR: Readonly<Record<string, boolean>> = {
+  true: true,
+  '1': true,
+  false: false,
+  '0': false,
+};
 
 /** The header group whose every child element is an amount, checked as one (intake/ubl.ts) whether read or not. */
 export const UBL_MONETARY_TOTAL = 'cac:LegalMonetaryTotal/';
 
 /**
  * Header groups whose every amount (`currencyID`) must be in the document currency, also the
- * amounts not read (LineExtensionAmount, TaxExclusiveAmount, each TaxTotal's TaxAmount, ...).
+ * amounts not read (LineExtensionAmount, TaxExclusiveAmount, each TaxSubtotal's amounts, ...).
+ * Every amount of a document-level {@link UBL_ALLOWANCE_CHARGE} is checked the same way.
  */
 export const UBL_CURRENCY_CHECKED: readonly string[] = [UBL_MONETARY_TOTAL, 'cac:TaxTotal/'];
 

@@ -98,7 +98,8 @@ export const MONOTONE_MIXED_MLP_16_8_X2: ArchitectureDecl = {
 
 /**
  * Candidates compared for each task, in the order they are trained. The duplicate task keeps the
- * unconstrained pair (the champion `duplicate@2` reproduces from it): the monotone candidates
+ * unconstrained pair (`duplicate@2` reproduces from it; the champion `duplicate@5` was trained with
+ * `--architectures monotone-mixed-mlp-16-8-x2`, which its card records): the monotone candidates
  * ({@link MONOTONE_MIXED_MLP_16_8}) scored lower test PR-AUC on seed 42 (see training/README.md).
  */
 export const TASK_ARCHITECTURES: Readonly<Record<ModelTask, readonly ArchitectureDecl[]>> = {
