@@ -21,6 +21,7 @@ import type { CertifiedBound } from '../store/kpis.js';
 import { installAdmission, type AdmissionOptions } from './admission.js';
 import { cachedKeyVerifier, installAuth } from './auth.js';
 import { installBodyParsers } from './body/index.js';
+import { installRouteNotFound } from './not-found.js';
 import { installExpectContinue } from './expect-continue.js';
 import {
   MAX_PARAM_LENGTH,
@@ -216,12 +217,15 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     const te = withBodyTextErrors(req, toTriageError(err));
     // A client that left mid-body is not a failure of the service: info, route and counts only
     // (the answer below goes nowhere).
-    if (isClientClosed(req.raw, err))
+    if (isClientClosed(req.raw, err)) {
+      const closed = err instanceof ClientClosedError ? err : null;
       req.log.info(
-        { route: requestLogFields(req).route, ...(err instanceof ClientClosedError ? err.progress : {}) },
-        'client closed the connection mid-request',
+        { route: requestLogFields(req).route, ...closed?.progress },
+        closed?.timedOut
+          ? 'request body not received in time; connection closed after the 408'
+          : 'client closed the connection mid-request',
       );
-    else if (te.status >= 500)
+    } else if (te.status >= 500)
       req.log.error(
         { err: { code: (err as { code?: string }).code, name: (err as Error).name } },
         'request failed',
@@ -233,12 +237,14 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       .type(PROBLEM)
       .send(problemOf(te, String(req.id)));
   });
+  const notFound = installRouteNotFound(app);
   app.setNotFoundHandler((req, reply) => {
-    const te = new TriageError('TRIAGE_ROUTE_NOT_FOUND', `no route ${req.method} ${req.url.split('?')[0]}`);
+    const { error, allow } = notFound(req);
+    if (allow) void reply.header('allow', allow.join(', '));
     void reply
-      .status(404)
+      .status(error.status)
       .type(PROBLEM)
-      .send(problemOf(te, String(req.id)));
+      .send(problemOf(error, String(req.id)));
   });
 
   // Security headers first, so that refused requests (401, 403) carry them too.

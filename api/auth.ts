@@ -20,6 +20,11 @@ declare module 'fastify' {
   interface FastifyRequest {
     /** The authenticated caller; set on every protected route before the handler runs. */
     principal?: Principal;
+    /**
+     * The 401 of a protected route's request without a valid key (none, malformed, unknown or
+     * revoked), thrown once the rate limiter has counted the request.
+     */
+    authRefusal?: TriageError;
   }
 }
 
@@ -157,14 +162,25 @@ export function installAuth(app: FastifyInstance, verifier: KeyVerifier): void {
   app.addHook('onRequest', async (req) => {
     const roles = req.routeOptions.config?.roles;
     if (!roles || isPublicPath(req.routeOptions.url ?? '')) return;
-    const key = keyOf(req);
-    if (key === null)
-      throw new TriageError(
+    let key: string | null;
+    try {
+      key = keyOf(req);
+    } catch (e) {
+      req.authRefusal = e as TriageError;
+      return;
+    }
+    if (key === null) {
+      req.authRefusal = new TriageError(
         'TRIAGE_AUTH_REQUIRED',
         'send an API key: Authorization: Bearer <key> or X-API-Key',
       );
+      return;
+    }
     const principal = await verifier.authenticate(key);
-    if (!principal) throw new TriageError('TRIAGE_AUTH_INVALID', 'the API key is unknown or revoked');
+    if (!principal) {
+      req.authRefusal = new TriageError('TRIAGE_AUTH_INVALID', 'the API key is unknown or revoked');
+      return;
+    }
     if (!principal.roles.some((r) => roles.includes(r))) {
       throw new TriageError(
         'TRIAGE_FORBIDDEN',
@@ -173,5 +189,10 @@ export function installAuth(app: FastifyInstance, verifier: KeyVerifier): void {
     }
     req.principal = principal;
     req.log = req.log.child({ key_id: principal.keyId, tenant: principal.tenantId });
+  });
+  // A request without a valid key is refused here, after the rate limiter (api/limits.ts, a
+  // route `onRequest` hook) has counted it against its client IP, before its body is read.
+  app.addHook('preParsing', async (req) => {
+    if (req.authRefusal) throw req.authRefusal;
   });
 }

@@ -13,7 +13,7 @@
  *   or statement and its transaction rolls back: nothing of the invoice is stored, and the retry
  *   with the same `invoice_id` scores it again (or, when the work had committed just before the
  *   deadline, returns the stored decision).
- * - Rate: `@fastify/rate-limit`, per API key (or client IP without auth), `max` requests per
+ * - Rate: `@fastify/rate-limit`, per API key (or client IP without a valid key), `max` requests per
  *   `windowMs` on every route and `batchMax` on `POST /v1/batches`; 429 problem+json
  *   `TRIAGE_RATE_LIMITED` with `Retry-After` (seconds to the window's end). Shared by every
  *   replica through Redis when one is given; if Redis fails, requests are let through.
@@ -66,14 +66,51 @@ export function timeoutOptions(requestTimeoutMs: number): {
 }
 
 /**
+ * What a request still reading its body has done so far, for the 408 of the request timeout
+ * (which Node raises on the socket, outside the route): a route that commits work while it
+ * reads (the history import) registers it under its socket with {@link trackBodyProgress}.
+ */
+interface BodyProgress {
+  /** The 408's detail: what was committed and how to resume. */
+  detail(): string;
+  /** Set when the 408 was sent: the connection is closed by the server, not the client. */
+  timedOut: boolean;
+}
+
+const bodyProgress = new WeakMap<Socket, BodyProgress>();
+
+/**
+ * Registers what the request on `socket` has committed while reading its body, so that a
+ * request timeout's 408 says it (`detail`); call the returned function when the body is read.
+ * @returns `stop()`, which unregisters it and tells whether the 408 was sent meanwhile.
+ */
+export function trackBodyProgress(socket: Socket, detail: () => string): () => { timedOut: boolean } {
+  const p: BodyProgress = { detail, timedOut: false };
+  bodyProgress.set(socket, p);
+  return () => {
+    if (bodyProgress.get(socket) === p) bodyProgress.delete(socket);
+    return { timedOut: p.timedOut };
+  };
+}
+
+/**
  * Answers protocol-level client errors (request timeout, oversized headers, malformed HTTP)
- * with problem+json on the raw socket, then closes it. Installed as fastify's `clientErrorHandler`.
+ * with problem+json on the raw socket, then closes it. A timeout of a request that committed
+ * work while reading its body ({@link trackBodyProgress}) names that work. Installed as
+ * fastify's `clientErrorHandler`.
  */
 export function clientErrorHandler(err: Error & { code?: string }, socket: Socket): void {
   if (err.code === 'ECONNRESET' || socket.destroyed) return;
+  const progress = err.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? bodyProgress.get(socket) : undefined;
+  if (progress) progress.timedOut = true;
   const te =
     err.code === 'ERR_HTTP_REQUEST_TIMEOUT'
-      ? new TriageError('TRIAGE_REQUEST_TIMEOUT', 'the request was not received in time; send it again')
+      ? new TriageError(
+          'TRIAGE_REQUEST_TIMEOUT',
+          progress
+            ? `the request body was not received in time: ${progress.detail()}`
+            : 'the request was not received in time; send it again',
+        )
       : new TriageError(
           'TRIAGE_REQUEST_INVALID',
           err.code === 'HPE_HEADER_OVERFLOW' ? 'request headers are too large' : 'malformed HTTP request',
@@ -94,14 +131,15 @@ export function clientErrorHandler(err: Error & { code?: string }, socket: Socke
 /**
  * Registers the rate limiter; call before declaring routes (it attaches itself as routes are
  * added). Routes opt out with `config: { rateLimit: false }` and set their own with
- * `config: { rateLimit: { max } }`. Runs before the body is parsed, after the auth hook
- * (onRequest), so it is keyed by API key.
+ * `config: { rateLimit: { max } }`. Runs as a route `onRequest` hook, after the auth hook (an
+ * application `onRequest` hook), so it is keyed by API key, or by client IP for a request
+ * without a valid key, whose 401 comes after it (api/auth.ts), before the body is read.
  */
 export async function registerRateLimit(app: FastifyInstance, limits: RateLimits): Promise<void> {
   if (limits.max <= 0) return;
   await app.register(rateLimit, {
     global: true,
-    hook: 'preParsing',
+    hook: 'onRequest',
     max: limits.max,
     timeWindow: limits.windowMs,
     keyGenerator: rateLimitKeyOf,

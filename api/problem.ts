@@ -170,9 +170,19 @@ export function statusOf(code: ErrorCode): number {
  * service: logged at info with the route and `progress` (counts only, never contents).
  */
 export class ClientClosedError extends Error {
-  /** @param progress what the request had done when the client left (e.g. records committed). */
-  constructor(readonly progress: Readonly<Record<string, number>> = {}) {
-    super('the client closed the connection before the request body was read');
+  /**
+   * @param progress what the request had done when the connection closed (e.g. records committed).
+   * @param timedOut true when the server closed it: the request timeout's 408 was sent (api/limits.ts).
+   */
+  constructor(
+    readonly progress: Readonly<Record<string, number>> = {},
+    readonly timedOut = false,
+  ) {
+    super(
+      timedOut
+        ? 'the request body was not received in time (408 sent)'
+        : 'the client closed the connection before the request body was read',
+    );
     this.name = 'ClientClosedError';
   }
 }

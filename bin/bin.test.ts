@@ -184,6 +184,29 @@ describe('scoreFile', () => {
     expect(text).toContain('duplicates found: 0');
     expect(text).toContain('row 4: /total_cents');
   });
+
+  it('names the file whose CSV header is refused, among several', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'triage-cli-'));
+    const good = join(dir, 'good.csv');
+    const bad = join(dir, 'semicolon.csv');
+    writeFileSync(good, CSV);
+    writeFileSync(bad, 'invoice_id;line_number;description\nA;1;x\n');
+    await expect(scoreFile([good, bad], { store: { engine: 'pglite' }, models: null })).rejects.toThrow(
+      `${bad}: CSV header lacks column(s): invoice_id, line_number, description`,
+    );
+  });
+
+  it('lists a duplicate once when its invoice is sent again (replayed)', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'triage-cli-'));
+    const file = join(dir, 'in.jsonl');
+    const original = makeInvoice({ invoice_id: 'cli-dup-1' });
+    const copy = { ...original, invoice_id: 'cli-dup-2' };
+    writeFileSync(file, [original, copy, copy].map((x) => JSON.stringify(x)).join('\n') + '\n');
+    const s = await scoreFile(file, { store: { engine: 'pglite' }, models: null });
+    expect(s).toMatchObject({ invoices: 3, scored: 3, replayed: 1 });
+    expect(s.duplicates.map((d) => [d.invoice_id, d.duplicate_of])).toEqual([['cli-dup-2', 'cli-dup-1']]);
+    expect(renderSummary(s)).toContain('duplicates found: 1');
+  });
 });
 
 describe('keys and audit commands', () => {

@@ -109,7 +109,12 @@ export async function scoreFile(
           summary.reasons[code] = (summary.reasons[code] ?? 0) + 1;
         // The pair the DUPLICATE_ reason flagged: the best entry that is not a line-level match only.
         const top = d.duplicates.find((x) => x.kind !== 'lines');
-        if (top && d.reasons.some((r) => r.code.startsWith('DUPLICATE_'))) {
+        // A replayed invoice (its id sent again) answers its stored decision: listed once.
+        if (
+          top &&
+          d.reasons.some((r) => r.code.startsWith('DUPLICATE_')) &&
+          !summary.duplicates.some((x) => x.invoice_id === d.invoice_id)
+        ) {
           summary.duplicates.push({
             invoice_id: d.invoice_id,
             duplicate_of: top.invoice_id,

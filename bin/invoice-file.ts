@@ -121,7 +121,13 @@ export function readInvoiceFile(path: string, format?: 'jsonl' | 'csv'): FileRec
   // Only lines named in `bad` differ from their bytes (each bad byte decoded as U+FFFD), and
   // the records they fall in are refused, so no replaced text is ever read as data.
   const text = bad.size === 0 ? decodeUtf8(bytes) : bytes.toString('utf8');
-  return fmt === 'csv' ? parseCsv(text, bad) : parseJsonl(text, bad);
+  try {
+    return fmt === 'csv' ? parseCsv(text, bad) : parseJsonl(text, bad);
+  } catch (e) {
+    // A file-level refusal (a CSV header) names the file among several given.
+    if (!isTriageError(e, 'TRIAGE_FILE_INVALID')) throw e;
+    throw new TriageError('TRIAGE_FILE_INVALID', `${path}: ${e.message}`, e.errors, { cause: e });
+  }
 }
 
 /** Why a line with a byte that is not UTF-8 is not read, by 1-based line ({@link notUtf8Lines}). */

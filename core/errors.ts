@@ -32,6 +32,8 @@ export const ERROR_CATALOG = {
   },
   TRIAGE_DECISION_NOT_FOUND: { status: 404, title: 'Decision not found', retryable: false },
   TRIAGE_ROUTE_NOT_FOUND: { status: 404, title: 'Not found', retryable: false },
+  /** The path is a route's, but not under this method (the answer's `Allow` lists those it has). */
+  TRIAGE_METHOD_NOT_ALLOWED: { status: 405, title: 'Method not allowed', retryable: false },
   TRIAGE_PAYLOAD_TOO_LARGE: { status: 413, title: 'Payload too large', retryable: false },
   TRIAGE_MEDIA_TYPE_UNSUPPORTED: { status: 415, title: 'Unsupported media type', retryable: false },
   TRIAGE_EXPECTATION_FAILED: { status: 417, title: 'Expectation failed', retryable: false },

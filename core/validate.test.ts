@@ -1,5 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { checkInvoiceRules, checkStrings, validateInvoice } from './validate.js';
+import {
+  checkInvoiceRules,
+  checkStrings,
+  validateInvoice,
+  vendorIdErrors,
+  VENDOR_ID_CONTROL,
+  VENDOR_ID_EDGES,
+} from './validate.js';
 import { isTriageError, type FieldError, type TriageError } from './errors.js';
 import { makeInvoice } from '../test/fixtures.js';
 import { MAX_ABS_CENTS, MIN_ABS_QUANTITY } from './invoice.js';
@@ -364,5 +371,28 @@ describe('validateInvoice: storable text, dates, currency, enums', () => {
     expect(e.errors).toEqual([
       { path: '/document_type', message: 'must be one of: invoice, credit_memo, debit_memo' },
     ]);
+  });
+});
+
+describe('vendor ids: one rule for invoices and the vendor routes', () => {
+  it('refuses white space or invisible characters at either end and control characters, naming the field', () => {
+    const cases: [string, string[]][] = [
+      ['V-100\n', [VENDOR_ID_CONTROL, VENDOR_ID_EDGES]],
+      [' V-100 ', [VENDOR_ID_EDGES]],
+      ['V-100\u200b', [VENDOR_ID_EDGES]],
+      ['V-\t100', [VENDOR_ID_CONTROL]],
+      ['V-\u0085100', [VENDOR_ID_CONTROL]],
+    ];
+    for (const [id, messages] of cases) {
+      const e = errorsOf({ ...makeInvoice(), vendor: { id, name: 'Acme Medical' } });
+      expect(e.errors, JSON.stringify(id)).toEqual(
+        messages.map((message) => ({ path: '/vendor/id', message })),
+      );
+      expect(vendorIdErrors('/params/vendor_id', id)).toEqual(
+        messages.map((message) => ({ path: '/params/vendor_id', message })),
+      );
+    }
+    for (const id of ['V-100', 'V 100', 'Ü-100', '供应商-7'])
+      expect(validateInvoice({ ...makeInvoice(), vendor: { id, name: 'Acme Medical' } }).vendor.id).toBe(id);
   });
 });

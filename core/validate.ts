@@ -205,6 +205,26 @@ export function vendorIdErrors(path: string, id: string): FieldError[] {
   const errors: FieldError[] = [];
   checkStrings(id, path, errors);
   if (errors.length === 0 && isBlankText(id)) errors.push({ path, message: BLANK_TEXT });
+  if (errors.length === 0) errors.push(...vendorIdFormErrors(path, id));
+  return errors;
+}
+
+/** Message of a vendor id with white space or an invisible character at either end. */
+export const VENDOR_ID_EDGES = 'must not begin or end with white space or an invisible character';
+/** Message of a vendor id holding a control character (a line break, a tab...). */
+export const VENDOR_ID_CONTROL = 'must not contain control characters (line breaks, tabs...)';
+
+/**
+ * The form of a vendor master id, given it is not blank: no control character and nothing
+ * blank ({@link isBlankText}) at either end, so `" V-100 "` and `"V-100\n"` are refused rather
+ * than stored as vendors other than `V-100` (ids are compared as sent, never trimmed).
+ */
+function vendorIdFormErrors(path: string, id: string): FieldError[] {
+  const errors: FieldError[] = [];
+  // eslint-disable-next-line no-control-regex
+  if (/[\u0000-\u001f\u007f-\u009f]/.test(id)) errors.push({ path, message: VENDOR_ID_CONTROL });
+  const chars = [...id];
+  if (isBlankText(chars[0]!) || isBlankText(chars.at(-1)!)) errors.push({ path, message: VENDOR_ID_EDGES });
   return errors;
 }
 
@@ -272,6 +292,7 @@ export function checkInvoiceRules(inv: Invoice, today?: string): FieldError[] {
   if (currency !== undefined) errors.push({ path: '/currency', message: currency });
   for (const [path, text] of requiredTexts(inv))
     if (isBlankText(text)) errors.push({ path, message: BLANK_TEXT });
+  if (!isBlankText(inv.vendor.id)) errors.push(...vendorIdFormErrors('/vendor/id', inv.vendor.id));
   if (!hasInvoiceNumberCharacter(inv.invoice_number)) {
     errors.push({ path: '/invoice_number', message: INVOICE_NUMBER_CHARACTERS });
   }

@@ -6,6 +6,7 @@
  * line embeddings and blocking keys of stage 1) and written a chunk per transaction
  * (store/history.ts). Used by `POST /v1/history` and `npm run cli -- import`.
  */
+import { setImmediate } from 'node:timers/promises';
 import { extractInvoiceFeatures } from '../features/invoice-features.js';
 import { MAX_REPORTED_ERRORS, TriageError, isTriageError, type FieldError } from '../core/errors.js';
 import { describeFieldErrors, validateInvoice } from '../core/validate.js';
@@ -166,19 +167,21 @@ function parsed(input: HistoryInput): HistoryInput {
 }
 
 /**
- * Validates records as the scoring routes do, and refuses an invoice id repeated among them with
- * other content (`/invoice_id` of the later record; the same content is left for the store to
- * skip). With policy `refuse`, every bad record is named in one error; with `report`, bad
- * records are returned in `invalid`.
- * @throws TriageError `TRIAGE_INPUT_INVALID` (policy `refuse`) naming every bad record (their field
- *   errors, at most {@link MAX_REPORTED_ERRORS}; the detail gives how many records and the first ones).
+ * Records validated or featurised on the writer's thread between turns of the event loop: on
+ * the embedded engine the import shares this thread with every other request (a 500-record
+ * chunk validated and featurised in one go held it for about a second).
  */
-export function validateHistoryRecords(
+export const HISTORY_RECORDS_PER_TURN = 25;
+
+/**
+ * The steps of {@link validateHistoryRecords}, one per record, filling `out`; throws (policy
+ * `refuse`) after the last step when any record is bad.
+ */
+function* validationSteps(
   inputs: readonly HistoryInput[],
   onBadRecord: BadRecordPolicy,
-): PreparedHistoryChunk {
-  const valid: PreparedHistoryRecord[] = [];
-  const invalid: HistoryRecordError[] = [];
+  out: PreparedHistoryChunk,
+): Generator<void, void> {
   const bad: { name: string; detail: string; errors: FieldError[] }[] = [];
   const first = new Map<string, { location: string; sha: string }>();
   for (const raw of inputs) {
@@ -193,7 +196,7 @@ export function validateHistoryRecords(
           { path: '/invoice_id', message: `repeats ${seen.location} with different content` },
         ]);
       if (!seen) first.set(invoice.invoice_id, { location: input.location, sha });
-      valid.push({
+      out.valid.push({
         ...(input.line === undefined ? {} : { line: input.line }),
         location: input.location,
         invoice,
@@ -206,8 +209,9 @@ export function validateHistoryRecords(
           detail: recordDetail(input, e),
           errors: fieldErrorsOf(input, e),
         });
-      else invalid.push(recordError(input, e));
+      else out.invalid.push(recordError(input, e));
     }
+    yield;
   }
   if (bad.length > 0) {
     const errors = bad.flatMap((b) => b.errors);
@@ -223,7 +227,40 @@ export function validateHistoryRecords(
       errors.slice(0, MAX_REPORTED_ERRORS),
     );
   }
-  return { valid, invalid };
+}
+
+/**
+ * Validates records as the scoring routes do, and refuses an invoice id repeated among them with
+ * other content (`/invoice_id` of the later record; the same content is left for the store to
+ * skip). With policy `refuse`, every bad record is named in one error; with `report`, bad
+ * records are returned in `invalid`. Runs to the end without yielding (a worker thread's use);
+ * on the writer's thread use {@link validateHistoryRecordsYielding}.
+ * @throws TriageError `TRIAGE_INPUT_INVALID` (policy `refuse`) naming every bad record (their field
+ *   errors, at most {@link MAX_REPORTED_ERRORS}; the detail gives how many records and the first ones).
+ */
+export function validateHistoryRecords(
+  inputs: readonly HistoryInput[],
+  onBadRecord: BadRecordPolicy,
+): PreparedHistoryChunk {
+  const out: PreparedHistoryChunk = { valid: [], invalid: [] };
+  for (const _ of validationSteps(inputs, onBadRecord, out));
+  return out;
+}
+
+/**
+ * {@link validateHistoryRecords} with a turn of the event loop every
+ * {@link HISTORY_RECORDS_PER_TURN} records, so other requests are answered meanwhile.
+ * @throws TriageError as {@link validateHistoryRecords}.
+ */
+export async function validateHistoryRecordsYielding(
+  inputs: readonly HistoryInput[],
+  onBadRecord: BadRecordPolicy,
+): Promise<PreparedHistoryChunk> {
+  const out: PreparedHistoryChunk = { valid: [], invalid: [] };
+  let n = 0;
+  for (const _ of validationSteps(inputs, onBadRecord, out))
+    if (++n % HISTORY_RECORDS_PER_TURN === 0) await setImmediate();
+  return out;
 }
 
 /**
@@ -275,13 +312,14 @@ export async function importHistoryChunk(
 ): Promise<HistoryImportResult> {
   const { valid, invalid } = opts.prepare
     ? await opts.prepare(inputs, opts.onBadRecord, store.copyRows ? tenantId : undefined)
-    : validateHistoryRecords(inputs, opts.onBadRecord);
+    : await validateHistoryRecordsYielding(inputs, opts.onBadRecord);
   const stored = await store.stored(
     tenantId,
     valid.map((v) => v.invoice.invoice_id),
   );
   const records: HistoryRecord[] = [];
   let skipped = 0;
+  let featurised = 0;
   for (const v of valid) {
     const sha = stored.get(v.invoice.invoice_id);
     if (sha === v.sha) {
@@ -302,6 +340,7 @@ export async function importHistoryChunk(
       invalid.push(err);
       continue;
     }
+    if (!v.rows && !v.keys && ++featurised % HISTORY_RECORDS_PER_TURN === 0) await setImmediate();
     records.push({
       location: v.location,
       invoice: v.invoice,
@@ -432,6 +471,9 @@ export async function importHistoryStream(
     chunk = [];
     while (inFlight.size >= parallel) await Promise.race(inFlight);
     if (failure) break;
+    // The embedded engine's statements settle as microtasks: without this turn, an import
+    // whose records are all at hand would hold the event loop from its first chunk to its last.
+    await setImmediate();
   }
   if (!failure && chunk.length > 0) start(chunk);
   await Promise.all(inFlight);

@@ -92,6 +92,8 @@ export const CardHistoryEntry = Type.Object({
   forced: Type.Optional(Type.Boolean()),
   /** Why the rule refused, for a forced promotion. */
   overriddenRefusal: Type.Optional(Type.String()),
+  /** A rollback to the champion that served immediately before (the rule is not applied). */
+  rollback: Type.Optional(Type.Boolean()),
   /** The champion replaced (on `promoted`) or the replacing version (on `demoted`). */
   otherVersion: Type.Optional(Nullable(Type.String())),
 });

@@ -37,6 +37,8 @@ export interface AliasChange {
   actor: string;
   reason?: string;
   forced?: boolean;
+  /** The champion went back to the version that served immediately before (no rule applied). */
+  rollback?: boolean;
 }
 
 /** Content of `aliases.json`. */
@@ -69,6 +71,11 @@ export type RegistryEvent =
       forced: boolean;
       /** Why the rule refused, when forced. */
       overriddenRefusal: string | null;
+      /**
+       * A rollback: the version served immediately before the champion it replaces, put back
+       * with a reason; the promotion rule is not applied.
+       */
+      rollback: boolean;
     }
   | {
       type: 'model.promotion_refused';

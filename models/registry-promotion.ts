@@ -8,7 +8,9 @@
  * candidate's set) and it is not worse on any exception kind, hard-negative kind or on clean
  * invoices on the same test split (`promotion-gate.ts`). Otherwise it is refused (`TRIAGE_MODEL_PROMOTION_REFUSED`, 409) unless
  * forced with a reason; forced promotions are recorded in both cards' history and in the alias
- * history. Cards measured on different benchmark files are not comparable; a caller may give both
+ * history. A rollback (the version that was champion immediately before the current one, put
+ * back with a reason) is not refused: undoing a promotion must not need `force`; it is recorded
+ * as a rollback in both cards, the alias history and the event. Cards measured on different benchmark files are not comparable; a caller may give both
  * re-measured on one test split instead (`PromoteOptions.sameSplit`). The `model.promoted` event is emitted (and may veto) before anything is written.
  */
 import { TriageError, isTriageError } from '../core/errors.js';
@@ -32,7 +34,7 @@ export interface PromotionResult {
 export interface PromoteOptions {
   /** Who promotes (recorded). */
   actor: string;
-  /** Why; required when forcing. */
+  /** Why; required when forcing, and for a rollback to pass without the rule. */
   reason?: string;
   /** Promote even when the rule refuses. */
   force?: boolean;
@@ -136,8 +138,12 @@ export async function promoteVersion(
         'TRIAGE_MODEL_PROMOTION_REFUSED',
         `Forcing ${name}@${v} to champion needs a reason, and a reason must not be blank`,
       );
+    // Undoing the last promotion: `v` served immediately before the current champion.
+    const lastChange = aliases.history.findLast((c) => c.alias === 'champion');
+    const rollback =
+      o.reason !== undefined && previous !== null && lastChange?.from === v && lastChange.to === previous;
     const at = reg.now();
-    if (refusal !== null && !force) {
+    if (refusal !== null && !force && !rollback) {
       await reg.emit(
         {
           type: 'model.promotion_refused',
@@ -155,10 +161,12 @@ export async function promoteVersion(
         `Promotion of ${name}@${v} over champion ${name}@${previous} refused: ${refusal}`,
       );
     }
-    const forced = refusal !== null;
+    const forced = refusal !== null && !rollback;
+    const overridden = forced ? refusal : null;
     const why = {
       ...(o.reason ? { reason: o.reason } : {}),
       ...(forced ? { forced: true as const } : {}),
+      ...(rollback ? { rollback: true as const } : {}),
     };
     await reg.emit(
       {
@@ -170,7 +178,8 @@ export async function promoteVersion(
         actor: o.actor,
         reason: o.reason ?? null,
         forced,
-        overriddenRefusal: refusal,
+        overriddenRefusal: overridden,
+        rollback,
       },
       o.onEvent,
     );
@@ -181,7 +190,7 @@ export async function promoteVersion(
         action: 'promoted',
         actor: o.actor,
         ...why,
-        ...(refusal !== null ? { overriddenRefusal: refusal } : {}),
+        ...(overridden !== null ? { overriddenRefusal: overridden } : {}),
         otherVersion: previous,
       };
       await reg.writeCard({ ...candidate, history: [...candidate.history, entry] });
@@ -195,7 +204,7 @@ export async function promoteVersion(
               action: 'demoted',
               actor: o.actor,
               ...why,
-              ...(refusal !== null ? { overriddenRefusal: refusal } : {}),
+              ...(overridden !== null ? { overriddenRefusal: overridden } : {}),
               otherVersion: v,
             },
           ],

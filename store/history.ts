@@ -8,6 +8,7 @@
  * invoice id): an invoice already stored with the same content is skipped, so
  * re-running an import continues where it stopped.
  */
+import { setImmediate } from 'node:timers/promises';
 import { TriageError } from '../core/errors.js';
 import { sha256Hex } from '../core/canonical.js';
 import { appendAudit } from './audit.js';
@@ -277,6 +278,12 @@ async function insertHistoryLines(
 }
 
 /**
+ * Invoices per INSERT statement of a chunk on the embedded engine (with their lines in the next
+ * statement), a turn of the event loop between statements.
+ */
+export const TEXT_STATEMENT_INVOICES = 10;
+
+/**
  * Writes the chunk's new invoices and their lines; with COPY every row of `fresh` is written
  * (or the COPY fails), with INSERT those another writer stored meanwhile are left out.
  * @returns the rows written.
@@ -297,20 +304,29 @@ async function writeRows(
     await copyLines(copier, fresh);
     return [...fresh];
   }
-  const inserted = await insertInvoices(tx, tenantId, fresh);
-  const written = fresh.filter((x) => inserted.has(x.r.invoice.invoice_id));
-  if (written.length < fresh.length) {
-    // Stored by a concurrent writer since the chunk's read: same content is a skip.
-    const now = await storedFingerprints(
-      tx,
-      tenantId,
-      fresh.filter((x) => !inserted.has(x.r.invoice.invoice_id)).map((x) => x.r.invoice.invoice_id),
-    );
-    for (const x of fresh)
-      if (!inserted.has(x.r.invoice.invoice_id) && now.get(x.r.invoice.invoice_id) !== x.r.payloadSha256)
-        throw recordConflict(x.r, 'is already stored with different content');
+  const written: { pk: string; r: HistoryRecord }[] = [];
+  for (let from = 0; from < fresh.length; from += TEXT_STATEMENT_INVOICES) {
+    // A statement of the embedded engine runs on this thread: a turn of the event loop between
+    // them lets other requests through (the chunk stays one transaction).
+    if (from > 0) await setImmediate();
+    const part = fresh.slice(from, from + TEXT_STATEMENT_INVOICES);
+    const inserted = await insertInvoices(tx, tenantId, part);
+    const done = part.filter((x) => inserted.has(x.r.invoice.invoice_id));
+    if (done.length < part.length) {
+      // Stored by a concurrent writer since the chunk's read: same content is a skip.
+      const now = await storedFingerprints(
+        tx,
+        tenantId,
+        part.filter((x) => !inserted.has(x.r.invoice.invoice_id)).map((x) => x.r.invoice.invoice_id),
+      );
+      for (const x of part)
+        if (!inserted.has(x.r.invoice.invoice_id) && now.get(x.r.invoice.invoice_id) !== x.r.payloadSha256)
+          throw recordConflict(x.r, 'is already stored with different content');
+    }
+    await setImmediate();
+    await insertHistoryLines(tx, done);
+    written.push(...done);
   }
-  await insertHistoryLines(tx, written);
   return written;
 }
 

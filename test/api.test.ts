@@ -259,6 +259,23 @@ describe.each(engines('api'))('API on $name', ({ config }) => {
     expect(r3).toBeProblem(404, 'TRIAGE_ROUTE_NOT_FOUND');
   });
 
+  it('answers 405 with Allow for another method on a known route, and names an unknown KPI figure', async () => {
+    const del = await app.inject({ method: 'DELETE', url: '/v1/invoices/score' });
+    expect(del).toBeProblem(405, 'TRIAGE_METHOD_NOT_ALLOWED');
+    expect(del.headers.allow).toBe('POST');
+    const put = await app.inject({
+      method: 'PUT',
+      url: '/v1/decisions/6f1c3c1e-8a3e-4d2b-9b1e-2f1a4c5d6e7f',
+    });
+    expect(put).toBeProblem(405, 'TRIAGE_METHOD_NOT_ALLOWED');
+    expect(put.headers.allow?.split(', ').sort()).toEqual(['GET', 'HEAD']);
+    const kpi = await h.call('auditor', { method: 'GET', url: '/v1/kpis/nope' });
+    expect(kpi).toBeProblem(404, 'TRIAGE_ROUTE_NOT_FOUND');
+    expect(kpi.json().errors).toEqual([
+      { path: '/params/figure', message: expect.stringMatching(/^is not one of [a-z-]+(, [a-z-]+)+$/) },
+    ]);
+  });
+
   it('reports health with the store engine and versions, and serves OpenAPI at /docs', async () => {
     const h = await app.inject({ method: 'GET', url: '/healthz' });
     expect(h.statusCode).toBe(200);

@@ -200,6 +200,36 @@ describe('rate limits', () => {
     }
   });
 
+  it('limits requests without a valid key per client IP: 429 problem+json with Retry-After', async () => {
+    const app = await appWith({ rateLimit: { max: 3, windowMs: 60_000 } });
+    try {
+      const get = (headers: Record<string, string>, remoteAddress = '10.0.0.1') =>
+        app.inject({ method: 'GET', url: '/v1/worklist', headers, remoteAddress });
+      // None, an unknown key, a malformed header: one bucket, the client IP's.
+      const statuses: number[] = [];
+      for (const headers of [
+        { authorization: 'Bearer itk_not_a_key' },
+        { authorization: 'Basic abc' },
+        { authorization: 'Bearer itk_another_unknown' },
+        { authorization: 'Bearer itk_another_unknown' },
+      ])
+        statuses.push((await get(headers)).statusCode);
+      expect(statuses).toEqual([401, 401, 401, 429]);
+      const limited = await get({ 'x-api-key': 'itk_yet_another' });
+      expect(limited.statusCode).toBe(429);
+      expect(limited.headers['content-type']).toMatch(/^application\/problem\+json/);
+      expect(limited.json()).toMatchObject({ code: 'TRIAGE_RATE_LIMITED', status: 429, retryable: true });
+      const after = Number(limited.headers['retry-after']);
+      expect(after).toBeGreaterThan(0);
+      expect(after).toBeLessThanOrEqual(60);
+      // Another address has its own bucket; a valid key from the limited address has its key's.
+      expect((await get({ authorization: 'Bearer itk_not_a_key' }, '10.0.0.2')).statusCode).toBe(401);
+      expect((await get({}, '10.0.0.1')).statusCode).toBe(200);
+    } finally {
+      await app.close();
+    }
+  });
+
   it.skipIf(!TEST_REDIS_URL)('shares the limit between replicas through Redis', async () => {
     const ns = `${uniquePrefix('rl')}:`;
     const redis = new Redis(TEST_REDIS_URL!, { enableOfflineQueue: false, maxRetriesPerRequest: 1 });

@@ -340,6 +340,7 @@ describe.each(cases)('events out on $name with the $queue queue', ({ config, que
       reason: null,
       forced: false,
       overriddenRefusal: null,
+      rollback: false,
     };
     await modelAudit(h.wired.repo)(promoted, h.keyIds.ds, 'default');
     const last = (await feed()).at(-1)!;

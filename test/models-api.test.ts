@@ -126,7 +126,7 @@ describe.each(engines('models'))('model routes and OIP v2 on $name', ({ config }
       {
         method: 'POST',
         url: `/v1/models/${NAME}/promote`,
-        payload: { version: '1' },
+        payload: { version: '1', reason: 'roles check' },
         allowed: ['ds', 'admin'],
       },
       { method: 'POST', url: `/v1/models/${NAME}/train`, payload: {}, allowed: ['ds', 'admin'] },
@@ -217,11 +217,25 @@ describe.each(engines('models'))('model routes and OIP v2 on $name', ({ config }
     expect(bad.statusCode).toBe(400);
   });
 
-  it('refuses a worse version with a 409 naming both values, and audits the refusal', async () => {
+  it('needs a non-blank reason for every promotion (400 naming /reason), nothing audited', async () => {
     const res = await call('ds', {
       method: 'POST',
       url: `/v1/models/${NAME}/promote`,
       payload: { version: '2' },
+    });
+    expect(res.statusCode).toBe(400);
+    expect(problem(res).errors).toEqual([
+      { path: '/reason', message: 'is required (why the champion changes)' },
+    ]);
+    expect(await auditEntries('auditor', `${NAME}@2`)).toEqual([]);
+    expect((await registry.aliases(NAME)).champion).toBe('1');
+  });
+
+  it('refuses a worse version with a 409 naming both values, and audits the refusal', async () => {
+    const res = await call('ds', {
+      method: 'POST',
+      url: `/v1/models/${NAME}/promote`,
+      payload: { version: '2', reason: 'try v2' },
     });
     expect(res.statusCode).toBe(409);
     const p = problem(res);
@@ -293,15 +307,54 @@ describe.each(engines('models'))('model routes and OIP v2 on $name', ({ config }
     const again = await call('ds', {
       method: 'POST',
       url: `/v1/models/${NAME}/promote`,
-      payload: { version: 'v2' },
+      payload: { version: 'v2', reason: 'again' },
     });
     expect(again.json()).toMatchObject({ version: '2', changed: false });
     const missing = await call('ds', {
       method: 'POST',
       url: `/v1/models/${NAME}/promote`,
-      payload: { version: '9' },
+      payload: { version: '9', reason: 'missing' },
     });
     expect(missing.statusCode).toBe(404);
+  });
+
+  it('rolls back to the champion that served immediately before without force, recorded as a rollback', async () => {
+    // v1 served immediately before the forced v2: putting it back needs only a reason.
+    const back = await call('ds', {
+      method: 'POST',
+      url: `/v1/models/${NAME}/promote`,
+      payload: { version: '1', reason: 'v2 misroutes oxygen claims after all' },
+    });
+    expect(back.statusCode, back.body).toBe(200);
+    expect(back.json()).toMatchObject({ version: '1', previous_champion: '2', forced: false, changed: true });
+    const aliases = await registry.aliases(NAME);
+    expect(aliases.champion).toBe('1');
+    expect(aliases.history.at(-1)).toMatchObject({
+      alias: 'champion',
+      from: '2',
+      to: '1',
+      rollback: true,
+      reason: 'v2 misroutes oxygen claims after all',
+    });
+    expect(aliases.history.at(-1)!.forced).toBeUndefined();
+    const [entry] = (await auditEntries('auditor', `${NAME}@1`)).filter((e) => e.kind === 'model.promoted');
+    expect(entry).toMatchObject({
+      actor_key_id: h.keyIds.ds,
+      payload: { rollback: true, forced: false, previousChampion: '2', overriddenRefusal: null },
+    });
+    expect((await registry.card(NAME, '1')).history.at(-1)).toMatchObject({
+      action: 'promoted',
+      rollback: true,
+    });
+    // Undoing it is a rollback too (v2 served immediately before v1), although the rule refuses
+    // v2 over v1 (pr_auc 0.70 < 0.80) and no force is given.
+    const again = await call('admin', {
+      method: 'POST',
+      url: `/v1/models/${NAME}/promote`,
+      payload: { version: '2', reason: 'the misrouting was the intake, not v2' },
+    });
+    expect(again.json()).toMatchObject({ version: '2', previous_champion: '1', forced: false });
+    expect(await verify('auditor')).toMatchObject({ ok: true });
   });
 
   it('detects a tampered promotion row', async () => {
@@ -309,7 +362,7 @@ describe.each(engines('models'))('model routes and OIP v2 on $name', ({ config }
     const res = await call('other_admin', {
       method: 'POST',
       url: `/v1/models/${NAME}/promote`,
-      payload: { version: '3' },
+      payload: { version: '3', reason: 'v3 is better' },
     });
     expect(res.statusCode).toBe(200);
     expect(res.json()).toMatchObject({ version: '3', previous_champion: '2', forced: false });

@@ -431,7 +431,7 @@ for (const engine of engines('monitoring')) {
       const r = await h.call('ds', {
         method: 'POST',
         url: '/v1/models/coding-mismatch/promote',
-        payload: { version: CHALLENGER },
+        payload: { version: CHALLENGER, reason: 'shadow check' },
       });
       expect(r.statusCode).toBe(409);
       expect(r.headers['content-type']).toContain('application/problem+json');

@@ -5,8 +5,9 @@
  *   aliases, the version the scoring path serves and a card summary;
  * - `GET /v1/models/:name/versions/:version` (same roles): the full model card (`version` may be
  *   a number, `v3`, `champion` or `challenger`);
- * - `POST /v1/models/:name/promote` (data-scientist, admin): `{ version, reason?, force? }`, the
- *   registry's promotion rule; a refusal is a 409 naming the candidate's and the champion's
+ * - `POST /v1/models/:name/promote` (data-scientist, admin): `{ version, reason, force? }`, the
+ *   registry's promotion rule (a rollback to the champion that served immediately before passes
+ *   without it); `reason` is required; a refusal is a 409 naming the candidate's and the champion's
  *   evaluation; promotions, refusals and failed promotions go to the audit log first (an audit
  *   failure abandons the promotion);
  * - `POST /v1/models/:name/train` (data-scientist, admin): enqueues a `retrain` job (202 +
@@ -99,7 +100,14 @@ export const ModelSummary = Type.Object({
 export const PromoteBody = Type.Object(
   {
     version: Type.String({ pattern: '^v?[1-9][0-9]{0,8}$' }),
-    reason: Type.Optional(Type.String({ minLength: 1, maxLength: 1000 })),
+    reason: Type.Optional(
+      Type.String({
+        minLength: 1,
+        maxLength: 1000,
+        description:
+          'Why the champion changes (required; recorded in the audit entry and the alias history).',
+      }),
+    ),
     force: Type.Optional(Type.Boolean({ description: 'Promote although the rule refuses (needs reason).' })),
   },
   { additionalProperties: false },
@@ -229,8 +237,11 @@ export const modelRoutes: RoutePlugin<ModelRoutesOptions> = async (app, deps) =>
         operationId: 'promoteModel',
         summary: 'Make a version the champion (audited)',
         description:
-          'Allowed when the version evaluates at least as well as the champion on the same set with the same ' +
-          'metric; otherwise 409 TRIAGE_MODEL_PROMOTION_REFUSED naming both values, unless force with a reason. ' +
+          'Models are shared by every tenant, so a promotion changes what every tenant is served; it needs a ' +
+          'non-blank reason (400 naming /reason). Allowed when the version evaluates at least as well as the ' +
+          'champion on the same set with the same metric; otherwise 409 TRIAGE_MODEL_PROMOTION_REFUSED naming ' +
+          'both values, unless force. Putting back the version that was champion immediately before the current ' +
+          'one is a rollback: allowed without force, recorded as such. ' +
           'Promotions, refusals and failed promotions are appended to the audit log of the caller’s tenant ' +
           'before the alias moves.',
         params: NameParams,
@@ -247,6 +258,11 @@ export const modelRoutes: RoutePlugin<ModelRoutesOptions> = async (app, deps) =>
       if (force === true && reason === undefined)
         throw bodyInvalid('a forced promotion needs a reason', [
           { path: '/reason', message: 'is required when force is true' },
+        ]);
+      // The champion serves every tenant: say why it changes (it goes to the audit entry).
+      if (reason === undefined)
+        throw bodyInvalid('a promotion needs a reason: the champion serves every tenant', [
+          { path: '/reason', message: 'is required (why the champion changes)' },
         ]);
       // Monitoring: a required shadow record (call site; `force` with a reason overrides it as it does the metric rule).
       if (force !== true) await deps.beforePromote?.(p.tenantId, name, version.replace(/^v/, ''));
