@@ -3,9 +3,10 @@
  * invoices is generated, the coding-mismatch model trained for two epochs with the real
  * feature provider, exported, checked in ONNX Runtime and registered as challenger (never
  * champion), with progress, the tenant's label source consulted and the registration audited;
+ * a retrain follows the served champion's recipe (a monotone pair champion, a monotone challenger);
  * the training runs in a worker thread, so the server answers /healthz within 200 ms meanwhile.
  */
-import { mkdtemp, rm } from 'node:fs/promises';
+import { cp, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { join } from 'node:path';
@@ -15,7 +16,9 @@ import { lazyRetrain, serviceRegistry, wireModelsApi } from '../bin/models-api.j
 import { createInProcessQueue, createProcessors, type InProcessQueue } from '../jobs/index.js';
 import type { BatchRepository } from '../store/batches.js';
 import type { ModelRegistry, RegistryEvent } from '../models/registry.js';
-import { createRetrain } from '../training/retrain-job.js';
+import { shippedModelsDir } from '../bin/bootstrap.js';
+import { recordedTrainOptions } from '../training/reproduce-args.js';
+import { championRecipe, createRetrain } from '../training/retrain-job.js';
 import { makeInvoice } from './fixtures.js';
 import { startHarness, type Harness } from './harness.js';
 
@@ -213,4 +216,39 @@ describe('retrain job', () => {
       await rm(apiRoot, { recursive: true, force: true });
     }
   }, 180_000);
+
+  it("retrains with the served champion's recipe: a monotone pair champion gives a monotone challenger", async () => {
+    const dupRoot = await mkdtemp(join(tmpdir(), 'retrain-recipe-'));
+    try {
+      const shipped = join(shippedModelsDir(), 'duplicate');
+      const champion = (
+        JSON.parse(await readFile(join(shipped, 'aliases.json'), 'utf8')) as { champion: string }
+      ).champion;
+      await cp(join(shipped, champion), join(dupRoot, 'duplicate', champion), { recursive: true });
+      await writeFile(
+        join(dupRoot, 'duplicate', 'aliases.json'),
+        JSON.stringify({ champion, challenger: null, history: [] }),
+      );
+      const reg = serviceRegistry(dupRoot);
+      const recipe = await championRecipe(reg, 'duplicate');
+      const shippedCard = await reg.card('duplicate', 'champion');
+      const { seed: _seed, ...expected } = recordedTrainOptions(shippedCard.training!);
+      expect(recipe).toEqual(expected);
+      expect(recipe?.architectures.every((a) => a.startsWith('monotone-'))).toBe(true);
+      expect(await championRecipe(registry, 'duplicate')).toBeNull(); // no champion: the defaults
+      const r = await createRetrain({
+        registry: reg,
+        generatedInvoices: 300,
+        generatedRatesScale: 4,
+        epochs: 2,
+      })({ tenantId: 'default', task: 'duplicate', seed: 5 });
+      const card = await reg.card('duplicate', r.version.split('@')[1]!);
+      const trained = recordedTrainOptions(card.training!);
+      expect(trained).toEqual({ ...expected, seed: 5 });
+      expect(card.featureNames).toEqual(shippedCard.featureNames);
+      expect(await reg.aliases('duplicate')).toMatchObject({ champion });
+    } finally {
+      await rm(dupRoot, { recursive: true, force: true });
+    }
+  }, 300_000);
 });
