@@ -40,7 +40,7 @@ describe('feature schema', () => {
     const editionOf = (task: 'coding-mismatch' | 'duplicate'): number | null =>
       editionOfNames(task === 'duplicate' ? 'pair' : 'line', trained(task));
     expect(editionOf('coding-mismatch')).toBe(3);
-    expect(editionOf('duplicate')).toBe(2);
+    expect(editionOf('duplicate')).toBe(4);
     expect(FEATURE_SCHEMA.pair.map((f) => f.name)).toEqual(PAIR_VECTOR_NAMES);
     expect(FEATURE_SCHEMA.line).toHaveLength(55);
     expect(FEATURE_SCHEMA.pair).toHaveLength(86);
