@@ -83,15 +83,20 @@ async function parity(spec: TrainedModelSpec, rows: number[][]): Promise<Parity>
   return p;
 }
 
-function expectParity(label: string, p: Parity): void {
+/**
+ * @param tfjsLogitTolerance bound on the logit difference against tfjs (absolute for |logit| <= 20,
+ *   and relative): tfjs's own float32 error; the served ONNX graph is held to the float64 reference
+ *   below much more tightly.
+ */
+function expectParity(label: string, p: Parity, tfjsLogitTolerance = 1e-5): void {
   console.log(
     `parity ${label}: max|probability diff| ${p.probability.toExponential(2)}; max|logit diff| ${p.logit.toExponential(2)} ` +
       `(|logit| <= 20: ${p.logitCore.toExponential(2)}, relative ${p.logitRelative.toExponential(2)}, max |logit| ${p.maxAbsLogit.toFixed(1)}); ` +
       `ONNX vs float64 reference: probability ${p.vsFloat64Probability.toExponential(2)}, logit relative ${p.vsFloat64LogitRelative.toExponential(2)}`,
   );
   expect(p.probability).toBeLessThanOrEqual(1e-5);
-  expect(p.logitCore).toBeLessThanOrEqual(1e-5);
-  expect(p.logitRelative).toBeLessThanOrEqual(1e-5);
+  expect(p.logitCore).toBeLessThanOrEqual(tfjsLogitTolerance);
+  expect(p.logitRelative).toBeLessThanOrEqual(tfjsLogitTolerance);
   expect(p.vsFloat64LogitRelative).toBeLessThanOrEqual(1e-6);
   expect(p.vsFloat64Probability).toBeLessThanOrEqual(1e-7);
 }
@@ -183,7 +188,7 @@ describe('shipped champions (models/artifacts)', async () => {
     expect(shipped.map((m) => m.name).sort()).toEqual(['coding-mismatch', 'duplicate']);
   });
   for (const m of shipped) {
-    it(`${m.name}@${m.champion}: artefacts verify, features are the served ones, ONNX = tfjs within 1e-5`, async () => {
+    it(`${m.name}@${m.champion}: artefacts verify, features are the served ones, ONNX = float64 reference, tfjs within 2e-5 (logit)`, async () => {
       const r = await registry.resolve(m.name, 'champion');
       const schema = servedFeatureSchemas()[r.card.task];
       // The served vector or an earlier edition of it the service still computes.
@@ -198,7 +203,11 @@ describe('shipped champions (models/artifacts)', async () => {
       await session.release();
       if (r.spec) {
         const rows = randomRows(r.spec, 4000, 21, 2);
-        expectParity(`shipped ${r.label}`, await parity(r.spec, rows));
+        // duplicate@5 (two monotone networks, logits up to 54 on random rows): tfjs differs from the
+        // ONNX graph by 1.2e-5 in logit while the graph is within 6e-8 (relative) of the float64
+        // reference, so the difference is tfjs's float32 error and its bound is 2e-5 here; the
+        // ONNX-vs-float64 bounds are unchanged.
+        expectParity(`shipped ${r.label}`, await parity(r.spec, rows), 2e-5);
       }
     });
   }
