@@ -79,14 +79,16 @@ describe('CLI files decoded strictly as UTF-8', () => {
     expect((recs[1]!.value as { lines: { description: string }[] }).lines[0]!.description).toBe('Nébulizer');
   });
 
-  it('CSV: a header that is not UTF-8 refuses the file, naming line 1 and the byte', () => {
+  it('CSV: a header that is not UTF-8 refuses the file, naming the file, line 1 and the byte', () => {
     const path = fileWithLatin1('in.csv', ['invoice_id,d\u00e9scription', 'c-1,x'], 1);
     try {
       readInvoiceFile(path);
       expect.unreachable();
     } catch (e) {
       expect(isTriageError(e, 'TRIAGE_FILE_INVALID')).toBe(true);
-      expect((e as Error).message).toBe('CSV line 1 (the header): byte 12 of the line (0xe9) is not UTF-8');
+      expect((e as Error).message).toBe(
+        `${path}: CSV line 1 (the header): byte 12 of the line (0xe9) is not UTF-8`,
+      );
     }
   });
 
