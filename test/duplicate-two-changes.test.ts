@@ -43,16 +43,18 @@ const pairInput = (a: Invoice, b: Invoice, cosine: number): Float32Array => {
   return inputs ? Float32Array.from(inputs, (k) => v[k]!) : Float32Array.from(v);
 };
 
-describe(`the duplicate champion duplicate@${version} on a resubmission dated one day later with a total 5 cents higher`, () => {
-  let session: OnnxModelSession;
-  beforeAll(async () => {
-    session = await OnnxModelSession.fromBuffer(readFileSync(join(dir, version, 'model.onnx')), {
-      expected: { names: spec.featureNames },
-    });
-  }, 120_000);
-  afterAll(async () => {
-    await session?.release();
+/** The champion's served ONNX session, shared by both fixtures. */
+let session: OnnxModelSession;
+beforeAll(async () => {
+  session = await OnnxModelSession.fromBuffer(readFileSync(join(dir, version, 'model.onnx')), {
+    expected: { names: spec.featureNames },
   });
+}, 120_000);
+afterAll(async () => {
+  await session?.release();
+});
+
+describe(`the duplicate champion duplicate@${version} on a resubmission dated one day later with a total 5 cents higher`, () => {
   const scores = async (rows: Float32Array[]): Promise<number[]> =>
     Array.from((await session.run(rows)).probability);
 
@@ -85,15 +87,6 @@ describe(`duplicate@${version} on a resubmission changed three ways (README's se
     invoice_number: 'GLME00233812',
     invoice_date: '2024-07-04',
   };
-  let session: OnnxModelSession;
-  beforeAll(async () => {
-    session = await OnnxModelSession.fromBuffer(readFileSync(join(dir, version, 'model.onnx')), {
-      expected: { names: spec.featureNames },
-    });
-  }, 120_000);
-  afterAll(async () => {
-    await session?.release();
-  });
 
   it('sends it to people at every similarity (duplicate@2 scored it 0.0003 at cosine 0.8)', async () => {
     for (const cosine of COSINES) {
