@@ -258,6 +258,7 @@ export async function enqueueAuditMany(tx: SqlExecutor, entries: readonly AuditE
       rows.map((e) => e.payload),
       rows.map((e) => e.payloadSha256),
     ],
+    { name: 'audit_enqueue_many' },
   );
 }
 
@@ -269,11 +270,19 @@ export async function enqueueAuditMany(tx: SqlExecutor, entries: readonly AuditE
  */
 export async function linkAudit(db: SqlDatabase, tenantId: string, batch = 1000): Promise<number> {
   return db.transaction(async (tx) => {
-    const pending = await tx.query(`${OUTBOX_SELECT} LIMIT $2`, [tenantId, batch]);
-    if (pending.length === 0) return 0;
+    // Whether anything waits, without reading the rows: the head is neither created nor locked
+    // for nothing.
+    const waiting = await tx.query<{ waiting: boolean }>(
+      'SELECT EXISTS (SELECT 1 FROM audit_outbox WHERE tenant_id = $1) AS waiting',
+      [tenantId],
+      { name: 'audit_outbox_any' },
+    );
+    if (!waiting[0]!.waiting) return 0;
     const prev = await lockHead(tx, tenantId);
-    // Re-read under the lock: another linker may have taken some rows meanwhile.
-    const locked = await tx.query(`${OUTBOX_SELECT} LIMIT $2`, [tenantId, batch]);
+    // Read under the lock: another linker may have taken some rows meanwhile.
+    const locked = await tx.query(`${OUTBOX_SELECT} LIMIT $2`, [tenantId, batch], {
+      name: 'audit_outbox_batch',
+    });
     await writeLinked(
       tx,
       tenantId,
@@ -284,10 +293,15 @@ export async function linkAudit(db: SqlDatabase, tenantId: string, batch = 1000)
   });
 }
 
-/** Links every committed outbox row of the tenant (batches of 1000 until none is left). */
+/**
+ * Links every outbox row of the tenant committed before the call (batches of 1000 until one
+ * is short: its read under the head lock saw every row committed by then).
+ * @returns the number of rows linked.
+ */
 export async function linkAllAudit(db: SqlDatabase, tenantId: string): Promise<number> {
+  const batch = 1000;
   let total = 0;
-  for (let n = -1; n !== 0; total += n) n = await linkAudit(db, tenantId);
+  for (let n = batch; n === batch; total += n) n = await linkAudit(db, tenantId, batch);
   return total;
 }
 

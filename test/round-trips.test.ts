@@ -15,6 +15,7 @@ import {
 import { extractInvoiceFeatures } from '../features/invoice-features.js';
 import { decisionFor, engines, keysOf, makeInvoice } from './fixtures.js';
 import { dropSchema } from './harness.js';
+import { enqueueAuditMany, linkAllAudit, verifyAudit } from '../store/audit.js';
 
 /** `db` counting its round trips: each statement, and BEGIN (with its locks) and COMMIT of each transaction. */
 function counting(db: SqlDatabase): { db: SqlDatabase; trips: string[] } {
@@ -98,13 +99,48 @@ describe.each(engines('trips'))('scoring round trips on $name', ({ config }) => 
     expect(counted.trips).toEqual(['BEGIN+locks', 'candidate_search', 'COMMIT']);
   });
 
-  it('linking after commit: one transaction of 4 statements for a whole batch of decisions', async () => {
+  it('linking after commit: one transaction of 4 named statements for a whole batch of decisions', async () => {
     for (let i = 0; i < 5; i++)
       await scoreTx(makeInvoice({ invoice_id: `batch-${i}`, invoice_number: `B-${i}` }));
     counted.trips.length = 0;
     expect(await repo.audit.link('trips')).toBe(7);
-    // One batch (read, lock head, re-read, write), then the read that finds the outbox empty.
-    expect(counted.trips.filter((t) => t === 'BEGIN').length).toBe(2);
-    expect(counted.trips.length).toBe(2 * 2 + 4 + 1);
+    // One batch (anything waiting, lock head, read the rows, write); a batch shorter than its
+    // limit took every waiting row, so no second transaction looks for more.
+    expect(counted.trips).toEqual([
+      'BEGIN',
+      'audit_outbox_any',
+      'audit_lock_head',
+      'audit_outbox_batch',
+      'audit_write_linked',
+      'COMMIT',
+    ]);
+  });
+
+  it('linking everything: batches of 1000 until one is short, then no further look', async () => {
+    const waiting = (tenantId: string, n: number) =>
+      db.transaction((tx) =>
+        enqueueAuditMany(
+          tx,
+          Array.from({ length: n }, (_, i) => ({
+            tenantId,
+            actorKeyId: null,
+            kind: 'decision.created' as const,
+            subjectId: `s-${i}`,
+            payload: { i },
+          })),
+        ),
+      );
+    await waiting('trips-1001', 1001);
+    counted.trips.length = 0;
+    expect(await linkAllAudit(counted.db, 'trips-1001')).toBe(1001);
+    expect(counted.trips.filter((t) => t === 'audit_write_linked')).toHaveLength(2);
+    expect(counted.trips.filter((t) => t === 'BEGIN')).toHaveLength(2);
+    expect(await verifyAudit(db, 'trips-1001')).toMatchObject({ ok: true, rowsChecked: 1001, pending: 0 });
+    // A full batch may have left rows behind: one more look finds none and locks nothing.
+    await waiting('trips-1000', 1000);
+    counted.trips.length = 0;
+    expect(await linkAllAudit(counted.db, 'trips-1000')).toBe(1000);
+    expect(counted.trips.slice(-3)).toEqual(['BEGIN', 'audit_outbox_any', 'COMMIT']);
+    expect(await verifyAudit(db, 'trips-1000')).toMatchObject({ ok: true, rowsChecked: 1000, pending: 0 });
   });
 });
