@@ -5,8 +5,8 @@
  * on a fresh schema of `BENCH_DATABASE_URL` (default `TEST_DATABASE_URL`), the order swapped
  * every round, and drops the schema after; first, one untimed run of 50 invoices per tree warms
  * the JIT and the memos (the process's first run costs more CPU per invoice otherwise). Prints
- * one JSON line per run (lines/s, node and PostgreSQL CPU ms per invoice, 1-minute load) and
- * the ratio of the trees' summed CPU (node and PostgreSQL).
+ * one JSON line per run (lines/s, node and PostgreSQL CPU ms per invoice, cores busy, 1-minute
+ * load) and the ratio of the trees' summed CPU (node and PostgreSQL).
  */
 import { parseAbCommand } from './ab-command.js';
 import type { BatchRun, runBatchBenchmark as RunBatchBenchmark } from './batch.js';
@@ -62,6 +62,8 @@ async function main(): Promise<void> {
           linesPerSecond: run.linesPerSecond,
           nodeCpuMsPerInvoice: run.nodeCpuMsPerInvoice,
           pgCpuMsPerInvoice: run.pgCpuMsPerInvoice,
+          // Node and PostgreSQL CPU over the wall time (at most 2 on this machine).
+          coresBusy: ((run.nodeCpuMsPerInvoice + run.pgCpuMsPerInvoice) * run.invoices) / 1000 / run.seconds,
           load: run.load1,
         }),
       );

@@ -59,6 +59,8 @@ function vendorOf(i: number): number {
  * Scores `n` invoices as a stored batch with chunks of `chunkSize`, one by one and chunked.
  * @param invoiceOf a 10-line invoice by index and tag (unique ids per tag).
  * @param modes the runs to make, in order (default both).
+ * @param concurrency chunk jobs in flight at once, taken in chunk order as a worker with
+ *   `WORKER_CONCURRENCY` jobs takes a batch's queued chunks (default 1: one after the other).
  */
 export async function runBatchBenchmark(
   store: Extract<StoreConfig, { engine: 'postgres' }>,
@@ -66,6 +68,7 @@ export async function runBatchBenchmark(
   chunkSize: number,
   invoiceOf: (i: number, tag: string) => Invoice,
   modes: readonly BatchRun['mode'][] = ['one-by-one', 'chunked'],
+  concurrency = 1,
 ): Promise<BatchRun[]> {
   const w = await wire(store, { models: { reloadMs: null } });
   const runs: BatchRun[] = [];
@@ -91,11 +94,18 @@ export async function runBatchBenchmark(
       const pgCpu = await trackBackendCpu(store.connectionString);
       const cpu0 = process.cpuUsage();
       const t0 = process.hrtime.bigint();
-      for (let from = 0; from < n; from += chunkSize)
-        await p['score-batch'](
-          { tenantId, batchId: batch.id, chunk: from / chunkSize, from, to: Math.min(n, from + chunkSize) },
-          ctx as never,
-        );
+      let nextChunk = 0;
+      const chunks = Math.ceil(n / chunkSize);
+      const worker = async (): Promise<void> => {
+        for (let chunk = nextChunk++; chunk < chunks; chunk = nextChunk++) {
+          const from = chunk * chunkSize;
+          await p['score-batch'](
+            { tenantId, batchId: batch.id, chunk, from, to: Math.min(n, from + chunkSize) },
+            ctx as never,
+          );
+        }
+      };
+      await Promise.all(Array.from({ length: Math.min(concurrency, chunks) }, worker));
       const seconds = msSince(t0) / 1000;
       const cpu = process.cpuUsage(cpu0);
       const pgMs = await pgCpu.stop();
@@ -120,7 +130,12 @@ export async function runBatchBenchmark(
   return runs;
 }
 
-/** The runs as table rows (mode, invoices/s, lines/s, node and PostgreSQL CPU ms per invoice, seconds, load, stored KB per decision). */
+/** Cores kept busy by a run: this process's and PostgreSQL's CPU over the wall time (at most 2 on this machine). */
+export function coresBusy(r: BatchRun): number {
+  return ((r.nodeCpuMsPerInvoice + r.pgCpuMsPerInvoice) * r.invoices) / 1000 / r.seconds;
+}
+
+/** The runs as table rows (mode, invoices/s, lines/s, node and PostgreSQL CPU ms per invoice, cores busy, seconds, load, stored KB per decision). */
 export function batchRows(runs: readonly BatchRun[]): string[][] {
   return runs.map((r) => [
     r.mode,
@@ -128,6 +143,7 @@ export function batchRows(runs: readonly BatchRun[]): string[][] {
     fmt(r.linesPerSecond),
     fmt(r.nodeCpuMsPerInvoice),
     fmt(r.pgCpuMsPerInvoice),
+    fmt(coresBusy(r)),
     fmt(r.seconds),
     fmt(r.load1),
     `${fmt(r.storedBytes.response / 1000)} + ${fmt(r.storedBytes.explanation / 1000)} (${fmt(r.storedBytes.stored / 1000)})`,

@@ -29,6 +29,7 @@ export interface BenchOptions {
   historyChunk: string;
   batchInvoices: string;
   batchChunk: string;
+  batchConcurrency: string;
   historyParallel: string;
   historyDeferIndex?: boolean;
   historyWorkers: string;
@@ -59,6 +60,11 @@ export function parseBenchOptions(argv: readonly string[] = process.argv): Bench
     .option('--history-chunk <n>', 'invoices per history import transaction', '500')
     .option('--batch-invoices <n>', 'invoices of the batch section (PostgreSQL)', '600')
     .option('--batch-chunk <n>', 'items per score-batch job in the batch section', '100')
+    .option(
+      '--batch-concurrency <n>',
+      'batch: score-batch jobs in flight at once (as WORKER_CONCURRENCY; 1 = one chunk after the other)',
+      '1',
+    )
     .option('--history-parallel <n>', 'history import chunks in flight', '2')
     .option('--history-defer-index', 'history import: drop the HNSW index before, build it after')
     .option('--history-workers <n>', 'history import: worker threads preparing the chunks', '0')

@@ -403,11 +403,13 @@ if (only.has('batch')) {
     Number(opts.batchInvoices),
     Number(opts.batchChunk),
     tenLineInvoice,
+    undefined,
+    Number(opts.batchConcurrency),
   );
   await withPg(async () => undefined, schema);
   report.batch = runs;
   console.log(
-    `\nBatch scoring on PostgreSQL, ${opts.batchInvoices} 10-line invoices, chunks of ${opts.batchChunk}`,
+    `\nBatch scoring on PostgreSQL, ${opts.batchInvoices} 10-line invoices, chunks of ${opts.batchChunk}, ${opts.batchConcurrency} in flight`,
   );
   console.log(
     table(
@@ -417,6 +419,7 @@ if (only.has('batch')) {
         'lines/s',
         'node CPU ms/invoice',
         'pg CPU ms/invoice',
+        'cores busy',
         's',
         'load 1m',
         'KB/decision: response + explanation (stored)',
