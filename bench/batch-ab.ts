@@ -1,12 +1,15 @@
 /**
  * Two checkouts' batch scoring on PostgreSQL in one process, taking turns (`npx tsx
- * bench/batch-ab.ts BEFORE_DIR AFTER_DIR [--invoices 300] [--chunk 100] [--rounds 2]`): each
+ * bench/batch-ab.ts BEFORE_DIR AFTER_DIR [--invoices 300] [--chunk 100] [--rounds 2]
+ * [--concurrency 1,1]`): each
  * round runs each tree's chunked batch ({@link runBatchBenchmark} of that tree's bench/batch.ts)
  * on a fresh schema of `BENCH_DATABASE_URL` (default `TEST_DATABASE_URL`), the order swapped
  * every round, and drops the schema after; first, one untimed run of 50 invoices per tree warms
  * the JIT and the memos (the process's first run costs more CPU per invoice otherwise). Prints
  * one JSON line per run (lines/s, node and PostgreSQL CPU ms per invoice, cores busy, 1-minute
- * load) and the ratio of the trees' summed CPU (node and PostgreSQL).
+ * load) and the ratio of the trees' summed CPU (node and PostgreSQL). `--concurrency` gives each
+ * tree's chunk jobs in flight (the same checkout twice with `1,2` compares one chunk at a time
+ * with a worker's default of two; a checkout whose bench predates the option scores one at a time).
  */
 import { parseAbCommand } from './ab-command.js';
 import type { BatchRun, runBatchBenchmark as RunBatchBenchmark } from './batch.js';
@@ -14,23 +17,32 @@ import type { tenLineInvoice as TenLineInvoice } from './history.js';
 import { openPostgres } from '../store/postgres.js';
 
 async function main(): Promise<void> {
-  const { trees: dirs, opts: o } = parseAbCommand<{ invoices: string; chunk: string; rounds: string }>((c) =>
+  const { trees: dirs, opts: o } = parseAbCommand<{
+    invoices: string;
+    chunk: string;
+    rounds: string;
+    concurrency: string;
+  }>((c) =>
     c
       .option('--invoices <n>', 'invoices per run', '300')
       .option('--chunk <n>', 'batch chunk size', '100')
-      .option('--rounds <n>', 'runs per tree', '2'),
+      .option('--rounds <n>', 'runs per tree', '2')
+      .option('--concurrency <a,b>', "each tree's chunk jobs in flight", '1,1'),
   );
+  const concurrency = o.concurrency.split(',').map(Number);
+  if (concurrency.length !== 2 || !concurrency.every((c) => Number.isInteger(c) && c >= 1))
+    throw new Error('--concurrency takes two positive integers, e.g. 1,2');
   const connectionString = process.env.BENCH_DATABASE_URL ?? process.env.TEST_DATABASE_URL;
   if (!connectionString) throw new Error('set BENCH_DATABASE_URL or TEST_DATABASE_URL');
   const trees = await Promise.all(
-    dirs.map(async (dir) => {
+    dirs.map(async (dir, k) => {
       const { runBatchBenchmark } = (await import(`${dir}/bench/batch.ts`)) as {
         runBatchBenchmark: typeof RunBatchBenchmark;
       };
       const { tenLineInvoice } = (await import(`${dir}/bench/history.ts`)) as {
         tenLineInvoice: typeof TenLineInvoice;
       };
-      return { dir, runBatchBenchmark, tenLineInvoice, cpuMs: 0, invoices: 0 };
+      return { dir, concurrency: concurrency[k]!, runBatchBenchmark, tenLineInvoice, cpuMs: 0, invoices: 0 };
     }),
   );
   const runOn = async (t: (typeof trees)[number], schema: string, invoices: number): Promise<BatchRun> => {
@@ -41,6 +53,7 @@ async function main(): Promise<void> {
         Number(o.chunk),
         t.tenLineInvoice,
         ['chunked'],
+        t.concurrency,
       );
       return run!;
     } finally {
@@ -58,6 +71,7 @@ async function main(): Promise<void> {
       console.log(
         JSON.stringify({
           tree: t.dir,
+          concurrency: t.concurrency,
           round,
           linesPerSecond: run.linesPerSecond,
           nodeCpuMsPerInvoice: run.nodeCpuMsPerInvoice,
