@@ -1,13 +1,12 @@
 /**
  * Two checkouts' batch scoring on PostgreSQL in one process, taking turns (`npx tsx
  * bench/batch-ab.ts BEFORE_DIR AFTER_DIR [--invoices 300] [--chunk 100] [--rounds 2]
- * [--concurrency 1,1]`): each
- * round runs each tree's chunked batch ({@link runBatchBenchmark} of that tree's bench/batch.ts)
+ * [--concurrency 1,1]`): each round runs each tree's chunked batch ({@link runBatchBenchmark} of that tree's bench/batch.ts)
  * on a fresh schema of `BENCH_DATABASE_URL` (default `TEST_DATABASE_URL`), the order swapped
  * every round, and drops the schema after; first, one untimed run of 50 invoices per tree warms
  * the JIT and the memos (the process's first run costs more CPU per invoice otherwise). Prints
- * one JSON line per run (lines/s, node and PostgreSQL CPU ms per invoice, cores busy, 1-minute
- * load) and the ratio of the trees' summed CPU (node and PostgreSQL). `--concurrency` gives each
+ * one JSON line per run (lines/s, node and PostgreSQL CPU ms per invoice, cores busy, PostgreSQL
+ * backends per state, 1-minute load) and the ratio of the trees' summed CPU (node and PostgreSQL). `--concurrency` gives each
  * tree's chunk jobs in flight (the same checkout twice with `1,2` compares one chunk at a time
  * with a worker's default of two; a checkout whose bench predates the option scores one at a time).
  */
@@ -78,6 +77,7 @@ async function main(): Promise<void> {
           pgCpuMsPerInvoice: run.pgCpuMsPerInvoice,
           // Node and PostgreSQL CPU over the wall time (at most 2 on this machine).
           coresBusy: ((run.nodeCpuMsPerInvoice + run.pgCpuMsPerInvoice) * run.invoices) / 1000 / run.seconds,
+          backendStates: run.backendStates,
           load: run.load1,
         }),
       );

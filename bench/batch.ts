@@ -12,6 +12,7 @@ import { createProcessors, trainingUnavailable } from '../jobs/processors.js';
 import type { StoreConfig } from '../store/index.js';
 import { fmt, msSince } from './stats.js';
 import { trackBackendCpu } from './pg-cpu.js';
+import { trackBackendStates } from './pg-waits.js';
 
 /** One way of scoring the batch. */
 export interface BatchRun {
@@ -25,6 +26,8 @@ export interface BatchRun {
   nodeCpuMsPerInvoice: number;
   /** CPU of the database's client backends (PostgreSQL on this machine) per invoice, ms. */
   pgCpuMsPerInvoice: number;
+  /** The database's client backends per state, mean over the run ({@link trackBackendStates}). */
+  backendStates: Record<string, number>;
   /** 1-minute load average at the end of the run. */
   load1: number;
   /** Mean stored decision documents per decision, bytes: response and explanation as JSON text, and both as stored (compressed). */
@@ -92,6 +95,7 @@ export async function runBatchBenchmark(
       const p = createProcessors({ scoring, batches: w.batches, train: trainingUnavailable });
       const ctx = { updateProgress: async () => undefined };
       const pgCpu = await trackBackendCpu(store.connectionString);
+      const states = await trackBackendStates(store.connectionString);
       const cpu0 = process.cpuUsage();
       const t0 = process.hrtime.bigint();
       let nextChunk = 0;
@@ -109,6 +113,7 @@ export async function runBatchBenchmark(
       const seconds = msSince(t0) / 1000;
       const cpu = process.cpuUsage(cpu0);
       const pgMs = await pgCpu.stop();
+      const backendStates = await states.stop();
       const lines = invoices.reduce((s, inv) => s + inv.lines.length, 0);
       runs.push({
         mode,
@@ -119,6 +124,7 @@ export async function runBatchBenchmark(
         linesPerSecond: lines / seconds,
         nodeCpuMsPerInvoice: (cpu.user + cpu.system) / 1000 / n,
         pgCpuMsPerInvoice: pgMs / n,
+        backendStates,
         load1: loadavg()[0]!,
         storedBytes: await storedBytesOf(w, tenantId),
       });

@@ -5,6 +5,9 @@
 import { readFileSync } from 'node:fs';
 import pg from 'pg';
 
+/** `application_name` of the benches' sampling connections, which the samplers leave out. */
+export const BENCH_TRACKER = 'bench-tracker';
+
 /**
  * CPU time a backend process has used so far, ms (user + system), or null when its /proc entry
  * is not readable (another machine, or the backend exited). `statPath` reads another stat file of
@@ -28,20 +31,21 @@ export interface BackendCpuTracker {
 }
 
 /**
- * Measures the CPU of every client backend of `url`'s database (other than the tracker's own
- * connection) from now until `stop()`: backends present at the start count from their CPU then,
+ * Measures the CPU of every client backend of `url`'s database (other than the samplers'
+ * connections, {@link BENCH_TRACKER}) from now until `stop()`: backends present at the start count from their CPU then,
  * backends opened later from zero. Sampled every `everyMs` so a backend that exits in between
  * keeps its last reading. Meant for a database only the measured process uses.
  */
 export async function trackBackendCpu(url: string, everyMs = 250): Promise<BackendCpuTracker> {
-  const client = new pg.Client({ connectionString: url });
+  const client = new pg.Client({ connectionString: url, application_name: BENCH_TRACKER });
   await client.connect();
   const first = new Map<number, number>();
   const last = new Map<number, number>();
   const sample = async (): Promise<void> => {
     const { rows } = await client.query<{ pid: number }>(
       `SELECT pid FROM pg_stat_activity
-        WHERE datname = current_database() AND backend_type = 'client backend' AND pid <> pg_backend_pid()`,
+        WHERE datname = current_database() AND backend_type = 'client backend' AND pid <> pg_backend_pid()
+          AND application_name <> '${BENCH_TRACKER}'`,
     );
     for (const { pid } of rows) {
       const ms = backendCpuMs(pid);
