@@ -55,6 +55,17 @@ export interface ChunkOptions {
   /** API key that scored the chunk (stored and audited); default null (the system). */
   actorKeyId?: string | null;
   /**
+   * The API key of each invoice, by chunk index, in place of `actorKeyId` (stored and audited
+   * per invoice): a chunk of requests made with different keys.
+   */
+  actorKeyIds?: readonly (string | null)[];
+  /**
+   * Stops the work when it aborts: every group's transaction checks it before each statement and
+   * before its commit and then rolls back, so the groups not yet committed store nothing and the
+   * call throws the abort reason (the groups committed before stay committed).
+   */
+  signal?: AbortSignal;
+  /**
    * Runs inside each group's transaction, after its write, with what became of its members
    * (indexes into the chunk): writes committed with the group or not at all.
    */
@@ -269,7 +280,12 @@ export function createChunkScorer<Pre extends { p: Prepared }, Judged, Draw>(
     const draw = await kernel.auditSampler(tenantId);
     const lockKeys = group.flatMap((i) => prepared[i]!.lockKeys);
     const created: Judged[] = [];
-    const settled = await kernel.repo.withChunkLock(tenantId, lockKeys, async (tx) => {
+    const actorOf = (index: number): string | null =>
+      opts.actorKeyIds ? (opts.actorKeyIds[index] ?? null) : (opts.actorKeyId ?? null);
+    const settled = await kernel.repo.withChunkLock(
+      tenantId,
+      lockKeys,
+      async (tx) => {
       created.length = 0;
       const searches = await tx.searchMany(group.map((i) => candidateQuery(prepared[i]!, kernel.k)));
       const { exactSearchMaxRows, iterative } = await tx.searchOptions();
@@ -308,7 +324,7 @@ export function createChunkScorer<Pre extends { p: Prepared }, Judged, Draw>(
         // A search of its own on stored rows: first in a later group.
         else break;
         const j = await kernel.judge(reads[m]!, tenantId, pre, found, draw);
-        const row = { pk: tx.newPk(), ...kernel.write(pre, j, opts.actorKeyId ?? null) };
+        const row = { pk: tx.newPk(), ...kernel.write(pre, j, actorOf(index)) };
         rows.push(row);
         const b = kernel.billing(pre, j);
         if (b) billings.push(b);
@@ -332,7 +348,9 @@ export function createChunkScorer<Pre extends { p: Prepared }, Judged, Draw>(
       for (const b of billings) await tx.recordPoBilling(b.x, b.allocations);
       await opts.commit?.(tx.sql, done);
       return done;
-    });
+      },
+      opts.signal ? { signal: opts.signal } : {},
+    );
     for (const j of created) kernel.scored(j);
     opts.committed?.(settled);
     out.push(...settled);
