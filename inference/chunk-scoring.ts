@@ -286,68 +286,68 @@ export function createChunkScorer<Pre extends { p: Prepared }, Judged, Draw>(
       tenantId,
       lockKeys,
       async (tx) => {
-      created.length = 0;
-      const searches = await tx.searchMany(group.map((i) => candidateQuery(prepared[i]!, kernel.k)));
-      const { exactSearchMaxRows, iterative } = await tx.searchOptions();
-      const reads = await groupReads(
-        tx,
-        pres.map((x) => x.p),
-      );
-      const ahead: GroupMember[] = [];
-      const rows: ScoredRow[] = [];
-      const billings: NonNullable<ReturnType<ChunkKernel<Pre, Judged, Draw>['billing']>>[] = [];
-      const done: ChunkSettled[] = [];
-      for (const [m, index] of group.entries()) {
-        const pre = pres[m]!;
-        const { p } = pre;
-        const s = searches[m]!;
-        try {
-          const again = kernel.replay(p, s.stored);
-          if (again) {
-            done.push({ index, outcome: again });
+        created.length = 0;
+        const searches = await tx.searchMany(group.map((i) => candidateQuery(prepared[i]!, kernel.k)));
+        const { exactSearchMaxRows, iterative } = await tx.searchOptions();
+        const reads = await groupReads(
+          tx,
+          pres.map((x) => x.p),
+        );
+        const ahead: GroupMember[] = [];
+        const rows: ScoredRow[] = [];
+        const billings: NonNullable<ReturnType<ChunkKernel<Pre, Judged, Draw>['billing']>>[] = [];
+        const done: ChunkSettled[] = [];
+        for (const [m, index] of group.entries()) {
+          const pre = pres[m]!;
+          const { p } = pre;
+          const s = searches[m]!;
+          try {
+            const again = kernel.replay(p, s.stored);
+            if (again) {
+              done.push({ index, outcome: again });
+              continue;
+            }
+          } catch (e) {
+            if (!(e instanceof TriageError)) throw e;
+            done.push({ index, error: e });
             continue;
           }
-        } catch (e) {
-          if (!(e instanceof TriageError)) throw e;
-          done.push({ index, error: e });
-          continue;
+          if (s.taken) {
+            // Imported as history: the single write would refuse it the same way.
+            done.push({ index, error: historyConflict(p.invoice.invoice_id) });
+            continue;
+          }
+          let found: CandidateResult;
+          const merged = mergeGroup(s, m, ahead, kernel.k, exactSearchMaxRows, iterative);
+          if ('result' in merged) found = merged.result;
+          else if (ahead.length === 0) found = await findCandidates(tx, p, kernel.k);
+          // A search of its own on stored rows: first in a later group.
+          else break;
+          const j = await kernel.judge(reads[m]!, tenantId, pre, found, draw);
+          const row = { pk: tx.newPk(), ...kernel.write(pre, j, actorOf(index)) };
+          rows.push(row);
+          const b = kernel.billing(pre, j);
+          if (b) billings.push(b);
+          ahead.push({
+            pk: row.pk,
+            position: m,
+            candidate: memberCandidate(p, row.decision),
+            reversesInvoiceId: row.extras.reversesInvoiceId ?? null,
+            totalCents: p.invoice.total_cents,
+          });
+          created.push(j);
+          done.push({ index, outcome: { decision: row.decision, created: true } });
         }
-        if (s.taken) {
-          // Imported as history: the single write would refuse it the same way.
-          done.push({ index, error: historyConflict(p.invoice.invoice_id) });
-          continue;
+        const written = tx.insertMany(rows);
+        if (!started) {
+          // The next group's stages 2-4 run while PostgreSQL executes this write and the commit.
+          started = true;
+          next = lookahead(prepared, group, group[0]! + group.length, max, tenantId);
         }
-        let found: CandidateResult;
-        const merged = mergeGroup(s, m, ahead, kernel.k, exactSearchMaxRows, iterative);
-        if ('result' in merged) found = merged.result;
-        else if (ahead.length === 0) found = await findCandidates(tx, p, kernel.k);
-        // A search of its own on stored rows: first in a later group.
-        else break;
-        const j = await kernel.judge(reads[m]!, tenantId, pre, found, draw);
-        const row = { pk: tx.newPk(), ...kernel.write(pre, j, actorOf(index)) };
-        rows.push(row);
-        const b = kernel.billing(pre, j);
-        if (b) billings.push(b);
-        ahead.push({
-          pk: row.pk,
-          position: m,
-          candidate: memberCandidate(p, row.decision),
-          reversesInvoiceId: row.extras.reversesInvoiceId ?? null,
-          totalCents: p.invoice.total_cents,
-        });
-        created.push(j);
-        done.push({ index, outcome: { decision: row.decision, created: true } });
-      }
-      const written = tx.insertMany(rows);
-      if (!started) {
-        // The next group's stages 2-4 run while PostgreSQL executes this write and the commit.
-        started = true;
-        next = lookahead(prepared, group, group[0]! + group.length, max, tenantId);
-      }
-      await written;
-      for (const b of billings) await tx.recordPoBilling(b.x, b.allocations);
-      await opts.commit?.(tx.sql, done);
-      return done;
+        await written;
+        for (const b of billings) await tx.recordPoBilling(b.x, b.allocations);
+        await opts.commit?.(tx.sql, done);
+        return done;
       },
       opts.signal ? { signal: opts.signal } : {},
     );

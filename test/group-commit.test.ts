@@ -25,6 +25,8 @@ const DEADLINE_MS = 3000;
 interface TxSpy {
   single: number;
   chunks: number;
+  /** Each group transaction's outcome (its result or error), settled when it has ended. */
+  chunkRuns: Promise<unknown>[];
   /** Awaited before a single score's transaction (with its options). */
   holdSingle?: (o: { signal?: AbortSignal } | undefined) => Promise<void>;
   /** Awaited inside a group's transaction before its work (with its options). */
@@ -32,7 +34,7 @@ interface TxSpy {
 }
 
 function spyTx(repo: TriageRepository): TxSpy {
-  const spy: TxSpy = { single: 0, chunks: 0 };
+  const spy: TxSpy = { single: 0, chunks: 0, chunkRuns: [] };
   const single = repo.withScoringLock.bind(repo);
   const chunk = repo.withChunkLock.bind(repo);
   repo.withScoringLock = async (t, keys, fn, o) => {
@@ -42,7 +44,7 @@ function spyTx(repo: TriageRepository): TxSpy {
   };
   repo.withChunkLock = (t, keys, fn, o) => {
     spy.chunks++;
-    return chunk(
+    const run = chunk(
       t,
       keys,
       async (tx) => {
@@ -52,6 +54,8 @@ function spyTx(repo: TriageRepository): TxSpy {
       },
       o,
     );
+    spy.chunkRuns.push(run.catch((e: unknown) => e));
+    return run;
   };
   return spy;
 }
@@ -162,7 +166,8 @@ describe.each(engines('group'))('group commit of score requests on $name', ({ co
     // One by one, in the order the requests reached the service, on another store.
     const byId = new Map(burst.map((inv) => [inv.invoice_id, inv]));
     const single = new Map<string, DecisionResponse>();
-    for (const id of ref.arrived) single.set(id, (await one.scoring.score(byId.get(id)!, 'default')).decision);
+    for (const id of ref.arrived)
+      single.set(id, (await one.scoring.score(byId.get(id)!, 'default')).decision);
     for (const [i, r] of res.entries()) {
       expect(r.json(), burst[i]!.invoice_id).toEqual(single.get(burst[i]!.invoice_id));
       const rec = await h.wired.repo.getDecisionRecord('default', r.json<DecisionResponse>().decision_id);
@@ -172,7 +177,8 @@ describe.each(engines('group'))('group commit of score requests on $name', ({ co
       expect(rec?.scoredByKeyId).toBe(h.keyIds[i % 2 === 0 ? 'workflow' : 'workflow2']);
     }
     const dup = res[burst.length - 1]!.json<DecisionResponse>();
-    const later = ref.arrived.indexOf('dup-of-3') > ref.arrived.indexOf('c-3') ? dup : res[3]!.json<DecisionResponse>();
+    const later =
+      ref.arrived.indexOf('dup-of-3') > ref.arrived.indexOf('c-3') ? dup : res[3]!.json<DecisionResponse>();
     expect(later.reasons.map((r) => r.code)).toContain('DUPLICATE_SAME_NUMBER');
     const audited = await h.wired.db.query<{ subject_id: string; actor_key_id: string | null }>(
       `SELECT subject_id, actor_key_id FROM audit_outbox WHERE tenant_id = 'default'
@@ -180,7 +186,10 @@ describe.each(engines('group'))('group commit of score requests on $name', ({ co
     );
     for (const [i, r] of res.entries())
       expect(audited.filter((a) => a.subject_id === r.json<DecisionResponse>().decision_id)).toEqual([
-        { subject_id: r.json<DecisionResponse>().decision_id, actor_key_id: h.keyIds[i % 2 === 0 ? 'workflow' : 'workflow2'] },
+        {
+          subject_id: r.json<DecisionResponse>().decision_id,
+          actor_key_id: h.keyIds[i % 2 === 0 ? 'workflow' : 'workflow2'],
+        },
       ]);
     expect((await h.wired.repo.audit.verify('default')).ok).toBe(true);
   }, 240_000);
@@ -192,7 +201,15 @@ describe.each(engines('group'))('group commit of score requests on $name', ({ co
     const burst = [
       invoice(41),
       invoice(42),
-      { ...stored, total_cents: stored.total_cents + 100, lines: stored.lines.map((l, k) => (k === 0 ? { ...l, amount_cents: l.amount_cents + 100, unit_price_cents: l.unit_price_cents + 100 } : l)) },
+      {
+        ...stored,
+        total_cents: stored.total_cents + 100,
+        lines: stored.lines.map((l, k) =>
+          k === 0
+            ? { ...l, amount_cents: l.amount_cents + 100, unit_price_cents: l.unit_price_cents + 100 }
+            : l,
+        ),
+      },
       invoice(43),
       stored,
       invoice(44),
@@ -254,10 +271,17 @@ describe.each(engines('group'))('group commit of score requests on $name', ({ co
       expect(r).toBeProblem(503, 'TRIAGE_DEADLINE_EXCEEDED');
       expect(r.headers['retry-after']).toBeDefined();
     }
+    // The group's transaction has ended (rolled back at the deadline) when its promise settles.
+    expect(spy.chunkRuns).toHaveLength(c0 + 1);
+    expect(await spy.chunkRuns[c0]).toMatchObject({ code: 'TRIAGE_DEADLINE_EXCEEDED' });
     expect(await counts(h.wired, 'default')).toEqual(before.map((n) => n + 1));
     for (const inv of burst.slice(1))
       expect(await h.wired.repo.findByInvoiceId('default', inv.invoice_id)).toBeNull();
-    for (const inv of burst.slice(1)) await h.scoreOk(inv);
+    for (const inv of burst.slice(1)) {
+      const retry = await h.call('workflow', { method: 'POST', url: '/v1/invoices/score', payload: inv });
+      expect(retry.statusCode, retry.body).toBe(200);
+      expect(retry.headers['idempotent-replayed']).toBeUndefined();
+    }
     expect((await h.wired.repo.audit.verify('default')).ok).toBe(true);
   }, 60_000);
 });
