@@ -9,6 +9,7 @@ import { Redis } from 'ioredis';
 import { buildApp } from '../api/app.js';
 import { certifiedBoundOf } from '../api/routes/kpis.js';
 import { withDeadline } from '../api/limits.js';
+import { withGroupCommit } from '../inference/group-commit.js';
 import { createMetrics, instrumentScoring, serveMetrics, type MetricsListener } from '../api/metrics.js';
 import { loadConfig } from './config.js';
 import { processLogger } from './logger.js';
@@ -66,7 +67,8 @@ const rateLimitRedis = config.jobs.redisUrl
   : null;
 rateLimitRedis?.on('error', () => undefined);
 const app = await buildApp({
-  scoring: instrumentScoring(withDeadline(scoring, limits.scoreDeadlineMs), metrics, 'api'),
+  // Concurrent requests of a tenant are scored together, a group per transaction (group commit).
+  scoring: instrumentScoring(withDeadline(withGroupCommit(scoring), limits.scoreDeadlineMs), metrics, 'api'),
   store: repo,
   ping: (o) => repo.ping(o),
   engine: repo.engine,

@@ -55,6 +55,17 @@ export interface ChunkOptions {
   /** API key that scored the chunk (stored and audited); default null (the system). */
   actorKeyId?: string | null;
   /**
+   * The API key of each invoice, by chunk index, in place of `actorKeyId` (stored and audited
+   * per invoice): a chunk of requests made with different keys.
+   */
+  actorKeyIds?: readonly (string | null)[];
+  /**
+   * Stops the work when it aborts: every group's transaction checks it before each statement and
+   * before its commit and then rolls back, so the groups not yet committed store nothing and the
+   * call throws the abort reason (the groups committed before stay committed).
+   */
+  signal?: AbortSignal;
+  /**
    * Runs inside each group's transaction, after its write, with what became of its members
    * (indexes into the chunk): writes committed with the group or not at all.
    */
@@ -269,70 +280,77 @@ export function createChunkScorer<Pre extends { p: Prepared }, Judged, Draw>(
     const draw = await kernel.auditSampler(tenantId);
     const lockKeys = group.flatMap((i) => prepared[i]!.lockKeys);
     const created: Judged[] = [];
-    const settled = await kernel.repo.withChunkLock(tenantId, lockKeys, async (tx) => {
-      created.length = 0;
-      const searches = await tx.searchMany(group.map((i) => candidateQuery(prepared[i]!, kernel.k)));
-      const { exactSearchMaxRows, iterative } = await tx.searchOptions();
-      const reads = await groupReads(
-        tx,
-        pres.map((x) => x.p),
-      );
-      const ahead: GroupMember[] = [];
-      const rows: ScoredRow[] = [];
-      const billings: NonNullable<ReturnType<ChunkKernel<Pre, Judged, Draw>['billing']>>[] = [];
-      const done: ChunkSettled[] = [];
-      for (const [m, index] of group.entries()) {
-        const pre = pres[m]!;
-        const { p } = pre;
-        const s = searches[m]!;
-        try {
-          const again = kernel.replay(p, s.stored);
-          if (again) {
-            done.push({ index, outcome: again });
+    const actorOf = (index: number): string | null =>
+      opts.actorKeyIds ? (opts.actorKeyIds[index] ?? null) : (opts.actorKeyId ?? null);
+    const settled = await kernel.repo.withChunkLock(
+      tenantId,
+      lockKeys,
+      async (tx) => {
+        created.length = 0;
+        const searches = await tx.searchMany(group.map((i) => candidateQuery(prepared[i]!, kernel.k)));
+        const { exactSearchMaxRows, iterative } = await tx.searchOptions();
+        const reads = await groupReads(
+          tx,
+          pres.map((x) => x.p),
+        );
+        const ahead: GroupMember[] = [];
+        const rows: ScoredRow[] = [];
+        const billings: NonNullable<ReturnType<ChunkKernel<Pre, Judged, Draw>['billing']>>[] = [];
+        const done: ChunkSettled[] = [];
+        for (const [m, index] of group.entries()) {
+          const pre = pres[m]!;
+          const { p } = pre;
+          const s = searches[m]!;
+          try {
+            const again = kernel.replay(p, s.stored);
+            if (again) {
+              done.push({ index, outcome: again });
+              continue;
+            }
+          } catch (e) {
+            if (!(e instanceof TriageError)) throw e;
+            done.push({ index, error: e });
             continue;
           }
-        } catch (e) {
-          if (!(e instanceof TriageError)) throw e;
-          done.push({ index, error: e });
-          continue;
+          if (s.taken) {
+            // Imported as history: the single write would refuse it the same way.
+            done.push({ index, error: historyConflict(p.invoice.invoice_id) });
+            continue;
+          }
+          let found: CandidateResult;
+          const merged = mergeGroup(s, m, ahead, kernel.k, exactSearchMaxRows, iterative);
+          if ('result' in merged) found = merged.result;
+          else if (ahead.length === 0) found = await findCandidates(tx, p, kernel.k);
+          // A search of its own on stored rows: first in a later group.
+          else break;
+          const j = await kernel.judge(reads[m]!, tenantId, pre, found, draw);
+          const row = { pk: tx.newPk(), ...kernel.write(pre, j, actorOf(index)) };
+          rows.push(row);
+          const b = kernel.billing(pre, j);
+          if (b) billings.push(b);
+          ahead.push({
+            pk: row.pk,
+            position: m,
+            candidate: memberCandidate(p, row.decision),
+            reversesInvoiceId: row.extras.reversesInvoiceId ?? null,
+            totalCents: p.invoice.total_cents,
+          });
+          created.push(j);
+          done.push({ index, outcome: { decision: row.decision, created: true } });
         }
-        if (s.taken) {
-          // Imported as history: the single write would refuse it the same way.
-          done.push({ index, error: historyConflict(p.invoice.invoice_id) });
-          continue;
+        const written = tx.insertMany(rows);
+        if (!started) {
+          // The next group's stages 2-4 run while PostgreSQL executes this write and the commit.
+          started = true;
+          next = lookahead(prepared, group, group[0]! + group.length, max, tenantId);
         }
-        let found: CandidateResult;
-        const merged = mergeGroup(s, m, ahead, kernel.k, exactSearchMaxRows, iterative);
-        if ('result' in merged) found = merged.result;
-        else if (ahead.length === 0) found = await findCandidates(tx, p, kernel.k);
-        // A search of its own on stored rows: first in a later group.
-        else break;
-        const j = await kernel.judge(reads[m]!, tenantId, pre, found, draw);
-        const row = { pk: tx.newPk(), ...kernel.write(pre, j, opts.actorKeyId ?? null) };
-        rows.push(row);
-        const b = kernel.billing(pre, j);
-        if (b) billings.push(b);
-        ahead.push({
-          pk: row.pk,
-          position: m,
-          candidate: memberCandidate(p, row.decision),
-          reversesInvoiceId: row.extras.reversesInvoiceId ?? null,
-          totalCents: p.invoice.total_cents,
-        });
-        created.push(j);
-        done.push({ index, outcome: { decision: row.decision, created: true } });
-      }
-      const written = tx.insertMany(rows);
-      if (!started) {
-        // The next group's stages 2-4 run while PostgreSQL executes this write and the commit.
-        started = true;
-        next = lookahead(prepared, group, group[0]! + group.length, max, tenantId);
-      }
-      await written;
-      for (const b of billings) await tx.recordPoBilling(b.x, b.allocations);
-      await opts.commit?.(tx.sql, done);
-      return done;
-    });
+        await written;
+        for (const b of billings) await tx.recordPoBilling(b.x, b.allocations);
+        await opts.commit?.(tx.sql, done);
+        return done;
+      },
+      opts.signal ? { signal: opts.signal } : {},
+    );
     for (const j of created) kernel.scored(j);
     opts.committed?.(settled);
     out.push(...settled);

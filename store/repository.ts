@@ -243,12 +243,14 @@ export interface TriageRepository {
   ): Promise<T>;
   /**
    * {@link withScoringLock} for a group of a batch chunk: one transaction holding the locks of
-   * every member's keys (sorted, so no deadlock with single scores), committed all or nothing.
+   * every member's keys (sorted, so no deadlock with single scores), committed all or nothing;
+   * `opts.signal` as for {@link withScoringLock}.
    */
   withChunkLock<T>(
     tenantId: string,
     lockKeys: readonly string[],
     fn: (tx: ChunkTx) => Promise<T>,
+    opts?: { signal?: AbortSignal },
   ): Promise<T>;
   /** {@link ScoringTx.insert} in a transaction of its own (no candidate search). */
   saveDecision(
@@ -356,7 +358,7 @@ export function createRepository(db: SqlDatabase, search: RepositoryOptions = {}
     if (audited && linkAfterCommit) scheduleLink(tenantId);
     return out;
   };
-  const withChunkLock: TriageRepository['withChunkLock'] = async (tenantId, lockKeys, fn) => {
+  const withChunkLock: TriageRepository['withChunkLock'] = async (tenantId, lockKeys, fn, opts = {}) => {
     let audited = false;
     const out = await db.transaction(
       async (tx) =>
@@ -380,7 +382,11 @@ export function createRepository(db: SqlDatabase, search: RepositoryOptions = {}
             audited ||= rows.length > 0;
           },
         }),
-      { lockKeys: lockKeys.map((k) => lockKey('scoring', tenantId, k)), oltp: true },
+      {
+        lockKeys: lockKeys.map((k) => lockKey('scoring', tenantId, k)),
+        oltp: true,
+        ...(opts.signal ? { signal: opts.signal } : {}),
+      },
     );
     if (audited && linkAfterCommit) scheduleLink(tenantId);
     return out;
