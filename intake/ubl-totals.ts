@@ -5,7 +5,7 @@
  * that the total check sums it with the lines. Errors are 400 `TRIAGE_INPUT_INVALID` naming the
  * element by its path.
  */
-import { documentError, type SourceMap } from './document.js';
+import { CREDIT_MEMO_ALLOWANCE, documentError, type SourceMap } from './document.js';
 import { UBL_ALLOWANCE_CHARGE, UBL_CHARGE_INDICATOR, UBL_FORMAT } from './mapping/ubl.js';
 import type { RawValue } from './ubl.js';
 
@@ -115,11 +115,7 @@ export function appendAllowanceCharges(
         'must not be negative (ChargeIndicator says which way it counts)',
       );
     if (!isCharge && documentType === 'credit_memo')
-      throw documentError(
-        UBL_FORMAT,
-        c.indicator!.where,
-        'is an allowance on a credit memo: not supported (its lines are never positive); send the credit net of the allowance',
-      );
+      throw documentError(UBL_FORMAT, c.indicator!.where, CREDIT_MEMO_ALLOWANCE);
     const amount = isCharge ? cents : -cents;
     const i = lines.length;
     lines.push({
