@@ -52,7 +52,8 @@ export const LINE_GROUP_RULES: readonly GroupRule[] = [
   // attribution against the baseline); the rule of that name gives it, with the printed codes.
   { name: 'printed_code', match: /^printed_code_/, reason: 'CODING_MODEL_RISK' },
   { name: 'vendor_fit', match: /^vendor_/, reason: 'CODING_MODEL_RISK' },
-  // PRICE_BELOW_FEE_SCHEDULE instead when the price is below a known fee (model-reasons.ts).
+  // PRICE_BELOW_FEE_SCHEDULE instead when the price is below a known fee, CODING_MODEL_RISK when
+  // no fee is known (model-reasons.ts `priceDirection`).
   { name: 'price_vs_fee_schedule', match: /^(fee_known|unit_price_)/, reason: 'PRICE_ABOVE_FEE_SCHEDULE' },
   { name: 'quantity_dose', match: /^(quantity_|dose_)/, reason: 'QUANTITY_IMPLAUSIBLE' },
   { name: 'line_amount', match: /^(line_amount_|is_credit_line)/, reason: 'LINE_AMOUNT_MISMATCH' },

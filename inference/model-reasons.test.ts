@@ -1,6 +1,7 @@
 /**
  * The price group's reason follows the direction of the price vs the fee: a price below the
- * fee that raises the coding risk is PRICE_BELOW_FEE_SCHEDULE, never "far above".
+ * fee that raises the coding risk is PRICE_BELOW_FEE_SCHEDULE, never "far above"; without a
+ * known fee it is CODING_MODEL_RISK.
  */
 import { describe, expect, it } from 'vitest';
 import { REASON_CODES } from '../core/decision.js';
@@ -54,16 +55,21 @@ describe('price reason direction', () => {
     ]);
   });
 
-  it('keeps PRICE_ABOVE_FEE_SCHEDULE above the fee, and when no fee is known', () => {
-    for (const values of [
-      [1, 1.2, 0.2],
-      [0, 0, 0.2],
-    ]) {
-      const reasons = modelReasons(model, 0.6, explanation, values, []);
-      expect(reasons[0]!.code, String(values)).toBe('PRICE_ABOVE_FEE_SCHEDULE');
-      expect(directedExplanation(spec, explanation, values).contributions[0]!.reason).toBe(
-        'PRICE_ABOVE_FEE_SCHEDULE',
-      );
-    }
+  it('keeps PRICE_ABOVE_FEE_SCHEDULE above the fee', () => {
+    const reasons = modelReasons(model, 0.6, explanation, [1, 1.2, 0.2], []);
+    expect(reasons[0]!.code).toBe('PRICE_ABOVE_FEE_SCHEDULE');
+    expect(directedExplanation(spec, explanation, [1, 1.2, 0.2]).contributions[0]!.reason).toBe(
+      'PRICE_ABOVE_FEE_SCHEDULE',
+    );
+  });
+
+  it('names the price group CODING_MODEL_RISK when no fee is known: neither above nor below', () => {
+    const reasons = modelReasons(model, 0.6, explanation, [0, 0, 0.2], []);
+    expect(reasons.map((r) => r.code)).toEqual(['CODING_MODEL_RISK', 'DESCRIPTION_CODE_MISMATCH']);
+    expect(reasons[0]!.message).toBe(REASON_CODES.CODING_MODEL_RISK.summary);
+    expect(reasons[0]!.evidence.group).toBe('price_vs_fee_schedule');
+    expect(directedExplanation(spec, explanation, [0, 0, 0.2]).contributions[0]!.reason).toBe(
+      'CODING_MODEL_RISK',
+    );
   });
 });

@@ -2,7 +2,8 @@
  * Reasons of the coding model for one line: each feature group with a declared reason code and
  * a positive contribution to the logit gives a reason weighted by its share of the positive
  * contributions (see ./model-scorers.ts), with the explanation's numbers as evidence; the price
- * group's reason follows the direction of the price vs the fee ({@link priceDirection}).
+ * group's reason follows the direction of the price vs the fee, and without a known fee is
+ * `CODING_MODEL_RISK` ({@link priceDirection}).
  */
 import type { Reason, ReasonCode } from '../core/decision.js';
 import { reason } from './explain.js';
@@ -49,7 +50,10 @@ function featureEvidence(
  * The price reason of a line in the direction of its price vs the fee: the price group declares
  * `PRICE_ABOVE_FEE_SCHEDULE`, which becomes `PRICE_BELOW_FEE_SCHEDULE` when the fee is known
  * (`fee_known` 1) and the price is below it (`unit_price_fee_log_ratio` < 0): the model also
- * scores a price far below the fee as risky, and calling that "above" would mislead.
+ * scores a price far below the fee as risky, and calling that "above" would mislead. Without a
+ * known fee (an unknown, terminated or carrier-priced code, or a currency the fee schedule is not
+ * in) the model compared the price with nothing: what raised the risk is the missing fee and the
+ * price level itself, so the reason is `CODING_MODEL_RISK` (neither above nor below anything).
  */
 export function priceDirection(
   code: ReasonCode,
@@ -61,9 +65,11 @@ export function priceDirection(
     const i = index.get(name);
     return i === undefined ? undefined : values[i];
   };
-  return at('fee_known') === 1 && (at('unit_price_fee_log_ratio') ?? 0) < 0
-    ? 'PRICE_BELOW_FEE_SCHEDULE'
-    : code;
+  const feeKnown = at('fee_known');
+  // Every served line vector reads `fee_known`; a model that does not keeps the declared code.
+  if (feeKnown === undefined) return code;
+  if (feeKnown !== 1) return 'CODING_MODEL_RISK';
+  return (at('unit_price_fee_log_ratio') ?? 0) < 0 ? 'PRICE_BELOW_FEE_SCHEDULE' : code;
 }
 
 /**

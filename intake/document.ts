@@ -268,6 +268,15 @@ export function defined<T extends Record<string, unknown>>(o: T): T {
 }
 
 /**
+ * The refusal of a document-level allowance on a credit memo (UBL `cac:AllowanceCharge` with
+ * ChargeIndicator false, X12 `SAC*A`): the document's total is its lines plus its charges less
+ * its allowances, all of it credited, so an allowance would be a positive line, which a credit
+ * memo never has (core/validate.ts `AMOUNT_SIGNS`).
+ */
+export const CREDIT_MEMO_ALLOWANCE =
+  'is an allowance on a credit memo: not supported (its lines are never positive); send the credit net of the allowance';
+
+/**
  * A credit memo arriving with positive amounts (UBL CreditNote, X12 BIG07 `CR`) in the canonical
  * sign convention: total, tax, line amounts and quantities negative, unit prices positive.
  */

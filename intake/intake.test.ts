@@ -231,6 +231,44 @@ describe('X12 810 golden mapping (segment by segment)', () => {
     });
   });
 
+  it('credits a SAC charge on a credit memo like its lines, in either sign convention; refuses an allowance', async () => {
+    // An 810 credit memo: 2 x 50.00 credited plus a 10.00 freight charge, TDS 110.00.
+    const creditMemo = (it1Quantity: string, sac: string, tds: string): string[] => [
+      'BIG*20250301*CM-8**PO-1***CR',
+      'N1*VN*Acme*92*V-100',
+      `IT1*1*${it1Quantity}*EA*50.00**HC*E0431`,
+      'PID*F****Oxygen',
+      sac,
+      `TDS*${tds}`,
+    ];
+    for (const [quantity, tds] of [
+      ['2', '11000'],
+      ['-2', '-11000'],
+    ]) {
+      const [inv] = await convertDocument(
+        'x12-810',
+        Buffer.from(interchange(creditMemo(quantity!, 'SAC*C*D240***1000', tds!))),
+      );
+      expect(inv, tds).toMatchObject({
+        document_type: 'credit_memo',
+        total_cents: -11000,
+        lines: [
+          { quantity: -2, unit_price_cents: 5000, amount_cents: -10000 },
+          { line_number: 2, quantity: -1, unit_price_cents: 1000, amount_cents: -1000 },
+        ],
+      });
+      expect(totalCheck(inv!), tds).toBeNull();
+    }
+    // A 10.00 allowance (TDS 90.00) would be a positive line: refused at its SAC01, in either convention.
+    for (const [quantity, tds] of [
+      ['2', '9000'],
+      ['-2', '-9000'],
+    ])
+      expect(await refusal('x12-810', interchange(creditMemo(quantity!, 'SAC*A*C310***1000', tds!)))).toEqual(
+        [{ path: '/segments/8/SAC01', message: expect.stringContaining('is an allowance on a credit memo') }],
+      );
+  });
+
   it('refuses malformed envelopes naming the segment and element', async () => {
     const good = interchange(GOLDEN_X12_BODY);
     expect(await refusal('x12-810', good.slice(0, 80))).toEqual([

@@ -16,7 +16,6 @@
  */
 import { SaxesParser, type SaxesTagNS } from 'saxes';
 import type { TriageError } from '../core/errors.js';
-import type { SourceFormat } from '../core/invoice.js';
 import { NotUtf8Error, UTF8_NAMES, decodeUtf8, lineOfOffset } from '../core/utf8.js';
 import {
   creditSigns,
@@ -29,9 +28,9 @@ import {
 } from './document.js';
 import {
   UBL_ALLOWANCE_CHARGE,
-  UBL_CHARGE_INDICATOR,
   UBL_CLASSIFICATION_PATH,
   UBL_CURRENCY_CHECKED,
+  UBL_FORMAT,
   UBL_MONETARY_TOTAL,
   UBL_HEADER,
   UBL_ITEM_ID_PATHS,
@@ -50,30 +49,25 @@ import {
   UNCL1001_DOCUMENT_TYPE,
   type UblValue,
 } from './mapping/ubl.js';
-
-const FORMAT: SourceFormat = 'ubl-2.1';
+import {
+  appendAllowanceCharges,
+  checkPayable,
+  checkTaxTotals,
+  readAllowanceCharge,
+  type AllowanceChargeRaw,
+} from './ubl-totals.js';
 
 /** Longest text of one element, characters. */
 const MAX_TEXT = 10_000;
 
 /** A mapped value as read, converted once the document's decimal separator is known. */
-interface RawValue {
+export interface RawValue {
   text: string;
   kind: UblValue;
   /** Element path for errors. */
   where: string;
   /** The element's `currencyID` attribute (amounts), when present. */
   currencyId?: string | undefined;
-}
-
-/** A document-level `cac:AllowanceCharge` as read (see {@link UBL_ALLOWANCE_CHARGE}). */
-interface AllowanceChargeRaw {
-  /** `/Invoice/cac:AllowanceCharge[k]`. */
-  where: string;
-  indicator?: RawValue;
-  amount?: RawValue;
-  reason?: string;
-  reasonCode?: string;
 }
 
 interface LineRaw {
@@ -110,7 +104,7 @@ const DECLARED_ENCODING = /^(?:\xEF\xBB\xBF)?<\?xml\s[^>]*?\bencoding\s*=\s*(["'
 /** The refusal of a document declaring an encoding other than UTF-8 (its text would be misread). */
 const encodingRefused = (encoding: string): TriageError =>
   documentError(
-    FORMAT,
+    UBL_FORMAT,
     '/',
     `declares encoding="${encoding}"; only UTF-8 documents are read (convert the document to UTF-8)`,
   );
@@ -129,7 +123,7 @@ export function ublText(doc: Buffer): string {
     return decodeUtf8(doc);
   } catch (e) {
     if (!(e instanceof NotUtf8Error)) throw e;
-    throw documentError(FORMAT, '/', `${e.message} on line ${lineOfOffset(doc, e.offset)}`);
+    throw documentError(UBL_FORMAT, '/', `${e.message} on line ${lineOfOffset(doc, e.offset)}`);
   }
 }
 
@@ -160,7 +154,7 @@ export function convertUbl(doc: string, sha256: string): ConvertedInvoice {
     '/' +
     [root ?? '', ...stack.map((e, i) => (i === lineDepth ? `${e.name}[${lines.length}]` : e.name))].join('/');
   const fail = (message: string, where = xpath()): never => {
-    throw documentError(FORMAT, where, message);
+    throw documentError(UBL_FORMAT, where, message);
   };
 
   parser.on('doctype', () =>
@@ -255,14 +249,7 @@ export function convertUbl(doc: string, sha256: string): ConvertedInvoice {
         lineDepth = -1;
       }
     } else if (charge) {
-      const child = path.slice(UBL_ALLOWANCE_CHARGE.element.length + 1);
-      const at = `${charge.where}/${child}`;
-      if (child === UBL_ALLOWANCE_CHARGE.indicator)
-        charge.indicator = { text: value, kind: 'text', where: at };
-      if (child === UBL_ALLOWANCE_CHARGE.amount)
-        charge.amount = { text: value, kind: 'money', where: at, currencyId: attrs.currencyID };
-      if (child === UBL_ALLOWANCE_CHARGE.reason) charge.reason ??= value;
-      if (child === UBL_ALLOWANCE_CHARGE.reasonCode) charge.reasonCode ??= value;
+      const at = readAllowanceCharge(charge, path, value, attrs.currencyID);
       if (attrs.currencyID !== undefined) currencies.push({ currencyId: attrs.currencyID, where: at });
       if (stack.length === 1) charge = null;
     } else {
@@ -286,31 +273,6 @@ export function convertUbl(doc: string, sha256: string): ConvertedInvoice {
   return build(root!, header, partyIds, lines, charges, taxAmounts, sha256, currencies, monetaryTotals);
 }
 
-/**
- * UBL 2.1: PayableAmount = TaxInclusiveAmount - PrepaidAmount + PayableRoundingAmount (absent
- * parts 0), in cents, when both totals are present.
- * @throws TriageError 400 naming the PayableAmount element otherwise.
- */
-function checkPayable(
-  header: Map<string, RawValue>,
-  taxInclusive: unknown,
-  payable: unknown,
-  prepaid: unknown,
-  rounding: unknown,
-): void {
-  if (typeof taxInclusive !== 'number' || typeof payable !== 'number') return;
-  const expected =
-    taxInclusive -
-    (typeof prepaid === 'number' ? prepaid : 0) +
-    (typeof rounding === 'number' ? rounding : 0);
-  if (payable !== expected)
-    throw documentError(
-      FORMAT,
-      header.get('payable_cents')!.where,
-      `is ${payable} cents, not TaxInclusiveAmount - PrepaidAmount + PayableRoundingAmount = ${expected} cents`,
-    );
-}
-
 /** The canonical invoice from the values read. */
 function build(
   root: keyof typeof UBL_ROOTS,
@@ -332,19 +294,13 @@ function build(
   const foreign = currency === undefined ? undefined : currencies.find((c) => c.currencyId !== currency);
   if (foreign)
     throw documentError(
-      FORMAT,
+      UBL_FORMAT,
       foreign.where,
       `has currencyID ${foreign.currencyId}, not the document currency ${currency}`,
     );
-  // One tax total in the document currency (UBL allows a second only in the tax currency).
-  if (taxAmounts.length > 1)
-    throw documentError(
-      FORMAT,
-      taxAmounts[1]!,
-      `is a second tax total (the first is ${taxAmounts[0]}); the tax is read from one cac:TaxTotal`,
-    );
+  checkTaxTotals(taxAmounts);
   const numbers = documentNumbers(
-    FORMAT,
+    UBL_FORMAT,
     all.filter((v) => v.kind === 'money').map((v) => v.text),
     currency ?? null,
   );
@@ -358,7 +314,7 @@ function build(
         // One currency per invoice: an amount in another cannot be summed with the others.
         if (v.currencyId !== undefined && currency !== undefined && v.currencyId !== currency)
           throw documentError(
-            FORMAT,
+            UBL_FORMAT,
             v.where,
             `has currencyID ${v.currencyId}, not the document currency ${currency}`,
           );
@@ -369,7 +325,7 @@ function build(
         return isoDate(v.text);
       case 'integer':
         if (!/^\d{1,6}$/.test(v.text))
-          throw documentError(FORMAT, v.where, 'must be a line number (1 to 6 digits)');
+          throw documentError(UBL_FORMAT, v.where, 'must be a line number (1 to 6 digits)');
         return Number(v.text);
       default:
         return v.text;
@@ -381,7 +337,7 @@ function build(
   if (typeCode) {
     const t = UNCL1001_DOCUMENT_TYPE[typeCode.text];
     if (!t)
-      throw documentError(FORMAT, typeCode.where, `has the unknown document type code ${typeCode.text}`);
+      throw documentError(UBL_FORMAT, typeCode.where, `has the unknown document type code ${typeCode.text}`);
     documentType = root === 'CreditNote' ? 'credit_memo' : t;
   }
   const vendorIdAt = partyIds.find((p) => p.scheme !== UBL_NPI_SCHEME);
@@ -433,7 +389,7 @@ function build(
       const v = (f: string): unknown => read(l.values.get(f));
       const base = l.values.get('base_quantity');
       if (base && v('base_quantity') !== 1)
-        throw documentError(FORMAT, base.where, 'must be 1 (prices per base quantity are not supported)');
+        throw documentError(UBL_FORMAT, base.where, 'must be 1 (prices per base quantity are not supported)');
       return defined({
         line_number: v('line_number'),
         description: v('description') ?? v('name'),
@@ -454,59 +410,4 @@ function build(
   appendAllowanceCharges(invoice, charges, read, documentType, src);
   creditSigns(invoice);
   return { invoice, location: `/${root}`, documentRef: `UBL ${root}`, sources: src.map };
-}
-
-/**
- * Appends each document-level allowance or charge as a line (see {@link UBL_ALLOWANCE_CHARGE}),
- * numbered after the highest line number, so that the total check sums it with the lines.
- * @throws TriageError 400 naming the element: a ChargeIndicator that is not an xsd:boolean, an
- *   Amount missing, negative or not an amount, or an allowance on a credit memo (its lines
- *   are never positive, so an allowance cannot be one).
- */
-function appendAllowanceCharges(
-  invoice: Record<string, unknown>,
-  charges: readonly AllowanceChargeRaw[],
-  read: (v: RawValue | undefined) => unknown,
-  documentType: string,
-  src: SourceMap,
-): void {
-  if (charges.length === 0) return;
-  const lines = invoice.lines as Record<string, unknown>[];
-  let next = lines.reduce((m, l) => Math.max(m, typeof l.line_number === 'number' ? l.line_number : 0), 0);
-  for (const c of charges) {
-    const isCharge = UBL_CHARGE_INDICATOR[c.indicator?.text ?? ''];
-    if (isCharge === undefined)
-      throw documentError(
-        FORMAT,
-        c.indicator?.where ?? `${c.where}/${UBL_ALLOWANCE_CHARGE.indicator}`,
-        c.indicator ? `is '${c.indicator.text}', not true (a charge) or false (an allowance)` : 'is required',
-      );
-    if (!c.amount) throw documentError(FORMAT, `${c.where}/${UBL_ALLOWANCE_CHARGE.amount}`, 'is required');
-    const cents = read(c.amount) as number;
-    if (cents < 0)
-      throw documentError(
-        FORMAT,
-        c.amount.where,
-        'must not be negative (ChargeIndicator says which way it counts)',
-      );
-    if (!isCharge && documentType === 'credit_memo')
-      throw documentError(
-        FORMAT,
-        c.indicator!.where,
-        'is an allowance on a credit memo: not supported (its lines are never positive); send the credit net of the allowance',
-      );
-    const amount = isCharge ? cents : -cents;
-    const i = lines.length;
-    lines.push({
-      line_number: ++next,
-      description: c.reason || c.reasonCode || (isCharge ? 'Charge' : 'Allowance'),
-      code: { system: 'OTHER', value: c.reasonCode || (isCharge ? 'CHARGE' : 'ALLOWANCE') },
-      quantity: 1,
-      unit_price_cents: amount,
-      amount_cents: amount,
-    });
-    src.mark(`/lines/${i}`, c.where);
-    for (const f of ['quantity', 'unit_price_cents', 'amount_cents'])
-      src.mark(`/lines/${i}/${f}`, c.amount.where);
-  }
 }

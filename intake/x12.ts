@@ -21,6 +21,7 @@ import { X12parser } from 'x12-parser';
 import { isTriageError, type TriageError } from '../core/errors.js';
 import { currencyProblem } from '../core/currency.js';
 import {
+  CREDIT_MEMO_ALLOWANCE,
   creditSigns,
   defined,
   documentNumbers,
@@ -265,6 +266,8 @@ function mapTransaction(tx: Segment[], isa: Segment, seps: X12Separators): Conve
   let line: Record<string, unknown> | null = null;
   let seenBig = false;
   let seenTds = false;
+  // Each SAC that became a line, with the index of its line.
+  const sacs: { segment: Segment; line: number }[] = [];
   // Canonical pointer -> `/segments/<n>/<element>` it was read from (errors after conversion).
   const src = new SourceMap(where(st));
   src.mark('/invoice_id', where(st, 2));
@@ -406,6 +409,7 @@ function mapTransaction(tx: Segment[], isa: Segment, seps: X12Separators): Conve
         const name = SAC02_DESCRIPTION[code];
         if (!name) fail(s, 2, `has the unknown service, promotion, allowance or charge code ${code}`);
         const amount = sign! * Math.abs(n2(s, 5));
+        sacs.push({ segment: s, line: lines.length });
         lines.push({
           line_number: 0,
           description: at(s, 15) !== '' ? at(s, 15) : name,
@@ -426,6 +430,7 @@ function mapTransaction(tx: Segment[], isa: Segment, seps: X12Separators): Conve
   }
   if (!seenBig) fail({ ...st, tag: 'BIG' }, undefined, `is missing in transaction set ${at(st, 2)}`);
   if (!seenTds) fail({ ...st, tag: 'TDS' }, undefined, `is missing in transaction set ${at(st, 2)}`);
+  if (inv.document_type === 'credit_memo') creditMemoSacs(sacs, lines);
   // SAC lines take the numbers after the last IT1 line.
   let next = lines.reduce((m, l) => Math.max(m, Number(l.line_number) || 0), 0);
   for (const l of lines) if (l.line_number === 0) l.line_number = ++next;
@@ -441,6 +446,26 @@ function mapTransaction(tx: Segment[], isa: Segment, seps: X12Separators): Conve
     documentRef: `ISA13 ${at(isa, 13)} / ST02 ${at(st, 2)}`,
     sources: src.map,
   };
+}
+
+/**
+ * The SAC lines of a credit memo in its sign convention, whichever sign its amounts arrive in:
+ * TDS01 is the lines plus the charges less the allowances, all of it credited, so a charge is
+ * credited like a line (quantity -1, amount minus SAC05, unit price SAC05: what `creditSigns`
+ * makes of a positive line) and the total check sums it with the lines.
+ * @throws TriageError 400 at the SAC01 of an allowance (`SAC*A`): it would be a positive line,
+ *   which a credit memo never has, as UBL refuses it ({@link CREDIT_MEMO_ALLOWANCE}).
+ */
+function creditMemoSacs(
+  sacs: readonly { segment: Segment; line: number }[],
+  lines: Record<string, unknown>[],
+): void {
+  for (const { segment, line } of sacs) {
+    const l = lines[line]!;
+    const cents = Math.abs(l.amount_cents as number);
+    if (SAC01_SIGN[at(segment, 1)] === -1) fail(segment, 1, CREDIT_MEMO_ALLOWANCE);
+    Object.assign(l, { quantity: -1, unit_price_cents: cents, amount_cents: cents === 0 ? 0 : -cents });
+  }
 }
 
 /**

@@ -5,40 +5,19 @@
  * alone too), and through the served pipeline the resubmission goes to people as a duplicate of
  * the original instead of being auto-approved.
  */
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { shippedModelsDir, wire, type Wired } from '../bin/bootstrap.js';
+import { wire, type Wired } from '../bin/bootstrap.js';
 import type { Invoice } from '../core/invoice.js';
-import { pairFeatureVector, PAIR_VECTOR_NAMES } from '../features/comparisons.js';
-import { extractInvoiceFeatures } from '../features/invoice-features.js';
-import { comparePair, pairSideOfInvoice } from '../features/pair.js';
-import type { ModelCard } from '../models/card.js';
-import { inputProjection } from '../models/signature.js';
-import { predictProbability, type TrainedModelSpec } from '../models/spec.js';
+import { predictProbability } from '../models/spec.js';
 import { twoChangeResubmission } from './fixtures.js';
+import { shippedDuplicateChampion } from './shipped-duplicate.js';
 
-const dir = join(shippedModelsDir(), 'duplicate');
-const version = (JSON.parse(readFileSync(join(dir, 'aliases.json'), 'utf8')) as { champion: string })
-  .champion;
-const spec = JSON.parse(readFileSync(join(dir, version, 'spec.json'), 'utf8')) as TrainedModelSpec;
-const card = JSON.parse(readFileSync(join(dir, version, 'card.json'), 'utf8')) as ModelCard;
+const { version, spec, card, pairInput } = shippedDuplicateChampion();
 
 const { original, resubmitted } = twoChangeResubmission();
 
-/** The champion's inputs in today's pair vector (it may read an earlier edition, by name). */
-const inputs = inputProjection(spec.featureNames, PAIR_VECTOR_NAMES);
-
-const pairScore = (a: Invoice, b: Invoice, cosine: number): number => {
-  const v = pairFeatureVector(
-    comparePair(
-      pairSideOfInvoice(a, extractInvoiceFeatures(a)),
-      pairSideOfInvoice(b, extractInvoiceFeatures(b)),
-      cosine,
-    ),
-  );
-  return predictProbability(spec, inputs ? Float32Array.from(inputs, (k) => v[k]!) : v);
-};
+const pairScore = (a: Invoice, b: Invoice, cosine: number): number =>
+  predictProbability(spec, pairInput(a, b, cosine));
 
 describe('the duplicate champion on a resubmission dated one day later with a total 5 cents higher', () => {
   it('scores the pair above the review threshold at every embedding similarity, as each change alone', () => {

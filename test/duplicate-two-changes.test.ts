@@ -10,38 +10,15 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { shippedModelsDir } from '../bin/bootstrap.js';
 import type { Invoice } from '../core/invoice.js';
-import { pairFeatureVector, PAIR_VECTOR_NAMES } from '../features/comparisons.js';
-import { extractInvoiceFeatures } from '../features/invoice-features.js';
-import { comparePair, pairSideOfInvoice } from '../features/pair.js';
 import { OnnxModelSession } from '../inference/onnx-session.js';
-import type { ModelCard } from '../models/card.js';
-import { inputProjection } from '../models/signature.js';
-import type { TrainedModelSpec } from '../models/spec.js';
 import { twoChangeResubmission } from './fixtures.js';
+import { shippedDuplicateChampion } from './shipped-duplicate.js';
 
-const dir = join(shippedModelsDir(), 'duplicate');
-const version = (JSON.parse(readFileSync(join(dir, 'aliases.json'), 'utf8')) as { champion: string })
-  .champion;
-const spec = JSON.parse(readFileSync(join(dir, version, 'spec.json'), 'utf8')) as TrainedModelSpec;
-const card = JSON.parse(readFileSync(join(dir, version, 'card.json'), 'utf8')) as ModelCard;
-const inputs = inputProjection(spec.featureNames, PAIR_VECTOR_NAMES);
+const { dir, version, spec, card, pairInput } = shippedDuplicateChampion();
 
 const { original, resubmitted } = twoChangeResubmission();
 const COSINES = [0.8, 0.9, 0.97, 0.99];
-
-/** The challenger's input vector for the pair (later invoice `a`, earlier `b`). */
-const pairInput = (a: Invoice, b: Invoice, cosine: number): Float32Array => {
-  const v = pairFeatureVector(
-    comparePair(
-      pairSideOfInvoice(a, extractInvoiceFeatures(a)),
-      pairSideOfInvoice(b, extractInvoiceFeatures(b)),
-      cosine,
-    ),
-  );
-  return inputs ? Float32Array.from(inputs, (k) => v[k]!) : Float32Array.from(v);
-};
 
 /** The champion's served ONNX session, shared by both fixtures. */
 let session: OnnxModelSession;

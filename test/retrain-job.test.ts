@@ -17,8 +17,8 @@ import { createInProcessQueue, createProcessors, type InProcessQueue } from '../
 import type { BatchRepository } from '../store/batches.js';
 import type { ModelRegistry, RegistryEvent } from '../models/registry.js';
 import { shippedModelsDir } from '../bin/bootstrap.js';
-import { recordedTrainOptions } from '../training/reproduce-args.js';
-import { championRecipe, createRetrain } from '../training/retrain-job.js';
+import { championRecipe, recordedTrainOptions } from '../training/reproduce-args.js';
+import { createRetrain } from '../training/retrain-job.js';
 import { makeInvoice } from './fixtures.js';
 import { startHarness, type Harness } from './harness.js';
 

@@ -3,7 +3,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { assertModelCardDraft, assertModelSpec } from '../models/spec.js';
-import { runTrain, trainCommand, type TrainCliOptions } from './cli.js';
+import { defaultRegistryRoot } from '../bin/models.js';
+import { ModelRegistry } from '../models/registry.js';
+import { servedFeatureSchemas } from '../models/served-schemas.js';
+import { runTrain, trainCommand, withChampionRecipe, type TrainCliOptions } from './cli.js';
 import type { Detector } from './eval/detector.js';
 import { invoiceKeys, type FeatureProvider } from './features.js';
 import { syntheticBenchmark } from './synthetic.js';
@@ -138,5 +141,80 @@ describe('train CLI', () => {
       labelSources: ['reviewer', 'erp'],
       labelWeight: { erp: 0.5, audit_sample: 4 },
     });
+  });
+});
+
+describe("train CLI: the served champion's recipe by default", () => {
+  const shipped = new ModelRegistry({ root: defaultRegistryRoot(), featureSchemas: servedFeatureSchemas() });
+  const duplicate: TrainCliOptions = { ...base, model: 'duplicate', epochs: undefined };
+
+  it("takes the shipped champion duplicate@5's whole recipe when no recipe option is given", async () => {
+    const { options, recipeOf } = await withChampionRecipe(duplicate, shipped);
+    expect(recipeOf).toBe('duplicate@5');
+    expect(options).toEqual({
+      ...duplicate,
+      architectures: ['monotone-mixed-mlp-16-8-x2'],
+      vectorEdition: 4,
+      hardNegativeWeight: 5,
+      approveGridPoints: 400,
+    });
+    expect(options.seed).toBe(7); // the run's own seed, not the champion's
+    const coding = await withChampionRecipe(base, shipped);
+    expect(coding.recipeOf).toBe('coding-mismatch@4');
+    expect(coding.options.vectorEdition).toBe(3);
+  });
+
+  it('keeps the options as given when any recipe option is, without a registry, or without a champion', async () => {
+    for (const given of [
+      { architectures: ['mlp-16-8'] },
+      { vectorEdition: 4 },
+      { hardNegativeWeight: 2 },
+      { approveGridPoints: 60 },
+      { gridLogitStep: 0.1 },
+    ]) {
+      const o = { ...duplicate, ...given };
+      expect(await withChampionRecipe(o, shipped), JSON.stringify(given)).toEqual({
+        options: o,
+        recipeOf: null,
+      });
+    }
+    expect(await withChampionRecipe(duplicate, null)).toEqual({ options: duplicate, recipeOf: null });
+    const empty = new ModelRegistry({
+      root: join(dir, 'empty-registry'),
+      featureSchemas: servedFeatureSchemas(),
+    });
+    expect(await withChampionRecipe(duplicate, empty)).toEqual({ options: duplicate, recipeOf: null });
+  });
+
+  it("the command trains with the recipe of --registry (default the deps' registry), and none gives the defaults", async () => {
+    /** A feature provider that stops the run, telling the vector edition the command asked for. */
+    const stop = (ctx: { editions?: Record<string, number> }): never => {
+      throw new Error(`editions ${JSON.stringify(ctx.editions ?? {})}`);
+    };
+    const run = async (registryRoot: string | undefined, ...more: string[]) => {
+      const logs: string[] = [];
+      const cmd = trainCommand({
+        provider: stop,
+        log: (l) => logs.push(l),
+        ...(registryRoot ? { registryRoot } : {}),
+      });
+      const args = ['--model', 'duplicate', '--data', data, '--no-progress', ...more];
+      const error = await cmd.parseAsync(args, { from: 'user' }).then(
+        () => null,
+        (e: Error) => e.message,
+      );
+      return { error, logs };
+    };
+    const served = await run(defaultRegistryRoot());
+    expect(served.error).toBe('editions {"pair":4}');
+    expect(served.logs[0]).toMatch(
+      /^training with the recipe of the champion duplicate@5 \(.*models\/artifacts\): /,
+    );
+    expect(served.logs[0]).toContain('architectures monotone-mixed-mlp-16-8-x2');
+    expect((await run(undefined, '--registry', defaultRegistryRoot())).error).toBe('editions {"pair":4}');
+    for (const r of [await run(defaultRegistryRoot(), '--registry', 'none'), await run(undefined)]) {
+      expect(r.error).toBe('editions {}');
+      expect(r.logs.some((l) => l.includes('recipe of the champion'))).toBe(false);
+    }
   });
 });

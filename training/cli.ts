@@ -4,7 +4,8 @@
  * runs the pipeline (`pipeline.ts`) and writes `spec.json` (the {@link TrainedModelSpec}),
  * `card.json` (the {@link ModelCardDraft}) and `report.json` (curves, LTT steps, loss curves)
  * into the output directory, with a progress bar on a terminal and a summary table.
- * The same data, options and seed give the same spec and metrics.
+ * The same data, options and seed give the same spec and metrics. Without recipe options the
+ * command trains with the recipe of the task's champion in `--registry` ({@link withChampionRecipe}).
  */
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -15,8 +16,9 @@ import { isLabelProvenance, LABEL_PROVENANCES, type LabelProvenance } from '../c
 import { BENCHMARK_FILES } from '../datasets/benchmark/types.js';
 import type { ModelTask } from '../models/spec.js';
 import { VECTOR_EDITIONS, type FeatureVector } from '../features/schema.js';
-import { TASK_VECTOR } from '../models/served-schemas.js';
+import { servedFeatureSchemas, TASK_VECTOR } from '../models/served-schemas.js';
 import { ARCHITECTURES } from '../models/specs/index.js';
+import { ModelRegistry } from '../models/registry.js';
 import { assembleTask } from './assemble.js';
 import { loadBenchmark, type LoadedBenchmark } from './benchmark.js';
 import type { FeatureProvider } from './features.js';
@@ -26,6 +28,7 @@ import { fileLabelSource, type LabelSource } from './labels.js';
 import { writeHarnessReport } from './harness-report.js';
 import { runPipeline, type PipelineResult } from './pipeline.js';
 import { runReference } from './reference.js';
+import { championRecipe, RECIPE_OPTIONS, recipeTrainOptions } from './reproduce-args.js';
 import { REFERENCE_FILE, writeReference } from '../monitoring/reference.js';
 
 /** Parsed options of the `train` command. */
@@ -61,7 +64,10 @@ export interface TrainCliOptions {
    * current): 3 of the line vector reproduces `coding-mismatch@4`, 2 of the pair vector `duplicate@2`.
    */
   vectorEdition?: number;
-  /** Candidate architectures by id (`ARCHITECTURES` of models/specs); default the task's `TASK_ARCHITECTURES`. */
+  /**
+   * Candidate architectures by id (`ARCHITECTURES` of models/specs); default the task's
+   * `TASK_ARCHITECTURES` (the `train` command defaults to the champion's: {@link withChampionRecipe}).
+   */
   architectures?: string[];
   /** Widest logit gap between threshold candidates (`PipelineOptions.gridLogitStep`); default none. */
   gridLogitStep?: number;
@@ -85,6 +91,11 @@ export interface TrainCliDeps {
   log?: (line: string) => void;
   /** Progress of the run, percent (0-100), with what it is doing (e.g. a job's progress). */
   onProgress?: (percent: number, stage: string) => void;
+  /**
+   * Default of the `train` command's `--registry`: the model registry whose champion's recipe a
+   * run without recipe options takes ({@link withChampionRecipe}); absent: none (the task's defaults).
+   */
+  registryRoot?: string;
 }
 
 /** No colours: the summary goes to logs and CI output as well as terminals. */
@@ -304,6 +315,31 @@ export async function runTrain(
   }
 }
 
+/**
+ * The options of a `train` run with the served champion's recipe as its default: when none of
+ * the recipe options ({@link RECIPE_OPTIONS}: architectures, vector edition, hard-negative
+ * weight, threshold grid) is given and `registry` holds a trained champion of the task, the run
+ * takes that champion's whole recipe as its card records it (`championRecipe`; the run keeps its
+ * own seed), so `npm run train -- --model duplicate` trains what is served (the monotone
+ * `duplicate@5`), as retrain jobs do. Given any recipe option, the run is as given, the other
+ * recipe options at the task's defaults: a card's options belong together (they reproduce it,
+ * `trainArgs`), so a recipe is not mixed with parts of another. Without a registry, or without
+ * a trained champion in it, the task's defaults.
+ * @returns the options, and the champion whose recipe they took (`duplicate@5`) or null.
+ * @throws RangeError (from `championRecipe`) when the champion's features are no edition of its vector.
+ */
+export async function withChampionRecipe(
+  o: TrainCliOptions,
+  registry: ModelRegistry | null,
+): Promise<{ options: TrainCliOptions; recipeOf: string | null }> {
+  if (registry === null || RECIPE_OPTIONS.some((k) => o[k] !== undefined))
+    return { options: o, recipeOf: null };
+  const recipe = await championRecipe(registry, o.model);
+  if (recipe === null) return { options: o, recipeOf: null };
+  const { champion } = await registry.aliases(o.model);
+  return { options: { ...o, ...recipeTrainOptions(recipe) }, recipeOf: `${o.model}@${champion}` };
+}
+
 const num =
   (name: string, min: number, max: number) =>
   (v: string): number => {
@@ -433,7 +469,31 @@ export function trainCommand(deps: TrainCliDeps): Command {
     'widest logit gap between neighbouring threshold candidates (default: log-share thinning only)',
     num('--grid-logit-step', 1e-3, 10),
   );
-  return cmd.action(async (opts: Omit<TrainCliOptions, 'progress'> & { progress: boolean }) => {
-    await runTrain({ ...opts, progress: opts.progress && process.stderr.isTTY === true }, deps);
-  });
+  cmd.option(
+    '--registry <dir>',
+    "model registry whose champion's recipe (architectures, vector edition, hard-negative weight, threshold grid) a run takes when it is given none of these options; none: the task's defaults",
+    deps.registryRoot ?? 'none',
+  );
+  return cmd.action(
+    async ({
+      registry,
+      ...opts
+    }: Omit<TrainCliOptions, 'progress'> & { progress: boolean; registry: string }) => {
+      const { options, recipeOf } = await withChampionRecipe(
+        { ...opts, progress: opts.progress && process.stderr.isTTY === true },
+        registry === 'none'
+          ? null
+          : new ModelRegistry({ root: registry, featureSchemas: servedFeatureSchemas() }),
+      );
+      if (recipeOf !== null)
+        (deps.log ?? ((l: string) => process.stderr.write(l + '\n')))(
+          `training with the recipe of the champion ${recipeOf} (${registry}): ${RECIPE_OPTIONS.filter(
+            (k) => options[k] !== undefined,
+          )
+            .map((k) => `${k} ${String(options[k])}`)
+            .join(', ')}`,
+        );
+      await runTrain(options, deps);
+    },
+  );
 }

@@ -4,10 +4,12 @@
  * weight in `data.rowsFrom`, the threshold grid in the thresholds' `method`), read back from the
  * texts `assemble.ts` and `pipeline.ts` write. `scripts/reproduce-champions.sh` and
  * `npm run card:complete` use it, so a champion trained with non-default options is reproduced
- * with them.
+ * with them; retrain jobs and `npm run train` without recipe options train with the served
+ * champion's recipe ({@link championRecipe}).
  */
 import { editionOfNames } from '../features/schema.js';
-import type { ModelCardDraft } from '../models/spec.js';
+import type { ModelRegistry } from '../models/registry.js';
+import type { ModelCardDraft, ModelTask } from '../models/spec.js';
 import { TASK_VECTOR } from '../models/served-schemas.js';
 
 /** Options of a training run as recorded in its card; absent fields were the defaults. */
@@ -69,4 +71,40 @@ export function trainArgs(o: RecordedTrainOptions): string[] {
   if (o.approveGridPoints !== undefined) args.push('--approve-grid-points', String(o.approveGridPoints));
   if (o.gridLogitStep !== undefined) args.push('--grid-logit-step', String(o.gridLogitStep));
   return args;
+}
+
+/** A champion's recipe: the options its card records, but the seed (each run has its own). */
+export type TrainRecipe = Omit<RecordedTrainOptions, 'seed'>;
+
+/** The `npm run train` options a {@link TrainRecipe} sets (the others are the run's own). */
+export const RECIPE_OPTIONS = [
+  'vectorEdition',
+  'architectures',
+  'hardNegativeWeight',
+  'approveGridPoints',
+  'gridLogitStep',
+] as const satisfies readonly (keyof TrainRecipe)[];
+
+/** `npm run train` options of a recipe (absent fields stay the defaults). */
+export function recipeTrainOptions(r: TrainRecipe) {
+  return {
+    vectorEdition: r.vectorEdition,
+    architectures: r.architectures,
+    ...(r.hardNegativeWeight !== undefined ? { hardNegativeWeight: r.hardNegativeWeight } : {}),
+    ...(r.approveGridPoints !== undefined ? { approveGridPoints: r.approveGridPoints } : {}),
+    ...(r.gridLogitStep !== undefined ? { gridLogitStep: r.gridLogitStep } : {}),
+  };
+}
+
+/**
+ * The served champion's training recipe (its card's recorded options but the seed), or null when
+ * the task has no champion or it is not a trained model (an external ONNX, a heuristic).
+ * @throws RangeError (from {@link recordedTrainOptions}) when the champion's features are no edition of its vector.
+ */
+export async function championRecipe(registry: ModelRegistry, task: ModelTask): Promise<TrainRecipe | null> {
+  if ((await registry.aliases(task)).champion === null) return null;
+  const card = await registry.card(task, 'champion');
+  if (!card.training) return null;
+  const { seed: _seed, ...recipe } = recordedTrainOptions(card.training);
+  return recipe;
 }

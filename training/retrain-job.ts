@@ -3,7 +3,8 @@
  * with the same pipeline as `npm run train` on a benchmark directory (`TRAINING_DATA_DIR`; when
  * none is configured, a seeded benchmark generated for the run into a temporary directory) plus
  * the requesting tenant's reviewer labels, with the served champion's recipe (architectures,
- * vector edition, hard-negative weight, threshold grid: {@link championRecipe}; the job's seed),
+ * vector edition, hard-negative weight, threshold grid: `championRecipe` of ./reproduce-args.ts;
+ * the job's seed),
  * exports it to ONNX, and registers it as a new version
  * that becomes the **challenger** (the registry's `register` moves only that alias; promotion
  * to champion stays an explicit, audited action). Progress is reported as the run goes:
@@ -24,7 +25,7 @@ import type { ModelRegistry, RegistryEvent } from '../models/registry.js';
 import type { TrainedModelSpec } from '../models/spec.js';
 import type { TrainCliDeps } from './cli.js';
 import type { StoreLabelRow } from './labels.js';
-import { recordedTrainOptions, type RecordedTrainOptions } from './reproduce-args.js';
+import { championRecipe } from './reproduce-args.js';
 import { trainRetrain, type RetrainProduct, type RetrainWork } from './retrain-train.js';
 
 /** The review store's label listing (structural: `store/reviews.ts` `listLabels` of one tenant). */
@@ -120,22 +121,6 @@ function metricsOf(card: RetrainProduct['card']): Record<string, number> {
     ] as const)
       if (typeof v === 'number' && Number.isFinite(v)) out[`${m.unit}_${k}`] = v;
   return out;
-}
-
-/**
- * The served champion's training recipe (its card's recorded options but the seed), or null when
- * the task has no champion or it is not a trained model (an external ONNX, a heuristic).
- * @throws RangeError (from `recordedTrainOptions`) when the champion's features are no edition of its vector.
- */
-export async function championRecipe(
-  registry: ModelRegistry,
-  task: RetrainData['task'],
-): Promise<Omit<RecordedTrainOptions, 'seed'> | null> {
-  if ((await registry.aliases(task)).champion === null) return null;
-  const card = await registry.card(task, 'champion');
-  if (!card.training) return null;
-  const { seed: _seed, ...recipe } = recordedTrainOptions(card.training);
-  return recipe;
 }
 
 /**

@@ -14,7 +14,7 @@ import type { ModelCardDraft } from '../models/spec.js';
 import type { TrainedModelSpec } from '../models/spec.js';
 import { REFERENCE_FILE } from '../monitoring/reference.js';
 import { runTrain, type TrainCliDeps } from './cli.js';
-import type { RecordedTrainOptions } from './reproduce-args.js';
+import { recipeTrainOptions, type TrainRecipe } from './reproduce-args.js';
 import { storeLabelSource, type StoreLabelRow } from './labels.js';
 import { exportOnnx } from './onnx-export.js';
 import { createFeatureProvider } from './provider.js';
@@ -37,7 +37,7 @@ export interface RetrainWork {
    * served (a monotone pair model stays monotone); the job's own seed replaces the champion's.
    * Absent (no trained champion): the task's defaults.
    */
-  recipe?: Omit<RecordedTrainOptions, 'seed'>;
+  recipe?: TrainRecipe;
 }
 
 /** What a run produced for registration. */
@@ -47,17 +47,6 @@ export interface RetrainProduct {
   onnx: Uint8Array;
   /** Files registered beside the model, by name (line context, drift reference). */
   files: Record<string, string>;
-}
-
-/** `npm run train` options of a recorded recipe (absent fields stay the defaults). */
-function recipeOptions(r: Omit<RecordedTrainOptions, 'seed'>) {
-  return {
-    vectorEdition: r.vectorEdition,
-    architectures: r.architectures,
-    ...(r.hardNegativeWeight !== undefined ? { hardNegativeWeight: r.hardNegativeWeight } : {}),
-    ...(r.approveGridPoints !== undefined ? { approveGridPoints: r.approveGridPoints } : {}),
-    ...(r.gridLogitStep !== undefined ? { gridLogitStep: r.gridLogitStep } : {}),
-  };
 }
 
 /**
@@ -100,7 +89,7 @@ export async function trainRetrain(
       evalReport: false,
       baselines: false,
       ...(w.epochs ? { epochs: w.epochs } : {}),
-      ...(w.recipe ? recipeOptions(w.recipe) : {}),
+      ...(w.recipe ? recipeTrainOptions(w.recipe) : {}),
       ...(rows ? { labelSource: storeLabelSource({ listLabels: async () => rows }) } : {}),
     },
     {

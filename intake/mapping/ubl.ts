@@ -3,7 +3,10 @@
  * as data. Paths are element paths below the root (`cac:` aggregate, `cbc:` basic components);
  * `intake/ubl.ts` streams the document and applies them. Elements not listed are passed over.
  */
-import type { CodeSystem, DocumentType } from '../../core/invoice.js';
+import type { CodeSystem, DocumentType, SourceFormat } from '../../core/invoice.js';
+
+/** The source format of a converted UBL document (`source.format`, and errors). */
+export const UBL_FORMAT: SourceFormat = 'ubl-2.1';
 
 /** Namespace URIs of UBL 2.1 and the prefix each maps to in the paths below. */
 export const UBL_NAMESPACES: Readonly<Record<string, string>> = {

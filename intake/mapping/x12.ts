@@ -144,7 +144,11 @@ export const PID01_TYPE: Readonly<Record<string, 'description' | 'ignore'>> = {
   X: 'ignore', // semi-structured
 };
 
-/** SAC01 allowance or charge indicator -> sign of the SAC05 amount on the canonical line. */
+/**
+ * SAC01 allowance or charge indicator -> sign of the SAC05 amount on the canonical line (of an
+ * invoice or debit memo; a credit memo credits a charge like its lines and refuses an allowance,
+ * intake/x12.ts).
+ */
 export const SAC01_SIGN: Readonly<Record<string, 1 | -1 | 0>> = { C: 1, A: -1, N: 0 };
 
 /**
