@@ -12,6 +12,12 @@
  * says how many records they held. Re-sending is safe (idempotent per invoice id: invoices
  * stored with the same content are skipped), so a client resumes by re-sending from the named
  * record, or everything.
+ *
+ * With `Prefer: respond-async` (and the route given a store of imports and a queue) the whole
+ * body is validated first, chunk by chunk with the same 400s, then staged in one transaction
+ * (store/history-imports.ts) and answered 202 with `Location: /v1/history/imports/{id}`; the
+ * `import-history` job (jobs/history-import.ts) does the writing. `GET /v1/history/imports/:id`
+ * reads its progress.
  */
 import { createHash } from 'node:crypto';
 import type { Readable } from 'node:stream';
