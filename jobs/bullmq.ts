@@ -240,7 +240,10 @@ export function resolveWorkerSettings(opts: Partial<BullWorkerOptions>): Static<
   return checkOptions(checkWorkerSettings, merged, 'worker options');
 }
 
-/** Running workers; `close()` lets active jobs finish, then disconnects. */
+/**
+ * Running workers; `close()` aborts the jobs' `signal` (JobContext; a long import stops at
+ * its next chunk and is retried later), lets active jobs finish, then disconnects.
+ */
 export interface RunningWorkers {
   readonly names: readonly JobName[];
   close(): Promise<void>;
@@ -260,6 +263,7 @@ export function startBullWorkers(opts: BullWorkerOptions): RunningWorkers {
   const { concurrency } = settings;
   // Shared by the workers for their commands; BullMQ duplicates it for each blocking connection.
   const connection = redisClient(opts.redisUrl, { maxRetriesPerRequest: null });
+  const closing = new AbortController();
   const workers = names.map((name) => {
     const processor = opts.processors[name] as (d: unknown, c: unknown) => Promise<unknown>;
     const w = new Worker(
@@ -270,6 +274,7 @@ export function startBullWorkers(opts: BullWorkerOptions): RunningWorkers {
             id: String(job.id),
             attempt: job.attemptsMade + 1,
             updateProgress: (p: number) => job.updateProgress(p),
+            signal: closing.signal,
           });
         } catch (e) {
           if (isPermanent(e)) {
@@ -309,6 +314,7 @@ export function startBullWorkers(opts: BullWorkerOptions): RunningWorkers {
   return {
     names,
     async close() {
+      closing.abort();
       await Promise.allSettled(workers.map((w) => w.close()));
       connection.disconnect();
     },

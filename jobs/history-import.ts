@@ -6,7 +6,8 @@
  * its progress in that same transaction, guarded by the index it started from: a retried,
  * stalled-and-rerun or duplicated job, or one resumed after a crash, never imports or counts a
  * record twice, and loses none. A record whose invoice id was stored with other content after
- * the import was accepted is refused (counted and listed on the import), not retried.
+ * the import was accepted is refused (counted and listed on the import), not retried. When its
+ * queue or worker closes, the job stops between chunks and is resumed later.
  */
 import { setImmediate } from 'node:timers/promises';
 import { TriageError } from '../core/errors.js';
@@ -61,7 +62,10 @@ function checkData(d: ImportHistoryData): void {
  */
 export function createHistoryImportProcessor(
   deps: HistoryImportDeps,
-): (data: ImportHistoryData, ctx: Pick<JobContext, 'updateProgress'>) => Promise<ImportHistoryResult> {
+): (
+  data: ImportHistoryData,
+  ctx: Pick<JobContext, 'updateProgress' | 'signal'>,
+) => Promise<ImportHistoryResult> {
   const { history, imports } = deps;
   return async (data, ctx) => {
     checkData(data);
@@ -76,6 +80,9 @@ export function createHistoryImportProcessor(
     try {
       for (s = await current(); s.nextIndex < s.recordsTotal; s = await current()) {
         const from = s.nextIndex;
+        // The process is closing: stop between chunks; a retry or the recovery sweep resumes here.
+        if (ctx.signal?.aborted)
+          throw new Error(`the import stopped with its queue at record /${from}; it resumes there`);
         const to = Math.min(s.recordsTotal, from + s.chunkSize);
         const inputs: HistoryInput[] = (await imports.records(data.importId, from, to)).map((r) => ({
           location: `/${r.index}`,

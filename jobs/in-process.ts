@@ -104,6 +104,7 @@ export function createInProcessQueue(opts: InProcessQueueOptions): InProcessQueu
   const running = new Set<Promise<void>>();
   let started = opts.autorun ?? true;
   let closed = false;
+  const closing = new AbortController();
   let idleWaiters: (() => void)[] = [];
   /** Jobs not yet completed or failed. */
   let live = 0;
@@ -141,6 +142,7 @@ export function createInProcessQueue(opts: InProcessQueueOptions): InProcessQueu
         updateProgress: async (percent: number) => {
           entry.progress = percent;
         },
+        signal: closing.signal,
       });
       entry.attemptsMade++;
       entry.state = 'completed';
@@ -241,6 +243,7 @@ export function createInProcessQueue(opts: InProcessQueueOptions): InProcessQueu
 
     async close() {
       closed = true;
+      closing.abort();
       for (const j of jobs.values()) {
         if (j.timer) clearTimeout(j.timer);
       }

@@ -130,6 +130,12 @@ export interface JobContext {
   attempt: number;
   /** Reports progress, 0-100 (percent). */
   updateProgress(percent: number): Promise<void>;
+  /**
+   * Aborted when the queue or worker running the job is closing: a long job (`import-history`)
+   * stops at its next safe point by throwing, and is resumed later (retried, or re-enqueued by
+   * the recovery sweep).
+   */
+  signal?: AbortSignal;
 }
 
 /** Processes one job; throws to fail the attempt (retried unless the error is not retryable). */

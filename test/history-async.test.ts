@@ -236,6 +236,52 @@ describe.each(setups)('asynchronous history import on $name', ({ config, bull })
     expect(r.json()).toEqual({ records: 1, imported: 1, skipped: 0 });
   });
 
+  it('a queue closed mid-import stops it between chunks at once; the next start resumes it', async () => {
+    const total = 8 * CHUNK;
+    const { repo } = h.wired;
+    const imp = await repo.historyImports.create({
+      tenantId: 'other',
+      submittedByKeyId: h.keyIds.other_admin,
+      idempotencyKey: null,
+      requestSha256: 'y'.repeat(64),
+      chunkSize: CHUNK,
+      records: Array.from({ length: total }, (_, i) => ({ index: i, text: JSON.stringify(past('stop', i)) })),
+    });
+    const id = imp.import.id;
+    const first = createInProcessQueue({ processors: processorsOf(h.wired), jobOptions: { attempts: 1 } });
+    await first.add('import-history', { tenantId: 'other', importId: id }, { jobId: 'stop-first' });
+    await waitFor(
+      'a chunk committed',
+      async () => ((await repo.historyImports.get('other', id))?.nextIndex ?? 0) > 0,
+      120_000,
+      10,
+    );
+    await first.close();
+    const mid = (await repo.historyImports.get('other', id))!;
+    expect(mid.state).toBe('running');
+    expect(mid.nextIndex).toBeLessThan(total);
+    const next = createInProcessQueue({ processors: processorsOf(h.wired) });
+    const sweep = createRecoverySweep({
+      queue: next,
+      batches: h.wired.batches,
+      imports: repo.historyImports,
+      graceMs: 0,
+    });
+    await sweep.runOnce();
+    await next.drained();
+    await next.close();
+    expect(await repo.historyImports.get('other', id)).toMatchObject({
+      state: 'done',
+      imported: total,
+      skipped: 0,
+    });
+    expect(
+      await count(
+        `SELECT count(*)::int AS n FROM invoices WHERE tenant_id = 'other' AND invoice_id LIKE 'stop-%'`,
+      ),
+    ).toBe(total);
+  }, 300_000);
+
   it('an import interrupted inside a chunk resumes on the next start: every record imported once', async () => {
     const total = 6 * CHUNK + 7;
     const invs = Array.from({ length: total }, (_, i) => past('crash', i));
