@@ -135,7 +135,13 @@ export interface AppDeps {
   /** Batch routes (/v1/batches); absent when not given. */
   batches?: BatchRoutesOptions;
   /** History import limits and chunk size (POST /v1/history); defaults of api/routes/history.ts. */
-  history?: Omit<HistoryRoutesOptions, 'store'>;
+  history?: Omit<HistoryRoutesOptions, 'store' | 'async'>;
+  /**
+   * Asynchronous history imports (`Prefer: respond-async` on POST /v1/history, and
+   * GET /v1/history/imports/{id}): where imports are staged and the queue their jobs go to;
+   * absent: the preference is not applied (the import runs in the request).
+   */
+  historyImports?: HistoryRoutesOptions['async'];
   /** Model management (/v1/models, /v1/jobs) and OIP v2 inference (/v2); absent when not given. */
   models?: ModelsApiDeps;
   /** Webhook subscriptions (/v1/webhooks); absent when not given. The event feed is always served. */
@@ -311,7 +317,11 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(keyRoutes, { store, onRevoked: () => keys.forget() });
   await app.register(policyRoutes, { scoring, store });
   await app.register(vendorRoutes, { scoring, store });
-  await app.register(historyRoutes, { ...deps.history, store });
+  await app.register(historyRoutes, {
+    ...deps.history,
+    store,
+    ...(deps.historyImports ? { async: deps.historyImports } : {}),
+  });
   await app.register(erpRoutes, { store, ...(deps.clock ? { clock: deps.clock } : {}) });
   await app.register(claimRoutes, { store, ...(deps.clock ? { clock: deps.clock } : {}) });
   await app.register(kpiRoutes, {

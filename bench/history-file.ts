@@ -1,17 +1,27 @@
 /**
- * `npx tsx bench/history-file.ts N FILE [TAG]`: writes N generated 10-line invoices (the history
- * benchmark's, {@link tenLineInvoice}) as JSON Lines to FILE, for timing `npm run cli -- import`
- * on a file (1M invoices are about 2.9 GB). Streams, so memory stays flat.
+ * `npx tsx bench/history-file.ts N FILE [TAG] [LINES]`: writes N generated 10-line invoices (the
+ * history benchmark's, {@link tenLineInvoice}) as JSON Lines to FILE, for timing
+ * `npm run cli -- import` on a file (1M invoices are about 2.9 GB), or `POST /v1/history`
+ * (bench/history-latency.ts). With LINES (1-10), each invoice keeps its first LINES lines and
+ * its total is their sum. Streams, so memory stays flat.
  */
 import { createWriteStream } from 'node:fs';
 import { once } from 'node:events';
+import type { Invoice } from '../core/invoice.js';
 import { tenLineInvoice } from './history.js';
 
-const [n, path, tag = 'f'] = process.argv.slice(2);
-if (!n || !path || !Number.isSafeInteger(Number(n)))
-  throw new Error('usage: tsx bench/history-file.ts N FILE [TAG]');
+const [n, path, tag = 'f', keep = '10'] = process.argv.slice(2);
+const lines = Number(keep);
+if (!n || !path || !Number.isSafeInteger(Number(n)) || !Number.isInteger(lines) || lines < 1 || lines > 10)
+  throw new Error('usage: tsx bench/history-file.ts N FILE [TAG] [LINES 1-10]');
+const invoice = (i: number): Invoice => {
+  const inv = tenLineInvoice(i, tag);
+  if (lines === 10) return inv;
+  const kept = inv.lines.slice(0, lines);
+  return { ...inv, lines: kept, total_cents: kept.reduce((s, l) => s + l.amount_cents, 0) };
+};
 const out = createWriteStream(path);
 for (let i = 0; i < Number(n); i++)
-  if (!out.write(JSON.stringify(tenLineInvoice(i, tag)) + '\n')) await once(out, 'drain');
+  if (!out.write(JSON.stringify(invoice(i)) + '\n')) await once(out, 'drain');
 out.end();
 await once(out, 'finish');

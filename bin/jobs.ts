@@ -30,6 +30,7 @@ import {
   type RecoverySweep,
   type RunningWorkers,
   type TrainFn,
+  type HistoryImportDeps,
 } from '../jobs/index.js';
 import type { JobsConfig } from './config.js';
 import type { WebhookJobs } from './webhooks.js';
@@ -43,6 +44,8 @@ export interface JobDeps {
   train?: TrainFn;
   /** Webhook delivery (processor, job options, relay); absent: this process delivers none. */
   webhooks?: WebhookJobs;
+  /** History imports run as jobs (POST /v1/history with Prefer: respond-async); absent: none. */
+  history?: HistoryImportDeps;
 }
 
 /** A wired queue and what runs around it. */
@@ -95,6 +98,7 @@ function sweepFor(cfg: JobsConfig, queue: JobQueue, deps: JobDeps): RecoverySwee
   return createRecoverySweep({
     queue,
     batches: deps.batches,
+    ...(deps.history ? { imports: deps.history.imports } : {}),
     intervalMs: cfg.recoverySweepMs,
     // Younger batches are left to the request that stored them (it is enqueuing them).
     graceMs: Math.min(10_000, cfg.recoverySweepMs),

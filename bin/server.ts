@@ -47,6 +47,7 @@ const jobs = wireServerJobs(config.jobs, {
   webhooks: webhooks.jobs,
   scoring: instrumentScoring(scoring, metrics, 'batch'),
   batches,
+  history: { history: repo.history, imports: repo.historyImports },
   logger,
   train: lazyRetrain({
     registry,
@@ -94,6 +95,7 @@ const app = await buildApp({
     rateLimitMax: limits.rateLimitBatchMax,
     rateLimitWindowMs: limits.rateLimitWindowMs,
   },
+  historyImports: { imports: repo.historyImports, jobs: jobs.queue },
   models: {
     ...wireModelsApi({ registry, repo, queue: jobs.queue, served: () => served }),
     beforePromote: (tenantId, name, version) => monitoring.checkPromotion(tenantId, name, version),

@@ -46,6 +46,7 @@ try {
     webhooks: webhooks.jobs,
     scoring: instrumentScoring(scoring, metrics, 'batch'),
     batches,
+    history: { history: repo.history, imports: repo.historyImports },
     logger,
     train: lazyRetrain({
       registry: serviceRegistry(config.models.dir ?? shippedModelsDir()),

@@ -87,6 +87,7 @@ export const ERROR_CATALOG = {
   TRIAGE_INTERNAL: { status: 500, title: 'Internal error', retryable: false },
   // Batches, jobs and limits.
   TRIAGE_BATCH_NOT_FOUND: { status: 404, title: 'Batch not found', retryable: false },
+  TRIAGE_HISTORY_IMPORT_NOT_FOUND: { status: 404, title: 'History import not found', retryable: false },
   TRIAGE_IDEMPOTENCY_CONFLICT: {
     status: 409,
     title: 'Idempotency key reused with a different request',

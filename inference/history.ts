@@ -19,6 +19,7 @@ import {
 import { indexKeysOf, payloadSha256 } from './stages/prepare.js';
 import type { Invoice } from '../core/invoice.js';
 import type { InvoiceIndexKeys } from '../store/repository.js';
+import type { SqlExecutor } from '../store/sql.js';
 
 /** One record as read from a request or file: unvalidated, with where it came from. */
 export interface HistoryInput {
@@ -174,6 +175,13 @@ function parsed(input: HistoryInput): HistoryInput {
 export const HISTORY_RECORDS_PER_TURN = 25;
 
 /**
+ * The first record of each invoice id seen so far (its location and payload fingerprint), by
+ * invoice id: shared by the calls validating one body chunk by chunk, so that an id repeated
+ * with other content is refused across chunks too.
+ */
+export type FirstOccurrences = Map<string, { location: string; sha: string }>;
+
+/**
  * The steps of {@link validateHistoryRecords}, one per record, filling `out`; throws (policy
  * `refuse`) after the last step when any record is bad.
  */
@@ -181,9 +189,9 @@ function* validationSteps(
   inputs: readonly HistoryInput[],
   onBadRecord: BadRecordPolicy,
   out: PreparedHistoryChunk,
+  first: FirstOccurrences = new Map(),
 ): Generator<void, void> {
   const bad: { name: string; detail: string; errors: FieldError[] }[] = [];
-  const first = new Map<string, { location: string; sha: string }>();
   for (const raw of inputs) {
     const input = parsed(raw);
     try {
@@ -249,16 +257,18 @@ export function validateHistoryRecords(
 
 /**
  * {@link validateHistoryRecords} with a turn of the event loop every
- * {@link HISTORY_RECORDS_PER_TURN} records, so other requests are answered meanwhile.
+ * {@link HISTORY_RECORDS_PER_TURN} records, so other requests are answered meanwhile. With
+ * `first`, the ids of earlier calls count too (and this call's are added).
  * @throws TriageError as {@link validateHistoryRecords}.
  */
 export async function validateHistoryRecordsYielding(
   inputs: readonly HistoryInput[],
   onBadRecord: BadRecordPolicy,
+  first?: FirstOccurrences,
 ): Promise<PreparedHistoryChunk> {
   const out: PreparedHistoryChunk = { valid: [], invalid: [] };
   let n = 0;
-  for (const _ of validationSteps(inputs, onBadRecord, out))
+  for (const _ of validationSteps(inputs, onBadRecord, out, first))
     if (++n % HISTORY_RECORDS_PER_TURN === 0) await setImmediate();
   return out;
 }
@@ -297,6 +307,16 @@ export function prepareHistoryRecords(
 }
 
 /**
+ * Told the outcome of a chunk inside the transaction that writes its invoices (an asynchronous
+ * import records its progress there); not called when the chunk writes nothing (every record
+ * already stored or bad). `skipped` and `invalid` include the records left out before the write.
+ */
+export type HistoryCommitHook = (
+  tx: SqlExecutor,
+  out: { imported: number; skipped: number; invalid: HistoryRecordError[] },
+) => Promise<void>;
+
+/**
  * Imports one chunk of records for a tenant: validates every record, skips those stored before
  * with the same content without featurising them (a re-run resumes cheaply), and writes the
  * rest in one transaction.
@@ -308,7 +328,12 @@ export async function importHistoryChunk(
   store: HistoryStore,
   tenantId: string,
   inputs: readonly HistoryInput[],
-  opts: { actorKeyId: string | null; onBadRecord: BadRecordPolicy; prepare?: HistoryPreparer },
+  opts: {
+    actorKeyId: string | null;
+    onBadRecord: BadRecordPolicy;
+    prepare?: HistoryPreparer;
+    commit?: HistoryCommitHook;
+  },
 ): Promise<HistoryImportResult> {
   const { valid, invalid } = opts.prepare
     ? await opts.prepare(inputs, opts.onBadRecord, store.copyRows ? tenantId : undefined)
@@ -351,7 +376,19 @@ export async function importHistoryChunk(
   let imported = 0;
   if (records.length > 0) {
     try {
-      const out = await store.importChunk(tenantId, records, opts.actorKeyId);
+      const { commit } = opts;
+      const out = await store.importChunk(
+        tenantId,
+        records,
+        opts.actorKeyId,
+        commit &&
+          ((tx, o) =>
+            commit(tx, {
+              imported: o.imported,
+              skipped: skipped + o.skipped,
+              invalid: inInputOrder(inputs, invalid),
+            })),
+      );
       imported = out.imported;
       skipped += out.skipped;
     } catch (e) {
@@ -372,16 +409,17 @@ export async function importHistoryChunk(
         );
       }
       // Reported: import the chunk again without that record, which is reported alone.
-      const rest = await importHistoryChunk(
-        store,
-        tenantId,
-        inputs.filter((i) => i.location !== bad),
-        opts,
-      );
       const err = {
         location: bad,
         errors: [`/invoice_id ${e.errors[0]!.message}`],
       };
+      const { commit } = opts;
+      const rest = await importHistoryChunk(
+        store,
+        tenantId,
+        inputs.filter((i) => i.location !== bad),
+        commit ? { ...opts, commit: (tx, o) => commit(tx, { ...o, invalid: [err, ...o.invalid] }) } : opts,
+      );
       return { ...rest, records: inputs.length, invalid: inInputOrder(inputs, [err, ...rest.invalid]) };
     }
   }

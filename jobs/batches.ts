@@ -1,11 +1,14 @@
 /**
  * Batches on the queue: a stored batch becomes one `score-batch` job per chunk of items, with a
  * deterministic job id (`sb.<batch id>.<chunk>`) so that enqueuing twice is a no-op. The
- * recovery sweep re-enqueues the chunks of batches that still have pending items but no live job:
- * after Redis lost its data, a job failed all its attempts during a long outage, the API died
- * between storing and enqueuing, or the embedded server restarted.
+ * recovery sweep re-enqueues the chunks of batches that still have pending items but no live job
+ * (and the jobs of history imports still queued or running): after Redis lost its data, a job
+ * failed all its attempts during a long outage, the API died between storing and enqueuing, or
+ * the embedded server restarted.
  */
 import type { BatchRepository, OpenBatch } from '../store/batches.js';
+import type { HistoryImportStore } from '../store/history-imports.js';
+import { enqueueHistoryImport, historyImportJobId } from './history-import.js';
 import { LIVE_STATES, type JobQueue, type ScoreBatchData } from './types.js';
 
 /** Job id of a batch chunk. BullMQ ids may not contain ':'. */
@@ -50,7 +53,9 @@ export async function enqueueBatch(
 export interface RecoverySweepOptions {
   queue: JobQueue;
   batches: BatchRepository;
-  /** Batches younger than this are left to the request that stored them, ms; default 10 000. */
+  /** Staged history imports, whose `import-history` jobs are swept too; absent: none. */
+  imports?: Pick<HistoryImportStore, 'open'>;
+  /** Batches (and imports) younger than this are left to the request that stored them, ms; default 10 000. */
   graceMs?: number;
   /** Time between sweeps once started, ms; default 30 000. */
   intervalMs?: number;
@@ -62,7 +67,7 @@ export interface RecoverySweepOptions {
 
 /** Outcome of one sweep. */
 export interface SweepReport {
-  /** Chunk jobs added again. */
+  /** Jobs added again (batch chunks and history imports). */
   requeued: number;
   /** Batches found settled but not marked complete (crash between the two writes). */
   completed: number;
@@ -98,6 +103,14 @@ export function createRecoverySweep(opts: RecoverySweepOptions): RecoverySweep {
         await opts.queue.add('score-batch', job.data, { jobId: job.id });
         requeued++;
       }
+    }
+    for (const imp of (await opts.imports?.open(graceMs, limit)) ?? []) {
+      const id = historyImportJobId(imp.importId);
+      const existing = await opts.queue.getJob('import-history', id);
+      if (existing && LIVE_STATES.has(existing.state)) continue;
+      if (existing) await opts.queue.remove('import-history', id);
+      await enqueueHistoryImport(opts.queue, imp.tenantId, imp.importId);
+      requeued++;
     }
     return { requeued, completed };
   }

@@ -185,7 +185,10 @@ export interface BullWorkerOptions {
   processors: Processors;
   /** Job names served by this process; default every name with a processor. */
   names?: readonly JobName[];
-  /** Jobs of one name run at the same time in this process; default `score-batch` 2, `retrain` 1, `deliver-webhook` 4. */
+  /**
+   * Jobs of one name run at the same time in this process; default `score-batch` 2, `retrain` 1,
+   * `deliver-webhook` 4, `import-history` 1.
+   */
   concurrency?: Partial<Record<JobName, number>>;
   /**
    * Lock of an active job, milliseconds, renewed while the process lives; when a worker dies
@@ -207,6 +210,7 @@ const WorkerSettings = Type.Object({
     'score-batch': Type.Integer({ minimum: 1, maximum: 256 }),
     retrain: Type.Integer({ minimum: 1, maximum: 256 }),
     'deliver-webhook': Type.Integer({ minimum: 1, maximum: 256 }),
+    'import-history': Type.Integer({ minimum: 1, maximum: 256 }),
   }),
   lockDurationMs: Type.Integer({ minimum: 1000, maximum: 3_600_000 }),
   stalledIntervalMs: Type.Integer({ minimum: 500, maximum: 3_600_000 }),
@@ -215,13 +219,20 @@ const WorkerSettings = Type.Object({
 const checkWorkerSettings = Compile(WorkerSettings);
 
 /**
- * Spreads the worker options over their defaults (concurrency `score-batch` 2, `retrain` 1 and `deliver-webhook` 4,
+ * Spreads the worker options over their defaults (concurrency `score-batch` 2, `retrain` 1,
+ * `deliver-webhook` 4 and `import-history` 1,
  * lock 30 s, stalled check every 30 s, 1 stall tolerated) and validates them.
  * @throws TriageError `TRIAGE_CONFIG_INVALID` naming each bad option.
  */
 export function resolveWorkerSettings(opts: Partial<BullWorkerOptions>): Static<typeof WorkerSettings> {
   const merged = {
-    concurrency: { 'score-batch': 2, retrain: 1, 'deliver-webhook': 4, ...opts.concurrency },
+    concurrency: {
+      'score-batch': 2,
+      retrain: 1,
+      'deliver-webhook': 4,
+      'import-history': 1,
+      ...opts.concurrency,
+    },
     lockDurationMs: opts.lockDurationMs ?? 30_000,
     stalledIntervalMs: opts.stalledIntervalMs ?? 30_000,
     maxStalledCount: opts.maxStalledCount ?? 1,
@@ -229,7 +240,10 @@ export function resolveWorkerSettings(opts: Partial<BullWorkerOptions>): Static<
   return checkOptions(checkWorkerSettings, merged, 'worker options');
 }
 
-/** Running workers; `close()` lets active jobs finish, then disconnects. */
+/**
+ * Running workers; `close()` aborts the jobs' `signal` (JobContext; a long import stops at
+ * its next chunk and is retried later), lets active jobs finish, then disconnects.
+ */
 export interface RunningWorkers {
   readonly names: readonly JobName[];
   close(): Promise<void>;
@@ -249,6 +263,7 @@ export function startBullWorkers(opts: BullWorkerOptions): RunningWorkers {
   const { concurrency } = settings;
   // Shared by the workers for their commands; BullMQ duplicates it for each blocking connection.
   const connection = redisClient(opts.redisUrl, { maxRetriesPerRequest: null });
+  const closing = new AbortController();
   const workers = names.map((name) => {
     const processor = opts.processors[name] as (d: unknown, c: unknown) => Promise<unknown>;
     const w = new Worker(
@@ -259,6 +274,7 @@ export function startBullWorkers(opts: BullWorkerOptions): RunningWorkers {
             id: String(job.id),
             attempt: job.attemptsMade + 1,
             updateProgress: (p: number) => job.updateProgress(p),
+            signal: closing.signal,
           });
         } catch (e) {
           if (isPermanent(e)) {
@@ -298,6 +314,7 @@ export function startBullWorkers(opts: BullWorkerOptions): RunningWorkers {
   return {
     names,
     async close() {
+      closing.abort();
       await Promise.allSettled(workers.map((w) => w.close()));
       connection.disconnect();
     },

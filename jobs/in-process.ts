@@ -28,7 +28,10 @@ import {
 /** Options of {@link createInProcessQueue}. */
 export interface InProcessQueueOptions extends QueueJobOptions {
   processors: Processors;
-  /** Jobs of one name run at the same time; default `score-batch` 2, `retrain` 1, `deliver-webhook` 4. */
+  /**
+   * Jobs of one name run at the same time; default `score-batch` 2, `retrain` 1,
+   * `deliver-webhook` 4, `import-history` 1.
+   */
   concurrency?: Partial<Record<JobName, number>>;
   /** Start processing at once; default true. With false, jobs wait until {@link InProcessQueue.start}. */
   autorun?: boolean;
@@ -61,15 +64,25 @@ interface Entry {
   timer?: NodeJS.Timeout;
 }
 
-/** The processor of a job name this process was given none for (only `deliver-webhook` may be absent). */
-const notDelivering = async (): Promise<never> => {
+/** The processor of a job name this process was given none for (only an {@link OptionalJobName}). */
+const notServed = (name: JobName) => async (): Promise<never> => {
+  if (name === 'deliver-webhook')
+    throw new TriageError(
+      'TRIAGE_WEBHOOKS_NOT_CONFIGURED',
+      'this process has no webhook delivery wired in; the delivery relay enqueues the job again',
+    );
   throw new TriageError(
-    'TRIAGE_WEBHOOKS_NOT_CONFIGURED',
-    'this process has no webhook delivery wired in; the delivery relay enqueues the job again',
+    'TRIAGE_QUEUE_UNAVAILABLE',
+    `this process runs no ${name} jobs; the recovery sweep enqueues the job again`,
   );
 };
 
-const DEFAULT_CONCURRENCY: Record<JobName, number> = { 'score-batch': 2, retrain: 1, 'deliver-webhook': 4 };
+const DEFAULT_CONCURRENCY: Record<JobName, number> = {
+  'score-batch': 2,
+  retrain: 1,
+  'deliver-webhook': 4,
+  'import-history': 1,
+};
 
 /**
  * Creates the in-process queue.
@@ -91,6 +104,7 @@ export function createInProcessQueue(opts: InProcessQueueOptions): InProcessQueu
   const running = new Set<Promise<void>>();
   let started = opts.autorun ?? true;
   let closed = false;
+  const closing = new AbortController();
   let idleWaiters: (() => void)[] = [];
   /** Jobs not yet completed or failed. */
   let live = 0;
@@ -117,7 +131,7 @@ export function createInProcessQueue(opts: InProcessQueueOptions): InProcessQueu
 
   async function run(entry: Entry): Promise<void> {
     entry.state = 'active';
-    const processor = (opts.processors[entry.name] ?? notDelivering) as (
+    const processor = (opts.processors[entry.name] ?? notServed(entry.name)) as (
       d: unknown,
       c: unknown,
     ) => Promise<unknown>;
@@ -128,6 +142,7 @@ export function createInProcessQueue(opts: InProcessQueueOptions): InProcessQueu
         updateProgress: async (percent: number) => {
           entry.progress = percent;
         },
+        signal: closing.signal,
       });
       entry.attemptsMade++;
       entry.state = 'completed';
@@ -228,6 +243,7 @@ export function createInProcessQueue(opts: InProcessQueueOptions): InProcessQueu
 
     async close() {
       closed = true;
+      closing.abort();
       for (const j of jobs.values()) {
         if (j.timer) clearTimeout(j.timer);
       }

@@ -7,3 +7,4 @@ export * from './in-process.js';
 export * from './bullmq.js';
 export * from './processors.js';
 export * from './batches.js';
+export * from './history-import.js';

@@ -75,7 +75,7 @@ describe('job options', () => {
 describe('worker settings', () => {
   it('spreads over documented defaults and names bad options', () => {
     expect(resolveWorkerSettings({ concurrency: { 'score-batch': 4 } })).toEqual({
-      concurrency: { 'score-batch': 4, retrain: 1, 'deliver-webhook': 4 },
+      concurrency: { 'score-batch': 4, retrain: 1, 'deliver-webhook': 4, 'import-history': 1 },
       lockDurationMs: 30_000,
       stalledIntervalMs: 30_000,
       maxStalledCount: 1,

@@ -13,6 +13,7 @@ import { TriageError } from '../core/errors.js';
 import { validateInvoice } from '../core/validate.js';
 import type { ScoringService } from '../inference/pipeline.js';
 import type { ChunkSettled } from '../inference/chunk-scoring.js';
+import { createHistoryImportProcessor, type HistoryImportDeps } from './history-import.js';
 import type { BatchItemError, BatchRepository, PendingItem, SettledItem } from '../store/batches.js';
 import type {
   JobContext,
@@ -38,6 +39,8 @@ export interface ProcessorDeps {
   train: TrainFn;
   /** Sends one webhook delivery (events/delivery.ts); absent: this process does not deliver webhooks. */
   deliverWebhook?: Processor<'deliver-webhook'>;
+  /** History imports (store, staged imports); absent: this process runs no `import-history` jobs. */
+  history?: HistoryImportDeps;
   /**
    * Failed attempts at one item (errors other than a store outage, which is not counted) after
    * which the item is given up as `TRIAGE_BATCH_ITEM_ABANDONED`; default 10. Bounds a poison item.
@@ -204,5 +207,6 @@ export function createProcessors(deps: ProcessorDeps): Processors {
       return deps.train(data, ctx);
     },
     ...(deps.deliverWebhook ? { 'deliver-webhook': deps.deliverWebhook } : {}),
+    ...(deps.history ? { 'import-history': createHistoryImportProcessor(deps.history) } : {}),
   };
 }

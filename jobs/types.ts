@@ -78,17 +78,36 @@ export interface DeliverWebhookResult {
   status?: number;
 }
 
+/** Data of an `import-history` job: one staged history import (store/history-imports.ts). */
+export interface ImportHistoryData {
+  tenantId: string;
+  importId: string;
+}
+
+/** What an `import-history` job did, over the whole import (earlier runs included). */
+export interface ImportHistoryResult {
+  /** Records of the import. */
+  records: number;
+  /** Invoices written. */
+  imported: number;
+  /** Invoices already stored with the same content. */
+  skipped: number;
+  /** Records not imported (an invoice id stored with other content meanwhile). */
+  refused: number;
+}
+
 /** Job name -> `{ data, result }`. Adding a job is one entry here and one processor. */
 export interface JobMap {
   'score-batch': { data: ScoreBatchData; result: ScoreBatchResult };
   retrain: { data: RetrainData; result: RetrainResult };
   'deliver-webhook': { data: DeliverWebhookData; result: DeliverWebhookResult };
+  'import-history': { data: ImportHistoryData; result: ImportHistoryResult };
 }
 
 /** A job name. Each name has its own queue (so a long retraining never delays batches). */
 export type JobName = keyof JobMap;
 /** Every job name, in a stable order. */
-export const JOB_NAMES: readonly JobName[] = ['score-batch', 'retrain', 'deliver-webhook'];
+export const JOB_NAMES: readonly JobName[] = ['score-batch', 'retrain', 'deliver-webhook', 'import-history'];
 
 /** Job states reported by both queues (BullMQ's names). */
 export type JobState = 'waiting' | 'active' | 'delayed' | 'prioritized' | 'completed' | 'failed';
@@ -111,6 +130,12 @@ export interface JobContext {
   attempt: number;
   /** Reports progress, 0-100 (percent). */
   updateProgress(percent: number): Promise<void>;
+  /**
+   * Aborted when the queue or worker running the job is closing: a long job (`import-history`)
+   * stops at its next safe point by throwing, and is resumed later (retried, or re-enqueued by
+   * the recovery sweep).
+   */
+  signal?: AbortSignal;
 }
 
 /** Processes one job; throws to fail the attempt (retried unless the error is not retryable). */
@@ -119,13 +144,17 @@ export type Processor<N extends JobName> = (
   ctx: JobContext,
 ) => Promise<JobMap[N]['result']>;
 
+/** Job names a process may leave without a processor (see {@link Processors}). */
+export type OptionalJobName = 'deliver-webhook' | 'import-history';
+
 /**
  * One processor per job name. `deliver-webhook` may be left out by a process that does not
- * deliver webhooks: BullMQ workers then do not serve that queue, and the in-process queue fails
- * such jobs at once (the delivery relay adds them again once a deliverer runs).
+ * deliver webhooks, and `import-history` by one without a store of history imports: BullMQ
+ * workers then do not serve that queue, and the in-process queue fails such jobs at once (the
+ * delivery relay and the recovery sweep add them again once a process that runs them does).
  */
-export type Processors = { [N in Exclude<JobName, 'deliver-webhook'>]: Processor<N> } & {
-  'deliver-webhook'?: Processor<'deliver-webhook'>;
+export type Processors = { [N in Exclude<JobName, OptionalJobName>]: Processor<N> } & {
+  [N in OptionalJobName]?: Processor<N>;
 };
 
 /** A job as the queue reports it. */

@@ -44,6 +44,13 @@ export interface HistoryChunkResult {
   skipped: number;
 }
 
+/**
+ * Runs inside a chunk's transaction after its rows are written, told the chunk's outcome (an
+ * asynchronous import records its progress there, so that it commits with the rows); throwing
+ * rolls the chunk back.
+ */
+export type ChunkCommitHook = (tx: SqlExecutor, out: HistoryChunkResult) => Promise<void>;
+
 /** History import operations of the store. */
 export interface HistoryStore {
   /**
@@ -65,6 +72,7 @@ export interface HistoryStore {
     tenantId: string,
     records: readonly HistoryRecord[],
     actorKeyId: string | null,
+    within?: ChunkCommitHook,
   ): Promise<HistoryChunkResult>;
   /**
    * Drops the HNSW index of invoice embeddings and the read-only btree indexes of `invoices` and
@@ -342,6 +350,7 @@ export function createHistoryStore(db: SqlDatabase, newId: () => string): Histor
     tenantId: string,
     records: readonly HistoryRecord[],
     actorKeyId: string | null,
+    within: ChunkCommitHook | undefined,
   ): Promise<HistoryChunkResult> =>
     db.transaction(
       async (tx) => {
@@ -383,7 +392,9 @@ export function createHistoryStore(db: SqlDatabase, newId: () => string): Histor
             },
           });
         }
-        return { imported: written.length, skipped: records.length - written.length };
+        const out = { imported: written.length, skipped: records.length - written.length };
+        await within?.(tx, out);
+        return out;
       },
       // A re-run writes again whatever a server crash lost of the last commits.
       { asyncCommit: true },
@@ -398,10 +409,10 @@ export function createHistoryStore(db: SqlDatabase, newId: () => string): Histor
       await db.exec(`VACUUM (ANALYZE) ${SEARCHED_TABLES.join(', ')}`);
       return { seconds: (performance.now() - t) / 1000 };
     },
-    async importChunk(tenantId, records, actorKeyId) {
+    async importChunk(tenantId, records, actorKeyId, within) {
       for (let attempt = 1; ; attempt++) {
         try {
-          return await importOnce(tenantId, records, actorKeyId);
+          return await importOnce(tenantId, records, actorKeyId, within);
         } catch (e) {
           // COPY has no ON CONFLICT: an id a concurrent writer stored after the chunk's read
           // rolls the chunk back; the next attempt reads it as stored (a skip or a conflict).

@@ -12,6 +12,7 @@ import { createRepository, type RepositoryOptions, type TriageRepository } from 
 export * from './sql.js';
 export * from './repository.js';
 export * from './batches.js';
+export * from './history-imports.js';
 export * from './audit.js';
 export * from './keys.js';
 export * from './policies.js';

@@ -34,6 +34,7 @@ import { createReviewStore, type ReviewStore } from './reviews.js';
 import { listWorklist, type WorklistPage, type WorklistQuery } from './worklist.js';
 import { lockKey } from './locks.js';
 import { createHistoryStore, historyId, type HistoryStore } from './history.js';
+import { createHistoryImportStore, type HistoryImportStore } from './history-imports.js';
 import { findStored, insertScored, insertScoredMany, type ScoredRow } from './scoring-write.js';
 import { unpackResponse, type StoredResponse } from './stored-response.js';
 import { searchMany, type MemberSearch } from './chunk-search.js';
@@ -284,6 +285,8 @@ export interface TriageRepository {
   ): Promise<ScoringInputs[]>;
   /** History import: past invoices indexed without scoring (store/history.ts). */
   history: HistoryStore;
+  /** Asynchronous history imports: staged records and their progress (store/history-imports.ts). */
+  historyImports: HistoryImportStore;
   /** ERP reference data and status callbacks (store/erp.ts). */
   erp: ErpStore;
   reviews: ReviewStore;
@@ -472,6 +475,7 @@ export function createRepository(db: SqlDatabase, search: RepositoryOptions = {}
       readScoringInputsMany(db, tenantId, queries, withCodeCounts),
     vendors: createVendorStore(db),
     history: createHistoryStore(db, search.newId ?? historyId),
+    historyImports: createHistoryImportStore(db),
     erp: createErpStore(db),
     reviews: createReviewStore(db),
     events: createEventStore(db),

@@ -12,9 +12,16 @@
  * says how many records they held. Re-sending is safe (idempotent per invoice id: invoices
  * stored with the same content are skipped), so a client resumes by re-sending from the named
  * record, or everything.
+ *
+ * With `Prefer: respond-async` (and the route given a store of imports and a queue) the whole
+ * body is validated first, chunk by chunk with the same 400s, then staged in one transaction
+ * (store/history-imports.ts) and answered 202 with `Location: /v1/history/imports/{id}`; the
+ * `import-history` job (jobs/history-import.ts) does the writing. `GET /v1/history/imports/:id`
+ * reads its progress.
  */
+import { createHash } from 'node:crypto';
 import type { Readable } from 'node:stream';
-import Type from 'typebox';
+import Type, { type Static } from 'typebox';
 import { isEncodingRefusal, parseJsonBody } from '../body/index.js';
 import { TriageError, isTriageError } from '../../core/errors.js';
 import {
@@ -22,8 +29,16 @@ import {
   importHistoryStream,
   recordName,
   validateHistoryRecordsYielding,
+  type FirstOccurrences,
   type HistoryInput,
 } from '../../inference/history.js';
+import { enqueueHistoryImport } from '../../jobs/history-import.js';
+import type { JobQueue } from '../../jobs/types.js';
+import type {
+  HistoryImportStatus,
+  HistoryImportStore,
+  StagedHistoryRecord,
+} from '../../store/history-imports.js';
 import { principalOf } from '../auth.js';
 import { trackBodyProgress } from '../limits.js';
 import { ClientClosedError, isClientClosed } from '../problem.js';
@@ -40,6 +55,12 @@ import {
 /** Options of the history route. */
 export interface HistoryRoutesOptions {
   store: Pick<ApiStore, 'history'>;
+  /**
+   * Asynchronous imports (`Prefer: respond-async`; `GET /v1/history/imports/{id}`): where
+   * imports are staged and the queue their `import-history` jobs go to. Absent: the preference
+   * is not applied and the status route is not registered.
+   */
+  async?: { imports: HistoryImportStore; jobs: JobQueue };
   /**
    * Invoices per transaction; default {@link DEFAULT_HISTORY_CHUNK} on PostgreSQL,
    * {@link EMBEDDED_HISTORY_CHUNK} on the embedded engine.
@@ -70,6 +91,111 @@ class NdjsonBody {
   get stream(): Readable {
     return this.#stream;
   }
+}
+
+/**
+ * True when a `Prefer` header (RFC 7240: comma-separated preferences, each a token with an
+ * optional `=value` and `;parameters`, tokens case-insensitive) asks for `respond-async`.
+ */
+export function prefersRespondAsync(prefer: string | string[] | undefined): boolean {
+  const values = prefer === undefined ? [] : Array.isArray(prefer) ? prefer : [prefer];
+  return values.some((v) =>
+    v.split(',').some((p) => (p.split(/[=;]/, 1)[0] ?? '').trim().toLowerCase() === 'respond-async'),
+  );
+}
+
+const DateTime = Type.String({ format: 'date-time' });
+/** Progress of an asynchronous history import. */
+export const HistoryImportBody = Type.Object({
+  import_id: Type.String({ format: 'uuid' }),
+  state: Type.Union(
+    [Type.Literal('queued'), Type.Literal('running'), Type.Literal('done'), Type.Literal('failed')],
+    {
+      description:
+        'queued: accepted, its job not started; running: being imported (also while a job waits to resume it); ' +
+        'done: every record committed; failed: given up (see error).',
+    },
+  ),
+  records: Type.Integer({ minimum: 1, description: 'Records accepted (staged before the 202).' }),
+  processed: Type.Integer({
+    minimum: 0,
+    description: 'Records committed so far (imported, already stored or refused), in body order.',
+  }),
+  imported: Type.Integer({ minimum: 0, description: 'Invoices stored by this import.' }),
+  skipped: Type.Integer({
+    minimum: 0,
+    description: 'Invoices already stored with the same content (an earlier import or score, or repeated).',
+  }),
+  refused: Type.Integer({
+    minimum: 0,
+    description: 'Records not imported: their invoice id was stored with other content after the 202.',
+  }),
+  refusals: Type.Array(
+    Type.Object({
+      record: Type.String({ description: '`/N`, the record index.' }),
+      errors: Type.Array(Type.String()),
+    }),
+    { description: 'The first 100 refused records.' },
+  ),
+  created_at: DateTime,
+  started_at: Type.Union([DateTime, Type.Null()]),
+  finished_at: Type.Union([DateTime, Type.Null()]),
+  error: Type.Optional(Type.Object({ code: Type.String(), detail: Type.String() })),
+  links: Type.Object({ self: Type.String() }),
+});
+
+function importBody(s: HistoryImportStatus): Static<typeof HistoryImportBody> {
+  return {
+    import_id: s.id,
+    state: s.state,
+    records: s.recordsTotal,
+    processed: s.nextIndex,
+    imported: s.imported,
+    skipped: s.skipped,
+    refused: s.refused,
+    refusals: s.refusals.map((r) => ({ record: r.location, errors: r.errors })),
+    created_at: s.createdAt,
+    started_at: s.startedAt,
+    finished_at: s.finishedAt,
+    ...(s.error ? { error: s.error } : {}),
+    links: { self: `/v1/history/imports/${s.id}` },
+  };
+}
+
+/**
+ * Every record of the body validated and held for staging (the asynchronous form): read and
+ * validated `chunkSize` records at a time, as the synchronous form validates a chunk, with an
+ * invoice id repeated with other content refused across the whole body.
+ * @returns the records (JSON text, in body order) and the sha256 of their payload fingerprints.
+ * @throws TriageError `TRIAGE_INPUT_INVALID` naming the bad records of the first chunk holding
+ *   any (nothing is staged), or the NDJSON reader's 413.
+ */
+async function validatedBody(
+  source: AsyncIterable<HistoryInput> | Iterable<HistoryInput>,
+  chunkSize: number,
+): Promise<{ records: StagedHistoryRecord[]; sha256: string }> {
+  const first: FirstOccurrences = new Map();
+  const records: StagedHistoryRecord[] = [];
+  const hash = createHash('sha256');
+  let chunk: HistoryInput[] = [];
+  const check = async (): Promise<void> => {
+    const { valid } = await validateHistoryRecordsYielding(chunk, 'refuse', first);
+    chunk.forEach((input, i) => {
+      hash.update(`${valid[i]!.sha}\n`);
+      records.push({
+        index: records.length,
+        ...(input.line === undefined ? {} : { line: input.line }),
+        text: JSON.stringify(input.value),
+      });
+    });
+    chunk = [];
+  };
+  for await (const input of source) {
+    chunk.push(input);
+    if (chunk.length >= chunkSize) await check();
+  }
+  if (chunk.length > 0) await check();
+  return { records, sha256: hash.digest('hex') };
 }
 
 const HistoryResult = Type.Object({
@@ -158,6 +284,7 @@ export const historyRoutes: RoutePlugin<HistoryRoutesOptions> = async (app, deps
   // NDJSON reaches the handler as the request stream (this plugin's routes only).
   app.addContentTypeParser(NDJSON, (_req, payload, done) => done(null, new NdjsonBody(payload)));
 
+  const asyncImports = deps.async;
   app.post(
     '/v1/history',
     {
@@ -202,11 +329,27 @@ export const historyRoutes: RoutePlugin<HistoryRoutesOptions> = async (app, deps
           'Bad records are a 400 naming every one by index (field errors, at most 100): a JSON array is ' +
           'validated whole, nothing written; an NDJSON stream names the bad records of the first chunk ' +
           'holding any, and the chunks before it are committed (the detail says how many records). A ' +
-          'conflicting invoice id is a 409 naming it. Re-send from the named record, or everything.',
-        response: { 200: HistoryResult, ...problemResponses(PROTECTED, WITH_BODY, 409) },
+          'conflicting invoice id is a 409 naming it. Re-send from the named record, or everything.\n\n' +
+          'With `Prefer: respond-async` (RFC 7240) the import runs as a job: the whole body is read and ' +
+          'validated first (bad records are the same 400, naming the bad records of the first chunk holding any, ' +
+          'and nothing is accepted), its records are staged in one transaction, and the answer is 202 with ' +
+          '`Location: /v1/history/imports/{id}` and `Preference-Applied: respond-async`. The job imports the ' +
+          'staged records chunk by chunk, resuming after a restart where it stopped; a record whose invoice id ' +
+          'is stored with other content by then is refused and listed on the import. Idempotency-Key (optional, ' +
+          '1-128 printable ASCII, scoped to the API key): the same key with the same records answers the same ' +
+          'import (header idempotent-replayed: true); with other records it is a 409.',
+        headers: Type.Object({
+          'idempotency-key': Type.Optional(Type.String({ pattern: '^[\\x21-\\x7E]{1,128}$' })),
+          prefer: Type.Optional(Type.String()),
+        }),
+        response: {
+          200: HistoryResult,
+          202: HistoryImportBody,
+          ...problemResponses(PROTECTED, WITH_BODY, 409),
+        },
       },
     },
-    async (req) => {
+    async (req, reply) => {
       const p = principalOf(req);
       let source: AsyncIterable<HistoryInput> | Iterable<HistoryInput>;
       if (req.body instanceof NdjsonBody) source = ndjsonRecords(req.body.stream, lineLimit, bodyLimit);
@@ -225,6 +368,36 @@ export const historyRoutes: RoutePlugin<HistoryRoutesOptions> = async (app, deps
       // queries wait for its commit): smaller chunks there.
       const chunkSize =
         deps.chunkSize ?? (deps.store.history.copyRows ? DEFAULT_HISTORY_CHUNK : EMBEDDED_HISTORY_CHUNK);
+      if (asyncImports && prefersRespondAsync(req.headers.prefer)) {
+        const body = await validatedBody(source, chunkSize);
+        if (body.records.length === 0)
+          throw new TriageError('TRIAGE_INPUT_INVALID', 'the body holds no record to import', [
+            { path: '/', message: 'holds no record' },
+          ]);
+        const { import: imp, created } = await asyncImports.imports.create({
+          tenantId: p.tenantId,
+          submittedByKeyId: p.keyId,
+          idempotencyKey: req.headers['idempotency-key'] ?? null,
+          requestSha256: body.sha256,
+          chunkSize,
+          records: body.records,
+        });
+        try {
+          await enqueueHistoryImport(asyncImports.jobs, p.tenantId, imp.id);
+        } catch (e) {
+          req.log.warn(
+            { import_id: imp.id, err: { code: (e as { code?: string }).code } },
+            'history import staged but not enqueued; the recovery sweep will enqueue it',
+          );
+        }
+        req.log.info({ import_id: imp.id, records: imp.recordsTotal, created }, 'history import accepted');
+        if (!created) void reply.header('idempotent-replayed', 'true');
+        void reply
+          .status(202)
+          .header('location', `/v1/history/imports/${imp.id}`)
+          .header('preference-applied', 'respond-async');
+        return importBody(imp);
+      }
       // Committed so far, for the message of a refused record or of a request timeout.
       const total = { records: 0, imported: 0, skipped: 0 };
       const committed = (): string =>
@@ -261,6 +434,29 @@ export const historyRoutes: RoutePlugin<HistoryRoutesOptions> = async (app, deps
       }
       stopTracking();
       return { records: total.records, imported: total.imported, skipped: total.skipped };
+    },
+  );
+
+  if (!asyncImports) return;
+  app.get(
+    '/v1/history/imports/:id',
+    {
+      config: { roles: ['admin'] },
+      schema: {
+        operationId: 'getHistoryImport',
+        summary: 'Progress of an asynchronous history import',
+        description:
+          'State and record counts of an import accepted by POST /v1/history with Prefer: respond-async; ' +
+          "any admin key of the tenant reads it (404 for another tenant's).",
+        params: Type.Object({ id: Type.String({ format: 'uuid' }) }),
+        response: { 200: HistoryImportBody, ...problemResponses(PROTECTED, 404) },
+      },
+    },
+    async (req) => {
+      const imp = await asyncImports.imports.get(principalOf(req).tenantId, req.params.id);
+      if (!imp)
+        throw new TriageError('TRIAGE_HISTORY_IMPORT_NOT_FOUND', `no history import ${req.params.id}`);
+      return importBody(imp);
     },
   );
 };
