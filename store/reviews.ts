@@ -279,11 +279,7 @@ async function replayStored(
      ORDER BY (id = $2), created_at, id`,
     [decisionId, reviewId],
   );
-  return replaySettlement(
-    reviews,
-    tasksWithFindings(decision.reasons.map((r) => r.code)),
-    reviewId,
-  );
+  return replaySettlement(reviews, tasksWithFindings(decision.reasons.map((r) => r.code)), reviewId);
 }
 
 /**

@@ -1,5 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { releasedByReviews, replaySettlement, tasksWithFindings, type SettlementReview } from './settlement.js';
+import {
+  releasedByReviews,
+  replaySettlement,
+  tasksWithFindings,
+  type SettlementReview,
+} from './settlement.js';
 
 const r = (
   id: string,
@@ -26,7 +31,9 @@ describe('releasedByReviews', () => {
     expect(releasedByReviews([corrected, r('b', 'false_positive')], coding)).toBe(false);
     expect(releasedByReviews([corrected, r('b', 'false_positive', 1)], coding)).toBe(false);
     // The corrected line reviewed a false positive too: nothing holds it back.
-    expect(releasedByReviews([corrected, r('b', 'false_positive'), r('c', 'false_positive', 2)], coding)).toBe(true);
+    expect(
+      releasedByReviews([corrected, r('b', 'false_positive'), r('c', 'false_positive', 2)], coding),
+    ).toBe(true);
     // A false positive on the excepted line itself is not held back by it.
     expect(releasedByReviews([corrected, r('b', 'false_positive', 2)], coding)).toBe(true);
   });
@@ -55,7 +62,9 @@ describe('releasedByReviews', () => {
     expect(releasedByReviews([dup('a', 'false_positive')], ['duplicate'])).toBe(true);
     expect(releasedByReviews([dup('a', 'false_positive'), r('b', 'false_positive')], both)).toBe(true);
     // A coding review of one line (not closing) counts for its task.
-    expect(releasedByReviews([r('a', 'false_positive', 1, false), dup('b', 'false_positive')], both)).toBe(true);
+    expect(releasedByReviews([r('a', 'false_positive', 1, false), dup('b', 'false_positive')], both)).toBe(
+      true,
+    );
     // An `other` review clears neither task.
     expect(releasedByReviews([r('a', 'false_positive', null, true, 'other')], both)).toBe(false);
   });

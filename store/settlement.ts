@@ -87,7 +87,9 @@ export function replaySettlement(
     }
     if (!r.closes_item && r.id !== reviewId) continue;
     const fp = r.outcome === 'false_positive';
-    const heldBy = fp ? (latestException(lineLatest, r.line_number) ?? latestException(taskLatest, r.task)) : null;
+    const heldBy = fp
+      ? (latestException(lineLatest, r.line_number) ?? latestException(taskLatest, r.task))
+      : null;
     const pending = fp && !heldBy ? tasks.filter((t) => t !== r.task && !taskLatest.has(t)) : [];
     if (r.id === reviewId) return { heldBy, pending, before };
     if (heldBy) before ??= { released: false, by: heldBy };
@@ -103,6 +105,9 @@ export function replaySettlement(
  * it back. Such an invoice is
  * approved for payment after review.
  */
-export function releasedByReviews(reviews: readonly SettlementReview[], tasks: readonly LabelTask[]): boolean {
+export function releasedByReviews(
+  reviews: readonly SettlementReview[],
+  tasks: readonly LabelTask[],
+): boolean {
   return replaySettlement(reviews, tasks).before?.released === true;
 }
