@@ -34,10 +34,18 @@ export async function registerSecurityHeaders(app: FastifyInstance): Promise<voi
 }
 
 /**
+ * The Content Security Policy `header` with `source` (a CSP source expression such as
+ * `'sha256-...'`) added to its `style-src 'self'`; scripts and every other directive unchanged.
+ */
+export function withStyleSource(header: string | number | string[], source: string): string {
+  return String(header).replace(/(^|;)\s*style-src 'self'/, `$1style-src 'self' ${source}`);
+}
+
+/**
  * The Content Security Policy of the API documentation pages (`/docs`): `header` with inline
  * styles admitted in `style-src` (Swagger UI sets one as it renders); scripts and every other
  * directive unchanged.
  */
 export function docsCsp(header: string | number | string[]): string {
-  return String(header).replace(/(^|;)\s*style-src 'self'/, "$1style-src 'self' 'unsafe-inline'");
+  return withStyleSource(header, "'unsafe-inline'");
 }

@@ -92,7 +92,7 @@ describe('invoice files', () => {
         'line 3: a quoted field opened on this line is not closed; the row is not read; the invoice is not read',
       ],
       ['row 5', undefined],
-      ['row 6', 'line 6: the row has another number of fields than the header (17); it is not read'],
+      ['row 6', 'the row has another number of fields than the header (17); it is not read'],
       ['row 7', undefined],
     ]);
     expect(validateInvoice(recs[1]!.value).invoice_id).toBe('c-3');
@@ -124,7 +124,7 @@ describe('invoice files', () => {
     const open = 'a quoted field opened on this line is not closed; the row is not read';
     expect(recs.map((r) => [r.location, r.parseError])).toEqual([
       ['rows 2-3', `line 3: ${open}; the invoice is not read`],
-      ['row 4', `line 4: ${stray}`],
+      ['row 4', stray],
       ['row 5', undefined],
       ['row 6', undefined],
     ]);

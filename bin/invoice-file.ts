@@ -334,8 +334,9 @@ export function parseCsv(text: string, bad: NotUtf8Lines = new Map()): FileRecor
         return {
           location: where(g),
           value: null,
+          // A record of one row is located by `where` alone; a longer one names each broken line.
           parseError:
-            g.broken.map((b) => `line ${b.line}: ${b.reason}`).join('; ') +
+            g.broken.map((b) => (g.first === g.last ? b.reason : `line ${b.line}: ${b.reason}`)).join('; ') +
             (g.rows.length > 0 ? '; the invoice is not read' : ''),
         };
       const disagreement = invoiceColumnsDisagree(g);

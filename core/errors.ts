@@ -35,6 +35,8 @@ export const ERROR_CATALOG = {
   /** The path is a route's, but not under this method (the answer's `Allow` lists those it has). */
   TRIAGE_METHOD_NOT_ALLOWED: { status: 405, title: 'Method not allowed', retryable: false },
   TRIAGE_PAYLOAD_TOO_LARGE: { status: 413, title: 'Payload too large', retryable: false },
+  /** The `Accept` header names no media type the route answers in (a decision's versions). */
+  TRIAGE_NOT_ACCEPTABLE: { status: 406, title: 'Not acceptable', retryable: false },
   TRIAGE_MEDIA_TYPE_UNSUPPORTED: { status: 415, title: 'Unsupported media type', retryable: false },
   TRIAGE_EXPECTATION_FAILED: { status: 417, title: 'Expectation failed', retryable: false },
   TRIAGE_STORE_MIGRATION_MISMATCH: {

@@ -5,6 +5,7 @@
  * by provenance, and the tenant's drift status of that version. Self-contained (inline CSS and
  * SVG, no script, no network); every value from the card is HTML-escaped.
  */
+import { createHash } from 'node:crypto';
 import type { ModelCard } from '../models/card.js';
 import type { KindMetrics, ModelCardDraft, SplitMetrics, ThresholdChoice } from '../models/spec.js';
 import type { DriftReport } from './drift.js';
@@ -149,6 +150,12 @@ function driftSection(d: CardDrift): string {
 const CSS = `body{font:14px/1.45 system-ui,sans-serif;margin:2em;max-width:72em;color:#222}
 table{border-collapse:collapse;margin:.5em 0 1.5em}th,td{border:1px solid #ccc;padding:.25em .6em;text-align:left}
 caption{text-align:left;font-weight:600;padding:.3em 0}code{font-size:12px}h2{margin-top:1.6em}`;
+
+/**
+ * The CSP source expression (`'sha256-<base64>'`) admitting the page's one inline stylesheet in
+ * `style-src`, so that a browser applies it under the API's `style-src 'self'`.
+ */
+export const CARD_PAGE_STYLE_SOURCE = `'sha256-${createHash('sha256').update(CSS).digest('base64')}'`;
 
 /** The HTML page of a card with the tenant's drift of that version (see the module doc). */
 export function renderCardPage(card: ModelCard, drift: CardDrift): string {

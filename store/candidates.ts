@@ -16,7 +16,7 @@ import {
 } from '../core/blocking.js';
 import type { DecisionKind, DecisionResponse } from '../core/decision.js';
 import type { Invoice } from '../core/invoice.js';
-import { releasedByReviews, type SettlementReview } from './settlement.js';
+import { releasedByReviews, tasksWithFindings, type SettlementReview } from './settlement.js';
 import type { SqlExecutor } from './sql.js';
 import { toVectorLiteral } from './sql.js';
 import { unpackResponse, type StoredResponse } from './stored-response.js';
@@ -134,26 +134,29 @@ export const CANDIDATE_COLUMNS = `
   END AS approval,
   CASE WHEN i.indexed_as <> 'history' AND d.decision <> 'AUTO_APPROVE' AND EXISTS (
          SELECT 1 FROM reviews r WHERE r.decision_id = d.id AND r.outcome = 'false_positive' AND r.closes_item)
-    THEN (SELECT json_agg(json_build_object('id', r.id::text, 'outcome', r.outcome, 'line_number', r.line_number,
-                                            'closes_item', r.closes_item) ORDER BY r.created_at, r.id)
-          FROM reviews r WHERE r.decision_id = d.id)
+    THEN json_build_object('reason_codes', d.reason_codes, 'reviews',
+      (SELECT json_agg(json_build_object('id', r.id::text, 'outcome', r.outcome, 'line_number', r.line_number,
+                                         'closes_item', r.closes_item, 'task', r.task) ORDER BY r.created_at, r.id)
+       FROM reviews r WHERE r.decision_id = d.id))
   END AS settling_reviews,
   (SELECT COALESCE(sum(-c.total_cents), 0)::text FROM invoices c WHERE c.reverses_invoice_pk = i.pk) AS reversed_cents,
   ARRAY(SELECT c.invoice_id FROM invoices c WHERE c.reverses_invoice_pk = i.pk ORDER BY c.created_at) AS reversed_by`;
 
 /**
  * A candidate row's approval: `history` and `auto_approved` from the row; `reviewed_not_exception`
- * when the reviews of its decision (`settling_reviews`, read only when one is a closing
- * `false_positive`) leave it released, as the review path settles it ({@link releasedByReviews}:
+ * when the reviews of its decision (`settling_reviews` with its reason codes, read only when
+ * one is a closing `false_positive`) leave it released, as the review path settles it ({@link releasedByReviews}:
  * a false positive held back by a line's standing exception does not approve it).
  */
 function approvalOf(r: Row): CandidateInvoice['approval'] {
   const approval = (r.approval as CandidateInvoice['approval']) ?? null;
   if (approval !== null || r.settling_reviews == null) return approval;
-  const reviews = (
+  const settling = (
     typeof r.settling_reviews === 'string' ? JSON.parse(r.settling_reviews) : r.settling_reviews
-  ) as SettlementReview[];
-  return releasedByReviews(reviews) ? 'reviewed_not_exception' : null;
+  ) as { reason_codes: string[]; reviews: SettlementReview[] };
+  return releasedByReviews(settling.reviews, tasksWithFindings(settling.reason_codes))
+    ? 'reviewed_not_exception'
+    : null;
 }
 
 /** A candidate row of {@link SEARCH_SQL} (snake_case columns) as a {@link CandidateInvoice} without sources. */

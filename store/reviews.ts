@@ -10,7 +10,13 @@ import { randomUUID } from 'node:crypto';
 import type { DecisionResponse } from '../core/decision.js';
 import { TriageError, type FieldError } from '../core/errors.js';
 import { reconcileReviewedBaseline } from './baseline-lines.js';
-import { replaySettlement, type Replayed, type ReviewRef, type SettlementReview } from './settlement.js';
+import {
+  replaySettlement,
+  tasksWithFindings,
+  type Replayed,
+  type ReviewRef,
+  type SettlementReview,
+} from './settlement.js';
 import { appendAudit } from './audit.js';
 import { appendEvents, reviewEvents } from './events.js';
 import { listLabels, type LabelRow, type ListLabelsOptions } from './labels.js';
@@ -77,13 +83,12 @@ export interface ResolvedReview {
   duplicateOfInvoiceId: string | null;
 }
 
-const DUPLICATE_CODES = new Set(['DUPLICATE_SAME_NUMBER', 'DUPLICATE_SUSPECTED', 'LINE_REBILLED']);
-
 /**
  * Infers and checks a review against its decision:
- * - task: as given; else `coding-mismatch` when a line or a corrected code is given, else
- *   `duplicate` when the decision has a duplicate reason, else `coding-mismatch` for the coding
- *   queue, else `other`;
+ * - task: as given; else `coding-mismatch` when a line or a corrected code is given; else, when
+ *   the decision has findings of both scored tasks ({@link tasksWithFindings}), it must be named;
+ *   else `duplicate` when the decision has a duplicate reason, else `coding-mismatch` for the
+ *   coding queue, else `other`;
  * - `corrected_code` needs the code and a line (the only line when the invoice has one);
  * - a line must be on the invoice; duplicate reviews are per invoice;
  * - duplicate reviews label a pair: `duplicate_of` defaults to the decision's top candidate.
@@ -95,12 +100,21 @@ export function resolveReview(
   input: Pick<ReviewInput, 'task' | 'outcome' | 'lineNumber' | 'correctedCode' | 'duplicateOfInvoiceId'>,
 ): ResolvedReview {
   const errors: FieldError[] = [];
-  const hasDuplicateReason = decision.reasons.some((r) => DUPLICATE_CODES.has(r.code));
+  const findings = tasksWithFindings(decision.reasons.map((r) => r.code));
+  const codingGiven =
+    input.lineNumber !== null || input.outcome === 'corrected_code' || input.correctedCode !== null;
+  if (input.task === null && !codingGiven && findings.length > 1)
+    throw new TriageError('TRIAGE_REVIEW_INVALID', `review does not fit decision ${decision.decision_id}`, [
+      {
+        path: '/task',
+        message: `is required: the decision has findings of more than one task (${findings.join(', ')}); review each`,
+      },
+    ]);
   const task: ReviewTask =
     input.task ??
-    (input.lineNumber !== null || input.outcome === 'corrected_code' || input.correctedCode !== null
+    (codingGiven
       ? 'coding-mismatch'
-      : hasDuplicateReason
+      : findings.includes('duplicate')
         ? 'duplicate'
         : decision.queue === 'coding'
           ? 'coding-mismatch'
@@ -254,27 +268,34 @@ export interface ReviewStore {
  * Replays the decision's reviews oldest first up to `reviewId` (stored, replayed last), see
  * {@link replaySettlement}.
  */
-async function replayStored(tx: SqlExecutor, decisionId: string, reviewId: string): Promise<Replayed> {
+async function replayStored(
+  tx: SqlExecutor,
+  decisionId: string,
+  decision: DecisionResponse,
+  reviewId: string,
+): Promise<Replayed> {
   const reviews = await tx.query<SettlementReview>(
-    `SELECT id::text AS id, outcome, line_number, closes_item FROM reviews WHERE decision_id = $1
+    `SELECT id::text AS id, outcome, line_number, closes_item, task FROM reviews WHERE decision_id = $1
      ORDER BY (id = $2), created_at, id`,
     [decisionId, reviewId],
   );
-  return replaySettlement(reviews, reviewId);
+  return replaySettlement(reviews, tasksWithFindings(decision.reasons.map((r) => r.code)), reviewId);
 }
 
 /**
  * How a closing review settles its decision's HOLD ({@link reviewEvents}' `settles`), from its
- * replay: a review that closes the open item settles it (confirmed by the standing line review
+ * replay: a `false_positive` that leaves another task with findings unreviewed settles nothing; a
+ * review that closes the open item settles it (confirmed by the standing line review
  * `by` when it is a `false_positive` held back); on a closed item, a review that is not held back
  * settles it only the other way than the review that settled it (named in `supersedes`); null
  * otherwise (also when no review had settled the closed item).
  */
 function settlementOf(
   itemWasOpen: boolean,
-  { heldBy, before }: Replayed,
+  { heldBy, pending, before }: Replayed,
   outcome: ReviewOutcome,
 ): { supersedes: ReviewRef | null; by: ReviewRef | null } | null {
+  if (pending.length > 0) return null;
   if (itemWasOpen) return { supersedes: null, by: heldBy };
   if (before === null || heldBy) return null;
   return (outcome === 'false_positive') !== before.released ? { supersedes: before.by, by: null } : null;
@@ -346,8 +367,9 @@ export function createReviewStore(db: SqlDatabase): ReviewStore {
           if (!again || again.requestSha256 !== input.requestSha256) throw idempotencyConflict();
           return { review: again.review, created: false };
         }
-        const replayed = input.closesItem ? await replayStored(tx, input.decisionId, id) : null;
-        if (input.closesItem && d.review_status === 'open') {
+        const replayed = input.closesItem ? await replayStored(tx, input.decisionId, d.response, id) : null;
+        // The item stays open while a task with findings has no review.
+        if (replayed && replayed.pending.length === 0 && d.review_status === 'open') {
           await tx.query(
             `UPDATE decisions SET review_status = 'closed', closed_at = $2, closed_by_review = $3 WHERE id = $1`,
             [input.decisionId, now, id],

@@ -98,6 +98,14 @@ describe.each(engines('audit'))('audit, policy and vendors on $name', ({ config 
     );
   });
 
+  it('refuses TRUNCATE of the audit log and of its heads', async () => {
+    await expect(sql('TRUNCATE audit_log')).rejects.toThrow(/audit_log cannot be truncated/);
+    await expect(sql('TRUNCATE audit_heads')).rejects.toThrow(/audit_heads cannot be truncated/);
+    await expect(sql('TRUNCATE audit_log, audit_heads')).rejects.toThrow(/cannot be truncated/);
+    const rows = await sql(`SELECT count(*)::int AS n FROM audit_log WHERE tenant_id = 'default'`);
+    expect((rows as { n: number }[])[0]!.n).toBeGreaterThan(0);
+  });
+
   it('verifies chains of more than nine entries (rows in numeric seq order)', async () => {
     const key = await tenantWithEntries('long-chain', 11);
     expect(await verifyAs(key)).toMatchObject({ ok: true, rows_checked: 12, first_bad_seq: null });

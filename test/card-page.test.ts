@@ -3,6 +3,7 @@
  * shipped coding card with hostile strings in it (escaped, never markup), a reliability diagram
  * with one dot per non-empty bin, thresholds with their guarantee, label mix and drift status.
  */
+import { createHash } from 'node:crypto';
 import { cpSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -204,6 +205,13 @@ describe('GET /v1/models/{name}/versions/{v}/card.html', () => {
     expect(r.body).toContain('<title>Model card coding-mismatch@2</title>');
     // nothing scored yet in this tenant: the shipped reference exists, so the status is insufficient data
     expect(r.body).toMatch(/<b data-status="insufficient_data">insufficient_data<\/b>/);
+    // The page's inline stylesheet is admitted by its hash in style-src; nothing else is loosened.
+    const css = /<style>([^<]*)<\/style>/.exec(r.body)![1]!;
+    const hash = `'sha256-${createHash('sha256').update(css).digest('base64')}'`;
+    const csp = String(r.headers['content-security-policy']);
+    expect(csp).toContain(`style-src 'self' ${hash}`);
+    expect(csp).not.toContain('unsafe-inline');
+    expect(csp).toContain("script-src 'self'");
     const byAlias = await h.call('auditor', {
       method: 'GET',
       url: '/v1/models/coding-mismatch/versions/champion/card.html',

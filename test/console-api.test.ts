@@ -122,7 +122,7 @@ describe.each(engines('console'))('console API on $name', ({ config }) => {
       payload: {
         decision_id: d.decision_id,
         outcome: 'false_positive',
-        task: 'other',
+        task: 'coding-mismatch',
         idempotency_key: 'h-1',
       },
     });

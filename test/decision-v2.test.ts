@@ -9,7 +9,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { LightMyRequestResponse } from 'fastify';
-import { acceptsDecisionV2 } from '../api/routes/invoices.js';
+import { decisionVersionOf } from '../api/routes/invoices.js';
 import type { DecisionResponse } from '../core/decision.js';
 import {
   DECISION_V2_MEDIA_TYPE,
@@ -34,15 +34,36 @@ const withoutLine = (r: Reason) => {
   return { ...r, evidence };
 };
 
-describe('acceptsDecisionV2', () => {
+describe('decisionVersionOf', () => {
   it('reads the media type among the ranges, its parameters and q aside, case-insensitively', () => {
-    expect(acceptsDecisionV2(undefined)).toBe(false);
-    expect(acceptsDecisionV2('application/json')).toBe(false);
-    expect(acceptsDecisionV2('*/*')).toBe(false);
-    expect(acceptsDecisionV2(DECISION_V2_MEDIA_TYPE)).toBe(true);
-    expect(acceptsDecisionV2(`application/json;q=0.5, ${DECISION_V2_MEDIA_TYPE.toUpperCase()}`)).toBe(true);
-    expect(acceptsDecisionV2(`${DECISION_V2_MEDIA_TYPE}; charset=utf-8; q=0.8`)).toBe(true);
-    expect(acceptsDecisionV2(`${DECISION_V2_MEDIA_TYPE};q=0, application/json`)).toBe(false);
+    expect(decisionVersionOf(undefined)).toBe(1);
+    expect(decisionVersionOf('')).toBe(1);
+    expect(decisionVersionOf('application/json')).toBe(1);
+    expect(decisionVersionOf('*/*')).toBe(1);
+    expect(decisionVersionOf('application/*; q=0.2')).toBe(1);
+    expect(decisionVersionOf(DECISION_V2_MEDIA_TYPE)).toBe(2);
+    expect(decisionVersionOf(`application/json;q=0.5, ${DECISION_V2_MEDIA_TYPE.toUpperCase()}`)).toBe(2);
+    expect(decisionVersionOf(`${DECISION_V2_MEDIA_TYPE}; charset=utf-8; q=0.8`)).toBe(2);
+    expect(decisionVersionOf(`${DECISION_V2_MEDIA_TYPE};q=0, application/json`)).toBe(1);
+  });
+
+  it('refuses an Accept header naming no version it serves with a 406 naming the header', () => {
+    for (const accept of [
+      'application/vnd.invoice-triage.decision.v3+json',
+      'text/xml',
+      `application/json;q=0, ${DECISION_V2_MEDIA_TYPE};q=0`,
+    ]) {
+      let thrown: unknown;
+      try {
+        decisionVersionOf(accept);
+      } catch (e) {
+        thrown = e;
+      }
+      expect(thrown, accept).toMatchObject({
+        code: 'TRIAGE_NOT_ACCEPTABLE',
+        errors: [{ path: '/headers/accept' }],
+      });
+    }
   });
 });
 
@@ -135,6 +156,29 @@ describe.each(engines('decisionv2'))('the decision in version 2 on $name', ({ co
     const read2 = g2.json<DecisionResponseV2 & { explanation?: unknown }>();
     expect(read2.lines).toEqual(v2.lines);
     expect(read2.explanation).toEqual(g1.json<{ explanation: unknown }>().explanation);
+  });
+
+  it('answers an Accept naming no decision version with a 406 problem+json, and stores nothing', async () => {
+    const invoice: Invoice = { ...example, invoice_id: 'v2-not-acceptable', invoice_number: 'INV-V2-406' };
+    for (const accept of ['application/vnd.invoice-triage.decision.v3+json', 'text/xml']) {
+      const r = await post(invoice, accept);
+      expect(r.statusCode, r.body).toBe(406);
+      expect(r.headers['content-type']).toContain('application/problem+json');
+      expect(r.json<{ code: string; errors: { path: string }[] }>()).toMatchObject({
+        code: 'TRIAGE_NOT_ACCEPTABLE',
+        errors: [{ path: '/headers/accept' }],
+      });
+    }
+    const scored = await post(invoice, '*/*');
+    expect(scored.statusCode, scored.body).toBe(200);
+    // The 406s stored nothing: this is the first scoring of the invoice.
+    expect(scored.headers['idempotent-replayed']).toBeUndefined();
+    const got = await h.call('workflow', {
+      method: 'GET',
+      url: `/v1/decisions/${scored.json<DecisionResponse>().decision_id}`,
+      headers: { accept: 'text/xml' },
+    });
+    expect(got.statusCode, got.body).toBe(406);
   });
 
   it('documents both versions of the response in the OpenAPI document', async () => {

@@ -131,7 +131,7 @@ describe.each(engines('reversal'))('a review reversing a settled HOLD on $name',
       expect(r.statusCode, r.body).toBe(201);
       return r.json<{ review_id: string }>().review_id;
     };
-    return Object.assign(post, { payload });
+    return Object.assign(post, { payload, decisionId: held.decision_id });
   };
   const correctLine2 = {
     outcome: 'corrected_code',
@@ -149,8 +149,11 @@ describe.each(engines('reversal'))('a review reversing a settled HOLD on $name',
       ['decision.confirmed.v1', 'corrected_code', null],
       ['decision.reviewed.v1', 'false_positive', null],
     ]);
-    // The corrected line reviewed as a false positive too: no exception is left, the hold is released.
+    // The corrected line reviewed as a false positive too: no coding exception is left, but the
+    // duplicate finding is not reviewed yet, so nothing is settled.
     await post({ outcome: 'false_positive', line_number: 2 }, 'lines-3');
+    expect(await settlements(invoiceId)).toHaveLength(4);
+    await post({ task: 'duplicate', outcome: 'false_positive' }, 'lines-4');
     expect((await settlements(invoiceId)).at(-1)).toEqual([
       'decision.released.v1',
       'false_positive',
@@ -162,7 +165,7 @@ describe.each(engines('reversal'))('a review reversing a settled HOLD on $name',
     const invoiceId = 'rev-invoice-copy';
     const post = await heldExample(invoiceId);
     const corrected = await post(correctLine2, 'invoice-1');
-    await post({ outcome: 'false_positive' }, 'invoice-2');
+    await post({ task: 'duplicate', outcome: 'false_positive' }, 'invoice-2');
     expect(await settlements(invoiceId)).toEqual([
       ['decision.reviewed.v1', 'corrected_code', null],
       ['decision.confirmed.v1', 'corrected_code', null],
@@ -183,7 +186,7 @@ describe.each(engines('reversal'))('a review reversing a settled HOLD on $name',
     const invoiceId = 'rev-open-copy';
     const post = await heldExample(invoiceId);
     const corrected = await post({ ...correctLine2, close_item: false }, 'open-1');
-    const released = await post({ outcome: 'false_positive' }, 'open-2');
+    const released = await post({ task: 'duplicate', outcome: 'false_positive' }, 'open-2');
     expect(await approvalSeen(post.payload, invoiceId)).toEqual([false, null]);
     const events = await h.call('auditor', { method: 'GET', url: '/v1/events?limit=1000' });
     const confirmation = events
@@ -203,6 +206,58 @@ describe.each(engines('reversal'))('a review reversing a settled HOLD on $name',
     expect(stored.map((r) => [r.review_id, r.item_status])).toEqual([
       [corrected, 'closed'],
       [released, 'closed'],
+    ]);
+  });
+
+  it('asks which task a review without one is about when the decision has findings of both', async () => {
+    const invoiceId = 'rev-both-copy';
+    const post = await heldExample(invoiceId);
+    const untasked = await h.call('reviewer', {
+      method: 'POST',
+      url: '/v1/reviews',
+      payload: { decision_id: post.decisionId, outcome: 'false_positive', idempotency_key: 'both-0' },
+    });
+    expect(untasked.statusCode, untasked.body).toBe(422);
+    expect(untasked.headers['content-type']).toContain('application/problem+json');
+    expect(untasked.json<{ errors: { path: string; message: string }[] }>().errors).toEqual([
+      {
+        path: '/task',
+        message:
+          'is required: the decision has findings of more than one task (coding-mismatch, duplicate); review each',
+      },
+    ]);
+  });
+
+  it('keeps a HOLD with findings of both tasks open until each task is cleared, then releases it', async () => {
+    const invoiceId = 'rev-tasks-copy';
+    const post = await heldExample(invoiceId);
+    const dup = await post({ task: 'duplicate', outcome: 'false_positive' }, 'tasks-1');
+    // The coding findings are not reviewed: no settlement, the item stays on the worklist.
+    expect(await settlements(invoiceId)).toEqual([['decision.reviewed.v1', 'false_positive', null]]);
+    expect(await approvalSeen(post.payload, invoiceId)).toEqual([false, null]);
+    const worklist = await h.call('reviewer', { method: 'GET', url: '/v1/worklist?limit=500' });
+    expect(worklist.statusCode, worklist.body).toBe(200);
+    expect(worklist.body).toContain(invoiceId);
+    const coding = await post({ task: 'coding-mismatch', outcome: 'false_positive' }, 'tasks-2');
+    const events = await h.call('auditor', { method: 'GET', url: '/v1/events?limit=1000' });
+    const release = events
+      .json<{ items: CloudEvent[] }>()
+      .items.filter((e) => e.subject === invoiceId && e.type.includes('decision.released'));
+    expect(release.map((e) => e.data)).toEqual([
+      expect.objectContaining({ review_id: coding, task: 'coding-mismatch', outcome: 'false_positive' }),
+    ]);
+    expect(await approvalSeen(post.payload, invoiceId)).toEqual([true, 'reviewed_not_exception']);
+    const decisionId = post.decisionId;
+    const stored = await h.wired.repo.reviews.listForDecision('default', decisionId);
+    expect(stored.map((r) => [r.review_id, r.task, r.item_status])).toEqual([
+      [dup, 'duplicate', 'closed'],
+      [coding, 'coding-mismatch', 'closed'],
+    ]);
+    // Labels of each task, all saying there is no exception.
+    const labels = (await h.wired.repo.reviews.listLabels()).filter((l) => l.decision_id === decisionId);
+    expect([...new Set(labels.map((l) => `${l.task}:${l.label}`))].sort()).toEqual([
+      'coding-mismatch:0',
+      'duplicate:0',
     ]);
   });
 

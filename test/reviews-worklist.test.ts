@@ -303,9 +303,9 @@ describe.each(engines('review'))('worklist and reviews on $name', ({ config }) =
       earlier_approved: true,
       earlier_approval: 'reviewed_not_exception',
     });
-    // ...and the duplicate review labels the pair.
+    // ...and the duplicate review labels the pair (named: the copy has w4's coding findings too).
     const dupReview = await review(
-      { decision_id: copy.decision_id, outcome: 'confirmed' },
+      { decision_id: copy.decision_id, task: 'duplicate', outcome: 'confirmed' },
       { 'idempotency-key': 'rev-dup' },
     );
     expect(dupReview.statusCode).toBe(201);

@@ -18,7 +18,7 @@ import { Problem } from '../problem.js';
 export type RoutePlugin<Options extends FastifyPluginOptions> = FastifyPluginAsyncTypebox<Options>;
 
 /** HTTP statuses of problem+json responses. */
-export type ProblemStatus = 400 | 401 | 403 | 404 | 408 | 409 | 413 | 415 | 422 | 429 | 500 | 501 | 503;
+export type ProblemStatus = 400 | 401 | 403 | 404 | 406 | 408 | 409 | 413 | 415 | 422 | 429 | 500 | 501 | 503;
 
 /** What each problem status means in this API (the response description in OpenAPI). */
 const PROBLEM_MEANING: Record<ProblemStatus, string> = {
@@ -26,6 +26,7 @@ const PROBLEM_MEANING: Record<ProblemStatus, string> = {
   401: 'No API key, or an unknown or revoked one',
   403: 'The key has none of the route’s roles',
   404: 'Not found (or another tenant’s)',
+  406: 'The Accept header names no media type the route answers in',
   408: 'The request body was not received in time',
   409: 'Conflicts with stored state (a reused id or idempotency key, a refused promotion)',
   413: 'Request body too large',

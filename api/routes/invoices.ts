@@ -28,18 +28,30 @@ export interface InvoiceRoutesOptions {
   clock?: () => Date;
 }
 
+/** Media ranges answered with version 1 of the decision (`application/json`). */
+const DECISION_V1_RANGES: ReadonlySet<string> = new Set(['application/json', 'application/*', '*/*']);
+
 /**
- * True when an `Accept` header asks for version 2 of the decision ({@link DECISION_V2_MEDIA_TYPE},
- * its parameters aside, with a non-zero `q`); anything else gets version 1 (`application/json`).
+ * The version of the decision an `Accept` header asks for: 2 when it names
+ * {@link DECISION_V2_MEDIA_TYPE} (its parameters aside, with a non-zero `q`), else 1 when it is
+ * absent or empty or names `application/json` or a wildcard range covering it, with a non-zero `q`.
+ * @throws TriageError `TRIAGE_NOT_ACCEPTABLE` (406, naming `/headers/accept`) when it names
+ *   neither (another decision version, `text/xml`...).
  */
-export function acceptsDecisionV2(accept: string | undefined): boolean {
-  if (!accept) return false;
-  return accept.split(',').some((range) => {
+export function decisionVersionOf(accept: string | undefined): 1 | 2 {
+  if (!accept?.trim()) return 1;
+  const ranges = accept.split(',').flatMap((range) => {
     const [type, ...params] = range.split(';').map((p) => p.trim().toLowerCase());
-    if (type !== DECISION_V2_MEDIA_TYPE) return false;
     const q = params.find((p) => p.startsWith('q='));
-    return q === undefined || Number(q.slice(2)) > 0;
+    return q === undefined || Number(q.slice(2)) > 0 ? [type!] : [];
   });
+  if (ranges.includes(DECISION_V2_MEDIA_TYPE)) return 2;
+  if (ranges.some((t) => DECISION_V1_RANGES.has(t))) return 1;
+  throw new TriageError(
+    'TRIAGE_NOT_ACCEPTABLE',
+    `the decision is served as application/json (version 1) or ${DECISION_V2_MEDIA_TYPE} (version 2)`,
+    [{ path: '/headers/accept', message: `names neither application/json nor ${DECISION_V2_MEDIA_TYPE}` }],
+  );
 }
 
 /**
@@ -57,16 +69,16 @@ function eitherDecisionVersion<V1 extends TSchema, V2 extends TSchema>(descripti
 }
 
 /**
- * `decision` in the version the `accept` header asks for ({@link acceptsDecisionV2}): as it is
- * (version 1), or {@link decisionV2} with that media type set on `reply`. Sets `vary: accept`.
+ * `decision` in `version` ({@link decisionVersionOf}): as it is (version 1), or
+ * {@link decisionV2} with that media type set on `reply`. Sets `vary: accept`.
  */
-function inAcceptedVersion<D extends DecisionResponse>(
+function inVersion<D extends DecisionResponse>(
   decision: D,
-  accept: string | undefined,
+  version: 1 | 2,
   reply: Pick<FastifyReply, 'header' | 'type'>,
 ): D | ReturnType<typeof decisionV2<D>> {
   void reply.header('vary', 'accept');
-  if (!acceptsDecisionV2(accept)) return decision;
+  if (version === 1) return decision;
   void reply.type(DECISION_V2_MEDIA_TYPE);
   return decisionV2(decision);
 }
@@ -94,7 +106,7 @@ export const invoiceRoutes: RoutePlugin<InvoiceRoutesOptions> = async (app, deps
             DecisionResponse,
             DecisionResponseV2,
           ),
-          ...problemResponses(PROTECTED, WITH_BODY, 409),
+          ...problemResponses(PROTECTED, WITH_BODY, 406, 409),
         },
       },
       preValidation: async (req) => {
@@ -108,6 +120,8 @@ export const invoiceRoutes: RoutePlugin<InvoiceRoutesOptions> = async (app, deps
       },
     },
     async (req, reply) => {
+      // Before scoring: a 406 stores nothing.
+      const version = decisionVersionOf(req.headers.accept);
       const p = principalOf(req);
       const invoice = req.body;
       const today = (deps.clock ?? (() => new Date()))().toISOString().slice(0, 10);
@@ -121,7 +135,7 @@ export const invoiceRoutes: RoutePlugin<InvoiceRoutesOptions> = async (app, deps
         { decision_id: out.decision.decision_id, decision: out.decision.decision, created: out.created },
         'invoice scored',
       );
-      return inAcceptedVersion(out.decision, req.headers.accept, reply);
+      return inVersion(out.decision, version, reply);
     },
   );
 
@@ -143,17 +157,18 @@ export const invoiceRoutes: RoutePlugin<InvoiceRoutesOptions> = async (app, deps
             DecisionWithExplanation,
             DecisionWithExplanationV2,
           ),
-          ...problemResponses(PROTECTED, 404),
+          ...problemResponses(PROTECTED, 404, 406),
         },
       },
     },
     async (req, reply) => {
+      const version = decisionVersionOf(req.headers.accept);
       const p = principalOf(req);
       const rec = await deps.store.getDecisionRecord(p.tenantId, req.params.id);
       const visible = rec && mayReadOwnedBy(p, rec.scoredByKeyId);
       if (!rec || !visible)
         throw new TriageError('TRIAGE_DECISION_NOT_FOUND', `no decision ${req.params.id}`);
-      return inAcceptedVersion(rec.decision, req.headers.accept, reply);
+      return inVersion(rec.decision, version, reply);
     },
   );
 };

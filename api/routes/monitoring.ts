@@ -18,7 +18,8 @@ import { TriageError } from '../../core/errors.js';
 import type { Monitoring } from '../../monitoring/service.js';
 import type { MonitoringStore } from '../../store/monitoring.js';
 import { principalOf } from '../auth.js';
-import { renderCardPage } from '../../monitoring/card-page.js';
+import { CARD_PAGE_STYLE_SOURCE, renderCardPage } from '../../monitoring/card-page.js';
+import { withStyleSource } from '../security.js';
 import { toTriageError } from '../problem.js';
 import { problemResponses, PROTECTED, WITH_BODY, type RoutePlugin } from './common.js';
 import { VersionParams } from './models.js';
@@ -110,6 +111,10 @@ export const monitoringRoutes: RoutePlugin<{ monitoring: MonitoringApiDeps }> = 
         plain(req.params.version),
       );
       void reply.type('text/html; charset=utf-8');
+      void reply.header(
+        'content-security-policy',
+        withStyleSource(reply.getHeader('content-security-policy') ?? '', CARD_PAGE_STYLE_SOURCE),
+      );
       return renderCardPage(card, drift);
     },
   );

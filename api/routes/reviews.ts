@@ -39,7 +39,10 @@ export const ReviewRequest = Type.Object(
     ),
     task: Type.Optional(
       Type.Union([Type.Literal('coding-mismatch'), Type.Literal('duplicate'), Type.Literal('other')], {
-        description: 'Which exception the review is about; inferred from the decision when absent.',
+        description:
+          'Which exception the review is about; inferred from the decision when absent, except on a ' +
+          'decision with findings of both coding-mismatch and duplicate (422 naming /task). Such a ' +
+          'decision is released only once each of the two tasks is reviewed false_positive.',
       }),
     ),
     line_number: Type.Optional(
@@ -59,7 +62,9 @@ export const ReviewRequest = Type.Object(
     ),
     close_item: Type.Optional(
       Type.Boolean({
-        description: 'Close the worklist item (default true); false to add more labels first.',
+        description:
+          'Close the worklist item (default true; a false_positive leaves it open while the ' +
+          "decision's other task with findings is unreviewed); false to add more labels first.",
       }),
     ),
     idempotency_key: Type.Optional(IdempotencyKey),
