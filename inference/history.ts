@@ -9,7 +9,7 @@
 import { setImmediate } from 'node:timers/promises';
 import { extractInvoiceFeatures } from '../features/invoice-features.js';
 import { MAX_REPORTED_ERRORS, TriageError, isTriageError, type FieldError } from '../core/errors.js';
-import { describeFieldErrors, validateInvoice } from '../core/validate.js';
+import { validateInvoice } from '../core/validate.js';
 import {
   encodeHistoryRows,
   type EncodedHistoryRows,
@@ -20,33 +20,18 @@ import { indexKeysOf, payloadSha256 } from './stages/prepare.js';
 import type { Invoice } from '../core/invoice.js';
 import type { InvoiceIndexKeys } from '../store/repository.js';
 import type { SqlExecutor } from '../store/sql.js';
+import {
+  fieldErrorsOf,
+  recordDetail,
+  recordError,
+  recordFieldError,
+  recordName,
+  type HistoryInput,
+  type HistoryRecordError,
+} from './history-records.js';
 
-/** One record as read from a request or file: unvalidated, with where it came from. */
-export interface HistoryInput {
-  /** `/3` (API record index) or `line 12` / `rows 4-6` (file). */
-  location: string;
-  /** File line of an API record read from an NDJSON body (1-based), named next to `location`. */
-  line?: number;
-  /** The record, parsed. */
-  value?: unknown;
-  /**
-   * The record as JSON text instead of `value`, parsed where it is validated (in a worker thread
-   * when the import has workers, {@link HistoryStreamOptions.prepare}); bad JSON is reported as
-   * `not valid JSON`.
-   */
-  text?: string;
-  /**
-   * Set when the record could not be parsed at all: what is wrong with it, a predicate of the
-   * record (`not valid JSON`, `is not valid JSON`, `holds a byte that is not UTF-8 ...`).
-   */
-  parseError?: string;
-}
-
-/** A record that was not imported, with why (field paths inside the invoice). */
-export interface HistoryRecordError {
-  location: string;
-  errors: string[];
-}
+export type { HistoryInput, HistoryRecordError } from './history-records.js';
+export { recordName } from './history-records.js';
 
 /** Outcome of importing records. */
 export interface HistoryImportResult {
@@ -68,56 +53,6 @@ export const DEFAULT_HISTORY_CHUNK = 500;
  * (the API), `report` leaves it out of its chunk and lists it in the result (the CLI).
  */
 export type BadRecordPolicy = 'refuse' | 'report';
-
-function recordError(input: HistoryInput, e: unknown): HistoryRecordError {
-  if (input.parseError) return { location: input.location, errors: [input.parseError] };
-  if (isTriageError(e))
-    return {
-      location: input.location,
-      errors: e.errors.length > 0 ? e.errors.map((x) => `${x.path} ${x.message}`) : [e.message],
-    };
-  throw e;
-}
-
-/** A record as errors name it: its location, and its file line when it has one (`/4 (line 6)`). */
-export function recordName(r: { location: string; line?: number }): string {
-  return r.line === undefined ? r.location : `${r.location} (line ${r.line})`;
-}
-
-/**
- * A field error of a record, at the path under its location (`/3/lines/0/hcpcs`; the record
- * itself is `/3`, not `/3/`), its message prefixed by the record's file line when it has one.
- */
-function recordFieldError(r: { location: string; line?: number }, path: string, message: string): FieldError {
-  return {
-    path: path === '' || path === '/' ? r.location : `${r.location}${path}`,
-    message: r.line === undefined ? message : `line ${r.line}: ${message}`,
-  };
-}
-
-/**
- * The `detail` of a refused record: its name once, then its errors at paths within the record
- * (`/2 (line 4): 1 field invalid: /total_cents must not be positive on a credit memo`,
- * `/2 (line 4) is not valid JSON`).
- */
-function recordDetail(input: HistoryInput, e: unknown): string {
-  const name = recordName(input);
-  if (input.parseError)
-    return `${name} ${input.parseError.startsWith('not ') ? 'is ' : ''}${input.parseError}`;
-  if (isTriageError(e, 'TRIAGE_INPUT_INVALID') && e.errors.length > 0)
-    return `${name}: ${describeFieldErrors(e.errors)}`;
-  return `${name}: ${isTriageError(e) ? e.message : String(e)}`;
-}
-
-/** The field errors of a bad record, at paths under its location. */
-function fieldErrorsOf(input: HistoryInput, e: unknown): FieldError[] {
-  if (input.parseError) return [recordFieldError(input, '', input.parseError)];
-  if (isTriageError(e, 'TRIAGE_INPUT_INVALID'))
-    return e.errors.length > 0
-      ? e.errors.map((x) => recordFieldError(input, x.path, x.message))
-      : [recordFieldError(input, '', e.message)];
-  throw e;
-}
 
 /**
  * A validated record: its invoice, the invoice's payload fingerprint and, when it was prepared
