@@ -50,16 +50,17 @@ export interface ServerProcess {
 }
 
 /**
- * Starts `node <dir>/dist/bin/server.js` with `env` (PORT is chosen here) and waits until /healthz answers 200.
+ * Starts `node [nodeArgs] <dir>/dist/bin/server.js` with `env` (PORT is chosen here) and waits until /healthz answers 200.
  * @throws Error when the server exits or is not healthy within `timeoutMs`.
  */
 export async function startServer(
   env: Record<string, string>,
   timeoutMs = 120_000,
   dir = '.',
+  nodeArgs: readonly string[] = [],
 ): Promise<ServerProcess> {
   const port = await freePort();
-  const child = spawn(process.execPath, [join(dir, 'dist/bin/server.js')], {
+  const child = spawn(process.execPath, [...nodeArgs, join(dir, 'dist/bin/server.js')], {
     env: { ...process.env, LOG_LEVEL: 'warn', ...env, PORT: String(port), HOST: '127.0.0.1' },
     stdio: ['ignore', 'ignore', 'inherit'],
   });
