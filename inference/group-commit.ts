@@ -123,8 +123,8 @@ export function withGroupCommit(scoring: ScoringService, o: GroupCommitOptions =
 }
 
 /**
- * Scores queued requests: one alone takes the single path; several go through the chunk path
- * in one call, each settled as soon as its group commits. Never rejects.
+ * Scores queued requests through the chunk path in one call (a lone one as a chunk of one, which
+ * decides as the single path does), each settled as soon as its group commits. Never rejects.
  */
 async function runGroup(
   chunk: ChunkScorer,
