@@ -10,7 +10,11 @@ import type { FieldError } from '../core/errors.js';
 import { TriageError } from '../core/errors.js';
 import type { Invoice } from '../core/invoice.js';
 import type { SqlDatabase, SqlExecutor } from './sql.js';
+import { storedUnderKey, type IdempotentRequests } from './idempotency.js';
 import { unpackResponse, type StoredResponse } from './stored-response.js';
+
+/** Batches as an Idempotency-Key conflict names them. */
+const BATCHES: IdempotentRequests = { table: 'batches', kind: 'batch', newWhat: 'content' };
 
 /** State of one batch item: waiting to be scored, scored (has a decision), or failed for good. */
 export type BatchItemState = 'pending' | 'done' | 'failed';
@@ -233,23 +237,13 @@ export function createBatchRepository(db: SqlDatabase): BatchRepository {
           ],
         );
         if (inserted.length === 0) {
-          const prior = (
-            await tx.query<{ id: string; request_sha256: string }>(
-              `SELECT id, request_sha256 FROM batches
-               WHERE tenant_id = $1 AND idempotency_key = $2 AND COALESCE(submitted_by_key_id, '') = COALESCE($3, '')`,
-              [b.tenantId, b.idempotencyKey, b.submittedByKeyId],
-            )
-          )[0];
-          if (!prior)
-            throw new TriageError('TRIAGE_INTERNAL', 'idempotency key conflicted but no batch was found');
-          if (prior.request_sha256 !== b.requestSha256) {
-            throw new TriageError(
-              'TRIAGE_IDEMPOTENCY_CONFLICT',
-              'this Idempotency-Key was already used for a different batch; use a new key for new content',
-              [{ path: '/headers/idempotency-key', message: 'already used for a different request' }],
-            );
-          }
-          const batch = await status(tx, b.tenantId, String(prior.id));
+          const priorId = await storedUnderKey(tx, BATCHES, {
+            tenantId: b.tenantId,
+            idempotencyKey: b.idempotencyKey,
+            submittedByKeyId: b.submittedByKeyId,
+            requestSha256: b.requestSha256,
+          });
+          const batch = await status(tx, b.tenantId, priorId);
           if (!batch) throw new TriageError('TRIAGE_INTERNAL', 'stored batch has no items');
           return { batch, created: false };
         }

@@ -11,6 +11,14 @@ import { setImmediate } from 'node:timers/promises';
 import { TriageError } from '../core/errors.js';
 import { appendAudit } from './audit.js';
 import type { SqlDatabase, SqlExecutor } from './sql.js';
+import { storedUnderKey, type IdempotentRequests } from './idempotency.js';
+
+/** Asynchronous history imports as an Idempotency-Key conflict names them. */
+const HISTORY_IMPORTS: IdempotentRequests = {
+  table: 'history_imports',
+  kind: 'history import',
+  newWhat: 'records',
+};
 
 /** State of an import: waiting for its job, being imported, finished, or given up. */
 export type HistoryImportState = 'queued' | 'running' | 'done' | 'failed';
@@ -211,22 +219,13 @@ export function createHistoryImportStore(db: SqlDatabase): HistoryImportStore {
           ],
         );
         if (inserted.length === 0) {
-          const prior = (
-            await tx.query<{ id: string; request_sha256: string }>(
-              `SELECT id, request_sha256 FROM history_imports
-               WHERE tenant_id = $1 AND idempotency_key = $2 AND COALESCE(submitted_by_key_id, '') = COALESCE($3, '')`,
-              [imp.tenantId, imp.idempotencyKey, imp.submittedByKeyId],
-            )
-          )[0];
-          if (!prior)
-            throw new TriageError('TRIAGE_INTERNAL', 'idempotency key conflicted but no import was found');
-          if (prior.request_sha256 !== imp.requestSha256)
-            throw new TriageError(
-              'TRIAGE_IDEMPOTENCY_CONFLICT',
-              'this Idempotency-Key was already used for a different history import; use a new key for new records',
-              [{ path: '/headers/idempotency-key', message: 'already used for a different request' }],
-            );
-          const stored = await status(tx, imp.tenantId, String(prior.id));
+          const priorId = await storedUnderKey(tx, HISTORY_IMPORTS, {
+            tenantId: imp.tenantId,
+            idempotencyKey: imp.idempotencyKey,
+            submittedByKeyId: imp.submittedByKeyId,
+            requestSha256: imp.requestSha256,
+          });
+          const stored = await status(tx, imp.tenantId, priorId);
           if (!stored) throw new TriageError('TRIAGE_INTERNAL', 'stored import vanished');
           return { import: stored, created: false };
         }
