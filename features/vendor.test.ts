@@ -22,6 +22,8 @@ describe('normaliseVendor', () => {
     ['The Home Depot Inc', 'home depot', ['inc']],
     ['Intl Med Svcs, L.L.C.', 'international medical services', ['llc']],
     ['Owens + Minor Distr Inc', 'owens and minor distribution', ['inc']],
+    ['Constructor Medical, Inc.', 'constructor medical', ['inc']],
+    ['ToString ValueOf hasOwnProperty Supply', 'tostring valueof hasownproperty supply', []],
   ] as const)('%s -> %s', (name, key, forms) => {
     const v = normaliseVendor(name);
     expect(v.original).toBe(name);

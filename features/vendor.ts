@@ -255,7 +255,8 @@ export function normaliseVendor(name: string): VendorNameForms {
     .trim();
   const raw = s.length > 0 ? s.split(' ') : [];
   const { kept, forms } = stripLegalForms(raw);
-  const expanded = kept.map((t) => VENDOR_ABBREVIATIONS[t] ?? t);
+  // Own keys only: a word such as "constructor" is no abbreviation of the table's prototype.
+  const expanded = kept.map((t) => (Object.hasOwn(VENDOR_ABBREVIATIONS, t) ? VENDOR_ABBREVIATIONS[t]! : t));
   if (expanded.length > 1 && expanded[0] === 'the') expanded.shift();
   const tokens = expanded.length > 0 ? expanded : raw;
   const normalised = tokens.join(' ');
