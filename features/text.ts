@@ -254,7 +254,13 @@ export function descriptionWords(text: string): string[] {
 function wordsUncached(text: string): string[] {
   const out: string[] = [];
   for (const raw of tokenizer.tokenize(normaliseDescription(text))) {
-    const expanded = ABBREVIATIONS[raw] ?? raw;
+    // Own keys only: a word such as "constructor" is no abbreviation of the table's prototype.
+    const expanded = Object.hasOwn(ABBREVIATIONS, raw) ? ABBREVIATIONS[raw]! : raw;
+    // Most words expand to one word: split (an array per word) only the expansions that hold several.
+    if (!expanded.includes(' ')) {
+      if (expanded.length > 0 && !STOP_WORDS.has(expanded)) out.push(expanded);
+      continue;
+    }
     for (const part of expanded.split(' ')) {
       if (part.length === 0 || STOP_WORDS.has(part)) continue;
       out.push(part);
