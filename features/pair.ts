@@ -203,19 +203,8 @@ function normalisePo(po: string): string {
     .replace(/^0+(?=.)/, '');
 }
 
-/**
- * What {@link comparePair} derives from one side alone (sets, unpadded and distinctive forms),
- * made once per side with {@link pairSideKeys}, so a new invoice compared with many candidates
- * derives its own once. Read-only: it describes `side` as it was when made.
- */
-export interface PairSideKeys {
-  side: PairSide;
-  /** `lineMatchKeys` as a set. */
-  keys: ReadonlySet<string>;
-  /** The code heads of the coded lines' keys, as a set. */
-  codes: ReadonlySet<string>;
-  /** `lineDescriptionStems` as a set; null when the side has none. */
-  stems: ReadonlySet<string> | null;
+/** The forms of one side's vendor, invoice and PO numbers that {@link comparePair} compares. */
+interface SideForms {
   /** The vendor key without generic business words. */
   distinctiveKey: string;
   /** `unpadNumericRuns` of the normalised and of the canonical number. */
@@ -227,6 +216,32 @@ export interface PairSideKeys {
   po: string | null;
 }
 
+function sideForms(side: PairSide): SideForms {
+  return {
+    distinctiveKey: distinctive(side.vendorKey),
+    unpaddedNormalised: unpadNumericRuns(side.invoiceNumberNormalised),
+    unpaddedCanonical: unpadNumericRuns(side.invoiceNumberCanonical),
+    rawNumber:
+      side.invoiceNumber === undefined ? null : side.invoiceNumber.normalize('NFKC').trim().toUpperCase(),
+    po: side.poNumber === null ? null : normalisePo(side.poNumber),
+  };
+}
+
+/**
+ * What {@link comparePair} derives from the new invoice's side alone (its sets and number
+ * forms), made once with {@link pairSideKeys} for all its candidates. Read-only: it describes
+ * `side` as it was when made.
+ */
+export interface PairSideKeys extends SideForms {
+  side: PairSide;
+  /** `lineMatchKeys` as a set. */
+  keys: ReadonlySet<string>;
+  /** The code heads of the coded lines' keys, as a set. */
+  codes: ReadonlySet<string>;
+  /** `lineDescriptionStems` as a set; null when the side has none. */
+  stems: ReadonlySet<string> | null;
+}
+
 /** The {@link PairSideKeys} of `side`. */
 export function pairSideKeys(side: PairSide): PairSideKeys {
   return {
@@ -234,12 +249,7 @@ export function pairSideKeys(side: PairSide): PairSideKeys {
     keys: new Set(side.lineMatchKeys),
     codes: new Set(lineCodes(side.lineMatchKeys)),
     stems: side.lineDescriptionStems === undefined ? null : new Set(side.lineDescriptionStems),
-    distinctiveKey: distinctive(side.vendorKey),
-    unpaddedNormalised: unpadNumericRuns(side.invoiceNumberNormalised),
-    unpaddedCanonical: unpadNumericRuns(side.invoiceNumberCanonical),
-    rawNumber:
-      side.invoiceNumber === undefined ? null : side.invoiceNumber.normalize('NFKC').trim().toUpperCase(),
-    po: side.poNumber === null ? null : normalisePo(side.poNumber),
+    ...sideForms(side),
   };
 }
 
@@ -255,18 +265,18 @@ export function comparePair(
   embeddingCosine: number,
   vendorIntervalDays: number | null = null,
 ): PairComparison {
-  return compareSides(pairSideKeys(a), pairSideKeys(b), embeddingCosine, vendorIntervalDays);
+  return compareSides(pairSideKeys(a), b, embeddingCosine, vendorIntervalDays);
 }
 
-/** {@link comparePair} of two sides' {@link PairSideKeys}. */
+/** {@link comparePair} of the new invoice's {@link PairSideKeys} `ka` and an earlier invoice `b`. */
 export function compareSides(
   ka: PairSideKeys,
-  kb: PairSideKeys,
+  b: PairSide,
   embeddingCosine: number,
   vendorIntervalDays: number | null = null,
 ): PairComparison {
   const a = ka.side;
-  const b = kb.side;
+  const kb = sideForms(b);
   const vendorIdEqual = a.vendorId === b.vendorId;
   const taxKnown = a.vendorTaxId !== null && b.vendorTaxId !== null;
   const npiKnown = a.vendorNpi !== null && b.vendorNpi !== null;
@@ -300,6 +310,7 @@ export function compareSides(
           { start: b.servicePeriodStart, end: b.servicePeriodEnd },
         )
       : null;
+  const codesB = lineCodes(b.lineMatchKeys);
   const days = daysApart(a.invoiceDate, b.invoiceDate);
   const interval = vendorIntervalDays !== null && vendorIntervalDays > 0 ? vendorIntervalDays : null;
   return {
@@ -326,9 +337,12 @@ export function compareSides(
     amountSignFlipped: a.totalCents !== 0 && a.totalCents === -b.totalCents,
     currencyDiffers: a.currency !== undefined && b.currency !== undefined ? a.currency !== b.currency : null,
     daysApart: days,
-    lineOverlap: jaccard(ka.keys, kb.keys) ?? 0,
-    lineCodeJaccard: ka.codes.size > 0 && kb.codes.size > 0 ? jaccard(ka.codes, kb.codes) : null,
-    lineDescriptionJaccard: ka.stems !== null && kb.stems !== null ? jaccard(ka.stems, kb.stems) : null,
+    lineOverlap: jaccard(ka.keys, b.lineMatchKeys) ?? 0,
+    lineCodeJaccard: ka.codes.size > 0 && codesB.length > 0 ? jaccard(ka.codes, codesB) : null,
+    lineDescriptionJaccard:
+      ka.stems !== null && b.lineDescriptionStems !== undefined
+        ? jaccard(ka.stems, b.lineDescriptionStems)
+        : null,
     lineCountDiff: Math.abs(a.lineMatchKeys.length - b.lineMatchKeys.length),
     servicePeriodsDisjoint: periods !== null && periods.days === 0,
     servicePeriodOverlapDays: periods?.days ?? null,

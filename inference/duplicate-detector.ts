@@ -216,9 +216,7 @@ export async function assessDuplicates(
   // the vendor's billing rhythm from the same candidates training reads it from (core/blocking.ts)
   const intervalDays = vendorBillingIntervalDays(BLOCKING_SPEC, me, candidates);
   const mine = pairSideKeys(me);
-  const comparisons = candidates.map((c) =>
-    compareSides(mine, pairSideKeys(c), 1 - c.embeddingDistance, intervalDays),
-  );
+  const comparisons = candidates.map((c) => compareSides(mine, c, 1 - c.embeddingDistance, intervalDays));
   const scoreAll = async (cs: PairComparison[]): Promise<PairScore[]> =>
     scorer.scorePairs ? await scorer.scorePairs(cs) : await Promise.all(cs.map((c) => scorer.scorePair(c)));
   const results = await scoreAll(comparisons);
