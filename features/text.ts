@@ -213,11 +213,14 @@ export function normaliseDescription(text: string): string {
 
 function normaliseUncached(text: string): string {
   const lowered = text.normalize('NFKC').toLowerCase();
-  const expanded = lowered
-    .replace(/\bw\/o\b/g, ' without ')
-    .replace(/\bw\/in\b/g, ' within ')
-    .replace(/\bw\/c\b/g, ' wheelchair ')
-    .replace(/\bw\//g, ' with ');
+  // Each expansion needs a "w/" and none makes one: most descriptions skip the four passes.
+  const expanded = !lowered.includes('w/')
+    ? lowered
+    : lowered
+        .replace(/\bw\/o\b/g, ' without ')
+        .replace(/\bw\/in\b/g, ' within ')
+        .replace(/\bw\/c\b/g, ' wheelchair ')
+        .replace(/\bw\//g, ' with ');
   return expanded
     .replace(/[^a-z0-9.]+/g, ' ')
     .replace(/(?<!\d)\.|\.(?!\d)/g, ' ')
