@@ -1,22 +1,24 @@
 /**
  * Where the compute path's CPU and allocation go (`npx tsx bench/compute-profile.ts [--invoices
- * 600] [--descriptions new|repeated] [--cpu-out FILE] [--heap-out FILE]`): the stubbed-store
- * {@link computeService} of bench/compute.ts scores 50 untimed invoices, then `--invoices` timed
- * ones twice, once under V8's sampling heap profiler (512-byte interval, objects that either GC
- * collected included) and once under the CPU profiler (200 us). Prints bytes allocated per
- * invoice with the top allocating functions, the top functions by self and by inclusive CPU
- * share of the main thread, and the process's CPU split between the main thread and the others
- * (V8's helper threads, ONNX Runtime's pool) from `/proc/self/task/<tid>/stat`, as JSON.
- * `--cpu-out` / `--heap-out` also write the two profiles (.cpuprofile / .heapprofile) there.
+ * 600] [--descriptions new|repeated] [--cpu-out FILE] [--heap-out FILE] [--tree DIR]`): the
+ * stubbed-store `computeService` of DIR/bench/compute.ts (default this checkout) scores 50
+ * untimed invoices, then `--invoices` timed ones twice, once under V8's sampling heap profiler
+ * (512-byte interval, objects that either GC collected included) and once under the CPU
+ * profiler (200 us). Prints bytes allocated per invoice with the top allocating functions, the
+ * top functions by self and by inclusive CPU share of the main thread, and the process's CPU
+ * split between the main thread and the others (V8's helper threads, ONNX Runtime's pool) from
+ * `/proc/self/task/<tid>/stat`, as JSON. `--cpu-out` / `--heap-out` also write the two profiles
+ * (.cpuprofile / .heapprofile) there.
  */
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { Session } from 'node:inspector/promises';
 import { loadavg } from 'node:os';
 import { Command } from 'commander';
+import { resolve } from 'node:path';
 import type { Invoice } from '../core/invoice.js';
-import { validateInvoice } from '../core/validate.js';
-import { computeService } from './compute.js';
-import { tenLineInvoice } from './history.js';
+import type { validateInvoice as ValidateInvoice } from '../core/validate.js';
+import type { computeService as ComputeService } from './compute.js';
+import type { tenLineInvoice as TenLineInvoice } from './history.js';
 
 /** A node of a CPU profile (the fields read here). */
 interface CpuNode {
@@ -34,7 +36,7 @@ interface HeapNode {
 
 /** `name file:line` of a call frame, the file relative to the repository. */
 function frameName(f: CpuNode['callFrame']): string {
-  const file = f.url.replace(/^.*\/(wt-[^/]+|main)\//, '');
+  const file = f.url.replace(/^.*\/(wt-[^/]+|main)\//, '').replace(/^file:\/\//, '');
   return `${f.functionName || '(anonymous)'} ${file}:${f.lineNumber + 1}:${f.columnNumber + 1}`;
 }
 
@@ -63,8 +65,19 @@ async function main(): Promise<void> {
     .option('--descriptions <kind>', '`new` (unique per invoice) or `repeated`', 'new')
     .option('--cpu-out <file>', 'also write the CPU profile (.cpuprofile) here')
     .option('--heap-out <file>', 'also write the sampling heap profile (.heapprofile) here')
+    .option('--tree <dir>', 'the checkout whose compute path is profiled (its bench/compute.ts)', '.')
     .parse()
-    .opts<{ invoices: string; descriptions: string; cpuOut?: string; heapOut?: string }>();
+    .opts<{ invoices: string; descriptions: string; cpuOut?: string; heapOut?: string; tree: string }>();
+  const dir = resolve(o.tree);
+  const { computeService } = (await import(`${dir}/bench/compute.ts`)) as {
+    computeService: typeof ComputeService;
+  };
+  const { tenLineInvoice } = (await import(`${dir}/bench/history.ts`)) as {
+    tenLineInvoice: typeof TenLineInvoice;
+  };
+  const { validateInvoice } = (await import(`${dir}/core/validate.ts`)) as {
+    validateInvoice: typeof ValidateInvoice;
+  };
   const n = Number(o.invoices);
   const fresh = o.descriptions !== 'repeated';
   const earlier = Array.from({ length: 10 }, (_, i) => tenLineInvoice(1_000_000 + i, 'e'));
