@@ -216,6 +216,7 @@ interface SideForms {
   po: string | null;
 }
 
+/** The {@link SideForms} of one side. */
 function sideForms(side: PairSide): SideForms {
   return {
     distinctiveKey: distinctive(side.vendorKey),
