@@ -10,7 +10,7 @@ import {
   PAIR_VECTOR_NAMES,
 } from './comparisons.js';
 import { extractInvoiceFeatures } from './invoice-features.js';
-import { comparePair, pairSideOfInvoice, type PairSide } from './pair.js';
+import { comparePair, compareSides, pairSideKeys, pairSideOfInvoice, type PairSide } from './pair.js';
 
 const side = (inv: Invoice): PairSide => pairSideOfInvoice(inv, extractInvoiceFeatures(inv));
 const compare = (a: Invoice, b: Invoice, cos = 0.9) => comparePair(side(a), side(b), cos);
@@ -278,5 +278,23 @@ describe('pairFeatureVector against its reference', () => {
       }
     expect(pairs).toBe(540);
     expect(levels.size).toBe(6);
+  });
+
+  it('compares one side derived once with many candidates as comparePair does pair by pair', () => {
+    const samples = readFileSync(new URL('../datasets/samples/hcpcs_invoices.jsonl', import.meta.url), 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as Invoice);
+    const sides = samples.map((inv) => side(inv));
+    // A side without a raw number and one whose PO differs only in its printed form.
+    const { invoiceNumber: _, ...unnumbered } = sides[0]!;
+    sides.push(unnumbered, {
+      ...sides[1]!,
+      poNumber: sides[1]!.poNumber === null ? 'PO-0042' : ` p.o.${sides[1]!.poNumber}`,
+    });
+    for (const a of [sides[0]!, sides[1]!, sides[sides.length - 1]!, unnumbered]) {
+      const mine = pairSideKeys(a);
+      for (const b of sides) expect(compareSides(mine, b, 0.7, 30)).toStrictEqual(comparePair(a, b, 0.7, 30));
+    }
   });
 });

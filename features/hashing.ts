@@ -17,9 +17,12 @@ export function fnv1a32(s: string, seed = 0x811c9dc5): number {
   return h >>> 0;
 }
 
-/** {@link fnv1a32} of `s.slice(start, end)`, without making the substring. */
-export function fnv1a32Range(s: string, start: number, end: number): number {
-  let h = 0x811c9dc5;
+/**
+ * {@link fnv1a32} of `s.slice(start, end)`, without making the substring; from `seed`, the state
+ * after a prefix (e.g. `fnv1a32('w:')`), it hashes the prefix followed by the slice.
+ */
+export function fnv1a32Range(s: string, start: number, end: number, seed = 0x811c9dc5): number {
+  let h = seed >>> 0;
   for (let i = start; i < end; i++) {
     h ^= s.charCodeAt(i);
     h = Math.imul(h, 0x01000193) >>> 0;
@@ -39,26 +42,65 @@ export interface NgramOptions {
 
 /**
  * Adds the signed hashed n-grams of `text` into `acc` (unnormalised).
- * Each word is padded with spaces so that prefixes and suffixes get their own grams.
+ * Each word (a run of characters other than `\s`) is padded with spaces so that prefixes and
+ * suffixes get their own grams; the grams are hashed in place, without making the words.
  */
 export function addHashedNgrams(acc: Float64Array, text: string, opts: NgramOptions = {}, weight = 1): void {
   const dim = acc.length;
   const ngrams = opts.ngrams ?? [3, 4];
-  const words = text.split(/\s+/).filter((w) => w.length > 0);
-  for (const w of words) {
-    const padded = ` ${w} `;
+  const hashWords = opts.words ?? true;
+  for (let at = 0; at < text.length;) {
+    if (isWhitespace(text.charCodeAt(at))) {
+      at++;
+      continue;
+    }
+    let end = at + 1;
+    while (end < text.length && !isWhitespace(text.charCodeAt(end))) end++;
+    // The padded word is ` ${text.slice(at, end)} `, of length end - at + 2.
+    const padded = end - at + 2;
     for (const n of ngrams) {
-      if (padded.length < n) continue;
-      for (let i = 0; i + n <= padded.length; i++) {
-        const h = fnv1a32Range(padded, i, i + n);
+      if (padded < n) continue;
+      for (let i = 0; i + n <= padded; i++) {
+        const h = paddedGramHash(text, at, end, i, n);
         acc[h % dim]! += (h & 0x80000000 ? -1 : 1) * weight;
       }
     }
-    if (opts.words ?? true) {
-      const h = fnv1a32(`w:${w}`);
+    if (hashWords) {
+      const h = fnv1a32Range(text, at, end, W_PREFIX_STATE);
       acc[h % dim]! += (h & 0x80000000 ? -1 : 1) * weight;
     }
+    at = end;
   }
+}
+
+/** {@link fnv1a32}'s state after `w:`, the prefix of a whole word's hash. */
+const W_PREFIX_STATE = fnv1a32('w:');
+
+/** The characters `\s` matches: ECMAScript's WhiteSpace and LineTerminator. */
+function isWhitespace(c: number): boolean {
+  return (
+    (c >= 0x09 && c <= 0x0d) ||
+    c === 0x20 ||
+    c === 0xa0 ||
+    c === 0x1680 ||
+    (c >= 0x2000 && c <= 0x200a) ||
+    c === 0x2028 ||
+    c === 0x2029 ||
+    c === 0x202f ||
+    c === 0x205f ||
+    c === 0x3000 ||
+    c === 0xfeff
+  );
+}
+
+/** {@link fnv1a32} of the `n` characters at `i` of ` ${text.slice(start, end)} `. */
+function paddedGramHash(text: string, start: number, end: number, i: number, n: number): number {
+  let h = 0x811c9dc5;
+  for (let k = i; k < i + n; k++) {
+    h ^= k === 0 || k === end - start + 1 ? 0x20 : text.charCodeAt(start + k - 1);
+    h = Math.imul(h, 0x01000193) >>> 0;
+  }
+  return h >>> 0;
 }
 
 /** Scales `v` to unit L2 norm in place (a zero vector stays zero) and returns it. */

@@ -97,6 +97,38 @@ export interface InvoiceNumberComparison {
   script: EditOp[];
 }
 
+/** The edit counts and affix test of {@link InvoiceNumberComparison}, without the edit script. */
+export type InvoiceNumberDistances = Pick<
+  InvoiceNumberComparison,
+  'rawEdits' | 'normalisedEdits' | 'canonicalEdits' | 'affixVariant'
+>;
+
+/**
+ * How far apart two invoice numbers' forms are (the pair features read these alone; the edit
+ * script of {@link compareInvoiceNumbers} is for evidence).
+ */
+export function invoiceNumberDistances(
+  fa: InvoiceNumberForms,
+  fb: InvoiceNumberForms,
+): InvoiceNumberDistances {
+  const na = fa.normalised;
+  const nb = fb.normalised;
+  const [short, long] = na.length <= nb.length ? [na, nb] : [nb, na];
+  return {
+    rawEdits: levenshtein(
+      fa.raw.normalize('NFKC').toUpperCase().trim(),
+      fb.raw.normalize('NFKC').toUpperCase().trim(),
+    ),
+    normalisedEdits: levenshtein(na, nb),
+    canonicalEdits: levenshtein(fa.canonical, fb.canonical),
+    affixVariant:
+      short.length >= 3 &&
+      long.length > short.length &&
+      long.length - short.length <= 3 &&
+      (long.startsWith(short) || long.endsWith(short)),
+  };
+}
+
 /**
  * Compares two invoice numbers on their raw, normalised and canonical forms.
  * @example compareInvoiceNumbers('INV-0O1B', '1018') -> canonicalEdits 2 ('18' vs '1018'), script on 'O1B' -> '1018'
@@ -115,21 +147,5 @@ export function compareInvoiceNumbers(
     if (op.op === 'substitute' && (OCR_FOLD[op.from!] ?? op.from) === (OCR_FOLD[op.to!] ?? op.to))
       confusable++;
   }
-  const [short, long] = na.length <= nb.length ? [na, nb] : [nb, na];
-  const affixVariant =
-    short.length >= 3 &&
-    long.length > short.length &&
-    long.length - short.length <= 3 &&
-    (long.startsWith(short) || long.endsWith(short));
-  return {
-    rawEdits: levenshtein(
-      fa.raw.normalize('NFKC').toUpperCase().trim(),
-      fb.raw.normalize('NFKC').toUpperCase().trim(),
-    ),
-    normalisedEdits: levenshtein(na, nb),
-    canonicalEdits: levenshtein(fa.canonical, fb.canonical),
-    confusableSubstitutions: confusable,
-    affixVariant,
-    script,
-  };
+  return { ...invoiceNumberDistances(fa, fb), confusableSubstitutions: confusable, script };
 }

@@ -83,10 +83,25 @@ const NOT_PAYABLE_COVERAGE = new Set(['I', 'M', 'S']);
 /** Pricing indicators meaning no national price: carrier priced (13, 22, 46, 57) or not established (99). */
 const CARRIER_PRICED = new Set(['13', '22', '46', '57', '99']);
 
-/** Every line feature at 0, in vector order: the start of each line's values (copied, never changed). */
-const ZERO_VALUES: Readonly<Record<string, number>> = Object.freeze(
-  Object.fromEntries(LINE_VECTOR_NAMES.map((n) => [n, 0])),
-);
+/** Column of each line feature in {@link LINE_VECTOR_NAMES}. */
+const COLUMN: ReadonlyMap<string, number> = new Map(LINE_VECTOR_NAMES.map((n, i) => [n, i]));
+
+/** Sets the feature `name` (one of {@link LINE_VECTOR_NAMES}) of a line's row. */
+function put(row: Float64Array, name: string, x: number): void {
+  row[COLUMN.get(name)!] = x;
+}
+
+/** Sets every feature of `values` (names of {@link LINE_VECTOR_NAMES}) in a line's row. */
+function putAll(row: Float64Array, values: Readonly<Record<string, number>>): void {
+  for (const name in values) row[COLUMN.get(name)!] = values[name]!;
+}
+
+/** A line's feature row as named values, in vector order. */
+function namedValues(row: Float64Array): Record<string, number> {
+  const out: Record<string, number> = {};
+  LINE_VECTOR_NAMES.forEach((n, i) => (out[n] = row[i]!));
+  return out;
+}
 
 /** Evidence behind a line's features, for explanations. */
 export interface LineFeatureEvidence {
@@ -103,6 +118,15 @@ export interface LineFeatureEvidence {
 /** Named feature values of one line and their evidence. */
 export interface LineFeatureValues {
   values: Record<string, number>;
+  evidence: LineFeatureEvidence;
+}
+
+/**
+ * A line's feature values as computed: `row[i]` is the feature `LINE_VECTOR_NAMES[i]` (float64,
+ * before the vector's float32 rounding and its non-finite check).
+ */
+interface LineFeatureRow {
+  row: Float64Array;
   evidence: LineFeatureEvidence;
 }
 
@@ -284,6 +308,11 @@ function lineSearch(line: InvoiceLine, ctx: LineContext): LineSearch {
 export function lineFeaturesMany(
   items: readonly { line: InvoiceLine; ctx: LineContext }[],
 ): LineFeatureValues[] {
+  return lineFeatureRows(items).map(({ row, evidence }) => ({ values: namedValues(row), evidence }));
+}
+
+/** {@link lineFeaturesMany} as rows in vector order (no named record per line). */
+function lineFeatureRows(items: readonly { line: InvoiceLine; ctx: LineContext }[]): LineFeatureRow[] {
   const searched = items.map(({ line, ctx }) => ({
     line,
     ctx,
@@ -325,8 +354,8 @@ function lineFeaturesOf(
   ctx: LineContext,
   search: LineSearch,
   other: { code: string; cosine: number } | null,
-): LineFeatureValues {
-  const v: Record<string, number> = { ...ZERO_VALUES };
+): LineFeatureRow {
+  const v = new Float64Array(LINE_VECTOR_NAMES.length);
   const evidence: LineFeatureEvidence = {
     code: null,
     category: null,
@@ -338,47 +367,47 @@ function lineFeaturesOf(
     typicalQuantity: null,
   };
   const { desc, code, ref } = search;
-  v.desc_token_count = Math.log1p(desc.tokens.length);
-  v.quantity_log1p = Math.sign(line.quantity) * Math.log1p(Math.abs(line.quantity));
-  v.unit_price_log1p = Math.log1p(Math.abs(line.unit_price_cents) / 100);
+  put(v, 'desc_token_count', Math.log1p(desc.tokens.length));
+  put(v, 'quantity_log1p', Math.sign(line.quantity) * Math.log1p(Math.abs(line.quantity)));
+  put(v, 'unit_price_log1p', Math.log1p(Math.abs(line.unit_price_cents) / 100));
   const expected = Math.round(line.quantity * line.unit_price_cents);
-  v.line_amount_gap_rel = clip(
-    (line.amount_cents - expected) / Math.max(Math.abs(line.amount_cents), 1),
-    -1,
-    1,
+  put(
+    v,
+    'line_amount_gap_rel',
+    clip((line.amount_cents - expected) / Math.max(Math.abs(line.amount_cents), 1), -1, 1),
   );
-  v.is_credit_line = line.quantity < 0 || line.amount_cents < 0 ? 1 : 0;
+  put(v, 'is_credit_line', line.quantity < 0 || line.amount_cents < 0 ? 1 : 0);
   const section =
     code !== null && (HCPCS_SECTIONS as readonly string[]).includes(code[0]!) ? code[0]! : 'other';
-  v[`code_section=${section}`] = 1;
-  Object.assign(v, vendorFeatures(code, null, ctx.vendorProfile));
-  if (code === null) return { values: v, evidence };
+  put(v, `code_section=${section}`, 1);
+  putAll(v, vendorFeatures(code, null, ctx.vendorProfile));
+  if (code === null) return { row: v, evidence };
   evidence.code = code;
-  v.code_is_hcpcs = 1;
+  put(v, 'code_is_hcpcs', 1);
   const printed = printedCodeFinding(line.description, code, ctx.reference);
-  v.printed_code_present = printed.printed.length > 0 ? 1 : 0;
-  v.printed_code_differs = printed.differs ? 1 : 0;
-  if (!ref) return { values: v, evidence };
-  v.code_known = 1;
+  put(v, 'printed_code_present', printed.printed.length > 0 ? 1 : 0);
+  put(v, 'printed_code_differs', printed.differs ? 1 : 0);
+  if (!ref) return { row: v, evidence };
+  put(v, 'code_known', 1);
   const c = ref.code;
-  v.code_terminated = c.terminationDate !== null && c.terminationDate < ctx.serviceDate ? 1 : 0;
-  v.code_not_yet_effective = c.addedDate !== null && c.addedDate > ctx.serviceDate ? 1 : 0;
-  v.code_not_payable = NOT_PAYABLE_COVERAGE.has(c.coverage) ? 1 : 0;
+  put(v, 'code_terminated', c.terminationDate !== null && c.terminationDate < ctx.serviceDate ? 1 : 0);
+  put(v, 'code_not_yet_effective', c.addedDate !== null && c.addedDate > ctx.serviceDate ? 1 : 0);
+  put(v, 'code_not_payable', NOT_PAYABLE_COVERAGE.has(c.coverage) ? 1 : 0);
   const pi = c.pricingIndicators ?? [];
-  v.code_not_separately_priced = pi.includes('00') ? 1 : 0;
-  v.code_carrier_priced = pi.some((p) => CARRIER_PRICED.has(p)) ? 1 : 0;
+  put(v, 'code_not_separately_priced', pi.includes('00') ? 1 : 0);
+  put(v, 'code_carrier_priced', pi.some((p) => CARRIER_PRICED.has(p)) ? 1 : 0);
   evidence.category = ref.category;
   const d = descriptionFeatures(ref, search.embedding!, desc.tokens, other);
-  Object.assign(v, d.values);
+  putAll(v, d.values);
   evidence.bestOtherCode = d.bestOther;
-  Object.assign(v, vendorFeatures(code, ref.category, ctx.vendorProfile));
+  putAll(v, vendorFeatures(code, ref.category, ctx.vendorProfile));
   const fee = referenceFee(ref.fees, line.modifiers ?? []);
   if (fee && fee.amountCents > 0 && feeNotComparable(ctx.currency) === null) {
     evidence.feeCents = fee.amountCents;
     evidence.feeSource = fee.source;
-    v.fee_known = 1;
+    put(v, 'fee_known', 1);
     if (line.unit_price_cents > 0)
-      v.unit_price_fee_log_ratio = clip(Math.log(line.unit_price_cents / fee.amountCents), -10, 10);
+      put(v, 'unit_price_fee_log_ratio', clip(Math.log(line.unit_price_cents / fee.amountCents), -10, 10));
   }
   // The code's own or price band's median, else its category's (unpriced codes only: a priced
   // code billed too rarely has its band's). Below an estimate (band, category) the ratio is 0:
@@ -390,14 +419,18 @@ function lineFeaturesOf(
   if (typical !== undefined && typical > 0 && line.quantity !== 0) {
     const estimate = own === undefined || tq?.estimated?.has(code) === true;
     evidence.typicalQuantity = typical;
-    v.quantity_typical_known = 1;
-    v.quantity_typical_log_ratio = clip(Math.log(Math.abs(line.quantity) / typical), estimate ? 0 : -10, 10);
+    put(v, 'quantity_typical_known', 1);
+    put(
+      v,
+      'quantity_typical_log_ratio',
+      clip(Math.log(Math.abs(line.quantity) / typical), estimate ? 0 : -10, 10),
+    );
   }
   const dose = doseBesideBillingUnit(desc.quantities, ref.billingUnit);
   evidence.dose = dose;
   evidence.billingUnit = ref.billingUnit;
-  Object.assign(v, doseFeatures(line.quantity, dose, ref.billingUnit));
-  return { values: v, evidence };
+  putAll(v, doseFeatures(line.quantity, dose, ref.billingUnit));
+  return { row: v, evidence };
 }
 
 /**
@@ -405,7 +438,7 @@ function lineFeaturesOf(
  * @returns `Float32Array` of length `LINE_VECTOR_NAMES.length`; every value finite.
  */
 export function lineFeatureVector(line: InvoiceLine, ctx: LineContext): Float32Array {
-  return toVector(lineFeatures(line, ctx).values);
+  return lineFeatureVectors([{ line, ctx }])[0]!;
 }
 
 /**
@@ -415,13 +448,13 @@ export function lineFeatureVector(line: InvoiceLine, ctx: LineContext): Float32A
 export function lineFeatureVectors(
   items: readonly { line: InvoiceLine; ctx: LineContext }[],
 ): Float32Array[] {
-  return lineFeaturesMany(items).map((f) => toVector(f.values));
+  return lineFeatureRows(items).map((f) => toVector(f.row));
 }
 
-function toVector(values: Record<string, number>): Float32Array {
-  const out = new Float32Array(LINE_VECTOR_NAMES.length);
+function toVector(row: Float64Array): Float32Array {
+  const out = new Float32Array(row.length);
   for (let i = 0; i < out.length; i++) {
-    const x = values[LINE_VECTOR_NAMES[i]!]!;
+    const x = row[i]!;
     out[i] = Number.isFinite(x) ? x : 0;
   }
   return out;

@@ -6,7 +6,7 @@
 import type { DocumentType, Invoice } from '../core/invoice.js';
 import type { InvoiceFeatures } from './invoice-features.js';
 import { daysApart, spanOverlap } from './dates.js';
-import { compareInvoiceNumbers, unpadNumericRuns } from './invoice-number.js';
+import { invoiceNumberDistances, unpadNumericRuns } from './invoice-number.js';
 import { jaccard, jaroWinkler } from './strings.js';
 import { GENERIC_BUSINESS_WORDS } from './vendor.js';
 
@@ -163,8 +163,11 @@ function distinctive(key: string): string {
  * ("Acme" / "Acme Medical") keeps 1.
  */
 export function distinctiveSimilarity(keyA: string, keyB: string): number {
-  const da = distinctive(keyA);
-  const db = distinctive(keyB);
+  return similarityOfParts(keyA, distinctive(keyA), keyB, distinctive(keyB));
+}
+
+/** {@link distinctiveSimilarity} of two keys given with their distinctive parts `da`, `db`. */
+function similarityOfParts(keyA: string, da: string, keyB: string, db: string): number {
   if (da !== db) return jaroWinkler(da, db);
   if (keyA === keyB) return 1;
   const ta = keyA.split(' ');
@@ -200,6 +203,57 @@ function normalisePo(po: string): string {
     .replace(/^0+(?=.)/, '');
 }
 
+/** The forms of one side's vendor, invoice and PO numbers that {@link comparePair} compares. */
+interface SideForms {
+  /** The vendor key without generic business words. */
+  distinctiveKey: string;
+  /** `unpadNumericRuns` of the normalised and of the canonical number. */
+  unpaddedNormalised: string;
+  unpaddedCanonical: string;
+  /** The raw number NFKC-normalised, trimmed and upper-cased; null without a raw number. */
+  rawNumber: string | null;
+  /** The normalised PO number; null without one. */
+  po: string | null;
+}
+
+/** The {@link SideForms} of one side. */
+function sideForms(side: PairSide): SideForms {
+  return {
+    distinctiveKey: distinctive(side.vendorKey),
+    unpaddedNormalised: unpadNumericRuns(side.invoiceNumberNormalised),
+    unpaddedCanonical: unpadNumericRuns(side.invoiceNumberCanonical),
+    rawNumber:
+      side.invoiceNumber === undefined ? null : side.invoiceNumber.normalize('NFKC').trim().toUpperCase(),
+    po: side.poNumber === null ? null : normalisePo(side.poNumber),
+  };
+}
+
+/**
+ * What {@link comparePair} derives from the new invoice's side alone (its sets and number
+ * forms), made once with {@link pairSideKeys} for all its candidates. Read-only: it describes
+ * `side` as it was when made.
+ */
+export interface PairSideKeys extends SideForms {
+  side: PairSide;
+  /** `lineMatchKeys` as a set. */
+  keys: ReadonlySet<string>;
+  /** The code heads of the coded lines' keys, as a set. */
+  codes: ReadonlySet<string>;
+  /** `lineDescriptionStems` as a set; null when the side has none. */
+  stems: ReadonlySet<string> | null;
+}
+
+/** The {@link PairSideKeys} of `side`. */
+export function pairSideKeys(side: PairSide): PairSideKeys {
+  return {
+    side,
+    keys: new Set(side.lineMatchKeys),
+    codes: new Set(lineCodes(side.lineMatchKeys)),
+    stems: side.lineDescriptionStems === undefined ? null : new Set(side.lineDescriptionStems),
+    ...sideForms(side),
+  };
+}
+
 /**
  * Compares a new invoice `a` with an earlier one `b`.
  * @param embeddingCosine cosine of the two invoice embeddings (the store returns it with the candidate).
@@ -212,6 +266,18 @@ export function comparePair(
   embeddingCosine: number,
   vendorIntervalDays: number | null = null,
 ): PairComparison {
+  return compareSides(pairSideKeys(a), b, embeddingCosine, vendorIntervalDays);
+}
+
+/** {@link comparePair} of the new invoice's {@link PairSideKeys} `ka` and an earlier invoice `b`. */
+export function compareSides(
+  ka: PairSideKeys,
+  b: PairSide,
+  embeddingCosine: number,
+  vendorIntervalDays: number | null = null,
+): PairComparison {
+  const a = ka.side;
+  const kb = sideForms(b);
   const vendorIdEqual = a.vendorId === b.vendorId;
   const taxKnown = a.vendorTaxId !== null && b.vendorTaxId !== null;
   const npiKnown = a.vendorNpi !== null && b.vendorNpi !== null;
@@ -220,8 +286,8 @@ export function comparePair(
       ? (taxKnown && a.vendorTaxId === b.vendorTaxId) || (npiKnown && a.vendorNpi === b.vendorNpi)
       : null;
   const fullJw = a.vendorKey === b.vendorKey ? 1 : jaroWinkler(a.vendorKey, b.vendorKey);
-  const distinctJw = distinctiveSimilarity(a.vendorKey, b.vendorKey);
-  const num = compareInvoiceNumbers(
+  const distinctJw = similarityOfParts(a.vendorKey, ka.distinctiveKey, b.vendorKey, kb.distinctiveKey);
+  const num = invoiceNumberDistances(
     {
       raw: a.invoiceNumber ?? '',
       normalised: a.invoiceNumberNormalised,
@@ -233,7 +299,7 @@ export function comparePair(
       canonical: b.invoiceNumberCanonical,
     },
   );
-  const rawKnown = a.invoiceNumber !== undefined && b.invoiceNumber !== undefined;
+  const rawKnown = ka.rawNumber !== null && kb.rawNumber !== null;
   const maxAbs = Math.max(Math.abs(a.totalCents), Math.abs(b.totalCents));
   const periods =
     a.servicePeriodStart !== null &&
@@ -245,7 +311,6 @@ export function comparePair(
           { start: b.servicePeriodStart, end: b.servicePeriodEnd },
         )
       : null;
-  const codesA = lineCodes(a.lineMatchKeys);
   const codesB = lineCodes(b.lineMatchKeys);
   const days = daysApart(a.invoiceDate, b.invoiceDate);
   const interval = vendorIntervalDays !== null && vendorIntervalDays > 0 ? vendorIntervalDays : null;
@@ -256,16 +321,11 @@ export function comparePair(
     vendorNameJw: Math.min(fullJw, distinctJw),
     vendorNameFullJw: fullJw,
     vendorNameDistinctiveJw: distinctJw,
-    invoiceNumberRawEqual: rawKnown
-      ? a.invoiceNumber!.normalize('NFKC').trim().toUpperCase() ===
-        b.invoiceNumber!.normalize('NFKC').trim().toUpperCase()
-      : null,
+    invoiceNumberRawEqual: rawKnown ? ka.rawNumber === kb.rawNumber : null,
     invoiceNumberEqual: a.invoiceNumberNormalised === b.invoiceNumberNormalised,
     invoiceNumberCanonicalEqual: a.invoiceNumberCanonical === b.invoiceNumberCanonical,
-    invoiceNumberUnpaddedEqual:
-      unpadNumericRuns(a.invoiceNumberNormalised) === unpadNumericRuns(b.invoiceNumberNormalised),
-    invoiceNumberCanonicalUnpaddedEqual:
-      unpadNumericRuns(a.invoiceNumberCanonical) === unpadNumericRuns(b.invoiceNumberCanonical),
+    invoiceNumberUnpaddedEqual: ka.unpaddedNormalised === kb.unpaddedNormalised,
+    invoiceNumberCanonicalUnpaddedEqual: ka.unpaddedCanonical === kb.unpaddedCanonical,
     invoiceNumberRawEdits: rawKnown ? num.rawEdits : null,
     invoiceNumberEdit: num.normalisedEdits,
     invoiceNumberCanonicalEdit: num.canonicalEdits,
@@ -278,18 +338,17 @@ export function comparePair(
     amountSignFlipped: a.totalCents !== 0 && a.totalCents === -b.totalCents,
     currencyDiffers: a.currency !== undefined && b.currency !== undefined ? a.currency !== b.currency : null,
     daysApart: days,
-    lineOverlap: jaccard(a.lineMatchKeys, b.lineMatchKeys) ?? 0,
-    lineCodeJaccard: codesA.length > 0 && codesB.length > 0 ? jaccard(codesA, codesB) : null,
+    lineOverlap: jaccard(ka.keys, b.lineMatchKeys) ?? 0,
+    lineCodeJaccard: ka.codes.size > 0 && codesB.length > 0 ? jaccard(ka.codes, codesB) : null,
     lineDescriptionJaccard:
-      a.lineDescriptionStems !== undefined && b.lineDescriptionStems !== undefined
-        ? jaccard(a.lineDescriptionStems, b.lineDescriptionStems)
+      ka.stems !== null && b.lineDescriptionStems !== undefined
+        ? jaccard(ka.stems, b.lineDescriptionStems)
         : null,
     lineCountDiff: Math.abs(a.lineMatchKeys.length - b.lineMatchKeys.length),
     servicePeriodsDisjoint: periods !== null && periods.days === 0,
     servicePeriodOverlapDays: periods?.days ?? null,
     servicePeriodOverlapRatio: periods?.ratio ?? null,
-    samePo:
-      a.poNumber !== null && b.poNumber !== null ? normalisePo(a.poNumber) === normalisePo(b.poNumber) : null,
+    samePo: ka.po !== null && kb.po !== null ? ka.po === kb.po : null,
     documentTypes: `${a.documentType}/${b.documentType}`,
     embeddingCosine,
     vendorIntervalDays: interval,

@@ -10,6 +10,8 @@
 
 /** Letter, optional single space or dash, four digits; not inside a longer alphanumeric run. */
 const PRINTED_CODE = /(?<![A-Za-z0-9])([A-Va-v])[ -]?(\d{4})(?!\d)/g;
+/** {@link PRINTED_CODE} without the global flag: whether a description prints any code at all. */
+const ANY_PRINTED_CODE = new RegExp(PRINTED_CODE.source);
 
 /**
  * The HCPCS-shaped codes printed in a description, upper-cased, distinct, in order of
@@ -18,6 +20,8 @@ const PRINTED_CODE = /(?<![A-Za-z0-9])([A-Va-v])[ -]?(\d{4})(?!\d)/g;
  */
 export function printedCodes(description: string, known?: (code: string) => boolean): string[] {
   const out: string[] = [];
+  // Most descriptions print no code: one test instead of `matchAll`'s regex copy and iterator.
+  if (!ANY_PRINTED_CODE.test(description)) return out;
   for (const m of description.matchAll(PRINTED_CODE)) {
     const code = `${m[1]!.toUpperCase()}${m[2]!}`;
     if (!out.includes(code) && (known === undefined || known(code))) out.push(code);

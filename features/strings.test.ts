@@ -36,4 +36,22 @@ describe('levenshtein and jaccard', () => {
     expect(jaccard([], [])).toBeNull();
     expect(jaccard(['a'], [])).toBe(0);
   });
+
+  it('gives the set definition for lists with repeats, short and long, and for sets', () => {
+    const bySets = (a: string[], b: string[]): number | null => {
+      const sa = new Set(a);
+      const sb = new Set(b);
+      const inter = [...sa].filter((x) => sb.has(x)).length;
+      return sa.size + sb.size === 0 ? null : inter / (sa.size + sb.size - inter);
+    };
+    const list = fc.array(fc.constantFrom('a', 'b', 'c', 'd', 'e', 'f'), { maxLength: 40 });
+    fc.assert(
+      fc.property(list, list, (a, b) => {
+        expect(jaccard(a, b)).toBe(bySets(a, b));
+        expect(jaccard(new Set(a), b)).toBe(bySets(a, b));
+        expect(jaccard(a, new Set(b))).toBe(bySets(a, b));
+      }),
+      { numRuns: 500 },
+    );
+  });
 });

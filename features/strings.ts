@@ -71,9 +71,27 @@ export function jaroWinkler(a: string, b: string): number {
  */
 export function jaccard(a: Iterable<string>, b: Iterable<string>): number | null {
   const sa = a instanceof Set ? (a as Set<string>) : new Set(a);
+  if (Array.isArray(b) && b.length <= SMALL_SET) return jaccardOfList(sa, b as readonly string[]);
   const sb = b instanceof Set ? (b as Set<string>) : new Set(b);
   if (sa.size === 0 && sb.size === 0) return null;
   let inter = 0;
   for (const x of sa) if (sb.has(x)) inter++;
   return inter / (sa.size + sb.size - inter);
+}
+
+/** Longest list {@link jaccard} reads in place (distinct values found by scanning it) rather than as a set. */
+const SMALL_SET = 32;
+
+/** {@link jaccard} of a set and a short list taken as a set, without making the list's set. */
+function jaccardOfList(sa: ReadonlySet<string>, b: readonly string[]): number | null {
+  let distinct = 0;
+  let inter = 0;
+  for (let i = 0; i < b.length; i++) {
+    const x = b[i]!;
+    if (b.indexOf(x) !== i) continue;
+    distinct++;
+    if (sa.has(x)) inter++;
+  }
+  if (sa.size === 0 && distinct === 0) return null;
+  return inter / (sa.size + distinct - inter);
 }

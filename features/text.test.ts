@@ -43,6 +43,17 @@ describe('text pipeline', () => {
     ]);
   });
 
+  it('reads a word that names a property of every object as a word', () => {
+    expect(descriptionWords('Constructor kit, valueOf toString 10 mg')).toEqual([
+      'constructor',
+      'kit',
+      'valueof',
+      'tostring',
+      '10',
+      'mg',
+    ]);
+  });
+
   it('keeps the original beside every form', () => {
     const a = analyseDescription('Ceftriaxone 1 g vial');
     expect(a.original).toBe('Ceftriaxone 1 g vial');

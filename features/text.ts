@@ -213,11 +213,14 @@ export function normaliseDescription(text: string): string {
 
 function normaliseUncached(text: string): string {
   const lowered = text.normalize('NFKC').toLowerCase();
-  const expanded = lowered
-    .replace(/\bw\/o\b/g, ' without ')
-    .replace(/\bw\/in\b/g, ' within ')
-    .replace(/\bw\/c\b/g, ' wheelchair ')
-    .replace(/\bw\//g, ' with ');
+  // Each expansion needs a "w/" and none makes one: most descriptions skip the four passes.
+  const expanded = !lowered.includes('w/')
+    ? lowered
+    : lowered
+        .replace(/\bw\/o\b/g, ' without ')
+        .replace(/\bw\/in\b/g, ' within ')
+        .replace(/\bw\/c\b/g, ' wheelchair ')
+        .replace(/\bw\//g, ' with ');
   return expanded
     .replace(/[^a-z0-9.]+/g, ' ')
     .replace(/(?<!\d)\.|\.(?!\d)/g, ' ')
@@ -254,7 +257,13 @@ export function descriptionWords(text: string): string[] {
 function wordsUncached(text: string): string[] {
   const out: string[] = [];
   for (const raw of tokenizer.tokenize(normaliseDescription(text))) {
-    const expanded = ABBREVIATIONS[raw] ?? raw;
+    // Own keys only: a word such as "constructor" is no abbreviation of the table's prototype.
+    const expanded = Object.hasOwn(ABBREVIATIONS, raw) ? ABBREVIATIONS[raw]! : raw;
+    // Most words expand to one word: split (an array per word) only the expansions that hold several.
+    if (!expanded.includes(' ')) {
+      if (expanded.length > 0 && !STOP_WORDS.has(expanded)) out.push(expanded);
+      continue;
+    }
     for (const part of expanded.split(' ')) {
       if (part.length === 0 || STOP_WORDS.has(part)) continue;
       out.push(part);

@@ -31,7 +31,7 @@ import { isUnprintedNumber, type Invoice } from '../core/invoice.js';
 import { MAX_SEQUENCE_STEP } from '../features/comparisons.js';
 import { daysApart } from '../features/dates.js';
 import { describeEdits, editScript } from '../features/edits.js';
-import { comparePair, type PairComparison, type PairSide } from '../features/pair.js';
+import { compareSides, pairSideKeys, type PairComparison, type PairSide } from '../features/pair.js';
 import type { CandidateInvoice } from '../store/repository.js';
 import type { DuplicatePairScorer, MaybePromise, PairScore } from './scorers.js';
 import type { ModelExplanation } from './explain-model.js';
@@ -215,7 +215,8 @@ export async function assessDuplicates(
 ): Promise<DuplicateAssessment> {
   // the vendor's billing rhythm from the same candidates training reads it from (core/blocking.ts)
   const intervalDays = vendorBillingIntervalDays(BLOCKING_SPEC, me, candidates);
-  const comparisons = candidates.map((c) => comparePair(me, c, 1 - c.embeddingDistance, intervalDays));
+  const mine = pairSideKeys(me);
+  const comparisons = candidates.map((c) => compareSides(mine, c, 1 - c.embeddingDistance, intervalDays));
   const scoreAll = async (cs: PairComparison[]): Promise<PairScore[]> =>
     scorer.scorePairs ? await scorer.scorePairs(cs) : await Promise.all(cs.map((c) => scorer.scorePair(c)));
   const results = await scoreAll(comparisons);

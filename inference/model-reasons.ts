@@ -95,7 +95,8 @@ export function directedExplanation(
  * The model reasons of a line scored `p` (calibrated probability) with explanation `e` of its
  * feature row `values` (schema order): one per group with a reason code and a positive
  * contribution, largest first, weights adding up to `p`; the evidence of the same reason in
- * `from` (the rule-based scorer's) is merged in.
+ * `from` (the rule-based scorer's) is merged in. With `threshold`, each reason is
+ * {@link withReasonThreshold} of it.
  */
 export function modelReasons(
   m: LoadedModel,
@@ -103,6 +104,7 @@ export function modelReasons(
   e: ModelExplanation,
   values: ArrayLike<number>,
   from: readonly Reason[],
+  threshold?: ReasonThreshold,
 ): Reason[] {
   const index = featureIndex(m.spec!);
   const positive = e.contributions.filter((c) => c.reason && c.value > 0);
@@ -111,14 +113,45 @@ export function modelReasons(
     .sort((a, b) => b.value - a.value)
     .map((c) => {
       const code = priceDirection(c.reason!, values, index);
-      return reason(code, (p * c.value) / total, {
-        ...(from.find((r) => r.code === code)?.evidence ?? {}),
-        ...modelEvidence(m, e),
-        group: c.group,
-        contribution: c.value,
-        features: featureEvidence(c.features, values, index),
-      });
+      // One evidence object, keys in the order of `{ ...rules, ...modelEvidence, group, ... }`.
+      const evidence: Record<string, unknown> = { ...from.find((r) => r.code === code)?.evidence };
+      evidence.model = m.label;
+      evidence.method = e.method;
+      evidence.baseline = e.baseline;
+      evidence.base_value = e.baseValue;
+      evidence.logit = e.logit;
+      evidence.completeness_gap = e.completenessGap;
+      evidence.group = c.group;
+      evidence.contribution = c.value;
+      evidence.features = featureEvidence(c.features, values, index);
+      const r = reason(code, (p * c.value) / total, evidence);
+      if (!threshold) return r;
+      addReasonThreshold(evidence, threshold);
+      return policyMessage(r, threshold);
     });
+}
+
+/** A reason threshold that applied: its value (probability) and where it came from. */
+export interface ReasonThreshold {
+  value: number;
+  /** `model-card:<model>`, `policy:coding.review_at` or `scorer`. */
+  source: string;
+}
+
+/** Adds `reason_at` and `reason_at_source` to `evidence` (changed in place). */
+function addReasonThreshold(evidence: Record<string, unknown>, t: ReasonThreshold): void {
+  evidence.reason_at = t.value;
+  evidence.reason_at_source = t.source;
+}
+
+/** `r` itself, or with the message saying so when the policy's stricter threshold applied. */
+function policyMessage(r: Reason, t: ReasonThreshold): Reason {
+  return t.source.startsWith('policy:')
+    ? {
+        ...r,
+        message: `${r.message} (above the policy's coding review threshold ${t.value}, below the card's)`,
+      }
+    : r;
 }
 
 /**
@@ -126,13 +159,8 @@ export function modelReasons(
  * `reason_at_source`: `model-card:<model>`, `policy:coding.review_at` or `scorer`); when the
  * policy's stricter threshold applied, the message says so.
  */
-export function withReasonThreshold(r: Reason, t: { value: number; source: string }): Reason {
-  const byPolicy = t.source.startsWith('policy:');
-  return {
-    ...r,
-    ...(byPolicy
-      ? { message: `${r.message} (above the policy's coding review threshold ${t.value}, below the card's)` }
-      : {}),
-    evidence: { ...r.evidence, reason_at: t.value, reason_at_source: t.source },
-  };
+export function withReasonThreshold(r: Reason, t: ReasonThreshold): Reason {
+  const evidence = { ...r.evidence };
+  addReasonThreshold(evidence, t);
+  return policyMessage({ ...r, evidence }, t);
 }

@@ -206,20 +206,24 @@ export function createModelCodingScorer(o: ModelCodingScorerOptions): ModelCodin
           let reasons: Reason[] = [];
           if (probability > reasonAt) {
             reasons = explanation
-              ? modelReasons(m, probability, explanation, vectors[k]!, rules?.reasons ?? [])
-              : (rules?.reasons ?? []).map((r) => ({
-                  ...r,
-                  evidence: { ...r.evidence, model: m.label, source: 'rules' },
-                }));
+              ? modelReasons(m, probability, explanation, vectors[k]!, rules?.reasons ?? [], reasonEvidence)
+              : (rules?.reasons ?? []).map((r) =>
+                  withReasonThreshold(
+                    { ...r, evidence: { ...r.evidence, model: m.label, source: 'rules' } },
+                    reasonEvidence,
+                  ),
+                );
             // A risky line always carries a reason, so routing can name why it is reviewed.
             if (reasons.length === 0)
               reasons = [
-                reason('CODING_MODEL_RISK', probability, {
-                  model: m.label,
-                  ...(explanation ? modelEvidence(m, explanation) : {}),
-                }),
+                withReasonThreshold(
+                  reason('CODING_MODEL_RISK', probability, {
+                    model: m.label,
+                    ...(explanation ? modelEvidence(m, explanation) : {}),
+                  }),
+                  reasonEvidence,
+                ),
               ];
-            reasons = reasons.map((r) => withReasonThreshold(r, reasonEvidence));
           }
           return {
             lineNumber: f.lineNumber,
