@@ -320,33 +320,71 @@ SELECT (SELECT n FROM n)::int AS tenant_rows,
      SELECT agg.blocks, agg.ranks, agg.pos, ${CANDIDATE_COLUMNS}
      FROM agg JOIN invoices i ON i.pk = agg.pk LEFT JOIN decisions d ON d.invoice_pk = i.pk) c) AS candidates`;
 
+/** The document types a search statement is rendered for (the credit-memo rule applies to one). */
+const DOCUMENT_TYPES: readonly NonNullable<CandidateQuery['documentType']>[] = [
+  'invoice',
+  'credit_memo',
+  'debit_memo',
+];
+
 /**
- * The candidate search statement of `q` and its parameters (what {@link findCandidates} runs
- * first; also for EXPLAIN in bench/store-scale.ts).
+ * The candidate search statement of `q`, its parameters and its prepared-statement name (what
+ * {@link findCandidates} runs first; also for EXPLAIN in bench/store-scale.ts).
+ *
+ * What is the same for every invoice of a deployment (k, the blocking spec's bounds, the
+ * search options; no invoices ahead) and the document type are written into the text as
+ * literals, one statement per combination: PostgreSQL then plans the credit-memo rule only for
+ * credit memos, and the generic plan of the statement knows its row limits, so the plan cache
+ * keeps one plan instead of planning every execution again (a custom plan is 1.3 ms of
+ * PostgreSQL CPU at 100k invoices; BENCHMARKS.md "Flat search at 1M"). The invoice's own keys
+ * stay parameters.
+ * @throws Error when a number to inline is not a non-negative safe integer, or the document type
+ *   is unknown.
  */
 export function candidateSearchStatement(
   q: CandidateQuery,
   opts: Required<CandidateSearchOptions>,
-): { text: string; values: unknown[] } {
+): { text: string; values: unknown[]; name: string } {
+  const documentType = q.documentType ?? 'invoice';
+  if (!DOCUMENT_TYPES.includes(documentType)) throw new Error(`unknown document type: ${documentType}`);
+  const numbers = {
+    3: q.k,
+    10: opts.vendorWindowDays,
+    11: opts.exactSearchMaxRows,
+    13: BLOCKING_SPEC.exactLimit,
+    14: 0,
+    15: opts.vendorRecentLimit,
+  };
+  for (const v of Object.values(numbers))
+    if (!Number.isSafeInteger(v) || v < 0) throw new Error(`search option not a count: ${v}`);
+  const inlined: Record<string, string> = { 9: `'${documentType}'` };
+  for (const [n, v] of Object.entries(numbers)) inlined[n] = String(v);
+  // Every placeholder of SEARCH_SQL by number; the ones left are renumbered in order.
+  const all: unknown[] = [
+    toVectorLiteral(q.embedding),
+    q.tenantId,
+    null,
+    q.vendorKey,
+    q.vendorId,
+    q.invoiceNumberCanonical,
+    q.totalCents,
+    q.invoiceDate,
+    null,
+    null,
+    null,
+    q.replayInvoiceId ?? null,
+  ];
+  const renumbered = new Map<string, string>();
+  const values: unknown[] = [];
+  all.forEach((v, i) => {
+    if (String(i + 1) in inlined) return;
+    values.push(v);
+    renumbered.set(String(i + 1), `$${values.length}`);
+  });
   return {
-    text: SEARCH_SQL,
-    values: [
-      toVectorLiteral(q.embedding),
-      q.tenantId,
-      q.k,
-      q.vendorKey,
-      q.vendorId,
-      q.invoiceNumberCanonical,
-      q.totalCents,
-      q.invoiceDate,
-      q.documentType ?? 'invoice',
-      opts.vendorWindowDays,
-      opts.exactSearchMaxRows,
-      q.replayInvoiceId ?? null,
-      BLOCKING_SPEC.exactLimit,
-      0,
-      opts.vendorRecentLimit,
-    ],
+    text: SEARCH_SQL.replace(/\$(\d+)/g, (_, n: string) => inlined[n] ?? renumbered.get(n)!),
+    values,
+    name: `candidate_search_${documentType}_${Object.values(numbers).join('_')}`,
   };
 }
 
@@ -375,12 +413,12 @@ export async function findCandidates(
   q: CandidateQuery,
   opts: Required<CandidateSearchOptions> & { iterative: (db: SqlExecutor) => Promise<boolean> },
 ): Promise<CandidateResult> {
-  const { text, values } = candidateSearchStatement(q, opts);
+  const { text, values, name } = candidateSearchStatement(q, opts);
   const vec = values[0] as string;
   const rows = await db.query<SearchRowHead & { candidates: (Row & { blocks: number[] })[] | null }>(
     text,
     values,
-    { name: 'candidate_search' },
+    { name },
   );
   const r = rows[0]!;
   const byId = new Map<string, CandidateInvoice>();
