@@ -260,17 +260,25 @@ const VENDOR_RECENT_BRANCH = (vendor: 'key' | 'id', side: VendorRecentSide): str
 };
 
 /**
+ * One side of the vendor block's pool: the $15 first of the vendor's invoices on that side of the
+ * new invoice's date, found by its key or by its id (an invoice both scans find keeps the key
+ * scan's distance). Both scans list the side in the same order, so PostgreSQL merges them
+ * (Merge Append) and groups the duplicates as they pass (Group Aggregate), stopping after $15,
+ * instead of hashing and sorting all four scans' rows together.
+ */
+const VENDOR_RECENT_SIDE = (side: VendorRecentSide): string => `
+    (SELECT u.pk, u.invoice_date, min(u.dist) AS dist
+     FROM (${VENDOR_RECENT_BRANCH('key', side)} UNION ALL ${VENDOR_RECENT_BRANCH('id', side)}) u
+     GROUP BY u.pk, u.invoice_date ORDER BY ${vendorRecentSideSql(side, P.invoiceDate, 'u').orderBy} LIMIT $15)`;
+
+/**
  * The vendor block: the top k by distance of the vendor's $15 invoices dated nearest (core/blocking.ts
- * vendorRecentPool). An invoice both scans found keeps the key scan's distance; one found by its
- * vendor id alone reads its embedding from its row (one heap page, only for those).
+ * vendorRecentPool), the $15 first of both sides together. An invoice found by its vendor id
+ * alone reads its embedding from its row (one heap page, only for those).
  */
 const VENDOR_KNN = `
   SELECT pk, COALESCE(dist, (SELECT r.embedding <=> $1::vector FROM invoices r WHERE r.pk = v.pk)) AS dist FROM (
-    SELECT pk, dist FROM (
-      SELECT pk, invoice_date, min(dist) AS dist FROM (${(['key', 'id'] as const)
-        .flatMap((v) => (['before', 'after'] as const).map((d) => VENDOR_RECENT_BRANCH(v, d)))
-        .join(' UNION ALL ')}) u
-      GROUP BY pk, invoice_date) w
+    SELECT pk, dist FROM (${VENDOR_RECENT_SIDE('before')} UNION ALL ${VENDOR_RECENT_SIDE('after')}) w
     ORDER BY ${vendorRecentOrderSql(P.invoiceDate, 'w')} LIMIT $15) v
   ORDER BY 2, pk LIMIT $3`;
 

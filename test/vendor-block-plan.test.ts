@@ -6,6 +6,8 @@
  * statement's vendor-kNN part read from `invoices`. (With indexes keyed up to the date, each
  * scan reads and sorts the whole of the last date it reaches: about 4 x 100.) And the distances
  * come from the vendor-key index alone (migration 100): the vendor-id index holds no embedding.
+ * Each side's key and id scans are merged in their common order and grouped as they pass, so
+ * the pool is never hashed nor sorted whole before the bound.
  */
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -29,6 +31,7 @@ interface PlanNode {
   'Subplan Name'?: string;
   'Actual Rows'?: number;
   'Actual Loops'?: number;
+  Strategy?: string;
   'Rows Removed by Filter'?: number;
   'Rows Removed by Index Recheck'?: number;
   Plans?: PlanNode[];
@@ -139,6 +142,20 @@ describe.skipIf(!pgEngine)('vendor block plan on PostgreSQL', () => {
     // Four scans (vendor key or id, on or before the date or after it), each stopping after
     // `limit` rows in the index order of the tie rule.
     expect(invoiceRowsRead(vknn!)).toBeLessThanOrEqual(4 * limit);
+  }, 60_000);
+
+  it('merges the key and id scans of each side as they come: no hash of the pool, each side grouped to the bound', async () => {
+    const { vknn } = await explainVendorBlock('SELECT 1');
+    const all: PlanNode[] = [];
+    const walk = (node: PlanNode): void => {
+      all.push(node);
+      for (const p of node.Plans ?? []) walk(p);
+    };
+    walk(vknn!);
+    expect(all.filter((p) => p['Node Type'] === 'Merge Append')).toHaveLength(2);
+    const groups = all.filter((p) => p['Node Type'] === 'Aggregate');
+    expect(groups.map((g) => g.Strategy)).toEqual(['Sorted', 'Sorted']);
+    for (const g of groups) expect(g['Actual Rows']).toBeLessThanOrEqual(limit);
   }, 60_000);
 
   it('takes the embeddings from the vendor-key index alone; the vendor-id index holds no vector', async () => {
