@@ -1,6 +1,7 @@
 /**
- * `npx tsx bench/history-file.ts N FILE [TAG] [LINES]`: writes N generated 10-line invoices (the
- * history benchmark's, {@link tenLineInvoice}) as JSON Lines to FILE, for timing
+ * `npx tsx bench/history-file.ts N FILE [TAG] [LINES] [SHAPE]`: writes N generated 10-line invoices
+ * (the history benchmark's, {@link tenLineInvoice}, SHAPE `uniform` or `spread`, see
+ * {@link HistoryShape}) as JSON Lines to FILE, for timing
  * `npm run cli -- import` on a file (1M invoices are about 2.9 GB), or `POST /v1/history`
  * (bench/history-latency.ts). With LINES (1-10), each invoice keeps its first LINES lines and
  * its total is their sum. Streams, so memory stays flat.
@@ -8,14 +9,23 @@
 import { createWriteStream } from 'node:fs';
 import { once } from 'node:events';
 import type { Invoice } from '../core/invoice.js';
-import { tenLineInvoice } from './history.js';
+import { HISTORY_SHAPES, tenLineInvoice, type HistoryShape } from './history.js';
 
-const [n, path, tag = 'f', keep = '10'] = process.argv.slice(2);
+const [n, path, tag = 'f', keep = '10', shapeArg = 'uniform'] = process.argv.slice(2);
 const lines = Number(keep);
-if (!n || !path || !Number.isSafeInteger(Number(n)) || !Number.isInteger(lines) || lines < 1 || lines > 10)
-  throw new Error('usage: tsx bench/history-file.ts N FILE [TAG] [LINES 1-10]');
+const shape = shapeArg as HistoryShape;
+if (
+  !n ||
+  !path ||
+  !Number.isSafeInteger(Number(n)) ||
+  !Number.isInteger(lines) ||
+  lines < 1 ||
+  lines > 10 ||
+  !HISTORY_SHAPES.includes(shape)
+)
+  throw new Error('usage: tsx bench/history-file.ts N FILE [TAG] [LINES 1-10] [uniform|spread]');
 const invoice = (i: number): Invoice => {
-  const inv = tenLineInvoice(i, tag);
+  const inv = tenLineInvoice(i, tag, true, shape);
   if (lines === 10) return inv;
   const kept = inv.lines.slice(0, lines);
   return { ...inv, lines: kept, total_cents: kept.reduce((s, l) => s + l.amount_cents, 0) };

@@ -19,22 +19,59 @@ import { benchInvoice } from './features.bench.js';
 import { openHistoryWorkers } from '../inference/history-workers.js';
 
 /**
+ * How generated history is spread: `uniform` (default, the figures of earlier rounds): 50
+ * vendors, every invoice dated 2025-03-01..28 (`i` mod 28) with the same ten lines, so every
+ * invoice of a vendor and day has the same total: at 1M each (vendor, total, date) exact key holds
+ * about 1,400 invoices and every new invoice meets the exact-key block's bound. `spread`: the same
+ * vendors and line kinds over 730 days from 2024-01-01 with each line's quantity 1-8 (a hash of
+ * `i` and the line), so totals differ as a tenant's do and an exact key holds a handful.
+ */
+export type HistoryShape = 'uniform' | 'spread';
+
+/** The history shapes, for option parsing. */
+export const HISTORY_SHAPES: readonly HistoryShape[] = ['uniform', 'spread'];
+
+/** A 32-bit mix of two integers (deterministic; Knuth's multiplicative constant, then xorshift). */
+function mix(a: number, b: number): number {
+  let h = Math.imul(a ^ Math.imul(b + 1, 0x9e3779b1), 2654435761) >>> 0;
+  h ^= h >>> 15;
+  return Math.imul(h, 0x85ebca6b) >>> 0;
+}
+
+/**
  * A 10-line invoice (the features micro-benchmark's lines) from one of 50 vendors, with an id
  * and number unique per `i` and `tag`.
  * @param newDescriptions true (default): every description unique per invoice (a lot number),
  *   so no per-description memo helps; false: the same ten descriptions on every invoice, as a
  *   supplier bills the same items again.
+ * @param shape dates and quantities ({@link HistoryShape}); default `uniform`.
  */
-export function tenLineInvoice(i: number, tag: string, newDescriptions = true): Invoice {
+export function tenLineInvoice(
+  i: number,
+  tag: string,
+  newDescriptions = true,
+  shape: HistoryShape = 'uniform',
+): Invoice {
   const inv = benchInvoice(i, newDescriptions);
   const v = i % 50;
-  const day = 1 + (i % 28);
-  return {
+  const base = {
     ...inv,
     invoice_id: `${tag}-${i}`,
     vendor: { id: `V-${v}`, name: `Vendor ${v} Medical Supply LLC` },
     invoice_number: `INV-${tag}-${i}`,
-    invoice_date: `2025-03-${String(day).padStart(2, '0')}`,
+  };
+  if (shape === 'uniform')
+    return { ...base, invoice_date: `2025-03-${String(1 + (i % 28)).padStart(2, '0')}` };
+  const lines = inv.lines.map((l, n) => {
+    const quantity = 1 + (mix(i, n) % 8);
+    return { ...l, quantity, amount_cents: quantity * l.unit_price_cents };
+  });
+  const day = new Date(Date.UTC(2024, 0, 1) + (mix(i, 97) % 730) * 86_400_000);
+  return {
+    ...base,
+    invoice_date: day.toISOString().slice(0, 10),
+    lines,
+    total_cents: lines.reduce((a, l) => a + l.amount_cents, 0),
   };
 }
 

@@ -40,6 +40,7 @@ export interface BenchOptions {
   scaleTenant: string;
   scaleRounds: string;
   scaleWarmup: string;
+  scaleHistoryShape: string;
   batchStatements?: boolean;
 }
 
@@ -108,6 +109,11 @@ export function parseBenchOptions(argv: readonly string[] = process.argv): Bench
     )
     .option('--scale-tenant <id>', 'store-scale on filled databases: the tenant of the history', 'default')
     .option('--scale-rounds <n>', 'store-scale on filled databases: alternated rounds', '4')
+    .option(
+      '--scale-history-shape <shape>',
+      "store-scale on filled databases: shape of the scored invoices, the history's (uniform | spread, bench/history.ts)",
+      'uniform',
+    )
     .option('--scale-warmup <n>', 'store-scale on filled databases: discarded invoices per point', '20')
     .option(
       '--batch-statements',

@@ -34,7 +34,7 @@ import { knnDataFromBenchmark } from './knn-source.js';
 import { runStoreOpenBenchmark, storeOpenTable } from './store-open.js';
 import { fmt, msSince } from './stats.js';
 import { intakeTable, runIntakeBenchmark } from './intake.js';
-import { historySection, tenLineInvoice } from './history.js';
+import { HISTORY_SHAPES, historySection, tenLineInvoice, type HistoryShape } from './history.js';
 import { batchRows, runBatchBenchmark } from './batch.js';
 import { recordStatementCpu } from './pg-statements.js';
 import { trainingSection } from './training.js';
@@ -358,12 +358,15 @@ if (only.has('store-open')) {
 
 // ---------------------------------------------------------------- store cost against history
 if (only.has('store-scale') && opts.scaleDatabaseUrls) {
+  if (!HISTORY_SHAPES.includes(opts.scaleHistoryShape as HistoryShape))
+    throw new Error(`--scale-history-shape: expected one of ${HISTORY_SHAPES.join(', ')}`);
   report.storeScaleExisting = await storeScaleExistingSection(opts.scaleDatabaseUrls.split(','), {
     tenant: opts.scaleTenant,
     rounds: Number(opts.scaleRounds),
     perRound: Number(opts.scaleInvoices),
     warmup: Number(opts.scaleWarmup),
     explain: opts.scaleExplain === true,
+    shape: opts.scaleHistoryShape as HistoryShape,
   });
 } else if (only.has('store-scale')) {
   const sizes = opts.scaleSizes.split(',').map(Number);

@@ -26,7 +26,7 @@ import type { Invoice } from '../core/invoice.js';
 import { backendCpuMs } from './pg-cpu.js';
 import { fmt } from './stats.js';
 import { explainSearch, scoreInvoice } from './store-scale.js';
-import { tenLineInvoice } from './history.js';
+import { tenLineInvoice, type HistoryShape } from './history.js';
 import { roundOrder, summariseRounds, type RoundSample, type RoundSummary } from './scale-rounds.js';
 
 /** Options of {@link runStoreScaleExisting}. */
@@ -47,6 +47,8 @@ export interface StoreScaleExistingOptions {
    * the lot numbers in their descriptions are new; default 10,000,000.
    */
   firstInvoice?: number;
+  /** Shape of the scored invoices: that of the databases' history ({@link HistoryShape}); default `uniform`. */
+  shape?: HistoryShape;
   onProgress?: (msg: string) => void;
 }
 
@@ -99,7 +101,7 @@ export async function runStoreScaleExisting(
   const points: ExistingPoint[] = [];
   const runTag = `sx${Date.now().toString(36)}`;
   let next = opts.firstInvoice ?? 10_000_000;
-  const nextInvoice = (): Invoice => tenLineInvoice(next++, runTag);
+  const nextInvoice = (): Invoice => tenLineInvoice(next++, runTag, true, opts.shape ?? 'uniform');
   try {
     for (const url of urls) {
       const db = await openPostgres({
