@@ -10,13 +10,8 @@ import { randomUUID } from 'node:crypto';
 import type { DecisionResponse } from '../core/decision.js';
 import { TriageError, type FieldError } from '../core/errors.js';
 import { reconcileReviewedBaseline } from './baseline-lines.js';
-import {
-  replaySettlement,
-  tasksWithFindings,
-  type Replayed,
-  type ReviewRef,
-  type SettlementReview,
-} from './settlement.js';
+import { tasksWithFindings } from '../core/review-tasks.js';
+import { replaySettlement, type Replayed, type ReviewRef, type SettlementReview } from './settlement.js';
 import { appendAudit } from './audit.js';
 import { appendEvents, reviewEvents } from './events.js';
 import { listLabels, type LabelRow, type ListLabelsOptions } from './labels.js';
