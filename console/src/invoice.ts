@@ -9,11 +9,11 @@ import { html } from 'htm/preact';
 import { useEffect, useState } from 'preact/hooks';
 import { api, ApiError } from './api.js';
 import { ChartFigure, PALETTE } from './charts.js';
+import { tasksWithFindings } from '../../core/review-tasks.js';
 import { money, pct, priorityMoney, text } from './format.js';
 import { submitLabel, type ReviewBody } from './labels.js';
 import type { Claim, Decision, DuplicateMatch, Invoice, ModelAttribution, Session } from './types.js';
 
-const DUPLICATE_CODES = new Set(['DUPLICATE_SAME_NUMBER', 'DUPLICATE_SUSPECTED']);
 /** Explanation parts this view draws itself; any other part (e.g. PO matching) is rendered generically. */
 const KNOWN_PARTS = new Set([
   'reasons',
@@ -382,9 +382,14 @@ function Versions({ decision }: { decision: Decision }) {
   </section>`;
 }
 
+/**
+ * The label form: the exceptions to review (the duplicate task when the decision has a finding
+ * of it, core/review-tasks.ts; each flagged line for the coding task; other), and the outcomes.
+ */
 function LabelForm({ decision, invoice }: { decision: Decision; invoice: Invoice }) {
+  const findings = tasksWithFindings(decision.reasons.map((r) => r.code));
   const exceptions: { value: string; label: string; task: ReviewBody['task']; line?: number }[] = [
-    ...(decision.reasons.some((r) => DUPLICATE_CODES.has(r.code))
+    ...(findings.includes('duplicate')
       ? [{ value: 'duplicate', label: 'Duplicate submission', task: 'duplicate' as const }]
       : []),
     ...decision.lines
