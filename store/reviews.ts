@@ -10,7 +10,7 @@ import { randomUUID } from 'node:crypto';
 import type { DecisionResponse } from '../core/decision.js';
 import { TriageError, type FieldError } from '../core/errors.js';
 import { reconcileReviewedBaseline } from './baseline-lines.js';
-import { tasksWithFindings } from '../core/review-tasks.js';
+import { tasksWithFindings, type LabelTask } from '../core/review-tasks.js';
 import { replaySettlement, type Replayed, type ReviewRef, type SettlementReview } from './settlement.js';
 import { appendAudit } from './audit.js';
 import { appendEvents, reviewEvents } from './events.js';
@@ -60,8 +60,15 @@ export interface ReviewRecord {
   closes_item: boolean;
   reviewer_key_id: string;
   created_at: string;
-  /** Worklist state of the decision after this review: open, closed, or null (AUTO_APPROVE). */
+  /** Worklist state of the decision when read: open, closed, or null (AUTO_APPROVE, no item). */
   item_status: 'open' | 'closed' | null;
+  /**
+   * The decision's tasks with findings (core/review-tasks.ts {@link tasksWithFindings}) that no
+   * review of the decision is about yet, in the order `coding-mismatch`, `duplicate`; computed
+   * when read, so the same on every review of the decision read together. While one is named,
+   * a `false_positive` of another task leaves the worklist item open.
+   */
+  unreviewed_tasks: LabelTask[];
 }
 
 /** Outcome of {@link ReviewStore.save}. */
@@ -183,9 +190,14 @@ export async function resolveStoredReview(
   return resolved;
 }
 
+// reason_codes and reviewed_tasks: what unreviewed_tasks is computed from (the decision's
+// invoice-level reason codes; the tasks its reviews are about).
 const REVIEW_COLUMNS = `r.id::text AS review_id, r.decision_id::text AS decision_id, i.invoice_id, r.task, r.outcome,
   r.line_number, r.corrected_code, r.corrected_code_system, r.duplicate_of_invoice_id, r.closes_item,
-  r.reviewer, r.created_at, d.review_status, r.request_sha256`;
+  r.reviewer, r.created_at, d.review_status, r.request_sha256,
+  (SELECT COALESCE(jsonb_agg(e ->> 'code'), '[]'::jsonb) FROM jsonb_array_elements(d.response -> 'reasons') e)
+    AS reason_codes,
+  (SELECT jsonb_agg(DISTINCT o.task) FROM reviews o WHERE o.decision_id = r.decision_id) AS reviewed_tasks`;
 
 function toReview(r: Record<string, unknown>): ReviewRecord {
   return {
@@ -204,6 +216,9 @@ function toReview(r: Record<string, unknown>): ReviewRecord {
     reviewer_key_id: String(r.reviewer),
     created_at: r.created_at instanceof Date ? r.created_at.toISOString() : String(r.created_at),
     item_status: (r.review_status as 'open' | 'closed' | null) ?? null,
+    unreviewed_tasks: tasksWithFindings(r.reason_codes as string[]).filter(
+      (t) => !(r.reviewed_tasks as string[]).includes(t),
+    ),
   };
 }
 
