@@ -32,32 +32,8 @@ export function reason(
   };
 }
 
-/** Reason codes whose weights are risks combined (noisy-OR) into a line's coding-mismatch score. */
-export const CODING_SCORE_CODES: ReadonlySet<string> = new Set([
-  'CODE_UNKNOWN',
-  'CODE_TERMINATED',
-  'DESCRIPTION_CODE_MISMATCH',
-  'PRICE_ABOVE_FEE_SCHEDULE',
-  'PRICE_BELOW_FEE_SCHEDULE',
-  'QUANTITY_IMPLAUSIBLE',
-  'CODING_MODEL_RISK',
-]);
-
-/** Reason codes that carry the duplicate score. */
-export const DUPLICATE_SCORE_CODES: ReadonlySet<string> = new Set([
-  'DUPLICATE_SAME_NUMBER',
-  'DUPLICATE_SUSPECTED',
-  'LINE_REBILLED',
-]);
-
-/** Which score a reason feeds. */
-export function scoreOfReason(code: string): 'coding_mismatch' | 'duplicate' | 'rule' {
-  return CODING_SCORE_CODES.has(code)
-    ? 'coding_mismatch'
-    : DUPLICATE_SCORE_CODES.has(code)
-      ? 'duplicate'
-      : 'rule';
-}
+// Which reason feeds which score is declared in core/review-tasks.ts (the console bundles it too).
+export { CODING_SCORE_CODES, DUPLICATE_SCORE_CODES, scoreOfReason } from '../core/review-tasks.js';
 
 const logSurvival = (p: number): number => -Math.log(Math.max(1e-6, 1 - p));
 const round6 = (x: number): number => Math.round(x * 1e6) / 1e6;

@@ -16,7 +16,8 @@ import {
 } from '../core/blocking.js';
 import type { DecisionKind, DecisionResponse } from '../core/decision.js';
 import type { Invoice } from '../core/invoice.js';
-import { releasedByReviews, tasksWithFindings, type SettlementReview } from './settlement.js';
+import { tasksWithFindings } from '../core/review-tasks.js';
+import { releasedByReviews, type SettlementReview } from './settlement.js';
 import type { SqlExecutor } from './sql.js';
 import { toVectorLiteral } from './sql.js';
 import { unpackResponse, type StoredResponse } from './stored-response.js';

@@ -17,6 +17,7 @@ import {
 } from '../core/erp.js';
 import { TriageError, type FieldError } from '../core/errors.js';
 import { REASON_CODES, type DecisionResponse, type ReasonCode } from '../core/decision.js';
+import { DUPLICATE_SCORE_CODES } from '../core/review-tasks.js';
 import { appendAudit } from './audit.js';
 import { checkErpLoad, orphanedReceipts, referenceErrors } from './erp-checks.js';
 import { erpStatusLabels, recordLabel } from './labels.js';
@@ -256,12 +257,13 @@ export async function loadErp(
 }
 
 /**
- * The rejection reason as store/labels.ts reads it: `duplicate` for a duplicate reason code,
- * `coding` for a coding reason code, else the ERP's code (no model label).
+ * The rejection reason as store/labels.ts reads it: `duplicate` for a reason code of the
+ * duplicate task (core/review-tasks.ts, `LINE_REBILLED` included), `coding` for a reason code of
+ * the coding queue, else the ERP's code (no model label).
  */
 function labelReason(code: string | undefined): string | null {
   if (code === undefined) return null;
-  if (code === 'DUPLICATE_SUSPECTED' || code === 'DUPLICATE_SAME_NUMBER') return 'duplicate';
+  if (DUPLICATE_SCORE_CODES.has(code)) return 'duplicate';
   return REASON_CODES[code as ReasonCode]?.queue === 'coding' ? 'coding' : code;
 }
 

@@ -11,13 +11,13 @@ import type { DecisionResponse, Explanation } from '../core/decision.js';
 import { TriageError } from '../core/errors.js';
 import type { Invoice } from '../core/invoice.js';
 import { supersedes, type LabelProvenance } from '../core/labels.js';
+import type { LabelTask } from '../core/review-tasks.js';
 import { appendAudit } from './audit.js';
 import { resolveStoredReview, type ReviewOutcome } from './reviews.js';
 import type { SqlDatabase, SqlExecutor } from './sql.js';
 import { unpackResponse, type StoredResponse } from './stored-response.js';
 
-/** The model tasks a label can be about. */
-export type LabelTask = 'coding-mismatch' | 'duplicate';
+export type { LabelTask } from '../core/review-tasks.js';
 
 /** An ERP status of an invoice, as an ERP callback reports it. */
 export type ErpStatus = 'posted' | 'rejected' | 'paid';

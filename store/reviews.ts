@@ -10,13 +10,8 @@ import { randomUUID } from 'node:crypto';
 import type { DecisionResponse } from '../core/decision.js';
 import { TriageError, type FieldError } from '../core/errors.js';
 import { reconcileReviewedBaseline } from './baseline-lines.js';
-import {
-  replaySettlement,
-  tasksWithFindings,
-  type Replayed,
-  type ReviewRef,
-  type SettlementReview,
-} from './settlement.js';
+import { tasksWithFindings, type LabelTask } from '../core/review-tasks.js';
+import { replaySettlement, type Replayed, type ReviewRef, type SettlementReview } from './settlement.js';
 import { appendAudit } from './audit.js';
 import { appendEvents, reviewEvents } from './events.js';
 import { listLabels, type LabelRow, type ListLabelsOptions } from './labels.js';
@@ -65,8 +60,15 @@ export interface ReviewRecord {
   closes_item: boolean;
   reviewer_key_id: string;
   created_at: string;
-  /** Worklist state of the decision after this review: open, closed, or null (AUTO_APPROVE). */
+  /** Worklist state of the decision when read: open, closed, or null (AUTO_APPROVE, no item). */
   item_status: 'open' | 'closed' | null;
+  /**
+   * The decision's tasks with findings (core/review-tasks.ts {@link tasksWithFindings}) that no
+   * review of the decision is about yet, in the order `coding-mismatch`, `duplicate`; computed
+   * when read, so the same on every review of the decision read together. While one is named,
+   * a `false_positive` of another task leaves the worklist item open.
+   */
+  unreviewed_tasks: LabelTask[];
 }
 
 /** Outcome of {@link ReviewStore.save}. */
@@ -192,7 +194,29 @@ const REVIEW_COLUMNS = `r.id::text AS review_id, r.decision_id::text AS decision
   r.line_number, r.corrected_code, r.corrected_code_system, r.duplicate_of_invoice_id, r.closes_item,
   r.reviewer, r.created_at, d.review_status, r.request_sha256`;
 
-function toReview(r: Record<string, unknown>): ReviewRecord {
+/**
+ * What {@link ReviewRecord.unreviewed_tasks} is computed from, for the decision with id
+ * `param` as it stands now: its invoice-level reason codes and the tasks of its reviews.
+ */
+const unreviewedInputs = (param: string): string =>
+  `SELECT (SELECT COALESCE(jsonb_agg(e ->> 'code'), '[]'::jsonb)
+             FROM jsonb_array_elements(d.response -> 'reasons') e) AS reason_codes,
+          (SELECT COALESCE(jsonb_agg(DISTINCT r.task), '[]'::jsonb)
+             FROM reviews r WHERE r.decision_id = d.id) AS reviewed_tasks
+     FROM decisions d WHERE d.id = ${param}`;
+
+/** The tasks with findings of {@link unreviewedInputs} that no review is about. */
+function unreviewedOf(u: Record<string, unknown>): LabelTask[] {
+  const reviewed = u.reviewed_tasks as string[];
+  return tasksWithFindings(u.reason_codes as string[]).filter((t) => !reviewed.includes(t));
+}
+
+/** The decision's tasks with findings that no review of it is about yet, read now. */
+async function unreviewedTasks(q: Pick<SqlExecutor, 'query'>, decisionId: string): Promise<LabelTask[]> {
+  return unreviewedOf((await q.query(unreviewedInputs('$1'), [decisionId]))[0]!);
+}
+
+function toReview(r: Record<string, unknown>, unreviewed: LabelTask[]): ReviewRecord {
   return {
     review_id: String(r.review_id),
     decision_id: String(r.decision_id),
@@ -209,6 +233,7 @@ function toReview(r: Record<string, unknown>): ReviewRecord {
     reviewer_key_id: String(r.reviewer),
     created_at: r.created_at instanceof Date ? r.created_at.toISOString() : String(r.created_at),
     item_status: (r.review_status as 'open' | 'closed' | null) ?? null,
+    unreviewed_tasks: unreviewed,
   };
 }
 
@@ -223,7 +248,12 @@ async function findByKey(
      WHERE r.tenant_id = $1 AND r.reviewer = $2 AND r.idempotency_key = $3`,
     [input.tenantId, input.reviewerKeyId, input.idempotencyKey],
   );
-  return rows[0] ? { review: toReview(rows[0]), requestSha256: String(rows[0].request_sha256) } : null;
+  const row = rows[0];
+  if (!row) return null;
+  return {
+    review: toReview(row, await unreviewedTasks(tx, String(row.decision_id))),
+    requestSha256: String(row.request_sha256),
+  };
 }
 
 /** A stored review by id (it must exist). */
@@ -233,7 +263,7 @@ async function reviewById(tx: SqlExecutor, reviewId: string): Promise<ReviewReco
      JOIN invoices i ON i.pk = d.invoice_pk WHERE r.id = $1`,
     [reviewId],
   );
-  return toReview(rows[0]!);
+  return toReview(rows[0]!, await unreviewedTasks(tx, String(rows[0]!.decision_id)));
 }
 
 function idempotencyConflict(): TriageError {
@@ -413,13 +443,18 @@ export function createReviewStore(db: SqlDatabase): ReviewStore {
       }),
 
     async listForDecision(tenantId, decisionId) {
+      // One statement: the reviews and, computed once (a materialised CTE, not per row), what
+      // their decision's unreviewed tasks come from.
       const rows = await db.query(
-        `SELECT ${REVIEW_COLUMNS} FROM reviews r JOIN decisions d ON d.id = r.decision_id
-         JOIN invoices i ON i.pk = d.invoice_pk WHERE r.tenant_id = $1 AND r.decision_id = $2
-         ORDER BY r.created_at, r.id`,
+        `WITH u AS MATERIALIZED (${unreviewedInputs('$2')})
+         SELECT ${REVIEW_COLUMNS}, u.reason_codes, u.reviewed_tasks
+           FROM reviews r JOIN decisions d ON d.id = r.decision_id JOIN invoices i ON i.pk = d.invoice_pk
+          CROSS JOIN u
+          WHERE r.tenant_id = $1 AND r.decision_id = $2
+          ORDER BY r.created_at, r.id`,
         [tenantId, decisionId],
       );
-      return rows.map(toReview);
+      return rows.map((r) => toReview(r, unreviewedOf(r)));
     },
 
     listLabels: (opts) => listLabels(db, opts),

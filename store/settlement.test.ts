@@ -1,10 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import {
-  releasedByReviews,
-  replaySettlement,
-  tasksWithFindings,
-  type SettlementReview,
-} from './settlement.js';
+import { releasedByReviews, replaySettlement, type SettlementReview } from './settlement.js';
 
 const r = (
   id: string,
@@ -79,15 +74,5 @@ describe('releasedByReviews', () => {
     expect(releasedByReviews(reviews, both)).toBe(false);
     // The duplicate reviewed again as a false positive: both tasks cleared.
     expect(releasedByReviews([...reviews, dup('c', 'false_positive')], both)).toBe(true);
-  });
-});
-
-describe('tasksWithFindings', () => {
-  it('names the scored tasks whose reasons the decision carries', () => {
-    expect(
-      tasksWithFindings(['DESCRIPTION_CODE_MISMATCH', 'PRICE_ABOVE_FEE_SCHEDULE', 'DUPLICATE_SUSPECTED']),
-    ).toEqual(['coding-mismatch', 'duplicate']);
-    expect(tasksWithFindings(['LINE_REBILLED', 'TOTAL_MISMATCH'])).toEqual(['duplicate']);
-    expect(tasksWithFindings(['TOTAL_MISMATCH', 'NPI_INVALID'])).toEqual([]);
   });
 });

@@ -4,8 +4,7 @@
  * earlier invoice stands approved after review, store/candidates.ts). Pure: the callers read
  * the reviews.
  */
-import { scoreOfReason } from '../inference/explain.js';
-import type { LabelTask } from './labels.js';
+import type { LabelTask } from '../core/review-tasks.js';
 import type { ReviewOutcome, ReviewTask } from './reviews.js';
 
 /** A stored review as the replay reads it. */
@@ -19,19 +18,6 @@ export type SettlementReview = {
 
 /** A review that settled a decision, or stands for a line's exception: its id and outcome. */
 export type ReviewRef = { review_id: string; outcome: ReviewOutcome };
-
-/**
- * The scored tasks a decision has findings of, in the order `coding-mismatch`, `duplicate`: a
- * reason that feeds the coding-mismatch score or the duplicate score (inference/explain.ts
- * {@link scoreOfReason}). A HOLD is released only when each of them is cleared by a review.
- */
-export function tasksWithFindings(reasonCodes: readonly string[]): LabelTask[] {
-  const scores = new Set(reasonCodes.map(scoreOfReason));
-  return [
-    ...(scores.has('coding_mismatch') ? (['coding-mismatch'] as const) : []),
-    ...(scores.has('duplicate') ? (['duplicate'] as const) : []),
-  ];
-}
 
 /**
  * A review replayed against the decision's earlier reviews ({@link replaySettlement}).
@@ -57,8 +43,8 @@ function latestException<K>(latest: Map<K, ReviewRef>, except: K): ReviewRef | n
  * Replays a decision's reviews in the order they were made (oldest first) up to the review
  * `reviewId` (replayed whether or not it closes the item): a closing `confirmed` or
  * `corrected_code` confirms the decision; a closing `false_positive` releases it once every task
- * of `tasks` (the decision's tasks with findings, {@link tasksWithFindings}) has a review (closing
- * or not) and the latest of each is a `false_positive`. A `false_positive`, for one line or the whole
+ * of `tasks` (the decision's tasks with findings, core/review-tasks.ts `tasksWithFindings`) has a
+ * review (closing or not) and the latest of each is a `false_positive`. A `false_positive`, for one line or the whole
  * invoice, does not release it while another line's latest review, or another task's latest
  * review, is an exception (`confirmed`, `corrected_code`): the decision stays confirmed
  * (by that review when nothing had settled it yet). While another task of `tasks` has no review, a

@@ -4,11 +4,13 @@
  * else PGlite), seeded with a small scored benchmark. Sign in; clear a worklist item with a
  * label (and a failed post that is retried); open a duplicate and see the differing fields;
  * verify the audit chain; load the dashboard; roles decide what the page offers; the key is
- * sent only to this origin; a description with <script> renders as text.
+ * sent only to this origin; a description with <script> renders as text; a re-billed line
+ * (LINE_REBILLED) is offered as the duplicate review, and after the first label of a decision
+ * with findings of two tasks the page names the task left.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, Page } from 'playwright-core';
-import { engines, makeInvoice } from './fixtures.js';
+import { engines, invoiceOfLines, makeInvoice } from './fixtures.js';
 import {
   ensureConsoleBuilt,
   launchChromium,
@@ -270,6 +272,114 @@ describe(`review console in Chromium on ${engine.name}`, () => {
       const line2 = page.locator('table tr', { hasText: 'Standard wheelchair' }).first();
       expect(flat(await line2.textContent()), currency).toContain(want.line2);
     }
+    await page.context().close();
+  });
+
+  /** A dated line of one item (quantity 1) for the line-rebill search. */
+  const dated = (n: number, code: string, description: string, cents: number, serviceDate: string) => ({
+    line_number: n,
+    description,
+    code: { system: 'HCPCS' as const, value: code },
+    quantity: 1,
+    unit_price_cents: cents,
+    amount_cents: cents,
+    service_date: serviceDate,
+  });
+  /** The options of the label form's "Exception reviewed" list, as shown. */
+  const offered = (page: Page) => page.getByLabel('Exception reviewed').locator('option').allTextContents();
+  type Stored = { task: string; outcome: string; item_status: string; unreviewed_tasks: string[] };
+  const reviewsOf = async (decisionId: string): Promise<Stored[]> =>
+    (await api('auditor', `/v1/reviews?decision_id=${decisionId}`)).json().items;
+
+  it('offers the duplicate review of a re-billed line: a false alarm stores a duplicate label, closes the item', async () => {
+    const vendor = { id: 'V-LR', name: 'Lakeside Rehab Supply' };
+    const tubing = dated(2, 'A7037', 'Tubing used with positive airway pressure device', 2_150, '2025-03-03');
+    await server.h.scoreOk(
+      invoiceOfLines('cs-lr-1', vendor, '2025-03-05', [
+        dated(1, 'E0601', 'Continuous positive airway pressure (CPAP) device', 9_800, '2025-03-03'),
+        tubing,
+      ]),
+    );
+    // April: two new items and March's tubing line again; LINE_REBILLED is its only finding.
+    const rebilled = await server.h.scoreOk(
+      invoiceOfLines('cs-lr-2', vendor, '2025-04-14', [
+        dated(
+          1,
+          'E0562',
+          'Humidifier, heated, used with positive airway pressure device',
+          31_000,
+          '2025-04-10',
+        ),
+        tubing,
+      ]),
+    );
+    expect(rebilled.reasons.map((r) => r.code)).toEqual(['LINE_REBILLED']);
+    const page = await signIn('reviewer');
+    await page.goto(`${server.base}/console/#/invoice/${rebilled.decision_id}`);
+    await page.getByText('Claimed by you').waitFor();
+    expect(await offered(page)).toEqual(['Duplicate submission', 'Other reason (amounts, NPI, totals)']);
+    await page.getByRole('button', { name: 'False alarm' }).click();
+    await page.waitForURL('**/#/worklist');
+    expect(await reviewsOf(rebilled.decision_id)).toEqual([
+      expect.objectContaining({
+        task: 'duplicate',
+        outcome: 'false_positive',
+        item_status: 'closed',
+        unreviewed_tasks: [],
+      }),
+    ]);
+    await page.context().close();
+  });
+
+  it('names the task left after the first label of a decision with a re-billed line and a coding finding', async () => {
+    const vendor = { id: 'V-RB', name: 'Riverbend Medical Supply LLC' };
+    const nebulizer = dated(1, 'E0570', 'Nebulizer with compressor', 5_000, '2025-03-01');
+    await server.h.scoreOk(
+      invoiceOfLines('cs-rb-1', vendor, '2025-03-10', [
+        nebulizer,
+        dated(2, 'A4253', 'Blood glucose test strips, box of 50', 2_000, '2025-03-02'),
+      ]),
+    );
+    // Line 1 of cs-rb-1 again (priced above the fee schedule) beside a line served two weeks later.
+    const both = await server.h.scoreOk(
+      invoiceOfLines('cs-rb-2', vendor, '2025-03-20', [
+        nebulizer,
+        dated(2, 'K0001', 'Standard wheelchair, fixed full length arms', 3_000, '2025-03-15'),
+      ]),
+    );
+    expect(both.reasons.map((r) => r.code).sort()).toEqual(['LINE_REBILLED', 'PRICE_ABOVE_FEE_SCHEDULE']);
+    const page = await signIn('reviewer');
+    await page.goto(`${server.base}/console/#/invoice/${both.decision_id}`);
+    await page.getByText('Claimed by you').waitFor();
+    // The re-billed line is offered as the duplicate review, its price as the coding review.
+    expect(await offered(page)).toEqual([
+      'Duplicate submission',
+      'Coding, line 1 (PRICE_ABOVE_FEE_SCHEDULE)',
+      'Other reason (amounts, NPI, totals)',
+    ]);
+    const which = page.getByLabel('Exception reviewed');
+    expect(await which.inputValue()).toBe('duplicate');
+    await page.getByRole('button', { name: 'False alarm' }).click();
+    await page
+      .getByRole('status')
+      .getByText('Label stored; the item stays on the worklist. Still to review: coding.')
+      .waitFor();
+    expect(await which.inputValue()).toBe('line-1');
+    expect(page.url()).toContain(`#/invoice/${both.decision_id}`);
+    expect(await reviewsOf(both.decision_id)).toEqual([
+      expect.objectContaining({
+        task: 'duplicate',
+        item_status: 'open',
+        unreviewed_tasks: ['coding-mismatch'],
+      }),
+    ]);
+    await page.getByRole('button', { name: 'False alarm' }).click();
+    await page.waitForURL('**/#/worklist');
+    const reviews = await reviewsOf(both.decision_id);
+    expect(reviews.map((r) => [r.task, r.outcome, r.item_status, r.unreviewed_tasks])).toEqual([
+      ['duplicate', 'false_positive', 'closed', []],
+      ['coding-mismatch', 'false_positive', 'closed', []],
+    ]);
     await page.context().close();
   });
 

@@ -4,7 +4,7 @@
  * a small scored benchmark and hand-made exceptions, and launch Debian's Chromium headless
  * through playwright-core (never a downloaded browser).
  */
-import { mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium, type Browser } from 'playwright-core';
@@ -30,7 +30,20 @@ function newestMtime(dir: string): number {
   return t;
 }
 
-/** Builds `dist/console` with vite unless it is newer than every file of `console/` and core/currency.ts. */
+/** The core modules the console's sources import (`../../core/<name>.js`), as paths of their sources. */
+function coreModulesOfConsole(): string[] {
+  const src = join(packageRoot(), 'console', 'src');
+  const names = new Set<string>();
+  for (const f of readdirSync(src).filter((n) => n.endsWith('.ts')))
+    for (const m of readFileSync(join(src, f), 'utf8').matchAll(/from '\.\.\/\.\.\/core\/([\w-]+)\.js'/g))
+      names.add(m[1]!);
+  return [...names].map((n) => join(packageRoot(), 'core', `${n}.ts`));
+}
+
+/**
+ * Builds `dist/console` with vite unless it is newer than every file of `console/` and of the
+ * core modules the console bundles (core/currency.ts, core/review-tasks.ts).
+ */
 export async function ensureConsoleBuilt(): Promise<void> {
   const index = join(consoleBundleDir(), 'index.html');
   let built = 0;
@@ -39,10 +52,9 @@ export async function ensureConsoleBuilt(): Promise<void> {
   } catch {
     built = 0;
   }
-  // The console also bundles core/currency.ts (ISO 4217 minor units).
   const sources = Math.max(
     newestMtime(join(packageRoot(), 'console')),
-    statSync(join(packageRoot(), 'core', 'currency.ts')).mtimeMs,
+    ...coreModulesOfConsole().map((p) => statSync(p).mtimeMs),
   );
   if (built > sources) return;
   await build({ configFile: join(packageRoot(), 'console', 'vite.config.ts') });

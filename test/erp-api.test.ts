@@ -1,13 +1,16 @@
 /**
  * ERP reference data through app.inject() on both engines: bulk loads are idempotent and
  * versioned, bad data is a problem+json naming the record and field and stores nothing, loads
- * and callbacks are audited and need the `erp` role, callbacks close and reopen worklist items.
+ * and callbacks are audited and need the `erp` role, callbacks close and reopen worklist items;
+ * a rejection citing a duplicate reason code (LINE_REBILLED included) labels the duplicate pair.
  */
 import { describe, expect, it } from 'vitest';
 import type { ErpCallbackResult, ErpLoad, ErpLoadResult } from '../core/erp.js';
 import { engines, makeInvoice } from './fixtures.js';
 import { useHarness } from './harness.js';
 import { makeContract, makeErpLoad, makePo, makeReceipts } from './erp-fixtures.js';
+import { datedLine, withLines } from './batch-chunk-fixtures.js';
+import { createLabelStore } from '../store/labels.js';
 
 describe.each(engines('erp'))('ERP data API on $name', ({ config }) => {
   const ref = useHarness(config());
@@ -191,6 +194,39 @@ describe.each(engines('erp'))('ERP data API on $name', ({ config }) => {
       [d.decision_id],
     );
     expect(audit[0]!.n).toBe(2);
+  });
+
+  it('a rejection citing LINE_REBILLED confirms the flag and labels the duplicate pair', async () => {
+    await ref.h.scoreOk(
+      withLines('erp-rb-1', 1, '2025-03-10', [
+        datedLine(1, 'E0570', 5_000, '2025-03-01'),
+        datedLine(2, 'A4253', 2_000, '2025-03-02'),
+      ]),
+    );
+    // Line 1 of erp-rb-1 billed again beside a line served two weeks later.
+    const d = await ref.h.scoreOk(
+      withLines('erp-rb-2', 1, '2025-03-20', [
+        datedLine(1, 'E0570', 5_000, '2025-03-01'),
+        datedLine(2, 'K0001', 3_000, '2025-03-15'),
+      ]),
+    );
+    expect(d.reasons.map((r) => r.code)).toContain('LINE_REBILLED');
+    const rejected = await ref.h.call('erp', {
+      method: 'POST',
+      url: '/v1/erp/callbacks',
+      payload: {
+        invoice_id: 'erp-rb-2',
+        status: 'rejected',
+        reason_code: 'LINE_REBILLED',
+        idempotency_key: 'rb-1',
+      },
+    });
+    expect(rejected.statusCode, rejected.body).toBe(200);
+    expect(rejected.json<ErpCallbackResult>().confirms_flag).toBe(true);
+    const labels = await createLabelStore(ref.h.wired.db).listForDecision('default', d.decision_id);
+    expect(labels.map((l) => [l.task, l.label, l.duplicate_of_invoice_id, l.event])).toEqual([
+      ['duplicate', 1, 'erp-rb-1', 'rejected'],
+    ]);
   });
 
   it('a rejection of an auto-approved invoice opens an item in the AP queue (the worklist still answers)', async () => {

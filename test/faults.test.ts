@@ -12,7 +12,7 @@ import type { DecisionResponse } from '../core/decision.js';
 import { cloudEventType, type CloudEvent } from '../core/events.js';
 import { secretBox, verifyWebhook } from '../events/index.js';
 import { createBullQueue, type BullQueue } from '../jobs/index.js';
-import { tasksWithFindings } from '../store/settlement.js';
+import { tasksWithFindings } from '../core/review-tasks.js';
 import { makeInvoice } from './fixtures.js';
 import { invoiceSet, startStack, waitFor, type Stack } from './jobs-harness.js';
 import { startReceiver } from './webhook-receiver.js';

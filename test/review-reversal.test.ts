@@ -261,6 +261,47 @@ describe.each(engines('reversal'))('a review reversing a settled HOLD on $name',
     ]);
   });
 
+  it('names the tasks with findings still without a review, as read, on every review of the decision', async () => {
+    const invoiceId = 'rev-left-copy';
+    const post = await heldExample(invoiceId);
+    type Stored = { review_id: string; task: string; item_status: string; unreviewed_tasks: string[] };
+    const send = async (payload: object, key: string, status = 201): Promise<Stored> => {
+      const r = await h.call('reviewer', {
+        method: 'POST',
+        url: '/v1/reviews',
+        payload: { decision_id: post.decisionId, idempotency_key: key, ...payload },
+      });
+      expect(r.statusCode, r.body).toBe(status);
+      return r.json<Stored>();
+    };
+    const listed = async () => {
+      const r = await h.call('auditor', { method: 'GET', url: `/v1/reviews?decision_id=${post.decisionId}` });
+      expect(r.statusCode, r.body).toBe(200);
+      return r.json<{ items: Stored[] }>().items.map((x) => [x.task, x.item_status, x.unreviewed_tasks]);
+    };
+    expect(await listed()).toEqual([]);
+    // A review of task other clears neither scored task: both are still to review.
+    const other = await send({ task: 'other', outcome: 'false_positive' }, 'left-1');
+    expect(other).toMatchObject({ item_status: 'open', unreviewed_tasks: ['coding-mismatch', 'duplicate'] });
+    const dup = await send({ task: 'duplicate', outcome: 'false_positive' }, 'left-2');
+    expect(dup).toMatchObject({ item_status: 'open', unreviewed_tasks: ['coding-mismatch'] });
+    expect(await listed()).toEqual([
+      ['other', 'open', ['coding-mismatch']],
+      ['duplicate', 'open', ['coding-mismatch']],
+    ]);
+    // One line's review is a review of the coding task: nothing is left, the item closes.
+    const line = await send({ outcome: 'false_positive', line_number: 2 }, 'left-3');
+    expect(line).toMatchObject({ task: 'coding-mismatch', item_status: 'closed', unreviewed_tasks: [] });
+    expect(await listed()).toEqual([
+      ['other', 'closed', []],
+      ['duplicate', 'closed', []],
+      ['coding-mismatch', 'closed', []],
+    ]);
+    // A replayed review is read now, not as it was answered first.
+    const replayed = await send({ task: 'duplicate', outcome: 'false_positive' }, 'left-2', 200);
+    expect(replayed).toMatchObject({ review_id: dup.review_id, item_status: 'closed', unreviewed_tasks: [] });
+  });
+
   it("scopes a review's idempotency key to the reviewer key: another reviewer's review is its own", async () => {
     const b = makeInvoice({ invoice_id: 'rev-b', invoice_number: 'INV-REV-B' });
     const scored = await h.call('workflow', { method: 'POST', url: '/v1/invoices/score', payload: b });

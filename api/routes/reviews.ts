@@ -72,7 +72,11 @@ export const ReviewRequest = Type.Object(
   { additionalProperties: false },
 );
 
-/** A stored review. */
+/**
+ * A stored review, with the worklist state of its decision (`item_status`) and the decision's
+ * tasks with findings still without a review (`unreviewed_tasks`), both as the decision stands
+ * when read.
+ */
 export const ReviewResponse = Type.Object({
   review_id: Type.String({ format: 'uuid' }),
   decision_id: Type.String({ format: 'uuid' }),
@@ -85,7 +89,17 @@ export const ReviewResponse = Type.Object({
   closes_item: Type.Boolean(),
   reviewer_key_id: Type.String(),
   created_at: Type.String({ format: 'date-time' }),
-  item_status: Type.Union([Type.Literal('open'), Type.Literal('closed'), Type.Null()]),
+  item_status: Type.Union([Type.Literal('open'), Type.Literal('closed'), Type.Null()], {
+    description:
+      "The decision's worklist item as the review is read: open, closed, or null (AUTO_APPROVE, no item).",
+  }),
+  unreviewed_tasks: Type.Array(Type.Union([Type.Literal('coding-mismatch'), Type.Literal('duplicate')]), {
+    description:
+      "The decision's tasks with findings (a reason feeding the coding-mismatch or the duplicate score; " +
+      'LINE_REBILLED is a duplicate finding) that no review of the decision is about yet, in that order; ' +
+      'computed when read, so the same on every review of the decision listed together. While one is ' +
+      'named, a false_positive of another task leaves the item open: review it with that task.',
+  }),
 });
 
 /** What the reviews routes use. */
@@ -109,7 +123,9 @@ export const reviewRoutes: RoutePlugin<ReviewRoutesOptions> = async (app, deps) 
           'A new review is a 201. On a HOLD, the review that closes the item releases it (false_positive) or ' +
           "confirms it; a false_positive, for one line or the whole invoice, does not release it while another line's " +
           'latest review is an exception (confirmed, corrected_code): it is stored as a label and the HOLD stays ' +
-          "confirmed, by that line's review (decision.confirmed names it) when nothing had settled it yet.",
+          "confirmed, by that line's review (decision.confirmed names it) when nothing had settled it yet. " +
+          'On a decision with findings of both tasks, a false_positive of one leaves the item open while the ' +
+          'other has no review; unreviewed_tasks names it.',
         headers: Type.Object({ 'idempotency-key': Type.Optional(IdempotencyKey) }),
         body: ReviewRequest,
         response: {

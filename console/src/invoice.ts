@@ -9,11 +9,11 @@ import { html } from 'htm/preact';
 import { useEffect, useState } from 'preact/hooks';
 import { api, ApiError } from './api.js';
 import { ChartFigure, PALETTE } from './charts.js';
+import { tasksWithFindings, type LabelTask } from '../../core/review-tasks.js';
 import { money, pct, priorityMoney, text } from './format.js';
 import { submitLabel, type ReviewBody } from './labels.js';
 import type { Claim, Decision, DuplicateMatch, Invoice, ModelAttribution, Session } from './types.js';
 
-const DUPLICATE_CODES = new Set(['DUPLICATE_SAME_NUMBER', 'DUPLICATE_SUSPECTED']);
 /** Explanation parts this view draws itself; any other part (e.g. PO matching) is rendered generically. */
 const KNOWN_PARTS = new Set([
   'reasons',
@@ -382,9 +382,19 @@ function Versions({ decision }: { decision: Decision }) {
   </section>`;
 }
 
+/** How the label form names a scored task. */
+const TASK_NAMES: Record<LabelTask, string> = { 'coding-mismatch': 'coding', duplicate: 'duplicate' };
+
+/**
+ * The label form: the exceptions to review (the duplicate task when the decision has a finding
+ * of it, core/review-tasks.ts; each flagged line for the coding task; other), and the outcomes.
+ * A stored label returns to the worklist, unless the item stays open because a task with
+ * findings has no review yet: then the form names that task and selects it.
+ */
 function LabelForm({ decision, invoice }: { decision: Decision; invoice: Invoice }) {
+  const findings = tasksWithFindings(decision.reasons.map((r) => r.code));
   const exceptions: { value: string; label: string; task: ReviewBody['task']; line?: number }[] = [
-    ...(decision.reasons.some((r) => DUPLICATE_CODES.has(r.code))
+    ...(findings.includes('duplicate')
       ? [{ value: 'duplicate', label: 'Duplicate submission', task: 'duplicate' as const }]
       : []),
     ...decision.lines
@@ -416,9 +426,18 @@ function LabelForm({ decision, invoice }: { decision: Decision; invoice: Invoice
     setStatus('Saving…');
     setFailed(false);
     try {
-      await submitLabel(body, invoice.invoice_number);
-      setStatus('Label stored.');
-      location.hash = '#/worklist';
+      const stored = await submitLabel(body, invoice.invoice_number);
+      const left = stored.item_status === 'open' ? stored.unreviewed_tasks : [];
+      if (left.length === 0) {
+        setStatus('Label stored.');
+        location.hash = '#/worklist';
+        return;
+      }
+      setStatus(
+        `Label stored; the item stays on the worklist. Still to review: ${left.map((t) => TASK_NAMES[t]).join(', ')}.`,
+      );
+      const next = exceptions.find((x) => x.task === left[0]);
+      if (next) setWhich(next.value);
     } catch (e) {
       setFailed(true);
       setStatus(`Not stored: ${(e as Error).message}. It is kept below and can be retried.`);

@@ -6,6 +6,7 @@
 import { html } from 'htm/preact';
 import { useEffect, useState } from 'preact/hooks';
 import { api, ApiError } from './api.js';
+import type { StoredReview } from './types.js';
 
 /** The body of POST /v1/reviews. */
 export interface ReviewBody {
@@ -42,16 +43,18 @@ function save(list: PendingLabel[]): void {
 }
 
 /**
- * Sends a label (kept as pending first). Resolves when the service stored it.
+ * Sends a label (kept as pending first). Resolves with the stored review when the service
+ * stored it (or had stored it under the same idempotency key).
  * @throws ApiError when the post failed; the label stays pending with the error.
  */
-export async function submitLabel(body: ReviewBody, invoiceNumber: string): Promise<void> {
+export async function submitLabel(body: ReviewBody, invoiceNumber: string): Promise<StoredReview> {
   // A retried label keeps its last error (and its place in the banner) until the service acknowledges it.
   if (!pendingLabels().some((p) => p.body.idempotency_key === body.idempotency_key))
     save([...pendingLabels(), { body, invoice_number: invoiceNumber, error: null }]);
   try {
-    await api('/v1/reviews', { method: 'POST', body });
+    const stored = await api<StoredReview>('/v1/reviews', { method: 'POST', body });
     save(pendingLabels().filter((p) => p.body.idempotency_key !== body.idempotency_key));
+    return stored;
   } catch (e) {
     const message = e instanceof ApiError ? `${e.code}: ${e.message}` : String(e);
     save(

@@ -1,4 +1,5 @@
 /** The API shapes the console reads (subsets of the server's schemas). */
+import type { LabelTask } from '../../core/review-tasks.js';
 
 export type Role = 'workflow' | 'reviewer' | 'data-scientist' | 'auditor' | 'admin';
 
@@ -25,6 +26,17 @@ export interface WorklistItem {
   currency: string;
   reason_codes: string[];
   duplicate_of: string | null;
+}
+
+/** A stored review (`POST /v1/reviews`), as the label form reads it. */
+export interface StoredReview {
+  review_id: string;
+  task: 'coding-mismatch' | 'duplicate' | 'other';
+  outcome: string;
+  /** The decision's worklist item as read: open, closed, or null (no item). */
+  item_status: 'open' | 'closed' | null;
+  /** The decision's tasks with findings that no review is about yet (core/review-tasks.ts). */
+  unreviewed_tasks: LabelTask[];
 }
 
 export interface Claim {
