@@ -24,6 +24,28 @@ function randomKeys(n: number, vendors: number, seed: number): string[][] {
   });
 }
 
+/** Number of connected components of "shares a key". */
+function components(keys: readonly (readonly string[])[]): number {
+  const seen = new Set<number>();
+  let n = 0;
+  for (let start = 0; start < keys.length; start++) {
+    if (seen.has(start)) continue;
+    n++;
+    const todo = [start];
+    seen.add(start);
+    while (todo.length > 0) {
+      const i = todo.pop()!;
+      for (const [j, ks] of keys.entries()) {
+        if (!seen.has(j) && ks.some((k) => keys[i]!.includes(k))) {
+          seen.add(j);
+          todo.push(j);
+        }
+      }
+    }
+  }
+  return n;
+}
+
 describe('batchLockKeys and batchOrderKeys', () => {
   it('are the scoring-lock keys (normalised vendor name, vendor id), and those and the PO', () => {
     const a = makeInvoice({ vendor: { id: 'V-1', name: 'Acme Medical Supply, Inc.' }, po_number: 'PO-9' });
@@ -57,16 +79,16 @@ describe('batchChunks', () => {
     expect(chunks[0]).toBe(0);
     const firsts = sizes.map((_, c) => chunks.indexOf(c));
     expect(firsts).toEqual([...firsts].sort((a, b) => a - b));
-    // At most `size` items unless the chunk is one component larger than that.
+    // At most `size` items, or 4 times that with at most 8 components, or one larger component.
     for (const [c, s] of sizes.entries()) {
       if (s <= size) continue;
-      const members = keys.filter((_, i) => chunks[i] === c);
-      expect(batchChunks(members, 1).every((x) => x === 0)).toBe(true);
+      const parts = components(keys.filter((_, i) => chunks[i] === c));
+      expect(parts === 1 || (s <= 4 * size && parts <= 8)).toBe(true);
     }
     expect(batchChunks(keys, size)).toEqual(chunks);
   });
 
-  it('joins two vendors tied by a shared key, and keeps a component larger than the chunk whole', () => {
+  it('joins items tied by a shared key, and keeps a component larger than the chunk whole', () => {
     const keys = [
       ['vendor_key:a', 'vendor_id:1'],
       ['vendor_key:b', 'vendor_id:2'],
@@ -75,10 +97,18 @@ describe('batchChunks', () => {
       ['vendor_key:b', 'vendor_id:2', 'po:7'], // the PO of d: b and d together
       ['vendor_key:e', 'vendor_id:5'],
     ];
-    expect(batchChunks(keys, 2)).toEqual([0, 1, 0, 1, 1, 2]);
+    // Components {0, 2}, {1, 3, 4} and {5}; with fewer than 8 a chunk grows to 4 x chunkSize.
+    expect(batchChunks(keys, 1)).toEqual([0, 1, 0, 1, 1, 1]);
     expect(batchChunks(keys, 10)).toEqual([0, 0, 0, 0, 0, 0]);
-    expect(batchChunks(keys, 1)).toEqual([0, 1, 0, 1, 1, 2]);
     expect(() => batchChunks(keys, 0)).toThrow(RangeError);
+  });
+
+  it('gathers 8 vendors in a chunk before closing it at chunkSize items', () => {
+    // 20 vendors of 4 invoices each, interleaved: chunks of 8, 8 and 4 vendors.
+    const keys = Array.from({ length: 80 }, (_, i) => [`vendor_key:${i % 20}`]);
+    const chunks = batchChunks(keys, 10);
+    expect(chunks.slice(0, 20)).toEqual(Array.from({ length: 20 }, (_, v) => (v < 8 ? 0 : v < 16 ? 1 : 2)));
+    expect(batchChunks(keys, 100)).toEqual(keys.map(() => 0));
   });
 });
 

@@ -29,10 +29,21 @@ export function batchOrderKeys(invoice: Invoice): string[] {
 }
 
 /**
+ * Components (vendors) a chunk gathers before `chunkSize` bounds it: the chunk scorer's groups
+ * are at most as wide as their chunk's vendors, and a group per transaction of 1-3 invoices
+ * costs about twice the PostgreSQL CPU per invoice of one of 8 (BENCHMARKS.md, branch `vbatch`).
+ */
+const MIN_CHUNK_VENDORS = 8;
+/** A chunk with fewer than {@link MIN_CHUNK_VENDORS} components grows to at most this many times `chunkSize` items. */
+const MAX_CHUNK_GROWTH = 4;
+
+/**
  * The chunk of each item (by item index), from the items' {@link batchLockKeys}: the components
- * of items sharing a key, taken in the order of their first item, are packed whole into chunks of
- * at most `chunkSize` items (a component larger than that is a chunk of its own). Chunks are
- * numbered from 0 in the order they are filled, so chunk 0 holds item 0. Deterministic.
+ * of items sharing a key, taken in the order of their first item, are packed whole into chunks
+ * of at most `chunkSize` items, or up to {@link MAX_CHUNK_GROWTH} times that while the chunk has
+ * fewer than {@link MIN_CHUNK_VENDORS} components (a component larger than that is a chunk of its
+ * own). Chunks are numbered from 0 in the order they are filled, so chunk 0 holds item 0.
+ * Deterministic.
  * @throws RangeError when `chunkSize` is not a positive integer.
  */
 export function batchChunks(keys: readonly (readonly string[])[], chunkSize: number): number[] {
@@ -63,14 +74,18 @@ export function batchChunks(keys: readonly (readonly string[])[], chunkSize: num
   const chunkOfRoot = new Map<number, number>();
   let chunk = -1;
   let filled = 0;
+  let parts = 0;
   // Map iteration follows insertion, i.e. the order of each component's first item.
   for (const [r, n] of size) {
-    if (chunk < 0 || (filled > 0 && filled + n > chunkSize)) {
+    const limit = parts >= MIN_CHUNK_VENDORS ? chunkSize : MAX_CHUNK_GROWTH * chunkSize;
+    if (chunk < 0 || filled + n > limit) {
       chunk++;
       filled = 0;
+      parts = 0;
     }
     chunkOfRoot.set(r, chunk);
     filled += n;
+    parts++;
   }
   return keys.map((_, i) => chunkOfRoot.get(root(i))!);
 }

@@ -113,7 +113,8 @@ describe.each(engines('jobs'))('batches on $name with the in-process queue', ({ 
     const acc = res.json<Accepted>();
     expect(res.headers.location).toBe(`/v1/batches/${acc.batch_id}`);
     expect(acc).toMatchObject({ total: 120, enqueued: true });
-    expect(acc.job_ids).toEqual([0, 1, 2].map((c) => chunkJobId(acc.batch_id, c)));
+    // Six vendors, fewer than a chunk gathers before its size bounds it: one chunk.
+    expect(acc.job_ids).toEqual([chunkJobId(acc.batch_id, 0)]);
     // Stored before the answer: batch and every item are there.
     const c1 = await s.counts();
     expect(c1.batches - c0.batches).toBe(1);
@@ -271,7 +272,7 @@ describe.each(engines('jobs'))('batches on $name with the in-process queue', ({ 
     const sweep = createRecoverySweep({ queue: s.queue, batches: s.wired.batches, graceMs: 0 });
     await expect(sweep.runOnce()).rejects.toThrow(TriageError);
     queueUp = true;
-    expect(await sweep.runOnce()).toEqual({ requeued: 2, completed: 0 });
+    expect(await sweep.runOnce()).toEqual({ requeued: 1, completed: 0 });
     await waitFor(
       'recovered batch',
       async () => (await s.wired.batches.get('default', acc.batch_id))?.completedAt,
@@ -469,7 +470,7 @@ describe.skipIf(!TEST_REDIS_URL)('BullMQ on Redis', () => {
     for (const id of acc.job_ids) await producer.remove('score-batch', id);
     expect(await producer.getJob('score-batch', acc.job_ids[0]!)).toBeNull();
     const sweep = createRecoverySweep({ queue: producer, batches: s.wired.batches, graceMs: 0 });
-    expect((await sweep.runOnce()).requeued).toBe(3);
+    expect((await sweep.runOnce()).requeued).toBe(acc.job_ids.length);
     const ran = new Map<string, string>();
     const w = worker('w3', ran);
     try {
