@@ -28,8 +28,8 @@ export interface NewBatch {
   /** sha256 (hex) of the canonical request; a re-sent key must come with the same hash. */
   requestSha256: string;
   /**
-   * Most items per `score-batch` job (≥ 1), but a vendor's items all go to one job
-   * (inference/batch-partition.ts), which may make that job larger.
+   * Items per `score-batch` job (≥ 1), as inference/batch-partition.ts bounds a chunk with it: a
+   * vendor's items all go to one job, and a job gathers 8 vendors before this bounds it.
    */
   chunkSize: number;
   /** The API key that submitted the batch (its items' decisions are stored as scored by it), or null. */
