@@ -17,8 +17,7 @@ describe('metrics', () => {
         retrain: async () => ({ task: 'duplicate', version: 'x', metrics: {} }),
       },
     });
-    for (let i = 0; i < 3; i++)
-      await q.add('score-batch', { tenantId: 't', batchId: `b${i}`, chunk: 0, from: 0, to: 1 });
+    for (let i = 0; i < 3; i++) await q.add('score-batch', { tenantId: 't', batchId: `b${i}`, chunk: 0 });
     const m = createMetrics({ processMetrics: false });
     m.watchQueue(q);
     const text = await m.registry.metrics();

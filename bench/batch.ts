@@ -64,6 +64,8 @@ function vendorOf(i: number): number {
  * @param modes the runs to make, in order (default both).
  * @param concurrency chunk jobs in flight at once, taken in chunk order as a worker with
  *   `WORKER_CONCURRENCY` jobs takes a batch's queued chunks (default 1: one after the other).
+ *   The batch is cut into chunks as `POST /v1/batches` cuts it (store/batches.ts: a vendor's
+ *   invoices in one chunk of about `chunkSize`).
  */
 export async function runBatchBenchmark(
   store: Extract<StoreConfig, { engine: 'postgres' }>,
@@ -83,7 +85,7 @@ export async function runBatchBenchmark(
         const v = vendorOf(i);
         return { ...inv, vendor: { id: `V-${v}`, name: `Vendor ${v} Medical Supply LLC` } };
       });
-      const { batch } = await w.batches.create({
+      const { batch, chunks } = await w.batches.create({
         tenantId,
         idempotencyKey: null,
         submittedByKeyId: null,
@@ -99,14 +101,9 @@ export async function runBatchBenchmark(
       const cpu0 = process.cpuUsage();
       const t0 = process.hrtime.bigint();
       let nextChunk = 0;
-      const chunks = Math.ceil(n / chunkSize);
       const worker = async (): Promise<void> => {
         for (let chunk = nextChunk++; chunk < chunks; chunk = nextChunk++) {
-          const from = chunk * chunkSize;
-          await p['score-batch'](
-            { tenantId, batchId: batch.id, chunk, from, to: Math.min(n, from + chunkSize) },
-            ctx as never,
-          );
+          await p['score-batch']({ tenantId, batchId: batch.id, chunk }, ctx as never);
         }
       };
       await Promise.all(Array.from({ length: Math.min(concurrency, chunks) }, worker));

@@ -16,35 +16,33 @@ export function chunkJobId(batchId: string, chunk: number): string {
   return `sb.${batchId}.${chunk}`;
 }
 
-/** The chunk jobs of a batch (all chunks, or the given ones). */
+/** The jobs of a batch's chunks `chunks` (chunk numbers). */
 export function chunkJobs(
-  b: Pick<OpenBatch, 'tenantId' | 'batchId' | 'itemCount' | 'chunkSize'>,
-  chunks?: readonly number[],
+  b: Pick<OpenBatch, 'tenantId' | 'batchId'>,
+  chunks: readonly number[],
 ): { id: string; data: ScoreBatchData }[] {
-  const all = chunks ?? Array.from({ length: Math.ceil(b.itemCount / b.chunkSize) }, (_, i) => i);
-  return all.map((chunk) => ({
+  return chunks.map((chunk) => ({
     id: chunkJobId(b.batchId, chunk),
-    data: {
-      tenantId: b.tenantId,
-      batchId: b.batchId,
-      chunk,
-      from: chunk * b.chunkSize,
-      to: Math.min(b.itemCount, (chunk + 1) * b.chunkSize),
-    },
+    data: { tenantId: b.tenantId, batchId: b.batchId, chunk },
   }));
 }
 
 /**
  * Enqueues every chunk of a stored batch.
+ * @param chunks the batch's number of chunks (`CreateBatchResult.chunks` of store/batches.ts).
  * @returns the job ids, in chunk order.
  * @throws TriageError `TRIAGE_QUEUE_UNAVAILABLE` when the queue does not answer (the batch stays
  *   stored; the recovery sweep enqueues it later).
  */
 export async function enqueueBatch(
   queue: JobQueue,
-  b: Pick<OpenBatch, 'tenantId' | 'batchId' | 'itemCount' | 'chunkSize'>,
+  b: Pick<OpenBatch, 'tenantId' | 'batchId'>,
+  chunks: number,
 ): Promise<string[]> {
-  const jobs = chunkJobs(b);
+  const jobs = chunkJobs(
+    b,
+    Array.from({ length: chunks }, (_, i) => i),
+  );
   await Promise.all(jobs.map((j) => queue.add('score-batch', j.data, { jobId: j.id })));
   return jobs.map((j) => j.id);
 }

@@ -113,19 +113,12 @@ describe('redisClient', () => {
 });
 
 describe('chunkJobs', () => {
-  it('splits a batch into chunk jobs with deterministic ids', () => {
-    const jobs = chunkJobs({ tenantId: 't', batchId: 'b', itemCount: 120, chunkSize: 50 });
-    expect(jobs.map((j) => [j.id, j.data.from, j.data.to])).toEqual([
-      ['sb.b.0', 0, 50],
-      ['sb.b.1', 50, 100],
-      ['sb.b.2', 100, 120],
-    ]);
-    expect(chunkJobs({ tenantId: 't', batchId: 'b', itemCount: 120, chunkSize: 50 }, [2])[0]!.data).toEqual({
-      tenantId: 't',
-      batchId: 'b',
-      chunk: 2,
-      from: 100,
-      to: 120,
+  it('names a batch chunk job deterministically by batch and chunk', () => {
+    const jobs = chunkJobs({ tenantId: 't', batchId: 'b' }, [0, 1, 2]);
+    expect(jobs.map((j) => j.id)).toEqual(['sb.b.0', 'sb.b.1', 'sb.b.2']);
+    expect(chunkJobs({ tenantId: 't', batchId: 'b' }, [2])[0]).toEqual({
+      id: 'sb.b.2',
+      data: { tenantId: 't', batchId: 'b', chunk: 2 },
     });
   });
 });
@@ -139,13 +132,13 @@ describe('in-process queue', () => {
         'score-batch': async (data, ctx) => {
           seen.push(ctx.attempt);
           if (ctx.attempt < 3) throw new Error('transient');
-          return { scored: data.to - data.from, replayed: 0, failed: 0, skipped: 0 };
+          return { scored: data.chunk, replayed: 0, failed: 0, skipped: 0 };
         },
         retrain: noRetrain,
       },
     });
     const t0 = Date.now();
-    const id = await q.add('score-batch', { tenantId: 't', batchId: 'b', chunk: 0, from: 0, to: 7 });
+    const id = await q.add('score-batch', { tenantId: 't', batchId: 'b', chunk: 7 });
     await q.drained();
     expect(Date.now() - t0).toBeGreaterThanOrEqual(5 + 10 - 2); // 5 ms then 10 ms of backoff
     expect(seen).toEqual([1, 2, 3]);
@@ -170,8 +163,8 @@ describe('in-process queue', () => {
         retrain: noRetrain,
       },
     });
-    const a = await q.add('score-batch', { tenantId: 't', batchId: 'permanent', chunk: 0, from: 0, to: 1 });
-    const b = await q.add('score-batch', { tenantId: 't', batchId: 'transient', chunk: 0, from: 0, to: 1 });
+    const a = await q.add('score-batch', { tenantId: 't', batchId: 'permanent', chunk: 0 });
+    const b = await q.add('score-batch', { tenantId: 't', batchId: 'transient', chunk: 0 });
     await q.drained();
     expect(await q.getJob('score-batch', a)).toMatchObject({ state: 'failed', attemptsMade: 1 });
     expect(await q.getJob('score-batch', b)).toMatchObject({
@@ -198,7 +191,7 @@ describe('in-process queue', () => {
         retrain: noRetrain,
       },
     });
-    const data = { tenantId: 't', batchId: 'b', chunk: 0, from: 0, to: 1 };
+    const data = { tenantId: 't', batchId: 'b', chunk: 0 };
     await q.add('score-batch', data, { jobId: 'sb.b.0' });
     await q.add('score-batch', data, { jobId: 'sb.b.0' });
     expect((await q.counts())['score-batch'].waiting).toBe(1);
@@ -232,15 +225,12 @@ describe('in-process queue', () => {
         retrain: noRetrain,
       },
     });
-    for (let i = 0; i < 6; i++)
-      await q.add('score-batch', { tenantId: 't', batchId: `b${i}`, chunk: 0, from: 0, to: 1 });
+    for (let i = 0; i < 6; i++) await q.add('score-batch', { tenantId: 't', batchId: `b${i}`, chunk: 0 });
     await new Promise((r) => setTimeout(r, 5));
     await q.close();
     expect(peak).toBe(2);
     expect(finished).toBe(2); // the two active ones finished; the waiting ones were left (stored work is swept later)
-    await expect(
-      q.add('score-batch', { tenantId: 't', batchId: 'x', chunk: 0, from: 0, to: 1 }),
-    ).rejects.toThrow(/closed/);
+    await expect(q.add('score-batch', { tenantId: 't', batchId: 'x', chunk: 0 })).rejects.toThrow(/closed/);
   });
 
   it('validates its options in the constructor', () => {

@@ -13,6 +13,7 @@ import { TriageError } from '../core/errors.js';
 import { validateInvoice } from '../core/validate.js';
 import type { ScoringService } from '../inference/pipeline.js';
 import type { ChunkSettled } from '../inference/chunk-scoring.js';
+import { batchOrderKeys, scoringOrder } from '../inference/batch-partition.js';
 import { createHistoryImportProcessor, type HistoryImportDeps } from './history-import.js';
 import type { BatchItemError, BatchRepository, PendingItem, SettledItem } from '../store/batches.js';
 import type {
@@ -67,10 +68,8 @@ function checkScoreBatchData(d: ScoreBatchData): void {
     d !== null &&
     typeof d.tenantId === 'string' &&
     typeof d.batchId === 'string' &&
-    Number.isInteger(d.from) &&
-    Number.isInteger(d.to) &&
-    d.from >= 0 &&
-    d.to > d.from;
+    Number.isInteger(d.chunk) &&
+    d.chunk >= 0;
   if (!ok) throw new TriageError('TRIAGE_REQUEST_INVALID', 'malformed score-batch job data');
 }
 
@@ -84,6 +83,9 @@ function checkRetrainData(d: RetrainData): void {
   if (!ok) throw new TriageError('TRIAGE_REQUEST_INVALID', 'malformed retrain job data');
 }
 
+/** A chunk's items read and scored at a time (bounds the memory of a chunk larger than its batch's chunk size). */
+const ITEMS_PER_PAGE = 500;
+
 /** Builds the processors of every job in the {@link JobMap}. */
 export function createProcessors(deps: ProcessorDeps): Processors {
   const maxItemAttempts = deps.maxItemAttempts ?? 10;
@@ -93,23 +95,52 @@ export function createProcessors(deps: ProcessorDeps): Processors {
     ctx: { updateProgress(p: number): Promise<void> },
   ): Promise<ScoreBatchResult> {
     checkScoreBatchData(data);
-    let items = await deps.batches.pendingItems(data.tenantId, data.batchId, data.from, data.to);
-    const result: ScoreBatchResult = {
-      scored: 0,
-      replayed: 0,
-      failed: 0,
-      skipped: data.to - data.from - items.length,
-    };
+    const result: ScoreBatchResult = { scored: 0, replayed: 0, failed: 0, skipped: 0 };
+    for (let after = -1; ;) {
+      const page = await deps.batches.chunkItems(
+        data.tenantId,
+        data.batchId,
+        data.chunk,
+        after,
+        ITEMS_PER_PAGE,
+      );
+      if (page.last === null) break;
+      result.skipped += page.settled;
+      await scorePage(data, page.pending, after, ctx, result);
+      after = page.last;
+    }
+    await deps.batches.completeIfFinished(data.batchId);
+    return result;
+  }
+
+  /**
+   * Scores a page's pending items: together when the service has `scoreChunk`, else (and the
+   * items a failed group left pending) one by one. `after` is the page's cursor, to read it again.
+   */
+  async function scorePage(
+    data: ScoreBatchData,
+    pending: readonly PendingItem[],
+    after: number,
+    ctx: { updateProgress(p: number): Promise<void> },
+    result: ScoreBatchResult,
+  ): Promise<void> {
+    let items = pending;
     if (deps.scoring.scoreChunk && items.length > 0) {
       try {
         await scoreAsChunk(deps.scoring.scoreChunk, data, items, result);
         await ctx.updateProgress(100).catch(() => undefined);
-        await deps.batches.completeIfFinished(data.batchId);
-        return result;
+        return;
       } catch {
         // A group failed and was rolled back whole: the items still pending go one by one, which
         // counts attempts per item (a poison item is given up) and retries the job on an outage.
-        items = await deps.batches.pendingItems(data.tenantId, data.batchId, data.from, data.to);
+        const again = await deps.batches.chunkItems(
+          data.tenantId,
+          data.batchId,
+          data.chunk,
+          after,
+          ITEMS_PER_PAGE,
+        );
+        items = again.pending;
       }
     }
     for (const [k, item] of items.entries()) {
@@ -150,14 +181,13 @@ export function createProcessors(deps: ProcessorDeps): Processors {
         await ctx.updateProgress(Math.round(((k + 1) / items.length) * 100)).catch(() => undefined);
       }
     }
-    await deps.batches.completeIfFinished(data.batchId);
-    return result;
   }
 
   /**
    * Scores the pending items as one chunk (ScoringService.scoreChunk): invalid payloads fail at
    * once, the rest settle in their group's transaction, so an item is done exactly when its
-   * decision is stored.
+   * decision is stored. They are scored in {@link scoringOrder} (a vendor's items in item order,
+   * items of different vendors side by side, so that groups are as wide as the chunk's vendors).
    */
   async function scoreAsChunk(
     scoreChunk: NonNullable<ScoringService['scoreChunk']>,
@@ -165,15 +195,16 @@ export function createProcessors(deps: ProcessorDeps): Processors {
     items: readonly PendingItem[],
     result: ScoreBatchResult,
   ): Promise<void> {
-    const valid: { index: number; invoice: Invoice }[] = [];
+    const checked: { index: number; invoice: Invoice }[] = [];
     for (const item of items) {
       try {
-        valid.push({ index: item.index, invoice: validateInvoice(item.payload) });
+        checked.push({ index: item.index, invoice: validateInvoice(item.payload) });
       } catch (e) {
         if (!(e instanceof TriageError)) throw e;
         if (await deps.batches.markFailed(data.batchId, item.index, itemErrorOf(e))) result.failed++;
       }
     }
+    const valid = scoringOrder(checked.map((v) => batchOrderKeys(v.invoice))).map((i) => checked[i]!);
     const settledOf = (x: ChunkSettled): SettledItem => {
       const index = valid[x.index]!.index;
       return 'error' in x

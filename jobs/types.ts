@@ -10,14 +10,12 @@ import { TriageError } from '../core/errors.js';
 import type { LabelProvenance } from '../core/labels.js';
 import { toFieldErrors, type SchemaErrorLike } from '../core/validate.js';
 
-/** Data of a `score-batch` job: one chunk of a stored batch, items with index in [from, to). */
+/** Data of a `score-batch` job: one chunk of a stored batch (its items stored with that chunk number). */
 export interface ScoreBatchData {
   tenantId: string;
   batchId: string;
-  /** Chunk number (`from / chunkSize`). */
+  /** Chunk number, from 0 (store/batches.ts, inference/batch-partition.ts). */
   chunk: number;
-  from: number;
-  to: number;
 }
 
 /** What a `score-batch` job did with the pending items of its chunk. */

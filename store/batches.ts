@@ -12,6 +12,7 @@ import type { Invoice } from '../core/invoice.js';
 import type { SqlDatabase, SqlExecutor } from './sql.js';
 import { storedUnderKey, type IdempotentRequests } from './idempotency.js';
 import { unpackResponse, type StoredResponse } from './stored-response.js';
+import { batchChunks, batchLockKeys } from '../inference/batch-partition.js';
 
 /** Batches as an Idempotency-Key conflict names them. */
 const BATCHES: IdempotentRequests = { table: 'batches', kind: 'batch', newWhat: 'content' };
@@ -26,7 +27,10 @@ export interface NewBatch {
   idempotencyKey: string | null;
   /** sha256 (hex) of the canonical request; a re-sent key must come with the same hash. */
   requestSha256: string;
-  /** Items per `score-batch` job (≥ 1). */
+  /**
+   * Items per `score-batch` job (≥ 1), as inference/batch-partition.ts bounds a chunk with it: a
+   * vendor's items all go to one job, and a job gathers 8 vendors before this bounds it.
+   */
   chunkSize: number;
   /** The API key that submitted the batch (its items' decisions are stored as scored by it), or null. */
   submittedByKeyId: string | null;
@@ -90,14 +94,23 @@ export interface PendingItem {
   submittedByKeyId: string | null;
 }
 
-/** A batch with pending items and the chunks (item index / chunk size) they fall in. */
+/** A batch with pending items and the chunks they fall in. */
 export interface OpenBatch {
   tenantId: string;
   batchId: string;
-  itemCount: number;
-  chunkSize: number;
   /** Chunk numbers with at least one pending item, ascending. */
   chunks: number[];
+}
+
+/**
+ * A page of a chunk's items, in item order: the pending ones with their payloads, and how many
+ * were already settled (done or failed).
+ */
+export interface ChunkPage {
+  pending: PendingItem[];
+  settled: number;
+  /** Index of the page's last item (pending or not), the `after` of the next page; null when the page is empty. */
+  last: number | null;
 }
 
 /** Result of {@link BatchRepository.create}. */
@@ -105,6 +118,8 @@ export interface CreateBatchResult {
   batch: BatchStatus;
   /** False when the idempotency key was already used for this same request (the stored batch). */
   created: boolean;
+  /** The batch's chunks (`score-batch` jobs), numbered 0 to `chunks - 1`. */
+  chunks: number;
 }
 
 /** What became of an item: its decision (`replayed`: stored before), or the error it failed with. */
@@ -128,8 +143,14 @@ export interface BatchRepository {
    * batch does not exist for this tenant.
    */
   results(tenantId: string, batchId: string, after: number, limit: number): Promise<BatchResultsPage | null>;
-  /** Pending items with index in [from, to), ascending. */
-  pendingItems(tenantId: string, batchId: string, from: number, to: number): Promise<PendingItem[]>;
+  /** The items of chunk `chunk` with index > `after`, ascending, at most `limit`. */
+  chunkItems(
+    tenantId: string,
+    batchId: string,
+    chunk: number,
+    after: number,
+    limit: number,
+  ): Promise<ChunkPage>;
   /** pending -> done with the decision; false when the item was not pending any more. */
   markDone(batchId: string, index: number, decisionId: string, replayed: boolean): Promise<boolean>;
   /** pending -> failed with the error; false when the item was not pending any more. */
@@ -151,7 +172,7 @@ export interface BatchRepository {
 }
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-/** Rows per multi-row INSERT of items (5 parameters each). */
+/** Rows per multi-row INSERT of items (6 parameters each). */
 const INSERT_CHUNK = 200;
 
 type Row = Record<string, unknown>;
@@ -189,19 +210,27 @@ async function status(db: SqlExecutor, tenantId: string, batchId: string): Promi
   };
 }
 
-async function insertItems(tx: SqlExecutor, batchId: string, invoices: readonly Invoice[]): Promise<void> {
+/** Inserts the items with their chunks; returns the number of chunks. */
+async function insertItems(
+  tx: SqlExecutor,
+  batchId: string,
+  invoices: readonly Invoice[],
+  chunkSize: number,
+): Promise<number> {
+  const chunks = batchChunks(invoices.map(batchLockKeys), chunkSize);
   for (let start = 0; start < invoices.length; start += INSERT_CHUNK) {
     const params: unknown[] = [];
     const tuples = invoices.slice(start, start + INSERT_CHUNK).map((inv, j) => {
       const b = params.length;
-      params.push(batchId, start + j, inv.invoice_id, JSON.stringify(inv), 'pending');
-      return `($${b + 1},$${b + 2},$${b + 3},$${b + 4}::jsonb,$${b + 5})`;
+      params.push(batchId, start + j, inv.invoice_id, JSON.stringify(inv), 'pending', chunks[start + j]);
+      return `($${b + 1},$${b + 2},$${b + 3},$${b + 4}::jsonb,$${b + 5},$${b + 6})`;
     });
     await tx.query(
-      `INSERT INTO batch_items (batch_id, idx, invoice_id, payload, state) VALUES ${tuples.join(',')}`,
+      `INSERT INTO batch_items (batch_id, idx, invoice_id, payload, state, chunk) VALUES ${tuples.join(',')}`,
       params,
     );
   }
+  return Math.max(...chunks) + 1;
 }
 
 function toResult(r: Row): BatchResultItem {
@@ -245,12 +274,16 @@ export function createBatchRepository(db: SqlDatabase): BatchRepository {
           });
           const batch = await status(tx, b.tenantId, priorId);
           if (!batch) throw new TriageError('TRIAGE_INTERNAL', 'stored batch has no items');
-          return { batch, created: false };
+          const [c] = await tx.query<{ chunks: number }>(
+            'SELECT max(chunk) + 1 AS chunks FROM batch_items WHERE batch_id = $1',
+            [priorId],
+          );
+          return { batch, created: false, chunks: Number(c!.chunks) };
         }
-        await insertItems(tx, id, b.invoices);
+        const chunks = await insertItems(tx, id, b.invoices, b.chunkSize);
         const batch = await status(tx, b.tenantId, id);
         if (!batch) throw new TriageError('TRIAGE_INTERNAL', 'batch vanished inside its transaction');
-        return { batch, created: true };
+        return { batch, created: true, chunks };
       }),
 
     get: (tenantId, batchId) => status(db, tenantId, batchId),
@@ -272,18 +305,24 @@ export function createBatchRepository(db: SqlDatabase): BatchRepository {
       return { items, nextAfter: rows.length > limit ? items[items.length - 1]!.index : null };
     },
 
-    async pendingItems(tenantId, batchId, from, to) {
+    async chunkItems(tenantId, batchId, chunk, after, limit) {
       const rows = await db.query(
-        `SELECT i.idx, i.payload, b.submitted_by_key_id FROM batch_items i JOIN batches b ON b.id = i.batch_id
-         WHERE i.batch_id = $1 AND b.tenant_id = $2 AND i.idx >= $3 AND i.idx < $4 AND i.state = 'pending'
-         ORDER BY i.idx`,
-        [batchId, tenantId, from, to],
+        `SELECT i.idx, i.state = 'pending' AS pending, CASE WHEN i.state = 'pending' THEN i.payload END AS payload,
+           b.submitted_by_key_id
+         FROM batch_items i JOIN batches b ON b.id = i.batch_id
+         WHERE i.batch_id = $1 AND b.tenant_id = $2 AND i.chunk = $3 AND i.idx > $4
+         ORDER BY i.idx LIMIT $5`,
+        [batchId, tenantId, chunk, after, limit],
       );
-      return rows.map((r) => ({
-        index: Number(r.idx),
-        payload: r.payload,
-        submittedByKeyId: (r.submitted_by_key_id as string | null) ?? null,
-      }));
+      const pending = rows
+        .filter((r) => r.pending === true)
+        .map((r) => ({
+          index: Number(r.idx),
+          payload: r.payload,
+          submittedByKeyId: (r.submitted_by_key_id as string | null) ?? null,
+        }));
+      const last = rows.at(-1);
+      return { pending, settled: rows.length - pending.length, last: last ? Number(last.idx) : null };
     },
 
     async markDone(batchId, index, decisionId, replayed) {
@@ -356,8 +395,7 @@ export function createBatchRepository(db: SqlDatabase): BatchRepository {
 
     async openBatches(olderThanMs, limit) {
       const rows = await db.query(
-        `SELECT b.id, b.tenant_id, b.item_count, b.chunk_size,
-           array_agg(DISTINCT i.idx / b.chunk_size ORDER BY i.idx / b.chunk_size) AS chunks
+        `SELECT b.id, b.tenant_id, array_agg(DISTINCT i.chunk ORDER BY i.chunk) AS chunks
          FROM batches b JOIN batch_items i ON i.batch_id = b.id AND i.state = 'pending'
          WHERE b.completed_at IS NULL
            AND b.created_at <= now() - ($1::double precision * interval '1 millisecond')
@@ -367,8 +405,6 @@ export function createBatchRepository(db: SqlDatabase): BatchRepository {
       return rows.map((r) => ({
         batchId: String(r.id),
         tenantId: String(r.tenant_id),
-        itemCount: Number(r.item_count),
-        chunkSize: Number(r.chunk_size),
         chunks: (r.chunks as (number | string)[]).map(Number),
       }));
     },

@@ -76,7 +76,7 @@ describe.each(engines('storedresp'))('stored decision responses on $name', ({ co
         invoices,
       });
       const p = createProcessors({ scoring: w.scoring, batches: w.batches, train: trainingUnavailable });
-      await p['score-batch']({ tenantId, batchId: batch.id, chunk: 0, from: 0, to: invoices.length }, {
+      await p['score-batch']({ tenantId, batchId: batch.id, chunk: 0 }, {
         updateProgress: async () => undefined,
       } as never);
       expect((await storedForm(w.db, tenantId)).refs).toBeGreaterThan(20);

@@ -245,7 +245,7 @@ export const batchRoutes: RoutePlugin<BatchRoutesOptions> = async (app, opts) =>
         throw capped(withBodyTextErrors(req, te));
       }
       const { tenantId, keyId } = principalOf(req);
-      const { batch, created } = await deadline(
+      const { batch, created, chunks } = await deadline(
         opts.batches.create({
           tenantId,
           submittedByKeyId: keyId,
@@ -259,12 +259,7 @@ export const batchRoutes: RoutePlugin<BatchRoutesOptions> = async (app, opts) =>
       let jobIds: string[] = [];
       let enqueued = true;
       try {
-        jobIds = await enqueueBatch(opts.jobs, {
-          tenantId,
-          batchId: batch.id,
-          itemCount: batch.itemCount,
-          chunkSize: batch.chunkSize,
-        });
+        jobIds = await enqueueBatch(opts.jobs, { tenantId, batchId: batch.id }, chunks);
       } catch (e) {
         enqueued = false;
         req.log.warn(

@@ -54,6 +54,14 @@ export function indexKeysOf(features: InvoiceFeatures): InvoiceIndexKeys {
   };
 }
 
+/**
+ * The scoring-lock keys of an invoice whose vendor name normalises to `vendorKey` (see
+ * {@link Prepared.lockKeys}): one per vendor key and vendor id.
+ */
+export function scoringLockKeys(invoice: Invoice, vendorKey: string): string[] {
+  return [`vendor_key:${vendorKey}`, `vendor_id:${invoice.vendor.id}`];
+}
+
 /** Prepares a validated invoice. */
 export function prepare(invoice: Invoice): Prepared {
   const features = extractInvoiceFeatures(invoice);
@@ -64,6 +72,6 @@ export function prepare(invoice: Invoice): Prepared {
     lines: invoice.lines.map((line, i) => ({ line, features: features.lines[i] as LineRecord['features'] })),
     keys: indexKeysOf(features),
     pairSide: pairSideOfInvoice(invoice, features),
-    lockKeys: [`vendor_key:${features.vendorKey}`, `vendor_id:${invoice.vendor.id}`],
+    lockKeys: scoringLockKeys(invoice, features.vendorKey),
   };
 }
