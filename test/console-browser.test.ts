@@ -291,6 +291,22 @@ describe(`review console in Chromium on ${engine.name}`, () => {
   const reviewsOf = async (decisionId: string): Promise<Stored[]> =>
     (await api('auditor', `/v1/reviews?decision_id=${decisionId}`)).json().items;
 
+  it('offers no coding review of a line whose only reason is a rule (amount not quantity x price)', async () => {
+    const vendor = { id: 'V-AM', name: 'Ashford Mobility Supply' };
+    const line = dated(1, 'A7037', 'Tubing used with positive airway pressure device', 2_150, '2025-03-01');
+    const decided = await server.h.scoreOk(
+      invoiceOfLines('cs-am-1', vendor, '2025-03-10', [{ ...line, quantity: 2, amount_cents: 4_400 }]),
+    );
+    const lineCodes = decided.lines.flatMap((l) => l.reasons.map((r) => r.code));
+    expect(lineCodes).toContain('LINE_AMOUNT_MISMATCH');
+    expect(decided.lines[0]!.coding_mismatch).toBeLessThan(0.5);
+    const page = await signIn('reviewer');
+    await page.goto(`${server.base}/console/#/invoice/${decided.decision_id}`);
+    await page.getByText('Claimed by you').waitFor();
+    expect(await offered(page)).toEqual(['Other reason (amounts, NPI, totals)']);
+    await page.context().close();
+  });
+
   it('offers the duplicate review of a re-billed line: a false alarm stores a duplicate label, closes the item', async () => {
     const vendor = { id: 'V-LR', name: 'Lakeside Rehab Supply' };
     const tubing = dated(2, 'A7037', 'Tubing used with positive airway pressure device', 2_150, '2025-03-03');

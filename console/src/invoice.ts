@@ -9,7 +9,7 @@ import { html } from 'htm/preact';
 import { useEffect, useState } from 'preact/hooks';
 import { api, ApiError } from './api.js';
 import { ChartFigure, PALETTE } from './charts.js';
-import { tasksWithFindings, type LabelTask } from '../../core/review-tasks.js';
+import { scoreOfReason, tasksWithFindings, type LabelTask } from '../../core/review-tasks.js';
 import { money, pct, priorityMoney, text } from './format.js';
 import { submitLabel, type ReviewBody } from './labels.js';
 import type { Claim, Decision, DuplicateMatch, Invoice, ModelAttribution, Session } from './types.js';
@@ -397,11 +397,14 @@ function LabelForm({ decision, invoice }: { decision: Decision; invoice: Invoice
     ...(findings.includes('duplicate')
       ? [{ value: 'duplicate', label: 'Duplicate submission', task: 'duplicate' as const }]
       : []),
+    // A line is a coding finding by a coding reason or the model's risk; a rule-only line reason
+    // (an amount that is not quantity x price, a PO or receipt check) is no coding label.
     ...decision.lines
-      .filter((l) => l.reasons.length > 0 || (l.coding_mismatch ?? 0) >= 0.5)
-      .map((l) => ({
+      .map((l) => ({ l, coding: l.reasons.filter((r) => scoreOfReason(r.code) === 'coding_mismatch') }))
+      .filter(({ l, coding }) => coding.length > 0 || (l.coding_mismatch ?? 0) >= 0.5)
+      .map(({ l, coding }) => ({
         value: `line-${l.line_number}`,
-        label: `Coding, line ${l.line_number} (${l.reasons.map((r) => r.code).join(', ') || 'model risk'})`,
+        label: `Coding, line ${l.line_number} (${coding.map((r) => r.code).join(', ') || 'model risk'})`,
         task: 'coding-mismatch' as const,
         line: l.line_number,
       })),
