@@ -234,7 +234,7 @@ export interface ScoredRow {
  * A select-list item of a multi-row insert: a column unnested from one array parameter
  * (`type`, `values`, optionally how the row reads its element `v`), a whole parameter read per
  * row (`vector`: the embeddings, see {@link vectorColumn}), a jsonb column's documents as
- * one JSON array (`json`, split by `json_array_elements` beside the other columns; a `null` or
+ * one JSON array (`json`, split by `jsonb_array_elements` beside the other columns; a `null` or
  * `undefined` document is stored as SQL NULL), or plain SQL.
  *
  * A document goes as an element of one JSON array rather than of a `text[]`: the driver
@@ -248,7 +248,7 @@ type BulkItem =
   | { sql: string };
 
 /**
- * `SELECT <items> FROM ROWS FROM (<one unnest or json_array_elements per column>) WITH
+ * `SELECT <items> FROM ROWS FROM (<one unnest or jsonb_array_elements per column>) WITH
  * ORDINALITY AS u(c.., ord)` (the columns zipped by position), with
  * parameters numbered from `params.length + 1` and appended to `params`.
  */
@@ -265,9 +265,11 @@ function bulkSelect(items: readonly BulkItem[], params: unknown[], transport: Ve
     const name = `u.c${names.length}`;
     names.push(`c${names.length}`);
     if ('json' in it) {
+      // Parsed once, as jsonb: its elements come out as jsonb values (no json text parsed again
+      // per element, nor validated as json first).
       params.push(JSON.stringify(it.json.map((d) => d ?? null)));
-      arrays.push(`json_array_elements($${params.length}::json)`);
-      return `NULLIF(${name}::jsonb, 'null'::jsonb)`;
+      arrays.push(`jsonb_array_elements($${params.length}::jsonb)`);
+      return `NULLIF(${name}, 'null'::jsonb)`;
     }
     params.push(it.values);
     arrays.push(`unnest($${params.length}::${it.type}[])`);
