@@ -13,8 +13,9 @@
 import { BLOCKING_SPEC, type LineBlockingSpec } from '../core/blocking.js';
 import { deliveryReferenceKey } from '../features/line-pair.js';
 import { setImmediate } from 'node:timers/promises';
+import { EMBEDDING_DIM } from '../features/hashing.js';
 import type { SqlExecutor } from './sql.js';
-import { toVectorLiteral } from './sql.js';
+import { vectorColumn, vectorColumnSql, type VectorTransport } from './sql.js';
 
 /** One line of the new invoice to look up. */
 export interface LineRebillProbe {
@@ -67,9 +68,9 @@ export interface EarlierLine {
  * window, not reversed, and their lines) are read once, each probe keeps its at most `perLine`
  * best in a bounded top-N of its own (no sort of every probe x earlier line pair), the probe
  * embeddings are parsed once, and the delivery references are read once per earlier invoice
- * kept.
+ * kept. The probe embeddings travel in `transport` (store/sql.ts `vectorColumn`, parameter 6).
  */
-function lineBlockSql(spec: LineBlockingSpec): string {
+function lineBlockSql(spec: LineBlockingSpec, transport: VectorTransport): string {
   return `
 WITH q AS MATERIALIZED (
   SELECT * FROM unnest($7::text[], $8::text[], $9::text[], $10::date[]) WITH ORDINALITY
@@ -86,8 +87,9 @@ WITH q AS MATERIALIZED (
    WHERE COALESCE((SELECT sum(-c.total_cents) FROM invoices c WHERE c.reverses_invoice_pk = i.pk), 0)
          < i.total_cents - 1
 ), p AS MATERIALIZED (
-  SELECT * FROM unnest($2::int[], $3::int[], $4::text[], $5::bigint[], $6::text[]::vector[])
-           AS p(m, line_number, code, amount_cents, embedding)
+  SELECT u.m, u.line_number, u.code, u.amount_cents, ${vectorColumnSql(transport, EMBEDDING_DIM, 6)} AS embedding
+    FROM unnest($2::int[], $3::int[], $4::text[], $5::bigint[]) WITH ORDINALITY
+         AS u(m, line_number, code, amount_cents, ord)
 ), kept AS MATERIALIZED (
   SELECT p.m, p.line_number, k.*
     FROM p
@@ -116,7 +118,10 @@ SELECT k.m, k.line_number, k.invoice_id, k.earlier_line_number, k.invoice_date::
           k.earlier_line_number`;
 }
 
-const LINE_BLOCK_SQL = lineBlockSql(BLOCKING_SPEC.lines);
+const LINE_BLOCK_SQL: Record<VectorTransport, string> = {
+  text: lineBlockSql(BLOCKING_SPEC.lines, 'text'),
+  binary: lineBlockSql(BLOCKING_SPEC.lines, 'binary'),
+};
 
 interface Row extends Record<string, unknown> {
   m: number;
@@ -151,22 +156,29 @@ function earlierLineOf(r: Row): EarlierLine {
 
 /**
  * The statement {@link findEarlierLinesMany} runs for several queries of one tenant (with at
- * least one line between them), with its parameters.
+ * least one line between them), with its parameters, the probe embeddings in `transport`
+ * (`binary` on PostgreSQL only).
  */
 export function lineBlockStatement(
   tenantId: string,
   queries: readonly Omit<LineRebillQuery, 'tenantId'>[],
+  transport: VectorTransport = 'text',
 ): { sql: string; params: unknown[] } {
   const probes = queries.flatMap((q, j) => q.lines.map((l) => ({ m: j + 1, l })));
   return {
-    sql: LINE_BLOCK_SQL,
+    sql: LINE_BLOCK_SQL[transport],
     params: [
       tenantId,
       probes.map((x) => x.m),
       probes.map((x) => x.l.lineNumber),
       probes.map((x) => x.l.code),
       probes.map((x) => String(x.l.amountCents)),
-      probes.map((x) => toVectorLiteral(x.l.embedding)),
+      vectorColumn(
+        transport,
+        probes.map((x) => x.l.embedding),
+        EMBEDDING_DIM,
+        6,
+      ).value,
       queries.map((q) => q.invoiceId),
       queries.map((q) => q.vendorId),
       queries.map((q) => q.vendorKey),
@@ -186,7 +198,8 @@ export const LINE_BLOCK_CHUNK_LINES = 250;
 
 /**
  * The line block of several queries of one tenant, in statements of at most `chunkLines` new
- * lines ({@link LINE_BLOCK_CHUNK_LINES}).
+ * lines ({@link LINE_BLOCK_CHUNK_LINES}), the probe embeddings in `transport` (`binary` on
+ * PostgreSQL only; the same rows either way).
  * @returns per query, in order, its candidates by new line number, each line's in the spec's order.
  */
 export async function findEarlierLinesMany(
@@ -194,6 +207,7 @@ export async function findEarlierLinesMany(
   tenantId: string,
   queries: readonly Omit<LineRebillQuery, 'tenantId'>[],
   chunkLines = LINE_BLOCK_CHUNK_LINES,
+  transport: VectorTransport = 'text',
 ): Promise<EarlierLine[][]> {
   const out: EarlierLine[][] = queries.map(() => []);
   let chunk: { j: number; q: Omit<LineRebillQuery, 'tenantId'> }[] = [];
@@ -205,8 +219,9 @@ export async function findEarlierLinesMany(
     const { sql, params } = lineBlockStatement(
       tenantId,
       chunk.map((c) => c.q),
+      transport,
     );
-    const rows = await db.query<Row>(sql, params, { name: 'line_block_many' });
+    const rows = await db.query<Row>(sql, params, { name: `line_block_many_${transport}` });
     for (const r of rows) out[chunk[Number(r.m) - 1]!.j]!.push(earlierLineOf(r));
     chunk = [];
     size = 0;
@@ -228,7 +243,11 @@ export async function findEarlierLinesMany(
 }
 
 /** {@link findEarlierLinesMany} of one query. */
-export async function findEarlierLines(db: SqlExecutor, q: LineRebillQuery): Promise<EarlierLine[]> {
-  const [found] = await findEarlierLinesMany(db, q.tenantId, [q]);
+export async function findEarlierLines(
+  db: SqlExecutor,
+  q: LineRebillQuery,
+  transport: VectorTransport = 'text',
+): Promise<EarlierLine[]> {
+  const [found] = await findEarlierLinesMany(db, q.tenantId, [q], LINE_BLOCK_CHUNK_LINES, transport);
   return found!;
 }

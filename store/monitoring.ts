@@ -202,6 +202,8 @@ export function createMonitoringStore(db: SqlDatabase): MonitoringStore {
                          FROM unnest(drift_counts.counts, EXCLUDED.counts) WITH ORDINALITY AS t(a, b, i)),
                missing = drift_counts.missing + EXCLUDED.missing`,
             [r.tenantId, r.model, r.bucketStart, r.feature, `{${r.counts.join(',')}}`, r.missing],
+            // About one row per feature on every flush: parsed and planned once per connection.
+            { name: 'drift_counts_add' },
           );
       });
     },

@@ -33,7 +33,7 @@ export { conflict } from './scoring-write.js';
 import { createClaimStore } from './claims.js';
 import { createConsoleStore } from './console.js';
 import { listDecisionFacts } from './kpis.js';
-import { findEarlierLines, findEarlierLinesMany } from './line-rebills.js';
+import { findEarlierLines, findEarlierLinesMany, LINE_BLOCK_CHUNK_LINES } from './line-rebills.js';
 import { readScoringInputsMany } from './scoring-reads.js';
 import {
   DEFAULT_EXACT_MAX_ROWS,
@@ -64,6 +64,8 @@ import type { RepositoryOptions, TriageRepository } from './repository-types.js'
 /** Builds the repository over an opened, migrated database. */
 export function createRepository(db: SqlDatabase, search: RepositoryOptions = {}): TriageRepository {
   const newId = search.newId ?? randomUUID;
+  // How this engine's scoring statements send embeddings (binary real[] on PostgreSQL).
+  const transport = vectorTransport(db.engine);
   let iterative: Promise<boolean> | undefined;
   const searchOpts = {
     exactSearchMaxRows: search.exactSearchMaxRows ?? DEFAULT_EXACT_MAX_ROWS,
@@ -96,12 +98,22 @@ export function createRepository(db: SqlDatabase, search: RepositoryOptions = {}
         fn({
           findByInvoiceId: (invoiceId) => findStored(tx, tenantId, invoiceId),
           findDuplicateCandidates: (q) => findCandidates(tx, { ...q, tenantId }, searchOpts),
-          findEarlierLines: (q) => findEarlierLines(tx, { ...q, tenantId }),
+          findEarlierLines: (q) => findEarlierLines(tx, { ...q, tenantId }, transport),
           findInvoicesById: (e, ids) => findInvoicesById(tx, tenantId, e, ids),
           procurementContext: (q) => readProcurementContext(tx, { ...q, tenantId }),
           recordPoBilling: (x, allocations) => recordInvoiced(tx, { ...x, tenantId }, allocations),
           insert: async (invoice, hash, keys, decision, extras) => {
-            const saved = await insertScored(newId, tx, tenantId, invoice, hash, keys, decision, extras);
+            const saved = await insertScored(
+              newId,
+              tx,
+              tenantId,
+              invoice,
+              hash,
+              keys,
+              decision,
+              extras,
+              transport,
+            );
             audited ||= saved.created;
             return saved;
           },
@@ -122,7 +134,7 @@ export function createRepository(db: SqlDatabase, search: RepositoryOptions = {}
         fn({
           sql: tx,
           findDuplicateCandidates: (q) => findCandidates(tx, { ...q, tenantId }, searchOpts),
-          findEarlierLines: (q) => findEarlierLines(tx, { ...q, tenantId }),
+          findEarlierLines: (q) => findEarlierLines(tx, { ...q, tenantId }, transport),
           findInvoicesById: (e, ids) => findInvoicesById(tx, tenantId, e, ids),
           procurementContext: (q) => readProcurementContext(tx, { ...q, tenantId }),
           recordPoBilling: (x, allocations) => recordInvoiced(tx, { ...x, tenantId }, allocations),
@@ -132,10 +144,11 @@ export function createRepository(db: SqlDatabase, search: RepositoryOptions = {}
             iterative: await searchOpts.iterative(tx),
           }),
           newPk: newId,
-          findEarlierLinesMany: (queries) => findEarlierLinesMany(tx, tenantId, queries),
+          findEarlierLinesMany: (queries) =>
+            findEarlierLinesMany(tx, tenantId, queries, LINE_BLOCK_CHUNK_LINES, transport),
           procurementFirstMany: (queries) => readProcurementFirstMany(tx, tenantId, queries),
           insertMany: async (rows) => {
-            await insertScoredMany(tx, tenantId, rows, vectorTransport(db.engine));
+            await insertScoredMany(tx, tenantId, rows, transport);
             audited ||= rows.length > 0;
           },
         }),

@@ -13,7 +13,7 @@ import { addVendorLineStats } from './vendor-stats.js';
 import { scoredBaselineLines } from './baseline-lines.js';
 import type { SqlExecutor } from './sql.js';
 import { packResponse, unpackResponse, type StoredResponse } from './stored-response.js';
-import { toVectorLiteral, vectorColumn, type VectorTransport } from './sql.js';
+import { vectorColumn, vectorParam, type VectorTransport } from './sql.js';
 import { EMBEDDING_DIM } from '../features/hashing.js';
 import type { DecisionExtras, InvoiceIndexKeys, SaveResult, StoredDecision } from './repository.js';
 
@@ -40,8 +40,10 @@ function scoredWrite(
   keys: InvoiceIndexKeys,
   decision: DecisionResponse,
   extras: DecisionExtras,
+  transport: VectorTransport,
 ): { ctes: string; params: unknown[] } {
   const p = extras.priority;
+  const embedding = vectorParam(transport, keys.embedding, 23);
   const params: unknown[] = [
     pk,
     tenantId,
@@ -65,7 +67,7 @@ function scoredWrite(
     invoice.facility_id ?? null,
     invoice.service_period?.start ?? null,
     invoice.service_period?.end ?? null,
-    toVectorLiteral(keys.embedding),
+    embedding.value,
     extras.reversesInvoiceId ?? null,
     // decision: $25..$44 (tenant and invoice pk come from the invoice row); lines from $45
     decision.decision_id,
@@ -91,7 +93,7 @@ function scoredWrite(
   ];
   const ph = (from: number, n: number): string[] => Array.from({ length: n }, (_, j) => `$${from + j}`);
   const inv = ph(1, 24);
-  inv[22] = `${inv[22]}::vector`;
+  inv[22] = embedding.sql;
   inv[23] = `(SELECT r.pk FROM invoices r WHERE r.tenant_id = $2 AND r.invoice_id = $24)`;
   const byNumber = new Map(keys.lines.map((l) => [l.lineNumber, l]));
   const baseline = scoredBaselineLines(decision, invoice.lines);
@@ -99,6 +101,7 @@ function scoredWrite(
     const k = byNumber.get(line.line_number);
     if (!k) throw new TriageError('TRIAGE_INTERNAL', `no features for line ${line.line_number}`);
     const from = params.length + 1;
+    const lineEmbedding = vectorParam(transport, k.embedding, from + 10);
     params.push(
       line.line_number,
       line.description,
@@ -110,11 +113,12 @@ function scoredWrite(
       String(line.amount_cents),
       line.service_date ?? null,
       k.matchKey,
-      toVectorLiteral(k.embedding),
+      lineEmbedding.value,
       baseline.has(line.line_number),
     );
     const t = ph(from, 12);
-    // Typed casts: VALUES rows are typed from their first row otherwise.
+    t[10] = lineEmbedding.sql;
+    // Typed casts: VALUES rows are typed from their first row otherwise (the embedding's comes with it).
     const casts = [
       '::int',
       '::text',
@@ -126,7 +130,7 @@ function scoredWrite(
       '::bigint',
       '::date',
       '::text',
-      '::vector',
+      '',
       '::boolean',
     ];
     return `(${t.map((x, j) => x + casts[j]!).join(',')})`;
@@ -150,7 +154,7 @@ function scoredWrite(
 
 /**
  * Writes a scored invoice (`ScoringTx.insert` of store/repository.ts): invoice, lines and decision in one
- * statement, the audit-sample row when drawn, the audit outbox row and the event.
+ * statement (embeddings in `transport`), the audit-sample row when drawn, the audit outbox row and the event.
  * @throws TriageError `TRIAGE_INVOICE_CONFLICT` when the id was stored with another payload.
  */
 export async function insertScored(
@@ -162,13 +166,23 @@ export async function insertScored(
   keys: InvoiceIndexKeys,
   decision: DecisionResponse,
   extras: DecisionExtras = {},
+  transport: VectorTransport = 'text',
 ): Promise<SaveResult> {
-  const { ctes, params } = scoredWrite(tenantId, newId(), invoice, payloadSha256, keys, decision, extras);
+  const { ctes, params } = scoredWrite(
+    tenantId,
+    newId(),
+    invoice,
+    payloadSha256,
+    keys,
+    decision,
+    extras,
+    transport,
+  );
   const n = invoice.lines.length;
   const inserted = await tx.query(
     `WITH ${ctes} SELECT pk FROM inv`,
     params,
-    n <= NAMED_WRITE_MAX_LINES ? { name: `score_write_${n}` } : {},
+    n <= NAMED_WRITE_MAX_LINES ? { name: `score_write_${transport}_${n}` } : {},
   );
   if (inserted.length === 0) {
     // Another transaction stored this id first; read committed sees its row now.
@@ -220,7 +234,7 @@ export interface ScoredRow {
  * A select-list item of a multi-row insert: a column unnested from one array parameter
  * (`type`, `values`, optionally how the row reads its element `v`), a whole parameter read per
  * row (`vector`: the embeddings, see {@link vectorColumn}), a jsonb column's documents as
- * one JSON array (`json`, split by `json_array_elements` beside the other columns; a `null` or
+ * one JSON array (`json`, split by `jsonb_array_elements` beside the other columns; a `null` or
  * `undefined` document is stored as SQL NULL), or plain SQL.
  *
  * A document goes as an element of one JSON array rather than of a `text[]`: the driver
@@ -234,7 +248,7 @@ type BulkItem =
   | { sql: string };
 
 /**
- * `SELECT <items> FROM ROWS FROM (<one unnest or json_array_elements per column>) WITH
+ * `SELECT <items> FROM ROWS FROM (<one unnest or jsonb_array_elements per column>) WITH
  * ORDINALITY AS u(c.., ord)` (the columns zipped by position), with
  * parameters numbered from `params.length + 1` and appended to `params`.
  */
@@ -251,9 +265,11 @@ function bulkSelect(items: readonly BulkItem[], params: unknown[], transport: Ve
     const name = `u.c${names.length}`;
     names.push(`c${names.length}`);
     if ('json' in it) {
+      // Parsed once, as jsonb: its elements come out as jsonb values (no json text parsed again
+      // per element, nor validated as json first).
       params.push(JSON.stringify(it.json.map((d) => d ?? null)));
-      arrays.push(`json_array_elements($${params.length}::json)`);
-      return `NULLIF(${name}::jsonb, 'null'::jsonb)`;
+      arrays.push(`jsonb_array_elements($${params.length}::jsonb)`);
+      return `NULLIF(${name}, 'null'::jsonb)`;
     }
     params.push(it.values);
     arrays.push(`unnest($${params.length}::${it.type}[])`);

@@ -180,10 +180,34 @@ export function vectorColumn(
   dim: number,
   param: number,
 ): { value: unknown; sql: string } {
-  if (transport === 'text')
-    return { value: vectors.map((v) => toVectorLiteral(v)), sql: `($${param}::text[])[ord]::vector` };
   return {
-    value: float4ArrayBinary(vectors, dim),
-    sql: `($${param}::real[])[(ord - 1) * ${dim} + 1 : ord * ${dim}]::vector`,
+    value: transport === 'text' ? vectors.map((v) => toVectorLiteral(v)) : float4ArrayBinary(vectors, dim),
+    sql: vectorColumnSql(transport, dim, param),
   };
+}
+
+/**
+ * The SQL of {@link vectorColumn} alone (it depends only on its arguments, so a named
+ * statement's text can be built once): row `ord`'s vector of parameter `param`.
+ */
+export function vectorColumnSql(transport: VectorTransport, dim: number, param: number): string {
+  return transport === 'text'
+    ? `($${param}::text[])[ord]::vector`
+    : `($${param}::real[])[(ord - 1) * ${dim} + 1 : ord * ${dim}]::vector`;
+}
+
+/**
+ * One vector as a single parameter in `transport` ({@link VectorTransport}), and the SQL that
+ * reads it as a `vector` from parameter `param`: a pgvector literal (`$n::vector`) or a binary
+ * `real[]` ({@link float4ArrayBinary}, `$n::real[]::vector`), the same stored value either way.
+ * @throws RangeError as {@link float4ArrayBinary} and {@link toVectorLiteral}.
+ */
+export function vectorParam(
+  transport: VectorTransport,
+  vector: ArrayLike<number>,
+  param: number,
+): { value: unknown; sql: string } {
+  return transport === 'text'
+    ? { value: toVectorLiteral(vector), sql: `$${param}::vector` }
+    : { value: float4ArrayBinary([vector], vector.length), sql: `$${param}::real[]::vector` };
 }

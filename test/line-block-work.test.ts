@@ -95,6 +95,9 @@ describe.each(engines('lbwork'))('line block work on $name', ({ config }) => {
     expect(one[0]!.length).toBe(LINES * BLOCKING_SPEC.lines.perLine);
     expect(one[1]).toEqual([]);
     expect(chunked).toEqual(one);
+    // PostgreSQL's embeddings as one binary real[] parameter find the same rows as pgvector literals.
+    if (db.engine === 'postgres')
+      expect(await findEarlierLinesMany(db, TENANT, queries, 7, 'binary')).toEqual(one);
     expect(chunked[0]!.map((r) => r.lineNumber)).toEqual(
       [...chunked[0]!.map((r) => r.lineNumber)].sort((a, b) => a - b),
     );
