@@ -41,6 +41,13 @@ describe('validatorCompiler', () => {
     expect(twice.json<{ message: string }>().message).toContain('/limit is given 2 times; give it once');
     // A parameter declared as an array may repeat.
     expect((await app.inject({ method: 'GET', url: '/x?tag=a&tag=b' })).json()).toEqual({ tag: ['a', 'b'] });
+    // A repeated parameter the route does not declare, named like a prototype member, is not
+    // one of its scalars.
+    for (const key of ['constructor', '__proto__', 'toString']) {
+      const other = await app.inject({ method: 'GET', url: `/x?limit=3&${key}=a&${key}=b` });
+      expect(other.statusCode, key).toBe(200);
+      expect(other.json<{ limit: number }>().limit, key).toBe(3);
+    }
     await app.close();
   });
 });

@@ -127,7 +127,9 @@ export const validatorCompiler: FastifySchemaCompiler<TSchema> = (route) => {
     // A parameter given twice (`limit=1&limit=2`) arrives as an array: say so, rather than
     // "must be integer" about a value the client never wrote.
     const repeated: FastifySchemaValidationError[] = Object.entries(raw)
-      .filter(([key, v]) => Array.isArray(v) && key in properties && properties[key]!.type !== 'array')
+      .filter(
+        ([key, v]) => Array.isArray(v) && Object.hasOwn(properties, key) && properties[key]!.type !== 'array',
+      )
       .map(([key, v]) => ({
         keyword: 'type',
         instancePath: `/${key}`,

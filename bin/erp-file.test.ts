@@ -88,6 +88,15 @@ describe('ERP files', () => {
       expect(thrown).toBeProblem(400, 'TRIAGE_FILE_INVALID', 'line 2');
     }
   });
+
+  it('refuses a type named like a prototype member, naming it', () => {
+    for (const type of ['constructor', '__proto__', 'toString']) {
+      const p = file('d.jsonl', JSON.stringify({ type, ...makeContract() }));
+      expect(thrown(p).errors, type).toEqual([
+        { path: 'line 1/type', message: 'must be purchase_order, receipt or contract' },
+      ]);
+    }
+  });
 });
 
 const HEADER =

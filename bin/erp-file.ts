@@ -30,6 +30,7 @@ import { parse } from 'csv-parse/sync';
 import { intCell, numCell } from './csv-cells.js';
 import { Compile } from 'typebox/compile';
 import { ErpLoad } from '../core/erp.js';
+import { ownValue } from '../core/own.js';
 import { isTriageError, TriageError, type FieldError } from '../core/errors.js';
 import { toFieldErrors, type SchemaErrorLike } from '../core/validate.js';
 import { checkErpLoad } from '../store/erp-checks.js';
@@ -173,7 +174,7 @@ function fromJsonl(text: string, fail: (errors: FieldError[]) => never, origins:
     if (typeof rec !== 'object' || rec === null || Array.isArray(rec))
       fail([{ path: `line ${i + 1}`, message: 'must be a JSON object with a type' }]);
     const { type, ...body } = rec as Record<string, unknown>;
-    const kind = KINDS[type as keyof typeof KINDS];
+    const kind = typeof type === 'string' ? ownValue(KINDS, type) : undefined;
     if (!kind) fail([{ path: `line ${i + 1}/type`, message: 'must be purchase_order, receipt or contract' }]);
     const list = (out[kind] ??= []);
     origins.set(`/${kind}/${list.length}`, { line: i + 1 });

@@ -6,6 +6,8 @@
  * (store/erp-checks.ts) accept only units of this table.
  */
 
+import { ownValue } from './own.js';
+
 /** Accepted spelling (upper case) -> canonical code (`BOX` -> `BX`, `EACH` -> `EA`). */
 export const UNIT_CODES: Readonly<Record<string, string>> = {
   EA: 'EA',
@@ -105,5 +107,5 @@ export const UNIT_CODES: Readonly<Record<string, string>> = {
  */
 export function unitCodeOf(word: string): string | undefined {
   const w = word.normalize('NFKC').trim().toUpperCase();
-  return Object.hasOwn(UNIT_CODES, w) ? UNIT_CODES[w] : undefined;
+  return ownValue(UNIT_CODES, w);
 }

@@ -76,6 +76,13 @@ describe('parseDate', () => {
   ])('refuses %j', (text) => {
     expect(code(() => parseDate(text))).toBe('TRIAGE_FEATURES_DATE_UNPARSEABLE');
   });
+
+  it.each(['constructor 12 2018', '12 Constructor 2018', '__proto__ 12 2018', 'toString 12 2018'])(
+    'a word named like a prototype member is no month: refuses %j',
+    (text) => {
+      expect(() => parseDate(text)).toThrow(`Date "${text}" is not a date`);
+    },
+  );
 });
 
 describe('date arithmetic', () => {

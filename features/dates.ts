@@ -4,6 +4,7 @@
  * `14/JUN/2017`, ISO) that keeps the original text and refuses to guess: `03/04/2018` needs an
  * ordering hint.
  */
+import { ownValue } from '../core/own.js';
 import { TriageError } from '../core/errors.js';
 
 /** Days since 1970-01-01 of an ISO date. */
@@ -158,7 +159,7 @@ export function parseDate(text: string, hint: DateHint = {}): ParsedDate {
     const tokens = s.match(/[a-z]+|\d+/g) ?? [];
     const words = tokens.filter((t) => /[a-z]/.test(t) && !ORDINALS_AND_WEEKDAYS.has(t));
     const nums = tokens.filter((t) => /^\d+$/.test(t));
-    const month = words.length === 1 ? MONTHS[words[0]!] : undefined;
+    const month = words.length === 1 ? ownValue(MONTHS, words[0]!) : undefined;
     if (month === undefined || nums.length !== 2 || !/^[a-z0-9\s,./-]+$/.test(s))
       unparseable(original, 'is not a date');
     const [a, b] = nums as [string, string];

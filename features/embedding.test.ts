@@ -46,6 +46,14 @@ describe('shipped IDF artefact', () => {
     expect(a.df).toEqual({ a: 1, b: 2 });
     expect(idfTable(a).idf('b')).toBeCloseTo(Math.log(3 / 3) + 1, 12);
   });
+
+  it('keeps terms named like prototype members (constructor, __proto__, toString) through the JSON', () => {
+    const keys = ['__proto__', 'constructor', 'toString'];
+    const a = fitIdf([keys, ['__proto__']], { source: 's', tokenizer: 't' });
+    expect(Object.keys(a.df)).toEqual(keys);
+    const t = idfTable(JSON.parse(serialiseIdf(a)) as typeof a);
+    expect(keys.map((k) => t.idf(k))).toEqual([1, Math.log(3 / 2) + 1, Math.log(3 / 2) + 1]);
+  });
 });
 
 describe('embedText (recipe 2)', () => {

@@ -56,8 +56,10 @@ export function fitIdf(
     n++;
     for (const t of new Set(d)) df.set(t, (df.get(t) ?? 0) + 1);
   }
-  const sorted: Record<string, number> = {};
-  for (const k of [...df.keys()].sort()) sorted[k] = df.get(k)!;
+  // fromEntries defines each term as an own key: an assignment would set the prototype for "__proto__".
+  const sorted: Record<string, number> = Object.fromEntries(
+    [...df.keys()].sort().map((k) => [k, df.get(k)!]),
+  );
   return {
     format: 'invoice-triage/idf@1',
     source: meta.source,

@@ -4,6 +4,7 @@
  * effects), stop-word removal, and the doses, volumes and pack counts parsed out into
  * structured values (`features/doses.ts`, re-exported here).
  */
+import { ownValue } from '../core/own.js';
 import { WordTokenizer } from 'natural/lib/natural/tokenizers/index.js';
 import { PorterStemmer } from 'natural/lib/natural/stemmers/index.js';
 import { LRUCache } from 'lru-cache';
@@ -258,7 +259,7 @@ function wordsUncached(text: string): string[] {
   const out: string[] = [];
   for (const raw of tokenizer.tokenize(normaliseDescription(text))) {
     // Own keys only: a word such as "constructor" is no abbreviation of the table's prototype.
-    const expanded = Object.hasOwn(ABBREVIATIONS, raw) ? ABBREVIATIONS[raw]! : raw;
+    const expanded = ownValue(ABBREVIATIONS, raw) ?? raw;
     // Most words expand to one word: split (an array per word) only the expansions that hold several.
     if (!expanded.includes(' ')) {
       if (expanded.length > 0 && !STOP_WORDS.has(expanded)) out.push(expanded);

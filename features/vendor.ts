@@ -5,6 +5,7 @@
  * distinctive part and its generic business words ("Enterprise", "Solutions", "Medical
  * Supply"), so that two firms sharing only a business word never compare as the same vendor.
  */
+import { ownValue } from '../core/own.js';
 import { LRUCache } from 'lru-cache';
 import { jaroWinkler } from './strings.js';
 
@@ -256,7 +257,7 @@ export function normaliseVendor(name: string): VendorNameForms {
   const raw = s.length > 0 ? s.split(' ') : [];
   const { kept, forms } = stripLegalForms(raw);
   // Own keys only: a word such as "constructor" is no abbreviation of the table's prototype.
-  const expanded = kept.map((t) => (Object.hasOwn(VENDOR_ABBREVIATIONS, t) ? VENDOR_ABBREVIATIONS[t]! : t));
+  const expanded = kept.map((t) => ownValue(VENDOR_ABBREVIATIONS, t) ?? t);
   if (expanded.length > 1 && expanded[0] === 'the') expanded.shift();
   const tokens = expanded.length > 0 ? expanded : raw;
   const normalised = tokens.join(' ');

@@ -19,6 +19,7 @@
  * a currency that is not accepted (XAU, DEM; core/currency.ts) at the `currency` of the first
  * amount in it, and a resource `id` repeated in a Bundle at the later entry's `/id`.
  */
+import { ownValue } from '../core/own.js';
 import { isTriageError } from '../core/errors.js';
 import { currencyProblem } from '../core/currency.js';
 import type { SourceFormat } from '../core/invoice.js';
@@ -130,7 +131,7 @@ function extensions(r: Reader, v: Json, path: string, at: string): Record<string
   r.array(v.extension, `${path}/extension`).forEach((x, i) => {
     const p = `${path}/extension/${i}`;
     const e = r.object(x, p);
-    const spec = FHIR_EXTENSIONS[r.string(e.url, `${p}/url`) ?? ''];
+    const spec = ownValue(FHIR_EXTENSIONS, r.string(e.url, `${p}/url`) ?? '');
     if (!spec) return; // other extensions carry nothing the canonical invoice holds
     const value = e[spec.value];
     if (value === undefined) r.fail(`${p}/${spec.value}`, 'is required');
@@ -164,7 +165,8 @@ function vendorOf(r: Reader, inv: Json): Record<string, unknown> {
     ids.forEach((x, i) => {
       const id = r.object(x, `${path}/${i}`);
       const value = r.string(id.value, `${path}/${i}/value`);
-      const field = FHIR_VENDOR_IDENTIFIERS[r.string(id.system, `${path}/${i}/system`) ?? ''] ?? 'id';
+      const field =
+        ownValue(FHIR_VENDOR_IDENTIFIERS, r.string(id.system, `${path}/${i}/system`) ?? '') ?? 'id';
       if (value !== undefined && vendor[field] === undefined) {
         vendor[field] = value;
         r.mark(`/vendor/${field}`, `${path}/${i}/value`);
@@ -219,7 +221,7 @@ function lineOf(
     const cp = `${p}/chargeItemCodeableConcept/coding/${j}`;
     const c = r.object(x, cp);
     const sys = r.string(c.system, `${cp}/system`) ?? '';
-    const system = FHIR_CODE_SYSTEMS[sys];
+    const system = ownValue(FHIR_CODE_SYSTEMS, sys);
     if (!system) r.fail(`${cp}/system`, `is an unknown code system '${sys}'`);
     if (!code) {
       code = { system: system!, value: r.string(c.code, `${cp}/code`) ?? '' };
@@ -236,7 +238,7 @@ function lineOf(
     const cp = `${p}/priceComponent/${j}`;
     const c = r.object(x, cp);
     const type = r.string(c.type, `${cp}/type`) ?? '';
-    const role = FHIR_PRICE_COMPONENTS[type];
+    const role = ownValue(FHIR_PRICE_COMPONENTS, type);
     if (role === undefined) r.fail(`${cp}/type`, `is an unknown price component type '${type}'`);
     const money = r.money(c.amount, `${cp}/amount`);
     if (role === 0) return;
@@ -310,7 +312,7 @@ function invoiceOf(v: unknown, base: string, fallbackId: string): ConvertedInvoi
     const codings = r.array(r.object(inv.type, '/type').coding, '/type/coding');
     codings.forEach((x, i) => {
       const code = r.string(r.object(x, `/type/coding/${i}`).code, `/type/coding/${i}/code`) ?? '';
-      const t = FHIR_DOCUMENT_TYPES[code];
+      const t = ownValue(FHIR_DOCUMENT_TYPES, code);
       if (!t) r.fail(`/type/coding/${i}/code`, `is an unknown invoice type '${code}'`);
       if (i === 0) documentType = t!;
     });

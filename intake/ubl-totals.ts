@@ -5,6 +5,7 @@
  * that the total check sums it with the lines. Errors are 400 `TRIAGE_INPUT_INVALID` naming the
  * element by its path.
  */
+import { ownValue } from '../core/own.js';
 import { CREDIT_MEMO_ALLOWANCE, documentError, type SourceMap } from './document.js';
 import { UBL_ALLOWANCE_CHARGE, UBL_CHARGE_INDICATOR, UBL_FORMAT } from './mapping/ubl.js';
 import type { RawValue } from './ubl.js';
@@ -98,7 +99,7 @@ export function appendAllowanceCharges(
   const lines = invoice.lines as Record<string, unknown>[];
   let next = lines.reduce((m, l) => Math.max(m, typeof l.line_number === 'number' ? l.line_number : 0), 0);
   for (const c of charges) {
-    const isCharge = UBL_CHARGE_INDICATOR[c.indicator?.text ?? ''];
+    const isCharge = ownValue(UBL_CHARGE_INDICATOR, c.indicator?.text ?? '');
     if (isCharge === undefined)
       throw documentError(
         UBL_FORMAT,

@@ -14,6 +14,7 @@
  * negative line amounts and quantities. Without `cbc:UUID` the invoice id is
  * `ubl-<first 32 hex of the document's sha256>`.
  */
+import { ownValue } from '../core/own.js';
 import { SaxesParser, type SaxesTagNS } from 'saxes';
 import type { TriageError } from '../core/errors.js';
 import { NotUtf8Error, UTF8_NAMES, decodeUtf8, lineOfOffset } from '../core/utf8.js';
@@ -84,7 +85,7 @@ interface LineRaw {
 /** The canonical unit of a UN/ECE Rec 20 `unitCode` (see {@link UBL_UNIT_CODES}), or undefined. */
 function unitOf(code: string | undefined): string | undefined {
   const c = (code ?? '').trim().toUpperCase();
-  const mapped = UBL_UNIT_CODES[c];
+  const mapped = ownValue(UBL_UNIT_CODES, c);
   if (mapped !== undefined) return mapped ?? undefined;
   return /^[A-Z]{1,8}$/.test(c) ? c : undefined;
 }
@@ -166,9 +167,9 @@ export function convertUbl(doc: string, sha256: string): ConvertedInvoice {
       throw encodingRefused(d.encoding);
   });
   parser.on('opentag', (t: SaxesTagNS) => {
-    const prefix = UBL_NAMESPACES[t.uri];
+    const prefix = ownValue(UBL_NAMESPACES, t.uri);
     if (root === null) {
-      if (!(t.local in UBL_ROOTS) || prefix !== '')
+      if (!Object.hasOwn(UBL_ROOTS, t.local) || prefix !== '')
         fail(
           `is not a UBL 2.1 Invoice or CreditNote (root element ${t.local} in namespace '${t.uri}')`,
           `/${t.local}`,
@@ -231,7 +232,7 @@ export function convertUbl(doc: string, sha256: string): ConvertedInvoice {
       if (rel === UBL_ORDER_LINE_PATH) line.poLine ??= whole(value, 100_000);
       if (rel === UBL_PACK_SIZE_PATH) line.pack ??= whole(value, 1_000_000);
       if (rel === UBL_CLASSIFICATION_PATH && !line.code) {
-        const system = UBL_LIST_ID[attrs.listID ?? ''];
+        const system = ownValue(UBL_LIST_ID, attrs.listID ?? '');
         if (!system)
           fail(
             `has the unknown listID '${attrs.listID ?? ''}' (known: ${Object.keys(UBL_LIST_ID).join(', ')})`,
@@ -335,7 +336,7 @@ function build(
   const typeCode = header.get('type_code');
   let documentType: string = root === 'CreditNote' ? 'credit_memo' : 'invoice';
   if (typeCode) {
-    const t = UNCL1001_DOCUMENT_TYPE[typeCode.text];
+    const t = ownValue(UNCL1001_DOCUMENT_TYPE, typeCode.text);
     if (!t)
       throw documentError(UBL_FORMAT, typeCode.where, `has the unknown document type code ${typeCode.text}`);
     documentType = root === 'CreditNote' ? 'credit_memo' : t;

@@ -2,6 +2,7 @@
  * Segments of the X12 810 adapter (`intake/x12.ts`): positions, element access and errors
  * naming `/segments/<n>/<SEG><nn>`, and the IT1 (baseline item data) line mapping.
  */
+import { ownValue } from '../core/own.js';
 import type { SourceFormat } from '../core/invoice.js';
 import type { NotUtf8Error } from '../core/utf8.js';
 import { documentError, type DocumentNumbers } from './document.js';
@@ -119,7 +120,7 @@ export function mapIt1(s: Segment, numbers: DocumentNumbers, seps: X12Separators
   for (let q = 6; q <= 24; q += 2) {
     const qualifier = at(s, q);
     if (qualifier === '') continue;
-    const kind = IT1_PRODUCT_QUALIFIER[qualifier];
+    const kind = ownValue(IT1_PRODUCT_QUALIFIER, qualifier);
     if (!kind) fail(s, q, `has the unknown product/service ID qualifier ${qualifier}`);
     const comps = s.elements[q]!;
     const value = (seps.repetition ? comps[0]!.split(seps.repetition)[0]! : comps[0]!).trim();

@@ -16,6 +16,7 @@
  * Mapping tables: `intake/mapping/x12.ts`. Invoice id `<ISA06>-<ISA13>-<ST02>` (sender, interchange
  * and transaction set control numbers: unique per sender, the same when an interchange is re-sent).
  */
+import { ownValue } from '../core/own.js';
 import { Readable } from 'node:stream';
 import { X12parser } from 'x12-parser';
 import { isTriageError, type TriageError } from '../core/errors.js';
@@ -303,7 +304,7 @@ function mapTransaction(tx: Segment[], isa: Segment, seps: X12Separators): Conve
         const type = at(s, 7);
         mark('/document_type', s, type === '' ? undefined : 7);
         if (type !== '') {
-          const kind = BIG07_DOCUMENT_TYPE[type];
+          const kind = ownValue(BIG07_DOCUMENT_TYPE, type);
           if (!kind) fail(s, 7, `has the unknown transaction type code ${type}`);
           inv.document_type = kind;
         }
@@ -327,18 +328,18 @@ function mapTransaction(tx: Segment[], isa: Segment, seps: X12Separators): Conve
         break;
       }
       case 'N1': {
-        const r = N101_ROLE[at(s, 1)];
+        const r = ownValue(N101_ROLE, at(s, 1));
         if (!r) fail(s, 1, `has the unknown entity identifier code ${at(s, 1)}`);
         role = r!;
         line = null;
         const q = at(s, 3);
         const id = at(s, 4);
-        if (q !== '' && !(q in N103_VENDOR_FIELD))
+        if (q !== '' && !Object.hasOwn(N103_VENDOR_FIELD, q))
           fail(s, 3, `has the unknown identification code qualifier ${q}`);
         if (role === 'vendor') {
           mark('/vendor', s);
           if (at(s, 2) !== '') set(inv, 'vendor.name', at(s, 2), s, 2);
-          const f = N103_VENDOR_FIELD[q];
+          const f = ownValue(N103_VENDOR_FIELD, q);
           if (f && f !== 'ignore' && id !== '') set(inv, `vendor.${f}`, id, s, 4);
         } else if (role === 'facility' && id !== '') {
           set(inv, 'facility_id', id, s, 4);
@@ -346,7 +347,7 @@ function mapTransaction(tx: Segment[], isa: Segment, seps: X12Separators): Conve
         break;
       }
       case 'REF': {
-        const f = REF01_FIELD[at(s, 1)];
+        const f = ownValue(REF01_FIELD, at(s, 1));
         if (!f) fail(s, 1, `has the unknown reference identification qualifier ${at(s, 1)}`);
         if (f === 'ignore' || at(s, 2) === '') break;
         if (f === 'po_number') {
@@ -361,7 +362,7 @@ function mapTransaction(tx: Segment[], isa: Segment, seps: X12Separators): Conve
         break;
       }
       case 'DTM': {
-        const f = DTM01_FIELD[at(s, 1)];
+        const f = ownValue(DTM01_FIELD, at(s, 1));
         if (!f) fail(s, 1, `has the unknown date/time qualifier ${at(s, 1)}`);
         if (f === 'ignore') break;
         const d = isoDate(at(s, 2));
@@ -392,7 +393,7 @@ function mapTransaction(tx: Segment[], isa: Segment, seps: X12Separators): Conve
         break;
       }
       case 'PID': {
-        const kind = PID01_TYPE[at(s, 1)];
+        const kind = ownValue(PID01_TYPE, at(s, 1));
         if (!kind) fail(s, 1, `has the unknown item description type ${at(s, 1)}`);
         if (kind === 'ignore') break;
         if (!line) fail(s, undefined, 'describes no line (PID outside an IT1 loop)');
@@ -402,11 +403,11 @@ function mapTransaction(tx: Segment[], isa: Segment, seps: X12Separators): Conve
         break;
       }
       case 'SAC': {
-        const sign = SAC01_SIGN[at(s, 1)];
+        const sign = ownValue(SAC01_SIGN, at(s, 1));
         if (sign === undefined) fail(s, 1, `has the unknown allowance or charge indicator ${at(s, 1)}`);
         if (sign === 0) break;
         const code = at(s, 2);
-        const name = SAC02_DESCRIPTION[code];
+        const name = ownValue(SAC02_DESCRIPTION, code);
         if (!name) fail(s, 2, `has the unknown service, promotion, allowance or charge code ${code}`);
         const amount = sign! * Math.abs(n2(s, 5));
         sacs.push({ segment: s, line: lines.length });
@@ -463,7 +464,7 @@ function creditMemoSacs(
   for (const { segment, line } of sacs) {
     const l = lines[line]!;
     const cents = Math.abs(l.amount_cents as number);
-    if (SAC01_SIGN[at(segment, 1)] === -1) fail(segment, 1, CREDIT_MEMO_ALLOWANCE);
+    if (ownValue(SAC01_SIGN, at(segment, 1)) === -1) fail(segment, 1, CREDIT_MEMO_ALLOWANCE);
     Object.assign(l, { quantity: -1, unit_price_cents: cents, amount_cents: cents === 0 ? 0 : -cents });
   }
 }

@@ -22,6 +22,17 @@ describe('variant attributes of item descriptions', () => {
     expect(variantAttributes('TEXTURED GLOVE').get('colour')).toBeUndefined();
   });
 
+  it('reads no colour from words named like prototype members', () => {
+    for (const word of ['Constructor', '__proto__', 'toString', 'valueOf', 'hasOwnProperty']) {
+      const text = `Nitrile glove ${word} blue LG`;
+      expect([...variantAttributes(text).get('colour')!], word).toEqual(['blue']);
+      expect(variantAgreement(`Nitrile glove ${word}`, `Nitrile glove ${word}`), word).toEqual({
+        agree: [],
+        conflict: [],
+      });
+    }
+  });
+
   it('names the attributes two descriptions state differently, and only those both state', () => {
     const medium = 'Gloves, exam, nitrile, powder-free, textured, medium, 100/box';
     expect(variantConflicts('NITRILE EXAM GLOVE PF TEXTURED LARGE 100/BX', medium)).toEqual(['size']);

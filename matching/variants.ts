@@ -14,6 +14,8 @@
  * abbreviations expanded (`MED`, `LG`, `XL`, `UNIV`, `YEL`, `BLU`).
  */
 
+import { ownValue } from '../core/own.js';
+
 /** Attribute kind -> the values a description states for it (e.g. `size` -> `{large}`). */
 export type VariantAttributes = ReadonlyMap<string, ReadonlySet<string>>;
 
@@ -100,7 +102,7 @@ export function variantAttributes(description: string): VariantAttributes {
     text = text.replace(re, ' ');
   }
   for (const w of text.split(/[^a-z]+/)) {
-    const c = COLOURS[w];
+    const c = ownValue(COLOURS, w);
     if (c !== undefined) add(out, 'colour', c);
   }
   return out;

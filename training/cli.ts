@@ -398,7 +398,7 @@ function vectorEdition(v: string): number {
 /** `--architectures a,b`: declared architecture ids, each once. */
 function architectureIds(v: string): string[] {
   const ids = v.split(',').map((s) => s.trim());
-  const bad = ids.filter((id) => !(id in ARCHITECTURES));
+  const bad = ids.filter((id) => !Object.hasOwn(ARCHITECTURES, id));
   if (bad.length > 0 || ids.length === 0 || new Set(ids).size !== ids.length)
     throw new InvalidArgumentError(
       `--architectures: want distinct ids of ${Object.keys(ARCHITECTURES).join(', ')}, got ${v}`,

@@ -27,7 +27,7 @@ export function readCsvRecords(file: string, required: readonly string[]): Recor
   }
   const first = rows[0];
   for (const c of required) {
-    if (first !== undefined && !(c in first))
+    if (first !== undefined && !Object.hasOwn(first, c))
       throw new TriageError('TRIAGE_FILE_INVALID', `Benchmark file ${file} lacks column "${c}"`);
   }
   return rows;
