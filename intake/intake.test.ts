@@ -8,7 +8,8 @@ import { buildIntakeSamples } from '../datasets/samples/build-intake-samples.js'
 import { writeX12 } from '../datasets/intake-writers.js';
 import { lineAmountCheck, totalCheck } from '../inference/stages/rules.js';
 import { documentNumbers } from './document.js';
-import { convertDocument, type DocumentFormat } from './index.js';
+import { convertDocument } from './index.js';
+import { refusal } from './refusal.js';
 import { readIsa } from './x12.js';
 
 const samples = join(dirname(fileURLToPath(import.meta.url)), '../datasets/samples/intake');
@@ -18,17 +19,6 @@ const twins = (name: string): Invoice[] =>
     .split('\n')
     .map((l) => JSON.parse(l) as Invoice);
 const withoutSource = (xs: Invoice[]): Omit<Invoice, 'source'>[] => xs.map(({ source: _s, ...rest }) => rest);
-
-/** The 400 a conversion fails with: its field errors. */
-async function refusal(format: DocumentFormat, doc: string): Promise<{ path: string; message: string }[]> {
-  try {
-    await convertDocument(format, Buffer.from(doc, 'utf8'));
-  } catch (e) {
-    if (isTriageError(e) && e.status === 400) return e.errors;
-    throw e;
-  }
-  throw new Error('converted without error');
-}
 
 /**
  * A minimal FHIR R4 Invoice from vendor V-300: one oxygen system line (HCPCS E0431) per entry of

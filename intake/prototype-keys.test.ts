@@ -2,8 +2,8 @@ import { readFileSync, readdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { isTriageError } from '../core/errors.js';
-import { convertDocument, type DocumentFormat } from './index.js';
+import { convertDocument } from './index.js';
+import { refusal } from './refusal.js';
 
 /**
  * Codes and qualifiers named like `Object.prototype`'s members are unknown codes: each mapping
@@ -13,17 +13,6 @@ const KEYS = ['constructor', '__proto__', 'toString'] as const;
 
 const samples = join(dirname(fileURLToPath(import.meta.url)), '../datasets/samples/intake');
 const sample = (name: string): string => readFileSync(join(samples, name), 'utf8');
-
-/** The field errors of the 400 a conversion fails with. */
-async function refusal(format: DocumentFormat, doc: string): Promise<{ path: string; message: string }[]> {
-  try {
-    await convertDocument(format, Buffer.from(doc, 'utf8'));
-  } catch (e) {
-    if (isTriageError(e) && e.status === 400) return e.errors;
-    throw e;
-  }
-  throw new Error('converted without error');
-}
 
 /** The interchange's first transaction set (ISA, GS, ST .. SE, GE, IEA) with `from` replaced by `to`. */
 function x12With(from: string, to: string): string {

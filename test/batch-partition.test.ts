@@ -93,22 +93,16 @@ describe.each(engines('bpart'))('a batch cut by vendor on $name', ({ config }) =
 
   it('re-enqueues a stored batch by its chunks, under the same job ids', async () => {
     const invoices = interleaved().map((inv) => ({ ...inv, invoice_id: `s-${inv.invoice_id}` }));
-    const { batch, chunks } = await w.batches.create({
+    const request = {
       tenantId: 'sweep',
       idempotencyKey: 'k-1',
       submittedByKeyId: null,
       requestSha256: 's'.repeat(64),
       chunkSize: 2,
       invoices,
-    });
-    const again = await w.batches.create({
-      tenantId: 'sweep',
-      idempotencyKey: 'k-1',
-      submittedByKeyId: null,
-      requestSha256: 's'.repeat(64),
-      chunkSize: 2,
-      invoices,
-    });
+    };
+    const { batch, chunks } = await w.batches.create(request);
+    const again = await w.batches.create(request);
     expect(again).toMatchObject({ created: false, chunks });
     const open = (await w.batches.openBatches(0, 100)).find((b) => b.batchId === batch.id)!;
     expect(open.chunks).toEqual([0, 1]);
