@@ -22,6 +22,8 @@ export interface StatementCpu {
 
 /** A running recording of {@link recordStatementCpu}. */
 export interface StatementRecorder {
+  /** The totals so far (copies), largest first; recording goes on. */
+  snapshot(): StatementCpu[];
   /** Stops recording new connections and returns the totals, largest first. */
   stop(): StatementCpu[];
 }
@@ -71,6 +73,9 @@ export function recordStatementCpu(width = 70): StatementRecorder {
     return original.apply(this, a);
   };
   return {
+    snapshot() {
+      return [...totals.values()].map((t) => ({ ...t })).sort((x, y) => y.cpuMs - x.cpuMs);
+    },
     stop() {
       on = false;
       proto.connect = original;

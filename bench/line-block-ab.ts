@@ -1,0 +1,110 @@
+/**
+ * Two checkouts' line block on one filled database, taking turns (`npx tsx bench/line-block-ab.ts
+ * BEFORE_DIR AFTER_DIR URL [--invoices 60] [--turn 10] [--shape spread] [--tenant default]`):
+ * each tree's `findEarlierLines` (store/line-rebills.ts of that tree) searches the earlier lines
+ * of the same new invoices of the history generator (bench/history.ts `tenLineInvoice`, new lot
+ * numbers) on its own connection, inside a scoring-like transaction (`oltp`) that is rolled back.
+ * Turns of `--turn` invoices, the order of the trees swapped every turn, after one untimed turn each.
+ *
+ * Prints each tree's PostgreSQL backend CPU per invoice (/proc, 10 ms ticks summed over its
+ * turns), their ratio, the mean earlier lines returned, how many invoices got different rows in
+ * the two trees (every field, in order) and the 1-minute load average.
+ */
+import { loadavg } from 'node:os';
+import { parseArgs } from 'node:util';
+import type { EarlierLine, LineRebillQuery } from '../store/line-rebills.js';
+import { openPostgres, type SqlDatabase } from '../store/index.js';
+import { backendCpuMs } from './pg-cpu.js';
+import { HISTORY_SHAPES, type HistoryShape, type tenLineInvoice as TenLineInvoice } from './history.js';
+import type { prepare as Prepare } from '../inference/stages/prepare.js';
+import type { lineRebillQuery as LineRebillQueryOf } from '../inference/stages/line-rebills.js';
+
+type Find = (db: unknown, q: LineRebillQuery, transport: 'text' | 'binary') => Promise<EarlierLine[]>;
+
+/** One tree's line block and its running totals. */
+interface Tree {
+  dir: string;
+  find: Find;
+  db: SqlDatabase;
+  pid: number;
+  cpuMs: number;
+  results: string[];
+  lines: number;
+}
+
+async function openTree(dir: string, url: string): Promise<Tree> {
+  const m = (await import(`${dir}/store/line-rebills.ts`)) as { findEarlierLines: Find };
+  const db = await openPostgres({ connectionString: url, maxConnections: 1, idleTimeoutMillis: 0 });
+  const pid = (await db.query<{ pid: number }>('SELECT pg_backend_pid() AS pid'))[0]!.pid;
+  return { dir, find: m.findEarlierLines, db, pid, cpuMs: 0, results: [], lines: 0 };
+}
+
+async function search(t: Tree, queries: readonly LineRebillQuery[], keep: boolean): Promise<void> {
+  const cpu0 = backendCpuMs(t.pid);
+  for (const q of queries) {
+    const found = await t.db
+      .transaction(
+        async (tx) => {
+          const rows = await t.find(tx, q, 'binary');
+          throw Object.assign(new Error('rollback'), { rows });
+        },
+        { oltp: true },
+      )
+      .catch((e: { rows?: EarlierLine[] }) => {
+        if (!e.rows) throw e;
+        return e.rows;
+      });
+    if (keep) {
+      t.results.push(JSON.stringify(found));
+      t.lines += found.length;
+    }
+  }
+  if (keep) t.cpuMs += backendCpuMs(t.pid)! - cpu0!;
+}
+
+async function main(): Promise<void> {
+  const { positionals, values } = parseArgs({
+    allowPositionals: true,
+    options: {
+      invoices: { type: 'string', default: '60' },
+      turn: { type: 'string', default: '10' },
+      shape: { type: 'string', default: 'spread' },
+      tenant: { type: 'string', default: 'default' },
+    },
+  });
+  const [before, after, url] = positionals;
+  const shape = values.shape as HistoryShape;
+  if (!before || !after || !url || !HISTORY_SHAPES.includes(shape))
+    throw new Error('usage: tsx bench/line-block-ab.ts BEFORE_DIR AFTER_DIR URL [--invoices N] [--turn N]');
+  const n = Number(values.invoices);
+  const turn = Number(values.turn);
+  const { tenLineInvoice } = (await import(`${after}/bench/history.ts`)) as {
+    tenLineInvoice: typeof TenLineInvoice;
+  };
+  const { prepare } = (await import(`${after}/inference/stages/prepare.ts`)) as { prepare: typeof Prepare };
+  const { lineRebillQuery } = (await import(`${after}/inference/stages/line-rebills.ts`)) as {
+    lineRebillQuery: typeof LineRebillQueryOf;
+  };
+  const tag = `lb${Date.now().toString(36)}`;
+  const queries = Array.from({ length: n + turn }, (_, i) => ({
+    ...lineRebillQuery(prepare(tenLineInvoice(20_000_000 + i * 37, tag, true, shape)))!,
+    tenantId: values.tenant,
+  }));
+  const trees = [await openTree(before, url), await openTree(after, url)];
+  const load0 = loadavg()[0]!;
+  for (const t of trees) await search(t, queries.slice(0, turn), false);
+  for (let i = turn, k = 0; i < queries.length; i += turn, k++)
+    for (const t of k % 2 === 0 ? trees : [...trees].reverse())
+      await search(t, queries.slice(i, i + turn), true);
+  const differ = trees[0]!.results.filter((r, i) => r !== trees[1]!.results[i]).length;
+  for (const t of trees)
+    console.log(
+      `${t.dir}: ${(t.cpuMs / n).toFixed(2)} ms PG CPU per invoice, ${(t.lines / n).toFixed(1)} earlier lines`,
+    );
+  console.log(
+    `after / before CPU ${(trees[1]!.cpuMs / trees[0]!.cpuMs).toFixed(3)}; invoices differing ${differ} of ${n}; load ${load0.toFixed(1)} -> ${loadavg()[0]!.toFixed(1)}`,
+  );
+  for (const t of trees) await t.db.close();
+}
+
+await main();
