@@ -76,6 +76,27 @@ describe('on-disk PGlite databases (one opener at a time)', () => {
   }, 120_000);
 });
 
+describe('vector[] parameters', () => {
+  // The chunk candidate search (store/chunk-search.ts) sends `$6::vector[]`; PGlite serialises an
+  // array parameter only for the array types it knew when it opened, and a new data directory
+  // gets pgvector from the migrations, after that.
+  it('are sent as arrays on a data directory created by this open, and on a reopen', async () => {
+    const dir = join(mkdtempSync(join(tmpdir(), 'triage-pglite-vector-')), 'pglite');
+    for (const open of ['created', 'reopened']) {
+      const db = await openDatabase({ engine: 'pglite', dataDir: dir });
+      try {
+        const rows = await db.query<{ n: number; d: number }>(
+          'SELECT array_length($1::vector[], 1) AS n, ($1::vector[])[1] <=> ($1::vector[])[2] AS d',
+          [['[1,0,0]', '[0,1,0]']],
+        );
+        expect(rows, open).toEqual([{ n: 2, d: 1 }]);
+      } finally {
+        await db.close();
+      }
+    }
+  }, 120_000);
+});
+
 describe('the run-wide migrated template (test/global-setup.ts)', () => {
   it('is named to every test process and holds a migrated database that a copy opens', async () => {
     const file = process.env[PGLITE_TEMPLATE_ENV];

@@ -32,6 +32,13 @@ export function isInMemory(dataDir: string | undefined): boolean {
 }
 
 async function asDatabase(pg: PGlite, onClose?: () => Promise<void>): Promise<SqlDatabase> {
+  // PGlite serialises an array parameter (`$1::vector[]`, store/chunk-search.ts) only for the
+  // array types it found when it opened; on a new data directory pgvector would come later,
+  // from migration 001 (which keeps its own IF NOT EXISTS), and such a parameter would be sent
+  // as text that PostgreSQL refuses. Creating the extension first and reading the array types
+  // again makes a new store send them as an opened existing one does.
+  await pg.exec('CREATE EXTENSION IF NOT EXISTS vector');
+  await pg.refreshArrayTypes();
   for (const [name, value] of Object.entries(HNSW_SESSION_SETTINGS)) await pg.exec(`SET ${name} = ${value}`);
   const base = wrap(pg);
   // Statements and transactions sent and not settled: PGlite runs them one at a time.
