@@ -59,6 +59,34 @@ describe('invoice files', () => {
     expect(inv.vendor).toEqual({ id: 'V-1', name: 'Acme Medical', npi: '1234567893' });
   });
 
+  it('refuses a CSV header naming a column twice or a column it does not read, naming it', () => {
+    const [head, ...rows] = CSV.trim().split('\n');
+    const refusal = (text: string): string => {
+      try {
+        parseCsv(text);
+      } catch (e) {
+        if (isTriageError(e, 'TRIAGE_FILE_INVALID')) return e.message;
+        throw e;
+      }
+      return 'read';
+    };
+    // A second invoice_id column: which of the two cells would be the invoice's id?
+    expect(refusal([`${head},invoice_id`, ...rows.map((r) => `${r},other`)].join('\n'))).toBe(
+      'CSV header names column "invoice_id" more than once (columns 1, 18)',
+    );
+    // A misspelt po_number, and a field the CSV format does not carry: neither is dropped unseen.
+    expect(
+      refusal([`${head},po_numbr,received_date`, ...rows.map((r) => `${r},PO-1,2025-03-02`)].join('\n')),
+    ).toBe(
+      'CSV header has unknown column(s): "po_numbr", "received_date"; the columns are ' +
+        'invoice_id, vendor_id, vendor_name, vendor_tax_id, vendor_npi, invoice_number, invoice_date, ' +
+        'due_date, currency, total_cents, document_type, po_number, facility_id, service_period_start, ' +
+        'service_period_end, line_number, description, code_system, code, modifiers, quantity, ' +
+        'unit_price_cents, amount_cents, service_date',
+    );
+    expect(refusal(CSV)).toBe('read');
+  });
+
   it('leaves unparsable numbers for validation to name', () => {
     const bad = parseCsv(CSV)[1]!.value;
     expect(() => validateInvoice(bad)).toThrow();

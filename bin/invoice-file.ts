@@ -289,7 +289,8 @@ function toRow(g: { record: Record<string, string>; info: { lines: number } }, d
  * of fields) or on a line of `bad` (a byte that is not UTF-8, {@link notUtf8Lines}) makes a
  * record with `parseError` naming its line, and its invoice's other rows are not used; the rows
  * after it are read.
- * @throws TriageError `TRIAGE_FILE_INVALID` when the header lacks a required column or is not UTF-8.
+ * @throws TriageError `TRIAGE_FILE_INVALID` when the header lacks a required column, names a
+ *   column twice or a column not in {@link CSV_COLUMNS}, or is not UTF-8.
  */
 export function parseCsv(text: string, bad: NotUtf8Lines = new Map()): FileRecord[] {
   const header1 = bad.get(1);
@@ -301,6 +302,10 @@ export function parseCsv(text: string, bad: NotUtf8Lines = new Map()): FileRecor
   );
   if (missing.length > 0)
     throw new TriageError('TRIAGE_FILE_INVALID', `CSV header lacks column(s): ${missing.join(', ')}`);
+  if (rows.length > 0 || broken.length > 0) {
+    const headerError = csvHeaderError(header);
+    if (headerError) throw new TriageError('TRIAGE_FILE_INVALID', headerError);
+  }
   const groups = new Map<
     string,
     { first: number; last: number; rows: Record<string, string>[]; lines: number[]; broken: BrokenRow[] }
@@ -343,6 +348,27 @@ export function parseCsv(text: string, bad: NotUtf8Lines = new Map()): FileRecor
       if (disagreement) return { location: where(g), value: null, parseError: disagreement };
       return read(g);
     });
+}
+
+/**
+ * Why a CSV header cannot be read, or null: a column named twice (which of its cells would be
+ * the value?) or a column that is not one of {@link CSV_COLUMNS} (a misspelt `po_numbr`, or a
+ * field CSV does not carry such as `received_date`, would otherwise be dropped unseen, as the
+ * API refuses an unknown field rather than ignore it).
+ */
+function csvHeaderError(header: readonly string[]): string | null {
+  const twice = header.find((h, i) => header.indexOf(h) !== i);
+  if (twice !== undefined) {
+    const at = header.flatMap((h, i) => (h === twice ? [i + 1] : []));
+    return `CSV header names column ${JSON.stringify(twice)} more than once (columns ${at.join(', ')})`;
+  }
+  const known = new Set<string>(CSV_COLUMNS);
+  const unknown = header.filter((h) => !known.has(h));
+  if (unknown.length === 0) return null;
+  return (
+    `CSV header has unknown column(s): ${unknown.map((h) => JSON.stringify(h)).join(', ')}; ` +
+    `the columns are ${CSV_COLUMNS.join(', ')}`
+  );
 }
 
 /** The invoice-level columns of {@link CSV_COLUMNS}: every row of an invoice repeats them. */
