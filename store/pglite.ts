@@ -103,7 +103,8 @@ export async function openPglite(dataDir?: string): Promise<SqlDatabase> {
         'TRIAGE_STORE_UNAVAILABLE',
         lost
           ? `the lock on the embedded store ${dir} was lost: ${cause.message}`
-          : `the embedded store ${dir} is in use by another process (a running server?): stop it, or use PostgreSQL (--database-url / DATABASE_URL)`,
+          : `the embedded store ${dir} is in use by another process (a running server?): stop it, or use PostgreSQL (--database-url / DATABASE_URL); ` +
+              `a process killed without closing it (kill -9) holds it for up to ${DATA_DIR_LOCK_STALE_MS / 1000} s more`,
         [],
         { cause },
       ),
