@@ -287,3 +287,28 @@ describe('npm run cli -- erp load FILE.csv', () => {
     });
   }, 180_000);
 });
+
+describe('ERP CSV header', () => {
+  it('refuses a column named twice or a column no record kind reads, naming each', () => {
+    const row = 'po_line,PO-1,V-100,open,2025-02-10,1,1,Gloves,010-00715-20,BX,100,10,4120,,,';
+    const twice = thrown(file('twice.csv', `${HEADER.replace('received_date', 'quantity')}\n${row}\n`));
+    expect(twice.errors).toEqual([
+      { path: 'line 1, column quantity', message: 'is named more than once (column 16)' },
+    ]);
+    const unknown = thrown(file('unknown.csv', `${HEADER.replace('po_number', 'po_numbr')}\n${row}\n`));
+    expect(unknown).toBeProblem(400, 'TRIAGE_FILE_INVALID', 'line 1, column po_numbr');
+    expect(unknown.errors).toHaveLength(1);
+    expect(unknown.errors[0]!.message).toMatch(
+      /^is not a column of an ERP CSV; the columns are record_type, po_number/,
+    );
+  });
+
+  it('reads a header of every known column in any order', () => {
+    const cols = HEADER.split(',').reverse();
+    const cells = 'po_line,PO-1,V-100,open,2025-02-10,1,1,Gloves,010-00715-20,BX,100,10,4120,,,'
+      .split(',')
+      .reverse();
+    const load = readErpFile(file('reordered.csv', `${cols.join(',')}\n${cells.join(',')}\n`));
+    expect(load.purchase_orders?.[0]?.lines[0]?.unit_price_cents).toBe(4120);
+  });
+});

@@ -4,7 +4,7 @@
  * - `.json`: one load, `{ purchase_orders, receipts, contracts }` as `POST /v1/erp/load` takes it;
  * - `.jsonl`: one record a line with `"type": "purchase_order" | "receipt" | "contract"`;
  * - `.csv`: flat rows with `record_type` `po_line`, `receipt` or `contract_item` (one header
- *   row; a file may mix the three; unused columns stay empty). Sample:
+ *   row of known columns, each once; a file may mix the three; unused columns stay empty). Sample:
  *   `datasets/samples/erp/erp_load.csv`.
  *   - `po_line` rows carry the PO header (`po_number, vendor_id, facility_id, status,
  *     order_date, version`) and the line (`line_number, description, supplier_part,
@@ -183,14 +183,46 @@ function fromJsonl(text: string, fail: (errors: FieldError[]) => never, origins:
   return out;
 }
 
+/** Every column an ERP CSV may have: the record type, the columns of the five tables and the identifiers. */
+const CSV_COLUMNS: ReadonlySet<string> = new Set([
+  'record_type',
+  ...[PO_HEADER, PO_LINE, RECEIPT, CONTRACT_HEADER, CONTRACT_ITEM].flatMap((t) => Object.keys(t)),
+  ...ID_COLUMNS,
+]);
+
+/**
+ * The errors of a CSV header (at `line 1, column X`): a column named twice (which of its cells
+ * would be the value?) and a column no record kind reads (a misspelt `po_numbr` would otherwise be
+ * dropped unseen, as the API refuses an unknown field rather than ignore it).
+ */
+function csvHeaderErrors(header: readonly string[]): FieldError[] {
+  const errors: FieldError[] = [];
+  header.forEach((h, i) => {
+    if (header.indexOf(h) !== i)
+      errors.push({ path: `line 1, column ${h}`, message: `is named more than once (column ${i + 1})` });
+    else if (!CSV_COLUMNS.has(h))
+      errors.push({
+        path: `line 1, column ${h}`,
+        message: `is not a column of an ERP CSV; the columns are ${[...CSV_COLUMNS].join(', ')}`,
+      });
+  });
+  return errors;
+}
+
 function fromCsv(text: string, fail: (errors: FieldError[]) => never, origins: Origins) {
   let rows: { record: Record<string, string>; info: { lines: number } }[];
+  let headerErrors: FieldError[] = [];
+  const columns = (header: string[]): string[] => {
+    headerErrors = csvHeaderErrors(header);
+    return header;
+  };
   try {
-    rows = parse(text, { columns: true, skip_empty_lines: true, bom: true, info: true }) as typeof rows;
+    rows = parse(text, { columns, skip_empty_lines: true, bom: true, info: true }) as typeof rows;
   } catch (e) {
     const line = (e as { lines?: number }).lines;
     fail([{ path: line ? `line ${line}` : '/', message: `is not CSV: ${(e as Error).message}` }]);
   }
+  if (headerErrors.length > 0) fail(headerErrors.slice(0, 20));
   /** A header record (PO, contract) built from the first row of its key, with its children. */
   interface Group {
     rec: { children: unknown[]; fields: Record<string, unknown> };
