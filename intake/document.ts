@@ -185,14 +185,17 @@ export function documentNumbers(
       return n / scale;
     },
     cents(text, path) {
-      if (digitsBelowMinorUnit(text, decimalSeparator, currency) > 0) belowMinorUnit(path);
+      let cents: number;
       try {
-        return parseAmount(text, { decimalSeparator, ...(currency ? { currency } : {}) }).cents;
+        cents = parseAmount(text, { decimalSeparator, ...(currency ? { currency } : {}) }).cents;
       } catch (e) {
         if (isTriageError(e))
           throw documentError(format, path, `is not an amount (${e.message.replace(/^.*?: /, '')})`);
         throw e;
       }
+      // parseAmount rounds digits below the minor unit; a text that has them is refused instead.
+      if (digitsBelowMinorUnit(text, decimalSeparator, currency) > 0) belowMinorUnit(path);
+      return cents;
     },
     quantity(text, path) {
       const t = text.trim();

@@ -615,6 +615,14 @@ describe('money per document: integer cents without floats', () => {
     expect(documentNumbers('ubl-2.1', texts, currency).cents(texts[0]!, '/x')).toBe(cents);
   });
 
+  it('calls a text in exponent form not an amount, not one with digits below the minor unit', () => {
+    for (const text of ['1.875E1', '2e3', '12.5x']) {
+      expect(() => documentNumbers('x12-810', [text], 'USD').cents(text, '/x'), text).toThrow(
+        /is not an amount/,
+      );
+    }
+  });
+
   it('refuses digits below the minor unit instead of rounding them (1,234 in a comma EUR document)', () => {
     expect(() => documentNumbers('ubl-2.1', ['1,234', '27,80'], 'EUR').cents('1,234', '/x')).toThrow(
       /below the minor unit of EUR/,
