@@ -1,6 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { InvalidArgumentError } from 'commander';
-import { positiveInt, workerCount } from './cli-args.js';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { outputFile, positiveInt, workerCount } from './cli-args.js';
 import { importHistoryStream } from '../inference/history.js';
 import type { HistoryStore } from '../store/history.js';
 
@@ -68,5 +71,21 @@ describe('--workers', () => {
     expect(() => workerCount('99', 2)).toThrow(InvalidArgumentError);
     expect(() => workerCount('99', 2)).toThrow('must be at most 2 (the cores of this machine).');
     expect(() => workerCount('-1', 2)).toThrow('must be 0 or a positive integer.');
+  });
+});
+
+describe('outputFile', () => {
+  it('takes a file in an existing directory, whether or not the file exists', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'out-'));
+    expect(outputFile(join(dir, 'decisions.jsonl'))).toBe(join(dir, 'decisions.jsonl'));
+  });
+
+  it('refuses a file whose directory is missing or is a file, naming the directory', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'out-'));
+    expect(() => outputFile(join(dir, 'missing', 'd.jsonl'))).toThrow(
+      new InvalidArgumentError(`its directory ${join(dir, 'missing')} does not exist.`),
+    );
+    writeFileSync(join(dir, 'f'), '');
+    expect(() => outputFile(join(dir, 'f', 'd.jsonl'))).toThrow(`${join(dir, 'f')} is not a directory.`);
   });
 });

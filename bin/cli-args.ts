@@ -1,7 +1,9 @@
 /**
  * Parsers of command-line option values shared by the CLI entry points (commander argParsers).
  */
+import { statSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
+import { dirname, resolve } from 'node:path';
 import { InvalidArgumentError } from 'commander';
 
 const POSITIVE_INT = /^[1-9]\d*$/;
@@ -43,4 +45,18 @@ export function workerCount(value: string, cores: number = availableParallelism(
   const n = nonNegativeInt(value);
   if (n > cores) throw new InvalidArgumentError(`must be at most ${cores} (the cores of this machine).`);
   return n;
+}
+
+/**
+ * Reads an output file option (`--out FILE`): the file may not exist yet, but its directory must,
+ * so that a long run is not refused at its end, after its work is stored, with a bare `ENOENT`.
+ * @returns the path as given.
+ * @throws InvalidArgumentError when the directory does not exist or is not a directory.
+ */
+export function outputFile(value: string): string {
+  const dir = dirname(resolve(value));
+  const st = statSync(dir, { throwIfNoEntry: false });
+  if (!st) throw new InvalidArgumentError(`its directory ${dir} does not exist.`);
+  if (!st.isDirectory()) throw new InvalidArgumentError(`${dir} is not a directory.`);
+  return value;
 }

@@ -15,6 +15,7 @@ import { validateInvoice } from '../core/validate.js';
 import type { DecisionResponse } from '../core/decision.js';
 import type { StoreConfig } from '../store/index.js';
 import { readInvoiceFiles, type FileFormat } from './invoice-file.js';
+import { outputFile } from './cli-args.js';
 import { wire, type ModelsWiring } from './bootstrap.js';
 
 /** Summary of a scored file. */
@@ -191,7 +192,7 @@ export function addScoreCommand(program: Command): void {
     )
     .option('--data-dir <dir>', 'score into a persistent PGlite store in this directory')
     .option('--database-url <url>', 'score into PostgreSQL (with pgvector)')
-    .option('--out <file>', 'write every decision as JSON Lines to this file')
+    .option('--out <file>', 'write every decision as JSON Lines to this file', outputFile)
     .option(
       '--policy-file <file>',
       "routing policy to score under (default: POLICY_FILE, else the shipped policy with the cards' thresholds)",
