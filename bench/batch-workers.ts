@@ -26,6 +26,8 @@ import { fmt, msSince } from './stats.js';
 export interface WorkerBatchRun {
   /** The checkout whose `bin/worker.ts` ran. */
   tree: string;
+  /** `NODE_OPTIONS` of the workers ('' for none). */
+  nodeOptions: string;
   workers: number;
   /** `score-batch` jobs in flight per worker (`WORKER_CONCURRENCY`). */
   concurrency: number;
@@ -36,6 +38,8 @@ export interface WorkerBatchRun {
   linesPerSecond: number;
   /** CPU of all worker processes over the run per invoice, ms (from /proc/PID/stat, 10 ms ticks). */
   nodeCpuMsPerInvoice: number;
+  /** Each worker process's share of the workers' CPU over the run (both near 1 / workers when the jobs spread). */
+  workerCpuShares: number[];
   /** CPU of the database's client backends per invoice, ms. */
   pgCpuMsPerInvoice: number;
   /** Node and PostgreSQL CPU over the wall time (at most the machine's cores). */
@@ -52,6 +56,12 @@ export interface WorkerBatchRun {
   resubmissionsFound: number;
   /** sha256 (16 hex) of every invoice's route, queue and reason codes (distinct, sorted). */
   routesDigest: string;
+  /**
+   * sha256 (16 hex) of the invoice ids each decision names as duplicates among its own vendor's
+   * invoices (sorted): what one job scoring a vendor's invoices in batch order decides, whatever
+   * the number of workers.
+   */
+  sameVendorDigest: string;
   /**
    * sha256 (16 hex) of the same plus both scores, the priority and the invoice ids named as
    * duplicates (sorted). These may differ between runs: invoices of different vendors are
@@ -71,11 +81,16 @@ export interface WorkerBatchOptions {
   schema: string;
   /** Checkout whose `bin/worker.ts` runs (with tsx). */
   tree: string;
+  /** `NODE_OPTIONS` of the worker processes (V8 flags such as `--max-semi-space-size=64`); default none. */
+  nodeOptions?: string;
   workers: number;
   concurrency: number;
   invoices: number;
   chunkSize: number;
-  /** Invoices of the warm-up batch each run scores first (JIT, memos); default 200. */
+  /**
+   * Invoices per worker of the warm-up batch each run scores first (JIT, memos, each
+   * connection's prepared statements), in chunks of 25 so that every worker takes some; default 200.
+   */
   warmInvoices?: number;
   invoiceOf: (i: number, tag: string) => Invoice;
 }
@@ -114,9 +129,9 @@ async function waitUntil(what: string, f: () => Promise<boolean>, timeoutMs: num
   }
 }
 
-/** CPU ms used so far by the processes `pids` (and their threads). */
-function processesCpuMs(pids: readonly number[]): number {
-  return pids.reduce((s, pid) => s + (backendCpuMs(pid) ?? Number.NaN), 0);
+/** CPU ms used so far by each of the processes `pids` (and their threads). */
+function processesCpuMs(pids: readonly number[]): number[] {
+  return pids.map((pid) => backendCpuMs(pid) ?? Number.NaN);
 }
 
 /**
@@ -139,13 +154,13 @@ export async function runWorkerBatch(o: WorkerBatchOptions): Promise<WorkerBatch
   });
   await poll.connect();
   const workers: WorkerProcess[] = [];
-  const submit = async (tenantId: string, invoices: Invoice[]) => {
+  const submit = async (tenantId: string, invoices: Invoice[], chunkSize = o.chunkSize) => {
     const { batch, chunks } = await batches.create({
       tenantId,
       idempotencyKey: null,
       submittedByKeyId: null,
       requestSha256: '0'.repeat(64),
-      chunkSize: o.chunkSize,
+      chunkSize,
       invoices,
     });
     return { batchId: batch.id, chunks, tenantId };
@@ -171,9 +186,14 @@ export async function runWorkerBatch(o: WorkerBatchOptions): Promise<WorkerBatch
       WORKER_CONCURRENCY: String(o.concurrency),
       RECOVERY_SWEEP_MS: '3600000',
       LOG_LEVEL: 'info',
+      ...(o.nodeOptions ? { NODE_OPTIONS: o.nodeOptions } : {}),
     };
     workers.push(...(await Promise.all(Array.from({ length: o.workers }, () => startWorker(env, o.tree)))));
-    const warm = await submit('bench-warm', batchInvoices(o.warmInvoices ?? 200, 'warm', o.invoiceOf));
+    const warm = await submit(
+      'bench-warm',
+      batchInvoices((o.warmInvoices ?? 200) * o.workers, 'warm', o.invoiceOf),
+      25,
+    );
     await enqueueBatch(producer, warm, warm.chunks);
     await complete(warm);
 
@@ -187,7 +207,8 @@ export async function runWorkerBatch(o: WorkerBatchOptions): Promise<WorkerBatch
     await enqueueBatch(producer, b, b.chunks);
     await complete(b);
     const seconds = msSince(t0) / 1000;
-    const nodeMs = processesCpuMs(pids) - cpu0;
+    const perWorker = processesCpuMs(pids).map((ms, k) => ms - cpu0[k]!);
+    const nodeMs = perWorker.reduce((a, b) => a + b, 0);
     const pgMs = await pgCpu.stop();
     const backendStates = await states.stop();
     const lines = invoices.reduce((s, inv) => s + inv.lines.length, 0);
@@ -198,9 +219,11 @@ export async function runWorkerBatch(o: WorkerBatchOptions): Promise<WorkerBatch
           : [],
       ),
     );
-    const digests = await decisionDigests(poll, b.tenantId, originals);
+    const vendorOf = new Map(invoices.map((inv) => [inv.invoice_id, inv.vendor.id]));
+    const digests = await decisionDigests(poll, b.tenantId, originals, vendorOf);
     return {
       tree: o.tree,
+      nodeOptions: o.nodeOptions ?? '',
       workers: o.workers,
       concurrency: o.concurrency,
       invoices: o.invoices,
@@ -209,6 +232,7 @@ export async function runWorkerBatch(o: WorkerBatchOptions): Promise<WorkerBatch
       seconds,
       linesPerSecond: lines / seconds,
       nodeCpuMsPerInvoice: nodeMs / o.invoices,
+      workerCpuShares: perWorker.map((ms) => ms / nodeMs),
       pgCpuMsPerInvoice: pgMs / o.invoices,
       coresBusy: (nodeMs + pgMs) / 1000 / seconds,
       backendStates,
@@ -230,10 +254,17 @@ async function decisionDigests(
   client: pg.Client,
   tenantId: string,
   originals: ReadonlyMap<string, string>,
+  vendorOf: ReadonlyMap<string, string>,
 ): Promise<
   Pick<
     WorkerBatchRun,
-    'decisions' | 'resubmissions' | 'resubmissionsFound' | 'routesDigest' | 'scoresDigest' | 'routes'
+    | 'decisions'
+    | 'resubmissions'
+    | 'resubmissionsFound'
+    | 'routesDigest'
+    | 'sameVendorDigest'
+    | 'scoresDigest'
+    | 'routes'
   >
 > {
   const { rows } = await client.query<{
@@ -253,6 +284,7 @@ async function decisionDigests(
   );
   const routes = createHash('sha256');
   const scores = createHash('sha256');
+  const sameVendor = createHash('sha256');
   const byInvoice: Record<string, string> = {};
   for (const r of rows) {
     const reasons = [...new Set(r.reason_codes)].sort();
@@ -260,6 +292,8 @@ async function decisionDigests(
     const scored = `${route} ${r.scores} ${[...r.duplicates].sort().join(',')}`;
     byInvoice[r.invoice_id] = route;
     routes.update(route + '\n');
+    const own = r.duplicates.filter((id) => vendorOf.get(id) === vendorOf.get(r.invoice_id)).sort();
+    sameVendor.update(`${r.invoice_id} ${own.join(',')}\n`);
     scores.update(scored + '\n');
   }
   return {
@@ -271,6 +305,7 @@ async function decisionDigests(
         r.reason_codes.some((c) => c.startsWith('DUPLICATE_')),
     ).length,
     routesDigest: routes.digest('hex').slice(0, 16),
+    sameVendorDigest: sameVendor.digest('hex').slice(0, 16),
     scoresDigest: scores.digest('hex').slice(0, 16),
     routes: byInvoice,
   };
@@ -279,7 +314,7 @@ async function decisionDigests(
 /** The runs as table rows (tree, workers x in flight, lines/s, CPU per invoice, cores busy, waits, load, decisions, digests). */
 export function workerBatchRows(runs: readonly WorkerBatchRun[]): string[][] {
   return runs.map((r) => [
-    r.tree,
+    r.nodeOptions ? `${r.tree} (${r.nodeOptions})` : r.tree,
     `${r.workers} x ${r.concurrency}`,
     String(r.chunks),
     fmt(r.linesPerSecond),
@@ -288,7 +323,7 @@ export function workerBatchRows(runs: readonly WorkerBatchRun[]): string[][] {
     fmt(r.backendStates['in transaction, waiting for the client'] ?? 0),
     fmt(r.load1),
     `${r.decisions}, ${r.resubmissionsFound} / ${r.resubmissions}`,
-    `${r.routesDigest} / ${r.scoresDigest}`,
+    `${r.routesDigest} / ${r.sameVendorDigest} / ${r.scoresDigest}`,
   ]);
 }
 
@@ -303,7 +338,7 @@ export const WORKER_BATCH_HEAD = [
   'tx waiting for node',
   'load 1m',
   'decisions, resubmissions found',
-  'routes / scores digest',
+  'digests: routes / same-vendor duplicates / scores',
 ];
 
 /** Options of {@link workerBatchSection}. */
@@ -315,6 +350,8 @@ export interface WorkerBatchSectionOptions extends Pick<
   schemaTag: string;
   /** Checkouts, alternated (their order swapped every round). */
   trees: readonly string[];
+  /** `NODE_OPTIONS` of the workers, each run with every tree ('' for none). */
+  nodeOptions: readonly string[];
   /** Worker processes per run, in order. */
   workers: readonly number[];
   rounds: number;
@@ -322,25 +359,31 @@ export interface WorkerBatchSectionOptions extends Pick<
 
 /**
  * The `batch-workers` section of `npm run bench`: for each round, each worker count and each
- * tree (the trees' order swapped every other round), one {@link runWorkerBatch}; prints one JSON
+ * tree and `NODE_OPTIONS` (their order swapped every other round), one {@link runWorkerBatch}; prints one JSON
  * line per run as it ends, then a table, and whether the decisions' digests agree.
  * @returns the runs.
  */
 export async function workerBatchSection(o: WorkerBatchSectionOptions): Promise<WorkerBatchRun[]> {
   const runs: WorkerBatchRun[] = [];
   for (let round = 0; round < o.rounds; round++) {
-    const trees = round % 2 === 0 ? o.trees : [...o.trees].reverse();
+    const variants = o.trees.flatMap((tree) => o.nodeOptions.map((nodeOptions) => ({ tree, nodeOptions })));
+    if (round % 2 === 1) variants.reverse();
     for (const workers of o.workers) {
-      for (const [k, tree] of trees.entries()) {
+      for (const [k, v] of variants.entries()) {
         const run = await runWorkerBatch({
           ...o,
+          ...v,
           schema: `${o.schemaTag}_bw_${round}_${workers}_${k}`,
-          tree,
           workers,
         });
         const { routes: _perInvoice, ...figures } = run;
         console.log(JSON.stringify({ round, ...figures }));
         runs.push(run);
+        const first = runs[0]!;
+        const differ = Object.keys(first.routes).filter((id) => first.routes[id] !== run.routes[id]);
+        console.log(`routes of ${differ.length} invoices differ from the first run's`);
+        for (const id of differ.slice(0, 3))
+          console.log(`  ${id}:\n  ${first.routes[id]}\n  ${run.routes[id]}`);
       }
     }
   }
@@ -350,18 +393,12 @@ export async function workerBatchSection(o: WorkerBatchSectionOptions): Promise<
   const t = new Table({ head: WORKER_BATCH_HEAD });
   for (const r of workerBatchRows(runs)) t.push(r);
   console.log(t.toString());
-  const routes = new Set(runs.map((r) => r.routesDigest));
-  const scores = new Set(runs.map((r) => r.scoresDigest));
+  const same = (f: (r: WorkerBatchRun) => string): string =>
+    new Set(runs.map(f)).size === 1 ? 'identical' : 'differ';
   console.log(
-    `decisions: routes ${routes.size === 1 ? 'identical' : 'DIFFER'} across runs, scores ${scores.size === 1 ? 'identical' : 'differ'}; every run ${runs.every((r) => r.decisions === r.invoices) ? 'one decision per invoice' : 'NOT one decision per invoice'}`,
+    `decisions across runs: routes ${same((r) => r.routesDigest)}, same-vendor duplicates ${same((r) => r.sameVendorDigest)}, scores ${same((r) => r.scoresDigest)}; ` +
+      `one decision per invoice in every run: ${runs.every((r) => r.decisions === r.invoices)}; ` +
+      `every resubmission found in every run: ${runs.every((r) => r.resubmissionsFound === r.resubmissions)}`,
   );
-  const [first, ...rest] = runs;
-  for (const r of rest) {
-    const differ = Object.keys(first!.routes).filter((id) => first!.routes[id] !== r.routes[id]);
-    for (const id of differ.slice(0, 5))
-      console.log(
-        `${r.workers} x ${r.concurrency} differs from the first run on ${id}:\n  ${first!.routes[id]}\n  ${r.routes[id]}`,
-      );
-  }
   return runs;
 }

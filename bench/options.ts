@@ -34,6 +34,7 @@ export interface BenchOptions {
   batchWorkerConcurrency: string;
   batchWorkerTrees: string;
   batchWorkerRounds: string;
+  batchWorkerNodeOptions: string;
   redisUrl: string;
   historyParallel: string;
   historyDeferIndex?: boolean;
@@ -81,6 +82,11 @@ export function parseBenchOptions(argv: readonly string[] = process.argv): Bench
       '--batch-worker-trees <dirs>',
       'batch-workers: checkouts whose bin/worker.ts runs, comma-separated, alternated per round (an A/B)',
       '.',
+    )
+    .option(
+      '--batch-worker-node-options <list>',
+      "batch-workers: the workers' NODE_OPTIONS, '|'-separated variants alternated like the trees (empty: none)",
+      '',
     )
     .option('--batch-worker-rounds <n>', 'batch-workers: rounds over the trees and worker counts', '1')
     .option(

@@ -453,6 +453,7 @@ if (only.has('batch-workers'))
     redisUrl: opts.redisUrl,
     schemaTag,
     trees: opts.batchWorkerTrees.split(',').map((t) => resolve(t)),
+    nodeOptions: opts.batchWorkerNodeOptions.split('|'),
     workers: opts.batchWorkers.split(',').map(Number),
     concurrency: Number(opts.batchWorkerConcurrency),
     rounds: Number(opts.batchWorkerRounds),
