@@ -59,6 +59,22 @@ function vendorOf(i: number): number {
 }
 
 /**
+ * The bench's batch: invoice `i` is `invoiceOf(i, tag)` with its vendor drawn (seeded) among 50.
+ * @param invoiceOf a 10-line invoice by index and tag (unique ids per tag).
+ */
+export function batchInvoices(
+  n: number,
+  tag: string,
+  invoiceOf: (i: number, tag: string) => Invoice,
+): Invoice[] {
+  return Array.from({ length: n }, (_, i) => {
+    const inv = invoiceOf(i, tag);
+    const v = vendorOf(i);
+    return { ...inv, vendor: { id: `V-${v}`, name: `Vendor ${v} Medical Supply LLC` } };
+  });
+}
+
+/**
  * Scores `n` invoices as a stored batch with chunks of `chunkSize`, one by one and chunked.
  * @param invoiceOf a 10-line invoice by index and tag (unique ids per tag).
  * @param modes the runs to make, in order (default both).
@@ -80,11 +96,7 @@ export async function runBatchBenchmark(
   try {
     for (const mode of modes) {
       const tenantId = `bench-batch-${mode}`;
-      const invoices = Array.from({ length: n }, (_, i) => {
-        const inv = invoiceOf(i, `b-${mode}`);
-        const v = vendorOf(i);
-        return { ...inv, vendor: { id: `V-${v}`, name: `Vendor ${v} Medical Supply LLC` } };
-      });
+      const invoices = batchInvoices(n, `b-${mode}`, invoiceOf);
       const { batch, chunks } = await w.batches.create({
         tenantId,
         idempotencyKey: null,

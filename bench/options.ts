@@ -30,6 +30,12 @@ export interface BenchOptions {
   batchInvoices: string;
   batchChunk: string;
   batchConcurrency: string;
+  batchWorkers: string;
+  batchWorkerConcurrency: string;
+  batchWorkerTrees: string;
+  batchWorkerRounds: string;
+  batchWorkerNodeOptions: string;
+  redisUrl: string;
   historyParallel: string;
   historyDeferIndex?: boolean;
   historyWorkers: string;
@@ -65,6 +71,28 @@ export function parseBenchOptions(argv: readonly string[] = process.argv): Bench
       '--batch-concurrency <n>',
       'batch: score-batch jobs in flight at once (as WORKER_CONCURRENCY; 1 = one chunk after the other)',
       '1',
+    )
+    .option(
+      '--batch-workers <list>',
+      'batch-workers: worker processes (bin/worker.ts) per run, comma-separated',
+      '1,2',
+    )
+    .option('--batch-worker-concurrency <n>', 'batch-workers: WORKER_CONCURRENCY of each worker', '2')
+    .option(
+      '--batch-worker-trees <dirs>',
+      'batch-workers: checkouts whose bin/worker.ts runs, comma-separated, alternated per round (an A/B)',
+      '.',
+    )
+    .option(
+      '--batch-worker-node-options <list>',
+      "batch-workers: the workers' NODE_OPTIONS, '|'-separated variants alternated like the trees (empty: none)",
+      '',
+    )
+    .option('--batch-worker-rounds <n>', 'batch-workers: rounds over the trees and worker counts', '1')
+    .option(
+      '--redis-url <url>',
+      'Redis of the batch-workers section',
+      process.env.BENCH_REDIS_URL ?? process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379',
     )
     .option('--history-parallel <n>', 'history import chunks in flight', '2')
     .option('--history-defer-index', 'history import: drop the HNSW index before, build it after')

@@ -13,7 +13,8 @@
  * conversion alone: invoices/s, peak RSS growth, load average), `history` (history import of
  * `--history-invoices` 10-line invoices into PostgreSQL, bench/history.ts), `batch` (a stored batch
  * of `--batch-invoices` 10-line invoices scored by the score-batch processor on PostgreSQL, one by
- * one and per chunk, bench/batch.ts).
+ * one and per chunk, bench/batch.ts), `batch-workers` (the same batch scored by `--batch-workers`
+ * worker processes through BullMQ on `--redis-url`, bench/batch-workers.ts).
  * PostgreSQL sections need `BENCH_DATABASE_URL` (default the test database).
  */
 import type { OnnxTfjsComparison } from './models-source.js';
@@ -36,6 +37,7 @@ import { fmt, msSince } from './stats.js';
 import { intakeTable, runIntakeBenchmark } from './intake.js';
 import { HISTORY_SHAPES, historySection, tenLineInvoice, type HistoryShape } from './history.js';
 import { batchRows, runBatchBenchmark } from './batch.js';
+import { workerBatchSection } from './batch-workers.js';
 import { recordStatementCpu } from './pg-statements.js';
 import { trainingSection } from './training.js';
 import { computeSection } from './compute.js';
@@ -444,6 +446,21 @@ if (only.has('batch')) {
     );
   }
 }
+
+if (only.has('batch-workers'))
+  report.batchWorkers = await workerBatchSection({
+    connectionString: opts.databaseUrl,
+    redisUrl: opts.redisUrl,
+    schemaTag,
+    trees: opts.batchWorkerTrees.split(',').map((t) => resolve(t)),
+    nodeOptions: opts.batchWorkerNodeOptions.split('|'),
+    workers: opts.batchWorkers.split(',').map(Number),
+    concurrency: Number(opts.batchWorkerConcurrency),
+    rounds: Number(opts.batchWorkerRounds),
+    invoices: Number(opts.batchInvoices),
+    chunkSize: Number(opts.batchChunk),
+    invoiceOf: tenLineInvoice,
+  });
 
 // ---------------------------------------------------------------- training
 if (only.has('training'))

@@ -182,9 +182,12 @@ export interface WorkerProcess {
   kill(): Promise<void>;
 }
 
-/** Starts `bin/worker.ts` with the given environment and waits until it logs that it is ready. */
-export async function startWorker(env: Record<string, string>): Promise<WorkerProcess> {
-  const root = packageRoot();
+/**
+ * Starts `bin/worker.ts` with the given environment and waits until it logs that it is ready.
+ * @param root the checkout whose `bin/worker.ts` runs (default this one; an A/B bench passes another).
+ * @throws Error when the worker exits or has not logged that it is ready within 90 s.
+ */
+export async function startWorker(env: Record<string, string>, root = packageRoot()): Promise<WorkerProcess> {
   const child = spawn(process.execPath, ['--import', 'tsx', join(root, 'bin', 'worker.ts')], {
     cwd: root,
     env: { PATH: process.env.PATH ?? '', LOG_LEVEL: 'info', ...env },
