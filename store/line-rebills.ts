@@ -63,26 +63,62 @@ export interface EarlierLine {
 }
 
 /**
+ * Invoices the first pass of the line block reads per query: the vendor's documents dated on or
+ * after the date of its `LINE_BLOCK_RECENT_INVOICES`-th most recent document in the window (by
+ * vendor key or vendor id; every invoice of that date included, so ties may add more). A new line
+ * with at least `perLine` same-amount candidates among them is settled: every older line ranks
+ * after those in the spec's order (same amount first, then the later date). The other lines are
+ * searched over the whole window in a second pass. On the bench history (amounts of 1-8 units,
+ * 732 invoices a vendor-year) 32 and 64 left most invoices with a line for the second pass, 128
+ * few, 256 read twice the lines for no fewer second passes (BENCHMARKS.md, branch lblock).
+ */
+export const LINE_BLOCK_RECENT_INVOICES = 128;
+
+/**
  * The line block as one statement over a set of queries (`q.m`) and their probes (`p.m`). Its
  * cost is linear in the probes: each query's earlier lines (`e`: the vendor's invoices in the
- * window, not reversed, and their lines) are read once, each probe keeps its at most `perLine`
- * best in a bounded top-N of its own (no sort of every probe x earlier line pair), the probe
- * embeddings are parsed once, and the delivery references are read once per earlier invoice
+ * searched dates, not reversed, and their lines) are read once, each probe keeps its at most
+ * `perLine` best in a bounded top-N of its own (no sort of every probe x earlier line pair), the
+ * probe embeddings are parsed once, and the delivery references are read once per earlier invoice
  * kept. The probe embeddings travel in `transport` (store/sql.ts `vectorColumn`, parameter 6).
+ *
+ * With `recent` null the searched dates are the spec's whole window. With `recent` a count they
+ * start at the date of the query's `recent`-th most recent invoice of the vendor in the window
+ * (found through the (tenant, vendor key, date) and (tenant, vendor id, date) indexes alone), or
+ * at the window's start when there are fewer. Every probe yields at least one row (a row of nulls
+ * but `m`, `line_number` and `covered` when it keeps nothing); `covered` is true when the searched
+ * dates are the whole window, `same_amount` whether the kept line has the probe's amount.
  */
-function lineBlockSql(spec: LineBlockingSpec, transport: VectorTransport): string {
+function lineBlockSql(spec: LineBlockingSpec, transport: VectorTransport, recent: number | null): string {
+  const windowStart = `q.invoice_date - ${spec.windowDays}::int`;
+  // The vendor's invoices (by vendor key, or by vendor id) dated from `from` to the query's date,
+  // by index only (`limit`: the most recent first, so many).
+  const vendorInvoices = (column: 'vendor_key' | 'vendor_id', from: string, limit = ''): string => `
+          (SELECT r.pk, r.invoice_date FROM invoices r
+            WHERE r.tenant_id = $1 AND r.${column} = q.${column}
+              AND r.invoice_date BETWEEN ${from} AND q.invoice_date${limit})`;
+  const mostRecent = `
+            ORDER BY r.invoice_date DESC LIMIT ${recent}`;
+  const from =
+    recent === null
+      ? windowStart
+      : `COALESCE((SELECT t.invoice_date FROM (${vendorInvoices('vendor_key', windowStart, mostRecent)}
+          UNION${vendorInvoices('vendor_id', windowStart, mostRecent)}) t
+        ORDER BY t.invoice_date DESC OFFSET ${recent - 1} LIMIT 1), ${windowStart})`;
   return `
 WITH q AS MATERIALIZED (
-  SELECT * FROM unnest($7::text[], $8::text[], $9::text[], $10::date[]) WITH ORDINALITY
-           AS q(invoice_id, vendor_id, vendor_key, invoice_date, m)
+  SELECT q.*, f.from_date, f.from_date <= ${windowStart} AS covered
+    FROM unnest($7::text[], $8::text[], $9::text[], $10::date[]) WITH ORDINALITY
+         AS q(invoice_id, vendor_id, vendor_key, invoice_date, m)
+   CROSS JOIN LATERAL (SELECT ${from} AS from_date OFFSET 0) f
 ), e AS MATERIALIZED (
   SELECT q.m, i.pk, i.invoice_id, l.line_number AS earlier_line_number, i.invoice_date,
          l.embedding, upper(l.code) AS code, l.quantity, l.amount_cents, l.service_date,
          COALESCE(l.service_date, i.service_period_start, i.invoice_date) AS judged_date
     FROM q
-    JOIN invoices i ON i.tenant_id = $1 AND (i.vendor_id = q.vendor_id OR i.vendor_key = q.vendor_key)
-     AND i.invoice_date BETWEEN q.invoice_date - ${spec.windowDays}::int AND q.invoice_date
-     AND i.document_type = 'invoice' AND i.invoice_id <> q.invoice_id
+   CROSS JOIN LATERAL (${vendorInvoices('vendor_key', 'q.from_date')}
+          UNION${vendorInvoices('vendor_id', 'q.from_date')}) w
+    JOIN invoices i ON i.pk = w.pk AND i.document_type = 'invoice' AND i.invoice_id <> q.invoice_id
     JOIN invoice_lines l ON l.invoice_pk = i.pk
    WHERE COALESCE((SELECT sum(-c.total_cents) FROM invoices c WHERE c.reverses_invoice_pk = i.pk), 0)
          < i.total_cents - 1
@@ -93,7 +129,7 @@ WITH q AS MATERIALIZED (
 ), kept AS MATERIALIZED (
   SELECT p.m, p.line_number, k.*
     FROM p
-    CROSS JOIN LATERAL (
+    LEFT JOIN LATERAL (
       SELECT c.pk, c.invoice_id, c.earlier_line_number, c.invoice_date, c.cosine, c.code, c.quantity,
              c.amount_cents, c.service_date, c.judged_date, c.amount_cents = p.amount_cents AS same_amount
         FROM (SELECT e.*, 1 - (e.embedding <=> p.embedding) AS cosine FROM e WHERE e.m = p.m OFFSET 0) c
@@ -101,7 +137,7 @@ WITH q AS MATERIALIZED (
        ORDER BY c.amount_cents = p.amount_cents DESC, c.invoice_date DESC, c.invoice_id COLLATE "C",
                 c.earlier_line_number
        LIMIT ${spec.perLine}
-    ) k
+    ) k ON true
 ), refs AS MATERIALIZED (
   SELECT DISTINCT ON (d.pk, (r->>'line_number')::int) d.pk, (r->>'line_number')::int AS line_number,
          r->>'delivery_reference' AS delivery_reference
@@ -111,22 +147,37 @@ WITH q AS MATERIALIZED (
 )
 SELECT k.m, k.line_number, k.invoice_id, k.earlier_line_number, k.invoice_date::text AS invoice_date, k.cosine,
        k.code, k.quantity::text AS quantity, k.amount_cents::text AS amount_cents,
-       k.service_date::text AS service_date, k.judged_date::text AS judged_date, r.delivery_reference
+       k.service_date::text AS service_date, k.judged_date::text AS judged_date, r.delivery_reference,
+       k.same_amount, (SELECT q.covered FROM q WHERE q.m = k.m) AS covered
   FROM kept k
   LEFT JOIN refs r ON r.pk = k.pk AND r.line_number = k.earlier_line_number
  ORDER BY k.m, k.line_number, k.same_amount DESC, k.invoice_date DESC, k.invoice_id COLLATE "C",
           k.earlier_line_number`;
 }
 
-const LINE_BLOCK_SQL: Record<VectorTransport, string> = {
-  text: lineBlockSql(BLOCKING_SPEC.lines, 'text'),
-  binary: lineBlockSql(BLOCKING_SPEC.lines, 'binary'),
+/** Which dates a line-block statement searches: the whole window, or from the recent invoices on. */
+export type LineBlockPass = 'window' | 'recent';
+
+const LINE_BLOCK_SQL: Record<LineBlockPass, Record<VectorTransport, string>> = {
+  window: {
+    text: lineBlockSql(BLOCKING_SPEC.lines, 'text', null),
+    binary: lineBlockSql(BLOCKING_SPEC.lines, 'binary', null),
+  },
+  recent: {
+    text: lineBlockSql(BLOCKING_SPEC.lines, 'text', LINE_BLOCK_RECENT_INVOICES),
+    binary: lineBlockSql(BLOCKING_SPEC.lines, 'binary', LINE_BLOCK_RECENT_INVOICES),
+  },
 };
 
-interface Row extends Record<string, unknown> {
+/**
+ * A row of a line-block statement ({@link lineBlockStatement}): query `m` (1-based), new line
+ * `line_number`, and the earlier line kept, whose columns are null when the line kept none; money
+ * and quantity as text.
+ */
+export interface LineBlockRow extends Record<string, unknown> {
   m: number;
   line_number: number;
-  invoice_id: string;
+  invoice_id: string | null;
   earlier_line_number: number;
   invoice_date: string;
   cosine: number;
@@ -136,9 +187,12 @@ interface Row extends Record<string, unknown> {
   service_date: string | null;
   judged_date: string;
   delivery_reference: string | null;
+  same_amount: boolean | null;
+  covered: boolean;
 }
 
-function earlierLineOf(r: Row): EarlierLine {
+/** The earlier line of a row that kept one. */
+export function earlierLineOf(r: LineBlockRow & { invoice_id: string }): EarlierLine {
   return {
     lineNumber: Number(r.line_number),
     invoiceId: r.invoice_id,
@@ -155,18 +209,20 @@ function earlierLineOf(r: Row): EarlierLine {
 }
 
 /**
- * The statement {@link findEarlierLinesMany} runs for several queries of one tenant (with at
+ * A statement {@link findEarlierLinesMany} runs for several queries of one tenant (with at
  * least one line between them), with its parameters, the probe embeddings in `transport`
- * (`binary` on PostgreSQL only).
+ * (`binary` on PostgreSQL only). `pass` `window` (the default) searches the spec's whole window,
+ * `recent` from the {@link LINE_BLOCK_RECENT_INVOICES} most recent invoices of the vendor on.
  */
 export function lineBlockStatement(
   tenantId: string,
   queries: readonly Omit<LineRebillQuery, 'tenantId'>[],
   transport: VectorTransport = 'text',
+  pass: LineBlockPass = 'window',
 ): { sql: string; params: unknown[] } {
   const probes = queries.flatMap((q, j) => q.lines.map((l) => ({ m: j + 1, l })));
   return {
-    sql: LINE_BLOCK_SQL[transport],
+    sql: LINE_BLOCK_SQL[pass][transport],
     params: [
       tenantId,
       probes.map((x) => x.m),
@@ -197,9 +253,34 @@ export function lineBlockStatement(
 export const LINE_BLOCK_CHUNK_LINES = 250;
 
 /**
- * The line block of several queries of one tenant, in statements of at most `chunkLines` new
- * lines ({@link LINE_BLOCK_CHUNK_LINES}), the probe embeddings in `transport` (`binary` on
- * PostgreSQL only; the same rows either way).
+ * The new line numbers of `q` whose rows of the `recent` pass (`rows`, that query's, in statement
+ * order) are not its final block: the recent invoices are not the whole window, and the line
+ * kept fewer than `perLine` lines of its own amount (or its number is on more than one line, so
+ * its rows are not its own).
+ */
+function unsettledLines(
+  q: Omit<LineRebillQuery, 'tenantId'>,
+  rows: readonly LineBlockRow[],
+  perLine: number,
+): Set<number> {
+  const out = new Set<number>();
+  if (rows.length > 0 && rows[0]!.covered) return out;
+  const probes = new Map<number, number>();
+  for (const l of q.lines) probes.set(l.lineNumber, (probes.get(l.lineNumber) ?? 0) + 1);
+  const sameAmount = new Map<number, number>();
+  for (const r of rows)
+    if (r.invoice_id !== null && r.same_amount === true)
+      sameAmount.set(Number(r.line_number), (sameAmount.get(Number(r.line_number)) ?? 0) + 1);
+  for (const [n, count] of probes) if (count > 1 || (sameAmount.get(n) ?? 0) < perLine) out.add(n);
+  return out;
+}
+
+/**
+ * The line block of several queries of one tenant, in chunks of at most `chunkLines` new lines
+ * ({@link LINE_BLOCK_CHUNK_LINES}), the probe embeddings in `transport` (`binary` on PostgreSQL
+ * only; the same rows either way). Each chunk is searched over the vendor's recent invoices
+ * first ({@link LINE_BLOCK_RECENT_INVOICES}), then over the whole window for the lines that
+ * pass did not settle; the rows are those of the whole-window statement alone.
  * @returns per query, in order, its candidates by new line number, each line's in the spec's order.
  */
 export async function findEarlierLinesMany(
@@ -213,16 +294,49 @@ export async function findEarlierLinesMany(
   let chunk: { j: number; q: Omit<LineRebillQuery, 'tenantId'> }[] = [];
   let size = 0;
   let statements = 0;
+  let chunks = 0;
+  const run = async (
+    qs: readonly Omit<LineRebillQuery, 'tenantId'>[],
+    pass: LineBlockPass,
+  ): Promise<LineBlockRow[][]> => {
+    if (statements++ > 0) await setImmediate();
+    const { sql, params } = lineBlockStatement(tenantId, qs, transport, pass);
+    const rows = await db.query<LineBlockRow>(sql, params, { name: `line_block_${pass}_${transport}` });
+    const byQuery: LineBlockRow[][] = qs.map(() => []);
+    for (const r of rows) byQuery[Number(r.m) - 1]!.push(r);
+    return byQuery;
+  };
   const flush = async (): Promise<void> => {
     if (size === 0) return;
-    if (statements++ > 0) await setImmediate();
-    const { sql, params } = lineBlockStatement(
-      tenantId,
+    chunks++;
+    const recent = await run(
       chunk.map((c) => c.q),
-      transport,
+      'recent',
     );
-    const rows = await db.query<Row>(sql, params, { name: `line_block_many_${transport}` });
-    for (const r of rows) out[chunk[Number(r.m) - 1]!.j]!.push(earlierLineOf(r));
+    const unsettled = chunk.map((c, i) => unsettledLines(c.q, recent[i]!, BLOCKING_SPEC.lines.perLine));
+    const again = chunk
+      .map((c, i) => ({ i, q: { ...c.q, lines: c.q.lines.filter((l) => unsettled[i]!.has(l.lineNumber)) } }))
+      .filter((x) => x.q.lines.length > 0);
+    const window =
+      again.length > 0
+        ? await run(
+            again.map((x) => x.q),
+            'window',
+          )
+        : [];
+    const windowRows: LineBlockRow[][] = chunk.map(() => []);
+    for (const [k, x] of again.entries()) windowRows[x.i] = window[k]!;
+    for (const [i, c] of chunk.entries()) {
+      // Each line's rows come from one pass, in statement order: a stable sort by line number
+      // merges the two passes as one statement orders them.
+      const rows = [
+        ...recent[i]!.filter((r) => !unsettled[i]!.has(Number(r.line_number))),
+        ...windowRows[i]!,
+      ];
+      rows.sort((a, b) => Number(a.line_number) - Number(b.line_number));
+      for (const r of rows)
+        if (r.invoice_id !== null) out[c.j]!.push(earlierLineOf({ ...r, invoice_id: r.invoice_id }));
+    }
     chunk = [];
     size = 0;
   };
@@ -236,9 +350,9 @@ export async function findEarlierLinesMany(
     }
   }
   await flush();
-  // A query's lines may span statements: by new line number, each line's rows in their order
+  // A query's lines may span chunks: by new line number, each line's rows in their order
   // (a stable sort), as one statement orders them.
-  if (statements > 1) for (const found of out) found.sort((a, b) => a.lineNumber - b.lineNumber);
+  if (chunks > 1) for (const found of out) found.sort((a, b) => a.lineNumber - b.lineNumber);
   return out;
 }
 

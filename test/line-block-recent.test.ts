@@ -1,0 +1,192 @@
+/**
+ * The line block's two passes (store/line-rebills.ts `findEarlierLinesMany`: the vendor's recent
+ * invoices first, the whole window for the lines they do not settle) find exactly the rows of the
+ * whole-window statement alone, which is the oracle here. The vendor's history has more invoices
+ * in the window than the first pass reads, three invoices a day (ties at the pass's first date),
+ * same-amount and other-amount lines of one code, description-only matches, invoices under the
+ * vendor id with another vendor key, credit memos (one reversing an invoice in full, one in
+ * part), and invoices outside the window. Several queries per statement, chunked and not, both
+ * engines (PostgreSQL with both vector transports).
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Invoice, InvoiceLine } from '../core/invoice.js';
+import { BLOCKING_SPEC } from '../core/blocking.js';
+import { lineRebillQuery } from '../inference/stages/line-rebills.js';
+import { prepare } from '../inference/stages/prepare.js';
+import { createRepository, openDatabase, type SqlDatabase } from '../store/index.js';
+import {
+  earlierLineOf,
+  findEarlierLinesMany,
+  lineBlockStatement,
+  LINE_BLOCK_RECENT_INVOICES,
+  type EarlierLine,
+  type LineBlockPass,
+  type LineBlockRow,
+  type LineRebillQuery,
+} from '../store/line-rebills.js';
+import { decisionFor, engines, invoiceOfLines, keysOf } from './fixtures.js';
+import { dropSchema } from './harness.js';
+
+const TENANT = 'lbr';
+const VENDOR = { id: 'V-LBR', name: 'Lakeview Breathing Supply' };
+/** Invoices of the vendor in the window, three a day: more than the first pass reads. */
+const EARLIER = LINE_BLOCK_RECENT_INVOICES + 60;
+const NEW_DATE = '2025-12-01';
+/**
+ * The first pass's first date is that of the K-th most recent document of the vendor: with one
+ * credit memo among them, the invoice k = K - 2 (k = 0 the most recent). The last invoice of that
+ * date is read only because the pass reads every invoice of its first date.
+ */
+const TIE = 3 * Math.floor((LINE_BLOCK_RECENT_INVOICES - 2) / 3) + 2;
+
+const day = (date: string, minus: number): string =>
+  new Date(Date.parse(`${date}T00:00:00Z`) - minus * 86_400_000).toISOString().slice(0, 10);
+
+const NEBULIZER = 'Nebulizer, with compressor, for home use with tubing and mouthpiece';
+const TUBING = 'Tubing used with positive airway pressure device';
+const CUSHION = 'Wheelchair seat cushion, general use, width less than 22 inches';
+
+const line = (n: number, description: string, code: string | null, cents: number): InvoiceLine => ({
+  line_number: n,
+  description,
+  ...(code ? { code: { system: 'HCPCS' as const, value: code } } : {}),
+  quantity: 1,
+  unit_price_cents: cents,
+  amount_cents: cents,
+});
+
+/** The k-th earlier invoice (k = 0 the most recent): its lines' amounts vary with k. */
+function earlier(k: number): Invoice {
+  const vendor = k % 5 === 4 ? { ...VENDOR, name: 'Lakeview Respiratory Partners' } : VENDOR;
+  return invoiceOfLines(`lbr-${k}`, vendor, day(NEW_DATE, 1 + Math.floor(k / 3)), [
+    // Amount 300 only on the ten oldest invoices of the window, behind the first pass.
+    line(1, NEBULIZER, 'E0570', k % 9 === 0 ? 100 : k >= EARLIER - 10 ? 300 : 200),
+    // Seven of amount 500 well inside the first pass and the eighth the invoice TIE.
+    line(2, TUBING, 'A7037', (k % 18 === 0 && k / 18 < 7) || k === TIE ? 500 : 510),
+    line(3, NEBULIZER, null, k % 4 === 0 ? 700 : 710),
+    line(4, CUSHION, 'E2601', 900 + (k % 3)),
+  ]);
+}
+
+const newInvoice = (id: string, date: string, vendor = VENDOR): Invoice =>
+  invoiceOfLines(id, vendor, date, [
+    line(1, NEBULIZER, 'E0570', 100),
+    line(2, TUBING, 'A7037', 500),
+    line(3, NEBULIZER, null, 700),
+    line(4, NEBULIZER, 'E0570', 300),
+    line(5, CUSHION, 'E2601', 901),
+  ]);
+
+type Query = Omit<LineRebillQuery, 'tenantId'>;
+
+describe.each(engines('lbrecent'))('line block passes on $name', ({ config }) => {
+  const cfg = config();
+  let db: SqlDatabase;
+  const run = (queries: readonly Query[], pass: LineBlockPass): Promise<LineBlockRow[]> => {
+    const { sql, params } = lineBlockStatement(TENANT, queries, 'text', pass);
+    return db.query<LineBlockRow>(sql, params);
+  };
+  /** The whole-window statement's rows of each query, as `findEarlierLinesMany` returns them. */
+  const oracle = async (queries: readonly Query[]): Promise<EarlierLine[][]> => {
+    const out: EarlierLine[][] = queries.map(() => []);
+    for (const r of await run(queries, 'window'))
+      if (r.invoice_id !== null)
+        out[Number(r.m) - 1]!.push(earlierLineOf({ ...r, invoice_id: r.invoice_id }));
+    return out;
+  };
+  const queryOf = (inv: Invoice): Query => lineRebillQuery(prepare(inv))!;
+
+  beforeAll(async () => {
+    db = await openDatabase(cfg);
+    const repo = createRepository(db);
+    const save = (inv: Invoice, reversesInvoiceId?: string) =>
+      repo.saveDecision(TENANT, inv, `h-${inv.invoice_id}`, keysOf(inv), decisionFor(inv), {
+        reversesInvoiceId,
+      });
+    const history = Array.from({ length: EARLIER }, (_, k) => earlier(k));
+    // Outside the window: a year and more before the new invoice.
+    for (let k = 0; k < 6; k++)
+      history.push({ ...earlier(k), invoice_id: `lbr-old-${k}`, invoice_date: day(NEW_DATE, 366 + k) });
+    for (const inv of history) await save(inv);
+    const credit = (of: Invoice, cents: number): Invoice => ({
+      ...of,
+      invoice_id: `${of.invoice_id}-cm`,
+      invoice_number: `${of.invoice_number}-CM`,
+      document_type: 'credit_memo',
+      total_cents: -cents,
+      lines: [{ ...of.lines[0]!, quantity: -1, amount_cents: -cents }],
+    });
+    // lbr-9 (amount 100 on line 1) reversed in full, lbr-150 (older than the first pass) in part.
+    await save(credit(history[9]!, history[9]!.total_cents), 'lbr-9');
+    await save(credit(history[150]!, 100), 'lbr-150');
+  }, 300_000);
+  afterAll(async () => {
+    await db?.close();
+    await dropSchema(cfg);
+  });
+
+  it('reads the recent invoices first and settles only lines with perLine same-amount rows there', async () => {
+    const q = queryOf(newInvoice('lbr-new', NEW_DATE));
+    const recent = await run([q], 'recent');
+    const [full] = await oracle([q]);
+    const byLine = (
+      rows: readonly { line_number?: number; lineNumber?: number; invoice_id?: string | null }[],
+    ) =>
+      new Map(
+        [1, 2, 3, 4, 5].map((n) => [
+          n,
+          rows.filter((r) => Number(r.line_number ?? r.lineNumber) === n && r.invoice_id !== null).length,
+        ]),
+      );
+    expect(recent.every((r) => r.covered === false)).toBe(true);
+    expect([...byLine(full!).values()]).toEqual([8, 8, 8, 8, 8].map(() => BLOCKING_SPEC.lines.perLine));
+    // Line 1's eight same-amount rows are among the recent invoices; line 2's eighth is the
+    // invoice tied on the first pass's first date.
+    for (const n of [1, 2]) {
+      const mine = recent
+        .filter((r) => r.line_number === n)
+        .map((r) => `${r.invoice_id}:${r.earlier_line_number}`);
+      const want = full!
+        .filter((r) => r.lineNumber === n)
+        .map((r) => `${r.invoiceId}:${r.earlierLineNumber}`);
+      expect(mine).toEqual(want);
+      expect(
+        full!.filter((r) => r.lineNumber === n).every((r) => r.amountCents === (n === 1 ? 100 : 500)),
+      ).toBe(true);
+    }
+    expect(full!.some((r) => r.invoiceId === `lbr-${TIE}` && r.lineNumber === 2)).toBe(true);
+    expect(full!.some((r) => r.invoiceId === 'lbr-9')).toBe(false);
+    // Line 4's same-amount lines are all older than the first pass: the second pass finds them.
+    const line4 = full!.filter((r) => r.lineNumber === 4);
+    expect(line4.every((r) => r.amountCents === 300 && Number(r.invoiceId.slice(4)) >= EARLIER - 10)).toBe(
+      true,
+    );
+    expect(recent.some((r) => r.line_number === 4 && r.amount_cents === '300')).toBe(false);
+    expect(await findEarlierLinesMany(db, TENANT, [q])).toEqual([full]);
+  }, 120_000);
+
+  it('finds the whole-window rows for several queries, chunked or not, in both transports', async () => {
+    const main = queryOf(newInvoice('lbr-new', NEW_DATE));
+    const older = queryOf(newInvoice('lbr-older', day(NEW_DATE, 30)));
+    const none = queryOf(newInvoice('lbr-none', NEW_DATE, { id: 'V-NONE', name: 'Nobody Medical' }));
+    // A query whose line numbers repeat: its rows are not each line's own.
+    const repeated: Query = { ...main, lines: main.lines.map((l, i) => ({ ...l, lineNumber: 1 + (i % 2) })) };
+    // Lines out of number order, and a query of amounts none of the vendor's lines have.
+    const reversed: Query = { ...main, lines: [...main.lines].reverse() };
+    const odd: Query = {
+      ...older,
+      lines: older.lines.map((l) => ({ ...l, amountCents: l.amountCents + 3 })),
+    };
+    const queries = [main, none, older, repeated, reversed, odd];
+    const want = await oracle(queries);
+    expect(want[1]).toEqual([]);
+    expect(want.filter((w) => w.length > 0)).toHaveLength(5);
+    expect(await findEarlierLinesMany(db, TENANT, queries, 10_000)).toEqual(want);
+    // In chunks (the repeated line numbers left out: chunks order their rows by line only).
+    const distinct = queries.filter((q) => q !== repeated);
+    const wantDistinct = want.filter((_, j) => queries[j] !== repeated);
+    expect(await findEarlierLinesMany(db, TENANT, distinct, 3)).toEqual(wantDistinct);
+    if (db.engine === 'postgres')
+      expect(await findEarlierLinesMany(db, TENANT, distinct, 4, 'binary')).toEqual(wantDistinct);
+  }, 120_000);
+});
