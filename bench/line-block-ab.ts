@@ -1,6 +1,8 @@
 /**
  * Two checkouts' line block on one filled database, taking turns (`npx tsx bench/line-block-ab.ts
- * BEFORE_DIR AFTER_DIR URL [--invoices 60] [--turn 10] [--shape spread] [--tenant default]`):
+ * BEFORE_DIR AFTER_DIR URL [--invoices 60] [--turn 10] [--shape spread] [--tenant default]
+ * [--plans window,recent-first]`; `--plans` gives each tree's `LineBlockPlan`, e.g. the same tree
+ * twice to compare the whole-window plan of a small tenant with the recent-first one):
  * each tree's `findEarlierLines` (store/line-rebills.ts of that tree) searches the earlier lines
  * of the same new invoices of the history generator (bench/history.ts `tenLineInvoice`, new lot
  * numbers) on its own connection, inside a scoring-like transaction (`oltp`) that is rolled back.
@@ -19,7 +21,12 @@ import { HISTORY_SHAPES, type HistoryShape, type tenLineInvoice as TenLineInvoic
 import type { prepare as Prepare } from '../inference/stages/prepare.js';
 import type { lineRebillQuery as LineRebillQueryOf } from '../inference/stages/line-rebills.js';
 
-type Find = (db: unknown, q: LineRebillQuery, transport: 'text' | 'binary') => Promise<EarlierLine[]>;
+type Find = (
+  db: unknown,
+  q: LineRebillQuery,
+  transport: 'text' | 'binary',
+  plan?: string,
+) => Promise<EarlierLine[]>;
 
 /** One tree's line block and its running totals. */
 interface Tree {
@@ -30,13 +37,15 @@ interface Tree {
   cpuMs: number;
   results: string[];
   lines: number;
+  /** The line block's plan (`LineBlockPlan` of store/line-rebills.ts), or undefined: the tree's default. */
+  plan: string | undefined;
 }
 
-async function openTree(dir: string, url: string): Promise<Tree> {
+async function openTree(dir: string, url: string, plan: string | undefined): Promise<Tree> {
   const m = (await import(`${dir}/store/line-rebills.ts`)) as { findEarlierLines: Find };
   const db = await openPostgres({ connectionString: url, maxConnections: 1, idleTimeoutMillis: 0 });
   const pid = (await db.query<{ pid: number }>('SELECT pg_backend_pid() AS pid'))[0]!.pid;
-  return { dir, find: m.findEarlierLines, db, pid, cpuMs: 0, results: [], lines: 0 };
+  return { dir, find: m.findEarlierLines, db, pid, cpuMs: 0, results: [], lines: 0, plan };
 }
 
 async function search(t: Tree, queries: readonly LineRebillQuery[], keep: boolean): Promise<void> {
@@ -45,7 +54,7 @@ async function search(t: Tree, queries: readonly LineRebillQuery[], keep: boolea
     const found = await t.db
       .transaction(
         async (tx) => {
-          const rows = await t.find(tx, q, 'binary');
+          const rows = await t.find(tx, q, 'binary', t.plan);
           throw Object.assign(new Error('rollback'), { rows });
         },
         { oltp: true },
@@ -70,6 +79,7 @@ async function main(): Promise<void> {
       turn: { type: 'string', default: '10' },
       shape: { type: 'string', default: 'spread' },
       tenant: { type: 'string', default: 'default' },
+      plans: { type: 'string' },
     },
   });
   const [before, after, url] = positionals;
@@ -90,7 +100,8 @@ async function main(): Promise<void> {
     ...lineRebillQuery(prepare(tenLineInvoice(20_000_000 + i * 37, tag, true, shape)))!,
     tenantId: values.tenant,
   }));
-  const trees = [await openTree(before, url), await openTree(after, url)];
+  const plans = values.plans?.split(',') ?? [];
+  const trees = [await openTree(before, url, plans[0]), await openTree(after, url, plans[1])];
   const load0 = loadavg()[0]!;
   for (const t of trees) await search(t, queries.slice(0, turn), false);
   for (let i = turn, k = 0; i < queries.length; i += turn, k++)

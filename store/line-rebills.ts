@@ -75,6 +75,27 @@ export interface EarlierLine {
 export const LINE_BLOCK_RECENT_INVOICES = 128;
 
 /**
+ * How {@link findEarlierLinesMany} searches a chunk of new lines: `recent-first` (the vendor's
+ * {@link LINE_BLOCK_RECENT_INVOICES} most recent invoices, then the whole window for the lines
+ * that pass did not settle) or `window` (the whole window in one statement). The rows are the
+ * same; only the cost differs.
+ */
+export type LineBlockPlan = 'recent-first' | 'window';
+
+/**
+ * The plan for a tenant holding `tenantRows` indexed invoices (the count its candidate search read,
+ * `CandidateSearch.tenantRowsCounted`; null when not known): `window` up to the exact-search
+ * crossover `BLOCKING_SPEC.exactSearchMaxRows` (core/blocking.ts), where a vendor's window holds
+ * few invoices and the whole-window statement keeps its cached plan (the first pass's is planned
+ * at every run, about 1 ms of PostgreSQL CPU per invoice on an empty tenant); `recent-first` above
+ * it or when not known (at 100k invoices 0.22x the whole window's cost; BENCHMARKS.md, branch
+ * lblock).
+ */
+export function lineBlockPlan(tenantRows: number | null): LineBlockPlan {
+  return tenantRows !== null && tenantRows <= BLOCKING_SPEC.exactSearchMaxRows ? 'window' : 'recent-first';
+}
+
+/**
  * The line block as one statement over a set of queries (`q.m`) and their probes (`p.m`). Its
  * cost is linear in the probes: each query's earlier lines (`e`: the vendor's invoices in the
  * searched dates, not reversed, and their lines) are read once, each probe keeps its at most
@@ -82,12 +103,14 @@ export const LINE_BLOCK_RECENT_INVOICES = 128;
  * probe embeddings are parsed once, and the delivery references are read once per earlier invoice
  * kept. The probe embeddings travel in `transport` (store/sql.ts `vectorColumn`, parameter 6).
  *
- * With `recent` null the searched dates are the spec's whole window. With `recent` a count they
- * start at the date of the query's `recent`-th most recent invoice of the vendor in the window
- * (found through the (tenant, vendor key, date) and (tenant, vendor id, date) indexes alone), or
- * at the window's start when there are fewer. Every probe yields at least one row (a row of nulls
- * but `m`, `line_number` and `covered` when it keeps nothing); `covered` is true when the searched
- * dates are the whole window, `same_amount` whether the kept line has the probe's amount.
+ * With `recent` null the searched dates are the spec's whole window, the vendor's invoices read
+ * by one join (a plan PostgreSQL caches), and a probe that keeps nothing yields no row. With
+ * `recent` a count they start at the date of the query's `recent`-th most recent invoice of the
+ * vendor in the window (found through the (tenant, vendor key, date) and (tenant, vendor id, date)
+ * indexes alone), or at the window's start when there are fewer, and every probe yields at least
+ * one row (a row of nulls but `m`, `line_number` and `covered` when it keeps nothing). `covered`
+ * is true when the searched dates are the whole window, `same_amount` whether the kept line has
+ * the probe's amount.
  */
 function lineBlockSql(spec: LineBlockingSpec, transport: VectorTransport, recent: number | null): string {
   const windowStart = `q.invoice_date - ${spec.windowDays}::int`;
@@ -105,20 +128,37 @@ function lineBlockSql(spec: LineBlockingSpec, transport: VectorTransport, recent
       : `COALESCE((SELECT t.invoice_date FROM (${vendorInvoices('vendor_key', windowStart, mostRecent)}
           UNION${vendorInvoices('vendor_id', windowStart, mostRecent)}) t
         ORDER BY t.invoice_date DESC OFFSET ${recent - 1} LIMIT 1), ${windowStart})`;
-  return `
-WITH q AS MATERIALIZED (
+  // The whole window: the vendor's invoices by one join on (vendor id OR vendor key), a
+  // statement PostgreSQL plans once and reuses (the union of the two index scans below is planned
+  // at every run, about 1 ms, which only the recent pass's saving pays for).
+  const queries =
+    recent === null
+      ? `
+  SELECT q.*
+    FROM unnest($7::text[], $8::text[], $9::text[], $10::date[]) WITH ORDINALITY
+         AS q(invoice_id, vendor_id, vendor_key, invoice_date, m)`
+      : `
   SELECT q.*, f.from_date, f.from_date <= ${windowStart} AS covered
     FROM unnest($7::text[], $8::text[], $9::text[], $10::date[]) WITH ORDINALITY
          AS q(invoice_id, vendor_id, vendor_key, invoice_date, m)
-   CROSS JOIN LATERAL (SELECT ${from} AS from_date OFFSET 0) f
+   CROSS JOIN LATERAL (SELECT ${from} AS from_date OFFSET 0) f`;
+  const invoices =
+    recent === null
+      ? `
+    JOIN invoices i ON i.tenant_id = $1 AND (i.vendor_id = q.vendor_id OR i.vendor_key = q.vendor_key)
+     AND i.invoice_date BETWEEN ${windowStart} AND q.invoice_date
+     AND i.document_type = 'invoice' AND i.invoice_id <> q.invoice_id`
+      : `
+   CROSS JOIN LATERAL (${vendorInvoices('vendor_key', 'q.from_date')}
+          UNION${vendorInvoices('vendor_id', 'q.from_date')}) w
+    JOIN invoices i ON i.pk = w.pk AND i.document_type = 'invoice' AND i.invoice_id <> q.invoice_id`;
+  return `
+WITH q AS MATERIALIZED (${queries}
 ), e AS MATERIALIZED (
   SELECT q.m, i.pk, i.invoice_id, l.line_number AS earlier_line_number, i.invoice_date,
          l.embedding, upper(l.code) AS code, l.quantity, l.amount_cents, l.service_date,
          COALESCE(l.service_date, i.service_period_start, i.invoice_date) AS judged_date
-    FROM q
-   CROSS JOIN LATERAL (${vendorInvoices('vendor_key', 'q.from_date')}
-          UNION${vendorInvoices('vendor_id', 'q.from_date')}) w
-    JOIN invoices i ON i.pk = w.pk AND i.document_type = 'invoice' AND i.invoice_id <> q.invoice_id
+    FROM q${invoices}
     JOIN invoice_lines l ON l.invoice_pk = i.pk
    WHERE COALESCE((SELECT sum(-c.total_cents) FROM invoices c WHERE c.reverses_invoice_pk = i.pk), 0)
          < i.total_cents - 1
@@ -129,7 +169,7 @@ WITH q AS MATERIALIZED (
 ), kept AS MATERIALIZED (
   SELECT p.m, p.line_number, k.*
     FROM p
-    LEFT JOIN LATERAL (
+    ${recent === null ? 'CROSS' : 'LEFT'} JOIN LATERAL (
       SELECT c.pk, c.invoice_id, c.earlier_line_number, c.invoice_date, c.cosine, c.code, c.quantity,
              c.amount_cents, c.service_date, c.judged_date, c.amount_cents = p.amount_cents AS same_amount
         FROM (SELECT e.*, 1 - (e.embedding <=> p.embedding) AS cosine FROM e WHERE e.m = p.m OFFSET 0) c
@@ -137,7 +177,7 @@ WITH q AS MATERIALIZED (
        ORDER BY c.amount_cents = p.amount_cents DESC, c.invoice_date DESC, c.invoice_id COLLATE "C",
                 c.earlier_line_number
        LIMIT ${spec.perLine}
-    ) k ON true
+    ) k${recent === null ? '' : ' ON true'}
 ), refs AS MATERIALIZED (
   SELECT DISTINCT ON (d.pk, (r->>'line_number')::int) d.pk, (r->>'line_number')::int AS line_number,
          r->>'delivery_reference' AS delivery_reference
@@ -148,7 +188,7 @@ WITH q AS MATERIALIZED (
 SELECT k.m, k.line_number, k.invoice_id, k.earlier_line_number, k.invoice_date::text AS invoice_date, k.cosine,
        k.code, k.quantity::text AS quantity, k.amount_cents::text AS amount_cents,
        k.service_date::text AS service_date, k.judged_date::text AS judged_date, r.delivery_reference,
-       k.same_amount, (SELECT q.covered FROM q WHERE q.m = k.m) AS covered
+       k.same_amount, ${recent === null ? 'true' : '(SELECT q.covered FROM q WHERE q.m = k.m)'} AS covered
   FROM kept k
   LEFT JOIN refs r ON r.pk = k.pk AND r.line_number = k.earlier_line_number
  ORDER BY k.m, k.line_number, k.same_amount DESC, k.invoice_date DESC, k.invoice_id COLLATE "C",
@@ -289,6 +329,7 @@ export async function findEarlierLinesMany(
   queries: readonly Omit<LineRebillQuery, 'tenantId'>[],
   chunkLines = LINE_BLOCK_CHUNK_LINES,
   transport: VectorTransport = 'text',
+  plan: LineBlockPlan = 'recent-first',
 ): Promise<EarlierLine[][]> {
   const out: EarlierLine[][] = queries.map(() => []);
   let chunk: { j: number; q: Omit<LineRebillQuery, 'tenantId'> }[] = [];
@@ -309,11 +350,18 @@ export async function findEarlierLinesMany(
   const flush = async (): Promise<void> => {
     if (size === 0) return;
     chunks++;
-    const recent = await run(
-      chunk.map((c) => c.q),
-      'recent',
+    const recent =
+      plan === 'window'
+        ? chunk.map((): LineBlockRow[] => [])
+        : await run(
+            chunk.map((c) => c.q),
+            'recent',
+          );
+    const unsettled = chunk.map((c, i) =>
+      plan === 'window'
+        ? new Set(c.q.lines.map((l) => l.lineNumber))
+        : unsettledLines(c.q, recent[i]!, BLOCKING_SPEC.lines.perLine),
     );
-    const unsettled = chunk.map((c, i) => unsettledLines(c.q, recent[i]!, BLOCKING_SPEC.lines.perLine));
     const again = chunk
       .map((c, i) => ({ i, q: { ...c.q, lines: c.q.lines.filter((l) => unsettled[i]!.has(l.lineNumber)) } }))
       .filter((x) => x.q.lines.length > 0);
@@ -361,7 +409,8 @@ export async function findEarlierLines(
   db: SqlExecutor,
   q: LineRebillQuery,
   transport: VectorTransport = 'text',
+  plan: LineBlockPlan = 'recent-first',
 ): Promise<EarlierLine[]> {
-  const [found] = await findEarlierLinesMany(db, q.tenantId, [q], LINE_BLOCK_CHUNK_LINES, transport);
+  const [found] = await findEarlierLinesMany(db, q.tenantId, [q], LINE_BLOCK_CHUNK_LINES, transport, plan);
   return found!;
 }

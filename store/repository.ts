@@ -33,7 +33,12 @@ export { conflict } from './scoring-write.js';
 import { createClaimStore } from './claims.js';
 import { createConsoleStore } from './console.js';
 import { listDecisionFacts } from './kpis.js';
-import { findEarlierLines, findEarlierLinesMany, LINE_BLOCK_CHUNK_LINES } from './line-rebills.js';
+import {
+  findEarlierLines,
+  findEarlierLinesMany,
+  LINE_BLOCK_CHUNK_LINES,
+  lineBlockPlan,
+} from './line-rebills.js';
 import { readScoringInputsMany } from './scoring-reads.js';
 import {
   DEFAULT_EXACT_MAX_ROWS,
@@ -93,12 +98,19 @@ export function createRepository(db: SqlDatabase, search: RepositoryOptions = {}
   const linkAfterCommit = search.linkAfterCommit ?? true;
   const withScoringLock: TriageRepository['withScoringLock'] = async (tenantId, lockKeys, fn, opts = {}) => {
     let audited = false;
+    /** The tenant's invoice count the transaction's candidate search read (the line block's plan). */
+    let tenantRows: number | null = null;
     const out = await db.transaction(
       async (tx) =>
         fn({
           findByInvoiceId: (invoiceId) => findStored(tx, tenantId, invoiceId),
-          findDuplicateCandidates: (q) => findCandidates(tx, { ...q, tenantId }, searchOpts),
-          findEarlierLines: (q) => findEarlierLines(tx, { ...q, tenantId }, transport),
+          findDuplicateCandidates: async (q) => {
+            const r = await findCandidates(tx, { ...q, tenantId }, searchOpts);
+            tenantRows = r.search.tenantRowsCounted;
+            return r;
+          },
+          findEarlierLines: (q) =>
+            findEarlierLines(tx, { ...q, tenantId }, transport, lineBlockPlan(tenantRows)),
           findInvoicesById: (e, ids) => findInvoicesById(tx, tenantId, e, ids),
           procurementContext: (q) => readProcurementContext(tx, { ...q, tenantId }),
           recordPoBilling: (x, allocations) => recordInvoiced(tx, { ...x, tenantId }, allocations),
@@ -129,23 +141,41 @@ export function createRepository(db: SqlDatabase, search: RepositoryOptions = {}
   };
   const withChunkLock: TriageRepository['withChunkLock'] = async (tenantId, lockKeys, fn, opts = {}) => {
     let audited = false;
+    /** The tenant's invoice count the transaction's candidate searches read (the line block's plan). */
+    let tenantRows: number | null = null;
     const out = await db.transaction(
       async (tx) =>
         fn({
           sql: tx,
-          findDuplicateCandidates: (q) => findCandidates(tx, { ...q, tenantId }, searchOpts),
-          findEarlierLines: (q) => findEarlierLines(tx, { ...q, tenantId }, transport),
+          findDuplicateCandidates: async (q) => {
+            const r = await findCandidates(tx, { ...q, tenantId }, searchOpts);
+            tenantRows = r.search.tenantRowsCounted;
+            return r;
+          },
+          findEarlierLines: (q) =>
+            findEarlierLines(tx, { ...q, tenantId }, transport, lineBlockPlan(tenantRows)),
           findInvoicesById: (e, ids) => findInvoicesById(tx, tenantId, e, ids),
           procurementContext: (q) => readProcurementContext(tx, { ...q, tenantId }),
           recordPoBilling: (x, allocations) => recordInvoiced(tx, { ...x, tenantId }, allocations),
-          searchMany: (queries) => searchMany(tx, tenantId, queries, searchOpts),
+          searchMany: async (queries) => {
+            const found = await searchMany(tx, tenantId, queries, searchOpts);
+            if (found.length > 0) tenantRows = found[0]!.tenantRows;
+            return found;
+          },
           searchOptions: async () => ({
             exactSearchMaxRows: searchOpts.exactSearchMaxRows,
             iterative: await searchOpts.iterative(tx),
           }),
           newPk: newId,
           findEarlierLinesMany: (queries) =>
-            findEarlierLinesMany(tx, tenantId, queries, LINE_BLOCK_CHUNK_LINES, transport),
+            findEarlierLinesMany(
+              tx,
+              tenantId,
+              queries,
+              LINE_BLOCK_CHUNK_LINES,
+              transport,
+              lineBlockPlan(tenantRows),
+            ),
           procurementFirstMany: (queries) => readProcurementFirstMany(tx, tenantId, queries),
           insertMany: async (rows) => {
             await insertScoredMany(tx, tenantId, rows, transport);

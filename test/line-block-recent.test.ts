@@ -17,6 +17,7 @@ import { createRepository, openDatabase, type SqlDatabase } from '../store/index
 import {
   earlierLineOf,
   findEarlierLinesMany,
+  lineBlockPlan,
   lineBlockStatement,
   LINE_BLOCK_RECENT_INVOICES,
   type EarlierLine,
@@ -186,7 +187,22 @@ describe.each(engines('lbrecent'))('line block passes on $name', ({ config }) =>
     const distinct = queries.filter((q) => q !== repeated);
     const wantDistinct = want.filter((_, j) => queries[j] !== repeated);
     expect(await findEarlierLinesMany(db, TENANT, distinct, 3)).toEqual(wantDistinct);
+    // The whole-window plan of a small tenant: the same rows.
+    expect(await findEarlierLinesMany(db, TENANT, queries, 10_000, 'text', 'window')).toEqual(want);
+    expect(await findEarlierLinesMany(db, TENANT, distinct, 3, 'text', 'window')).toEqual(wantDistinct);
     if (db.engine === 'postgres')
       expect(await findEarlierLinesMany(db, TENANT, distinct, 4, 'binary')).toEqual(wantDistinct);
   }, 120_000);
+});
+
+describe('lineBlockPlan', () => {
+  it('searches the whole window at once up to the exact-search crossover, recent invoices first above it or when not known', () => {
+    const max = BLOCKING_SPEC.exactSearchMaxRows;
+    expect([0, 1, max].map(lineBlockPlan)).toEqual(['window', 'window', 'window']);
+    expect([max + 1, 100_000, null].map(lineBlockPlan)).toEqual([
+      'recent-first',
+      'recent-first',
+      'recent-first',
+    ]);
+  });
 });
