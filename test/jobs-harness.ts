@@ -20,6 +20,7 @@ import {
 } from '../jobs/index.js';
 import type { StoreConfig, TriageRepository } from '../store/index.js';
 import type { Invoice } from '../core/invoice.js';
+import type { DecisionResponse } from '../core/decision.js';
 import { ROLES } from '../core/auth.js';
 import { makeInvoice } from './fixtures.js';
 
@@ -254,4 +255,26 @@ export function invoiceSet(tag: string, n: number): Invoice[] {
     inv.lines[0] = { ...inv.lines[0]!, unit_price_cents: 20_000 + i * 100, amount_cents: 20_000 + i * 100 };
     return { ...inv, total_cents: inv.lines.reduce((t, l) => t + l.amount_cents, 0) };
   });
+}
+
+/** The 202 answer of `POST /v1/batches`. */
+export interface Accepted {
+  batch_id: string;
+  state: string;
+  total: number;
+  job_ids: string[];
+  enqueued: boolean;
+  counts: { pending: number; done: number; failed: number };
+}
+/** A page of `GET /v1/batches/:id/results`. */
+export interface ResultsPage {
+  items: {
+    index: number;
+    invoice_id: string;
+    state: string;
+    replayed?: boolean;
+    decision?: DecisionResponse;
+    error?: { code: string };
+  }[];
+  next_after: number | null;
 }
