@@ -38,6 +38,7 @@ import {
   findEarlierLinesMany,
   LINE_BLOCK_CHUNK_LINES,
   lineBlockPlan,
+  type LineRebillQuery,
 } from './line-rebills.js';
 import { readScoringInputsMany } from './scoring-reads.js';
 import {
@@ -47,6 +48,7 @@ import {
   findCandidates,
   findInvoicesById,
   hasIterativeScan,
+  type CandidateQuery,
 } from './candidates.js';
 
 export type * from './candidates.js';
@@ -96,21 +98,38 @@ export function createRepository(db: SqlDatabase, search: RepositoryOptions = {}
     linking.set(tenantId, run);
   };
   const linkAfterCommit = search.linkAfterCommit ?? true;
+  /**
+   * The candidate search and line block of one transaction: the search remembers the tenant's
+   * invoice count it read (or `searched` is told it, by the grouped search), and the line block
+   * takes its plan from that count (`lineBlockPlan`, store/line-rebills.ts).
+   */
+  const countedReads = (tx: SqlExecutor, tenantId: string) => {
+    let tenantRows: number | null = null;
+    const plan = () => lineBlockPlan(tenantRows);
+    return {
+      plan,
+      searched: (n: number) => {
+        tenantRows = n;
+      },
+      reads: {
+        findDuplicateCandidates: async (q: Omit<CandidateQuery, 'tenantId'>) => {
+          const r = await findCandidates(tx, { ...q, tenantId }, searchOpts);
+          tenantRows = r.search.tenantRowsCounted;
+          return r;
+        },
+        findEarlierLines: (q: Omit<LineRebillQuery, 'tenantId'>) =>
+          findEarlierLines(tx, { ...q, tenantId }, transport, plan()),
+      },
+    };
+  };
   const withScoringLock: TriageRepository['withScoringLock'] = async (tenantId, lockKeys, fn, opts = {}) => {
     let audited = false;
-    /** The tenant's invoice count the transaction's candidate search read (the line block's plan). */
-    let tenantRows: number | null = null;
     const out = await db.transaction(
-      async (tx) =>
-        fn({
+      async (tx) => {
+        const counted = countedReads(tx, tenantId);
+        return fn({
           findByInvoiceId: (invoiceId) => findStored(tx, tenantId, invoiceId),
-          findDuplicateCandidates: async (q) => {
-            const r = await findCandidates(tx, { ...q, tenantId }, searchOpts);
-            tenantRows = r.search.tenantRowsCounted;
-            return r;
-          },
-          findEarlierLines: (q) =>
-            findEarlierLines(tx, { ...q, tenantId }, transport, lineBlockPlan(tenantRows)),
+          ...counted.reads,
           findInvoicesById: (e, ids) => findInvoicesById(tx, tenantId, e, ids),
           procurementContext: (q) => readProcurementContext(tx, { ...q, tenantId }),
           recordPoBilling: (x, allocations) => recordInvoiced(tx, { ...x, tenantId }, allocations),
@@ -129,7 +148,8 @@ export function createRepository(db: SqlDatabase, search: RepositoryOptions = {}
             audited ||= saved.created;
             return saved;
           },
-        }),
+        });
+      },
       {
         lockKeys: lockKeys.map((k) => lockKey('scoring', tenantId, k)),
         oltp: true,
@@ -141,25 +161,18 @@ export function createRepository(db: SqlDatabase, search: RepositoryOptions = {}
   };
   const withChunkLock: TriageRepository['withChunkLock'] = async (tenantId, lockKeys, fn, opts = {}) => {
     let audited = false;
-    /** The tenant's invoice count the transaction's candidate searches read (the line block's plan). */
-    let tenantRows: number | null = null;
     const out = await db.transaction(
-      async (tx) =>
-        fn({
+      async (tx) => {
+        const counted = countedReads(tx, tenantId);
+        return fn({
           sql: tx,
-          findDuplicateCandidates: async (q) => {
-            const r = await findCandidates(tx, { ...q, tenantId }, searchOpts);
-            tenantRows = r.search.tenantRowsCounted;
-            return r;
-          },
-          findEarlierLines: (q) =>
-            findEarlierLines(tx, { ...q, tenantId }, transport, lineBlockPlan(tenantRows)),
+          ...counted.reads,
           findInvoicesById: (e, ids) => findInvoicesById(tx, tenantId, e, ids),
           procurementContext: (q) => readProcurementContext(tx, { ...q, tenantId }),
           recordPoBilling: (x, allocations) => recordInvoiced(tx, { ...x, tenantId }, allocations),
           searchMany: async (queries) => {
             const found = await searchMany(tx, tenantId, queries, searchOpts);
-            if (found.length > 0) tenantRows = found[0]!.tenantRows;
+            if (found.length > 0) counted.searched(found[0]!.tenantRows);
             return found;
           },
           searchOptions: async () => ({
@@ -168,20 +181,14 @@ export function createRepository(db: SqlDatabase, search: RepositoryOptions = {}
           }),
           newPk: newId,
           findEarlierLinesMany: (queries) =>
-            findEarlierLinesMany(
-              tx,
-              tenantId,
-              queries,
-              LINE_BLOCK_CHUNK_LINES,
-              transport,
-              lineBlockPlan(tenantRows),
-            ),
+            findEarlierLinesMany(tx, tenantId, queries, LINE_BLOCK_CHUNK_LINES, transport, counted.plan()),
           procurementFirstMany: (queries) => readProcurementFirstMany(tx, tenantId, queries),
           insertMany: async (rows) => {
             await insertScoredMany(tx, tenantId, rows, transport);
             audited ||= rows.length > 0;
           },
-        }),
+        });
+      },
       {
         lockKeys: lockKeys.map((k) => lockKey('scoring', tenantId, k)),
         oltp: true,
