@@ -5,7 +5,7 @@
  * order, exactly as the API would receive them. The service is injected (wired in `bin/`),
  * so this module depends on its shape only.
  */
-import { REASON_CODES, type DecisionResponse, type Versions } from '../../core/decision.js';
+import { REASON_CODES, type DecisionResponse, type ReasonCode, type Versions } from '../../core/decision.js';
 import type { Invoice } from '../../core/invoice.js';
 import type { CodingKind } from '../../datasets/benchmark/types.js';
 import { detectorFromScorer, type Detector } from './detector.js';
@@ -16,14 +16,40 @@ export interface ScoringServiceLike {
   readonly versions: Versions;
 }
 
-/** Reason codes that name a coding exception kind. */
-export const REASON_TO_KIND: Readonly<Record<string, CodingKind>> = {
+/**
+ * Reason codes that name a coding exception kind of the benchmark, each by the kind's definition
+ * in the generator (datasets/benchmark/lines.ts): an unknown or a terminated code; a unit price
+ * far above the code's fee (`price_outlier`: k x the fee or more); a description or a printed
+ * code that fits another code than the billed one (`wrong_code_same_family`); a code outside the
+ * vendor's approved categories (`outside_vendor_categories`). Every other coding-queue code is in
+ * {@link UNMAPPED_CODING_REASONS} with why it names no kind.
+ */
+export const REASON_TO_KIND = {
   CODE_UNKNOWN: 'unknown_code',
   CODE_TERMINATED: 'terminated_code',
   PRICE_ABOVE_FEE_SCHEDULE: 'price_outlier',
   DESCRIPTION_CODE_MISMATCH: 'wrong_code_same_family',
   PRINTED_CODE_DIFFERS: 'wrong_code_same_family',
-};
+  CODE_OUTSIDE_VENDOR_PROFILE: 'outside_vendor_categories',
+} as const satisfies Partial<Record<ReasonCode, CodingKind>>;
+
+/** Coding-queue reason codes deliberately left out of {@link REASON_TO_KIND}, with why. */
+export const UNMAPPED_CODING_REASONS = {
+  CODE_MISSING: "informational (weight 0); no benchmark kind drops a line's code",
+  CODE_SYSTEM_UNVERIFIED: 'informational (weight 0); the benchmark bills HCPCS codes only',
+  PRICE_BELOW_FEE_SCHEDULE:
+    'a price below the fee the service knows for the code and modifiers; a price_outlier line is ' +
+    'priced at k x that fee or more (k > 1), so below it is another kind or none (a cheaper ' +
+    "sibling's price under the billed code: wrong_code_same_family; a pack or billing unit)",
+  QUANTITY_IMPLAUSIBLE:
+    'quantity or dose units: names implausible_quantity or unit_dose_mismatch without saying which',
+  CODING_MODEL_RISK: 'the model risk no specific check names (code coverage, section, vendor fit)',
+} as const satisfies Partial<Record<ReasonCode, string>>;
+
+/** The coding kind a reason code names ({@link REASON_TO_KIND}), or null. */
+export function kindOfReason(code: string): CodingKind | null {
+  return (REASON_TO_KIND as Readonly<Record<string, CodingKind>>)[code] ?? null;
+}
 
 /**
  * The heaviest reason of a decision that sends an invoice to people, in the queue it was routed
@@ -88,7 +114,7 @@ export function createServiceDetector(service: ScoringServiceLike, opts: Service
         decision: decision.decision,
         lines: decision.lines.map((l) => {
           const kinds = [
-            ...new Set(l.reasons.filter((r) => r.weight > 0).flatMap((r) => REASON_TO_KIND[r.code] ?? [])),
+            ...new Set(l.reasons.filter((r) => r.weight > 0).flatMap((r) => kindOfReason(r.code) ?? [])),
           ];
           return { lineNumber: l.line_number, score: l.coding_mismatch, ...(kinds.length ? { kinds } : {}) };
         }),
