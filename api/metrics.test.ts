@@ -1,9 +1,13 @@
 /** Unit tests of the Prometheus instruments (no store, no Redis). */
+import Fastify from 'fastify';
+import { Gauge } from 'prom-client';
 import { describe, expect, it } from 'vitest';
 import type { DecisionResponse } from '../core/decision.js';
 import type { ScoringService } from '../inference/pipeline.js';
 import { createInProcessQueue, type JobQueue } from '../jobs/index.js';
-import { createMetrics, instrumentScoring, serveMetrics } from './metrics.js';
+import { installAuth } from './auth.js';
+import { createMetrics, instrumentScoring, serveMetrics, tenantExposition } from './metrics.js';
+import { metricsRoutes } from './routes/metrics.js';
 
 const decision = (kind: DecisionResponse['decision'], queue?: DecisionResponse['queue']) =>
   ({ decision: kind, ...(queue ? { queue } : {}) }) as DecisionResponse;
@@ -77,6 +81,56 @@ describe('metrics', () => {
       expect((await fetch(`${l.address}/metrics`, { method: 'POST' })).status).toBe(404);
     } finally {
       await l.close();
+    }
+  });
+
+  /** A registry with a per-tenant gauge set for `tenants` (value i + 1 for the i-th). */
+  function withTenantGauge(tenants: string[]) {
+    const m = createMetrics({ processMetrics: false });
+    const g = new Gauge({
+      name: 'invoice_triage_drift_status',
+      help: 'per tenant',
+      labelNames: ['tenant', 'model'] as const,
+      registers: [m.registry],
+    });
+    tenants.forEach((t, i) => g.set({ model: 'm@1', tenant: t }, i + 1));
+    m.decisions.inc({ decision: 'HOLD', queue: 'coding', source: 'api' });
+    return m;
+  }
+
+  it("leaves out the series labelled with another tenant, whatever the tenant id's characters", async () => {
+    const tenants = ['default', 'def', 'a"b\\c\nd', 'other'];
+    const text = await withTenantGauge(tenants).registry.metrics();
+    for (const own of tenants) {
+      const mine = tenantExposition(text, own);
+      const samples = mine.split('\n').filter((l) => l.startsWith('invoice_triage_drift_status'));
+      expect(samples, own).toEqual([
+        `invoice_triage_drift_status{model="m@1",tenant="${own
+          .replace(/\\/g, '\\\\')
+          .replace(/\n/g, '\\n')
+          .replace(/"/g, '\\"')}"} ${tenants.indexOf(own) + 1}`,
+      ]);
+      expect(mine).toContain('invoice_triage_decisions_total{decision="HOLD",queue="coding",source="api"} 1');
+      expect(mine).toContain('# TYPE invoice_triage_drift_status gauge');
+    }
+  });
+
+  it("GET /metrics answers an admin key with its own tenant's series only", async () => {
+    const m = withTenantGauge(['default', 'other']);
+    const app = Fastify();
+    installAuth(app, {
+      authenticate: async (key) =>
+        key === 'other-admin' ? { keyId: 'k1', tenantId: 'other', roles: ['admin'] } : null,
+    });
+    await app.register(metricsRoutes, { metrics: m });
+    try {
+      const res = await app.inject({ url: '/metrics', headers: { authorization: 'Bearer other-admin' } });
+      expect(res.statusCode).toBe(200);
+      expect(res.body).toContain('invoice_triage_drift_status{model="m@1",tenant="other"} 2');
+      expect(res.body).not.toContain('tenant="default"');
+      expect(await m.registry.metrics()).toContain('tenant="default"');
+    } finally {
+      await app.close();
     }
   });
 });

@@ -153,6 +153,35 @@ export function instrumentScoring(
   );
 }
 
+/**
+ * The exposition `text` (Prometheus text format) as one tenant's admin key may read it: every
+ * sample whose `tenant` label names another tenant (drift, auto-approve error) is left out;
+ * samples without a `tenant` label (process-wide series) and the `# HELP`/`# TYPE` lines stay.
+ * The private listener ({@link serveMetrics}) serves the registry unfiltered.
+ */
+export function tenantExposition(text: string, tenantId: string): string {
+  // prom-client's escaping of label values: backslash, newline, double quote.
+  const own = tenantId.replace(/\\/g, '\\\\').replace(/\n/g, '\\n').replace(/"/g, '\\"');
+  return text
+    .split('\n')
+    .filter((line) => {
+      if (line.startsWith('#')) return true;
+      const tenant = tenantLabel(line);
+      return tenant === null || tenant === own;
+    })
+    .join('\n');
+}
+
+/** The escaped value of a sample line's `tenant` label, or null when it has none. */
+function tenantLabel(line: string): string | null {
+  const open = line.indexOf('{');
+  if (open < 0) return null;
+  const label = /\s*([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\]|\\.)*)"\s*,?/y;
+  label.lastIndex = open + 1;
+  for (let m = label.exec(line); m; m = label.exec(line)) if (m[1] === 'tenant') return m[2]!;
+  return null;
+}
+
 /** A plain HTTP listener serving `GET /metrics` (for workers, or a private metrics port). */
 export interface MetricsListener {
   /** `http://host:port`. */

@@ -34,6 +34,17 @@ describe('ERP files', () => {
     expect(load.contracts).toEqual([makeContract()]);
   });
 
+  it('reads JSON and JSONL files that start with a byte-order mark and end lines with CRLF', () => {
+    const records = [
+      { type: 'purchase_order', ...makePo() },
+      { type: 'receipt', ...makeReceipts()[0]! },
+    ];
+    const jsonl = file('bom.jsonl', `\uFEFF${records.map((r) => JSON.stringify(r)).join('\r\n')}\r\n`);
+    const json = file('bom.json', `\uFEFF${JSON.stringify({ purchase_orders: [makePo()] })}\r\n`);
+    expect(readErpFile(jsonl)).toEqual({ purchase_orders: [makePo()], receipts: [makeReceipts()[0]] });
+    expect(readErpFile(json)).toEqual({ purchase_orders: [makePo()] });
+  });
+
   it('groups CSV PO line rows into POs and reads receipt rows', () => {
     const p = file(
       'a.csv',

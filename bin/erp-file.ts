@@ -34,6 +34,7 @@ import { ownValue } from '../core/own.js';
 import { isTriageError, TriageError, type FieldError } from '../core/errors.js';
 import { toFieldErrors, type SchemaErrorLike } from '../core/validate.js';
 import { checkErpLoad } from '../store/erp-checks.js';
+import { withoutBom } from '../core/utf8.js';
 
 const check = Compile(ErpLoad);
 const KINDS = { purchase_order: 'purchase_orders', receipt: 'receipts', contract: 'contracts' } as const;
@@ -320,7 +321,7 @@ function fromCsv(text: string, fail: (errors: FieldError[]) => never, origins: O
 
 /** Reads and validates an ERP file, keeping where each record came from (see the module doc). */
 export function openErpFile(path: string): ErpFile {
-  const text = readFileSync(path, 'utf8');
+  const text = withoutBom(readFileSync(path, 'utf8'));
   const file = basename(path);
   const ext = extname(path).toLowerCase();
   const origins = new Origins();

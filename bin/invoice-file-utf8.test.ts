@@ -58,6 +58,18 @@ describe('CLI files decoded strictly as UTF-8', () => {
     expect((recs[0]!.value as { vendor: { name: string } }).vendor.name).toBe('Médical Supply');
   });
 
+  it('JSONL: a leading byte-order mark and CRLF line ends are read, the first record included', () => {
+    const path = join(mkdtempSync(join(tmpdir(), 'triage-bom-')), 'in.jsonl');
+    const invs = [1, 2].map((n) => makeInvoice({ invoice_id: `b-${n}`, invoice_number: `B-${n}` }));
+    writeFileSync(path, `\uFEFF${invs.map((i) => JSON.stringify(i)).join('\r\n')}\r\n`);
+    const recs = readInvoiceFile(path);
+    expect(recs.map((r) => [r.location, r.parseError])).toEqual([
+      ['line 1', undefined],
+      ['line 2', undefined],
+    ]);
+    expect(recs.map((r) => r.value)).toEqual(invs);
+  });
+
   it('CSV: skips the invoice whose row holds the byte (all its rows), naming line and byte', () => {
     const header =
       'invoice_id,vendor_id,vendor_name,invoice_number,invoice_date,currency,total_cents,line_number,description,quantity,unit_price_cents,amount_cents';

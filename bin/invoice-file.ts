@@ -8,7 +8,7 @@
 import { readFileSync } from 'node:fs';
 import { parse } from 'csv-parse/sync';
 import { TriageError, isTriageError } from '../core/errors.js';
-import { decodeUtf8, notUtf8, type NotUtf8Error } from '../core/utf8.js';
+import { decodeUtf8, notUtf8, withoutBom, type NotUtf8Error } from '../core/utf8.js';
 import { intCell, numCell, textCell } from './csv-cells.js';
 import { INTAKE_EXTENSIONS, convertDocument, type DocumentFormat } from '../intake/index.js';
 
@@ -120,7 +120,7 @@ export function readInvoiceFile(path: string, format?: 'jsonl' | 'csv'): FileRec
   const bad = notUtf8Lines(bytes);
   // Only lines named in `bad` differ from their bytes (each bad byte decoded as U+FFFD), and
   // the records they fall in are refused, so no replaced text is ever read as data.
-  const text = bad.size === 0 ? decodeUtf8(bytes) : bytes.toString('utf8');
+  const text = withoutBom(bad.size === 0 ? decodeUtf8(bytes) : bytes.toString('utf8'));
   try {
     return fmt === 'csv' ? parseCsv(text, bad) : parseJsonl(text, bad);
   } catch (e) {

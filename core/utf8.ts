@@ -61,6 +61,14 @@ export function decodeUtf8(bytes: Uint8Array): string {
   return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('utf8');
 }
 
+/**
+ * `text` without its leading byte-order mark (U+FEFF), if any: the readers that allow one (JSON
+ * bodies, the CLI's JSON, JSONL and CSV files) read what follows it.
+ */
+export function withoutBom(text: string): string {
+  return text.startsWith('\uFEFF') ? text.slice(1) : text;
+}
+
 /** 1-based line of byte `offset` in `bytes` (lines end at LF). */
 export function lineOfOffset(bytes: Uint8Array, offset: number): number {
   let line = 1;

@@ -14,7 +14,7 @@
  * `JSON.parse` reads the value; one linear scan of the text then checks keys and depth.
  */
 import { TriageError, type FieldError } from '../../core/errors.js';
-import { NotUtf8Error, decodeUtf8 } from '../../core/utf8.js';
+import { NotUtf8Error, decodeUtf8, withoutBom } from '../../core/utf8.js';
 
 export { invalidUtf8Offset } from '../../core/utf8.js';
 
@@ -153,7 +153,7 @@ export function parseJsonBody(bytes: Buffer): unknown {
   }
   // A UTF-8 byte-order mark before the value is ignored (RFC 8259 section 8.1 allows it), as
   // on the first line of an NDJSON body.
-  if (text.startsWith('\uFEFF')) text = text.slice(1);
+  text = withoutBom(text);
   let value: unknown;
   try {
     // JSON.parse defines "__proto__" as an own property (never the prototype); refused below.
