@@ -201,7 +201,9 @@ export async function runWorkerBatch(o: WorkerBatchOptions): Promise<WorkerBatch
       LOG_LEVEL: 'info',
       ...(o.nodeOptions ? { NODE_OPTIONS: o.nodeOptions } : {}),
     };
-    workers.push(...(await Promise.all(Array.from({ length: o.workers }, () => startWorker(env, o.tree)))));
+    workers.push(
+      ...(await Promise.all(Array.from({ length: o.workers }, () => startWorker(env, o.tree, 600_000)))),
+    );
     const warm = await submit(
       'bench-warm',
       batchInvoices((o.warmInvoices ?? 200) * o.workers, 'warm', o.invoiceOf),
