@@ -45,7 +45,8 @@ export async function trackBackendStates(url: string, everyMs = 20): Promise<Bac
  * connections) waiting for a lock (`pg_locks`, not granted), each named by the table it waits
  * on: the table of the lock itself, or for a row lock (a wait on the holder's `transactionid`)
  * the table of the tuple lock the waiter holds; otherwise the lock type (`advisory`, or
- * `transactionid` for a wait on another transaction's insert of the same key).
+ * `transactionid` for a wait on another transaction's insert of the same key) and the table the
+ * waiting statement writes (`transactionid (INSERT INTO drift_counts)`).
  * @returns a tracker whose `stop()` gives, per table, the mean number of backends waiting on it.
  */
 export async function trackLockWaits(url: string, everyMs = 50): Promise<BackendStateTracker> {
@@ -53,7 +54,8 @@ export async function trackLockWaits(url: string, everyMs = 50): Promise<Backend
     url,
     everyMs,
     'lock_waits',
-    `SELECT coalesce(c.relname, w.locktype) AS s
+    `SELECT coalesce(c.relname, w.locktype || coalesce(' (' ||
+       substring(a.query from '(?i)(?:insert into|update|delete from)\\s+\\w+') || ')', '')) AS s
      FROM pg_locks w JOIN pg_stat_activity a ON a.pid = w.pid
      LEFT JOIN LATERAL (SELECT t.relation FROM pg_locks t
                         WHERE t.pid = w.pid AND t.locktype = 'tuple' AND t.granted LIMIT 1) t ON true
