@@ -1,7 +1,8 @@
 /**
  * Batch scoring in the deployed topology (`npm run bench -- --only batch-workers`): N
  * `bin/worker.ts` processes take one stored batch's `score-batch` chunk jobs from BullMQ on Redis
- * and score them against PostgreSQL. Each run uses a fresh schema and queue prefix; the workers
+ * and score them against PostgreSQL. Each run uses a fresh schema (migrated with the measured
+ * checkout's own migrations) and queue prefix; the workers
  * first score a warm-up batch (another tenant), then the measured batch is enqueued and timed
  * from the enqueue (the idle workers take the first job at once) until the batch is complete.
  * The runs' decisions are compared: every item scored once, and the same route, reasons and
@@ -9,17 +10,18 @@
  */
 import { createHash } from 'node:crypto';
 import { loadavg } from 'node:os';
+import { join, resolve } from 'node:path';
 import Table from 'cli-table3';
 import pg from 'pg';
 import type { Invoice } from '../core/invoice.js';
 import { createBullQueue, enqueueBatch } from '../jobs/index.js';
 import { createBatchRepository } from '../store/batches.js';
-import { openDatabase } from '../store/index.js';
+import { loadMigrations, migrate, openPostgres } from '../store/index.js';
 import { startWorker, type WorkerProcess } from '../test/faults-services.js';
 import { deleteRedisPrefix } from '../test/jobs-harness.js';
 import { batchInvoices } from './batch.js';
 import { backendCpuMs, BENCH_TRACKER, trackBackendCpu } from './pg-cpu.js';
-import { trackBackendStates } from './pg-waits.js';
+import { trackBackendStates, trackLockWaits } from './pg-waits.js';
 import { fmt, msSince } from './stats.js';
 
 /** What one run of {@link runWorkerBatch} measured. */
@@ -46,6 +48,11 @@ export interface WorkerBatchRun {
   coresBusy: number;
   /** The database's client backends per state, mean over the run (bench/pg-waits.ts). */
   backendStates: Record<string, number>;
+  /**
+   * Backends waiting for a row or table lock, mean over the run, by the table locked
+   * (bench/pg-waits.ts {@link trackLockWaits}).
+   */
+  lockWaitsByTable: Record<string, number>;
   /** 1-minute load average at the end of the run. */
   load1: number;
   /** Decisions stored for the batch's invoices (one per invoice when correct). */
@@ -141,8 +148,14 @@ function processesCpuMs(pids: readonly number[]): number[] {
  * @throws Error when a worker does not start, or the batch is not complete within 10 minutes.
  */
 export async function runWorkerBatch(o: WorkerBatchOptions): Promise<WorkerBatchRun> {
-  const store = { engine: 'postgres' as const, connectionString: o.connectionString, schema: o.schema };
-  const db = await openDatabase(store);
+  // The schema gets the measured tree's migrations, not the bench process's (an A/B of a migration).
+  const db = await openPostgres({ connectionString: o.connectionString, schema: o.schema });
+  await migrate(db, loadMigrations(join(resolve(o.tree), 'store', 'migrations'))).catch(
+    async (e: unknown) => {
+      await db.close();
+      throw e;
+    },
+  );
   const batches = createBatchRepository(db);
   const prefix = `bench-bw-${o.schema}`;
   const producer = createBullQueue({ redisUrl: o.redisUrl, prefix });
@@ -188,7 +201,9 @@ export async function runWorkerBatch(o: WorkerBatchOptions): Promise<WorkerBatch
       LOG_LEVEL: 'info',
       ...(o.nodeOptions ? { NODE_OPTIONS: o.nodeOptions } : {}),
     };
-    workers.push(...(await Promise.all(Array.from({ length: o.workers }, () => startWorker(env, o.tree)))));
+    workers.push(
+      ...(await Promise.all(Array.from({ length: o.workers }, () => startWorker(env, o.tree, 600_000)))),
+    );
     const warm = await submit(
       'bench-warm',
       batchInvoices((o.warmInvoices ?? 200) * o.workers, 'warm', o.invoiceOf),
@@ -202,6 +217,7 @@ export async function runWorkerBatch(o: WorkerBatchOptions): Promise<WorkerBatch
     const pids = workers.map((w) => w.child.pid!);
     const pgCpu = await trackBackendCpu(o.connectionString);
     const states = await trackBackendStates(o.connectionString);
+    const lockWaits = await trackLockWaits(o.connectionString);
     const cpu0 = processesCpuMs(pids);
     const t0 = process.hrtime.bigint();
     await enqueueBatch(producer, b, b.chunks);
@@ -211,6 +227,7 @@ export async function runWorkerBatch(o: WorkerBatchOptions): Promise<WorkerBatch
     const nodeMs = perWorker.reduce((a, b) => a + b, 0);
     const pgMs = await pgCpu.stop();
     const backendStates = await states.stop();
+    const lockWaitsByTable = await lockWaits.stop();
     const lines = invoices.reduce((s, inv) => s + inv.lines.length, 0);
     const originals = new Map(
       invoices.flatMap((inv, i) =>
@@ -236,6 +253,7 @@ export async function runWorkerBatch(o: WorkerBatchOptions): Promise<WorkerBatch
       pgCpuMsPerInvoice: pgMs / o.invoices,
       coresBusy: (nodeMs + pgMs) / 1000 / seconds,
       backendStates,
+      lockWaitsByTable,
       load1: loadavg()[0]!,
       ...digests,
     };
@@ -311,7 +329,7 @@ async function decisionDigests(
   };
 }
 
-/** The runs as table rows (tree, workers x in flight, lines/s, CPU per invoice, cores busy, waits, load, decisions, digests). */
+/** The runs as table rows (tree, workers x in flight, lines/s, CPU per invoice, cores busy, waits, lock waits, load, decisions, digests). */
 export function workerBatchRows(runs: readonly WorkerBatchRun[]): string[][] {
   return runs.map((r) => [
     r.nodeOptions ? `${r.tree} (${r.nodeOptions})` : r.tree,
@@ -321,6 +339,10 @@ export function workerBatchRows(runs: readonly WorkerBatchRun[]): string[][] {
     `${fmt(r.nodeCpuMsPerInvoice)} / ${fmt(r.pgCpuMsPerInvoice)}`,
     fmt(r.coresBusy),
     fmt(r.backendStates['in transaction, waiting for the client'] ?? 0),
+    Object.entries(r.lockWaitsByTable)
+      .slice(0, 3)
+      .map(([table, n]) => `${table} ${fmt(n)}`)
+      .join(', ') || '0',
     fmt(r.load1),
     `${r.decisions}, ${r.resubmissionsFound} / ${r.resubmissions}`,
     `${r.routesDigest} / ${r.sameVendorDigest} / ${r.scoresDigest}`,
@@ -336,6 +358,7 @@ export const WORKER_BATCH_HEAD = [
   'node / pg CPU ms/invoice',
   'cores busy',
   'tx waiting for node',
+  'lock waits by table',
   'load 1m',
   'decisions, resubmissions found',
   'digests: routes / same-vendor duplicates / scores',

@@ -66,7 +66,7 @@ export type CandidateSource = 'knn' | 'vendor_knn' | 'exact_key';
 /**
  * How the tenant-wide nearest-neighbour search ran (recall guard for filtered HNSW):
  * `exact` when the tenant holds at most `exactSearchMaxRows` invoices (by the counter of
- * `tenant_invoice_counts`; a scan of the tenant is then cheaper than the index); else `hnsw_iterative` (pgvector >= 0.8 iterative index scan in
+ * `tenant_invoice_counts`, summed over its stripes; a scan of the tenant is then cheaper than the index); else `hnsw_iterative` (pgvector >= 0.8 iterative index scan in
  * strict order, which keeps scanning until k rows pass the tenant filter) or `hnsw`; and
  * `hnsw_then_exact` when the index scan still returned fewer than k rows of a tenant that
  * has more, and the search was redone exactly.
@@ -99,7 +99,7 @@ export interface StoredDecision {
 export interface CandidateSearchOptions {
   /**
    * Tenants with at most this many invoices are searched exactly; default the blocking spec's
-   * crossover. At most 9,999: the tenant counter stops counting past 10,000 (migration 060).
+   * crossover. At most 9,999: the tenant counter stops counting past 10,000 (migrations 060, 109).
    */
   exactSearchMaxRows?: number;
   /** The vendor-scoped exact kNN looks at invoices dated within this many days; default 400. */
@@ -284,8 +284,8 @@ const VENDOR_KNN = `
   ORDER BY 2, pk LIMIT $3`;
 
 /**
- * The whole search in one statement: the tenant's indexed-invoice count (store/migrations/060)
- * plus $14 (invoices written ahead of this one but not yet stored: store/chunk-search.ts),
+ * The whole search in one statement: the tenant's indexed-invoice count (the sum of its stripes
+ * in `tenant_invoice_counts`, at most 16 rows: store/migrations/060 and 109) plus $14 (invoices written ahead of this one but not yet stored: store/chunk-search.ts),
  * the stored decision of a re-sent invoice id ($12, replay check), then the top k of each block
  * chosen from `invoices` alone, and only those rows joined to decisions (LEFT: invoices imported
  * as history have none and are candidates all the same), lines, reviews and credit memos. The exact and the HNSW kNN branches are gated by the count (one-time filters),
@@ -293,7 +293,7 @@ const VENDOR_KNN = `
  */
 export const SEARCH_SQL = `
 WITH n AS MATERIALIZED (
-  SELECT COALESCE((SELECT invoices FROM tenant_invoice_counts WHERE tenant_id = $2), 0) + $14::int AS n),
+  SELECT COALESCE((SELECT sum(invoices)::bigint FROM tenant_invoice_counts WHERE tenant_id = $2), 0) + $14::int AS n),
 knn AS (
   (SELECT i.pk, i.embedding <=> $1::vector AS dist FROM invoices i
    WHERE i.tenant_id = $2 AND (SELECT n FROM n) <= $11

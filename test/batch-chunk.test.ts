@@ -159,7 +159,7 @@ describe.each(engines('bchunk'))('batch chunks on $name', ({ name, config }) => 
     }
     const count = (w: Wired) =>
       w.db.query<{ n: number; c: number }>(
-        `SELECT (SELECT count(*) FROM invoices)::int AS n, (SELECT invoices FROM tenant_invoice_counts WHERE tenant_id = 'default')::int AS c`,
+        `SELECT (SELECT count(*) FROM invoices)::int AS n, (SELECT sum(invoices) FROM tenant_invoice_counts WHERE tenant_id = 'default')::int AS c`,
       );
     expect(await count(many)).toEqual(await count(one));
     // Every stored column of invoices, lines and decisions (the group's multi-row write) and of

@@ -185,9 +185,14 @@ export interface WorkerProcess {
 /**
  * Starts `bin/worker.ts` with the given environment and waits until it logs that it is ready.
  * @param root the checkout whose `bin/worker.ts` runs (default this one; an A/B bench passes another).
- * @throws Error when the worker exits or has not logged that it is ready within 90 s.
+ * @param startTimeoutMs how long to wait for it to be ready (default 90 s; a bench on a loaded machine waits longer).
+ * @throws Error when the worker exits or has not logged that it is ready within `startTimeoutMs`.
  */
-export async function startWorker(env: Record<string, string>, root = packageRoot()): Promise<WorkerProcess> {
+export async function startWorker(
+  env: Record<string, string>,
+  root = packageRoot(),
+  startTimeoutMs = 90_000,
+): Promise<WorkerProcess> {
   const child = spawn(process.execPath, ['--import', 'tsx', join(root, 'bin', 'worker.ts')], {
     cwd: root,
     env: { PATH: process.env.PATH ?? '', LOG_LEVEL: 'info', ...env },
@@ -200,7 +205,7 @@ export async function startWorker(env: Record<string, string>, root = packageRoo
   child.stdout!.on('data', (b: Buffer) => (log += b.toString()));
   child.stderr!.on('data', (b: Buffer) => (log += b.toString()));
   await new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`worker did not start:\n${log}`)), 90_000);
+    const timer = setTimeout(() => reject(new Error(`worker did not start:\n${log}`)), startTimeoutMs);
     const check = (): void => {
       if (log.includes('invoice-triage worker ready')) {
         clearTimeout(timer);
