@@ -77,8 +77,10 @@ export const LINE_BLOCK_RECENT_INVOICES = 128;
 
 /**
  * Invoices the middle pass reads, for the lines the first pass did not settle, before the whole
- * window; settled as in the first pass. At 1M invoices (about 10,000 a vendor-year) the whole
- * window read 100,000 lines per query, this pass a fifth of them (BENCHMARKS.md, branch lb1m).
+ * window; settled as in the first pass. At 1M bench invoices (about 10,000 a vendor-year) a
+ * whole-window statement cost 645 ms of PostgreSQL CPU, this pass 99-125 ms, and no scored line
+ * needed the whole window after it; a line whose amount recurs fewer than `perLine` times among
+ * these invoices reads all three (BENCHMARKS.md, branch lb1m).
  */
 export const LINE_BLOCK_MIDDLE_INVOICES = 2000;
 
