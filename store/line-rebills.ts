@@ -68,17 +68,30 @@ export interface EarlierLine {
  * vendor key or vendor id; every invoice of that date included, so ties may add more). A new line
  * with at least `perLine` same-amount candidates among them is settled: every older line ranks
  * after those in the spec's order (same amount first, then the later date). The other lines are
- * searched over the whole window in a second pass. On the bench history (amounts of 1-8 units,
- * 732 invoices a vendor-year) 32 and 64 left most invoices with a line for the second pass, 128
- * few, 256 read twice the lines for no fewer second passes (BENCHMARKS.md, branch lblock).
+ * searched again over more of the window ({@link LINE_BLOCK_MIDDLE_INVOICES}, then the whole
+ * window). On the bench history (amounts of 1-8 units, 732 invoices a vendor-year) 32 and 64 left
+ * most invoices with a line for the next pass, 128 few, 256 read twice the lines for no fewer
+ * next passes (BENCHMARKS.md, branch lblock).
  */
 export const LINE_BLOCK_RECENT_INVOICES = 128;
 
 /**
+ * Invoices the middle pass reads, for the lines the first pass did not settle, before the whole
+ * window; settled as in the first pass. At 1M bench invoices (about 10,000 a vendor-year) a
+ * whole-window statement cost 645 ms of PostgreSQL CPU, this pass 99-125 ms, and no scored line
+ * needed the whole window after it; a line whose amount recurs fewer than `perLine` times among
+ * these invoices reads all three (BENCHMARKS.md, branch lb1m).
+ */
+export const LINE_BLOCK_MIDDLE_INVOICES = 2000;
+
+/** The recent-invoice counts of the passes before the whole window, smallest first. */
+export const LINE_BLOCK_PASSES: readonly number[] = [LINE_BLOCK_RECENT_INVOICES, LINE_BLOCK_MIDDLE_INVOICES];
+
+/**
  * How {@link findEarlierLinesMany} searches a chunk of new lines: `recent-first` (the vendor's
- * {@link LINE_BLOCK_RECENT_INVOICES} most recent invoices, then the whole window for the lines
- * that pass did not settle) or `window` (the whole window in one statement). The rows are the
- * same; only the cost differs.
+ * most recent invoices in the passes of {@link LINE_BLOCK_PASSES}, each for the lines the one
+ * before did not settle, then the whole window for the rest) or `window` (the whole window in one
+ * statement). The rows are the same; only the cost differs.
  */
 export type LineBlockPlan = 'recent-first' | 'window';
 
@@ -152,7 +165,8 @@ function lineBlockSql(spec: LineBlockingSpec, transport: VectorTransport, recent
    CROSS JOIN LATERAL (${vendorInvoices('vendor_key', 'q.from_date')}
           UNION${vendorInvoices('vendor_id', 'q.from_date')}) w
     JOIN invoices i ON i.pk = w.pk AND i.document_type = 'invoice' AND i.invoice_id <> q.invoice_id`;
-  return `
+  // The comment names the pass in logs and per-statement profiles (bench/pg-statements.ts).
+  return `/* line block: ${recent === null ? 'whole window' : `${recent} most recent invoices`} */
 WITH q AS MATERIALIZED (${queries}
 ), e AS MATERIALIZED (
   SELECT q.m, i.pk, i.invoice_id, l.line_number AS earlier_line_number, i.invoice_date,
@@ -195,19 +209,26 @@ SELECT k.m, k.line_number, k.invoice_id, k.earlier_line_number, k.invoice_date::
           k.earlier_line_number`;
 }
 
-/** Which dates a line-block statement searches: the whole window, or from the recent invoices on. */
-export type LineBlockPass = 'window' | 'recent';
+/**
+ * Which dates a line-block statement searches: the whole window, or from the date of the vendor's
+ * n-th most recent invoice of the window on (a count, e.g. {@link LINE_BLOCK_RECENT_INVOICES}).
+ */
+export type LineBlockPass = 'window' | number;
 
-const LINE_BLOCK_SQL: Record<LineBlockPass, Record<VectorTransport, string>> = {
-  window: {
-    text: lineBlockSql(BLOCKING_SPEC.lines, 'text', null),
-    binary: lineBlockSql(BLOCKING_SPEC.lines, 'binary', null),
-  },
-  recent: {
-    text: lineBlockSql(BLOCKING_SPEC.lines, 'text', LINE_BLOCK_RECENT_INVOICES),
-    binary: lineBlockSql(BLOCKING_SPEC.lines, 'binary', LINE_BLOCK_RECENT_INVOICES),
-  },
-};
+const LINE_BLOCK_SQL = new Map<string, string>();
+
+/** The statement text of `pass` in `transport`, built once. */
+function lineBlockSqlOf(pass: LineBlockPass, transport: VectorTransport): string {
+  const key = `${pass}:${transport}`;
+  let sql = LINE_BLOCK_SQL.get(key);
+  if (sql === undefined) {
+    if (pass !== 'window' && !(Number.isSafeInteger(pass) && pass > 0))
+      throw new RangeError(`line block pass: a positive count of invoices, got ${pass}`);
+    sql = lineBlockSql(BLOCKING_SPEC.lines, transport, pass === 'window' ? null : pass);
+    LINE_BLOCK_SQL.set(key, sql);
+  }
+  return sql;
+}
 
 /**
  * A row of a line-block statement ({@link lineBlockStatement}): query `m` (1-based), new line
@@ -252,7 +273,7 @@ export function earlierLineOf(r: LineBlockRow & { invoice_id: string }): Earlier
  * A statement {@link findEarlierLinesMany} runs for several queries of one tenant (with at
  * least one line between them), with its parameters, the probe embeddings in `transport`
  * (`binary` on PostgreSQL only). `pass` `window` (the default) searches the spec's whole window,
- * `recent` from the {@link LINE_BLOCK_RECENT_INVOICES} most recent invoices of the vendor on.
+ * a count n from the vendor's n most recent invoices on ({@link LineBlockPass}).
  */
 export function lineBlockStatement(
   tenantId: string,
@@ -262,7 +283,7 @@ export function lineBlockStatement(
 ): { sql: string; params: unknown[] } {
   const probes = queries.flatMap((q, j) => q.lines.map((l) => ({ m: j + 1, l })));
   return {
-    sql: LINE_BLOCK_SQL[pass][transport],
+    sql: lineBlockSqlOf(pass, transport),
     params: [
       tenantId,
       probes.map((x) => x.m),
@@ -293,10 +314,10 @@ export function lineBlockStatement(
 export const LINE_BLOCK_CHUNK_LINES = 250;
 
 /**
- * The new line numbers of `q` whose rows of the `recent` pass (`rows`, that query's, in statement
- * order) are not its final block: the recent invoices are not the whole window, and the line
- * kept fewer than `perLine` lines of its own amount (or its number is on more than one line, so
- * its rows are not its own).
+ * The new line numbers of `q` whose rows of a recent-invoices pass (`rows`, that query's, in
+ * statement order) are not its final block: the pass's invoices are not the whole window, and the
+ * line kept fewer than `perLine` lines of its own amount (or its number is on more than one line,
+ * so its rows are not its own).
  */
 function unsettledLines(
   q: Omit<LineRebillQuery, 'tenantId'>,
@@ -318,10 +339,12 @@ function unsettledLines(
 /**
  * The line block of several queries of one tenant, in chunks of at most `chunkLines` new lines
  * ({@link LINE_BLOCK_CHUNK_LINES}), the probe embeddings in `transport` (`binary` on PostgreSQL
- * only; the same rows either way). Each chunk is searched over the vendor's recent invoices
- * first ({@link LINE_BLOCK_RECENT_INVOICES}), then over the whole window for the lines that
- * pass did not settle; the rows are those of the whole-window statement alone.
+ * only; the same rows either way). With plan `recent-first` each chunk is searched over the
+ * vendor's most recent invoices in `passes` ({@link LINE_BLOCK_PASSES}: counts, smallest first),
+ * each pass for the lines the one before did not settle, then over the whole window for the rest;
+ * the rows are those of the whole-window statement alone.
  * @returns per query, in order, its candidates by new line number, each line's in the spec's order.
+ * @throws RangeError when a pass is not a positive integer.
  */
 export async function findEarlierLinesMany(
   db: SqlExecutor,
@@ -330,6 +353,7 @@ export async function findEarlierLinesMany(
   chunkLines = LINE_BLOCK_CHUNK_LINES,
   transport: VectorTransport = 'text',
   plan: LineBlockPlan = 'recent-first',
+  passes: readonly number[] = LINE_BLOCK_PASSES,
 ): Promise<EarlierLine[][]> {
   const out: EarlierLine[][] = queries.map(() => []);
   let chunk: { j: number; q: Omit<LineRebillQuery, 'tenantId'> }[] = [];
@@ -342,7 +366,8 @@ export async function findEarlierLinesMany(
   ): Promise<LineBlockRow[][]> => {
     if (statements++ > 0) await setImmediate();
     const { sql, params } = lineBlockStatement(tenantId, qs, transport, pass);
-    const rows = await db.query<LineBlockRow>(sql, params, { name: `line_block_${pass}_${transport}` });
+    const name = `line_block_${pass === 'window' ? pass : `recent${pass}`}_${transport}`;
+    const rows = await db.query<LineBlockRow>(sql, params, { name });
     const byQuery: LineBlockRow[][] = qs.map(() => []);
     for (const r of rows) byQuery[Number(r.m) - 1]!.push(r);
     return byQuery;
@@ -350,38 +375,29 @@ export async function findEarlierLinesMany(
   const flush = async (): Promise<void> => {
     if (size === 0) return;
     chunks++;
-    const recent =
-      plan === 'window'
-        ? chunk.map((): LineBlockRow[] => [])
-        : await run(
-            chunk.map((c) => c.q),
-            'recent',
-          );
-    const unsettled = chunk.map((c, i) =>
-      plan === 'window'
-        ? new Set(c.q.lines.map((l) => l.lineNumber))
-        : unsettledLines(c.q, recent[i]!, BLOCKING_SPEC.lines.perLine),
-    );
-    const again = chunk
-      .map((c, i) => ({ i, q: { ...c.q, lines: c.q.lines.filter((l) => unsettled[i]!.has(l.lineNumber)) } }))
-      .filter((x) => x.q.lines.length > 0);
-    const window =
-      again.length > 0
-        ? await run(
-            again.map((x) => x.q),
-            'window',
-          )
-        : [];
-    const windowRows: LineBlockRow[][] = chunk.map(() => []);
-    for (const [k, x] of again.entries()) windowRows[x.i] = window[k]!;
+    // Per query of the chunk: the rows of its settled lines, and its lines not settled yet.
+    const kept: LineBlockRow[][] = chunk.map(() => []);
+    const open = chunk.map((c) => new Set(c.q.lines.map((l) => l.lineNumber)));
+    for (const pass of [...(plan === 'window' ? [] : passes), 'window' as const]) {
+      const todo = chunk
+        .map((c, i) => ({ i, q: { ...c.q, lines: c.q.lines.filter((l) => open[i]!.has(l.lineNumber)) } }))
+        .filter((x) => x.q.lines.length > 0);
+      if (todo.length === 0) break;
+      const rows = await run(
+        todo.map((x) => x.q),
+        pass,
+      );
+      for (const [k, x] of todo.entries()) {
+        const still =
+          pass === 'window' ? new Set<number>() : unsettledLines(x.q, rows[k]!, BLOCKING_SPEC.lines.perLine);
+        kept[x.i]!.push(...rows[k]!.filter((r) => !still.has(Number(r.line_number))));
+        open[x.i] = still;
+      }
+    }
     for (const [i, c] of chunk.entries()) {
       // Each line's rows come from one pass, in statement order: a stable sort by line number
-      // merges the two passes as one statement orders them.
-      const rows = [
-        ...recent[i]!.filter((r) => !unsettled[i]!.has(Number(r.line_number))),
-        ...windowRows[i]!,
-      ];
-      rows.sort((a, b) => Number(a.line_number) - Number(b.line_number));
+      // merges the passes as one statement orders them.
+      const rows = kept[i]!.sort((a, b) => Number(a.line_number) - Number(b.line_number));
       for (const r of rows)
         if (r.invoice_id !== null) out[c.j]!.push(earlierLineOf({ ...r, invoice_id: r.invoice_id }));
     }
@@ -410,7 +426,16 @@ export async function findEarlierLines(
   q: LineRebillQuery,
   transport: VectorTransport = 'text',
   plan: LineBlockPlan = 'recent-first',
+  passes: readonly number[] = LINE_BLOCK_PASSES,
 ): Promise<EarlierLine[]> {
-  const [found] = await findEarlierLinesMany(db, q.tenantId, [q], LINE_BLOCK_CHUNK_LINES, transport, plan);
+  const [found] = await findEarlierLinesMany(
+    db,
+    q.tenantId,
+    [q],
+    LINE_BLOCK_CHUNK_LINES,
+    transport,
+    plan,
+    passes,
+  );
   return found!;
 }

@@ -1,7 +1,7 @@
 /**
- * The line block's two passes (store/line-rebills.ts `findEarlierLinesMany`: the vendor's recent
- * invoices first, the whole window for the lines they do not settle) find exactly the rows of the
- * whole-window statement alone, which is the oracle here. The vendor's history has more invoices
+ * The line block's passes (store/line-rebills.ts `findEarlierLinesMany`: the vendor's recent
+ * invoices first, then more of them, then the whole window, each for the lines the one before did
+ * not settle) find exactly the rows of the whole-window statement alone, which is the oracle here. The vendor's history has more invoices
  * in the window than the first pass reads, three invoices a day (ties at the pass's first date),
  * same-amount and other-amount lines of one code, description-only matches, invoices under the
  * vendor id with another vendor key, credit memos (one reversing an invoice in full, one in
@@ -13,12 +13,14 @@ import type { Invoice, InvoiceLine } from '../core/invoice.js';
 import { BLOCKING_SPEC } from '../core/blocking.js';
 import { lineRebillQuery } from '../inference/stages/line-rebills.js';
 import { prepare } from '../inference/stages/prepare.js';
-import { createRepository, openDatabase, type SqlDatabase } from '../store/index.js';
+import { createRepository, openDatabase, type SqlDatabase, type SqlExecutor } from '../store/index.js';
 import {
   earlierLineOf,
   findEarlierLinesMany,
   lineBlockPlan,
   lineBlockStatement,
+  LINE_BLOCK_CHUNK_LINES,
+  LINE_BLOCK_MIDDLE_INVOICES,
   LINE_BLOCK_RECENT_INVOICES,
   type EarlierLine,
   type LineBlockPass,
@@ -39,6 +41,17 @@ const NEW_DATE = '2025-12-01';
  * date is read only because the pass reads every invoice of its first date.
  */
 const TIE = 3 * Math.floor((LINE_BLOCK_RECENT_INVOICES - 2) / 3) + 2;
+/**
+ * A middle pass that reads most of the window but not its 20 oldest invoices (the service's
+ * {@link LINE_BLOCK_MIDDLE_INVOICES} covers this vendor's whole window).
+ */
+const MIDDLE = EARLIER - 20;
+/**
+ * The invoices with amount 520 on line 2: three inside the first pass (too few to settle a line
+ * there) and eight past it, well inside the middle pass. The whole window keeps the three and the
+ * five most recent of the eight.
+ */
+const AMOUNT_520 = [20, 50, 80, ...Array.from({ length: 8 }, (_, j) => TIE + 4 + 3 * j)];
 
 const day = (date: string, minus: number): string =>
   new Date(Date.parse(`${date}T00:00:00Z`) - minus * 86_400_000).toISOString().slice(0, 10);
@@ -63,7 +76,12 @@ function earlier(k: number): Invoice {
     // Amount 300 only on the ten oldest invoices of the window, behind the first pass.
     line(1, NEBULIZER, 'E0570', k % 9 === 0 ? 100 : k >= EARLIER - 10 ? 300 : 200),
     // Seven of amount 500 well inside the first pass and the eighth the invoice TIE.
-    line(2, TUBING, 'A7037', (k % 18 === 0 && k / 18 < 7) || k === TIE ? 500 : 510),
+    line(
+      2,
+      TUBING,
+      'A7037',
+      (k % 18 === 0 && k / 18 < 7) || k === TIE ? 500 : AMOUNT_520.includes(k) ? 520 : 510,
+    ),
     line(3, NEBULIZER, null, k % 4 === 0 ? 700 : 710),
     line(4, CUSHION, 'E2601', 900 + (k % 3)),
   ]);
@@ -76,6 +94,7 @@ const newInvoice = (id: string, date: string, vendor = VENDOR): Invoice =>
     line(3, NEBULIZER, null, 700),
     line(4, NEBULIZER, 'E0570', 300),
     line(5, CUSHION, 'E2601', 901),
+    line(6, TUBING, 'A7037', 520),
   ]);
 
 type Query = Omit<LineRebillQuery, 'tenantId'>;
@@ -128,19 +147,19 @@ describe.each(engines('lbrecent'))('line block passes on $name', ({ config }) =>
 
   it('reads the recent invoices first and settles only lines with perLine same-amount rows there', async () => {
     const q = queryOf(newInvoice('lbr-new', NEW_DATE));
-    const recent = await run([q], 'recent');
+    const recent = await run([q], LINE_BLOCK_RECENT_INVOICES);
     const [full] = await oracle([q]);
     const byLine = (
       rows: readonly { line_number?: number; lineNumber?: number; invoice_id?: string | null }[],
     ) =>
       new Map(
-        [1, 2, 3, 4, 5].map((n) => [
+        [1, 2, 3, 4, 5, 6].map((n) => [
           n,
           rows.filter((r) => Number(r.line_number ?? r.lineNumber) === n && r.invoice_id !== null).length,
         ]),
       );
     expect(recent.every((r) => r.covered === false)).toBe(true);
-    expect([...byLine(full!).values()]).toEqual([8, 8, 8, 8, 8].map(() => BLOCKING_SPEC.lines.perLine));
+    expect([...byLine(full!).values()]).toEqual([8, 8, 8, 8, 8, 8].map(() => BLOCKING_SPEC.lines.perLine));
     // Line 1's eight same-amount rows are among the recent invoices; line 2's eighth is the
     // invoice tied on the first pass's first date.
     for (const n of [1, 2]) {
@@ -164,6 +183,62 @@ describe.each(engines('lbrecent'))('line block passes on $name', ({ config }) =>
     );
     expect(recent.some((r) => r.line_number === 4 && r.amount_cents === '300')).toBe(false);
     expect(await findEarlierLinesMany(db, TENANT, [q])).toEqual([full]);
+  }, 120_000);
+
+  it('settles in a middle pass the lines with perLine same-amount rows there, the rest in the whole window', async () => {
+    const q = queryOf(newInvoice('lbr-new', NEW_DATE));
+    const [full] = await oracle([q]);
+    const recent = await run([q], LINE_BLOCK_RECENT_INVOICES);
+    const middle = await run([q], MIDDLE);
+    expect(middle.every((r) => r.covered === false)).toBe(true);
+    const keysOfLine = (rows: readonly (LineBlockRow | EarlierLine)[], n: number): string[] =>
+      rows
+        .map((r) =>
+          'lineNumber' in r
+            ? [r.lineNumber, r.invoiceId, r.earlierLineNumber]
+            : [r.line_number, r.invoice_id, r.earlier_line_number],
+        )
+        .filter(([line]) => Number(line) === n)
+        .map(([, id, earlierLine]) => `${id}:${earlierLine}`);
+    // Line 6 has three same-amount lines in the first pass, its eight in the middle one.
+    expect(recent.filter((r) => r.line_number === 6 && r.same_amount === true)).toHaveLength(3);
+    expect(keysOfLine(middle, 6)).toEqual(keysOfLine(full!, 6));
+    expect(keysOfLine(full!, 6)).toEqual(AMOUNT_520.slice(0, 8).map((k) => `lbr-${k}:2`));
+    // Line 4's are older than the middle pass.
+    expect(middle.some((r) => r.line_number === 4 && r.amount_cents === '300')).toBe(false);
+    // Which lines each statement searched: all, then those the first pass left, then line 4 only.
+    const searched: [string | undefined, number[]][] = [];
+    const counting: SqlExecutor = {
+      query: (sql, params, opts) => {
+        searched.push([opts?.name, [...new Set(params![2] as number[])].sort((a, b) => a - b)]);
+        return db.query(sql, params, opts);
+      },
+      exec: (sql) => db.exec(sql),
+    };
+    const passes = [LINE_BLOCK_RECENT_INVOICES, MIDDLE];
+    const found = await findEarlierLinesMany(
+      counting,
+      TENANT,
+      [q],
+      LINE_BLOCK_CHUNK_LINES,
+      'text',
+      'recent-first',
+      passes,
+    );
+    expect(found).toEqual([full]);
+    expect(searched).toEqual([
+      [`line_block_recent${LINE_BLOCK_RECENT_INVOICES}_text`, [1, 2, 3, 4, 5, 6]],
+      [`line_block_recent${MIDDLE}_text`, [4, 6]],
+      ['line_block_window_text', [4]],
+    ]);
+    // The service's middle pass covers this vendor's window: no whole-window statement.
+    searched.length = 0;
+    expect(MIDDLE).toBeLessThan(LINE_BLOCK_MIDDLE_INVOICES);
+    expect(await findEarlierLinesMany(counting, TENANT, [q])).toEqual([full]);
+    expect(searched.map(([name]) => name)).toEqual([
+      `line_block_recent${LINE_BLOCK_RECENT_INVOICES}_text`,
+      `line_block_recent${LINE_BLOCK_MIDDLE_INVOICES}_text`,
+    ]);
   }, 120_000);
 
   it('finds the whole-window rows for several queries, chunked or not, in both transports', async () => {
@@ -190,8 +265,20 @@ describe.each(engines('lbrecent'))('line block passes on $name', ({ config }) =>
     // The whole-window plan of a small tenant: the same rows.
     expect(await findEarlierLinesMany(db, TENANT, queries, 10_000, 'text', 'window')).toEqual(want);
     expect(await findEarlierLinesMany(db, TENANT, distinct, 3, 'text', 'window')).toEqual(wantDistinct);
-    if (db.engine === 'postgres')
+    // With a middle pass that does not cover the window, chunked or not.
+    const passes = [LINE_BLOCK_RECENT_INVOICES, MIDDLE];
+    expect(await findEarlierLinesMany(db, TENANT, queries, 10_000, 'text', 'recent-first', passes)).toEqual(
+      want,
+    );
+    expect(await findEarlierLinesMany(db, TENANT, distinct, 3, 'text', 'recent-first', passes)).toEqual(
+      wantDistinct,
+    );
+    if (db.engine === 'postgres') {
       expect(await findEarlierLinesMany(db, TENANT, distinct, 4, 'binary')).toEqual(wantDistinct);
+      expect(await findEarlierLinesMany(db, TENANT, distinct, 4, 'binary', 'recent-first', passes)).toEqual(
+        wantDistinct,
+      );
+    }
   }, 120_000);
 });
 
