@@ -29,7 +29,9 @@ import { basename, extname } from 'node:path';
 import { parse } from 'csv-parse/sync';
 import { intCell, numCell } from './csv-cells.js';
 import { Compile } from 'typebox/compile';
-import { ErpLoad } from '../core/erp.js';
+import Type from 'typebox';
+import { Contract, ErpLoad, GoodsReceipt, PurchaseOrder } from '../core/erp.js';
+import { parseJsonRecord, parseJsonText } from '../api/body/json.js';
 import { ownValue } from '../core/own.js';
 import { isTriageError, TriageError, type FieldError } from '../core/errors.js';
 import { toFieldErrors, type SchemaErrorLike } from '../core/validate.js';
@@ -37,6 +39,8 @@ import { checkErpLoad } from '../store/erp-checks.js';
 import { withoutBom } from '../core/utf8.js';
 
 const check = Compile(ErpLoad);
+/** One record of a `.jsonl` file (its `type` aside): a purchase order, a receipt or a contract. */
+const ErpRecord = Type.Union([PurchaseOrder, GoodsReceipt, Contract]);
 const KINDS = { purchase_order: 'purchase_orders', receipt: 'receipts', contract: 'contracts' } as const;
 
 /** Where a record (or a nested record) of the load came from in the file. */
@@ -166,12 +170,17 @@ function fromJsonl(text: string, fail: (errors: FieldError[]) => never, origins:
   const out: Record<string, unknown[]> = {};
   text.split('\n').forEach((line, i) => {
     if (line.trim() === '') return;
-    let rec: unknown;
-    try {
-      rec = JSON.parse(line) as unknown;
-    } catch {
-      fail([{ path: `line ${i + 1}`, message: 'is not JSON' }]);
-    }
+    const read = parseJsonRecord(line, ErpRecord);
+    if ('fieldErrors' in read)
+      fail(read.fieldErrors.map((e) => ({ path: `line ${i + 1}${e.path}`, message: e.message })));
+    if ('parseError' in read)
+      fail([
+        {
+          path: `line ${i + 1}`,
+          message: read.parseError === 'not valid JSON' ? 'is not JSON' : read.parseError,
+        },
+      ]);
+    const rec = read.value;
     if (typeof rec !== 'object' || rec === null || Array.isArray(rec))
       fail([{ path: `line ${i + 1}`, message: 'must be a JSON object with a type' }]);
     const { type, ...body } = rec as Record<string, unknown>;
@@ -340,9 +349,15 @@ export function openErpFile(path: string): ErpFile {
   else if (ext === '.csv') value = fromCsv(text, fail, origins);
   else
     try {
-      value = JSON.parse(text) as unknown;
-    } catch {
-      fail([{ path: '', message: 'is not JSON' }]);
+      value = parseJsonText(text, ErpLoad);
+    } catch (e) {
+      if (!isTriageError(e)) throw e;
+      const at = e.errors[0];
+      fail(
+        e.code === 'TRIAGE_INPUT_INVALID' || (at && at.path !== '/')
+          ? e.errors
+          : [{ path: '', message: 'is not JSON' }],
+      );
     }
   if (!check.Check(value))
     fail(named(toFieldErrors([...check.Errors(value)] as SchemaErrorLike[]).slice(0, 20)));

@@ -8,6 +8,8 @@
 import { readFileSync } from 'node:fs';
 import { parse } from 'csv-parse/sync';
 import { TriageError, isTriageError } from '../core/errors.js';
+import { Invoice } from '../core/invoice.js';
+import { parseJsonRecord } from '../api/body/json.js';
 import { decodeUtf8, notUtf8, withoutBom, type NotUtf8Error } from '../core/utf8.js';
 import { intCell, numCell, textCell } from './csv-cells.js';
 import { INTAKE_EXTENSIONS, convertDocument, type DocumentFormat } from '../intake/index.js';
@@ -152,7 +154,8 @@ export function notUtf8Lines(bytes: Buffer): NotUtf8Lines {
 }
 
 /**
- * Parses JSON Lines; blank lines are skipped.
+ * Parses JSON Lines as strictly as the API parses a body (api/body/json.ts: repeated keys,
+ * cents written with a fraction or exponent...); blank lines are skipped.
  * @param bad lines holding a byte that is not UTF-8 ({@link notUtf8Lines}): records with `parseError`.
  */
 export function parseJsonl(text: string, bad: NotUtf8Lines = new Map()): FileRecord[] {
@@ -164,11 +167,18 @@ export function parseJsonl(text: string, bad: NotUtf8Lines = new Map()): FileRec
       return;
     }
     if (line.trim() === '') return;
-    try {
-      out.push({ location: `line ${i + 1}`, value: JSON.parse(line) as unknown });
-    } catch {
-      out.push({ location: `line ${i + 1}`, value: null, parseError: 'not valid JSON' });
-    }
+    const read = parseJsonRecord(line, Invoice);
+    const parseError =
+      'fieldErrors' in read
+        ? read.fieldErrors.map((e) => `${e.path} ${e.message}`).join('; ')
+        : 'parseError' in read
+          ? read.parseError
+          : undefined;
+    out.push({
+      location: `line ${i + 1}`,
+      value: read.value,
+      ...(parseError === undefined ? {} : { parseError }),
+    });
   });
   return out;
 }

@@ -25,6 +25,12 @@ export interface HistoryInput {
    * record (`not valid JSON`, `is not valid JSON`, `holds a byte that is not UTF-8 ...`).
    */
   parseError?: string;
+  /**
+   * Set when the record was parsed but the parser refused some of its fields (a number written
+   * with a fraction or exponent in an integer field: api/body/json.ts), at paths within the
+   * record; the record is refused with these errors.
+   */
+  fieldErrors?: FieldError[];
 }
 
 /** A record that was not imported, with why (field paths inside the invoice). */

@@ -9,7 +9,8 @@
 import { setImmediate } from 'node:timers/promises';
 import { extractInvoiceFeatures } from '../features/invoice-features.js';
 import { MAX_REPORTED_ERRORS, TriageError, isTriageError, type FieldError } from '../core/errors.js';
-import { validateInvoice } from '../core/validate.js';
+import { describeFieldErrors, validateInvoice } from '../core/validate.js';
+import { parseJsonRecord } from '../api/body/json.js';
 import {
   encodeHistoryRows,
   type EncodedHistoryRows,
@@ -17,7 +18,7 @@ import {
   type HistoryStore,
 } from '../store/history.js';
 import { indexKeysOf, payloadSha256 } from './stages/prepare.js';
-import type { Invoice } from '../core/invoice.js';
+import { Invoice } from '../core/invoice.js';
 import type { InvoiceIndexKeys } from '../store/repository.js';
 import type { SqlExecutor } from '../store/sql.js';
 import {
@@ -90,16 +91,16 @@ export type HistoryPreparer = (
   copyForTenant?: string,
 ) => Promise<PreparedHistoryChunk>;
 
-/** The input with its `text` parsed (a parse failure becomes `parseError`). */
+/**
+ * The input with its `text` parsed as strictly as a request body, against the invoice schema
+ * (api/body/json.ts): a parse failure becomes `parseError`, a number written with a fraction in
+ * an integer field `fieldErrors`.
+ */
 function parsed(input: HistoryInput): HistoryInput {
   if (input.text === undefined) return input;
   const at =
     input.line === undefined ? { location: input.location } : { location: input.location, line: input.line };
-  try {
-    return { ...at, value: JSON.parse(input.text) as unknown };
-  } catch {
-    return { ...at, value: null, parseError: 'not valid JSON' };
-  }
+  return { ...at, ...parseJsonRecord(input.text, Invoice) };
 }
 
 /**
@@ -131,6 +132,12 @@ function* validationSteps(
     const input = parsed(raw);
     try {
       if (input.parseError) throw new Error(input.parseError);
+      if (input.fieldErrors)
+        throw new TriageError(
+          'TRIAGE_INPUT_INVALID',
+          describeFieldErrors(input.fieldErrors),
+          input.fieldErrors,
+        );
       const invoice = validateInvoice(input.value);
       const sha = payloadSha256(invoice);
       const seen = first.get(invoice.invoice_id);

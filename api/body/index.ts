@@ -1,19 +1,40 @@
 /**
- * Request-body parsers by media type. Each parser takes the raw bytes and returns the value
- * the route's schema validates, or throws a `TriageError` (4xx) naming the place; media types
- * without a parser are a 415. JSON is `json.ts`; other formats (EDI, XML...) sit beside it, as
- * one module each plus one entry in {@link BODY_PARSERS}.
+ * Request-body parsers by media type. Each parser takes the raw bytes (and the schema the
+ * route validates the value with) and returns the value, or throws a `TriageError` (4xx) naming
+ * the place; media types without a parser are a 415. JSON is `json.ts`; other formats (EDI,
+ * XML...) sit beside it, as one module each plus one entry in {@link BODY_PARSERS}.
  */
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { TSchema } from 'typebox';
 import { TriageError } from '../../core/errors.js';
 import { INTAKE_MEDIA_TYPES } from '../../intake/index.js';
 import { UTF8_NAMES } from '../../core/utf8.js';
 import { parseJsonBody } from './json.js';
 
-export { MAX_BODY_DEPTH, invalidUtf8Offset, jsonKeyProblem, parseJsonBody } from './json.js';
+export { MAX_BODY_DEPTH, invalidUtf8Offset, jsonKeyProblem, parseJsonBody, parseJsonText } from './json.js';
 
-/** A body parser: raw bytes in, the value to validate out. @throws TriageError naming the place. */
-export type BodyParser = (bytes: Buffer) => unknown;
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    /**
+     * The schema of the body of a route that validates its body itself (it declares no
+     * `schema.body`), for the body parser: e.g. `POST /v1/history`'s array of invoices.
+     */
+    bodySchema?: TSchema;
+  }
+}
+
+/**
+ * A body parser: raw bytes in, the value to validate out.
+ * @param schema the schema the route validates the value with, when it has one (the JSON parser
+ *   refuses numbers written with a fraction or exponent where it declares integers).
+ * @throws TriageError naming the place.
+ */
+export type BodyParser = (bytes: Buffer, schema?: unknown) => unknown;
+
+/** The schema a request's body is validated with: its route's `config.bodySchema`, else `schema.body`. */
+export function bodySchemaOf(req: FastifyRequest): unknown {
+  return req.routeOptions.config.bodySchema ?? req.routeOptions.schema?.body;
+}
 
 /** The parsers the API accepts, by media type. */
 export const BODY_PARSERS: Readonly<Record<string, BodyParser>> = {
@@ -81,9 +102,9 @@ export function installBodyParsers(app: FastifyInstance, parsers = BODY_PARSERS)
   });
   app.removeAllContentTypeParsers();
   for (const [type, parse] of Object.entries(parsers))
-    app.addContentTypeParser(type, { parseAs: 'buffer' }, (_req, body, done) => {
+    app.addContentTypeParser(type, { parseAs: 'buffer' }, (req, body, done) => {
       try {
-        done(null, parse(body as Buffer));
+        done(null, parse(body as Buffer, bodySchemaOf(req)));
       } catch (e) {
         done(e as Error, undefined);
       }

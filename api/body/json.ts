@@ -9,12 +9,23 @@
  * - forbidden prototype keys (`__proto__`, `constructor.prototype`) at their pointer;
  * - nesting deeper than {@link MAX_BODY_DEPTH} (no route's schema nests half as deep);
  * - a number that is not zero but too small to represent (`1e-400`, which `JSON.parse` reads
- *   as 0) and a negative zero (`-0`, `-0.0e5`: send 0), at their pointer.
+ *   as 0) and a negative zero (`-0`, `-0.0e5`: send 0), at their pointer;
+ * - given the schema the value is validated with, a number written with a fraction or an
+ *   exponent (`12.50`, `215.0`, `2.15e4`) where the schema declares an integer (money in cents,
+ *   counts; core/integer-fields.ts), at its pointer (`/lines/2/unit_price_cents`): `JSON.parse`
+ *   reads `215.00` as the integer 215, so dollars sent in a cents field would pass.
  *
- * `JSON.parse` reads the value; one linear scan of the text then checks keys and depth.
+ * `JSON.parse` reads the value; one linear scan of the text then checks keys, numbers and depth.
  */
-import { TriageError, type FieldError } from '../../core/errors.js';
+import { MAX_REPORTED_ERRORS, TriageError, type FieldError } from '../../core/errors.js';
+import {
+  integerFieldAt,
+  integerFieldsOf,
+  integerNumeralMessage,
+  type IntegerFields,
+} from '../../core/integer-fields.js';
 import { NotUtf8Error, decodeUtf8, withoutBom } from '../../core/utf8.js';
+import { describeFieldErrors } from '../../core/validate.js';
 
 export { invalidUtf8Offset } from '../../core/utf8.js';
 
@@ -43,9 +54,12 @@ const pointerOf = (stack: readonly Frame[], last: string): string =>
 
 const PROTOTYPE_MESSAGE = 'is a forbidden property name (prototype pollution)';
 const MINUS = 0x2d;
+const PLUS = 0x2b;
+const DOT = 0x2e;
 const ZERO = 0x30;
 const NINE = 0x39;
-const NUMBER_CHAR = /[0-9eE+.-]/;
+const LOWER_E = 0x65;
+const UPPER_E = 0x45;
 
 /** The pointer of the value starting at the scan's position (`/` at the root). */
 const valuePointer = (stack: readonly Frame[]): string => {
@@ -67,12 +81,39 @@ function numberProblem(token: string): string | undefined {
   return undefined;
 }
 
+/** The integer place of `fields` at the scan's position, if the value there must be an integer. */
+function integerPlace(fields: IntegerFields, stack: readonly Frame[]): boolean {
+  let at: IntegerFields | undefined = fields;
+  for (let k = 0; k < stack.length && at !== undefined; k++) {
+    const f = stack[k]!;
+    at = integerFieldAt(at, f.keys === null ? f.index : f.key);
+  }
+  return at?.integer === true;
+}
+
+/**
+ * Numbers written with a fraction or an exponent in integer places, as the scan finds them:
+ * the first {@link MAX_REPORTED_ERRORS} and how many in all.
+ */
+export interface IntegerNumeralErrors {
+  errors: FieldError[];
+  count: number;
+}
+
 /**
  * The first problem of the keys, numbers and nesting of a valid JSON text: a repeated key, a
  * forbidden prototype key, a number read as 0 that is not ({@link numberProblem}), or nesting
  * beyond {@link MAX_BODY_DEPTH}; undefined when there is none.
+ * @param integers the integer places of the schema the value is validated with
+ *   (core/integer-fields.ts): a number written with a fraction or an exponent there is added
+ *   to `numerals` (the scan goes on) rather than checked by {@link numberProblem}.
+ * @param numerals receives those numbers' pointers and messages.
  */
-export function jsonKeyProblem(text: string): FieldError | undefined {
+export function jsonKeyProblem(
+  text: string,
+  integers?: IntegerFields,
+  numerals: IntegerNumeralErrors = { errors: [], count: 0 },
+): FieldError | undefined {
   const stack: Frame[] = [];
   const n = text.length;
   for (let i = 0; i < n; i++) {
@@ -113,10 +154,25 @@ export function jsonKeyProblem(text: string): FieldError | undefined {
       );
     } else if (c === CLOSE_OBJECT || c === CLOSE_ARRAY) stack.pop();
     else if (c === MINUS || (c >= ZERO && c <= NINE)) {
+      // A valid JSON number: digits, then maybe a fraction (`.`) and an exponent (`e`/`E`).
       let j = i + 1;
-      while (j < n && NUMBER_CHAR.test(text[j]!)) j++;
-      const problem = numberProblem(text.slice(i, j));
-      if (problem !== undefined) return { path: valuePointer(stack), message: problem };
+      let written = false;
+      for (let d = text.charCodeAt(j); j < n; d = text.charCodeAt(++j)) {
+        if (d === DOT || d === LOWER_E || d === UPPER_E) written = true;
+        else if (!((d >= ZERO && d <= NINE) || d === MINUS || d === PLUS)) break;
+      }
+      if (written && integers !== undefined && integerPlace(integers, stack)) {
+        if (numerals.count++ < MAX_REPORTED_ERRORS) {
+          const top = stack[stack.length - 1];
+          const key = top === undefined ? '' : top.keys === null ? top.index : top.key;
+          numerals.errors.push({ path: valuePointer(stack), message: integerNumeralMessage(key) });
+        }
+      } else if (written || c === MINUS) {
+        // Without a fraction or exponent, only `-0` reads as another number than written
+        // (JSON has no leading zeros), so other integers skip the conversion.
+        const problem = numberProblem(text.slice(i, j));
+        if (problem !== undefined) return { path: valuePointer(stack), message: problem };
+      }
       i = j - 1;
     } else if (c === COMMA) {
       const top = stack[stack.length - 1]!;
@@ -133,13 +189,13 @@ const refuse = (detail: string, error: FieldError): TriageError =>
 /**
  * Parses a JSON request body.
  * @param bytes the raw body.
+ * @param schema the schema the value is then validated with (a route's body schema): numbers
+ *   written with a fraction or exponent where it declares integers are refused.
  * @returns the parsed value.
  * @throws TriageError `TRIAGE_REQUEST_INVALID` for an empty body (`/`), bytes that are not
- *   UTF-8 (`/`, the byte offset in the message), malformed JSON (`/`), a repeated or forbidden
- *   key (its JSON pointer), a number underflowing to 0 or a negative zero (its JSON pointer) or
- *   too deep nesting (`/`).
+ *   UTF-8 (`/`, the byte offset in the message), and as {@link parseJsonText}.
  */
-export function parseJsonBody(bytes: Buffer): unknown {
+export function parseJsonBody(bytes: Buffer, schema?: unknown): unknown {
   if (bytes.length === 0) throw refuse('request body is empty', { path: '/', message: 'is required' });
   let text: string;
   try {
@@ -154,6 +210,19 @@ export function parseJsonBody(bytes: Buffer): unknown {
   // A UTF-8 byte-order mark before the value is ignored (RFC 8259 section 8.1 allows it), as
   // on the first line of an NDJSON body.
   text = withoutBom(text);
+  return parseJsonText(text, schema);
+}
+
+/**
+ * Parses JSON text (a decoded body, an NDJSON or JSONL line) as strictly as a body.
+ * @param schema as {@link parseJsonBody}'s.
+ * @throws TriageError `TRIAGE_REQUEST_INVALID` for malformed JSON (`/`), a repeated or forbidden
+ *   key (its JSON pointer), a number underflowing to 0 or a negative zero (its JSON pointer) or
+ *   too deep nesting (`/`); `TRIAGE_INPUT_INVALID` naming every number written with a fraction or
+ *   an exponent where `schema` declares an integer (its JSON pointer; the first
+ *   `MAX_REPORTED_ERRORS`, the detail says how many), when there is no problem of the first kind.
+ */
+export function parseJsonText(text: string, schema?: unknown): unknown {
   let value: unknown;
   try {
     // JSON.parse defines "__proto__" as an own property (never the prototype); refused below.
@@ -169,8 +238,41 @@ export function parseJsonBody(bytes: Buffer): unknown {
       },
     );
   }
-  const problem = jsonKeyProblem(text);
+  const numerals: IntegerNumeralErrors = { errors: [], count: 0 };
+  const problem = jsonKeyProblem(text, integerFieldsOf(schema), numerals);
   if (problem !== undefined)
     throw refuse(`request body invalid: ${problem.path} ${problem.message}`, problem);
+  if (numerals.count > 0)
+    throw new TriageError(
+      'TRIAGE_INPUT_INVALID',
+      numerals.count > numerals.errors.length
+        ? `${numerals.count} fields invalid; the first ${numerals.errors.length} are listed: numbers in integer fields must be written without a fraction or exponent`
+        : describeFieldErrors(numerals.errors),
+      numerals.errors,
+    );
   return value;
+}
+
+/** A record of a file or stream (a JSONL or NDJSON line) as {@link parseJsonRecord} reads it. */
+export type ParsedJsonRecord =
+  { value: unknown } | { value: null; parseError: string } | { value: null; fieldErrors: FieldError[] };
+
+/**
+ * A JSON record parsed as strictly as a body ({@link parseJsonText}), or why not:
+ * `fieldErrors` for numbers written with a fraction or exponent where `schema` declares
+ * integers (pointers within the record), else `parseError`, a predicate of the record
+ * (`not valid JSON`, `/lines/0/amount_cents repeats a key of the same object`).
+ */
+export function parseJsonRecord(text: string, schema?: unknown): ParsedJsonRecord {
+  try {
+    return { value: parseJsonText(text, schema) };
+  } catch (e) {
+    if (!(e instanceof TriageError)) throw e;
+    if (e.code === 'TRIAGE_INPUT_INVALID') return { value: null, fieldErrors: e.errors };
+    const at = e.errors[0];
+    return {
+      value: null,
+      parseError: at === undefined || at.path === '/' ? 'not valid JSON' : `${at.path} ${at.message}`,
+    };
+  }
 }

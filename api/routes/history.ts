@@ -24,6 +24,7 @@ import type { Readable } from 'node:stream';
 import Type, { type Static } from 'typebox';
 import { isEncodingRefusal, parseJsonBody } from '../body/index.js';
 import { TriageError, isTriageError } from '../../core/errors.js';
+import { Invoice } from '../../core/invoice.js';
 import {
   DEFAULT_HISTORY_CHUNK,
   importHistoryStream,
@@ -74,6 +75,9 @@ export interface HistoryRoutesOptions {
 }
 
 const NDJSON = 'application/x-ndjson';
+
+/** A JSON body of `POST /v1/history`, validated record by record by the handler. */
+const HistoryJsonBody = Type.Array(Invoice);
 
 /**
  * Invoices per transaction of `POST /v1/history` on the embedded engine: about 1-2 s of writing
@@ -213,7 +217,7 @@ const HistoryResult = Type.Object({
  * (`/4 (line 6)`). A line longer than
  * `lineLimit` bytes, or a body longer than `bodyLimit`, is refused as soon as it is seen (413),
  * without buffering the rest; each line is parsed as strictly as a JSON body (api/body: UTF-8,
- * repeated keys); a byte-order mark before the first line is skipped.
+ * repeated keys, cents written as integers); a byte-order mark before the first line is skipped.
  * @throws TriageError `TRIAGE_PAYLOAD_TOO_LARGE` naming the record (line) or the body.
  */
 async function* ndjsonRecords(
@@ -240,8 +244,9 @@ async function* ndjsonRecords(
     if (text.trim() === '') return null;
     const at = { location: `/${index++}`, line: lineNo };
     try {
-      return { ...at, value: parseJsonBody(line) };
+      return { ...at, value: parseJsonBody(line, Invoice) };
     } catch (e) {
+      if (isTriageError(e, 'TRIAGE_INPUT_INVALID')) return { ...at, value: null, fieldErrors: e.errors };
       const detail = e instanceof TriageError ? (e.errors[0]?.message ?? e.message) : 'is not valid JSON';
       return { ...at, value: null, parseError: detail };
     }
@@ -288,7 +293,7 @@ export const historyRoutes: RoutePlugin<HistoryRoutesOptions> = async (app, deps
   app.post(
     '/v1/history',
     {
-      config: { roles: ['admin'], bodyTextInRules: true },
+      config: { roles: ['admin'], bodyTextInRules: true, bodySchema: HistoryJsonBody },
       // Another media type (text/plain, or an intake document type refused by its parser); a
       // refused charset or content-encoding keeps its own 415, which names it.
       errorHandler: rewordErrors(
