@@ -443,7 +443,9 @@ export function createReviewStore(db: SqlDatabase): ReviewStore {
             item_status: stored.item_status,
           },
         });
-        if (!sameState(replayed.from, replayed.to) || placed?.queue !== was?.queue)
+        // Only a decision with a worklist item has a state to change (an audit-sample review of
+        // an AUTO_APPROVE decision labels it, nothing more).
+        if (was && placed && (!sameState(replayed.from, replayed.to) || placed.queue !== was.queue))
           await appendAudit(tx, {
             tenantId: input.tenantId,
             actorKeyId: input.reviewerKeyId,

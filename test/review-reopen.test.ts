@@ -6,7 +6,7 @@
  * (store/settlement.ts `decisionState`) from its reviews and its tasks with findings.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { engines } from './fixtures.js';
+import { engines, makeInvoice } from './fixtures.js';
 import { startHarness, type Harness } from './harness.js';
 import { heldExample, settlements, worklistItem } from './review-helpers.js';
 
@@ -165,6 +165,45 @@ describe.each(engines('reopen'))('review sequences on a HOLD with two tasks on $
     expect(await audited(post.decisionId)).toEqual(audit);
     expect(await reviewsOf(post.decisionId)).toHaveLength(2);
     expect(await worklistItem(h, post.decisionId)).toEqual(['HOLD', 'coding']);
+    // The same label sent twice at once: stored once, the other answer replays it.
+    const body = { task: 'coding-mismatch', outcome: 'false_positive', idempotency_key: 'e-3' };
+    const both = await Promise.all(
+      [1, 2].map(() =>
+        h.call('reviewer', {
+          method: 'POST',
+          url: '/v1/reviews',
+          payload: { decision_id: post.decisionId, ...body },
+        }),
+      ),
+    );
+    expect(both.map((r) => r.statusCode).sort()).toEqual([200, 201]);
+    expect(new Set(both.map((r) => r.json<{ review_id: string }>().review_id)).size).toBe(1);
+    expect(await reviewsOf(post.decisionId)).toHaveLength(3);
+    expect(await worklistItem(h, post.decisionId)).toBeNull();
+    expect((await audited(post.decisionId)).filter((a) => a.kind === 'decision.state_changed')).toHaveLength(
+      3,
+    );
+  });
+
+  it('records no state change for a review of an auto-approved decision (no worklist item)', async () => {
+    const d = await h.scoreOk(
+      makeInvoice({
+        invoice_id: 'reopen-g',
+        invoice_number: 'INV-REOPEN-G',
+        vendor: { id: 'V-REOPEN-G', name: 'Reopen Respiratory Care' },
+        invoice_date: '2025-05-09',
+        due_date: '2025-06-08',
+      }),
+    );
+    expect(d.decision).toBe('AUTO_APPROVE');
+    const r = await h.call('reviewer', {
+      method: 'POST',
+      url: '/v1/reviews',
+      payload: { decision_id: d.decision_id, outcome: 'confirmed', idempotency_key: 'g-1' },
+    });
+    expect(r.statusCode, r.body).toBe(201);
+    expect(r.json()).toMatchObject({ item_status: null });
+    expect((await audited(d.decision_id)).map((a) => a.kind)).toEqual(['decision.created']);
   });
 
   it('settles labels of two reviewers at once in the order they were stored', async () => {
