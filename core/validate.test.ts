@@ -4,6 +4,7 @@ import {
   checkStrings,
   validateInvoice,
   vendorIdErrors,
+  VENDOR_ID_DOT_SEGMENT,
   VENDOR_ID_CONTROL,
   VENDOR_ID_EDGES,
 } from './validate.js';
@@ -392,7 +393,15 @@ describe('vendor ids: one rule for invoices and the vendor routes', () => {
         messages.map((message) => ({ path: '/params/vendor_id', message })),
       );
     }
-    for (const id of ['V-100', 'V 100', 'Ü-100', '供应商-7'])
+    for (const id of ['.', '..']) {
+      expect(errorsOf({ ...makeInvoice(), vendor: { id, name: 'Acme Medical' } }).errors).toEqual([
+        { path: '/vendor/id', message: VENDOR_ID_DOT_SEGMENT },
+      ]);
+      expect(vendorIdErrors('/params/vendor_id', id)).toEqual([
+        { path: '/params/vendor_id', message: VENDOR_ID_DOT_SEGMENT },
+      ]);
+    }
+    for (const id of ['V-100', 'V 100', 'Ü-100', '供应商-7', 'ACME/EAST 01', '../../x', 'a\\b', '...'])
       expect(validateInvoice({ ...makeInvoice(), vendor: { id, name: 'Acme Medical' } }).vendor.id).toBe(id);
   });
 });

@@ -214,10 +214,17 @@ export const VENDOR_ID_EDGES = 'must not begin or end with white space or an inv
 /** Message of a vendor id holding a control character (a line break, a tab...). */
 export const VENDOR_ID_CONTROL = 'must not contain control characters (line breaks, tabs...)';
 
+/** Message of a vendor id that is a URL dot segment (`.` or `..`). */
+export const VENDOR_ID_DOT_SEGMENT =
+  'must not be "." or "..": a URL path cannot carry it (clients resolve it as a directory step)';
+
 /**
  * The form of a vendor master id, given it is not blank: no control character and nothing
  * blank ({@link isBlankText}) at either end, so `" V-100 "` and `"V-100\n"` are refused rather
- * than stored as vendors other than `V-100` (ids are compared as sent, never trimmed).
+ * than stored as vendors other than `V-100` (ids are compared as sent, never trimmed); and not
+ * `.` or `..`, which no client can put in the path of `/v1/vendors/{vendor_id}` (URL parsers
+ * resolve them, `%2E%2E` too, before sending). Other ids with `/`, `\` or `..` in them
+ * (`ACME/EAST 01`) are fine: percent-encoded they are one path segment.
  */
 function vendorIdFormErrors(path: string, id: string): FieldError[] {
   const errors: FieldError[] = [];
@@ -225,6 +232,7 @@ function vendorIdFormErrors(path: string, id: string): FieldError[] {
   if (/[\u0000-\u001f\u007f-\u009f]/.test(id)) errors.push({ path, message: VENDOR_ID_CONTROL });
   const chars = [...id];
   if (isBlankText(chars[0]!) || isBlankText(chars.at(-1)!)) errors.push({ path, message: VENDOR_ID_EDGES });
+  if (id === '.' || id === '..') errors.push({ path, message: VENDOR_ID_DOT_SEGMENT });
   return errors;
 }
 

@@ -1,17 +1,29 @@
 /**
  * Reviews and labels. A review is one reviewer's outcome on a decision (`confirmed`,
  * `false_positive`, or `corrected_code` with the right code), per line or per invoice, for
- * the coding or the duplicate task. It is stored append-only with who and when, closes the
- * worklist item (unless `closes_item` is false) and is audited, all in one transaction; an
+ * the coding or the duplicate task. It is stored append-only with who and when, puts the
+ * worklist item where the decision's state then sends it (store/settlement.ts: closed once
+ * settled, unless `closes_item` is false; reopened in the queue of a task left unreviewed when
+ * its only standing exception is withdrawn) and is audited, all in one transaction; an
  * idempotency key makes re-sending it safe. Training labels (reviews with their provenance and
  * labels from the ERP) are listed by store/labels.ts.
  */
 import { randomUUID } from 'node:crypto';
-import type { DecisionResponse } from '../core/decision.js';
+import type { DecisionResponse, Queue } from '../core/decision.js';
 import { TriageError, type FieldError } from '../core/errors.js';
 import { reconcileReviewedBaseline } from './baseline-lines.js';
 import { tasksWithFindings, type LabelTask } from '../core/review-tasks.js';
-import { replaySettlement, type Replayed, type ReviewRef, type SettlementReview } from './settlement.js';
+import {
+  announcementOf,
+  placementAfter,
+  replaySettlement,
+  sameState,
+  unreviewedOf,
+  type DecisionState,
+  type Placement,
+  type Replayed,
+  type SettlementReview,
+} from './settlement.js';
 import { appendAudit } from './audit.js';
 import { appendEvents, reviewEvents } from './events.js';
 import { listLabels, type LabelRow, type ListLabelsOptions } from './labels.js';
@@ -206,14 +218,13 @@ const unreviewedInputs = (param: string): string =>
      FROM decisions d WHERE d.id = ${param}`;
 
 /** The tasks with findings of {@link unreviewedInputs} that no review is about. */
-function unreviewedOf(u: Record<string, unknown>): LabelTask[] {
-  const reviewed = u.reviewed_tasks as string[];
-  return tasksWithFindings(u.reason_codes as string[]).filter((t) => !reviewed.includes(t));
+function unreviewedOfRow(u: Record<string, unknown>): LabelTask[] {
+  return unreviewedOf(tasksWithFindings(u.reason_codes as string[]), u.reviewed_tasks as string[]);
 }
 
 /** The decision's tasks with findings that no review of it is about yet, read now. */
 async function unreviewedTasks(q: Pick<SqlExecutor, 'query'>, decisionId: string): Promise<LabelTask[]> {
-  return unreviewedOf((await q.query(unreviewedInputs('$1'), [decisionId]))[0]!);
+  return unreviewedOfRow((await q.query(unreviewedInputs('$1'), [decisionId]))[0]!);
 }
 
 function toReview(r: Record<string, unknown>, unreviewed: LabelTask[]): ReviewRecord {
@@ -278,8 +289,9 @@ function idempotencyConflict(): TriageError {
 export interface ReviewStore {
   /**
    * Stores a review: reads the decision (404 when the tenant has none), replays or refuses a
-   * reused idempotency key, resolves the review against the decision, inserts it, closes the
-   * worklist item and audits it, in one transaction.
+   * reused idempotency key, resolves the review against the decision, inserts it, places the
+   * worklist item ({@link placementAfter}) and audits it (`review.created`, and
+   * `decision.state_changed` when the decision's state or queue changed), in one transaction.
    * @throws TriageError `TRIAGE_DECISION_NOT_FOUND`, `TRIAGE_IDEMPOTENCY_CONFLICT`,
    *   `TRIAGE_REVIEW_INVALID` (see {@link resolveReview}), `TRIAGE_CLAIM_CONFLICT` (409) when
    *   another key holds an unexpired claim on the item (store/claims.ts).
@@ -312,23 +324,11 @@ async function replayStored(
   return replaySettlement(reviews, tasksWithFindings(decision.reasons.map((r) => r.code)), reviewId);
 }
 
-/**
- * How a closing review settles its decision's HOLD ({@link reviewEvents}' `settles`), from its
- * replay: a `false_positive` that leaves another task with findings unreviewed settles nothing; a
- * review that closes the open item settles it (confirmed by the standing line review
- * `by` when it is a `false_positive` held back); on a closed item, a review that is not held back
- * settles it only the other way than the review that settled it (named in `supersedes`); null
- * otherwise (also when no review had settled the closed item).
- */
-function settlementOf(
-  itemWasOpen: boolean,
-  { heldBy, pending, before }: Replayed,
-  outcome: ReviewOutcome,
-): { supersedes: ReviewRef | null; by: ReviewRef | null } | null {
-  if (pending.length > 0) return null;
-  if (itemWasOpen) return { supersedes: null, by: heldBy };
-  if (before === null || heldBy) return null;
-  return (outcome === 'false_positive') !== before.released ? { supersedes: before.by, by: null } : null;
+/** A decision state as the audit log records it (`decision.state_changed`). */
+function auditedState(state: DecisionState, placement: Placement | null): Record<string, unknown> {
+  return state.state === 'open'
+    ? { state: 'open', queue: placement?.queue ?? null, unreviewed_tasks: state.unreviewed }
+    : { state: state.state, review_id: state.by.review_id };
 }
 
 /** The review store over an opened, migrated database. */
@@ -344,9 +344,11 @@ export function createReviewStore(db: SqlDatabase): ReviewStore {
         const rows = await tx.query<{
           response: StoredResponse;
           invoice_pk: string;
-          review_status: string | null;
+          review_status: 'open' | 'closed' | null;
+          queue: Queue | null;
+          erp_status: string | null;
         }>(
-          `SELECT response, invoice_pk::text AS invoice_pk, review_status FROM decisions
+          `SELECT response, invoice_pk::text AS invoice_pk, review_status, queue, erp_status FROM decisions
            WHERE id = $1 AND tenant_id = $2 FOR UPDATE`,
           [input.decisionId, input.tenantId],
         );
@@ -368,7 +370,14 @@ export function createReviewStore(db: SqlDatabase): ReviewStore {
           );
         const resolved = await resolveStoredReview(tx, input.tenantId, d, input);
         const id = randomUUID();
-        const now = new Date().toISOString();
+        // After every stored review of the decision (same millisecond included), so that the
+        // replay order (created_at, id) is the order the reviews were applied in.
+        const latest = await tx.query<{ at: Date | string | null }>(
+          'SELECT max(created_at) AS at FROM reviews WHERE decision_id = $1',
+          [input.decisionId],
+        );
+        const after = latest[0]?.at == null ? 0 : new Date(latest[0].at).getTime() + 1;
+        const now = new Date(Math.max(Date.now(), after)).toISOString();
         const inserted = await tx.query(
           `INSERT INTO reviews (id, tenant_id, decision_id, line_number, outcome, corrected_code, corrected_code_system,
              reviewer, idempotency_key, created_at, task, duplicate_of_invoice_id, closes_item, request_sha256)
@@ -397,15 +406,21 @@ export function createReviewStore(db: SqlDatabase): ReviewStore {
           if (!again || again.requestSha256 !== input.requestSha256) throw idempotencyConflict();
           return { review: again.review, created: false };
         }
-        const replayed = input.closesItem ? await replayStored(tx, input.decisionId, d.response, id) : null;
-        // The item stays open while a task with findings has no review.
-        if (replayed && replayed.pending.length === 0 && d.review_status === 'open') {
+        // Where the decision stands now, and so where its item goes (store/settlement.ts).
+        const replayed = await replayStored(tx, input.decisionId, d.response, id);
+        const was: Placement | null = d.review_status && { item: d.review_status, queue: d.queue };
+        const placed = placementAfter(replayed, was, d.response, input.closesItem, d.erp_status);
+        if (placed && was && (placed.item !== was.item || placed.queue !== was.queue)) {
           await tx.query(
-            `UPDATE decisions SET review_status = 'closed', closed_at = $2, closed_by_review = $3 WHERE id = $1`,
-            [input.decisionId, now, id],
+            `UPDATE decisions SET review_status = $2, queue = $3,
+               closed_at = CASE WHEN $2 = 'closed' THEN $4::timestamptz END,
+               closed_by_review = CASE WHEN $2 = 'closed' THEN $5::uuid END
+             WHERE id = $1`,
+            [input.decisionId, placed.item, placed.queue, now, id],
           );
           // A closed item has nothing left to claim.
-          await tx.query('DELETE FROM worklist_claims WHERE decision_id = $1', [input.decisionId]);
+          if (placed.item === 'closed')
+            await tx.query('DELETE FROM worklist_claims WHERE decision_id = $1', [input.decisionId]);
         }
         // The reviewers' verdicts so far decide which lines are the vendor's normal billing.
         await reconcileReviewedBaseline(tx, input.tenantId, d.invoice_pk, input.decisionId, id, d.response);
@@ -428,11 +443,25 @@ export function createReviewStore(db: SqlDatabase): ReviewStore {
             item_status: stored.item_status,
           },
         });
+        // Only a decision with a worklist item has a state to change (an audit-sample review of
+        // an AUTO_APPROVE decision labels it, nothing more).
+        if (was && placed && (!sameState(replayed.from, replayed.to) || placed.queue !== was.queue))
+          await appendAudit(tx, {
+            tenantId: input.tenantId,
+            actorKeyId: input.reviewerKeyId,
+            kind: 'decision.state_changed',
+            subjectId: input.decisionId,
+            payload: {
+              decision_id: input.decisionId,
+              invoice_id: stored.invoice_id,
+              review_id: id,
+              from: auditedState(replayed.from, was),
+              to: auditedState(replayed.to, placed),
+            },
+          });
         const settlement =
-          d.response.decision === 'HOLD' &&
-          replayed &&
-          (d.review_status === 'open' || d.review_status === 'closed')
-            ? settlementOf(d.review_status === 'open', replayed, input.outcome)
+          d.response.decision === 'HOLD' && d.review_status !== null
+            ? announcementOf(replayed, id, was?.item === 'open' && placed?.item === 'closed')
             : null;
         const settles = settlement && {
           supersedes: settlement.supersedes,
@@ -454,7 +483,7 @@ export function createReviewStore(db: SqlDatabase): ReviewStore {
           ORDER BY r.created_at, r.id`,
         [tenantId, decisionId],
       );
-      return rows.map((r) => toReview(r, unreviewedOf(r)));
+      return rows.map((r) => toReview(r, unreviewedOfRow(r)));
     },
 
     listLabels: (opts) => listLabels(db, opts),

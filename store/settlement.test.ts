@@ -1,5 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { releasedByReviews, replaySettlement, type SettlementReview } from './settlement.js';
+import {
+  announcementOf,
+  placementAfter,
+  queueOf,
+  releasedByReviews,
+  replaySettlement,
+  type SettlementReview,
+} from './settlement.js';
 
 const r = (
   id: string,
@@ -39,6 +46,8 @@ describe('releasedByReviews', () => {
       heldBy: { review_id: 'a', outcome: 'confirmed' },
       pending: [],
       before: null,
+      from: { state: 'open', unreviewed: [] },
+      to: { state: 'confirmed', by: { review_id: 'a', outcome: 'confirmed' } },
     });
     expect(replaySettlement(reviews, coding).before).toEqual({
       released: false,
@@ -52,6 +61,8 @@ describe('releasedByReviews', () => {
       heldBy: null,
       pending: ['coding-mismatch'],
       before: null,
+      from: { state: 'open', unreviewed: ['coding-mismatch', 'duplicate'] },
+      to: { state: 'open', unreviewed: ['coding-mismatch'] },
     });
     expect(releasedByReviews([dup('a', 'false_positive')], both)).toBe(false);
     expect(releasedByReviews([dup('a', 'false_positive')], ['duplicate'])).toBe(true);
@@ -66,13 +77,79 @@ describe('releasedByReviews', () => {
 
   it("holds a false positive back while another task's latest review is an exception", () => {
     const reviews = [dup('a', 'confirmed'), r('b', 'false_positive')];
+    const confirmed = { state: 'confirmed', by: { review_id: 'a', outcome: 'confirmed' } };
     expect(replaySettlement(reviews, both, 'b')).toEqual({
       heldBy: { review_id: 'a', outcome: 'confirmed' },
       pending: [],
       before: { released: false, by: { review_id: 'a', outcome: 'confirmed' } },
+      from: confirmed,
+      to: confirmed,
     });
     expect(releasedByReviews(reviews, both)).toBe(false);
     // The duplicate reviewed again as a false positive: both tasks cleared.
     expect(releasedByReviews([...reviews, dup('c', 'false_positive')], both)).toBe(true);
+  });
+});
+
+describe('the state a withdrawn exception leaves', () => {
+  const reasons = [
+    { code: 'DUPLICATE_SAME_NUMBER', weight: 0.9 },
+    { code: 'PRICE_ABOVE_FEE_SCHEDULE', weight: 0.4 },
+    { code: 'NPI_INVALID', weight: 0.7 },
+  ];
+  const held = { reasons, queue: 'ap' as const };
+
+  it('reopens a confirmed decision for the task nobody reviewed when its only exception is withdrawn', () => {
+    const reviews = [dup('a', 'confirmed'), dup('b', 'false_positive')];
+    const replayed = replaySettlement(reviews, both, 'b');
+    expect(replayed.from).toEqual({ state: 'confirmed', by: { review_id: 'a', outcome: 'confirmed' } });
+    expect(replayed.to).toEqual({ state: 'open', unreviewed: ['coding-mismatch'] });
+    expect(placementAfter(replayed, { item: 'closed', queue: 'ap' }, held, true, null)).toEqual({
+      item: 'open',
+      queue: 'coding',
+    });
+    // The ERP's posting or payment closed it for good; a decision without an item keeps none.
+    expect(placementAfter(replayed, { item: 'closed', queue: 'ap' }, held, true, 'paid')).toEqual({
+      item: 'closed',
+      queue: 'ap',
+    });
+    expect(placementAfter(replayed, null, held, true, null)).toBeNull();
+    expect(announcementOf(replayed, 'b', false)).toBeNull();
+    expect(releasedByReviews(reviews, both)).toBe(false);
+    // The coding task cleared: released, superseding the confirmation.
+    const all = [...reviews, r('c', 'false_positive')];
+    const released = replaySettlement(all, both, 'c');
+    expect(released.to).toEqual({ state: 'released', by: { review_id: 'c', outcome: 'false_positive' } });
+    expect(announcementOf(released, 'c', true)).toEqual({
+      supersedes: { review_id: 'a', outcome: 'confirmed' },
+      by: null,
+    });
+    expect(releasedByReviews(all, both)).toBe(true);
+  });
+
+  it('confirms it again on a later confirmation, and a non-closing false positive reopens it too', () => {
+    const again = replaySettlement(
+      [dup('a', 'confirmed'), dup('b', 'false_positive'), dup('c', 'confirmed')],
+      both,
+      'c',
+    );
+    expect([again.from.state, again.to.state]).toEqual(['open', 'confirmed']);
+    expect(announcementOf(again, 'c', true)).toEqual({ supersedes: null, by: null });
+    const kept = replaySettlement([dup('a', 'confirmed'), dup('b', 'false_positive', false)], both, 'b');
+    expect(kept.to).toEqual({ state: 'open', unreviewed: ['coding-mismatch'] });
+    // A non-closing confirmation settles nothing: the item stays as it was.
+    const open = replaySettlement([dup('a', 'confirmed', false)], both, 'a');
+    expect(open.to).toEqual({ state: 'open', unreviewed: ['coding-mismatch'] });
+    expect(placementAfter(open, { item: 'open', queue: 'ap' }, held, false, null)).toEqual({
+      item: 'open',
+      queue: 'coding',
+    });
+  });
+
+  it('keeps the routed queue while a reason of it is unreviewed, else the heaviest open reason decides', () => {
+    expect(queueOf(held, ['coding-mismatch', 'duplicate'])).toBe('ap');
+    expect(queueOf(held, ['coding-mismatch'])).toBe('coding');
+    expect(queueOf(held, [])).toBe('ap');
+    expect(queueOf({ reasons, queue: undefined }, [])).toBeNull();
   });
 });

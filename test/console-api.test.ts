@@ -136,6 +136,7 @@ describe.each(engines('console'))('console API on $name', ({ config }) => {
     expect(r.json().items.map((e: { kind: string }) => e.kind)).toEqual([
       'decision.created',
       'review.created',
+      'decision.state_changed',
     ]);
     expect((await as('reviewer', 'GET', `/v1/decisions/${d.decision_id}/history`)).statusCode).toBe(403);
   });

@@ -7,14 +7,12 @@
  * sees the earlier invoice approved exactly while its reviews leave it released. On both store
  * engines.
  */
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CloudEvent } from '../core/events.js';
 import type { DecisionResponse } from '../core/decision.js';
-import { packageRoot } from '../core/paths.js';
 import { engines, makeInvoice } from './fixtures.js';
 import { startHarness, type Harness } from './harness.js';
+import { heldExample as heldExampleOf, settlements as settlementsOf } from './review-helpers.js';
 
 describe.each(engines('reversal'))('a review reversing a settled HOLD on $name', ({ config }) => {
   let h: Harness;
@@ -32,18 +30,7 @@ describe.each(engines('reversal'))('a review reversing a settled HOLD on $name',
     expect(r.statusCode, r.body).toBe(201);
     return r.json<{ review_id: string }>().review_id;
   };
-  /** The settlement events of `invoiceId`, in feed order, as `type supersedes-review outcome`. */
-  const settlements = async (invoiceId: string) => {
-    const r = await h.call('auditor', { method: 'GET', url: '/v1/events?limit=1000' });
-    expect(r.statusCode, r.body).toBe(200);
-    return r
-      .json<{ items: CloudEvent[] }>()
-      .items.filter((e) => e.subject === invoiceId && !e.type.includes('decision.created'))
-      .map((e) => {
-        const data = e.data as { outcome: string; supersedes?: { review_id: string; outcome: string } };
-        return [e.type.replace('com.invoice-triage.', ''), data.outcome, data.supersedes ?? null];
-      });
-  };
+  const settlements = (invoiceId: string) => settlementsOf(h, invoiceId);
 
   /**
    * How a resubmission of `payload` under a new id sees the stored invoice `invoiceId`: its
@@ -104,35 +91,7 @@ describe.each(engines('reversal'))('a review reversing a settled HOLD on $name',
     ]);
   });
 
-  /**
-   * Scores the example invoice (its line 2 is miscoded) and then its exact copy `invoiceId`,
-   * held as a duplicate; returns a poster of reviews on the copy's decision (each a 201).
-   */
-  const heldExample = async (invoiceId: string) => {
-    const example = JSON.parse(
-      readFileSync(join(packageRoot(), 'datasets', 'samples', 'example-invoice.json'), 'utf8'),
-    ) as { invoice_id: string };
-    const payload = { ...example, invoice_id: `${invoiceId}-first`, invoice_number: `INV-${invoiceId}` };
-    const first = await h.call('workflow', { method: 'POST', url: '/v1/invoices/score', payload });
-    expect(first.statusCode, first.body).toBe(200);
-    const scored = await h.call('workflow', {
-      method: 'POST',
-      url: '/v1/invoices/score',
-      payload: { ...payload, invoice_id: invoiceId },
-    });
-    const held = scored.json<DecisionResponse>();
-    expect(held.decision, scored.body).toBe('HOLD');
-    const post = async (payload: object, key: string): Promise<string> => {
-      const r = await h.call('reviewer', {
-        method: 'POST',
-        url: '/v1/reviews',
-        payload: { decision_id: held.decision_id, idempotency_key: key, ...payload },
-      });
-      expect(r.statusCode, r.body).toBe(201);
-      return r.json<{ review_id: string }>().review_id;
-    };
-    return Object.assign(post, { payload, decisionId: held.decision_id });
-  };
+  const heldExample = (invoiceId: string) => heldExampleOf(h, invoiceId);
   const correctLine2 = {
     outcome: 'corrected_code',
     line_number: 2,

@@ -1,7 +1,7 @@
 /** API keys of the tenant (admin only): list and revoke. */
 import { html } from 'htm/preact';
 import { useEffect, useState } from 'preact/hooks';
-import { api } from './api.js';
+import { api, apiPath } from './api.js';
 
 interface Key {
   id: string;
@@ -22,7 +22,7 @@ export function AdminView() {
   useEffect(() => void load(), []);
   const revoke = async (k: Key) => {
     if (!confirm(`Revoke key ${k.name} (${k.prefix}…)?`)) return;
-    await api(`/v1/keys/${k.id}`, { method: 'DELETE' }).catch((e: Error) => setError(e.message));
+    await api(apiPath`/v1/keys/${k.id}`, { method: 'DELETE' }).catch((e: Error) => setError(e.message));
     await load();
   };
   return html`<section aria-labelledby="keys-title">

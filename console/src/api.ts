@@ -26,6 +26,23 @@ export class ApiError extends Error {
   }
 }
 
+/**
+ * A path whose interpolated values are each one percent-encoded segment, for ids that come from
+ * the page's URL or a form: `apiPath\`/v1/decisions/${id}/history\``. An id holding `/`, `?` or
+ * `#` stays inside its segment.
+ * @throws ApiError (status 0, `TRIAGE_CONSOLE_BAD_ID`) for an empty value or `.` / `..`, which a
+ *   URL resolves as a directory step (to another route) instead of sending.
+ */
+export function apiPath(strings: TemplateStringsArray, ...values: (string | number)[]): string {
+  return strings.reduce((out, s, i) => {
+    if (i === 0) return s;
+    const value = String(values[i - 1]);
+    if (value === '' || value === '.' || value === '..')
+      throw new ApiError(0, 'TRIAGE_CONSOLE_BAD_ID', `not an id: "${value}"`);
+    return out + encodeURIComponent(value) + s;
+  }, '');
+}
+
 /** True for `/v1/...`-style paths: relative to this origin, not protocol-relative (`//host`). */
 export function isSameOriginPath(path: string): boolean {
   return path.startsWith('/') && !path.startsWith('//') && !path.includes('\\');

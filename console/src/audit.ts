@@ -4,7 +4,7 @@
  */
 import { html } from 'htm/preact';
 import { useState } from 'preact/hooks';
-import { api, apiBlob } from './api.js';
+import { api, apiBlob, apiPath } from './api.js';
 import type { AuditEntry } from './types.js';
 
 interface Verification {
@@ -67,7 +67,7 @@ export function AuditView() {
           e.preventDefault();
           run(async () =>
             setHistory(
-              (await api<{ items: AuditEntry[] }>(`/v1/decisions/${decisionId.trim()}/history`)).items,
+              (await api<{ items: AuditEntry[] }>(apiPath`/v1/decisions/${decisionId.trim()}/history`)).items,
             ),
           )();
         }}

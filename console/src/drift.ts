@@ -6,7 +6,7 @@
  */
 import { html } from 'htm/preact';
 import { useEffect, useState } from 'preact/hooks';
-import { api } from './api.js';
+import { api, apiPath } from './api.js';
 import { ChartFigure, PALETTE } from './charts.js';
 import type { DriftDistribution, DriftResponse } from './types.js';
 
@@ -53,7 +53,7 @@ export function DriftFigures() {
   useEffect(() => {
     void Promise.all(
       DRIFT_MODELS.map((m) =>
-        api<DriftResponse>(`/v1/models/${m}/drift?hours=168`).catch((e: Error) => e.message),
+        api<DriftResponse>(apiPath`/v1/models/${m}/drift?hours=168`).catch((e: Error) => e.message),
       ),
     ).then(setReports);
   }, []);

@@ -7,7 +7,7 @@
  */
 import { html } from 'htm/preact';
 import { useEffect, useState } from 'preact/hooks';
-import { api, ApiError } from './api.js';
+import { api, ApiError, apiPath } from './api.js';
 import { ChartFigure, PALETTE } from './charts.js';
 import { scoreOfReason, tasksWithFindings, type LabelTask } from '../../core/review-tasks.js';
 import { money, pct, priorityMoney, text } from './format.js';
@@ -34,14 +34,22 @@ export function InvoiceView({ id, session }: { id: string; session: Session }) {
   const reviewer = session.roles.includes('reviewer');
 
   useEffect(() => {
-    Promise.all([api<Decision>(`/v1/decisions/${id}`), api<Invoice>(`/v1/decisions/${id}/invoice`)])
+    // Inside the promise: an id apiPath refuses is shown as the page's error.
+    Promise.resolve()
+      .then(() =>
+        Promise.all([
+          api<Decision>(apiPath`/v1/decisions/${id}`),
+          api<Invoice>(apiPath`/v1/decisions/${id}/invoice`),
+        ]),
+      )
       .then(([d, i]) => {
         setDecision(d);
         setInvoice(i);
       })
       .catch((e: Error) => setError(e.message));
     if (!reviewer) return;
-    api<Claim>(`/v1/worklist/${id}/claim`, { method: 'POST' })
+    Promise.resolve()
+      .then(() => api<Claim>(apiPath`/v1/worklist/${id}/claim`, { method: 'POST' }))
       .then(setClaim)
       .catch(async (e: ApiError) => {
         if (e.code !== 'TRIAGE_CLAIM_CONFLICT') return setClaimError(e.status === 404 ? null : e.message);
@@ -57,7 +65,7 @@ export function InvoiceView({ id, session }: { id: string; session: Session }) {
   if (error) return html`<p role="alert" class="error">${error}</p>`;
   if (!decision || !invoice) return html`<p>Loading…</p>`;
   const release = async () => {
-    await api(`/v1/worklist/${id}/claim`, { method: 'DELETE' });
+    await api(apiPath`/v1/worklist/${id}/claim`, { method: 'DELETE' });
     location.hash = '#/worklist';
   };
   const extraParts = Object.entries(decision.explanation ?? {}).filter(([k]) => !KNOWN_PARTS.has(k));
@@ -265,7 +273,7 @@ function Duplicates({ invoice, dup }: { invoice: Invoice; dup: DuplicateMatch })
   const [earlier, setEarlier] = useState<Invoice | null>(null);
   const [error, setError] = useState<string | null>(null);
   useEffect(() => {
-    api<Invoice>(`/v1/decisions/${dup.decision_id}/invoice`)
+    api<Invoice>(apiPath`/v1/decisions/${dup.decision_id}/invoice`)
       .then(setEarlier)
       .catch((e: Error) => setError(e.message));
   }, [dup.decision_id]);
