@@ -55,7 +55,16 @@ export function wireWebhooks(cfg: WebhooksConfig, events: EventStore): WiredWebh
       processor,
       options: { attempts: cfg.attempts, backoff: { type: 'exponential', delayMs: cfg.backoffMs } },
       relay(queue, onError) {
-        relay = createDeliveryRelay({ events, queue, intervalMs: cfg.relayMs, onError });
+        relay = createDeliveryRelay({
+          events,
+          queue,
+          intervalMs: cfg.relayMs,
+          onError,
+          retry: {
+            attempts: cfg.attempts,
+            backoff: { type: 'exponential', delayMs: cfg.backoffMs, jitter: 0 },
+          },
+        });
         return relay;
       },
     },

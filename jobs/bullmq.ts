@@ -30,6 +30,7 @@ import {
   type JobState,
   type Processors,
   type QueueJobOptions,
+  DELIVER_WEBHOOK_CONCURRENCY,
 } from './types.js';
 import { withTimeout } from '../core/timeout.js';
 
@@ -229,7 +230,7 @@ export function resolveWorkerSettings(opts: Partial<BullWorkerOptions>): Static<
     concurrency: {
       'score-batch': 2,
       retrain: 1,
-      'deliver-webhook': 4,
+      'deliver-webhook': DELIVER_WEBHOOK_CONCURRENCY,
       'import-history': 1,
       ...opts.concurrency,
     },

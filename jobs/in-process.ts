@@ -23,6 +23,7 @@ import {
   type JobState,
   type Processors,
   type QueueJobOptions,
+  DELIVER_WEBHOOK_CONCURRENCY,
 } from './types.js';
 
 /** Options of {@link createInProcessQueue}. */
@@ -80,7 +81,7 @@ const notServed = (name: JobName) => async (): Promise<never> => {
 const DEFAULT_CONCURRENCY: Record<JobName, number> = {
   'score-batch': 2,
   retrain: 1,
-  'deliver-webhook': 4,
+  'deliver-webhook': DELIVER_WEBHOOK_CONCURRENCY,
   'import-history': 1,
 };
 

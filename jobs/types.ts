@@ -64,14 +64,15 @@ export interface DeliverWebhookData {
   generation: number;
 }
 
-/** What a `deliver-webhook` job did (a failed attempt that will be retried throws instead). */
+/** What a `deliver-webhook` job did (a store error throws instead, and the queue retries it). */
 export interface DeliverWebhookResult {
   /**
-   * delivered (2xx), dead (last attempt failed), blocked (an earlier event of the same ordering
-   * key is still pending: the delivery relay enqueues it again later), skipped (no longer pending
-   * in this generation).
+   * delivered (2xx), dead (last attempt failed), retry (the attempt failed and was recorded: the
+   * delivery relay enqueues it again once its backoff has passed), blocked (an earlier event of
+   * the same ordering key is still pending: the relay enqueues it again later), skipped (no
+   * longer pending in this generation).
    */
-  outcome: 'delivered' | 'dead' | 'blocked' | 'skipped';
+  outcome: 'delivered' | 'dead' | 'retry' | 'blocked' | 'skipped';
   /** HTTP status of the attempt, when one was answered. */
   status?: number;
 }
@@ -141,6 +142,12 @@ export type Processor<N extends JobName> = (
   data: JobMap[N]['data'],
   ctx: JobContext,
 ) => Promise<JobMap[N]['result']>;
+
+/**
+ * Default `deliver-webhook` jobs in flight per process (both queues), and the slots the delivery
+ * relay shares among subscriptions.
+ */
+export const DELIVER_WEBHOOK_CONCURRENCY = 4;
 
 /** Job names a process may leave without a processor (see {@link Processors}). */
 export type OptionalJobName = 'deliver-webhook' | 'import-history';

@@ -22,6 +22,9 @@ import {
 } from '../core/events.js';
 import type { SqlDatabase, SqlExecutor } from './sql.js';
 import type { ReviewRecord } from './reviews.js';
+import { EARLIER_PENDING, queryHeads, type HeadsOptions } from './delivery-heads.js';
+
+export type { HeadsOptions } from './delivery-heads.js';
 
 /** Delivery states: pending -> delivered | dead (attempts used up) | cancelled (subscription deleted). */
 export type DeliveryState = 'pending' | 'delivered' | 'dead' | 'cancelled';
@@ -244,8 +247,13 @@ export interface EventStore {
   work(deliveryId: string): Promise<DeliveryWork | null>;
   /** True when no earlier delivery of the same subscription and ordering key is still pending. */
   isHead(deliveryId: string): Promise<boolean>;
-  /** Pending deliveries that may be attempted now (see the ordering rule), oldest first, all tenants. */
-  heads(limit: number): Promise<DeliveryRecord[]>;
+  /**
+   * Pending deliveries that may be attempted now, all tenants: lane heads (see the ordering rule)
+   * whose backoff has passed. Without options, every head oldest first. With `perSubscription`,
+   * at most that many per subscription (its oldest), in rounds: the oldest head of every
+   * subscription first (oldest first), then the second of each, and so on.
+   */
+  heads(limit: number, opts?: HeadsOptions): Promise<DeliveryRecord[]>;
   /** Marks a pending delivery of `generation` delivered; false when it was not pending in that generation. */
   markDelivered(deliveryId: string, generation: number, status: number): Promise<boolean>;
   /**
@@ -326,10 +334,6 @@ const DELIVERY_COLUMNS = `id::text AS id, tenant_id, subscription_id::text AS su
   event_id::text AS event_id, ordering_key, state, attempts, generation, last_status, last_error, last_attempt_at,
   delivered_at, created_at`;
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-
-/** An earlier pending delivery in the same lane (subscription + ordering key) of `d`. */
-const EARLIER_PENDING = `EXISTS (SELECT 1 FROM webhook_deliveries e WHERE e.subscription_id = d.subscription_id
-  AND e.ordering_key = d.ordering_key AND e.state = 'pending' AND e.event_seq < d.event_seq)`;
 
 /** The event store over an opened, migrated database. */
 export function createEventStore(db: SqlDatabase): EventStore {
@@ -432,13 +436,8 @@ export function createEventStore(db: SqlDatabase): EventStore {
       return rows[0] ? !rows[0].blocked : false;
     },
 
-    async heads(limit) {
-      const rows = await db.query(
-        `SELECT ${DELIVERY_COLUMNS} FROM webhook_deliveries d WHERE d.state = 'pending' AND NOT ${EARLIER_PENDING}
-         ORDER BY d.created_at, d.event_seq LIMIT $1`,
-        [limit],
-      );
-      return rows.map(toDelivery);
+    async heads(limit, opts = {}) {
+      return (await queryHeads(db, DELIVERY_COLUMNS, limit, opts)).map(toDelivery);
     },
 
     async markDelivered(deliveryId, generation, status) {
