@@ -4,6 +4,9 @@
  * past invoices, NDJSON bodies, and the calls to `POST /v1/history` and the stored history.
  */
 import type { Invoice } from '../core/invoice.js';
+import { validateInvoice } from '../core/validate.js';
+import { extractInvoiceFeatures } from '../features/invoice-features.js';
+import { indexKeysOf, payloadSha256 } from '../inference/stages/prepare.js';
 import { makeInvoice } from './fixtures.js';
 import type { Harness } from './harness.js';
 
@@ -16,6 +19,22 @@ export function past(i: number, over: Partial<Invoice> = {}): Invoice {
     due_date: undefined,
     ...over,
   } as Partial<Invoice>);
+}
+
+/**
+ * The past invoices `ids` as one chunk of `history.importChunk` records: validated, located at
+ * `/<id>`, with their payload hash and index keys.
+ */
+export function chunkRecords(ids: number[]) {
+  return ids.map((i) => {
+    const invoice = validateInvoice(past(i));
+    return {
+      location: `/${i}`,
+      invoice,
+      payloadSha256: payloadSha256(invoice),
+      keys: indexKeysOf(extractInvoiceFeatures(invoice)),
+    };
+  });
 }
 
 /** `invs` as NDJSON, one JSON value a line, with a final newline. */

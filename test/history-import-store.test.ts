@@ -17,7 +17,7 @@ import { indexKeysOf, payloadSha256 } from '../inference/stages/prepare.js';
 import { validateInvoice } from '../core/validate.js';
 import { engines, TEST_DATABASE_URL, uniqueSchema } from './fixtures.js';
 import { dropSchema, useHarness } from './harness.js';
-import { historyCalls, ndjson, past } from './history-import-harness.js';
+import { chunkRecords, historyCalls, ndjson, past } from './history-import-harness.js';
 import './problem-matcher.js';
 
 describe.each(engines('history_store'))('history import on $name', ({ name, config }) => {
@@ -149,15 +149,7 @@ describe.each(engines('history_store'))('history import on $name', ({ name, conf
   });
 
   it('two writers of the same chunk at once store it once; the later one skips it', async () => {
-    const records = [70, 71, 72].map((i) => {
-      const invoice = validateInvoice(past(i));
-      return {
-        location: `/${i}`,
-        invoice,
-        payloadSha256: payloadSha256(invoice),
-        keys: indexKeysOf(extractInvoiceFeatures(invoice)),
-      };
-    });
+    const records = chunkRecords([70, 71, 72]);
     // On PostgreSQL the second COPY waits on the first's unique keys, fails when it commits and
     // runs again, reading the three as stored.
     const outs = await Promise.all([
@@ -174,15 +166,7 @@ describe.each(engines('history_store'))('history import on $name', ({ name, conf
   });
 
   it('a chunk that fails after its invoices are inserted leaves nothing written', async () => {
-    const records = [50, 51].map((i) => {
-      const invoice = validateInvoice(past(i));
-      return {
-        location: `/${i}`,
-        invoice,
-        payloadSha256: payloadSha256(invoice),
-        keys: indexKeysOf(extractInvoiceFeatures(invoice)),
-      };
-    });
+    const records = chunkRecords([50, 51]);
     // The second record lacks its line keys: the line insert refuses it after the invoice insert.
     records[1]!.keys = { ...records[1]!.keys, lines: [] };
     await expect(ref.h.wired.repo.history.importChunk('default', records, null)).rejects.toThrow(
