@@ -10,7 +10,7 @@
  * tree's chunk jobs in flight (the same checkout twice with `1,2` compares one chunk at a time
  * with a worker's default of two; a checkout whose bench predates the option scores one at a time).
  */
-import { parseAbCommand } from './ab-command.js';
+import { parseAbCommand } from './args.js';
 import type { BatchRun, runBatchBenchmark as RunBatchBenchmark } from './batch.js';
 import type { tenLineInvoice as TenLineInvoice } from './history.js';
 import { openPostgres } from '../store/postgres.js';

@@ -10,7 +10,7 @@
  */
 import { createHash, type Hash } from 'node:crypto';
 import { loadavg } from 'node:os';
-import { parseAbCommand } from './ab-command.js';
+import { parseAbCommand } from './args.js';
 import type { Invoice } from '../core/invoice.js';
 import type { computeService as ComputeService } from './compute.js';
 import type { tenLineInvoice as TenLineInvoice } from './history.js';

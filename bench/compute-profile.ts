@@ -13,7 +13,7 @@
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { Session } from 'node:inspector/promises';
 import { loadavg } from 'node:os';
-import { Command } from 'commander';
+import { parseBenchArgs } from './args.js';
 import { resolve } from 'node:path';
 import type { Invoice } from '../core/invoice.js';
 import type { validateInvoice as ValidateInvoice } from '../core/validate.js';
@@ -60,14 +60,17 @@ function threadTicks(): Map<string, number> {
 }
 
 async function main(): Promise<void> {
-  const o = new Command()
-    .option('--invoices <n>', 'timed invoices per profile', '600')
-    .option('--descriptions <kind>', '`new` (unique per invoice) or `repeated`', 'new')
-    .option('--cpu-out <file>', 'also write the CPU profile (.cpuprofile) here')
-    .option('--heap-out <file>', 'also write the sampling heap profile (.heapprofile) here')
-    .option('--tree <dir>', 'the checkout whose compute path is profiled (its bench/compute.ts)', '.')
-    .parse()
-    .opts<{ invoices: string; descriptions: string; cpuOut?: string; heapOut?: string; tree: string }>();
+  const { opts: o } = parseBenchArgs<
+    [],
+    { invoices: string; descriptions: string; cpuOut?: string; heapOut?: string; tree: string }
+  >('bench/compute-profile.ts', (c) =>
+    c
+      .option('--invoices <n>', 'timed invoices per profile', '600')
+      .option('--descriptions <kind>', '`new` (unique per invoice) or `repeated`', 'new')
+      .option('--cpu-out <file>', 'also write the CPU profile (.cpuprofile) here')
+      .option('--heap-out <file>', 'also write the sampling heap profile (.heapprofile) here')
+      .option('--tree <dir>', 'the checkout whose compute path is profiled (its bench/compute.ts)', '.'),
+  );
   const dir = resolve(o.tree);
   const { computeService } = (await import(`${dir}/bench/compute.ts`)) as {
     computeService: typeof ComputeService;

@@ -8,9 +8,15 @@
 import pg from 'pg';
 import { runBatchBenchmark } from './batch.js';
 import { tenLineInvoice } from './history.js';
+import { parseBenchArgs } from './args.js';
 
 const url = process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
-const n = Number(process.argv[2] ?? 60);
+const {
+  args: [invoices],
+} = parseBenchArgs<[string]>('bench/decision-bytes.ts', (c) =>
+  c.argument('[invoices]', 'ten-line invoices scored', '60'),
+);
+const n = Number(invoices);
 const schema = `bytes_${process.pid}`;
 const [run] = await runBatchBenchmark(
   { engine: 'postgres', connectionString: url, schema },

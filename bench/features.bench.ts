@@ -13,7 +13,7 @@
  * Usage: `npm run bench:features -- [--seconds 3]` (time budget per stage after a warm-up).
  */
 import { performance } from 'node:perf_hooks';
-import { Command } from 'commander';
+import { parseBenchArgs } from './args.js';
 import type { Invoice } from '../core/invoice.js';
 import { loadReferenceData } from '../datasets/reference.js';
 import {
@@ -99,10 +99,11 @@ function run(stage: string, seconds: number, fn: (i: number) => void): StageResu
 }
 
 function main(): void {
-  const { seconds } = new Command()
-    .option('--seconds <n>', 'time budget per stage', '3')
-    .parse()
-    .opts<{ seconds: string }>();
+  const {
+    opts: { seconds },
+  } = parseBenchArgs<[], { seconds: string }>('bench/features.bench.ts', (c) =>
+    c.option('--seconds <n>', 'time budget per stage', '3'),
+  );
   const budget = Number(seconds);
   const t0 = performance.now();
   const reference: ReferenceIndex = buildReferenceIndex(loadReferenceData());

@@ -14,9 +14,20 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import pg from 'pg';
 import { backendCpuMs } from './pg-cpu.js';
+import { parseBenchArgs } from './args.js';
 
-const [tree, file, database, ...extra] = process.argv.slice(2);
-if (!tree || !file || !database || !/^\w+$/.test(database))
+const {
+  args: [tree, file, database, extra],
+} = parseBenchArgs<[string, string, string, string[]]>('bench/history-cli.ts', (c) =>
+  c
+    .argument('<tree>', 'checkout whose bin/cli.ts imports')
+    .argument('<file>', 'the NDJSON file imported')
+    .argument('<database>', 'database (a word) dropped, created and imported into')
+    .argument('[import-options...]', 'more options of `cli import`, passed on')
+    .allowUnknownOption()
+    .passThroughOptions(),
+);
+if (!/^\w+$/.test(database))
   throw new Error('usage: tsx bench/history-cli.ts TREE FILE DATABASE [import options...]');
 const server = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432';
 const admin = new pg.Client({ connectionString: `${server}/postgres` });

@@ -10,8 +10,18 @@ import { createWriteStream } from 'node:fs';
 import { once } from 'node:events';
 import type { Invoice } from '../core/invoice.js';
 import { HISTORY_SHAPES, tenLineInvoice, type HistoryShape } from './history.js';
+import { parseBenchArgs } from './args.js';
 
-const [n, path, tag = 'f', keep = '10', shapeArg = 'uniform'] = process.argv.slice(2);
+const {
+  args: [n, path, tag, keep, shapeArg],
+} = parseBenchArgs<[string, string, string, string, string]>('bench/history-file.ts', (c) =>
+  c
+    .argument('<n>', 'invoices written')
+    .argument('<file>', 'the JSON Lines file written')
+    .argument('[tag]', 'tag of the invoice ids and numbers', 'f')
+    .argument('[lines]', 'lines kept of each invoice (1-10)', '10')
+    .argument('[shape]', `shape of the invoices (${HISTORY_SHAPES.join(' | ')})`, 'uniform'),
+);
 const lines = Number(keep);
 const shape = shapeArg as HistoryShape;
 if (

@@ -17,9 +17,16 @@ import { startHarness } from '../test/harness.js';
 import { uniqueSchema } from '../test/fixtures.js';
 import type { StoreConfig } from '../store/index.js';
 import { createInProcessQueue, createProcessors, trainingUnavailable, type JobQueue } from '../jobs/index.js';
+import { parseBenchArgs } from './args.js';
 
-const [file, engine = 'pglite', mode = 'sync'] = process.argv.slice(2);
-if (!file) throw new Error('usage: tsx bench/history-latency.ts FILE [pglite|postgres] [async]');
+const {
+  args: [file, engine, mode],
+} = parseBenchArgs<[string, string, string]>('bench/history-latency.ts', (c) =>
+  c
+    .argument('<file>', 'the NDJSON file posted')
+    .argument('[engine]', 'store: pglite, or postgres (TEST_DATABASE_URL)', 'pglite')
+    .argument('[mode]', '`async`: the POST asks to respond async', 'sync'),
+);
 const cfg: StoreConfig =
   engine === 'postgres'
     ? {

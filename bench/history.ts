@@ -10,6 +10,7 @@
 import { readFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import Table from 'cli-table3';
+import { Option } from 'commander';
 import { fmt } from './stats.js';
 import type { Invoice } from '../core/invoice.js';
 import { importHistoryStream, type HistoryInput } from '../inference/history.js';
@@ -30,6 +31,13 @@ export type HistoryShape = 'uniform' | 'spread';
 
 /** The history shapes, for option parsing. */
 export const HISTORY_SHAPES: readonly HistoryShape[] = ['uniform', 'spread'];
+
+/** `--shape <shape>`: the {@link HistoryShape} of the generated invoices, one of {@link HISTORY_SHAPES}. */
+export function shapeOption(defaultShape: HistoryShape): Option {
+  return new Option('--shape <shape>', 'shape of the generated invoices (bench/history.ts)')
+    .choices(HISTORY_SHAPES)
+    .default(defaultShape);
+}
 
 /** A 32-bit mix of two integers (deterministic; Knuth's multiplicative constant, then xorshift). */
 function mix(a: number, b: number): number {

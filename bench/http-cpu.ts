@@ -14,10 +14,10 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import pg from 'pg';
-import { Command } from 'commander';
 import { runRate, startServer } from './http.js';
 import { tenLineInvoice } from './history.js';
 import { backendCpuMs } from './pg-cpu.js';
+import { parseBenchArgs } from './args.js';
 
 interface Options {
   serverDir: string[];
@@ -28,19 +28,19 @@ interface Options {
   cpuProf?: string;
 }
 
-const o = new Command()
-  .option('--server-dir <dir...>', 'checkouts whose dist/bin/server.js run, alternated', ['.'])
-  .option('--rate <n>', 'requests per second', '40')
-  .option('--seconds <n>', 'measured seconds per run (after a 5 s warm-up)', '20')
-  .option('--rounds <n>', 'alternated rounds', '1')
-  .option(
-    '--database-url <url>',
-    'PostgreSQL of the servers',
-    process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/invoice_triage_test',
-  )
-  .option('--cpu-prof <dir>', 'write a V8 CPU profile of each server to this directory')
-  .parse()
-  .opts<Options>();
+const { opts: o } = parseBenchArgs<[], Options>('bench/http-cpu.ts', (c) =>
+  c
+    .option('--server-dir <dir...>', 'checkouts whose dist/bin/server.js run, alternated', ['.'])
+    .option('--rate <n>', 'requests per second', '40')
+    .option('--seconds <n>', 'measured seconds per run (after a 5 s warm-up)', '20')
+    .option('--rounds <n>', 'alternated rounds', '1')
+    .option(
+      '--database-url <url>',
+      'PostgreSQL of the servers',
+      process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/invoice_triage_test',
+    )
+    .option('--cpu-prof <dir>', 'write a V8 CPU profile of each server to this directory'),
+);
 
 const database = new URL(o.databaseUrl).pathname.slice(1);
 const admin = new pg.Client({ connectionString: o.databaseUrl });

@@ -12,9 +12,16 @@ import pg from 'pg';
 import { BLOCKING_SPEC } from '../core/blocking.js';
 import { HNSW_SESSION_SETTINGS } from '../store/hnsw-search.js';
 import { backendCpuMs } from './pg-cpu.js';
+import { parseBenchArgs } from './args.js';
 
-const [url, nArg = '40', efArg = '40,80'] = process.argv.slice(2);
-if (!url) throw new Error('usage: tsx bench/knn-ef-existing.ts URL [N] [EF,...]');
+const {
+  args: [url, nArg, efArg],
+} = parseBenchArgs<[string, string, string]>('bench/knn-ef-existing.ts', (c) =>
+  c
+    .argument('<url>', 'PostgreSQL database holding the invoices')
+    .argument('[n]', "queries: the tenant's most recently stored invoices", '40')
+    .argument('[ef]', 'hnsw.ef_search values, comma-separated', '40,80'),
+);
 const n = Number(nArg);
 const efs = efArg.split(',').map(Number);
 const k = BLOCKING_SPEC.k;

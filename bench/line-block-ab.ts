@@ -13,11 +13,12 @@
  * the two trees (every field, in order) and the 1-minute load average.
  */
 import { loadavg } from 'node:os';
-import { parseArgs } from 'node:util';
 import type { EarlierLine, LineRebillQuery } from '../store/line-rebills.js';
-import { openPostgres, type SqlDatabase } from '../store/index.js';
+import type { SqlDatabase } from '../store/index.js';
 import { backendCpuMs } from './pg-cpu.js';
-import { HISTORY_SHAPES, type HistoryShape, type tenLineInvoice as TenLineInvoice } from './history.js';
+import { shapeOption, type HistoryShape, type tenLineInvoice as TenLineInvoice } from './history.js';
+import { parseBenchArgs, turnsOnDatabase } from './args.js';
+import { alternateTurns, openBackend, rolledBack } from './turns.js';
 import type { prepare as Prepare } from '../inference/stages/prepare.js';
 import type { lineRebillQuery as LineRebillQueryOf } from '../inference/stages/line-rebills.js';
 
@@ -43,26 +44,14 @@ interface Tree {
 
 async function openTree(dir: string, url: string, plan: string | undefined): Promise<Tree> {
   const m = (await import(`${dir}/store/line-rebills.ts`)) as { findEarlierLines: Find };
-  const db = await openPostgres({ connectionString: url, maxConnections: 1, idleTimeoutMillis: 0 });
-  const pid = (await db.query<{ pid: number }>('SELECT pg_backend_pid() AS pid'))[0]!.pid;
+  const { db, pid } = await openBackend(url);
   return { dir, find: m.findEarlierLines, db, pid, cpuMs: 0, results: [], lines: 0, plan };
 }
 
 async function search(t: Tree, queries: readonly LineRebillQuery[], keep: boolean): Promise<void> {
   const cpu0 = backendCpuMs(t.pid);
   for (const q of queries) {
-    const found = await t.db
-      .transaction(
-        async (tx) => {
-          const rows = await t.find(tx, q, 'binary', t.plan);
-          throw Object.assign(new Error('rollback'), { rows });
-        },
-        { oltp: true },
-      )
-      .catch((e: { rows?: EarlierLine[] }) => {
-        if (!e.rows) throw e;
-        return e.rows;
-      });
+    const found = await rolledBack(t.db, (tx) => t.find(tx, q, 'binary', t.plan));
     if (keep) {
       t.results.push(JSON.stringify(found));
       t.lines += found.length;
@@ -72,20 +61,18 @@ async function search(t: Tree, queries: readonly LineRebillQuery[], keep: boolea
 }
 
 async function main(): Promise<void> {
-  const { positionals, values } = parseArgs({
-    allowPositionals: true,
-    options: {
-      invoices: { type: 'string', default: '60' },
-      turn: { type: 'string', default: '10' },
-      shape: { type: 'string', default: 'spread' },
-      tenant: { type: 'string', default: 'default' },
-      plans: { type: 'string' },
-    },
-  });
-  const [before, after, url] = positionals;
-  const shape = values.shape as HistoryShape;
-  if (!before || !after || !url || !HISTORY_SHAPES.includes(shape))
-    throw new Error('usage: tsx bench/line-block-ab.ts BEFORE_DIR AFTER_DIR URL [--invoices N] [--turn N]');
+  const {
+    args: [before, after, url],
+    opts: values,
+  } = parseBenchArgs<
+    [string, string, string],
+    { invoices: string; turn: string; shape: HistoryShape; tenant: string; plans?: string }
+  >('bench/line-block-ab.ts', (c) =>
+    turnsOnDatabase(c, { invoices: '60', turn: '10' })
+      .addOption(shapeOption('spread'))
+      .option('--plans <a,b>', "each tree's LineBlockPlan (store/line-rebills.ts; default: the tree's own)"),
+  );
+  const shape = values.shape;
   const n = Number(values.invoices);
   const turn = Number(values.turn);
   const { tenLineInvoice } = (await import(`${after}/bench/history.ts`)) as {
@@ -103,10 +90,7 @@ async function main(): Promise<void> {
   const plans = values.plans?.split(',') ?? [];
   const trees = [await openTree(before, url, plans[0]), await openTree(after, url, plans[1])];
   const load0 = loadavg()[0]!;
-  for (const t of trees) await search(t, queries.slice(0, turn), false);
-  for (let i = turn, k = 0; i < queries.length; i += turn, k++)
-    for (const t of k % 2 === 0 ? trees : [...trees].reverse())
-      await search(t, queries.slice(i, i + turn), true);
+  await alternateTurns(trees, queries, turn, search);
   const differ = trees[0]!.results.filter((r, i) => r !== trees[1]!.results[i]).length;
   for (const t of trees)
     console.log(

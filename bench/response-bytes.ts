@@ -15,8 +15,14 @@ import { DECISION_V2_MEDIA_TYPE } from '../core/decision-v2.js';
 import type { Invoice } from '../core/invoice.js';
 import { packageRoot } from '../core/paths.js';
 import { tenLineInvoice } from './history.js';
+import { parseBenchArgs } from './args.js';
 
-const n = Number(process.argv[2] ?? 20);
+const {
+  args: [invoices],
+} = parseBenchArgs<[string]>('bench/response-bytes.ts', (c) =>
+  c.argument('[invoices]', 'ten-line benchmark invoices scored', '20'),
+);
+const n = Number(invoices);
 const w = await wire({ engine: 'pglite' }, { models: { reloadMs: null } });
 const key = await w.repo.keys.create({ tenantId: 'default', name: 'bench bytes', roles: ['workflow'] }, null);
 const app = await buildApp({

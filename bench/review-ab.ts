@@ -12,7 +12,7 @@ import { readFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
-import { parseAbCommand } from './ab-command.js';
+import { parseAbCommand } from './args.js';
 
 /** One tree's app, keys, the reviewed decision and the timings of its requests by route. */
 interface Tree {

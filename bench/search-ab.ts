@@ -13,12 +13,13 @@
  * the embedding distance to 1e-9) and the 1-minute load average.
  */
 import { loadavg } from 'node:os';
-import { parseArgs } from 'node:util';
 import type { Invoice } from '../core/invoice.js';
 import type { CandidateResult } from '../store/candidates.js';
-import { openPostgres, type SqlDatabase } from '../store/index.js';
+import type { SqlDatabase } from '../store/index.js';
 import { backendCpuMs } from './pg-cpu.js';
 import type { tenLineInvoice as TenLineInvoice } from './history.js';
+import { parseBenchArgs, turnsOnDatabase } from './args.js';
+import { alternateTurns, openBackend, rolledBack } from './turns.js';
 import type { prepare as Prepare } from '../inference/stages/prepare.js';
 import type { candidateQuery as CandidateQueryOf } from '../inference/stages/candidates.js';
 
@@ -38,8 +39,7 @@ interface Tree {
 
 async function openTree(dir: string, url: string): Promise<Tree> {
   const m = (await import(`${dir}/store/candidates.ts`)) as Record<string, unknown>;
-  const db = await openPostgres({ connectionString: url, maxConnections: 1, idleTimeoutMillis: 0 });
-  const pid = (await db.query<{ pid: number }>('SELECT pg_backend_pid() AS pid'))[0]!.pid;
+  const { db, pid } = await openBackend(url);
   return {
     dir,
     find: m.findCandidates as Find,
@@ -68,18 +68,7 @@ function digest(r: CandidateResult): string {
 async function search(t: Tree, queries: readonly unknown[], keep: boolean): Promise<void> {
   const cpu0 = backendCpuMs(t.pid);
   for (const q of queries) {
-    const r = await t.db
-      .transaction(
-        async (tx) => {
-          const found = await t.find(tx, q, { ...t.opts, iterative: async () => true });
-          throw Object.assign(new Error('rollback'), { found });
-        },
-        { oltp: true },
-      )
-      .catch((e: { found?: CandidateResult }) => {
-        if (!e.found) throw e;
-        return e.found;
-      });
+    const r = await rolledBack(t.db, (tx) => t.find(tx, q, { ...t.opts, iterative: async () => true }));
     if (keep) {
       t.results.push(digest(r));
       t.candidates += r.candidates.length;
@@ -89,17 +78,13 @@ async function search(t: Tree, queries: readonly unknown[], keep: boolean): Prom
 }
 
 async function main(): Promise<void> {
-  const { positionals, values } = parseArgs({
-    allowPositionals: true,
-    options: {
-      invoices: { type: 'string', default: '200' },
-      turn: { type: 'string', default: '20' },
-      tenant: { type: 'string', default: 'default' },
-    },
-  });
-  const [before, after, url] = positionals;
-  if (!before || !after || !url)
-    throw new Error('usage: tsx bench/search-ab.ts BEFORE_DIR AFTER_DIR URL [--invoices N] [--turn N]');
+  const {
+    args: [before, after, url],
+    opts: values,
+  } = parseBenchArgs<[string, string, string], { invoices: string; turn: string; tenant: string }>(
+    'bench/search-ab.ts',
+    (c) => turnsOnDatabase(c, { invoices: '200', turn: '20' }),
+  );
   const n = Number(values.invoices);
   const turn = Number(values.turn);
   const { tenLineInvoice } = (await import(`${after}/bench/history.ts`)) as {
@@ -116,10 +101,7 @@ async function main(): Promise<void> {
   }));
   const trees = [await openTree(before, url), await openTree(after, url)];
   const load0 = loadavg()[0]!;
-  for (const t of trees) await search(t, queries.slice(0, turn), false);
-  for (let i = turn, k = 0; i < queries.length; i += turn, k++)
-    for (const t of k % 2 === 0 ? trees : [...trees].reverse())
-      await search(t, queries.slice(i, i + turn), true);
+  await alternateTurns(trees, queries, turn, search);
   const differ = trees[0]!.results.filter((r, i) => r !== trees[1]!.results[i]).length;
   for (const t of trees)
     console.log(

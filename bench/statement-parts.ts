@@ -14,30 +14,36 @@
  * Lines: `full`, `e` (the vendor's earlier lines, materialised), `kept` (with the per-probe top N).
  */
 import { loadavg } from 'node:os';
-import { parseArgs } from 'node:util';
-import { openPostgres } from '../store/index.js';
+import { Argument } from 'commander';
 import type * as Candidates from '../store/candidates.js';
 import type * as LineRebills from '../store/line-rebills.js';
 import { prepare } from '../inference/stages/prepare.js';
 import { candidateQuery } from '../inference/stages/candidates.js';
 import { lineRebillQuery } from '../inference/stages/line-rebills.js';
-import { HISTORY_SHAPES, tenLineInvoice, type HistoryShape } from './history.js';
+import { shapeOption, tenLineInvoice, type HistoryShape } from './history.js';
+import { parseBenchArgs, tenantOption } from './args.js';
 import { backendCpuMs } from './pg-cpu.js';
+import { openBackend } from './turns.js';
 
-const { positionals, values } = parseArgs({
-  allowPositionals: true,
-  options: {
-    invoices: { type: 'string' },
-    parts: { type: 'string' },
-    tree: { type: 'string', default: '..' },
-    shape: { type: 'string', default: 'spread' },
-    tenant: { type: 'string', default: 'default' },
-  },
-});
-const [url, which] = positionals;
-const shape = values.shape as HistoryShape;
-if (!url || (which !== 'search' && which !== 'lines') || !HISTORY_SHAPES.includes(shape))
-  throw new Error('usage: tsx bench/statement-parts.ts URL search|lines [--invoices N] [--parts a,b]');
+const {
+  args: [url, which],
+  opts: values,
+} = parseBenchArgs<
+  [string, 'search' | 'lines'],
+  { invoices?: string; parts?: string; tree: string; shape: HistoryShape; tenant: string }
+>('bench/statement-parts.ts', (c) =>
+  c
+    .argument('<url>', 'PostgreSQL database holding the history')
+    .addArgument(
+      new Argument('<which>', 'the statement: candidate search or line block').choices(['search', 'lines']),
+    )
+    .option('--invoices <n>', 'invoices (default 400 for search, 20 for lines)')
+    .option('--parts <a,b>', 'parts measured (default: all of the statement)')
+    .option('--tree <dir>', 'checkout whose statement is measured (default: this one)', '..')
+    .addOption(shapeOption('spread'))
+    .addOption(tenantOption()),
+);
+const shape = values.shape;
 const tree = values.tree === '..' ? new URL('..', import.meta.url).pathname : values.tree;
 const tag = `sp${Date.now().toString(36)}`;
 const invoices = (n: number, first: number) =>
@@ -96,8 +102,7 @@ if (which === 'search') {
 }
 const names = (values.parts ?? Object.keys(parts).join(',')).split(',');
 for (const name of names) if (!(name in parts)) throw new Error(`unknown part: ${name}`);
-const db = await openPostgres({ connectionString: url, maxConnections: 1, idleTimeoutMillis: 0 });
-const pid = (await db.query<{ pid: number }>('SELECT pg_backend_pid() AS pid'))[0]!.pid;
+const { db, pid } = await openBackend(url);
 const load0 = loadavg()[0]!;
 const cpu = new Map(names.map((k) => [k, 0]));
 const per = Math.ceil(statements.length / turns);

@@ -13,32 +13,32 @@
  * 1-minute load. The scored invoices stay in the database: use a copy.
  */
 import { loadavg } from 'node:os';
-import { parseArgs } from 'node:util';
 import { createRepository, migrate, openPostgres } from '../store/index.js';
 import { prepare } from '../inference/stages/prepare.js';
 import { DEFAULT_CANDIDATE_K, findCandidates } from '../inference/stages/candidates.js';
 import { lineRebillQuery } from '../inference/stages/line-rebills.js';
-import { HISTORY_SHAPES, tenLineInvoice, type HistoryShape } from './history.js';
+import { shapeOption, tenLineInvoice, type HistoryShape } from './history.js';
+import { parseBenchArgs, tenantOption } from './args.js';
 import { recordStatementCpu } from './pg-statements.js';
 import { scoreInvoice } from './store-scale.js';
 
-const { positionals, values } = parseArgs({
-  allowPositionals: true,
-  options: {
-    invoices: { type: 'string', default: '100' },
-    warmup: { type: 'string', default: '20' },
-    shape: { type: 'string', default: 'spread' },
-    tenant: { type: 'string', default: 'default' },
-    'line-block': { type: 'boolean', default: false },
-    first: { type: 'string', default: '30000000' },
-  },
-});
-const [url] = positionals;
-const shape = values.shape as HistoryShape;
-if (!url || !HISTORY_SHAPES.includes(shape))
-  throw new Error(
-    'usage: tsx bench/store-statements.ts URL [--invoices N] [--warmup N] [--shape uniform|spread]',
-  );
+const {
+  args: [url],
+  opts: values,
+} = parseBenchArgs<
+  [string],
+  { invoices: string; warmup: string; shape: HistoryShape; tenant: string; lineBlock: boolean; first: string }
+>('bench/store-statements.ts', (c) =>
+  c
+    .argument('<url>', 'PostgreSQL database holding the history (the scored invoices stay in it)')
+    .option('--invoices <n>', 'measured invoices', '100')
+    .option('--warmup <n>', 'invoices scored before measuring', '20')
+    .addOption(shapeOption('spread'))
+    .addOption(tenantOption())
+    .option('--line-block', 'also search the earlier lines of each invoice in its transaction', false)
+    .option('--first <n>', 'number of the first generated invoice', '30000000'),
+);
+const shape = values.shape;
 const n = Number(values.invoices);
 const warmup = Number(values.warmup);
 const tenant = values.tenant;
@@ -52,7 +52,7 @@ const repo = createRepository(db);
 let candidates = 0;
 const score = async (): Promise<void> => {
   const inv = tenLineInvoice(next++, tag, true, shape);
-  if (!values['line-block']) {
+  if (!values.lineBlock) {
     candidates += (await scoreInvoice(repo, tenant, inv)).candidates;
     return;
   }

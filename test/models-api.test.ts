@@ -1,123 +1,36 @@
 /**
- * Model management routes and the Open Inference Protocol v2 through app.inject(), on a real
- * store (audit log) and a temporary registry of tiny ONNX models: roles (401/403), listings and
- * cards, refused/forced promotions audited in the hash chain (and a tampered promotion row
- * detected), audit failures abandoning a promotion, retrain jobs, OIP metadata/ready/infer and
- * bad infer inputs named by field.
+ * Model management routes through app.inject(), on a real store (audit log) and a temporary
+ * registry of tiny ONNX models (test/models-api-harness.ts): roles (401/403) on every model and
+ * OIP route, listings and cards, refused/forced promotions audited in the hash chain (and a
+ * tampered promotion row detected), audit failures abandoning a promotion, retrain jobs, the
+ * OpenAPI document and registrations audited. The tests run in order: each promotion starts from
+ * the champion the one before left. OIP v2 is in test/models-oip.test.ts.
  */
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { InjectOptions } from 'fastify';
+import { describe, expect, it } from 'vitest';
 import { buildApp } from '../api/app.js';
 import { appDepsOf } from '../bin/bootstrap.js';
 import { BLANK_TEXT } from '../core/validate.js';
 import type { ModelsApiDeps } from '../api/routes/models.js';
 import { modelAudit, wireModelsApi } from '../bin/models-api.js';
-import { ChampionModel } from '../inference/onnx-champion.js';
-import { createInProcessQueue, createProcessors, type InProcessQueue, type TrainFn } from '../jobs/index.js';
-import { ModelRegistry } from '../models/registry.js';
-import { predictProbability, type TrainedModelSpec } from '../models/spec.js';
 import { exportOnnx } from '../training/onnx-export.js';
 import { engines } from './fixtures.js';
-import { LINE_NAMES, lineRows, makeCardDraft, makeEvaluation, makeSpec } from './model-fixtures.js';
-import { startHarness, type Harness, type KeyName } from './harness.js';
-
-const NAME = 'coding-mismatch';
-
-interface Problem {
-  code: string;
-  status: number;
-  detail: string;
-  errors?: { path: string; message: string }[];
-}
+import { LINE_NAMES, makeCardDraft, makeEvaluation, makeSpec } from './model-fixtures.js';
+import type { KeyName } from './harness.js';
+import {
+  auditEntries,
+  call,
+  champion,
+  h,
+  NAME,
+  problem,
+  queue,
+  registry,
+  useModelsApi,
+  verify,
+} from './models-api-harness.js';
 
 describe.each(engines('models'))('model routes and OIP v2 on $name', ({ config }) => {
-  let h: Harness;
-  let root: string;
-  let registry: ModelRegistry;
-  let champion: ChampionModel;
-  let queue: InProcessQueue;
-  const specs: Record<string, TrainedModelSpec> = {};
-  const cfg = config();
-
-  /** A fake trainer: reports progress and "registers" nothing (the real one has its own test). */
-  const fakeTrain: TrainFn = async (d, ctx) => {
-    await ctx?.updateProgress(50);
-    await ctx?.updateProgress(100);
-    return { task: d.task, version: `${d.task}@99`, metrics: { pr_auc: 0.5 + d.seed / 1000 } };
-  };
-
-  beforeAll(async () => {
-    root = await mkdtemp(join(tmpdir(), 'models-api-'));
-    registry = new ModelRegistry({ root });
-    // v1: PR-AUC 0.8 (champion), v2: 0.7 (worse, same evaluation set), v3: 0.85 (better).
-    for (const [seed, prAuc] of [
-      [1, 0.8],
-      [2, 0.7],
-      [3, 0.85],
-    ] as const) {
-      const spec = makeSpec({ seed });
-      const r = await registry.register(NAME, {
-        onnx: exportOnnx(spec),
-        spec,
-        card: makeCardDraft(spec, { prAuc }),
-        evaluation: makeEvaluation(prAuc),
-        actor: 'setup',
-      });
-      specs[r.version] = spec;
-    }
-    await registry.promote(NAME, '1', { actor: 'setup' });
-    champion = await ChampionModel.load(registry, NAME, {
-      expected: { names: LINE_NAMES, version: 'fs-test' },
-      watchIntervalMs: null,
-    });
-    h = await startHarness(cfg, {
-      app: (wired) => {
-        queue = createInProcessQueue({
-          processors: createProcessors({ scoring: wired.scoring, batches: wired.batches, train: fakeTrain }),
-          jobOptions: { attempts: 1 },
-        });
-        return {
-          models: {
-            ...wireModelsApi({
-              registry,
-              repo: wired.repo,
-              queue,
-              served: () => new Map([[NAME, champion]]),
-            }),
-            maxLoadedVersions: 1,
-            maxInferRows: 100,
-          },
-        };
-      },
-    });
-  });
-  afterAll(async () => {
-    await h?.close();
-    await queue?.close();
-    await champion?.close();
-    await rm(root, { recursive: true, force: true });
-  });
-
-  const call = (key: KeyName | null, o: InjectOptions) => h.call(key, o);
-  const problem = (r: { json: () => unknown }) => r.json() as Problem;
-  const auditEntries = async (key: KeyName, subject: string) =>
-    (await call(key, { method: 'GET', url: `/v1/audit?subject_id=${encodeURIComponent(subject)}` })).json<{
-      items: { seq: number; kind: string; actor_key_id: string | null; payload: Record<string, unknown> }[];
-    }>().items;
-  const verify = async (key: KeyName) =>
-    (await call(key, { method: 'GET', url: '/v1/audit/verify' })).json<{
-      ok: boolean;
-      first_bad_seq: number | null;
-      problem: string | null;
-    }>();
-  const infer = (path: string, payload: unknown, key: KeyName = 'ds') =>
-    call(key, { method: 'POST', url: path, payload: payload as object });
-  const features = (data: unknown, over: Record<string, unknown> = {}) => ({
-    inputs: [{ name: 'features', datatype: 'FP32', shape: [2, 6], data, ...over }],
-  });
+  useModelsApi(config());
 
   it('refuses requests without a key (401) and keys of other roles (403) on every route', async () => {
     const routes: { method: 'GET' | 'POST'; url: string; payload?: object; allowed: KeyName[] }[] = [
@@ -467,148 +380,6 @@ describe.each(engines('models'))('model routes and OIP v2 on $name', ({ config }
     expect(noBody.statusCode).toBe(202);
     expect(noBody.json()).toMatchObject({ seed: 42 });
     await queue.drained();
-  });
-
-  it('serves OIP v2 health, metadata and readiness', async () => {
-    expect((await call('workflow', { method: 'GET', url: '/v2/health/live' })).json()).toEqual({
-      live: true,
-    });
-    expect((await call('workflow', { method: 'GET', url: '/v2/health/ready' })).json()).toEqual({
-      ready: true,
-    });
-    const meta = await call('ds', { method: 'GET', url: `/v2/models/${NAME}` });
-    expect(meta.statusCode).toBe(200);
-    expect(meta.json()).toEqual({
-      name: NAME,
-      versions: ['1', '2', '3'],
-      platform: 'onnx',
-      inputs: [{ name: 'features', datatype: 'FP32', shape: [-1, 6] }],
-      outputs: [
-        { name: 'logit', datatype: 'FP32', shape: [-1, 1] },
-        { name: 'probability', datatype: 'FP32', shape: [-1, 1] },
-      ],
-      parameters: { feature_names: LINE_NAMES, feature_schema_version: 'fs-test', version: '2' },
-    });
-    const v1 = (await call('ds', { method: 'GET', url: `/v2/models/${NAME}/versions/1` })).json();
-    expect(v1).toMatchObject({ versions: ['1'], parameters: { version: '1' } });
-    expect((await call('ds', { method: 'GET', url: `/v2/models/${NAME}/ready` })).json()).toEqual({
-      name: NAME,
-      ready: true,
-    });
-    expect((await call('ds', { method: 'GET', url: `/v2/models/${NAME}/versions/3/ready` })).json()).toEqual({
-      name: NAME,
-      ready: true,
-    });
-    for (const url of [`/v2/models/nope`, `/v2/models/nope/ready`, `/v2/models/${NAME}/versions/9/ready`]) {
-      const r = await call('ds', { method: 'GET', url });
-      expect(r, url).toBeProblem(404, 'TRIAGE_MODEL_NOT_FOUND');
-    }
-  });
-
-  it('infers with the served champion and with other versions loaded on demand', async () => {
-    const rows = lineRows(2, 11);
-    const expectScores = (out: { name: string; data: number[] }[], spec: TrainedModelSpec) => {
-      const p = out.find((o) => o.name === 'probability')!.data;
-      rows.forEach((r, i) => expect(p[i]).toBeCloseTo(predictProbability(spec, r.map(Math.fround)), 4));
-    };
-    // Served champion (v2 after the forced promotion; the registry's alias moved on to v3 in
-    // tenant other's test, but the served model reloads only when told to).
-    const flat = await infer(
-      `/v2/models/${NAME}/infer`,
-      { id: 'req-1', ...features(rows.flat()) },
-      'workflow',
-    );
-    expect(flat.statusCode).toBe(200);
-    const fb = flat.json<{
-      model_name: string;
-      model_version: string;
-      id: string;
-      outputs: { name: string; shape: number[]; datatype: string; data: number[] }[];
-    }>();
-    expect(fb).toMatchObject({ model_name: NAME, model_version: '2', id: 'req-1' });
-    expect(fb.outputs.map((o) => [o.name, o.shape, o.datatype, o.data.length])).toEqual([
-      ['logit', [2, 1], 'FP32', 2],
-      ['probability', [2, 1], 'FP32', 2],
-    ]);
-    expectScores(fb.outputs, specs['2']!);
-    // Nested rows give the same answer; one output can be asked for.
-    const nested = await infer(`/v2/models/${NAME}/infer`, {
-      ...features(rows),
-      outputs: [{ name: 'probability' }],
-    });
-    const nb = nested.json<{ outputs: { name: string; data: number[] }[] }>();
-    expect(nb.outputs.map((o) => o.name)).toEqual(['probability']);
-    expect(nb.outputs[0]!.data).toEqual(fb.outputs[1]!.data);
-    expect(nested.json()).not.toHaveProperty('id');
-    // Non-champion versions, loaded from the registry (cache of one: v1 evicts v3 and back).
-    for (const v of ['3', '1', '3']) {
-      const r = await infer(`/v2/models/${NAME}/versions/${v}/infer`, features(rows));
-      expect(r.statusCode, `v${v}`).toBe(200);
-      const b = r.json<{ model_version: string; outputs: { name: string; data: number[] }[] }>();
-      expect(b.model_version).toBe(v);
-      expectScores(b.outputs, specs[v]!);
-    }
-    const challengerless = await infer(`/v2/models/nope/infer`, features(rows));
-    expect(challengerless.statusCode).toBe(404);
-  });
-
-  it('answers bad infer inputs with a 400 naming the field', async () => {
-    const rows = lineRows(2, 5);
-    const cases: [string, unknown, string][] = [
-      ['datatype', features(rows.flat(), { datatype: 'INT64' }), '/inputs/0/datatype'],
-      ['name', features(rows.flat(), { name: 'x' }), '/inputs/0/name'],
-      ['width', features(rows.flat(), { shape: [3, 4] }), '/inputs/0/shape'],
-      ['rank', features(rows.flat(), { shape: [12] }), '/inputs/0/shape'],
-      ['no rows', features([], { shape: [0, 6] }), '/inputs/0/shape'],
-      ['flat length', features(rows.flat().slice(1)), '/inputs/0/data'],
-      ['nested rows', features([rows[0]]), '/inputs/0/data'],
-      ['nested width', features([rows[0], rows[1]!.slice(1)]), '/inputs/0/data/1'],
-      [
-        'two inputs',
-        { inputs: [features(rows.flat()).inputs[0], features(rows.flat()).inputs[0]] },
-        '/inputs',
-      ],
-      ['output', { ...features(rows.flat()), outputs: [{ name: 'label' }] }, '/outputs/0/name'],
-      ['not numbers', features(['a', 'b']), '/inputs/0/data/0'],
-      ['no inputs', { inputs: [] }, '/inputs'],
-      // Beyond FP32 (±3.4e38): would become ±Infinity.
-      ['fp32 overflow', features(rows.flat().map((v, i) => (i === 3 ? 1e39 : v))), '/inputs/0/data/3'],
-      ['fp32 1e300', features(rows.flat().map((v, i) => (i === 0 ? 1e300 : v))), '/inputs/0/data/0'],
-      ['fp32 -1e39', features(rows.flat().map((v, i) => (i === 11 ? -1e39 : v))), '/inputs/0/data/11'],
-      [
-        'nested fp32 overflow',
-        features([rows[0], rows[1]!.map((v, j) => (j === 2 ? -1e39 : v))]),
-        '/inputs/0/data/1/2',
-      ],
-      ['unknown field', { ...features(rows.flat()), colour: 'red' }, '/colour'],
-      ['empty outputs', { ...features(rows.flat()), outputs: [] }, '/outputs'],
-      [
-        'duplicate outputs',
-        {
-          ...features(rows.flat()),
-          outputs: [{ name: 'logit' }, { name: 'probability' }, { name: 'logit' }],
-        },
-        '/outputs/2/name',
-      ],
-    ];
-    for (const [what, body, path] of cases) {
-      const r = await infer(`/v2/models/${NAME}/versions/1/infer`, body);
-      expect(r.statusCode, what).toBe(400);
-      const p = problem(r);
-      expect(p.code, what).toBe('TRIAGE_INPUT_INVALID');
-      expect(
-        p.errors?.map((e) => e.path),
-        what,
-      ).toContain(path);
-    }
-    const many = await infer(
-      `/v2/models/${NAME}/infer`,
-      features(new Array(6 * 101).fill(0), { shape: [101, 6] }),
-    );
-    expect(many.statusCode).toBe(400);
-    expect(problem(many).errors).toEqual([
-      { path: '/inputs/0/shape', message: 'has 101 rows; at most 100 per request' },
-    ]);
   });
 
   it('documents every model and OIP route in OpenAPI with its schemas', async () => {
