@@ -7,7 +7,7 @@
 import { TriageError, type ErrorCode, type FieldError } from '../core/errors.js';
 import type { ErpLoad, GoodsReceipt, PurchaseOrder } from '../core/erp.js';
 import { MAX_ABS_CENTS } from '../core/invoice.js';
-import { dateRangeError } from '../core/validate.js';
+import { dateRangeError, latestPastDay } from '../core/validate.js';
 import { parseUom } from '../matching/uom.js';
 import type { SqlExecutor } from './sql.js';
 
@@ -17,13 +17,20 @@ import type { SqlExecutor } from './sql.js';
  * {@link MAX_ABS_CENTS}, the invoices' money limit; a unit of measure outside the unit table
  * of matching/uom.ts), then a PO with two lines of one number (422
  * `TRIAGE_ERP_LINE_NUMBER_REPEATED`), then a contract ending before it starts (422
- * `TRIAGE_ERP_CONTRACT_DATES_INVALID`). Paths are JSON pointers into the load.
+ * `TRIAGE_ERP_CONTRACT_DATES_INVALID`), then a goods receipt dated after `today` plus one day
+ * (422 `TRIAGE_ERP_RECEIPT_DATE_FUTURE`, core/validate.ts `latestPastDay`: it would count as
+ * received before the goods arrived). A receipt dated before its PO's order date is accepted
+ * (confirming orders: the PO is written after the goods came). Paths are JSON pointers into
+ * the load.
+ * @param today the day of the load (`YYYY-MM-DD`, UTC, the service's clock).
  * @throws TriageError of the first kind found, listing every problem of that kind.
  */
-export function checkErpLoad(load: ErpLoad): void {
+export function checkErpLoad(load: ErpLoad, today: string): void {
   const money: FieldError[] = [];
   const repeated: FieldError[] = [];
   const dates: FieldError[] = [];
+  const future: FieldError[] = [];
+  const latest = latestPastDay(today);
   const unit = (uom: string, path: string, what: string) => {
     if (!parseUom(uom)?.known)
       money.push({
@@ -58,6 +65,11 @@ export function checkErpLoad(load: ErpLoad): void {
   (load.receipts ?? []).forEach((r, i) => {
     unit(r.uom, `/receipts/${i}/uom`, `receipt ${r.receipt_id}`);
     date(`/receipts/${i}/received_date`, r.received_date);
+    if (r.received_date > latest)
+      future.push({
+        path: `/receipts/${i}/received_date`,
+        message: `receipt ${r.receipt_id}: received_date ${r.received_date} is after ${latest} (the day of the load plus one day); load a receipt once the goods have arrived`,
+      });
   });
   (load.contracts ?? []).forEach((c, i) => {
     date(`/contracts/${i}/effective_date`, c.effective_date);
@@ -75,6 +87,7 @@ export function checkErpLoad(load: ErpLoad): void {
     ['TRIAGE_INPUT_INVALID', money],
     ['TRIAGE_ERP_LINE_NUMBER_REPEATED', repeated],
     ['TRIAGE_ERP_CONTRACT_DATES_INVALID', dates],
+    ['TRIAGE_ERP_RECEIPT_DATE_FUTURE', future],
   ];
   for (const [code, errors] of kinds)
     if (errors.length > 0)
