@@ -19,7 +19,7 @@ import { TriageError, type FieldError } from '../core/errors.js';
 import { REASON_CODES, type DecisionResponse, type ReasonCode } from '../core/decision.js';
 import { DUPLICATE_SCORE_CODES } from '../core/review-tasks.js';
 import { appendAudit } from './audit.js';
-import { checkErpLoad, orphanedReceipts, referenceErrors } from './erp-checks.js';
+import { checkErpLoad, orphanedReceipts, receiptUnitErrors, referenceErrors } from './erp-checks.js';
 import { erpStatusLabels, recordLabel } from './labels.js';
 import { lockForTransaction, lockKey } from './locks.js';
 import type { SqlDatabase, SqlExecutor } from './sql.js';
@@ -38,6 +38,9 @@ export interface ErpStore {
    *   store/erp-checks.ts `checkErpLoad`.
    * @throws TriageError `TRIAGE_ERP_REFERENCE_INVALID` (422) naming the record and field: a vendor
    *   without a profile, a receipt for a PO or PO line that does not exist.
+   * @throws TriageError `TRIAGE_ERP_RECEIPT_UNIT_UNCONVERTIBLE` (422) naming the receipt's field:
+   *   a receipt in another unit than its PO line without the pack quantity that converts it
+   *   (store/erp-checks.ts `receiptUnitErrors`).
    * @throws TriageError `TRIAGE_ERP_RECEIPTS_ORPHANED` (409): a new PO version drops a line that
    *   stored receipts were received against (store/erp-checks.ts `orphanedReceipts`).
    * @throws TriageError `TRIAGE_ERP_VERSION_CONFLICT` (409): the same version stored (or sent twice) with other content.
@@ -189,6 +192,13 @@ export async function loadErp(
       'TRIAGE_ERP_REFERENCE_INVALID',
       `the load refers to records that do not exist: ${invalid.map((e) => e.path).join(', ')}; nothing was stored`,
       invalid,
+    );
+  const units = await receiptUnitErrors(tx, tenantId, load);
+  if (units.length > 0)
+    throw new TriageError(
+      'TRIAGE_ERP_RECEIPT_UNIT_UNCONVERTIBLE',
+      `${units.map((e) => `${e.path}: ${e.message}`).join('; ')}; nothing was stored`,
+      units,
     );
   const pos = load.purchase_orders ?? [];
   const receipts = load.receipts ?? [];
