@@ -7,7 +7,7 @@ import { makeContract, makePo, makeReceipts } from '../test/erp-fixtures.js';
 import { packageRoot } from '../core/paths.js';
 import { isTriageError, type TriageError } from '../core/errors.js';
 import { openStore } from '../store/index.js';
-import { readErpFile } from './erp-file.js';
+import { openErpFile, readErpFile } from './erp-file.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'erp-file-'));
 const file = (name: string, text: string): string => {
@@ -263,6 +263,38 @@ describe('ERP CSV files name the file line and column', () => {
         'contract_item,C-1,V-100,2025-06-01,2025-05-01,,1,Gloves,BX,100\n',
     );
     expect(thrown(backwards)).toBeProblem(400, 'TRIAGE_FILE_INVALID', 'line 2, column end_date');
+  });
+});
+
+describe('ERP file receipt dates', () => {
+  const rows = (date: string) =>
+    `${HEADER}\n` +
+    'po_line,PO-1,V-100,open,2025-02-10,1,1,Gloves,010-00715-20,BX,100,10,4120,,,\n' +
+    `receipt,PO-1,,,,1,,,,BX,100,10,,GR-1,1,${date}\n`;
+  const now = new Date('2026-12-07T23:30:00Z');
+
+  it('refuses a receipt dated after the day of the load plus one day, naming the file line and column', () => {
+    const p = file('future.csv', rows('2099-02-21'));
+    let e: unknown;
+    try {
+      openErpFile(p, now);
+    } catch (x) {
+      e = x;
+    }
+    expect(e).toBeProblem(400, 'TRIAGE_FILE_INVALID', 'line 3, column received_date');
+    expect((e as TriageError).message).toBe(
+      'future.csv line 3, column received_date: receipt GR-1: received_date 2099-02-21 is after 2026-12-08 (the day of the load plus one day); load a receipt once the goods have arrived (/receipts/0/received_date)',
+    );
+    // Without a clock given, the system's: 2099 is in the future too.
+    expect(thrown(p)).toBeProblem(400, 'TRIAGE_FILE_INVALID', 'line 3, column received_date');
+  });
+
+  it('reads a receipt dated tomorrow or before its PO order date', () => {
+    expect(openErpFile(file('tomorrow.csv', rows('2026-12-08')), now).load.receipts).toHaveLength(1);
+    expect(openErpFile(file('early.csv', rows('2025-02-01')), now).load.receipts).toHaveLength(1);
+    expect(() => openErpFile(file('late.csv', rows('2026-12-09')), now)).toThrow(
+      /2026-12-09 is after 2026-12-08/,
+    );
   });
 });
 

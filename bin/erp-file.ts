@@ -328,8 +328,11 @@ function fromCsv(text: string, fail: (errors: FieldError[]) => never, origins: O
   };
 }
 
-/** Reads and validates an ERP file, keeping where each record came from (see the module doc). */
-export function openErpFile(path: string): ErpFile {
+/**
+ * Reads and validates an ERP file, keeping where each record came from (see the module doc).
+ * @param now the time of the load: a receipt dated after its day plus one day is refused.
+ */
+export function openErpFile(path: string, now = new Date()): ErpFile {
   const text = withoutBom(readFileSync(path, 'utf8'));
   const file = basename(path);
   const ext = extname(path).toLowerCase();
@@ -367,7 +370,7 @@ export function openErpFile(path: string): ErpFile {
     return new TriageError(e.code, `${describe(errors)}; nothing was stored`, errors, { cause: e });
   };
   try {
-    checkErpLoad(load);
+    checkErpLoad(load, now.toISOString().slice(0, 10));
   } catch (e) {
     if (isTriageError(e)) {
       const errors = named(e.errors);

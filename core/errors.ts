@@ -148,6 +148,24 @@ export const ERROR_CATALOG = {
     title: 'Contract ends before it starts',
     retryable: false,
   },
+  /**
+   * A goods receipt of an ERP load dated after the day of the load plus one day: it would count
+   * as received before the goods arrived.
+   */
+  TRIAGE_ERP_RECEIPT_DATE_FUTURE: {
+    status: 422,
+    title: 'Goods receipt dated in the future',
+    retryable: false,
+  },
+  /**
+   * A goods receipt in another unit than its PO line where a side lacks the pack quantity that
+   * converts it to each (a CS receipt without `pack_qty` against an EA line).
+   */
+  TRIAGE_ERP_RECEIPT_UNIT_UNCONVERTIBLE: {
+    status: 422,
+    title: 'Goods receipt unit does not convert to its PO line unit',
+    retryable: false,
+  },
   /** A new PO version drops a line that stored receipts were received against. */
   TRIAGE_ERP_RECEIPTS_ORPHANED: {
     status: 409,

@@ -369,7 +369,7 @@ export function checkInvoiceRules(inv: Invoice, today?: string): FieldError[] {
   if (inv.received_date && inv.received_date >= DATE_RANGE.min && inv.received_date < inv.invoice_date) {
     errors.push({ path: '/received_date', message: 'must not be before invoice_date' });
   }
-  const latest = today === undefined ? undefined : nextDay(today);
+  const latest = today === undefined ? undefined : latestPastDay(today);
   if (inv.received_date && latest !== undefined && inv.received_date > latest) {
     errors.push({
       path: '/received_date',
@@ -388,9 +388,13 @@ export function checkInvoiceRules(inv: Invoice, today?: string): FieldError[] {
   return errors;
 }
 
-/** The day after `day` (`YYYY-MM-DD`, UTC calendar). */
-function nextDay(day: string): string {
-  return new Date(Date.parse(`${day}T00:00:00Z`) + 86_400_000).toISOString().slice(0, 10);
+/**
+ * The latest date a record may give for something that has already happened (an invoice
+ * received, goods received), given the service's `today` (`YYYY-MM-DD`, UTC calendar): the day
+ * after it, one day of slack for clocks and time zones ahead of UTC.
+ */
+export function latestPastDay(today: string): string {
+  return new Date(Date.parse(`${today}T00:00:00Z`) + 86_400_000).toISOString().slice(0, 10);
 }
 
 /** Whether `value` has the {@link Invoice} schema's shape (the rules of {@link checkInvoiceRules} aside). */

@@ -1,13 +1,14 @@
 /**
  * Checks of an ERP load (core/erp.ts) before anything is written: what the records say by
  * themselves ({@link checkErpLoad}, also run by the CLI's file reader so it can name file rows),
- * the references they make to stored records ({@link referenceErrors}) and the receipts a new
- * PO version would leave without their line ({@link orphanedReceipts}).
+ * the references they make to stored records ({@link referenceErrors}), receipts whose unit does
+ * not convert to their PO line's ({@link receiptUnitErrors}) and the receipts a new PO version
+ * would leave without their line ({@link orphanedReceipts}).
  */
 import { TriageError, type ErrorCode, type FieldError } from '../core/errors.js';
-import type { ErpLoad, GoodsReceipt, PurchaseOrder } from '../core/erp.js';
+import type { ErpLoad, GoodsReceipt, PoLine, PurchaseOrder } from '../core/erp.js';
 import { MAX_ABS_CENTS } from '../core/invoice.js';
-import { dateRangeError } from '../core/validate.js';
+import { dateRangeError, latestPastDay } from '../core/validate.js';
 import { parseUom } from '../matching/uom.js';
 import type { SqlExecutor } from './sql.js';
 
@@ -17,13 +18,20 @@ import type { SqlExecutor } from './sql.js';
  * {@link MAX_ABS_CENTS}, the invoices' money limit; a unit of measure outside the unit table
  * of matching/uom.ts), then a PO with two lines of one number (422
  * `TRIAGE_ERP_LINE_NUMBER_REPEATED`), then a contract ending before it starts (422
- * `TRIAGE_ERP_CONTRACT_DATES_INVALID`). Paths are JSON pointers into the load.
+ * `TRIAGE_ERP_CONTRACT_DATES_INVALID`), then a goods receipt dated after `today` plus one day
+ * (422 `TRIAGE_ERP_RECEIPT_DATE_FUTURE`, core/validate.ts `latestPastDay`: it would count as
+ * received before the goods arrived). A receipt dated before its PO's order date is accepted
+ * (confirming orders: the PO is written after the goods came). Paths are JSON pointers into
+ * the load.
+ * @param today the day of the load (`YYYY-MM-DD`, UTC, the service's clock).
  * @throws TriageError of the first kind found, listing every problem of that kind.
  */
-export function checkErpLoad(load: ErpLoad): void {
+export function checkErpLoad(load: ErpLoad, today: string): void {
   const money: FieldError[] = [];
   const repeated: FieldError[] = [];
   const dates: FieldError[] = [];
+  const future: FieldError[] = [];
+  const latest = latestPastDay(today);
   const unit = (uom: string, path: string, what: string) => {
     if (!parseUom(uom)?.known)
       money.push({
@@ -58,6 +66,11 @@ export function checkErpLoad(load: ErpLoad): void {
   (load.receipts ?? []).forEach((r, i) => {
     unit(r.uom, `/receipts/${i}/uom`, `receipt ${r.receipt_id}`);
     date(`/receipts/${i}/received_date`, r.received_date);
+    if (r.received_date > latest)
+      future.push({
+        path: `/receipts/${i}/received_date`,
+        message: `receipt ${r.receipt_id}: received_date ${r.received_date} is after ${latest} (the day of the load plus one day); load a receipt once the goods have arrived`,
+      });
   });
   (load.contracts ?? []).forEach((c, i) => {
     date(`/contracts/${i}/effective_date`, c.effective_date);
@@ -75,6 +88,7 @@ export function checkErpLoad(load: ErpLoad): void {
     ['TRIAGE_INPUT_INVALID', money],
     ['TRIAGE_ERP_LINE_NUMBER_REPEATED', repeated],
     ['TRIAGE_ERP_CONTRACT_DATES_INVALID', dates],
+    ['TRIAGE_ERP_RECEIPT_DATE_FUTURE', future],
   ];
   for (const [code, errors] of kinds)
     if (errors.length > 0)
@@ -124,41 +138,87 @@ export async function referenceErrors(
       });
   });
   const receipts = load.receipts ?? [];
-  if (receipts.length > 0) {
-    // The PO lines a receipt may refer to are those of the PO as it will stand after this load:
-    // the loaded version when it is newer than the stored one, else the stored one (a stale
-    // version in the load is ignored, so its lines do not count).
-    const numbers = [...new Set(receipts.map((r) => r.po_number))];
-    const rows = await tx.query<{ po_number: string; version: string | number; record: PurchaseOrder }>(
-      'SELECT po_number, version, record FROM erp_purchase_orders WHERE tenant_id = $1 AND po_number = ANY($2::text[])',
-      [tenantId, numbers],
-    );
-    const standing = new Map<string, { version: number; lines: Set<number> }>();
-    for (const r of rows)
-      standing.set(r.po_number, {
-        version: Number(r.version),
-        lines: new Set(r.record.lines.map((l) => l.line_number)),
+  const standing = await standingPoLines(tx, tenantId, load);
+  receipts.forEach((r, i) => {
+    const lines = standing.get(r.po_number);
+    if (!lines)
+      errors.push({
+        path: `/receipts/${i}/po_number`,
+        message: `receipt ${r.receipt_id}: PO ${r.po_number} does not exist`,
       });
-    for (const p of pos) {
-      const stored = standing.get(p.po_number);
-      if (!stored || p.version > stored.version)
-        standing.set(p.po_number, { version: p.version, lines: new Set(p.lines.map((l) => l.line_number)) });
-    }
-    const inLoad = new Map([...standing].map(([n, x]) => [n, x.lines]));
-    receipts.forEach((r, i) => {
-      const lines = inLoad.get(r.po_number);
-      if (!lines)
-        errors.push({
-          path: `/receipts/${i}/po_number`,
-          message: `receipt ${r.receipt_id}: PO ${r.po_number} does not exist`,
-        });
-      else if (!lines.has(r.po_line_number))
-        errors.push({
-          path: `/receipts/${i}/po_line_number`,
-          message: `receipt ${r.receipt_id}: PO ${r.po_number} has no line ${r.po_line_number}`,
-        });
-    });
+    else if (!lines.has(r.po_line_number))
+      errors.push({
+        path: `/receipts/${i}/po_line_number`,
+        message: `receipt ${r.receipt_id}: PO ${r.po_number} has no line ${r.po_line_number}`,
+      });
+  });
+  return errors;
+}
+
+/**
+ * The lines of the POs a load's receipts refer to, by PO number and line number, as each PO will
+ * stand after this load: the loaded version when it is newer than the stored one, else the
+ * stored one (a stale version in the load is ignored, so its lines do not count).
+ */
+async function standingPoLines(
+  tx: SqlExecutor,
+  tenantId: string,
+  load: ErpLoad,
+): Promise<Map<string, Map<number, PoLine>>> {
+  const receipts = load.receipts ?? [];
+  if (receipts.length === 0) return new Map();
+  const numbers = [...new Set(receipts.map((r) => r.po_number))];
+  const rows = await tx.query<{ po_number: string; version: string | number; record: PurchaseOrder }>(
+    'SELECT po_number, version, record FROM erp_purchase_orders WHERE tenant_id = $1 AND po_number = ANY($2::text[])',
+    [tenantId, numbers],
+  );
+  const standing = new Map<string, PurchaseOrder>();
+  for (const r of rows) standing.set(r.po_number, { ...r.record, version: Number(r.version) });
+  for (const p of load.purchase_orders ?? []) {
+    const stored = standing.get(p.po_number);
+    if (!stored || p.version > stored.version) standing.set(p.po_number, p);
   }
+  return new Map([...standing].map(([n, po]) => [n, new Map(po.lines.map((l) => [l.line_number, l]))]));
+}
+
+/** Whether `each` base units per one `uom` are known without a pack quantity (the unit is each). */
+const isEach = (uom: string): boolean => parseUom(uom)?.code === 'EA';
+
+/**
+ * Receipts of a load in another unit than their PO line (canonical codes of matching/uom.ts)
+ * whose conversion is unknown: the matcher counts a receipt in base units (each) as quantity x
+ * `pack_qty`, 1 when `pack_qty` is absent, so a side in another unit than EA needs its
+ * `pack_qty` (a CS receipt without it against an EA line would count one case as one each).
+ * A receipt in the unit of its line converts one to one and needs none. Receipts whose PO line
+ * does not exist are left to {@link referenceErrors}.
+ * @returns one field error per receipt: at `/receipts/<i>/pack_qty` when the receipt lacks it,
+ *   at `/receipts/<i>/uom` when its PO line does.
+ */
+export async function receiptUnitErrors(
+  tx: SqlExecutor,
+  tenantId: string,
+  load: ErpLoad,
+): Promise<FieldError[]> {
+  const standing = await standingPoLines(tx, tenantId, load);
+  const errors: FieldError[] = [];
+  (load.receipts ?? []).forEach((r, i) => {
+    const line = standing.get(r.po_number)?.get(r.po_line_number);
+    if (!line) return;
+    const mine = parseUom(r.uom)?.code;
+    const theirs = parseUom(line.uom)?.code;
+    if (mine === theirs) return;
+    const what = `receipt ${r.receipt_id} is in ${mine} against PO ${r.po_number} line ${r.po_line_number} in ${theirs}`;
+    if (r.pack_qty === undefined && !isEach(r.uom))
+      errors.push({
+        path: `/receipts/${i}/pack_qty`,
+        message: `${what}: without pack_qty the each count of one ${mine} is unknown; send pack_qty or receive in ${theirs}`,
+      });
+    else if (line.pack_qty === undefined && !isEach(line.uom))
+      errors.push({
+        path: `/receipts/${i}/uom`,
+        message: `${what}, which has no pack_qty: the each count of one ${theirs} is unknown; receive in ${theirs} or send the PO line with pack_qty`,
+      });
+  });
   return errors;
 }
 

@@ -19,7 +19,7 @@ import { TriageError, type FieldError } from '../core/errors.js';
 import { REASON_CODES, type DecisionResponse, type ReasonCode } from '../core/decision.js';
 import { DUPLICATE_SCORE_CODES } from '../core/review-tasks.js';
 import { appendAudit } from './audit.js';
-import { checkErpLoad, orphanedReceipts, referenceErrors } from './erp-checks.js';
+import { checkErpLoad, orphanedReceipts, receiptUnitErrors, referenceErrors } from './erp-checks.js';
 import { erpStatusLabels, recordLabel } from './labels.js';
 import { lockForTransaction, lockKey } from './locks.js';
 import type { SqlDatabase, SqlExecutor } from './sql.js';
@@ -31,15 +31,21 @@ export interface ErpStore {
    * Upserts a bulk load for a tenant in one transaction (all records or none) and audits it.
    * A record whose stored version is higher is left alone (`stale`); the same version with the
    * same content is `unchanged`.
-   * @throws TriageError `TRIAGE_INPUT_INVALID` (400), `TRIAGE_ERP_LINE_NUMBER_REPEATED` or
-   *   `TRIAGE_ERP_CONTRACT_DATES_INVALID` (422): see store/erp-checks.ts `checkErpLoad`.
+   * @param now the time of the load (default the system clock): a receipt dated after its day
+   *   plus one day is refused.
+   * @throws TriageError `TRIAGE_INPUT_INVALID` (400), `TRIAGE_ERP_LINE_NUMBER_REPEATED`,
+   *   `TRIAGE_ERP_CONTRACT_DATES_INVALID` or `TRIAGE_ERP_RECEIPT_DATE_FUTURE` (422): see
+   *   store/erp-checks.ts `checkErpLoad`.
    * @throws TriageError `TRIAGE_ERP_REFERENCE_INVALID` (422) naming the record and field: a vendor
    *   without a profile, a receipt for a PO or PO line that does not exist.
+   * @throws TriageError `TRIAGE_ERP_RECEIPT_UNIT_UNCONVERTIBLE` (422) naming the receipt's field:
+   *   a receipt in another unit than its PO line without the pack quantity that converts it
+   *   (store/erp-checks.ts `receiptUnitErrors`).
    * @throws TriageError `TRIAGE_ERP_RECEIPTS_ORPHANED` (409): a new PO version drops a line that
    *   stored receipts were received against (store/erp-checks.ts `orphanedReceipts`).
    * @throws TriageError `TRIAGE_ERP_VERSION_CONFLICT` (409): the same version stored (or sent twice) with other content.
    */
-  load(tenantId: string, load: ErpLoad, actorKeyId: string | null): Promise<ErpLoadResult>;
+  load(tenantId: string, load: ErpLoad, actorKeyId: string | null, now?: Date): Promise<ErpLoadResult>;
   /**
    * Records an ERP status callback on the decision of `invoice_id` (idempotent by key) and audits it.
    * @throws TriageError `TRIAGE_DECISION_NOT_FOUND` when the tenant has no decision for the invoice.
@@ -178,7 +184,7 @@ export async function loadErp(
   actorKeyId: string | null,
   now = new Date(),
 ): Promise<ErpLoadResult> {
-  checkErpLoad(load);
+  checkErpLoad(load, now.toISOString().slice(0, 10));
   await lockForTransaction(tx, [lockKey('erp', tenantId)]);
   const invalid = await referenceErrors(tx, tenantId, load);
   if (invalid.length > 0)
@@ -186,6 +192,13 @@ export async function loadErp(
       'TRIAGE_ERP_REFERENCE_INVALID',
       `the load refers to records that do not exist: ${invalid.map((e) => e.path).join(', ')}; nothing was stored`,
       invalid,
+    );
+  const units = await receiptUnitErrors(tx, tenantId, load);
+  if (units.length > 0)
+    throw new TriageError(
+      'TRIAGE_ERP_RECEIPT_UNIT_UNCONVERTIBLE',
+      `${units.map((e) => `${e.path}: ${e.message}`).join('; ')}; nothing was stored`,
+      units,
     );
   const pos = load.purchase_orders ?? [];
   const receipts = load.receipts ?? [];
@@ -394,7 +407,7 @@ export async function erpCallback(
 /** The ERP store over an opened, migrated database. */
 export function createErpStore(db: SqlDatabase): ErpStore {
   return {
-    load: (tenantId, load, actor) => db.transaction((tx) => loadErp(tx, tenantId, load, actor)),
+    load: (tenantId, load, actor, now) => db.transaction((tx) => loadErp(tx, tenantId, load, actor, now)),
     callback: (tenantId, cb, actor, now) => db.transaction((tx) => erpCallback(tx, tenantId, cb, actor, now)),
   };
 }

@@ -2,7 +2,8 @@
  * ERP loads that must be refused as a whole, naming the record and field, through app.inject()
  * on both engines: a PO line whose quantity x unit price exceeds the money limit, a unit of
  * measure outside the unit table, a PO line number given twice, a contract ending before it
- * starts, and a new PO version that drops a line with stored receipts.
+ * starts, a receipt in another unit than its PO line without the pack quantity converting it,
+ * and a new PO version that drops a line with stored receipts.
  */
 import { describe, expect, it } from 'vitest';
 import type { ErpLoad, ErpLoadResult } from '../core/erp.js';
@@ -146,6 +147,44 @@ describe.each(engines('erpbad'))('bad ERP loads on $name', ({ config }) => {
     expect(ok.statusCode).toBe(200);
     expect(ok.json<ErpLoadResult>().purchase_orders.updated).toBe(1);
     expect(ok.json<ErpLoadResult>().receipts.updated).toBe(1);
+  });
+
+  it('refuses a receipt in another unit than its PO line without the pack_qty converting it (422 naming the field)', async () => {
+    await vendor('V-100');
+    const before = await stored();
+    const po = makePo({ po_number: 'PO-CS' });
+    po.lines.push({
+      line_number: 3,
+      description: 'Gauze sponges 4x4',
+      uom: 'CS',
+      quantity: 2,
+      unit_price_cents: 900,
+    });
+    // A case against the EA line 2, no pack_qty: one case would count as one each.
+    const cs = { ...makeReceipts()[1]!, receipt_id: 'GR-CS', po_number: 'PO-CS', uom: 'CS', quantity: 1 };
+    const r = await load({ purchase_orders: [po], receipts: [cs] });
+    expect(r).toBeProblem(422, 'TRIAGE_ERP_RECEIPT_UNIT_UNCONVERTIBLE', '/receipts/0/pack_qty');
+    expect(detail(r).detail).toBe(
+      '/receipts/0/pack_qty: receipt GR-CS is in CS against PO PO-CS line 2 in EA: without pack_qty the each count of one CS is unknown; send pack_qty or receive in EA; nothing was stored',
+    );
+    expect(await stored()).toEqual(before);
+    // Each against the CS line 3, which has no pack_qty: named at the receipt's unit.
+    const ea = { ...cs, receipt_id: 'GR-EA', po_line_number: 3, uom: 'EA', quantity: 24 };
+    const e = await load({ purchase_orders: [po], receipts: [ea] });
+    expect(e).toBeProblem(422, 'TRIAGE_ERP_RECEIPT_UNIT_UNCONVERTIBLE', '/receipts/0/uom');
+    expect(detail(e).detail).toContain('line 3 in CS, which has no pack_qty');
+    expect(await stored()).toEqual(before);
+    // With pack_qty, or in the line's own unit, the receipts load (the PO from the store now).
+    expect((await load({ purchase_orders: [po] })).statusCode).toBe(200);
+    const ok = await load({
+      receipts: [
+        { ...cs, pack_qty: 12 },
+        { ...ea, uom: 'CS', quantity: 2 },
+        { ...cs, receipt_id: 'GR-EACH', uom: 'each', quantity: 5 },
+      ],
+    });
+    expect(ok.statusCode, ok.body).toBe(200);
+    expect(ok.json<ErpLoadResult>().receipts.created).toBe(3);
   });
 
   it('refuses a load over the body limit (413 saying the limit and pointing to the CLI), storing nothing', async () => {
