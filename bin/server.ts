@@ -98,6 +98,7 @@ const app = await buildApp({
   historyImports: { imports: repo.historyImports, jobs: jobs.queue },
   models: {
     ...wireModelsApi({ registry, repo, queue: jobs.queue, served: () => served }),
+    operatorTenant: config.models.operatorTenant,
     beforePromote: (tenantId, name, version) => monitoring.checkPromotion(tenantId, name, version),
   },
   webhooks: webhooks.routes,
