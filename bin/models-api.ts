@@ -6,6 +6,8 @@
  * imported only when a retrain job runs, so the scoring path never loads them).
  */
 import type { ModelsApiDeps } from '../api/routes/models.js';
+import { DEFAULT_TENANT } from '../core/auth.js';
+import { TriageError } from '../core/errors.js';
 import { retrainJobsOn } from '../api/routes/jobs.js';
 import type { ChampionModel } from '../inference/onnx-champion.js';
 import { verifyServedModel } from '../inference/onnx-session.js';
@@ -101,15 +103,26 @@ export interface RetrainWiring {
   dataDir?: string;
   /** Size of a generated benchmark and epochs (quick runs, tests); default the trainer's. */
   tuning?: Pick<RetrainOptions, 'generatedInvoices' | 'generatedRatesScale' | 'epochs'>;
+  /** The only tenant whose retrain jobs run (`MODEL_OPERATOR_TENANT`); default {@link DEFAULT_TENANT}. */
+  operatorTenant?: string;
 }
 
 /**
  * The retrain job's trainer: `training/retrain-job.ts`, imported on first use. Registrations
- * are audited in the requesting tenant's chain; the tenant's reviewer labels are used.
+ * are audited in the requesting tenant's chain; the tenant's reviewer labels are used. A job of
+ * any tenant but the operator's (queued before the API refused them, or put on the queue by
+ * other means) fails at once without training: it would register a shared challenger.
+ * @throws TriageError `TRIAGE_FORBIDDEN` (not retried) for another tenant's job.
  */
 export function lazyRetrain(o: RetrainWiring): TrainFn {
   let train: Promise<TrainFn> | undefined;
+  const operator = o.operatorTenant ?? DEFAULT_TENANT;
   return async (data, ctx) => {
+    if (data.tenantId !== operator)
+      throw new TriageError(
+        'TRIAGE_FORBIDDEN',
+        `retrain job of tenant ${data.tenantId} refused: models are shared and trained by the operator tenant ${operator}`,
+      );
     train ??= import('../training/retrain-job.js').then((m) =>
       m.createRetrain({
         ...o.tuning,

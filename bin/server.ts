@@ -53,6 +53,7 @@ const jobs = wireServerJobs(config.jobs, {
     registry,
     repo,
     ...(config.trainingDataDir ? { dataDir: config.trainingDataDir } : {}),
+    operatorTenant: config.models.operatorTenant,
   }),
 });
 metrics.watchQueue(jobs.queue);

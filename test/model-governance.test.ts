@@ -14,7 +14,8 @@ import type { InjectOptions } from 'fastify';
 import { buildApp } from '../api/app.js';
 import type { ModelsApiDeps } from '../api/routes/models.js';
 import { appDepsOf, type Wired } from '../bin/bootstrap.js';
-import { wireModelsApi } from '../bin/models-api.js';
+import { lazyRetrain, wireModelsApi } from '../bin/models-api.js';
+import { isTriageError } from '../core/errors.js';
 import type { RetrainData } from '../jobs/types.js';
 import { ModelRegistry } from '../models/registry.js';
 import { exportOnnx } from '../training/onnx-export.js';
@@ -192,6 +193,15 @@ describe.each(engines('modelgov'))('shared-model governance on $name', ({ config
     const r = await h.call('ds', { method: 'POST', url: `/v1/models/${NAME}/train`, payload: { seed: 9 } });
     expect(r.statusCode, r.body).toBe(202);
     expect(enqueued.map((d) => [d.tenantId, d.task, d.seed])).toEqual([['default', NAME, 9]]);
+  });
+
+  it("fails another tenant's retrain job at once, without training (TRIAGE_FORBIDDEN, not retried)", async () => {
+    const train = lazyRetrain({ registry, repo: h.wired.repo });
+    const job = { task: 'coding-mismatch' as const, seed: 1 };
+    const err = await train({ ...job, tenantId: 'other' }).catch((e: unknown) => e);
+    expect(isTriageError(err, 'TRIAGE_FORBIDDEN')).toBe(true);
+    expect((err as Error).message).toContain('operator tenant default');
+    expect(await registry.versions(NAME)).toHaveLength(2);
   });
 
   it('operatorTenant moves the right to change shared models to another tenant', async () => {
