@@ -27,14 +27,26 @@ describe('loadConfig', () => {
     });
   });
 
+  it('reads the model operator tenant, default "default"', () => {
+    expect(loadConfig({}).models.operatorTenant).toBe('default');
+    expect(loadConfig({ MODEL_OPERATOR_TENANT: 'acme' }).models.operatorTenant).toBe('acme');
+  });
+
   it('names each bad variable', () => {
     try {
-      loadConfig({ PORT: 'eighty', DATABASE_URL: 'mysql://x', LOG_LEVEL: 'loud' });
+      loadConfig({
+        PORT: 'eighty',
+        DATABASE_URL: 'mysql://x',
+        LOG_LEVEL: 'loud',
+        MODEL_OPERATOR_TENANT: 'a b',
+      });
       expect.unreachable();
     } catch (e) {
       expect(isTriageError(e, 'TRIAGE_CONFIG_INVALID')).toBe(true);
       const paths = (e as { errors: { path: string }[] }).errors.map((x) => x.path);
-      expect(paths).toEqual(expect.arrayContaining(['PORT', 'DATABASE_URL', 'LOG_LEVEL']));
+      expect(paths).toEqual(
+        expect.arrayContaining(['PORT', 'DATABASE_URL', 'LOG_LEVEL', 'MODEL_OPERATOR_TENANT']),
+      );
     }
   });
 });

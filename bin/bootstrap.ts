@@ -26,6 +26,7 @@ import { createMonitoring, type Monitoring } from '../monitoring/service.js';
 import { loadShadowScorer } from '../monitoring/shadow-scorer.js';
 import { createMonitoringStore, type MonitoringStore } from '../store/monitoring.js';
 import { isTriageError } from '../core/errors.js';
+import { DEFAULT_TENANT } from '../core/auth.js';
 import {
   createHeuristicCodingScorer,
   createHeuristicDuplicateScorer,
@@ -355,7 +356,7 @@ export function appDepsOf(
 }
 
 /** Tenant of the bootstrap keys. */
-export const BOOTSTRAP_TENANT = 'default';
+export const BOOTSTRAP_TENANT = DEFAULT_TENANT;
 
 /**
  * On a store without any API key, creates an `admin` and a `workflow` key for tenant

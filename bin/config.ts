@@ -5,6 +5,7 @@
 import { dirname, join, resolve } from 'node:path';
 import Type, { type Static } from 'typebox';
 import { Compile } from 'typebox/compile';
+import { DEFAULT_TENANT, TenantId } from '../core/auth.js';
 import { TriageError } from '../core/errors.js';
 import { toFieldErrors, type SchemaErrorLike } from '../core/validate.js';
 import type { StoreConfig } from '../store/index.js';
@@ -55,6 +56,7 @@ const Env = Type.Object({
   WEBHOOK_RELAY_MS: Type.Integer({ minimum: 10, maximum: 3_600_000 }),
   AUDIT_SAMPLE_RATE: Type.Number({ minimum: 0, maximum: 1 }),
   SHADOW_MIN_LABELLED: Type.Integer({ minimum: 0, maximum: 10_000_000 }),
+  MODEL_OPERATOR_TENANT: TenantId,
 });
 
 /** Webhook delivery settings. */
@@ -138,9 +140,10 @@ export interface Config {
    * Model registry served (`MODELS_DIR`; default `models` beside `DATA_DIR`, i.e. `./data/models`,
    * seeded from the shipped `models/artifacts` on first start; `none`: serve the heuristic
    * scorers), and how often its champion aliases are checked for hot reload (`MODELS_RELOAD_MS`,
-   * default 2000; 0: never).
+   * default 2000; 0: never), and the operator tenant, the only tenant whose keys may change the
+   * shared models (`MODEL_OPERATOR_TENANT`, default `default`).
    */
-  models: { dir: string | null; reloadMs: number };
+  models: { dir: string | null; reloadMs: number; operatorTenant: string };
   /** Benchmark directory of retrain jobs; undefined: each run generates a seeded benchmark. */
   trainingDataDir: string | undefined;
   /** Webhook delivery (`WEBHOOK_*`). */
@@ -164,7 +167,7 @@ const check = Compile(Env);
  * `BOOTSTRAP_KEYS_FILE` (default `bootstrap-keys.json` beside `DATA_DIR`, i.e.
  * `./data/bootstrap-keys.json`), `POLICY_FILE` (routing policy JSON served as it is; default the
  * certified policy bound to its champions, bin/served-policy.ts),
- * `MODELS_DIR`, `MODELS_RELOAD_MS` (see {@link Config.models}), `TRAINING_DATA_DIR` (benchmark
+ * `MODELS_DIR`, `MODELS_RELOAD_MS`, `MODEL_OPERATOR_TENANT` (see {@link Config.models}), `TRAINING_DATA_DIR` (benchmark
  * of retrain jobs; default a seeded benchmark generated per run), and the webhook settings
  * `WEBHOOK_ALLOW_LOOPBACK` (0), `WEBHOOK_ALLOW_PRIVATE` (0), `WEBHOOK_SECRET_KEY` (base64, 32
  * bytes) or `WEBHOOK_SECRET_KEY_FILE` (default `webhook-secret.key` beside `DATA_DIR`),
@@ -206,6 +209,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Readonly<Confi
     ...(env.POLICY_FILE ? { POLICY_FILE: env.POLICY_FILE } : {}),
     ...(env.MODELS_DIR ? { MODELS_DIR: env.MODELS_DIR } : {}),
     MODELS_RELOAD_MS: num(env.MODELS_RELOAD_MS, 2000),
+    MODEL_OPERATOR_TENANT: env.MODEL_OPERATOR_TENANT || DEFAULT_TENANT,
     ...(env.TRAINING_DATA_DIR ? { TRAINING_DATA_DIR: env.TRAINING_DATA_DIR } : {}),
     WEBHOOK_ALLOW_LOOPBACK: env.WEBHOOK_ALLOW_LOOPBACK || '0',
     WEBHOOK_ALLOW_PRIVATE: env.WEBHOOK_ALLOW_PRIVATE || '0',
@@ -284,6 +288,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Readonly<Confi
             ? resolve(raw.MODELS_DIR)
             : join(dirname(resolve(raw.DATA_DIR)), 'models'),
       reloadMs: raw.MODELS_RELOAD_MS,
+      operatorTenant: raw.MODEL_OPERATOR_TENANT,
     }),
     trainingDataDir: raw.TRAINING_DATA_DIR ? resolve(raw.TRAINING_DATA_DIR) : undefined,
     webhooks: Object.freeze({

@@ -6,13 +6,21 @@
  * imported only when a retrain job runs, so the scoring path never loads them).
  */
 import type { ModelsApiDeps } from '../api/routes/models.js';
+import { DEFAULT_TENANT } from '../core/auth.js';
+import { TriageError } from '../core/errors.js';
 import { retrainJobsOn } from '../api/routes/jobs.js';
 import type { ChampionModel } from '../inference/onnx-champion.js';
 import { verifyServedModel } from '../inference/onnx-session.js';
 import type { JobQueue, TrainFn } from '../jobs/index.js';
 import { ModelRegistry, type RegistryEvent } from '../models/registry.js';
 import { servedFeatureSchemas } from '../models/served-schemas.js';
-import { appendAudit, appendEvents, modelPromotedEvent, type TriageRepository } from '../store/index.js';
+import {
+  appendAudit,
+  appendEventToEveryTenant,
+  enqueueAuditMany,
+  modelPromotedEvent,
+  type TriageRepository,
+} from '../store/index.js';
 import type { RetrainOptions } from '../training/retrain-job.js';
 import { defaultRegistryRoot, onnxReferenceGap } from './models.js';
 
@@ -26,23 +34,42 @@ export function serviceRegistry(root: string = defaultRegistryRoot()): ModelRegi
 }
 
 /**
- * Appends a registry event to the audit log of `tenantId` (kind = the event type, subject
- * `<name>@<version>`, payload = the event: names, versions, hashes, key ids; no invoice data),
- * and for a promotion the `model.promoted` event to the outbox, in the same transaction.
+ * Appends a registry event to the audit log of `tenantId` (the operator tenant that acted; kind =
+ * the event type, subject `<name>@<version>`, payload = the event: names, versions, hashes, key
+ * ids; no invoice data). A promotion changes what every tenant is served, so it also emits
+ * `model.promoted` to every tenant's event feed and writes a linked entry (the operator's tenant,
+ * audit `seq` and row hash) to every other tenant's audit log (through the outbox: no lock on
+ * their chains), all in the same transaction.
  */
 export function modelAudit(
   repo: Pick<TriageRepository, 'transaction'>,
 ): (event: RegistryEvent, actorKeyId: string | null, tenantId: string) => Promise<void> {
   return async (event, actorKeyId, tenantId) => {
     await repo.transaction(async (tx) => {
-      await appendAudit(tx, {
+      const subjectId = `${event.name}@${event.version}`;
+      const row = await appendAudit(tx, {
         tenantId,
         actorKeyId,
         kind: event.type,
-        subjectId: `${event.name}@${event.version}`,
+        subjectId,
         payload: { ...event },
       });
-      if (event.type === 'model.promoted') await appendEvents(tx, [modelPromotedEvent(tenantId, event)]);
+      if (event.type !== 'model.promoted') return;
+      const { tenantId: _operator, ...shared } = modelPromotedEvent(tenantId, event);
+      const emitted = await appendEventToEveryTenant(tx, shared, [tenantId]);
+      const link = { operator_tenant: tenantId, operator_audit_seq: row.seq, operator_audit_hash: row.hash };
+      await enqueueAuditMany(
+        tx,
+        emitted
+          .filter((e) => e.tenantId !== tenantId)
+          .map((e) => ({
+            tenantId: e.tenantId,
+            actorKeyId: null,
+            kind: event.type,
+            subjectId,
+            payload: { ...event, ...link },
+          })),
+      );
     });
   };
 }
@@ -76,15 +103,26 @@ export interface RetrainWiring {
   dataDir?: string;
   /** Size of a generated benchmark and epochs (quick runs, tests); default the trainer's. */
   tuning?: Pick<RetrainOptions, 'generatedInvoices' | 'generatedRatesScale' | 'epochs'>;
+  /** The only tenant whose retrain jobs run (`MODEL_OPERATOR_TENANT`); default {@link DEFAULT_TENANT}. */
+  operatorTenant?: string;
 }
 
 /**
  * The retrain job's trainer: `training/retrain-job.ts`, imported on first use. Registrations
- * are audited in the requesting tenant's chain; the tenant's reviewer labels are used.
+ * are audited in the requesting tenant's chain; the tenant's reviewer labels are used. A job of
+ * any tenant but the operator's (queued before the API refused them, or put on the queue by
+ * other means) fails at once without training: it would register a shared challenger.
+ * @throws TriageError `TRIAGE_FORBIDDEN` (not retried) for another tenant's job.
  */
 export function lazyRetrain(o: RetrainWiring): TrainFn {
   let train: Promise<TrainFn> | undefined;
+  const operator = o.operatorTenant ?? DEFAULT_TENANT;
   return async (data, ctx) => {
+    if (data.tenantId !== operator)
+      throw new TriageError(
+        'TRIAGE_FORBIDDEN',
+        `retrain job of tenant ${data.tenantId} refused: models are shared and trained by the operator tenant ${operator}`,
+      );
     train ??= import('../training/retrain-job.js').then((m) =>
       m.createRetrain({
         ...o.tuning,

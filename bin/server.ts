@@ -53,6 +53,7 @@ const jobs = wireServerJobs(config.jobs, {
     registry,
     repo,
     ...(config.trainingDataDir ? { dataDir: config.trainingDataDir } : {}),
+    operatorTenant: config.models.operatorTenant,
   }),
 });
 metrics.watchQueue(jobs.queue);
@@ -98,6 +99,7 @@ const app = await buildApp({
   historyImports: { imports: repo.historyImports, jobs: jobs.queue },
   models: {
     ...wireModelsApi({ registry, repo, queue: jobs.queue, served: () => served }),
+    operatorTenant: config.models.operatorTenant,
     beforePromote: (tenantId, name, version) => monitoring.checkPromotion(tenantId, name, version),
   },
   webhooks: webhooks.routes,

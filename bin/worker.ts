@@ -52,6 +52,7 @@ try {
       registry: serviceRegistry(config.models.dir ?? shippedModelsDir()),
       repo,
       ...(config.trainingDataDir ? { dataDir: config.trainingDataDir } : {}),
+      operatorTenant: config.models.operatorTenant,
     }),
   });
 } catch (e) {

@@ -35,6 +35,12 @@ export interface Principal {
   roles: readonly Role[];
 }
 
+/**
+ * The tenant of the bootstrap keys of a new installation, and by default the operator tenant
+ * whose keys may change the shared models (`MODEL_OPERATOR_TENANT`).
+ */
+export const DEFAULT_TENANT = 'default';
+
 /** Tenant ids: 1-64 characters of letters, digits, `.`, `_`, `-`. */
 export const TenantId = Type.String({
   pattern: '^[A-Za-z0-9._-]{1,64}$',

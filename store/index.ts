@@ -19,6 +19,7 @@ export * from './policies.js';
 export * from './vendors.js';
 export * from './reviews.js';
 export * from './events.js';
+export * from './shared-events.js';
 export * from './worklist.js';
 export { migrate, loadMigrations, type Migration } from './migrate.js';
 export { openPglite } from './pglite.js';

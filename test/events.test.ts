@@ -379,8 +379,11 @@ describe.each(cases)('events out on $name with the $queue queue', ({ config, que
     expect(
       workflow.json().items.every((e: CloudEvent) => e.type.startsWith('com.invoice-triage.decision.')),
     ).toBe(true);
+    // Tenant other sees none of default's events but the shared model's promotion.
     const other = await h.call('other_auditor', { method: 'GET', url: '/v1/events' });
-    expect(other.json().items).toEqual([]);
+    expect(other.json().items.map((e: CloudEvent) => [e.type, e.subject, e.sequence])).toEqual([
+      ['com.invoice-triage.model.promoted.v1', 'duplicate@7', '1'],
+    ]);
     expect((await h.call('reviewer', { method: 'GET', url: '/v1/events' })).statusCode).toBe(403);
     expect((await h.call('workflow', { method: 'GET', url: '/v1/webhooks' })).statusCode).toBe(403);
   });

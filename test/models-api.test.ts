@@ -271,8 +271,9 @@ describe.each(engines('models'))('model routes and OIP v2 on $name', ({ config }
   });
 
   it('detects a tampered promotion row', async () => {
-    // Tenant "other": promote v3 there, then alter its audit row by raw SQL.
-    const res = await call('other_admin', {
+    // The operator (tenant default) promotes v3; tenant "other" gets a linked entry in its own
+    // chain, which is then altered by raw SQL.
+    const res = await call('admin', {
       method: 'POST',
       url: `/v1/models/${NAME}/promote`,
       payload: { version: '3', reason: 'v3 is better' },
@@ -280,7 +281,11 @@ describe.each(engines('models'))('model routes and OIP v2 on $name', ({ config }
     expect(res.statusCode).toBe(200);
     expect(res.json()).toMatchObject({ version: '3', previous_champion: '2', forced: false });
     const [row] = await auditEntries('other_auditor', `${NAME}@3`);
-    expect(row).toMatchObject({ kind: 'model.promoted', actor_key_id: h.keyIds.other_admin });
+    expect(row).toMatchObject({
+      kind: 'model.promoted',
+      actor_key_id: null,
+      payload: { operator_tenant: 'default', actor: h.keyIds.admin },
+    });
     expect(await verify('other_auditor')).toMatchObject({ ok: true });
     const sql = (text: string) => h.wired.repo.transaction((tx) => tx.query(text));
     await sql('ALTER TABLE audit_log DISABLE TRIGGER audit_log_no_update');

@@ -1,29 +1,31 @@
 /**
- * Model management (`/v1`; models are shared by every tenant; promotions and registrations are
- * audited in the acting key's tenant chain), enabled when `AppDeps.models` is given:
+ * Model management (`/v1`; models are shared by every tenant, so only keys of the deployment's
+ * operator tenant may change them: promote, train; other tenants' keys get 403; promotions and
+ * registrations are audited in the operator's chain), enabled when `AppDeps.models` is given:
  * - `GET /v1/models` (data-scientist, auditor, admin): every model name with its versions,
  *   aliases, the version the scoring path serves and a card summary;
  * - `GET /v1/models/:name/versions/:version` (same roles): the full model card (`version` may be
  *   a number, `v3`, `champion` or `challenger`);
- * - `POST /v1/models/:name/promote` (data-scientist, admin): `{ version, reason, force? }`, the
+ * - `POST /v1/models/:name/promote` (data-scientist, admin of the operator tenant): `{ version, reason, force? }`, the
  *   registry's promotion rule (a rollback to the champion that served immediately before passes
  *   without it); `reason` is required; a refusal is a 409 naming the candidate's and the champion's
  *   evaluation; promotions, refusals and failed promotions go to the audit log first (an audit
  *   failure abandons the promotion);
- * - `POST /v1/models/:name/train` (data-scientist, admin): enqueues a `retrain` job (202 +
+ * - `POST /v1/models/:name/train` (data-scientist, admin of the operator tenant): enqueues a `retrain` job (202 +
  *   `Location: /v1/jobs/:id`, see api/routes/jobs.ts); the job registers a new **challenger**,
  *   never a champion.
  *
  * The OIP v2 inference routes over the same registry are in api/routes/oip.ts.
  */
 import Type from 'typebox';
-import type { Role } from '../../core/auth.js';
+import { DEFAULT_TENANT, type Role } from '../../core/auth.js';
 import { TriageError, isTriageError, type FieldError } from '../../core/errors.js';
 import { LABEL_PROVENANCES, type LabelProvenance } from '../../core/labels.js';
 import type { ChampionModel } from '../../inference/onnx-champion.js';
 import { ModelCard } from '../../models/card.js';
 import type { ModelRegistry, RegistryEvent } from '../../models/registry.js';
 import type { RetrainTask } from '../../jobs/types.js';
+import type { FastifyRequest } from 'fastify';
 import { principalOf } from '../auth.js';
 import { bodyInvalid } from '../problem.js';
 import { blankTextErrors } from '../../core/validate.js';
@@ -36,8 +38,13 @@ export interface ModelsApiDeps extends RetrainJobs {
   /** The ChampionModel currently served per model name (absent: that task is served by its heuristic). */
   served(): ReadonlyMap<string, ChampionModel>;
   /**
+   * The tenant whose keys may change the shared models (promote, train); default
+   * {@link DEFAULT_TENANT} (`MODEL_OPERATOR_TENANT`, bin/config.ts).
+   */
+  operatorTenant?: string;
+  /**
    * Appends a service-level audit event (promotions, registrations) to the audit log of the
-   * acting key's tenant. Throwing aborts the promotion.
+   * acting key's tenant (the operator tenant). Throwing aborts the promotion.
    */
   audit?(event: RegistryEvent, actorKeyId: string | null, tenantId: string): Promise<void>;
   /**
@@ -166,12 +173,30 @@ export const TrainAccepted = Type.Object({
 /** What the model management routes use. */
 export type ModelRoutesOptions = Pick<
   ModelsApiDeps,
-  'registry' | 'served' | 'audit' | 'enqueueRetrain' | 'beforePromote'
+  'registry' | 'served' | 'audit' | 'enqueueRetrain' | 'beforePromote' | 'operatorTenant'
 >;
+
+/**
+ * A route hook refusing keys of any tenant but `operatorTenant`, before the body is read.
+ * @throws TriageError `TRIAGE_FORBIDDEN` (403) naming the operator tenant.
+ */
+export function operatorOnly(operatorTenant: string) {
+  return async (req: FastifyRequest, _reply: unknown, payload: unknown) => {
+    const p = principalOf(req);
+    if (p.tenantId !== operatorTenant)
+      throw new TriageError(
+        'TRIAGE_FORBIDDEN',
+        `models are shared by every tenant and managed by the operator tenant ${operatorTenant}; ` +
+          `a key of tenant ${p.tenantId} may read them but not promote, train or register them`,
+      );
+    return payload;
+  };
+}
 
 /** Registers the model management routes. */
 export const modelRoutes: RoutePlugin<ModelRoutesOptions> = async (app, deps) => {
   const { registry } = deps;
+  const sharedModelChange = operatorOnly(deps.operatorTenant ?? DEFAULT_TENANT);
 
   app.get(
     '/v1/models',
@@ -233,17 +258,20 @@ export const modelRoutes: RoutePlugin<ModelRoutesOptions> = async (app, deps) =>
     '/v1/models/:name/promote',
     {
       config: { roles: MANAGERS },
+      preParsing: sharedModelChange,
       schema: {
         operationId: 'promoteModel',
         summary: 'Make a version the champion (audited)',
         description:
-          'Models are shared by every tenant, so a promotion changes what every tenant is served; it needs a ' +
+          'Models are shared by every tenant, so a promotion changes what every tenant is served: only keys of ' +
+          'the operator tenant (MODEL_OPERATOR_TENANT) may promote (other tenants: 403); it needs a ' +
           'non-blank reason (400 naming /reason). Allowed when the version evaluates at least as well as the ' +
           'champion on the same set with the same metric; otherwise 409 TRIAGE_MODEL_PROMOTION_REFUSED naming ' +
           'both values, unless force. Putting back the version that was champion immediately before the current ' +
           'one is a rollback: allowed without force, recorded as such. ' +
-          'Promotions, refusals and failed promotions are appended to the audit log of the caller’s tenant ' +
-          'before the alias moves.',
+          'Promotions, refusals and failed promotions are appended to the operator’s audit log before the ' +
+          'alias moves; a promotion also emits model.promoted to every tenant’s event feed, with a linked ' +
+          'entry in every other tenant’s audit log.',
         params: NameParams,
         body: PromoteBody,
         response: { 200: PromotionResponse, ...problemResponses(PROTECTED, WITH_BODY, 404, 409, 422) },
@@ -302,6 +330,7 @@ export const modelRoutes: RoutePlugin<ModelRoutesOptions> = async (app, deps) =>
     '/v1/models/:name/train',
     {
       config: { roles: MANAGERS },
+      preParsing: sharedModelChange,
       // The body is optional: none means all defaults.
       preValidation: async (req) => {
         req.body ??= {};
@@ -309,7 +338,9 @@ export const modelRoutes: RoutePlugin<ModelRoutesOptions> = async (app, deps) =>
       schema: {
         operationId: 'trainModel',
         summary: 'Retrain a model (asynchronous); the result is registered as challenger, never champion',
-        description: `Models: ${RETRAINABLE.join(', ')}. Poll the job at the Location header (GET /v1/jobs/:id).`,
+        description:
+          `Models: ${RETRAINABLE.join(', ')}. Only keys of the operator tenant (MODEL_OPERATOR_TENANT) may ` +
+          'train (other tenants: 403). Poll the job at the Location header (GET /v1/jobs/:id).',
         params: NameParams,
         body: TrainBody,
         response: { 202: TrainAccepted, ...problemResponses(PROTECTED, WITH_BODY, 404) },
