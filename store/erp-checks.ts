@@ -6,7 +6,7 @@
  * would leave without their line ({@link orphanedReceipts}).
  */
 import { TriageError, type ErrorCode, type FieldError } from '../core/errors.js';
-import type { ErpLoad, GoodsReceipt, PoLine, PurchaseOrder } from '../core/erp.js';
+import { packOf, type ErpLoad, type GoodsReceipt, type PoLine, type PurchaseOrder } from '../core/erp.js';
 import { MAX_ABS_CENTS } from '../core/invoice.js';
 import { dateRangeError, latestPastDay } from '../core/validate.js';
 import { parseUom } from '../matching/uom.js';
@@ -189,9 +189,11 @@ const isEach = (uom: string): boolean => parseUom(uom)?.code === 'EA';
  * whose conversion is unknown: the matcher counts a receipt in base units (each) as quantity x
  * `pack_qty`, 1 when `pack_qty` is absent, so a side in another unit than EA needs its
  * `pack_qty` (a CS receipt without it against an EA line would count one case as one each).
- * A receipt in the unit of its line converts one to one and needs none. Receipts whose PO line
+ * A receipt in the unit of its line converts one to one and needs none; a `pack_qty` it gives
+ * must then be the line's (1 when the line has none). Receipts whose PO line
  * does not exist are left to {@link referenceErrors}.
- * @returns one field error per receipt: at `/receipts/<i>/pack_qty` when the receipt lacks it,
+ * @returns one field error per receipt: at `/receipts/<i>/pack_qty` when the receipt lacks it
+ *   or gives another than its line of the same unit,
  *   at `/receipts/<i>/uom` when its PO line does.
  */
 export async function receiptUnitErrors(
@@ -206,7 +208,16 @@ export async function receiptUnitErrors(
     if (!line) return;
     const mine = parseUom(r.uom)?.code;
     const theirs = parseUom(line.uom)?.code;
-    if (mine === theirs) return;
+    if (mine === theirs) {
+      // One unit of the line's: a pack_qty of its own other than the line's would count each
+      // unit received as that many (1 BX of 10 received against a line of 10 BX without one).
+      if (r.pack_qty !== undefined && r.pack_qty !== packOf(line))
+        errors.push({
+          path: `/receipts/${i}/pack_qty`,
+          message: `receipt ${r.receipt_id} is in ${mine} like PO ${r.po_number} line ${r.po_line_number}, but with pack_qty ${r.pack_qty} against the line's ${packOf(line)}: send the line's pack_qty or none`,
+        });
+      return;
+    }
     const what = `receipt ${r.receipt_id} is in ${mine} against PO ${r.po_number} line ${r.po_line_number} in ${theirs}`;
     if (r.pack_qty === undefined && !isEach(r.uom))
       errors.push({

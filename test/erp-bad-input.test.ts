@@ -187,6 +187,41 @@ describe.each(engines('erpbad'))('bad ERP loads on $name', ({ config }) => {
     expect(ok.json<ErpLoadResult>().receipts.created).toBe(3);
   });
 
+  it("refuses a receipt in its PO line's unit with another pack_qty than the line's (422 naming the field)", async () => {
+    await vendor('V-100');
+    const po = makePo({ po_number: 'PO-PACK' });
+    po.lines.push({
+      line_number: 3,
+      description: 'Gauze sponges 4x4',
+      uom: 'CS',
+      quantity: 10,
+      unit_price_cents: 900,
+    });
+    expect((await load({ purchase_orders: [po] })).statusCode).toBe(200);
+    const before = await stored();
+    // One CS of 10 against line 3 (10 CS, no pack_qty) would count as all 10 cases received.
+    const cs = { ...makeReceipts()[1]!, receipt_id: 'GR-PK', po_number: 'PO-PACK', po_line_number: 3 };
+    const r = await load({ receipts: [{ ...cs, uom: 'CS', quantity: 1, pack_qty: 10 }] });
+    expect(r).toBeProblem(422, 'TRIAGE_ERP_RECEIPT_UNIT_UNCONVERTIBLE', '/receipts/0/pack_qty');
+    expect(detail(r).detail).toBe(
+      "/receipts/0/pack_qty: receipt GR-PK is in CS like PO PO-PACK line 3, but with pack_qty 10 against the line's 1: send the line's pack_qty or none; nothing was stored",
+    );
+    // An each with pack_qty 5 against the EA line 2, and a box of 10 against line 1's boxes of 100.
+    const ea = await load({ receipts: [{ ...cs, po_line_number: 2, uom: 'EA', quantity: 1, pack_qty: 5 }] });
+    expect(ea).toBeProblem(422, 'TRIAGE_ERP_RECEIPT_UNIT_UNCONVERTIBLE', '/receipts/0/pack_qty');
+    const bx = await load({ receipts: [{ ...cs, po_line_number: 1, uom: 'BX', quantity: 1, pack_qty: 10 }] });
+    expect(bx).toBeProblem(422, 'TRIAGE_ERP_RECEIPT_UNIT_UNCONVERTIBLE', '/receipts/0/pack_qty');
+    expect(await stored()).toEqual(before);
+    // The line's own pack_qty, or none, loads.
+    const ok = await load({
+      receipts: [
+        { ...cs, uom: 'CS', quantity: 1 },
+        { ...cs, receipt_id: 'GR-PK-1', po_line_number: 1, uom: 'BX', quantity: 1, pack_qty: 100 },
+      ],
+    });
+    expect(ok.statusCode, ok.body).toBe(200);
+  });
+
   it('refuses a load over the body limit (413 saying the limit and pointing to the CLI), storing nothing', async () => {
     const before = await stored();
     const po = makePo({ po_number: 'PO-BIG' });
