@@ -153,3 +153,31 @@ describe('the state a withdrawn exception leaves', () => {
     expect(queueOf({ reasons, queue: undefined }, [])).toBeNull();
   });
 });
+
+describe('an exception confirmed on a task without findings', () => {
+  it('holds back a later false positive of another task (the invoice is not released)', () => {
+    // Coding-only decision: coding confirmed then withdrawn on line 3, then the reviewer
+    // confirms an exception of task `other` (closing), then marks line 1 a false positive.
+    const reviews = [
+      r('a', 'confirmed', 3, false),
+      r('b', 'false_positive', 3, false),
+      r('c', 'confirmed', null, true, 'other'),
+      r('d', 'false_positive', 1, true),
+    ];
+    expect(replaySettlement(reviews, coding, 'c').to).toEqual({
+      state: 'confirmed',
+      by: { review_id: 'c', outcome: 'confirmed' },
+    });
+    const last = replaySettlement(reviews, coding, 'd');
+    expect(last.heldBy).toEqual({ review_id: 'c', outcome: 'confirmed' });
+    expect(last.to).toEqual({ state: 'confirmed', by: { review_id: 'c', outcome: 'confirmed' } });
+    expect(releasedByReviews(reviews, coding)).toBe(false);
+    // Withdrawn on its own task, the `other` exception no longer holds: the next one releases.
+    const withdrawn = [
+      ...reviews,
+      r('e', 'false_positive', null, true, 'other'),
+      r('f', 'false_positive', 1),
+    ];
+    expect(releasedByReviews(withdrawn, coding)).toBe(true);
+  });
+});

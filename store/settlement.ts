@@ -68,8 +68,8 @@ export function unreviewedOf(tasks: readonly LabelTask[], reviewed: readonly str
  * `reviewId` (every review when absent or not among `reviews`). The decision starts `open`. A
  * closing `confirmed` or `corrected_code` confirms it (a decision already confirmed stays
  * confirmed, by the latest such review). A `false_positive`, for one line or the whole invoice:
- * - while another line's latest review, or another task's latest review, is an exception
- *   (`confirmed`, `corrected_code`), is held back by it: a closing one leaves the decision
+ * - while another line's latest review, or another task's latest review (any task, with
+ *   findings or not), is an exception (`confirmed`, `corrected_code`), is held back by it: a closing one leaves the decision
  *   confirmed (by that review when nothing had confirmed it yet);
  * - else, while a task of `tasks` (the decision's tasks with findings, core/review-tasks.ts
  *   `tasksWithFindings`) has no review, (re)opens it for those tasks, closing or not: a settled
@@ -93,10 +93,10 @@ export function replaySettlement(
       lineLatest.delete(r.line_number);
       lineLatest.set(r.line_number, ref);
     }
-    if (tasks.includes(r.task as LabelTask)) {
-      taskLatest.delete(r.task);
-      taskLatest.set(r.task, ref);
-    }
+    // Every task's latest review, with findings or not: an exception confirmed on any task (e.g.
+    // `other`) holds back a later false_positive of another task.
+    taskLatest.delete(r.task);
+    taskLatest.set(r.task, ref);
     const fp = r.outcome === 'false_positive';
     const heldBy = fp
       ? (latestException(lineLatest, r.line_number) ?? latestException(taskLatest, r.task))

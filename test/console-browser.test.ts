@@ -205,9 +205,10 @@ describe(`review console in Chromium on ${engine.name}`, () => {
     await page.getByText(`Chain intact: ${v.rows_checked} entries checked`).waitFor();
     await page.getByLabel('Decision id').fill(seeded.coding.decision_id);
     await page.getByRole('button', { name: 'Show history' }).click();
-    await page.locator('ol.timeline > li').nth(1).waitFor();
+    await page.locator('ol.timeline > li').nth(2).waitFor();
     const kinds = await page.locator('ol.timeline > li > b').allTextContents();
-    expect(kinds).toEqual(['decision.created', 'review.created']);
+    // The reviewer's label settled the open item: the review, then the state it moved to.
+    expect(kinds).toEqual(['decision.created', 'review.created', 'decision.state_changed']);
     await page.context().close();
   });
 
