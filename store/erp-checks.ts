@@ -2,7 +2,8 @@
  * Checks of an ERP load (core/erp.ts) before anything is written: what the records say by
  * themselves ({@link checkErpLoad}, also run by the CLI's file reader so it can name file rows),
  * the references they make to stored records ({@link referenceErrors}), receipts whose unit does
- * not convert to their PO line's ({@link receiptUnitErrors}) and the receipts a new PO version
+ * not convert to their PO line's ({@link receiptUnitErrors}), the stored receipts a new PO
+ * version would leave without a known conversion ({@link storedReceiptUnitErrors}) and those it
  * would leave without their line ({@link orphanedReceipts}).
  */
 import { TriageError, type ErrorCode, type FieldError } from '../core/errors.js';
@@ -205,31 +206,79 @@ export async function receiptUnitErrors(
   const errors: FieldError[] = [];
   (load.receipts ?? []).forEach((r, i) => {
     const line = standing.get(r.po_number)?.get(r.po_line_number);
-    if (!line) return;
-    const mine = parseUom(r.uom)?.code;
-    const theirs = parseUom(line.uom)?.code;
-    if (mine === theirs) {
-      // One unit of the line's: a pack_qty of its own other than the line's would count each
-      // unit received as that many (1 BX of 10 received against a line of 10 BX without one).
-      if (r.pack_qty !== undefined && r.pack_qty !== packOf(line))
-        errors.push({
-          path: `/receipts/${i}/pack_qty`,
-          message: `receipt ${r.receipt_id} is in ${mine} like PO ${r.po_number} line ${r.po_line_number}, but with pack_qty ${r.pack_qty} against the line's ${packOf(line)}: send the line's pack_qty or none`,
-        });
-      return;
-    }
-    const what = `receipt ${r.receipt_id} is in ${mine} against PO ${r.po_number} line ${r.po_line_number} in ${theirs}`;
-    if (r.pack_qty === undefined && !isEach(r.uom))
-      errors.push({
-        path: `/receipts/${i}/pack_qty`,
-        message: `${what}: without pack_qty the each count of one ${mine} is unknown; send pack_qty or receive in ${theirs}`,
-      });
-    else if (line.pack_qty === undefined && !isEach(line.uom))
-      errors.push({
-        path: `/receipts/${i}/uom`,
-        message: `${what}, which has no pack_qty: the each count of one ${theirs} is unknown; receive in ${theirs} or send the PO line with pack_qty`,
-      });
+    const problem = line ? unitProblem(r, line) : null;
+    if (problem) errors.push({ path: `/receipts/${i}/${problem.field}`, message: problem.message });
   });
+  return errors;
+}
+
+/** The receipt fields {@link unitProblem} reads. */
+type ReceiptUnit = Pick<GoodsReceipt, 'receipt_id' | 'po_number' | 'po_line_number' | 'uom' | 'pack_qty'>;
+
+/**
+ * Why receipt `r` does not convert to its PO line `line` (the rule of {@link receiptUnitErrors}):
+ * the receipt field to name (`pack_qty` or `uom`), the fact, and the message with its remedy;
+ * null when it converts.
+ */
+function unitProblem(
+  r: ReceiptUnit,
+  line: PoLine,
+): { field: 'pack_qty' | 'uom'; fact: string; message: string } | null {
+  const mine = parseUom(r.uom)?.code;
+  const theirs = parseUom(line.uom)?.code;
+  if (mine === theirs) {
+    // One unit of the line's: a pack_qty of its own other than the line's would count each
+    // unit received as that many (1 BX of 10 received against a line of 10 BX without one).
+    if (r.pack_qty === undefined || r.pack_qty === packOf(line)) return null;
+    const fact = `receipt ${r.receipt_id} is in ${mine} like PO ${r.po_number} line ${r.po_line_number}, but with pack_qty ${r.pack_qty} against the line's ${packOf(line)}`;
+    return { field: 'pack_qty', fact, message: `${fact}: send the line's pack_qty or none` };
+  }
+  const what = `receipt ${r.receipt_id} is in ${mine} against PO ${r.po_number} line ${r.po_line_number} in ${theirs}`;
+  if (r.pack_qty === undefined && !isEach(r.uom)) {
+    const fact = `${what}: without pack_qty the each count of one ${mine} is unknown`;
+    return { field: 'pack_qty', fact, message: `${fact}; send pack_qty or receive in ${theirs}` };
+  }
+  if (line.pack_qty === undefined && !isEach(line.uom)) {
+    const fact = `${what}, which has no pack_qty: the each count of one ${theirs} is unknown`;
+    return { field: 'uom', fact, message: `${fact}; receive in ${theirs} or send the PO line with pack_qty` };
+  }
+  return null;
+}
+
+/**
+ * Stored receipts a load's new PO versions (`written`) would leave without a known conversion:
+ * a kept line whose unit or pack quantity changes so that a receipt already stored against it no
+ * longer converts by the rule of {@link receiptUnitErrors} (e.g. a BX line of pack 10 sent again
+ * without its pack_qty: 10 EA received would count as 10 boxes). Receipts the load sends again
+ * with a higher version are checked by {@link receiptUnitErrors} instead.
+ * @returns one field error per such receipt, at `/purchase_orders/<i>/lines/<j>` (the new line).
+ */
+export async function storedReceiptUnitErrors(
+  tx: SqlExecutor,
+  tenantId: string,
+  load: ErpLoad,
+  written: readonly PurchaseOrder[],
+): Promise<FieldError[]> {
+  if (written.length === 0) return [];
+  const rows = await tx.query<{ version: string | number; record: GoodsReceipt }>(
+    `SELECT version, record FROM erp_receipts
+      WHERE tenant_id = $1 AND po_number = ANY($2::text[]) ORDER BY receipt_id`,
+    [tenantId, written.map((p) => p.po_number)],
+  );
+  const resent = new Map((load.receipts ?? []).map((r) => [r.receipt_id, r.version]));
+  const index = new Map((load.purchase_orders ?? []).map((p, i) => [p.po_number, i]));
+  const errors: FieldError[] = [];
+  for (const po of written)
+    for (const { version, record: r } of rows) {
+      if (r.po_number !== po.po_number || (resent.get(r.receipt_id) ?? 0) > Number(version)) continue;
+      const j = po.lines.findIndex((l) => l.line_number === r.po_line_number);
+      const problem = j < 0 ? null : unitProblem(r, po.lines[j]!);
+      if (problem)
+        errors.push({
+          path: `/purchase_orders/${index.get(po.po_number)}/lines/${j}`,
+          message: `PO ${po.po_number} version ${po.version} changes line ${r.po_line_number} so that stored ${problem.fact}; keep the line's unit and pack_qty or send the receipt again with a higher version`,
+        });
+    }
   return errors;
 }
 

@@ -19,7 +19,13 @@ import { TriageError, type FieldError } from '../core/errors.js';
 import { REASON_CODES, type DecisionResponse, type ReasonCode } from '../core/decision.js';
 import { DUPLICATE_SCORE_CODES } from '../core/review-tasks.js';
 import { appendAudit } from './audit.js';
-import { checkErpLoad, orphanedReceipts, receiptUnitErrors, referenceErrors } from './erp-checks.js';
+import {
+  checkErpLoad,
+  orphanedReceipts,
+  receiptUnitErrors,
+  referenceErrors,
+  storedReceiptUnitErrors,
+} from './erp-checks.js';
 import { erpStatusLabels, recordLabel } from './labels.js';
 import { lockForTransaction, lockKey } from './locks.js';
 import type { SqlDatabase, SqlExecutor } from './sql.js';
@@ -40,7 +46,8 @@ export interface ErpStore {
    *   without a profile, a receipt for a PO or PO line that does not exist.
    * @throws TriageError `TRIAGE_ERP_RECEIPT_UNIT_UNCONVERTIBLE` (422) naming the receipt's field:
    *   a receipt in another unit than its PO line without the pack quantity that converts it
-   *   (store/erp-checks.ts `receiptUnitErrors`).
+   *   (store/erp-checks.ts `receiptUnitErrors`), or a new PO version changing a line so that a
+   *   stored receipt no longer converts (`storedReceiptUnitErrors`), naming the PO line.
    * @throws TriageError `TRIAGE_ERP_RECEIPTS_ORPHANED` (409): a new PO version drops a line that
    *   stored receipts were received against (store/erp-checks.ts `orphanedReceipts`).
    * @throws TriageError `TRIAGE_ERP_VERSION_CONFLICT` (409): the same version stored (or sent twice) with other content.
@@ -218,12 +225,15 @@ export async function loadErp(
       `conflicting versions: ${conflicts.map((e) => e.path).join(', ')}; nothing was stored`,
       conflicts,
     );
-  const orphans = await orphanedReceipts(
-    tx,
-    tenantId,
-    load,
-    p.writes.filter((w) => !w.created).map((w) => w.rec),
-  );
+  const replaced = p.writes.filter((w) => !w.created).map((w) => w.rec);
+  const reconverted = await storedReceiptUnitErrors(tx, tenantId, load, replaced);
+  if (reconverted.length > 0)
+    throw new TriageError(
+      'TRIAGE_ERP_RECEIPT_UNIT_UNCONVERTIBLE',
+      `${reconverted.map((e) => `${e.path}: ${e.message}`).join('; ')}; nothing was stored`,
+      reconverted,
+    );
+  const orphans = await orphanedReceipts(tx, tenantId, load, replaced);
   if (orphans.length > 0)
     throw new TriageError(
       'TRIAGE_ERP_RECEIPTS_ORPHANED',

@@ -3,7 +3,8 @@
  * on both engines: a PO line whose quantity x unit price exceeds the money limit, a unit of
  * measure outside the unit table, a PO line number given twice, a contract ending before it
  * starts, a receipt in another unit than its PO line without the pack quantity converting it,
- * and a new PO version that drops a line with stored receipts.
+ * and a new PO version that drops a line with stored receipts or changes it so that they no
+ * longer convert.
  */
 import { describe, expect, it } from 'vitest';
 import type { ErpLoad, ErpLoadResult } from '../core/erp.js';
@@ -220,6 +221,38 @@ describe.each(engines('erpbad'))('bad ERP loads on $name', ({ config }) => {
       ],
     });
     expect(ok.statusCode, ok.body).toBe(200);
+  });
+
+  it('refuses a PO version that changes a line so that its stored receipts no longer convert (422 naming the line)', async () => {
+    await vendor('V-100');
+    const v1 = makePo({ po_number: 'PO-REPACK' });
+    const receipts = makeReceipts().map((x) => ({
+      ...x,
+      receipt_id: `${x.receipt_id}-REPACK`,
+      po_number: 'PO-REPACK',
+    }));
+    expect((await load({ purchase_orders: [v1], receipts })).statusCode).toBe(200);
+    const before = await stored();
+    // Line 1 (10 BX of 100 each, received as 10 BX of 100) sent again without its pack_qty: the
+    // stored receipt's 1,000 each would count as 10 boxes of one against a line of 10 boxes.
+    const v2 = makePo({ po_number: 'PO-REPACK', version: 2 });
+    delete v2.lines[0]!.pack_qty;
+    const r = await load({ purchase_orders: [v2] });
+    expect(r).toBeProblem(422, 'TRIAGE_ERP_RECEIPT_UNIT_UNCONVERTIBLE', '/purchase_orders/0/lines/0');
+    expect(detail(r).detail).toBe(
+      "/purchase_orders/0/lines/0: PO PO-REPACK version 2 changes line 1 so that stored receipt GR-1-REPACK is in BX like PO PO-REPACK line 1, but with pack_qty 100 against the line's 1; keep the line's unit and pack_qty or send the receipt again with a higher version; nothing was stored",
+    );
+    expect(await stored()).toEqual(before);
+    const po = (await sql("SELECT version FROM erp_purchase_orders WHERE po_number = 'PO-REPACK'"))[0];
+    expect(Number(po!.version)).toBe(1);
+    // Sending the receipt again in the line's new terms in the same load is accepted, and so is
+    // a version keeping the line's unit and pack_qty.
+    const again = { ...receipts[0]!, version: 2 };
+    delete again.pack_qty;
+    const moved = await load({ purchase_orders: [v2], receipts: [again] });
+    expect(moved.statusCode, moved.body).toBe(200);
+    const v3 = makePo({ po_number: 'PO-REPACK', version: 3 });
+    expect((await load({ purchase_orders: [v3] })).statusCode).toBe(200);
   });
 
   it('refuses a load over the body limit (413 saying the limit and pointing to the CLI), storing nothing', async () => {
