@@ -245,6 +245,32 @@ function unitProblem(
   return null;
 }
 
+/** A stored goods receipt of a PO a load replaces: its id, version and record. */
+export type StoredReceipt = {
+  receipt_id: string;
+  po_number: string;
+  po_line_number: number;
+  version: string | number;
+  record: GoodsReceipt;
+};
+
+/**
+ * The stored receipts of the POs a load writes a new version of (`written`), by receipt id; what
+ * {@link storedReceiptUnitErrors} and {@link orphanedReceipts} check, read once.
+ */
+export async function storedReceiptsOf(
+  tx: SqlExecutor,
+  tenantId: string,
+  written: readonly PurchaseOrder[],
+): Promise<StoredReceipt[]> {
+  if (written.length === 0) return [];
+  return tx.query<StoredReceipt>(
+    `SELECT receipt_id, po_number, po_line_number, version, record FROM erp_receipts
+      WHERE tenant_id = $1 AND po_number = ANY($2::text[]) ORDER BY receipt_id`,
+    [tenantId, written.map((p) => p.po_number)],
+  );
+}
+
 /**
  * Stored receipts a load's new PO versions (`written`) would leave without a known conversion:
  * a kept line whose unit or pack quantity changes so that a receipt already stored against it no
@@ -253,23 +279,16 @@ function unitProblem(
  * with a higher version are checked by {@link receiptUnitErrors} instead.
  * @returns one field error per such receipt, at `/purchase_orders/<i>/lines/<j>` (the new line).
  */
-export async function storedReceiptUnitErrors(
-  tx: SqlExecutor,
-  tenantId: string,
+export function storedReceiptUnitErrors(
+  stored: readonly StoredReceipt[],
   load: ErpLoad,
   written: readonly PurchaseOrder[],
-): Promise<FieldError[]> {
-  if (written.length === 0) return [];
-  const rows = await tx.query<{ version: string | number; record: GoodsReceipt }>(
-    `SELECT version, record FROM erp_receipts
-      WHERE tenant_id = $1 AND po_number = ANY($2::text[]) ORDER BY receipt_id`,
-    [tenantId, written.map((p) => p.po_number)],
-  );
+): FieldError[] {
   const resent = new Map((load.receipts ?? []).map((r) => [r.receipt_id, r.version]));
   const index = new Map((load.purchase_orders ?? []).map((p, i) => [p.po_number, i]));
   const errors: FieldError[] = [];
   for (const po of written)
-    for (const { version, record: r } of rows) {
+    for (const { version, record: r } of stored) {
       if (r.po_number !== po.po_number || (resent.get(r.receipt_id) ?? 0) > Number(version)) continue;
       const j = po.lines.findIndex((l) => l.line_number === r.po_line_number);
       const problem = j < 0 ? null : unitProblem(r, po.lines[j]!);
@@ -290,30 +309,18 @@ export async function storedReceiptUnitErrors(
  * keeps the line (e.g. with its received quantity) or moves its receipts in the same load.
  * @returns one field error per dropped line, at `/purchase_orders/<i>/lines`, naming the receipts.
  */
-export async function orphanedReceipts(
-  tx: SqlExecutor,
-  tenantId: string,
+export function orphanedReceipts(
+  stored: readonly StoredReceipt[],
   load: ErpLoad,
   written: readonly PurchaseOrder[],
-): Promise<FieldError[]> {
-  if (written.length === 0) return [];
-  const rows = await tx.query<{
-    receipt_id: string;
-    po_number: string;
-    po_line_number: number;
-    version: string | number;
-  }>(
-    `SELECT receipt_id, po_number, po_line_number, version FROM erp_receipts
-      WHERE tenant_id = $1 AND po_number = ANY($2::text[]) ORDER BY receipt_id`,
-    [tenantId, written.map((p) => p.po_number)],
-  );
+): FieldError[] {
   const resent = new Map<string, GoodsReceipt>((load.receipts ?? []).map((r) => [r.receipt_id, r]));
   const index = new Map((load.purchase_orders ?? []).map((p, i) => [p.po_number, i]));
   const errors: FieldError[] = [];
   for (const po of written) {
     const lines = new Set(po.lines.map((l) => l.line_number));
     const dropped = new Map<number, string[]>();
-    for (const r of rows) {
+    for (const r of stored) {
       if (r.po_number !== po.po_number || lines.has(Number(r.po_line_number))) continue;
       const newer = resent.get(r.receipt_id);
       if (newer && newer.version > Number(r.version)) continue;

@@ -24,6 +24,7 @@ import {
   orphanedReceipts,
   receiptUnitErrors,
   referenceErrors,
+  storedReceiptsOf,
   storedReceiptUnitErrors,
 } from './erp-checks.js';
 import { erpStatusLabels, recordLabel } from './labels.js';
@@ -226,14 +227,15 @@ export async function loadErp(
       conflicts,
     );
   const replaced = p.writes.filter((w) => !w.created).map((w) => w.rec);
-  const reconverted = await storedReceiptUnitErrors(tx, tenantId, load, replaced);
+  const stored = await storedReceiptsOf(tx, tenantId, replaced);
+  const reconverted = storedReceiptUnitErrors(stored, load, replaced);
   if (reconverted.length > 0)
     throw new TriageError(
       'TRIAGE_ERP_RECEIPT_UNIT_UNCONVERTIBLE',
       `${reconverted.map((e) => `${e.path}: ${e.message}`).join('; ')}; nothing was stored`,
       reconverted,
     );
-  const orphans = await orphanedReceipts(tx, tenantId, load, replaced);
+  const orphans = orphanedReceipts(stored, load, replaced);
   if (orphans.length > 0)
     throw new TriageError(
       'TRIAGE_ERP_RECEIPTS_ORPHANED',
