@@ -166,14 +166,20 @@ describe('ERP CSV files name the file line and column', () => {
     ];
     for (const path of at) expect(e).toBeProblem(400, 'TRIAGE_FILE_INVALID', path);
     expect(e.message).toContain('numbers.csv line 2, column version: ');
+    // A decimal quantity of a measure (2.5 LT) loads; one of boxes is named at its cell.
     const good = file(
       'decimal.csv',
-      `${HEADER}\npo_line,PO-1,V-100,open,2025-02-10,2,1,Gloves,,BX, 100 ,2.5,100,,,\n`,
+      `${HEADER}\npo_line,PO-1,V-100,open,2025-02-10,2,1,Saline,,LT, 100 ,2.5,100,,,\n`,
     );
     expect(readErpFile(good).purchase_orders![0]).toMatchObject({
       version: 2,
       lines: [{ line_number: 1, pack_qty: 100, quantity: 2.5, unit_price_cents: 100 }],
     });
+    const boxes = file(
+      'boxes.csv',
+      `${HEADER}\npo_line,PO-1,V-100,open,2025-02-10,2,1,Gloves,,BX, 100 ,2.5,100,,,\n`,
+    );
+    expect(thrown(boxes)).toBeProblem(400, 'TRIAGE_FILE_INVALID', 'line 2, column quantity');
   });
 
   it('names identifier columns and the row of a check beyond the schema (amount over the limit, unknown unit)', () => {

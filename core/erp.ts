@@ -9,6 +9,7 @@
  */
 import Type, { type Static } from 'typebox';
 import { IsoDate } from './invoice.js';
+import { fixedCountOf } from './units.js';
 
 const Id = (description: string) =>
   Type.String({ minLength: 1, maxLength: 64, pattern: '^[\\x21-\\x7E]+$', description });
@@ -24,17 +25,18 @@ const UnitPrice = Type.Integer({
 });
 /**
  * Unit of measure code as the ERP writes it (`EA`, `BX`, `CS`, `PK`...), upper-cased when
- * compared; one of the codes or spellings of the unit table in matching/uom.ts (ANSI X12 355).
+ * compared; one of the codes or spellings of the unit table in core/units.ts (ANSI X12 355).
  */
 export const Uom = Type.String({
   pattern: '^[A-Za-z]{1,8}$',
   description:
-    'Unit of measure, e.g. EA, BX, CS: an ANSI X12 355 code or spelling of the unit table (matching/uom.ts); another is a 400.',
+    'Unit of measure, e.g. EA, DZ, BX, CS: an ANSI X12 355 code or spelling of the unit table (core/units.ts); another is a 400.',
 });
 const PackQty = Type.Integer({
   minimum: 1,
   maximum: 1_000_000,
-  description: 'Base units (each) in one `uom`: BX of 100 = 100. Default 1.',
+  description:
+    'Base units (each) in one `uom`: BX of 100 = 100. Default 1; a fixed-count unit (EA 1, PR 2, DZ 12, GR 144, HD 100, TH 1000) has its count, another pack_qty is a 422.',
 });
 
 /** Identifiers of an item; any subset. Compared after normalisation (case, separators, leading zeros). */
@@ -219,8 +221,13 @@ export const ErpCallbackResult = Type.Object({
 });
 export type ErpCallbackResult = Static<typeof ErpCallbackResult>;
 
-/** Pack size of a record (1 when not stated). */
-export const packOf = (r: { pack_qty?: number | undefined }): number => r.pack_qty ?? 1;
+/**
+ * Base units (each) in one `uom` of a record: the count of a fixed-count unit (core/units.ts:
+ * `DZ` 12, `PR` 2, `EA` 1...), else the record's `pack_qty`, else 1. The ERP load refuses a
+ * `pack_qty` contradicting a fixed count, so for loaded records the two agree.
+ */
+export const packOf = (r: { uom: string; pack_qty?: number | undefined }): number =>
+  fixedCountOf(r.uom) ?? r.pack_qty ?? 1;
 
 /** What one PO line had billed against it by earlier invoices: base units (each) and cents. */
 export interface InvoicedSoFar {

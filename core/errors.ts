@@ -158,6 +158,16 @@ export const ERROR_CATALOG = {
     retryable: false,
   },
   /**
+   * An ERP record's quantity or pack size contradicts its unit (core/units.ts): a `pack_qty`
+   * other than a fixed-count unit's count (`DZ` with 10), or a fractional quantity of a count or
+   * pack unit on a PO line or receipt (0.5 `EA`).
+   */
+  TRIAGE_ERP_UNIT_INVALID: {
+    status: 422,
+    title: 'Quantity or pack size contradicts the unit of measure',
+    retryable: false,
+  },
+  /**
    * A goods receipt in another unit than its PO line where a side lacks the pack quantity that
    * converts it to each (a CS receipt without `pack_qty` against an EA line).
    */

@@ -10,6 +10,7 @@ import { TriageError, type ErrorCode, type FieldError } from '../core/errors.js'
 import { packOf, type ErpLoad, type GoodsReceipt, type PoLine, type PurchaseOrder } from '../core/erp.js';
 import { MAX_ABS_CENTS } from '../core/invoice.js';
 import { dateRangeError, latestPastDay } from '../core/validate.js';
+import { fixedCountOf, isCountUnit } from '../core/units.js';
 import { parseUom } from '../matching/uom.js';
 import type { SqlExecutor } from './sql.js';
 
@@ -17,7 +18,10 @@ import type { SqlExecutor } from './sql.js';
  * The checks of a load that need no stored data, in the order they are reported: money, units
  * and dates (400 `TRIAGE_INPUT_INVALID`: a date outside core/validate.ts `DATE_RANGE`; a PO line whose quantity x unit price exceeds
  * {@link MAX_ABS_CENTS}, the invoices' money limit; a unit of measure outside the unit table
- * of matching/uom.ts), then a PO with two lines of one number (422
+ * of core/units.ts), then quantities and pack sizes contradicting their unit (422
+ * `TRIAGE_ERP_UNIT_INVALID`: a `pack_qty` other than a fixed-count unit's count, `DZ` with 10, on
+ * a PO line, receipt or contract item; a fractional quantity of a count or pack unit on a PO line
+ * or receipt, 0.5 `EA`, at `.../quantity`), then a PO with two lines of one number (422
  * `TRIAGE_ERP_LINE_NUMBER_REPEATED`), then a contract ending before it starts (422
  * `TRIAGE_ERP_CONTRACT_DATES_INVALID`), then a goods receipt dated after `today` plus one day
  * (422 `TRIAGE_ERP_RECEIPT_DATE_FUTURE`, core/validate.ts `latestPastDay`: it would count as
@@ -32,12 +36,26 @@ export function checkErpLoad(load: ErpLoad, today: string): void {
   const repeated: FieldError[] = [];
   const dates: FieldError[] = [];
   const future: FieldError[] = [];
+  const units: FieldError[] = [];
   const latest = latestPastDay(today);
-  const unit = (uom: string, path: string, what: string) => {
-    if (!parseUom(uom)?.known)
+  const unit = (r: { uom: string; pack_qty?: number | undefined }, at: string, what: string) => {
+    if (!parseUom(r.uom)?.known)
       money.push({
-        path,
-        message: `${what}: unit of measure ${uom} is not in the unit table (EA, BX, CS, PK, ...)`,
+        path: `${at}/uom`,
+        message: `${what}: unit of measure ${r.uom} is not in the unit table (EA, BX, CS, PK, ...)`,
+      });
+    const fixed = fixedCountOf(r.uom);
+    if (fixed !== null && r.pack_qty !== undefined && r.pack_qty !== fixed)
+      units.push({
+        path: `${at}/pack_qty`,
+        message: `${what}: pack_qty ${r.pack_qty} contradicts unit ${r.uom}, which holds ${fixed} each; send pack_qty ${fixed} or none`,
+      });
+  };
+  const whole = (r: { uom: string; quantity: number }, at: string, what: string) => {
+    if (isCountUnit(r.uom) && !Number.isInteger(r.quantity))
+      units.push({
+        path: `${at}/quantity`,
+        message: `${what}: quantity ${r.quantity} is not a whole number of ${r.uom}; send a whole count, or the quantity in each`,
       });
   };
   const date = (path: string, d: string) => {
@@ -54,7 +72,8 @@ export function checkErpLoad(load: ErpLoad, today: string): void {
           path: `${at}/unit_price_cents`,
           message: `PO ${po.po_number} line ${l.line_number}: quantity x unit price must be at most ${MAX_ABS_CENTS} cents`,
         });
-      unit(l.uom, `${at}/uom`, `PO ${po.po_number} line ${l.line_number}`);
+      unit(l, at, `PO ${po.po_number} line ${l.line_number}`);
+      whole(l, at, `PO ${po.po_number} line ${l.line_number}`);
       const first = seen.get(l.line_number);
       if (first !== undefined)
         repeated.push({
@@ -65,7 +84,8 @@ export function checkErpLoad(load: ErpLoad, today: string): void {
     });
   });
   (load.receipts ?? []).forEach((r, i) => {
-    unit(r.uom, `/receipts/${i}/uom`, `receipt ${r.receipt_id}`);
+    unit(r, `/receipts/${i}`, `receipt ${r.receipt_id}`);
+    whole(r, `/receipts/${i}`, `receipt ${r.receipt_id}`);
     date(`/receipts/${i}/received_date`, r.received_date);
     if (r.received_date > latest)
       future.push({
@@ -77,7 +97,7 @@ export function checkErpLoad(load: ErpLoad, today: string): void {
     date(`/contracts/${i}/effective_date`, c.effective_date);
     date(`/contracts/${i}/end_date`, c.end_date);
     c.items.forEach((it, j) =>
-      unit(it.uom, `/contracts/${i}/items/${j}/uom`, `contract ${c.contract_id} item ${j + 1}`),
+      unit(it, `/contracts/${i}/items/${j}`, `contract ${c.contract_id} item ${j + 1}`),
     );
     if (c.end_date < c.effective_date)
       dates.push({
@@ -87,6 +107,7 @@ export function checkErpLoad(load: ErpLoad, today: string): void {
   });
   const kinds: [ErrorCode, FieldError[]][] = [
     ['TRIAGE_INPUT_INVALID', money],
+    ['TRIAGE_ERP_UNIT_INVALID', units],
     ['TRIAGE_ERP_LINE_NUMBER_REPEATED', repeated],
     ['TRIAGE_ERP_CONTRACT_DATES_INVALID', dates],
     ['TRIAGE_ERP_RECEIPT_DATE_FUTURE', future],
@@ -182,14 +203,15 @@ async function standingPoLines(
   return new Map([...standing].map(([n, po]) => [n, new Map(po.lines.map((l) => [l.line_number, l]))]));
 }
 
-/** Whether `each` base units per one `uom` are known without a pack quantity (the unit is each). */
-const isEach = (uom: string): boolean => parseUom(uom)?.code === 'EA';
+/** Whether the base units (each) in one `uom` are known without a pack quantity (a fixed-count unit: EA, DZ...). */
+const convertsAlone = (uom: string): boolean => fixedCountOf(uom) !== null;
 
 /**
  * Receipts of a load in another unit than their PO line (canonical codes of matching/uom.ts)
  * whose conversion is unknown: the matcher counts a receipt in base units (each) as quantity x
- * `pack_qty`, 1 when `pack_qty` is absent, so a side in another unit than EA needs its
- * `pack_qty` (a CS receipt without it against an EA line would count one case as one each).
+ * core/erp.ts `packOf` (a fixed-count unit's count, else `pack_qty`, else 1), so a side in a pack
+ * unit needs its `pack_qty` (a CS receipt without it against an EA line would count one case as
+ * one each); fixed-count units convert alone (1 DZ against an EA line is 12 each).
  * A receipt in the unit of its line converts one to one and needs none; a `pack_qty` it gives
  * must then be the line's (1 when the line has none). Receipts whose PO line
  * does not exist are left to {@link referenceErrors}.
@@ -234,11 +256,11 @@ function unitProblem(
     return { field: 'pack_qty', fact, message: `${fact}: send the line's pack_qty or none` };
   }
   const what = `receipt ${r.receipt_id} is in ${mine} against PO ${r.po_number} line ${r.po_line_number} in ${theirs}`;
-  if (r.pack_qty === undefined && !isEach(r.uom)) {
+  if (r.pack_qty === undefined && !convertsAlone(r.uom)) {
     const fact = `${what}: without pack_qty the each count of one ${mine} is unknown`;
     return { field: 'pack_qty', fact, message: `${fact}; send pack_qty or receive in ${theirs}` };
   }
-  if (line.pack_qty === undefined && !isEach(line.uom)) {
+  if (line.pack_qty === undefined && !convertsAlone(line.uom)) {
     const fact = `${what}, which has no pack_qty: the each count of one ${theirs} is unknown`;
     return { field: 'uom', fact, message: `${fact}; receive in ${theirs} or send the PO line with pack_qty` };
   }

@@ -40,8 +40,9 @@ export interface ErpStore {
    * same content is `unchanged`.
    * @param now the time of the load (default the system clock): a receipt dated after its day
    *   plus one day is refused.
-   * @throws TriageError `TRIAGE_INPUT_INVALID` (400), `TRIAGE_ERP_LINE_NUMBER_REPEATED`,
-   *   `TRIAGE_ERP_CONTRACT_DATES_INVALID` or `TRIAGE_ERP_RECEIPT_DATE_FUTURE` (422): see
+   * @throws TriageError `TRIAGE_INPUT_INVALID` (400), `TRIAGE_ERP_UNIT_INVALID`,
+   *   `TRIAGE_ERP_LINE_NUMBER_REPEATED`, `TRIAGE_ERP_CONTRACT_DATES_INVALID` or
+   *   `TRIAGE_ERP_RECEIPT_DATE_FUTURE` (422): see
    *   store/erp-checks.ts `checkErpLoad`.
    * @throws TriageError `TRIAGE_ERP_REFERENCE_INVALID` (422) naming the record and field: a vendor
    *   without a profile, a receipt for a PO or PO line that does not exist.

@@ -207,9 +207,10 @@ describe.each(engines('erpbad'))('bad ERP loads on $name', ({ config }) => {
     expect(detail(r).detail).toBe(
       "/receipts/0/pack_qty: receipt GR-PK is in CS like PO PO-PACK line 3, but with pack_qty 10 against the line's 1: send the line's pack_qty or none; nothing was stored",
     );
-    // An each with pack_qty 5 against the EA line 2, and a box of 10 against line 1's boxes of 100.
+    // An each with pack_qty 5 (contradicting the unit itself: core/units.ts) against the EA line
+    // 2, and a box of 10 against line 1's boxes of 100.
     const ea = await load({ receipts: [{ ...cs, po_line_number: 2, uom: 'EA', quantity: 1, pack_qty: 5 }] });
-    expect(ea).toBeProblem(422, 'TRIAGE_ERP_RECEIPT_UNIT_UNCONVERTIBLE', '/receipts/0/pack_qty');
+    expect(ea).toBeProblem(422, 'TRIAGE_ERP_UNIT_INVALID', '/receipts/0/pack_qty');
     const bx = await load({ receipts: [{ ...cs, po_line_number: 1, uom: 'BX', quantity: 1, pack_qty: 10 }] });
     expect(bx).toBeProblem(422, 'TRIAGE_ERP_RECEIPT_UNIT_UNCONVERTIBLE', '/receipts/0/pack_qty');
     expect(await stored()).toEqual(before);

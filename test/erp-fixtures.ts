@@ -1,5 +1,5 @@
 /** ERP reference data for the procurement tests: one vendor's PO, its receipt and a contract. */
-import type { Contract, ErpLoad, GoodsReceipt, PurchaseOrder } from '../core/erp.js';
+import type { Contract, ErpLoad, GoodsReceipt, PoLine, PurchaseOrder } from '../core/erp.js';
 
 /** PO-1001 of vendor V-100: 10 BX (100 EA each) of gloves at 4 120 cents a box, and 5 EA of catheters. */
 export function makePo(over: Partial<PurchaseOrder> = {}): PurchaseOrder {
@@ -79,4 +79,29 @@ export function makeContract(over: Partial<Contract> = {}): Contract {
 /** The three together. */
 export function makeErpLoad(): ErpLoad {
   return { purchase_orders: [makePo()], receipts: makeReceipts(), contracts: [makeContract()] };
+}
+
+/** Line 1 of PO-DZ: 2 DZ of gloves at 1 200 cents a dozen, no pack_qty (a dozen is 12 each). */
+export function makeDozenLine(): PoLine {
+  return {
+    line_number: 1,
+    description: 'Exam gloves nitrile medium',
+    identifiers: { supplier_part: 'GL-DZ-100' },
+    uom: 'DZ',
+    quantity: 2,
+    unit_price_cents: 1_200,
+  };
+}
+
+/** A receipt of `quantity` `uom` against line 1 of `poNumber` (PO-DZ), received 2025-02-20. */
+export function makeLineReceipt(id: string, quantity: number, uom: string, poNumber = 'PO-DZ'): GoodsReceipt {
+  return {
+    receipt_id: id,
+    po_number: poNumber,
+    po_line_number: 1,
+    quantity,
+    uom,
+    received_date: '2025-02-20',
+    version: 1,
+  };
 }

@@ -48,7 +48,8 @@ export const erpRoutes: RoutePlugin<ErpRoutesOptions> = async (app, deps) => {
           'Each record carries the ERP version; an older version than the stored one is ignored (stale), the same ' +
           'version with the same content is unchanged, the same version with other content is a 409. A vendor ' +
           'without a profile, a receipt for a PO line that does not exist, a receipt dated after the day of the load ' +
-          'plus one day, or a receipt in another unit than its PO line without the pack_qty converting it is a 422 ' +
+          'plus one day, a receipt in another unit than its PO line without the pack_qty converting it, a pack_qty ' +
+          'contradicting a fixed-count unit (DZ with 10) or a fractional quantity of a count unit (0.5 EA) is a 422 ' +
           'naming the record; nothing is stored.',
         body: ErpLoad,
         response: { 200: ErpLoadResult, ...problemResponses(PROTECTED, WITH_BODY, 409, 422) },

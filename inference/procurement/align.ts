@@ -27,6 +27,7 @@ import { compareIdentifiers } from '../../matching/identifiers.js';
 import { variantAttributes, variantConflicts } from '../../matching/variants.js';
 import type { MatchRecord } from '../../matching/record.js';
 import type { ProcurementMatcher } from './matcher.js';
+import { invoicePack } from './checks.js';
 import { identifierList } from './units.js';
 
 /**
@@ -135,7 +136,8 @@ export function alignLines(
     if (j === undefined) return { invoiceLine: il, matches: [], bestScore, citedLineMissing };
     const matches = [{ poLine: poLines[j]!, score: row[j]! }];
     const ordered = (l: PoLine) => l.quantity * packOf(l);
-    const billed = il.quantity * (il.pack_qty ?? packOf(poLines[j]!));
+    // Billed base units in the invoice's own unit (24 EA against a line of 2 DZ is 24, not 288).
+    const billed = il.quantity * (invoicePack(il, poLines[j]!, [])?.pack ?? packOf(poLines[j]!));
     let covered = ordered(poLines[j]!);
     if (billed > covered) {
       const extra = row

@@ -8,7 +8,8 @@
  *   the converted price; or a unit whose size is unknown); or the quantity was not converted
  *   (beside `QUANTITY_ABOVE_RECEIVED`: the billed count exceeds what is available and is the
  *   PO line's ordered, received or available count in the PO's unit, as 24 DZ billed for 24 EA
- *   ordered);
+ *   ordered); or the quantity is not a whole number of a count or pack unit (2.5 EA:
+ *   `quantity_not_whole`, core/units.ts; intake accepts it so that no invoice is lost);
  * - `PRICE_ABOVE_PO`: unit price, converted to the PO unit, above the PO price;
  * - `PRICE_ABOVE_CONTRACT`: above the lowest price of a contract item for the same item in force
  *   on the invoice date for the facility; `CONTRACT_EXPIRED`: the PO line's contract is not in
@@ -27,6 +28,7 @@ import type { Reason } from '../../core/decision.js';
 import type { InvoiceLine } from '../../core/invoice.js';
 import { reason } from '../explain.js';
 import { identifierKeys } from '../../matching/identifiers.js';
+import { fixedCountOf, isCountUnit } from '../../core/units.js';
 import { baseUnitsPer } from '../../matching/uom.js';
 import { exceeds, priceExceeds, priceVariance, type ProcurementTolerances } from './tolerances.js';
 import { convertPrice, identifierList, toBase, uomCode, type UnitOf } from './units.js';
@@ -130,18 +132,17 @@ function contractItems(po: PoLine, line: InvoiceLine, index: ContractIndex) {
 }
 
 /**
- * The size of an invoice unit: stated on the line, the PO line's for the same unit, a contract
- * item's for that unit, else what matching/uom.ts reads (EA 1, `BX/100`, `box of 50` in the
- * description); null when unknown.
- */
-/**
- * The billed unit of an invoice line and its size in base units: the line's `pack_qty`, the PO
- * line's unit when the same, a contract item's, a fixed-count unit or a count in the text; null
- * when unknown.
+ * The billed unit of an invoice line and its size in base units: a fixed-count unit's count
+ * (core/units.ts: `DZ` 12, `EA` 1, whatever `pack_qty` the line states, e.g. a UBL
+ * `PackSizeNumeric` of the item billed by the each), else the line's `pack_qty`, the PO line's
+ * size when the unit is the same, a contract item's for that unit, or a count in the unit text or
+ * the description (matching/uom.ts: `BX/100`, `box of 50`); null when unknown.
  */
 export function invoicePack(line: InvoiceLine, po: PoLine, items: { item: ContractItem }[]): UnitOf | null {
   const poUnit = unitOf(po);
   const uom = line.uom ? uomCode(line.uom) : poUnit.uom;
+  const fixed = fixedCountOf(line.uom ?? po.uom);
+  if (fixed !== null) return { uom, pack: fixed };
   if (line.pack_qty !== undefined) return { uom, pack: line.pack_qty };
   if (uom === poUnit.uom) return poUnit;
   const fromContract = items.find(({ item }) => uomCode(item.uom) === uom);
@@ -166,14 +167,20 @@ export function checkLine(x: LineCheckInput): LineCheck {
     evidence: Record<string, unknown>,
     gapCents: number,
     s: SuggestedLine | null,
+    message?: string,
   ) => {
     reasons.push(
-      reason(code, PROCUREMENT_WEIGHT, {
-        line_number: line.line_number,
-        po_line_number: po.line_number,
-        match_score: Math.round(x.score * 1000) / 1000,
-        ...evidence,
-      }),
+      reason(
+        code,
+        PROCUREMENT_WEIGHT,
+        {
+          line_number: line.line_number,
+          po_line_number: po.line_number,
+          match_score: Math.round(x.score * 1000) / 1000,
+          ...evidence,
+        },
+        message,
+      ),
     );
     if (gapCents > atRisk || (suggested === null && s !== null)) {
       atRisk = Math.max(atRisk, gapCents);
@@ -245,6 +252,22 @@ export function checkLine(x: LineCheckInput): LineCheck {
   }
   contractCheck(x, po, unit, items, flag);
   quantityCheck(x, po, unit, billedBase, flag);
+  // A count or pack unit is billed in whole units (core/units.ts): 2.5 EA, or 0.0001 EA billed
+  // as 0 cents, is a quantity in another unit than stated (or a typo) for AP to read.
+  const billedUom = line.uom ?? po.uom;
+  if (isCountUnit(billedUom) && !Number.isInteger(line.quantity))
+    flag(
+      'UOM_MISMATCH',
+      {
+        billed_uom: line.uom ?? null,
+        billed_quantity: line.quantity,
+        po_uom: poUnit.uom,
+        quantity_not_whole: true,
+      },
+      0,
+      null,
+      `The billed quantity is not a whole number of ${uomCode(billedUom)}: billed in another unit than stated, or mistyped.`,
+    );
   return { reasons, suggested, atRiskCents: atRisk, conversion, allocations: allocate(x, billedBase) };
 }
 

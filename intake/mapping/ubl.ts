@@ -4,6 +4,7 @@
  * `intake/ubl.ts` streams the document and applies them. Elements not listed are passed over.
  */
 import type { CodeSystem, DocumentType, SourceFormat } from '../../core/invoice.js';
+import { REC20_UNITS } from '../../core/units.js';
 
 /** The source format of a converted UBL document (`source.format`, and errors). */
 export const UBL_FORMAT: SourceFormat = 'ubl-2.1';
@@ -148,35 +149,12 @@ export const UBL_PACK_SIZE_PATH = 'cac:Item/cbc:PackSizeNumeric';
 
 /**
  * `unitCode` of the invoiced quantity (UN/ECE Recommendation 20, with the Rec 21 package codes
- * as `X` + code) -> unit of measure of the unit table (matching/uom.ts), or null for `C62`
- * ("one", the code of a plain count, written when no unit applies): no unit is stated and the
- * PO line's applies. Another code made of letters is kept upper-cased; any other leaves `uom`
+ * as `X` + code) -> unit of measure of the unit table (core/units.ts `REC20_UNITS`), or null for
+ * `C62` ("one", the code of a plain count, written when no unit applies): no unit is stated and
+ * the PO line's applies. Another code made of letters is kept upper-cased; any other leaves `uom`
  * unset.
  */
-export const UBL_UNIT_CODES: Readonly<Record<string, string | null>> = {
-  C62: null, // one
-  H87: 'EA', // piece
-  EA: 'EA', // each
-  PR: 'PR', // pair
-  DZN: 'DZ', // dozen
-  GRO: 'GR', // gross
-  CEN: 'HD', // hundred
-  MIL: 'TH', // thousand
-  XBX: 'BX', // box
-  XCS: 'CS', // case
-  XPK: 'PK', // package
-  XPA: 'PK', // packet
-  XCT: 'CTN', // carton
-  XBG: 'BG', // bag
-  XBO: 'BT', // bottle
-  XKI: 'KT', // kit
-  XRO: 'RL', // roll
-  XTU: 'TB', // tube
-  XVI: 'VL', // vial
-  XAM: 'AM', // ampoule
-  XSY: 'SY', // syringe
-  XPU: 'TR', // tray
-};
+export const UBL_UNIT_CODES: Readonly<Record<string, string | null>> = { C62: null, ...REC20_UNITS };
 
 /** Item classification (`cac:Item/cac:CommodityClassification/cbc:ItemClassificationCode`) `listID` -> code system. */
 export const UBL_CLASSIFICATION_PATH = 'cac:Item/cac:CommodityClassification/cbc:ItemClassificationCode';
