@@ -9,11 +9,67 @@
  * backends per state, 1-minute load) and the ratio of the trees' summed CPU (node and PostgreSQL). `--concurrency` gives each
  * tree's chunk jobs in flight (the same checkout twice with `1,2` compares one chunk at a time
  * with a worker's default of two; a checkout whose bench predates the option scores one at a time).
+ * Each run line carries `stored`, digests of what the run stored ({@link storedDigest}; with
+ * `BATCH_AB_DUMP=PREFIX` the digested text is written to PREFIX.SCHEMA.TABLE): equal
+ * across trees when they store the same rows (compare at `--concurrency 1,1`, where the chunks
+ * commit in the same order).
  */
 import { parseAbCommand } from './args.js';
 import type { BatchRun, runBatchBenchmark as RunBatchBenchmark } from './batch.js';
 import type { tenLineInvoice as TenLineInvoice } from './history.js';
+import { createHash } from 'node:crypto';
+import { writeFileSync } from 'node:fs';
 import { openPostgres } from '../store/postgres.js';
+import type { SqlDatabase } from '../store/sql.js';
+
+/**
+ * The stored tables of a batch run and their row order: every column but the random or
+ * clock-made ones (listed after the table), rows as JSON text.
+ */
+const DIGESTED: readonly [table: string, order: string, drop: readonly string[]][] = [
+  ['invoices', 'invoice_id', ['pk', 'reverses_invoice_pk', 'created_at']],
+  [
+    'invoice_lines',
+    '(SELECT i.invoice_id FROM invoices i WHERE i.pk = t.invoice_pk), line_number',
+    ['invoice_pk'],
+  ],
+  [
+    'decisions',
+    '(SELECT i.invoice_id FROM invoices i WHERE i.pk = t.invoice_pk)',
+    ['id', 'invoice_pk', 'created_at'],
+  ],
+  ['audit_log', 'seq', ['ts', 'payload_sha256', 'prev_hash', 'hash']],
+  ['audit_outbox', 'id', ['id', 'ts', 'payload_sha256']],
+  ['events', 'seq', ['id', 'time']],
+  ['vendor_code_counts', 'vendor_id, code', []],
+  ['vendor_code_bins', 'vendor_id, code, metric, bin', []],
+  ['batch_items', 'idx', ['batch_id', 'decision_id', 'updated_at']],
+];
+
+/**
+ * sha256 (first 8 hex digits) per table of the rows a run stored in `schema` ({@link DIGESTED}),
+ * with every UUID and every timestamp (date and time) in them replaced by a placeholder: the ids
+ * and clocks of two runs differ, what they decided and stored must not.
+ */
+async function storedDigest(db: SqlDatabase, schema: string): Promise<Record<string, string>> {
+  const out: Record<string, string> = {};
+  for (const [table, order, drop] of DIGESTED) {
+    const [r] = await db.query<{ text: string | null }>(
+      `SELECT regexp_replace(regexp_replace(
+         string_agg((to_jsonb(t) ${drop.map((c) => `- '${c}'`).join(' ')})::text, E'\\n' ORDER BY ${order}),
+         '[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}', 'U', 'g'),
+         '\\d{4}-\\d\\d-\\d\\d[T ]\\d\\d:\\d\\d:\\d\\d(\\.\\d+)?(Z|[+-]\\d\\d(:\\d\\d)?)?', 'T', 'g') AS text
+       FROM ${table} t`,
+    );
+    if (process.env.BATCH_AB_DUMP)
+      writeFileSync(`${process.env.BATCH_AB_DUMP}.${schema}.${table}`, r?.text ?? '');
+    out[table] = createHash('sha256')
+      .update(r?.text ?? '')
+      .digest('hex')
+      .slice(0, 8);
+  }
+  return out;
+}
 
 async function main(): Promise<void> {
   const { trees: dirs, opts: o } = parseAbCommand<{
@@ -44,7 +100,11 @@ async function main(): Promise<void> {
       return { dir, concurrency: concurrency[k]!, runBatchBenchmark, tenLineInvoice, cpuMs: 0, invoices: 0 };
     }),
   );
-  const runOn = async (t: (typeof trees)[number], schema: string, invoices: number): Promise<BatchRun> => {
+  const runOn = async (
+    t: (typeof trees)[number],
+    schema: string,
+    invoices: number,
+  ): Promise<BatchRun & { stored: Record<string, string> }> => {
     try {
       const [run] = await t.runBatchBenchmark(
         { engine: 'postgres', connectionString, schema },
@@ -54,7 +114,12 @@ async function main(): Promise<void> {
         ['chunked'],
         t.concurrency,
       );
-      return run!;
+      const db = await openPostgres({ connectionString, schema });
+      try {
+        return { ...run!, stored: await storedDigest(db, schema) };
+      } finally {
+        await db.close();
+      }
     } finally {
       const db = await openPostgres({ connectionString, schema });
       await db.exec(`DROP SCHEMA IF EXISTS ${schema} CASCADE`).catch(() => undefined);
@@ -79,6 +144,7 @@ async function main(): Promise<void> {
           coresBusy: ((run.nodeCpuMsPerInvoice + run.pgCpuMsPerInvoice) * run.invoices) / 1000 / run.seconds,
           backendStates: run.backendStates,
           load: run.load1,
+          stored: run.stored,
         }),
       );
     }

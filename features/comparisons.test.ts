@@ -8,6 +8,7 @@ import {
   comparisonVectorFeatures,
   pairFeatureVector,
   PAIR_VECTOR_NAMES,
+  servedPairVector,
 } from './comparisons.js';
 import { extractInvoiceFeatures } from './invoice-features.js';
 import { comparePair, compareSides, pairSideKeys, pairSideOfInvoice, type PairSide } from './pair.js';
@@ -34,6 +35,21 @@ describe('COMPARISONS spec', () => {
       expect(sum, s.name).toBe(1);
     }
     expect([...v].every(Number.isFinite)).toBe(true);
+  });
+});
+
+describe('servedPairVector', () => {
+  it('is pairFeatureVector, computed once per comparison object', () => {
+    const c = compare(makeInvoice(), makeInvoice({ invoice_number: 'INV-10O8', total_cents: 21_400 }));
+    const v = servedPairVector(c);
+    expect([...v]).toEqual([...pairFeatureVector(c)]);
+    expect(servedPairVector(c)).toBe(v);
+    // An equal comparison in another object is computed on its own.
+    const copy = { ...c };
+    expect(servedPairVector(copy)).not.toBe(v);
+    expect([...servedPairVector(copy)]).toEqual([...v]);
+    // Another pair's vector is its own.
+    expect([...servedPairVector(compare(makeInvoice(), makeInvoice()))]).not.toEqual([...v]);
   });
 });
 

@@ -23,7 +23,7 @@ import type { Invoice, InvoiceLine } from '../core/invoice.js';
 import type { Reason } from '../core/decision.js';
 import type { LineFeatures } from '../features/invoice-features.js';
 import type { PairComparison } from '../features/pair.js';
-import { pairFeatureVector, PAIR_VECTOR_NAMES } from '../features/comparisons.js';
+import { PAIR_VECTOR_NAMES, servedPairVector } from '../features/comparisons.js';
 import { LINE_VECTOR_NAMES, lineFeatureVectors, type LineContext } from '../features/line-features.js';
 import { reason, round3 } from './explain.js';
 import type { ModelRegistry } from '../models/registry.js';
@@ -360,8 +360,11 @@ function modelInputs(served: readonly string[]): (m: LoadedModel, v: Float32Arra
 
 const pairInputsOf = modelInputs(PAIR_VECTOR_NAMES);
 
-/** Pair vectoriser: features/' `pairFeatureVector` over `COMPARISONS`, restricted to the model's inputs. */
-export const featurePairVectoriser: PairVectoriser = (c, model) => pairInputsOf(model, pairFeatureVector(c));
+/**
+ * Pair vectoriser: features/' `pairFeatureVector` over `COMPARISONS` (`servedPairVector`, once per
+ * comparison), restricted to the model's inputs.
+ */
+export const featurePairVectoriser: PairVectoriser = (c, model) => pairInputsOf(model, servedPairVector(c));
 
 /** Options of {@link loadChampionScorers}. */
 export interface ChampionScorersOptions {

@@ -14,7 +14,7 @@ import { DriftAccumulator, driftReport, type DriftStatus } from './drift.js';
 import type { ScoredEvent, ScoringMonitor } from './hooks.js';
 import { readReference, type ReferenceHistograms } from './reference.js';
 import { compareShadow, type ShadowComparison } from './shadow.js';
-import { pairFeatureVector } from '../features/comparisons.js';
+import { servedPairVector } from '../features/comparisons.js';
 import type { Monitoring, MonitoringDeps, ShadowScorer, Task } from './service-types.js';
 
 export type { Monitoring, MonitoringDeps, ShadowScorer } from './service-types.js';
@@ -115,7 +115,7 @@ export function createMonitoring(d: MonitoringDeps): Monitoring {
         e.tenantId,
         dup,
         dupRef,
-        e.pairs.map((p) => pairFeatureVector(p.comparison)),
+        e.pairs.map((p) => servedPairVector(p.comparison)),
         e.pairs.map((p) => p.modelScore),
       );
   }

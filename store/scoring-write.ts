@@ -322,11 +322,11 @@ function invoiceItems(rows: readonly ScoredRow[]): BulkItem[] {
   ];
 }
 
-/** The line rows of {@link insertScoredMany} (invoice pk first). */
-function lineItems(rows: readonly ScoredRow[]): BulkItem[] {
-  const lines = rows.flatMap((r) => {
+/** The line rows of {@link insertScoredMany} (invoice pk first); `baselines[i]`: row i's `scoredBaselineLines`. */
+function lineItems(rows: readonly ScoredRow[], baselines: readonly Set<number>[]): BulkItem[] {
+  const lines = rows.flatMap((r, i) => {
     const byNumber = new Map(r.keys.lines.map((l) => [l.lineNumber, l]));
-    const baseline = scoredBaselineLines(r.decision, r.invoice.lines);
+    const baseline = baselines[i]!;
     return r.invoice.lines.map((line) => {
       const k = byNumber.get(line.line_number);
       if (!k) throw new TriageError('TRIAGE_INTERNAL', `no features for line ${line.line_number}`);
@@ -407,6 +407,7 @@ export async function insertScoredMany(
 ): Promise<void> {
   if (rows.length === 0) return;
   const params: unknown[] = [tenantId];
+  const baselines = rows.map((r) => scoredBaselineLines(r.decision, r.invoice.lines));
   // Lines and decisions only for the invoice rows inserted (a taken id writes nothing more).
   const inserted = await tx.query(
     `WITH inv AS (
@@ -416,7 +417,7 @@ export async function insertScoredMany(
      lines AS (
        INSERT INTO invoice_lines (invoice_pk, line_number, description, code_system, code, modifiers, quantity,
          unit_price_cents, amount_cents, service_date, match_key, embedding, in_baseline)
-       ${bulkSelect(lineItems(rows), params, transport)} JOIN inv ON inv.stored_pk = u.c0)
+       ${bulkSelect(lineItems(rows, baselines), params, transport)} JOIN inv ON inv.stored_pk = u.c0)
      INSERT INTO decisions (${DECISION_COLUMNS})
      ${bulkSelect(decisionItems(rows), params, transport)} JOIN inv ON inv.stored_pk = u.c1
      RETURNING invoice_pk`,
@@ -431,11 +432,7 @@ export async function insertScoredMany(
   await addVendorLineStats(
     tx,
     tenantId,
-    rows.map((r) => ({
-      vendorId: r.invoice.vendor.id,
-      lines: r.invoice.lines,
-      baseline: scoredBaselineLines(r.decision, r.invoice.lines),
-    })),
+    rows.map((r, i) => ({ vendorId: r.invoice.vendor.id, lines: r.invoice.lines, baseline: baselines[i]! })),
   );
   for (const r of rows) {
     const sample = r.extras.auditSample;
