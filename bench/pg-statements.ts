@@ -39,20 +39,33 @@ function label(text: string, width: number): string {
 /**
  * Patches `pg.Client` so that connections opened from now on report per-statement CPU.
  * @param width characters of statement text a label keeps (statements sharing them add up).
+ * @param resetWhen told each statement's parameters before its CPU is counted; the first time
+ *   it answers true the totals so far are cleared (to leave out a warm-up), and it is not asked again.
  */
-export function recordStatementCpu(width = 70): StatementRecorder {
+export function recordStatementCpu(
+  width = 70,
+  resetWhen?: (values: readonly unknown[]) => boolean,
+): StatementRecorder {
   const totals = new Map<string, StatementCpu>();
+  let resetPending = resetWhen !== undefined;
   const proto = pg.Client.prototype as unknown as {
     connect: (...a: unknown[]) => unknown;
   };
   const original = proto.connect;
   let on = true;
-  proto.connect = function (this: pg.Client & { _activeQuery?: { text?: string } | null }, ...a: unknown[]) {
+  proto.connect = function (
+    this: pg.Client & { _activeQuery?: { text?: string; values?: unknown[] } | null },
+    ...a: unknown[]
+  ) {
     if (on) {
       this.on('notice', (n: { message?: string; detail?: string }) => {
         const kind = KIND.exec(n.message ?? '')?.[1];
         const usage = USAGE.exec(n.detail ?? '');
         if (!kind || !usage) return;
+        if (resetPending && resetWhen!(this._activeQuery?.values ?? [])) {
+          resetPending = false;
+          totals.clear();
+        }
         const text = this._activeQuery?.text ?? '(none)';
         const key = `${kind.padEnd(7)} ${label(text, width)}`;
         const t = totals.get(key) ?? { statement: key, calls: 0, cpuMs: 0 };

@@ -313,6 +313,7 @@ export function createBatchRepository(db: SqlDatabase): BatchRepository {
          WHERE i.batch_id = $1 AND b.tenant_id = $2 AND i.chunk = $3 AND i.idx > $4
          ORDER BY i.idx LIMIT $5`,
         [batchId, tenantId, chunk, after, limit],
+        { name: 'batch_chunk_items' },
       );
       const pending = rows
         .filter((r) => r.pending === true)
@@ -359,6 +360,7 @@ export function createBatchRepository(db: SqlDatabase): BatchRepository {
           items.map((x) => ('error' in x ? null : x.replayed)),
           items.map((x) => ('error' in x ? JSON.stringify(x.error) : null)),
         ],
+        { name: 'batch_settle' },
       );
       return rows.map((r) => Number(r.idx));
     },
@@ -379,6 +381,7 @@ export function createBatchRepository(db: SqlDatabase): BatchRepository {
            AND NOT EXISTS (SELECT 1 FROM batch_items i WHERE i.batch_id = b.id AND i.state = 'pending')
          RETURNING b.id`,
         [batchId],
+        { name: 'batch_complete_if_finished' },
       );
       return rows.length > 0;
     },
