@@ -68,7 +68,10 @@ export interface AuditSampleItem {
 
 /** Monitoring operations. */
 export interface MonitoringStore {
-  /** Adds live counts (element-wise) in one transaction. */
+  /**
+   * Adds live counts (element-wise; rows of one key added together) in one statement: all of
+   * them or, on an error, none (the caller keeps them for its next flush).
+   */
   addDriftCounts(rows: readonly DriftCountInput[]): Promise<void>;
   /** Live counts of a tenant's model summed per feature since `from`. */
   driftCounts(
@@ -172,6 +175,52 @@ const LABEL_OF_DECISION = `(SELECT CASE WHEN r.outcome = 'false_positive' THEN 0
    FROM reviews r WHERE r.decision_id = d.id AND r.task = $2
    ORDER BY r.created_at DESC, r.id DESC LIMIT 1)`;
 
+/**
+ * The rows of one flush as one statement, so a flush holds its row locks only while the
+ * statement runs (not across the round trips of a transaction) and is all-or-nothing.
+ * Parameters: six arrays of equal length, one element per row: tenant ids, models, bucket
+ * starts (ISO 8601), features, counts (bigint array literals `{1,0,3}`) and missing counts;
+ * keys must be distinct. Rows are inserted in key order, so two flushers that share keys
+ * lock them in the same order: one waits for the other's statement, neither deadlocks.
+ * Counts add element-wise (a shorter array counts as zeros where it ends).
+ */
+const ADD_DRIFT_COUNTS = `INSERT INTO drift_counts AS d (tenant_id, model, bucket_start, feature, counts, missing)
+  SELECT r.tenant_id, r.model, r.bucket_start, r.feature, r.counts::bigint[], r.missing
+  FROM unnest($1::text[], $2::text[], $3::timestamptz[], $4::text[], $5::text[], $6::bigint[])
+    AS r(tenant_id, model, bucket_start, feature, counts, missing)
+  ORDER BY r.tenant_id, r.model, r.bucket_start, r.feature
+  ON CONFLICT (tenant_id, model, bucket_start, feature) DO UPDATE SET
+    counts = (SELECT array_agg(COALESCE(a, 0) + COALESCE(b, 0) ORDER BY i)
+              FROM unnest(d.counts, EXCLUDED.counts) WITH ORDINALITY AS t(a, b, i)),
+    missing = d.missing + EXCLUDED.missing`;
+
+/** Adds `counts` element-wise and `missing` into `into` (which grows to the longer length). */
+function addCounts(
+  into: { counts: number[]; missing: number },
+  counts: readonly number[],
+  missing: number,
+): void {
+  counts.forEach((c, i) => (into.counts[i] = (into.counts[i] ?? 0) + c));
+  into.missing += missing;
+}
+
+/**
+ * `rows` with the counts of equal keys (tenant, model, bucket start as an instant, feature)
+ * added into the first row of that key, bucket starts normalised to ISO 8601 UTC; inputs are
+ * not changed.
+ */
+export function mergeDriftRows(rows: readonly DriftCountInput[]): DriftCountInput[] {
+  const byKey = new Map<string, DriftCountInput>();
+  for (const r of rows) {
+    const bucketStart = new Date(r.bucketStart).toISOString();
+    const key = `${r.tenantId}\u0001${r.model}\u0001${bucketStart}\u0001${r.feature}`;
+    const prev = byKey.get(key);
+    if (!prev) byKey.set(key, { ...r, bucketStart, counts: [...r.counts] });
+    else addCounts(prev, r.counts, r.missing);
+  }
+  return [...byKey.values()];
+}
+
 /** Builds the monitoring store over the service's database. */
 export function createMonitoringStore(db: SqlDatabase): MonitoringStore {
   async function stopActive(
@@ -191,21 +240,21 @@ export function createMonitoringStore(db: SqlDatabase): MonitoringStore {
 
   return {
     async addDriftCounts(rows) {
-      if (rows.length === 0) return;
-      await db.transaction(async (tx) => {
-        for (const r of rows)
-          await tx.query(
-            `INSERT INTO drift_counts (tenant_id, model, bucket_start, feature, counts, missing)
-             VALUES ($1, $2, $3, $4, $5::bigint[], $6)
-             ON CONFLICT (tenant_id, model, bucket_start, feature) DO UPDATE SET
-               counts = (SELECT array_agg(COALESCE(a, 0) + COALESCE(b, 0) ORDER BY i)
-                         FROM unnest(drift_counts.counts, EXCLUDED.counts) WITH ORDINALITY AS t(a, b, i)),
-               missing = drift_counts.missing + EXCLUDED.missing`,
-            [r.tenantId, r.model, r.bucketStart, r.feature, `{${r.counts.join(',')}}`, r.missing],
-            // About one row per feature on every flush: parsed and planned once per connection.
-            { name: 'drift_counts_add' },
-          );
-      });
+      const merged = mergeDriftRows(rows);
+      if (merged.length === 0) return;
+      await db.query(
+        ADD_DRIFT_COUNTS,
+        [
+          merged.map((r) => r.tenantId),
+          merged.map((r) => r.model),
+          merged.map((r) => r.bucketStart),
+          merged.map((r) => r.feature),
+          merged.map((r) => `{${r.counts.join(',')}}`),
+          merged.map((r) => r.missing),
+        ],
+        // Once per flush and process: parsed and planned once per connection.
+        { name: 'drift_counts_add_rows' },
+      );
     },
 
     async driftCounts(tenantId, model, from) {
@@ -219,10 +268,7 @@ export function createMonitoringStore(db: SqlDatabase): MonitoringStore {
         const counts = r.counts.map(Number);
         const prev = out.get(r.feature);
         if (!prev) out.set(r.feature, { feature: r.feature, counts, missing: Number(r.missing) });
-        else {
-          counts.forEach((c, i) => (prev.counts[i] = (prev.counts[i] ?? 0) + c));
-          prev.missing += Number(r.missing);
-        }
+        else addCounts(prev, counts, Number(r.missing));
       }
       return out;
     },
