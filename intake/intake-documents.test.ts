@@ -248,6 +248,38 @@ describe('a converted invoice that fails validation is named by its source locat
   });
 });
 
+describe('UBL: a header element that UBL 2.1 allows once', () => {
+  it.each([
+    [
+      'invoice number',
+      '<cbc:ID>F-2025-9</cbc:ID>',
+      '<cbc:ID>F-2025-9</cbc:ID><cbc:ID>F-2025-10</cbc:ID>',
+      '/Invoice/cbc:ID',
+    ],
+    [
+      'UUID',
+      '<cbc:UUID>ubl-golden-1</cbc:UUID>',
+      '<cbc:UUID>ubl-golden-1</cbc:UUID><cbc:UUID>other</cbc:UUID>',
+      '/Invoice/cbc:UUID',
+    ],
+    [
+      'total',
+      '</cbc:TaxInclusiveAmount>',
+      '</cbc:TaxInclusiveAmount><cbc:TaxInclusiveAmount currencyID="EUR">1.00</cbc:TaxInclusiveAmount>',
+      '/Invoice/cac:LegalMonetaryTotal/cbc:TaxInclusiveAmount',
+    ],
+  ])(
+    'is refused at its path when it appears twice (%s), not passed over',
+    async (_name, once, twice, path) => {
+      expect(ublDoc()).toContain(once);
+      const errors = await refusal('ubl-2.1', ublDoc().replace(once, twice));
+      expect(errors).toEqual([
+        { path, message: expect.stringContaining('appears twice; UBL 2.1 allows one') },
+      ]);
+    },
+  );
+});
+
 describe('amounts in minor units of the currency (ISO 4217: JPY 0 decimals, KWD 3)', () => {
   it('X12: IT104 and the N2 TDS01/SAC05 read in the CUR02 currency', async () => {
     const body = (cur: string, price: string, total: string) => [
