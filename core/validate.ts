@@ -354,9 +354,17 @@ export function checkInvoiceRules(inv: Invoice, today?: string): FieldError[] {
     }
   });
   const lineNumbers = new Set(inv.lines.map((l) => l.line_number));
+  const confidenceOf = new Map<number, number>();
   inv.extraction?.lines?.forEach((c, i) => {
+    const first = confidenceOf.get(c.line_number);
     if (!lineNumbers.has(c.line_number))
       errors.push({ path: `/extraction/lines/${i}/line_number`, message: 'names no line of the invoice' });
+    else if (first !== undefined)
+      errors.push({
+        path: `/extraction/lines/${i}/line_number`,
+        message: `duplicates line_number of /extraction/lines/${first}`,
+      });
+    else confidenceOf.set(c.line_number, i);
   });
   if (inv.service_period && inv.service_period.end < inv.service_period.start) {
     errors.push({ path: '/service_period/end', message: 'must not be before service_period.start' });

@@ -69,6 +69,23 @@ describe('extraction confidence', () => {
     const badLine = { ...makeInvoice(), extraction: { extractor: EXTRACTOR, lines: [{ line_number: 9 }] } };
     expect(() => validateInvoice(badLine)).toThrow(/\/extraction\/lines\/0\/line_number names no line/);
   });
+
+  it('refuses two confidence entries for one line: which would hold is not said', () => {
+    const line = makeInvoice().lines[0]!.line_number;
+    const twice = {
+      ...makeInvoice(),
+      extraction: {
+        extractor: EXTRACTOR,
+        lines: [
+          { line_number: line, line: 0.95 },
+          { line_number: line, code: 0.3 },
+        ],
+      },
+    };
+    expect(() => validateInvoice(twice)).toThrow(
+      /\/extraction\/lines\/1\/line_number duplicates line_number of \/extraction\/lines\/0/,
+    );
+  });
 });
 
 describe('duplicate check on a low-confidence invoice number', () => {

@@ -137,6 +137,25 @@ describe('a converted invoice that fails validation is named by its source locat
     }
   });
 
+  it('X12: an IT101 of 0 is refused at its element, not renumbered like a SAC line', async () => {
+    const body = (it101: string) => [
+      'BIG*20250301*INV-7',
+      'N1*VN*Acme*92*V-100',
+      `IT1*${it101}*2*EA*10.00**HC*E0431`,
+      'PID*F****Oxygen',
+      'IT1*2*1*EA*5.00**HC*A4253',
+      'PID*F****Strips',
+      'TDS*2500',
+    ];
+    // BIG 4, N1 5, IT1 6
+    for (const zero of ['0', '000'])
+      expect(await refusal('x12-810', interchange(body(zero))), zero).toEqual([
+        { path: '/segments/6/IT101', message: expect.stringContaining('must be the line number') },
+      ]);
+    const [inv] = await convertDocument('x12-810', Buffer.from(interchange(body('01'))));
+    expect(inv!.lines.map((l) => l.line_number)).toEqual([1, 2]);
+  });
+
   it('FHIR: the JSON pointer of the element in its Bundle entry', async () => {
     const inv = (id: string, date: string, currency: string, sequences: number[]) =>
       fhirInvoice({ id, date, currency, sequences });
@@ -227,6 +246,38 @@ describe('a converted invoice that fails validation is named by its source locat
     ]);
     for (const e of errors) expect(e.message).toMatch(/^invoice 1 of 1 \(\/Invoice\), \/\w/);
   });
+});
+
+describe('UBL: a header element that UBL 2.1 allows once', () => {
+  it.each([
+    [
+      'invoice number',
+      '<cbc:ID>F-2025-9</cbc:ID>',
+      '<cbc:ID>F-2025-9</cbc:ID><cbc:ID>F-2025-10</cbc:ID>',
+      '/Invoice/cbc:ID',
+    ],
+    [
+      'UUID',
+      '<cbc:UUID>ubl-golden-1</cbc:UUID>',
+      '<cbc:UUID>ubl-golden-1</cbc:UUID><cbc:UUID>other</cbc:UUID>',
+      '/Invoice/cbc:UUID',
+    ],
+    [
+      'total',
+      '</cbc:TaxInclusiveAmount>',
+      '</cbc:TaxInclusiveAmount><cbc:TaxInclusiveAmount currencyID="EUR">1.00</cbc:TaxInclusiveAmount>',
+      '/Invoice/cac:LegalMonetaryTotal/cbc:TaxInclusiveAmount',
+    ],
+  ])(
+    'is refused at its path when it appears twice (%s), not passed over',
+    async (_name, once, twice, path) => {
+      expect(ublDoc()).toContain(once);
+      const errors = await refusal('ubl-2.1', ublDoc().replace(once, twice));
+      expect(errors).toEqual([
+        { path, message: expect.stringContaining('appears twice; UBL 2.1 allows one') },
+      ]);
+    },
+  );
 });
 
 describe('amounts in minor units of the currency (ISO 4217: JPY 0 decimals, KWD 3)', () => {

@@ -43,6 +43,7 @@ import {
   UBL_NPI_SCHEME,
   UBL_ORDER_LINE_PATH,
   UBL_PACK_SIZE_PATH,
+  UBL_SINGLE_PATHS,
   UBL_PARTY_ID_PATH,
   UBL_ROOTS,
   UBL_TAX_AMOUNT,
@@ -146,6 +147,8 @@ export function convertUbl(doc: string, sha256: string): ConvertedInvoice {
   const lines: LineRaw[] = [];
   const charges: AllowanceChargeRaw[] = [];
   const taxAmounts: string[] = [];
+  /** Where each element of {@link UBL_SINGLE_PATHS} was read. */
+  const singles = new Map<string, string>();
   let charge: AllowanceChargeRaw | null = null;
   let line: LineRaw | null = null;
   let lineDepth = -1;
@@ -255,6 +258,12 @@ export function convertUbl(doc: string, sha256: string): ConvertedInvoice {
       if (stack.length === 1) charge = null;
     } else {
       const m = HEADER.get(path);
+      if (UBL_SINGLE_PATHS.has(path)) {
+        // A second invoice number, id, date or total would be passed over unseen (the first is read).
+        if (singles.has(path))
+          fail(`appears twice; UBL 2.1 allows one (the first is at ${singles.get(path)})`);
+        singles.set(path, where);
+      }
       if (path === UBL_TAX_AMOUNT)
         taxAmounts.push(where.replace('/cac:TaxTotal/', `/cac:TaxTotal[${taxAmounts.length + 1}]/`));
       if (m && !header.has(m.field))

@@ -94,7 +94,9 @@ export function it1Sources(line: Record<string, unknown>, s: Segment): [string, 
  */
 export function mapIt1(s: Segment, numbers: DocumentNumbers, seps: X12Separators): Record<string, unknown> {
   const ln = at(s, 1);
-  if (!/^\d{1,6}$/.test(ln)) fail(s, 1, 'must be the line number (1 to 6 digits)');
+  // 0 is not a line number: it would also be taken for a SAC line and renumbered after the last IT1.
+  if (!/^\d{1,6}$/.test(ln) || Number(ln) < 1)
+    fail(s, 1, 'must be the line number (1 to 6 digits, at least 1)');
   const quantity = numbers.quantity(at(s, 2), where(s, 2));
   const unitPrice = numbers.cents(at(s, 4), where(s, 4));
   // IT1 carries no extended amount: it is quantity x unit price, which must be whole cents

@@ -7,16 +7,24 @@
  * would leave without their line ({@link orphanedReceipts}).
  */
 import { TriageError, type ErrorCode, type FieldError } from '../core/errors.js';
-import { packOf, type ErpLoad, type GoodsReceipt, type PoLine, type PurchaseOrder } from '../core/erp.js';
-import { MAX_ABS_CENTS } from '../core/invoice.js';
-import { dateRangeError, latestPastDay } from '../core/validate.js';
+import {
+  packOf,
+  type ErpLoad,
+  type GoodsReceipt,
+  type ItemIdentifiers,
+  type PoLine,
+  type PurchaseOrder,
+} from '../core/erp.js';
+import { MAX_ABS_CENTS, MIN_ABS_QUANTITY } from '../core/invoice.js';
+import { blankTextErrors, dateRangeError, latestPastDay } from '../core/validate.js';
 import { fixedCountOf, isCountUnit } from '../core/units.js';
 import { parseUom } from '../matching/uom.js';
 import type { SqlExecutor } from './sql.js';
 
 /**
- * The checks of a load that need no stored data, in the order they are reported: money, units
- * and dates (400 `TRIAGE_INPUT_INVALID`: a date outside core/validate.ts `DATE_RANGE`; a PO line whose quantity x unit price exceeds
+ * The checks of a load that need no stored data, in the order they are reported: money, units,
+ * dates, text and quantities (400 `TRIAGE_INPUT_INVALID`: blank text (a PO line's or contract item's
+ * description or identifier, a contract's tier); a non-zero quantity below `MIN_ABS_QUANTITY`; a date outside core/validate.ts `DATE_RANGE`; a PO line whose quantity x unit price exceeds
  * {@link MAX_ABS_CENTS}, the invoices' money limit; a unit of measure outside the unit table
  * of core/units.ts), then quantities and pack sizes contradicting their unit (422
  * `TRIAGE_ERP_UNIT_INVALID`: a `pack_qty` other than a fixed-count unit's count, `DZ` with 10, on
@@ -62,6 +70,16 @@ export function checkErpLoad(load: ErpLoad, today: string): void {
     const e = dateRangeError(path, d);
     if (e) money.push(e);
   };
+  // Text the matcher compares (descriptions, item identifiers, tiers) says something: no blank
+  // text, as on invoices; a quantity is 0 or at least MIN_ABS_QUANTITY, as on invoice lines.
+  const text = (path: string, t: string | undefined) => money.push(...blankTextErrors(path, t));
+  const identifiers = (path: string, ids: ItemIdentifiers | undefined) => {
+    for (const [k, v] of Object.entries(ids ?? {})) text(`${path}/${k}`, v);
+  };
+  const quantity = (path: string, q: number, what: string) => {
+    if (q !== 0 && Math.abs(q) < MIN_ABS_QUANTITY)
+      money.push({ path, message: `${what}: quantity must be 0 or at least ${MIN_ABS_QUANTITY}` });
+  };
   (load.purchase_orders ?? []).forEach((po, i) => {
     date(`/purchase_orders/${i}/order_date`, po.order_date);
     const seen = new Map<number, number>();
@@ -74,6 +92,9 @@ export function checkErpLoad(load: ErpLoad, today: string): void {
         });
       unit(l, at, `PO ${po.po_number} line ${l.line_number}`);
       whole(l, at, `PO ${po.po_number} line ${l.line_number}`);
+      text(`${at}/description`, l.description);
+      identifiers(`${at}/identifiers`, l.identifiers);
+      quantity(`${at}/quantity`, l.quantity, `PO ${po.po_number} line ${l.line_number}`);
       const first = seen.get(l.line_number);
       if (first !== undefined)
         repeated.push({
@@ -86,6 +107,7 @@ export function checkErpLoad(load: ErpLoad, today: string): void {
   (load.receipts ?? []).forEach((r, i) => {
     unit(r, `/receipts/${i}`, `receipt ${r.receipt_id}`);
     whole(r, `/receipts/${i}`, `receipt ${r.receipt_id}`);
+    quantity(`/receipts/${i}/quantity`, r.quantity, `receipt ${r.receipt_id}`);
     date(`/receipts/${i}/received_date`, r.received_date);
     if (r.received_date > latest)
       future.push({
@@ -96,9 +118,12 @@ export function checkErpLoad(load: ErpLoad, today: string): void {
   (load.contracts ?? []).forEach((c, i) => {
     date(`/contracts/${i}/effective_date`, c.effective_date);
     date(`/contracts/${i}/end_date`, c.end_date);
-    c.items.forEach((it, j) =>
-      unit(it, `/contracts/${i}/items/${j}`, `contract ${c.contract_id} item ${j + 1}`),
-    );
+    text(`/contracts/${i}/tier`, c.tier);
+    c.items.forEach((it, j) => {
+      unit(it, `/contracts/${i}/items/${j}`, `contract ${c.contract_id} item ${j + 1}`);
+      text(`/contracts/${i}/items/${j}/description`, it.description);
+      identifiers(`/contracts/${i}/items/${j}/identifiers`, it.identifiers);
+    });
     if (c.end_date < c.effective_date)
       dates.push({
         path: `/contracts/${i}/end_date`,

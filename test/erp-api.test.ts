@@ -135,6 +135,31 @@ describe.each(engines('erp'))('ERP data API on $name', ({ config }) => {
     expect(cb).toBeProblem(403, 'TRIAGE_FORBIDDEN');
   });
 
+  it('refuses a callback whose reason is blank (400 naming each field), storing nothing', async () => {
+    // Checked before the invoice is looked up: this id was never scored.
+    const before = await count('erp_callbacks');
+    const r = await ref.h.call('erp', {
+      method: 'POST',
+      url: '/v1/erp/callbacks',
+      payload: {
+        invoice_id: 'erp-cb-blank',
+        status: 'rejected',
+        reason_code: '  ',
+        reason_text: '\u200B',
+        idempotency_key: 'cb-blank',
+      },
+    });
+    expect(r).toBeProblem(400, 'TRIAGE_INPUT_INVALID', '/reason_code');
+    const blank = 'must not be blank (only spaces or invisible characters)';
+    expect(r.json()).toMatchObject({
+      errors: [
+        { path: '/reason_code', message: blank },
+        { path: '/reason_text', message: blank },
+      ],
+    });
+    expect(await count('erp_callbacks')).toBe(before);
+  });
+
   it('callbacks set the ERP status, close and reopen the worklist item, idempotently', async () => {
     const inv = makeInvoice({ invoice_id: 'erp-cb-1', total_cents: 99_999 });
     const d = await ref.h.scoreOk(inv);

@@ -1,7 +1,7 @@
 /**
  * ERP loads that must be refused as a whole, naming the record and field, through app.inject()
  * on both engines: a PO line whose quantity x unit price exceeds the money limit, a unit of
- * measure outside the unit table, a PO line number given twice, a contract ending before it
+ * measure outside the unit table, blank text, a quantity too small to represent, a PO line number given twice, a contract ending before it
  * starts, a receipt in another unit than its PO line without the pack quantity converting it,
  * and a new PO version that drops a line with stored receipts or changes it so that they no
  * longer convert.
@@ -101,6 +101,44 @@ describe.each(engines('erpbad'))('bad ERP loads on $name', ({ config }) => {
       ]),
     );
     expect(await stored()).toEqual(before);
+  });
+
+  it('refuses blank text and quantities too small to represent (400 naming each), storing nothing', async () => {
+    await vendor('V-100');
+    expect((await load({ purchase_orders: [makePo({ po_number: 'PO-TEXT' })] })).statusCode).toBe(200);
+    const before = await stored();
+    const po = makePo({ po_number: 'PO-BLANK' });
+    po.lines[0] = {
+      ...po.lines[0]!,
+      description: ' \u200B ',
+      identifiers: { supplier_part: '\u2800' },
+      quantity: 1e-9,
+    };
+    const c = makeContract({ contract_id: 'C-BLANK', tier: '  ' });
+    c.items[0] = { ...c.items[0]!, description: '\u3164', identifiers: { gtin: '\t' } };
+    const r = await load({
+      purchase_orders: [po],
+      receipts: makeReceipts({ receipt_id: 'GR-TINY', po_number: 'PO-TEXT', quantity: 1e-12 }).slice(0, 1),
+      contracts: [c],
+    });
+    expect(r).toBeProblem(400, 'TRIAGE_INPUT_INVALID', '/purchase_orders/0/lines/0/description');
+    const blank = 'must not be blank (only spaces or invisible characters)';
+    expect((r.json() as { errors: { path: string; message: string }[] }).errors).toEqual([
+      { path: '/purchase_orders/0/lines/0/description', message: blank },
+      { path: '/purchase_orders/0/lines/0/identifiers/supplier_part', message: blank },
+      {
+        path: '/purchase_orders/0/lines/0/quantity',
+        message: 'PO PO-BLANK line 1: quantity must be 0 or at least 0.000001',
+      },
+      { path: '/receipts/0/quantity', message: 'receipt GR-TINY: quantity must be 0 or at least 0.000001' },
+      { path: '/contracts/0/tier', message: blank },
+      { path: '/contracts/0/items/0/description', message: blank },
+      { path: '/contracts/0/items/0/identifiers/gtin', message: blank },
+    ]);
+    expect(await stored()).toEqual(before);
+    // A receipt of nothing (quantity 0) is still a receipt.
+    const none = makeReceipts({ receipt_id: 'GR-NONE', po_number: 'PO-TEXT', quantity: 0 }).slice(0, 1);
+    expect((await load({ receipts: none })).statusCode).toBe(200);
   });
 
   it('names a repeated PO line number and a contract ending before it starts with their own codes', async () => {

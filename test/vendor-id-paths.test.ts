@@ -45,11 +45,19 @@ describe.each(engines('vendorpath'))('vendor ids in paths and labels on $name', 
       ['/v1/vendors/%00', '/params/vendor_id'],
       [`/v1/vendors/${'a'.repeat(1000)}`, '/params/vendor_id'],
       [`/v1/vendors/${encodeURIComponent('é'.repeat(65))}`, '/params/vendor_id'],
+      ['/v1/vendors/%20V-100', '/params/vendor_id'],
+      ['/v1/vendors/%E2%80%8B', '/params/vendor_id'],
     ] as const) {
-      const r = await h.call('admin', { method: 'PUT', url, payload: profile });
-      expect(r.statusCode, r.body).toBe(400);
-      expect(r.headers['content-type']).toContain('application/problem+json');
-      expect(errorsOf(r).map((e) => e.path)).toEqual([path]);
+      for (const r of [
+        await h.call('admin', { method: 'PUT', url, payload: profile }),
+        await h.call('admin', { method: 'GET', url }),
+      ]) {
+        expect(r.statusCode, r.body).toBe(400);
+        expect(r.headers['content-type']).toContain('application/problem+json');
+        expect(errorsOf(r).map((e) => e.path)).toEqual([path]);
+        // A parameter of the URL, not the body: one code for every refused vendor id.
+        expect(r.json(), url).toMatchObject({ code: 'TRIAGE_REQUEST_INVALID', title: 'Invalid request' });
+      }
     }
     const score = (id: string, n: number) =>
       h.call('workflow', {

@@ -6,6 +6,7 @@
  */
 import { ErpCallback, ErpCallbackResult, ErpLoad, ErpLoadResult } from '../../core/erp.js';
 import { TriageError } from '../../core/errors.js';
+import { blankTextErrors } from '../../core/validate.js';
 import { principalOf } from '../auth.js';
 import {
   errorCodeOf,
@@ -69,13 +70,18 @@ export const erpRoutes: RoutePlugin<ErpRoutesOptions> = async (app, deps) => {
         summary: 'Record that the ERP posted, rejected or paid a scored invoice (idempotent; audited)',
         description:
           'posted and paid close the decision’s worklist item; rejected reopens it. A rejection whose reason_code ' +
-          'is a reason the decision raised confirms that flag.',
+          'is a reason the decision raised confirms that flag. A blank reason_code or reason_text is a 400.',
         body: ErpCallback,
         response: { 200: ErpCallbackResult, ...problemResponses(PROTECTED, WITH_BODY, 404, 409, 422) },
       },
     },
     async (req) => {
       const p = principalOf(req);
+      const blank = [
+        ...blankTextErrors('/reason_code', req.body.reason_code),
+        ...blankTextErrors('/reason_text', req.body.reason_text),
+      ];
+      if (blank.length > 0) throw new TriageError('TRIAGE_INPUT_INVALID', 'the ERP reason is blank', blank);
       return deps.store.erp.callback(p.tenantId, req.body, p.keyId, nowOf(deps));
     },
   );

@@ -19,7 +19,7 @@ const VendorParam = Type.Object({ vendor_id: VendorId });
 /** Refuses a vendor id that no invoice could carry (400 naming `/params/vendor_id`). */
 function checkVendorId(id: string): void {
   const errors = vendorIdErrors('/params/vendor_id', id);
-  if (errors.length > 0) throw new TriageError('TRIAGE_INPUT_INVALID', 'vendor id is not valid', errors);
+  if (errors.length > 0) throw new TriageError('TRIAGE_REQUEST_INVALID', 'vendor id is not valid', errors);
 }
 
 /** What the vendor profiles routes use. */

@@ -74,6 +74,25 @@ export const UBL_HEADER: readonly (readonly [string, string, UblValue])[] = [
   ['cac:TaxTotal/cbc:TaxAmount', 'tax_cents', 'money'],
 ];
 
+/**
+ * Header elements UBL 2.1 allows once (cardinality 0..1 or 1..1 below the root); a second one is
+ * refused at its path rather than passed over (the first would be read, the second unseen).
+ */
+export const UBL_SINGLE_PATHS: ReadonlySet<string> = new Set([
+  'cbc:UUID',
+  'cbc:ID',
+  'cbc:IssueDate',
+  'cbc:DueDate',
+  'cbc:InvoiceTypeCode',
+  'cbc:CreditNoteTypeCode',
+  'cbc:DocumentCurrencyCode',
+  'cac:LegalMonetaryTotal/cbc:LineExtensionAmount',
+  'cac:LegalMonetaryTotal/cbc:TaxInclusiveAmount',
+  'cac:LegalMonetaryTotal/cbc:PrepaidAmount',
+  'cac:LegalMonetaryTotal/cbc:PayableRoundingAmount',
+  'cac:LegalMonetaryTotal/cbc:PayableAmount',
+]);
+
 /** The document's tax total element: a second one in the document currency is refused. */
 export const UBL_TAX_AMOUNT = 'cac:TaxTotal/cbc:TaxAmount';
 
