@@ -112,7 +112,7 @@ export interface RetrainWiring {
  * are audited in the requesting tenant's chain; the tenant's reviewer labels are used. A job of
  * any tenant but the operator's (queued before the API refused them, or put on the queue by
  * other means) fails at once without training: it would register a shared challenger.
- * @throws TriageError `TRIAGE_FORBIDDEN` (not retried) for another tenant's job.
+ * @throws TriageError `TRIAGE_OPERATOR_ONLY` (not retried) for another tenant's job.
  */
 export function lazyRetrain(o: RetrainWiring): TrainFn {
   let train: Promise<TrainFn> | undefined;
@@ -120,8 +120,9 @@ export function lazyRetrain(o: RetrainWiring): TrainFn {
   return async (data, ctx) => {
     if (data.tenantId !== operator)
       throw new TriageError(
-        'TRIAGE_FORBIDDEN',
-        `retrain job of tenant ${data.tenantId} refused: models are shared and trained by the operator tenant ${operator}`,
+        'TRIAGE_OPERATOR_ONLY',
+        `retrain job of tenant ${data.tenantId} refused: models are shared and trained by the operator tenant ` +
+          `${operator} (MODEL_OPERATOR_TENANT)`,
       );
     train ??= import('../training/retrain-job.js').then((m) =>
       m.createRetrain({

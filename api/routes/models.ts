@@ -178,15 +178,16 @@ export type ModelRoutesOptions = Pick<
 
 /**
  * A route hook refusing keys of any tenant but `operatorTenant`, before the body is read.
- * @throws TriageError `TRIAGE_FORBIDDEN` (403) naming the operator tenant.
+ * @throws TriageError `TRIAGE_OPERATOR_ONLY` (403) naming the operator tenant and `MODEL_OPERATOR_TENANT`.
  */
 export function operatorOnly(operatorTenant: string) {
   return async (req: FastifyRequest, _reply: unknown, payload: unknown) => {
     const p = principalOf(req);
     if (p.tenantId !== operatorTenant)
       throw new TriageError(
-        'TRIAGE_FORBIDDEN',
-        `models are shared by every tenant and managed by the operator tenant ${operatorTenant}; ` +
+        'TRIAGE_OPERATOR_ONLY',
+        `models are shared by every tenant and managed by the operator tenant ${operatorTenant} ` +
+          `(MODEL_OPERATOR_TENANT); ` +
           `a key of tenant ${p.tenantId} may read them but not promote, train or register them`,
       );
     return payload;
@@ -264,7 +265,7 @@ export const modelRoutes: RoutePlugin<ModelRoutesOptions> = async (app, deps) =>
         summary: 'Make a version the champion (audited)',
         description:
           'Models are shared by every tenant, so a promotion changes what every tenant is served: only keys of ' +
-          'the operator tenant (MODEL_OPERATOR_TENANT) may promote (other tenants: 403); it needs a ' +
+          'the operator tenant (MODEL_OPERATOR_TENANT) may promote (other tenants: 403 TRIAGE_OPERATOR_ONLY); it needs a ' +
           'non-blank reason (400 naming /reason). Allowed when the version evaluates at least as well as the ' +
           'champion on the same set with the same metric; otherwise 409 TRIAGE_MODEL_PROMOTION_REFUSED naming ' +
           'both values, unless force. Putting back the version that was champion immediately before the current ' +
@@ -340,7 +341,7 @@ export const modelRoutes: RoutePlugin<ModelRoutesOptions> = async (app, deps) =>
         summary: 'Retrain a model (asynchronous); the result is registered as challenger, never champion',
         description:
           `Models: ${RETRAINABLE.join(', ')}. Only keys of the operator tenant (MODEL_OPERATOR_TENANT) may ` +
-          'train (other tenants: 403). Poll the job at the Location header (GET /v1/jobs/:id).',
+          'train (other tenants: 403 TRIAGE_OPERATOR_ONLY). Poll the job at the Location header (GET /v1/jobs/:id).',
         params: NameParams,
         body: TrainBody,
         response: { 202: TrainAccepted, ...problemResponses(PROTECTED, WITH_BODY, 404) },
