@@ -23,7 +23,7 @@ export function serviceStore(o: StoreFlags, env: NodeJS.ProcessEnv = process.env
   if (o.databaseUrl)
     return { engine: 'postgres', connectionString: o.databaseUrl, ...(schema ? { schema } : {}) };
   if (o.dataDir) return { engine: 'pglite', dataDir: resolve(o.dataDir) };
-  return loadConfig().store;
+  return loadConfig(env).store;
 }
 
 /** `c` with the store flags of {@link StoreFlags}. */

@@ -12,17 +12,14 @@ import { retrainJobsOn } from '../api/routes/jobs.js';
 import type { ChampionModel } from '../inference/onnx-champion.js';
 import { verifyServedModel } from '../inference/onnx-session.js';
 import type { JobQueue, TrainFn } from '../jobs/index.js';
-import { ModelRegistry, type RegistryEvent } from '../models/registry.js';
+import { ModelRegistry } from '../models/registry.js';
 import { servedFeatureSchemas } from '../models/served-schemas.js';
-import {
-  appendAudit,
-  appendEventToEveryTenant,
-  enqueueAuditMany,
-  modelPromotedEvent,
-  type TriageRepository,
-} from '../store/index.js';
+import type { TriageRepository } from '../store/index.js';
 import type { RetrainOptions } from '../training/retrain-job.js';
+import { modelAudit } from './models-governance.js';
 import { defaultRegistryRoot, onnxReferenceGap } from './models.js';
+
+export { modelAudit };
 
 /** The registry the service uses: served feature schemas enforced, registrations checked in ONNX Runtime. */
 export function serviceRegistry(root: string = defaultRegistryRoot()): ModelRegistry {
@@ -31,47 +28,6 @@ export function serviceRegistry(root: string = defaultRegistryRoot()): ModelRegi
     featureSchemas: servedFeatureSchemas(),
     verifyOnnx: (onnx, label) => verifyServedModel(onnx, label),
   });
-}
-
-/**
- * Appends a registry event to the audit log of `tenantId` (the operator tenant that acted; kind =
- * the event type, subject `<name>@<version>`, payload = the event: names, versions, hashes, key
- * ids; no invoice data). A promotion changes what every tenant is served, so it also emits
- * `model.promoted` to every tenant's event feed and writes a linked entry (the operator's tenant,
- * audit `seq` and row hash) to every other tenant's audit log (through the outbox: no lock on
- * their chains), all in the same transaction.
- */
-export function modelAudit(
-  repo: Pick<TriageRepository, 'transaction'>,
-): (event: RegistryEvent, actorKeyId: string | null, tenantId: string) => Promise<void> {
-  return async (event, actorKeyId, tenantId) => {
-    await repo.transaction(async (tx) => {
-      const subjectId = `${event.name}@${event.version}`;
-      const row = await appendAudit(tx, {
-        tenantId,
-        actorKeyId,
-        kind: event.type,
-        subjectId,
-        payload: { ...event },
-      });
-      if (event.type !== 'model.promoted') return;
-      const { tenantId: _operator, ...shared } = modelPromotedEvent(tenantId, event);
-      const emitted = await appendEventToEveryTenant(tx, shared, [tenantId]);
-      const link = { operator_tenant: tenantId, operator_audit_seq: row.seq, operator_audit_hash: row.hash };
-      await enqueueAuditMany(
-        tx,
-        emitted
-          .filter((e) => e.tenantId !== tenantId)
-          .map((e) => ({
-            tenantId: e.tenantId,
-            actorKeyId: null,
-            kind: event.type,
-            subjectId,
-            payload: { ...event, ...link },
-          })),
-      );
-    });
-  };
 }
 
 /** Options of {@link wireModelsApi}. */
@@ -112,7 +68,7 @@ export interface RetrainWiring {
  * are audited in the requesting tenant's chain; the tenant's reviewer labels are used. A job of
  * any tenant but the operator's (queued before the API refused them, or put on the queue by
  * other means) fails at once without training: it would register a shared challenger.
- * @throws TriageError `TRIAGE_FORBIDDEN` (not retried) for another tenant's job.
+ * @throws TriageError `TRIAGE_OPERATOR_ONLY` (not retried) for another tenant's job.
  */
 export function lazyRetrain(o: RetrainWiring): TrainFn {
   let train: Promise<TrainFn> | undefined;
@@ -120,8 +76,9 @@ export function lazyRetrain(o: RetrainWiring): TrainFn {
   return async (data, ctx) => {
     if (data.tenantId !== operator)
       throw new TriageError(
-        'TRIAGE_FORBIDDEN',
-        `retrain job of tenant ${data.tenantId} refused: models are shared and trained by the operator tenant ${operator}`,
+        'TRIAGE_OPERATOR_ONLY',
+        `retrain job of tenant ${data.tenantId} refused: models are shared and trained by the operator tenant ` +
+          `${operator} (MODEL_OPERATOR_TENANT)`,
       );
     train ??= import('../training/retrain-job.js').then((m) =>
       m.createRetrain({

@@ -2,10 +2,12 @@ import { spawnSync } from 'node:child_process';
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { isTriageError } from '../core/errors.js';
+import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { isTriageError, type TriageError } from '../core/errors.js';
 import { packageRoot } from '../core/paths.js';
 import { servedFeatureSchemas } from '../models/served-schemas.js';
+import { TEST_DATABASE_URL, uniqueSchema } from '../test/fixtures.js';
+import { dropSchema } from '../test/harness.js';
 import { makeCardDraft, makeEvaluation, makeSpec } from '../test/model-fixtures.js';
 import { modelsCommand } from './models.js';
 
@@ -17,9 +19,25 @@ afterEach(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
+/**
+ * Commands that change the registry are audited in a store: a PostgreSQL schema of its own when
+ * TEST_DATABASE_URL is set, else an embedded store in the test's directory.
+ */
+const AUDITED = new Set(['register', 'register-external', 'promote']);
+const schema = uniqueSchema('modelscli');
+const storeFlags = (): string[] =>
+  TEST_DATABASE_URL
+    ? ['--database-url', TEST_DATABASE_URL, '--schema', schema]
+    : ['--data-dir', join(dir, 'store')];
+afterAll(async () => {
+  if (TEST_DATABASE_URL)
+    await dropSchema({ engine: 'postgres', connectionString: TEST_DATABASE_URL, schema });
+});
+
 async function run(...args: string[]): Promise<string[]> {
   const out: string[] = [];
-  await modelsCommand((l) => out.push(l)).parseAsync(['--root', join(dir, 'artifacts'), ...args], {
+  const store = AUDITED.has(args[0]!) ? storeFlags() : [];
+  await modelsCommand((l) => out.push(l)).parseAsync(['--root', join(dir, 'artifacts'), ...args, ...store], {
     from: 'user',
   });
   return out;
@@ -58,11 +76,19 @@ describe('npm run models', () => {
       /^registered coding-mismatch@1 as challenger \(ONNX vs float64 reference: max \|probability diff\| /,
     );
     await run('register', 'coding-mismatch', '--from', b, '--evaluation', join(b, 'evaluation.json'));
-    expect((await run('promote', 'coding-mismatch', '1', '--actor', 'lead'))[0]).toBe(
+    expect((await run('promote', 'coding-mismatch', '1', '--actor', 'lead', '--reason', 'first'))[0]).toBe(
       'coding-mismatch@1 is champion (was none)',
     );
-    const refused = await run('promote', 'coding-mismatch', '2', '--actor', 'ds').catch((e: unknown) => e);
+    const refused = await run('promote', 'coding-mismatch', '2', '--actor', 'ds', '--reason', 'try').catch(
+      (e: unknown) => e,
+    );
     expect(isTriageError(refused, 'TRIAGE_MODEL_PROMOTION_REFUSED')).toBe(true);
+    expect((refused as TriageError).errors[0]).toMatchObject({
+      path: '<version>',
+      message: expect.stringMatching(
+        /^candidate coding-mismatch@2: pr_auc 0\.7000 .*; champion coding-mismatch@1: pr_auc 0\.8000 /,
+      ),
+    });
     const forced = await run(
       'promote',
       'coding-mismatch',

@@ -11,7 +11,7 @@
  *                                        it as challenger
  * register-external <name> <file.onnx> --card <draft.json>
  *                                        register a model trained elsewhere (e.g. skl2onnx)
- * promote <name> <version> --actor <who> [--reason <why>] [--force] [--data <dir>]
+ * promote <name> <version> --actor <who> --reason <why> [--force] [--data <dir>]
  *                                        with --data: the rule compares both models re-measured
  *                                        on that benchmark's test split (as `gate`)
  * gate <name> <version> --data <dir>     re-measure the version and the champion on the test split
@@ -20,6 +20,16 @@
  *                                        promotion rule's verdict; exit code 1 when it refuses
  * ```
  * Options: `--root <dir>` (default `models/artifacts` in the package), `--json`.
+ *
+ * `register`, `register-external` and `promote` change what the service serves (the challenger
+ * it shadows, the champion), so they are audited as the API's changes are: they open the
+ * service's store (`--database-url` / `--data-dir` / `--schema`, else `DATABASE_URL` / `DATA_DIR`
+ * as the server reads them, bin/cli-store.ts) and write `model.registered` / `model.promoted`
+ * (`model.promotion_refused`, `model.promotion_failed`) into the chain of the operator tenant
+ * (`MODEL_OPERATOR_TENANT`), actor key null and `--actor` in the payload; a promotion also emits
+ * `model.promoted` to every tenant (models/governed-promotion.ts, the API's path). A rollback is
+ * `promote` of the previous champion with a `--reason`. A store that cannot be opened or written
+ * refuses the change.
  * The `list` table is coloured only on a terminal that takes colours (node's
  * `WriteStream.hasColors()`, which honours `NO_COLOR`, `NODE_DISABLE_COLORS` and `TERM=dumb`).
  */
@@ -42,7 +52,11 @@ import {
 } from '../models/spec.js';
 import { exportOnnx } from '../training/onnx-export.js';
 import { renderGate } from '../training/same-split-gate.js';
+import { governedPromotion } from '../models/governed-promotion.js';
+import { serviceStore, withStoreFlags, type StoreFlags } from './cli-store.js';
+import { loadConfig } from './config.js';
 import { registryGate } from './models-gate.js';
+import { openModelGovernance, type OpenedModelGovernance } from './models-governance.js';
 
 /** Default registry root: the artefacts shipped with the package. */
 export function defaultRegistryRoot(): string {
@@ -80,10 +94,12 @@ export const stdoutHasColours = (): boolean => process.stdout.isTTY === true && 
  * The `models` command.
  * @param print receives every line of output.
  * @param colours whether tables may carry ANSI colours (default: {@link stdoutHasColours}).
+ * @param env the service's configuration (operator tenant, shadow rule, default store).
  */
 export function modelsCommand(
   print: (line: string) => void = (l) => process.stdout.write(l + '\n'),
   colours: boolean = stdoutHasColours(),
+  env: NodeJS.ProcessEnv = process.env,
 ): Command {
   const program = new Command('models')
     .description('Model registry: list, show, register, promote')
@@ -96,6 +112,26 @@ export function modelsCommand(
       verifyOnnx: (onnx, label) => verifyServedModel(onnx, label),
     });
   const json = (): boolean => program.opts<{ json?: boolean }>().json === true;
+  /** Runs `use` with the audit of the service's store (see the module doc), then closes it. */
+  const governed = async <T>(
+    reg: ModelRegistry,
+    flags: StoreFlags,
+    use: (g: OpenedModelGovernance) => Promise<T>,
+  ): Promise<T> => {
+    const config = loadConfig(env);
+    const g = await openModelGovernance({
+      store: serviceStore(flags, env),
+      registry: reg,
+      modelsDir: program.opts<{ root: string }>().root,
+      operatorTenant: config.models.operatorTenant,
+      minShadowLabelled: config.monitoring.minShadowLabelled,
+    });
+    try {
+      return await use(g);
+    } finally {
+      await g.close();
+    }
+  };
 
   program.command('list').action(async () => {
     const listing = await registry().list();
@@ -123,86 +159,108 @@ export function modelsCommand(
     print(json() ? JSON.stringify(r.card, null, 2) : cardSummary(r.card));
   });
 
-  program
-    .command('register <name>')
-    .requiredOption('--from <dir>', 'training run output (spec.json, card.json)')
-    .option('--evaluation <file>', 'headline evaluation JSON (metric, value, datasetHash, ..., baselines)')
-    .option('--actor <who>', 'who registers', 'cli')
-    .action(async (name: string, o: { from: string; evaluation?: string; actor: string }) => {
-      const spec = assertModelSpec(readJson(join(o.from, 'spec.json')));
-      const onnx = exportOnnx(spec);
-      const gap = await onnxReferenceGap(spec, onnx);
-      if (!(gap <= 1e-5)) throw new Error(`ONNX graph differs from the spec: max |probability diff| ${gap}`);
-      const r = await registry().register(name, {
-        onnx,
-        spec,
-        card: readJson(join(o.from, 'card.json')) as ModelCardDraft, // validated by register
-        ...(o.evaluation ? { evaluation: validateEvaluation(readJson(o.evaluation)) } : {}),
-        // The line context the run computed its features with, needed to serve it the same way.
-        ...(existsSync(join(o.from, 'line-context.json'))
-          ? { files: { 'line-context.json': readFileSync(join(o.from, 'line-context.json'), 'utf8') } }
-          : {}),
-        actor: o.actor,
-      });
-      print(
-        json()
-          ? JSON.stringify({ label: r.label, onnxReferenceGap: gap }, null, 2)
-          : `registered ${r.label} as challenger (ONNX vs float64 reference: max |probability diff| ${gap.toExponential(2)})`,
-      );
-    });
+  withStoreFlags(
+    program
+      .command('register <name>')
+      .requiredOption('--from <dir>', 'training run output (spec.json, card.json)')
+      .option('--evaluation <file>', 'headline evaluation JSON (metric, value, datasetHash, ..., baselines)')
+      .option('--actor <who>', 'who registers', 'cli'),
+  ).action(async (name: string, o: StoreFlags & { from: string; evaluation?: string; actor: string }) => {
+    const spec = assertModelSpec(readJson(join(o.from, 'spec.json')));
+    const onnx = exportOnnx(spec);
+    const gap = await onnxReferenceGap(spec, onnx);
+    if (!(gap <= 1e-5)) throw new Error(`ONNX graph differs from the spec: max |probability diff| ${gap}`);
+    const reg = registry();
+    const r = await governed(reg, o, (g) =>
+      reg.register(
+        name,
+        {
+          onnx,
+          spec,
+          card: readJson(join(o.from, 'card.json')) as ModelCardDraft, // validated by register
+          ...(o.evaluation ? { evaluation: validateEvaluation(readJson(o.evaluation)) } : {}),
+          // The line context the run computed its features with, needed to serve it the same way.
+          ...(existsSync(join(o.from, 'line-context.json'))
+            ? { files: { 'line-context.json': readFileSync(join(o.from, 'line-context.json'), 'utf8') } }
+            : {}),
+          actor: o.actor,
+        },
+        { onEvent: (e) => g.audit(e, null, g.tenantId) },
+      ),
+    );
+    print(
+      json()
+        ? JSON.stringify({ label: r.label, onnxReferenceGap: gap }, null, 2)
+        : `registered ${r.label} as challenger (ONNX vs float64 reference: max |probability diff| ${gap.toExponential(2)})`,
+    );
+  });
 
-  program
-    .command('register-external <name> <file>')
-    .requiredOption('--card <file>', 'card draft JSON (ExternalCardDraft)')
-    .option('--actor <who>', 'who registers', 'cli')
-    .action(async (name: string, file: string, o: { card: string; actor: string }) => {
-      const r = await registry().registerExternalOnnx(
+  withStoreFlags(
+    program
+      .command('register-external <name> <file>')
+      .requiredOption('--card <file>', 'card draft JSON (ExternalCardDraft)')
+      .option('--actor <who>', 'who registers', 'cli'),
+  ).action(async (name: string, file: string, o: StoreFlags & { card: string; actor: string }) => {
+    const reg = registry();
+    const r = await governed(reg, o, (g) =>
+      reg.registerExternalOnnx(
         name,
         new Uint8Array(readFileSync(file)),
         readJson(o.card) as ExternalCardDraft, // validated by the registry
-        { actor: o.actor },
+        { actor: o.actor, onEvent: (e) => g.audit(e, null, g.tenantId) },
+      ),
+    );
+    print(
+      json()
+        ? JSON.stringify({ label: r.label, adaptation: r.adaptation }, null, 2)
+        : `registered ${r.label} as challenger`,
+    );
+  });
+
+  withStoreFlags(
+    program
+      .command('promote <name> <version>')
+      .description(
+        'make a version champion (or put back the previous one: a rollback), audited in the operator ' +
+          "tenant's chain and announced to every tenant as the API's promotions are; refused when worse " +
+          'than the champion on the headline metric or on any exception kind, hard-negative kind or clean ' +
+          'invoices (models/promotion-gate.ts)',
+      )
+      .requiredOption('--actor <who>', 'who promotes (recorded)')
+      .requiredOption('--reason <why>', 'why the champion changes (recorded; it serves every tenant)')
+      .option('--force', 'promote even when the challenger is worse or not comparable (recorded)')
+      .option('--data <dir>', "compare both models re-measured on this benchmark's test split (see gate)"),
+  ).action(
+    async (
+      name: string,
+      version: string,
+      o: StoreFlags & { actor: string; reason: string; force?: boolean; data?: string },
+    ) => {
+      const reg = registry();
+      const gate = o.data ? await registryGate(reg, name, version, { data: o.data }) : null;
+      if (gate && !json()) for (const l of renderGate(gate)) print(l);
+      const r = await governed(reg, o, (g) =>
+        governedPromotion(g, {
+          tenantId: g.tenantId,
+          actorKeyId: null,
+          actor: o.actor,
+          name,
+          version,
+          reason: o.reason,
+          force: o.force,
+          ...(gate ? { sameSplit: { candidate: gate.challenger, champion: gate.champion } } : {}),
+          fields: { reason: '--reason', version: '<version>' },
+        }),
       );
       print(
         json()
-          ? JSON.stringify({ label: r.label, adaptation: r.adaptation }, null, 2)
-          : `registered ${r.label} as challenger`,
+          ? JSON.stringify(r, null, 2)
+          : r.changed
+            ? `${name}@${r.version} is champion (was ${r.previousChampion ?? 'none'})${r.forced ? ' - FORCED' : ''}`
+            : `${name}@${r.version} already is champion`,
       );
-    });
-
-  program
-    .command('promote <name> <version>')
-    .description(
-      'make a version champion; refused when worse than the champion on the headline metric or on any ' +
-        'exception kind, hard-negative kind or clean invoices (models/promotion-gate.ts)',
-    )
-    .requiredOption('--actor <who>', 'who promotes (recorded)')
-    .option('--reason <why>', 'why (required with --force)')
-    .option('--force', 'promote even when the challenger is worse or not comparable (recorded)')
-    .option('--data <dir>', "compare both models re-measured on this benchmark's test split (see gate)")
-    .action(
-      async (
-        name: string,
-        version: string,
-        o: { actor: string; reason?: string; force?: boolean; data?: string },
-      ) => {
-        const reg = registry();
-        const gate = o.data ? await registryGate(reg, name, version, { data: o.data }) : null;
-        if (gate && !json()) for (const l of renderGate(gate)) print(l);
-        const r = await reg.promote(name, version, {
-          actor: o.actor,
-          ...(o.reason ? { reason: o.reason } : {}),
-          ...(o.force ? { force: true } : {}),
-          ...(gate ? { sameSplit: { candidate: gate.challenger, champion: gate.champion } } : {}),
-        });
-        print(
-          json()
-            ? JSON.stringify(r, null, 2)
-            : r.changed
-              ? `${name}@${r.version} is champion (was ${r.previousChampion ?? 'none'})${r.forced ? ' - FORCED' : ''}`
-              : `${name}@${r.version} already is champion`,
-        );
-      },
-    );
+    },
+  );
 
   program
     .command('gate <name> <version>')
@@ -271,7 +329,9 @@ if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
     .parseAsync()
     .catch((e: unknown) => {
       process.stderr.write(
-        isTriageError(e) ? `${e.code}: ${e.message}\n` : `${e instanceof Error ? e.message : String(e)}\n`,
+        isTriageError(e)
+          ? `${e.code}: ${e.message}\n${e.errors.map((f) => `  ${f.path}: ${f.message}\n`).join('')}`
+          : `${e instanceof Error ? e.message : String(e)}\n`,
       );
       process.exitCode = isTriageError(e, 'TRIAGE_MODEL_PROMOTION_REFUSED') ? 3 : 2;
     });

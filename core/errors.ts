@@ -112,6 +112,11 @@ export const ERROR_CATALOG = {
   TRIAGE_AUTH_REQUIRED: { status: 401, title: 'API key required', retryable: false },
   TRIAGE_AUTH_INVALID: { status: 401, title: 'API key invalid or revoked', retryable: false },
   TRIAGE_FORBIDDEN: { status: 403, title: 'Role not allowed', retryable: false },
+  /**
+   * A change of the models every tenant shares (promote, train, a retrain job) by a tenant other
+   * than the deployment's operator tenant (`MODEL_OPERATOR_TENANT`).
+   */
+  TRIAGE_OPERATOR_ONLY: { status: 403, title: 'Operator tenant required', retryable: false },
   TRIAGE_ROUTE_ROLES_MISSING: { status: 500, title: 'Route declares no roles', retryable: false },
   TRIAGE_KEY_NOT_FOUND: { status: 404, title: 'API key not found', retryable: false },
   /** Revoking the tenant's last active admin key would leave nobody able to manage its keys. */

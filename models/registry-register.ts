@@ -300,7 +300,8 @@ export async function registerVersion(
  * Registers a model trained elsewhere (e.g. scikit-learn exported by skl2onnx) after
  * rewriting it to the served IO (see `normaliseExternalOnnx`) and checking that its input
  * matches the task's served feature schema: the draft's `featureNames` must equal the
- * schema's names in order and the graph's input width their count.
+ * schema's names in order and the graph's input width their count. `o.onEvent` receives the
+ * `model.registered` event after the registry's own hook (as {@link registerVersion}).
  * @returns the registered version (as a challenger) and how the graph was adapted.
  * @throws TriageError `TRIAGE_MODEL_SIGNATURE_MISMATCH` (both signatures in the message),
  *   `TRIAGE_MODEL_UPLOAD_INVALID` (not a usable binary classifier, or an invalid draft),
@@ -311,7 +312,7 @@ export async function registerExternalOnnx(
   name: string,
   buffer: Uint8Array,
   cardDraft: ExternalCardDraft,
-  o: { actor?: string; parentVersion?: string | null } = {},
+  o: { actor?: string; parentVersion?: string | null; onEvent?: EventHook } = {},
 ): Promise<ResolvedModel & { adaptation: ExternalAdaptation }> {
   const draft = validateExternalCardDraft(cardDraft);
   const expected = reg.opts.featureSchemas?.[draft.task];
@@ -325,6 +326,7 @@ export async function registerExternalOnnx(
     (adaptation.droppedZipMap ? '; ZipMap dropped' : '') +
     `; ${adaptation.prunedNodes} node(s) not needed for it pruned; logit = ln(p / (1 - p)), p clamped to [1e-7, 1 - 1e-7].`;
   const card = { ...draft, notes: [...draft.notes, note] };
-  const resolved = await registerVersion(reg, name, { onnx, card, ...o });
+  const { onEvent, ...who } = o;
+  const resolved = await registerVersion(reg, name, { onnx, card, ...who }, onEvent ? { onEvent } : {});
   return { ...resolved, adaptation };
 }

@@ -49,7 +49,7 @@ export class ModelRegistry extends RegistryLayout {
     name: string,
     buffer: Uint8Array,
     cardDraft: ExternalCardDraft,
-    o: { actor?: string; parentVersion?: string | null } = {},
+    o: { actor?: string; parentVersion?: string | null; onEvent?: EventHook } = {},
   ): Promise<ResolvedModel & { adaptation: ExternalAdaptation }> {
     return registerExternalOnnx(this, name, buffer, cardDraft, o);
   }

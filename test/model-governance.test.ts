@@ -15,7 +15,7 @@ import { buildApp } from '../api/app.js';
 import type { ModelsApiDeps } from '../api/routes/models.js';
 import { appDepsOf, type Wired } from '../bin/bootstrap.js';
 import { lazyRetrain, wireModelsApi } from '../bin/models-api.js';
-import { isTriageError } from '../core/errors.js';
+import { isTriageError, type TriageError } from '../core/errors.js';
 import type { RetrainData } from '../jobs/types.js';
 import { ModelRegistry } from '../models/registry.js';
 import { exportOnnx } from '../training/onnx-export.js';
@@ -111,9 +111,12 @@ describe.each(engines('modelgov'))('shared-model governance on $name', ({ config
         const r = await as(key, { method: 'POST', ...o });
         expect(r.statusCode, `${o.url} ${r.body}`).toBe(403);
         expect(r.headers['content-type']).toContain('application/problem+json');
-        const body = r.json<{ code: string; detail: string }>();
-        expect(body.code).toBe('TRIAGE_FORBIDDEN');
-        expect(body.detail).toMatch(/shared by every tenant and managed by the operator tenant default/);
+        const body = r.json<{ code: string; title: string; detail: string }>();
+        expect(body.code).toBe('TRIAGE_OPERATOR_ONLY');
+        expect(body.title).toBe('Operator tenant required');
+        expect(body.detail).toMatch(
+          /shared by every tenant and managed by the operator tenant default \(MODEL_OPERATOR_TENANT\)/,
+        );
         expect(body.detail).toContain('tenant other');
       }
     }
@@ -195,12 +198,13 @@ describe.each(engines('modelgov'))('shared-model governance on $name', ({ config
     expect(enqueued.map((d) => [d.tenantId, d.task, d.seed])).toEqual([['default', NAME, 9]]);
   });
 
-  it("fails another tenant's retrain job at once, without training (TRIAGE_FORBIDDEN, not retried)", async () => {
+  it("fails another tenant's retrain job at once, without training (TRIAGE_OPERATOR_ONLY, not retried)", async () => {
     const train = lazyRetrain({ registry, repo: h.wired.repo });
     const job = { task: 'coding-mismatch' as const, seed: 1 };
     const err = await train({ ...job, tenantId: 'other' }).catch((e: unknown) => e);
-    expect(isTriageError(err, 'TRIAGE_FORBIDDEN')).toBe(true);
-    expect((err as Error).message).toContain('operator tenant default');
+    expect(isTriageError(err, 'TRIAGE_OPERATOR_ONLY')).toBe(true);
+    expect((err as TriageError).retryable).toBe(false);
+    expect((err as Error).message).toContain('operator tenant default (MODEL_OPERATOR_TENANT)');
     expect(await registry.versions(NAME)).toHaveLength(2);
   });
 

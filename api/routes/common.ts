@@ -24,7 +24,9 @@ export type ProblemStatus = 400 | 401 | 403 | 404 | 406 | 408 | 409 | 413 | 415 
 const PROBLEM_MEANING: Record<ProblemStatus, string> = {
   400: 'Invalid request: a body, path or query field, named in errors[].path',
   401: 'No API key, or an unknown or revoked one',
-  403: 'The key has none of the route’s roles',
+  403:
+    'The key has none of the route’s roles (TRIAGE_FORBIDDEN), or, changing the shared models, is not of the ' +
+    'operator tenant MODEL_OPERATOR_TENANT (TRIAGE_OPERATOR_ONLY)',
   404: 'Not found (or another tenant’s)',
   406: 'The Accept header names no media type the route answers in',
   408: 'The request body was not received in time',

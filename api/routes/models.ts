@@ -19,21 +19,20 @@
  */
 import Type from 'typebox';
 import { DEFAULT_TENANT, type Role } from '../../core/auth.js';
-import { TriageError, isTriageError, type FieldError } from '../../core/errors.js';
+import { TriageError } from '../../core/errors.js';
 import { LABEL_PROVENANCES, type LabelProvenance } from '../../core/labels.js';
 import type { ChampionModel } from '../../inference/onnx-champion.js';
 import { ModelCard } from '../../models/card.js';
-import type { ModelRegistry, RegistryEvent } from '../../models/registry.js';
+import { governedPromotion, type PromotionGovernance } from '../../models/governed-promotion.js';
+import type { ModelRegistry } from '../../models/registry.js';
 import type { RetrainTask } from '../../jobs/types.js';
 import type { FastifyRequest } from 'fastify';
 import { principalOf } from '../auth.js';
-import { bodyInvalid } from '../problem.js';
-import { blankTextErrors } from '../../core/validate.js';
 import { problemResponses, PROTECTED, WITH_BODY, type RoutePlugin } from './common.js';
 import { JobLinks, jobPath, trainingNotConfigured, type RetrainJobs } from './jobs.js';
 
 /** What the model, job and OIP routes need. */
-export interface ModelsApiDeps extends RetrainJobs {
+export interface ModelsApiDeps extends RetrainJobs, PromotionGovernance {
   registry: ModelRegistry;
   /** The ChampionModel currently served per model name (absent: that task is served by its heuristic). */
   served(): ReadonlyMap<string, ChampionModel>;
@@ -42,16 +41,6 @@ export interface ModelsApiDeps extends RetrainJobs {
    * {@link DEFAULT_TENANT} (`MODEL_OPERATOR_TENANT`, bin/config.ts).
    */
   operatorTenant?: string;
-  /**
-   * Appends a service-level audit event (promotions, registrations) to the audit log of the
-   * acting key's tenant (the operator tenant). Throwing aborts the promotion.
-   */
-  audit?(event: RegistryEvent, actorKeyId: string | null, tenantId: string): Promise<void>;
-  /**
-   * Checked before an unforced promotion (e.g. the shadow record a policy requires,
-   * monitoring/service.ts `checkPromotion`); throwing refuses it.
-   */
-  beforePromote?(tenantId: string, name: string, version: string): Promise<void>;
   /** Non-champion versions kept loaded for `/v2/.../versions/:version/infer`; default 4. */
   maxLoadedVersions?: number;
   /** Most rows of one infer request; default 10 000. */
@@ -178,15 +167,16 @@ export type ModelRoutesOptions = Pick<
 
 /**
  * A route hook refusing keys of any tenant but `operatorTenant`, before the body is read.
- * @throws TriageError `TRIAGE_FORBIDDEN` (403) naming the operator tenant.
+ * @throws TriageError `TRIAGE_OPERATOR_ONLY` (403) naming the operator tenant and `MODEL_OPERATOR_TENANT`.
  */
 export function operatorOnly(operatorTenant: string) {
   return async (req: FastifyRequest, _reply: unknown, payload: unknown) => {
     const p = principalOf(req);
     if (p.tenantId !== operatorTenant)
       throw new TriageError(
-        'TRIAGE_FORBIDDEN',
-        `models are shared by every tenant and managed by the operator tenant ${operatorTenant}; ` +
+        'TRIAGE_OPERATOR_ONLY',
+        `models are shared by every tenant and managed by the operator tenant ${operatorTenant} ` +
+          `(MODEL_OPERATOR_TENANT); ` +
           `a key of tenant ${p.tenantId} may read them but not promote, train or register them`,
       );
     return payload;
@@ -264,7 +254,7 @@ export const modelRoutes: RoutePlugin<ModelRoutesOptions> = async (app, deps) =>
         summary: 'Make a version the champion (audited)',
         description:
           'Models are shared by every tenant, so a promotion changes what every tenant is served: only keys of ' +
-          'the operator tenant (MODEL_OPERATOR_TENANT) may promote (other tenants: 403); it needs a ' +
+          'the operator tenant (MODEL_OPERATOR_TENANT) may promote (other tenants: 403 TRIAGE_OPERATOR_ONLY); it needs a ' +
           'non-blank reason (400 naming /reason). Allowed when the version evaluates at least as well as the ' +
           'champion on the same set with the same metric; otherwise 409 TRIAGE_MODEL_PROMOTION_REFUSED naming ' +
           'both values, unless force. Putting back the version that was champion immediately before the current ' +
@@ -281,48 +271,32 @@ export const modelRoutes: RoutePlugin<ModelRoutesOptions> = async (app, deps) =>
       const p = principalOf(req);
       const { name } = req.params;
       const { version, reason, force } = req.body;
-      const blank = blankTextErrors('/reason', reason);
-      if (blank.length > 0) throw bodyInvalid('the promotion reason is blank', blank);
-      if (force === true && reason === undefined)
-        throw bodyInvalid('a forced promotion needs a reason', [
-          { path: '/reason', message: 'is required when force is true' },
-        ]);
-      // The champion serves every tenant: say why it changes (it goes to the audit entry).
-      if (reason === undefined)
-        throw bodyInvalid('a promotion needs a reason: the champion serves every tenant', [
-          { path: '/reason', message: 'is required (why the champion changes)' },
-        ]);
-      // Monitoring: a required shadow record (call site; `force` with a reason overrides it as it does the metric rule).
-      if (force !== true) await deps.beforePromote?.(p.tenantId, name, version.replace(/^v/, ''));
-      const audit = deps.audit;
-      try {
-        const r = await registry.promote(name, version, {
-          actor: p.keyId,
-          ...(reason ? { reason } : {}),
-          ...(force ? { force: true } : {}),
-          ...(audit ? { onEvent: (e: RegistryEvent) => audit(e, p.keyId, p.tenantId) } : {}),
-        });
-        req.log.info(
-          {
-            model: name,
-            version: r.version,
-            previous: r.previousChampion,
-            forced: r.forced,
-            changed: r.changed,
-          },
-          'model promotion',
-        );
-        return {
-          name,
+      const r = await governedPromotion(deps, {
+        tenantId: p.tenantId,
+        actorKeyId: p.keyId,
+        actor: p.keyId,
+        name,
+        version,
+        reason,
+        force,
+      });
+      req.log.info(
+        {
+          model: name,
           version: r.version,
-          previous_champion: r.previousChampion,
+          previous: r.previousChampion,
           forced: r.forced,
           changed: r.changed,
-        };
-      } catch (e) {
-        if (!isTriageError(e, 'TRIAGE_MODEL_PROMOTION_REFUSED')) throw e;
-        throw await refusalNamingBoth(registry, name, version, e);
-      }
+        },
+        'model promotion',
+      );
+      return {
+        name,
+        version: r.version,
+        previous_champion: r.previousChampion,
+        forced: r.forced,
+        changed: r.changed,
+      };
     },
   );
 
@@ -340,7 +314,7 @@ export const modelRoutes: RoutePlugin<ModelRoutesOptions> = async (app, deps) =>
         summary: 'Retrain a model (asynchronous); the result is registered as challenger, never champion',
         description:
           `Models: ${RETRAINABLE.join(', ')}. Only keys of the operator tenant (MODEL_OPERATOR_TENANT) may ` +
-          'train (other tenants: 403). Poll the job at the Location header (GET /v1/jobs/:id).',
+          'train (other tenants: 403 TRIAGE_OPERATOR_ONLY). Poll the job at the Location header (GET /v1/jobs/:id).',
         params: NameParams,
         body: TrainBody,
         response: { 202: TrainAccepted, ...problemResponses(PROTECTED, WITH_BODY, 404) },
@@ -371,26 +345,3 @@ export const modelRoutes: RoutePlugin<ModelRoutesOptions> = async (app, deps) =>
     },
   );
 };
-
-/** A refused promotion's problem, naming the candidate's and the champion's evaluation. */
-async function refusalNamingBoth(
-  registry: ModelRegistry,
-  name: string,
-  version: string,
-  e: TriageError,
-): Promise<TriageError> {
-  const fmt = (c: ModelCard): string =>
-    `${c.name}@${c.version}: ${c.evaluation.metric} ${c.evaluation.value.toFixed(4)} on ${c.evaluation.split}/` +
-    `${c.evaluation.unit} ${c.evaluation.datasetHash.slice(0, 12)} (n=${c.evaluation.size})`;
-  const candidate = await registry.card(name, version).catch(() => null);
-  const champion = await registry.card(name, 'champion').catch(() => null);
-  const errors: FieldError[] = [
-    {
-      path: '/version',
-      message:
-        `candidate ${candidate ? fmt(candidate) : `${name}@${version}`}; ` +
-        `champion ${champion ? fmt(champion) : 'none'}`,
-    },
-  ];
-  return new TriageError(e.code, e.message, errors, { cause: e });
-}
