@@ -3,7 +3,8 @@
  * by itself at ERP load and in the three-way match (2 DZ ordered, received as 1 DZ + 12 EA,
  * billed as 24 EA: fully received); a pack_qty contradicting a fixed count and a fractional
  * quantity of a count unit on a PO line or receipt are refused (422 naming the field), while an
- * invoice billing a fractional count is scored and held for review, not refused.
+ * invoice billing a fractional count, or a pack_qty contradicting a fixed count, is scored and
+ * held for review, not refused.
  */
 import { describe, expect, it } from 'vitest';
 import type { ErpLoad, PurchaseOrder } from '../core/erp.js';
@@ -145,6 +146,34 @@ describe.each(engines('erpunits'))('units of measure on $name', ({ config }) => 
     const u = d.reasons.find((x) => x.code === 'UOM_MISMATCH');
     expect(u?.evidence).toMatchObject({ billed_quantity: 2.5, billed_uom: 'EA', quantity_not_whole: true });
     expect(d.reasons.map((x) => x.code)).toEqual(['UOM_MISMATCH']);
+    expect(d.decision).not.toBe('AUTO_APPROVE');
+    expect(d.queue).toBe('procurement');
+  });
+
+  it('scores an invoice billing DZ with pack_qty 10 as 12 each and holds it as UOM_MISMATCH (pack_qty_contradicts_unit)', async () => {
+    await vendor();
+    const ok = await load({
+      purchase_orders: [{ ...dozenPo(), po_number: 'PO-DZ10' }],
+      receipts: [{ ...receipt('GR-DZ10', 2, 'DZ'), po_number: 'PO-DZ10' }],
+    });
+    expect(ok.statusCode, ok.body).toBe(200);
+    const line: InvoiceLine = {
+      ...gloves(2),
+      uom: 'DZ',
+      pack_qty: 10,
+      unit_price_cents: 1_200,
+      amount_cents: 2_400,
+    };
+    const d = await ref.h.scoreOk(invoice('dz-pack10', [line], 'PO-DZ10'));
+    expect(d.reasons.map((x) => x.code)).toEqual(['UOM_MISMATCH']);
+    expect(d.reasons[0]!.evidence).toMatchObject({
+      billed_uom: 'DZ',
+      billed_quantity: 2,
+      stated_pack_qty: 10,
+      unit_fixed_count: 12,
+      pack_qty_contradicts_unit: true,
+    });
+    expect(d.procurement).toMatchObject({ po_number: 'PO-DZ10', amount_at_risk_cents: 0 });
     expect(d.decision).not.toBe('AUTO_APPROVE');
     expect(d.queue).toBe('procurement');
   });

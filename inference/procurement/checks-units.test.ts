@@ -1,6 +1,7 @@
 /**
  * Units in the three-way match: fixed-count units (core/units.ts) convert by themselves on PO
- * lines, receipts and invoices, and a fractional count billed against a PO line is flagged.
+ * lines, receipts and invoices; a fractional count, or a pack_qty contradicting a fixed count,
+ * billed against a PO line is flagged.
  */
 import { describe, expect, it } from 'vitest';
 import type { GoodsReceipt, PoLine } from '../../core/erp.js';
@@ -64,10 +65,32 @@ describe('fixed-count units in the three-way match', () => {
     expect(c.suggested).toMatchObject({ quantity: 24, uom: 'EA', basis: 'receipt' });
   });
 
-  it('reads a dozen billed with a contradicting pack_qty as 12 each', () => {
+  it('reads a dozen billed with a contradicting pack_qty as 12 each and flags it as UOM_MISMATCH', () => {
     const c = check({ ...invoiceLine(2, 'DZ', 1_200), pack_qty: 10 }, gloves, received);
-    expect(codes(c)).toEqual([]);
+    expect(codes(c)).toEqual(['UOM_MISMATCH']);
+    expect(c.reasons[0]!.evidence).toMatchObject({
+      billed_uom: 'DZ',
+      billed_quantity: 2,
+      po_uom: 'DZ',
+      stated_pack_qty: 10,
+      unit_fixed_count: 12,
+      pack_qty_contradicts_unit: true,
+    });
+    expect(c.reasons[0]!.evidence).not.toHaveProperty('quantity_not_whole');
+    expect(c.reasons[0]!.message).toBe(
+      'The billed pack_qty 10 contradicts DZ, which holds 12 each: read as 12 each.',
+    );
+    expect(c.atRiskCents).toBe(0);
     expect(c.allocations.map((a) => a.baseQuantity)).toEqual([24]);
+  });
+
+  it('passes a dozen billed with pack_qty 12 or without pack_qty', () => {
+    const stated = check({ ...invoiceLine(2, 'DZ', 1_200), pack_qty: 12 }, gloves, received);
+    expect(codes(stated)).toEqual([]);
+    expect(stated.allocations.map((a) => a.baseQuantity)).toEqual([24]);
+    const bare = check(invoiceLine(2, 'DZ', 1_200), gloves, received);
+    expect(codes(bare)).toEqual([]);
+    expect(bare.allocations.map((a) => a.baseQuantity)).toEqual([24]);
   });
 
   it('aligns 24 EA to the 2 DZ line alone (24 each billed, not 24 dozen)', () => {

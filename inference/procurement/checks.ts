@@ -9,7 +9,9 @@
  *   (beside `QUANTITY_ABOVE_RECEIVED`: the billed count exceeds what is available and is the
  *   PO line's ordered, received or available count in the PO's unit, as 24 DZ billed for 24 EA
  *   ordered); or the quantity is not a whole number of a count or pack unit (2.5 EA:
- *   `quantity_not_whole`, core/units.ts; intake accepts it so that no invoice is lost);
+ *   `quantity_not_whole`, core/units.ts); or the line states a `pack_qty` other than its
+ *   fixed-count unit's count (DZ with pack_qty 10: `pack_qty_contradicts_unit`, the line is read
+ *   as the unit's count). Intake accepts both so that no invoice is lost;
  * - `PRICE_ABOVE_PO`: unit price, converted to the PO unit, above the PO price;
  * - `PRICE_ABOVE_CONTRACT`: above the lowest price of a contract item for the same item in force
  *   on the invoice date for the facility; `CONTRACT_EXPIRED`: the PO line's contract is not in
@@ -134,7 +136,8 @@ function contractItems(po: PoLine, line: InvoiceLine, index: ContractIndex) {
 /**
  * The billed unit of an invoice line and its size in base units: a fixed-count unit's count
  * (core/units.ts: `DZ` 12, `EA` 1, whatever `pack_qty` the line states, e.g. a UBL
- * `PackSizeNumeric` of the item billed by the each), else the line's `pack_qty`, the PO line's
+ * `PackSizeNumeric` of the item billed by the each; a contradicting one is flagged by
+ * {@link statedUnitCheck}), else the line's `pack_qty`, the PO line's
  * size when the unit is the same, a contract item's for that unit, or a count in the unit text or
  * the description (matching/uom.ts: `BX/100`, `box of 50`); null when unknown.
  */
@@ -252,22 +255,7 @@ export function checkLine(x: LineCheckInput): LineCheck {
   }
   contractCheck(x, po, unit, items, flag);
   quantityCheck(x, po, unit, billedBase, flag);
-  // A count or pack unit is billed in whole units (core/units.ts): 2.5 EA, or 0.0001 EA billed
-  // as 0 cents, is a quantity in another unit than stated (or a typo) for AP to read.
-  const billedUom = line.uom ?? po.uom;
-  if (isCountUnit(billedUom) && !Number.isInteger(line.quantity))
-    flag(
-      'UOM_MISMATCH',
-      {
-        billed_uom: line.uom ?? null,
-        billed_quantity: line.quantity,
-        po_uom: poUnit.uom,
-        quantity_not_whole: true,
-      },
-      0,
-      null,
-      `The billed quantity is not a whole number of ${uomCode(billedUom)}: billed in another unit than stated, or mistyped.`,
-    );
+  statedUnitCheck(line, po, flag);
   return { reasons, suggested, atRiskCents: atRisk, conversion, allocations: allocate(x, billedBase) };
 }
 
@@ -276,7 +264,38 @@ type Flag = (
   evidence: Record<string, unknown>,
   gapCents: number,
   s: SuggestedLine | null,
+  message?: string,
 ) => void;
+
+/**
+ * What the line states about its unit against the unit table (core/units.ts), each a
+ * `UOM_MISMATCH` with no cents at risk for AP to read: a quantity that is not a whole number of
+ * a count or pack unit (2.5 EA, or 0.0001 EA billed as 0 cents: `quantity_not_whole`), and a
+ * `pack_qty` other than a fixed-count unit's count (DZ with 10: `pack_qty_contradicts_unit`;
+ * {@link invoicePack} reads the line as the unit's count). Either is a quantity in another unit
+ * than stated, or a typo.
+ */
+function statedUnitCheck(line: InvoiceLine, po: PoLine, flag: Flag): void {
+  const billedUom = line.uom ?? po.uom;
+  const stated = { billed_uom: line.uom ?? null, billed_quantity: line.quantity, po_uom: uomCode(po.uom) };
+  if (isCountUnit(billedUom) && !Number.isInteger(line.quantity))
+    flag(
+      'UOM_MISMATCH',
+      { ...stated, quantity_not_whole: true },
+      0,
+      null,
+      `The billed quantity is not a whole number of ${uomCode(billedUom)}: billed in another unit than stated, or mistyped.`,
+    );
+  const fixed = fixedCountOf(billedUom);
+  if (fixed !== null && line.pack_qty !== undefined && line.pack_qty !== fixed)
+    flag(
+      'UOM_MISMATCH',
+      { ...stated, stated_pack_qty: line.pack_qty, unit_fixed_count: fixed, pack_qty_contradicts_unit: true },
+      0,
+      null,
+      `The billed pack_qty ${line.pack_qty} contradicts ${uomCode(billedUom)}, which holds ${fixed} each: read as ${fixed} each.`,
+    );
+}
 
 function contractCheck(
   x: LineCheckInput,
