@@ -93,6 +93,14 @@ describe('fixed-count units in the three-way match', () => {
     expect(bare.allocations.map((a) => a.baseQuantity)).toEqual([24]);
   });
 
+  it('reads an EA line stating its item pack size (UBL PackSizeNumeric, X12 PO401) as each, unflagged', () => {
+    const each: PoLine = { ...gloves, uom: 'EA', quantity: 24, unit_price_cents: 100 };
+    const eachReceived = [receipt('GR-E', 24, 'EA')];
+    const c = check({ ...invoiceLine(24, 'EA', 100), pack_qty: 100 }, each, eachReceived);
+    expect(codes(c)).toEqual([]);
+    expect(c.allocations.map((a) => a.baseQuantity)).toEqual([24]);
+  });
+
   it('aligns 24 EA to the 2 DZ line alone (24 each billed, not 24 dozen)', () => {
     const other: PoLine = { ...gloves, line_number: 2 };
     const [a] = alignLines([invoiceLine(24, 'EA', 100)], [gloves, other], identifierRuleMatcher, 0.5);

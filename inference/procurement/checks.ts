@@ -271,7 +271,8 @@ type Flag = (
  * What the line states about its unit against the unit table (core/units.ts), each a
  * `UOM_MISMATCH` with no cents at risk for AP to read: a quantity that is not a whole number of
  * a count or pack unit (2.5 EA, or 0.0001 EA billed as 0 cents: `quantity_not_whole`), and a
- * `pack_qty` other than a fixed-count unit's count (DZ with 10: `pack_qty_contradicts_unit`;
+ * `pack_qty` other than a multi-unit fixed count (DZ with 10: `pack_qty_contradicts_unit`; an
+ * `EA` line's `pack_qty` is the item's pack size and is not flagged;
  * {@link invoicePack} reads the line as the unit's count). Either is a quantity in another unit
  * than stated, or a typo.
  */
@@ -287,7 +288,9 @@ function statedUnitCheck(line: InvoiceLine, po: PoLine, flag: Flag): void {
       `The billed quantity is not a whole number of ${uomCode(billedUom)}: billed in another unit than stated, or mistyped.`,
     );
   const fixed = fixedCountOf(billedUom);
-  if (fixed !== null && line.pack_qty !== undefined && line.pack_qty !== fixed)
+  // A pack_qty on a line billed by the each is the item's pack size (UBL `PackSizeNumeric`, X12
+  // PO401), not a count of the unit: only a multi-unit count (DZ, PR, GR...) can be contradicted.
+  if (fixed !== null && fixed > 1 && line.pack_qty !== undefined && line.pack_qty !== fixed)
     flag(
       'UOM_MISMATCH',
       { ...stated, stated_pack_qty: line.pack_qty, unit_fixed_count: fixed, pack_qty_contradicts_unit: true },
