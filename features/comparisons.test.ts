@@ -8,8 +8,8 @@ import {
   comparisonVectorFeatures,
   pairFeatureVector,
   PAIR_VECTOR_NAMES,
-  servedPairVector,
 } from './comparisons.js';
+import { servedPairVector } from './served-pair-vector.js';
 import { extractInvoiceFeatures } from './invoice-features.js';
 import { comparePair, compareSides, pairSideKeys, pairSideOfInvoice, type PairSide } from './pair.js';
 

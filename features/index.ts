@@ -15,6 +15,7 @@ export * from './idf.js';
 export * from './embedding.js';
 export * from './comparison-spec.js';
 export * from './comparisons.js';
+export * from './served-pair-vector.js';
 export * from './reference-index.js';
 export * from './line-features.js';
 export * from './knn.js';

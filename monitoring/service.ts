@@ -14,7 +14,7 @@ import { DriftAccumulator, driftReport, type DriftStatus } from './drift.js';
 import type { ScoredEvent, ScoringMonitor } from './hooks.js';
 import { readReference, type ReferenceHistograms } from './reference.js';
 import { compareShadow, type ShadowComparison } from './shadow.js';
-import { servedPairVector } from '../features/comparisons.js';
+import { servedPairVector } from '../features/served-pair-vector.js';
 import type { Monitoring, MonitoringDeps, ShadowScorer, Task } from './service-types.js';
 
 export type { Monitoring, MonitoringDeps, ShadowScorer } from './service-types.js';
