@@ -17,10 +17,10 @@ import { isTriageError, type TriageError } from '../core/errors.js';
 import type { StoreConfig } from '../store/index.js';
 import { servedFeatureSchemas } from '../models/served-schemas.js';
 import type { ModelRegistry } from '../models/registry.js';
-import { exportOnnx } from '../training/onnx-export.js';
 import { engines } from './fixtures.js';
-import { makeCardDraft, makeEvaluation, makeSpec } from './model-fixtures.js';
+import { makeCardDraft, makeSpec } from './model-fixtures.js';
 import { startHarness, type Harness } from './harness.js';
+import { registerVersions } from './model-versions.js';
 
 const NAME = 'coding-mismatch';
 const TENANTS = ['default', 'other', 'third'] as const;
@@ -47,21 +47,11 @@ describe.runIf(pg)('npm run models on the service store (PostgreSQL)', () => {
     root = await mkdtemp(join(tmpdir(), 'modelcli-'));
     registry = serviceRegistry(join(root, 'artifacts'));
     // v1 PR-AUC 0.8 (champion), v2 0.85 and v3 0.9 (each better: unforced promotions pass).
-    for (const [seed, prAuc] of [
-      [1, 0.8],
-      [2, 0.85],
-      [3, 0.9],
-    ] as const) {
-      const spec = servedSpec(seed);
-      await registry.register(NAME, {
-        onnx: exportOnnx(spec),
-        spec,
-        card: makeCardDraft(spec, { prAuc }),
-        evaluation: makeEvaluation(prAuc),
-        actor: 'setup',
-      });
-    }
-    await registry.promote(NAME, '1', { actor: 'setup' });
+    await registerVersions(registry, NAME, [
+      [servedSpec(1), 0.8],
+      [servedSpec(2), 0.85],
+      [servedSpec(3), 0.9],
+    ]);
     h = await startHarness(cfg, {
       app: (wired) => ({ models: wireModelsApi({ registry, repo: wired.repo }) }),
     });

@@ -18,10 +18,10 @@ import { lazyRetrain, wireModelsApi } from '../bin/models-api.js';
 import { isTriageError, type TriageError } from '../core/errors.js';
 import type { RetrainData } from '../jobs/types.js';
 import { ModelRegistry } from '../models/registry.js';
-import { exportOnnx } from '../training/onnx-export.js';
 import { engines } from './fixtures.js';
-import { makeCardDraft, makeEvaluation, makeSpec } from './model-fixtures.js';
+import { makeSpec } from './model-fixtures.js';
 import { startHarness, type Harness } from './harness.js';
+import { registerVersions } from './model-versions.js';
 
 const NAME = 'coding-mismatch';
 const TENANTS = ['default', 'other', 'third'] as const;
@@ -48,20 +48,10 @@ describe.each(engines('modelgov'))('shared-model governance on $name', ({ config
     root = await mkdtemp(join(tmpdir(), 'modelgov-'));
     registry = new ModelRegistry({ root });
     // v1 PR-AUC 0.8 (champion), v2 0.85 (better: an unforced promotion passes).
-    for (const [seed, prAuc] of [
-      [1, 0.8],
-      [2, 0.85],
-    ] as const) {
-      const spec = makeSpec({ seed });
-      await registry.register(NAME, {
-        onnx: exportOnnx(spec),
-        spec,
-        card: makeCardDraft(spec, { prAuc }),
-        evaluation: makeEvaluation(prAuc),
-        actor: 'setup',
-      });
-    }
-    await registry.promote(NAME, '1', { actor: 'setup' });
+    await registerVersions(registry, NAME, [
+      [makeSpec({ seed: 1 }), 0.8],
+      [makeSpec({ seed: 2 }), 0.85],
+    ]);
     h = await startHarness(cfg, { app: (wired) => ({ models: modelsDeps(wired.repo) }) });
     const keys = h.wired.repo.keys;
     extra.otherDs = (
