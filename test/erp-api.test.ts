@@ -8,7 +8,7 @@ import { describe, expect, it } from 'vitest';
 import type { ErpCallbackResult, ErpLoad, ErpLoadResult } from '../core/erp.js';
 import { engines, makeInvoice } from './fixtures.js';
 import { useHarness } from './harness.js';
-import { makeContract, makeErpLoad, makePo, makeReceipts } from './erp-fixtures.js';
+import { makeContract, makeErpLoad, makePo, makeReceipts, putErpVendor } from './erp-fixtures.js';
 import { datedLine, withLines } from './batch-chunk-fixtures.js';
 import { createLabelStore } from '../store/labels.js';
 
@@ -20,14 +20,7 @@ describe.each(engines('erp'))('ERP data API on $name', ({ config }) => {
     ref.h.wired.repo.transaction((tx) => tx.query(text, params));
   const count = async (table: string) =>
     Number((await sql(`SELECT count(*)::int AS n FROM ${table} WHERE tenant_id = 'default'`))[0]!.n);
-  const vendor = async (id: string) => {
-    const r = await ref.h.call('admin', {
-      method: 'PUT',
-      url: `/v1/vendors/${id}`,
-      payload: { approved_betos: [], approved_hcpcs_prefixes: ['A', 'E'] },
-    });
-    expect([200, 201]).toContain(r.statusCode);
-  };
+  const vendor = (id: string) => putErpVendor(ref.h, id);
 
   it('refuses a load naming an unknown vendor, and stores nothing', async () => {
     const r = await load(makeErpLoad());

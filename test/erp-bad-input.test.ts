@@ -11,7 +11,7 @@ import type { ErpLoad, ErpLoadResult } from '../core/erp.js';
 import { MAX_ABS_CENTS } from '../core/invoice.js';
 import { engines } from './fixtures.js';
 import { useHarness } from './harness.js';
-import { makeContract, makePo, makeReceipts } from './erp-fixtures.js';
+import { makeContract, makePo, makeReceipts, putErpVendor } from './erp-fixtures.js';
 
 describe.each(engines('erpbad'))('bad ERP loads on $name', ({ config }) => {
   const ref = useHarness(config());
@@ -26,14 +26,7 @@ describe.each(engines('erpbad'))('bad ERP loads on $name', ({ config }) => {
                 (SELECT count(*) FROM erp_contracts WHERE tenant_id = 'default')::int AS contracts`,
       )
     )[0];
-  const vendor = async (id: string) => {
-    const r = await ref.h.call('admin', {
-      method: 'PUT',
-      url: `/v1/vendors/${id}`,
-      payload: { approved_betos: [], approved_hcpcs_prefixes: ['A', 'E'] },
-    });
-    expect([200, 201]).toContain(r.statusCode);
-  };
+  const vendor = (id: string) => putErpVendor(ref.h, id);
   const detail = (r: { json: () => unknown }) => r.json() as { detail: string; title: string };
 
   it('refuses a PO line whose quantity x unit price exceeds the money limit (400 naming record and field)', async () => {

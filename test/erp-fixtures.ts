@@ -1,5 +1,7 @@
 /** ERP reference data for the procurement tests: one vendor's PO, its receipt and a contract. */
+import { expect } from 'vitest';
 import type { Contract, ErpLoad, GoodsReceipt, PoLine, PurchaseOrder } from '../core/erp.js';
+import type { Harness } from './harness.js';
 
 /** PO-1001 of vendor V-100: 10 BX (100 EA each) of gloves at 4 120 cents a box, and 5 EA of catheters. */
 export function makePo(over: Partial<PurchaseOrder> = {}): PurchaseOrder {
@@ -104,4 +106,17 @@ export function makeLineReceipt(id: string, quantity: number, uom: string, poNum
     received_date: '2025-02-20',
     version: 1,
   };
+}
+
+/**
+ * Stores the profile of vendor `id` (HCPCS prefixes A and E approved, no BETOS) with the harness's
+ * admin key, as an ERP load needs its vendors known; asserts 200 or 201.
+ */
+export async function putErpVendor(h: Harness, id = 'V-100'): Promise<void> {
+  const r = await h.call('admin', {
+    method: 'PUT',
+    url: `/v1/vendors/${id}`,
+    payload: { approved_betos: [], approved_hcpcs_prefixes: ['A', 'E'] },
+  });
+  expect([200, 201]).toContain(r.statusCode);
 }

@@ -11,7 +11,7 @@ import type { ErpLoad, GoodsReceipt, PurchaseOrder } from '../core/erp.js';
 import type { Invoice } from '../core/invoice.js';
 import { engines, makeInvoice } from './fixtures.js';
 import { useHarness } from './harness.js';
-import { makePo } from './erp-fixtures.js';
+import { makePo, putErpVendor } from './erp-fixtures.js';
 
 const NOW = new Date('2026-12-07T12:00:00Z');
 
@@ -68,14 +68,7 @@ describe.each(engines('erpdate'))('ERP receipt dates on $name', ({ config }) => 
                 (SELECT count(*) FROM audit_log WHERE tenant_id = 'default' AND kind = 'erp.loaded')::int AS audits`,
       )
     )[0];
-  const vendor = async () => {
-    const r = await ref.h.call('admin', {
-      method: 'PUT',
-      url: '/v1/vendors/V-100',
-      payload: { approved_betos: [], approved_hcpcs_prefixes: ['A', 'E'] },
-    });
-    expect([200, 201]).toContain(r.statusCode);
-  };
+  const vendor = () => putErpVendor(ref.h);
 
   it('refuses a receipt dated in the future (422 naming record and field), storing nothing of the load', async () => {
     await vendor();

@@ -11,7 +11,7 @@ import type { ErpLoad, PurchaseOrder } from '../core/erp.js';
 import type { InvoiceLine } from '../core/invoice.js';
 import { engines, makeInvoice } from './fixtures.js';
 import { useHarness } from './harness.js';
-import { makeContract, makeDozenLine, makeLineReceipt, makePo } from './erp-fixtures.js';
+import { makeContract, makeDozenLine, makeLineReceipt, makePo, putErpVendor } from './erp-fixtures.js';
 
 const dozenPo = (): PurchaseOrder => makePo({ po_number: 'PO-DZ', lines: [makeDozenLine()] });
 const receipt = makeLineReceipt;
@@ -28,14 +28,7 @@ const gloves = (quantity: number): InvoiceLine => ({
 describe.each(engines('erpunits'))('units of measure on $name', ({ config }) => {
   const ref = useHarness(config());
   const load = (body: ErpLoad) => ref.h.call('erp', { method: 'POST', url: '/v1/erp/load', payload: body });
-  const vendor = async () => {
-    const r = await ref.h.call('admin', {
-      method: 'PUT',
-      url: '/v1/vendors/V-100',
-      payload: { approved_betos: [], approved_hcpcs_prefixes: ['A', 'E'] },
-    });
-    expect([200, 201]).toContain(r.statusCode);
-  };
+  const vendor = () => putErpVendor(ref.h);
   const invoice = (id: string, lines: InvoiceLine[], poNumber = 'PO-DZ') =>
     makeInvoice({
       invoice_id: id,

@@ -11,7 +11,7 @@ import type { DecisionResponse } from '../core/decision.js';
 import type { InvoiceLine } from '../core/invoice.js';
 import { engines, makeInvoice } from './fixtures.js';
 import { useHarness } from './harness.js';
-import { makeErpLoad } from './erp-fixtures.js';
+import { makeErpLoad, putErpVendor } from './erp-fixtures.js';
 
 const gloves: InvoiceLine = {
   line_number: 1,
@@ -27,12 +27,7 @@ describe.each(engines('polock'))('one PO billed by two invoices at once on $name
   const ref = useHarness(config());
 
   it('scores two of its vendor in turn: exactly one is over the goods receipt, counting the other', async () => {
-    const v = await ref.h.call('admin', {
-      method: 'PUT',
-      url: '/v1/vendors/V-100',
-      payload: { approved_betos: [], approved_hcpcs_prefixes: ['A', 'E'] },
-    });
-    expect([200, 201]).toContain(v.statusCode);
+    await putErpVendor(ref.h);
     const r = await ref.h.call('erp', { method: 'POST', url: '/v1/erp/load', payload: makeErpLoad() });
     expect(r.statusCode).toBe(200);
     const vendors = [

@@ -13,7 +13,7 @@ import type { Invoice, InvoiceLine } from '../core/invoice.js';
 import { engines, makeInvoice } from './fixtures.js';
 import { useHarness } from './harness.js';
 import type { ErpLoad } from '../core/erp.js';
-import { makeErpLoad, makePo, makeReceipts } from './erp-fixtures.js';
+import { makeErpLoad, makePo, makeReceipts, putErpVendor } from './erp-fixtures.js';
 
 const gloves = (over: Partial<InvoiceLine> = {}): InvoiceLine => ({
   line_number: 1,
@@ -41,12 +41,7 @@ const poInvoice = (id: string, lines: InvoiceLine[], over: Partial<Invoice> = {}
 describe.each(engines('procapi'))('PO match through the API on $name', ({ config }) => {
   const ref = useHarness(config());
   const setUp = async () => {
-    const v = await ref.h.call('admin', {
-      method: 'PUT',
-      url: '/v1/vendors/V-100',
-      payload: { approved_betos: [], approved_hcpcs_prefixes: ['A', 'E'] },
-    });
-    expect([200, 201]).toContain(v.statusCode);
+    await putErpVendor(ref.h);
     const r = await ref.h.call('erp', { method: 'POST', url: '/v1/erp/load', payload: makeErpLoad() });
     expect(r.statusCode).toBe(200);
   };
@@ -198,12 +193,7 @@ describe.each(engines('procapi2'))(
     const codes = (d: DecisionResponse) => d.reasons.map((r) => r.code);
 
     it('chooses among a vendor\u2019s open POs by the matcher, or routes an ambiguous choice to procurement', async () => {
-      const v = await ref.h.call('admin', {
-        method: 'PUT',
-        url: '/v1/vendors/V-100',
-        payload: { approved_betos: [], approved_hcpcs_prefixes: ['A', 'E'] },
-      });
-      expect([200, 201]).toContain(v.statusCode);
+      await putErpVendor(ref.h);
       await load({
         ...makeErpLoad(),
         purchase_orders: [makePo(), suturePo],
