@@ -194,9 +194,14 @@ describe('npm run models -- promote (per-kind gate)', () => {
   it('refuses a challenger worse on one kind and records a forced promotion with its reason', async () => {
     const cli = async (...args: string[]): Promise<string[]> => {
       const out: string[] = [];
-      await modelsCommand((l) => out.push(l)).parseAsync(['--root', join(root, 'artifacts'), ...args], {
-        from: 'user',
-      });
+      // Registrations and promotions are audited in a store: an embedded one in the test's directory.
+      const store = ['register', 'promote'].includes(args[0]!) ? ['--data-dir', join(root, 'store')] : [];
+      await modelsCommand((l) => out.push(l)).parseAsync(
+        ['--root', join(root, 'artifacts'), ...args, ...store],
+        {
+          from: 'user',
+        },
+      );
       return out;
     };
     for (const [name, r] of [
@@ -210,8 +215,16 @@ describe('npm run models -- promote (per-kind gate)', () => {
       await writeFile(join(dir, 'evaluation.json'), JSON.stringify(r.evaluation));
       await cli('register', 'duplicate', '--from', dir, '--evaluation', join(dir, 'evaluation.json'));
     }
-    await cli('promote', 'duplicate', '1', '--actor', 'lead');
-    const refused = await cli('promote', 'duplicate', '2', '--actor', 'ds').catch((e: unknown) => e);
+    await cli('promote', 'duplicate', '1', '--actor', 'lead', '--reason', 'first champion');
+    const refused = await cli(
+      'promote',
+      'duplicate',
+      '2',
+      '--actor',
+      'ds',
+      '--reason',
+      'better overall',
+    ).catch((e: unknown) => e);
     expect(isTriageError(refused, 'TRIAGE_MODEL_PROMOTION_REFUSED')).toBe(true);
     expect((refused as Error).message).toContain('rekeyed_number recallAtHold 88.9% vs champion 100.0%');
     const forced = await cli('promote', 'duplicate', '2', '--actor', 'ds', '--force', '--reason', 'audit 9');
