@@ -265,10 +265,17 @@ describe('ERP CSV files name the file line and column', () => {
     expect(thrown(bad)).toBeProblem(400, 'TRIAGE_FILE_INVALID', 'line 2, column price_cents');
     const backwards = file(
       'contract2.csv',
-      'record_type,contract_id,vendor_id,effective_date,end_date,facilities,version,description,uom,price_cents\n' +
-        'contract_item,C-1,V-100,2025-06-01,2025-05-01,,1,Gloves,BX,100\n',
+      'record_type,contract_id,vendor_id,effective_date,end_date,facilities,version,description,supplier_part,uom,price_cents\n' +
+        'contract_item,C-1,V-100,2025-06-01,2025-05-01,,1,Gloves,GL-1,BX,100\n',
     );
     expect(thrown(backwards)).toBeProblem(400, 'TRIAGE_FILE_INVALID', 'line 2, column end_date');
+    // A contract item row without any identifier column filled is found by nothing: refused.
+    const unnamed = file(
+      'contract3.csv',
+      'record_type,contract_id,vendor_id,effective_date,end_date,facilities,version,description,supplier_part,uom,price_cents\n' +
+        'contract_item,C-1,V-100,2025-01-01,2025-12-31,,1,Gloves,,BX,100\n',
+    );
+    expect(thrown(unnamed)).toBeProblem(400, 'TRIAGE_FILE_INVALID', 'line 2, /identifiers');
   });
 });
 

@@ -1,7 +1,8 @@
 /**
  * Wiring of the model routes (`api/routes/models.ts`) and the retrain job for the server and
- * the worker: the registry over `models/artifacts` (with the served feature schemas and the
- * ONNX Runtime check of every registration), model events appended to the hash-chained audit
+ * the worker, shared with `npm run models`: the service's registry (the served feature schemas
+ * and the ONNX Runtime check of every registration; its directory is bin/models-dir.ts
+ * `servedModelsDir`), the check of an exported ONNX graph against its float64 reference, model events appended to the hash-chained audit
  * log, and the retraining {@link TrainFn} (loaded lazily: the training module and tfjs are
  * imported only when a retrain job runs, so the scoring path never loads them).
  */
@@ -10,24 +11,46 @@ import { DEFAULT_TENANT } from '../core/auth.js';
 import { TriageError } from '../core/errors.js';
 import { retrainJobsOn } from '../api/routes/jobs.js';
 import type { ChampionModel } from '../inference/onnx-champion.js';
-import { verifyServedModel } from '../inference/onnx-session.js';
+import { OnnxModelSession, verifyServedModel } from '../inference/onnx-session.js';
 import type { JobQueue, TrainFn } from '../jobs/index.js';
 import { ModelRegistry } from '../models/registry.js';
 import { servedFeatureSchemas } from '../models/served-schemas.js';
+import { predictProbability, type TrainedModelSpec } from '../models/spec.js';
 import type { TriageRepository } from '../store/index.js';
 import type { RetrainOptions } from '../training/retrain-job.js';
 import { modelAudit } from './models-governance.js';
-import { defaultRegistryRoot, onnxReferenceGap } from './models.js';
 
 export { modelAudit };
 
 /** The registry the service uses: served feature schemas enforced, registrations checked in ONNX Runtime. */
-export function serviceRegistry(root: string = defaultRegistryRoot()): ModelRegistry {
+export function serviceRegistry(root: string): ModelRegistry {
   return new ModelRegistry({
     root,
     featureSchemas: servedFeatureSchemas(),
     verifyOnnx: (onnx, label) => verifyServedModel(onnx, label),
   });
+}
+
+/**
+ * Max |probability difference| between the ONNX graph and the float64 reference on `n`
+ * seeded rows spread around the standardisation (mean +- 4 std).
+ */
+export async function onnxReferenceGap(spec: TrainedModelSpec, onnx: Uint8Array, n = 2000): Promise<number> {
+  const session = await OnnxModelSession.fromBuffer(onnx);
+  let seed = 12345;
+  const u = (): number => {
+    seed = (Math.imul(seed, 1664525) + 1013904223) >>> 0;
+    return seed / 4294967296;
+  };
+  const rows = Array.from({ length: n }, () =>
+    spec.standardise.mean.map((m, i) => Math.fround(m + (u() * 8 - 4) * spec.standardise.std[i]!)),
+  );
+  const out = await session.run(rows);
+  await session.release();
+  return rows.reduce(
+    (g, r, i) => Math.max(g, Math.abs(out.probability[i]! - predictProbability(spec, r))),
+    0,
+  );
 }
 
 /** Options of {@link wireModelsApi}. */

@@ -9,6 +9,15 @@ export function shippedModelsDir(): string {
 }
 
 /**
+ * The registry the service serves and changes for a configuration (bin/config.ts `models.dir`:
+ * `MODELS_DIR`, default `models` beside `DATA_DIR`); the shipped registry when `MODELS_DIR=none`
+ * (the scoring path then serves the heuristics, model management still reads a registry).
+ */
+export function servedModelsDir(models: { dir: string | null }): string {
+  return models.dir ?? shippedModelsDir();
+}
+
+/**
  * Makes `dir` a registry the service may change (promotions, retrained versions): when it does
  * not exist, copies the shipped registry into it (staged in a sibling directory, then renamed
  * in one step, so a crash leaves no half copy). The shipped `models/artifacts` is never written

@@ -1,5 +1,6 @@
 import { spawnSync } from 'node:child_process';
-import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { mkdir, mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -111,6 +112,50 @@ describe('npm run models', () => {
       await readFile(join(dir, 'artifacts', 'coding-mismatch', 'aliases.json'), 'utf8'),
     );
     expect(aliases.champion).toBe('2');
+  });
+});
+
+describe('npm run models without --root', () => {
+  const shipped = join(packageRoot(), 'models', 'artifacts', 'coding-mismatch');
+  const snapshot = async () => ({
+    aliases: await readFile(join(shipped, 'aliases.json'), 'utf8'),
+    versions: (await readdir(shipped)).sort(),
+  });
+
+  it("works on the service's registry (MODELS_DIR): seeds it, promotes there, leaves models/artifacts alone", async () => {
+    const served = join(dir, 'served-models');
+    const env = { MODELS_DIR: served };
+    const cli = async (...args: string[]) => {
+      const out: string[] = [];
+      const store = AUDITED.has(args[0]!) ? storeFlags() : [];
+      await modelsCommand((l) => out.push(l), false, env).parseAsync([...args, ...store], { from: 'user' });
+      return out;
+    };
+    const before = await snapshot();
+    const shippedChampion = (JSON.parse(before.aliases) as { champion: string }).champion;
+    // Not seeded yet: a read shows what the service would serve, without creating the directory.
+    const listed = JSON.parse((await cli('--json', 'list')).join('\n')) as {
+      name: string;
+      versions: { version: string; aliases: string[] }[];
+    }[];
+    const coding = listed.find((m) => m.name === 'coding-mismatch')!;
+    expect(coding.versions.find((v) => v.aliases.includes('champion'))?.version).toBe(shippedChampion);
+    expect(existsSync(served)).toBe(false);
+
+    const run = await trainingRun('run-served', 3, 0.5);
+    const reg = (await cli('register', 'coding-mismatch', '--from', run))[0]!;
+    const version = /^registered coding-mismatch@(\d+) as challenger/.exec(reg)![1]!;
+    expect(Number(version)).toBe(Math.max(...coding.versions.map((v) => Number(v.version))) + 1);
+    expect(
+      await cli('promote', 'coding-mismatch', version, '--actor', 'ops', '--reason', 'r', '--force'),
+    ).toEqual([`coding-mismatch@${version} is champion (was ${shippedChampion}) - FORCED`]);
+    const aliases = JSON.parse(await readFile(join(served, 'coding-mismatch', 'aliases.json'), 'utf8'));
+    expect(aliases).toMatchObject({ champion: version, challenger: null });
+    expect((await cli('show', 'coding-mismatch'))[0]).toMatch(
+      new RegExp(`^coding-mismatch@${version} \\(trained`),
+    );
+    // The shipped registry is byte for byte as before: same champion, no new version.
+    expect(await snapshot()).toEqual(before);
   });
 });
 

@@ -19,7 +19,12 @@
  *                                        thresholds, print each kind side by side and the
  *                                        promotion rule's verdict; exit code 1 when it refuses
  * ```
- * Options: `--root <dir>` (default `models/artifacts` in the package), `--json`.
+ * Options: `--root <dir>`, `--json`. Without `--root` the commands work on the registry the
+ * service serves (`MODELS_DIR`, default `./data/models` beside `DATA_DIR`, bin/models-dir.ts
+ * `servedModelsDir`): a command that changes it first seeds it from the shipped
+ * `models/artifacts` as the server does on its first start; `list`, `show` and `gate` read the
+ * shipped registry while it is not seeded yet (what the service will serve). The shipped
+ * `models/artifacts` changes only when `--root` names it.
  *
  * `register`, `register-external` and `promote` change what the service serves (the challenger
  * it shadows, the champion), so they are audited as the API's changes are: they open the
@@ -39,53 +44,20 @@ import { pathToFileURL } from 'node:url';
 import { Command } from 'commander';
 import Table from 'cli-table3';
 import { isTriageError } from '../core/errors.js';
-import { packageRoot } from '../core/paths.js';
-import { verifyServedModel, OnnxModelSession } from '../inference/onnx-session.js';
 import { validateEvaluation, type ExternalCardDraft, type ModelCard } from '../models/card.js';
-import { ModelRegistry } from '../models/registry.js';
-import { servedFeatureSchemas } from '../models/served-schemas.js';
-import {
-  assertModelSpec,
-  predictProbability,
-  type ModelCardDraft,
-  type TrainedModelSpec,
-} from '../models/spec.js';
+import type { ModelRegistry } from '../models/registry.js';
+import { assertModelSpec, type ModelCardDraft } from '../models/spec.js';
 import { exportOnnx } from '../training/onnx-export.js';
 import { renderGate } from '../training/same-split-gate.js';
 import { governedPromotion } from '../models/governed-promotion.js';
 import { serviceStore, withStoreFlags, type StoreFlags } from './cli-store.js';
 import { loadConfig } from './config.js';
+import { onnxReferenceGap, serviceRegistry } from './models-api.js';
 import { registryGate } from './models-gate.js';
+import { seedModelsDir, servedModelsDir, shippedModelsDir } from './models-dir.js';
 import { openModelGovernance, type OpenedModelGovernance } from './models-governance.js';
 
-/** Default registry root: the artefacts shipped with the package. */
-export function defaultRegistryRoot(): string {
-  return join(packageRoot(), 'models', 'artifacts');
-}
-
 const readJson = (path: string): unknown => JSON.parse(readFileSync(path, 'utf8'));
-
-/**
- * Max |probability difference| between the ONNX graph and the float64 reference on `n`
- * seeded rows spread around the standardisation (mean +- 4 std).
- */
-export async function onnxReferenceGap(spec: TrainedModelSpec, onnx: Uint8Array, n = 2000): Promise<number> {
-  const session = await OnnxModelSession.fromBuffer(onnx);
-  let seed = 12345;
-  const u = (): number => {
-    seed = (Math.imul(seed, 1664525) + 1013904223) >>> 0;
-    return seed / 4294967296;
-  };
-  const rows = Array.from({ length: n }, () =>
-    spec.standardise.mean.map((m, i) => Math.fround(m + (u() * 8 - 4) * spec.standardise.std[i]!)),
-  );
-  const out = await session.run(rows);
-  await session.release();
-  return rows.reduce(
-    (g, r, i) => Math.max(g, Math.abs(out.probability[i]! - predictProbability(spec, r))),
-    0,
-  );
-}
 
 /** Whether standard output is a terminal that takes ANSI colours (see the module doc). */
 export const stdoutHasColours = (): boolean => process.stdout.isTTY === true && process.stdout.hasColors();
@@ -94,7 +66,7 @@ export const stdoutHasColours = (): boolean => process.stdout.isTTY === true && 
  * The `models` command.
  * @param print receives every line of output.
  * @param colours whether tables may carry ANSI colours (default: {@link stdoutHasColours}).
- * @param env the service's configuration (operator tenant, shadow rule, default store).
+ * @param env the service's configuration (registry, operator tenant, shadow rule, default store).
  */
 export function modelsCommand(
   print: (line: string) => void = (l) => process.stdout.write(l + '\n'),
@@ -103,14 +75,18 @@ export function modelsCommand(
 ): Command {
   const program = new Command('models')
     .description('Model registry: list, show, register, promote')
-    .option('--root <dir>', 'registry directory', defaultRegistryRoot())
+    .option('--root <dir>', 'registry directory (default: the one the service serves, MODELS_DIR)')
     .option('--json', 'print JSON');
-  const registry = (): ModelRegistry =>
-    new ModelRegistry({
-      root: program.opts<{ root: string }>().root,
-      featureSchemas: servedFeatureSchemas(),
-      verifyOnnx: (onnx, label) => verifyServedModel(onnx, label),
-    });
+  /** The registry directory (see the module doc); `change`: seeded first when it is the served one. */
+  const root = (change: boolean): string => {
+    const given = program.opts<{ root?: string }>().root;
+    if (given !== undefined) return given;
+    const served = servedModelsDir(loadConfig(env).models);
+    if (change) seedModelsDir(served);
+    else if (!existsSync(served)) return shippedModelsDir();
+    return served;
+  };
+  const registry = (change = false): ModelRegistry => serviceRegistry(root(change));
   const json = (): boolean => program.opts<{ json?: boolean }>().json === true;
   /** Runs `use` with the audit of the service's store (see the module doc), then closes it. */
   const governed = async <T>(
@@ -122,7 +98,7 @@ export function modelsCommand(
     const g = await openModelGovernance({
       store: serviceStore(flags, env),
       registry: reg,
-      modelsDir: program.opts<{ root: string }>().root,
+      modelsDir: reg.root,
       operatorTenant: config.models.operatorTenant,
       minShadowLabelled: config.monitoring.minShadowLabelled,
     });
@@ -170,7 +146,7 @@ export function modelsCommand(
     const onnx = exportOnnx(spec);
     const gap = await onnxReferenceGap(spec, onnx);
     if (!(gap <= 1e-5)) throw new Error(`ONNX graph differs from the spec: max |probability diff| ${gap}`);
-    const reg = registry();
+    const reg = registry(true);
     const r = await governed(reg, o, (g) =>
       reg.register(
         name,
@@ -201,7 +177,7 @@ export function modelsCommand(
       .requiredOption('--card <file>', 'card draft JSON (ExternalCardDraft)')
       .option('--actor <who>', 'who registers', 'cli'),
   ).action(async (name: string, file: string, o: StoreFlags & { card: string; actor: string }) => {
-    const reg = registry();
+    const reg = registry(true);
     const r = await governed(reg, o, (g) =>
       reg.registerExternalOnnx(
         name,
@@ -236,7 +212,7 @@ export function modelsCommand(
       version: string,
       o: StoreFlags & { actor: string; reason: string; force?: boolean; data?: string },
     ) => {
-      const reg = registry();
+      const reg = registry(true);
       const gate = o.data ? await registryGate(reg, name, version, { data: o.data }) : null;
       if (gate && !json()) for (const l of renderGate(gate)) print(l);
       const r = await governed(reg, o, (g) =>

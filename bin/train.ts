@@ -9,13 +9,13 @@ import { isTriageError } from '../core/errors.js';
 import { trainCommand } from '../training/cli.js';
 import { createOracleDetector, createSapDetector } from '../training/eval/baselines.js';
 import { createFeatureProvider } from '../training/provider.js';
-import { defaultRegistryRoot } from './models.js';
+import { shippedModelsDir } from './models-dir.js';
 import { serviceDetector } from './service-detector.js';
 
 trainCommand({
   provider: createFeatureProvider,
-  // The registry `npm run models` reads by default (the shipped champions).
-  registryRoot: defaultRegistryRoot(),
+  // The shipped champions (this command reads no environment, so not MODELS_DIR).
+  registryRoot: shippedModelsDir(),
   // The heuristic service (the same vendor master registered) and the ERP rules.
   baselines: async (dataDir: string) => {
     const heuristic = await serviceDetector({

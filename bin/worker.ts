@@ -16,7 +16,7 @@ import { loadConfig } from './config.js';
 import { processLogger } from './logger.js';
 import { processWiring, wire } from './bootstrap.js';
 import { wireWorkerJobs, type WiredJobs } from './jobs.js';
-import { shippedModelsDir } from './models-dir.js';
+import { servedModelsDir } from './models-dir.js';
 import { lazyRetrain, serviceRegistry } from './models-api.js';
 import { wireWebhooks, type WiredWebhooks } from './webhooks.js';
 
@@ -49,7 +49,7 @@ try {
     history: { history: repo.history, imports: repo.historyImports },
     logger,
     train: lazyRetrain({
-      registry: serviceRegistry(config.models.dir ?? shippedModelsDir()),
+      registry: serviceRegistry(servedModelsDir(config.models)),
       repo,
       ...(config.trainingDataDir ? { dataDir: config.trainingDataDir } : {}),
       operatorTenant: config.models.operatorTenant,

@@ -24,7 +24,7 @@ import type { SqlExecutor } from './sql.js';
 /**
  * The checks of a load that need no stored data, in the order they are reported: money, units,
  * dates, text and quantities (400 `TRIAGE_INPUT_INVALID`: blank text (a PO line's or contract item's
- * description or identifier, a contract's tier); a non-zero quantity below `MIN_ABS_QUANTITY`; a date outside core/validate.ts `DATE_RANGE`; a PO line whose quantity x unit price exceeds
+ * description or identifier, a contract's tier); an empty `identifiers` object `{}` (leave it out on a PO line); a non-zero quantity below `MIN_ABS_QUANTITY`; a date outside core/validate.ts `DATE_RANGE`; a PO line whose quantity x unit price exceeds
  * {@link MAX_ABS_CENTS}, the invoices' money limit; a unit of measure outside the unit table
  * of core/units.ts), then quantities and pack sizes contradicting their unit (422
  * `TRIAGE_ERP_UNIT_INVALID`: a `pack_qty` other than a fixed-count unit's count, `DZ` with 10, on
@@ -73,7 +73,11 @@ export function checkErpLoad(load: ErpLoad, today: string): void {
   // Text the matcher compares (descriptions, item identifiers, tiers) says something: no blank
   // text, as on invoices; a quantity is 0 or at least MIN_ABS_QUANTITY, as on invoice lines.
   const text = (path: string, t: string | undefined) => money.push(...blankTextErrors(path, t));
+  // An identifiers object names at least one identifier: `{}` is refused like a blank one (a
+  // contract item is found by its identifiers only, so an empty set would never price a line).
   const identifiers = (path: string, ids: ItemIdentifiers | undefined) => {
+    if (ids !== undefined && Object.keys(ids).length === 0)
+      money.push({ path, message: 'must name at least one identifier (buyer_item, supplier_part, ...)' });
     for (const [k, v] of Object.entries(ids ?? {})) text(`${path}/${k}`, v);
   };
   const quantity = (path: string, q: number, what: string) => {

@@ -1,7 +1,7 @@
 /**
  * ERP loads that must be refused as a whole, naming the record and field, through app.inject()
  * on both engines: a PO line whose quantity x unit price exceeds the money limit, a unit of
- * measure outside the unit table, blank text, a quantity too small to represent, a PO line number given twice, a contract ending before it
+ * measure outside the unit table, blank text, an empty identifiers object, a quantity too small to represent, a PO line number given twice, a contract ending before it
  * starts, a receipt in another unit than its PO line without the pack quantity converting it,
  * and a new PO version that drops a line with stored receipts or changes it so that they no
  * longer convert.
@@ -129,6 +129,22 @@ describe.each(engines('erpbad'))('bad ERP loads on $name', ({ config }) => {
       { path: '/contracts/0/items/0/identifiers/gtin', message: blank },
     ]);
     expect(await stored()).toEqual(before);
+    // An empty identifiers object names no item: refused on a contract item and a PO line alike.
+    const bare = makePo({ po_number: 'PO-NOIDS' });
+    bare.lines[1] = { ...bare.lines[1]!, identifiers: {} };
+    const noIds = makeContract({ contract_id: 'C-NOIDS' });
+    noIds.items[0] = { ...noIds.items[0]!, identifiers: {} };
+    const empty = await load({ purchase_orders: [bare], contracts: [noIds] });
+    expect(empty).toBeProblem(400, 'TRIAGE_INPUT_INVALID', '/purchase_orders/0/lines/1/identifiers');
+    const some = 'must name at least one identifier (buyer_item, supplier_part, ...)';
+    expect((empty.json() as { errors: { path: string; message: string }[] }).errors).toEqual([
+      { path: '/purchase_orders/0/lines/1/identifiers', message: some },
+      { path: '/contracts/0/items/0/identifiers', message: some },
+    ]);
+    expect(await stored()).toEqual(before);
+    // Without the key the PO line is accepted (its identifiers are optional).
+    delete bare.lines[1]!.identifiers;
+    expect((await load({ purchase_orders: [bare] })).statusCode).toBe(200);
     // A receipt of nothing (quantity 0) is still a receipt.
     const none = makeReceipts({ receipt_id: 'GR-NONE', po_number: 'PO-TEXT', quantity: 0 }).slice(0, 1);
     expect((await load({ receipts: none })).statusCode).toBe(200);

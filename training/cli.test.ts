@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { assertModelCardDraft, assertModelSpec } from '../models/spec.js';
-import { defaultRegistryRoot } from '../bin/models.js';
+import { shippedModelsDir } from '../bin/models-dir.js';
 import { ModelRegistry } from '../models/registry.js';
 import { servedFeatureSchemas } from '../models/served-schemas.js';
 import { runTrain, trainCommand, withChampionRecipe, type TrainCliOptions } from './cli.js';
@@ -145,7 +145,7 @@ describe('train CLI', () => {
 });
 
 describe("train CLI: the served champion's recipe by default", () => {
-  const shipped = new ModelRegistry({ root: defaultRegistryRoot(), featureSchemas: servedFeatureSchemas() });
+  const shipped = new ModelRegistry({ root: shippedModelsDir(), featureSchemas: servedFeatureSchemas() });
   const duplicate: TrainCliOptions = { ...base, model: 'duplicate', epochs: undefined };
 
   it("takes the shipped champion duplicate@5's whole recipe when no recipe option is given", async () => {
@@ -205,14 +205,14 @@ describe("train CLI: the served champion's recipe by default", () => {
       );
       return { error, logs };
     };
-    const served = await run(defaultRegistryRoot());
+    const served = await run(shippedModelsDir());
     expect(served.error).toBe('editions {"pair":4}');
     expect(served.logs[0]).toMatch(
       /^training with the recipe of the champion duplicate@5 \(.*models\/artifacts\): /,
     );
     expect(served.logs[0]).toContain('architectures monotone-mixed-mlp-16-8-x2');
-    expect((await run(undefined, '--registry', defaultRegistryRoot())).error).toBe('editions {"pair":4}');
-    for (const r of [await run(defaultRegistryRoot(), '--registry', 'none'), await run(undefined)]) {
+    expect((await run(undefined, '--registry', shippedModelsDir())).error).toBe('editions {"pair":4}');
+    for (const r of [await run(shippedModelsDir(), '--registry', 'none'), await run(undefined)]) {
       expect(r.error).toBe('editions {}');
       expect(r.logs.some((l) => l.includes('recipe of the champion'))).toBe(false);
     }
