@@ -14,9 +14,21 @@ describe('validatorCompiler', () => {
     );
     const bad = await app.inject({ method: 'GET', url: '/x?after=1.5' });
     expect(bad.statusCode).toBe(400);
-    expect(bad.json<{ message: string }>().message).toContain('/after must be an integer');
+    expect(bad.json<{ message: string }>().message).toContain(
+      '/after must be written as an integer numeral (e.g. 2, not 2.0 or 2e0)',
+    );
+    // The body's rule: an integer written with an exponent or a fraction is refused, though
+    // TypeBox's conversion would read it as a whole number.
+    for (const v of ['1e3', '2.0', '1E0', '+7', ' 7', '0x10']) {
+      const r = await app.inject({ method: 'GET', url: `/x?after=${encodeURIComponent(v)}` });
+      expect(r.statusCode, v).toBe(400);
+      expect(r.json<{ message: string }>().message, v).toContain(
+        '/after must be written as an integer numeral',
+      );
+    }
     const ok = await app.inject({ method: 'GET', url: '/x?after=7' });
     expect(ok.json()).toEqual({ after: 7 });
+    expect((await app.inject({ method: 'GET', url: '/x?after=-1' })).json()).toEqual({ after: -1 });
     expect((await app.inject({ method: 'GET', url: '/x?after=abc' })).statusCode).toBe(400);
     await app.close();
   });

@@ -7,8 +7,9 @@
  *   (`preValidation`); in the body together with the body's schema and rule errors, in one 400
  *   ({@link withBodyTextErrors}), or before the handler of a route whose body passed its schema
  *   (`preHandler`), unless the route's own rules report such text (`config.bodyTextInRules`);
- * - {@link validatorCompiler} refuses a query string or path number that TypeBox's conversion
- *   would silently truncate (`after=1.5` read as 1), and a scalar query parameter given twice.
+ * - {@link validatorCompiler} refuses a query-string or path integer written other than as an
+ *   integer numeral (`after_seq=1e3`, `after=1.5`: the body's rule, core/integer-fields.ts), a
+ *   number TypeBox's conversion would change, and a scalar query parameter given twice.
  */
 import { TypeBoxValidatorCompiler } from '@fastify/type-provider-typebox';
 import type {
@@ -19,6 +20,7 @@ import type {
 } from 'fastify';
 import type { TSchema } from 'typebox';
 import { TriageError, type FieldError } from '../core/errors.js';
+import { integerFieldAt, integerFieldsOf, integerNumeralMessage } from '../core/integer-fields.js';
 import { checkStrings, describeFieldErrors } from '../core/validate.js';
 import { BODY_INVALID, capped } from './problem.js';
 
@@ -112,15 +114,23 @@ export function withBodyTextErrors(req: FastifyRequest, te: TriageError): Triage
   return capped(new TriageError(te.code, describeFieldErrors(errors), errors, { cause: te }));
 }
 
+/** How a query-string or path integer is written: digits after an optional minus sign. */
+const INTEGER_NUMERAL = /^-?\d+$/;
+
 /**
- * The TypeBox validator compiler of `@fastify/type-provider-typebox`, except that a query-string,
- * path or header value whose conversion changed the number it spells (`"1.5"` converted to the
- * integer 1) is an error at that property ("must be an integer"), not a silent truncation.
+ * The TypeBox validator compiler of `@fastify/type-provider-typebox`, except that, in a query
+ * string, path or headers:
+ * - a value where the schema declares an integer (core/integer-fields.ts) must be written as an
+ *   integer numeral ({@link INTEGER_NUMERAL}), as in a JSON body: `"1e3"` or `"2.0"` is an error
+ *   at that property (`integerNumeralMessage`), not read as 1000 or 2;
+ * - a value whose conversion changed the number it spells is an error at that property ("must be
+ *   an integer"), not a silent truncation.
  */
 export const validatorCompiler: FastifySchemaCompiler<TSchema> = (route) => {
   const inner = TypeBoxValidatorCompiler(route) as (value: unknown) => ValidationResult;
   if (route.httpPart === 'body') return inner;
   const properties = (route.schema as { properties?: Record<string, { type?: unknown }> }).properties ?? {};
+  const integers = integerFieldsOf(route.schema);
   return (value: unknown): ValidationResult => {
     // A copy: the conversion may write the converted values into `value`.
     const raw: Record<string, unknown> = isRecord(value) ? { ...value } : {};
@@ -143,13 +153,21 @@ export const validatorCompiler: FastifySchemaCompiler<TSchema> = (route) => {
     const errors: FastifySchemaValidationError[] = [];
     for (const [key, converted] of Object.entries(result.value)) {
       const text = raw[key];
-      if (typeof converted === 'number' && typeof text === 'string' && Number(text) !== converted)
+      if (typeof converted !== 'number' || typeof text !== 'string') continue;
+      const integer = integers !== undefined && integerFieldAt(integers, key)?.integer === true;
+      const message =
+        integer && !INTEGER_NUMERAL.test(text)
+          ? integerNumeralMessage(key)
+          : Number(text) !== converted
+            ? 'must be an integer'
+            : undefined;
+      if (message !== undefined)
         errors.push({
           keyword: 'type',
           instancePath: `/${key}`,
           schemaPath: `#/properties/${key}`,
           params: {},
-          message: 'must be an integer',
+          message,
         });
     }
     return errors.length > 0 ? { error: errors } : result;

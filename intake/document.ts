@@ -149,24 +149,57 @@ export interface DocumentNumbers {
    */
   impliedTwoDecimals(n: number, path: string): number;
   /**
-   * A quantity text (`"2"`, `"1.5"`, `"1,5"` in a comma document) as a number of units.
+   * A quantity text (`"2"`, `"1.5"`, `".5"`, `"1,5"` in a comma document) as a number of units.
    * @throws TriageError `TRIAGE_INPUT_INVALID` naming `path` when it is not a number.
    */
   quantity(text: string, path: string): number;
 }
 
+/** The lexical form a format's numeric elements must have, checked before a value is read. */
+export interface NumeralForm {
+  readonly pattern: RegExp;
+  /** What the refusal says the element is not (`is not <description>`). */
+  readonly description: string;
+  /** The decimal separator of every document of the format (none: detected per document). */
+  readonly decimalSeparator?: '.';
+}
+
+/**
+ * xsd:decimal (UBL amounts, quantities and measures): digits with one optional decimal point
+ * and an optional sign; `47,66` or `1.234,56` is refused, never read with a detected separator.
+ * The text is the element's whitespace-collapsed (trimmed) content.
+ */
+export const XSD_DECIMAL: NumeralForm = {
+  pattern: /^[+-]?(?:\d+(?:\.\d*)?|\.\d+)$/,
+  description:
+    'an xsd:decimal (digits, one optional decimal point, optional sign; no decimal comma or digit grouping)',
+  decimalSeparator: '.',
+};
+
+/** X12 R and N elements hold no spaces (`" 18.75"` is refused); a leading point (`.5`) is an R value. */
+export const X12_NUMERAL: NumeralForm = {
+  pattern: /^[^\s]+$/,
+  description: 'an X12 number (R/N elements hold no spaces)',
+};
+
 /**
  * Money and quantity readers for one document. `moneyTexts` are all its money texts: the
  * separator is the one its unambiguous values agree on (`"27,80"` -> `,`), so `"1,234"` in a
  * document that also has `"27,80"` reads as 1.234 euros, in a `.` document as 1234.00.
- * `currency` (ISO 4217; null: unknown, two decimals) sets the minor unit of amounts.
+ * `currency` (ISO 4217; null: unknown, two decimals) sets the minor unit of amounts. `form`,
+ * when given, is checked on every text read (refused at its path otherwise) and may fix the
+ * separator.
  */
 export function documentNumbers(
   format: SourceFormat,
   moneyTexts: Iterable<string>,
   currency: string | null,
+  form?: NumeralForm,
 ): DocumentNumbers {
-  const decimalSeparator = detectDecimalSeparator(moneyTexts) ?? '.';
+  const decimalSeparator = form?.decimalSeparator ?? detectDecimalSeparator(moneyTexts) ?? '.';
+  const checkForm = (text: string, path: string): void => {
+    if (form && !form.pattern.test(text)) throw documentError(format, path, `is not ${form.description}`);
+  };
   const group = decimalSeparator === '.' ? ',' : '.';
   const exponent = currencyExponent(currency);
   const belowMinorUnit = (path: string): never => {
@@ -185,6 +218,7 @@ export function documentNumbers(
       return n / scale;
     },
     cents(text, path) {
+      checkForm(text, path);
       let cents: number;
       try {
         cents = parseAmount(text, { decimalSeparator, ...(currency ? { currency } : {}) }).cents;
@@ -198,8 +232,11 @@ export function documentNumbers(
       return cents;
     },
     quantity(text, path) {
+      checkForm(text, path);
       const t = text.trim();
-      const ok = new RegExp(`^-?\\d{1,7}(\\${group}\\d{3})*(\\${decimalSeparator}\\d{1,6})?$`).test(t);
+      // A leading decimal separator is a number (`.5`: X12 R, xsd:decimal).
+      const point = `\\${decimalSeparator}\\d{1,6}`;
+      const ok = new RegExp(`^-?(?:\\d{1,7}(?:\\${group}\\d{3})*(?:${point})?|${point})$`).test(t);
       if (!ok) throw documentError(format, path, 'is not a quantity (digits, optional decimals)');
       return Number(t.replaceAll(group, '').replace(decimalSeparator, '.'));
     },

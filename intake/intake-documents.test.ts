@@ -403,6 +403,33 @@ describe('amounts in minor units of the currency (ISO 4217: JPY 0 decimals, KWD 
     }
   });
 
+  it('X12: an R element (IT102, IT104, ITD03) holds no spaces; a leading point is an R value', async () => {
+    const body = (qty: string, price: string, discount = '2') => [
+      'BIG*20250301*INV-7',
+      'N1*VN*Acme*92*V-100',
+      `ITD*01*3*${discount}**10**30`,
+      `IT1*1*${qty}*EA*${price}**HC*E0431`,
+      'PID*F****Oxygen',
+      `TDS*${Math.round(Number(qty) * Number(price) * 100)}`,
+    ];
+    // BIG 4, N1 5, ITD 6, IT1 7, PID 8, TDS 9
+    const [ok] = await convertDocument('x12-810', Buffer.from(interchange(body('.5', '18.76', '.5'))));
+    expect(ok!.lines[0]).toMatchObject({ quantity: 0.5, unit_price_cents: 1876, amount_cents: 938 });
+    expect(ok!.payment_terms).toMatchObject({ discount_percent: 0.5 });
+    for (const [qty, price, discount, path] of [
+      ['1', ' 18.75', '2', '/segments/7/IT104'],
+      ['1', '18.75 ', '2', '/segments/7/IT104'],
+      [' 2', '18.75', '2', '/segments/7/IT102'],
+      ['2', '18.75', ' 2', '/segments/6/ITD03'],
+    ] as const)
+      expect(
+        await refusal('x12-810', interchange(body(qty, price, discount))),
+        `${qty}|${price}|${discount}`,
+      ).toEqual([
+        { path, message: expect.stringContaining('is not an X12 number (R/N elements hold no spaces)') },
+      ]);
+  });
+
   it('UBL: amounts in the DocumentCurrencyCode', async () => {
     const inCurrency = (cur: string, amounts: [string, string, string]): string =>
       ublDoc(amounts).replaceAll('EUR', cur);
@@ -413,10 +440,10 @@ describe('amounts in minor units of the currency (ISO 4217: JPY 0 decimals, KWD 
     expect([jpy!.total_cents, ...jpy!.lines.map((l) => l.amount_cents)]).toEqual([126236, 2780, 123456]);
     const [kwd] = await convertDocument(
       'ubl-2.1',
-      Buffer.from(inCurrency('KWD', ['27.805', '1,234.560', '1,262.365'])),
+      Buffer.from(inCurrency('KWD', ['27.805', '1234.560', '1262.365'])),
     );
     expect([kwd!.total_cents, ...kwd!.lines.map((l) => l.amount_cents)]).toEqual([1262365, 27805, 1234560]);
-    expect((await refusal('ubl-2.1', inCurrency('USD', ['27.805', '1,234.56', '1,262.365'])))[0]!.path).toBe(
+    expect((await refusal('ubl-2.1', inCurrency('USD', ['27.805', '1234.56', '1262.365'])))[0]!.path).toBe(
       '/Invoice/cac:LegalMonetaryTotal/cbc:TaxInclusiveAmount',
     );
     expect(

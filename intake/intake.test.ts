@@ -196,7 +196,7 @@ describe('UBL 2.1 golden mapping (element by element)', () => {
       invoice_date: '2025-03-01',
       due_date: '2025-03-31',
       currency: 'EUR',
-      total_cents: 126236, // "1.262,36" in a comma document
+      total_cents: 126236, // "1262.36"
       document_type: 'invoice', // 380
       po_number: 'PO-9',
       facility_id: 'FAC-2',
@@ -208,7 +208,7 @@ describe('UBL 2.1 golden mapping (element by element)', () => {
           code: { system: 'HCPCS', value: 'A4615' },
           modifiers: ['NU'],
           quantity: 1,
-          unit_price_cents: 2780, // "27,80"
+          unit_price_cents: 2780, // "27.80"
           amount_cents: 2780,
           service_date: '2025-02-03',
         },
@@ -216,7 +216,7 @@ describe('UBL 2.1 golden mapping (element by element)', () => {
           line_number: 2,
           description: 'Oxygen concentrator',
           quantity: 1,
-          unit_price_cents: 123456, // "1.234,56"
+          unit_price_cents: 123456, // "1234.56"
           amount_cents: 123456,
           uom: 'BX', // InvoicedQuantity@unitCode XBX (Rec 21 box); C62 on line 1 states no unit
           pack_qty: 100, // cac:Item/cbc:PackSizeNumeric
@@ -229,9 +229,18 @@ describe('UBL 2.1 golden mapping (element by element)', () => {
     });
   });
 
-  it('reads "1,234.56" in a dot document and a CreditNote as a credit memo', async () => {
-    const [dot] = await convertDocument('ubl-2.1', Buffer.from(ublDoc(['27.80', '1,234.56', '1,262.36'])));
-    expect(dot!.lines.map((l) => l.amount_cents)).toEqual([2780, 123456]);
+  it('refuses amounts that are not xsd:decimal at the element and reads a CreditNote as a credit memo', async () => {
+    const comma = await refusal('ubl-2.1', ublDoc(['27,80', '1234.56', '1262.36']));
+    expect(comma[0]).toEqual({
+      path: '/Invoice/cac:InvoiceLine[1]/cac:Price/cbc:PriceAmount',
+      message: expect.stringContaining('is not an xsd:decimal'),
+    });
+    const grouped = await refusal('ubl-2.1', ublDoc(['27.80', '1,234.56', '1262.36']));
+    expect(grouped[0]!.path).toBe('/Invoice/cac:InvoiceLine[2]/cac:Price/cbc:PriceAmount');
+    const quantity = ublDoc().replace(/(<cbc:InvoicedQuantity[^>]*>)1</, '$11,5<');
+    expect((await refusal('ubl-2.1', quantity))[0]!.path).toBe(
+      '/Invoice/cac:InvoiceLine[1]/cbc:InvoicedQuantity',
+    );
     const credit = ublDoc()
       .replaceAll('Invoice-2', 'CreditNote-2')
       .replace('<Invoice ', '<CreditNote ')
@@ -265,7 +274,7 @@ describe('UBL 2.1 golden mapping (element by element)', () => {
     expect((await refusal('ubl-2.1', ublDoc().replace('listID="HCPCS"', 'listID="XYZ"')))[0]!.path).toBe(
       '/Invoice/cac:InvoiceLine[1]/cac:Item/cac:CommodityClassification/cbc:ItemClassificationCode',
     );
-    expect((await refusal('ubl-2.1', ublDoc().replace('>1.234,56<', '>12x<')))[0]!.path).toBe(
+    expect((await refusal('ubl-2.1', ublDoc().replace('>1234.56<', '>12x<')))[0]!.path).toBe(
       '/Invoice/cac:InvoiceLine[2]/cbc:LineExtensionAmount',
     );
     const usd = ublDoc().replace('>EUR</cbc:DocumentCurrencyCode>', '>USD</cbc:DocumentCurrencyCode>');
@@ -281,13 +290,13 @@ describe('UBL 2.1 golden mapping (element by element)', () => {
         '</cbc:TaxInclusiveAmount>',
         `</cbc:TaxInclusiveAmount><cbc:PayableAmount currencyID="${currency}">${amount}</cbc:PayableAmount>`,
       );
-    expect(await refusal('ubl-2.1', payable('1.262,36', 'USD'))).toEqual([
+    expect(await refusal('ubl-2.1', payable('1262.36', 'USD'))).toEqual([
       {
         path: expect.stringContaining('cbc:PayableAmount'),
         message: 'has currencyID USD, not the document currency EUR',
       },
     ]);
-    for (const bad of ['1.262,365', '-1e3'])
+    for (const bad of ['1262.365', '1.262,36', '-1e3'])
       expect((await refusal('ubl-2.1', payable(bad)))[0]!.path, bad).toContain('cbc:PayableAmount');
     expect((await refusal('ubl-2.1', '<Order xmlns="urn:x"/>'))[0]!.path).toBe('/Order');
     expect((await refusal('ubl-2.1', `<Invoice ${UBL_NS}>${'<a>'.repeat(40)}`))[0]!.message).toContain(

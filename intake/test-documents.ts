@@ -115,7 +115,7 @@ export const GOLDEN_X12_BODY = [
 export const UBL_NS =
   'xmlns="urn:oasis:names:specification:ubl:schema:xsd:Invoice-2" xmlns:cac="urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2" xmlns:cbc="urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2"';
 export const ublDoc = (
-  amounts: [string, string, string] = ['27,80', '1.234,56', '1.262,36'],
+  amounts: [string, string, string] = ['27.80', '1234.56', '1262.36'],
 ): string => `<?xml version="1.0"?>
 <Invoice ${UBL_NS}>
   <cbc:ID>F-2025-9</cbc:ID><cbc:UUID>ubl-golden-1</cbc:UUID>

@@ -26,6 +26,7 @@ import {
   isoDate,
   SourceMap,
   type ConvertedInvoice,
+  XSD_DECIMAL,
 } from './document.js';
 import {
   UBL_ALLOWANCE_CHARGE,
@@ -313,6 +314,7 @@ function build(
     UBL_FORMAT,
     all.filter((v) => v.kind === 'money').map((v) => v.text),
     currency ?? null,
+    XSD_DECIMAL,
   );
   // Every amount of LegalMonetaryTotal is an amount, also those not read (LineExtensionAmount,
   // TaxExclusiveAmount, AllowanceTotalAmount, ChargeTotalAmount).

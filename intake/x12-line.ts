@@ -2,6 +2,7 @@
  * Segments of the X12 810 adapter (`intake/x12.ts`): positions, element access and errors
  * naming `/segments/<n>/<SEG><nn>`, and the IT1 (baseline item data) line mapping.
  */
+import { X12parser } from 'x12-parser';
 import { ownValue } from '../core/own.js';
 import type { SourceFormat } from '../core/invoice.js';
 import type { NotUtf8Error } from '../core/utf8.js';
@@ -21,9 +22,65 @@ export interface Segment {
   elements: string[][];
   /** 1-based position in the interchange (the ISA is 1). */
   position: number;
+  /**
+   * Elements as written (index 0 = element 01; first component, untrimmed), when known:
+   * x12-parser trims every element, and a number written with spaces must be seen to be refused.
+   */
+  texts?: string[];
+}
+
+/**
+ * The x12-parser stream that also keeps each segment's text as written (`generateSegments`
+ * receives it before it is trimmed), in the order the segments are emitted.
+ */
+export class WrittenX12parser extends X12parser {
+  #written: string[] = [];
+  #next = 0;
+
+  override generateSegments(segments: string[]): void {
+    if (this.#next === this.#written.length) {
+      this.#written = [];
+      this.#next = 0;
+    }
+    this.#written.push(...segments);
+    super.generateSegments(segments);
+  }
+
+  /** The text as written of the next segment emitted (call once per emitted segment, in order). */
+  takeWritten(): string | undefined {
+    return this.#written[this.#next++];
+  }
+}
+
+/** Elements of a raw x12-parser segment, each as its components, and as `written` (not for the ISA). */
+export function toSegment(
+  raw: RawSegment,
+  position: number,
+  written: string | undefined,
+  seps: X12Separators,
+): Segment {
+  const elements: string[][] = [];
+  for (let i = 1; raw[String(i)] !== undefined; i++) {
+    const comps = [raw[String(i)]!];
+    for (let j = 1; raw[`${i}-${j}`] !== undefined; j++) comps.push(raw[`${i}-${j}`]!);
+    elements.push(comps);
+  }
+  const texts =
+    written === undefined || raw.name === 'ISA'
+      ? undefined
+      : written
+          .split(seps.element)
+          .slice(1)
+          .map((e) => e.split(seps.component)[0]!);
+  return { tag: raw.name, elements, position, ...(texts ? { texts } : {}) };
 }
 
 export const at = (s: Segment, i: number): string => s.elements[i - 1]?.[0] ?? '';
+/**
+ * An R or N element's text as written (spaces kept: X12 numbers hold none, so `" 18.75"` is
+ * refused where it is read rather than read as 18.75).
+ */
+export const numeral = (s: Segment, i: number): string => s.texts?.[i - 1] ?? at(s, i);
 export const where = (s: Segment, i?: number): string =>
   `/segments/${s.position}/${s.tag}${i === undefined ? '' : String(i).padStart(2, '0')}`;
 export const fail = (s: Segment, i: number | undefined, message: string): never => {
@@ -97,8 +154,8 @@ export function mapIt1(s: Segment, numbers: DocumentNumbers, seps: X12Separators
   // 0 is not a line number: it would also be taken for a SAC line and renumbered after the last IT1.
   if (!/^\d{1,6}$/.test(ln) || Number(ln) < 1)
     fail(s, 1, 'must be the line number (1 to 6 digits, at least 1)');
-  const quantity = numbers.quantity(at(s, 2), where(s, 2));
-  const unitPrice = numbers.cents(at(s, 4), where(s, 4));
+  const quantity = numbers.quantity(numeral(s, 2), where(s, 2));
+  const unitPrice = numbers.cents(numeral(s, 4), where(s, 4));
   // IT1 carries no extended amount: it is quantity x unit price, which must be whole cents
   // (money is never rounded; 1.5 x 18.75 = 28.125 is refused, not billed as 28.13).
   const amount = quantity * unitPrice;

@@ -18,7 +18,6 @@
  */
 import { ownValue } from '../core/own.js';
 import { Readable } from 'node:stream';
-import { X12parser } from 'x12-parser';
 import { isTriageError, type TriageError } from '../core/errors.js';
 import { currencyProblem } from '../core/currency.js';
 import {
@@ -30,6 +29,7 @@ import {
   isoDate,
   SourceMap,
   type ConvertedInvoice,
+  X12_NUMERAL,
 } from './document.js';
 import {
   BIG07_DOCUMENT_TYPE,
@@ -54,7 +54,10 @@ import {
   FORMAT,
   it1Sources,
   mapIt1,
+  numeral,
+  toSegment,
   where,
+  WrittenX12parser,
   type RawSegment,
   type Segment,
 } from './x12-line.js';
@@ -95,17 +98,6 @@ export function readIsa(text: string): X12Separators {
   return { element, component, repetition, segment };
 }
 
-/** Elements of a raw x12-parser segment, each as its components. */
-function toSegment(raw: RawSegment, position: number): Segment {
-  const elements: string[][] = [];
-  for (let i = 1; raw[String(i)] !== undefined; i++) {
-    const comps = [raw[String(i)]!];
-    for (let j = 1; raw[`${i}-${j}`] !== undefined; j++) comps.push(raw[`${i}-${j}`]!);
-    elements.push(comps);
-  }
-  return { tag: raw.name, elements, position };
-}
-
 /** Document chunks fed to the parser (the whole interchange is never split into strings at once). */
 function* chunks(doc: Buffer, size = 64 * 1024): Generator<Buffer> {
   for (let i = 0; i < doc.length; i += size) yield doc.subarray(i, i + size);
@@ -129,7 +121,7 @@ export async function convertX12(
   if (notText !== undefined && notText.offset < start + ISA_LENGTH) failNotUtf8(doc, start, notText, null);
   const seps = readIsa(doc.subarray(start, start + 256).toString('utf8'));
   if (notText !== undefined) failNotUtf8(doc, start, notText, seps);
-  const parser = new X12parser('utf8');
+  const parser = new WrittenX12parser('utf8');
   const stream = Readable.from(chunks(doc.subarray(start))).pipe(parser);
   const out: ConvertedInvoice[] = [];
   let position = 0;
@@ -143,9 +135,10 @@ export async function convertX12(
   let bad: { error: TriageError; index: number; location: string } | null = null;
   let ended = false;
   const onSegment = (raw: RawSegment): void => {
+    const written = parser.takeWritten();
     // Line breaks after the last terminator come out as an empty segment.
     if (raw.name === '' && raw['1'] === undefined) return;
-    const s = toSegment(raw, ++position);
+    const s = toSegment(raw, ++position, written, seps);
     if (ended) fail(s, undefined, 'follows the IEA (one interchange per document)');
     if (tx !== null) {
       tx.push(s);
@@ -251,10 +244,11 @@ function mapTransaction(tx: Segment[], isa: Segment, seps: X12Separators): Conve
       .map((s) => at(s, 4))
       .filter((t) => t !== ''),
     currency,
+    X12_NUMERAL,
   );
   // An N2 element is digits with an optional minus sign, two decimals implied (`11250` = 112.50).
   const n2 = (s: Segment, i: number): number => {
-    if (!/^-?\d{1,15}$/.test(at(s, i)))
+    if (!/^-?\d{1,15}$/.test(numeral(s, i)))
       fail(s, i, 'is not an N2 number (digits, optional minus sign; two decimals implied, no point)');
     return numbers.impliedTwoDecimals(Number(at(s, i)), where(s, i));
   };
@@ -289,7 +283,7 @@ function mapTransaction(tx: Segment[], isa: Segment, seps: X12Separators): Conve
     else if (a === 'vendor') vendor[b] = value;
   };
   const int = (s: Segment, i: number): number => {
-    const t = at(s, i);
+    const t = numeral(s, i);
     if (!/^-?\d{1,15}$/.test(t)) fail(s, i, 'must be an integer');
     return Number(t);
   };
@@ -316,7 +310,7 @@ function mapTransaction(tx: Segment[], isa: Segment, seps: X12Separators): Conve
       case 'ITD':
         mark('/payment_terms', s);
         if (at(s, 3) !== '')
-          set(inv, 'payment_terms.discount_percent', numbers.quantity(at(s, 3), where(s, 3)), s, 3);
+          set(inv, 'payment_terms.discount_percent', numbers.quantity(numeral(s, 3), where(s, 3)), s, 3);
         if (at(s, 5) !== '') set(inv, 'payment_terms.discount_days', int(s, 5), s, 5);
         if (at(s, 6) !== '') set(inv, 'due_date', isoDate(at(s, 6)), s, 6);
         if (at(s, 7) !== '') set(inv, 'payment_terms.net_days', int(s, 7), s, 7);

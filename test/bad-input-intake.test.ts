@@ -155,6 +155,31 @@ describe.each(engines('badintake'))('bad intake documents on $name', { timeout: 
     );
   });
 
+  it('numbers: a UBL decimal comma and an X12 number written with a space are refused at the element', async () => {
+    for (const [body, type, path] of [
+      [
+        UBL.replace('>15.00<', '>15,00<'),
+        'application/xml',
+        '/Invoice/cac:InvoiceLine[2]/cbc:LineExtensionAmount',
+      ],
+      [
+        UBL.replace('>1</cbc:InvoicedQuantity>', '>1,0</cbc:InvoicedQuantity>'),
+        'application/xml',
+        '/Invoice/cac:InvoiceLine[1]/cbc:InvoicedQuantity',
+      ],
+      [X12.replace('*UN*15.00*', '*UN* 15.00*'), 'application/edi-x12', '/segments/11/IT104'],
+    ] as const)
+      await postToDocumentRoutes(s, body, type, async (r, url, before) => {
+        expect(r.statusCode, `${url}: ${r.body}`).toBe(400);
+        expect(r.headers['content-type']).toContain('application/problem+json');
+        expect(
+          r.json<{ errors: { path: string }[] }>().errors.map((e) => e.path),
+          url,
+        ).toContain(path);
+        expect(await s.counts()).toEqual(before);
+      });
+  });
+
   it('FHIR: resources of the wrong type, wrong JSON types, unknown code systems, truncated JSON', async () => {
     await fc.assert(
       fc.asyncProperty(fhirMutation, fc.nat(), async (m, cut) => {

@@ -188,6 +188,19 @@ describe.each(engines('badroutes'))('bad input on every route on $name', ({ conf
     it('with a fraction are refused naming the parameter, not truncated', async () => {
       await refused('auditor', { method: 'GET', url: '/v1/audit?after_seq=1.5' }, '/querystring/after_seq');
     });
+
+    it('written with an exponent or a decimal point are refused as in a body, not read as 1000', async () => {
+      for (const [query, path] of [
+        ['after_seq=1e3', '/querystring/after_seq'],
+        ['after_seq=1000.0', '/querystring/after_seq'],
+        ['limit=1E2', '/querystring/limit'],
+      ]) {
+        const p = await refused('auditor', { method: 'GET', url: `/v1/audit?${query}` }, path!);
+        expect(p.errors?.find((e) => e.path === path)?.message).toBe(
+          'must be written as an integer numeral (e.g. 2, not 2.0 or 2e0)',
+        );
+      }
+    });
   });
 
   describe('content-encoding', () => {
