@@ -1,7 +1,7 @@
 import { thrownCode } from '../test/error-code.js';
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { currencyExponent, detectDecimalSeparator, digitsBelowMinorUnit, parseAmount } from './amount.js';
+import { currencyExponent, digitsBelowMinorUnit, parseAmount } from './amount.js';
 
 const code = thrownCode;
 
@@ -90,15 +90,6 @@ describe('parseAmount', () => {
         },
       ),
     );
-  });
-});
-
-describe('detectDecimalSeparator', () => {
-  it('decides from the values that read one way only', () => {
-    expect(detectDecimalSeparator(['1,234', '27,80'])).toBe(',');
-    expect(detectDecimalSeparator(['1,234', '1,234.56'])).toBe('.');
-    expect(detectDecimalSeparator(['1,234', '12'])).toBeNull();
-    expect(detectDecimalSeparator(['27,80', '8.20'])).toBeNull(); // conflicting
   });
 });
 

@@ -3,8 +3,7 @@
  * `"(12.50)"`, `"-8.20"`, `"12.50 CR"` -> integer minor units (cents) plus currency, with the
  * original text kept beside the normalised value. The decimal separator is detected per value;
  * a value that reads two ways (`"1,234"`: 1234.00 or 1.234) is refused unless a hint says which
- * separator the document uses (see {@link detectDecimalSeparator} to find it from the other
- * amounts of the same document).
+ * separator the document uses.
  */
 import { minorUnit } from '../core/currency.js';
 import { TriageError } from '../core/errors.js';
@@ -269,26 +268,4 @@ export function parseAmount(text: string, hint?: AmountHint): ParsedAmount {
   if (magnitude > 10_000_000_000_000) fail('TRIAGE_FEATURES_AMOUNT_UNPARSEABLE', original, 'is too large');
   const cents = marker === null || magnitude === 0 ? magnitude : -magnitude;
   return { cents, currency, original, decimalSeparator: decimal, negativeMarker: marker };
-}
-
-/**
- * The decimal separator a document uses, decided from those of its amounts that read only one
- * way (`"27,80"` -> `,`; `"1,234.56"` -> `.`). Pass the result as `hint.decimalSeparator` to
- * {@link parseAmount} for the document's ambiguous values.
- * @returns the separator every decisive value agrees on; null when none is decisive or they disagree.
- */
-export function detectDecimalSeparator(texts: Iterable<string>): '.' | ',' | null {
-  let seen: '.' | ',' | null = null;
-  for (const t of texts) {
-    let d: '.' | ',' | null;
-    try {
-      d = parseAmount(t).decimalSeparator;
-    } catch {
-      continue;
-    }
-    if (d === null) continue;
-    if (seen !== null && seen !== d) return null;
-    seen = d;
-  }
-  return seen;
 }

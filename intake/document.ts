@@ -8,12 +8,7 @@ import { createHash } from 'node:crypto';
 import { MAX_REPORTED_ERRORS, TriageError, isTriageError, type FieldError } from '../core/errors.js';
 import type { Invoice, InvoiceSource, SourceFormat } from '../core/invoice.js';
 import { validateInvoice } from '../core/validate.js';
-import {
-  currencyExponent,
-  detectDecimalSeparator,
-  digitsBelowMinorUnit,
-  parseAmount,
-} from '../features/amount.js';
+import { currencyExponent, digitsBelowMinorUnit, parseAmount } from '../features/amount.js';
 
 /** An invoice converted from a document, not yet validated, with where it came from. */
 export interface ConvertedInvoice {
@@ -133,10 +128,8 @@ export function invoiceError(
 
 /** Reads money and quantity texts of one document with the decimal separator it uses. */
 export interface DocumentNumbers {
-  /** The separator read as the decimal point in this document (`.` when no value decides). */
-  readonly decimalSeparator: '.' | ',';
   /**
-   * A money text (`"27,80"`, `"1.234,56"`, `"1,234.56"`, `"-8.20"`) as integer minor units of
+   * A money text in the format's form (`"27.80"`, `"-8.20"`, `".5"`) as integer minor units of
    * the document's currency (cents; whole yen for JPY, fils for KWD).
    * @throws TriageError `TRIAGE_INPUT_INVALID` naming `path` when it is not an amount, or has
    *   digits below the currency's minor unit (`"12.345"` in USD, `"1200.5"` in JPY).
@@ -149,7 +142,7 @@ export interface DocumentNumbers {
    */
   impliedTwoDecimals(n: number, path: string): number;
   /**
-   * A quantity text (`"2"`, `"1.5"`, `".5"`, `"1,5"` in a comma document) as a number of units.
+   * A quantity text in the format's form (`"2"`, `"1.5"`, `".5"`) as a number of units.
    * @throws TriageError `TRIAGE_INPUT_INVALID` naming `path` when it is not a number.
    */
   quantity(text: string, path: string): number;
@@ -160,8 +153,6 @@ export interface NumeralForm {
   readonly pattern: RegExp;
   /** What the refusal says the element is not (`is not <description>`). */
   readonly description: string;
-  /** The decimal separator of every document of the format (none: detected per document). */
-  readonly decimalSeparator?: '.';
 }
 
 /**
@@ -173,34 +164,35 @@ export const XSD_DECIMAL: NumeralForm = {
   pattern: /^[+-]?(?:\d+(?:\.\d*)?|\.\d+)$/,
   description:
     'an xsd:decimal (digits, one optional decimal point, optional sign; no decimal comma or digit grouping)',
-  decimalSeparator: '.',
-};
-
-/** X12 R and N elements hold no spaces (`" 18.75"` is refused); a leading point (`.5`) is an R value. */
-export const X12_NUMERAL: NumeralForm = {
-  pattern: /^[^\s]+$/,
-  description: 'an X12 number (R/N elements hold no spaces)',
 };
 
 /**
- * Money and quantity readers for one document. `moneyTexts` are all its money texts: the
- * separator is the one its unambiguous values agree on (`"27,80"` -> `,`), so `"1,234"` in a
- * document that also has `"27,80"` reads as 1.234 euros, in a `.` document as 1234.00.
- * `currency` (ISO 4217; null: unknown, two decimals) sets the minor unit of amounts. `form`,
- * when given, is checked on every text read (refused at its path otherwise) and may fix the
- * separator.
+ * An X12 R (decimal) element: digits with an optional leading minus sign and at most one decimal
+ * point, nothing else (ASC X12 data element type R). A leading point (`.5`) is an R value; a
+ * space (`" 18.75"`), digit grouping (`1,234.50`) or a decimal comma (`27,80`) is refused, never
+ * read with a detected separator.
+ */
+export const X12_NUMERAL: NumeralForm = {
+  pattern: /^-?(?:\d+(?:\.\d*)?|\.\d+)$/,
+  description:
+    'an X12 R number (digits, one optional decimal point, optional leading minus; no spaces, digit grouping or decimal comma)',
+};
+
+/**
+ * Money and quantity readers for one document whose numbers are written in `form` (checked on
+ * every text read, refused at its path otherwise; every form has a point as its decimal
+ * separator and no digit grouping). `currency` (ISO 4217; null: unknown, two decimals) sets the
+ * minor unit of amounts.
  */
 export function documentNumbers(
   format: SourceFormat,
-  moneyTexts: Iterable<string>,
   currency: string | null,
-  form?: NumeralForm,
+  form: NumeralForm,
 ): DocumentNumbers {
-  const decimalSeparator = form?.decimalSeparator ?? detectDecimalSeparator(moneyTexts) ?? '.';
+  const decimalSeparator = '.';
   const checkForm = (text: string, path: string): void => {
-    if (form && !form.pattern.test(text)) throw documentError(format, path, `is not ${form.description}`);
+    if (!form.pattern.test(text)) throw documentError(format, path, `is not ${form.description}`);
   };
-  const group = decimalSeparator === '.' ? ',' : '.';
   const exponent = currencyExponent(currency);
   const belowMinorUnit = (path: string): never => {
     throw documentError(
@@ -210,7 +202,6 @@ export function documentNumbers(
     );
   };
   return {
-    decimalSeparator,
     impliedTwoDecimals(n, path) {
       if (exponent >= 2) return n * 10 ** (exponent - 2);
       const scale = 10 ** (2 - exponent);
@@ -234,11 +225,10 @@ export function documentNumbers(
     quantity(text, path) {
       checkForm(text, path);
       const t = text.trim();
-      // A leading decimal separator is a number (`.5`: X12 R, xsd:decimal).
-      const point = `\\${decimalSeparator}\\d{1,6}`;
-      const ok = new RegExp(`^-?(?:\\d{1,7}(?:\\${group}\\d{3})*(?:${point})?|${point})$`).test(t);
-      if (!ok) throw documentError(format, path, 'is not a quantity (digits, optional decimals)');
-      return Number(t.replaceAll(group, '').replace(decimalSeparator, '.'));
+      // At most 7 whole digits and 6 decimals; a leading point is a number (`.5`: X12 R, xsd:decimal).
+      if (!/^-?(?:\d{1,7}(?:\.\d{1,6})?|\.\d{1,6})$/.test(t))
+        throw documentError(format, path, 'is not a quantity (digits, optional decimals)');
+      return Number(t);
     },
   };
 }

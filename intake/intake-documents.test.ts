@@ -5,34 +5,42 @@ import type { Invoice } from '../core/invoice.js';
 import { isTriageError } from '../core/errors.js';
 import { buildIntakeSamples } from '../datasets/samples/build-intake-samples.js';
 import { writeX12 } from '../datasets/intake-writers.js';
-import { documentNumbers } from './document.js';
+import { documentNumbers, X12_NUMERAL, XSD_DECIMAL } from './document.js';
 import { convertDocument } from './index.js';
 import { refusal } from './refusal.js';
 import { samples, twins, withoutSource, fhirInvoice, ISA, interchange, ublDoc } from './test-documents.js';
 
 describe('money per document: integer cents without floats', () => {
   it.each([
-    ['27,80', ['27,80'], 2780, 'EUR'],
-    ['1.234,56', ['1.234,56'], 123456, 'EUR'],
-    ['1,234.56', ['1,234.56'], 123456, 'USD'],
-    ['1,234 in a comma document (1.234 dinars = 1234 fils)', ['1,234', '27,80'], 1234, 'KWD'],
-    ['1,234 in a dot document', ['1,234', '27.80'], 123400, 'USD'],
-    ['0.1 + 0.2 style values', ['0.29'], 29, null],
-  ])('%s', (_name, texts, cents, currency) => {
-    expect(documentNumbers('ubl-2.1', texts, currency).cents(texts[0]!, '/x')).toBe(cents);
+    ['27.80 EUR', '27.80', 2780, 'EUR'],
+    ['1234.56 USD', '1234.56', 123456, 'USD'],
+    ['-8.20 USD', '-8.20', -820, 'USD'],
+    ['.5 USD', '.5', 50, 'USD'],
+    ['1.234 KWD (three decimals: 1234 fils)', '1.234', 1234, 'KWD'],
+    ['1200 JPY (no decimals)', '1200', 1200, 'JPY'],
+    ['0.1 + 0.2 style values', '0.29', 29, null],
+  ])('%s', (_name, text, cents, currency) => {
+    expect(documentNumbers('ubl-2.1', currency, XSD_DECIMAL).cents(text, '/x')).toBe(cents);
+    expect(documentNumbers('x12-810', currency, X12_NUMERAL).cents(text, '/x')).toBe(cents);
   });
 
-  it('calls a text in exponent form not an amount, not one with digits below the minor unit', () => {
-    for (const text of ['1.875E1', '2e3', '12.5x']) {
-      expect(() => documentNumbers('x12-810', [text], 'USD').cents(text, '/x'), text).toThrow(
-        /is not an amount/,
+  it('refuses a text outside the format form (exponents, grouping, decimal comma) at its path', () => {
+    for (const text of ['1.875E1', '2e3', '12.5x', '1,234.56', '27,80', '1.234,56']) {
+      expect(() => documentNumbers('x12-810', 'USD', X12_NUMERAL).cents(text, '/x'), text).toThrow(
+        /is not an X12 R number/,
+      );
+      expect(() => documentNumbers('ubl-2.1', 'USD', XSD_DECIMAL).cents(text, '/x'), text).toThrow(
+        /is not an xsd:decimal/,
       );
     }
   });
 
-  it('refuses digits below the minor unit instead of rounding them (1,234 in a comma EUR document)', () => {
-    expect(() => documentNumbers('ubl-2.1', ['1,234', '27,80'], 'EUR').cents('1,234', '/x')).toThrow(
+  it('refuses digits below the minor unit instead of rounding them', () => {
+    expect(() => documentNumbers('ubl-2.1', 'EUR', XSD_DECIMAL).cents('12.345', '/x')).toThrow(
       /below the minor unit of EUR/,
+    );
+    expect(() => documentNumbers('x12-810', 'JPY', X12_NUMERAL).cents('1200.5', '/x')).toThrow(
+      /below the minor unit of JPY/,
     );
   });
 });
@@ -403,14 +411,15 @@ describe('amounts in minor units of the currency (ISO 4217: JPY 0 decimals, KWD 
     }
   });
 
-  it('X12: an R element (IT102, IT104, ITD03) holds no spaces; a leading point is an R value', async () => {
+  it('X12: an R element (IT102, IT104, ITD03) is digits, one point and a leading minus only; a leading point is an R value', async () => {
+    const num = (t: string): number => Number(t.trim().replace(',', '.'));
     const body = (qty: string, price: string, discount = '2') => [
       'BIG*20250301*INV-7',
       'N1*VN*Acme*92*V-100',
       `ITD*01*3*${discount}**10**30`,
       `IT1*1*${qty}*EA*${price}**HC*E0431`,
       'PID*F****Oxygen',
-      `TDS*${Math.round(Number(qty) * Number(price) * 100)}`,
+      `TDS*${Math.round(num(qty) * num(price.replace(',', '')) * 100)}`,
     ];
     // BIG 4, N1 5, ITD 6, IT1 7, PID 8, TDS 9
     const [ok] = await convertDocument('x12-810', Buffer.from(interchange(body('.5', '18.76', '.5'))));
@@ -421,13 +430,16 @@ describe('amounts in minor units of the currency (ISO 4217: JPY 0 decimals, KWD 
       ['1', '18.75 ', '2', '/segments/7/IT104'],
       [' 2', '18.75', '2', '/segments/7/IT102'],
       ['2', '18.75', ' 2', '/segments/6/ITD03'],
+      // Digit grouping and a decimal comma are not X12: never read with a detected separator.
+      ['2', '1,234.50', '2', '/segments/7/IT104'],
+      ['1', '18,75', '2', '/segments/7/IT104'],
+      ['1,5', '18.76', '2', '/segments/7/IT102'],
+      ['+2', '18.75', '2', '/segments/7/IT102'],
     ] as const)
       expect(
         await refusal('x12-810', interchange(body(qty, price, discount))),
         `${qty}|${price}|${discount}`,
-      ).toEqual([
-        { path, message: expect.stringContaining('is not an X12 number (R/N elements hold no spaces)') },
-      ]);
+      ).toEqual([{ path, message: expect.stringContaining('is not an X12 R number') }]);
   });
 
   it('UBL: amounts in the DocumentCurrencyCode', async () => {

@@ -25,7 +25,7 @@ describe('X12 810 golden mapping (segment by segment)', () => {
         {
           line_number: 1, // IT101
           quantity: 2, // IT102
-          unit_price_cents: 123450, // IT104 "1,234.50"
+          unit_price_cents: 123450, // IT104 "1234.50"
           amount_cents: 246900,
           code: { system: 'HCPCS', value: 'E0431' }, // IT108 HC / IT109 first component
           modifiers: ['RR', 'KX'], // IT109 further components (ISA16 '>')

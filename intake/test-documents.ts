@@ -97,7 +97,7 @@ export const GOLDEN_X12_BODY = [
   'ITD*01*3*2**10*20250331*30',
   'DTM*150*20250201',
   'DTM*151*20250228',
-  'IT1*1*2*EA*1,234.50**VC*CAT-9*HC*E0431>RR>KX*PL*4',
+  'IT1*1*2*EA*1234.50**VC*CAT-9*HC*E0431>RR>KX*PL*4',
   'PID*F****Oxygen system*',
   'PID*F****portable',
   'DTM*472*20250203',

@@ -296,11 +296,6 @@ function build(
   currencies: readonly { currencyId: string; where: string }[],
   monetaryTotals: readonly { text: string; where: string }[],
 ): ConvertedInvoice {
-  const all = [
-    ...header.values(),
-    ...lines.flatMap((l) => [...l.values.values()]),
-    ...charges.flatMap((c) => (c.amount ? [c.amount] : [])),
-  ];
   const currency = header.get('currency')?.text;
   const foreign = currency === undefined ? undefined : currencies.find((c) => c.currencyId !== currency);
   if (foreign)
@@ -310,12 +305,7 @@ function build(
       `has currencyID ${foreign.currencyId}, not the document currency ${currency}`,
     );
   checkTaxTotals(taxAmounts);
-  const numbers = documentNumbers(
-    UBL_FORMAT,
-    all.filter((v) => v.kind === 'money').map((v) => v.text),
-    currency ?? null,
-    XSD_DECIMAL,
-  );
+  const numbers = documentNumbers(UBL_FORMAT, currency ?? null, XSD_DECIMAL);
   // Every amount of LegalMonetaryTotal is an amount, also those not read (LineExtensionAmount,
   // TaxExclusiveAmount, AllowanceTotalAmount, ChargeTotalAmount).
   for (const t of monetaryTotals) numbers.cents(t.text, t.where);

@@ -237,15 +237,7 @@ const setLocation = (st: Segment): string => `ST02 ${at(st, 2)} (segment ${st.po
 function mapTransaction(tx: Segment[], isa: Segment, seps: X12Separators): ConvertedInvoice {
   const st = tx[0]!;
   const currency = transactionCurrency(tx);
-  const numbers = documentNumbers(
-    FORMAT,
-    tx
-      .filter((s) => s.tag === 'IT1')
-      .map((s) => at(s, 4))
-      .filter((t) => t !== ''),
-    currency,
-    X12_NUMERAL,
-  );
+  const numbers = documentNumbers(FORMAT, currency, X12_NUMERAL);
   // An N2 element is digits with an optional minus sign, two decimals implied (`11250` = 112.50).
   const n2 = (s: Segment, i: number): number => {
     if (!/^-?\d{1,15}$/.test(numeral(s, i)))

@@ -163,7 +163,7 @@ describe.each(engines('intake'))('intake through the API on $name', { timeout: 3
     expect(r.headers['content-type']).toContain('application/problem+json');
     const [e] = r.json<{ errors: { path: string; message: string }[] }>().errors;
     expect(e!.path).toMatch(/^\/segments\/\d+\/IT104$/);
-    expect(e!.message).toMatch(/^invoice \d+ of 61 \(ST02 \d{4} \(segment \d+\)\): is not an amount/);
+    expect(e!.message).toMatch(/^invoice \d+ of 61 \(ST02 \d{4} \(segment \d+\)\): is not an X12 R number/);
     // An unknown CUR02 (in place of the first PID) is refused, not dropped.
     const zzq = good.replace(/PID\*[^~]*~/, 'CUR*SE*ZZQ~');
     const cur = await post('x12bad', '/v1/batches', zzq, 'application/edi-x12');
