@@ -197,8 +197,13 @@ export function documentNumbers(
   form?: NumeralForm,
 ): DocumentNumbers {
   const decimalSeparator = form?.decimalSeparator ?? detectDecimalSeparator(moneyTexts) ?? '.';
-  const checkForm = (text: string, path: string): void => {
-    if (form && !form.pattern.test(text)) throw documentError(format, path, `is not ${form.description}`);
+  // A text of the format's form, as the amount and quantity readers take it: the form allows a
+  // leading `+` (xsd:decimal) and a trailing point (`18.`: xsd:decimal, X12 R), which those readers
+  // do not, and both leave the value unchanged.
+  const checkForm = (text: string, path: string): string => {
+    if (!form) return text;
+    if (!form.pattern.test(text)) throw documentError(format, path, `is not ${form.description}`);
+    return text.replace(/^\+/, '').replace(/\.$/, '');
   };
   const group = decimalSeparator === '.' ? ',' : '.';
   const exponent = currencyExponent(currency);
@@ -217,8 +222,8 @@ export function documentNumbers(
       if (n % scale !== 0) belowMinorUnit(path);
       return n / scale;
     },
-    cents(text, path) {
-      checkForm(text, path);
+    cents(written, path) {
+      const text = checkForm(written, path);
       let cents: number;
       try {
         cents = parseAmount(text, { decimalSeparator, ...(currency ? { currency } : {}) }).cents;
@@ -231,13 +236,17 @@ export function documentNumbers(
       if (digitsBelowMinorUnit(text, decimalSeparator, currency) > 0) belowMinorUnit(path);
       return cents;
     },
-    quantity(text, path) {
-      checkForm(text, path);
-      const t = text.trim();
+    quantity(written, path) {
+      const t = checkForm(written, path).trim();
       // A leading decimal separator is a number (`.5`: X12 R, xsd:decimal).
       const point = `\\${decimalSeparator}\\d{1,6}`;
       const ok = new RegExp(`^-?(?:\\d{1,7}(?:\\${group}\\d{3})*(?:${point})?|${point})$`).test(t);
-      if (!ok) throw documentError(format, path, 'is not a quantity (digits, optional decimals)');
+      if (!ok)
+        throw documentError(
+          format,
+          path,
+          'is not a quantity (at most 7 digits before the decimal separator and 6 after it)',
+        );
       return Number(t.replaceAll(group, '').replace(decimalSeparator, '.'));
     },
   };
