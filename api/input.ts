@@ -22,6 +22,7 @@ import type { TSchema } from 'typebox';
 import { TriageError, type FieldError } from '../core/errors.js';
 import { integerFieldAt, integerFieldsOf, integerNumeralMessage } from '../core/integer-fields.js';
 import { checkStrings, describeFieldErrors } from '../core/validate.js';
+import { pointerToken } from './body/json.js';
 import { BODY_INVALID, capped } from './problem.js';
 
 declare module 'fastify' {
@@ -74,9 +75,40 @@ export function longParamErrors(app: FastifyInstance, method: string, url: strin
   return named.length > 0 ? named : [{ path: '/url', message }];
 }
 
-/** Installs the storable-text hooks on `app` (before any route). */
+/** Methods whose body fastify parses, so a route without a body schema must refuse one itself. */
+const BODY_METHODS: ReadonlySet<string> = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
+
+/**
+ * Field errors of a body sent to a route that declares none (`POST /v1/worklist/:id/claim` takes
+ * `ttl_seconds` in its query string), which the route would otherwise ignore without a word:
+ * each property of an object, naming the query parameter of the same name, or `/` for any other
+ * value. Nothing for no body or an empty object `{}` (what many clients send by default).
+ * @param body the parsed body; @param query the route's query-string schema, if any.
+ */
+export function unexpectedBodyErrors(body: unknown, query: unknown): FieldError[] {
+  if (body === undefined) return [];
+  const isObject = typeof body === 'object' && body !== null && !Array.isArray(body);
+  if (!isObject) return [{ path: '/', message: 'is not allowed: this route takes no request body' }];
+  const queryParams = (query as { properties?: Record<string, unknown> } | undefined)?.properties ?? {};
+  return Object.keys(body)
+    .slice(0, MAX_ERRORS)
+    .map((k) => ({
+      path: `/${pointerToken(k)}`,
+      message: Object.hasOwn(queryParams, k)
+        ? `is not allowed in the body: this route takes no request body (${k} is a query parameter, ?${k}=...)`
+        : 'is not allowed: this route takes no request body',
+    }));
+}
+
+/** Installs the storable-text and bodyless-route hooks on `app` (before any route). */
 export function installInputGuards(app: FastifyInstance): void {
   app.addHook('preValidation', async (req) => {
+    const schema = req.routeOptions.schema;
+    if (BODY_METHODS.has(req.method) && schema !== undefined && schema.body === undefined) {
+      const unexpected = unexpectedBodyErrors(req.body, schema.querystring);
+      if (unexpected.length > 0)
+        throw new TriageError(BODY_INVALID, describeFieldErrors(unexpected), unexpected);
+    }
     const request: FieldError[] = [];
     checkStrings(req.params, '/params', request, MAX_ERRORS);
     checkStrings(req.query, '/querystring', request, MAX_ERRORS);

@@ -190,8 +190,12 @@ export function documentNumbers(
   form: NumeralForm,
 ): DocumentNumbers {
   const decimalSeparator = '.';
-  const checkForm = (text: string, path: string): void => {
+  // A text of the format's form, as the amount and quantity readers take it: the form allows a
+  // leading `+` (xsd:decimal) and a trailing point (`18.`: xsd:decimal, X12 R), which those readers
+  // do not, and both leave the value unchanged.
+  const checkForm = (text: string, path: string): string => {
     if (!form.pattern.test(text)) throw documentError(format, path, `is not ${form.description}`);
+    return text.replace(/^\+/, '').replace(/\.$/, '');
   };
   const exponent = currencyExponent(currency);
   const belowMinorUnit = (path: string): never => {
@@ -208,8 +212,8 @@ export function documentNumbers(
       if (n % scale !== 0) belowMinorUnit(path);
       return n / scale;
     },
-    cents(text, path) {
-      checkForm(text, path);
+    cents(written, path) {
+      const text = checkForm(written, path);
       let cents: number;
       try {
         cents = parseAmount(text, { decimalSeparator, ...(currency ? { currency } : {}) }).cents;
@@ -222,12 +226,15 @@ export function documentNumbers(
       if (digitsBelowMinorUnit(text, decimalSeparator, currency) > 0) belowMinorUnit(path);
       return cents;
     },
-    quantity(text, path) {
-      checkForm(text, path);
-      const t = text.trim();
-      // At most 7 whole digits and 6 decimals; a leading point is a number (`.5`: X12 R, xsd:decimal).
+    quantity(written, path) {
+      const t = checkForm(written, path).trim();
+      // A leading point is a number (`.5`: X12 R, xsd:decimal).
       if (!/^-?(?:\d{1,7}(?:\.\d{1,6})?|\.\d{1,6})$/.test(t))
-        throw documentError(format, path, 'is not a quantity (digits, optional decimals)');
+        throw documentError(
+          format,
+          path,
+          'is not a quantity (at most 7 digits before the decimal separator and 6 after it)',
+        );
       return Number(t);
     },
   };

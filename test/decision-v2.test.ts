@@ -47,11 +47,26 @@ describe('decisionVersionOf', () => {
     expect(decisionVersionOf(`${DECISION_V2_MEDIA_TYPE};q=0, application/json`)).toBe(1);
   });
 
+  it("answers the version the client prefers by q, the most specific range setting version 1's", () => {
+    const v2 = DECISION_V2_MEDIA_TYPE;
+    expect(decisionVersionOf(`application/json;q=0.9, ${v2};q=0.1`)).toBe(1);
+    expect(decisionVersionOf(`${v2};q=0.1, application/json;q=0.9`)).toBe(1);
+    expect(decisionVersionOf(`application/json;q=0.1, ${v2};q=0.9`)).toBe(2);
+    expect(decisionVersionOf(`${v2};q=0.5, application/json;q=0.5`)).toBe(2);
+    expect(decisionVersionOf(`${v2};q=0.5, */*`)).toBe(1);
+    expect(decisionVersionOf(`${v2};q=0.5, application/json;q=0.2, */*`)).toBe(2);
+    expect(decisionVersionOf('*/*;q=0.5, application/json;q=0')).toBe(2);
+    expect(decisionVersionOf('application/*;q=0.3, application/json;q=0')).toBe(2);
+  });
+
   it('refuses an Accept header naming no version it serves with a 406 naming the header', () => {
     for (const accept of [
       'application/vnd.invoice-triage.decision.v3+json',
       'text/xml',
       `application/json;q=0, ${DECISION_V2_MEDIA_TYPE};q=0`,
+      `${DECISION_V2_MEDIA_TYPE};q=0, */*;q=0.5, application/json;q=0`,
+      '*/*;q=0',
+      '*/*;q=2',
     ]) {
       let thrown: unknown;
       try {

@@ -371,6 +371,15 @@ describe.each(engines('models'))('model routes and OIP v2 on $name', ({ config }
       payload: { label_sources: ['crm'], label_weights: { erp: 0 } },
     });
     expect(badSource.statusCode).toBe(400);
+    // A JSON null is not "no body": it is refused, and starts no training.
+    const nullBody = await call('ds', {
+      method: 'POST',
+      url: `/v1/models/${NAME}/train`,
+      payload: 'null',
+      headers: { 'content-type': 'application/json' },
+    });
+    expect(nullBody.statusCode, nullBody.body).toBe(400);
+    expect((problem(nullBody).errors ?? []).map((e) => e.path)).toEqual(['/']);
     expect((problem(badSource).errors ?? []).map((e) => e.path)).toEqual(
       expect.arrayContaining([expect.stringMatching(/^\/label_sources/), '/label_weights/erp']),
     );

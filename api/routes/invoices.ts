@@ -28,25 +28,43 @@ export interface InvoiceRoutesOptions {
   clock?: () => Date;
 }
 
-/** Media ranges answered with version 1 of the decision (`application/json`). */
-const DECISION_V1_RANGES: ReadonlySet<string> = new Set(['application/json', 'application/*', '*/*']);
+/** How specific each media range covering `application/json` (version 1) is: the most specific one present sets its `q`. */
+const DECISION_V1_RANGES: ReadonlyMap<string, number> = new Map([
+  ['application/json', 3],
+  ['application/*', 2],
+  ['*/*', 1],
+]);
 
 /**
- * The version of the decision an `Accept` header asks for: 2 when it names
- * {@link DECISION_V2_MEDIA_TYPE} (its parameters aside, with a non-zero `q`), else 1 when it is
- * absent or empty or names `application/json` or a wildcard range covering it, with a non-zero `q`.
- * @throws TriageError `TRIAGE_NOT_ACCEPTABLE` (406, naming `/headers/accept`) when it names
+ * The version of the decision an `Accept` header asks for, by the `q` of each (RFC 9110 12.5.1):
+ * version 1's is that of the most specific range covering `application/json` (`application/json`,
+ * `application/*`, `*\/*`), version 2's that of {@link DECISION_V2_MEDIA_TYPE} named (its other
+ * parameters aside). 2 when it is named with a non-zero `q` at least version 1's, else 1 when
+ * version 1's is non-zero or the header is absent or empty, else 2 when a wildcard range allows
+ * it (`*\/*;q=0.5, application/json;q=0`). A `q` that is not a number from 0 to 1 counts as 0.
+ * @throws TriageError `TRIAGE_NOT_ACCEPTABLE` (406, naming `/headers/accept`) when it allows
  *   neither (another decision version, `text/xml`...).
  */
 export function decisionVersionOf(accept: string | undefined): 1 | 2 {
   if (!accept?.trim()) return 1;
-  const ranges = accept.split(',').flatMap((range) => {
+  let v1: { q: number; specificity: number } = { q: 0, specificity: 0 };
+  let v2: number | undefined;
+  let wildcard = 0;
+  for (const range of accept.split(',')) {
     const [type, ...params] = range.split(';').map((p) => p.trim().toLowerCase());
-    const q = params.find((p) => p.startsWith('q='));
-    return q === undefined || Number(q.slice(2)) > 0 ? [type!] : [];
-  });
-  if (ranges.includes(DECISION_V2_MEDIA_TYPE)) return 2;
-  if (ranges.some((t) => DECISION_V1_RANGES.has(t))) return 1;
+    const qParam = params.find((p) => p.startsWith('q='));
+    const q = qParam === undefined ? 1 : Number(qParam.slice(2));
+    const weight = Number.isFinite(q) && q >= 0 && q <= 1 ? q : 0;
+    if (type === DECISION_V2_MEDIA_TYPE) v2 = Math.max(v2 ?? 0, weight);
+    const specificity = DECISION_V1_RANGES.get(type!) ?? 0;
+    if (specificity > v1.specificity) v1 = { q: weight, specificity };
+    else if (specificity > 0 && specificity === v1.specificity)
+      v1 = { q: Math.max(v1.q, weight), specificity };
+    if (specificity > 0 && specificity < 3) wildcard = Math.max(wildcard, weight);
+  }
+  if (v2 !== undefined && v2 > 0 && v2 >= v1.q) return 2;
+  if (v1.q > 0) return 1;
+  if (v2 === undefined && wildcard > 0) return 2;
   throw new TriageError(
     'TRIAGE_NOT_ACCEPTABLE',
     `the decision is served as application/json (version 1) or ${DECISION_V2_MEDIA_TYPE} (version 2)`,

@@ -305,9 +305,9 @@ export const modelRoutes: RoutePlugin<ModelRoutesOptions> = async (app, deps) =>
     {
       config: { roles: MANAGERS },
       preParsing: sharedModelChange,
-      // The body is optional: none means all defaults.
+      // The body is optional: none means all defaults (a JSON `null` is a body, refused as not an object).
       preValidation: async (req) => {
-        req.body ??= {};
+        if (req.body === undefined) req.body = {};
       },
       schema: {
         operationId: 'trainModel',
