@@ -238,9 +238,22 @@ const P = {
   documentType: '$9',
 } as const;
 
-/** Tenant-wide kNN, exact (`+ 0` keeps the planner off the HNSW index) or by the index. */
-export const EXACT_KNN = `SELECT i.pk, i.embedding <=> $1::vector AS dist FROM invoices i
-  WHERE i.tenant_id = $2 ORDER BY (i.embedding <=> $1::vector) + 0, i.pk LIMIT $3`;
+/**
+ * The tenant-wide exact kNN: the $3 rows of tenant $2 in `from` (aliased `i`: columns tenant_id,
+ * pk, embedding) nearest to $1 by (cosine distance, pk), among those passing `gate`. The distance
+ * is computed once per row, and `+ 0` makes the sort key one the HNSW index cannot order by, so
+ * the planner reads every row (exact) rather than the index (approximate); it leaves the value as
+ * it is (a cosine distance is never -0).
+ * @param from `invoices`, or a relation holding the tenant's rows of it (store/chunk-search.ts).
+ */
+export function exactKnnSql(from: string, gate = 'true'): string {
+  return `SELECT i.pk, (i.embedding <=> $1::vector) + 0 AS dist FROM ${from} i
+   WHERE i.tenant_id = $2 AND ${gate}
+   ORDER BY dist, i.pk LIMIT $3`;
+}
+
+/** The tenant-wide exact kNN over `invoices` ({@link exactKnnSql}): the recall guard's redo. */
+export const EXACT_KNN = exactKnnSql('invoices');
 
 /**
  * One quarter of the vendor block's pool (blocking spec `vendorRecentLimit`): the vendor's
@@ -290,14 +303,14 @@ const VENDOR_KNN = `
  * chosen from `invoices` alone, and only those rows joined to decisions (LEFT: invoices imported
  * as history have none and are candidates all the same), lines, reviews and credit memos. The exact and the HNSW kNN branches are gated by the count (one-time filters),
  * so only one of them runs.
+ * @param exactFrom what the exact kNN branch reads the tenant's rows from ({@link exactKnnSql}).
  */
-export const SEARCH_SQL = `
+export function searchSql(exactFrom = 'invoices'): string {
+  return `
 WITH n AS MATERIALIZED (
   SELECT COALESCE((SELECT sum(invoices)::bigint FROM tenant_invoice_counts WHERE tenant_id = $2), 0) + $14::int AS n),
 knn AS (
-  (SELECT i.pk, i.embedding <=> $1::vector AS dist FROM invoices i
-   WHERE i.tenant_id = $2 AND (SELECT n FROM n) <= $11
-   ORDER BY (i.embedding <=> $1::vector) + 0, i.pk LIMIT $3)
+  (${exactKnnSql(exactFrom, '(SELECT n FROM n) <= $11')})
   UNION ALL
   (SELECT i.pk, i.embedding <=> $1::vector FROM invoices i
    WHERE i.tenant_id = $2 AND (SELECT n FROM n) > $11
@@ -328,6 +341,10 @@ SELECT (SELECT n FROM n)::int AS tenant_rows,
   (SELECT json_agg(c ORDER BY c.pos) FROM (
      SELECT agg.blocks, agg.ranks, agg.pos, ${CANDIDATE_COLUMNS}
      FROM agg JOIN invoices i ON i.pk = agg.pk LEFT JOIN decisions d ON d.invoice_pk = i.pk) c) AS candidates`;
+}
+
+/** The single-invoice search ({@link searchSql} with the exact kNN over `invoices`). */
+export const SEARCH_SQL = searchSql();
 
 /** The document types a search statement is rendered for (the credit-memo rule applies to one). */
 const DOCUMENT_TYPES: readonly NonNullable<CandidateQuery['documentType']>[] = [
