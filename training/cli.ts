@@ -101,6 +101,8 @@ export interface TrainCliDeps {
   log?: (line: string) => void;
   /** Progress of the run, percent (0-100), with what it is doing (e.g. a job's progress). */
   onProgress?: (percent: number, stage: string) => void;
+  /** Cancels the run (a retrain job whose process is shutting down); see training/pipeline.ts. */
+  signal?: AbortSignal;
   /**
    * Default of the `train` command's `--registry`: the model registry whose champion's recipe a
    * run without recipe options takes ({@link withChampionRecipe}); absent: none (the task's defaults).
@@ -283,6 +285,7 @@ export async function runTrain(
       delta: o.delta,
       ...(o.gridLogitStep !== undefined ? { gridLogitStep: o.gridLogitStep } : {}),
       ...(o.approveGridPoints !== undefined ? { approveGridPoints: o.approveGridPoints } : {}),
+      ...(deps.signal ? { signal: deps.signal } : {}),
       onProgress: (p) => {
         if (p.stage === 'epoch') {
           epochsDone++;
