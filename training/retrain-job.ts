@@ -20,7 +20,8 @@
  * {@link RetrainOptions.cancelGraceMs} later (a phase without checks: benchmark generation,
  * assembly, export) is terminated. Either way the job fails with `TRIAGE_TRAINING_CANCELLED`
  * (retryable) and registers nothing: the registration happens only after the run, here, and
- * not once the signal has aborted. The worker writes only to the run's temporary directory.
+ * not when the signal aborted before it began (a registration under way completes; it is one
+ * atomic step). The worker writes only to the run's temporary directory.
  */
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
