@@ -38,6 +38,7 @@ const Env = Type.Object({
   WORKER_LOCK_MS: Type.Integer({ minimum: 1000, maximum: 3_600_000 }),
   WORKER_STALLED_INTERVAL_MS: Type.Integer({ minimum: 500, maximum: 3_600_000 }),
   RECOVERY_SWEEP_MS: Type.Integer({ minimum: 500, maximum: 3_600_000 }),
+  SHUTDOWN_TIMEOUT_MS: Type.Integer({ minimum: 1000, maximum: 600_000 }),
   METRICS_PORT: Type.Optional(Type.Integer({ minimum: 0, maximum: 65535 })),
   METRICS_HOST: Type.String({ minLength: 1 }),
   BOOTSTRAP_KEYS_FILE: Type.Optional(Type.String({ minLength: 1 })),
@@ -130,6 +131,12 @@ export interface Config {
   bodyLimitBytes: number;
   jobs: JobsConfig;
   limits: LimitsConfig;
+  /**
+   * Time the server may take to stop after SIGTERM/SIGINT, ms (`SHUTDOWN_TIMEOUT_MS`, default
+   * 20 000): in-flight requests finish, running jobs are cancelled (a retrain job stops training
+   * and registers nothing); past it the process exits with code 1.
+   */
+  shutdownTimeoutMs: number;
   /** Private, unauthenticated Prometheus listener (`METRICS_PORT`), or null. */
   metricsListener: { port: number; host: string } | null;
   /** Where the bootstrap API keys of a new installation are written (mode 0600). */
@@ -163,7 +170,8 @@ const check = Compile(Env);
  * (PostgreSQL; when absent the embedded PGlite store in `DATA_DIR`, default `./data/pglite`),
  * `DATABASE_SCHEMA` (default public), `LOG_LEVEL` (info), `BODY_LIMIT_BYTES` (1 MiB), and the
  * job and limit settings listed in the README (`REDIS_URL`, `BATCH_*`, `REQUEST_TIMEOUT_MS`,
- * `SCORE_DEADLINE_MS`, `SCORE_MAX_IN_FLIGHT`, `RATE_LIMIT_*`, `JOB_*`, `WORKER_*`, `RECOVERY_SWEEP_MS`, `METRICS_*`),
+ * `SCORE_DEADLINE_MS`, `SCORE_MAX_IN_FLIGHT`, `RATE_LIMIT_*`, `JOB_*`, `WORKER_*`, `RECOVERY_SWEEP_MS`, `METRICS_*`,
+ * `SHUTDOWN_TIMEOUT_MS`),
  * `BOOTSTRAP_KEYS_FILE` (default `bootstrap-keys.json` beside `DATA_DIR`, i.e.
  * `./data/bootstrap-keys.json`), `POLICY_FILE` (routing policy JSON served as it is; default the
  * certified policy bound to its champions, bin/served-policy.ts),
@@ -203,6 +211,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Readonly<Confi
     WORKER_LOCK_MS: num(env.WORKER_LOCK_MS, 30_000),
     WORKER_STALLED_INTERVAL_MS: num(env.WORKER_STALLED_INTERVAL_MS, 30_000),
     RECOVERY_SWEEP_MS: num(env.RECOVERY_SWEEP_MS, 30_000),
+    SHUTDOWN_TIMEOUT_MS: num(env.SHUTDOWN_TIMEOUT_MS, 20_000),
     ...(env.METRICS_PORT ? { METRICS_PORT: num(env.METRICS_PORT, 0) } : {}),
     METRICS_HOST: env.METRICS_HOST || '127.0.0.1',
     ...(env.BOOTSTRAP_KEYS_FILE ? { BOOTSTRAP_KEYS_FILE: env.BOOTSTRAP_KEYS_FILE } : {}),
@@ -251,6 +260,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Readonly<Confi
     store,
     logLevel: raw.LOG_LEVEL,
     bodyLimitBytes: raw.BODY_LIMIT_BYTES,
+    shutdownTimeoutMs: raw.SHUTDOWN_TIMEOUT_MS,
     jobs: Object.freeze({
       redisUrl: raw.REDIS_URL ?? null,
       queuePrefix: raw.QUEUE_PREFIX,

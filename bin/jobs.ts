@@ -87,6 +87,15 @@ function relayFor(queue: JobQueue, deps: JobDeps): DeliveryRelay | null {
 function logFailures(logger: Logger) {
   return (f: AttemptFailure): void => {
     const e = f.error as { code?: string; message?: string };
+    if (e.code === 'TRIAGE_TRAINING_CANCELLED') {
+      logger.warn(
+        { job: f.name, job_id: f.id, attempt: f.attempt, will_retry: f.willRetry, code: e.code },
+        f.willRetry
+          ? 'retrain job cancelled by shutdown: no model version registered; it will run again'
+          : 'retrain job cancelled by shutdown: no model version registered; the job is failed, request a new one',
+      );
+      return;
+    }
     logger.warn(
       { job: f.name, job_id: f.id, attempt: f.attempt, will_retry: f.willRetry, code: e.code ?? null },
       'job attempt failed',

@@ -109,10 +109,35 @@ const app = await buildApp({
 let metricsListener: MetricsListener | null = null;
 
 let closing = false;
+/**
+ * Stops the server: in-flight requests finish, running jobs are cancelled (the in-process
+ * queue aborts their signal: a retrain stops training and registers nothing), then the stores
+ * close. Past `SHUTDOWN_TIMEOUT_MS` the process exits with code 1 whatever is still running.
+ */
 async function shutdown(signal: string): Promise<void> {
   if (closing) return;
   closing = true;
-  logger.info({ signal }, 'shutting down');
+  setTimeout(() => {
+    logger.error(
+      { signal, shutdown_timeout_ms: config.shutdownTimeoutMs },
+      'shutdown deadline exceeded: exiting with work still running',
+    );
+    flushLogs();
+    process.exit(1);
+  }, config.shutdownTimeoutMs).unref();
+  // Only the in-process queue's jobs run here (with Redis, workers run them and stop on their own).
+  const counts = jobs.queue.kind === 'in-process' ? await jobs.queue.counts().catch(() => null) : null;
+  const active = counts
+    ? Object.fromEntries(
+        Object.entries(counts).flatMap(([name, c]) => (c.active > 0 ? [[name, c.active]] : [])),
+      )
+    : null;
+  logger.info(
+    { signal, shutdown_timeout_ms: config.shutdownTimeoutMs, active_jobs: active },
+    counts?.retrain.active
+      ? 'shutting down: cancelling the running retrain job (no model version will be registered)'
+      : 'shutting down',
+  );
   await app.close();
   await metricsListener?.close();
   await jobs.close();
@@ -121,6 +146,7 @@ async function shutdown(signal: string): Promise<void> {
   await monitoring.close();
   await repo.close();
   await closeModels();
+  logger.info({ signal }, 'server stopped');
   flushLogs();
   process.exit(0);
 }

@@ -103,6 +103,11 @@ export const ERROR_CATALOG = {
   TRIAGE_TRAINING_UNAVAILABLE: { status: 501, title: 'Training not available', retryable: false },
   /** The service was started without a retraining queue (`POST /v1/models/:name/train`). */
   TRIAGE_TRAINING_NOT_CONFIGURED: { status: 503, title: 'Training not configured', retryable: false },
+  /**
+   * A training run stopped because the process running it is shutting down; nothing was
+   * registered. Retryable: a worker's queue runs the job again later.
+   */
+  TRIAGE_TRAINING_CANCELLED: { status: 503, title: 'Training cancelled', retryable: true },
   TRIAGE_JOB_NOT_FOUND: { status: 404, title: 'Job not found', retryable: false },
   TRIAGE_BATCH_ITEM_ABANDONED: {
     status: 500,

@@ -28,9 +28,13 @@ import type {
 
 /**
  * Trains and registers a challenger model (training/ provides it; injected here). `ctx`, when
- * given, receives progress reports (percent).
+ * given, receives progress reports (percent), and its `signal`, aborted when the queue running
+ * the job closes, cancels the run (`TRIAGE_TRAINING_CANCELLED`, nothing registered).
  */
-export type TrainFn = (args: RetrainData, ctx?: Pick<JobContext, 'updateProgress'>) => Promise<RetrainResult>;
+export type TrainFn = (
+  args: RetrainData,
+  ctx?: Pick<JobContext, 'updateProgress' | 'signal'>,
+) => Promise<RetrainResult>;
 
 /** Dependencies of the processors. */
 export interface ProcessorDeps {

@@ -130,9 +130,9 @@ export interface JobContext {
   /** Reports progress, 0-100 (percent). */
   updateProgress(percent: number): Promise<void>;
   /**
-   * Aborted when the queue or worker running the job is closing: a long job (`import-history`)
-   * stops at its next safe point by throwing, and is resumed later (retried, or re-enqueued by
-   * the recovery sweep).
+   * Aborted when the queue or worker running the job is closing: a long job (`import-history`,
+   * `retrain`) stops at its next safe point by throwing, and is resumed later (retried, or
+   * re-enqueued by the recovery sweep; an in-process queue's job fails with the error).
    */
   signal?: AbortSignal;
 }

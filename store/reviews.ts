@@ -90,6 +90,13 @@ export interface SaveReviewResult {
   created: boolean;
 }
 
+/** A line of the reviewed invoice as a review is checked against it: its number and billed code. */
+export interface ReviewedLine {
+  line_number: number;
+  /** The code the line bills as stored (null when the line names none). */
+  code: { system: string; value: string } | null;
+}
+
 /** The fields of a review after inference and checks against its decision. */
 export interface ResolvedReview {
   task: ReviewTask;
@@ -103,17 +110,20 @@ export interface ResolvedReview {
  *   the decision has findings of both scored tasks ({@link tasksWithFindings}), it must be named;
  *   else `duplicate` when the decision has a duplicate reason, else `coding-mismatch` for the
  *   coding queue, else `other`;
- * - `corrected_code` needs the code and a line (the only line when the invoice has one);
+ * - `corrected_code` needs the code and a line (the only line when the invoice has one), and
+ *   must name another code than the one that line bills (same system, value compared
+ *   case-insensitively): a correction to the billed code changes nothing;
  * - a line must be on the invoice; duplicate reviews are per invoice;
  * - duplicate reviews label a pair: `duplicate_of` defaults to the decision's top candidate.
  * @throws TriageError `TRIAGE_REVIEW_INVALID` (422) naming each field that does not fit.
  */
 export function resolveReview(
   decision: DecisionResponse,
-  lineNumbers: readonly number[],
+  lines: readonly ReviewedLine[],
   input: Pick<ReviewInput, 'task' | 'outcome' | 'lineNumber' | 'correctedCode' | 'duplicateOfInvoiceId'>,
 ): ResolvedReview {
   const errors: FieldError[] = [];
+  const lineNumbers = lines.map((l) => l.line_number);
   const findings = tasksWithFindings(decision.reasons.map((r) => r.code));
   const codingGiven =
     input.lineNumber !== null || input.outcome === 'corrected_code' || input.correctedCode !== null;
@@ -148,6 +158,19 @@ export function resolveReview(
   }
   if (lineNumber !== null && !lineNumbers.includes(lineNumber))
     errors.push({ path: '/line_number', message: `is not a line of invoice ${decision.invoice_id}` });
+  const billed = lines.find((l) => l.line_number === lineNumber)?.code ?? null;
+  if (input.outcome === 'corrected_code' && input.correctedCode !== null && billed !== null) {
+    const same =
+      billed.system === input.correctedCode.system &&
+      billed.value.toUpperCase() === input.correctedCode.value.toUpperCase();
+    if (same)
+      errors.push({
+        path: '/corrected_code',
+        message:
+          `is the code line ${lineNumber} already bills (${billed.system} ${billed.value.toUpperCase()}); ` +
+          'a correction names another code (outcome confirmed keeps the billed code)',
+      });
+  }
   let duplicateOf = input.duplicateOfInvoiceId;
   if (task === 'duplicate') {
     if (lineNumber !== null)
@@ -170,7 +193,8 @@ export function resolveReview(
 }
 
 /**
- * {@link resolveReview} against a stored decision: reads the invoice's line numbers and checks
+ * {@link resolveReview} against a stored decision: reads the invoice's lines (numbers and billed
+ * codes) and checks
  * that the pair's earlier invoice is one of the tenant's.
  * @throws TriageError `TRIAGE_REVIEW_INVALID` (422) naming each field that does not fit.
  */
@@ -180,15 +204,15 @@ export async function resolveStoredReview(
   d: { response: DecisionResponse; invoice_pk: string },
   input: Parameters<typeof resolveReview>[2],
 ): Promise<ResolvedReview> {
-  const lines = await tx.query<{ line_number: number }>(
-    'SELECT line_number FROM invoice_lines WHERE invoice_pk = $1 ORDER BY line_number',
+  const rows = await tx.query<{ line_number: number; code_system: string | null; code: string | null }>(
+    'SELECT line_number, code_system, code FROM invoice_lines WHERE invoice_pk = $1 ORDER BY line_number',
     [d.invoice_pk],
   );
-  const resolved = resolveReview(
-    d.response,
-    lines.map((l) => l.line_number),
-    input,
-  );
+  const lines = rows.map((l) => ({
+    line_number: Number(l.line_number),
+    code: l.code_system !== null && l.code !== null ? { system: l.code_system, value: l.code } : null,
+  }));
+  const resolved = resolveReview(d.response, lines, input);
   if (resolved.duplicateOfInvoiceId !== null) {
     const other = await tx.query('SELECT 1 FROM invoices WHERE tenant_id = $1 AND invoice_id = $2', [
       tenantId,

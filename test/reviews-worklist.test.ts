@@ -281,6 +281,36 @@ describe.each(engines('review'))('worklist and reviews on $name', ({ config }) =
     expect(reviews.json().items).toEqual([]);
   });
 
+  it('refuses a correction to the code the line already bills, storing nothing', async () => {
+    const decisionId = dec.w3!.decision_id;
+    const auditSeqs = async (): Promise<number[]> => {
+      const r = await h.call('auditor', { method: 'GET', url: '/v1/audit?limit=1000' });
+      expect(r.statusCode, r.body).toBe(200);
+      return r.json<{ items: { seq: number }[] }>().items.map((e) => e.seq);
+    };
+    const auditBefore = await auditSeqs();
+    // Line 2 bills E0570; the value is compared whatever its case.
+    const same = await review(
+      {
+        decision_id: decisionId,
+        outcome: 'corrected_code',
+        line_number: 2,
+        corrected_code: { system: 'HCPCS', value: 'e0570' },
+      },
+      { 'idempotency-key': 'rev-w3-same' },
+    );
+    expect(same).toBeProblem(422, 'TRIAGE_REVIEW_INVALID');
+    expect(same.json().errors).toEqual([
+      { path: '/corrected_code', message: expect.stringMatching(/already bills \(HCPCS E0570\)/) },
+    ]);
+    const listed = await h.call('reviewer', { method: 'GET', url: `/v1/reviews?decision_id=${decisionId}` });
+    expect(listed.json().items).toEqual([]);
+    expect(await auditSeqs()).toEqual(auditBefore);
+    const labels = await h.wired.repo.reviews.listLabels({ tenant: 'default' });
+    expect(labels.filter((l) => l.invoice_id === 'w3')).toEqual([]);
+    expect((await worklist(`queue=coding&as_of=${TODAY}`)).items.map((i) => i.invoice_id)).toContain('w3');
+  });
+
   it('keeps the item open when asked, and a false positive on a reviewed invoice marks it approved', async () => {
     const open = await review(
       { decision_id: dec.w2!.decision_id, outcome: 'false_positive', close_item: false },

@@ -2,11 +2,12 @@
  * End to end: the server entry point as `npm start` runs it (embedded PGlite, no database
  * server, no env vars but a port and a data dir), writing the bootstrap keys once and
  * answering the README's curl example with the workflow key, and the answer the README shows
- * for it holding the served figures.
+ * for it holding the served figures; on SIGTERM while a retrain job trains, it cancels the
+ * training and exits 0 within its shutdown deadline, registering no model version.
  */
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { packageRoot } from '../core/paths.js';
@@ -109,6 +110,37 @@ it('starts on embedded defaults, writes the bootstrap keys once and scores the R
     expect(line.coding_mismatch).toBe(Number(served.coding_mismatch.toFixed(4)));
   }
 });
+
+it('stops within its shutdown deadline on SIGTERM while a retrain job trains, registering nothing', async () => {
+  const boot = JSON.parse(readFileSync(join(dataDir, 'bootstrap-keys.json'), 'utf8')) as {
+    keys: { roles: string[]; key: string }[];
+  };
+  const auth = { authorization: `Bearer ${boot.keys.find((k) => k.roles.includes('admin'))!.key}` };
+  const registry = join(dataDir, 'models', 'coding-mismatch');
+  const versionsBefore = readdirSync(registry).filter((f) => /^\d+$/.test(f));
+  const train = await fetch(`${base}/v1/models/coding-mismatch/train`, {
+    method: 'POST',
+    headers: { ...auth, 'content-type': 'application/json' },
+    body: JSON.stringify({ seed: 11 }),
+  });
+  expect(train.status, await train.clone().text()).toBe(202);
+  const { job_id: jobId } = (await train.json()) as { job_id: string };
+  for (let state = ''; state !== 'active'; await new Promise((r) => setTimeout(r, 100))) {
+    const job = await fetch(`${base}/v1/jobs/${jobId}`, { headers: auth });
+    state = ((await job.json()) as { state: string }).state;
+    expect(['waiting', 'active']).toContain(state);
+  }
+  const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
+  const t0 = Date.now();
+  child.kill('SIGTERM');
+  // Code 0: stopped by itself, not by the 20 s deadline (code 1).
+  expect(await exited).toBe(0);
+  expect(Date.now() - t0).toBeLessThan(15_000);
+  expect(log).toMatch(/shutting down: cancelling the running retrain job/);
+  expect(log).toMatch(/retrain job cancelled by shutdown: no model version registered/);
+  expect(log).toMatch(/server stopped/);
+  expect(readdirSync(registry).filter((f) => /^\d+$/.test(f))).toEqual(versionsBefore);
+}, 60_000);
 
 /** The fields of a scoring answer that the README's example shows. */
 interface ScoreAnswer {

@@ -11,11 +11,11 @@ import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Presets, SingleBar } from 'cli-progress';
 import Table from 'cli-table3';
-import { Command, InvalidArgumentError, Option } from 'commander';
-import { isLabelProvenance, LABEL_PROVENANCES, type LabelProvenance } from '../core/labels.js';
+import { Command, Option } from 'commander';
+import { LABEL_PROVENANCES, type LabelProvenance } from '../core/labels.js';
 import { BENCHMARK_FILES } from '../datasets/benchmark/types.js';
 import type { ModelTask } from '../models/spec.js';
-import { VECTOR_EDITIONS, type FeatureVector } from '../features/schema.js';
+import type { FeatureVector } from '../features/schema.js';
 import { servedFeatureSchemas, TASK_VECTOR } from '../models/served-schemas.js';
 import { ARCHITECTURES } from '../models/specs/index.js';
 import { ModelRegistry } from '../models/registry.js';
@@ -28,6 +28,16 @@ import { fileLabelSource, type LabelSource } from './labels.js';
 import { writeHarnessReport } from './harness-report.js';
 import { runPipeline, type PipelineResult } from './pipeline.js';
 import { runReference } from './reference.js';
+import {
+  architectureIds,
+  EDITIONS,
+  int,
+  labelSources,
+  labelWeight,
+  num,
+  RATE_OPTIONS,
+  vectorEdition,
+} from './cli-options.js';
 import { championRecipe, RECIPE_OPTIONS, recipeTrainOptions } from './reproduce-args.js';
 import { REFERENCE_FILE, writeReference } from '../monitoring/reference.js';
 
@@ -91,6 +101,8 @@ export interface TrainCliDeps {
   log?: (line: string) => void;
   /** Progress of the run, percent (0-100), with what it is doing (e.g. a job's progress). */
   onProgress?: (percent: number, stage: string) => void;
+  /** Cancels the run (a retrain job whose process is shutting down); see training/pipeline.ts. */
+  signal?: AbortSignal;
   /**
    * Default of the `train` command's `--registry`: the model registry whose champion's recipe a
    * run without recipe options takes ({@link withChampionRecipe}); absent: none (the task's defaults).
@@ -273,6 +285,7 @@ export async function runTrain(
       delta: o.delta,
       ...(o.gridLogitStep !== undefined ? { gridLogitStep: o.gridLogitStep } : {}),
       ...(o.approveGridPoints !== undefined ? { approveGridPoints: o.approveGridPoints } : {}),
+      ...(deps.signal ? { signal: deps.signal } : {}),
       onProgress: (p) => {
         if (p.stage === 'epoch') {
           epochsDone++;
@@ -339,80 +352,6 @@ export async function withChampionRecipe(
   const { champion } = await registry.aliases(o.model);
   return { options: { ...o, ...recipeTrainOptions(recipe) }, recipeOf: `${o.model}@${champion}` };
 }
-
-const num =
-  (name: string, min: number, max: number) =>
-  (v: string): number => {
-    const x = Number(v);
-    if (!(x >= min && x <= max))
-      throw new InvalidArgumentError(`${name} must be a number in [${min}, ${max}]`);
-    return x;
-  };
-const int =
-  (name: string, min: number) =>
-  (v: string): number => {
-    const x = Number(v);
-    if (!Number.isInteger(x) || x < min)
-      throw new InvalidArgumentError(`${name} must be an integer >= ${min}`);
-    return x;
-  };
-
-/** `reviewer,erp` -> the provenances, each known, none repeated. */
-function labelSources(v: string): LabelProvenance[] {
-  const list = v.split(',').map((x) => x.trim());
-  for (const x of list)
-    if (!isLabelProvenance(x))
-      throw new InvalidArgumentError(`--label-sources: ${x} is not one of ${LABEL_PROVENANCES.join(', ')}`);
-  if (new Set(list).size !== list.length)
-    throw new InvalidArgumentError('--label-sources: repeated provenance');
-  return list as LabelProvenance[];
-}
-
-/** `erp=0.5` (repeatable) -> weight per provenance, each in (0, 1000] (exclude with --label-sources). */
-function labelWeight(
-  v: string,
-  prev: Partial<Record<LabelProvenance, number>> = {},
-): Partial<Record<LabelProvenance, number>> {
-  const [source, w] = v.split('=');
-  const x = Number(w);
-  if (!isLabelProvenance(source) || w === undefined || w.trim() === '' || !(x > 0 && x <= 1000))
-    throw new InvalidArgumentError(
-      `--label-weight: want <${LABEL_PROVENANCES.join('|')}>=<weight in (0, 1000]>, got ${v}`,
-    );
-  return { ...prev, [source]: x };
-}
-
-/** Editions the code computes, per vector (`VECTOR_EDITIONS` of features/schema.ts), for help and errors. */
-const EDITIONS = Object.entries(VECTOR_EDITIONS)
-  .map(([vector, es]) => `${vector} ${es.map((e) => e.edition).join(', ')}`)
-  .join('; ');
-
-/** `--vector-edition`: an edition of some vector (checked against the model's vector by the provider). */
-function vectorEdition(v: string): number {
-  const n = Number(v);
-  if (!Object.values(VECTOR_EDITIONS).some((es) => es.some((e) => e.edition === n)))
-    throw new InvalidArgumentError(`--vector-edition: want one of ${EDITIONS}, got ${v}`);
-  return n;
-}
-
-/** `--architectures a,b`: declared architecture ids, each once. */
-function architectureIds(v: string): string[] {
-  const ids = v.split(',').map((s) => s.trim());
-  const bad = ids.filter((id) => !Object.hasOwn(ARCHITECTURES, id));
-  if (bad.length > 0 || ids.length === 0 || new Set(ids).size !== ids.length)
-    throw new InvalidArgumentError(
-      `--architectures: want distinct ids of ${Object.keys(ARCHITECTURES).join(', ')}, got ${v}`,
-    );
-  return ids;
-}
-
-/** Numeric options: flag, help, bounds and default. */
-const RATE_OPTIONS: readonly [string, string, number, number, number][] = [
-  ['--target-error', 'max share of auto-approved invoices that are exceptions', 1e-6, 0.5, 0.005],
-  ['--hold-error', 'max share of held invoices that are clean', 1e-6, 0.9, 0.1],
-  ['--delta', 'allowed failure probability of each threshold guarantee', 1e-6, 0.5, 0.05],
-  ['--review-weight', 'weight of a reviewer label vs a benchmark row', 1e-6, 1000, 3],
-];
 
 /** The `train` command (commander), running {@link runTrain} with `deps`. */
 export function trainCommand(deps: TrainCliDeps): Command {

@@ -47,7 +47,7 @@ import {
   type LttResult,
   type PValueMethod,
 } from './thresholds.js';
-import { trainNetwork } from './train.js';
+import { trainingCancelled, trainNetwork } from './train.js';
 import { vectorAgreement } from '../features/pair-agreement.js';
 import { flagDirections, foldLevelFlags, withLevelFlags } from './monotone.js';
 import { memberSeed, mergeMembers } from './ensemble.js';
@@ -103,6 +103,8 @@ export interface PipelineOptions {
    */
   approveGridPoints?: number;
   onProgress?: (p: PipelineProgress) => void;
+  /** Cancels the run: checked between its steps and inside the training loop (training/train.ts). */
+  signal?: AbortSignal;
   /** Clock for `trainedAt` (tests). */
   now?: () => Date;
 }
@@ -173,7 +175,10 @@ export async function runPipeline(a: AssembledData, o: PipelineOptions): Promise
   const holdAlpha = o.holdAlpha ?? 0.1;
   const delta = o.delta ?? 0.05;
   const share = o.calibrationShare ?? 0.3;
-  const step = (message: string): void => o.onProgress?.({ stage: 'step', message });
+  const step = (message: string): void => {
+    if (o.signal?.aborted) throw trainingCancelled();
+    o.onProgress?.({ stage: 'step', message });
+  };
   const splitSeed = deriveSeed(seed, 'valid-split');
   const partOf = (split: string, invoiceId: string): Part =>
     split === 'valid'
@@ -214,6 +219,7 @@ export async function runPipeline(a: AssembledData, o: PipelineOptions): Promise
         featureSchemaVersion: a.featureSchemaVersion,
         seed: memberSeed(seed, k),
         ...(flags ? { agreement: flagDirections(agreement) } : {}),
+        ...(o.signal ? { signal: o.signal } : {}),
         onEpoch: (epoch, loss) =>
           o.onProgress?.({ stage: 'epoch', architecture: decl.id, epoch, epochs: decl.epochs, loss }),
       });

@@ -14,6 +14,14 @@
  * so a server running jobs in-process keeps answering while it trains (tfjs holds the thread
  * for seconds at a time); the labels are read and the version registered and audited here, on
  * the caller's store and registry.
+ *
+ * Cancellation: when the job's signal aborts (its queue or worker is closing), the run is told
+ * to stop (the training loop checks between batches); a worker thread that has not ended
+ * {@link RetrainOptions.cancelGraceMs} later (a phase without checks: benchmark generation,
+ * assembly, export) is terminated. Either way the job fails with `TRIAGE_TRAINING_CANCELLED`
+ * (retryable) and registers nothing: the registration happens only after the run, here, and
+ * not when the signal aborted before it began (a registration under way completes; it is one
+ * atomic step). The worker writes only to the run's temporary directory.
  */
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -69,7 +77,15 @@ export interface RetrainOptions {
    * when `provider` or `log` is given, since functions cannot be posted to a worker).
    */
   run?: 'worker' | 'inline';
+  /**
+   * How long, ms, a cancelled run's worker thread may take to stop by itself before it is
+   * terminated; default {@link DEFAULT_CANCEL_GRACE_MS}.
+   */
+  cancelGraceMs?: number;
 }
+
+/** Default of {@link RetrainOptions.cancelGraceMs}, ms. */
+export const DEFAULT_CANCEL_GRACE_MS = 5000;
 
 /** Worker messages (training/retrain-worker.ts). */
 type WorkerMessage =
@@ -82,33 +98,59 @@ type WorkerMessage =
  * starts at retrain-worker-tsx.mjs, which registers tsx first; a build runs the compiled
  * `retrain-worker.js` directly.
  */
-function trainInWorker(w: RetrainWork, progress: (percent: number) => void): Promise<RetrainProduct> {
+function trainInWorker(
+  w: RetrainWork,
+  progress: (percent: number) => void,
+  cancel: { signal: AbortSignal | undefined; graceMs: number },
+): Promise<RetrainProduct> {
   const ts = import.meta.url.endsWith('.ts');
   const entry = new URL(ts ? './retrain-worker-tsx.mjs' : './retrain-worker.js', import.meta.url);
   const worker = new Worker(entry, { workerData: w });
+  const { signal } = cancel;
   return new Promise((resolve, reject) => {
     let settled = false;
+    let kill: NodeJS.Timeout | undefined;
+    const onAbort = (): void => {
+      worker.postMessage({ kind: 'cancel' });
+      kill = setTimeout(() => void worker.terminate(), cancel.graceMs);
+    };
+    // Settles once the thread has stopped, so nothing writes to the run's directory afterwards.
+    const settle = (f: () => void): void => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(kill);
+      signal?.removeEventListener('abort', onAbort);
+      void worker.terminate().finally(f);
+    };
     worker.on('message', (m: WorkerMessage) => {
       if (m.kind === 'progress') progress(m.percent);
-      else {
-        settled = true;
-        if (m.kind === 'done') resolve(m.product);
-        else reject(m.code ? new TriageError(m.code, m.message, m.errors ?? []) : new Error(m.message));
-        void worker.terminate();
-      }
+      else if (m.kind === 'done') settle(() => resolve(m.product));
+      else
+        settle(() =>
+          reject(m.code ? new TriageError(m.code, m.message, m.errors ?? []) : new Error(m.message)),
+        );
     });
-    worker.on('error', (e) => {
-      settled = true;
-      reject(e);
-    });
-    worker.on('exit', (code) => {
-      if (!settled) reject(new Error(`the training worker exited with code ${code} before finishing`));
-    });
+    worker.on('error', (e) => settle(() => reject(e)));
+    worker.on('exit', (code) =>
+      settle(() => reject(new Error(`the training worker exited with code ${code} before finishing`))),
+    );
+    if (signal?.aborted) onAbort();
+    else signal?.addEventListener('abort', onAbort, { once: true });
   });
 }
 
-/** Progress reporter of a job (`JobContext.updateProgress`). */
-type Progress = { updateProgress(percent: number): Promise<void> } | undefined;
+/** The error of a retrain job cancelled by its signal. */
+function cancelledJob(task: string, cause?: unknown): TriageError {
+  return new TriageError(
+    'TRIAGE_TRAINING_CANCELLED',
+    `training of ${task} cancelled: the process running the job is shutting down; no model version was registered`,
+    [],
+    cause === undefined ? undefined : { cause },
+  );
+}
+
+/** What a retrain run uses of its job: progress reports and the cancelling signal (`JobContext`). */
+type Progress = { updateProgress(percent: number): Promise<void>; signal?: AbortSignal } | undefined;
 
 /** Unitless headline metrics of a run's card, by `<unit>_<metric>` (nulls left out). */
 function metricsOf(card: RetrainProduct['card']): Record<string, number> {
@@ -137,6 +179,11 @@ export function createRetrain(o: RetrainOptions) {
       // Progress is informative: losing it (e.g. a Redis blip) must not fail the run.
       await ctx?.updateProgress(p).catch(() => undefined);
     };
+    const signal = ctx?.signal;
+    const checkCancelled = (cause?: unknown): void => {
+      if (signal?.aborted) throw cancelledJob(data.task, cause);
+    };
+    checkCancelled();
     const work = await mkdtemp(join(o.workDir ?? tmpdir(), `retrain-${data.task}-`));
     try {
       const source = o.labels?.(data.tenantId);
@@ -158,15 +205,23 @@ export function createRetrain(o: RetrainOptions) {
       const pending: Promise<void>[] = [];
       const onProgress = (p: number) => void pending.push(progress(p));
       const inline = o.run === 'inline' || o.provider !== undefined || o.log !== undefined;
-      const run = inline
-        ? await trainRetrain(w, onProgress, {
-            ...(o.provider ? { provider: o.provider } : {}),
-            ...(o.log ? { log: o.log } : {}),
-          })
-        : await trainInWorker(w, onProgress);
+      const run = await (
+        inline
+          ? trainRetrain(w, onProgress, {
+              ...(o.provider ? { provider: o.provider } : {}),
+              ...(o.log ? { log: o.log } : {}),
+              ...(signal ? { signal } : {}),
+            })
+          : trainInWorker(w, onProgress, { signal, graceMs: o.cancelGraceMs ?? DEFAULT_CANCEL_GRACE_MS })
+      ).catch((e: unknown) => {
+        checkCancelled(e);
+        throw e;
+      });
       await Promise.all(pending);
       const onnx = run.onnx;
       await o.checkOnnx?.(run.spec, onnx);
+      // The last point a cancelled job leaves: the registration below is not interrupted.
+      checkCancelled();
       const actor = data.requestedBy ?? 'retrain-job';
       const audit = o.audit;
       const registered = await o.registry.register(

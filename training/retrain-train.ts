@@ -3,7 +3,8 @@
  * worker thread (training/retrain-worker.ts): generate the benchmark when no data directory is
  * given, train with the same pipeline as `npm run train` plus the given reviewer label rows,
  * export to ONNX, and return what the registration needs. Progress: 0-10 % data, 10-85 %
- * assembly and training, 85-90 % export.
+ * assembly and training, 85-90 % export. A given signal cancels the run between its phases and
+ * inside the training loop (`TRIAGE_TRAINING_CANCELLED`).
  */
 import { readFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
@@ -17,6 +18,7 @@ import { runTrain, type TrainCliDeps } from './cli.js';
 import { recipeTrainOptions, type TrainRecipe } from './reproduce-args.js';
 import { storeLabelSource, type StoreLabelRow } from './labels.js';
 import { exportOnnx } from './onnx-export.js';
+import { trainingCancelled } from './train.js';
 import { createFeatureProvider } from './provider.js';
 
 /** What one run trains on (structured-cloneable: it is posted to the worker). */
@@ -56,8 +58,12 @@ export interface RetrainProduct {
 export async function trainRetrain(
   w: RetrainWork,
   progress: (percent: number) => void,
-  deps: Partial<Pick<TrainCliDeps, 'provider' | 'log'>> = {},
+  deps: Partial<Pick<TrainCliDeps, 'provider' | 'log' | 'signal'>> = {},
 ): Promise<RetrainProduct> {
+  const checkCancelled = (): void => {
+    if (deps.signal?.aborted) throw trainingCancelled();
+  };
+  checkCancelled();
   progress(0);
   let dir = w.dataDir;
   if (!dir) {
@@ -69,6 +75,7 @@ export async function trainRetrain(
       ...(w.generatedRatesScale ? { ratesScale: w.generatedRatesScale } : {}),
     });
   }
+  checkCancelled();
   progress(10);
   const rows = w.labelRows;
   const out = join(w.work, 'run');
@@ -95,9 +102,11 @@ export async function trainRetrain(
     {
       provider: deps.provider ?? createFeatureProvider,
       log: deps.log ?? (() => undefined),
+      ...(deps.signal ? { signal: deps.signal } : {}),
       onProgress: (p) => progress(10 + 0.75 * p),
     },
   );
+  checkCancelled();
   const onnx = exportOnnx(run.spec);
   const context = join(out, 'line-context.json');
   const files: Record<string, string> = {

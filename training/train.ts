@@ -21,6 +21,8 @@
 import type { Scalar, Sequential, Tensor } from '@tensorflow/tfjs';
 import type { ArchitectureDecl } from '../models/specs/index.js';
 import type { ModelTask, TrainedModelSpec } from '../models/spec.js';
+import { setImmediate as nextTurn } from 'node:timers/promises';
+import { TriageError } from '../core/errors.js';
 import { assertRows, type LabelledRows } from './data.js';
 import { deriveSeed, mulberry32, permutation } from './rng.js';
 import { loadTf, type Tf } from './tf.js';
@@ -38,6 +40,20 @@ export interface TrainOptions {
   agreement?: readonly number[];
   /** Called after each epoch with the mean training loss (for progress bars). */
   onEpoch?: (epoch: number, loss: number) => void;
+  /**
+   * Cancels the run: checked before every batch; while it is given, the loop also yields to the
+   * event loop at least every {@link CANCEL_CHECK_MS} so that an abort posted from another
+   * thread (training/retrain-worker.ts) is seen. The weights are not affected.
+   */
+  signal?: AbortSignal;
+}
+
+/** Longest stretch, ms, the training loop holds its thread without a turn when it has a signal. */
+export const CANCEL_CHECK_MS = 100;
+
+/** The error of a run whose signal was aborted. */
+export function trainingCancelled(): TriageError {
+  return new TriageError('TRIAGE_TRAINING_CANCELLED', 'training cancelled: the process is shutting down');
 }
 
 /** A fitted network and its training curve. */
@@ -182,12 +198,19 @@ export async function trainNetwork(
   const kernels = model.layers.map((l) => l.getWeights()[0]!);
   const rng = mulberry32(deriveSeed(opts.seed, 'shuffle'));
   const lossHistory: number[] = [];
+  const signal = opts.signal;
+  let turnAt = Date.now();
   try {
     for (let epoch = 0; epoch < decl.epochs; epoch++) {
       const order = permutation(n, rng);
       let lossSum = 0;
       let batches = 0;
       for (let start = 0; start < n; start += decl.batchSize) {
+        if (signal && Date.now() - turnAt >= CANCEL_CHECK_MS) {
+          await nextTurn();
+          turnAt = Date.now();
+        }
+        if (signal?.aborted) throw trainingCancelled();
         const idx = order.subarray(start, Math.min(n, start + decl.batchSize));
         const loss = tf.tidy((): Scalar => {
           const ix = tf.tensor1d(Int32Array.from(idx), 'int32');

@@ -34,7 +34,8 @@ export const ReviewRequest = Type.Object(
       [Type.Literal('confirmed'), Type.Literal('false_positive'), Type.Literal('corrected_code')],
       {
         description:
-          'confirmed: the exception is real; false_positive: it is not; corrected_code: coding error, with the right code.',
+          'confirmed: the exception is real; false_positive: it is not; corrected_code: coding error, with the ' +
+          'right code (another than the one the line bills: the same code is a 422 naming /corrected_code).',
       },
     ),
     task: Type.Optional(
