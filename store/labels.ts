@@ -13,7 +13,8 @@ import type { Invoice } from '../core/invoice.js';
 import { supersedes, type LabelProvenance } from '../core/labels.js';
 import type { LabelTask } from '../core/review-tasks.js';
 import { appendAudit } from './audit.js';
-import { resolveStoredReview, type ReviewOutcome } from './reviews.js';
+import { resolveStoredReview } from './review-resolve.js';
+import type { ReviewOutcome } from './reviews.js';
 import type { SqlDatabase, SqlExecutor } from './sql.js';
 import { unpackResponse, type StoredResponse } from './stored-response.js';
 
