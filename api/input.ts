@@ -22,6 +22,7 @@ import type { TSchema } from 'typebox';
 import { TriageError, type FieldError } from '../core/errors.js';
 import { integerFieldAt, integerFieldsOf, integerNumeralMessage } from '../core/integer-fields.js';
 import { checkStrings, describeFieldErrors } from '../core/validate.js';
+import { bodySchemaOf } from './body/index.js';
 import { pointerToken } from './body/json.js';
 import { BODY_INVALID, capped } from './problem.js';
 
@@ -104,7 +105,9 @@ export function unexpectedBodyErrors(body: unknown, query: unknown): FieldError[
 export function installInputGuards(app: FastifyInstance): void {
   app.addHook('preValidation', async (req) => {
     const schema = req.routeOptions.schema;
-    if (BODY_METHODS.has(req.method) && schema !== undefined && schema.body === undefined) {
+    // A route declares its body by `schema.body` or `config.bodySchema` (bodySchemaOf: the
+    // history import, whose NDJSON stream is read by the handler).
+    if (BODY_METHODS.has(req.method) && schema !== undefined && bodySchemaOf(req) === undefined) {
       const unexpected = unexpectedBodyErrors(req.body, schema.querystring);
       if (unexpected.length > 0)
         throw new TriageError(BODY_INVALID, describeFieldErrors(unexpected), unexpected);
