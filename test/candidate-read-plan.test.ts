@@ -18,6 +18,7 @@
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BLOCKING_SPEC } from '../core/blocking.js';
+import type { Invoice } from '../core/invoice.js';
 import { validateInvoice } from '../core/validate.js';
 import { extractInvoiceFeatures } from '../features/invoice-features.js';
 import { indexKeysOf, payloadSha256 } from '../inference/stages/prepare.js';
@@ -146,19 +147,8 @@ describe.skipIf(!pgEngine)('candidate read on PostgreSQL', () => {
         due_date: undefined,
       }),
     );
-    const f = extractInvoiceFeatures(q);
     const { text, values } = candidateSearchStatement(
-      {
-        tenantId: 'default',
-        embedding: f.embedding,
-        k: BLOCKING_SPEC.k,
-        vendorKey: f.vendorKey,
-        vendorId: q.vendor.id,
-        invoiceNumberCanonical: f.invoiceNumber.canonical,
-        totalCents: q.total_cents,
-        invoiceDate: q.invoice_date,
-        documentType: 'invoice',
-      },
+      { tenantId: 'default', ...queryOf(q) },
       {
         exactSearchMaxRows: BLOCKING_SPEC.exactSearchMaxRows,
         vendorWindowDays: BLOCKING_SPEC.vendorWindowDays,
@@ -208,6 +198,11 @@ describe.skipIf(!pgEngine)('candidate read on PostgreSQL', () => {
         due_date: undefined,
       }),
     );
+    return { ...queryOf(q), replayInvoiceId: q.invoice_id };
+  }
+
+  /** The candidate search query of invoice `q` (k and limits of BLOCKING_SPEC). */
+  function queryOf(q: Invoice): Omit<CandidateQuery, 'tenantId'> {
     const f = extractInvoiceFeatures(q);
     return {
       embedding: f.embedding,
@@ -218,7 +213,6 @@ describe.skipIf(!pgEngine)('candidate read on PostgreSQL', () => {
       totalCents: q.total_cents,
       invoiceDate: q.invoice_date,
       documentType: 'invoice',
-      replayInvoiceId: q.invoice_id,
     };
   }
 
