@@ -1,8 +1,9 @@
 /**
  * Guards every route's input before its schema and handler see it, so that routes added later
  * are covered too (the body parsers in api/body/ refuse what cannot be parsed faithfully):
- * - text PostgreSQL cannot store (NUL characters, unpaired surrogates) is refused before any
- *   store access, naming the field as schema errors do (`/name`, `/params/vendor_id`,
+ * - text PostgreSQL cannot store (NUL characters, unpaired surrogates) and other C0 control
+ *   characters but tab, line feed and carriage return are refused before any store access,
+ *   naming the field as schema errors do (`/name`, `/params/vendor_id`,
  *   `/querystring/subject_id`): in the path parameters and the query string at once
  *   (`preValidation`); in the body together with the body's schema and rule errors, in one 400
  *   ({@link withBodyTextErrors}), or before the handler of a route whose body passed its schema

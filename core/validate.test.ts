@@ -232,6 +232,21 @@ describe('validateInvoice: storable text, dates, currency, enums', () => {
     expect(none).toEqual([]);
   });
 
+  it('names C0 control characters other than tab, line feed and carriage return, escaped', () => {
+    const errors: FieldError[] = [];
+    checkStrings(
+      { ok: 'tab\there\r\nline', bel: 'ring\u0007', esc: ['\u001b[2J'], ['k\u0008']: 'v', del: 'x\u007f' },
+      '',
+      errors,
+    );
+    const only = 'only tab, line feed and carriage return are allowed';
+    expect(errors).toEqual([
+      { path: '/bel', message: `contains the control character \\u0007: ${only}` },
+      { path: '/esc/0', message: `contains the control character \\u001b: ${only}` },
+      { path: '/k\\u0008', message: `property name contains the control character \\u0008: ${only}` },
+    ]);
+  });
+
   it('accepts emoji, RTL marks and other well-formed text', () => {
     expect(() => validateInvoice(makeInvoice({ invoice_number: 'INV-🦽\u200f1' }))).not.toThrow();
   });
@@ -361,10 +376,19 @@ describe('validateInvoice: storable text, dates, currency, enums', () => {
       message:
         'must contain at least one ASCII letter or digit (A-Z, a-z, 0-9), full-width forms included (NFKC)',
     };
-    for (const number of ['－／＃', '\u3000\u3000', '\u0007\u001b', 'ÄÖ', '請求書'])
+    for (const number of ['－／＃', '\u3000\u3000', 'ÄÖ', '請求書'])
       expect(errorsOf(makeInvoice({ invoice_number: number })).errors, JSON.stringify(number)).toEqual([
         refused,
       ]);
+    // Control characters only: refused as control characters too.
+    expect(errorsOf(makeInvoice({ invoice_number: '\u0007\u001b' })).errors).toEqual([
+      {
+        path: '/invoice_number',
+        message:
+          'contains the control character \\u0007: only tab, line feed and carriage return are allowed',
+      },
+      refused,
+    ]);
   });
 
   it('lists the allowed values of an enum once', () => {

@@ -84,18 +84,35 @@ export function dateRangeError(path: string, date: string | undefined): FieldErr
 }
 
 /**
- * `text` fit to echo in a field error's `path` and the `detail`: each NUL character and unpaired
- * surrogate written as its JSON escape (`\u0000`, `\ud800`), the rest unchanged.
+ * `text` fit to echo in a field error's `path` and the `detail`: each NUL character, other C0
+ * control character but tab, line feed and carriage return, and unpaired surrogate written as its
+ * JSON escape (`\u0000`, `\u0007`, `\ud800`), the rest unchanged.
  */
 export function printable(text: string): string {
-  // eslint-disable-next-line no-control-regex -- NUL is one of the characters escaped
-  return text.replace(/[\u0000\p{Cs}]/gu, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+  // eslint-disable-next-line no-control-regex -- control characters are the ones escaped
+  return text.replace(/[\u0000-\u0008\u000B\u000C\u000E-\u001F\p{Cs}]/gu, (c) => codePointEscape(c));
 }
 
-/** Why a string is not storable text, or undefined when it is. */
+/** `c` as its JSON escape, `\u0007` for BEL. */
+function codePointEscape(c: string): string {
+  return `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`;
+}
+
+/**
+ * A C0 control character other than tab, line feed and carriage return (BEL, backspace, ESC...):
+ * no invoice, vendor or review text carries one, and echoed into a log, a terminal or a CSV export
+ * it rings, erases or recolours what follows.
+ */
+// eslint-disable-next-line no-control-regex -- the control characters refused
+const REFUSED_CONTROL = /[\u0001-\u0008\u000B\u000C\u000E-\u001F]/;
+
+/** Why a string is not accepted text, or undefined when it is. */
 function unstorable(s: string): string | undefined {
   if (!s.isWellFormed()) return 'contains an unpaired surrogate (invalid Unicode)';
   if (s.includes('\u0000')) return 'contains a NUL character';
+  const control = REFUSED_CONTROL.exec(s);
+  if (control !== null)
+    return `contains the control character ${codePointEscape(control[0])}: only tab, line feed and carriage return are allowed`;
   return undefined;
 }
 
@@ -121,7 +138,8 @@ function allStorable(value: unknown): boolean {
 
 /**
  * Every string in the value, object keys included, must be storable text: well-formed UTF-16
- * (no lone surrogates) and without NUL characters, which PostgreSQL text and jsonb cannot hold.
+ * (no lone surrogates) and without NUL characters, which PostgreSQL text and jsonb cannot hold,
+ * nor other C0 control characters but tab, line feed and carriage return ({@link REFUSED_CONTROL}).
  * Errors are JSON pointers below `path` (property names {@link printable}), at most `max` of them.
  */
 export function checkStrings(value: unknown, path: string, errors: FieldError[], max = 100): void {

@@ -106,9 +106,13 @@ export const HOSTILE_STRINGS: string[] = [
   '\u0007\u001B[31mred',
 ];
 
-/** Strings no field accepts: invalid Unicode, NUL, or longer than the longest field (1000). */
+/**
+ * Strings no field accepts: invalid Unicode, NUL or another C0 control character but tab, line
+ * feed and carriage return, or longer than the longest field (1000).
+ */
 export const isUnstorable = (v: string): boolean =>
-  !v.isWellFormed() || v.includes('\u0000') || v.length > 1000;
+  // eslint-disable-next-line no-control-regex -- the control characters refused
+  !v.isWellFormed() || /[\u0000-\u0008\u000B\u000C\u000E-\u001F]/.test(v) || v.length > 1000;
 
 export const BOUNDARY_NUMBERS: number[] = [
   MAX_ABS_CENTS,

@@ -168,6 +168,54 @@ describe.each(engines('badroutes'))('bad input on every route on $name', ({ conf
     });
   });
 
+  describe('C0 control characters other than tab, line feed and carriage return', () => {
+    const BEL_MESSAGE =
+      'contains the control character \\u0007: only tab, line feed and carriage return are allowed';
+
+    it('are refused in every text field of an invoice, naming it, nothing stored', async () => {
+      const inv = makeInvoice({ invoice_id: 'c0-invoice' });
+      inv.lines[0]!.description = 'Wheelchair\u0007 rental';
+      const p = await refused(
+        'workflow',
+        { method: 'POST', url: '/v1/invoices/score', payload: inv },
+        '/lines/0/description',
+      );
+      expect(p.errors).toEqual([{ path: '/lines/0/description', message: BEL_MESSAGE }]);
+      for (const [field, edit] of [
+        ['/vendor/name', { vendor: { ...inv.vendor, name: 'Acme\u001b[31m' } }],
+        ['/invoice_number', { invoice_number: 'INV\u0008-1' }],
+        ['/po_number', { po_number: 'PO\u000b7' }],
+        ['/invoice_id', { invoice_id: 'c0\u0001' }],
+      ] as const) {
+        const bad = { ...makeInvoice({ invoice_id: 'c0-field' }), ...edit };
+        await refused('workflow', { method: 'POST', url: '/v1/invoices/score', payload: bad }, field);
+      }
+    });
+
+    it('tab, line feed and carriage return in free text are accepted', async () => {
+      const inv = makeInvoice({ invoice_id: 'c0-allowed' });
+      inv.lines[0]!.description = 'Wheelchair\trental\r\nmonthly';
+      const r = await h.call('workflow', { method: 'POST', url: '/v1/invoices/score', payload: inv });
+      expect(r.statusCode, r.body).toBe(200);
+    });
+
+    it('are refused in other bodies, property names, path and query parameters', async () => {
+      await refused('admin', putVendor('V-100', 'Acme\u0007'), '/name');
+      await refused(
+        'admin',
+        { method: 'POST', url: '/v1/keys', payload: { name: 'ok', roles: ['auditor'], 'x\u001f': 1 } },
+        '/x\\u001f',
+      );
+      const p = await refused('admin', putVendor('V%07X', 'Acme'), '/params/vendor_id');
+      expect(p.detail).not.toContain('\u0007');
+      await refused(
+        'auditor',
+        { method: 'GET', url: '/v1/audit?subject_id=a%1Bb' },
+        '/querystring/subject_id',
+      );
+    });
+  });
+
   describe('integer query parameters', () => {
     it('beyond the safe integer range are refused naming the parameter', async () => {
       for (const v of ['99999999999999999999999', '9223372036854775808', '9223372036854775807', '1e300']) {

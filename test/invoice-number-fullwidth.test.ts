@@ -49,6 +49,8 @@ describe.each(engines('fullwidth'))('a full-width invoice number on $name', ({ c
     const r = await score(makeInvoice({ invoice_id: 'fw-bad', invoice_number: number }));
     expect(r.statusCode, r.body).toBe(400);
     expect(r.headers['content-type']).toMatch(/^application\/problem\+json/);
-    expect(r.json<{ errors: { path: string }[] }>().errors.map((e) => e.path)).toEqual(['/invoice_number']);
+    expect([...new Set(r.json<{ errors: { path: string }[] }>().errors.map((e) => e.path))]).toEqual([
+      '/invoice_number',
+    ]);
   });
 });
