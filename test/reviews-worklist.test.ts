@@ -157,6 +157,16 @@ describe.each(engines('review'))('worklist and reviews on $name', ({ config }) =
     const bad = await h.call('reviewer', { method: 'GET', url: '/v1/worklist?cursor=bm90LWEtY3Vyc29y' });
     expect(bad.statusCode).toBe(400);
     expect(bad.json().errors[0].path).toBe('/querystring/cursor');
+    // A forged cursor of the right shape whose as-of date is not a calendar date or out of range
+    // (was a 500: PostgreSQL 22008 on the date).
+    const decoded = JSON.parse(Buffer.from(p1.next_cursor!, 'base64url').toString('utf8')) as object;
+    for (const a of ['2026-02-30', '2026-13-01', '9999-12-31', '0000-01-01']) {
+      const forged = Buffer.from(JSON.stringify({ ...decoded, a })).toString('base64url');
+      const r = await h.call('reviewer', { method: 'GET', url: `/v1/worklist?cursor=${forged}` });
+      expect(r.statusCode, `${a}: ${r.body}`).toBe(400);
+      expect(r.headers['content-type']).toMatch(/^application\/problem\+json/);
+      expect(r.json().errors[0].path).toBe('/querystring/cursor');
+    }
     const badQueue = await h.call('reviewer', { method: 'GET', url: '/v1/worklist?queue=billing' });
     expect(badQueue.statusCode).toBe(400);
   });

@@ -5,6 +5,7 @@
  * paginated with an opaque cursor.
  */
 import Type from 'typebox';
+import { Compile } from 'typebox/compile';
 import { Queue } from '../../core/decision.js';
 import { TriageError } from '../../core/errors.js';
 import { dateRangeError } from '../../core/validate.js';
@@ -59,11 +60,20 @@ export const WorklistItem = Type.Object({
   created_at: Type.String({ format: 'date-time' }),
 });
 
+/** A real calendar date (`2026-02-30` is not), as the `as_of` query parameter's format checks. */
+const calendarDate = Compile(Type.String({ format: 'date' }));
+
+/**
+ * Whether a decoded cursor has the shape this route encodes: `a` the as-of date (a calendar date
+ * within {@link dateRangeError}'s range, as `as_of` must be), `p` the priority in cents as a
+ * decimal string, `i` the decision id; a forged one is refused rather than reach the store.
+ */
 const isCursor = (x: unknown): x is { a: string; p: string; i: string } =>
   typeof x === 'object' &&
   x !== null &&
   typeof (x as { a?: unknown }).a === 'string' &&
-  /^\d{4}-\d{2}-\d{2}$/.test((x as { a: string }).a) &&
+  calendarDate.Check((x as { a: string }).a) &&
+  dateRangeError('', (x as { a: string }).a) === undefined &&
   typeof (x as { p?: unknown }).p === 'string' &&
   /^-?\d+(\.\d+)?$/.test((x as { p: string }).p) &&
   typeof (x as { i?: unknown }).i === 'string' &&
