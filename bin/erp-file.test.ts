@@ -222,6 +222,33 @@ describe('ERP CSV files name the file line and column', () => {
     expect(e.message).toContain('Quote Not Closed');
   });
 
+  it('names the line and column of a NUL or other control character, and of a byte that is not UTF-8', () => {
+    for (const [name, description, message] of [
+      ['nul.csv', 'Glo\u0000ves', 'contains a NUL character'],
+      ['bel.csv', 'Glo\u0007ves', 'contains the control character \\u0007'],
+    ] as const) {
+      const p = file(
+        name,
+        `${HEADER}\npo_line,PO-1,V-100,open,2025-02-10,1,1,${description},,BX,100,1,1,,,\n`,
+      );
+      const e = thrown(p);
+      expect(e).toBeProblem(400, 'TRIAGE_FILE_INVALID', 'line 2, column description');
+      expect(e.message).toContain(message);
+    }
+    const p = join(dir, 'latin1.csv');
+    writeFileSync(
+      p,
+      Buffer.concat([
+        Buffer.from(`${HEADER}\npo_line,PO-1,V-100,open,2025-02-10,1,1,Caf`),
+        Buffer.from([0xe9]),
+        Buffer.from(',,BX,100,1,1,,,\n'),
+      ]),
+    );
+    const e = thrown(p);
+    expect(e).toBeProblem(400, 'TRIAGE_FILE_INVALID', 'line 2');
+    expect(e.message).toContain('not UTF-8');
+  });
+
   it('reads contracts from contract_item rows, grouped by contract, facilities separated by ;', () => {
     const load = readErpFile(join(packageRoot(), 'datasets', 'samples', 'erp', 'erp_load.csv'));
     expect(load.purchase_orders?.map((p) => [p.po_number, p.lines.length])).toEqual([['PO-1001', 2]]);

@@ -34,9 +34,9 @@ import { Contract, ErpLoad, GoodsReceipt, PurchaseOrder } from '../core/erp.js';
 import { parseJsonRecord, parseJsonText } from '../api/body/json.js';
 import { ownValue } from '../core/own.js';
 import { isTriageError, TriageError, type FieldError } from '../core/errors.js';
-import { toFieldErrors, type SchemaErrorLike } from '../core/validate.js';
+import { checkStrings, toFieldErrors, type SchemaErrorLike } from '../core/validate.js';
 import { checkErpLoad } from '../store/erp-checks.js';
-import { withoutBom } from '../core/utf8.js';
+import { lineOfOffset, notUtf8, withoutBom } from '../core/utf8.js';
 
 const check = Compile(ErpLoad);
 /** One record of a `.jsonl` file (its `type` aside): a purchase order, a receipt or a contract. */
@@ -333,7 +333,7 @@ function fromCsv(text: string, fail: (errors: FieldError[]) => never, origins: O
  * @param now the time of the load: a receipt dated after its day plus one day is refused.
  */
 export function openErpFile(path: string, now = new Date()): ErpFile {
-  const text = withoutBom(readFileSync(path, 'utf8'));
+  const bytes = readFileSync(path);
   const file = basename(path);
   const ext = extname(path).toLowerCase();
   const origins = new Origins();
@@ -347,6 +347,11 @@ export function openErpFile(path: string, now = new Date()): ErpFile {
   const fail = (errors: FieldError[]): never => {
     throw new TriageError('TRIAGE_FILE_INVALID', describe(errors), errors);
   };
+  // Strict UTF-8 (core/utf8.ts), as the invoice files: a byte that is not UTF-8 refuses the file
+  // at its line rather than reach the store as U+FFFD.
+  const bad = notUtf8(bytes);
+  if (bad !== undefined) fail([{ path: `line ${lineOfOffset(bytes, bad.offset)}`, message: bad.message }]);
+  const text = withoutBom(bytes.toString('utf8'));
   let value: unknown;
   if (ext === '.jsonl' || ext === '.ndjson') value = fromJsonl(text, fail, origins);
   else if (ext === '.csv') value = fromCsv(text, fail, origins);
@@ -364,6 +369,10 @@ export function openErpFile(path: string, now = new Date()): ErpFile {
     }
   if (!check.Check(value))
     fail(named(toFieldErrors([...check.Errors(value)] as SchemaErrorLike[]).slice(0, 20)));
+  // Text the API's input guard refuses in a body (NUL, other C0 controls, lone surrogates).
+  const textErrors: FieldError[] = [];
+  checkStrings(value, '', textErrors, 20);
+  if (textErrors.length > 0) fail(named(textErrors));
   const load = value as ErpLoad;
   const locate = (e: TriageError): TriageError => {
     const errors = named(e.errors);
