@@ -1,7 +1,9 @@
 /**
  * Answers for requests no route matched: a 405 with `Allow` when the path is a route's under
- * other methods (`DELETE /v1/invoices/score`), a 404 naming `/params/figure` for an unknown KPI
- * figure (each figure is its own route, `/v1/kpis/<figure>`), else a 404.
+ * other methods only (`DELETE /v1/invoices/score`), a 404 naming `/params/figure` for an unknown
+ * KPI figure (each figure is its own route, `/v1/kpis/<figure>`), else a 404. A route of the
+ * request's own method that found nothing to answer (a file missing under the static
+ * `/console/*` or `/docs/static/*`) is a 404, not a 405 listing that very method.
  */
 import type { FastifyInstance, FastifyRequest, RouteOptions } from 'fastify';
 import { TriageError } from '../core/errors.js';
@@ -32,7 +34,7 @@ export function installRouteNotFound(
   return (req) => {
     const path = req.url.split('?')[0]!;
     const allow = [...new Set(routes.filter((r) => r.pattern.test(path)).flatMap((r) => r.methods))];
-    if (allow.length > 0)
+    if (allow.length > 0 && !allow.includes(req.method))
       return {
         error: new TriageError(
           'TRIAGE_METHOD_NOT_ALLOWED',

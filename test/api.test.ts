@@ -269,6 +269,17 @@ describe.each(engines('api'))('API on $name', ({ config }) => {
     });
     expect(put).toBeProblem(405, 'TRIAGE_METHOD_NOT_ALLOWED');
     expect(put.headers.allow?.split(', ').sort()).toEqual(['GET', 'HEAD']);
+    // A file missing under a static route of the request's method is not found, not a 405
+    // saying the path "does not accept GET; it accepts HEAD, GET".
+    for (const method of ['GET', 'HEAD'] as const) {
+      const missing = await app.inject({ method, url: '/docs/static/no-such-file.js' });
+      expect(missing.statusCode, `${method} ${missing.body}`).toBe(404);
+      expect(missing.headers.allow).toBeUndefined();
+    }
+    expect(await app.inject({ method: 'GET', url: '/docs/static/no-such-file.js' })).toBeProblem(
+      404,
+      'TRIAGE_ROUTE_NOT_FOUND',
+    );
     const kpi = await h.call('auditor', { method: 'GET', url: '/v1/kpis/nope' });
     expect(kpi).toBeProblem(404, 'TRIAGE_ROUTE_NOT_FOUND');
     expect(kpi.json().errors).toEqual([
