@@ -22,7 +22,7 @@ import type {
 import type { TSchema } from 'typebox';
 import { TriageError, type FieldError } from '../core/errors.js';
 import { integerFieldAt, integerFieldsOf, integerNumeralMessage } from '../core/integer-fields.js';
-import { checkStrings, describeFieldErrors } from '../core/validate.js';
+import { checkStrings, describeFieldErrors, printable } from '../core/validate.js';
 import { bodySchemaOf } from './body/index.js';
 import { pointerToken } from './body/json.js';
 import { BODY_INVALID, capped } from './problem.js';
@@ -102,6 +102,37 @@ export function unexpectedBodyErrors(body: unknown, query: unknown): FieldError[
     }));
 }
 
+/**
+ * Field errors of the query-string parameters of `url` whose name or value is not valid
+ * percent-encoded UTF-8 (`?subject_id=%FF`, `?q=%`, `?q=%ED%A0%80`): the query parser keeps such
+ * text as written, so the route would read `%FF` literally where the path router refuses it.
+ * Each parameter named once (`/querystring/subject_id`; an undecodable name as written).
+ * @param url the request URL (path and query).
+ */
+export function badQueryEncodingErrors(url: string): FieldError[] {
+  const at = url.indexOf('?');
+  if (at < 0) return [];
+  const decode = (text: string): string | undefined => {
+    try {
+      return decodeURIComponent(text.replaceAll('+', ' '));
+    } catch {
+      return undefined;
+    }
+  };
+  const errors = new Map<string, FieldError>();
+  for (const pair of url.slice(at + 1).split('&')) {
+    if (errors.size >= MAX_ERRORS) break;
+    const eq = pair.indexOf('=');
+    const rawName = eq < 0 ? pair : pair.slice(0, eq);
+    const name = decode(rawName);
+    const value = eq < 0 ? '' : decode(pair.slice(eq + 1));
+    if (name !== undefined && value !== undefined) continue;
+    const path = `/querystring/${printable(name ?? rawName)}`;
+    errors.set(path, { path, message: 'is not valid percent-encoded UTF-8' });
+  }
+  return [...errors.values()];
+}
+
 /** Installs the storable-text and bodyless-route hooks on `app` (before any route). */
 export function installInputGuards(app: FastifyInstance): void {
   app.addHook('preValidation', async (req) => {
@@ -113,7 +144,7 @@ export function installInputGuards(app: FastifyInstance): void {
       if (unexpected.length > 0)
         throw new TriageError(BODY_INVALID, describeFieldErrors(unexpected), unexpected);
     }
-    const request: FieldError[] = [];
+    const request: FieldError[] = badQueryEncodingErrors(req.url);
     checkStrings(req.params, '/params', request, MAX_ERRORS);
     checkStrings(req.query, '/querystring', request, MAX_ERRORS);
     if (request.length > 0)

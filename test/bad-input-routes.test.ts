@@ -165,6 +165,13 @@ describe.each(engines('badroutes'))('bad input on every route on $name', ({ conf
         { method: 'GET', url: '/v1/audit?subject_id=a%00b' },
         '/querystring/subject_id',
       );
+      // Not percent-encoded UTF-8 (was read as the literal text "%FF", 200).
+      for (const bad of ['%FF', '%', '%ED%A0%80', 'a%C3'])
+        await refused(
+          'auditor',
+          { method: 'GET', url: `/v1/audit?subject_id=${bad}` },
+          '/querystring/subject_id',
+        );
     });
   });
 
