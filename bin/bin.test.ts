@@ -305,6 +305,15 @@ describe('keys and audit commands', () => {
     ).rejects.toSatisfy(
       (e: unknown) => isTriageError(e, 'TRIAGE_REQUEST_INVALID') && e.errors[0]!.path === '--name',
     );
+    // A control character the API refuses in a key name (was stored by the CLI).
+    await expect(
+      createKey({ engine: 'pglite', dataDir }, { tenant: 'acme', roles: ['reviewer'], name: 'bell\u0007' }),
+    ).rejects.toSatisfy(
+      (e: unknown) =>
+        isTriageError(e, 'TRIAGE_REQUEST_INVALID') &&
+        e.errors[0]!.path === '--name' &&
+        e.errors[0]!.message.startsWith('contains the control character \\u0007'),
+    );
   }, 180_000);
 
   it('refuses, without a stack trace, a store held by another process (the running server)', async () => {
