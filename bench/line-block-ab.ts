@@ -22,17 +22,16 @@ import { alternateTurns, openBackend, rolledBack } from './turns.js';
 import type { prepare as Prepare } from '../inference/stages/prepare.js';
 import type { lineRebillQuery as LineRebillQueryOf } from '../inference/stages/line-rebills.js';
 
-type Find = (
-  db: unknown,
-  q: LineRebillQuery,
-  transport: 'text' | 'binary',
-  plan?: string,
-) => Promise<EarlierLine[]>;
+/** A tree's embeddings transport: `binary` before store/sql.ts `vectorTransportOf`, its answer after. */
+type Transport = 'binary' | { vectorOid: number };
+
+type Find = (db: unknown, q: LineRebillQuery, transport: Transport, plan?: string) => Promise<EarlierLine[]>;
 
 /** One tree's line block and its running totals. */
 interface Tree {
   dir: string;
   find: Find;
+  transport: Transport;
   db: SqlDatabase;
   pid: number;
   cpuMs: number;
@@ -44,14 +43,18 @@ interface Tree {
 
 async function openTree(dir: string, url: string, plan: string | undefined): Promise<Tree> {
   const m = (await import(`${dir}/store/line-rebills.ts`)) as { findEarlierLines: Find };
+  const sql = (await import(`${dir}/store/sql.ts`)) as {
+    vectorTransportOf?: (db: SqlDatabase) => Promise<Transport>;
+  };
   const { db, pid } = await openBackend(url);
-  return { dir, find: m.findEarlierLines, db, pid, cpuMs: 0, results: [], lines: 0, plan };
+  const transport = (await sql.vectorTransportOf?.(db)) ?? 'binary';
+  return { dir, find: m.findEarlierLines, transport, db, pid, cpuMs: 0, results: [], lines: 0, plan };
 }
 
 async function search(t: Tree, queries: readonly LineRebillQuery[], keep: boolean): Promise<void> {
   const cpu0 = backendCpuMs(t.pid);
   for (const q of queries) {
-    const found = await rolledBack(t.db, (tx) => t.find(tx, q, 'binary', t.plan));
+    const found = await rolledBack(t.db, (tx) => t.find(tx, q, t.transport, t.plan));
     if (keep) {
       t.results.push(JSON.stringify(found));
       t.lines += found.length;

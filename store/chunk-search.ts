@@ -23,8 +23,7 @@ import {
   type SearchRowHead,
   type StoredDecision,
 } from './candidates.js';
-import type { SqlExecutor } from './sql.js';
-import { toVectorLiteral } from './sql.js';
+import { vectorArrayValue, type SqlExecutor, type VectorTransport } from './sql.js';
 import { unpackResponse } from './stored-response.js';
 
 const BLOCK_SOURCES: readonly CandidateSource[] = ['knn', 'vendor_knn', 'exact_key'];
@@ -95,12 +94,14 @@ ORDER BY q.ord`;
 
 /**
  * The statement {@link searchMany} runs for `queries` (one tenant, one k): its text, parameters
- * and prepared-statement name (also for EXPLAIN in tests and benches).
+ * and prepared-statement name (also for EXPLAIN in tests and benches); the invoice embeddings
+ * (parameter 6, a `vector[]`) in `transport`.
  */
 export function searchManyStatement(
   tenantId: string,
   queries: readonly Omit<CandidateQuery, 'tenantId'>[],
   opts: { exactSearchMaxRows: number; vendorWindowDays: number; vendorRecentLimit: number },
+  transport: VectorTransport = 'text',
 ): { text: string; values: unknown[]; name: string } {
   return {
     text: MANY_SQL,
@@ -110,7 +111,10 @@ export function searchManyStatement(
       opts.vendorWindowDays,
       opts.exactSearchMaxRows,
       BLOCKING_SPEC.exactLimit,
-      queries.map((q) => toVectorLiteral(q.embedding)),
+      vectorArrayValue(
+        transport,
+        queries.map((q) => q.embedding),
+      ),
       queries.map((q) => q.vendorKey),
       queries.map((q) => q.vendorId),
       queries.map((q) => q.invoiceNumberCanonical),
@@ -129,6 +133,7 @@ export function searchManyStatement(
  * Searches the stored candidates of every query in one statement; query `j` counts the
  * queries ahead of it as stored invoices (tenant count + j).
  * @param queries the group's members in scoring order (one tenant, one k).
+ * @param transport how the embeddings travel (the same rows either way).
  * @returns one {@link MemberSearch} per query, in order.
  */
 export async function searchMany(
@@ -136,9 +141,10 @@ export async function searchMany(
   tenantId: string,
   queries: readonly Omit<CandidateQuery, 'tenantId'>[],
   opts: { exactSearchMaxRows: number; vendorWindowDays: number; vendorRecentLimit: number },
+  transport: VectorTransport = 'text',
 ): Promise<MemberSearch[]> {
   if (queries.length === 0) return [];
-  const { text, values, name } = searchManyStatement(tenantId, queries, opts);
+  const { text, values, name } = searchManyStatement(tenantId, queries, opts, transport);
   const rows = await db.query<
     SearchRowHead & {
       taken: boolean;

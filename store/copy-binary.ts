@@ -10,6 +10,7 @@
  * in the COPY's column list in the same order, and each value must be of the column's exact
  * type (the server calls the type's receive function, no casts).
  */
+import { writeBinaryVector } from './sql.js';
 
 const SIGNATURE = Buffer.from('PGCOPY\n\xff\r\n\0', 'latin1');
 /** Days from 1970-01-01 to PostgreSQL's date epoch, 2000-01-01. */
@@ -191,16 +192,7 @@ export class CopyBinaryWriter {
     const dim = v.length;
     this.room(8 + dim * 4);
     this.buf.writeInt32BE(4 + dim * 4, this.at);
-    this.buf.writeInt16BE(dim, this.at + 4);
-    this.buf.writeInt16BE(0, this.at + 6);
-    let at = this.at + 8;
-    for (let j = 0; j < dim; j++) {
-      const x = Math.fround(v[j]!);
-      if (!Number.isFinite(x)) throw new RangeError(`vector component ${j} is not finite`);
-      this.buf.writeFloatBE(x, at);
-      at += 4;
-    }
-    this.at = at;
+    this.at = writeBinaryVector(this.buf, this.at + 4, v);
     return this;
   }
 

@@ -13,8 +13,7 @@ import { TriageError } from '../core/errors.js';
 import { sha256Hex } from '../core/canonical.js';
 import { appendAudit } from './audit.js';
 import type { SqlDatabase, SqlExecutor } from './sql.js';
-import { vectorColumn } from './sql.js';
-import { EMBEDDING_DIM } from '../features/hashing.js';
+import { vectorArrayValue, vectorTransportOf, type VectorTransport } from './sql.js';
 import { addVendorLineStats } from './vendor-stats.js';
 import { buildImportIndexes, suspendImportIndexes, type BuildIndexOptions } from './embedding-index.js';
 import {
@@ -154,10 +153,10 @@ async function storedFingerprints(
 
 /**
  * How a chunk's rows travel: `copy` (PostgreSQL) as binary `COPY` of both tables
- * ({@link copyInvoices}, {@link copyLines}); `text` (PGlite, which has no COPY from a client) as
- * multi-row INSERTs of column arrays with one pgvector literal per row.
+ * ({@link copyInvoices}, {@link copyLines}); `insert` (PGlite, which has no COPY from a client) as
+ * multi-row INSERTs of column arrays, the embeddings one `vector[]` ({@link VectorTransport}).
  */
-type RowTransport = 'copy' | 'text';
+type RowTransport = 'copy' | 'insert';
 
 /**
  * Writes the chunk's invoices with one binary COPY (no ON CONFLICT: an id stored by a
@@ -188,14 +187,9 @@ async function insertInvoices(
   tx: SqlExecutor,
   tenantId: string,
   rows: readonly { pk: string; r: HistoryRecord }[],
+  vectors: VectorTransport,
 ): Promise<Set<string>> {
   const col = <T>(f: (r: HistoryRecord) => T): T[] => rows.map(({ r }) => f(r));
-  const emb = vectorColumn(
-    'text',
-    rows.map(({ r }) => keysOf(r).embedding),
-    EMBEDDING_DIM,
-    23,
-  );
   const inserted = await tx.query<{ invoice_id: string }>(
     `INSERT INTO invoices (pk, tenant_id, invoice_id, payload, payload_sha256, vendor_id, vendor_name, vendor_key,
        vendor_tax_id, vendor_npi, invoice_number, invoice_number_normalised, invoice_number_canonical,
@@ -203,12 +197,12 @@ async function insertInvoices(
        service_period_start, service_period_end, embedding, indexed_as)
      SELECT pk, $1, invoice_id, payload::jsonb, sha, vendor_id, vendor_name, vendor_key, tax_id, npi, num, num_norm,
        num_canon, inv_date::date, due::date, currency, total, doc_type, po, facility, sp_start::date, sp_end::date,
-       ${emb.sql}, 'history'
+       emb, 'history'
        FROM unnest($2::uuid[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::text[],
          $10::text[], $11::text[], $12::text[], $13::text[], $14::text[], $15::text[], $16::text[], $17::bigint[],
-         $18::text[], $19::text[], $20::text[], $21::text[], $22::text[]) WITH ORDINALITY
+         $18::text[], $19::text[], $20::text[], $21::text[], $22::text[], $23::vector[])
          AS u(pk, invoice_id, payload, sha, vendor_id, vendor_name, vendor_key, tax_id, npi, num, num_norm, num_canon,
-              inv_date, due, currency, total, doc_type, po, facility, sp_start, sp_end, ord)
+              inv_date, due, currency, total, doc_type, po, facility, sp_start, sp_end, emb)
      ON CONFLICT (tenant_id, invoice_id) DO NOTHING RETURNING invoice_id`,
     [
       tenantId,
@@ -233,7 +227,10 @@ async function insertInvoices(
       col((r) => r.invoice.facility_id ?? null),
       col((r) => r.invoice.service_period?.start ?? null),
       col((r) => r.invoice.service_period?.end ?? null),
-      emb.value,
+      vectorArrayValue(
+        vectors,
+        rows.map(({ r }) => keysOf(r).embedding),
+      ),
     ],
     { name: 'history_invoices' },
   );
@@ -243,6 +240,7 @@ async function insertInvoices(
 async function insertHistoryLines(
   tx: SqlExecutor,
   rows: readonly { pk: string; r: HistoryRecord }[],
+  vectors: VectorTransport,
 ): Promise<void> {
   const pks: string[] = [];
   const nums: number[] = [];
@@ -271,16 +269,28 @@ async function insertHistoryLines(
     embs.push(k.embedding);
   }
   if (pks.length === 0) return;
-  const emb = vectorColumn('text', embs, EMBEDDING_DIM, 12);
   await tx.query(
     `INSERT INTO invoice_lines (invoice_pk, line_number, description, code_system, code, modifiers, quantity,
        unit_price_cents, amount_cents, service_date, match_key, embedding)
      SELECT pk, num, descr, sys, code, ARRAY(SELECT jsonb_array_elements_text(mods::jsonb)), qty, price, amount,
-       sdate::date, mkey, ${emb.sql}
+       sdate::date, mkey, emb
        FROM unnest($1::uuid[], $2::int[], $3::text[], $4::text[], $5::text[], $6::text[], $7::numeric[],
-         $8::bigint[], $9::bigint[], $10::text[], $11::text[]) WITH ORDINALITY
-         AS u(pk, num, descr, sys, code, mods, qty, price, amount, sdate, mkey, ord)`,
-    [pks, nums, descs, systems, codes, mods, qtys, prices, amounts, dates, matchKeys, emb.value],
+         $8::bigint[], $9::bigint[], $10::text[], $11::text[], $12::vector[])
+         AS u(pk, num, descr, sys, code, mods, qty, price, amount, sdate, mkey, emb)`,
+    [
+      pks,
+      nums,
+      descs,
+      systems,
+      codes,
+      mods,
+      qtys,
+      prices,
+      amounts,
+      dates,
+      matchKeys,
+      vectorArrayValue(vectors, embs),
+    ],
     { name: 'history_lines' },
   );
 }
@@ -303,6 +313,7 @@ async function writeRows(
   tenantId: string,
   fresh: readonly { pk: string; r: HistoryRecord }[],
   transport: RowTransport,
+  vectors: VectorTransport,
 ): Promise<{ pk: string; r: HistoryRecord }[]> {
   if (fresh.length === 0) return [];
   const { copyFrom } = tx;
@@ -318,7 +329,7 @@ async function writeRows(
     // them lets other requests through (the chunk stays one transaction).
     if (from > 0) await setImmediate();
     const part = fresh.slice(from, from + TEXT_STATEMENT_INVOICES);
-    const inserted = await insertInvoices(tx, tenantId, part);
+    const inserted = await insertInvoices(tx, tenantId, part, vectors);
     const done = part.filter((x) => inserted.has(x.r.invoice.invoice_id));
     if (done.length < part.length) {
       // Stored by a concurrent writer since the chunk's read: same content is a skip.
@@ -332,7 +343,7 @@ async function writeRows(
           throw recordConflict(x.r, 'is already stored with different content');
     }
     await setImmediate();
-    await insertHistoryLines(tx, done);
+    await insertHistoryLines(tx, done, vectors);
     written.push(...done);
   }
   return written;
@@ -345,14 +356,16 @@ const isUniqueViolation = (e: unknown): boolean => (e as { code?: unknown } | nu
 
 /** The history store over an opened, migrated database; `newId` makes invoice primary keys. */
 export function createHistoryStore(db: SqlDatabase, newId: () => string): HistoryStore {
-  const transport: RowTransport = db.engine === 'postgres' ? 'copy' : 'text';
-  const importOnce = (
+  const transport: RowTransport = db.engine === 'postgres' ? 'copy' : 'insert';
+  const importOnce = async (
     tenantId: string,
     records: readonly HistoryRecord[],
     actorKeyId: string | null,
     within: ChunkCommitHook | undefined,
-  ): Promise<HistoryChunkResult> =>
-    db.transaction(
+  ): Promise<HistoryChunkResult> => {
+    // The INSERT path's embeddings in pgvector's binary form (the OID read before the transaction).
+    const vectors: VectorTransport = transport === 'copy' ? 'text' : await vectorTransportOf(db);
+    return db.transaction(
       async (tx) => {
         // First occurrence of each id; a repeat with other content is a conflict.
         const unique = new Map<string, HistoryRecord>();
@@ -370,7 +383,7 @@ export function createHistoryStore(db: SqlDatabase, newId: () => string): Histor
           else if (sha !== r.payloadSha256)
             throw recordConflict(r, 'is already stored with different content');
         }
-        const written = await writeRows(tx, tenantId, fresh, transport);
+        const written = await writeRows(tx, tenantId, fresh, transport, vectors);
         await addVendorLineStats(
           tx,
           tenantId,
@@ -399,6 +412,7 @@ export function createHistoryStore(db: SqlDatabase, newId: () => string): Histor
       // A re-run writes again whatever a server crash lost of the last commits.
       { asyncCommit: true },
     );
+  };
   return {
     copyRows: transport === 'copy',
     stored: (tenantId, ids) => storedFingerprints(db, tenantId, ids),

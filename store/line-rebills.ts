@@ -13,9 +13,8 @@
 import { BLOCKING_SPEC, type LineBlockingSpec } from '../core/blocking.js';
 import { deliveryReferenceKey } from '../features/line-pair.js';
 import { setImmediate } from 'node:timers/promises';
-import { EMBEDDING_DIM } from '../features/hashing.js';
 import type { SqlExecutor } from './sql.js';
-import { vectorColumn, vectorColumnSql, type VectorTransport } from './sql.js';
+import { vectorArrayValue, type VectorTransport } from './sql.js';
 
 /** One line of the new invoice to look up. */
 export interface LineRebillProbe {
@@ -114,7 +113,7 @@ export function lineBlockPlan(tenantRows: number | null): LineBlockPlan {
  * searched dates, not reversed, and their lines) are read once, each probe keeps its at most
  * `perLine` best in a bounded top-N of its own (no sort of every probe x earlier line pair), the
  * probe embeddings are parsed once, and the delivery references are read once per earlier invoice
- * kept. The probe embeddings travel in `transport` (store/sql.ts `vectorColumn`, parameter 6).
+ * kept. The probe embeddings are parameter 6, a `vector[]` ({@link VectorTransport}).
  *
  * With `recent` null the searched dates are the spec's whole window, the vendor's invoices read
  * by one join (a plan PostgreSQL caches), and a probe that keeps nothing yields no row. With
@@ -125,7 +124,7 @@ export function lineBlockPlan(tenantRows: number | null): LineBlockPlan {
  * is true when the searched dates are the whole window, `same_amount` whether the kept line has
  * the probe's amount.
  */
-function lineBlockSql(spec: LineBlockingSpec, transport: VectorTransport, recent: number | null): string {
+function lineBlockSql(spec: LineBlockingSpec, recent: number | null): string {
   const windowStart = `q.invoice_date - ${spec.windowDays}::int`;
   // The vendor's invoices (by vendor key, or by vendor id) dated from `from` to the query's date,
   // by index only (`limit`: the most recent first, so many).
@@ -177,9 +176,9 @@ WITH q AS MATERIALIZED (${queries}
    WHERE COALESCE((SELECT sum(-c.total_cents) FROM invoices c WHERE c.reverses_invoice_pk = i.pk), 0)
          < i.total_cents - 1
 ), p AS MATERIALIZED (
-  SELECT u.m, u.line_number, u.code, u.amount_cents, ${vectorColumnSql(transport, EMBEDDING_DIM, 6)} AS embedding
-    FROM unnest($2::int[], $3::int[], $4::text[], $5::bigint[]) WITH ORDINALITY
-         AS u(m, line_number, code, amount_cents, ord)
+  SELECT u.m, u.line_number, u.code, u.amount_cents, u.embedding
+    FROM unnest($2::int[], $3::int[], $4::text[], $5::bigint[], $6::vector[])
+         AS u(m, line_number, code, amount_cents, embedding)
 ), kept AS MATERIALIZED (
   SELECT p.m, p.line_number, k.*
     FROM p
@@ -217,14 +216,14 @@ export type LineBlockPass = 'window' | number;
 
 const LINE_BLOCK_SQL = new Map<string, string>();
 
-/** The statement text of `pass` in `transport`, built once. */
-function lineBlockSqlOf(pass: LineBlockPass, transport: VectorTransport): string {
-  const key = `${pass}:${transport}`;
+/** The statement text of `pass`, built once. */
+function lineBlockSqlOf(pass: LineBlockPass): string {
+  const key = String(pass);
   let sql = LINE_BLOCK_SQL.get(key);
   if (sql === undefined) {
     if (pass !== 'window' && !(Number.isSafeInteger(pass) && pass > 0))
       throw new RangeError(`line block pass: a positive count of invoices, got ${pass}`);
-    sql = lineBlockSql(BLOCKING_SPEC.lines, transport, pass === 'window' ? null : pass);
+    sql = lineBlockSql(BLOCKING_SPEC.lines, pass === 'window' ? null : pass);
     LINE_BLOCK_SQL.set(key, sql);
   }
   return sql;
@@ -272,7 +271,7 @@ export function earlierLineOf(r: LineBlockRow & { invoice_id: string }): Earlier
 /**
  * A statement {@link findEarlierLinesMany} runs for several queries of one tenant (with at
  * least one line between them), with its parameters, the probe embeddings in `transport`
- * (`binary` on PostgreSQL only). `pass` `window` (the default) searches the spec's whole window,
+ * ({@link VectorTransport}; the same statement text either way). `pass` `window` (the default) searches the spec's whole window,
  * a count n from the vendor's n most recent invoices on ({@link LineBlockPass}).
  */
 export function lineBlockStatement(
@@ -283,19 +282,17 @@ export function lineBlockStatement(
 ): { sql: string; params: unknown[] } {
   const probes = queries.flatMap((q, j) => q.lines.map((l) => ({ m: j + 1, l })));
   return {
-    sql: lineBlockSqlOf(pass, transport),
+    sql: lineBlockSqlOf(pass),
     params: [
       tenantId,
       probes.map((x) => x.m),
       probes.map((x) => x.l.lineNumber),
       probes.map((x) => x.l.code),
       probes.map((x) => String(x.l.amountCents)),
-      vectorColumn(
+      vectorArrayValue(
         transport,
         probes.map((x) => x.l.embedding),
-        EMBEDDING_DIM,
-        6,
-      ).value,
+      ),
       queries.map((q) => q.invoiceId),
       queries.map((q) => q.vendorId),
       queries.map((q) => q.vendorKey),
@@ -338,8 +335,8 @@ function unsettledLines(
 
 /**
  * The line block of several queries of one tenant, in chunks of at most `chunkLines` new lines
- * ({@link LINE_BLOCK_CHUNK_LINES}), the probe embeddings in `transport` (`binary` on PostgreSQL
- * only; the same rows either way). With plan `recent-first` each chunk is searched over the
+ * ({@link LINE_BLOCK_CHUNK_LINES}), the probe embeddings in `transport` (the same rows either
+ * way). With plan `recent-first` each chunk is searched over the
  * vendor's most recent invoices in `passes` ({@link LINE_BLOCK_PASSES}: counts, smallest first),
  * each pass for the lines the one before did not settle, then over the whole window for the rest;
  * the rows are those of the whole-window statement alone.
@@ -366,7 +363,7 @@ export async function findEarlierLinesMany(
   ): Promise<LineBlockRow[][]> => {
     if (statements++ > 0) await setImmediate();
     const { sql, params } = lineBlockStatement(tenantId, qs, transport, pass);
-    const name = `line_block_${pass === 'window' ? pass : `recent${pass}`}_${transport}`;
+    const name = `line_block_${pass === 'window' ? pass : `recent${pass}`}`;
     const rows = await db.query<LineBlockRow>(sql, params, { name });
     const byQuery: LineBlockRow[][] = qs.map(() => []);
     for (const r of rows) byQuery[Number(r.m) - 1]!.push(r);

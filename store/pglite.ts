@@ -11,7 +11,13 @@ import { TriageError } from '../core/errors.js';
 import { acquireFileLock } from '../models/atomic-fs.js';
 import { HNSW_SESSION_SETTINGS } from './hnsw-search.js';
 import { lockForTransaction } from './locks.js';
-import { abortable, type SqlDatabase, type SqlExecutor, type TransactionOptions } from './sql.js';
+import {
+  abortable,
+  readVectorTypes,
+  type SqlDatabase,
+  type SqlExecutor,
+  type TransactionOptions,
+} from './sql.js';
 
 /** PGlite runs in this process: no round trips to save, so statement names are ignored. */
 function wrap(q: PGlite | Transaction): SqlExecutor {
@@ -24,6 +30,22 @@ function wrap(q: PGlite | Transaction): SqlExecutor {
       await q.exec(sql);
     },
   };
+}
+
+/**
+ * Lets `vector` and `vector[]` parameters in pgvector's binary form (store/sql.ts
+ * `VectorTransport`, Buffers) reach the server as they are. PGlite sends a byte-array value in
+ * the binary format, but first hands every value to its type's serializer, which would make
+ * text of it; these types' serializers now pass byte arrays on and serialise the rest as before.
+ */
+async function sendBinaryVectors(pg: PGlite, ex: SqlExecutor): Promise<void> {
+  const types = await readVectorTypes(ex);
+  for (const oid of [types.vector, types.vectorArray]) {
+    const text = pg.serializers[oid];
+    // PGlite's serializer type says string; a byte array is what its protocol writer sends as binary.
+    pg.serializers[oid] = (x: unknown) =>
+      ArrayBuffer.isView(x) ? (x as unknown as string) : text ? text(x) : String(x);
+  }
 }
 
 /** True for the data directories that mean an in-memory database (`undefined`, `memory://...`). */
@@ -41,6 +63,7 @@ async function asDatabase(pg: PGlite, onClose?: () => Promise<void>): Promise<Sq
   await pg.refreshArrayTypes();
   for (const [name, value] of Object.entries(HNSW_SESSION_SETTINGS)) await pg.exec(`SET ${name} = ${value}`);
   const base = wrap(pg);
+  await sendBinaryVectors(pg, base);
   // Statements and transactions sent and not settled: PGlite runs them one at a time.
   let pending = 0;
   const counted = async <T>(work: () => Promise<T>): Promise<T> => {

@@ -5,7 +5,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { type DecisionWithExplanation } from '../core/decision.js';
-import { vectorTransport, type SqlDatabase, type SqlExecutor } from './sql.js';
+import { vectorTransportOf, type SqlDatabase, type SqlExecutor, type VectorTransport } from './sql.js';
 import {
   auditTenants,
   linkAllAudit,
@@ -71,8 +71,6 @@ import type { RepositoryOptions, TriageRepository } from './repository-types.js'
 /** Builds the repository over an opened, migrated database. */
 export function createRepository(db: SqlDatabase, search: RepositoryOptions = {}): TriageRepository {
   const newId = search.newId ?? randomUUID;
-  // How this engine's scoring statements send embeddings (binary real[] on PostgreSQL).
-  const transport = vectorTransport(db.engine);
   let iterative: Promise<boolean> | undefined;
   const searchOpts = {
     exactSearchMaxRows: search.exactSearchMaxRows ?? DEFAULT_EXACT_MAX_ROWS,
@@ -103,7 +101,7 @@ export function createRepository(db: SqlDatabase, search: RepositoryOptions = {}
    * invoice count it read (or `searched` is told it, by the grouped search), and the line block
    * takes its plan from that count (`lineBlockPlan`, store/line-rebills.ts).
    */
-  const countedReads = (tx: SqlExecutor, tenantId: string) => {
+  const countedReads = (tx: SqlExecutor, tenantId: string, transport: VectorTransport) => {
     let tenantRows: number | null = null;
     const plan = () => lineBlockPlan(tenantRows);
     return {
@@ -124,9 +122,11 @@ export function createRepository(db: SqlDatabase, search: RepositoryOptions = {}
   };
   const withScoringLock: TriageRepository['withScoringLock'] = async (tenantId, lockKeys, fn, opts = {}) => {
     let audited = false;
+    // Embeddings travel in pgvector's binary form (the type's OID read once, before any transaction).
+    const transport = await vectorTransportOf(db);
     const out = await db.transaction(
       async (tx) => {
-        const counted = countedReads(tx, tenantId);
+        const counted = countedReads(tx, tenantId, transport);
         return fn({
           findByInvoiceId: (invoiceId) => findStored(tx, tenantId, invoiceId),
           ...counted.reads,
@@ -161,9 +161,10 @@ export function createRepository(db: SqlDatabase, search: RepositoryOptions = {}
   };
   const withChunkLock: TriageRepository['withChunkLock'] = async (tenantId, lockKeys, fn, opts = {}) => {
     let audited = false;
+    const transport = await vectorTransportOf(db);
     const out = await db.transaction(
       async (tx) => {
-        const counted = countedReads(tx, tenantId);
+        const counted = countedReads(tx, tenantId, transport);
         return fn({
           sql: tx,
           ...counted.reads,
@@ -171,7 +172,7 @@ export function createRepository(db: SqlDatabase, search: RepositoryOptions = {}
           procurementContext: (q) => readProcurementContext(tx, { ...q, tenantId }),
           recordPoBilling: (x, allocations) => recordInvoiced(tx, { ...x, tenantId }, allocations),
           searchMany: async (queries) => {
-            const found = await searchMany(tx, tenantId, queries, searchOpts);
+            const found = await searchMany(tx, tenantId, queries, searchOpts, transport);
             if (found.length > 0) counted.searched(found[0]!.tenantRows);
             return found;
           },

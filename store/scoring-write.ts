@@ -13,8 +13,7 @@ import { addVendorLineStats } from './vendor-stats.js';
 import { scoredBaselineLines } from './baseline-lines.js';
 import type { SqlExecutor } from './sql.js';
 import { packResponse, unpackResponse, type StoredResponse } from './stored-response.js';
-import { vectorColumn, vectorParam, type VectorTransport } from './sql.js';
-import { EMBEDDING_DIM } from '../features/hashing.js';
+import { vectorArrayValue, vectorValue, type VectorTransport } from './sql.js';
 import type { DecisionExtras, InvoiceIndexKeys, SaveResult, StoredDecision } from './repository.js';
 
 const INVOICE_COLUMNS = `pk, tenant_id, invoice_id, payload, payload_sha256, vendor_id, vendor_name, vendor_key,
@@ -43,7 +42,6 @@ function scoredWrite(
   transport: VectorTransport,
 ): { ctes: string; params: unknown[] } {
   const p = extras.priority;
-  const embedding = vectorParam(transport, keys.embedding, 23);
   const params: unknown[] = [
     pk,
     tenantId,
@@ -67,7 +65,7 @@ function scoredWrite(
     invoice.facility_id ?? null,
     invoice.service_period?.start ?? null,
     invoice.service_period?.end ?? null,
-    embedding.value,
+    vectorValue(transport, keys.embedding),
     extras.reversesInvoiceId ?? null,
     // decision: $25..$44 (tenant and invoice pk come from the invoice row); lines from $45
     decision.decision_id,
@@ -93,7 +91,7 @@ function scoredWrite(
   ];
   const ph = (from: number, n: number): string[] => Array.from({ length: n }, (_, j) => `$${from + j}`);
   const inv = ph(1, 24);
-  inv[22] = embedding.sql;
+  inv[22] = '$23::vector';
   inv[23] = `(SELECT r.pk FROM invoices r WHERE r.tenant_id = $2 AND r.invoice_id = $24)`;
   const byNumber = new Map(keys.lines.map((l) => [l.lineNumber, l]));
   const baseline = scoredBaselineLines(decision, invoice.lines);
@@ -101,7 +99,6 @@ function scoredWrite(
     const k = byNumber.get(line.line_number);
     if (!k) throw new TriageError('TRIAGE_INTERNAL', `no features for line ${line.line_number}`);
     const from = params.length + 1;
-    const lineEmbedding = vectorParam(transport, k.embedding, from + 10);
     params.push(
       line.line_number,
       line.description,
@@ -113,12 +110,11 @@ function scoredWrite(
       String(line.amount_cents),
       line.service_date ?? null,
       k.matchKey,
-      lineEmbedding.value,
+      vectorValue(transport, k.embedding),
       baseline.has(line.line_number),
     );
     const t = ph(from, 12);
-    t[10] = lineEmbedding.sql;
-    // Typed casts: VALUES rows are typed from their first row otherwise (the embedding's comes with it).
+    // Typed casts: VALUES rows are typed from their first row otherwise.
     const casts = [
       '::int',
       '::text',
@@ -130,7 +126,7 @@ function scoredWrite(
       '::bigint',
       '::date',
       '::text',
-      '',
+      '::vector',
       '::boolean',
     ];
     return `(${t.map((x, j) => x + casts[j]!).join(',')})`;
@@ -182,7 +178,7 @@ export async function insertScored(
   const inserted = await tx.query(
     `WITH ${ctes} SELECT pk FROM inv`,
     params,
-    n <= NAMED_WRITE_MAX_LINES ? { name: `score_write_${transport}_${n}` } : {},
+    n <= NAMED_WRITE_MAX_LINES ? { name: `score_write_${n}` } : {},
   );
   if (inserted.length === 0) {
     // Another transaction stored this id first; read committed sees its row now.
@@ -232,10 +228,11 @@ export interface ScoredRow {
 
 /**
  * A select-list item of a multi-row insert: a column unnested from one array parameter
- * (`type`, `values`, optionally how the row reads its element `v`), a whole parameter read per
- * row (`vector`: the embeddings, see {@link vectorColumn}), a jsonb column's documents as
- * one JSON array (`json`, split by `jsonb_array_elements` beside the other columns; a `null` or
- * `undefined` document is stored as SQL NULL), or plain SQL.
+ * (`type`, `values`, optionally how the row reads its element `v`), the embeddings as one
+ * `vector[]` parameter unnested the same way (`vector`, in the statement's
+ * {@link VectorTransport}), a jsonb column's documents as one JSON array (`json`, split by
+ * `jsonb_array_elements` beside the other columns; a `null` or `undefined` document is stored
+ * as SQL NULL), or plain SQL.
  *
  * A document goes as an element of one JSON array rather than of a `text[]`: the driver
  * escapes every quote of a `text[]` element (about 70 KB of decision and explanation per
@@ -257,13 +254,13 @@ function bulkSelect(items: readonly BulkItem[], params: unknown[], transport: Ve
   const names: string[] = [];
   const select = items.map((it) => {
     if ('sql' in it) return it.sql;
-    if ('vector' in it) {
-      const v = vectorColumn(transport, it.vector, EMBEDDING_DIM, params.length + 1);
-      params.push(v.value);
-      return v.sql;
-    }
     const name = `u.c${names.length}`;
     names.push(`c${names.length}`);
+    if ('vector' in it) {
+      params.push(vectorArrayValue(transport, it.vector));
+      arrays.push(`unnest($${params.length}::vector[])`);
+      return name;
+    }
     if ('json' in it) {
       // Parsed once, as jsonb: its elements come out as jsonb values (no json text parsed again
       // per element, nor validated as json first).
@@ -422,7 +419,7 @@ export async function insertScoredMany(
      ${bulkSelect(decisionItems(rows), params, transport)} JOIN inv ON inv.stored_pk = u.c1
      RETURNING invoice_pk`,
     params,
-    { name: `score_write_many_${transport}` },
+    { name: 'score_write_many' },
   );
   if (inserted.length !== rows.length)
     throw new TriageError(

@@ -1,7 +1,7 @@
 /**
  * A minimal SQL executor that both engines implement, so that the repository and the
- * migration runner are written once. Parameters are positional (`$1`); vectors are passed as
- * pgvector text literals (`'[0.1,0.2]'`) and cast in SQL (`$1::vector`).
+ * migration runner are written once. Parameters are positional (`$1`); vectors travel as a
+ * {@link VectorTransport} says and are typed in SQL (`$1::vector`, `$1::vector[]`).
  */
 import pgvector from 'pgvector';
 
@@ -122,92 +122,114 @@ export function toVectorLiteral(v: ArrayLike<number>): string {
 }
 
 /**
- * Vectors of one length `dim` as one PostgreSQL `real[]` parameter in the binary wire format
- * (one dimension, `vectors.length * dim` elements, vector i at 1-based elements
- * `i * dim + 1 .. (i + 1) * dim`), for `($n::real[])[a:b]::vector` in SQL. node-postgres sends a
- * Buffer parameter in binary format, so PostgreSQL reads 4 bytes per component instead of
- * parsing a decimal literal of about 20 characters (the text form costs both sides several
- * times more CPU than the rest of a bulk insert). PostgreSQL only; PGlite takes
- * {@link toVectorLiteral}. Components are rounded to float4 as pgvector stores them.
- * @throws RangeError when a vector's length is not `dim` or a component is not finite as float4.
+ * How embeddings travel as statement parameters; the SQL is the same either way (`$n::vector`
+ * for one, `$n::vector[]` for many, unnested beside the other columns of a multi-row statement)
+ * and so is the stored value.
+ * - `text`: pgvector literals ({@link toVectorLiteral}, about 1.5 KB a 128-dimension vector),
+ *   many as an array of them, which both sides format and parse as decimal text.
+ * - binary (`{ vectorOid }`): pgvector's own binary form (its `vector_recv`: int16 dimensions,
+ *   int16 unused, then big-endian float4 components, 516 bytes a 128-dimension vector), many in
+ *   PostgreSQL's binary array form, whose header names the element type: `vectorOid`, the OID of
+ *   `vector` in the database (pgvector's extension gets one per database; {@link vectorTransportOf}).
+ *   Both engines take it (PGlite through the serializers store/pglite.ts installs).
  */
-export function float4ArrayBinary(vectors: readonly ArrayLike<number>[], dim: number): Buffer {
-  const n = vectors.length * dim;
-  // Header: ndim, has-nulls flag, element type (float4, oid 700), length, lower bound; then
-  // each element as a 4-byte length and a big-endian float4.
-  const buf = Buffer.alloc(20 + n * 8);
-  const view = new DataView(buf.buffer, buf.byteOffset, buf.length);
-  view.setInt32(0, 1);
-  view.setInt32(4, 0);
-  view.setInt32(8, 700);
-  view.setInt32(12, n);
-  view.setInt32(16, 1);
-  let at = 20;
-  for (const v of vectors) {
-    if (v.length !== dim) throw new RangeError(`vector of length ${v.length}, expected ${dim}`);
-    for (let j = 0; j < dim; j++) {
-      const x = Math.fround(v[j]!);
-      if (!Number.isFinite(x)) throw new RangeError(`vector component ${j} is not finite`);
-      view.setInt32(at, 4);
-      view.setFloat32(at + 4, x);
-      at += 8;
-    }
+export type VectorTransport = 'text' | { readonly vectorOid: number };
+
+/** Bytes of one vector in pgvector's binary form ({@link VectorTransport}). */
+const binaryVectorBytes = (dim: number): number => 4 + dim * 4;
+
+/**
+ * Writes `v` in pgvector's binary form (int16 dimensions, int16 0, big-endian float4 components
+ * rounded as pgvector stores them) into `buf` at `at`.
+ * @returns the offset after it.
+ * @throws RangeError when a component is not finite as float4.
+ */
+export function writeBinaryVector(buf: Buffer, at: number, v: ArrayLike<number>): number {
+  const dim = v.length;
+  buf.writeInt16BE(dim, at);
+  buf.writeInt16BE(0, at + 2);
+  let p = at + 4;
+  for (let j = 0; j < dim; j++) {
+    const x = Math.fround(v[j]!);
+    if (!Number.isFinite(x)) throw new RangeError(`vector component ${j} is not finite`);
+    buf.writeFloatBE(x, p);
+    p += 4;
   }
+  return p;
+}
+
+/**
+ * One vector as the value of a `$n::vector` parameter in `transport`.
+ * @throws RangeError when a component is not finite as float4.
+ */
+export function vectorValue(transport: VectorTransport, v: ArrayLike<number>): string | Buffer {
+  if (transport === 'text') return toVectorLiteral(v);
+  const buf = Buffer.allocUnsafe(binaryVectorBytes(v.length));
+  writeBinaryVector(buf, 0, v);
   return buf;
 }
 
 /**
- * How the embeddings of a multi-row insert travel: `binary` (PostgreSQL) as one `real[]`
- * parameter in the binary wire format ({@link float4ArrayBinary}), sliced per row in SQL;
- * `text` (PGlite) as one pgvector literal per row.
+ * Vectors as the value of a `$n::vector[]` parameter in `transport` (one dimension, lower bound
+ * 1, no nulls). Their lengths are the database's to check (a `vector(128)` column, `<=>`).
+ * @throws RangeError when a component is not finite as float4.
  */
-export type VectorTransport = 'binary' | 'text';
-
-/** The transport of an engine's multi-row inserts. */
-export const vectorTransport = (engine: 'pglite' | 'postgres'): VectorTransport =>
-  engine === 'postgres' ? 'binary' : 'text';
-
-/**
- * The embedding parameter of a multi-row insert and the SQL that reads row `ord`'s vector from
- * it (`ord` is the 1-based row number of the `unnest ... WITH ORDINALITY` it is used in).
- * @param dim components per vector.
- * @param param the parameter's 1-based position.
- * @throws RangeError as {@link float4ArrayBinary} and {@link toVectorLiteral}.
- */
-export function vectorColumn(
+export function vectorArrayValue(
   transport: VectorTransport,
   vectors: readonly ArrayLike<number>[],
-  dim: number,
-  param: number,
-): { value: unknown; sql: string } {
-  return {
-    value: transport === 'text' ? vectors.map((v) => toVectorLiteral(v)) : float4ArrayBinary(vectors, dim),
-    sql: vectorColumnSql(transport, dim, param),
-  };
+): string[] | Buffer {
+  if (transport === 'text') return vectors.map((v) => toVectorLiteral(v));
+  let bytes = 20;
+  for (const v of vectors) bytes += 4 + binaryVectorBytes(v.length);
+  // Header: dimensions, has-nulls flag, element type, length, lower bound; then each element as
+  // its 4-byte length and its binary form.
+  const buf = Buffer.allocUnsafe(bytes);
+  buf.writeInt32BE(1, 0);
+  buf.writeInt32BE(0, 4);
+  buf.writeUInt32BE(transport.vectorOid, 8);
+  buf.writeInt32BE(vectors.length, 12);
+  buf.writeInt32BE(1, 16);
+  let at = 20;
+  for (const v of vectors) {
+    buf.writeInt32BE(binaryVectorBytes(v.length), at);
+    at = writeBinaryVector(buf, at + 4, v);
+  }
+  return buf;
+}
+
+/** The OIDs of pgvector's `vector` and `vector[]` types in a database. */
+export interface VectorTypes {
+  vector: number;
+  vectorArray: number;
 }
 
 /**
- * The SQL of {@link vectorColumn} alone (it depends only on its arguments, so a named
- * statement's text can be built once): row `ord`'s vector of parameter `param`.
+ * Reads the OIDs of `vector` and `vector[]` (one statement).
+ * @throws the database's error when pgvector is not installed.
  */
-export function vectorColumnSql(transport: VectorTransport, dim: number, param: number): string {
-  return transport === 'text'
-    ? `($${param}::text[])[ord]::vector`
-    : `($${param}::real[])[(ord - 1) * ${dim} + 1 : ord * ${dim}]::vector`;
+export async function readVectorTypes(ex: SqlExecutor): Promise<VectorTypes> {
+  const [r] = await ex.query<{ vector: string; vector_array: string }>(
+    `SELECT 'vector'::regtype::oid::bigint::text AS vector, 'vector[]'::regtype::oid::bigint::text AS vector_array`,
+  );
+  return { vector: Number(r!.vector), vectorArray: Number(r!.vector_array) };
 }
 
+const transports = new WeakMap<SqlDatabase, Promise<VectorTransport>>();
+
 /**
- * One vector as a single parameter in `transport` ({@link VectorTransport}), and the SQL that
- * reads it as a `vector` from parameter `param`: a pgvector literal (`$n::vector`) or a binary
- * `real[]` ({@link float4ArrayBinary}, `$n::real[]::vector`), the same stored value either way.
- * @throws RangeError as {@link float4ArrayBinary} and {@link toVectorLiteral}.
+ * The binary {@link VectorTransport} of `db`, its `vector` OID read once per database object (a
+ * pool, or a PGlite instance) and kept; a failed read is tried again at the next call. Call it
+ * outside a transaction (PGlite runs one statement at a time: a read from `db` inside one of its
+ * transactions would wait for it) and after the migrations (which install pgvector). A database
+ * that drops and creates pgvector again gets a new OID: open it again.
+ * @throws as {@link readVectorTypes}.
  */
-export function vectorParam(
-  transport: VectorTransport,
-  vector: ArrayLike<number>,
-  param: number,
-): { value: unknown; sql: string } {
-  return transport === 'text'
-    ? { value: toVectorLiteral(vector), sql: `$${param}::vector` }
-    : { value: float4ArrayBinary([vector], vector.length), sql: `$${param}::real[]::vector` };
+export function vectorTransportOf(db: SqlDatabase): Promise<VectorTransport> {
+  let t = transports.get(db);
+  if (!t) {
+    t = readVectorTypes(db).then((x) => ({ vectorOid: x.vector }));
+    transports.set(db, t);
+    t.catch(() => transports.get(db) === t && transports.delete(db));
+  }
+  return t;
 }

@@ -10,7 +10,13 @@ import type { Invoice, InvoiceLine } from '../core/invoice.js';
 import { BLOCKING_SPEC } from '../core/blocking.js';
 import { lineRebillQuery } from '../inference/stages/line-rebills.js';
 import { prepare } from '../inference/stages/prepare.js';
-import { createRepository, openDatabase, type SqlDatabase, type TriageRepository } from '../store/index.js';
+import {
+  createRepository,
+  openDatabase,
+  vectorTransportOf,
+  type SqlDatabase,
+  type TriageRepository,
+} from '../store/index.js';
 import { lineBlockStatement, findEarlierLinesMany } from '../store/line-rebills.js';
 import { decisionFor, engines, invoiceOfLines, keysOf } from './fixtures.js';
 import { dropSchema } from './harness.js';
@@ -95,9 +101,8 @@ describe.each(engines('lbwork'))('line block work on $name', ({ config }) => {
     expect(one[0]!.length).toBe(LINES * BLOCKING_SPEC.lines.perLine);
     expect(one[1]).toEqual([]);
     expect(chunked).toEqual(one);
-    // PostgreSQL's embeddings as one binary real[] parameter find the same rows as pgvector literals.
-    if (db.engine === 'postgres')
-      expect(await findEarlierLinesMany(db, TENANT, queries, 7, 'binary')).toEqual(one);
+    // The embeddings in pgvector's binary form find the same rows as pgvector literals.
+    expect(await findEarlierLinesMany(db, TENANT, queries, 7, await vectorTransportOf(db))).toEqual(one);
     expect(chunked[0]!.map((r) => r.lineNumber)).toEqual(
       [...chunked[0]!.map((r) => r.lineNumber)].sort((a, b) => a - b),
     );

@@ -88,8 +88,7 @@ describe.each(engines('trips'))('scoring round trips on $name', ({ config }) => 
     expect(counted.trips).toEqual([
       'BEGIN+locks',
       expect.stringMatching(/^candidate_search_invoice_/),
-      // Embeddings as binary real[] on PostgreSQL, pgvector literals on PGlite (store/sql.ts).
-      `score_write_${db.engine === 'postgres' ? 'binary' : 'text'}_${inv.lines.length}`,
+      `score_write_${inv.lines.length}`,
       'vendor_line_stats',
       'audit_enqueue',
       'append_events',
