@@ -59,6 +59,21 @@ export type RegistryEvent =
       source: ModelCard['source'];
       parentVersion: string | null;
       onnxSha256: string;
+      /**
+       * sha256 of the version's `card.json`, which holds the sha256 of every artefact: the
+       * content the entry vouches for (emitted before the version is visible).
+       */
+      cardSha256: string;
+    }
+  | {
+      /** The registration was audited (`model.registered`) but not committed; nothing is visible. */
+      type: 'model.registration_failed';
+      at: string;
+      name: string;
+      version: string;
+      actor: string;
+      cardSha256: string;
+      error: string;
     }
   | {
       type: 'model.promoted';
@@ -105,7 +120,8 @@ export interface RegistryOptions {
   root: string;
   /**
    * Called for every event, awaited. For `model.promoted` it is called before the alias
-   * changes: if it throws, the promotion is abandoned (so no promotion escapes the audit log).
+   * changes, for `model.registered` before the version directory is renamed into place: if it
+   * throws, the promotion or registration is abandoned (so neither escapes the audit log).
    */
   onEvent?: EventHook;
   clock?: () => Date;
@@ -122,7 +138,7 @@ export interface RegistryOptions {
    */
   verifyOnnx?: (onnx: Uint8Array, label: string) => Promise<void>;
   /** Crash drills only: called at each step of a registration. */
-  onStage?: (stage: 'staged' | 'committed' | 'aliased') => void | Promise<void>;
+  onStage?: (stage: 'staged' | 'audited' | 'committed' | 'aliased') => void | Promise<void>;
 }
 
 /** A registered version, loaded and verified. */
