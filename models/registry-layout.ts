@@ -137,6 +137,12 @@ export interface RegistryOptions {
    * it in ONNX Runtime and scores probe rows). Throwing refuses the registration.
    */
   verifyOnnx?: (onnx: Uint8Array, label: string) => Promise<void>;
+  /**
+   * Set: the registry refuses every write (registration, promotion) with
+   * `TRIAGE_MODEL_REGISTRY_READ_ONLY` and this text as the detail (e.g. why: `MODELS_DIR=none`
+   * reads the shipped registry, which must not change). Reads are unaffected.
+   */
+  readOnly?: string;
   /** Crash drills only: called at each step of a registration. */
   onStage?: (stage: 'staged' | 'audited' | 'committed' | 'aliased') => void | Promise<void>;
 }
@@ -210,6 +216,15 @@ export class RegistryLayout {
   nameDir(name: string): string {
     if (!NAME_RE.test(name)) throw notFound(`No model named ${JSON.stringify(name)} (names are [a-z0-9-])`);
     return join(this.root, name);
+  }
+
+  /**
+   * Refuses a write to a read-only registry ({@link RegistryOptions.readOnly}).
+   * @throws TriageError `TRIAGE_MODEL_REGISTRY_READ_ONLY` (409) with the option's text.
+   */
+  assertWritable(): void {
+    if (this.opts.readOnly !== undefined)
+      throw new TriageError('TRIAGE_MODEL_REGISTRY_READ_ONLY', this.opts.readOnly);
   }
 
   /** The registry clock's time, ISO 8601. */

@@ -211,8 +211,8 @@ function extraFiles(name: string, input: RegisterInput): (readonly [string, Uint
  * @throws TriageError `TRIAGE_MODEL_INVALID` (bad card, spec or graph, or a task other than
  *   the name's; `TRIAGE_MODEL_UPLOAD_INVALID` for external models),
  *   `TRIAGE_MODEL_SIGNATURE_MISMATCH` (graph features != card features),
- *   `TRIAGE_MODEL_REGISTRY_BUSY` (lock not obtained in time, or lost before the commit);
- *   whatever an event hook throws on `model.registered` (nothing registered, see the module doc).
+ *   `TRIAGE_MODEL_REGISTRY_BUSY` (lock not obtained in time, or lost before the commit),
+ *   `TRIAGE_MODEL_REGISTRY_READ_ONLY` (the registry takes no writes); whatever an event hook throws on `model.registered` (nothing registered, see the module doc).
  */
 export async function registerVersion(
   reg: RegistryLayout,
@@ -220,6 +220,7 @@ export async function registerVersion(
   input: RegisterInput,
   o: { onEvent?: EventHook } = {},
 ): Promise<ResolvedModel> {
+  reg.assertWritable();
   const dir = reg.nameDir(name);
   const summary = summarise(input);
   checkArtefacts(input, summary, name);

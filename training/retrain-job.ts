@@ -184,6 +184,8 @@ export function createRetrain(o: RetrainOptions) {
       if (signal?.aborted) throw cancelledJob(data.task, cause);
     };
     checkCancelled();
+    // Refused before training when the registry takes no writes (it would refuse the result).
+    o.registry.assertWritable();
     const work = await mkdtemp(join(o.workDir ?? tmpdir(), `retrain-${data.task}-`));
     try {
       const source = o.labels?.(data.tenantId);
