@@ -25,6 +25,7 @@ import {
   type SettlementReview,
 } from './settlement.js';
 import { appendAudit } from './audit.js';
+import { auditClaimEnd } from './claims.js';
 import { appendEvents, reviewEvents } from './events.js';
 import { listLabels, type LabelRow, type ListLabelsOptions } from './labels.js';
 import { resolveStoredReview } from './review-resolve.js';
@@ -252,11 +253,13 @@ export function createReviewStore(db: SqlDatabase): ReviewStore {
           throw new TriageError('TRIAGE_DECISION_NOT_FOUND', `no decision ${input.decisionId}`, [
             { path: '/decision_id', message: 'is not a decision of this tenant' },
           ]);
+        const claimTime = input.asOf ?? new Date();
         const claimedByOther = await tx.query<{ key_id: string }>(
           `SELECT key_id FROM worklist_claims
            WHERE decision_id = $1 AND tenant_id = $2 AND key_id <> $3 AND expires_at > $4`,
-          [input.decisionId, input.tenantId, input.reviewerKeyId, (input.asOf ?? new Date()).toISOString()],
+          [input.decisionId, input.tenantId, input.reviewerKeyId, claimTime.toISOString()],
         );
+        let ended: { key_id: string; claimed_at: string; expires_at: string; live: boolean }[] = [];
         if (claimedByOther.length > 0)
           throw new TriageError(
             'TRIAGE_CLAIM_CONFLICT',
@@ -313,9 +316,15 @@ export function createReviewStore(db: SqlDatabase): ReviewStore {
              WHERE id = $1`,
             [input.decisionId, placed.item, placed.queue, now, id],
           );
-          // A closed item has nothing left to claim.
+          // A closed item has nothing left to claim (its claim's end is audited below).
           if (placed.item === 'closed')
-            await tx.query('DELETE FROM worklist_claims WHERE decision_id = $1', [input.decisionId]);
+            ended = await tx.query<{ key_id: string; claimed_at: string; expires_at: string; live: boolean }>(
+              `DELETE FROM worklist_claims WHERE decision_id = $1 RETURNING key_id,
+                 to_char(claimed_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') AS claimed_at,
+                 to_char(expires_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') AS expires_at,
+                 expires_at > $2 AS live`,
+              [input.decisionId, claimTime.toISOString()],
+            );
         }
         // The reviewers' verdicts so far decide which lines are the vendor's normal billing.
         await reconcileReviewedBaseline(tx, input.tenantId, d.invoice_pk, input.decisionId, id, d.response);
@@ -354,6 +363,16 @@ export function createReviewStore(db: SqlDatabase): ReviewStore {
               to: auditedState(replayed.to, placed),
             },
           });
+        for (const held of ended)
+          await auditClaimEnd(
+            tx,
+            input.tenantId,
+            input.decisionId,
+            input.reviewerKeyId,
+            held,
+            'item_closed',
+            claimTime,
+          );
         const settlement =
           d.response.decision === 'HOLD' && d.review_status !== null
             ? announcementOf(replayed, id, was?.item === 'open' && placed?.item === 'closed')
