@@ -11,9 +11,10 @@
  *   expired claim it replaces, else null);
  * - `review.claim_renewed`: the holder extends its live claim;
  * - `review.released`: a live claim ends, released by its holder (`reason: released`) or because
- *   a review closed the item (`reason: item_closed`, store/reviews.ts);
+ *   its item was closed (`reason: item_closed`: a review, store/reviews.ts, or an ERP callback
+ *   that posts or pays the invoice, store/erp.ts; actor that request's key);
  * - `review.claim_expired`: an expired claim is removed or replaced (`applied_by`: `claim`,
- *   `release` or `review`), written before the `review.claimed` of a key that takes it over.
+ *   `release` or `item_closed`), written before the `review.claimed` of a key that takes it over.
  *
  * Expiry itself is not a write: a claim stops counting at `expires_at` and no process runs at
  * that moment, so nothing is audited then. Its end time is already in the chain (the
@@ -97,19 +98,18 @@ async function lockedClaim(tx: SqlExecutor, tenantId: string, decisionId: string
      FROM worklist_claims WHERE tenant_id = $1 AND decision_id = $2 FOR UPDATE`,
     [tenantId, decisionId, now.toISOString()],
   );
-  const r = rows[0];
-  return r
-    ? ({
-        key_id: String(r.key_id),
-        claimed_at: String(r.claimed_at),
-        expires_at: String(r.expires_at),
-        live: r.live === true,
-      } satisfies StoredClaim)
-    : null;
+  return rows[0] ? storedClaim(rows[0]) : null;
 }
 
-/** What ended a claim: its holder released it, or a review closed its item. */
-export type ClaimEnd = 'released' | 'item_closed';
+const storedClaim = (r: Record<string, unknown>): StoredClaim => ({
+  key_id: String(r.key_id),
+  claimed_at: String(r.claimed_at),
+  expires_at: String(r.expires_at),
+  live: r.live === true,
+});
+
+/** What ended a claim: its holder released it, or its item was closed (a review, an ERP posting). */
+type ClaimEnd = 'released' | 'item_closed';
 
 /**
  * Appends the audit entry of a claim that ended (inside the transaction that removed it):
@@ -117,11 +117,11 @@ export type ClaimEnd = 'released' | 'item_closed';
  * already expired and this change applied the expiry (`applied_by` = the operation). Actor: the
  * key whose request removed it; `key_id` in the payload: the claim's holder.
  */
-export async function auditClaimEnd(
+async function auditClaimEnd(
   tx: SqlExecutor,
   tenantId: string,
   decisionId: string,
-  actorKeyId: string,
+  actorKeyId: string | null,
   held: Pick<StoredClaim, 'key_id' | 'claimed_at' | 'expires_at' | 'live'>,
   end: ClaimEnd,
   now: Date,
@@ -145,10 +145,35 @@ export async function auditClaimEnd(
           payload: {
             ...claim,
             expired_at: held.expires_at,
-            applied_by: end === 'released' ? 'release' : 'review',
+            applied_by: end === 'released' ? 'release' : 'item_closed',
           },
         },
   );
+}
+
+/**
+ * Ends the claim on an item that `tx` has just closed (a closed item has nothing left to claim),
+ * audited as {@link auditClaimEnd} with reason `item_closed`: called by the review that closes
+ * it (store/reviews.ts) and by the ERP callback that posts or pays it (store/erp.ts), with the
+ * decision row locked by that change. `actorKeyId`: the key whose request closed it (null: the
+ * system). Nothing when the item had no claim.
+ */
+export async function endClaimOfClosedItem(
+  tx: SqlExecutor,
+  tenantId: string,
+  decisionId: string,
+  actorKeyId: string | null,
+  now: Date,
+): Promise<void> {
+  const ended = await tx.query(
+    `DELETE FROM worklist_claims WHERE tenant_id = $1 AND decision_id = $2 RETURNING key_id,
+       to_char(claimed_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') AS claimed_at,
+       to_char(expires_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') AS expires_at,
+       expires_at > $3 AS live`,
+    [tenantId, decisionId, now.toISOString()],
+  );
+  for (const r of ended.map(storedClaim))
+    await auditClaimEnd(tx, tenantId, decisionId, actorKeyId, r, 'item_closed', now);
 }
 
 /** The claim store over an opened, migrated database. */

@@ -1,9 +1,9 @@
 /**
  * Worklist claims in the audit log, through app.inject() on both store engines: taking,
  * renewing and releasing a claim, taking over an expired one, releasing one's own expired
- * claim and a review closing a claimed item each append their entry (`review.claimed`,
- * `review.claim_renewed`, `review.released`, `review.claim_expired`) in the change's
- * transaction: subject the decision, actor the key, payload without invoice contents. A refused
+ * claim, and a review or an ERP posting closing a claimed item each append their entry
+ * (`review.claimed`, `review.claim_renewed`, `review.released`, `review.claim_expired`) in the
+ * change's transaction: subject the decision, actor the key, no invoice contents. A refused
  * claim appends nothing, the chain verifies, an altered claim entry is detected, and the
  * decision's history lists the entries.
  */
@@ -193,6 +193,28 @@ describe.each(engines('claimaudit'))('claims audited on $name', ({ config }) => 
       'decision.state_changed',
       'review.released',
     ]);
+    expect(await verify()).toMatchObject({ ok: true });
+  });
+
+  it('an ERP callback posting the invoice closes the item and ends its claim, audited with its key', async () => {
+    const id = await openItem();
+    expect((await claim('first', id)).statusCode).toBe(200);
+    const posted = await h.call('erp', {
+      method: 'POST',
+      url: '/v1/erp/callbacks',
+      payload: { invoice_id: `claim-audit-${n}`, status: 'posted', idempotency_key: `posted-${n}` },
+    });
+    expect(posted.json(), posted.body).toMatchObject({ review_status: 'closed' });
+    expect(
+      (await entries(id)).map((e) => [e.kind, e.actor_key_id, e.payload.key_id, e.payload.reason]),
+    ).toEqual([
+      ['review.claimed', h.keyIds.reviewer, h.keyIds.reviewer, undefined],
+      ['review.released', h.keyIds.erp, h.keyIds.reviewer, 'item_closed'],
+    ]);
+    const claims = await h.call('reviewer', { method: 'GET', url: '/v1/worklist/claims' });
+    expect(claims.json<{ items: { decision_id: string }[] }>().items.map((c) => c.decision_id)).not.toContain(
+      id,
+    );
     expect(await verify()).toMatchObject({ ok: true });
   });
 
