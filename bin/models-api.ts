@@ -18,17 +18,32 @@ import { servedFeatureSchemas } from '../models/served-schemas.js';
 import { predictProbability, type TrainedModelSpec } from '../models/spec.js';
 import type { TriageRepository } from '../store/index.js';
 import type { RetrainOptions } from '../training/retrain-job.js';
+import { registryWritesRefused, servedModelsDir } from './models-dir.js';
 import { modelAudit } from './models-governance.js';
 
 export { modelAudit };
 
-/** The registry the service uses: served feature schemas enforced, registrations checked in ONNX Runtime. */
-export function serviceRegistry(root: string): ModelRegistry {
+/**
+ * The registry the service uses: served feature schemas enforced, registrations checked in ONNX
+ * Runtime. `o.readOnly`: every write refused with that text (see `RegistryOptions.readOnly`).
+ */
+export function serviceRegistry(root: string, o: { readOnly?: string } = {}): ModelRegistry {
   return new ModelRegistry({
     root,
     featureSchemas: servedFeatureSchemas(),
     verifyOnnx: (onnx, label) => verifyServedModel(onnx, label),
+    ...(o.readOnly !== undefined ? { readOnly: o.readOnly } : {}),
   });
+}
+
+/**
+ * The service's registry for a configuration (bin/config.ts `models`): {@link serviceRegistry}
+ * of `MODELS_DIR`, or of the shipped registry, read-only, when `MODELS_DIR=none`
+ * (bin/models-dir.ts `registryWritesRefused`).
+ */
+export function servedRegistry(models: { dir: string | null }): ModelRegistry {
+  const readOnly = registryWritesRefused(models);
+  return serviceRegistry(servedModelsDir(models), readOnly !== undefined ? { readOnly } : {});
 }
 
 /**

@@ -11,10 +11,25 @@ export function shippedModelsDir(): string {
 /**
  * The registry the service serves and changes for a configuration (bin/config.ts `models.dir`:
  * `MODELS_DIR`, default `models` beside `DATA_DIR`); the shipped registry when `MODELS_DIR=none`
- * (the scoring path then serves the heuristics, model management still reads a registry).
+ * (the scoring path then serves the heuristics, model management still reads a registry, and
+ * writes are refused: {@link registryWritesRefused}).
  */
 export function servedModelsDir(models: { dir: string | null }): string {
   return models.dir ?? shippedModelsDir();
+}
+
+/**
+ * Why the service's registry refuses writes for a configuration, or undefined when it takes them.
+ * `MODELS_DIR=none` reads the shipped `models/artifacts`, which is part of the package (tracked
+ * by git, shared by every install): registering, promoting or retraining there would change the
+ * shipped files, so the registry is opened read-only (`TRIAGE_MODEL_REGISTRY_READ_ONLY`, 409).
+ */
+export function registryWritesRefused(models: { dir: string | null }): string | undefined {
+  return models.dir === null
+    ? 'MODELS_DIR=none: the service serves the heuristic scorers and reads the shipped model registry ' +
+        '(models/artifacts), which is never written; set MODELS_DIR to a registry directory (default: ' +
+        'models beside DATA_DIR) to register, promote or retrain models'
+    : undefined;
 }
 
 /**

@@ -24,7 +24,9 @@
  * `servedModelsDir`): a command that changes it first seeds it from the shipped
  * `models/artifacts` as the server does on its first start; `list`, `show` and `gate` read the
  * shipped registry while it is not seeded yet (what the service will serve). The shipped
- * `models/artifacts` changes only when `--root` names it.
+ * `models/artifacts` changes only when `--root` names it: with `MODELS_DIR=none` (the service
+ * reads the shipped registry) `register`, `register-external` and `promote` are refused before
+ * they read anything (`TRIAGE_MODEL_REGISTRY_READ_ONLY` naming the setting, exit code 2).
  *
  * `register`, `register-external` and `promote` change what the service serves (the challenger
  * it shadows, the champion), so they are audited as the API's changes are: they open the
@@ -52,9 +54,9 @@ import { renderGate } from '../training/same-split-gate.js';
 import { governedPromotion } from '../models/governed-promotion.js';
 import { serviceStore, withStoreFlags, type StoreFlags } from './cli-store.js';
 import { loadConfig } from './config.js';
-import { onnxReferenceGap, serviceRegistry } from './models-api.js';
+import { onnxReferenceGap, servedRegistry, serviceRegistry } from './models-api.js';
 import { registryGate } from './models-gate.js';
-import { seedModelsDir, servedModelsDir, shippedModelsDir } from './models-dir.js';
+import { seedModelsDir, shippedModelsDir } from './models-dir.js';
 import { openModelGovernance, type OpenedModelGovernance } from './models-governance.js';
 
 const readJson = (path: string): unknown => JSON.parse(readFileSync(path, 'utf8'));
@@ -77,16 +79,22 @@ export function modelsCommand(
     .description('Model registry: list, show, register, promote')
     .option('--root <dir>', 'registry directory (default: the one the service serves, MODELS_DIR)')
     .option('--json', 'print JSON');
-  /** The registry directory (see the module doc); `change`: seeded first when it is the served one. */
-  const root = (change: boolean): string => {
+  /**
+   * The registry (see the module doc); `change`: for a command that writes it, seeded first
+   * when it is the served one, refused (`TRIAGE_MODEL_REGISTRY_READ_ONLY`) before anything runs
+   * when that is the shipped one (`MODELS_DIR=none`).
+   */
+  const registry = (change = false): ModelRegistry => {
     const given = program.opts<{ root?: string }>().root;
-    if (given !== undefined) return given;
-    const served = servedModelsDir(loadConfig(env).models);
-    if (change) seedModelsDir(served);
-    else if (!existsSync(served)) return shippedModelsDir();
-    return served;
+    if (given !== undefined) return serviceRegistry(given);
+    const models = loadConfig(env).models;
+    const reg = servedRegistry(models);
+    if (change) {
+      reg.assertWritable();
+      seedModelsDir(reg.root);
+    } else if (!existsSync(reg.root)) return serviceRegistry(shippedModelsDir());
+    return reg;
   };
-  const registry = (change = false): ModelRegistry => serviceRegistry(root(change));
   const json = (): boolean => program.opts<{ json?: boolean }>().json === true;
   /** Runs `use` with the audit of the service's store (see the module doc), then closes it. */
   const governed = async <T>(
@@ -142,11 +150,11 @@ export function modelsCommand(
       .option('--evaluation <file>', 'headline evaluation JSON (metric, value, datasetHash, ..., baselines)')
       .option('--actor <who>', 'who registers', 'cli'),
   ).action(async (name: string, o: StoreFlags & { from: string; evaluation?: string; actor: string }) => {
+    const reg = registry(true);
     const spec = assertModelSpec(readJson(join(o.from, 'spec.json')));
     const onnx = exportOnnx(spec);
     const gap = await onnxReferenceGap(spec, onnx);
     if (!(gap <= 1e-5)) throw new Error(`ONNX graph differs from the spec: max |probability diff| ${gap}`);
-    const reg = registry(true);
     const r = await governed(reg, o, (g) =>
       reg.register(
         name,

@@ -15,8 +15,7 @@ import { loadConfig } from './config.js';
 import { processLogger } from './logger.js';
 import { ensureBootstrapKeys, processWiring, wire } from './bootstrap.js';
 import { wireServerJobs } from './jobs.js';
-import { servedModelsDir } from './models-dir.js';
-import { lazyRetrain, serviceRegistry, wireModelsApi } from './models-api.js';
+import { lazyRetrain, servedRegistry, wireModelsApi } from './models-api.js';
 import { wireWebhooks } from './webhooks.js';
 
 const config = loadConfig();
@@ -40,8 +39,9 @@ if (keysFile)
   );
 metrics.watchModels(() => scoring.versions.models);
 // The registry of model management (list, promote, retrain): the served one, with the served
-// feature schemas enforced and every registration checked in ONNX Runtime.
-const registry = serviceRegistry(servedModelsDir(config.models));
+// feature schemas enforced and every registration checked in ONNX Runtime (read-only when
+// MODELS_DIR=none: the shipped registry is never written).
+const registry = servedRegistry(config.models);
 const webhooks = wireWebhooks(config.webhooks, repo.events);
 const jobs = wireServerJobs(config.jobs, {
   webhooks: webhooks.jobs,

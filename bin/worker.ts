@@ -16,8 +16,7 @@ import { loadConfig } from './config.js';
 import { processLogger } from './logger.js';
 import { processWiring, wire } from './bootstrap.js';
 import { wireWorkerJobs, type WiredJobs } from './jobs.js';
-import { servedModelsDir } from './models-dir.js';
-import { lazyRetrain, serviceRegistry } from './models-api.js';
+import { lazyRetrain, servedRegistry } from './models-api.js';
 import { wireWebhooks, type WiredWebhooks } from './webhooks.js';
 
 const config = loadConfig();
@@ -49,7 +48,7 @@ try {
     history: { history: repo.history, imports: repo.historyImports },
     logger,
     train: lazyRetrain({
-      registry: serviceRegistry(servedModelsDir(config.models)),
+      registry: servedRegistry(config.models),
       repo,
       ...(config.trainingDataDir ? { dataDir: config.trainingDataDir } : {}),
       operatorTenant: config.models.operatorTenant,

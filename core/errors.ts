@@ -59,6 +59,11 @@ export const ERROR_CATALOG = {
   },
   TRIAGE_MODEL_PROMOTION_REFUSED: { status: 409, title: 'Model promotion refused', retryable: false },
   TRIAGE_MODEL_REGISTRY_BUSY: { status: 503, title: 'Model registry is locked', retryable: true },
+  /**
+   * The registry takes no writes (registrations, promotions, retraining): `MODELS_DIR=none`
+   * serves the heuristics and reads the shipped, git-tracked `models/artifacts`.
+   */
+  TRIAGE_MODEL_REGISTRY_READ_ONLY: { status: 409, title: 'Model registry is read-only', retryable: false },
   /** Drift asked of a model version without reference histograms (`reference-histograms.json`). */
   TRIAGE_MONITORING_NO_REFERENCE: {
     status: 404,

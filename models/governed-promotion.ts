@@ -60,7 +60,8 @@ const BODY_FIELDS = { reason: '/reason', version: '/version' };
  * Makes `version` the champion of `name` with the audit and checks above (rule: the registry's
  * `promote`).
  * @returns the registry's result (`changed` false when it already was the champion).
- * @throws TriageError `TRIAGE_INPUT_INVALID` naming the reason field when the reason is missing
+ * @throws TriageError `TRIAGE_MODEL_REGISTRY_READ_ONLY` (409) first when the registry takes no
+ *   writes; `TRIAGE_INPUT_INVALID` naming the reason field when the reason is missing
  *   or blank; what `beforePromote` throws (e.g. `TRIAGE_SHADOW_RECORD_INSUFFICIENT`);
  *   `TRIAGE_MODEL_PROMOTION_REFUSED` naming the candidate's and the champion's evaluation under
  *   the version field; the registry's other errors; what `audit` throws (nothing changed).
@@ -69,6 +70,8 @@ export async function governedPromotion(
   g: PromotionGovernance,
   r: GovernedPromotionRequest,
 ): Promise<PromotionResult> {
+  // A registry that takes no writes says so before any other check can refuse for another reason.
+  g.registry.assertWritable();
   const fields = r.fields ?? BODY_FIELDS;
   const invalid = (detail: string, errors: FieldError[]) =>
     new TriageError('TRIAGE_INPUT_INVALID', detail, errors);

@@ -59,6 +59,21 @@ export type RegistryEvent =
       source: ModelCard['source'];
       parentVersion: string | null;
       onnxSha256: string;
+      /**
+       * sha256 of the version's `card.json`, which holds the sha256 of every artefact: the
+       * content the entry vouches for (emitted before the version is visible).
+       */
+      cardSha256: string;
+    }
+  | {
+      /** The registration was audited (`model.registered`) but not committed; nothing is visible. */
+      type: 'model.registration_failed';
+      at: string;
+      name: string;
+      version: string;
+      actor: string;
+      cardSha256: string;
+      error: string;
     }
   | {
       type: 'model.promoted';
@@ -105,7 +120,8 @@ export interface RegistryOptions {
   root: string;
   /**
    * Called for every event, awaited. For `model.promoted` it is called before the alias
-   * changes: if it throws, the promotion is abandoned (so no promotion escapes the audit log).
+   * changes, for `model.registered` before the version directory is renamed into place: if it
+   * throws, the promotion or registration is abandoned (so neither escapes the audit log).
    */
   onEvent?: EventHook;
   clock?: () => Date;
@@ -121,8 +137,14 @@ export interface RegistryOptions {
    * it in ONNX Runtime and scores probe rows). Throwing refuses the registration.
    */
   verifyOnnx?: (onnx: Uint8Array, label: string) => Promise<void>;
+  /**
+   * Set: the registry refuses every write (registration, promotion) with
+   * `TRIAGE_MODEL_REGISTRY_READ_ONLY` and this text as the detail (e.g. why: `MODELS_DIR=none`
+   * reads the shipped registry, which must not change). Reads are unaffected.
+   */
+  readOnly?: string;
   /** Crash drills only: called at each step of a registration. */
-  onStage?: (stage: 'staged' | 'committed' | 'aliased') => void | Promise<void>;
+  onStage?: (stage: 'staged' | 'audited' | 'committed' | 'aliased') => void | Promise<void>;
 }
 
 /** A registered version, loaded and verified. */
@@ -194,6 +216,15 @@ export class RegistryLayout {
   nameDir(name: string): string {
     if (!NAME_RE.test(name)) throw notFound(`No model named ${JSON.stringify(name)} (names are [a-z0-9-])`);
     return join(this.root, name);
+  }
+
+  /**
+   * Refuses a write to a read-only registry ({@link RegistryOptions.readOnly}).
+   * @throws TriageError `TRIAGE_MODEL_REGISTRY_READ_ONLY` (409) with the option's text.
+   */
+  assertWritable(): void {
+    if (this.opts.readOnly !== undefined)
+      throw new TriageError('TRIAGE_MODEL_REGISTRY_READ_ONLY', this.opts.readOnly);
   }
 
   /** The registry clock's time, ISO 8601. */

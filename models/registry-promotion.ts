@@ -94,7 +94,8 @@ function headlineRefusal(candidate: ModelCard, champion: ModelCard | null): stri
  *   `force` is not set, or `force` is set without a reason; `TRIAGE_MODEL_NOT_FOUND`;
  *   `TRIAGE_MODEL_SIGNATURE_MISMATCH` when `featureSchemas` is configured and the version's
  *   features differ from the served ones (forcing cannot make such a model serve);
- *   `TRIAGE_MODEL_REGISTRY_BUSY` when the writers' lock is not obtained.
+ *   `TRIAGE_MODEL_REGISTRY_BUSY` when the writers' lock is not obtained;
+ *   `TRIAGE_MODEL_REGISTRY_READ_ONLY` (409) when the registry takes no writes.
  */
 export async function promoteVersion(
   reg: RegistryLayout,
@@ -102,6 +103,7 @@ export async function promoteVersion(
   version: string,
   o: PromoteOptions,
 ): Promise<PromotionResult> {
+  reg.assertWritable();
   const v = version.replace(/^v(?=\d)/, '');
   await reg.readCard(name, v); // NOT_FOUND before taking the lock
   return reg.withLock(name, async (assertHeld) => {

@@ -6,11 +6,22 @@
  * A version directory is staged under a dot-name, fsynced, and renamed into place in one step
  * while the name's writers' lock is held (and checked still held), then `aliases.json` is
  * replaced atomically, so a crash never leaves a half-registered version or a torn alias file.
+ *
+ * The `model.registered` event (the audit entry, through the registry's and the call's event
+ * hooks) is emitted after staging and before the rename, as a promotion's is before its alias
+ * moves: a hook that throws abandons the registration (the staging directory is removed and no
+ * version becomes visible), so no registered version lacks its audit entry. The event names the
+ * version's content: `cardSha256`, the sha256 of its `card.json`, which holds the sha256 of every
+ * artefact (`onnxSha256` is repeated in the event). The converse gap stays possible and is
+ * recognisable: a rename that fails after the audit emits `model.registration_failed`, and a
+ * crash between the audit and the rename leaves an audited version that never became visible;
+ * its number is then given to the next registration, whose entry carries another `cardSha256`,
+ * so the entry of a served version is the one whose `cardSha256` matches its `card.json`.
  */
 import { randomUUID } from 'node:crypto';
 import { mkdir, rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { TriageError } from '../core/errors.js';
+import { TriageError, isTriageError } from '../core/errors.js';
 import { fsyncDir, writeDurable } from './atomic-fs.js';
 import {
   FILE_NAME_PATTERN,
@@ -200,7 +211,8 @@ function extraFiles(name: string, input: RegisterInput): (readonly [string, Uint
  * @throws TriageError `TRIAGE_MODEL_INVALID` (bad card, spec or graph, or a task other than
  *   the name's; `TRIAGE_MODEL_UPLOAD_INVALID` for external models),
  *   `TRIAGE_MODEL_SIGNATURE_MISMATCH` (graph features != card features),
- *   `TRIAGE_MODEL_REGISTRY_BUSY` (lock not obtained in time, or lost before the commit).
+ *   `TRIAGE_MODEL_REGISTRY_BUSY` (lock not obtained in time, or lost before the commit),
+ *   `TRIAGE_MODEL_REGISTRY_READ_ONLY` (the registry takes no writes); whatever an event hook throws on `model.registered` (nothing registered, see the module doc).
  */
 export async function registerVersion(
   reg: RegistryLayout,
@@ -208,6 +220,7 @@ export async function registerVersion(
   input: RegisterInput,
   o: { onEvent?: EventHook } = {},
 ): Promise<ResolvedModel> {
+  reg.assertWritable();
   const dir = reg.nameDir(name);
   const summary = summarise(input);
   checkArtefacts(input, summary, name);
@@ -250,17 +263,50 @@ export async function registerVersion(
       },
       history: [{ at, action: 'registered', actor }],
     });
+    const cardJson = JSON.stringify(card, null, 2) + '\n';
     const staging = join(dir, `.staging-${randomUUID()}`);
     await mkdir(staging);
     try {
       await writeDurable(join(staging, 'model.onnx'), onnx);
       if (specJson !== null) await writeDurable(join(staging, 'spec.json'), specJson);
       for (const [file, data] of extra) await writeDurable(join(staging, file), data);
-      await writeDurable(join(staging, 'card.json'), JSON.stringify(card, null, 2) + '\n');
+      await writeDurable(join(staging, 'card.json'), cardJson);
       await fsyncDir(staging);
       await reg.opts.onStage?.('staged');
-      assertHeld();
-      await rename(staging, join(dir, version));
+      // Audited before it becomes visible: a hook that throws leaves nothing registered.
+      await reg.emit(
+        {
+          type: 'model.registered',
+          at,
+          name,
+          version,
+          actor,
+          source: summary.source,
+          parentVersion: card.parentVersion,
+          onnxSha256: card.artefacts.onnxSha256,
+          cardSha256: artefactSha256(cardJson),
+        },
+        o.onEvent,
+      );
+      await reg.opts.onStage?.('audited');
+      try {
+        assertHeld();
+        await rename(staging, join(dir, version));
+      } catch (e) {
+        await reg.emit(
+          {
+            type: 'model.registration_failed',
+            at: reg.now(),
+            name,
+            version,
+            actor,
+            cardSha256: artefactSha256(cardJson),
+            error: isTriageError(e) ? e.code : 'write failed',
+          },
+          o.onEvent,
+        );
+        throw e;
+      }
     } catch (e) {
       await rm(staging, { recursive: true, force: true });
       throw e;
@@ -279,21 +325,7 @@ export async function registerVersion(
     await reg.cleanStaging(name);
     return version;
   });
-  const resolved = await reg.resolve(name, version);
-  await reg.emit(
-    {
-      type: 'model.registered',
-      at: resolved.card.createdAt,
-      name,
-      version,
-      actor,
-      source: summary.source,
-      parentVersion: resolved.card.parentVersion,
-      onnxSha256: resolved.card.artefacts.onnxSha256,
-    },
-    o.onEvent,
-  );
-  return resolved;
+  return reg.resolve(name, version);
 }
 
 /**
@@ -301,7 +333,8 @@ export async function registerVersion(
  * rewriting it to the served IO (see `normaliseExternalOnnx`) and checking that its input
  * matches the task's served feature schema: the draft's `featureNames` must equal the
  * schema's names in order and the graph's input width their count. `o.onEvent` receives the
- * `model.registered` event after the registry's own hook (as {@link registerVersion}).
+ * `model.registered` event after the registry's own hook, before the version is visible (as
+ * {@link registerVersion}: throwing abandons the registration).
  * @returns the registered version (as a challenger) and how the graph was adapted.
  * @throws TriageError `TRIAGE_MODEL_SIGNATURE_MISMATCH` (both signatures in the message),
  *   `TRIAGE_MODEL_UPLOAD_INVALID` (not a usable binary classifier, or an invalid draft),

@@ -1,4 +1,5 @@
 import { execFile } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -194,6 +195,61 @@ describe('ModelRegistry', () => {
     expect((await audited.resolve('coding-mismatch', '1')).card.history).toHaveLength(1);
   });
 
+  it('audits a registration before the version is visible, and registers nothing the audit refuses', async () => {
+    const seen: { versions: string[]; challenger: string | null; event: RegistryEvent }[] = [];
+    let refuse = false;
+    const audited = new ModelRegistry({
+      root,
+      onEvent: async (e) => {
+        if (e.type !== 'model.registered') return;
+        seen.push({
+          versions: await audited.versions(e.name),
+          challenger: (await audited.aliases(e.name)).challenger,
+          event: e,
+        });
+        if (refuse) throw new Error('audit log unavailable');
+      },
+    });
+    const r1 = await audited.register('coding-mismatch', trained(1));
+    expect(seen).toHaveLength(1);
+    expect(seen[0]).toMatchObject({ versions: [], challenger: null });
+    const cardBytes = await readFile(join(root, 'coding-mismatch', '1', 'card.json'));
+    expect(seen[0]!.event).toMatchObject({
+      type: 'model.registered',
+      version: '1',
+      onnxSha256: r1.card.artefacts.onnxSha256,
+      cardSha256: createHash('sha256').update(cardBytes).digest('hex'),
+    });
+    refuse = true;
+    await expect(audited.register('coding-mismatch', trained(2))).rejects.toThrow('audit log unavailable');
+    expect(seen[1]).toMatchObject({ versions: ['1'], challenger: '1', event: { version: '2' } });
+    expect(await audited.versions('coding-mismatch')).toEqual(['1']);
+    expect((await audited.aliases('coding-mismatch')).challenger).toBe('1');
+    expect(await readdir(join(root, 'coding-mismatch'))).toEqual(
+      expect.not.arrayContaining([expect.stringMatching(/^(2|\.staging-.*)$/)]),
+    );
+  });
+
+  it('audits model.registration_failed when the audited version cannot be renamed into place', async () => {
+    const blocked = new ModelRegistry({
+      root,
+      onEvent: (e) => void events.push(e),
+      // Something else already occupies the version's directory (rename onto it fails).
+      onStage: (s) =>
+        s === 'audited' ? writeFile(join(root, 'coding-mismatch', '1'), 'not a version') : undefined,
+    });
+    await expect(blocked.register('coding-mismatch', trained(1))).rejects.toThrow();
+    expect(events.map((e) => [e.type, e.version])).toEqual([
+      ['model.registered', '1'],
+      ['model.registration_failed', '1'],
+    ]);
+    expect((events[1] as { cardSha256: string }).cardSha256).toBe(
+      (events[0] as { cardSha256: string }).cardSha256,
+    );
+    expect(await registry.versions('coding-mismatch')).toEqual([]);
+    expect((await readdir(join(root, 'coding-mismatch'))).some((n) => n.startsWith('.staging-'))).toBe(false);
+  });
+
   it('compares a retrained challenger through the champion baseline scored on its own evaluation set', async () => {
     // Derived evaluations: same benchmark test split, another seed: comparable, and worse is refused.
     await registry.register('coding-mismatch', trained(1, { derived: true, prAuc: 0.8 }));
@@ -338,7 +394,7 @@ describe('ModelRegistry', () => {
     // As the crash child's: the lock a killed process held is broken after 2 s.
     registry = new ModelRegistry({ root, lock: { staleMs: 2000 } });
     await registry.register('coding-mismatch', trained(1));
-    const stages = ['staged', 'committed', 'aliased'] as const;
+    const stages = ['staged', 'audited', 'committed', 'aliased'] as const;
     for (const [i, stage] of stages.entries()) {
       const child = run(process.execPath, [
         '--import',
@@ -354,7 +410,8 @@ describe('ModelRegistry', () => {
       for (const v of versions) expect((await registry.resolve('coding-mismatch', v)).version).toBe(v);
       const a = await registry.aliases('coding-mismatch');
       for (const v of [a.champion, a.challenger]) if (v !== null) expect(versions).toContain(v);
-      expect(versions.length).toBe(1 + i); // 'staged' adds nothing; each later step adds its version
+      // 'staged' and 'audited' add nothing; each later step adds its version.
+      expect(versions.length).toBe(1 + Math.max(0, i - 1));
     }
     // The leftover staging directory is invisible, the dead process's lock was broken and numbering continues.
     expect((await readdir(join(root, 'coding-mismatch'))).some((n) => n.startsWith('.staging-'))).toBe(true);

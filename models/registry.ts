@@ -4,7 +4,7 @@
  *
  * - `registry-layout.ts`: the files on disk and the read side (versions, aliases, cards,
  *   verified loading, listing), atomic alias and card writes, the writers' lock;
- * - `registry-register.ts`: registering trained and external models (staged, then renamed);
+ * - `registry-register.ts`: registering trained and external models (staged, audited, then renamed);
  * - `registry-promotion.ts`: the promotion rule and promotion (audited before it is written);
  * - `registry-watch.ts`: following an alias.
  *

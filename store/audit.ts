@@ -29,8 +29,9 @@ export const GENESIS_HASH = '0'.repeat(64);
 /**
  * Kinds of audited events: `decision.created`, `review.created`, `decision.state_changed` (a
  * review moved the decision between open, confirmed and released, or its item to another queue;
- * store/reviews.ts), `policy.changed`, `key.created`, `key.revoked`, `vendor.updated`,
- * `model.promoted`. Any `area.verb` string is
+ * store/reviews.ts), `review.claimed`, `review.claim_renewed`, `review.released`,
+ * `review.claim_expired` (worklist claims, store/claims.ts), `policy.changed`, `key.created`,
+ * `key.revoked`, `vendor.updated`, `model.registered`, `model.promoted`. Any `area.verb` string is
  * accepted so that later areas can add kinds without a migration.
  */
 export type AuditKind =

@@ -27,6 +27,7 @@ import {
   storedReceiptsOf,
   storedReceiptUnitErrors,
 } from './erp-checks.js';
+import { endClaimOfClosedItem } from './claims.js';
 import { erpStatusLabels, recordLabel } from './labels.js';
 import { lockForTransaction, lockKey } from './locks.js';
 import type { SqlDatabase, SqlExecutor } from './sql.js';
@@ -362,6 +363,9 @@ export async function erpCallback(
      WHERE id = $1`,
     [d.id, cb.status, reviewStatus, now.toISOString()],
   );
+  // Posted or paid: the closed item's claim ends with it (audited, store/claims.ts).
+  if (reviewStatus === 'closed' && d.review_status === 'open')
+    await endClaimOfClosedItem(tx, tenantId, d.id, actorKeyId, now);
   await tx.query(
     `INSERT INTO erp_callbacks (tenant_id, idempotency_key, invoice_id, decision_id, status, reason_code, reason_text,
        content_sha256, actor_key_id, created_at) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10)`,

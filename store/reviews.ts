@@ -25,6 +25,7 @@ import {
   type SettlementReview,
 } from './settlement.js';
 import { appendAudit } from './audit.js';
+import { endClaimOfClosedItem } from './claims.js';
 import { appendEvents, reviewEvents } from './events.js';
 import { listLabels, type LabelRow, type ListLabelsOptions } from './labels.js';
 import { resolveStoredReview } from './review-resolve.js';
@@ -252,10 +253,11 @@ export function createReviewStore(db: SqlDatabase): ReviewStore {
           throw new TriageError('TRIAGE_DECISION_NOT_FOUND', `no decision ${input.decisionId}`, [
             { path: '/decision_id', message: 'is not a decision of this tenant' },
           ]);
+        const claimTime = input.asOf ?? new Date();
         const claimedByOther = await tx.query<{ key_id: string }>(
           `SELECT key_id FROM worklist_claims
            WHERE decision_id = $1 AND tenant_id = $2 AND key_id <> $3 AND expires_at > $4`,
-          [input.decisionId, input.tenantId, input.reviewerKeyId, (input.asOf ?? new Date()).toISOString()],
+          [input.decisionId, input.tenantId, input.reviewerKeyId, claimTime.toISOString()],
         );
         if (claimedByOther.length > 0)
           throw new TriageError(
@@ -305,7 +307,8 @@ export function createReviewStore(db: SqlDatabase): ReviewStore {
         const replayed = await replayStored(tx, input.decisionId, d.response, id);
         const was: Placement | null = d.review_status && { item: d.review_status, queue: d.queue };
         const placed = placementAfter(replayed, was, d.response, input.closesItem, d.erp_status);
-        if (placed && was && (placed.item !== was.item || placed.queue !== was.queue)) {
+        const moved = placed && was && (placed.item !== was.item || placed.queue !== was.queue);
+        if (moved) {
           await tx.query(
             `UPDATE decisions SET review_status = $2, queue = $3,
                closed_at = CASE WHEN $2 = 'closed' THEN $4::timestamptz END,
@@ -313,9 +316,6 @@ export function createReviewStore(db: SqlDatabase): ReviewStore {
              WHERE id = $1`,
             [input.decisionId, placed.item, placed.queue, now, id],
           );
-          // A closed item has nothing left to claim.
-          if (placed.item === 'closed')
-            await tx.query('DELETE FROM worklist_claims WHERE decision_id = $1', [input.decisionId]);
         }
         // The reviewers' verdicts so far decide which lines are the vendor's normal billing.
         await reconcileReviewedBaseline(tx, input.tenantId, d.invoice_pk, input.decisionId, id, d.response);
@@ -354,6 +354,9 @@ export function createReviewStore(db: SqlDatabase): ReviewStore {
               to: auditedState(replayed.to, placed),
             },
           });
+        // A closed item has nothing left to claim: its claim ends, audited after the review.
+        if (moved && placed.item === 'closed')
+          await endClaimOfClosedItem(tx, input.tenantId, input.decisionId, input.reviewerKeyId, claimTime);
         const settlement =
           d.response.decision === 'HOLD' && d.review_status !== null
             ? announcementOf(replayed, id, was?.item === 'open' && placed?.item === 'closed')

@@ -114,7 +114,7 @@ describe.each(engines('console'))('console API on $name', ({ config }) => {
     expect((await as('workflow', 'GET', `/v1/decisions/${d.decision_id}/invoice`)).statusCode).toBe(403);
   });
 
-  it('history: scored then reviewed, in chain order (auditor only)', async () => {
+  it('history: scored, claimed, reviewed, in chain order (auditor only)', async () => {
     expect((await as('reviewer', 'POST', `/v1/worklist/${d.decision_id}/claim`)).statusCode).toBe(200);
     const review = await h.call('reviewer', {
       method: 'POST',
@@ -133,10 +133,19 @@ describe.each(engines('console'))('console API on $name', ({ config }) => {
     expect((await as('reviewer2', 'POST', `/v1/worklist/${d.decision_id}/claim`)).statusCode).toBe(404);
     const r = await as('auditor', 'GET', `/v1/decisions/${d.decision_id}/history`);
     expect(r.statusCode, r.body).toBe(200);
+    // The claims of the tests above are part of the decision's history (store/claims.ts).
     expect(r.json().items.map((e: { kind: string }) => e.kind)).toEqual([
       'decision.created',
+      'review.claimed',
+      'review.claim_expired',
+      'review.claimed',
+      'review.released',
+      'review.claimed',
+      'review.released',
+      'review.claimed',
       'review.created',
       'decision.state_changed',
+      'review.released',
     ]);
     expect((await as('reviewer', 'GET', `/v1/decisions/${d.decision_id}/history`)).statusCode).toBe(403);
   });

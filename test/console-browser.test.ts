@@ -207,8 +207,15 @@ describe(`review console in Chromium on ${engine.name}`, () => {
     await page.getByRole('button', { name: 'Show history' }).click();
     await page.locator('ol.timeline > li').nth(2).waitFor();
     const kinds = await page.locator('ol.timeline > li > b').allTextContents();
-    // The reviewer's label settled the open item: the review, then the state it moved to.
-    expect(kinds).toEqual(['decision.created', 'review.created', 'decision.state_changed']);
+    // The reviewer claimed the item on opening it; the label settled it: the review, the state
+    // it moved to, and the claim the closed item no longer needs.
+    expect(kinds).toEqual([
+      'decision.created',
+      'review.claimed',
+      'review.created',
+      'decision.state_changed',
+      'review.released',
+    ]);
     await page.context().close();
   });
 

@@ -2,7 +2,8 @@
  * The retrain job end to end, in-process (no Redis): a seeded benchmark of a few hundred
  * invoices is generated, the coding-mismatch model trained for two epochs with the real
  * feature provider, exported, checked in ONNX Runtime and registered as challenger (never
- * champion), with progress, the tenant's label source consulted and the registration audited;
+ * champion), with progress, the tenant's label source consulted and the registration audited
+ * (first: an audit that fails registers nothing);
  * a retrain follows the served champion's recipe (a monotone pair champion, a monotone challenger);
  * the training runs in a worker thread, so the server answers /healthz within 200 ms meanwhile.
  */
@@ -82,6 +83,36 @@ describe('retrain job', () => {
         tenant: 'default',
       },
     ]);
+  }, 60_000);
+
+  it('registers nothing when the audit entry cannot be written (the audit comes first)', async () => {
+    const own = await mkdtemp(join(tmpdir(), 'retrain-unaudited-'));
+    try {
+      const unaudited = serviceRegistry(own);
+      const failing = createRetrain({
+        registry: unaudited,
+        generatedInvoices: 300,
+        generatedRatesScale: 4,
+        epochs: 1,
+        labels: () => ({ listLabels: async () => [] }),
+        audit: async () => {
+          throw new Error('audit store unavailable');
+        },
+      });
+      await expect(
+        failing(
+          { tenantId: 'default', task: 'coding-mismatch', seed: 5, requestedBy: 'key-1' },
+          { updateProgress: async () => undefined },
+        ),
+      ).rejects.toMatchObject({
+        code: 'TRIAGE_INTERNAL',
+        message: 'coding-mismatch@1 was not registered: its audit entry could not be written',
+      });
+      expect(await unaudited.versions('coding-mismatch')).toEqual([]);
+      expect(await unaudited.aliases('coding-mismatch')).toMatchObject({ challenger: null });
+    } finally {
+      await rm(own, { recursive: true, force: true });
+    }
   }, 60_000);
 
   it('runs as the retrain job of the in-process queue and never touches the champion', async () => {

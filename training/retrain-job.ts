@@ -184,6 +184,8 @@ export function createRetrain(o: RetrainOptions) {
       if (signal?.aborted) throw cancelledJob(data.task, cause);
     };
     checkCancelled();
+    // Refused before training when the registry takes no writes (it would refuse the result).
+    o.registry.assertWritable();
     const work = await mkdtemp(join(o.workDir ?? tmpdir(), `retrain-${data.task}-`));
     try {
       const source = o.labels?.(data.tenantId);
@@ -235,13 +237,16 @@ export function createRetrain(o: RetrainOptions) {
         },
         audit
           ? {
-              // The version is committed before its event: a failed audit must not retry the
-              // job (that would register another version), so it ends the job for good.
+              // The version is audited before it becomes visible, so a failed audit registers
+              // nothing. The job then ends for good rather than being retried (a retry would
+              // train again from the start); its requester may submit it again.
               onEvent: (e) =>
                 audit(e, data.requestedBy ?? null, data.tenantId).catch((err: unknown) => {
                   throw new TriageError(
                     'TRIAGE_INTERNAL',
-                    `${e.name}@${e.version} was registered but its audit entry could not be written`,
+                    e.type === 'model.registered'
+                      ? `${e.name}@${e.version} was not registered: its audit entry could not be written`
+                      : `${e.name}@${e.version}: the audit entry of ${e.type} could not be written`,
                     [],
                     { cause: err },
                   );

@@ -258,7 +258,8 @@ export const modelRoutes: RoutePlugin<ModelRoutesOptions> = async (app, deps) =>
           'non-blank reason (400 naming /reason). Allowed when the version evaluates at least as well as the ' +
           'champion on the same set with the same metric; otherwise 409 TRIAGE_MODEL_PROMOTION_REFUSED naming ' +
           'both values, unless force. Putting back the version that was champion immediately before the current ' +
-          'one is a rollback: allowed without force, recorded as such. ' +
+          'one is a rollback: allowed without force, recorded as such. With MODELS_DIR=none the registry is the ' +
+          'shipped one and read-only: 409 TRIAGE_MODEL_REGISTRY_READ_ONLY before any other check. ' +
           'Promotions, refusals and failed promotions are appended to the operator’s audit log before the ' +
           'alias moves; a promotion also emits model.promoted to every tenant’s event feed, with a linked ' +
           'entry in every other tenant’s audit log.',
@@ -314,10 +315,12 @@ export const modelRoutes: RoutePlugin<ModelRoutesOptions> = async (app, deps) =>
         summary: 'Retrain a model (asynchronous); the result is registered as challenger, never champion',
         description:
           `Models: ${RETRAINABLE.join(', ')}. Only keys of the operator tenant (MODEL_OPERATOR_TENANT) may ` +
-          'train (other tenants: 403 TRIAGE_OPERATOR_ONLY). Poll the job at the Location header (GET /v1/jobs/:id).',
+          'train (other tenants: 403 TRIAGE_OPERATOR_ONLY). Poll the job at the Location header (GET /v1/jobs/:id). ' +
+          'With MODELS_DIR=none the registry is the shipped one and read-only: 409 TRIAGE_MODEL_REGISTRY_READ_ONLY, ' +
+          'nothing queued.',
         params: NameParams,
         body: TrainBody,
-        response: { 202: TrainAccepted, ...problemResponses(PROTECTED, WITH_BODY, 404) },
+        response: { 202: TrainAccepted, ...problemResponses(PROTECTED, WITH_BODY, 404, 409) },
       },
     },
     async (req, reply) => {
@@ -327,6 +330,8 @@ export const modelRoutes: RoutePlugin<ModelRoutesOptions> = async (app, deps) =>
           'TRIAGE_MODEL_NOT_FOUND',
           `no retrainable model ${req.params.name} (retrainable: ${RETRAINABLE.join(', ')})`,
         );
+      // A job whose registration would be refused is not queued (nor trained for nothing).
+      registry.assertWritable();
       if (!deps.enqueueRetrain) throw trainingNotConfigured();
       const p = principalOf(req);
       const seed = req.body.seed ?? 42;
