@@ -232,10 +232,18 @@ describe('validateInvoice: storable text, dates, currency, enums', () => {
     expect(none).toEqual([]);
   });
 
-  it('names C0 control characters other than tab, line feed and carriage return, escaped', () => {
+  it('names C0, DEL and C1 control characters other than tab, line feed and carriage return, escaped', () => {
     const errors: FieldError[] = [];
     checkStrings(
-      { ok: 'tab\there\r\nline', bel: 'ring\u0007', esc: ['\u001b[2J'], ['k\u0008']: 'v', del: 'x\u007f' },
+      {
+        ok: 'tab\there\r\nline',
+        bel: 'ring\u0007',
+        esc: ['\u001b[2J'],
+        ['k\u0008']: 'v',
+        del: 'x\u007f',
+        csi: '\u009b2J',
+        nbsp: 'a\u00a0b',
+      },
       '',
       errors,
     );
@@ -244,6 +252,8 @@ describe('validateInvoice: storable text, dates, currency, enums', () => {
       { path: '/bel', message: `contains the control character \\u0007: ${only}` },
       { path: '/esc/0', message: `contains the control character \\u001b: ${only}` },
       { path: '/k\\u0008', message: `property name contains the control character \\u0008: ${only}` },
+      { path: '/del', message: `contains the control character \\u007f: ${only}` },
+      { path: '/csi', message: `contains the control character \\u009b: ${only}` },
     ]);
   });
 
@@ -406,7 +416,10 @@ describe('vendor ids: one rule for invoices and the vendor routes', () => {
       [' V-100 ', [VENDOR_ID_EDGES]],
       ['V-100\u200b', [VENDOR_ID_EDGES]],
       ['V-\t100', [VENDOR_ID_CONTROL]],
-      ['V-\u0085100', [VENDOR_ID_CONTROL]],
+      [
+        'V-\u0085100',
+        ['contains the control character \\u0085: only tab, line feed and carriage return are allowed'],
+      ],
     ];
     for (const [id, messages] of cases) {
       const e = errorsOf({ ...makeInvoice(), vendor: { id, name: 'Acme Medical' } });

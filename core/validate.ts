@@ -84,13 +84,15 @@ export function dateRangeError(path: string, date: string | undefined): FieldErr
 }
 
 /**
- * `text` fit to echo in a field error's `path` and the `detail`: each NUL character, other C0
- * control character but tab, line feed and carriage return, and unpaired surrogate written as its
- * JSON escape (`\u0000`, `\u0007`, `\ud800`), the rest unchanged.
+ * `text` fit to echo in a field error's `path` and the `detail`: each NUL character, other control
+ * character (C0 but tab, line feed and carriage return; DEL; C1) and unpaired surrogate written as
+ * its JSON escape (`\u0000`, `\u0007`, `\u009b`, `\ud800`), the rest unchanged.
  */
 export function printable(text: string): string {
   // eslint-disable-next-line no-control-regex -- control characters are the ones escaped
-  return text.replace(/[\u0000-\u0008\u000B\u000C\u000E-\u001F\p{Cs}]/gu, (c) => codePointEscape(c));
+  return text.replace(/[\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F-\u009F\p{Cs}]/gu, (c) =>
+    codePointEscape(c),
+  );
 }
 
 /** `c` as its JSON escape, `\u0007` for BEL. */
@@ -99,12 +101,14 @@ function codePointEscape(c: string): string {
 }
 
 /**
- * A C0 control character other than tab, line feed and carriage return (BEL, backspace, ESC...):
- * no invoice, vendor or review text carries one, and echoed into a log, a terminal or a CSV export
- * it rings, erases or recolours what follows.
+ * A control character (Unicode category Cc) other than tab, line feed and carriage return: C0
+ * (BEL, backspace, ESC...), DEL and C1 (U+0080-U+009F; U+009B is a one-character escape sequence on
+ * some terminals, and C1 in invoice text is CP1252 decoded as Latin-1 upstream). No invoice, vendor
+ * or review text carries one, and echoed into a log, a terminal or a CSV export it rings, erases or
+ * recolours what follows.
  */
 // eslint-disable-next-line no-control-regex -- the control characters refused
-const REFUSED_CONTROL = /[\u0001-\u0008\u000B\u000C\u000E-\u001F]/;
+const REFUSED_CONTROL = /[\u0001-\u0008\u000B\u000C\u000E-\u001F\u007F-\u009F]/;
 
 /** Why a string is not accepted text, or undefined when it is. */
 function unstorable(s: string): string | undefined {
@@ -318,7 +322,9 @@ export function checkInvoiceRules(inv: Invoice, today?: string): FieldError[] {
   if (currency !== undefined) errors.push({ path: '/currency', message: currency });
   for (const [path, text] of requiredTexts(inv))
     if (isBlankText(text)) errors.push({ path, message: BLANK_TEXT });
-  if (!isBlankText(inv.vendor.id)) errors.push(...vendorIdFormErrors('/vendor/id', inv.vendor.id));
+  // As for a vendor route's id (vendorIdErrors): the form is checked once the text is accepted.
+  if (!isBlankText(inv.vendor.id) && !errors.some((e) => e.path === '/vendor/id'))
+    errors.push(...vendorIdFormErrors('/vendor/id', inv.vendor.id));
   if (!hasInvoiceNumberCharacter(inv.invoice_number)) {
     errors.push({ path: '/invoice_number', message: INVOICE_NUMBER_CHARACTERS });
   }
