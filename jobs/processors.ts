@@ -114,7 +114,6 @@ export function createProcessors(deps: ProcessorDeps): Processors {
     checkScoreBatchData(data);
     const result: ScoreBatchResult = { scored: 0, replayed: 0, failed: 0, skipped: 0 };
     for (let after = -1; ;) {
-      stopIfCancelled(ctx, data);
       const page = await deps.batches.chunkItems(
         data.tenantId,
         data.batchId,
@@ -123,6 +122,7 @@ export function createProcessors(deps: ProcessorDeps): Processors {
         ITEMS_PER_PAGE,
       );
       if (page.last === null) break;
+      if (page.pending.length > 0) stopIfCancelled(ctx, data);
       result.skipped += page.settled;
       await scorePage(data, page.pending, after, ctx, result);
       after = page.last;
