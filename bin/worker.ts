@@ -13,7 +13,7 @@
  * their queues for the next worker, close connections, exit 0. Past `SHUTDOWN_TIMEOUT_MS` the
  * jobs still running are handed back to their queues and named in the log, and the process
  * exits 1. A second signal exits 1 at once (an interrupted job runs again elsewhere once its
- * lock expires; see jobs/bullmq.ts `WORKER_DEFAULTS`).
+ * lock expires; see jobs/types.ts `WORKER_DEFAULTS`).
  */
 import { createMetrics, instrumentScoring, serveMetrics, type MetricsListener } from '../api/metrics.js';
 import { isTriageError } from '../core/errors.js';
