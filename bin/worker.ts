@@ -17,6 +17,7 @@
  */
 import { createMetrics, instrumentScoring, serveMetrics, type MetricsListener } from '../api/metrics.js';
 import { isTriageError } from '../core/errors.js';
+import type { ActiveJob } from '../jobs/index.js';
 import { loadConfig } from './config.js';
 import { processLogger } from './logger.js';
 import { processWiring, wire } from './bootstrap.js';
@@ -82,9 +83,11 @@ onShutdownSignals({
   secondSignal: 'exit',
   stoppedMessage: 'worker stopped',
   // Jobs that ignored the abort go back to their queues for the next worker (see the module doc).
-  atDeadline: async () => ({
-    still_running: (await jobs.workers!.release()).map((j) => `${j.name} ${j.id}`),
-  }),
+  atDeadline: async () => {
+    const named = (list: ActiveJob[]) => list.map((j) => `${j.name} ${j.id}`);
+    const stillRunning = named(jobs.workers!.active());
+    return { still_running: stillRunning, handed_back: named(await jobs.workers!.release()) };
+  },
   async close(signal) {
     logger.info(
       {
