@@ -8,6 +8,7 @@ import { Compile } from 'typebox/compile';
 import { DEFAULT_TENANT, TenantId } from '../core/auth.js';
 import { TriageError } from '../core/errors.js';
 import { toFieldErrors, type SchemaErrorLike } from '../core/validate.js';
+import { WORKER_DEFAULTS } from '../jobs/types.js';
 import type { StoreConfig } from '../store/index.js';
 
 const Env = Type.Object({
@@ -92,9 +93,9 @@ export interface JobsConfig {
   backoffMs: number;
   /** Jobs of one queue run at the same time in one worker process. */
   workerConcurrency: number;
-  /** Job lock, ms: a dead worker's job runs again after about this long. */
+  /** Job lock, ms: a dead worker's job runs again after about this long (jobs/types.ts `WORKER_DEFAULTS`). */
   workerLockMs: number;
-  /** How often workers look for stalled jobs, ms. */
+  /** How often workers look for stalled jobs, ms (jobs/types.ts `WORKER_DEFAULTS`). */
   workerStalledIntervalMs: number;
   /** Interval of the recovery sweep that re-enqueues batches with pending items, ms. */
   recoverySweepMs: number;
@@ -132,9 +133,10 @@ export interface Config {
   jobs: JobsConfig;
   limits: LimitsConfig;
   /**
-   * Time the server may take to stop after SIGTERM/SIGINT, ms (`SHUTDOWN_TIMEOUT_MS`, default
-   * 20 000): in-flight requests finish, running jobs are cancelled (a retrain job stops training
-   * and registers nothing); past it the process exits with code 1.
+   * Time the server or a worker (`bin/worker.ts`) may take to stop after SIGTERM/SIGINT, ms
+   * (`SHUTDOWN_TIMEOUT_MS`, default 20 000; bin/shutdown.ts): in-flight requests finish, running
+   * jobs are cancelled (a retrain job stops training and registers nothing); past it the process
+   * exits with code 1.
    */
   shutdownTimeoutMs: number;
   /** Private, unauthenticated Prometheus listener (`METRICS_PORT`), or null. */
@@ -208,8 +210,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Readonly<Confi
     JOB_ATTEMPTS: num(env.JOB_ATTEMPTS, 5),
     JOB_BACKOFF_MS: num(env.JOB_BACKOFF_MS, 2000),
     WORKER_CONCURRENCY: num(env.WORKER_CONCURRENCY, 2),
-    WORKER_LOCK_MS: num(env.WORKER_LOCK_MS, 30_000),
-    WORKER_STALLED_INTERVAL_MS: num(env.WORKER_STALLED_INTERVAL_MS, 30_000),
+    WORKER_LOCK_MS: num(env.WORKER_LOCK_MS, WORKER_DEFAULTS.lockDurationMs),
+    WORKER_STALLED_INTERVAL_MS: num(env.WORKER_STALLED_INTERVAL_MS, WORKER_DEFAULTS.stalledIntervalMs),
     RECOVERY_SWEEP_MS: num(env.RECOVERY_SWEEP_MS, 30_000),
     SHUTDOWN_TIMEOUT_MS: num(env.SHUTDOWN_TIMEOUT_MS, 20_000),
     ...(env.METRICS_PORT ? { METRICS_PORT: num(env.METRICS_PORT, 0) } : {}),

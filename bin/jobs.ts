@@ -20,6 +20,7 @@ import {
   createInProcessQueue,
   createProcessors,
   createRecoverySweep,
+  JobStopped,
   startBullWorkers,
   trainingUnavailable,
   type AttemptFailure,
@@ -93,6 +94,13 @@ function logFailures(logger: Logger) {
         f.willRetry
           ? 'retrain job cancelled by shutdown: no model version registered; it will run again'
           : 'retrain job cancelled by shutdown: no model version registered; the job is failed, request a new one',
+      );
+      return;
+    }
+    if (f.error instanceof JobStopped) {
+      logger.info(
+        { job: f.name, job_id: f.id, attempt: f.attempt, will_retry: f.willRetry },
+        'job stopped by shutdown: its progress is committed; it resumes when it runs again',
       );
       return;
     }

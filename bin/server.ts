@@ -16,6 +16,7 @@ import { processLogger } from './logger.js';
 import { ensureBootstrapKeys, processWiring, wire } from './bootstrap.js';
 import { wireServerJobs } from './jobs.js';
 import { lazyRetrain, servedRegistry, wireModelsApi } from './models-api.js';
+import { onShutdownSignals } from './shutdown.js';
 import { wireWebhooks } from './webhooks.js';
 
 const config = loadConfig();
@@ -108,50 +109,49 @@ const app = await buildApp({
 });
 let metricsListener: MetricsListener | null = null;
 
-let closing = false;
 /**
- * Stops the server: in-flight requests finish, running jobs are cancelled (the in-process
- * queue aborts their signal: a retrain stops training and registers nothing), then the stores
- * close. Past `SHUTDOWN_TIMEOUT_MS` the process exits with code 1 whatever is still running.
+ * Stops the server (bin/shutdown.ts): in-flight requests finish, running jobs are cancelled (the
+ * in-process queue aborts their signal: a retrain stops training and registers nothing), then
+ * the stores close. Past `SHUTDOWN_TIMEOUT_MS` the process exits with code 1 whatever is still
+ * running.
  */
-async function shutdown(signal: string): Promise<void> {
-  if (closing) return;
-  closing = true;
-  setTimeout(() => {
-    logger.error(
-      { signal, shutdown_timeout_ms: config.shutdownTimeoutMs },
-      'shutdown deadline exceeded: exiting with work still running',
+onShutdownSignals({
+  logger,
+  timeoutMs: config.shutdownTimeoutMs,
+  flushLogs,
+  stoppedMessage: 'server stopped',
+  atDeadline: async () => ({ active_jobs: await activeJobs() }),
+  async close(signal) {
+    const active = await activeJobs();
+    logger.info(
+      { signal, shutdown_timeout_ms: config.shutdownTimeoutMs, active_jobs: active },
+      active?.retrain
+        ? 'shutting down: cancelling the running retrain job (no model version will be registered)'
+        : 'shutting down',
     );
-    flushLogs();
-    process.exit(1);
-  }, config.shutdownTimeoutMs).unref();
-  // Only the in-process queue's jobs run here (with Redis, workers run them and stop on their own).
+    await app.close();
+    await metricsListener?.close();
+    await jobs.close();
+    await webhooks.close();
+    rateLimitRedis?.disconnect();
+    await monitoring.close();
+    await repo.close();
+    await closeModels();
+  },
+});
+
+/**
+ * Active jobs per name of the in-process queue, or null (with Redis, workers run the jobs and
+ * stop on their own).
+ */
+async function activeJobs(): Promise<Record<string, number> | null> {
   const counts = jobs.queue.kind === 'in-process' ? await jobs.queue.counts().catch(() => null) : null;
-  const active = counts
+  return counts
     ? Object.fromEntries(
         Object.entries(counts).flatMap(([name, c]) => (c.active > 0 ? [[name, c.active]] : [])),
       )
     : null;
-  logger.info(
-    { signal, shutdown_timeout_ms: config.shutdownTimeoutMs, active_jobs: active },
-    counts?.retrain.active
-      ? 'shutting down: cancelling the running retrain job (no model version will be registered)'
-      : 'shutting down',
-  );
-  await app.close();
-  await metricsListener?.close();
-  await jobs.close();
-  await webhooks.close();
-  rateLimitRedis?.disconnect();
-  await monitoring.close();
-  await repo.close();
-  await closeModels();
-  logger.info({ signal }, 'server stopped');
-  flushLogs();
-  process.exit(0);
 }
-process.on('SIGINT', () => void shutdown('SIGINT'));
-process.on('SIGTERM', () => void shutdown('SIGTERM'));
 
 const address = await app.listen({ port: config.port, host: config.host });
 if (config.metricsListener) {

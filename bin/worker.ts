@@ -7,16 +7,23 @@
  * as many machines: they share the queues, and a job whose worker dies runs again elsewhere
  * after its lock (`WORKER_LOCK_MS`) expires.
  *
- * SIGTERM / SIGINT: stop taking jobs, let active ones finish, close connections, exit 0.
- * A second signal exits at once (an interrupted job is picked up by another worker).
+ * SIGTERM / SIGINT (bin/shutdown.ts, shared with the server): stop taking jobs, abort the
+ * running jobs' signal (a retrain stops training and registers nothing; a batch chunk or history
+ * import stops at its next safe point, its progress committed) and put the stopped jobs back on
+ * their queues for the next worker, close connections, exit 0. Past `SHUTDOWN_TIMEOUT_MS` the
+ * jobs still running are handed back to their queues and named in the log, and the process
+ * exits 1. A second signal exits 1 at once (an interrupted job runs again elsewhere once its
+ * lock expires; see jobs/types.ts `WORKER_DEFAULTS`).
  */
 import { createMetrics, instrumentScoring, serveMetrics, type MetricsListener } from '../api/metrics.js';
 import { isTriageError } from '../core/errors.js';
+import type { ActiveJob } from '../jobs/index.js';
 import { loadConfig } from './config.js';
 import { processLogger } from './logger.js';
 import { processWiring, wire } from './bootstrap.js';
 import { wireWorkerJobs, type WiredJobs } from './jobs.js';
 import { lazyRetrain, servedRegistry } from './models-api.js';
+import { onShutdownSignals } from './shutdown.js';
 import { wireWebhooks, type WiredWebhooks } from './webhooks.js';
 
 const config = loadConfig();
@@ -69,25 +76,34 @@ if (config.metricsListener) {
   );
 }
 
-let closing = false;
-async function shutdown(signal: string): Promise<void> {
-  if (closing) {
-    logger.warn({ signal }, 'second signal: exiting now');
-    process.exit(1);
-  }
-  closing = true;
-  logger.info({ signal }, 'shutting down: finishing active jobs');
-  await jobs!.close();
-  await webhooks!.close();
-  await metricsListener?.close();
-  await monitoring.close();
-  await repo.close();
-  logger.info('worker stopped');
-  flushLogs();
-  process.exit(0);
-}
-process.on('SIGINT', () => void shutdown('SIGINT'));
-process.on('SIGTERM', () => void shutdown('SIGTERM'));
+onShutdownSignals({
+  logger,
+  timeoutMs: config.shutdownTimeoutMs,
+  flushLogs,
+  secondSignal: 'exit',
+  stoppedMessage: 'worker stopped',
+  // Jobs that ignored the abort go back to their queues for the next worker (see the module doc).
+  atDeadline: async () => {
+    const named = (list: ActiveJob[]) => list.map((j) => `${j.name} ${j.id}`);
+    const stillRunning = named(jobs.workers!.active());
+    return { still_running: stillRunning, handed_back: named(await jobs.workers!.release()) };
+  },
+  async close(signal) {
+    logger.info(
+      {
+        signal,
+        shutdown_timeout_ms: config.shutdownTimeoutMs,
+        active_jobs: jobs.workers!.active().map((j) => `${j.name} ${j.id}`),
+      },
+      'shutting down: cancelling active jobs',
+    );
+    await jobs.close();
+    await webhooks.close();
+    await metricsListener?.close();
+    await monitoring.close();
+    await repo.close();
+  },
+});
 
 logger.info(
   {

@@ -7,7 +7,7 @@
  * raise `TRIAGE_QUEUE_UNAVAILABLE`; workers reconnect on their own. A job whose worker dies is
  * detected as stalled once its lock expires and is run again by another worker.
  */
-import { Queue, UnrecoverableError, Worker, type Job, type JobsOptions } from 'bullmq';
+import { Queue, UnrecoverableError, WaitingError, Worker, type Job, type JobsOptions } from 'bullmq';
 import { Redis, type RedisOptions } from 'ioredis';
 import Type, { type Static } from 'typebox';
 import { Compile } from 'typebox/compile';
@@ -16,7 +16,10 @@ import {
   checkOptions,
   emptyCounts,
   isPermanent,
+  isShutdownCancellation,
   JOB_NAMES,
+  RETRAIN_LOCK_MS,
+  WORKER_DEFAULTS,
   JOB_STATES,
   jobInfo,
   resolveJobOptionsByName,
@@ -234,24 +237,37 @@ export function resolveWorkerSettings(opts: Partial<BullWorkerOptions>): Static<
       'import-history': 1,
       ...opts.concurrency,
     },
-    lockDurationMs: opts.lockDurationMs ?? 30_000,
-    stalledIntervalMs: opts.stalledIntervalMs ?? 30_000,
-    maxStalledCount: opts.maxStalledCount ?? 1,
+    lockDurationMs: opts.lockDurationMs ?? WORKER_DEFAULTS.lockDurationMs,
+    stalledIntervalMs: opts.stalledIntervalMs ?? WORKER_DEFAULTS.stalledIntervalMs,
+    maxStalledCount: opts.maxStalledCount ?? WORKER_DEFAULTS.maxStalledCount,
   };
   return checkOptions(checkWorkerSettings, merged, 'worker options');
 }
 
+/** A job running in this process: its queue and id (never its data). */
+export interface ActiveJob {
+  name: JobName;
+  id: string;
+}
+
 /**
- * Running workers; `close()` aborts the jobs' `signal` (JobContext; a long import stops at
- * its next chunk and is retried later), lets active jobs finish, then disconnects.
+ * Running workers; `close()` aborts the jobs' `signal` (JobContext; a retrain stops training, a
+ * long import or batch chunk at its next safe point, and goes back to its queue, see
+ * {@link WORKER_DEFAULTS}), lets active jobs finish, then disconnects.
  */
 export interface RunningWorkers {
   readonly names: readonly JobName[];
+  /** The jobs running now, in the order they started. */
+  active(): ActiveJob[];
+  /**
+   * Hands the jobs still running back to their queues (`moveToWait`), for a process about to
+   * exit with them unfinished: another worker runs them without waiting for their lock to
+   * expire. Their processors keep running here; call it only right before exiting.
+   * @returns the jobs handed back (a job that finished meanwhile is not).
+   */
+  release(): Promise<ActiveJob[]>;
   close(): Promise<void>;
 }
-
-/** Lock of a `retrain` job, ms (2 h): longer than any training run; see {@link startBullWorkers}. */
-export const RETRAIN_LOCK_MS = 2 * 60 * 60 * 1000;
 
 /**
  * Starts one BullMQ `Worker` per job name. Processors get `{ id, attempt, updateProgress }`;
@@ -265,11 +281,29 @@ export function startBullWorkers(opts: BullWorkerOptions): RunningWorkers {
   // Shared by the workers for their commands; BullMQ duplicates it for each blocking connection.
   const connection = redisClient(opts.redisUrl, { maxRetriesPerRequest: null });
   const closing = new AbortController();
+  const running = new Map<string, { name: JobName; job: Job; token: string | undefined }>();
+  /** Puts a job its processor stopped for the shutdown back on its queue; false when it could not. */
+  const requeue = async (
+    name: JobName,
+    job: Job,
+    token: string | undefined,
+    e: unknown,
+  ): Promise<boolean> => {
+    try {
+      await job.moveToWait(token);
+    } catch {
+      return false;
+    }
+    opts.onFailure?.({ name, id: String(job.id), attempt: job.attemptsMade + 1, willRetry: true, error: e });
+    return true;
+  };
   const workers = names.map((name) => {
     const processor = opts.processors[name] as (d: unknown, c: unknown) => Promise<unknown>;
     const w = new Worker(
       name,
-      async (job: Job) => {
+      async (job: Job, token?: string) => {
+        const key = `${name}/${String(job.id)}`;
+        running.set(key, { name, job, token });
         try {
           return await processor(job.data, {
             id: String(job.id),
@@ -282,7 +316,13 @@ export function startBullWorkers(opts: BullWorkerOptions): RunningWorkers {
             const te = e as TriageError;
             throw new UnrecoverableError(`${te.code}: ${te.message}`);
           }
+          // Stopped for the shutdown: back to the head of the queue, no attempt used (BullMQ
+          // leaves a job moved to wait alone when its processor throws WaitingError).
+          if (closing.signal.aborted && isShutdownCancellation(e) && (await requeue(name, job, token, e)))
+            throw new WaitingError();
           throw e;
+        } finally {
+          running.delete(key);
         }
       },
       {
@@ -314,6 +354,20 @@ export function startBullWorkers(opts: BullWorkerOptions): RunningWorkers {
   });
   return {
     names,
+    active: () => [...running.values()].map((r) => ({ name: r.name, id: String(r.job.id) })),
+    async release() {
+      const out: ActiveJob[] = [];
+      for (const [key, r] of [...running]) {
+        running.delete(key);
+        try {
+          await r.job.moveToWait(r.token);
+          out.push({ name: r.name, id: String(r.job.id) });
+        } catch {
+          // Finished meanwhile, or Redis is unreachable: the stalled-job check takes it over.
+        }
+      }
+      return out;
+    },
     async close() {
       closing.abort();
       await Promise.allSettled(workers.map((w) => w.close()));

@@ -14,7 +14,13 @@ import { TriageError } from '../core/errors.js';
 import { importHistoryChunk, type HistoryInput } from '../inference/history.js';
 import type { HistoryStore } from '../store/history.js';
 import type { HistoryImportStatus, HistoryImportStore } from '../store/history-imports.js';
-import type { ImportHistoryData, ImportHistoryResult, JobContext, JobQueue } from './types.js';
+import {
+  JobStopped,
+  type ImportHistoryData,
+  type ImportHistoryResult,
+  type JobContext,
+  type JobQueue,
+} from './types.js';
 
 /** What the `import-history` processor needs. */
 export interface HistoryImportDeps {
@@ -82,7 +88,7 @@ export function createHistoryImportProcessor(
         const from = s.nextIndex;
         // The process is closing: stop between chunks; a retry or the recovery sweep resumes here.
         if (ctx.signal?.aborted)
-          throw new Error(`the import stopped with its queue at record /${from}; it resumes there`);
+          throw new JobStopped(`the import stopped with its queue at record /${from}; it resumes there`);
         const to = Math.min(s.recordsTotal, from + s.chunkSize);
         const inputs: HistoryInput[] = (await imports.records(data.importId, from, to)).map((r) => ({
           location: `/${r.index}`,

@@ -7,12 +7,17 @@ import {
   bullJobOptions,
   chunkJobs,
   createInProcessQueue,
+  createProcessors,
   DEFAULT_JOB_OPTIONS,
+  JobStopped,
   redisClient,
   resolveJobOptions,
   resolveWorkerSettings,
+  trainingUnavailable,
   type Processors,
 } from './index.js';
+import type { BatchRepository } from '../store/batches.js';
+import { makeInvoice } from '../test/fixtures.js';
 
 const noRetrain: Processors['retrain'] = async () => {
   throw new Error('not used');
@@ -240,5 +245,72 @@ describe('in-process queue', () => {
     };
     expect(() => createInProcessQueue({ processors, jobOptions: { attempts: 0 } })).toThrow(/attempts/);
     expect(() => createInProcessQueue({ processors, concurrency: { 'score-batch': 0 } })).toThrow(RangeError);
+  });
+});
+
+describe('score-batch stopped by its signal', () => {
+  /** A chunk of three pending items (valid invoices) over a fake batch store that records what it settles. */
+  function chunkOfThree() {
+    const items = [0, 1, 2].map((index) => ({
+      index,
+      payload: makeInvoice({ invoice_id: `stop-${index}` }),
+      submittedByKeyId: null,
+    }));
+    const done: number[] = [];
+    const batches = {
+      chunkItems: async (_t: string, _b: string, _c: number, after: number) => {
+        const pending = items.filter((i) => i.index > after && !done.includes(i.index));
+        return { pending, settled: 0, last: pending.at(-1)?.index ?? null };
+      },
+      markDone: async (_b: string, index: number) => {
+        done.push(index);
+        return true;
+      },
+      completeIfFinished: async () => undefined,
+    } as unknown as BatchRepository;
+    return { batches, done };
+  }
+
+  it('stops between items scored one by one: what it scored stays committed', async () => {
+    const { batches, done } = chunkOfThree();
+    const stop = new AbortController();
+    const p = createProcessors({
+      // Scored one by one (no scoreChunk); the shutdown begins during the first item.
+      scoring: {
+        score: async (inv) => {
+          stop.abort();
+          return { decision: { decision_id: `d-${inv.invoice_id}` }, created: true } as never;
+        },
+      },
+      batches,
+      train: trainingUnavailable,
+    });
+    const run = p['score-batch'](
+      { tenantId: 't', batchId: 'b', chunk: 0 },
+      { id: 'sb.b.0', attempt: 1, updateProgress: async () => undefined, signal: stop.signal },
+    );
+    await expect(run).rejects.toBeInstanceOf(JobStopped);
+    expect(done).toEqual([0]);
+  });
+
+  it('does not start when its signal has aborted, and completes a chunk with nothing pending', async () => {
+    const { batches, done } = chunkOfThree();
+    const stop = new AbortController();
+    stop.abort();
+    let scored = 0;
+    const p = createProcessors({
+      scoring: { score: async () => void scored++ as never },
+      batches,
+      train: trainingUnavailable,
+    });
+    const ctx = { id: 'sb.b.0', attempt: 1, updateProgress: async () => undefined, signal: stop.signal };
+    await expect(p['score-batch']({ tenantId: 't', batchId: 'b', chunk: 0 }, ctx)).rejects.toBeInstanceOf(
+      JobStopped,
+    );
+    expect(scored).toBe(0);
+    done.push(0, 1, 2);
+    expect(await p['score-batch']({ tenantId: 't', batchId: 'b', chunk: 0 }, ctx)).toMatchObject({
+      scored: 0,
+    });
   });
 });

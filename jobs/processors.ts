@@ -16,14 +16,15 @@ import type { ChunkSettled } from '../inference/chunk-scoring.js';
 import { batchOrderKeys, scoringOrder } from '../inference/batch-partition.js';
 import { createHistoryImportProcessor, type HistoryImportDeps } from './history-import.js';
 import type { BatchItemError, BatchRepository, PendingItem, SettledItem } from '../store/batches.js';
-import type {
-  JobContext,
-  Processor,
-  Processors,
-  RetrainData,
-  RetrainResult,
-  ScoreBatchData,
-  ScoreBatchResult,
+import {
+  JobStopped,
+  type JobContext,
+  type Processor,
+  type Processors,
+  type RetrainData,
+  type RetrainResult,
+  type ScoreBatchData,
+  type ScoreBatchResult,
 } from './types.js';
 
 /**
@@ -87,6 +88,21 @@ function checkRetrainData(d: RetrainData): void {
   if (!ok) throw new TriageError('TRIAGE_REQUEST_INVALID', 'malformed retrain job data');
 }
 
+/** What a `score-batch` run uses of its job. */
+type BatchContext = Pick<JobContext, 'updateProgress' | 'signal'>;
+
+/**
+ * Stops a `score-batch` run between pages (and between items scored one by one) once its
+ * job's signal aborted: what it scored is committed; a later run scores the items left pending.
+ * @throws JobStopped when the signal aborted.
+ */
+function stopIfCancelled(ctx: BatchContext, data: ScoreBatchData): void {
+  if (ctx.signal?.aborted)
+    throw new JobStopped(
+      `chunk ${data.chunk} of batch ${data.batchId} stopped with its worker; it resumes later`,
+    );
+}
+
 /** A chunk's items read and scored at a time (bounds the memory of a chunk larger than its batch's chunk size). */
 const ITEMS_PER_PAGE = 500;
 
@@ -94,10 +110,7 @@ const ITEMS_PER_PAGE = 500;
 export function createProcessors(deps: ProcessorDeps): Processors {
   const maxItemAttempts = deps.maxItemAttempts ?? 10;
 
-  async function scoreBatch(
-    data: ScoreBatchData,
-    ctx: { updateProgress(p: number): Promise<void> },
-  ): Promise<ScoreBatchResult> {
+  async function scoreBatch(data: ScoreBatchData, ctx: BatchContext): Promise<ScoreBatchResult> {
     checkScoreBatchData(data);
     const result: ScoreBatchResult = { scored: 0, replayed: 0, failed: 0, skipped: 0 };
     for (let after = -1; ;) {
@@ -109,6 +122,7 @@ export function createProcessors(deps: ProcessorDeps): Processors {
         ITEMS_PER_PAGE,
       );
       if (page.last === null) break;
+      if (page.pending.length > 0) stopIfCancelled(ctx, data);
       result.skipped += page.settled;
       await scorePage(data, page.pending, after, ctx, result);
       after = page.last;
@@ -125,7 +139,7 @@ export function createProcessors(deps: ProcessorDeps): Processors {
     data: ScoreBatchData,
     pending: readonly PendingItem[],
     after: number,
-    ctx: { updateProgress(p: number): Promise<void> },
+    ctx: BatchContext,
     result: ScoreBatchResult,
   ): Promise<void> {
     let items = pending;
@@ -148,6 +162,7 @@ export function createProcessors(deps: ProcessorDeps): Processors {
       }
     }
     for (const [k, item] of items.entries()) {
+      stopIfCancelled(ctx, data);
       let invoice: Invoice;
       try {
         invoice = validateInvoice(item.payload);

@@ -384,3 +384,51 @@ export function backoffDelayMs(
 export function isPermanent(e: unknown): boolean {
   return e instanceof TriageError && !e.retryable;
 }
+
+/**
+ * Thrown by a processor that stops at a safe point because its job's `signal` aborted (the
+ * process is shutting down): the work done so far is committed and a later run resumes it.
+ * Retryable; a BullMQ worker puts the job back on its queue without using up an attempt.
+ */
+export class JobStopped extends Error {
+  override readonly name = 'JobStopped';
+}
+
+/**
+ * True when `e` is a job's answer to its cancelled `signal`: {@link JobStopped}, or a retrain's
+ * `TRIAGE_TRAINING_CANCELLED`.
+ */
+export function isShutdownCancellation(e: unknown): boolean {
+  return e instanceof JobStopped || (e instanceof TriageError && e.code === 'TRIAGE_TRAINING_CANCELLED');
+}
+
+/**
+ * What BullMQ does with a worker's jobs when the worker stops, and the settings that decide it
+ * (the defaults of jobs/bullmq.ts `startBullWorkers`; `WORKER_LOCK_MS` and
+ * `WORKER_STALLED_INTERVAL_MS` override the first two in `bin/worker.ts`):
+ *
+ * - **Graceful stop** (`Worker.close()`): the worker takes no new job and waits for its active
+ *   ones. Their processors see the job's `signal` abort; a job that stops for it
+ *   ({@link isShutdownCancellation}) is put back at the head of its queue's wait list by
+ *   `startBullWorkers` (`moveToWait`: no attempt used, no backoff), so the next worker runs it
+ *   at once. Left to BullMQ, a processor rejecting during `close()` fails the attempt like any
+ *   other error: the job waits out its backoff in `delayed` and uses up one of its `JOB_ATTEMPTS`.
+ * - **Process gone with the job active** (SIGKILL, a crash): nobody renews the job's lock, which
+ *   expires after `lockDurationMs` ({@link RETRAIN_LOCK_MS} for `retrain`). Every live worker
+ *   looks for active jobs without a lock every `stalledIntervalMs`; such a job goes back to
+ *   `wait` and runs again, unless it stalls more than `maxStalledCount` times: then it fails
+ *   (`job stalled more than allowable limit`; the recovery sweep re-adds a failed batch chunk or
+ *   history import, not a retrain). A worker past its shutdown deadline hands its active jobs
+ *   back before it exits (`RunningWorkers.release`), so they need not wait for their lock.
+ */
+export const WORKER_DEFAULTS = {
+  /** Lock of an active job, ms; renewed while the worker lives. */
+  lockDurationMs: 30_000,
+  /** How often a worker looks for stalled jobs (expired lock, still active), ms. */
+  stalledIntervalMs: 30_000,
+  /** Stalls a job survives; one more fails it. */
+  maxStalledCount: 1,
+} as const;
+
+/** Lock of a `retrain` job, ms (2 h): longer than any training run; see jobs/bullmq.ts `startBullWorkers`. */
+export const RETRAIN_LOCK_MS = 2 * 60 * 60 * 1000;

@@ -7,8 +7,10 @@ import {
   createBullQueue,
   createProcessors,
   createRecoverySweep,
+  JobStopped,
   startBullWorkers,
   trainingUnavailable,
+  type AttemptFailure,
   type RetrainResult,
   type TrainFn,
 } from '../jobs/index.js';
@@ -238,6 +240,75 @@ describe.skipIf(!TEST_REDIS_URL)('BullMQ on Redis', () => {
     await closing;
     expect(finished).toBe(true);
     expect(await producer.getJob('retrain', id)).toMatchObject({ state: 'completed' });
+  });
+
+  it('puts a job stopped by the shutdown back on its queue without using an attempt', async () => {
+    const failures: AttemptFailure[] = [];
+    const stopping = startBullWorkers({
+      redisUrl,
+      prefix,
+      names: ['retrain'],
+      processors: {
+        'score-batch': async () => ({ scored: 0, replayed: 0, failed: 0, skipped: 0 }),
+        // Stops only when its signal aborts, as a batch chunk or an import does.
+        retrain: (_d, ctx) =>
+          new Promise((_r, reject) =>
+            ctx.signal!.addEventListener('abort', () => reject(new JobStopped('stopped'))),
+          ),
+      },
+      onFailure: (f) => void failures.push(f),
+    });
+    const id = await producer.add('retrain', { tenantId: 'default', task: 'duplicate', seed: 8 });
+    await waitFor('active job', async () => (await producer.getJob('retrain', id))?.state === 'active');
+    expect(stopping.active()).toEqual([{ name: 'retrain', id }]);
+    await stopping.close();
+    expect(await producer.getJob('retrain', id)).toMatchObject({ state: 'waiting', attemptsMade: 0 });
+    expect(failures).toMatchObject([{ name: 'retrain', id, willRetry: true }]);
+    expect(failures[0]!.error).toBeInstanceOf(JobStopped);
+
+    const next = startBullWorkers({
+      redisUrl,
+      prefix,
+      names: ['retrain'],
+      processors: {
+        'score-batch': async () => ({ scored: 0, replayed: 0, failed: 0, skipped: 0 }),
+        retrain: tinyTrain,
+      },
+    });
+    try {
+      await waitFor('completed', async () => (await producer.getJob('retrain', id))?.state === 'completed');
+      expect(await producer.getJob('retrain', id)).toMatchObject({ attemptsMade: 1 });
+    } finally {
+      await next.close();
+    }
+  });
+
+  it('hands a job that ignores the abort back to its queue on release()', async () => {
+    let finish!: () => void;
+    const gate = new Promise<void>((r) => (finish = r));
+    const w = startBullWorkers({
+      redisUrl,
+      prefix,
+      names: ['retrain'],
+      processors: {
+        'score-batch': async () => ({ scored: 0, replayed: 0, failed: 0, skipped: 0 }),
+        retrain: async (d) => {
+          await gate;
+          return { task: d.task, version: 'x@1', metrics: {} };
+        },
+      },
+    });
+    const id = await producer.add('retrain', { tenantId: 'default', task: 'duplicate', seed: 9 });
+    await waitFor('active job', async () => (await producer.getJob('retrain', id))?.state === 'active');
+    const closing = w.close();
+    expect(await w.release()).toEqual([{ name: 'retrain', id }]);
+    expect(w.active()).toEqual([]);
+    expect(await producer.getJob('retrain', id)).toMatchObject({ state: 'waiting', attemptsMade: 0 });
+    // The process would exit here; its processor's late result does not complete the job.
+    finish();
+    await closing;
+    expect(await producer.getJob('retrain', id)).toMatchObject({ state: 'waiting' });
+    await producer.remove('retrain', id);
   });
 
   it('reports the queue as unavailable quickly when Redis does not answer', async () => {
