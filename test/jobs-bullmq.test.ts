@@ -11,6 +11,8 @@ import {
   startBullWorkers,
   trainingUnavailable,
   type AttemptFailure,
+  type BullWorkerOptions,
+  type RunningWorkers,
   type RetrainResult,
   type TrainFn,
 } from '../jobs/index.js';
@@ -69,6 +71,18 @@ describe.skipIf(!TEST_REDIS_URL)('BullMQ on Redis', () => {
       }
     : { engine: 'pglite' };
   const prefix = uniquePrefix('jobs');
+  /** Workers of the retrain queue alone, `retrain` its processor (`score-batch` a no-op). */
+  const retrainWorkers = (
+    retrain: BullWorkerOptions['processors']['retrain'],
+    opts: Pick<BullWorkerOptions, 'onFailure'> = {},
+  ): RunningWorkers =>
+    startBullWorkers({
+      redisUrl,
+      prefix,
+      names: ['retrain'],
+      processors: { 'score-batch': async () => ({ scored: 0, replayed: 0, failed: 0, skipped: 0 }), retrain },
+      ...opts,
+    });
   let s: Stack;
   let producer: ReturnType<typeof createBullQueue>;
   beforeAll(async () => {
@@ -220,18 +234,10 @@ describe.skipIf(!TEST_REDIS_URL)('BullMQ on Redis', () => {
     let release!: () => void;
     const gate = new Promise<void>((r) => (release = r));
     let finished = false;
-    const w = startBullWorkers({
-      redisUrl,
-      prefix,
-      names: ['retrain'],
-      processors: {
-        'score-batch': async () => ({ scored: 0, replayed: 0, failed: 0, skipped: 0 }),
-        retrain: async (d) => {
-          await gate;
-          finished = true;
-          return { task: d.task, version: 'x@1', metrics: {} };
-        },
-      },
+    const w = retrainWorkers(async (d) => {
+      await gate;
+      finished = true;
+      return { task: d.task, version: 'x@1', metrics: {} };
     });
     const id = await producer.add('retrain', { tenantId: 'default', task: 'duplicate', seed: 7 });
     await waitFor('active job', async () => (await producer.getJob('retrain', id))?.state === 'active');
@@ -244,20 +250,14 @@ describe.skipIf(!TEST_REDIS_URL)('BullMQ on Redis', () => {
 
   it('puts a job stopped by the shutdown back on its queue without using an attempt', async () => {
     const failures: AttemptFailure[] = [];
-    const stopping = startBullWorkers({
-      redisUrl,
-      prefix,
-      names: ['retrain'],
-      processors: {
-        'score-batch': async () => ({ scored: 0, replayed: 0, failed: 0, skipped: 0 }),
-        // Stops only when its signal aborts, as a batch chunk or an import does.
-        retrain: (_d, ctx) =>
-          new Promise((_r, reject) =>
-            ctx.signal!.addEventListener('abort', () => reject(new JobStopped('stopped'))),
-          ),
-      },
-      onFailure: (f) => void failures.push(f),
-    });
+    const stopping = retrainWorkers(
+      // Stops only when its signal aborts, as a batch chunk or an import does.
+      (_d, ctx) =>
+        new Promise((_r, reject) =>
+          ctx.signal!.addEventListener('abort', () => reject(new JobStopped('stopped'))),
+        ),
+      { onFailure: (f) => void failures.push(f) },
+    );
     const id = await producer.add('retrain', { tenantId: 'default', task: 'duplicate', seed: 8 });
     await waitFor('active job', async () => (await producer.getJob('retrain', id))?.state === 'active');
     expect(stopping.active()).toEqual([{ name: 'retrain', id }]);
@@ -266,15 +266,7 @@ describe.skipIf(!TEST_REDIS_URL)('BullMQ on Redis', () => {
     expect(failures).toMatchObject([{ name: 'retrain', id, willRetry: true }]);
     expect(failures[0]!.error).toBeInstanceOf(JobStopped);
 
-    const next = startBullWorkers({
-      redisUrl,
-      prefix,
-      names: ['retrain'],
-      processors: {
-        'score-batch': async () => ({ scored: 0, replayed: 0, failed: 0, skipped: 0 }),
-        retrain: tinyTrain,
-      },
-    });
+    const next = retrainWorkers(tinyTrain);
     try {
       await waitFor('completed', async () => (await producer.getJob('retrain', id))?.state === 'completed');
       expect(await producer.getJob('retrain', id)).toMatchObject({ attemptsMade: 1 });
@@ -286,17 +278,9 @@ describe.skipIf(!TEST_REDIS_URL)('BullMQ on Redis', () => {
   it('hands a job that ignores the abort back to its queue on release()', async () => {
     let finish!: () => void;
     const gate = new Promise<void>((r) => (finish = r));
-    const w = startBullWorkers({
-      redisUrl,
-      prefix,
-      names: ['retrain'],
-      processors: {
-        'score-batch': async () => ({ scored: 0, replayed: 0, failed: 0, skipped: 0 }),
-        retrain: async (d) => {
-          await gate;
-          return { task: d.task, version: 'x@1', metrics: {} };
-        },
-      },
+    const w = retrainWorkers(async (d) => {
+      await gate;
+      return { task: d.task, version: 'x@1', metrics: {} };
     });
     const id = await producer.add('retrain', { tenantId: 'default', task: 'duplicate', seed: 9 });
     await waitFor('active job', async () => (await producer.getJob('retrain', id))?.state === 'active');
