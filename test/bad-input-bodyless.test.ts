@@ -67,4 +67,27 @@ describe.each(engines('bodyless'))('a body sent to a route that takes none on $n
     expect(del.json()).toMatchObject({ errors: [{ path: '/reason' }] });
     expect((await claim('DELETE')).statusCode).toBe(200);
   });
+
+  it('reads an empty body sent as application/json as none on a route that takes no body', async () => {
+    const empty = (method: 'POST' | 'DELETE') =>
+      h.call('reviewer', {
+        method,
+        url: `/v1/worklist/${decisionId}/claim`,
+        payload: '',
+        headers: { 'content-type': 'application/json' },
+      });
+    const claimed = await empty('POST');
+    expect(claimed.statusCode, claimed.body).toBe(200);
+    expect(claimed.json()).toMatchObject({ decision_id: decisionId });
+    expect((await empty('DELETE')).statusCode).toBe(200);
+    // A route that takes a body still needs one.
+    const score = await h.call('workflow', {
+      method: 'POST',
+      url: '/v1/invoices/score',
+      payload: '',
+      headers: { 'content-type': 'application/json' },
+    });
+    expect(score.statusCode).toBe(400);
+    expect(score.json()).toMatchObject({ detail: 'request body is empty', errors: [{ path: '/' }] });
+  });
 });

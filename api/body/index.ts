@@ -104,7 +104,11 @@ export function installBodyParsers(app: FastifyInstance, parsers = BODY_PARSERS)
   for (const [type, parse] of Object.entries(parsers))
     app.addContentTypeParser(type, { parseAs: 'buffer' }, (req, body, done) => {
       try {
-        done(null, parse(body as Buffer, bodySchemaOf(req)));
+        const schema = bodySchemaOf(req);
+        // A route that takes no body reads an empty one as none, whatever Content-Type came with
+        // it (many HTTP clients send `application/json` on every POST).
+        if (schema === undefined && (body as Buffer).length === 0) return done(null, undefined);
+        done(null, parse(body as Buffer, schema));
       } catch (e) {
         done(e as Error, undefined);
       }
