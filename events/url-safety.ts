@@ -29,8 +29,9 @@ export function addressRefusal(address: string, policy: UrlPolicy): string | nul
   const range = ipaddr.process(address).range();
   if (range === 'unicast') return null;
   if (range === 'loopback') return policy.allowLoopback ? null : 'resolves to a loopback address';
-  if (PRIVATE_RANGES.has(range)) return policy.allowPrivate ? null : `resolves to a ${range} address`;
-  return `resolves to a ${range} address`;
+  if (PRIVATE_RANGES.has(range) && policy.allowPrivate) return null;
+  // The range as ipaddr.js names it (private, linkLocal, unspecified, multicast...).
+  return `resolves to an address in the ${range} range`;
 }
 
 const hostOf = (u: URL): string => u.hostname.replace(/^\[|\]$/g, '');
