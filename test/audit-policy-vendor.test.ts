@@ -10,7 +10,7 @@ import type { DecisionResponse, DecisionWithExplanation } from '../core/decision
 import type { Invoice } from '../core/invoice.js';
 import { DEFAULT_POLICY_DOCUMENT, type PolicyDocument } from '../inference/policy.js';
 import { engines, makeInvoice } from './fixtures.js';
-import { useHarness } from './harness.js';
+import { useHarness, withAuditTriggerOff } from './harness.js';
 
 const wheelchairOnNebulizer = (over: Partial<Invoice>): Invoice => {
   const inv = makeInvoice(over);
@@ -114,8 +114,7 @@ describe.each(engines('audit'))('audit, policy and vendors on $name', ({ config 
   it('detects a row altered by raw SQL and names its seq', async () => {
     const key = await tenantWithEntries('tamper-a', 3);
     expect((await verifyAs(key)).ok).toBe(true);
-    await sql('ALTER TABLE audit_log DISABLE TRIGGER audit_log_no_update');
-    try {
+    await withAuditTriggerOff(sql, async () => {
       await sql(
         `UPDATE audit_log SET payload = replace(payload, '"k1"', '"kX"') WHERE tenant_id = 'tamper-a' AND seq = 2`,
       );
@@ -131,16 +130,13 @@ describe.each(engines('audit'))('audit, policy and vendors on $name', ({ config 
       // An altered actor is caught too.
       await sql(`UPDATE audit_log SET actor_key_id = 'someone' WHERE tenant_id = 'tamper-a' AND seq = 1`);
       expect(await verifyAs(key)).toMatchObject({ ok: false, first_bad_seq: 1, problem: 'altered' });
-    } finally {
-      await sql('ALTER TABLE audit_log ENABLE TRIGGER audit_log_no_update');
-    }
+    });
   });
 
   it('detects a deleted row (gap) and a cut tail', async () => {
     const gapKey = await tenantWithEntries('tamper-b', 4);
     const tailKey = await tenantWithEntries('tamper-c', 2);
-    await sql('ALTER TABLE audit_log DISABLE TRIGGER audit_log_no_update');
-    try {
+    await withAuditTriggerOff(sql, async () => {
       await sql(`DELETE FROM audit_log WHERE tenant_id = 'tamper-b' AND seq = 3`);
       expect(await verifyAs(gapKey)).toMatchObject({
         ok: false,
@@ -150,9 +146,7 @@ describe.each(engines('audit'))('audit, policy and vendors on $name', ({ config 
       });
       await sql(`DELETE FROM audit_log WHERE tenant_id = 'tamper-c' AND seq = 3`);
       expect(await verifyAs(tailKey)).toMatchObject({ ok: false, first_bad_seq: 3, problem: 'truncated' });
-    } finally {
-      await sql('ALTER TABLE audit_log ENABLE TRIGGER audit_log_no_update');
-    }
+    });
     // Each tenant's chain is its own: the default tenant still verifies.
     expect((await verifyAs(ref.h.keys.auditor)).ok).toBe(true);
     const all = await ref.h.wired.repo.audit.verifyAll();

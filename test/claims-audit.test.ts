@@ -9,7 +9,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { engines, makeInvoice } from './fixtures.js';
-import { startHarness, type Harness } from './harness.js';
+import { startHarness, type Harness, withAuditTriggerOff } from './harness.js';
 
 const NOW = new Date('2025-03-20T12:00:00Z');
 const minutes = (n: number) => new Date(NOW.getTime() + n * 60_000);
@@ -223,16 +223,13 @@ describe.each(engines('claimaudit'))('claims audited on $name', ({ config }) => 
     expect((await claim('first', id)).statusCode).toBe(200);
     const [row] = await entries(id);
     const sql = (text: string) => h.wired.repo.transaction((tx) => tx.query(text));
-    await sql('ALTER TABLE audit_log DISABLE TRIGGER audit_log_no_update');
-    try {
+    await withAuditTriggerOff(sql, async () => {
       // Someone rewrites who held the item.
       await sql(
         `UPDATE audit_log SET payload = replace(payload, '${h.keyIds.reviewer}', '${second.id}')
          WHERE tenant_id = 'default' AND seq = ${row!.seq}`,
       );
-    } finally {
-      await sql('ALTER TABLE audit_log ENABLE TRIGGER audit_log_no_update');
-    }
+    });
     expect(await verify()).toMatchObject({ ok: false, first_bad_seq: row!.seq, problem: 'payload_altered' });
   });
 });

@@ -165,3 +165,20 @@ export function useStore(cfg: StoreConfig): { readonly repo: TriageRepository } 
     },
   };
 }
+
+/**
+ * Runs `tamper` with the audit log's no-update trigger off, and turns it on again afterwards even
+ * if `tamper` throws: tamper-detection tests alter rows as someone with direct database access.
+ * @param sql runs one statement on the store under test.
+ */
+export async function withAuditTriggerOff<T>(
+  sql: (text: string) => Promise<unknown>,
+  tamper: () => Promise<T>,
+): Promise<T> {
+  await sql('ALTER TABLE audit_log DISABLE TRIGGER audit_log_no_update');
+  try {
+    return await tamper();
+  } finally {
+    await sql('ALTER TABLE audit_log ENABLE TRIGGER audit_log_no_update');
+  }
+}

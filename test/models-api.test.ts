@@ -15,7 +15,7 @@ import { modelAudit, wireModelsApi } from '../bin/models-api.js';
 import { exportOnnx } from '../training/onnx-export.js';
 import { engines } from './fixtures.js';
 import { LINE_NAMES, makeCardDraft, makeEvaluation, makeSpec } from './model-fixtures.js';
-import type { KeyName } from './harness.js';
+import { withAuditTriggerOff, type KeyName } from './harness.js';
 import {
   auditEntries,
   call,
@@ -288,15 +288,12 @@ describe.each(engines('models'))('model routes and OIP v2 on $name', ({ config }
     });
     expect(await verify('other_auditor')).toMatchObject({ ok: true });
     const sql = (text: string) => h.wired.repo.transaction((tx) => tx.query(text));
-    await sql('ALTER TABLE audit_log DISABLE TRIGGER audit_log_no_update');
-    try {
+    await withAuditTriggerOff(sql, async () => {
       await sql(
         `UPDATE audit_log SET payload = replace(payload, '"forced":false', '"forced":true')
          WHERE tenant_id = 'other' AND seq = ${row!.seq}`,
       );
-    } finally {
-      await sql('ALTER TABLE audit_log ENABLE TRIGGER audit_log_no_update');
-    }
+    });
     expect(await verify('other_auditor')).toMatchObject({
       ok: false,
       first_bad_seq: row!.seq,
