@@ -14,6 +14,7 @@ import { FIGURES } from '../api/routes/kpis.js';
 import { appDepsOf, ensureBootstrapKeys } from '../bin/bootstrap.js';
 import type { DecisionResponse } from '../core/decision.js';
 import { openStore } from '../store/index.js';
+import { ROLES } from '../core/auth.js';
 import { engines, makeInvoice } from './fixtures.js';
 import { startHarness, type Harness, type KeyName } from './harness.js';
 
@@ -187,7 +188,7 @@ describe.each(engines('auth'))('roles and keys on $name', ({ config }) => {
     expect(JSON.stringify(entries)).not.toContain(k.key.slice(12));
   });
 
-  it('names bad key requests: unknown role, no roles, unknown key id', async () => {
+  it('names bad key requests: unknown role, no roles, a repeated role, unknown key id; takes every role', async () => {
     const bad = await h.call('admin', {
       method: 'POST',
       url: '/v1/keys',
@@ -201,6 +202,20 @@ describe.each(engines('auth'))('roles and keys on $name', ({ config }) => {
       payload: { name: 'x', roles: [] },
     });
     expect(empty.statusCode).toBe(400);
+    // One key may hold every role; a role named twice is refused.
+    const all = await h.call('admin', {
+      method: 'POST',
+      url: '/v1/keys',
+      payload: { name: 'all roles', roles: [...ROLES] },
+    });
+    expect(all.statusCode).toBe(201);
+    expect([...all.json().roles].sort()).toEqual([...ROLES].sort());
+    const twice = await h.call('admin', {
+      method: 'POST',
+      url: '/v1/keys',
+      payload: { name: 'x', roles: ['erp', 'erp'] },
+    });
+    expect(twice.statusCode).toBe(400);
     const missing = await h.call('admin', {
       method: 'DELETE',
       url: '/v1/keys/6f1c3c1e-8a3e-4d2b-9b1e-2f1a4c5d6e7f',

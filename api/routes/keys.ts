@@ -4,7 +4,7 @@
  * audited. Keys of other tenants are created with the CLI (`keys create --tenant T --role R`).
  */
 import Type from 'typebox';
-import { Role } from '../../core/auth.js';
+import { Role, ROLES } from '../../core/auth.js';
 import { TriageError } from '../../core/errors.js';
 import { blankTextErrors } from '../../core/validate.js';
 import { bodyInvalid } from '../problem.js';
@@ -59,7 +59,7 @@ export const keyRoutes: RoutePlugin<KeyRoutesOptions> = async (app, deps) => {
               maxLength: 100,
               description: 'What the key is for (no personal data).',
             }),
-            roles: Type.Array(Role, { minItems: 1, maxItems: 5, uniqueItems: true }),
+            roles: Type.Array(Role, { minItems: 1, maxItems: ROLES.length, uniqueItems: true }),
           },
           { additionalProperties: false },
         ),
