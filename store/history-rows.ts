@@ -58,12 +58,19 @@ export const INVOICE_COLUMNS = `pk, tenant_id, invoice_id, payload, payload_sha2
 const INVOICE_FIELDS = 24;
 
 /**
+ * The columns of `invoice_lines` that copy its invoice's (tenant, vendor key, vendor id, invoice
+ * date; migration 110), which the line block's index reads (store/line-rebills.ts, pass `amount`).
+ * Every writer of lines fills them from the invoice row it writes.
+ */
+export const LINE_INVOICE_KEYS = 'tenant_id, vendor_key, vendor_id, invoice_date';
+
+/**
  * Columns of `invoice_lines` a history row fills, in the order the binary COPY writes them
  * (`copyLines` in store/history.ts).
  */
-export const LINE_COLUMNS = `invoice_pk, line_number, description, code_system, code, modifiers, quantity,
-  unit_price_cents, amount_cents, service_date, match_key, embedding`;
-const LINE_FIELDS = 12;
+export const LINE_COLUMNS = `invoice_pk, ${LINE_INVOICE_KEYS}, line_number, description, code_system, code,
+  modifiers, quantity, unit_price_cents, amount_cents, service_date, match_key, embedding`;
+const LINE_FIELDS = 16;
 
 /**
  * The record's index keys.
@@ -129,6 +136,7 @@ export function encodeInvoiceCopy(
  */
 export function* linesWithKeys(rows: readonly { pk: string; r: HistoryRecord }[]): Generator<{
   pk: string;
+  r: HistoryRecord;
   line: HistoryRecord['invoice']['lines'][number];
   k: InvoiceIndexKeys['lines'][number];
 }> {
@@ -138,17 +146,25 @@ export function* linesWithKeys(rows: readonly { pk: string; r: HistoryRecord }[]
       const k = byNumber.get(line.line_number);
       if (!k)
         throw new TriageError('TRIAGE_INTERNAL', `${r.location}: no features for line ${line.line_number}`);
-      yield { pk, line, k };
+      yield { pk, r, line, k };
     }
   }
 }
 
 /** Writes the `invoice_lines` rows of the given records in binary COPY form; returns how many. */
-function writeLineRows(w: CopyBinaryWriter, rows: readonly { pk: string; r: HistoryRecord }[]): number {
+function writeLineRows(
+  w: CopyBinaryWriter,
+  tenantId: string,
+  rows: readonly { pk: string; r: HistoryRecord }[],
+): number {
   let n = 0;
-  for (const { pk, line, k } of linesWithKeys(rows)) {
+  for (const { pk, r, line, k } of linesWithKeys(rows)) {
     w.row(LINE_FIELDS)
       .uuid(pk)
+      .text(tenantId)
+      .text(keysOf(r).vendorKey)
+      .text(r.invoice.vendor.id)
+      .date(r.invoice.invoice_date)
       .int4(line.line_number)
       .text(line.description)
       .text(line.code?.system)
@@ -169,14 +185,17 @@ function writeLineRows(w: CopyBinaryWriter, rows: readonly { pk: string; r: Hist
  * The binary COPY data of the chunk's `invoice_lines` rows (rows encoded ahead appended as they
  * are, the others encoded here), or null when there are none.
  */
-export function encodeLineCopy(rows: readonly { pk: string; r: HistoryRecord }[]): Buffer | null {
+export function encodeLineCopy(
+  tenantId: string,
+  rows: readonly { pk: string; r: HistoryRecord }[],
+): Buffer | null {
   const w = new CopyBinaryWriter(rows.length * 8192);
   let bytes = 0;
   for (const x of rows) {
     if (x.r.rows) {
       w.raw(x.r.rows.lines);
       bytes += x.r.rows.lines.length;
-    } else bytes += writeLineRows(w, [x]);
+    } else bytes += writeLineRows(w, tenantId, [x]);
   }
   return bytes > 0 ? w.finish() : null;
 }
@@ -199,7 +218,7 @@ export function encodeHistoryRows(
   for (const r of records) {
     const pk = historyId();
     writeInvoiceRow(invoices, tenantId, pk, r);
-    writeLineRows(lines, [{ pk, r }]);
+    writeLineRows(lines, tenantId, [{ pk, r }]);
     at.push({ pk, invoice: invoices.offset, lines: lines.offset });
   }
   const inv = invoices.rowsSince(start.invoices);

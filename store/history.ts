@@ -22,6 +22,7 @@ import {
   INVOICE_COLUMNS,
   keysOf,
   LINE_COLUMNS,
+  LINE_INVOICE_KEYS,
   linesWithKeys,
   type HistoryRecord,
 } from './history-rows.js';
@@ -177,9 +178,10 @@ async function copyInvoices(
 /** Writes the lines of the chunk's invoices with one binary COPY. */
 async function copyLines(
   tx: SqlExecutor & Required<Pick<SqlExecutor, 'copyFrom'>>,
+  tenantId: string,
   rows: readonly { pk: string; r: HistoryRecord }[],
 ): Promise<void> {
-  const data = encodeLineCopy(rows);
+  const data = encodeLineCopy(tenantId, rows);
   if (data) await tx.copyFrom(`COPY invoice_lines (${LINE_COLUMNS}) FROM STDIN (FORMAT binary)`, data);
 }
 
@@ -270,13 +272,13 @@ async function insertHistoryLines(
   }
   if (pks.length === 0) return;
   await tx.query(
-    `INSERT INTO invoice_lines (invoice_pk, line_number, description, code_system, code, modifiers, quantity,
-       unit_price_cents, amount_cents, service_date, match_key, embedding)
-     SELECT pk, num, descr, sys, code, ARRAY(SELECT jsonb_array_elements_text(mods::jsonb)), qty, price, amount,
-       sdate::date, mkey, emb
+    `INSERT INTO invoice_lines (${LINE_COLUMNS})
+     SELECT u.pk, ${LINE_INVOICE_KEYS.replace(/(\w+)/g, 'i.$1')}, num, descr, sys, code,
+       ARRAY(SELECT jsonb_array_elements_text(mods::jsonb)), qty, price, amount, sdate::date, mkey, emb
        FROM unnest($1::uuid[], $2::int[], $3::text[], $4::text[], $5::text[], $6::text[], $7::numeric[],
          $8::bigint[], $9::bigint[], $10::text[], $11::text[], $12::vector[])
-         AS u(pk, num, descr, sys, code, mods, qty, price, amount, sdate, mkey, emb)`,
+         AS u(pk, num, descr, sys, code, mods, qty, price, amount, sdate, mkey, emb)
+       JOIN invoices i ON i.pk = u.pk`,
     [
       pks,
       nums,
@@ -320,7 +322,7 @@ async function writeRows(
   if (transport === 'copy' && copyFrom) {
     const copier = { ...tx, copyFrom };
     await copyInvoices(copier, tenantId, fresh);
-    await copyLines(copier, fresh);
+    await copyLines(copier, tenantId, fresh);
     return [...fresh];
   }
   const written: { pk: string; r: HistoryRecord }[] = [];

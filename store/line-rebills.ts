@@ -83,8 +83,19 @@ export const LINE_BLOCK_RECENT_INVOICES = 128;
  */
 export const LINE_BLOCK_MIDDLE_INVOICES = 2000;
 
-/** The recent-invoice counts of the passes before the whole window, smallest first. */
-export const LINE_BLOCK_PASSES: readonly number[] = [LINE_BLOCK_RECENT_INVOICES, LINE_BLOCK_MIDDLE_INVOICES];
+/** A pass before the whole window ({@link LineBlockPass} less `window`). */
+export type LineBlockEarlyPass = Exclude<LineBlockPass, 'window'>;
+
+/**
+ * The passes before the whole window, in order: the lines of each probe's amount by index
+ * (`amount`: settles a line with `perLine` of them in a cost that does not grow with history),
+ * then the recent-invoice counts, smallest first, for the lines it did not settle.
+ */
+export const LINE_BLOCK_PASSES: readonly LineBlockEarlyPass[] = [
+  'amount',
+  LINE_BLOCK_RECENT_INVOICES,
+  LINE_BLOCK_MIDDLE_INVOICES,
+];
 
 /**
  * How {@link findEarlierLinesMany} searches a chunk of new lines: `recent-first` (the vendor's
@@ -124,6 +135,57 @@ export function lineBlockPlan(tenantRows: number | null): LineBlockPlan {
  * is true when the searched dates are the whole window, `same_amount` whether the kept line has
  * the probe's amount.
  */
+/** The probes of a line-block statement (`p`: query `m`, new line number, code, amount, embedding). */
+const PROBES_CTE = `p AS MATERIALIZED (
+  SELECT u.m, u.line_number, u.code, u.amount_cents, u.embedding
+    FROM unnest($2::int[], $3::int[], $4::text[], $5::bigint[], $6::vector[])
+         AS u(m, line_number, code, amount_cents, embedding)
+)`;
+
+/** The queries of a line-block statement (`q`: new invoice id, vendor id, vendor key, date, `m`). */
+const QUERIES = `unnest($7::text[], $8::text[], $9::text[], $10::date[]) WITH ORDINALITY
+         AS q(invoice_id, vendor_id, vendor_key, invoice_date, m)`;
+
+/**
+ * The `amount` pass ({@link LineBlockPass}): per probe, the vendor's earlier lines of the probe's
+ * amount in the whole window, read through the (tenant, vendor key | vendor id, amount, date DESC)
+ * indexes of `invoice_lines` (migration 110) latest first, the spec's filter applied as they are
+ * read, and the first `perLine` kept: the two index scans merge in date order (a line of the
+ * vendor key is not read again under the vendor id), so the statement stops after the lines it
+ * keeps and the ones the filter passes over, whatever the vendor's history. A probe that keeps
+ * `perLine` has its whole-window rows (same amount ranks first); the others are searched again by
+ * the next pass (`covered` is false), as are repeated line numbers.
+ */
+function amountPassSql(spec: LineBlockingSpec): string {
+  const walk = (column: 'vendor_key' | 'vendor_id', except: string): string => `
+          SELECT l.invoice_pk, l.line_number, l.invoice_date, l.embedding, l.code, l.quantity, l.amount_cents,
+                 l.service_date
+            FROM invoice_lines l
+           WHERE l.tenant_id = $1 AND l.${column} = q.${column} AND l.amount_cents = p.amount_cents
+             AND l.invoice_date BETWEEN q.invoice_date - ${spec.windowDays}::int AND q.invoice_date${except}`;
+  return `/* line block: same amount, by index */
+WITH q AS MATERIALIZED (
+  SELECT q.* FROM ${QUERIES}
+), ${PROBES_CTE}, kept AS MATERIALIZED (
+  SELECT p.m, p.line_number, k.*
+    FROM p JOIN q ON q.m = p.m
+    LEFT JOIN LATERAL (
+      SELECT i.pk, i.invoice_id, l.line_number AS earlier_line_number, l.invoice_date,
+             1 - (l.embedding <=> p.embedding) AS cosine, upper(l.code) AS code, l.quantity, l.amount_cents,
+             l.service_date, COALESCE(l.service_date, i.service_period_start, i.invoice_date) AS judged_date,
+             true AS same_amount
+        FROM (${walk('vendor_key', '')}
+          UNION ALL${walk('vendor_id', ' AND l.vendor_key <> q.vendor_key')}) l
+        JOIN invoices i ON i.pk = l.invoice_pk AND i.document_type = 'invoice' AND i.invoice_id <> q.invoice_id
+       WHERE (upper(l.code) = p.code OR 1 - (l.embedding <=> p.embedding) >= ${spec.minDescriptionCosine})
+         AND COALESCE((SELECT sum(-c.total_cents) FROM invoices c WHERE c.reverses_invoice_pk = i.pk), 0)
+             < i.total_cents - 1
+       ORDER BY l.invoice_date DESC, i.invoice_id COLLATE "C", l.line_number
+       LIMIT ${spec.perLine}
+    ) k ON true
+${keptRowsSql('false')}`;
+}
+
 function lineBlockSql(spec: LineBlockingSpec, recent: number | null): string {
   const windowStart = `q.invoice_date - ${spec.windowDays}::int`;
   // The vendor's invoices (by vendor key, or by vendor id) dated from `from` to the query's date,
@@ -147,12 +209,10 @@ function lineBlockSql(spec: LineBlockingSpec, recent: number | null): string {
     recent === null
       ? `
   SELECT q.*
-    FROM unnest($7::text[], $8::text[], $9::text[], $10::date[]) WITH ORDINALITY
-         AS q(invoice_id, vendor_id, vendor_key, invoice_date, m)`
+    FROM ${QUERIES}`
       : `
   SELECT q.*, f.from_date, f.from_date <= ${windowStart} AS covered
-    FROM unnest($7::text[], $8::text[], $9::text[], $10::date[]) WITH ORDINALITY
-         AS q(invoice_id, vendor_id, vendor_key, invoice_date, m)
+    FROM ${QUERIES}
    CROSS JOIN LATERAL (SELECT ${from} AS from_date OFFSET 0) f`;
   const invoices =
     recent === null
@@ -175,11 +235,7 @@ WITH q AS MATERIALIZED (${queries}
     JOIN invoice_lines l ON l.invoice_pk = i.pk
    WHERE COALESCE((SELECT sum(-c.total_cents) FROM invoices c WHERE c.reverses_invoice_pk = i.pk), 0)
          < i.total_cents - 1
-), p AS MATERIALIZED (
-  SELECT u.m, u.line_number, u.code, u.amount_cents, u.embedding
-    FROM unnest($2::int[], $3::int[], $4::text[], $5::bigint[], $6::vector[])
-         AS u(m, line_number, code, amount_cents, embedding)
-), kept AS MATERIALIZED (
+), ${PROBES_CTE}, kept AS MATERIALIZED (
   SELECT p.m, p.line_number, k.*
     FROM p
     ${recent === null ? 'CROSS' : 'LEFT'} JOIN LATERAL (
@@ -191,7 +247,16 @@ WITH q AS MATERIALIZED (${queries}
                 c.earlier_line_number
        LIMIT ${spec.perLine}
     ) k${recent === null ? '' : ' ON true'}
-), refs AS MATERIALIZED (
+${keptRowsSql(recent === null ? 'true' : '(SELECT q.covered FROM q WHERE q.m = k.m)')}`;
+}
+
+/**
+ * The end of a line-block statement after its `kept` CTE (each probe's kept earlier lines): the
+ * kept lines' delivery references read once per earlier invoice, and the rows in statement order,
+ * `covered` the SQL expression of whether the searched dates were the whole window.
+ */
+function keptRowsSql(covered: string): string {
+  return `), refs AS MATERIALIZED (
   SELECT DISTINCT ON (d.pk, (r->>'line_number')::int) d.pk, (r->>'line_number')::int AS line_number,
          r->>'delivery_reference' AS delivery_reference
     FROM invoices d, jsonb_array_elements(d.payload->'lines') WITH ORDINALITY AS t(r, n)
@@ -201,7 +266,7 @@ WITH q AS MATERIALIZED (${queries}
 SELECT k.m, k.line_number, k.invoice_id, k.earlier_line_number, k.invoice_date::text AS invoice_date, k.cosine,
        k.code, k.quantity::text AS quantity, k.amount_cents::text AS amount_cents,
        k.service_date::text AS service_date, k.judged_date::text AS judged_date, r.delivery_reference,
-       k.same_amount, ${recent === null ? 'true' : '(SELECT q.covered FROM q WHERE q.m = k.m)'} AS covered
+       k.same_amount, ${covered} AS covered
   FROM kept k
   LEFT JOIN refs r ON r.pk = k.pk AND r.line_number = k.earlier_line_number
  ORDER BY k.m, k.line_number, k.same_amount DESC, k.invoice_date DESC, k.invoice_id COLLATE "C",
@@ -209,10 +274,12 @@ SELECT k.m, k.line_number, k.invoice_id, k.earlier_line_number, k.invoice_date::
 }
 
 /**
- * Which dates a line-block statement searches: the whole window, or from the date of the vendor's
- * n-th most recent invoice of the window on (a count, e.g. {@link LINE_BLOCK_RECENT_INVOICES}).
+ * Which earlier lines a line-block statement searches: the whole window; from the date of the
+ * vendor's n-th most recent invoice of the window on (a count, e.g.
+ * {@link LINE_BLOCK_RECENT_INVOICES}); or `amount`, the lines of the probe's own amount in the
+ * whole window by index, the first `perLine` kept ({@link amountPassSql}).
  */
-export type LineBlockPass = 'window' | number;
+export type LineBlockPass = 'window' | 'amount' | number;
 
 const LINE_BLOCK_SQL = new Map<string, string>();
 
@@ -221,9 +288,14 @@ function lineBlockSqlOf(pass: LineBlockPass): string {
   const key = String(pass);
   let sql = LINE_BLOCK_SQL.get(key);
   if (sql === undefined) {
-    if (pass !== 'window' && !(Number.isSafeInteger(pass) && pass > 0))
-      throw new RangeError(`line block pass: a positive count of invoices, got ${pass}`);
-    sql = lineBlockSql(BLOCKING_SPEC.lines, pass === 'window' ? null : pass);
+    if (pass !== 'window' && pass !== 'amount' && !(Number.isSafeInteger(pass) && pass > 0))
+      throw new RangeError(
+        `line block pass: 'window', 'amount' or a positive count of invoices, got ${pass}`,
+      );
+    sql =
+      pass === 'amount'
+        ? amountPassSql(BLOCKING_SPEC.lines)
+        : lineBlockSql(BLOCKING_SPEC.lines, pass === 'window' ? null : pass);
     LINE_BLOCK_SQL.set(key, sql);
   }
   return sql;
@@ -350,7 +422,7 @@ export async function findEarlierLinesMany(
   chunkLines = LINE_BLOCK_CHUNK_LINES,
   transport: VectorTransport = 'text',
   plan: LineBlockPlan = 'recent-first',
-  passes: readonly number[] = LINE_BLOCK_PASSES,
+  passes: readonly LineBlockEarlyPass[] = LINE_BLOCK_PASSES,
 ): Promise<EarlierLine[][]> {
   const out: EarlierLine[][] = queries.map(() => []);
   let chunk: { j: number; q: Omit<LineRebillQuery, 'tenantId'> }[] = [];
@@ -363,7 +435,7 @@ export async function findEarlierLinesMany(
   ): Promise<LineBlockRow[][]> => {
     if (statements++ > 0) await setImmediate();
     const { sql, params } = lineBlockStatement(tenantId, qs, transport, pass);
-    const name = `line_block_${pass === 'window' ? pass : `recent${pass}`}`;
+    const name = `line_block_${typeof pass === 'number' ? `recent${pass}` : pass}`;
     const rows = await db.query<LineBlockRow>(sql, params, { name });
     const byQuery: LineBlockRow[][] = qs.map(() => []);
     for (const r of rows) byQuery[Number(r.m) - 1]!.push(r);
@@ -423,7 +495,7 @@ export async function findEarlierLines(
   q: LineRebillQuery,
   transport: VectorTransport = 'text',
   plan: LineBlockPlan = 'recent-first',
-  passes: readonly number[] = LINE_BLOCK_PASSES,
+  passes: readonly LineBlockEarlyPass[] = LINE_BLOCK_PASSES,
 ): Promise<EarlierLine[]> {
   const [found] = await findEarlierLinesMany(
     db,

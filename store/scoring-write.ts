@@ -14,6 +14,7 @@ import { scoredBaselineLines } from './baseline-lines.js';
 import type { SqlExecutor } from './sql.js';
 import { packResponse, unpackResponse, type StoredResponse } from './stored-response.js';
 import { vectorArrayValue, vectorValue, type VectorTransport } from './sql.js';
+import { LINE_COLUMNS, LINE_INVOICE_KEYS } from './history-rows.js';
 import type { DecisionExtras, InvoiceIndexKeys, SaveResult, StoredDecision } from './repository.js';
 
 const INVOICE_COLUMNS = `pk, tenant_id, invoice_id, payload, payload_sha256, vendor_id, vendor_name, vendor_key,
@@ -24,6 +25,10 @@ const DECISION_COLUMNS = `id, tenant_id, invoice_pk, decision, queue, priority, 
   duplicate_score, reason_codes, response, model_versions, feature_schema_version, policy_version, created_at,
   scored_by_key_id, review_status, expected_loss_cents, discount_cents, discount_deadline, received_date,
   sla_cents_per_day, explanation`;
+/** Columns of `invoice_lines` a scored invoice writes: the history's, and whether the line feeds the baselines. */
+const SCORED_LINE_COLUMNS = `${LINE_COLUMNS}, in_baseline`;
+/** The line's copies of its invoice's keys ({@link LINE_INVOICE_KEYS}) read from the inserted invoice row `inv`. */
+const LINE_KEYS_OF_INV = LINE_INVOICE_KEYS.replace(/(\w+)/g, 'inv.$1');
 /** Invoices with at most this many lines write through a named (prepared) statement. */
 const NAMED_WRITE_MAX_LINES = 50;
 
@@ -133,14 +138,13 @@ function scoredWrite(
   });
   const ctes = `inv AS (
       INSERT INTO invoices (${INVOICE_COLUMNS}) VALUES (${inv.join(',')})
-      ON CONFLICT (tenant_id, invoice_id) DO NOTHING RETURNING pk),
+      ON CONFLICT (tenant_id, invoice_id) DO NOTHING RETURNING pk, ${LINE_INVOICE_KEYS}),
     ${
       tuples.length === 0
         ? ''
         : `lines AS (
-      INSERT INTO invoice_lines (invoice_pk, line_number, description, code_system, code, modifiers, quantity,
-        unit_price_cents, amount_cents, service_date, match_key, embedding, in_baseline)
-      SELECT inv.pk, v.* FROM inv, (VALUES ${tuples.join(',')}) AS v),`
+      INSERT INTO invoice_lines (${SCORED_LINE_COLUMNS})
+      SELECT inv.pk, ${LINE_KEYS_OF_INV}, v.* FROM inv, (VALUES ${tuples.join(',')}) AS v),`
     }
     dec AS (
       INSERT INTO decisions (${DECISION_COLUMNS})
@@ -337,6 +341,7 @@ function lineItems(rows: readonly ScoredRow[], baselines: readonly Set<number>[]
   ): BulkItem => ({ type, values: lines.map(f), ...(read ? { read } : {}) });
   return [
     col('uuid', (l) => l.pk),
+    { sql: LINE_KEYS_OF_INV },
     col('int', (l) => l.line.line_number),
     col('text', (l) => l.line.description),
     col('text', (l) => l.line.code?.system ?? null),
@@ -410,10 +415,9 @@ export async function insertScoredMany(
     `WITH inv AS (
        INSERT INTO invoices (${INVOICE_COLUMNS})
        ${bulkSelect(invoiceItems(rows), params, transport)}
-       ON CONFLICT (tenant_id, invoice_id) DO NOTHING RETURNING pk AS stored_pk),
+       ON CONFLICT (tenant_id, invoice_id) DO NOTHING RETURNING pk AS stored_pk, ${LINE_INVOICE_KEYS}),
      lines AS (
-       INSERT INTO invoice_lines (invoice_pk, line_number, description, code_system, code, modifiers, quantity,
-         unit_price_cents, amount_cents, service_date, match_key, embedding, in_baseline)
+       INSERT INTO invoice_lines (${SCORED_LINE_COLUMNS})
        ${bulkSelect(lineItems(rows, baselines), params, transport)} JOIN inv ON inv.stored_pk = u.c0)
      INSERT INTO decisions (${DECISION_COLUMNS})
      ${bulkSelect(decisionItems(rows), params, transport)} JOIN inv ON inv.stored_pk = u.c1

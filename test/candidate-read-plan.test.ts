@@ -122,10 +122,11 @@ describe.skipIf(!pgEngine)('candidate read on PostgreSQL', () => {
       `SELECT pk FROM invoices WHERE invoice_id = 'cr-scored-2'`,
     )) as [{ pk: string }];
     await db.query(
-      `INSERT INTO invoice_lines (invoice_pk, line_number, description, quantity, unit_price_cents,
-         amount_cents, match_key, embedding)
-       SELECT invoice_pk, 0, description, quantity, unit_price_cents, amount_cents, 'first-line',
-         embedding FROM invoice_lines WHERE invoice_pk = $1 AND line_number = 1`,
+      `INSERT INTO invoice_lines (invoice_pk, tenant_id, vendor_key, vendor_id, invoice_date, line_number,
+         description, quantity, unit_price_cents, amount_cents, match_key, embedding)
+       SELECT invoice_pk, tenant_id, vendor_key, vendor_id, invoice_date, 0, description, quantity,
+         unit_price_cents, amount_cents, 'first-line', embedding
+         FROM invoice_lines WHERE invoice_pk = $1 AND line_number = 1`,
       [pk],
     );
     expect(await keysDrift(db)).toEqual({ differ: 0, keyRows: 47, invoices: 47 });

@@ -61,17 +61,18 @@ describe('history workers', () => {
       r: { location: v.location, invoice: v.invoice, payloadSha256: v.sha, keys: v.keys! } as HistoryRecord,
     }));
     const invoices = encodeInvoiceCopy('tenant-w', inThread);
-    const lines = encodeLineCopy(inThread)!;
+    const lines = encodeLineCopy('tenant-w', inThread)!;
     expect(invoices.length).toBeGreaterThan(21 * 1000);
     expect(lines.length).toBeGreaterThan(210 * 500);
     expect(Buffer.from(encodeInvoiceCopy('tenant-w', ahead)).equals(invoices)).toBe(true);
-    expect(Buffer.from(encodeLineCopy(ahead)!).equals(lines)).toBe(true);
+    expect(Buffer.from(encodeLineCopy('tenant-w', ahead)!).equals(lines)).toBe(true);
     // The tenant is in the encoded rows: another tenant's rows differ.
     expect(encodeInvoiceCopy('tenant-x', inThread).equals(invoices)).toBe(false);
+    expect(encodeLineCopy('tenant-x', inThread)!.equals(lines)).toBe(false);
     // Each record's rows are its own slice: a reordered chunk encodes in its new order.
     const swapped = [ahead[1]!, ahead[0]!, ...ahead.slice(2)];
     const swappedHere = [inThread[1]!, inThread[0]!, ...inThread.slice(2)];
-    expect(encodeLineCopy(swapped)!.equals(encodeLineCopy(swappedHere)!)).toBe(true);
+    expect(encodeLineCopy('tenant-w', swapped)!.equals(encodeLineCopy('tenant-w', swappedHere)!)).toBe(true);
     expect(new Set(ahead.map((a) => a.pk)).size).toBe(21);
   }, 60_000);
 });

@@ -27,6 +27,7 @@ import {
   lineBlockStatement,
   LINE_BLOCK_CHUNK_LINES,
   LINE_BLOCK_MIDDLE_INVOICES,
+  LINE_BLOCK_PASSES,
   LINE_BLOCK_RECENT_INVOICES,
   type EarlierLine,
   type LineBlockPass,
@@ -237,14 +238,48 @@ describe.each(engines('lbrecent'))('line block passes on $name', ({ config }) =>
       [`line_block_recent${MIDDLE}`, [4, 6]],
       ['line_block_window', [4]],
     ]);
-    // The service's middle pass covers this vendor's window: no whole-window statement.
+    // The service's passes: the amount pass settles every line of this query (each has perLine
+    // same-amount lines in the window, line 4's older than both recent passes) in one statement.
     searched.length = 0;
     expect(MIDDLE).toBeLessThan(LINE_BLOCK_MIDDLE_INVOICES);
+    expect(LINE_BLOCK_PASSES).toEqual(['amount', LINE_BLOCK_RECENT_INVOICES, LINE_BLOCK_MIDDLE_INVOICES]);
     expect(await findEarlierLinesMany(counting, TENANT, [q])).toEqual([full]);
+    expect(searched).toEqual([['line_block_amount', [1, 2, 3, 4, 5, 6]]]);
+    // Without the amount pass, the recent passes: the middle one covers this vendor's window.
+    searched.length = 0;
+    expect(
+      await findEarlierLinesMany(
+        counting,
+        TENANT,
+        [q],
+        LINE_BLOCK_CHUNK_LINES,
+        'text',
+        'recent-first',
+        LINE_BLOCK_PASSES.slice(1),
+      ),
+    ).toEqual([full]);
     expect(searched.map(([name]) => name)).toEqual([
       `line_block_recent${LINE_BLOCK_RECENT_INVOICES}`,
       `line_block_recent${LINE_BLOCK_MIDDLE_INVOICES}`,
     ]);
+    // Amounts the vendor never billed: the amount pass keeps nothing and leaves every line to the
+    // recent passes, which find the other-amount lines of the whole window.
+    const odd: Query = { ...q, lines: q.lines.map((l) => ({ ...l, amountCents: l.amountCents + 3 })) };
+    const [oddFull] = await oracle([odd]);
+    expect(oddFull!.length).toBeGreaterThan(0);
+    expect(oddFull!.every((r) => !q.lines.some((l) => l.amountCents + 3 === r.amountCents))).toBe(true);
+    searched.length = 0;
+    expect(await findEarlierLinesMany(counting, TENANT, [odd])).toEqual([oddFull]);
+    expect(searched).toEqual([
+      ['line_block_amount', [1, 2, 3, 4, 5, 6]],
+      [`line_block_recent${LINE_BLOCK_RECENT_INVOICES}`, [1, 2, 3, 4, 5, 6]],
+      [`line_block_recent${LINE_BLOCK_MIDDLE_INVOICES}`, [1, 2, 3, 4, 5, 6]],
+    ]);
+    // The amount pass alone, on the query of the first test: every line's perLine rows, the
+    // whole-window rows, each marked same-amount and not covered.
+    const byAmount = await run([q], 'amount');
+    expect(byAmount.every((r) => r.same_amount === true && r.covered === false)).toBe(true);
+    expect(byAmount.map((r) => earlierLineOf({ ...r, invoice_id: r.invoice_id! }))).toEqual(full);
   }, 120_000);
 
   it('finds the whole-window rows for several queries, chunked or not, in both transports', async () => {

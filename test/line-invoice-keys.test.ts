@@ -1,0 +1,116 @@
+/**
+ * Each stored line's copy of its invoice's tenant, vendor key, vendor id and date (migration 110,
+ * store/history-rows.ts `LINE_INVOICE_KEYS`), which the line block's `amount` pass reads through
+ * its indexes: every writer fills it (the single scoring write, the batch write, the history
+ * import: binary COPY on PostgreSQL, INSERT on PGlite), and the migration fills it for lines
+ * stored before it.
+ */
+import { readFileSync } from 'node:fs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { validateInvoice } from '../core/validate.js';
+import { extractInvoiceFeatures } from '../features/invoice-features.js';
+import { indexKeysOf, payloadSha256 } from '../inference/stages/prepare.js';
+import { createRepository, openDatabase, type SqlDatabase, type TriageRepository } from '../store/index.js';
+import { decisionFor, engines, keysOf, makeInvoice } from './fixtures.js';
+import { dropSchema } from './harness.js';
+
+const MIGRATION_110 = readFileSync(
+  new URL('../store/migrations/110_line_block_keys.sql', import.meta.url),
+  'utf8',
+);
+
+/** Lines whose copied keys differ from their invoice's, and lines in all, of invoices `ids`. */
+async function drift(db: SqlDatabase, ids: readonly string[]): Promise<{ differ: number; lines: number }> {
+  const [r] = await db.query<{ differ: number; lines: number }>(
+    `SELECT count(*) FILTER (WHERE (l.tenant_id, l.vendor_key, l.vendor_id, l.invoice_date)
+                         IS DISTINCT FROM (i.tenant_id, i.vendor_key, i.vendor_id, i.invoice_date))::int AS differ,
+            count(*)::int AS lines
+       FROM invoice_lines l JOIN invoices i ON i.pk = l.invoice_pk
+      WHERE i.invoice_id = ANY($1::text[])`,
+    [ids],
+  );
+  return r!;
+}
+
+describe.each(engines('linekeys'))("lines carry their invoice's keys on $name", ({ config }) => {
+  const cfg = config();
+  let db: SqlDatabase;
+  let repo: TriageRepository;
+  beforeAll(async () => {
+    db = await openDatabase(cfg);
+    repo = createRepository(db, { linkAfterCommit: false });
+  });
+  afterAll(async () => {
+    await repo.close();
+    await dropSchema(cfg);
+  });
+
+  const invoice = (id: string, date: string, vendor: string) => {
+    const inv = validateInvoice(
+      makeInvoice({
+        invoice_id: id,
+        invoice_number: id.toUpperCase(),
+        invoice_date: date,
+        due_date: date,
+        vendor: { id: vendor, name: `${vendor} Medical Supply` },
+      }),
+    );
+    return { inv, keys: keysOf(inv) };
+  };
+
+  it('from every writer, and from the migration for lines stored before it', async () => {
+    const a = invoice('lk-single', '2025-03-04', 'V-A');
+    await repo.withScoringLock('lk', [a.inv.vendor.id], (tx) =>
+      tx.insert(a.inv, 'h-a', a.keys, decisionFor(a.inv)),
+    );
+    const batch = [invoice('lk-batch-1', '2025-03-05', 'V-B'), invoice('lk-batch-2', '2025-04-06', 'V-C')];
+    await repo.withChunkLock('lk', [], (tx) =>
+      tx.insertMany(
+        batch.map((b) => ({
+          pk: tx.newPk(),
+          invoice: b.inv,
+          payloadSha256: `h-${b.inv.invoice_id}`,
+          keys: b.keys,
+          decision: decisionFor(b.inv),
+          extras: {},
+        })),
+      ),
+    );
+    const history = [invoice('lk-hist-1', '2024-11-30', 'V-A'), invoice('lk-hist-2', '2025-01-02', 'V-D')];
+    await repo.history.importChunk(
+      'lk-h',
+      history.map((r, j) => ({
+        location: `/${j}`,
+        invoice: r.inv,
+        payloadSha256: payloadSha256(r.inv),
+        keys: { ...indexKeysOf(extractInvoiceFeatures(r.inv)), ...r.keys },
+      })),
+      null,
+    );
+    const ids = [a, ...batch, ...history].map((x) => x.inv.invoice_id);
+    const lines = [a, ...batch, ...history].reduce((n, x) => n + x.inv.lines.length, 0);
+    expect(await drift(db, ids)).toEqual({ differ: 0, lines });
+    const [h] = await db.query<{
+      tenant_id: string;
+      vendor_key: string;
+      vendor_id: string;
+      invoice_date: string;
+    }>(
+      `SELECT DISTINCT tenant_id, vendor_key, vendor_id, invoice_date::text AS invoice_date FROM invoice_lines l
+        WHERE invoice_pk = (SELECT pk FROM invoices WHERE invoice_id = 'lk-hist-1')`,
+    );
+    expect(h).toEqual({
+      tenant_id: 'lk-h',
+      vendor_key: extractInvoiceFeatures(history[0]!.inv).vendorKey,
+      vendor_id: 'V-A',
+      invoice_date: '2024-11-30',
+    });
+
+    // Lines stored before migration 110: its columns and indexes dropped, the migration run again.
+    await db.exec(`DROP INDEX invoice_lines_block_key; DROP INDEX invoice_lines_block_id;
+      ALTER TABLE invoice_lines DROP COLUMN tenant_id, DROP COLUMN vendor_key, DROP COLUMN vendor_id,
+        DROP COLUMN invoice_date`);
+    await db.exec(MIGRATION_110);
+    expect(await drift(db, ids)).toEqual({ differ: 0, lines });
+  }, 120_000);
+});
