@@ -59,10 +59,11 @@ const INVOICE_FIELDS = 24;
 
 /**
  * The columns of `invoice_lines` that copy its invoice's (tenant, vendor key, vendor id, invoice
- * date; migration 110), which the line block's index reads (store/line-rebills.ts, pass `amount`).
- * Every writer of lines fills them from the invoice row it writes.
+ * date, client invoice id; migration 110), which the line block's indexes read
+ * (store/line-rebills.ts, pass `amount`). Every writer of lines fills them from the invoice row
+ * it writes.
  */
-export const LINE_INVOICE_KEYS = 'tenant_id, vendor_key, vendor_id, invoice_date';
+export const LINE_INVOICE_KEYS = 'tenant_id, vendor_key, vendor_id, invoice_date, invoice_id';
 
 /**
  * Columns of `invoice_lines` a history row fills, in the order the binary COPY writes them
@@ -70,7 +71,7 @@ export const LINE_INVOICE_KEYS = 'tenant_id, vendor_key, vendor_id, invoice_date
  */
 export const LINE_COLUMNS = `invoice_pk, ${LINE_INVOICE_KEYS}, line_number, description, code_system, code,
   modifiers, quantity, unit_price_cents, amount_cents, service_date, match_key, embedding`;
-const LINE_FIELDS = 16;
+const LINE_FIELDS = 17;
 
 /**
  * The record's index keys.
@@ -165,6 +166,7 @@ function writeLineRows(
       .text(keysOf(r).vendorKey)
       .text(r.invoice.vendor.id)
       .date(r.invoice.invoice_date)
+      .text(r.invoice.invoice_id)
       .int4(line.line_number)
       .text(line.description)
       .text(line.code?.system)

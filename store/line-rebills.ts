@@ -148,21 +148,30 @@ const QUERIES = `unnest($7::text[], $8::text[], $9::text[], $10::date[]) WITH OR
 
 /**
  * The `amount` pass ({@link LineBlockPass}): per probe, the vendor's earlier lines of the probe's
- * amount in the whole window, read through the (tenant, vendor key | vendor id, amount, date DESC)
- * indexes of `invoice_lines` (migration 110) latest first, the spec's filter applied as they are
- * read, and the first `perLine` kept: the two index scans merge in date order (a line of the
- * vendor key is not read again under the vendor id), so the statement stops after the lines it
- * keeps and the ones the filter passes over, whatever the vendor's history. A probe that keeps
- * `perLine` has its whole-window rows (same amount ranks first); the others are searched again by
- * the next pass (`covered` is false), as are repeated line numbers.
+ * amount in the whole window, in the spec's order (later date, invoice id, line number), the
+ * first `perLine` that pass the spec's filter. The lines of the vendor key are read through
+ * `invoice_lines_block_key` (migration 110) in that order and the scan stops at the `perLine`-th
+ * kept, whatever the vendor's history; the lines of the vendor id under other keys (name
+ * variants: usually none) through `invoice_lines_block_id`, two ranges around the query's key.
+ * A probe that keeps `perLine` has its whole-window rows (same amount ranks first); the others
+ * are searched again by the next pass (`covered` is false), as are repeated line numbers.
  */
 function amountPassSql(spec: LineBlockingSpec): string {
-  const walk = (column: 'vendor_key' | 'vendor_id', except: string): string => `
-          SELECT l.invoice_pk, l.line_number, l.invoice_date, l.embedding, l.code, l.quantity, l.amount_cents,
-                 l.service_date
-            FROM invoice_lines l
-           WHERE l.tenant_id = $1 AND l.${column} = q.${column} AND l.amount_cents = p.amount_cents
-             AND l.invoice_date BETWEEN q.invoice_date - ${spec.windowDays}::int AND q.invoice_date${except}`;
+  // One index range: the lines of `vendor` (`key` or `id`) of the probe's amount in the window, the
+  // spec's filter, the first perLine in the spec's order (the index's, after `extra` on the key).
+  const walk = (vendor: 'key' | 'id', extra: string): string => `
+          (SELECT l.invoice_pk, l.invoice_id, l.line_number, l.invoice_date, l.embedding, l.code, l.quantity,
+                  l.amount_cents, l.service_date, i.service_period_start
+             FROM invoice_lines l
+             JOIN invoices i ON i.pk = l.invoice_pk AND i.document_type = 'invoice'
+            WHERE l.tenant_id = $1 AND l.vendor_${vendor} = q.vendor_${vendor} AND l.amount_cents = p.amount_cents${extra}
+              AND l.invoice_date BETWEEN q.invoice_date - ${spec.windowDays}::int AND q.invoice_date
+              AND l.invoice_id <> q.invoice_id
+              AND (upper(l.code) = p.code OR 1 - (l.embedding <=> p.embedding) >= ${spec.minDescriptionCosine})
+              AND COALESCE((SELECT sum(-c.total_cents) FROM invoices c WHERE c.reverses_invoice_pk = i.pk), 0)
+                  < i.total_cents - 1
+            ORDER BY l.invoice_date DESC, l.invoice_id COLLATE "C", l.line_number
+            LIMIT ${spec.perLine})`;
   return `/* line block: same amount, by index */
 WITH q AS MATERIALIZED (
   SELECT q.* FROM ${QUERIES}
@@ -170,17 +179,14 @@ WITH q AS MATERIALIZED (
   SELECT p.m, p.line_number, k.*
     FROM p JOIN q ON q.m = p.m
     LEFT JOIN LATERAL (
-      SELECT i.pk, i.invoice_id, l.line_number AS earlier_line_number, l.invoice_date,
+      SELECT l.invoice_pk AS pk, l.invoice_id, l.line_number AS earlier_line_number, l.invoice_date,
              1 - (l.embedding <=> p.embedding) AS cosine, upper(l.code) AS code, l.quantity, l.amount_cents,
-             l.service_date, COALESCE(l.service_date, i.service_period_start, i.invoice_date) AS judged_date,
+             l.service_date, COALESCE(l.service_date, l.service_period_start, l.invoice_date) AS judged_date,
              true AS same_amount
-        FROM (${walk('vendor_key', '')}
-          UNION ALL${walk('vendor_id', ' AND l.vendor_key <> q.vendor_key')}) l
-        JOIN invoices i ON i.pk = l.invoice_pk AND i.document_type = 'invoice' AND i.invoice_id <> q.invoice_id
-       WHERE (upper(l.code) = p.code OR 1 - (l.embedding <=> p.embedding) >= ${spec.minDescriptionCosine})
-         AND COALESCE((SELECT sum(-c.total_cents) FROM invoices c WHERE c.reverses_invoice_pk = i.pk), 0)
-             < i.total_cents - 1
-       ORDER BY l.invoice_date DESC, i.invoice_id COLLATE "C", l.line_number
+        FROM (${walk('key', '')}
+          UNION ALL${walk('id', ' AND l.vendor_key < q.vendor_key')}
+          UNION ALL${walk('id', ' AND l.vendor_key > q.vendor_key')}) l
+       ORDER BY l.invoice_date DESC, l.invoice_id COLLATE "C", l.line_number
        LIMIT ${spec.perLine}
     ) k ON true
 ${keptRowsSql('false')}`;

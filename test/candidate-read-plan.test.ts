@@ -87,10 +87,10 @@ async function keysDrift(db: SqlDatabase): Promise<{ differ: number; keyRows: nu
 describe.skipIf(!pgEngine)('candidate read on PostgreSQL', () => {
   const config = pgEngine!.config();
   let db: SqlDatabase;
-  // The schema before migration 098, plus the one later column today's scoring write sets
-  // (103: `invoice_lines.in_baseline`), so that the repository can score into it; 098 then runs on
-  // a tenant that holds history and a scored invoice.
-  const before = loadMigrations().filter((m) => m.version < 98 || m.version === 103);
+  // The schema before migration 098, plus the later line columns today's writers set (103:
+  // `invoice_lines.in_baseline`; 110: the invoice's keys on each line), so that the repository can
+  // write into it; 098 then runs on a tenant that holds history and a scored invoice.
+  const before = loadMigrations().filter((m) => m.version < 98 || m.version === 103 || m.version === 110);
 
   beforeAll(async () => {
     if (config.engine !== 'postgres') throw new Error('postgres only');
@@ -122,9 +122,9 @@ describe.skipIf(!pgEngine)('candidate read on PostgreSQL', () => {
       `SELECT pk FROM invoices WHERE invoice_id = 'cr-scored-2'`,
     )) as [{ pk: string }];
     await db.query(
-      `INSERT INTO invoice_lines (invoice_pk, tenant_id, vendor_key, vendor_id, invoice_date, line_number,
+      `INSERT INTO invoice_lines (invoice_pk, tenant_id, vendor_key, vendor_id, invoice_date, invoice_id, line_number,
          description, quantity, unit_price_cents, amount_cents, match_key, embedding)
-       SELECT invoice_pk, tenant_id, vendor_key, vendor_id, invoice_date, 0, description, quantity,
+       SELECT invoice_pk, tenant_id, vendor_key, vendor_id, invoice_date, invoice_id, 0, description, quantity,
          unit_price_cents, amount_cents, 'first-line', embedding
          FROM invoice_lines WHERE invoice_pk = $1 AND line_number = 1`,
       [pk],

@@ -40,6 +40,8 @@ describe('declaredIndexes', () => {
         .map((i) => `${i.table}.${i.name} ${i.method}`)
         .sort(),
     ).toEqual([
+      'invoice_lines.invoice_lines_block_id btree',
+      'invoice_lines.invoice_lines_block_key btree',
       'invoice_lines.invoice_lines_rebill_key btree',
       'invoices.invoices_embedding_hnsw hnsw',
       'invoices.invoices_number_key btree',

@@ -1,5 +1,5 @@
 /**
- * Each stored line's copy of its invoice's tenant, vendor key, vendor id and date (migration 110,
+ * Each stored line's copy of its invoice's tenant, vendor key, vendor id, date and id (migration 110,
  * store/history-rows.ts `LINE_INVOICE_KEYS`), which the line block's `amount` pass reads through
  * its indexes: every writer fills it (the single scoring write, the batch write, the history
  * import: binary COPY on PostgreSQL, INSERT on PGlite), and the migration fills it for lines
@@ -22,8 +22,8 @@ const MIGRATION_110 = readFileSync(
 /** Lines whose copied keys differ from their invoice's, and lines in all, of invoices `ids`. */
 async function drift(db: SqlDatabase, ids: readonly string[]): Promise<{ differ: number; lines: number }> {
   const [r] = await db.query<{ differ: number; lines: number }>(
-    `SELECT count(*) FILTER (WHERE (l.tenant_id, l.vendor_key, l.vendor_id, l.invoice_date)
-                         IS DISTINCT FROM (i.tenant_id, i.vendor_key, i.vendor_id, i.invoice_date))::int AS differ,
+    `SELECT count(*) FILTER (WHERE (l.tenant_id, l.vendor_key, l.vendor_id, l.invoice_date, l.invoice_id)
+                         IS DISTINCT FROM (i.tenant_id, i.vendor_key, i.vendor_id, i.invoice_date, i.invoice_id))::int AS differ,
             count(*)::int AS lines
        FROM invoice_lines l JOIN invoices i ON i.pk = l.invoice_pk
       WHERE i.invoice_id = ANY($1::text[])`,
@@ -96,7 +96,8 @@ describe.each(engines('linekeys'))("lines carry their invoice's keys on $name", 
       vendor_id: string;
       invoice_date: string;
     }>(
-      `SELECT DISTINCT tenant_id, vendor_key, vendor_id, invoice_date::text AS invoice_date FROM invoice_lines l
+      `SELECT DISTINCT tenant_id, vendor_key, vendor_id, invoice_date::text AS invoice_date, invoice_id
+         FROM invoice_lines l
         WHERE invoice_pk = (SELECT pk FROM invoices WHERE invoice_id = 'lk-hist-1')`,
     );
     expect(h).toEqual({
@@ -104,12 +105,13 @@ describe.each(engines('linekeys'))("lines carry their invoice's keys on $name", 
       vendor_key: extractInvoiceFeatures(history[0]!.inv).vendorKey,
       vendor_id: 'V-A',
       invoice_date: '2024-11-30',
+      invoice_id: 'lk-hist-1',
     });
 
     // Lines stored before migration 110: its columns and indexes dropped, the migration run again.
     await db.exec(`DROP INDEX invoice_lines_block_key; DROP INDEX invoice_lines_block_id;
       ALTER TABLE invoice_lines DROP COLUMN tenant_id, DROP COLUMN vendor_key, DROP COLUMN vendor_id,
-        DROP COLUMN invoice_date`);
+        DROP COLUMN invoice_date, DROP COLUMN invoice_id`);
     await db.exec(MIGRATION_110);
     expect(await drift(db, ids)).toEqual({ differ: 0, lines });
   }, 120_000);
