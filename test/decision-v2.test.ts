@@ -66,7 +66,7 @@ describe('decisionVersionOf', () => {
       `application/json;q=0, ${DECISION_V2_MEDIA_TYPE};q=0`,
       `${DECISION_V2_MEDIA_TYPE};q=0, */*;q=0.5, application/json;q=0`,
       '*/*;q=0',
-      '*/*;q=2',
+      'application/json;q=0.000',
     ]) {
       let thrown: unknown;
       try {
@@ -77,6 +77,47 @@ describe('decisionVersionOf', () => {
       expect(thrown, accept).toMatchObject({
         code: 'TRIAGE_NOT_ACCEPTABLE',
         errors: [{ path: '/headers/accept' }],
+      });
+    }
+  });
+});
+
+describe('decisionVersionOf and quality values (RFC 9110 section 12.4.2)', () => {
+  it('reads every well-formed q: 0 to 1, at most 3 decimals, any case', () => {
+    expect(decisionVersionOf('application/json;q=1.000')).toBe(1);
+    expect(decisionVersionOf('application/json;Q=0.5')).toBe(1);
+    expect(decisionVersionOf('application/json;q=1.')).toBe(1);
+    expect(decisionVersionOf(`application/json;q=0.001, ${DECISION_V2_MEDIA_TYPE};q=0.`)).toBe(1);
+    expect(decisionVersionOf(`application/json;q=0.5, ${DECISION_V2_MEDIA_TYPE};q=0.501`)).toBe(2);
+  });
+
+  it('refuses a malformed q with a 400 naming the header, even where another range matches', () => {
+    for (const accept of [
+      'application/json;q=abc',
+      'application/json;q=2',
+      '*/*;q=2',
+      'application/json;q=1.5',
+      'application/json;q=1.001',
+      'application/json;q=0.1234',
+      'application/json;q=-0.5',
+      'application/json;q=',
+      'application/json;q',
+      'application/json;q = 0.5',
+      'application/json;q=0.5;q=0.4',
+      'application/json;q=.5',
+      `application/json, ${DECISION_V2_MEDIA_TYPE};q=abc`,
+      'text/xml;q=high',
+    ]) {
+      let thrown: unknown;
+      try {
+        decisionVersionOf(accept);
+      } catch (e) {
+        thrown = e;
+      }
+      expect(thrown, accept).toMatchObject({
+        code: 'TRIAGE_REQUEST_INVALID',
+        status: 400,
+        errors: [{ path: '/headers/accept', message: expect.stringContaining('malformed quality value') }],
       });
     }
   });
@@ -194,6 +235,29 @@ describe.each(engines('decisionv2'))('the decision in version 2 on $name', ({ co
       headers: { accept: 'text/xml' },
     });
     expect(got.statusCode, got.body).toBe(406);
+  });
+
+  it('answers a malformed quality value in Accept with a 400 problem+json naming it, and stores nothing', async () => {
+    const invoice: Invoice = { ...example, invoice_id: 'v2-bad-q', invoice_number: 'INV-V2-BADQ' };
+    for (const accept of ['application/json;q=abc', 'application/json;q=2']) {
+      const r = await post(invoice, accept);
+      expect(r.statusCode, r.body).toBe(400);
+      expect(r.headers['content-type']).toContain('application/problem+json');
+      expect(r.json<{ code: string; errors: { path: string }[] }>()).toMatchObject({
+        code: 'TRIAGE_REQUEST_INVALID',
+        errors: [{ path: '/headers/accept' }],
+      });
+    }
+    const scored = await post(invoice, 'application/json;q=0.5');
+    expect(scored.statusCode, scored.body).toBe(200);
+    expect(scored.headers['idempotent-replayed']).toBeUndefined();
+    const got = await h.call('workflow', {
+      method: 'GET',
+      url: `/v1/decisions/${scored.json<DecisionResponse>().decision_id}`,
+      headers: { accept: 'application/json;q=abc' },
+    });
+    expect(got.statusCode, got.body).toBe(400);
+    expect(got.json<{ errors: { path: string }[] }>().errors).toMatchObject([{ path: '/headers/accept' }]);
   });
 
   it('documents both versions of the response in the OpenAPI document', async () => {
