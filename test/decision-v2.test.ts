@@ -214,49 +214,44 @@ describe.each(engines('decisionv2'))('the decision in version 2 on $name', ({ co
     expect(read2.explanation).toEqual(g1.json<{ explanation: unknown }>().explanation);
   });
 
-  it('answers an Accept naming no decision version with a 406 problem+json, and stores nothing', async () => {
-    const invoice: Invoice = { ...example, invoice_id: 'v2-not-acceptable', invoice_number: 'INV-V2-406' };
-    for (const accept of ['application/vnd.invoice-triage.decision.v3+json', 'text/xml']) {
+  it.each([
+    {
+      what: 'naming no decision version',
+      status: 406,
+      code: 'TRIAGE_NOT_ACCEPTABLE',
+      id: 'v2-not-acceptable',
+      refused: ['application/vnd.invoice-triage.decision.v3+json', 'text/xml'],
+      served: '*/*',
+    },
+    {
+      what: 'with a malformed quality value',
+      status: 400,
+      code: 'TRIAGE_REQUEST_INVALID',
+      id: 'v2-bad-q',
+      refused: ['application/json;q=abc', 'application/json;q=2'],
+      served: 'application/json;q=0.5',
+    },
+  ])('answers an Accept $what with a $status problem+json naming it, and stores nothing', async (c) => {
+    const invoice: Invoice = { ...example, invoice_id: c.id, invoice_number: `INV-${c.id}` };
+    for (const accept of c.refused) {
       const r = await post(invoice, accept);
-      expect(r.statusCode, r.body).toBe(406);
+      expect(r.statusCode, r.body).toBe(c.status);
       expect(r.headers['content-type']).toContain('application/problem+json');
       expect(r.json<{ code: string; errors: { path: string }[] }>()).toMatchObject({
-        code: 'TRIAGE_NOT_ACCEPTABLE',
+        code: c.code,
         errors: [{ path: '/headers/accept' }],
       });
     }
-    const scored = await post(invoice, '*/*');
+    const scored = await post(invoice, c.served);
     expect(scored.statusCode, scored.body).toBe(200);
-    // The 406s stored nothing: this is the first scoring of the invoice.
+    // The refusals stored nothing: this is the first scoring of the invoice.
     expect(scored.headers['idempotent-replayed']).toBeUndefined();
     const got = await h.call('workflow', {
       method: 'GET',
       url: `/v1/decisions/${scored.json<DecisionResponse>().decision_id}`,
-      headers: { accept: 'text/xml' },
+      headers: { accept: c.refused.at(-1)! },
     });
-    expect(got.statusCode, got.body).toBe(406);
-  });
-
-  it('answers a malformed quality value in Accept with a 400 problem+json naming it, and stores nothing', async () => {
-    const invoice: Invoice = { ...example, invoice_id: 'v2-bad-q', invoice_number: 'INV-V2-BADQ' };
-    for (const accept of ['application/json;q=abc', 'application/json;q=2']) {
-      const r = await post(invoice, accept);
-      expect(r.statusCode, r.body).toBe(400);
-      expect(r.headers['content-type']).toContain('application/problem+json');
-      expect(r.json<{ code: string; errors: { path: string }[] }>()).toMatchObject({
-        code: 'TRIAGE_REQUEST_INVALID',
-        errors: [{ path: '/headers/accept' }],
-      });
-    }
-    const scored = await post(invoice, 'application/json;q=0.5');
-    expect(scored.statusCode, scored.body).toBe(200);
-    expect(scored.headers['idempotent-replayed']).toBeUndefined();
-    const got = await h.call('workflow', {
-      method: 'GET',
-      url: `/v1/decisions/${scored.json<DecisionResponse>().decision_id}`,
-      headers: { accept: 'application/json;q=abc' },
-    });
-    expect(got.statusCode, got.body).toBe(400);
+    expect(got.statusCode, got.body).toBe(c.status);
     expect(got.json<{ errors: { path: string }[] }>().errors).toMatchObject([{ path: '/headers/accept' }]);
   });
 
