@@ -399,6 +399,8 @@ export function createMonitoringStore(db: SqlDatabase): MonitoringStore {
           { path: '/rate', message: 'must be in [0, 1]' },
         ]);
       return db.transaction(async (tx) => {
+        // FOR UPDATE locks no row before the first policy: the lock orders the first ones too.
+        await lockForTransaction(tx, [lockKey('audit-sample-policy', tenantId)]);
         const prev = await tx.query<{ version: number; seed: string }>(
           'SELECT version, seed FROM audit_sample_policies WHERE tenant_id = $1 FOR UPDATE',
           [tenantId],
