@@ -12,6 +12,7 @@ import { insertAuditSample } from './monitoring.js';
 import { addVendorLineStats } from './vendor-stats.js';
 import { scoredBaselineLines } from './baseline-lines.js';
 import type { SqlExecutor } from './sql.js';
+import { mapInSlices } from '../core/slices.js';
 import { packResponse, unpackResponse, type StoredResponse } from './stored-response.js';
 import { vectorArrayValue, vectorValue, type VectorTransport } from './sql.js';
 import type { DecisionExtras, InvoiceIndexKeys, SaveResult, StoredDecision } from './repository.js';
@@ -29,9 +30,11 @@ const NAMED_WRITE_MAX_LINES = 50;
 
 /**
  * Invoice, lines and decision in one statement: the invoice insert (a no-op on a stored id)
- * feeds the line and decision inserts, so nothing else is written when the id was taken.
+ * feeds the line and decision inserts, so nothing else is written when the id was taken. The
+ * line rows of a long invoice are made a slice at a time with a turn of the event loop between
+ * slices (core/slices.ts).
  */
-function scoredWrite(
+async function scoredWrite(
   tenantId: string,
   pk: string,
   invoice: Invoice,
@@ -40,7 +43,7 @@ function scoredWrite(
   decision: DecisionResponse,
   extras: DecisionExtras,
   transport: VectorTransport,
-): { ctes: string; params: unknown[] } {
+): Promise<{ ctes: string; params: unknown[] }> {
   const p = extras.priority;
   const params: unknown[] = [
     pk,
@@ -95,42 +98,44 @@ function scoredWrite(
   inv[23] = `(SELECT r.pk FROM invoices r WHERE r.tenant_id = $2 AND r.invoice_id = $24)`;
   const byNumber = new Map(keys.lines.map((l) => [l.lineNumber, l]));
   const baseline = scoredBaselineLines(decision, invoice.lines);
-  const tuples = invoice.lines.map((line) => {
-    const k = byNumber.get(line.line_number);
-    if (!k) throw new TriageError('TRIAGE_INTERNAL', `no features for line ${line.line_number}`);
-    const from = params.length + 1;
-    params.push(
-      line.line_number,
-      line.description,
-      line.code?.system ?? null,
-      line.code?.value ?? null,
-      line.modifiers ?? [],
-      String(line.quantity),
-      String(line.unit_price_cents),
-      String(line.amount_cents),
-      line.service_date ?? null,
-      k.matchKey,
-      vectorValue(transport, k.embedding),
-      baseline.has(line.line_number),
-    );
-    const t = ph(from, 12);
-    // Typed casts: VALUES rows are typed from their first row otherwise.
-    const casts = [
-      '::int',
-      '::text',
-      '::text',
-      '::text',
-      '::text[]',
-      '::numeric',
-      '::bigint',
-      '::bigint',
-      '::date',
-      '::text',
-      '::vector',
-      '::boolean',
-    ];
-    return `(${t.map((x, j) => x + casts[j]!).join(',')})`;
-  });
+  const tuples = await mapInSlices(invoice.lines, (slice) =>
+    slice.map((line) => {
+      const k = byNumber.get(line.line_number);
+      if (!k) throw new TriageError('TRIAGE_INTERNAL', `no features for line ${line.line_number}`);
+      const from = params.length + 1;
+      params.push(
+        line.line_number,
+        line.description,
+        line.code?.system ?? null,
+        line.code?.value ?? null,
+        line.modifiers ?? [],
+        String(line.quantity),
+        String(line.unit_price_cents),
+        String(line.amount_cents),
+        line.service_date ?? null,
+        k.matchKey,
+        vectorValue(transport, k.embedding),
+        baseline.has(line.line_number),
+      );
+      const t = ph(from, 12);
+      // Typed casts: VALUES rows are typed from their first row otherwise.
+      const casts = [
+        '::int',
+        '::text',
+        '::text',
+        '::text',
+        '::text[]',
+        '::numeric',
+        '::bigint',
+        '::bigint',
+        '::date',
+        '::text',
+        '::vector',
+        '::boolean',
+      ];
+      return `(${t.map((x, j) => x + casts[j]!).join(',')})`;
+    }),
+  );
   const ctes = `inv AS (
       INSERT INTO invoices (${INVOICE_COLUMNS}) VALUES (${inv.join(',')})
       ON CONFLICT (tenant_id, invoice_id) DO NOTHING RETURNING pk),
@@ -164,7 +169,7 @@ export async function insertScored(
   extras: DecisionExtras = {},
   transport: VectorTransport = 'text',
 ): Promise<SaveResult> {
-  const { ctes, params } = scoredWrite(
+  const { ctes, params } = await scoredWrite(
     tenantId,
     newId(),
     invoice,
