@@ -12,7 +12,7 @@ import { insertAuditSample } from './monitoring.js';
 import { addVendorLineStats } from './vendor-stats.js';
 import { scoredBaselineLines } from './baseline-lines.js';
 import type { SqlExecutor } from './sql.js';
-import { mapInSlices } from '../core/slices.js';
+import { LINE_SLICE, mapInSlices, nextTurn } from '../core/slices.js';
 import { packResponse, unpackResponse, type StoredResponse } from './stored-response.js';
 import { vectorArrayValue, vectorValue, type VectorTransport } from './sql.js';
 import type { DecisionExtras, InvoiceIndexKeys, SaveResult, StoredDecision } from './repository.js';
@@ -193,6 +193,9 @@ export async function insertScored(
     if (stored.payloadSha256 !== payloadSha256) throw conflict(invoice.invoice_id);
     return { decision: stored.decision, created: false };
   }
+  // The embedded engine runs each statement on the event loop and resolves it without a turn of
+  // it: after a long invoice's write the deadline gets its turn before the statements after it.
+  if (n > LINE_SLICE) await nextTurn();
   await addVendorLineStats(tx, tenantId, [
     {
       vendorId: invoice.vendor.id,
