@@ -30,8 +30,9 @@ export interface SliceOptions {
 /**
  * `fn` over `items` a slice at a time, the results concatenated in order; a turn of the event
  * loop ({@link nextTurn}) between two slices, none before the first, so a list of one slice
- * runs as one call with no turn (and an empty list calls nothing). `fn` must map each item on its own (the result is then the
- * same whatever the slice size) and return one result per item of its slice.
+ * runs as one call with no turn (and an empty list calls nothing). `fn` must map each item on
+ * its own (the result is then the same whatever the slice size) and return one result per item
+ * of its slice.
  * @param fn given a slice and the index of its first item in `items`.
  * @throws RangeError when `fn` returns another number of results than items it was given.
  * @throws the signal's reason when `signal` aborts between two slices.
