@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, writeFileSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, symlinkSync, writeFileSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadConfig } from './config.js';
@@ -223,6 +223,20 @@ describe('scoreFile', () => {
     const text = renderSummary(s);
     expect(text).toContain('duplicates found: 0');
     expect(text).toContain('row 4: /total_cents');
+  });
+
+  it('refuses --out naming an input file (by its path or a link), and leaves the input as it was', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'triage-cli-'));
+    const file = join(dir, 'in.jsonl');
+    writeFileSync(file, JSON.stringify(makeInvoice({ invoice_id: 'cli-out-1' })) + '\n');
+    const before = readFileSync(file, 'utf8');
+    const link = join(dir, 'link.jsonl');
+    symlinkSync(file, link);
+    for (const out of [file, join(dir, '.', 'in.jsonl'), link])
+      await expect(scoreFile(file, { store: { engine: 'pglite' }, out, models: null })).rejects.toThrow(
+        `--out ${out} is the input file ${file}`,
+      );
+    expect(readFileSync(file, 'utf8')).toBe(before);
   });
 
   it('names the file whose CSV header is refused, among several', async () => {

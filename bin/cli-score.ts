@@ -5,12 +5,12 @@
  * store is a fresh in-memory PGlite, so the summary covers just that file; `--data-dir` or
  * `--database-url` score into a persistent store instead.
  */
-import { writeFileSync } from 'node:fs';
+import { statSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { Option, type Command } from 'commander';
 import { SingleBar, Presets } from 'cli-progress';
 import Table from 'cli-table3';
-import { isTriageError } from '../core/errors.js';
+import { isTriageError, TriageError } from '../core/errors.js';
 import { validateInvoice } from '../core/validate.js';
 import type { DecisionResponse } from '../core/decision.js';
 import type { StoreConfig } from '../store/index.js';
@@ -54,7 +54,9 @@ export async function scoreFile(
   path: string | readonly string[],
   opts: ScoreFileOptions,
 ): Promise<ScoreSummary> {
-  const records = await readInvoiceFiles(typeof path === 'string' ? [path] : path, opts.format);
+  const paths = typeof path === 'string' ? [path] : path;
+  if (opts.out !== undefined) refuseOutputOverInput(opts.out, paths);
+  const records = await readInvoiceFiles(paths, opts.format);
   const { scoring, repo, closeModels } = await wire(opts.store, {
     models: opts.models === undefined ? { reloadMs: null } : opts.models,
     ...(opts.policyFile ? { policyFile: opts.policyFile } : {}),
@@ -130,6 +132,25 @@ export async function scoreFile(
   if (opts.out)
     writeFileSync(opts.out, out.map((d) => JSON.stringify(d)).join('\n') + (out.length ? '\n' : ''));
   return summary;
+}
+
+/**
+ * Refuses an output file that is one of the input files (the same path once resolved, or the same
+ * file through another name: a link), since writing the decisions there would replace the
+ * invoices read from it.
+ * @throws TriageError `TRIAGE_FILE_INVALID` naming `--out` and the input.
+ */
+function refuseOutputOverInput(out: string, inputs: readonly string[]): void {
+  const o = statSync(out, { throwIfNoEntry: false });
+  for (const input of inputs) {
+    const i = statSync(input, { throwIfNoEntry: false });
+    const same = o && i ? o.dev === i.dev && o.ino === i.ino : resolve(out) === resolve(input);
+    if (same)
+      throw new TriageError(
+        'TRIAGE_FILE_INVALID',
+        `--out ${out} is the input file ${input}: writing the decisions there would replace its invoices; choose another file`,
+      );
+  }
 }
 
 /** Renders a summary as text tables. */

@@ -7,6 +7,7 @@ import {
   VENDOR_ID_DOT_SEGMENT,
   VENDOR_ID_CONTROL,
   VENDOR_ID_EDGES,
+  VENDOR_ID_INVISIBLE,
 } from './validate.js';
 import { isTriageError, type FieldError, type TriageError } from './errors.js';
 import { makeInvoice } from '../test/fixtures.js';
@@ -416,6 +417,11 @@ describe('vendor ids: one rule for invoices and the vendor routes', () => {
       [' V-100 ', [VENDOR_ID_EDGES]],
       ['V-100\u200b', [VENDOR_ID_EDGES]],
       ['V-\t100', [VENDOR_ID_CONTROL]],
+      // Look-alikes of V-100: a zero-width joiner, a right-to-left override, a word joiner, a variation selector.
+      ['V-\u200d100', [VENDOR_ID_INVISIBLE]],
+      ['V-\u202e001', [VENDOR_ID_INVISIBLE]],
+      ['V\u2060-100', [VENDOR_ID_INVISIBLE]],
+      ['V-1\ufe0f00', [VENDOR_ID_INVISIBLE]],
       [
         'V-\u0085100',
         ['contains the control character \\u0085: only tab, line feed and carriage return are allowed'],

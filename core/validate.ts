@@ -236,6 +236,10 @@ export const VENDOR_ID_EDGES = 'must not begin or end with white space or an inv
 /** Message of a vendor id holding a control character (a line break, a tab...). */
 export const VENDOR_ID_CONTROL = 'must not contain control characters (line breaks, tabs...)';
 
+/** Message of a vendor id holding an invisible formatting character inside. */
+export const VENDOR_ID_INVISIBLE =
+  'must not contain invisible formatting characters (zero-width characters, bidirectional controls such as U+202E, U+FEFF, variation selectors): such an id looks like another vendor id';
+
 /** Message of a vendor id that is a URL dot segment (`.` or `..`). */
 export const VENDOR_ID_DOT_SEGMENT =
   'must not be "." or "..": a URL path cannot carry it (clients resolve it as a directory step)';
@@ -243,7 +247,10 @@ export const VENDOR_ID_DOT_SEGMENT =
 /**
  * The form of a vendor master id, given it is not blank: no control character and nothing
  * blank ({@link isBlankText}) at either end, so `" V-100 "` and `"V-100\n"` are refused rather
- * than stored as vendors other than `V-100` (ids are compared as sent, never trimmed); and not
+ * than stored as vendors other than `V-100` (ids are compared as sent, never trimmed); no
+ * invisible formatting character (Unicode Cf or default-ignorable) inside either, so
+ * `"V-\u200d100"` (a zero-width joiner) and `"V-\u202e001"` (shown right to left as `V-100`) are
+ * not vendors that read as `V-100`; and not
  * `.` or `..`, which no client can put in the path of `/v1/vendors/{vendor_id}` (URL parsers
  * resolve them, `%2E%2E` too, before sending). Other ids with `/`, `\` or `..` in them
  * (`ACME/EAST 01`) are fine: percent-encoded they are one path segment.
@@ -254,6 +261,8 @@ function vendorIdFormErrors(path: string, id: string): FieldError[] {
   if (/[\u0000-\u001f\u007f-\u009f]/.test(id)) errors.push({ path, message: VENDOR_ID_CONTROL });
   const chars = [...id];
   if (isBlankText(chars[0]!) || isBlankText(chars.at(-1)!)) errors.push({ path, message: VENDOR_ID_EDGES });
+  if (/[\p{Cf}\p{Default_Ignorable_Code_Point}]/u.test(chars.slice(1, -1).join('')))
+    errors.push({ path, message: VENDOR_ID_INVISIBLE });
   if (id === '.' || id === '..') errors.push({ path, message: VENDOR_ID_DOT_SEGMENT });
   return errors;
 }

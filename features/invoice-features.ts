@@ -66,10 +66,7 @@ export function extractLineFeatures(line: Invoice['lines'][number]): LineFeature
 }
 
 /** {@link extractLineFeatures} and the line's hashed n-gram counts, which the invoice embedding sums. */
-function lineFeaturesWithCounts(line: Invoice['lines'][number]): {
-  features: LineFeatures;
-  counts: Float64Array;
-} {
+export function lineFeaturesWithCounts(line: Invoice['lines'][number]): LineFeaturesWithCounts {
   const descriptionNormalised = normaliseDescription(line.description);
   const tokens = descriptionTokens(line.description);
   const code = line.code ? line.code.value.toUpperCase() : null;
@@ -123,15 +120,31 @@ export function invoiceEmbedding(
   return l2normalise(acc);
 }
 
+/** A line's features with its hashed n-gram counts, which the invoice embedding sums. */
+export interface LineFeaturesWithCounts {
+  features: LineFeatures;
+  counts: Float64Array;
+}
+
 /**
  * Extracts invoice features: blocking keys, line features and the invoice embedding
  * ({@link invoiceEmbedding}), so near-identical resubmissions land close together even with
  * OCR noise.
  */
 export function extractInvoiceFeatures(inv: Invoice): InvoiceFeatures {
+  return invoiceFeaturesOfLines(inv, inv.lines.map(lineFeaturesWithCounts));
+}
+
+/**
+ * {@link extractInvoiceFeatures} given its lines' {@link lineFeaturesWithCounts}, one per line in
+ * order (computed a slice at a time by a caller that yields between slices).
+ */
+export function invoiceFeaturesOfLines(
+  inv: Invoice,
+  withCounts: readonly LineFeaturesWithCounts[],
+): InvoiceFeatures {
   const vendorKey = normaliseVendorName(inv.vendor.name);
   const invoiceNumber = normaliseInvoiceNumber(inv.invoice_number);
-  const withCounts = inv.lines.map(lineFeaturesWithCounts);
   const lines = withCounts.map((l) => l.features);
   const embedding = invoiceEmbedding(inv, {
     vendorKey,

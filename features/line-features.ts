@@ -324,7 +324,9 @@ function lineFeatureRows(items: readonly { line: InvoiceLine; ctx: LineContext }
     const { query } = item.search;
     if (query === null) continue;
     const ref = item.ctx.reference;
-    byReference.set(ref, [...(byReference.get(ref) ?? []), { query, item }]);
+    const group = byReference.get(ref);
+    if (group) group.push({ query, item });
+    else byReference.set(ref, [{ query, item }]);
   }
   for (const [reference, group] of byReference) {
     const found = reference.nearest(

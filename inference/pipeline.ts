@@ -29,6 +29,7 @@ import {
   persist,
   persistExtras,
   prepare,
+  prepareInSlices,
   prioritise,
   routeInvoice,
   scoreCoding,
@@ -48,6 +49,7 @@ import { matchInvoiceProcurement } from './procurement/match-invoice.js';
 import type { ScoredEvent, ScoringMonitor } from '../monitoring/hooks.js';
 import { createChunkScorer, type MemberReads } from './chunk-scoring.js';
 import { createConfigCache } from './config-cache.js';
+import { LINE_SLICE, nextTurn } from '../core/slices.js';
 
 import type { ScoringDeps, ScoreOptions, ScoreOutcome, ScoringService } from './service.js';
 
@@ -135,7 +137,13 @@ export function createScoringService(deps: ScoringDeps): ScoringService {
    * policy and the thresholds the routing applies, the coding scorer per line (its reasons from
    * the policy's coding review threshold when stricter than the card's), the rules.
    */
-  async function scoreLines(invoice: Invoice, tenantId: string, p: Prepared, inputs?: ScoringInputs) {
+  async function scoreLines(
+    invoice: Invoice,
+    tenantId: string,
+    p: Prepared,
+    inputs?: ScoringInputs,
+    signal?: AbortSignal,
+  ) {
     const { profile, policyDef, context } = await vendorAndPolicy(
       tenantId,
       invoice,
@@ -146,10 +154,13 @@ export function createScoringService(deps: ScoringDeps): ScoringService {
       vendorCategory,
       facilityId: invoice.facility_id ?? null,
     });
-    const coded = await scoreCoding(deps.coding, invoice, p.lines, {
-      ...context,
-      codingReviewAt: policy.codingReview,
-    });
+    const coded = await scoreCoding(
+      deps.coding,
+      invoice,
+      p.lines,
+      { ...context, codingReviewAt: policy.codingReview },
+      signal,
+    );
     const rules = applyRules(invoice, withBaselineEvidence(coded, context), profile, ref);
     return { profile, policyDef, context, rules, policy, sources, vendorCategory };
   }
@@ -252,7 +263,8 @@ export function createScoringService(deps: ScoringDeps): ScoringService {
 
   /**
    * Stages 6-10 inside the transaction, from the candidates to the decision with its
-   * audit-sample draw and what monitoring sees of it.
+   * audit-sample draw and what monitoring sees of it (`signal`: checked between slices of the
+   * line block's pairs).
    */
   async function judge(
     tx: MemberReads,
@@ -260,11 +272,13 @@ export function createScoringService(deps: ScoringDeps): ScoringService {
     pre: Pre,
     found: CandidateResult,
     drawAuditSample: AuditSampler | undefined,
+    signal?: AbortSignal,
   ) {
     const { p, s, now } = pre;
     const scored = await scoreDuplicates(p, found.candidates, deps.duplicate, s.policy, reportAt);
     const known = scored.assessment.scored.map((x) => x.candidate);
-    const duplicates = withLineRebills(scored, await findLineRebills(tx, p, known));
+    const rebills = await findLineRebills(tx, p, known, undefined, signal);
+    const duplicates = withLineRebills(scored, rebills);
     const procurement = await procurementOf(tx, p.invoice, s.policy);
     const d = decide(p, s, duplicates, procurement, found.search, now);
     const { decision } = d.built;
@@ -311,10 +325,19 @@ export function createScoringService(deps: ScoringDeps): ScoringService {
     return saved;
   }
 
-  /** Stages 1-4 and the clock, before the transaction (`inputs`: the store reads, when made already). */
-  async function before(invoice: Invoice, tenantId: string, prepared?: Prepared, inputs?: ScoringInputs) {
+  /**
+   * Stages 1-4 and the clock, before the transaction (`inputs`: the store reads, when made
+   * already; `signal`: checked between slices of lines).
+   */
+  async function before(
+    invoice: Invoice,
+    tenantId: string,
+    prepared?: Prepared,
+    inputs?: ScoringInputs,
+    signal?: AbortSignal,
+  ) {
     const p = prepared ?? prepare(invoice);
-    const s = await scoreLines(invoice, tenantId, p, inputs);
+    const s = await scoreLines(invoice, tenantId, p, inputs, signal);
     return { p, s, now: clock() };
   }
   type Pre = Awaited<ReturnType<typeof before>>;
@@ -338,11 +361,11 @@ export function createScoringService(deps: ScoringDeps): ScoringService {
     // An aborted request stops at the next of these checks, or at the next statement of the
     // transaction (the store checks the signal), before anything is committed.
     signal?.throwIfAborted();
-    const p = prepare(invoice);
+    const p = await prepareInSlices(invoice, signal);
     const early = replay(p, await deps.repo.findByInvoiceId(tenantId, invoice.invoice_id));
     if (early) return early;
     signal?.throwIfAborted();
-    const pre = await before(invoice, tenantId, p);
+    const pre = await before(invoice, tenantId, p, undefined, signal);
     signal?.throwIfAborted();
     // Monitoring: the tenant's audit-sample policy, read before the transaction (call site 1 of 3).
     const drawAuditSample = await deps.monitor?.auditSampler(tenantId);
@@ -356,8 +379,10 @@ export function createScoringService(deps: ScoringDeps): ScoringService {
         const found = await findCandidates(tx, p, k);
         const again = replay(p, found.stored ?? null);
         if (again) return again;
-        const j = await judge(tx, tenantId, pre, found, drawAuditSample);
+        const j = await judge(tx, tenantId, pre, found, drawAuditSample, signal);
         scoredEvent = j.event;
+        // The write of a long invoice is one long block: the deadline gets its turn before it.
+        if (p.lines.length > LINE_SLICE) await nextTurn(signal);
         return save(tx, pre, j, actorKeyId);
       },
       signal ? { signal } : {},

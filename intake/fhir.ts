@@ -53,7 +53,14 @@ const isObject = (v: unknown): v is Json => v !== null && typeof v === 'object' 
 class Reader {
   /** Canonical pointer -> JSON pointer in the document it was read from. */
   readonly sources: SourceMap;
-  constructor(private readonly base: string) {
+  /**
+   * @param inexact the literal of every number of the document the JSON parser did not read as
+   *   written, by JSON pointer (api/body/json.ts `InexactNumbers`).
+   */
+  constructor(
+    private readonly base: string,
+    private readonly inexact: ReadonlyMap<string, string> = new Map(),
+  ) {
     this.sources = new SourceMap(base === '' ? '/' : base);
   }
   /** Records that canonical `pointer` was read at `path` (relative to the resource). */
@@ -87,7 +94,10 @@ class Reader {
   /**
    * FHIR `Money` -> { cents, currency } (the JSON decimal read without float arithmetic). An
    * amount without `currency` is in {@link documentCurrency}; one in another currency is refused
-   * (it could not be summed with the others).
+   * (it could not be summed with the others). A `value` the JSON parser did not read as written
+   * (more significant digits than a double keeps) is checked as written, as UBL and X12 amounts
+   * are, and refused: as written it has digits below the minor unit or is beyond ±10^13 minor
+   * units (`parseAmount`), and the message says it could not be read exactly.
    */
   money(v: unknown, path: string): { cents: number; currency: string | undefined } | undefined {
     if (v === undefined) return undefined;
@@ -105,19 +115,29 @@ class Reader {
         `is ${stated}, not the invoice currency ${this.documentCurrency} (of its total)`,
       );
     const currency = stated ?? this.documentCurrency;
+    const written = this.inexact.get(`${this.base}${path}/value`);
+    const inexact =
+      written === undefined
+        ? ''
+        : '; it has more significant digits than a JSON number read as a double keeps, so it would be read as another amount';
+    const text = written ?? String(value);
     // Amounts are integer minor units of the currency (ISO 4217: JPY 0 decimals, USD 2, KWD 3):
     // a digit below the minor unit would be rounded away silently.
-    if (/e-/i.test(String(value)) || digitsBelowMinorUnit(String(value), '.', currency ?? null) > 0)
+    if (/e-/i.test(text) || digitsBelowMinorUnit(text, '.', currency ?? null) > 0)
       this.fail(
         `${path}/value`,
-        `has digits below the minor unit of ${currency ?? 'the currency'} (${currencyExponent(currency ?? null)} decimals, ISO 4217); amounts are whole minor units`,
+        `has digits below the minor unit of ${currency ?? 'the currency'} (${currencyExponent(currency ?? null)} decimals, ISO 4217); amounts are whole minor units${inexact}`,
       );
     let cents: number;
     try {
-      cents = parseAmount(String(value), { decimalSeparator: '.', ...(currency ? { currency } : {}) }).cents;
-    } catch {
-      return this.fail(`${path}/value`, 'is not an amount within ±10^11 units');
+      cents = parseAmount(text, { decimalSeparator: '.', ...(currency ? { currency } : {}) }).cents;
+    } catch (e) {
+      // Worded as UBL and X12 amounts are (intake/document.ts `documentNumbers`).
+      if (!isTriageError(e)) throw e;
+      return this.fail(`${path}/value`, `is not an amount (${e.message.replace(/^.*?: /, '')})${inexact}`);
     }
+    // Not reached for a literal of at most 15 significant digits (doubles keep those exactly).
+    if (written !== undefined) this.fail(`${path}/value`, `is not read exactly${inexact}`);
     return { cents, currency };
   }
 }
@@ -282,8 +302,13 @@ function lineOf(
 }
 
 /** One Invoice resource as a canonical invoice candidate. */
-function invoiceOf(v: unknown, base: string, fallbackId: string): ConvertedInvoice {
-  const r = new Reader(base);
+function invoiceOf(
+  v: unknown,
+  base: string,
+  fallbackId: string,
+  inexact?: ReadonlyMap<string, string>,
+): ConvertedInvoice {
+  const r = new Reader(base, inexact);
   const inv = r.object(v, '');
   if (inv.resourceType !== 'Invoice')
     r.fail(
@@ -359,12 +384,16 @@ function invoiceOf(v: unknown, base: string, fallbackId: string): ConvertedInvoi
  * Converts a parsed FHIR R4 JSON document: an `Invoice`, or a `Bundle` of `Invoice` entries.
  * @param sha256 the document's sha256 (ids of resources without `id`).
  * @param maxInvoices most invoices accepted (400 beyond).
+ * @param inexact the literals of the numbers the JSON parser did not read as written, by JSON
+ *   pointer (`parseJsonBody`'s `inexact`): a `Money.value` among them is refused. Without it, a
+ *   value already rounded by the parser cannot be told from one written so.
  * @throws TriageError 400 `TRIAGE_INPUT_INVALID` naming the JSON pointer.
  */
 export function convertFhir(
   doc: unknown,
   sha256: string,
   maxInvoices = Number.MAX_SAFE_INTEGER,
+  inexact?: ReadonlyMap<string, string>,
 ): ConvertedInvoice[] {
   const fallback = `fhir-${sha256.slice(0, 32)}`;
   if (isObject(doc) && doc.resourceType === 'Bundle') {
@@ -381,7 +410,12 @@ export function convertFhir(
     entries.forEach((e, i) => {
       const location = `/entry/${i}/resource`;
       try {
-        const converted = invoiceOf(r.object(e, `/entry/${i}`).resource, location, `${fallback}-${i}`);
+        const converted = invoiceOf(
+          r.object(e, `/entry/${i}`).resource,
+          location,
+          `${fallback}-${i}`,
+          inexact,
+        );
         const id = converted.invoice.invoice_id as string;
         const first = firstWithId.get(id);
         if (first !== undefined)
@@ -400,5 +434,5 @@ export function convertFhir(
     if (failures.length > 0) throw invoicesError(FORMAT, failures, entries.length);
     return out;
   }
-  return [invoiceOf(doc, '', fallback)];
+  return [invoiceOf(doc, '', fallback, inexact)];
 }

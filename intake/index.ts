@@ -5,7 +5,7 @@
  * ({@link INTAKE_MEDIA_TYPES}); the CLI picks the format from the file extension.
  */
 import type { Invoice, SourceFormat } from '../core/invoice.js';
-import { parseJsonBody } from '../api/body/json.js';
+import { parseJsonBody, type InexactNumbers } from '../api/body/json.js';
 import { documentSha256, finishDocument, type ConvertedInvoice } from './document.js';
 import { convertFhir } from './fhir.js';
 import { convertUbl, ublText } from './ubl.js';
@@ -61,9 +61,12 @@ export async function convertDocument(
     case 'ubl-2.1':
       converted = [convertUbl(ublText(doc), sha256)];
       break;
-    case 'fhir-r4':
-      converted = convertFhir(parseJsonBody(doc), sha256, max);
+    case 'fhir-r4': {
+      // Numbers the parser rounds are kept as written, so a rounded Money.value is refused.
+      const inexact: InexactNumbers = new Map();
+      converted = convertFhir(parseJsonBody(doc, undefined, inexact), sha256, max, inexact);
       break;
+    }
   }
   return finishDocument(format, sha256, converted);
 }

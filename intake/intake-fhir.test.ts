@@ -107,6 +107,43 @@ describe('FHIR R4 Invoice golden mapping', () => {
     expect((await refusal('fhir-r4', badMoney))[0]!.path).toBe('/lineItem/0/priceComponent/0/amount/value');
   });
 
+  it('refuses a Money.value the JSON parser would round (read as written, as UBL and X12 amounts are)', async () => {
+    const doc = JSON.stringify(fhir);
+    const lossy = (value: string) => doc.replace('"value":37.5', `"value":${value}`);
+    const DOUBLE = /more significant digits than a JSON number read as a double keeps/;
+    // Digits below the cent a double drops: read as 37.5 and 100000000000 (10^13 cents).
+    for (const value of ['37.5000000000000001', '99999999999.999999999'])
+      expect(await refusal('fhir-r4', lossy(value)), value).toEqual([
+        {
+          path: '/lineItem/0/priceComponent/0/amount/value',
+          message: expect.stringMatching(new RegExp(`below the minor unit of USD .*${DOUBLE.source}`)),
+        },
+      ]);
+    // Beyond 10^13 cents, worded as UBL and X12 amounts are, and said to be inexact.
+    for (const value of ['12345678901234567.89', '9007199254740993'])
+      expect(await refusal('fhir-r4', lossy(value)), value).toEqual([
+        {
+          path: '/lineItem/0/priceComponent/0/amount/value',
+          message: expect.stringMatching(
+            new RegExp(`^is not an amount \\(Amount .* is too large\\); it has ${DOUBLE.source}`),
+          ),
+        },
+      ]);
+    // In a Bundle the pointer names the entry.
+    const bundle = JSON.stringify({ resourceType: 'Bundle', entry: [{ resource: fhir }] }).replace(
+      '"value":38.25',
+      '"value":38.250000000000000001',
+    );
+    expect(await refusal('fhir-r4', bundle)).toEqual([
+      { path: '/entry/0/resource/totalGross/value', message: expect.stringMatching(DOUBLE) },
+    ]);
+    // What a double holds exactly is read as before, trailing zeros and exponents included.
+    for (const value of ['37.50000000000000000000', '3.75e1', '37.5']) {
+      const [inv] = await convertDocument('fhir-r4', Buffer.from(lossy(value)));
+      expect(inv!.lines[0]!.amount_cents, value).toBe(3825); // base + surcharge - discount
+    }
+  });
+
   it('a tax component goes to tax_cents (totalGross), so a consistent line and total pass the amount checks', async () => {
     const taxed = structuredClone(fhir);
     taxed.lineItem[0]!.priceComponent.push({ type: 'tax', amount: { value: 0.54, currency: 'USD' } });

@@ -11,6 +11,8 @@
  * <root>/<name>/<version>/<file>                extra files registered with the version
  * <root>/<name>/.lock                           writers' lock (proper-lockfile)
  * <root>/<name>/.staging-<uuid>/                a registration in progress (or crashed)
+ * <root>/<name>/.registering-<version>.json     a registration audited, not yet in place
+ * <root>/<name>/.retired-<version>.json         a number audited and never committed (registry-ledger.ts)
  * ```
  *
  * Versions are integers counted from 1 per name. `aliases.json` is the source of truth for
@@ -74,6 +76,23 @@ export type RegistryEvent =
       actor: string;
       cardSha256: string;
       error: string;
+    }
+  | {
+      /**
+       * A registration audited `model.registered` (or about to be) whose version never became
+       * visible (the process crashed, or a hook failed, between the entry and the rename), found
+       * by the next registration of the name: its number is retired, never given again
+       * (models/registry-ledger.ts). `actor` is the registration that found it.
+       */
+      type: 'model.registration_abandoned';
+      at: string;
+      name: string;
+      version: string;
+      actor: string;
+      /** As in the abandoned registration's `model.registered` entry. */
+      cardSha256: string;
+      /** The abandoned registration's `at`. */
+      registeredAt: string;
     }
   | {
       type: 'model.promoted';

@@ -12,11 +12,12 @@
  * moves: a hook that throws abandons the registration (the staging directory is removed and no
  * version becomes visible), so no registered version lacks its audit entry. The event names the
  * version's content: `cardSha256`, the sha256 of its `card.json`, which holds the sha256 of every
- * artefact (`onnxSha256` is repeated in the event). The converse gap stays possible and is
- * recognisable: a rename that fails after the audit emits `model.registration_failed`, and a
- * crash between the audit and the rename leaves an audited version that never became visible;
- * its number is then given to the next registration, whose entry carries another `cardSha256`,
- * so the entry of a served version is the one whose `cardSha256` matches its `card.json`.
+ * artefact (`onnxSha256` is repeated in the event). The converse, an entry whose version never
+ * appeared, is closed by a second entry and its number is never given again
+ * (models/registry-ledger.ts): a rename that fails after the audit emits
+ * `model.registration_failed`; a crash (or a failing hook) between the audit and the rename
+ * leaves a `.registering-<version>.json` intent, which the next registration audits as
+ * `model.registration_abandoned` (version, `cardSha256`) before taking the following number.
  */
 import { randomUUID } from 'node:crypto';
 import { mkdir, rename, rm } from 'node:fs/promises';
@@ -48,6 +49,7 @@ import {
   type RegistryLayout,
   type ResolvedModel,
 } from './registry-layout.js';
+import { clearIntent, nextVersion, retireIntent, settleIntents, writeIntent } from './registry-ledger.js';
 import { checkSignature, modelInputSignature } from './signature.js';
 import { assertModelCardDraft, assertModelSpec, type ModelCardDraft, type TrainedModelSpec } from './spec.js';
 
@@ -212,7 +214,7 @@ function extraFiles(name: string, input: RegisterInput): (readonly [string, Uint
  *   the name's; `TRIAGE_MODEL_UPLOAD_INVALID` for external models),
  *   `TRIAGE_MODEL_SIGNATURE_MISMATCH` (graph features != card features),
  *   `TRIAGE_MODEL_REGISTRY_BUSY` (lock not obtained in time, or lost before the commit),
- *   `TRIAGE_MODEL_REGISTRY_READ_ONLY` (the registry takes no writes); whatever an event hook throws on `model.registered` (nothing registered, see the module doc).
+ *   `TRIAGE_MODEL_REGISTRY_READ_ONLY` (the registry takes no writes); whatever an event hook throws on `model.registration_abandoned` or `model.registered` (nothing registered, see the module doc).
  */
 export async function registerVersion(
   reg: RegistryLayout,
@@ -238,7 +240,8 @@ export async function registerVersion(
           `${name} holds ${lastCard.task} models, not ${summary.task}`,
         );
     }
-    const version = String(last === undefined ? 1 : Number(last) + 1);
+    await settleIntents(reg, name, actor, o.onEvent);
+    const version = await nextVersion(reg, name);
     const aliases = await reg.aliases(name);
     const at = reg.now();
     const onnx = withMetadata(input.onnx, {
@@ -264,6 +267,7 @@ export async function registerVersion(
       history: [{ at, action: 'registered', actor }],
     });
     const cardJson = JSON.stringify(card, null, 2) + '\n';
+    const intent = { version, cardSha256: artefactSha256(cardJson), at, actor };
     const staging = join(dir, `.staging-${randomUUID()}`);
     await mkdir(staging);
     try {
@@ -273,6 +277,8 @@ export async function registerVersion(
       await writeDurable(join(staging, 'card.json'), cardJson);
       await fsyncDir(staging);
       await reg.opts.onStage?.('staged');
+      // The intent outlives a crash from here until the version is in place (registry-ledger.ts).
+      await writeIntent(dir, intent);
       // Audited before it becomes visible: a hook that throws leaves nothing registered.
       await reg.emit(
         {
@@ -284,7 +290,7 @@ export async function registerVersion(
           source: summary.source,
           parentVersion: card.parentVersion,
           onnxSha256: card.artefacts.onnxSha256,
-          cardSha256: artefactSha256(cardJson),
+          cardSha256: intent.cardSha256,
         },
         o.onEvent,
       );
@@ -300,11 +306,12 @@ export async function registerVersion(
             name,
             version,
             actor,
-            cardSha256: artefactSha256(cardJson),
+            cardSha256: intent.cardSha256,
             error: isTriageError(e) ? e.code : 'write failed',
           },
           o.onEvent,
         );
+        await retireIntent(dir, intent, 'model.registration_failed', reg.now());
         throw e;
       }
     } catch (e) {
@@ -312,6 +319,7 @@ export async function registerVersion(
       throw e;
     }
     await fsyncDir(dir);
+    await clearIntent(dir, version);
     await reg.opts.onStage?.('committed');
     await reg.writeAliases(name, {
       ...aliases,

@@ -413,10 +413,18 @@ describe('ModelRegistry', () => {
       // 'staged' and 'audited' add nothing; each later step adds its version.
       expect(versions.length).toBe(1 + Math.max(0, i - 1));
     }
-    // The leftover staging directory is invisible, the dead process's lock was broken and numbering continues.
+    // The leftover staging directory is invisible, the dead process's lock was broken and numbering
+    // continues; version 2, audited by the 'audited' drill and never in place, was retired by the next.
     expect((await readdir(join(root, 'coding-mismatch'))).some((n) => n.startsWith('.staging-'))).toBe(true);
+    expect(await registry.versions('coding-mismatch')).toEqual(['1', '3', '4']);
     const next = await registry.register('coding-mismatch', trained(20));
-    expect(next.version).toBe('4');
+    expect(next.version).toBe('5');
+    expect(
+      JSON.parse(await readFile(join(root, 'coding-mismatch', '.retired-2.json'), 'utf8')),
+    ).toMatchObject({
+      version: '2',
+      closedBy: 'model.registration_abandoned',
+    });
   }, 180_000);
 
   it('watches the champion alias', async () => {

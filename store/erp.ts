@@ -308,7 +308,12 @@ export async function erpCallback(
   now: Date,
 ): Promise<ErpCallbackResult> {
   const sha = canonicalSha256(cb);
-  await lockForTransaction(tx, [lockKey('erp-callback', tenantId, cb.invoice_id)]);
+  // The invoice's lock orders its callbacks; the key's lets one idempotency key sent for two
+  // invoices at once be read as used by the second (a 409) rather than inserted twice.
+  await lockForTransaction(tx, [
+    lockKey('erp-callback', tenantId, cb.invoice_id),
+    lockKey('erp-callback-key', tenantId, cb.idempotency_key),
+  ]);
   const prev = await tx.query<{ content_sha256: string }>(
     'SELECT content_sha256 FROM erp_callbacks WHERE tenant_id = $1 AND idempotency_key = $2',
     [tenantId, cb.idempotency_key],

@@ -6,6 +6,7 @@
 import { randomUUID } from 'node:crypto';
 import { TriageError } from '../core/errors.js';
 import { appendAudit } from './audit.js';
+import { lockForTransaction, lockKey } from './locks.js';
 import type { SqlDatabase, SqlExecutor } from './sql.js';
 
 /** Live counts of one distribution in one hour (see monitoring/drift.ts). */
@@ -221,6 +222,13 @@ export function mergeDriftRows(rows: readonly DriftCountInput[]): DriftCountInpu
   return [...byKey.values()];
 }
 
+/**
+ * The lock of a tenant's shadow assignment of one model: a start or stop reads the active
+ * assignment, then writes, so two at once would both find none (or the same one) and insert two
+ * active rows, which the unique index `shadow_assignments_active` refuses.
+ */
+const shadowLock = (tenantId: string, modelName: string): string => lockKey('shadow', tenantId, modelName);
+
 /** Builds the monitoring store over the service's database. */
 export function createMonitoringStore(db: SqlDatabase): MonitoringStore {
   async function stopActive(
@@ -291,6 +299,7 @@ export function createMonitoringStore(db: SqlDatabase): MonitoringStore {
 
     startShadow(tenantId, modelName, version, actor) {
       return db.transaction(async (tx) => {
+        await lockForTransaction(tx, [shadowLock(tenantId, modelName)]);
         const at = new Date().toISOString();
         const stopped = await stopActive(tx, tenantId, modelName, actor, at);
         const id = randomUUID();
@@ -312,6 +321,7 @@ export function createMonitoringStore(db: SqlDatabase): MonitoringStore {
 
     stopShadow(tenantId, modelName, actor) {
       return db.transaction(async (tx) => {
+        await lockForTransaction(tx, [shadowLock(tenantId, modelName)]);
         const stopped = await stopActive(tx, tenantId, modelName, actor, new Date().toISOString());
         if (stopped)
           await appendAudit(tx, {
@@ -389,6 +399,8 @@ export function createMonitoringStore(db: SqlDatabase): MonitoringStore {
           { path: '/rate', message: 'must be in [0, 1]' },
         ]);
       return db.transaction(async (tx) => {
+        // FOR UPDATE locks no row before the first policy: the lock orders the first ones too.
+        await lockForTransaction(tx, [lockKey('audit-sample-policy', tenantId)]);
         const prev = await tx.query<{ version: number; seed: string }>(
           'SELECT version, seed FROM audit_sample_policies WHERE tenant_id = $1 FOR UPDATE',
           [tenantId],

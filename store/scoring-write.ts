@@ -12,6 +12,7 @@ import { insertAuditSample } from './monitoring.js';
 import { addVendorLineStats } from './vendor-stats.js';
 import { scoredBaselineLines } from './baseline-lines.js';
 import type { SqlExecutor } from './sql.js';
+import { LINE_SLICE, mapInSlices, nextTurn } from '../core/slices.js';
 import { packResponse, unpackResponse, type StoredResponse } from './stored-response.js';
 import { vectorArrayValue, vectorValue, type VectorTransport } from './sql.js';
 import { LINE_COLUMNS, LINE_INVOICE_KEYS } from './history-rows.js';
@@ -34,9 +35,11 @@ const NAMED_WRITE_MAX_LINES = 50;
 
 /**
  * Invoice, lines and decision in one statement: the invoice insert (a no-op on a stored id)
- * feeds the line and decision inserts, so nothing else is written when the id was taken.
+ * feeds the line and decision inserts, so nothing else is written when the id was taken. The
+ * line rows of a long invoice are made a slice at a time with a turn of the event loop between
+ * slices (core/slices.ts).
  */
-function scoredWrite(
+async function scoredWrite(
   tenantId: string,
   pk: string,
   invoice: Invoice,
@@ -45,7 +48,7 @@ function scoredWrite(
   decision: DecisionResponse,
   extras: DecisionExtras,
   transport: VectorTransport,
-): { ctes: string; params: unknown[] } {
+): Promise<{ ctes: string; params: unknown[] }> {
   const p = extras.priority;
   const params: unknown[] = [
     pk,
@@ -100,42 +103,44 @@ function scoredWrite(
   inv[23] = `(SELECT r.pk FROM invoices r WHERE r.tenant_id = $2 AND r.invoice_id = $24)`;
   const byNumber = new Map(keys.lines.map((l) => [l.lineNumber, l]));
   const baseline = scoredBaselineLines(decision, invoice.lines);
-  const tuples = invoice.lines.map((line) => {
-    const k = byNumber.get(line.line_number);
-    if (!k) throw new TriageError('TRIAGE_INTERNAL', `no features for line ${line.line_number}`);
-    const from = params.length + 1;
-    params.push(
-      line.line_number,
-      line.description,
-      line.code?.system ?? null,
-      line.code?.value ?? null,
-      line.modifiers ?? [],
-      String(line.quantity),
-      String(line.unit_price_cents),
-      String(line.amount_cents),
-      line.service_date ?? null,
-      k.matchKey,
-      vectorValue(transport, k.embedding),
-      baseline.has(line.line_number),
-    );
-    const t = ph(from, 12);
-    // Typed casts: VALUES rows are typed from their first row otherwise.
-    const casts = [
-      '::int',
-      '::text',
-      '::text',
-      '::text',
-      '::text[]',
-      '::numeric',
-      '::bigint',
-      '::bigint',
-      '::date',
-      '::text',
-      '::vector',
-      '::boolean',
-    ];
-    return `(${t.map((x, j) => x + casts[j]!).join(',')})`;
-  });
+  const tuples = await mapInSlices(invoice.lines, (slice) =>
+    slice.map((line) => {
+      const k = byNumber.get(line.line_number);
+      if (!k) throw new TriageError('TRIAGE_INTERNAL', `no features for line ${line.line_number}`);
+      const from = params.length + 1;
+      params.push(
+        line.line_number,
+        line.description,
+        line.code?.system ?? null,
+        line.code?.value ?? null,
+        line.modifiers ?? [],
+        String(line.quantity),
+        String(line.unit_price_cents),
+        String(line.amount_cents),
+        line.service_date ?? null,
+        k.matchKey,
+        vectorValue(transport, k.embedding),
+        baseline.has(line.line_number),
+      );
+      const t = ph(from, 12);
+      // Typed casts: VALUES rows are typed from their first row otherwise.
+      const casts = [
+        '::int',
+        '::text',
+        '::text',
+        '::text',
+        '::text[]',
+        '::numeric',
+        '::bigint',
+        '::bigint',
+        '::date',
+        '::text',
+        '::vector',
+        '::boolean',
+      ];
+      return `(${t.map((x, j) => x + casts[j]!).join(',')})`;
+    }),
+  );
   const ctes = `inv AS (
       INSERT INTO invoices (${INVOICE_COLUMNS}) VALUES (${inv.join(',')})
       ON CONFLICT (tenant_id, invoice_id) DO NOTHING RETURNING pk, ${LINE_INVOICE_KEYS}),
@@ -168,7 +173,7 @@ export async function insertScored(
   extras: DecisionExtras = {},
   transport: VectorTransport = 'text',
 ): Promise<SaveResult> {
-  const { ctes, params } = scoredWrite(
+  const { ctes, params } = await scoredWrite(
     tenantId,
     newId(),
     invoice,
@@ -192,6 +197,9 @@ export async function insertScored(
     if (stored.payloadSha256 !== payloadSha256) throw conflict(invoice.invoice_id);
     return { decision: stored.decision, created: false };
   }
+  // The embedded engine runs each statement on the event loop and resolves it without a turn of
+  // it: after a long invoice's write the deadline gets its turn before the statements after it.
+  if (n > LINE_SLICE) await nextTurn();
   await addVendorLineStats(tx, tenantId, [
     {
       vendorId: invoice.vendor.id,

@@ -131,6 +131,11 @@ describe.each(engines('badroutes'))('bad input on every route on $name', ({ conf
         await refused('admin', { method: 'GET', url: `/v1/vendors/${blank}` }, '/params/vendor_id');
       }
       await refused('admin', { method: 'GET', url: '/v1/vendors/V%00X' }, '/params/vendor_id');
+      // A look-alike of V-100 (a right-to-left override inside), as a vendor route's id or an invoice's.
+      await refused('admin', putVendor('V-%E2%80%AE001', 'Acme'), '/params/vendor_id');
+      const rlo = { method: 'POST', url: '/v1/invoices/score' } as const;
+      const vendor = { id: 'V-\u202e001', name: 'Acme' };
+      await refused('workflow', { ...rlo, payload: makeInvoice({ vendor }) }, '/vendor/id');
     });
 
     it('too long, are refused naming the parameter on every route with path parameters', async () => {

@@ -66,7 +66,7 @@ describe('decisionVersionOf', () => {
       `application/json;q=0, ${DECISION_V2_MEDIA_TYPE};q=0`,
       `${DECISION_V2_MEDIA_TYPE};q=0, */*;q=0.5, application/json;q=0`,
       '*/*;q=0',
-      '*/*;q=2',
+      'application/json;q=0.000',
     ]) {
       let thrown: unknown;
       try {
@@ -77,6 +77,47 @@ describe('decisionVersionOf', () => {
       expect(thrown, accept).toMatchObject({
         code: 'TRIAGE_NOT_ACCEPTABLE',
         errors: [{ path: '/headers/accept' }],
+      });
+    }
+  });
+});
+
+describe('decisionVersionOf and quality values (RFC 9110 section 12.4.2)', () => {
+  it('reads every well-formed q: 0 to 1, at most 3 decimals, any case', () => {
+    expect(decisionVersionOf('application/json;q=1.000')).toBe(1);
+    expect(decisionVersionOf('application/json;Q=0.5')).toBe(1);
+    expect(decisionVersionOf('application/json;q=1.')).toBe(1);
+    expect(decisionVersionOf(`application/json;q=0.001, ${DECISION_V2_MEDIA_TYPE};q=0.`)).toBe(1);
+    expect(decisionVersionOf(`application/json;q=0.5, ${DECISION_V2_MEDIA_TYPE};q=0.501`)).toBe(2);
+  });
+
+  it('refuses a malformed q with a 400 naming the header, even where another range matches', () => {
+    for (const accept of [
+      'application/json;q=abc',
+      'application/json;q=2',
+      '*/*;q=2',
+      'application/json;q=1.5',
+      'application/json;q=1.001',
+      'application/json;q=0.1234',
+      'application/json;q=-0.5',
+      'application/json;q=',
+      'application/json;q',
+      'application/json;q = 0.5',
+      'application/json;q=0.5;q=0.4',
+      'application/json;q=.5',
+      `application/json, ${DECISION_V2_MEDIA_TYPE};q=abc`,
+      'text/xml;q=high',
+    ]) {
+      let thrown: unknown;
+      try {
+        decisionVersionOf(accept);
+      } catch (e) {
+        thrown = e;
+      }
+      expect(thrown, accept).toMatchObject({
+        code: 'TRIAGE_REQUEST_INVALID',
+        status: 400,
+        errors: [{ path: '/headers/accept', message: expect.stringContaining('malformed quality value') }],
       });
     }
   });
@@ -173,27 +214,45 @@ describe.each(engines('decisionv2'))('the decision in version 2 on $name', ({ co
     expect(read2.explanation).toEqual(g1.json<{ explanation: unknown }>().explanation);
   });
 
-  it('answers an Accept naming no decision version with a 406 problem+json, and stores nothing', async () => {
-    const invoice: Invoice = { ...example, invoice_id: 'v2-not-acceptable', invoice_number: 'INV-V2-406' };
-    for (const accept of ['application/vnd.invoice-triage.decision.v3+json', 'text/xml']) {
+  it.each([
+    {
+      what: 'naming no decision version',
+      status: 406,
+      code: 'TRIAGE_NOT_ACCEPTABLE',
+      id: 'v2-not-acceptable',
+      refused: ['application/vnd.invoice-triage.decision.v3+json', 'text/xml'],
+      served: '*/*',
+    },
+    {
+      what: 'with a malformed quality value',
+      status: 400,
+      code: 'TRIAGE_REQUEST_INVALID',
+      id: 'v2-bad-q',
+      refused: ['application/json;q=abc', 'application/json;q=2'],
+      served: 'application/json;q=0.5',
+    },
+  ])('answers an Accept $what with a $status problem+json naming it, and stores nothing', async (c) => {
+    const invoice: Invoice = { ...example, invoice_id: c.id, invoice_number: `INV-${c.id}` };
+    for (const accept of c.refused) {
       const r = await post(invoice, accept);
-      expect(r.statusCode, r.body).toBe(406);
+      expect(r.statusCode, r.body).toBe(c.status);
       expect(r.headers['content-type']).toContain('application/problem+json');
       expect(r.json<{ code: string; errors: { path: string }[] }>()).toMatchObject({
-        code: 'TRIAGE_NOT_ACCEPTABLE',
+        code: c.code,
         errors: [{ path: '/headers/accept' }],
       });
     }
-    const scored = await post(invoice, '*/*');
+    const scored = await post(invoice, c.served);
     expect(scored.statusCode, scored.body).toBe(200);
-    // The 406s stored nothing: this is the first scoring of the invoice.
+    // The refusals stored nothing: this is the first scoring of the invoice.
     expect(scored.headers['idempotent-replayed']).toBeUndefined();
     const got = await h.call('workflow', {
       method: 'GET',
       url: `/v1/decisions/${scored.json<DecisionResponse>().decision_id}`,
-      headers: { accept: 'text/xml' },
+      headers: { accept: c.refused.at(-1)! },
     });
-    expect(got.statusCode, got.body).toBe(406);
+    expect(got.statusCode, got.body).toBe(c.status);
+    expect(got.json<{ errors: { path: string }[] }>().errors).toMatchObject([{ path: '/headers/accept' }]);
   });
 
   it('documents both versions of the response in the OpenAPI document', async () => {

@@ -214,6 +214,38 @@ describe.each(engines('erp'))('ERP data API on $name', ({ config }) => {
     expect(audit[0]!.n).toBe(2);
   });
 
+  it('one idempotency key sent at once for several invoices is stored once, the others a 409', async () => {
+    const ids = ['erp-ck-1', 'erp-ck-2', 'erp-ck-3', 'erp-ck-4', 'erp-ck-5', 'erp-ck-6'];
+    for (const [i, id] of ids.entries())
+      await ref.h.scoreOk(
+        makeInvoice({
+          invoice_id: id,
+          invoice_number: `CK-${i}`,
+          vendor: { id: `V-CK${i}`, name: `Vendor ${i}` },
+        }),
+      );
+    const answers = await Promise.all(
+      ids.map((invoice_id) =>
+        ref.h.call('erp', {
+          method: 'POST',
+          url: '/v1/erp/callbacks',
+          payload: { invoice_id, status: 'posted', idempotency_key: 'ck-shared' },
+        }),
+      ),
+    );
+    expect(answers.map((a) => a.statusCode).sort()).toEqual([200, 409, 409, 409, 409, 409]);
+    for (const a of answers.filter((x) => x.statusCode === 409))
+      expect(a).toBeProblem(409, 'TRIAGE_IDEMPOTENCY_CONFLICT', '/idempotency_key');
+    const stored = await sql("SELECT invoice_id FROM erp_callbacks WHERE idempotency_key = 'ck-shared'");
+    expect(stored).toEqual([
+      { invoice_id: answers.find((a) => a.statusCode === 200)!.json<ErpCallbackResult>().invoice_id },
+    ]);
+    const statuses = await sql(
+      "SELECT count(*)::int AS n FROM decisions d JOIN invoices i ON i.pk = d.invoice_pk WHERE i.invoice_id LIKE 'erp-ck-%' AND d.erp_status = 'posted'",
+    );
+    expect(statuses[0]!.n).toBe(1);
+  });
+
   it('a rejection citing LINE_REBILLED confirms the flag and labels the duplicate pair', async () => {
     await ref.h.scoreOk(
       withLines('erp-rb-1', 1, '2025-03-10', [

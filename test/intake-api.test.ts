@@ -154,6 +154,20 @@ describe.each(engines('intake'))('intake through the API on $name', { timeout: 3
     }
   });
 
+  it('FHIR: a Money.value a double cannot hold is a 400 naming it, as UBL and X12 amounts are, and stores nothing', async () => {
+    const before = await s.counts();
+    const doc = JSON.stringify(fhirInvoice(TWINS[0]!));
+    // As written the total has digits below the cent that JSON.parse rounds away (it reads 1).
+    const lossy = doc.replace(/"totalGross":\{"value":[0-9.]+/, '"totalGross":{"value":1.0000000000000001');
+    expect(lossy).not.toBe(doc);
+    const r = await post('fhirlossy', '/v1/invoices/score', lossy, 'application/fhir+json');
+    expect(r).toBeProblem(400, 'TRIAGE_INPUT_INVALID', '/totalGross/value');
+    expect(r.json<{ errors: { message: string }[] }>().errors[0]!.message).toMatch(
+      /below the minor unit of USD .*more significant digits than a JSON number read as a double keeps/,
+    );
+    expect(await s.counts()).toEqual(before);
+  });
+
   it('a document with one bad invoice stores nothing; other routes answer 415; one route takes one invoice', async () => {
     const before = await s.counts();
     const good = readFileSync(join(samples, 'hcpcs_invoices.x12'), 'utf8');

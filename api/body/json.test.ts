@@ -1,5 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { invalidUtf8Offset, jsonKeyProblem, MAX_BODY_DEPTH, parseJsonBody } from './json.js';
+import {
+  invalidUtf8Offset,
+  jsonKeyProblem,
+  MAX_BODY_DEPTH,
+  parseJsonBody,
+  readsExactly,
+  type InexactNumbers,
+} from './json.js';
 
 const parse = (text: string | Buffer) => () =>
   parseJsonBody(Buffer.isBuffer(text) ? text : Buffer.from(text));
@@ -108,5 +115,43 @@ describe('parseJsonBody', () => {
     );
     for (const ok of ['{"a":0}', '{"a":0.0e-400}', '{"a":1e-9}', '{"a":-12.5e3,"b":"-0"}', '[0,-1,5e-324]'])
       expect(jsonKeyProblem(ok), ok).toBeUndefined();
+  });
+});
+
+describe('numbers JSON.parse does not read as written', () => {
+  it('readsExactly compares the decimal written with the double read', () => {
+    for (const exact of [
+      '0',
+      '37.5',
+      '37.50000000000000000000',
+      '3.75e1',
+      '0.1',
+      '-12.34',
+      '1e21',
+      '9007199254740992',
+    ])
+      expect(readsExactly(exact), exact).toBe(true);
+    for (const rounded of [
+      '1.0000000000000001',
+      '9007199254740993',
+      '12345678901234567.89',
+      '1e400',
+      '0.1000000000000000055511151231257827',
+    ])
+      expect(readsExactly(rounded), rounded).toBe(false);
+  });
+
+  it('parseJsonBody reports them by pointer, without refusing the body', () => {
+    const inexact: InexactNumbers = new Map();
+    const text = '{"a":[1.5,{"b":1.0000000000000001}],"c/d":9007199254740993,"e":"1.0000000000000001"}';
+    expect(parseJsonBody(Buffer.from(text), undefined, inexact)).toEqual({
+      a: [1.5, { b: 1 }],
+      'c/d': 9007199254740992,
+      e: '1.0000000000000001',
+    });
+    expect([...inexact]).toEqual([
+      ['/a/1/b', '1.0000000000000001'],
+      ['/c~1d', '9007199254740993'],
+    ]);
   });
 });

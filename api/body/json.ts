@@ -15,6 +15,10 @@
  *   counts; core/integer-fields.ts), at its pointer (`/lines/2/unit_price_cents`): `JSON.parse`
  *   reads `215.00` as the integer 215, so dollars sent in a cents field would pass.
  *
+ * On request (`inexact`) it also reports, without refusing them, the numbers `JSON.parse` reads as
+ * another value than the decimal written (`1.0000000000000001` as 1), by pointer with their text,
+ * for readers that must not take the rounded double (FHIR `Money.value`, intake/fhir.ts).
+ *
  * `JSON.parse` reads the value; one linear scan of the text then checks keys, numbers and depth.
  */
 import { MAX_REPORTED_ERRORS, TriageError, type FieldError } from '../../core/errors.js';
@@ -81,6 +85,34 @@ function numberProblem(token: string): string | undefined {
   return undefined;
 }
 
+/** A JSON number literal as `<sign><digits without leading or trailing zeros>e<exponent>` ('0' for zero). */
+function decimalKey(literal: string): string | undefined {
+  const m = /^(-?)(\d*)(?:\.(\d*))?(?:[eE]([+-]?\d+))?$/.exec(literal);
+  if (m === null) return undefined;
+  const [, sign, int = '', frac = '', exp = '0'] = m;
+  const significant = (int + frac).replace(/^0+/, '');
+  if (significant === '') return '0';
+  const digits = significant.replace(/0+$/, '');
+  return `${sign}${digits}e${Number(exp) - frac.length + (significant.length - digits.length)}`;
+}
+
+/**
+ * Whether `JSON.parse` reads a JSON number literal as the decimal written: false when the
+ * nearest double is another number (`1.0000000000000001` reads as 1, `9007199254740993` as
+ * 9007199254740992) or out of range (`1e400`).
+ */
+export function readsExactly(literal: string): boolean {
+  const key = decimalKey(literal);
+  return key !== undefined && key === decimalKey(String(Number(literal)));
+}
+
+/**
+ * Receives, by JSON pointer, the literal text of every number `JSON.parse` does not read as the
+ * decimal written ({@link readsExactly}), for readers that must refuse such numbers (money in a
+ * FHIR `Money.value`, intake/fhir.ts) rather than take the rounded double.
+ */
+export type InexactNumbers = Map<string, string>;
+
 /** The integer place of `fields` at the scan's position, if the value there must be an integer. */
 function integerPlace(fields: IntegerFields, stack: readonly Frame[]): boolean {
   let at: IntegerFields | undefined = fields;
@@ -108,11 +140,13 @@ export interface IntegerNumeralErrors {
  *   (core/integer-fields.ts): a number written with a fraction or an exponent there is added
  *   to `numerals` (the scan goes on) rather than checked by {@link numberProblem}.
  * @param numerals receives those numbers' pointers and messages.
+ * @param inexact when given, receives every number not read as written (see {@link InexactNumbers}).
  */
 export function jsonKeyProblem(
   text: string,
   integers?: IntegerFields,
   numerals: IntegerNumeralErrors = { errors: [], count: 0 },
+  inexact?: InexactNumbers,
 ): FieldError | undefined {
   const stack: Frame[] = [];
   const n = text.length;
@@ -161,6 +195,8 @@ export function jsonKeyProblem(
         if (d === DOT || d === LOWER_E || d === UPPER_E) written = true;
         else if (!((d >= ZERO && d <= NINE) || d === MINUS || d === PLUS)) break;
       }
+      if (inexact !== undefined && !readsExactly(text.slice(i, j)))
+        inexact.set(valuePointer(stack), text.slice(i, j));
       if (written && integers !== undefined && integerPlace(integers, stack)) {
         if (numerals.count++ < MAX_REPORTED_ERRORS) {
           const top = stack[stack.length - 1];
@@ -194,8 +230,9 @@ const refuse = (detail: string, error: FieldError): TriageError =>
  * @returns the parsed value.
  * @throws TriageError `TRIAGE_REQUEST_INVALID` for an empty body (`/`), bytes that are not
  *   UTF-8 (`/`, the byte offset in the message), and as {@link parseJsonText}.
+ * @param inexact as {@link parseJsonText}'s.
  */
-export function parseJsonBody(bytes: Buffer, schema?: unknown): unknown {
+export function parseJsonBody(bytes: Buffer, schema?: unknown, inexact?: InexactNumbers): unknown {
   if (bytes.length === 0) throw refuse('request body is empty', { path: '/', message: 'is required' });
   let text: string;
   try {
@@ -210,7 +247,7 @@ export function parseJsonBody(bytes: Buffer, schema?: unknown): unknown {
   // A UTF-8 byte-order mark before the value is ignored (RFC 8259 section 8.1 allows it), as
   // on the first line of an NDJSON body.
   text = withoutBom(text);
-  return parseJsonText(text, schema);
+  return parseJsonText(text, schema, inexact);
 }
 
 /**
@@ -221,8 +258,10 @@ export function parseJsonBody(bytes: Buffer, schema?: unknown): unknown {
  *   too deep nesting (`/`); `TRIAGE_INPUT_INVALID` naming every number written with a fraction or
  *   an exponent where `schema` declares an integer (its JSON pointer; the first
  *   `MAX_REPORTED_ERRORS`, the detail says how many), when there is no problem of the first kind.
+ * @param inexact when given, receives the pointer and literal of every number `JSON.parse` did
+ *   not read as written (nothing is refused for it here).
  */
-export function parseJsonText(text: string, schema?: unknown): unknown {
+export function parseJsonText(text: string, schema?: unknown, inexact?: InexactNumbers): unknown {
   let value: unknown;
   try {
     // JSON.parse defines "__proto__" as an own property (never the prototype); refused below.
@@ -239,7 +278,7 @@ export function parseJsonText(text: string, schema?: unknown): unknown {
     );
   }
   const numerals: IntegerNumeralErrors = { errors: [], count: 0 };
-  const problem = jsonKeyProblem(text, integerFieldsOf(schema), numerals);
+  const problem = jsonKeyProblem(text, integerFieldsOf(schema), numerals, inexact);
   if (problem !== undefined)
     throw refuse(`request body invalid: ${problem.path} ${problem.message}`, problem);
   if (numerals.count > 0)

@@ -22,7 +22,7 @@ export type ProblemStatus = 400 | 401 | 403 | 404 | 406 | 408 | 409 | 413 | 415 
 
 /** What each problem status means in this API (the response description in OpenAPI). */
 const PROBLEM_MEANING: Record<ProblemStatus, string> = {
-  400: 'Invalid request: a body, path or query field, named in errors[].path',
+  400: 'Invalid request: a body, path, query or header field, named in errors[].path',
   401: 'No API key, or an unknown or revoked one',
   403:
     'The key has none of the route’s roles (TRIAGE_FORBIDDEN), or, changing the shared models, is not of the ' +

@@ -35,14 +35,45 @@ const DECISION_V1_RANGES: ReadonlyMap<string, number> = new Map([
   ['*/*', 1],
 ]);
 
+/** A quality value (RFC 9110 section 12.4.2): 0 to 1 with at most three decimals. */
+const QVALUE = /^(?:0(?:\.[0-9]{0,3})?|1(?:\.0{0,3})?)$/;
+
+/**
+ * The weight of one media range of an `Accept` header from its parameters (trimmed, lower
+ * case): its `q` (RFC 9110 section 12.4.2), 1 without one.
+ * @throws TriageError `TRIAGE_REQUEST_INVALID` (400, naming `/headers/accept`) when the `q` is
+ *   not a quality value (`q=abc`, `q=2`, `q=0.1234`, `q = 0.5`): no weight can be read from it.
+ */
+function weightOf(range: string, params: readonly string[]): number {
+  const q = params.filter((p) => p.split('=', 1)[0]!.trim() === 'q');
+  if (q.length === 0) return 1;
+  const value = q.length === 1 && q[0]!.startsWith('q=') ? q[0]!.slice(2) : undefined;
+  if (value === undefined || !QVALUE.test(value))
+    throw new TriageError(
+      'TRIAGE_REQUEST_INVALID',
+      `the Accept header's media range ${JSON.stringify(range.trim())} has a malformed quality value`,
+      [
+        {
+          path: '/headers/accept',
+          message:
+            `has a malformed quality value in ${JSON.stringify(range.trim())}: ` +
+            'one q=, a number from 0 to 1 with at most 3 decimals (RFC 9110 section 12.4.2)',
+        },
+      ],
+    );
+  return Number(value);
+}
+
 /**
  * The version of the decision an `Accept` header asks for, by the `q` of each (RFC 9110 12.5.1):
  * version 1's is that of the most specific range covering `application/json` (`application/json`,
  * `application/*`, `*\/*`), version 2's that of {@link DECISION_V2_MEDIA_TYPE} named (its other
  * parameters aside). 2 when it is named with a non-zero `q` at least version 1's, else 1 when
  * version 1's is non-zero or the header is absent or empty, else 2 when a wildcard range allows
- * it (`*\/*;q=0.5, application/json;q=0`). A `q` that is not a number from 0 to 1 counts as 0.
- * @throws TriageError `TRIAGE_NOT_ACCEPTABLE` (406, naming `/headers/accept`) when it allows
+ * it (`*\/*;q=0.5, application/json;q=0`).
+ * @throws TriageError `TRIAGE_REQUEST_INVALID` (400, naming `/headers/accept`) for a `q` that is
+ *   not a quality value (see {@link weightOf}), whatever the media type;
+ *   `TRIAGE_NOT_ACCEPTABLE` (406, naming `/headers/accept`) when a well-formed header allows
  *   neither (another decision version, `text/xml`...).
  */
 export function decisionVersionOf(accept: string | undefined): 1 | 2 {
@@ -52,9 +83,7 @@ export function decisionVersionOf(accept: string | undefined): 1 | 2 {
   let wildcard = 0;
   for (const range of accept.split(',')) {
     const [type, ...params] = range.split(';').map((p) => p.trim().toLowerCase());
-    const qParam = params.find((p) => p.startsWith('q='));
-    const q = qParam === undefined ? 1 : Number(qParam.slice(2));
-    const weight = Number.isFinite(q) && q >= 0 && q <= 1 ? q : 0;
+    const weight = weightOf(range, params);
     if (type === DECISION_V2_MEDIA_TYPE) v2 = Math.max(v2 ?? 0, weight);
     const specificity = DECISION_V1_RANGES.get(type!) ?? 0;
     if (specificity > v1.specificity) v1 = { q: weight, specificity };

@@ -23,7 +23,8 @@
 import type { Reason } from '../../core/decision.js';
 import type { EarlierLine, LineRebillQuery } from '../../store/line-rebills.js';
 import type { CandidateInvoice, ScoringTx } from '../../store/repository.js';
-import { LINE_PAIR_FEATURE_NAMES, linePairVectors, pairLinesOf } from '../../features/line-pair.js';
+import { LINE_PAIR_FEATURE_NAMES, linePairVectoriser, pairLinesOf } from '../../features/line-pair.js';
+import { mapInSlices } from '../../core/slices.js';
 import { shippedLinePairModel, type LinePairModel } from '../../models/line-pair.js';
 import { reason } from '../explain.js';
 import type { DuplicatesResult, RebilledInvoice } from './duplicates.js';
@@ -57,19 +58,39 @@ export interface LineRebillsResult {
 
 const r4 = (v: number): number => Math.round(v * 1e4) / 1e4;
 
+/** Pairs of the line block scored between two turns of the event loop (about a slice of lines' pairs). */
+export const LINE_PAIR_SLICE = 2_000;
+
 /**
  * The re-billed lines among a prepared invoice's line block: per line its best-scoring earlier
  * line (the first in block order on a tie), kept when the score reaches the model's threshold.
+ * The pairs are scored a slice at a time with a turn of the event loop between slices
+ * (core/slices.ts).
+ * @throws the abort reason of `signal` when it aborts between two slices.
  */
-export function rebilledLines(
+export async function rebilledLines(
   p: Prepared,
   block: readonly EarlierLine[],
   model: LinePairModel = shippedLinePairModel(),
-): RebilledLine[] {
-  const x = linePairVectors(pairLinesOf(p.invoice, p.features.lines), p.invoice.invoice_date, block);
+  signal?: AbortSignal,
+): Promise<RebilledLine[]> {
+  const vectorOf = linePairVectoriser(
+    pairLinesOf(p.invoice, p.features.lines),
+    p.invoice.invoice_date,
+    block,
+  );
+  const scored = await mapInSlices(
+    block,
+    (slice) =>
+      slice.map((c) => {
+        const x = vectorOf(c);
+        return { x, score: model.score(x) };
+      }),
+    { size: LINE_PAIR_SLICE, ...(signal ? { signal } : {}) },
+  );
   const best = new Map<number, { i: number; score: number }>();
   block.forEach((c, i) => {
-    const score = model.score(x[i]!);
+    const { score } = scored[i]!;
     const b = best.get(c.lineNumber);
     if (!b || score > b.score) best.set(c.lineNumber, { i, score });
   });
@@ -80,7 +101,7 @@ export function rebilledLines(
       earlierInvoiceId: block[i]!.invoiceId,
       earlierLineNumber: block[i]!.earlierLineNumber,
       score: r4(score),
-      features: Object.fromEntries(LINE_PAIR_FEATURE_NAMES.map((n, k) => [n, r4(x[i]![k]!)])),
+      features: Object.fromEntries(LINE_PAIR_FEATURE_NAMES.map((n, k) => [n, r4(scored[i]!.x[k]!)])),
     }))
     .sort((a, b) => a.lineNumber - b.lineNumber);
 }
@@ -107,19 +128,26 @@ export function lineRebillQuery(p: Prepared): Omit<LineRebillQuery, 'tenantId'> 
  * Searches the re-billed lines of a prepared invoice (invoices only; memos are not re-billed).
  * The earlier invoices they name are taken from `known` (the invoice's duplicate candidates)
  * or, when not among them, read from the store (one statement, only when a line is re-billed).
+ * @param signal checked between slices of the line block's pairs ({@link rebilledLines}).
+ * @throws the abort reason of `signal` when it aborts between two slices.
  */
 export async function findLineRebills(
   tx: Pick<ScoringTx, 'findEarlierLines' | 'findInvoicesById'>,
   p: Prepared,
   known: readonly CandidateInvoice[] = [],
   model: LinePairModel = shippedLinePairModel(),
+  signal?: AbortSignal,
 ): Promise<LineRebillsResult> {
   const q = lineRebillQuery(p);
   if (!q) return { lines: [], score: 0, reasons: [], invoices: [] };
-  const lines = rebilledLines(p, await tx.findEarlierLines(q), model);
+  const lines = await rebilledLines(p, await tx.findEarlierLines(q), model, signal);
   if (lines.length === 0) return { lines, score: 0, reasons: [], invoices: [] };
   const byInvoice = new Map<string, RebilledLine[]>();
-  for (const l of lines) byInvoice.set(l.earlierInvoiceId, [...(byInvoice.get(l.earlierInvoiceId) ?? []), l]);
+  for (const l of lines) {
+    const same = byInvoice.get(l.earlierInvoiceId);
+    if (same) same.push(l);
+    else byInvoice.set(l.earlierInvoiceId, [l]);
+  }
   const candidates = new Map(known.map((c) => [c.invoiceId, c]));
   const missing = [...byInvoice.keys()].filter((id) => !candidates.has(id));
   if (missing.length > 0)

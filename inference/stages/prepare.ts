@@ -1,11 +1,18 @@
 /**
  * Stage 1, prepare: the invoice's features (normalised vendor and invoice number, embeddings),
  * one {@link LineRecord} per line, the keys the store indexes it by, its pair side for
- * duplicate comparisons and the idempotency fingerprint. Pure.
+ * duplicate comparisons and the idempotency fingerprint. Pure ({@link prepareInSlices}: the same
+ * value, computed in slices for a long invoice).
  */
 import { canonicalSha256 } from '../../core/canonical.js';
 import type { Invoice } from '../../core/invoice.js';
-import { extractInvoiceFeatures, type InvoiceFeatures } from '../../features/invoice-features.js';
+import {
+  extractInvoiceFeatures,
+  invoiceFeaturesOfLines,
+  lineFeaturesWithCounts,
+  type InvoiceFeatures,
+} from '../../features/invoice-features.js';
+import { mapInSlices } from '../../core/slices.js';
 import { pairSideOfInvoice, type PairSide } from '../../features/pair.js';
 import type { InvoiceIndexKeys } from '../../store/repository.js';
 import type { LineRecord } from './types.js';
@@ -64,7 +71,23 @@ export function scoringLockKeys(invoice: Invoice, vendorKey: string): string[] {
 
 /** Prepares a validated invoice. */
 export function prepare(invoice: Invoice): Prepared {
-  const features = extractInvoiceFeatures(invoice);
+  return preparedOf(invoice, extractInvoiceFeatures(invoice));
+}
+
+/**
+ * {@link prepare}, the line features computed a slice of lines at a time with a turn of the
+ * event loop between slices (core/slices.ts; an invoice of one slice takes no turn). The same
+ * value as {@link prepare}.
+ * @throws the abort reason of `signal` when it aborts between two slices.
+ */
+export async function prepareInSlices(invoice: Invoice, signal?: AbortSignal): Promise<Prepared> {
+  const lines = await mapInSlices(invoice.lines, (slice) => slice.map(lineFeaturesWithCounts), {
+    ...(signal ? { signal } : {}),
+  });
+  return preparedOf(invoice, invoiceFeaturesOfLines(invoice, lines));
+}
+
+function preparedOf(invoice: Invoice, features: InvoiceFeatures): Prepared {
   return {
     invoice,
     sha256: payloadSha256(invoice),
