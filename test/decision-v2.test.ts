@@ -20,6 +20,16 @@ import {
 import type { Invoice } from '../core/invoice.js';
 import { packageRoot } from '../core/paths.js';
 import { engines } from './fixtures.js';
+
+/** What `fn` throws, or undefined when it returns. */
+function thrownBy(fn: () => unknown): unknown {
+  try {
+    fn();
+  } catch (e) {
+    return e;
+  }
+  return undefined;
+}
 import { startHarness, type Harness } from './harness.js';
 
 const example = JSON.parse(
@@ -68,13 +78,10 @@ describe('decisionVersionOf', () => {
       '*/*;q=0',
       'application/json;q=0.000',
     ]) {
-      let thrown: unknown;
-      try {
-        decisionVersionOf(accept);
-      } catch (e) {
-        thrown = e;
-      }
-      expect(thrown, accept).toMatchObject({
+      expect(
+        thrownBy(() => decisionVersionOf(accept)),
+        accept,
+      ).toMatchObject({
         code: 'TRIAGE_NOT_ACCEPTABLE',
         errors: [{ path: '/headers/accept' }],
       });
@@ -108,13 +115,10 @@ describe('decisionVersionOf and quality values (RFC 9110 section 12.4.2)', () =>
       `application/json, ${DECISION_V2_MEDIA_TYPE};q=abc`,
       'text/xml;q=high',
     ]) {
-      let thrown: unknown;
-      try {
-        decisionVersionOf(accept);
-      } catch (e) {
-        thrown = e;
-      }
-      expect(thrown, accept).toMatchObject({
+      expect(
+        thrownBy(() => decisionVersionOf(accept)),
+        accept,
+      ).toMatchObject({
         code: 'TRIAGE_REQUEST_INVALID',
         status: 400,
         errors: [{ path: '/headers/accept', message: expect.stringContaining('malformed quality value') }],

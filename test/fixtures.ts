@@ -5,7 +5,7 @@ import type { DecisionResponse } from '../core/decision.js';
 import { extractInvoiceFeatures } from '../features/invoice-features.js';
 import { pairSideOfInvoice } from '../features/pair.js';
 import type { StoreConfig } from '../store/index.js';
-import type { CandidateInvoice } from '../store/repository.js';
+import type { CandidateInvoice, InvoiceIndexKeys, TriageRepository } from '../store/repository.js';
 
 /** A valid two-line DME invoice; override any field. */
 export function makeInvoice(over: Partial<Invoice> = {}): Invoice {
@@ -133,6 +133,29 @@ export function decisionFor(
     versions: { models: { duplicate: 'x@1' }, feature_schema: 'fs-test', policy: 'p@1', reference_data: 'r' },
     created_at: new Date('2025-03-02T10:00:00Z').toISOString(),
   };
+}
+
+/**
+ * Writes `items` through the batch write (`ScoringTx.insertMany` in one chunk transaction of
+ * tenant `tenantId`), each with {@link decisionFor} and the payload hash `h-<invoice id>`.
+ */
+export async function insertBatch(
+  repo: TriageRepository,
+  tenantId: string,
+  items: readonly { inv: Invoice; keys: InvoiceIndexKeys }[],
+): Promise<void> {
+  await repo.withChunkLock(tenantId, [], (tx) =>
+    tx.insertMany(
+      items.map((b) => ({
+        pk: tx.newPk(),
+        invoice: b.inv,
+        payloadSha256: `h-${b.inv.invoice_id}`,
+        keys: b.keys,
+        decision: decisionFor(b.inv),
+        extras: {},
+      })),
+    ),
+  );
 }
 
 /** A stored duplicate candidate built from an invoice (auto-approved, found by kNN); override any field. */

@@ -30,6 +30,7 @@ import {
   LINE_BLOCK_PASSES,
   LINE_BLOCK_RECENT_INVOICES,
   type EarlierLine,
+  type LineBlockEarlyPass,
   type LineBlockPass,
   type LineBlockRow,
   type LineRebillQuery,
@@ -222,17 +223,10 @@ describe.each(engines('lbrecent'))('line block passes on $name', ({ config }) =>
       },
       exec: (sql) => db.exec(sql),
     };
-    const passes = [LINE_BLOCK_RECENT_INVOICES, MIDDLE];
-    const found = await findEarlierLinesMany(
-      counting,
-      TENANT,
-      [q],
-      LINE_BLOCK_CHUNK_LINES,
-      'text',
-      'recent-first',
-      passes,
-    );
-    expect(found).toEqual([full]);
+    /** The line block of `q` through `counting` with `passes` before the whole window. */
+    const searchWith = (passes: readonly LineBlockEarlyPass[]) =>
+      findEarlierLinesMany(counting, TENANT, [q], LINE_BLOCK_CHUNK_LINES, 'text', 'recent-first', passes);
+    expect(await searchWith([LINE_BLOCK_RECENT_INVOICES, MIDDLE])).toEqual([full]);
     expect(searched).toEqual([
       [`line_block_recent${LINE_BLOCK_RECENT_INVOICES}`, [1, 2, 3, 4, 5, 6]],
       [`line_block_recent${MIDDLE}`, [4, 6]],
@@ -247,17 +241,7 @@ describe.each(engines('lbrecent'))('line block passes on $name', ({ config }) =>
     expect(searched).toEqual([['line_block_amount', [1, 2, 3, 4, 5, 6]]]);
     // Without the amount pass, the recent passes: the middle one covers this vendor's window.
     searched.length = 0;
-    expect(
-      await findEarlierLinesMany(
-        counting,
-        TENANT,
-        [q],
-        LINE_BLOCK_CHUNK_LINES,
-        'text',
-        'recent-first',
-        LINE_BLOCK_PASSES.slice(1),
-      ),
-    ).toEqual([full]);
+    expect(await searchWith(LINE_BLOCK_PASSES.slice(1))).toEqual([full]);
     expect(searched.map(([name]) => name)).toEqual([
       `line_block_recent${LINE_BLOCK_RECENT_INVOICES}`,
       `line_block_recent${LINE_BLOCK_MIDDLE_INVOICES}`,

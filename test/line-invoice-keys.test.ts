@@ -11,7 +11,7 @@ import { validateInvoice } from '../core/validate.js';
 import { extractInvoiceFeatures } from '../features/invoice-features.js';
 import { indexKeysOf, payloadSha256 } from '../inference/stages/prepare.js';
 import { createRepository, openDatabase, type SqlDatabase, type TriageRepository } from '../store/index.js';
-import { decisionFor, engines, keysOf, makeInvoice } from './fixtures.js';
+import { decisionFor, engines, insertBatch, keysOf, makeInvoice } from './fixtures.js';
 import { dropSchema } from './harness.js';
 
 const MIGRATION_110 = readFileSync(
@@ -64,18 +64,7 @@ describe.each(engines('linekeys'))("lines carry their invoice's keys on $name", 
       tx.insert(a.inv, 'h-a', a.keys, decisionFor(a.inv)),
     );
     const batch = [invoice('lk-batch-1', '2025-03-05', 'V-B'), invoice('lk-batch-2', '2025-04-06', 'V-C')];
-    await repo.withChunkLock('lk', [], (tx) =>
-      tx.insertMany(
-        batch.map((b) => ({
-          pk: tx.newPk(),
-          invoice: b.inv,
-          payloadSha256: `h-${b.inv.invoice_id}`,
-          keys: b.keys,
-          decision: decisionFor(b.inv),
-          extras: {},
-        })),
-      ),
-    );
+    await insertBatch(repo, 'lk', batch);
     const history = [invoice('lk-hist-1', '2024-11-30', 'V-A'), invoice('lk-hist-2', '2025-01-02', 'V-D')];
     await repo.history.importChunk(
       'lk-h',

@@ -22,7 +22,7 @@ import {
   type TriageRepository,
   type VectorTransport,
 } from '../store/index.js';
-import { decisionFor, engines, keysOf, makeInvoice } from './fixtures.js';
+import { decisionFor, engines, insertBatch, keysOf, makeInvoice } from './fixtures.js';
 import { dropSchema } from './harness.js';
 
 /** Vector `seed` of 128 components, the awkward values first, then float64 values to round. */
@@ -136,18 +136,7 @@ describe.each(engines('vecwire'))('vectors in binary form on $name', ({ config }
     expect(await stored('vw', 'vw-single')).toEqual(expected(a.keys));
 
     const batch = [scored('vw-batch-1', 5), scored('vw-batch-2', 6)];
-    await repo.withChunkLock('vw', [], (tx) =>
-      tx.insertMany(
-        batch.map((b) => ({
-          pk: tx.newPk(),
-          invoice: b.inv,
-          payloadSha256: `h-${b.inv.invoice_id}`,
-          keys: b.keys,
-          decision: decisionFor(b.inv),
-          extras: {},
-        })),
-      ),
-    );
+    await insertBatch(repo, 'vw', batch);
     for (const b of batch) expect(await stored('vw', b.inv.invoice_id)).toEqual(expected(b.keys));
     expect((await stored('vw', 'vw-batch-2')).lines).toHaveLength(2);
   });
