@@ -204,6 +204,15 @@ export function lineBlockStatement(
 export const LINE_BLOCK_CHUNK_LINES = 250;
 
 /**
+ * Passes whose statement runs on PostgreSQL's generic plan (`SET LOCAL plan_cache_mode =
+ * force_generic_plan` around it, in the caller's transaction): the `amount` statement's plan is
+ * the same whatever its parameters (ordered index scans stopped at `perLine`), and with the
+ * default setting PostgreSQL planned it again at every call, about a third of its cost at 100k
+ * and 1M (BENCHMARKS.md, "The line block by index"; `bench/line-block-plan-cache.ts`).
+ */
+const GENERIC_PLAN_PASSES: ReadonlySet<LineBlockPass> = new Set(['amount']);
+
+/**
  * The new line numbers of `q` whose rows of a recent-invoices pass (`rows`, that query's, in
  * statement order) are not its final block: the pass's invoices are not the whole window, and the
  * line kept fewer than `perLine` lines of its own amount (or its number is on more than one line,
@@ -257,7 +266,10 @@ export async function findEarlierLinesMany(
     if (statements++ > 0) await setImmediate();
     const { sql, params } = lineBlockStatement(tenantId, qs, transport, pass);
     const name = `line_block_${typeof pass === 'number' ? `recent${pass}` : pass}`;
+    const generic = GENERIC_PLAN_PASSES.has(pass);
+    if (generic) await db.exec('SET LOCAL plan_cache_mode = force_generic_plan');
     const rows = await db.query<LineBlockRow>(sql, params, { name });
+    if (generic) await db.exec('SET LOCAL plan_cache_mode TO DEFAULT');
     const byQuery: LineBlockRow[][] = qs.map(() => []);
     for (const r of rows) byQuery[Number(r.m) - 1]!.push(r);
     return byQuery;

@@ -266,6 +266,27 @@ describe.each(engines('lbrecent'))('line block passes on $name', ({ config }) =>
     expect(byAmount.map((r) => earlierLineOf({ ...r, invoice_id: r.invoice_id! }))).toEqual(full);
   }, 120_000);
 
+  it("runs the amount statement on the generic plan and leaves the transaction's setting as it was", async () => {
+    const q = queryOf(newInvoice('lbr-new', NEW_DATE));
+    const [full] = await oracle([q]);
+    const seen = await db.transaction(async (tx) => {
+      const modes: string[] = [];
+      const mode = async () =>
+        (await tx.query<{ plan_cache_mode: string }>('SHOW plan_cache_mode'))[0]!.plan_cache_mode;
+      const watching: SqlExecutor = {
+        query: async (sql, params, opts) => {
+          if (opts?.name === 'line_block_amount') modes.push(await mode());
+          return tx.query(sql, params, opts);
+        },
+        exec: (sql) => tx.exec(sql),
+      };
+      expect(await findEarlierLinesMany(watching, TENANT, [q])).toEqual([full]);
+      modes.push(await mode());
+      return modes;
+    });
+    expect(seen).toEqual(['force_generic_plan', 'auto']);
+  }, 120_000);
+
   it('finds the whole-window rows for several queries, chunked or not, in both transports', async () => {
     const main = queryOf(newInvoice('lbr-new', NEW_DATE));
     const older = queryOf(newInvoice('lbr-older', day(NEW_DATE, 30)));
