@@ -6,6 +6,7 @@
  * (mode 0600); only the path is logged. Logs are JSON (pino) without invoice contents or keys.
  */
 import { Redis } from 'ioredis';
+import { isTriageError } from '../core/errors.js';
 import { buildApp } from '../api/app.js';
 import { certifiedBoundOf } from '../api/routes/kpis.js';
 import { withDeadline } from '../api/limits.js';
@@ -31,7 +32,14 @@ const { scoring, repo, batches, served, closeModels, monitoring, monitoringStore
     ...processWiring(config, logger, metrics.registry),
     onStep: (step, ms) => logger.info({ step, ms }, `start-up step done: ${step}`),
   },
-);
+).catch((e: unknown) => {
+  // A refusal the operator can act on (the embedded store held by another process, a store that
+  // cannot be reached) is one fatal log line and exit code 1; anything else is a bug, thrown.
+  if (!isTriageError(e)) throw e;
+  logger.fatal({ code: e.code }, `cannot start: ${e.message}`);
+  flushLogs();
+  process.exit(1);
+});
 const keysFile = await ensureBootstrapKeys(repo, config.bootstrapKeysFile);
 if (keysFile)
   logger.warn(

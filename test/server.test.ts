@@ -6,7 +6,7 @@
  * training and exits 0 within its shutdown deadline, registering no model version.
  */
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -47,6 +47,26 @@ afterAll(async () => {
   }
   rmSync(dataDir, { recursive: true, force: true });
 });
+
+it('refuses a second server on the same data dir with one fatal log line and exit code 1, no stack trace', () => {
+  const root = packageRoot();
+  const second = spawnSync(process.execPath, ['--import', 'tsx', join(root, 'bin', 'server.ts')], {
+    cwd: root,
+    env: { PATH: process.env.PATH ?? '', PORT: '0', DATA_DIR: join(dataDir, 'pglite'), LOG_LEVEL: 'info' },
+    encoding: 'utf8',
+    timeout: 120_000,
+  });
+  expect(second.status, second.stderr).toBe(1);
+  const fatal = second.stdout
+    .split('\n')
+    .filter((l) => l.startsWith('{'))
+    .map((l) => JSON.parse(l) as { level: number; code?: string; msg: string })
+    .filter((l) => l.level >= 60);
+  expect(fatal).toHaveLength(1);
+  expect(fatal[0]).toMatchObject({ code: 'TRIAGE_STORE_UNAVAILABLE' });
+  expect(fatal[0]!.msg).toContain('is in use by another process');
+  expect(second.stderr).not.toMatch(/^\s+at /m);
+}, 150_000);
 
 it('starts on embedded defaults, writes the bootstrap keys once and scores the README example', async () => {
   expect(base).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
