@@ -65,6 +65,11 @@ const INVOICE_FIELDS = 24;
  */
 export const LINE_INVOICE_KEYS = 'tenant_id, vendor_key, vendor_id, invoice_date, invoice_id';
 
+/** {@link LINE_INVOICE_KEYS} read from the invoice row of alias `alias` (`inv.tenant_id, ...`), in the same order. */
+export function lineInvoiceKeysOf(alias: string): string {
+  return LINE_INVOICE_KEYS.replace(/(\w+)/g, `${alias}.$1`);
+}
+
 /**
  * Columns of `invoice_lines` a history row fills, in the order the binary COPY writes them
  * (`copyLines` in store/history.ts).

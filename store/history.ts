@@ -22,7 +22,7 @@ import {
   INVOICE_COLUMNS,
   keysOf,
   LINE_COLUMNS,
-  LINE_INVOICE_KEYS,
+  lineInvoiceKeysOf,
   linesWithKeys,
   type HistoryRecord,
 } from './history-rows.js';
@@ -273,7 +273,7 @@ async function insertHistoryLines(
   if (pks.length === 0) return;
   await tx.query(
     `INSERT INTO invoice_lines (${LINE_COLUMNS})
-     SELECT u.pk, ${LINE_INVOICE_KEYS.replace(/(\w+)/g, 'i.$1')}, num, descr, sys, code,
+     SELECT u.pk, ${lineInvoiceKeysOf('i')}, num, descr, sys, code,
        ARRAY(SELECT jsonb_array_elements_text(mods::jsonb)), qty, price, amount, sdate::date, mkey, emb
        FROM unnest($1::uuid[], $2::int[], $3::text[], $4::text[], $5::text[], $6::text[], $7::numeric[],
          $8::bigint[], $9::bigint[], $10::text[], $11::text[], $12::vector[])

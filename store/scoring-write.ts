@@ -15,7 +15,7 @@ import type { SqlExecutor } from './sql.js';
 import { LINE_SLICE, mapInSlices, nextTurn } from '../core/slices.js';
 import { packResponse, unpackResponse, type StoredResponse } from './stored-response.js';
 import { vectorArrayValue, vectorValue, type VectorTransport } from './sql.js';
-import { LINE_COLUMNS, LINE_INVOICE_KEYS } from './history-rows.js';
+import { LINE_COLUMNS, LINE_INVOICE_KEYS, lineInvoiceKeysOf } from './history-rows.js';
 import type { DecisionExtras, InvoiceIndexKeys, SaveResult, StoredDecision } from './repository.js';
 
 const INVOICE_COLUMNS = `pk, tenant_id, invoice_id, payload, payload_sha256, vendor_id, vendor_name, vendor_key,
@@ -29,7 +29,7 @@ const DECISION_COLUMNS = `id, tenant_id, invoice_pk, decision, queue, priority, 
 /** Columns of `invoice_lines` a scored invoice writes: the history's, and whether the line feeds the baselines. */
 const SCORED_LINE_COLUMNS = `${LINE_COLUMNS}, in_baseline`;
 /** The line's copies of its invoice's keys ({@link LINE_INVOICE_KEYS}) read from the inserted invoice row `inv`. */
-const LINE_KEYS_OF_INV = LINE_INVOICE_KEYS.replace(/(\w+)/g, 'inv.$1');
+const LINE_KEYS_OF_INV = lineInvoiceKeysOf('inv');
 /** Invoices with at most this many lines write through a named (prepared) statement. */
 const NAMED_WRITE_MAX_LINES = 50;
 

@@ -4,6 +4,7 @@ import { randomUUID } from 'node:crypto';
 import type { DecisionResponse } from '../core/decision.js';
 import { extractInvoiceFeatures } from '../features/invoice-features.js';
 import { pairSideOfInvoice } from '../features/pair.js';
+import { indexKeysOf, payloadSha256 } from '../inference/stages/prepare.js';
 import type { StoreConfig } from '../store/index.js';
 import type { CandidateInvoice, InvoiceIndexKeys, TriageRepository } from '../store/repository.js';
 
@@ -155,6 +156,27 @@ export async function insertBatch(
         extras: {},
       })),
     ),
+  );
+}
+
+/**
+ * Imports `items` as history of tenant `tenantId` (`HistoryStore.importChunk`: binary COPY on
+ * PostgreSQL, INSERT on PGlite), each with its index keys (`keys` over the invoice's own).
+ */
+export async function importHistory(
+  repo: TriageRepository,
+  tenantId: string,
+  items: readonly { inv: Invoice; keys: InvoiceIndexKeys }[],
+): Promise<void> {
+  await repo.history.importChunk(
+    tenantId,
+    items.map((r, j) => ({
+      location: `/${j}`,
+      invoice: r.inv,
+      payloadSha256: payloadSha256(r.inv),
+      keys: { ...indexKeysOf(extractInvoiceFeatures(r.inv)), ...r.keys },
+    })),
+    null,
   );
 }
 

@@ -9,9 +9,8 @@ import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { validateInvoice } from '../core/validate.js';
 import { extractInvoiceFeatures } from '../features/invoice-features.js';
-import { indexKeysOf, payloadSha256 } from '../inference/stages/prepare.js';
 import { createRepository, openDatabase, type SqlDatabase, type TriageRepository } from '../store/index.js';
-import { decisionFor, engines, insertBatch, keysOf, makeInvoice } from './fixtures.js';
+import { decisionFor, engines, importHistory, insertBatch, keysOf, makeInvoice } from './fixtures.js';
 import { dropSchema } from './harness.js';
 
 const MIGRATION_110 = readFileSync(
@@ -66,16 +65,7 @@ describe.each(engines('linekeys'))("lines carry their invoice's keys on $name", 
     const batch = [invoice('lk-batch-1', '2025-03-05', 'V-B'), invoice('lk-batch-2', '2025-04-06', 'V-C')];
     await insertBatch(repo, 'lk', batch);
     const history = [invoice('lk-hist-1', '2024-11-30', 'V-A'), invoice('lk-hist-2', '2025-01-02', 'V-D')];
-    await repo.history.importChunk(
-      'lk-h',
-      history.map((r, j) => ({
-        location: `/${j}`,
-        invoice: r.inv,
-        payloadSha256: payloadSha256(r.inv),
-        keys: { ...indexKeysOf(extractInvoiceFeatures(r.inv)), ...r.keys },
-      })),
-      null,
-    );
+    await importHistory(repo, 'lk-h', history);
     const ids = [a, ...batch, ...history].map((x) => x.inv.invoice_id);
     const lines = [a, ...batch, ...history].reduce((n, x) => n + x.inv.lines.length, 0);
     expect(await drift(db, ids)).toEqual({ differ: 0, lines });

@@ -9,9 +9,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { validateInvoice } from '../core/validate.js';
-import { extractInvoiceFeatures } from '../features/invoice-features.js';
 import { EMBEDDING_DIM } from '../features/hashing.js';
-import { indexKeysOf, payloadSha256 } from '../inference/stages/prepare.js';
 import {
   createRepository,
   openDatabase,
@@ -22,7 +20,7 @@ import {
   type TriageRepository,
   type VectorTransport,
 } from '../store/index.js';
-import { decisionFor, engines, insertBatch, keysOf, makeInvoice } from './fixtures.js';
+import { decisionFor, engines, importHistory, insertBatch, keysOf, makeInvoice } from './fixtures.js';
 import { dropSchema } from './harness.js';
 
 /** Vector `seed` of 128 components, the awkward values first, then float64 values to round. */
@@ -143,16 +141,7 @@ describe.each(engines('vecwire'))('vectors in binary form on $name', ({ config }
 
   it('the history import stores them bit for bit (binary COPY on PostgreSQL, INSERT on PGlite)', async () => {
     const rows = [scored('vw-hist-1', 7), scored('vw-hist-2', 8)];
-    await repo.history.importChunk(
-      'vw',
-      rows.map((r, j) => ({
-        location: `/${j}`,
-        invoice: r.inv,
-        payloadSha256: payloadSha256(r.inv),
-        keys: { ...indexKeysOf(extractInvoiceFeatures(r.inv)), ...r.keys },
-      })),
-      null,
-    );
+    await importHistory(repo, 'vw', rows);
     for (const r of rows) expect(await stored('vw', r.inv.invoice_id)).toEqual(expected(r.keys));
   });
 });
