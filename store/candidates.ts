@@ -256,44 +256,47 @@ export function exactKnnSql(from: string, gate = 'true'): string {
 export const EXACT_KNN = exactKnnSql('invoices');
 
 /**
- * One quarter of the vendor block's pool (blocking spec `vendorRecentLimit`): the vendor's
- * invoices (by its key, or by its id) on one side of the new invoice's date within the window,
- * the $15 first by the spec's tie rule (core/blocking.ts compareVendorRecent). Each is one
- * index-only scan of the (tenant, vendor, date, pk) index of its vendor match in that order,
- * stopping after $15 rows whatever the vendor's history; the $15 first of the four together are
- * the $15 first of the vendor's window. Only the key's index carries the embedding (migration
- * 100), so only the key's scans give a distance; the id's give null.
+ * The vendor's invoices (by its key, or by its id) on one side of the new invoice's date within
+ * the window, the $15 first by the spec's tie rule (core/blocking.ts compareVendorRecent), `bound`
+ * an SQL condition more on their rows. Each is one index-only scan of the (tenant, vendor, date,
+ * pk) index of its vendor match in that order, stopping after $15 rows whatever the vendor's
+ * history. Only the key's index carries the embedding (migration 100), so only the key's scans
+ * give a distance; the id's give null.
  */
-const VENDOR_RECENT_BRANCH = (vendor: 'key' | 'id', side: VendorRecentSide): string => {
+const VENDOR_RECENT_BRANCH = (vendor: 'key' | 'id', side: VendorRecentSide, bound = 'true'): string => {
   const s = vendorRecentSideSql(side, P.invoiceDate);
   const dist = vendor === 'key' ? 'i.embedding <=> $1::vector' : 'NULL::float8';
   return `
   (SELECT i.pk, i.invoice_date, ${dist} AS dist FROM invoices i
-   WHERE i.tenant_id = $2 AND ${vendorWindowSql(P, '$10', 'i', vendor)} AND ${s.where}
+   WHERE i.tenant_id = $2 AND ${vendorWindowSql(P, '$10', 'i', vendor)} AND ${s.where} AND ${bound}
    ORDER BY ${s.orderBy} LIMIT $15)`;
 };
 
 /**
- * One side of the vendor block's pool: the $15 first of the vendor's invoices on that side of the
- * new invoice's date, found by its key or by its id (an invoice both scans find keeps the key
- * scan's distance). Both scans list the side in the same order, so PostgreSQL merges them
- * (Merge Append) and groups the duplicates as they pass (Group Aggregate), stopping after $15,
- * instead of hashing and sorting all four scans' rows together.
- */
-const VENDOR_RECENT_SIDE = (side: VendorRecentSide): string => `
-    (SELECT u.pk, u.invoice_date, min(u.dist) AS dist
-     FROM (${VENDOR_RECENT_BRANCH('key', side)} UNION ALL ${VENDOR_RECENT_BRANCH('id', side)}) u
-     GROUP BY u.pk, u.invoice_date ORDER BY ${vendorRecentSideSql(side, P.invoiceDate, 'u').orderBy} LIMIT $15)`;
-
-/**
  * The vendor block: the top k by distance of the vendor's $15 invoices dated nearest (core/blocking.ts
- * vendorRecentPool), the $15 first of both sides together. An invoice found by its vendor id
- * alone reads its embedding from its row (one heap page, only for those).
+ * vendorRecentPool), by key or by id. First the pool of the vendor id alone (`vid`: both sides of
+ * the narrow id index, the $15 first by the tie rule) and the day distance `d` of its last member
+ * when it is full (else the window): every invoice of the whole pool is at most `d` days from the
+ * new invoice's date, since adding the key's invoices only moves the $15-th closer. So the key's
+ * scans, which read the wide index with the embeddings, read only the dates within `d` of it
+ * (on a vendor billing evenly on both sides about half of their $15 rows each), and the id
+ * invoices outside `vid` are outside the pool. An invoice both find keeps the key scan's
+ * distance; one found by its vendor id alone reads its embedding from its row (one heap page,
+ * only for those).
  */
 const VENDOR_KNN = `
+  WITH vid AS MATERIALIZED (
+    SELECT w.pk, w.invoice_date FROM (${VENDOR_RECENT_BRANCH('id', 'before')} UNION ALL ${VENDOR_RECENT_BRANCH('id', 'after')}) w
+    ORDER BY ${vendorRecentOrderSql(P.invoiceDate, 'w')} LIMIT $15),
+  vd AS MATERIALIZED (
+    SELECT CASE WHEN count(*) >= $15 THEN max(abs(v.invoice_date - ${P.invoiceDate}::date)) ELSE $10::int END AS d
+    FROM vid v)
   SELECT pk, COALESCE(dist, (SELECT r.embedding <=> $1::vector FROM invoices r WHERE r.pk = v.pk)) AS dist FROM (
-    SELECT pk, dist FROM (${VENDOR_RECENT_SIDE('before')} UNION ALL ${VENDOR_RECENT_SIDE('after')}) w
-    ORDER BY ${vendorRecentOrderSql(P.invoiceDate, 'w')} LIMIT $15) v
+    SELECT u.pk, min(u.dist) AS dist FROM (${VENDOR_RECENT_BRANCH('key', 'before', `i.invoice_date >= ${P.invoiceDate}::date - (SELECT d FROM vd)`)}
+      UNION ALL ${VENDOR_RECENT_BRANCH('key', 'after', `i.invoice_date <= ${P.invoiceDate}::date + (SELECT d FROM vd)`)}
+      UNION ALL (SELECT pk, invoice_date, NULL::float8 FROM vid)) u
+    GROUP BY u.pk, u.invoice_date
+    ORDER BY ${vendorRecentOrderSql(P.invoiceDate, 'u')} LIMIT $15) v
   ORDER BY 2, pk LIMIT $3`;
 
 /**
