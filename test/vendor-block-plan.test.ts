@@ -21,7 +21,6 @@ import { createRepository, openDatabase, type SqlDatabase } from '../store/index
 import { engines, makeInvoice } from './fixtures.js';
 import { dropSchema } from './harness.js';
 
-
 /** A node of EXPLAIN (FORMAT JSON). */
 interface PlanNode {
   'Node Type': string;
