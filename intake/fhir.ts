@@ -39,6 +39,7 @@ import {
   FHIR_CODE_SYSTEMS,
   FHIR_DOCUMENT_TYPES,
   FHIR_EXTENSIONS,
+  FHIR_INVOICE_STATUS,
   FHIR_PRICE_COMPONENTS,
   FHIR_VENDOR_IDENTIFIERS,
 } from './mapping/fhir.js';
@@ -198,6 +199,9 @@ function vendorOf(r: Reader, inv: Json): Record<string, unknown> {
     const contained = r.array(inv.contained, '/contained');
     const i = contained.findIndex((c) => isObject(c) && c.id === ref.slice(1));
     if (i < 0) r.fail('/issuer/reference', `names no contained resource ${ref}`);
+    // Contained ids are unique in their resource: a second one would leave the vendor ambiguous.
+    const twice = contained.findIndex((c, j) => j > i && isObject(c) && c.id === ref.slice(1));
+    if (twice >= 0) r.fail(`/contained/${twice}/id`, `repeats the id of /contained/${i} (${ref} names both)`);
     const org = r.object(contained[i], `/contained/${i}`);
     if (org.resourceType !== 'Organization') r.fail(`/contained/${i}/resourceType`, 'must be Organization');
     vendor.name = r.string(org.name, `/contained/${i}/name`);
@@ -315,6 +319,17 @@ function invoiceOf(
       '/resourceType',
       `is ${JSON.stringify(inv.resourceType ?? null)}; an Invoice (or a Bundle of Invoices) is expected`,
     );
+  const status = r.string(inv.status, '/status');
+  if (status !== undefined) {
+    const scored = ownValue(FHIR_INVOICE_STATUS, status);
+    if (scored === undefined)
+      r.fail(
+        '/status',
+        `is an unknown invoice status '${status}' (${Object.keys(FHIR_INVOICE_STATUS).join(', ')})`,
+      );
+    if (scored === false)
+      r.fail('/status', `is ${status}: such an invoice is not a bill to pay and is not scored`);
+  }
   const ids = r.array(inv.identifier, '/identifier').map((x, i) => r.object(x, `/identifier/${i}`));
   const officialAt = Math.max(
     0,

@@ -193,4 +193,41 @@ describe('FHIR R4 Invoice golden mapping', () => {
     const [cm] = await convertDocument('fhir-r4', Buffer.from(JSON.stringify(credit)));
     expect(cm!.lines[0]).toMatchObject({ quantity: -2, unit_price_cents: 1875, amount_cents: -3750 });
   });
+
+  it('refuses a cancelled or entered-in-error invoice and an unknown status at /status; scores the others', async () => {
+    for (const status of ['cancelled', 'entered-in-error', 'void']) {
+      expect(await refusal('fhir-r4', JSON.stringify({ ...fhir, status })), status).toEqual([
+        {
+          path: '/status',
+          message: expect.stringMatching(status === 'void' ? /unknown invoice status 'void'/ : /not scored/),
+        },
+      ]);
+    }
+    for (const status of ['draft', 'issued', 'balanced']) {
+      const [inv] = await convertDocument('fhir-r4', Buffer.from(JSON.stringify({ ...fhir, status })));
+      expect(inv!.invoice_id).toBe('fhir-golden-1');
+    }
+  });
+
+  it('refuses two contained resources with the id the issuer names, at the second one', async () => {
+    const org = (name: string) => ({
+      resourceType: 'Organization',
+      id: 'vendor',
+      name,
+      identifier: [{ system: 'urn:vendor-master', value: 'V-300' }],
+    });
+    const doc = {
+      ...fhir,
+      contained: [org('Acme Medical Supply'), { resourceType: 'Organization', id: 'x' }, org('Other Vendor')],
+      issuer: { reference: '#vendor' },
+    };
+    expect(await refusal('fhir-r4', JSON.stringify(doc))).toEqual([
+      { path: '/contained/2/id', message: expect.stringContaining('repeats the id of /contained/0') },
+    ]);
+    const [one] = await convertDocument(
+      'fhir-r4',
+      Buffer.from(JSON.stringify({ ...doc, contained: doc.contained.slice(0, 2) })),
+    );
+    expect(one!.vendor.name).toBe('Acme Medical Supply');
+  });
 });

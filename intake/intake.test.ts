@@ -186,6 +186,38 @@ describe('X12 810 golden mapping (segment by segment)', () => {
   });
 });
 
+describe('X12 810: nothing a line bills is dropped unseen', () => {
+  it('refuses an ISA element holding a character outside printable ASCII at that element', async () => {
+    for (const [from, to, element] of [
+      ['SENDER01       ', 'SENDÉR01       ', 'ISA06'],
+      ['HOSPITAL       ', 'HOSPITAL\u200b      ', 'ISA08'],
+      ['SENDER01       ', 'SENDER01\t      ', 'ISA06'],
+    ]) {
+      const errors = await refusal('x12-810', interchange(GOLDEN_X12_BODY).replace(from!, to!));
+      expect(errors[0], to).toEqual({
+        path: `/segments/1/${element}`,
+        message: expect.stringContaining('ISA elements are printable ASCII'),
+      });
+    }
+  });
+
+  it('refuses a product/service ID qualifier without its ID at the ID element', async () => {
+    const cases: [string, string, string][] = [
+      ['*HC*E0431>RR>KX', '*HC*>RR>KX', 'IT109'], // the modifiers without their code
+      ['*HC*E0431>RR>KX', '*HC*', 'IT109'],
+      ['*VC*CAT-9', '*VC*', 'IT107'],
+      ['*N4*00002-1433-80^ALT', '*N4*^ALT', 'IT107'],
+    ];
+    for (const [from, to, element] of cases) {
+      const errors = await refusal('x12-810', interchange(GOLDEN_X12_BODY.map((s) => s.replace(from, to))));
+      expect(errors[0], `${from} -> ${to}`).toEqual({
+        path: expect.stringMatching(new RegExp(`^/segments/\\d+/${element}$`)),
+        message: expect.stringContaining('requires its product/service ID'),
+      });
+    }
+  });
+});
+
 describe('UBL 2.1 golden mapping (element by element)', () => {
   it('maps header, supplier party, delivery, totals and lines', async () => {
     const [inv] = await convertDocument('ubl-2.1', Buffer.from(ublDoc()));

@@ -183,7 +183,15 @@ export function mapIt1(s: Segment, numbers: DocumentNumbers, seps: X12Separators
     if (!kind) fail(s, q, `has the unknown product/service ID qualifier ${qualifier}`);
     const comps = s.elements[q]!;
     const value = (seps.repetition ? comps[0]!.split(seps.repetition)[0]! : comps[0]!).trim();
-    if (value === '' || kind === 'ignore') continue;
+    // X12 pairs the qualifier with its ID: a qualifier without one (its modifiers with it, `HC*>RR`)
+    // would drop what the line bills unseen.
+    if (value === '')
+      fail(
+        s,
+        q + 1,
+        `is empty; IT1${String(q).padStart(2, '0')} ${qualifier} requires its product/service ID`,
+      );
+    if (kind === 'ignore') continue;
     if (kind === 'po_line') {
       if (!/^\d{1,6}$/.test(value) || Number(value) < 1)
         fail(s, q + 1, 'must be the PO line number (1 to 6 digits)');

@@ -88,6 +88,14 @@ export function readIsa(text: string): X12Separators {
   if (parts.length !== ISA_WIDTHS.length)
     fail(isa, undefined, `has ${parts.length} elements within its ${ISA_LENGTH} characters (16 expected)`);
   parts.forEach((p, i) => {
+    // The ISA is fixed-width ASCII: another character is read as one position but is not one byte.
+    const other = /[^\x20-\x7E]/u.exec(p)?.[0];
+    if (other !== undefined)
+      fail(
+        isa,
+        i + 1,
+        `holds U+${other.codePointAt(0)!.toString(16).toUpperCase().padStart(4, '0')}; ISA elements are printable ASCII`,
+      );
     if (p.length !== ISA_WIDTHS[i]) fail(isa, i + 1, `must be ${ISA_WIDTHS[i]} characters wide`);
   });
   const component = parts[15]!;

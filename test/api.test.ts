@@ -163,6 +163,10 @@ describe.each(engines('api'))('API on $name', ({ config }) => {
     expect(utf16).toBeProblem(415, 'TRIAGE_MEDIA_TYPE_UNSUPPORTED', '/headers/content-type');
     expect(utf16.json().detail).toBe('charset utf-16 is not supported; send application/json as UTF-8');
     expect((await postRaw('{}', 'application/json; charset="utf-8"')).statusCode).toBe(400); // read: {} lacks fields
+    // Every charset given counts, not only the first.
+    const twice = await postRaw('{}', 'application/json; charset=utf-8; charset=latin1');
+    expect(twice).toBeProblem(415, 'TRIAGE_MEDIA_TYPE_UNSUPPORTED', '/headers/content-type');
+    expect(twice.json().detail).toBe('charset latin1 is not supported; send application/json as UTF-8');
     const big = makeInvoice({ invoice_id: 'api-big' });
     big.lines = Array.from({ length: 400 }, (_, i) => ({
       ...big.lines[0]!,

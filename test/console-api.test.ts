@@ -184,6 +184,32 @@ describe.each(engines('console'))('console API on $name', ({ config }) => {
     expect((await as('reviewer', 'GET', `/v1/audit/export?from=${today}&to=${today}`)).statusCode).toBe(403);
   });
 
+  it('exports a client id a spreadsheet would read as a formula as text in CSV, as stored in JSON Lines', async () => {
+    const today = new Date().toISOString().slice(0, 10);
+    const ids = ['=HYPERLINK("http://evil.example","x")', '+SUM(1)', '-2+3', '@cmd'];
+    for (const id of ids) {
+      const put = await h.app.inject({
+        method: 'PUT',
+        url: `/v1/vendors/${encodeURIComponent(id)}`,
+        headers: { authorization: `Bearer ${h.keys.admin}` },
+        payload: { name: 'Formula Vendor', approved_betos: [], approved_hcpcs_prefixes: ['E'] },
+      });
+      expect(put.statusCode, put.body).toBeLessThan(300);
+    }
+    const csv = await as('auditor', 'GET', `/v1/audit/export?from=${today}&to=${today}&format=csv`);
+    const rows = parse(csv.body, { columns: true }) as { kind: string; subject_id: string }[];
+    const subjects = rows.filter((r) => r.kind === 'vendor.updated').map((r) => r.subject_id);
+    expect(subjects).toEqual(ids.map((id) => `'${id}`));
+    const jsonl = await as('auditor', 'GET', `/v1/audit/export?from=${today}&to=${today}&format=jsonl`);
+    const stored = jsonl.body
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { kind: string; subject_id: string })
+      .filter((e) => e.kind === 'vendor.updated')
+      .map((e) => e.subject_id);
+    expect(stored).toEqual(ids);
+  });
+
   it('security headers on API, problem and console responses; /docs still loads', async () => {
     for (const r of [
       await as('reviewer', 'GET', '/v1/worklist'),

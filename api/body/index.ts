@@ -82,11 +82,12 @@ export function installBodyParsers(app: FastifyInstance, parsers = BODY_PARSERS)
     const [type, ...params] = (req.headers['content-type'] ?? '')
       .split(';')
       .map((p) => p.trim().toLowerCase());
+    // Every charset given counts: `charset=utf-8; charset=latin1` declares latin1 too.
     const charset = params
-      .find((p) => p.startsWith('charset='))
-      ?.slice(8)
-      .replace(/^"(.*)"$/, '$1');
-    if (UTF8_TYPES.has(type!) && charset !== undefined && !UTF8_NAMES.has(charset))
+      .filter((p) => p.startsWith('charset='))
+      .map((p) => p.slice(8).replace(/^"(.*)"$/, '$1'))
+      .find((c) => !UTF8_NAMES.has(c));
+    if (UTF8_TYPES.has(type!) && charset !== undefined)
       throw refusal(
         new TriageError(
           'TRIAGE_MEDIA_TYPE_UNSUPPORTED',

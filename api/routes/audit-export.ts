@@ -3,7 +3,10 @@
  * written on the days from..to (UTC, inclusive), streamed in chain order as JSON Lines (one
  * entry per line, as `GET /v1/audit` returns it) or CSV (csv-stringify; the payload column
  * holds its canonical JSON). Pages of {@link EXPORT_PAGE} rows are read as the client drains
- * the stream, so memory stays flat whatever the range.
+ * the stream, so memory stays flat whatever the range. A CSV cell that a spreadsheet would read
+ * as a formula (text starting with `=`, `+`, `-`, `@`, tab or carriage return: a vendor id is
+ * client text) is written with a leading `'` (csv-stringify `escape_formulas`), so it is shown as
+ * text, never evaluated; the JSON Lines export holds every value as stored.
  */
 import { Readable } from 'node:stream';
 import Type from 'typebox';
@@ -86,7 +89,7 @@ export const auditExportRoutes: RoutePlugin<AuditRoutesOptions> = async (app, de
       void reply.header('content-disposition', `attachment; filename="${name}"`);
       if (format === 'csv') {
         void reply.type('text/csv; charset=utf-8');
-        const csv = stringify({ header: true, columns: [...AUDIT_CSV_COLUMNS] });
+        const csv = stringify({ header: true, columns: [...AUDIT_CSV_COLUMNS], escape_formulas: true });
         const source = Readable.from(
           (async function* () {
             for await (const r of rows()) yield { ...auditEntryOf(r), payload: r.payload };

@@ -29,6 +29,19 @@ export const FHIR_DOCUMENT_TYPES: Readonly<Record<string, DocumentType>> = {
   '383': 'debit_memo',
 };
 
+/**
+ * `Invoice.status` (FHIR R4 InvoiceStatus) -> whether an invoice of that status is scored. A
+ * cancelled invoice, or one entered in error, is not a bill to pay: it is refused, not scored.
+ * Absent: scored (as `issued`).
+ */
+export const FHIR_INVOICE_STATUS: Readonly<Record<string, boolean>> = {
+  draft: true,
+  issued: true,
+  balanced: true,
+  cancelled: false,
+  'entered-in-error': false,
+};
+
 /** Extension URLs (on `Invoice` or on a `lineItem`) -> canonical field and the `value[x]` read. */
 export const FHIR_EXTENSIONS: Readonly<
   Record<string, { field: string; value: 'valueDate' | 'valueString' | 'valuePeriod' | 'valueCode' }>
