@@ -9,6 +9,8 @@
 
 /** An element the driver's literal would escape. */
 const NEEDS_ESCAPE = /["\\]/;
+/** What it escapes, each with a backslash before it (the driver's two replacements in one pass). */
+const ESCAPED = /["\\]/g;
 
 /**
  * The array literal the `pg` driver sends for `values` (one dimension), or `values` itself when an
@@ -23,7 +25,7 @@ export function arrayLiteral(values: readonly unknown[]): string | readonly unkn
     const x = values[i];
     if (x === null || x === undefined) parts[i] = 'NULL';
     else if (typeof x === 'string')
-      parts[i] = NEEDS_ESCAPE.test(x) ? `"${x.replace(/\\/g, '\\\\').replace(/"/g, '\\"')}"` : `"${x}"`;
+      parts[i] = NEEDS_ESCAPE.test(x) ? `"${x.replace(ESCAPED, '\\$&')}"` : `"${x}"`;
     else if (typeof x === 'number' || typeof x === 'bigint' || typeof x === 'boolean')
       parts[i] = `"${String(x)}"`;
     else return values;
