@@ -82,6 +82,8 @@ export function batchInvoices(
  *   `WORKER_CONCURRENCY` jobs takes a batch's queued chunks (default 1: one after the other).
  *   The batch is cut into chunks as `POST /v1/batches` cuts it (store/batches.ts: a vendor's
  *   invoices in one chunk of about `chunkSize`).
+ * @param around wraps each mode's timed scoring (default: runs it), e.g. to profile only the
+ *   chunk scoring and not the wiring, the batch's creation or the digests (bench/batch-profile.ts).
  */
 export async function runBatchBenchmark(
   store: Extract<StoreConfig, { engine: 'postgres' }>,
@@ -90,6 +92,7 @@ export async function runBatchBenchmark(
   invoiceOf: (i: number, tag: string) => Invoice,
   modes: readonly BatchRun['mode'][] = ['one-by-one', 'chunked'],
   concurrency = 1,
+  around: (score: () => Promise<void>) => Promise<void> = (score) => score(),
 ): Promise<BatchRun[]> {
   const w = await wire(store, { models: { reloadMs: null } });
   const runs: BatchRun[] = [];
@@ -118,7 +121,9 @@ export async function runBatchBenchmark(
           await p['score-batch']({ tenantId, batchId: batch.id, chunk }, ctx as never);
         }
       };
-      await Promise.all(Array.from({ length: Math.min(concurrency, chunks) }, worker));
+      await around(async () => {
+        await Promise.all(Array.from({ length: Math.min(concurrency, chunks) }, worker));
+      });
       const seconds = msSince(t0) / 1000;
       const cpu = process.cpuUsage(cpu0);
       const pgMs = await pgCpu.stop();

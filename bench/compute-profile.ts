@@ -19,34 +19,7 @@ import type { Invoice } from '../core/invoice.js';
 import type { validateInvoice as ValidateInvoice } from '../core/validate.js';
 import type { computeService as ComputeService } from './compute.js';
 import type { tenLineInvoice as TenLineInvoice } from './history.js';
-
-/** A node of a CPU profile (the fields read here). */
-interface CpuNode {
-  id: number;
-  callFrame: { functionName: string; url: string; lineNumber: number; columnNumber: number };
-  children?: number[];
-}
-
-/** A node of a sampling heap profile (the fields read here). */
-interface HeapNode {
-  callFrame: { functionName: string; url: string; lineNumber: number; columnNumber: number };
-  selfSize: number;
-  children: HeapNode[];
-}
-
-/** `name file:line` of a call frame, the file relative to the repository. */
-function frameName(f: CpuNode['callFrame']): string {
-  const file = f.url.replace(/^.*\/(wt-[^/]+|main)\//, '').replace(/^file:\/\//, '');
-  return `${f.functionName || '(anonymous)'} ${file}:${f.lineNumber + 1}:${f.columnNumber + 1}`;
-}
-
-/** The top `n` of a tally, as `[name, share %]` rounded to 0.1. */
-function top(tally: Map<string, number>, total: number, n: number): [string, number][] {
-  return [...tally]
-    .sort((a, b) => b[1] - a[1])
-    .slice(0, n)
-    .map(([k, v]) => [k, Math.round((1000 * v) / total) / 10]);
-}
+import { cpuTally, heapTally, top, type CpuProfile, type HeapNode } from './profile-tally.js';
 
 /** CPU ticks (user + system, clock ticks) of every thread of this process, by thread id. */
 function threadTicks(): Map<string, number> {
@@ -106,17 +79,7 @@ async function main(): Promise<void> {
     profile: { head: HeapNode };
   };
   if (o.heapOut) writeFileSync(o.heapOut, JSON.stringify(heap));
-  const bytes = new Map<string, number>();
-  let allocated = 0;
-  // A built-in's allocation (no script) is named with the function that called it.
-  const walk = (node: HeapNode, caller: string): void => {
-    const name = frameName(node.callFrame);
-    const k = node.callFrame.url === '' && caller !== '' ? `${name} <- ${caller}` : name;
-    allocated += node.selfSize;
-    if (node.selfSize > 0) bytes.set(k, (bytes.get(k) ?? 0) + node.selfSize);
-    for (const c of node.children) walk(c, node.callFrame.url === '' ? caller : name);
-  };
-  walk(heap.head, '');
+  const { bytes, allocated } = heapTally(heap.head);
 
   await session.post('Profiler.enable');
   await session.post('Profiler.setSamplingInterval', { interval: 200 });
@@ -125,28 +88,14 @@ async function main(): Promise<void> {
   await session.post('Profiler.start');
   await run(invoices.slice(50 + n));
   const { profile } = (await session.post('Profiler.stop')) as unknown as {
-    profile: { nodes: CpuNode[]; samples: number[] };
+    profile: CpuProfile;
   };
   const cpu = process.cpuUsage(cpu0);
   const ticks1 = threadTicks();
   if (o.cpuOut) writeFileSync(o.cpuOut, JSON.stringify(profile));
   session.disconnect();
 
-  const byId = new Map(profile.nodes.map((nd) => [nd.id, nd]));
-  const parent = new Map<number, number>();
-  for (const nd of profile.nodes) for (const c of nd.children ?? []) parent.set(c, nd.id);
-  const self = new Map<string, number>();
-  const inclusive = new Map<string, number>();
-  for (const s of profile.samples) {
-    const leaf = byId.get(s)!;
-    self.set(frameName(leaf.callFrame), (self.get(frameName(leaf.callFrame)) ?? 0) + 1);
-    const seen = new Set<string>();
-    for (let id: number | undefined = s; id !== undefined; id = parent.get(id)) {
-      const k = frameName(byId.get(id)!.callFrame);
-      if (!seen.has(k)) inclusive.set(k, (inclusive.get(k) ?? 0) + 1);
-      seen.add(k);
-    }
-  }
+  const { self, inclusive } = cpuTally(profile);
   const mainTid = String(process.pid);
   let mainTicks = 0;
   let otherTicks = 0;

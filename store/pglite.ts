@@ -10,6 +10,7 @@ import { vector } from '@electric-sql/pglite-pgvector';
 import { TriageError } from '../core/errors.js';
 import { acquireFileLock } from '../models/atomic-fs.js';
 import { HNSW_SESSION_SETTINGS } from './hnsw-search.js';
+import { JSONB_OID } from './jsonb-wire.js';
 import { lockForTransaction } from './locks.js';
 import {
   abortable,
@@ -33,14 +34,15 @@ function wrap(q: PGlite | Transaction): SqlExecutor {
 }
 
 /**
- * Lets `vector` and `vector[]` parameters in pgvector's binary form (store/sql.ts
- * `VectorTransport`, Buffers) reach the server as they are. PGlite sends a byte-array value in
- * the binary format, but first hands every value to its type's serializer, which would make
- * text of it; these types' serializers now pass byte arrays on and serialise the rest as before.
+ * Lets `vector`, `vector[]` and `jsonb` parameters in binary form (store/sql.ts
+ * `VectorTransport`, store/jsonb-wire.ts `jsonbArrayValue`: Buffers) reach the server as they are.
+ * PGlite sends a byte-array value in the binary format, but first hands every value to its type's
+ * serializer, which would make text of it; these types' serializers now pass byte arrays on and
+ * serialise the rest as before.
  */
-async function sendBinaryVectors(pg: PGlite, ex: SqlExecutor): Promise<void> {
+async function sendBinaryParams(pg: PGlite, ex: SqlExecutor): Promise<void> {
   const types = await readVectorTypes(ex);
-  for (const oid of [types.vector, types.vectorArray]) {
+  for (const oid of [types.vector, types.vectorArray, JSONB_OID]) {
     const text = pg.serializers[oid];
     // PGlite's serializer type says string; a byte array is what its protocol writer sends as binary.
     pg.serializers[oid] = (x: unknown) =>
@@ -63,7 +65,7 @@ async function asDatabase(pg: PGlite, onClose?: () => Promise<void>): Promise<Sq
   await pg.refreshArrayTypes();
   for (const [name, value] of Object.entries(HNSW_SESSION_SETTINGS)) await pg.exec(`SET ${name} = ${value}`);
   const base = wrap(pg);
-  await sendBinaryVectors(pg, base);
+  await sendBinaryParams(pg, base);
   // Statements and transactions sent and not settled: PGlite runs them one at a time.
   let pending = 0;
   const counted = async <T>(work: () => Promise<T>): Promise<T> => {

@@ -6,6 +6,7 @@ import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import pg from 'pg';
 import { from as copyFromStdin } from 'pg-copy-streams';
+import { withArrayLiterals } from './array-literal.js';
 import { HNSW_SESSION_SETTINGS } from './hnsw-search.js';
 import { LOCK_SQL, lockOrder } from './locks.js';
 import {
@@ -33,8 +34,12 @@ export interface PostgresOptions {
 
 const IDENT = /^[a-z_][a-z0-9_]{0,62}$/;
 
-/** A pg query config: named (a prepared statement per connection) when the caller names it. */
-function config(text: string, values: unknown[], o: QueryOptions): pg.QueryConfig {
+/**
+ * A pg query config: named (a prepared statement per connection) when the caller names it; array
+ * parameters as the driver's array literals, written once ({@link withArrayLiterals}).
+ */
+function config(text: string, params: unknown[], o: QueryOptions): pg.QueryConfig {
+  const values = withArrayLiterals(params);
   return o.name ? { name: o.name, text, values } : { text, values };
 }
 

@@ -14,6 +14,7 @@ import { scoredBaselineLines } from './baseline-lines.js';
 import type { SqlExecutor } from './sql.js';
 import { LINE_SLICE, mapInSlices, nextTurn } from '../core/slices.js';
 import { packResponse, unpackResponse, type StoredResponse } from './stored-response.js';
+import { jsonbArrayValue } from './jsonb-wire.js';
 import { vectorArrayValue, vectorValue, type VectorTransport } from './sql.js';
 import { LINE_COLUMNS, LINE_INVOICE_KEYS, lineInvoiceKeysOf } from './history-rows.js';
 import type { DecisionExtras, InvoiceIndexKeys, SaveResult, StoredDecision } from './repository.js';
@@ -243,8 +244,8 @@ export interface ScoredRow {
  * (`type`, `values`, optionally how the row reads its element `v`), the embeddings as one
  * `vector[]` parameter unnested the same way (`vector`, in the statement's
  * {@link VectorTransport}), a jsonb column's documents as one JSON array (`json`, split by
- * `jsonb_array_elements` beside the other columns; a `null` or `undefined` document is stored
- * as SQL NULL), or plain SQL.
+ * `jsonb_array_elements` beside the other columns, in jsonb's binary form ({@link jsonbArrayValue});
+ * a `null` or `undefined` document is stored as SQL NULL), or plain SQL.
  *
  * A document goes as an element of one JSON array rather than of a `text[]`: the driver
  * escapes every quote of a `text[]` element (about 70 KB of decision and explanation per
@@ -276,7 +277,7 @@ function bulkSelect(items: readonly BulkItem[], params: unknown[], transport: Ve
     if ('json' in it) {
       // Parsed once, as jsonb: its elements come out as jsonb values (no json text parsed again
       // per element, nor validated as json first).
-      params.push(JSON.stringify(it.json.map((d) => d ?? null)));
+      params.push(jsonbArrayValue(it.json));
       arrays.push(`jsonb_array_elements($${params.length}::jsonb)`);
       return `NULLIF(${name}, 'null'::jsonb)`;
     }
