@@ -53,6 +53,12 @@ const sample = async (): Promise<void> => {
   }
 };
 const total = (): number => [...cpu.values()].reduce((a, c) => a + c.ms, 0) / 1000;
+// CPU seconds by backend type (client backend, parallel worker, autovacuum worker, ...).
+const byType = (): Record<string, number> => {
+  const out: Record<string, number> = {};
+  for (const c of cpu.values()) out[c.type] = (out[c.type] ?? 0) + c.ms / 1000;
+  return out;
+};
 // CPU ms per thread of the import's node process (the child of /usr/bin/time).
 const threads = new Map<number, number>();
 let nodePid: number | null = null;
@@ -86,7 +92,13 @@ const timer = setInterval(() => {
 const load0 = loadavg()[0]!;
 const t0 = process.hrtime.bigint();
 const seconds = (): number => Number(process.hrtime.bigint() - t0) / 1e9;
-let rows: { seconds: number; pgCpu: number; node: { main: number; other: number } } | null = null;
+interface RowsPhase {
+  seconds: number;
+  pgCpu: number;
+  pgByType: Record<string, number>;
+  node: { main: number; other: number };
+}
+let rows: RowsPhase | null = null;
 const child = spawn(
   '/usr/bin/time',
   [
@@ -113,8 +125,13 @@ child.stderr.on('data', (d: Buffer) => {
   stderr += d.toString();
   if (!rows && stderr.includes('building the duplicate-search index')) {
     sampleThreads();
-    rows = { seconds: seconds(), pgCpu: 0, node: threadCpu() };
-    void pending.then(sample).then(() => rows && (rows.pgCpu = total()));
+    rows = { seconds: seconds(), pgCpu: 0, pgByType: {}, node: threadCpu() };
+    void pending.then(sample).then(() => {
+      if (rows) {
+        rows.pgCpu = total();
+        rows.pgByType = byType();
+      }
+    });
   }
 });
 const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
@@ -122,7 +139,8 @@ clearInterval(timer);
 await pending;
 await setup.end();
 const time = /TIME ([\d.]+) ([\d.]+) ([\d.]+) (\d+)/.exec(stderr);
-const r = rows as { seconds: number; pgCpu: number; node: { main: number; other: number } } | null;
+const r = rows as RowsPhase | null;
+const all = byType();
 console.log(
   JSON.stringify({
     tree,
@@ -138,6 +156,10 @@ console.log(
     mainThreadRowsCpu: r?.node.main ?? null,
     otherThreadsRowsCpu: r?.node.other ?? null,
     pgIndexCpu: r ? total() - r.pgCpu : null,
+    pgRowsCpuByType: r?.pgByType ?? null,
+    pgIndexCpuByType: r
+      ? Object.fromEntries(Object.entries(all).map(([t, s]) => [t, s - (r.pgByType[t] ?? 0)]))
+      : null,
     load: [load0, loadavg()[0]],
   }),
 );

@@ -1,8 +1,10 @@
 /**
  * Two checkouts' line block on one filled database, taking turns (`npx tsx bench/line-block-ab.ts
  * BEFORE_DIR AFTER_DIR URL [--invoices 60] [--turn 10] [--shape spread] [--tenant default]
- * [--plans window,recent-first]`; `--plans` gives each tree's `LineBlockPlan`, e.g. the same tree
- * twice to compare the whole-window plan of a small tenant with the recent-first one):
+ * [--plans window,recent-first] [--after-url URL2]`; `--plans` gives each tree's `LineBlockPlan`, e.g. the same tree
+ * twice to compare the whole-window plan of a small tenant with the recent-first one; `--after-url`
+ * a second database for AFTER, the same history imported or migrated by that tree, to compare two
+ * schemas, e.g. indexes):
  * each tree's `findEarlierLines` (store/line-rebills.ts of that tree) searches the earlier lines
  * of the same new invoices of the history generator (bench/history.ts `tenLineInvoice`, new lot
  * numbers) on its own connection, inside a scoring-like transaction (`oltp`) that is rolled back.
@@ -69,11 +71,12 @@ async function main(): Promise<void> {
     opts: values,
   } = parseBenchArgs<
     [string, string, string],
-    { invoices: string; turn: string; shape: HistoryShape; tenant: string; plans?: string }
+    { invoices: string; turn: string; shape: HistoryShape; tenant: string; plans?: string; afterUrl?: string }
   >('bench/line-block-ab.ts', (c) =>
     turnsOnDatabase(c, { invoices: '60', turn: '10' })
       .addOption(shapeOption('spread'))
-      .option('--plans <a,b>', "each tree's LineBlockPlan (store/line-rebills.ts; default: the tree's own)"),
+      .option('--plans <a,b>', "each tree's LineBlockPlan (store/line-rebills.ts; default: the tree's own)")
+      .option('--after-url <url>', "AFTER's database (default URL): the same history in AFTER's schema"),
   );
   const shape = values.shape;
   const n = Number(values.invoices);
@@ -91,7 +94,10 @@ async function main(): Promise<void> {
     tenantId: values.tenant,
   }));
   const plans = values.plans?.split(',') ?? [];
-  const trees = [await openTree(before, url, plans[0]), await openTree(after, url, plans[1])];
+  const trees = [
+    await openTree(before, url, plans[0]),
+    await openTree(after, values.afterUrl ?? url, plans[1]),
+  ];
   const load0 = loadavg()[0]!;
   await alternateTurns(trees, queries, turn, search);
   const differ = trees[0]!.results.filter((r, i) => r !== trees[1]!.results[i]).length;

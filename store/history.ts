@@ -175,6 +175,14 @@ async function copyInvoices(
   );
 }
 
+/**
+ * `work_mem` of a chunk's lines COPY: the statement trigger of `invoice_lines` (migration 098)
+ * holds the COPY's rows in a transition table of up to `work_mem`, written to a temporary file
+ * past it. A chunk of 500 ten-line invoices is about 4 MB of lines (the 128-dimension embedding
+ * and migration 110's copied keys), past the server's default 4 MB: every chunk spilled.
+ */
+const COPY_LINES_WORK_MEM = '32MB';
+
 /** Writes the lines of the chunk's invoices with one binary COPY. */
 async function copyLines(
   tx: SqlExecutor & Required<Pick<SqlExecutor, 'copyFrom'>>,
@@ -182,7 +190,9 @@ async function copyLines(
   rows: readonly { pk: string; r: HistoryRecord }[],
 ): Promise<void> {
   const data = encodeLineCopy(tenantId, rows);
-  if (data) await tx.copyFrom(`COPY invoice_lines (${LINE_COLUMNS}) FROM STDIN (FORMAT binary)`, data);
+  if (!data) return;
+  await tx.exec(`SET LOCAL work_mem = '${COPY_LINES_WORK_MEM}'`);
+  await tx.copyFrom(`COPY invoice_lines (${LINE_COLUMNS}) FROM STDIN (FORMAT binary)`, data);
 }
 
 async function insertInvoices(

@@ -3,7 +3,8 @@
  * store/history-rows.ts `LINE_INVOICE_KEYS`), which the line block's `amount` pass reads through
  * its indexes: every writer fills it (the single scoring write, the batch write, the history
  * import: binary COPY on PostgreSQL, INSERT on PGlite), and the migration fills it for lines
- * stored before it.
+ * stored before it. Its text columns compare in "C" and the indexes are migration 111's, on a new
+ * database and after migrations 110 and 111 ran over stored lines.
  */
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -13,10 +14,38 @@ import { createRepository, openDatabase, type SqlDatabase, type TriageRepository
 import { decisionFor, engines, importHistory, insertBatch, keysOf, makeInvoice } from './fixtures.js';
 import { dropSchema } from './harness.js';
 
-const MIGRATION_110 = readFileSync(
-  new URL('../store/migrations/110_line_block_keys.sql', import.meta.url),
-  'utf8',
-);
+const migration = (file: string): string =>
+  readFileSync(new URL(`../store/migrations/${file}`, import.meta.url), 'utf8');
+const MIGRATION_110 = migration('110_line_block_keys.sql');
+const MIGRATION_111 = migration('111_line_block_collate_c.sql');
+
+/** The line block's indexes (migration 111): name and columns, each with its collation when it has one. */
+const BLOCK_INDEXES = [
+  {
+    name: 'invoice_lines_block_id',
+    columns: ['tenant_id C', 'vendor_id C', 'amount_cents', 'vendor_key C'],
+  },
+  {
+    name: 'invoice_lines_block_key',
+    columns: ['tenant_id C', 'vendor_key C', 'amount_cents', 'invoice_date', 'invoice_id C', 'line_number'],
+  },
+];
+
+/** The indexes of `invoice_lines` named `invoice_lines_block_*`, their columns and collations as {@link BLOCK_INDEXES}. */
+async function blockIndexes(db: SqlDatabase): Promise<{ name: string; columns: string[] }[]> {
+  const rows = await db.query<{ name: string; col: string; coll: string | null }>(
+    `SELECT c.relname AS name, a.attname AS col, NULLIF(co.collname, 'default') AS coll
+       FROM pg_index x
+       JOIN pg_class c ON c.oid = x.indexrelid
+       JOIN pg_attribute a ON a.attrelid = x.indexrelid AND a.attnum > 0
+       LEFT JOIN pg_collation co ON co.oid = (x.indcollation::oid[])[a.attnum - 1]
+      WHERE x.indrelid = 'invoice_lines'::regclass AND c.relname LIKE 'invoice_lines_block_%'
+      ORDER BY c.relname, a.attnum`,
+  );
+  const out = new Map<string, string[]>();
+  for (const r of rows) out.set(r.name, [...(out.get(r.name) ?? []), r.coll ? `${r.col} ${r.coll}` : r.col]);
+  return [...out].map(([name, columns]) => ({ name, columns }));
+}
 
 /** Lines whose copied keys differ from their invoice's, and lines in all, of invoices `ids`. */
 async function drift(db: SqlDatabase, ids: readonly string[]): Promise<{ differ: number; lines: number }> {
@@ -58,6 +87,7 @@ describe.each(engines('linekeys'))("lines carry their invoice's keys on $name", 
   };
 
   it('from every writer, and from the migration for lines stored before it', async () => {
+    expect(await blockIndexes(db)).toEqual(BLOCK_INDEXES);
     const a = invoice('lk-single', '2025-03-04', 'V-A');
     await repo.withScoringLock('lk', [a.inv.vendor.id], (tx) =>
       tx.insert(a.inv, 'h-a', a.keys, decisionFor(a.inv)),
@@ -87,11 +117,15 @@ describe.each(engines('linekeys'))("lines carry their invoice's keys on $name", 
       invoice_id: 'lk-hist-1',
     });
 
-    // Lines stored before migration 110: its columns and indexes dropped, the migration run again.
+    // Lines stored before migration 110: its columns and indexes dropped, migrations 110 and 111
+    // run again.
     await db.exec(`DROP INDEX invoice_lines_block_key; DROP INDEX invoice_lines_block_id;
       ALTER TABLE invoice_lines DROP COLUMN tenant_id, DROP COLUMN vendor_key, DROP COLUMN vendor_id,
         DROP COLUMN invoice_date, DROP COLUMN invoice_id`);
     await db.exec(MIGRATION_110);
     expect(await drift(db, ids)).toEqual({ differ: 0, lines });
+    await db.exec(MIGRATION_111);
+    expect(await drift(db, ids)).toEqual({ differ: 0, lines });
+    expect(await blockIndexes(db)).toEqual(BLOCK_INDEXES);
   }, 120_000);
 });
