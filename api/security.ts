@@ -23,7 +23,7 @@ export const CSP_DIRECTIVES = {
 };
 
 /** helmet's options: the CSP above, frames denied, no referrer; helmet's defaults for the rest. */
-const HELMET_OPTIONS = {
+export const HELMET_OPTIONS = {
   contentSecurityPolicy: { useDefaults: false, directives: CSP_DIRECTIVES },
   frameguard: { action: 'deny' },
   referrerPolicy: { policy: 'no-referrer' },
