@@ -98,24 +98,15 @@ export interface ChunkKernel<Pre, Judged, Draw> {
   /** Nearest neighbours per kNN block. */
   k: number;
   prepare(invoice: Invoice): Prepared;
-  /**
-   * Stages 2-4 and the clock of a group's members, before the transaction (their reads in one
-   * statement); `signal` is checked between slices of a member's lines.
-   * @throws the abort reason of `signal` when it aborts.
-   */
-  beforeGroup(ps: readonly Prepared[], tenantId: string, signal?: AbortSignal): Promise<Pre[]>;
-  /**
-   * Stages 6-10 from the candidates to the decision; `signal` is checked between slices of the
-   * line block's pairs.
-   * @throws the abort reason of `signal` when it aborts.
-   */
+  /** Stages 2-4 and the clock of a group's members, before the transaction (their reads in one statement). */
+  beforeGroup(ps: readonly Prepared[], tenantId: string): Promise<Pre[]>;
+  /** Stages 6-10 from the candidates to the decision. */
   judge(
     reads: MemberReads,
     tenantId: string,
     pre: Pre,
     found: CandidateResult,
     draw: Draw | undefined,
-    signal?: AbortSignal,
   ): Promise<Judged>;
   /** The stored record of a judged invoice (stage 11). */
   write(pre: Pre, j: Judged, actorKeyId: string | null): Omit<ScoredRow, 'pk'>;
@@ -233,7 +224,6 @@ export function createChunkScorer<Pre extends { p: Prepared }, Judged, Draw>(
     from: number,
     max: number,
     tenantId: string,
-    signal: AbortSignal | undefined,
   ): Lookahead<Pre> | null {
     if (from >= prepared.length) return null;
     const group = nextGroup(prepared, from, max);
@@ -243,7 +233,6 @@ export function createChunkScorer<Pre extends { p: Prepared }, Judged, Draw>(
     const pres = kernel.beforeGroup(
       free.map((i) => prepared[i]!),
       tenantId,
-      signal,
     );
     // Abandoned when the group before it fails or settles only a prefix; never an unhandled rejection.
     pres.catch(() => undefined);
@@ -256,7 +245,6 @@ export function createChunkScorer<Pre extends { p: Prepared }, Judged, Draw>(
     group: readonly number[],
     tenantId: string,
     early: Lookahead<Pre> | null,
-    signal: AbortSignal | undefined,
   ): Promise<Pre[]> {
     const used = early?.first === group[0] ? early : null;
     const free = new Set(used?.free);
@@ -266,7 +254,6 @@ export function createChunkScorer<Pre extends { p: Prepared }, Judged, Draw>(
       kernel.beforeGroup(
         tied.map((i) => prepared[i]!),
         tenantId,
-        signal,
       ),
     ]);
     let f = 0;
@@ -287,7 +274,7 @@ export function createChunkScorer<Pre extends { p: Prepared }, Judged, Draw>(
     early: Lookahead<Pre> | null,
   ): Promise<{ settled: number; next: Lookahead<Pre> | null }> {
     const max = opts.maxGroup ?? 100;
-    const pres = await stagesOf(prepared, group, tenantId, early, opts.signal);
+    const pres = await stagesOf(prepared, group, tenantId, early);
     let next: Lookahead<Pre> | null = null;
     let started = false;
     const draw = await kernel.auditSampler(tenantId);
@@ -336,7 +323,7 @@ export function createChunkScorer<Pre extends { p: Prepared }, Judged, Draw>(
           else if (ahead.length === 0) found = await findCandidates(tx, p, kernel.k);
           // A search of its own on stored rows: first in a later group.
           else break;
-          const j = await kernel.judge(reads[m]!, tenantId, pre, found, draw, opts.signal);
+          const j = await kernel.judge(reads[m]!, tenantId, pre, found, draw);
           const row = { pk: tx.newPk(), ...kernel.write(pre, j, actorOf(index)) };
           rows.push(row);
           const b = kernel.billing(pre, j);
@@ -355,7 +342,7 @@ export function createChunkScorer<Pre extends { p: Prepared }, Judged, Draw>(
         if (!started) {
           // The next group's stages 2-4 run while PostgreSQL executes this write and the commit.
           started = true;
-          next = lookahead(prepared, group, group[0]! + group.length, max, tenantId, opts.signal);
+          next = lookahead(prepared, group, group[0]! + group.length, max, tenantId);
         }
         await written;
         for (const b of billings) await tx.recordPoBilling(b.x, b.allocations);
@@ -375,8 +362,6 @@ export function createChunkScorer<Pre extends { p: Prepared }, Judged, Draw>(
     const out: ChunkSettled[] = [];
     let early: Lookahead<Pre> | null = null;
     for (let from = 0; from < prepared.length;) {
-      // An aborted call stops between groups; the groups committed before stay committed.
-      opts.signal?.throwIfAborted();
       const group = nextGroup(prepared, from, opts.maxGroup ?? 100);
       const done: { settled: number; next: Lookahead<Pre> | null } = await scoreGroup(
         prepared,

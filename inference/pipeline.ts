@@ -342,21 +342,14 @@ export function createScoringService(deps: ScoringDeps): ScoringService {
   }
   type Pre = Awaited<ReturnType<typeof before>>;
 
-  /**
-   * {@link before} for a batch group's members, their store reads in one statement (`signal`:
-   * checked between slices of lines).
-   */
-  async function beforeGroup(
-    ps: readonly Prepared[],
-    tenantId: string,
-    signal?: AbortSignal,
-  ): Promise<Pre[]> {
+  /** {@link before} for a batch group's members, their store reads in one statement. */
+  async function beforeGroup(ps: readonly Prepared[], tenantId: string): Promise<Pre[]> {
     const inputs = await deps.repo.scoringInputsMany(
       tenantId,
       ps.map((p) => ({ vendorId: p.invoice.vendor.id, codes: codesOf(p.invoice) })),
       deps.coding.usesVendorHistory === true,
     );
-    return Promise.all(ps.map((p, m) => before(p.invoice, tenantId, p, inputs[m], signal)));
+    return Promise.all(ps.map((p, m) => before(p.invoice, tenantId, p, inputs[m])));
   }
 
   async function score(

@@ -293,35 +293,6 @@ describe('score-batch stopped by its signal', () => {
     expect(done).toEqual([0]);
   });
 
-  it('gives its signal to scoreChunk, and a chunk it stopped ends the run (not scored one by one)', async () => {
-    const { batches, done } = chunkOfThree();
-    const stop = new AbortController();
-    const given: (AbortSignal | undefined)[] = [];
-    let oneByOne = 0;
-    const p = createProcessors({
-      scoring: {
-        score: async () => void oneByOne++ as never,
-        // The shutdown begins while the chunk is scored: it stops with the abort reason.
-        scoreChunk: async (_invoices, _tenant, opts) => {
-          given.push(opts?.signal);
-          stop.abort(new Error('shutdown'));
-          opts?.signal?.throwIfAborted();
-          return [];
-        },
-      },
-      batches,
-      train: trainingUnavailable,
-    });
-    const run = p['score-batch'](
-      { tenantId: 't', batchId: 'b', chunk: 0 },
-      { id: 'sb.b.0', attempt: 1, updateProgress: async () => undefined, signal: stop.signal },
-    );
-    await expect(run).rejects.toBeInstanceOf(JobStopped);
-    expect(given).toEqual([stop.signal]);
-    expect(oneByOne).toBe(0);
-    expect(done).toEqual([]);
-  });
-
   it('does not start when its signal has aborted, and completes a chunk with nothing pending', async () => {
     const { batches, done } = chunkOfThree();
     const stop = new AbortController();

@@ -145,13 +145,10 @@ export function createProcessors(deps: ProcessorDeps): Processors {
     let items = pending;
     if (deps.scoring.scoreChunk && items.length > 0) {
       try {
-        await scoreAsChunk(deps.scoring.scoreChunk, data, items, ctx, result);
+        await scoreAsChunk(deps.scoring.scoreChunk, data, items, result);
         await ctx.updateProgress(100).catch(() => undefined);
         return;
       } catch {
-        // Stopped by its signal (between slices, groups or statements): the groups committed
-        // stay committed and the rest is scored by a later run.
-        stopIfCancelled(ctx, data);
         // A group failed and was rolled back whole: the items still pending go one by one, which
         // counts attempts per item (a poison item is given up) and retries the job on an outage.
         const again = await deps.batches.chunkItems(
@@ -210,14 +207,11 @@ export function createProcessors(deps: ProcessorDeps): Processors {
    * once, the rest settle in their group's transaction, so an item is done exactly when its
    * decision is stored. They are scored in {@link scoringOrder} (a vendor's items in item order,
    * items of different vendors side by side, so that groups are as wide as the chunk's vendors).
-   * The job's signal stops the scoring between slices of lines, groups and statements.
-   * @throws the abort reason of `ctx.signal` when it aborts before the last group commits.
    */
   async function scoreAsChunk(
     scoreChunk: NonNullable<ScoringService['scoreChunk']>,
     data: ScoreBatchData,
     items: readonly PendingItem[],
-    ctx: BatchContext,
     result: ScoreBatchResult,
   ): Promise<void> {
     const checked: { index: number; invoice: Invoice }[] = [];
@@ -242,7 +236,6 @@ export function createProcessors(deps: ProcessorDeps): Processors {
       {
         // One batch, one submitter.
         actorKeyId: items[0]?.submittedByKeyId ?? null,
-        ...(ctx.signal ? { signal: ctx.signal } : {}),
         commit: async (tx, settled) => {
           await deps.batches.settle(tx, data.batchId, settled.map(settledOf));
         },

@@ -110,28 +110,6 @@ describe.each(engines('slices'))('a long invoice scored in slices on $name', ({ 
     expect(await rowsOf(ref.h.wired.repo, tenant)).toBeGreaterThanOrEqual(2);
   });
 
-  it('a batch chunk: an abort from a turn taken while its lines are scored stops it within one slice; nothing is stored', async () => {
-    const tenant = `slices-chunk-${name}`;
-    const inv = bigInvoice('slices-chunk');
-    const stop = new AbortController();
-    const seen: { lines: number; onFirst?: () => void; atTurn?: number } = { lines: 0 };
-    seen.onFirst = () =>
-      setImmediate(() => {
-        seen.atTurn = seen.lines;
-        stop.abort(new Error('stopped'));
-      });
-    const chunk = service(seen).scoreChunk!;
-    await expect(chunk([inv], tenant, { signal: stop.signal })).rejects.toThrow('stopped');
-    expect(seen.atTurn).toBe(LINE_CHUNK);
-    expect(seen.lines).toBe(LINE_CHUNK);
-    expect(await rowsOf(ref.h.wired.repo, tenant)).toBe(0);
-
-    const again = { lines: 0 };
-    const [settled] = await service(again).scoreChunk!([inv], tenant);
-    expect(settled).toMatchObject({ index: 0, outcome: { created: true } });
-    expect(again.lines).toBe(N);
-  });
-
   it('a callback scheduled at the start runs while the lines are prepared, and its abort stops them', async () => {
     const tenant = `slices-prepare-${name}`;
     const inv = bigInvoice('slices-prepare');
