@@ -7,11 +7,10 @@
  */
 import { createRequire } from 'node:module';
 import fc from 'fast-check';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { openDatabase, type SqlDatabase } from '../store/index.js';
+import { describe, expect, it } from 'vitest';
 import { arrayLiteral, withArrayLiterals } from '../store/array-literal.js';
 import { engines } from './fixtures.js';
-import { dropSchema } from './harness.js';
+import { useDatabase } from './harness.js';
 
 /** The driver's own conversion of a parameter (`pg/lib/utils.js`, untyped). */
 const { prepareValue } = createRequire(import.meta.url)('pg/lib/utils.js') as {
@@ -64,15 +63,7 @@ describe('arrayLiteral', () => {
 describe.each(engines('arrlit').filter((e) => e.name === 'postgres'))(
   'array parameters on $name',
   ({ config }) => {
-    const cfg = config();
-    let db: SqlDatabase;
-    beforeAll(async () => {
-      db = await openDatabase(cfg);
-    });
-    afterAll(async () => {
-      await db.close();
-      await dropSchema(cfg);
-    });
+    const database = useDatabase(config());
 
     it('reads back the elements it was given', async () => {
       const texts = [
@@ -85,7 +76,7 @@ describe.each(engines('arrlit').filter((e) => e.name === 'postgres'))(
         '\u{1f9fe} é',
         null,
       ];
-      const [r] = await db.query<{ t: (string | null)[]; n: string[]; b: boolean[] }>(
+      const [r] = await database().query<{ t: (string | null)[]; n: string[]; b: boolean[] }>(
         `SELECT $1::text[] AS t, $2::numeric[]::text[] AS n, $3::boolean[] AS b`,
         [texts, [-0, 1.5, 1e21, 12345678901234567890n], [true, false]],
         { name: 'array_literal_test' },

@@ -10,7 +10,13 @@ import type { Invoice } from '../core/invoice.js';
 import { buildApp, type AppDeps } from '../api/app.js';
 import { appDepsOf, wire, type Wired, type WireOptions } from '../bin/bootstrap.js';
 import type { Role } from '../core/auth.js';
-import { openStore, type StoreConfig, type TriageRepository } from '../store/index.js';
+import {
+  openDatabase,
+  openStore,
+  type SqlDatabase,
+  type StoreConfig,
+  type TriageRepository,
+} from '../store/index.js';
 
 /** Named keys of the harness: `<role>` in tenant default, `other_<role>` in tenant other. */
 export type KeyName =
@@ -55,6 +61,22 @@ export interface Harness {
   /** Scores an invoice with a workflow key; throws with the problem body unless the answer is 200. */
   scoreOk(invoice: Invoice, key?: KeyName): Promise<DecisionResponse>;
   close(): Promise<void>;
+}
+
+/**
+ * A raw database of `cfg` opened before the suite's tests (`beforeAll`), closed and its schema
+ * dropped after them (`afterAll`); the returned function gives it to the tests.
+ */
+export function useDatabase(cfg: StoreConfig): () => SqlDatabase {
+  let db: SqlDatabase | undefined;
+  beforeAll(async () => {
+    db = await openDatabase(cfg);
+  });
+  afterAll(async () => {
+    await db?.close();
+    await dropSchema(cfg);
+  });
+  return () => db!;
 }
 
 /** Drops a test's PostgreSQL schema (no-op on PGlite). */

@@ -8,11 +8,10 @@
  * -0, large and tiny numbers, deep nesting, `undefined` members.
  */
 import fc from 'fast-check';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { openDatabase, type SqlDatabase } from '../store/index.js';
+import { describe, expect, it } from 'vitest';
 import { jsonbArrayValue } from '../store/jsonb-wire.js';
 import { engines } from './fixtures.js';
-import { dropSchema } from './harness.js';
+import { useDatabase } from './harness.js';
 
 /** The text the write sent before, with jsonb's version byte: what {@link jsonbArrayValue} must equal. */
 const before = (docs: readonly unknown[]): Buffer =>
@@ -52,19 +51,11 @@ describe('jsonbArrayValue', () => {
 });
 
 describe.each(engines('jsonbwire'))('jsonb arrays in binary form on $name', ({ config }) => {
-  const cfg = config();
-  let db: SqlDatabase;
-  beforeAll(async () => {
-    db = await openDatabase(cfg);
-  });
-  afterAll(async () => {
-    await db.close();
-    await dropSchema(cfg);
-  });
+  const database = useDatabase(config());
 
   it('stores what the same documents stored as JSON text', async () => {
     const read = (param: unknown) =>
-      db.query<{ v: string | null; n: string }>(
+      database().query<{ v: string | null; n: string }>(
         `SELECT NULLIF(e, 'null'::jsonb)::text AS v, n::text AS n
          FROM jsonb_array_elements($1::jsonb) WITH ORDINALITY AS u(e, n) ORDER BY n`,
         [param],
