@@ -209,6 +209,12 @@ function signErrors(inv: Invoice): FieldError[] {
   return errors;
 }
 
+/**
+ * Message of a number written as a negative zero (`-0`, `-0.00`; a JSON literal or a document's
+ * numeral): it reads as 0, so the sign the sender wrote would be dropped unseen.
+ */
+export const NEGATIVE_ZERO = 'is a negative zero; send 0';
+
 /** Message of a required text field that is {@link isBlankText}. */
 export const BLANK_TEXT = 'must not be blank (only spaces or invisible characters)';
 
