@@ -4,7 +4,8 @@ import { existsSync, mkdtempSync, symlinkSync, writeFileSync, readFileSync } fro
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadConfig } from './config.js';
-import { parseCsv, parseJsonl } from './invoice-file.js';
+import { NO_INVOICE, parseCsv, parseJsonl, readInvoiceFile } from './invoice-file.js';
+import { importFiles } from './import.js';
 import { createKey, renderSummary, scoreFile, serviceStore } from './cli.js';
 import { isTriageError } from '../core/errors.js';
 import { validateInvoice } from '../core/validate.js';
@@ -98,6 +99,28 @@ describe('invoice files', () => {
     );
     expect(refusal(CSV)).toBe('read');
   });
+
+  it('checks a CSV header without rows, and refuses a file holding no invoice (exit 2), naming it', async () => {
+    const [head] = CSV.trim().split('\n');
+    expect(() => parseCsv(`${head},po_numbr\n`)).toThrow('CSV header has unknown column(s): "po_numbr"');
+    expect(() => parseCsv('invoice_id,description\n')).toThrow('CSV header lacks column(s): line_number');
+    const dir = mkdtempSync(join(tmpdir(), 'triage-empty-'));
+    const files: [string, string][] = [
+      ['empty.jsonl', ''],
+      ['blank.jsonl', '\n  \n'],
+      ['header.csv', `${head}\n`],
+      ['empty.csv', ''],
+    ];
+    for (const [name, text] of files) {
+      const path = join(dir, name);
+      writeFileSync(path, text);
+      expect(() => readInvoiceFile(path), name).toThrow(`${path}: ${NO_INVOICE}`);
+    }
+    // import streams JSONL: the same refusal once the file is read through.
+    await expect(
+      importFiles([join(dir, 'blank.jsonl')], { store: { engine: 'pglite' }, workers: 0 }),
+    ).rejects.toThrow(`${join(dir, 'blank.jsonl')}: ${NO_INVOICE}`);
+  }, 120_000);
 
   it('leaves unparsable numbers for validation to name', () => {
     const bad = parseCsv(CSV)[1]!.value;

@@ -107,7 +107,19 @@ export async function readInvoiceFiles(paths: readonly string[], format?: FileFo
   return out;
 }
 
-/** Reads a `.jsonl`/`.ndjson` or `.csv` file (format from `format` or the extension). */
+/**
+ * Why a file that holds no invoice record is refused (`score` and `import` exit 2): an empty
+ * file, blank lines only, or a CSV header without rows is more likely a failed export than a
+ * batch of nothing, and a run that reports 0 invoices and succeeds would hide it.
+ */
+export const NO_INVOICE =
+  'holds no invoice (empty, blank lines only, or a CSV header without rows); nothing was scored or imported';
+
+/**
+ * Reads a `.jsonl`/`.ndjson` or `.csv` file (format from `format` or the extension).
+ * @throws TriageError `TRIAGE_FILE_INVALID` naming the file when it cannot be read, its CSV
+ *   header is wrong ({@link parseCsv}) or it holds no invoice record ({@link NO_INVOICE}).
+ */
 export function readInvoiceFile(path: string, format?: 'jsonl' | 'csv'): FileRecord[] {
   const fmt = format ?? (/\.csv$/i.test(path) ? 'csv' : 'jsonl');
   let bytes: Buffer;
@@ -124,7 +136,9 @@ export function readInvoiceFile(path: string, format?: 'jsonl' | 'csv'): FileRec
   // the records they fall in are refused, so no replaced text is ever read as data.
   const text = withoutBom(bad.size === 0 ? decodeUtf8(bytes) : bytes.toString('utf8'));
   try {
-    return fmt === 'csv' ? parseCsv(text, bad) : parseJsonl(text, bad);
+    const records = fmt === 'csv' ? parseCsv(text, bad) : parseJsonl(text, bad);
+    if (records.length === 0) throw new TriageError('TRIAGE_FILE_INVALID', NO_INVOICE);
+    return records;
   } catch (e) {
     // A file-level refusal (a CSV header) names the file among several given.
     if (!isTriageError(e, 'TRIAGE_FILE_INVALID')) throw e;
@@ -307,12 +321,12 @@ export function parseCsv(text: string, bad: NotUtf8Lines = new Map()): FileRecor
   if (header1 !== undefined)
     throw new TriageError('TRIAGE_FILE_INVALID', `CSV line 1 (the header): ${header1}`);
   const { header, rows, broken } = csvRows(text);
-  const missing = ['invoice_id', 'line_number', 'description'].filter(
-    (c) => (rows.length > 0 || broken.length > 0) && !header.includes(c),
-  );
-  if (missing.length > 0)
-    throw new TriageError('TRIAGE_FILE_INVALID', `CSV header lacks column(s): ${missing.join(', ')}`);
-  if (rows.length > 0 || broken.length > 0) {
+  // A header is checked whether or not rows follow it: a misspelt column is as wrong in a file
+  // whose rows are missing (which readInvoiceFile then refuses as carrying no invoice).
+  if (header.length > 0) {
+    const missing = ['invoice_id', 'line_number', 'description'].filter((c) => !header.includes(c));
+    if (missing.length > 0)
+      throw new TriageError('TRIAGE_FILE_INVALID', `CSV header lacks column(s): ${missing.join(', ')}`);
     const headerError = csvHeaderError(header);
     if (headerError) throw new TriageError('TRIAGE_FILE_INVALID', headerError);
   }
