@@ -11,7 +11,7 @@ import { TriageError, isTriageError } from '../core/errors.js';
 import { Invoice } from '../core/invoice.js';
 import { parseJsonRecord } from '../api/body/json.js';
 import { decodeUtf8, notUtf8, withoutBom, type NotUtf8Error } from '../core/utf8.js';
-import { intCell, numCell, textCell } from './csv-cells.js';
+import { cellNumberError, intCell, numCell, textCell } from './csv-cells.js';
 import { INTAKE_EXTENSIONS, convertDocument, type DocumentFormat } from '../intake/index.js';
 
 /** One invoice candidate read from a file. `location` is `line 12` (JSONL) or `rows 4-6` (CSV). */
@@ -368,7 +368,7 @@ export function parseCsv(text: string, bad: NotUtf8Lines = new Map()): FileRecor
             g.broken.map((b) => (g.first === g.last ? b.reason : `line ${b.line}: ${b.reason}`)).join('; ') +
             (g.rows.length > 0 ? '; the invoice is not read' : ''),
         };
-      const disagreement = invoiceColumnsDisagree(g);
+      const disagreement = invoiceColumnsDisagree(g) ?? numberCellsError(g);
       if (disagreement) return { location: where(g), value: null, parseError: disagreement };
       return read(g);
     });
@@ -416,6 +416,30 @@ function invoiceColumnsDisagree(g: { rows: Record<string, string>[]; lines: numb
         );
     }
   return null;
+}
+
+/** The numeric columns of the invoice CSV: integers (cents, line numbers) and decimals (quantity). */
+const NUMBER_COLUMNS: Readonly<Record<string, 'int' | 'num'>> = {
+  total_cents: 'int',
+  line_number: 'int',
+  quantity: 'num',
+  unit_price_cents: 'int',
+  amount_cents: 'int',
+};
+
+/**
+ * Why the numeric cells of one invoice's rows cannot be read, or null: each cell not written as
+ * its column's number (`1e2`, `12.50 USD`, `one`), by file line and column, saying what the
+ * column takes (a schema's "must be number" would not).
+ */
+function numberCellsError(g: { rows: Record<string, string>[]; lines: number[] }): string | null {
+  const errors = g.rows.flatMap((r, i) =>
+    Object.entries(NUMBER_COLUMNS).flatMap(([column, kind]) => {
+      const why = cellNumberError(r[column], kind);
+      return why ? [`line ${g.lines[i]}, column ${column}: ${why}`] : [];
+    }),
+  );
+  return errors.length > 0 ? `${errors.join('; ')}; the invoice is not read` : null;
 }
 
 /** The invoice of a group of readable rows. */
