@@ -224,6 +224,42 @@ export function blankTextErrors(path: string, text: string | undefined): FieldEr
 }
 
 /**
+ * Bidirectional embedding, override and isolate controls (U+202A-U+202E, U+2066-U+2069): each
+ * changes the order in which the characters after it are shown, so a vendor name or line
+ * description reads as other text than it holds (`"Acme \u202eseilppuS"` is shown as
+ * `Acme Supplies`). The one rule of text a reviewer reads: every string of an invoice (vendor name,
+ * invoice and PO numbers, line descriptions...) and a vendor profile's name refuse them. Other
+ * invisible format characters are accepted and kept as sent (nothing is stripped): joiners
+ * (U+200C, U+200D: Persian and Indic spelling, emoji sequences), direction marks (U+200E,
+ * U+200F, U+061C: mixed right-to-left and left-to-right text shown in order), soft hyphens and
+ * zero-width spaces (left by PDF and OCR extraction); none reorders the text around it. Vendor
+ * ids refuse every one of them ({@link VENDOR_ID_INVISIBLE}).
+ */
+const REORDERING_CONTROL = /[\u202a-\u202e\u2066-\u2069]/u;
+
+/** Message of a text holding a {@link REORDERING_CONTROL}. */
+export const TEXT_REORDERING =
+  'must not contain bidirectional embedding, override or isolate controls (U+202A-U+202E, U+2066-U+2069): the text would be shown in another order than it holds';
+
+/**
+ * Field errors of every string in `value` (below `path`, JSON pointers) holding a
+ * {@link REORDERING_CONTROL}; strings at the pointers in `skip` are left to their own rule.
+ */
+export function reorderingErrors(
+  value: unknown,
+  path: string,
+  skip: ReadonlySet<string> = new Set(),
+): FieldError[] {
+  if (skip.has(path)) return [];
+  if (typeof value === 'string')
+    return REORDERING_CONTROL.test(value) ? [{ path, message: TEXT_REORDERING }] : [];
+  if (Array.isArray(value)) return value.flatMap((v, i) => reorderingErrors(v, `${path}/${i}`, skip));
+  if (value !== null && typeof value === 'object')
+    return Object.entries(value).flatMap(([k, v]) => reorderingErrors(v, `${path}/${printable(k)}`, skip));
+  return [];
+}
+
+/**
  * The field errors of a vendor master id beyond its schema ({@link VendorId} in core/invoice.ts):
  * storable text ({@link checkStrings}) and not blank ({@link isBlankText}), at `path`: what
  * {@link checkInvoiceRules} asks of an invoice's `/vendor/id`, asked of the vendor profile
@@ -236,6 +272,9 @@ export function vendorIdErrors(path: string, id: string): FieldError[] {
   if (errors.length === 0) errors.push(...vendorIdFormErrors(path, id));
   return errors;
 }
+
+/** The vendor id of an invoice, whose invisible characters {@link vendorIdFormErrors} refuses. */
+const VENDOR_ID_POINTER: ReadonlySet<string> = new Set(['/vendor/id']);
 
 /** Message of a vendor id with white space or an invisible character at either end. */
 export const VENDOR_ID_EDGES = 'must not begin or end with white space or an invisible character';
@@ -340,6 +379,7 @@ export function checkInvoiceRules(inv: Invoice, today?: string): FieldError[] {
   // As for a vendor route's id (vendorIdErrors): the form is checked once the text is accepted.
   if (!isBlankText(inv.vendor.id) && !errors.some((e) => e.path === '/vendor/id'))
     errors.push(...vendorIdFormErrors('/vendor/id', inv.vendor.id));
+  errors.push(...reorderingErrors(inv, '', VENDOR_ID_POINTER));
   if (!hasInvoiceNumberCharacter(inv.invoice_number)) {
     errors.push({ path: '/invoice_number', message: INVOICE_NUMBER_CHARACTERS });
   }
