@@ -84,6 +84,25 @@ export function dateRangeError(path: string, date: string | undefined): FieldErr
 }
 
 /**
+ * Refuses the query's dates (by parameter name; absent ones pass) outside {@link DATE_RANGE},
+ * naming each (`/querystring/from`): a year such as 0000 is a valid `format: date` but not a
+ * PostgreSQL date, which would fail the query.
+ * @throws TriageError `TRIAGE_REQUEST_INVALID` (400) naming every date out of range.
+ */
+export function checkQueryDates(dates: Readonly<Record<string, string | undefined>>): void {
+  const errors = Object.entries(dates).flatMap(([name, date]) => {
+    const e = dateRangeError(`/querystring/${name}`, date);
+    return e ? [e] : [];
+  });
+  if (errors.length > 0)
+    throw new TriageError(
+      'TRIAGE_REQUEST_INVALID',
+      errors.map((e) => `${e.path.slice('/querystring/'.length)} ${e.message}`).join('; '),
+      errors,
+    );
+}
+
+/**
  * `text` fit to echo in a field error's `path` and the `detail`: each NUL character, other control
  * character (C0 but tab, line feed and carriage return; DEL; C1) and unpaired surrogate written as
  * its JSON escape (`\u0000`, `\u0007`, `\u009b`, `\ud800`), the rest unchanged.

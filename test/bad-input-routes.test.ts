@@ -232,6 +232,25 @@ describe.each(engines('badroutes'))('bad input on every route on $name', ({ conf
     });
   });
 
+  describe('date query parameters', () => {
+    it('outside 1900-2199 (a year 0000 is a valid date format, not a PostgreSQL date) are a 400 naming them', async () => {
+      const cases: [KeyName, string, string][] = [
+        ['auditor', '/v1/audit/export?from=0000-01-01&to=2026-12-08', '/querystring/from'],
+        ['auditor', '/v1/audit/export?from=2026-12-01&to=9999-12-31', '/querystring/to'],
+        ['reviewer', '/v1/worklist?as_of=0000-01-01', '/querystring/as_of'],
+      ];
+      for (const [key, url, path] of cases) {
+        const p = await refused(key, { method: 'GET', url }, path);
+        expect(p.errors, url).toEqual([{ path, message: 'must be between 1900-01-01 and 2199-12-31' }]);
+      }
+      const ok = await h.call('auditor', {
+        method: 'GET',
+        url: '/v1/audit/export?from=1900-01-01&to=2199-12-31',
+      });
+      expect(ok.statusCode).toBe(200);
+    });
+  });
+
   describe('integer query parameters', () => {
     it('beyond the safe integer range are refused naming the parameter', async () => {
       for (const v of ['99999999999999999999999', '9223372036854775808', '9223372036854775807', '1e300']) {
