@@ -8,6 +8,18 @@ import { Invoice, MAX_ABS_CENTS, MIN_ABS_QUANTITY, type DocumentType } from './i
 import { MAX_REPORTED_ERRORS, TriageError, type FieldError } from './errors.js';
 import { currencyProblem } from './currency.js';
 import { unitCodeOf } from './units.js';
+import { DATE_RANGE, dateRangeError } from './date-range.js';
+import { BLANK_TEXT, codePointEscape, isBlankText, printable, reorderingErrors } from './display-text.js';
+
+export { DATE_RANGE, dateRangeError } from './date-range.js';
+export {
+  BLANK_TEXT,
+  blankTextErrors,
+  isBlankText,
+  printable,
+  reorderingErrors,
+  TEXT_REORDERING,
+} from './display-text.js';
 
 // TypeBox stops collecting schema errors after 8 by default, so a batch of 12 bad invoices
 // named only the first 8. Collect enough raw errors (a union reports one per option plus a
@@ -69,54 +81,6 @@ export function toFieldErrors(errors: readonly SchemaErrorLike[], prefix = ''): 
     }
   }
   return out;
-}
-
-/** Earliest and latest calendar dates accepted (PostgreSQL has no year 0; invoices are modern). */
-export const DATE_RANGE = { min: '1900-01-01', max: '2199-12-31' } as const;
-
-/**
- * Field error for a `YYYY-MM-DD` date outside {@link DATE_RANGE}.
- * @returns `{ path, message }`, or undefined when `date` is absent or within the range.
- */
-export function dateRangeError(path: string, date: string | undefined): FieldError | undefined {
-  if (date === undefined || (date >= DATE_RANGE.min && date <= DATE_RANGE.max)) return undefined;
-  return { path, message: `must be between ${DATE_RANGE.min} and ${DATE_RANGE.max}` };
-}
-
-/**
- * Refuses the query's dates (by parameter name; absent ones pass) outside {@link DATE_RANGE},
- * naming each (`/querystring/from`): a year such as 0000 is a valid `format: date` but not a
- * PostgreSQL date, which would fail the query.
- * @throws TriageError `TRIAGE_REQUEST_INVALID` (400) naming every date out of range.
- */
-export function checkQueryDates(dates: Readonly<Record<string, string | undefined>>): void {
-  const errors = Object.entries(dates).flatMap(([name, date]) => {
-    const e = dateRangeError(`/querystring/${name}`, date);
-    return e ? [e] : [];
-  });
-  if (errors.length > 0)
-    throw new TriageError(
-      'TRIAGE_REQUEST_INVALID',
-      errors.map((e) => `${e.path.slice('/querystring/'.length)} ${e.message}`).join('; '),
-      errors,
-    );
-}
-
-/**
- * `text` fit to echo in a field error's `path` and the `detail`: each NUL character, other control
- * character (C0 but tab, line feed and carriage return; DEL; C1) and unpaired surrogate written as
- * its JSON escape (`\u0000`, `\u0007`, `\u009b`, `\ud800`), the rest unchanged.
- */
-export function printable(text: string): string {
-  // eslint-disable-next-line no-control-regex -- control characters are the ones escaped
-  return text.replace(/[\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F-\u009F\p{Cs}]/gu, (c) =>
-    codePointEscape(c),
-  );
-}
-
-/** `c` as its JSON escape, `\u0007` for BEL. */
-function codePointEscape(c: string): string {
-  return `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`;
 }
 
 /**
@@ -234,50 +198,6 @@ function signErrors(inv: Invoice): FieldError[] {
  */
 export const NEGATIVE_ZERO = 'is a negative zero; send 0';
 
-/** Message of a required text field that is {@link isBlankText}. */
-export const BLANK_TEXT = 'must not be blank (only spaces or invisible characters)';
-
-/** The field error of an optional text that is given and {@link isBlankText} (at `path`), or none. */
-export function blankTextErrors(path: string, text: string | undefined): FieldError[] {
-  return text !== undefined && isBlankText(text) ? [{ path, message: BLANK_TEXT }] : [];
-}
-
-/**
- * Bidirectional embedding, override and isolate controls (U+202A-U+202E, U+2066-U+2069): each
- * changes the order in which the characters after it are shown, so a vendor name or line
- * description reads as other text than it holds (`"Acme \u202eseilppuS"` is shown as
- * `Acme Supplies`). The one rule of text a reviewer reads: every string of an invoice (vendor name,
- * invoice and PO numbers, line descriptions...) and a vendor profile's name refuse them. Other
- * invisible format characters are accepted and kept as sent (nothing is stripped): joiners
- * (U+200C, U+200D: Persian and Indic spelling, emoji sequences), direction marks (U+200E,
- * U+200F, U+061C: mixed right-to-left and left-to-right text shown in order), soft hyphens and
- * zero-width spaces (left by PDF and OCR extraction); none reorders the text around it. Vendor
- * ids refuse every one of them ({@link VENDOR_ID_INVISIBLE}).
- */
-const REORDERING_CONTROL = /[\u202a-\u202e\u2066-\u2069]/u;
-
-/** Message of a text holding a {@link REORDERING_CONTROL}. */
-export const TEXT_REORDERING =
-  'must not contain bidirectional embedding, override or isolate controls (U+202A-U+202E, U+2066-U+2069): the text would be shown in another order than it holds';
-
-/**
- * Field errors of every string in `value` (below `path`, JSON pointers) holding a
- * {@link REORDERING_CONTROL}; strings at the pointers in `skip` are left to their own rule.
- */
-export function reorderingErrors(
-  value: unknown,
-  path: string,
-  skip: ReadonlySet<string> = new Set(),
-): FieldError[] {
-  if (skip.has(path)) return [];
-  if (typeof value === 'string')
-    return REORDERING_CONTROL.test(value) ? [{ path, message: TEXT_REORDERING }] : [];
-  if (Array.isArray(value)) return value.flatMap((v, i) => reorderingErrors(v, `${path}/${i}`, skip));
-  if (value !== null && typeof value === 'object')
-    return Object.entries(value).flatMap(([k, v]) => reorderingErrors(v, `${path}/${printable(k)}`, skip));
-  return [];
-}
-
 /**
  * The field errors of a vendor master id beyond its schema ({@link VendorId} in core/invoice.ts):
  * storable text ({@link checkStrings}) and not blank ({@link isBlankText}), at `path`: what
@@ -344,19 +264,6 @@ export const INVOICE_NUMBER_CHARACTERS =
  */
 export function hasInvoiceNumberCharacter(invoiceNumber: string): boolean {
   return /[A-Za-z0-9]/.test(invoiceNumber.normalize('NFKC'));
-}
-
-/**
- * Whether `text` shows nothing: empty, or only white space, control and invisible format
- * characters (U+200B zero-width space, U+FEFF, bidi marks), default-ignorable code points
- * (U+034F combining grapheme joiner, variation selectors, U+3164 and U+115F/U+1160 Hangul
- * fillers) and U+2800 braille blank. The one "blank text" rule of every required text field,
- * and of key names, vendor profile names and promotion reasons.
- */
-export function isBlankText(text: string): boolean {
-  return !/[^\p{White_Space}\p{Cc}\p{Cf}\p{Default_Ignorable_Code_Point}\u115f\u1160\u3164\uffa0\u2800]/u.test(
-    text,
-  );
 }
 
 /**

@@ -136,9 +136,8 @@ describe.each(engines('badroutes'))('bad input on every route on $name', ({ conf
       const rlo = { method: 'POST', url: '/v1/invoices/score' } as const;
       const vendor = { id: 'V-\u202e001', name: 'Acme' };
       await refused('workflow', { ...rlo, payload: makeInvoice({ vendor }) }, '/vendor/id');
-      // In a name a reviewer reads, the same override shows other text than is stored.
-      const named = { id: 'V-100', name: 'Acme \u202eseilppuS' };
-      await refused('workflow', { ...rlo, payload: makeInvoice({ vendor: named }) }, '/vendor/name');
+      const named = makeInvoice({ vendor: { id: 'V-100', name: 'Acme \u202eseilppuS' } }); // "Acme Supplies"
+      await refused('workflow', { ...rlo, payload: named }, '/vendor/name');
       await refused('admin', putVendor('V-100', 'Acme \u202eseilppuS'), '/name');
     });
 
@@ -229,25 +228,6 @@ describe.each(engines('badroutes'))('bad input on every route on $name', ({ conf
         { method: 'GET', url: '/v1/audit?subject_id=a%1Bb' },
         '/querystring/subject_id',
       );
-    });
-  });
-
-  describe('date query parameters', () => {
-    it('outside 1900-2199 (a year 0000 is a valid date format, not a PostgreSQL date) are a 400 naming them', async () => {
-      const cases: [KeyName, string, string][] = [
-        ['auditor', '/v1/audit/export?from=0000-01-01&to=2026-12-08', '/querystring/from'],
-        ['auditor', '/v1/audit/export?from=2026-12-01&to=9999-12-31', '/querystring/to'],
-        ['reviewer', '/v1/worklist?as_of=0000-01-01', '/querystring/as_of'],
-      ];
-      for (const [key, url, path] of cases) {
-        const p = await refused(key, { method: 'GET', url }, path);
-        expect(p.errors, url).toEqual([{ path, message: 'must be between 1900-01-01 and 2199-12-31' }]);
-      }
-      const ok = await h.call('auditor', {
-        method: 'GET',
-        url: '/v1/audit/export?from=1900-01-01&to=2199-12-31',
-      });
-      expect(ok.statusCode).toBe(200);
     });
   });
 

@@ -13,7 +13,7 @@ import Type from 'typebox';
 import { stringify } from 'csv-stringify';
 import type { AuditRow } from '../../store/audit.js';
 import { TriageError } from '../../core/errors.js';
-import { checkQueryDates } from '../../core/validate.js';
+import { checkQueryDates } from '../../core/date-range.js';
 import { principalOf } from '../auth.js';
 import { auditEntryOf } from './audit.js';
 import { problemResponses, PROTECTED, type RoutePlugin } from './common.js';

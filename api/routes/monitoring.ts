@@ -15,7 +15,7 @@
 import Type from 'typebox';
 import type { Role } from '../../core/auth.js';
 import { TriageError } from '../../core/errors.js';
-import { checkQueryDates } from '../../core/validate.js';
+import { checkQueryDates } from '../../core/date-range.js';
 import type { Monitoring } from '../../monitoring/service.js';
 import type { MonitoringStore } from '../../store/monitoring.js';
 import { principalOf } from '../auth.js';

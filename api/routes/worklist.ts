@@ -8,7 +8,7 @@ import Type from 'typebox';
 import { Compile } from 'typebox/compile';
 import { Queue } from '../../core/decision.js';
 import { TriageError } from '../../core/errors.js';
-import { checkQueryDates, dateRangeError } from '../../core/validate.js';
+import { checkQueryDates, dateRangeError } from '../../core/date-range.js';
 import type { WorklistCursor } from '../../store/worklist.js';
 import { principalOf } from '../auth.js';
 import {
