@@ -1,9 +1,8 @@
 /**
  * Readers of CSV cells shared by the invoice and ERP file readers (bin/invoice-file.ts,
  * bin/erp-file.ts). A numeric cell becomes a number only when it is written in plain decimal
- * (`12`, `-3`, `2.5`); anything else (`0x10`, `1e3`, `12.50 USD`, `one`) stays text: the invoice
- * reader refuses it by line and column saying what the column takes ({@link cellNumberError}), the
- * ERP reader's schema check naming the field, which it maps to the file line and column.
+ * (`12`, `-3`, `2.5`); anything else (`0x10`, `1e3`, `12.50 USD`, `one`) stays text, and both
+ * readers refuse it by file line and column saying what the column takes ({@link cellNumberError}).
  */
 
 const INT = /^-?\d+$/;

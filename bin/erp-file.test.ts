@@ -166,6 +166,12 @@ describe('ERP CSV files name the file line and column', () => {
     ];
     for (const path of at) expect(e).toBeProblem(400, 'TRIAGE_FILE_INVALID', path);
     expect(e.message).toContain('numbers.csv line 2, column version: ');
+    // Each says what its column takes; a blank required cell is the schema's "required".
+    const said = (path: string) => e.errors.find((x) => x.path === path)?.message;
+    expect(said('line 5, column quantity')).toMatch(/^"1e3" is not a plain decimal number .*no exponent/);
+    expect(said('line 2, column version')).toMatch(/^"0x10" is not a whole number/);
+    expect(said('line 8, column po_line_number')).toMatch(/^"1e0" is not a whole number/);
+    expect(said('line 6, column unit_price_cents')).not.toMatch(/ is not a /);
     // A decimal quantity of a measure (2.5 LT) loads; one of boxes is named at its cell.
     const good = file(
       'decimal.csv',

@@ -27,7 +27,7 @@
 import { readFileSync } from 'node:fs';
 import { basename, extname } from 'node:path';
 import { parse } from 'csv-parse/sync';
-import { intCell, numCell } from './csv-cells.js';
+import { cellNumberError, intCell, numCell } from './csv-cells.js';
 import { Compile } from 'typebox/compile';
 import Type from 'typebox';
 import { Contract, ErpLoad, GoodsReceipt, PurchaseOrder } from '../core/erp.js';
@@ -135,6 +135,23 @@ const fieldsOf = (table: Record<string, ColumnKind>, r: Record<string, string>) 
       ]),
     ),
   );
+/**
+ * Each numeric cell of `tables`' columns in row `r` that is not written as its column's number
+ * (`1e3`, `0x10`, `12.50 USD`), by file line and column, saying what the column takes: the
+ * schema refuses the cell, and this message replaces its "must be number"; blank cells are left
+ * to the schema.
+ */
+const numberCellErrors = (
+  tables: readonly Record<string, ColumnKind>[],
+  r: Record<string, string>,
+  line: number,
+): FieldError[] =>
+  tables.flatMap((t) =>
+    Object.entries(t).flatMap(([c, kind]) => {
+      const why = kind === 'int' || kind === 'num' ? cellNumberError(r[c], kind) : null;
+      return why ? [{ path: `line ${line}, column ${c}`, message: why }] : [];
+    }),
+  );
 const identifiers = (r: Record<string, string>) => {
   const ids = defined(Object.fromEntries(ID_COLUMNS.map((c) => [c, str(r[c])])));
   return Object.keys(ids).length > 0 ? { identifiers: ids } : {};
@@ -142,6 +159,15 @@ const identifiers = (r: Record<string, string>) => {
 
 class Origins {
   private readonly byPointer = new Map<string, Origin>();
+  private readonly cellMessages = new Map<string, string>();
+  /** What the cell at `at` (`line N, column X`) takes, said instead of the schema's message there. */
+  sayAt(at: string, message: string): void {
+    this.cellMessages.set(at, message);
+  }
+  /** The message {@link sayAt} set for `at`, if any. */
+  said(at: string): string | undefined {
+    return this.cellMessages.get(at);
+  }
   set(pointer: string, origin: Origin): void {
     this.byPointer.set(pointer, origin);
   }
@@ -287,6 +313,18 @@ function fromCsv(text: string, fail: (errors: FieldError[]) => never, origins: O
   for (const { record: r, info } of rows) {
     // info.lines is the line the row ends on; a quoted value may span lines.
     const line = info.lines - Object.values(r).reduce((n, v) => n + (v.match(/\n/g)?.length ?? 0), 0);
+    const numberErrors = numberCellErrors(
+      r.record_type === 'receipt'
+        ? [RECEIPT]
+        : r.record_type === 'po_line'
+          ? [PO_HEADER, PO_LINE]
+          : r.record_type === 'contract_item'
+            ? [CONTRACT_HEADER, CONTRACT_ITEM]
+            : [],
+      r,
+      line,
+    );
+    for (const e of numberErrors) origins.sayAt(e.path, e.message);
     if (r.record_type === 'receipt') {
       origins.set(`/receipts/${receipts.length}`, { line, columns: same(Object.keys(RECEIPT)) });
       receipts.push(fieldsOf(RECEIPT, r));
@@ -340,7 +378,7 @@ export function openErpFile(path: string, now = new Date()): ErpFile {
   const named = (errors: readonly FieldError[]): FieldError[] =>
     errors.map((e) => {
       const at = origins.name(e.path);
-      return at ? { path: at, message: `${e.message} (${e.path})` } : e;
+      return at ? { path: at, message: `${origins.said(at) ?? e.message} (${e.path})` } : e;
     });
   const describe = (errors: readonly FieldError[]) =>
     errors.map((e) => `${file} ${e.path}: ${e.message}`).join('; ');
