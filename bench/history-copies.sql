@@ -47,12 +47,14 @@ SELECT x.pk, s.tenant_id, 'f-' || x.j, x.payload, encode(sha256(convert_to(x.pay
             CROSS JOIN LATERAL (SELECT 1 + pg_temp.mix(m.j, n - 1) % 8 AS q) q) l) x
   JOIN invoices s ON s.pk = x.src
  ORDER BY x.pk;
-INSERT INTO invoice_lines (invoice_pk, tenant_id, vendor_key, vendor_id, invoice_date, invoice_id, line_number, description,
+INSERT INTO invoice_lines (invoice_pk, tenant_id, vendor_key, vendor_id, invoice_date, invoice_id, document_type,
+    total_cents, service_period_start, line_number, description,
     code_system, code, modifiers, quantity, unit_price_cents, amount_cents, service_date, match_key, embedding,
-    in_baseline)
-SELECT m.pk, ni.tenant_id, ni.vendor_key, ni.vendor_id, ni.invoice_date, ni.invoice_id, l.line_number, regexp_replace(l.description, 'lot [0-9]+x', 'lot ' || m.j || 'x'), l.code_system,
+    delivery_reference, in_baseline)
+SELECT m.pk, ni.tenant_id, ni.vendor_key, ni.vendor_id, ni.invoice_date, ni.invoice_id, ni.document_type, ni.total_cents,
+       ni.service_period_start, l.line_number, regexp_replace(l.description, 'lot [0-9]+x', 'lot ' || m.j || 'x'), l.code_system,
        l.code, l.modifiers, q.q, l.unit_price_cents, q.q * l.unit_price_cents, l.service_date,
-       split_part(l.match_key, '|', 1) || '|' || (q.q * l.unit_price_cents), l.embedding, l.in_baseline
+       split_part(l.match_key, '|', 1) || '|' || (q.q * l.unit_price_cents), l.embedding, l.delivery_reference, l.in_baseline
   FROM m JOIN invoice_lines l ON l.invoice_pk = m.src
   JOIN invoices ni ON ni.pk = m.pk
  CROSS JOIN LATERAL (SELECT 1 + pg_temp.mix(m.j, l.line_number - 1) % 8 AS q) q

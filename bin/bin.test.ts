@@ -4,7 +4,9 @@ import { existsSync, mkdtempSync, symlinkSync, writeFileSync, readFileSync } fro
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadConfig } from './config.js';
-import { parseCsv, parseJsonl } from './invoice-file.js';
+import { NO_INVOICE, parseCsv, parseJsonl, readInvoiceFile } from './invoice-file.js';
+import { importFiles } from './import.js';
+import { INT_CELL, NUM_CELL } from './csv-cells.js';
 import { createKey, renderSummary, scoreFile, serviceStore } from './cli.js';
 import { isTriageError } from '../core/errors.js';
 import { validateInvoice } from '../core/validate.js';
@@ -99,15 +101,41 @@ describe('invoice files', () => {
     expect(refusal(CSV)).toBe('read');
   });
 
-  it('leaves unparsable numbers for validation to name', () => {
-    const bad = parseCsv(CSV)[1]!.value;
-    expect(() => validateInvoice(bad)).toThrow();
-    try {
-      validateInvoice(bad);
-    } catch (e) {
-      const paths = (e as { errors: { path: string }[] }).errors.map((x) => x.path);
-      expect(paths).toEqual(expect.arrayContaining(['/total_cents', '/lines/0/quantity']));
+  it('checks a CSV header without rows, and refuses a file holding no invoice (exit 2), naming it', async () => {
+    const [head] = CSV.trim().split('\n');
+    expect(() => parseCsv(`${head},po_numbr\n`)).toThrow('CSV header has unknown column(s): "po_numbr"');
+    expect(() => parseCsv('invoice_id,description\n')).toThrow('CSV header lacks column(s): line_number');
+    const dir = mkdtempSync(join(tmpdir(), 'triage-empty-'));
+    const files: [string, string][] = [
+      ['empty.jsonl', ''],
+      ['blank.jsonl', '\n  \n'],
+      ['header.csv', `${head}\n`],
+      ['empty.csv', ''],
+    ];
+    for (const [name, text] of files) {
+      const path = join(dir, name);
+      writeFileSync(path, text);
+      expect(() => readInvoiceFile(path), name).toThrow(`${path}: ${NO_INVOICE}`);
     }
+    // import streams JSONL: the same refusal once the file is read through.
+    await expect(
+      importFiles([join(dir, 'blank.jsonl')], { store: { engine: 'pglite' }, workers: 0 }),
+    ).rejects.toThrow(`${join(dir, 'blank.jsonl')}: ${NO_INVOICE}`);
+  }, 120_000);
+
+  it('names the line and column of a number not written as its column takes, saying what it takes', () => {
+    const bad = parseCsv(CSV)[1]!;
+    expect(bad.value).toBeNull();
+    expect(bad.parseError).toBe(
+      `line 4, column total_cents: "12.50" is not ${INT_CELL}; ` +
+        `line 4, column quantity: "one" is not ${NUM_CELL}; the invoice is not read`,
+    );
+    expect(NUM_CELL).toContain('no exponent such as 1e2');
+    const [head, a1] = CSV.trim().split('\n');
+    const [exp] = parseCsv([head, a1!.replace(',1,20000,20000', ',1e2,20000,20000')].join('\n'));
+    expect(exp!.parseError).toBe(
+      `line 2, column quantity: "1e2" is not ${NUM_CELL}; the invoice is not read`,
+    );
   });
 
   it('sets aside a row with an unclosed quote (and its invoice), naming the line, and reads the rest', () => {
@@ -133,10 +161,9 @@ describe('invoice files', () => {
       ],
       ['row 5', undefined],
       ['row 6', 'the row has another number of fields than the header (17); it is not read'],
-      ['row 7', undefined],
+      ['row 7', expect.stringContaining('line 7, column total_cents: "12.50" is not')], // read, then refused
     ]);
     expect(validateInvoice(recs[1]!.value).invoice_id).toBe('c-3');
-    expect((recs[3]!.value as { invoice_id: string }).invoice_id).toBe('c-2');
   });
 
   it('sets aside a row with a stray quote (and its invoice), naming its one line, and reads the rest', () => {
@@ -166,7 +193,7 @@ describe('invoice files', () => {
       ['rows 2-3', `line 3: ${open}; the invoice is not read`],
       ['row 4', stray],
       ['row 5', undefined],
-      ['row 6', undefined],
+      ['row 6', expect.stringContaining('column quantity: "one" is not')],
     ]);
     expect(validateInvoice(recs[2]!.value).lines[0]!.description).toBe('O2, tank');
   });
@@ -180,7 +207,7 @@ describe('invoice files', () => {
         'rows 2-3',
         'invoice "c-1": column total_cents is "21500" on line 2 but "9999" on line 3; every row of an invoice repeats its invoice columns; the invoice is not read',
       ],
-      ['row 4', undefined],
+      ['row 4', expect.stringContaining('line 4, column total_cents: "12.50" is not')],
     ]);
     expect(recs[0]!.value).toBeNull();
     const vendor = `${head}\n${a1}\n${b1}\n${a2!.replace('Acme Medical', 'Acme Other')}\n`;
@@ -222,7 +249,7 @@ describe('scoreFile', () => {
     expect(readFileSync(out, 'utf8').trim().split('\n')).toHaveLength(1);
     const text = renderSummary(s);
     expect(text).toContain('duplicates found: 0');
-    expect(text).toContain('row 4: /total_cents');
+    expect(text).toContain('row 4: line 4, column total_cents: "12.50" is not a whole number');
   });
 
   it('refuses --out naming an input file (by its path or a link), and leaves the input as it was', async () => {

@@ -23,7 +23,7 @@ import {
 } from '../inference/history.js';
 import { openStore, type StoreConfig } from '../store/index.js';
 import { defaultHistoryWorkers, openHistoryWorkers } from '../inference/history-workers.js';
-import { notUtf8LineReason, readInvoiceFile } from './invoice-file.js';
+import { NO_INVOICE, notUtf8LineReason, readInvoiceFile } from './invoice-file.js';
 import { NotUtf8Error, decodeUtf8 } from '../core/utf8.js';
 import { TriageError } from '../core/errors.js';
 
@@ -81,6 +81,7 @@ async function* fileRecords(
     return;
   }
   let lineNo = 0;
+  let records = 0;
   // Read as Latin-1, one character per byte, so each line's bytes are decoded strictly below.
   const input = createReadStream(path, { encoding: 'latin1' });
   for await (const raw of createInterface({ input, crlfDelay: Infinity })) {
@@ -92,6 +93,7 @@ async function* fileRecords(
       line = decodeUtf8(bytes);
     } catch (e) {
       if (!(e instanceof NotUtf8Error)) throw e;
+      records++;
       yield {
         location: `${path} line ${lineNo}`,
         value: null,
@@ -100,9 +102,11 @@ async function* fileRecords(
       continue;
     }
     if (line.trim() === '') continue;
+    records++;
     // Parsed where it is validated: in a worker thread when the import has workers.
     yield { location: `${path} line ${lineNo}`, text: line };
   }
+  if (records === 0) throw new TriageError('TRIAGE_FILE_INVALID', `${path}: ${NO_INVOICE}`);
 }
 
 /**

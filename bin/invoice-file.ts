@@ -11,7 +11,7 @@ import { TriageError, isTriageError } from '../core/errors.js';
 import { Invoice } from '../core/invoice.js';
 import { parseJsonRecord } from '../api/body/json.js';
 import { decodeUtf8, notUtf8, withoutBom, type NotUtf8Error } from '../core/utf8.js';
-import { intCell, numCell, textCell } from './csv-cells.js';
+import { cellNumberError, intCell, numCell, textCell } from './csv-cells.js';
 import { INTAKE_EXTENSIONS, convertDocument, type DocumentFormat } from '../intake/index.js';
 
 /** One invoice candidate read from a file. `location` is `line 12` (JSONL) or `rows 4-6` (CSV). */
@@ -107,7 +107,19 @@ export async function readInvoiceFiles(paths: readonly string[], format?: FileFo
   return out;
 }
 
-/** Reads a `.jsonl`/`.ndjson` or `.csv` file (format from `format` or the extension). */
+/**
+ * Why a file that holds no invoice record is refused (`score` and `import` exit 2): an empty
+ * file, blank lines only, or a CSV header without rows is more likely a failed export than a
+ * batch of nothing, and a run that reports 0 invoices and succeeds would hide it.
+ */
+export const NO_INVOICE =
+  'holds no invoice (empty, blank lines only, or a CSV header without rows); nothing was scored or imported';
+
+/**
+ * Reads a `.jsonl`/`.ndjson` or `.csv` file (format from `format` or the extension).
+ * @throws TriageError `TRIAGE_FILE_INVALID` naming the file when it cannot be read, its CSV
+ *   header is wrong ({@link parseCsv}) or it holds no invoice record ({@link NO_INVOICE}).
+ */
 export function readInvoiceFile(path: string, format?: 'jsonl' | 'csv'): FileRecord[] {
   const fmt = format ?? (/\.csv$/i.test(path) ? 'csv' : 'jsonl');
   let bytes: Buffer;
@@ -124,7 +136,9 @@ export function readInvoiceFile(path: string, format?: 'jsonl' | 'csv'): FileRec
   // the records they fall in are refused, so no replaced text is ever read as data.
   const text = withoutBom(bad.size === 0 ? decodeUtf8(bytes) : bytes.toString('utf8'));
   try {
-    return fmt === 'csv' ? parseCsv(text, bad) : parseJsonl(text, bad);
+    const records = fmt === 'csv' ? parseCsv(text, bad) : parseJsonl(text, bad);
+    if (records.length === 0) throw new TriageError('TRIAGE_FILE_INVALID', NO_INVOICE);
+    return records;
   } catch (e) {
     // A file-level refusal (a CSV header) names the file among several given.
     if (!isTriageError(e, 'TRIAGE_FILE_INVALID')) throw e;
@@ -307,12 +321,12 @@ export function parseCsv(text: string, bad: NotUtf8Lines = new Map()): FileRecor
   if (header1 !== undefined)
     throw new TriageError('TRIAGE_FILE_INVALID', `CSV line 1 (the header): ${header1}`);
   const { header, rows, broken } = csvRows(text);
-  const missing = ['invoice_id', 'line_number', 'description'].filter(
-    (c) => (rows.length > 0 || broken.length > 0) && !header.includes(c),
-  );
-  if (missing.length > 0)
-    throw new TriageError('TRIAGE_FILE_INVALID', `CSV header lacks column(s): ${missing.join(', ')}`);
-  if (rows.length > 0 || broken.length > 0) {
+  // A header is checked whether or not rows follow it: a misspelt column is as wrong in a file
+  // whose rows are missing (which readInvoiceFile then refuses as carrying no invoice).
+  if (header.length > 0) {
+    const missing = ['invoice_id', 'line_number', 'description'].filter((c) => !header.includes(c));
+    if (missing.length > 0)
+      throw new TriageError('TRIAGE_FILE_INVALID', `CSV header lacks column(s): ${missing.join(', ')}`);
     const headerError = csvHeaderError(header);
     if (headerError) throw new TriageError('TRIAGE_FILE_INVALID', headerError);
   }
@@ -354,7 +368,7 @@ export function parseCsv(text: string, bad: NotUtf8Lines = new Map()): FileRecor
             g.broken.map((b) => (g.first === g.last ? b.reason : `line ${b.line}: ${b.reason}`)).join('; ') +
             (g.rows.length > 0 ? '; the invoice is not read' : ''),
         };
-      const disagreement = invoiceColumnsDisagree(g);
+      const disagreement = invoiceColumnsDisagree(g) ?? numberCellsError(g);
       if (disagreement) return { location: where(g), value: null, parseError: disagreement };
       return read(g);
     });
@@ -402,6 +416,30 @@ function invoiceColumnsDisagree(g: { rows: Record<string, string>[]; lines: numb
         );
     }
   return null;
+}
+
+/** The numeric columns of the invoice CSV: integers (cents, line numbers) and decimals (quantity). */
+const NUMBER_COLUMNS: Readonly<Record<string, 'int' | 'num'>> = {
+  total_cents: 'int',
+  line_number: 'int',
+  quantity: 'num',
+  unit_price_cents: 'int',
+  amount_cents: 'int',
+};
+
+/**
+ * Why the numeric cells of one invoice's rows cannot be read, or null: each cell not written as
+ * its column's number (`1e2`, `12.50 USD`, `one`), by file line and column, saying what the
+ * column takes (a schema's "must be number" would not).
+ */
+function numberCellsError(g: { rows: Record<string, string>[]; lines: number[] }): string | null {
+  const errors = g.rows.flatMap((r, i) =>
+    Object.entries(NUMBER_COLUMNS).flatMap(([column, kind]) => {
+      const why = cellNumberError(r[column], kind);
+      return why ? [`line ${g.lines[i]}, column ${column}: ${why}`] : [];
+    }),
+  );
+  return errors.length > 0 ? `${errors.join('; ')}; the invoice is not read` : null;
 }
 
 /** The invoice of a group of readable rows. */

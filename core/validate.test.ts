@@ -8,6 +8,7 @@ import {
   VENDOR_ID_CONTROL,
   VENDOR_ID_EDGES,
   VENDOR_ID_INVISIBLE,
+  TEXT_REORDERING,
 } from './validate.js';
 import { isTriageError, type FieldError, type TriageError } from './errors.js';
 import { makeInvoice } from '../test/fixtures.js';
@@ -446,5 +447,34 @@ describe('vendor ids: one rule for invoices and the vendor routes', () => {
     }
     for (const id of ['V-100', 'V 100', 'Ü-100', '供应商-7', 'ACME/EAST 01', '../../x', 'a\\b', '...'])
       expect(validateInvoice({ ...makeInvoice(), vendor: { id, name: 'Acme Medical' } }).vendor.id).toBe(id);
+  });
+});
+
+describe('text a reviewer reads: no bidirectional reordering controls (one rule)', () => {
+  it('refuses embedding, override and isolate controls in every invoice text, keeping other format characters', () => {
+    const inv = makeInvoice();
+    const line = inv.lines[0]!;
+    const bad = {
+      ...inv,
+      vendor: { ...inv.vendor, name: 'Acme \u202eseilppuS' }, // shown as "Acme Supplies"
+      invoice_number: 'INV-\u2066123\u2069',
+      po_number: 'PO-\u202d7',
+      lines: [{ ...line, description: 'Oxygen \u202bconcentrator' }, ...inv.lines.slice(1)],
+    };
+    expect(errorsOf(bad).errors).toEqual([
+      { path: '/vendor/name', message: TEXT_REORDERING },
+      { path: '/invoice_number', message: TEXT_REORDERING },
+      { path: '/po_number', message: TEXT_REORDERING },
+      { path: '/lines/0/description', message: TEXT_REORDERING },
+    ]);
+    // Joiners, direction marks, soft hyphens and zero-width spaces reorder nothing: kept as sent.
+    const kept = {
+      ...inv,
+      vendor: { ...inv.vendor, name: 'دارو\u200cپخش \u200fMedical' },
+      lines: [{ ...line, description: 'Oxy\u00adgen con\u200bcentrator 👩\u200d⚕️' }, ...inv.lines.slice(1)],
+    };
+    const read = validateInvoice(kept);
+    expect(read.vendor.name).toBe(kept.vendor.name);
+    expect(read.lines[0]!.description).toBe(kept.lines[0]!.description);
   });
 });

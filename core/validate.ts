@@ -8,6 +8,18 @@ import { Invoice, MAX_ABS_CENTS, MIN_ABS_QUANTITY, type DocumentType } from './i
 import { MAX_REPORTED_ERRORS, TriageError, type FieldError } from './errors.js';
 import { currencyProblem } from './currency.js';
 import { unitCodeOf } from './units.js';
+import { DATE_RANGE, dateRangeError } from './date-range.js';
+import { BLANK_TEXT, codePointEscape, isBlankText, printable, reorderingErrors } from './display-text.js';
+
+export { DATE_RANGE, dateRangeError } from './date-range.js';
+export {
+  BLANK_TEXT,
+  blankTextErrors,
+  isBlankText,
+  printable,
+  reorderingErrors,
+  TEXT_REORDERING,
+} from './display-text.js';
 
 // TypeBox stops collecting schema errors after 8 by default, so a batch of 12 bad invoices
 // named only the first 8. Collect enough raw errors (a union reports one per option plus a
@@ -69,35 +81,6 @@ export function toFieldErrors(errors: readonly SchemaErrorLike[], prefix = ''): 
     }
   }
   return out;
-}
-
-/** Earliest and latest calendar dates accepted (PostgreSQL has no year 0; invoices are modern). */
-export const DATE_RANGE = { min: '1900-01-01', max: '2199-12-31' } as const;
-
-/**
- * Field error for a `YYYY-MM-DD` date outside {@link DATE_RANGE}.
- * @returns `{ path, message }`, or undefined when `date` is absent or within the range.
- */
-export function dateRangeError(path: string, date: string | undefined): FieldError | undefined {
-  if (date === undefined || (date >= DATE_RANGE.min && date <= DATE_RANGE.max)) return undefined;
-  return { path, message: `must be between ${DATE_RANGE.min} and ${DATE_RANGE.max}` };
-}
-
-/**
- * `text` fit to echo in a field error's `path` and the `detail`: each NUL character, other control
- * character (C0 but tab, line feed and carriage return; DEL; C1) and unpaired surrogate written as
- * its JSON escape (`\u0000`, `\u0007`, `\u009b`, `\ud800`), the rest unchanged.
- */
-export function printable(text: string): string {
-  // eslint-disable-next-line no-control-regex -- control characters are the ones escaped
-  return text.replace(/[\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F-\u009F\p{Cs}]/gu, (c) =>
-    codePointEscape(c),
-  );
-}
-
-/** `c` as its JSON escape, `\u0007` for BEL. */
-function codePointEscape(c: string): string {
-  return `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`;
 }
 
 /**
@@ -209,13 +192,11 @@ function signErrors(inv: Invoice): FieldError[] {
   return errors;
 }
 
-/** Message of a required text field that is {@link isBlankText}. */
-export const BLANK_TEXT = 'must not be blank (only spaces or invisible characters)';
-
-/** The field error of an optional text that is given and {@link isBlankText} (at `path`), or none. */
-export function blankTextErrors(path: string, text: string | undefined): FieldError[] {
-  return text !== undefined && isBlankText(text) ? [{ path, message: BLANK_TEXT }] : [];
-}
+/**
+ * Message of a number written as a negative zero (`-0`, `-0.00`; a JSON literal or a document's
+ * numeral): it reads as 0, so the sign the sender wrote would be dropped unseen.
+ */
+export const NEGATIVE_ZERO = 'is a negative zero; send 0';
 
 /**
  * The field errors of a vendor master id beyond its schema ({@link VendorId} in core/invoice.ts):
@@ -230,6 +211,9 @@ export function vendorIdErrors(path: string, id: string): FieldError[] {
   if (errors.length === 0) errors.push(...vendorIdFormErrors(path, id));
   return errors;
 }
+
+/** The vendor id of an invoice, whose invisible characters {@link vendorIdFormErrors} refuses. */
+const VENDOR_ID_POINTER: ReadonlySet<string> = new Set(['/vendor/id']);
 
 /** Message of a vendor id with white space or an invisible character at either end. */
 export const VENDOR_ID_EDGES = 'must not begin or end with white space or an invisible character';
@@ -283,19 +267,6 @@ export function hasInvoiceNumberCharacter(invoiceNumber: string): boolean {
 }
 
 /**
- * Whether `text` shows nothing: empty, or only white space, control and invisible format
- * characters (U+200B zero-width space, U+FEFF, bidi marks), default-ignorable code points
- * (U+034F combining grapheme joiner, variation selectors, U+3164 and U+115F/U+1160 Hangul
- * fillers) and U+2800 braille blank. The one "blank text" rule of every required text field,
- * and of key names, vendor profile names and promotion reasons.
- */
-export function isBlankText(text: string): boolean {
-  return !/[^\p{White_Space}\p{Cc}\p{Cf}\p{Default_Ignorable_Code_Point}\u115f\u1160\u3164\uffa0\u2800]/u.test(
-    text,
-  );
-}
-
-/**
  * The required free-text fields of an invoice as `[JSON pointer, text]`; the invoice number has
  * its stricter rule ({@link INVOICE_NUMBER_CHARACTERS}).
  */
@@ -334,6 +305,7 @@ export function checkInvoiceRules(inv: Invoice, today?: string): FieldError[] {
   // As for a vendor route's id (vendorIdErrors): the form is checked once the text is accepted.
   if (!isBlankText(inv.vendor.id) && !errors.some((e) => e.path === '/vendor/id'))
     errors.push(...vendorIdFormErrors('/vendor/id', inv.vendor.id));
+  errors.push(...reorderingErrors(inv, '', VENDOR_ID_POINTER));
   if (!hasInvoiceNumberCharacter(inv.invoice_number)) {
     errors.push({ path: '/invoice_number', message: INVOICE_NUMBER_CHARACTERS });
   }

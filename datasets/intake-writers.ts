@@ -5,7 +5,8 @@
  * writes what `intake/` reads back (the mapping tables of `intake/mapping/`), so that reading a
  * written invoice gives the invoice again (with `source` added, and the X12 invoice id).
  */
-import type { Invoice, InvoiceLine } from '../core/invoice.js';
+import type { CodeSystem, Invoice, InvoiceLine } from '../core/invoice.js';
+import { IT1_PRODUCT_QUALIFIER, PID03_LINE_CODE } from '../intake/mapping/x12.js';
 
 /** Separators and envelope ids of a written interchange. */
 export interface X12WriteOptions {
@@ -31,6 +32,25 @@ export function decimalOfCents(cents: number): string {
   return `${sign}${a.slice(0, -2)}.${a.slice(-2)}`;
 }
 
+/** The key of `table` whose value is `system`, if any (the reader's tables, written back). */
+const keyOf = (table: Readonly<Record<string, string>>, system: CodeSystem): string | undefined =>
+  Object.keys(table).find((k) => table[k] === system);
+
+/**
+ * Where an X12 line writes its code, as the reader maps it back (intake/mapping/x12.ts): an IT1
+ * product/service ID qualifier (HCPCS `HC`, CPT `CJ`, NDC `N4`), else a structured PID's agency
+ * (UNSPSC `PID*S**UA*<code>`).
+ * @throws Error for a code system X12 has no qualifier for (`OTHER`): written without one, it
+ *   would not be read back.
+ */
+function x12CodePlace(system: CodeSystem): { it1: string } | { pid: string } {
+  const it1 = keyOf(IT1_PRODUCT_QUALIFIER, system);
+  if (it1 !== undefined) return { it1 };
+  const pid = keyOf(PID03_LINE_CODE, system);
+  if (pid !== undefined) return { pid };
+  throw new Error(`code system ${system} has no X12 product/service ID qualifier`);
+}
+
 /** The invoice id `intake/x12.ts` gives transaction set `n` (1-based) of an interchange. */
 export function x12InvoiceId(o: X12WriteOptions, n: number): string {
   return `${o.sender.replace(/\s+/g, '')}-${String(o.control).padStart(9, '0')}-${String(n).padStart(4, '0')}`;
@@ -39,7 +59,8 @@ export function x12InvoiceId(o: X12WriteOptions, n: number): string {
 /**
  * One X12 810 interchange (ISA, one GS group, one ST/SE per invoice, GE, IEA) carrying
  * `invoices`. Credit memos are written with BIG07 `CR` and positive amounts.
- * @throws Error when a value contains a separator.
+ * @throws Error when a value contains a separator, a line's code system has no X12 qualifier
+ *   (`OTHER`) or a UNSPSC code (a PID, not an IT1 composite) has modifiers.
  */
 export function writeX12(invoices: readonly Invoice[], o: X12WriteOptions): string {
   const el = o.element ?? '*';
@@ -110,8 +131,9 @@ export function writeX12(invoices: readonly Invoice[], o: X12WriteOptions): stri
       body.push(seg('DTM', '151', yyyymmdd(inv.service_period.end)));
     }
     for (const l of inv.lines) {
-      const code = l.code ? [l.code.value, ...(l.modifiers ?? [])].join(comp) : '';
-      const qualifier = l.code ? ({ HCPCS: 'HC', NDC: 'N4' }[l.code.system as 'HCPCS' | 'NDC'] ?? '') : '';
+      const place = l.code ? x12CodePlace(l.code.system) : null;
+      const it1 =
+        place && 'it1' in place ? [place.it1, [l.code!.value, ...(l.modifiers ?? [])].join(comp)] : [];
       body.push(
         seg(
           'IT1',
@@ -120,11 +142,14 @@ export function writeX12(invoices: readonly Invoice[], o: X12WriteOptions): stri
           'UN',
           decimalOfCents(l.unit_price_cents),
           '',
-          qualifier,
-          code,
+          ...it1,
         ),
       );
       body.push(seg('PID', 'F', '', '', '', l.description));
+      if (place && 'pid' in place) {
+        if (l.modifiers?.length) throw new Error(`a ${l.code!.system} code carries no modifiers in X12`);
+        body.push(seg('PID', 'S', '', place.pid, l.code!.value));
+      }
       if (l.service_date) body.push(seg('DTM', '472', yyyymmdd(l.service_date)));
     }
     body.push(seg('TDS', String(abs(inv.total_cents))));

@@ -7,7 +7,7 @@
 import { createHash } from 'node:crypto';
 import { MAX_REPORTED_ERRORS, TriageError, isTriageError, type FieldError } from '../core/errors.js';
 import type { Invoice, InvoiceSource, SourceFormat } from '../core/invoice.js';
-import { validateInvoice } from '../core/validate.js';
+import { NEGATIVE_ZERO, validateInvoice } from '../core/validate.js';
 import { currencyExponent, digitsBelowMinorUnit, parseAmount } from '../features/amount.js';
 
 /** An invoice converted from a document, not yet validated, with where it came from. */
@@ -179,6 +179,15 @@ export const X12_NUMERAL: NumeralForm = {
 };
 
 /**
+ * Refuses a numeral written as a negative zero (`-0`, `-0.00`, `-.0`; an X12 N2 `-000`) at
+ * `path`, as the JSON body refuses the literal `-0` ({@link NEGATIVE_ZERO}): it would be read as 0.
+ * @throws TriageError `TRIAGE_INPUT_INVALID` naming `path`.
+ */
+export function refuseNegativeZero(format: SourceFormat, text: string, path: string): void {
+  if (/^\s*-/.test(text) && !/[1-9]/.test(text)) throw documentError(format, path, NEGATIVE_ZERO);
+}
+
+/**
  * Money and quantity readers for one document whose numbers are written in `form` (checked on
  * every text read, refused at its path otherwise; every form has a point as its decimal
  * separator and no digit grouping). `currency` (ISO 4217; null: unknown, two decimals) sets the
@@ -195,6 +204,7 @@ export function documentNumbers(
   // do not, and both leave the value unchanged.
   const checkForm = (text: string, path: string): string => {
     if (!form.pattern.test(text)) throw documentError(format, path, `is not ${form.description}`);
+    refuseNegativeZero(format, text, path);
     return text.replace(/^\+/, '').replace(/\.$/, '');
   };
   const exponent = currencyExponent(currency);

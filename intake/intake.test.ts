@@ -218,6 +218,52 @@ describe('X12 810: nothing a line bills is dropped unseen', () => {
   });
 });
 
+describe('X12 810: a product/service ID without its qualifier, a negative zero', () => {
+  it('refuses an ID without its qualifier at the qualifier element', async () => {
+    const cases: [string, string, string][] = [
+      ['IT1*2*1*UN*15.00**N4*00002-1433-80^ALT', 'IT1*2*1*UN*15.00***E0431', 'IT106'],
+      ['*HC*E0431>RR>KX', '**E0431>RR>KX', 'IT108'],
+      ['*HC*E0431>RR>KX', '**>RR', 'IT108'], // modifiers alone
+    ];
+    for (const [from, to, element] of cases) {
+      const errors = await refusal('x12-810', interchange(GOLDEN_X12_BODY.map((s) => s.replace(from, to))));
+      expect(errors[0], `${from} -> ${to}`).toEqual({
+        path: expect.stringMatching(new RegExp(`^/segments/\\d+/${element}$`)),
+        message: expect.stringContaining('requires its product/service ID qualifier'),
+      });
+    }
+  });
+
+  it('reads a UNSPSC code of a structured PID (agency UA) when the IT1 gives no code', async () => {
+    const body = GOLDEN_X12_BODY.flatMap((s) =>
+      s === 'PID*F****Exam gloves' ? [s, 'PID*S**UA*42132203'] : [s],
+    );
+    const [inv] = await convertDocument('x12-810', Buffer.from(interchange(body)));
+    expect(inv!.lines[2]!.code).toEqual({ system: 'UNSPSC', value: '42132203' });
+    // Beside the IT1's own code it is a classification, not what the line bills.
+    const both = GOLDEN_X12_BODY.flatMap((s) => (s === 'PID*F****Drug' ? [s, 'PID*S**UA*51000000'] : [s]));
+    const [other] = await convertDocument('x12-810', Buffer.from(interchange(both)));
+    expect(other!.lines[1]!.code).toEqual({ system: 'NDC', value: '00002-1433-80' });
+  });
+
+  it('refuses a quantity, unit price or total written as a negative zero, as JSON refuses -0', async () => {
+    const cases: [string, string, string][] = [
+      ['IT1*2*1*UN', 'IT1*2*-0*UN', 'IT102'],
+      ['IT1*2*1*UN', 'IT1*2*-0.000*UN', 'IT102'],
+      ['IT1*2*1*UN', 'IT1*2*-.0*UN', 'IT102'],
+      ['*UN*15.00*', '*UN*-0.00*', 'IT104'],
+      ['TDS*289850', 'TDS*-000', 'TDS01'],
+    ];
+    for (const [from, to, element] of cases) {
+      const errors = await refusal('x12-810', interchange(GOLDEN_X12_BODY.map((s) => s.replace(from, to))));
+      expect(errors[0], `${from} -> ${to}`).toEqual({
+        path: expect.stringMatching(new RegExp(`^/segments/\\d+/${element}$`)),
+        message: expect.stringContaining('is a negative zero; send 0'),
+      });
+    }
+  });
+});
+
 describe('UBL 2.1 golden mapping (element by element)', () => {
   it('maps header, supplier party, delivery, totals and lines', async () => {
     const [inv] = await convertDocument('ubl-2.1', Buffer.from(ublDoc()));

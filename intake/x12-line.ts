@@ -178,7 +178,17 @@ export function mapIt1(s: Segment, numbers: DocumentNumbers, seps: X12Separators
   // Product/service ID pairs: IT106/IT107, IT108/IT109, ... up to IT124/IT125.
   for (let q = 6; q <= 24; q += 2) {
     const qualifier = at(s, q);
-    if (qualifier === '') continue;
+    if (qualifier === '') {
+      // An ID without its qualifier: what the ID is (a billing code, an item number) is unknown,
+      // and passing it over would drop what the line bills unseen.
+      if (at(s, q + 1) !== '' || (s.elements[q]?.length ?? 0) > 1)
+        fail(
+          s,
+          q,
+          `is empty; IT1${String(q + 1).padStart(2, '0')} ${at(s, q + 1)} requires its product/service ID qualifier (one of ${Object.keys(IT1_PRODUCT_QUALIFIER).join(', ')})`,
+        );
+      continue;
+    }
     const kind = ownValue(IT1_PRODUCT_QUALIFIER, qualifier);
     if (!kind) fail(s, q, `has the unknown product/service ID qualifier ${qualifier}`);
     const comps = s.elements[q]!;

@@ -27,6 +27,7 @@ import {
   documentNumbers,
   invoiceError,
   isoDate,
+  refuseNegativeZero,
   SourceMap,
   type ConvertedInvoice,
   X12_NUMERAL,
@@ -41,6 +42,7 @@ import {
   N101_ROLE,
   N103_VENDOR_FIELD,
   PID01_TYPE,
+  PID03_LINE_CODE,
   REF01_FIELD,
   SAC01_SIGN,
   SAC02_DESCRIPTION,
@@ -250,6 +252,7 @@ function mapTransaction(tx: Segment[], isa: Segment, seps: X12Separators): Conve
   const n2 = (s: Segment, i: number): number => {
     if (!/^-?\d{1,15}$/.test(numeral(s, i)))
       fail(s, i, 'is not an N2 number (digits, optional minus sign; two decimals implied, no point)');
+    refuseNegativeZero(FORMAT, numeral(s, i), where(s, i));
     return numbers.impliedTwoDecimals(Number(at(s, i)), where(s, i));
   };
   const inv: Record<string, unknown> = { currency: 'USD', document_type: 'invoice' };
@@ -391,6 +394,15 @@ function mapTransaction(tx: Segment[], isa: Segment, seps: X12Separators): Conve
         if (!kind) fail(s, 1, `has the unknown item description type ${at(s, 1)}`);
         if (kind === 'ignore') break;
         if (!line) fail(s, undefined, 'describes no line (PID outside an IT1 loop)');
+        if (kind === 'structured') {
+          const system = ownValue(PID03_LINE_CODE, at(s, 3));
+          // The IT1's own code is what the line bills; a classification beside it adds nothing.
+          if (!system || line!.code) break;
+          if (at(s, 4) === '') fail(s, 4, `is empty; PID03 ${at(s, 3)} requires its code`);
+          line!.code = { system, value: at(s, 4) };
+          mark(`${lineAt()}/code`, s, 4);
+          break;
+        }
         const text = at(s, 5);
         line!.description = line!.description ? `${String(line!.description)} ${text}` : text;
         mark(`${lineAt()}/description`, s, 5);

@@ -58,12 +58,14 @@ export const INVOICE_COLUMNS = `pk, tenant_id, invoice_id, payload, payload_sha2
 const INVOICE_FIELDS = 24;
 
 /**
- * The columns of `invoice_lines` that copy its invoice's (tenant, vendor key, vendor id, invoice
- * date, client invoice id; migration 110), which the line block's indexes read
- * (store/line-rebills.ts, pass `amount`). Every writer of lines fills them from the invoice row
- * it writes.
+ * The columns of `invoice_lines` that copy its invoice's: tenant, vendor key, vendor id, invoice
+ * date and client invoice id (migration 110), which the line block's indexes read, and document
+ * type, total in cents and service period start (migration 113), which the line block's `amount`
+ * pass reads of each candidate line instead of its invoice row (store/line-block-sql.ts). Every
+ * writer of lines fills them from the invoice row it writes.
  */
-export const LINE_INVOICE_KEYS = 'tenant_id, vendor_key, vendor_id, invoice_date, invoice_id';
+export const LINE_INVOICE_KEYS =
+  'tenant_id, vendor_key, vendor_id, invoice_date, invoice_id, document_type, total_cents, service_period_start';
 
 /** {@link LINE_INVOICE_KEYS} read from the invoice row of alias `alias` (`inv.tenant_id, ...`), in the same order. */
 export function lineInvoiceKeysOf(alias: string): string {
@@ -72,11 +74,12 @@ export function lineInvoiceKeysOf(alias: string): string {
 
 /**
  * Columns of `invoice_lines` a history row fills, in the order the binary COPY writes them
- * (`copyLines` in store/history.ts).
+ * (`copyLines` in store/history.ts). `delivery_reference` is the line's printed delivery
+ * reference as given (migration 113), null when it prints none.
  */
 export const LINE_COLUMNS = `invoice_pk, ${LINE_INVOICE_KEYS}, line_number, description, code_system, code,
-  modifiers, quantity, unit_price_cents, amount_cents, service_date, match_key, embedding`;
-const LINE_FIELDS = 17;
+  modifiers, quantity, unit_price_cents, amount_cents, service_date, match_key, embedding, delivery_reference`;
+const LINE_FIELDS = 21;
 
 /**
  * The record's index keys.
@@ -176,7 +179,10 @@ function writeLineRows(
         .text(keysOf(r).vendorKey)
         .text(r.invoice.vendor.id)
         .date(r.invoice.invoice_date)
-        .text(r.invoice.invoice_id);
+        .text(r.invoice.invoice_id)
+        .text(r.invoice.document_type)
+        .int8(r.invoice.total_cents)
+        .date(r.invoice.service_period?.start);
       headOf = r;
       head = h.rowsSince(from);
     }
@@ -192,7 +198,8 @@ function writeLineRows(
       .int8(line.amount_cents)
       .date(line.service_date)
       .text(k.matchKey)
-      .vector(k.embedding);
+      .vector(k.embedding)
+      .text(line.delivery_reference);
     n++;
   }
   return n;

@@ -266,6 +266,7 @@ async function insertHistoryLines(
   const dates: (string | null)[] = [];
   const matchKeys: string[] = [];
   const embs: ArrayLike<number>[] = [];
+  const deliveries: (string | null)[] = [];
   for (const { pk, line, k } of linesWithKeys(rows)) {
     pks.push(pk);
     nums.push(line.line_number);
@@ -279,15 +280,16 @@ async function insertHistoryLines(
     dates.push(line.service_date ?? null);
     matchKeys.push(k.matchKey);
     embs.push(k.embedding);
+    deliveries.push(line.delivery_reference ?? null);
   }
   if (pks.length === 0) return;
   await tx.query(
     `INSERT INTO invoice_lines (${LINE_COLUMNS})
      SELECT u.pk, ${lineInvoiceKeysOf('i')}, num, descr, sys, code,
-       ARRAY(SELECT jsonb_array_elements_text(mods::jsonb)), qty, price, amount, sdate::date, mkey, emb
+       ARRAY(SELECT jsonb_array_elements_text(mods::jsonb)), qty, price, amount, sdate::date, mkey, emb, dref
        FROM unnest($1::uuid[], $2::int[], $3::text[], $4::text[], $5::text[], $6::text[], $7::numeric[],
-         $8::bigint[], $9::bigint[], $10::text[], $11::text[], $12::vector[])
-         AS u(pk, num, descr, sys, code, mods, qty, price, amount, sdate, mkey, emb)
+         $8::bigint[], $9::bigint[], $10::text[], $11::text[], $12::vector[], $13::text[])
+         AS u(pk, num, descr, sys, code, mods, qty, price, amount, sdate, mkey, emb, dref)
        JOIN invoices i ON i.pk = u.pk`,
     [
       pks,
@@ -302,6 +304,7 @@ async function insertHistoryLines(
       dates,
       matchKeys,
       vectorArrayValue(vectors, embs),
+      deliveries,
     ],
     { name: 'history_lines' },
   );

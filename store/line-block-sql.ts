@@ -25,21 +25,22 @@ const QUERIES = `unnest($7::text[], $8::text[], $9::text[], $10::date[]) WITH OR
  * variants: usually none) through `invoice_lines_block_id`, two ranges around the query's key.
  * A probe that keeps `perLine` has its whole-window rows (same amount ranks first); the others
  * are searched again by the next pass (`covered` is false), as are repeated line numbers.
+ * Everything a candidate line is judged by is on its row (its invoice's document type, total
+ * and service period start, its delivery reference: migration 113), so the pass reads no page
+ * of `invoices` but the credit memos reversing a candidate's invoice (`invoices_reverses`).
  */
 function amountPassSql(spec: LineBlockingSpec): string {
   // One index range: the lines of `vendor` (`key` or `id`) of the probe's amount in the window, the
   // spec's filter, the first perLine in the spec's order (the index's, after `extra` on the key).
   const walk = (vendor: 'key' | 'id', extra: string): string => `
           (SELECT l.invoice_pk, l.invoice_id, l.line_number, l.invoice_date, l.embedding, l.code, l.quantity,
-                  l.amount_cents, l.service_date, i.service_period_start
+                  l.amount_cents, l.service_date, l.service_period_start, l.delivery_reference
              FROM invoice_lines l
-             JOIN invoices i ON i.pk = l.invoice_pk AND i.document_type = 'invoice'
             WHERE l.tenant_id = $1 AND l.vendor_${vendor} = q.vendor_${vendor} AND l.amount_cents = p.amount_cents${extra}
               AND l.invoice_date BETWEEN q.invoice_date - ${spec.windowDays}::int AND q.invoice_date
-              AND l.invoice_id <> q.invoice_id
+              AND l.invoice_id <> q.invoice_id AND l.document_type = 'invoice'
               AND (upper(l.code) = p.code OR 1 - (l.embedding <=> p.embedding) >= ${spec.minDescriptionCosine})
-              AND COALESCE((SELECT sum(-c.total_cents) FROM invoices c WHERE c.reverses_invoice_pk = i.pk), 0)
-                  < i.total_cents - 1
+              AND ${notReversed('l.invoice_pk', 'l.total_cents')}
             ORDER BY l.invoice_date DESC, l.invoice_id COLLATE "C", l.line_number
             LIMIT ${spec.perLine})`;
   return `/* line block: same amount, by index */
@@ -52,7 +53,7 @@ WITH q AS MATERIALIZED (
       SELECT l.invoice_pk AS pk, l.invoice_id, l.line_number AS earlier_line_number, l.invoice_date,
              1 - (l.embedding <=> p.embedding) AS cosine, upper(l.code) AS code, l.quantity, l.amount_cents,
              l.service_date, COALESCE(l.service_date, l.service_period_start, l.invoice_date) AS judged_date,
-             true AS same_amount
+             l.delivery_reference, true AS same_amount
         FROM (${walk('key', '')}
           UNION ALL${walk('id', ' AND l.vendor_key < q.vendor_key')}
           UNION ALL${walk('id', ' AND l.vendor_key > q.vendor_key')}) l
@@ -66,9 +67,8 @@ ${keptRowsSql('false')}`;
  * The line block as one statement over a set of queries (`q.m`) and their probes (`p.m`). Its
  * cost is linear in the probes: each query's earlier lines (`e`: the vendor's invoices in the
  * searched dates, not reversed, and their lines) are read once, each probe keeps its at most
- * `perLine` best in a bounded top-N of its own (no sort of every probe x earlier line pair), the
- * probe embeddings are parsed once, and the delivery references are read once per earlier invoice
- * kept. The probe embeddings are parameter 6, a `vector[]` ({@link VectorTransport}).
+ * `perLine` best in a bounded top-N of its own (no sort of every probe x earlier line pair), and the
+ * probe embeddings are parsed once. The probe embeddings are parameter 6, a `vector[]` ({@link VectorTransport}).
  *
  * With `recent` null the searched dates are the spec's whole window, the vendor's invoices read
  * by one join (a plan PostgreSQL caches), and a probe that keeps nothing yields no row. With
@@ -123,17 +123,17 @@ WITH q AS MATERIALIZED (${queries}
 ), e AS MATERIALIZED (
   SELECT q.m, i.pk, i.invoice_id, l.line_number AS earlier_line_number, i.invoice_date,
          l.embedding, upper(l.code) AS code, l.quantity, l.amount_cents, l.service_date,
-         COALESCE(l.service_date, i.service_period_start, i.invoice_date) AS judged_date
+         COALESCE(l.service_date, i.service_period_start, i.invoice_date) AS judged_date, l.delivery_reference
     FROM q${invoices}
     JOIN invoice_lines l ON l.invoice_pk = i.pk
-   WHERE COALESCE((SELECT sum(-c.total_cents) FROM invoices c WHERE c.reverses_invoice_pk = i.pk), 0)
-         < i.total_cents - 1
+   WHERE ${notReversed('i.pk', 'i.total_cents')}
 ), ${PROBES_CTE}, kept AS MATERIALIZED (
   SELECT p.m, p.line_number, k.*
     FROM p
     ${recent === null ? 'CROSS' : 'LEFT'} JOIN LATERAL (
       SELECT c.pk, c.invoice_id, c.earlier_line_number, c.invoice_date, c.cosine, c.code, c.quantity,
-             c.amount_cents, c.service_date, c.judged_date, c.amount_cents = p.amount_cents AS same_amount
+             c.amount_cents, c.service_date, c.judged_date, c.delivery_reference,
+             c.amount_cents = p.amount_cents AS same_amount
         FROM (SELECT e.*, 1 - (e.embedding <=> p.embedding) AS cosine FROM e WHERE e.m = p.m OFFSET 0) c
        WHERE c.code = p.code OR c.cosine >= ${spec.minDescriptionCosine}
        ORDER BY c.amount_cents = p.amount_cents DESC, c.invoice_date DESC, c.invoice_id COLLATE "C",
@@ -144,24 +144,27 @@ ${keptRowsSql(recent === null ? 'true' : '(SELECT q.covered FROM q WHERE q.m = k
 }
 
 /**
- * The end of a line-block statement after its `kept` CTE (each probe's kept earlier lines): the
- * kept lines' delivery references read once per earlier invoice, and the rows in statement order,
- * `covered` the SQL expression of whether the searched dates were the whole window.
+ * The SQL condition that the invoice of primary key `pk` and total `total` (SQL expressions) is
+ * not fully reversed: what the credit memos reversing it (`invoices_reverses`) take back is less
+ * than its total less one cent.
+ */
+function notReversed(pk: string, total: string): string {
+  return `COALESCE((SELECT sum(-c.total_cents) FROM invoices c WHERE c.reverses_invoice_pk = ${pk}), 0)
+         < ${total} - 1`;
+}
+
+/**
+ * The end of a line-block statement after its `kept` CTE (each probe's kept earlier lines, with
+ * their delivery references): the rows in statement order, `covered` the SQL expression of
+ * whether the searched dates were the whole window.
  */
 function keptRowsSql(covered: string): string {
-  return `), refs AS MATERIALIZED (
-  SELECT DISTINCT ON (d.pk, (r->>'line_number')::int) d.pk, (r->>'line_number')::int AS line_number,
-         r->>'delivery_reference' AS delivery_reference
-    FROM invoices d, jsonb_array_elements(d.payload->'lines') WITH ORDINALITY AS t(r, n)
-   WHERE d.pk IN (SELECT pk FROM kept)
-   ORDER BY d.pk, (r->>'line_number')::int, t.n
-)
+  return `)
 SELECT k.m, k.line_number, k.invoice_id, k.earlier_line_number, k.invoice_date::text AS invoice_date, k.cosine,
        k.code, k.quantity::text AS quantity, k.amount_cents::text AS amount_cents,
-       k.service_date::text AS service_date, k.judged_date::text AS judged_date, r.delivery_reference,
+       k.service_date::text AS service_date, k.judged_date::text AS judged_date, k.delivery_reference,
        k.same_amount, ${covered} AS covered
   FROM kept k
-  LEFT JOIN refs r ON r.pk = k.pk AND r.line_number = k.earlier_line_number
  ORDER BY k.m, k.line_number, k.same_amount DESC, k.invoice_date DESC, k.invoice_id COLLATE "C",
           k.earlier_line_number`;
 }

@@ -4,11 +4,11 @@
  * invoices of the same vendor (vendor-master id or vendor key) dated within the window before
  * it, not fully reversed by credit memos, that carry the same code or a description whose
  * embedding is near (cosine at least the spec's minimum), at most `perLine` per line in the
- * spec's order. Each row carries what the line-pair model compares (`features/line-pair.ts`);
- * the earlier line's delivery reference is read from its invoice's stored payload (no line
- * column holds it), for the at most `perLine` rows kept per line.
- * The search reads the vendor's invoices in the window through the (tenant, vendor, date)
- * indexes and their lines by primary key.
+ * spec's order. Each row carries what the line-pair model compares (`features/line-pair.ts`),
+ * the earlier line's delivery reference included (its line's copy, migration 113).
+ * The `amount` pass reads the lines alone, through their copies of their invoice's keys and
+ * fields; the other passes read the vendor's invoices in the window through the (tenant, vendor,
+ * date) indexes and their lines by primary key.
  */
 import { BLOCKING_SPEC } from '../core/blocking.js';
 import { lineBlockSqlOf, type LineBlockPass } from './line-block-sql.js';

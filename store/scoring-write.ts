@@ -121,9 +121,10 @@ async function scoredWrite(
         line.service_date ?? null,
         k.matchKey,
         vectorValue(transport, k.embedding),
+        line.delivery_reference ?? null,
         baseline.has(line.line_number),
       );
-      const t = ph(from, 12);
+      const t = ph(from, 13);
       // Typed casts: VALUES rows are typed from their first row otherwise.
       const casts = [
         '::int',
@@ -137,6 +138,7 @@ async function scoredWrite(
         '::date',
         '::text',
         '::vector',
+        '::text',
         '::boolean',
       ];
       return `(${t.map((x, j) => x + casts[j]!).join(',')})`;
@@ -362,6 +364,7 @@ function lineItems(rows: readonly ScoredRow[], baselines: readonly Set<number>[]
     col('text', (l) => l.line.service_date ?? null, asDate),
     col('text', (l) => l.k.matchKey),
     { vector: lines.map((l) => l.k.embedding) },
+    col('text', (l) => l.line.delivery_reference ?? null),
     col('boolean', (l) => l.inBaseline),
   ];
 }

@@ -136,6 +136,9 @@ describe.each(engines('badroutes'))('bad input on every route on $name', ({ conf
       const rlo = { method: 'POST', url: '/v1/invoices/score' } as const;
       const vendor = { id: 'V-\u202e001', name: 'Acme' };
       await refused('workflow', { ...rlo, payload: makeInvoice({ vendor }) }, '/vendor/id');
+      const named = makeInvoice({ vendor: { id: 'V-100', name: 'Acme \u202eseilppuS' } }); // "Acme Supplies"
+      await refused('workflow', { ...rlo, payload: named }, '/vendor/name');
+      await refused('admin', putVendor('V-100', 'Acme \u202eseilppuS'), '/name');
     });
 
     it('too long, are refused naming the parameter on every route with path parameters', async () => {

@@ -29,7 +29,7 @@ import {
   type IntegerFields,
 } from '../../core/integer-fields.js';
 import { NotUtf8Error, decodeUtf8, withoutBom } from '../../core/utf8.js';
-import { describeFieldErrors } from '../../core/validate.js';
+import { NEGATIVE_ZERO, describeFieldErrors } from '../../core/validate.js';
 
 export { invalidUtf8Offset } from '../../core/utf8.js';
 
@@ -81,7 +81,7 @@ function numberProblem(token: string): string | undefined {
   if (value !== 0) return undefined;
   if (/[1-9]/.test(token.split(/[eE]/)[0]!))
     return 'is a number too small to represent (it would be read as 0); send 0 or a larger value';
-  if (Object.is(value, -0)) return 'is a negative zero; send 0';
+  if (Object.is(value, -0)) return NEGATIVE_ZERO;
   return undefined;
 }
 

@@ -13,6 +13,7 @@ import Type from 'typebox';
 import { stringify } from 'csv-stringify';
 import type { AuditRow } from '../../store/audit.js';
 import { TriageError } from '../../core/errors.js';
+import { checkQueryDates } from '../../core/date-range.js';
 import { principalOf } from '../auth.js';
 import { auditEntryOf } from './audit.js';
 import { problemResponses, PROTECTED, type RoutePlugin } from './common.js';
@@ -65,6 +66,7 @@ export const auditExportRoutes: RoutePlugin<AuditRoutesOptions> = async (app, de
     },
     async (req, reply) => {
       const { from, to } = req.query;
+      checkQueryDates({ from, to });
       if (from > to)
         throw new TriageError('TRIAGE_REQUEST_INVALID', 'from must be on or before to', [
           { path: '/querystring/from', message: 'must be on or before to' },

@@ -15,6 +15,7 @@
 import Type from 'typebox';
 import type { Role } from '../../core/auth.js';
 import { TriageError } from '../../core/errors.js';
+import { checkQueryDates } from '../../core/date-range.js';
 import type { Monitoring } from '../../monitoring/service.js';
 import type { MonitoringStore } from '../../store/monitoring.js';
 import { principalOf } from '../auth.js';
@@ -203,11 +204,13 @@ export const monitoringRoutes: RoutePlugin<{ monitoring: MonitoringApiDeps }> = 
         response: { 200: Body, ...problemResponses(PROTECTED) },
       },
     },
-    async (req) =>
-      m.autoApproveError(
+    async (req) => {
+      checkQueryDates({ since: req.query.since });
+      return m.autoApproveError(
         principalOf(req).tenantId,
         req.query.since ? new Date(`${req.query.since}T00:00:00Z`) : undefined,
-      ),
+      );
+    },
   );
 
   app.get(

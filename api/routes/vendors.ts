@@ -8,7 +8,7 @@ import Type from 'typebox';
 import { VendorProfile, VendorProfileInput } from '../../core/vendor.js';
 import { VendorId } from '../../core/invoice.js';
 import { TriageError } from '../../core/errors.js';
-import { blankTextErrors, vendorIdErrors } from '../../core/validate.js';
+import { blankTextErrors, reorderingErrors, vendorIdErrors } from '../../core/validate.js';
 import { principalOf } from '../auth.js';
 import { problemResponses, PROTECTED, WITH_BODY, type RoutePlugin } from './common.js';
 import type { ApiStore } from '../app.js';
@@ -48,6 +48,13 @@ export const vendorRoutes: RoutePlugin<VendorRoutesOptions> = async (app, deps) 
       const blank = blankTextErrors('/name', req.body.name);
       if (blank.length > 0)
         throw new TriageError('TRIAGE_INPUT_INVALID', 'vendor profile name is blank', blank);
+      const reordered = reorderingErrors(req.body.name, '/name');
+      if (reordered.length > 0)
+        throw new TriageError(
+          'TRIAGE_INPUT_INVALID',
+          'vendor profile name would be shown reordered',
+          reordered,
+        );
       const unknown = deps.scoring.unknownVendorCategories(req.body);
       if (unknown.length > 0)
         throw new TriageError(

@@ -8,7 +8,7 @@ import Type from 'typebox';
 import { Compile } from 'typebox/compile';
 import { Queue } from '../../core/decision.js';
 import { TriageError } from '../../core/errors.js';
-import { dateRangeError } from '../../core/validate.js';
+import { checkQueryDates, dateRangeError } from '../../core/date-range.js';
 import type { WorklistCursor } from '../../store/worklist.js';
 import { principalOf } from '../auth.js';
 import {
@@ -128,9 +128,7 @@ export const worklistRoutes: RoutePlugin<WorklistRoutesOptions> = async (app, de
           ]);
         after = { asOf: c.a, priorityCents: c.p, decisionId: c.i };
       }
-      const outOfRange = dateRangeError('/querystring/as_of', req.query.as_of);
-      if (outOfRange)
-        throw new TriageError('TRIAGE_REQUEST_INVALID', `as_of ${outOfRange.message}`, [outOfRange]);
+      checkQueryDates({ as_of: req.query.as_of });
       const asOf = after?.asOf ?? req.query.as_of ?? nowOf(deps).toISOString().slice(0, 10);
       const page = await deps.store.worklist({
         tenantId: p.tenantId,

@@ -113,8 +113,9 @@ export const DTM01_FIELD: Readonly<
  * 235.
  */
 export const IT1_PRODUCT_QUALIFIER: Readonly<Record<string, CodeSystem | 'item' | 'po_line' | 'ignore'>> = {
-  HC: 'HCPCS',
-  N4: 'NDC',
+  HC: 'HCPCS', // Healthcare Common Procedure Coding System (HCPCS) codes
+  CJ: 'CPT', // Current Procedural Terminology (CPT) codes
+  N4: 'NDC', // National Drug Code in 5-4-2 format
   VN: 'item', // vendor's item number
   VC: 'item', // vendor's catalog number
   VP: 'item', // vendor's part number
@@ -137,11 +138,25 @@ export const IT103_NO_UNIT: ReadonlySet<string> = new Set(['UN']);
 /** Product ID qualifiers whose value is an item identifier besides being the line's code. */
 export const IT1_CODE_IS_ITEM: ReadonlySet<string> = new Set(['N4']);
 
-/** PID01 item description type: F free-form (PID05 is the line description). */
-export const PID01_TYPE: Readonly<Record<string, 'description' | 'ignore'>> = {
+/**
+ * PID01 item description type: F free-form (PID05 is the line description); S structured (PID04
+ * is a code of the list PID03 names, read when {@link PID03_LINE_CODE} knows it).
+ */
+export const PID01_TYPE: Readonly<Record<string, 'description' | 'structured' | 'ignore'>> = {
   F: 'description',
-  S: 'ignore', // structured (code in PID04)
+  S: 'structured',
   X: 'ignore', // semi-structured
+};
+
+/**
+ * PID03 agency qualifier code (X12 559) of a structured PID -> the code system of its PID04 code,
+ * the line's code when its IT1 gives none. X12 element 235 (the IT1 qualifiers) has no UNSPSC
+ * code: a UNSPSC commodity code is sent as `PID*S**UA*42271700` (UA: UN/SPSC, the United Nations
+ * Standard Products and Services Code). A structured PID of another agency (a colour, a size) is
+ * not read.
+ */
+export const PID03_LINE_CODE: Readonly<Record<string, CodeSystem>> = {
+  UA: 'UNSPSC',
 };
 
 /**
