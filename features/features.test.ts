@@ -4,6 +4,7 @@ import {
   describeEdits,
   descriptionTokens,
   editScript,
+  extractIndexFeatures,
   extractInvoiceFeatures,
   featureSchemaVersion,
   FEATURE_SCHEMA,
@@ -118,6 +119,49 @@ describe('text and embeddings', () => {
     expect(cosine(a.embedding, b.embedding)).toBeGreaterThan(0.95);
     expect(cosine(a.embedding, other.embedding)).toBeLessThan(0.5);
     expect(a.invoiceNumber.canonical).toBe(b.invoiceNumber.canonical);
+  });
+
+  it('indexes an invoice by the same keys and embeddings as its full features', () => {
+    const base = makeInvoice();
+    const inv = makeInvoice({
+      lines: [
+        ...base.lines,
+        {
+          line_number: 3,
+          description: 'Gauze pad sterile 4x4, 25/bx',
+          quantity: 2,
+          unit_price_cents: 90,
+          amount_cents: 180,
+        },
+        {
+          line_number: 4,
+          description: 'O2 Conc w/ humidifier',
+          quantity: 1,
+          unit_price_cents: 700,
+          amount_cents: 700,
+        },
+      ],
+    });
+    const full = extractInvoiceFeatures(inv);
+    const index = extractIndexFeatures(inv);
+    expect(index).toEqual({
+      vendorKey: full.vendorKey,
+      invoiceNumber: full.invoiceNumber,
+      embedding: full.embedding,
+      lines: full.lines.map((l) => ({
+        lineNumber: l.lineNumber,
+        descriptionNormalised: l.descriptionNormalised,
+        embedding: l.embedding,
+        matchKey: l.matchKey,
+      })),
+    });
+    // Coded lines key on their code, the others on their first stems.
+    expect(index.lines.map((l) => l.matchKey)).toEqual([
+      'E1390|20000',
+      'E0570|1500',
+      '~gauz_pad_steril_4x4|180',
+      '~oxygen_concentr_humidifi|700',
+    ]);
   });
 
   it('versions the feature schema by content hash', () => {

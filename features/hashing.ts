@@ -58,12 +58,20 @@ export function addHashedNgrams(acc: Float64Array, text: string, opts: NgramOpti
     while (end < text.length && !isWhitespace(text.charCodeAt(end))) end++;
     // The padded word is ` ${text.slice(at, end)} `, of length end - at + 2.
     const padded = end - at + 2;
+    // Hashes of the grams of the last length, by start: FNV-1a hashes left to right, so a gram one
+    // character longer than the last length continues its prefix's hash with one step.
+    let last = 0;
     for (const n of ngrams) {
       if (padded < n) continue;
+      const extend = last > 0 && last === n - 1;
       for (let i = 0; i + n <= padded; i++) {
-        const h = paddedGramHash(text, at, end, i, n);
+        const h = extend
+          ? fnvStep(gramHashes[i]!, paddedChar(text, at, end, i + n - 1))
+          : paddedGramHash(text, at, end, i, n);
+        gramHashes[i] = h;
         acc[h % dim]! += (h & 0x80000000 ? -1 : 1) * weight;
       }
+      last = n;
     }
     if (hashWords) {
       const h = fnv1a32Range(text, at, end, W_PREFIX_STATE);
@@ -93,14 +101,24 @@ function isWhitespace(c: number): boolean {
   );
 }
 
+/** Scratch of {@link addHashedNgrams}: the gram hashes of the current word and length. */
+const gramHashes: number[] = [];
+
+/** One step of {@link fnv1a32}: the state `h` followed by the code unit `c`. */
+function fnvStep(h: number, c: number): number {
+  return Math.imul(h ^ c, 0x01000193) >>> 0;
+}
+
+/** The code unit at `k` of ` ${text.slice(start, end)} `. */
+function paddedChar(text: string, start: number, end: number, k: number): number {
+  return k === 0 || k === end - start + 1 ? 0x20 : text.charCodeAt(start + k - 1);
+}
+
 /** {@link fnv1a32} of the `n` characters at `i` of ` ${text.slice(start, end)} `. */
 function paddedGramHash(text: string, start: number, end: number, i: number, n: number): number {
   let h = 0x811c9dc5;
-  for (let k = i; k < i + n; k++) {
-    h ^= k === 0 || k === end - start + 1 ? 0x20 : text.charCodeAt(start + k - 1);
-    h = Math.imul(h, 0x01000193) >>> 0;
-  }
-  return h >>> 0;
+  for (let k = i; k < i + n; k++) h = fnvStep(h, paddedChar(text, start, end, k));
+  return h;
 }
 
 /** Scales `v` to unit L2 norm in place (a zero vector stays zero) and returns it. */

@@ -69,8 +69,7 @@ export function extractLineFeatures(line: Invoice['lines'][number]): LineFeature
 export function lineFeaturesWithCounts(line: Invoice['lines'][number]): LineFeaturesWithCounts {
   const descriptionNormalised = normaliseDescription(line.description);
   const tokens = descriptionTokens(line.description);
-  const code = line.code ? line.code.value.toUpperCase() : null;
-  const head = code ?? `~${tokens.slice(0, 4).join('_')}`;
+  const code = lineCode(line);
   const counts = hashedNgramCounts(descriptionNormalised);
   const features = {
     lineNumber: line.line_number,
@@ -79,7 +78,45 @@ export function lineFeaturesWithCounts(line: Invoice['lines'][number]): LineFeat
     embedding: l2normalise(Float64Array.from(counts)),
     code,
     codeSystem: line.code?.system ?? null,
-    matchKey: `${head}|${line.amount_cents}`,
+    matchKey: lineMatchKey(line, code, () => tokens),
+  };
+  return { features, counts };
+}
+
+/** The upper-case code value of a line, or null when it has none ({@link LineFeatures.code}). */
+function lineCode(line: Invoice['lines'][number]): string | null {
+  return line.code ? line.code.value.toUpperCase() : null;
+}
+
+/**
+ * {@link LineFeatures.matchKey} of a line whose code is `code`; `tokens` (its description's
+ * stems) is called only for a line without a code.
+ */
+function lineMatchKey(
+  line: Invoice['lines'][number],
+  code: string | null,
+  tokens: () => readonly string[],
+): string {
+  const head = code ?? `~${tokens().slice(0, 4).join('_')}`;
+  return `${head}|${line.amount_cents}`;
+}
+
+/**
+ * The features of a line the store indexes ({@link InvoiceIndexFeatures}), with its hashed
+ * n-gram counts: the same values as {@link lineFeaturesWithCounts}, without the stems a coded
+ * line's match key does not read.
+ */
+function lineIndexFeaturesWithCounts(line: Invoice['lines'][number]): {
+  features: LineIndexFeatures;
+  counts: Float64Array;
+} {
+  const descriptionNormalised = normaliseDescription(line.description);
+  const counts = hashedNgramCounts(descriptionNormalised);
+  const features = {
+    lineNumber: line.line_number,
+    descriptionNormalised,
+    embedding: l2normalise(Float64Array.from(counts)),
+    matchKey: lineMatchKey(line, lineCode(line), () => descriptionTokens(line.description)),
   };
   return { features, counts };
 }
@@ -143,6 +180,33 @@ export function invoiceFeaturesOfLines(
   inv: Invoice,
   withCounts: readonly LineFeaturesWithCounts[],
 ): InvoiceFeatures {
+  return featuresOfLines(inv, withCounts);
+}
+
+/** The line features a store indexes an invoice's lines by (part of {@link LineFeatures}). */
+export type LineIndexFeatures = Pick<
+  LineFeatures,
+  'lineNumber' | 'descriptionNormalised' | 'embedding' | 'matchKey'
+>;
+
+/** The features a store indexes an invoice by (part of {@link InvoiceFeatures}, the same values). */
+export interface InvoiceIndexFeatures extends Omit<InvoiceFeatures, 'lines'> {
+  lines: LineIndexFeatures[];
+}
+
+/**
+ * The part of {@link extractInvoiceFeatures} a store indexes (a history import's): the same
+ * blocking keys, match keys and embeddings, without the stems of coded lines.
+ */
+export function extractIndexFeatures(inv: Invoice): InvoiceIndexFeatures {
+  return featuresOfLines(inv, inv.lines.map(lineIndexFeaturesWithCounts));
+}
+
+/** The invoice's features given its lines' (of either kind) with their hashed n-gram counts. */
+function featuresOfLines<L extends LineIndexFeatures>(
+  inv: Invoice,
+  withCounts: readonly { features: L; counts: Float64Array }[],
+): Omit<InvoiceFeatures, 'lines'> & { lines: L[] } {
   const vendorKey = normaliseVendorName(inv.vendor.name);
   const invoiceNumber = normaliseInvoiceNumber(inv.invoice_number);
   const lines = withCounts.map((l) => l.features);

@@ -7,7 +7,7 @@
  * (store/history.ts). Used by `POST /v1/history` and `npm run cli -- import`.
  */
 import { setImmediate } from 'node:timers/promises';
-import { extractInvoiceFeatures } from '../features/invoice-features.js';
+import { extractIndexFeatures } from '../features/invoice-features.js';
 import { MAX_REPORTED_ERRORS, TriageError, isTriageError, type FieldError } from '../core/errors.js';
 import { describeFieldErrors, validateInvoice } from '../core/validate.js';
 import { parseJsonRecord } from '../api/body/json.js';
@@ -229,7 +229,7 @@ export function prepareHistoryRecords(
   copyForTenant?: string,
 ): PreparedHistoryChunk {
   const out = validateHistoryRecords(inputs, onBadRecord);
-  for (const v of out.valid) v.keys = indexKeysOf(extractInvoiceFeatures(v.invoice));
+  for (const v of out.valid) v.keys = indexKeysOf(extractIndexFeatures(v.invoice));
   if (copyForTenant !== undefined) {
     const { rows } = encodeHistoryRows(
       copyForTenant,
@@ -312,7 +312,7 @@ export async function importHistoryChunk(
       location: v.location,
       invoice: v.invoice,
       payloadSha256: v.sha,
-      ...(v.rows ? { rows: v.rows } : { keys: v.keys ?? indexKeysOf(extractInvoiceFeatures(v.invoice)) }),
+      ...(v.rows ? { rows: v.rows } : { keys: v.keys ?? indexKeysOf(extractIndexFeatures(v.invoice)) }),
     });
   }
   let imported = 0;

@@ -167,17 +167,27 @@ function writeLineRows(
   rows: readonly { pk: string; r: HistoryRecord }[],
 ): number {
   let n = 0;
+  let headOf: HistoryRecord | null = null;
+  let head: Uint8Array = new Uint8Array(0);
   for (const { pk, r, line, k } of linesWithKeys(rows)) {
+    // The invoice's key and its columns copied on each line: the same bytes for all its lines.
+    if (headOf !== r) {
+      const h = new CopyBinaryWriter(256);
+      const from = h.offset;
+      h.uuid(pk)
+        .text(tenantId)
+        .text(keysOf(r).vendorKey)
+        .text(r.invoice.vendor.id)
+        .date(r.invoice.invoice_date)
+        .text(r.invoice.invoice_id)
+        .text(r.invoice.document_type)
+        .int8(r.invoice.total_cents)
+        .date(r.invoice.service_period?.start);
+      headOf = r;
+      head = h.rowsSince(from);
+    }
     w.row(LINE_FIELDS)
-      .uuid(pk)
-      .text(tenantId)
-      .text(keysOf(r).vendorKey)
-      .text(r.invoice.vendor.id)
-      .date(r.invoice.invoice_date)
-      .text(r.invoice.invoice_id)
-      .text(r.invoice.document_type)
-      .int8(r.invoice.total_cents)
-      .date(r.invoice.service_period?.start)
+      .raw(head)
       .int4(line.line_number)
       .text(line.description)
       .text(line.code?.system)

@@ -5,6 +5,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CopyBinaryWriter, numericParts } from '../store/copy-binary.js';
+import { writeBinaryVector } from '../store/sql.js';
 import { openPostgres } from '../store/postgres.js';
 import type { SqlDatabase } from '../store/sql.js';
 import { engines } from './fixtures.js';
@@ -24,6 +25,22 @@ describe('numericParts', () => {
     expect(numericParts('2e+21')).toEqual({ digits: [20], weight: 5, negative: false, dscale: 0 });
     expect(numericParts('0')).toEqual({ digits: [], weight: 0, negative: false, dscale: 0 });
     expect(() => numericParts('1,5')).toThrow(RangeError);
+  });
+});
+
+describe('writeBinaryVector', () => {
+  it('writes big-endian dimensions and float4 components at an offset of a Buffer that views a larger memory', () => {
+    const v = [1, -0.1, 1e-40, 3.4e38, -0];
+    // A small Buffer.from is a slice of Node's shared pool (a non-zero byteOffset).
+    const buf = Buffer.from(new Uint8Array(40));
+    expect(writeBinaryVector(buf, 3, v)).toBe(3 + 4 + 4 * v.length);
+    const expected = Buffer.alloc(4 + 4 * v.length);
+    expected.writeInt16BE(v.length, 0);
+    v.forEach((x, i) => expected.writeFloatBE(x, 4 + 4 * i));
+    expect(buf.subarray(3, 3 + expected.length)).toEqual(expected);
+    expect(buf.subarray(0, 3)).toEqual(Buffer.alloc(3));
+    expect(() => writeBinaryVector(buf, 30, v)).toThrow(RangeError);
+    expect(() => writeBinaryVector(buf, 0, [3.5e38])).toThrow(RangeError);
   });
 });
 

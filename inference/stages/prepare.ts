@@ -11,6 +11,7 @@ import {
   invoiceFeaturesOfLines,
   lineFeaturesWithCounts,
   type InvoiceFeatures,
+  type InvoiceIndexFeatures,
 } from '../../features/invoice-features.js';
 import { mapInSlices } from '../../core/slices.js';
 import { pairSideOfInvoice, type PairSide } from '../../features/pair.js';
@@ -47,7 +48,7 @@ export function payloadSha256(invoice: Invoice): string {
 }
 
 /** What the store indexes an invoice by, from its features (scoring and history import alike). */
-export function indexKeysOf(features: InvoiceFeatures): InvoiceIndexKeys {
+export function indexKeysOf(features: InvoiceIndexFeatures): InvoiceIndexKeys {
   return {
     vendorKey: features.vendorKey,
     invoiceNumberNormalised: features.invoiceNumber.normalised,
