@@ -68,15 +68,30 @@ export interface Harness {
  * dropped after them (`afterAll`); the returned function gives it to the tests.
  */
 export function useDatabase(cfg: StoreConfig): () => SqlDatabase {
-  let db: SqlDatabase | undefined;
+  return useOpened(cfg, openDatabase);
+}
+
+/**
+ * What `open(cfg)` gives, opened before the suite's tests (`beforeAll`), closed and `cfg`'s schema
+ * dropped after them (`afterAll`); the returned function gives it to the tests.
+ * @throws Error from the returned function when called before the suite opened it.
+ */
+function useOpened<T extends { close(): Promise<void> }>(
+  cfg: StoreConfig,
+  open: (cfg: StoreConfig) => Promise<T>,
+): () => T {
+  let opened: T | undefined;
   beforeAll(async () => {
-    db = await openDatabase(cfg);
+    opened = await open(cfg);
   });
   afterAll(async () => {
-    await db?.close();
+    await opened?.close();
     await dropSchema(cfg);
   });
-  return () => db!;
+  return () => {
+    if (!opened) throw new Error('not opened yet');
+    return opened;
+  };
 }
 
 /** Drops a test's PostgreSQL schema (no-op on PGlite). */
@@ -172,18 +187,10 @@ export function useHarness(
  * PostgreSQL schema; read the repository as `ref.repo` inside tests.
  */
 export function useStore(cfg: StoreConfig): { readonly repo: TriageRepository } {
-  let repo: TriageRepository | undefined;
-  beforeAll(async () => {
-    repo = await openStore(cfg);
-  });
-  afterAll(async () => {
-    await repo?.close();
-    await dropSchema(cfg);
-  });
+  const repo = useOpened(cfg, openStore);
   return {
     get repo(): TriageRepository {
-      if (!repo) throw new Error('store not opened');
-      return repo;
+      return repo();
     },
   };
 }
