@@ -88,9 +88,11 @@ describe.skipIf(!pgEngine)('candidate read on PostgreSQL', () => {
   const config = pgEngine!.config();
   let db: SqlDatabase;
   // The schema before migration 098, plus the later line columns today's writers set (103:
-  // `invoice_lines.in_baseline`; 110: the invoice's keys on each line), so that the repository can
-  // write into it; 098 then runs on a tenant that holds history and a scored invoice.
-  const before = loadMigrations().filter((m) => m.version < 98 || m.version === 103 || m.version === 110);
+  // `invoice_lines.in_baseline`; 110: the invoice's keys on each line; 113: the invoice's type,
+  // total and service period start and the line's delivery reference on each line), so that the
+  // repository can write into it; 098 then runs on a tenant that holds history and a scored invoice.
+  const LINE_COLUMNS = [103, 110, 113];
+  const before = loadMigrations().filter((m) => m.version < 98 || LINE_COLUMNS.includes(m.version));
 
   beforeAll(async () => {
     if (config.engine !== 'postgres') throw new Error('postgres only');
@@ -123,9 +125,9 @@ describe.skipIf(!pgEngine)('candidate read on PostgreSQL', () => {
     )) as [{ pk: string }];
     await db.query(
       `INSERT INTO invoice_lines (invoice_pk, tenant_id, vendor_key, vendor_id, invoice_date, invoice_id, line_number,
-         description, quantity, unit_price_cents, amount_cents, match_key, embedding)
+         description, quantity, unit_price_cents, amount_cents, match_key, embedding, document_type, total_cents)
        SELECT invoice_pk, tenant_id, vendor_key, vendor_id, invoice_date, invoice_id, 0, description, quantity,
-         unit_price_cents, amount_cents, 'first-line', embedding
+         unit_price_cents, amount_cents, 'first-line', embedding, document_type, total_cents
          FROM invoice_lines WHERE invoice_pk = $1 AND line_number = 1`,
       [pk],
     );
