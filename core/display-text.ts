@@ -57,12 +57,33 @@ export function reorderingErrors(
   path: string,
   skip: ReadonlySet<string> = new Set(),
 ): FieldError[] {
+  return holdsReordering(value) ? reorderingWalk(value, path, skip) : [];
+}
+
+/**
+ * Whether any string in `value` (object keys not included) holds a {@link REORDERING_CONTROL}:
+ * the walk of {@link reorderingWalk} without a path per value, so the usual text costs no strings.
+ */
+function holdsReordering(value: unknown): boolean {
+  if (typeof value === 'string') return REORDERING_CONTROL.test(value);
+  if (Array.isArray(value)) {
+    for (let i = 0; i < value.length; i++) if (holdsReordering(value[i])) return true;
+    return false;
+  }
+  if (value !== null && typeof value === 'object')
+    for (const k in value)
+      if (Object.hasOwn(value, k) && holdsReordering((value as Record<string, unknown>)[k])) return true;
+  return false;
+}
+
+/** {@link reorderingErrors}' walk naming each field. */
+function reorderingWalk(value: unknown, path: string, skip: ReadonlySet<string>): FieldError[] {
   if (skip.has(path)) return [];
   if (typeof value === 'string')
     return REORDERING_CONTROL.test(value) ? [{ path, message: TEXT_REORDERING }] : [];
-  if (Array.isArray(value)) return value.flatMap((v, i) => reorderingErrors(v, `${path}/${i}`, skip));
+  if (Array.isArray(value)) return value.flatMap((v, i) => reorderingWalk(v, `${path}/${i}`, skip));
   if (value !== null && typeof value === 'object')
-    return Object.entries(value).flatMap(([k, v]) => reorderingErrors(v, `${path}/${printable(k)}`, skip));
+    return Object.entries(value).flatMap(([k, v]) => reorderingWalk(v, `${path}/${printable(k)}`, skip));
   return [];
 }
 

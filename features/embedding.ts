@@ -12,7 +12,7 @@
  *
  * Everything is deterministic: no vocabulary beyond the shipped IDF table, no randomness.
  */
-import { fnv1a32, fnv1a32Range } from './hashing.js';
+import { fnv1a32, fnv1a32Range, hashBucket } from './hashing.js';
 import { shippedIdf, type IdfTable } from './idf.js';
 import { descriptionWords, stem } from './text.js';
 
@@ -102,7 +102,7 @@ function weighted(e: WordEntry, idf: IdfTable): WordEntry {
 }
 
 function addSigned(acc: Float64Array, h: number, w: number): void {
-  acc[h % acc.length]! += h & 0x80000000 ? -w : w;
+  acc[hashBucket(h, acc.length)]! += h & 0x80000000 ? -w : w;
 }
 
 function normInPlace(v: Float64Array): void {

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { addHashedNgrams, fnv1a32, fnv1a32Range } from './hashing.js';
+import { addHashedNgrams, fnv1a32, fnv1a32Range, hashBucket } from './hashing.js';
 
 /** The hashed n-grams as written plainly: split on `\s`, pad each word, hash the substrings. */
 function plainNgrams(
@@ -50,5 +50,18 @@ describe('addHashedNgrams', () => {
   it('hashes a prefix and a slice as the prefix followed by the slice', () => {
     expect(fnv1a32Range('xxwordyy', 2, 6, fnv1a32('w:'))).toBe(fnv1a32('w:word'));
     expect(fnv1a32Range('xxwordyy', 2, 6)).toBe(fnv1a32('word'));
+  });
+});
+
+describe('hashBucket', () => {
+  it('is the remainder h % dim for every unsigned 32-bit hash, powers of two or not', () => {
+    fc.assert(
+      fc.property(fc.nat({ max: 0xffffffff }), fc.constantFrom(1, 12, 16, 100, 128, 256), (h, dim) => {
+        expect(hashBucket(h, dim)).toBe(h % dim);
+      }),
+      { numRuns: 2000 },
+    );
+    expect(hashBucket(0xffffffff, 128)).toBe(127);
+    expect(hashBucket(0x80000000, 128)).toBe(0);
   });
 });

@@ -30,6 +30,15 @@ export function fnv1a32Range(s: string, start: number, end: number, seed = 0x811
   return h >>> 0;
 }
 
+/**
+ * The coordinate of hash `h` (an unsigned 32-bit FNV hash) in a vector of length `dim`: `h % dim`.
+ * For a power-of-two `dim` (every recipe's) it is the mask `h & (dim - 1)`, integer arithmetic:
+ * a hash at or above 2^31 is no small integer, and `%` on it is a floating-point remainder.
+ */
+export function hashBucket(h: number, dim: number): number {
+  return (dim & (dim - 1)) === 0 ? h & (dim - 1) : h % dim;
+}
+
 /** Options of {@link hashedNgramEmbedding}. */
 export interface NgramOptions {
   /** Vector length; default {@link EMBEDDING_DIM}. */
@@ -69,13 +78,13 @@ export function addHashedNgrams(acc: Float64Array, text: string, opts: NgramOpti
           ? fnvStep(gramHashes[i]!, paddedChar(text, at, end, i + n - 1))
           : paddedGramHash(text, at, end, i, n);
         gramHashes[i] = h;
-        acc[h % dim]! += (h & 0x80000000 ? -1 : 1) * weight;
+        acc[hashBucket(h, dim)]! += (h & 0x80000000 ? -1 : 1) * weight;
       }
       last = n;
     }
     if (hashWords) {
       const h = fnv1a32Range(text, at, end, W_PREFIX_STATE);
-      acc[h % dim]! += (h & 0x80000000 ? -1 : 1) * weight;
+      acc[hashBucket(h, dim)]! += (h & 0x80000000 ? -1 : 1) * weight;
     }
     at = end;
   }

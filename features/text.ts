@@ -4,7 +4,6 @@
  * effects), stop-word removal, and the doses, volumes and pack counts parsed out into
  * structured values (`features/doses.ts`, re-exported here).
  */
-import { ownValue } from '../core/own.js';
 import { WordTokenizer } from 'natural/lib/natural/tokenizers/index.js';
 import { PorterStemmer } from 'natural/lib/natural/stemmers/index.js';
 import { LRUCache } from 'lru-cache';
@@ -229,6 +228,12 @@ function normaliseUncached(text: string): string {
     .trim();
 }
 
+/**
+ * {@link ABBREVIATIONS} by own key, so a word such as "constructor" is no abbreviation of the
+ * table's prototype; a map lookup per word costs less than `Object.hasOwn` on the table.
+ */
+const ABBREVIATION_OF: ReadonlyMap<string, string> = new Map(Object.entries(ABBREVIATIONS));
+
 const stemCache = new Map<string, string>();
 
 /** Porter stem of one lower-case word, memoised (bounded at 50,000 entries). */
@@ -258,8 +263,7 @@ export function descriptionWords(text: string): string[] {
 function wordsUncached(text: string): string[] {
   const out: string[] = [];
   for (const raw of tokenizer.tokenize(normaliseDescription(text))) {
-    // Own keys only: a word such as "constructor" is no abbreviation of the table's prototype.
-    const expanded = ownValue(ABBREVIATIONS, raw) ?? raw;
+    const expanded = ABBREVIATION_OF.get(raw) ?? raw;
     // Most words expand to one word: split (an array per word) only the expansions that hold several.
     if (!expanded.includes(' ')) {
       if (expanded.length > 0 && !STOP_WORDS.has(expanded)) out.push(expanded);
