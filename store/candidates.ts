@@ -274,27 +274,29 @@ const VENDOR_RECENT_BRANCH = (vendor: 'key' | 'id', side: VendorRecentSide, boun
 
 /**
  * The vendor block: the top k by distance of the vendor's $15 invoices dated nearest (core/blocking.ts
- * vendorRecentPool), by key or by id. First the pool of the vendor id alone (`vid`: both sides of
- * the narrow id index, the $15 first by the tie rule) and the day distance `d` of its last member
- * when it is full (else the window): every invoice of the whole pool is at most `d` days from the
- * new invoice's date, since adding the key's invoices only moves the $15-th closer. So the key's
- * scans, which read the wide index with the embeddings, read only the dates within `d` of it
- * (on a vendor billing evenly on both sides about half of their $15 rows each), and the id
- * invoices outside `vid` are outside the pool. An invoice both find keeps the key scan's
- * distance; one found by its vendor id alone reads its embedding from its row (one heap page,
- * only for those).
+ * vendorRecentPool), by key or by id. First the vendor id's invoices nearest the new invoice's
+ * date on each side (`vid`: both sides of the narrow id index, at most $15 each, unsorted) and the
+ * day distance `d` of the $15-th nearest of them (`vd`: one integer sort key; the window when
+ * there are fewer): every invoice of the whole pool is at most `d` days from the new invoice's
+ * date, since adding the key's invoices only moves the $15-th closer. So the key's scans, which
+ * read the wide index with the embeddings, read only the dates within `d` of it (on a vendor
+ * billing evenly on both sides about half of their $15 rows each). The pool is then cut by the
+ * tie rule from the key's rows and the id's rows within `d`: a set holding every pool member
+ * (an id invoice of the pool ranks among the id's $15 first, all within `d`) and nothing outside
+ * the vendor's window, so the cut is the pool whatever ties at `d` it also holds. An invoice both
+ * find keeps the key scan's distance; one found by its vendor id alone reads its embedding from
+ * its row (one heap page, only for those).
  */
 const VENDOR_KNN = `
   WITH vid AS MATERIALIZED (
-    SELECT w.pk, w.invoice_date FROM (${VENDOR_RECENT_BRANCH('id', 'before')} UNION ALL ${VENDOR_RECENT_BRANCH('id', 'after')}) w
-    ORDER BY ${vendorRecentOrderSql(P.invoiceDate, 'w')} LIMIT $15),
+    SELECT w.pk, w.invoice_date, abs(w.invoice_date - ${P.invoiceDate}::date) AS dd
+    FROM (${VENDOR_RECENT_BRANCH('id', 'before')} UNION ALL ${VENDOR_RECENT_BRANCH('id', 'after')}) w),
   vd AS MATERIALIZED (
-    SELECT CASE WHEN count(*) >= $15 THEN max(abs(v.invoice_date - ${P.invoiceDate}::date)) ELSE $10::int END AS d
-    FROM vid v)
+    SELECT COALESCE((SELECT v.dd FROM vid v ORDER BY v.dd OFFSET greatest($15 - 1, 0) LIMIT 1), $10::int) AS d)
   SELECT pk, COALESCE(dist, (SELECT r.embedding <=> $1::vector FROM invoices r WHERE r.pk = v.pk)) AS dist FROM (
     SELECT u.pk, min(u.dist) AS dist FROM (${VENDOR_RECENT_BRANCH('key', 'before', `i.invoice_date >= ${P.invoiceDate}::date - (SELECT d FROM vd)`)}
       UNION ALL ${VENDOR_RECENT_BRANCH('key', 'after', `i.invoice_date <= ${P.invoiceDate}::date + (SELECT d FROM vd)`)}
-      UNION ALL (SELECT pk, invoice_date, NULL::float8 FROM vid)) u
+      UNION ALL (SELECT pk, invoice_date, NULL::float8 FROM vid WHERE dd <= (SELECT d FROM vd))) u
     GROUP BY u.pk, u.invoice_date
     ORDER BY ${vendorRecentOrderSql(P.invoiceDate, 'u')} LIMIT $15) v
   ORDER BY 2, pk LIMIT $3`;

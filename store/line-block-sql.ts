@@ -22,7 +22,9 @@ const QUERIES = `unnest($7::text[], $8::text[], $9::text[], $10::date[]) WITH OR
  * first `perLine` that pass the spec's filter. The lines of the vendor key are read through
  * `invoice_lines_block_key` (migration 110) in that order and the scan stops at the `perLine`-th
  * kept, whatever the vendor's history; the lines of the vendor id under other keys (name
- * variants: usually none) through `invoice_lines_block_id`, two ranges around the query's key.
+ * variants: usually none) through `invoice_lines_block_id`, two ranges around the query's key,
+ * read only when the vendor id has invoices under another key (`other_keys`, asked once per
+ * query through `invoices_vendor_id_keys`, migration 114).
  * A probe that keeps `perLine` has its whole-window rows (same amount ranks first); the others
  * are searched again by the next pass (`covered` is false), as are repeated line numbers.
  * Everything a candidate line is judged by is on its row (its invoice's document type, total
@@ -43,9 +45,13 @@ function amountPassSql(spec: LineBlockingSpec): string {
               AND ${notReversed('l.invoice_pk', 'l.total_cents')}
             ORDER BY l.invoice_date DESC, l.invoice_id COLLATE "C", l.line_number
             LIMIT ${spec.perLine})`;
+  // Whether the query's vendor id has invoices under another vendor key (`invoices_vendor_id_keys`,
+  // migration 114), asked once per query: its lines are only under the keys of its invoices.
+  const otherKeys = (op: '<' | '>'): string => `EXISTS (SELECT 1 FROM invoices r
+           WHERE r.tenant_id = $1 AND r.vendor_id = q.vendor_id AND r.vendor_key ${op} q.vendor_key)`;
   return `/* line block: same amount, by index */
 WITH q AS MATERIALIZED (
-  SELECT q.* FROM ${QUERIES}
+  SELECT q.*, ${otherKeys('<')} OR ${otherKeys('>')} AS other_keys FROM ${QUERIES}
 ), ${PROBES_CTE}, kept AS MATERIALIZED (
   SELECT p.m, p.line_number, k.*
     FROM p JOIN q ON q.m = p.m
@@ -55,8 +61,8 @@ WITH q AS MATERIALIZED (
              l.service_date, COALESCE(l.service_date, l.service_period_start, l.invoice_date) AS judged_date,
              l.delivery_reference, true AS same_amount
         FROM (${walk('key', '')}
-          UNION ALL${walk('id', ' AND l.vendor_key < q.vendor_key')}
-          UNION ALL${walk('id', ' AND l.vendor_key > q.vendor_key')}) l
+          UNION ALL${walk('id', ' AND l.vendor_key < q.vendor_key AND q.other_keys')}
+          UNION ALL${walk('id', ' AND l.vendor_key > q.vendor_key AND q.other_keys')}) l
        ORDER BY l.invoice_date DESC, l.invoice_id COLLATE "C", l.line_number
        LIMIT ${spec.perLine}
     ) k ON true

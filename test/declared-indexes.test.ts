@@ -47,6 +47,7 @@ describe('declaredIndexes', () => {
       'invoices.invoices_number_key btree',
       'invoices.invoices_reverses btree',
       'invoices.invoices_tenant_vendor_key btree',
+      'invoices.invoices_vendor_id_keys btree',
       'invoices.invoices_vendor_id_recent btree',
       'invoices.invoices_vendor_total_date btree',
     ]);

@@ -113,6 +113,7 @@ interface PlanNode {
   'Index Name'?: string;
   'Index Cond'?: string;
   'Relation Name'?: string;
+  'Actual Loops'?: number;
   Plans?: PlanNode[];
 }
 
@@ -333,8 +334,39 @@ describe.each(engines('lbrecent'))('line block passes on $name', ({ config }) =>
     expect(id).toHaveLength(2);
     expect(id.map((s) => /vendor_key [<>] /.test(s.cond))).toEqual([true, true]);
     // A candidate line is judged by its own row (migration 113): of `invoices`, only the credit
-    // memos reversing its invoice are read, one lookup per walk.
-    expect(scansOf(plan[0].Plan, 'invoices')).toEqual(Array(3).fill('invoices_reverses'));
+    // memos reversing its invoice are read, one lookup per walk, and the query's vendor id's
+    // other keys (migration 114), twice per query.
+    expect(scansOf(plan[0].Plan, 'invoices').sort()).toEqual([
+      ...Array(3).fill('invoices_reverses'),
+      ...Array(2).fill('invoices_vendor_id_keys'),
+    ]);
+  }, 120_000);
+
+  it('reads the vendor id ranges of the amount pass only for a vendor id with invoices under another key', async () => {
+    // Lines per query: V-LBR has invoices under a second name (another vendor key), V-NONE none.
+    const loops = async (q: Query): Promise<number[]> => {
+      const { sql, params } = lineBlockStatement(TENANT, [q], 'text', 'amount');
+      const explained = await db.transaction(async (tx) => {
+        await tx.exec('SET LOCAL enable_seqscan = off; SET LOCAL enable_bitmapscan = off');
+        return tx.query<Record<string, unknown>>(`EXPLAIN (ANALYZE, FORMAT JSON) ${sql}`, params);
+      });
+      const json = Object.values(explained[0]!)[0];
+      const plan = (typeof json === 'string' ? JSON.parse(json) : json) as [{ Plan: PlanNode }];
+      const out: number[] = [];
+      const walk = (node: PlanNode): void => {
+        if (node['Index Name'] === 'invoice_lines_block_id') out.push(node['Actual Loops'] ?? 0);
+        (node.Plans ?? []).forEach(walk);
+      };
+      walk(plan[0].Plan);
+      return out;
+    };
+    const variants = queryOf(newInvoice('lbr-new', NEW_DATE));
+    const single = queryOf(newInvoice('lbr-none', NEW_DATE, { id: 'V-NONE', name: 'Nobody Medical' }));
+    // Both ranges, once per probe line.
+    expect(await loops(variants)).toEqual([variants.lines.length, variants.lines.length]);
+    expect(await loops(single)).toEqual([0, 0]);
+    // The oracle tests above compare the variants' rows with the whole window's; this vendor has none.
+    expect((await run([single], 'amount')).filter((r) => r.invoice_id !== null)).toEqual([]);
   }, 120_000);
 
   it('finds the whole-window rows for several queries, chunked or not, in both transports', async () => {

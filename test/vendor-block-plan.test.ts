@@ -8,7 +8,9 @@
  * the distances come from the vendor-key index alone (migration 100): the vendor-id index holds
  * no embedding. The wide vendor-key index is read only within the day distance of the vendor
  * id's own pool: here its 20 invoices of the new invoice's date, so 20 key rows on that date and
- * none after it (40 before, one full bound per side).
+ * none after it (40 before, one full bound per side). The id pool's rows are not ordered by the
+ * tie rule to find that distance: the only sort before the key's scans is of one integer, the
+ * day distance, and the pool is cut once, from the key's rows and the id's rows within it.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BLOCKING_SPEC } from '../core/blocking.js';
@@ -32,6 +34,7 @@ interface PlanNode {
   Strategy?: string;
   'Rows Removed by Filter'?: number;
   'Rows Removed by Index Recheck'?: number;
+  'Sort Key'?: string[];
   Plans?: PlanNode[];
 }
 
@@ -159,6 +162,25 @@ describe.each(engines('vblockplan'))('vendor block plan on $name', ({ config: co
     };
     walk(vknn!);
     for (const p of all) expect(p['Actual Rows'] ?? 0).toBeLessThanOrEqual(2 * limit);
+  }, 60_000);
+
+  it("finds the id pool's day distance by one integer key and cuts the pool by the tie rule once", async () => {
+    const { vknn } = await explainVendorBlock('SELECT 1');
+    const sorts = (node: PlanNode | undefined): PlanNode[] =>
+      node === undefined
+        ? []
+        : [...(node['Node Type'] === 'Sort' ? [node] : []), ...(node.Plans ?? []).flatMap(sorts)];
+    const cte = (name: string): PlanNode | undefined =>
+      find(vknn!, (p) => p['Subplan Name'] === `CTE ${name}`);
+    // The id index's rows of both sides as read (the index's order on each side), not sorted.
+    expect(cte('vid')).toBeDefined();
+    expect(sorts(cte('vid'))).toEqual([]);
+    // The bound-th smallest day distance: one sort on one key.
+    expect(sorts(cte('vd')).map((s) => s['Sort Key']!.length)).toEqual([1]);
+    // Every other sort of the block is the pool's cut (the tie rule's four keys) or the top k by
+    // distance (two keys): one of each.
+    const rest = sorts(vknn).filter((s) => !sorts(cte('vid')).includes(s) && !sorts(cte('vd')).includes(s));
+    expect(rest.map((s) => s['Sort Key']!.length).sort()).toEqual([2, 4]);
   }, 60_000);
 
   it('takes the embeddings from the vendor-key index alone; the vendor-id index holds no vector', async () => {
