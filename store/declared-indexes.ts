@@ -101,15 +101,37 @@ export interface EnsureIndexOptions {
   memory?: (index: DeclaredIndex) => Promise<string | undefined> | string | undefined;
   /** Told before each build. */
   onBuild?: (index: DeclaredIndex) => void;
+  /**
+   * Tables whose indexes are built at once, each on its own connection (PostgreSQL only; default
+   * 1, PGlite always 1). A table's indexes are built one after another in either case.
+   */
+  concurrency?: number;
+}
+
+/** Transaction advisory lock of the migrations, shared: builds of different indexes go together. */
+const SHARED_LOCK_SQL = `SELECT pg_advisory_xact_lock_shared(hashtextextended(current_schema() || ':' || $1, 0))`;
+
+/**
+ * The missing indexes grouped by table (the order in which each table's first one comes), each
+ * table's btree indexes before its others (they take seconds, the HNSW graph minutes).
+ */
+function buildLanes(missing: readonly DeclaredIndex[]): DeclaredIndex[][] {
+  const byTable = new Map<string, DeclaredIndex[]>();
+  for (const i of missing) byTable.set(i.table, [...(byTable.get(i.table) ?? []), i]);
+  return [...byTable.values()].map((lane) =>
+    lane.sort((a, b) => Number(a.method !== 'btree') - Number(b.method !== 'btree')),
+  );
 }
 
 /**
  * Builds every declared index that is missing or invalid (an invalid one, left by an interrupted
- * concurrent build, is dropped first), each in its own transaction under the migrations' lock
- * (replicas starting together build it once), the btree indexes before the others (they take
- * seconds, the HNSW graph minutes). Writers to the table wait during a build (a non-concurrent
- * CREATE INDEX).
- * @returns the names built by this call, in order.
+ * concurrent build, is dropped first), each in its own transaction under a shared lock of the
+ * migrations (so never during a migration) and an exclusive lock of the index (replicas starting
+ * together build it once). The indexes of one table are built one after another, btree first;
+ * with `concurrency` above 1 those of different tables at once (a btree build's serial merge and
+ * write, and the HNSW graph's, leave a core that another table's build uses). Writers to a table
+ * wait during its builds (a non-concurrent CREATE INDEX).
+ * @returns the names built by this call, in the order their builds ended.
  * @throws Error when `memory` gives a size not like `512MB` or `2GB`; the store's errors.
  */
 export async function ensureDeclaredIndexes(
@@ -118,17 +140,18 @@ export async function ensureDeclaredIndexes(
 ): Promise<string[]> {
   const wanted = opts.only ?? declaredIndexes();
   const valid = await validIndexNames(db);
-  const missing = wanted
-    .filter((i) => !valid.has(i.name))
-    .sort((a, b) => Number(a.method !== 'btree') - Number(b.method !== 'btree'));
+  const lanes = buildLanes(wanted.filter((i) => !valid.has(i.name)));
   const done: string[] = [];
-  for (const index of missing) {
+  const build = async (index: DeclaredIndex): Promise<void> => {
     const memory = db.engine === 'postgres' ? await opts.memory?.(index) : undefined;
     if (memory !== undefined && !/^\d+(kB|MB|GB)$/.test(memory))
       throw new Error(`invalid index memory: ${memory}`);
     opts.onBuild?.(index);
     const built = await db.transaction(async (tx) => {
-      if (db.engine === 'postgres') await lockForTransaction(tx, [lockKey('migrations')]);
+      if (db.engine === 'postgres') {
+        await tx.query(SHARED_LOCK_SQL, [lockKey('migrations')]);
+        await lockForTransaction(tx, [lockKey('index', index.name)]);
+      }
       if ((await validIndexNames(tx)).has(index.name)) return false; // built meanwhile
       if (memory !== undefined) await tx.query(`SET LOCAL maintenance_work_mem = '${memory}'`);
       await tx.query(`DROP INDEX IF EXISTS ${index.name}`);
@@ -136,6 +159,15 @@ export async function ensureDeclaredIndexes(
       return true;
     });
     if (built) done.push(index.name);
-  }
+  };
+  const runners = db.engine === 'postgres' ? Math.max(1, Math.floor(opts.concurrency ?? 1)) : 1;
+  let next = 0;
+  const runner = async (): Promise<void> => {
+    for (let lane = lanes[next++]; lane; lane = lanes[next++]) for (const index of lane) await build(index);
+  };
+  // Every lane ends before the first error is thrown, so no build outlives the call.
+  const ends = await Promise.allSettled(Array.from({ length: Math.min(runners, lanes.length) }, runner));
+  const failed = ends.find((e): e is PromiseRejectedResult => e.status === 'rejected');
+  if (failed) throw failed.reason;
   return done;
 }

@@ -104,11 +104,19 @@ export function embeddingIndexParams(index: DeclaredIndex = embeddingIndex()): E
 const BTREE_BUILD_MEMORY = '1GB';
 
 /**
- * Builds the declared indexes of `which` that are missing ({@link ensureDeclaredIndexes}): the
- * btree ones with {@link BTREE_BUILD_MEMORY}, the HNSW graph with `opts.memory` or
- * {@link indexBuildMemory} of the table's rows (one transaction each: a crash leaves no
- * half-built index, and a re-run or the next start-up builds it). Writers to the table wait
- * during a build: run a suspended import before go-live or in a quiet window.
+ * Tables whose indexes are built at once ({@link ensureDeclaredIndexes} `concurrency`): after an
+ * import, the btree indexes of `invoice_lines` beside those of `invoices` and its HNSW graph. On
+ * 2 cores each parallel build alone left part of a core idle (its leader merges or writes
+ * alone); BENCHMARKS.md "The import's index builds side by side".
+ */
+const BUILD_CONNECTIONS = 2;
+
+/**
+ * Builds the declared indexes of `which` that are missing ({@link ensureDeclaredIndexes}, the
+ * indexes of two tables at once): the btree ones with {@link BTREE_BUILD_MEMORY}, the HNSW graph
+ * with `opts.memory` or {@link indexBuildMemory} of the table's rows (one transaction each: a
+ * crash leaves no half-built index, and a re-run or the next start-up builds it). Writers to the
+ * table wait during a build: run a suspended import before go-live or in a quiet window.
  * @returns the indexes built and the seconds it took.
  * @throws Error when `memory` is not a size like `512MB` or `2GB`.
  */
@@ -122,6 +130,7 @@ async function buildIndexes(
   const t0 = process.hrtime.bigint();
   const built = await ensureDeclaredIndexes(db, {
     only: which,
+    concurrency: BUILD_CONNECTIONS,
     memory: async (index) => {
       if (index.method === 'btree') return BTREE_BUILD_MEMORY;
       if (opts.memory !== undefined) return opts.memory;
@@ -165,7 +174,8 @@ export function buildDeclaredIndexes(db: SqlDatabase): Promise<{ built: string[]
 }
 
 /**
- * Builds the indexes {@link suspendImportIndexes} dropped (any that are missing), btree first.
+ * Builds the indexes {@link suspendImportIndexes} dropped (any that are missing), each table's
+ * btree indexes first.
  * @returns the indexes built and the seconds it took.
  * @throws Error when `memory` (of the HNSW build) is not a size like `512MB` or `2GB`.
  */

@@ -83,7 +83,8 @@ export interface HistoryStore {
    */
   suspendIndex(): Promise<string[]>;
   /**
-   * Builds those indexes where absent, each in one pass (btree first); writers to the tables
+   * Builds those indexes where absent, each in one pass (a table's btree indexes first, two tables
+   * at once); writers to the tables
    * wait meanwhile.
    */
   buildIndex(opts?: BuildIndexOptions): Promise<{ built: string[]; seconds: number }>;

@@ -9,12 +9,17 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
 import { describe, expect, it } from 'vitest';
-import { declaredIndexes, importDeferrableIndexes } from '../store/declared-indexes.js';
+import {
+  declaredIndexes,
+  ensureDeclaredIndexes,
+  importDeferrableIndexes,
+} from '../store/declared-indexes.js';
 import { loadMigrations } from '../store/migrate.js';
-import { openStore, type StoreConfig } from '../store/index.js';
+import { openDatabase, openStore, type StoreConfig } from '../store/index.js';
 import { tenLineInvoice } from '../bench/history.js';
 import { TEST_DATABASE_URL, uniqueSchema } from './fixtures.js';
 import { dropSchema } from './harness.js';
+import { lockKey } from '../store/locks.js';
 
 describe('declaredIndexes', () => {
   it('reads each index of the migrations once, less those a later migration drops', () => {
@@ -103,6 +108,47 @@ describe.skipIf(!TEST_DATABASE_URL)('deferred indexes on PostgreSQL', () => {
       );
     } finally {
       await c.end();
+      await dropSchema(cfg);
+    }
+  }, 120_000);
+
+  it('builds the indexes of two tables at once, each in its own transaction, never during a migration', async () => {
+    const cfg: StoreConfig = {
+      engine: 'postgres',
+      connectionString: TEST_DATABASE_URL!,
+      schema: uniqueSchema('lanes'),
+    };
+    const db = await openDatabase(cfg);
+    const c = new pg.Client({ connectionString: TEST_DATABASE_URL });
+    await c.connect();
+    const lockSql = `SELECT pg_advisory_xact_lock(hashtextextended($1 || ':' || $2, 0))`;
+    try {
+      await db.exec('DROP INDEX invoices_number_key; DROP INDEX invoice_lines_block_id');
+      const only = importDeferrableIndexes();
+      // A migration in progress (its lock held): nothing is built until it ends.
+      await c.query('BEGIN');
+      await c.query(lockSql, [cfg.schema, lockKey('migrations')]);
+      let building = ensureDeclaredIndexes(db, { only, concurrency: 2 });
+      await new Promise((r) => setTimeout(r, 500));
+      expect(await notValid(c, cfg.schema!)).toEqual(['invoices_number_key', 'invoice_lines_block_id']);
+      await c.query('COMMIT');
+      expect((await building).sort()).toEqual(['invoice_lines_block_id', 'invoices_number_key']);
+      expect(await notValid(c, cfg.schema!)).toEqual([]);
+      // A build of invoices waiting (a writer holds the table): invoice_lines' is built meanwhile.
+      await db.exec('DROP INDEX invoices_number_key; DROP INDEX invoice_lines_block_id');
+      await c.query('BEGIN');
+      await c.query(`LOCK TABLE ${cfg.schema}.invoices IN ROW EXCLUSIVE MODE`);
+      building = ensureDeclaredIndexes(db, { only, concurrency: 2 });
+      for (let t = 0; t < 100 && (await notValid(c, cfg.schema!)).length > 1; t++)
+        await new Promise((r) => setTimeout(r, 100));
+      expect(await notValid(c, cfg.schema!)).toEqual(['invoices_number_key']);
+      await c.query('COMMIT');
+      expect(await building).toEqual(['invoice_lines_block_id', 'invoices_number_key']);
+      expect(await notValid(c, cfg.schema!)).toEqual([]);
+    } finally {
+      await c.query('ROLLBACK');
+      await c.end();
+      await db.close();
       await dropSchema(cfg);
     }
   }, 120_000);
