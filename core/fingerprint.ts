@@ -1,0 +1,45 @@
+/**
+ * The idempotency fingerprint of an invoice: what decides whether an invoice re-sent under the
+ * same `invoice_id` is the same invoice (a replay) or other content (a conflict).
+ */
+import { canonicalSha256 } from './canonical.js';
+import type { Invoice } from './invoice.js';
+
+const byLineNumber = (a: { line_number: number }, b: { line_number: number }): number =>
+  a.line_number - b.line_number;
+
+const inLineOrder = (lines: readonly { line_number: number }[]): boolean =>
+  lines.every((l, i) => i === 0 || lines[i - 1]!.line_number < l.line_number);
+
+/** The invoice without its `source` (the envelope it came in), lines as given. */
+function content(invoice: Invoice): Partial<Invoice> {
+  if (invoice.source === undefined) return invoice;
+  const c: Partial<Invoice> = { ...invoice };
+  delete c.source;
+  return c;
+}
+
+/**
+ * sha256 (hex) of the invoice's canonical JSON (keys sorted) without its `source` (format,
+ * document hash, place in the document), its lines in `line_number` order: the same invoice
+ * re-sent in another envelope (a re-cut X12 interchange, UBL then FHIR) or with its lines in
+ * another order replays its decision instead of being a conflict. Lines are named by their
+ * `line_number` (unique per invoice), never by their place in the array. For lines sent in
+ * `line_number` order this is the sha256 of the invoice as sent.
+ */
+export function payloadSha256(invoice: Invoice): string {
+  const c = content(invoice);
+  if (inLineOrder(invoice.lines)) return canonicalSha256(c);
+  return canonicalSha256({ ...c, lines: [...invoice.lines].sort(byLineNumber) });
+}
+
+/**
+ * Whether `stored`, the fingerprint stored with an invoice id, names this invoice, whose
+ * {@link payloadSha256} is `sha`. Fingerprints stored before lines were put in `line_number`
+ * order hashed the lines as sent: such a row still matches the invoice re-sent as it was stored
+ * (that hash is computed only when `sha` differs).
+ */
+export function fingerprintMatches(stored: string, invoice: Invoice, sha: string): boolean {
+  if (stored === sha) return true;
+  return !inLineOrder(invoice.lines) && stored === canonicalSha256(content(invoice));
+}
