@@ -139,6 +139,16 @@ describe.each(engines('badroutes'))('bad input on every route on $name', ({ conf
       const named = makeInvoice({ vendor: { id: 'V-100', name: 'Acme \u202eseilppuS' } }); // "Acme Supplies"
       await refused('workflow', { ...rlo, payload: named }, '/vendor/name');
       await refused('admin', putVendor('V-100', 'Acme \u202eseilppuS'), '/name');
+      // The same rule for the other texts a person reads: key names, ERP reasons.
+      const key = { method: 'POST', url: '/v1/keys' } as const;
+      await refused('admin', { ...key, payload: { name: 'ops \u2067nimda', roles: ['workflow'] } }, '/name');
+      const callback = { invoice_id: 'nul-decision', status: 'rejected', idempotency_key: 'bidi-1' };
+      for (const field of ['reason_code', 'reason_text'])
+        await refused(
+          'erp',
+          { method: 'POST', url: '/v1/erp/callbacks', payload: { ...callback, [field]: 'ok \u202edesiver' } },
+          `/${field}`,
+        );
     });
 
     it('too long, are refused naming the parameter on every route with path parameters', async () => {
