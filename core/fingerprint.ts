@@ -8,8 +8,12 @@ import type { Invoice } from './invoice.js';
 const byLineNumber = (a: { line_number: number }, b: { line_number: number }): number =>
   a.line_number - b.line_number;
 
-const inLineOrder = (lines: readonly { line_number: number }[]): boolean =>
-  lines.every((l, i) => i === 0 || lines[i - 1]!.line_number < l.line_number);
+const ordered = (lines: readonly { line_number: number }[] | undefined): boolean =>
+  lines === undefined || lines.every((l, i) => i === 0 || lines[i - 1]!.line_number < l.line_number);
+
+/** Whether the invoice's lines and its extraction's lines come in `line_number` order. */
+const inLineOrder = (invoice: Invoice): boolean =>
+  ordered(invoice.lines) && ordered(invoice.extraction?.lines);
 
 /** The invoice without its `source` (the envelope it came in), lines as given. */
 function content(invoice: Invoice): Partial<Invoice> {
@@ -21,16 +25,21 @@ function content(invoice: Invoice): Partial<Invoice> {
 
 /**
  * sha256 (hex) of the invoice's canonical JSON (keys sorted) without its `source` (format,
- * document hash, place in the document), its lines in `line_number` order: the same invoice
- * re-sent in another envelope (a re-cut X12 interchange, UBL then FHIR) or with its lines in
- * another order replays its decision instead of being a conflict. Lines are named by their
- * `line_number` (unique per invoice), never by their place in the array. For lines sent in
- * `line_number` order this is the sha256 of the invoice as sent.
+ * document hash, place in the document), its lines and its extraction's line confidences in
+ * `line_number` order: the same invoice re-sent in another envelope (a re-cut X12 interchange,
+ * UBL then FHIR) or with its lines in another order replays its decision instead of being a
+ * conflict. Lines are named by their `line_number` (unique per invoice), never by their place in
+ * the array. For lines sent in `line_number` order this is the sha256 of the invoice as sent.
  */
 export function payloadSha256(invoice: Invoice): string {
   const c = content(invoice);
-  if (inLineOrder(invoice.lines)) return canonicalSha256(c);
-  return canonicalSha256({ ...c, lines: [...invoice.lines].sort(byLineNumber) });
+  if (inLineOrder(invoice)) return canonicalSha256(c);
+  const x = invoice.extraction;
+  return canonicalSha256({
+    ...c,
+    lines: [...invoice.lines].sort(byLineNumber),
+    ...(x?.lines ? { extraction: { ...x, lines: [...x.lines].sort(byLineNumber) } } : {}),
+  });
 }
 
 /**
@@ -41,5 +50,5 @@ export function payloadSha256(invoice: Invoice): string {
  */
 export function fingerprintMatches(stored: string, invoice: Invoice, sha: string): boolean {
   if (stored === sha) return true;
-  return !inLineOrder(invoice.lines) && stored === canonicalSha256(content(invoice));
+  return !inLineOrder(invoice) && stored === canonicalSha256(content(invoice));
 }
