@@ -177,7 +177,7 @@ describe.each(engines('badroutes'))('bad input on every route on $name', ({ conf
       expect(routes).toBeGreaterThanOrEqual(8);
     });
 
-    it('an unknown query parameter is refused naming it on every GET route', async () => {
+    it('an unknown query parameter is refused naming it on every GET route and a write route', async () => {
       const doc = (await h.app.inject({ method: 'GET', url: '/docs/json' })).json<{
         paths: Record<string, Record<string, unknown>>;
       }>();
@@ -199,6 +199,10 @@ describe.each(engines('badroutes'))('bad input on every route on $name', ({ conf
       }
       expect(ignored).toEqual([]);
       expect(routes).toBeGreaterThanOrEqual(20);
+      // A write route too: a client's `?dry_run=true` must not store a decision unseen.
+      const url = '/v1/invoices/score?dry_run=true';
+      const dry = makeInvoice({ invoice_id: 'dry-run' });
+      await refused('workflow', { method: 'POST', url, payload: dry }, '/querystring/dry_run');
     });
 
     it('are refused in query parameters', async () => {
