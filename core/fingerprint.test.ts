@@ -6,6 +6,7 @@ import { makeInvoice } from '../test/fixtures.js';
 describe('payloadSha256', () => {
   const inv = makeInvoice({
     extraction: {
+      extractor: { name: 'ocr', version: '1' },
       lines: [
         { line_number: 1, code: 0.9 },
         { line_number: 2, code: 0.4 },
@@ -15,7 +16,7 @@ describe('payloadSha256', () => {
   const reversed = {
     ...inv,
     lines: [...inv.lines].reverse(),
-    extraction: { lines: [...inv.extraction!.lines!].reverse() },
+    extraction: { ...inv.extraction!, lines: [...inv.extraction!.lines!].reverse() },
   };
 
   it('is the sha256 of the invoice as sent when its lines come in line_number order', () => {

@@ -12,8 +12,22 @@ const ordered = (lines: readonly { line_number: number }[] | undefined): boolean
   lines === undefined || lines.every((l, i) => i === 0 || lines[i - 1]!.line_number < l.line_number);
 
 /** Whether the invoice's lines and its extraction's lines come in `line_number` order. */
-const inLineOrder = (invoice: Invoice): boolean =>
+export const inLineOrder = (invoice: Pick<Invoice, 'lines' | 'extraction'>): boolean =>
   ordered(invoice.lines) && ordered(invoice.extraction?.lines);
+
+/**
+ * The invoice (or its content) with its lines and its extraction's line confidences in
+ * `line_number` order: itself when they already are.
+ */
+export function inLineNumberOrder<T extends Pick<Invoice, 'lines' | 'extraction'>>(invoice: T): T {
+  if (inLineOrder(invoice)) return invoice;
+  const x = invoice.extraction;
+  return {
+    ...invoice,
+    lines: [...invoice.lines].sort(byLineNumber),
+    ...(x?.lines ? { extraction: { ...x, lines: [...x.lines].sort(byLineNumber) } } : {}),
+  };
+}
 
 /** The invoice without its `source` (the envelope it came in), lines as given. */
 function content(invoice: Invoice): Partial<Invoice> {
@@ -32,14 +46,7 @@ function content(invoice: Invoice): Partial<Invoice> {
  * the array. For lines sent in `line_number` order this is the sha256 of the invoice as sent.
  */
 export function payloadSha256(invoice: Invoice): string {
-  const c = content(invoice);
-  if (inLineOrder(invoice)) return canonicalSha256(c);
-  const x = invoice.extraction;
-  return canonicalSha256({
-    ...c,
-    lines: [...invoice.lines].sort(byLineNumber),
-    ...(x?.lines ? { extraction: { ...x, lines: [...x.lines].sort(byLineNumber) } } : {}),
-  });
+  return canonicalSha256(inLineNumberOrder(content(invoice) as Invoice));
 }
 
 /**

@@ -9,6 +9,7 @@ import { canonicalSha256 } from '../core/canonical.js';
 import type { Invoice } from '../core/invoice.js';
 import { engines, makeInvoice } from './fixtures.js';
 import { startHarness, type Harness } from './harness.js';
+import { inProcessQueue, startStack, type Stack } from './jobs-harness.js';
 
 /** The invoice with its lines in reverse order. */
 const reversed = (inv: Invoice): Invoice => ({ ...inv, lines: [...inv.lines].reverse() });
@@ -60,5 +61,38 @@ describe.each(engines('lineorder'))('lines re-sent in another order on $name', (
     const twice = await post([reversed(inv)]);
     expect(twice.statusCode, twice.body).toBe(200);
     expect(twice.json<{ imported: number; skipped: number }>()).toMatchObject({ imported: 0, skipped: 1 });
+  });
+});
+
+describe.each(engines('lineorderb'))('a batch re-sent with lines in another order on $name', ({ config }) => {
+  let stack: Stack;
+  beforeAll(async () => {
+    stack = await startStack(config(), { queue: (w, m) => inProcessQueue(w, m, { autorun: false }) });
+  });
+  afterAll(async () => stack.close());
+
+  it('answers a batch re-sent under its Idempotency-Key with lines in another order, also one stored hashed as sent', async () => {
+    const post = (invoices: Invoice[], key: string) =>
+      stack.app.inject({
+        method: 'POST',
+        url: '/v1/batches',
+        headers: { 'idempotency-key': key },
+        payload: { invoices },
+      });
+    const batchId = (r: { statusCode: number; body: string; json: <T>() => T }): string => {
+      expect(r.statusCode, r.body).toBeLessThan(300);
+      return r.json<{ batch_id: string }>().batch_id;
+    };
+    const inv = makeInvoice({ invoice_id: 'order-batch', invoice_number: 'B-77' });
+    const first = batchId(await post([inv], 'order-batch-1'));
+    expect(batchId(await post([reversed(inv)], 'order-batch-1'))).toBe(first);
+    const other = reversed(makeInvoice({ invoice_id: 'order-batch-2', invoice_number: 'B-78' }));
+    const legacy = batchId(await post([other], 'order-batch-2'));
+    await stack.wired.db.query(`UPDATE batches SET request_sha256 = $1 WHERE id = $2`, [
+      canonicalSha256([other]),
+      legacy,
+    ]);
+    expect(batchId(await post([other], 'order-batch-2'))).toBe(legacy);
+    expect((await post([{ ...other, total_cents: 1 }], 'order-batch-2')).statusCode).toBe(409);
   });
 });
