@@ -10,7 +10,9 @@
  *   (`preHandler`), unless the route's own rules report such text (`config.bodyTextInRules`);
  * - {@link validatorCompiler} refuses a query-string or path integer written other than as an
  *   integer numeral (`after_seq=1e3`, `after=1.5`: the body's rule, core/integer-fields.ts), a
- *   number TypeBox's conversion would change, and a scalar query parameter given twice.
+ *   number TypeBox's conversion would change, and a scalar query parameter given twice;
+ * - a `/v1/` route that declares no query string takes none: `?x=1` is refused naming
+ *   `/querystring/x`, as routes with a query schema refuse a parameter they do not declare.
  */
 import { TypeBoxValidatorCompiler } from '@fastify/type-provider-typebox';
 import type {
@@ -18,8 +20,9 @@ import type {
   FastifyRequest,
   FastifySchemaCompiler,
   FastifySchemaValidationError,
+  RouteOptions,
 } from 'fastify';
-import type { TSchema } from 'typebox';
+import { Type, type TSchema } from 'typebox';
 import { TriageError, type FieldError } from '../core/errors.js';
 import { integerFieldAt, integerFieldsOf, integerNumeralMessage } from '../core/integer-fields.js';
 import { checkStrings, describeFieldErrors, printable } from '../core/validate.js';
@@ -133,8 +136,15 @@ export function badQueryEncodingErrors(url: string): FieldError[] {
   return [...errors.values()];
 }
 
-/** Installs the storable-text and bodyless-route hooks on `app` (before any route). */
+/** The query string of a route that takes no parameter. */
+const NO_QUERY = Type.Object({}, { additionalProperties: false });
+
+/** Installs the storable-text, bodyless-route and no-query hooks on `app` (before any route). */
 export function installInputGuards(app: FastifyInstance): void {
+  app.addHook('onRoute', (o: RouteOptions) => {
+    if (o.url.startsWith('/v1/') && o.schema?.querystring === undefined)
+      o.schema = { ...o.schema, querystring: NO_QUERY };
+  });
   app.addHook('preValidation', async (req) => {
     const schema = req.routeOptions.schema;
     // A route declares its body by `schema.body` or `config.bodySchema` (bodySchemaOf: the

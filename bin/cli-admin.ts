@@ -7,7 +7,7 @@
  */
 import type { Command } from 'commander';
 import Table from 'cli-table3';
-import { blankTextErrors, checkStrings, describeFieldErrors } from '../core/validate.js';
+import { checkStrings, displayTextErrors, describeFieldErrors } from '../core/validate.js';
 import { openStore, type AuditVerification, type CreatedApiKey, type StoreConfig } from '../store/index.js';
 import { isRole, ROLES, type Role } from '../core/auth.js';
 import { TriageError } from '../core/errors.js';
@@ -30,8 +30,8 @@ export async function createKey(
     throw new TriageError('TRIAGE_REQUEST_INVALID', `roles must be among ${ROLES.join(', ')}`, [
       { path: '--role', message: bad.length > 0 ? `unknown: ${bad.join(', ')}` : 'is required' },
     ]);
-  // The API's rules for a key name: not blank, storable text without control characters.
-  const nameErrors = blankTextErrors('--name', spec.name);
+  // The API's rules for a key name: not blank, not reordered, storable text without control characters.
+  const nameErrors = displayTextErrors('--name', spec.name);
   if (spec.name !== undefined) checkStrings(spec.name, '--name', nameErrors);
   if (nameErrors.length > 0)
     throw new TriageError('TRIAGE_REQUEST_INVALID', describeFieldErrors(nameErrors), nameErrors);

@@ -88,6 +88,17 @@ function reorderingWalk(value: unknown, path: string, skip: ReadonlySet<string>)
 }
 
 /**
+ * Field errors of a text a person reads beside invoices (a key name, an ERP reason, an ERP
+ * record's description) at `path`: {@link blankTextErrors}, else {@link reorderingErrors}; none
+ * when `text` is absent.
+ */
+export function displayTextErrors(path: string, text: string | undefined): FieldError[] {
+  if (text === undefined) return [];
+  const blank = blankTextErrors(path, text);
+  return blank.length > 0 ? blank : reorderingErrors(text, path);
+}
+
+/**
  * Whether `text` shows nothing: empty, or only white space, control and invisible format
  * characters (U+200B zero-width space, U+FEFF, bidi marks), default-ignorable code points
  * (U+034F combining grapheme joiner, variation selectors, U+3164 and U+115F/U+1160 Hangul

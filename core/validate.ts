@@ -15,6 +15,7 @@ export { DATE_RANGE, dateRangeError } from './date-range.js';
 export {
   BLANK_TEXT,
   blankTextErrors,
+  displayTextErrors,
   isBlankText,
   printable,
   reorderingErrors,

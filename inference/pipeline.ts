@@ -3,6 +3,7 @@
  * (the caller validates) for a tenant, and the service answers what its callers ask beside
  * scoring: the policy in effect, CMS text of a code, vendor categories the reference lacks.
  */
+import { fingerprintMatches } from '../core/fingerprint.js';
 import { randomUUID } from 'node:crypto';
 import type { DecisionResponse } from '../core/decision.js';
 import type { FieldError } from '../core/errors.js';
@@ -63,7 +64,7 @@ export const DEFAULT_TENANT = 'default';
 /** The stored decision of a re-sent invoice, or null when none is stored. @throws TriageError `TRIAGE_INVOICE_CONFLICT` for other content under the same id. */
 function replay(p: Prepared, stored: StoredDecision | null): ScoreOutcome | null {
   if (!stored) return null;
-  if (stored.payloadSha256 !== p.sha256) throw conflict(p.invoice.invoice_id);
+  if (!fingerprintMatches(stored.payloadSha256, p.invoice, p.sha256)) throw conflict(p.invoice.invoice_id);
   return { decision: stored.decision, created: false };
 }
 

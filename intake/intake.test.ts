@@ -248,6 +248,24 @@ describe('X12 810: a product/service ID without its qualifier, a negative zero',
     expect(other!.lines[1]!.code).toEqual({ system: 'NDC', value: '00002-1433-80' });
   });
 
+  it('reads a CPT code under HC (HCPCS Level I) as CPT, a Level II code under HC as HCPCS', async () => {
+    const codes = ['99213', '3074F', '0042T', 'E0431', 'G0008'];
+    const body = [
+      'BIG*20250301*INV-HC**PO-1',
+      'N1*VN*Acme*92*V-100',
+      ...codes.flatMap((c, i) => [`IT1*${i + 1}*1*UN*10.00**HC*${c}`, `PID*F****Service ${c}`]),
+      `TDS*${codes.length * 1000}`,
+    ];
+    const [inv] = await convertDocument('x12-810', Buffer.from(interchange(body)));
+    expect(inv!.lines.map((l) => l.code)).toEqual([
+      { system: 'CPT', value: '99213' },
+      { system: 'CPT', value: '3074F' },
+      { system: 'CPT', value: '0042T' },
+      { system: 'HCPCS', value: 'E0431' },
+      { system: 'HCPCS', value: 'G0008' },
+    ]);
+  });
+
   it('refuses a quantity, unit price or total written as a negative zero, as JSON refuses -0', async () => {
     const cases: [string, string, string][] = [
       ['IT1*2*1*UN', 'IT1*2*-0*UN', 'IT102'],

@@ -7,7 +7,7 @@ import { ownValue } from '../core/own.js';
 import type { SourceFormat } from '../core/invoice.js';
 import type { NotUtf8Error } from '../core/utf8.js';
 import { documentError, type DocumentNumbers } from './document.js';
-import { IT1_CODE_IS_ITEM, IT103_NO_UNIT, IT1_PRODUCT_QUALIFIER } from './mapping/x12.js';
+import { CPT_UNDER_HC, IT1_CODE_IS_ITEM, IT103_NO_UNIT, IT1_PRODUCT_QUALIFIER } from './mapping/x12.js';
 import type { X12Separators } from './x12.js';
 
 export const FORMAT: SourceFormat = 'x12-810';
@@ -213,7 +213,7 @@ export function mapIt1(s: Segment, numbers: DocumentNumbers, seps: X12Separators
       if (kind === 'item') continue;
     }
     if (line.code) continue;
-    line.code = { system: kind, value };
+    line.code = { system: kind === 'HCPCS' && CPT_UNDER_HC.test(value) ? 'CPT' : kind, value };
     const modifiers = comps.slice(1).filter((m) => m !== '');
     if (modifiers.length > 0) line.modifiers = modifiers;
   }

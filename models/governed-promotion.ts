@@ -9,7 +9,7 @@
  * promotion of the previous champion and takes the same path.
  */
 import { TriageError, isTriageError, type FieldError } from '../core/errors.js';
-import { blankTextErrors } from '../core/validate.js';
+import { displayTextErrors } from '../core/validate.js';
 import type { ModelCard } from './card.js';
 import type { RegistryEvent } from './registry-layout.js';
 import type { ModelRegistry, PromoteOptions, PromotionResult } from './registry.js';
@@ -75,8 +75,8 @@ export async function governedPromotion(
   const fields = r.fields ?? BODY_FIELDS;
   const invalid = (detail: string, errors: FieldError[]) =>
     new TriageError('TRIAGE_INPUT_INVALID', detail, errors);
-  const blank = blankTextErrors(fields.reason, r.reason);
-  if (blank.length > 0) throw invalid('the promotion reason is blank', blank);
+  const blank = displayTextErrors(fields.reason, r.reason);
+  if (blank.length > 0) throw invalid('the promotion reason is blank or would be shown reordered', blank);
   if (r.force === true && r.reason === undefined)
     throw invalid('a forced promotion needs a reason', [
       { path: fields.reason, message: 'is required when force is true' },

@@ -28,6 +28,11 @@ export interface NewBatch {
   /** sha256 (hex) of the canonical request; a re-sent key must come with the same hash. */
   requestSha256: string;
   /**
+   * sha256 of the request as sent, when its invoices' lines are not in `line_number` order (a
+   * batch stored before they were put in order carries this hash).
+   */
+  requestSha256AsSent?: string;
+  /**
    * Items per `score-batch` job (≥ 1), as inference/batch-partition.ts bounds a chunk with it: a
    * vendor's items all go to one job, and a job gathers 8 vendors before this bounds it.
    */
@@ -271,6 +276,7 @@ export function createBatchRepository(db: SqlDatabase): BatchRepository {
             idempotencyKey: b.idempotencyKey,
             submittedByKeyId: b.submittedByKeyId,
             requestSha256: b.requestSha256,
+            ...(b.requestSha256AsSent === undefined ? {} : { alsoMatches: b.requestSha256AsSent }),
           });
           const batch = await status(tx, b.tenantId, priorId);
           if (!batch) throw new TriageError('TRIAGE_INTERNAL', 'stored batch has no items');

@@ -16,7 +16,7 @@ import {
   type PurchaseOrder,
 } from '../core/erp.js';
 import { MAX_ABS_CENTS, MIN_ABS_QUANTITY } from '../core/invoice.js';
-import { blankTextErrors, dateRangeError, latestPastDay } from '../core/validate.js';
+import { displayTextErrors, dateRangeError, latestPastDay } from '../core/validate.js';
 import { fixedCountOf, isCountUnit } from '../core/units.js';
 import { parseUom } from '../matching/uom.js';
 import type { SqlExecutor } from './sql.js';
@@ -71,8 +71,8 @@ export function checkErpLoad(load: ErpLoad, today: string): void {
     if (e) money.push(e);
   };
   // Text the matcher compares (descriptions, item identifiers, tiers) says something: no blank
-  // text, as on invoices; a quantity is 0 or at least MIN_ABS_QUANTITY, as on invoice lines.
-  const text = (path: string, t: string | undefined) => money.push(...blankTextErrors(path, t));
+  // text and no reordering control, as on invoices; a quantity is 0 or at least MIN_ABS_QUANTITY, as on invoice lines.
+  const text = (path: string, t: string | undefined) => money.push(...displayTextErrors(path, t));
   // An identifiers object names at least one identifier: `{}` is refused like a blank one (a
   // contract item is found by its identifiers only, so an empty set would never price a line).
   const identifiers = (path: string, ids: ItemIdentifiers | undefined) => {

@@ -8,6 +8,7 @@
  * invoice id): an invoice already stored with the same content is skipped, so
  * re-running an import continues where it stopped.
  */
+import { fingerprintMatches } from '../core/fingerprint.js';
 import { setImmediate } from 'node:timers/promises';
 import { TriageError } from '../core/errors.js';
 import { sha256Hex } from '../core/canonical.js';
@@ -355,7 +356,7 @@ async function writeRows(
         part.filter((x) => !inserted.has(x.r.invoice.invoice_id)).map((x) => x.r.invoice.invoice_id),
       );
       for (const x of part)
-        if (!inserted.has(x.r.invoice.invoice_id) && now.get(x.r.invoice.invoice_id) !== x.r.payloadSha256)
+        if (!inserted.has(x.r.invoice.invoice_id) && !matchesStored(now, x.r))
           throw recordConflict(x.r, 'is already stored with different content');
     }
     await setImmediate();
@@ -367,6 +368,12 @@ async function writeRows(
 
 /** Times a chunk is written again after a concurrent writer stored one of its ids (COPY path). */
 const CHUNK_ATTEMPTS = 3;
+
+/** Whether the fingerprint stored under a record's id (in `stored`) names the record's invoice. */
+const matchesStored = (stored: ReadonlyMap<string, string>, r: HistoryRecord): boolean => {
+  const sha = stored.get(r.invoice.invoice_id);
+  return sha !== undefined && fingerprintMatches(sha, r.invoice, r.payloadSha256);
+};
 
 const isUniqueViolation = (e: unknown): boolean => (e as { code?: unknown } | null)?.code === '23505';
 
@@ -396,7 +403,7 @@ export function createHistoryStore(db: SqlDatabase, newId: () => string): Histor
         for (const r of unique.values()) {
           const sha = before.get(r.invoice.invoice_id);
           if (sha === undefined) fresh.push({ pk: r.rows?.pk ?? newId(), r });
-          else if (sha !== r.payloadSha256)
+          else if (!fingerprintMatches(sha, r.invoice, r.payloadSha256))
             throw recordConflict(r, 'is already stored with different content');
         }
         const written = await writeRows(tx, tenantId, fresh, transport, vectors);

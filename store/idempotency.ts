@@ -24,6 +24,8 @@ export interface IdempotentLookup {
   submittedByKeyId: string | null;
   /** sha256 (hex) of the request's content. */
   requestSha256: string;
+  /** Another hash the stored request may carry for the same content (hashed as sent before). */
+  alsoMatches?: string;
 }
 
 /**
@@ -47,7 +49,7 @@ export async function storedUnderKey(
   )[0];
   if (!prior)
     throw new TriageError('TRIAGE_INTERNAL', `idempotency key conflicted but no ${t.kind} was found`);
-  if (prior.request_sha256 !== q.requestSha256)
+  if (prior.request_sha256 !== q.requestSha256 && prior.request_sha256 !== q.alsoMatches)
     throw new TriageError(
       'TRIAGE_IDEMPOTENCY_CONFLICT',
       `this Idempotency-Key was already used for a different ${t.kind}; use a new key for new ${t.newWhat}`,

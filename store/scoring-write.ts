@@ -2,6 +2,7 @@
  * The scoring write: everything a scored invoice stores, in as few statements as possible
  * inside the scoring transaction (store/repository.ts withScoringLock).
  */
+import { fingerprintMatches } from '../core/fingerprint.js';
 import { decisionAuditPayload, type DecisionResponse } from '../core/decision.js';
 import type { Invoice } from '../core/invoice.js';
 import { TriageError } from '../core/errors.js';
@@ -11,11 +12,10 @@ import { historyConflict } from './history.js';
 import { insertAuditSample } from './monitoring.js';
 import { addVendorLineStats } from './vendor-stats.js';
 import { scoredBaselineLines } from './baseline-lines.js';
-import type { SqlExecutor } from './sql.js';
 import { LINE_SLICE, mapInSlices, nextTurn } from '../core/slices.js';
 import { packResponse, unpackResponse, type StoredResponse } from './stored-response.js';
 import { jsonbArrayValue } from './jsonb-wire.js';
-import { vectorArrayValue, vectorValue, type VectorTransport } from './sql.js';
+import { vectorArrayValue, vectorValue, type SqlExecutor, type VectorTransport } from './sql.js';
 import { LINE_COLUMNS, LINE_INVOICE_KEYS, lineInvoiceKeysOf } from './history-rows.js';
 import type { DecisionExtras, InvoiceIndexKeys, SaveResult, StoredDecision } from './repository.js';
 
@@ -197,7 +197,7 @@ export async function insertScored(
     const stored = await findStored(tx, tenantId, invoice.invoice_id);
     // No decision under a taken id: the id was imported as history.
     if (!stored) throw historyConflict(invoice.invoice_id);
-    if (stored.payloadSha256 !== payloadSha256) throw conflict(invoice.invoice_id);
+    if (!fingerprintMatches(stored.payloadSha256, invoice, payloadSha256)) throw conflict(invoice.invoice_id);
     return { decision: stored.decision, created: false };
   }
   // The embedded engine runs each statement on the event loop and resolves it without a turn of

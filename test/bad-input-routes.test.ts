@@ -139,6 +139,16 @@ describe.each(engines('badroutes'))('bad input on every route on $name', ({ conf
       const named = makeInvoice({ vendor: { id: 'V-100', name: 'Acme \u202eseilppuS' } }); // "Acme Supplies"
       await refused('workflow', { ...rlo, payload: named }, '/vendor/name');
       await refused('admin', putVendor('V-100', 'Acme \u202eseilppuS'), '/name');
+      // The same rule for the other texts a person reads: key names, ERP reasons.
+      const key = { method: 'POST', url: '/v1/keys' } as const;
+      await refused('admin', { ...key, payload: { name: 'ops \u2067nimda', roles: ['workflow'] } }, '/name');
+      const callback = { invoice_id: 'nul-decision', status: 'rejected', idempotency_key: 'bidi-1' };
+      for (const field of ['reason_code', 'reason_text'])
+        await refused(
+          'erp',
+          { method: 'POST', url: '/v1/erp/callbacks', payload: { ...callback, [field]: 'ok \u202edesiver' } },
+          `/${field}`,
+        );
     });
 
     it('too long, are refused naming the parameter on every route with path parameters', async () => {
@@ -165,6 +175,34 @@ describe.each(engines('badroutes'))('bad input on every route on $name', ({ conf
         }
       }
       expect(routes).toBeGreaterThanOrEqual(8);
+    });
+
+    it('an unknown query parameter is refused naming it on every GET route and a write route', async () => {
+      const doc = (await h.app.inject({ method: 'GET', url: '/docs/json' })).json<{
+        paths: Record<string, Record<string, unknown>>;
+      }>();
+      const ignored: string[] = [];
+      let routes = 0;
+      for (const [path, methods] of Object.entries(doc.paths)) {
+        if (!('get' in methods) || !path.startsWith('/v1/')) continue;
+        routes++;
+        const url = `${path.replace(/\{\w+\}/g, '00000000-0000-4000-8000-000000000000')}?zz_unknown=1`;
+        // The first key the route lets in (authorisation is checked before the query).
+        let res = await h.call(null, { method: 'GET', url });
+        for (const key of ['admin', 'auditor', 'reviewer', 'workflow', 'ds', 'erp'] as const) {
+          res = await h.call(key, { method: 'GET', url });
+          if (res.statusCode !== 403) break;
+        }
+        const errors = res.statusCode === 400 ? (res.json<Problem>().errors ?? []) : [];
+        if (!errors.some((e) => e.path === '/querystring/zz_unknown'))
+          ignored.push(`${path} -> ${res.statusCode}`);
+      }
+      expect(ignored).toEqual([]);
+      expect(routes).toBeGreaterThanOrEqual(20);
+      // A write route too: a client's `?dry_run=true` must not store a decision unseen.
+      const url = '/v1/invoices/score?dry_run=true';
+      const dry = makeInvoice({ invoice_id: 'dry-run' });
+      await refused('workflow', { method: 'POST', url, payload: dry }, '/querystring/dry_run');
     });
 
     it('are refused in query parameters', async () => {

@@ -115,6 +115,10 @@ describe.each(engines('erpbad'))('bad ERP loads on $name', ({ config }) => {
       contracts: [c],
     });
     expect(r).toBeProblem(400, 'TRIAGE_INPUT_INVALID', '/purchase_orders/0/lines/0/description');
+    const shown = makePo({ po_number: 'PO-BIDI' });
+    shown.lines[0] = { ...shown.lines[0]!, description: 'Oxygen \u202eliated' };
+    const reordered = await load({ purchase_orders: [shown] });
+    expect(reordered).toBeProblem(400, 'TRIAGE_INPUT_INVALID', '/purchase_orders/0/lines/0/description');
     const blank = 'must not be blank (only spaces or invisible characters)';
     expect((r.json() as { errors: { path: string; message: string }[] }).errors).toEqual([
       { path: '/purchase_orders/0/lines/0/description', message: blank },

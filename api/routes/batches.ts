@@ -9,6 +9,7 @@
  * never lost. An invoice id scored before with the same content reuses that decision; with
  * other content the item ends `failed` with `TRIAGE_INVOICE_CONFLICT` in the results.
  */
+import { inLineNumberOrder, inLineOrder } from '../../core/fingerprint.js';
 import { canonicalSha256 } from '../../core/canonical.js';
 import Type, { type Static } from 'typebox';
 import type { FastifyRequest } from 'fastify';
@@ -250,7 +251,9 @@ export const batchRoutes: RoutePlugin<BatchRoutesOptions> = async (app, opts) =>
           tenantId,
           submittedByKeyId: keyId,
           idempotencyKey: req.headers['idempotency-key'] ?? null,
-          requestSha256: canonicalSha256(invoices),
+          // Lines named by line_number: the same batch with lines in another order is a replay.
+          requestSha256: canonicalSha256(invoices.map(inLineNumberOrder)),
+          ...(invoices.every(inLineOrder) ? {} : { requestSha256AsSent: canonicalSha256(invoices) }),
           chunkSize,
           invoices,
         }),

@@ -6,7 +6,7 @@
  */
 import { ErpCallback, ErpCallbackResult, ErpLoad, ErpLoadResult } from '../../core/erp.js';
 import { TriageError } from '../../core/errors.js';
-import { blankTextErrors } from '../../core/validate.js';
+import { displayTextErrors } from '../../core/validate.js';
 import { principalOf } from '../auth.js';
 import {
   errorCodeOf,
@@ -78,10 +78,15 @@ export const erpRoutes: RoutePlugin<ErpRoutesOptions> = async (app, deps) => {
     async (req) => {
       const p = principalOf(req);
       const blank = [
-        ...blankTextErrors('/reason_code', req.body.reason_code),
-        ...blankTextErrors('/reason_text', req.body.reason_text),
+        ...displayTextErrors('/reason_code', req.body.reason_code),
+        ...displayTextErrors('/reason_text', req.body.reason_text),
       ];
-      if (blank.length > 0) throw new TriageError('TRIAGE_INPUT_INVALID', 'the ERP reason is blank', blank);
+      if (blank.length > 0)
+        throw new TriageError(
+          'TRIAGE_INPUT_INVALID',
+          'the ERP reason is blank or would be shown reordered',
+          blank,
+        );
       return deps.store.erp.callback(p.tenantId, req.body, p.keyId, nowOf(deps));
     },
   );

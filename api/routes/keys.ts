@@ -6,7 +6,7 @@
 import Type from 'typebox';
 import { Role, ROLES } from '../../core/auth.js';
 import { TriageError } from '../../core/errors.js';
-import { blankTextErrors } from '../../core/validate.js';
+import { displayTextErrors } from '../../core/validate.js';
 import { bodyInvalid } from '../problem.js';
 import type { ApiKeyRecord } from '../../store/keys.js';
 import { principalOf } from '../auth.js';
@@ -74,8 +74,8 @@ export const keyRoutes: RoutePlugin<KeyRoutesOptions> = async (app, deps) => {
     },
     async (req, reply) => {
       const p = principalOf(req);
-      const blank = blankTextErrors('/name', req.body.name);
-      if (blank.length > 0) throw bodyInvalid('key name is blank', blank);
+      const bad = displayTextErrors('/name', req.body.name);
+      if (bad.length > 0) throw bodyInvalid('key name is blank or would be shown reordered', bad);
       const created = await deps.store.keys.create(
         { tenantId: p.tenantId, name: req.body.name, roles: req.body.roles },
         p.keyId,

@@ -4,7 +4,7 @@
  * duplicate comparisons and the idempotency fingerprint. Pure ({@link prepareInSlices}: the same
  * value, computed in slices for a long invoice).
  */
-import { canonicalSha256 } from '../../core/canonical.js';
+import { payloadSha256 } from '../../core/fingerprint.js';
 import type { Invoice } from '../../core/invoice.js';
 import {
   extractInvoiceFeatures,
@@ -17,6 +17,8 @@ import { mapInSlices } from '../../core/slices.js';
 import { pairSideOfInvoice, type PairSide } from '../../features/pair.js';
 import type { InvoiceIndexKeys } from '../../store/repository.js';
 import type { LineRecord } from './types.js';
+
+export { payloadSha256 };
 
 /** A prepared invoice: what every later stage reads. */
 export interface Prepared {
@@ -32,19 +34,6 @@ export interface Prepared {
   pairSide: PairSide;
   /** Scoring-lock keys: one per vendor key and vendor id. */
   lockKeys: readonly string[];
-}
-
-/**
- * sha256 of the invoice's canonical JSON (keys sorted) without its `source` (the envelope it came
- * in: format, document hash, place in the document): the idempotency fingerprint, hex. The same
- * invoice re-sent in another envelope (a re-cut X12 interchange, UBL then FHIR) replays its
- * decision instead of being a conflict.
- */
-export function payloadSha256(invoice: Invoice): string {
-  if (invoice.source === undefined) return canonicalSha256(invoice);
-  const content: Partial<Invoice> = { ...invoice };
-  delete content.source;
-  return canonicalSha256(content);
 }
 
 /** What the store indexes an invoice by, from its features (scoring and history import alike). */

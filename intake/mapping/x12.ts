@@ -113,7 +113,7 @@ export const DTM01_FIELD: Readonly<
  * 235.
  */
 export const IT1_PRODUCT_QUALIFIER: Readonly<Record<string, CodeSystem | 'item' | 'po_line' | 'ignore'>> = {
-  HC: 'HCPCS', // Healthcare Common Procedure Coding System (HCPCS) codes
+  HC: 'HCPCS', // Healthcare Common Procedure Coding System (HCPCS) codes; CPT_UNDER_HC for Level I
   CJ: 'CPT', // Current Procedural Terminology (CPT) codes
   N4: 'NDC', // National Drug Code in 5-4-2 format
   VN: 'item', // vendor's item number
@@ -128,6 +128,14 @@ export const IT1_PRODUCT_QUALIFIER: Readonly<Record<string, CodeSystem | 'item' 
   SK: 'item', // SKU
   PL: 'po_line', // purchaser's order line number
 };
+
+/**
+ * A code sent under `HC` that is CPT, HCPCS Level I: four digits and a digit (Category I,
+ * `99213`), `F` (Category II, `3074F`) or `T` (Category III, `0042T`). HIPAA's 810 and 837 guides
+ * send CPT under `HC`, since HCPCS takes CPT as its Level I; HCPCS Level II codes begin with a
+ * letter (`E0431`) and stay `HCPCS`.
+ */
+export const CPT_UNDER_HC = /^\d{4}[\dFT]$/;
 
 /**
  * IT103 unit codes (X12 355) that state no unit: `UN` ("unit", a plain count); the line's `uom`
