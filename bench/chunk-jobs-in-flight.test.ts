@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { chunkJobsInFlight } from './batch-workers.js';
+import { chunkJobsInFlight } from './chunk-jobs-in-flight.js';
 
 describe('chunkJobsInFlight', () => {
   it('averages the jobs running from the enqueue to the last end, and times the slots left empty', () => {
