@@ -8,7 +8,7 @@
  */
 import type { SqlDatabase, SqlExecutor } from './sql.js';
 import { loadMigrations, type Migration } from './migrate.js';
-import { lockForTransaction, lockKey } from './locks.js';
+import { lockForTransaction, lockKey, lockSharedForTransaction } from './locks.js';
 
 /** One declared index. */
 export interface DeclaredIndex {
@@ -108,9 +108,6 @@ export interface EnsureIndexOptions {
   concurrency?: number;
 }
 
-/** Transaction advisory lock of the migrations, shared: builds of different indexes go together. */
-const SHARED_LOCK_SQL = `SELECT pg_advisory_xact_lock_shared(hashtextextended(current_schema() || ':' || $1, 0))`;
-
 /**
  * The missing indexes grouped by table (the order in which each table's first one comes), each
  * table's btree indexes before its others (they take seconds, the HNSW graph minutes).
@@ -149,7 +146,7 @@ export async function ensureDeclaredIndexes(
     opts.onBuild?.(index);
     const built = await db.transaction(async (tx) => {
       if (db.engine === 'postgres') {
-        await tx.query(SHARED_LOCK_SQL, [lockKey('migrations')]);
+        await lockSharedForTransaction(tx, lockKey('migrations'));
         await lockForTransaction(tx, [lockKey('index', index.name)]);
       }
       if ((await validIndexNames(tx)).has(index.name)) return false; // built meanwhile
